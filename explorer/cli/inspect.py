@@ -1,0 +1,49 @@
+"""``tf1-explorer inspect MODEL [--tags T] [--json]``: what the model is."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_model_args, fmt_shape, load_model, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "inspect", help="summarise a TF1 model (format, tags, signatures, variables)"
+    )
+    add_model_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model(args)
+    summary = model.summary()
+    if args.json:
+        print_json(summary)
+        return 0
+    print(f"{summary['path']}")
+    print(f"  format      {summary['format']}  (written by TF {summary['tf_version']})")
+    if summary["tags"]:
+        print(f"  tag sets    {'; '.join(','.join(t) for t in summary['tags'])}")
+    top = ", ".join(f"{k}×{v}" for k, v in list(summary["op_types"].items())[:8])
+    more = ", …" if len(summary["op_types"]) > 8 else ""
+    print(f"  nodes       {summary['node_count']}  ({top}{more})")
+    print(f"  variables   {len(summary['variables'])}")
+    for v in summary["variables"][:20]:
+        print(f"    {v['name']}  {v['dtype']}{fmt_shape(v['shape'])}  {v['kind']}")
+    if len(summary["variables"]) > 20:
+        print(f"    … {len(summary['variables']) - 20} more")
+    if not summary["signatures"]:
+        print("  signatures  none (run `tf1-explorer suggest` for inputs and outputs)")
+    for name, sig in summary["signatures"].items():
+        print(f"  signature   {name}  ({sig['method']})")
+        for side in ("inputs", "outputs"):
+            for key, t in sig[side].items():
+                kind = f" {t['kind']}" if t.get("kind") else ""
+                arrow = "<-" if side == "inputs" else "->"
+                print(
+                    f"    {arrow} {key}: {t['name'] or '(components)'}  "
+                    f"{t['dtype']}{fmt_shape(t['shape'])}{kind}"
+                )
+    return 0

@@ -1,0 +1,71 @@
+"""Every error explorer raises on purpose: one base class, one subclass per kind of problem.
+
+Each message is one line that names the file or tensor at fault and says what to do. The CLI prints
+it to stderr and exits 2; widgets show it inline.
+"""
+
+from __future__ import annotations
+
+
+class ExplorerError(Exception):
+    """Base class of all explorer errors. ``str(err)`` is a one-line, user-facing message."""
+
+    def __init__(self, message: str) -> None:
+        # Keep messages on one line whatever the underlying library said.
+        super().__init__(" ".join(str(message).split()))
+
+
+class ModelNotFoundError(ExplorerError):
+    """The path does not exist, or holds no TF1 model."""
+
+
+class ModelFormatError(ExplorerError):
+    """A file exists but is not a valid SavedModel, GraphDef, MetaGraph or checkpoint."""
+
+
+class AmbiguousModelError(ExplorerError):
+    """A folder holds more than one model, or a SavedModel more than one tag set."""
+
+
+class TagsError(ExplorerError):
+    """The requested tag set is not in the SavedModel."""
+
+
+class MissingVariablesError(ExplorerError):
+    """The graph has variables but their checkpoint is missing, unreadable or of another graph."""
+
+
+class TensorNotFoundError(ExplorerError):
+    """A tensor or op name is not in the graph."""
+
+
+class SignatureNotFoundError(ExplorerError):
+    """A signature name is not in the model."""
+
+
+class SessionError(ExplorerError):
+    """The v1 session could not be built or run (import, restore, initialisation, run)."""
+
+
+class UnsupportedOpError(ExplorerError):
+    """The graph uses op types that the running TensorFlow does not register."""
+
+
+class UnsafeModelError(ExplorerError):
+    """The model holds file-system or Python-calling ops and the user did not allow them."""
+
+
+class FeedError(ExplorerError):
+    """A feed does not match the input it is for (name, dtype, shape, size)."""
+
+
+class ConversionError(ExplorerError):
+    """The model could not be converted to TF2, or the output folder could not be written."""
+
+
+class OutputExistsError(ConversionError):
+    """The output folder exists and ``overwrite`` was not given."""
+
+
+class ParityError(ExplorerError):
+    """A comparison could not be made (nothing to compare, mismatched outputs)."""

@@ -1,0 +1,131 @@
+"""Small TF1 example models, built on the fly with ``tf.compat.v1`` in every TF1 format.
+
+They are what the walkthrough notebooks open by default and what the tests load. Each builder
+writes into a fresh graph (never the default one) and returns the path a user would give
+``explorer.load``. Weights come from a seeded ``numpy`` generator so that :func:`mlp_reference`
+recomputes the expected output in plain numpy.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+MLP_FORMATS = (
+    "saved_model",  # SavedModelBuilder, tag "serve", signature serving_default
+    "two_tags",  # SavedModelBuilder with tag sets {serve} and {train}
+    "simple_save",  # tf.compat.v1.saved_model.simple_save
+    "frozen_pb",  # frozen binary GraphDef
+    "frozen_pbtxt",  # frozen text GraphDef
+    "checkpoint_v2",  # .meta + V2 checkpoint (.index/.data) + checkpoint state file
+    "checkpoint_v1",  # .meta + V1 checkpoint (single file)
+)
+
+MLP_SIZES = (4, 8, 3)  # input features, hidden units, classes
+
+
+def mlp_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    """The MLP's weights by variable name (float32)."""
+    rng = np.random.default_rng(seed)
+    n_in, n_hidden, n_out = MLP_SIZES
+    return {
+        "dense/kernel": rng.normal(0, 0.5, (n_in, n_hidden)).astype(np.float32),
+        "dense/bias": rng.normal(0, 0.1, (n_hidden,)).astype(np.float32),
+        "logits/kernel": rng.normal(0, 0.5, (n_hidden, n_out)).astype(np.float32),
+        "logits/bias": rng.normal(0, 0.1, (n_out,)).astype(np.float32),
+    }
+
+
+def mlp_reference(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``probs`` of the example MLP for input ``x`` [batch, 4], computed in numpy."""
+    w = mlp_weights(seed)
+    h = np.maximum(x @ w["dense/kernel"] + w["dense/bias"], 0)
+    logits = h @ w["logits/kernel"] + w["logits/bias"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _mlp_graph(seed: int):
+    """Build the MLP in a fresh graph with reference (VariableV2) variables."""
+    from ._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    w = mlp_weights(seed)
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, MLP_SIZES[0]], name="x")
+        keep_prob = v1.placeholder_with_default(1.0, [], name="keep_prob")
+        variables = {
+            name: v1.Variable(value, name=name, use_resource=False) for name, value in w.items()
+        }
+        h = tf.nn.relu(
+            tf.matmul(x, variables["dense/kernel"]) + variables["dense/bias"], name="dense/Relu"
+        )
+        h = v1.nn.dropout(h, rate=1.0 - keep_prob, name="dropout")
+        logits = tf.add(
+            tf.matmul(h, variables["logits/kernel"]),
+            variables["logits/bias"],
+            name="logits/BiasAdd",
+        )
+        probs = tf.nn.softmax(logits, name="probs")
+        init = v1.global_variables_initializer()
+    return g, x, keep_prob, logits, probs, init
+
+
+def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
+    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``.
+
+    Returns the path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``
+    file, or the ``.meta`` file of a checkpoint.
+    """
+    from ._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    if fmt not in MLP_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    g, x, keep_prob, logits, probs, init = _mlp_graph(seed)
+    with v1.Session(graph=g) as sess:
+        sess.run(init)
+        if fmt in ("saved_model", "two_tags"):
+            builder = v1.saved_model.Builder(str(out))
+            sig = v1.saved_model.predict_signature_def(
+                inputs={"x": x}, outputs={"probs": probs, "logits": logits}
+            )
+            builder.add_meta_graph_and_variables(
+                sess, ["serve"], signature_def_map={"serving_default": sig}
+            )
+            if fmt == "two_tags":
+                builder.add_meta_graph(["train"], signature_def_map={"serving_default": sig})
+            builder.save()
+            return out
+        if fmt == "simple_save":
+            v1.saved_model.simple_save(sess, str(out), inputs={"x": x}, outputs={"probs": probs})
+            return out
+        if fmt in ("frozen_pb", "frozen_pbtxt"):
+            frozen = v1.graph_util.convert_variables_to_constants(
+                sess, g.as_graph_def(), ["probs", "logits/BiasAdd"]
+            )
+            out.mkdir(parents=True, exist_ok=True)
+            name = "frozen.pb" if fmt == "frozen_pb" else "frozen.pbtxt"
+            tf.io.write_graph(frozen, str(out), name, as_text=fmt == "frozen_pbtxt")
+            return out / name
+        # checkpoints
+        out.mkdir(parents=True, exist_ok=True)
+        version = v1.train.SaverDef.V2 if fmt == "checkpoint_v2" else v1.train.SaverDef.V1
+        with g.as_default():
+            saver = v1.train.Saver(write_version=version)
+        prefix = saver.save(sess, str(out / "model"))
+        return Path(prefix + ".meta")
+
+
+def build_all(root: str | os.PathLike[str] | None = None, seed: int = 0) -> dict[str, Path]:
+    """Every MLP format under ``root`` (a new temporary folder by default): format -> path."""
+    base = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="tf1-examples-"))
+    return {fmt: build_mlp(base / fmt, fmt, seed) for fmt in MLP_FORMATS}

@@ -1,0 +1,50 @@
+"""Shared fixtures: example TF1 models built once per test session, and the shared real models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MODELS = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" / "models"))
+
+
+@pytest.fixture(scope="session")
+def mlp_paths(tmp_path_factory) -> dict[str, Path]:
+    """The example MLP in every TF1 format: format -> path for explorer.load."""
+    from explorer.examples import build_all
+
+    return build_all(tmp_path_factory.mktemp("mlp"))
+
+
+@pytest.fixture(scope="session")
+def shared_models() -> Path:
+    """``../shared/models`` (real TF1 artifacts); tests using it skip only where it is absent."""
+    if not SHARED_MODELS.is_dir():
+        pytest.skip(f"real TF1 models not found at {SHARED_MODELS}")
+    return SHARED_MODELS
+
+
+def shared_model(name: str) -> Path:
+    p = SHARED_MODELS / name
+    if not p.exists():
+        pytest.skip(f"real TF1 model {name} not found at {p}")
+    return p
+
+
+SHARED_NAMES = (
+    "serving_counter",
+    "serving_half_plus_two",
+    "serving_half_plus_two_gpu",
+    "serving_no_signatures_checkpoint",
+    "tf2onnx_fc_layers_frozen",
+    "tf2onnx_regression_checkpoint",
+    "tf2onnx_regression_frozen",
+    "tf2onnx_regression_saved_model",
+    "tfx_chicago_taxi_eval",
+    "tfx_chicago_taxi_serving",
+)
