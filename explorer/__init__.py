@@ -55,7 +55,7 @@ _EXPORTS: dict[str, str] = {
     "sample": "sampler",
     "Feeds": "sampler",
     "V1Runner": "runners",
-    "V2Runner": "runners",
+    "V2Runner": "runners_v2",
     # convert
     "convert": "converter",
     "V2Model": "converter",

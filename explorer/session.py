@@ -95,6 +95,30 @@ def prepare_graph_def(model: V1Model, graph_def: Any | None = None) -> Any:
     return gd
 
 
+def import_into(model: V1Model, graph: Any) -> None:
+    """Import the model's graph (prepared by :func:`prepare_graph_def`) into ``graph``.
+
+    A MetaGraph is imported with ``import_meta_graph`` (collections, variables and the Saver come
+    along); a GraphDef with ``import_graph_def`` under no name scope. The v1 session and the TF2
+    converter both build their graphs through here.
+    """
+    gd = prepare_graph_def(model)
+    try:
+        with graph.as_default():
+            if model.meta_graph is not None:
+                mg = type(model.meta_graph)()
+                mg.CopyFrom(model.meta_graph)
+                mg.graph_def.CopyFrom(gd)
+                tf1().train.import_meta_graph(mg, clear_devices=False)
+            else:
+                tf1().import_graph_def(gd, name="")
+    except (ValueError, TypeError, tf().errors.OpError) as e:
+        raise SessionError(
+            f"{model.path}: the graph does not import into TensorFlow {tf().__version__} "
+            f"({_first_line(e)}): run explorer.scan for what to fix"
+        ) from None
+
+
 class ModelSession:
     """A v1 ``tf.compat.v1.Session`` over a model's own graph, restored and initialised.
 
@@ -142,22 +166,7 @@ class ModelSession:
     # -- building ----------------------------------------------------------------------------------
 
     def _import(self) -> None:
-        model = self.model
-        gd = prepare_graph_def(model)
-        try:
-            with self.graph.as_default():
-                if model.meta_graph is not None:
-                    mg = type(model.meta_graph)()
-                    mg.CopyFrom(model.meta_graph)
-                    mg.graph_def.CopyFrom(gd)
-                    tf1().train.import_meta_graph(mg, clear_devices=False)
-                else:
-                    tf1().import_graph_def(gd, name="")
-        except (ValueError, TypeError, tf().errors.OpError) as e:
-            raise SessionError(
-                f"{model.path}: the graph does not import into TensorFlow {tf().__version__} "
-                f"({_first_line(e)}): run explorer.scan for what to fix"
-            ) from None
+        import_into(self.model, self.graph)
 
     def _restore(self) -> None:
         model = self.model
