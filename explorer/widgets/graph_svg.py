@@ -25,7 +25,7 @@ MISSING = "#d0d7de"
 
 @dataclass(frozen=True)
 class Placed:
-    """A node placed by :func:`layered_layout`: name, op type, layer (row) and x, y (px, top-left)."""
+    """A node placed by :func:`layered_layout`: name, op type, layer (row), x and y (px)."""
 
     name: str
     op: str
