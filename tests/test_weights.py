@@ -1,0 +1,318 @@
+"""V1Model.variables_dict and map_weights: TF1 checkpoints onto equivalent Keras 3 models.
+
+``tf.compat.v1.layers`` needs the tf_keras package on TF 2.21 (Keras 3 leaves it out), so the
+fixtures build the same graphs with ``variable_scope``/``get_variable``: the variable names
+(``dense/kernel``, ``conv2d_1/bias``, ``batch_normalization/moving_mean``), reference variables,
+initialisers and op sequence are the ones ``tf.compat.v1.layers`` writes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import explorer
+from explorer.examples import mlp_weights
+from explorer.weights import read_variables
+
+from .conftest import shared_model
+
+X_MLP = np.random.default_rng(2).normal(size=(6, 4)).astype(np.float32)
+X_CNN = np.random.default_rng(3).normal(size=(2, 8, 8, 1)).astype(np.float32)
+
+
+def _v1():
+    import tensorflow as tf
+
+    return tf, tf.compat.v1
+
+
+def _dense(x, units, name, activation=None):
+    tf, v1 = _v1()
+    with v1.variable_scope(name):
+        k = v1.get_variable(
+            "kernel", [int(x.shape[-1]), units], initializer=v1.glorot_uniform_initializer()
+        )
+        b = v1.get_variable("bias", [units], initializer=v1.random_normal_initializer(0, 0.1))
+    y = tf.nn.bias_add(tf.matmul(x, k), b)
+    return activation(y) if activation else y
+
+
+def _conv(x, filters, name):
+    tf, v1 = _v1()
+    with v1.variable_scope(name):
+        k = v1.get_variable(
+            "kernel", [3, 3, int(x.shape[-1]), filters], initializer=v1.glorot_uniform_initializer()
+        )
+        b = v1.get_variable("bias", [filters], initializer=v1.random_normal_initializer(0, 0.1))
+    return tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, k, 1, "SAME"), b))
+
+
+def _batch_norm(x, name="batch_normalization"):
+    tf, v1 = _v1()
+    n = int(x.shape[-1])
+    rnd = v1.random_uniform_initializer
+    with v1.variable_scope(name):
+        gamma = v1.get_variable("gamma", [n], initializer=rnd(0.5, 1.5))
+        beta = v1.get_variable("beta", [n], initializer=rnd(-0.5, 0.5))
+        mean = v1.get_variable("moving_mean", [n], initializer=rnd(-0.5, 0.5), trainable=False)
+        var = v1.get_variable("moving_variance", [n], initializer=rnd(0.5, 2.0), trainable=False)
+    return tf.nn.batch_normalization(x, mean, var, beta, gamma, 1e-3)
+
+
+def _save_checkpoint(tmp_path_factory, name, build, x_shape):
+    """Build with ref variables, add an Adam train op (slots in the checkpoint), save .meta+ckpt."""
+    tf, v1 = _v1()
+    g = tf.Graph()
+    with g.as_default(), v1.variable_scope("", use_resource=False):
+        v1.set_random_seed(7)
+        x = v1.placeholder(tf.float32, x_shape, name="x")
+        y = tf.identity(build(x), name="y")
+        loss = tf.reduce_mean(tf.square(y))
+        step = v1.train.get_or_create_global_step()
+        v1.train.AdamOptimizer(1e-3).minimize(loss, global_step=step)
+        saver = v1.train.Saver()
+        with v1.Session(graph=g) as s:
+            s.run(v1.global_variables_initializer())
+            prefix = saver.save(s, str(tmp_path_factory.mktemp(name) / "model"))
+    return explorer.load(prefix + ".meta")
+
+
+@pytest.fixture(scope="module")
+def mlp_ckpt(tmp_path_factory):
+    def build(x):
+        tf, _ = _v1()
+        h = _dense(x, 8, "dense", tf.nn.relu)
+        h = _dense(h, 8, "dense_1", tf.nn.relu)
+        return _dense(h, 3, "dense_2")
+
+    return _save_checkpoint(tmp_path_factory, "mlp", build, [None, 4])
+
+
+@pytest.fixture(scope="module")
+def cnn_ckpt(tmp_path_factory):
+    def build(x):
+        tf, _ = _v1()
+        h = _conv(x, 4, "conv2d")
+        h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+        h = _conv(h, 8, "conv2d_1")
+        h = _batch_norm(h)
+        h = tf.reshape(h, [-1, 4 * 4 * 8])
+        return _dense(h, 5, "dense")
+
+    return _save_checkpoint(tmp_path_factory, "cnn", build, [None, 8, 8, 1])
+
+
+def _keras_mlp(names=None):
+    import keras
+
+    names = names or [None, None, None]
+    return keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(8, activation="relu", name=names[0]),
+            keras.layers.Dense(8, activation="relu", name=names[1]),
+            keras.layers.Dense(3, name=names[2]),
+        ]
+    )
+
+
+def _keras_cnn():
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.BatchNormalization(epsilon=1e-3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(5),
+        ]
+    )
+
+
+def _v1_output(model, x):
+    with model.session() as s:
+        return s.run("y:0", {"x:0": x})
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fmt", ["saved_model", "simple_save", "checkpoint_v2", "checkpoint_v1", "frozen_pb"]
+)
+def test_variables_dict_reads_every_format_without_a_session(mlp_paths, fmt):
+    model = explorer.load(mlp_paths[fmt])
+    got = model.variables_dict()
+    if fmt == "frozen_pb":
+        assert got == {}  # frozen weights are constants, not variables
+        return
+    expected = mlp_weights()
+    assert list(got) == list(expected)  # graph order
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name], value)
+
+
+def test_variables_dict_includes_optimizer_state_from_the_checkpoint(mlp_ckpt):
+    got = mlp_ckpt.variables_dict()
+    assert {"dense/kernel", "dense_2/bias", "global_step", "dense/kernel/Adam_1"} <= set(got)
+    assert got["global_step"] == 0
+    assert got["dense_1/kernel"].shape == (8, 8)
+
+
+def test_partitioned_variables_and_renamed_keys(tmp_path):
+    tf, v1 = _v1()
+    g = tf.Graph()
+    full = np.arange(24, dtype=np.float32).reshape(6, 4)
+    with g.as_default(), v1.variable_scope("", use_resource=False):
+        v1.get_variable(
+            "emb",
+            [6, 4],
+            initializer=lambda shape, dtype=None, partition_info=None: full[
+                partition_info.var_offset[0] : partition_info.var_offset[0] + shape[0]
+            ],
+            partitioner=v1.fixed_size_partitioner(2),
+        )
+        w = v1.get_variable("w", initializer=np.ones((2, 2), np.float32))
+        saver = v1.train.Saver({"renamed/w": w, "emb": list(v1.global_variables()[:2])})
+        with v1.Session(graph=g) as s:
+            s.run(v1.global_variables_initializer())
+            prefix = saver.save(s, str(tmp_path / "model"))
+    got = read_variables(explorer.load(prefix + ".meta"))
+    np.testing.assert_array_equal(got["emb/part_0"], full[:3])
+    np.testing.assert_array_equal(got["emb/part_1"], full[3:])
+    np.testing.assert_array_equal(got["w"], np.ones((2, 2)))
+
+
+@pytest.mark.slow
+def test_real_v1_format_checkpoint():
+    model = explorer.load(shared_model("serving_no_signatures_checkpoint"))
+    got = model.variables_dict()
+    assert set(got) == {"Variable", "Variable_1"}  # the graph's a and b: y = 0.5 x + 2
+    assert got["Variable"] == np.float32(0.5) and got["Variable_1"] == np.float32(2.0)
+    assert got["Variable"].shape == ()
+
+
+@pytest.mark.slow
+def test_real_saved_model_variables():
+    got = explorer.load(shared_model("tf2onnx_regression_saved_model")).variables_dict()
+    assert set(got) == {"W", "b"} and all(isinstance(v, np.ndarray) for v in got.values())
+    # TFMA eval graph: 43 variables, of which the metric (local) ones are not in the checkpoint.
+    eval_model = explorer.load(shared_model("tfx_chicago_taxi_eval"))
+    assert len(eval_model.variables) == 43 and len(eval_model.variables_dict()) == 21
+
+
+def test_graph_with_variables_but_no_checkpoint(mlp_paths, tmp_path):
+    meta = mlp_paths["checkpoint_v2"]
+    lone = tmp_path / "lone.meta"
+    lone.write_bytes(meta.read_bytes())
+    with pytest.raises(explorer.MissingVariablesError, match="variables but no checkpoint"):
+        explorer.load(lone).variables_dict()
+
+
+# -- mapping ---------------------------------------------------------------------------------------
+
+
+def test_mlp_checkpoint_maps_onto_keras_and_outputs_agree(mlp_ckpt):
+    keras_model = _keras_mlp()
+    mapping = explorer.map_weights(mlp_ckpt, keras_model)
+    assert mapping.complete, mapping.problem_summary()
+    assert len(mapping.matches) == 6
+    assert {m.how for m in mapping.matches} <= {"name", "order"}
+    assert "global_step" in mapping.skipped and "dense/kernel/Adam" in mapping.skipped
+    assert mapping.assign() == 6
+    np.testing.assert_allclose(
+        keras_model.predict(X_MLP, verbose=0), _v1_output(mlp_ckpt, X_MLP), atol=1e-5
+    )
+
+
+def test_cnn_with_batch_norm_maps_onto_keras_and_outputs_agree(cnn_ckpt):
+    keras_model = _keras_cnn()
+    mapping = explorer.map_weights(cnn_ckpt, keras_model)
+    assert mapping.complete, mapping.problem_summary()
+    by_v1 = {m.v1_name: m.keras_path for m in mapping.matches}
+    assert by_v1["batch_normalization/moving_variance"].endswith("moving_variance")
+    assert by_v1["conv2d_1/kernel"] == keras_model.layers[2].kernel.path
+    mapping.assign()
+    np.testing.assert_allclose(
+        keras_model.predict(X_CNN, verbose=0), _v1_output(cnn_ckpt, X_CNN), atol=1e-5
+    )
+    assert mapping.to_json()["complete"] is True
+
+
+def test_names_decide_when_order_differs(mlp_ckpt):
+    import keras
+
+    # Same layers, named like the TF1 scopes, but created in another order inside the model.
+    d2 = keras.layers.Dense(3, name="dense_2")
+    d0 = keras.layers.Dense(8, activation="relu", name="dense")
+    d1 = keras.layers.Dense(8, activation="relu", name="dense_1")
+    for layer, dim in ((d2, 8), (d0, 4), (d1, 8)):
+        layer.build((None, dim))
+    inp = keras.Input((4,))
+    keras_model = keras.Model(inp, d2(d1(d0(inp))))
+    mapping = explorer.map_weights(mlp_ckpt, keras_model)
+    assert mapping.complete
+    assert all(m.how == "name" for m in mapping.matches)
+    assert {m.v1_name: m.keras_path for m in mapping.matches}["dense_1/kernel"] == d1.kernel.path
+    mapping.assign()
+    np.testing.assert_allclose(
+        keras_model.predict(X_MLP, verbose=0), _v1_output(mlp_ckpt, X_MLP), atol=1e-5
+    )
+
+
+def test_unmatched_ambiguous_and_overrides(mlp_ckpt):
+    import keras
+
+    # Keras model with an extra 8x8 layer: the 8x8 kernels and [8] biases cannot be decided.
+    extra = keras.Sequential(
+        [keras.Input((4,))]
+        + [keras.layers.Dense(8, name=f"h{i}") for i in range(3)]
+        + [keras.layers.Dense(3, name="out")]
+    )
+    mapping = explorer.map_weights(mlp_ckpt, extra)
+    assert not mapping
+    assert set(mapping.ambiguous) == {"dense_1/kernel", "dense/bias", "dense_1/bias"}
+    assert len(mapping.ambiguous["dense_1/kernel"]) == 2
+    assert len(mapping.ambiguous["dense/bias"]) == 3
+    with pytest.raises(explorer.ConversionError, match="incomplete .*3 ambiguous"):
+        mapping.assign()
+    fixed = explorer.map_weights(
+        mlp_ckpt,
+        extra,
+        overrides={
+            "dense_1/kernel": extra.layers[1].kernel.path,
+            "dense/bias": "h0/bias",
+            "dense_1/bias": "h1/bias",
+        },
+    )
+    assert not fixed.ambiguous
+    assert [p.split("/", 1)[1] for p in fixed.unmatched_keras] == ["h2/kernel", "h2/bias"]
+    assert fixed.assign(strict=False) == 6
+    np.testing.assert_array_equal(
+        extra.layers[1].kernel.numpy(), mlp_ckpt.variables_dict()["dense_1/kernel"]
+    )
+    # A Keras model missing a layer leaves v1 variables unmatched.
+    small = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(3)])
+    partial = explorer.map_weights(mlp_ckpt, small)
+    assert partial.unmatched_v1 == ["dense_1/kernel"]  # no 8x8 kernel at all
+    assert set(partial.ambiguous) == {"dense/bias", "dense_1/bias"}  # two [8] biases, one slot
+    assert "dense_1/kernel -> ? (no Keras weight)" in str(partial)
+
+
+def test_override_errors(mlp_ckpt):
+    keras_model = _keras_mlp()
+    with pytest.raises(explorer.TensorNotFoundError, match="'nope'.*does not save"):
+        explorer.map_weights(mlp_ckpt, keras_model, overrides={"nope": "x"})
+    with pytest.raises(explorer.TensorNotFoundError, match="'nope/kernel'.*lacks"):
+        explorer.map_weights(mlp_ckpt, keras_model, overrides={"dense/kernel": "nope/kernel"})
+    bias_path = keras_model.layers[0].bias.path
+    with pytest.raises(explorer.ConversionError, match="shapes differ"):
+        explorer.map_weights(mlp_ckpt, keras_model, overrides={"dense/kernel": bias_path})
+    import keras
+
+    with pytest.raises(explorer.ConversionError, match="no weights: build it first"):
+        explorer.map_weights(mlp_ckpt, keras.Sequential([keras.layers.Dense(3)]))
