@@ -7,6 +7,7 @@ first access. Fields listed in ``FIELDS`` notify observers when they change.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from ._observable import Change, Observable
@@ -235,3 +236,28 @@ class BrowserState(Observable):
             lines.append(f"op = catalog.op({self.selected!r})")
             lines.append(f"sub = catalog.neighbours(op.name, up={self.hops}, down={self.hops})")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to run: a signature name, or input and output tensor names (``op:idx``).
+
+    The value an :class:`IOPicker` produces and the runner, converter and parity states take.
+    """
+
+    signature: str | None = None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``V1Runner``/``explorer.convert``: ``signature=`` or
+        ``inputs=``/``outputs=``; empty for the model's default."""
+        if self.signature is not None:
+            return {"signature": self.signature}
+        if self.outputs:
+            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        return {}
+
+    def code_args(self) -> str:
+        """The same as Python source, e.g. ``signature='serving_default'``."""
+        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
