@@ -1,0 +1,315 @@
+"""Runners: one interface to run a model on feeds, whichever side (v1 session, v2 function) runs it.
+
+:class:`Runner` is the shared base (parity code drives any runner the same way)::
+
+    with V1Runner(model, signature="serving_default") as r:
+        out = r.infer(feeds)          # {output key: ndarray | SparseValue}
+        r.times[-1]                   # seconds the last call took
+
+A subclass implements four things (see :class:`Runner`): ``input_specs``, ``output_specs``,
+``_start``/``_stop`` and ``_run``. The base checks feeds against the specs (``FeedError`` names the
+input, the expected and the given dtype/shape), times each call and manages activation.
+
+Keys: when a runner runs a signature, feed and output keys are the signature's keys; when it runs
+tensors by name, they are canonical tensor names (``op:idx``; ``x`` is accepted for ``x:0`` in
+feeds). Sparse values are :class:`~explorer.sampler.SparseValue` ``(indices, values, dense_shape)``
+both ways.
+"""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import SessionError, SignatureNotFoundError
+from .sampler import (
+    DEFAULT_MAX_BYTES,
+    FEED,
+    Feeds,
+    as_sparse,
+    check_feeds,
+    input_roles,
+    sample,
+    tensor_specs,
+)
+from .specs import TensorSpec
+
+
+class Runner(abc.ABC):
+    """Base of every runner: context-managed start/stop, checked feeds, timed ``infer``.
+
+    Subclasses implement:
+
+    * ``input_specs`` (property): input key -> :class:`TensorSpec`;
+    * ``output_specs`` (property): output key -> :class:`TensorSpec` (the declared dtype/shape);
+    * ``_start()``: make the runner ready (build the session, load the function);
+    * ``_stop()``: release what ``_start`` made;
+    * ``_run(feeds) -> dict``: run once on checked feeds (keys of ``input_specs``, values cast to
+      the spec dtypes) and return ``{output key: ndarray | SparseValue}`` for every output key.
+
+    and may override ``required_inputs`` (default: every input) to say which inputs must be fed.
+
+    Attributes:
+        name: a short label for reports (``v1``, ``v2``).
+        times: seconds each ``infer`` call spent in ``_run`` (feed checking excluded).
+        max_bytes: feeds above this many bytes are refused (``None``: no limit).
+    """
+
+    name: str = "runner"
+
+    def __init__(self, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
+        self.times: list[float] = []
+        self.max_bytes = max_bytes
+        self._active = False
+
+    # -- to implement --------------------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def input_specs(self) -> dict[str, TensorSpec]:
+        """Input key -> spec of every input this runner accepts."""
+
+    @property
+    @abc.abstractmethod
+    def output_specs(self) -> dict[str, TensorSpec]:
+        """Output key -> declared spec of every output ``infer`` returns."""
+
+    @abc.abstractmethod
+    def _start(self) -> None:
+        """Make the runner ready to run."""
+
+    @abc.abstractmethod
+    def _stop(self) -> None:
+        """Release what :meth:`_start` made."""
+
+    @abc.abstractmethod
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        """Run once on checked feeds; return ``{output key: value}``."""
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    @property
+    def required_inputs(self) -> list[str]:
+        """Input keys that must be fed (default: all)."""
+        return list(self.input_specs)
+
+    @property
+    def output_keys(self) -> list[str]:
+        """Keys of the dict ``infer`` returns, in order."""
+        return list(self.output_specs)
+
+    @property
+    def is_active(self) -> bool:
+        return self._active
+
+    @property
+    def last_seconds(self) -> float | None:
+        """Seconds the last ``infer`` call took (``None`` before the first)."""
+        return self.times[-1] if self.times else None
+
+    def start(self) -> Runner:
+        """Make the runner ready (idempotent); returns ``self``."""
+        if not self._active:
+            self._start()
+            self._active = True
+        return self
+
+    def stop(self) -> None:
+        """Release the session/function (idempotent); ``start`` makes it ready again."""
+        if self._active:
+            self._active = False
+            self._stop()
+
+    def __enter__(self) -> Runner:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        """``feeds`` checked against :attr:`input_specs` (see ``explorer.sampler.check_feeds``)."""
+        return check_feeds(feeds, self.input_specs, self.required_inputs, self.max_bytes)
+
+    def infer(self, feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run once: ``feeds`` (input key -> array) -> ``{output key: ndarray | SparseValue}``.
+
+        Raises:
+            FeedError: a feed is unknown, missing, or of the wrong dtype/shape/size.
+            SessionError: the runner is not started, or the run failed.
+        """
+        if not self._active:
+            raise SessionError(
+                f"{type(self).__name__} is not started: use `with runner:` or runner.start()"
+            )
+        checked = self.check_feeds(feeds or {})
+        t0 = time.perf_counter()
+        out = self._run(checked)
+        self.times.append(time.perf_counter() - t0)
+        return out
+
+
+class V1Runner(Runner):
+    """Runs a TF1 model in a v1 session (``tf.compat.v1.Session`` over the model's own graph).
+
+    Args:
+        model: a :class:`~explorer.loader.V1Model` or a path for ``explorer.load``.
+        signature: the signature to run (its input/output keys are the feed/output keys).
+        inputs: tensor names to feed (with ``outputs``; keys are canonical ``op:idx`` names).
+        outputs: tensor names to fetch, intermediates included, all in one ``session.run``.
+        tags: MetaGraph tags when ``model`` is a path to a SavedModel with several.
+        allow_unsafe: passed to :class:`~explorer.session.ModelSession`.
+        config: a ``tf.compat.v1.ConfigProto`` for the session.
+        max_bytes: feeds above this many bytes are refused.
+
+    With neither ``signature`` nor ``inputs``/``outputs``: ``serving_default`` or the only
+    signature, or for a model without signatures its suggested inputs and outputs. The session
+    stays open between ``infer`` calls, so stateful graphs keep their state (variables, tables).
+    """
+
+    name = "v1"
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        signature: str | None = None,
+        inputs: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
+        tags: Sequence[str] | str | None = None,
+        allow_unsafe: bool = False,
+        config: Any = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+    ) -> None:
+        super().__init__(max_bytes=max_bytes)
+        from .loader import V1Model, load
+
+        if not isinstance(model, V1Model):
+            model = load(model, tags=list(tags) if isinstance(tags, (list, tuple)) else tags)
+        self.model = model
+        self.allow_unsafe = allow_unsafe
+        self.config = config
+        self.session: Any = None
+        if signature is not None and (inputs is not None or outputs is not None):
+            raise SignatureNotFoundError(
+                "give either signature= or inputs=/outputs=, not both (CLI: --signature or "
+                "--inputs/--outputs)"
+            )
+        if signature is None and inputs is None and outputs is None:
+            if model.signatures:
+                signature = model.signature(None).name
+            else:
+                inputs, outputs = default_io(model)
+        self.signature_name = signature
+        if signature is not None:
+            sig = model.signature(signature)
+            self._inputs, self._outputs = dict(sig.inputs), dict(sig.outputs)
+        else:
+            if not outputs:
+                raise SignatureNotFoundError(
+                    f"no outputs to fetch from {model.path}: pass outputs=[tensor names] "
+                    "(CLI: --outputs)"
+                )
+            names = list(inputs or []) + list(outputs)
+            specs = tensor_specs(model, names)
+            self._inputs = {_canon(n): specs[_canon(n)] for n in inputs or []}
+            self._outputs = {_canon(n): specs[_canon(n)] for n in outputs}
+        self._roles = input_roles(model.graph_def, self._inputs)
+
+    @property
+    def input_specs(self) -> dict[str, TensorSpec]:
+        return self._inputs
+
+    @property
+    def output_specs(self) -> dict[str, TensorSpec]:
+        return self._outputs
+
+    @property
+    def required_inputs(self) -> list[str]:
+        """Inputs the graph cannot compute itself: placeholders without default, and named
+        tensors with a placeholder upstream that is not among the inputs."""
+        return [k for k, role in self._roles.items() if role == FEED]
+
+    def sample(self, batch: int = 1, seed: int = 0, **kwargs: Any) -> Feeds:
+        """:func:`explorer.sample` for this runner's inputs."""
+        return sample(self.model, self._inputs, batch=batch, seed=seed, **kwargs)
+
+    def _start(self) -> None:
+        from .session import ModelSession
+
+        self.session = ModelSession(self.model, config=self.config, allow_unsafe=self.allow_unsafe)
+        # Resolve every tensor once, so each infer() is one plain session.run.
+        try:
+            self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
+            self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
+        except BaseException:
+            self.session.close()
+            raise
+
+    def _stop(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        feed_dict = {self._feed_tensors[k]: v for k, v in feeds.items()}
+        raw = self.session.run(self._fetch, feed_dict)
+        return {k: _to_value(v) for k, v in raw.items()}
+
+
+def _canon(name: str) -> str:
+    return name if ":" in name else f"{name}:0"
+
+
+def _to_value(v: Any) -> Any:
+    if hasattr(v, "indices") and hasattr(v, "dense_shape"):
+        return as_sparse(v)
+    return np.asarray(v)
+
+
+def default_io(model: Any) -> tuple[list[str], list[str]]:
+    """Input and output tensor names to run a model that has no signatures.
+
+    Inputs: the graph's ``Placeholder`` ops (outside ``save/``) that something consumes.
+    Outputs: the tensors computed from those inputs that nothing else consumes, leaving out
+    training (``gradients``, optimizer, ``Assign*``/``Apply*``), saver and summary ops.
+    """
+    nodes = list(model.graph_def.node)
+    consumers: dict[str, list[str]] = {}
+    for n in nodes:
+        for inp in n.input:
+            if not inp.startswith("^"):
+                consumers.setdefault(inp.split(":")[0], []).append(n.name)
+    inputs = [
+        f"{n.name}:0"
+        for n in nodes
+        if n.op in ("Placeholder", "PlaceholderV2")
+        and not n.name.startswith("save")
+        and n.name in consumers
+    ]
+    reach = {i.split(":")[0] for i in inputs}
+    stack = list(reach)
+    while stack:
+        cur = stack.pop()
+        for c in consumers.get(cur, []):
+            if c not in reach:
+                reach.add(c)
+                stack.append(c)
+    skip_types = ("Assign", "Apply", "Scatter", "Summary", "Save", "Restore", "NoOp")
+    outputs = [
+        f"{n.name}:0"
+        for n in nodes
+        if n.name in reach
+        and n.name not in consumers
+        and not n.op.startswith(skip_types)
+        and not n.name.startswith(("gradients", "save", "train", "Merge"))
+        and n.name not in {i.split(":")[0] for i in inputs}
+    ]
+    if not inputs and not outputs:
+        raise SignatureNotFoundError(
+            f"{model.path} has no signatures and no placeholders: pass inputs= and outputs="
+        )
+    return inputs, outputs
