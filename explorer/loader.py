@@ -21,12 +21,14 @@ from typing import Any
 from ._tf import tf
 from .errors import (
     AmbiguousModelError,
+    ExplorerError,
     MissingVariablesError,
     ModelFormatError,
     ModelNotFoundError,
     SignatureNotFoundError,
     TagsError,
 )
+from .graphcheck import check_graph
 from .specs import Signature, Variable, dtype_name, shape_of, signatures_of
 
 SAVED_MODEL = "saved_model"
@@ -134,7 +136,7 @@ class V1Model:
                 out.append(
                     Variable(
                         name=node.name,
-                        dtype=dtype_name(node.attr["dtype"].type),
+                        dtype=dtype_name(node.attr["dtype"].type if "dtype" in node.attr else 0),
                         shape=shape_of(node.attr["shape"].shape) if "shape" in node.attr else None,
                         kind="ref" if node.op in REF_VARIABLE_OPS else "resource",
                     )
@@ -254,6 +256,27 @@ def load(
     p = Path(path).expanduser()
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
+    try:
+        model = _load_any(p, tags)
+    except ExplorerError:
+        raise
+    except RecursionError:
+        raise ModelFormatError(
+            f"{p} nests messages too deeply to read: the file is corrupt or hostile; re-export it"
+        ) from None
+    except Exception as e:  # noqa: BLE001 - corrupt protobufs fail in many ways; say which file
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        raise ModelFormatError(
+            f"{p}: cannot read the model ({type(e).__name__}: {first}): the file is corrupt or "
+            "of another kind; re-export it"
+        ) from None
+    model.path = p.resolve()
+    if replacements:
+        model.replacements = dict(replacements)
+    return model
+
+
+def _load_any(p: Path, tags: list[str] | None) -> V1Model:
     if not p.exists():
         # A checkpoint prefix is not a file itself (V2: prefix.index, prefix.data-*).
         if Path(str(p) + ".index").exists() or Path(str(p) + ".meta").exists():
@@ -267,9 +290,6 @@ def load(
         model = _load_dir(p, tags)
     else:
         model = _load_file(p, tags)
-    model.path = p.resolve()
-    if replacements:
-        model.replacements = dict(replacements)
     return model
 
 
@@ -394,7 +414,7 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
                 f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
             )
         mg = found[0]
-    _check_graph(mg.graph_def, pb)
+    check_graph(mg.graph_def, pb)
     prefix = folder / "variables" / "variables"
     has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
     return V1Model(
@@ -435,31 +455,8 @@ def _load_graph_def(p: Path) -> V1Model:
                     f"{p} is a MetaGraphDef: rename it to .meta beside its checkpoint"
                 ) from None
         raise
-    _check_graph(gd, p)
+    check_graph(gd, p)
     return V1Model(format=FROZEN_GRAPH, path=p, graph_def=gd)
-
-
-def _check_graph(gd: Any, path: Path) -> None:
-    if not gd.node and not gd.library.function:
-        raise ModelFormatError(f"{path} holds an empty graph (no nodes): re-export the model")
-    names = set()
-    for n in gd.node:
-        if not n.name or not n.op:
-            raise ModelFormatError(
-                f"{path} has a node without a name or op type: the file is corrupt; re-export it"
-            )
-        names.add(n.name)
-    fn_names = {f.signature.name for f in gd.library.function}
-    for n in gd.node:
-        for inp in n.input:
-            src = inp.lstrip("^").split(":")[0]
-            if src not in names:
-                raise ModelFormatError(
-                    f"{path}: node {n.name!r} reads {inp!r}, which is not in the graph: the file "
-                    "is incomplete; re-export it or freeze it again"
-                )
-        if n.op in fn_names:
-            continue
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
@@ -543,7 +540,7 @@ def _load_checkpoint(p: Path) -> V1Model:
                 "(or rebuild the graph in code and save a SavedModel)"
             )
     mg = _parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef")
-    _check_graph(mg.graph_def, meta)
+    check_graph(mg.graph_def, meta)
     return V1Model(
         format=CHECKPOINT,
         path=meta,

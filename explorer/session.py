@@ -149,6 +149,9 @@ class ModelSession:
                 f"{{{missing[0]!r}: fn}}) with a TF function for each"
             )
         self.allow_unsafe = allow_unsafe
+        from .isolation import preflight  # import in a child process first: a crash is an error
+
+        preflight(model, restore=restore)
         self.graph = tf().Graph()
         self._import()
         if config is None:
