@@ -129,3 +129,92 @@ def build_all(root: str | os.PathLike[str] | None = None, seed: int = 0) -> dict
     """Every MLP format under ``root`` (a new temporary folder by default): format -> path."""
     base = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="tf1-examples-"))
     return {fmt: build_mlp(base / fmt, fmt, seed) for fmt in MLP_FORMATS}
+
+
+def build_example_parser_model(
+    out_dir: str | os.PathLike[str], vocab: tuple[str, ...] = ("red", "green", "blue")
+) -> Path:
+    """Write an Estimator-style SavedModel whose input is serialized ``tf.Example`` protos.
+
+    ``input_example_tensor`` (string [None]) feeds ``tf.io.parse_example`` (a ParseExampleV2 op)
+    with features ``x`` (float32 [2]), ``n`` (int64 [1]), ``color`` (string [1], looked up in a
+    vocabulary table initialised from the asset file ``colors.txt`` holding ``vocab``) and ``ids``
+    (var-len int64, sparse). With ``w = [0.5, -0.25]`` (a ref variable) and ``b = 1``::
+
+        color_id = index of color in the vocabulary (-1 when absent)
+        y = x @ w + 0.1 * n + color_id + 0.01 * sum(ids) + b            # [batch, 1]
+
+    Signatures: ``serving_default``/``predict`` (outputs ``y``, ``color_id``), ``regress``
+    (``outputs`` = y), ``classify`` (``scores`` = [sigmoid(y), 1 - sigmoid(y)], ``classes``).
+    Returns the SavedModel folder.
+    """
+    from ._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    vocab_dir = tempfile.TemporaryDirectory(prefix="tf1-vocab-")  # copied into assets/ on save
+    vocab_file = Path(vocab_dir.name) / "colors.txt"
+    vocab_file.write_text("".join(f"{c}\n" for c in vocab))
+    g = tf.Graph()
+    with g.as_default():
+        serialized = v1.placeholder(tf.string, [None], name="input_example_tensor")
+        spec = {
+            "x": tf.io.FixedLenFeature([2], tf.float32),
+            "n": tf.io.FixedLenFeature([1], tf.int64, default_value=[0]),
+            "color": tf.io.FixedLenFeature([1], tf.string, default_value=[""]),
+            "ids": tf.io.VarLenFeature(tf.int64),
+        }
+        f = tf.io.parse_example(serialized, spec)
+        table = v1.lookup.StaticHashTable(
+            v1.lookup.TextFileInitializer(
+                str(vocab_file),
+                tf.string,
+                v1.lookup.TextFileIndex.WHOLE_LINE,
+                tf.int64,
+                v1.lookup.TextFileIndex.LINE_NUMBER,
+            ),
+            default_value=-1,
+        )
+        color_id = tf.identity(table.lookup(f["color"]), name="color_id")  # [batch, 1]
+        w = v1.Variable([[0.5], [-0.25]], name="w", use_resource=False)
+        b = v1.Variable([1.0], name="b", use_resource=False)
+        ids_sum = tf.sparse.reduce_sum(f["ids"], axis=1, keepdims=True)
+        y = tf.add_n(
+            [
+                tf.matmul(f["x"], w),
+                0.1 * tf.cast(f["n"], tf.float32),
+                tf.cast(color_id, tf.float32),
+                0.01 * tf.cast(ids_sum, tf.float32),
+                b * tf.ones_like(tf.cast(f["n"], tf.float32)),
+            ],
+            name="y",
+        )
+        p = tf.sigmoid(y)
+        scores = tf.concat([p, 1.0 - p], axis=1, name="scores")
+        classes = tf.tile(tf.constant([["pos", "neg"]]), [tf.shape(y)[0], 1], name="classes")
+        init = v1.global_variables_initializer()
+        sig = v1.saved_model.signature_def_utils
+        predict = sig.predict_signature_def(
+            {"examples": serialized}, {"y": y, "color_id": color_id}
+        )
+        signatures = {
+            "serving_default": predict,
+            "predict": predict,
+            "regress": sig.regression_signature_def(serialized, y),
+            "classify": sig.classification_signature_def(serialized, classes, scores),
+        }
+        with v1.Session(graph=g) as sess:
+            sess.run(init)
+            builder = v1.saved_model.Builder(str(out))
+            builder.add_meta_graph_and_variables(
+                sess,
+                ["serve"],
+                signature_def_map=signatures,
+                assets_collection=g.get_collection(v1.GraphKeys.ASSET_FILEPATHS),
+                main_op=v1.tables_initializer(),
+            )
+            builder.save()
+    vocab_dir.cleanup()
+    return out

@@ -505,12 +505,13 @@ def sample(
     ranges = dict(ranges or {})
     notes: list[str] = []
     plans: dict[str, tuple[tuple[int, ...], Any]] = {}
+    skipped: dict[str, list[str]] = {}
     total = 0
     for key, spec in specs.items():
         if key in checked:
             continue
         if roles[key] != FEED:
-            notes.append(f"{key}: not fed ({_ROLE_NOTE[roles[key]]})")
+            skipped.setdefault(roles[key], []).append(key)
             continue
         rule = tf_example.rule_for(model, spec) if spec.kind == "dense" else None
         if rule is not None:
@@ -524,6 +525,8 @@ def sample(
                 shape = _resolve_shape(key, spec, batch, default_dim, notes, (batch,))
             total += math.prod(shape) * _item_bytes(key, spec)
         plans[key] = (shape, rule)
+    for role, keys in skipped.items():
+        notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
     if max_bytes is not None and total > max_bytes:
         raise FeedError(_too_big(total, max_bytes, f"sampled feeds for {model.path.name}"))
     out = Feeds(notes=notes)
