@@ -105,6 +105,10 @@ def import_into(model: V1Model, graph: Any) -> None:
     gd = prepare_graph_def(model)
     try:
         with graph.as_default():
+            if model.replacements:  # nodes of replaced op types: imported here, in waves
+                from .replace import apply_replacements
+
+                gd = apply_replacements(model, gd, graph)
             if model.meta_graph is not None:
                 mg = type(model.meta_graph)()
                 mg.CopyFrom(model.meta_graph)

@@ -1,0 +1,348 @@
+"""Op replacements: run graphs holding op types this TensorFlow does not register.
+
+A TF1 graph may use ops from ``tf.contrib`` or a custom op library that TF 2.21 lacks. It still
+loads for browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2
+function for each such op type::
+
+    model = explorer.load("graph.pb", replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})
+
+Each replacement is called once per node of that type as ``fn(inputs, attrs)``: ``inputs`` is the
+list of the node's input ``tf.Tensor`` objects (data inputs, in order) in the graph being built,
+``attrs`` the node's attributes as Python values (see :func:`attr_values`). It returns a tensor
+or a list/tuple of tensors, one per output of the original node. Its outputs are given the node's
+name (an ``IdentityN`` op named like the node), so ``"node:0"`` still names the same value in
+signatures, feeds and fetches. The v1 session and the TF2 converter both import graphs through
+:func:`explorer.session.import_into`, which calls :func:`apply_replacements`: one replacement
+serves both.
+
+Built-in replacements (:data:`BUILTIN_REPLACEMENTS`) for ``tf.contrib`` ops that TF 2.21 does
+not register:
+
+* ``ImageProjectiveTransform`` (``tf.contrib.image.transform``): the core
+  ``ImageProjectiveTransformV2`` with the input's height and width and ``fill_mode="CONSTANT"``
+  (zeros outside the image, as the contrib op filled).
+* ``GatherTree`` (``tf.contrib.seq2seq.gather_tree``): beam-search backtracking written with core
+  ops (a ``tf.scan`` over reversed time); entries past ``max_sequence_lengths`` and after the first
+  ``end_token`` of a beam are ``end_token``.
+
+Use them with ``explorer.load(path, replacements=replacements_for(path))``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._tf import tf, tf1
+from .errors import SessionError, UnsupportedOpError
+
+Replacement = Callable[[list[Any], dict[str, Any]], Any]
+
+BUILTIN_REPLACEMENTS: dict[str, Replacement] = {}
+"""Op type -> built-in replacement function, filled with :func:`builtin_replacement`."""
+
+CONTROL_FLOW_BACK_EDGE_OPS = frozenset({"NextIteration", "RefNextIteration"})
+
+
+def builtin_replacement(op_type: str) -> Callable[[Replacement], Replacement]:
+    """Register ``fn(inputs, attrs)`` as the built-in replacement for ``op_type``."""
+
+    def deco(fn: Replacement) -> Replacement:
+        BUILTIN_REPLACEMENTS[op_type] = fn
+        return fn
+
+    return deco
+
+
+def replacements_for(model: Any) -> dict[str, Replacement]:
+    """Built-in replacements for the op types of ``model`` (a V1Model or a path) that this
+    TensorFlow does not register; pass the result as ``explorer.load(..., replacements=...)``."""
+    from .session import unregistered_op_types
+
+    if isinstance(model, (str, os.PathLike)):
+        from .loader import load
+
+        model = load(model)
+    missing = unregistered_op_types(model.graph_def)
+    return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
+
+
+# ----------------------------------------------------------------------------------------------
+# Attributes
+# ----------------------------------------------------------------------------------------------
+
+
+def attr_values(node: Any) -> dict[str, Any]:
+    """A NodeDef's attributes as Python values.
+
+    ``s`` -> ``str`` (``bytes`` when not UTF-8), ``i``/``f``/``b`` -> int/float/bool, ``type`` ->
+    ``tf.DType``, ``shape`` -> ``tf.TensorShape``, ``tensor`` -> ``numpy.ndarray``, ``func`` ->
+    the function name, ``list`` -> a list of those.
+    """
+    return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
+
+
+def _attr_value(a: Any) -> Any:
+    kind = a.WhichOneof("value")
+    if kind == "list":
+        lst = a.list
+        for field in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
+            values = getattr(lst, field)
+            if len(values):
+                return [_scalar(field, v) for v in values]
+        return []
+    if kind is None:
+        return None
+    return _scalar(kind, getattr(a, kind))
+
+
+def _scalar(kind: str, v: Any) -> Any:
+    if kind == "s":
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(v)
+    if kind == "type":
+        return tf().dtypes.as_dtype(v)
+    if kind == "shape":
+        return tf().TensorShape(v)
+    if kind == "tensor":
+        return tf().make_ndarray(v)
+    if kind == "func":
+        return v.name
+    if kind == "placeholder":
+        return str(v)
+    return v
+
+
+# ----------------------------------------------------------------------------------------------
+# Import with replacements
+# ----------------------------------------------------------------------------------------------
+
+
+def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
+    """Import ``graph_def`` into ``graph`` (the default graph), replacing nodes of the op types
+    in ``model.replacements``; returns the GraphDef still to import.
+
+    Nodes are imported in waves with ``tf.import_graph_def``: every node that depends on no
+    replaced node first, then each replaced node's function is called on its inputs and its
+    outputs wired (``input_map``) into the next wave, and so on. When the graph has a replaced
+    node, every node is imported here and the result is an empty GraphDef (a MetaGraph's
+    collections and Saver are then restored by ``import_meta_graph`` over the nodes already in
+    the graph); otherwise nothing is imported and ``graph_def`` is returned unchanged.
+
+    Raises:
+        UnsupportedOpError: a replaced op sits inside a function or a ``tf.while_loop``.
+        SessionError: a replacement function failed or returned too few outputs.
+    """
+    replacements = model.replacements
+    nodes = list(graph_def.node)
+    replaced = {n.name for n in nodes if n.op in replacements}
+    if not replaced:
+        return graph_def
+    for fn in graph_def.library.function:
+        used = sorted({n.op for n in fn.node_def if n.op in replacements})
+        if used:
+            raise UnsupportedOpError(
+                f"{model.path}: {', '.join(used)} is used inside function "
+                f"{fn.signature.name!r}; replacements apply to top-level nodes only: "
+                "re-export the graph without that function or inline it"
+            )
+    levels = _levels(model, nodes, replaced)
+    by_name = {n.name: n for n in nodes}
+    n_outputs = _output_counts(model, nodes, replaced)
+    all_names = set(by_name)
+    made: dict[str, Any] = {}  # "name:i" / "^name" -> tensor / op, for names already imported
+    for level in range(max(levels.values()) + 1):
+        wave = [n for n in nodes if levels[n.name] == level and n.name not in replaced]
+        _import_wave(graph_def, wave, made, first=level == 0)
+        for n in nodes:
+            if levels[n.name] == level and n.name in replaced:
+                _replace_node(model, graph, n, made, n_outputs[n.name], all_names)
+    rest = type(graph_def)()
+    rest.versions.CopyFrom(graph_def.versions)
+    return rest
+
+
+def _levels(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+    """Wave of each node: the most replaced nodes on any path into it (back edges included)."""
+    consumers: dict[str, list[str]] = {}
+    inputs: dict[str, list[str]] = {}
+    for n in nodes:
+        srcs = [_op_name(i) for i in n.input]
+        inputs[n.name] = srcs
+        for s in srcs:
+            consumers.setdefault(s, []).append(n.name)
+    level = dict.fromkeys(inputs, 0)
+    work = list(inputs)
+    limit = len(replaced)
+    while work:
+        name = work.pop()
+        new = max((level.get(s, 0) + (1 if s in replaced else 0) for s in inputs[name]), default=0)
+        if new > level[name]:
+            if new > limit:  # only a cycle through a replaced node climbs this high
+                raise UnsupportedOpError(
+                    f"{model.path}: a replaced op ({', '.join(sorted(replaced)[:3])}) sits "
+                    "inside a tf.while_loop; replacements cannot split a loop: replace the "
+                    "loop's ops outside the loop or re-export without it"
+                )
+            level[name] = new
+            work.extend(consumers.get(name, []))
+    return level
+
+
+def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+    """How many outputs of each replaced node are used (highest index read + 1, at least 1)."""
+    counts = dict.fromkeys(replaced, 1)
+    refs = [i for n in nodes for i in n.input if not i.startswith("^")]
+    for sig in getattr(model, "signatures", {}).values():
+        for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
+            refs.extend(spec.components or (spec.name,))
+    for ref in refs:
+        name, idx = _split(ref)
+        if name in counts:
+            counts[name] = max(counts[name], idx + 1)
+    return counts
+
+
+def _import_wave(graph_def: Any, wave: list[Any], made: dict[str, Any], first: bool) -> None:
+    from tensorflow.python.framework import importer
+
+    if not wave and not first:
+        return
+    names = {n.name for n in wave}
+    gd = type(graph_def)()
+    gd.versions.CopyFrom(graph_def.versions)
+    if first:
+        gd.library.CopyFrom(graph_def.library)
+    input_map: dict[str, Any] = {}
+    for n in wave:
+        gd.node.add().CopyFrom(n)
+        for ref in n.input:
+            if _op_name(ref) in names:
+                continue
+            key = ref if ref.startswith("^") else "%s:%d" % _split(ref)
+            input_map[key] = made[key]  # waves guarantee it was imported or made before
+    importer.import_graph_def(gd, input_map=input_map or None, name="")
+    graph = tf1().get_default_graph()
+    for n in wave:
+        op = graph.get_operation_by_name(n.name)
+        made[f"^{n.name}"] = op
+        for i, t in enumerate(op.outputs):
+            made[f"{n.name}:{i}"] = t
+
+
+def _replace_node(
+    model: Any,
+    graph: Any,
+    node: Any,
+    made: dict[str, Any],
+    n_outputs: int,
+    all_names: set[str],
+) -> None:
+    fn = model.replacements[node.op]
+    data = [made["%s:%d" % _split(i)] for i in node.input if not i.startswith("^")]
+    controls = [made[i] for i in node.input if i.startswith("^")]
+    scope = f"{node.name}/replacement"
+    while any(n == scope or n.startswith(scope + "/") for n in all_names):
+        scope += "_"
+    try:
+        with graph.name_scope(scope + "/"), graph.control_dependencies(controls):
+            result = fn(data, attr_values(node))
+        outs = list(result) if isinstance(result, (list, tuple)) else [result]
+        outs = [tf().convert_to_tensor(o) for o in outs]
+    except Exception as e:  # the user's function: report it against the node
+        raise SessionError(
+            f"{model.path}: the replacement for {node.op} failed at node {node.name!r} "
+            f"({type(e).__name__}: {_first_line(e)}): fix the function given in replacements="
+        ) from None
+    if len(outs) < n_outputs:
+        raise SessionError(
+            f"{model.path}: the replacement for {node.op} returned {len(outs)} output(s) at node "
+            f"{node.name!r}, which has {n_outputs}: return a tensor per output"
+        )
+    with graph.name_scope(None):
+        wired = tf().identity_n(outs, name=node.name)
+    op = wired[0].op
+    if op.name != node.name:
+        raise SessionError(
+            f"{model.path}: cannot name the replacement of {node.name!r} like the node "
+            f"(got {op.name!r}): rename the node's clashing neighbours"
+        )
+    made[f"^{node.name}"] = op
+    for i, t in enumerate(wired):
+        made[f"{node.name}:{i}"] = t
+
+
+def _split(ref: str) -> tuple[str, int]:
+    name, _, idx = ref.lstrip("^").partition(":")
+    return name, int(idx) if idx else 0
+
+
+def _op_name(ref: str) -> str:
+    return ref.lstrip("^").split(":")[0]
+
+
+def _first_line(e: BaseException) -> str:
+    msg = getattr(e, "message", None) or str(e) or type(e).__name__
+    return msg.strip().splitlines()[0][:300] if msg.strip() else type(e).__name__
+
+
+# ----------------------------------------------------------------------------------------------
+# Built-in replacements for tf.contrib ops
+# ----------------------------------------------------------------------------------------------
+
+
+@builtin_replacement("ImageProjectiveTransform")
+def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
+    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8] -> images.
+
+    Each transform row ``[a0, a1, a2, b0, b1, b2, c0, c1]`` maps output pixel (x, y) to input
+    point ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1; points outside
+    the image read 0. ``interpolation`` is ``NEAREST`` or ``BILINEAR``.
+    """
+    t = tf()
+    images, transforms = inputs[0], inputs[1]
+    return t.raw_ops.ImageProjectiveTransformV2(
+        images=images,
+        transforms=t.cast(transforms, t.float32),
+        output_shape=t.shape(images)[1:3],
+        interpolation=attrs.get("interpolation", "NEAREST"),
+        fill_mode="CONSTANT",
+    )
+
+
+@builtin_replacement("GatherTree")
+def gather_tree(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
+    """``tf.contrib.seq2seq.gather_tree``: the full beams from per-step ids and parent pointers.
+
+    Inputs: ``step_ids`` and ``parent_ids`` [max_time, batch, beam], ``max_sequence_lengths``
+    [batch], ``end_token`` (scalar). Output [max_time, batch, beam]: for each beam, the ids read
+    back from step ``min(max_sequence_length, max_time) - 1`` through the parent pointers; steps at
+    or past the length, and steps after the first ``end_token``, are ``end_token``.
+    """
+    t = tf()
+    step_ids, parent_ids, lengths, end_token = inputs
+    end_token = t.cast(end_token, step_ids.dtype)
+    max_time = t.shape(step_ids)[0]
+    lengths = t.minimum(t.cast(lengths, t.int32), max_time)[:, None]  # [batch, 1]
+    beams = t.range(t.shape(step_ids)[2], dtype=parent_ids.dtype)[None, :]  # [1, beam]
+    times = t.range(max_time - 1, -1, -1)
+
+    def back(carry: Any, elems: Any) -> Any:
+        parent, _ = carry
+        time, step, parents = elems
+        active = time < lengths
+        index = t.where(t.equal(time, lengths - 1), t.zeros_like(parent) + beams, parent)
+        value = t.gather(step, index, axis=1, batch_dims=1)
+        new_parent = t.gather(parents, index, axis=1, batch_dims=1)
+        out = t.where(active, value, t.fill(t.shape(value), end_token))
+        return t.where(active, new_parent, parent), out
+
+    init = (t.zeros_like(parent_ids[0]), t.zeros_like(step_ids[0]))
+    _, outs = t.scan(back, (times, step_ids[::-1], parent_ids[::-1]), initializer=init)
+    outs = outs[::-1]
+    is_end = t.cast(t.equal(outs, end_token), t.int32)
+    after_end = t.cumsum(is_end, axis=0, exclusive=True) > 0
+    return t.where(after_end, t.fill(t.shape(outs), end_token), outs)
