@@ -4,7 +4,8 @@ A TF1 graph may use ops from ``tf.contrib`` or a custom op library that TF 2.21 
 loads for browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2
 function for each such op type::
 
-    model = explorer.load("graph.pb", replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})
+    square = lambda inputs, attrs: inputs[0] ** 2
+    model = explorer.load("graph.pb", replacements={"MySquare": square})
 
 Each replacement is called once per node of that type as ``fn(inputs, attrs)``: ``inputs`` is the
 list of the node's input ``tf.Tensor`` objects (data inputs, in order) in the graph being built,
@@ -222,7 +223,7 @@ def _import_wave(graph_def: Any, wave: list[Any], made: dict[str, Any], first: b
         for ref in n.input:
             if _op_name(ref) in names:
                 continue
-            key = ref if ref.startswith("^") else "%s:%d" % _split(ref)
+            key = ref if ref.startswith("^") else _key(ref)
             input_map[key] = made[key]  # waves guarantee it was imported or made before
     importer.import_graph_def(gd, input_map=input_map or None, name="")
     graph = tf1().get_default_graph()
@@ -242,7 +243,7 @@ def _replace_node(
     all_names: set[str],
 ) -> None:
     fn = model.replacements[node.op]
-    data = [made["%s:%d" % _split(i)] for i in node.input if not i.startswith("^")]
+    data = [made[_key(i)] for i in node.input if not i.startswith("^")]
     controls = [made[i] for i in node.input if i.startswith("^")]
     scope = f"{node.name}/replacement"
     while any(n == scope or n.startswith(scope + "/") for n in all_names):
@@ -278,6 +279,12 @@ def _replace_node(
 def _split(ref: str) -> tuple[str, int]:
     name, _, idx = ref.lstrip("^").partition(":")
     return name, int(idx) if idx else 0
+
+
+def _key(ref: str) -> str:
+    """``a`` -> ``a:0``; ``a:1`` stays."""
+    name, idx = _split(ref)
+    return f"{name}:{idx}"
 
 
 def _op_name(ref: str) -> str:
