@@ -4,7 +4,8 @@ TensorFlow answers some malformed graphs with a ``CHECK`` failure in C++ that ab
 process: in a notebook that is a dead kernel. :func:`preflight` (run by
 :class:`~explorer.session.ModelSession` before it imports anything) sends the prepared graph to a
 long-lived worker process, which imports it into a fresh ``tf.Graph`` and opens a session on it, and
-reads the checkpoint's variable names and shapes. Outcomes:
+reads the checkpoint's variable names and shapes (and, up to ``CHECK_DATA_BYTES``, every value, so
+that checksums are verified there too). Outcomes:
 
 * the worker survives and the import worked, or failed with TF's ordinary ``ValueError``,
   ``TypeError`` or ``OpError``: nothing is raised here; the in-process import that follows behaves
@@ -54,6 +55,7 @@ _STATE = {
     "timeout": float(os.environ.get("TF1_EXPLORER_IMPORT_TIMEOUT", "120")),
 }
 START_TIMEOUT_S = 300.0  # importing TensorFlow in the worker on a busy machine
+CHECK_DATA_BYTES = 256 * 2**20  # checkpoints up to this size are read whole (checksums) first
 _CHECKED: set[str] = set()  # digests of payloads whose import did not crash
 _CKPT_CACHE: dict[tuple[str, float, int], dict[str, list[int] | None]] = {}
 
@@ -405,7 +407,12 @@ def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
     from ._tf import tf
 
     reader = tf().train.load_checkpoint(prefix)
-    return {k: list(v) for k, v in reader.get_variable_to_shape_map().items()}
+    shapes = {k: list(v) for k, v in reader.get_variable_to_shape_map().items()}
+    data = [Path(p) for p in tf().io.gfile.glob(prefix + ".data-*")] or [Path(prefix)]
+    if sum(p.stat().st_size for p in data if p.is_file()) <= CHECK_DATA_BYTES:
+        for key in shapes:  # checksums: a damaged data file fails here, not in the session
+            reader.get_tensor(key)
+    return shapes
 
 
 if __name__ == "__main__":
