@@ -649,7 +649,7 @@ def _spec(tensor_name: str, t: Any, source: TensorSpec | None) -> TensorSpec:
 
 
 def _source_spec(spec: TensorSpec, graph: Any) -> TensorSpec:
-    """The source spec with a real dtype (no ``_ref``; the graph's, when the TensorInfo lacks it)."""
+    """The source spec with a real dtype (no ``_ref``), shaped from the graph when unknown."""
     if spec.kind != "dense":
         return spec
     t = graph.as_graph_element(spec.name)

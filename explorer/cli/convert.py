@@ -1,0 +1,58 @@
+"""``tf1-explorer convert MODEL OUT_DIR [--signature S ...|--inputs A --outputs Y] [--freeze]
+[--overwrite] [--json]``: write a TF2 SavedModel that plain ``tf.saved_model.load`` reads."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_model_args, load_model, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "convert",
+        help="convert a TF1 model to a TF2 SavedModel (same signature names and keys)",
+        description="Convert a TF1 model to a TF2 SavedModel that loads with plain "
+        "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
+    )
+    add_model_args(p)
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (must not exist)")
+    p.add_argument(
+        "--signature",
+        action="append",
+        default=None,
+        metavar="S",
+        help="signature to convert (repeatable; default: all)",
+    )
+    p.add_argument("--inputs", nargs="+", default=None, metavar="T", help="input tensor names")
+    p.add_argument("--outputs", nargs="+", default=None, metavar="T", help="output tensor names")
+    p.add_argument("--freeze", action="store_true", help="fold variables into constants")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..converter import convert
+
+    model = load_model(args)
+    v2 = convert(
+        model,
+        signatures=args.signature,
+        inputs=args.inputs,
+        outputs=args.outputs,
+        freeze=args.freeze,
+    )
+    out = v2.save(args.out_dir, overwrite=args.overwrite)
+    summary = v2.summary(out)
+    if args.json:
+        print_json(summary)
+        return 0
+    kind = "frozen, " if v2.frozen else ""
+    print(f"{out}  ({kind}{summary['variables']} variables)")
+    for name, sig in v2.signatures.items():
+        ins = ", ".join(sig.inputs) or "no inputs"
+        outs = ", ".join(sig.outputs)
+        print(f"  signature {name}: {ins} -> {outs}")
+    print(f"  load with: tf.saved_model.load({str(out)!r}).signatures[NAME](**feeds)")
+    return 0
