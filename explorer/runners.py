@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SessionError, SignatureNotFoundError
+from .errors import FeedError, SessionError, SignatureNotFoundError
 from .sampler import (
     DEFAULT_MAX_BYTES,
     FEED,
@@ -218,6 +218,7 @@ class V1Runner(Runner):
             self._inputs = {_canon(n): specs[_canon(n)] for n in inputs or []}
             self._outputs = {_canon(n): specs[_canon(n)] for n in outputs}
         self._roles = input_roles(model.graph_def, self._inputs)
+        _check_outputs_fed(model, self._inputs, self._outputs)
 
     @property
     def input_specs(self) -> dict[str, TensorSpec]:
@@ -268,6 +269,36 @@ def _to_value(v: Any) -> Any:
     if hasattr(v, "indices") and hasattr(v, "dense_shape"):
         return as_sparse(v)
     return np.asarray(v)
+
+
+def _check_outputs_fed(
+    model: Any, inputs: Mapping[str, TensorSpec], outputs: Mapping[str, TensorSpec]
+) -> None:
+    """Raise ``FeedError`` when an output needs a placeholder that is not among the inputs."""
+    nodes = {n.name: n for n in model.graph_def.node}
+    fed = {_op(c) for s in inputs.values() for c in (s.components or (s.name,)) if c}
+    for key, spec in outputs.items():
+        stack = [_op(c) for c in (spec.components or (spec.name,)) if c]
+        seen = set(stack)
+        while stack:
+            cur = stack.pop()
+            node = nodes.get(cur)
+            if node is None or cur in fed:
+                continue
+            if node.op in ("Placeholder", "PlaceholderV2"):
+                raise FeedError(
+                    f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
+                    "not among the inputs: add it to inputs (CLI: --inputs)"
+                )
+            for inp in node.input:
+                src = _op(inp)
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+
+
+def _op(tensor: str) -> str:
+    return tensor.lstrip("^").split(":")[0]
 
 
 def default_io(model: Any) -> tuple[list[str], list[str]]:

@@ -337,5 +337,9 @@ def _map_structure(x: Any, fn: Any) -> Any:
 
 def _first_line(e: BaseException) -> str:
     msg = getattr(e, "message", None) or str(e) or type(e).__name__
-    line = msg.strip().splitlines()[0] if msg.strip() else type(e).__name__
+    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
+    # TF 2.x run errors open with "Graph execution error:" and where the node was defined.
+    noise = ("Graph execution error", "Detected at node", "Node:", "[[", "File ")
+    useful = [ln for ln in lines if not ln.startswith(noise) and "most recent call" not in ln]
+    line = (useful or lines or [type(e).__name__])[0]
     return line[:300]

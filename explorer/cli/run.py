@@ -1,0 +1,145 @@
+"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds.
+
+    tf1-explorer run MODEL [--signature S | --inputs A,B --outputs Y,Z] [--batch N] [--seed K]
+                           [--feed in.npz] [--save out.npz] [--save-feeds feeds.npz] [--json]
+
+Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or the only
+signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
+``--feed`` are generated (serialized tf.Example for ParseExample inputs). ``--json`` prints
+``{"signature", "inputs": {key: {dtype, shape}}, "outputs": {key: {dtype, shape, min, max, mean}},
+"seconds"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import add_model_args, fmt_shape, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the model's v1 session once on sample data (tf.Example inputs included)",
+        description="Run a TF1 model once in a v1 session on generated or given feeds.",
+    )
+    add_model_args(p)
+    p.add_argument("--signature", help="signature to run (default: serving_default or the only)")
+    p.add_argument("--inputs", help="comma-separated tensor names to feed (with --outputs)")
+    p.add_argument("--outputs", help="comma-separated tensor names to fetch")
+    p.add_argument("--batch", type=int, default=1, help="batch size of generated feeds (1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of generated feeds (0)")
+    p.add_argument("--low", type=float, default=-1.0, help="low end of generated floats (-1)")
+    p.add_argument("--high", type=float, default=1.0, help="high end of generated floats (1)")
+    p.add_argument("--feed", metavar="IN.npz", help="feeds to use (others are generated)")
+    p.add_argument("--save", metavar="OUT.npz", help="write the outputs to this .npz")
+    p.add_argument("--save-feeds", metavar="FEEDS.npz", help="write the feeds used to this .npz")
+    p.add_argument(
+        "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
+    )
+    p.add_argument(
+        "--allow-unsafe", action="store_true", help="run models with file-system/Python ops"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import FeedError
+    from ..runners import V1Runner
+    from ..sampler import Feeds
+
+    if args.batch < 1:
+        raise FeedError(f"--batch {args.batch} must be at least 1")
+    if args.inputs is not None and args.outputs is None:
+        raise FeedError("--inputs needs --outputs: name the tensors to fetch")
+    runner = V1Runner(
+        args.model,
+        signature=args.signature,
+        inputs=_names(args.inputs),
+        outputs=_names(args.outputs),
+        tags=args.tags,
+        allow_unsafe=args.allow_unsafe,
+        max_bytes=int(args.max_mb * 2**20),
+    )
+    given = Feeds.load(args.feed) if args.feed else None
+    feeds = runner.sample(
+        batch=args.batch,
+        seed=args.seed,
+        overrides=given,
+        value_range=(args.low, args.high),
+        max_bytes=runner.max_bytes,
+    )
+    with runner:
+        outputs = runner.infer(feeds)
+    if args.save:
+        Feeds(outputs).save(args.save)
+    if args.save_feeds:
+        feeds.save(args.save_feeds)
+    report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
+    if args.json:
+        print_json(report)
+        return 0
+    model = runner.model
+    what = f"signature {runner.signature_name}" if runner.signature_name else "tensors"
+    print(f"{model.path}  ({what}, {report['seconds'] * 1e3:.2f} ms)")
+    for note in feeds.notes:
+        print(f"  note  {note}")
+    for key, d in report["inputs"].items():
+        print(f"  <- {key}: {d['dtype']}{fmt_shape(d['shape'])}")
+    for key, d in report["outputs"].items():
+        stats = ""
+        if d["mean"] is not None:
+            stats = f"  min {d['min']:.6g}  max {d['max']:.6g}  mean {d['mean']:.6g}"
+        print(f"  -> {key}: {d['dtype']}{fmt_shape(d['shape'])}{stats}")
+    if args.save:
+        print(f"  outputs saved to {args.save}")
+    if args.save_feeds:
+        print(f"  feeds saved to {args.save_feeds}")
+    return 0
+
+
+def summary(
+    signature: str | None, feeds: dict[str, Any], outputs: dict[str, Any], seconds: float
+) -> dict[str, Any]:
+    """The ``run --json`` object: dtype/shape of each feed, dtype/shape/min/max/mean of each
+    output (``null`` statistics for strings, empty arrays and all-non-finite values)."""
+    return {
+        "signature": signature,
+        "inputs": {k: _describe(v, stats=False) for k, v in feeds.items()},
+        "outputs": {k: _describe(v, stats=True) for k, v in outputs.items()},
+        "seconds": seconds,
+    }
+
+
+def _describe(value: Any, stats: bool) -> dict[str, Any]:
+    import numpy as np
+
+    from ..sampler import SparseValue
+
+    if isinstance(value, SparseValue):
+        arr, shape = value.values, [int(d) for d in value.dense_shape]
+    else:
+        arr = np.asarray(value)
+        shape = list(arr.shape)
+    out: dict[str, Any] = {
+        "dtype": "string" if arr.dtype == object else arr.dtype.name,
+        "shape": shape,
+    }
+    if isinstance(value, SparseValue):
+        out["kind"] = "sparse"
+    if stats:
+        out.update(min=None, max=None, mean=None)
+        if arr.dtype.kind in "biuf" and arr.size:
+            x = arr.astype(np.float64)
+            x = x[np.isfinite(x)]
+            if x.size:
+                out.update(min=float(x.min()), max=float(x.max()), mean=float(x.mean()))
+    return out
