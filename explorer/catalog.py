@@ -255,6 +255,7 @@ class Catalog:
 
     Attributes:
         source: what the catalog describes (the model path, or ``"graph_def"``).
+        producer: the GraphDef producer version (<= 21: a TF 1.0-era graph).
         functions: names of the graph's library functions.
     """
 
@@ -267,6 +268,7 @@ class Catalog:
     ) -> None:
         self.graph_def = graph_def
         self.source = source
+        self.producer = int(graph_def.versions.producer)
         self.functions: list[str] = [f.signature.name for f in graph_def.library.function]
         fn_specs = {f.signature.name: out_spec_of(f.signature) for f in graph_def.library.function}
         self._signature_shapes = dict(shapes or {})
@@ -327,6 +329,14 @@ class Catalog:
     def names(self) -> list[str]:
         """Op names in graph order (do not modify)."""
         return self._names
+
+    def position(self, name: str) -> int:
+        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``)."""
+        op = name.lstrip("^").partition(":")[0]
+        i = self._index.get(op)
+        if i is None:
+            raise TensorNotFoundError(f"{name!r} is not an op of {self.source}")
+        return i
 
     def op(self, name: str) -> OpInfo:
         """The op ``name`` (``op:idx`` and ``^op`` accepted); raises ``TensorNotFoundError``."""
@@ -680,17 +690,18 @@ class Catalog:
 
         node = self._nodes[i]
         recorded = node.attr.get("_output_shapes")
+        shape: Shape = None
         if recorded is not None and k < len(recorded.list.shape):
             shape = shape_of(recorded.list.shape[k])
-            if shape is not None:
-                return shape
-        if key in self._signature_shapes:
-            return self._signature_shapes[key]
-        if node.op in ("Placeholder", "PlaceholderWithDefault") and "shape" in node.attr:
-            return shape_of(node.attr["shape"].shape)
-        if recorded is not None and k < len(recorded.list.shape):
-            return shape_of(recorded.list.shape[k])
-        return None
+        if shape is None and key in self._signature_shapes:
+            shape = self._signature_shapes[key]
+        is_placeholder = node.op in ("Placeholder", "PlaceholderWithDefault")
+        if shape is None and is_placeholder and "shape" in node.attr:
+            shape = shape_of(node.attr["shape"].shape)
+        # TF 1.0-era graphs (producer <= 21) wrote placeholder `shape {}` for "unknown".
+        if is_placeholder and shape == () and self.producer <= 21:
+            return None
+        return shape
 
     def _op_at(self, i: int) -> OpInfo:
         info = self._op_cache.get(i)

@@ -269,13 +269,13 @@ def _tensor_summary(t: Any) -> str:
     shape = shape_of(t.tensor_shape)
     text = f"{dtype_of_enum(t.dtype)}{_fmt_shape(shape)}"
     if shape == ():
-        value = _scalar_value(t)
+        value = scalar_value(t)
         if value is not None:
             text += f" = {value}"
     return text
 
 
-def _scalar_value(t: Any) -> str | None:
+def scalar_value(t: Any) -> str | None:
     """The value of a scalar TensorProto as text, or ``None`` when it is not readable cheaply."""
     for field_name in ("float_val", "double_val", "int_val", "int64_val", "bool_val", "half_val"):
         vals = getattr(t, field_name)
