@@ -223,7 +223,7 @@ class SavedModelLayer(keras.layers.Layer):
     # -- Keras API ---------------------------------------------------------------------------------
 
     def call(self, inputs: Any) -> dict[str, Any]:
-        """Run the signature: ``{input key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
+        """Run the signature: ``{key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
         self._ensure_loaded()
         t = tf()
         if not isinstance(inputs, dict):
