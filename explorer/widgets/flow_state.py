@@ -239,6 +239,12 @@ class ConverterState(Observable):
         self.v2: Any = None
         self.saved: Path | None = None
         self.check: dict[str, Any] | None = None
+        self.observe(self._stale, "selection")
+
+    def _stale(self, _: Any = None) -> None:
+        self.v2 = None
+        self.saved = None
+        self.check = None
 
     def _convert_kwargs(self) -> dict[str, Any]:
         sel = self.selection
@@ -358,3 +364,251 @@ def _key_map(v1_specs: dict[str, Any], v2_specs: dict[str, Any]) -> dict[str, st
         elif spec.name in by_tensor:
             out[k] = by_tensor[spec.name]
     return out
+
+
+class ParityState(Observable):
+    """Parity of a model with its TF2 conversion, and where the two first diverge.
+
+    Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
+    (the one to compare, ``None`` for all), ``batches``, ``seed``, ``atol``, ``rtol``,
+    ``summary`` (the ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
+    :meth:`find_divergence`), ``shown`` (the signature whose report is shown).
+    """
+
+    FIELDS = (
+        "v2",
+        "signature",
+        "batches",
+        "seed",
+        "atol",
+        "rtol",
+        "summary",
+        "divergence",
+        "shown",
+    )
+    WIDGET = "parity_view:ParityView"
+
+    def __init__(self, model: Any, v2: Any = None, signature: str | None = None) -> None:
+        from ..comparison import DEFAULT_ATOL, DEFAULT_RTOL
+
+        super().__init__()
+        self.model = _load(model)
+        self.v2 = v2
+        self.signature = signature
+        self.batches = 2
+        self.seed = 0
+        self.atol = DEFAULT_ATOL
+        self.rtol = DEFAULT_RTOL
+        self.summary: Any = None
+        self.divergence: Any = None
+        self.shown: str | None = None
+        self.observe(self._stale, ("v2", "signature"))
+
+    def _stale(self, _: Any = None) -> None:
+        self.summary = None
+        self.divergence = None
+        self.shown = None
+
+    def _need_v2(self) -> Any:
+        from ..errors import ParityError
+
+        if self.v2 is None:
+            raise ParityError("nothing to compare with yet: convert the model first")
+        return self.v2
+
+    def run(self) -> Any:
+        """``explorer.parity`` over ``batches`` sampled batches; returns the ``ParitySummary``."""
+        from ..comparison import parity
+
+        self.summary = parity(
+            self.model,
+            self._need_v2(),
+            signatures=self.signature,
+            batches=self.batches,
+            seed=self.seed,
+            atol=self.atol,
+            rtol=self.rtol,
+        )
+        self.shown = next(iter(self.summary.reports))
+        return self.summary
+
+    def find_divergence(self) -> Any:
+        """``explorer.first_divergence`` on one sampled batch of the shown signature."""
+        from ..comparison import first_divergence
+        from ..runners import V1Runner
+
+        v2 = self._need_v2()
+        name = self.shown or self.signature
+        kwargs = {"signature": name} if name in self.model.signatures else {}
+        feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
+        self.divergence = first_divergence(
+            self.model, v2, feeds, atol=self.atol, rtol=self.rtol, **kwargs
+        )
+        return self.divergence
+
+    def report(self) -> Any:
+        """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
+        if self.summary is None or self.shown is None:
+            return None
+        return self.summary.reports[self.shown]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Per signature and output: ``signature, output, status, max_abs, max_rel, mismatch``."""
+        if self.summary is None:
+            return []
+        return [
+            {
+                "signature": name,
+                "output": key,
+                "status": rec.status,
+                "max_abs": rec.max_abs,
+                "max_rel": rec.max_rel,
+                "mismatch": rec.mismatch_fraction,
+            }
+            for name, rep in self.summary.reports.items()
+            for key, rec in rep.outputs.items()
+        ]
+
+    def figures(self) -> dict[str, Any]:
+        """``explorer.plots.report_figures`` of the shown report (``{}`` before a run)."""
+        from ..plots import report_figures
+
+        rep = self.report()
+        return {} if rep is None else report_figures(rep)
+
+    def op_errors(self) -> dict[str, float | None]:
+        """Op name -> max abs error of its first compared output, from the divergence result."""
+        if self.divergence is None:
+            return {}
+        out: dict[str, float | None] = {}
+        for step in self.divergence.steps:
+            out.setdefault(step.tensor.split(":")[0], step.max_abs)
+        return out
+
+    def divergence_svg(self, hops: int = 2) -> str:
+        """The first diverging op's neighbourhood (the last compared op when none diverged), ops
+        coloured by their error; ``""`` before :meth:`find_divergence`."""
+        from .graph_svg import render_svg
+
+        d = self.divergence
+        if d is None or not d.steps:
+            return ""
+        center = d.op or d.steps[-1].tensor.split(":")[0]
+        sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
+        title = (
+            f"first divergence at {center} ({d.step.op_type})"
+            if d.found
+            else f"no divergence: every shared tensor agrees (around {center})"
+        )
+        errors = self.op_errors()
+        return render_svg(
+            [(n.name, n.type) for n in sub.nodes],
+            [(e.src, e.dst) for e in sub.edges],
+            selected=center,
+            values={n.name: errors.get(n.name) for n in sub.nodes},
+            title=title,
+        )
+
+    def code(self) -> str:
+        """The explorer API calls that reproduce the comparison."""
+        v2 = self.v2
+        v2_src = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
+        sig = f", signatures={self.signature!r}" if self.signature else ""
+        lines = [
+            "import explorer",
+            "",
+            f"model = explorer.load({str(self.model.path)!r})",
+            f"v2 = {v2_src}",
+            f"summary = explorer.parity(model, v2{sig}, batches={self.batches}, "
+            f"seed={self.seed}, atol={self.atol}, rtol={self.rtol})",
+        ]
+        if self.divergence is not None:
+            name = self.shown or self.signature
+            kw = f", signature={name!r}" if name in self.model.signatures else ""
+            lines += [
+                f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
+                f"div = explorer.first_divergence(model, v2, feeds{kw})",
+            ]
+        return "\n".join(lines)
+
+
+STEPS = ("browse", "pick", "run", "convert", "compare")
+
+
+class WizardState(Observable):
+    """The five steps of a migration sharing one model and one choice of inputs and outputs.
+
+    Holds ``browser`` (:class:`~explorer.widgets.state.BrowserState`), ``picker``
+    (:class:`~explorer.widgets.state.PickerState`), ``runner`` (:class:`RunnerState`),
+    ``converter`` (:class:`ConverterState`) and ``parity`` (:class:`ParityState`). The picker's
+    choice flows to the runner, converter and parity states; the converter's saved folder to
+    parity. Field ``step`` is the index of the step shown (``STEPS``).
+
+    Args:
+        model: a ``V1Model`` or a path for ``explorer.load``.
+        out_dir: where the converter writes (default: beside the model, ``<name>_tf2``).
+    """
+
+    FIELDS = ("step",)
+    WIDGET = "wizard:MigrationWizard"
+
+    def __init__(self, model: Any, out_dir: str = "") -> None:
+        from .state import BrowserState, PickerState
+
+        super().__init__()
+        self.model = _load(model)
+        self.step = 0
+        self.browser = BrowserState(self.model)
+        self.picker = PickerState(self.model)
+        sel = self.picker.value
+        self.runner = RunnerState(self.model, sel)
+        self.converter = ConverterState(self.model, sel, out_dir=out_dir)
+        self.parity = ParityState(self.model, signature=sel.signature)
+        self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
+        self.converter.observe(self._converted, "saved")
+
+    def _choice(self, _: Any = None) -> None:
+        sel = self.picker.value
+        self.runner.selection = sel
+        self.converter.selection = sel
+        self.parity.signature = sel.signature
+
+    def _converted(self, change: Any) -> None:
+        self.parity.v2 = change.new
+
+    def use_selected(self, side: str) -> None:
+        """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``."""
+        from ..errors import TensorNotFoundError
+
+        if self.browser.selected is None:
+            raise TensorNotFoundError("no op selected in the browser: select one first")
+        name = f"{self.browser.selected}:0"
+        if side == "inputs":
+            self.picker.add_input(name)
+        elif side == "outputs":
+            self.picker.add_output(name)
+        else:
+            raise ValueError(f"side must be 'inputs' or 'outputs', not {side!r}")
+
+    def code(self) -> str:
+        """The explorer API calls for every step done so far, as one script."""
+        parts = [self.picker.code()]
+        if self.runner.outputs is not None:
+            parts.append(self.runner.code())
+        if self.converter.saved is not None:
+            parts.append(self.converter.code())
+        if self.parity.summary is not None:
+            lines = self.parity.code().splitlines()
+            if self.converter.saved is not None:  # the converter's script defines v2
+                lines = [ln for ln in lines if not ln.startswith("v2 = ")]
+            parts.append("\n".join(lines))
+        seen: set[str] = set()
+        lines = []
+        for part in parts:
+            for line in part.splitlines():
+                if not line or line.startswith(("import ", "model = explorer.load(")):
+                    if not line or line in seen:
+                        continue
+                    seen.add(line)
+                lines.append(line)
+        return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""MigrationWizard: browse, pick, run, convert and compare as five tabs over one shared state,
+with "show code" printing the explorer calls equivalent to what was clicked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+
+from ._common import CodePane, StatusArea, bind, on_click
+from .browser import TensorBrowser
+from .converter_view import Converter
+from .flow_state import STEPS, WizardState
+from .parity_view import ParityView
+from .picker import IOPicker
+from .session_runner import SessionRunner
+
+
+class MigrationWizard(W.VBox):
+    """The five steps of a migration as tabs, over a :class:`WizardState`.
+
+    Args:
+        source: a ``WizardState``, or what it takes (a ``V1Model`` or path, ``out_dir``).
+    """
+
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        self.state = source if isinstance(source, WizardState) else WizardState(source, **kwargs)
+        s = self.state
+        object.__setattr__(s, "_widget", self)
+        self.status = StatusArea()
+        self.browser = TensorBrowser(s.browser)
+        self.as_input = W.Button(description="use selected as input", icon="sign-in")
+        self.as_output = W.Button(description="use selected as output", icon="sign-out")
+        self.picker = IOPicker(s.picker)
+        self.runner = SessionRunner(s.runner)
+        self.converter = Converter(s.converter)
+        self.parity = ParityView(s.parity)
+        self.tabs = W.Tab(
+            children=[
+                W.VBox([self.browser, W.HBox([self.as_input, self.as_output])]),
+                self.picker,
+                self.runner,
+                self.converter,
+                self.parity,
+            ],
+            titles=[f"{i + 1}. {name}" for i, name in enumerate(STEPS)],
+        )
+        self.code = CodePane(s.code)
+        bind(s, "step", self.tabs, trait="selected_index", status=self.status)
+        on_click(self.as_input, self.status, lambda: s.use_selected("inputs"))
+        on_click(self.as_output, self.status, lambda: s.use_selected("outputs"))
+        super().__init__([self.tabs, self.status, self.code])
+        self.add_class("tf1x-wizard")
