@@ -153,6 +153,9 @@ class ModelSession:
                 f"{{{missing[0]!r}: fn}}) with a TF function for each"
             )
         self.allow_unsafe = allow_unsafe
+        from .scanner import require_safe  # file-system/PyFunc ops need allow_unsafe=True
+
+        require_safe(model, allow_unsafe)
         from .isolation import preflight  # import in a child process first: a crash is an error
 
         preflight(model, restore=restore)
