@@ -17,7 +17,8 @@ that checksums are verified there too). Outcomes:
 * the worker did not answer within ``timeout`` seconds: :class:`ModelFormatError`, the worker is
   killed and restarted;
 * the checkpoint holds a variable of the same name with another shape, or none of the graph's
-  variables: :class:`MissingVariablesError` (checkpoint of another graph).
+  variables (checkpoint of another graph), or cannot be read (damaged, checksum mismatch):
+  :class:`MissingVariablesError`.
 
 Cost: the first call starts the worker (one TensorFlow import, a few seconds, once per process);
 later calls cost one serialisation, a pipe round trip and the import itself; a graph already checked
@@ -181,7 +182,8 @@ class _Worker:
         self.log: Any = None
         self.lock = threading.Lock()
         self.buffer = b""
-        self.starts = 0
+        self.starts = 0  # worker processes started
+        self.requests = 0  # requests sent (cached graphs send none)
 
     def _start(self) -> None:
         root = str(Path(__file__).resolve().parents[1])
@@ -220,6 +222,7 @@ class _Worker:
                 self._start()
             assert self.proc is not None and self.proc.stdin is not None
             self._log_mark()
+            self.requests += 1
             try:
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
                 self.proc.stdin.write(payload)
@@ -329,6 +332,11 @@ def shutdown() -> None:
 def worker_pid() -> int | None:
     """The worker's process id while it runs, else ``None``."""
     return _WORKER.pid
+
+
+def stats() -> dict[str, int]:
+    """How many worker processes were started and requests sent in this process."""
+    return {"starts": _WORKER.starts, "requests": _WORKER.requests, "cached": len(_CHECKED)}
 
 
 def clear_cache() -> None:
