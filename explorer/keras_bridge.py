@@ -63,7 +63,8 @@ def keras_layer(
     Args:
         model_or_dir: a :class:`~explorer.converter.V2Model` (saved to a temporary folder that
             lives as long as the Python process) or the folder of any TF2 SavedModel (e.g. one
-            written by ``V2Model.save``).
+            written by ``V2Model.save``). A TF1 SavedModel that ``tf.saved_model.load`` happens
+            to accept runs too, but its variables are not exposed as weights: convert it first.
         signature: the signature key to call.
         trainable: whether the SavedModel's trainable variables train with the Keras model
             (default ``False``: a frozen body).

@@ -308,12 +308,18 @@ def map_weights(
 
     Raises:
         TensorNotFoundError: an override names a v1 variable or Keras path that does not exist.
-        ConversionError: the Keras model has no weights (not built), or an override pairs
-            different shapes.
+        ConversionError: the v1 model has no variables (frozen graph), the Keras model has no
+            weights (not built), or an override pairs different shapes.
     """
     import numpy as np
 
     values = dict(v1_model) if isinstance(v1_model, Mapping) else read_variables(v1_model)
+    if not values:
+        where = getattr(v1_model, "path", "the given dict")
+        raise ConversionError(
+            f"{where} has no variables to map (a frozen graph keeps its weights as constants): "
+            "load the checkpoint or SavedModel the graph was frozen from"
+        )
     values = {k: np.asarray(v) for k, v in values.items()}
     targets = _keras_weights(keras_model)
     overrides = dict(overrides or {})

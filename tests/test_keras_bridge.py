@@ -140,6 +140,14 @@ def test_converted_example_model(mlp_paths):
     assert model.predict(x, verbose=0).shape == (5, 2)
 
 
+@pytest.mark.slow
+def test_tf1_saved_model_with_ref_variables_asks_for_conversion():
+    from .conftest import shared_model
+
+    with pytest.raises(explorer.ConversionError, match="float_ref.*explorer.convert"):
+        explorer.keras_layer(shared_model("serving_counter"))
+
+
 def test_errors(two_input_dir, tmp_path):
     with pytest.raises(explorer.SignatureNotFoundError, match="'predict' is not in .*serving"):
         explorer.keras_layer(two_input_dir, signature="predict")

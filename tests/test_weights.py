@@ -316,3 +316,8 @@ def test_override_errors(mlp_ckpt):
 
     with pytest.raises(explorer.ConversionError, match="no weights: build it first"):
         explorer.map_weights(mlp_ckpt, keras.Sequential([keras.layers.Dense(3)]))
+
+
+def test_frozen_graph_has_nothing_to_map(mlp_paths):
+    with pytest.raises(explorer.ConversionError, match="frozen.pb has no variables to map"):
+        explorer.map_weights(explorer.load(mlp_paths["frozen_pb"]), _keras_mlp())
