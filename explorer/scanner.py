@@ -94,8 +94,15 @@ class Findings(Sequence[Finding]):
         return len(self._items)
 
     def __repr__(self) -> str:
-        counts = ", ".join(f"{len(self.of_severity(s))} {s}" for s in SEVERITIES)
-        return f"Findings({self.source!r}: {counts})"
+        return f"Findings({self.source!r}: {self.summary()})"
+
+    def summary(self) -> str:
+        """``1 error, 2 warnings, 0 info``."""
+        parts = []
+        for s in SEVERITIES:
+            n = len(self.of_severity(s))
+            parts.append(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}")
+        return ", ".join(parts)
 
     @property
     def rules(self) -> set[str]:

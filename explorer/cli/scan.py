@@ -1,0 +1,31 @@
+"""``tf1-explorer scan MODEL [--tags T] [--json]``: what will break and what is unsafe."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_model_args, load_model, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scan", help="compatibility and safety findings (unregistered ops, ref variables, ...)"
+    )
+    add_model_args(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..scanner import scan
+
+    findings = scan(load_model(args))
+    if args.json:
+        print_json(findings.to_json())
+        return 0
+    print(f"{findings.source}: {findings.summary()}")
+    for f in findings:
+        print(f"  {f.severity:<7}  {f.rule:<16} {f.message}")
+    if not len(findings):
+        print("  nothing found: no known compatibility or safety problem")
+    return 0
