@@ -89,6 +89,8 @@ def test_custom_op_graph_loads_and_is_browsable(square_pb):
     model = explorer.load(square_pb)
     assert model.op_types()["MySquare"] == 2
     assert model.node("y").op == "MySquare"
+    sq = model.catalog().op("sq")  # the catalog parses protobufs: no TF registration needed
+    assert sq.type == "MySquare" and list(sq.inputs) == ["x:0"] and list(sq.consumers) == ["plus"]
     with pytest.raises(explorer.UnsupportedOpError, match=r"MySquare.*replacements="):
         model.session()
 
