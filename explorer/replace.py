@@ -35,7 +35,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._tf import tf, tf1
+from ._tf import tf
 from .errors import SessionError, UnsupportedOpError
 
 Replacement = Callable[[list[Any], dict[str, Any]], Any]
@@ -157,7 +157,7 @@ def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
     made: dict[str, Any] = {}  # "name:i" / "^name" -> tensor / op, for names already imported
     for level in range(max(levels.values()) + 1):
         wave = [n for n in nodes if levels[n.name] == level and n.name not in replaced]
-        _import_wave(graph_def, wave, made, first=level == 0)
+        _import_wave(graph, graph_def, wave, made, first=level == 0)
         for n in nodes:
             if levels[n.name] == level and n.name in replaced:
                 _replace_node(model, graph, n, made, n_outputs[n.name], all_names)
@@ -207,7 +207,9 @@ def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str
     return counts
 
 
-def _import_wave(graph_def: Any, wave: list[Any], made: dict[str, Any], first: bool) -> None:
+def _import_wave(
+    graph: Any, graph_def: Any, wave: list[Any], made: dict[str, Any], first: bool
+) -> None:
     from tensorflow.python.framework import importer
 
     if not wave and not first:
@@ -225,8 +227,8 @@ def _import_wave(graph_def: Any, wave: list[Any], made: dict[str, Any], first: b
                 continue
             key = ref if ref.startswith("^") else _key(ref)
             input_map[key] = made[key]  # waves guarantee it was imported or made before
-    importer.import_graph_def(gd, input_map=input_map or None, name="")
-    graph = tf1().get_default_graph()
+    with graph.as_default():
+        importer.import_graph_def(gd, input_map=input_map or None, name="")
     for n in wave:
         op = graph.get_operation_by_name(n.name)
         made[f"^{n.name}"] = op
