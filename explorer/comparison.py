@@ -415,7 +415,8 @@ def compare(
     Args:
         outputs_a, outputs_b: key -> array for one batch, or a list of such dicts (one per batch,
             the same length on both sides). Sparse values (``indices``/``values``/``dense_shape``)
-            are compared component by component as ``key/indices`` etc.
+            are compared component by component as ``key_indices``, ``key_values``,
+            ``key_dense_shape``.
         atol, rtol: an element matches when ``|b - a| <= atol + rtol * |a|``.
         per_output: key -> ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}`` overriding the
             tolerances of that output.
@@ -475,9 +476,10 @@ def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in batch.items():
         if all(hasattr(v, a) for a in ("indices", "values", "dense_shape")):
-            out[f"{k}/indices"] = v.indices
-            out[f"{k}/values"] = v.values
-            out[f"{k}/dense_shape"] = v.dense_shape
+            # TF2's names for the parts of a TF1 sparse tensor (what the converter uses too)
+            out[f"{k}_indices"] = v.indices
+            out[f"{k}_values"] = v.values
+            out[f"{k}_dense_shape"] = v.dense_shape
         else:
             out[k] = v
     return out
@@ -576,3 +578,45 @@ def _histogram(rec: OutputComparison, err: Any) -> None:
     counts, _ = np.histogram(nonzero, bins=edges)
     rec.hist_edges = [float(e) for e in edges]
     rec.hist_counts = [int(c) for c in counts]
+
+
+# ----------------------------------------------------------------------------------------------
+# parity() and first_divergence(): defined in parity_run.py and divergence.py (they import this
+# module), exposed here.
+# ----------------------------------------------------------------------------------------------
+
+
+def parity(
+    v1_model: Any,
+    v2_model_or_dir: Any,
+    signatures: Sequence[str] | str | None = None,
+    batches: int = 3,
+    seed: int = 0,
+    feeds: Any = None,
+    **kwargs: Any,
+) -> ParitySummary:
+    """Compare a TF1 model with its TF2 conversion on the same feeds, signature by signature.
+
+    v1 first runs every batch twice: outputs where it disagrees with itself are reported
+    *nondeterministic* (with the stateful random ops behind them), not failed; ``remedy=True``
+    makes them comparable. Keyword options: ``atol``, ``rtol``, ``per_output``, ``remedy``,
+    ``batch_size``. See :func:`explorer.parity_run.parity` for every argument.
+
+    Returns:
+        A :class:`ParitySummary` (one :class:`ParityReport` per signature), truthy when all pass.
+    """
+    from .parity_run import parity as _parity
+
+    return _parity(v1_model, v2_model_or_dir, signatures, batches, seed, feeds, **kwargs)
+
+
+def first_divergence(v1_model: Any, v2: Any, feeds: Mapping[str, Any], **kwargs: Any) -> Divergence:
+    """The earliest op, in topological order, whose output differs between v1 and v2.
+
+    Tensors present on both sides are fetched in one run per side. Keyword options:
+    ``signature``, ``mapping`` (v1 op -> v2 op), ``atol``, ``rtol``. See
+    :func:`explorer.divergence.first_divergence`.
+    """
+    from .divergence import first_divergence as _first
+
+    return _first(v1_model, v2, feeds, **kwargs)

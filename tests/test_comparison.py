@@ -133,7 +133,7 @@ def test_sparse_outputs_compare_by_component():
         np.array([[0, 1]], np.int64), np.array([2.5], np.float32), np.array([2, 3], np.int64)
     )
     report = compare({"s": sp}, {"s": sp})
-    assert set(report.outputs) == {"s/indices", "s/values", "s/dense_shape"} and report
+    assert set(report.outputs) == {"s_indices", "s_values", "s_dense_shape"} and report
 
 
 @pytest.mark.parametrize(
@@ -188,3 +188,187 @@ def test_any_array_equals_itself(x):
     report = compare({"y": x}, {"y": x.copy()}, atol=0, rtol=0)
     assert report.passed and report.outputs["y"].equal
     assert ParityReport.from_json(report.dumps()).to_json() == report.to_json()
+
+
+# -- parity and first_divergence on real TF1 graphs ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dropout_model(tmp_path_factory):
+    """A SavedModel with dropout behind keep_prob (PlaceholderWithDefault 0.5).
+
+    Signatures: ``with_input`` (keep_prob is an input), ``internal`` (keep_prob only inside the
+    graph), ``noise`` (random noise without a switch).
+    """
+    import tensorflow as tf
+
+    from explorer import load
+
+    v1 = tf.compat.v1
+    path = tmp_path_factory.mktemp("dropout") / "sm"
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        keep_prob = v1.placeholder_with_default(0.5, [], name="keep_prob")
+        # 64 strictly positive hidden units: two dropout masks never agree by chance
+        w0 = np.linspace(-1, 1, 4 * 64, dtype=np.float32).reshape(4, 64)
+        w = v1.Variable(w0, name="w", use_resource=False)
+        hidden = tf.add(tf.nn.relu(tf.matmul(x, w)), 1.0, name="hidden")
+        out = tf.identity(v1.nn.dropout(hidden, rate=1.0 - keep_prob), name="out")
+        noisy = tf.add(hidden, v1.random_normal(tf.shape(hidden)), name="noisy")
+        info = v1.saved_model.utils.build_tensor_info
+        sig = v1.saved_model.signature_def_utils.build_signature_def
+        with v1.Session(graph=g) as s:
+            s.run(v1.global_variables_initializer())
+            b = v1.saved_model.Builder(str(path))
+            b.add_meta_graph_and_variables(
+                s,
+                ["serve"],
+                signature_def_map={
+                    "with_input": sig(
+                        {"x": info(x), "keep_prob": info(keep_prob)},
+                        {"hidden": info(hidden), "out": info(out)},
+                    ),
+                    "internal": sig({"x": info(x)}, {"hidden": info(hidden), "out": info(out)}),
+                    "noise": sig({"x": info(x)}, {"noisy": info(noisy)}),
+                },
+            )
+            b.save()
+    model = load(path)
+    from explorer import convert
+
+    return model, convert(model)
+
+
+def test_parity_on_the_mlp_passes_bitwise(mlp_paths):
+    from explorer import convert, load, parity
+
+    model = load(mlp_paths["saved_model"])
+    summary = parity(model, convert(model), batches=2, batch_size=3)
+    report = summary["serving_default"]
+    assert summary and report.batches == 2 and set(report.outputs) == {"logits", "probs"}
+    assert all(o.equal and o.count == 2 * 3 * 3 for o in report.outputs.values())
+    assert summary.environment["tensorflow"] and not report.nondeterministic
+
+
+def test_dropout_is_nondeterministic_not_failed(dropout_model):
+    from explorer import parity
+
+    model, v2 = dropout_model
+    summary = parity(model, v2, "with_input", batches=2)
+    report = summary["with_input"]
+    assert report.status == "nondeterministic" and not report.failed and not summary
+    assert report.outputs["hidden"].passed
+    out = report.outputs["out"]
+    assert out.status == "nondeterministic" and out.random_ops == [
+        "dropout/random_uniform/RandomUniform"
+    ]
+    assert "random ops: dropout/random_uniform/RandomUniform" in out.reason
+    assert summary.to_json()["signatures"]["with_input"]["nondeterministic"] is True
+
+
+def test_dropout_with_keep_prob_fed_one_passes(dropout_model):
+    from explorer import parity
+
+    model, v2 = dropout_model
+    feeds = [{"keep_prob": np.float32(1.0)}, {"keep_prob": np.float32(1.0)}]
+    summary = parity(model, v2, "with_input", feeds=feeds)
+    assert summary and summary["with_input"].outputs["out"].equal
+
+
+def test_remedy_feeds_the_switch_when_it_is_an_input(dropout_model):
+    from explorer import parity
+
+    model, v2 = dropout_model
+    report = parity(model, v2, "with_input", batches=1, remedy=True)["with_input"]
+    assert report.passed and report.remedy.startswith("fed keep_prob=1.0 (keep probability)")
+
+
+@pytest.mark.parametrize(
+    ("sig", "done"), [("internal", "set keep_prob=1.0"), ("noise", "seeded random_normal/")]
+)
+def test_remedy_pins_randomness_inside_the_graph(dropout_model, sig, done):
+    from explorer import parity
+
+    model, v2 = dropout_model
+    summary = parity(model, v2, sig, batches=2, remedy=True)
+    assert summary, summary[sig].to_json()
+    assert done in summary[sig].remedy and "converted afresh" in summary[sig].remedy
+
+
+def test_parity_with_zero_batches_is_an_error(mlp_paths):
+    from explorer import parity
+
+    with pytest.raises(ParityError, match="batches=0: nothing to compare"):
+        parity(mlp_paths["saved_model"], None, batches=0)
+
+
+def _perturb(gd, op: str) -> None:
+    from tensorflow.python.framework import tensor_util
+
+    node = next(n for n in gd.node if n.name == op)
+    value = tensor_util.MakeNdarray(node.attr["value"].tensor).copy()
+    value.reshape(-1)[0] += 0.5
+    node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(value))
+
+
+@pytest.fixture(scope="module")
+def frozen_mlp(mlp_paths):
+    from explorer import convert, load
+
+    model = load(mlp_paths["frozen_pb"])
+    return model, convert(model)
+
+
+def test_first_divergence_names_the_perturbed_weight(frozen_mlp):
+    from explorer import first_divergence
+    from explorer.divergence import v2_graph_def
+
+    model, v2 = frozen_mlp
+    feeds = {"x:0": np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)}
+    clean = first_divergence(model, v2, feeds)
+    assert not clean and clean.op is None and len(clean.steps) > 10
+    assert clean.runs["v2"] == 1 and all(s.passed for s in clean.steps)
+    gd = v2_graph_def(v2)
+    _perturb(gd, "logits/kernel")
+    div = first_divergence(model, gd, feeds)
+    assert div and div.op == "logits/kernel" and div.step.op_type == "Const"
+    names = [s.tensor for s in div.steps]
+    # everything before it agrees; what it feeds diverges after it
+    assert all(s.passed for s in div.steps[: div.index])
+    assert not div.steps[names.index("logits/BiasAdd:0")].passed
+
+
+def test_first_divergence_reports_the_inputs_of_a_perturbed_op(frozen_mlp):
+    from explorer import first_divergence, plots
+    from explorer.divergence import v2_graph_def
+
+    model, v2 = frozen_mlp
+    gd = v2_graph_def(v2)
+    # double the bias add of the first layer: an op, not a weight, goes wrong
+    node = next(n for n in gd.node if n.name == "add")
+    node.op = "Sub"
+    feeds = {"x:0": np.ones((1, 4), np.float32)}
+    div = first_divergence(model, gd, feeds)
+    assert div.op == "add"
+    assert div.inputs == {"MatMul:0": 0.0, "dense/bias/read:0": 0.0}
+    fig = plots.divergence_plot(div)
+    assert fig.axes[0].texts[0].get_text() == "first: add:0 (AddV2)"
+    assert json.loads(json.dumps(div.to_json()))["op"] == "add"
+
+
+def test_first_divergence_on_variables_names_their_read(mlp_paths):
+    from explorer import convert, first_divergence, load
+    from explorer.divergence import v2_graph_def
+
+    model = load(mlp_paths["saved_model"])
+    v2 = convert(model)
+    gd = v2_graph_def(v2)
+    # the variable dense/kernel is a constant in the frozen v2 graph, read by dense/kernel/read
+    read = next(n for n in gd.node if n.name == "dense/kernel/read")
+    src = read.input[0].split(":")[0]
+    while next(n for n in gd.node if n.name == src).op != "Const":
+        src = next(n for n in gd.node if n.name == src).input[0].split(":")[0]
+    _perturb(gd, src)
+    div = first_divergence(model, gd, {"x": np.ones((1, 4), np.float32)})
+    assert div.op == "dense/kernel/read"

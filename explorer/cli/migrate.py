@@ -1,0 +1,72 @@
+"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity.
+
+    tf1-explorer migrate MODEL OUT_DIR [--overwrite] [--atol A] [--rtol R] [--batches N]
+                                       [--seed K] [--report out.html] [--json]
+
+Every signature is converted and saved to ``OUT_DIR`` (a TF2 SavedModel), then the saved folder
+is compared with the v1 model (nondeterministic outputs remedied: keep_prob-like inputs fed
+their neutral value, random ops seeded). Exit status 0 pass, 1 mismatch, 2 error. ``--json``
+prints the ``parity`` JSON plus ``"output_dir"`` and ``"steps"`` (inspect, suggest, scan,
+convert).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import add_model_args, load_model
+from .parity import add_parity_args, finish
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "migrate",
+        help="inspect, scan, convert every signature, save, and prove parity, in one report",
+        description="Migrate a TF1 model to a TF2 SavedModel and prove the outputs agree.",
+    )
+    add_model_args(p)
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    add_parity_args(p)
+    p.set_defaults(func=run)
+
+
+def _json_of(obj: Any) -> Any:
+    for attr in ("to_json", "summary"):
+        fn = getattr(obj, attr, None)
+        if callable(fn):
+            return fn()
+    return obj
+
+
+def run(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from ..comparison import parity
+    from ..converter import convert
+
+    model = load_model(args)
+    steps: dict[str, Any] = {"inspect": model.summary()}
+    # suggest and scan are steps of their own modules; a build without them skips the step.
+    for step, module, fn in (("suggest", "suggester", "suggest"), ("scan", "scanner", "scan")):
+        if importlib.util.find_spec(f"explorer.{module}") is None:
+            steps[step] = {"skipped": f"explorer.{module} is not part of this build"}
+            continue
+        mod = importlib.import_module(f"explorer.{module}")
+        steps[step] = _json_of(getattr(mod, fn)(model))
+    v2 = convert(model)
+    out = v2.save(args.out_dir, overwrite=args.overwrite)
+    steps["convert"] = v2.summary(out)
+    summary = parity(
+        model,
+        out,
+        batches=args.batches,
+        seed=args.seed,
+        atol=args.atol,
+        rtol=args.rtol,
+        remedy=True,
+        batch_size=args.batch_size,
+    )
+    finish(summary, args, f"Migration of {model.path}", output_dir=str(out), steps=steps)
+    return 0 if summary.passed else 1

@@ -1,0 +1,101 @@
+"""``tf1-explorer parity MODEL``: v1 against its TF2 conversion on the same feeds.
+
+    tf1-explorer parity MODEL [--converted DIR] [--signature S]... [--atol A] [--rtol R]
+                              [--batches N] [--seed K] [--batch-size B] [--remedy]
+                              [--report out.html] [--json]
+
+Without ``--converted`` the model is converted in memory first. Exit status: 0 every signature
+passed, 1 a mismatch (or outputs left unverified because v1 is nondeterministic: rerun with
+``--remedy``), 2 an error. ``--json`` prints ``{"passed", "status", "signatures": {name:
+{"passed", "status", "nondeterministic", "random_ops", "remedy", "outputs": {key: {"max_abs",
+"max_rel", "mismatch_fraction", "equal", ...}}}}, "environment"}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import add_model_args, load_model, print_json
+
+
+def add_parity_args(p: argparse.ArgumentParser) -> None:
+    """Tolerance, feed and report options shared by ``parity`` and ``migrate``."""
+    p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (1e-5)")
+    p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (1e-5)")
+    p.add_argument("--batches", type=int, default=3, help="sampled batches per signature (3)")
+    p.add_argument("--batch-size", type=int, default=1, help="size of each sampled batch (1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
+    p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "parity",
+        help="compare v1 and TF2 outputs on the same feeds (exit 0 pass, 1 mismatch, 2 error)",
+        description="Compare a TF1 model with its TF2 conversion on the same feeds.",
+    )
+    add_model_args(p)
+    p.add_argument("--converted", metavar="DIR", help="a saved TF2 conversion (default: convert)")
+    p.add_argument(
+        "--signature", action="append", help="signature to compare (repeatable; default: all)"
+    )
+    p.add_argument(
+        "--remedy",
+        action="store_true",
+        help="make nondeterministic outputs comparable (feed keep_prob 1.0, seed random ops)",
+    )
+    add_parity_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..comparison import parity
+    from ..converter import convert
+
+    model = load_model(args)
+    v2: Any = args.converted
+    if v2 is None:
+        v2 = convert(model, args.signature) if model.signatures else convert(model)
+    summary = parity(
+        model,
+        v2,
+        args.signature,
+        batches=args.batches,
+        seed=args.seed,
+        atol=args.atol,
+        rtol=args.rtol,
+        remedy=args.remedy,
+        batch_size=args.batch_size,
+    )
+    finish(summary, args, title=f"Parity of {model.path}")
+    return 0 if summary.passed else 1
+
+
+def finish(summary: Any, args: argparse.Namespace, title: str, **extra: Any) -> None:
+    """Write ``--report``, then print ``--json`` (``extra`` keys added) or a readable summary."""
+    if args.report:
+        from ..report import write_html
+
+        write_html(args.report, summary, title=title, extra=extra.get("steps"))
+    if args.json:
+        print_json({**summary.to_json(), **extra})
+        return
+    print(f"{title}: {summary.status}")
+    for name, rep in summary.reports.items():
+        print(f"  {name}: {rep.status} ({rep.batches} batches)")
+        for key, o in rep.outputs.items():
+            err = "-" if o.max_abs is None else f"{o.max_abs:.3g}"
+            equal = "  bitwise equal" if o.equal else ""
+            reason = f"  ({o.reason})" if o.reason else ""
+            print(
+                f"    {key}: {o.status}  max abs {err}  mismatch {o.mismatch_fraction:.3g}"
+                f"{equal}{reason}"
+            )
+        if rep.remedy:
+            print(f"    remedy: {rep.remedy}")
+        for note in rep.notes:
+            print(f"    note: {note}")
+    if args.report:
+        print(f"  report: {args.report}")

@@ -1,0 +1,259 @@
+"""``first_divergence()``: the earliest op whose output differs between v1 and v2.
+
+Every tensor present on both sides (the same op name, or a ``mapping`` for a native rewrite) is
+fetched in one run per side: one ``session.run`` on v1, one call of a function pruned to all of
+them on v2. The v2 side is a GraphDef: a :class:`~explorer.converter.V2Model` signature or a
+saved TF2 SavedModel signature is frozen first (variables to constants, calls inlined, see
+:func:`v2_graph_def`), so its ops carry the v1 names again. When the v1 graph holds stateful random
+ops, v1 runs twice and tensors that differ between its own two runs are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import graph_facts as gf
+from .comparison import DEFAULT_ATOL, DEFAULT_RTOL, Divergence, DivergenceStep, compare
+from .errors import ParityError
+
+_CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
+_SKIP_DTYPES = {"resource", "variant"}
+
+
+def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
+    """The GraphDef a v2 signature computes, frozen, with ops named as in the v1 graph.
+
+    Variables become constants and function calls are inlined (``StatefulPartitionedCall/``
+    prefixes dropped where the bare name is free), and each input placeholder is renamed to the
+    v1 tensor it stands for. Edit it (e.g. change a weight) and pass it to
+    :func:`first_divergence`.
+
+    Raises:
+        ParityError: the signature cannot be frozen (tables, or variables written by the call).
+    """
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    from .converter import V2Model
+
+    if isinstance(v2_model_or_dir, V2Model):
+        conv = v2_model_or_dir.signature(signature)
+        fn = v2_model_or_dir.functions[conv.name]
+        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
+    else:
+        from .runners_v2 import V2Runner
+
+        runner = V2Runner(v2_model_or_dir, signature=signature).start()
+        conv = runner.converted
+        fn = runner._loaded.signatures[conv.name]
+        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
+    try:
+        frozen = convert_variables_to_constants_v2(fn)
+    except Exception as e:  # noqa: BLE001 - TF raises many kinds here
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ParityError(
+            f"signature {conv.name!r} cannot be frozen for first_divergence ({first}): compare "
+            "its outputs with explorer.parity instead"
+        ) from None
+    gd = frozen.graph.as_graph_def()
+    placeholders = [t.op.name for t in frozen.inputs]
+    renames: dict[str, str] = {}
+    if len(placeholders) == len(arg_tensors):
+        renames.update({p: gf.op_name(t) for p, t in zip(placeholders, arg_tensors)})
+    taken = {n.name for n in gd.node}
+    for node in gd.node:
+        if node.name in renames:
+            continue
+        bare = _CALL_PREFIX.sub("", node.name)
+        if bare != node.name and bare not in taken:
+            renames[node.name] = bare
+            taken.add(bare)
+    for node in gd.node:
+        node.name = renames.get(node.name, node.name)
+        for i, inp in enumerate(node.input):
+            ctrl = inp.startswith("^")
+            op, _, idx = inp.lstrip("^").partition(":")
+            if op in renames:
+                node.input[i] = ("^" if ctrl else "") + renames[op] + (f":{idx}" if idx else "")
+    return gd
+
+
+def first_divergence(
+    v1_model: Any,
+    v2: Any,
+    feeds: Mapping[str, Any],
+    *,
+    signature: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
+) -> Divergence:
+    """Find the earliest op (topological order of the v1 graph) whose output differs.
+
+    Args:
+        v1_model: a :class:`~explorer.loader.V1Model` or a path.
+        v2: a ``V2Model``, a saved TF2 folder, or a GraphDef from :func:`v2_graph_def` (possibly
+            edited).
+        feeds: one batch, keyed by the signature's input keys (or tensor names).
+        signature: the v1 signature whose outputs' fan-in is searched (default as in ``load``;
+            models without signatures use their default inputs/outputs).
+        mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
+        atol, rtol: tolerances, as in :func:`~explorer.comparison.compare`.
+
+    Returns:
+        A :class:`~explorer.comparison.Divergence`: every compared tensor in order with its
+        error, the first beyond tolerance (``.op``) and its inputs' errors. ``runs`` records the
+        runs per side (v1: 1, or 2 with random ops; v2: 1).
+    """
+    from .loader import V1Model, load
+    from .runners import V1Runner, default_io
+
+    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    if v1.signatures:
+        sig = v1.signature(signature)
+        ins = {k: s for k, s in sig.inputs.items()}
+        outs = [c for s in sig.outputs.values() for c in ((s.name,) if s.kind == "dense" else ())]
+        v2_sig = sig.name
+    else:
+        names_in, outs = default_io(v1)
+        ins = {n: None for n in names_in}
+        v2_sig = None
+    sparse = [k for k, s in ins.items() if s is not None and s.kind != "dense"]
+    if sparse:
+        raise ParityError(
+            f"first_divergence feeds dense inputs only; {', '.join(sparse)} are sparse: compare "
+            "outputs with explorer.parity"
+        )
+    in_names = {k: (s.name if s is not None else k) for k, s in ins.items()}
+    gd2 = v2 if hasattr(v2, "node") and not isinstance(v2, V1Model) else v2_graph_def(v2, v2_sig)
+    v2_nodes = gf.node_map(gd2)
+    mapping = dict(mapping or {})
+    fan_in = gf.upstream(v1.graph_def, outs, control=False)
+    skip = gf.control_flow_region(v1.graph_def)
+    order = gf.topological_order(v1.graph_def, fan_in)
+    feed_ops = {gf.op_name(n) for n in in_names.values()}
+
+    v1_graph = _graph_of(v1)
+    candidates: list[tuple[str, str, str]] = []  # (v1 tensor, v2 tensor, op type)
+    for op in order:
+        if op in skip or op in feed_ops:
+            continue
+        target = mapping.get(op, op)
+        if target not in v2_nodes:
+            continue
+        v1_op = v1_graph.get_operation_by_name(op)
+        for t in v1_op.outputs:
+            if t.dtype.base_dtype.name in _SKIP_DTYPES:
+                continue
+            candidates.append((t.name, f"{target}:{t.value_index}", v1_op.type))
+    if not candidates:
+        raise ParityError(
+            f"no tensor of {v1.path} is present on both sides: pass mapping={{v1 op: v2 op}}"
+        )
+    key_feeds = _as_tensor_feeds(feeds, in_names)
+    a, runs_v1, unstable = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner)
+    b = _run_v2(gd2, key_feeds, [c[1] for c in candidates], mapping)
+    steps: list[DivergenceStep] = []
+    errors: dict[str, float | None] = {}
+    first = None
+    for t1, t2, op_type in candidates:
+        if t1 in unstable:
+            continue
+        x, y = a[t1], b[t2]
+        if x.shape != y.shape or str(x.dtype) != str(y.dtype):
+            step = DivergenceStep(t1, op_type, None, None, False, str(x.dtype), list(x.shape))
+        else:
+            rec = compare({t1: x}, {t1: y}, atol, rtol).outputs[t1]
+            step = DivergenceStep(
+                t1, op_type, rec.max_abs, rec.max_rel, rec.passed, rec.dtype_a, rec.shape_a
+            )
+        errors[t1] = step.max_abs
+        if not step.passed and first is None:
+            first = len(steps)
+        steps.append(step)
+    inputs: dict[str, float | None] = {}
+    if first is not None:
+        node = gf.node_map(v1.graph_def)[gf.op_name(steps[first].tensor)]
+        for inp in node.input:
+            if not inp.startswith("^"):
+                name = inp if ":" in inp else f"{inp}:0"
+                inputs[name] = errors.get(name)
+    return Divergence(steps, first, inputs, atol, rtol, {"v1": runs_v1, "v2": 1})
+
+
+def _graph_of(v1: Any) -> Any:
+    from ._tf import tf
+    from .session import import_into
+
+    g = tf().Graph()
+    import_into(v1, g)
+    return g
+
+
+def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:
+    out = {}
+    by_tensor = {v if ":" in v else f"{v}:0": v for v in in_names.values()}
+    for k, v in feeds.items():
+        if k in in_names:
+            name = in_names[k]
+        elif (k if ":" in k else f"{k}:0") in by_tensor:
+            name = k
+        else:
+            raise ParityError(
+                f"feed {k!r} is not an input ({', '.join(in_names) or 'none'}): key feeds by "
+                "signature input key or tensor name"
+            )
+        out[name if ":" in name else f"{name}:0"] = v
+    return out
+
+
+def _run_v1(
+    v1: Any, feeds: dict[str, Any], names: list[str], runner_cls: Any
+) -> tuple[dict[str, Any], int, set[str]]:
+    """One session.run fetching ``names`` (two when random ops are upstream)."""
+    random_ops = gf.random_ops_upstream(v1.graph_def, names)
+    with runner_cls(v1, inputs=list(feeds), outputs=names, max_bytes=None) as r:
+        first = r.infer(feeds)
+        if not random_ops:
+            return first, 1, set()
+        second = r.infer(feeds)
+    from .parity_run import _same
+
+    unstable = {k for k in names if not _same(first[k], second[k])}
+    return first, 2, unstable
+
+
+def _run_v2(
+    gd2: Any, feeds: dict[str, Any], names: list[str], mapping: Mapping[str, str]
+) -> dict[str, Any]:
+    """One call of the v2 graph pruned to ``names``; returns numpy arrays by v2 tensor name."""
+    import numpy as np
+
+    from ._tf import tf, tf1
+
+    def body() -> None:
+        tf1().import_graph_def(gd2, name="")
+
+    try:
+        wrapped = tf1().wrap_function(body, signature=[])
+        g = wrapped.graph
+        feed_names = []
+        for n in feeds:
+            op, _, idx = n.partition(":")
+            feed_names.append(f"{mapping.get(op, op)}:{idx or 0}")
+        fn = wrapped.prune(
+            feeds=[g.as_graph_element(n) for n in feed_names],
+            fetches=[g.as_graph_element(n) for n in names],
+        )
+        args = [
+            tf().convert_to_tensor(v, dtype=g.as_graph_element(n).dtype)
+            for n, v in zip(feed_names, feeds.values())
+        ]
+        out = fn(*args)
+    except (KeyError, ValueError, TypeError, tf().errors.OpError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ParityError(f"running the v2 graph for first_divergence failed: {first}") from None
+    return {n: np.asarray(v) for n, v in zip(names, out)}

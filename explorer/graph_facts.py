@@ -1,0 +1,175 @@
+"""Facts about a GraphDef that parity needs: what is upstream, what is random, what changes state.
+
+Per-op knowledge is registered by op type (``@random_op``-style registries), never in if-chains:
+
+* :data:`RANDOM_OPS`: stateful random ops (different values on every run unless seeded and run
+  from a fresh session); their ``seed``/``seed2`` attributes seed them.
+* :data:`STATE_CHANGING`: op-type prefixes that write variables or tables.
+* :data:`SWITCHES`: name patterns of keep_prob-like inputs and their neutral values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+RANDOM_OPS: set[str] = set()
+STATE_CHANGING: set[str] = set()
+SWITCHES: list[tuple[re.Pattern[str], Callable[[str], Any], str]] = []
+CONTROL_FLOW_OPS = frozenset(
+    {"Enter", "RefEnter", "Exit", "RefExit", "Merge", "RefMerge", "Switch", "RefSwitch"}
+    | {"NextIteration", "RefNextIteration", "LoopCond"}
+)
+
+
+def random_op(*op_types: str) -> None:
+    """Register op types as stateful random ops."""
+    RANDOM_OPS.update(op_types)
+
+
+def state_changing(*prefixes: str) -> None:
+    """Register op-type prefixes whose ops write variables or tables."""
+    STATE_CHANGING.update(prefixes)
+
+
+def switch(pattern: str, neutral: Any, label: str) -> None:
+    """Register a keep_prob-like input: op names matching ``pattern`` (last path component,
+    case-insensitive) take ``neutral`` to turn randomness off. ``label`` names it in reports."""
+    SWITCHES.append((re.compile(pattern, re.IGNORECASE), lambda dtype: neutral, label))
+
+
+random_op(
+    "RandomUniform",
+    "RandomUniformInt",
+    "RandomStandardNormal",
+    "TruncatedNormal",
+    "ParameterizedTruncatedNormal",
+    "Multinomial",
+    "RandomShuffle",
+    "RandomGamma",
+    "RandomPoisson",
+    "RandomPoissonV2",
+    "RandomCrop",
+)
+state_changing(
+    "Assign",
+    "ResourceApply",
+    "ResourceScatter",
+    "ResourceSparseApply",
+    "Apply",
+    "SparseApply",
+    "Scatter",
+    "CountUpTo",
+    "LookupTableInsert",
+    "LookupTableRemove",
+    "LookupTableImport",
+)
+switch(r"^(keep_?prob(ability)?|dropout_keep(_prob)?)$", 1.0, "keep probability")
+switch(r"^(is_?training|training|is_?train|phase_?train|train_?phase)$", False, "training flag")
+switch(r"^(dropout(_rate)?|drop_?rate)$", 0.0, "dropout rate")
+
+
+def op_name(tensor: str) -> str:
+    """``"^a"``, ``"a:1"`` -> ``"a"``."""
+    return tensor.lstrip("^").split(":")[0]
+
+
+def node_map(graph_def: Any) -> dict[str, Any]:
+    return {n.name: n for n in graph_def.node}
+
+
+def upstream(graph_def: Any, ops: Iterable[str], control: bool = True) -> set[str]:
+    """Names of the ops ``ops`` depend on, themselves included (main graph only)."""
+    nodes = node_map(graph_def)
+    seen = {op_name(o) for o in ops}
+    stack = list(seen)
+    while stack:
+        node = nodes.get(stack.pop())
+        if node is None:
+            continue
+        for inp in node.input:
+            if inp.startswith("^") and not control:
+                continue
+            src = op_name(inp)
+            if src not in seen:
+                seen.add(src)
+                stack.append(src)
+    return seen
+
+
+def random_ops_upstream(graph_def: Any, ops: Iterable[str]) -> list[str]:
+    """Stateful random ops that ``ops`` depend on, sorted."""
+    nodes = node_map(graph_def)
+    return sorted(o for o in upstream(graph_def, ops) if o in nodes and nodes[o].op in RANDOM_OPS)
+
+
+def state_changing_upstream(graph_def: Any, ops: Iterable[str]) -> list[str]:
+    """Ops writing variables/tables that ``ops`` depend on (control edges included), sorted."""
+    nodes = node_map(graph_def)
+    prefixes = tuple(STATE_CHANGING)
+    return sorted(
+        o for o in upstream(graph_def, ops) if o in nodes and nodes[o].op.startswith(prefixes)
+    )
+
+
+def switch_of(name: str) -> tuple[Any, str] | None:
+    """``(neutral value, label)`` when an op name looks like a keep_prob-like switch."""
+    last = op_name(name).rsplit("/", 1)[-1]
+    for pattern, neutral, label in SWITCHES:
+        if pattern.search(last):
+            return neutral(""), label
+    return None
+
+
+def topological_order(graph_def: Any, subset: set[str] | None = None) -> list[str]:
+    """Op names in topological order (Kahn; ties broken by GraphDef order), control edges
+    included. Only ops in ``subset`` when given."""
+    nodes = [n for n in graph_def.node if subset is None or n.name in subset]
+    index = {n.name: i for i, n in enumerate(nodes)}
+    indegree = {n.name: 0 for n in nodes}
+    consumers: dict[str, list[str]] = {}
+    for n in nodes:
+        for inp in set(op_name(i) for i in n.input):
+            if inp in index and inp != n.name:
+                indegree[n.name] += 1
+                consumers.setdefault(inp, []).append(n.name)
+    import heapq
+
+    ready = [index[n] for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        name = nodes[heapq.heappop(ready)].name
+        order.append(name)
+        for c in consumers.get(name, []):
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                heapq.heappush(ready, index[c])
+    # Ops on a cycle (TF1 while loops: NextIteration) keep GraphDef order after the rest.
+    done = set(order)
+    order.extend(n.name for n in nodes if n.name not in done)
+    return order
+
+
+def control_flow_region(graph_def: Any) -> set[str]:
+    """Ops inside TF1 control-flow frames (while-loop bodies, cond branches), which a session
+    cannot fetch from outside: everything downstream of Enter/Switch up to Exit/Merge."""
+    consumers: dict[str, list[Any]] = {}
+    for n in graph_def.node:
+        for inp in n.input:
+            consumers.setdefault(op_name(inp), []).append(n)
+    starts = [n for n in graph_def.node if n.op in ("Enter", "RefEnter", "Switch", "RefSwitch")]
+    region = {n.name for n in graph_def.node if n.op in CONTROL_FLOW_OPS}
+    stack = [n.name for n in starts]
+    while stack:
+        for c in consumers.get(stack.pop(), []):
+            if c.name in region and c.op not in ("Enter", "RefEnter", "Switch", "RefSwitch"):
+                continue
+            if c.op in ("Exit", "RefExit", "Merge", "RefMerge"):
+                region.add(c.name)
+                continue
+            if c.name not in region:
+                region.add(c.name)
+                stack.append(c.name)
+    return region
