@@ -469,6 +469,7 @@ class _Builder:
         root.initializer = self._initializer()
         root.initializer.initialize()
         signatures, functions = {}, {}
+        self.pruned: dict[str, Any] = {}
         for plan in self.plans:
             converted, fn = self._signature(plan)
             signatures[plan.name] = converted
@@ -477,7 +478,9 @@ class _Builder:
         if self.freeze:
             root.model_variables = []
             variables = []
-        return V2Model(model, signatures, functions, root, variables, self.freeze)
+        v2 = V2Model(model, signatures, functions, root, variables, self.freeze)
+        v2._pruned = self.pruned  # the bare pruned functions (benchmarks compare against them)
+        return v2
 
     def _import(self) -> None:
         from .session import import_into
@@ -563,7 +566,9 @@ class _Builder:
         out_flat, out_parts = _flat(plan.outputs, plan.keys)
         try:
             feeds = [self.graph.as_graph_element(t) for t in in_flat.values()]
-            fetches = {k: self.graph.as_graph_element(t) for k, t in out_flat.items()}
+            fetches = {
+                k: self._fetchable(self.graph.as_graph_element(t)) for k, t in out_flat.items()
+            }
         except (KeyError, ValueError) as e:
             raise TensorNotFoundError(
                 f"signature {plan.name!r} of {model.path} names a tensor not in the graph "
@@ -578,14 +583,12 @@ class _Builder:
             ) from None
         if self.freeze:
             pruned = self._frozen(plan.name, pruned)
+        self.pruned[plan.name] = pruned
         in_specs = {
             k: _spec(t, self.graph.as_graph_element(t), plan.inputs.get(k))
             for k, t in in_flat.items()
         }
-        out_specs = {
-            k: _spec(t, self.graph.as_graph_element(t), plan.outputs.get(k))
-            for k, t in out_flat.items()
-        }
+        out_specs = {k: _spec(t, fetches[k], plan.outputs.get(k)) for k, t in out_flat.items()}
         tf_specs = [
             tf().TensorSpec(_tf_shape(self.graph.as_graph_element(t)), t_dtype, name=_arg_name(k))
             for k, t, t_dtype in (
@@ -611,6 +614,16 @@ class _Builder:
         )
         return converted, concrete
 
+    def _fetchable(self, t: Any) -> Any:
+        """A variable fetched as a tensor (TF1 gave its value; the handle is now a resource):
+        a read of it."""
+        if t.dtype != tf().resource or t.op.type != "VarHandleOp":
+            return t
+        with self.graph.as_default():
+            return tf().raw_ops.ReadVariableOp(
+                resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
+            )
+
     def _frozen(self, name: str, pruned: Any) -> Any:
         from tensorflow.python.framework.convert_to_constants import (
             convert_variables_to_constants_v2,
@@ -629,12 +642,18 @@ class _Builder:
                 "(CLI: drop --freeze) or leave that signature out"
             )
         try:
-            return convert_variables_to_constants_v2(pruned)
+            frozen = convert_variables_to_constants_v2(pruned)
         except Exception as e:
             raise ConversionError(
                 f"freezing signature {name!r} of {self.model.path} failed ({_first_line(e)}): "
                 "convert with freeze=False"
             ) from None
+        structure = pruned.structured_outputs
+
+        def call(*args: Any) -> Any:  # the frozen function returns a flat list
+            return tf().nest.pack_sequence_as(structure, frozen(*args))
+
+        return call
 
 
 def _arg_name(key: str) -> str:
