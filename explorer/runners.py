@@ -238,24 +238,64 @@ class V1Runner(Runner):
         """:func:`explorer.sample` for this runner's inputs."""
         return sample(self.model, self._inputs, batch=batch, seed=seed, **kwargs)
 
+    def sibling(
+        self,
+        *,
+        signature: str | None = None,
+        inputs: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
+    ) -> V1Runner:
+        """A started runner for another signature (or tensors) of this model on this runner's
+        session, so state carries over between them (``serving_counter``: reset, incr, incr, get
+        gives 2.0). It stays usable while this runner is active; stopping it leaves the session
+        open."""
+        if not self._active:
+            raise SessionError(
+                "start this runner before making a sibling: siblings share its session"
+            )
+        if signature is None and outputs is None:
+            raise SignatureNotFoundError("sibling() needs signature= or inputs=/outputs=")
+        r = V1Runner(
+            self.model,
+            signature=signature,
+            inputs=inputs,
+            outputs=outputs,
+            allow_unsafe=self.allow_unsafe,
+            config=self.config,
+            max_bytes=self.max_bytes,
+        )
+        r._parent = self
+        return r.start()
+
+    _parent: V1Runner | None = None
+
     def _start(self) -> None:
         from .session import ModelSession
 
+        if self._parent is not None:
+            self.session = self._parent.session
+            self._resolve()
+            return
         self.session = ModelSession(self.model, config=self.config, allow_unsafe=self.allow_unsafe)
-        # Resolve every tensor once, so each infer() is one plain session.run.
         try:
-            self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
-            self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
+            self._resolve()
         except BaseException:
             self.session.close()
             raise
 
+    def _resolve(self) -> None:
+        # Resolve every tensor once, so each infer() is one plain session.run.
+        self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
+        self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
+
     def _stop(self) -> None:
-        if self.session is not None:
+        if self.session is not None and self._parent is None:
             self.session.close()
-            self.session = None
+        self.session = None
 
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        if self._parent is not None and not self._parent.is_active:
+            raise SessionError("the runner this sibling shares a session with was stopped")
         feed_dict = {self._feed_tensors[k]: v for k, v in feeds.items()}
         raw = self.session.run(self._fetch, feed_dict)
         return {k: _to_value(v) for k, v in raw.items()}

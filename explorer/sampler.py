@@ -434,8 +434,8 @@ def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, st
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
-        if types and types <= PLACEHOLDER_OPS:
-            roles[key] = FEED
+        if types & PLACEHOLDER_OPS and types <= PLACEHOLDER_OPS | DEFAULT_PLACEHOLDER_OPS:
+            roles[key] = FEED  # a sparse placeholder's dense_shape may have a default
             continue
         if types and types <= DEFAULT_PLACEHOLDER_OPS:
             roles[key] = DEFAULT
