@@ -1,0 +1,228 @@
+"""Catalog: ops and tensors from the GraphDef protobuf, search semantics, walks and scopes."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import explorer
+from explorer.catalog import Catalog
+from explorer.errors import TensorNotFoundError
+
+from .conftest import shared_model
+
+
+@pytest.fixture(scope="module")
+def frozen(mlp_paths):
+    return explorer.load(mlp_paths["frozen_pb"]).catalog()
+
+
+@pytest.fixture(scope="module")
+def ckpt(mlp_paths):
+    return explorer.load(mlp_paths["checkpoint_v2"]).catalog()
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """A 2,000-node graph from the benchmark's generator (mixed-case names, scopes)."""
+    from benchmarks.bench_catalog import synthetic_graph_def
+
+    return Catalog.from_graph_def(synthetic_graph_def(2000))
+
+
+def test_model_catalog_is_cached_and_complete(mlp_paths, frozen):
+    model = explorer.load(mlp_paths["frozen_pb"])
+    assert model.catalog() is model.catalog()
+    assert len(frozen) == len(model.graph_def.node)
+    assert [op.name for op in frozen.ops] == [n.name for n in model.graph_def.node]
+    assert frozen.op_type_counts() == model.op_types()
+
+
+def test_op_info_fields(frozen):
+    op = frozen.op("logits/BiasAdd")
+    assert op.type in ("AddV2", "Add")
+    assert op.inputs == ("MatMul_1:0", "logits/bias/read:0")
+    assert op.consumers == ("probs",)
+    assert op.outputs == ("logits/BiasAdd:0",)
+    assert op.attrs["T"] == "float32"
+    assert op.scope == "logits"
+    assert frozen.op("logits/BiasAdd:0") == op  # a tensor name finds its op
+    kernel = frozen.op("dense/kernel")
+    assert kernel.type == "Const" and kernel.attrs["value"] == "float32[4, 8]"
+    assert op.to_json()["consumers"] == ["probs"]
+
+
+def test_tensor_info_dtype_shape_consumers(ckpt, frozen):
+    x = ckpt.tensor("x:0")
+    assert (x.dtype, x.shape, x.producer, x.index) == ("float32", (None, 4), "x", 0)
+    assert ckpt.tensor("x") == x
+    assert ckpt.tensor("probs:0").shape == (None, 3)  # from _output_shapes in the MetaGraph
+    assert ckpt.tensor("dense/kernel:0").dtype == "float32_ref"  # VariableV2: a ref edge
+    assert "dense/kernel/read" in ckpt.tensor("dense/kernel:0").consumers
+    assert ckpt.tensor("keep_prob:0").shape == ()
+    assert frozen.tensor("probs:0").shape is None  # frozen graphs record no shapes
+    assert frozen.tensor("x:0").to_json()["shape"] == [None, 4]
+
+
+def test_dtypes_use_attr_defaults():
+    """Shape.out_type is left out of NodeDefs at its default (int32): read it from the OpDef."""
+    from tensorflow.core.framework import graph_pb2
+
+    gd = graph_pb2.GraphDef()
+    x = gd.node.add(name="x", op="Placeholder")
+    x.attr["dtype"].type = 1
+    s = gd.node.add(name="s", op="Shape", input=["x"])
+    s.attr["T"].type = 1
+    u = gd.node.add(name="u", op="Unique", input=["x"])
+    u.attr["T"].type = 1
+    cat = Catalog.from_graph_def(gd)
+    assert cat.tensor("s:0").dtype == "int32"
+    assert [cat.tensor(t).dtype for t in cat.op("u").outputs] == ["float32", "int32"]
+    assert cat.dtypes() == {"float32": 2, "int32": 2}
+
+
+def test_unregistered_ops_are_catalogued_without_importing(frozen, mlp_paths):
+    """An op type TF does not know would make import_graph_def fail; the catalog still works."""
+    model = explorer.load(mlp_paths["frozen_pb"])
+    gd = type(model.graph_def)()
+    gd.CopyFrom(model.graph_def)
+    for n in gd.node:
+        if n.name == "dense/Relu":
+            n.op = "MyRelu"
+    reader = gd.node.add(name="reader", op="MyMulti", input=["x"])
+    gd.node.add(name="use", op="Identity", input=["reader:2"]).attr["T"].type = 1
+    cat = Catalog.from_graph_def(gd)
+    assert cat.op("dense/Relu").type == "MyRelu"
+    assert cat.tensor("dense/Relu:0").dtype == "unknown"
+    assert cat.op("reader").outputs == ("reader:0", "reader:1", "reader:2")
+    assert cat.tensor("reader:2").consumers == ("use",)
+    assert reader.op == "MyMulti"
+
+
+def test_lookup_errors_name_the_fix(frozen):
+    with pytest.raises(TensorNotFoundError, match=r"'nope' is not an op of .*catalog.search"):
+        frozen.op("nope")
+    with pytest.raises(TensorNotFoundError, match=r"'probs:3' .*has 1 outputs"):
+        frozen.tensor("probs:3")
+    assert "probs:0" in frozen and "probs:1" not in frozen and "probs" in frozen
+
+
+def test_search_kinds(synthetic):
+    names = synthetic.names
+    # substring: case-insensitive, ":idx" ignored
+    hits = synthetic.search("BLOCK_7/relu:0")
+    assert [h.name for h in hits] == [n for n in names if "block_7/relu" in n.lower()]
+    # glob: whole name, case-insensitive
+    hits = synthetic.search("model/stage_1/*/matmul")
+    assert [h.name for h in hits] == [
+        n for n in names if fnmatch.fnmatchcase(n.lower(), "model/stage_1/*/matmul")
+    ]
+    assert hits and all(h.type == "MatMul" for h in hits)
+    # regex: searched, case as written, anchors per name
+    hits = synthetic.search(r"re:^model/stage_0/block_1\d/Relu$")
+    assert [h.name for h in hits] == [f"model/stage_0/block_{i}/Relu" for i in range(10, 20)]
+    assert synthetic.search("re:relu") == []
+    hits = synthetic.search(r"re:(?<=block_3/)Relu")  # lookbehind: per-name fallback
+    assert [h.name for h in hits] == [f"model/stage_{i}/block_3/Relu" for i in range(3)]
+    with pytest.raises(re.error):
+        synthetic.search("re:(")
+
+
+def test_search_filters_and_limit(synthetic):
+    relus = synthetic.search("", op_type="Relu")
+    assert len(relus) == synthetic.op_type_counts()["Relu"] and all(r.type == "Relu" for r in relus)
+    assert [r.name for r in synthetic.search("", op_type=["Softmax", "Placeholder"])] == [
+        "input",
+        "output",
+    ]
+    in_scope = synthetic.search("relu", scope="model/stage_1/")
+    assert in_scope and all(r.name.startswith("model/stage_1/") for r in in_scope)
+    assert len(synthetic.search("", scope="model/stage_1")) == 7 * len(in_scope)
+    ints = synthetic.search("", dtype="int32")
+    assert ints and all(r.type == "Shape" for r in ints)
+    assert len(synthetic.search("block", limit=5)) == 5
+    assert synthetic.search("block", limit=0) == []
+    assert synthetic.search("nothing-like-this") == []
+    assert synthetic.search("relu", op_type="Relu", dtype="float32", scope="model/stage_0", limit=3)
+
+
+_NAMES = st.text(alphabet="abAB_/0123", min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=_NAMES)
+def test_substring_search_matches_a_plain_scan(synthetic, text):
+    expected = [n for n in synthetic.names if text.lower() in n.lower()]
+    assert [h.name for h in synthetic.search(text)] == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(st.sampled_from(["model", "stage_1", "*", "?", "block_2*", "Relu", "/"])))
+def test_glob_search_matches_fnmatch(synthetic, parts):
+    glob = "".join(parts)
+    if not any(c in glob for c in "*?"):
+        glob += "*"  # without a wildcard the text is a substring search
+    expected = [n for n in synthetic.names if fnmatch.fnmatchcase(n.lower(), glob.lower())]
+    assert [h.name for h in synthetic.search(glob)] == expected
+
+
+_REGEX_PARTS = ["^", "model", r"stage_\d", "/", ".*", "Relu", "$", "block_(1|2)", "[a-z]+", r"\b"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(parts=st.lists(st.sampled_from(_REGEX_PARTS), min_size=1, max_size=5))
+def test_regex_search_matches_re_search(synthetic, parts):
+    pattern = "".join(parts)
+    expected = [n for n in synthetic.names if re.search(pattern, n)]
+    assert [h.name for h in synthetic.search("re:" + pattern)] == expected
+
+
+def test_neighbours_subgraph(frozen):
+    sub = frozen.neighbours("logits/BiasAdd", up=1, down=1)
+    names = {n.name for n in sub.nodes}
+    assert sub.center == "logits/BiasAdd" and sub.depth["probs"] == 1
+    assert "probs" in names and all(sub.depth[n] in (-1, 0, 1) for n in names)
+    assert all(e.src in names and e.dst in names for e in sub.edges)
+    assert any(e.src == "logits/BiasAdd" and e.dst == "probs" for e in sub.edges)
+    two = frozen.neighbours("probs", up=2, down=0)
+    assert min(two.depth.values()) == -2 and max(two.depth.values()) == 0
+    assert len(frozen.neighbours("probs", up=50, limit=4).nodes) == 4
+    assert sub.to_json()["center"] == "logits/BiasAdd"
+
+
+def test_upstream_stops_at_fed_tensors(frozen):
+    all_up = frozen.upstream(["probs:0"])
+    assert {"x", "keep_prob", "dense/kernel"} <= all_up
+    assert "x" not in frozen.upstream(["probs:0"], stop=["MatMul:0"])
+    assert "probs" in frozen.downstream(["x"])
+
+
+def test_scope_tree(synthetic):
+    root = synthetic.scope_tree()
+    assert root.count == len(synthetic)
+    stage = root.find("model/stage_1")
+    assert stage.path == "model/stage_1" and stage.count == len(
+        synthetic.search("", scope="model/stage_1")
+    )
+    assert "block_0" in stage.children and stage.children["block_0"].ops[0].endswith("/kernel")
+    with pytest.raises(TensorNotFoundError):
+        root.find("model/nope")
+
+
+@pytest.mark.slow
+def test_catalog_of_real_models():
+    eval_model = explorer.load(shared_model("tfx_chicago_taxi_eval"))
+    cat = eval_model.catalog()
+    assert len(cat) == 2487 and len(cat.functions) == 124
+    call = cat.op("transform_features_layer/StatefulPartitionedCall_6")
+    assert len(call.outputs) == 17  # Tout list attr
+    assert "invalid" not in " ".join(cat.dtypes())
+    old = explorer.load(shared_model("serving_no_signatures_checkpoint")).catalog()
+    assert old.producer <= 21 and old.tensor("Placeholder:0").shape is None  # `shape {}` = unknown
+    sm = explorer.load(shared_model("serving_half_plus_two")).catalog()
+    assert sm.tensor("tf_example:0").dtype == "string"
+    assert sm.op("a").device == "/device:CPU:0"
