@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     # run
     "sample": "sampler",
     "Feeds": "sampler",
+    "SparseValue": "sampler",
     "V1Runner": "runners",
     "V2Runner": "runners_v2",
     # convert

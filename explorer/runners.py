@@ -344,43 +344,17 @@ def _op(tensor: str) -> str:
 def default_io(model: Any) -> tuple[list[str], list[str]]:
     """Input and output tensor names to run a model that has no signatures.
 
-    Inputs: the graph's ``Placeholder`` ops (outside ``save/``) that something consumes.
-    Outputs: the tensors computed from those inputs that nothing else consumes, leaving out
-    training (``gradients``, optimizer, ``Assign*``/``Apply*``), saver and summary ops.
+    The top output :func:`explorer.suggest` ranks, and the placeholders it needs (switches with
+    a default, like ``keep_prob``, keep their default).
     """
-    nodes = list(model.graph_def.node)
-    consumers: dict[str, list[str]] = {}
-    for n in nodes:
-        for inp in n.input:
-            if not inp.startswith("^"):
-                consumers.setdefault(inp.split(":")[0], []).append(n.name)
-    inputs = [
-        f"{n.name}:0"
-        for n in nodes
-        if n.op in ("Placeholder", "PlaceholderV2")
-        and not n.name.startswith("save")
-        and n.name in consumers
-    ]
-    reach = {i.split(":")[0] for i in inputs}
-    stack = list(reach)
-    while stack:
-        cur = stack.pop()
-        for c in consumers.get(cur, []):
-            if c not in reach:
-                reach.add(c)
-                stack.append(c)
-    skip_types = ("Assign", "Apply", "Scatter", "Summary", "Save", "Restore", "NoOp")
-    outputs = [
-        f"{n.name}:0"
-        for n in nodes
-        if n.name in reach
-        and n.name not in consumers
-        and not n.op.startswith(skip_types)
-        and not n.name.startswith(("gradients", "save", "train", "Merge"))
-        and n.name not in {i.split(":")[0] for i in inputs}
-    ]
-    if not inputs and not outputs:
+    from .suggester import suggest
+
+    choice = suggest(model)
+    if not choice.outputs:
         raise SignatureNotFoundError(
-            f"{model.path} has no signatures and no placeholders: pass inputs= and outputs="
+            f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
+            " (CLI: --inputs/--outputs)"
         )
-    return inputs, outputs
+    output = choice.outputs[0].name
+    needed = choice.validate([], [output]).missing
+    return [f"{op}:0" for op in needed], [output]
