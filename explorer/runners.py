@@ -166,8 +166,16 @@ class V1Runner(Runner):
         max_bytes: feeds above this many bytes are refused.
 
     With neither ``signature`` nor ``inputs``/``outputs``: ``serving_default`` or the only
-    signature, or for a model without signatures its suggested inputs and outputs. The session
-    stays open between ``infer`` calls, so stateful graphs keep their state (variables, tables).
+    signature, or for a model without signatures the top output :func:`explorer.suggest` ranks
+    and the placeholders it needs (:func:`default_io`). The session stays open between ``infer``
+    calls, so stateful graphs keep their state (variables, tables); :meth:`sibling` runs another
+    signature on the same session.
+
+    Which inputs must be fed (:attr:`required_inputs`): placeholders without a default, and named
+    tensors with a placeholder upstream. Inputs the graph computes from other inputs (TFMA's
+    ``features/*``), ``PlaceholderWithDefault`` inputs and constants may be fed or left out.
+    An output that needs a placeholder which is not among the inputs is refused up front
+    (``FeedError``) rather than failing inside ``session.run``.
     """
 
     name = "v1"

@@ -134,9 +134,7 @@ class Feeds(dict):
     def __init__(self, values: Mapping[str, Any] | None = None, notes: Iterable[str] = ()) -> None:
         super().__init__()
         for k, v in (values or {}).items():
-            self[str(k)] = v if _is_sparse_like(v) else _as_array(v)
-            if _is_sparse_like(v):
-                self[str(k)] = as_sparse(v)
+            self[str(k)] = as_sparse(v) if _is_sparse_like(v) else _as_array(v)
         self.notes: list[str] = list(notes)
 
     @property
