@@ -330,7 +330,8 @@ class Divergence:
         inputs: for that tensor's op, input tensor -> max abs error (``None`` when the input was
             not compared: not on both sides, or not a numeric tensor).
         atol, rtol: the tolerances used.
-        runs: session runs / function calls made per side (1 each).
+        runs: session runs / function calls made per side (1 each; v1 2 with random ops).
+        seconds: wall time of those runs per side (the first run of a fresh graph: cold).
     """
 
     steps: list[DivergenceStep]
@@ -339,6 +340,7 @@ class Divergence:
     atol: float = DEFAULT_ATOL
     rtol: float = DEFAULT_RTOL
     runs: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -365,6 +367,7 @@ class Divergence:
             "atol": self.atol,
             "rtol": self.rtol,
             "runs": dict(self.runs),
+            "seconds": dict(self.seconds),
             "steps": [s.to_json() for s in self.steps],
         }
 

@@ -154,8 +154,8 @@ def first_divergence(
             f"no tensor of {v1.path} is present on both sides: pass mapping={{v1 op: v2 op}}"
         )
     key_feeds = _as_tensor_feeds(feeds, in_names)
-    a, runs_v1, unstable = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner)
-    b = _run_v2(gd2, key_feeds, [c[1] for c in candidates], mapping)
+    a, runs_v1, unstable, secs_v1 = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner)
+    b, secs_v2 = _run_v2(gd2, key_feeds, [c[1] for c in candidates], mapping)
     steps: list[DivergenceStep] = []
     errors: dict[str, float | None] = {}
     first = None
@@ -181,7 +181,8 @@ def first_divergence(
             if not inp.startswith("^"):
                 name = inp if ":" in inp else f"{inp}:0"
                 inputs[name] = errors.get(name)
-    return Divergence(steps, first, inputs, atol, rtol, {"v1": runs_v1, "v2": 1})
+    runs = {"v1": runs_v1, "v2": 1}
+    return Divergence(steps, first, inputs, atol, rtol, runs, {"v1": secs_v1, "v2": secs_v2})
 
 
 def _graph_of(v1: Any) -> Any:
@@ -212,24 +213,26 @@ def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> d
 
 def _run_v1(
     v1: Any, feeds: dict[str, Any], names: list[str], runner_cls: Any
-) -> tuple[dict[str, Any], int, set[str]]:
-    """One session.run fetching ``names`` (two when random ops are upstream)."""
+) -> tuple[dict[str, Any], int, set[str], float]:
+    """One session.run fetching ``names`` (two when random ops are upstream), and its seconds."""
     random_ops = gf.random_ops_upstream(v1.graph_def, names)
     with runner_cls(v1, inputs=list(feeds), outputs=names, max_bytes=None) as r:
         first = r.infer(feeds)
         if not random_ops:
-            return first, 1, set()
+            return first, 1, set(), sum(r.times)
         second = r.infer(feeds)
     from .parity_run import _same
 
     unstable = {k for k in names if not _same(first[k], second[k])}
-    return first, 2, unstable
+    return first, 2, unstable, sum(r.times)
 
 
 def _run_v2(
     gd2: Any, feeds: dict[str, Any], names: list[str], mapping: Mapping[str, str]
-) -> dict[str, Any]:
-    """One call of the v2 graph pruned to ``names``; returns numpy arrays by v2 tensor name."""
+) -> tuple[dict[str, Any], float]:
+    """One call of the v2 graph pruned to ``names``: numpy arrays by v2 tensor name, seconds."""
+    import time
+
     import numpy as np
 
     from ._tf import tf, tf1
@@ -252,8 +255,11 @@ def _run_v2(
             tf().convert_to_tensor(v, dtype=g.as_graph_element(n).dtype)
             for n, v in zip(feed_names, feeds.values())
         ]
+        t0 = time.perf_counter()
         out = fn(*args)
+        values = {n: np.asarray(v) for n, v in zip(names, out)}
+        seconds = time.perf_counter() - t0
     except (KeyError, ValueError, TypeError, tf().errors.OpError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         raise ParityError(f"running the v2 graph for first_divergence failed: {first}") from None
-    return {n: np.asarray(v) for n, v in zip(names, out)}
+    return values, seconds

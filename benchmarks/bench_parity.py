@@ -1,0 +1,73 @@
+"""first_divergence costs one run per side: its runs against one inference, same run, same feeds.
+
+For each model: the fetch-everything runs of ``first_divergence`` (v1 session.run of every shared
+tensor + one call of the v2 graph pruned to all of them; both the first run of a fresh graph)
+against one inference per side (a fresh V1Runner's first ``infer`` + a fresh V2Runner's first
+``infer``, cold too), and against warm inferences (median of 20). Prints one JSON object.
+Target (issue 6): ratio_cold <= 3.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" / "models"))
+
+
+def _models(tmp: Path) -> dict[str, Path]:
+    from explorer.examples import build_mlp
+
+    out = {"example_mlp_frozen": build_mlp(tmp / "mlp", "frozen_pb")}
+    fc = SHARED / "tf2onnx_fc_layers_frozen" / "frozen.pb"
+    if fc.exists():
+        out["tf2onnx_fc_layers_frozen"] = fc
+    return out
+
+
+def bench_model(path: Path, batch: int = 64, warm: int = 20) -> dict[str, float]:
+    from explorer import convert, first_divergence, load
+    from explorer.runners import V1Runner
+    from explorer.runners_v2 import V2Runner
+
+    model = load(path)
+    v2 = convert(model)
+    with V1Runner(model) as r1, V2Runner(v2) as r2:
+        feeds = dict(r1.sample(batch=batch, seed=0))
+        r1.infer(feeds)
+        r2.infer(feeds)
+        cold = r1.times[0] + r2.times[0]
+        for _ in range(warm):
+            r1.infer(feeds)
+            r2.infer(feeds)
+        warm_s = statistics.median(r1.times[1:]) + statistics.median(r2.times[1:])
+    div = first_divergence(model, v2, feeds)
+    runs_s = div.seconds["v1"] + div.seconds["v2"]
+    return {
+        "shared_tensors": len(div.steps),
+        "runs_v1": div.runs["v1"],
+        "runs_v2": div.runs["v2"],
+        "divergence_runs_s": runs_s,
+        "one_inference_cold_s": cold,
+        "one_inference_warm_s": warm_s,
+        "ratio_cold": runs_s / cold,
+        "ratio_warm": runs_s / warm_s,
+    }
+
+
+def main() -> int:
+    """Run the benchmark; prints JSON; returns 0 when every ratio_cold is <= 3."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {name: bench_model(p) for name, p in _models(Path(tmp)).items()}
+    print(json.dumps({"bench": "parity.first_divergence", "results": results}, indent=2))
+    return 0 if all(r["ratio_cold"] <= 3 for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
