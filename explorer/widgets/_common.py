@@ -87,6 +87,7 @@ def bind(
     tensor) is shown in ``status`` while the widget is put back to the state's value.
     """
     busy = [False]
+    shown: list[str | None] = [None]  # the error this binding put in the status line
 
     def from_state(change: Change) -> None:
         if busy[0]:
@@ -103,11 +104,12 @@ def bind(
         busy[0] = True
         try:
             setattr(state, field, to_state(change["new"]))
-            if status is not None and status.kind == "error":
+            if status is not None and status.kind == "error" and status.text == shown[0]:
                 status.clear()
         except (ExplorerError, ValueError, TypeError) as e:
             if status is None:
                 raise
+            shown[0] = str(e)
             status.error(str(e))
             setattr(widget, trait, to_widget(getattr(state, field)))
         finally:
@@ -132,7 +134,7 @@ class CodePane(W.VBox):
     def show(self) -> str:
         """Render the code now and return it."""
         text = self._code()
-        self.pre.value = f"<pre>{html.escape(text)}</pre>"
+        self.pre.value = f"<pre>{html.escape(text, quote=False)}</pre>"
         return text
 
 
