@@ -97,6 +97,7 @@ _INPUT_NAME = re.compile(
 )
 _HEAD_TYPES = frozenset({"Softmax", "Sigmoid", "ArgMax", "TopKV2", "LogSoftmax"})
 _SHAPE_TYPES = frozenset({"Shape", "ShapeN", "Size", "Rank"})
+_LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
 # Names TF gives ops when the user did not name them (besides the op type itself).
 _AUTO_NAMES = frozenset(
     {"add", "mul", "sub", "truediv", "div", "floordiv", "mod", "pow", "neg", "matmul", "read"}
@@ -364,9 +365,15 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
             why.append("a shape computation")
         cands[op.name] = (score, why, op)
     # A candidate downstream of another that needs more placeholders reads labels: a loss.
-    for name, (score, why, op) in list(cands.items()):
+    # Candidates are grouped by the placeholders they need; the best _LABEL_CHECKS are checked.
+    groups: dict[frozenset[str], list[str]] = {}
+    for name in cands:
+        groups.setdefault(deps.get(name, frozenset()), []).append(name)
+    best = sorted(cands, key=lambda n: -cands[n][0])[:_LABEL_CHECKS]
+    for name in best:
+        score, why, op = cands[name]
         mine = deps.get(name, frozenset())
-        smaller = [o for o in cands if o != name and deps.get(o) and mine > deps[o]]
+        smaller = [o for key, names in groups.items() if key and mine > key for o in names]
         if not smaller:
             continue
         upstream = _inference_upstream(catalog, op, excluded)

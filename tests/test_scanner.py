@@ -158,6 +158,8 @@ def test_real_models_ref_variable_and_gpu_pins():
     gpu = next(f for f in pins if "/device:GPU:0" in f.message)
     assert gpu.severity == ("info" if gpu_here else "warning") and "a" in gpu.nodes
     assert len(gpu.nodes) == 29
+    cpu = scan(shared_model("serving_half_plus_two")).by_rule("device-pin")
+    assert [f.severity for f in cpu] == ["info"] and "present here" in cpu[0].message
 
 
 @pytest.mark.slow
