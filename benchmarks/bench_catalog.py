@@ -132,13 +132,17 @@ def _baseline_match(row: tuple[str, str, str, list[str]], q: dict[str, Any]) -> 
     return text.lower() in lower
 
 
-def ours(gd: Any, qs: list[dict[str, Any]]) -> tuple[float, list[float], list[int], float]:
-    """Catalog build + searches; returns (build s, per-search s, hit counts, materialise s)."""
+def ours(gd: Any, qs: list[dict[str, Any]]) -> tuple[float, list[float], list[int], float, float]:
+    """Catalog build + searches; returns (build s, per-search s, hit counts, materialise s,
+    scope-tree s)."""
     from explorer.catalog import Catalog
 
     t0 = time.perf_counter()
     catalog = Catalog.from_graph_def(gd)
     build = time.perf_counter() - t0
+    t = time.perf_counter()
+    catalog.scope_tree()  # built on first use (scope searches, the browser's tree)
+    tree = time.perf_counter() - t
     times, hits = [], []
     for q in qs:
         t = time.perf_counter()
@@ -149,7 +153,7 @@ def ours(gd: Any, qs: list[dict[str, Any]]) -> tuple[float, list[float], list[in
     n_tensors = len(catalog.tensors)
     materialise = time.perf_counter() - t
     assert n_tensors >= len(catalog)
-    return build, times, hits, materialise
+    return build, times, hits, materialise, tree
 
 
 def p95(xs: list[float]) -> float:
@@ -165,7 +169,7 @@ def main() -> dict[str, Any]:
     gc.collect()
     b_build, b_times, b_hits = baseline(gd, qs)
     gc.collect()  # the baseline's graph is garbage now: do not bill its collection to ours
-    o_build, o_times, o_hits, o_mat = ours(gd, qs)
+    o_build, o_times, o_hits, o_mat, o_tree = ours(gd, qs)
     if b_hits != o_hits:
         raise AssertionError("catalog search and the baseline scan disagree on hit counts")
     res = {
@@ -177,6 +181,7 @@ def main() -> dict[str, Any]:
         "catalog_search_p95_ms": p95(o_times) * 1e3,
         "catalog_search_max_ms": max(o_times) * 1e3,
         "catalog_all_tensor_infos_s": o_mat,
+        "catalog_scope_tree_s": o_tree,
         "searches": len(qs),
         "hits_total": sum(o_hits),
     }
@@ -191,7 +196,10 @@ def main() -> dict[str, Any]:
         f"(max {res['catalog_search_max_ms']:.2f})"
     )
     print(f"  build speed-up {res['build_speedup']:.1f}x (target >= 5x); search p95 target < 10 ms")
-    print(f"  (materialising all {len(gd.node):,}+ TensorInfo objects afterwards: {o_mat:.2f} s)")
+    print(
+        f"  (on first use, not in the build time: scope tree {o_tree:.2f} s, "
+        f"every TensorInfo {o_mat:.2f} s)"
+    )
     return res
 
 

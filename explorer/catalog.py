@@ -232,6 +232,13 @@ class ScopeNode:
     ops: list[str] = field(default_factory=list)
     count: int = 0
 
+    def find_count(self, path: str) -> int:
+        """Ops in the scope at ``path`` and below (0 when there is no such scope)."""
+        try:
+            return self.find(path).count
+        except TensorNotFoundError:
+            return 0
+
     def find(self, path: str) -> ScopeNode:
         """The scope at ``path`` below this one; raises ``TensorNotFoundError``."""
         node = self
@@ -447,14 +454,13 @@ class Catalog:
             if text:
                 name_ok = self._name_predicate(text)
                 checks.append(lambda i: name_ok(self._names[i]))
-        elif text and scope and self._prefix_count(scope) < self._substring_count(text):
-            source = self._iter_prefix(scope.strip("/") + "/")  # a small scope: test each name
-            name_ok = self._name_predicate(text)
-            checks.append(lambda i: name_ok(self._names[i]))
+        elif scope and (not text or self.scope_tree().find_count(scope) <= 20000):
+            source = self._scope_ids(scope)  # a small scope: test the text on each name
+            if text:
+                name_ok = self._name_predicate(text)
+                checks.append(lambda i: name_ok(self._names[i]))
         elif text:
             source = self._iter_text(text)
-        elif scope:
-            source = self._iter_prefix(scope.strip("/") + "/")
         else:
             source = type_ids if type_ids is not None else range(len(self._names))
         out: list[OpInfo] = []
@@ -474,16 +480,22 @@ class Catalog:
         sub = re.sub(r":\d+$", "", text).lower()
         return lambda name: sub in name.lower()
 
-    def _prefix_count(self, scope: str) -> int:
-        blob, _ = self._blob_and_starts()
-        prefix = scope.strip("/") + "/"
-        return blob.count("\n" + prefix) + blob.startswith(prefix)
-
-    def _substring_count(self, text: str) -> int:
-        """Occurrences of a plain search text (a glob or regex counts as the whole graph)."""
-        if text.startswith("re:") or any(c in text for c in "*?["):
-            return len(self._names)
-        return self._lower_blob_and_starts()[0].count(re.sub(r":\d+$", "", text).lower())
+    def _scope_ids(self, scope: str) -> list[int]:
+        """Indices of the ops inside ``scope`` (at any depth), in graph order."""
+        try:
+            node = self.scope_tree().find(scope)
+        except TensorNotFoundError:
+            return []
+        if not node.path:
+            return list(range(len(self._names)))
+        ids: list[int] = []
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            ids.extend(self._index[name] for name in n.ops)
+            todo.extend(n.children.values())
+        ids.sort()
+        return ids
 
     def _iter_text(self, text: str) -> Iterator[int]:
         """Indices of ops whose name matches ``text``, in graph order."""
@@ -512,17 +524,6 @@ class Catalog:
             if i + 1 >= n:
                 return
             pos = blob.find(lower_text, starts[i + 1])
-
-    def _iter_prefix(self, prefix: str) -> Iterator[int]:
-        """Ops whose name starts with ``prefix`` (case as written)."""
-        blob, starts = self._blob_and_starts()
-        if blob.startswith(prefix):
-            yield 0
-        pos = blob.find("\n" + prefix)
-        while pos >= 0:
-            i = bisect.bisect_right(starts, pos + 1) - 1
-            yield i
-            pos = blob.find("\n" + prefix, pos + 1)
 
     def _iter_regex(self, pattern: re.Pattern[str]) -> Iterator[int]:
         names = self._names
@@ -631,21 +632,25 @@ class Catalog:
     def scope_tree(self) -> ScopeNode:
         """The name-scope tree: root ``path == ""``; each op sits in the scope of its name."""
         if self._scope_root is None:
-            root = ScopeNode(name="", path="")
-            for name in self._names:
-                node = root
-                node.count += 1
-                parts = name.split("/")
-                for k, part in enumerate(parts[:-1]):
-                    child = node.children.get(part)
-                    if child is None:
-                        child = ScopeNode(name=part, path="/".join(parts[: k + 1]))
-                        node.children[part] = child
-                    node = child
-                    node.count += 1
-                node.ops.append(name)
-            self._scope_root = root
+            with gc_paused():
+                self._scope_root = self._build_scope_tree()
         return self._scope_root
+
+    def _build_scope_tree(self) -> ScopeNode:
+        root = ScopeNode(name="", path="")
+        for name in self._names:
+            node = root
+            node.count += 1
+            parts = name.split("/")
+            for k, part in enumerate(parts[:-1]):
+                child = node.children.get(part)
+                if child is None:
+                    child = ScopeNode(name=part, path="/".join(parts[: k + 1]))
+                    node.children[part] = child
+                node = child
+                node.count += 1
+            node.ops.append(name)
+        return root
 
     # -- internals ---------------------------------------------------------------------------------
 
