@@ -198,10 +198,9 @@ def _file_system(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 def _is_saver_op(ctx: ScanContext, ref: NodeRef) -> bool:
     """A save/restore op of a ``tf.train.Saver`` (its filename comes from the Saver's own scope
     or filename tensor) or of a TF2 checkpoint function (the prefix is a function argument)."""
-    if not ref.node.input:
-        return False
+    first = next(iter(ref.node.input), "")  # the filename/prefix input
     if ref.function is not None:
-        return _reaches_function_arg(ref.function, ref.node.input[0])
+        return _reaches_function_arg(ref.function, first)
     m = _SAVER_SCOPE.match(ref.name)
     if m is None:
         return False
@@ -209,13 +208,13 @@ def _is_saver_op(ctx: ScanContext, ref: NodeRef) -> bool:
     filename_op = (ctx.model.filename_tensor or "").partition(":")[0]
     catalog = ctx.catalog
     seen: set[str] = set()
-    todo = [ref.node.input[0].partition(":")[0]]
+    todo = [first.partition(":")[0]]
     while todo:
         name = todo.pop()
         if name in seen:
             continue
         seen.add(name)
-        if name == filename_op:
+        if filename_op and name == filename_op:
             continue
         if not name.startswith(scope) or len(seen) > 50:
             return False
@@ -254,12 +253,9 @@ def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 @rule(name="ref-edge")
 def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     catalog = ctx.catalog
-    ref_ops = [op for op in catalog.search(op_type=("VariableV2", "Variable", "TemporaryVariable"))]
     readers: dict[str, set[str]] = {}
-    for var in ref_ops:
-        for t in var.outputs:
-            if not catalog.tensor(t).dtype.endswith("_ref"):
-                continue
+    for var in catalog.search(op_type=("VariableV2", "Variable", "TemporaryVariable")):
+        for t in var.outputs:  # always a *_ref tensor
             for consumer in catalog.tensor(t).consumers:
                 op_type = catalog.op(consumer).type
                 if op_type != "Identity":
@@ -347,13 +343,11 @@ def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
         if op.name in seen:
             continue
         seen.add(op.name)
-        if op.type in ("Assign", "AssignVariableOp") or len(seen) > 200:
-            if len(seen) > 200:
-                return False
-            continue
-        if not op.consumers:
+        initialises = op.type in ("Assign", "AssignVariableOp")
+        if len(seen) > 200 or not (initialises or op.consumers):
             return False
-        todo.extend(op.consumers)
+        if not initialises:
+            todo.extend(op.consumers)
     return True
 
 

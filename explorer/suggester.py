@@ -467,8 +467,6 @@ def _graph_inputs(
 
 def _default_of(catalog: Catalog, op: OpInfo) -> str:
     """A PlaceholderWithDefault's default as text (``1.0``), or where it comes from."""
-    if not op.inputs:
-        return "?"
     src = catalog.op(op.inputs[0])
     if src.type == "Const" and "value" in src.node.attr:
         value = scalar_value(src.node.attr["value"].tensor)

@@ -171,3 +171,67 @@ def test_real_models_are_safe(name):
     findings = scan(model)
     assert not findings.unsafe and not findings.errors
     require_safe(model)
+
+
+def _graph_model(tmp_path: Path, build) -> explorer.V1Model:
+    """Build a graph with ``build(tf)`` in a fresh tf.Graph, write it, load it."""
+    from explorer._tf import tf
+
+    g = tf().Graph()
+    with g.as_default():
+        build(tf())
+    path = tmp_path / "g.pb"
+    path.write_bytes(g.as_graph_def().SerializeToString())
+    return explorer.load(path)
+
+
+def test_file_rule_edges(tmp_path):
+    """PrintV2 to stderr is fine; a restore inside a save/ scope reading a path from outside it
+    is not the Saver's."""
+
+    def build(tf):
+        tf.raw_ops.PrintV2(input="hi", output_stream="stderr", name="say")
+        outside = tf.constant("/home/someone/secrets", name="evil_path")
+        with tf.name_scope("save"):
+            tf.raw_ops.RestoreV2(
+                prefix=outside, tensor_names=["v"], shape_and_slices=[""], dtypes=[tf.float32]
+            )
+
+    (f,) = scan(_graph_model(tmp_path, build), rules=["file-system"])
+    assert f.nodes == ("save/RestoreV2",)
+
+
+def test_file_ops_in_library_functions(tmp_path):
+    """In a function body a save/restore op is a checkpoint op when its prefix is an argument of
+    the function, and a file-system risk when the path is a constant."""
+    from tensorflow.core.framework import function_pb2
+
+    model = explorer.load(build_risky_graph(tmp_path, unregistered=False))
+    fn = function_pb2.FunctionDef()
+    fn.signature.name = "checkpoint_fn"
+    fn.signature.input_arg.add(name="file_prefix", type=7)
+    fn.node_def.add(name="save", op="SaveV2", input=["file_prefix", "names:output:0"])
+    fn.node_def.add(name="names", op="Const")
+    fn.node_def.add(name="path", op="Const")
+    fn.node_def.add(name="restore", op="RestoreV2", input=["path:output:0", "names:output:0"])
+    model.graph_def.library.function.append(fn)
+    (f,) = scan(model, rules=["file-system"])
+    assert "checkpoint_fn::restore" in f.nodes and "checkpoint_fn::save" not in f.nodes
+
+
+def test_random_only_initialising_a_variable_is_info(tmp_path):
+    def build(tf):
+        u = tf.random.uniform([2], name="u", seed=1)
+        tf.compat.v1.Variable(u + u * 2.0, name="v", use_resource=False)
+
+    (f,) = scan(_graph_model(tmp_path, build), rules=["stateful-random"])
+    assert f.severity == "info" and f.nodes == ("u/RandomUniform",)
+
+
+def test_seeded_random_on_the_run_path(tmp_path):
+    def build(tf):
+        x = tf.compat.v1.placeholder(tf.float32, [2], name="x")
+        tf.identity(x + tf.random.uniform([2], seed=3, name="u"), name="y")
+
+    (f,) = scan(_graph_model(tmp_path, build), rules=["stateful-random"])
+    assert f.severity == "warning" and "all seeded" in f.message
