@@ -432,6 +432,7 @@ class Catalog:
         if limit is not None and limit <= 0:
             return []
         text = text.strip()
+        scope = (scope or "").strip("/") or None  # "" or "/" is the whole graph
         checks = []
         source: Iterable[int]
         type_ids = None
@@ -442,7 +443,7 @@ class Catalog:
             wanted_types = set(types)
             checks.append(lambda i: self._types[i] in wanted_types)
         if scope:
-            prefix = scope.strip("/") + "/"
+            prefix = scope + "/"
             checks.append(lambda i: self._names[i].startswith(prefix))
         if dtype:
             wanted = dtype.strip()
@@ -486,8 +487,6 @@ class Catalog:
             node = self.scope_tree().find(scope)
         except TensorNotFoundError:
             return []
-        if not node.path:
-            return list(range(len(self._names)))
         ids: list[int] = []
         todo = [node]
         while todo:

@@ -226,3 +226,108 @@ def test_catalog_of_real_models():
     sm = explorer.load(shared_model("serving_half_plus_two")).catalog()
     assert sm.tensor("tf_example:0").dtype == "string"
     assert sm.op("a").device == "/device:CPU:0"
+
+
+def test_attr_summaries():
+    from tensorflow.core.framework import attr_value_pb2, tensor_pb2
+
+    from explorer.graph_index import attr_summary
+
+    def av(**kw):
+        return attr_value_pb2.AttrValue(**kw)
+
+    assert attr_summary(av(s=b"SAME")) == "SAME"
+    assert attr_summary(av(s=b"x" * 80)).endswith("...")
+    assert attr_summary(av(s=b"\xff\x00")) == "<2 bytes>"
+    assert attr_summary(av(i=3)) == "3" and attr_summary(av(b=True)) == "True"
+    assert attr_summary(av(type=1)) == "float32"
+    assert attr_summary(av(func={"name": "fn"})) == "fn"
+    assert attr_summary(av(placeholder="T")) == "$T"
+    assert attr_summary(av(list={"i": [1, 2, 2, 1]})) == "[1, 2, 2, 1]"
+    assert attr_summary(av(list={"i": list(range(10))})).endswith("... (10 items)]")
+    assert attr_summary(av(list={"s": [b"a", b"b"]})) == "[a, b]"
+    assert attr_summary(av(list={"type": [1, 3]})) == "[float32, int32]"
+    assert attr_summary(av(list={"shape": [{"dim": [{"size": -1}]}]})) == "[[?]]"
+    assert attr_summary(av(list={"func": [{"name": "f"}]})) == "[f]"
+    assert attr_summary(av(list={})) == "[]"
+    assert attr_summary(av(shape={"unknown_rank": True})) == "<unknown rank>"
+    scalar = tensor_pb2.TensorProto(dtype=7, string_val=[b"hello"])
+    scalar.tensor_shape.SetInParent()
+    assert attr_summary(av(tensor=scalar)) == "string[] = 'hello'"
+    packed = tensor_pb2.TensorProto(dtype=3, tensor_content=b"\x05\x00\x00\x00")
+    packed.tensor_shape.SetInParent()
+    assert attr_summary(av(tensor=packed)) == "int32[] = 5"
+    assert attr_summary(av(list={"tensor": [packed]})) == "[int32[] = 5]"
+    assert attr_summary(av()) == ""
+
+
+def test_glob_character_classes(synthetic):
+    hits = synthetic.search("model/stage_0/block_[12]/relu")
+    assert [h.name for h in hits] == ["model/stage_0/block_1/Relu", "model/stage_0/block_2/Relu"]
+    hits = synthetic.search("model/stage_0/block_[!0-8]/relu")
+    assert [h.name for h in hits] == ["model/stage_0/block_9/Relu"]
+    assert [h.name for h in synthetic.search("outpu[t")] == []  # an unclosed [ is literal
+    assert len(synthetic.search("*")) == len(synthetic)
+
+
+def test_filters_combined_with_text_patterns(synthetic):
+    assert [h.name for h in synthetic.search("re:^out", op_type="Softmax")] == ["output"]
+    assert [h.name for h in synthetic.search("OUT*", op_type="Softmax")] == ["output"]
+    assert synthetic.search("relu", scope="model/nope") == []
+    assert len(synthetic.search("", scope="/")) == len(synthetic)
+
+
+def test_small_api_edges(frozen, synthetic):
+    assert len(frozen.tensors) == sum(len(op.outputs) for op in frozen.ops)
+    assert len({frozen.op("probs"), frozen.op("probs:0")}) == 1
+    assert len({frozen.tensor("probs"), frozen.tensor("probs:0")}) == 1
+    assert repr(frozen.op("probs")) == "OpInfo('probs', Softmax)"
+    assert repr(frozen.tensor("x")) == "TensorInfo('x:0', float32, shape=(None, 4))"
+    assert 3 not in frozen and "probs:x" not in frozen
+    assert frozen.position("probs:0") == frozen.names.index("probs")
+    with pytest.raises(TensorNotFoundError):
+        frozen.position("nope")
+    with pytest.raises(TensorNotFoundError, match="'nope:0' is not in"):
+        frozen.upstream(["nope:0"])
+    assert frozen.upstream(["x:0"], stop=["x:0"]) == set()  # a fed output needs nothing
+    with_shapes = Catalog(frozen.graph_def, shapes={"probs:0": (None, 3)})
+    assert with_shapes.tensor("probs:0").shape == (None, 3)
+
+
+def test_control_edges_in_neighbours(ckpt):
+    sub = ckpt.neighbours("init", up=1, down=0)
+    assert sub.edges and all(e.control and e.tensor is None for e in sub.edges)
+    assert ckpt.op("init").control_inputs and ckpt.op("dense/kernel/Assign").control_consumers
+
+
+def test_non_ascii_names_search():
+    """Lower-casing can change a name's length (İ -> i̇); search still maps hits to the right op."""
+    from tensorflow.core.framework import graph_pb2
+
+    gd = graph_pb2.GraphDef()
+    for name in ("İstanbul/x", "plain/x", "ßtraße/y"):
+        gd.node.add(name=name, op="NoOp")
+    cat = Catalog.from_graph_def(gd)
+    assert [h.name for h in cat.search("/x")] == ["İstanbul/x", "plain/x"]
+    assert [h.name for h in cat.search("plain")] == ["plain/x"]
+    assert [h.name for h in cat.search("ẞTRAßE")] == ["ßtraße/y"]
+
+
+def test_dtype_edges():
+    from tensorflow.core.framework import attr_value_pb2, graph_pb2, tensor_pb2
+
+    from explorer.graph_index import attr_summary, dtype_of_enum, scalar_value
+
+    assert dtype_of_enum(12345) == "invalid(12345)"
+    gd = graph_pb2.GraphDef()
+    gd.node.add(name="v", op="VariableV2").attr["dtype"].type = 1
+    sw = gd.node.add(name="sw", op="RefSwitch", input=["v", "v"])
+    sw.attr["T"].type = 1
+    cat = Catalog.from_graph_def(gd)
+    assert [cat.tensor(t).dtype for t in cat.op("sw").outputs] == ["float32_ref", "float32_ref"]
+    assert "nope:0" not in cat
+    assert attr_summary(attr_value_pb2.AttrValue(s=b"a\nb")) == "<3 bytes>"
+    empty = tensor_pb2.TensorProto(dtype=1)
+    assert scalar_value(empty) is None
+    broken = tensor_pb2.TensorProto(dtype=3, tensor_content=b"\x01\x02\x03")
+    assert scalar_value(broken) is None

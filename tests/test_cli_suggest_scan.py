@@ -33,6 +33,17 @@ def test_suggest_text_and_limit(mlp_paths, capsys):
     assert "signature input 'x' of serving_default" in out and " 2. " not in out
 
 
+def test_suggest_text_when_nothing_is_found(tmp_path, capsys):
+    from tensorflow.core.framework import graph_pb2
+
+    gd = graph_pb2.GraphDef()
+    gd.node.add(name="only", op="NoOp")
+    path = tmp_path / "noop.pb"
+    path.write_bytes(gd.SerializeToString())
+    assert main(["suggest", str(path)]) == 0
+    assert capsys.readouterr().out.count("none found") == 2
+
+
 def test_scan_json_and_text(tmp_path, capsys):
     path = build_risky_graph(tmp_path)
     assert main(["scan", str(path), "--json"]) == 0

@@ -90,7 +90,7 @@ def test_findings_json_shape(risky):
         assert {"rule", "severity", "nodes", "message"} <= set(item)
     unreg = next(i for i in out["findings"] if i["rule"] == "unregistered-op")
     assert "replacement" not in unreg  # MySquare has no known replacement
-    assert "2 errors" in risky.summary()
+    assert "2 errors" in risky.summary() and "2 errors" in repr(risky)
 
 
 def test_known_replacement_is_named(mlp_paths, tmp_path):
@@ -100,6 +100,7 @@ def test_known_replacement_is_named(mlp_paths, tmp_path):
             node.op = "FusedConv2DBiasActivation"  # a tf.contrib op TF 2 does not register
     (f,) = scan(model, rules=["unregistered-op"])
     assert f.replacement and "tf.nn.conv2d" in f.replacement and "known replacement" in f.message
+    assert f.to_json()["replacement"] == f.replacement
 
 
 def test_replaced_op_is_only_info(tmp_path):
@@ -214,9 +215,11 @@ def test_file_ops_in_library_functions(tmp_path):
     fn.node_def.add(name="names", op="Const")
     fn.node_def.add(name="path", op="Const")
     fn.node_def.add(name="restore", op="RestoreV2", input=["path:output:0", "names:output:0"])
+    fn.node_def.add(name="orphan", op="RestoreV2", input=["ghost:output:0"])
     model.graph_def.library.function.append(fn)
     (f,) = scan(model, rules=["file-system"])
     assert "checkpoint_fn::restore" in f.nodes and "checkpoint_fn::save" not in f.nodes
+    assert "checkpoint_fn::orphan" in f.nodes  # its prefix comes from nowhere known
 
 
 def test_random_only_initialising_a_variable_is_info(tmp_path):

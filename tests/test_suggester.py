@@ -134,3 +134,43 @@ def test_training_ops_are_not_outputs_and_labels_rank_low():
     assert "feeds no suggested output" in label.reason
     assert choice.validate(["X:0"], ["pred:0"]).ok
     assert choice.validate(["X:0"], ["truediv:0"]).missing == ("Y",)
+
+
+def test_labels_unused_placeholders_and_vector_defaults(tmp_path):
+    from explorer._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        images = v1.placeholder(tf.float32, [None, 2], name="images")
+        labels = v1.placeholder(tf.float32, [None, 2], name="labels")
+        v1.placeholder(tf.float32, [], name="unused")
+        scale = v1.placeholder_with_default([1.0, 1.0], [2], name="scale")
+        offset = v1.placeholder_with_default(tf.zeros([2]) + 1.0, [2], name="offset")
+        logits = tf.add(images * scale, offset, name="logits")
+        tf.nn.softmax(logits, name="probs")
+        tf.reduce_mean(tf.square(logits - labels), name="loss")
+    path = tmp_path / "g.pb"
+    path.write_bytes(g.as_graph_def().SerializeToString())
+    choice = explorer.suggest(explorer.load(path))
+    by_name = {c.name: c for c in choice.inputs}
+    assert choice.inputs[0].name == "images:0"
+    assert "named like a label" in by_name["labels:0"].reason
+    assert "nothing reads it" in by_name["unused:0"].reason
+    assert by_name["scale:0"].default == "float32[2]" and by_name["scale:0"].kind == "switch"
+    assert by_name["offset:0"].default == "from add"
+    assert by_name["labels:0"].score < by_name["images:0"].score
+    assert choice.outputs[0].name == "probs:0"
+    loss = next(c for c in choice.outputs if c.name == "loss:0")
+    assert "training loss" in loss.reason and loss.score < 0
+
+
+def test_signature_tensor_missing_from_graph_is_skipped(mlp_paths):
+    from explorer.specs import Signature, TensorSpec
+
+    model = explorer.load(mlp_paths["saved_model"])
+    ghost = TensorSpec("ghost:0", "float32", None)
+    model.signatures["extra"] = Signature("extra", "predict", {"g": ghost}, {"g": ghost})
+    choice = explorer.suggest(model)
+    assert "ghost:0" not in _names(choice.inputs) + _names(choice.outputs)
