@@ -210,6 +210,9 @@ def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
 
     Returns:
         :class:`Findings`, errors first.
+
+    Raises:
+        ValueError: a name in ``rules`` is not a registered rule.
     """
     if isinstance(model, (str, os.PathLike)):
         from .loader import load
@@ -218,6 +221,12 @@ def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
     _load_rules()
     ctx = ScanContext(model)
     wanted = set(rules) if rules is not None else None
+    unknown = sorted((wanted or set()) - {r.name for r in RULES})
+    if unknown:
+        raise ValueError(
+            f"unknown scan rule {', '.join(unknown)}: choose from "
+            f"{', '.join(sorted({r.name for r in RULES}))}"
+        )
     found: list[Finding] = []
     for r in RULES:
         if wanted is not None and r.name not in wanted:
