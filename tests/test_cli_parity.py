@@ -82,6 +82,9 @@ def test_migrate_json_has_output_dir_and_steps(mlp_paths, tmp_path, capsys):
     assert (out_dir / "saved_model.pb").is_file()
     assert {"inspect", "suggest", "scan", "convert"} <= set(out["steps"])
     assert out["steps"]["inspect"]["format"] == "frozen_graph"
+    assert out["steps"]["suggest"]["inputs"][0]["name"] == "x:0"
+    assert out["steps"]["suggest"]["outputs"][0]["name"] in ("probs:0", "logits/BiasAdd:0")
+    assert isinstance(out["steps"]["scan"]["findings"], list)
     assert "Migration of" in report.read_text()
     # the folder exists now: migrating again needs --overwrite
     assert main(["migrate", *argv]) == 2

@@ -32,29 +32,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _json_of(obj: Any) -> Any:
-    for attr in ("to_json", "summary"):
-        fn = getattr(obj, attr, None)
-        if callable(fn):
-            return fn()
-    return obj
-
-
 def run(args: argparse.Namespace) -> int:
-    import importlib.util
-
     from ..comparison import parity
     from ..converter import convert
+    from ..scanner import scan
+    from ..suggester import suggest
 
     model = load_model(args)
-    steps: dict[str, Any] = {"inspect": model.summary()}
-    # suggest and scan are steps of their own modules; a build without them skips the step.
-    for step, module, fn in (("suggest", "suggester", "suggest"), ("scan", "scanner", "scan")):
-        if importlib.util.find_spec(f"explorer.{module}") is None:
-            steps[step] = {"skipped": f"explorer.{module} is not part of this build"}
-            continue
-        mod = importlib.import_module(f"explorer.{module}")
-        steps[step] = _json_of(getattr(mod, fn)(model))
+    steps: dict[str, Any] = {
+        "inspect": model.summary(),
+        "suggest": suggest(model).to_json(),
+        "scan": scan(model).to_json(),
+    }
     v2 = convert(model)
     out = v2.save(args.out_dir, overwrite=args.overwrite)
     steps["convert"] = v2.summary(out)
