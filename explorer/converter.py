@@ -239,8 +239,10 @@ class V2Model:
         except ExplorerError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        except Exception as e:
-            shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException as e:
+            shutil.rmtree(tmp, ignore_errors=True)  # interrupted too: never a partial output
+            if not isinstance(e, Exception):
+                raise
             raise ConversionError(
                 f"writing the TF2 SavedModel of {self.source.path} to {out} failed: "
                 f"{_first_line(e)}"
@@ -266,6 +268,7 @@ def convert(
     inputs: Sequence[str] | Mapping[str, str] | None = None,
     outputs: Sequence[str] | Mapping[str, str] | None = None,
     freeze: bool = False,
+    allow_unsafe: bool = False,
 ) -> V2Model:
     """Convert a TF1 model to TF2 functions.
 
@@ -276,6 +279,8 @@ def convert(
             ``serving_default`` signature whose keys default to the op names (``x``).
         outputs: tensor names or key -> name.
         freeze: fold variables into constants (stateless signatures only).
+        allow_unsafe: convert a model holding file-system or PyFunc ops (its restore and init
+            run during conversion, and the TF2 functions keep those ops).
 
     A model without signatures and without ``inputs``/``outputs`` gets a ``serving_default``
     over its placeholders and the tensors computed from them that nothing consumes.
@@ -284,11 +289,17 @@ def convert(
         SignatureNotFoundError, TensorNotFoundError: unknown signature or tensor.
         MissingVariablesError: variables without a checkpoint.
         ConversionError: the graph cannot be converted (the message names the op and the fix).
+        UnsafeModelError: the model holds file-system/PyFunc ops and ``allow_unsafe`` is false.
     """
     from .loader import load
 
     if not isinstance(model, V1Model):
         model = load(model)
+    from .isolation import preflight
+    from .scanner import require_safe
+
+    require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
+    preflight(model, restore=False)  # a graph that crashes TF's importer fails in a child
     if isinstance(signatures, str):
         signatures = [signatures]
     plans = _plans(model, signatures, inputs, outputs)

@@ -51,6 +51,7 @@ def parity(
     per_output: Mapping[str, Any] | None = None,
     remedy: bool = False,
     batch_size: int = 1,
+    allow_unsafe: bool = False,
 ) -> ParitySummary:
     """Compare a TF1 model with its TF2 conversion, signature by signature.
 
@@ -67,6 +68,7 @@ def parity(
         atol, rtol, per_output: tolerances, as in :func:`~explorer.comparison.compare`.
         remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
         batch_size: size of each sampled batch.
+        allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
 
     Returns:
         A :class:`~explorer.comparison.ParitySummary`: one ParityReport per signature and the
@@ -86,7 +88,7 @@ def parity(
             "(an empty comparison is never a pass)"
         )
     names = _signature_names(v1, signatures)
-    opts = _Options(atol, rtol, per_output, batches, seed, batch_size)
+    opts = _Options(atol, rtol, per_output, batches, seed, batch_size, allow_unsafe)
     reports: dict[str, ParityReport] = {}
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
         fresh = _FreshV2(v2_model_or_dir, Path(tmp))
@@ -104,6 +106,7 @@ class _Options:
     batches: int
     seed: int
     batch_size: int
+    allow_unsafe: bool = False
 
 
 class _FreshV2:
@@ -204,7 +207,7 @@ def _run_pair(
     from .runners import V1Runner
     from .runners_v2 import V2Runner
 
-    r1 = V1Runner(v1, signature=sig) if sig else V1Runner(v1)
+    r1 = V1Runner(v1, signature=sig, allow_unsafe=opts.allow_unsafe)
     with r1:
         n = len(given) if given is not None else opts.batches
         feeds = []
@@ -337,7 +340,7 @@ def _remedy(
     copy, what = _remedied_copy(v1, switches, random_ops, opts.seed)
     from .converter import convert
 
-    v2_copy = convert(copy, [sig]) if sig else convert(copy)
+    v2_copy = convert(copy, [sig] if sig else None, allow_unsafe=opts.allow_unsafe)
     runs = []
     for _ in range(2):  # each pass from fresh state: seeded ops restart their sequence
         runs.append(_run_pair(copy, v2_copy, sig, given, opts, False, self_check=False))

@@ -90,3 +90,21 @@ def test_cli_run_needs_allow_unsafe(hostile, capsys):
     assert main(["run", str(hostile["writer"]), "--allow-unsafe", "--json"]) == 0
     assert hostile["target"].exists()
     hostile["target"].unlink()
+
+
+def test_convert_parity_and_migrate_refuse_then_run_when_allowed(hostile, tmp_path, capsys):
+    with pytest.raises(explorer.UnsafeModelError, match="leak/WriteFile"):
+        explorer.convert(hostile["writer"])
+    out = tmp_path / "converted"
+    for argv in (
+        ["convert", str(hostile["writer"]), str(out)],
+        ["parity", str(hostile["writer"]), "--batches", "1"],
+        ["migrate", str(hostile["writer"]), str(out)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "leak/WriteFile" in err[0], argv
+    assert not hostile["target"].exists() and not out.exists()
+    assert main(["migrate", str(hostile["writer"]), str(out), "--allow-unsafe", "--json"]) == 0
+    assert out.is_dir() and hostile["target"].read_text() == "the model ran"
+    hostile["target"].unlink()

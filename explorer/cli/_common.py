@@ -16,6 +16,15 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tags", default=None, help="comma-separated MetaGraph tags (when several)")
 
 
+def add_unsafe_arg(p: argparse.ArgumentParser) -> None:
+    """``--allow-unsafe``: run models holding file-system or PyFunc ops (see ``scan``)."""
+    p.add_argument(
+        "--allow-unsafe",
+        action="store_true",
+        help="run a model holding file-system or PyFunc ops (only for files you trust)",
+    )
+
+
 def load_model(args: argparse.Namespace) -> Any:
     from ..loader import load
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_args, load_model, print_json
+from ._common import add_model_args, add_unsafe_arg, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--freeze", action="store_true", help="fold variables into constants")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_unsafe_arg(p)
     p.set_defaults(func=run)
 
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         inputs=args.inputs,
         outputs=args.outputs,
         freeze=args.freeze,
+        allow_unsafe=args.allow_unsafe,
     )
     out = v2.save(args.out_dir, overwrite=args.overwrite)
     summary = v2.summary(out)

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         "suggest": suggest(model).to_json(),
         "scan": scan(model).to_json(),
     }
-    v2 = convert(model)
+    v2 = convert(model, allow_unsafe=args.allow_unsafe)
     out = v2.save(args.out_dir, overwrite=args.overwrite)
     steps["convert"] = v2.summary(out)
     summary = parity(
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         rtol=args.rtol,
         remedy=True,
         batch_size=args.batch_size,
+        allow_unsafe=args.allow_unsafe,
     )
     finish(summary, args, f"Migration of {model.path}", output_dir=str(out), steps=steps)
     return 0 if summary.passed else 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_model_args, load_model, print_json
+from ._common import add_model_args, add_unsafe_arg, load_model, print_json
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -28,6 +28,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
     p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    add_unsafe_arg(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     v2: Any = args.converted
     if v2 is None:
-        v2 = convert(model, args.signature) if model.signatures else convert(model)
+        sigs = args.signature if model.signatures else None
+        v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe)
     summary = parity(
         model,
         v2,
@@ -68,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         rtol=args.rtol,
         remedy=args.remedy,
         batch_size=args.batch_size,
+        allow_unsafe=args.allow_unsafe,
     )
     finish(summary, args, title=f"Parity of {model.path}")
     return 0 if summary.passed else 1
