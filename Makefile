@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# JupyterLab refuses to start as root without --allow-root (containers, CI boxes).
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: venv lab test lint format bench clean
 
@@ -16,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: venv
-	$(BIN)/jupyter lab --notebook-dir=notebooks notebooks/01_browse_and_pick.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/01_browse_and_pick.ipynb
 
 lint: venv
 	$(BIN)/ruff check explorer tests benchmarks
