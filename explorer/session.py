@@ -24,6 +24,7 @@ from typing import Any
 from ._tf import tf, tf1
 from .errors import (
     MissingVariablesError,
+    ModelFormatError,
     SessionError,
     TensorNotFoundError,
     UnsupportedOpError,
@@ -120,6 +121,11 @@ def import_into(model: V1Model, graph: Any) -> None:
         raise SessionError(
             f"{model.path}: the graph does not import into TensorFlow {tf().__version__} "
             f"({_first_line(e)}): run explorer.scan for what to fix"
+        ) from None
+    except KeyError as e:  # a collection or input naming an op the graph lacks
+        raise ModelFormatError(
+            f"{model.path}: the graph does not import (KeyError: {_first_line(e)}): the file is "
+            "corrupt; re-export it"
         ) from None
 
 

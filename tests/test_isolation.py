@@ -101,9 +101,8 @@ def test_a_hang_in_the_worker_is_a_model_format_error_and_the_worker_is_stopped(
         os.kill(pid, 0)
 
 
-def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path):
-    """A MetaGraph whose variables collection names a missing tensor makes import_meta_graph raise
-    KeyError; the worker reports it and the user's process never imports the graph."""
+def _meta_naming_a_missing_op(mlp_paths, tmp_path):
+    """A copy of the example checkpoint whose train_op collection names an op not in the graph."""
     import shutil
 
     from tensorflow.core.protobuf import meta_graph_pb2
@@ -114,12 +113,34 @@ def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path
     mg.ParseFromString((dst / "model.meta").read_bytes())
     mg.collection_def["train_op"].node_list.value.append("not_here")
     (dst / "model.meta").write_bytes(mg.SerializeToString())
-    model = explorer.load(dst / "model.meta")
+    return dst / "model.meta"
+
+
+def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path):
+    """A MetaGraph whose variables collection names a missing tensor makes import_meta_graph raise
+    KeyError; the worker reports it and the user's process never imports the graph."""
+    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    model = explorer.load(meta)
     with pytest.raises(
         explorer.ModelFormatError,
         match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
     ):
         model.session()
+
+
+def test_unexpected_import_exception_without_isolation(mlp_paths, tmp_path):
+    """The same corrupt MetaGraph imported in-process (isolation off) is the same error."""
+    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    was = isolation.is_enabled()
+    isolation.configure(enabled=False)
+    try:
+        with pytest.raises(
+            explorer.ModelFormatError,
+            match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
+        ):
+            explorer.load(meta).session()
+    finally:
+        isolation.configure(enabled=was)
 
 
 def test_checked_graphs_are_not_sent_again(mlp_paths):
