@@ -1,12 +1,20 @@
 """V1Model.variables_dict and map_weights: TF1 checkpoints onto equivalent Keras 3 models.
 
-``tf.compat.v1.layers`` needs the tf_keras package on TF 2.21 (Keras 3 leaves it out), so the
-fixtures build the same graphs with ``variable_scope``/``get_variable``: the variable names
-(``dense/kernel``, ``conv2d_1/bias``, ``batch_normalization/moving_mean``), reference variables,
-initialisers and op sequence are the ones ``tf.compat.v1.layers`` writes.
+The MLP and the CNN (with batch norm) are built with the REAL ``tf.compat.v1.layers`` (``dense``,
+``conv2d``, ``max_pooling2d``, ``batch_normalization``, ``flatten``) with reference variables and
+v1 control flow, trained a few Adam steps and saved as .meta + checkpoint by
+``tests/v1_layers_models.py`` in one subprocess with ``TF_USE_LEGACY_KERAS=1`` (on TF 2.21 those
+layers exist only through tf_keras; this process keeps Keras 3). The subprocess also saves the v1
+session's outputs for fixed inputs, which the mapped Keras models must reproduce within 1e-5.
 """
 
 from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,8 +25,7 @@ from explorer.weights import read_variables
 
 from .conftest import shared_model
 
-X_MLP = np.random.default_rng(2).normal(size=(6, 4)).astype(np.float32)
-X_CNN = np.random.default_rng(3).normal(size=(2, 8, 8, 1)).astype(np.float32)
+BUILDER = Path(__file__).with_name("v1_layers_models.py")
 
 
 def _v1():
@@ -27,80 +34,36 @@ def _v1():
     return tf, tf.compat.v1
 
 
-def _dense(x, units, name, activation=None):
-    tf, v1 = _v1()
-    with v1.variable_scope(name):
-        k = v1.get_variable(
-            "kernel", [int(x.shape[-1]), units], initializer=v1.glorot_uniform_initializer()
-        )
-        b = v1.get_variable("bias", [units], initializer=v1.random_normal_initializer(0, 0.1))
-    y = tf.nn.bias_add(tf.matmul(x, k), b)
-    return activation(y) if activation else y
+@pytest.fixture(scope="module")
+def v1_layers_dir(tmp_path_factory) -> Path:
+    """Folder with ``mlp/`` and ``cnn/`` (model.meta + checkpoint + expected.npz), built once."""
+    if importlib.util.find_spec("tf_keras") is None:
+        pytest.skip("tf_keras is not installed (pip install -e '.[dev]'): no tf.compat.v1.layers")
+    out = tmp_path_factory.mktemp("v1_layers")
+    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(
+        [sys.executable, str(BUILDER), str(out)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
 
 
-def _conv(x, filters, name):
-    tf, v1 = _v1()
-    with v1.variable_scope(name):
-        k = v1.get_variable(
-            "kernel", [3, 3, int(x.shape[-1]), filters], initializer=v1.glorot_uniform_initializer()
-        )
-        b = v1.get_variable("bias", [filters], initializer=v1.random_normal_initializer(0, 0.1))
-    return tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, k, 1, "SAME"), b))
-
-
-def _batch_norm(x, name="batch_normalization"):
-    tf, v1 = _v1()
-    n = int(x.shape[-1])
-    rnd = v1.random_uniform_initializer
-    with v1.variable_scope(name):
-        gamma = v1.get_variable("gamma", [n], initializer=rnd(0.5, 1.5))
-        beta = v1.get_variable("beta", [n], initializer=rnd(-0.5, 0.5))
-        mean = v1.get_variable("moving_mean", [n], initializer=rnd(-0.5, 0.5), trainable=False)
-        var = v1.get_variable("moving_variance", [n], initializer=rnd(0.5, 2.0), trainable=False)
-    return tf.nn.batch_normalization(x, mean, var, beta, gamma, 1e-3)
-
-
-def _save_checkpoint(tmp_path_factory, name, build, x_shape):
-    """Build with ref variables, add an Adam train op (slots in the checkpoint), save .meta+ckpt."""
-    tf, v1 = _v1()
-    g = tf.Graph()
-    with g.as_default(), v1.variable_scope("", use_resource=False):
-        v1.set_random_seed(7)
-        x = v1.placeholder(tf.float32, x_shape, name="x")
-        y = tf.identity(build(x), name="y")
-        loss = tf.reduce_mean(tf.square(y))
-        step = v1.train.get_or_create_global_step()
-        v1.train.AdamOptimizer(1e-3).minimize(loss, global_step=step)
-        saver = v1.train.Saver()
-        with v1.Session(graph=g) as s:
-            s.run(v1.global_variables_initializer())
-            prefix = saver.save(s, str(tmp_path_factory.mktemp(name) / "model"))
-    return explorer.load(prefix + ".meta")
+def _expected(model) -> tuple[np.ndarray, np.ndarray]:
+    """(fixed input x, the v1 session's output y for it) saved beside the model's .meta."""
+    saved = np.load(Path(model.path).parent / "expected.npz")
+    return saved["x"], saved["y"]
 
 
 @pytest.fixture(scope="module")
-def mlp_ckpt(tmp_path_factory):
-    def build(x):
-        tf, _ = _v1()
-        h = _dense(x, 8, "dense", tf.nn.relu)
-        h = _dense(h, 8, "dense_1", tf.nn.relu)
-        return _dense(h, 3, "dense_2")
-
-    return _save_checkpoint(tmp_path_factory, "mlp", build, [None, 4])
+def mlp_ckpt(v1_layers_dir):
+    """tf.compat.v1.layers.dense x3 (dense, dense_1, dense_2: 4 -> 8 -> 8 -> 3), Adam slots."""
+    return explorer.load(v1_layers_dir / "mlp" / "model.meta")
 
 
 @pytest.fixture(scope="module")
-def cnn_ckpt(tmp_path_factory):
-    def build(x):
-        tf, _ = _v1()
-        h = _conv(x, 4, "conv2d")
-        h = tf.nn.max_pool2d(h, 2, 2, "VALID")
-        h = _conv(h, 8, "conv2d_1")
-        h = _batch_norm(h)
-        h = tf.reshape(h, [-1, 4 * 4 * 8])
-        return _dense(h, 5, "dense")
-
-    return _save_checkpoint(tmp_path_factory, "cnn", build, [None, 8, 8, 1])
+def cnn_ckpt(v1_layers_dir):
+    """conv2d -> max_pooling2d -> conv2d_1 -> batch_normalization -> flatten -> dense (5)."""
+    return explorer.load(v1_layers_dir / "cnn" / "model.meta")
 
 
 def _keras_mlp(names=None):
@@ -133,9 +96,18 @@ def _keras_cnn():
     )
 
 
-def _v1_output(model, x):
-    with model.session() as s:
-        return s.run("y:0", {"x:0": x})
+def test_real_v1_layers_graphs_load_and_run_as_saved(mlp_ckpt, cnn_ckpt):
+    # Reference variables as TF1 wrote them, the fused batch norm behind a training switch, and
+    # explorer's own v1 session reproduces the builder's outputs (the reference for the mapping).
+    for model in (mlp_ckpt, cnn_ckpt):
+        ops = {n.op for n in model.graph_def.node}
+        assert "VariableV2" in ops and "VarHandleOp" not in ops
+        x, y = _expected(model)
+        with model.session() as s:
+            np.testing.assert_array_equal(s.run("y:0", {"x:0": x}), y)
+    assert {"FusedBatchNormV3", "Switch", "Merge"} <= {n.op for n in cnn_ckpt.graph_def.node}
+    moving = cnn_ckpt.variables_dict()["batch_normalization/moving_variance"]
+    assert not np.allclose(moving, 1.0)  # trained: the moving statistics carry real values
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -159,7 +131,7 @@ def test_variables_dict_reads_every_format_without_a_session(mlp_paths, fmt):
 def test_variables_dict_includes_optimizer_state_from_the_checkpoint(mlp_ckpt):
     got = mlp_ckpt.variables_dict()
     assert {"dense/kernel", "dense_2/bias", "global_step", "dense/kernel/Adam_1"} <= set(got)
-    assert got["global_step"] == 0
+    assert got["global_step"] == 5  # the builder's Adam steps
     assert got["dense_1/kernel"].shape == (8, 8)
 
 
@@ -223,10 +195,10 @@ def test_mlp_checkpoint_maps_onto_keras_and_outputs_agree(mlp_ckpt):
     assert len(mapping.matches) == 6
     assert {m.how for m in mapping.matches} <= {"name", "order"}
     assert "global_step" in mapping.skipped and "dense/kernel/Adam" in mapping.skipped
+    assert {"beta1_power", "beta2_power", "dense_2/bias/Adam_1"} <= set(mapping.skipped)
     assert mapping.assign() == 6
-    np.testing.assert_allclose(
-        keras_model.predict(X_MLP, verbose=0), _v1_output(mlp_ckpt, X_MLP), atol=1e-5
-    )
+    x, y = _expected(mlp_ckpt)
+    np.testing.assert_allclose(keras_model.predict(x, verbose=0), y, atol=1e-5)
 
 
 def test_cnn_with_batch_norm_maps_onto_keras_and_outputs_agree(cnn_ckpt):
@@ -236,10 +208,10 @@ def test_cnn_with_batch_norm_maps_onto_keras_and_outputs_agree(cnn_ckpt):
     by_v1 = {m.v1_name: m.keras_path for m in mapping.matches}
     assert by_v1["batch_normalization/moving_variance"].endswith("moving_variance")
     assert by_v1["conv2d_1/kernel"] == keras_model.layers[2].kernel.path
-    mapping.assign()
-    np.testing.assert_allclose(
-        keras_model.predict(X_CNN, verbose=0), _v1_output(cnn_ckpt, X_CNN), atol=1e-5
-    )
+    assert not mapping.unmatched_v1 and not mapping.unmatched_keras and len(mapping.matches) == 10
+    assert mapping.assign() == 10
+    x, y = _expected(cnn_ckpt)
+    np.testing.assert_allclose(keras_model.predict(x, verbose=0), y, atol=1e-5)
     assert mapping.to_json()["complete"] is True
 
 
@@ -259,9 +231,8 @@ def test_names_decide_when_order_differs(mlp_ckpt):
     assert all(m.how == "name" for m in mapping.matches)
     assert {m.v1_name: m.keras_path for m in mapping.matches}["dense_1/kernel"] == d1.kernel.path
     mapping.assign()
-    np.testing.assert_allclose(
-        keras_model.predict(X_MLP, verbose=0), _v1_output(mlp_ckpt, X_MLP), atol=1e-5
-    )
+    x, y = _expected(mlp_ckpt)
+    np.testing.assert_allclose(keras_model.predict(x, verbose=0), y, atol=1e-5)
 
 
 def test_unmatched_ambiguous_and_overrides(mlp_ckpt):
