@@ -129,6 +129,34 @@ def import_into(model: V1Model, graph: Any) -> None:
         ) from None
 
 
+def init_op_names(model: V1Model, graph: Any) -> list[str]:
+    """The ops that initialise ``model``'s tables and assets in ``graph`` (where it was imported).
+
+    The model's init op (``__saved_model_init_op``/main_op/legacy_init_op) when the graph has it;
+    else the graph's ``table_initializer`` collection; else ``init_all_tables`` when present.
+    Sorted op names, ``[]`` when there is nothing to run. The v1 session and the TF2 converter
+    both initialise through it (run with the asset tensors fed the model's asset files).
+    """
+
+    def has(name: str) -> bool:
+        try:
+            graph.get_operation_by_name(name.split(":")[0])
+            return True
+        except (KeyError, ValueError):
+            return False
+
+    init = model.init_op
+    if init and has(init):
+        return [init]
+    ops = {
+        item.name if hasattr(item, "name") else str(item).split(":")[0]
+        for item in graph.get_collection("table_initializer")
+    }
+    if not ops and has("init_all_tables"):
+        ops.add("init_all_tables")
+    return sorted(ops)
+
+
 class ModelSession:
     """A v1 ``tf.compat.v1.Session`` over a model's own graph, restored and initialised.
 
@@ -219,19 +247,11 @@ class ModelSession:
     def _initialize(self) -> None:
         model = self.model
         feeds = self.asset_feeds()
-        ops: list[str] = []
-        init = model.init_op
-        if init and self._has_op(init):
-            ops.append(init)
-        else:
-            for item in self.graph.get_collection("table_initializer"):
-                ops.append(item.name if hasattr(item, "name") else str(item).split(":")[0])
-            if not ops and self._has_op("init_all_tables"):
-                ops.append("init_all_tables")
+        ops = init_op_names(model, self.graph)
         if not ops:
             return
         try:
-            self.session.run(sorted(set(ops)), feeds)
+            self.session.run(ops, feeds)
         except tf().errors.OpError as e:
             raise SessionError(
                 f"{model.path}: initialising tables/assets failed ({_first_line(e)}): check that "
