@@ -603,7 +603,9 @@ def parity(
     v1 first runs every batch twice: outputs where it disagrees with itself are reported
     *nondeterministic* (with the stateful random ops behind them), not failed; ``remedy=True``
     makes them comparable. Keyword options: ``atol``, ``rtol``, ``per_output``, ``remedy``,
-    ``batch_size``. See :func:`explorer.parity_run.parity` for every argument.
+    ``batch_size``, ``allow_unsafe``, and ``inputs``/``outputs`` (tensor names, compared against
+    ``convert(model, inputs=..., outputs=...)`` instead of signatures). See
+    :func:`explorer.parity_run.parity` for every argument.
 
     Returns:
         A :class:`ParitySummary` (one :class:`ParityReport` per signature), truthy when all pass.
@@ -616,9 +618,10 @@ def parity(
 def first_divergence(v1_model: Any, v2: Any, feeds: Mapping[str, Any], **kwargs: Any) -> Divergence:
     """The earliest op, in topological order, whose output differs between v1 and v2.
 
-    Tensors present on both sides are fetched in one run per side. Keyword options:
-    ``signature``, ``mapping`` (v1 op -> v2 op), ``atol``, ``rtol``. See
-    :func:`explorer.divergence.first_divergence`.
+    Tensors present on both sides are fetched in one run per side (a ``V2Model`` is read
+    through its whole converted graph, so table-using signatures work). Keyword options:
+    ``signature`` or ``inputs``/``outputs`` (tensor names), ``mapping`` (v1 op -> v2 op),
+    ``atol``, ``rtol``. See :func:`explorer.divergence.first_divergence`.
     """
     from .divergence import first_divergence as _first
 

@@ -11,6 +11,11 @@ Per signature:
    False) on both sides; failing that, a copy of the v1 graph gets its switches set to constants
    and its random ops seeded, is converted afresh, and both sides run from fresh state.
 
+Custom tensors (``inputs=``/``outputs=``, tensor names) are compared instead of signatures: v1
+runs ``V1Runner(model, inputs=, outputs=)`` and v2 is the ``serving_default`` of
+``convert(model, inputs=, outputs=)`` (keys are the tensor names on both sides); the report is
+named ``serving_default`` after it.
+
 Stateful signatures (an ``Assign*``-like op upstream of an output, e.g. serving_counter's
 ``incr_counter``) cannot be run twice for the self-check: v1 and v2 are compared as the same
 sequence of calls from the same fresh state (a fresh v1 session; v2 reloaded from a saved copy).
@@ -52,6 +57,8 @@ def parity(
     remedy: bool = False,
     batch_size: int = 1,
     allow_unsafe: bool = False,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> ParitySummary:
     """Compare a TF1 model with its TF2 conversion, signature by signature.
 
@@ -69,6 +76,10 @@ def parity(
         remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
         batch_size: size of each sampled batch.
         allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
+        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures;
+            ``v2_model_or_dir`` is then ``convert(model, inputs=..., outputs=...)`` (or any v2
+            whose default signature takes and returns those tensors). Feeds are keyed by the
+            input tensor names.
 
     Returns:
         A :class:`~explorer.comparison.ParitySummary`: one ParityReport per signature and the
@@ -76,7 +87,8 @@ def parity(
 
     Raises:
         ParityError: nothing to compare (``batches < 1`` and no feeds), outputs that do not
-            correspond; FeedError/SessionError from the runners.
+            correspond, ``signatures`` given with ``inputs``/``outputs``; FeedError/SessionError
+            from the runners; TensorNotFoundError for an unknown tensor name.
     """
     from .loader import V1Model, load
     from .report import numerics_environment
@@ -87,15 +99,47 @@ def parity(
             f"batches={batches}: nothing to compare; run at least one batch "
             "(an empty comparison is never a pass)"
         )
-    names = _signature_names(v1, signatures)
+    targets = _targets(v1, signatures, inputs, outputs)
     opts = _Options(atol, rtol, per_output, batches, seed, batch_size, allow_unsafe)
     reports: dict[str, ParityReport] = {}
+    names = [t.signature for t in targets]
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
         fresh = _FreshV2(v2_model_or_dir, Path(tmp))
-        for name in names:
-            given = _feeds_for(feeds, name, names)
-            reports[name or "serving_default"] = _parity_one(v1, fresh, name, given, opts, remedy)
+        for target in targets:
+            given = _feeds_for(feeds, target.signature, names)
+            reports[target.name] = _parity_one(v1, fresh, target, given, opts, remedy)
     return ParitySummary(reports, numerics_environment(), seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """What one report compares: a v1 signature (``None``: a model without signatures, on its
+    default inputs/outputs), or custom tensors (``outputs`` set)."""
+
+    signature: str | None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    @property
+    def custom(self) -> bool:
+        return bool(self.outputs)
+
+    @property
+    def name(self) -> str:
+        """The report's name: the signature, or ``serving_default`` (the converted one)."""
+        return self.signature or "serving_default"
+
+    def v1_kwargs(self) -> dict[str, Any]:
+        """``V1Runner`` keywords."""
+        if self.custom:
+            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        return {"signature": self.signature}
+
+    def convert_kwargs(self) -> dict[str, Any]:
+        """``convert`` keywords making the v2 side of this target."""
+        if self.custom:
+            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        return {"signatures": [self.signature] if self.signature else None}
 
 
 @dataclasses.dataclass
@@ -127,15 +171,39 @@ class _FreshV2:
         return self.v2
 
 
-def _signature_names(v1: Any, signatures: Sequence[str] | str | None) -> list[str | None]:
+def _targets(
+    v1: Any,
+    signatures: Sequence[str] | str | None,
+    inputs: Sequence[str] | None,
+    outputs: Sequence[str] | None,
+) -> list[_Target]:
     if isinstance(signatures, str):
         signatures = [signatures]
+    if inputs is not None or outputs is not None:
+        if signatures:
+            raise ParityError(
+                "give either signatures or inputs/outputs, not both (CLI: --signature or "
+                "--inputs/--outputs)"
+            )
+        if not outputs:
+            raise ParityError(
+                f"no outputs given for {v1.path}: pass outputs=[tensor names] (CLI: --outputs)"
+            )
+        ins = tuple(_canon(n) for n in inputs or ())
+        outs = tuple(_canon(n) for n in outputs)
+        for n in (*ins, *outs):
+            v1.node(n)  # TensorNotFoundError names the missing tensor
+        return [_Target(None, ins, outs)]
     if signatures:
         for s in signatures:
             if v1.signatures or s != "serving_default":
                 v1.signature(s)  # SignatureNotFoundError names the choices
-        return [s if v1.signatures else None for s in signatures]
-    return list(v1.signatures) if v1.signatures else [None]
+        return [_Target(s if v1.signatures else None) for s in signatures]
+    return [_Target(s) for s in v1.signatures] if v1.signatures else [_Target(None)]
+
+
+def _canon(name: str) -> str:
+    return name if ":" in name else f"{name}:0"
 
 
 def _feeds_for(feeds: Any, name: str | None, names: list[str | None]) -> list[Feeds] | None:
@@ -156,27 +224,30 @@ def _feeds_for(feeds: Any, name: str | None, names: list[str | None]) -> list[Fe
 def _parity_one(
     v1: Any,
     fresh: _FreshV2,
-    sig: str | None,
+    target: _Target,
     given: list[Feeds] | None,
     opts: _Options,
     remedy: bool,
 ) -> ParityReport:
     outputs_graph = v1.graph_def
-    spec_ops = _output_ops(v1, sig)
+    spec_ops = _output_ops(v1, target)
     stateful = bool(gf.state_changing_upstream(outputs_graph, spec_ops))
-    run = _run_pair(v1, fresh.source(stateful), sig, given, opts, stateful)
-    report = _judge(v1, sig, run, opts, stateful)
+    run = _run_pair(v1, fresh.source(stateful), target, given, opts, stateful)
+    report = _judge(v1, target.name, run, opts, stateful)
     if remedy and report.nondeterministic:
-        report = _remedy(v1, fresh, sig, run, report, opts)
+        report = _remedy(v1, fresh, target, run, report, opts)
     return report
 
 
-def _output_ops(v1: Any, sig: str | None) -> list[str]:
-    if sig is None:
+def _output_ops(v1: Any, target: _Target) -> list[str]:
+    if target.custom:
+        return [gf.op_name(t) for t in target.outputs]
+    if target.signature is None:
         from .runners import default_io
 
         return [gf.op_name(t) for t in default_io(v1)[1]]
-    return [gf.op_name(c) for s in v1.signature(sig).outputs.values() for c in _parts(s)]
+    sig = v1.signature(target.signature)
+    return [gf.op_name(c) for s in sig.outputs.values() for c in _parts(s)]
 
 
 def _parts(spec: Any) -> tuple[str, ...]:
@@ -196,7 +267,7 @@ class _Run:
 def _run_pair(
     v1: Any,
     v2: Any,
-    sig: str | None,
+    target: _Target,
     given: list[Feeds] | None,
     opts: _Options,
     stateful: bool,
@@ -207,7 +278,7 @@ def _run_pair(
     from .runners import V1Runner
     from .runners_v2 import V2Runner
 
-    r1 = V1Runner(v1, signature=sig, allow_unsafe=opts.allow_unsafe)
+    r1 = V1Runner(v1, **target.v1_kwargs(), allow_unsafe=opts.allow_unsafe)
     with r1:
         n = len(given) if given is not None else opts.batches
         feeds = []
@@ -220,9 +291,9 @@ def _run_pair(
             )
         a = [r1.infer(f) for f in feeds]
         a_again = None if (stateful or not self_check) else [r1.infer(f) for f in feeds]
-        with V2Runner(v2, signature=sig) as r2:
-            in_map = _key_map(list(r1.input_specs), list(r2.input_specs), "input")
-            out_map = _key_map(list(r1.output_specs), list(r2.output_specs), "output")
+        with V2Runner(v2, signature=target.signature) as r2:
+            in_map = _key_map(r1.input_specs, r2.input_specs, "input")
+            out_map = _key_map(r1.output_specs, r2.output_specs, "output")
             missing = [k for k in r1.input_specs if in_map.get(k) in r2.required_inputs]
             defaults = {
                 k: r1.session.run(r1.input_specs[k].name)
@@ -238,11 +309,14 @@ def _run_pair(
     return _Run(feeds, a, a_again, b, output_ops, dict(r1.input_specs))
 
 
-def _key_map(v1_keys: list[str], v2_keys: list[str], what: str) -> dict[str, str]:
-    """v1 key -> v2 key: the same key, or ``x:0`` for ``x`` (models without signatures)."""
+def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str) -> dict[str, str]:
+    """v1 key -> v2 key: the same key, ``x:0`` for ``x`` (models without signatures), else the
+    v2 key of the same source tensor (custom tensors against a signature that has them)."""
+    v1_keys, v2_keys = list(v1_specs), list(v2_specs)
     out = {}
     loose = {k.split(":")[0]: k for k in v2_keys}
     loose.update({k: k for k in v2_keys})
+    by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
     for k in v1_keys:
         if k in loose:
             out[k] = loose[k]
@@ -250,11 +324,13 @@ def _key_map(v1_keys: list[str], v2_keys: list[str], what: str) -> dict[str, str
             out[k] = loose[k.split(":")[0]]
         elif k.endswith(":0") is False and k.replace(":", "_") in loose:
             out[k] = loose[k.replace(":", "_")]
+        elif v1_specs[k].kind == "dense" and v1_specs[k].name in by_tensor:
+            out[k] = by_tensor[v1_specs[k].name]
     if what == "output" and len(out) != len(v1_keys):
         lost = sorted(set(v1_keys) - set(out))
         raise ParityError(
             f"v1 outputs {lost} have no counterpart among the v2 outputs {sorted(v2_keys)}: "
-            "convert the same signature, or compare with explicit outputs"
+            "convert the same signature (or the same inputs/outputs) and compare that"
         )
     return out
 
@@ -272,8 +348,7 @@ def _same(x: Any, y: Any) -> bool:
     return bool(np.array_equal(x, y))
 
 
-def _judge(v1: Any, sig: str | None, run: _Run, opts: _Options, stateful: bool) -> ParityReport:
-    name = sig or "serving_default"
+def _judge(v1: Any, name: str, run: _Run, opts: _Options, stateful: bool) -> ParityReport:
     report = compare(run.a, run.b, opts.atol, opts.rtol, opts.per_output, name=name)
     report.stateful = stateful
     if stateful:
@@ -306,7 +381,7 @@ def _judge(v1: Any, sig: str | None, run: _Run, opts: _Options, stateful: bool) 
 
 
 def _remedy(
-    v1: Any, fresh: _FreshV2, sig: str | None, run: _Run, report: ParityReport, opts: _Options
+    v1: Any, fresh: _FreshV2, target: _Target, run: _Run, report: ParityReport, opts: _Options
 ) -> ParityReport:
     bad = [k for k, r in report.outputs.items() if r.status == NONDETERMINISTIC]
     nondet_ops = [
@@ -327,8 +402,8 @@ def _remedy(
     if overrides:
         for f in given:
             f.update(overrides)
-        rerun = _run_pair(v1, fresh.source(False), sig, given, opts, False)
-        fixed = _judge(v1, sig, rerun, opts, False)
+        rerun = _run_pair(v1, fresh.source(False), target, given, opts, False)
+        fixed = _judge(v1, target.name, rerun, opts, False)
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"
             return fixed
@@ -340,13 +415,13 @@ def _remedy(
     copy, what = _remedied_copy(v1, switches, random_ops, opts.seed)
     from .converter import convert
 
-    v2_copy = convert(copy, [sig] if sig else None, allow_unsafe=opts.allow_unsafe)
+    v2_copy = convert(copy, **target.convert_kwargs(), allow_unsafe=opts.allow_unsafe)
     runs = []
     for _ in range(2):  # each pass from fresh state: seeded ops restart their sequence
-        runs.append(_run_pair(copy, v2_copy, sig, given, opts, False, self_check=False))
+        runs.append(_run_pair(copy, v2_copy, target, given, opts, False, self_check=False))
     first, second = runs
     first.a_again = second.a
-    fixed = _judge(copy, sig, first, opts, False)
+    fixed = _judge(copy, target.name, first, opts, False)
     fixed.remedy = (
         "; ".join(done + what)
         + " in a copy of the v1 graph, converted afresh; both sides ran from fresh state"

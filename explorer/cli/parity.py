@@ -1,10 +1,12 @@
 """``tf1-explorer parity MODEL``: v1 against its TF2 conversion on the same feeds.
 
-    tf1-explorer parity MODEL [--converted DIR] [--signature S]... [--atol A] [--rtol R]
-                              [--batches N] [--seed K] [--batch-size B] [--remedy]
-                              [--report out.html] [--json]
+    tf1-explorer parity MODEL [--converted DIR] [--signature S... | --inputs T... --outputs T...]
+                              [--atol A] [--rtol R] [--batches N] [--seed K] [--batch-size B]
+                              [--remedy] [--report out.html] [--json]
 
-Without ``--converted`` the model is converted in memory first. Exit status: 0 every signature
+Without ``--converted`` the model is converted in memory first (with ``--inputs/--outputs``, as
+``convert --inputs/--outputs`` does: one ``serving_default`` over those tensors, compared under
+that name). Exit status: 0 every signature
 passed, 1 a mismatch (or outputs left unverified because v1 is nondeterministic: rerun with
 ``--remedy``), 2 an error. ``--json`` prints ``{"passed", "status", "signatures": {name:
 {"passed", "status", "nondeterministic", "random_ops", "remedy", "outputs": {key: {"max_abs",
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_model_args, add_unsafe_arg, load_model, print_json
+from ._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -27,28 +29,25 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=1, help="size of each sampled batch (1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
     p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
     add_unsafe_arg(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_verb(
+        sub,
         "parity",
-        help="compare v1 and TF2 outputs on the same feeds (exit 0 pass, 1 mismatch, 2 error)",
-        description="Compare a TF1 model with its TF2 conversion on the same feeds.",
+        run,
+        "compare v1 and TF2 outputs on the same feeds (exit 0 pass, 1 mismatch, 2 error)",
+        "Compare a TF1 model with its TF2 conversion on the same feeds.",
     )
-    add_model_args(p)
     p.add_argument("--converted", metavar="DIR", help="a saved TF2 conversion (default: convert)")
-    p.add_argument(
-        "--signature", action="append", help="signature to compare (repeatable; default: all)"
-    )
+    add_tensor_args(p, "compare")
     p.add_argument(
         "--remedy",
         action="store_true",
         help="make nondeterministic outputs comparable (feed keep_prob 1.0, seed random ops)",
     )
     add_parity_args(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,10 +55,15 @@ def run(args: argparse.Namespace) -> int:
     from ..converter import convert
 
     model = load_model(args)
+    custom = (
+        {"inputs": args.inputs, "outputs": args.outputs}
+        if args.inputs is not None or args.outputs is not None
+        else {}
+    )
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None
-        v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe)
+        v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
     summary = parity(
         model,
         v2,
@@ -71,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         remedy=args.remedy,
         batch_size=args.batch_size,
         allow_unsafe=args.allow_unsafe,
+        **custom,
     )
     finish(summary, args, title=f"Parity of {model.path}")
     return 0 if summary.passed else 1
