@@ -69,17 +69,38 @@ class RewriteContext:
     path: str = "the graph"
     reads_added: int = 0
     rewritten: dict[str, str] = field(default_factory=dict)  # node name -> new op type
+    # tensor "op:idx" -> variable, for references forwarded by v1 control flow (RefSwitch, …)
+    handles: dict[str, str] = field(default_factory=dict)
 
     # -- helpers for rewrite functions -------------------------------------------------------------
 
     def var_of(self, inp: str) -> str | None:
-        """The variable an input string refers to (``var`` or ``var:0``), else ``None``."""
+        """The variable an input string refers to (``var``, ``var:0``, or a control-flow op
+        forwarding its reference, e.g. ``cond/Switch:1``), else ``None``."""
         if inp.startswith("^"):
             return None
         op, _, idx = inp.partition(":")
         if op in self.variables and idx in ("", "0"):
             return op
-        return None
+        return self.handles.get(f"{op}:{idx or 0}")
+
+    def forward_handles(self, nodes: list[Any]) -> None:
+        """Record the outputs of v1 control-flow ops that forward a variable's reference
+        (:data:`REF_FORWARDS`), following chains in any node order (loops included)."""
+        forwards = [n for n in nodes if n.op in REF_FORWARDS]
+        changed = True
+        while changed:
+            changed = False
+            for n in forwards:
+                if f"{n.name}:0" in self.handles:
+                    continue
+                data = [i for i in n.input if not i.startswith("^")]
+                sources = data if n.op == "RefMerge" else data[:1]
+                var = next((v for v in map(self.var_of, sources) if v is not None), None)
+                if var is not None:
+                    for idx in range(REF_FORWARDS[n.op][1]):
+                        self.handles[f"{n.name}:{idx}"] = var
+                    changed = True
 
     def dtype_of(self, var: str) -> int:
         return self.variables[var].attr["dtype"].type
@@ -92,14 +113,22 @@ class RewriteContext:
         self.names.add(name)
         return name
 
-    def read(self, var: str, consumer: Any, name: str | None = None, after: str | None = None):
-        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``)."""
+    def read(
+        self,
+        var: str,
+        consumer: Any,
+        name: str | None = None,
+        after: str | None = None,
+        handle: str | None = None,
+    ):
+        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
+        ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
         from tensorflow.core.framework import node_def_pb2
 
         node = node_def_pb2.NodeDef()
         node.op = "ReadVariableOp"
         node.name = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
-        node.input.append(var)
+        node.input.append(handle or var)
         node.input.extend(i for i in consumer.input if i.startswith("^"))
         if after is not None:
             node.input.append(f"^{after}")
@@ -124,7 +153,7 @@ class RewriteContext:
             if var is None or (i < len(ref_args) and ref_args[i]):
                 new_inputs.append(inp)
                 continue
-            r = self.read(var, node)
+            r = self.read(var, node, handle=inp)
             extra.append(r)
             new_inputs.append(r.name)
         return new_inputs, extra
@@ -194,7 +223,30 @@ def _identity(ctx: RewriteContext, node: Any) -> list[Any]:
     var = ctx.var_of(node.input[0])
     if var is None:  # reads e.g. another ref-producing op; nothing to do
         return [node]
-    return [ctx.read(var, node, name=node.name)]
+    return [ctx.read(var, node, name=node.name, handle=node.input[0])]
+
+
+# v1 control-flow op on a reference -> (its resource counterpart, number of forwarded outputs)
+REF_FORWARDS = {
+    "RefSwitch": ("Switch", 2),
+    "RefEnter": ("Enter", 1),
+    "RefExit": ("Exit", 1),
+    "RefMerge": ("Merge", 1),  # output 1 is the value_index, not a reference
+    "RefNextIteration": ("NextIteration", 1),
+    "RefIdentity": ("Identity", 1),
+}
+_DT_RESOURCE = 20
+
+
+@rewrites(*REF_FORWARDS)
+def _forward(ctx: RewriteContext, node: Any) -> list[Any]:
+    """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the resource handle flows where the
+    reference did, and its consumers (reads, assigns) are rewritten like the variable's own."""
+    out = _new_node(REF_FORWARDS[node.op][0], node.name, node)
+    out.input.extend(node.input)
+    _copy_attrs(node, out)
+    out.attr["T"].type = _DT_RESOURCE
+    return [out]
 
 
 def _update_then_read(
@@ -214,7 +266,7 @@ def _update_then_read(
     _copy_attrs(node, update, rename)
     if resource_op in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
         update.attr["dtype"].type = ctx.dtype_of(var)
-    read = ctx.read(var, node, name=node.name, after=update.name)
+    read = ctx.read(var, node, name=node.name, after=update.name, handle=node.input[0])
     # the read's control inputs are the update's: keep only the edge on the update
     del read.input[1:]
     read.input.append(f"^{update.name}")
@@ -366,6 +418,7 @@ def to_resource_variables(
 
     variables = {n.name: n for n in graph_def.node if n.op in REF_VARIABLE_OPS}
     ctx = RewriteContext(variables=variables, names={n.name for n in graph_def.node}, path=path)
+    ctx.forward_handles(list(graph_def.node))
     out = graph_pb2.GraphDef()
     out.versions.CopyFrom(graph_def.versions)
     out.library.CopyFrom(graph_def.library)

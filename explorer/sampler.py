@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
+INT_HIGH = 8  # ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
 PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2"})
 DEFAULT_PLACEHOLDER_OPS = frozenset({"PlaceholderWithDefault"})
@@ -196,6 +197,10 @@ def sample(
         notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
     if max_bytes is not None and total > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, f"sampled feeds for {model.path.name}"))
+    from .index_bounds import int_highs  # ints that index a table or a dim: drawn below its size
+
+    highs = int_highs(model.graph_def, specs, {k: p[0] for k, p in plans.items()}, INT_HIGH)
+    notes.extend(note for _, note in highs.values())
     out = Feeds(notes=notes)
     for key, spec in specs.items():
         if key in checked:
@@ -207,7 +212,9 @@ def sample(
             elif spec.kind == "sparse":
                 out[key] = _random_sparse(rng, spec, shape, ranges.get(key, value_range))
             else:
-                out[key] = random_values(rng, spec.dtype, shape, ranges.get(key, value_range), key)
+                high = highs[key][0] if key in highs else INT_HIGH
+                value = ranges.get(key, value_range)
+                out[key] = random_values(rng, spec.dtype, shape, value, key, int_high=high)
     return out
 
 
@@ -254,9 +261,10 @@ def random_values(
     shape: tuple[int, ...],
     value_range: tuple[float, float] = (-1.0, 1.0),
     key: str = "",
+    int_high: int = 8,
 ) -> np.ndarray:
     """An array of ``dtype`` (TF name) and ``shape``: floats uniform in ``value_range``, ints in
-    ``[0, 8)``, bools, short ASCII byte strings."""
+    ``[0, int_high)``, bools, short ASCII byte strings."""
     if is_string_dtype(dtype):
         return random_strings(rng, shape)
     dt = numpy_dtype(dtype)
@@ -266,7 +274,7 @@ def random_values(
     if dt.kind == "c":
         return (rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)).astype(dt)
     if dt.kind in "iu":
-        return rng.integers(0, 8, shape).astype(dt)
+        return rng.integers(0, int_high, shape).astype(dt)
     if dt.kind == "b":
         return rng.random(shape) < 0.5
     raise FeedError(
