@@ -5,7 +5,41 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
+
+
+def add_verb(
+    sub: argparse._SubParsersAction,
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    help: str,
+    description: str | None = None,
+    with_json: bool = True,
+) -> argparse.ArgumentParser:
+    """The parser of verb ``name`` calling ``run(args)``: MODEL and ``--tags`` (see
+    :func:`add_model_args`) and, with ``with_json``, ``--json``; the verb adds the rest."""
+    p = sub.add_parser(name, help=help, description=description)
+    add_model_args(p)
+    if with_json:
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+    return p
+
+
+def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
+    """``--signature S`` (repeatable) or ``--inputs T... --outputs T...``: what to ``action``."""
+    p.add_argument(
+        "--signature",
+        action="append",
+        default=None,
+        metavar="S",
+        help=f"signature to {action} (repeatable; default: all)",
+    )
+    p.add_argument("--inputs", nargs="+", default=None, metavar="T", help="input tensor names")
+    p.add_argument(
+        "--outputs", nargs="+", default=None, metavar="T", help=f"output tensor names to {action}"
+    )
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:

@@ -5,32 +5,23 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_args, add_unsafe_arg, load_model, print_json
+from ._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_verb(
+        sub,
         "convert",
-        help="convert a TF1 model to a TF2 SavedModel (same signature names and keys)",
-        description="Convert a TF1 model to a TF2 SavedModel that loads with plain "
+        run,
+        "convert a TF1 model to a TF2 SavedModel (same signature names and keys)",
+        "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
     )
-    add_model_args(p)
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (must not exist)")
-    p.add_argument(
-        "--signature",
-        action="append",
-        default=None,
-        metavar="S",
-        help="signature to convert (repeatable; default: all)",
-    )
-    p.add_argument("--inputs", nargs="+", default=None, metavar="T", help="input tensor names")
-    p.add_argument("--outputs", nargs="+", default=None, metavar="T", help="output tensor names")
+    add_tensor_args(p, "convert")
     p.add_argument("--freeze", action="store_true", help="fold variables into constants")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
     add_unsafe_arg(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

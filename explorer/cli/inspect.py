@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_args, fmt_shape, load_model, print_json
+from ._common import add_verb, fmt_shape, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "inspect", help="summarise a TF1 model (format, tags, signatures, variables)"
-    )
-    add_model_args(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    add_verb(sub, "inspect", run, "summarise a TF1 model (format, tags, signatures, variables)")
 
 
 def run(args: argparse.Namespace) -> int:

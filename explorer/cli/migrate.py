@@ -15,21 +15,21 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_model_args, load_model
+from ._common import add_verb, load_model
 from .parity import add_parity_args, finish
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_verb(
+        sub,
         "migrate",
-        help="inspect, scan, convert every signature, save, and prove parity, in one report",
-        description="Migrate a TF1 model to a TF2 SavedModel and prove the outputs agree.",
+        run,
+        "inspect, scan, convert every signature, save, and prove parity, in one report",
+        "Migrate a TF1 model to a TF2 SavedModel and prove the outputs agree.",
     )
-    add_model_args(p)
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     add_parity_args(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

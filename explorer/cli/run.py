@@ -15,16 +15,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_model_args, fmt_shape, print_json
+from ._common import add_unsafe_arg, add_verb, fmt_shape, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
+    p = add_verb(
+        sub,
         "run",
-        help="run the model's v1 session once on sample data (tf.Example inputs included)",
-        description="Run a TF1 model once in a v1 session on generated or given feeds.",
+        run,
+        "run the model's v1 session once on sample data (tf.Example inputs included)",
+        "Run a TF1 model once in a v1 session on generated or given feeds.",
     )
-    add_model_args(p)
     p.add_argument("--signature", help="signature to run (default: serving_default or the only)")
     p.add_argument("--inputs", help="comma-separated tensor names to feed (with --outputs)")
     p.add_argument("--outputs", help="comma-separated tensor names to fetch")
@@ -38,11 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
     )
-    p.add_argument(
-        "--allow-unsafe", action="store_true", help="run models with file-system/Python ops"
-    )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    add_unsafe_arg(p)
 
 
 def _names(text: str | None) -> list[str] | None:

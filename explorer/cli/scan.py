@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_args, load_model, print_json
+from ._common import add_verb, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "scan", help="compatibility and safety findings (unregistered ops, ref variables, ...)"
+    add_verb(
+        sub, "scan", run, "compatibility and safety findings (unregistered ops, ref variables, ...)"
     )
-    add_model_args(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_args, fmt_shape, load_model, print_json
+from ._common import add_verb, fmt_shape, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "suggest", help="rank candidate input and output tensors, each with its reason"
+    p = add_verb(
+        sub, "suggest", run, "rank candidate input and output tensors, each with its reason"
     )
-    add_model_args(p)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=10, help="candidates per side (default 10)")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
