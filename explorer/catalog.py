@@ -44,6 +44,7 @@ from .graph_index import (
     index_nodes,
     out_spec_of,
 )
+from .op_families import INPUT_OPS
 
 # ----------------------------------------------------------------------------------------------
 # the catalog
@@ -495,7 +496,7 @@ class Catalog:
             shape = shape_of(recorded.list.shape[k])
         if shape is None and key in self._signature_shapes:
             shape = self._signature_shapes[key]
-        is_placeholder = node.op in ("Placeholder", "PlaceholderWithDefault")
+        is_placeholder = node.op in INPUT_OPS
         if shape is None and is_placeholder and "shape" in node.attr:
             shape = shape_of(node.attr["shape"].shape)
         # TF 1.0-era graphs (producer <= 21) wrote placeholder `shape {}` for "unknown".

@@ -1,9 +1,10 @@
 """Facts about a GraphDef that parity needs: what is upstream, what is random, what changes state.
 
-Per-op knowledge is registered by op type (``@random_op``-style registries), never in if-chains:
+Per-op knowledge is registered by op type, never in if-chains:
 
 * :data:`RANDOM_OPS`: stateful random ops (different values on every run unless seeded and run
-  from a fresh session); their ``seed``/``seed2`` attributes seed them.
+  from a fresh session); their ``seed``/``seed2`` attributes seed them. This family and
+  :data:`CONTROL_FLOW_OPS` (v1 control flow) are named in :mod:`explorer.op_families`.
 * :data:`STATE_CHANGING`: op-type prefixes that write variables or tables.
 * :data:`SWITCHES`: name patterns of keep_prob-like inputs and their neutral values.
 """
@@ -14,18 +15,11 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-RANDOM_OPS: set[str] = set()
+from .op_families import CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_EXIT_OPS, RANDOM_OPS
+from .op_families import V1_CONTROL_FLOW_OPS as CONTROL_FLOW_OPS
+
 STATE_CHANGING: set[str] = set()
 SWITCHES: list[tuple[re.Pattern[str], Callable[[str], Any], str]] = []
-CONTROL_FLOW_OPS = frozenset(
-    {"Enter", "RefEnter", "Exit", "RefExit", "Merge", "RefMerge", "Switch", "RefSwitch"}
-    | {"NextIteration", "RefNextIteration", "LoopCond"}
-)
-
-
-def random_op(*op_types: str) -> None:
-    """Register op types as stateful random ops."""
-    RANDOM_OPS.update(op_types)
 
 
 def state_changing(*prefixes: str) -> None:
@@ -39,19 +33,6 @@ def switch(pattern: str, neutral: Any, label: str) -> None:
     SWITCHES.append((re.compile(pattern, re.IGNORECASE), lambda dtype: neutral, label))
 
 
-random_op(
-    "RandomUniform",
-    "RandomUniformInt",
-    "RandomStandardNormal",
-    "TruncatedNormal",
-    "ParameterizedTruncatedNormal",
-    "Multinomial",
-    "RandomShuffle",
-    "RandomGamma",
-    "RandomPoisson",
-    "RandomPoissonV2",
-    "RandomCrop",
-)
 state_changing(
     "Assign",
     "ResourceApply",
@@ -159,14 +140,14 @@ def control_flow_region(graph_def: Any) -> set[str]:
     for n in graph_def.node:
         for inp in n.input:
             consumers.setdefault(op_name(inp), []).append(n)
-    starts = [n for n in graph_def.node if n.op in ("Enter", "RefEnter", "Switch", "RefSwitch")]
+    starts = [n for n in graph_def.node if n.op in CONTROL_FLOW_ENTRY_OPS]
     region = {n.name for n in graph_def.node if n.op in CONTROL_FLOW_OPS}
     stack = [n.name for n in starts]
     while stack:
         for c in consumers.get(stack.pop(), []):
-            if c.name in region and c.op not in ("Enter", "RefEnter", "Switch", "RefSwitch"):
+            if c.name in region and c.op not in CONTROL_FLOW_ENTRY_OPS:
                 continue
-            if c.op in ("Exit", "RefExit", "Merge", "RefMerge"):
+            if c.op in CONTROL_FLOW_EXIT_OPS:
                 region.add(c.name)
                 continue
             if c.name not in region:

@@ -29,14 +29,12 @@ from .errors import (
     TagsError,
 )
 from .graphcheck import check_graph
+from .op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from .specs import Signature, Variable, dtype_name, shape_of, signatures_of
 
 SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
-
-REF_VARIABLE_OPS = frozenset({"VariableV2", "Variable"})
-RESOURCE_VARIABLE_OPS = frozenset({"VarHandleOp"})
 
 # Replacement function for an op type: fn(inputs: list[tf.Tensor], attrs: dict) -> tensor(s).
 Replacement = Callable[..., Any]

@@ -43,8 +43,6 @@ Replacement = Callable[[list[Any], dict[str, Any]], Any]
 BUILTIN_REPLACEMENTS: dict[str, Replacement] = {}
 """Op type -> built-in replacement function, filled with :func:`builtin_replacement`."""
 
-CONTROL_FLOW_BACK_EDGE_OPS = frozenset({"NextIteration", "RefNextIteration"})
-
 
 def builtin_replacement(op_type: str) -> Callable[[Replacement], Replacement]:
     """Register ``fn(inputs, attrs)`` as the built-in replacement for ``op_type``."""

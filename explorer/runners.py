@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import FeedError, SessionError, SignatureNotFoundError
+from .op_families import PLACEHOLDER_OPS
 from .sampler import (
     DEFAULT_MAX_BYTES,
     FEED,
@@ -333,7 +334,7 @@ def _check_outputs_fed(
             node = nodes.get(cur)
             if node is None or cur in fed:
                 continue
-            if node.op in ("Placeholder", "PlaceholderV2"):
+            if node.op in PLACEHOLDER_OPS:
                 raise FeedError(
                     f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
                     "not among the inputs: add it to inputs (CLI: --inputs)"

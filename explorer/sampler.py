@@ -29,6 +29,7 @@ from .feeds import (
     resolve_key,
     too_big_message,
 )
+from .op_families import DEFAULT_PLACEHOLDER_OPS, PLACEHOLDER_OPS
 from .specs import TensorSpec
 
 __all__ = [
@@ -51,8 +52,6 @@ __all__ = [
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
 INT_HIGH = 8  # ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
-PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2"})
-DEFAULT_PLACEHOLDER_OPS = frozenset({"PlaceholderWithDefault"})
 # ----------------------------------------------------------------------------------------------
 # which inputs to feed
 # ----------------------------------------------------------------------------------------------

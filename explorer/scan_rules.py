@@ -6,9 +6,19 @@ module) decorated with ``@rule("OpType", ..., name="my-rule")``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from .op_families import (
+    CHECKPOINT_OPS,
+    FILE_OPS,
+    PY_FUNC_OPS,
+    QUEUE_OPS,
+    RANDOM_OPS,
+    REF_VARIABLE_OPS,
+    TEMPORARY_VARIABLE_OPS,
+    V1_CONTROL_FLOW_OPS,
+)
 from .scanner import Finding, NodeRef, ScanContext, rule
 
 # Op types with no registration in current TensorFlow and the built-in way to get the same result.
@@ -29,80 +39,7 @@ KNOWN_REPLACEMENTS: dict[str, str] = {
     "TRTEngineOp": "the engine's native segment (function named in its segment_func attr)",
 }
 
-_V1_CONTROL_FLOW = (
-    "Switch",
-    "Merge",
-    "Enter",
-    "Exit",
-    "NextIteration",
-    "LoopCond",
-    "RefSwitch",
-    "RefMerge",
-    "RefEnter",
-    "RefExit",
-    "RefNextIteration",
-)
-_QUEUE_OPS = tuple(
-    f"{base}{v}"
-    for base in (
-        "FIFOQueue",
-        "PaddingFIFOQueue",
-        "RandomShuffleQueue",
-        "PriorityQueue",
-        "QueueEnqueue",
-        "QueueEnqueueMany",
-        "QueueDequeue",
-        "QueueDequeueMany",
-        "QueueDequeueUpTo",
-        "QueueClose",
-        "QueueSize",
-        "TFRecordReader",
-        "TextLineReader",
-        "WholeFileReader",
-        "FixedLengthRecordReader",
-        "IdentityReader",
-        "ReaderRead",
-        "ReaderReadUpTo",
-    )
-    for v in ("", "V2")
-) + ("LMDBReader",)
-_RANDOM_OPS = (
-    "RandomUniform",
-    "RandomUniformInt",
-    "RandomStandardNormal",
-    "TruncatedNormal",
-    "ParameterizedTruncatedNormal",
-    "RandomShuffle",
-    "RandomCrop",
-    "RandomGamma",
-    "RandomPoisson",
-    "RandomPoissonV2",
-    "Multinomial",
-)
-_PY_FUNC_OPS = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
-_CHECKPOINT_OPS = (
-    "SaveV2",
-    "Save",
-    "SaveSlices",
-    "RestoreV2",
-    "Restore",
-    "RestoreSlice",
-    "MergeV2Checkpoints",
-)
-_FILE_OPS = (
-    "ReadFile",
-    "WriteFile",
-    "MatchingFiles",
-    "PrintV2",
-    "ImmutableConst",
-    "CreateSummaryFileWriter",
-    "TFRecordDataset",
-    "TFRecordDatasetV2",
-    "TextLineDataset",
-    "FixedLengthRecordDataset",
-    "FixedLengthRecordDatasetV2",
-    *_CHECKPOINT_OPS,
-)
+_REF_TYPED_OPS = REF_VARIABLE_OPS | TEMPORARY_VARIABLE_OPS  # ops whose output is a *_ref
 _SAVER_SCOPE = re.compile(r"^(.*?/)?save(_\d+)?/")
 
 
@@ -110,6 +47,19 @@ def _listing(refs: Sequence[NodeRef] | Sequence[str], n: int = 3) -> str:
     names = [r.name if isinstance(r, NodeRef) else r for r in refs]
     more = f", ... ({len(names)} in all)" if len(names) > n else ""
     return ", ".join(names[:n]) + more
+
+
+def _finding(
+    rule: str, severity: str, refs: Sequence[NodeRef] | Sequence[str], message: str, **extra: Any
+) -> Finding:
+    """A :class:`Finding` of ``rule`` about ``refs`` (node refs or op names, in that order)."""
+    names = tuple(r.name if isinstance(r, NodeRef) else r for r in refs)
+    return Finding(rule, severity, names, message, **extra)
+
+
+def _kinds(by_type: Mapping[str, Collection[Any]]) -> str:
+    """``"Merge×2, Switch×2"``: how many ops of each type, types sorted."""
+    return ", ".join(f"{t}×{len(v)}" for t, v in sorted(by_type.items()))
 
 
 def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
@@ -128,35 +78,30 @@ def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     for op_type in unregistered_op_types(ctx.graph_def):
         nodes = by_op.get(op_type, [])
         hint = KNOWN_REPLACEMENTS.get(op_type)
+        missing = f"op type {op_type} is not registered in TensorFlow {tf().__version__}"
         if op_type in getattr(ctx.model, "replacements", {}):
-            yield Finding(
-                "unregistered-op",
-                "info",
-                tuple(r.name for r in nodes),
-                f"op type {op_type} is not registered in TensorFlow {tf().__version__}; "
-                f"replaced on import by the function given to explorer.load(replacements=...)",
-                replacement=hint,
+            severity = "info"
+            message = (
+                f"{missing}; replaced on import by the function given to "
+                "explorer.load(replacements=...)"
             )
-            continue
-        fix = f"known replacement: {hint}; " if hint else ""
-        yield Finding(
-            "unregistered-op",
-            "error",
-            tuple(r.name for r in nodes),
-            f"op type {op_type} is not registered in TensorFlow {tf().__version__} "
-            f"({_listing(nodes)}): {fix}pass explorer.load(..., replacements="
-            f"{{{op_type!r}: fn}}) with a TF function computing it",
-            replacement=hint,
-        )
+        else:
+            severity = "error"
+            fix = f"known replacement: {hint}; " if hint else ""
+            message = (
+                f"{missing} ({_listing(nodes)}): {fix}pass explorer.load(..., replacements="
+                f"{{{op_type!r}: fn}}) with a TF function computing it"
+            )
+        yield _finding("unregistered-op", severity, nodes, message, replacement=hint)
 
 
-@rule(*_PY_FUNC_OPS, name="py-func", unsafe=True)
+@rule(*PY_FUNC_OPS, name="py-func", unsafe=True)
 def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     tokens = sorted({r.node.attr["token"].s.decode() for r in refs if "token" in r.node.attr})
-    yield Finding(
+    yield _finding(
         "py-func",
         "error",
-        tuple(r.name for r in refs),
+        refs,
         "call Python functions not stored in the model: "
         f"{_listing(refs)} (tokens {', '.join(tokens) or '?'}) cannot run after loading and "
         "would run code of this process; replace them with TF ops "
@@ -165,7 +110,7 @@ def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     )
 
 
-@rule(*_FILE_OPS, name="file-system", unsafe=True)
+@rule(*FILE_OPS, name="file-system", unsafe=True)
 def _file_system(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     flagged = []
     for ref in refs:
@@ -178,16 +123,16 @@ def _file_system(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             )
             if not stream.startswith("file://"):
                 continue
-        if op in _CHECKPOINT_OPS and _is_saver_op(ctx, ref):
+        if op in CHECKPOINT_OPS and _is_saver_op(ctx, ref):
             continue
         flagged.append(ref)
     if not flagged:
         return
-    kinds = ", ".join(f"{t}×{len(v)}" for t, v in sorted(_by_op(flagged).items()))
-    yield Finding(
+    kinds = _kinds(_by_op(flagged))
+    yield _finding(
         "file-system",
         "warning",
-        tuple(r.name for r in flagged),
+        flagged,
         f"read or write files: {kinds} ({_listing(flagged)}) touch paths chosen by the "
         "model's author when run; check what they read/write, or allow_unsafe=True if you "
         "trust the file",
@@ -238,12 +183,12 @@ def _reaches_function_arg(fn: Any, first_input: str) -> bool:
     return False
 
 
-@rule("VariableV2", "Variable", "TemporaryVariable", name="ref-variable")
+@rule(*_REF_TYPED_OPS, name="ref-variable")
 def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    yield Finding(
+    yield _finding(
         "ref-variable",
         "warning",
-        tuple(r.name for r in refs),
+        refs,
         f"{len(refs)} reference variable{'s' if len(refs) > 1 else ''} ({_listing(refs)}): "
         "tf.saved_model.load refuses them ('has a reference type float_ref') and wrapped "
         "functions do not lift them; explorer.convert rewrites them to resource variables",
@@ -254,7 +199,7 @@ def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     catalog = ctx.catalog
     readers: dict[str, set[str]] = {}
-    for var in catalog.search(op_type=("VariableV2", "Variable", "TemporaryVariable")):
+    for var in catalog.search(op_type=_REF_TYPED_OPS):
         for t in var.outputs:  # always a *_ref tensor
             for consumer in catalog.tensor(t).consumers:
                 op_type = catalog.op(consumer).type
@@ -263,30 +208,30 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     if not readers:
         return
     nodes = sorted(n for names in readers.values() for n in names)
-    kinds = ", ".join(f"{t}×{len(v)}" for t, v in sorted(readers.items()))
-    yield Finding(
+    kinds = _kinds(readers)
+    yield _finding(
         "ref-edge",
         "info",
-        tuple(nodes),
+        nodes,
         f"ops taking variables by reference ({kinds}): in TF2 each needs its resource "
         "counterpart (AssignVariableOp, ResourceApply*, ReadVariableOp for saves)",
     )
 
 
-@rule(*_V1_CONTROL_FLOW, name="v1-control-flow")
+@rule(*V1_CONTROL_FLOW_OPS, name="v1-control-flow")
 def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    kinds = ", ".join(f"{t}×{len(v)}" for t, v in sorted(_by_op(refs).items()))
-    yield Finding(
+    kinds = _kinds(_by_op(refs))
+    yield _finding(
         "v1-control-flow",
         "warning",
-        tuple(r.name for r in refs),
+        refs,
         f"v1 control flow ({kinds}) from tf.cond/tf.while_loop without control flow v2: runs in "
         "the v1 session and wrapped functions, but tensors inside an untaken branch are dead "
         "(fetching them fails) and TF2 tooling (XLA, TFLite, grappler rewrites) handles it poorly",
     )
 
 
-@rule(*_QUEUE_OPS, name="queue")
+@rule(*QUEUE_OPS, name="queue")
 def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     dequeues = [r.name for r in refs if r.node.op.startswith("QueueDequeue")]
     feed = (
@@ -294,17 +239,17 @@ def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         if dequeues
         else ("feed the tensors after the reader instead")
     )
-    kinds = ", ".join(f"{t}×{len(v)}" for t, v in sorted(_by_op(refs).items()))
-    yield Finding(
+    kinds = _kinds(_by_op(refs))
+    yield _finding(
         "queue",
         "warning",
-        tuple(r.name for r in refs),
+        refs,
         f"input-pipeline queues/readers ({kinds}): session.run blocks until queue runners fill "
         f"them, and readers read files; {feed}",
     )
 
 
-@rule(*_RANDOM_OPS, name="stateful-random")
+@rule(*RANDOM_OPS, name="stateful-random")
 def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     top = [r for r in refs if r.function is None]
     in_fns = [r for r in refs if r.function is not None]
@@ -315,19 +260,19 @@ def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     ]
     if live:
         seeds = f"{len(unseeded)} unseeded" if unseeded else "all seeded (op-level seeds)"
-        yield Finding(
+        yield _finding(
             "stateful-random",
             "warning",
-            tuple(r.name for r in live),
+            live,
             f"stateful random ops on the run path ({_listing(live)}; {seeds}): outputs differ "
             "run to run; for parity feed them, set seeds, or turn them off (e.g. a keep_prob or "
             "is_training switch)",
         )
     if init_only:
-        yield Finding(
+        yield _finding(
             "stateful-random",
             "info",
-            tuple(r.name for r in init_only),
+            init_only,
             f"random ops that only initialise variables ({_listing(init_only)}): restored "
             "from the checkpoint instead, they do not change outputs",
         )
@@ -371,6 +316,4 @@ def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             )
         else:
             message = f"{len(pinned)} ops pinned to {device} ({_listing(pinned)}); present here"
-        yield Finding(
-            "device-pin", "warning" if missing else "info", tuple(r.name for r in pinned), message
-        )
+        yield _finding("device-pin", "warning" if missing else "info", pinned, message)

@@ -27,6 +27,14 @@ from typing import Any
 from .catalog import Catalog, OpInfo
 from .errors import TensorNotFoundError
 from .graph_index import Shape, scalar_value
+from .op_families import (
+    CHECKPOINT_OPS,
+    DEFAULT_PLACEHOLDER_OPS,
+    INPUT_OPS,
+    PLACEHOLDER_OPS,
+    REF_VARIABLE_OPS,
+    RESOURCE_VARIABLE_OPS,
+)
 
 # -- what is not inference -----------------------------------------------------------------------
 
@@ -40,28 +48,23 @@ _EXCLUDED_SCOPE = re.compile(
     r"\w*_queue_runner)$",
     re.IGNORECASE,
 )
-_EXCLUDED_TYPES = frozenset(
-    {
-        "NoOp",
-        "Const",
-        "VariableV2",
-        "Variable",
-        "VarHandleOp",
-        "VarIsInitializedOp",
-        "IsVariableInitialized",
-        "Assert",
-        "Print",
-        "PrintV2",
-        "SaveV2",
-        "Save",
-        "SaveSlices",
-        "RestoreV2",
-        "Restore",
-        "RestoreSlice",
-        "MergeV2Checkpoints",
-        "ShardedFilename",
-        "ControlTrigger",
-    }
+_EXCLUDED_TYPES = (
+    frozenset(
+        {
+            "NoOp",
+            "Const",
+            "VarIsInitializedOp",
+            "IsVariableInitialized",
+            "Assert",
+            "Print",
+            "PrintV2",
+            "ShardedFilename",
+            "ControlTrigger",
+        }
+    )
+    | REF_VARIABLE_OPS
+    | RESOURCE_VARIABLE_OPS
+    | CHECKPOINT_OPS
 )
 _EXCLUDED_TYPE_PATTERN = re.compile(
     r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
@@ -253,7 +256,7 @@ def _signature_candidates(
             reason = f"signature {role} {places[0]}{also if len(places) > 1 else ''}{kind}"
             tensor = catalog.tensor(name)
             score = (20.0 if order[rank] == "serving_default" else 15.0) - 0.01 * rank
-            if side == "inputs" and catalog.op(name).type == "Placeholder":
+            if side == "inputs" and catalog.op(name).type in PLACEHOLDER_OPS:
                 score += 0.5  # the graph's own input, not a tensor computed from it
                 reason += "; a Placeholder"
             cands.append(
@@ -295,7 +298,7 @@ def _fed_from_placeholders(catalog: Catalog, excluded: set[str]) -> dict[str, fr
     for op in catalog.ops:  # graph order is not topological in general: iterate to a fixpoint
         if op.name in excluded:
             continue
-        if op.type == "Placeholder":
+        if op.type in PLACEHOLDER_OPS:
             deps[op.name] = frozenset({op.name})
     changed = True
     order = [op for op in catalog.ops if op.name not in excluded]
@@ -320,9 +323,7 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
     deps = _fed_from_placeholders(catalog, excluded)
     cands: dict[str, tuple[float, list[str], OpInfo]] = {}
     for op in catalog.ops:
-        if op.name in excluded or not op.outputs or op.type in ("Placeholder",):
-            continue
-        if op.type == "PlaceholderWithDefault":
+        if op.name in excluded or not op.outputs or op.type in INPUT_OPS:
             continue
         last = op.name.rpartition("/")[2]
         readers = [c for c in op.consumers if c not in excluded]
@@ -382,19 +383,10 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
                 extra = ", ".join(sorted(mine - deps[other]))
                 cands[name] = (score - 3, [*why, f"needs {extra} beyond {other} (a label?)"], op)
                 break
-    out = []
-    for score, why, op in cands.values():
-        tensor = catalog.tensor(op.outputs[0])
-        out.append(
-            Candidate(
-                name=tensor.name,
-                dtype=tensor.dtype,
-                shape=tensor.shape,
-                score=score,
-                reason="; ".join(why) or "an end of the inference graph",
-                kind="graph",
-            )
-        )
+    out = [
+        _candidate(catalog, op, score, why or ["an end of the inference graph"], "graph")
+        for score, why, op in cands.values()
+    ]
     out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
     return out
 
@@ -420,13 +412,12 @@ def _graph_inputs(
         needed_by_best = catalog.upstream([best_out])
     needed_by_any = catalog.upstream([c.name for c in outputs if c.score > 0]) if outputs else set()
     out = []
-    for op in catalog.search(op_type=("Placeholder", "PlaceholderWithDefault")):
+    for op in catalog.search(op_type=INPUT_OPS):
         if op.name in excluded or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1]):
             continue
-        tensor = catalog.tensor(op.outputs[0])
         last = op.name.rpartition("/")[2]
         score, why = 0.0, []
-        if op.type == "PlaceholderWithDefault":
+        if op.type in DEFAULT_PLACEHOLDER_OPS:
             default = _default_of(catalog, op)
             score += 1
             why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
@@ -450,19 +441,30 @@ def _graph_inputs(
         if not op.consumers:
             score -= 2
             why.append("nothing reads it")
-        out.append(
-            Candidate(
-                name=tensor.name,
-                dtype=tensor.dtype,
-                shape=tensor.shape,
-                score=score,
-                reason="; ".join(why),
-                kind=kind,
-                default=default,
-            )
-        )
+        out.append(_candidate(catalog, op, score, why, kind, default))
     out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
     return out
+
+
+def _candidate(
+    catalog: Catalog,
+    op: OpInfo,
+    score: float,
+    why: list[str],
+    kind: str,
+    default: str | None = None,
+) -> Candidate:
+    """The candidate for ``op``'s first output, its reasons joined into one line."""
+    tensor = catalog.tensor(op.outputs[0])
+    return Candidate(
+        name=tensor.name,
+        dtype=tensor.dtype,
+        shape=tensor.shape,
+        score=score,
+        reason="; ".join(why),
+        kind=kind,
+        default=default,
+    )
 
 
 def _default_of(catalog: Catalog, op: OpInfo) -> str:
@@ -499,9 +501,9 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
     missing, defaults, used = [], [], set()
     for name in sorted(needed, key=catalog.position):
         op = catalog.op(name)
-        if op.type == "Placeholder" and f"{name}:0" not in fed:
+        if op.type in PLACEHOLDER_OPS and f"{name}:0" not in fed:
             missing.append(name)
-        elif op.type == "PlaceholderWithDefault" and f"{name}:0" not in fed:
+        elif op.type in DEFAULT_PLACEHOLDER_OPS and f"{name}:0" not in fed:
             defaults.append(name)
         used.update(t for t in op.inputs if t in fed)
     used.update(t for t in fetches if t in fed)

@@ -27,11 +27,13 @@ from typing import Any
 
 import numpy as np
 
+from .op_families import DEFAULT_PLACEHOLDER_OPS
 from .sampler import random_strings
 
 PASS_THROUGH_OPS = frozenset(
     {"Identity", "IdentityN", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
-    | {"PlaceholderWithDefault", "EnsureShape", "CheckNumerics"}
+    | {"EnsureShape", "CheckNumerics"}
+    | DEFAULT_PLACEHOLDER_OPS
 )
 LOOKUP_OPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})

@@ -17,9 +17,9 @@ from typing import Any
 
 from ._tf import tf
 from .errors import ConversionError, MissingVariablesError, TensorNotFoundError
-from .loader import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, V1Model
+from .loader import V1Model
+from .op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, SAVE_OPS
 
-SAVE_OPS = frozenset({"SaveV2", "Save", "SaveSlices"})
 # Ops a saver reads a variable through on its way to the Save op.
 _PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
