@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import ipywidgets as W
 
 from ..errors import ExplorerError
 from ._observable import Change, Observable
+
+S = TypeVar("S")
 
 
 class StatusArea(W.HTML):
@@ -58,13 +60,38 @@ def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) 
     return result
 
 
-def on_click(button: W.Button, status: StatusArea, fn: Callable[[], Any]) -> None:
-    """Make ``button`` call ``fn()`` (one state method) with errors shown in ``status``."""
+def adopt_state(view: Any, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
+    """The state object a view mirrors: ``source`` itself when it is a ``state_cls``, else
+    ``state_cls(source, *args, **kwargs)``; its ``.widget`` is ``view`` from now on."""
+    state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
+    object.__setattr__(state, "_widget", view)
+    return state
+
+
+def on_click(
+    button: W.Button,
+    status: StatusArea,
+    fn: Callable[[], Any],
+    busy: str | None = None,
+    done: Callable[[Any], str] | None = None,
+) -> None:
+    """Make ``button`` call ``fn()`` (one state method) with errors shown in ``status``.
+
+    ``busy`` is shown while it runs; ``done(result)`` is the line shown when it succeeded.
+    """
+
+    def call() -> Any:
+        if busy is not None:
+            status.busy(busy)
+        result = fn()
+        if done is not None:
+            status.ok(done(result))
+        return result
 
     def handler(_: Any) -> None:
         button.disabled = True
         try:
-            guarded(status, fn)
+            guarded(status, call)
         finally:
             button.disabled = False
 

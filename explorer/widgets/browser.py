@@ -11,7 +11,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, bind, on_click, table_html
+from ._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
 from .state import SEARCH_MODES, BrowserState
 
 
@@ -24,9 +24,7 @@ class TensorBrowser(W.VBox):
     """
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = source if isinstance(source, BrowserState) else BrowserState(source, **kwargs)
-        s = self.state
-        object.__setattr__(s, "_widget", self)
+        self.state = s = adopt_state(self, source, BrowserState, **kwargs)
         self._syncing = False
         self.status = StatusArea()
         self.search = W.Text(

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, bind, on_click, table_html
+from ._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
 from .flow_state import ConverterState
 
 
@@ -20,11 +20,7 @@ class Converter(W.VBox):
     """
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = (
-            source if isinstance(source, ConverterState) else ConverterState(source, **kwargs)
-        )
-        s = self.state
-        object.__setattr__(s, "_widget", self)
+        self.state = s = adopt_state(self, source, ConverterState, **kwargs)
         self.status = StatusArea()
         self.what = W.HTML()
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
@@ -41,7 +37,12 @@ class Converter(W.VBox):
         bind(s, "out_dir", self.out_dir, status=self.status)
         bind(s, "overwrite", self.overwrite, status=self.status)
         bind(s, "progress", self.progress)
-        on_click(self.convert_button, self.status, self._convert)
+        on_click(
+            self.convert_button,
+            self.status,
+            s.convert,
+            done=lambda out: f"saved the TF2 SavedModel to {out}",
+        )
         on_click(self.check_button, self.status, self._check)
         s.observe(self._stage, "stage")
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))
@@ -58,10 +59,6 @@ class Converter(W.VBox):
             ]
         )
         self.add_class("tf1x-converter")
-
-    def _convert(self) -> None:
-        out = self.state.convert()
-        self.status.ok(f"saved the TF2 SavedModel to {out}")
 
     def _check(self) -> None:
         res = self.state.load_back()

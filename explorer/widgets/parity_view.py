@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, bind, on_click, table_html
+from ._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
 from .flow_state import ParityState
 
 COLOURS = {
@@ -30,11 +30,7 @@ class ParityView(W.VBox):
     """
 
     def __init__(self, source: Any, *args: Any, **kwargs: Any) -> None:
-        self.state = (
-            source if isinstance(source, ParityState) else ParityState(source, *args, **kwargs)
-        )
-        s = self.state
-        object.__setattr__(s, "_widget", self)
+        self.state = s = adopt_state(self, source, ParityState, *args, **kwargs)
         self.status = StatusArea()
         self.batches = W.BoundedIntText(min=1, max=1000, description="batches")
         self.seed = W.IntText(description="seed")
@@ -56,8 +52,20 @@ class ParityView(W.VBox):
         for field in ("batches", "seed", "atol", "rtol"):
             bind(s, field, getattr(self, field), status=self.status)
         bind(s, "shown", self.shown, to_widget=lambda v: v, status=self.status)
-        on_click(self.run_button, self.status, self._run)
-        on_click(self.divergence_button, self.status, self._divergence)
+        on_click(
+            self.run_button,
+            self.status,
+            s.run,
+            busy="running v1 and v2 on the same feeds…",
+            done=lambda summary: f"parity: {summary.status}",
+        )
+        on_click(
+            self.divergence_button,
+            self.status,
+            s.find_divergence,
+            busy="fetching every shared tensor on both sides…",
+            done=lambda d: f"first divergence at {d.op}" if d.found else "no divergence found",
+        )
         s.observe(lambda _: self._render(), ("summary", "shown"))
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
@@ -77,16 +85,6 @@ class ParityView(W.VBox):
             ]
         )
         self.add_class("tf1x-parity")
-
-    def _run(self) -> None:
-        self.status.busy("running v1 and v2 on the same feeds…")
-        summary = self.state.run()
-        self.status.ok(f"parity: {summary.status}")
-
-    def _divergence(self) -> None:
-        self.status.busy("fetching every shared tensor on both sides…")
-        d = self.state.find_divergence()
-        self.status.ok(f"first divergence at {d.op}" if d.found else "no divergence found")
 
     def _render(self) -> None:
         s = self.state

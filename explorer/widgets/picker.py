@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, bind, on_click
+from ._common import CodePane, StatusArea, adopt_state, bind, on_click
 from .state import PickerState
 
 
@@ -55,9 +55,7 @@ class IOPicker(W.VBox):
     """
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = source if isinstance(source, PickerState) else PickerState(source, **kwargs)
-        s = self.state
-        object.__setattr__(s, "_widget", self)
+        self.state = s = adopt_state(self, source, PickerState, **kwargs)
         self.status = StatusArea()
         self.preset = W.Dropdown(
             options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, bind, guarded, on_click, table_html
+from ._common import CodePane, StatusArea, adopt_state, bind, guarded, on_click, table_html
 from .flow_state import RunnerState
 
 STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
@@ -30,9 +30,7 @@ class SessionRunner(W.VBox):
     """
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = source if isinstance(source, RunnerState) else RunnerState(source, **kwargs)
-        s = self.state
-        object.__setattr__(s, "_widget", self)
+        self.state = s = adopt_state(self, source, RunnerState, **kwargs)
         self.status = StatusArea()
         self.batch = W.BoundedIntText(min=1, max=1_000_000, description="batch")
         self.seed = W.IntText(description="seed")
@@ -55,7 +53,13 @@ class SessionRunner(W.VBox):
         ):
             bind(s, field, widget, status=self.status)
         on_click(self.sample_button, self.status, s.sample)
-        on_click(self.run_button, self.status, self._run)
+        on_click(
+            self.run_button,
+            self.status,
+            s.run,
+            busy="running the v1 session…",
+            done=lambda _: f"ran {len(s.outputs or {})} output(s)",
+        )
         self.upload.observe(self._uploaded, "value")
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
@@ -76,11 +80,6 @@ class SessionRunner(W.VBox):
             ]
         )
         self.add_class("tf1x-runner")
-
-    def _run(self) -> None:
-        self.status.busy("running the v1 session…")
-        self.state.run()
-        self.status.ok(f"ran {len(self.state.outputs or {})} output(s)")
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         files = change["new"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, bind, on_click
+from ._common import CodePane, StatusArea, adopt_state, bind, on_click
 from .browser import TensorBrowser
 from .converter_view import Converter
 from .flow_state import STEPS, WizardState
@@ -24,9 +24,7 @@ class MigrationWizard(W.VBox):
     """
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = source if isinstance(source, WizardState) else WizardState(source, **kwargs)
-        s = self.state
-        object.__setattr__(s, "_widget", self)
+        self.state = s = adopt_state(self, source, WizardState, **kwargs)
         self.status = StatusArea()
         self.browser = TensorBrowser(s.browser)
         self.as_input = W.Button(description="use selected as input", icon="sign-in")
