@@ -370,14 +370,18 @@ class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge.
 
     Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
-    (the one to compare, ``None`` for all), ``batches``, ``seed``, ``atol``, ``rtol``,
-    ``summary`` (the ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
+    (the one to compare, ``None`` for all), ``inputs``/``outputs`` (tensor names: with
+    ``outputs`` and no ``signature``, that custom choice is compared, against a v2 converted
+    with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol``, ``summary`` (the
+    ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
     :meth:`find_divergence`), ``shown`` (the signature whose report is shown).
     """
 
     FIELDS = (
         "v2",
         "signature",
+        "inputs",
+        "outputs",
         "batches",
         "seed",
         "atol",
@@ -388,13 +392,22 @@ class ParityState(Observable):
     )
     WIDGET = "parity_view:ParityView"
 
-    def __init__(self, model: Any, v2: Any = None, signature: str | None = None) -> None:
+    def __init__(
+        self,
+        model: Any,
+        v2: Any = None,
+        signature: str | None = None,
+        inputs: tuple[str, ...] = (),
+        outputs: tuple[str, ...] = (),
+    ) -> None:
         from ..comparison import DEFAULT_ATOL, DEFAULT_RTOL
 
         super().__init__()
         self.model = _load(model)
         self.v2 = v2
         self.signature = signature
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
         self.batches = 2
         self.seed = 0
         self.atol = DEFAULT_ATOL
@@ -402,12 +415,26 @@ class ParityState(Observable):
         self.summary: Any = None
         self.divergence: Any = None
         self.shown: str | None = None
-        self.observe(self._stale, ("v2", "signature"))
+        self.observe(self._stale, ("v2", "signature", "inputs", "outputs"))
 
     def _stale(self, _: Any = None) -> None:
         self.summary = None
         self.divergence = None
         self.shown = None
+
+    def _custom(self) -> dict[str, Any]:
+        """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
+        if self.signature is None and self.outputs:
+            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        return {}
+
+    def _v1_kwargs(self) -> dict[str, Any]:
+        """``V1Runner``/``first_divergence`` keywords for the report shown."""
+        custom = self._custom()
+        if custom:
+            return custom
+        name = self.shown or self.signature
+        return {"signature": name} if name in self.model.signatures else {}
 
     def _need_v2(self) -> Any:
         from ..errors import ParityError
@@ -423,23 +450,24 @@ class ParityState(Observable):
         self.summary = parity(
             self.model,
             self._need_v2(),
-            signatures=self.signature,
+            signatures=None if self._custom() else self.signature,
             batches=self.batches,
             seed=self.seed,
             atol=self.atol,
             rtol=self.rtol,
+            **self._custom(),
         )
         self.shown = next(iter(self.summary.reports))
         return self.summary
 
     def find_divergence(self) -> Any:
-        """``explorer.first_divergence`` on one sampled batch of the shown signature."""
+        """``explorer.first_divergence`` on one sampled batch of the shown signature (or of the
+        custom inputs/outputs)."""
         from ..comparison import first_divergence
         from ..runners import V1Runner
 
         v2 = self._need_v2()
-        name = self.shown or self.signature
-        kwargs = {"signature": name} if name in self.model.signatures else {}
+        kwargs = self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
         self.divergence = first_divergence(
             self.model, v2, feeds, atol=self.atol, rtol=self.rtol, **kwargs
@@ -513,7 +541,10 @@ class ParityState(Observable):
         """The explorer API calls that reproduce the comparison."""
         v2 = self.v2
         v2_src = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
-        sig = f", signatures={self.signature!r}" if self.signature else ""
+        custom = self._custom()
+        sig = "".join(f", {k}={v!r}" for k, v in custom.items())
+        if not custom and self.signature:
+            sig = f", signatures={self.signature!r}"
         lines = [
             "import explorer",
             "",
@@ -523,8 +554,7 @@ class ParityState(Observable):
             f"seed={self.seed}, atol={self.atol}, rtol={self.rtol})",
         ]
         if self.divergence is not None:
-            name = self.shown or self.signature
-            kw = f", signature={name!r}" if name in self.model.signatures else ""
+            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
                 f"div = explorer.first_divergence(model, v2, feeds{kw})",
@@ -571,7 +601,11 @@ class WizardState(Observable):
         sel = self.picker.value
         self.runner.selection = sel
         self.converter.selection = sel
+        # a custom choice is compared as such (the converter made only its serving_default)
+        custom = sel.signature is None and bool(sel.outputs)
         self.parity.signature = sel.signature
+        self.parity.inputs = sel.inputs if custom else ()
+        self.parity.outputs = sel.outputs if custom else ()
 
     def _converted(self, change: Any) -> None:
         self.parity.v2 = change.new
