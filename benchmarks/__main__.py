@@ -32,7 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(f"{__package__}.{name}")
         t = time.perf_counter()
         print(f"== {name}")
-        module.main()
+        # Each benchmark runs with its defaults: its own command-line options are for
+        # `python -m benchmarks.bench_NAME ...`, not for this runner's arguments.
+        saved, sys.argv = sys.argv, [f"{__package__}.{name}"]
+        try:
+            module.main()
+        finally:
+            sys.argv = saved
         print(f"   ({time.perf_counter() - t:.1f} s)\n")
     return 0
 
