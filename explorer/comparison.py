@@ -331,7 +331,9 @@ class Divergence:
             not compared: not on both sides, or not a numeric tensor).
         atol, rtol: the tolerances used.
         runs: session runs / function calls made per side (1 each; v1 2 with random ops).
-        seconds: wall time of those runs per side (the first run of a fresh graph: cold).
+        seconds: wall time of those runs per side (the first run of a fresh graph: cold);
+            with random ops ``v1`` includes the self-check run, also given as ``v1_self_check``
+            (the same fetches again on a warm session: cheap).
     """
 
     steps: list[DivergenceStep]

@@ -165,7 +165,7 @@ def first_divergence(
             f"no tensor of {v1.path} is present on both sides: pass mapping={{v1 op: v2 op}}"
         )
     key_feeds = _as_tensor_feeds(feeds, in_names)
-    a, runs_v1, unstable, secs_v1 = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner)
+    a, secs_v1, unstable = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner)
     b, secs_v2 = _run_v2(fn_graph, key_feeds, [c[1] for c in candidates], mapping)
     steps: list[DivergenceStep] = []
     errors: dict[str, float | None] = {}
@@ -192,8 +192,11 @@ def first_divergence(
             if not inp.startswith("^"):
                 name = inp if ":" in inp else f"{inp}:0"
                 inputs_err[name] = errors.get(name)
-    runs = {"v1": runs_v1, "v2": 1}
-    return Divergence(steps, first, inputs_err, atol, rtol, runs, {"v1": secs_v1, "v2": secs_v2})
+    runs = {"v1": len(secs_v1), "v2": 1}
+    seconds = {"v1": sum(secs_v1), "v2": secs_v2}
+    if len(secs_v1) > 1:
+        seconds["v1_self_check"] = secs_v1[1]
+    return Divergence(steps, first, inputs_err, atol, rtol, runs, seconds)
 
 
 def _v1_io(
@@ -303,18 +306,23 @@ def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> d
 
 def _run_v1(
     v1: Any, feeds: dict[str, Any], names: list[str], runner_cls: Any
-) -> tuple[dict[str, Any], int, set[str], float]:
-    """One session.run fetching ``names`` (two when random ops are upstream), and its seconds."""
+) -> tuple[dict[str, Any], list[float], set[str]]:
+    """One session.run fetching ``names`` (two when random ops are upstream): the values of the
+    first, the seconds of each run, and the tensors that differ between the two.
+
+    The self-check repeats the same fetches: the session reuses the executor it built for the
+    first run, so the repeat costs a warm run (fetching only the tensors downstream of random
+    ops would build a second executor, a second cold run, and cost more)."""
     random_ops = gf.random_ops_upstream(v1.graph_def, names)
     with runner_cls(v1, inputs=list(feeds), outputs=names, max_bytes=None) as r:
         first = r.infer(feeds)
         if not random_ops:
-            return first, 1, set(), sum(r.times)
+            return first, list(r.times), set()
         second = r.infer(feeds)
     from .parity_run import _same
 
     unstable = {k for k in names if not _same(first[k], second[k])}
-    return first, 2, unstable, sum(r.times)
+    return first, list(r.times), unstable
 
 
 def _run_v2(

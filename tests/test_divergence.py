@@ -97,3 +97,15 @@ def test_tfx_chicago_taxi_serving_has_no_divergence():
     assert not div and len(div.steps) > 500 and div.runs == {"v1": 1, "v2": 1}
     calls = [s for s in div.steps if s.op_type == "StatefulPartitionedCall"]
     assert calls and all(s.passed and s.max_abs is not None for s in calls)
+
+
+def test_random_ops_cost_one_warm_self_check_and_only_unstable_tensors_are_left_out(mlp_paths):
+    from explorer import convert, first_divergence, load
+
+    model = load(mlp_paths["saved_model"])  # dropout with keep_prob 1.0: a RandomUniform upstream
+    div = first_divergence(model, convert(model), {"x": np.ones((2, 4), np.float32)})
+    assert not div and div.runs == {"v1": 2, "v2": 1}
+    assert 0 < div.seconds["v1_self_check"] < div.seconds["v1"]
+    names = {s.tensor for s in div.steps}
+    assert "dropout/random_uniform/RandomUniform:0" not in names  # differs run to run
+    assert {"dropout/SelectV2:0", "probs:0"} <= names  # keep_prob 1.0: the same every run
