@@ -30,6 +30,7 @@ from .errors import (
     UnsupportedOpError,
 )
 from .loader import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, V1Model
+from .op_families import PLACEHOLDER_OPS
 from .specs import TensorSpec
 
 
@@ -89,7 +90,7 @@ def prepare_graph_def(model: V1Model, graph_def: Any | None = None) -> Any:
                 node.device = ""
     if model.producer <= 21:
         for node in gd.node:
-            if node.op == "Placeholder" and "shape" in node.attr:
+            if node.op in PLACEHOLDER_OPS and "shape" in node.attr:
                 s = node.attr["shape"].shape
                 if not s.unknown_rank and len(s.dim) == 0:
                     s.unknown_rank = True
