@@ -173,6 +173,7 @@ def sample(
     notes: list[str] = []
     plans: dict[str, tuple[tuple[int, ...], Any]] = {}
     skipped: dict[str, list[str]] = {}
+    neutrals: dict[str, Any] = {}
     total = 0
     for key, spec in specs.items():
         if key in checked:
@@ -185,6 +186,10 @@ def sample(
             shape = _resolve_shape(key, spec, batch, default_dim, notes, rule.default_shape(batch))
             notes.append(f"{key}: {rule.describe()}")
             total += int(np.prod(shape, dtype=np.int64)) * rule.bytes_per_item()
+        elif (switch := _switch_of(key, spec)) is not None:  # keep_prob, is_training, ...
+            shape = () if spec.shape is None else _resolve_shape(key, spec, batch, 1, notes, ())
+            neutrals[key] = switch[0]
+            notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
         else:
             if spec.kind == "sparse":
                 shape = _resolve_shape(key, spec, batch, default_dim, notes, (batch, default_dim))
@@ -208,6 +213,8 @@ def sample(
             shape, rule = plans[key]
             if rule is not None:
                 out[key] = rule.generate(rng, shape, ranges.get(key, value_range), ranges)
+            elif key in neutrals:
+                out[key] = np.full(shape, neutrals[key], dtype=numpy_dtype(spec.dtype))
             elif spec.kind == "sparse":
                 out[key] = _random_sparse(rng, spec, shape, ranges.get(key, value_range))
             else:
@@ -222,6 +229,18 @@ _ROLE_NOTE = {
     COMPUTED: "computed in the graph from the other inputs",
     CONSTANT: "a constant of the graph, no placeholder upstream",
 }
+
+
+def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
+    """(neutral value, label) for a dense non-string input named like keep_prob/is_training: a
+    scalar knob of a training script, fed its inference value rather than a random one."""
+    from .graph_facts import switch_of
+
+    if spec.kind != "dense" or is_string_dtype(spec.dtype):
+        return None
+    if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
+        return None  # a per-example tensor, not a knob
+    return switch_of(spec.name) or switch_of(key)
 
 
 def _resolve_shape(

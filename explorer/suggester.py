@@ -92,7 +92,19 @@ _WEAK_OUTPUT = re.compile(
     r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$)",
     re.IGNORECASE,
 )
-_LOSS = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error)", re.IGNORECASE)
+_LOSS = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
+# Ops comparing a prediction with labels: the tensor they read from the model is its prediction.
+_LOSS_TYPES = frozenset(
+    {
+        "SoftmaxCrossEntropyWithLogits",
+        "SparseSoftmaxCrossEntropyWithLogits",
+        "SquaredDifference",
+        "InTopK",
+        "InTopKV2",
+        "Equal",
+        "NotEqual",
+    }
+)
 _LABEL = re.compile(r"^(labels?|targets?|y_true|ground_?truth|gt)(_\d+)?$", re.IGNORECASE)
 _INPUT_NAME = re.compile(
     r"^(x|inputs?|images?|features?|examples?|tokens|input_ids|ids|data|input_\w+)(_\d+)?$",
@@ -321,6 +333,7 @@ def _is_auto_name(op: OpInfo) -> bool:
 
 def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
     deps = _fed_from_placeholders(catalog, excluded)
+    weighted = _weighted_ops(catalog)
     cands: dict[str, tuple[float, list[str], OpInfo]] = {}
     for op in catalog.ops:
         if op.name in excluded or not op.outputs or op.type in INPUT_OPS:
@@ -335,12 +348,24 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
             and bool(_STRONG_OUTPUT.match(scope.rpartition("/")[2]))
             and not any(r.startswith(scope + "/") for r in readers)
         )
-        if not (sink or strong or scope_exit):
+        # A training script's prediction is read only by its loss/metrics (labels join there);
+        # the labels' side of that join has no weights upstream.
+        mine = deps.get(op.name)
+        loss_reader = None
+        if mine is not None and not _LOSS.search(op.name) and weighted(op.name):
+            loss_reader = next((r for r in readers if _reads_as_prediction(catalog.op(r))), None)
+        if not (sink or strong or scope_exit or loss_reader):
             continue
         score, why = 0.0, []
         if sink:
             score += 3
             why.append("nothing in the inference graph reads it")
+        elif loss_reader and _LOSS.search(loss_reader):
+            score += 3.5
+            why.append(f"the prediction a loss reads ({loss_reader})")
+        elif loss_reader and deps.get(loss_reader, frozenset()) > mine:
+            score += 2
+            why.append(f"the prediction a metric compares with labels ({loss_reader})")
         if strong:
             score += 3
             why.append(f"named like an output ({last})")
@@ -389,6 +414,27 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
     ]
     out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
     return out
+
+
+def _reads_as_prediction(reader: OpInfo) -> bool:
+    """Whether ``reader`` is a loss or metric op: by name, or a comparing op type."""
+    return bool(_LOSS.search(reader.name)) or reader.type in _LOSS_TYPES
+
+
+def _weighted_ops(catalog: Catalog) -> Any:
+    """A predicate: is an op computed from the model's variables (data edges)? Always true in
+    a graph without variables (a frozen graph's weights are constants)."""
+    var_types = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
+    seen = {op.name for op in catalog.ops if op.type in var_types}
+    if not seen:
+        return lambda name: True
+    todo = deque(seen)
+    while todo:
+        for c in catalog.op(todo.popleft()).consumers:
+            if c not in seen:
+                seen.add(c)
+                todo.append(c)
+    return seen.__contains__
 
 
 def _inference_upstream(catalog: Catalog, op: OpInfo, excluded: set[str]) -> set[str]:

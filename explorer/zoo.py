@@ -16,6 +16,10 @@ Each model stands for a kind of artifact met in the wild, not for one file:
   switch + dropout behind a ``keep_prob`` switch, trained two Adam steps (optimizer slots and
   ``UPDATE_OPS`` in the graph), saved as ``.meta`` + checkpoint by the training script's Saver.
 * ``cnn_bn_frozen``: the same network frozen into a ``.pb`` (``convert_variables_to_constants``).
+* ``mnist_tutorial``: the TF1 "Deep MNIST for experts" pattern: ``keep_prob`` a plain
+  ``tf.placeholder(tf.float32)`` of unknown shape (no default), one-hot labels ``y_``, conv
+  layers from ``tf.nn`` with ``tf.Variable``, an Adam ``train_step``; ``.meta`` + checkpoint
+  (``Saver`` with ``max_to_keep``, two global steps saved).
 * ``partitioned``: variables split with ``fixed_size_partitioner`` and placed on two parameter
   servers by ``replica_device_setter`` (``/job:ps/task:N`` pins), an embedding lookup over the
   parts, a sharded Saver: checkpoint keys (``emb``) differ from variable ops (``emb/part_0``).
@@ -53,6 +57,7 @@ ZOO_MODELS = (
     "rnn_lstm",
     "cnn_bn_checkpoint",
     "cnn_bn_frozen",
+    "mnist_tutorial",
     "partitioned",
     "legacy_parse_example",
     "mixed_dtypes",
@@ -298,6 +303,47 @@ def _cnn_bn_frozen(out: Path) -> Path:
         frozen = v1.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["probs"])
     tf.io.write_graph(frozen, str(out), "frozen.pb", as_text=False)
     return out / "frozen.pb"
+
+
+@_builder("mnist_tutorial")
+def _mnist_tutorial(out: Path) -> Path:
+    import numpy as np
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    rng = _rng(8)
+    g = tf.Graph()
+    with g.as_default():
+        v1.set_random_seed(8)
+        x = v1.placeholder(tf.float32, [None, 64], name="x")
+        y_ = v1.placeholder(tf.float32, [None, 10], name="y_")
+        keep_prob = v1.placeholder(tf.float32, name="keep_prob")  # unknown rank, no default
+        w_conv = v1.Variable(v1.truncated_normal([3, 3, 1, 4], stddev=0.1), name="W_conv1")
+        b_conv = v1.Variable(tf.constant(0.1, shape=[4]), name="b_conv1")
+        image = tf.reshape(x, [-1, 8, 8, 1])
+        h = tf.nn.relu(tf.nn.conv2d(image, w_conv, [1, 1, 1, 1], "SAME") + b_conv)
+        h = tf.nn.max_pool2d(h, 2, 2, "SAME")
+        h = tf.reshape(h, [-1, 4 * 4 * 4])
+        h = v1.nn.dropout(h, keep_prob)
+        w_fc = v1.Variable(v1.truncated_normal([64, 10], stddev=0.1), name="W_fc")
+        b_fc = v1.Variable(tf.constant(0.1, shape=[10]), name="b_fc")
+        y_conv = tf.add(tf.matmul(h, w_fc), b_fc, name="y_conv")
+        loss = tf.reduce_mean(
+            tf.nn.softmax_cross_entropy_with_logits(labels=v1.stop_gradient(y_), logits=y_conv)
+        )
+        train_step = v1.train.AdamOptimizer(1e-3).minimize(loss)
+        correct = tf.equal(tf.argmax(y_conv, 1), tf.argmax(y_, 1))
+        tf.reduce_mean(tf.cast(correct, tf.float32), name="accuracy")
+        saver = v1.train.Saver(max_to_keep=2)
+    out.mkdir(parents=True)
+    with v1.Session(graph=g) as sess:
+        sess.run(v1.global_variables_initializer())
+        for step in range(2):
+            labels = rng.integers(0, 10, 8)
+            feed = {x: rng.random((8, 64)), y_: np.eye(10)[labels], keep_prob: 0.5}
+            sess.run(train_step, feed)
+            saver.save(sess, str(out / "model.ckpt"), global_step=step)
+    return out  # the folder: its `checkpoint` state file names the latest step
 
 
 @_builder("partitioned")

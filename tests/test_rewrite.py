@@ -122,9 +122,10 @@ def test_op_needing_a_ref_without_rewrite_is_named():
     v = gd.node.add(name="v", op="VariableV2")
     v.attr["dtype"].type = types_pb2.DT_FLOAT
     v.attr["shape"].shape.SetInParent()
-    ref = gd.node.add(name="alias", op="RefIdentity", input=["v"])
+    ref = gd.node.add(name="alias", op="DestroyTemporaryVariable", input=["v"])
     ref.attr["T"].type = types_pb2.DT_FLOAT
-    with pytest.raises(explorer.ConversionError, match=r"'alias' \(RefIdentity\).*freeze=True"):
+    match = r"'alias' \(DestroyTemporaryVariable\).*freeze=True"
+    with pytest.raises(explorer.ConversionError, match=match):
         to_resource_variables(gd, path="g.pb")
 
 

@@ -208,3 +208,23 @@ def test_index_bounds_follow_values_and_sampled_dims(tmp_path):
     assert feeds["ids:0"].max() == 2 and feeds["lengths:0"].max() == 3
     with model.session() as s:  # the graph accepts them
         s.run("y:0", {k: v for k, v in feeds.items()})
+
+
+def test_training_script_checkpoint_suggests_the_prediction_not_the_metric(zoo):
+    """Deep-MNIST-style .meta: y_conv is read only by the loss and the accuracy metric, so no
+    output is a sink but accuracy/loss; the prediction entering the loss ranks first, its inputs
+    are x and keep_prob (not the labels y_), and keep_prob (a plain placeholder of unknown rank)
+    is sampled as the scalar 1.0."""
+    from explorer import load, sample, suggest
+    from explorer.runners import default_io
+
+    model = load(zoo["mnist_tutorial"])
+    choice = suggest(model)
+    assert choice.outputs[0].name == "y_conv:0"
+    assert "a loss reads" in choice.outputs[0].reason
+    accuracy = next(c for c in choice.outputs if c.name == "accuracy:0")
+    assert accuracy.score < choice.outputs[0].score
+    assert default_io(model) == (["x:0", "keep_prob:0"], ["y_conv:0"])
+    feeds = sample(model, batch=5)
+    assert feeds["keep_prob:0"].shape == () and feeds["keep_prob:0"] == 1.0
+    assert feeds["x:0"].shape == (5, 64)
