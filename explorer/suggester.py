@@ -29,6 +29,8 @@ from .errors import TensorNotFoundError
 from .graph_index import Shape, scalar_value
 from .op_families import (
     CHECKPOINT_OPS,
+    CONTROL_FLOW_BACK_EDGE_OPS,
+    CONTROL_FLOW_ENTRY_OPS,
     DEFAULT_PLACEHOLDER_OPS,
     INPUT_OPS,
     PLACEHOLDER_OPS,
@@ -109,6 +111,12 @@ _LABEL = re.compile(r"^(labels?|targets?|y_true|ground_?truth|gt)(_\d+)?$", re.I
 _INPUT_NAME = re.compile(
     r"^(x|inputs?|images?|features?|examples?|tokens|input_ids|ids|data|input_\w+)(_\d+)?$",
     re.IGNORECASE,
+)
+# v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
+_CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}
+_UPDATE_OR_CHECK = re.compile(
+    r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
+    r"ResourceScatter\w*|Assert)$"
 )
 _HEAD_TYPES = frozenset({"Softmax", "Sigmoid", "ArgMax", "TopKV2", "LogSoftmax"})
 _SHAPE_TYPES = frozenset({"Shape", "ShapeN", "Size", "Rank"})
@@ -340,6 +348,10 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
             continue
         last = op.name.rpartition("/")[2]
         readers = [c for c in op.consumers if c not in excluded]
+        if op.type in _CONTROL_FLOW_PLUMBING or _is_pivot(catalog, op, readers):
+            continue  # v1 cond/while machinery, never a model output
+        if not readers and any(_UPDATE_OR_CHECK.match(catalog.op(c).type) for c in op.consumers):
+            continue  # the value an assign/optimizer/assert consumes: training or checking
         sink = not readers
         strong = bool(_STRONG_OUTPUT.match(last))
         scope = op.name.rpartition("/")[0]
@@ -414,6 +426,17 @@ def _graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
     ]
     out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
     return out
+
+
+def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
+    """A v1 cond's ``switch_t``/``switch_f`` (an Identity of a Switch output only control edges
+    read) or ``pred_id`` (an Identity only Switches read)."""
+    if op.type != "Identity" or not op.inputs:
+        return False
+    if not readers:  # tf.cond names its predicate's copy pred_id, read or not
+        switch_output = catalog.op(op.inputs[0]).type in CONTROL_FLOW_ENTRY_OPS
+        return switch_output or op.name.rpartition("/")[2] == "pred_id"
+    return all(catalog.op(r).type in CONTROL_FLOW_ENTRY_OPS for r in readers)
 
 
 def _reads_as_prediction(reader: OpInfo) -> bool:

@@ -31,6 +31,10 @@ Each model stands for a kind of artifact met in the wild, not for one file:
   embedding (``embedding_lookup``), tokens are looked up in an asset vocabulary with an OOV
   bucket, class ids mapped back to labels with ``index_to_string_table_from_file``; tables set up
   by a ``legacy_init_op``.
+* ``feature_columns``: an Estimator-style export built with ``tf.compat.v1.feature_column``: a
+  serialized ``tf.Example`` input parsed with the columns' spec (``ParseExampleV2``), an
+  identity-categorical column (7 buckets, var-len int64, one-hot), a bucketized and a numeric
+  column, ``input_layer`` into a linear head; SavedModelBuilder with a ``regress`` signature too.
 * ``gpu_pinned``: every node (Saver included) pinned to ``/device:GPU:0``, ``.meta`` + checkpoint.
 
 Building them needs TF1 global state (control flow v1, reference variables, ``tf_keras`` for
@@ -61,6 +65,7 @@ ZOO_MODELS = (
     "partitioned",
     "legacy_parse_example",
     "mixed_dtypes",
+    "feature_columns",
     "gpu_pinned",
 )
 
@@ -523,6 +528,37 @@ def _mixed_dtypes(out: Path) -> Path:
             )
     tmp.cleanup()
     return out
+
+
+@_builder("feature_columns")
+def _feature_columns(out: Path) -> Path:
+    import numpy as np
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    fc = v1.feature_column
+    g = tf.Graph()
+    with g.as_default():
+        weekday = fc.categorical_column_with_identity("weekday", num_buckets=7)
+        fare = fc.numeric_column("fare")
+        columns = [
+            fc.indicator_column(weekday),
+            fc.bucketized_column(fare, boundaries=[1.0, 5.0, 20.0]),
+            fare,
+        ]
+        serialized = v1.placeholder(tf.string, [None], name="input_example_tensor")
+        features = tf.io.parse_example(serialized, fc.make_parse_example_spec(columns))
+        net = fc.input_layer(features, columns)
+        w = _ref_var(v1, _rng(9).normal(0, 1, (net.shape[1], 1)).astype(np.float32), "linear/w")
+        y = tf.identity(tf.matmul(net, w), name="predictions")
+        sdu = v1.saved_model.signature_def_utils
+        signatures = {
+            "serving_default": sdu.predict_signature_def({"examples": serialized}, {"y": y}),
+            "regress": sdu.regression_signature_def(serialized, y),
+        }
+        with v1.Session(graph=g) as sess:
+            sess.run(v1.global_variables_initializer())
+            return _save_model(v1, sess, out, signatures)
 
 
 @_builder("gpu_pinned")

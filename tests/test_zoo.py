@@ -228,3 +228,19 @@ def test_training_script_checkpoint_suggests_the_prediction_not_the_metric(zoo):
     feeds = sample(model, batch=5)
     assert feeds["keep_prob:0"].shape == () and feeds["keep_prob:0"] == 1.0
     assert feeds["x:0"].shape == (5, 64)
+
+
+def test_suggest_leaves_out_control_flow_and_update_machinery(zoo):
+    """No cond pivots (switch_t/switch_f, pred_id), Switch/Enter/NextIteration/LoopCond, nor the
+    values only an assign or assert consumes (moving-average updates) among suggested outputs."""
+    from explorer import load, suggest
+
+    for name in ("cond_while", "cond_update", "cnn_bn_checkpoint", "rnn_lstm"):
+        model = load(zoo[name])
+        for c in suggest(model, limit=50).outputs:
+            last = c.name.split(":")[0].rpartition("/")[2]
+            op = model.catalog().op(c.name)
+            assert last not in ("switch_t", "switch_f", "pred_id"), (name, c)
+            assert op.type not in ("Switch", "Enter", "NextIteration", "LoopCond"), (name, c)
+            assert "AssignMovingAvg" not in c.name, (name, c)
+    assert suggest(load(zoo["cnn_bn_checkpoint"])).outputs[0].name == "probs:0"
