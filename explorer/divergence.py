@@ -106,6 +106,7 @@ def first_divergence(
     mapping: Mapping[str, str] | None = None,
     atol: float = DEFAULT_ATOL,
     rtol: float = DEFAULT_RTOL,
+    timeout: float | None = 600.0,
 ) -> Divergence:
     """Find the earliest op (topological order of the v1 graph) whose output differs.
 
@@ -122,6 +123,9 @@ def first_divergence(
             a signature (a custom choice, as ``convert(model, inputs=..., outputs=...)``).
         mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
         atol, rtol: tolerances, as in :func:`~explorer.comparison.compare`.
+        timeout: seconds each v1 run that fetches every shared tensor may take before it is
+            cancelled with a ``SessionError`` (``None``: no bound). The v2 call cannot be cancelled
+            once started.
 
     Returns:
         A :class:`~explorer.comparison.Divergence`: every compared tensor in order with its
@@ -165,7 +169,7 @@ def first_divergence(
             f"no tensor of {v1.path} is present on both sides: pass mapping={{v1 op: v2 op}}"
         )
     key_feeds = _as_tensor_feeds(feeds, in_names)
-    a, secs_v1, unstable = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner)
+    a, secs_v1, unstable = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner, timeout)
     b, secs_v2 = _run_v2(fn_graph, key_feeds, [c[1] for c in candidates], mapping)
     steps: list[DivergenceStep] = []
     errors: dict[str, float | None] = {}
@@ -305,7 +309,11 @@ def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> d
 
 
 def _run_v1(
-    v1: Any, feeds: dict[str, Any], names: list[str], runner_cls: Any
+    v1: Any,
+    feeds: dict[str, Any],
+    names: list[str],
+    runner_cls: Any,
+    timeout: float | None = None,
 ) -> tuple[dict[str, Any], list[float], set[str]]:
     """One session.run fetching ``names`` (two when random ops are upstream): the values of the
     first, the seconds of each run, and the tensors that differ between the two.
@@ -314,7 +322,7 @@ def _run_v1(
     first run, so the repeat costs a warm run (fetching only the tensors downstream of random
     ops would build a second executor, a second cold run, and cost more)."""
     random_ops = gf.random_ops_upstream(v1.graph_def, names)
-    with runner_cls(v1, inputs=list(feeds), outputs=names, max_bytes=None) as r:
+    with runner_cls(v1, inputs=list(feeds), outputs=names, max_bytes=None, timeout=timeout) as r:
         first = r.infer(feeds)
         if not random_ops:
             return first, list(r.times), set()

@@ -192,6 +192,7 @@ class V1Runner(Runner):
         allow_unsafe: bool = False,
         config: Any = None,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
+        timeout: float | None = None,
     ) -> None:
         super().__init__(max_bytes=max_bytes)
         from .loader import V1Model, load
@@ -201,6 +202,7 @@ class V1Runner(Runner):
         self.model = model
         self.allow_unsafe = allow_unsafe
         self.config = config
+        self.timeout = timeout
         self.session: Any = None
         if signature is not None and (inputs is not None or outputs is not None):
             raise SignatureNotFoundError(
@@ -306,7 +308,7 @@ class V1Runner(Runner):
         if self._parent is not None and not self._parent.is_active:
             raise SessionError("the runner this sibling shares a session with was stopped")
         feed_dict = {self._feed_tensors[k]: v for k, v in feeds.items()}
-        raw = self.session.run(self._fetch, feed_dict)
+        raw = self.session.run(self._fetch, feed_dict, timeout=self.timeout)
         return {k: _to_value(v) for k, v in raw.items()}
 
 

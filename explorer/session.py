@@ -316,18 +316,32 @@ class ModelSession:
 
     # -- running -----------------------------------------------------------------------------------
 
-    def run(self, fetches: Any, feeds: Mapping[Any, Any] | None = None) -> Any:
+    def run(
+        self,
+        fetches: Any,
+        feeds: Mapping[Any, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
         """``session.run`` with names resolved and TF errors turned into one-line ``SessionError``.
 
         ``fetches`` may be a name, a list of names, or a dict key -> name/TensorSpec;
-        ``feeds`` maps names/TensorSpecs/tensors to values.
+        ``feeds`` maps names/TensorSpecs/tensors to values; ``timeout`` (seconds) bounds the run:
+        TensorFlow cancels it and a ``SessionError`` says so.
         """
         resolved_fetches = _map_structure(fetches, self._fetchable)
         feed_dict = {}
         for k, v in (feeds or {}).items():
             feed_dict[self._fetchable(k)] = v
+        options = None
+        if timeout is not None:
+            options = tf1().RunOptions(timeout_in_ms=max(1, int(timeout * 1000)))
         try:
-            return self.session.run(resolved_fetches, feed_dict)
+            return self.session.run(resolved_fetches, feed_dict, options=options)
+        except tf().errors.DeadlineExceededError:
+            raise SessionError(
+                f"{self.model.path}: session.run did not finish within {timeout:g} s and was "
+                "cancelled: fetch fewer tensors, feed a smaller batch or raise the timeout"
+            ) from None
         except tf().errors.OpError as e:
             op = getattr(e, "op", None)
             where = f" at op {op.name!r}" if op is not None else ""

@@ -98,3 +98,20 @@ def test_run_tfx_chicago_taxi_regression_json(capsys):
     assert main(["run", path, "--signature", "regression", "--batch", "4", "--json"]) == 0
     out = _json(capsys)["outputs"]["outputs"]
     assert out["dtype"] == "float32" and out["shape"] == [4, 1] and 0 <= out["min"] <= 1
+
+
+def test_timeout_exits_2_with_one_line(tmp_path, capsys):
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        n = tf.compat.v1.placeholder_with_default(tf.constant(10**12, tf.int64), [], name="n")
+        _, y = tf.while_loop(
+            lambda i, a: i < n, lambda i, a: (i + 1, a + 1.0), [tf.constant(0, tf.int64), 0.0]
+        )
+        tf.identity(y, name="y")
+    tf.io.write_graph(g.as_graph_def(), str(tmp_path), "spin.pb", as_text=False)
+    argv = ["run", str(tmp_path / "spin.pb"), "--outputs", "y:0", "--timeout", "0.3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not finish within 0.3 s" in err[0]

@@ -217,3 +217,24 @@ def test_models_without_signatures_run_their_suggested_io(name):
         assert (list(r.input_specs), r.output_keys) == NO_SIGNATURES[name]
         out = r.infer(sample(model, batch=3))
     assert all(np.isfinite(v).all() for v in out.values())
+
+
+def test_timeout_cancels_a_long_run_and_the_session_stays_usable(tmp_path):
+    """A bounded run: TensorFlow cancels it, one-line SessionError, the runner still works."""
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        n = tf.compat.v1.placeholder(tf.int64, [], name="n")
+        _, y = tf.while_loop(
+            lambda i, a: i < n,
+            lambda i, a: (i + 1, a * 1.0000001),
+            [tf.constant(0, tf.int64), tf.constant(1.0)],
+        )
+        tf.identity(y, name="y")
+    tf.io.write_graph(g.as_graph_def(), str(tmp_path), "spin.pb", as_text=False)
+    with explorer.V1Runner(tmp_path / "spin.pb", inputs=["n:0"], outputs=["y:0"], timeout=0.5) as r:
+        small = r.infer({"n:0": np.int64(10)})["y:0"]
+        with pytest.raises(explorer.SessionError, match=r"spin\.pb: .*within 0\.5 s .*cancelled"):
+            r.infer({"n:0": np.int64(10**12)})
+        np.testing.assert_array_equal(r.infer({"n:0": np.int64(10)})["y:0"], small)

@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save", metavar="OUT.npz", help="write the outputs to this .npz")
     p.add_argument("--save-feeds", metavar="FEEDS.npz", help="write the feeds used to this .npz")
     p.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="cancel the run after S seconds"
+    )
+    p.add_argument(
         "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
     )
     add_unsafe_arg(p)
@@ -65,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         tags=args.tags,
         allow_unsafe=args.allow_unsafe,
         max_bytes=int(args.max_mb * 2**20),
+        timeout=args.timeout,
     )
     given = Feeds.load(args.feed) if args.feed else None
     feeds = runner.sample(
