@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .registry import OpRegistry
+
 # A bound is an exclusive upper limit: an int, a dim of a placeholder whose size the sampler picks
 # (PlaceholderDim), or None when the graph does not say.
 
@@ -34,19 +36,12 @@ class PlaceholderDim:
 Bound = int | PlaceholderDim | None
 IndexRuleFn = Callable[["_Graph", Any, int], Bound]
 
-INDEX_RULES: dict[str, IndexRuleFn] = {}
+INDEX_RULES: OpRegistry[IndexRuleFn] = OpRegistry("index rule")
 """Op type -> function(graph, node, input position) giving the exclusive bound for that input."""
 
-
-def index_rule(*op_types: str) -> Callable[[IndexRuleFn], IndexRuleFn]:
-    """Register the bound an op puts on integer values reaching one of its inputs."""
-
-    def deco(fn: IndexRuleFn) -> IndexRuleFn:
-        for t in op_types:
-            INDEX_RULES[t] = fn
-        return fn
-
-    return deco
+index_rule = INDEX_RULES.register
+"""Decorator ``@index_rule(*op_types)``: the bound an op puts on integer values reaching one of
+its inputs."""
 
 
 # Op type -> the input positions whose values it passes on unchanged (None: every data input).

@@ -19,28 +19,35 @@ deprecated ones old graphs carry (``PlaceholderV2``, ``Variable``, ``Save``, ``R
 
 from __future__ import annotations
 
-FAMILIES: dict[str, frozenset[str]] = {}
-"""Family name -> op types, filled by :func:`op_family`."""
+from collections.abc import Mapping
+
+from .registry import OpRegistry
+
+_REGISTRY: OpRegistry[frozenset[str]] = OpRegistry("op family", many=True)
+
+FAMILIES: Mapping[str, frozenset[str]] = _REGISTRY.by_name
+"""Family name -> op types (read-only), filled by :func:`op_family`."""
 
 
 def op_family(name: str, *op_types: str | frozenset[str]) -> frozenset[str]:
     """Register the family ``name`` of ``op_types`` (names, or families to include); returns it.
 
     Raises:
-        ValueError: ``name`` is already registered (a family is named once).
+        ValueError: ``name`` is already registered (a family is named once), or has no members.
     """
-    if name in FAMILIES:
-        raise ValueError(f"op family {name!r} is already registered: extend it where it is defined")
+    if not op_types:
+        raise ValueError(f"op family {name!r} has no op types")
     members: set[str] = set()
     for t in op_types:
         members.update({t} if isinstance(t, str) else t)
-    FAMILIES[name] = frozenset(members)
-    return FAMILIES[name]
+    family = frozenset(members)
+    _REGISTRY.add(family, *sorted(family), name=name)
+    return family
 
 
 def families_of(op_type: str) -> list[str]:
     """Names of the families ``op_type`` belongs to, sorted (``[]`` for none)."""
-    return sorted(name for name, ops in FAMILIES.items() if op_type in ops)
+    return sorted(e.name for e in _REGISTRY.matching(op_type))
 
 
 # -- graph inputs ----------------------------------------------------------------------------------

@@ -37,21 +37,16 @@ from typing import Any
 
 from ._tf import tf
 from .errors import SessionError, UnsupportedOpError
+from .registry import OpRegistry
 
 Replacement = Callable[[list[Any], dict[str, Any]], Any]
 
-BUILTIN_REPLACEMENTS: dict[str, Replacement] = {}
+BUILTIN_REPLACEMENTS: OpRegistry[Replacement] = OpRegistry("built-in replacement")
 """Op type -> built-in replacement function, filled with :func:`builtin_replacement`."""
 
-
-def builtin_replacement(op_type: str) -> Callable[[Replacement], Replacement]:
-    """Register ``fn(inputs, attrs)`` as the built-in replacement for ``op_type``."""
-
-    def deco(fn: Replacement) -> Replacement:
-        BUILTIN_REPLACEMENTS[op_type] = fn
-        return fn
-
-    return deco
+builtin_replacement = BUILTIN_REPLACEMENTS.register
+"""Decorator ``@builtin_replacement(op_type)``: ``fn(inputs, attrs)`` is the built-in replacement
+for ``op_type``."""
 
 
 def replacements_for(model: Any) -> dict[str, Replacement]:

@@ -30,6 +30,7 @@ from typing import Any
 
 from .errors import ConversionError
 from .loader import REF_VARIABLE_OPS  # noqa: E402
+from .registry import OpRegistry
 
 # MetaGraph collections holding VariableDef protos (bytes_list).
 VARIABLE_COLLECTIONS = (
@@ -45,19 +46,12 @@ _REF_OFFSET = 100  # DT_FLOAT_REF = DT_FLOAT + 100, etc.
 
 RewriteFn = Callable[["RewriteContext", Any], list[Any]]
 
-REWRITES: dict[str, RewriteFn] = {}
+REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
 """Op type -> function(ctx, node) returning the NodeDefs that replace ``node``."""
 
-
-def rewrites(*op_types: str) -> Callable[[RewriteFn], RewriteFn]:
-    """Register a rewrite for nodes of ``op_types`` that read a reference variable."""
-
-    def deco(fn: RewriteFn) -> RewriteFn:
-        for t in op_types:
-            REWRITES[t] = fn
-        return fn
-
-    return deco
+rewrites = REWRITES.register
+"""Decorator ``@rewrites(*op_types)``: the rewrite for nodes of ``op_types`` that read a reference
+variable (see :meth:`~explorer.registry.OpRegistry.register`)."""
 
 
 @dataclass

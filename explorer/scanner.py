@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, overload
 
 from .errors import UnsafeModelError
+from .registry import OpRegistry
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -145,15 +146,9 @@ class NodeRef(NamedTuple):
 RuleFn = Callable[["ScanContext", list[NodeRef]], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    op_types: frozenset[str]  # empty: the rule sees every node
-    fn: RuleFn
-    unsafe: bool
-
-
-RULES: list[Rule] = []
+RULES: OpRegistry[RuleFn] = OpRegistry("scan rule", many=True)
+"""Scan rules by name; each entry's ``op_types`` (empty: every node), ``value`` the rule function,
+``meta["unsafe"]``."""
 
 
 def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], RuleFn]:
@@ -162,13 +157,11 @@ def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], 
     The function is called once per scan with every matching node (top-level graph and library
     functions), and only when there is at least one. ``unsafe`` rules are also what
     :func:`require_safe` runs.
+
+    Raises:
+        ValueError: a rule called ``name`` is already registered.
     """
-
-    def register(fn: RuleFn) -> RuleFn:
-        RULES.append(Rule(name, frozenset(op_types), fn, unsafe))
-        return fn
-
-    return register
+    return RULES.register(*op_types, name=name, unsafe=unsafe)
 
 
 class ScanContext:
@@ -221,19 +214,19 @@ def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
     _load_rules()
     ctx = ScanContext(model)
     wanted = set(rules) if rules is not None else None
-    unknown = sorted((wanted or set()) - {r.name for r in RULES})
+    unknown = sorted((wanted or set()) - set(RULES.by_name))
     if unknown:
         raise ValueError(
             f"unknown scan rule {', '.join(unknown)}: choose from "
-            f"{', '.join(sorted({r.name for r in RULES}))}"
+            f"{', '.join(sorted(RULES.by_name))}"
         )
     found: list[Finding] = []
-    for r in RULES:
+    for r in RULES.entries():
         if wanted is not None and r.name not in wanted:
             continue
         nodes = ctx.nodes(r.op_types)
         if nodes:
-            found.extend(r.fn(ctx, nodes))
+            found.extend(r.value(ctx, nodes))
     return Findings(found, source=ctx.path)
 
 
@@ -247,13 +240,14 @@ def require_safe(model: Any, allow_unsafe: bool = False) -> None:
     if allow_unsafe:
         return
     _load_rules()
-    unsafe_types = {t for r in RULES if r.unsafe for t in r.op_types}
+    unsafe = [r for r in RULES.entries() if r.meta["unsafe"]]
+    unsafe_types = {t for r in unsafe for t in r.op_types}
     present = {n.op for n in model.graph_def.node} | {
         n.op for f in model.graph_def.library.function for n in f.node_def
     }
     if not unsafe_types & present:
         return
-    findings = scan(model, rules=[r.name for r in RULES if r.unsafe]).unsafe
+    findings = scan(model, rules=[r.name for r in unsafe]).unsafe
     if not findings:
         return
     nodes = [n for f in findings for n in f.nodes]

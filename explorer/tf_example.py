@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .op_families import DEFAULT_PLACEHOLDER_OPS
+from .registry import OpRegistry
 from .sampler import random_strings
 
 PASS_THROUGH_OPS = frozenset(
@@ -100,18 +101,12 @@ class Rule(abc.ABC):
 
 
 RuleFactory = Callable[[Context, Any, int], "Rule | None"]
-SAMPLE_RULES: dict[str, RuleFactory] = {}
+SAMPLE_RULES: OpRegistry[RuleFactory] = OpRegistry("sample rule")
+"""Op type -> ``fn(ctx, node, index) -> Rule | None`` for string inputs that op consumes."""
 
-
-def sample_rule(*op_types: str) -> Callable[[RuleFactory], RuleFactory]:
-    """Register ``fn(ctx, node, index) -> Rule | None`` for inputs consumed by ``op_types``."""
-
-    def register(fn: RuleFactory) -> RuleFactory:
-        for t in op_types:
-            SAMPLE_RULES[t] = fn
-        return fn
-
-    return register
+sample_rule = SAMPLE_RULES.register
+"""Decorator ``@sample_rule(*op_types)``: register ``fn(ctx, node, index) -> Rule | None`` for
+inputs consumed by ``op_types``."""
 
 
 def rule_for(model: Any, spec: Any) -> Rule | None:

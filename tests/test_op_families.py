@@ -48,7 +48,7 @@ def test_every_user_reads_the_one_family():
     from explorer import graph_facts, loader, sampler, scanner, suggester, weights
 
     scanner._load_rules()
-    rules = {r.name: r.op_types for r in scanner.RULES}
+    rules = {r.name: r.op_types for r in scanner.RULES.entries()}
     assert rules["stateful-random"] == fam.RANDOM_OPS
     assert rules["v1-control-flow"] == fam.V1_CONTROL_FLOW_OPS
     assert rules["queue"] == fam.QUEUE_OPS and rules["py-func"] == fam.PY_FUNC_OPS

@@ -140,7 +140,7 @@ def test_registry_is_keyed_by_op_type():
     try:
         assert REWRITES["MyRefOp"] is _mine
     finally:
-        del REWRITES["MyRefOp"]
+        REWRITES.unregister("MyRefOp")
 
 
 @pytest.mark.slow

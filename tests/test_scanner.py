@@ -145,7 +145,7 @@ def test_custom_rule_registration(mlp_paths):
         found = scan(explorer.load(mlp_paths["frozen_pb"]), rules=["softmax-seen"])
         assert [f.nodes for f in found] == [("probs",)]
     finally:
-        RULES[:] = [r for r in RULES if r.name != "softmax-seen"]
+        RULES.unregister("softmax-seen")
     with pytest.raises(ValueError, match="unknown scan rule softmax-seen: choose from"):
         scan(explorer.load(mlp_paths["frozen_pb"]), rules=["softmax-seen"])
 

@@ -1,0 +1,161 @@
+"""One mechanism for per-op knowledge: values registered by op type with a decorator.
+
+Every piece of "what to do with an op of type X" (a scan rule, a variable rewrite, a sample rule,
+an index bound, a built-in replacement, an op family) lives in an :class:`OpRegistry`, filled where
+the knowledge is written down::
+
+    REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
+    rewrites = REWRITES.register
+
+    @rewrites("Assign", "AssignAdd")
+    def _assign(ctx, node): ...
+
+    REWRITES["Assign"]              # -> _assign (lookup by op type; KeyError when none)
+    REWRITES.get("MatMul")          # -> None
+    REWRITES.entries()              # -> [Entry(name='Assign,AssignAdd', op_types=..., ...)]
+
+A registry is a read-only ``Mapping`` from op type to value. By default an op type has one value
+and registering it twice raises ``ValueError`` (two rules silently replacing each other is the bug
+this catches). ``OpRegistry(kind, many=True)`` lets several named entries cover one op type (scan
+rules, op families) and an entry with no op types cover every op: look those up with
+:meth:`OpRegistry.matching`. Entry names are unique in both kinds (default: the op types joined by
+``,``); extra keyword arguments to :meth:`OpRegistry.register` are kept as the entry's ``meta``.
+Pure Python, no TensorFlow: cheap to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """One registration: ``value`` for ``op_types`` (empty: every op, ``many`` registries only)
+    under a unique ``name``, with the keyword arguments given at registration in ``meta``."""
+
+    name: str
+    op_types: frozenset[str]
+    value: T
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+class OpRegistry(Mapping[str, T]):
+    """Values keyed by op type, filled with the :meth:`register` decorator (or :meth:`add`).
+
+    Args:
+        kind: what is registered, for messages (``"scan rule"``, ``"variable rewrite"``).
+        many: several entries may cover one op type, and an entry may cover every op (no op
+            types); ``registry[op]`` then raises ``TypeError``: use :meth:`matching`.
+    """
+
+    def __init__(self, kind: str, *, many: bool = False) -> None:
+        self.kind = kind
+        self.many = many
+        self._entries: dict[str, Entry[T]] = {}  # name -> entry, registration order
+        self._by_op: dict[str, list[Entry[T]]] = {}
+        self._named: dict[str, T] = {}
+
+    # -- filling -----------------------------------------------------------------------------------
+
+    def register(self, *op_types: str, name: str | None = None, **meta: Any) -> Callable[[T], T]:
+        """Decorator: register the decorated object for ``op_types``; returns it unchanged.
+
+        Raises:
+            ValueError: the name, or (single-value registries) an op type, is already registered.
+        """
+
+        def deco(value: T) -> T:
+            self.add(value, *op_types, name=name, **meta)
+            return value
+
+        return deco
+
+    def add(self, value: T, *op_types: str, name: str | None = None, **meta: Any) -> Entry[T]:
+        """Register ``value`` for ``op_types`` (see :meth:`register`); returns the new entry."""
+        ops = frozenset(op_types)
+        if not ops and not self.many:
+            raise ValueError(f"a {self.kind} needs at least one op type")
+        name = name if name is not None else ",".join(op_types)
+        if name in self._entries:
+            raise ValueError(
+                f"{self.kind} {name!r} is already registered: extend it where it is defined"
+            )
+        if not self.many:
+            taken = sorted(t for t in ops if t in self._by_op)
+            if taken:
+                owner = self._by_op[taken[0]][0].name
+                raise ValueError(
+                    f"op type {taken[0]} already has a {self.kind} ({owner!r}): "
+                    "unregister it first or extend that one"
+                )
+        entry = Entry(name, ops, value, dict(meta))
+        self._entries[name] = entry
+        for t in ops:
+            self._by_op.setdefault(t, []).append(entry)
+        self._named[name] = value
+        return entry
+
+    def unregister(self, name: str) -> Entry[T]:
+        """Remove the entry ``name`` (e.g. one a test added); returns it.
+
+        Raises:
+            KeyError: no entry of that name.
+        """
+        if name not in self._entries:
+            raise KeyError(f"no {self.kind} named {name!r}")
+        entry = self._entries.pop(name)
+        for t in entry.op_types:
+            rest = [e for e in self._by_op[t] if e is not entry]
+            if rest:
+                self._by_op[t] = rest
+            else:
+                del self._by_op[t]
+        del self._named[name]
+        return entry
+
+    # -- lookup by op type (Mapping) ---------------------------------------------------------------
+
+    def __getitem__(self, op_type: str) -> T:
+        if self.many:
+            raise TypeError(f"{self.kind}s may share op types: use .matching({op_type!r})")
+        return self._by_op[op_type][0].value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_op)
+
+    def __len__(self) -> int:
+        return len(self._by_op)
+
+    def __contains__(self, op_type: object) -> bool:
+        return op_type in self._by_op
+
+    def get(self, op_type: str, default: Any = None) -> Any:  # type: ignore[override]
+        """The value for ``op_type`` (single-value registries), else ``default``."""
+        return self[op_type] if op_type in self._by_op else default
+
+    def matching(self, op_type: str) -> list[Entry[T]]:
+        """Entries that cover ``op_type`` (those with no op types too), in registration order."""
+        return [e for e in self._entries.values() if not e.op_types or op_type in e.op_types]
+
+    # -- listing -----------------------------------------------------------------------------------
+
+    def entries(self) -> list[Entry[T]]:
+        """Every entry, in registration order."""
+        return list(self._entries.values())
+
+    def entry(self, name: str) -> Entry[T]:
+        """The entry called ``name`` (``KeyError`` when none)."""
+        return self._entries[name]
+
+    @property
+    def by_name(self) -> Mapping[str, T]:
+        """Read-only live view: entry name -> value, in registration order."""
+        return MappingProxyType(self._named)
+
+    def __repr__(self) -> str:
+        return f"OpRegistry({self.kind!r}, {len(self._entries)} entries, {len(self)} op types)"
