@@ -137,6 +137,13 @@ def rule_for(model: Any, spec: Any) -> Rule | None:
     return None
 
 
+def _bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
+    """An object array of ``shape`` holding ``items`` (``bytes``, as many as the shape holds)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out.reshape(shape)
+
+
 def _consumers(nodes: Mapping[str, Any]) -> dict[str, list[tuple[Any, int]]]:
     """Tensor name (``op:idx``) -> ``(consumer node, input position)`` pairs, main graph."""
     out: dict[str, list[tuple[Any, int]]] = {}
@@ -197,17 +204,9 @@ class ExampleRule(Rule):
             f"{len(self.features)} features: {'; '.join(parts)}"
         )
 
-    def generate(
-        self,
-        rng: np.random.Generator,
-        shape: tuple[int, ...],
-        value_range: tuple[float, float],
-        ranges: Mapping[str, tuple[float, float]],
-    ) -> np.ndarray:
-        n = math.prod(shape)
-        out = np.empty(n, dtype=object)
-        out[:] = [self.example(rng, value_range, ranges).SerializeToString() for _ in range(n)]
-        return out.reshape(shape)
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        items = (self.example(rng, value_range, ranges) for _ in range(math.prod(shape)))
+        return _bytes_array([ex.SerializeToString() for ex in items], shape)
 
     def example(
         self,
@@ -353,9 +352,7 @@ class NumberStringRule(Rule):
             vals = [f"{v:.6g}".encode() for v in rng.uniform(*value_range, n)]
         else:
             vals = [str(int(v)).encode() for v in rng.integers(0, INT_HIGH, n)]
-        out = np.empty(n, dtype=object)
-        out[:] = vals
-        return out.reshape(shape)
+        return _bytes_array(vals, shape)
 
 
 @sample_rule("StringToNumber")
