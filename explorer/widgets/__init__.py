@@ -22,8 +22,8 @@ _EXPORTS: dict[str, str] = {
     "Selection": "state",
     "RunnerState": "flow_state",
     "ConverterState": "flow_state",
-    "ParityState": "flow_state",
-    "WizardState": "flow_state",
+    "ParityState": "parity_state",
+    "WizardState": "wizard_state",
     # views (ipywidgets)
     "TensorBrowser": "browser",
     "IOPicker": "picker",

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as W
 
 from ._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
-from .flow_state import ParityState
+from .parity_state import ParityState
 
 COLOURS = {
     "passed": "background:#dafbe1",

@@ -10,10 +10,10 @@ import ipywidgets as W
 from ._common import CodePane, StatusArea, adopt_state, bind, on_click
 from .browser import TensorBrowser
 from .converter_view import Converter
-from .flow_state import STEPS, WizardState
 from .parity_view import ParityView
 from .picker import IOPicker
 from .session_runner import SessionRunner
+from .wizard_state import STEPS, WizardState
 
 
 class MigrationWizard(W.VBox):

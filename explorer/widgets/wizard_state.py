@@ -1,0 +1,97 @@
+"""The migration wizard's state: the five flow steps sharing one model and one choice of tensors.
+
+Plain Python (no ipywidgets); the view is ``wizard.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._observable import Observable
+from .flow_state import ConverterState, RunnerState, _load
+from .parity_state import ParityState
+
+STEPS = ("browse", "pick", "run", "convert", "compare")
+
+
+class WizardState(Observable):
+    """The five steps of a migration sharing one model and one choice of inputs and outputs.
+
+    Holds ``browser`` (:class:`~explorer.widgets.state.BrowserState`), ``picker``
+    (:class:`~explorer.widgets.state.PickerState`), ``runner`` (:class:`RunnerState`),
+    ``converter`` (:class:`ConverterState`) and ``parity`` (:class:`ParityState`). The picker's
+    choice flows to the runner, converter and parity states; the converter's saved folder to
+    parity. Field ``step`` is the index of the step shown (``STEPS``).
+
+    Args:
+        model: a ``V1Model`` or a path for ``explorer.load``.
+        out_dir: where the converter writes (default: beside the model, ``<name>_tf2``).
+    """
+
+    FIELDS = ("step",)
+    WIDGET = "wizard:MigrationWizard"
+
+    def __init__(self, model: Any, out_dir: str = "") -> None:
+        from .state import BrowserState, PickerState
+
+        super().__init__()
+        self.model = _load(model)
+        self.step = 0
+        self.browser = BrowserState(self.model)
+        self.picker = PickerState(self.model)
+        sel = self.picker.value
+        self.runner = RunnerState(self.model, sel)
+        self.converter = ConverterState(self.model, sel, out_dir=out_dir)
+        self.parity = ParityState(self.model, signature=sel.signature)
+        self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
+        self.converter.observe(self._converted, "saved")
+
+    def _choice(self, _: Any = None) -> None:
+        sel = self.picker.value
+        self.runner.selection = sel
+        self.converter.selection = sel
+        # a custom choice is compared as such (the converter made only its serving_default)
+        custom = sel.signature is None and bool(sel.outputs)
+        self.parity.signature = sel.signature
+        self.parity.inputs = sel.inputs if custom else ()
+        self.parity.outputs = sel.outputs if custom else ()
+
+    def _converted(self, change: Any) -> None:
+        self.parity.v2 = change.new
+
+    def use_selected(self, side: str) -> None:
+        """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``."""
+        from ..errors import TensorNotFoundError
+
+        if self.browser.selected is None:
+            raise TensorNotFoundError("no op selected in the browser: select one first")
+        name = f"{self.browser.selected}:0"
+        if side == "inputs":
+            self.picker.add_input(name)
+        elif side == "outputs":
+            self.picker.add_output(name)
+        else:
+            raise ValueError(f"side must be 'inputs' or 'outputs', not {side!r}")
+
+    def code(self) -> str:
+        """The explorer API calls for every step done so far, as one script."""
+        parts = [self.picker.code()]
+        if self.runner.outputs is not None:
+            parts.append(self.runner.code())
+        if self.converter.saved is not None:
+            parts.append(self.converter.code())
+        if self.parity.summary is not None:
+            lines = self.parity.code().splitlines()
+            if self.converter.saved is not None:  # the converter's script defines v2
+                lines = [ln for ln in lines if not ln.startswith("v2 = ")]
+            parts.append("\n".join(lines))
+        seen: set[str] = set()
+        lines = []
+        for part in parts:
+            for line in part.splitlines():
+                if not line or line.startswith(("import ", "model = explorer.load(")):
+                    if not line or line in seen:
+                        continue
+                    seen.add(line)
+                lines.append(line)
+        return "\n".join(lines)
