@@ -65,9 +65,9 @@ _EXPORTS: dict[str, str] = {
     "WeightMapping": "weights",
     # parity
     "compare": "comparison",
-    "parity": "comparison",
-    "first_divergence": "comparison",
-    "ParityReport": "comparison",
+    "parity": "parity_run",
+    "first_divergence": "divergence",
+    "ParityReport": "parity_records",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -19,8 +19,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import graph_facts as gf
-from .comparison import DEFAULT_ATOL, DEFAULT_RTOL, Divergence, DivergenceStep, compare
+from .comparison import compare
 from .errors import ParityError
+from .parity_records import DEFAULT_ATOL, DEFAULT_RTOL, Divergence, DivergenceStep
 
 _CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
 _SKIP_DTYPES = {"resource", "variant"}
@@ -128,7 +129,7 @@ def first_divergence(
             once started.
 
     Returns:
-        A :class:`~explorer.comparison.Divergence`: every compared tensor in order with its
+        A :class:`~explorer.parity_records.Divergence`: every compared tensor in order with its
         error, the first beyond tolerance (``.op``) and its inputs' errors. ``runs`` records the
         runs per side (v1: 1, or 2 with random ops; v2: 1).
 

@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from . import graph_facts as gf
-from .comparison import (
+from .comparison import compare
+from .errors import ParityError
+from .parity_records import (
     DEFAULT_ATOL,
     DEFAULT_RTOL,
     NONDETERMINISTIC,
     ParityReport,
     ParitySummary,
-    compare,
 )
-from .errors import ParityError
 
 Feeds = Mapping[str, Any]
 
@@ -82,7 +82,7 @@ def parity(
             input tensor names.
 
     Returns:
-        A :class:`~explorer.comparison.ParitySummary`: one ParityReport per signature and the
+        A :class:`~explorer.parity_records.ParitySummary`: one ParityReport per signature and the
         numerics environment. Truthy when every signature passed.
 
     Raises:

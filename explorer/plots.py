@@ -2,8 +2,8 @@
 
 Figures are built with ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no
 window): save them with ``fig.savefig(...)`` or let Jupyter display them. Nothing here runs a
-model; every function reads a :class:`~explorer.comparison.ParityReport`, an
-:class:`~explorer.comparison.OutputComparison`, a divergence result or plain arrays.
+model; every function reads a :class:`~explorer.parity_records.ParityReport`, an
+:class:`~explorer.parity_records.OutputComparison`, a divergence result or plain arrays.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def divergence_plot(divergence: Any) -> Any:
     """Max abs error of every shared tensor along the topological order, log-scaled.
 
     Args:
-        divergence: a :class:`~explorer.comparison.Divergence` (from ``first_divergence``).
+        divergence: a :class:`~explorer.parity_records.Divergence` (from ``first_divergence``).
 
     The tolerance is a dashed line; the first diverging op is marked and named.
     """

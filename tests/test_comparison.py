@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from explorer import ParityError, ParityReport, compare
-from explorer.comparison import OutputComparison, ParitySummary
+from explorer.parity_records import OutputComparison, ParitySummary
 
 
 def _pair(seed: int = 0, shape=(4, 3)):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer import ParityError, compare, plots
-from explorer.comparison import Divergence, DivergenceStep
+from explorer.parity_records import Divergence, DivergenceStep
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from explorer import compare, report
-from explorer.comparison import ParitySummary
+from explorer.parity_records import ParitySummary
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comparison import parity
     from ..converter import convert
+    from ..parity_run import parity
     from ..scanner import scan
     from ..suggester import suggest
 

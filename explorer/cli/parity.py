@@ -51,8 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comparison import parity
     from ..converter import convert
+    from ..parity_run import parity
 
     model = load_model(args)
     custom = (

@@ -1,0 +1,373 @@
+"""The typed results of a parity check: records that serialise to JSON and back.
+
+* :class:`OutputComparison`: one output of v1 against v2 (error statistics, NaN/Inf counts,
+  mismatch fraction, status), truthy when it passes.
+* :class:`ParityReport`: every output of one signature; :class:`ParitySummary`: every signature
+  of a model, with the numerics environment.
+* :class:`DivergenceStep` and :class:`Divergence`: the tensors compared along the v1 graph and
+  the first one beyond tolerance.
+
+:func:`explorer.compare` fills the first two, :func:`explorer.parity` the summary,
+:func:`explorer.first_divergence` the last two; plots and widgets read only these records.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+DEFAULT_ATOL = 1e-5
+DEFAULT_RTOL = 1e-5
+HIST_BINS_PER_DECADE = 4
+
+# Statuses of one output and of one report.
+PASSED = "passed"
+FAILED = "failed"
+NONDETERMINISTIC = "nondeterministic"
+
+
+def _jfloat(x: float | None) -> float | str | None:
+    """A float for JSON: non-finite values as the strings ``inf``, ``-inf``, ``nan``."""
+    if x is None or math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def _pfloat(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+@dataclass
+class OutputComparison:
+    """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
+
+    Error statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
+    ``rel = abs / |a|`` (``inf`` where ``a == 0`` and ``b != a``). Positions where either side is
+    NaN or infinite are counted in ``nan_*``/``inf_*`` and left out of the statistics; they
+    mismatch unless both sides hold the same non-finite value. An element mismatches when
+    ``abs > atol + rtol * |a|`` (``numpy.isclose`` semantics). String and bool outputs are
+    compared exactly and have no error statistics (``None``).
+
+    Truthy when ``status == "passed"``: dtypes and shapes agree and no element mismatches.
+    ``status`` is ``nondeterministic`` when side ``a`` disagreed with itself on the same feeds
+    (``random_ops`` then names the stateful random ops behind it); such an output is not failed.
+    """
+
+    key: str
+    dtype_a: str
+    dtype_b: str
+    shape_a: list[int]
+    shape_b: list[int]
+    atol: float
+    rtol: float
+    status: str = PASSED
+    reason: str = ""
+    batches: int = 0
+    count: int = 0
+    mismatches: int = 0
+    equal: bool = False
+    max_abs: float | None = None
+    mean_abs: float | None = None
+    median_abs: float | None = None
+    p99_abs: float | None = None
+    max_rel: float | None = None
+    mean_rel: float | None = None
+    median_rel: float | None = None
+    p99_rel: float | None = None
+    nan_a: int = 0
+    nan_b: int = 0
+    inf_a: int = 0
+    inf_b: int = 0
+    # log-spaced histogram of the non-zero finite absolute errors, plus the count of exact zeros
+    hist_edges: list[float] = field(default_factory=list)
+    hist_counts: list[int] = field(default_factory=list)
+    hist_zeros: int = 0
+    random_ops: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def mismatch_fraction(self) -> float:
+        """Mismatching elements / compared elements (1.0 when shapes or dtypes disagree)."""
+        if self.count == 0:
+            return 1.0 if self.status == FAILED else 0.0
+        return self.mismatches / self.count
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = _jfloat(v) if isinstance(v, float) else v
+        out["passed"] = self.passed
+        out["mismatch_fraction"] = self.mismatch_fraction
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> OutputComparison:
+        kwargs = {}
+        for f in fields(cls):
+            if f.name not in obj:
+                continue
+            v = obj[f.name]
+            if f.type in ("float | None", "float") and v is not None:
+                v = float(v)  # "inf"/"nan" strings back to floats
+            kwargs[f.name] = v
+        return cls(**kwargs)
+
+
+@dataclass
+class ParityReport:
+    """The comparison of one set of outputs (one signature): a record per output key.
+
+    Attributes:
+        name: what was compared (a signature name; ``outputs`` for a bare :func:`compare`).
+        outputs: key -> :class:`OutputComparison`, in the order given.
+        atol, rtol: the default tolerances (per-output overrides are in each record).
+        batches: how many batches were compared.
+        stateful: the signature changes variables; v1 and v2 were compared as sequences of calls
+            from the same fresh state, without the v1-against-itself check.
+        remedy: what was done to make nondeterministic outputs comparable (``""`` if nothing).
+        notes: one-line remarks for the reader.
+        arrays: key -> (a, b) of the first batch, for plots; kept in memory, not in JSON.
+
+    Truthy when every output passed. :attr:`status` is ``failed`` when a deterministic output
+    mismatches, ``nondeterministic`` when none does but some output could not be compared
+    because v1 disagrees with itself, else ``passed``.
+    """
+
+    name: str
+    outputs: dict[str, OutputComparison]
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+    batches: int = 0
+    stateful: bool = False
+    remedy: str = ""
+    notes: list[str] = field(default_factory=list)
+    arrays: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def status(self) -> str:
+        statuses = {o.status for o in self.outputs.values()}
+        if FAILED in statuses:
+            return FAILED
+        if NONDETERMINISTIC in statuses:
+            return NONDETERMINISTIC
+        return PASSED
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAILED
+
+    @property
+    def nondeterministic(self) -> bool:
+        return any(o.status == NONDETERMINISTIC for o in self.outputs.values())
+
+    @property
+    def random_ops(self) -> list[str]:
+        """Stateful random ops behind the nondeterministic outputs, sorted."""
+        return sorted({op for o in self.outputs.values() for op in o.random_ops})
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def summary(self) -> dict[str, Any]:
+        """The CLI's short JSON: passed, nondeterministic, and the main figures per output."""
+        return {
+            "passed": self.passed,
+            "status": self.status,
+            "nondeterministic": self.nondeterministic,
+            "outputs": {
+                k: {
+                    "max_abs": _jfloat(o.max_abs),
+                    "max_rel": _jfloat(o.max_rel),
+                    "mismatch_fraction": o.mismatch_fraction,
+                    "equal": o.equal,
+                    "status": o.status,
+                }
+                for k, o in self.outputs.items()
+            },
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings)."""
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "status": self.status,
+            "nondeterministic": self.nondeterministic,
+            "random_ops": self.random_ops,
+            "atol": self.atol,
+            "rtol": self.rtol,
+            "batches": self.batches,
+            "stateful": self.stateful,
+            "remedy": self.remedy,
+            "notes": list(self.notes),
+            "outputs": {k: o.to_json() for k, o in self.outputs.items()},
+        }
+
+    def dumps(self, **kwargs: Any) -> str:
+        """:meth:`to_json` as a JSON string."""
+        return json.dumps(self.to_json(), **kwargs)
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any] | str) -> ParityReport:
+        """Rebuild a report from :meth:`to_json` output (a dict or a JSON string)."""
+        if isinstance(obj, str):
+            obj = json.loads(obj)
+        return cls(
+            name=obj["name"],
+            outputs={k: OutputComparison.from_json(v) for k, v in obj["outputs"].items()},
+            atol=float(obj["atol"]),
+            rtol=float(obj["rtol"]),
+            batches=int(obj["batches"]),
+            stateful=bool(obj.get("stateful", False)),
+            remedy=obj.get("remedy", ""),
+            notes=list(obj.get("notes", [])),
+        )
+
+
+@dataclass
+class ParitySummary:
+    """The result of :func:`parity`: one :class:`ParityReport` per signature, and the numerics
+    environment both sides ran in (TF version, oneDNN, op determinism, threads, devices).
+
+    Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
+    "signatures": {name: {"passed", "nondeterministic", "outputs": {key: {"max_abs", "max_rel",
+    "mismatch_fraction", "equal", ...}}, ...}}, "environment"}``.
+    """
+
+    reports: dict[str, ParityReport]
+    environment: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.reports) and all(r.passed for r in self.reports.values())
+
+    @property
+    def status(self) -> str:
+        statuses = {r.status for r in self.reports.values()}
+        for s in (FAILED, NONDETERMINISTIC):
+            if s in statuses:
+                return s
+        return PASSED if self.reports else FAILED
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __getitem__(self, signature: str) -> ParityReport:
+        return self.reports[signature]
+
+    def to_json(self) -> dict[str, Any]:
+        sigs = {}
+        for name, r in self.reports.items():
+            entry = r.to_json()
+            entry.pop("name")
+            sigs[name] = entry
+        return {
+            "passed": self.passed,
+            "status": self.status,
+            "seed": self.seed,
+            "signatures": sigs,
+            "environment": dict(self.environment),
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:
+        if isinstance(obj, str):
+            obj = json.loads(obj)
+        reports = {
+            name: ParityReport.from_json({"name": name, **entry})
+            for name, entry in obj["signatures"].items()
+        }
+        return cls(reports, dict(obj.get("environment", {})), int(obj.get("seed", 0)))
+
+
+@dataclass
+class DivergenceStep:
+    """One tensor present on both sides, in topological order: its max abs error and verdict."""
+
+    tensor: str
+    op_type: str
+    max_abs: float | None
+    max_rel: float | None
+    passed: bool
+    dtype: str = ""
+    shape: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tensor": self.tensor,
+            "op_type": self.op_type,
+            "max_abs": _jfloat(self.max_abs),
+            "max_rel": _jfloat(self.max_rel),
+            "passed": self.passed,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+        }
+
+
+@dataclass
+class Divergence:
+    """Result of :func:`first_divergence`.
+
+    Attributes:
+        steps: every compared tensor (v1 names) in topological order of the v1 graph.
+        index: position in ``steps`` of the first tensor beyond tolerance (``None``: none).
+        inputs: for that tensor's op, input tensor -> max abs error (``None`` when the input was
+            not compared: not on both sides, or not a numeric tensor).
+        atol, rtol: the tolerances used.
+        runs: session runs / function calls made per side (1 each; v1 2 with random ops).
+        seconds: wall time of those runs per side (the first run of a fresh graph: cold);
+            with random ops ``v1`` includes the self-check run, also given as ``v1_self_check``
+            (the same fetches again on a warm session: cheap).
+    """
+
+    steps: list[DivergenceStep]
+    index: int | None
+    inputs: dict[str, float | None] = field(default_factory=dict)
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+    runs: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.index is not None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the first diverging op (``None`` when every shared tensor agrees)."""
+        return None if self.index is None else self.steps[self.index].tensor.split(":")[0]
+
+    @property
+    def step(self) -> DivergenceStep | None:
+        return None if self.index is None else self.steps[self.index]
+
+    def __bool__(self) -> bool:
+        return self.found
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "found": self.found,
+            "op": self.op,
+            "index": self.index,
+            "inputs": {k: _jfloat(v) for k, v in self.inputs.items()},
+            "atol": self.atol,
+            "rtol": self.rtol,
+            "runs": dict(self.runs),
+            "seconds": dict(self.seconds),
+            "steps": [s.to_json() for s in self.steps],
+        }
