@@ -49,12 +49,16 @@ _EXPORTS: dict[str, str] = {
     "Catalog": "catalog",
     "suggest": "suggester",
     "IOChoice": "suggester",
+    "Candidate": "output_heuristics",
+    "Validation": "suggester",
     "scan": "scanner",
     "Findings": "scanner",
+    "Finding": "scanner",
     # run
     "sample": "sampler",
     "Feeds": "sampler",
     "SparseValue": "sampler",
+    "Runner": "runners",
     "V1Runner": "runners",
     "V2Runner": "runners_v2",
     # convert
@@ -68,6 +72,10 @@ _EXPORTS: dict[str, str] = {
     "parity": "parity_run",
     "first_divergence": "divergence",
     "ParityReport": "parity_records",
+    "ParitySummary": "parity_records",
+    "OutputComparison": "parity_records",
+    "Divergence": "parity_records",
+    "DivergenceStep": "parity_records",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -32,3 +32,95 @@ def test_cli_help_does_not_import_tensorflow():
         "print(json.dumps({'tf': 'tensorflow' in sys.modules}))"
     )
     assert res == {"tf": False}
+
+
+# Submodules that import a heavy dependency when imported, and which ones. Every other submodule
+# (the CLI verbs, the state objects, the catalog, the registries, ...) must import none of HEAVY.
+HEAVY_AT_IMPORT = {
+    "explorer.examples": {"numpy"},
+    "explorer.feeds": {"numpy"},
+    "explorer.runners": {"numpy"},
+    "explorer.runners_v2": {"numpy"},
+    "explorer.sampler": {"numpy"},
+    "explorer.tf_example": {"numpy"},
+    "explorer.widgets._common": {"ipywidgets"},
+    "explorer.widgets.browser": {"ipywidgets"},
+    "explorer.widgets.converter_view": {"ipywidgets"},
+    "explorer.widgets.parity_view": {"ipywidgets"},
+    "explorer.widgets.picker": {"ipywidgets"},
+    "explorer.widgets.session_runner": {"ipywidgets"},
+    "explorer.widgets.wizard": {"ipywidgets"},
+    # its Layer subclass needs keras (and so TensorFlow) when the class is defined
+    "explorer.keras_bridge": {"tensorflow", "keras", "matplotlib", "numpy"},
+}
+
+
+def _submodules() -> list[str]:
+    """Every module of the package (``__main__``, which runs the CLI, left out), by file."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "explorer"
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def test_every_submodule_imports_only_what_it_declares():
+    modules = _submodules()
+    assert {"explorer.registry", "explorer.cli.run", "explorer.widgets.wizard_state"} <= set(
+        modules
+    )
+    assert set(HEAVY_AT_IMPORT) <= set(modules), "a declared module no longer exists"
+    light = [m for m in modules if m not in HEAVY_AT_IMPORT]
+    only = {
+        h: sorted(m for m, deps in HEAVY_AT_IMPORT.items() if deps == {h})
+        for h in ("numpy", "ipywidgets")
+    }
+    # Light modules first (nothing heavy may appear), then the heavy ones by what they pull in
+    # (what earlier stages loaded stays allowed); last, every public name of explorer and
+    # explorer.widgets resolves to its module.
+    stages = [
+        ("light", light, []),
+        ("numpy", only["numpy"], ["numpy"]),
+        ("ipywidgets", only["ipywidgets"], ["numpy", "ipywidgets"]),
+        ("all", sorted(HEAVY_AT_IMPORT), sorted(set().union(*HEAVY_AT_IMPORT.values()))),
+    ]
+    res = _run(
+        "import importlib, json, sys\n"
+        f"heavy, stages, out = {HEAVY!r}, {stages!r}, {{}}\n"
+        "for stage, mods, allowed in stages:\n"
+        "    for m in mods:\n"
+        "        importlib.import_module(m)\n"
+        "    out[stage] = sorted(h for h in heavy if h in sys.modules and h not in allowed)\n"
+        "import explorer, explorer.widgets\n"
+        "missing = [n for p in (explorer, explorer.widgets) for n in p.__all__\n"
+        "           if getattr(p, n, None) is None]\n"
+        "print(json.dumps({'stages': out, 'missing': missing}))"
+    )
+    assert res["stages"] == {"light": [], "numpy": [], "ipywidgets": [], "all": []}
+    assert res["missing"] == []
+
+
+def test_public_names_the_readme_uses_are_exported():
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    import explorer
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    used = set(re.findall(r"\bexplorer\.([A-Za-z_]\w*)", readme))
+    not_found = sorted(
+        n
+        for n in used
+        if n not in explorer.__all__ and importlib.util.find_spec(f"explorer.{n}") is None
+    )
+    assert used and not_found == []
+    # the result types a README call returns are public too
+    assert {"ParitySummary", "Divergence", "OutputComparison", "Runner", "SparseValue"} <= set(
+        explorer.__all__
+    )
