@@ -36,13 +36,32 @@ def _ref_var(v1: Any, value: Any, name: str) -> Any:
     return v1.Variable(value, name=name, use_resource=False)
 
 
+def _tf1() -> tuple[Any, Any, Any]:
+    """``(tensorflow, tf.compat.v1, a new tf.Graph)``: what every builder starts with."""
+    import tensorflow as tf
+
+    return tf, tf.compat.v1, tf.Graph()
+
+
 def _save_model(
-    v1: Any, g: Any, out: Path, signatures: dict[str, Any], tables: bool = False
+    v1: Any,
+    g: Any,
+    out: Path,
+    signatures: dict[str, Any] | None = None,
+    *,
+    inputs: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
+    tables: bool = False,
 ) -> Path:
     """Initialise the variables of graph ``g`` in a session and write it to ``out`` as a
-    SavedModel (tag ``serve``) with ``signatures``; returns ``out``. ``tables``: also its asset
-    files and a ``legacy_init_op`` running the table initialisers, as TF 1.x exports did."""
+    SavedModel (tag ``serve``) with ``signatures``, or with one ``serving_default`` predict
+    signature of ``inputs`` -> ``outputs`` (name -> tensor); returns ``out``. ``tables``: also
+    its asset files and a ``legacy_init_op`` running the table initialisers, as TF 1.x exports
+    did."""
     with g.as_default(), v1.Session(graph=g) as sess:
+        if signatures is None:
+            sig = v1.saved_model.predict_signature_def(inputs, outputs)
+            signatures = {"serving_default": sig}
         sess.run(v1.global_variables_initializer())
         kwargs = {}
         if tables:
@@ -61,11 +80,9 @@ def _save_model(
 @_builder("cond_while")
 def _cond_while(out: Path) -> Path:
     import numpy as np
-    import tensorflow as tf
 
-    v1 = tf.compat.v1
+    tf, v1, g = _tf1()
     rng = _rng(1)
-    g = tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 4], name="x")
         steps = v1.placeholder_with_default(np.int32(3), [], name="steps")
@@ -80,20 +97,17 @@ def _cond_while(out: Path) -> Path:
         i, acc = v1.while_loop(lambda i, acc: i < steps, body, [tf.constant(0), h])
         y = tf.identity(acc, name="y")
         iterations = tf.identity(i, name="iterations")
-        sig = v1.saved_model.predict_signature_def(
-            {"x": x, "steps": steps}, {"y": y, "iterations": iterations}
-        )
-    return _save_model(v1, g, out, {"serving_default": sig})
+    return _save_model(
+        v1, g, out, inputs={"x": x, "steps": steps}, outputs={"y": y, "iterations": iterations}
+    )
 
 
 @_builder("cond_update")
 def _cond_update(out: Path) -> Path:
     import numpy as np
-    import tensorflow as tf
     from tensorflow.python.training import moving_averages
 
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf1()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 3], name="x")
         is_training = v1.placeholder_with_default(False, [], name="is_training")
@@ -119,18 +133,19 @@ def _cond_update(out: Path) -> Path:
         y = tf.identity(y, name="y")
         with tf.control_dependencies([y]):
             calls_out = tf.identity(calls.read_value(), name="calls_out")
-        sig = v1.saved_model.predict_signature_def(
-            {"x": x, "is_training": is_training}, {"y": y, "calls": calls_out}
-        )
-    return _save_model(v1, g, out, {"serving_default": sig})
+    return _save_model(
+        v1,
+        g,
+        out,
+        inputs={"x": x, "is_training": is_training},
+        outputs={"y": y, "calls": calls_out},
+    )
 
 
 @_builder("rnn_lstm")
 def _rnn_lstm(out: Path) -> Path:
-    import tensorflow as tf
 
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf1()
     with g.as_default():
         v1.set_random_seed(2)
         x = v1.placeholder(tf.float32, [None, 6, 3], name="x")
@@ -144,10 +159,13 @@ def _rnn_lstm(out: Path) -> Path:
         logits = v1.layers.dense(tf.concat([state_fw.h, state_bw], 1), 2, name="head")
         probs = tf.nn.softmax(logits, name="probs")
         last = tf.identity(outputs[:, -1], name="last_output")
-        sig = v1.saved_model.predict_signature_def(
-            {"x": x, "lengths": lengths}, {"probs": probs, "last_output": last}
-        )
-    return _save_model(v1, g, out, {"serving_default": sig})
+    return _save_model(
+        v1,
+        g,
+        out,
+        inputs={"x": x, "lengths": lengths},
+        outputs={"probs": probs, "last_output": last},
+    )
 
 
 def _cnn_graph(tf: Any) -> tuple[Any, dict[str, Any]]:
@@ -220,11 +238,9 @@ def _cnn_bn_frozen(out: Path) -> Path:
 @_builder("mnist_tutorial")
 def _mnist_tutorial(out: Path) -> Path:
     import numpy as np
-    import tensorflow as tf
 
-    v1 = tf.compat.v1
+    tf, v1, g = _tf1()
     rng = _rng(8)
-    g = tf.Graph()
     with g.as_default():
         v1.set_random_seed(8)
         x = v1.placeholder(tf.float32, [None, 64], name="x")
@@ -260,10 +276,8 @@ def _mnist_tutorial(out: Path) -> Path:
 
 @_builder("partitioned")
 def _partitioned(out: Path) -> Path:
-    import tensorflow as tf
 
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf1()
     with g.as_default():
         v1.set_random_seed(4)
         ids = v1.placeholder(tf.int64, [None], name="ids")
@@ -306,14 +320,12 @@ def _legacy_parse_example(out: Path) -> Path:
     import tempfile
 
     import numpy as np
-    import tensorflow as tf
     from tensorflow.core.protobuf import saved_model_pb2
 
-    v1 = tf.compat.v1
+    tf, v1, g = _tf1()
     tmp = tempfile.TemporaryDirectory(prefix="tf1-zoo-vocab-")
     vocab = Path(tmp.name) / "colors.txt"
     vocab.write_text("red\ngreen\nblue\n")
-    g = tf.Graph()
     with g.as_default():
         serialized = v1.placeholder(tf.string, [None], name="input_example_tensor")
         keys = [tf.constant(k, name=f"ParseExample/key_{k}") for k in ("x", "k", "color")]
@@ -383,16 +395,14 @@ def _mixed_dtypes(out: Path) -> Path:
     import tempfile
 
     import numpy as np
-    import tensorflow as tf
     from tensorflow.python.ops import lookup_ops  # what tf.contrib.lookup exported in TF 1.x
 
-    v1 = tf.compat.v1
+    tf, v1, g = _tf1()
     tmp = tempfile.TemporaryDirectory(prefix="tf1-zoo-vocab-")
     tokens_file = Path(tmp.name) / "tokens.txt"
     tokens_file.write_text("the\ncat\nsat\non\nmat\n")
     labels_file = Path(tmp.name) / "labels.txt"
     labels_file.write_text("negative\nneutral\npositive\n")
-    g = tf.Graph()
     with g.as_default():
         ids = v1.placeholder(tf.int64, [None], name="ids")
         tokens = v1.placeholder(tf.string, [None], name="tokens")
@@ -422,11 +432,9 @@ def _mixed_dtypes(out: Path) -> Path:
 @_builder("feature_columns")
 def _feature_columns(out: Path) -> Path:
     import numpy as np
-    import tensorflow as tf
 
-    v1 = tf.compat.v1
+    tf, v1, g = _tf1()
     fc = v1.feature_column
-    g = tf.Graph()
     with g.as_default():
         weekday = fc.categorical_column_with_identity("weekday", num_buckets=7)
         fare = fc.numeric_column("fare")
@@ -451,11 +459,9 @@ def _feature_columns(out: Path) -> Path:
 @_builder("gpu_pinned")
 def _gpu_pinned(out: Path) -> Path:
     import numpy as np
-    import tensorflow as tf
 
-    v1 = tf.compat.v1
+    tf, v1, g = _tf1()
     rng = _rng(7)
-    g = tf.Graph()
     with g.as_default(), tf.device("/device:GPU:0"):
         x = v1.placeholder(tf.float32, [None, 5], name="x")
         w = _ref_var(v1, rng.normal(0, 0.5, (5, 3)).astype(np.float32), "dense/kernel")
