@@ -173,14 +173,14 @@ class V2Model:
     def __call__(self, signature: str | None = None, /, **feeds: Any) -> dict[str, Any]:
         """Run a signature: keyword feeds (TF2 input keys) -> ``{output key: tf.Tensor}``."""
         sig = self.signature(signature)
-        missing = [k for k in sig.inputs if k not in feeds]
-        extra = [k for k in feeds if k not in sig.inputs]
-        if missing or extra:
+        from .feeds import key_mismatch
+
+        mismatch = key_mismatch(sig.inputs, feeds)
+        if mismatch:
             from .errors import FeedError
 
             raise FeedError(
-                f"signature {sig.name!r} takes {', '.join(sig.inputs) or 'no inputs'}; "
-                f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+                f"signature {sig.name!r} takes {', '.join(sig.inputs) or 'no inputs'}; {mismatch}"
             )
         fn = self.functions[sig.name]
         args = [tf().convert_to_tensor(feeds[k], dtype=sig.inputs[k].dtype) for k in sig.inputs]

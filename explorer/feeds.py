@@ -240,6 +240,16 @@ def _fmt_given(arr: np.ndarray) -> str:
     return f"{dtype}[{','.join(str(d) for d in arr.shape)}]"
 
 
+def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
+    """``"missing: a, unknown: b"`` where ``given`` keys differ from ``expected``; else None."""
+    want, got = list(expected), list(given)
+    missing = [k for k in want if k not in got]
+    extra = [k for k in got if k not in want]
+    if not missing and not extra:
+        return None
+    return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+
+
 def resolve_key(key: str, specs: Mapping[str, TensorSpec]) -> str | None:
     """The spec key a feed key means: itself, or ``name:0`` for a tensor name given as ``name``."""
     if key in specs:

@@ -34,6 +34,7 @@ import keras
 
 from ._tf import tf
 from .errors import ConversionError, FeedError, ModelNotFoundError, SignatureNotFoundError
+from .feeds import key_mismatch
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
 _OWNED_DIRS: list[str] = []
@@ -234,13 +235,9 @@ class SavedModelLayer(keras.layers.Layer):
                     "pass {key: tensor}"
                 )
             inputs = {next(iter(self.input_specs)): inputs}
-        missing = [k for k in self.input_specs if k not in inputs]
-        extra = [k for k in inputs if k not in self.input_specs]
-        if missing or extra:
-            raise FeedError(
-                f"layer {self.name!r} takes {', '.join(self.input_specs)}; missing: "
-                f"{', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
-            )
+        mismatch = key_mismatch(self.input_specs, inputs)
+        if mismatch:
+            raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
         feeds = {
             k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
             for k, spec in self.input_specs.items()
