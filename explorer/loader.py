@@ -11,9 +11,10 @@ ready v1 session (see ``explorer/session.py``). Supported artifacts:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,17 +178,15 @@ class V1Model:
         from .errors import TensorNotFoundError
 
         op = name.split(":")[0].lstrip("^")
-        index = self._node_index()
+        index = self._node_index
         if op not in index:
             raise TensorNotFoundError(f"{name!r} is not a node of {self.path}")
         return index[op]
 
+    @functools.cached_property
     def _node_index(self) -> dict[str, Any]:
-        idx = getattr(self, "_nodes", None)
-        if idx is None:
-            idx = {n.name: n for n in self.graph_def.node}
-            object.__setattr__(self, "_nodes", idx)
-        return idx
+        """Node name -> NodeDef, built on first lookup (``dataclasses.replace`` starts afresh)."""
+        return {n.name: n for n in self.graph_def.node}
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -586,10 +585,3 @@ def _assets_of(mg: Any, folder: Path) -> dict[str, str]:
         else:
             out[a.tensor_info.name] = str(folder / "assets" / a.filename)
     return out
-
-
-def iter_model_paths(root: str | os.PathLike[str]) -> Iterator[Path]:
-    """Each model folder/file directly under ``root`` (used by tests and the walkthroughs)."""
-    for q in sorted(Path(root).iterdir()):
-        if q.is_dir():
-            yield q

@@ -36,10 +36,6 @@ def _jfloat(x: float | None) -> float | str | None:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
-def _pfloat(x: Any) -> float | None:
-    return None if x is None else float(x)
-
-
 @dataclass
 class OutputComparison:
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
