@@ -135,7 +135,7 @@ def _baseline_match(row: tuple[str, str, str, list[str]], q: dict[str, Any]) -> 
 def ours(gd: Any, qs: list[dict[str, Any]]) -> tuple[float, list[float], list[int], float, float]:
     """Catalog build + searches; returns (build s, per-search s, hit counts, materialise s,
     scope-tree s)."""
-    from explorer.catalog import Catalog
+    from explorer.inspection.catalog import Catalog
 
     t0 = time.perf_counter()
     catalog = Catalog.from_graph_def(gd)

@@ -42,7 +42,7 @@ def _contenders(name: str, which: Any, batch: int, tmp: Path) -> tuple[dict, dic
 
     import explorer
     from explorer._tf import tf
-    from explorer.runners import V1Runner
+    from explorer.running.v1_runner import V1Runner
 
     tf = tf()
     model = explorer.load(MODELS / name)

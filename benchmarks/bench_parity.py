@@ -25,7 +25,7 @@ SHARED = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" / "mode
 
 
 def _models(tmp: Path) -> dict[str, Path]:
-    from explorer.examples import build_mlp
+    from explorer.examples.models import build_mlp
 
     out = {"example_mlp_frozen": build_mlp(tmp / "mlp", "frozen_pb")}
     fc = SHARED / "tf2onnx_fc_layers_frozen" / "frozen.pb"
@@ -53,8 +53,8 @@ def bench_model(path: Path, batch: int = 64, warm: int = 20, reps: int = 5) -> d
 
 def _one(model: Any, batch: int, warm: int) -> dict[str, float]:
     from explorer import convert, first_divergence
-    from explorer.runners import V1Runner
-    from explorer.runners_v2 import V2Runner
+    from explorer.conversion.v2_runner import V2Runner
+    from explorer.running.v1_runner import V1Runner
 
     v2 = convert(model)
     with V1Runner(model) as r1, V2Runner(v2) as r2:

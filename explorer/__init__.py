@@ -12,7 +12,7 @@ The flow (each step a plain-Python module; widgets and the CLI are views over th
 
 from __future__ import annotations
 
-from ._lazy import lazy_exports
+from explorer._lazy import install_old_paths, lazy_exports
 
 __version__ = "0.1.0"
 
@@ -38,46 +38,48 @@ _EXPORTS: dict[str, str] = {
     "OutputExistsError": "errors",
     "ParityError": "errors",
     # load
-    "load": "loader",
-    "V1Model": "loader",
-    "TensorSpec": "specs",
-    "Signature": "specs",
-    "Variable": "specs",
-    "ModelSession": "session",
+    "load": "loading.model",
+    "V1Model": "loading.model",
+    "TensorSpec": "graph.specs",
+    "Signature": "graph.specs",
+    "Variable": "graph.specs",
+    "ModelSession": "running.session",
     # browse and pick
-    "Catalog": "catalog",
-    "suggest": "suggester",
-    "IOChoice": "suggester",
-    "Candidate": "output_heuristics",
-    "Validation": "suggester",
-    "scan": "scanner",
-    "Findings": "scanner",
-    "Finding": "scanner",
+    "Catalog": "inspection.catalog",
+    "suggest": "inspection.suggestions",
+    "IOChoice": "inspection.suggestions",
+    "Candidate": "inspection.output_heuristics",
+    "Validation": "inspection.suggestions",
+    "scan": "inspection.scanner",
+    "Findings": "inspection.findings",
+    "Finding": "inspection.findings",
     # run
-    "sample": "sampler",
-    "Feeds": "sampler",
-    "SparseValue": "sampler",
-    "Runner": "runners",
-    "V1Runner": "runners",
-    "V2Runner": "runners_v2",
+    "sample": "feeding.sampling",
+    "Feeds": "feeding.feeds",
+    "SparseValue": "feeding.feeds",
+    "Runner": "running.base",
+    "V1Runner": "running.v1_runner",
+    "V2Runner": "conversion.v2_runner",
     # convert
-    "convert": "converter",
-    "V2Model": "converter",
-    "keras_layer": "keras_bridge",
-    "map_weights": "weights",
-    "WeightMapping": "weights",
+    "convert": "conversion.converter",
+    "V2Model": "conversion.v2_model",
+    "keras_layer": "conversion.keras_layer",
+    "replacements_for": "loading.replacements",
+    "map_weights": "conversion.weight_mapping",
+    "WeightMapping": "conversion.weight_mapping",
     # parity
-    "compare": "comparison",
-    "parity": "parity_run",
-    "first_divergence": "divergence",
-    "ParityReport": "parity_records",
-    "ParitySummary": "parity_records",
-    "OutputComparison": "parity_records",
-    "Divergence": "parity_records",
-    "DivergenceStep": "parity_records",
+    "compare": "comparing.outputs",
+    "parity": "comparing.parity_check",
+    "first_divergence": "comparing.divergence",
+    "ParityReport": "comparing.records",
+    "ParitySummary": "comparing.records",
+    "OutputComparison": "comparing.records",
+    "Divergence": "comparing.records",
+    "DivergenceStep": "comparing.records",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+install_old_paths()

@@ -1,5 +1,5 @@
 """``python -m explorer`` runs the CLI."""
 
-from .cli import main
+from explorer.cli import main
 
 raise SystemExit(main())

@@ -69,3 +69,17 @@ class OutputExistsError(ConversionError):
 
 class ParityError(ExplorerError):
     """A comparison could not be made (nothing to compare, mismatched outputs)."""
+
+
+# TF 2.x run errors open with "Graph execution error:", where the node was defined, and a
+# Python traceback; none of it says what went wrong.
+_TF_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[", "File ")
+
+
+def first_line(e: BaseException, limit: int = 300) -> str:
+    """The one line of an exception worth showing: its first line that is not TensorFlow's
+    boilerplate (traceback lines, ``Graph execution error``), at most ``limit`` characters."""
+    msg = getattr(e, "message", None) or str(e) or type(e).__name__
+    lines = [ln.strip() for ln in str(msg).strip().splitlines() if ln.strip()]
+    useful = [ln for ln in lines if not ln.startswith(_TF_NOISE) and "most recent call" not in ln]
+    return (useful or lines or [type(e).__name__])[0][:limit]

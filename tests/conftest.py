@@ -16,7 +16,7 @@ SHARED_MODELS = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" 
 @pytest.fixture(scope="session")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""
-    from explorer.examples import build_all
+    from explorer.examples.models import build_all
 
     return build_all(tmp_path_factory.mktemp("mlp"))
 

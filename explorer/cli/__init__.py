@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..errors import ExplorerError
+    from explorer.errors import ExplorerError
 
     try:
         return int(args.func(args) or 0)

@@ -60,7 +60,7 @@ def add_unsafe_arg(p: argparse.ArgumentParser) -> None:
 
 
 def load_model(args: argparse.Namespace) -> Any:
-    from ..loader import load
+    from explorer.loading.model import load
 
     return load(args.model, tags=args.tags)
 
@@ -68,9 +68,3 @@ def load_model(args: argparse.Namespace) -> Any:
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
-
-
-def fmt_shape(shape: Any) -> str:
-    if shape is None:
-        return "<unknown rank>"
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
+from explorer.cli._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..converter import convert
+    from explorer.conversion.converter import convert
 
     model = load_model(args)
     v2 = convert(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_verb, fmt_shape, load_model, print_json
+from explorer.cli._common import add_verb, load_model, print_json
+from explorer.graph.names import shape_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"  nodes       {summary['node_count']}  ({top}{more})")
     print(f"  variables   {len(summary['variables'])}")
     for v in summary["variables"][:20]:
-        print(f"    {v['name']}  {v['dtype']}{fmt_shape(v['shape'])}  {v['kind']}")
+        print(f"    {v['name']}  {v['dtype']}{shape_text(v['shape'])}  {v['kind']}")
     if len(summary["variables"]) > 20:
         print(f"    … {len(summary['variables']) - 20} more")
     if not summary["signatures"]:
@@ -39,6 +40,6 @@ def run(args: argparse.Namespace) -> int:
                 arrow = "<-" if side == "inputs" else "->"
                 print(
                     f"    {arrow} {key}: {t['name'] or '(components)'}  "
-                    f"{t['dtype']}{fmt_shape(t['shape'])}{kind}"
+                    f"{t['dtype']}{shape_text(t['shape'])}{kind}"
                 )
     return 0

@@ -15,8 +15,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_verb, load_model
-from .parity import add_parity_args, finish
+from explorer.cli._common import add_verb, load_model
+from explorer.cli.parity import add_parity_args, finish
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,10 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..converter import convert
-    from ..parity_run import parity
-    from ..scanner import scan
-    from ..suggester import suggest
+    from explorer.comparing.parity_check import parity
+    from explorer.conversion.converter import convert
+    from explorer.inspection.scanner import scan
+    from explorer.inspection.suggestions import suggest
 
     model = load_model(args)
     steps: dict[str, Any] = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
+from explorer.cli._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -51,8 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..converter import convert
-    from ..parity_run import parity
+    from explorer.comparing.parity_check import parity
+    from explorer.conversion.converter import convert
 
     model = load_model(args)
     custom = (
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 def finish(summary: Any, args: argparse.Namespace, title: str, **extra: Any) -> None:
     """Write ``--report``, then print ``--json`` (``extra`` keys added) or a readable summary."""
     if args.report:
-        from ..report import write_html
+        from explorer.reporting.html import write_html
 
         write_html(args.report, summary, title=title, extra=extra.get("steps"))
     if args.json:

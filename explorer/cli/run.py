@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._common import add_unsafe_arg, add_verb, fmt_shape, print_json
+from explorer.cli._common import add_unsafe_arg, add_verb, print_json
+from explorer.graph.names import shape_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,9 +53,9 @@ def _names(text: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import FeedError
-    from ..runners import V1Runner
-    from ..sampler import Feeds
+    from explorer.errors import FeedError
+    from explorer.feeding.feeds import Feeds
+    from explorer.running.v1_runner import V1Runner
 
     if args.batch < 1:
         raise FeedError(f"--batch {args.batch} must be at least 1")
@@ -94,12 +95,12 @@ def run(args: argparse.Namespace) -> int:
     for note in feeds.notes:
         print(f"  note  {note}")
     for key, d in report["inputs"].items():
-        print(f"  <- {key}: {d['dtype']}{fmt_shape(d['shape'])}")
+        print(f"  <- {key}: {d['dtype']}{shape_text(d['shape'])}")
     for key, d in report["outputs"].items():
         stats = ""
         if d["mean"] is not None:
             stats = f"  min {d['min']:.6g}  max {d['max']:.6g}  mean {d['mean']:.6g}"
-        print(f"  -> {key}: {d['dtype']}{fmt_shape(d['shape'])}{stats}")
+        print(f"  -> {key}: {d['dtype']}{shape_text(d['shape'])}{stats}")
     if args.save:
         print(f"  outputs saved to {args.save}")
     if args.save_feeds:
@@ -123,7 +124,7 @@ def summary(
 def _describe(value: Any, stats: bool) -> dict[str, Any]:
     import numpy as np
 
-    from ..sampler import SparseValue
+    from explorer.feeding.feeds import SparseValue
 
     if isinstance(value, SparseValue):
         arr, shape = value.values, [int(d) for d in value.dense_shape]

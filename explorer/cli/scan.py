@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_verb, load_model, print_json
+from explorer.cli._common import add_verb, load_model, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..scanner import scan
+    from explorer.inspection.scanner import scan
 
     findings = scan(load_model(args))
     if args.json:

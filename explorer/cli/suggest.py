@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_verb, fmt_shape, load_model, print_json
+from explorer.cli._common import add_verb, load_model, print_json
+from explorer.graph.names import shape_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..suggester import suggest
+    from explorer.inspection.suggestions import suggest
 
     choice = suggest(load_model(args), limit=max(args.limit, 1))
     if args.json:
@@ -26,6 +27,6 @@ def run(args: argparse.Namespace) -> int:
         if not cands:
             print("  none found")
         for k, c in enumerate(cands, 1):
-            print(f"  {k:2d}. {c.name}  {c.dtype}{fmt_shape(c.shape)}  score {c.score:.1f}")
+            print(f"  {k:2d}. {c.name}  {c.dtype}{shape_text(c.shape)}  score {c.score:.1f}")
             print(f"      {c.reason}")
     return 0

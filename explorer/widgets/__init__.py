@@ -12,23 +12,23 @@ Importing this package imports neither ipywidgets nor TensorFlow; names resolve 
 
 from __future__ import annotations
 
-from .._lazy import lazy_exports
+from explorer._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # state objects (no ipywidgets)
-    "BrowserState": "state",
-    "PickerState": "state",
-    "Selection": "state",
-    "RunnerState": "flow_state",
-    "ConverterState": "flow_state",
-    "ParityState": "parity_state",
+    "BrowserState": "browse_state",
+    "PickerState": "pick_state",
+    "Selection": "pick_state",
+    "RunnerState": "run_state",
+    "ConverterState": "convert_state",
+    "ParityState": "compare_state",
     "WizardState": "wizard_state",
     # views (ipywidgets)
-    "TensorBrowser": "browser",
-    "IOPicker": "picker",
-    "SessionRunner": "session_runner",
-    "Converter": "converter_view",
-    "ParityView": "parity_view",
+    "TensorBrowser": "browse",
+    "IOPicker": "pick",
+    "SessionRunner": "run",
+    "Converter": "convert",
+    "ParityView": "compare",
     "MigrationWizard": "wizard",
     # drawing
     "render_svg": "graph_svg",

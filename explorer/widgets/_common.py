@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 import ipywidgets as W
 
-from ..errors import ExplorerError
-from ._observable import Change, Observable
+from explorer.errors import ExplorerError
+from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S")
 

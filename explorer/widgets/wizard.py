@@ -7,13 +7,13 @@ from typing import Any
 
 import ipywidgets as W
 
-from ._common import CodePane, StatusArea, adopt_state, bind, on_click
-from .browser import TensorBrowser
-from .converter_view import Converter
-from .parity_view import ParityView
-from .picker import IOPicker
-from .session_runner import SessionRunner
-from .wizard_state import STEPS, WizardState
+from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click
+from explorer.widgets.browse import TensorBrowser
+from explorer.widgets.compare import ParityView
+from explorer.widgets.convert import Converter
+from explorer.widgets.pick import IOPicker
+from explorer.widgets.run import SessionRunner
+from explorer.widgets.wizard_state import STEPS, WizardState
 
 
 class MigrationWizard(W.VBox):

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._observable import Observable
-from .flow_state import ConverterState, RunnerState, _load
-from .parity_state import ParityState
+from explorer.widgets._model import load_model
+from explorer.widgets._observable import Observable
+from explorer.widgets.compare_state import ParityState
+from explorer.widgets.convert_state import ConverterState
+from explorer.widgets.run_state import RunnerState
 
 STEPS = ("browse", "pick", "run", "convert", "compare")
 
@@ -32,10 +34,11 @@ class WizardState(Observable):
     WIDGET = "wizard:MigrationWizard"
 
     def __init__(self, model: Any, out_dir: str = "") -> None:
-        from .state import BrowserState, PickerState
+        from explorer.widgets.browse_state import BrowserState
+        from explorer.widgets.pick_state import PickerState
 
         super().__init__()
-        self.model = _load(model)
+        self.model = load_model(model)
         self.step = 0
         self.browser = BrowserState(self.model)
         self.picker = PickerState(self.model)
@@ -61,7 +64,7 @@ class WizardState(Observable):
 
     def use_selected(self, side: str) -> None:
         """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``."""
-        from ..errors import TensorNotFoundError
+        from explorer.errors import TensorNotFoundError
 
         if self.browser.selected is None:
             raise TensorNotFoundError("no op selected in the browser: select one first")

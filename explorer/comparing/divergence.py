@@ -1,0 +1,361 @@
+"""``first_divergence()``: the earliest op whose output differs between v1 and v2.
+
+Every tensor present on both sides (the same op name, or a ``mapping`` for a native rewrite) is
+fetched in one run per side: one ``session.run`` on v1, one call of a function pruned to all of
+them on v2. For a :class:`~explorer.V2Model` that function is pruned from the
+conversion's own wrapped graph (``V2Model.wrapped_function``), which keeps the v1 op names, the
+restored variables and the initialised lookup tables, so table- and asset-using signatures
+(Estimator exports) work too; a variable handle is fetched as a read of it. A saved TF2 folder's
+signature is frozen first (variables to constants, calls inlined, see :func:`v2_graph_def`), so
+its ops carry the v1 names again; a GraphDef from there (perhaps edited) runs as given. When the
+v1 graph holds stateful random ops, v1 runs twice and tensors that differ between its own two
+runs are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from explorer.comparing.outputs import compare
+from explorer.comparing.records import DEFAULT_ATOL, DEFAULT_RTOL, Divergence, DivergenceStep
+from explorer.errors import ParityError
+from explorer.graph import traversal as gf
+from explorer.graph.names import op_name, tensor_name
+
+_CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
+_SKIP_DTYPES = {"resource", "variant"}
+_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+
+
+def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
+    """The GraphDef a v2 signature computes, frozen, with ops named as in the v1 graph.
+
+    Variables become constants and function calls are inlined (``StatefulPartitionedCall/``
+    prefixes dropped where the bare name is free), and each input placeholder is renamed to the
+    v1 tensor it stands for. Edit it (e.g. change a weight) and pass it to
+    :func:`first_divergence`.
+
+    Raises:
+        ParityError: the signature cannot be frozen (variables written by the call), or keeps
+            its ops inside a function call (lookup tables): use the V2Model instead.
+    """
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
+
+    from explorer.conversion.v2_model import V2Model
+
+    if isinstance(v2_model_or_dir, V2Model):
+        conv = v2_model_or_dir.signature(signature)
+        fn = v2_model_or_dir.functions[conv.name]
+        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
+    else:
+        from explorer.conversion.v2_runner import V2Runner
+
+        runner = V2Runner(v2_model_or_dir, signature=signature).start()
+        conv = runner.converted
+        fn = runner._loaded.signatures[conv.name]
+        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
+    try:
+        frozen = convert_variables_to_constants_v2(fn)
+    except Exception as e:  # noqa: BLE001 - TF raises many kinds here
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ParityError(
+            f"signature {conv.name!r} cannot be frozen for first_divergence ({first}): compare "
+            "its outputs with explorer.parity instead"
+        ) from None
+    gd = frozen.graph.as_graph_def()
+    calls = [n.name for n in gd.node if n.op in _CALL_OPS]
+    if calls:  # a table (or other resource) kept the body inside a function: no v1 names
+        raise ParityError(
+            f"signature {conv.name!r} keeps its ops inside function call {calls[0]!r} when "
+            "frozen (it uses lookup tables or other resources): pass the in-memory V2Model "
+            "(explorer.convert(model)) to first_divergence, or compare outputs with "
+            "explorer.parity"
+        )
+    placeholders = [t.op.name for t in frozen.inputs]
+    renames: dict[str, str] = {}
+    if len(placeholders) == len(arg_tensors):
+        renames.update({p: op_name(t) for p, t in zip(placeholders, arg_tensors)})
+    taken = {n.name for n in gd.node}
+    for node in gd.node:
+        if node.name in renames:
+            continue
+        bare = _CALL_PREFIX.sub("", node.name)
+        if bare != node.name and bare not in taken:
+            renames[node.name] = bare
+            taken.add(bare)
+    for node in gd.node:
+        node.name = renames.get(node.name, node.name)
+        for i, inp in enumerate(node.input):
+            ctrl = inp.startswith("^")
+            op, _, idx = inp.lstrip("^").partition(":")
+            if op in renames:
+                node.input[i] = ("^" if ctrl else "") + renames[op] + (f":{idx}" if idx else "")
+    return gd
+
+
+def first_divergence(
+    v1_model: Any,
+    v2: Any,
+    feeds: Mapping[str, Any],
+    *,
+    signature: str | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    mapping: Mapping[str, str] | None = None,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
+    timeout: float | None = 600.0,
+) -> Divergence:
+    """Find the earliest op (topological order of the v1 graph) whose output differs.
+
+    Args:
+        v1_model: a :class:`~explorer.V1Model` or a path.
+        v2: a ``V2Model`` (its whole converted graph is pruned to the shared tensors, so
+            signatures with lookup tables and assets work too), a saved TF2 folder (its signature
+            frozen by :func:`v2_graph_def`), or a GraphDef from :func:`v2_graph_def` (possibly
+            edited).
+        feeds: one batch, keyed by the signature's input keys (or tensor names).
+        signature: the v1 signature whose outputs' fan-in is searched (default as in ``load``;
+            models without signatures use their default inputs/outputs).
+        inputs, outputs: tensor names (``op:idx``) to feed and whose fan-in to search instead of
+            a signature (a custom choice, as ``convert(model, inputs=..., outputs=...)``).
+        mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
+        atol, rtol: tolerances, as in :func:`~explorer.compare`.
+        timeout: seconds each v1 run that fetches every shared tensor may take before it is
+            cancelled with a ``SessionError`` (``None``: no bound). The v2 call cannot be cancelled
+            once started.
+
+    Returns:
+        A :class:`~explorer.Divergence`: every compared tensor in order with its
+        error, the first beyond tolerance (``.op``) and its inputs' errors. ``runs`` records the
+        runs per side (v1: 1, or 2 with random ops; v2: 1).
+
+    Raises:
+        ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
+            a failed v2 run.
+    """
+    from explorer.loading.model import V1Model, load
+    from explorer.running.v1_runner import V1Runner
+
+    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    in_names, outs, v2_sig = _v1_io(v1, signature, inputs, outputs)
+    fn_graph = _v2_graph(v2, v2_sig)
+    graph = fn_graph.graph
+    mapping = dict(mapping or {})
+    fan_in = gf.upstream(v1.graph_def, outs, control=False)
+    skip = gf.control_flow_region(v1.graph_def)
+    order = gf.topological_order(v1.graph_def, fan_in)
+    feed_ops = {op_name(n) for n in in_names.values()}
+
+    v1_graph = _graph_of(v1)
+    candidates: list[tuple[str, Any, str]] = []  # (v1 tensor, v2 tensor, op type)
+    for op in order:
+        if op in skip or op in feed_ops:
+            continue
+        target = _v2_op(graph, mapping.get(op, op))
+        if target is None:
+            continue
+        v1_op = v1_graph.get_operation_by_name(op)
+        for t in v1_op.outputs:
+            if t.dtype.base_dtype.name in _SKIP_DTYPES or t.value_index >= len(target.outputs):
+                continue
+            t2 = _fetchable(graph, target.outputs[t.value_index])
+            if t2 is not None:
+                candidates.append((t.name, t2, v1_op.type))
+    if not candidates:
+        raise ParityError(
+            f"no tensor of {v1.path} is present on both sides: pass mapping={{v1 op: v2 op}}"
+        )
+    key_feeds = _as_tensor_feeds(feeds, in_names)
+    a, secs_v1, unstable = _run_v1(v1, key_feeds, [c[0] for c in candidates], V1Runner, timeout)
+    b, secs_v2 = _run_v2(fn_graph, key_feeds, [c[1] for c in candidates], mapping)
+    steps: list[DivergenceStep] = []
+    errors: dict[str, float | None] = {}
+    first = None
+    for (t1, _, op_type), y in zip(candidates, b):
+        if t1 in unstable:
+            continue
+        x = a[t1]
+        if x.shape != y.shape or str(x.dtype) != str(y.dtype):
+            step = DivergenceStep(t1, op_type, None, None, False, str(x.dtype), list(x.shape))
+        else:
+            rec = compare({t1: x}, {t1: y}, atol, rtol).outputs[t1]
+            step = DivergenceStep(
+                t1, op_type, rec.max_abs, rec.max_rel, rec.passed, rec.dtype_a, rec.shape_a
+            )
+        errors[t1] = step.max_abs
+        if not step.passed and first is None:
+            first = len(steps)
+        steps.append(step)
+    inputs_err: dict[str, float | None] = {}
+    if first is not None:
+        node = gf.node_map(v1.graph_def)[op_name(steps[first].tensor)]
+        for inp in node.input:
+            if not inp.startswith("^"):
+                name = inp if ":" in inp else f"{inp}:0"
+                inputs_err[name] = errors.get(name)
+    runs = {"v1": len(secs_v1), "v2": 1}
+    seconds = {"v1": sum(secs_v1), "v2": secs_v2}
+    if len(secs_v1) > 1:
+        seconds["v1_self_check"] = secs_v1[1]
+    return Divergence(steps, first, inputs_err, atol, rtol, runs, seconds)
+
+
+def _v1_io(
+    v1: Any, signature: str | None, inputs: Sequence[str] | None, outputs: Sequence[str] | None
+) -> tuple[dict[str, str], list[str], str | None]:
+    """(input key -> tensor name, output tensor names, the v2 signature to freeze) on v1."""
+    from explorer.inspection.io_choice import default_io
+
+    if inputs is not None or outputs is not None:
+        if signature is not None:
+            raise ParityError("give either signature= or inputs=/outputs=, not both")
+        if not outputs:
+            raise ParityError(f"no outputs given for {v1.path}: pass outputs=[tensor names]")
+        names = [tensor_name(n) for n in inputs or []]
+        for n in [*names, *outputs]:
+            v1.node(n)  # TensorNotFoundError names the missing tensor
+        return {n: n for n in names}, [tensor_name(n) for n in outputs], None
+    if v1.signatures:
+        sig = v1.signature(signature)
+        sparse = [k for k, s in sig.inputs.items() if s.kind != "dense"]
+        if sparse:
+            raise ParityError(
+                f"first_divergence feeds dense inputs only; {', '.join(sparse)} are sparse: "
+                "compare outputs with explorer.parity"
+            )
+        outs = [s.name for s in sig.outputs.values() if s.kind == "dense"]
+        return {k: s.name for k, s in sig.inputs.items()}, outs, sig.name
+    names_in, outs = default_io(v1)
+    return {n: n for n in names_in}, outs, None
+
+
+def _v2_graph(v2: Any, signature: str | None) -> Any:
+    """A ``wrap_function`` holding the v2 graph with v1 op names: a V2Model's own (variables
+    restored, tables initialised), else the frozen GraphDef imported into a new one."""
+    from explorer._tf import tf1
+    from explorer.conversion.v2_model import V2Model
+
+    if isinstance(v2, V2Model) and v2.wrapped_function is not None:
+        return v2.wrapped_function
+    gd = v2 if hasattr(v2, "node") else v2_graph_def(v2, signature)
+
+    def body() -> None:
+        tf1().import_graph_def(gd, name="")
+
+    try:
+        return tf1().wrap_function(body, signature=[])
+    except Exception as e:  # noqa: BLE001 - an edited GraphDef can fail to import many ways
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ParityError(
+            f"the v2 GraphDef does not import for first_divergence: {first}"
+        ) from None
+
+
+def _v2_op(graph: Any, name: str) -> Any:
+    try:
+        return graph.get_operation_by_name(name)
+    except (KeyError, ValueError):
+        return None
+
+
+def _fetchable(graph: Any, t: Any) -> Any:
+    """The v2 tensor to fetch for a v1 one: itself; a read of a variable handle (v1 fetched the
+    variable's value); ``None`` for other resources and variants, which have no value."""
+    from explorer._tf import tf
+
+    if t.dtype.name not in _SKIP_DTYPES:
+        return t
+    if t.op.type != "VarHandleOp":
+        return None
+    name = f"{t.op.name}/explorer_fetch"
+    read = _v2_op(graph, name)  # the converter made one when the variable is an output
+    if read is not None and read.type == "ReadVariableOp" and read.inputs[0] is t:
+        return read.outputs[0]
+    with graph.as_default():
+        return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
+
+
+def _graph_of(v1: Any) -> Any:
+    from explorer._tf import tf
+    from explorer.loading.graph_import import import_into
+
+    g = tf().Graph()
+    import_into(v1, g)
+    return g
+
+
+def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:
+    out = {}
+    by_tensor = {v if ":" in v else f"{v}:0": v for v in in_names.values()}
+    for k, v in feeds.items():
+        if k in in_names:
+            name = in_names[k]
+        elif (k if ":" in k else f"{k}:0") in by_tensor:
+            name = k
+        else:
+            raise ParityError(
+                f"feed {k!r} is not an input ({', '.join(in_names) or 'none'}): key feeds by "
+                "signature input key or tensor name"
+            )
+        out[name if ":" in name else f"{name}:0"] = v
+    return out
+
+
+def _run_v1(
+    v1: Any,
+    feeds: dict[str, Any],
+    names: list[str],
+    runner_cls: Any,
+    timeout: float | None = None,
+) -> tuple[dict[str, Any], list[float], set[str]]:
+    """One session.run fetching ``names`` (two when random ops are upstream): the values of the
+    first, the seconds of each run, and the tensors that differ between the two.
+
+    The self-check repeats the same fetches: the session reuses the executor it built for the
+    first run, so the repeat costs a warm run (fetching only the tensors downstream of random
+    ops would build a second executor, a second cold run, and cost more)."""
+    random_ops = gf.random_ops_upstream(v1.graph_def, names)
+    with runner_cls(v1, inputs=list(feeds), outputs=names, max_bytes=None, timeout=timeout) as r:
+        first = r.infer(feeds)
+        if not random_ops:
+            return first, list(r.times), set()
+        second = r.infer(feeds)
+    from explorer.comparing.parity_check import _same
+
+    unstable = {k for k in names if not _same(first[k], second[k])}
+    return first, list(r.times), unstable
+
+
+def _run_v2(
+    fn_graph: Any, feeds: dict[str, Any], fetches: list[Any], mapping: Mapping[str, str]
+) -> tuple[list[Any], float]:
+    """One call of the v2 graph pruned to ``fetches``: their numpy values in order, seconds."""
+    import time
+
+    import numpy as np
+
+    from explorer._tf import tf
+
+    g = fn_graph.graph
+    try:
+        feed_tensors = []
+        for n in feeds:
+            op, _, idx = n.partition(":")
+            feed_tensors.append(g.as_graph_element(f"{mapping.get(op, op)}:{idx or 0}"))
+        fn = fn_graph.prune(feeds=feed_tensors, fetches=list(fetches))
+        args = [
+            tf().convert_to_tensor(v, dtype=t.dtype) for t, v in zip(feed_tensors, feeds.values())
+        ]
+        t0 = time.perf_counter()
+        out = fn(*args)
+        values = [np.asarray(v) for v in out]
+        seconds = time.perf_counter() - t0
+    except (KeyError, ValueError, TypeError, tf().errors.OpError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise ParityError(f"running the v2 graph for first_divergence failed: {first}") from None
+    return values, seconds

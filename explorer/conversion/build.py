@@ -1,0 +1,485 @@
+"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`.
+
+Two halves: *plans* say, per signature to make, which source tensors go in and out under which
+keys (a SignatureDef, or tensor names given as ``inputs``/``outputs``); the *builder* imports the
+rewritten graph (reference variables made resource variables, :mod:`explorer.conversion.rewrite`)
+with
+:func:`explorer.loading.graph_import.import_into` inside ``tf.compat.v1.wrap_function``, restores
+the variables, runs the init op the v1 session would run
+(:func:`explorer.loading.graph_import.init_op_names`), and prunes one ``tf.function`` per plan out
+of the wrapped graph. See
+:mod:`explorer.conversion.converter` for what the result looks like and how it is saved.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from explorer._tf import tf, tf1
+from explorer.conversion.v2_model import ConvertedSignature, V2Model
+from explorer.errors import (
+    ConversionError,
+    ExplorerError,
+    MissingVariablesError,
+    SignatureNotFoundError,
+    TensorNotFoundError,
+    first_line,
+)
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.specs import TensorSpec
+from explorer.loading.model import V1Model
+
+PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
+SPARSE_PARTS = ("indices", "values", "dense_shape")
+_uid = itertools.count()
+
+
+def build(
+    model: V1Model,
+    signatures: Sequence[str] | None,
+    inputs: Sequence[str] | Mapping[str, str] | None,
+    outputs: Sequence[str] | Mapping[str, str] | None,
+    freeze: bool,
+) -> V2Model:
+    """Plan the signatures and build the :class:`V2Model` (arguments as in ``convert``; the
+    model is already loaded and checked)."""
+    return _Builder(model, _plans(model, signatures, inputs, outputs), freeze).build()
+
+
+@dataclasses.dataclass
+class _Plan:
+    name: str
+    method: str
+    inputs: dict[str, TensorSpec]  # source key -> spec (dense or sparse)
+    outputs: dict[str, TensorSpec]
+    computed: tuple[str, ...] = ()
+    keys: dict[str, str] = dataclasses.field(default_factory=dict)  # source key -> TF2 key
+
+
+def _plans(
+    model: V1Model,
+    signatures: Sequence[str] | None,
+    inputs: Sequence[str] | Mapping[str, str] | None,
+    outputs: Sequence[str] | Mapping[str, str] | None,
+) -> list[_Plan]:
+    if inputs is not None or outputs is not None:
+        if signatures:
+            raise SignatureNotFoundError(
+                "give either signatures or inputs/outputs, not both (CLI: --signature or "
+                "--inputs/--outputs)"
+            )
+        if not outputs:
+            raise SignatureNotFoundError(
+                f"no outputs given for {model.path}: pass outputs=[tensor names] (CLI: --outputs)"
+            )
+        return [_plan_from_names(model, "serving_default", "", inputs or [], outputs)]
+    if not model.signatures:
+        from explorer.inspection.io_choice import default_io
+
+        ins, outs = default_io(model)
+        if not outs:
+            raise SignatureNotFoundError(
+                f"{model.path} has no signatures and no obvious outputs: pass inputs=..., "
+                "outputs=... (CLI: --inputs/--outputs)"
+            )
+        return [_plan_from_names(model, "serving_default", "", ins, outs)]
+    names = list(signatures) if signatures else list(model.signatures)
+    plans = []
+    for name in names:
+        sig = model.signature(name)
+        plans.append(_dedupe(model, _Plan(sig.name, sig.method, dict(sig.inputs), sig.outputs)))
+    return plans
+
+
+def _key_of(name: str) -> str:
+    op, _, idx = name.partition(":")
+    return op if idx in ("", "0") else f"{op}_{idx}"
+
+
+def _plan_from_names(
+    model: V1Model,
+    name: str,
+    method: str,
+    inputs: Sequence[str] | Mapping[str, str],
+    outputs: Sequence[str] | Mapping[str, str],
+) -> _Plan:
+    from explorer.feeding.sampling import tensor_specs
+
+    # Keys as V1Runner's (a mapping's keys, else canonical tensor names ``x:0``); the TF2
+    # signature uses the mapping's keys or the op names (``x``; ``op_1`` for ``op:1``).
+    def keyed(x: Sequence[str] | Mapping[str, str]) -> dict[str, str]:
+        if isinstance(x, Mapping):
+            return {str(k): tensor_name(v) for k, v in x.items()}
+        return {tensor_name(n): tensor_name(n) for n in x}
+
+    ins, outs = keyed(inputs), keyed(outputs)
+    for t in {*ins.values(), *outs.values()}:
+        model.node(t)  # TensorNotFoundError names the missing tensor
+    specs = tensor_specs(model, list({*ins.values(), *outs.values()}))
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for k in [*ins, *outs]:
+        if k in keys:
+            continue
+        base = _key_of(k) if not isinstance(inputs, Mapping) or ":" in k else k
+        v2, i = base, 1
+        while v2 in taken:
+            v2, i = f"{base}_{i}", i + 1
+        taken.add(v2)
+        keys[k] = v2
+    return _Plan(
+        name,
+        method,
+        {k: specs[t] for k, t in ins.items()},
+        {k: specs[t] for k, t in outs.items()},
+        keys=keys,
+    )
+
+
+def _dedupe(model: V1Model, plan: _Plan) -> _Plan:
+    """Signatures feeding one tensor under several keys take only their placeholder inputs."""
+    seen: dict[str, int] = {}
+    for spec in plan.inputs.values():
+        for t in spec.components or (spec.name,):
+            seen[t] = seen.get(t, 0) + 1
+    if all(n == 1 for n in seen.values()):
+        return plan
+    keep, computed = {}, []
+    for key, spec in plan.inputs.items():
+        parts = spec.components or (spec.name,)
+        if all(model.node(t).op in PLACEHOLDER_OPS for t in parts):
+            keep[key] = spec
+        else:
+            computed.append(key)
+    return dataclasses.replace(plan, inputs=keep, computed=tuple(computed))
+
+
+def _flat(
+    specs: Mapping[str, TensorSpec], keys: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Source specs -> (TF2 key -> graph tensor name, source key -> its TF2 keys).
+
+    ``keys`` renames source keys (tensor names ``x:0`` -> ``x``) for the TF2 side.
+    """
+    flat: dict[str, str] = {}
+    parts: dict[str, tuple[str, ...]] = {}
+    for key, spec in specs.items():
+        base = keys.get(key, key)
+        if spec.kind == "sparse":
+            names = tuple(f"{base}_{p}" for p in SPARSE_PARTS)
+            flat.update(zip(names, spec.components))
+        elif spec.kind == "composite":
+            raise ConversionError(
+                f"signature tensor {key!r} is a composite (ragged) tensor, which TF1 graphs do not "
+                f"feed or fetch as one: convert with inputs/outputs naming its components "
+                f"{', '.join(spec.components)}"
+            )
+        else:
+            names = (base,)
+            flat[base] = spec.name
+        parts[key] = names
+    return flat, parts
+
+
+class _Builder:
+    """Builds the wrapped graph, restores it, and makes one function per plan."""
+
+    def __init__(self, model: V1Model, plans: list[_Plan], freeze: bool) -> None:
+        self.model = model
+        self.plans = plans
+        self.freeze = freeze
+
+    def build(self) -> V2Model:
+        from explorer.conversion.rewrite import to_resource_variables
+
+        model = self.model
+        rewritten = to_resource_variables(model.graph_def, model.meta_graph, str(model.path))
+        gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
+        self.v2_source = dataclasses.replace(
+            model, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None
+        )
+        try:
+            wrapped = tf1().wrap_function(self._import, signature=[])
+        except ExplorerError:
+            raise
+        except Exception as e:
+            raise ConversionError(
+                f"{model.path}: importing the rewritten graph into a TF2 function failed "
+                f"({first_line(e)}): run explorer.scan for what to fix"
+            ) from None
+        self.wrapped = wrapped
+        self.graph = wrapped.graph
+        variables = list(self.graph.variables)
+        self._restore(variables)
+        root = tf().Module()
+        root.model_variables = variables
+        root.initializer = self._initializer()
+        root.initializer.initialize()
+        signatures, functions = {}, {}
+        self.pruned: dict[str, Any] = {}
+        for plan in self.plans:
+            converted, fn = self._signature(plan)
+            signatures[plan.name] = converted
+            functions[plan.name] = fn
+        root.signature_fns = functions
+        if self.freeze:
+            root.model_variables = []
+            variables = []
+        v2 = V2Model(model, signatures, functions, root, variables, self.freeze, wrapped)
+        v2._pruned = self.pruned  # the bare pruned functions (benchmarks compare against them)
+        return v2
+
+    def _import(self) -> None:
+        from explorer.loading.graph_import import import_into
+
+        import_into(self.v2_source, tf1().get_default_graph())
+
+    # -- variables and init --------------------------------------------------------------------
+
+    def _restore(self, variables: list[Any]) -> None:
+        model = self.model
+        if not variables:
+            return
+        ckpt = model.checkpoint_prefix
+        in_ckpt = self._checkpoint_keys(ckpt) if ckpt else set()
+        restorable = [v for v in variables if op_name(v.name) in in_ckpt]
+        if not restorable:
+            if self._init_ops():  # e.g. only local (metric) variables, set by the init op
+                return
+            raise MissingVariablesError(
+                f"{model.path} has {len(variables)} variables but no checkpoint holding them: for "
+                "a SavedModel restore its variables/ folder; for a GraphDef load the .meta file"
+            )
+        restore_op, filename = model.restore_op, model.filename_tensor
+        try:
+            if restore_op and filename and self._has(restore_op) and self._has(filename):
+                fn = self.wrapped.prune(
+                    feeds=[self.graph.as_graph_element(filename)],
+                    fetches=[self.graph.as_graph_element(restore_op)],
+                )
+                fn(tf().constant(ckpt))
+            else:
+                reader = tf().train.load_checkpoint(ckpt)
+                for v in restorable:
+                    v.assign(reader.get_tensor(op_name(v.name)))
+        except ExplorerError:
+            raise
+        except Exception as e:
+            raise MissingVariablesError(
+                f"cannot restore variables of {model.path} from {ckpt} ({first_line(e)}): the "
+                "checkpoint is missing, damaged or of another graph"
+            ) from None
+
+    @staticmethod
+    def _checkpoint_keys(prefix: str) -> set[str]:
+        try:
+            return set(tf().train.load_checkpoint(prefix).get_variable_to_shape_map())
+        except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
+            return {"*"}
+
+    def _has(self, name: str) -> bool:
+        try:
+            self.graph.as_graph_element(name)
+            return True
+        except (KeyError, ValueError):
+            return False
+
+    def _init_ops(self) -> list[str]:
+        from explorer.loading.graph_import import init_op_names
+
+        return init_op_names(self.model, self.graph)
+
+    def _initializer(self) -> Any:
+        ops = self._init_ops()
+        assets = {n: p for n, p in self.model.assets.items() if self._has(n)}
+        feeds = [self.graph.as_graph_element(n) for n in assets]
+        with self.graph.as_default():
+            anchor = tf().constant(0.0, name=f"explorer_init_anchor_{next(_uid)}")
+        fetches = [anchor] + [self.graph.as_graph_element(o) for o in ops]
+        init_fn = self.wrapped.prune(feeds=feeds, fetches=fetches) if ops else None
+        return _Initializer(init_fn, [tf().saved_model.Asset(p) for p in assets.values()])
+
+    # -- signatures ----------------------------------------------------------------------------
+
+    def _signature(self, plan: _Plan) -> tuple[ConvertedSignature, Any]:
+        model = self.model
+        in_flat, in_parts = _flat(plan.inputs, plan.keys)
+        out_flat, out_parts = _flat(plan.outputs, plan.keys)
+        try:
+            feeds = [self.graph.as_graph_element(t) for t in in_flat.values()]
+            fetches = {
+                k: self._fetchable(self.graph.as_graph_element(t)) for k, t in out_flat.items()
+            }
+        except (KeyError, ValueError) as e:
+            raise TensorNotFoundError(
+                f"signature {plan.name!r} of {model.path} names a tensor not in the graph "
+                f"({first_line(e)})"
+            ) from None
+        try:
+            pruned = self.wrapped.prune(feeds=feeds, fetches=fetches)
+        except Exception as e:
+            raise ConversionError(
+                f"signature {plan.name!r} of {model.path} cannot be pruned to its inputs and "
+                f"outputs ({first_line(e)}): pick other inputs/outputs"
+            ) from None
+        if self.freeze:
+            pruned = self._frozen(plan.name, pruned)
+        self.pruned[plan.name] = pruned
+        in_specs = {
+            k: _spec(t, self.graph.as_graph_element(t), plan.inputs.get(k))
+            for k, t in in_flat.items()
+        }
+        out_specs = {k: _spec(t, fetches[k], plan.outputs.get(k)) for k, t in out_flat.items()}
+        tf_specs = [
+            tf().TensorSpec(_tf_shape(self.graph.as_graph_element(t)), t_dtype, name=_arg_name(k))
+            for k, t, t_dtype in (
+                (k, t, self.graph.as_graph_element(t).dtype) for k, t in in_flat.items()
+            )
+        ]
+
+        def body(*args: Any) -> dict[str, Any]:
+            return pruned(*args)
+
+        fn = tf().function(body, input_signature=tf_specs, autograph=False)
+        concrete = fn.get_concrete_function()
+        converted = ConvertedSignature(
+            name=plan.name,
+            method=plan.method,
+            inputs=in_specs,
+            outputs=out_specs,
+            input_parts=in_parts,
+            output_parts=out_parts,
+            computed_inputs=plan.computed,
+            source_inputs={k: _source_spec(s, self.graph) for k, s in plan.inputs.items()},
+            source_outputs={k: _source_spec(s, self.graph) for k, s in plan.outputs.items()},
+        )
+        return converted, concrete
+
+    def _fetchable(self, t: Any) -> Any:
+        """A variable fetched as a tensor (TF1 gave its value; the handle is now a resource):
+        a read of it."""
+        if t.dtype != tf().resource or t.op.type != "VarHandleOp":
+            return t
+        with self.graph.as_default():
+            return tf().raw_ops.ReadVariableOp(
+                resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
+            )
+
+    def _frozen(self, name: str, pruned: Any) -> Any:
+        from tensorflow.python.framework.convert_to_constants import (
+            convert_variables_to_constants_v2,
+        )
+
+        stateful = {
+            op.type
+            for op in pruned.graph.get_operations()
+            if op.type in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
+            or op.type.startswith(("ResourceApply", "ResourceScatter", "ResourceSparseApply"))
+        }
+        if stateful:
+            raise ConversionError(
+                f"signature {name!r} of {self.model.path} updates variables "
+                f"({', '.join(sorted(stateful))}): it cannot be frozen; convert with freeze=False "
+                "(CLI: drop --freeze) or leave that signature out"
+            )
+        try:
+            frozen = convert_variables_to_constants_v2(pruned)
+        except Exception as e:
+            raise ConversionError(
+                f"freezing signature {name!r} of {self.model.path} failed ({first_line(e)}): "
+                "convert with freeze=False"
+            ) from None
+        structure = pruned.structured_outputs
+
+        def call(*args: Any) -> Any:  # the frozen function returns a flat list
+            return tf().nest.pack_sequence_as(structure, frozen(*args))
+
+        return call
+
+
+def _arg_name(key: str) -> str:
+    """A tf.function argument name for a signature key (TF keeps the key in the SavedModel)."""
+    name = re.sub(r"\W", "_", key)
+    return name if name and not name[0].isdigit() else f"_{name}"
+
+
+def _spec(tensor_name: str, t: Any, source: TensorSpec | None) -> TensorSpec:
+    shape = None if t.shape.rank is None else tuple(t.shape.as_list())
+    return TensorSpec(tensor_name, t.dtype.base_dtype.name, shape)
+
+
+def _source_spec(spec: TensorSpec, graph: Any) -> TensorSpec:
+    """The source spec with a real dtype (no ``_ref``), shaped from the graph when unknown."""
+    if spec.kind != "dense":
+        return spec
+    t = graph.as_graph_element(spec.name)
+    shape = spec.shape
+    if shape is None and t.shape.rank is not None:
+        shape = tuple(t.shape.as_list())
+    return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
+
+
+def _tf_shape(t: Any) -> Any:
+    return t.shape
+
+
+def _unique_library(graph_def: Any, meta_graph: Any) -> tuple[Any, Any]:
+    """Give library functions and shared resource names a per-conversion suffix.
+
+    Converting the same model twice in one process would otherwise register clashing functions
+    and share tables between the two conversions (this mirrors TF's own TF1-SavedModel loader).
+    """
+    from tensorflow.python.saved_model import function_deserialization
+
+    suffix = f"_explorer_{next(_uid)}_{os.getpid()}"
+    gd = type(graph_def)()
+    gd.CopyFrom(graph_def)
+    functions = function_deserialization.load_function_def_library(
+        gd.library, load_shared_name_suffix=suffix
+    )
+    gd.library.Clear()
+    for fn in functions.values():
+        gd.library.function.add().CopyFrom(fn.function_def)
+    for node in gd.node:
+        function_deserialization.fix_node_def(node, functions, suffix)
+    if meta_graph is None:
+        return gd, None
+    mg = type(meta_graph)()
+    mg.CopyFrom(meta_graph)
+    mg.graph_def.CopyFrom(gd)
+    return gd, mg
+
+
+def _initializer_class() -> type:
+    """A ``TrackableResource`` that runs the model's init op with its asset files, on conversion
+    and again whenever the SavedModel is loaded (how TF2 SavedModels initialise tables)."""
+    base = tf().saved_model.experimental.TrackableResource
+
+    class Initializer(base):  # type: ignore[misc, valid-type]
+        def __init__(self, init_fn: Any, assets: list[Any]) -> None:
+            super().__init__()
+            self._init_fn = init_fn
+            self._assets = assets
+
+        def _create_resource(self) -> Any:
+            return tf().constant(1.0)
+
+        def _initialize(self) -> Any:
+            if self._init_fn is None:
+                return tf().constant(0.0)
+            return self._init_fn(*[a.asset_path for a in self._assets])[0]
+
+        def initialize(self) -> None:
+            if self._init_fn is not None:
+                self._initialize()
+
+    return Initializer
+
+
+def _Initializer(init_fn: Any, assets: list[Any]) -> Any:  # noqa: N802 - a class factory
+    return _initializer_class()(init_fn, assets)

@@ -1,0 +1,82 @@
+"""Step 5 of the flow: convert a :class:`~explorer.V1Model` to TF2.
+
+``convert(model)`` gives a :class:`V2Model`: per signature a ``tf.function`` over the model's graph
+pruned to the signature's inputs and outputs, with the variables lifted out as TF2 resource
+variables and restored from the checkpoint, tables initialised from the model's assets.
+``V2Model.save(out_dir)`` writes a TF2 SavedModel that loads with plain
+``tf.saved_model.load(out_dir)`` anywhere (explorer not needed) with the source's signature names
+and keys.
+
+How (see ``TF1_PITFALLS.md``): reference variables are rewritten to resource variables
+(:mod:`explorer.conversion.rewrite`), the graph is imported with
+:func:`explorer.loading.graph_import.import_into` inside ``tf.compat.v1.wrap_function`` (variables
+are lifted there), the Saver's restore op and the init op are pruned out and run once, and each
+signature is ``WrappedFunction.prune`` wrapped in a ``tf.function`` with a named input signature (a
+pruned function called directly costs about 12x ``session.run``; through a ``tf.function`` it costs
+what a loaded SavedModel signature does). With ``freeze=True`` variables become constants in each
+signature. This module holds what a conversion gives (:class:`V2Model`,
+:class:`ConvertedSignature`, saving); the building is in
+:mod:`explorer.conversion.build`.
+
+Keys: dense inputs and outputs keep their signature keys. A sparse tensor ``k`` becomes three
+tensors ``k_indices``, ``k_values``, ``k_dense_shape`` (TF's own convention for TF1 sparse
+inputs; SavedModel signatures take and return plain tensors only). A signature listing one tensor
+under several input keys (TFMA's ``labels``) takes only its placeholder inputs and computes the
+rest, as ``tf.saved_model.load`` otherwise refuses it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from explorer.conversion.v2_model import V2Model
+from explorer.loading.model import V1Model
+
+# -- convert ---------------------------------------------------------------------------------------
+
+
+def convert(
+    model: V1Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None,
+    *,
+    inputs: Sequence[str] | Mapping[str, str] | None = None,
+    outputs: Sequence[str] | Mapping[str, str] | None = None,
+    freeze: bool = False,
+    allow_unsafe: bool = False,
+) -> V2Model:
+    """Convert a TF1 model to TF2 functions.
+
+    Args:
+        model: a :class:`V1Model` or a path for ``explorer.load``.
+        signatures: signature names to convert (default: all). Not with ``inputs``/``outputs``.
+        inputs: tensor names (``x:0``) or key -> name; with ``outputs`` they make one
+            ``serving_default`` signature whose keys default to the op names (``x``).
+        outputs: tensor names or key -> name.
+        freeze: fold variables into constants (stateless signatures only).
+        allow_unsafe: convert a model holding file-system or PyFunc ops (its restore and init
+            run during conversion, and the TF2 functions keep those ops).
+
+    A model without signatures and without ``inputs``/``outputs`` gets a ``serving_default``
+    over its placeholders and the tensors computed from them that nothing consumes.
+
+    Raises:
+        SignatureNotFoundError, TensorNotFoundError: unknown signature or tensor.
+        MissingVariablesError: variables without a checkpoint.
+        ConversionError: the graph cannot be converted (the message names the op and the fix).
+        UnsafeModelError: the model holds file-system/PyFunc ops and ``allow_unsafe`` is false.
+    """
+    from explorer.loading.model import load
+
+    if not isinstance(model, V1Model):
+        model = load(model)
+    from explorer.inspection.scanner import require_safe
+    from explorer.loading.isolation import preflight
+
+    require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
+    preflight(model, restore=False)  # a graph that crashes TF's importer fails in a child
+    if isinstance(signatures, str):
+        signatures = [signatures]
+    from explorer.conversion.build import build
+
+    return build(model, signatures, inputs, outputs, freeze)

@@ -1,0 +1,347 @@
+"""Keras 3: a converted model (any TF2 SavedModel) as a layer that takes and returns dicts.
+
+``keras.layers.TFSMLayer`` calls a SavedModel endpoint with one positional argument, so
+signatures with several inputs fail, and its weights are copies the endpoint never reads.
+:func:`keras_layer` returns a :class:`SavedModelLayer` that
+
+* takes a dict ``{input key: tensor}`` (several inputs; a single tensor for one-input signatures)
+  and returns the signature's dict of outputs, so it sits in a functional ``keras.Model`` next to
+  new layers (e.g. a trainable head on a frozen converted body);
+* exposes the SavedModel's own variables as its Keras weights (the signature reads them: training
+  the body or assigning weights changes what it computes), with names free of ``/`` and ``:0``
+  (Keras optimizers refuse those);
+* saves into a ``.keras`` file *with the SavedModel inside it* (``save_assets``), so the file
+  reloads after the original folder is gone, with the weights as they were when saved.
+
+Security: like ``TFSMLayer``, the layer runs a TensorFlow graph read from the file, and graph ops
+can read and write files. ``keras.models.load_model`` therefore refuses it in Keras's default safe
+mode; pass ``safe_mode=False`` only for ``.keras`` files you trust. The layer class is registered
+with Keras when this module is imported: ``import explorer.conversion.keras_layer`` (or touch
+``explorer.keras_layer``) before ``keras.models.load_model``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from explorer._tf import tf
+from explorer.errors import (
+    ConversionError,
+    FeedError,
+    ModelNotFoundError,
+    SignatureNotFoundError,
+    first_line,
+)
+from explorer.feeding.feeds import key_mismatch
+
+_BUNDLE = "saved_model"  # folder inside the layer's .keras assets
+_OWNED_DIRS: list[str] = []
+
+
+@atexit.register
+def _remove_owned_dirs() -> None:
+    for d in _OWNED_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _owned_dir(prefix: str) -> str:
+    d = tempfile.mkdtemp(prefix=prefix)
+    _OWNED_DIRS.append(d)
+    return d
+
+
+def keras_layer(
+    model_or_dir: Any,
+    signature: str = "serving_default",
+    *,
+    trainable: bool = False,
+    name: str | None = None,
+) -> SavedModelLayer:
+    """A Keras 3 layer running one signature of a TF2 SavedModel.
+
+    Args:
+        model_or_dir: a :class:`~explorer.V2Model` (saved to a temporary folder that
+            lives as long as the Python process) or the folder of any TF2 SavedModel (e.g. one
+            written by ``V2Model.save``). A TF1 SavedModel that ``tf.saved_model.load`` happens
+            to accept runs too, but its variables are not exposed as weights: convert it first.
+        signature: the signature key to call.
+        trainable: whether the SavedModel's trainable variables train with the Keras model
+            (default ``False``: a frozen body).
+        name: the layer name (default from the signature).
+
+    Returns:
+        a :class:`SavedModelLayer`: call it on a dict of tensors, get a dict of tensors.
+
+    Raises:
+        ModelNotFoundError: the folder does not exist or holds no SavedModel.
+        ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
+        SignatureNotFoundError: the signature is not in the SavedModel.
+    """
+    if hasattr(model_or_dir, "save") and hasattr(model_or_dir, "signatures"):
+        out = Path(_owned_dir("tf1-explorer-keras-")) / "model"
+        folder = model_or_dir.save(out)
+    else:
+        folder = Path(model_or_dir).expanduser().resolve()
+    return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
+
+
+@keras.saving.register_keras_serializable(package="tf1_explorer")
+class SavedModelLayer(keras.layers.Layer):
+    """One signature of a TF2 SavedModel as a Keras 3 layer: dict in, dict out.
+
+    Build it with :func:`keras_layer`. ``input_specs``/``output_specs`` give the signature's keys
+    with their shapes and dtypes. See the module docstring for saving and safety.
+
+    Args:
+        filepath: the SavedModel folder.
+        signature: the signature key.
+        input_specs, output_specs: key -> ``{"shape": [...], "dtype": "..."}``; read from the
+            SavedModel when not given (they are given when a saved model is reloaded, so the
+            functional graph rebuilds before the bundled SavedModel is read).
+        variables: the weights' ``name``/``shape``/``dtype``/``trainable``, given on reload.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        signature: str = "serving_default",
+        input_specs: dict[str, dict[str, Any]] | None = None,
+        output_specs: dict[str, dict[str, Any]] | None = None,
+        variables: list[dict[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs.get("name") is None:
+            kwargs["name"] = _layer_name(signature)
+        kwargs.setdefault("autocast", False)
+        super().__init__(**kwargs)
+        self.filepath = str(filepath)
+        self.signature = signature
+        self._loaded: Any = None
+        self._fn: Any = None
+        self._source_dir: str | None = None
+        self._wrappers: list[Any] = []
+        self._pending_values: list[Any] | None = None
+        if input_specs is None or output_specs is None:
+            self._load(self.filepath)
+        else:
+            self.input_specs = dict(input_specs)
+            self.output_specs = dict(output_specs)
+            # Stand-in weights until the SavedModel is read (load_assets): the optimizer and the
+            # weights store see the right variables from the start.
+            for spec in variables or []:
+                self._wrappers.append(
+                    self._new_weight(spec["name"], spec["shape"], spec["dtype"], spec["trainable"])
+                )
+        self.built = True
+
+    # -- loading -----------------------------------------------------------------------------------
+
+    def _load(self, folder: str) -> None:
+        t = tf()
+        p = Path(folder)
+        if not (p / "saved_model.pb").exists() and not (p / "saved_model.pbtxt").exists():
+            raise ModelNotFoundError(
+                f"{folder} holds no SavedModel: give the folder written by V2Model.save "
+                "(or any TF2 SavedModel)"
+            )
+        try:
+            loaded = t.saved_model.load(folder)
+        except (ValueError, TypeError, t.errors.OpError) as e:
+            raise ConversionError(
+                f"{folder} does not load as a TF2 SavedModel ({first_line(e)}): convert it "
+                "first with explorer.convert(path).save(out_dir)"
+            ) from None
+        sigs = dict(loaded.signatures)
+        if self.signature not in sigs:
+            raise SignatureNotFoundError(
+                f"signature {self.signature!r} is not in {folder}: choose one of "
+                f"{', '.join(sorted(sigs)) or 'none'}"
+            )
+        fn = sigs[self.signature]
+        kwargs_specs, outputs = fn.structured_input_signature[1], fn.structured_outputs
+        in_specs = {
+            k: {"shape": _shape_list(kwargs_specs[k].shape), "dtype": kwargs_specs[k].dtype.name}
+            for k in sorted(kwargs_specs)
+        }
+        out_specs = {
+            k: {"shape": _shape_list(outputs[k].shape), "dtype": outputs[k].dtype.name}
+            for k in sorted(outputs)
+        }
+        if getattr(self, "input_specs", None) is not None and (
+            set(in_specs) != set(self.input_specs) or set(out_specs) != set(self.output_specs)
+        ):
+            raise ConversionError(
+                f"signature {self.signature!r} of {folder} takes {sorted(in_specs)} and returns "
+                f"{sorted(out_specs)}, not what this layer was saved with: point at the same model"
+            )
+        self.input_specs, self.output_specs = in_specs, out_specs
+        self._loaded, self._fn, self._source_dir = loaded, fn, folder
+        self._attach(list(fn.variables))
+
+    def _attach(self, variables: list[Any]) -> None:
+        """Expose the function's own tf.Variables as this layer's Keras weights."""
+        if self._wrappers:  # reloaded from a bundle: point the existing weights at it
+            if [tuple(w.shape) for w in self._wrappers] != [tuple(v.shape) for v in variables]:
+                raise ConversionError(
+                    f"the SavedModel bundled for layer {self.name!r} has other variables than "
+                    f"{self.filepath}: save the model again"
+                )
+            for w, v in zip(self._wrappers, variables):
+                w._value = v  # noqa: SLF001 - share the variable instead of copying it
+            return
+        used: set[str] = set()
+        for v in variables:
+            name = re.sub(r"[^\w.-]", "_", v.name.split(":")[0]) or "variable"
+            while name in used:
+                name += "_"
+            used.add(name)
+            w = self._new_weight(name, v.shape.as_list(), v.dtype.name, bool(v.trainable))
+            w._value = v  # noqa: SLF001 - see _new_weight
+            self._wrappers.append(w)
+
+    def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
+        """A Keras weight of this layer. Keras 3's TF ``Variable`` keeps the ``tf.Variable`` it
+        wraps in ``_value``; :meth:`_attach` points that at the SavedModel's own variable, so
+        the signature, the optimizer and the weights store share one state."""
+        with keras.name_scope(self.name, caller=self):
+            w = keras.Variable(
+                initializer="zeros", shape=shape, dtype=dtype, trainable=trainable, name=name
+            )
+        self._track_variable(w)
+        return w
+
+    def _ensure_loaded(self) -> None:
+        if self._fn is None:
+            self._load(self.filepath)
+            self._apply_pending()
+
+    def _apply_pending(self) -> None:
+        if self._pending_values is not None:
+            self._assign(self._pending_values)
+            self._pending_values = None
+
+    # -- Keras API ---------------------------------------------------------------------------------
+
+    def call(self, inputs: Any) -> dict[str, Any]:
+        """Run the signature: ``{key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
+        self._ensure_loaded()
+        t = tf()
+        if not isinstance(inputs, dict):
+            if len(self.input_specs) != 1:
+                raise FeedError(
+                    f"layer {self.name!r} takes a dict with keys {', '.join(self.input_specs)}; "
+                    "pass {key: tensor}"
+                )
+            inputs = {next(iter(self.input_specs)): inputs}
+        mismatch = key_mismatch(self.input_specs, inputs)
+        if mismatch:
+            raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
+        feeds = {
+            k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
+            for k, spec in self.input_specs.items()
+        }
+        return dict(self._fn(**feeds))
+
+    def compute_output_spec(self, inputs: Any) -> dict[str, Any]:
+        batch = None
+        first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
+        if first is not None and getattr(first, "shape", None) and len(first.shape):
+            batch = first.shape[0]
+        out = {}
+        for k, spec in self.output_specs.items():
+            shape = spec["shape"]
+            if shape is None:
+                raise ConversionError(
+                    f"output {k!r} of signature {self.signature!r} has unknown rank; Keras "
+                    "needs a rank: give the converted signature outputs of known rank"
+                )
+            shape = list(shape)
+            if shape and shape[0] is None:
+                shape[0] = batch
+            out[k] = keras.KerasTensor(tuple(shape), dtype=spec["dtype"])
+        return out
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            filepath=self.filepath,
+            signature=self.signature,
+            input_specs=self.input_specs,
+            output_specs=self.output_specs,
+            variables=[
+                {
+                    "name": w.name,
+                    "shape": [int(d) for d in w.shape],
+                    "dtype": w.dtype,
+                    "trainable": w.trainable,
+                }
+                for w in self._wrappers
+            ],
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], safe_mode: bool | None = None) -> SavedModelLayer:
+        """Rebuild from :meth:`get_config`; refused in Keras safe mode (it runs a stored graph)."""
+        from keras.src.saving import serialization_lib
+
+        effective = safe_mode if safe_mode is not None else serialization_lib.in_safe_mode()
+        if effective is not False:
+            raise ValueError(
+                f"layer {config.get('name')!r} runs a TensorFlow graph stored with the model "
+                f"(SavedModel {config.get('filepath')}), which Keras safe mode refuses: if you "
+                "trust the file, load it with keras.models.load_model(path, safe_mode=False)"
+            )
+        return cls(**config)
+
+    # Keras .keras saving: the weights go to the weights store as usual; the SavedModel itself is
+    # copied into the file's assets so the file reloads without the original folder.
+
+    def save_assets(self, dir_path: str) -> None:
+        self._ensure_loaded()
+        shutil.copytree(self._source_dir, os.path.join(dir_path, _BUNDLE))
+
+    def load_assets(self, dir_path: str) -> None:
+        bundle = os.path.join(dir_path, _BUNDLE)
+        if not os.path.isdir(bundle):
+            self._ensure_loaded()
+            return
+        own = os.path.join(_owned_dir("tf1-explorer-keras-"), _BUNDLE)
+        shutil.copytree(bundle, own)  # the extracted assets folder is deleted after loading
+        self._load(own)
+        self._apply_pending()
+
+    def load_own_variables(self, store: Any) -> None:
+        values = [store[str(i)] for i in range(len(store.keys()))]
+        # Kept until load_assets (which comes next when a .keras file is loaded) points the
+        # weights at the bundled SavedModel; assigned now when the SavedModel is already loaded.
+        self._pending_values = values
+        if self._fn is not None:
+            self._assign(values)
+
+    def _assign(self, values: list[Any]) -> None:
+        if len(values) != len(self._wrappers):
+            raise ConversionError(
+                f"layer {self.name!r}: the saved file holds {len(values)} weights, the "
+                f"SavedModel {len(self._wrappers)}: it is of another model"
+            )
+        for w, value in zip(self._wrappers, values):
+            w.assign(value)
+
+
+def _layer_name(signature: str) -> str:
+    return re.sub(r"\W", "_", signature) or "saved_model"
+
+
+def _shape_list(shape: Any) -> list[int | None] | None:
+    if shape.rank is None:
+        return None
+    return [None if d is None else int(d) for d in shape.as_list()]

@@ -1,0 +1,453 @@
+"""GraphDef rewrites for TF2: reference variables become resource variables.
+
+TF 2's ``tf.saved_model.load`` refuses stateful ``float_ref`` tensors, and ``wrap_function`` does
+not lift reference variables, so a re-saved model comes back uninitialised (``TF1_PITFALLS.md``).
+:func:`to_resource_variables` rewrites a GraphDef (and its MetaGraphDef's collections and
+signatures) so every ``VariableV2``/``Variable`` is a ``VarHandleOp`` and each op that used the
+reference gets its resource counterpart. Per-op knowledge lives in :data:`REWRITES`, filled with
+the :func:`rewrites` decorator:
+
+* ``VariableV2``/``Variable`` -> ``VarHandleOp`` (``shared_name`` = node name when empty);
+* ``Identity(var)`` -> ``ReadVariableOp`` under the same name;
+* ``Assign``/``AssignAdd``/``AssignSub`` -> ``AssignVariableOp``/``AssignAddVariableOp``/
+  ``AssignSubVariableOp`` named ``<name>/resource_update`` plus a ``ReadVariableOp`` keeping the
+  original name, with a control edge on the update (TF1 assign ops return the new value);
+* ``Apply*``/``SparseApply*`` training ops -> ``ResourceApply*``/``ResourceSparseApply*``,
+  ``Scatter*`` -> ``ResourceScatter*``, both followed by a read under the original name;
+* ``IsVariableInitialized`` -> ``VarIsInitializedOp``, ``CountUpTo`` -> ``ResourceCountUpTo``;
+* any other op reading a variable through a non-reference input (``MatMul``, ``SaveV2``, …) gets
+  its own ``ReadVariableOp`` carrying the op's control inputs, so it reads when it used to.
+
+An op that needs a reference input and has no rewrite raises :class:`ConversionError` naming it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.errors import ConversionError
+from explorer.graph.op_families import REF_VARIABLE_OPS  # noqa: E402
+from explorer.graph.registry import OpRegistry
+
+# MetaGraph collections holding VariableDef protos (bytes_list).
+VARIABLE_COLLECTIONS = (
+    "variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "metric_variables",
+)
+
+_REF_OFFSET = 100  # DT_FLOAT_REF = DT_FLOAT + 100, etc.
+
+RewriteFn = Callable[["RewriteContext", Any], list[Any]]
+
+REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
+"""Op type -> function(ctx, node) returning the NodeDefs that replace ``node``."""
+
+rewrites = REWRITES.register
+"""Decorator ``@rewrites(*op_types)``: the rewrite for nodes of ``op_types`` that read a reference
+variable (see :meth:`~explorer.graph.registry.OpRegistry.register`)."""
+
+
+@dataclass
+class RewriteContext:
+    """What a rewrite function needs: the variables, the taken names, the nodes being emitted."""
+
+    variables: dict[str, Any]  # ref variable op name -> original NodeDef
+    names: set[str]
+    path: str = "the graph"
+    reads_added: int = 0
+    rewritten: dict[str, str] = field(default_factory=dict)  # node name -> new op type
+    # tensor "op:idx" -> variable, for references forwarded by v1 control flow (RefSwitch, …)
+    handles: dict[str, str] = field(default_factory=dict)
+
+    # -- helpers for rewrite functions -------------------------------------------------------------
+
+    def var_of(self, inp: str) -> str | None:
+        """The variable an input string refers to (``var``, ``var:0``, or a control-flow op
+        forwarding its reference, e.g. ``cond/Switch:1``), else ``None``."""
+        if inp.startswith("^"):
+            return None
+        op, _, idx = inp.partition(":")
+        if op in self.variables and idx in ("", "0"):
+            return op
+        return self.handles.get(f"{op}:{idx or 0}")
+
+    def forward_handles(self, nodes: list[Any]) -> None:
+        """Record the outputs of v1 control-flow ops that forward a variable's reference
+        (:data:`REF_FORWARDS`), following chains in any node order (loops included)."""
+        forwards = [n for n in nodes if n.op in REF_FORWARDS]
+        changed = True
+        while changed:
+            changed = False
+            for n in forwards:
+                if f"{n.name}:0" in self.handles:
+                    continue
+                data = [i for i in n.input if not i.startswith("^")]
+                sources = data if n.op == "RefMerge" else data[:1]
+                var = next((v for v in map(self.var_of, sources) if v is not None), None)
+                if var is not None:
+                    for idx in range(REF_FORWARDS[n.op][1]):
+                        self.handles[f"{n.name}:{idx}"] = var
+                    changed = True
+
+    def dtype_of(self, var: str) -> int:
+        return self.variables[var].attr["dtype"].type
+
+    def unique(self, base: str) -> str:
+        name, i = base, 1
+        while name in self.names:
+            name = f"{base}_{i}"
+            i += 1
+        self.names.add(name)
+        return name
+
+    def read(
+        self,
+        var: str,
+        consumer: Any,
+        name: str | None = None,
+        after: str | None = None,
+        handle: str | None = None,
+    ):
+        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
+        ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
+        from tensorflow.core.framework import node_def_pb2
+
+        node = node_def_pb2.NodeDef()
+        node.op = "ReadVariableOp"
+        node.name = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
+        node.input.append(handle or var)
+        node.input.extend(i for i in consumer.input if i.startswith("^"))
+        if after is not None:
+            node.input.append(f"^{after}")
+        node.attr["dtype"].type = self.dtype_of(var)
+        node.device = consumer.device
+        if "_class" in consumer.attr:
+            node.attr["_class"].CopyFrom(consumer.attr["_class"])
+        if name is None:
+            self.reads_added += 1
+        return node
+
+    def split_inputs(self, node: Any) -> tuple[list[str], list[Any]]:
+        """Inputs of ``node`` with variables fed to non-reference args replaced by reads.
+
+        Returns the new input list and the read nodes to emit before ``node``. Variables fed to
+        reference args are kept (they now name the resource handle).
+        """
+        ref_args = ref_input_flags(node)
+        new_inputs, extra = [], []
+        for i, inp in enumerate(node.input):
+            var = self.var_of(inp)
+            if var is None or (i < len(ref_args) and ref_args[i]):
+                new_inputs.append(inp)
+                continue
+            r = self.read(var, node, handle=inp)
+            extra.append(r)
+            new_inputs.append(r.name)
+        return new_inputs, extra
+
+
+def ref_input_flags(node: Any) -> list[bool]:
+    """For each data input of ``node``, whether its OpDef argument is a reference (``is_ref``)."""
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(node.op)
+    if op_def is None:
+        return []
+    flags: list[bool] = []
+    for arg in op_def.input_arg:
+        if arg.number_attr:
+            n = node.attr[arg.number_attr].i
+        elif arg.type_list_attr:
+            n = len(node.attr[arg.type_list_attr].list.type)
+        else:
+            n = 1
+        flags.extend([arg.is_ref] * n)
+    return flags
+
+
+def _new_node(op: str, name: str, like: Any) -> Any:
+    from tensorflow.core.framework import node_def_pb2
+
+    node = node_def_pb2.NodeDef()
+    node.op = op
+    node.name = name
+    node.device = like.device
+    if "_class" in like.attr:
+        node.attr["_class"].CopyFrom(like.attr["_class"])
+    return node
+
+
+def _copy_attrs(src: Any, dst: Any, rename: dict[str, str] | None = None) -> None:
+    """Copy the attrs ``dst``'s OpDef declares from ``src`` (``rename`` maps src -> dst names)."""
+    from tensorflow.python.framework import op_def_registry
+
+    op_def = op_def_registry.get(dst.op)
+    wanted = {a.name for a in op_def.attr} if op_def is not None else set()
+    rename = rename or {}
+    for key, value in src.attr.items():
+        target = rename.get(key, key)
+        if target in wanted:
+            dst.attr[target].CopyFrom(value)
+
+
+# -- the registry ----------------------------------------------------------------------------------
+
+
+@rewrites("VariableV2", "Variable")
+def _variable(ctx: RewriteContext, node: Any) -> list[Any]:
+    out = _new_node("VarHandleOp", node.name, node)
+    out.attr["dtype"].type = node.attr["dtype"].type
+    out.attr["shape"].CopyFrom(node.attr["shape"])
+    out.attr["container"].s = node.attr["container"].s if "container" in node.attr else b""
+    shared = node.attr["shared_name"].s if "shared_name" in node.attr else b""
+    out.attr["shared_name"].s = shared or node.name.encode()
+    out.input.extend(i for i in node.input if i.startswith("^"))
+    return [out]
+
+
+@rewrites("Identity")
+def _identity(ctx: RewriteContext, node: Any) -> list[Any]:
+    var = ctx.var_of(node.input[0])
+    if var is None:  # reads e.g. another ref-producing op; nothing to do
+        return [node]
+    return [ctx.read(var, node, name=node.name, handle=node.input[0])]
+
+
+# v1 control-flow op on a reference -> (its resource counterpart, number of forwarded outputs)
+REF_FORWARDS = {
+    "RefSwitch": ("Switch", 2),
+    "RefEnter": ("Enter", 1),
+    "RefExit": ("Exit", 1),
+    "RefMerge": ("Merge", 1),  # output 1 is the value_index, not a reference
+    "RefNextIteration": ("NextIteration", 1),
+    "RefIdentity": ("Identity", 1),
+}
+_DT_RESOURCE = 20
+
+
+@rewrites(*REF_FORWARDS)
+def _forward(ctx: RewriteContext, node: Any) -> list[Any]:
+    """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the resource handle flows where the
+    reference did, and its consumers (reads, assigns) are rewritten like the variable's own."""
+    out = _new_node(REF_FORWARDS[node.op][0], node.name, node)
+    out.input.extend(node.input)
+    _copy_attrs(node, out)
+    out.attr["T"].type = _DT_RESOURCE
+    return [out]
+
+
+def _update_then_read(
+    ctx: RewriteContext, node: Any, resource_op: str, rename: dict[str, str] | None = None
+) -> list[Any]:
+    """``resource_op`` doing the update under ``<name>/resource_update``, then a read keeping
+    ``node.name`` (control edge on the update) for consumers of the old ref output."""
+    inputs, extra = ctx.split_inputs(node)
+    var = ctx.var_of(node.input[0])
+    if var is None:
+        raise ConversionError(
+            f"{ctx.path}: {node.op} node {node.name!r} updates {node.input[0]!r}, which is not a "
+            "variable: convert with freeze=True or export the graph with resource variables"
+        )
+    update = _new_node(resource_op, ctx.unique(f"{node.name}/resource_update"), node)
+    update.input.extend(inputs)
+    _copy_attrs(node, update, rename)
+    if resource_op in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
+        update.attr["dtype"].type = ctx.dtype_of(var)
+    read = ctx.read(var, node, name=node.name, after=update.name, handle=node.input[0])
+    # the read's control inputs are the update's: keep only the edge on the update
+    del read.input[1:]
+    read.input.append(f"^{update.name}")
+    ctx.rewritten[node.name] = resource_op
+    return [*extra, update, read]
+
+
+@rewrites("Assign")
+def _assign(ctx: RewriteContext, node: Any) -> list[Any]:
+    return _update_then_read(ctx, node, "AssignVariableOp")
+
+
+@rewrites("AssignAdd")
+def _assign_add(ctx: RewriteContext, node: Any) -> list[Any]:
+    return _update_then_read(ctx, node, "AssignAddVariableOp")
+
+
+@rewrites("AssignSub")
+def _assign_sub(ctx: RewriteContext, node: Any) -> list[Any]:
+    return _update_then_read(ctx, node, "AssignSubVariableOp")
+
+
+_APPLY_OPS = (
+    "ApplyGradientDescent",
+    "ApplyProximalGradientDescent",
+    "ApplyMomentum",
+    "ApplyKerasMomentum",
+    "ApplyAdam",
+    "ApplyAdaMax",
+    "ApplyAdagrad",
+    "ApplyAdagradV2",
+    "ApplyAdagradDA",
+    "ApplyProximalAdagrad",
+    "ApplyAdadelta",
+    "ApplyRMSProp",
+    "ApplyCenteredRMSProp",
+    "ApplyFtrl",
+    "ApplyFtrlV2",
+    "ApplyAddSign",
+    "ApplyPowerSign",
+    "SparseApplyMomentum",
+    "SparseApplyKerasMomentum",
+    "SparseApplyAdagrad",
+    "SparseApplyAdagradV2",
+    "SparseApplyAdagradDA",
+    "SparseApplyProximalAdagrad",
+    "SparseApplyProximalGradientDescent",
+    "SparseApplyAdadelta",
+    "SparseApplyRMSProp",
+    "SparseApplyCenteredRMSProp",
+    "SparseApplyFtrl",
+    "SparseApplyFtrlV2",
+)
+
+
+@rewrites(*_APPLY_OPS)
+def _apply(ctx: RewriteContext, node: Any) -> list[Any]:
+    return _update_then_read(ctx, node, f"Resource{node.op}")
+
+
+_SCATTER_OPS = {
+    "ScatterUpdate": "ResourceScatterUpdate",
+    "ScatterAdd": "ResourceScatterAdd",
+    "ScatterSub": "ResourceScatterSub",
+    "ScatterMul": "ResourceScatterMul",
+    "ScatterDiv": "ResourceScatterDiv",
+    "ScatterMin": "ResourceScatterMin",
+    "ScatterMax": "ResourceScatterMax",
+    "ScatterNdUpdate": "ResourceScatterNdUpdate",
+    "ScatterNdAdd": "ResourceScatterNdAdd",
+    "ScatterNdSub": "ResourceScatterNdSub",
+}
+
+
+@rewrites(*_SCATTER_OPS)
+def _scatter(ctx: RewriteContext, node: Any) -> list[Any]:
+    op = _SCATTER_OPS[node.op]
+    rename = {} if op.startswith("ResourceScatterNd") else {"T": "dtype"}
+    return _update_then_read(ctx, node, op, rename)
+
+
+@rewrites("IsVariableInitialized")
+def _is_initialized(ctx: RewriteContext, node: Any) -> list[Any]:
+    out = _new_node("VarIsInitializedOp", node.name, node)
+    out.input.extend(node.input)
+    return [out]
+
+
+@rewrites("CountUpTo")
+def _count_up_to(ctx: RewriteContext, node: Any) -> list[Any]:
+    out = _new_node("ResourceCountUpTo", node.name, node)
+    out.input.extend(node.input)
+    _copy_attrs(node, out)
+    return [out]
+
+
+def _generic(ctx: RewriteContext, node: Any) -> list[Any]:
+    """Any other consumer: each variable fed to a value input gets its own read."""
+    flags = ref_input_flags(node)
+    for i, inp in enumerate(node.input):
+        if ctx.var_of(inp) is not None and i < len(flags) and flags[i]:
+            raise ConversionError(
+                f"{ctx.path}: op {node.name!r} ({node.op}) needs the reference variable "
+                f"{inp!r} and has no resource rewrite: convert with freeze=True, or register one "
+                "with explorer.extend.rewrite"
+            )
+    inputs, extra = ctx.split_inputs(node)
+    out = copy.deepcopy(node)
+    del out.input[:]
+    out.input.extend(inputs)
+    return [*extra, out]
+
+
+# -- entry points ----------------------------------------------------------------------------------
+
+
+@dataclass
+class RewriteResult:
+    """The rewritten protos and what changed."""
+
+    graph_def: Any
+    meta_graph: Any  # None for a bare GraphDef
+    variables: list[str]  # rewritten variable names
+    reads_added: int
+    updates: dict[str, str]  # original update node -> resource op type
+
+
+def has_ref_variables(graph_def: Any) -> bool:
+    """Whether the graph has reference (``VariableV2``/``Variable``) variables."""
+    return any(n.op in REF_VARIABLE_OPS for n in graph_def.node)
+
+
+def to_resource_variables(
+    graph_def: Any, meta_graph: Any = None, path: str = "the graph"
+) -> RewriteResult:
+    """Rewrite reference variables to resource variables; the inputs are not changed.
+
+    Args:
+        graph_def: a ``GraphDef``.
+        meta_graph: its ``MetaGraphDef`` or ``None``; when given, the returned copy has the new
+            GraphDef, ``VariableDef.is_resource`` set in the variable collections, and ``_ref``
+            dtypes dropped from signature TensorInfos.
+        path: the model's path, for error messages.
+
+    Raises:
+        ConversionError: an op needs a reference input and has no registered rewrite.
+    """
+    from tensorflow.core.framework import graph_pb2
+
+    variables = {n.name: n for n in graph_def.node if n.op in REF_VARIABLE_OPS}
+    ctx = RewriteContext(variables=variables, names={n.name for n in graph_def.node}, path=path)
+    ctx.forward_handles(list(graph_def.node))
+    out = graph_pb2.GraphDef()
+    out.versions.CopyFrom(graph_def.versions)
+    out.library.CopyFrom(graph_def.library)
+    for node in graph_def.node:
+        touches = node.op in REF_VARIABLE_OPS or any(ctx.var_of(i) for i in node.input)
+        if not touches:
+            out.node.add().CopyFrom(node)
+            continue
+        fn = REWRITES.get(node.op, _generic)
+        for new in fn(ctx, node):
+            out.node.add().CopyFrom(new)
+    mg = None
+    if meta_graph is not None:
+        mg = type(meta_graph)()
+        mg.CopyFrom(meta_graph)
+        mg.graph_def.CopyFrom(out)
+        _fix_meta_graph(mg, set(variables))
+    return RewriteResult(out, mg, sorted(variables), ctx.reads_added, dict(ctx.rewritten))
+
+
+def _fix_meta_graph(mg: Any, variables: set[str]) -> None:
+    from tensorflow.core.framework import variable_pb2
+
+    for key in VARIABLE_COLLECTIONS:
+        if key not in mg.collection_def or not mg.collection_def[key].HasField("bytes_list"):
+            continue
+        values = mg.collection_def[key].bytes_list.value
+        for i, raw in enumerate(values):
+            vd = variable_pb2.VariableDef()
+            vd.ParseFromString(raw)
+            if vd.variable_name.split(":")[0] in variables:
+                vd.is_resource = True
+                values[i] = vd.SerializeToString()
+    for sig in mg.signature_def.values():
+        for infos in (sig.inputs, sig.outputs):
+            for info in infos.values():
+                if info.dtype > _REF_OFFSET:
+                    info.dtype -= _REF_OFFSET

@@ -1,0 +1,241 @@
+"""What :func:`explorer.convert` gives: :class:`V2Model`, one :class:`ConvertedSignature` per
+signature, and its atomic save to a TF2 SavedModel that plain ``tf.saved_model.load`` opens.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from explorer._tf import tf
+from explorer.errors import (
+    ConversionError,
+    ExplorerError,
+    OutputExistsError,
+    SignatureNotFoundError,
+    first_line,
+)
+from explorer.graph.specs import TensorSpec
+from explorer.loading.model import V1Model
+
+META_FILE = "tf1_explorer.json"  # written under <out_dir>/assets.extra/
+
+
+_uid = itertools.count()
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvertedSignature:
+    """One converted signature: its flat TF2 inputs/outputs and how they map to the source.
+
+    Attributes:
+        name: signature key (the source's, ``/`` included).
+        method: the source SignatureDef method name (``""`` when synthesised).
+        inputs: TF2 input key -> spec (``name`` is the source graph tensor).
+        outputs: TF2 output key -> spec.
+        input_parts / output_parts: source key -> its TF2 keys (one for a dense tensor; three,
+            indices, values, dense_shape, for a sparse one).
+        computed_inputs: source input keys the function computes instead of taking (duplicate
+            signature tensors).
+        source_inputs / source_outputs: source key -> spec (sparse ones with their components),
+            the keys ``V2Runner`` takes and returns, as ``V1Runner`` does.
+    """
+
+    name: str
+    method: str
+    inputs: dict[str, TensorSpec]
+    outputs: dict[str, TensorSpec]
+    input_parts: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    output_parts: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    computed_inputs: tuple[str, ...] = ()
+    source_inputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
+    source_outputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "inputs": {k: v.to_json() for k, v in self.inputs.items()},
+            "outputs": {k: v.to_json() for k, v in self.outputs.items()},
+            "input_parts": {k: list(v) for k, v in self.input_parts.items()},
+            "output_parts": {k: list(v) for k, v in self.output_parts.items()},
+            "computed_inputs": list(self.computed_inputs),
+            "source_inputs": {k: v.to_json() for k, v in self.source_inputs.items()},
+            "source_outputs": {k: v.to_json() for k, v in self.source_outputs.items()},
+        }
+
+    @classmethod
+    def from_json(cls, name: str, d: Mapping[str, Any]) -> ConvertedSignature:
+        def specs(x: Mapping[str, Any]) -> dict[str, TensorSpec]:
+            return {
+                k: TensorSpec(
+                    v["name"],
+                    v["dtype"],
+                    None if v["shape"] is None else tuple(v["shape"]),
+                    v.get("kind", "dense"),
+                    tuple(v.get("components", ())),
+                )
+                for k, v in x.items()
+            }
+
+        return cls(
+            name=name,
+            method=d.get("method", ""),
+            inputs=specs(d["inputs"]),
+            outputs=specs(d["outputs"]),
+            input_parts={k: tuple(v) for k, v in d.get("input_parts", {}).items()},
+            output_parts={k: tuple(v) for k, v in d.get("output_parts", {}).items()},
+            computed_inputs=tuple(d.get("computed_inputs", ())),
+            source_inputs=specs(d.get("source_inputs", {})),
+            source_outputs=specs(d.get("source_outputs", {})),
+        )
+
+
+class V2Model:
+    """A TF1 model converted to TF2 functions; :meth:`save` writes it as a TF2 SavedModel.
+
+    Attributes:
+        source: the :class:`V1Model` it came from.
+        signatures: signature name -> :class:`ConvertedSignature`.
+        functions: signature name -> ``ConcreteFunction`` taking the inputs positionally in
+            ``signatures[name].inputs`` order (what :meth:`__call__` and ``V2Runner`` call).
+        variables: the lifted ``tf.Variable`` objects (empty when frozen).
+        frozen: whether variables were folded into constants.
+        wrapped_function: the ``tf.compat.v1.wrap_function`` every signature is pruned from:
+            the whole rewritten graph with the v1 op names, its variables restored and its
+            tables initialised (``None`` for a V2Model built by hand). Prune it with other
+            fetches to read intermediate tensors, as ``first_divergence`` does.
+    """
+
+    def __init__(
+        self,
+        source: V1Model,
+        signatures: dict[str, ConvertedSignature],
+        functions: dict[str, Any],
+        root: Any,
+        variables: list[Any],
+        frozen: bool,
+        wrapped_function: Any = None,
+    ) -> None:
+        self.source = source
+        self.signatures = signatures
+        self.functions = functions
+        self.variables = variables
+        self.frozen = frozen
+        self.wrapped_function = wrapped_function
+        self._root = root
+
+    def __repr__(self) -> str:
+        return (
+            f"V2Model({self.source.path}, signatures={list(self.signatures)}, "
+            f"variables={len(self.variables)}, frozen={self.frozen})"
+        )
+
+    def signature(self, name: str | None = None) -> ConvertedSignature:
+        """The named signature; without a name ``serving_default`` or the only one."""
+        if name is None:
+            if "serving_default" in self.signatures:
+                name = "serving_default"
+            elif len(self.signatures) == 1:
+                name = next(iter(self.signatures))
+            else:
+                raise SignatureNotFoundError(
+                    f"converted {self.source.path} has several signatures: choose one of "
+                    f"{', '.join(sorted(self.signatures))}"
+                )
+        if name not in self.signatures:
+            raise SignatureNotFoundError(
+                f"signature {name!r} is not in converted {self.source.path}: choose one of "
+                f"{', '.join(sorted(self.signatures))}"
+            )
+        return self.signatures[name]
+
+    def __call__(self, signature: str | None = None, /, **feeds: Any) -> dict[str, Any]:
+        """Run a signature: keyword feeds (TF2 input keys) -> ``{output key: tf.Tensor}``."""
+        sig = self.signature(signature)
+        from explorer.feeding.feeds import key_mismatch
+
+        mismatch = key_mismatch(sig.inputs, feeds)
+        if mismatch:
+            from explorer.errors import FeedError
+
+            raise FeedError(
+                f"signature {sig.name!r} takes {', '.join(sig.inputs) or 'no inputs'}; {mismatch}"
+            )
+        fn = self.functions[sig.name]
+        args = [tf().convert_to_tensor(feeds[k], dtype=sig.inputs[k].dtype) for k in sig.inputs]
+        return fn(*args)
+
+    def summary(self, output_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """The ``convert --json`` object: output_dir, signatures, variables, frozen."""
+        return {
+            "output_dir": None if output_dir is None else str(output_dir),
+            "signatures": sorted(self.signatures),
+            "variables": len(self.variables),
+            "frozen": self.frozen,
+        }
+
+    def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write a TF2 SavedModel to ``out_dir``; returns the folder.
+
+        Written to a temporary folder beside ``out_dir`` and renamed into place, so a failure
+        leaves no partial output and an existing ``out_dir`` is replaced only with
+        ``overwrite=True``. The folder loads with plain ``tf.saved_model.load(out_dir)``; each
+        signature is ``loaded.signatures[name](**feeds)``. ``assets.extra/tf1_explorer.json``
+        records the key mapping (``V2Runner`` reads it; TensorFlow ignores it).
+
+        Raises:
+            OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
+            ConversionError: it lies inside the source model, or writing failed.
+        """
+        out = Path(out_dir).expanduser().resolve()
+        src = Path(self.source.path)
+        src_dir = src if src.is_dir() else src.parent
+        if out == src_dir or src_dir in out.parents:
+            raise ConversionError(
+                f"{out} is inside the source model {src_dir}: choose an output folder elsewhere"
+            )
+        if out.exists() and not overwrite:
+            raise OutputExistsError(
+                f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"
+            )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            sigs = {name: self._root.signature_fns[name] for name in self.signatures}
+            tf().saved_model.save(self._root, str(tmp), signatures=sigs)
+            extra = tmp / "assets.extra"
+            extra.mkdir(exist_ok=True)
+            (extra / META_FILE).write_text(json.dumps(self._meta(), indent=1))
+            if out.exists():
+                old = out.parent / f".{out.name}.old-{os.getpid()}-{next(_uid)}"
+                out.rename(old)
+                tmp.rename(out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(out)
+        except ExplorerError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        except BaseException as e:
+            shutil.rmtree(tmp, ignore_errors=True)  # interrupted too: never a partial output
+            if not isinstance(e, Exception):
+                raise
+            raise ConversionError(
+                f"writing the TF2 SavedModel of {self.source.path} to {out} failed: {first_line(e)}"
+            ) from None
+        return out
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "source": str(self.source.path),
+            "frozen": self.frozen,
+            "variables": len(self.variables),
+            "signatures": {k: s.to_json() for k, s in self.signatures.items()},
+        }

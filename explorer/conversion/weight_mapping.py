@@ -1,0 +1,353 @@
+"""Weights for a native rewrite: read a TF1 model's variables and map them onto a Keras 3 model.
+
+* :func:`read_variables` (``V1Model.variables_dict()``) reads every saved variable straight from the
+  checkpoint (V1 or V2 format, SavedModel ``variables/variables`` prefix) without building a
+  session. Checkpoint keys are mapped to variable names through the graph's own ``SaveV2``/``Save``
+  ops, so savers with renamed keys and partitioned variables (``w/part_0`` …) read correctly.
+* :func:`map_weights` matches those variables to a Keras model's weights by scope/name tokens,
+  shape and order and returns a :class:`WeightMapping` that lists what matched, what did not and
+  what is ambiguous; :meth:`WeightMapping.assign` copies the values into the Keras weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.errors import ConversionError, TensorNotFoundError
+from explorer.loading.checkpoints import read_variables
+from explorer.loading.model import V1Model
+
+# Ops a saver reads a variable through on its way to the Save op.
+
+# Name tokens that mean the same weight role in TF1 libraries (tf.layers, slim, sonnet) and Keras 3.
+ROLE_ALIASES = {
+    "weights": "kernel",
+    "w": "kernel",
+    "biases": "bias",
+    "b": "bias",
+    "scale": "gamma",
+    "offset": "beta",
+    "embedding": "embeddings",
+}
+
+# Optimizer slots and training bookkeeping: in the checkpoint, never part of a rewritten model.
+_OPTIMIZER_TOKENS = frozenset(
+    {
+        "Adam",
+        "Adam_1",
+        "Momentum",
+        "RMSProp",
+        "RMSProp_1",
+        "Adagrad",
+        "AdagradDA",
+        "Adadelta",
+        "Adadelta_1",
+        "Ftrl",
+        "Ftrl_1",
+        "ProximalAdagrad",
+        "ExponentialMovingAverage",
+    }
+)
+_BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading
+# ----------------------------------------------------------------------------------------------
+
+
+# ----------------------------------------------------------------------------------------------
+# Mapping onto Keras
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    """One v1 variable paired with one Keras weight.
+
+    Attributes:
+        v1_name: the TF1 variable name (``dense/kernel``).
+        keras_path: the Keras weight's ``path`` (``sequential/dense/kernel``).
+        shape: the shared shape.
+        how: ``override`` (given by the user), ``name`` (scope/name tokens agree) or ``order``
+            (same role and shape, paired in creation order).
+    """
+
+    v1_name: str
+    keras_path: str
+    shape: tuple[int, ...]
+    how: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "v1_name": self.v1_name,
+            "keras_path": self.keras_path,
+            "shape": list(self.shape),
+            "how": self.how,
+        }
+
+
+@dataclass
+class WeightMapping:
+    """The result of :func:`map_weights`: what matched, what did not, what is ambiguous.
+
+    Truthy when complete (every v1 variable and every Keras weight matched exactly once).
+
+    Attributes:
+        matches: the pairs, in Keras weight order.
+        unmatched_v1: v1 variables with no Keras weight of their role and shape.
+        unmatched_keras: Keras weight paths nothing was mapped to.
+        ambiguous: v1 name -> candidate Keras paths, where role and shape fit several and neither
+            names nor order decide (settle them with ``overrides``).
+        skipped: optimizer slots and training bookkeeping (``Adam``, ``global_step``) left out.
+    """
+
+    matches: list[Match] = field(default_factory=list)
+    unmatched_v1: list[str] = field(default_factory=list)
+    unmatched_keras: list[str] = field(default_factory=list)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    _values: dict[str, Any] = field(default_factory=dict, repr=False)
+    _targets: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """Every v1 variable and every Keras weight is matched exactly once."""
+        return not (self.unmatched_v1 or self.unmatched_keras or self.ambiguous)
+
+    def __bool__(self) -> bool:
+        return self.complete
+
+    def assign(self, strict: bool = True) -> int:
+        """Copy the matched v1 values into the Keras weights; returns how many were assigned.
+
+        Args:
+            strict: refuse (``ConversionError``) unless the mapping is complete; with ``False`` the
+                matched weights are assigned and the rest left as they are.
+        """
+        if strict and not self.complete:
+            raise ConversionError(
+                f"weight mapping is incomplete ({self.problem_summary()}): settle it with "
+                "map_weights(..., overrides={v1_name: keras_path}) or assign(strict=False)"
+            )
+        for m in self.matches:
+            self._targets[m.keras_path].assign(self._values[m.v1_name])
+        return len(self.matches)
+
+    def problem_summary(self) -> str:
+        """One line: counts of unmatched and ambiguous names, with the first of each."""
+        parts = []
+        for label, names in (
+            ("unmatched v1", self.unmatched_v1),
+            ("unmatched keras", self.unmatched_keras),
+            ("ambiguous", list(self.ambiguous)),
+        ):
+            if names:
+                parts.append(f"{len(names)} {label}: {', '.join(names[:3])}")
+        return "; ".join(parts) or "complete"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "complete": self.complete,
+            "matches": [m.to_json() for m in self.matches],
+            "unmatched_v1": list(self.unmatched_v1),
+            "unmatched_keras": list(self.unmatched_keras),
+            "ambiguous": {k: list(v) for k, v in self.ambiguous.items()},
+            "skipped": list(self.skipped),
+        }
+
+    def __str__(self) -> str:
+        lines = [f"{m.v1_name} -> {m.keras_path} {list(m.shape)} ({m.how})" for m in self.matches]
+        lines += [f"{n} -> ? (no Keras weight)" for n in self.unmatched_v1]
+        lines += [f"? -> {p} (no v1 variable)" for p in self.unmatched_keras]
+        lines += [f"{n} -> one of {', '.join(c)} (ambiguous)" for n, c in self.ambiguous.items()]
+        return "\n".join(lines)
+
+
+def map_weights(
+    v1_model: V1Model | Mapping[str, Any],
+    keras_model: Any,
+    overrides: Mapping[str, str | None] | None = None,
+) -> WeightMapping:
+    """Match a TF1 model's variables to the weights of an equivalent Keras 3 model.
+
+    Each name is reduced to its role (last token: ``kernel``, ``bias``, ``gamma``,
+    ``moving_mean`` …; slim/sonnet ``weights``/``biases``/``w``/``b`` count as kernel/bias) and its
+    layer token (``dense_1``). Within each (role, shape) group, pairs whose ``layer/role`` names
+    agree are matched by name when every v1 variable of the group finds its name; otherwise, with
+    as many v1 variables as Keras weights, they are paired in creation order (TF1 graph order,
+    Keras layer order). What is left is reported as unmatched or ambiguous. Nothing is assigned
+    until :meth:`WeightMapping.assign`.
+
+    Args:
+        v1_model: a :class:`V1Model` (variables read from its checkpoint) or a name -> array dict.
+        keras_model: a built Keras 3 model or layer.
+        overrides: v1 name -> Keras weight path (``dense_1/kernel``; the model-name prefix may be
+            left out), applied first; ``None`` leaves a v1 variable out.
+
+    Raises:
+        TensorNotFoundError: an override names a v1 variable or Keras path that does not exist.
+        ConversionError: the v1 model has no variables (frozen graph), the Keras model has no
+            weights (not built), or an override pairs different shapes.
+    """
+    import numpy as np
+
+    values = dict(v1_model) if isinstance(v1_model, Mapping) else read_variables(v1_model)
+    if not values:
+        where = getattr(v1_model, "path", "the given dict")
+        raise ConversionError(
+            f"{where} has no variables to map (a frozen graph keeps its weights as constants): "
+            "load the checkpoint or SavedModel the graph was frozen from"
+        )
+    values = {k: np.asarray(v) for k, v in values.items()}
+    targets = _keras_weights(keras_model)
+    overrides = dict(overrides or {})
+    result = WeightMapping(_values=values, _targets=targets)
+
+    taken: set[str] = set()
+    by_v1: dict[str, Match] = {}
+    for v1_name, path in overrides.items():
+        if v1_name not in values:
+            raise TensorNotFoundError(
+                f"override names v1 variable {v1_name!r}, which the model does not save: "
+                f"choose one of {', '.join(list(values)[:5])}"
+            )
+        if path is None:
+            result.skipped.append(v1_name)
+            continue
+        path = _resolve_path(path, targets)
+        if path not in targets:
+            raise TensorNotFoundError(
+                f"override maps {v1_name!r} to Keras weight {path!r}, which the model lacks: "
+                f"choose one of {', '.join(list(targets)[:5])}"
+            )
+        shape = tuple(values[v1_name].shape)
+        if shape != _shape(targets[path]):
+            raise ConversionError(
+                f"override maps {v1_name!r} {list(shape)} to {path!r} "
+                f"{list(_shape(targets[path]))}: shapes differ; pick a weight of the same shape"
+            )
+        by_v1[v1_name] = Match(v1_name, path, shape, "override")
+        taken.add(path)
+
+    sources = []
+    for name in values:
+        if name in overrides:
+            continue
+        if _is_optimizer_state(name):
+            result.skipped.append(name)
+        else:
+            sources.append(name)
+    model_prefix = getattr(keras_model, "name", "")
+    groups: dict[tuple[str, tuple[int, ...]], tuple[list[str], list[str]]] = {}
+    for name in sources:
+        key = (_role(name), tuple(values[name].shape))
+        groups.setdefault(key, ([], []))[0].append(name)
+    for path, var in targets.items():
+        if path in taken:
+            continue
+        key = (_role(path), _shape(var))
+        groups.setdefault(key, ([], []))[1].append(path)
+
+    for (_, shape), (src, dst) in groups.items():
+        for m in _match_group(src, dst, model_prefix, shape):
+            by_v1[m.v1_name] = m
+            taken.add(m.keras_path)
+        left_src = [n for n in src if n not in by_v1]
+        left_dst = [p for p in dst if p not in taken]
+        if left_src and left_dst:
+            for n in left_src:
+                result.ambiguous[n] = list(left_dst)
+        else:
+            result.unmatched_v1.extend(left_src)
+    in_doubt = {p for cands in result.ambiguous.values() for p in cands}
+    result.unmatched_keras = [p for p in targets if p not in taken and p not in in_doubt]
+    order = {p: i for i, p in enumerate(targets)}
+    result.matches = sorted(by_v1.values(), key=lambda m: order[m.keras_path])
+    result.unmatched_v1.sort(key=list(values).index)
+    return result
+
+
+def _match_group(
+    src: list[str], dst: list[str], model_prefix: str, shape: tuple[int, ...]
+) -> list[Match]:
+    """Pairs within one (role, shape) group: by name when all v1 names agree, else by order."""
+    if not src or not dst:
+        return []
+    dst_keys: dict[str, list[str]] = {}
+    for p in dst:
+        dst_keys.setdefault(_layer_role(p, model_prefix), []).append(p)
+    by_name = {}
+    for n in src:
+        cands = dst_keys.get(_layer_role(n, ""), [])
+        if len(cands) == 1:
+            by_name[n] = cands[0]
+    if len(by_name) == len(src) and len(set(by_name.values())) == len(src):
+        return [Match(n, by_name[n], shape, "name") for n in src]
+    if len(src) == len(dst):
+        return [Match(n, p, shape, "order") for n, p in zip(src, dst)]
+    used: set[str] = set()
+    out = []
+    for n, p in by_name.items():
+        if p not in used:
+            used.add(p)
+            out.append(Match(n, p, shape, "name"))
+    return out
+
+
+def _resolve_path(path: str, targets: Mapping[str, Any]) -> str:
+    """``path`` itself, or the one Keras path ending in ``/path`` (model prefix left out)."""
+    if path in targets:
+        return path
+    found = [p for p in targets if p.endswith("/" + path)]
+    return found[0] if len(found) == 1 else path
+
+
+def _keras_weights(model: Any) -> dict[str, Any]:
+    weights = getattr(model, "weights", None)
+    if not weights:
+        raise ConversionError(
+            f"Keras model {getattr(model, 'name', model)!r} has no weights: build it first "
+            "(start it with keras.Input or call it once on a batch)"
+        )
+    out: dict[str, Any] = {}
+    seen: set[int] = set()
+    for w in weights:
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        path = getattr(w, "path", None) or w.name
+        while path in out:  # two weights with one path: keep both, distinguishable
+            path += "_"
+        out[path] = w
+    return out
+
+
+def _shape(var: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in var.shape)
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in name.split(":")[0].split("/") if t]
+
+
+def _role(name: str) -> str:
+    last = _tokens(name)[-1] if _tokens(name) else name
+    return ROLE_ALIASES.get(last, last)
+
+
+def _layer_role(name: str, model_prefix: str) -> str:
+    toks = _tokens(name)
+    if model_prefix and len(toks) > 2 and toks[0] == model_prefix:
+        toks = toks[1:]
+    layer = toks[-2] if len(toks) >= 2 else ""
+    return f"{layer}/{_role(name)}"
+
+
+def _is_optimizer_state(name: str) -> bool:
+    toks = _tokens(name)
+    return bool(toks) and (
+        toks[-1] in _BOOKKEEPING or any(t in _OPTIMIZER_TOKENS for t in toks[1:])
+    )

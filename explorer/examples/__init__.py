@@ -1,0 +1,26 @@
+"""Example models for notebooks, tests and demos, built on the fly with ``tf.compat.v1``.
+
+:mod:`~explorer.examples.models`: the small MLP in every TF1 format and an Estimator-style
+``tf.Example`` parser (what ``make lab`` opens); :mod:`~explorer.examples.zoo`: realistic TF1 model
+classes (v1 control flow, RNNs, batch norm, partitioned variables, ...) built in a child process.
+"""
+
+from explorer.examples.models import (
+    MLP_FORMATS,
+    MLP_SIZES,
+    build_all,
+    build_example_parser_model,
+    build_mlp,
+    mlp_reference,
+    mlp_weights,
+)
+
+__all__ = [
+    "MLP_FORMATS",
+    "MLP_SIZES",
+    "build_all",
+    "build_example_parser_model",
+    "build_mlp",
+    "mlp_reference",
+    "mlp_weights",
+]

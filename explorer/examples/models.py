@@ -1,0 +1,220 @@
+"""Small TF1 example models, built on the fly with ``tf.compat.v1`` in every TF1 format.
+
+They are what the walkthrough notebooks open by default and what the tests load. Each builder
+writes into a fresh graph (never the default one) and returns the path a user would give
+``explorer.load``. Weights come from a seeded ``numpy`` generator so that :func:`mlp_reference`
+recomputes the expected output in plain numpy.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+MLP_FORMATS = (
+    "saved_model",  # SavedModelBuilder, tag "serve", signature serving_default
+    "two_tags",  # SavedModelBuilder with tag sets {serve} and {train}
+    "simple_save",  # tf.compat.v1.saved_model.simple_save
+    "frozen_pb",  # frozen binary GraphDef
+    "frozen_pbtxt",  # frozen text GraphDef
+    "checkpoint_v2",  # .meta + V2 checkpoint (.index/.data) + checkpoint state file
+    "checkpoint_v1",  # .meta + V1 checkpoint (single file)
+)
+
+MLP_SIZES = (4, 8, 3)  # input features, hidden units, classes
+
+
+def mlp_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    """The MLP's weights by variable name (float32)."""
+    rng = np.random.default_rng(seed)
+    n_in, n_hidden, n_out = MLP_SIZES
+    return {
+        "dense/kernel": rng.normal(0, 0.5, (n_in, n_hidden)).astype(np.float32),
+        "dense/bias": rng.normal(0, 0.1, (n_hidden,)).astype(np.float32),
+        "logits/kernel": rng.normal(0, 0.5, (n_hidden, n_out)).astype(np.float32),
+        "logits/bias": rng.normal(0, 0.1, (n_out,)).astype(np.float32),
+    }
+
+
+def mlp_reference(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``probs`` of the example MLP for input ``x`` [batch, 4], computed in numpy."""
+    w = mlp_weights(seed)
+    h = np.maximum(x @ w["dense/kernel"] + w["dense/bias"], 0)
+    logits = h @ w["logits/kernel"] + w["logits/bias"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _mlp_graph(seed: int):
+    """Build the MLP in a fresh graph with reference (VariableV2) variables."""
+    from explorer._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    w = mlp_weights(seed)
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, MLP_SIZES[0]], name="x")
+        keep_prob = v1.placeholder_with_default(1.0, [], name="keep_prob")
+        variables = {
+            name: v1.Variable(value, name=name, use_resource=False) for name, value in w.items()
+        }
+        h = tf.nn.relu(
+            tf.matmul(x, variables["dense/kernel"]) + variables["dense/bias"], name="dense/Relu"
+        )
+        h = v1.nn.dropout(h, rate=1.0 - keep_prob, name="dropout")
+        logits = tf.add(
+            tf.matmul(h, variables["logits/kernel"]),
+            variables["logits/bias"],
+            name="logits/BiasAdd",
+        )
+        probs = tf.nn.softmax(logits, name="probs")
+        init = v1.global_variables_initializer()
+    return g, x, keep_prob, logits, probs, init
+
+
+def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
+    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``.
+
+    Returns the path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``
+    file, or the ``.meta`` file of a checkpoint.
+    """
+    from explorer._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    if fmt not in MLP_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    g, x, keep_prob, logits, probs, init = _mlp_graph(seed)
+    with v1.Session(graph=g) as sess:
+        sess.run(init)
+        if fmt in ("saved_model", "two_tags"):
+            builder = v1.saved_model.Builder(str(out))
+            sig = v1.saved_model.predict_signature_def(
+                inputs={"x": x}, outputs={"probs": probs, "logits": logits}
+            )
+            builder.add_meta_graph_and_variables(
+                sess, ["serve"], signature_def_map={"serving_default": sig}
+            )
+            if fmt == "two_tags":
+                builder.add_meta_graph(["train"], signature_def_map={"serving_default": sig})
+            builder.save()
+            return out
+        if fmt == "simple_save":
+            v1.saved_model.simple_save(sess, str(out), inputs={"x": x}, outputs={"probs": probs})
+            return out
+        if fmt in ("frozen_pb", "frozen_pbtxt"):
+            frozen = v1.graph_util.convert_variables_to_constants(
+                sess, g.as_graph_def(), ["probs", "logits/BiasAdd"]
+            )
+            out.mkdir(parents=True, exist_ok=True)
+            name = "frozen.pb" if fmt == "frozen_pb" else "frozen.pbtxt"
+            tf.io.write_graph(frozen, str(out), name, as_text=fmt == "frozen_pbtxt")
+            return out / name
+        # checkpoints
+        out.mkdir(parents=True, exist_ok=True)
+        version = v1.train.SaverDef.V2 if fmt == "checkpoint_v2" else v1.train.SaverDef.V1
+        with g.as_default():
+            saver = v1.train.Saver(write_version=version)
+        prefix = saver.save(sess, str(out / "model"))
+        return Path(prefix + ".meta")
+
+
+def build_all(root: str | os.PathLike[str] | None = None, seed: int = 0) -> dict[str, Path]:
+    """Every MLP format under ``root`` (a new temporary folder by default): format -> path."""
+    base = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="tf1-examples-"))
+    return {fmt: build_mlp(base / fmt, fmt, seed) for fmt in MLP_FORMATS}
+
+
+def build_example_parser_model(
+    out_dir: str | os.PathLike[str], vocab: tuple[str, ...] = ("red", "green", "blue")
+) -> Path:
+    """Write an Estimator-style SavedModel whose input is serialized ``tf.Example`` protos.
+
+    ``input_example_tensor`` (string [None]) feeds ``tf.io.parse_example`` (a ParseExampleV2 op)
+    with features ``x`` (float32 [2]), ``n`` (int64 [1]), ``color`` (string [1], looked up in a
+    vocabulary table initialised from the asset file ``colors.txt`` holding ``vocab``) and ``ids``
+    (var-len int64, sparse). With ``w = [0.5, -0.25]`` (a ref variable) and ``b = 1``::
+
+        color_id = index of color in the vocabulary (-1 when absent)
+        y = x @ w + 0.1 * n + color_id + 0.01 * sum(ids) + b            # [batch, 1]
+
+    Signatures: ``serving_default``/``predict`` (outputs ``y``, ``color_id``), ``regress``
+    (``outputs`` = y), ``classify`` (``scores`` = [sigmoid(y), 1 - sigmoid(y)], ``classes``).
+    Returns the SavedModel folder.
+    """
+    from explorer._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    vocab_dir = tempfile.TemporaryDirectory(prefix="tf1-vocab-")  # copied into assets/ on save
+    vocab_file = Path(vocab_dir.name) / "colors.txt"
+    vocab_file.write_text("".join(f"{c}\n" for c in vocab))
+    g = tf.Graph()
+    with g.as_default():
+        serialized = v1.placeholder(tf.string, [None], name="input_example_tensor")
+        spec = {
+            "x": tf.io.FixedLenFeature([2], tf.float32),
+            "n": tf.io.FixedLenFeature([1], tf.int64, default_value=[0]),
+            "color": tf.io.FixedLenFeature([1], tf.string, default_value=[""]),
+            "ids": tf.io.VarLenFeature(tf.int64),
+        }
+        f = tf.io.parse_example(serialized, spec)
+        table = v1.lookup.StaticHashTable(
+            v1.lookup.TextFileInitializer(
+                str(vocab_file),
+                tf.string,
+                v1.lookup.TextFileIndex.WHOLE_LINE,
+                tf.int64,
+                v1.lookup.TextFileIndex.LINE_NUMBER,
+            ),
+            default_value=-1,
+        )
+        color_id = tf.identity(table.lookup(f["color"]), name="color_id")  # [batch, 1]
+        w = v1.Variable([[0.5], [-0.25]], name="w", use_resource=False)
+        b = v1.Variable([1.0], name="b", use_resource=False)
+        ids_sum = tf.sparse.reduce_sum(f["ids"], axis=1, keepdims=True)
+        y = tf.add_n(
+            [
+                tf.matmul(f["x"], w),
+                0.1 * tf.cast(f["n"], tf.float32),
+                tf.cast(color_id, tf.float32),
+                0.01 * tf.cast(ids_sum, tf.float32),
+                b * tf.ones_like(tf.cast(f["n"], tf.float32)),
+            ],
+            name="y",
+        )
+        p = tf.sigmoid(y)
+        scores = tf.concat([p, 1.0 - p], axis=1, name="scores")
+        classes = tf.tile(tf.constant([["pos", "neg"]]), [tf.shape(y)[0], 1], name="classes")
+        init = v1.global_variables_initializer()
+        sig = v1.saved_model.signature_def_utils
+        predict = sig.predict_signature_def(
+            {"examples": serialized}, {"y": y, "color_id": color_id}
+        )
+        signatures = {
+            "serving_default": predict,
+            "predict": predict,
+            "regress": sig.regression_signature_def(serialized, y),
+            "classify": sig.classification_signature_def(serialized, classes, scores),
+        }
+        with v1.Session(graph=g) as sess:
+            sess.run(init)
+            builder = v1.saved_model.Builder(str(out))
+            builder.add_meta_graph_and_variables(
+                sess,
+                ["serve"],
+                signature_def_map=signatures,
+                assets_collection=g.get_collection(v1.GraphKeys.ASSET_FILEPATHS),
+                main_op=v1.tables_initializer(),
+            )
+            builder.save()
+    vocab_dir.cleanup()
+    return out

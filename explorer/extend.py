@@ -1,0 +1,59 @@
+"""The public home of everything that teaches explorer about an op type: one import for extensions.
+
+Each decorator registers into one :class:`~explorer.graph.registry.OpRegistry` (duplicates are
+refused)::
+
+    from explorer import extend
+
+    @extend.scan_rule("MyOp", name="my-op")           # fn(ctx, nodes) -> findings
+    @extend.rewrite("MyRefOp")                         # ref -> resource variable rewrite
+    @extend.sample_rule("MyParser")                    # string samples for a consumer op
+    @extend.index_rule("MyGather")                     # integer ranges for an index input
+    @extend.builtin_replacement("MyContribOp", hint=)  # fn(inputs, attrs) for an op TF lacks
+    extend.op_family("my_family", "OpA", "OpB")        # a named family of op types
+    extend.switch(r"^keep_rate$", 1.0, "keep rate")    # a keep_prob-like input's neutral value
+    extend.state_changing("MyUpdate")                  # op-type prefixes that write state
+
+The old homes (``explorer.inspection.findings.rule``, ``explorer.conversion.rewrite.rewrites``,
+``explorer.feeding.tf_example.sample_rule``, ``explorer.feeding.index_ranges.index_rule``,
+``explorer.loading.replacements.builtin_replacement``) keep working for one release.
+"""
+
+from __future__ import annotations
+
+from explorer.conversion.rewrite import REWRITES, rewrites
+from explorer.feeding.index_ranges import INDEX_RULES, index_rule
+from explorer.feeding.switches import SWITCHES, switch
+from explorer.feeding.tf_example import SAMPLE_RULES, sample_rule
+from explorer.graph.op_families import FAMILIES, op_family
+from explorer.graph.traversal import STATE_CHANGING, state_changing
+from explorer.inspection.findings import RULES as SCAN_RULES
+from explorer.inspection.findings import rule as scan_rule
+from explorer.loading.replacements import (
+    BUILTIN_REPLACEMENTS,
+    REPLACEMENT_HINTS,
+    builtin_replacement,
+)
+
+rewrite = rewrites
+
+__all__ = [
+    "BUILTIN_REPLACEMENTS",
+    "FAMILIES",
+    "INDEX_RULES",
+    "REPLACEMENT_HINTS",
+    "REWRITES",
+    "SAMPLE_RULES",
+    "SCAN_RULES",
+    "STATE_CHANGING",
+    "SWITCHES",
+    "builtin_replacement",
+    "index_rule",
+    "op_family",
+    "rewrite",
+    "rewrites",
+    "sample_rule",
+    "scan_rule",
+    "state_changing",
+    "switch",
+]

@@ -1,0 +1,387 @@
+"""Feeds: named input values, their .npz form, and their checking against input specs.
+
+Representation of values (shared by feeds and runner outputs):
+
+* dense tensors are ``numpy`` arrays; TF ``string`` tensors are object arrays of ``bytes``;
+* sparse tensors (``TensorSpec.kind == "sparse"``) are :class:`SparseValue` ``(indices [n, rank]
+  int64, values [n], dense_shape [rank] int64)``, the same triple ``tf.SparseTensor`` holds.
+
+:class:`Feeds` is the named-array container every runner takes (``explorer.sample`` makes one);
+:func:`check_feeds` checks user arrays against specs (``FeedError`` naming the input, the expected
+and the given dtype/shape).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from explorer.errors import FeedError
+from explorer.graph.specs import TensorSpec
+
+DEFAULT_MAX_BYTES = 1 << 30  # runners refuse feeds larger than this (1 GiB); so does sample()
+_SEP = "#"  # separates an input key from its part in .npz entry names
+
+
+class SparseValue(NamedTuple):
+    """A sparse tensor's value: ``indices`` [n, rank] int64, ``values`` [n], ``dense_shape`` [rank].
+
+    A ``NamedTuple``, so ``session.run`` accepts it as the feed of a ``tf.SparseTensor``.
+    """
+
+    indices: np.ndarray
+    values: np.ndarray
+    dense_shape: np.ndarray
+
+    def to_dense(self, default: Any = 0) -> np.ndarray:
+        """The dense array (``default`` where no value is given)."""
+        out = np.full(tuple(self.dense_shape), default, dtype=self.values.dtype)
+        if len(self.values):
+            out[tuple(self.indices.T)] = self.values
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.indices.nbytes + _nbytes(self.values) + self.dense_shape.nbytes)
+
+
+def as_sparse(value: Any) -> SparseValue:
+    """A :class:`SparseValue` from a ``SparseValue``, ``tf.compat.v1.SparseTensorValue`` or a
+    3-tuple ``(indices, values, dense_shape)``."""
+    if isinstance(value, SparseValue):
+        return value
+    idx, vals, shape = (
+        (value.indices, value.values, value.dense_shape) if hasattr(value, "indices") else value
+    )
+    return SparseValue(
+        np.asarray(idx, dtype=np.int64).reshape(-1, len(np.asarray(shape).reshape(-1))),
+        _as_array(vals),
+        np.asarray(shape, dtype=np.int64).reshape(-1),
+    )
+
+
+Value = np.ndarray | SparseValue
+
+
+# ----------------------------------------------------------------------------------------------
+# dtypes
+# ----------------------------------------------------------------------------------------------
+
+
+def numpy_dtype(dtype: str) -> np.dtype:
+    """The numpy dtype of a TF dtype name (``float32``, ``float32_ref``; ``string`` -> object)."""
+    base = dtype[:-4] if dtype.endswith("_ref") else dtype
+    if base == "string":
+        return np.dtype(object)
+    try:
+        return np.dtype(base)
+    except TypeError:
+        from tensorflow.python.framework import dtypes
+
+        try:
+            return np.dtype(dtypes.as_dtype(base).as_numpy_dtype)
+        except TypeError:
+            raise FeedError(f"no numpy dtype for TensorFlow dtype {dtype!r}") from None
+
+
+def is_string_dtype(dtype: str) -> bool:
+    return dtype in ("string", "string_ref")
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """``value`` as an ndarray; str/bytes content becomes an object array of ``bytes``."""
+    arr = np.asarray(value)
+    if arr.dtype.kind in "SU" or (arr.dtype == object and _holds_text(arr)):
+        flat = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
+        out = np.empty(len(flat), dtype=object)
+        out[:] = flat
+        return out.reshape(arr.shape)
+    return arr
+
+
+def _holds_text(arr: np.ndarray) -> bool:
+    return all(isinstance(v, (bytes, str, np.bytes_, np.str_)) for v in arr.reshape(-1))
+
+
+def _nbytes(arr: np.ndarray) -> int:
+    if arr.dtype == object:
+        return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
+    return int(arr.nbytes)
+
+
+# ----------------------------------------------------------------------------------------------
+# Feeds
+# ----------------------------------------------------------------------------------------------
+
+
+class Feeds(dict):
+    """Input key -> value (``ndarray``, or :class:`SparseValue` for sparse inputs).
+
+    A ``dict``, so it goes wherever a feed dict does. ``notes`` says what :func:`sample` decided
+    (unknown dims it filled, tf.Example features it built, inputs it left to the graph).
+    """
+
+    def __init__(self, values: Mapping[str, Any] | None = None, notes: Iterable[str] = ()) -> None:
+        super().__init__()
+        for k, v in (values or {}).items():
+            self[str(k)] = as_sparse(v) if _is_sparse_like(v) else _as_array(v)
+        self.notes: list[str] = list(notes)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (string contents counted by length)."""
+        return sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in self.values())
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``.
+
+        String arrays are stored as their concatenated bytes plus end offsets and shape (fixed
+        width ``S`` arrays would drop trailing NUL bytes of serialized protos); sparse values as
+        their three parts. Returns the path written.
+        """
+        entries: dict[str, np.ndarray] = {}
+        for key, value in self.items():
+            if _SEP in key:
+                raise FeedError(f"feed key {key!r} contains {_SEP!r}, which .npz files reserve")
+            if isinstance(value, SparseValue):
+                entries[f"{key}{_SEP}indices"] = value.indices
+                entries[f"{key}{_SEP}dense_shape"] = value.dense_shape
+                entries.update(_encode(f"{key}{_SEP}values", value.values))
+            else:
+                entries.update(_encode(key, value))
+        p = Path(path)
+        with open(p, "wb") as f:
+            np.savez(f, **entries)
+        return p
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Feeds:
+        """Read an ``.npz`` written by :meth:`save` (or by ``np.savez`` with one array per key)."""
+        p = Path(path)
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                raw = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as e:
+            raise FeedError(
+                f"cannot read feeds from {p} ({str(e).splitlines()[0][:120]}): give an .npz "
+                "written by Feeds.save or np.savez without object arrays"
+            ) from None
+        groups: dict[str, dict[str, np.ndarray]] = {}
+        for name, arr in raw.items():
+            key, _, part = name.partition(_SEP)
+            groups.setdefault(key, {})[part] = arr
+        out = cls()
+        for key, parts in groups.items():
+            if "indices" in parts:
+                values = _decode(_sub(parts, "values"))
+                out[key] = SparseValue(parts["indices"], values, parts["dense_shape"])
+            else:
+                out[key] = _decode(parts)
+        return out
+
+
+def _is_sparse_like(v: Any) -> bool:
+    return isinstance(v, SparseValue) or (
+        hasattr(v, "indices") and hasattr(v, "values") and hasattr(v, "dense_shape")
+    )
+
+
+def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
+    if arr.dtype != object:
+        return {name: arr}
+    items = [v if isinstance(v, bytes) else str(v).encode() for v in arr.reshape(-1)]
+    blob = np.frombuffer(b"".join(items), dtype=np.uint8)
+    ends = np.cumsum([len(v) for v in items], dtype=np.int64)
+    return {
+        f"{name}{_SEP}bytes": blob,
+        f"{name}{_SEP}ends": ends,
+        f"{name}{_SEP}shape": np.asarray(arr.shape, dtype=np.int64),
+    }
+
+
+def _sub(parts: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    out = {}
+    for k, v in parts.items():
+        if k == prefix:
+            out[""] = v
+        elif k.startswith(prefix + _SEP):
+            out[k[len(prefix) + 1 :]] = v
+    return out
+
+
+def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
+    if "" in parts:
+        return parts[""]
+    blob, ends, shape = parts["bytes"].tobytes(), parts["ends"], parts["shape"]
+    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+    out = np.empty(len(ends), dtype=object)
+    out[:] = [blob[s:e] for s, e in zip(starts, ends)]
+    return out.reshape(tuple(shape))
+
+
+# ----------------------------------------------------------------------------------------------
+# checking
+# ----------------------------------------------------------------------------------------------
+
+
+def fmt_spec(spec: TensorSpec) -> str:
+    """``float32[?,4]`` (``<unknown rank>`` when the rank is unknown)."""
+    if spec.shape is None:
+        return f"{spec.dtype}[<unknown rank>]"
+    return f"{spec.dtype}[{','.join('?' if d is None else str(d) for d in spec.shape)}]"
+
+
+def _fmt_given(arr: np.ndarray) -> str:
+    dtype = "string" if arr.dtype == object else arr.dtype.name
+    return f"{dtype}[{','.join(str(d) for d in arr.shape)}]"
+
+
+def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
+    """``"missing: a, unknown: b"`` where ``given`` keys differ from ``expected``; else None."""
+    want, got = list(expected), list(given)
+    missing = [k for k in want if k not in got]
+    extra = [k for k in got if k not in want]
+    if not missing and not extra:
+        return None
+    return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+
+
+def resolve_key(key: str, specs: Mapping[str, TensorSpec]) -> str | None:
+    """The spec key a feed key means: itself, or ``name:0`` for a tensor name given as ``name``."""
+    if key in specs:
+        return key
+    if ":" not in key and f"{key}:0" in specs:
+        return f"{key}:0"
+    return None
+
+
+def check_feeds(
+    feeds: Mapping[str, Any],
+    specs: Mapping[str, TensorSpec],
+    required: Iterable[str] = (),
+    max_bytes: int | None = None,
+) -> dict[str, Value]:
+    """Check ``feeds`` against ``specs`` and return them keyed by spec key, cast to spec dtypes.
+
+    Accepted: every key names a spec (tensor names may drop ``:0``); every ``required`` key is
+    present; a dense value's dtype is of the spec's kind (float into float, int into int or float,
+    str/bytes into string, bool into bool) and its shape matches every known dim; a sparse spec
+    takes a :class:`SparseValue` (or 3-tuple) whose values follow the same dtype rule.
+
+    Raises:
+        FeedError: naming the input, the expected and the given dtype/shape.
+    """
+    out: dict[str, Value] = {}
+    for key, value in feeds.items():
+        k = resolve_key(str(key), specs)
+        if k is None:
+            known = ", ".join(sorted(specs)) or "none"
+            raise FeedError(f"feed {key!r} is not an input of this model run: inputs are {known}")
+        spec = specs[k]
+        if spec.kind == "sparse":
+            out[k] = _check_sparse(k, spec, value)
+        else:
+            out[k] = _check_dense(k, spec, value)
+    missing = [k for k in required if k not in out]
+    if missing:
+        k = missing[0]
+        raise FeedError(
+            f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
+            "generate one with explorer.sample(model, ...)"
+        )
+    if max_bytes is not None:
+        total = sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in out.values())
+        if total > max_bytes:
+            raise FeedError(too_big_message(total, max_bytes, "these feeds"))
+    return out
+
+
+def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
+    if _is_sparse_like(value):
+        raise FeedError(
+            f"input {key!r} ({spec.name}) is dense {fmt_spec(spec)} but was given a sparse value"
+        )
+    try:
+        arr = _as_array(value)
+    except (TypeError, ValueError) as e:
+        raise FeedError(f"input {key!r}: cannot make an array of the value given ({e})") from None
+    arr = _cast(key, spec, arr)
+    if spec.shape is not None:
+        bad = len(arr.shape) != len(spec.shape) or any(
+            d is not None and d != g for d, g in zip(spec.shape, arr.shape)
+        )
+        if bad:
+            raise FeedError(
+                f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
+                f"{_fmt_given(arr)}: reshape the array"
+            )
+    return arr
+
+
+def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
+    if not _is_sparse_like(value) and not (isinstance(value, tuple) and len(value) == 3):
+        raise FeedError(
+            f"input {key!r} is sparse ({fmt_spec(spec)}): give explorer.SparseValue("
+            "indices, values, dense_shape), not a dense array"
+        )
+    try:
+        sv = as_sparse(value)
+    except (TypeError, ValueError) as e:
+        raise FeedError(
+            f"input {key!r}: not a valid (indices, values, dense_shape) ({e})"
+        ) from None
+    values = _cast(key, spec, sv.values)
+    rank = len(sv.dense_shape)
+    if spec.shape is not None and rank != len(spec.shape):
+        raise FeedError(
+            f"input {key!r} is sparse {fmt_spec(spec)}: dense_shape has rank {rank}, "
+            f"expected {len(spec.shape)}"
+        )
+    if sv.indices.shape != (len(values), rank):
+        raise FeedError(
+            f"input {key!r}: sparse indices have shape {list(sv.indices.shape)}, expected "
+            f"[{len(values)}, {rank}] for {len(values)} values of rank {rank}"
+        )
+    return SparseValue(sv.indices, values, sv.dense_shape)
+
+
+def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
+    want = numpy_dtype(spec.dtype)
+    ok = _kind_ok(want, arr.dtype)
+    if not ok:
+        raise FeedError(
+            f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "
+            f"given {_fmt_given(arr)}: convert the array (e.g. arr.astype({want.name!r}))"
+            if want.kind != "O"
+            else f"input {key!r} ({spec.name}) expects dtype string, given {_fmt_given(arr)}: "
+            "give bytes or str values"
+        )
+    if want.kind == "O" or arr.dtype == want:
+        return arr
+    return arr.astype(want)
+
+
+def _kind_ok(want: np.dtype, given: np.dtype) -> bool:
+    if want.kind == "O":
+        return given.kind == "O"
+    if given.kind == "O":
+        return False
+    wk, gk = want.kind, given.kind
+    if wk == gk:
+        return True
+    if wk in "fc" and gk in "iu":
+        return True  # integers fed to a float input are exact for small values
+    if wk == "c" and gk == "f":
+        return True
+    return wk in "iu" and gk in "iu"
+
+
+def too_big_message(total: int, limit: int, what: str) -> str:
+    return (
+        f"{what} would take about {total / 2**20:.1f} MiB, over the limit of "
+        f"{limit / 2**20:.1f} MiB: use a smaller batch or pass max_bytes= (CLI: --max-mb)"
+    )

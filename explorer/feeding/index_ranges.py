@@ -1,0 +1,265 @@
+"""Integer inputs that index something: the range :func:`explorer.sample` must draw them from.
+
+An int input that ends up as ``Gather`` indices into a 5-row embedding, or as the sequence
+lengths of a ``ReverseSequence`` over 6 time steps, makes ``session.run`` fail on values drawn from
+the sampler's default ``[0, 8)`` ("indices[0] = 6 is not in [0, 5)"). :func:`int_input_bounds`
+follows each integer input forward through ops that keep its values (``Identity``, ``Cast``,
+``Reshape``, v1 control flow, …) to the ops that index with it, and returns the exclusive upper
+bound those ops allow, read from the GraphDef alone (variable, constant and placeholder shapes).
+
+Per-op knowledge lives in :data:`INDEX_RULES`, filled with :func:`index_rule`: an op type ->
+function ``(graph, node, position) -> Bound`` for the input position the value reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.registry import OpRegistry
+
+# A bound is an exclusive upper limit: an int, a dim of a placeholder whose size the sampler picks
+# (PlaceholderDim), or None when the graph does not say.
+
+
+@dataclass(frozen=True)
+class PlaceholderDim:
+    """Dim ``dim`` of placeholder op ``op``, unknown in the graph: the sampled size decides;
+    ``plus`` is added to it (a length may equal the dim, so its exclusive bound is dim + 1)."""
+
+    op: str
+    dim: int
+    plus: int = 0
+
+
+Bound = int | PlaceholderDim | None
+IndexRuleFn = Callable[["_Graph", Any, int], Bound]
+
+INDEX_RULES: OpRegistry[IndexRuleFn] = OpRegistry("index rule")
+"""Op type -> function(graph, node, input position) giving the exclusive bound for that input."""
+
+index_rule = INDEX_RULES.register
+"""Decorator ``@index_rule(*op_types)``: the bound an op puts on integer values reaching one of
+its inputs."""
+
+
+# Op type -> the input positions whose values it passes on unchanged (None: every data input).
+VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = {
+    "Identity": (0,),
+    "IdentityN": None,
+    "Snapshot": (0,),
+    "StopGradient": (0,),
+    "Cast": (0,),
+    "Reshape": (0,),
+    "ExpandDims": (0,),
+    "Squeeze": (0,),
+    "Tile": (0,),
+    "Slice": (0,),
+    "StridedSlice": (0,),
+    "Unique": (0,),
+    "Pack": None,
+    "Switch": (0,),
+    "RefSwitch": (0,),
+    "Enter": (0,),
+    "RefEnter": (0,),
+    "Merge": None,
+    "RefMerge": None,
+    "Exit": (0,),
+    "NextIteration": (0,),
+}
+_PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
+
+
+class _Graph:
+    """Node lookup and static shapes of a GraphDef's main graph."""
+
+    def __init__(self, graph_def: Any) -> None:
+        self.nodes = {n.name: n for n in graph_def.node}
+        self.consumers: dict[str, list[tuple[Any, int]]] = {}
+        for n in graph_def.node:
+            for pos, inp in enumerate(i for i in n.input if not i.startswith("^")):
+                self.consumers.setdefault(tensor_name(inp), []).append((n, pos))
+
+    def const_int(self, inp: str) -> int | None:
+        """The value of a scalar integer ``Const`` input, else ``None``."""
+        node = self.nodes.get(op_name(self._through(inp)))
+        if node is None or node.op != "Const":
+            return None
+        from tensorflow.python.framework import tensor_util
+
+        value = tensor_util.MakeNdarray(node.attr["value"].tensor)
+        return int(value) if value.ndim == 0 and value.dtype.kind in "iu" else None
+
+    def dim(self, inp: str, axis: int) -> Bound:
+        """Static size of dim ``axis`` of the tensor ``inp`` names (negative axes count back)."""
+        node = self.nodes.get(op_name(self._through(inp)))
+        if node is None:
+            return None
+        shape = _static_shape(node)
+        if shape is None or not -len(shape) <= axis < len(shape):
+            return None
+        axis %= len(shape)
+        if shape[axis] >= 0:
+            return shape[axis]
+        if node.op in ("Placeholder", "PlaceholderV2"):
+            return PlaceholderDim(node.name, axis)
+        return None
+
+    def _through(self, inp: str) -> str:
+        """Follow reads and forwards back to the variable, constant or placeholder."""
+        seen = set()
+        while True:
+            node = self.nodes.get(op_name(inp))
+            if node is None or node.name in seen or node.op not in _SHAPE_KEEPING or not node.input:
+                return inp
+            seen.add(node.name)
+            inp = node.input[0]
+
+
+_SHAPE_KEEPING = frozenset(
+    {
+        "Identity",
+        "ReadVariableOp",
+        "Snapshot",
+        "StopGradient",
+        "Enter",
+        "RefEnter",
+        "Switch",
+        "RefSwitch",
+        "RefIdentity",
+    }
+)
+
+
+def _static_shape(node: Any) -> list[int] | None:
+    if node.op in ("VariableV2", "Variable", "VarHandleOp", "Placeholder", "PlaceholderV2"):
+        s = node.attr["shape"].shape if "shape" in node.attr else None
+    elif node.op == "Const":
+        s = node.attr["value"].tensor.tensor_shape
+    elif "_output_shapes" in node.attr and node.attr["_output_shapes"].list.shape:
+        s = node.attr["_output_shapes"].list.shape[0]
+    else:
+        return None
+    if s is None or s.unknown_rank:
+        return None
+    return [d.size for d in s.dim]
+
+
+# -- the registry ----------------------------------------------------------------------------------
+
+
+@index_rule("Gather", "ResourceGather")
+def _gather(g: _Graph, node: Any, pos: int) -> Bound:
+    return g.dim(node.input[0], 0) if pos == 1 else None
+
+
+@index_rule("GatherV2")
+def _gather_v2(g: _Graph, node: Any, pos: int) -> Bound:
+    if pos != 1:
+        return None
+    axis = g.const_int(node.input[2])
+    return None if axis is None else g.dim(node.input[0], axis)
+
+
+@index_rule("ReverseSequence")
+def _reverse_sequence(g: _Graph, node: Any, pos: int) -> Bound:
+    if pos != 1:
+        return None
+    size = g.dim(node.input[0], node.attr["seq_dim"].i)
+    if isinstance(size, PlaceholderDim):
+        return PlaceholderDim(size.op, size.dim, plus=1)
+    return None if size is None else size + 1  # a length may equal the time dim
+
+
+@index_rule("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
+def _unsorted_segment(g: _Graph, node: Any, pos: int) -> Bound:
+    return g.const_int(node.input[2]) if pos == 1 else None
+
+
+@index_rule("DynamicPartition")
+def _dynamic_partition(g: _Graph, node: Any, pos: int) -> Bound:
+    return node.attr["num_partitions"].i if pos == 1 else None
+
+
+# -- entry point -----------------------------------------------------------------------------------
+
+
+def int_input_bounds(graph_def: Any, inputs: Mapping[str, str]) -> dict[str, list[Bound]]:
+    """The bounds ops put on integer inputs, found by following their values forward.
+
+    Args:
+        graph_def: the model's GraphDef (its main graph is walked; functions are not).
+        inputs: input key -> tensor name (``ids:0``) of each integer input.
+
+    Returns:
+        key -> the bounds found (empty when nothing indexes with it); each an exclusive upper
+        limit: an int, or a :class:`PlaceholderDim` the caller resolves from the sampled shapes.
+    """
+    g = _Graph(graph_def)
+    out: dict[str, list[Bound]] = {}
+    for key, name in inputs.items():
+        bounds: list[Bound] = []
+        seen: set[str] = set()
+        stack = [tensor_name(name)]
+        while stack:
+            t = stack.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            for node, pos in g.consumers.get(t, ()):
+                rule = INDEX_RULES.get(node.op)
+                if rule is not None:
+                    b = rule(g, node, pos)
+                    if b is not None:
+                        bounds.append(b)
+                keep = VALUE_PRESERVING.get(node.op, ())
+                if keep is None or pos in keep:
+                    n_out = _PRESERVED_OUTPUTS.get(node.op, 1)
+                    idxs = [pos] if n_out == -1 else range(n_out)
+                    stack.extend(f"{node.name}:{i}" for i in idxs)
+        out[key] = bounds
+    return out
+
+
+def resolve(bounds: list[Bound], sampled: Mapping[str, tuple[int, ...]]) -> int | None:
+    """The tightest exclusive bound, :class:`PlaceholderDim` read from ``sampled`` (placeholder
+    op name -> the shape the sampler chose); ``None`` when no bound is known."""
+    values = []
+    for b in bounds:
+        if isinstance(b, PlaceholderDim):
+            shape = sampled.get(b.op)
+            if shape is not None and b.dim < len(shape):
+                values.append(shape[b.dim] + b.plus)
+        elif b is not None:
+            values.append(b)
+    return min(values) if values else None
+
+
+def int_highs(
+    graph_def: Any, specs: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], default: int
+) -> dict[str, tuple[int, str]]:
+    """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
+    the integer inputs among ``shapes`` (key -> sampled shape) that index something.
+
+    ``specs`` maps keys to :class:`~explorer.TensorSpec`; only dense integer inputs count.
+    """
+    ints = {
+        k: specs[k].name
+        for k in shapes
+        if specs[k].kind == "dense" and specs[k].dtype.removesuffix("_ref") in _INT_DTYPES
+    }
+    if not ints:
+        return {}
+    sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
+    out = {}
+    for key, bounds in int_input_bounds(graph_def, ints).items():
+        high = resolve(bounds, sampled)
+        if high is not None and high < default:
+            high = max(high, 1)
+            out[key] = (high, f"{key}: ints in [0, {high}), the range the graph indexes with it")
+    return out
+
+
+_INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})

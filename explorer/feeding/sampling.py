@@ -1,0 +1,307 @@
+"""Step "sample" of the flow: feeds for a model's inputs, generated or given, checked against specs.
+
+:func:`sample` makes one array per input from its :class:`~explorer.TensorSpec`; a string
+input that feeds a ``ParseExample``-like op gets serialized ``tf.Example`` protos built from that op
+(see ``explorer/feeding/tf_example.py``, whose registry holds the per-op rules).
+:func:`input_roles` says which inputs must be fed. Values, :class:`Feeds` and :func:`check_feeds`
+live in ``explorer/feeding/feeds.py`` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import FeedError
+from explorer.feeding.feeds import (
+    DEFAULT_MAX_BYTES,
+    Feeds,
+    check_feeds,
+    is_string_dtype,
+    numpy_dtype,
+    too_big_message,
+)
+from explorer.feeding.generators import random_sparse, random_values
+from explorer.graph.names import op_name
+from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PLACEHOLDER_OPS
+from explorer.graph.specs import TensorSpec
+
+__all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
+
+DEFAULT_DIM = 2  # size given to unknown non-batch dims
+INT_HIGH = 8  # ints are drawn from [0, INT_HIGH) unless the graph indexes with them
+STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
+# ----------------------------------------------------------------------------------------------
+# which inputs to feed
+# ----------------------------------------------------------------------------------------------
+
+FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
+
+
+def _spec_ops(spec: TensorSpec) -> list[str]:
+    names = spec.components if spec.kind != "dense" and spec.components else (spec.name,)
+    return [op_name(n) for n in names if n]
+
+
+def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
+    """How each input is fed: ``feed`` (must be fed; :func:`sample` generates it), ``default``
+    (a ``PlaceholderWithDefault``: optional), ``computed`` (another input of the set is upstream of
+    it, e.g. TFMA's ``features/*`` from the serialized examples), ``constant`` (no placeholder
+    upstream at all, e.g. a ``Const``). Works on the GraphDef's main graph alone.
+    """
+    nodes = {n.name: n for n in graph_def.node}
+    spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
+    ancestors: dict[str, set[str]] = {}
+
+    def upstream(op: str) -> set[str]:
+        if op in ancestors:
+            return ancestors[op]
+        seen: set[str] = set()
+        stack = [op]
+        while stack:
+            cur = stack.pop()
+            node = nodes.get(cur)
+            if node is None:
+                continue
+            for inp in node.input:
+                if inp.startswith("^"):
+                    continue
+                src = op_name(inp)
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+        ancestors[op] = seen
+        return seen
+
+    roles: dict[str, str] = {}
+    for key, ops in spec_ops.items():
+        types = {nodes[o].op if o in nodes else "" for o in ops}
+        if types & PLACEHOLDER_OPS and types <= PLACEHOLDER_OPS | DEFAULT_PLACEHOLDER_OPS:
+            roles[key] = FEED  # a sparse placeholder's dense_shape may have a default
+            continue
+        if types and types <= DEFAULT_PLACEHOLDER_OPS:
+            roles[key] = DEFAULT
+            continue
+        up = set().union(*(upstream(o) for o in ops)) if ops else set()
+        others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
+        if up & others:
+            roles[key] = COMPUTED
+        elif any(nodes[a].op in PLACEHOLDER_OPS for a in up if a in nodes):
+            roles[key] = FEED
+        else:
+            roles[key] = CONSTANT
+    return roles
+
+
+# ----------------------------------------------------------------------------------------------
+# sample()
+# ----------------------------------------------------------------------------------------------
+
+
+def sample(
+    model: Any,
+    inputs: Any = None,
+    batch: int = 1,
+    seed: int = 0,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    default_dim: int = DEFAULT_DIM,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> Feeds:
+    """Generate a value for every input of a model run that must be fed.
+
+    Args:
+        model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
+        inputs: what to feed: ``None`` (the default signature, or the suggested inputs of a model
+            without signatures), a signature name or :class:`~explorer.Signature`, a list
+            of tensor names, or a mapping key -> ``TensorSpec`` (e.g. ``runner.input_specs``).
+        batch: size of each input's first unknown dim (and the number of tf.Examples).
+        seed: seeds the generator: same arguments, same feeds.
+        overrides: input key -> array to use as given (checked against its spec).
+        value_range: floats are drawn uniformly from ``[low, high)``; ints from ``[0, 8)``.
+        ranges: input key or tf.Example feature key -> ``(low, high)`` for that one.
+        default_dim: size of other unknown dims (and of unknown-rank inputs' single dim).
+        max_bytes: refuse, before allocating, feeds estimated above this many bytes.
+
+    Returns:
+        :class:`Feeds` keyed like the specs (signature keys, or tensor names), with ``notes``.
+        Inputs computed in the graph from other inputs, ``PlaceholderWithDefault`` inputs and
+        constants are left out (and noted): the graph computes them.
+
+    Raises:
+        FeedError: an override does not match its input, no value can be made for a dtype, or
+            the estimate is over ``max_bytes``.
+    """
+    from explorer.feeding import tf_example
+    from explorer.loading.model import V1Model, load
+
+    if not isinstance(model, V1Model):
+        model = load(model)
+    specs = input_specs_of(model, inputs)
+    overrides = dict(overrides or {})
+    checked = check_feeds(overrides, specs) if overrides else {}
+    roles = input_roles(model.graph_def, specs)
+    rng = np.random.default_rng(seed)
+    ranges = dict(ranges or {})
+    notes: list[str] = []
+    plans: dict[str, tuple[tuple[int, ...], Any]] = {}
+    skipped: dict[str, list[str]] = {}
+    neutrals: dict[str, Any] = {}
+    total = 0
+    for key, spec in specs.items():
+        if key in checked:
+            continue
+        if roles[key] != FEED:
+            skipped.setdefault(roles[key], []).append(key)
+            continue
+        rule = tf_example.rule_for(model, spec) if spec.kind == "dense" else None
+        if rule is not None:
+            shape = _resolve_shape(key, spec, batch, default_dim, notes, rule.default_shape(batch))
+            notes.append(f"{key}: {rule.describe()}")
+            total += int(np.prod(shape, dtype=np.int64)) * rule.bytes_per_item()
+        elif (switch := _switch_of(key, spec)) is not None:  # keep_prob, is_training, ...
+            shape = () if spec.shape is None else _resolve_shape(key, spec, batch, 1, notes, ())
+            neutrals[key] = switch[0]
+            notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
+        else:
+            if spec.kind == "sparse":
+                shape = _resolve_shape(key, spec, batch, default_dim, notes, (batch, default_dim))
+            else:
+                shape = _resolve_shape(key, spec, batch, default_dim, notes, (batch,))
+            total += math.prod(shape) * _item_bytes(key, spec)
+        plans[key] = (shape, rule)
+    for role, keys in skipped.items():
+        notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
+    if max_bytes is not None and total > max_bytes:
+        raise FeedError(too_big_message(total, max_bytes, f"sampled feeds for {model.path.name}"))
+    from explorer.feeding.index_ranges import (
+        int_highs,  # ints that index a table or a dim: drawn below its size
+    )
+
+    highs = int_highs(model.graph_def, specs, {k: p[0] for k, p in plans.items()}, INT_HIGH)
+    notes.extend(note for _, note in highs.values())
+    out = Feeds(notes=notes)
+    for key, spec in specs.items():
+        if key in checked:
+            out[key] = checked[key]
+        elif key in plans:
+            shape, rule = plans[key]
+            if rule is not None:
+                out[key] = rule.generate(rng, shape, ranges.get(key, value_range), ranges)
+            elif key in neutrals:
+                out[key] = np.full(shape, neutrals[key], dtype=numpy_dtype(spec.dtype))
+            elif spec.kind == "sparse":
+                out[key] = random_sparse(rng, spec, shape, ranges.get(key, value_range))
+            else:
+                high = highs[key][0] if key in highs else INT_HIGH
+                value = ranges.get(key, value_range)
+                out[key] = random_values(rng, spec.dtype, shape, value, key, int_high=high)
+    return out
+
+
+_ROLE_NOTE = {
+    DEFAULT: "PlaceholderWithDefault: its default is used",
+    COMPUTED: "computed in the graph from the other inputs",
+    CONSTANT: "a constant of the graph, no placeholder upstream",
+}
+
+
+def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
+    """(neutral value, label) for a dense non-string input named like keep_prob/is_training: a
+    scalar knob of a training script, fed its inference value rather than a random one."""
+    from explorer.feeding.switches import switch_of
+
+    if spec.kind != "dense" or is_string_dtype(spec.dtype):
+        return None
+    if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
+        return None  # a per-example tensor, not a knob
+    return switch_of(spec.name) or switch_of(key)
+
+
+def _resolve_shape(
+    key: str,
+    spec: TensorSpec,
+    batch: int,
+    default_dim: int,
+    notes: list[str],
+    unknown_rank_shape: tuple[int, ...],
+) -> tuple[int, ...]:
+    if spec.shape is None:
+        notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
+        return tuple(unknown_rank_shape)
+    out = []
+    filled = []
+    for i, d in enumerate(spec.shape):
+        if d is None:
+            d = batch if i == 0 else default_dim
+            filled.append(f"dim {i}={d}")
+        out.append(int(d))
+    if filled:
+        notes.append(f"{key}: unknown {', '.join(filled)}")
+    return tuple(out)
+
+
+def _item_bytes(key: str, spec: TensorSpec) -> int:
+    if is_string_dtype(spec.dtype):
+        return STRING_ITEM_BYTES
+    dt = numpy_dtype(spec.dtype)
+    return int(dt.itemsize)
+
+
+# ----------------------------------------------------------------------------------------------
+# specs of a model run
+# ----------------------------------------------------------------------------------------------
+
+
+def input_specs_of(model: Any, inputs: Any = None, graph: Any = None) -> dict[str, TensorSpec]:
+    """The input specs ``inputs`` designates (see :func:`sample` for the forms it takes)."""
+    from explorer.graph.specs import Signature
+
+    if isinstance(inputs, Mapping):
+        return {str(k): v for k, v in inputs.items()}
+    if isinstance(inputs, Signature):
+        return dict(inputs.inputs)
+    if inputs is None:
+        if model.signatures:
+            return dict(model.signature(None).inputs)
+        from explorer.inspection.io_choice import default_io
+
+        inputs = default_io(model)[0]
+    if isinstance(inputs, str):
+        if inputs in model.signatures:
+            return dict(model.signature(inputs).inputs)
+        inputs = [inputs]
+    return tensor_specs(model, list(inputs), graph)
+
+
+def tensor_specs(model: Any, names: list[str], graph: Any = None) -> dict[str, TensorSpec]:
+    """Canonical tensor name (``op:idx``) -> :class:`TensorSpec` read from the imported graph.
+
+    ``graph`` is a ``tf.Graph`` the model was imported into; a fresh one is made when omitted.
+    """
+    from explorer._tf import tf
+    from explorer.errors import TensorNotFoundError
+
+    if graph is None:
+        from explorer.loading.graph_import import import_into
+
+        graph = tf().Graph()
+        import_into(model, graph)
+    out = {}
+    for name in names:
+        canon = name if ":" in name else f"{name}:0"
+        try:
+            t = graph.get_tensor_by_name(canon)
+        except (KeyError, ValueError):
+            raise TensorNotFoundError(
+                f"tensor {name!r} is not in {model.path}: browse model.catalog() or "
+                "explorer.suggest(model) for names"
+            ) from None
+        shape = None if t.shape.rank is None else tuple(t.shape.as_list())
+        out[canon] = TensorSpec(canon, t.dtype.name, shape)
+    return out

@@ -1,0 +1,552 @@
+"""Sample rules for string inputs, keyed by the op type that consumes them; tf.Example building.
+
+A string input means nothing on its own: what makes a valid value depends on the op that reads it.
+:func:`rule_for` walks from the input to its consumers (through ``Identity``, ``Reshape`` and other
+pass-through ops) and asks the rule registered for the first consumer's op type. Register a rule
+with :func:`sample_rule`::
+
+    @sample_rule("ParseExampleV2")
+    def _parse_example_v2(ctx: Context, node, index: int) -> Rule | None: ...
+
+where ``node`` is the consuming NodeDef and ``index`` the position of the input among its inputs.
+
+Rules here: ``ParseExample``, ``ParseExampleV2`` and ``ParseSingleExample`` (serialized
+``tf.Example`` protos built from the op's dense keys/types/shapes and sparse/ragged keys/types;
+string features looked up in a vocabulary table initialised from an asset file take values from
+that file), ``StringToNumber`` (decimal strings), and ``Assign``-like ops (an input of unknown
+rank that is assigned to a variable takes the variable's shape).
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from explorer.feeding.generators import random_strings
+from explorer.graph.op_families import ASSIGN_OPS, DEFAULT_PLACEHOLDER_OPS
+from explorer.graph.registry import OpRegistry
+
+PASS_THROUGH_OPS = frozenset(
+    {"Identity", "IdentityN", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
+    | {"EnsureShape", "CheckNumerics"}
+    | DEFAULT_PLACEHOLDER_OPS
+)
+LOOKUP_OPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
+CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+MAX_VOCAB_LINES = 100_000
+INT_HIGH = 8  # int64 features take values in [0, INT_HIGH)
+# Values per sparse/ragged feature: one, as Estimator/tf.Transform inputs densify var-len features
+# to [batch, 1] (a second value is "out of bounds" there).
+VARLEN_COUNT = 1
+
+
+@dataclass
+class Context:
+    """What a rule may look at: the model, its main-graph nodes by name, functions by name."""
+
+    model: Any
+    nodes: dict[str, Any]
+    functions: dict[str, Any]
+
+    @classmethod
+    def of(cls, model: Any) -> Context:
+        gd = model.graph_def
+        return cls(
+            model,
+            {n.name: n for n in gd.node},
+            {f.signature.name: f for f in gd.library.function},
+        )
+
+    def const(self, tensor: str) -> Any:
+        """The value of a ``Const`` (through ``Identity``) as an ndarray, or ``None``."""
+        from tensorflow.python.framework import tensor_util
+
+        node = self.nodes.get(tensor.lstrip("^").split(":")[0])
+        while node is not None and node.op in PASS_THROUGH_OPS and node.input:
+            node = self.nodes.get(node.input[0].split(":")[0])
+        if node is None or node.op != "Const":
+            return None
+        value = _attr(node, "value")
+        return None if value is None else tensor_util.MakeNdarray(value.tensor)
+
+
+class Rule(abc.ABC):
+    """How to make values for one string input. Subclasses implement :meth:`generate`."""
+
+    def default_shape(self, batch: int) -> tuple[int, ...]:
+        """Feed shape when the input's rank is unknown."""
+        return (batch,)
+
+    def bytes_per_item(self) -> int:
+        """Estimated bytes of one generated string (for the size check before allocating)."""
+        return 64
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+    @abc.abstractmethod
+    def generate(
+        self,
+        rng: np.random.Generator,
+        shape: tuple[int, ...],
+        value_range: tuple[float, float],
+        ranges: Mapping[str, tuple[float, float]],
+    ) -> np.ndarray:
+        """An object array of ``bytes`` of ``shape``; ``ranges`` maps feature keys to ranges."""
+
+
+RuleFactory = Callable[[Context, Any, int], "Rule | None"]
+SAMPLE_RULES: OpRegistry[RuleFactory] = OpRegistry("sample rule")
+"""Op type -> ``fn(ctx, node, index) -> Rule | None`` for string inputs that op consumes."""
+
+sample_rule = SAMPLE_RULES.register
+"""Decorator ``@sample_rule(*op_types)``: register ``fn(ctx, node, index) -> Rule | None`` for
+inputs consumed by ``op_types``."""
+
+
+def rule_for(model: Any, spec: Any) -> Rule | None:
+    """The rule for an input (a :class:`~explorer.TensorSpec`), or ``None``.
+
+    Breadth-first over consumers of the input through :data:`PASS_THROUGH_OPS`, up to 8 hops;
+    the first consumer with a registered rule decides.
+    """
+    ctx = Context.of(model)
+    consumers = _consumers(ctx.nodes)
+    start = spec.name if ":" in spec.name else f"{spec.name}:0"
+    frontier, seen = [start], {start}
+    for _ in range(8):
+        nxt = []
+        for tensor in frontier:
+            for node, index in consumers.get(tensor, []):
+                factory = SAMPLE_RULES.get(node.op)
+                if factory is not None:
+                    rule = factory(ctx, node, index)
+                    if rule is not None:
+                        return rule
+                if node.op in PASS_THROUGH_OPS:
+                    out = f"{node.name}:0"
+                    if out not in seen:
+                        seen.add(out)
+                        nxt.append(out)
+        frontier = nxt
+    return None
+
+
+def _bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
+    """An object array of ``shape`` holding ``items`` (``bytes``, as many as the shape holds)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out.reshape(shape)
+
+
+def _consumers(nodes: Mapping[str, Any]) -> dict[str, list[tuple[Any, int]]]:
+    """Tensor name (``op:idx``) -> ``(consumer node, input position)`` pairs, main graph."""
+    out: dict[str, list[tuple[Any, int]]] = {}
+    for n in nodes.values():
+        for pos, inp in enumerate(n.input):
+            if inp.startswith("^"):
+                continue
+            key = inp if ":" in inp else f"{inp}:0"
+            out.setdefault(key, []).append((n, pos))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# tf.Example
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Feature:
+    """One feature a parse op reads: ``kind`` is ``dense``, ``sparse`` or ``ragged``; ``dtype``
+    ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length)."""
+
+    key: str
+    kind: str
+    dtype: str
+    shape: tuple[int, ...] = ()
+    vocab: list[bytes] | None = None
+    vocab_file: str | None = None
+
+
+@dataclass
+class ExampleRule(Rule):
+    """Serialized ``tf.Example`` protos with every feature a parse op reads."""
+
+    op_type: str
+    op_name: str
+    features: list[Feature] = field(default_factory=list)
+    single: bool = False  # ParseSingleExample: the input is a scalar
+
+    def default_shape(self, batch: int) -> tuple[int, ...]:
+        return () if self.single else (batch,)
+
+    def bytes_per_item(self) -> int:
+        total = 16
+        for f in self.features:
+            n = math.prod(d if d >= 0 else 2 for d in f.shape) if f.kind == "dense" else 3
+            total += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
+        return total
+
+    def describe(self) -> str:
+        parts = []
+        for f in self.features:
+            shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
+            vocab = f" from {f.vocab_file}" if f.vocab_file else ""
+            parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
+        return (
+            f"serialized tf.Example for {self.op_type} {self.op_name!r} with "
+            f"{len(self.features)} features: {'; '.join(parts)}"
+        )
+
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        items = (self.example(rng, value_range, ranges) for _ in range(math.prod(shape)))
+        return _bytes_array([ex.SerializeToString() for ex in items], shape)
+
+    def example(
+        self,
+        rng: np.random.Generator,
+        value_range: tuple[float, float] = (-1.0, 1.0),
+        ranges: Mapping[str, tuple[float, float]] | None = None,
+    ) -> Any:
+        """One ``tf.train.Example`` proto with a value for every feature."""
+        from tensorflow.core.example import example_pb2
+
+        ex = example_pb2.Example()
+        for f in self.features:
+            if f.kind == "dense":
+                count = math.prod(d if d >= 0 else 2 for d in f.shape)
+            else:
+                count = VARLEN_COUNT
+            feat = ex.features.feature[f.key]
+            lo, hi = (ranges or {}).get(f.key, value_range)
+            if f.dtype == "float32":
+                feat.float_list.value.extend(rng.uniform(lo, hi, count).astype(np.float32))
+            elif f.dtype == "int64":
+                feat.int64_list.value.extend(int(v) for v in rng.integers(0, INT_HIGH, count))
+            else:
+                feat.bytes_list.value.extend(random_strings(rng, (count,), f.vocab).tolist())
+        return ex
+
+
+_KIND_OF_TYPE = {1: "float32", 9: "int64", 7: "string"}  # DataType enum -> feature dtype
+
+
+def _attr(node: Any, name: str) -> Any:
+    """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
+    the model's own GraphDef, which then no longer imports."""
+    return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
+
+
+def _list_attr(node: Any, name: str) -> Any:
+    a = _attr(node, name)
+    return a.list if a is not None else _EMPTY_LIST
+
+
+class _EmptyList:
+    type: tuple = ()
+    shape: tuple = ()
+    s: tuple = ()
+
+
+_EMPTY_LIST = _EmptyList()
+
+
+def _types(node: Any, attr: str) -> list[str]:
+    return [_KIND_OF_TYPE.get(int(t), "string") for t in _list_attr(node, attr).type]
+
+
+def _shapes(node: Any) -> list[tuple[int, ...]]:
+    out = []
+    for s in _list_attr(node, "dense_shapes").shape:
+        out.append(tuple(int(d.size) for d in s.dim))
+    return out
+
+
+def _keys(value: Any) -> list[str]:
+    if value is None:
+        return []
+    flat = np.asarray(value).reshape(-1)
+    return [v.decode() if isinstance(v, bytes) else str(v) for v in flat]
+
+
+def _build(
+    ctx: Context,
+    node: Any,
+    sparse: list[str],
+    dense: list[str],
+    ragged: list[str],
+    single: bool = False,
+) -> ExampleRule | None:
+    sparse_types = _types(node, "sparse_types")
+    dense_types = _types(node, "Tdense")
+    ragged_types = _types(node, "ragged_value_types")
+    dense_shapes = _shapes(node)
+    if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
+        return None
+    feats = [Feature(k, "sparse", t) for k, t in zip(sparse, sparse_types)]
+    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes)]
+    feats += [Feature(k, "ragged", t) for k, t in zip(ragged, ragged_types)]
+    # Output index of each feature's values: sparse values, dense values, ragged values.
+    ns, nd = len(sparse), len(dense)
+    value_index = [ns + i for i in range(ns)] + [3 * ns + i for i in range(nd)]
+    value_index += [3 * ns + nd + i for i in range(len(ragged))]
+    for f, idx in zip(feats, value_index):
+        if f.dtype == "string":
+            found = find_vocabulary(ctx, f"{node.name}:{idx}")
+            if found is not None:
+                f.vocab_file, f.vocab = found
+    return ExampleRule(node.op, node.name, feats, single)
+
+
+@sample_rule("ParseExampleV2")
+def _parse_example_v2(ctx: Context, node: Any, index: int) -> ExampleRule | None:
+    if index != 0:
+        return None
+    # Inputs: serialized, names, sparse_keys, dense_keys, ragged_keys (1-D Consts), defaults.
+    sparse, dense, ragged = (_keys(ctx.const(node.input[i])) for i in (2, 3, 4))
+    return _build(ctx, node, sparse, dense, ragged)
+
+
+@sample_rule("ParseExample")
+def _parse_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
+    if index != 0:
+        return None
+    # Inputs: serialized, names, sparse_keys[Nsparse], dense_keys[Ndense], dense_defaults[Ndense].
+    ns, nd = (
+        int(a.i) if a is not None else 0 for a in (_attr(node, "Nsparse"), _attr(node, "Ndense"))
+    )
+    keys = [_keys(ctx.const(node.input[2 + i])) for i in range(ns + nd)]
+    flat = [k[0] if k else "" for k in keys]
+    return _build(ctx, node, flat[:ns], flat[ns:], [])
+
+
+@sample_rule("ParseSingleExample")
+def _parse_single_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
+    if index != 0:
+        return None
+    # Keys are attributes here; the serialized input is a scalar.
+    sparse = [k.decode() for k in _list_attr(node, "sparse_keys").s]
+    dense = [k.decode() for k in _list_attr(node, "dense_keys").s]
+    return _build(ctx, node, sparse, dense, [], single=True)
+
+
+@dataclass
+class NumberStringRule(Rule):
+    """Decimal strings for ``StringToNumber`` (floats in the range, or small ints)."""
+
+    op_name: str
+    out_type: str
+
+    def describe(self) -> str:
+        return f"decimal strings for StringToNumber {self.op_name!r} ({self.out_type})"
+
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        n = math.prod(shape)
+        if self.out_type.startswith("float"):
+            vals = [f"{v:.6g}".encode() for v in rng.uniform(*value_range, n)]
+        else:
+            vals = [str(int(v)).encode() for v in rng.integers(0, INT_HIGH, n)]
+        return _bytes_array(vals, shape)
+
+
+@sample_rule("StringToNumber")
+def _string_to_number(ctx: Context, node: Any, index: int) -> Rule:
+    t = _attr(node, "out_type")
+    out_type = {1: "float32", 2: "float64", 3: "int32", 9: "int64"}.get(
+        int(t.type) if t is not None else 1, "float32"
+    )
+    return NumberStringRule(node.name, out_type)
+
+
+@dataclass
+class ShapeRule(Rule):
+    """Random values of the shape a consumer needs (the variable an ``Assign`` writes)."""
+
+    op_type: str
+    op_name: str
+    shape: tuple[int, ...]
+    dtype: str
+
+    def default_shape(self, batch: int) -> tuple[int, ...]:
+        return self.shape
+
+    def bytes_per_item(self) -> int:
+        from explorer.feeding.feeds import numpy_dtype
+
+        return int(numpy_dtype(self.dtype).itemsize) if self.dtype != "string" else 64
+
+    def describe(self) -> str:
+        return f"shape {list(self.shape)} of the variable {self.op_type} {self.op_name!r} writes"
+
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        from explorer.feeding.generators import random_values
+
+        return random_values(rng, self.dtype, shape, value_range)
+
+
+@sample_rule(*ASSIGN_OPS)
+def _assign(ctx: Context, node: Any, index: int) -> Rule | None:
+    # Inputs: (variable ref or resource handle, value); the value takes the variable's shape.
+    if index != 1:
+        return None
+    var = ctx.nodes.get(_through_identity(ctx, node.input[0]))
+    shape = _attr(var, "shape") if var is not None else None
+    dtype = _attr(var, "dtype") if var is not None else None
+    if shape is None or dtype is None or shape.shape.unknown_rank:
+        return None
+    from explorer.graph.specs import dtype_name
+
+    dims = tuple(int(d.size) for d in shape.shape.dim)
+    if any(d < 0 for d in dims):
+        return None
+    return ShapeRule(node.op, node.name, dims, dtype_name(dtype.type))
+
+
+# ----------------------------------------------------------------------------------------------
+# vocabularies
+# ----------------------------------------------------------------------------------------------
+
+
+def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
+    """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``.
+
+    Follows the tensor's consumers (into function calls too, as tf.Transform graphs wrap their
+    lookups) to a ``LookupTableFind(V2)`` whose keys it reaches; resolves the table handle back to
+    the main graph; the op there that takes both the handle and an asset file tensor initialises
+    the table from that file (``InitializeTableFromTextFileV2`` or a call wrapping one).
+    """
+    found = _find_lookup(ctx, tensor)
+    if found is None:
+        return None
+    table = found
+    assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
+    for node in ctx.nodes.values():
+        srcs = [_through_identity(ctx, i) for i in node.input if not i.startswith("^")]
+        if table in srcs:
+            files = [assets[s] for s in srcs if s in assets]
+            if files:
+                key_index, delim = _text_file_attrs(ctx, node)
+                tokens = _read_vocab(files[0], key_index, delim)
+                if tokens:
+                    return files[0], tokens
+    return None
+
+
+def _through_identity(ctx: Context, tensor: str) -> str:
+    name = tensor.lstrip("^").split(":")[0]
+    node = ctx.nodes.get(name)
+    while node is not None and node.op == "Identity" and node.input:
+        name = node.input[0].split(":")[0]
+        node = ctx.nodes.get(name)
+    return name
+
+
+def _find_lookup(ctx: Context, tensor: str) -> str | None:
+    """Main-graph op name of the table a string tensor is looked up in (breadth-first)."""
+    main = _consumers(ctx.nodes)
+    fn_consumers: dict[str, dict[str, list[tuple[Any, int]]]] = {}
+
+    def consumers_in(scope: str, src: str) -> list[tuple[Any, int]]:
+        if scope == "":
+            key = src if ":" in src else f"{src}:0"
+            return main.get(key, [])
+        if scope not in fn_consumers:
+            idx: dict[str, list[tuple[Any, int]]] = {}
+            for n in ctx.functions[scope].node_def:
+                for pos, inp in enumerate(n.input):
+                    if not inp.startswith("^"):
+                        idx.setdefault(inp.split(":")[0], []).append((n, pos))
+            fn_consumers[scope] = idx
+        return fn_consumers[scope].get(src.split(":")[0], [])
+
+    # state: (scope, tensor name in that scope, call stack of (scope, call node))
+    frontier: list[tuple[str, str, tuple]] = [("", tensor, ())]
+    seen = {("", tensor)}
+    for _ in range(24):
+        nxt = []
+        for scope, src, stack in frontier:
+            for node, pos in consumers_in(scope, src):
+                if node.op in LOOKUP_OPS and pos == 1:
+                    return _resolve_table(ctx, scope, node.input[0], stack)
+                if node.op in LOOKUP_OPS:
+                    continue
+                if node.op in CALL_OPS and _attr(node, "f") is not None:
+                    fname = node.attr["f"].func.name
+                    fn = ctx.functions.get(fname)
+                    if fn is not None and pos < len(fn.signature.input_arg):
+                        arg = fn.signature.input_arg[pos].name
+                        state = (fname, arg, (*stack, (scope, node)))
+                        if (fname, arg) not in seen:
+                            seen.add((fname, arg))
+                            nxt.append(state)
+                out = node.name
+                if (scope, out) not in seen:
+                    seen.add((scope, out))
+                    nxt.append((scope, out, stack))
+        frontier = nxt
+        if not frontier:
+            break
+    return None
+
+
+def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str | None:
+    """Follow a table handle out of function calls to the main-graph op producing it."""
+    name = handle.split(":")[0]
+    while scope != "":
+        fn = ctx.functions[scope]
+        args = [a.name for a in fn.signature.input_arg]
+        if name not in args or not stack:
+            return None  # the table is created inside the function: no asset to find
+        caller_scope, call = stack[-1]
+        stack = stack[:-1]
+        name = call.input[args.index(name)].split(":")[0]
+        scope = caller_scope
+    return _through_identity(ctx, name)
+
+
+def _text_file_attrs(ctx: Context, node: Any, depth: int = 0) -> tuple[int, str]:
+    """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
+    if node.op.startswith("InitializeTableFromTextFile"):
+        key = _attr(node, "key_index")
+        delim = _attr(node, "delimiter")
+        return (
+            int(key.i) if key is not None else -2,
+            (delim.s.decode() if delim is not None else "") or "\t",
+        )
+    if node.op in CALL_OPS and _attr(node, "f") is not None and depth < 4:
+        fn = ctx.functions.get(node.attr["f"].func.name)
+        for inner in fn.node_def if fn is not None else []:
+            if inner.op.startswith("InitializeTableFromTextFile") or inner.op in CALL_OPS:
+                found = _text_file_attrs(ctx, inner, depth + 1)
+                if found != (-2, "\t") or inner.op.startswith("InitializeTableFromTextFile"):
+                    return found
+    return -2, "\t"
+
+
+def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
+    """Tokens of a vocabulary file: whole lines (``key_index`` -2), or that column."""
+    try:
+        with open(path, "rb") as f:
+            lines = [f.readline() for _ in range(MAX_VOCAB_LINES)]
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        line = line.rstrip(b"\r\n")
+        if not line:
+            continue
+        if key_index >= 0:
+            cols = line.split(delimiter.encode())
+            if key_index >= len(cols):
+                continue
+            line = cols[key_index]
+        elif key_index == -1:
+            return []  # keys are line numbers: not strings
+        out.append(line)
+    return out

@@ -1,0 +1,10 @@
+"""Step 0, under every other step: what a TF1 graph is made of, read from its protobufs.
+
+Takes ``GraphDef``/``MetaGraphDef`` protobufs; gives facts about them without importing the graph:
+the per-op registry (:mod:`~explorer.graph.registry`) and op-type families
+(:mod:`~explorer.graph.op_families`), tensor/signature/variable specs
+(:mod:`~explorer.graph.specs`), fast protobuf reading for the catalog
+(:mod:`~explorer.graph.proto_reader`), walks over the graph (:mod:`~explorer.graph.traversal`), name
+and text helpers (:mod:`~explorer.graph.names`) and what this TensorFlow runtime has: devices and
+registered ops (:mod:`~explorer.graph.runtime`).
+"""

@@ -1,0 +1,275 @@
+"""Facts read straight from ``GraphDef`` protobufs, fast: output dtypes from TensorFlow's op
+registry (cached per op type), one indexing pass over 100k+ NodeDefs, short attr summaries, and
+glob patterns for name search. Used by :mod:`explorer.inspection.catalog`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from explorer.graph.names import dtype_name, shape_text
+
+Shape = tuple[int | None, ...] | None
+
+
+# ----------------------------------------------------------------------------------------------
+# dtypes from the op registry
+# ----------------------------------------------------------------------------------------------
+
+# Per op type: ((type enum, type_attr, number_attr, type_list_attr, is_ref) per output arg,
+# attr defaults by name). NodeDefs often leave out attrs at their default (``Shape.out_type``).
+_OutSpec = tuple[tuple[tuple[int, str, str, str, bool], ...], dict[str, Any]]
+_SPEC_CACHE: dict[str, _OutSpec | None] = {}
+
+
+def out_spec_of(op_def: Any) -> _OutSpec:
+    args = tuple(
+        (a.type, a.type_attr, a.number_attr, a.type_list_attr, a.is_ref) for a in op_def.output_arg
+    )
+    defaults = {a.name: a.default_value for a in op_def.attr if a.HasField("default_value")}
+    return args, defaults
+
+
+def _registry_spec(op_type: str) -> _OutSpec | None:
+    if op_type not in _SPEC_CACHE:
+        from tensorflow.python.framework import op_def_registry
+
+        op_def = op_def_registry.get(op_type)
+        _SPEC_CACHE[op_type] = None if op_def is None else out_spec_of(op_def)
+    return _SPEC_CACHE[op_type]
+
+
+def _output_dtypes(spec: _OutSpec, attr: Any) -> list[int]:
+    args, defaults = spec
+    out: list[int] = []
+    for typ, type_attr, number_attr, list_attr, is_ref in args:
+        if list_attr:
+            a = attr.get(list_attr) or defaults.get(list_attr)
+            types = list(a.list.type) if a is not None else []
+        else:
+            t = typ
+            if not t:
+                a = attr.get(type_attr) or defaults.get(type_attr)
+                t = a.type if a is not None else 0
+            n = 1
+            if number_attr:
+                a = attr.get(number_attr) or defaults.get(number_attr)
+                n = a.i if a is not None else 0
+            types = [t] * n
+        if is_ref:
+            types = [t + 100 if 0 < t < 100 else t for t in types]
+        out.extend(types)
+    return out
+
+
+_MISSING = object()
+
+
+def _reader_for(spec: _OutSpec) -> Any:
+    """A fast ``fn(node) -> output dtype enums`` for one op type."""
+    args, defaults = spec
+    if all(typ and not number_attr and not list_attr for typ, _, number_attr, list_attr, _ in args):
+        fixed = tuple(_output_dtypes(spec, {}))
+        return lambda node: fixed
+    if len(args) == 1 and args[0][1] and not args[0][2] and not args[0][3]:
+        type_attr, is_ref = args[0][1], args[0][4]
+        default = defaults.get(type_attr)
+
+        def read_one(node: Any) -> tuple[int, ...]:
+            a = node.attr.get(type_attr) or default
+            t = a.type if a is not None else 0
+            return (t + 100,) if is_ref and 0 < t < 100 else (t,)
+
+        return read_one
+    return lambda node: tuple(_output_dtypes(spec, node.attr))
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building 100k small objects in a process that holds a
+    large heap (an imported TF graph) otherwise spends most of its time in collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def index_nodes(nodes: list[Any], fn_specs: dict[str, _OutSpec]) -> tuple[Any, ...]:
+    """One pass over the NodeDefs: names, types, output dtype enums (``None`` for op types TF does
+    not register), data/control consumers by input string, unregistered op name -> index."""
+    names: list[str] = []
+    types: list[str] = []
+    dtypes: list[tuple[int, ...] | None] = []
+    data_consumers: dict[str, list[int]] = {}
+    control_consumers: dict[str, list[int]] = {}
+    readers: dict[str, Any] = {}
+    unregistered: dict[str, int] = {}
+    dc_get, cc_get = data_consumers.get, control_consumers.get
+    for i, n in enumerate(nodes):
+        op = n.op
+        names.append(n.name)
+        types.append(op)
+        reader = readers.get(op, _MISSING)
+        if reader is _MISSING:
+            spec = _registry_spec(op)
+            if spec is None:
+                spec = fn_specs.get(op)
+            reader = readers[op] = None if spec is None else _reader_for(spec)
+        if reader is None:
+            unregistered[names[-1]] = i
+            dtypes.append(None)
+        else:
+            dtypes.append(reader(n))
+        for s in n.input:
+            if s[0] == "^":
+                lst = cc_get(s[1:])
+                if lst is None:
+                    control_consumers[s[1:]] = [i]
+                else:
+                    lst.append(i)
+            else:
+                lst = dc_get(s)
+                if lst is None:
+                    data_consumers[s] = [i]
+                else:
+                    lst.append(i)
+    if unregistered:
+        _count_unregistered_outputs(nodes, unregistered, data_consumers, dtypes)
+    return names, types, dtypes, data_consumers, control_consumers, unregistered
+
+
+def _count_unregistered_outputs(
+    nodes: list[Any],
+    unregistered: dict[str, int],
+    data_consumers: dict[str, list[int]],
+    dtypes: list[tuple[int, ...] | None],
+) -> None:
+    """Output count (dtypes unknown, ``-1``) of ops TF does not register: from the recorded
+    ``_output_shapes`` or from the highest output index the graph reads."""
+    count = {}
+    for name, i in unregistered.items():
+        recorded = nodes[i].attr.get("_output_shapes")
+        count[name] = len(recorded.list.shape) if recorded is not None else 0
+    for key in data_consumers:
+        op, sep, idx = key.rpartition(":")
+        if not sep:
+            op, idx = key, "0"
+        if op in count and idx.isdigit():
+            count[op] = max(count[op], int(idx) + 1)
+    for name, i in unregistered.items():
+        dtypes[i] = (-1,) * count[name]
+
+
+def glob_to_regex(glob: str) -> str:
+    """A whole-name glob as a MULTILINE regex that never crosses a newline."""
+    out = ["^"]
+    i = 0
+    while i < len(glob):
+        c = glob[i]
+        if c == "*":
+            out.append("[^\n]*")
+        elif c == "?":
+            out.append("[^\n]")
+        elif c == "[":
+            j = glob.find("]", i + 2)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = glob[i + 1 : j]
+                neg = body.startswith("!")
+                body = body[1:] if neg else body
+                body = body.replace("\\", "\\\\").replace("^", "\\^")
+                out.append(f"[^{body}\n]" if neg else f"[{body}]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    out.append("$")
+    return "".join(out)
+
+
+def attr_summary(value: Any) -> str:
+    """A short readable form of an ``AttrValue`` (no tensor contents beyond scalars)."""
+    from explorer.graph.specs import shape_of
+
+    kind = value.WhichOneof("value")
+    if kind == "s":
+        try:
+            s = value.s.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"<{len(value.s)} bytes>"
+        if not s.isprintable():
+            return f"<{len(value.s)} bytes>"
+        return s if len(s) <= 60 else s[:57] + "..."
+    if kind in ("i", "f", "b"):
+        return str(getattr(value, kind))
+    if kind == "type":
+        return dtype_name(value.type)
+    if kind == "shape":
+        return shape_text(shape_of(value.shape))
+    if kind == "tensor":
+        return _tensor_summary(value.tensor)
+    if kind == "func":
+        return value.func.name
+    if kind == "placeholder":
+        return f"${value.placeholder}"
+    if kind == "list":
+        lst = value.list
+        for sub in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
+            items = list(getattr(lst, sub))
+            if not items:
+                continue
+            if sub == "s":
+                shown = [x.decode("utf-8", "replace") for x in items[:8]]
+            elif sub == "type":
+                shown = [dtype_name(x) for x in items[:8]]
+            elif sub == "shape":
+                shown = [shape_text(shape_of(x)) for x in items[:8]]
+            elif sub == "tensor":
+                shown = [_tensor_summary(x) for x in items[:8]]
+            elif sub == "func":
+                shown = [x.name for x in items[:8]]
+            else:
+                shown = [str(x) for x in items[:8]]
+            more = f", ... ({len(items)} items)" if len(items) > 8 else ""
+            return "[" + ", ".join(shown) + more + "]"
+        return "[]"
+    return ""
+
+
+def _tensor_summary(t: Any) -> str:
+    from explorer.graph.specs import shape_of
+
+    shape = shape_of(t.tensor_shape)
+    text = f"{dtype_name(t.dtype)}{shape_text(shape)}"
+    if shape == ():
+        value = scalar_value(t)
+        if value is not None:
+            text += f" = {value}"
+    return text
+
+
+def scalar_value(t: Any) -> str | None:
+    """The value of a scalar TensorProto as text, or ``None`` when it is not readable cheaply."""
+    for field_name in ("float_val", "double_val", "int_val", "int64_val", "bool_val", "half_val"):
+        vals = getattr(t, field_name)
+        if len(vals):
+            return str(vals[0])
+    if len(t.string_val):
+        s = t.string_val[0].decode("utf-8", "replace")
+        return repr(s if len(s) <= 40 else s[:37] + "...")
+    if t.tensor_content:
+        from tensorflow.python.framework import tensor_util
+
+        try:
+            return str(tensor_util.MakeNdarray(t).item())
+        except (TypeError, ValueError):
+            return None
+    return None

@@ -1,0 +1,71 @@
+"""What this TensorFlow runtime has: the device types present, and the op types it registers.
+
+Graph facts that depend on the running process, not on the file: device pins to device types this
+machine lacks (a GPU export on a CPU box) and op types TensorFlow no longer registers.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from explorer._tf import tf
+
+
+@functools.cache
+def available_device_types() -> frozenset[str]:
+    """Device types present on this machine, upper case (``CPU``, ``GPU``, …)."""
+    return frozenset(d.device_type.upper() for d in tf().config.list_physical_devices())
+
+
+def device_type_of(device: str) -> str | None:
+    """``GPU`` for ``/device:GPU:0`` or ``/gpu:0``; ``None`` when the string names no type."""
+    for part in device.split("/"):
+        m = re.fullmatch(r"(?:device:)?([A-Za-z_]+):\d+", part)
+        if m and m.group(1).lower() not in _PLACEMENT_FIELDS:
+            return m.group(1).upper()
+    return None
+
+
+# The parts of a device string that place a node on a cluster member rather than a device type.
+_PLACEMENT_FIELDS = frozenset({"job", "replica", "task"})
+
+
+def remote_job_of(device: str) -> str | None:
+    """``ps`` for ``/job:ps/task:0``; ``None`` for no job or the local one (``localhost``)."""
+    m = re.search(r"/job:([^/]+)", device)
+    return m.group(1) if m and m.group(1) != "localhost" else None
+
+
+def absent_device_pins(graph_def: Any) -> list[str]:
+    """Names of nodes pinned to a device type this machine does not have, or to a cluster job
+    (``/job:ps/task:0``, from ``replica_device_setter``) that a local session does not have."""
+    present = available_device_types()
+    out = []
+    for node in all_nodes(graph_def):
+        if not node.device:
+            continue
+        t = device_type_of(node.device)
+        if (t is not None and t not in present) or remote_job_of(node.device):
+            out.append(node.name)
+    return out
+
+
+def all_nodes(graph_def: Any) -> Iterable[Any]:
+    yield from graph_def.node
+    for fn in graph_def.library.function:
+        yield from fn.node_def
+
+
+def unregistered_op_types(graph_def: Any) -> list[str]:
+    """Op types used by the graph that neither TF's registry nor its function library defines."""
+    from tensorflow.python.framework import op_def_registry
+
+    fn_names = {f.signature.name for f in graph_def.library.function}
+    missing = set()
+    for node in all_nodes(graph_def):
+        if node.op not in fn_names and op_def_registry.get(node.op) is None:
+            missing.add(node.op)
+    return sorted(missing)

@@ -1,0 +1,108 @@
+"""Typed descriptions of tensors, signatures and variables, and their parsing from protobufs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.graph.names import dtype_name
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One input or output tensor: name ``op:idx``, dtype name (``float32``), shape.
+
+    ``shape`` is a tuple of ints with ``None`` for unknown dims, or ``None`` for unknown rank.
+    ``kind`` is ``dense``, ``sparse`` (then ``components`` holds the indices, values and dense_shape
+    tensor names) or ``composite``.
+    """
+
+    name: str
+    dtype: str
+    shape: tuple[int | None, ...] | None
+    kind: str = "dense"
+    components: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": None if self.shape is None else list(self.shape),
+        }
+        if self.kind != "dense":
+            out["kind"] = self.kind
+            out["components"] = list(self.components)
+        return out
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A SignatureDef: name, method, and input/output specs by key."""
+
+    name: str
+    method: str
+    inputs: dict[str, TensorSpec]
+    outputs: dict[str, TensorSpec]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "inputs": {k: v.to_json() for k, v in self.inputs.items()},
+            "outputs": {k: v.to_json() for k, v in self.outputs.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A variable of the graph: op name, dtype, shape, ``ref`` (VariableV2) or ``resource``."""
+
+    name: str
+    dtype: str
+    shape: tuple[int | None, ...] | None
+    kind: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": None if self.shape is None else list(self.shape),
+            "kind": self.kind,
+        }
+
+
+def shape_of(shape_proto: Any) -> tuple[int | None, ...] | None:
+    if shape_proto.unknown_rank:
+        return None
+    return tuple(None if d.size < 0 else int(d.size) for d in shape_proto.dim)
+
+
+def tensor_spec_of(info: Any) -> TensorSpec:
+    """A :class:`TensorSpec` from a SignatureDef ``TensorInfo`` (dense, coo_sparse, composite)."""
+    dtype = dtype_name(info.dtype)
+    shape = shape_of(info.tensor_shape) if info.HasField("tensor_shape") else None
+    enc = info.WhichOneof("encoding")
+    if enc == "coo_sparse":
+        c = info.coo_sparse
+        parts = (c.indices_tensor_name, c.values_tensor_name, c.dense_shape_tensor_name)
+        return TensorSpec(c.values_tensor_name, dtype, shape, "sparse", parts)
+    if enc == "composite_tensor":
+        parts = tuple(t.name for t in info.composite_tensor.components)
+        return TensorSpec(parts[0] if parts else "", dtype, shape, "composite", parts)
+    return TensorSpec(info.name, dtype, shape)
+
+
+def signatures_of(mg: Any) -> dict[str, Signature]:
+    if mg is None:
+        return {}
+    out = {}
+    for name in sorted(mg.signature_def):
+        if name == "__saved_model_init_op":
+            continue
+        sd = mg.signature_def[name]
+        out[name] = Signature(
+            name=name,
+            method=sd.method_name,
+            inputs={k: tensor_spec_of(sd.inputs[k]) for k in sorted(sd.inputs)},
+            outputs={k: tensor_spec_of(sd.outputs[k]) for k in sorted(sd.outputs)},
+        )
+    return out

@@ -1,0 +1,511 @@
+"""Step 2 of the flow: every op and tensor of a model's graph, searchable, without importing it.
+
+A :class:`Catalog` is built from the ``GraphDef`` protobuf alone: nothing is imported into a
+``tf.Graph`` and nothing runs (``tf.import_graph_def`` of a 100,000-node graph takes seconds; the
+catalog is several times faster, see ``benchmarks/bench_catalog.py``). TensorFlow's op registry is
+read once per op type to know each op's outputs and their dtypes.
+
+The API (stable: the ``TensorBrowser``/``IOPicker`` widgets, ``explorer.suggest`` and the v1
+runner are built on it):
+
+* ``len(catalog)``, ``name in catalog``, ``catalog.names`` (graph order), ``catalog.ops`` /
+  ``catalog.tensors`` (every :class:`OpInfo` / :class:`TensorInfo`), ``catalog.op(name)``,
+  ``catalog.tensor(name)`` (``TensorNotFoundError`` when absent), ``catalog.position(name)``;
+* ``catalog.search(text, op_type=, dtype=, scope=, limit=) -> list[OpInfo]`` (ops, graph order;
+  their tensors are ``OpInfo.outputs``): substring, glob or ``re:`` regex;
+* ``catalog.neighbours(name, up=k, down=k) -> Subgraph`` (nodes + :class:`Edge` s, ready to
+  draw), ``catalog.upstream(names, stop=fed)``, ``catalog.downstream(names)``;
+* ``catalog.scope_tree() -> ScopeNode``, ``catalog.op_type_counts()``, ``catalog.dtypes()``.
+
+:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph` and :class:`ScopeNode`
+live in ``explorer/inspection/catalog_items.py`` and are re-exported here.
+
+Only the top-level graph is catalogued; the names of library functions are in
+:attr:`Catalog.functions` (``explorer.scan`` looks inside them).
+"""
+
+from __future__ import annotations
+
+__all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
+
+import bisect
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from explorer.errors import TensorNotFoundError
+from explorer.graph.op_families import INPUT_OPS
+from explorer.graph.proto_reader import (
+    Shape,
+    dtype_name,
+    gc_paused,
+    glob_to_regex,
+    index_nodes,
+    out_spec_of,
+)
+from explorer.inspection.catalog_items import Edge, OpInfo, ScopeNode, Subgraph, TensorInfo
+
+# ----------------------------------------------------------------------------------------------
+# the catalog
+# ----------------------------------------------------------------------------------------------
+
+
+class Catalog:
+    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes.
+
+    Build with :meth:`from_model` (what ``V1Model.catalog()`` does, cached) or
+    :meth:`from_graph_def`. Lookups by name are O(1); :meth:`search` scans precomputed names.
+
+    Attributes:
+        source: what the catalog describes (the model path, or ``"graph_def"``).
+        producer: the GraphDef producer version (<= 21: a TF 1.0-era graph).
+        functions: names of the graph's library functions.
+    """
+
+    def __init__(
+        self,
+        graph_def: Any,
+        *,
+        shapes: Mapping[str, Shape] | None = None,
+        source: str = "graph_def",
+    ) -> None:
+        self.graph_def = graph_def
+        self.source = source
+        self.producer = int(graph_def.versions.producer)
+        self.functions: list[str] = [f.signature.name for f in graph_def.library.function]
+        fn_specs = {f.signature.name: out_spec_of(f.signature) for f in graph_def.library.function}
+        self._signature_shapes = dict(shapes or {})
+        self._ops_by_type: dict[str, list[int]] | None = None
+        self._op_cache: dict[int, OpInfo] = {}
+        self._tensor_cache: dict[str, TensorInfo] = {}
+        self._lower_blob: str | None = None
+        self._blob: str | None = None
+        self._starts: list[int] = []
+        self._scope_root: ScopeNode | None = None
+        with gc_paused():
+            nodes = list(graph_def.node)
+            names, types, dtypes, data_consumers, control_consumers, _unregistered = index_nodes(
+                nodes, fn_specs
+            )
+            self._nodes = nodes
+            self._names = names
+            self._types = types
+            self._dtypes: list[tuple[int, ...]] = dtypes
+            self._data_consumers = data_consumers
+            self._control_consumers = control_consumers
+            self._index = {name: i for i, name in enumerate(names)}
+            self._lower_blob_and_starts()  # the search index
+
+    # -- constructors ------------------------------------------------------------------------------
+
+    @classmethod
+    def from_graph_def(cls, graph_def: Any, source: str = "graph_def") -> Catalog:
+        """The catalog of a ``GraphDef`` protobuf (nothing is imported or run)."""
+        return cls(graph_def, source=source)
+
+    @classmethod
+    def from_model(cls, model: Any) -> Catalog:
+        """The catalog of a :class:`~explorer.V1Model`; signature shapes fill in shapes the
+        graph does not record."""
+        shapes: dict[str, Shape] = {}
+        for sig in model.signatures.values():
+            for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
+                if spec.kind == "dense" and spec.name and spec.shape is not None:
+                    shapes.setdefault(spec.name, spec.shape)
+        return cls(model.graph_def, shapes=shapes, source=str(model.path))
+
+    # -- size and lookups --------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        op, _, idx = name.partition(":")
+        i = self._index.get(op)
+        if i is None:
+            return False
+        return not idx or (idx.isdigit() and int(idx) < len(self._dtypes[i]))
+
+    @property
+    def names(self) -> list[str]:
+        """Op names in graph order (do not modify)."""
+        return self._names
+
+    def position(self, name: str) -> int:
+        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``)."""
+        op = name.lstrip("^").partition(":")[0]
+        i = self._index.get(op)
+        if i is None:
+            raise TensorNotFoundError(f"{name!r} is not an op of {self.source}")
+        return i
+
+    def op(self, name: str) -> OpInfo:
+        """The op ``name`` (``op:idx`` and ``^op`` accepted); raises ``TensorNotFoundError``."""
+        op = name.lstrip("^").partition(":")[0]
+        i = self._index.get(op)
+        if i is None:
+            raise TensorNotFoundError(
+                f"{name!r} is not an op of {self.source}: find names with catalog.search(...)"
+            )
+        return self._op_at(i)
+
+    def tensor(self, name: str) -> TensorInfo:
+        """The tensor ``op:idx`` (``op`` means ``op:0``); raises ``TensorNotFoundError``."""
+        op, _, idx = name.partition(":")
+        key = name if idx else f"{op}:0"
+        cached = self._tensor_cache.get(key)
+        if cached is not None:
+            return cached
+        i = self._index.get(op)
+        if i is None or not (idx or "0").isdigit() or int(idx or 0) >= len(self._dtypes[i]):
+            where = "" if i is None else f" (op {op!r} has {len(self._dtypes[i])} outputs)"
+            raise TensorNotFoundError(
+                f"tensor {name!r} is not in {self.source}{where}: find names with "
+                "catalog.search(...)"
+            )
+        info = TensorInfo(self, i, int(idx or 0))
+        self._tensor_cache[key] = info
+        return info
+
+    @property
+    def ops(self) -> list[OpInfo]:
+        """Every op, in graph order."""
+        return [self._op_at(i) for i in range(len(self._names))]
+
+    @property
+    def tensors(self) -> list[TensorInfo]:
+        """Every output tensor, in graph order."""
+        return [
+            self.tensor(f"{name}:{k}")
+            for name, dts in zip(self._names, self._dtypes)
+            for k in range(len(dts))
+        ]
+
+    def op_type_counts(self) -> dict[str, int]:
+        """Op type -> number of ops, most frequent first (ties by name)."""
+        counts = {t: len(ids) for t, ids in self._by_type().items()}
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    def dtypes(self) -> dict[str, int]:
+        """Dtype name -> number of tensors of that dtype, most frequent first."""
+        counts: dict[int, int] = {}
+        for dts in self._dtypes:
+            for d in dts:
+                counts[d] = counts.get(d, 0) + 1
+        named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
+        return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    # -- search ------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str = "",
+        op_type: str | Iterable[str] | None = None,
+        dtype: str | None = None,
+        scope: str | None = None,
+        limit: int | None = None,
+    ) -> list[OpInfo]:
+        """Ops whose name matches ``text``, in graph order.
+
+        Args:
+            text: a case-insensitive substring (``dense/relu``; a ``:idx`` suffix is ignored); a
+                glob over the whole name when it holds ``*``, ``?`` or ``[`` (``*/MatMul``,
+                case-insensitive); or ``re:<pattern>``, a Python regex searched in the name, case
+                as written. Empty matches every op.
+            op_type: keep ops of this type (or of any of these types), exact spelling.
+            dtype: keep ops with at least one output of this dtype (``float32``).
+            scope: keep ops inside this name scope (``model/dense``).
+            limit: at most this many results.
+
+        Returns:
+            :class:`OpInfo` list; each op's tensors are in ``OpInfo.outputs``.
+
+        Raises:
+            ValueError: ``re:`` with an invalid regex.
+        """
+        if limit is not None and limit <= 0:
+            return []
+        text = text.strip()
+        scope = (scope or "").strip("/") or None  # "" or "/" is the whole graph
+        checks = []
+        source: Iterable[int]
+        type_ids = None
+        if op_type is not None:
+            types = [op_type] if isinstance(op_type, str) else list(op_type)
+            by_type = self._by_type()
+            type_ids = sorted(i for t in types for i in by_type.get(t, ()))
+            wanted_types = set(types)
+            checks.append(lambda i: self._types[i] in wanted_types)
+        if scope:
+            prefix = scope + "/"
+            checks.append(lambda i: self._names[i].startswith(prefix))
+        if dtype:
+            wanted = dtype.strip()
+            checks.append(
+                lambda i: any(d >= 0 and dtype_name(d) == wanted for d in self._dtypes[i] or ())
+            )
+        if type_ids is not None and len(type_ids) < 5000:
+            source = type_ids  # few ops of that type: test the text on each
+            if text:
+                name_ok = self._name_predicate(text)
+                checks.append(lambda i: name_ok(self._names[i]))
+        elif scope and (not text or self.scope_tree().find_count(scope) <= 20000):
+            source = self._scope_ids(scope)  # a small scope: test the text on each name
+            if text:
+                name_ok = self._name_predicate(text)
+                checks.append(lambda i: name_ok(self._names[i]))
+        elif text:
+            source = self._iter_text(text)
+        else:
+            source = type_ids if type_ids is not None else range(len(self._names))
+        out: list[OpInfo] = []
+        for i in source:
+            if all(check(i) for check in checks):
+                out.append(self._op_at(i))
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def _name_predicate(self, text: str) -> Any:
+        """``fn(name) -> bool`` for a search text (substring, glob or ``re:``)."""
+        if text.startswith("re:"):
+            return re.compile(text[3:]).search
+        if any(c in text for c in "*?["):
+            return re.compile(glob_to_regex(text), re.IGNORECASE).match
+        sub = re.sub(r":\d+$", "", text).lower()
+        return lambda name: sub in name.lower()
+
+    def _scope_ids(self, scope: str) -> list[int]:
+        """Indices of the ops inside ``scope`` (at any depth), in graph order."""
+        try:
+            node = self.scope_tree().find(scope)
+        except TensorNotFoundError:
+            return []
+        ids: list[int] = []
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            ids.extend(self._index[name] for name in n.ops)
+            todo.extend(n.children.values())
+        ids.sort()
+        return ids
+
+    def _iter_text(self, text: str) -> Iterator[int]:
+        """Indices of ops whose name matches ``text``, in graph order."""
+        if text.startswith("re:"):
+            yield from self._iter_regex(re.compile(text[3:]))
+            return
+        if any(c in text for c in "*?["):
+            pattern = re.compile(glob_to_regex(text), re.IGNORECASE)
+            literal = max(re.split(r"[*?]|\[[^]]*\]", text), key=len).lower()
+            if not literal:
+                yield from (i for i, n in enumerate(self._names) if pattern.match(n))
+                return
+            for i in self._iter_substring(literal):
+                if pattern.match(self._names[i]):
+                    yield i
+            return
+        yield from self._iter_substring(re.sub(r":\d+$", "", text).lower())
+
+    def _iter_substring(self, lower_text: str) -> Iterator[int]:
+        blob, starts = self._lower_blob_and_starts()
+        n = len(starts)
+        pos = blob.find(lower_text)
+        while pos >= 0:
+            i = bisect.bisect_right(starts, pos) - 1
+            yield i
+            if i + 1 >= n:
+                return
+            pos = blob.find(lower_text, starts[i + 1])
+
+    def _iter_regex(self, pattern: re.Pattern[str]) -> Iterator[int]:
+        names = self._names
+        src = pattern.pattern
+        # Anchors to the whole string and lookarounds cannot run on the joined names.
+        if any(t in src for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
+            yield from (i for i, n in enumerate(names) if pattern.search(n))
+            return
+        blob, starts = self._blob_and_starts()
+        multi = re.compile(src, pattern.flags | re.MULTILINE)
+        m = multi.search(blob)
+        while m is not None:
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if pattern.search(names[i]):
+                yield i
+            if i + 1 >= len(starts):
+                return
+            m = multi.search(blob, starts[i + 1])
+
+    # -- graph walks -------------------------------------------------------------------------------
+
+    def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
+        """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name``.
+
+        Data and control edges both count as hops. ``limit`` caps the number of ops (closest
+        first) so that a hub op does not return the whole graph. Edges are those among the
+        returned ops.
+        """
+        center = self.op(name)
+        depth = {center.name: 0}
+        for direction, hops in ((-1, up), (1, down)):
+            frontier = [center.name]
+            for d in range(1, max(hops, 0) + 1):
+                nxt = []
+                for op in frontier:
+                    info = self.op(op)
+                    if direction < 0:
+                        near = [t.partition(":")[0] for t in info.inputs] + list(
+                            info.control_inputs
+                        )
+                    else:
+                        near = list(info.consumers) + list(info.control_consumers)
+                    for other in near:
+                        if other not in depth and len(depth) < limit:
+                            depth[other] = direction * d
+                            nxt.append(other)
+                frontier = nxt
+        keep = set(depth)
+        nodes = [self.op(n) for n in sorted(keep, key=lambda n: (depth[n], self._index[n]))]
+        edges = []
+        for n in nodes:
+            for t in n.inputs:
+                src = t.partition(":")[0]
+                if src in keep:
+                    edges.append(Edge(src, n.name, t))
+            for c in n.control_inputs:
+                if c in keep:
+                    edges.append(Edge(c, n.name, None, control=True))
+        return Subgraph(center=center.name, nodes=nodes, edges=edges, depth=depth)
+
+    def upstream(self, names: Iterable[str], stop: Iterable[str] = ()) -> set[str]:
+        """Op names the given ops/tensors depend on (themselves included), through data and
+        control edges; a tensor in ``stop`` (``op:idx``) is treated as fed: the walk does not go
+        past it."""
+        stop_set = {s if ":" in s else f"{s}:0" for s in stop}
+        seen: set[str] = set()
+        todo = deque()
+        for n in names:
+            op = n.lstrip("^").partition(":")[0]
+            if op not in self._index:
+                raise TensorNotFoundError(f"{n!r} is not in {self.source}")
+            if ":" in n and n in stop_set:
+                continue  # an output that is fed needs nothing upstream
+            todo.append(op)
+        while todo:
+            op = todo.popleft()
+            if op in seen:
+                continue
+            seen.add(op)
+            node = self._nodes[self._index[op]]
+            for s in node.input:
+                if s[0] == "^":
+                    todo.append(s[1:])
+                    continue
+                key = s if ":" in s else f"{s}:0"
+                if key not in stop_set:
+                    todo.append(s.partition(":")[0])
+        return seen
+
+    def downstream(self, names: Iterable[str]) -> set[str]:
+        """Op names depending on the given ops (themselves included), data and control edges."""
+        seen: set[str] = set()
+        todo = deque(n.lstrip("^").partition(":")[0] for n in names)
+        while todo:
+            op = todo.popleft()
+            if op in seen or op not in self._index:
+                continue
+            seen.add(op)
+            info = self.op(op)
+            todo.extend(info.consumers)
+            todo.extend(info.control_consumers)
+        return seen
+
+    # -- scopes ------------------------------------------------------------------------------------
+
+    def scope_tree(self) -> ScopeNode:
+        """The name-scope tree: root ``path == ""``; each op sits in the scope of its name."""
+        if self._scope_root is None:
+            with gc_paused():
+                self._scope_root = self._build_scope_tree()
+        return self._scope_root
+
+    def _build_scope_tree(self) -> ScopeNode:
+        root = ScopeNode(name="", path="")
+        for name in self._names:
+            node = root
+            node.count += 1
+            parts = name.split("/")
+            for k, part in enumerate(parts[:-1]):
+                child = node.children.get(part)
+                if child is None:
+                    child = ScopeNode(name=part, path="/".join(parts[: k + 1]))
+                    node.children[part] = child
+                node = child
+                node.count += 1
+            node.ops.append(name)
+        return root
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _by_type(self) -> dict[str, list[int]]:
+        if self._ops_by_type is None:
+            by_type: dict[str, list[int]] = {}
+            for i, t in enumerate(self._types):
+                by_type.setdefault(t, []).append(i)
+            self._ops_by_type = by_type
+        return self._ops_by_type
+
+    def _blob_and_starts(self) -> tuple[str, list[int]]:
+        if self._blob is None:
+            self._blob = "\n".join(self._names)
+            starts = [0] * len(self._names)
+            pos = 0
+            for i, name in enumerate(self._names):
+                starts[i] = pos
+                pos += len(name) + 1
+            self._starts = starts
+        return self._blob, self._starts
+
+    def _lower_blob_and_starts(self) -> tuple[str, list[int]]:
+        blob, starts = self._blob_and_starts()
+        if self._lower_blob is None:
+            lower = blob.lower()
+            # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
+            if len(lower) != len(blob):
+                lower = "\n".join(n.lower() for n in self._names)
+            self._lower_blob = lower
+        return self._lower_blob, starts
+
+    def _tensor_consumer_ids(self, op: str, k: int) -> list[int]:
+        ids = list(self._data_consumers.get(f"{op}:{k}", ()))
+        if k == 0:
+            ids += self._data_consumers.get(op, ())
+            ids.sort()
+        return ids
+
+    def _shape_of(self, i: int, k: int, key: str) -> Shape:
+        from explorer.graph.specs import shape_of
+
+        node = self._nodes[i]
+        recorded = node.attr.get("_output_shapes")
+        shape: Shape = None
+        if recorded is not None and k < len(recorded.list.shape):
+            shape = shape_of(recorded.list.shape[k])
+        if shape is None and key in self._signature_shapes:
+            shape = self._signature_shapes[key]
+        is_placeholder = node.op in INPUT_OPS
+        if shape is None and is_placeholder and "shape" in node.attr:
+            shape = shape_of(node.attr["shape"].shape)
+        # TF 1.0-era graphs (producer <= 21) wrote placeholder `shape {}` for "unknown".
+        if is_placeholder and shape == () and self.producer <= 21:
+            return None
+        return shape
+
+    def _op_at(self, i: int) -> OpInfo:
+        info = self._op_cache.get(i)
+        if info is None:
+            info = self._op_cache[i] = OpInfo(self, i)
+        return info

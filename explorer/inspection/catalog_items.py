@@ -1,0 +1,227 @@
+"""What a :class:`~explorer.Catalog` hands out: light, read-only views of one op
+(:class:`OpInfo`) or tensor (:class:`TensorInfo`), a drawable neighbourhood (:class:`Subgraph` of
+:class:`Edge` s) and the name-scope tree (:class:`ScopeNode`). Import them from
+``explorer.inspection.catalog``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from explorer.errors import TensorNotFoundError
+from explorer.graph.proto_reader import Shape, attr_summary, dtype_name
+
+if TYPE_CHECKING:
+    from explorer.inspection.catalog import Catalog
+
+
+class TensorInfo:
+    """One tensor ``op:idx`` of the graph: a light view into the :class:`Catalog` (read-only).
+
+    Attributes:
+        name: ``op:idx``.
+        producer: the op that outputs it.
+        index: output index in ``producer``.
+        dtype: dtype name (``float32``; ``float32_ref`` for reference edges; ``unknown`` when the
+            op type is not registered here and the graph records nothing).
+        shape: static shape (ints, ``None`` for unknown dims) from ``_output_shapes``, a signature
+            or the placeholder's ``shape`` attr; ``None`` when the rank is unknown.
+        consumers: ops that read it (data edges), in graph order.
+    """
+
+    __slots__ = ("_catalog", "_i", "index", "name", "producer")
+
+    def __init__(self, catalog: Catalog, i: int, index: int) -> None:
+        self._catalog, self._i, self.index = catalog, i, index
+        self.producer = catalog._names[i]
+        self.name = f"{self.producer}:{index}"
+
+    @property
+    def dtype(self) -> str:
+        enum = self._catalog._dtypes[self._i][self.index]
+        return "unknown" if enum < 0 else dtype_name(enum)
+
+    @property
+    def shape(self) -> Shape:
+        return self._catalog._shape_of(self._i, self.index, self.name)
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        names = self._catalog._names
+        return tuple(
+            names[j] for j in self._catalog._tensor_consumer_ids(self.producer, self.index)
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TensorInfo)
+            and other._catalog is self._catalog
+            and other.name == self.name
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"TensorInfo({self.name!r}, {self.dtype}, shape={self.shape})"
+
+    def to_json(self) -> dict[str, Any]:
+        shape = self.shape
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": None if shape is None else list(shape),
+            "producer": self.producer,
+            "consumers": list(self.consumers),
+        }
+
+
+class OpInfo:
+    """One node of the graph: a light view into the :class:`Catalog` (read-only).
+
+    Attributes:
+        name: op name.
+        type: op type (``MatMul``; a library function's name for a function call node).
+        device: requested device string (``""`` when unpinned).
+        node: the ``NodeDef`` itself.
+        inputs: data inputs as tensor names ``op:idx``.
+        control_inputs: op names this op waits on (``^name`` in the GraphDef).
+        consumers: ops reading any output of this op (data edges), in graph order.
+        control_consumers: ops waiting on this op through a control edge.
+        outputs: this op's output tensor names ``op:idx``.
+        attrs: attr name -> short readable value (``T: float32``, ``value: float32[8, 8]``);
+            ``_output_shapes`` is left out (see the tensors' shapes).
+        scope: the name scope (``a/b`` for ``a/b/MatMul``; ``""`` at top level).
+    """
+
+    __slots__ = ("_catalog", "_i", "name", "node", "type")
+
+    def __init__(self, catalog: Catalog, i: int) -> None:
+        self._catalog, self._i = catalog, i
+        self.name = catalog._names[i]
+        self.type = catalog._types[i]
+        self.node = catalog._nodes[i]
+
+    @property
+    def device(self) -> str:
+        return self.node.device
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(s if ":" in s else f"{s}:0" for s in self.node.input if s[0] != "^")
+
+    @property
+    def control_inputs(self) -> tuple[str, ...]:
+        return tuple(s[1:] for s in self.node.input if s[0] == "^")
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}:{k}" for k in range(len(self._catalog._dtypes[self._i])))
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        cat = self._catalog
+        ids: set[int] = set(cat._data_consumers.get(self.name, ()))
+        for k in range(len(cat._dtypes[self._i])):
+            ids.update(cat._data_consumers.get(f"{self.name}:{k}", ()))
+        return tuple(cat._names[j] for j in sorted(ids))
+
+    @property
+    def control_consumers(self) -> tuple[str, ...]:
+        cat = self._catalog
+        return tuple(cat._names[j] for j in cat._control_consumers.get(self.name, ()))
+
+    @property
+    def attrs(self) -> dict[str, str]:
+        attr = self.node.attr
+        return {k: attr_summary(attr[k]) for k in sorted(attr) if k != "_output_shapes"}
+
+    @property
+    def scope(self) -> str:
+        return self.name.rpartition("/")[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OpInfo) and other._catalog is self._catalog and other._i == self._i
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"OpInfo({self.name!r}, {self.type})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "device": self.device,
+            "attrs": self.attrs,
+            "inputs": list(self.inputs),
+            "control_inputs": list(self.control_inputs),
+            "consumers": list(self.consumers),
+            "control_consumers": list(self.control_consumers),
+            "outputs": list(self.outputs),
+        }
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge ``src -> dst``: a tensor (``tensor`` = ``src:idx``) or a control edge."""
+
+    src: str
+    dst: str
+    tensor: str | None
+    control: bool = False
+
+
+@dataclass
+class Subgraph:
+    """Ops around a centre op (from :meth:`Catalog.neighbours`), with the edges among them.
+
+    ``depth`` maps op name -> hops from the centre (negative upstream, positive downstream).
+    """
+
+    center: str
+    nodes: list[OpInfo]
+    edges: list[Edge]
+    depth: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "center": self.center,
+            "nodes": [
+                {"name": n.name, "type": n.type, "depth": self.depth[n.name]} for n in self.nodes
+            ],
+            "edges": [
+                {"src": e.src, "dst": e.dst, "tensor": e.tensor, "control": e.control}
+                for e in self.edges
+            ],
+        }
+
+
+@dataclass
+class ScopeNode:
+    """One name scope: ``path`` (``a/b``), direct ``ops`` (names), ``children`` by short name and
+    ``count`` (ops in this scope and below)."""
+
+    name: str
+    path: str
+    children: dict[str, ScopeNode] = field(default_factory=dict)
+    ops: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def find_count(self, path: str) -> int:
+        """Ops in the scope at ``path`` and below (0 when there is no such scope)."""
+        try:
+            return self.find(path).count
+        except TensorNotFoundError:
+            return 0
+
+    def find(self, path: str) -> ScopeNode:
+        """The scope at ``path`` below this one; raises ``TensorNotFoundError``."""
+        node = self
+        for part in [p for p in path.split("/") if p]:
+            if part not in node.children:
+                raise TensorNotFoundError(f"scope {path!r} is not in the graph")
+            node = node.children[part]
+        return node

@@ -1,0 +1,153 @@
+"""What the scan gives and how rules are registered: :class:`Finding`, :class:`Findings`, and
+:func:`rule` (the scan-rule registry :data:`RULES`), with the :class:`ScanContext` rules see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, overload
+
+from explorer.graph.registry import OpRegistry
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the scan found.
+
+    Attributes:
+        rule: the rule's name (``unregistered-op``, ``file-system``, ...).
+        severity: ``error`` (will fail), ``warning`` (may break, or unsafe) or ``info``.
+        nodes: the ops concerned; ops inside library functions are ``function::op``.
+        message: one line: what, why it matters, what to do.
+        replacement: for an unregistered op, a known built-in replacement (else ``None``).
+        unsafe: whether this is a safety finding (file system, Python calls).
+    """
+
+    rule: str
+    severity: str
+    nodes: tuple[str, ...]
+    message: str
+    replacement: str | None = None
+    unsafe: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity,
+            "nodes": list(self.nodes),
+            "message": self.message,
+        }
+        if self.replacement is not None:
+            out["replacement"] = self.replacement
+        return out
+
+
+class Findings(Sequence[Finding]):
+    """The findings of a scan, errors first; a sequence of :class:`Finding`."""
+
+    def __init__(self, findings: Iterable[Finding], source: str = "") -> None:
+        self._items = sorted(
+            findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.nodes)
+        )
+        self.source = source
+
+    @overload
+    def __getitem__(self, i: int) -> Finding: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Finding]: ...
+    def __getitem__(self, i: int | slice) -> Finding | list[Finding]:
+        return self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"Findings({self.source!r}: {self.summary()})"
+
+    def summary(self) -> str:
+        """``1 error, 2 warnings, 0 info``."""
+        parts = []
+        for s in SEVERITIES:
+            n = len(self.of_severity(s))
+            parts.append(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}")
+        return ", ".join(parts)
+
+    @property
+    def rules(self) -> set[str]:
+        """Names of the rules that found something."""
+        return {f.rule for f in self._items}
+
+    def by_rule(self, rule: str) -> list[Finding]:
+        return [f for f in self._items if f.rule == rule]
+
+    def of_severity(self, severity: str) -> list[Finding]:
+        return [f for f in self._items if f.severity == severity]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return self.of_severity("error")
+
+    @property
+    def unsafe(self) -> list[Finding]:
+        """Safety findings (file-system access, Python calls)."""
+        return [f for f in self._items if f.unsafe]
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"findings": [{"rule", "severity", "nodes", "message"}, ...]}``, errors first."""
+        return {"findings": [f.to_json() for f in self._items]}
+
+
+class NodeRef(NamedTuple):
+    """A node found by the scan: qualified name, its NodeDef, its FunctionDef (or ``None``)."""
+
+    name: str
+    node: Any
+    function: Any
+
+
+RuleFn = Callable[["ScanContext", list[NodeRef]], Iterable[Finding]]
+
+
+RULES: OpRegistry[RuleFn] = OpRegistry("scan rule", many=True)
+
+
+def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn(ctx, nodes) -> findings`` for nodes of ``op_types`` (all nodes if none).
+
+    The function is called once per scan with every matching node (top-level graph and library
+    functions), and only when there is at least one. ``unsafe`` rules are also what
+    :func:`require_safe` runs.
+
+    Raises:
+        ValueError: a rule called ``name`` is already registered.
+    """
+    return RULES.register(*op_types, name=name, unsafe=unsafe)
+
+
+class ScanContext:
+    """What rules see: the model, its nodes by op type, and its catalog (built on first use)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.graph_def = model.graph_def
+        self.path = str(model.path)
+        self.by_type: dict[str, list[NodeRef]] = {}
+        for node in self.graph_def.node:
+            self.by_type.setdefault(node.op, []).append(NodeRef(node.name, node, None))
+        for fn in self.graph_def.library.function:
+            fname = fn.signature.name
+            for node in fn.node_def:
+                ref = NodeRef(f"{fname}::{node.name}", node, fn)
+                self.by_type.setdefault(node.op, []).append(ref)
+
+    @property
+    def catalog(self) -> Any:
+        return self.model.catalog()
+
+    def nodes(self, op_types: frozenset[str]) -> list[NodeRef]:
+        if not op_types:
+            return [ref for refs in self.by_type.values() for ref in refs]
+        return [ref for t in sorted(op_types & self.by_type.keys()) for ref in self.by_type[t]]

@@ -1,0 +1,303 @@
+"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule`` (see
+:mod:`explorer.inspection.scanner` for the table). Add a rule by writing a function here (or in
+your own module) decorated with ``@rule("OpType", ..., name="my-rule")``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Any
+
+from explorer.graph.op_families import (
+    ASSIGN_OPS,
+    CHECKPOINT_OPS,
+    FILE_OPS,
+    PY_FUNC_OPS,
+    QUEUE_OPS,
+    RANDOM_OPS,
+    REF_VARIABLE_OPS,
+    TEMPORARY_VARIABLE_OPS,
+    V1_CONTROL_FLOW_OPS,
+)
+from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
+from explorer.loading.replacements import replacement_hint
+
+_REF_TYPED_OPS = REF_VARIABLE_OPS | TEMPORARY_VARIABLE_OPS  # ops whose output is a *_ref
+_SAVER_SCOPE = re.compile(r"^(.*?/)?save(_\d+)?/")
+
+
+def _listing(refs: Sequence[NodeRef] | Sequence[str], n: int = 3) -> str:
+    names = [r.name if isinstance(r, NodeRef) else r for r in refs]
+    more = f", ... ({len(names)} in all)" if len(names) > n else ""
+    return ", ".join(names[:n]) + more
+
+
+def _finding(
+    rule: str, severity: str, refs: Sequence[NodeRef] | Sequence[str], message: str, **extra: Any
+) -> Finding:
+    """A :class:`Finding` of ``rule`` about ``refs`` (node refs or op names, in that order)."""
+    names = tuple(r.name if isinstance(r, NodeRef) else r for r in refs)
+    return Finding(rule, severity, names, message, **extra)
+
+
+def _kinds(by_type: Mapping[str, Collection[Any]]) -> str:
+    """``"Merge×2, Switch×2"``: how many ops of each type, types sorted."""
+    return ", ".join(f"{t}×{len(v)}" for t, v in sorted(by_type.items()))
+
+
+def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
+    out: dict[str, list[NodeRef]] = {}
+    for ref in refs:
+        out.setdefault(ref.node.op, []).append(ref)
+    return out
+
+
+@rule(name="unregistered-op")
+def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    from explorer._tf import tf
+    from explorer.graph.runtime import unregistered_op_types
+
+    by_op = _by_op(refs)
+    for op_type in unregistered_op_types(ctx.graph_def):
+        nodes = by_op.get(op_type, [])
+        hint = replacement_hint(op_type)
+        missing = f"op type {op_type} is not registered in TensorFlow {tf().__version__}"
+        if op_type in getattr(ctx.model, "replacements", {}):
+            severity = "info"
+            message = (
+                f"{missing}; replaced on import by the function given to "
+                "explorer.load(replacements=...)"
+            )
+        else:
+            severity = "error"
+            fix = f"known replacement: {hint}; " if hint else ""
+            message = (
+                f"{missing} ({_listing(nodes)}): {fix}pass explorer.load(..., replacements="
+                f"{{{op_type!r}: fn}}) with a TF function computing it"
+            )
+        yield _finding("unregistered-op", severity, nodes, message, replacement=hint)
+
+
+@rule(*PY_FUNC_OPS, name="py-func", unsafe=True)
+def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    tokens = sorted({r.node.attr["token"].s.decode() for r in refs if "token" in r.node.attr})
+    yield _finding(
+        "py-func",
+        "error",
+        refs,
+        "call Python functions not stored in the model: "
+        f"{_listing(refs)} (tokens {', '.join(tokens) or '?'}) cannot run after loading and "
+        "would run code of this process; replace them with TF ops "
+        "(explorer.load(..., replacements={'PyFunc': fn}))",
+        unsafe=True,
+    )
+
+
+@rule(*FILE_OPS, name="file-system", unsafe=True)
+def _file_system(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    flagged = []
+    for ref in refs:
+        op = ref.node.op
+        if op == "PrintV2":
+            stream = (
+                ref.node.attr["output_stream"].s.decode()
+                if "output_stream" in ref.node.attr
+                else ""
+            )
+            if not stream.startswith("file://"):
+                continue
+        if op in CHECKPOINT_OPS and _is_saver_op(ctx, ref):
+            continue
+        flagged.append(ref)
+    if not flagged:
+        return
+    kinds = _kinds(_by_op(flagged))
+    yield _finding(
+        "file-system",
+        "warning",
+        flagged,
+        f"read or write files: {kinds} ({_listing(flagged)}) touch paths chosen by the "
+        "model's author when run; check what they read/write, or allow_unsafe=True if you "
+        "trust the file",
+        unsafe=True,
+    )
+
+
+def _is_saver_op(ctx: ScanContext, ref: NodeRef) -> bool:
+    """A save/restore op of a ``tf.train.Saver`` (its filename comes from the Saver's own scope
+    or filename tensor) or of a TF2 checkpoint function (the prefix is a function argument)."""
+    first = next(iter(ref.node.input), "")  # the filename/prefix input
+    if ref.function is not None:
+        return _reaches_function_arg(ref.function, first)
+    m = _SAVER_SCOPE.match(ref.name)
+    if m is None:
+        return False
+    scope = m.group(0)
+    filename_op = (ctx.model.filename_tensor or "").partition(":")[0]
+    catalog = ctx.catalog
+    seen: set[str] = set()
+    todo = [first.partition(":")[0]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if filename_op and name == filename_op:
+            continue
+        if not name.startswith(scope) or len(seen) > 50:
+            return False
+        todo.extend(t.partition(":")[0] for t in catalog.op(name).inputs)
+    return True
+
+
+def _reaches_function_arg(fn: Any, first_input: str) -> bool:
+    args = {a.name for a in fn.signature.input_arg}
+    nodes = {n.name: n for n in fn.node_def}
+    seen: set[str] = set()
+    todo = [first_input]
+    while todo:
+        name = todo.pop().lstrip("^").partition(":")[0]
+        if name in args:
+            return True
+        if name in seen or name not in nodes or len(seen) > 50:
+            continue
+        seen.add(name)
+        todo.extend(nodes[name].input)
+    return False
+
+
+@rule(*_REF_TYPED_OPS, name="ref-variable")
+def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    yield _finding(
+        "ref-variable",
+        "warning",
+        refs,
+        f"{len(refs)} reference variable{'s' if len(refs) > 1 else ''} ({_listing(refs)}): "
+        "tf.saved_model.load refuses them ('has a reference type float_ref') and wrapped "
+        "functions do not lift them; explorer.convert rewrites them to resource variables",
+    )
+
+
+@rule(name="ref-edge")
+def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    catalog = ctx.catalog
+    readers: dict[str, set[str]] = {}
+    for var in catalog.search(op_type=_REF_TYPED_OPS):
+        for t in var.outputs:  # always a *_ref tensor
+            for consumer in catalog.tensor(t).consumers:
+                op_type = catalog.op(consumer).type
+                if op_type != "Identity":
+                    readers.setdefault(op_type, set()).add(consumer)
+    if not readers:
+        return
+    nodes = sorted(n for names in readers.values() for n in names)
+    kinds = _kinds(readers)
+    yield _finding(
+        "ref-edge",
+        "info",
+        nodes,
+        f"ops taking variables by reference ({kinds}): in TF2 each needs its resource "
+        "counterpart (AssignVariableOp, ResourceApply*, ReadVariableOp for saves)",
+    )
+
+
+@rule(*V1_CONTROL_FLOW_OPS, name="v1-control-flow")
+def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    kinds = _kinds(_by_op(refs))
+    yield _finding(
+        "v1-control-flow",
+        "warning",
+        refs,
+        f"v1 control flow ({kinds}) from tf.cond/tf.while_loop without control flow v2: runs in "
+        "the v1 session and wrapped functions, but tensors inside an untaken branch are dead "
+        "(fetching them fails) and TF2 tooling (XLA, TFLite, grappler rewrites) handles it poorly",
+    )
+
+
+@rule(*QUEUE_OPS, name="queue")
+def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    dequeues = [r.name for r in refs if r.node.op.startswith("QueueDequeue")]
+    feed = (
+        f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
+        if dequeues
+        else ("feed the tensors after the reader instead")
+    )
+    kinds = _kinds(_by_op(refs))
+    yield _finding(
+        "queue",
+        "warning",
+        refs,
+        f"input-pipeline queues/readers ({kinds}): session.run blocks until queue runners fill "
+        f"them, and readers read files; {feed}",
+    )
+
+
+@rule(*RANDOM_OPS, name="stateful-random")
+def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    top = [r for r in refs if r.function is None]
+    in_fns = [r for r in refs if r.function is not None]
+    init_only = [r for r in top if _feeds_only_initializers(ctx, r.name)]
+    live = [r for r in top if r not in init_only] + in_fns
+    unseeded = [
+        r for r in live if all(r.node.attr[k].i == 0 for k in ("seed", "seed2") if k in r.node.attr)
+    ]
+    if live:
+        seeds = f"{len(unseeded)} unseeded" if unseeded else "all seeded (op-level seeds)"
+        yield _finding(
+            "stateful-random",
+            "warning",
+            live,
+            f"stateful random ops on the run path ({_listing(live)}; {seeds}): outputs differ "
+            "run to run; for parity feed them, set seeds, or turn them off (e.g. a keep_prob or "
+            "is_training switch)",
+        )
+    if init_only:
+        yield _finding(
+            "stateful-random",
+            "info",
+            init_only,
+            f"random ops that only initialise variables ({_listing(init_only)}): restored "
+            "from the checkpoint instead, they do not change outputs",
+        )
+
+
+def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
+    """Whether everything downstream of ``name`` ends in variable initialisation (Assign)."""
+    catalog = ctx.catalog
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        op = catalog.op(todo.pop())
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        initialises = op.type in ASSIGN_OPS
+        if len(seen) > 200 or not (initialises or op.consumers):
+            return False
+        if not initialises:
+            todo.extend(op.consumers)
+    return True
+
+
+@rule(name="device-pin")
+def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    from explorer.graph.runtime import absent_device_pins, device_type_of
+
+    absent = set(absent_device_pins(ctx.graph_def))
+    by_device: dict[str, list[NodeRef]] = {}
+    for ref in refs:
+        if ref.node.device and device_type_of(ref.node.device):
+            by_device.setdefault(ref.node.device, []).append(ref)
+    for device, pinned in sorted(by_device.items()):
+        missing = any(r.node.name in absent for r in pinned)
+        kind = device_type_of(device)
+        if missing:
+            message = (
+                f"{len(pinned)} ops pinned to {device}, a {kind} this machine lacks "
+                f"({_listing(pinned)}): the session clears these pins and uses soft placement "
+                "(a plain v1 loader fails with 'Restoring from checkpoint failed')"
+            )
+        else:
+            message = f"{len(pinned)} ops pinned to {device} ({_listing(pinned)}); present here"
+        yield _finding("device-pin", "warning" if missing else "info", pinned, message)

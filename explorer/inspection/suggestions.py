@@ -1,0 +1,359 @@
+"""Which tensors are a model's inputs and outputs: ranked candidates, each with its reason.
+
+``explorer.suggest(model)`` answers "what are my input and output node names?" from the graph
+alone (no import, nothing runs):
+
+* **Signature tensors first** (``serving_default`` before the others), deduplicated.
+* **Inputs:** ``Placeholder`` ops, ranked up when they feed the best output and down when they
+  only feed a loss (labels); ``PlaceholderWithDefault`` ops are listed after them as *switches*
+  with their default (``keep_prob = 1.0``, ``is_training = False``).
+* **Outputs:** tensors on the inference path that nothing else in it reads, leaving out the
+  saver, init, summary, optimizer/gradient, global_step, assert, metric-variable and queue-runner
+  subgraphs; names like ``softmax``/``prob``/``logits``/``pred``/``output`` rank higher, losses
+  and shape computations lower.
+
+:meth:`IOChoice.validate` checks a choice: are the outputs computable from the inputs, and which
+unfed placeholders stand in the way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.errors import TensorNotFoundError
+from explorer.graph.op_families import (
+    CHECKPOINT_OPS,
+    DEFAULT_PLACEHOLDER_OPS,
+    INPUT_OPS,
+    PLACEHOLDER_OPS,
+    REF_VARIABLE_OPS,
+    RESOURCE_VARIABLE_OPS,
+)
+from explorer.graph.proto_reader import scalar_value
+from explorer.inspection.catalog import Catalog
+from explorer.inspection.catalog_items import OpInfo
+from explorer.inspection.output_heuristics import Candidate, candidate, graph_outputs
+
+# -- what is not inference -----------------------------------------------------------------------
+
+# A name-scope component that marks saver/init/training/summary/queue machinery.
+_EXCLUDED_SCOPE = re.compile(
+    r"^(save(_\d+)?|gradients(_\d+)?|init(_\d+)?|init_all_tables|report_uninitialized_\w*|"
+    r"summaries|\w*summary\w*|global_step|train(_op)?|optimizer|Initializer|initial_value|"
+    r"(GradientDescent|Adam|Momentum|RMSProp|Adagrad\w*|Adadelta|Ftrl|ProximalAdagrad|"
+    r"ProximalGradientDescent|SGD|Nadam|Adamax|LAMB)(_\d+)?|"
+    r"assert\w*|\w*input_producer|\w*queue\w*|batch(_\d+)?/fifo_queue|"
+    r"\w*_queue_runner)$",
+    re.IGNORECASE,
+)
+_EXCLUDED_TYPES = (
+    frozenset(
+        {
+            "NoOp",
+            "Const",
+            "VarIsInitializedOp",
+            "IsVariableInitialized",
+            "Assert",
+            "Print",
+            "PrintV2",
+            "ShardedFilename",
+            "ControlTrigger",
+        }
+    )
+    | REF_VARIABLE_OPS
+    | RESOURCE_VARIABLE_OPS
+    | CHECKPOINT_OPS
+)
+_EXCLUDED_TYPE_PATTERN = re.compile(
+    r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
+    r"ResourceScatter\w*|\w*Summary\w*|Queue\w*|\w*Queue(V2)?|\w*Reader(V2)?|Reader\w*|"
+    r"Initialize\w*|\w*Table\w*Import\w*)$"
+)
+_EXCLUDED_COLLECTIONS = (
+    "train_op",
+    "summaries",
+    "global_step",
+    "local_variables",
+    "metric_variables",
+    "update_ops",
+    "table_initializer",
+)
+
+# -- what inputs are called (outputs: output_heuristics.py) ---------------------------------------
+
+_LABEL = re.compile(r"^(labels?|targets?|y_true|ground_?truth|gt)(_\d+)?$", re.IGNORECASE)
+_INPUT_NAME = re.compile(
+    r"^(x|inputs?|images?|features?|examples?|tokens|input_ids|ids|data|input_\w+)(_\d+)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The result of :meth:`IOChoice.validate`; truthy when the outputs can be computed.
+
+    Attributes:
+        ok: every output is computable from the inputs (and constants/variables).
+        missing: placeholders upstream of the outputs that are not fed (op names).
+        defaults: ``PlaceholderWithDefault`` ops upstream that are not fed (their default is used).
+        unused: inputs that no output depends on.
+        message: one line saying the above.
+    """
+
+    ok: bool
+    missing: tuple[str, ...]
+    defaults: tuple[str, ...]
+    unused: tuple[str, ...]
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@dataclass
+class IOChoice:
+    """Ranked input and output candidates of a model (best first); see :func:`suggest`."""
+
+    inputs: list[Candidate]
+    outputs: list[Candidate]
+    catalog: Catalog = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"inputs": [...], "outputs": [...]}``, each candidate name/dtype/shape/score/reason."""
+        return {
+            "inputs": [c.to_json() for c in self.inputs],
+            "outputs": [c.to_json() for c in self.outputs],
+        }
+
+    def validate(self, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
+        """Whether ``outputs`` can be computed when ``inputs`` are fed.
+
+        Args:
+            inputs: tensor names to feed (``op:idx``; ``op`` means ``op:0``).
+            outputs: tensor names (or op names) to fetch.
+
+        Returns:
+            a :class:`Validation` naming unfed placeholders upstream, defaults in use and unused
+            inputs.
+
+        Raises:
+            TensorNotFoundError: a name is not in the graph.
+        """
+        return validate_choice(self.catalog, inputs, outputs)
+
+
+def suggest(model: Any, limit: int = 20) -> IOChoice:
+    """Ranked input and output candidates of a :class:`~explorer.V1Model`.
+
+    Args:
+        model: the loaded model (a :class:`Catalog` is accepted too, without signatures).
+        limit: at most this many candidates per side.
+
+    Returns:
+        an :class:`IOChoice` with ``.inputs`` and ``.outputs`` best first.
+    """
+    if isinstance(model, Catalog):
+        catalog, signatures, excluded_names = model, {}, set()
+    else:
+        catalog = model.catalog()
+        signatures = model.signatures
+        excluded_names = {
+            n.lstrip("^").partition(":")[0]
+            for k in _EXCLUDED_COLLECTIONS
+            for n in model.collection(k)
+        }
+    excluded = _excluded_ops(catalog, excluded_names)
+    sig_in, sig_out = _signature_candidates(catalog, signatures)
+    graph_out = graph_outputs(catalog, excluded)
+    best_out = sig_out[0].name if sig_out else (graph_out[0].name if graph_out else None)
+    graph_in = _graph_inputs(catalog, excluded, best_out, graph_out)
+    return IOChoice(
+        inputs=_merge(sig_in, graph_in)[:limit],
+        outputs=_merge(sig_out, graph_out)[:limit],
+        catalog=catalog,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# signatures
+# ----------------------------------------------------------------------------------------------
+
+
+def _signature_candidates(
+    catalog: Catalog, signatures: dict[str, Any]
+) -> tuple[list[Candidate], list[Candidate]]:
+    order = sorted(signatures, key=lambda k: (k != "serving_default", k))
+    sides: dict[str, dict[str, list[str]]] = {"inputs": {}, "outputs": {}}
+    specs: dict[str, Any] = {}
+    for rank, sig_name in enumerate(order):
+        sig = signatures[sig_name]
+        for side in ("inputs", "outputs"):
+            for key, spec in getattr(sig, side).items():
+                if not spec.name or spec.name not in catalog:
+                    continue
+                where = sides[side].setdefault(spec.name, [])
+                where.append(f"'{key}' of {sig_name}")
+                specs.setdefault(spec.name, (spec, rank))
+    out: dict[str, list[Candidate]] = {}
+    for side, found in sides.items():
+        cands = []
+        for name, places in found.items():
+            spec, rank = specs[name]
+            role = "input" if side == "inputs" else "output"
+            also = f" (also {', '.join(places[1:3])}{', ...' if len(places) > 3 else ''})"
+            kind = f" {spec.kind}, fed as its components" if spec.kind != "dense" else ""
+            reason = f"signature {role} {places[0]}{also if len(places) > 1 else ''}{kind}"
+            tensor = catalog.tensor(name)
+            score = (20.0 if order[rank] == "serving_default" else 15.0) - 0.01 * rank
+            if side == "inputs" and catalog.op(name).type in PLACEHOLDER_OPS:
+                score += 0.5  # the graph's own input, not a tensor computed from it
+                reason += "; a Placeholder"
+            cands.append(
+                Candidate(
+                    name=name,
+                    dtype=spec.dtype or tensor.dtype,
+                    shape=spec.shape if spec.shape is not None else tensor.shape,
+                    score=score,
+                    reason=reason,
+                    kind="signature",
+                )
+            )
+        out[side] = sorted(cands, key=lambda c: -c.score)
+    return out["inputs"], out["outputs"]
+
+
+# ----------------------------------------------------------------------------------------------
+# the graph
+# ----------------------------------------------------------------------------------------------
+
+
+def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
+    """Ops that are not inference: by scope, by type, or listed in training/saver collections."""
+    out = set()
+    for op in catalog.ops:
+        if (
+            op.name in names
+            or op.type in _EXCLUDED_TYPES
+            or _EXCLUDED_TYPE_PATTERN.match(op.type)
+            or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1])
+        ):
+            out.add(op.name)
+    return out
+
+
+def _graph_inputs(
+    catalog: Catalog, excluded: set[str], best_out: str | None, outputs: list[Candidate]
+) -> list[Candidate]:
+    needed_by_best: set[str] = set()
+    if best_out is not None:
+        needed_by_best = catalog.upstream([best_out])
+    needed_by_any = catalog.upstream([c.name for c in outputs if c.score > 0]) if outputs else set()
+    out = []
+    for op in catalog.search(op_type=INPUT_OPS):
+        if op.name in excluded or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1]):
+            continue
+        last = op.name.rpartition("/")[2]
+        score, why = 0.0, []
+        if op.type in DEFAULT_PLACEHOLDER_OPS:
+            default = _default_of(catalog, op)
+            score += 1
+            why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
+            kind = "switch"
+        else:
+            default = None
+            score += 5
+            why.append("Placeholder: must be fed")
+            kind = "placeholder"
+        if op.name in needed_by_best:
+            score += 3
+            why.append(f"feeds {best_out}")
+        elif op.name not in needed_by_any and kind == "placeholder":
+            score -= 3
+            why.append("feeds no suggested output (a label or training input?)")
+        if _LABEL.match(last):
+            score -= 2
+            why.append("named like a label")
+        elif _INPUT_NAME.match(last):
+            score += 1
+        if not op.consumers:
+            score -= 2
+            why.append("nothing reads it")
+        out.append(candidate(catalog, op, score, why, kind, default))
+    out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
+    return out
+
+
+def _default_of(catalog: Catalog, op: OpInfo) -> str:
+    """A PlaceholderWithDefault's default as text (``1.0``), or where it comes from."""
+    src = catalog.op(op.inputs[0])
+    if src.type == "Const" and "value" in src.node.attr:
+        value = scalar_value(src.node.attr["value"].tensor)
+        if value is not None:
+            return value
+        return src.attrs.get("value", src.name)
+    return f"from {src.name}"
+
+
+def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
+    seen = {c.name for c in first}
+    return first + [c for c in second if c.name not in seen]
+
+
+# ----------------------------------------------------------------------------------------------
+# validation
+# ----------------------------------------------------------------------------------------------
+
+
+def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
+    """See :meth:`IOChoice.validate`."""
+    feeds = [_tensor_name(catalog, n) for n in inputs]
+    fetches = [n for n in outputs]
+    for n in fetches:
+        catalog.op(n)  # raises TensorNotFoundError with the fix
+        if ":" in n:
+            catalog.tensor(n)
+    fed = set(feeds)
+    needed = catalog.upstream(fetches, stop=fed)
+    missing, defaults, used = [], [], set()
+    for name in sorted(needed, key=catalog.position):
+        op = catalog.op(name)
+        if op.type in PLACEHOLDER_OPS and f"{name}:0" not in fed:
+            missing.append(name)
+        elif op.type in DEFAULT_PLACEHOLDER_OPS and f"{name}:0" not in fed:
+            defaults.append(name)
+        used.update(t for t in op.inputs if t in fed)
+    used.update(t for t in fetches if t in fed)
+    unused = [t for t in feeds if t not in used]
+    if missing:
+        message = (
+            f"{', '.join(fetches)} need{'s' if len(fetches) == 1 else ''} placeholder"
+            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, not fed: add "
+            f"{'them' if len(missing) > 1 else 'it'} to the inputs"
+        )
+    else:
+        message = "the outputs are computable from the inputs"
+        if defaults:
+            message += f" (defaults used for {', '.join(defaults)})"
+    if unused:
+        message += f"; unused input{'s' if len(unused) > 1 else ''}: {', '.join(unused)}"
+    return Validation(
+        ok=not missing,
+        missing=tuple(missing),
+        defaults=tuple(defaults),
+        unused=tuple(unused),
+        message=message,
+    )
+
+
+def _tensor_name(catalog: Catalog, name: str) -> str:
+    full = name if ":" in name else f"{name}:0"
+    try:
+        catalog.tensor(full)
+    except TensorNotFoundError:
+        raise TensorNotFoundError(
+            f"input {name!r} is not a tensor of {catalog.source}: see explorer.suggest(model)"
+        ) from None
+    return full

@@ -1,0 +1,132 @@
+"""Read a TF1 model's variables straight from its checkpoint, without a session.
+
+:func:`read_variables` gives variable name -> ndarray (partitioned variables joined, renamed
+checkpoint keys followed through the graph's Saver); :func:`checkpoint_keys` says which key and
+slice holds each variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from explorer._tf import tf
+from explorer.errors import MissingVariablesError, first_line
+from explorer.graph.names import op_name
+from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, SAVE_OPS
+from explorer.loading.model import V1Model
+
+_PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
+
+
+def read_variables(model: V1Model) -> dict[str, Any]:
+    """Variable name -> ``numpy.ndarray`` for every variable the model's checkpoint holds.
+
+    Reads the checkpoint files directly (``tf.train.load_checkpoint``); no graph is imported and
+    no session runs. Names are graph variable names (``dense/kernel``), in graph order. Variables
+    the graph's saver does not save (local/metric variables) are left out. A frozen graph has no
+    variables (its weights are constants): the result is ``{}``.
+
+    Raises:
+        MissingVariablesError: the graph has variables but no checkpoint, the checkpoint cannot be
+            read, or a saved variable is missing from it.
+    """
+    import numpy as np
+
+    names = [v.name for v in model.variables]
+    if not names:
+        return {}
+    prefix = model.checkpoint_prefix
+    if prefix is None:
+        raise MissingVariablesError(
+            f"{model.path} has {len(names)} variables but no checkpoint: load the SavedModel "
+            "folder or the .meta file beside its checkpoint"
+        )
+    try:
+        reader = tf().train.load_checkpoint(prefix)
+        shapes = reader.get_variable_to_shape_map()
+    except (tf().errors.OpError, ValueError) as e:
+        raise MissingVariablesError(
+            f"cannot read checkpoint {prefix} ({first_line(e)}): the files are missing or damaged"
+        ) from None
+    saved = checkpoint_keys(model)
+    out: dict[str, Any] = {}
+    missing = []
+    for name in names:
+        key, spec = saved.get(name, (name, ""))
+        if key not in shapes:
+            if name in saved:  # the saver writes it, so it must be there
+                missing.append(name)
+            continue
+        value = np.asarray(reader.get_tensor(key))
+        if spec:
+            value = value[_slices(spec)]
+        out[name] = value
+    if missing:
+        shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+        raise MissingVariablesError(
+            f"checkpoint {prefix} lacks {len(missing)} variable(s) its graph saves ({shown}): "
+            "the checkpoint is of another graph; point at the matching one"
+        )
+    return out
+
+
+def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
+    """Variable name -> (checkpoint key, slice spec) from the graph's Save ops.
+
+    The slice spec is ``""`` for a whole variable, or ``"10 4 0,5:-"`` (full shape, then
+    ``start,length`` or ``-`` per dimension) for one part of a partitioned variable.
+    """
+    nodes = {n.name: n for n in model.graph_def.node}
+    out: dict[str, tuple[str, str]] = {}
+    for node in model.graph_def.node:
+        if node.op not in SAVE_OPS:
+            continue
+        inputs = [i for i in node.input if not i.startswith("^")]
+        if len(inputs) < 3:
+            continue
+        keys = _const_strings(nodes.get(op_name(inputs[1])))
+        specs = _const_strings(nodes.get(op_name(inputs[2]))) if node.op != "Save" else None
+        data = inputs[3:] if node.op != "Save" else inputs[2:]
+        if keys is None or len(keys) != len(data):
+            continue
+        for i, (key, ref) in enumerate(zip(keys, data)):
+            var = _variable_behind(ref, nodes)
+            if var is not None and var not in out:
+                spec = specs[i] if specs is not None and i < len(specs) else ""
+                out[var] = (key, spec.strip())
+    return out
+
+
+def _variable_behind(ref: str, nodes: Mapping[str, Any]) -> str | None:
+    name = op_name(ref)
+    for _ in range(8):
+        node = nodes.get(name)
+        if node is None:
+            return None
+        if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS:
+            return node.name
+        if node.op not in _PASS_THROUGH or not node.input:
+            return None
+        name = op_name(node.input[0])
+    return None
+
+
+def _const_strings(node: Any) -> list[str] | None:
+    if node is None or node.op != "Const" or "value" not in node.attr:
+        return None
+    values = tf().make_ndarray(node.attr["value"].tensor).reshape(-1)
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
+
+
+def _slices(spec: str) -> tuple[slice, ...]:
+    """``"10 4 0,5:-"`` -> ``(slice(0, 5), slice(None))``."""
+    parts = spec.split(" ")
+    out = []
+    for dim in parts[-1].split(":"):
+        if dim == "-":
+            out.append(slice(None))
+        else:
+            start, length = (int(x) for x in dim.split(","))
+            out.append(slice(start, start + length))
+    return tuple(out)

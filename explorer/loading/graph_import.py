@@ -1,0 +1,105 @@
+"""Import a model's graph into a fresh ``tf.Graph``, and the init ops to run after a restore.
+
+:func:`prepare_graph_def` clears device pins to absent devices and relaxes TF 1.0-era scalar
+placeholder shapes; :func:`import_into` imports (applying op replacements); :func:`init_op_names`
+is the one init-op choice the v1 session and the converter share (the SavedModel's init op, or
+the ``table_initializer`` collection when there is none).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from explorer._tf import tf, tf1
+from explorer.errors import (
+    ModelFormatError,
+    SessionError,
+    first_line,
+)
+from explorer.graph.op_families import PLACEHOLDER_OPS
+from explorer.graph.runtime import all_nodes, available_device_types, device_type_of
+from explorer.loading.model import V1Model
+
+
+def prepare_graph_def(model: V1Model, graph_def: Any | None = None) -> Any:
+    """A copy of the model's GraphDef ready to import on this machine.
+
+    Clears pins to absent devices and relaxes TF 1.0-era scalar placeholder shapes; the model's
+    own GraphDef is never changed.
+    """
+    gd = copy.deepcopy(graph_def if graph_def is not None else model.graph_def)
+    present = available_device_types()
+    for node in all_nodes(gd):
+        if node.device:
+            t = device_type_of(node.device)
+            if t is not None and t not in present:
+                node.device = ""
+    if model.producer <= 21:
+        for node in gd.node:
+            if node.op in PLACEHOLDER_OPS and "shape" in node.attr:
+                s = node.attr["shape"].shape
+                if not s.unknown_rank and len(s.dim) == 0:
+                    s.unknown_rank = True
+    return gd
+
+
+def import_into(model: V1Model, graph: Any) -> None:
+    """Import the model's graph (prepared by :func:`prepare_graph_def`) into ``graph``.
+
+    A MetaGraph is imported with ``import_meta_graph`` (collections, variables and the Saver come
+    along); a GraphDef with ``import_graph_def`` under no name scope. The v1 session and the TF2
+    converter both build their graphs through here.
+    """
+    gd = prepare_graph_def(model)
+    try:
+        with graph.as_default():
+            if model.replacements:  # nodes of replaced op types: imported here, in waves
+                from explorer.loading.replacements import apply_replacements
+
+                gd = apply_replacements(model, gd, graph)
+            if model.meta_graph is not None:
+                mg = type(model.meta_graph)()
+                mg.CopyFrom(model.meta_graph)
+                mg.graph_def.CopyFrom(gd)
+                tf1().train.import_meta_graph(mg, clear_devices=False)
+            else:
+                tf1().import_graph_def(gd, name="")
+    except (ValueError, TypeError, tf().errors.OpError) as e:
+        raise SessionError(
+            f"{model.path}: the graph does not import into TensorFlow {tf().__version__} "
+            f"({first_line(e)}): run explorer.scan for what to fix"
+        ) from None
+    except KeyError as e:  # a collection or input naming an op the graph lacks
+        raise ModelFormatError(
+            f"{model.path}: the graph does not import (KeyError: {first_line(e)}): the file is "
+            "corrupt; re-export it"
+        ) from None
+
+
+def init_op_names(model: V1Model, graph: Any) -> list[str]:
+    """The ops that initialise ``model``'s tables and assets in ``graph`` (where it was imported).
+
+    The model's init op (``__saved_model_init_op``/main_op/legacy_init_op) when the graph has it;
+    else the graph's ``table_initializer`` collection; else ``init_all_tables`` when present.
+    Sorted op names, ``[]`` when there is nothing to run. The v1 session and the TF2 converter
+    both initialise through it (run with the asset tensors fed the model's asset files).
+    """
+
+    def has(name: str) -> bool:
+        try:
+            graph.get_operation_by_name(name.split(":")[0])
+            return True
+        except (KeyError, ValueError):
+            return False
+
+    init = model.init_op
+    if init and has(init):
+        return [init]
+    ops = {
+        item.name if hasattr(item, "name") else str(item).split(":")[0]
+        for item in graph.get_collection("table_initializer")
+    }
+    if not ops and has("init_all_tables"):
+        ops.add("init_all_tables")
+    return sorted(ops)

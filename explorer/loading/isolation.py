@@ -1,0 +1,428 @@
+"""Import untrusted graphs in a child process first, so a crash in TF's native code is an error.
+
+TensorFlow answers some malformed graphs with a ``CHECK`` failure in C++ that aborts the whole
+process: in a notebook that is a dead kernel. :func:`preflight` (run by
+:class:`~explorer.ModelSession` before it imports anything) sends the prepared graph to a
+long-lived worker process, which imports it into a fresh ``tf.Graph`` and opens a session on it, and
+reads the checkpoint's variable names and shapes (and, up to ``CHECK_DATA_BYTES``, every value, so
+that checksums are verified there too). Outcomes:
+
+* the worker survives and the import worked, or failed with TF's ordinary ``ValueError``,
+  ``TypeError`` or ``OpError``: nothing is raised here; the in-process import that follows behaves
+  (and reports) as it always does;
+* the worker died (signal or exit status): :class:`ModelFormatError` naming the file and the signal,
+  with TF's last log line; the worker is restarted for the next model;
+* the worker raised anything else (``KeyError``, ``UnicodeDecodeError``, … from TF's Python import
+  code on a corrupt graph): :class:`ModelFormatError`;
+* the worker did not answer within ``timeout`` seconds: :class:`ModelFormatError`, the worker is
+  killed and restarted;
+* the checkpoint holds a variable of the same name with another shape, or none of the graph's
+  variables (checkpoint of another graph), or cannot be read (damaged, checksum mismatch):
+  :class:`MissingVariablesError`.
+
+Cost: the first call starts the worker (one TensorFlow import, a few seconds, once per process);
+later calls cost one serialisation, a pipe round trip and the import itself; a graph already checked
+in this process (same bytes) is not sent again. Nothing in the graph is run in the worker: only
+import and session creation, which is where malformed graphs crash TensorFlow; restore, init and
+``session.run`` happen in the user's process after :mod:`explorer.inspection.scanner` has looked at
+the ops.
+
+Turn it off with the environment variable ``TF1_EXPLORER_ISOLATE=0`` or ``configure(enabled=False)``
+(then graphs are imported in-process only); ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
+sets the time limit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from explorer.errors import MissingVariablesError, ModelFormatError, SessionError
+
+_STATE = {
+    "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
+    not in ("0", "false", "no", "off"),
+    "timeout": float(os.environ.get("TF1_EXPLORER_IMPORT_TIMEOUT", "120")),
+}
+START_TIMEOUT_S = 300.0  # importing TensorFlow in the worker on a busy machine
+CHECK_DATA_BYTES = 256 * 2**20  # checkpoints up to this size are read whole (checksums) first
+_CHECKED: set[str] = set()  # digests of payloads whose import did not crash
+_CKPT_CACHE: dict[tuple[str, float, int], dict[str, list[int] | None]] = {}
+
+
+def configure(enabled: bool | None = None, timeout: float | None = None) -> dict[str, Any]:
+    """Turn isolation on/off and set the import time limit (seconds); returns the settings."""
+    if enabled is not None:
+        _STATE["enabled"] = bool(enabled)
+    if timeout is not None:
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0 seconds")
+        _STATE["timeout"] = float(timeout)
+    return dict(_STATE)
+
+
+def is_enabled() -> bool:
+    """Whether :func:`preflight` sends graphs to the worker process."""
+    return bool(_STATE["enabled"])
+
+
+# ----------------------------------------------------------------------------------------------
+# parent side
+# ----------------------------------------------------------------------------------------------
+
+
+def preflight(model: Any, *, restore: bool = True, timeout: float | None = None) -> None:
+    """Check in a child process that importing ``model``'s graph does not crash or hang.
+
+    Args:
+        model: a :class:`~explorer.V1Model`.
+        restore: also compare the checkpoint's variables with the graph's (when it has both).
+        timeout: seconds allowed for the import (default: :func:`configure`'s, 120).
+
+    Raises:
+        ModelFormatError: the import crashed the child, hung, or failed in an unexpected way.
+        MissingVariablesError: the checkpoint is of another graph.
+        SessionError: the worker process itself could not be started.
+    """
+    if not is_enabled():
+        return
+    from explorer.loading.graph_import import prepare_graph_def
+
+    limit = float(timeout if timeout is not None else _STATE["timeout"])
+    gd = prepare_graph_def(model)
+    if model.meta_graph is not None:
+        mg = type(model.meta_graph)()
+        mg.CopyFrom(model.meta_graph)
+        mg.graph_def.CopyFrom(gd)
+        kind, payload = "meta_graph", mg.SerializeToString(deterministic=True)
+    else:
+        kind, payload = "graph_def", gd.SerializeToString(deterministic=True)
+    digest = hashlib.sha256(kind.encode() + b"\0" + payload).hexdigest()
+    if digest not in _CHECKED:
+        reply = _WORKER.request(
+            {"op": "import", "kind": kind}, payload, limit, model.path, "importing the graph"
+        )
+        if reply.get("status") == "error" and not reply.get("expected"):
+            raise ModelFormatError(
+                f"{model.path}: the graph does not import ({reply.get('type')}: "
+                f"{reply.get('message')}): the file is corrupt; re-export it"
+            )
+        _CHECKED.add(digest)
+    if restore and model.checkpoint_prefix and model.variables:
+        _check_checkpoint(model, limit)
+
+
+def _check_checkpoint(model: Any, limit: float) -> None:
+    prefix = model.checkpoint_prefix
+    index = Path(prefix + ".index") if Path(prefix + ".index").exists() else Path(prefix)
+    try:
+        st = index.stat()
+    except OSError:
+        return  # the restore in the session reports a missing checkpoint with its own message
+    key = (str(index.resolve()), st.st_mtime, st.st_size)
+    shapes = _CKPT_CACHE.get(key)
+    if shapes is None:
+        reply = _WORKER.request(
+            {"op": "checkpoint", "prefix": prefix}, b"", limit, Path(prefix), "reading it"
+        )
+        if reply.get("status") != "ok":
+            raise MissingVariablesError(
+                f"cannot read checkpoint {prefix} ({reply.get('message')}): it is damaged or not "
+                f"a checkpoint; restore the one exported with {model.path}"
+            )
+        shapes = reply["shapes"]
+        _CKPT_CACHE[key] = shapes
+    problem = checkpoint_mismatch(model.variables, shapes)
+    if problem:
+        raise MissingVariablesError(
+            f"checkpoint {prefix} is of another graph ({problem}): restore the variables "
+            f"exported with {model.path}"
+        )
+
+
+def checkpoint_mismatch(variables: list[Any], shapes: dict[str, list[int] | None]) -> str | None:
+    """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``.
+
+    Conservative, so that real models never trip it: a same-named variable with another fully known
+    shape, or (for a name-based checkpoint) no graph variable among its keys at all. Partial
+    overlaps are left to TensorFlow's own restore error.
+    """
+    if not variables:
+        return None
+    for v in variables:
+        if v.name in shapes and v.shape is not None and shapes[v.name] is not None:
+            want, got = list(v.shape), list(shapes[v.name])
+            if None not in want and want != got:
+                return f"{v.name} is {got} there but {want} in the graph"
+    object_based = "_CHECKPOINTABLE_OBJECT_GRAPH" in shapes
+    names = {v.name for v in variables}
+    bases = {n.rsplit("/part_", 1)[0] for n in names}
+    if not object_based and shapes and not (names | bases) & set(shapes):
+        some = ", ".join(sorted(shapes)[:3])
+        return f"it holds none of the graph's {len(names)} variables, but {some}"
+    return None
+
+
+class _Worker:
+    """One long-lived child process that imports graphs on request (see module docstring)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log: Any = None
+        self.lock = threading.Lock()
+        self.buffer = b""
+        self.starts = 0  # worker processes started
+        self.requests = 0  # requests sent (cached graphs send none)
+
+    def _start(self) -> None:
+        root = str(Path(__file__).resolve().parents[1])
+        code = (
+            f"import sys; sys.path.insert(0, {root!r}); "
+            "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
+        )
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
+        self.buffer = b""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            start_new_session=True,  # a Ctrl-C in the notebook does not hit the worker
+        )
+        self.starts += 1
+        hello = self._read_reply(time.monotonic() + START_TIMEOUT_S)
+        if hello is None or hello.get("status") != "ready":
+            why = self._death_note() if hello is None else str(hello)
+            self.stop()
+            raise SessionError(
+                f"the import-isolation worker did not start ({why}): set TF1_EXPLORER_ISOLATE=0 "
+                "to import graphs in this process only"
+            )
+
+    def request(
+        self, header: dict[str, Any], payload: bytes, limit: float, path: Path, what: str
+    ) -> dict[str, Any]:
+        """Send one request; the reply dict, or a ``ModelFormatError`` if the child died/hung."""
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            assert self.proc is not None and self.proc.stdin is not None
+            self._log_mark()
+            self.requests += 1
+            try:
+                self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
+                self.proc.stdin.write(payload)
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # it died; _read_reply sees EOF and reports how
+            reply = self._read_reply(time.monotonic() + limit)
+            if reply is not None:
+                return reply
+            if self.proc.poll() is None:  # still running: it hung
+                self.stop()
+                raise ModelFormatError(
+                    f"{path}: {what} did not finish within {limit:g} s (checked in a "
+                    "separate process, now stopped): the file is malformed or very large; raise "
+                    "TF1_EXPLORER_IMPORT_TIMEOUT if it is just large"
+                )
+            note = self._death_note()
+            self.stop()
+            raise ModelFormatError(
+                f"{path}: {what} crashed TensorFlow ({note}) in a separate process, "
+                "so this one is unharmed: the file is corrupt or hostile; re-export it"
+            )
+
+    def _read_reply(self, deadline: float) -> dict[str, Any] | None:
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:  # EOF: the child is gone
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(timeout=10)
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def _log_mark(self) -> None:
+        if self.log is not None:
+            self.log.seek(0, os.SEEK_END)
+            self._log_pos = self.log.tell()
+
+    def _death_note(self) -> str:
+        code = self.proc.poll() if self.proc is not None else None
+        if code is None:
+            what = "no answer"
+        elif code < 0:
+            try:
+                what = signal.Signals(-code).name
+            except ValueError:
+                what = f"signal {-code}"
+        else:
+            what = f"exit status {code}"
+        last = ""
+        if self.log is not None:
+            self.log.seek(getattr(self, "_log_pos", 0))
+            lines = [
+                ln.strip()
+                for ln in self.log.read().decode("utf-8", "replace").splitlines()
+                if ln.strip()
+            ]
+            fatal = [ln for ln in lines if ln.startswith("F") or "Check failed" in ln]
+            pick = (fatal or lines)[-1:] if lines else []
+            last = f": {pick[0][:200]}" if pick else ""
+        return what + last
+
+    def stop(self) -> None:
+        """Stop the worker (it is restarted on the next request)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()  # type: ignore[union-attr]
+                try:
+                    proc.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                with contextlib.suppress(OSError, AttributeError):
+                    stream.close()  # type: ignore[union-attr]
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        self.buffer = b""
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
+
+
+_WORKER = _Worker()
+atexit.register(_WORKER.stop)
+
+
+def shutdown() -> None:
+    """Stop the worker process now (it starts again when next needed)."""
+    with _WORKER.lock:
+        _WORKER.stop()
+
+
+def worker_pid() -> int | None:
+    """The worker's process id while it runs, else ``None``."""
+    return _WORKER.pid
+
+
+def stats() -> dict[str, int]:
+    """How many worker processes were started and requests sent in this process."""
+    return {"starts": _WORKER.starts, "requests": _WORKER.requests, "cached": len(_CHECKED)}
+
+
+def clear_cache() -> None:
+    """Forget which graphs and checkpoints were already checked."""
+    _CHECKED.clear()
+    _CKPT_CACHE.clear()
+
+
+# ----------------------------------------------------------------------------------------------
+# child side
+# ----------------------------------------------------------------------------------------------
+
+
+def worker_main() -> int:
+    """The worker loop: one JSON header line + payload in, one JSON line out, until EOF."""
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # whatever TensorFlow prints goes to the log, not the protocol
+    inp = sys.stdin.buffer
+    from explorer._tf import tf
+
+    tf_mod = tf()
+
+    def send(obj: dict[str, Any]) -> None:
+        out.write(json.dumps(obj).encode() + b"\n")
+
+    send({"status": "ready", "tf": tf_mod.__version__})
+    while True:
+        header = inp.readline()
+        if not header:
+            return 0
+        req = json.loads(header)
+        payload = inp.read(req["size"]) if req["size"] else b""
+        try:
+            if req["op"] == "import":
+                _child_import(req["kind"], payload)
+                send({"status": "ok"})
+            else:
+                send({"status": "ok", "shapes": _child_checkpoint_shapes(req["prefix"])})
+        except Exception as e:  # noqa: BLE001 - everything is reported to the parent
+            expected = isinstance(e, (ValueError, TypeError, tf_mod.errors.OpError))
+            msg = getattr(e, "message", None) or str(e) or type(e).__name__
+            first = next((ln.strip() for ln in str(msg).splitlines() if ln.strip()), "")
+            send(
+                {
+                    "status": "error",
+                    "type": type(e).__name__,
+                    "message": first[:300],
+                    "expected": expected,
+                }
+            )
+
+
+def _child_import(kind: str, payload: bytes) -> None:
+    from explorer._tf import tf, tf1
+
+    if kind == "meta_graph":
+        from tensorflow.core.protobuf import meta_graph_pb2
+
+        msg = meta_graph_pb2.MetaGraphDef()
+    else:
+        from tensorflow.core.framework import graph_pb2
+
+        msg = graph_pb2.GraphDef()
+    msg.ParseFromString(payload)
+    graph = tf().Graph()
+    with graph.as_default():
+        if kind == "meta_graph":
+            tf1().train.import_meta_graph(msg, clear_devices=False)
+        else:
+            tf1().import_graph_def(msg, name="")
+    config = tf1().ConfigProto(allow_soft_placement=True)
+    tf1().Session(graph=graph, config=config).close()
+
+
+def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
+    from explorer._tf import tf
+
+    reader = tf().train.load_checkpoint(prefix)
+    shapes = {k: list(v) for k, v in reader.get_variable_to_shape_map().items()}
+    data = [Path(p) for p in tf().io.gfile.glob(prefix + ".data-*")] or [Path(prefix)]
+    if sum(p.stat().st_size for p in data if p.is_file()) <= CHECK_DATA_BYTES:
+        for key in shapes:  # checksums: a damaged data file fails here, not in the session
+            reader.get_tensor(key)
+    return shapes
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main())

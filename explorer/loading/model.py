@@ -1,0 +1,587 @@
+"""Step 1 of the flow: find a TF1 artifact on disk and parse it into a :class:`V1Model`.
+
+``load`` only parses protobufs (no graph import, nothing runs); :meth:`V1Model.session` builds a
+ready v1 session (see ``explorer/running/session.py``). Supported artifacts:
+
+* a SavedModel folder (``saved_model.pb`` or ``saved_model.pbtxt``), any number of tag sets;
+* a frozen GraphDef file, binary ``.pb`` or text ``.pbtxt``;
+* a checkpoint: a ``.meta`` file, a checkpoint prefix, or a folder with a ``checkpoint`` state file,
+  V1 (single file, ``RestoreSlice``) or V2 (``.index`` + ``.data-*``) format.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from explorer._tf import tf
+from explorer.errors import (
+    AmbiguousModelError,
+    ExplorerError,
+    MissingVariablesError,
+    ModelFormatError,
+    ModelNotFoundError,
+    SignatureNotFoundError,
+    TagsError,
+)
+from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
+from explorer.loading.validation import check_graph
+
+SAVED_MODEL = "saved_model"
+FROZEN_GRAPH = "frozen_graph"
+CHECKPOINT = "checkpoint"
+
+# Replacement function for an op type: fn(inputs: list[tf.Tensor], attrs: dict) -> tensor(s).
+Replacement = Callable[..., Any]
+
+
+@dataclass
+class V1Model:
+    """A parsed TF1 artifact. Nothing has been imported into a graph or run yet.
+
+    Attributes:
+        format: ``saved_model``, ``frozen_graph`` or ``checkpoint``.
+        path: what the user pointed at, resolved.
+        tag_sets: every MetaGraph's tags (SavedModel only; ``[]`` otherwise).
+        tags: the tag set chosen.
+        meta_graph: the chosen ``MetaGraphDef`` (``None`` for a frozen GraphDef).
+        graph_def: the ``GraphDef``, function library included.
+        checkpoint_prefix: where variables are restored from (``None`` if the graph has none).
+        assets: asset tensor name -> path of the file on this machine.
+        replacements: op type -> TF function substituted for nodes of that type when the graph is
+            imported (see ``explorer.load(..., replacements=...)``).
+    """
+
+    format: str
+    path: Path
+    graph_def: Any
+    meta_graph: Any = None
+    tag_sets: list[list[str]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    checkpoint_prefix: str | None = None
+    assets: dict[str, str] = field(default_factory=dict)
+    replacements: dict[str, Replacement] = field(default_factory=dict)
+    _signatures: dict[str, Signature] | None = field(default=None, repr=False)
+    _catalog: Any = field(default=None, repr=False)
+
+    # -- facts -----------------------------------------------------------------------------------
+
+    @property
+    def tf_version(self) -> str:
+        """The TF version that wrote the model, or ``producer N`` when only that is recorded."""
+        if self.meta_graph is not None and self.meta_graph.meta_info_def.tensorflow_version:
+            return self.meta_graph.meta_info_def.tensorflow_version
+        return f"producer {self.producer}"
+
+    @property
+    def producer(self) -> int:
+        """GraphDef producer version (≤ 21 means a TF 1.0-era graph)."""
+        return int(self.graph_def.versions.producer)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.graph_def.node)
+
+    def op_types(self) -> dict[str, int]:
+        """Op type -> number of nodes, most frequent first."""
+        counts: dict[str, int] = {}
+        for node in self.graph_def.node:
+            counts[node.op] = counts.get(node.op, 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    @property
+    def signatures(self) -> dict[str, Signature]:
+        """SignatureDefs by name (internal ``__saved_model_init_op`` left out)."""
+        if self._signatures is None:
+            self._signatures = signatures_of(self.meta_graph)
+        return self._signatures
+
+    def signature(self, name: str | None = None) -> Signature:
+        """The named signature; without a name ``serving_default`` or the only one."""
+        sigs = self.signatures
+        if name is None:
+            if "serving_default" in sigs:
+                return sigs["serving_default"]
+            if len(sigs) == 1:
+                return next(iter(sigs.values()))
+            if not sigs:
+                raise SignatureNotFoundError(
+                    f"{self.path} has no signatures: pick inputs and outputs "
+                    "(explorer.suggest shows candidates)"
+                )
+            raise SignatureNotFoundError(
+                f"{self.path} has several signatures and no serving_default: "
+                f"choose one of {', '.join(sorted(sigs))}"
+            )
+        if name not in sigs:
+            choices = ", ".join(sorted(sigs)) or "none"
+            raise SignatureNotFoundError(
+                f"signature {name!r} is not in {self.path}: choose one of {choices}"
+            )
+        return sigs[name]
+
+    @property
+    def variables(self) -> list[Variable]:
+        """Variables from the graph's variable ops (VariableV2 = ref, VarHandleOp = resource)."""
+        out = []
+        for node in self.graph_def.node:
+            if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS:
+                out.append(
+                    Variable(
+                        name=node.name,
+                        dtype=dtype_name(node.attr["dtype"].type if "dtype" in node.attr else 0),
+                        shape=shape_of(node.attr["shape"].shape) if "shape" in node.attr else None,
+                        kind="ref" if node.op in REF_VARIABLE_OPS else "resource",
+                    )
+                )
+        return out
+
+    @property
+    def init_op(self) -> str | None:
+        """The SavedModel's init op name (``__saved_model_init_op``, main_op or legacy_init_op)."""
+        return _init_op_of(self.meta_graph)
+
+    @property
+    def restore_op(self) -> str | None:
+        """The Saver's restore op name, when the graph has a saver."""
+        mg = self.meta_graph
+        if mg is not None and mg.HasField("saver_def") and mg.saver_def.restore_op_name:
+            return mg.saver_def.restore_op_name
+        return None
+
+    @property
+    def filename_tensor(self) -> str | None:
+        """The tensor the Saver's restore op reads the checkpoint prefix from."""
+        mg = self.meta_graph
+        if mg is not None and mg.HasField("saver_def") and mg.saver_def.filename_tensor_name:
+            return mg.saver_def.filename_tensor_name
+        return None
+
+    def collection(self, key: str) -> list[str]:
+        """Node or tensor names in a MetaGraph collection (``[]`` when absent or not names)."""
+        mg = self.meta_graph
+        if mg is None or key not in mg.collection_def:
+            return []
+        col = mg.collection_def[key]
+        if col.HasField("node_list"):
+            return list(col.node_list.value)
+        return []
+
+    def node(self, name: str) -> Any:
+        """The NodeDef of an op (``name`` or ``name:idx``); raises ``TensorNotFoundError``."""
+        from explorer.errors import TensorNotFoundError
+
+        op = name.split(":")[0].lstrip("^")
+        index = self._node_index
+        if op not in index:
+            raise TensorNotFoundError(f"{name!r} is not a node of {self.path}")
+        return index[op]
+
+    @functools.cached_property
+    def _node_index(self) -> dict[str, Any]:
+        """Node name -> NodeDef, built on first lookup (``dataclasses.replace`` starts afresh)."""
+        return {n.name: n for n in self.graph_def.node}
+
+    # -- steps -----------------------------------------------------------------------------------
+
+    def session(self, **kwargs: Any) -> Any:
+        """A ready v1 session in this model's own graph; see :class:`~explorer.ModelSession`.
+
+        Use as a context manager: ``with model.session() as s: s.run(...)``.
+        """
+        from explorer.running.session import ModelSession
+
+        return ModelSession(self, **kwargs)
+
+    def catalog(self) -> Any:
+        """Every op and tensor of the graph, searchable (see ``explorer.inspection.catalog``)."""
+        if self._catalog is None:
+            from explorer.inspection.catalog import Catalog
+
+            self._catalog = Catalog.from_model(self)
+        return self._catalog
+
+    def variables_dict(self) -> dict[str, Any]:
+        """Variable name -> ndarray, read from the checkpoint without a session."""
+        from explorer.loading.checkpoints import read_variables
+
+        return read_variables(self)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``inspect --json`` object."""
+        return {
+            "format": self.format,
+            "path": str(self.path),
+            "tags": [list(t) for t in self.tag_sets],
+            "tf_version": self.tf_version,
+            "node_count": self.node_count,
+            "op_types": self.op_types(),
+            "signatures": {k: s.to_json() for k, s in self.signatures.items()},
+            "variables": [v.to_json() for v in self.variables],
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# load()
+# ----------------------------------------------------------------------------------------------
+
+
+def load(
+    path: str | os.PathLike[str],
+    tags: list[str] | str | None = None,
+    replacements: Mapping[str, Replacement] | None = None,
+) -> V1Model:
+    """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`.
+
+    Args:
+        path: SavedModel folder, ``.pb``/``.pbtxt`` GraphDef, ``.meta`` file, checkpoint prefix, or
+            a folder with a ``checkpoint`` state file.
+        tags: the MetaGraph tag set to use (list or comma-separated); only needed when the
+            SavedModel has several.
+        replacements: op type -> function substituting nodes of that type on import.
+
+    Raises:
+        ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError.
+    """
+    tf()  # import TensorFlow quietly before its protobuf modules are touched
+    p = Path(path).expanduser()
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    try:
+        model = _load_any(p, tags)
+    except ExplorerError:
+        raise
+    except RecursionError:
+        raise ModelFormatError(
+            f"{p} nests messages too deeply to read: the file is corrupt or hostile; re-export it"
+        ) from None
+    except Exception as e:  # noqa: BLE001 - corrupt protobufs fail in many ways; say which file
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        raise ModelFormatError(
+            f"{p}: cannot read the model ({type(e).__name__}: {first}): the file is corrupt or "
+            "of another kind; re-export it"
+        ) from None
+    model.path = p.resolve()
+    if replacements:
+        model.replacements = dict(replacements)
+    return model
+
+
+def _load_any(p: Path, tags: list[str] | None) -> V1Model:
+    if not p.exists():
+        # A checkpoint prefix is not a file itself (V2: prefix.index, prefix.data-*).
+        if Path(str(p) + ".index").exists() or Path(str(p) + ".meta").exists():
+            model = _load_checkpoint(p)
+        else:
+            raise ModelNotFoundError(
+                f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, "
+                ".meta or checkpoint path"
+            )
+    elif p.is_dir():
+        model = _load_dir(p, tags)
+    else:
+        model = _load_file(p, tags)
+    return model
+
+
+def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
+    sm = [p / n for n in ("saved_model.pb", "saved_model.pbtxt") if (p / n).exists()]
+    if len(sm) == 2:
+        raise AmbiguousModelError(
+            f"{p} holds both saved_model.pb and saved_model.pbtxt: remove one or point at a copy"
+        )
+    if sm:
+        return _load_saved_model(p, sm[0], tags)
+    if (p / "checkpoint").is_file():
+        return _load_checkpoint(p)
+    metas = sorted(p.glob("*.meta"))
+    graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
+    candidates = metas + graphs
+    if len(candidates) == 1:
+        return _load_file(candidates[0], tags)
+    if len(candidates) > 1:
+        names = ", ".join(q.name for q in candidates)
+        raise AmbiguousModelError(f"{p} holds several models ({names}): point at one of them")
+    # A folder holding one model folder (e.g. an export base with a single version).
+    subs = [q for q in p.iterdir() if q.is_dir() and _looks_like_model_dir(q)]
+    if len(subs) == 1:
+        return _load_dir(subs[0], tags)
+    if len(subs) > 1:
+        names = ", ".join(sorted(q.name for q in subs))
+        raise AmbiguousModelError(f"{p} holds several models ({names}): point at one of them")
+    raise ModelNotFoundError(
+        f"{p} holds no TF1 model (no saved_model.pb, .pb/.pbtxt, .meta or checkpoint file): "
+        "point at the model folder or file"
+    )
+
+
+def _looks_like_model_dir(p: Path) -> bool:
+    return (
+        (p / "saved_model.pb").exists()
+        or (p / "saved_model.pbtxt").exists()
+        or (p / "checkpoint").is_file()
+    )
+
+
+def _load_file(p: Path, tags: list[str] | None) -> V1Model:
+    if p.name in ("saved_model.pb", "saved_model.pbtxt"):
+        return _load_saved_model(p.parent, p, tags)
+    if p.name == "checkpoint":
+        return _load_checkpoint(p.parent)
+    if p.suffix == ".meta":
+        return _load_checkpoint(p)
+    if p.suffix in (".index",) or re.search(r"\.data-\d+-of-\d+$", p.name):
+        return _load_checkpoint(Path(re.sub(r"\.(index|data-\d+-of-\d+)$", "", str(p))))
+    if p.suffix in (".pb", ".pbtxt", ".txt", ".graphdef", ".graph"):
+        return _load_graph_def(p)
+    # A V1 checkpoint (single file) with a .meta beside it.
+    if Path(str(p) + ".meta").exists():
+        return _load_checkpoint(p)
+    raise ModelFormatError(
+        f"{p}: unknown model file type {p.suffix or '(no suffix)'}: expected saved_model.pb, "
+        ".pb/.pbtxt GraphDef, .meta or a checkpoint"
+    )
+
+
+# -- protobuf parsing -----------------------------------------------------------------------------
+
+
+def _parse_proto(path: Path, message: Any, what: str) -> Any:
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``."""
+    from google.protobuf import message as pb_message
+    from google.protobuf import text_format
+
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelNotFoundError(f"{path}: cannot read ({e.strerror}): check permissions") from None
+    if not data:
+        raise ModelFormatError(f"{path} is empty: re-export the {what}")
+    text = path.suffix == ".pbtxt" or (path.suffix not in (".pb", ".meta") and _looks_text(data))
+    try:
+        if text:
+            text_format.Parse(data.decode("utf-8"), message, allow_unknown_field=False)
+        else:
+            message.ParseFromString(data)
+    except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
+        kind = "text" if text else "binary"
+        detail = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise ModelFormatError(
+            f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
+            "kind; re-export or point at the right file"
+        ) from None
+    return message
+
+
+def _looks_text(data: bytes) -> bool:
+    head = data[:512]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(re.match(rb"\s*(#|[a-z_]+\s*[:{])", head))
+
+
+def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    sm = _parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel")
+    if not sm.meta_graphs:
+        raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
+    tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
+    choices = "; ".join(",".join(t) or "(no tags)" for t in tag_sets)
+    if tags is None:
+        if len(sm.meta_graphs) > 1:
+            raise AmbiguousModelError(
+                f"{folder} has {len(tag_sets)} tag sets ({choices}): pass tags=... "
+                "(CLI: --tags) to choose one"
+            )
+        mg = sm.meta_graphs[0]
+    else:
+        wanted = set(tags)
+        found = [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == wanted]
+        if not found:
+            raise TagsError(
+                f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
+            )
+        mg = found[0]
+    check_graph(mg.graph_def, pb)
+    prefix = folder / "variables" / "variables"
+    has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
+    return V1Model(
+        format=SAVED_MODEL,
+        path=folder,
+        graph_def=mg.graph_def,
+        meta_graph=mg,
+        tag_sets=tag_sets,
+        tags=list(mg.meta_info_def.tags),
+        checkpoint_prefix=str(prefix) if has_ckpt else None,
+        assets=_assets_of(mg, folder),
+    )
+
+
+def _load_graph_def(p: Path) -> V1Model:
+    from tensorflow.core.framework import graph_pb2
+    from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+
+    gd = graph_pb2.GraphDef()
+    try:
+        _parse_proto(p, gd, "GraphDef")
+    except ModelFormatError:
+        # Files named .pb are sometimes a MetaGraphDef or SavedModel: say so precisely.
+        for msg, kind in (
+            (saved_model_pb2.SavedModel(), "SavedModel"),
+            (meta_graph_pb2.MetaGraphDef(), "MetaGraphDef"),
+        ):
+            try:
+                _parse_proto(p, msg, kind)
+            except ModelFormatError:
+                continue
+            if kind == "SavedModel" and msg.meta_graphs:
+                raise ModelFormatError(
+                    f"{p} is a SavedModel file: point at its folder and name it saved_model.pb"
+                ) from None
+            if kind == "MetaGraphDef" and msg.graph_def.node:
+                raise ModelFormatError(
+                    f"{p} is a MetaGraphDef: rename it to .meta beside its checkpoint"
+                ) from None
+        raise
+    check_graph(gd, p)
+    return V1Model(format=FROZEN_GRAPH, path=p, graph_def=gd)
+
+
+# -- checkpoints ----------------------------------------------------------------------------------
+
+
+def _read_state_file(folder: Path) -> str | None:
+    """The prefix recorded in ``folder/checkpoint``, resolved on this machine, or ``None``."""
+    from google.protobuf import text_format
+    from tensorflow.python.training import checkpoint_state_pb2
+
+    state_file = folder / "checkpoint"
+    state = checkpoint_state_pb2.CheckpointState()
+    try:
+        text_format.Parse(state_file.read_text(), state)
+    except (text_format.ParseError, UnicodeDecodeError, OSError) as e:
+        raise ModelFormatError(
+            f"{state_file} is not a valid checkpoint state file ({str(e)[:80]}): "
+            "point at the checkpoint prefix or its .meta file instead"
+        ) from None
+    recorded = state.model_checkpoint_path
+    if not recorded:
+        return None
+    candidates = [Path(recorded)] if os.path.isabs(recorded) else [folder / recorded]
+    # The state file often records an absolute path from the exporting machine.
+    candidates.append(folder / Path(recorded).name)
+    for c in candidates:
+        if _checkpoint_exists(c):
+            return str(c)
+    raise MissingVariablesError(
+        f"{state_file} points at {recorded}, which is not here "
+        f"(nor {folder / Path(recorded).name}): point at the checkpoint prefix or .meta file"
+    )
+
+
+def _checkpoint_exists(prefix: Path) -> bool:
+    return Path(str(prefix) + ".index").exists() or prefix.is_file()
+
+
+def _load_checkpoint(p: Path) -> V1Model:
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    if p.is_dir():
+        folder = p
+        prefix = _read_state_file(p) if (p / "checkpoint").is_file() else None
+        if prefix is None:
+            metas = sorted(p.glob("*.meta"))
+            if len(metas) != 1:
+                raise ModelNotFoundError(
+                    f"{p} has no usable checkpoint state: point at the .meta file or prefix"
+                )
+            meta = metas[0]
+            prefix_path = meta.with_suffix("")
+            prefix = str(prefix_path) if _checkpoint_exists(prefix_path) else None
+        else:
+            meta = Path(prefix + ".meta")
+    elif p.suffix == ".meta":
+        meta = p
+        folder = p.parent
+        prefix_path = p.with_suffix("")
+        if _checkpoint_exists(prefix_path):
+            prefix = str(prefix_path)
+        elif (folder / "checkpoint").is_file():
+            prefix = _read_state_file(folder)
+        else:
+            prefix = None
+    else:  # a prefix
+        folder = p.parent
+        prefix = str(p)
+        meta = Path(str(p) + ".meta")
+        if not _checkpoint_exists(p):
+            raise MissingVariablesError(
+                f"checkpoint {p} has no data (.index or V1 file missing): check the prefix"
+            )
+    if not meta.exists():
+        metas = sorted(folder.glob("*.meta"))
+        if len(metas) == 1:
+            meta = metas[0]
+        else:
+            raise ModelNotFoundError(
+                f"{meta} does not exist: a checkpoint alone has no graph; give its .meta file "
+                "(or rebuild the graph in code and save a SavedModel)"
+            )
+    mg = _parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef")
+    check_graph(mg.graph_def, meta)
+    return V1Model(
+        format=CHECKPOINT,
+        path=meta,
+        graph_def=mg.graph_def,
+        meta_graph=mg,
+        checkpoint_prefix=prefix,
+        assets=_assets_of(mg, folder),
+    )
+
+
+# -- signatures, assets, init ops ------------------------------------------------------------------
+
+
+def _init_op_of(mg: Any) -> str | None:
+    if mg is None:
+        return None
+    if "__saved_model_init_op" in mg.signature_def:
+        outs = mg.signature_def["__saved_model_init_op"].outputs
+        if "__saved_model_init_op" in outs:
+            return outs["__saved_model_init_op"].name.split(":")[0]
+    for key in ("saved_model_main_op", "legacy_init_op"):
+        col = mg.collection_def.get(key) if key in mg.collection_def else None
+        if col is not None and col.node_list.value:
+            return col.node_list.value[0].split(":")[0]
+    return None
+
+
+def _assets_of(mg: Any, folder: Path) -> dict[str, str]:
+    """Asset tensor name -> file in the model's ``assets/`` folder (or beside a checkpoint)."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    defs = list(mg.asset_file_def)
+    if "saved_model_assets" in mg.collection_def:
+        for any_msg in mg.collection_def["saved_model_assets"].any_list.value:
+            a = meta_graph_pb2.AssetFileDef()
+            if any_msg.Unpack(a):
+                defs.append(a)
+    out = {}
+    for a in defs:
+        for base in (folder / "assets", folder / "assets.extra", folder):
+            f = base / a.filename
+            if f.exists():
+                out[a.tensor_info.name] = str(f)
+                break
+        else:
+            out[a.tensor_info.name] = str(folder / "assets" / a.filename)
+    return out

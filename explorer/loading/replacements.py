@@ -1,0 +1,372 @@
+"""Op replacements: run graphs holding op types this TensorFlow does not register.
+
+A TF1 graph may use ops from ``tf.contrib`` or a custom op library that TF 2.21 lacks. It still
+loads for browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2
+function for each such op type::
+
+    square = lambda inputs, attrs: inputs[0] ** 2
+    model = explorer.load("graph.pb", replacements={"MySquare": square})
+
+Each replacement is called once per node of that type as ``fn(inputs, attrs)``: ``inputs`` is the
+list of the node's input ``tf.Tensor`` objects (data inputs, in order) in the graph being built,
+``attrs`` the node's attributes as Python values (see :func:`attr_values`). It returns a tensor
+or a list/tuple of tensors, one per output of the original node. Its outputs are given the node's
+name (an ``IdentityN`` op named like the node), so ``"node:0"`` still names the same value in
+signatures, feeds and fetches. The v1 session and the TF2 converter both import graphs through
+:func:`explorer.loading.graph_import.import_into`, which calls :func:`apply_replacements`: one
+replacement serves both.
+
+Built-in replacements (:data:`BUILTIN_REPLACEMENTS`) for ``tf.contrib`` ops that TF 2.21 does
+not register:
+
+* ``ImageProjectiveTransform`` (``tf.contrib.image.transform``): the core
+  ``ImageProjectiveTransformV2`` with the input's height and width and ``fill_mode="CONSTANT"``
+  (zeros outside the image, as the contrib op filled).
+* ``GatherTree`` (``tf.contrib.seq2seq.gather_tree``): beam-search backtracking written with core
+  ops (a ``tf.scan`` over reversed time); entries past ``max_sequence_lengths`` and after the first
+  ``end_token`` of a beam are ``end_token``.
+
+Use them with ``explorer.load(path, replacements=replacements_for(path))``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from explorer._tf import tf
+from explorer.errors import SessionError, UnsupportedOpError, first_line
+from explorer.graph.names import op_name
+from explorer.graph.registry import OpRegistry
+
+Replacement = Callable[[list[Any], dict[str, Any]], Any]
+
+BUILTIN_REPLACEMENTS: OpRegistry[Replacement] = OpRegistry("built-in replacement")
+"""Op type -> built-in replacement function, filled with :func:`builtin_replacement`."""
+
+builtin_replacement = BUILTIN_REPLACEMENTS.register
+"""Decorator ``@builtin_replacement(op_type, hint=...)``: ``fn(inputs, attrs)`` is the built-in
+replacement for ``op_type``; ``hint`` says in one phrase what it computes with (for the scan)."""
+
+REPLACEMENT_HINTS: OpRegistry[str] = OpRegistry("replacement hint")
+"""Op type -> how to compute it on current TensorFlow, for op types with no built-in replacement
+(the scan names it; the user writes the function and passes ``replacements=``)."""
+
+
+def replacement_hint(op_type: str) -> str | None:
+    """What the scan tells a user about an unregistered ``op_type``: the built-in replacement when
+    there is one (and how to use it), else a known way to compute it, else ``None``."""
+    if op_type in BUILTIN_REPLACEMENTS:
+        hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
+        how = "built-in replacement explorer.replacements_for(path)"
+        return f"{how} ({hint})" if hint else how
+    return REPLACEMENT_HINTS.get(op_type)
+
+
+# Checked against TF 2.21's op registry: op types it no longer registers, and a way to compute each.
+for _op_type, _hint in {
+    "FusedConv2DBiasActivation": "tf.nn.conv2d + tf.nn.bias_add + tf.nn.relu "
+    "(side_input_scale=0, conv_input_scale=1)",
+    "SparseFeatureCross": "SparseCross (tf.sparse.cross / tf.sparse.cross_hashed)",
+    "SparseFeatureCrossV2": "SparseCrossHashed (tf.sparse.cross_hashed)",
+    "BucketizeWithInputBoundaries": "tf.searchsorted(boundaries, x, side='right') "
+    "(or Bucketize when the boundaries are constant)",
+    "Resampler": "bilinear sampling with tf.gather_nd (tfa.image.resampler in TF Addons)",
+    "DecodeAudio": "tf.audio.decode_wav (WAV input only)",
+    "EncodeAudio": "tf.audio.encode_wav",
+    "TRTEngineOp": "the engine's native segment (function named in its segment_func attr)",
+}.items():
+    REPLACEMENT_HINTS.add(_hint, _op_type)
+
+
+def replacements_for(model: Any) -> dict[str, Replacement]:
+    """Built-in replacements for the op types of ``model`` (a V1Model or a path) that this
+    TensorFlow does not register; pass the result as ``explorer.load(..., replacements=...)``."""
+    from explorer.graph.runtime import unregistered_op_types
+
+    if isinstance(model, (str, os.PathLike)):
+        from explorer.loading.model import load
+
+        model = load(model)
+    missing = unregistered_op_types(model.graph_def)
+    return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
+
+
+# ----------------------------------------------------------------------------------------------
+# Attributes
+# ----------------------------------------------------------------------------------------------
+
+
+def attr_values(node: Any) -> dict[str, Any]:
+    """A NodeDef's attributes as Python values.
+
+    ``s`` -> ``str`` (``bytes`` when not UTF-8), ``i``/``f``/``b`` -> int/float/bool, ``type`` ->
+    ``tf.DType``, ``shape`` -> ``tf.TensorShape``, ``tensor`` -> ``numpy.ndarray``, ``func`` ->
+    the function name, ``list`` -> a list of those.
+    """
+    return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
+
+
+def _attr_value(a: Any) -> Any:
+    kind = a.WhichOneof("value")
+    if kind == "list":
+        lst = a.list
+        for field in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
+            values = getattr(lst, field)
+            if len(values):
+                return [_scalar(field, v) for v in values]
+        return []
+    if kind is None:
+        return None
+    return _scalar(kind, getattr(a, kind))
+
+
+def _scalar(kind: str, v: Any) -> Any:
+    if kind == "s":
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(v)
+    if kind == "type":
+        return tf().dtypes.as_dtype(v)
+    if kind == "shape":
+        return tf().TensorShape(v)
+    if kind == "tensor":
+        return tf().make_ndarray(v)
+    if kind == "func":
+        return v.name
+    if kind == "placeholder":
+        return str(v)
+    return v
+
+
+# ----------------------------------------------------------------------------------------------
+# Import with replacements
+# ----------------------------------------------------------------------------------------------
+
+
+def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
+    """Import ``graph_def`` into ``graph`` (the default graph), replacing nodes of the op types
+    in ``model.replacements``; returns the GraphDef still to import.
+
+    Nodes are imported in waves with ``tf.import_graph_def``: every node that depends on no
+    replaced node first, then each replaced node's function is called on its inputs and its
+    outputs wired (``input_map``) into the next wave, and so on. When the graph has a replaced
+    node, every node is imported here and the result is an empty GraphDef (a MetaGraph's
+    collections and Saver are then restored by ``import_meta_graph`` over the nodes already in
+    the graph); otherwise nothing is imported and ``graph_def`` is returned unchanged.
+
+    Raises:
+        UnsupportedOpError: a replaced op sits inside a function or a ``tf.while_loop``.
+        SessionError: a replacement function failed or returned too few outputs.
+    """
+    replacements = model.replacements
+    nodes = list(graph_def.node)
+    replaced = {n.name for n in nodes if n.op in replacements}
+    if not replaced:
+        return graph_def
+    for fn in graph_def.library.function:
+        used = sorted({n.op for n in fn.node_def if n.op in replacements})
+        if used:
+            raise UnsupportedOpError(
+                f"{model.path}: {', '.join(used)} is used inside function "
+                f"{fn.signature.name!r}; replacements apply to top-level nodes only: "
+                "re-export the graph without that function or inline it"
+            )
+    levels = _levels(model, nodes, replaced)
+    by_name = {n.name: n for n in nodes}
+    n_outputs = _output_counts(model, nodes, replaced)
+    all_names = set(by_name)
+    made: dict[str, Any] = {}  # "name:i" / "^name" -> tensor / op, for names already imported
+    for level in range(max(levels.values()) + 1):
+        wave = [n for n in nodes if levels[n.name] == level and n.name not in replaced]
+        _import_wave(graph, graph_def, wave, made, first=level == 0)
+        for n in nodes:
+            if levels[n.name] == level and n.name in replaced:
+                _replace_node(model, graph, n, made, n_outputs[n.name], all_names)
+    rest = type(graph_def)()
+    rest.versions.CopyFrom(graph_def.versions)
+    return rest
+
+
+def _levels(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+    """Wave of each node: the most replaced nodes on any path into it (back edges included)."""
+    consumers: dict[str, list[str]] = {}
+    inputs: dict[str, list[str]] = {}
+    for n in nodes:
+        srcs = [op_name(i) for i in n.input]
+        inputs[n.name] = srcs
+        for s in srcs:
+            consumers.setdefault(s, []).append(n.name)
+    level = dict.fromkeys(inputs, 0)
+    work = list(inputs)
+    limit = len(replaced)
+    while work:
+        name = work.pop()
+        new = max((level.get(s, 0) + (1 if s in replaced else 0) for s in inputs[name]), default=0)
+        if new > level[name]:
+            if new > limit:  # only a cycle through a replaced node climbs this high
+                raise UnsupportedOpError(
+                    f"{model.path}: a replaced op ({', '.join(sorted(replaced)[:3])}) sits "
+                    "inside a tf.while_loop; replacements cannot split a loop: replace the "
+                    "loop's ops outside the loop or re-export without it"
+                )
+            level[name] = new
+            work.extend(consumers.get(name, []))
+    return level
+
+
+def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+    """How many outputs of each replaced node are used (highest index read + 1, at least 1)."""
+    counts = dict.fromkeys(replaced, 1)
+    refs = [i for n in nodes for i in n.input if not i.startswith("^")]
+    for sig in getattr(model, "signatures", {}).values():
+        for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
+            refs.extend(spec.components or (spec.name,))
+    for ref in refs:
+        name, idx = _split(ref)
+        if name in counts:
+            counts[name] = max(counts[name], idx + 1)
+    return counts
+
+
+def _import_wave(
+    graph: Any, graph_def: Any, wave: list[Any], made: dict[str, Any], first: bool
+) -> None:
+    from tensorflow.python.framework import importer
+
+    if not wave and not first:
+        return
+    names = {n.name for n in wave}
+    gd = type(graph_def)()
+    gd.versions.CopyFrom(graph_def.versions)
+    if first:
+        gd.library.CopyFrom(graph_def.library)
+    input_map: dict[str, Any] = {}
+    for n in wave:
+        gd.node.add().CopyFrom(n)
+        for ref in n.input:
+            if op_name(ref) in names:
+                continue
+            key = ref if ref.startswith("^") else _key(ref)
+            input_map[key] = made[key]  # waves guarantee it was imported or made before
+    with graph.as_default():
+        importer.import_graph_def(gd, input_map=input_map or None, name="")
+    for n in wave:
+        op = graph.get_operation_by_name(n.name)
+        made[f"^{n.name}"] = op
+        for i, t in enumerate(op.outputs):
+            made[f"{n.name}:{i}"] = t
+
+
+def _replace_node(
+    model: Any,
+    graph: Any,
+    node: Any,
+    made: dict[str, Any],
+    n_outputs: int,
+    all_names: set[str],
+) -> None:
+    fn = model.replacements[node.op]
+    data = [made[_key(i)] for i in node.input if not i.startswith("^")]
+    controls = [made[i] for i in node.input if i.startswith("^")]
+    scope = f"{node.name}/replacement"
+    while any(n == scope or n.startswith(scope + "/") for n in all_names):
+        scope += "_"
+    try:
+        with graph.name_scope(scope + "/"), graph.control_dependencies(controls):
+            result = fn(data, attr_values(node))
+        outs = list(result) if isinstance(result, (list, tuple)) else [result]
+        outs = [tf().convert_to_tensor(o) for o in outs]
+    except Exception as e:  # the user's function: report it against the node
+        raise SessionError(
+            f"{model.path}: the replacement for {node.op} failed at node {node.name!r} "
+            f"({type(e).__name__}: {first_line(e)}): fix the function given in replacements="
+        ) from None
+    if len(outs) < n_outputs:
+        raise SessionError(
+            f"{model.path}: the replacement for {node.op} returned {len(outs)} output(s) at node "
+            f"{node.name!r}, which has {n_outputs}: return a tensor per output"
+        )
+    with graph.name_scope(None):
+        wired = tf().identity_n(outs, name=node.name)
+    op = wired[0].op
+    if op.name != node.name:
+        raise SessionError(
+            f"{model.path}: cannot name the replacement of {node.name!r} like the node "
+            f"(got {op.name!r}): rename the node's clashing neighbours"
+        )
+    made[f"^{node.name}"] = op
+    for i, t in enumerate(wired):
+        made[f"{node.name}:{i}"] = t
+
+
+def _split(ref: str) -> tuple[str, int]:
+    name, _, idx = ref.lstrip("^").partition(":")
+    return name, int(idx) if idx else 0
+
+
+def _key(ref: str) -> str:
+    """``a`` -> ``a:0``; ``a:1`` stays."""
+    name, idx = _split(ref)
+    return f"{name}:{idx}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Built-in replacements for tf.contrib ops
+# ----------------------------------------------------------------------------------------------
+
+
+@builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")
+def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
+    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8] -> images.
+
+    Each transform row ``[a0, a1, a2, b0, b1, b2, c0, c1]`` maps output pixel (x, y) to input
+    point ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1; points outside
+    the image read 0. ``interpolation`` is ``NEAREST`` or ``BILINEAR``.
+    """
+    t = tf()
+    images, transforms = inputs[0], inputs[1]
+    return t.raw_ops.ImageProjectiveTransformV2(
+        images=images,
+        transforms=t.cast(transforms, t.float32),
+        output_shape=t.shape(images)[1:3],
+        interpolation=attrs.get("interpolation", "NEAREST"),
+        fill_mode="CONSTANT",
+    )
+
+
+@builtin_replacement("GatherTree", hint="a tf.scan back through the parent ids")
+def gather_tree(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
+    """``tf.contrib.seq2seq.gather_tree``: the full beams from per-step ids and parent pointers.
+
+    Inputs: ``step_ids`` and ``parent_ids`` [max_time, batch, beam], ``max_sequence_lengths``
+    [batch], ``end_token`` (scalar). Output [max_time, batch, beam]: for each beam, the ids read
+    back from step ``min(max_sequence_length, max_time) - 1`` through the parent pointers; steps at
+    or past the length, and steps after the first ``end_token``, are ``end_token``.
+    """
+    t = tf()
+    step_ids, parent_ids, lengths, end_token = inputs
+    end_token = t.cast(end_token, step_ids.dtype)
+    max_time = t.shape(step_ids)[0]
+    lengths = t.minimum(t.cast(lengths, t.int32), max_time)[:, None]  # [batch, 1]
+    beams = t.range(t.shape(step_ids)[2], dtype=parent_ids.dtype)[None, :]  # [1, beam]
+    times = t.range(max_time - 1, -1, -1)
+
+    def back(carry: Any, elems: Any) -> Any:
+        parent, _ = carry
+        time, step, parents = elems
+        active = time < lengths
+        index = t.where(t.equal(time, lengths - 1), t.zeros_like(parent) + beams, parent)
+        value = t.gather(step, index, axis=1, batch_dims=1)
+        new_parent = t.gather(parents, index, axis=1, batch_dims=1)
+        out = t.where(active, value, t.fill(t.shape(value), end_token))
+        return t.where(active, new_parent, parent), out
+
+    init = (t.zeros_like(parent_ids[0]), t.zeros_like(step_ids[0]))
+    _, outs = t.scan(back, (times, step_ids[::-1], parent_ids[::-1]), initializer=init)
+    outs = outs[::-1]
+    is_end = t.cast(t.equal(outs, end_token), t.int32)
+    after_end = t.cumsum(is_end, axis=0, exclusive=True) > 0
+    return t.where(after_end, t.fill(t.shape(outs), end_token), outs)

@@ -1,0 +1,104 @@
+"""Cheap structural checks of a parsed GraphDef, run by ``explorer.load`` before any import.
+
+They catch what would otherwise surface as a long TensorFlow import error or a wrong-looking graph:
+nodes without names or op types, inputs naming nodes that are not there, shapes with dimensions
+below -1 or more than 2**63-1 entries, and Const values that do not fit their declared shape. Each
+problem is a one-line :class:`~explorer.ModelFormatError` naming the file and the node.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from explorer.errors import ModelFormatError
+
+
+def check_graph(gd: Any, path: Path) -> None:
+    """Raise ``ModelFormatError`` naming ``path`` and the node when the GraphDef is malformed."""
+    if not gd.node and not gd.library.function:
+        raise ModelFormatError(f"{path} holds an empty graph (no nodes): re-export the model")
+    names = set()
+    for n in gd.node:
+        if not n.name or not n.op:
+            raise ModelFormatError(
+                f"{path} has a node without a name or op type: the file is corrupt; re-export it"
+            )
+        names.add(n.name)
+    for n in gd.node:
+        for inp in n.input:
+            src = inp.lstrip("^").split(":")[0]
+            if src not in names:
+                raise ModelFormatError(
+                    f"{path}: node {n.name!r} reads {inp!r}, which is not in the graph: the file "
+                    "is incomplete; re-export it or freeze it again"
+                )
+        _check_shapes(n, path)
+
+
+MAX_ELEMENTS = 2**63 - 1  # TensorFlow's own limit on the number of entries of a tensor
+# DataType enum -> bytes per entry in ``tensor_content`` (the fixed-size types).
+_ITEMSIZE = {1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 14: 2, 17: 2, 18: 16, 19: 2}
+_ITEMSIZE.update({22: 4, 23: 8})
+_VAL_FIELDS = (
+    "float_val",
+    "double_val",
+    "int_val",
+    "int64_val",
+    "bool_val",
+    "half_val",
+    "string_val",
+    "uint32_val",
+    "uint64_val",
+    "scomplex_val",
+    "dcomplex_val",
+)
+
+
+def _check_shapes(n: Any, path: Path) -> None:
+    """Shapes in a node's attributes: no dimension below -1, no more than 2**63-1 entries, and a
+    Const's values fit its declared shape."""
+    for key in ("shape", "_output_shapes", "output_shapes"):
+        if key not in n.attr:
+            continue
+        a = n.attr[key]
+        protos = [a.shape] if a.HasField("shape") else list(a.list.shape)
+        for sp in protos:
+            _check_dims([d.size for d in sp.dim], n, key, path, known=False)
+    if n.op == "Const" and "value" in n.attr and n.attr["value"].HasField("tensor"):
+        t = n.attr["value"].tensor
+        dims = [d.size for d in t.tensor_shape.dim]
+        count = _check_dims(dims, n, "value", path, known=True)
+        size = _ITEMSIZE.get(t.dtype)
+        if t.tensor_content and size and len(t.tensor_content) != count * size:
+            raise ModelFormatError(
+                f"{path}: Const {n.name!r} has {len(t.tensor_content)} bytes of data but its shape "
+                f"{dims} needs {count * size}: the file is corrupt; re-export it"
+            )
+        given = max((len(getattr(t, f)) for f in _VAL_FIELDS), default=0)
+        if t.dtype in (8, 18):  # complex values come in (re, im) pairs
+            given //= 2
+        if given > count:
+            raise ModelFormatError(
+                f"{path}: Const {n.name!r} holds {given} values but its shape {dims} has room "
+                f"for {count}: the file is corrupt; re-export it"
+            )
+
+
+def _check_dims(dims: list[int], n: Any, key: str, path: Path, known: bool) -> int:
+    lowest = 0 if known else -1
+    count, bound = 1, 1
+    for d in dims:
+        if d < lowest:
+            raise ModelFormatError(
+                f"{path}: node {n.name!r} has shape {dims} in {key!r} with a dimension below "
+                f"{lowest}: the file is corrupt; re-export it"
+            )
+        count *= max(d, 0)
+        bound *= max(d, 1)
+        if bound > MAX_ELEMENTS:
+            raise ModelFormatError(
+                f"{path}: node {n.name!r} has shape {dims} in {key!r}, more than 2**63-1 "
+                "entries: the file is corrupt; re-export it"
+            )
+    return count

@@ -1,0 +1,127 @@
+"""The one runner shape both sides share: ``infer(feeds) -> dict``, context-managed, feeds
+checked."""
+
+from __future__ import annotations
+
+import abc
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from explorer.errors import SessionError
+from explorer.feeding.feeds import DEFAULT_MAX_BYTES, check_feeds
+from explorer.graph.specs import TensorSpec
+
+
+class Runner(abc.ABC):
+    """Base of every runner: context-managed start/stop, checked feeds, timed ``infer``.
+
+    Subclasses implement:
+
+    * ``input_specs`` (property): input key -> :class:`TensorSpec`;
+    * ``output_specs`` (property): output key -> :class:`TensorSpec` (the declared dtype/shape);
+    * ``_start()``: make the runner ready (build the session, load the function);
+    * ``_stop()``: release what ``_start`` made;
+    * ``_run(feeds) -> dict``: run once on checked feeds (keys of ``input_specs``, values cast to
+      the spec dtypes) and return ``{output key: ndarray | SparseValue}`` for every output key.
+
+    and may override ``required_inputs`` (default: every input) to say which inputs must be fed.
+
+    Attributes:
+        name: a short label for reports (``v1``, ``v2``).
+        times: seconds each ``infer`` call spent in ``_run`` (feed checking excluded).
+        max_bytes: feeds above this many bytes are refused (``None``: no limit).
+    """
+
+    name: str = "runner"
+
+    def __init__(self, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> None:
+        self.times: list[float] = []
+        self.max_bytes = max_bytes
+        self._active = False
+
+    # -- to implement --------------------------------------------------------------------------
+
+    @property
+    @abc.abstractmethod
+    def input_specs(self) -> dict[str, TensorSpec]:
+        """Input key -> spec of every input this runner accepts."""
+
+    @property
+    @abc.abstractmethod
+    def output_specs(self) -> dict[str, TensorSpec]:
+        """Output key -> declared spec of every output ``infer`` returns."""
+
+    @abc.abstractmethod
+    def _start(self) -> None:
+        """Make the runner ready to run."""
+
+    @abc.abstractmethod
+    def _stop(self) -> None:
+        """Release what :meth:`_start` made."""
+
+    @abc.abstractmethod
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        """Run once on checked feeds; return ``{output key: value}``."""
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    @property
+    def required_inputs(self) -> list[str]:
+        """Input keys that must be fed (default: all)."""
+        return list(self.input_specs)
+
+    @property
+    def output_keys(self) -> list[str]:
+        """Keys of the dict ``infer`` returns, in order."""
+        return list(self.output_specs)
+
+    @property
+    def is_active(self) -> bool:
+        return self._active
+
+    @property
+    def last_seconds(self) -> float | None:
+        """Seconds the last ``infer`` call took (``None`` before the first)."""
+        return self.times[-1] if self.times else None
+
+    def start(self) -> Runner:
+        """Make the runner ready (idempotent); returns ``self``."""
+        if not self._active:
+            self._start()
+            self._active = True
+        return self
+
+    def stop(self) -> None:
+        """Release the session/function (idempotent); ``start`` makes it ready again."""
+        if self._active:
+            self._active = False
+            self._stop()
+
+    def __enter__(self) -> Runner:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        """``feeds`` checked against :attr:`input_specs` (see
+        ``explorer.feeding.feeds.check_feeds``)."""
+        return check_feeds(feeds, self.input_specs, self.required_inputs, self.max_bytes)
+
+    def infer(self, feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Run once: ``feeds`` (input key -> array) -> ``{output key: ndarray | SparseValue}``.
+
+        Raises:
+            FeedError: a feed is unknown, missing, or of the wrong dtype/shape/size.
+            SessionError: the runner is not started, or the run failed.
+        """
+        if not self._active:
+            raise SessionError(
+                f"{type(self).__name__} is not started: use `with runner:` or runner.start()"
+            )
+        checked = self.check_feeds(feeds or {})
+        t0 = time.perf_counter()
+        out = self._run(checked)
+        self.times.append(time.perf_counter() - t0)
+        return out

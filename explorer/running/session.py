@@ -1,0 +1,258 @@
+"""A ready-to-run v1 session for a :class:`~explorer.V1Model`, in the model's own graph.
+
+What it takes care of (see ``TF1_PITFALLS.md``):
+
+* a fresh ``tf.Graph`` per session; the default graph is never touched;
+* device pins to device types this machine lacks (``/device:GPU:0`` on a CPU box) are cleared, and
+  soft placement is on;
+* TF 1.0-era graphs (producer ≤ 21): rank-0 placeholder shapes meant "unknown" and are relaxed;
+* variables restored through the graph's own Saver restore op (V1 and V2 checkpoints), feeding the
+  checkpoint prefix into its filename tensor;
+* the init op (``__saved_model_init_op``/main_op/legacy_init_op), or the ``table_initializer``
+  collection when there is none, run with asset tensors fed the model's own asset files;
+* op types the running TensorFlow lacks are reported with the fix (``replacements=``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from explorer._tf import tf, tf1
+from explorer.errors import (
+    MissingVariablesError,
+    SessionError,
+    TensorNotFoundError,
+    UnsupportedOpError,
+    first_line,
+)
+from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.graph.runtime import unregistered_op_types
+from explorer.graph.specs import TensorSpec
+from explorer.loading.graph_import import import_into, init_op_names
+from explorer.loading.model import V1Model
+
+
+class ModelSession:
+    """A v1 ``tf.compat.v1.Session`` over a model's own graph, restored and initialised.
+
+    Use as a context manager (``with model.session() as s``) or call :meth:`close`.
+
+    Attributes:
+        model: the :class:`V1Model`.
+        graph: the model's own ``tf.Graph``.
+        session: the underlying ``tf.compat.v1.Session``.
+    """
+
+    def __init__(
+        self,
+        model: V1Model,
+        *,
+        config: Any = None,
+        restore: bool = True,
+        initialize: bool = True,
+        allow_unsafe: bool = False,
+    ) -> None:
+        self.model = model
+        missing = unregistered_op_types(model.graph_def)
+        missing = [m for m in missing if m not in model.replacements]
+        if missing:
+            raise UnsupportedOpError(
+                f"{model.path} uses op types this TensorFlow ({tf().__version__}) does not "
+                f"register: {', '.join(missing)}; pass explorer.load(..., replacements="
+                f"{{{missing[0]!r}: fn}}) with a TF function for each"
+            )
+        self.allow_unsafe = allow_unsafe
+        from explorer.inspection.scanner import (
+            require_safe,  # file-system/PyFunc ops need allow_unsafe=True
+        )
+
+        require_safe(model, allow_unsafe)
+        from explorer.loading.isolation import (
+            preflight,  # import in a child process first: a crash is an error
+        )
+
+        preflight(model, restore=restore)
+        self.graph = tf().Graph()
+        self._import()
+        if config is None:
+            config = tf1().ConfigProto(allow_soft_placement=True)
+        self.session = tf1().Session(graph=self.graph, config=config)
+        try:
+            if restore:
+                self._restore()
+            if initialize:
+                self._initialize()
+        except BaseException:
+            self.session.close()
+            raise
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def _import(self) -> None:
+        import_into(self.model, self.graph)
+
+    def _restore(self) -> None:
+        model = self.model
+        variable_ops = [
+            n
+            for n in model.graph_def.node
+            if n.op in REF_VARIABLE_OPS or n.op in RESOURCE_VARIABLE_OPS
+        ]
+        if not variable_ops:
+            return
+        if model.checkpoint_prefix is None:
+            raise MissingVariablesError(
+                f"{model.path} has {len(variable_ops)} variables but no checkpoint: for a "
+                "SavedModel restore its variables/ folder; for a GraphDef, freeze it with its "
+                "checkpoint or load the .meta file"
+            )
+        restore_op, filename = model.restore_op, model.filename_tensor
+        try:
+            if restore_op and self._has_op(restore_op) and filename:
+                self.session.run(restore_op, {filename: model.checkpoint_prefix})
+            else:
+                with self.graph.as_default():
+                    saver = tf1().train.Saver(
+                        var_list=self.graph.get_collection("variables") or None,
+                        allow_empty=True,
+                    )
+                saver.restore(self.session, model.checkpoint_prefix)
+        except (tf().errors.OpError, ValueError) as e:
+            raise MissingVariablesError(
+                f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
+                f"({first_line(e)}): the checkpoint is missing, damaged or of another graph"
+            ) from None
+
+    def _initialize(self) -> None:
+        model = self.model
+        feeds = self.asset_feeds()
+        ops = init_op_names(model, self.graph)
+        if not ops:
+            return
+        try:
+            self.session.run(ops, feeds)
+        except tf().errors.OpError as e:
+            raise SessionError(
+                f"{model.path}: initialising tables/assets failed ({first_line(e)}): check that "
+                "the assets/ folder is complete"
+            ) from None
+
+    def asset_feeds(self) -> dict[str, str]:
+        """Asset tensor name -> file path on this machine, for the tensors that exist."""
+        out = {}
+        for name, path in self.model.assets.items():
+            if self._has_tensor(name):
+                out[name] = path
+        return out
+
+    # -- lookup ------------------------------------------------------------------------------------
+
+    def _has_op(self, name: str) -> bool:
+        try:
+            self.graph.get_operation_by_name(name.split(":")[0])
+            return True
+        except (KeyError, ValueError):
+            return False
+
+    def _has_tensor(self, name: str) -> bool:
+        try:
+            self.graph.get_tensor_by_name(name)
+            return True
+        except (KeyError, ValueError):
+            return False
+
+    def tensor(self, ref: str | TensorSpec | Any) -> Any:
+        """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
+        (sparse specs give a ``tf.SparseTensor``) or a ``TensorInfo``."""
+        if isinstance(ref, TensorSpec):
+            if ref.kind == "sparse":
+                idx, val, shape = (self.tensor(c) for c in ref.components)
+                return tf1().SparseTensor(idx, val, shape)
+            if ref.kind == "composite":
+                raise TensorNotFoundError(
+                    f"{ref.name!r} is a composite (ragged) tensor: fetch its components "
+                    f"{', '.join(ref.components)} instead"
+                )
+            return self.tensor(ref.name)
+        if not isinstance(ref, str):  # a TensorInfo
+            return tf1().saved_model.utils.get_tensor_from_tensor_info(ref, self.graph)
+        name = ref if ":" in ref else f"{ref}:0"
+        try:
+            return self.graph.get_tensor_by_name(name)
+        except (KeyError, ValueError):
+            raise TensorNotFoundError(
+                f"tensor {ref!r} is not in {self.model.path}: browse model.catalog() or "
+                "explorer.suggest(model) for names"
+            ) from None
+
+    def operation(self, name: str) -> Any:
+        """The graph operation named ``name``."""
+        try:
+            return self.graph.get_operation_by_name(name.split(":")[0])
+        except (KeyError, ValueError):
+            raise TensorNotFoundError(f"op {name!r} is not in {self.model.path}") from None
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def run(
+        self,
+        fetches: Any,
+        feeds: Mapping[Any, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """``session.run`` with names resolved and TF errors turned into one-line ``SessionError``.
+
+        ``fetches`` may be a name, a list of names, or a dict key -> name/TensorSpec;
+        ``feeds`` maps names/TensorSpecs/tensors to values; ``timeout`` (seconds) bounds the run:
+        TensorFlow cancels it and a ``SessionError`` says so.
+        """
+        resolved_fetches = _map_structure(fetches, self._fetchable)
+        feed_dict = {}
+        for k, v in (feeds or {}).items():
+            feed_dict[self._fetchable(k)] = v
+        options = None
+        if timeout is not None:
+            options = tf1().RunOptions(timeout_in_ms=max(1, int(timeout * 1000)))
+        try:
+            return self.session.run(resolved_fetches, feed_dict, options=options)
+        except tf().errors.DeadlineExceededError:
+            raise SessionError(
+                f"{self.model.path}: session.run did not finish within {timeout:g} s and was "
+                "cancelled: fetch fewer tensors, feed a smaller batch or raise the timeout"
+            ) from None
+        except tf().errors.OpError as e:
+            op = getattr(e, "op", None)
+            where = f" at op {op.name!r}" if op is not None else ""
+            raise SessionError(
+                f"{self.model.path}: session.run failed{where}: {first_line(e)}"
+            ) from None
+
+    def _fetchable(self, ref: Any) -> Any:
+        if isinstance(ref, (str, TensorSpec)):
+            if (
+                isinstance(ref, str)
+                and ":" not in ref
+                and self._has_op(ref)
+                and not self.operation(ref).outputs
+            ):
+                return self.operation(ref)
+            return self.tensor(ref)
+        return ref
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> ModelSession:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _map_structure(x: Any, fn: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _map_structure(v, fn) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_map_structure(v, fn) for v in x)
+    return fn(x)

@@ -1,0 +1,224 @@
+"""Runners: one interface to run a model on feeds, whichever side (v1 session, v2 function) runs it.
+
+:class:`Runner` is the shared base (parity code drives any runner the same way)::
+
+    with V1Runner(model, signature="serving_default") as r:
+        out = r.infer(feeds)          # {output key: ndarray | SparseValue}
+        r.times[-1]                   # seconds the last call took
+
+A subclass implements four things (see :class:`Runner`): ``input_specs``, ``output_specs``,
+``_start``/``_stop`` and ``_run``. The base checks feeds against the specs (``FeedError`` names the
+input, the expected and the given dtype/shape), times each call and manages activation.
+
+Keys: when a runner runs a signature, feed and output keys are the signature's keys; when it runs
+tensors by name, they are canonical tensor names (``op:idx``; ``x`` is accepted for ``x:0`` in
+feeds). Sparse values are :class:`~explorer.SparseValue` ``(indices, values, dense_shape)``
+both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import FeedError, SessionError, SignatureNotFoundError
+from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
+from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import PLACEHOLDER_OPS
+from explorer.graph.specs import TensorSpec
+from explorer.inspection.io_choice import default_io
+from explorer.running.base import Runner
+
+
+class V1Runner(Runner):
+    """Runs a TF1 model in a v1 session (``tf.compat.v1.Session`` over the model's own graph).
+
+    Args:
+        model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
+        signature: the signature to run (its input/output keys are the feed/output keys).
+        inputs: tensor names to feed (with ``outputs``; keys are canonical ``op:idx`` names).
+        outputs: tensor names to fetch, intermediates included, all in one ``session.run``.
+        tags: MetaGraph tags when ``model`` is a path to a SavedModel with several.
+        allow_unsafe: passed to :class:`~explorer.ModelSession`.
+        config: a ``tf.compat.v1.ConfigProto`` for the session.
+        max_bytes: feeds above this many bytes are refused.
+
+    With neither ``signature`` nor ``inputs``/``outputs``: ``serving_default`` or the only
+    signature, or for a model without signatures the top output :func:`explorer.suggest` ranks
+    and the placeholders it needs (:func:`default_io`). The session stays open between ``infer``
+    calls, so stateful graphs keep their state (variables, tables); :meth:`sibling` runs another
+    signature on the same session.
+
+    Which inputs must be fed (:attr:`required_inputs`): placeholders without a default, and named
+    tensors with a placeholder upstream. Inputs the graph computes from other inputs (TFMA's
+    ``features/*``), ``PlaceholderWithDefault`` inputs and constants may be fed or left out.
+    An output that needs a placeholder which is not among the inputs is refused up front
+    (``FeedError``) rather than failing inside ``session.run``.
+    """
+
+    name = "v1"
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        signature: str | None = None,
+        inputs: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
+        tags: Sequence[str] | str | None = None,
+        allow_unsafe: bool = False,
+        config: Any = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+        timeout: float | None = None,
+    ) -> None:
+        super().__init__(max_bytes=max_bytes)
+        from explorer.loading.model import V1Model, load
+
+        if not isinstance(model, V1Model):
+            model = load(model, tags=list(tags) if isinstance(tags, (list, tuple)) else tags)
+        self.model = model
+        self.allow_unsafe = allow_unsafe
+        self.config = config
+        self.timeout = timeout
+        self.session: Any = None
+        if signature is not None and (inputs is not None or outputs is not None):
+            raise SignatureNotFoundError(
+                "give either signature= or inputs=/outputs=, not both (CLI: --signature or "
+                "--inputs/--outputs)"
+            )
+        if signature is None and inputs is None and outputs is None:
+            if model.signatures:
+                signature = model.signature(None).name
+            else:
+                inputs, outputs = default_io(model)
+        self.signature_name = signature
+        if signature is not None:
+            sig = model.signature(signature)
+            self._inputs, self._outputs = dict(sig.inputs), dict(sig.outputs)
+        else:
+            if not outputs:
+                raise SignatureNotFoundError(
+                    f"no outputs to fetch from {model.path}: pass outputs=[tensor names] "
+                    "(CLI: --outputs)"
+                )
+            names = list(inputs or []) + list(outputs)
+            specs = tensor_specs(model, names)
+            self._inputs = {tensor_name(n): specs[tensor_name(n)] for n in inputs or []}
+            self._outputs = {tensor_name(n): specs[tensor_name(n)] for n in outputs}
+        self._roles = input_roles(model.graph_def, self._inputs)
+        _check_outputs_fed(model, self._inputs, self._outputs)
+
+    @property
+    def input_specs(self) -> dict[str, TensorSpec]:
+        return self._inputs
+
+    @property
+    def output_specs(self) -> dict[str, TensorSpec]:
+        return self._outputs
+
+    @property
+    def required_inputs(self) -> list[str]:
+        """Inputs the graph cannot compute itself: placeholders without default, and named
+        tensors with a placeholder upstream that is not among the inputs."""
+        return [k for k, role in self._roles.items() if role == FEED]
+
+    def sample(self, batch: int = 1, seed: int = 0, **kwargs: Any) -> Feeds:
+        """:func:`explorer.sample` for this runner's inputs."""
+        return sample(self.model, self._inputs, batch=batch, seed=seed, **kwargs)
+
+    def sibling(
+        self,
+        *,
+        signature: str | None = None,
+        inputs: Sequence[str] | None = None,
+        outputs: Sequence[str] | None = None,
+    ) -> V1Runner:
+        """A started runner for another signature (or tensors) of this model on this runner's
+        session, so state carries over between them (``serving_counter``: reset, incr, incr, get
+        gives 2.0). It stays usable while this runner is active; stopping it leaves the session
+        open."""
+        if not self._active:
+            raise SessionError(
+                "start this runner before making a sibling: siblings share its session"
+            )
+        if signature is None and outputs is None:
+            raise SignatureNotFoundError("sibling() needs signature= or inputs=/outputs=")
+        r = V1Runner(
+            self.model,
+            signature=signature,
+            inputs=inputs,
+            outputs=outputs,
+            allow_unsafe=self.allow_unsafe,
+            config=self.config,
+            max_bytes=self.max_bytes,
+        )
+        r._parent = self
+        return r.start()
+
+    _parent: V1Runner | None = None
+
+    def _start(self) -> None:
+        from explorer.running.session import ModelSession
+
+        if self._parent is not None:
+            self.session = self._parent.session
+            self._resolve()
+            return
+        self.session = ModelSession(self.model, config=self.config, allow_unsafe=self.allow_unsafe)
+        try:
+            self._resolve()
+        except BaseException:
+            self.session.close()
+            raise
+
+    def _resolve(self) -> None:
+        # Resolve every tensor once, so each infer() is one plain session.run.
+        self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
+        self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
+
+    def _stop(self) -> None:
+        if self.session is not None and self._parent is None:
+            self.session.close()
+        self.session = None
+
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        if self._parent is not None and not self._parent.is_active:
+            raise SessionError("the runner this sibling shares a session with was stopped")
+        feed_dict = {self._feed_tensors[k]: v for k, v in feeds.items()}
+        raw = self.session.run(self._fetch, feed_dict, timeout=self.timeout)
+        return {k: _to_value(v) for k, v in raw.items()}
+
+
+def _to_value(v: Any) -> Any:
+    if hasattr(v, "indices") and hasattr(v, "dense_shape"):
+        return as_sparse(v)
+    return np.asarray(v)
+
+
+def _check_outputs_fed(
+    model: Any, inputs: Mapping[str, TensorSpec], outputs: Mapping[str, TensorSpec]
+) -> None:
+    """Raise ``FeedError`` when an output needs a placeholder that is not among the inputs."""
+    nodes = {n.name: n for n in model.graph_def.node}
+    fed = {op_name(c) for s in inputs.values() for c in (s.components or (s.name,)) if c}
+    for key, spec in outputs.items():
+        stack = [op_name(c) for c in (spec.components or (spec.name,)) if c]
+        seen = set(stack)
+        while stack:
+            cur = stack.pop()
+            node = nodes.get(cur)
+            if node is None or cur in fed:
+                continue
+            if node.op in PLACEHOLDER_OPS:
+                raise FeedError(
+                    f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
+                    "not among the inputs: add it to inputs (CLI: --inputs)"
+                )
+            for inp in node.input:
+                src = op_name(inp)
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)

@@ -1,0 +1,219 @@
+"""State behind the browse view: :class:`BrowserState` searches, filters and pages a catalog.
+
+Plain Python (no ipywidgets).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from explorer.graph.names import shape_text
+from explorer.widgets._model import model_and_catalog
+from explorer.widgets._observable import Change, Observable
+
+SEARCH_MODES = ("auto", "substring", "glob", "regex")
+RESULT_CAP = 5000  # matches kept per search; more means "refine the search"
+PAGE_SIZE = 50  # table rows per page
+
+
+class BrowserState(Observable):
+    """What the TensorBrowser shows: a search over a model's ops, a page of it, one selected op.
+
+    Fields (observable): ``query`` (text), ``mode`` (``auto``: the catalog's rules, substring
+    unless the text holds ``*?[``; ``substring``; ``glob`` over the whole name; ``regex``),
+    ``op_type`` and ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or
+    ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, graph order, at
+    most ``RESULT_CAP``), ``error`` (the last search error, ``""`` when fine).
+
+    Args:
+        source: a ``V1Model``, a ``Catalog``, or a path for ``explorer.load``.
+        page_size: rows per page.
+    """
+
+    FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
+    WIDGET = "browser:TensorBrowser"
+
+    def __init__(self, source: Any, page_size: int = PAGE_SIZE) -> None:
+        super().__init__()
+        self.model, self.catalog = model_and_catalog(source)
+        self.page_size = page_size
+        self.query = ""
+        self.mode = "auto"
+        self.op_type = ""
+        self.dtype = ""
+        self.page = 0
+        self.selected: str | None = None
+        self.hops = 2
+        self.error = ""
+        self.truncated = False
+        self.results: list[str] = list(self.catalog.names)
+        self.observe(self._refilter, ("query", "mode", "op_type", "dtype"))
+
+    # -- search ----------
+
+    def search_text(self) -> str:
+        """The text given to ``Catalog.search`` for the current query and mode."""
+        q = self.query.strip()
+        if not q or self.mode == "auto":
+            return q
+        if self.mode == "regex":
+            return f"re:{q}"
+        if self.mode == "substring":
+            return f"re:(?i){re.escape(q)}" if any(c in q for c in "*?[") else q
+        if self.mode == "glob":
+            return q if any(c in q for c in "*?[") else f"re:(?i)^{re.escape(q)}$"
+        raise ValueError(f"unknown search mode {self.mode!r}: choose one of {SEARCH_MODES}")
+
+    def _refilter(self, change: Change | None = None) -> None:
+        if self.mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {self.mode!r}: choose one of {SEARCH_MODES}")
+        text = self.search_text()
+        if not text and not self.op_type and not self.dtype:
+            names, self.truncated = list(self.catalog.names), False
+        else:
+            try:
+                found = self.catalog.search(
+                    text,
+                    op_type=self.op_type or None,
+                    dtype=self.dtype or None,
+                    limit=RESULT_CAP + 1,
+                )
+            except (re.error, ValueError) as e:
+                self.error = f"bad {self.mode} pattern {self.query!r}: {e}"
+                return
+            names = [o.name for o in found[:RESULT_CAP]]
+            self.truncated = len(found) > RESULT_CAP
+        self.error = ""
+        self.page = 0
+        self.results = names
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-len(self.results) // self.page_size))
+
+    def next_page(self) -> None:
+        """Show the next page (stays on the last one)."""
+        self.page = min(self.page + 1, self.page_count - 1)
+
+    def prev_page(self) -> None:
+        """Show the previous page (stays on the first one)."""
+        self.page = max(self.page - 1, 0)
+
+    def page_rows(self) -> list[dict[str, Any]]:
+        """The current page: one dict per op with ``name, op, dtype, shape, consumers``.
+
+        ``dtype``/``shape`` describe output 0 (``+N`` more outputs noted); ``consumers`` counts the
+        ops reading any output. Only this page's ops are looked up, whatever the graph's size.
+        """
+        start = self.page * self.page_size
+        rows = []
+        for name in self.results[start : start + self.page_size]:
+            op = self.catalog.op(name)
+            dtype, shape = "", ""
+            if op.outputs:
+                t = self.catalog.tensor(op.outputs[0])
+                dtype, shape = t.dtype, shape_text(t.shape)
+                if len(op.outputs) > 1:
+                    dtype += f" (+{len(op.outputs) - 1})"
+            rows.append(
+                {
+                    "name": name,
+                    "op": op.type,
+                    "dtype": dtype,
+                    "shape": shape,
+                    "consumers": len(op.consumers),
+                }
+            )
+        return rows
+
+    def summary(self) -> str:
+        """``"12 of 1,337 ops · page 1/1"`` (``5000+`` when the search was capped)."""
+        n = f"{len(self.results):,}" + ("+" if self.truncated else "")
+        return f"{n} of {len(self.catalog):,} ops · page {self.page + 1}/{self.page_count}"
+
+    # -- selection ----------
+
+    def select(self, name: str | None) -> None:
+        """Select an op (``op`` or ``op:idx``; ``None`` clears); raises ``TensorNotFoundError``."""
+        if name is None or name == "":
+            self.selected = None
+            return
+        self.selected = self.catalog.op(name).name
+
+    def detail(self) -> dict[str, Any] | None:
+        """The selected op: ``name, op, scope, device, attrs, inputs, outputs, consumers,
+        control_inputs`` (outputs as ``{name, dtype, shape}``), or ``None`` when none is."""
+        if self.selected is None:
+            return None
+        op = self.catalog.op(self.selected)
+        outs = [self.catalog.tensor(t) for t in op.outputs]
+        return {
+            "name": op.name,
+            "op": op.type,
+            "scope": op.scope,
+            "device": op.device,
+            "attrs": op.attrs,
+            "inputs": list(op.inputs),
+            "control_inputs": list(op.control_inputs),
+            "outputs": [
+                {"name": t.name, "dtype": t.dtype, "shape": shape_text(t.shape)} for t in outs
+            ],
+            "consumers": list(op.consumers),
+        }
+
+    def neighbours(self) -> list[str]:
+        """Ops one hop away from the selection (inputs first, then consumers), for click-through."""
+        if self.selected is None:
+            return []
+        op = self.catalog.op(self.selected)
+        seen: dict[str, None] = {}
+        for t in op.inputs:
+            seen[t.partition(":")[0]] = None
+        for c in op.control_inputs:
+            seen[c] = None
+        for c in list(op.consumers) + list(op.control_consumers):
+            seen[c] = None
+        seen.pop(op.name, None)
+        return list(seen)
+
+    def neighbourhood(self) -> Any:
+        """``Catalog.neighbours`` of the selection, ``hops`` up and down (``None`` without one)."""
+        if self.selected is None:
+            return None
+        return self.catalog.neighbours(self.selected, up=self.hops, down=self.hops, limit=60)
+
+    def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
+        """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
+        from explorer.widgets.graph_svg import render_svg
+
+        sub = self.neighbourhood()
+        if sub is None:
+            return ""
+        return render_svg(
+            [(n.name, n.type) for n in sub.nodes],
+            [(e.src, e.dst) for e in sub.edges],
+            selected=sub.center,
+            values=values,
+            title=f"{sub.center}: {self.hops} hop(s) up and down",
+        )
+
+    def code(self) -> str:
+        """The explorer API calls that reproduce this view."""
+        src = self.catalog.source
+        lines = [
+            "import explorer",
+            "",
+            f"model = explorer.load({src!r})",
+            "catalog = model.catalog()",
+        ]
+        args = [repr(self.search_text())]
+        if self.op_type:
+            args.append(f"op_type={self.op_type!r}")
+        if self.dtype:
+            args.append(f"dtype={self.dtype!r}")
+        lines.append(f"ops = catalog.search({', '.join(args)})")
+        if self.selected is not None:
+            lines.append(f"op = catalog.op({self.selected!r})")
+            lines.append(f"sub = catalog.neighbours(op.name, up={self.hops}, down={self.hops})")
+        return "\n".join(lines)

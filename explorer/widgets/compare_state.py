@@ -1,0 +1,208 @@
+"""State behind the compare view: parity of a model with its TF2 conversion, first divergence.
+
+Plain Python (no ipywidgets), like the other flow states (``flow_state.py``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from explorer.widgets._model import load_model
+from explorer.widgets._observable import Observable
+
+
+class ParityState(Observable):
+    """Parity of a model with its TF2 conversion, and where the two first diverge.
+
+    Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
+    (the one to compare, ``None`` for all), ``inputs``/``outputs`` (tensor names: with
+    ``outputs`` and no ``signature``, that custom choice is compared, against a v2 converted
+    with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol``, ``summary`` (the
+    ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
+    :meth:`find_divergence`), ``shown`` (the signature whose report is shown).
+    """
+
+    FIELDS = (
+        "v2",
+        "signature",
+        "inputs",
+        "outputs",
+        "batches",
+        "seed",
+        "atol",
+        "rtol",
+        "summary",
+        "divergence",
+        "shown",
+    )
+    WIDGET = "parity_view:ParityView"
+
+    def __init__(
+        self,
+        model: Any,
+        v2: Any = None,
+        signature: str | None = None,
+        inputs: tuple[str, ...] = (),
+        outputs: tuple[str, ...] = (),
+    ) -> None:
+        from explorer.comparing.records import DEFAULT_ATOL, DEFAULT_RTOL
+
+        super().__init__()
+        self.model = load_model(model)
+        self.v2 = v2
+        self.signature = signature
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
+        self.batches = 2
+        self.seed = 0
+        self.atol = DEFAULT_ATOL
+        self.rtol = DEFAULT_RTOL
+        self.summary: Any = None
+        self.divergence: Any = None
+        self.shown: str | None = None
+        self.observe(self._stale, ("v2", "signature", "inputs", "outputs"))
+
+    def _stale(self, _: Any = None) -> None:
+        self.summary = None
+        self.divergence = None
+        self.shown = None
+
+    def _custom(self) -> dict[str, Any]:
+        """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
+        if self.signature is None and self.outputs:
+            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        return {}
+
+    def _v1_kwargs(self) -> dict[str, Any]:
+        """``V1Runner``/``first_divergence`` keywords for the report shown."""
+        custom = self._custom()
+        if custom:
+            return custom
+        name = self.shown or self.signature
+        return {"signature": name} if name in self.model.signatures else {}
+
+    def _need_v2(self) -> Any:
+        from explorer.errors import ParityError
+
+        if self.v2 is None:
+            raise ParityError("nothing to compare with yet: convert the model first")
+        return self.v2
+
+    def run(self) -> Any:
+        """``explorer.parity`` over ``batches`` sampled batches; returns the ``ParitySummary``."""
+        from explorer.comparing.parity_check import parity
+
+        self.summary = parity(
+            self.model,
+            self._need_v2(),
+            signatures=None if self._custom() else self.signature,
+            batches=self.batches,
+            seed=self.seed,
+            atol=self.atol,
+            rtol=self.rtol,
+            **self._custom(),
+        )
+        self.shown = next(iter(self.summary.reports))
+        return self.summary
+
+    def find_divergence(self) -> Any:
+        """``explorer.first_divergence`` on one sampled batch of the shown signature (or of the
+        custom inputs/outputs)."""
+        from explorer.comparing.divergence import first_divergence
+        from explorer.running.v1_runner import V1Runner
+
+        v2 = self._need_v2()
+        kwargs = self._v1_kwargs()
+        feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
+        self.divergence = first_divergence(
+            self.model, v2, feeds, atol=self.atol, rtol=self.rtol, **kwargs
+        )
+        return self.divergence
+
+    def report(self) -> Any:
+        """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
+        if self.summary is None or self.shown is None:
+            return None
+        return self.summary.reports[self.shown]
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Per signature and output: ``signature, output, status, max_abs, max_rel, mismatch``."""
+        if self.summary is None:
+            return []
+        return [
+            {
+                "signature": name,
+                "output": key,
+                "status": rec.status,
+                "max_abs": rec.max_abs,
+                "max_rel": rec.max_rel,
+                "mismatch": rec.mismatch_fraction,
+            }
+            for name, rep in self.summary.reports.items()
+            for key, rec in rep.outputs.items()
+        ]
+
+    def figures(self) -> dict[str, Any]:
+        """``explorer.reporting.plots.report_figures`` of the shown report (``{}`` before a run)."""
+        from explorer.reporting.plots import report_figures
+
+        rep = self.report()
+        return {} if rep is None else report_figures(rep)
+
+    def op_errors(self) -> dict[str, float | None]:
+        """Op name -> max abs error of its first compared output, from the divergence result."""
+        if self.divergence is None:
+            return {}
+        out: dict[str, float | None] = {}
+        for step in self.divergence.steps:
+            out.setdefault(step.tensor.split(":")[0], step.max_abs)
+        return out
+
+    def divergence_svg(self, hops: int = 2) -> str:
+        """The first diverging op's neighbourhood (the last compared op when none diverged), ops
+        coloured by their error; ``""`` before :meth:`find_divergence`."""
+        from explorer.widgets.graph_svg import render_svg
+
+        d = self.divergence
+        if d is None or not d.steps:
+            return ""
+        center = d.op or d.steps[-1].tensor.split(":")[0]
+        sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
+        title = (
+            f"first divergence at {center} ({d.step.op_type})"
+            if d.found
+            else f"no divergence: every shared tensor agrees (around {center})"
+        )
+        errors = self.op_errors()
+        return render_svg(
+            [(n.name, n.type) for n in sub.nodes],
+            [(e.src, e.dst) for e in sub.edges],
+            selected=center,
+            values={n.name: errors.get(n.name) for n in sub.nodes},
+            title=title,
+        )
+
+    def code(self) -> str:
+        """The explorer API calls that reproduce the comparison."""
+        v2 = self.v2
+        v2_src = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
+        custom = self._custom()
+        sig = "".join(f", {k}={v!r}" for k, v in custom.items())
+        if not custom and self.signature:
+            sig = f", signatures={self.signature!r}"
+        lines = [
+            "import explorer",
+            "",
+            f"model = explorer.load({str(self.model.path)!r})",
+            f"v2 = {v2_src}",
+            f"summary = explorer.parity(model, v2{sig}, batches={self.batches}, "
+            f"seed={self.seed}, atol={self.atol}, rtol={self.rtol})",
+        ]
+        if self.divergence is not None:
+            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
+            lines += [
+                f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
+                f"div = explorer.first_divergence(model, v2, feeds{kw})",
+            ]
+        return "\n".join(lines)

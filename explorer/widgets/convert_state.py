@@ -1,0 +1,156 @@
+"""State behind the convert view: :class:`ConverterState` converts, saves, and loads the saved
+folder back through ``explorer.parity``.
+
+Plain Python (no ipywidgets).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from explorer.errors import ConversionError
+from explorer.widgets._model import load_model
+from explorer.widgets._observable import Observable
+from explorer.widgets.pick_state import Selection
+
+
+class ConverterState(Observable):
+    """Convert a model to TF2, save it, and check that the saved folder loads back and agrees.
+
+    Fields: ``selection`` (signatures to convert come from it: its signature, or its
+    inputs/outputs as one ``serving_default``; default: every signature), ``freeze``,
+    ``out_dir``, ``overwrite``, ``stage`` (what is running now, ``""`` when idle), ``progress``
+    (0..1), ``v2`` (the :class:`~explorer.V2Model`), ``saved`` (the folder written),
+    ``check`` (signature -> ``ParityReport`` of the loaded-back model against v1).
+    """
+
+    FIELDS = (
+        "selection",
+        "freeze",
+        "out_dir",
+        "overwrite",
+        "stage",
+        "progress",
+        "v2",
+        "saved",
+        "check",
+    )
+    WIDGET = "converter_view:Converter"
+
+    def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
+        super().__init__()
+        self.model = load_model(model)
+        self.selection = selection or Selection()
+        self.freeze = False
+        self.out_dir = out_dir or str(_default_out_dir(self.model))
+        self.overwrite = False
+        self.stage = ""
+        self.progress = 0.0
+        self.v2: Any = None
+        self.saved: Path | None = None
+        self.check: dict[str, Any] | None = None
+        self.observe(self._stale, "selection")
+
+    def _stale(self, _: Any = None) -> None:
+        self.v2 = None
+        self.saved = None
+        self.check = None
+
+    def _convert_kwargs(self) -> dict[str, Any]:
+        sel = self.selection
+        if sel.signature is not None:
+            return {"signatures": [sel.signature]}
+        if sel.outputs:
+            return {"inputs": list(sel.inputs), "outputs": list(sel.outputs)}
+        return {}
+
+    def _step(self, stage: str, progress: float) -> None:
+        self.stage = stage
+        self.progress = progress
+
+    def convert(self) -> Path:
+        """Convert (``freeze`` as set) and save to ``out_dir`` (``overwrite`` as set).
+
+        Returns the folder written. Raises ``ConversionError``/``OutputExistsError`` with the fix.
+        """
+        from explorer.conversion.converter import convert
+
+        if not self.out_dir.strip():
+            raise ConversionError("no output folder given: type a folder to write the TF2 model")
+        self.check = None
+        try:
+            self._step("converting", 0.1)
+            self.v2 = convert(self.model, freeze=self.freeze, **self._convert_kwargs())
+            self._step("saving", 0.6)
+            self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
+            self._step("", 1.0)
+        except BaseException:
+            self._step("", 0.0)
+            raise
+        return self.saved
+
+    def load_back(self, batch: int = 2, seed: int = 0) -> dict[str, Any]:
+        """Load the saved folder with plain TensorFlow and compare each signature with v1 on
+        sampled feeds (``explorer.parity`` on the saved folder, one batch); returns signature ->
+        ``ParityReport`` (also in ``check``)."""
+        from explorer.comparing.parity_check import parity
+
+        if self.saved is None:
+            raise ConversionError("nothing saved yet: press convert first")
+        custom = self.selection.signature is None and self.selection.outputs
+        if custom:
+            kwargs: dict[str, Any] = self.selection.kwargs()
+        elif all(name in self.model.signatures for name in self.v2.signatures):
+            kwargs = {"signatures": list(self.v2.signatures)}
+        else:  # a model without signatures: its default inputs/outputs as serving_default
+            kwargs = {}
+        out: dict[str, Any] = {}
+        try:
+            self._step("loading back and comparing with v1", 0.5)
+            summary = parity(
+                self.model, self.saved, batches=1, batch_size=batch, seed=seed, **kwargs
+            )
+            out = dict(summary.reports)
+        finally:
+            self._step("", 1.0 if out else 0.0)
+        self.check = out
+        return out
+
+    def summary_rows(self) -> list[list[Any]]:
+        """Per converted signature: name, inputs, outputs, and the load-back result if checked."""
+        if self.v2 is None:
+            return []
+        rows = []
+        for name, sig in self.v2.signatures.items():
+            res = (
+                ""
+                if self.check is None or name not in self.check
+                else ("same outputs" if self.check[name].passed else self.check[name].status)
+            )
+            rows.append([name, ", ".join(sig.inputs), ", ".join(sig.outputs), res])
+        return rows
+
+    def code(self) -> str:
+        """The explorer API calls that reproduce the conversion and the check."""
+        kwargs = self._convert_kwargs()
+        args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+        if self.freeze:
+            args += ", freeze=True"
+        lines = [
+            "import explorer",
+            "",
+            f"model = explorer.load({str(self.model.path)!r})",
+            f"v2 = explorer.convert(model{args})",
+            f"out = v2.save({self.out_dir!r}{', overwrite=True' if self.overwrite else ''})",
+            "# load it back with plain TensorFlow:",
+            "import tensorflow as tf",
+            "loaded = tf.saved_model.load(str(out))",
+        ]
+        return "\n".join(lines)
+
+
+def _default_out_dir(model: Any) -> Path:
+    src = Path(model.path)
+    base = src if src.is_dir() else src.parent
+    return base.parent / f"{base.name}_tf2"

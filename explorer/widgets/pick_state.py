@@ -1,0 +1,175 @@
+"""State behind the pick view: :class:`Selection` (the chosen tensors) and :class:`PickerState`.
+
+Plain Python (no ipywidgets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.widgets._model import model_and_catalog
+from explorer.widgets._observable import Change, Observable
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to run: a signature name, or input and output tensor names (``op:idx``).
+
+    The value an :class:`IOPicker` produces and the runner, converter and parity states take.
+    """
+
+    signature: str | None = None
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+
+    def kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``V1Runner``/``explorer.convert``: ``signature=`` or
+        ``inputs=``/``outputs=``; empty for the model's default."""
+        if self.signature is not None:
+            return {"signature": self.signature}
+        if self.outputs:
+            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        return {}
+
+    def code_args(self) -> str:
+        """The same as Python source, e.g. ``signature='serving_default'``."""
+        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
+
+
+def _tensor_names(spec: Any) -> list[str]:
+    """Graph tensor names behind a signature ``TensorSpec`` (a sparse one has three)."""
+    if spec.kind == "dense":
+        return [spec.name] if spec.name else []
+    return [c for c in spec.components if c]
+
+
+class PickerState(Observable):
+    """Which tensors to feed and fetch: ranked suggestions, a signature preset or a custom choice.
+
+    Fields: ``signature`` (the preset in use, ``None`` for a custom choice), ``inputs`` and
+    ``outputs`` (tensor names ``op:idx``, tuples), ``validation`` (the
+    ``~explorer.Validation`` of the current choice) and ``message`` (its one line).
+    Editing inputs or outputs makes the choice custom. :attr:`value` is the choice as a
+    :class:`Selection`.
+
+    Args:
+        source: a ``V1Model`` or a path for ``explorer.load``.
+        limit: suggestions kept per side.
+    """
+
+    FIELDS = ("signature", "inputs", "outputs", "validation", "message")
+    WIDGET = "picker:IOPicker"
+
+    def __init__(self, source: Any, limit: int = 20) -> None:
+        from explorer.inspection.suggestions import suggest
+
+        super().__init__()
+        self.model, self.catalog = model_and_catalog(source)
+        if self.model is None:
+            raise TypeError("PickerState needs a model (V1Model or path), not a bare Catalog")
+        self.choice = suggest(self.model, limit=limit)
+        self.signature: str | None = None
+        self.inputs: tuple[str, ...] = ()
+        self.outputs: tuple[str, ...] = ()
+        self.validation: Any = None
+        self.message = ""
+        self._presetting = False
+        self.observe(self._changed, ("inputs", "outputs"))
+        if self.model.signatures:
+            self.apply_preset(
+                self.model.signature(None).name
+                if self._has_default()
+                else next(iter(self.model.signatures))
+            )
+        elif self.choice.outputs:
+            best = self.choice.outputs[0].name
+            needed = self.choice.validate([], [best]).missing
+            self._set_choice(tuple(self._canon(n) for n in needed), (best,))
+
+    def _has_default(self) -> bool:
+        sigs = self.model.signatures
+        return "serving_default" in sigs or len(sigs) == 1
+
+    @property
+    def presets(self) -> list[str]:
+        """Signature names of the model (each a preset)."""
+        return list(self.model.signatures)
+
+    @property
+    def value(self) -> Selection:
+        """The choice: the preset signature, or the chosen inputs and outputs."""
+        if self.signature is not None:
+            return Selection(signature=self.signature)
+        return Selection(inputs=self.inputs, outputs=self.outputs)
+
+    def _canon(self, name: str) -> str:
+        return self.catalog.tensor(name.strip()).name
+
+    def _set_choice(self, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
+        self.inputs = inputs
+        self.outputs = outputs
+        self._changed()
+
+    def _changed(self, change: Change | None = None) -> None:
+        if change is not None and not self._presetting:
+            self.signature = None
+        if not self.outputs:
+            self.validation = None
+            self.message = "choose at least one output"
+            return
+        dense_in = [n for n in self.inputs if n]
+        self.validation = self.choice.validate(dense_in, self.outputs)
+        self.message = self.validation.message
+
+    def apply_preset(self, name: str | None) -> None:
+        """Use a signature's inputs and outputs (``None`` or ``""``: keep the tensors, custom)."""
+        if not name:
+            self.signature = None
+            return
+        sig = self.model.signature(name)
+        self._presetting = True
+        try:
+            self.inputs = tuple(t for s in sig.inputs.values() for t in _tensor_names(s))
+            self.outputs = tuple(t for s in sig.outputs.values() for t in _tensor_names(s))
+            self._changed()
+        finally:
+            self._presetting = False
+        self.signature = sig.name
+
+    def add_input(self, name: str) -> None:
+        """Feed tensor ``name`` too; raises ``TensorNotFoundError`` for an unknown name."""
+        t = self._canon(name)
+        if t not in self.inputs:
+            self.inputs = (*self.inputs, t)
+
+    def remove_input(self, name: str) -> None:
+        """Stop feeding ``name``."""
+        t = self._canon(name)
+        self.inputs = tuple(n for n in self.inputs if n != t)
+
+    def add_output(self, name: str) -> None:
+        """Fetch tensor ``name`` too; raises ``TensorNotFoundError`` for an unknown name."""
+        t = self._canon(name)
+        if t not in self.outputs:
+            self.outputs = (*self.outputs, t)
+
+    def remove_output(self, name: str) -> None:
+        """Stop fetching ``name``."""
+        t = self._canon(name)
+        self.outputs = tuple(n for n in self.outputs if n != t)
+
+    def code(self) -> str:
+        """The explorer API calls that reproduce this choice and check it."""
+        lines = [
+            "import explorer",
+            "",
+            f"model = explorer.load({str(self.model.path)!r})",
+            "choice = explorer.suggest(model)",
+        ]
+        if self.signature is not None:
+            lines.append(f"sig = model.signature({self.signature!r})")
+        else:
+            lines.append(f"check = choice.validate({list(self.inputs)!r}, {list(self.outputs)!r})")
+        lines.append(f"runner = explorer.V1Runner(model, {self.value.code_args()})")
+        return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""SessionRunner: sample data (batch, seed, range, or an uploaded .npz), run the v1 session, and
+see each output's statistics and first values, the run time and any error inline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+
+from explorer.widgets._common import (
+    CodePane,
+    StatusArea,
+    adopt_state,
+    bind,
+    guarded,
+    on_click,
+    table_html,
+)
+from explorer.widgets.run_state import RunnerState
+
+STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
+
+
+def stats_table(rows: list[dict[str, Any]]) -> str:
+    """HTML table of :func:`~explorer.widgets.flow_state.output_row` dicts."""
+
+    def fmt(v: Any) -> str:
+        return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
+
+
+class SessionRunner(W.VBox):
+    """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`.
+
+    Args:
+        source: a ``RunnerState``, or what it takes (a ``V1Model`` or path, optional selection).
+    """
+
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        self.state = s = adopt_state(self, source, RunnerState, **kwargs)
+        self.status = StatusArea()
+        self.batch = W.BoundedIntText(min=1, max=1_000_000, description="batch")
+        self.seed = W.IntText(description="seed")
+        self.low = W.FloatText(description="low")
+        self.high = W.FloatText(description="high")
+        self.upload = W.FileUpload(accept=".npz", multiple=False, description="feeds .npz")
+        self.sample_button = W.Button(description="sample", icon="random")
+        self.run_button = W.Button(description="run", icon="play", button_style="primary")
+        self.feeds_table = W.HTML()
+        self.outputs_table = W.HTML()
+        self.outputs_table.add_class("tf1x-outputs")
+        self.timing = W.Label()
+        self.code = CodePane(s.code)
+
+        for field, widget in (
+            ("batch", self.batch),
+            ("seed", self.seed),
+            ("low", self.low),
+            ("high", self.high),
+        ):
+            bind(s, field, widget, status=self.status)
+        on_click(self.sample_button, self.status, s.sample)
+        on_click(
+            self.run_button,
+            self.status,
+            s.run,
+            busy="running the v1 session…",
+            done=lambda _: f"ran {len(s.outputs or {})} output(s)",
+        )
+        self.upload.observe(self._uploaded, "value")
+        s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
+        s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
+        self._render_feeds()
+        self._render_outputs()
+        super().__init__(
+            [
+                W.HBox([self.batch, self.seed]),
+                W.HBox([self.low, self.high]),
+                W.HBox([self.sample_button, self.upload, self.run_button]),
+                W.Label("feeds"),
+                self.feeds_table,
+                W.Label("outputs"),
+                self.outputs_table,
+                self.timing,
+                self.status,
+                self.code,
+            ]
+        )
+        self.add_class("tf1x-runner")
+
+    def _uploaded(self, change: dict[str, Any]) -> None:
+        files = change["new"]
+        if not files:
+            return
+        f = files[0]
+        guarded(
+            self.status,
+            lambda: self.state.load_npz(bytes(f["content"]), name=f["name"]),
+            done=f"feeds from {f['name']}",
+        )
+
+    def _render_feeds(self) -> None:
+        s = self.state
+        if s.feeds is None:
+            self.feeds_table.value = "<i>no feeds yet: press sample or run (runs sample first)</i>"
+            return
+        notes = "".join(f"<li>{n}</li>" for n in getattr(s.feeds, "notes", []))
+        self.feeds_table.value = (
+            f"<div>source: {s.feeds_source}</div>"
+            + stats_table(s.feed_rows())
+            + (f"<ul style='font-size:11px'>{notes}</ul>" if notes else "")
+        )
+
+    def _render_outputs(self) -> None:
+        s = self.state
+        if s.outputs is None:
+            self.outputs_table.value = "<i>not run yet</i>"
+            self.timing.value = ""
+            return
+        self.outputs_table.value = stats_table(s.output_rows())
+        if s.seconds is not None:
+            self.timing.value = f"session.run took {s.seconds * 1000:.2f} ms"

@@ -1,0 +1,200 @@
+"""State behind the run view: :class:`RunnerState` samples or loads feeds, runs the v1 session, and
+summarises the outputs.
+
+Plain Python (no ipywidgets): inputs are observable fields, one method per button, and
+:meth:`~RunnerState.code` says which explorer calls do the same.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from explorer.errors import FeedError
+from explorer.widgets._model import load_model
+from explorer.widgets._observable import Observable
+from explorer.widgets.pick_state import Selection
+
+PREVIEW_ITEMS = 6  # values shown per output
+
+
+def output_row(key: str, value: Any) -> dict[str, Any]:
+    """Summary of one output value: ``key, dtype, shape, min, max, mean, std, nan, preview``.
+
+    Numbers are floats (``None`` for strings, booleans and empty arrays); a sparse value is
+    described by its ``values`` with its dense shape; ``preview`` is the first few items.
+    """
+    import numpy as np
+
+    from explorer.feeding.feeds import SparseValue
+
+    dense_shape = None
+    if isinstance(value, SparseValue):
+        dense_shape = [int(d) for d in value.dense_shape]
+        value = value.values
+    arr = np.asarray(value)
+    row: dict[str, Any] = {
+        "key": key,
+        "dtype": str(arr.dtype) if arr.dtype.kind not in "OSU" else "string",
+        "shape": list(arr.shape) if dense_shape is None else dense_shape,
+        "min": None,
+        "max": None,
+        "mean": None,
+        "std": None,
+        "nan": 0,
+    }
+    flat = arr.reshape(-1)
+    if arr.dtype.kind in "fiuc" and flat.size:
+        x = flat.astype(np.float64) if arr.dtype.kind != "c" else np.abs(flat)
+        finite = x[np.isfinite(x)]
+        row["nan"] = int(np.isnan(x).sum())
+        if finite.size:
+            row.update(
+                min=float(finite.min()),
+                max=float(finite.max()),
+                mean=float(finite.mean()),
+                std=float(finite.std()),
+            )
+    items = flat[:PREVIEW_ITEMS].tolist()
+    row["preview"] = ", ".join(
+        (repr(v[:24]) if isinstance(v, bytes) else f"{v:.4g}" if isinstance(v, float) else str(v))
+        for v in items
+    ) + (" …" if flat.size > PREVIEW_ITEMS else "")
+    return row
+
+
+class RunnerState(Observable):
+    """Sample data and one v1 session run of a model.
+
+    Fields: ``selection`` (:class:`Selection`; default: the model's default signature),
+    ``batch``, ``seed``, ``low``/``high`` (range floats are drawn from), ``feeds`` (the
+    :class:`~explorer.Feeds` to run, sampled or loaded from ``.npz``), ``feeds_source``
+    (``"sampled"`` or the file name), ``outputs`` (output key -> value of the last run),
+    ``seconds`` (its run time, feeding excluded).
+
+    The v1 session opens on the first run and stays open (stateful graphs keep their state) until
+    the selection changes or :meth:`close`.
+    """
+
+    FIELDS = (
+        "selection",
+        "batch",
+        "seed",
+        "low",
+        "high",
+        "feeds",
+        "feeds_source",
+        "outputs",
+        "seconds",
+    )
+    WIDGET = "session_runner:SessionRunner"
+
+    def __init__(self, model: Any, selection: Selection | None = None) -> None:
+        super().__init__()
+        self.model = load_model(model)
+        self.selection = selection or Selection()
+        self.batch = 1
+        self.seed = 0
+        self.low = -1.0
+        self.high = 1.0
+        self.feeds: Any = None
+        self.feeds_source = ""
+        self.outputs: dict[str, Any] | None = None
+        self.seconds: float | None = None
+        self._runner: Any = None
+        self.observe(self._reset, ("selection",))
+        self.observe(self._stale_feeds, ("batch", "seed", "low", "high"))
+
+    def _reset(self, _: Any = None) -> None:
+        self.close()
+        self.feeds = None
+        self.feeds_source = ""
+        self.outputs = None
+        self.seconds = None
+
+    def _stale_feeds(self, _: Any = None) -> None:
+        if self.feeds_source == "sampled":
+            self.feeds = None
+            self.feeds_source = ""
+
+    @property
+    def runner(self) -> Any:
+        """The :class:`~explorer.V1Runner` for the selection (not started until a run)."""
+        if self._runner is None:
+            from explorer.running.v1_runner import V1Runner
+
+            self._runner = V1Runner(self.model, **self.selection.kwargs())
+        return self._runner
+
+    def sample(self) -> Any:
+        """Draw feeds for the selection's inputs (``batch``, ``seed``, ``[low, high)``)."""
+        if not self.low < self.high:
+            raise FeedError(f"range [{self.low}, {self.high}) is empty: make low < high")
+        self.feeds = self.runner.sample(
+            batch=self.batch, seed=self.seed, value_range=(self.low, self.high)
+        )
+        self.feeds_source = "sampled"
+        return self.feeds
+
+    def load_npz(self, data: bytes | str | os.PathLike[str], name: str = "upload.npz") -> Any:
+        """Use feeds from an ``.npz`` file (a path, or its bytes as an upload gives them)."""
+        from explorer.feeding.feeds import Feeds
+
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            with tempfile.TemporaryDirectory() as d:
+                p = Path(d) / "feeds.npz"
+                p.write_bytes(bytes(data))
+                feeds = Feeds.load(p)
+        else:
+            feeds, name = Feeds.load(data), Path(data).name
+        feeds = Feeds(self.runner.check_feeds(feeds))
+        self.feeds = feeds
+        self.feeds_source = name
+        return feeds
+
+    def run(self) -> dict[str, Any]:
+        """Run once on ``feeds`` (sampled first when there are none); returns the outputs."""
+        if self.feeds is None:
+            self.sample()
+        runner = self.runner
+        if not runner.is_active:
+            runner.start()
+        outputs = runner.infer(self.feeds)
+        self.seconds = runner.last_seconds
+        self.outputs = outputs
+        return outputs
+
+    def output_rows(self) -> list[dict[str, Any]]:
+        """One :func:`output_row` per output of the last run (``[]`` before a run)."""
+        return [output_row(k, v) for k, v in (self.outputs or {}).items()]
+
+    def feed_rows(self) -> list[dict[str, Any]]:
+        """One :func:`output_row` per feed (what will be fed)."""
+        return [output_row(k, v) for k, v in (self.feeds or {}).items()]
+
+    def close(self) -> None:
+        """Close the v1 session (the next run opens a new one)."""
+        if self._runner is not None and self._runner.is_active:
+            self._runner.stop()
+        self._runner = None
+
+    def code(self) -> str:
+        """The explorer API calls that reproduce the last run."""
+        args = self.selection.code_args()
+        lines = [
+            "import explorer",
+            "",
+            f"model = explorer.load({str(self.model.path)!r})",
+            f"runner = explorer.V1Runner(model{', ' + args if args else ''})",
+        ]
+        if self.feeds_source and self.feeds_source != "sampled":
+            lines.append(f"feeds = explorer.Feeds.load({self.feeds_source!r})")
+        else:
+            lines.append(
+                f"feeds = runner.sample(batch={self.batch}, seed={self.seed}, "
+                f"value_range=({self.low}, {self.high}))"
+            )
+        lines += ["with runner:", "    outputs = runner.infer(feeds)"]
+        return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""``tf1-explorer parity`` and ``migrate``: exit statuses, JSON shape, HTML report."""
+
+from __future__ import annotations
+
+import json
+
+from explorer.cli import main
+from tests.conftest import ROOT
+
+SAMPLE_REPORT = ROOT / "build" / "reports" / "sample_parity.html"
+
+
+def _json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out)
+
+
+def _check_shape(out: dict) -> None:
+    assert isinstance(out["passed"], bool) and out["signatures"]
+    for sig in out["signatures"].values():
+        assert {"passed", "nondeterministic", "outputs"} <= set(sig)
+        for o in sig["outputs"].values():
+            assert {"max_abs", "max_rel", "mismatch_fraction", "equal"} <= set(o)
+
+
+def test_parity_json_passes_and_writes_the_sample_report(mlp_paths, capsys):
+    """CI keeps build/reports/sample_parity.html as the sample HTML report."""
+    SAMPLE_REPORT.unlink(missing_ok=True)
+    argv = ["parity", str(mlp_paths["saved_model"]), "--batches", "2", "--batch-size", "4"]
+    assert main([*argv, "--json", "--report", str(SAMPLE_REPORT)]) == 0
+    out = _json(capsys)
+    _check_shape(out)
+    assert out["passed"] is True and set(out["signatures"]) == {"serving_default"}
+    probs = out["signatures"]["serving_default"]["outputs"]["probs"]
+    assert probs["equal"] is True and probs["max_abs"] == 0.0
+    assert "tensorflow" in out["environment"]
+    html = SAMPLE_REPORT.read_text()
+    assert "data:image/png;base64," in html and 'id="parity-json"' in html
+
+
+def test_parity_text_against_a_converted_folder(mlp_paths, tmp_path, capsys):
+    from explorer import convert
+
+    saved = convert(mlp_paths["checkpoint_v2"]).save(tmp_path / "v2")
+    assert main(["parity", str(mlp_paths["checkpoint_v2"]), "--converted", str(saved)]) == 0
+    text = capsys.readouterr().out
+    assert ": passed" in text and "bitwise equal" in text
+
+
+def test_parity_mismatch_exits_1(mlp_paths, tmp_path, capsys):
+    """A conversion of another model (other weights) is a mismatch, not an error."""
+    from explorer import convert
+    from explorer.examples.models import build_mlp
+
+    other = build_mlp(tmp_path / "other", "saved_model", seed=1)
+    saved = convert(other).save(tmp_path / "v2")
+    argv = ["parity", str(mlp_paths["saved_model"]), "--converted", str(saved), "--json"]
+    assert main(argv) == 1
+    out = _json(capsys)
+    assert out["passed"] is False and out["status"] == "failed"
+    assert out["signatures"]["serving_default"]["outputs"]["probs"]["mismatch_fraction"] > 0
+
+
+def test_parity_errors_exit_2(mlp_paths, tmp_path, capsys):
+    assert main(["parity", str(mlp_paths["saved_model"]), "--converted", str(tmp_path)]) == 2
+    assert "is not a TF2 SavedModel folder" in capsys.readouterr().err
+    assert main(["parity", str(mlp_paths["saved_model"]), "--signature", "nope"]) == 2
+    assert "signature 'nope'" in capsys.readouterr().err

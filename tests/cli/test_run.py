@@ -1,0 +1,116 @@
+"""``tf1-explorer run``: JSON shape, feeds in and out, one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from explorer.cli import main
+from explorer.examples.models import build_example_parser_model
+from explorer.feeding.feeds import Feeds
+from tests.conftest import shared_model
+
+
+@pytest.fixture(scope="module")
+def parser_path(tmp_path_factory):
+    return build_example_parser_model(tmp_path_factory.mktemp("cli_px") / "model")
+
+
+def _json(capsys) -> dict:
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_json_default_signature(parser_path, capsys):
+    assert main(["run", str(parser_path), "--batch", "3", "--json"]) == 0
+    out = _json(capsys)
+    assert set(out) == {"signature", "inputs", "outputs", "seconds"}
+    assert out["signature"] == "serving_default" and out["seconds"] > 0
+    assert out["inputs"] == {"examples": {"dtype": "string", "shape": [3]}}
+    y = out["outputs"]["y"]
+    assert y["dtype"] == "float32" and y["shape"] == [3, 1]
+    assert y["min"] <= y["mean"] <= y["max"]
+    assert out["outputs"]["color_id"]["min"] >= 0  # colors come from the vocabulary asset
+
+
+def test_run_save_and_feed_round_trip(parser_path, tmp_path, capsys):
+    feeds, outs = tmp_path / "feeds.npz", tmp_path / "outs.npz"
+    args = ["run", str(parser_path), "--signature", "classify", "--batch", "2", "--seed", "4"]
+    assert main([*args, "--save", str(outs), "--save-feeds", str(feeds)]) == 0
+    text = capsys.readouterr().out
+    assert "signature classify" in text and "-> scores: float32[2, 2]" in text
+    again = tmp_path / "again.npz"
+    assert main([*args[:4], "--feed", str(feeds), "--save", str(again), "--json"]) == 0
+    capsys.readouterr()
+    first, second = Feeds.load(outs), Feeds.load(again)
+    np.testing.assert_array_equal(first["scores"], second["scores"])
+    assert list(first["classes"].reshape(-1)) == [b"pos", b"neg"] * 2
+
+
+def test_run_inputs_outputs_and_no_signature_model(mlp_paths, capsys):
+    frozen = str(mlp_paths["frozen_pb"])
+    assert main(["run", frozen, "--inputs", "x", "--outputs", "dense/Relu,probs", "--json"]) == 0
+    out = _json(capsys)
+    assert out["signature"] is None and list(out["outputs"]) == ["dense/Relu:0", "probs:0"]
+    assert out["outputs"]["dense/Relu:0"]["min"] >= 0
+    assert main(["run", frozen, "--json", "--batch", "2"]) == 0  # suggested inputs/outputs
+    out = _json(capsys)
+    assert out["inputs"] == {"x:0": {"dtype": "float32", "shape": [2, 4]}}
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        (
+            {"x": np.zeros((2, 5), np.float32)},
+            r"expects shape float32\[\?,4\], given float32\[2,5\]",
+        ),
+        ({"x": np.array([["a"] * 4])}, r"expects dtype float32, given string\[1,4\]"),
+        ({"z": np.zeros((2, 4), np.float32)}, r"feed 'z' is not an input"),
+    ],
+)
+def test_bad_feed_exits_2_with_one_line(mlp_paths, tmp_path, capsys, arrays, message):
+    import re
+
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    assert main(["run", str(mlp_paths["saved_model"]), "--feed", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tf1-explorer run: ") and "Traceback" not in err[0]
+    assert re.search(message, err[0])
+
+
+def test_argument_errors_exit_2(mlp_paths, capsys):
+    model = str(mlp_paths["saved_model"])
+    assert main(["run", model, "--inputs", "x"]) == 2
+    assert "--inputs needs --outputs" in capsys.readouterr().err
+    assert main(["run", model, "--signature", "nope"]) == 2
+    assert "choose one of serving_default" in capsys.readouterr().err
+    assert main(["run", model, "--batch", "100000000", "--max-mb", "1"]) == 2
+    assert "over the limit of 1.0 MiB" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_tfx_chicago_taxi_regression_json(capsys):
+    path = str(shared_model("tfx_chicago_taxi_serving"))
+    assert main(["run", path, "--signature", "regression", "--batch", "4", "--json"]) == 0
+    out = _json(capsys)["outputs"]["outputs"]
+    assert out["dtype"] == "float32" and out["shape"] == [4, 1] and 0 <= out["min"] <= 1
+
+
+def test_timeout_exits_2_with_one_line(tmp_path, capsys):
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        n = tf.compat.v1.placeholder_with_default(tf.constant(10**12, tf.int64), [], name="n")
+        _, y = tf.while_loop(
+            lambda i, a: i < n, lambda i, a: (i + 1, a + 1.0), [tf.constant(0, tf.int64), 0.0]
+        )
+        tf.identity(y, name="y")
+    tf.io.write_graph(g.as_graph_def(), str(tmp_path), "spin.pb", as_text=False)
+    argv = ["run", str(tmp_path / "spin.pb"), "--outputs", "y:0", "--timeout", "0.3"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not finish within 0.3 s" in err[0]

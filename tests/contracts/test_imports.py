@@ -1,0 +1,132 @@
+"""``import explorer`` stays cheap: no TensorFlow, no widgets, no matplotlib."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("tensorflow", "keras", "ipywidgets", "matplotlib", "numpy")
+
+
+def _run(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_import_explorer_is_cheap():
+    res = _run(
+        "import sys, time, json; t = time.perf_counter(); import explorer, explorer.cli; "
+        "dt = time.perf_counter() - t; "
+        f"print(json.dumps({{'dt': dt, 'heavy': [m for m in {HEAVY!r} if m in sys.modules]}}))"
+    )
+    assert res["heavy"] == []
+    assert res["dt"] < 0.3, f"import explorer took {res['dt']:.3f}s"
+
+
+def test_cli_help_does_not_import_tensorflow():
+    res = _run(
+        "import sys, json, contextlib, io\n"
+        "from explorer.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "print(json.dumps({'tf': 'tensorflow' in sys.modules}))"
+    )
+    assert res == {"tf": False}
+
+
+# Submodules that import a heavy dependency when imported, and which ones. Every other submodule
+# (the CLI verbs, the state objects, the catalog, the registries, ...) must import none of HEAVY.
+HEAVY_AT_IMPORT = {
+    "explorer.examples": {"numpy"},
+    "explorer.extend": {"numpy"},
+    "explorer.examples.models": {"numpy"},
+    "explorer.examples.zoo": {"numpy"},
+    "explorer.examples.zoo_builders": {"numpy"},
+    "explorer.feeding.feeds": {"numpy"},
+    "explorer.feeding.generators": {"numpy"},
+    "explorer.feeding.sampling": {"numpy"},
+    "explorer.feeding.tf_example": {"numpy"},
+    "explorer.running.base": {"numpy"},
+    "explorer.running.v1_runner": {"numpy"},
+    "explorer.conversion.v2_runner": {"numpy"},
+    "explorer.widgets._common": {"ipywidgets"},
+    "explorer.widgets.browse": {"ipywidgets"},
+    "explorer.widgets.compare": {"ipywidgets"},
+    "explorer.widgets.convert": {"ipywidgets"},
+    "explorer.widgets.pick": {"ipywidgets"},
+    "explorer.widgets.run": {"ipywidgets"},
+    "explorer.widgets.wizard": {"ipywidgets"},
+    # its Layer subclass needs keras (and so TensorFlow) when the class is defined
+    "explorer.conversion.keras_layer": {"tensorflow", "keras", "matplotlib", "numpy"},
+}
+
+
+def _submodules() -> list[str]:
+    """Every module of the package (``__main__``, which runs the CLI, left out), by file."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "explorer"
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def test_every_submodule_imports_only_what_it_declares():
+    modules = _submodules()
+    assert {"explorer.graph.registry", "explorer.cli.run", "explorer.widgets.wizard_state"} <= set(
+        modules
+    )
+    assert set(HEAVY_AT_IMPORT) <= set(modules), "a declared module no longer exists"
+    light = [m for m in modules if m not in HEAVY_AT_IMPORT]
+    only = {
+        h: sorted(m for m, deps in HEAVY_AT_IMPORT.items() if deps == {h})
+        for h in ("numpy", "ipywidgets")
+    }
+    # Light modules first (nothing heavy may appear), then the heavy ones by what they pull in
+    # (what earlier stages loaded stays allowed); last, every public name of explorer and
+    # explorer.widgets resolves to its module.
+    stages = [
+        ("light", light, []),
+        ("numpy", only["numpy"], ["numpy"]),
+        ("ipywidgets", only["ipywidgets"], ["numpy", "ipywidgets"]),
+        ("all", sorted(HEAVY_AT_IMPORT), sorted(set().union(*HEAVY_AT_IMPORT.values()))),
+    ]
+    res = _run(
+        "import importlib, json, sys\n"
+        f"heavy, stages, out = {HEAVY!r}, {stages!r}, {{}}\n"
+        "for stage, mods, allowed in stages:\n"
+        "    for m in mods:\n"
+        "        importlib.import_module(m)\n"
+        "    out[stage] = sorted(h for h in heavy if h in sys.modules and h not in allowed)\n"
+        "import explorer, explorer.widgets\n"
+        "missing = [n for p in (explorer, explorer.widgets) for n in p.__all__\n"
+        "           if getattr(p, n, None) is None]\n"
+        "print(json.dumps({'stages': out, 'missing': missing}))"
+    )
+    assert res["stages"] == {"light": [], "numpy": [], "ipywidgets": [], "all": []}
+    assert res["missing"] == []
+
+
+def test_public_names_the_readme_uses_are_exported():
+    import importlib.util
+    import re
+    from pathlib import Path
+
+    import explorer
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    used = set(re.findall(r"\bexplorer\.([A-Za-z_]\w*)", readme))
+    not_found = sorted(
+        n
+        for n in used
+        if n not in explorer.__all__ and importlib.util.find_spec(f"explorer.{n}") is None
+    )
+    assert used and not_found == []
+    # the result types a README call returns are public too
+    assert {"ParitySummary", "Divergence", "OutputComparison", "Runner", "SparseValue"} <= set(
+        explorer.__all__
+    )

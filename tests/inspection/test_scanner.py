@@ -1,0 +1,130 @@
+"""scan: every shipped rule on small TF1 graphs, the real models, require_safe and ModelSession."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import explorer
+from explorer.errors import UnsafeModelError
+from explorer.inspection.findings import Findings
+from explorer.inspection.scanner import require_safe, scan
+from tests.conftest import SHARED_NAMES, shared_model
+
+
+def build_risky_graph(out_dir: Path, unregistered: bool = True) -> Path:
+    """A frozen GraphDef holding ReadFile, WriteFile, PyFunc, RandomUniform, Switch/Merge (v1
+    control flow, built with raw ops in a fresh graph), a non-Saver RestoreV2, PrintV2 to a file,
+    a FIFO queue, and (when ``unregistered``) an op renamed to the unknown type ``MySquare``."""
+    from explorer._tf import tf
+
+    tf = tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 3], name="x")
+        sq = tf.square(x, name="square")
+        noisy = tf.add(sq, tf.random.uniform([3], name="noise"), name="noisy")
+        branch = tf.raw_ops.Switch(data=noisy, pred=tf.reduce_sum(x) > 0, name="branch")
+        merged = tf.raw_ops.Merge(inputs=[branch.output_false * 2.0, branch.output_true])
+        py = v1.py_func(lambda a: a, [merged.output], tf.float32, name="py")
+        text = tf.io.read_file("/etc/hostname", name="read")
+        tf.io.write_file("/tmp/tf1_explorer_never_written.txt", text, name="write")
+        tf.raw_ops.RestoreV2(
+            prefix="/tmp/elsewhere", tensor_names=["v"], shape_and_slices=[""], dtypes=[tf.float32]
+        )
+        tf.raw_ops.PrintV2(input="hello", output_stream="file:///tmp/log.txt", name="log")
+        queue = tf.queue.FIFOQueue(4, [tf.float32], shapes=[[3]], name="q")
+        queue.dequeue(name="dequeue")
+        tf.identity(py, name="out")
+    gd = g.as_graph_def()
+    if unregistered:
+        for node in gd.node:
+            if node.name == "square":
+                node.op = "MySquare"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "risky.pb"
+    path.write_bytes(gd.SerializeToString())
+    return path
+
+
+@pytest.fixture(scope="module")
+def risky(tmp_path_factory) -> Findings:
+    return scan(build_risky_graph(tmp_path_factory.mktemp("risky")))
+
+
+def test_every_risk_is_found(risky):
+    assert {
+        "unregistered-op",
+        "py-func",
+        "file-system",
+        "stateful-random",
+        "v1-control-flow",
+        "queue",
+    } <= risky.rules
+    (unreg,) = risky.by_rule("unregistered-op")
+    assert unreg.severity == "error" and unreg.nodes == ("square",)
+    assert "MySquare" in unreg.message and "replacements={'MySquare': fn}" in unreg.message
+    (py,) = risky.by_rule("py-func")
+    assert py.severity == "error" and py.unsafe and py.nodes == ("py",)
+    (fs,) = risky.by_rule("file-system")
+    assert set(fs.nodes) == {"read", "write", "RestoreV2", "log"} and fs.unsafe
+    (cf,) = risky.by_rule("v1-control-flow")
+    assert {"branch", "Merge"} <= set(cf.nodes) and "Switch×1" in cf.message
+    (rnd,) = risky.by_rule("stateful-random")
+    assert rnd.severity == "warning" and rnd.nodes == ("noise/RandomUniform",)
+    assert "1 unseeded" in rnd.message
+    (q,) = risky.by_rule("queue")
+    assert "dequeue:0" in q.message and set(q.nodes) == {"q", "dequeue"}
+    assert [f.severity for f in risky] == sorted(
+        (f.severity for f in risky), key=("error", "warning", "info").index
+    )
+    assert {f.rule for f in risky.unsafe} == {"py-func", "file-system"}
+
+
+def test_require_safe_and_model_session(tmp_path):
+    model = explorer.load(build_risky_graph(tmp_path, unregistered=False))
+    with pytest.raises(UnsafeModelError, match=r"risky\.pb holds ops that .*allow_unsafe=True"):
+        require_safe(model)
+    require_safe(model, allow_unsafe=True)
+    with pytest.raises(UnsafeModelError, match=r"call Python functions.*read or write files"):
+        model.session()
+
+
+@pytest.mark.slow
+def test_real_models_ref_variable_and_gpu_pins():
+    (ref,) = scan(shared_model("serving_counter")).by_rule("ref-variable")
+    assert ref.nodes == ("counter",) and "float_ref" in ref.message
+    from explorer.graph.runtime import available_device_types
+
+    gpu_here = "GPU" in available_device_types()
+    pins = scan(shared_model("serving_half_plus_two_gpu")).by_rule("device-pin")
+    gpu = next(f for f in pins if "/device:GPU:0" in f.message)
+    assert gpu.severity == ("info" if gpu_here else "warning") and "a" in gpu.nodes
+    assert len(gpu.nodes) == 29
+    cpu = scan(shared_model("serving_half_plus_two")).by_rule("device-pin")
+    assert [f.severity for f in cpu] == ["info"] and "present here" in cpu[0].message
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHARED_NAMES)
+def test_real_models_are_safe(name):
+    """No real model holds unsafe ops: their save/restore ops (including TF2 checkpoint functions
+    in the tfx exports) belong to the checkpoint."""
+    model = explorer.load(shared_model(name))
+    findings = scan(model)
+    assert not findings.unsafe and not findings.errors
+    require_safe(model)
+
+
+def _graph_model(tmp_path: Path, build) -> explorer.V1Model:
+    """Build a graph with ``build(tf)`` in a fresh tf.Graph, write it, load it."""
+    from explorer._tf import tf
+
+    g = tf().Graph()
+    with g.as_default():
+        build(tf())
+    path = tmp_path / "g.pb"
+    path.write_bytes(g.as_graph_def().SerializeToString())
+    return explorer.load(path)

@@ -1,0 +1,49 @@
+"""Graph import and the init-op choice the v1 session and the converter share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def table_checkpoint(tmp_path_factory):
+    """A ``.meta`` + checkpoint (no SavedModel init op) whose graph has a vocabulary table in the
+    ``table_initializer`` collection: ``ids = table.lookup(words) + w`` with ``w`` = 10."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        words = v1.placeholder(tf.string, [None], name="words")
+        table = v1.lookup.StaticHashTable(
+            v1.lookup.KeyValueTensorInitializer(["a", "b", "c"], [1, 2, 3], tf.string, tf.int64),
+            default_value=-1,
+        )
+        w = v1.Variable(10, dtype=tf.int64, name="w", use_resource=False)
+        tf.add(table.lookup(words), w, name="ids")
+        with v1.Session(graph=g) as s:
+            s.run([v1.global_variables_initializer(), v1.tables_initializer()])
+            prefix = v1.train.Saver().save(s, str(tmp_path_factory.mktemp("table") / "model"))
+    return prefix + ".meta"
+
+
+def test_init_ops_come_from_one_choice_for_session_and_converter(table_checkpoint, mlp_paths):
+    from explorer import convert, load
+    from explorer.loading.graph_import import init_op_names
+    from explorer.running.v1_runner import V1Runner
+
+    model = load(table_checkpoint)
+    assert model.init_op is None
+    with model.session() as s:
+        ops = init_op_names(model, s.graph)
+        assert ops == ["key_value_init/LookupTableImportV2"]  # the table_initializer collection
+    v2 = convert(model, inputs=["words:0"], outputs=["ids:0"])
+    assert init_op_names(model, v2.wrapped_function.graph) == ops  # the same op, by name
+    words = np.array([b"c", b"a", b"zzz"], dtype=object)
+    with V1Runner(model, inputs=["words:0"], outputs=["ids:0"]) as r:
+        assert r.infer({"words:0": words})["ids:0"].tolist() == [13, 11, 9]
+    assert v2(words=words)["ids"].numpy().tolist() == [13, 11, 9]
+    mlp = load(mlp_paths["saved_model"])
+    with mlp.session() as s:
+        assert init_op_names(mlp, s.graph) == []  # no init op and no tables: nothing to run

@@ -1,0 +1,202 @@
+"""The import-isolation worker: a crash or a hang in the child is an error here, not a dead kernel.
+
+No input was found that makes TensorFlow 2.21's graph import abort (see test_fuzz.py), so the
+crash and hang paths are driven by signalling the real worker process while it holds a request:
+SIGABRT is what a failed ``CHECK`` in TensorFlow's C++ raises, SIGSTOP is a process that never
+answers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import explorer
+from explorer.loading import isolation
+
+
+def _fresh_graph(mlp_paths, tmp_path, name: str):
+    """The frozen MLP with one node renamed, so its bytes are not in the worker's cache."""
+    from tensorflow.core.framework import graph_pb2
+
+    gd = graph_pb2.GraphDef()
+    gd.ParseFromString(mlp_paths["frozen_pb"].read_bytes())
+    for n in gd.node:
+        if n.name == "keep_prob":
+            n.name = name
+        n.input[:] = [name if i == "keep_prob" else i for i in n.input]
+    p = tmp_path / f"{name}.pb"
+    p.write_bytes(gd.SerializeToString())
+    return explorer.load(p)
+
+
+def _worker_ready(mlp_paths) -> int:
+    isolation.preflight(explorer.load(mlp_paths["frozen_pb"]))  # starts the worker if needed
+    pid = isolation.worker_pid()
+    assert pid is not None
+    return pid
+
+
+def _while_request_pending(model, action, **kwargs):
+    """Run ``preflight(model)`` in a thread; once its request is sent, call ``action()``."""
+    box: dict = {}
+
+    def go():
+        try:
+            isolation.preflight(model, **kwargs)
+            box["result"] = "ok"
+        except BaseException as e:  # noqa: BLE001 - handed to the test thread
+            box["error"] = e
+
+    t = threading.Thread(target=go)
+    start = isolation.stats()["requests"]
+    t.start()
+    deadline = time.monotonic() + 30
+    while isolation.stats()["requests"] == start and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the request is written; the worker is stopped, so nothing answers yet
+    action()
+    t.join(60)
+    assert not t.is_alive()
+    return box
+
+
+def test_a_crash_in_the_worker_is_a_model_format_error(mlp_paths, tmp_path):
+    pid = _worker_ready(mlp_paths)
+    model = _fresh_graph(mlp_paths, tmp_path, "crash_me")
+    os.kill(pid, signal.SIGSTOP)
+
+    def abort():
+        os.kill(pid, signal.SIGABRT)
+        os.kill(pid, signal.SIGCONT)
+
+    box = _while_request_pending(model, abort)
+    err = box.get("error")
+    assert isinstance(err, explorer.ModelFormatError), box
+    assert str(model.path) in str(err)
+    assert "crashed TensorFlow (SIGABRT" in str(err) and "this one is unharmed" in str(err)
+    # The next model gets a fresh worker and goes through.
+    with model.session() as s:
+        assert s.tensor("probs:0") is not None
+    assert isolation.worker_pid() not in (None, pid)
+
+
+def test_a_hang_in_the_worker_is_a_model_format_error_and_the_worker_is_stopped(
+    mlp_paths, tmp_path
+):
+    pid = _worker_ready(mlp_paths)
+    model = _fresh_graph(mlp_paths, tmp_path, "hang_me")
+    os.kill(pid, signal.SIGSTOP)
+    with pytest.raises(
+        explorer.ModelFormatError,
+        match=r"hang_me\.pb: importing the graph did not finish within 1 s",
+    ):
+        isolation.preflight(model, timeout=1)
+    assert isolation.worker_pid() is None  # stopped and killed
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def _meta_naming_a_missing_op(mlp_paths, tmp_path):
+    """A copy of the example checkpoint whose train_op collection names an op not in the graph."""
+    import shutil
+
+    from tensorflow.core.protobuf import meta_graph_pb2
+
+    dst = tmp_path / "ckpt"
+    shutil.copytree(mlp_paths["checkpoint_v2"].parent, dst)
+    mg = meta_graph_pb2.MetaGraphDef()
+    mg.ParseFromString((dst / "model.meta").read_bytes())
+    mg.collection_def["train_op"].node_list.value.append("not_here")
+    (dst / "model.meta").write_bytes(mg.SerializeToString())
+    return dst / "model.meta"
+
+
+def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path):
+    """A MetaGraph whose variables collection names a missing tensor makes import_meta_graph raise
+    KeyError; the worker reports it and the user's process never imports the graph."""
+    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    model = explorer.load(meta)
+    with pytest.raises(
+        explorer.ModelFormatError,
+        match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
+    ):
+        model.session()
+
+
+def test_unexpected_import_exception_without_isolation(mlp_paths, tmp_path):
+    """The same corrupt MetaGraph imported in-process (isolation off) is the same error."""
+    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    was = isolation.is_enabled()
+    isolation.configure(enabled=False)
+    try:
+        with pytest.raises(
+            explorer.ModelFormatError,
+            match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
+        ):
+            explorer.load(meta).session()
+    finally:
+        isolation.configure(enabled=was)
+
+
+def test_checked_graphs_are_not_sent_again(mlp_paths):
+    model = explorer.load(mlp_paths["saved_model"])
+    model.session().close()
+    before = isolation.stats()["requests"]
+    explorer.load(mlp_paths["saved_model"]).session().close()
+    assert isolation.stats()["requests"] == before
+
+
+def test_shutdown_and_clear_cache(mlp_paths):
+    """shutdown stops the worker (it restarts on demand); clear_cache makes graphs checked again."""
+    model = explorer.load(mlp_paths["saved_model"])
+    model.session().close()
+    pid = isolation.worker_pid()
+    assert pid is not None
+    isolation.shutdown()
+    assert isolation.worker_pid() is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    isolation.clear_cache()
+    assert isolation.stats()["cached"] == 0
+    before = isolation.stats()
+    model.session().close()
+    after = isolation.stats()
+    assert after["requests"] > before["requests"]  # graph (and checkpoint) checked again
+    assert after["starts"] == before["starts"] + 1 and isolation.worker_pid() not in (None, pid)
+
+
+def test_isolation_can_be_turned_off(mlp_paths, tmp_path):
+    model = _fresh_graph(mlp_paths, tmp_path, "in_process")
+    before = isolation.stats()["requests"]
+    isolation.configure(enabled=False)
+    try:
+        assert not isolation.is_enabled()
+        with model.session() as s:
+            assert s.tensor("probs:0") is not None
+        assert isolation.stats()["requests"] == before
+    finally:
+        isolation.configure(enabled=True)
+    with pytest.raises(ValueError, match="timeout must be > 0"):
+        isolation.configure(timeout=0)
+
+
+def test_checkpoint_mismatch_is_conservative():
+    """Only a same-named variable of another shape, or no overlap at all, counts as foreign."""
+    from explorer.graph.specs import Variable
+
+    graph = [
+        Variable("w/part_0", "float32", (5, 10), "ref"),
+        Variable("b", "float32", (10,), "ref"),
+    ]
+    assert isolation.checkpoint_mismatch(graph, {"w": [10, 10], "b": [10]}) is None
+    assert isolation.checkpoint_mismatch(graph, {"b": [10], "extra": [3]}) is None
+    assert "b is [3] there but [10]" in isolation.checkpoint_mismatch(graph, {"b": [3]})
+    assert "none of the graph's 2 variables" in isolation.checkpoint_mismatch(graph, {"z": [1]})
+    object_based = {"_CHECKPOINTABLE_OBJECT_GRAPH": [], "layer/.ATTRIBUTES/VARIABLE_VALUE": [4]}
+    assert isolation.checkpoint_mismatch(graph, object_based) is None
+    assert isolation.checkpoint_mismatch([], {"z": [1]}) is None

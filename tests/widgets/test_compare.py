@@ -1,0 +1,58 @@
+"""ParityView: buttons, the per-output table, plots and the first divergence."""
+
+from __future__ import annotations
+
+import explorer
+from explorer.widgets import (
+    ParityView,
+)
+
+
+def test_parity_view_buttons_table_plots_and_divergence(mlp, saved):
+    view = ParityView(mlp, saved)
+    s = view.state
+    view.batches.value = 1
+    view.atol.value = 1e-6
+    assert s.batches == 1 and s.atol == 1e-6
+    s.seed = 3
+    assert view.seed.value == 3
+    view.run_button.click()
+    assert view.status.text == "parity: passed" and "passed" in view.verdict.value
+    assert view.table.value.count("background:#dafbe1") == 2  # two outputs, both green
+    assert view.plots.value.count("<img") == len(s.figures()) >= 3
+    assert view.shown.value == "serving_default"
+    view.divergence_button.click()
+    assert view.status.text == "no divergence found"
+    assert "tf1x-node" in view.drawing.value and "<img" in view.drawing.value
+    assert 'data-name="logits/BiasAdd"' in view.drawing.value
+    view.code.button.click()
+    assert "explorer.first_divergence(model, v2, feeds" in view.code.pre.value
+
+
+def test_parity_divergence_colours_ops_by_error(mlp, saved):
+    from explorer.comparing.divergence import v2_graph_def
+    from explorer.running.v1_runner import V1Runner
+    from explorer.widgets.graph_svg import error_colour
+
+    view = ParityView(mlp, saved)
+    s = view.state
+    gd = v2_graph_def(saved)
+    for node in gd.node:
+        if node.name == "dense/Relu":
+            node.op = "Elu"
+    s.divergence = explorer.first_divergence(mlp, gd, V1Runner(mlp).sample(batch=1, seed=0))
+    assert s.divergence.op == "dense/Relu"
+    svg = view.drawing.value
+    assert "first divergence at dense/Relu" in svg
+    errors = s.op_errors()
+    worst = max(v for v in errors.values() if v is not None)
+    relu = svg.split('data-name="dense/Relu"')[1]
+    assert f'fill="{error_colour(errors["dense/Relu"], worst)}"' in relu.split("</g>")[0]
+    add = svg.split('data-name="add"')[1]
+    assert 'fill="#2ea043"' in add.split("</g>")[0]  # upstream of it: equal, green
+
+
+def test_parity_without_v2_says_convert_first(mlp):
+    view = ParityView(mlp)
+    view.run_button.click()
+    assert view.status.kind == "error" and "convert the model first" in view.status.text

@@ -1,0 +1,64 @@
+"""IOPicker: play the front end (set traitlets, click buttons), check the state, and back."""
+
+from __future__ import annotations
+
+import pytest
+
+import explorer
+from explorer.widgets import IOPicker, PickerState
+
+
+def test_picker_preset_binding_both_ways(mlp):
+    view = IOPicker(mlp)
+    s = view.state
+    assert view.preset.value == "serving_default" and s.signature == "serving_default"
+    assert list(view.ins.chosen.options) == ["x:0"]
+    assert list(view.outs.chosen.options) == ["logits/BiasAdd:0", "probs:0"]
+    assert "✔" in view.message.value
+    assert view.value.signature == "serving_default"
+    view.preset.value = ""  # custom: same tensors, no signature
+    assert s.signature is None and view.value.outputs == ("logits/BiasAdd:0", "probs:0")
+    s.apply_preset("serving_default")
+    assert view.preset.value == "serving_default"
+
+
+def test_picker_add_and_remove_buttons(mlp):
+    view = IOPicker(mlp)
+    s = view.state
+    view.outs.chosen.value = "logits/BiasAdd:0"
+    view.outs.remove.click()
+    assert s.outputs == ("probs:0",) and s.signature is None and view.preset.value == ""
+    view.ins.chosen.value = "x:0"
+    view.ins.remove.click()
+    assert s.inputs == () and "✘" in view.message.value and "needs placeholder x" in s.message
+    view.ins.suggestions.value = "x:0"  # highlight a suggestion
+    view.ins.add.click()
+    assert s.inputs == ("x:0",) and "✔" in view.message.value
+    view.outs.name.value = "dense/Relu"  # type a name
+    view.outs.add.click()
+    assert s.outputs == ("probs:0", "dense/Relu:0") and view.outs.name.value == ""
+    assert list(view.outs.chosen.options) == ["probs:0", "dense/Relu:0"]
+    s.remove_output("dense/Relu:0")  # the state changes: the list follows
+    assert list(view.outs.chosen.options) == ["probs:0"]
+
+
+def test_picker_errors_show_inline(mlp):
+    view = IOPicker(mlp)
+    view.outs.name.value = "no/such/op"
+    view.outs.add.click()
+    assert view.status.kind == "error" and "'no/such/op' is not in" in view.status.text
+    view.ins.remove.click()  # nothing highlighted
+    assert "highlight a chosen tensor" in view.status.text
+    view.outs.suggestions.value = None
+    view.outs.name.value = ""
+    view.outs.add.click()
+    assert "highlight a suggestion" in view.status.text
+
+
+def test_picker_without_signatures_starts_from_suggestions(mlp_paths):
+    s = PickerState(explorer.load(mlp_paths["frozen_pb"]))
+    assert s.presets == [] and s.signature is None
+    assert s.inputs == ("x:0",) and s.outputs == ("probs:0",) and s.validation.ok
+    assert "explorer.V1Runner(model, inputs=['x:0'], outputs=['probs:0'])" in s.code()
+    with pytest.raises(TypeError, match="needs a model"):
+        PickerState(explorer.load(mlp_paths["frozen_pb"]).catalog())
