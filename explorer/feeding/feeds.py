@@ -130,6 +130,7 @@ class Feeds(dict):
         for k, v in (values or {}).items():
             self[str(k)] = as_sparse(v) if _is_sparse_like(v) else _as_array(v)
         self.notes: list[str] = list(notes)
+        self.shapes: dict[str, Any] = {}  # key -> inferred shape and reasons (explorer.sample)
 
     @property
     def nbytes(self) -> int:

@@ -75,7 +75,8 @@ _PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
 class _Graph:
     """Node lookup and static shapes of a GraphDef's main graph."""
 
-    def __init__(self, graph_def: Any) -> None:
+    def __init__(self, graph_def: Any, static: Callable[[str], Any] | None = None) -> None:
+        self.static = static  # tensor -> static shape of the graph imported with sampled shapes
         self.nodes = {n.name: n for n in graph_def.node}
         self.consumers: dict[str, list[tuple[Any, int]]] = {}
         for n in graph_def.node:
@@ -94,6 +95,10 @@ class _Graph:
 
     def dim(self, inp: str, axis: int) -> Bound:
         """Static size of dim ``axis`` of the tensor ``inp`` names (negative axes count back)."""
+        if self.static is not None:
+            s = self.static(tensor_name(inp))
+            if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
+                return int(s[axis])
         node = self.nodes.get(op_name(self._through(inp)))
         if node is None:
             return None
@@ -183,10 +188,60 @@ def _dynamic_partition(g: _Graph, node: Any, pos: int) -> Bound:
     return node.attr["num_partitions"].i if pos == 1 else None
 
 
+@index_rule("CTCGreedyDecoder", "CTCBeamSearchDecoder")
+def _ctc_decoder(g: _Graph, node: Any, pos: int) -> Bound:
+    # inputs [max_time, batch, classes], sequence_length [batch]: each length <= max_time
+    return _plus_one(g.dim(node.input[0], 0)) if pos == 1 else None
+
+
+@index_rule("CTCLoss", "CTCLossV2")
+def _ctc_loss(g: _Graph, node: Any, pos: int) -> Bound:
+    # inputs, labels_indices, labels_values, sequence_length
+    if pos == 3:
+        return _plus_one(g.dim(node.input[0], 0))
+    if pos == 2:  # labels below the blank class (the last one)
+        classes = g.dim(node.input[0], 2)
+        return classes - 1 if isinstance(classes, int) and classes > 1 else None
+    return None
+
+
+@index_rule("GatherNd", "ResourceGatherNd")
+def _gather_nd(g: _Graph, node: Any, pos: int) -> Bound:
+    # each index row points into the params' leading dims: below the smallest of them
+    if pos != 1:
+        return None
+    sizes = []
+    for axis in range(8):
+        d = g.dim(node.input[0], axis)
+        if d is None:
+            break
+        sizes.append(d)
+    ints = [d for d in sizes if isinstance(d, int)]
+    return min(ints) if ints else (sizes[0] if sizes else None)
+
+
+@index_rule("OneHot")
+def _one_hot(g: _Graph, node: Any, pos: int) -> Bound:
+    return g.const_int(node.input[1]) if pos == 0 else None
+
+
+@index_rule("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN")
+def _sparse_segment(g: _Graph, node: Any, pos: int) -> Bound:
+    return g.dim(node.input[0], 0) if pos == 1 else None
+
+
+def _plus_one(size: Bound) -> Bound:
+    if isinstance(size, PlaceholderDim):
+        return PlaceholderDim(size.op, size.dim, plus=size.plus + 1)
+    return None if size is None else size + 1  # a length may equal the time dim
+
+
 # -- entry point -----------------------------------------------------------------------------------
 
 
-def int_input_bounds(graph_def: Any, inputs: Mapping[str, str]) -> dict[str, list[Bound]]:
+def int_input_bounds(
+    graph_def: Any, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
+) -> dict[str, list[Bound]]:
     """The bounds ops put on integer inputs, found by following their values forward.
 
     Args:
@@ -196,11 +251,19 @@ def int_input_bounds(graph_def: Any, inputs: Mapping[str, str]) -> dict[str, lis
     Returns:
         key -> the bounds found (empty when nothing indexes with it); each an exclusive upper
         limit: an int, or a :class:`PlaceholderDim` the caller resolves from the sampled shapes.
+        ``static`` (tensor -> static shape of the graph imported with the sampled shapes) gives
+        sizes computed in the graph (a CTC decoder's time dim after a transpose).
     """
-    g = _Graph(graph_def)
-    out: dict[str, list[Bound]] = {}
+    return {k: [b for b, _ in v] for k, v in _bounds_by_op(graph_def, inputs, static).items()}
+
+
+def _bounds_by_op(
+    graph_def: Any, inputs: Mapping[str, str], static: Callable[[str], Any] | None
+) -> dict[str, list[tuple[Bound, str]]]:
+    g = _Graph(graph_def, static)
+    out: dict[str, list[tuple[Bound, str]]] = {}
     for key, name in inputs.items():
-        bounds: list[Bound] = []
+        bounds: list[tuple[Bound, str]] = []
         seen: set[str] = set()
         stack = [tensor_name(name)]
         while stack:
@@ -213,7 +276,7 @@ def int_input_bounds(graph_def: Any, inputs: Mapping[str, str]) -> dict[str, lis
                 if rule is not None:
                     b = rule(g, node, pos)
                     if b is not None:
-                        bounds.append(b)
+                        bounds.append((b, f"{node.op} {node.name!r}"))
                 keep = VALUE_PRESERVING.get(node.op, ())
                 if keep is None or pos in keep:
                     n_out = _PRESERVED_OUTPUTS.get(node.op, 1)
@@ -238,7 +301,11 @@ def resolve(bounds: list[Bound], sampled: Mapping[str, tuple[int, ...]]) -> int 
 
 
 def int_highs(
-    graph_def: Any, specs: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], default: int
+    graph_def: Any,
+    specs: Mapping[str, Any],
+    shapes: Mapping[str, tuple[int, ...]],
+    default: int,
+    static: Callable[[str], Any] | None = None,
 ) -> dict[str, tuple[int, str]]:
     """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
     the integer inputs among ``shapes`` (key -> sampled shape) that index something.
@@ -254,11 +321,16 @@ def int_highs(
         return {}
     sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
     out = {}
-    for key, bounds in int_input_bounds(graph_def, ints).items():
-        high = resolve(bounds, sampled)
+    for key, found in _bounds_by_op(graph_def, ints, static).items():
+        high = resolve([b for b, _ in found], sampled)
         if high is not None and high < default:
             high = max(high, 1)
-            out[key] = (high, f"{key}: ints in [0, {high}), the range the graph indexes with it")
+            ops = sorted({w for b, w in found if resolve([b], sampled) == high})
+            out[key] = (
+                high,
+                f"{key}: ints in [0, {high}), the range the graph indexes with it "
+                f"({', '.join(ops[:3])})",
+            )
     return out
 
 

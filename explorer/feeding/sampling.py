@@ -9,6 +9,7 @@ live in ``explorer/feeding/feeds.py`` and are re-exported here.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -22,10 +23,12 @@ from explorer.feeding.feeds import (
     check_feeds,
     is_string_dtype,
     numpy_dtype,
+    resolve_key,
     too_big_message,
 )
 from explorer.feeding.generators import random_sparse, random_values
-from explorer.graph.names import op_name
+from explorer.feeding.shape_inference import InferredShape, concrete_shape, infer_shapes
+from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
 
@@ -112,6 +115,7 @@ def sample(
     ranges: Mapping[str, tuple[float, float]] | None = None,
     default_dim: int = DEFAULT_DIM,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    shapes: Mapping[str, Any] | None = None,
 ) -> Feeds:
     """Generate a value for every input of a model run that must be fed.
 
@@ -124,12 +128,18 @@ def sample(
         seed: seeds the generator: same arguments, same feeds.
         overrides: input key -> array to use as given (checked against its spec).
         value_range: floats are drawn uniformly from ``[low, high)``; ints from ``[0, 8)``.
-        ranges: input key or tf.Example feature key -> ``(low, high)`` for that one.
+        ranges: input key or tf.Example feature key -> ``(low, high)`` for that one (ints are
+            drawn from ``[low, high)`` too).
         default_dim: size of other unknown dims (and of unknown-rank inputs' single dim).
         max_bytes: refuse, before allocating, feeds estimated above this many bytes.
+        shapes: input key -> shape to feed (``None``/``-1`` dims: the batch or ``default_dim``);
+            other inputs take the shape :func:`~explorer.feeding.shape_inference.infer_shapes`
+            reads from the graph (placeholder, TensorInfo, ``_output_shapes``, TensorFlow's
+            inference, the ops that consume them), each inferred dim noted with its reason.
 
     Returns:
-        :class:`Feeds` keyed like the specs (signature keys, or tensor names), with ``notes``.
+        :class:`Feeds` keyed like the specs (signature keys, or tensor names), with ``notes``
+        and ``shapes`` (key -> the inferred shape and its reasons, for each generated input).
         Inputs computed in the graph from other inputs, ``PlaceholderWithDefault`` inputs and
         constants are left out (and noted): the graph computes them.
 
@@ -147,8 +157,19 @@ def sample(
     checked = check_feeds(overrides, specs) if overrides else {}
     roles = input_roles(model.graph_def, specs)
     rng = np.random.default_rng(seed)
-    ranges = dict(ranges or {})
+    ranges = {resolve_key(str(k), specs) or str(k): tuple(v) for k, v in (ranges or {}).items()}
     notes: list[str] = []
+    fed = [k for k in specs if roles[k] == FEED and k not in checked]
+    inferred, shape_notes = infer_shapes(
+        model, specs, shapes=_keyed(shapes, specs, "shapes"), feed_keys=fed
+    )
+    notes.extend(
+        n
+        for n in shape_notes
+        if not n.startswith(tuple(f"{k}: " for k in specs))
+        or n.startswith(tuple(f"{k}: " for k in fed))
+    )
+    groups: dict[str, int] = {}
     plans: dict[str, tuple[tuple[int, ...], Any]] = {}
     skipped: dict[str, list[str]] = {}
     neutrals: dict[str, Any] = {}
@@ -159,20 +180,24 @@ def sample(
         if roles[key] != FEED:
             skipped.setdefault(roles[key], []).append(key)
             continue
+        inf = inferred[key]
+        if spec.kind == "dense":
+            spec = dataclasses.replace(spec, shape=inf.shape)
         rule = tf_example.rule_for(model, spec) if spec.kind == "dense" else None
+        args = (batch, default_dim, notes)
         if rule is not None:
-            shape = _resolve_shape(key, spec, batch, default_dim, notes, rule.default_shape(batch))
+            shape = _resolve_shape(key, inf, *args, rule.default_shape(batch), groups)
             notes.append(f"{key}: {rule.describe()}")
             total += int(np.prod(shape, dtype=np.int64)) * rule.bytes_per_item()
         elif (switch := _switch_of(key, spec)) is not None:  # keep_prob, is_training, ...
-            shape = () if spec.shape is None else _resolve_shape(key, spec, batch, 1, notes, ())
+            shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, (), {})
             neutrals[key] = switch[0]
             notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
         else:
             if spec.kind == "sparse":
-                shape = _resolve_shape(key, spec, batch, default_dim, notes, (batch, default_dim))
+                shape = _resolve_shape(key, inf, *args, (batch, default_dim), groups)
             else:
-                shape = _resolve_shape(key, spec, batch, default_dim, notes, (batch,))
+                shape = _resolve_shape(key, inf, *args, (batch,), groups)
             total += math.prod(shape) * _item_bytes(key, spec)
         plans[key] = (shape, rule)
     for role, keys in skipped.items():
@@ -183,9 +208,12 @@ def sample(
         int_highs,  # ints that index a table or a dim: drawn below its size
     )
 
-    highs = int_highs(model.graph_def, specs, {k: p[0] for k, p in plans.items()}, INT_HIGH)
+    sampled = {k: p[0] for k, p in plans.items()}
+    static = _sampled_graph(model, specs, sampled)
+    highs = int_highs(model.graph_def, specs, sampled, INT_HIGH, static=static)
     notes.extend(note for _, note in highs.values())
     out = Feeds(notes=notes)
+    out.shapes = {k: inferred[k].to_json() for k in plans}
     for key, spec in specs.items():
         if key in checked:
             out[key] = checked[key]
@@ -197,11 +225,49 @@ def sample(
                 out[key] = np.full(shape, neutrals[key], dtype=numpy_dtype(spec.dtype))
             elif spec.kind == "sparse":
                 out[key] = random_sparse(rng, spec, shape, ranges.get(key, value_range))
+            elif key in ranges and numpy_dtype(spec.dtype).kind in "iu":
+                lo, hi = (int(v) for v in ranges[key])
+                out[key] = rng.integers(lo, max(hi, lo + 1), shape).astype(numpy_dtype(spec.dtype))
             else:
                 high = highs[key][0] if key in highs else INT_HIGH
                 value = ranges.get(key, value_range)
                 out[key] = random_values(rng, spec.dtype, shape, value, key, int_high=high)
     return out
+
+
+def _keyed(
+    given: Mapping[str, Any] | None, specs: Mapping[str, TensorSpec], what: str
+) -> dict[str, Any]:
+    """``given`` keyed by spec key (``x`` accepted for ``x:0``); unknown keys are refused."""
+    out = {}
+    for k, v in (given or {}).items():
+        key = resolve_key(str(k), specs)
+        if key is None:
+            raise FeedError(
+                f"{what} names {k!r}, which is not an input of this run: inputs are "
+                f"{', '.join(specs) or 'none'}"
+            )
+        out[key] = v
+    return out
+
+
+def _sampled_graph(
+    model: Any, specs: Mapping[str, TensorSpec], sampled: Mapping[str, tuple[int, ...]]
+) -> Any:
+    """Static shapes of the graph imported with the sampled shapes (for the index ranges of
+    integer inputs), or ``None`` when there are none or it does not import."""
+    ints = [
+        k
+        for k in sampled
+        if specs[k].kind == "dense" and specs[k].dtype.startswith(("int", "uint"))
+    ]
+    if not ints:
+        return None
+    from explorer.feeding.shape_inference import static_shapes
+
+    return static_shapes(
+        model, {op_name(specs[k].name): s for k, s in sampled.items() if specs[k].kind == "dense"}
+    )
 
 
 _ROLE_NOTE = {
@@ -225,25 +291,23 @@ def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
 
 def _resolve_shape(
     key: str,
-    spec: TensorSpec,
+    inferred: InferredShape,
     batch: int,
     default_dim: int,
     notes: list[str],
     unknown_rank_shape: tuple[int, ...],
+    groups: dict[str, int],
 ) -> tuple[int, ...]:
-    if spec.shape is None:
+    shape, filled = concrete_shape(inferred, batch, default_dim, unknown_rank_shape, groups)
+    if inferred.dims is None:
         notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
-        return tuple(unknown_rank_shape)
-    out = []
-    filled = []
-    for i, d in enumerate(spec.shape):
-        if d is None:
-            d = batch if i == 0 else default_dim
-            filled.append(f"dim {i}={d}")
-        out.append(int(d))
+        return shape
+    reasons = inferred.reasons()
+    if reasons:
+        notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
     if filled:
         notes.append(f"{key}: unknown {', '.join(filled)}")
-    return tuple(out)
+    return shape
 
 
 def _item_bytes(key: str, spec: TensorSpec) -> int:

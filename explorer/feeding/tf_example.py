@@ -550,3 +550,6 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
             return []  # keys are line numbers: not strings
         out.append(line)
     return out
+
+
+from explorer.feeding import decoders as _decoders  # noqa: E402, F401 - registers decoder rules

@@ -15,6 +15,7 @@ What it takes care of (see ``TF1_PITFALLS.md``):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -216,6 +217,11 @@ class ModelSession:
             options = tf1().RunOptions(timeout_in_ms=max(1, int(timeout * 1000)))
         try:
             return self.session.run(resolved_fetches, feed_dict, options=options)
+        except (ValueError, TypeError) as e:  # refused before running: a feed's shape or dtype
+            raise SessionError(
+                f"{self.model.path}: session.run refused the feeds ({first_line(e)}); fed "
+                f"{fed_text(feed_dict)}: {_feed_fix(str(e))}"
+            ) from None
         except tf().errors.DeadlineExceededError:
             raise SessionError(
                 f"{self.model.path}: session.run did not finish within {timeout:g} s and was "
@@ -223,9 +229,10 @@ class ModelSession:
             ) from None
         except tf().errors.OpError as e:
             op = getattr(e, "op", None)
-            where = f" at op {op.name!r}" if op is not None else ""
+            where = f" at op {op.name!r} ({op.type})" if op is not None else ""
+            fed = f"; fed {fed_text(feed_dict)}" if feed_dict else ""
             raise SessionError(
-                f"{self.model.path}: session.run failed{where}: {first_line(e)}"
+                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {_RUN_FIX}"
             ) from None
 
     def _fetchable(self, ref: Any) -> Any:
@@ -248,6 +255,42 @@ class ModelSession:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+_RUN_FIX = (
+    "if an input needs another shape or range, pass --shape NAME=D0,D1 / --range NAME=LOW,HIGH "
+    "(API shapes=, ranges=), or real values with --feed in.npz"
+)
+
+
+def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
+    """``x:0 float32[1, 784], k:0 int32[1]``: what was fed, for error messages."""
+    import numpy as np
+
+    parts = []
+    for t, v in list(feed_dict.items())[:limit]:
+        name = getattr(t, "name", None) or str(t)
+        if hasattr(v, "dense_shape") and hasattr(v, "values"):
+            parts.append(f"{name} sparse[{', '.join(str(int(d)) for d in v.dense_shape)}]")
+            continue
+        a = np.asarray(v)
+        dtype = "string" if a.dtype == object or a.dtype.kind in "SU" else a.dtype.name
+        parts.append(f"{name} {dtype}[{', '.join(str(d) for d in a.shape)}]")
+    more = len(feed_dict) - limit
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "nothing"
+
+
+def _feed_fix(message: str) -> str:
+    """The fix for a feed TensorFlow refused: for a shape, the ``--shape`` flag it needs."""
+    m = re.search(r"for Tensor '?([^\s',]+)'?, which has shape '?\(?([^)']*)\)?", message)
+    if m:
+        dims = [d.strip() for d in m.group(2).replace("[", "").replace("]", "").split(",")]
+        dims = ["-1" if d in ("None", "?", "") else d for d in dims if d or len(dims) == 1]
+        flag = f"--shape {m.group(1)}={','.join(dims)}" if dims and dims != ["-1"] else ""
+        return f"feed {m.group(1)} with shape ({m.group(2)})" + (
+            f" (CLI: {flag}; API: shapes=)" if flag else ""
+        )
+    return "feed values of the dtype and shape the input takes (see explorer.suggest)"
 
 
 def _map_structure(x: Any, fn: Any) -> Any:

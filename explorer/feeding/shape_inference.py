@@ -1,0 +1,504 @@
+"""Input shape inference: every source of an input's shape merged, each inferred dim with a reason.
+
+What :func:`infer_shapes` merges, for each input of a model run:
+
+1. what the graph declares: the placeholder's ``shape`` attribute (TensorFlow checks feeds against
+   it, so it wins a disagreement), the signature's ``TensorInfo`` (old exports often have none),
+   the ``_output_shapes`` attribute (TF 1.x wrote the shape it inferred there) and TensorFlow's
+   forward shape inference over the imported graph;
+2. what the ops that consume it need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`: a
+   ``Reshape`` to a constant, a ``MatMul`` against a weight, a ``Conv2D`` filter, a ``BiasAdd``,
+   a broadcast with a constant, a ``ConcatV2`` with shaped siblings, a decoder reading one scalar);
+3. what TensorFlow's shape inference says deep in the graph when the free dims are probed
+   (:mod:`explorer.feeding.shape_probe`: a batch fixed at 128 by a ``Tile``).
+
+A TF 1.0-era ``[]`` placeholder shape (producer ≤ 21) is ambiguous: it often meant "unknown". It is
+read as a scalar when a consumer needs one (WAV bytes into ``DecodeWav``), else by the other
+sources, else as unknown rank. A dim the graph declares is never overridden; ``shapes=`` (CLI
+``--shape``) overrides everything and is checked against the placeholder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.errors import FeedError
+from explorer.feeding.shape_rules import (
+    SHAPE_KEEPING_OPS,
+    SHAPE_RULES,
+    SPARSE_SHAPE_RULES,
+    Dim,
+    Proposal,
+    Shape,
+    ShapeContext,
+    attr_shape,
+    dim_origin,
+)
+from explorer.graph.names import op_name, shape_text, tensor_name
+from explorer.graph.op_families import PLACEHOLDER_OPS
+
+MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
+
+
+@dataclass(frozen=True)
+class InferredShape:
+    """What is known of one input's shape: ``dims`` (``None``: unknown rank), ``notes`` on how the
+    sources were read (a TensorInfo without shape, a ``[]`` read as scalar), ``rank_reason`` why
+    the rank was decided when the graph did not declare it."""
+
+    key: str
+    name: str
+    dims: tuple[Dim, ...] | None
+    notes: tuple[str, ...] = ()
+    rank_reason: str = ""
+
+    @property
+    def shape(self) -> Shape:
+        """The shape as the graph fixes it: ints, ``None`` for the dims the sampler picks."""
+        return None if self.dims is None else tuple(d.size for d in self.dims)
+
+    def reasons(self) -> list[str]:
+        """One line per dim that carries a reason: ``dim 1 = 784: Reshape 'r' reshapes ...``."""
+        out = [self.rank_reason] if self.rank_reason else []
+        for i, d in enumerate(self.dims or ()):
+            if d.reason:
+                sep = " = " if d.size is not None else " "
+                text = d.describe()
+                out.append(f"dim {i}{sep}{text}" if d.size is not None else f"dim {i}: {text}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "shape": None if self.dims is None else list(self.shape or ()),
+            "reasons": self.reasons(),
+            "notes": list(self.notes),
+        }
+
+
+class _Inference:
+    """One model's graph views: nodes, consumers, static shapes (imported lazily), probing."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        gd = model.graph_def
+        self.nodes = {n.name: n for n in gd.node}
+        self.consumers: dict[str, list[tuple[Any, int]]] = {}
+        for n in gd.node:
+            for pos, inp in enumerate(i for i in n.input if not i.startswith("^")):
+                self.consumers.setdefault(tensor_name(inp), []).append((n, pos))
+        self._graph: Any = False  # False: not tried; None: does not import
+        self.ctx = ShapeContext(self.nodes, self._static)
+
+    # -- TensorFlow's forward inference ----------------------------------------------------------
+
+    def import_with(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
+        """A ``tf.Graph`` with the prepared graph imported, placeholder ops of ``shapes`` set to
+        those shapes. Raises ``ValueError`` when TensorFlow's shape inference refuses them."""
+        from explorer._tf import tf, tf1
+        from explorer.loading.graph_import import prepare_graph_def
+
+        gd = prepare_graph_def(self.model)
+        for node in gd.node:
+            if node.name in shapes and "shape" in node.attr:
+                s = node.attr["shape"].shape
+                s.unknown_rank = False
+                del s.dim[:]
+                for d in shapes[node.name]:
+                    s.dim.add().size = -1 if d is None else int(d)
+        g = tf().Graph()
+        with g.as_default():
+            tf1().import_graph_def(gd, name="")
+        return g
+
+    @property
+    def graph(self) -> Any:
+        if self._graph is False:
+            self._graph = None
+            if not self.model.replacements:
+                try:
+                    self._graph = self.import_with({})
+                except Exception:  # noqa: BLE001 - custom ops, damaged graphs: no static shapes
+                    self._graph = None
+        return self._graph
+
+    def _static(self, tensor: str) -> Shape:
+        g = self.graph
+        if g is None:
+            return None
+        try:
+            t = g.get_tensor_by_name(tensor)
+        except (KeyError, ValueError):
+            return None
+        return None if t.shape.rank is None else tuple(t.shape.as_list())
+
+    # -- one input -------------------------------------------------------------------------------
+
+    def infer(self, key: str, spec: Any, given: Any = None) -> InferredShape:
+        if spec.kind != "dense":
+            return self._infer_sparse(key, spec, given)
+        name = tensor_name(spec.name)
+        node = self.nodes.get(op_name(name))
+        index = int(name.rpartition(":")[2])
+        notes: list[str] = []
+        declared: Shape = None
+        ambiguous = False  # a TF 1.0-era `[]`: scalar or unknown, the consumers decide
+        is_placeholder = node is not None and node.op in PLACEHOLDER_OPS
+        if is_placeholder:
+            raw = attr_shape(node) if "shape" in node.attr else None
+            if raw == () and self.model.producer <= 21:
+                ambiguous = True
+            else:
+                declared = raw
+        if given is not None:
+            return self._given(key, name, given, declared, spec)
+        info = spec.shape
+        if ambiguous and info == ():
+            info = None
+        outs = (
+            attr_shape(node, index) if node is not None and "_output_shapes" in node.attr else None
+        )
+        if ambiguous and outs == ():
+            outs = None
+        shape = declared
+        for other, label in ((info, "the signature's TensorInfo"), (outs, "_output_shapes")):
+            shape, note = _merge(shape, other, label, "the placeholder" if is_placeholder else "")
+            if note:
+                notes.append(f"{key}: {note}")
+        if is_placeholder and declared is not None and info is None and spec.shape is None:
+            notes.append(
+                f"{key}: the signature's TensorInfo has no shape; the placeholder's "
+                f"{shape_text(declared)} is used"
+            )
+        if not is_placeholder and shape is None:
+            shape = self._static(name)
+        dims = None if shape is None else tuple(Dim(d) for d in shape)
+        rank_reason = ""
+        for prop in self._proposals(name, shape):
+            if dims is None:
+                dims = tuple(prop.dims)
+                rank_reason = f"rank {len(dims)}: {prop.reason}" if dims else prop.reason
+            elif len(prop.dims) == len(dims):
+                dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
+        if ambiguous:
+            if dims == ():
+                notes.append(f"{key}: the TF 1.0-era shape [] is read as a real scalar here")
+            elif dims is None:
+                notes.append(
+                    f"{key}: the TF 1.0-era shape [] means unknown there and no consumer needs a "
+                    "scalar: read as unknown rank"
+                )
+        return InferredShape(key, name, dims, tuple(notes), rank_reason)
+
+    def _given(self, key: str, name: str, given: Any, declared: Shape, spec: Any) -> InferredShape:
+        want = tuple(None if d is None or int(d) < 0 else int(d) for d in given)
+        for ref, label in ((declared, "the placeholder"), (spec.shape, "the input's spec")):
+            if ref is None:
+                continue
+            bad = len(ref) != len(want) or any(
+                r is not None and w is not None and r != w for r, w in zip(ref, want)
+            )
+            if bad:
+                raise FeedError(
+                    f"shape {shape_text(want)} given for input {key!r} ({name}) contradicts "
+                    f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
+                    f"{key}={','.join('-1' if d is None else str(d) for d in ref)})"
+                )
+        dims = tuple(Dim() if d is None else Dim(d, "given (shapes= / --shape)") for d in want)
+        return InferredShape(key, name, dims, (), "")
+
+    def _proposals(self, name: str, shape: Shape) -> Iterable[Proposal]:
+        """What the consumers of ``name`` (through shape-keeping ops) need, nearest first."""
+        frontier, seen = [name], {name}
+        for _ in range(MAX_HOPS):
+            nxt = []
+            for t in frontier:
+                for node, pos in self.consumers.get(t, ()):
+                    rule = SHAPE_RULES.get(node.op)
+                    if rule is not None:
+                        prop = rule(self.ctx, node, pos, shape)
+                        if prop is not None:
+                            yield prop
+                    if node.op in SHAPE_KEEPING_OPS and pos == 0:
+                        out = f"{node.name}:0"
+                        if out not in seen:
+                            seen.add(out)
+                            nxt.append(out)
+            frontier = nxt
+
+    def _infer_sparse(self, key: str, spec: Any, given: Any) -> InferredShape:
+        name = spec.name or key
+        if given is not None:
+            return self._given(key, name, given, None, spec)
+        dims = None if spec.shape is None else tuple(Dim(d) for d in spec.shape)
+        rank_reason = ""
+        parts = list(spec.components) if spec.components else []
+        if parts:
+            start = tensor_name(parts[0])
+            for node, pos in self._consumers_through(start):
+                rule = SPARSE_SHAPE_RULES.get(node.op)
+                prop = rule(self.ctx, node, pos, spec.shape) if rule is not None else None
+                if prop is None:
+                    continue
+                if dims is None:
+                    dims, rank_reason = tuple(prop.dims), prop.reason
+                elif len(prop.dims) == len(dims):
+                    dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
+        return InferredShape(key, name, dims, (), rank_reason)
+
+    def _consumers_through(self, start: str) -> Iterable[tuple[Any, int]]:
+        frontier, seen = [start], {start}
+        for _ in range(MAX_HOPS):
+            nxt = []
+            for t in frontier:
+                for node, pos in self.consumers.get(t, ()):
+                    yield node, pos
+                    if node.op in ("Identity", "Snapshot", "StopGradient") and pos == 0:
+                        out = f"{node.name}:0"
+                        if out not in seen:
+                            seen.add(out)
+                            nxt.append(out)
+            frontier = nxt
+
+    # -- probing ---------------------------------------------------------------------------------
+
+    def probe(self, inferred: dict[str, InferredShape], feed_keys: Iterable[str]) -> list[str]:
+        """Bind free dims of fed placeholders that TensorFlow's inference fixes; returns notes."""
+        from explorer.feeding.shape_probe import probe
+
+        if self.graph is None:
+            return []
+        ops: dict[str, str] = {}  # placeholder op -> input key
+        shapes: dict[str, tuple[int | None, ...]] = {}
+        for key in feed_keys:
+            inf = inferred.get(key)
+            if inf is None or inf.dims is None:
+                continue
+            node = self.nodes.get(op_name(inf.name))
+            if node is None or node.op not in PLACEHOLDER_OPS:
+                continue
+            ops[node.name] = key
+            shapes[node.name] = tuple(inf.shape or ())
+        if not any(None in s for s in shapes.values()):
+            return []
+        result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin)
+        for (op, axis), (size, reason) in result.fixed.items():
+            key = ops[op]
+            inf = inferred[key]
+            dims = list(inf.dims or ())
+            dims[axis] = Dim(size, reason)
+            inferred[key] = dataclasses.replace(inf, dims=tuple(dims))
+        for (op, axis), ((op2, axis2), reason) in result.ties.items():
+            key, key2 = ops[op], ops[op2]
+            group = f"{key2}#{axis2}"
+            for k, a in ((key, axis), (key2, axis2)):
+                inf = inferred[k]
+                dims = list(inf.dims or ())
+                if dims[a].size is None:
+                    why = dims[a].reason or (
+                        f"equal to {key2} dim {axis2}: {reason}" if k == key else ""
+                    )
+                    dims[a] = dataclasses.replace(dims[a], group=group, reason=why)
+                inferred[k] = dataclasses.replace(inf, dims=tuple(dims))
+        if result.stopped and result.fixed:
+            return [f"shape inference stopped probing: {result.stopped}"]
+        return []
+
+    def _origin(self, node_name: str, size: int) -> str:
+        node = self.nodes.get(node_name)
+        if node is None:
+            return ""
+        for inp in node.input:
+            if inp.startswith("^"):
+                continue
+            s = self._static(tensor_name(inp))
+            if s is not None and size in s:
+                origin = dim_origin(self.ctx, inp, s.index(size), size)
+                if origin:
+                    return origin
+        return ""
+
+    def _sizes_in_graph(self) -> set[int]:
+        sizes: set[int] = set()
+        for node in self.nodes.values():
+            s = attr_shape(node)
+            if s:
+                sizes.update(d for d in s if d is not None)
+        return sizes
+
+
+def _share_batch(inferred: dict[str, InferredShape], keys: list[str]) -> None:
+    """One batch for the run: when the graph fixes dim 0 of some fed input (a decoder tiled to
+    128), the other fed inputs' free dim 0 take that size too."""
+    fixed = {}
+    for k in keys:
+        dims = inferred[k].dims
+        if (
+            dims
+            and dims[0].size is not None
+            and dims[0].reason
+            and not dims[0].reason.startswith("given")
+        ):
+            fixed.setdefault(dims[0].size, k)
+    if len(fixed) != 1:
+        return
+    ((size, src),) = fixed.items()
+    why = f"the batch, as {src} dim 0 (fixed by the graph)"
+    for k in keys:
+        inf = inferred[k]
+        if inf.dims and inf.dims[0].size is None:
+            dims = (Dim(size, why), *inf.dims[1:])
+            inferred[k] = dataclasses.replace(inf, dims=dims)
+
+
+def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
+    """``a`` completed by ``b`` (``a`` wins a disagreement; the note says so)."""
+    if b is None:
+        return a, ""
+    if a is None:
+        return b, ""
+    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
+        who = first or "the graph"
+        return a, (f"{label} says {shape_text(b)} but {who} says {shape_text(a)}: {who}'s is used")
+    return tuple(x if x is not None else y for x, y in zip(a, b)), ""
+
+
+def _merge_dim(a: Dim, b: Dim) -> Dim:
+    """A known dim stays; a free one takes a fixed proposal, or the tighter of two free ones."""
+    if a.size is not None:
+        return a
+    if b.size is not None:
+        return b
+    if b.minimum > a.minimum or b.scale > a.scale:
+        return Dim(
+            None,
+            b.reason or a.reason,
+            max(a.minimum, b.minimum),
+            max(a.scale, b.scale),
+            a.group or b.group,
+        )
+    return a
+
+
+_CACHE: dict[tuple, tuple[Any, dict[str, InferredShape], list[str]]] = {}
+_CACHE_SIZE = 16
+
+
+def infer_shapes(
+    model: Any,
+    specs: Mapping[str, Any],
+    *,
+    shapes: Mapping[str, Any] | None = None,
+    feed_keys: Iterable[str] | None = None,
+    probe: bool = True,
+) -> tuple[dict[str, InferredShape], list[str]]:
+    """The shape of each input of ``specs`` (key -> :class:`~explorer.graph.specs.TensorSpec`).
+
+    Args:
+        model: the :class:`~explorer.loading.model.V1Model`.
+        specs: the inputs of the run.
+        shapes: key -> shape to use as given (``None``/``-1`` dims left to the sampler).
+        feed_keys: the inputs that are fed (default: all); only their free dims are probed.
+        probe: find dims fixed deep in the graph with TensorFlow's shape inference.
+
+    Returns:
+        ``(key -> InferredShape, notes)``; notes say how sources were read.
+
+    Raises:
+        FeedError: a given shape contradicts the placeholder's.
+    """
+    given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
+    keys = list(specs) if feed_keys is None else list(feed_keys)
+    cache_key = (
+        id(model),
+        tuple(sorted((k, repr(s)) for k, s in specs.items())),
+        tuple(sorted(given.items())),
+        tuple(keys),
+        probe,
+    )
+    hit = _CACHE.get(cache_key)
+    if hit is not None and hit[0] is model:
+        return dict(hit[1]), list(hit[2])
+    inf = _Inference(model)
+    unknown = [k for k in given if k not in specs]
+    if unknown:
+        raise FeedError(
+            f"shape given for {unknown[0]!r}, which is not an input of this run: inputs are "
+            f"{', '.join(specs) or 'none'}"
+        )
+    out = {key: inf.infer(key, spec, given.get(key)) for key, spec in specs.items()}
+    notes = [n for v in out.values() for n in v.notes]
+    if probe:
+        notes.extend(inf.probe(out, [k for k in keys if k not in given]))
+    _share_batch(out, [k for k in keys if k not in given])
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[cache_key] = (model, out, notes)
+    return dict(out), list(notes)
+
+
+def concrete_shape(
+    inferred: InferredShape,
+    batch: int,
+    default_dim: int,
+    unknown_rank: tuple[int, ...],
+    groups: dict[str, int] | None = None,
+) -> tuple[tuple[int, ...], list[str]]:
+    """The shape to sample and the free dims filled (``["dim 0=1", ...]``): free dim 0 is the
+    batch, others ``default_dim``, raised to their minimum and multiplied by their scale; dims of
+    one group share a size (``groups`` carries sizes between inputs)."""
+    if inferred.dims is None:
+        return tuple(unknown_rank), []
+    groups = groups if groups is not None else {}
+    out, filled = [], []
+    for i, d in enumerate(inferred.dims):
+        if d.size is not None:
+            out.append(int(d.size))
+            continue
+        if d.group and d.group in groups:
+            size = groups[d.group]
+        else:
+            size = (batch if i == 0 else default_dim) * d.scale
+            size = max(size, d.minimum)
+            if d.group:
+                groups[d.group] = size
+        out.append(size)
+        filled.append(f"dim {i}={size}")
+    return tuple(out), filled
+
+
+def needed_shape(model: Any, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
+    """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
+    or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
+    inf = _Inference(model)
+    for prop in inf._proposals(tensor_name(tensor), None):
+        return tuple(
+            d.size
+            if d.size is not None
+            else max(d.minimum, (1 if i == 0 else default_dim) * d.scale)
+            for i, d in enumerate(prop.dims)
+        )
+    return None
+
+
+def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
+    """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
+    set to those (sampled) shapes, or ``None`` when it does not import."""
+    inf = _Inference(model)
+    if model.replacements:
+        return None
+    try:
+        g = inf.import_with(shapes)
+    except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
+        return None
+
+    def lookup(tensor: str) -> Shape:
+        try:
+            t = g.get_tensor_by_name(tensor_name(tensor))
+        except (KeyError, ValueError):
+            return None
+        return None if t.shape.rank is None else tuple(t.shape.as_list())
+
+    return lookup

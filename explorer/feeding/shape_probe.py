@@ -1,0 +1,133 @@
+"""Constraints deep in the graph, found by TensorFlow's own shape inference on probe sizes.
+
+A seq2seq decoder fixed at batch 128 by a ``Tile`` of its start tokens meets the encoder's state
+(batch from the input placeholder) in a ``ConcatV2`` inside a while loop, dozens of ops away from
+the input. Rather than re-implement shape functions, :func:`probe` imports the graph with every free
+dim of every fed placeholder set to a distinct prime (1009, 1013, ...): TensorFlow's forward shape
+inference carries them through every op, and where one meets a size the graph fixes, the import
+fails with ``Dimension 0 in both shapes must be equal, but are 1009 and 128 ... for '{{node
+decode/.../concat}}``. That binds the dim to 128 (two probe sizes meeting tie two dims); the graph
+is probed again until it imports, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ROUNDS = 8
+
+_EQUAL = re.compile(r"but are (\d+) and (\d+)")
+_NODE = re.compile(r"for '\{\{node ([^}]+)\}\} = (\w+)")
+_INPUT_SHAPES = re.compile(r"with input shapes: (.*?)\.?$")
+
+
+def _primes(start: int, count: int, avoid: set[int]) -> list[int]:
+    out: list[int] = []
+    n = start
+    while len(out) < count:
+        if n not in avoid and all(n % p for p in range(2, int(n**0.5) + 1)):
+            out.append(n)
+        n += 1
+    return out
+
+
+@dataclass
+class ProbeResult:
+    """What probing found: ``fixed`` (op, axis) -> (size, reason); ``ties`` (op, axis) -> (the
+    (op, axis) it must equal, reason); ``graph`` the graph of the last import that succeeded
+    (probe sizes in it); ``rounds`` imports made; ``stopped`` why probing ended early."""
+
+    fixed: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
+    ties: dict[tuple[str, int], tuple[tuple[str, int], str]] = field(default_factory=dict)
+    graph: Any = None
+    rounds: int = 0
+    stopped: str = ""
+
+
+def probe(
+    import_graph: Callable[[Mapping[str, tuple[int | None, ...]]], Any],
+    shapes: Mapping[str, tuple[int | None, ...]],
+    avoid: set[int] | None = None,
+    describe_origin: Callable[[str, int], str] | None = None,
+) -> ProbeResult:
+    """Bind the free dims of placeholders that the graph fixes or ties.
+
+    Args:
+        import_graph: placeholder op -> full shape -> a ``tf.Graph`` with the graph imported under
+            those shapes; raises ``ValueError`` (TensorFlow's shape error) when it does not import.
+        shapes: placeholder op -> its shape so far (``None`` dims are free and probed).
+        avoid: sizes that occur in the graph already (not used as probe sizes).
+        describe_origin: ``(node name, size) -> text`` where a fixed size comes from.
+
+    Returns:
+        A :class:`ProbeResult`; nothing is fixed when the graph imports with the probe sizes.
+    """
+    free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
+    result = ProbeResult()
+    if not free:
+        return result
+    sizes = dict(zip(free, _primes(1009, len(free), set(avoid or ()))))
+    for _ in range(MAX_ROUNDS):
+        result.rounds += 1
+        current = {op: tuple(s) for op, s in shapes.items()}
+        for (op, i), v in sizes.items():
+            dims = list(current[op])
+            dims[i] = v
+            current[op] = tuple(dims)
+        try:
+            result.graph = import_graph(current)
+            return result
+        except ValueError as e:
+            msg = " ".join(str(e).split())
+        by_size = {}
+        for key, v in sizes.items():
+            by_size.setdefault(v, key)
+        m = _EQUAL.search(msg)
+        node = _NODE.search(msg)
+        if m is None:
+            result.stopped = msg[:200]
+            return result
+        a, b = int(m.group(1)), int(m.group(2))
+        where = f"{node.group(2)} {node.group(1)!r}" if node else "an op"
+        shapes_m = _INPUT_SHAPES.search(msg)
+        seen = f" (input shapes {_unprobed(shapes_m.group(1), by_size)})" if shapes_m else ""
+        if a in by_size and b in by_size:  # two free dims that must be equal
+            keep, tie = sorted((by_size[a], by_size[b]))
+            result.ties[tie] = (keep, f"{where} needs them equal{seen}")
+            sizes[tie] = sizes[keep]
+            continue
+        if a in by_size or b in by_size:
+            key, size = (by_size[a], b) if a in by_size else (by_size[b], a)
+            origin = describe_origin(node.group(1), size) if describe_origin and node else ""
+            reason = f"{where} needs it{seen}" + (f"; {origin}" if origin else "")
+            for k, v in list(sizes.items()):  # tied dims share the binding
+                if v == sizes[key]:
+                    result.fixed[k] = (size, reason)
+                    del sizes[k]
+            shapes = {op: _with(s, op, result.fixed) for op, s in shapes.items()}
+            if not sizes:
+                result.graph = None
+                try:
+                    result.graph = import_graph(shapes)
+                except ValueError as e2:
+                    result.stopped = " ".join(str(e2).split())[:200]
+                return result
+            continue
+        result.stopped = msg[:200]
+        return result
+    result.stopped = f"still conflicting after {MAX_ROUNDS} probes"
+    return result
+
+
+def _unprobed(text: str, probes: Mapping[int, Any]) -> str:
+    """``text`` with the probe sizes shown as ``?`` (they are not sizes the graph has)."""
+    return re.sub(r"\d+", lambda m: "?" if int(m.group()) in probes else m.group(), text)
+
+
+def _with(
+    shape: tuple[int | None, ...], op: str, fixed: Mapping[tuple[str, int], tuple[int, str]]
+) -> tuple[int | None, ...]:
+    return tuple(fixed[(op, i)][0] if (op, i) in fixed else d for i, d in enumerate(shape))

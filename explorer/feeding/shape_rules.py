@@ -1,0 +1,511 @@
+"""What the ops that consume an input say about its shape: rules in :data:`SHAPE_RULES`.
+
+An input with no shape in the graph (``x = tf.placeholder(tf.float32)``) still has one the graph
+needs: a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` against a ``[784, k]`` weight, a ``Conv2D``
+filter's input channels, a ``BiasAdd``'s bias, a broadcast with a constant, a ``ConcatV2`` with
+shaped siblings, a ``DecodeWav`` that reads one scalar string. Each rule is registered by op type::
+
+    @shape_rule("MatMul", "BatchMatMul")
+    def _matmul(ctx: ShapeContext, node, pos: int, shape) -> Proposal | None: ...
+
+where ``node`` is the consuming NodeDef, ``pos`` the position of the tensor among its data inputs,
+and ``shape`` what is known of the tensor so far (a tuple with ``None`` dims, or ``None`` for an
+unknown rank). The rule returns a :class:`Proposal`: the shape the op needs, each fixed dim with its
+reason, or ``None`` when it says nothing. :mod:`explorer.feeding.shape_inference` merges proposals
+with what the graph declares (never over a declared dim). Sparse inputs have their own registry,
+:data:`SPARSE_SHAPE_RULES`, asked with the ``indices`` component's consumers.
+
+Pure Python over the GraphDef plus the static shapes TensorFlow's forward inference gave
+(:meth:`ShapeContext.static_shape`); TensorFlow is imported only when a constant is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from explorer.graph.names import op_name, shape_text, tensor_name
+from explorer.graph.registry import OpRegistry
+
+Shape = tuple[int | None, ...] | None
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One dim of an input's shape: ``size`` fixed by the graph (with ``reason``), or free
+    (``None``): the sampler picks it (the batch for dim 0), at least ``minimum`` and a multiple of
+    ``scale`` (``Reshape`` of a ``[?]`` input to ``[-1, 784]``: 784 per example). ``reason`` is
+    the op and why, without the size (``"Reshape 'r' reshapes it to [-1, 784]"``)."""
+
+    def describe(self) -> str:
+        """``784: Reshape 'r' reshapes it to [-1, 784]`` (``at least 5: ...`` for a minimum)."""
+        if self.size is not None:
+            head = str(self.size)
+        elif self.scale > 1:
+            head = f"a multiple of {self.scale}"
+        elif self.minimum > 1:
+            head = f"at least {self.minimum}"
+        else:
+            return self.reason
+        return f"{head}: {self.reason}" if self.reason else head
+
+    size: int | None = None
+    reason: str = ""
+    minimum: int = 1
+    scale: int = 1
+    group: str = ""  # free dims of one group take one size (the graph ties them)
+
+    @property
+    def free(self) -> bool:
+        return self.size is None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """The shape one consumer needs: ``dims`` (a ``Dim`` per axis) or ``None`` when only
+    ``scalar``-ness or nothing about the rank is known; ``reason`` says which op and why."""
+
+    dims: tuple[Dim, ...]
+    reason: str
+
+
+@dataclass
+class ShapeContext:
+    """What a shape rule may look at: nodes by name, and ``static`` (tensor name -> static
+    shape from TensorFlow's forward inference over the imported graph, when it imported)."""
+
+    nodes: Mapping[str, Any]
+    static: Callable[[str], Shape] | None = None
+    _consts: dict[str, Any] = field(default_factory=dict)
+
+    def static_shape(self, tensor: str) -> Shape:
+        """The static shape of ``tensor`` (``op:idx``): TensorFlow's inference when available,
+        else the producer's ``shape``/``value``/``_output_shapes`` attributes."""
+        t = tensor_name(tensor)
+        if self.static is not None:
+            s = self.static(t)
+            if s is not None:
+                return s
+        node = self.nodes.get(op_name(t))
+        if node is None:
+            return None
+        return attr_shape(node, int(t.rpartition(":")[2]))
+
+    def const(self, tensor: str) -> Any:
+        """The value of a ``Const`` (through ``Identity``) as an ndarray, else ``None``."""
+        t = tensor_name(tensor)
+        if t in self._consts:
+            return self._consts[t]
+        node = self.nodes.get(op_name(t))
+        while node is not None and node.op in ("Identity", "Snapshot") and node.input:
+            node = self.nodes.get(op_name(node.input[0]))
+        value = None
+        if node is not None and node.op == "Const" and "value" in node.attr:
+            from tensorflow.python.framework import tensor_util
+
+            value = tensor_util.MakeNdarray(node.attr["value"].tensor)
+        self._consts[t] = value
+        return value
+
+    def source(self, tensor: str) -> Any:
+        """The node a tensor comes from, through ``Identity``-like reads (variables, constants)."""
+        node = self.nodes.get(op_name(tensor))
+        seen = set()
+        while node is not None and node.op in _READS and node.input and node.name not in seen:
+            seen.add(node.name)
+            node = self.nodes.get(op_name(node.input[0]))
+        return node
+
+
+_READS = frozenset({"Identity", "Snapshot", "ReadVariableOp", "Enter", "RefEnter", "RefIdentity"})
+
+
+def attr_shape(node: Any, index: int = 0) -> Shape:
+    """A node's declared shape of output ``index`` from its attributes, else ``None``."""
+    attr = node.attr
+    s = None
+    if node.op == "Const" and "value" in attr:
+        s = attr["value"].tensor.tensor_shape
+    elif node.op in _SHAPED_OPS and "shape" in attr:
+        s = attr["shape"].shape
+    elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
+        s = attr["_output_shapes"].list.shape[index]
+    if s is None or s.unknown_rank:
+        return None
+    return tuple(None if d.size < 0 else int(d.size) for d in s.dim)
+
+
+_SHAPED_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp", "Placeholder", "PlaceholderV2"})
+
+ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
+
+SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("shape rule")
+"""Op type -> ``fn(ctx, node, pos, shape) -> Proposal | None`` for a dense input it consumes."""
+
+shape_rule = SHAPE_RULES.register
+"""Decorator ``@shape_rule(*op_types)``: what an op needs of the shape of an input it reads."""
+
+SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
+"""Op type -> ``fn(ctx, node, pos, dense_shape) -> Proposal | None``, asked with the consumers of
+a sparse input's ``indices``: the dense shape that op needs (``SparseToDense`` to ``[?, 1]``)."""
+
+sparse_shape_rule = SPARSE_SHAPE_RULES.register
+
+# Ops whose output 0 has the shape of their input 0: a constraint on the output holds for the input.
+SHAPE_KEEPING_OPS = frozenset(
+    {"Identity", "Snapshot", "StopGradient", "Cast", "CheckNumerics", "EnsureShape", "Enter"}
+    | {"RefEnter", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus"}
+    | {"Softsign", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Floor"}
+    | {"Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv", "Erf", "Sin", "Cos", "LogicalNot"}
+    | {"PreventGradient", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax"}
+)
+
+
+def _fixed(size: int | None, reason: str) -> Dim:
+    return Dim() if size is None or size < 0 else Dim(int(size), reason)
+
+
+def _where(node: Any) -> str:
+    return f"{node.op} {node.name!r}"
+
+
+# -- scalars -------------------------------------------------------------------------------------
+
+SCALAR_INPUTS: dict[str, tuple[int, str]] = {
+    "DecodeWav": (0, "WAV file contents"),
+    "DecodeJpeg": (0, "image contents"),
+    "DecodeAndCropJpeg": (0, "image contents"),
+    "DecodePng": (0, "image contents"),
+    "DecodeImage": (0, "image contents"),
+    "DecodeBmp": (0, "image contents"),
+    "DecodeGif": (0, "image contents"),
+    "ExtractJpegShape": (0, "image contents"),
+    "ParseTensor": (0, "a serialized TensorProto"),
+    "ParseSingleExample": (0, "one serialized tf.Example"),
+    "ReadFile": (0, "a file name"),
+}
+"""Op type -> (input position, what it reads) for inputs that must be one scalar string."""
+
+
+def _scalar_rule(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    want, what = SCALAR_INPUTS[node.op]
+    if pos != want:
+        return None
+    return Proposal((), f"scalar: {_where(node)} reads it as {what} (one scalar string)")
+
+
+SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
+
+
+@shape_rule("Switch", "RefSwitch")
+def _switch_pred(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 1:
+        return None
+    return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
+
+
+# -- reshape ---------------------------------------------------------------------------------------
+
+
+@shape_rule("Reshape")
+def _reshape(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 0:
+        return None
+    target = ctx.static_shape(f"{node.name}:0")
+    value = ctx.const(node.input[1])
+    if value is not None and value.ndim == 1:
+        target = tuple(None if int(v) < 0 else int(v) for v in value)
+        text = f"[{', '.join(str(int(v)) for v in value)}]"
+    elif target is not None:
+        text = shape_text(target)
+    else:
+        return None
+    why = f"{_where(node)} reshapes it to {text}"
+    known = [d for d in target if d is not None]
+    per = 1
+    for d in known:
+        per *= d
+    if shape is None:  # take the target's shape; its -1 becomes the batch
+        return Proposal(tuple(_fixed(d, why) for d in target), why)
+    free = [i for i, d in enumerate(shape) if d is None]
+    if len(free) != 1:
+        return None
+    have = 1
+    for d in shape:
+        if d is not None:
+            have *= d
+    dims = [Dim() if d is None else Dim(d) for d in shape]
+    if None in target:  # the element count is `per` times a free size
+        if per % have == 0 and per // have > 1:
+            dims[free[0]] = Dim(scale=per // have, reason=why)
+            return Proposal(tuple(dims), why)
+        return None
+    if per % have == 0:
+        dims[free[0]] = Dim(per // have, why)
+        return Proposal(tuple(dims), why)
+    return None
+
+
+# -- dense layers ----------------------------------------------------------------------------------
+
+
+def _attr_b(node: Any, name: str) -> bool:
+    return bool(node.attr[name].b) if name in node.attr else False
+
+
+@shape_rule("MatMul")
+def _matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos not in (0, 1):
+        return None
+    other = ctx.static_shape(node.input[1 - pos])
+    if other is None or len(other) != 2:
+        return Proposal((Dim(), Dim()), f"rank 2: {_where(node)} multiplies it")
+    ta, tb = _attr_b(node, "transpose_a"), _attr_b(node, "transpose_b")
+    if pos == 0:
+        k = other[1] if tb else other[0]
+        src = _where(node)
+        why = f"{src} multiplies it by {op_name(node.input[1])} {shape_text(other)}"
+        inner = _fixed(k, why)
+        dims = (inner, Dim()) if ta else (Dim(), inner)
+    else:
+        k = other[0] if ta else other[1]
+        why = f"{_where(node)} multiplies {op_name(node.input[0])} {shape_text(other)} by it"
+        inner = _fixed(k, why)
+        dims = (Dim(), inner) if tb else (inner, Dim())
+    return Proposal(dims, f"{_where(node)} multiplies it")
+
+
+def _channels_axis(node: Any, rank: int) -> int:
+    fmt = node.attr["data_format"].s.decode() if "data_format" in node.attr else "NHWC"
+    return 1 if fmt.startswith("NC") else rank - 1
+
+
+@shape_rule("Conv2D", "DepthwiseConv2dNative", "Conv3D")
+def _conv(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 0:
+        return None
+    rank = 5 if node.op == "Conv3D" else 4
+    filt = ctx.static_shape(node.input[1])
+    if filt is None or len(filt) != rank:
+        return Proposal(tuple(Dim() for _ in range(rank)), f"rank {rank}: {_where(node)}")
+    ch = _channels_axis(node, rank)
+    dil = list(node.attr["dilations"].list.i) if "dilations" in node.attr else []
+    dims = [Dim() for _ in range(rank)]
+    why = f"{_where(node)} convolves it with {op_name(node.input[1])} {shape_text(filt)}"
+    dims[ch] = _fixed(filt[rank - 2], f"the input channels: {why}")
+    spatial = [i for i in range(1, rank) if i != ch]
+    for k, axis in enumerate(spatial):
+        size = filt[k]
+        if size is not None and size > 1:
+            d = dil[axis] if len(dil) == rank else 1
+            need = (size - 1) * d + 1
+            dims[axis] = Dim(minimum=need, reason=why)
+    return Proposal(tuple(dims), why)
+
+
+@shape_rule("MaxPool", "AvgPool")
+def _pool(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 0 or "ksize" not in node.attr:
+        return None
+    ksize = list(node.attr["ksize"].list.i)
+    if len(ksize) != 4:
+        return None
+    why = f"{_where(node)} pools it with ksize {ksize}"
+    dims = tuple(Dim(minimum=k, reason=why) if k > 1 else Dim() for k in ksize)
+    return Proposal(dims, why)
+
+
+@shape_rule("BiasAdd", "BiasAddV1")
+def _bias_add(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 0:
+        return None
+    bias = ctx.static_shape(node.input[1])
+    if bias is None or len(bias) != 1 or bias[0] is None:
+        return None
+    rank = len(shape) if shape is not None else 2
+    if rank < 2:
+        return None
+    why = f"{_where(node)} adds a bias of {bias[0]}"
+    dims = [Dim() for _ in range(rank)]
+    dims[_channels_axis(node, rank)] = Dim(bias[0], why)
+    return Proposal(tuple(dims), why)
+
+
+# -- siblings --------------------------------------------------------------------------------------
+
+BROADCAST_OPS = frozenset(
+    {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "Maximum", "Minimum"}
+    | {"Pow", "SquaredDifference", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal"}
+    | {"NotEqual", "LogicalAnd", "LogicalOr", "DivNoNan", "MulNoNan", "TruncateDiv", "Atan2"}
+)
+
+
+def _broadcast(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos not in (0, 1):
+        return None
+    other = ctx.static_shape(node.input[1 - pos])
+    if not other or any(d is None for d in other) or all(d == 1 for d in other):
+        return None  # a scalar (or unknown) other side says nothing
+    src = ctx.source(node.input[1 - pos])
+    what = "a constant" if src is not None and src.op == "Const" else op_name(node.input[1 - pos])
+    why = f"{_where(node)} broadcasts it with {what} of shape {shape_text(other)}"
+    if shape is None:
+        dims = [Dim()] + [Dim() if d == 1 else Dim(d, why) for d in other]
+        return Proposal(tuple(dims), why)
+    if len(shape) < len(other):
+        return None
+    dims = [Dim() if d is None else Dim(d) for d in shape]
+    off = len(shape) - len(other)
+    for i, d in enumerate(other):
+        if d != 1 and shape[off + i] is None:
+            dims[off + i] = Dim(d, why)
+    return Proposal(tuple(dims), why)
+
+
+SHAPE_RULES.add(_broadcast, *sorted(BROADCAST_OPS), name="broadcast")
+
+
+@shape_rule("ConcatV2", "Concat", "Pack")
+def _concat(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    data = [i for i in node.input if not i.startswith("^")]
+    if node.op == "ConcatV2":
+        values, axis_t = data[:-1], data[-1]
+    elif node.op == "Concat":
+        values, axis_t = data[1:], data[0]
+        pos -= 1
+    else:
+        values, axis_t = data, None
+    if not 0 <= pos < len(values):
+        return None
+    axis = None
+    if axis_t is not None:
+        a = ctx.const(axis_t)
+        if a is None or a.ndim != 0:
+            return None
+        axis = int(a)
+    for j, sib in enumerate(values):
+        if j == pos or sib == values[pos]:
+            continue
+        s = ctx.static_shape(sib)
+        if s is None:
+            continue
+        if axis is not None:
+            axis %= max(len(s), 1)
+        verb = "stacks" if node.op == "Pack" else "concatenates"
+        why = f"{_where(node)} {verb} it with {op_name(sib)} {shape_text(s)}"
+        dims = []
+        for i, d in enumerate(s):
+            if i == axis or d is None:
+                dims.append(Dim())
+            else:
+                origin = dim_origin(ctx, sib, i, d)
+                dims.append(Dim(d, f"{why}; {origin}" if origin else why))
+        return Proposal(tuple(dims), why)
+    return None
+
+
+@shape_rule("GatherNd", "ResourceGatherNd")
+def _gather_nd(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 1:
+        return None
+    params = ctx.static_shape(node.input[0])
+    if not params:
+        return None
+    why = f"{_where(node)} indexes {op_name(node.input[0])} {shape_text(params)} with it"
+    if shape is None:
+        return Proposal((Dim(), Dim(len(params), why)), why)
+    if not shape or shape[-1] is not None:
+        return None
+    dims = [Dim() if d is None else Dim(d) for d in shape]
+    dims[-1] = Dim(len(params), why)
+    return Proposal(tuple(dims), why)
+
+
+# -- sparse ----------------------------------------------------------------------------------------
+
+
+@sparse_shape_rule("SparseToDense")
+def _sparse_to_dense(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 0:
+        return None
+    out = ctx.static_shape(f"{node.name}:0")
+    if out is None:
+        return None
+    why = f"{_where(node)} densifies it to {shape_text(out)}"
+    return Proposal(tuple(_fixed(d, why) for d in out), why)
+
+
+@sparse_shape_rule("SparseTensorDenseMatMul")
+def _sparse_matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    if pos != 0:
+        return None
+    b = ctx.static_shape(node.input[3])
+    if b is None or len(b) != 2:
+        return None
+    k = b[1] if _attr_b(node, "adjoint_b") else b[0]
+    why = f"{_where(node)} multiplies it by {op_name(node.input[3])} {shape_text(b)}"
+    inner = _fixed(k, why)
+    return Proposal((inner, Dim()) if _attr_b(node, "adjoint_a") else (Dim(), inner), why)
+
+
+# -- where a fixed size comes from ----------------------------------------------------------------
+
+OriginFn = Callable[[ShapeContext, Any, int], str]
+
+DIM_ORIGINS: OpRegistry[OriginFn] = OpRegistry("dim origin")
+"""Op type -> ``fn(ctx, node, size) -> text`` for ops that fix a size themselves (a ``Tile`` by
+constant multiples, a ``Fill`` to constant dims, a constant, a variable): named in the reason of
+a dim fixed deep in the graph (``"fixed by Tile 'decode/start_tokens'"``)."""
+
+dim_origin_rule = DIM_ORIGINS.register
+
+
+@dim_origin_rule("Tile")
+def _tile_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+    m = ctx.const(node.input[1])
+    if m is None or size not in [int(v) for v in m.reshape(-1)]:
+        return ""  # the size came through the tiled input, not the multiples
+    return f"fixed by Tile {node.name!r} (multiples {[int(v) for v in m.reshape(-1)]})"
+
+
+@dim_origin_rule("Fill")
+def _fill_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+    d = ctx.const(node.input[0])
+    dims = "" if d is None else f" (dims {[int(v) for v in d.reshape(-1)]})"
+    return f"fixed by Fill {node.name!r}{dims}"
+
+
+def _declared_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+    return f"fixed by {node.op} {node.name!r} {shape_text(attr_shape(node))}"
+
+
+DIM_ORIGINS.add(_declared_origin, "Const", "VariableV2", "VarHandleOp", "Variable", name="declared")
+
+
+def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int = 64) -> str:
+    """Where dim ``axis`` = ``size`` of ``tensor`` is fixed: the first op up its inputs (followed
+    through producers whose shape holds ``size``) that :data:`DIM_ORIGINS` says fixes it
+    (``"fixed by Tile 'decode/start_tokens' (multiples [128])"``), else ``""``."""
+    seen: set[str] = set()
+    frontier = [tensor_name(tensor)]
+    for _ in range(hops):
+        if not frontier:
+            return ""
+        t = frontier.pop(0)
+        node = ctx.nodes.get(op_name(t))
+        if node is None or node.name in seen:
+            continue
+        seen.add(node.name)
+        rule = DIM_ORIGINS.get(node.op)
+        if rule is not None:
+            text = rule(ctx, node, size)
+            if text:
+                return text
+        for inp in node.input:
+            if inp.startswith("^"):
+                continue
+            s = ctx.static_shape(inp)
+            if s is not None and size in s:
+                frontier.append(inp)
+    return ""
