@@ -90,6 +90,7 @@ class _Inference:
             for pos, inp in enumerate(i for i in n.input if not i.startswith("^")):
                 self.consumers.setdefault(tensor_name(inp), []).append((n, pos))
         self._graph: Any = False  # False: not tried; None: does not import
+        self.probed: set[str] = set()  # keys whose dim 0 the probe fixed
         self.ctx = ShapeContext(self.nodes, self._static)
 
     # -- TensorFlow's forward inference ----------------------------------------------------------
@@ -290,6 +291,8 @@ class _Inference:
             dims = list(inf.dims or ())
             dims[axis] = Dim(size, reason)
             inferred[key] = dataclasses.replace(inf, dims=tuple(dims))
+            if axis == 0:
+                self.probed.add(key)
         for (op, axis), ((op2, axis2), reason) in result.ties.items():
             key, key2 = ops[op], ops[op2]
             group = f"{key2}#{axis2}"
@@ -329,18 +332,13 @@ class _Inference:
         return sizes
 
 
-def _share_batch(inferred: dict[str, InferredShape], keys: list[str]) -> None:
-    """One batch for the run: when the graph fixes dim 0 of some fed input (a decoder tiled to
-    128), the other fed inputs' free dim 0 take that size too."""
+def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: set[str]) -> None:
+    """One batch for the run: when the graph fixes dim 0 of some fed input deep inside (a decoder
+    tiled to 128, found by probing), the other fed inputs' free dim 0 take that size too."""
     fixed = {}
     for k in keys:
         dims = inferred[k].dims
-        if (
-            dims
-            and dims[0].size is not None
-            and dims[0].reason
-            and not dims[0].reason.startswith("given")
-        ):
+        if k in probed and dims and dims[0].size is not None:
             fixed.setdefault(dims[0].size, k)
     if len(fixed) != 1:
         return
@@ -432,7 +430,7 @@ def infer_shapes(
     notes = [n for v in out.values() for n in v.notes]
     if probe:
         notes.extend(inf.probe(out, [k for k in keys if k not in given]))
-    _share_batch(out, [k for k in keys if k not in given])
+    _share_batch(out, [k for k in keys if k not in given], inf.probed)
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[cache_key] = (model, out, notes)

@@ -254,26 +254,31 @@ def _attr_b(node: Any, name: str) -> bool:
     return bool(node.attr[name].b) if name in node.attr else False
 
 
-@shape_rule("MatMul")
+@shape_rule("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
 def _matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
     other = ctx.static_shape(node.input[1 - pos])
-    if other is None or len(other) != 2:
-        return Proposal((Dim(), Dim()), f"rank 2: {_where(node)} multiplies it")
-    ta, tb = _attr_b(node, "transpose_a"), _attr_b(node, "transpose_b")
+    batched = node.op != "MatMul"
+    if other is None or len(other) < 2 or (not batched and len(other) != 2):
+        return None if batched else Proposal((Dim(), Dim()), f"rank 2: {_where(node)}")
+    names = ("adj_x", "adj_y") if batched else ("transpose_a", "transpose_b")
+    ta, tb = _attr_b(node, names[0]), _attr_b(node, names[1])
+    rank = max(len(other), len(shape) if shape is not None else 2) if batched else 2
+    src = op_name(node.input[1 - pos])
     if pos == 0:
-        k = other[1] if tb else other[0]
-        src = _where(node)
-        why = f"{src} multiplies it by {op_name(node.input[1])} {shape_text(other)}"
-        inner = _fixed(k, why)
-        dims = (inner, Dim()) if ta else (Dim(), inner)
+        k = other[-1] if tb else other[-2]
+        why = f"{_where(node)} multiplies it by {src} {shape_text(other)}"
+        inner_last = not ta
     else:
-        k = other[0] if ta else other[1]
-        why = f"{_where(node)} multiplies {op_name(node.input[0])} {shape_text(other)} by it"
-        inner = _fixed(k, why)
-        dims = (Dim(), inner) if tb else (inner, Dim())
-    return Proposal(dims, f"{_where(node)} multiplies it")
+        k = other[-2] if ta else other[-1]
+        why = f"{_where(node)} multiplies {src} {shape_text(other)} by it"
+        inner_last = tb
+    dims = [Dim() for _ in range(rank)]
+    dims[-1 if inner_last else -2] = _fixed(k, why)
+    if shape is not None and len(shape) != rank:
+        return None
+    return Proposal(tuple(dims), why)
 
 
 def _channels_axis(node: Any, rank: int) -> int:

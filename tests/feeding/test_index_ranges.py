@@ -31,3 +31,34 @@ def test_index_bounds_follow_values_and_sampled_dims(tmp_path):
     assert feeds["ids:0"].max() == 2 and feeds["lengths:0"].max() == 3
     with model.session() as s:  # the graph accepts them
         s.run("y:0", {k: v for k, v in feeds.items()})
+
+
+def test_ctc_lengths_gather_nd_and_one_hot_stay_inside_the_graph(tmp_path):
+    """Sequence lengths no longer than the CTC decoder's time dim, GatherNd indices inside a
+    [1, 2] table, one-hot indices below the depth: the graph runs them."""
+    from explorer.running.v1_runner import V1Runner
+
+    from . import shape_models
+
+    path, ins, outs = shape_models.ctc_and_gather(tmp_path)
+    runner = V1Runner(path, inputs=ins, outputs=outs)
+    feeds = runner.sample(batch=4, default_dim=3)
+    assert feeds["logits:0"].shape == (4, 3, 4)  # [time, batch, classes] as sampled
+    assert feeds["seq_len:0"].max() <= 4  # the time dim: lengths in [0, 5)
+    assert feeds["idx:0"].shape == (4, 2) and feeds["idx:0"].max() == 0
+    assert feeds["hot:0"].max() < 3
+    notes = " ".join(feeds.notes)
+    assert "CTCGreedyDecoder" in notes and "GatherNd" in notes
+    with runner:
+        out = runner.infer(feeds)
+    assert out["y_gather:0"].shape == (4,)
+
+
+def test_ranges_override_int_inputs(tmp_path):
+    from explorer.running.v1_runner import V1Runner
+
+    from . import shape_models
+
+    path, ins, outs = shape_models.ctc_and_gather(tmp_path)
+    feeds = V1Runner(path, inputs=ins, outputs=outs).sample(batch=50, ranges={"hot": (1, 2)})
+    assert set(feeds["hot:0"].tolist()) == {1}
