@@ -68,3 +68,74 @@ def load_model(args: argparse.Namespace) -> Any:
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
+
+
+def add_feed_shape_args(p: argparse.ArgumentParser) -> None:
+    """``--shape NAME=D0,D1`` and ``--range NAME=LOW,HIGH`` (repeatable): what generated feeds
+    take instead of what the graph says (see ``explorer.sample(shapes=, ranges=)``)."""
+    p.add_argument(
+        "--shape",
+        action="append",
+        default=None,
+        metavar="NAME=D0,D1",
+        help="shape of input NAME's generated feed (-1: the batch/default; NAME= : a scalar); "
+        "repeatable",
+    )
+    p.add_argument(
+        "--range",
+        action="append",
+        default=None,
+        metavar="NAME=LOW,HIGH",
+        help="draw input NAME (or a tf.Example feature) from [LOW, HIGH); repeatable",
+    )
+
+
+def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:
+    from explorer.errors import FeedError
+
+    out = []
+    for item in items or []:
+        name, sep, rest = item.partition("=")
+        if not sep or not name.strip():
+            raise FeedError(f"{flag} {item!r}: write {form}")
+        parts = [p.strip() for p in rest.split(",") if p.strip()]
+        out.append((name.strip(), parts))
+    return out
+
+
+def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] | None:
+    """``["x:0=1,784", "s:0="]`` -> ``{"x:0": (1, 784), "s:0": ()}`` (``-1``/``?``: ``None``)."""
+    from explorer.errors import FeedError
+
+    if not items:
+        return None
+    out = {}
+    for name, parts in _pairs(items, "--shape", "NAME=D0,D1 (e.g. x:0=1,784; NAME= for a scalar)"):
+        try:
+            out[name] = tuple(None if p in ("?", "-1", "None") else int(p) for p in parts)
+        except ValueError:
+            raise FeedError(
+                f"--shape {name}={','.join(parts)}: dims must be integers, -1 or ? "
+                "(e.g. --shape x:0=1,784)"
+            ) from None
+    return out
+
+
+def parse_ranges(items: list[str] | None) -> dict[str, tuple[float, float]] | None:
+    """``["k:0=0,10"]`` -> ``{"k:0": (0.0, 10.0)}``."""
+    from explorer.errors import FeedError
+
+    if not items:
+        return None
+    out = {}
+    for name, parts in _pairs(items, "--range", "NAME=LOW,HIGH (e.g. k:0=0,10)"):
+        try:
+            lo, hi = (float(p) for p in parts)
+        except ValueError:
+            raise FeedError(
+                f"--range {name}={','.join(parts)}: give two numbers LOW,HIGH (e.g. k:0=0,10)"
+            ) from None
+        if not lo < hi:
+            raise FeedError(f"--range {name}={lo:g},{hi:g}: LOW must be below HIGH")
+        out[name] = (lo, hi)
+    return out

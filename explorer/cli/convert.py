@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
+from explorer.cli._common import (
+    add_tensor_args,
+    add_unsafe_arg,
+    add_verb,
+    load_model,
+    parse_shapes,
+    print_json,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_tensor_args(p, "convert")
     p.add_argument("--freeze", action="store_true", help="fold variables into constants")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    p.add_argument(
+        "--shape",
+        action="append",
+        default=None,
+        metavar="NAME=D0,D1",
+        help="shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; repeatable",
+    )
     add_unsafe_arg(p)
 
 
@@ -35,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         outputs=args.outputs,
         freeze=args.freeze,
         allow_unsafe=args.allow_unsafe,
+        shapes=parse_shapes(args.shape),
     )
     out = v2.save(args.out_dir, overwrite=args.overwrite)
     summary = v2.summary(out)

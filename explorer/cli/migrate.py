@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_verb, load_model
+from explorer.cli._common import add_verb, load_model, parse_ranges, parse_shapes
 from explorer.cli.parity import add_parity_args, finish
 
 
@@ -57,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         remedy=True,
         batch_size=args.batch_size,
         allow_unsafe=args.allow_unsafe,
+        shapes=parse_shapes(args.shape),
+        ranges=parse_ranges(args.range),
     )
     finish(summary, args, f"Migration of {model.path}", output_dir=str(out), steps=steps)
     return 0 if summary.passed else 1

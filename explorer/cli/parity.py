@@ -18,7 +18,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
+from explorer.cli._common import (
+    add_feed_shape_args,
+    add_tensor_args,
+    add_unsafe_arg,
+    add_verb,
+    load_model,
+    parse_ranges,
+    parse_shapes,
+    print_json,
+)
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -29,6 +38,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=1, help="size of each sampled batch (1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
     p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
+    add_feed_shape_args(p)
     add_unsafe_arg(p)
 
 
@@ -75,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
         remedy=args.remedy,
         batch_size=args.batch_size,
         allow_unsafe=args.allow_unsafe,
+        shapes=parse_shapes(args.shape),
+        ranges=parse_ranges(args.range),
         **custom,
     )
     finish(summary, args, title=f"Parity of {model.path}")

@@ -6,8 +6,10 @@
 Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or the only
 signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
 ``--feed`` are generated (serialized tf.Example for ParseExample inputs). ``--json`` prints
-``{"signature", "inputs": {key: {dtype, shape}}, "outputs": {key: {dtype, shape, min, max, mean}},
-"seconds"}``.
+``{"signature", "inputs": {key: {dtype, shape, inferred}}, "outputs": {key: {dtype, shape, min,
+max, mean}}, "seconds"}``; ``inferred`` (generated inputs) is ``{shape, reasons, notes}``: the
+shape read from the graph and why each dim has its size. ``--shape NAME=D0,D1`` and ``--range
+NAME=LOW,HIGH`` set a generated input's shape and value range.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_unsafe_arg, add_verb, print_json
+from explorer.cli._common import (
+    add_feed_shape_args,
+    add_unsafe_arg,
+    add_verb,
+    parse_ranges,
+    parse_shapes,
+    print_json,
+)
 from explorer.graph.names import shape_text
 
 
@@ -43,6 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
     )
+    add_feed_shape_args(p)
     add_unsafe_arg(p)
 
 
@@ -78,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         overrides=given,
         value_range=(args.low, args.high),
         max_bytes=runner.max_bytes,
+        shapes=parse_shapes(args.shape),
+        ranges=parse_ranges(args.range),
     )
     with runner:
         outputs = runner.infer(feeds)
@@ -86,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
     if args.save_feeds:
         feeds.save(args.save_feeds)
     report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
+    for key, inferred in feeds.shapes.items():  # how each generated input's shape was decided
+        if key in report["inputs"]:
+            report["inputs"][key]["inferred"] = inferred
     if args.json:
         print_json(report)
         return 0

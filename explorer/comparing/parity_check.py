@@ -61,6 +61,8 @@ def parity(
     allow_unsafe: bool = False,
     inputs: Sequence[str] | None = None,
     outputs: Sequence[str] | None = None,
+    shapes: Mapping[str, Any] | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> ParitySummary:
     """Compare a TF1 model with its TF2 conversion, signature by signature.
 
@@ -82,6 +84,8 @@ def parity(
             ``v2_model_or_dir`` is then ``convert(model, inputs=..., outputs=...)`` (or any v2
             whose default signature takes and returns those tensors). Feeds are keyed by the
             input tensor names.
+        shapes, ranges: input key -> shape / ``(low, high)`` of the sampled feeds (as in
+            :func:`~explorer.sample`); other inputs take the shapes the graph implies.
 
     Returns:
         A :class:`~explorer.ParitySummary`: one ParityReport per signature and the
@@ -102,7 +106,7 @@ def parity(
             "(an empty comparison is never a pass)"
         )
     targets = _targets(v1, signatures, inputs, outputs)
-    opts = _Options(atol, rtol, per_output, batches, seed, batch_size, allow_unsafe)
+    opts = _Options(atol, rtol, per_output, batches, seed, batch_size, allow_unsafe, shapes, ranges)
     reports: dict[str, ParityReport] = {}
     names = [t.signature for t in targets]
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
@@ -153,6 +157,8 @@ class _Options:
     seed: int
     batch_size: int
     allow_unsafe: bool = False
+    shapes: Mapping[str, Any] | None = None
+    ranges: Mapping[str, tuple[float, float]] | None = None
 
 
 class _FreshV2:
@@ -285,7 +291,15 @@ def _run_pair(
             if given is not None:
                 extra.update(given[i])
             feeds.append(
-                dict(r1.sample(batch=opts.batch_size, seed=opts.seed + i, overrides=extra))
+                dict(
+                    r1.sample(
+                        batch=opts.batch_size,
+                        seed=opts.seed + i,
+                        overrides=extra,
+                        shapes=opts.shapes,
+                        ranges=opts.ranges,
+                    )
+                )
             )
         a = [r1.infer(f) for f in feeds]
         a_again = None if (stateful or not self_check) else [r1.infer(f) for f in feeds]

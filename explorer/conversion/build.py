@@ -45,10 +45,13 @@ def build(
     inputs: Sequence[str] | Mapping[str, str] | None,
     outputs: Sequence[str] | Mapping[str, str] | None,
     freeze: bool,
+    shapes: Mapping[str, Any] | None = None,
 ) -> V2Model:
     """Plan the signatures and build the :class:`V2Model` (arguments as in ``convert``; the
     model is already loaded and checked)."""
-    return _Builder(model, _plans(model, signatures, inputs, outputs), freeze).build()
+    b = _Builder(model, _plans(model, signatures, inputs, outputs), freeze)
+    b.shapes = {str(k): v for k, v in (shapes or {}).items()}
+    return b.build()
 
 
 @dataclasses.dataclass
@@ -189,10 +192,13 @@ def _flat(
 class _Builder:
     """Builds the wrapped graph, restores it, and makes one function per plan."""
 
+    shapes: dict[str, Any]  # input key or tensor name -> the TF2 input spec's shape
+
     def __init__(self, model: V1Model, plans: list[_Plan], freeze: bool) -> None:
         self.model = model
         self.plans = plans
         self.freeze = freeze
+        self.shapes = {}
 
     def build(self) -> V2Model:
         from explorer.conversion.rewrite import to_resource_variables
@@ -336,7 +342,7 @@ class _Builder:
         }
         out_specs = {k: _spec(t, fetches[k], plan.outputs.get(k)) for k, t in out_flat.items()}
         tf_specs = [
-            tf().TensorSpec(_tf_shape(self.graph.as_graph_element(t)), t_dtype, name=_arg_name(k))
+            tf().TensorSpec(self._input_shape(k, t), t_dtype, name=_arg_name(k))
             for k, t, t_dtype in (
                 (k, t, self.graph.as_graph_element(t).dtype) for k, t in in_flat.items()
             )
@@ -359,6 +365,21 @@ class _Builder:
             source_outputs={k: _source_spec(s, self.graph) for k, s in plan.outputs.items()},
         )
         return converted, concrete
+
+    def _input_shape(self, key: str, tensor: str) -> Any:
+        """The TF2 input's shape: ``shapes[key]`` (or by tensor name) when given, checked against
+        the graph's static shape; else the static shape."""
+        static = _tf_shape(self.graph.as_graph_element(tensor))
+        given = self.shapes.get(key, self.shapes.get(tensor, self.shapes.get(tensor.split(":")[0])))
+        if given is None:
+            return static
+        want = tf().TensorShape([None if d is None or int(d) < 0 else int(d) for d in given])
+        if not static.is_compatible_with(want):
+            raise ConversionError(
+                f"shape {want} given for input {key!r} ({tensor}) contradicts the graph's "
+                f"{static}: give a shape of that form (CLI: --shape)"
+            )
+        return want
 
     def _fetchable(self, t: Any) -> Any:
         """A variable fetched as a tensor (TF1 gave its value; the handle is now a resource):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from explorer.conversion.v2_model import V2Model
 from explorer.loading.model import V1Model
@@ -44,6 +45,7 @@ def convert(
     outputs: Sequence[str] | Mapping[str, str] | None = None,
     freeze: bool = False,
     allow_unsafe: bool = False,
+    shapes: Mapping[str, Any] | None = None,
 ) -> V2Model:
     """Convert a TF1 model to TF2 functions.
 
@@ -56,6 +58,9 @@ def convert(
         freeze: fold variables into constants (stateless signatures only).
         allow_unsafe: convert a model holding file-system or PyFunc ops (its restore and init
             run during conversion, and the TF2 functions keep those ops).
+        shapes: input key or tensor name -> the shape of that TF2 input (``None``/``-1`` dims
+            stay unknown), e.g. ``{"x:0": (None, 784)}`` for an input the graph left unshaped;
+            it must agree with the graph's static shape.
 
     A model without signatures and without ``inputs``/``outputs`` gets a ``serving_default``
     over its placeholders and the tensors computed from them that nothing consumes.
@@ -79,4 +84,4 @@ def convert(
         signatures = [signatures]
     from explorer.conversion.build import build
 
-    return build(model, signatures, inputs, outputs, freeze)
+    return build(model, signatures, inputs, outputs, freeze, shapes)
