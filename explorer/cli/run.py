@@ -7,8 +7,8 @@ Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or
 signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
 ``--feed`` are generated (serialized tf.Example for ParseExample inputs). ``--json`` prints
 ``{"signature", "inputs": {key: {dtype, shape, inferred}}, "outputs": {key: {dtype, shape, min,
-max, mean}}, "seconds"}``; ``inferred`` (generated inputs) is ``{shape, reasons, notes}``: the
-shape read from the graph and why each dim has its size. ``--shape NAME=D0,D1`` and ``--range
+max, mean}}, "seconds"}``; ``inferred`` (a generated input whose shape the graph decided) is ``{shape,
+reasons, notes}``: the shape read from the graph and why each dim has its size. ``--shape NAME=D0,D1`` and ``--range
 NAME=LOW,HIGH`` set a generated input's shape and value range.
 """
 
@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if args.save_feeds:
         feeds.save(args.save_feeds)
     report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
-    for key, inferred in feeds.shapes.items():  # how each generated input's shape was decided
-        if key in report["inputs"]:
+    for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
+        if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):
             report["inputs"][key]["inferred"] = inferred
     if args.json:
         print_json(report)

@@ -334,4 +334,46 @@ def int_highs(
     return out
 
 
+LENGTH_WORDS = ("length", "seq_len", "lengths", "_len")
+"""Words in the name of a sequence-length input (``source_sequence_length``, ``seq_len``)."""
+
+
+def length_highs(
+    specs: Mapping[str, Any],
+    shapes: Mapping[str, tuple[int, ...]],
+    known: Mapping[str, tuple[int, str]],
+    default: int,
+) -> dict[str, tuple[int, str]]:
+    """Sequence lengths no op bounds directly (a seq2seq ``TrainingHelper`` reads its inputs up
+    to ``target_sequence_length``, through a while loop): a rank-1 integer input named like a
+    length, of the batch's size, takes values up to the time dim (dim 1) of the sequences fed
+    with it, the shortest of them. Input key -> (exclusive high, note)."""
+    seqs = {
+        k: s
+        for k, s in shapes.items()
+        if specs[k].kind == "dense" and len(s) >= 2 and not specs[k].dtype.startswith("string")
+    }
+    out = {}
+    for key, shape in shapes.items():
+        spec = specs[key]
+        name = f"{key} {spec.name}".lower()
+        if key in known or len(shape) != 1 or spec.kind != "dense":
+            continue
+        if spec.dtype.removesuffix("_ref") not in _INT_DTYPES:
+            continue
+        if not any(w in name for w in LENGTH_WORDS):
+            continue
+        times = [(s[1], k) for k, s in seqs.items() if s[0] == shape[0] and k != key]
+        if not times:
+            continue
+        time, src = min(times)
+        if time + 1 < default:
+            out[key] = (
+                time + 1,
+                f"{key}: ints in [0, {time + 1}), a sequence length (named like one) of at most "
+                f"{src}'s time dim {time}",
+            )
+    return out
+
+
 _INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})

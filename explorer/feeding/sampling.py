@@ -204,13 +204,15 @@ def sample(
         notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
     if max_bytes is not None and total > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, f"sampled feeds for {model.path.name}"))
-    from explorer.feeding.index_ranges import (
-        int_highs,  # ints that index a table or a dim: drawn below its size
+    from explorer.feeding.index_ranges import (  # ints that index a table or a dim
+        int_highs,
+        length_highs,
     )
 
     sampled = {k: p[0] for k, p in plans.items()}
     static = _sampled_graph(model, specs, sampled)
     highs = int_highs(model.graph_def, specs, sampled, INT_HIGH, static=static)
+    highs.update(length_highs(specs, sampled, highs, INT_HIGH))
     notes.extend(note for _, note in highs.values())
     out = Feeds(notes=notes)
     out.shapes = {k: inferred[k].to_json() for k in plans}

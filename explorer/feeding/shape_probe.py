@@ -103,8 +103,9 @@ def probe(
             key, size = (by_size[a], b) if a in by_size else (by_size[b], a)
             origin = describe_origin(node.group(1), size) if describe_origin and node else ""
             reason = f"{where} needs it{seen}" + (f"; {origin}" if origin else "")
+            probe_size = sizes[key]
             for k, v in list(sizes.items()):  # tied dims share the binding
-                if v == sizes[key]:
+                if v == probe_size:
                     result.fixed[k] = (size, reason)
                     del sizes[k]
             shapes = {op: _with(s, op, result.fixed) for op, s in shapes.items()}

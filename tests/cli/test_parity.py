@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from explorer.cli import main
 from tests.conftest import ROOT
 
@@ -65,3 +67,15 @@ def test_parity_errors_exit_2(mlp_paths, tmp_path, capsys):
     assert "is not a TF2 SavedModel folder" in capsys.readouterr().err
     assert main(["parity", str(mlp_paths["saved_model"]), "--signature", "nope"]) == 2
     assert "signature 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_parity_speech_and_seq2seq_with_no_flags(capsys):
+    """The two unseen-model cases of MANIFEST.md pass parity with their curated I/O, no flags."""
+    from tests.conftest import shared_model
+
+    assert main(["parity", str(shared_model("agent007_speech_frozen")), "--batches", "1"]) == 0
+    args = ["parity", str(shared_model("leanderlxz_seq2seq_ckpt")), "--batches", "1"]
+    io = ["--inputs", "input:0", "source_sequence_length:0", "target_sequence_length:0"]
+    assert main([*args, *io, "--outputs", "predictions:0"]) == 0
+    assert "passed" in capsys.readouterr().out

@@ -114,3 +114,51 @@ def test_timeout_exits_2_with_one_line(tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "did not finish within 0.3 s" in err[0]
+
+
+def test_run_shape_and_range_flags_and_inferred_json(tmp_path, capsys):
+    from tests.feeding import shape_models
+
+    path, ins, outs = shape_models.reshaped(tmp_path)
+    base = ["run", str(path), "--inputs", ",".join(ins), "--outputs", ",".join(outs), "--json"]
+    assert main(base) == 0
+    x = _json(capsys)["inputs"]["x:0"]
+    assert x["shape"] == [1, 784] and x["inferred"]["shape"] == [None, 784]
+    assert (
+        "dim 1 = 784: Reshape 'model/Reshape' reshapes it to [-1, 784]" in x["inferred"]["reasons"]
+    )
+    assert main([*base, "--shape", "x:0=2,28,28", "--range", "x:0=0,0.5"]) == 0
+    x = _json(capsys)["inputs"]["x:0"]
+    assert x["shape"] == [2, 28, 28]
+    assert main([*base, "--shape", "x:0=two"]) == 2
+    assert "--shape x:0=two: dims must be integers" in capsys.readouterr().err
+
+
+def test_run_wrong_feed_names_tensor_and_fix(tmp_path, capsys):
+    """An old export whose TensorInfo has no shape, fed the wrong shape: no "unexpected" error,
+    a line naming the tensor, what was fed and the --shape to use."""
+    from tests.feeding import shape_models
+
+    path, _, _ = shape_models.no_tensorinfo_shape(tmp_path)
+    Feeds({"x": np.ones(3, np.float32)}).save(tmp_path / "bad.npz")
+    assert main(["run", str(path), "--feed", str(tmp_path / "bad.npz")]) == 2
+    err = capsys.readouterr().err
+    assert "unexpected" not in err and "x:0" in err and "float32[3]" in err
+    assert "--shape x:0=-1,1" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_run_speech_and_seq2seq_with_no_flags(capsys):
+    """agent007: a generated WAV into DecodeWav; leanderlxz: batch 128 read from the graph."""
+    assert main(["run", str(shared_model("agent007_speech_frozen")), "--json"]) == 0
+    out = _json(capsys)
+    assert out["inputs"]["wav_data:0"]["shape"] == []
+    assert out["outputs"]["labels_softmax:0"]["shape"] == [1, 12]
+    args = ["run", str(shared_model("leanderlxz_seq2seq_ckpt")), "--json"]
+    io = ["--inputs", "input:0,source_sequence_length:0,target_sequence_length:0"]
+    assert main([*args, *io, "--outputs", "predictions:0"]) == 0
+    out = _json(capsys)
+    assert out["inputs"]["input:0"]["shape"][0] == 128
+    assert out["outputs"]["predictions:0"]["shape"][0] == 128
+    reasons = " ".join(out["inputs"]["target_sequence_length:0"]["inferred"]["reasons"])
+    assert "dim 0 = 128" in reasons and "fixed by Fill 'Fill'" in reasons
