@@ -7,9 +7,9 @@ Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or
 signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
 ``--feed`` are generated (serialized tf.Example for ParseExample inputs). ``--json`` prints
 ``{"signature", "inputs": {key: {dtype, shape, inferred}}, "outputs": {key: {dtype, shape, min,
-max, mean}}, "seconds"}``; ``inferred`` (a generated input whose shape the graph decided) is ``{shape,
-reasons, notes}``: the shape read from the graph and why each dim has its size. ``--shape NAME=D0,D1`` and ``--range
-NAME=LOW,HIGH`` set a generated input's shape and value range.
+max, mean}}, "seconds"}``; ``inferred`` (a generated input whose shape the graph decided) is
+``{shape, reasons, notes}``: the shape read from the graph and why each dim has its size.
+``--shape NAME=D0,D1`` and ``--range NAME=LOW,HIGH`` set a generated input's shape and range.
 """
 
 from __future__ import annotations

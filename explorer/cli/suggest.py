@@ -16,11 +16,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.feeding.shape_inference import feed_shapes
     from explorer.inspection.suggestions import suggest
 
-    choice = suggest(load_model(args), limit=max(args.limit, 1))
+    model = load_model(args)
+    choice = suggest(model, limit=max(args.limit, 1))
+    feed = feed_shapes(model, choice.inputs)
     if args.json:
-        print_json(choice.to_json())
+        out = choice.to_json()
+        for item in out.get("inputs", []):
+            if item["name"] in feed:
+                item["inferred"] = feed[item["name"]]
+        print_json(out)
         return 0
     for side, cands in (("inputs", choice.inputs), ("outputs", choice.outputs)):
         print(f"{side} (best first)")
@@ -29,4 +36,8 @@ def run(args: argparse.Namespace) -> int:
         for k, c in enumerate(cands, 1):
             print(f"  {k:2d}. {c.name}  {c.dtype}{shape_text(c.shape)}  score {c.score:.1f}")
             print(f"      {c.reason}")
+            if side == "inputs" and c.name in feed:
+                inferred = feed[c.name]
+                why = "; ".join(inferred["reasons"] + inferred["notes"])
+                print(f"      feed shape {shape_text(inferred['shape'])}: {why}")
     return 0

@@ -167,10 +167,10 @@ class _Inference:
         for other, label in ((info, "the signature's TensorInfo"), (outs, "_output_shapes")):
             shape, note = _merge(shape, other, label, "the placeholder" if is_placeholder else "")
             if note:
-                notes.append(f"{key}: {note}")
+                notes.append(note)
         if is_placeholder and declared is not None and info is None and spec.shape is None:
             notes.append(
-                f"{key}: the signature's TensorInfo has no shape; the placeholder's "
+                "the signature's TensorInfo has no shape; the placeholder's "
                 f"{shape_text(declared)} is used"
             )
         if not is_placeholder and shape is None:
@@ -185,10 +185,10 @@ class _Inference:
                 dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
         if ambiguous:
             if dims == ():
-                notes.append(f"{key}: the TF 1.0-era shape [] is read as a real scalar here")
+                notes.append("the TF 1.0-era shape [] is read as a real scalar here")
             elif dims is None:
                 notes.append(
-                    f"{key}: the TF 1.0-era shape [] means unknown there and no consumer needs a "
+                    "the TF 1.0-era shape [] means unknown there and no consumer needs a "
                     "scalar: read as unknown rank"
                 )
         return InferredShape(key, name, dims, tuple(notes), rank_reason)
@@ -427,7 +427,7 @@ def infer_shapes(
             f"{', '.join(specs) or 'none'}"
         )
     out = {key: inf.infer(key, spec, given.get(key)) for key, spec in specs.items()}
-    notes = [n for v in out.values() for n in v.notes]
+    notes = [f"{k}: {n}" for k, v in out.items() for n in v.notes]
     if probe:
         notes.extend(inf.probe(out, [k for k in keys if k not in given]))
     _share_batch(out, [k for k in keys if k not in given], inf.probed)
@@ -500,3 +500,22 @@ def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
         return None if t.shape.rank is None else tuple(t.shape.as_list())
 
     return lookup
+
+
+def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """Tensor name -> ``{shape, reasons, notes}`` for the input candidates (``name``, ``dtype``,
+    ``shape``: suggest's) whose feed shape the graph decides beyond what they declare; what
+    ``suggest`` and the IOPicker show. Empty when inference fails: a suggestion stands without."""
+    from explorer.graph.specs import TensorSpec
+
+    specs = {c.name: TensorSpec(c.name, c.dtype, c.shape) for c in candidates if c.name}
+    try:
+        inferred, _ = infer_shapes(model, specs)
+    except Exception:  # noqa: BLE001 - the suggestion stands without its feed shape
+        return {}
+    out = {}
+    for name, inf in inferred.items():
+        j = inf.to_json()
+        if j["reasons"] or j["notes"]:
+            out[name] = j
+    return out

@@ -12,15 +12,26 @@ from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on
 from explorer.widgets.pick_state import PickerState
 
 
-def _options(candidates: list[Any]) -> list[tuple[str, str]]:
-    return [(f"{c.name}  [{c.dtype}] — {c.reason}", c.name) for c in candidates]
+def _options(candidates: list[Any], feed: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    out = []
+    for c in candidates:
+        label = f"{c.name}  [{c.dtype}] — {c.reason}"
+        if feed and c.name in feed:  # the feed shape the graph decides, and why
+            f = feed[c.name]
+            dims = ", ".join("?" if d is None else str(d) for d in f["shape"] or [])
+            shape = "<unknown rank>" if f["shape"] is None else f"[{dims}]"
+            label += f" — feed {shape}: {'; '.join(f['reasons'] + f['notes'])}"
+        out.append((label, c.name))
+    return out
 
 
 class _Side(W.VBox):
     """Suggestions, a name box, add/remove buttons and the chosen list for inputs or outputs."""
 
-    def __init__(self, title: str, candidates: list[Any], names: list[str]) -> None:
-        self.suggestions = W.Select(options=_options(candidates), value=None, rows=6)
+    def __init__(
+        self, title: str, candidates: list[Any], names: list[str], feed: dict | None = None
+    ) -> None:
+        self.suggestions = W.Select(options=_options(candidates, feed), value=None, rows=6)
         self.name = W.Combobox(placeholder="or type a tensor name", options=names)
         self.add = W.Button(description=f"add {title[:-1]}", icon="plus")
         self.remove = W.Button(description="remove", icon="minus")
@@ -61,7 +72,7 @@ class IOPicker(W.VBox):
             options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"
         )
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
-        self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names])
+        self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names])
         self.message = W.HTML()
         self.message.add_class("tf1x-validation")

@@ -92,6 +92,18 @@ class PickerState(Observable):
         return "serving_default" in sigs or len(sigs) == 1
 
     @property
+    def feed_shapes(self) -> dict[str, Any]:
+        """Input candidate -> ``{shape, reasons, notes}``: the feed shape the graph decides
+        for it and why (see ``explorer.feeding.shape_inference.feed_shapes``)."""
+        if self._feed_shapes is None:
+            from explorer.feeding.shape_inference import feed_shapes
+
+            self._feed_shapes = feed_shapes(self.model, self.choice.inputs)
+        return self._feed_shapes
+
+    _feed_shapes: dict[str, Any] | None = None
+
+    @property
     def presets(self) -> list[str]:
         """Signature names of the model (each a preset)."""
         return list(self.model.signatures)
