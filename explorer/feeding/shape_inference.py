@@ -219,7 +219,7 @@ class _Inference:
                 for node, pos in self.consumers.get(t, ()):
                     rule = SHAPE_RULES.get(node.op)
                     if rule is not None:
-                        prop = rule(self.ctx, node, pos, shape)
+                        prop = _ask(rule, self.ctx, node, pos, shape)
                         if prop is not None:
                             yield prop
                     if node.op in SHAPE_KEEPING_OPS and pos == 0:
@@ -240,7 +240,7 @@ class _Inference:
             start = tensor_name(parts[0])
             for node, pos in self._consumers_through(start):
                 rule = SPARSE_SHAPE_RULES.get(node.op)
-                prop = rule(self.ctx, node, pos, spec.shape) if rule is not None else None
+                prop = _ask(rule, self.ctx, node, pos, spec.shape) if rule is not None else None
                 if prop is None:
                     continue
                 if dims is None:
@@ -284,7 +284,10 @@ class _Inference:
             shapes[node.name] = tuple(inf.shape or ())
         if not any(None in s for s in shapes.values()):
             return []
-        result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin)
+        try:
+            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin)
+        except Exception as e:  # noqa: BLE001 - probing is a refinement: never a failure
+            return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():
             key = ops[op]
             inf = inferred[key]
@@ -349,6 +352,14 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
         if inf.dims and inf.dims[0].size is None:
             dims = (Dim(size, why), *inf.dims[1:])
             inferred[k] = dataclasses.replace(inf, dims=dims)
+
+
+def _ask(rule: Any, ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+    """A rule's proposal; a rule that fails on an odd node says nothing rather than failing."""
+    try:
+        return rule(ctx, node, pos, shape)
+    except Exception:  # noqa: BLE001 - e.g. a constant of an unexpected dtype or rank
+        return None
 
 
 def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
@@ -481,24 +492,35 @@ def needed_shape(model: Any, tensor: str, default_dim: int = 2) -> tuple[int, ..
     return None
 
 
+_STATIC: dict[tuple, tuple[Any, Any]] = {}
+
+
 def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
-    set to those (sampled) shapes, or ``None`` when it does not import."""
-    inf = _Inference(model)
-    if model.replacements:
-        return None
-    try:
-        g = inf.import_with(shapes)
-    except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
-        return None
-
-    def lookup(tensor: str) -> Shape:
+    set to those (sampled) shapes, or ``None`` when it does not import. Cached per model and
+    shapes (parity samples the same shapes batch after batch)."""
+    key = (id(model), tuple(sorted((k, tuple(v)) for k, v in shapes.items())))
+    hit = _STATIC.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    lookup = None
+    if not model.replacements:
         try:
-            t = g.get_tensor_by_name(tensor_name(tensor))
-        except (KeyError, ValueError):
-            return None
-        return None if t.shape.rank is None else tuple(t.shape.as_list())
+            g = _Inference(model).import_with(shapes)
+        except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
+            g = None
+        if g is not None:
 
+            def lookup(tensor: str) -> Shape:
+                try:
+                    t = g.get_tensor_by_name(tensor_name(tensor))
+                except (KeyError, ValueError):
+                    return None
+                return None if t.shape.rank is None else tuple(t.shape.as_list())
+
+    if len(_STATIC) >= 4:
+        _STATIC.pop(next(iter(_STATIC)))
+    _STATIC[key] = (model, lookup)
     return lookup
 
 

@@ -115,6 +115,8 @@ def rule_for(model: Any, spec: Any) -> Rule | None:
     Breadth-first over consumers of the input through :data:`PASS_THROUGH_OPS`, up to 8 hops;
     the first consumer with a registered rule decides.
     """
+    from explorer.feeding import decoders  # noqa: F401 - registers the decoder rules
+
     ctx = Context.of(model)
     consumers = _consumers(ctx.nodes)
     start = spec.name if ":" in spec.name else f"{spec.name}:0"
@@ -550,6 +552,3 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
             return []  # keys are line numbers: not strings
         out.append(line)
     return out
-
-
-from explorer.feeding import decoders as _decoders  # noqa: E402, F401 - registers decoder rules

@@ -42,6 +42,7 @@ HEAVY_AT_IMPORT = {
     "explorer.examples.models": {"numpy"},
     "explorer.examples.zoo": {"numpy"},
     "explorer.examples.zoo_builders": {"numpy"},
+    "explorer.feeding.decoders": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},
