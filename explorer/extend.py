@@ -9,6 +9,9 @@ refused)::
     @extend.rewrite("MyRefOp")                         # ref -> resource variable rewrite
     @extend.sample_rule("MyParser")                    # string samples for a consumer op
     @extend.index_rule("MyGather")                     # integer ranges for an index input
+    @extend.shape_rule("MyLayer")                      # the shape an op needs of its input
+    @extend.sparse_shape_rule("MyDensify")             # the dense shape of a sparse input
+    @extend.dim_origin_rule("MyTile")                  # an op that fixes a size (named in reasons)
     @extend.builtin_replacement("MyContribOp", hint=)  # fn(inputs, attrs) for an op TF lacks
     extend.op_family("my_family", "OpA", "OpB")        # a named family of op types
     extend.switch(r"^keep_rate$", 1.0, "keep rate")    # a keep_prob-like input's neutral value
@@ -23,6 +26,14 @@ from __future__ import annotations
 
 from explorer.conversion.rewrite import REWRITES, rewrites
 from explorer.feeding.index_ranges import INDEX_RULES, index_rule
+from explorer.feeding.shape_rules import (
+    DIM_ORIGINS,
+    SHAPE_RULES,
+    SPARSE_SHAPE_RULES,
+    dim_origin_rule,
+    shape_rule,
+    sparse_shape_rule,
+)
 from explorer.feeding.switches import SWITCHES, switch
 from explorer.feeding.tf_example import SAMPLE_RULES, sample_rule
 from explorer.graph.op_families import FAMILIES, op_family
@@ -39,21 +50,27 @@ rewrite = rewrites
 
 __all__ = [
     "BUILTIN_REPLACEMENTS",
+    "DIM_ORIGINS",
     "FAMILIES",
     "INDEX_RULES",
     "REPLACEMENT_HINTS",
     "REWRITES",
     "SAMPLE_RULES",
     "SCAN_RULES",
+    "SHAPE_RULES",
+    "SPARSE_SHAPE_RULES",
     "STATE_CHANGING",
     "SWITCHES",
     "builtin_replacement",
+    "dim_origin_rule",
     "index_rule",
     "op_family",
     "rewrite",
     "rewrites",
     "sample_rule",
     "scan_rule",
+    "shape_rule",
+    "sparse_shape_rule",
     "state_changing",
     "switch",
 ]
