@@ -47,3 +47,23 @@ def test_convert_unknown_signature_exits_2(mlp_paths, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("tf1-explorer convert: signature 'nope' is not in")
     assert not (tmp_path / "o").exists()
+
+
+def test_convert_shape_sets_the_tf2_input_and_is_checked(tmp_path, capsys):
+    """--shape gives an input the graph left unshaped its TF2 signature shape."""
+    from explorer._tf import tf
+    from tests.feeding import shape_models
+
+    src = tmp_path / "src"
+    src.mkdir()
+    path, ins, outs = shape_models.reshaped(src)
+    out = tmp_path / "v2"
+    argv = ["convert", str(path), str(out), "--inputs", *ins, "--outputs", *outs]
+    assert main([*argv, "--shape", "x:0=-1,784"]) == 0
+    fn = tf().saved_model.load(str(out)).signatures["serving_default"]
+    assert fn.structured_input_signature[1]["x"].shape.as_list() == [None, 784]
+    capsys.readouterr()
+    path, ins, outs = shape_models.tiled_batch(src)
+    argv = ["convert", str(path), str(tmp_path / "v2b"), "--inputs", *ins, "--outputs", *outs]
+    assert main([*argv, "--shape", "x:0=1,4"]) == 2
+    assert "contradicts the graph's (None, 3)" in capsys.readouterr().err
