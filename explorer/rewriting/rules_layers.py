@@ -35,7 +35,6 @@ def _matmul_step(ctx: Any, node: Any) -> Step | None:
         replaces=[node.name],
         name=scope_of(node.name),
         weights=[kernel],
-        rule="dense",
         layer="Dense",
     )
 
@@ -58,6 +57,8 @@ def _bias_of(ctx: Any, node: Any) -> tuple[str, np.ndarray] | None:
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
 def dense(ctx: Any, node: Any) -> Step | None:
     """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
+    if node.op not in ("BiasAdd", "Add", "AddV2"):
+        return None
     found = _bias_of(ctx, node)
     if found is None:
         return None
@@ -116,6 +117,8 @@ def _conv_step(ctx: Any, node: Any) -> Step | None:
         if kernel is None or ctx.value(x) is not None or dil != (1, 1):
             return None
         out_shape = ctx.value(sizes)
+        if out_shape is None:  # batch taken from the input at run time: the static shape
+            out_shape = ctx.shape(node.name)
         in_shape = ctx.shape(x)
         out_pad = _transpose_padding(in_shape, out_shape, kernel.shape[:2], strides, padding)
         if out_pad is False:
@@ -145,28 +148,27 @@ def _conv_step(ctx: Any, node: Any) -> Step | None:
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
-    """Keras ``output_padding`` for a TF ``Conv2DBackpropInput`` output size (``None``: default;
-    ``False``: not expressible)."""
-    if in_shape is None or out_shape is None or len(in_shape) != 4:
+    """Keras ``output_padding`` giving a TF ``Conv2DBackpropInput``'s output size (``None``:
+    Keras's default size is TF's; ``False``: not expressible). Keras's sizes: "same"
+    ``i*s`` by default, ``(i-1)*s + k - 2*(k//2) + p`` with padding ``p``; "valid"
+    ``i*s + max(k-s, 0)``, ``(i-1)*s + k + p``."""
+    if in_shape is None or out_shape is None or len(in_shape) != 4 or len(out_shape) != 4:
         return False
-    pads = []
+    pads, default = [], True
     for d in (1, 2):
-        i, o, k, s = in_shape[d], int(out_shape[d]), ksize[d - 1], strides[d - 1]
-        if i is None:
+        i, o, k, s = in_shape[d], out_shape[d], int(ksize[d - 1]), strides[d - 1]
+        if i is None or o is None:
             return False
-        default = i * s if padding == "SAME" else (i - 1) * s + k
-        extra = o - default if padding == "VALID" else o - ((i - 1) * s + 1)
+        o = int(o)
         if padding == "SAME":
-            # Keras "same" with output_padding p gives (i-1)*s + p + 1 ... choose p to match o.
-            if o == default:
-                pads.append(None)
-                continue
-            pads.append(extra)
+            default = default and o == i * s
+            p = o - (i - 1) * s - k + 2 * (k // 2)
         else:
-            pads.append(None if extra == 0 else extra)
-    if all(p is None for p in pads):
+            default = default and o == i * s + max(k - s, 0)
+            p = o - (i - 1) * s - k
+        pads.append(p)
+    if default:
         return None
-    pads = [0 if p is None else p for p in pads]
     if any(p < 0 or p >= s for p, s in zip(pads, strides)):
         return False
     return tuple(pads)
@@ -194,6 +196,7 @@ def activation(ctx: Any, node: Any) -> Step | None:
         for rule in (dense, conv2d, dense_no_bias):
             step = rule(ctx, inner)
             if step is not None and step.outputs == [rx]:
+                step.rule = step.rule or rule.__name__.replace("_", "-")
                 step.code = step.code.replace(
                     'name="{name}"', f'activation="{act}", name="{{name}}"'
                 )
@@ -234,8 +237,8 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
         code=layer_code(
             "BatchNormalization",
             epsilon=float(eps),
-            center=beta is not None,
-            scale=gamma is not None,
+            center=None if beta is not None else False,
+            scale=None if gamma is not None else False,
         ),
         inputs=[ctx.resolve(x)],
         outputs=[tensor_name(node.name)],
@@ -243,10 +246,9 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
         name=_bn_scope(node.name),
         weights=[
             a.astype(dt)
-            for a, keep in zip(arrays, (gamma is not None, beta is not None, 1, 1))
-            if keep is not None and keep is not False
+            for a, keep in zip(arrays, (gamma is not None, beta is not None, True, True))
+            if keep
         ],
-        rule="batch-norm",
         layer="BatchNormalization",
         note="inference mode: the checkpoint's moving mean and variance",
     )

@@ -96,10 +96,7 @@ class _Translator:
                 return step
         done = rules_ops.translate_op(self.ctx, node)
         if done is None:
-            raise ConversionError(
-                f"op {node.name} ({node.op}) has no Keras pattern and no keras.ops translation: "
-                "register one in explorer.rewriting (KERAS_RULES or KERAS_OPS)"
-            )
+            raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
         expr, tensors = done
         n = rules_ops.n_outputs(self.ctx, node)
         outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
@@ -113,6 +110,32 @@ class _Translator:
             native=False,
             layer=node.op,
         )
+
+
+_STATEFUL = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "ScatterAdd", "ScatterUpdate")
+_VARIABLES = ("VariableV2", "Variable", "VarHandleOp")
+
+
+def _why_not(op_type: str) -> str:
+    """The end of the one-line reason an op has no rewrite."""
+    if op_type in _STATEFUL:
+        return (
+            "updates a variable at each call: a stateful graph has no Keras rewrite "
+            "(pick outputs of the inference path)"
+        )
+    if op_type in _VARIABLES:
+        return "is a variable read with no input before it: a stateful output has no Keras rewrite"
+    if op_type in rules_ops.KERAS_OPS:
+        return (
+            "reads run-time values where its keras.ops translation needs constants (e.g. a "
+            "shape computed from the batch size): it has no Keras rewrite yet"
+        )
+    if op_type.startswith(("TensorArray", "Enter", "Exit", "NextIteration", "LoopCond")):
+        return "belongs to a v1 while loop no RNN rule recognised: this loop has no Keras rewrite"
+    return (
+        "has no Keras pattern and no keras.ops translation: register one in "
+        "explorer.rewriting (KERAS_RULES or KERAS_OPS)"
+    )
 
 
 def translate(
