@@ -13,12 +13,6 @@ Every other shared model gives a working model (checked here on TensorFlow) or a
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -26,21 +20,7 @@ import explorer
 from explorer.rewriting.api import check_rewrites
 from tests.conftest import shared_model
 
-BUILDER = Path(__file__).with_name("keras_fixtures.py")
 FIXTURES = ("mlp", "cnn_bn_dropout", "lstm", "basic_lstm", "gru", "rnn")
-
-
-@pytest.fixture(scope="module")
-def keras_fixtures(tmp_path_factory) -> Path:
-    if importlib.util.find_spec("tf_keras") is None:
-        pytest.skip("tf_keras is not installed (pip install -e '.[dev]'): no tf.compat.v1.layers")
-    out = tmp_path_factory.mktemp("keras_fixtures")
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(
-        [sys.executable, str(BUILDER), str(out), *FIXTURES], env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return out
 
 
 # fixture or shared model -> the Keras layer kinds its rewrite must contain
@@ -89,23 +69,6 @@ def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fix
         assert rw.parity["passed"] and all(
             all(v.values()) for v in rw.parity["per_output"].values()
         )
-
-
-def test_lstm_weights_are_reordered_into_keras_gate_order(keras_fixtures):
-    """TF's i, j, f, o columns (forget_bias added at run time) -> Keras's i, f, c, o."""
-    model = explorer.load(keras_fixtures / "lstm" / "model.meta")
-    rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"], check=False)
-    (row,) = [r for r in rw.layers if r["kind"] == "LSTM"]
-    assert row["weights"] == [[6, 28], [7, 28], [28]]
-    tf_kernel = model.variables_dict()["rnn/lstm_cell/kernel"]
-    tf_bias = model.variables_dict()["rnn/lstm_cell/bias"]
-    keras_model = rw.build()
-    kernel, recurrent, bias = (w.numpy() for w in keras_model.get_layer(row["layer"]).weights)
-    u = 7
-    np.testing.assert_array_equal(kernel[:, u : 2 * u], tf_kernel[:6, 2 * u : 3 * u])  # f
-    np.testing.assert_array_equal(recurrent[:, 2 * u : 3 * u], tf_kernel[6:, u : 2 * u])  # c
-    np.testing.assert_allclose(bias[u : 2 * u], tf_bias[2 * u : 3 * u] + 1.0)  # forget bias
-    assert "forget_bias 1 folded into the bias" in rw.source
 
 
 WORKING = {  # shared model -> to_keras arguments (curated I/O from MANIFEST.md)
@@ -165,3 +128,15 @@ def test_other_shared_models_give_a_one_line_reason(name):
         explorer.to_keras(shared_model(name), check=False, **kwargs)
     message = str(err.value)
     assert words in message and "\n" not in message
+
+
+def test_save_is_atomic_and_refuses_an_existing_folder(tmp_path):
+    rw = explorer.to_keras(
+        shared_model("tf2onnx_regression_frozen"), inputs=["X:0"], outputs=["pred:0"], check=False
+    )
+    out = rw.save(tmp_path / "out")
+    assert sorted(p.name for p in out.iterdir()) == ["model.py", "model.weights.h5", "parity.json"]
+    with pytest.raises(explorer.OutputExistsError, match="exists: pass overwrite=True"):
+        rw.save(out)
+    rw.save(out, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
