@@ -67,6 +67,8 @@ _EXPORTS: dict[str, str] = {
     "replacements_for": "loading.replacements",
     "map_weights": "conversion.weight_mapping",
     "WeightMapping": "conversion.weight_mapping",
+    "to_keras": "rewriting.api",
+    "KerasRewrite": "rewriting.api",
     # parity
     "compare": "comparing.outputs",
     "parity": "comparing.parity_check",

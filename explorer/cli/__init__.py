@@ -14,7 +14,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 
-VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate")
+VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,11 @@ HEAVY_AT_IMPORT = {
     "explorer.running.base": {"numpy"},
     "explorer.running.v1_runner": {"numpy"},
     "explorer.conversion.v2_runner": {"numpy"},
+    **{
+        f"explorer.rewriting.{m}": {"numpy"}
+        for m in ("api", "check", "codegen", "graph", "ir", "rules_layers", "rules_ops")
+        + ("rules_rnn", "translate")
+    },
     "explorer.widgets._common": {"ipywidgets"},
     "explorer.widgets.browse": {"ipywidgets"},
     "explorer.widgets.compare": {"ipywidgets"},

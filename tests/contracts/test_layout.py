@@ -21,6 +21,7 @@ FLOW = (
     "feeding",
     "running",
     "conversion",
+    "rewriting",
     "comparing",
     "reporting",
     "examples",

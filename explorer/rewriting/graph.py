@@ -1,0 +1,308 @@
+"""What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches.
+
+:class:`GraphContext` imports the model once into a v1 session (variables restored) and answers
+the questions every pattern rule asks:
+
+* :meth:`~GraphContext.resolve` looks through ``Identity`` and through v1 ``cond`` switches whose
+  predicate is fixed (a ``PlaceholderWithDefault`` that is not an input, a constant): the
+  ``Merge`` of a ``tf.layers`` batch-norm or dropout ``training`` flag is its inference branch;
+* :meth:`~GraphContext.value` is a tensor's value when it depends on no input and no random or
+  stateful op (constants, variable reads, folded arithmetic on them), evaluated in the session;
+* :meth:`~GraphContext.shape` / :meth:`~GraphContext.dtype` are TensorFlow's static facts;
+* :meth:`~GraphContext.consumers` counts only the nodes the chosen outputs need, so gradient and
+  saver ops of a training graph never stop a fusion.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from explorer._tf import tf
+from explorer.graph.names import op_name, tensor_name
+
+# Ops that pass their first input through unchanged at inference.
+PASS_THROUGH = frozenset({"Identity", "Snapshot", "StopGradient", "PreventGradient"})
+# Ops whose value changes from run to run: never folded into a constant.
+_VOLATILE = frozenset(
+    {
+        "RandomUniform",
+        "RandomUniformInt",
+        "RandomStandardNormal",
+        "TruncatedNormal",
+        "Multinomial",
+        "RandomShuffle",
+        "StatelessRandomUniformV2",
+        "Placeholder",
+        "QueueDequeueV2",
+        "QueueDequeueManyV2",
+        "IteratorGetNext",
+    }
+)
+DEAD = "<dead branch>"
+
+
+def out_index(tensor: str) -> int:
+    return int(tensor.split(":")[1]) if ":" in tensor else 0
+
+
+def scope_of(op: str) -> str:
+    """``model/dense/BiasAdd`` -> ``model/dense``; a top-level op is its own scope."""
+    return op.rsplit("/", 1)[0] if "/" in op else op
+
+
+def py_name(text: str) -> str:
+    """A Python identifier (and Keras layer name, which may not hold ``/``) for a TF1 name."""
+    out = re.sub(r"[^0-9A-Za-z_]", "_", text).strip("_") or "t"
+    return f"t_{out}" if out[0].isdigit() else out
+
+
+class GraphContext:
+    """The graph between chosen inputs and outputs of one model, with its session.
+
+    Args:
+        model: the :class:`~explorer.loading.model.V1Model`.
+        inputs: graph tensor names (``x:0``) fed to the rewritten model.
+        outputs: graph tensor names it returns.
+        session: a ready :class:`~explorer.running.session.ModelSession` (closed by the caller).
+    """
+
+    def __init__(self, model: Any, inputs: list[str], outputs: list[str], session: Any) -> None:
+        self.model = model
+        self.inputs = [tensor_name(t) for t in inputs]
+        self.outputs = [tensor_name(t) for t in outputs]
+        self.session = session
+        self.graph = session.graph
+        self.nodes = {n.name: n for n in self.graph.as_graph_def().node}
+        self._values: dict[str, Any] = {}
+        self._resolved: dict[str, str] = {}
+        self._pred: dict[str, bool | None] = {}
+        self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
+        # Merge nodes that resolve() must not look through (a rule makes a layer of them).
+        self.stop_at: Any = None
+
+    # -- structure ---------------------------------------------------------------------------------
+
+    def node(self, name: str) -> Any:
+        return self.nodes[op_name(name)]
+
+    def data_inputs(self, node: Any) -> list[str]:
+        return [tensor_name(i) for i in node.input if not i.startswith("^")]
+
+    def attr(self, node: Any, key: str, default: Any = None) -> Any:
+        if key not in node.attr:
+            return default
+        a = node.attr[key]
+        kind = a.WhichOneof("value")
+        if kind == "list":
+            lst = a.list
+            return list(lst.i) or list(lst.f) or [s.decode() for s in lst.s] or []
+        if kind == "s":
+            return a.s.decode()
+        if kind == "shape":
+            return None if a.shape.unknown_rank else [d.size for d in a.shape.dim]
+        if kind == "type":
+            return tf().dtypes.as_dtype(a.type).name
+        return getattr(a, kind) if kind else default
+
+    @cached_property
+    def _input_ops(self) -> frozenset[str]:
+        return frozenset(op_name(t) for t in self.inputs)
+
+    @cached_property
+    def needed(self) -> frozenset[str]:
+        """Ops the outputs depend on (data edges), stopping at the inputs."""
+        seen: set[str] = set()
+        stack = [op_name(t) for t in self.outputs]
+        while stack:
+            op = stack.pop()
+            if op in seen or op not in self.nodes:
+                continue
+            seen.add(op)
+            if op in self._input_ops:
+                continue
+            stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
+        return frozenset(seen)
+
+    @cached_property
+    def _consumers(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for op in self.needed:
+            for i in self.nodes[op].input:
+                if not i.startswith("^"):
+                    out.setdefault(tensor_name(i), []).append(op)
+        return out
+
+    def consumers(self, tensor: str) -> list[str]:
+        """Needed ops reading ``tensor`` (an output tensor counts as one more reader)."""
+        t = tensor_name(tensor)
+        extra = ["<output>"] if t in self.outputs else []
+        return self._consumers.get(t, []) + extra
+
+    def single_use(self, tensor: str) -> bool:
+        return len(self.consumers(tensor)) <= 1
+
+    def _is_volatile(self, tensor: str) -> bool:
+        """Whether ``tensor`` depends on an input, a placeholder without default or a random op,
+        looking only at the branches of fixed conds that run."""
+        r = self.resolve(tensor)
+        key = ("volatile", r)
+        if key in self.cache:
+            return self.cache[key]
+        self.cache[key] = False  # in progress: a cycle adds nothing
+        node = self.nodes.get(op_name(r))
+        if r in self.inputs or node is None or node.op in _VOLATILE:
+            out = True
+        elif node.op in ("Rank", "Shape", "Size") and self._static_meta(node):
+            out = False  # known statically (rank, or a fully known shape): run on dummy feeds
+        else:
+            ins = self.data_inputs(node)
+            if node.op in ("Merge", "RefMerge"):
+                ins = [i for i in ins if not self.is_dead(i)]
+            out = any(self._is_volatile(i) for i in ins)
+        self.cache[key] = out
+        return out
+
+    # -- values ------------------------------------------------------------------------------------
+
+    def _static_meta(self, node: Any) -> bool:
+        shape = self.shape(self.data_inputs(node)[0])
+        if node.op == "Rank":
+            return shape is not None
+        return shape is not None and None not in shape
+
+    def is_const(self, tensor: str) -> bool:
+        """``tensor`` depends on no input and no random op (its value is fixed)."""
+        t = self.resolve(tensor)
+        return t != DEAD and not self._is_volatile(t)
+
+    def value(self, tensor: str) -> np.ndarray | None:
+        """The fixed value of ``tensor``, or ``None`` when it depends on an input or random op."""
+        t = self.resolve(tensor)
+        if t == DEAD or not self.is_const(t):
+            return None
+        if t not in self._values:
+            node = self.node(t)
+            if node.op == "Const":
+                v = tf().make_ndarray(node.attr["value"].tensor)
+            else:
+                # Dead cond branches still run in TF: feed the inputs placeholders of zeros.
+                v = self.session.session.run(self.graph.get_tensor_by_name(t), self._dummy_feeds)
+            self._values[t] = np.asarray(v)
+        return self._values[t]
+
+    @cached_property
+    def _dummy_feeds(self) -> dict[Any, np.ndarray]:
+        feeds = {}
+        for t in self.inputs:
+            tensor = self.graph.get_tensor_by_name(t)
+            shape = self.shape(t)
+            dims = (1,) if shape is None else tuple(1 if d is None else d for d in shape)
+            dt = tensor.dtype.base_dtype
+            feeds[tensor] = np.zeros(dims, dtype=object if dt == tf().string else dt.as_numpy_dtype)
+        return feeds
+
+    def is_variable(self, tensor: str) -> bool:
+        """``tensor`` reads a variable (a trainable weight in TF1) rather than a constant."""
+        t = self.resolve(tensor)
+        node = self.node(t)
+        while node.op in PASS_THROUGH or node.op == "ReadVariableOp":
+            node = self.node(node.input[0])
+        return node.op in ("VariableV2", "Variable", "VarHandleOp")
+
+    def shape(self, tensor: str) -> list[int | None] | None:
+        """Static shape (``None`` dims unknown), ``None`` when the rank is unknown."""
+        s = self.graph.get_tensor_by_name(tensor_name(tensor)).shape
+        return None if s.rank is None else list(s.as_list())
+
+    def dtype(self, tensor: str) -> str:
+        return self.graph.get_tensor_by_name(tensor_name(tensor)).dtype.base_dtype.name
+
+    # -- v1 cond folding ---------------------------------------------------------------------------
+
+    def _predicate(self, switch: Any) -> bool | None:
+        """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""
+        key = switch.name
+        if key not in self._pred:
+            pred = tensor_name(switch.input[1])
+            v = self.value(pred)
+            self._pred[key] = None if v is None else bool(v)
+        return self._pred[key]
+
+    def resolve(self, tensor: str) -> str:
+        """The tensor that really produces ``tensor`` at inference (Identity and fixed switches
+        looked through); :data:`DEAD` for the untaken side of a fixed switch."""
+        t = tensor_name(tensor)
+        if t in self._resolved:
+            return self._resolved[t]
+        seen = []
+        cur = t
+        while True:
+            if cur in self.inputs or cur == DEAD:
+                break
+            node = self.nodes.get(op_name(cur))
+            if node is None:
+                break
+            if node.op in PASS_THROUGH and node.input:
+                seen.append(cur)
+                cur = tensor_name(node.input[0])
+                continue
+            if node.op in ("Switch", "RefSwitch"):
+                p = self._predicate(node)
+                if p is None:
+                    break
+                seen.append(cur)
+                cur = tensor_name(node.input[0]) if out_index(cur) == int(p) else DEAD
+                continue
+            if node.op in ("Merge", "RefMerge") and out_index(cur) == 0:
+                live = [self.resolve(i) for i in self.data_inputs(node) if not self.is_dead(i)]
+                if len(live) != 1 or (self.stop_at is not None and self.stop_at(node)):
+                    break
+                seen.append(cur)
+                cur = live[0]
+                continue
+            break
+        for s in seen + [t]:
+            self._resolved[s] = cur
+        return cur
+
+    def is_dead(self, tensor: str) -> bool:
+        """Whether ``tensor`` lies on the untaken side of a fixed v1 cond (it never runs)."""
+        t = tensor_name(tensor)
+        key = ("dead", t)
+        if key not in self.cache:
+            self.cache[key] = False  # cycles (while loops) are not dead
+            r = self.resolve(t)
+            if r == DEAD:
+                dead = True
+            else:
+                node = self.nodes.get(op_name(r))
+                dead = (
+                    node is not None
+                    and node.op not in ("Merge", "RefMerge", "Enter", "RefEnter", "NextIteration")
+                    and r not in self.inputs
+                    and any(self.is_dead(i) for i in self.data_inputs(node))
+                )
+            self.cache[key] = dead
+        return self.cache[key]
+
+    def producer(self, tensor: str) -> Any:
+        """The NodeDef producing ``resolve(tensor)``."""
+        return self.node(self.resolve(tensor))
+
+    def ops_between(self, outputs: Iterable[str], stops: Iterable[str]) -> list[str]:
+        """Op names on data paths from ``stops`` (exclusive) up to ``outputs`` (inclusive)."""
+        stop_ops = {op_name(s) for s in stops}
+        seen: set[str] = set()
+        stack = [op_name(o) for o in outputs]
+        while stack:
+            op = stack.pop()
+            if op in seen or op in stop_ops or op not in self.nodes:
+                continue
+            seen.add(op)
+            stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
+        return sorted(seen)

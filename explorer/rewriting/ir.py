@@ -1,0 +1,103 @@
+"""The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``.
+
+A pattern rule (``explorer.rewriting.rules*``) looks at the op producing a wanted tensor and,
+when its pattern is there, returns a :class:`Step`: Python code with ``{0}``, ``{1}`` ... where
+the Python variables of its input tensors go, the TF1 tensors it produces, the ops it replaces
+and the weights of its Keras layer, in ``layer.set_weights`` order. Rules are registered by the
+op type of the pattern's LAST op (the one producing the wanted tensor) in :data:`KERAS_RULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from explorer.graph.registry import OpRegistry
+
+
+@dataclass
+class Step:
+    """One statement of the generated model.
+
+    Attributes:
+        code: the right-hand side, ``{i}`` standing for the Python variable of ``inputs[i]``,
+            ``{name}`` for the Keras layer name.
+        inputs: graph tensors (resolved) it reads.
+        outputs: graph tensors it produces, in the order the code returns them (``None`` for a
+            returned value no graph tensor stands for, e.g. an LSTM's unused state).
+        replaces: TF1 op names the step stands for (written as a comment).
+        name: Keras layer name / Python variable stem (the TF1 scope).
+        weights: arrays for ``model.get_layer(name).set_weights`` (``None``: no weights).
+        rule: the registry entry that made it (``fallback`` for leftovers).
+        native: made by a pattern rule (``False``: a marked fallback).
+        layer: the Keras class used (for the report), e.g. ``Dense`` or ``keras.ops.reshape``.
+        note: one line for the comment (e.g. what changed in the weight layout).
+    """
+
+    code: str
+    inputs: list[str]
+    outputs: list[str | None]
+    replaces: list[str]
+    name: str = ""
+    weights: list[np.ndarray] | None = None
+    rule: str = ""
+    native: bool = True
+    layer: str = ""
+    note: str = ""
+    helpers: list[str] = field(default_factory=list)  # names of prelude classes it uses
+    suffixes: list[str] | None = None  # Python names of several returned values: name + suffix
+
+
+# fn(ctx, node) -> Step | None; ctx is a GraphContext, node the NodeDef producing the wanted tensor.
+Rule = Callable[[Any, Any], "Step | None"]
+
+KERAS_RULES: OpRegistry[Rule] = OpRegistry("keras rewrite rule", many=True)
+keras_rule = KERAS_RULES.register
+
+
+def lit(value: Any) -> str:
+    """A Python literal for an attribute value (ints, floats, strings, tuples, lists)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(float(str(np.float32(value)))) if np.isfinite(value) else f'float("{value}")'
+    if isinstance(value, tuple):
+        inner = ", ".join(lit(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(lit(v) for v in value) + "]"
+    return repr(value)
+
+
+def kwargs_code(**kwargs: Any) -> str:
+    """``a=1, b="x"`` for the keyword arguments that are not ``None``."""
+    return ", ".join(f"{k}={lit(v)}" for k, v in kwargs.items() if v is not None)
+
+
+def layer_code(cls: str, *args: Any, call: str = "{0}", **kwargs: Any) -> str:
+    """``keras.layers.<cls>(args, kwargs, name="{name}")(<call>)``."""
+    parts = [lit(a) for a in args]
+    kw = kwargs_code(**kwargs)
+    if kw:
+        parts.append(kw)
+    parts.append('name="{name}"')
+    return f"keras.layers.{cls}({', '.join(parts)})({call})"
+
+
+ACTIVATIONS = {
+    "Relu": "relu",
+    "Relu6": "relu6",
+    "Elu": "elu",
+    "Selu": "selu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Softplus": "softplus",
+    "Softsign": "softsign",
+}

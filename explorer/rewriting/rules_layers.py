@@ -1,0 +1,452 @@
+"""Pattern rules that become Keras layers with weights: Dense, convolutions, batch norm, pooling,
+activations, Embedding and Dropout.
+
+Each rule is registered under the op type producing the pattern's result and returns a
+:class:`~explorer.rewriting.ir.Step` or ``None`` (then the next rule, and last the fallback, is
+tried). A fused activation is handled by the activation rules: they ask the producing op's rule
+for its Step and add ``activation=...`` when the pre-activation tensor has no other reader.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from explorer.rewriting.graph import op_name, scope_of, tensor_name
+from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, lit
+
+# -- Dense -----------------------------------------------------------------------------------------
+
+
+def _matmul_step(ctx: Any, node: Any) -> Step | None:
+    if node.op != "MatMul" or ctx.attr(node, "transpose_a", False):
+        return None
+    x, w = ctx.data_inputs(node)
+    kernel = ctx.value(w)
+    if kernel is None or kernel.ndim != 2 or ctx.value(x) is not None:
+        return None
+    if ctx.attr(node, "transpose_b", False):
+        kernel = kernel.T
+    return Step(
+        code=layer_code("Dense", int(kernel.shape[1]), use_bias=False),
+        inputs=[ctx.resolve(x)],
+        outputs=[tensor_name(node.name)],
+        replaces=[node.name],
+        name=scope_of(node.name),
+        weights=[kernel],
+        layer="Dense",
+    )
+
+
+def _bias_of(ctx: Any, node: Any) -> tuple[str, np.ndarray] | None:
+    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
+    ins = ctx.data_inputs(node)
+    if node.op == "BiasAdd":
+        if ctx.attr(node, "data_format", "NHWC") != "NHWC":
+            return None
+        b = ctx.value(ins[1])
+        return (ins[0], b) if b is not None and b.ndim == 1 else None
+    for a, c in ((0, 1), (1, 0)):
+        b = ctx.value(ins[c])
+        if b is not None and b.ndim == 1 and ctx.value(ins[a]) is None:
+            return ins[a], b
+    return None
+
+
+@keras_rule("BiasAdd", "Add", "AddV2", name="dense")
+def dense(ctx: Any, node: Any) -> Step | None:
+    """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
+    if node.op not in ("BiasAdd", "Add", "AddV2"):
+        return None
+    found = _bias_of(ctx, node)
+    if found is None:
+        return None
+    pre, bias = found
+    inner = ctx.producer(pre)
+    if not ctx.single_use(ctx.resolve(pre)):
+        return None
+    step = _matmul_step(ctx, inner) or _conv_step(ctx, inner)
+    if step is None or step.weights is None or bias.shape[0] != _out_channels(step):
+        return None
+    step.code = step.code.replace("use_bias=False, ", "")
+    step.weights = [*step.weights, bias.astype(step.weights[0].dtype)]
+    step.outputs = [tensor_name(node.name)]
+    step.replaces = [*step.replaces, node.name]
+    return step
+
+
+def _out_channels(step: Step) -> int:
+    k = step.weights[0]
+    if step.layer == "DepthwiseConv2D":
+        return k.shape[2] * k.shape[3]
+    return k.shape[2] if step.layer == "Conv2DTranspose" else k.shape[-1]
+
+
+@keras_rule("MatMul", name="dense-no-bias")
+def dense_no_bias(ctx: Any, node: Any) -> Step | None:
+    return _matmul_step(ctx, node)
+
+
+# -- convolutions ----------------------------------------------------------------------------------
+
+
+def _window(ctx: Any, node: Any, key: str) -> tuple[int, int] | None:
+    v = ctx.attr(node, key, [1, 1, 1, 1])
+    if len(v) != 4 or v[0] != 1 or v[3] != 1:
+        return None
+    return int(v[1]), int(v[2])
+
+
+def _conv_step(ctx: Any, node: Any) -> Step | None:
+    if node.op not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"):
+        return None
+    if ctx.attr(node, "data_format", "NHWC") != "NHWC":
+        return None
+    padding = ctx.attr(node, "padding", "VALID")
+    strides, dil = _window(ctx, node, "strides"), _window(ctx, node, "dilations")
+    if padding not in ("SAME", "VALID") or strides is None or dil is None:
+        return None
+    ins = ctx.data_inputs(node)
+    common = {"strides": strides, "padding": padding.lower()}
+    if dil != (1, 1):
+        common["dilation_rate"] = dil
+    if node.op == "Conv2DBackpropInput":
+        sizes, w, x = ins
+        kernel = ctx.value(w)
+        if kernel is None or ctx.value(x) is not None or dil != (1, 1):
+            return None
+        out_shape = ctx.value(sizes)
+        if out_shape is None:  # batch taken from the input at run time: the static shape
+            out_shape = ctx.shape(node.name)
+        in_shape = ctx.shape(x)
+        out_pad = _transpose_padding(in_shape, out_shape, kernel.shape[:2], strides, padding)
+        if out_pad is False:
+            return None
+        cls, args = "Conv2DTranspose", (int(kernel.shape[2]), tuple(kernel.shape[:2]))
+        common["output_padding"] = out_pad
+    else:
+        x, w = ins
+        kernel = ctx.value(w)
+        if kernel is None or kernel.ndim != 4 or ctx.value(x) is not None:
+            return None
+        if node.op == "Conv2D":
+            cls, args = "Conv2D", (int(kernel.shape[3]), tuple(kernel.shape[:2]))
+        else:
+            cls, args = "DepthwiseConv2D", (tuple(kernel.shape[:2]),)
+            common["depth_multiplier"] = int(kernel.shape[3])
+    return Step(
+        code=layer_code(cls, *args, use_bias=False, **common),
+        inputs=[ctx.resolve(x)],
+        outputs=[tensor_name(node.name)],
+        replaces=[node.name],
+        name=scope_of(node.name),
+        weights=[kernel],
+        rule="conv2d",
+        layer=cls,
+    )
+
+
+def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
+    """Keras ``output_padding`` giving a TF ``Conv2DBackpropInput``'s output size (``None``:
+    Keras's default size is TF's; ``False``: not expressible). Keras's sizes: "same"
+    ``i*s`` by default, ``(i-1)*s + k - 2*(k//2) + p`` with padding ``p``; "valid"
+    ``i*s + max(k-s, 0)``, ``(i-1)*s + k + p``."""
+    if in_shape is None or out_shape is None or len(in_shape) != 4 or len(out_shape) != 4:
+        return False
+    pads, default = [], True
+    for d in (1, 2):
+        i, o, k, s = in_shape[d], out_shape[d], int(ksize[d - 1]), strides[d - 1]
+        if i is None or o is None:
+            return False
+        o = int(o)
+        if padding == "SAME":
+            default = default and o == i * s
+            p = o - (i - 1) * s - k + 2 * (k // 2)
+        else:
+            default = default and o == i * s + max(k - s, 0)
+            p = o - (i - 1) * s - k
+        pads.append(p)
+    if default:
+        return None
+    if any(p < 0 or p >= s for p, s in zip(pads, strides)):
+        return False
+    return tuple(pads)
+
+
+@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
+def conv2d(ctx: Any, node: Any) -> Step | None:
+    """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
+    return _conv_step(ctx, node)
+
+
+# -- activations -----------------------------------------------------------------------------------
+
+
+@keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
+def activation(ctx: Any, node: Any) -> Step | None:
+    """An activation: fused into the Dense/Conv producing its input, else its own layer."""
+    (x,) = ctx.data_inputs(node)
+    if ctx.value(x) is not None:
+        return None
+    act = ACTIVATIONS.get(node.op)
+    rx = ctx.resolve(x)
+    if act is not None and ctx.single_use(rx):
+        inner = ctx.producer(rx)
+        for rule in (dense, conv2d, dense_no_bias):
+            step = rule(ctx, inner)
+            if step is not None and step.outputs == [rx]:
+                step.rule = step.rule or rule.__name__.replace("_", "-")
+                step.code = step.code.replace(
+                    'name="{name}"', f'activation="{act}", name="{{name}}"'
+                )
+                step.outputs = [tensor_name(node.name)]
+                step.replaces = [*step.replaces, node.name]
+                return step
+    if node.op == "LeakyRelu":
+        code = layer_code("LeakyReLU", negative_slope=float(ctx.attr(node, "alpha", 0.2)))
+        cls = "LeakyReLU"
+    elif node.op == "Softmax":
+        code, cls = layer_code("Softmax", axis=-1), "Softmax"
+    else:
+        code, cls = layer_code("Activation", act), "Activation"
+    return Step(
+        code,
+        [rx],
+        [tensor_name(node.name)],
+        [node.name],
+        scope_of(node.name),
+        rule="activation",
+        layer=cls,
+    )
+
+
+# -- batch normalization ---------------------------------------------------------------------------
+
+
+def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
+    dt = ctx.dtype(x)
+    n = mean.shape[0]
+    arrays = [
+        np.ones(n) if gamma is None else gamma,
+        np.zeros(n) if beta is None else beta,
+        mean,
+        var,
+    ]
+    return Step(
+        code=layer_code(
+            "BatchNormalization",
+            epsilon=float(eps),
+            center=None if beta is not None else False,
+            scale=None if gamma is not None else False,
+        ),
+        inputs=[ctx.resolve(x)],
+        outputs=[tensor_name(node.name)],
+        replaces=replaces,
+        name=_bn_scope(node.name),
+        weights=[
+            a.astype(dt)
+            for a, keep in zip(arrays, (gamma is not None, beta is not None, True, True))
+            if keep
+        ],
+        layer="BatchNormalization",
+        note="inference mode: the checkpoint's moving mean and variance",
+    )
+
+
+def _bn_scope(name: str) -> str:
+    scope = scope_of(name)
+    for tail in ("/cond", "/batchnorm"):
+        scope = scope[: -len(tail)] if scope.endswith(tail) else scope
+    return scope
+
+
+@keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")
+def fused_batch_norm(ctx: Any, node: Any) -> Step | None:
+    """``FusedBatchNorm*(is_training=False)`` -> ``BatchNormalization`` (moving statistics)."""
+    if ctx.attr(node, "is_training", True) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
+        return None
+    x, scale, offset, mean, var = ctx.data_inputs(node)[:5]
+    vals = [ctx.value(t) for t in (scale, offset, mean, var)]
+    if any(v is None for v in vals) or ctx.value(x) is not None:
+        return None
+    eps = float(ctx.attr(node, "epsilon", 1e-3))
+    return _bn_step(ctx, node, x, *vals, eps, [node.name])
+
+
+def _const_other(ctx: Any, node: Any, ops: tuple[str, ...]) -> tuple[str, str] | None:
+    """(variable operand, constant operand) of a binary op of one of ``ops``."""
+    if node.op not in ops:
+        return None
+    a, b = ctx.data_inputs(node)
+    if ctx.value(a) is None and ctx.value(b) is not None:
+        return a, b
+    if ctx.value(b) is None and ctx.value(a) is not None:
+        return b, a
+    return None
+
+
+@keras_rule("Add", "AddV2", name="batch-norm-unfused")
+def unfused_batch_norm(ctx: Any, node: Any) -> Step | None:
+    """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
+    ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
+    split = _const_other(ctx, node, ("Add", "AddV2"))
+    if split is None:
+        return None
+    mul_t, shift_t = split
+    mul = ctx.producer(mul_t)
+    inner = _const_other(ctx, mul, ("Mul",))
+    if inner is None or not ctx.single_use(ctx.resolve(mul_t)):
+        return None
+    x, m_t = inner
+    m = ctx.producer(m_t)  # gamma * rsqrt(var + eps), or rsqrt(var + eps)
+    gamma, rsqrt = None, m
+    if m.op == "Mul":
+        a, b = (ctx.producer(t) for t in ctx.data_inputs(m))
+        rsqrt, g = (a, ctx.data_inputs(m)[1]) if a.op == "Rsqrt" else (b, ctx.data_inputs(m)[0])
+        gamma = ctx.value(g)
+    if rsqrt.op != "Rsqrt":
+        return None
+    add = ctx.producer(ctx.data_inputs(rsqrt)[0])
+    if add.op not in ("Add", "AddV2"):
+        return None
+    var, eps = (ctx.value(t) for t in ctx.data_inputs(add))
+    if var is None or eps is None:
+        return None
+    if eps.size != 1:
+        var, eps = eps, var
+    sub = ctx.producer(shift_t)  # beta - mean * m, or -(mean * m) without beta
+    beta, mean = None, None
+    if sub.op == "Sub":
+        b_t, mm_t = ctx.data_inputs(sub)
+        beta = ctx.value(b_t)
+        mm = ctx.producer(mm_t)
+        if mm.op == "Mul":
+            p, q = ctx.data_inputs(mm)
+            mean = ctx.value(q if ctx.resolve(p) == ctx.resolve(m_t) else p)
+    if var is None or eps is None or eps.size != 1 or mean is None or var.ndim != 1:
+        return None
+    if (gamma is not None and gamma.shape != var.shape) or (
+        beta is not None and beta.shape != var.shape
+    ):
+        return None
+    ops = ctx.ops_between([node.name], [x])
+    return _bn_step(ctx, node, x, gamma, beta, mean, var, float(eps.reshape(())), ops)
+
+
+# -- pooling ---------------------------------------------------------------------------------------
+
+
+@keras_rule("MaxPool", "AvgPool", name="pooling")
+def pooling(ctx: Any, node: Any) -> Step | None:
+    """MaxPool / AvgPool (NHWC, SAME or VALID) -> MaxPooling2D / AveragePooling2D."""
+    k, s = _window(ctx, node, "ksize"), _window(ctx, node, "strides")
+    padding = ctx.attr(node, "padding", "VALID")
+    if k is None or s is None or ctx.attr(node, "data_format", "NHWC") != "NHWC":
+        return None
+    cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
+    (x,) = ctx.data_inputs(node)
+    return Step(
+        code=layer_code(cls, k, strides=s, padding=padding.lower()),
+        inputs=[ctx.resolve(x)],
+        outputs=[tensor_name(node.name)],
+        replaces=[node.name],
+        name=scope_of(node.name),
+        rule="pooling",
+        layer=cls,
+    )
+
+
+# -- embedding -------------------------------------------------------------------------------------
+
+
+@keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
+def embedding(ctx: Any, node: Any) -> Step | None:
+    """``gather(table, ids)`` with a constant 2-D table on axis 0 -> ``Embedding``."""
+    ins = ctx.data_inputs(node)
+    table, ids = ins[0], ins[1]
+    if node.op == "GatherV2" and (ctx.value(ins[2]) is None or int(ctx.value(ins[2])) != 0):
+        return None
+    w = ctx.value(table)
+    if w is None or w.ndim != 2 or ctx.value(ids) is not None:
+        return None
+    return Step(
+        code=layer_code("Embedding", int(w.shape[0]), int(w.shape[1])),
+        inputs=[ctx.resolve(ids)],
+        outputs=[tensor_name(node.name)],
+        replaces=[node.name],
+        name=_variable_name(ctx, table) if ctx.is_variable(table) else scope_of(node.name),
+        weights=[w],
+        rule="embedding",
+        layer="Embedding",
+    )
+
+
+def _variable_name(ctx: Any, t: str) -> str:
+    node = ctx.producer(t)
+    while node.op in ("Identity", "ReadVariableOp") and node.input:
+        node = ctx.node(node.input[0])
+    return node.name
+
+
+# -- dropout ---------------------------------------------------------------------------------------
+
+
+def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
+    """A dropout subgraph's rate: ``GreaterEqual(random, rate)`` or ``floor(keep + random)``."""
+    for name in ops:
+        n = ctx.nodes[name]
+        if n.op == "GreaterEqual":
+            v = ctx.value(ctx.data_inputs(n)[1])
+            if v is not None and v.size == 1:
+                return float(v)
+        if n.op in ("Add", "AddV2") and any(
+            ctx.nodes[op_name(i)].op == "RandomUniform" or "random_uniform" in i for i in n.input
+        ):
+            for i in ctx.data_inputs(n):
+                v = ctx.value(i)
+                if v is not None and v.size == 1:
+                    return 1.0 - float(v)
+    return None
+
+
+@keras_rule("Merge", name="dropout")
+def dropout(ctx: Any, node: Any) -> Step | None:
+    """A v1 ``cond`` on a fixed ``training`` flag whose training side is a dropout -> ``Dropout``
+    (identity at inference, as the untaken branch was; active when fine-tuning)."""
+    ins = ctx.data_inputs(node)
+    live = [i for i in ins if not ctx.is_dead(i)]
+    dead = [i for i in ins if ctx.is_dead(i)]
+    if len(live) != 1 or len(dead) != 1:
+        return None
+    x = ctx.resolve(live[0])
+    ops = ctx.ops_between([dead[0]], [x])
+    if not any(ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt") for o in ops):
+        return None
+    rate = _dropout_rate(ctx, ops)
+    if rate is None:
+        return None
+    scope = scope_of(node.name)
+    scope = scope[: -len("/cond")] if scope.endswith("/cond") else scope
+    return Step(
+        code=layer_code("Dropout", rate),
+        inputs=[x],
+        outputs=[tensor_name(node.name)],
+        replaces=[node.name, *[o for o in ops if "dropout" in o][:3]],
+        name=scope,
+        rule="dropout",
+        layer="Dropout",
+        note="identity at inference, as the v1 graph with training=False",
+    )
+
+
+__all__ = [
+    "dense",
+    "conv2d",
+    "activation",
+    "fused_batch_norm",
+    "pooling",
+    "embedding",
+    "dropout",
+    "lit",
+]

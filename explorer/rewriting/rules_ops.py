@@ -1,0 +1,437 @@
+"""Single TF1 ops written as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`.
+
+A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the Python expression of data input
+``i`` when it is a tensor (``None`` when the input is a constant: read it with ``ctx.value``), and
+returns an expression, or ``None`` when this node's attributes or constant inputs are outside what
+it handles. Entries registered with ``native=True`` (the reshaping, merging and arithmetic the
+issue's layer list names) become lines of ``build_model``; the others are leftovers, grouped into
+marked fallback layers (``explorer.rewriting.fallback``). A binary op with a constant operand that
+is not a scalar keeps the constant as a weight of a small ``WithConstant`` layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from explorer.graph.registry import OpRegistry
+from explorer.rewriting.graph import op_name, scope_of, tensor_name
+from explorer.rewriting.ir import Step, keras_rule, lit
+
+Translation = Callable[[Any, Any, list], "str | None"]
+KERAS_OPS: OpRegistry[Translation] = OpRegistry("keras.ops translation")
+
+
+def _binary(fn: str) -> Translation:
+    def tr(ctx, node, x):
+        a, b = x
+        if a is None and b is None:
+            return None
+        ins = ctx.data_inputs(node)
+        args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ins)]
+        return None if None in args else f"keras.ops.{fn}({args[0]}, {args[1]})"
+
+    return tr
+
+
+def _unary(fn: str) -> Translation:
+    def tr(ctx, node, x):
+        return None if x[0] is None else f"keras.ops.{fn}({x[0]})"
+
+    return tr
+
+
+def _scalar(ctx: Any, t: str) -> str | None:
+    v = ctx.value(t)
+    if v is None or v.size != 1 or v.dtype.kind not in "fiub":
+        return None
+    return lit(v.reshape(()).item())
+
+
+def _static(ctx: Any, t: str) -> Any:
+    v = ctx.value(t)
+    return None if v is None else v.tolist()
+
+
+BINARY = {
+    "Add": "add",
+    "AddV2": "add",
+    "Sub": "subtract",
+    "Mul": "multiply",
+    "RealDiv": "divide",
+    "Maximum": "maximum",
+    "Minimum": "minimum",
+    "Pow": "power",
+    "FloorDiv": "floor_divide",
+    "FloorMod": "mod",
+    "Greater": "greater",
+    "GreaterEqual": "greater_equal",
+    "Less": "less",
+    "LessEqual": "less_equal",
+    "Equal": "equal",
+    "NotEqual": "not_equal",
+    "LogicalAnd": "logical_and",
+    "LogicalOr": "logical_or",
+}
+NATIVE_BINARY = ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum")
+UNARY = {
+    "Neg": "negative",
+    "Abs": "abs",
+    "Exp": "exp",
+    "Log": "log",
+    "Log1p": "log1p",
+    "Sqrt": "sqrt",
+    "Rsqrt": "rsqrt",
+    "Square": "square",
+    "Sin": "sin",
+    "Cos": "cos",
+    "Floor": "floor",
+    "Ceil": "ceil",
+    "Round": "round",
+    "Sign": "sign",
+    "Reciprocal": "reciprocal",
+    "Erf": "erf",
+    "LogicalNot": "logical_not",
+    "Tanh": "tanh",
+    "Sigmoid": "sigmoid",
+    "Relu": "relu",
+    "Softplus": "softplus",
+    "LogSoftmax": "log_softmax",
+    "ZerosLike": "zeros_like",
+    "OnesLike": "ones_like",
+}
+
+for _op, _fn in BINARY.items():
+    KERAS_OPS.add(_binary(_fn), _op, native=_op in NATIVE_BINARY)
+for _op, _fn in UNARY.items():
+    KERAS_OPS.add(_unary(_fn), _op, native=False)
+KERAS_OPS.add(
+    lambda ctx, node, x: (
+        None if None in x else f"keras.ops.square(keras.ops.subtract({x[0]}, {x[1]}))"
+    ),
+    "SquaredDifference",
+    native=False,
+)
+
+
+def _variable_name(ctx: Any, t: str) -> str:
+    node = ctx.producer(t)
+    while node.op in ("Identity", "ReadVariableOp") and node.input:
+        node = ctx.node(node.input[0])
+    return node.name
+
+
+def is_native(op_type: str) -> bool:
+    """Whether ``op_type``'s translation is a native line of ``build_model`` (not a fallback)."""
+    return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
+
+
+def ops(*op_types: str, native: bool = True):
+    return KERAS_OPS.register(*op_types, native=native)
+
+
+@ops("Reshape")
+def _reshape(ctx, node, x):
+    if x[0] is None:
+        return None
+    shape = _static(ctx, ctx.data_inputs(node)[1])
+    out = ctx.shape(node.name)
+    if shape is None:  # computed from the input's shape: TensorFlow's static shape says what
+        if out is None or sum(d is None for d in out) > 1:
+            return None
+        shape = [-1 if d is None else d for d in out]
+    ins = ctx.shape(ctx.data_inputs(node)[0])
+    if (
+        ins is not None
+        and len(ins) > 2
+        and None not in ins[1:]
+        and len(shape) == 2
+        and shape[1] in (-1, int(np.prod(ins[1:])))
+        and (shape[0] == -1 or shape[0] == ins[0])
+    ):
+        return f'keras.layers.Flatten(name="{{name}}")({x[0]})'
+    return f"keras.ops.reshape({x[0]}, {lit(tuple(shape))})"
+
+
+@ops("ConcatV2")
+def _concat(ctx, node, x):
+    axis = _static(ctx, ctx.data_inputs(node)[-1])
+    if axis is None or any(e is None for e in x[:-1]):
+        return None
+    parts = ", ".join(x[:-1])
+    return f'keras.layers.Concatenate(axis={axis}, name="{{name}}")([{parts}])'
+
+
+@ops("Pack")
+def _pack(ctx, node, x):
+    if any(e is None for e in x):
+        return None
+    return f"keras.ops.stack([{', '.join(x)}], axis={ctx.attr(node, 'axis', 0)})"
+
+
+@ops("Squeeze")
+def _squeeze(ctx, node, x):
+    dims = ctx.attr(node, "squeeze_dims", []) or None
+    return (
+        None
+        if x[0] is None
+        else f"keras.ops.squeeze({x[0]}, axis={lit(tuple(dims)) if dims else None})"
+    )
+
+
+@ops("ExpandDims")
+def _expand_dims(ctx, node, x):
+    axis = _static(ctx, ctx.data_inputs(node)[1])
+    if x[0] is None or axis is None:
+        return None
+    axis = axis[0] if isinstance(axis, list) else axis
+    return f"keras.ops.expand_dims({x[0]}, {axis})"
+
+
+@ops("Transpose")
+def _transpose(ctx, node, x):
+    perm = _static(ctx, ctx.data_inputs(node)[1])
+    if x[0] is None or perm is None:
+        return None
+    if perm and perm[0] == 0 and len(perm) > 1:
+        dims = tuple(p for p in perm[1:])
+        return f'keras.layers.Permute({lit(dims)}, name="{{name}}")({x[0]})'
+    return f"keras.ops.transpose({x[0]}, {lit(tuple(perm))})"
+
+
+@ops("Pad", "PadV2", "MirrorPad")
+def _pad(ctx, node, x):
+    ins = ctx.data_inputs(node)
+    pads = _static(ctx, ins[1])
+    if x[0] is None or pads is None:
+        return None
+    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(
+        ctx.attr(node, "mode", ""), "constant"
+    )
+    value = ""
+    if node.op == "PadV2":
+        cv = _scalar(ctx, ins[2])
+        if cv is None:
+            return None
+        value = f", constant_values={cv}"
+    return f'keras.ops.pad({x[0]}, {lit([tuple(p) for p in pads])}, mode="{mode}"{value})'
+
+
+@ops("Mean", "Sum", "Max", "Min", "Prod", "All", "Any")
+def _reduce(ctx, node, x):
+    axis = _static(ctx, ctx.data_inputs(node)[1])
+    if x[0] is None or axis is None:
+        return None
+    fn = {
+        "Mean": "mean",
+        "Sum": "sum",
+        "Max": "max",
+        "Min": "min",
+        "Prod": "prod",
+        "All": "all",
+        "Any": "any",
+    }[node.op]
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    keep = bool(ctx.attr(node, "keep_dims", False))
+    return f"keras.ops.{fn}({x[0]}, axis={lit(axis)}, keepdims={keep})"
+
+
+@ops("Cast")
+def _cast(ctx, node, x):
+    return None if x[0] is None else f'keras.ops.cast({x[0]}, "{ctx.attr(node, "DstT")}")'
+
+
+@ops("ArgMax", "ArgMin")
+def _argmax(ctx, node, x):
+    axis = _static(ctx, ctx.data_inputs(node)[1])
+    if x[0] is None or axis is None:
+        return None
+    fn = "argmax" if node.op == "ArgMax" else "argmin"
+    out = ctx.attr(node, "output_type", "int64")
+    return f'keras.ops.cast(keras.ops.{fn}({x[0]}, axis={int(axis)}), "{out}")'
+
+
+@ops("Softmax", native=True)
+def _softmax(ctx, node, x):
+    return None if x[0] is None else f"keras.ops.softmax({x[0]}, axis=-1)"
+
+
+@ops("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
+def _matmul(ctx, node, x):
+    if None in x:
+        return None
+    a, b = x
+    ta = ctx.attr(node, "transpose_a", False) or ctx.attr(node, "adj_x", False)
+    tb = ctx.attr(node, "transpose_b", False) or ctx.attr(node, "adj_y", False)
+    if ta:
+        a = f"keras.ops.swapaxes({a}, -1, -2)"
+    if tb:
+        b = f"keras.ops.swapaxes({b}, -1, -2)"
+    return f"keras.ops.matmul({a}, {b})"
+
+
+@ops("Tile")
+def _tile(ctx, node, x):
+    reps = _static(ctx, ctx.data_inputs(node)[1])
+    return None if x[0] is None or reps is None else f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
+
+
+@ops("Select", "SelectV2", native=False)
+def _select(ctx, node, x):
+    ins = ctx.data_inputs(node)
+    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ins)]
+    return None if None in args else f"keras.ops.where({args[0]}, {args[1]}, {args[2]})"
+
+
+@ops("ClipByValue", native=False)
+def _clip(ctx, node, x):
+    ins = ctx.data_inputs(node)
+    lo, hi = _scalar(ctx, ins[1]), _scalar(ctx, ins[2])
+    return (
+        None if x[0] is None or lo is None or hi is None else f"keras.ops.clip({x[0]}, {lo}, {hi})"
+    )
+
+
+@ops("StridedSlice")
+def _strided_slice(ctx, node, x):
+    ins = ctx.data_inputs(node)
+    b, e, s = (_static(ctx, t) for t in ins[1:4])
+    if x[0] is None or b is None or e is None or s is None:
+        return None
+    masks = {
+        k: int(ctx.attr(node, k, 0))
+        for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+    }
+    items = []
+    for i, (bi, ei, si) in enumerate(zip(b, e, s)):
+        bit = 1 << i
+        if masks["ellipsis_mask"] & bit:
+            items.append("...")
+        elif masks["new_axis_mask"] & bit:
+            items.append("None")
+        elif masks["shrink_axis_mask"] & bit:
+            items.append(str(bi))
+        else:
+            lo = "" if masks["begin_mask"] & bit else str(bi)
+            hi = "" if masks["end_mask"] & bit else str(ei)
+            items.append(f"{lo}:{hi}" + (f":{si}" if si != 1 else ""))
+    return f"{x[0]}[{', '.join(items) or '...'}]"
+
+
+@ops("Split", "SplitV")
+def _split(ctx, node, x):
+    ins = ctx.data_inputs(node)
+    if node.op == "Split":
+        axis, data, n = _static(ctx, ins[0]), x[1], int(ctx.attr(node, "num_split"))
+        if axis is None or data is None:
+            return None
+        return f"keras.ops.split({data}, {n}, axis={axis})"
+    sizes, axis = _static(ctx, ins[1]), _static(ctx, ins[2])
+    if x[0] is None or sizes is None or axis is None or -1 in sizes:
+        return None
+    return f"keras.ops.split({x[0]}, {lit(list(np.cumsum(sizes)[:-1].tolist()))}, axis={axis})"
+
+
+@ops("Unpack")
+def _unpack(ctx, node, x):
+    n = int(ctx.attr(node, "num"))
+    return (
+        None
+        if x[0] is None
+        else f"keras.ops.unstack({x[0]}, {n}, axis={ctx.attr(node, 'axis', 0)})"
+    )
+
+
+@ops("OneHot", native=False)
+def _one_hot(ctx, node, x):
+    ins = ctx.data_inputs(node)
+    depth, on, off = _static(ctx, ins[1]), _static(ctx, ins[2]), _static(ctx, ins[3])
+    if x[0] is None or depth is None or on != 1 or off != 0:
+        return None
+    return f"keras.ops.one_hot({x[0]}, {int(depth)}, axis={ctx.attr(node, 'axis', -1)})"
+
+
+# -- the rules: native ops in build_model ----------------------------------------------------------
+
+
+def _expr_inputs(ctx: Any, node: Any) -> tuple[list, list[str]]:
+    """(``x`` for a translation: ``{k}`` placeholders for tensor inputs, ``None`` for constants;
+    the resolved tensors behind the placeholders)."""
+    x, tensors = [], []
+    for t in ctx.data_inputs(node):
+        if ctx.is_const(t):
+            x.append(None)
+        else:
+            r = ctx.resolve(t)
+            if r not in tensors:
+                tensors.append(r)
+            x.append(f"{{{tensors.index(r)}}}")
+    return x, tensors
+
+
+def translate_op(ctx: Any, node: Any) -> tuple[str, list[str]] | None:
+    """(expression with ``{k}`` placeholders, input tensors) for one op, or ``None``."""
+    fn = KERAS_OPS.get(node.op)
+    if fn is None:
+        return None
+    x, tensors = _expr_inputs(ctx, node)
+    if not tensors:
+        return None
+    expr = fn(ctx, node, x)
+    return None if expr is None else (expr, tensors)
+
+
+def n_outputs(ctx: Any, node: Any) -> int:
+    return len(ctx.graph.get_operation_by_name(node.name).outputs)
+
+
+@keras_rule(*NATIVE_BINARY, name="with-constant")
+def with_constant(ctx: Any, node: Any) -> Step | None:
+    """``x <op> c`` with a constant (or TF1 variable) ``c`` that is not a plain scalar literal:
+    a ``WithConstant`` layer holding ``c`` as its weight (trainable when it was a variable)."""
+    a, b = ctx.data_inputs(node)
+    va, vb = ctx.value(a), ctx.value(b)
+    if (va is None) == (vb is None):
+        return None
+    first = va is not None
+    c_t, x_t = (a, b) if first else (b, a)
+    c = va if first else vb
+    variable = ctx.is_variable(c_t)
+    if c.size == 1 and not variable:
+        return None  # keras-ops writes the scalar inline
+    fn = BINARY[node.op]
+    code = (
+        f'WithConstant("{fn}", {lit(tuple(c.shape))}, constant_first={first}, '
+        f'value_dtype="{c.dtype.name}", trainable={variable}, name="{{name}}")({{0}})'
+    )
+    return Step(
+        code,
+        [ctx.resolve(x_t)],
+        [tensor_name(node.name)],
+        [node.name],
+        _variable_name(ctx, c_t) if variable else scope_of(node.name),
+        weights=[c],
+        rule="with-constant",
+        layer="WithConstant",
+        helpers=["WithConstant"],
+        note=f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight",
+    )
+
+
+@keras_rule(*[t for t in KERAS_OPS if is_native(t)], name="keras-ops")
+def keras_ops(ctx: Any, node: Any) -> Step | None:
+    """A single op with a ``keras.ops`` call or a parameter-free layer (Reshape, Concatenate...)."""
+    if not is_native(node.op):
+        return None
+    done = translate_op(ctx, node)
+    if done is None:
+        return None
+    expr, tensors = done
+    n = n_outputs(ctx, node)
+    outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
+    layer = "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
+    return Step(
+        expr, tensors, outs, [node.name], scope_of(node.name), rule="keras-ops", layer=layer
+    )

@@ -1,0 +1,243 @@
+"""``tf.compat.v1.nn.dynamic_rnn`` loops (v1 ``while``) over an LSTM, GRU or BasicRNN cell ->
+``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN``, weights reordered into Keras's gate order.
+
+The rule reads the loop as dynamic_rnn writes it: the input unstacked into a TensorArray from the
+time-major transpose of the batch-major input, one cell step in the body, the per-step output
+written to a second TensorArray gathered and transposed back after the loop, the cell's state
+carried as loop variables (``Exit`` gives the final state). The cell kind comes from the body:
+
+* LSTM (``LSTMCell`` / ``BasicLSTMCell``): one MatMul over ``concat([x, h])`` with kernel
+  ``[in + u, 4u]`` split into ``i, j, f, o``; ``forget_bias`` added to ``f``. Keras wants
+  ``i, f, c, o`` and a separate recurrent kernel: columns reordered, rows split, forget bias
+  folded into the bias.
+* GRU (``GRUCell``): gates kernel ``[in + u, 2u]`` (``r, u``) and candidate kernel ``[in + u, u]``
+  -> Keras GRU with ``reset_after=False``, columns ``z(=u), r, h``.
+* BasicRNN: ``tanh(concat([x, h]) @ W + b)`` -> SimpleRNN.
+
+A loop with ``sequence_length`` (Select ops in the body), peepholes, projections or another
+activation is left alone (the loop then has no rewrite, and the error names it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from explorer.rewriting.graph import op_name, out_index, scope_of, tensor_name
+from explorer.rewriting.ir import Step, keras_rule, layer_code
+
+
+@dataclass
+class _Loop:
+    kind: str  # LSTM, GRU, SimpleRNN
+    units: int
+    x: str  # batch-major input tensor
+    time_major: bool
+    seq: str | None  # batch-major output tensor (the transpose after the gather), if any
+    gather: str  # the TensorArrayGatherV3 output (time-major outputs)
+    states: list[str | None]  # final-state Exit tensors in Keras's return order (h, c)
+    weights: list[np.ndarray]
+    ops: list[str]
+    scope: str
+    note: str
+
+
+def _loop_exit_of(ctx: Any, node: Any) -> Any | None:
+    """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
+    if node.op == "Exit":
+        return node
+    if node.op == "TensorArrayGatherV3":
+        flow = ctx.node(ctx.data_inputs(node)[2])
+        return flow if flow.op == "Exit" else None
+    if node.op == "Transpose":
+        inner = ctx.producer(ctx.data_inputs(node)[0])
+        return _loop_exit_of(ctx, inner) if inner.op == "TensorArrayGatherV3" else None
+    return None
+
+
+def _analyse(ctx: Any, exit_node: Any) -> _Loop | None:
+    prefix = scope_of(exit_node.name) + "/"
+    key = ("rnn-loop", prefix)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    ctx.cache[key] = None
+    try:
+        loop = _analyse_frame(ctx, prefix)
+    except (KeyError, IndexError, ValueError):
+        loop = None
+    ctx.cache[key] = loop
+    return loop
+
+
+def _through(ctx: Any, t: str, *ops: str) -> Any:
+    node = ctx.node(t)
+    while node.op in ops:
+        node = ctx.node(node.input[0])
+    return node
+
+
+def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
+    body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
+    types = [d.op for d in body.values()]
+    if "Select" in types or "SelectV2" in types:
+        return None  # sequence_length: copy-through of finished sequences
+    # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
+    merges = [d for d in body.values() if d.op == "Merge"]
+    exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
+    switch_of = {op_name(d.input[0]): d.name for d in body.values() if d.op == "Switch"}
+    loop_vars = []  # (next value tensor, exit tensor)
+    for m in merges:
+        nxt = ctx.node(m.input[1])
+        if nxt.op != "NextIteration":
+            continue
+        sw = switch_of.get(m.name)
+        ex = exits.get(sw) if sw else None
+        loop_vars.append((ctx.resolve(nxt.input[0]), tensor_name(ex) if ex else None))
+    reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
+    writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
+    if len(reads) != 1 or len(writes) != 1:
+        return None
+    scatter = _through(ctx, reads[0].input[2], "Enter")
+    if scatter.op != "TensorArrayScatterV3":
+        return None
+    tm_input = ctx.resolve(scatter.input[2])
+    tnode = ctx.node(tm_input)
+    time_major, x = True, tm_input
+    if tnode.op == "Transpose":
+        perm = ctx.value(tnode.input[1])
+        if perm is not None and list(perm[:2]) == [1, 0]:
+            time_major, x = False, ctx.resolve(tnode.input[0])
+    out_step = ctx.resolve(writes[0].input[2])
+    matmuls = [d for d in body.values() if d.op == "MatMul"]
+    kernels, biases = [], []
+    for mm in matmuls:
+        k = ctx.value(_through(ctx, mm.input[1], "Enter", "Identity").name + ":0")
+        if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
+            return None
+        kernels.append(k)
+        adds = [d for d in body.values() if d.op == "BiasAdd" and op_name(d.input[0]) == mm.name]
+        biases.append(
+            ctx.value(_through(ctx, adds[0].input[1], "Enter", "Identity").name + ":0")
+            if adds
+            else None
+        )
+    if not kernels or any(b is None for b in biases) or "Tanh" not in types:
+        return None
+    state_vars = [
+        (nv, ex)
+        for nv, ex in loop_vars
+        if ctx.dtype(nv).startswith("float")
+        and body.get(op_name(nv)) is not None
+        and ctx.node(nv).op not in ("TensorArrayWriteV3",)
+    ]
+    h_var = [v for v in state_vars if v[0] == out_step]
+    others = [v for v in state_vars if v[0] != out_step]
+    if len(h_var) != 1:
+        return None
+    h_exit = h_var[0][1]
+    splits = [d for d in body.values() if d.op == "Split"]
+    in_dim = None
+    if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
+        kind, w, b = "LSTM", kernels[0], biases[0]
+        u = w.shape[1] // 4
+        in_dim = w.shape[0] - u
+        if len(others) != 1:
+            return None
+        forget = _forget_bias(ctx, body, splits[0])
+        if forget is None:
+            return None
+        order = np.concatenate(
+            [np.arange(0, u), np.arange(2 * u, 3 * u), np.arange(u, 2 * u), np.arange(3 * u, 4 * u)]
+        )
+        bias = b[order].copy()
+        bias[u : 2 * u] += forget
+        weights = [w[:in_dim][:, order], w[in_dim:][:, order], bias]
+        states = [h_exit, others[0][1]]
+        note = f"gates i,j,f,o -> Keras i,f,c,o; forget_bias {forget:g} folded into the bias"
+    elif len(kernels) == 2 and not others:
+        gi = 0 if kernels[0].shape[1] == 2 * kernels[1].shape[1] else 1
+        wg, bg, wc, bc = kernels[gi], biases[gi], kernels[1 - gi], biases[1 - gi]
+        u = wc.shape[1]
+        if wg.shape[1] != 2 * u:
+            return None
+        in_dim = wg.shape[0] - u
+        cols = np.concatenate([np.arange(u, 2 * u), np.arange(0, u)])
+        weights = [
+            np.concatenate([wg[:in_dim][:, cols], wc[:in_dim]], axis=1),
+            np.concatenate([wg[in_dim:][:, cols], wc[in_dim:]], axis=1),
+            np.concatenate([bg[cols], bc]),
+        ]
+        kind, states = "GRU", [h_exit]
+        note = "gates r,u + candidate -> Keras z(=u),r,h with reset_after=False"
+    elif len(kernels) == 1 and not splits and not others:
+        w, b = kernels[0], biases[0]
+        u = w.shape[1]
+        in_dim = w.shape[0] - u
+        kind, weights, states = "SimpleRNN", [w[:in_dim], w[in_dim:], b], [h_exit]
+        note = "kernel rows split into input and recurrent kernels"
+    else:
+        return None
+    xs = ctx.shape(x)
+    if xs is None or xs[-1] != in_dim:
+        return None
+    gather = [
+        d
+        for d in ctx.nodes.values()
+        if d.op == "TensorArrayGatherV3"
+        and op_name(d.input[2]) in {op_name(e) for e in exits.values()}
+    ]
+    gather_t = tensor_name(gather[0].name) if gather else ""
+    seq = None
+    for d in ctx.nodes.values():
+        if d.op == "Transpose" and gather_t and ctx.resolve(d.input[0]) == gather_t:
+            perm = ctx.value(d.input[1])
+            if perm is not None and list(perm[:2]) == [1, 0]:
+                seq = tensor_name(d.name)
+    ops = sorted(body) + ([op_name(seq)] if seq else [])
+    scope = prefix[: -len("/while/")] if prefix.endswith("/while/") else prefix.rstrip("/")
+    return _Loop(kind, int(u), x, time_major, seq, gather_t, states, weights, ops, scope, note)
+
+
+def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
+    """The constant added to ``split:2`` (the f gate) before its sigmoid, 0 when none."""
+    f_t = f"{split.name}:2"
+    for d in body.values():
+        if d.op in ("Add", "AddV2") and tensor_name(d.input[0]) == f_t:
+            v = ctx.value(d.input[1])
+            return float(v) if v is not None and v.size == 1 else None
+    for d in body.values():
+        if d.op == "Sigmoid" and tensor_name(d.input[0]) == f_t:
+            return 0.0
+    return None
+
+
+@keras_rule("Transpose", "Exit", name="dynamic-rnn", priority=-1)
+def dynamic_rnn(ctx: Any, node: Any) -> Step | None:
+    """The outputs (batch-major) and final states of a dynamic_rnn loop -> one Keras RNN layer."""
+    exit_node = _loop_exit_of(ctx, node)
+    if exit_node is None:
+        return None
+    loop = _analyse(ctx, exit_node)
+    if loop is None:
+        return None
+    call = "keras.ops.transpose({0}, (1, 0, 2))" if loop.time_major else "{0}"
+    code = layer_code(loop.kind, loop.units, call=call, return_sequences=True, return_state=True)
+    if loop.kind == "GRU":
+        code = code.replace("return_state=True", "return_state=True, reset_after=False")
+    return Step(
+        code=code,
+        inputs=[loop.x],
+        outputs=[loop.seq, *loop.states],
+        replaces=loop.ops,
+        name=loop.scope,
+        weights=loop.weights,
+        rule="dynamic-rnn",
+        layer=loop.kind,
+        note=loop.note,
+        suffixes=["", "_h", "_c"][: 1 + len(loop.states)],
+    )
+
+
+__all__ = ["dynamic_rnn", "out_index"]

@@ -1,0 +1,142 @@
+"""The Keras rewrite on the models the issue names and on every other shared model.
+
+Priority models (``rewrite`` must give a model with NO fallback layer matching the v1 session
+within 1e-5 on the TensorFlow and the JAX backend, each in a fresh process): the shared
+``tf2onnx_fc_layers_frozen`` and ``tf2onnx_regression_checkpoint``, and real ``tf.compat.v1``
+fixtures built in one subprocess by ``keras_fixtures.py``: a ``tf.compat.v1.layers`` MLP, a CNN
+with fused and unfused batch norm behind a ``training`` switch and dropout, and text models
+whose LSTM / BasicLSTM / GRU / BasicRNN cells run in ``dynamic_rnn`` v1 while loops. All of them
+are checked by ONE process per backend (``check_rewrites``): the imports are the slow part.
+
+Every other shared model gives a working model (checked here on TensorFlow) or a one-line reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import explorer
+from explorer.rewriting.api import check_rewrites
+from tests.conftest import shared_model
+
+FIXTURES = ("mlp", "cnn_bn_dropout", "lstm", "basic_lstm", "gru", "rnn")
+
+
+# fixture or shared model -> the Keras layer kinds its rewrite must contain
+KINDS = {
+    "mlp": {"Dense"},
+    "cnn_bn_dropout": {"Conv2D", "BatchNormalization", "MaxPooling2D", "Dropout", "Flatten"},
+    "lstm": {"Embedding", "LSTM", "Dense"},
+    "basic_lstm": {"LSTM"},
+    "gru": {"GRU"},
+    "rnn": {"SimpleRNN"},
+    "tf2onnx_fc_layers_frozen": {"Dense"},
+    "tf2onnx_regression_checkpoint": {"WithConstant"},
+}
+
+
+@pytest.mark.slow
+def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fixtures):
+    cases = {name: (keras_fixtures / name / "model.meta", ["x:0"], ["y:0"]) for name in FIXTURES}
+    cases["tf2onnx_fc_layers_frozen"] = (
+        shared_model("tf2onnx_fc_layers_frozen"),
+        ["X:0"],
+        ["output:0"],
+    )
+    cases["tf2onnx_regression_checkpoint"] = (
+        shared_model("tf2onnx_regression_checkpoint"),
+        ["X:0"],
+        ["pred:0"],
+    )
+    rewrites = {
+        name: explorer.to_keras(path, inputs=ins, outputs=outs, check=False)
+        for name, (path, ins, outs) in cases.items()
+    }
+    # the fixtures' own saved feed too (the sampler's feeds are the generated ones)
+    for name in FIXTURES:
+        saved = np.load(keras_fixtures / name / "expected.npz")
+        rw = rewrites[name]
+        rw._feeds.append({"x": saved["x"]})
+        rw._expected.append({"y": saved["y"]})
+    check_rewrites(list(rewrites.values()), backends=("tensorflow", "jax"))
+    for name, rw in rewrites.items():
+        assert rw.fallbacks == [], (name, rw.fallbacks)
+        assert KINDS[name] <= {r["kind"] for r in rw.layers}, (name, rw.layers)
+        for backend in ("tensorflow", "jax"):
+            res = rw.parity["backends"][backend]
+            assert res["passed"], (name, backend, res)
+        assert rw.parity["passed"] and all(
+            all(v.values()) for v in rw.parity["per_output"].values()
+        )
+
+
+WORKING = {  # shared model -> to_keras arguments (curated I/O from MANIFEST.md)
+    "serving_half_plus_two": {"signature": "serving_default"},
+    "serving_half_plus_two_gpu": {"signature": "serving_default"},
+    "serving_no_signatures_checkpoint": {"inputs": ["Placeholder:0"], "outputs": ["Add:0"]},
+    "tf2onnx_regression_frozen": {"inputs": ["X:0"], "outputs": ["pred:0"]},
+    "tf2onnx_regression_saved_model": {},
+    "chadpro_mnist_gan_ckpt": {"inputs": ["z:0"], "outputs": ["Tanh:0"]},
+}
+REFUSED = {  # shared model -> (to_keras arguments, words the one-line reason holds)
+    "serving_counter": ({"signature": "incr_counter"}, "updates a variable at each call"),
+    "tfx_chicago_taxi_serving": ({}, "needs constants"),
+    "tfx_chicago_taxi_eval": ({}, "no sample value for input"),
+    "agent007_speech_frozen": (
+        {"inputs": ["wav_data:0"], "outputs": ["labels_softmax:0"]},
+        "op Mfcc (Mfcc) has no",
+    ),
+    "fije_neural_ibm1_ckpt": (
+        {"inputs": ["Placeholder:0", "Placeholder_1:0"], "outputs": ["Reshape_1:0"]},
+        "needs constants",
+    ),
+    "haidi_deepmd_cu_frozen": (
+        {
+            "inputs": ["t_coord:0", "t_type:0", "t_natoms:0", "t_box:0", "t_mesh:0"],
+            "outputs": ["o_energy:0"],
+        },
+        "does not register: DescrptSeA",
+    ),
+    "leanderlxz_seq2seq_ckpt": (
+        {
+            "inputs": ["input:0", "source_sequence_length:0", "target_sequence_length:0"],
+            "outputs": ["predictions:0"],
+        },
+        "v1 while loop no RNN rule recognised",
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(WORKING))
+def test_other_shared_models_give_a_working_model(name):
+    rw = explorer.to_keras(shared_model(name), check=False, **WORKING[name])
+    keras_model = rw.build()
+    for feeds, want in zip(rw._feeds, rw._expected):
+        got = keras_model(feeds, training=False)
+        for key, value in want.items():
+            np.testing.assert_allclose(np.asarray(got[key]), value, atol=1e-5, rtol=1e-5)
+    assert rw.parity["fallbacks"] == [r for r in rw.parity["fallbacks"] if r["layer"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_other_shared_models_give_a_one_line_reason(name):
+    kwargs, words = REFUSED[name]
+    with pytest.raises(explorer.ExplorerError) as err:
+        explorer.to_keras(shared_model(name), check=False, **kwargs)
+    message = str(err.value)
+    assert words in message and "\n" not in message
+
+
+def test_save_is_atomic_and_refuses_an_existing_folder(tmp_path):
+    rw = explorer.to_keras(
+        shared_model("tf2onnx_regression_frozen"), inputs=["X:0"], outputs=["pred:0"], check=False
+    )
+    out = rw.save(tmp_path / "out")
+    assert sorted(p.name for p in out.iterdir()) == ["model.py", "model.weights.h5", "parity.json"]
+    with pytest.raises(explorer.OutputExistsError, match="exists: pass overwrite=True"):
+        rw.save(out)
+    rw.save(out, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left

@@ -1,0 +1,43 @@
+"""The fresh-process check: several models in one process per backend, and a model that fails
+to build reported as one line (the other jobs still run)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.rewriting.check import Job, _compare, check_jobs
+
+GOOD = """
+import keras
+def build_model(weights=None):
+    x = keras.Input(batch_shape=(None, 2), name="x")
+    return keras.Model({"x": x}, {"y": keras.ops.multiply(x, 2.0)})
+"""
+
+
+def test_one_process_runs_every_job_and_reports_each(tmp_path):
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.mkdir()
+    bad.mkdir()
+    (good / "model.py").write_text(GOOD)
+    (bad / "model.py").write_text(
+        "def build_model():\n    raise RuntimeError('no layer X\\nmore')\n"
+    )
+    x = np.arange(4, dtype=np.float32).reshape(2, 2)
+    jobs = [Job(good, [{"x": x}], [{"y": 2 * x}]), Job(bad, [{"x": x}], [{"y": x}])]
+    # the numpy backend: the same runner, without TensorFlow's import time
+    ok, failed = check_jobs(jobs, backends=("numpy",))
+    assert ok["numpy"]["passed"] and ok["numpy"]["outputs"]["y"]["max_abs"] == 0.0
+    assert failed["numpy"] == {
+        "passed": False,
+        "seconds": failed["numpy"]["seconds"],
+        "error": "RuntimeError: no layer X",
+        "outputs": {},
+    }
+
+
+def test_compare_reports_shape_and_integer_mismatches():
+    assert _compare(np.zeros(3), np.zeros(4), 1e-5, 1e-5)["error"] == "shape [3] but v1 gives [4]"
+    assert not _compare(np.array([1, 2]), np.array([1, 3]), 1e-5, 1e-5)["passed"]
+    close = _compare(np.array([1.0 + 1e-6]), np.array([1.0]), 1e-5, 1e-5)
+    assert close["passed"] and 0 < close["max_abs"] < 2e-6
