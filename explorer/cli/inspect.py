@@ -1,4 +1,8 @@
-"""``tf1-explorer inspect MODEL [--tags T] [--json]``: what the model is."""
+"""``tf1-explorer inspect MODEL [--tags T] [--json]``: what the model is, and what will fail.
+
+Reads protobufs only (no TensorFlow import). "problems" lists what ``run``/``convert`` would
+trip on: variables without a checkpoint, unregistered op types, missing asset files, pins to
+absent devices (see :mod:`explorer.inspection.problems`)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,17 @@ from explorer.graph.names import shape_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add_verb(sub, "inspect", run, "summarise a TF1 model (format, tags, signatures, variables)")
+    add_verb(
+        sub, "inspect", run, "summarise a TF1 model (format, tags, signatures, variables, problems)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.inspection.problems import problems
+
     model = load_model(args)
     summary = model.summary()
+    summary["problems"] = [p.to_json() for p in problems(model)]
     if args.json:
         print_json(summary)
         return 0
@@ -42,4 +51,10 @@ def run(args: argparse.Namespace) -> int:
                     f"    {arrow} {key}: {t['name'] or '(components)'}  "
                     f"{t['dtype']}{shape_text(t['shape'])}{kind}"
                 )
+    if summary["problems"]:
+        errors = sum(p["severity"] == "error" for p in summary["problems"])
+        warnings = len(summary["problems"]) - errors
+        print(f"  problems    {errors} errors, {warnings} warnings (before it runs)")
+    for prob in summary["problems"]:
+        print(f"    {prob['severity']:<8} {prob['kind']}: {prob['message']}")
     return 0

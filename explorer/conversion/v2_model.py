@@ -192,15 +192,12 @@ class V2Model:
 
         Raises:
             OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
-            ConversionError: it lies inside the source model, or writing failed.
+            ConversionError: it is inside a SavedModel folder, is or holds one of the model's
+                files (see :mod:`explorer.loading.output_paths`), or writing failed.
         """
-        out = Path(out_dir).expanduser().resolve()
-        src = Path(self.source.path)
-        src_dir = src if src.is_dir() else src.parent
-        if out == src_dir or src_dir in out.parents:
-            raise ConversionError(
-                f"{out} is inside the source model {src_dir}: choose an output folder elsewhere"
-            )
+        from explorer.loading.output_paths import check_output
+
+        out = check_output(self.source, out_dir)  # never into the model's folder or files
         if out.exists() and not overwrite:
             raise OutputExistsError(
                 f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"

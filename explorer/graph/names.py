@@ -14,7 +14,15 @@ from collections.abc import Iterable
 
 UNKNOWN_RANK = "<unknown rank>"
 
-_DTYPE_NAMES: dict[int, str] = {}
+# DataType enum -> TensorFlow's name (tf.dtypes.as_dtype(n).name); n + 100 is the ``_ref`` type.
+_DTYPE_NAMES: dict[int, str] = {
+    1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8", 7: "string",
+    8: "complex64", 9: "int64", 10: "bool", 11: "qint8", 12: "quint8", 13: "qint32",
+    14: "bfloat16", 15: "qint16", 16: "quint16", 17: "uint16", 18: "complex128", 19: "float16",
+    20: "resource", 21: "variant", 22: "uint32", 23: "uint64", 24: "float8_e5m2",
+    25: "float8_e4m3fn", 26: "float8_e4m3fnuz", 27: "float8_e4m3b11fnuz", 28: "float8_e5m2fnuz",
+    29: "int4", 30: "uint4", 31: "int2", 32: "uint2", 33: "float4_e2m1fn",
+}  # fmt: skip
 
 
 def tensor_name(name: str) -> str:
@@ -39,14 +47,10 @@ def shape_text(shape: Iterable[int | None] | None, sep: str = ", ") -> str:
 
 
 def dtype_name(enum: int) -> str:
-    """``float32`` for ``DT_FLOAT`` (1), ``float32_ref`` for 101, ``invalid(n)`` otherwise."""
-    name = _DTYPE_NAMES.get(enum)
-    if name is None:
-        from tensorflow.python.framework import dtypes
-
-        try:
-            name = dtypes.as_dtype(enum).name
-        except TypeError:
-            name = f"invalid({enum})"
-        _DTYPE_NAMES[enum] = name
-    return name
+    """``float32`` for ``DT_FLOAT`` (1), ``float32_ref`` for 101, ``invalid(n)`` otherwise
+    (a table: no TensorFlow import)."""
+    if enum in _DTYPE_NAMES:
+        return _DTYPE_NAMES[enum]
+    if enum - 100 in _DTYPE_NAMES:
+        return _DTYPE_NAMES[enum - 100] + "_ref"
+    return f"invalid({enum})"

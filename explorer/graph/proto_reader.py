@@ -36,9 +36,9 @@ def out_spec_of(op_def: Any) -> _OutSpec:
 
 def _registry_spec(op_type: str) -> _OutSpec | None:
     if op_type not in _SPEC_CACHE:
-        from tensorflow.python.framework import op_def_registry
+        from explorer.graph.op_defs import op_def as registered
 
-        op_def = op_def_registry.get(op_type)
+        op_def = registered(op_type)
         _SPEC_CACHE[op_type] = None if op_def is None else out_spec_of(op_def)
     return _SPEC_CACHE[op_type]
 
@@ -265,11 +265,18 @@ def scalar_value(t: Any) -> str | None:
     if len(t.string_val):
         s = t.string_val[0].decode("utf-8", "replace")
         return repr(s if len(s) <= 40 else s[:37] + "...")
-    if t.tensor_content:
-        from tensorflow.python.framework import tensor_util
+    if t.tensor_content and t.dtype in _NUMPY_TYPES:
+        import numpy as np
 
-        try:
-            return str(tensor_util.MakeNdarray(t).item())
-        except (TypeError, ValueError):
+        dtype = np.dtype(_NUMPY_TYPES[t.dtype])
+        if len(t.tensor_content) != dtype.itemsize:  # one scalar, else broken or not a scalar
             return None
+        return str(np.frombuffer(t.tensor_content, dtype=dtype)[0].item())
     return None
+
+
+# DataType enum -> numpy type of ``tensor_content`` (little-endian, as TensorFlow writes it).
+_NUMPY_TYPES = {
+    1: "<f4", 2: "<f8", 3: "<i4", 4: "u1", 5: "<i2", 6: "i1", 8: "<c8", 9: "<i8", 10: "?",
+    17: "<u2", 18: "<c16", 19: "<f2", 22: "<u4", 23: "<u8",
+}  # fmt: skip

@@ -11,13 +11,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from explorer._tf import tf
+from explorer.graph import op_defs
 
 
 @functools.cache
 def available_device_types() -> frozenset[str]:
     """Device types present on this machine, upper case (``CPU``, ``GPU``, …)."""
-    return frozenset(d.device_type.upper() for d in tf().config.list_physical_devices())
+    return op_defs.device_types()
 
 
 def device_type_of(device: str) -> str | None:
@@ -61,11 +61,9 @@ def all_nodes(graph_def: Any) -> Iterable[Any]:
 
 def unregistered_op_types(graph_def: Any) -> list[str]:
     """Op types used by the graph that neither TF's registry nor its function library defines."""
-    from tensorflow.python.framework import op_def_registry
-
     fn_names = {f.signature.name for f in graph_def.library.function}
     missing = set()
     for node in all_nodes(graph_def):
-        if node.op not in fn_names and op_def_registry.get(node.op) is None:
+        if node.op not in fn_names and not op_defs.is_registered(node.op):
             missing.add(node.op)
     return sorted(missing)

@@ -55,14 +55,14 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
 
 @rule(name="unregistered-op")
 def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    from explorer._tf import tf
+    from explorer.graph.op_defs import tf_version
     from explorer.graph.runtime import unregistered_op_types
 
     by_op = _by_op(refs)
     for op_type in unregistered_op_types(ctx.graph_def):
         nodes = by_op.get(op_type, [])
         hint = replacement_hint(op_type)
-        missing = f"op type {op_type} is not registered in TensorFlow {tf().__version__}"
+        missing = f"op type {op_type} is not registered in TensorFlow {tf_version()}"
         if op_type in getattr(ctx.model, "replacements", {}):
             severity = "info"
             message = (

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from explorer._tf import tf
 from explorer.errors import (
     AmbiguousModelError,
     ExplorerError,
@@ -249,7 +248,6 @@ def load(
     Raises:
         ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError.
     """
-    tf()  # import TensorFlow quietly before its protobuf modules are touched
     p = Path(path).expanduser()
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -389,7 +387,7 @@ def _looks_text(data: bytes) -> bool:
 
 
 def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
-    from tensorflow.core.protobuf import saved_model_pb2
+    from explorer.graph.protos import saved_model_pb2
 
     sm = _parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel")
     if not sm.meta_graphs:
@@ -427,8 +425,7 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
 
 
 def _load_graph_def(p: Path) -> V1Model:
-    from tensorflow.core.framework import graph_pb2
-    from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+    from explorer.graph.protos import graph_pb2, meta_graph_pb2, saved_model_pb2
 
     gd = graph_pb2.GraphDef()
     try:
@@ -462,7 +459,8 @@ def _load_graph_def(p: Path) -> V1Model:
 def _read_state_file(folder: Path) -> str | None:
     """The prefix recorded in ``folder/checkpoint``, resolved on this machine, or ``None``."""
     from google.protobuf import text_format
-    from tensorflow.python.training import checkpoint_state_pb2
+
+    from explorer.graph.protos import checkpoint_state_pb2
 
     state_file = folder / "checkpoint"
     state = checkpoint_state_pb2.CheckpointState()
@@ -493,7 +491,7 @@ def _checkpoint_exists(prefix: Path) -> bool:
 
 
 def _load_checkpoint(p: Path) -> V1Model:
-    from tensorflow.core.protobuf import meta_graph_pb2
+    from explorer.graph.protos import meta_graph_pb2
 
     if p.is_dir():
         folder = p
@@ -567,7 +565,7 @@ def _init_op_of(mg: Any) -> str | None:
 
 def _assets_of(mg: Any, folder: Path) -> dict[str, str]:
     """Asset tensor name -> file in the model's ``assets/`` folder (or beside a checkpoint)."""
-    from tensorflow.core.protobuf import meta_graph_pb2
+    from explorer.graph.protos import meta_graph_pb2
 
     defs = list(mg.asset_file_def)
     if "saved_model_assets" in mg.collection_def:

@@ -151,6 +151,6 @@ class ConverterState(Observable):
 
 
 def _default_out_dir(model: Any) -> Path:
-    src = Path(model.path)
-    base = src if src.is_dir() else src.parent
-    return base.parent / f"{base.name}_tf2"
+    from explorer.loading.output_paths import default_output_dir
+
+    return default_output_dir(model)  # ``<name>_tf2`` beside the model, never inside it

@@ -11,7 +11,17 @@ import pytest
 from explorer.cli import main
 from tests.conftest import SHARED_NAMES, shared_model
 
-KEYS = {"format", "path", "tags", "tf_version", "node_count", "op_types", "signatures", "variables"}
+KEYS = {
+    "format",
+    "path",
+    "tags",
+    "tf_version",
+    "node_count",
+    "op_types",
+    "signatures",
+    "variables",
+    "problems",
+}
 
 
 def test_inspect_json(mlp_paths, capsys):

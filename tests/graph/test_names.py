@@ -31,3 +31,12 @@ def test_dtype_name_of_enums_refs_and_invalid():
     assert dtype_name(1) == "float32" and dtype_name(7) == "string" and dtype_name(9) == "int64"
     assert dtype_name(101) == "float32_ref"
     assert dtype_name(12345) == "invalid(12345)"
+
+
+def test_dtype_names_are_tensorflows_own_for_every_enum():
+    """The table behind dtype_name (no TensorFlow import) says what tf.dtypes says."""
+    from tensorflow.core.framework import types_pb2
+    from tensorflow.python.framework import dtypes
+
+    for enum in [v for v in types_pb2.DataType.values() if v]:
+        assert dtype_name(enum) == dtypes.as_dtype(enum).name, enum

@@ -42,4 +42,4 @@ def test_converter_selection_and_errors(frozen, tmp_path):
     c.out_dir = " "
     with pytest.raises(ConversionError, match="output folder"):
         c.convert()
-    assert ConverterState(frozen).out_dir.endswith("frozen_pb_tf2")
+    assert ConverterState(frozen).out_dir.endswith("frozen_pb/frozen_tf2")  # beside frozen.pb

@@ -1,0 +1,221 @@
+"""TensorFlow's op registry, version and device types as data: browsing a graph imports no
+TensorFlow.
+
+The catalog needs each op type's ``OpDef`` (how many outputs, of which dtypes), ``scan`` and
+``inspect`` need to know which op types this TensorFlow registers, which device types this machine
+has and TensorFlow's version. With TensorFlow imported in this process these come from it (its
+live registry includes op libraries loaded with ``tf.load_op_library``). Without it, from a table
+that one child process writes the first time (one TensorFlow import, a few seconds, once per
+installation and machine) into the cache folder:
+
+* ``$TF1_EXPLORER_CACHE_DIR``, else ``$XDG_CACHE_HOME/tf1-explorer``, else
+  ``~/.cache/tf1-explorer``;
+* one ``op-defs-<key>.pb`` (TensorFlow's ``OpList``: every registered op) and ``<key>.json``
+  (version, device types) per key; the key hashes where TensorFlow is installed (path, size and
+  time of its files) and the accelerators visible here (``/dev/nvidia*``, ``CUDA_VISIBLE_DEVICES``),
+  so another TensorFlow or a GPU showing up starts a new table.
+
+A cache folder that cannot be written only costs the child process again in the next process.
+If the child process fails, TensorFlow is imported here instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "TF1_EXPLORER_CACHE_DIR"
+BUILD_TIMEOUT_S = 300.0  # one TensorFlow import on a busy machine
+_LOCK = threading.Lock()
+_TABLE: dict[str, Any] = {}  # "ops": name -> OpDef, "version", "devices" (loaded once)
+
+
+def tf_loaded() -> bool:
+    """Whether TensorFlow is imported in this process (then its live registry answers)."""
+    return "tensorflow" in sys.modules
+
+
+def op_def(op_type: str) -> Any | None:
+    """The ``OpDef`` TensorFlow registers for ``op_type``, or ``None`` when it registers none."""
+    if tf_loaded():
+        from tensorflow.python.framework import op_def_registry
+
+        return op_def_registry.get(op_type)
+    return _table()["ops"].get(op_type)
+
+
+def is_registered(op_type: str) -> bool:
+    """Whether this TensorFlow registers ``op_type``."""
+    return op_def(op_type) is not None
+
+
+def tf_version() -> str:
+    """The installed TensorFlow's ``__version__`` (``2.21.0``)."""
+    if tf_loaded():
+        import tensorflow
+
+        return str(tensorflow.__version__)
+    return str(_table()["version"])
+
+
+def device_types() -> frozenset[str]:
+    """Device types TensorFlow finds on this machine, upper case (``CPU``, ``GPU``, ...)."""
+    if tf_loaded():
+        from explorer._tf import tf
+
+        return frozenset(d.device_type.upper() for d in tf().config.list_physical_devices())
+    return frozenset(_table()["devices"])
+
+
+def cache_dir() -> Path:
+    """Where the tables are kept (see the module docstring)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tf1-explorer"
+
+
+def cache_key() -> str:
+    """Hash of the installed TensorFlow and the accelerators visible here."""
+    from explorer.graph.protos import _tf_root
+
+    root = _tf_root().resolve()
+    parts = [str(root), sys.version.split()[0]]
+    for rel in ("__init__.py", "python/_pywrap_tensorflow_internal.so", "libtensorflow_cc.so.2"):
+        with contextlib.suppress(OSError):
+            st = (root / rel).stat()
+            parts.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
+    with contextlib.suppress(OSError):
+        parts += sorted(n for n in os.listdir("/dev") if n.startswith(("nvidia", "accel", "kfd")))
+    for var in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "TPU_VISIBLE_CHIPS"):
+        parts.append(f"{var}={os.environ.get(var, '<unset>')}")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def clear() -> None:
+    """Forget the table loaded in this process (the files stay)."""
+    with _LOCK:
+        _TABLE.clear()
+
+
+def _table() -> dict[str, Any]:
+    with _LOCK:
+        if not _TABLE:
+            _TABLE.update(_load_or_build())
+        return _TABLE
+
+
+def _load_or_build() -> dict[str, Any]:
+    key = cache_key()
+    folder = cache_dir()
+    found = _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")
+    if found is not None:
+        return found
+    tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
+    try:
+        built = _build_in_child(tmp)
+        if built is None:  # the child failed: ask TensorFlow here
+            return _from_live()
+        _install(tmp, folder, key)
+        return built
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
+    try:
+        facts = json.loads(facts_file.read_text())
+        data = ops_file.read_bytes()
+    except (OSError, ValueError):
+        return None
+    from explorer.graph.protos import module
+
+    op_list = module("op_def_pb2").OpList()
+    try:
+        op_list.ParseFromString(data)
+    except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
+        return None
+    if len(op_list.op) != facts.get("op_count"):
+        return None
+    return {
+        "ops": {op.name: op for op in op_list.op},
+        "version": facts["version"],
+        "devices": facts["devices"],
+    }
+
+
+def _build_in_child(tmp: Path) -> dict[str, Any] | None:
+    from explorer._tf import quiet_env
+
+    root = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); "
+        "from explorer.graph.op_defs import _dump; _dump(sys.argv[1])"
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp)],
+            env=quiet_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    return _read(tmp / "ops.pb", tmp / "facts.json")
+
+
+def _install(tmp: Path, folder: Path, key: str) -> None:
+    """Move the child's files into the cache; the JSON last, so a reader never finds it alone."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
+            part = folder / f".{dst}.{os.getpid()}.part"
+            shutil.copyfile(tmp / src, part)
+            os.replace(part, folder / dst)
+
+
+def _from_live() -> dict[str, Any]:
+    from explorer._tf import tf
+
+    tf()
+    return {"ops": _LiveOps(), "version": tf_version(), "devices": sorted(device_types())}
+
+
+class _LiveOps:
+    """``.get(name)`` over TensorFlow's registry, for when the table could not be built."""
+
+    def get(self, name: str) -> Any | None:
+        from tensorflow.python.framework import op_def_registry
+
+        return op_def_registry.get(name)
+
+
+def _dump(out_dir: str) -> None:
+    """Child-process entry: write TensorFlow's ``OpList`` and facts into ``out_dir``."""
+    from explorer._tf import tf
+
+    t = tf()
+    from tensorflow.python.client import pywrap_tf_session as c_api
+
+    data = c_api.TF_GetBuffer(c_api.TF_GetAllOpList())
+    from tensorflow.core.framework import op_def_pb2
+
+    op_list = op_def_pb2.OpList()
+    op_list.ParseFromString(data)
+    devices = sorted({d.device_type.upper() for d in t.config.list_physical_devices()})
+    out = Path(out_dir)
+    (out / "ops.pb").write_bytes(data)
+    facts = {"version": t.__version__, "devices": devices, "op_count": len(op_list.op)}
+    (out / "facts.json").write_text(json.dumps(facts))

@@ -1,0 +1,117 @@
+"""TensorFlow's protobuf message classes (``GraphDef``, ``SavedModel``, ...) without importing
+TensorFlow.
+
+``from tensorflow.core.framework import graph_pb2`` runs ``tensorflow/__init__.py`` first: a few
+seconds and the whole runtime, for classes that need only the ``protobuf`` package. This module
+reads the same generated ``*_pb2.py`` files from the installed TensorFlow, under the private
+package name ``explorer._tfproto`` (their ``from tensorflow.`` imports pointed there), so
+``inspect``, ``suggest`` and the static part of ``scan`` start in a fraction of a second.
+
+The classes are TensorFlow's own: both register the same ``.proto`` files in protobuf's default
+pool, which keeps one descriptor, hence one class, per message. A ``GraphDef`` parsed here *is*
+a ``tensorflow.core.framework.graph_pb2.GraphDef`` once TensorFlow is imported, and
+``tf.compat.v1.import_graph_def`` takes it. When TensorFlow is already imported, its modules are
+returned directly.
+
+    >>> from explorer.graph import protos
+    >>> gd = protos.graph_pb2.GraphDef()
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ALIAS = "explorer._tfproto"
+
+# Public name -> module path inside the tensorflow package.
+MODULES = {
+    "graph_pb2": "core.framework.graph_pb2",
+    "node_def_pb2": "core.framework.node_def_pb2",
+    "op_def_pb2": "core.framework.op_def_pb2",
+    "attr_value_pb2": "core.framework.attr_value_pb2",
+    "tensor_pb2": "core.framework.tensor_pb2",
+    "tensor_shape_pb2": "core.framework.tensor_shape_pb2",
+    "types_pb2": "core.framework.types_pb2",
+    "function_pb2": "core.framework.function_pb2",
+    "meta_graph_pb2": "core.protobuf.meta_graph_pb2",
+    "saved_model_pb2": "core.protobuf.saved_model_pb2",
+    "saver_pb2": "core.protobuf.saver_pb2",
+    "struct_pb2": "core.protobuf.struct_pb2",
+    "checkpoint_state_pb2": "python.training.checkpoint_state_pb2",
+}
+_IMPORT = re.compile(r"^from tensorflow\.", re.M)
+
+
+def _tf_root() -> Path:
+    spec = importlib.util.find_spec("tensorflow")  # finds the package without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("TensorFlow is not installed: pip install tensorflow")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves ``explorer._tfproto.X.Y`` from ``tensorflow/X/Y.py`` (``*_pb2`` modules only);
+    the packages in between are empty namespaces, so no ``__init__.py`` of TensorFlow runs."""
+
+    def __init__(self) -> None:
+        self.root: Path | None = None
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != ALIAS and not name.startswith(ALIAS + "."):
+            return None
+        if self.root is None:
+            self.root = _tf_root()
+        parts = name[len(ALIAS) :].strip(".").split(".") if name != ALIAS else []
+        where = self.root.joinpath(*parts)
+        if not parts or where.is_dir():
+            spec = importlib.machinery.ModuleSpec(name, self, is_package=True)
+            spec.submodule_search_locations = []
+            return spec
+        source = where.with_suffix(".py")
+        if parts[-1].endswith("_pb2") and source.is_file():
+            return importlib.machinery.ModuleSpec(name, self, origin=str(source))
+        return None
+
+    def create_module(self, spec: Any) -> None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        origin = module.__spec__.origin if module.__spec__ else None
+        if not origin or not origin.endswith(".py"):
+            module.__path__ = []  # an empty package
+            return
+        text = _IMPORT.sub(f"from {ALIAS}.", Path(origin).read_text(encoding="utf-8"))
+        exec(compile(text, origin, "exec"), module.__dict__)  # noqa: S102 - TF's generated code
+
+
+_FINDER = _Finder()
+
+
+def module(name: str) -> ModuleType:
+    """The ``*_pb2`` module ``name`` (a key of :data:`MODULES`, or a path inside the tensorflow
+    package such as ``core.protobuf.saver_pb2``): TensorFlow's own when it is imported, else read
+    from its files without importing it."""
+    rel = MODULES.get(name, name)
+    if "tensorflow" in sys.modules:
+        return importlib.import_module(f"tensorflow.{rel}")
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.append(_FINDER)
+    return importlib.import_module(f"{ALIAS}.{rel}")
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in MODULES:
+        return module(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *MODULES])
