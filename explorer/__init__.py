@@ -56,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     # run
     "sample": "feeding.sampling",
     "Feeds": "feeding.feeds",
+    "data": "feeding.data.sources",
+    "DataSource": "feeding.data.sources",
     "SparseValue": "feeding.feeds",
     "Runner": "running.base",
     "V1Runner": "running.v1_runner",

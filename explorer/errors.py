@@ -59,6 +59,11 @@ class FeedError(ExplorerError):
     """A feed does not match the input it is for (name, dtype, shape, size)."""
 
 
+class DataError(FeedError):
+    """The user's data does not fit the model's inputs, or a record is bad (the message names
+    the file, the record and the feature)."""
+
+
 class ConversionError(ExplorerError):
     """The model could not be converted to TF2, or the output folder could not be written."""
 

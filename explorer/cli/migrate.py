@@ -16,6 +16,7 @@ import argparse
 from typing import Any
 
 from explorer.cli._common import add_verb, load_model, parse_ranges, parse_shapes
+from explorer.cli._data import data_kwargs
 from explorer.cli.parity import add_parity_args, finish
 
 
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         allow_unsafe=args.allow_unsafe,
         shapes=parse_shapes(args.shape),
         ranges=parse_ranges(args.range),
+        **data_kwargs(args),
     )
     finish(summary, args, f"Migration of {model.path}", output_dir=str(out), steps=steps)
     return 0 if summary.passed else 1

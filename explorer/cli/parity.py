@@ -28,6 +28,7 @@ from explorer.cli._common import (
     parse_shapes,
     print_json,
 )
+from explorer.cli._data import add_data_args, data_kwargs, example_lines
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -35,11 +36,17 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (1e-5)")
     p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (1e-5)")
     p.add_argument("--batches", type=int, default=3, help="sampled batches per signature (3)")
-    p.add_argument("--batch-size", type=int, default=1, help="size of each sampled batch (1)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="size of each batch (1 sampled, 64 with --data)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
     p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
     add_feed_shape_args(p)
     add_unsafe_arg(p)
+    add_data_args(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         shapes=parse_shapes(args.shape),
         ranges=parse_ranges(args.range),
         **custom,
+        **data_kwargs(args),
     )
     finish(summary, args, title=f"Parity of {model.path}")
     return 0 if summary.passed else 1
@@ -113,6 +121,8 @@ def finish(summary: Any, args: argparse.Namespace, title: str, **extra: Any) -> 
                 f"    {key}: {o.status}  max abs {err}  mismatch {o.mismatch_fraction:.3g}"
                 f"{equal}{reason}"
             )
+        for line in example_lines(rep):
+            print(line)
         if rep.remedy:
             print(f"    remedy: {rep.remedy}")
         for note in rep.notes:

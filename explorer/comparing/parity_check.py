@@ -57,12 +57,16 @@ def parity(
     rtol: float = DEFAULT_RTOL,
     per_output: Mapping[str, Any] | None = None,
     remedy: bool = False,
-    batch_size: int = 1,
+    batch_size: int | None = None,
     allow_unsafe: bool = False,
     inputs: Sequence[str] | None = None,
     outputs: Sequence[str] | None = None,
     shapes: Mapping[str, Any] | None = None,
     ranges: Mapping[str, tuple[float, float]] | None = None,
+    data: Any = None,
+    limit: int | None = None,
+    worst: int = 5,
+    progress: Any = None,
 ) -> ParitySummary:
     """Compare a TF1 model with its TF2 conversion, signature by signature.
 
@@ -78,7 +82,8 @@ def parity(
             fed their default value on the v2 side).
         atol, rtol, per_output: tolerances, as in :func:`~explorer.compare`.
         remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
-        batch_size: size of each sampled batch.
+        batch_size: size of each sampled batch (default 1), or records per batch of ``data``
+            (default 64).
         allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
         inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures;
             ``v2_model_or_dir`` is then ``convert(model, inputs=..., outputs=...)`` (or any v2
@@ -86,6 +91,15 @@ def parity(
             input tensor names.
         shapes, ranges: input key -> shape / ``(low, high)`` of the sampled feeds (as in
             :func:`~explorer.sample`); other inputs take the shapes the graph implies.
+        data: the user's data instead of sampled feeds: anything :func:`explorer.data` takes (a
+            TFRecord/CSV/image/.npz/.npy path or glob, a dict of arrays) or a ``DataSource``.
+            It is streamed through both runners batch by batch in bounded memory (see
+            ``explorer/comparing/data_parity.py``); each report then has per-example figures
+            (``report.examples``: the error distribution and the ``worst`` examples per output)
+            and ``report.data`` (examples compared, seconds, examples/s).
+        limit: compare at most this many records of ``data``.
+        worst: worst examples kept per output with ``data``.
+        progress: ``fn(signature, examples_done, limit)`` called after each batch of ``data``.
 
     Returns:
         A :class:`~explorer.ParitySummary`: one ParityReport per signature and the
@@ -100,18 +114,43 @@ def parity(
     from explorer.loading.model import V1Model, load
 
     v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
-    if feeds is None and batches < 1:
+    source = None
+    if data is not None:
+        from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE
+        from explorer.feeding.data.sources import data as open_data
+
+        if feeds is not None:
+            raise ParityError("give either feeds= or data=, not both")
+        source = open_data(data, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+    elif feeds is None and batches < 1:
         raise ParityError(
             f"batches={batches}: nothing to compare; run at least one batch "
             "(an empty comparison is never a pass)"
         )
     targets = _targets(v1, signatures, inputs, outputs)
-    opts = _Options(atol, rtol, per_output, batches, seed, batch_size, allow_unsafe, shapes, ranges)
+    opts = _Options(
+        atol, rtol, per_output, batches, seed, batch_size or 1, allow_unsafe, shapes, ranges
+    )
     reports: dict[str, ParityReport] = {}
     names = [t.signature for t in targets]
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
         fresh = _FreshV2(v2_model_or_dir, Path(tmp))
         for target in targets:
+            if source is not None:
+                from explorer.comparing.data_parity import parity_on_data
+
+                reports[target.name] = parity_on_data(
+                    v1,
+                    fresh,
+                    target,
+                    source,
+                    opts,
+                    remedy=remedy,
+                    limit=limit,
+                    worst=worst,
+                    progress=progress,
+                )
+                continue
             given = _feeds_for(feeds, target.signature, names)
             reports[target.name] = _parity_one(v1, fresh, target, given, opts, remedy)
     return ParitySummary(reports, numerics_environment(), seed)

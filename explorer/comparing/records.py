@@ -120,6 +120,120 @@ class OutputComparison:
 
 
 @dataclass
+class WorstExample:
+    """One of the examples where v1 and v2 differ most on one output.
+
+    ``index`` is its position in the source (0-based over the whole data), ``where`` the file and
+    record (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` its inputs summarised
+    in one line, ``a``/``b`` the output's values for it on each side (the first values, flattened,
+    with ``shape``), ``max_abs`` its largest absolute error (``None`` for exact kinds),
+    ``mismatches`` its elements beyond tolerance.
+    """
+
+    index: int
+    where: str
+    inputs: str
+    max_abs: float | None
+    mismatches: int
+    shape: list[int]
+    a: list[Any]
+    b: list[Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "where": self.where,
+            "inputs": self.inputs,
+            "max_abs": _jfloat(self.max_abs),
+            "mismatches": self.mismatches,
+            "shape": list(self.shape),
+            "a": [_jvalue(v) for v in self.a],
+            "b": [_jvalue(v) for v in self.b],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> WorstExample:
+        v = obj.get("max_abs")
+        return cls(
+            int(obj["index"]),
+            obj["where"],
+            obj["inputs"],
+            None if v is None else float(v),
+            int(obj["mismatches"]),
+            list(obj["shape"]),
+            list(obj["a"]),
+            list(obj["b"]),
+        )
+
+
+@dataclass
+class ExampleErrors:
+    """Per-example figures of one output over streamed data: each example's largest absolute
+    error (its elements' max), their distribution, and the ``k`` worst examples.
+
+    ``examples`` were compared, ``failed`` of them have an element beyond tolerance.
+    ``quantiles`` maps ``p50``/``p90``/``p99``/``max`` to the per-example max abs error (``None``
+    for string/bool outputs; quantiles other than ``max`` are histogram estimates, at most one
+    64th of a decade, about 3.7%, above the true value). ``hist_edges``/``hist_counts``/
+    ``hist_zeros`` are the log-spaced histogram of the non-zero per-example errors, like
+    :class:`OutputComparison`'s. ``worst`` lists the worst examples, worst first (ties: the
+    earlier one). ``reason`` says why there are no per-example figures (``""`` otherwise).
+    """
+
+    key: str
+    examples: int = 0
+    failed: int = 0
+    quantiles: dict[str, float | None] = field(default_factory=dict)
+    hist_edges: list[float] = field(default_factory=list)
+    hist_counts: list[int] = field(default_factory=list)
+    hist_zeros: int = 0
+    worst: list[WorstExample] = field(default_factory=list)
+    reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "examples": self.examples,
+            "failed": self.failed,
+            "quantiles": {k: _jfloat(v) for k, v in self.quantiles.items()},
+            "hist_edges": list(self.hist_edges),
+            "hist_counts": list(self.hist_counts),
+            "hist_zeros": self.hist_zeros,
+            "worst": [w.to_json() for w in self.worst],
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> ExampleErrors:
+        return cls(
+            key=obj["key"],
+            examples=int(obj.get("examples", 0)),
+            failed=int(obj.get("failed", 0)),
+            quantiles={
+                k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()
+            },
+            hist_edges=[float(e) for e in obj.get("hist_edges", [])],
+            hist_counts=[int(c) for c in obj.get("hist_counts", [])],
+            hist_zeros=int(obj.get("hist_zeros", 0)),
+            worst=[WorstExample.from_json(w) for w in obj.get("worst", [])],
+            reason=obj.get("reason", ""),
+        )
+
+
+def _jvalue(v: Any) -> Any:
+    """An output value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8,
+    else ``repr``)."""
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return repr(v)
+    if isinstance(v, float):
+        return _jfloat(v)
+    return v
+
+
+@dataclass
 class ParityReport:
     """The comparison of one set of outputs (one signature): a record per output key.
 
@@ -148,6 +262,8 @@ class ParityReport:
     remedy: str = ""
     notes: list[str] = field(default_factory=list)
     arrays: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+    examples: dict[str, ExampleErrors] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -211,6 +327,12 @@ class ParityReport:
             "remedy": self.remedy,
             "notes": list(self.notes),
             "outputs": {k: o.to_json() for k, o in self.outputs.items()},
+            **(
+                {"examples": {k: e.to_json() for k, e in self.examples.items()}}
+                if self.examples
+                else {}
+            ),
+            **({"data": dict(self.data)} if self.data else {}),
         }
 
     def dumps(self, **kwargs: Any) -> str:
@@ -231,6 +353,8 @@ class ParityReport:
             stateful=bool(obj.get("stateful", False)),
             remedy=obj.get("remedy", ""),
             notes=list(obj.get("notes", [])),
+            examples={k: ExampleErrors.from_json(v) for k, v in obj.get("examples", {}).items()},
+            data=dict(obj.get("data", {})),
         )
 
 

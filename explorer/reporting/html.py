@@ -101,6 +101,9 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
         reason = f" <small>({e(rec.reason)})</small>" if rec.reason else ""
         out.append(f'<tr><td class="k">{e(key)}{reason}</td>{cells}</tr>')
     out.append("</table>")
+    from explorer.reporting.examples_html import examples_html
+
+    out.extend(examples_html(report))
     if plots:
         from explorer.reporting.plots import report_figures
 

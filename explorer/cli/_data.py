@@ -1,0 +1,113 @@
+"""``--data PATH [--limit N]`` for ``parity`` and ``migrate``: the user's own data, streamed.
+
+The options make an :func:`explorer.data` source; progress goes to stderr (at most every two
+seconds, and once at the end of each signature), so ``--json`` output stays one object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+PROGRESS_EVERY_S = 2.0
+
+
+def add_data_args(p: argparse.ArgumentParser) -> None:
+    """``--data``, ``--limit``, ``--data-kind``, ``--data-key``, ``--compression``, ``--worst``."""
+    g = p.add_argument_group("your own data (instead of sampled feeds)")
+    g.add_argument(
+        "--data",
+        action="append",
+        metavar="PATH",
+        help="TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
+        "repeatable; streamed in batches of --batch-size (64)",
+    )
+    g.add_argument("--limit", type=int, default=None, metavar="N", help="compare at most N records")
+    g.add_argument(
+        "--data-kind",
+        choices=("tfrecord", "csv", "images", "npz", "npy"),
+        help="kind of data when the file name does not say",
+    )
+    g.add_argument("--data-key", metavar="KEY", help="the input the data feeds, when several could")
+    g.add_argument(
+        "--compression",
+        default="auto",
+        help="TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
+    )
+    g.add_argument(
+        "--worst", type=int, default=5, metavar="K", help="worst examples kept per output (5)"
+    )
+
+
+def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``parity(...)`` keywords for the data options (``{}`` without ``--data``)."""
+    if not getattr(args, "data", None):
+        return {}
+    from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data
+
+    compression = None if str(args.compression).lower() == "none" else args.compression
+    source = data(
+        args.data if len(args.data) > 1 else args.data[0],
+        kind=args.data_kind,
+        batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
+        key=args.data_key,
+        compression=compression,
+    )
+    return {"data": source, "limit": args.limit, "worst": args.worst, "progress": Progress()}
+
+
+class Progress:
+    """``fn(signature, done, limit)`` printing ``parity NAME: N examples (R/s)`` to stderr."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.name: str | None = None
+        self.t0 = self.last = 0.0
+
+    def __call__(self, name: str, done: int, limit: int | None) -> None:
+        now = time.perf_counter()
+        if name != self.name:
+            self.name, self.t0, self.last = name, now, now
+        if now - self.last < PROGRESS_EVERY_S and (limit is None or done < limit):
+            return
+        self.last = now
+        self.line(name, done, limit, now)
+
+    def line(self, name: str, done: int, limit: int | None, now: float) -> None:
+        rate = done / (now - self.t0) if now > self.t0 else 0.0
+        of = f" of {limit:,}" if limit else ""
+        print(f"parity {name}: {done:,}{of} examples ({rate:,.0f}/s)", file=self.stream, flush=True)
+
+
+def example_lines(report: Any) -> list[str]:
+    """Text lines on a report's per-example figures (none without data)."""
+    out = []
+    if report.data:
+        d = report.data
+        out.append(
+            f"    data: {d.get('examples', 0):,} examples from {d.get('source', '?')} "
+            f"({d.get('examples_per_second') or 0:,.0f}/s)"
+        )
+    for key, ex in report.examples.items():
+        if ex.reason:
+            out.append(f"    {key}: {ex.reason}")
+            continue
+        q = ex.quantiles
+        figs = (
+            f"  per-example max abs p50 {_g(q.get('p50'))} p99 {_g(q.get('p99'))} "
+            f"max {_g(q.get('max'))}"
+            if q
+            else ""
+        )
+        line = f"    {key}: {ex.failed} of {ex.examples} examples differ{figs}"
+        if ex.worst and (ex.worst[0].mismatches or (ex.worst[0].max_abs or 0) > 0):
+            w = ex.worst[0]
+            line += f"; worst #{w.index} ({w.where})"
+        out.append(line)
+    return out
+
+
+def _g(v: Any) -> str:
+    return "-" if v is None else f"{v:.3g}"

@@ -1,0 +1,316 @@
+"""tf.Example records against a graph's parse ops: the op's spec, run on records eagerly; the
+check that names what is wrong with one record; one-line summaries of records.
+
+:class:`ParseSpec` is what a ``ParseExample``/``ParseExampleV2``/``ParseSingleExample`` node
+reads (keys, dtypes, shapes, defaults: a dense feature without a default is required), read from
+the GraphDef; :meth:`ParseSpec.run` runs the same kernel (``ParseExampleV2``) on a batch of
+serialized records, so a record is accepted here exactly when the graph would accept it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import DataError
+from explorer.feeding.data.sources import SUMMARY_CHARS
+from explorer.feeding.tf_example import PASS_THROUGH_OPS, Context, _attr, _consumers, _keys
+from explorer.graph.names import tensor_name
+
+EXAMPLE_PARSE_OPS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
+SEQUENCE_PARSE_OPS = frozenset(
+    {"ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"}
+)
+_DT = {1: "float32", 9: "int64", 7: "string"}
+_LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
+
+
+# ----------------------------------------------------------------------------------------------
+# the graph's parse spec
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParseSpec:
+    """What one ``ParseExample``-like op of the graph reads, runnable on records eagerly."""
+
+    op_type: str
+    op_name: str
+    sparse_keys: list[str]
+    sparse_types: list[int]
+    dense_keys: list[str]
+    dense_types: list[int]
+    dense_shapes: list[tuple[int, ...]]
+    dense_defaults: list[np.ndarray]
+    ragged_keys: list[str]
+    ragged_value_types: list[int]
+    ragged_split_types: list[int]
+
+    @property
+    def label(self) -> str:
+        return f"{self.op_type} {self.op_name!r}"
+
+    def features(self) -> dict[str, tuple[str, str, tuple[int, ...] | None, bool]]:
+        """Feature key -> (kind, dtype, dense shape, required)."""
+        out: dict[str, tuple[str, str, tuple[int, ...] | None, bool]] = {}
+        for k, t in zip(self.sparse_keys, self.sparse_types):
+            out[k] = ("sparse", _DT.get(t, "string"), None, False)
+        for k, t, s, d in zip(
+            self.dense_keys, self.dense_types, self.dense_shapes, self.dense_defaults
+        ):
+            out[k] = ("dense", _DT.get(t, "string"), s, d.size == 0)
+        for k, t in zip(self.ragged_keys, self.ragged_value_types):
+            out[k] = ("ragged", _DT.get(t, "string"), None, False)
+        return out
+
+    def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
+        """The op's outputs (numpy, in output order) on a batch of serialized records."""
+        import tensorflow as tf
+
+        from explorer.graph.names import dtype_name
+
+        def dt(enums: list[int]) -> list[Any]:
+            return [tf.as_dtype(dtype_name(e)) for e in enums]
+
+        outs = tf.raw_ops.ParseExampleV2(
+            serialized=tf.constant(serialized, dtype=tf.string),
+            names=tf.constant(names or [], dtype=tf.string),
+            sparse_keys=tf.constant(self.sparse_keys, dtype=tf.string),
+            dense_keys=tf.constant(self.dense_keys, dtype=tf.string),
+            ragged_keys=tf.constant(self.ragged_keys, dtype=tf.string),
+            dense_defaults=[
+                tf.constant(d, dtype=tf.as_dtype(dtype_name(t)))
+                for d, t in zip(self.dense_defaults, self.dense_types)
+            ],
+            num_sparse=len(self.sparse_keys),
+            sparse_types=dt(self.sparse_types),
+            ragged_value_types=dt(self.ragged_value_types),
+            ragged_split_types=dt(self.ragged_split_types),
+            dense_shapes=[list(s) for s in self.dense_shapes],
+        )
+        flat: list[Any] = []
+        for group in outs:
+            flat.extend(group if isinstance(group, list) else [group])
+        return [x.numpy() for x in flat]
+
+    def outputs_per_feature(self) -> dict[int, tuple[str, str]]:
+        """Output index -> (feature key, part): ``indices``/``values``/``shape``/``dense``/
+        ``ragged_values``/``row_splits`` (the op's output order; ParseExample has no ragged)."""
+        ns, nd, nr = len(self.sparse_keys), len(self.dense_keys), len(self.ragged_keys)
+        out: dict[int, tuple[str, str]] = {}
+        for i, k in enumerate(self.sparse_keys):
+            out[i], out[ns + i], out[2 * ns + i] = (k, "indices"), (k, "values"), (k, "shape")
+        for i, k in enumerate(self.dense_keys):
+            out[3 * ns + i] = (k, "dense")
+        for i, k in enumerate(self.ragged_keys):
+            out[3 * ns + nd + i] = (k, "ragged_values")
+            out[3 * ns + nd + nr + i] = (k, "row_splits")
+        return out
+
+
+def parse_spec(model: Any, node: Any) -> ParseSpec:
+    """The :class:`ParseSpec` of an example parse op (``DataError`` if its keys or defaults are
+    not constants of the graph)."""
+    ctx = Context.of(model)
+    t = node.op
+
+    def types(name: str) -> list[int]:
+        a = _attr(node, name)
+        return [int(x) for x in a.list.type] if a is not None else []
+
+    def shapes() -> list[tuple[int, ...]]:
+        a = _attr(node, "dense_shapes")
+        return [tuple(int(d.size) for d in s.dim) for s in a.list.shape] if a is not None else []
+
+    def const(inp: str) -> np.ndarray:
+        v = ctx.const(inp)
+        if v is None:
+            raise DataError(
+                f"{t} {node.name!r} takes {inp!r}, which is not a constant of the graph: its "
+                "records cannot be parsed outside the graph; feed the parse op's outputs"
+            )
+        return np.asarray(v)
+
+    if t == "ParseExampleV2":
+        nd = len(types("Tdense"))
+        sparse, dense, ragged = (_keys(const(node.input[i])) for i in (2, 3, 4))
+        defaults = [const(node.input[5 + i]) for i in range(nd)]
+        return ParseSpec(
+            t,
+            node.name,
+            sparse,
+            types("sparse_types"),
+            dense,
+            types("Tdense"),
+            shapes(),
+            defaults,
+            ragged,
+            types("ragged_value_types"),
+            types("ragged_split_types"),
+        )
+    if t == "ParseExample":
+        ns = int(_attr(node, "Nsparse").i) if _attr(node, "Nsparse") is not None else 0
+        nd = int(_attr(node, "Ndense").i) if _attr(node, "Ndense") is not None else 0
+        keys = [_keys(const(node.input[2 + i]))[0] for i in range(ns + nd)]
+        defaults = [const(node.input[2 + ns + nd + i]) for i in range(nd)]
+        return ParseSpec(
+            t,
+            node.name,
+            keys[:ns],
+            types("sparse_types"),
+            keys[ns:],
+            types("Tdense"),
+            shapes(),
+            defaults,
+            [],
+            [],
+            [],
+        )
+    if t == "ParseSingleExample":
+        sparse = (
+            [k.decode() for k in _attr(node, "sparse_keys").list.s]
+            if _attr(node, "sparse_keys") is not None
+            else []
+        )
+        dense = (
+            [k.decode() for k in _attr(node, "dense_keys").list.s]
+            if _attr(node, "dense_keys") is not None
+            else []
+        )
+        defaults = [const(node.input[1 + i]) for i in range(len(dense))]
+        return ParseSpec(
+            t,
+            node.name,
+            sparse,
+            types("sparse_types"),
+            dense,
+            types("Tdense"),
+            shapes(),
+            defaults,
+            [],
+            [],
+            [],
+        )
+    raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
+
+
+def parser_of(model: Any, tensor: str) -> Any | None:
+    """The parse op (NodeDef) that reads string tensor ``tensor``, through pass-through ops."""
+    nodes = {n.name: n for n in model.graph_def.node}
+    consumers = _consumers(nodes)
+    frontier, seen = [tensor_name(tensor)], {tensor_name(tensor)}
+    for _ in range(8):
+        nxt = []
+        for t in frontier:
+            for node, index in consumers.get(t, []):
+                if node.op in EXAMPLE_PARSE_OPS | SEQUENCE_PARSE_OPS and index == 0:
+                    return node
+                if node.op in PASS_THROUGH_OPS and f"{node.name}:0" not in seen:
+                    seen.add(f"{node.name}:0")
+                    nxt.append(f"{node.name}:0")
+        frontier = nxt
+    return None
+
+
+def producer_of(model: Any, tensor: str) -> tuple[Any, int] | None:
+    """``(parse op NodeDef, output index)`` when ``tensor`` is (an Identity of) a parse op's
+    output."""
+    nodes = {n.name: n for n in model.graph_def.node}
+    name = tensor_name(tensor)
+    for _ in range(8):
+        op, _, idx = name.rpartition(":")
+        node = nodes.get(op)
+        if node is None:
+            return None
+        if node.op in EXAMPLE_PARSE_OPS - {"ParseSingleExample"}:
+            return node, int(idx)
+        if node.op not in PASS_THROUGH_OPS or not node.input or node.input[0].startswith("^"):
+            return None
+        name = tensor_name(node.input[0])
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# checking and summarising records
+# ----------------------------------------------------------------------------------------------
+
+
+def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:
+    """What is wrong with one record for ``spec`` (``None``: nothing found): it does not parse,
+    a required feature is missing, a feature holds the wrong kind of list or count."""
+    from google.protobuf.message import DecodeError
+    from tensorflow.core.example import example_pb2
+
+    cls = example_pb2.SequenceExample if sequence else example_pb2.Example
+    try:
+        ex = cls.FromString(record)
+    except DecodeError as e:
+        what = "tf.SequenceExample" if sequence else "tf.Example"
+        return f"does not parse as a {what} ({str(e)[:80] or 'DecodeError'})"
+    if spec is None or sequence:
+        return None
+    feats = ex.features.feature
+    for key, (kind, dtype, shape, required) in spec.features().items():
+        if key not in feats:
+            if required:
+                return (
+                    f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
+                    f"{list(shape or ())}, no default)"
+                )
+            continue
+        f = feats[key]
+        which = f.WhichOneof("kind")
+        if which is None:
+            if required:
+                return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
+            continue
+        if which != _LIST_OF[dtype]:
+            return (
+                f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({_LIST_OF[dtype]})"
+            )
+        if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
+            n = len(getattr(f, which).value)
+            want = math.prod(shape)
+            if n != want:
+                return (
+                    f"feature {key!r} has {n} values, {spec.label} reads {dtype}{list(shape)} "
+                    f"({want} values)"
+                )
+    return None
+
+
+def summarise_record(record: bytes, sequence: bool = False) -> str:
+    """``key: values; ...`` of a serialized tf.Example, about SUMMARY_CHARS long."""
+    from tensorflow.core.example import example_pb2
+
+    try:
+        if sequence:
+            ex = example_pb2.SequenceExample.FromString(record)
+            ctx = _feature_text(ex.context.feature)
+            lists = ", ".join(
+                f"{k}[{len(v.feature)}]" for k, v in ex.feature_lists.feature_list.items()
+            )
+            text = f"{ctx}; lists: {lists}" if lists else ctx
+        else:
+            text = _feature_text(example_pb2.Example.FromString(record).features.feature)
+    except Exception:  # noqa: BLE001 - a summary never fails the report
+        text = f"{len(record)} bytes (not a tf.Example)"
+    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+def _feature_text(feats: Any) -> str:
+    parts = []
+    for key in sorted(feats):
+        f = feats[key]
+        which = f.WhichOneof("kind")
+        vals = list(getattr(f, which).value) if which else []
+        shown = [
+            v[:24] if isinstance(v, bytes) else (round(v, 4) if isinstance(v, float) else v)
+            for v in vals[:3]
+        ]
+        text = ", ".join(repr(v) for v in shown) + (", …" if len(vals) > 3 else "")
+        parts.append(f"{key}: {text or '-'}")
+    return "; ".join(parts)

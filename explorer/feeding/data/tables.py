@@ -1,0 +1,231 @@
+"""CSV files as feeds: the header names the inputs, the input specs give the dtypes.
+
+A column feeds the input whose key it names (``x``), or whose tensor name it names (``x:0`` or
+``x``); ``columns=`` maps other names. An input of shape ``[batch]`` or ``[batch, 1]`` takes one
+column; ``[batch, k]`` takes ``k`` columns named ``key[0]`` .. ``key[k-1]`` (or ``key_0`` ..).
+Cells are parsed as the input's dtype (float, int, bool ``true/false/1/0``, string as UTF-8
+bytes); an empty cell is an error unless the input is a string. Columns that feed nothing are
+listed in the batch notes. Rows are read as they are needed, one batch at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import DataError
+from explorer.feeding.data.sources import Batch, DataSource, summarise_feeds
+from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
+from explorer.graph.names import op_name
+from explorer.graph.specs import TensorSpec
+
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n"}
+
+
+class CsvSource(DataSource):
+    """Rows of one or more CSV files with the same header (see the module docstring)."""
+
+    kind = "csv"
+
+    def __init__(
+        self, paths: list[Path], *, columns: Mapping[str, str] | None = None, **kwargs: Any
+    ):
+        super().__init__(paths, **kwargs)
+        self.columns = dict(columns or {})
+
+    def describe(self) -> str:
+        more = f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
+        return f"CSV {self.paths[0]}{more}"
+
+    def _layout(
+        self,
+        header: list[str],
+        specs: Mapping[str, TensorSpec],
+        path: Path,
+        required: list[str] | None,
+    ) -> tuple[dict[str, list[int]], list[str]]:
+        """Input key -> column positions (in element order); the columns left unused."""
+        by_name: dict[tuple[str, int | None], int] = {}
+        for pos, raw in enumerate(header):
+            name = self.columns.get(raw, raw).strip()
+            key = _resolve(name, specs)
+            if key is not None:
+                by_name[(key, None)] = pos
+                continue
+            base, idx = _split_index(name)
+            key = _resolve(base, specs) if idx is not None else None
+            if key is not None:
+                by_name[(key, idx)] = pos
+        layout: dict[str, list[int]] = {}
+        for key, spec in specs.items():
+            width = _width(spec)
+            if (key, None) in by_name and width == 1:
+                layout[key] = [by_name[(key, None)]]
+            elif width > 1 and all((key, i) in by_name for i in range(width)):
+                layout[key] = [by_name[(key, i)] for i in range(width)]
+            elif any(k[0] == key for k in by_name):
+                raise DataError(
+                    f"{path}: input {key!r} is {fmt_spec(spec)} ({width} values per row) but the "
+                    f"header gives other columns for it: name them {key}[0] .. {key}[{width - 1}]"
+                    if width > 1
+                    else f"{path}: input {key!r} is {fmt_spec(spec)}: give it one column "
+                    f"named {key!r}"
+                )
+        for key in required or []:
+            if key not in layout:
+                spec = specs[key]
+                raise DataError(
+                    f"{path}: no column for input {key!r} ({spec.name} {fmt_spec(spec)}): the "
+                    f"header has {', '.join(header) or 'nothing'}; name a column {key!r} or pass "
+                    "columns={'your column': key}"
+                )
+        if not layout:
+            raise DataError(
+                f"{path}: no column names an input ({', '.join(specs)}); the header has "
+                f"{', '.join(header) or 'nothing'}: rename the columns or pass columns="
+            )
+        used = {p for ps in layout.values() for p in ps}
+        unused = [h for i, h in enumerate(header) if i not in used]
+        return layout, unused
+
+    def _rows(
+        self, specs: Mapping[str, TensorSpec], required: list[str] | None
+    ) -> Iterator[tuple[str, list[str], dict[str, list[int]], list[str]]]:
+        layout0: dict[str, list[int]] | None = None
+        for path in self.paths:
+            try:
+                f = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+            except OSError as e:
+                raise DataError(f"{path}: cannot read ({e.strerror})") from None
+            with f:
+                reader = csv.reader(f)
+                try:
+                    header = next(reader)
+                except StopIteration:
+                    raise DataError(
+                        f"{path} is empty: a CSV needs a header row naming the inputs"
+                    ) from None
+                except (csv.Error, UnicodeDecodeError) as e:
+                    raise DataError(f"{path}: line 1: not CSV text ({e})") from None
+                layout, unused = self._layout(header, specs, path, required)
+                if layout0 is not None and layout != layout0:
+                    raise DataError(
+                        f"{path}: its header differs from {self.paths[0].name}'s: give files "
+                        "with one header"
+                    )
+                layout0 = layout
+                line = 1
+                try:
+                    for row in reader:
+                        line = reader.line_num
+                        if not row:
+                            continue
+                        if len(row) != len(header):
+                            raise DataError(
+                                f"{path}: line {line}: {len(row)} cells, the header has "
+                                f"{len(header)}: fix the row"
+                            )
+                        yield f"{path.name}:{line}", row, layout, unused
+                except (csv.Error, UnicodeDecodeError) as e:
+                    raise DataError(f"{path}: line {line + 1}: not CSV text ({e})") from None
+
+    def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
+        pending: list[tuple[str, list[str]]] = []
+        start, layout, notes = 0, None, []
+        for where, row, layout_now, unused in self._rows(specs, required):
+            if layout is None:
+                layout = layout_now
+                notes = [f"CSV columns fed: {', '.join(layout)}"] + (
+                    [f"CSV columns not fed: {', '.join(unused)}"] if unused else []
+                )
+            pending.append((where, row))
+            if len(pending) == self.batch_size:
+                yield self._batch(pending, start, layout, specs, notes)
+                start += len(pending)
+                pending, notes = [], []
+        if pending:
+            yield self._batch(pending, start, layout, specs, notes)
+
+    def _batch(self, items, start, layout, specs, notes) -> Batch:  # noqa: ANN001
+        feeds: dict[str, Any] = {}
+        for key, positions in layout.items():
+            spec = specs[key]
+            want = numpy_dtype(spec.dtype)
+            out = np.empty((len(items), len(positions)), dtype=want)
+            for r, (where, row) in enumerate(items):
+                for c, pos in enumerate(positions):
+                    out[r, c] = _cell(row[pos], want, where, key, spec, self.paths)
+            feeds[key] = out.reshape(_shape(spec, len(items)))
+        where = [w for w, _ in items]
+        return Batch(feeds, start, where, lambda row: summarise_feeds(feeds, row), notes)
+
+
+def _split_index(name: str) -> tuple[str, int | None]:
+    """``x[2]`` or ``x_2`` -> ``("x", 2)``; otherwise ``(name, None)``."""
+    if name.endswith("]") and "[" in name:
+        base, _, idx = name[:-1].rpartition("[")
+        if idx.isdigit():
+            return base, int(idx)
+    base, sep, idx = name.rpartition("_")
+    if sep and idx.isdigit() and base:
+        return base, int(idx)
+    return name, None
+
+
+def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
+    """The input key a column name means: a key, a tensor name (``x`` for ``x:0``), an op name."""
+    key = resolve_key(name, specs)
+    if key is not None:
+        return key
+    for k, spec in specs.items():
+        if spec.name and op_name(spec.name) == name and spec.name.endswith(":0"):
+            return k
+    return None
+
+
+def _width(spec: TensorSpec) -> int:
+    if spec.shape is None or len(spec.shape) <= 1:
+        return 1
+    if len(spec.shape) == 2 and spec.shape[1] is not None:
+        return int(spec.shape[1])
+    return 1
+
+
+def _shape(spec: TensorSpec, rows: int) -> tuple[int, ...]:
+    if spec.shape is None or len(spec.shape) == 1:
+        return (rows,)
+    if len(spec.shape) == 0:
+        return ()
+    return (rows, *(d or 1 for d in spec.shape[1:]))
+
+
+def _cell(
+    text: str, want: np.dtype, where: str, key: str, spec: TensorSpec, paths: list[Path]
+) -> Any:
+    if want.kind == "O":
+        return text.encode("utf-8")
+    s = text.strip()
+    try:
+        if want.kind == "b":
+            low = s.lower()
+            if low in _TRUE:
+                return True
+            if low in _FALSE:
+                return False
+            raise ValueError(s)
+        if want.kind in "iu":
+            return int(s)
+        return float(s)
+    except ValueError:
+        name, _, line = where.rpartition(":")
+        path = next((str(p) for p in paths if p.name == name), name)
+        what = "an empty cell" if not s else repr(text[:40])
+        raise DataError(
+            f"{path}: line {line}: column for input {key!r}: {what} is not a {spec.dtype} "
+            f"(input {fmt_spec(spec)}): fix the cell"
+        ) from None

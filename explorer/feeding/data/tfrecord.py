@@ -1,0 +1,402 @@
+"""TFRecord files of serialized ``tf.Example`` / ``tf.SequenceExample`` as feeds.
+
+Three ways a record reaches a model run, chosen per input from the graph:
+
+* **serialized**: a string input that a parse op reads (``ParseExample``, ``ParseExampleV2``,
+  ``ParseSingleExample``, the SequenceExample parsers) is fed the records as they are. Before a
+  batch is fed it is parsed once with that op's own spec (keys, dtypes, shapes, defaults) by the
+  same kernel, so a record the graph would refuse is named here (file, record, feature) rather
+  than failing a whole ``session.run``;
+* **parsed**: an input that *is* an output of a parse op (a training graph cut after its input
+  pipeline) is fed that output of the op's spec run on the records;
+* **feature**: an input named like a feature of the records (one placeholder per feature, as
+  ``build_raw_serving_input_receiver_fn`` exports) is fed that feature, parsed by the input's
+  spec: dense ``[batch, d...]`` as a fixed-length feature, sparse as a var-len one.
+
+Records are read with TensorFlow's record reader (CRCs checked; ``GZIP``/``ZLIB`` streams), one
+file after another, so a damaged record is named by file and number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import DataError
+from explorer.feeding.data.examples import (
+    SEQUENCE_PARSE_OPS,
+    ParseSpec,
+    diagnose,
+    parse_spec,
+    parser_of,
+    producer_of,
+    summarise_record,
+)
+from explorer.feeding.data.sources import Batch, DataSource
+from explorer.feeding.feeds import SparseValue, fmt_spec
+from explorer.graph.names import op_name
+from explorer.graph.specs import TensorSpec
+
+# ----------------------------------------------------------------------------------------------
+# reading records
+# ----------------------------------------------------------------------------------------------
+
+
+def compression_of(path: Path, compression: str | None) -> str:
+    """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
+    if compression is None:
+        return ""
+    c = compression.upper()
+    if c == "AUTO":
+        name = path.name.lower()
+        return (
+            "GZIP" if name.endswith(".gz") else ("ZLIB" if name.endswith((".zlib", ".zz")) else "")
+        )
+    if c in ("", "NONE"):
+        return ""
+    if c not in ("GZIP", "ZLIB"):
+        raise DataError(f"compression={compression!r}: choose GZIP, ZLIB, None or auto")
+    return c
+
+
+def read_records(path: Path, compression: str) -> Iterator[bytes]:
+    """The records of one TFRecord file; ``DataError`` naming the file and the record number
+    where it is damaged or truncated."""
+    import tensorflow as tf
+    from tensorflow.python.lib.io import tf_record
+    from tensorflow.python.util import deprecation
+
+    options = tf_record.TFRecordOptions(compression) if compression else None
+    n = 0
+    try:
+        with deprecation.silence():
+            it = tf_record.tf_record_iterator(str(path), options=options)
+        for rec in it:
+            yield rec
+            n += 1
+    except (tf.errors.DataLossError, tf.errors.OpError) as e:
+        guess = "" if compression else _guess_compression(path)
+        hint = (
+            f"it looks {guess}-compressed: pass compression={guess!r} (CLI: --compression)"
+            if guess
+            else "the file is truncated or damaged; rewrite it or drop the damaged part"
+        )
+        raise DataError(f"{path}: record {n} cannot be read ({_first(e)}): {hint}") from None
+
+
+def _guess_compression(path: Path) -> str:
+    """``GZIP`` or ``ZLIB`` when the file starts like such a stream, else ``""``."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if head == b"\x1f\x8b":
+        return "GZIP"
+    if len(head) == 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        return "ZLIB"
+    return ""
+
+
+def _first(e: Exception) -> str:
+    """The first line of a TensorFlow error without its ``{{function_node ...}}`` prefix and
+    ``[Op:...]`` suffix."""
+
+    text = getattr(e, "message", None) or str(e)
+    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text.strip())
+    text = re.sub(r"\s*\[Op:[^\]]*\].*$", "", text.splitlines()[0] if text else "")
+    return " ".join(text.split())[:200] or type(e).__name__
+
+
+# ----------------------------------------------------------------------------------------------
+# the source
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    """How each input key is read from the records."""
+
+    serialized: dict[str, Any]  # key -> spec of a string input fed the records
+    parsed: dict[str, tuple[ParseSpec, list[int]]]  # key -> parse op spec, its output indices
+    features: dict[str, TensorSpec]  # key -> input spec of a feature read by name
+    feature_of: dict[str, str]  # key -> feature key
+    checker: ParseSpec | None  # the spec serialized records are checked against
+    sequence: bool
+    notes: list[str]
+
+
+class TFRecordSource(DataSource):
+    """Records of TFRecord files (see the module docstring for how they reach the inputs)."""
+
+    kind = "tfrecord"
+
+    def __init__(self, paths: list[Path], *, compression: str | None = "auto", **kwargs: Any):
+        super().__init__(paths, **kwargs)
+        self.compression = compression
+        for p in self.paths:
+            compression_of(p, compression)  # refuse a bad compression name now
+
+    def describe(self) -> str:
+        comp = sorted({compression_of(p, self.compression) or "uncompressed" for p in self.paths})
+        first = str(self.paths[0]) + (
+            f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
+        )
+        return f"TFRecord {first}, {'/'.join(comp)}"
+
+    def records(self) -> Iterator[tuple[str, bytes]]:
+        """``(where, record)`` over every file in order, ``where`` = ``name#number``."""
+        for p in self.paths:
+            for i, rec in enumerate(read_records(p, compression_of(p, self.compression))):
+                yield f"{p.name}#{i}", rec
+
+    def _plan(
+        self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None, first: bytes
+    ) -> _Plan:
+        if model is None:
+            raise DataError(
+                "TFRecord data needs the model (its parse ops say how records are read)"
+            )
+        serialized: dict[str, Any] = {}
+        parsed: dict[str, tuple[ParseSpec, list[int]]] = {}
+        features: dict[str, TensorSpec] = {}
+        feature_of: dict[str, str] = {}
+        checker, sequence, notes = None, False, []
+        names_in_record = _feature_names(first)
+        for key, spec in specs.items():
+            if (
+                self.key is not None
+                and key != self.key
+                and spec.dtype == "string"
+                and spec.kind == "dense"
+            ):
+                continue
+            if (
+                spec.kind == "dense"
+                and spec.dtype == "string"
+                and (self.key == key or (parser := parser_of(model, spec.name)) is not None)
+            ):
+                node = parser_of(model, spec.name) if self.key == key else parser
+                if serialized:
+                    raise DataError(
+                        f"inputs {next(iter(serialized))!r} and {key!r} both take serialized "
+                        "examples: pass key= (CLI: --data-key) naming the one the records feed"
+                    )
+                serialized[key] = spec
+                if node is not None and node.op in SEQUENCE_PARSE_OPS:
+                    sequence = True
+                    notes.append(
+                        f"{key}: records fed as serialized tf.SequenceExample to {node.op} "
+                        f"{node.name!r}"
+                    )
+                elif node is not None:
+                    checker = parse_spec(model, node)
+                    notes.append(
+                        f"{key}: records fed as serialized tf.Example, each batch checked with "
+                        f"the spec of {checker.label}"
+                    )
+                continue
+            comps = [c for c in (spec.components if spec.kind == "sparse" else (spec.name,)) if c]
+            prod = [producer_of(model, c) for c in comps]
+            if comps and all(prod) and len({p[0].name for p in prod}) == 1:
+                ps = parse_spec(model, prod[0][0])
+                parsed[key] = (ps, [p[1] for p in prod])
+                feat = ps.outputs_per_feature().get(prod[0][1], ("?", ""))[0]
+                notes.append(
+                    f"{key}: feature {feat!r} parsed from the records with the spec of {ps.label}"
+                )
+                continue
+            for cand in (key, op_name(spec.name), op_name(spec.name).rsplit("/", 1)[-1]):
+                if cand in names_in_record:
+                    features[key] = spec
+                    feature_of[key] = cand
+                    notes.append(
+                        f"{key}: feature {cand!r} of the records, parsed as {fmt_spec(spec)}"
+                    )
+                    break
+        read = set(serialized) | set(parsed) | set(features)
+        missing = [k for k in (required if required is not None else []) if k not in read]
+        if missing:
+            k = missing[0]
+            raise DataError(
+                f"{self.paths[0]}: nothing in the records feeds input {k!r} ({specs[k].name} "
+                f"{fmt_spec(specs[k])}): it is not a string input a parse op reads, not a parse "
+                f"op output, and the records have no feature named {k!r} (they have "
+                f"{', '.join(sorted(names_in_record)[:8]) or 'none'})"
+            )
+        if not read:
+            raise DataError(
+                f"{self.paths[0]}: the records feed none of the inputs ({', '.join(specs)}): "
+                "choose the signature that takes serialized tf.Example, or inputs named like "
+                "the records' features"
+            )
+        return _Plan(serialized, parsed, features, feature_of, checker, sequence, notes)
+
+    def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
+        it = self.records()
+        try:
+            first = next(it)
+        except StopIteration:
+            return
+        plan = self._plan(specs, model, required, first[1])
+        scalar = any(s.shape == () for s in plan.serialized.values())
+        size = 1 if scalar else self.batch_size
+        pending = [first]
+        start = 0
+        notes = list(plan.notes)
+        for item in it:
+            pending.append(item)
+            if len(pending) == size:
+                yield self._batch(pending, start, plan, specs, notes, scalar)
+                start += len(pending)
+                pending, notes = [], []
+        if pending:
+            yield self._batch(pending, start, plan, specs, notes, scalar)
+
+    def _batch(self, items, start, plan: _Plan, specs, notes, scalar) -> Batch:  # noqa: ANN001
+        where = [w for w, _ in items]
+        recs = np.empty(len(items), dtype=object)
+        recs[:] = [r for _, r in items]
+        if plan.checker is not None:
+            self._check(recs, where, plan.checker)
+        elif plan.sequence:
+            for w, r in zip(where, recs):
+                bad = diagnose(r, None, sequence=True)
+                if bad:
+                    raise DataError(
+                        f"{self._file(w)}: record {w.split('#')[-1]} {bad}: fix or drop the record"
+                    )
+        feeds: dict[str, Any] = {}
+        for key, spec in plan.serialized.items():
+            feeds[key] = recs.reshape(()) if scalar else _fit_rank(recs, spec)
+        cache: dict[str, list[np.ndarray]] = {}
+        for key, (ps, index) in plan.parsed.items():
+            if ps.op_name not in cache:
+                cache[ps.op_name] = self._run(ps, recs, where)
+            outs = cache[ps.op_name]
+            if specs[key].kind == "sparse":
+                feeds[key] = SparseValue(*(outs[i] for i in index))
+            else:
+                feeds[key] = outs[index[0]]
+        if plan.features:
+            feeds.update(self._features(plan, recs, where))
+        seq = plan.sequence
+        return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
+
+    def _file(self, where: str) -> str:
+        name = where.rsplit("#", 1)[0]
+        return next((str(p) for p in self.paths if p.name == name), name)
+
+    def _check(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> None:
+        """Parse the batch with the graph's spec; on failure name the first bad record."""
+        import tensorflow as tf
+
+        try:
+            spec.run(recs)
+            return
+        except (tf.errors.OpError, UnicodeDecodeError) as e:  # TF may fail to decode its message
+            tf_error = _first(e)
+        for w, r in zip(where, recs):
+            bad = diagnose(r, spec)
+            if bad is None:
+                try:
+                    spec.run(np.asarray([r], dtype=object))
+                    continue
+                except (tf.errors.OpError, UnicodeDecodeError) as e:
+                    bad = f"is refused by {spec.label} ({_first(e)})"
+            raise DataError(
+                f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: fix or drop the record"
+            )
+        raise DataError(
+            f"{self._file(where[0])}: a record of the batch from here is refused by "
+            f"{spec.label} ({tf_error})"
+        )
+
+    def _run(self, ps: ParseSpec, recs: np.ndarray, where: list[str]) -> list[np.ndarray]:
+        import tensorflow as tf
+
+        try:
+            return ps.run(recs)
+        except (tf.errors.OpError, UnicodeDecodeError):
+            self._check(recs, where, ps)
+            raise
+
+    def _features(self, plan: _Plan, recs: np.ndarray, where: list[str]) -> dict[str, Any]:
+        """Features read by name, parsed by each input's own spec."""
+        import tensorflow as tf
+
+        from explorer.feeding.feeds import numpy_dtype
+
+        conf, casts = {}, {}
+        for key, spec in plan.features.items():
+            want = numpy_dtype(spec.dtype)
+            ftype = (
+                tf.string if want.kind == "O" else (tf.float32 if want.kind in "fc" else tf.int64)
+            )
+            casts[key] = want
+            fk = plan.feature_of[key]
+            if spec.kind == "sparse" or spec.shape is None:
+                conf[fk] = tf.io.VarLenFeature(ftype)
+            else:
+                dims = list(spec.shape[1:])
+                if any(d is None for d in dims):
+                    raise DataError(
+                        f"input {key!r} is {fmt_spec(spec)}: a dense feature needs known dims "
+                        "after the batch; feed the serialized examples instead"
+                    )
+                conf[fk] = tf.io.FixedLenFeature(dims, ftype)
+        try:
+            parsed = tf.io.parse_example(tf.constant(recs, dtype=tf.string), conf)
+        except (tf.errors.OpError, UnicodeDecodeError):
+            for w, r in zip(where, recs):
+                try:
+                    tf.io.parse_example(tf.constant([r], dtype=tf.string), conf)
+                except (tf.errors.OpError, UnicodeDecodeError) as e:
+                    raise DataError(
+                        f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: "
+                        f"{_feature_error(e, conf)}: "
+                        "fix or drop the record"
+                    ) from None
+            raise
+        out: dict[str, Any] = {}
+        for key, spec in plan.features.items():
+            v = parsed[plan.feature_of[key]]
+            want = casts[key]
+            if isinstance(v, tf.SparseTensor):
+                vals = v.values.numpy()
+                out[key] = SparseValue(
+                    v.indices.numpy(),
+                    vals if want.kind == "O" else vals.astype(want),
+                    v.dense_shape.numpy(),
+                )
+                if spec.kind != "sparse":
+                    out[key] = out[key].to_dense(b"" if want.kind == "O" else 0)
+            else:
+                arr = v.numpy()
+                out[key] = arr if want.kind == "O" else arr.astype(want)
+        return out
+
+
+def _fit_rank(recs: np.ndarray, spec: TensorSpec) -> np.ndarray:
+    if spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] in (1, None):
+        return recs.reshape(-1, 1)
+    return recs
+
+
+def _feature_names(record: bytes) -> set[str]:
+    from tensorflow.core.example import example_pb2
+
+    try:
+        return set(example_pb2.Example.FromString(record).features.feature)
+    except Exception:  # noqa: BLE001 - not an Example: no feature names
+        return set()
+
+
+def _feature_error(e: Exception, conf: dict[str, Any]) -> str:
+    text = _first(e)
+    for key in conf:
+        if f"Feature: {key} " in text or f"feature {key}" in text.lower() or f"Key: {key}" in text:
+            return f"feature {key!r}: {text}"
+    return text

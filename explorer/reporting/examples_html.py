@@ -1,0 +1,77 @@
+"""The per-example section of the HTML report: error distribution and the worst examples.
+
+Filled only for reports made on the user's data (``explorer.parity(..., data=...)``): per output,
+how many examples were compared and differ, quantiles of each example's largest absolute error,
+and a table of the worst examples with their index in the source, where they came from, their
+inputs summarised and both outputs side by side.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+
+def _g(v: Any) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.3g}" if isinstance(v, float) else html.escape(str(v))
+
+
+def _vals(values: list[Any], shape: list[int]) -> str:
+    text = ", ".join(_g(v) if isinstance(v, float) else html.escape(repr(v)) for v in values)
+    n = 1
+    for d in shape:
+        n *= d
+    return f"[{text}{', …' if n > len(values) else ''}]"
+
+
+def examples_html(report: Any) -> list[str]:
+    """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent)."""
+    e = html.escape
+    out: list[str] = []
+    d = getattr(report, "data", None) or {}
+    if d:
+        secs = d.get("seconds", {})
+        out.append(
+            f"<p>Data: {d.get('examples', 0):,} examples from "
+            f"<code>{e(str(d.get('source')))}</code>"
+            f" in batches of {d.get('batch_size')}; {d.get('examples_per_second') or 0:,.0f} "
+            f"examples/s (v1 {secs.get('v1', 0):.3g} s, v2 {secs.get('v2', 0):.3g} s, "
+            f"total {secs.get('total', 0):.3g} s).</p>"
+        )
+    examples = getattr(report, "examples", None) or {}
+    if not examples:
+        return out
+    out.append("<h3>Per example</h3>")
+    out.append(
+        '<table><tr><th class="k">output</th><th>examples</th><th>differ</th>'
+        "<th>p50 max abs</th><th>p90</th><th>p99</th><th>max</th></tr>"
+    )
+    for key, ex in examples.items():
+        q = ex.quantiles
+        cells = "".join(f"<td>{_g(q.get(k))}</td>" for k in ("p50", "p90", "p99", "max"))
+        note = f" <small>({e(ex.reason)})</small>" if ex.reason else ""
+        out.append(
+            f'<tr><td class="k">{e(key)}{note}</td><td>{ex.examples}</td>'
+            f"<td>{ex.failed}</td>{cells}</tr>"
+        )
+    out.append("</table>")
+    for key, ex in examples.items():
+        if not ex.worst:
+            continue
+        out.append(f"<h4>{e(key)}: worst examples</h4>")
+        out.append(
+            '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th>'
+            '<th>differ</th><th class="k">v1</th><th class="k">v2</th>'
+            '<th class="k">inputs</th></tr>'
+        )
+        for w in ex.worst:
+            out.append(
+                f"<tr><td>{w.index}</td><td class='k'>{e(w.where)}</td><td>{_g(w.max_abs)}</td>"
+                f"<td>{w.mismatches}</td><td class='k'>{_vals(w.a, w.shape)}</td>"
+                f"<td class='k'>{_vals(w.b, w.shape)}</td>"
+                f"<td class='k'><small>{e(w.inputs)}</small></td></tr>"
+            )
+        out.append("</table>")
+    return out
