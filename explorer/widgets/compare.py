@@ -8,6 +8,7 @@ from typing import Any
 import ipywidgets as W
 
 from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
+from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
 
 COLOURS = {
@@ -79,6 +80,7 @@ class ParityView(W.VBox):
                 self.table,
                 self.shown,
                 self.plots,
+                worst_examples_box(s),
                 self.drawing,
                 self.status,
                 self.code,

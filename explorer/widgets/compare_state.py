@@ -21,6 +21,11 @@ class ParityState(Observable):
     with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol``, ``summary`` (the
     ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
     :meth:`find_divergence`), ``shown`` (the signature whose report is shown).
+
+    With ``data`` (a path or ``explorer.data`` source of the user's records, ``limit`` records at
+    most) :meth:`run` streams it instead of sampling; :meth:`worst_rows` lists the worst examples
+    of the shown report and ``example`` (output key, source index) picks the one to show
+    (:meth:`example_detail`).
     """
 
     FIELDS = (
@@ -35,6 +40,9 @@ class ParityState(Observable):
         "summary",
         "divergence",
         "shown",
+        "data",
+        "limit",
+        "example",
     )
     WIDGET = "parity_view:ParityView"
 
@@ -61,12 +69,16 @@ class ParityState(Observable):
         self.summary: Any = None
         self.divergence: Any = None
         self.shown: str | None = None
-        self.observe(self._stale, ("v2", "signature", "inputs", "outputs"))
+        self.data: Any = None
+        self.limit: int | None = None
+        self.example: tuple[str, int] | None = None
+        self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
 
     def _stale(self, _: Any = None) -> None:
         self.summary = None
         self.divergence = None
         self.shown = None
+        self.example = None
 
     def _custom(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -102,6 +114,7 @@ class ParityState(Observable):
             atol=self.atol,
             rtol=self.rtol,
             **self._custom(),
+            **({"data": self.data, "limit": self.limit} if self.data is not None else {}),
         )
         self.shown = next(iter(self.summary.reports))
         return self.summary
@@ -143,6 +156,36 @@ class ParityState(Observable):
             for key, rec in rep.outputs.items()
         ]
 
+    def worst_rows(self) -> list[dict[str, Any]]:
+        """The worst examples of the shown report (run on ``data``), per output: ``output, index,
+        where, max_abs, mismatches, inputs, v1, v2`` (``[]`` without per-example figures)."""
+        rep = self.report()
+        if rep is None:
+            return []
+        return [
+            {
+                "output": key,
+                "index": w.index,
+                "where": w.where,
+                "max_abs": w.max_abs,
+                "mismatches": w.mismatches,
+                "inputs": w.inputs,
+                "v1": w.a,
+                "v2": w.b,
+            }
+            for key, ex in rep.examples.items()
+            for w in ex.worst
+        ]
+
+    def example_detail(self) -> dict[str, Any] | None:
+        """The :meth:`worst_rows` row that ``example`` picks (``None`` when none is picked)."""
+        if self.example is None:
+            return None
+        key, index = self.example
+        return next(
+            (r for r in self.worst_rows() if r["output"] == key and r["index"] == index), None
+        )
+
     def figures(self) -> dict[str, Any]:
         """``explorer.reporting.plots.report_figures`` of the shown report (``{}`` before a run)."""
         from explorer.reporting.plots import report_figures
@@ -183,6 +226,13 @@ class ParityState(Observable):
             title=title,
         )
 
+    def _data_code(self) -> str:
+        if self.data is None:
+            return ""
+        src = self.data
+        text = repr(str(src)) if isinstance(src, (str, Path)) else "data  # an explorer.data source"
+        return f", data={text}" + (f", limit={self.limit}" if self.limit else "")
+
     def code(self) -> str:
         """The explorer API calls that reproduce the comparison."""
         v2 = self.v2
@@ -197,7 +247,7 @@ class ParityState(Observable):
             f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = {v2_src}",
             f"summary = explorer.parity(model, v2{sig}, batches={self.batches}, "
-            f"seed={self.seed}, atol={self.atol}, rtol={self.rtol})",
+            f"seed={self.seed}, atol={self.atol}, rtol={self.rtol}{self._data_code()})",
         ]
         if self.divergence is not None:
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
