@@ -20,6 +20,7 @@ from typing import Any
 
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport
 from explorer.comparing.streaming import StreamingComparison
+from explorer.errors import DataError, SessionError
 from explorer.feeding.switches import switch_of
 from explorer.graph import traversal as gf
 
@@ -187,7 +188,11 @@ def _stream(
                     for k in missing
                     if specs[k].kind == "dense" and k not in feeds
                 }
-            a = r1.infer(feeds)
+            try:
+                a = r1.infer(feeds)
+            except SessionError as e:
+                _locate(r1, feeds, batch, e)
+                raise
             seconds["v1"] += r1.last_seconds or 0.0
             if check is not None:
                 again = check.infer(feeds)
@@ -221,3 +226,26 @@ def _stream(
         ),
     }
     return report, nondet, output_ops
+
+
+def _locate(runner: Any, feeds: dict[str, Any], batch: Any, error: Exception) -> None:
+    """v1 refused a batch of the data: run its records one by one and raise ``DataError`` naming
+    the first one it refuses (where it came from, and TensorFlow's reason). Returns when every
+    record runs alone (the batch as a whole is the problem: the caller re-raises)."""
+    from explorer.errors import first_line
+    from explorer.feeding.data.sources import rows_of, take_rows
+
+    for row in range(batch.rows):
+        one = {
+            k: take_rows(v, row, row + 1) if rows_of(v) == batch.rows else v
+            for k, v in feeds.items()
+        }
+        try:
+            runner.infer(one)
+        except SessionError:
+            # the batch's message says what is wrong; this run says which record it is
+            reason = first_line(error).split("session.run failed ", 1)[-1]
+            raise DataError(
+                f"{batch.where[row]} (example {batch.start + row}): the model refuses this "
+                f"record ({reason}): fix or drop the record"
+            ) from None

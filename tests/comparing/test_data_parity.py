@@ -135,3 +135,30 @@ def test_random_ops_are_nondeterministic_and_remedied_on_data(tmp_path):
         "serving_default"
     ]
     assert fixed.passed and "seeded" in fixed.remedy and fixed.examples["noisy:0"].examples == 10
+
+
+def test_sequence_examples_and_a_record_the_graph_refuses(tmp_path):
+    """SequenceExamples are fed as they are; a record the parse op refuses (a required context
+    feature missing) is found by running the batch's records one by one."""
+    from tests.feeding.data.files import build_sequence_model, sequence_example
+
+    model = explorer.load(build_sequence_model(tmp_path / "m"))
+    io = {"inputs": ["serialized:0"], "outputs": ["score:0"]}
+    v2 = explorer.convert(model, **io)
+    path = write_tfrecord(tmp_path / "s.tfrecord", [sequence_example(i) for i in range(7)])
+    rep = explorer.parity(model, v2, data=path, batch_size=4, **io)["serving_default"]
+    assert rep.passed and rep.examples["score:0"].examples == 7
+    assert rep.examples["score:0"].worst[0].inputs == "length: 1; lists: tokens[1]"
+    recs = [sequence_example(i, drop_length=i == 5) for i in range(7)]
+    bad = write_tfrecord(tmp_path / "bad.tfrecord", recs)
+    with pytest.raises(
+        DataError,
+        match=r"bad.tfrecord#5 \(example 5\): the model refuses .*"
+        r"Feature: length \(data type: int64\) is required",
+    ):
+        explorer.parity(model, v2, data=bad, batch_size=4, **io)
+    garbage = write_tfrecord(tmp_path / "g.tfrecord", [sequence_example(0), b"\x0a\xff"])
+    with pytest.raises(
+        DataError, match=r"g.tfrecord: record 1: does not parse as a tf.SequenceExample"
+    ):
+        explorer.parity(model, v2, data=garbage, **io)

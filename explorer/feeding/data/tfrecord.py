@@ -266,7 +266,7 @@ class TFRecordSource(DataSource):
                 bad = diagnose(r, None, sequence=True)
                 if bad:
                     raise DataError(
-                        f"{self._file(w)}: record {w.split('#')[-1]} {bad}: fix or drop the record"
+                        f"{self._file(w)}: record {w.rsplit('#', 1)[-1]}: {bad}: fix or drop the record"
                     )
         feeds: dict[str, Any] = {}
         for key, spec in plan.serialized.items():

@@ -129,3 +129,36 @@ def chicago_examples(vocab_dir: Path, n: int, seed: int = 0) -> list[bytes]:
             f[key].int64_list.value.append(int(rng.integers(lo, hi)))
         out.append(ex.SerializeToString())
     return out
+
+
+def build_sequence_model(out: Path) -> Path:
+    """A frozen GraphDef reading serialized tf.SequenceExample: context ``length`` (int64, no
+    default) and sequence ``tokens`` (float32 per step) -> ``score`` = length + sum(tokens)."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        s = v1.placeholder(tf.string, [None], name="serialized")
+        ctx, seq, _ = tf.io.parse_sequence_example(
+            s,
+            context_features={"length": tf.io.FixedLenFeature([], tf.int64)},
+            sequence_features={"tokens": tf.io.FixedLenSequenceFeature([], tf.float32)},
+        )
+        total = tf.reduce_sum(seq["tokens"], axis=1)
+        tf.add(tf.cast(ctx["length"], tf.float32), total, name="score")
+    out.mkdir(parents=True, exist_ok=True)
+    tf.io.write_graph(g.as_graph_def(), str(out), "sequence.pb", as_text=False)
+    return out / "sequence.pb"
+
+
+def sequence_example(i: int, drop_length: bool = False) -> bytes:
+    from tensorflow.core.example import example_pb2
+
+    ex = example_pb2.SequenceExample()
+    if not drop_length:
+        ex.context.feature["length"].int64_list.value.append(i % 5 + 1)
+    steps = ex.feature_lists.feature_list["tokens"]
+    for t in range(i % 5 + 1):
+        steps.feature.add().float_list.value.append(0.5 * t + i)
+    return ex.SerializeToString()
