@@ -6,6 +6,11 @@ column; ``[batch, k]`` takes ``k`` columns named ``key[0]`` .. ``key[k-1]`` (or 
 Cells are parsed as the input's dtype (float, int, bool ``true/false/1/0``, string as UTF-8
 bytes); an empty cell is an error unless the input is a string. Columns that feed nothing are
 listed in the batch notes. Rows are read as they are needed, one batch at a time.
+
+A string input that a ``ParseExample``-like op reads (an Estimator export) is fed a serialized
+``tf.Example`` per row, built from the columns named like the op's features, with the op's
+dtypes: a dense feature of shape ``[k]`` takes ``k`` columns (``f[0]`` ..), a var-len one the
+cell's value (an empty cell: no value; a dense feature with a default: the default).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
+from explorer.feeding.data.examples import EXAMPLE_PARSE_OPS, ParseSpec, parse_spec, parser_of
 from explorer.feeding.data.sources import Batch, DataSource, summarise_feeds
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
@@ -48,7 +54,8 @@ class CsvSource(DataSource):
         specs: Mapping[str, TensorSpec],
         path: Path,
         required: list[str] | None,
-    ) -> tuple[dict[str, list[int]], list[str]]:
+        model: Any = None,
+    ) -> tuple[dict[str, Any], list[str]]:
         """Input key -> column positions (in element order); the columns left unused."""
         by_name: dict[tuple[str, int | None], int] = {}
         for pos, raw in enumerate(header):
@@ -61,7 +68,7 @@ class CsvSource(DataSource):
             key = _resolve(base, specs) if idx is not None else None
             if key is not None:
                 by_name[(key, idx)] = pos
-        layout: dict[str, list[int]] = {}
+        layout: dict[str, Any] = {}
         for key, spec in specs.items():
             width = _width(spec)
             if (key, None) in by_name and width == 1:
@@ -76,6 +83,13 @@ class CsvSource(DataSource):
                     else f"{path}: input {key!r} is {fmt_spec(spec)}: give it one column "
                     f"named {key!r}"
                 )
+        for key, spec in specs.items():
+            if key not in layout and model is not None and spec.dtype == "string":
+                node = parser_of(model, spec.name)
+                if node is not None and node.op in EXAMPLE_PARSE_OPS:
+                    found = _ExampleColumns.of(header, parse_spec(model, node), path, self.columns)
+                    if found is not None:
+                        layout[key] = found
         for key in required or []:
             if key not in layout:
                 spec = specs[key]
@@ -89,14 +103,17 @@ class CsvSource(DataSource):
                 f"{path}: no column names an input ({', '.join(specs)}); the header has "
                 f"{', '.join(header) or 'nothing'}: rename the columns or pass columns="
             )
-        used = {p for ps in layout.values() for p in ps}
+        used = {p for ps in layout.values() for p in _positions(ps)}
         unused = [h for i, h in enumerate(header) if i not in used]
         return layout, unused
 
     def _rows(
-        self, specs: Mapping[str, TensorSpec], required: list[str] | None
-    ) -> Iterator[tuple[str, list[str], dict[str, list[int]], list[str]]]:
-        layout0: dict[str, list[int]] | None = None
+        self,
+        specs: Mapping[str, TensorSpec],
+        required: list[str] | None,
+        model: Any = None,
+    ) -> Iterator[tuple[str, list[str], dict[str, Any], list[str]]]:
+        layout0: dict[str, Any] | None = None
         for path in self.paths:
             try:
                 f = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
@@ -112,7 +129,7 @@ class CsvSource(DataSource):
                     ) from None
                 except (csv.Error, UnicodeDecodeError) as e:
                     raise DataError(f"{path}: line 1: not CSV text ({e})") from None
-                layout, unused = self._layout(header, specs, path, required)
+                layout, unused = self._layout(header, specs, path, required, model)
                 if layout0 is not None and layout != layout0:
                     raise DataError(
                         f"{path}: its header differs from {self.paths[0].name}'s: give files "
@@ -137,11 +154,14 @@ class CsvSource(DataSource):
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         pending: list[tuple[str, list[str]]] = []
         start, layout, notes = 0, None, []
-        for where, row, layout_now, unused in self._rows(specs, required):
+        for where, row, layout_now, unused in self._rows(specs, required, model):
             if layout is None:
                 layout = layout_now
-                notes = [f"CSV columns fed: {', '.join(layout)}"] + (
-                    [f"CSV columns not fed: {', '.join(unused)}"] if unused else []
+                built = [v for v in layout.values() if isinstance(v, _ExampleColumns)]
+                notes = (
+                    [f"CSV columns fed: {', '.join(layout)}"]
+                    + [v.describe() for v in built]
+                    + ([f"CSV columns not fed: {', '.join(unused)}"] if unused else [])
                 )
             pending.append((where, row))
             if len(pending) == self.batch_size:
@@ -153,8 +173,13 @@ class CsvSource(DataSource):
 
     def _batch(self, items, start, layout, specs, notes) -> Batch:  # noqa: ANN001
         feeds: dict[str, Any] = {}
+        summaries = None
         for key, positions in layout.items():
             spec = specs[key]
+            if isinstance(positions, _ExampleColumns):
+                feeds[key] = positions.serialized(items, self.paths)
+                summaries = positions
+                continue
             want = numpy_dtype(spec.dtype)
             out = np.empty((len(items), len(positions)), dtype=want)
             for r, (where, row) in enumerate(items):
@@ -162,6 +187,8 @@ class CsvSource(DataSource):
                     out[r, c] = _cell(row[pos], want, where, key, spec, self.paths)
             feeds[key] = out.reshape(_shape(spec, len(items)))
         where = [w for w, _ in items]
+        if summaries is not None:
+            return Batch(feeds, start, where, lambda r: summaries.summary(items[r][1]), notes)
         return Batch(feeds, start, where, lambda row: summarise_feeds(feeds, row), notes)
 
 
@@ -226,6 +253,77 @@ def _cell(
         path = next((str(p) for p in paths if p.name == name), name)
         what = "an empty cell" if not s else repr(text[:40])
         raise DataError(
-            f"{path}: line {line}: column for input {key!r}: {what} is not a {spec.dtype} "
-            f"(input {fmt_spec(spec)}): fix the cell"
+            f"{path}: line {line}: column for {'feature' if spec.shape is None else 'input'} "
+            f"{key!r}: {what} is not a {spec.dtype}"
+            + (f" (input {fmt_spec(spec)})" if spec.shape is not None else "")
+            + ": fix the cell"
         ) from None
+
+
+def _positions(layout_value: Any) -> list[int]:
+    if isinstance(layout_value, _ExampleColumns):
+        return [p for ps in layout_value.columns.values() for p in ps]
+    return list(layout_value)
+
+
+class _ExampleColumns:
+    """Columns that make one serialized tf.Example per row for a parse op's features."""
+
+    def __init__(self, spec: ParseSpec, columns: dict[str, list[int]], header: list[str]):
+        self.spec, self.columns, self.header = spec, columns, header
+
+    @classmethod
+    def of(
+        cls, header: list[str], spec: ParseSpec, path: Path, rename: Mapping[str, str]
+    ) -> _ExampleColumns | None:
+        names = {rename.get(h, h).strip(): i for i, h in enumerate(header)}
+        columns: dict[str, list[int]] = {}
+        for key, (kind, _dtype, shape, _required) in spec.features().items():
+            width = int(np.prod(shape)) if kind == "dense" and shape else 1
+            if width == 1 and key in names:
+                columns[key] = [names[key]]
+            elif width > 1 and all(f"{key}[{i}]" in names for i in range(width)):
+                columns[key] = [names[f"{key}[{i}]"] for i in range(width)]
+            elif width > 1 and all(f"{key}_{i}" in names for i in range(width)):
+                columns[key] = [names[f"{key}_{i}"] for i in range(width)]
+        if not columns:
+            return None
+        for key, (kind, dtype, shape, required) in spec.features().items():
+            if required and key not in columns:
+                raise DataError(
+                    f"{path}: no column for feature {key!r} ({kind} {dtype}{list(shape or ())}, "
+                    f"no default), which {spec.label} needs: add it to the CSV"
+                )
+        return cls(spec, columns, header)
+
+    def describe(self) -> str:
+        return f"a tf.Example per row for {self.spec.label} from columns {', '.join(self.columns)}"
+
+    def serialized(self, items: list[tuple[str, list[str]]], paths: list[Path]) -> np.ndarray:
+        from tensorflow.core.example import example_pb2
+
+        feats = self.spec.features()
+        out = np.empty(len(items), dtype=object)
+        for r, (where, row) in enumerate(items):
+            ex = example_pb2.Example()
+            for key, positions in self.columns.items():
+                kind, dtype, shape, required = feats[key]
+                cells = [row[p].strip() for p in positions]
+                if all(c == "" for c in cells) and not (required and kind == "dense"):
+                    continue  # no value: empty var-len feature, or the dense default
+                want = numpy_dtype(dtype)
+                spec = TensorSpec(key, dtype, None)
+                values = [_cell(c, want, where, key, spec, paths) for c in cells]
+                lst = ex.features.feature[key]
+                if dtype == "string":
+                    lst.bytes_list.value.extend(values)
+                elif dtype == "int64":
+                    lst.int64_list.value.extend(values)
+                else:
+                    lst.float_list.value.extend(values)
+            out[r] = ex.SerializeToString()
+        return out
+
+    def summary(self, row: list[str]) -> str:
+        text = "; ".join(f"{k}: {', '.join(row[p] for p in ps)}" for k, ps in self.columns.items())
+        return text if len(text) <= 240 else text[:239] + "…"

@@ -96,3 +96,28 @@ def test_string_and_int_columns(tmp_path):
     assert batch.feeds["word"].tolist() == ["héllo".encode(), b""]
     assert batch.feeds["n"].tolist() == [[3], [-1]]
     assert batch.feeds["flag"].tolist() == [True, False]
+
+
+def test_rows_become_tf_examples_for_a_parse_signature(tmp_path):
+    """An Estimator export reads serialized tf.Example: each row is built into one, with the
+    parse op's dtypes (an empty var-len cell: no value; an empty cell with a default: the
+    default)."""
+    from explorer.examples.models import build_example_parser_model
+
+    model = explorer.load(build_example_parser_model(tmp_path / "m"))
+    rows = [[0.5, -1, 1, "green", 1, "yes"], [1.0, 2, "", "pink", "", "no"]]
+    path = write_csv(tmp_path / "e.csv", ["x[0]", "x[1]", "n", "color", "ids", "label"], rows)
+    with V1Runner(model, signature="predict") as r:
+        (batch,) = explorer.data(path).batches(r.input_specs, model, required=r.required_inputs)
+        y = r.infer(batch.feeds)["y"].ravel()
+    # y = x @ [0.5, -0.25] + 0.1 n + color_id + 0.01 sum(ids) + 1; pink is not in the vocabulary
+    np.testing.assert_allclose(y, [0.25 + 0.25 + 0.1 + 1 + 0.01 + 1, 0.5 - 0.5 + 0 - 1 + 0 + 1])
+    assert any("a tf.Example per row for ParseExampleV2" in n for n in batch.notes)
+    assert "CSV columns not fed: label" in batch.notes
+    assert batch.summary(1) == "ids: ; color: pink; n: ; x: 1.0, 2"
+    no_x = write_csv(tmp_path / "nox.csv", ["n", "color"], [[1, "red"]])
+    with pytest.raises(DataError, match=r"nox.csv: no column for feature 'x' \(dense float32\[2\]"):
+        list(explorer.data(no_x).batches(r.input_specs, model, required=r.required_inputs))
+    bad = write_csv(tmp_path / "bad.csv", ["x[0]", "x[1]", "n"], [[1, 2, 3], [1, 2, "three"]])
+    with pytest.raises(DataError, match=r"bad.csv: line 3: column for feature 'n': 'three' is not a int64: fix"):
+        list(explorer.data(bad).batches(r.input_specs, model))
