@@ -166,19 +166,9 @@ class TFRecordSource(DataSource):
         checker, sequence, notes = None, False, []
         names_in_record = _feature_names(first)
         for key, spec in specs.items():
-            if (
-                self.key is not None
-                and key != self.key
-                and spec.dtype == "string"
-                and spec.kind == "dense"
-            ):
-                continue
-            if (
-                spec.kind == "dense"
-                and spec.dtype == "string"
-                and (self.key == key or (parser := parser_of(model, spec.name)) is not None)
-            ):
-                node = parser_of(model, spec.name) if self.key == key else parser
+            string = spec.kind == "dense" and spec.dtype == "string"
+            node = parser_of(model, spec.name) if string else None
+            if string and (key == self.key or (self.key is None and node is not None)):
                 if serialized:
                     raise DataError(
                         f"inputs {next(iter(serialized))!r} and {key!r} both take serialized "
@@ -197,6 +187,8 @@ class TFRecordSource(DataSource):
                         f"{key}: records fed as serialized tf.Example, each batch checked with "
                         f"the spec of {checker.label}"
                     )
+                else:
+                    notes.append(f"{key}: records fed as they are (no parse op reads it)")
                 continue
             comps = [c for c in (spec.components if spec.kind == "sparse" else (spec.name,)) if c]
             prod = [producer_of(model, c) for c in comps]
@@ -266,7 +258,8 @@ class TFRecordSource(DataSource):
                 bad = diagnose(r, None, sequence=True)
                 if bad:
                     raise DataError(
-                        f"{self._file(w)}: record {w.rsplit('#', 1)[-1]}: {bad}: fix or drop the record"
+                        f"{self._file(w)}: record {w.rsplit('#', 1)[-1]}: {bad}: fix or drop "
+                        "the record"
                     )
         feeds: dict[str, Any] = {}
         for key, spec in plan.serialized.items():
