@@ -403,7 +403,7 @@ def _expand(source: Any) -> list[Path]:
         if not p.exists():
             raise DataError(f"{p} does not exist: point at a data file, a glob or a folder")
         if p.is_dir() and not _is_image_dir(p):
-            records = sorted(f for f in p.iterdir() if f.name.lower().endswith(_TFRECORD_EXT))
+            records = sorted(f for f in p.iterdir() if f.is_file() and _looks_tfrecord(f.name))
             if not records:
                 raise DataError(
                     f"{p} is a folder with neither images ({', '.join(_IMAGE_EXT)}) nor TFRecord "
@@ -415,6 +415,15 @@ def _expand(source: Any) -> list[Path]:
     if not out:
         raise DataError("no data files given: pass a path, a glob or a list of paths")
     return out
+
+
+def _looks_tfrecord(name: str) -> bool:
+    """A TFRecord file by its name: a TFRecord extension (``.gz``/``.zlib`` after one too), or
+    ``tfrecord`` in the name (TFX writes ``data_tfrecord-00000-of-00001.gz``)."""
+    low = name.lower()
+    for suffix in (".gz", ".zlib", ".zz"):
+        low = low.removesuffix(suffix)
+    return low.endswith(_TFRECORD_EXT) or "tfrecord" in low
 
 
 def _is_image_dir(p: Path) -> bool:

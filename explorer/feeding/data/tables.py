@@ -70,6 +70,11 @@ class CsvSource(DataSource):
                 by_name[(key, idx)] = pos
         layout: dict[str, Any] = {}
         for key, spec in specs.items():
+            if spec.kind != "dense" and any(k[0] == key for k in by_name):
+                raise DataError(
+                    f"{path}: input {key!r} is sparse ({fmt_spec(spec)}): a CSV cannot hold it; "
+                    "give it as TFRecord tf.Example or as .npz/arrays"
+                )
             width = _width(spec)
             if (key, None) in by_name and width == 1:
                 layout[key] = [by_name[(key, None)]]

@@ -78,3 +78,17 @@ def test_string_input_gets_the_file_bytes(tmp_path):
         {"jpeg": TensorSpec("jpeg:0", "string", (None,))}
     )
     assert batch.feeds["jpeg"].tolist() == [p.read_bytes()]
+
+
+def test_flat_and_grey_inputs(tmp_path):
+    from explorer.graph.specs import TensorSpec
+
+    write_image(tmp_path / "a.png", image_pixels(3, 4, 4))
+    flat = {"x": TensorSpec("x:0", "float32", (None, 48))}
+    with pytest.raises(DataError, match=r"cannot tell which input .*image_size=\(H, W\) for a flat input"):
+        list(explorer.data(tmp_path).batches(flat))
+    (batch,) = explorer.data(tmp_path, image_size=(4, 4)).batches(flat)
+    np.testing.assert_array_equal(batch.feeds["x"][0], image_pixels(3, 4, 4).reshape(-1))
+    grey = {"g": TensorSpec("g:0", "uint8", (None, 4, 4))}
+    (batch,) = explorer.data(tmp_path).batches(grey)
+    assert batch.feeds["g"].shape == (1, 4, 4) and batch.feeds["g"].dtype == np.uint8

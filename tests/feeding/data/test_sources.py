@@ -75,3 +75,15 @@ def test_kinds_paths_and_arguments():
     src = explorer.data({"x": np.ones((3, 4))})
     assert explorer.data(src) is src
     assert explorer.DataSource is type(src).__mro__[1]
+
+
+def test_a_folder_of_tfx_style_record_files(tmp_path):
+    from explorer.feeding.data.sources import _expand
+
+    for name in ("data_tfrecord-00000-of-00002.gz", "data_tfrecord-00001-of-00002.gz", "README"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in _expand(tmp_path)] == [
+        "data_tfrecord-00000-of-00002.gz",
+        "data_tfrecord-00001-of-00002.gz",
+    ]
+    assert explorer.data(tmp_path).kind == "tfrecord"

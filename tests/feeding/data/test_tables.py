@@ -119,5 +119,16 @@ def test_rows_become_tf_examples_for_a_parse_signature(tmp_path):
     with pytest.raises(DataError, match=r"nox.csv: no column for feature 'x' \(dense float32\[2\]"):
         list(explorer.data(no_x).batches(r.input_specs, model, required=r.required_inputs))
     bad = write_csv(tmp_path / "bad.csv", ["x[0]", "x[1]", "n"], [[1, 2, 3], [1, 2, "three"]])
-    with pytest.raises(DataError, match=r"bad.csv: line 3: column for feature 'n': 'three' is not a int64: fix"):
+    with pytest.raises(
+        DataError, match=r"bad.csv: line 3: column for feature 'n': 'three' is not a int64: fix"
+    ):
         list(explorer.data(bad).batches(r.input_specs, model))
+
+
+def test_a_sparse_input_is_refused(tmp_path):
+    from explorer.graph.specs import TensorSpec
+
+    specs = {"s": TensorSpec("", "int64", (None, 5), "sparse", ("a:0", "b:0", "c:0"))}
+    path = write_csv(tmp_path / "s.csv", ["s"], [[1]])
+    with pytest.raises(DataError, match=r"s.csv: input 's' is sparse .*: a CSV cannot hold it"):
+        list(explorer.data(path).batches(specs))
