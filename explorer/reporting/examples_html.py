@@ -58,6 +58,8 @@ def examples_html(report: Any) -> list[str]:
         )
     out.append("</table>")
     for key, ex in examples.items():
+        out.extend(_histogram_html(key, ex))
+    for key, ex in examples.items():
         if not ex.worst:
             continue
         out.append(f"<h4>{e(key)}: worst examples</h4>")
@@ -75,3 +77,25 @@ def examples_html(report: Any) -> list[str]:
             )
         out.append("</table>")
     return out
+
+
+def _histogram_html(key: str, ex: Any) -> list[str]:
+    """The distribution of the examples' largest absolute errors as a bar table: exact zeros,
+    then each non-empty log-spaced bin."""
+    bins = [("0 (equal)", ex.hist_zeros)] if ex.hist_zeros else []
+    for lo, hi, n in zip(ex.hist_edges, ex.hist_edges[1:], ex.hist_counts):
+        if n:
+            bins.append((f"[{lo:.2g}, {hi:.2g})", n))
+    if not ex.hist_counts:  # none differ at all: the table above says so
+        return []
+    top = max(n for _, n in bins)
+    rows = "".join(
+        f"<tr><td class='k'>{html.escape(label)}</td><td>{n}</td><td class='k'>"
+        f"<div style='background:#6a8fd8;height:10px;width:{max(1, round(200 * n / top))}px'>"
+        "</div></td></tr>"
+        for label, n in bins
+    )
+    return [
+        f"<h4>{html.escape(key)}: largest absolute error per example</h4>",
+        f"<table><tr><th class='k'>error</th><th>examples</th><th></th></tr>{rows}</table>",
+    ]

@@ -43,3 +43,10 @@ def test_reports_without_data_have_no_section():
     assert examples_html(rep) == []
     page = to_html(_report(), plots=False)
     assert "Per example" in page and 'id="parity-json"' in page
+
+
+def test_the_distribution_of_per_example_errors_is_drawn():
+    text = "\n".join(examples_html(_report()))
+    assert "y: largest absolute error per example" in text
+    assert "<td class='k'>0 (equal)</td><td>3</td>" in text
+    assert "[0.18, 0.32)</td><td>1</td>" in text
