@@ -59,7 +59,8 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class Progress:
-    """``fn(signature, done, limit)`` printing ``parity NAME: N examples (R/s)`` to stderr."""
+    """``fn(signature, done, total)`` printing ``parity NAME: N examples (R/s)`` to stderr, at
+    most every PROGRESS_EVERY_S seconds and once at the end (``done == total``)."""
 
     def __init__(self, stream: Any = None) -> None:
         self.stream = stream or sys.stderr

@@ -209,6 +209,8 @@ def _stream(
                 progress(target.name, done, limit)
             t_read = time.perf_counter()
         wall = time.perf_counter() - t0
+        if progress is not None:
+            progress(target.name, done, done)  # the end: total known
         output_ops = {k: [op_name(c) for c in _parts(s)] for k, s in r1.output_specs.items()}
     report = acc.report()
     report.notes.extend(notes)

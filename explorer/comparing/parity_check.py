@@ -99,7 +99,9 @@ def parity(
             and ``report.data`` (examples compared, seconds, examples/s).
         limit: compare at most this many records of ``data``.
         worst: worst examples kept per output with ``data``.
-        progress: ``fn(signature, examples_done, limit)`` called after each batch of ``data``.
+        progress: ``fn(signature, examples_done, total)`` called after each batch of ``data``
+            (``total`` is ``limit``, ``None`` when unknown) and once at the end of each signature
+            with ``total = examples_done``.
 
     Returns:
         A :class:`~explorer.ParitySummary`: one ParityReport per signature and the

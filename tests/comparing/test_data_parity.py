@@ -49,7 +49,8 @@ def test_parity_on_tfrecord_passes_with_per_example_figures(parser):
     assert rep.batches == 3 and rep.data["examples"] == 40 and rep.data["examples_per_second"] > 0
     assert rep.examples["y"].examples == 40 and rep.examples["y"].failed == 0
     assert rep.examples["y"].quantiles["max"] == 0.0
-    assert [c[1] for c in calls] == [16, 32, 40] and calls[0][0] == "predict"
+    assert [c[1:] for c in calls] == [(16, None), (32, None), (40, None), (40, 40)]
+    assert calls[0][0] == "predict"
     assert any("records fed as serialized tf.Example" in n for n in rep.notes)
     js = summary.to_json()["signatures"]["predict"]
     assert js["examples"]["y"]["worst"][0]["where"] == "ex.tfrecord.gz#0"
