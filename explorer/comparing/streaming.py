@@ -196,9 +196,12 @@ class _Output:
         rows = batch.rows if batch is not None else None
         if rows is None or a.ndim == 0 or a.shape[0] != rows:
             self.no_rows = (
-                f"the output's first dim ({a.shape[0] if a.ndim else 'scalar'}) is not the batch's "
-                f"{rows} examples"
+                "the output is a scalar"
+                if a.ndim == 0
+                else f"the output's first dim ({a.shape[0]}) does not follow the batch's examples"
             )
+            if rows is None:
+                self.no_rows = "no examples to follow (a sparse output is compared by its parts)"
             return
         flat_bad = bad.reshape(rows, -1).sum(axis=1)
         if per is None:
