@@ -37,6 +37,15 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
         help="TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
     )
     g.add_argument(
+        "--image-size", type=_size, metavar="HxW", help="resize images to H x W (e.g. 28x28)"
+    )
+    g.add_argument(
+        "--value-range",
+        type=_range,
+        metavar="LO,HI",
+        help="scale image pixels 0..255 to LO..HI (e.g. 0,1)",
+    )
+    g.add_argument(
         "--worst", type=int, default=5, metavar="K", help="worst examples kept per output (5)"
     )
 
@@ -54,6 +63,8 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
         key=args.data_key,
         compression=compression,
+        image_size=args.image_size,
+        value_range=args.value_range,
     )
     return {"data": source, "limit": args.limit, "worst": args.worst, "progress": Progress()}
 
@@ -66,20 +77,23 @@ class Progress:
         self.stream = stream or sys.stderr
         self.name: str | None = None
         self.t0 = self.last = 0.0
+        self.first = 0  # examples done at the first call (the rate counts from there)
 
-    def __call__(self, name: str, done: int, limit: int | None) -> None:
+    def __call__(self, name: str, done: int, total: int | None) -> None:
         now = time.perf_counter()
         if name != self.name:
-            self.name, self.t0, self.last = name, now, now
-        if now - self.last < PROGRESS_EVERY_S and (limit is None or done < limit):
+            self.name, self.t0, self.last, self.first = name, now, now, done
+        if now - self.last < PROGRESS_EVERY_S and (total is None or done < total):
             return
         self.last = now
-        self.line(name, done, limit, now)
+        self.line(name, done, total, now)
 
-    def line(self, name: str, done: int, limit: int | None, now: float) -> None:
-        rate = done / (now - self.t0) if now > self.t0 else 0.0
-        of = f" of {limit:,}" if limit else ""
-        print(f"parity {name}: {done:,}{of} examples ({rate:,.0f}/s)", file=self.stream, flush=True)
+    def line(self, name: str, done: int, total: int | None, now: float) -> None:
+        of = f" of {total:,}" if total else ""
+        text = f"parity {name}: {done:,}{of} examples"
+        if done > self.first and now - self.t0 > 0.05:
+            text += f" ({(done - self.first) / (now - self.t0):,.0f}/s)"
+        print(text, file=self.stream, flush=True)
 
 
 def example_lines(report: Any) -> list[str]:
@@ -112,3 +126,19 @@ def example_lines(report: Any) -> list[str]:
 
 def _g(v: Any) -> str:
     return "-" if v is None else f"{v:.3g}"
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give HxW, e.g. 28x28") from None
+    return h, w
+
+
+def _range(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give LO,HI, e.g. 0,1") from None
+    return lo, hi

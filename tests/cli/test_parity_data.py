@@ -73,3 +73,19 @@ def test_chicago_taxi_parity_on_its_own_kind_of_records(tmp_path, capsys):
     ex = pred["examples"]["probabilities"]
     assert ex["examples"] == 96 and ex["failed"] == 0 and ex["quantiles"]["max"] is not None
     assert "company: b'" in ex["worst"][0]["inputs"]
+
+
+def test_parity_on_an_image_folder(tmp_path, capsys):
+    from tests.feeding.data.files import build_image_model, image_pixels, write_image
+
+    model = build_image_model(tmp_path / "m")
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        write_image(folder / f"{i}.png", image_pixels(i, 5, 7))
+    argv = ["parity", str(model), "--inputs", "image:0", "--outputs", "mean:0"]
+    argv += ["--data", str(folder), "--image-size", "8x8", "--value-range", "0,1", "--json"]
+    assert main(argv) == 0
+    sig = json.loads(capsys.readouterr().out)["signatures"]["serving_default"]
+    assert sig["data"]["examples"] == 3 and "decoded by TensorFlow" in sig["data"]["source"]
+    assert sig["examples"]["mean:0"]["worst"][0]["inputs"].startswith("0.png: 7x5x3 -> 8x8x3")
