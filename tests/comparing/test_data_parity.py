@@ -163,3 +163,21 @@ def test_sequence_examples_and_a_record_the_graph_refuses(tmp_path):
         DataError, match=r"g.tfrecord: record 1: does not parse as a tf.SequenceExample"
     ):
         explorer.parity(model, v2, data=garbage, **io)
+
+
+def test_a_switch_the_data_lacks_is_generated_neutral_and_noted(tmp_path):
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 2], name="x")
+        keep = v1.placeholder(tf.float32, [], name="keep_prob")
+        tf.multiply(x, keep, name="y")
+    tf.io.write_graph(g.as_graph_def(), str(tmp_path), "k.pb", as_text=False)
+    model = explorer.load(tmp_path / "k.pb")
+    io = {"inputs": ["x:0", "keep_prob:0"], "outputs": ["y:0"]}
+    data = {"x:0": np.arange(8, dtype=np.float32).reshape(4, 2)}
+    rep = explorer.parity(model, explorer.convert(model, **io), data=data, **io)["serving_default"]
+    assert rep.passed and "not in the data, generated: keep_prob:0" in rep.notes
+    assert rep.examples["y:0"].worst[3].a == [6.0, 7.0]  # keep_prob fed its neutral 1.0
