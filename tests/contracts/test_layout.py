@@ -179,8 +179,9 @@ def test_old_module_paths_still_import_as_their_new_homes():
         assert importlib.import_module(f"explorer.{old}") is importlib.import_module(
             f"explorer.{new}"
         ), old
-    from explorer import sampler  # the 0.1 spelling of a submodule import
     from explorer.scanner import require_safe
+
+    from explorer import sampler  # the 0.1 spelling of a submodule import
 
     assert sampler.sample is importlib.import_module("explorer").sample
     assert callable(require_safe)
