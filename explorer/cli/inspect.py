@@ -30,7 +30,13 @@ def run(args: argparse.Namespace) -> int:
     print(f"{summary['path']}")
     print(f"  format      {summary['format']}  (written by TF {summary['tf_version']})")
     if summary["tags"]:
-        print(f"  tag sets    {'; '.join(','.join(t) for t in summary['tags'])}")
+        print(f"  tag sets    {'; '.join(','.join(t) or 'set()' for t in summary['tags'])}")
+    hub = summary.get("hub_module")
+    if hub is not None:
+        print(f"  TF1 Hub     tag set {','.join(hub['tags']) or 'set()'} loaded (--tags to change)")
+        counts = ", ".join(f"{k} {v}" for k, v in hub["collections"].items())
+        if counts:
+            print(f"              {counts}")
     top = ", ".join(f"{k}×{v}" for k, v in list(summary["op_types"].items())[:8])
     more = ", …" if len(summary["op_types"]) > 8 else ""
     print(f"  nodes       {summary['node_count']}  ({top}{more})")

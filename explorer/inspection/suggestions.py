@@ -3,7 +3,8 @@
 ``explorer.suggest(model)`` answers "what are my input and output node names?" from the graph
 alone (no import, nothing runs):
 
-* **Signature tensors first** (``serving_default`` before the others), deduplicated.
+* **Signature tensors first** (``serving_default``, else TF1 Hub's ``default``, before the
+  others), deduplicated.
 * **Inputs:** ``Placeholder`` ops, ranked up when they feed the best output and down when they
   only feed a loss (labels); ``PlaceholderWithDefault`` ops are listed after them as *switches*
   with their default (``keep_prob = 1.0``, ``is_training = False``).
@@ -185,7 +186,8 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
 def _signature_candidates(
     catalog: Catalog, signatures: dict[str, Any]
 ) -> tuple[list[Candidate], list[Candidate]]:
-    order = sorted(signatures, key=lambda k: (k != "serving_default", k))
+    main = next((k for k in ("serving_default", "default") if k in signatures), None)  # TF1 Hub
+    order = sorted(signatures, key=lambda k: (k != main, k))
     sides: dict[str, dict[str, list[str]]] = {"inputs": {}, "outputs": {}}
     specs: dict[str, Any] = {}
     for rank, sig_name in enumerate(order):
@@ -207,7 +209,7 @@ def _signature_candidates(
             kind = f" {spec.kind}, fed as its components" if spec.kind != "dense" else ""
             reason = f"signature {role} {places[0]}{also if len(places) > 1 else ''}{kind}"
             tensor = catalog.tensor(name)
-            score = (20.0 if order[rank] == "serving_default" else 15.0) - 0.01 * rank
+            score = (20.0 if order[rank] == main else 15.0) - 0.01 * rank
             if side == "inputs" and catalog.op(name).type in PLACEHOLDER_OPS:
                 score += 0.5  # the graph's own input, not a tensor computed from it
                 reason += "; a Placeholder"

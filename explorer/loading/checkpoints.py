@@ -95,7 +95,35 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
             if var is not None and var not in out:
                 spec = specs[i] if specs is not None and i < len(specs) else ""
                 out[var] = (key, spec.strip())
+    for var, saved in _partition_keys(model.meta_graph).items():
+        out.setdefault(var, saved)
     return out
+
+
+def _partition_keys(meta_graph: Any) -> dict[str, tuple[str, str]]:
+    """Variable name -> (checkpoint key, slice spec) for the parts of partitioned variables, from
+    ``VariableDef.save_slice_info_def``: graphs restored without Save ops (a TF1 Hub module)."""
+    from tensorflow.core.framework import variable_pb2
+
+    out: dict[str, tuple[str, str]] = {}
+    if meta_graph is None or "variables" not in meta_graph.collection_def:
+        return out
+    for raw in meta_graph.collection_def["variables"].bytes_list.value:
+        vd = variable_pb2.VariableDef()
+        vd.ParseFromString(raw)
+        info = vd.save_slice_info_def
+        if info.full_name:
+            dims = ":".join(f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape))
+            full = " ".join(str(d) for d in info.full_shape)
+            out[op_name(vd.variable_name)] = (info.full_name, f"{full} {dims}")
+    return out
+
+
+def saved_value(reader: Any, key: str, spec: str) -> Any:
+    """The value a checkpoint ``reader`` holds under ``key``, sliced by a ``spec`` from
+    :func:`checkpoint_keys` (``""``: the whole tensor)."""
+    value = reader.get_tensor(key)
+    return value[_slices(spec)] if spec else value
 
 
 def _variable_behind(ref: str, nodes: Mapping[str, Any]) -> str | None:

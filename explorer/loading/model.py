@@ -4,6 +4,7 @@
 ready v1 session (see ``explorer/running/session.py``). Supported artifacts:
 
 * a SavedModel folder (``saved_model.pb`` or ``saved_model.pbtxt``), any number of tag sets;
+* a TF1 Hub module folder (``tfhub_module.pb`` beside it), see ``loading/hub_module.py``;
 * a frozen GraphDef file, binary ``.pb`` or text ``.pbtxt``;
 * a checkpoint: a ``.meta`` file, a checkpoint prefix, or a folder with a ``checkpoint`` state file,
   V1 (single file, ``RestoreSlice``) or V2 (``.index`` + ``.data-*``) format.
@@ -30,11 +31,13 @@ from explorer.errors import (
 )
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
+from explorer.loading import hub_module
 from explorer.loading.validation import check_graph
 
 SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
+DEFAULT_SIGNATURES = ("serving_default", "default")  # run when none is named (then TF1 Hub's)
 
 # Replacement function for an op type: fn(inputs: list[tf.Tensor], attrs: dict) -> tensor(s).
 Replacement = Callable[..., Any]
@@ -66,6 +69,7 @@ class V1Model:
     checkpoint_prefix: str | None = None
     assets: dict[str, str] = field(default_factory=dict)
     replacements: dict[str, Replacement] = field(default_factory=dict)
+    module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
     _catalog: Any = field(default=None, repr=False)
 
@@ -102,11 +106,11 @@ class V1Model:
         return self._signatures
 
     def signature(self, name: str | None = None) -> Signature:
-        """The named signature; without a name ``serving_default`` or the only one."""
+        """The named signature; without a name ``serving_default``, ``default`` or the only one."""
         sigs = self.signatures
         if name is None:
-            if "serving_default" in sigs:
-                return sigs["serving_default"]
+            for key in (k for k in DEFAULT_SIGNATURES if k in sigs):
+                return sigs[key]
             if len(sigs) == 1:
                 return next(iter(sigs.values()))
             if not sigs:
@@ -213,8 +217,8 @@ class V1Model:
         return read_variables(self)
 
     def summary(self) -> dict[str, Any]:
-        """The ``inspect --json`` object."""
-        return {
+        """The ``inspect --json`` object (with ``hub_module`` for a TF1 Hub module)."""
+        out = {
             "format": self.format,
             "path": str(self.path),
             "tags": [list(t) for t in self.tag_sets],
@@ -224,6 +228,9 @@ class V1Model:
             "signatures": {k: s.to_json() for k, s in self.signatures.items()},
             "variables": [v.to_json() for v in self.variables],
         }
+        if self.module_info is not None:
+            out["hub_module"] = hub_module.hub_summary(self)
+        return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -241,8 +248,8 @@ def load(
     Args:
         path: SavedModel folder, ``.pb``/``.pbtxt`` GraphDef, ``.meta`` file, checkpoint prefix, or
             a folder with a ``checkpoint`` state file.
-        tags: the MetaGraph tag set to use (list or comma-separated); only needed when the
-            SavedModel has several.
+        tags: the MetaGraph tag set to use (list, set or comma-separated; ``""``/``set()`` is the
+            empty set); only needed when the SavedModel has several (a TF1 Hub module: ``set()``).
         replacements: op type -> function substituting nodes of that type on import.
 
     Raises:
@@ -251,6 +258,8 @@ def load(
     p = Path(path).expanduser()
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
+    elif tags is not None:
+        tags = sorted(tags)  # a set, as TF1 Hub names tag sets
     try:
         model = _load_any(p, tags)
     except ExplorerError:
@@ -289,6 +298,8 @@ def _load_any(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
+    if hub_module.is_hub_module(p):
+        return hub_module.load_hub_module(p, tags, _parse_proto, _load_saved_model)
     sm = [p / n for n in ("saved_model.pb", "saved_model.pbtxt") if (p / n).exists()]
     if len(sm) == 2:
         raise AmbiguousModelError(
@@ -328,6 +339,8 @@ def _looks_like_model_dir(p: Path) -> bool:
 
 
 def _load_file(p: Path, tags: list[str] | None) -> V1Model:
+    if p.name in ("saved_model.pb", hub_module.MARKER) and hub_module.is_hub_module(p.parent):
+        return _load_dir(p.parent, tags)
     if p.name in ("saved_model.pb", "saved_model.pbtxt"):
         return _load_saved_model(p.parent, p, tags)
     if p.name == "checkpoint":

@@ -113,12 +113,12 @@ class ModelSession:
             if restore_op and self._has_op(restore_op) and filename:
                 self.session.run(restore_op, {filename: model.checkpoint_prefix})
             else:
-                with self.graph.as_default():
+                with self.graph.as_default():  # outside it, restore() builds eagerly and fails
                     saver = tf1().train.Saver(
                         var_list=self.graph.get_collection("variables") or None,
                         allow_empty=True,
                     )
-                saver.restore(self.session, model.checkpoint_prefix)
+                    saver.restore(self.session, model.checkpoint_prefix)
         except (tf().errors.OpError, ValueError) as e:
             raise MissingVariablesError(
                 f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
