@@ -62,8 +62,14 @@ def random_sparse(
     spec: TensorSpec,
     shape: tuple[int, ...],
     value_range: tuple[float, float],
+    values_rule: Any = None,
 ) -> SparseValue:
+    """A sparse value of dense ``shape``; its values from ``values_rule`` (a sample rule, e.g.
+    vocabulary tokens) when given, else random."""
     # Roughly half the cells set, in row-major order (as tf.sparse ops expect).
     cells = np.argwhere(rng.random(shape) < 0.5) if shape else np.zeros((0, 0), np.int64)
-    values = random_values(rng, spec.dtype, (len(cells),), value_range, spec.name)
+    if values_rule is not None:
+        values = values_rule.generate(rng, (len(cells),), value_range, {})
+    else:
+        values = random_values(rng, spec.dtype, (len(cells),), value_range, spec.name)
     return SparseValue(cells.astype(np.int64), values, np.asarray(shape, dtype=np.int64))

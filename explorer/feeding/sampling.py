@@ -147,7 +147,7 @@ def sample(
         FeedError: an override does not match its input, no value can be made for a dtype, or
             the estimate is over ``max_bytes``.
     """
-    from explorer.feeding import tf_example
+    from explorer.feeding import text_rules, tf_example  # noqa: F401 - text_rules registers
     from explorer.loading.model import V1Model, load
 
     if not isinstance(model, V1Model):
@@ -196,6 +196,9 @@ def sample(
         else:
             if spec.kind == "sparse":
                 shape = _resolve_shape(key, inf, *args, (batch, default_dim), groups)
+                rule = _values_rule(model, spec)  # string values looked up in a vocabulary
+                if rule is not None:
+                    notes.append(f"{key}: values are {rule.describe()}")
             else:
                 shape = _resolve_shape(key, inf, *args, (batch,), groups)
             total += math.prod(shape) * _item_bytes(key, spec)
@@ -221,12 +224,12 @@ def sample(
             out[key] = checked[key]
         elif key in plans:
             shape, rule = plans[key]
-            if rule is not None:
+            if rule is not None and spec.kind != "sparse":
                 out[key] = rule.generate(rng, shape, ranges.get(key, value_range), ranges)
             elif key in neutrals:
                 out[key] = np.full(shape, neutrals[key], dtype=numpy_dtype(spec.dtype))
             elif spec.kind == "sparse":
-                out[key] = random_sparse(rng, spec, shape, ranges.get(key, value_range))
+                out[key] = random_sparse(rng, spec, shape, ranges.get(key, value_range), rule)
             elif key in ranges and numpy_dtype(spec.dtype).kind in "iu":
                 lo, hi = (int(v) for v in ranges[key])
                 out[key] = rng.integers(lo, max(hi, lo + 1), shape).astype(numpy_dtype(spec.dtype))
@@ -270,6 +273,15 @@ def _sampled_graph(
     return static_shapes(
         model, {op_name(specs[k].name): s for k, s in sampled.items() if specs[k].kind == "dense"}
     )
+
+
+def _values_rule(model: Any, spec: TensorSpec) -> Any:
+    """The sample rule for a sparse string input's values (vocabulary tokens), or ``None``."""
+    from explorer.feeding import tf_example
+
+    if not is_string_dtype(spec.dtype) or len(spec.components) != 3:
+        return None
+    return tf_example.rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
 
 
 _ROLE_NOTE = {

@@ -1,0 +1,116 @@
+"""Sample rules for text inputs looked up in a vocabulary (TF1 Hub text modules and the like).
+
+A text-embedding module takes sentences (``string[?]``) that a ``StringSplit`` cuts into tokens,
+or tokens (often a sparse tensor) that go straight into a lookup table initialised from an asset
+file. Random strings are all out of vocabulary there, so every row would map to the OOV bucket and
+a run or a parity check would prove little. These rules draw from the vocabulary instead:
+
+* ``StringSplit``/``StringSplitV2`` (the sentence input): sentences of 1 to 4 vocabulary
+  tokens joined by the op's delimiter (a space when it splits on whitespace);
+* ``LookupTableFind``/``LookupTableFindV2`` keys (a token input): vocabulary tokens.
+
+Each applies only when :func:`~explorer.feeding.tf_example.find_vocabulary` finds the asset file
+behind the table; otherwise the input keeps random strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.feeding.tf_example import Context, Rule, find_vocabulary, sample_rule
+
+MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
+
+
+@dataclass
+class TokenRule(Rule):
+    """Vocabulary tokens, one per cell."""
+
+    vocab_file: str
+    tokens: list[bytes]
+
+    def bytes_per_item(self) -> int:
+        return max(len(t) for t in self.tokens) + 16
+
+    def describe(self) -> str:
+        return f"tokens from {Path(self.vocab_file).name}"
+
+    def generate(
+        self,
+        rng: np.random.Generator,
+        shape: tuple[int, ...],
+        value_range: tuple[float, float],
+        ranges: Mapping[str, tuple[float, float]],
+    ) -> np.ndarray:
+        n = int(np.prod(shape, dtype=np.int64))
+        out = np.empty(n, dtype=object)
+        out[:] = [self.tokens[i] for i in rng.integers(0, len(self.tokens), n)]
+        return out.reshape(shape)
+
+
+@dataclass
+class SentenceRule(TokenRule):
+    """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by ``separator``."""
+
+    separator: bytes = b" "
+
+    def bytes_per_item(self) -> int:
+        return MAX_TOKENS * (super().bytes_per_item() + len(self.separator))
+
+    def describe(self) -> str:
+        return f"sentences of 1-{MAX_TOKENS} tokens from {Path(self.vocab_file).name}"
+
+    def generate(
+        self,
+        rng: np.random.Generator,
+        shape: tuple[int, ...],
+        value_range: tuple[float, float],
+        ranges: Mapping[str, tuple[float, float]],
+    ) -> np.ndarray:
+        n = int(np.prod(shape, dtype=np.int64))
+        out = np.empty(n, dtype=object)
+        counts = rng.integers(1, MAX_TOKENS + 1, n)
+        out[:] = [
+            self.separator.join(self.tokens[i] for i in rng.integers(0, len(self.tokens), c))
+            for c in counts
+        ]
+        return out.reshape(shape)
+
+
+def _separator(ctx: Context, node: Any) -> bytes | None:
+    """The delimiter a StringSplit(V2) splits on (``b" "`` for whitespace), ``None`` when it
+    splits into characters or is not a constant."""
+    if len(node.input) < 2:
+        return b" "
+    value = ctx.const(node.input[1])
+    if value is None:
+        return None
+    sep = value.item() if hasattr(value, "item") else value
+    sep = sep if isinstance(sep, bytes) else str(sep).encode()
+    if sep:
+        return sep[:1] if node.op == "StringSplit" else sep
+    return b" " if node.op == "StringSplitV2" else None  # V1 with "" splits characters
+
+
+@sample_rule("StringSplit", "StringSplitV2")
+def _string_split(ctx: Context, node: Any, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    sep = _separator(ctx, node)
+    found = find_vocabulary(ctx, f"{node.name}:1")  # the split's values go to the lookup
+    if sep is None or found is None:
+        return None
+    return SentenceRule(found[0], found[1], sep)
+
+
+@sample_rule("LookupTableFindV2", "LookupTableFind")
+def _lookup_keys(ctx: Context, node: Any, index: int) -> Rule | None:
+    if index != 1:
+        return None
+    found = find_vocabulary(ctx, node.input[1])
+    return None if found is None else TokenRule(found[0], found[1])
