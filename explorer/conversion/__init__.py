@@ -3,7 +3,8 @@
 Takes a model and a choice of signatures or tensors; gives a
 :class:`~explorer.V2Model` (:func:`~explorer.convert`,
 built by :mod:`~explorer.conversion.build` after the reference-variable rewrite of
-:mod:`~explorer.conversion.rewrite`), run by :class:`~explorer.V2Runner`,
+:mod:`~explorer.conversion.rewrite`; TF1 Hub modules' update ops, regularization losses and
+train graph by :mod:`~explorer.conversion.hub_module`), run by :class:`~explorer.V2Runner`,
 wrapped as a Keras layer (:mod:`~explorer.keras_layer`), and checkpoint weights mapped
 onto a Keras model (:mod:`~explorer.conversion.weight_mapping`).
 """

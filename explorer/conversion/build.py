@@ -220,7 +220,8 @@ class _Builder:
             ) from None
         self.wrapped = wrapped
         self.graph = wrapped.graph
-        variables = list(self.graph.variables)
+        # Lifted (eager) variables only: a partitioned variable's parts also stay as graph ones.
+        variables = [v for v in self.graph.variables if not tf().is_symbolic_tensor(v.handle)]
         self._restore(variables)
         root = tf().Module()
         root.model_variables = variables
@@ -253,7 +254,14 @@ class _Builder:
             return
         ckpt = model.checkpoint_prefix
         in_ckpt = self._checkpoint_keys(ckpt) if ckpt else set()
-        restorable = [v for v in variables if op_name(v.name) in in_ckpt]
+        from explorer.loading.checkpoints import checkpoint_keys, saved_value
+
+        keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
+        restorable = [
+            v
+            for v in variables
+            if op_name(v.name) in in_ckpt or keys.get(op_name(v.name), ("",))[0] in in_ckpt
+        ]
         if not restorable:
             if self._init_ops():  # e.g. only local (metric) variables, set by the init op
                 return
@@ -272,7 +280,9 @@ class _Builder:
             else:
                 reader = tf().train.load_checkpoint(ckpt)
                 for v in restorable:
-                    v.assign(reader.get_tensor(op_name(v.name)))
+                    name = op_name(v.name)
+                    key, spec = keys.get(name, (name, "")) if name not in in_ckpt else (name, "")
+                    v.assign(saved_value(reader, key, spec))
         except ExplorerError:
             raise
         except Exception as e:

@@ -82,6 +82,10 @@ def convert(
     preflight(model, restore=False)  # a graph that crashes TF's importer fails in a child
     if isinstance(signatures, str):
         signatures = [signatures]
+    if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
+        from explorer.conversion.hub_module import build_hub
+
+        return build_hub(model, signatures, inputs, outputs, freeze)
     from explorer.conversion.build import build
 
     return build(model, signatures, inputs, outputs, freeze, shapes)

@@ -13,6 +13,12 @@ signatures with several inputs fail, and its weights are copies the endpoint nev
 * saves into a ``.keras`` file *with the SavedModel inside it* (``save_assets``), so the file
   reloads after the original folder is gone, with the weights as they were when saved.
 
+A TF1 Hub module (or a SavedModel converted from one) gives a :class:`HubModuleLayer`: in
+training it runs the signature built from the module's ``train`` graph (batch statistics, the
+batch-norm moving averages updated by the call), otherwise the inference graph's; the module's
+``trainable_variables`` are its trainable weights; its regularization losses become Keras
+losses. ``hub.KerasLayer`` fails on such modules under Keras 3 (tensorflow/hub#903).
+
 Security: like ``TFSMLayer``, the layer runs a TensorFlow graph read from the file, and graph ops
 can read and write files. ``keras.models.load_model`` therefore refuses it in Keras's default safe
 mode; pass ``safe_mode=False`` only for ``.keras`` files you trust. The layer class is registered
@@ -23,6 +29,7 @@ with Keras when this module is imported: ``import explorer.conversion.keras_laye
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
 import shutil
@@ -43,6 +50,8 @@ from explorer.errors import (
 from explorer.feeding.feeds import key_mismatch
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
+_META_FILE = "tf1_explorer.json"  # the converter's record, in <SavedModel>/assets.extra/
+_HUB_META_KEY = "tf1_hub_module"
 _OWNED_DIRS: list[str] = []
 
 
@@ -60,7 +69,7 @@ def _owned_dir(prefix: str) -> str:
 
 def keras_layer(
     model_or_dir: Any,
-    signature: str = "serving_default",
+    signature: str | None = None,
     *,
     trainable: bool = False,
     name: str | None = None,
@@ -72,7 +81,10 @@ def keras_layer(
             lives as long as the Python process) or the folder of any TF2 SavedModel (e.g. one
             written by ``V2Model.save``). A TF1 SavedModel that ``tf.saved_model.load`` happens
             to accept runs too, but its variables are not exposed as weights: convert it first.
-        signature: the signature key to call.
+            A TF1 Hub module (a loaded one, or its folder) is converted here, its inference and
+            ``train`` graphs together (:class:`HubModuleLayer`).
+        signature: the signature key to call (default ``serving_default``; ``default`` for a
+            TF1 Hub module).
         trainable: whether the SavedModel's trainable variables train with the Keras model
             (default ``False``: a frozen body).
         name: the layer name (default from the signature).
@@ -85,11 +97,22 @@ def keras_layer(
         ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
         SignatureNotFoundError: the signature is not in the SavedModel.
     """
+    from explorer.loading.hub_module import is_hub_module
+
+    if getattr(model_or_dir, "module_info", None) is not None:  # a loaded TF1 Hub module
+        return hub_layer(model_or_dir, signature, trainable, name)
     if hasattr(model_or_dir, "save") and hasattr(model_or_dir, "signatures"):
         out = Path(_owned_dir("tf1-explorer-keras-")) / "model"
         folder = model_or_dir.save(out)
     else:
         folder = Path(model_or_dir).expanduser().resolve()
+        if is_hub_module(folder):
+            from explorer.loading.model import load
+
+            return hub_layer(load(folder), signature, trainable, name)
+    if hub_meta(folder) is not None:  # converted from a TF1 Hub module
+        return hub_layer(None, signature, trainable, name, folder=folder)
+    signature = signature or "serving_default"
     return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
 
 
@@ -203,9 +226,13 @@ class SavedModelLayer(keras.layers.Layer):
             while name in used:
                 name += "_"
             used.add(name)
-            w = self._new_weight(name, v.shape.as_list(), v.dtype.name, bool(v.trainable))
+            w = self._new_weight(name, v.shape.as_list(), v.dtype.name, self._is_trainable(v))
             w._value = v  # noqa: SLF001 - see _new_weight
             self._wrappers.append(w)
+
+    def _is_trainable(self, variable: Any) -> bool:
+        """Whether a SavedModel variable becomes a trainable Keras weight."""
+        return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
         """A Keras weight of this layer. Keras 3's TF ``Variable`` keeps the ``tf.Variable`` it
@@ -232,6 +259,10 @@ class SavedModelLayer(keras.layers.Layer):
 
     def call(self, inputs: Any) -> dict[str, Any]:
         """Run the signature: ``{key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
+        return dict(self._fn(**self._feeds(inputs)))
+
+    def _feeds(self, inputs: Any) -> dict[str, Any]:
+        """The signature's keyword feeds for a call's inputs (checked, cast to its dtypes)."""
         self._ensure_loaded()
         t = tf()
         if not isinstance(inputs, dict):
@@ -244,11 +275,10 @@ class SavedModelLayer(keras.layers.Layer):
         mismatch = key_mismatch(self.input_specs, inputs)
         if mismatch:
             raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
-        feeds = {
+        return {
             k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
             for k, spec in self.input_specs.items()
         }
-        return dict(self._fn(**feeds))
 
     def compute_output_spec(self, inputs: Any) -> dict[str, Any]:
         batch = None
@@ -345,3 +375,103 @@ def _shape_list(shape: Any) -> list[int | None] | None:
     if shape.rank is None:
         return None
     return [None if d is None else int(d) for d in shape.as_list()]
+
+
+# -- TF1 Hub modules -------------------------------------------------------------------------------
+
+
+def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The TF1 Hub record of a SavedModel written by ``convert`` (``None`` for other ones)."""
+    f = Path(folder) / "assets.extra" / _META_FILE
+    if not f.is_file():
+        return None
+    try:
+        return json.loads(f.read_text()).get(_HUB_META_KEY)
+    except (OSError, ValueError):
+        return None
+
+
+@keras.saving.register_keras_serializable(package="tf1_explorer")
+class HubModuleLayer(SavedModelLayer):
+    """One signature of a converted TF1 Hub module as a Keras 3 layer (see the module docstring).
+
+    Args:
+        filepath: the converted SavedModel folder.
+        signature: the signature key (``default``).
+        train_signature: the signature run when a trainable layer trains (``default__train``,
+            built from the module's ``train`` graph); ``None``: ``signature`` (no train graph).
+        Other arguments as :class:`SavedModelLayer`.
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        signature: str = "default",
+        train_signature: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.train_signature = train_signature
+        self._train_fn: Any = None
+        self._losses_fn: Any = None
+        self._trainable_names: set[str] | None = None
+        super().__init__(filepath, signature, **kwargs)
+
+    def _load(self, folder: str) -> None:
+        names = (hub_meta(folder) or {}).get("trainable_variables")
+        self._trainable_names = set(names) if names else None
+        super()._load(folder)
+        sigs = dict(self._loaded.signatures)
+        if self.train_signature is not None and self.train_signature not in sigs:
+            raise SignatureNotFoundError(
+                f"training signature {self.train_signature!r} is not in {folder}: choose one "
+                f"of {', '.join(sorted(sigs))}"
+            )
+        self._train_fn = sigs[self.train_signature] if self.train_signature else self._fn
+        self._losses_fn = getattr(self._loaded, "regularization_losses", None)
+
+    def _is_trainable(self, variable: Any) -> bool:
+        """In the module's ``trainable_variables`` collection (old exports do not mark
+        ``VariableDef.trainable``)."""
+        if self._trainable_names is not None:
+            return variable.name.split(":")[0] in self._trainable_names
+        return super()._is_trainable(variable)
+
+    def call(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
+        """The train graph's signature when a trainable layer trains, else the inference
+        graph's; the module's regularization losses are added when the layer is trainable."""
+        feeds = self._feeds(inputs)
+        fn = self._train_fn if (training and self.trainable) else self._fn
+        out = dict(fn(**feeds))
+        if self.trainable and self._losses_fn is not None:
+            for loss in self._losses_fn():
+                self.add_loss(loss)
+        return out
+
+    def compute_output_spec(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
+        return super().compute_output_spec(inputs)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config["train_signature"] = self.train_signature
+        return config
+
+
+def hub_layer(
+    model: Any,
+    signature: str | None,
+    trainable: bool,
+    name: str | None,
+    folder: str | os.PathLike[str] | None = None,
+) -> HubModuleLayer:
+    """The layer for a loaded TF1 Hub module (its inference and train graphs converted together)
+    or for ``folder``, a SavedModel converted from one."""
+    if folder is None:
+        from explorer.conversion.hub_module import convert_hub_for_keras
+
+        v2 = convert_hub_for_keras(model, signature)
+        folder = v2.save(Path(_owned_dir("tf1-explorer-keras-")) / "model")
+    signature = signature or "default"
+    train = (hub_meta(folder) or {}).get("train_signatures", {}).get(signature)
+    return HubModuleLayer(
+        str(folder), signature, train_signature=train, trainable=trainable, name=name
+    )

@@ -130,6 +130,7 @@ class V2Model:
         self.frozen = frozen
         self.wrapped_function = wrapped_function
         self._root = root
+        self.extra_meta: dict[str, Any] = {}  # more of tf1_explorer.json (a TF1 Hub module's)
 
     def __repr__(self) -> str:
         return (
@@ -142,6 +143,8 @@ class V2Model:
         if name is None:
             if "serving_default" in self.signatures:
                 name = "serving_default"
+            elif "default" in self.signatures:  # TF1 Hub's
+                name = "default"
             elif len(self.signatures) == 1:
                 name = next(iter(self.signatures))
             else:
@@ -235,4 +238,5 @@ class V2Model:
             "frozen": self.frozen,
             "variables": len(self.variables),
             "signatures": {k: s.to_json() for k, s in self.signatures.items()},
+            **self.extra_meta,
         }

@@ -170,8 +170,9 @@ class V2Runner(Runner):
 
 def _pick(sigs: dict[str, Any], name: str | None, where: os.PathLike[str]) -> Any:
     if name is None:
-        if "serving_default" in sigs:
-            return sigs["serving_default"]
+        for key in ("serving_default", "default"):  # the SavedModel default, then TF1 Hub's
+            if key in sigs:
+                return sigs[key]
         if len(sigs) == 1:
             return next(iter(sigs.values()))
         raise SignatureNotFoundError(

@@ -1,0 +1,286 @@
+"""Converting TF1 Hub modules: update ops, regularization losses, and train + inference in one.
+
+``explorer.convert`` of a TF1 Hub module (format ``tf1_hub_module``) goes through
+:class:`HubBuilder`, which adds to the plain conversion what the ``hub.Module`` format carries:
+
+* **update ops** (``UPDATE_OPS``, batch-norm moving averages of the ``train`` tag set): each
+  signature runs those its inputs reach, as ``hub.Module`` callers did through
+  ``tf.control_dependencies(UPDATE_OPS)``; ``hub.load`` drops them;
+* **regularization losses** (``REGULARIZATION_LOSSES``): the SavedModel gets a function
+  ``regularization_losses()`` (no inputs, a list of scalars);
+* the module's ``trainable_variables`` collection, recorded by variable name (old exports do not
+  mark ``VariableDef.trainable``).
+
+:func:`convert_hub_for_keras` converts the inference graph (``set()``) and the ``train`` graph
+into one SavedModel whose signatures share one set of variables: ``default`` is inference,
+``default__train`` the same signature built from the train graph (batch statistics, update ops).
+``explorer.keras_layer`` uses it to run the train graph when Keras trains and the inference
+graph otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from explorer._tf import tf, tf1
+from explorer.conversion.build import _Builder, _plans, _unique_library
+from explorer.loading.hub_module import (
+    REGULARIZATION_LOSSES,
+    TRAIN_TAGS,
+    TRAINABLE_VARIABLES,
+    UPDATE_OPS,
+)
+
+TRAIN_SCOPE = "explorer_train"
+TRAIN_SUFFIX = "__train"
+META_KEY = "tf1_hub_module"  # key of the record in assets.extra/tf1_explorer.json
+# Collections of the train graph imported beside the inference graph (variables come from it).
+_TRAIN_COLLECTIONS = (
+    UPDATE_OPS,
+    REGULARIZATION_LOSSES,
+    "table_initializer",
+    "asset_filepaths",
+    "saved_model_assets",
+    "cond_context",
+    "while_context",
+)
+
+
+def build_hub(
+    model: Any,
+    signatures: Any,
+    inputs: Any,
+    outputs: Any,
+    freeze: bool,
+    train_model: Any = None,
+) -> Any:
+    """``convert`` for a TF1 Hub module (arguments as ``explorer.conversion.build.build``);
+    ``train_model``: the module's train tag set, converted beside it (see module docstring)."""
+    plans = _plans(model, signatures, inputs, outputs)
+    return HubBuilder(model, plans, freeze, train_model).build()
+
+
+def convert_hub_for_keras(model: Any, signature: str | None = None) -> Any:
+    """The inference graph and, when the module has one, its ``train`` graph in one
+    :class:`~explorer.conversion.v2_model.V2Model` with shared variables (``default`` and
+    ``default__train``); ``signature`` limits it to one signature."""
+    from explorer.loading.model import load
+
+    train = None
+    if sorted(TRAIN_TAGS) in [sorted(t) for t in model.tag_sets] and list(model.tags) != sorted(
+        TRAIN_TAGS
+    ):
+        train = load(model.path, tags=list(TRAIN_TAGS))
+    names = [signature] if signature else None
+    return build_hub(model, names, None, None, False, train_model=train)
+
+
+class HubBuilder(_Builder):
+    """A :class:`~explorer.conversion.build._Builder` for TF1 Hub modules (see module doc)."""
+
+    def __init__(self, model: Any, plans: list[Any], freeze: bool, train_model: Any) -> None:
+        super().__init__(model, plans, freeze)
+        self.train_model = train_model
+        self.train_source: Any = None
+        self.train_plans: list[Any] = []
+        self.shared: list[str] = []
+
+    # -- building ----------------------------------------------------------------------------------
+
+    def build(self) -> Any:
+        updates = {p.name: _updates_for(self.model, p, "") for p in self.plans}
+        if self.train_model is not None:
+            self._prepare_train()
+            for p in self.train_plans:
+                updates[p.name] = _updates_for(self.train_model, p, f"{TRAIN_SCOPE}/")
+            self.plans = self.plans + self.train_plans
+        self.updates = {k: v for k, v in updates.items() if v}
+        v2 = super().build()
+        root = v2._root
+        losses = self._losses()
+        if losses:
+            pruned = self.wrapped.prune(feeds=[], fetches=losses)
+
+            def regularization_losses() -> Any:
+                return pruned()
+
+            root.regularization_losses = tf().function(
+                regularization_losses, input_signature=[], autograph=False
+            )
+            root.regularization_losses.get_concrete_function()
+        v2.extra_meta = {
+            META_KEY: {
+                "tags": list(self.model.tags),
+                "train_signatures": {
+                    p.name[: -len(TRAIN_SUFFIX)]: p.name for p in self.train_plans
+                },
+                "update_ops": {k: len(v) for k, v in self.updates.items()},
+                "regularization_losses": len(losses),
+                "trainable_variables": _trainable_names(self.model),
+            }
+        }
+        return v2
+
+    def _prepare_train(self) -> None:
+        from explorer.conversion.rewrite import to_resource_variables
+
+        train = self.train_model
+        rewritten = to_resource_variables(train.graph_def, train.meta_graph, str(train.path))
+        gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
+        shared = {v.name for v in self.model.variables}
+        own = {v.name for v in train.variables}
+        if own - shared:
+            from explorer.errors import ConversionError
+
+            raise ConversionError(
+                f"{train.path}: the train graph has variables the inference graph lacks "
+                f"({', '.join(sorted(own - shared)[:3])}): convert each tag set on its own "
+                "(explorer.convert(explorer.load(path, tags=...)))"
+            )
+        self.shared = sorted(own)
+        keep = [n for n in gd.node if not (n.name in own and n.op == "VarHandleOp")]
+        del gd.node[:]
+        gd.node.extend(keep)
+        for n in gd.node:
+            if "_class" in n.attr:
+                del n.attr["_class"]  # colocation with the variables, which come from outside
+        mg.graph_def.CopyFrom(gd)
+        for key in list(mg.collection_def):
+            if key not in _TRAIN_COLLECTIONS:
+                del mg.collection_def[key]
+        mg.ClearField("signature_def")
+        mg.ClearField("saver_def")
+        self.train_source = dataclasses.replace(
+            train, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None
+        )
+        prefix = f"{TRAIN_SCOPE}/"
+        self.model = dataclasses.replace(
+            self.model,
+            assets={**self.model.assets, **{prefix + k: v for k, v in train.assets.items()}},
+        )
+        names = {p.name for p in self.plans}
+        for sig in train.signatures.values():
+            if sig.name not in names:
+                continue
+            self.train_plans.append(
+                dataclasses.replace(
+                    next(p for p in self.plans if p.name == sig.name),
+                    name=sig.name + TRAIN_SUFFIX,
+                    inputs={k: _prefixed(s, prefix) for k, s in sig.inputs.items()},
+                    outputs={k: _prefixed(s, prefix) for k, s in sig.outputs.items()},
+                )
+            )
+
+    def _import(self) -> None:
+        super()._import()
+        if self.train_source is None:
+            return
+        from explorer.loading.graph_import import prepare_graph_def
+
+        graph = tf1().get_default_graph()
+        gd = prepare_graph_def(self.train_source)
+        mg = type(self.train_source.meta_graph)()
+        mg.CopyFrom(self.train_source.meta_graph)
+        mg.graph_def.CopyFrom(gd)
+        input_map = {f"{v}:0": graph.get_tensor_by_name(f"{v}:0") for v in self.shared}
+        tf1().train.import_meta_graph(
+            mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
+        )
+
+    # -- signatures ------------------------------------------------------------------------------
+
+    def _signature(self, plan: Any) -> tuple[Any, Any]:
+        updates = self.updates.get(plan.name)
+        if not updates:
+            return super()._signature(plan)
+        graph = self.graph
+        ops = [graph.get_operation_by_name(u) for u in updates]
+        originals: dict[str, str] = {}
+
+        def after(name: str) -> str:
+            t = graph.as_graph_element(name)
+            with graph.as_default(), tf().control_dependencies(ops):
+                new = tf().identity(t, name=f"{t.op.name}/explorer_after_updates").name
+            originals[new] = name
+            return new
+
+        outputs = {}
+        for k, s in plan.outputs.items():
+            if s.components:
+                outputs[k] = dataclasses.replace(
+                    s, components=tuple(after(c) for c in s.components)
+                )
+            else:
+                outputs[k] = dataclasses.replace(s, name=after(s.name))
+        converted, fn = super()._signature(dataclasses.replace(plan, outputs=outputs))
+
+        def back(specs: dict[str, Any]) -> dict[str, Any]:
+            return {
+                k: dataclasses.replace(
+                    s,
+                    name=originals.get(s.name, s.name),
+                    components=tuple(originals.get(c, c) for c in s.components),
+                )
+                for k, s in specs.items()
+            }
+
+        converted = dataclasses.replace(
+            converted,
+            outputs=back(converted.outputs),
+            source_outputs=back(converted.source_outputs),
+        )
+        return converted, fn
+
+    def _losses(self) -> list[Any]:
+        out = []
+        for name in self.model.collection(REGULARIZATION_LOSSES):
+            try:
+                out.append(self.graph.as_graph_element(name))
+            except (KeyError, ValueError):
+                continue
+        return out
+
+
+def _prefixed(spec: Any, prefix: str) -> Any:
+    return dataclasses.replace(
+        spec,
+        name=prefix + spec.name if spec.name else spec.name,
+        components=tuple(prefix + c for c in spec.components),
+    )
+
+
+def _updates_for(model: Any, plan: Any, prefix: str) -> list[str]:
+    """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
+    from explorer.graph.traversal import upstream
+
+    ops = [n.split(":")[0].lstrip("^") for n in model.collection(UPDATE_OPS)]
+    if not ops:
+        return []
+    fed = set()
+    for s in plan.inputs.values():
+        for t in s.components or (s.name,):
+            fed.add(t[len(prefix) :].split(":")[0] if t.startswith(prefix) else t.split(":")[0])
+    placeholders = {n.name for n in model.graph_def.node if n.op.startswith("Placeholder")}
+    out = []
+    for op in ops:
+        needed = upstream(model.graph_def, [op]) & placeholders
+        needed -= {n.name for n in model.graph_def.node if n.op == "PlaceholderWithDefault"}
+        if needed and needed <= fed:
+            out.append(prefix + op)
+    return out
+
+
+def _trainable_names(model: Any) -> list[str]:
+    """Variable names in the module's ``trainable_variables`` collection."""
+    from tensorflow.core.framework import variable_pb2
+
+    mg = model.meta_graph
+    if mg is None or TRAINABLE_VARIABLES not in mg.collection_def:
+        return []
+    out = []
+    for raw in mg.collection_def[TRAINABLE_VARIABLES].bytes_list.value:
+        vd = variable_pb2.VariableDef()
+        vd.ParseFromString(raw)
+        out.append(vd.variable_name.split(":")[0])
+    return out
