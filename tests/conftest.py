@@ -48,3 +48,16 @@ SHARED_NAMES = (
     "tfx_chicago_taxi_eval",
     "tfx_chicago_taxi_serving",
 )
+
+
+@pytest.fixture(scope="session")
+def hub_modules(tmp_path_factory) -> dict[str, Path]:
+    """The example TF1 Hub modules (explorer.examples.hub_modules), built once with
+    tensorflow_hub 0.15's own hub.create_module_spec/Module.export: name -> module folder."""
+    from explorer.examples.hub_modules import build_hub_modules, import_hub
+
+    try:
+        import_hub()
+    except ImportError as e:
+        pytest.skip(str(e))
+    return build_hub_modules(tmp_path_factory.mktemp("hub"))

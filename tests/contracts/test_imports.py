@@ -50,6 +50,8 @@ HEAVY_AT_IMPORT = {
     "explorer.feeding.data.tfrecord": {"numpy"},
     "explorer.comparing.data_parity": {"numpy"},
     "explorer.comparing.streaming": {"numpy"},
+    "explorer.examples.hub_modules": {"numpy"},
+    "explorer.feeding.text_rules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},

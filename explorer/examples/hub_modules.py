@@ -1,0 +1,274 @@
+"""Small TF1 Hub modules (the ``hub.Module`` format), built with ``tensorflow_hub`` 0.15's own
+``hub.create_module_spec`` / ``Module.export`` in graph mode.
+
+* ``text_embedding``: a sentence-embedding module like the nnlm/wiki-words ones: a vocabulary
+  asset (``tokens.txt``) behind a lookup table with one OOV bucket, embeddings split in two
+  partitions (``embeddings/part_0``, ``part_1``, one checkpoint key ``embeddings``) read with
+  ``embedding_lookup_sparse`` (sqrtn); signature ``default`` takes sentences (``string[?]``,
+  split on spaces), signature ``tokens`` takes a sparse batch of tokens; an l2 regulariser.
+* ``image_feature_vector``: an image feature-vector module: ``images`` float32[?, 8, 8, 3] in
+  [0, 1], a 3x3 convolution, batch norm and a ReLU, global average pooling to 6 features under
+  ``default``; tag sets ``set()`` (moving statistics) and ``{"train"}`` (batch statistics, the
+  moving-average updates in ``UPDATE_OPS``); an l2 regulariser on the kernel.
+* ``multi_signature``: several signatures with several inputs: ``default`` (x), ``pair``
+  (a, b -> sum, dot, default), ``scaled`` (x and a scalar ``scale``), ``lookup`` (int64 ``ids``
+  into a 5-row table).
+
+Variables are reference variables (``VariableV2``), as TF1 wrote them. ``tensorflow_hub`` 0.15 is
+the last release with ``hub.Module`` (0.16 dropped it); it is a dev dependency here. Its
+``import`` fails on TF >= 2.16 only because ``tensorflow_hub/__init__.py`` imports
+``tensorflow_hub.estimator`` (``tf.estimator`` is gone), so :func:`import_hub` puts a stand-in for
+that one submodule in ``sys.modules`` first; nothing else is patched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HUB_MODULES = ("text_embedding", "image_feature_vector", "multi_signature")
+VOCABULARY = ("<unk>", "the", "cat", "dog", "sat", "on", "mat", "a", "fish", "swam")
+EMBEDDING_DIM = 4
+IMAGE_SHAPE = (8, 8, 3)
+FEATURES = 6
+
+
+def import_hub() -> Any:
+    """``tensorflow_hub`` (0.15, the last with ``hub.Module``) on this TensorFlow.
+
+    Raises:
+        ImportError: it is not installed (``pip install tensorflow-hub==0.15.0``).
+    """
+    if "tensorflow_hub" in sys.modules:
+        return sys.modules["tensorflow_hub"]
+    if "tensorflow_hub.estimator" not in sys.modules:
+        stub = types.ModuleType("tensorflow_hub.estimator")
+
+        def _gone(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("tensorflow_hub.estimator needs tf.estimator, gone in TF >= 2.16")
+
+        stub.LatestModuleExporter = _gone  # type: ignore[attr-defined]
+        stub.register_module_for_export = _gone  # type: ignore[attr-defined]
+        sys.modules["tensorflow_hub.estimator"] = stub
+    try:
+        import tensorflow_hub as hub
+    except ImportError as e:
+        sys.modules.pop("tensorflow_hub.estimator", None)
+        raise ImportError(
+            f"building TF1 Hub modules needs tensorflow_hub 0.15 ({e}): "
+            "pip install tensorflow-hub==0.15.0 (the dev extra)"
+        ) from None
+    return hub
+
+
+def _export(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
+    from explorer._tf import tf
+
+    hub = import_hub()
+    v1 = tf().compat.v1
+    spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args)
+    if out.exists():
+        shutil.rmtree(out)
+    with tf().Graph().as_default():
+        module = hub.Module(spec, trainable=False)
+        with v1.Session() as s:
+            s.run([v1.global_variables_initializer(), v1.tables_initializer()])
+            module.export(str(out), s)
+    return out
+
+
+def _const_init(value: np.ndarray) -> Any:
+    """An initializer giving ``value`` (the slice of it for a partition of a variable)."""
+
+    def init(shape: Any, dtype: Any = None, partition_info: Any = None) -> Any:
+        v = value
+        if partition_info is not None:
+            offsets = partition_info.var_offset
+            v = v[tuple(slice(o, o + int(n)) for o, n in zip(offsets, shape))]
+        return v
+
+    return init
+
+
+def text_embedding_weights(seed: int = 0) -> np.ndarray:
+    """The text module's embeddings, [len(VOCABULARY) + 1 OOV bucket, EMBEDDING_DIM]."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 0.5, (len(VOCABULARY) + 1, EMBEDDING_DIM)).astype(np.float32)
+
+
+def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
+    """Write the text-embedding module (see the module docstring) to ``out_dir``."""
+    from explorer._tf import tf
+
+    t = tf()
+    v1 = t.compat.v1
+    out = Path(out_dir)
+    vocab_dir = Path(tempfile.mkdtemp(prefix="hub-vocab-"))
+    vocab_file = vocab_dir / "tokens.txt"
+    vocab_file.write_text("\n".join(VOCABULARY) + "\n")
+    emb_value = text_embedding_weights(seed)
+
+    def module_fn() -> None:
+        table = v1.lookup.StaticVocabularyTable(
+            v1.lookup.TextFileInitializer(
+                str(vocab_file),
+                t.string,
+                v1.lookup.TextFileIndex.WHOLE_LINE,
+                t.int64,
+                v1.lookup.TextFileIndex.LINE_NUMBER,
+            ),
+            num_oov_buckets=1,
+        )
+        embeddings = v1.get_variable(
+            "embeddings",
+            emb_value.shape,
+            initializer=_const_init(emb_value),
+            partitioner=v1.fixed_size_partitioner(2),
+            use_resource=False,
+        )
+        v1.add_to_collection(
+            v1.GraphKeys.REGULARIZATION_LOSSES,
+            t.multiply(1e-3, t.add_n([t.nn.l2_loss(p) for p in embeddings]), name="l2"),
+        )
+
+        def embed(tokens: Any, combiner: str) -> Any:
+            ids = v1.SparseTensor(tokens.indices, table.lookup(tokens.values), tokens.dense_shape)
+            return v1.nn.embedding_lookup_sparse(
+                embeddings, ids, None, partition_strategy="div", combiner=combiner
+            )
+
+        sentences = v1.placeholder(t.string, [None], name="sentences")
+        words = v1.string_split(sentences, " ")
+        hub_add_signature("default", sentences, embed(words, "sqrtn"))
+        tokens = v1.sparse_placeholder(t.string, [None, None], name="tokens")
+        hub_add_signature("tokens", {"tokens": tokens}, {"default": embed(tokens, "sqrtn")})
+
+    try:
+        return _export(module_fn, out)
+    finally:
+        shutil.rmtree(vocab_dir, ignore_errors=True)
+
+
+def hub_add_signature(name: str, inputs: Any, outputs: Any) -> None:
+    import_hub().add_signature(name, inputs=inputs, outputs=outputs)
+
+
+def image_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    c = IMAGE_SHAPE[2]
+    return {
+        "conv/kernel": rng.normal(0, 0.4, (3, 3, c, FEATURES)).astype(np.float32),
+        "bn/gamma": rng.uniform(0.5, 1.5, FEATURES).astype(np.float32),
+        "bn/beta": rng.normal(0, 0.1, FEATURES).astype(np.float32),
+        "bn/moving_mean": rng.normal(0, 0.2, FEATURES).astype(np.float32),
+        "bn/moving_variance": rng.uniform(0.5, 1.5, FEATURES).astype(np.float32),
+    }
+
+
+def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
+    """Write the image feature-vector module (see the module docstring) to ``out_dir``."""
+    from explorer._tf import tf
+
+    t = tf()
+    v1 = t.compat.v1
+    w = image_weights(seed)
+
+    def module_fn(is_training: bool) -> None:
+        images = v1.placeholder(t.float32, [None, *IMAGE_SHAPE], name="images")
+
+        def var(name: str, trainable: bool = True) -> Any:
+            return v1.get_variable(
+                name,
+                w[name].shape,
+                initializer=_const_init(w[name]),
+                trainable=trainable,
+                use_resource=False,
+            )
+
+        kernel = var("conv/kernel")
+        v1.add_to_collection(
+            v1.GraphKeys.REGULARIZATION_LOSSES, t.multiply(1e-2, t.nn.l2_loss(kernel), name="l2")
+        )
+        x = t.nn.conv2d(images, kernel, strides=1, padding="SAME", name="conv/Conv2D")
+        gamma, beta = var("bn/gamma"), var("bn/beta")
+        mean_var = var("bn/moving_mean", trainable=False)
+        var_var = var("bn/moving_variance", trainable=False)
+        if is_training:
+            mean, variance = t.nn.moments(x, [0, 1, 2], name="bn/moments")
+            decay = 0.9
+            with t.name_scope("bn/AssignMovingAvg"):
+                upd_mean = v1.assign_sub(mean_var, (mean_var - mean) * (1 - decay))
+                upd_var = v1.assign_sub(var_var, (var_var - variance) * (1 - decay))
+            v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, upd_mean)
+            v1.add_to_collection(v1.GraphKeys.UPDATE_OPS, upd_var)
+        else:
+            mean, variance = mean_var, var_var
+        x = t.nn.batch_normalization(x, mean, variance, beta, gamma, 1e-3, name="bn/batchnorm")
+        x = t.nn.relu(x, name="relu")
+        features = t.reduce_mean(x, [1, 2], name="pool")
+        hub_add_signature("default", {"images": images}, {"default": features})
+        hub_add_signature(
+            "image_feature_vector",
+            {"images": images},
+            {"default": features, "feature_map": x},
+        )
+
+    return _export(
+        module_fn,
+        Path(out_dir),
+        tags_and_args=[(set(), {"is_training": False}), ({"train"}, {"is_training": True})],
+    )
+
+
+def build_multi_signature(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
+    """Write the module with several signatures and inputs (see the module docstring)."""
+    from explorer._tf import tf
+
+    t = tf()
+    v1 = t.compat.v1
+    rng = np.random.default_rng(seed)
+    wv = rng.normal(0, 0.5, (3, 2)).astype(np.float32)
+    table = rng.normal(0, 1.0, (5, 2)).astype(np.float32)
+
+    def module_fn() -> None:
+        w = v1.get_variable("w", wv.shape, initializer=_const_init(wv), use_resource=False)
+        emb = v1.get_variable(
+            "table", table.shape, initializer=_const_init(table), use_resource=False
+        )
+        x = v1.placeholder(t.float32, [None, 3], name="x")
+        hub_add_signature("default", x, t.matmul(x, w, name="project"))
+        a = v1.placeholder(t.float32, [None, 3], name="a")
+        b = v1.placeholder(t.float32, [None, 3], name="b")
+        total = t.add(a, b, name="sum")
+        dot = t.reduce_sum(a * b, axis=1, name="dot")
+        hub_add_signature(
+            "pair", {"a": a, "b": b}, {"sum": total, "dot": dot, "default": t.matmul(total, w)}
+        )
+        x2 = v1.placeholder(t.float32, [None, 3], name="x2")
+        scale = v1.placeholder(t.float32, [], name="scale")
+        hub_add_signature("scaled", {"x": x2, "scale": scale}, t.matmul(x2 * scale, w))
+        ids = v1.placeholder(t.int64, [None], name="ids")
+        hub_add_signature("lookup", {"ids": ids}, {"default": t.gather(emb, ids, name="rows")})
+
+    return _export(module_fn, Path(out_dir))
+
+
+BUILDERS = {
+    "text_embedding": build_text_embedding,
+    "image_feature_vector": build_image_feature_vector,
+    "multi_signature": build_multi_signature,
+}
+
+
+def build_hub_modules(folder: str | os.PathLike[str], seed: int = 0) -> dict[str, Path]:
+    """Build every module of :data:`HUB_MODULES` under ``folder``; name -> module folder."""
+    base = Path(folder)
+    base.mkdir(parents=True, exist_ok=True)
+    return {name: fn(base / name, seed) for name, fn in BUILDERS.items()}
