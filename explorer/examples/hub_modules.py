@@ -4,8 +4,9 @@
 * ``text_embedding``: a sentence-embedding module like the nnlm/wiki-words ones: a vocabulary
   asset (``tokens.txt``) behind a lookup table with one OOV bucket, embeddings split in two
   partitions (``embeddings/part_0``, ``part_1``, one checkpoint key ``embeddings``) read with
-  ``embedding_lookup_sparse`` (sqrtn); signature ``default`` takes sentences (``string[?]``,
-  split on spaces), signature ``tokens`` takes a sparse batch of tokens; an l2 regulariser.
+  ``embedding_lookup_sparse`` (sqrtn, ``div`` partition strategy); signature ``default`` takes
+  sentences (``string[?]``, split on spaces), signature ``tokens`` takes a sparse batch of tokens;
+  an l2 regulariser.
 * ``image_feature_vector``: an image feature-vector module: ``images`` float32[?, 8, 8, 3] in
   [0, 1], a 3x3 convolution, batch norm and a ReLU, global average pooling to 6 features under
   ``default``; tag sets ``set()`` (moving statistics) and ``{"train"}`` (batch statistics, the
