@@ -64,14 +64,17 @@ def build_hub(
 def convert_hub_for_keras(model: Any, signature: str | None = None) -> Any:
     """The inference graph and, when the module has one, its ``train`` graph in one
     :class:`~explorer.conversion.v2_model.V2Model` with shared variables (``default`` and
-    ``default__train``); ``signature`` limits it to one signature."""
+    ``default__train``); ``signature`` limits it to one signature. A module loaded with its
+    ``train`` tags is paired with its empty tag set the same way."""
     from explorer.loading.model import load
 
+    tag_sets = [sorted(t) for t in model.tag_sets]
+    reps = model.replacements or None
     train = None
-    if sorted(TRAIN_TAGS) in [sorted(t) for t in model.tag_sets] and list(model.tags) != sorted(
-        TRAIN_TAGS
-    ):
-        train = load(model.path, tags=list(TRAIN_TAGS))
+    if sorted(TRAIN_TAGS) in tag_sets and sorted(model.tags) != sorted(TRAIN_TAGS):
+        train = load(model.path, tags=list(TRAIN_TAGS), replacements=reps)
+    elif sorted(model.tags) == sorted(TRAIN_TAGS) and [] in tag_sets:
+        model, train = load(model.path, tags=[], replacements=reps), model
     names = [signature] if signature else None
     return build_hub(model, names, None, None, False, train_model=train)
 
@@ -97,8 +100,13 @@ class HubBuilder(_Builder):
             self.plans = self.plans + self.train_plans
         self.updates = {k: v for k, v in updates.items() if v}
         v2 = super().build()
+        names = _trainable_names(self.model)
+        trainable = set(names)
+        for v in v2.variables:  # TF1-era VariableDefs lack ``trainable``: the collection decides
+            if v.name.split(":")[0] in trainable and not v.trainable and hasattr(v, "_trainable"):
+                v._trainable = True  # noqa: SLF001 - read-only in the public API
         root = v2._root
-        losses = self._losses()
+        losses = [] if self.freeze else self._losses()  # they read variables: none when frozen
         if losses:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
 
@@ -117,7 +125,7 @@ class HubBuilder(_Builder):
                 },
                 "update_ops": {k: len(v) for k, v in self.updates.items()},
                 "regularization_losses": len(losses),
-                "trainable_variables": _trainable_names(self.model),
+                "trainable_variables": names,
             }
         }
         return v2

@@ -49,10 +49,21 @@ def test_fine_tune_image_module(hub_modules, tmp_path):
     w = {x.name: np.array(x.numpy()) for x in layer.weights}
     model.predict(IMAGES, verbose=0)  # inference: the moving averages stay
     assert all(np.array_equal(x.numpy(), w[x.name]) for x in layer.weights)
+    for training, tags in ((False, ""), (True, "train")):  # each mode runs its own graph
+        with explorer.V1Runner(hub_modules["image_feature_vector"], tags=tags) as r:
+            want = r.infer({"images": IMAGES})["default"]
+        got = layer(IMAGES, training=training)["default"].numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    for x in layer.weights:  # the training call updated the moving averages
+        assert np.array_equal(x.numpy(), w[x.name]) == x.trainable, x.name
+    w = {x.name: np.array(x.numpy()) for x in layer.weights}
     model(IMAGES, training=True)
     with explorer.load(hub_modules["image_feature_vector"]).session() as s:
         l2 = float(s.run("l2:0"))
     assert [float(v) for v in model.losses] == pytest.approx([l2], rel=1e-5)
+    mse = float(np.mean((model.predict(IMAGES, verbose=0) - TARGETS) ** 2))
+    loss = model.evaluate(IMAGES, TARGETS, batch_size=16, verbose=0)
+    assert loss == pytest.approx(mse + l2, rel=1e-4)  # the l2 loss is part of the objective
     model.fit(IMAGES, TARGETS, epochs=2, batch_size=8, verbose=0)
     for name in ("conv_kernel", "bn_gamma", "bn_beta", "bn_moving_mean", "bn_moving_variance"):
         new = next(x for x in layer.weights if x.name == name).numpy()
@@ -64,6 +75,57 @@ def test_fine_tune_image_module(hub_modules, tmp_path):
     np.testing.assert_array_equal(again.predict(IMAGES, verbose=0), before)
     reloaded = next(x for x in again.layers if isinstance(x, HubModuleLayer))
     assert reloaded.train_signature == "default__train" and reloaded.trainable
+
+
+def test_old_exports_without_trainable_flags(hub_modules, tmp_path):
+    """TF1-era VariableDefs lack ``trainable``: the module's trainable_variables decide."""
+    import shutil
+
+    from tensorflow.core.framework import variable_pb2
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    old = tmp_path / "old"
+    shutil.copytree(hub_modules["image_feature_vector"], old)
+    sm = saved_model_pb2.SavedModel()
+    sm.ParseFromString((old / "saved_model.pb").read_bytes())
+    for mg in sm.meta_graphs:
+        for key in ("variables", "trainable_variables"):
+            values = mg.collection_def[key].bytes_list.value
+            for i, raw in enumerate(values):
+                vd = variable_pb2.VariableDef()
+                vd.ParseFromString(raw)
+                vd.ClearField("trainable")
+                values[i] = vd.SerializeToString()
+    (old / "saved_model.pb").write_bytes(sm.SerializeToString())
+    v2 = explorer.convert(explorer.load(old))  # and so does the converted SavedModel
+    assert [v.name for v in v2.variables if v.trainable] == [
+        "conv/kernel:0",
+        "bn/gamma:0",
+        "bn/beta:0",
+    ]
+    layer = keras_layer(old, trainable=True)
+    assert [w.name for w in layer.trainable_weights] == ["conv_kernel", "bn_gamma", "bn_beta"]
+
+
+def test_train_tags_pair_with_the_inference_graph(hub_modules):
+    train = explorer.load(hub_modules["image_feature_vector"], tags="train")
+    layer = keras_layer(train, trainable=True)
+    assert layer.train_signature == "default__train"  # inference still runs set()'s graph
+    mean = next(x for x in layer.weights if x.name == "bn_moving_mean")
+    before = mean.numpy().copy()
+    layer(IMAGES, training=False)
+    np.testing.assert_array_equal(mean.numpy(), before)
+
+
+def test_several_inputs_in_a_functional_model(hub_modules):
+    layer = keras_layer(hub_modules["multi_signature"], "pair")
+    a, b = keras.Input((3,), name="a"), keras.Input((3,), name="b")
+    out = layer({"a": a, "b": b})
+    model = keras.Model({"a": a, "b": b}, [out["sum"], out["dot"]])
+    xa, xb = np.ones((2, 3), np.float32), np.full((2, 3), 2.0, np.float32)
+    total, dot = model.predict({"a": xa, "b": xb}, verbose=0)
+    np.testing.assert_array_equal(total, xa + xb)
+    np.testing.assert_allclose(dot, [6.0, 6.0])
 
 
 def test_frozen_layer_trains_only_the_head(hub_modules):
