@@ -13,7 +13,8 @@
   moving-average updates in ``UPDATE_OPS``); an l2 regulariser on the kernel.
 * ``multi_signature``: several signatures with several inputs: ``default`` (x), ``pair``
   (a, b -> sum, dot, default), ``scaled`` (x and a scalar ``scale``), ``lookup`` (int64 ``ids``
-  into a 5-row table).
+  into a 5-row table), and BERT's ``tokenization_info`` (no inputs -> ``vocab_file``, the path
+  of the asset ``vocab.txt``, and ``do_lower_case``).
 
 Variables are reference variables (``VariableV2``), as TF1 wrote them. ``tensorflow_hub`` 0.15 is
 the last release with ``hub.Module`` (0.16 dropped it); it is a dev dependency here. Its
@@ -237,6 +238,9 @@ def build_multi_signature(out_dir: str | os.PathLike[str], seed: int = 0) -> Pat
     rng = np.random.default_rng(seed)
     wv = rng.normal(0, 0.5, (3, 2)).astype(np.float32)
     table = rng.normal(0, 1.0, (5, 2)).astype(np.float32)
+    vocab_dir = Path(tempfile.mkdtemp(prefix="hub-vocab-"))
+    vocab_file = vocab_dir / "vocab.txt"
+    vocab_file.write_text("[PAD]\n[UNK]\n" + "\n".join(VOCABULARY) + "\n")
 
     def module_fn() -> None:
         w = v1.get_variable("w", wv.shape, initializer=_const_init(wv), use_resource=False)
@@ -257,8 +261,15 @@ def build_multi_signature(out_dir: str | os.PathLike[str], seed: int = 0) -> Pat
         hub_add_signature("scaled", {"x": x2, "scale": scale}, t.matmul(x2 * scale, w))
         ids = v1.placeholder(t.int64, [None], name="ids")
         hub_add_signature("lookup", {"ids": ids}, {"default": t.gather(emb, ids, name="rows")})
+        path = t.constant(str(vocab_file), name="vocab_file")
+        v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, path)
+        lower = t.constant(True, name="do_lower_case")
+        hub_add_signature("tokenization_info", {}, {"vocab_file": path, "do_lower_case": lower})
 
-    return _export(module_fn, Path(out_dir))
+    try:
+        return _export(module_fn, Path(out_dir))
+    finally:
+        shutil.rmtree(vocab_dir, ignore_errors=True)
 
 
 BUILDERS = {

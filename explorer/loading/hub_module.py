@@ -9,7 +9,8 @@ A TF1 Hub module is a folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT
 * signatures: added with ``hub.add_signature``; ``default`` is the main one, and a single input
   or output tensor sits under the key ``default``;
 * no Saver in the MetaGraph (``hub.Module`` restores by variable name) and no init op: tables
-  are set up by the ``table_initializer`` collection with asset files from ``assets/``;
+  are set up by the ``table_initializer`` collection with asset files from ``assets/``; asset
+  path constants hold ``SAVEDMODEL-ASSET`` until loaded (here: the module's own files);
 * collections kept: ``UPDATE_OPS``, ``REGULARIZATION_LOSSES``, ``TABLE_INITIALIZERS``,
   ``ASSET_FILEPATHS``, control-flow contexts, and the variable collections.
 
@@ -141,7 +142,24 @@ def load_hub_module(
     model = load_saved_model(folder, pb, chosen)
     model.format = HUB_MODULE
     model.module_info = info
+    _point_asset_constants(model)
     return model
+
+
+def _point_asset_constants(model: Any) -> None:
+    """Give the asset path constants the module's own files, as ``hub.Module`` does on load.
+
+    ``Module.export`` writes the placeholder ``SAVEDMODEL-ASSET`` into them, so a signature that
+    returns an asset path (BERT's ``tokenization_info`` -> ``vocab_file``) would return that; the
+    tables are initialised from the same files either way.
+    """
+    from explorer._tf import tf
+
+    nodes = {n.name: n for n in model.graph_def.node}
+    for tensor, path in model.assets.items():
+        node = nodes.get(tensor.split(":")[0])
+        if node is not None and node.op == "Const" and "value" in node.attr:
+            node.attr["value"].tensor.CopyFrom(tf().make_tensor_proto(path.encode()))
 
 
 def hub_summary(model: Any) -> dict[str, Any]:

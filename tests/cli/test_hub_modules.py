@@ -57,7 +57,7 @@ def test_migrate_every_module(hub_modules, tmp_path, capsys, name, tags):
     expected = {
         "text_embedding": {"default", "tokens"},
         "image_feature_vector": {"default", "image_feature_vector"},
-        "multi_signature": {"default", "pair", "scaled", "lookup"},
+        "multi_signature": {"default", "pair", "scaled", "lookup", "tokenization_info"},
     }[name]
     assert set(report["signatures"]) == expected
     assert all(s["passed"] for s in report["signatures"].values())

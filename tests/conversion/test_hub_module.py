@@ -45,6 +45,7 @@ def test_saved_conversions_load_in_a_fresh_process(hub_modules, tmp_path):
         m = tf.saved_model.load({str(tmp_path / "multi")!r})
         out["multi_sigs"] = sorted(m.signatures)
         out["pair"] = sorted(m.signatures["pair"].structured_outputs)
+        out["vocab"] = m.signatures["tokenization_info"]()["vocab_file"].numpy().decode()
         print(json.dumps(out))
         """
     )
@@ -56,7 +57,8 @@ def test_saved_conversions_load_in_a_fresh_process(hub_modules, tmp_path):
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["text_sigs"] == ["default", "tokens"]
     assert out["image_sigs"] == ["default", "image_feature_vector"]
-    assert out["multi_sigs"] == ["default", "lookup", "pair", "scaled"]
+    assert out["multi_sigs"] == ["default", "lookup", "pair", "scaled", "tokenization_info"]
+    assert out["vocab"].endswith("multi_signature/assets/vocab.txt")  # as v1 gives it
     assert out["pair"] == ["default", "dot", "sum"]
     want = _v1(text, "default", {"default": np.array(["the cat sat", "zebra"], dtype=object)})
     np.testing.assert_allclose(out["text"], want["default"], rtol=1e-6)

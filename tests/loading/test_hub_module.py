@@ -84,3 +84,11 @@ def test_choose_tags_without_an_empty_set(tmp_path):
     assert choose_tags(tmp_path, [["serve"]], None) == ["serve"]
     with pytest.raises(AmbiguousModelError, match="2 tag sets .*no empty one"):
         choose_tags(tmp_path, [["a"], ["b"]], None)
+
+
+def test_asset_constants_hold_the_module_files(hub_modules):
+    raw = (hub_modules["multi_signature"] / "saved_model.pb").read_bytes()
+    assert b"SAVEDMODEL-ASSET" in raw  # what Module.export writes into the asset constants
+    m = explorer.load(hub_modules["multi_signature"])
+    value = m.node("vocab_file").attr["value"].tensor.string_val[0].decode()
+    assert value == str(hub_modules["multi_signature"].resolve() / "assets" / "vocab.txt")

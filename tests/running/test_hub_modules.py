@@ -65,8 +65,13 @@ def test_multi_signature_module_every_signature(hub_modules):
         scaled = r.sibling(signature="scaled").infer({"x": a, "scale": np.float32(2.0)})["default"]
         rows = r.sibling(signature="lookup").infer({"ids": np.array([4, 0], np.int64)})["default"]
         table = r.session.run("table:0")
+        info = r.sibling(signature="tokenization_info").infer({})
     np.testing.assert_allclose(out["sum"], a + b, rtol=1e-6)
     np.testing.assert_allclose(out["dot"], (a * b).sum(axis=1), rtol=1e-5)
     np.testing.assert_allclose(out["default"], (a + b) @ w, rtol=1e-5)
     np.testing.assert_allclose(scaled, (2 * a) @ w, rtol=1e-5)
     np.testing.assert_array_equal(rows, table[[4, 0]])
+    # BERT-style: the asset's path on this machine (hub.Module's), not export's SAVEDMODEL-ASSET
+    vocab = hub_modules["multi_signature"].resolve() / "assets" / "vocab.txt"
+    assert info["vocab_file"].item().decode() == str(vocab) and vocab.is_file()
+    assert info["do_lower_case"].item() is True
