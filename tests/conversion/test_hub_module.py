@@ -112,3 +112,26 @@ def test_train_and_inference_share_variables(hub_modules):
     for sig in ("default", "default__train"):
         feats = v2(sig, images=IMAGES)["default"].numpy()
         assert np.ptp(feats, axis=0).max() < 1e-6  # constant input to BN: no image dependence
+
+
+def test_train_graph_with_variables_of_its_own_is_refused(tmp_path):
+    from explorer._tf import tf
+    from explorer.errors import ConversionError
+    from explorer.examples.hub_modules import _export, hub_add_signature
+
+    v1 = tf().compat.v1
+
+    def module_fn(is_training: bool) -> None:
+        x = v1.placeholder(tf().float32, [None, 2], name="x")
+        w = v1.get_variable("w", [2, 2], use_resource=False)
+        if is_training:
+            w = w * v1.get_variable("train_only", [], use_resource=False)
+        hub_add_signature("default", x, tf().matmul(x, w))
+
+    path = _export(
+        module_fn,
+        tmp_path / "m",
+        tags_and_args=[(set(), {"is_training": False}), ({"train"}, {"is_training": True})],
+    )
+    with pytest.raises(ConversionError, match="train graph has variables the inference graph "):
+        convert_hub_for_keras(explorer.load(path))

@@ -154,3 +154,16 @@ def test_fine_tune_text_module_through_its_vocabulary(hub_modules, tmp_path):
     assert changed == [True, True]  # both partitions of the embedding table
     model(sentences, training=True)
     assert len(model.losses) == 1  # the module's l2 regulariser
+
+
+def test_records_and_signatures_checked(hub_modules, tmp_path):
+    from explorer.conversion.keras_layer import hub_meta
+    from explorer.errors import SignatureNotFoundError
+
+    (tmp_path / "assets.extra").mkdir()
+    (tmp_path / "assets.extra" / "tf1_explorer.json").write_text("{not json")
+    assert hub_meta(tmp_path) is None  # a damaged record: a plain SavedModel then
+    folder = explorer.convert(explorer.load(hub_modules["multi_signature"])).save(tmp_path / "c")
+    assert hub_meta(folder)["train_signatures"] == {}
+    with pytest.raises(SignatureNotFoundError, match="training signature 'nope' is not in"):
+        HubModuleLayer(str(folder), "default", train_signature="nope")
