@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     )
     out = v2.save(args.out_dir, overwrite=args.overwrite)
     summary = v2.summary(out)
+    hub = v2.extra_meta.get("tf1_hub_module")  # a TF1 Hub module: its update ops and losses
+    if hub is not None:
+        summary["hub_module"] = hub
     if args.json:
         print_json(summary)
         return 0
@@ -62,5 +65,12 @@ def run(args: argparse.Namespace) -> int:
         ins = ", ".join(sig.inputs) or "no inputs"
         outs = ", ".join(sig.outputs)
         print(f"  signature {name}: {ins} -> {outs}")
+    if hub is not None and hub["update_ops"]:
+        runs = ", ".join(f"{k} ({n})" for k, n in hub["update_ops"].items())
+        print(f"  update ops (tag set {','.join(hub['tags'])}) run on each call of: {runs}")
+    if hub is not None and hub["regularization_losses"]:
+        print(
+            f"  regularization losses: {hub['regularization_losses']}, as regularization_losses()"
+        )
     print(f"  load with: tf.saved_model.load({str(out)!r}).signatures[NAME](**feeds)")
     return 0

@@ -61,3 +61,14 @@ def test_migrate_every_module(hub_modules, tmp_path, capsys, name, tags):
     }[name]
     assert set(report["signatures"]) == expected
     assert all(s["passed"] for s in report["signatures"].values())
+
+
+def test_convert_train_tags_reports_update_ops(hub_modules, tmp_path, capsys):
+    module = str(hub_modules["image_feature_vector"])
+    assert main(["convert", module, str(tmp_path / "t"), "--tags", "train"]) == 0
+    out = capsys.readouterr().out
+    assert "update ops (tag set train) run on each call of: default (2)" in out
+    assert "regularization losses: 1, as regularization_losses()" in out
+    assert main(["convert", module, str(tmp_path / "i"), "--json"]) == 0
+    hub = json.loads(capsys.readouterr().out)["hub_module"]
+    assert hub["tags"] == [] and hub["update_ops"] == {} and hub["regularization_losses"] == 1
