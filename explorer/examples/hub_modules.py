@@ -5,8 +5,9 @@
   asset (``tokens.txt``) behind a lookup table with one OOV bucket, embeddings split in two
   partitions (``embeddings/part_0``, ``part_1``, one checkpoint key ``embeddings``) read with
   ``embedding_lookup_sparse`` (sqrtn, ``div`` partition strategy); signature ``default`` takes
-  sentences (``string[?]``, split on spaces), signature ``tokens`` takes a sparse batch of tokens;
-  an l2 regulariser.
+  sentences (``string[?]``, punctuation removed by ``regex_replace``, split on spaces, as
+  tensorflow/hub's text-embedding export example does), signature ``tokens`` takes a sparse batch
+  of tokens; an l2 regulariser.
 * ``image_feature_vector``: an image feature-vector module: ``images`` float32[?, 8, 8, 3] in
   [0, 1], a 3x3 convolution, batch norm and a ReLU, global average pooling to 6 features under
   ``default``; tag sets ``set()`` (moving statistics) and ``{"train"}`` (batch statistics, the
@@ -147,7 +148,9 @@ def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path
             )
 
         sentences = v1.placeholder(t.string, [None], name="sentences")
-        words = v1.string_split(sentences, " ")
+        # tensorflow/hub's examples/text_embeddings/export.py: punctuation out, split on spaces
+        normalized = v1.regex_replace(sentences, r"\pP", "", name="normalize")
+        words = v1.string_split(normalized, " ")
         hub_add_signature("default", sentences, embed(words, "sqrtn"))
         tokens = v1.sparse_placeholder(t.string, [None, None], name="tokens")
         hub_add_signature("tokens", {"tokens": tokens}, {"default": embed(tokens, "sqrtn")})

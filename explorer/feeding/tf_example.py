@@ -34,6 +34,7 @@ from explorer.graph.registry import OpRegistry
 PASS_THROUGH_OPS = frozenset(
     {"Identity", "IdentityN", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
     | {"EnsureShape", "CheckNumerics"}
+    | {"RegexReplace", "StaticRegexReplace", "StringLower", "StringUpper", "StringStrip"}  # text
     | DEFAULT_PLACEHOLDER_OPS
 )
 LOOKUP_OPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
