@@ -127,7 +127,7 @@ def load_hub_module(
     """Parse the module in ``folder`` into a :class:`~explorer.loading.model.V1Model` of format
     ``tf1_hub_module``, with the tag set :func:`choose_tags` picks. ``parse_proto`` and
     ``load_saved_model`` are the SavedModel readers of :mod:`explorer.loading.model`."""
-    from tensorflow.core.protobuf import saved_model_pb2
+    from explorer.graph.protos import saved_model_pb2  # no TensorFlow import
 
     info = read_module_def(folder / MARKER)
     pb = folder / "saved_model.pb"
@@ -153,13 +153,14 @@ def _point_asset_constants(model: Any) -> None:
     returns an asset path (BERT's ``tokenization_info`` -> ``vocab_file``) would return that; the
     tables are initialised from the same files either way.
     """
-    from explorer._tf import tf
-
     nodes = {n.name: n for n in model.graph_def.node}
     for tensor, path in model.assets.items():
         node = nodes.get(tensor.split(":")[0])
-        if node is not None and node.op == "Const" and "value" in node.attr:
-            node.attr["value"].tensor.CopyFrom(tf().make_tensor_proto(path.encode()))
+        if node is None or node.op != "Const" or "value" not in node.attr:
+            continue
+        value = node.attr["value"].tensor
+        if len(value.string_val) == 1 and not value.tensor_shape.dim:  # a scalar string
+            value.string_val[0] = path.encode()
 
 
 def hub_summary(model: Any) -> dict[str, Any]:
