@@ -21,7 +21,8 @@ Variables are reference variables (``VariableV2``), as TF1 wrote them. ``tensorf
 the last release with ``hub.Module`` (0.16 dropped it); it is a dev dependency here. Its
 ``import`` fails on TF >= 2.16 only because ``tensorflow_hub/__init__.py`` imports
 ``tensorflow_hub.estimator`` (``tf.estimator`` is gone), so :func:`import_hub` puts a stand-in for
-that one submodule in ``sys.modules`` first; nothing else is patched.
+that one submodule in ``sys.modules`` first (and, where setuptools no longer ships
+``pkg_resources``, one for its ``parse_version``); nothing else is patched.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ def import_hub() -> Any:
         stub.LatestModuleExporter = _gone  # type: ignore[attr-defined]
         stub.register_module_for_export = _gone  # type: ignore[attr-defined]
         sys.modules["tensorflow_hub.estimator"] = stub
+    try:
+        import pkg_resources  # noqa: F401 - tensorflow_hub checks TF's version with it
+    except ImportError:  # setuptools without pkg_resources (>= 81): the one function it uses
+        from packaging.version import parse
+
+        shim = types.ModuleType("pkg_resources")
+        shim.parse_version = parse  # type: ignore[attr-defined]
+        sys.modules["pkg_resources"] = shim
     try:
         import tensorflow_hub as hub
     except ImportError as e:

@@ -40,3 +40,16 @@ def test_modules_on_disk(hub_modules):
     np.testing.assert_array_equal(values["embeddings/part_1"], emb[6:])
     image = explorer.load(hub_modules["image_feature_vector"], tags="train")
     assert "AssignSub" in image.op_types() and "VariableV2" in image.op_types()
+
+
+def test_import_hub_without_pkg_resources():
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['pkg_resources'] = None\n"  # as setuptools >= 81 leaves it
+        "from explorer.examples.hub_modules import import_hub\n"
+        "hub = import_hub(); print(hub.__version__, sys.modules['pkg_resources'].__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-1500:]
+    assert out.stdout.split() == ["0.15.0", "pkg_resources"]
