@@ -10,8 +10,12 @@ rule               severity  what
 =================  ========  ===================================================================
 unregistered-op    error     op types this TensorFlow does not register (known replacement named)
 py-func            error     PyFunc/EagerPyFunc: Python code not in the file; unsafe
-file-system        warning   ReadFile, WriteFile, MatchingFiles, Save/Restore outside the Saver,
-                             PrintV2 to a file, dataset/summary file ops; unsafe
+file-system        warning   each op opening a file (readers, datasets, tables, debug URLs,
+                             Save/Restore not of the model's own Saver, ...) and its path,
+                             when the path leaves the model folder or is a write; unsafe
+asset-file         warning   an asset named with ``..``/an absolute path, a symlink out of the
+                             folder, or not a regular file; unsafe
+function-recursion error     a library function calling itself (TF would crash); unsafe
 ref-variable       warning   reference variables (VariableV2): TF2 loading refuses them
 v1-control-flow    warning   Switch/Merge/Enter/Exit/NextIteration (tf.cond/while_loop, v1)
 queue              warning   queues and readers: session.run blocks without queue runners
@@ -23,7 +27,7 @@ ref-edge           info      ops that take a reference-typed tensor (need resour
 :func:`require_safe` raises :class:`~explorer.UnsafeModelError` for models holding the
 unsafe ops; ``ModelSession`` calls it before importing a graph unless ``allow_unsafe=True``.
 The Saver's own save/restore ops (fed by its filename tensor) are the checkpoint and are not
-unsafe.
+unsafe (see :mod:`explorer.inspection.file_doors`).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
 
 
 def _load_rules() -> None:
-    from explorer.inspection import scan_rules  # noqa: F401  (registers the shipped rules)
+    from explorer.inspection import file_doors, scan_rules  # noqa: F401  (register the rules)
 
 
 def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
@@ -104,14 +108,16 @@ def require_safe(model: Any, allow_unsafe: bool = False) -> None:
     present = {n.op for n in model.graph_def.node} | {
         n.op for f in model.graph_def.library.function for n in f.node_def
     }
-    if not unsafe_types & present:
+    everywhere = any(not r.op_types for r in unsafe)  # function-recursion sees every node
+    if not everywhere and not unsafe_types & present:
         return
     findings = scan(model, rules=[r.name for r in unsafe]).unsafe
     if not findings:
         return
     nodes = [n for f in findings for n in f.nodes]
     shown = ", ".join(nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")
-    what = "; ".join(sorted({f.message.split(":")[0] for f in findings}))
+    whats = sorted({f.message.split(": ")[0] for f in findings})
+    what = "; ".join(whats[:3]) + (f"; and {len(whats) - 3} more" if len(whats) > 3 else "")
     raise UnsafeModelError(
         f"{model.path} holds ops that {what} ({shown}): run explorer.scan for details; pass "
         "allow_unsafe=True only if you trust this file"
