@@ -116,3 +116,17 @@ def require_regular_checkpoint(prefix: str, folder: str | os.PathLike[str] | Non
     """Every file of the checkpoint at ``prefix`` is regular (and inside ``folder`` if given)."""
     for f in checkpoint_files(prefix):
         require_regular(f, "checkpoint file", folder=folder)
+
+
+def require_regular_assets(model: object) -> None:
+    """Every asset file of ``model`` that exists is a regular file (a table filled from
+    ``/dev/zero`` allocates until TensorFlow aborts the process); refused whatever
+    ``allow_unsafe`` says, as nothing can be learned from reading a device."""
+    for tensor, path in getattr(model, "assets", {}).items():
+        kind = special_kind(path)
+        if kind is not None:
+            raise ModelFormatError(
+                f"asset {path} (fed to {tensor}) is a {kind}, not a regular file: a table "
+                "filled from it would never finish or would exhaust memory; the model is corrupt "
+                "or hostile, re-export it with its real asset files"
+            )
