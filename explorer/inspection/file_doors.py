@@ -595,9 +595,9 @@ def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             "function-recursion",
             "error",
             tuple(cycle),
-            f"library function {cycle[0]} calls itself ({' -> '.join([*cycle, cycle[0]])}): "
-            "TensorFlow would overflow its stack running it (a crash, not an error); the file "
-            "is corrupt or hostile, re-export it",
+            f"recurse without end: library function {cycle[0]} calls itself "
+            f"({' -> '.join([*cycle, cycle[0]])}), which overflows TensorFlow's stack when run (a "
+            "crash, not an error); the file is corrupt or hostile, re-export it",
             unsafe=True,
         )
 

@@ -16,6 +16,7 @@ file-system        warning   each op opening a file (readers, datasets, tables, 
 asset-file         warning   an asset named with ``..``/an absolute path, a symlink out of the
                              folder, or not a regular file; unsafe
 function-recursion error     a library function calling itself (TF would crash); unsafe
+huge-tensor        error     Fill/Const/random ops of a constant shape over 4 GiB; unsafe
 ref-variable       warning   reference variables (VariableV2): TF2 loading refuses them
 v1-control-flow    warning   Switch/Merge/Enter/Exit/NextIteration (tf.cond/while_loop, v1)
 queue              warning   queues and readers: session.run blocks without queue runners
@@ -54,7 +55,7 @@ from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
 
 
 def _load_rules() -> None:
-    from explorer.inspection import file_doors, scan_rules  # noqa: F401  (register the rules)
+    from explorer.inspection import file_doors, memory_rules, scan_rules  # noqa: F401 (rules)
 
 
 def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
@@ -93,16 +94,30 @@ def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
     return Findings(found, source=ctx.path)
 
 
+ALWAYS_REFUSED = frozenset({"function-recursion"})
+"""Rules whose findings refuse a model even with ``allow_unsafe`` (running it kills the process)."""
+
+
+def _has_library(model: Any) -> bool:
+    return bool(model.graph_def.library.function)
+
+
 def require_safe(model: Any, allow_unsafe: bool = False) -> None:
     """Raise :class:`UnsafeModelError` when the model holds file-system or Python-calling ops.
 
     Args:
         model: the :class:`~explorer.V1Model` about to be imported.
-        allow_unsafe: the user trusts the file: do nothing.
+        allow_unsafe: the user trusts the file: only :data:`ALWAYS_REFUSED` findings (a
+            self-recursive function, which crashes TensorFlow) still refuse it.
     """
-    if allow_unsafe:
-        return
     _load_rules()
+    if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
+        found = scan(model, rules=sorted(ALWAYS_REFUSED)).unsafe if _has_library(model) else []
+        if found:
+            raise UnsafeModelError(
+                f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
+            )
+        return
     unsafe = [r for r in RULES.entries() if r.meta["unsafe"]]
     unsafe_types = {t for r in unsafe for t in r.op_types}
     present = {n.op for n in model.graph_def.node} | {
