@@ -38,6 +38,8 @@ from explorer.graph.op_families import (
 )
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
+from explorer.inspection.path_sources import Source, tracer_of
+from explorer.loading.validation import recursive_functions
 
 
 @dataclass(frozen=True)
@@ -155,208 +157,6 @@ door("write", "Copy", "CopyHost", attrs=("debug_ops_spec",))
 
 
 # ----------------------------------------------------------------------------------------------
-# where a path comes from
-# ----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    """One value a path input can take: ``const`` (``text``), ``asset`` (``text``: its file),
-    ``saver`` (the Saver's filename tensor, ``text`` a constant suffix), ``unknown`` (``text``
-    says why), or ``uncalled`` (in a function nothing calls: never runs)."""
-
-    kind: str
-    text: str = ""
-
-
-_PASS_FIRST = frozenset(
-    {
-        "Identity",
-        "Snapshot",
-        "StopGradient",
-        "Enter",
-        "RefEnter",
-        "Switch",
-        "RefSwitch",
-        "Exit",
-        "RefExit",
-        "Reshape",
-        "ExpandDims",
-        "Squeeze",
-        "ShardedFilename",
-        "PlaceholderWithDefault",
-    }
-)
-_PASS_ALL = frozenset({"Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2"})
-_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
-_MAX_STEPS = 200
-_MAX_VALUES = 16
-
-
-class _Tracer:
-    """Traces string tensors of the graph (and its functions) back to where their value comes
-    from; one per scan context (callers and node tables built once)."""
-
-    def __init__(self, ctx: ScanContext) -> None:
-        self.ctx = ctx
-        gd = ctx.graph_def
-        self.top = {n.name: n for n in gd.node}
-        self.functions = {f.signature.name: f for f in gd.library.function}
-        self.fn_nodes = {
-            name: {n.name: n for n in f.node_def} for name, f in self.functions.items()
-        }
-        self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
-        filename = ctx.model.filename_tensor or ""
-        self.filename_op = filename.partition(":")[0]
-        self._callers: dict[str, list[tuple[Any, str | None, int]]] | None = None
-        self._consumers: dict[str, list[str]] | None = None
-
-    def consumers(self) -> dict[str, list[str]]:
-        """Top-level op name -> names of the ops reading it (control edges included)."""
-        if self._consumers is None:
-            out: dict[str, list[str]] = {}
-            for node in self.ctx.graph_def.node:
-                for i in node.input:
-                    out.setdefault(i.lstrip("^").partition(":")[0], []).append(node.name)
-            self._consumers = out
-        return self._consumers
-
-    # -- callers ---------------------------------------------------------------------------------
-
-    def callers(self, fname: str) -> list[tuple[Any, str | None, int]]:
-        """(calling node, its function or None, offset of the first argument) for ``fname``."""
-        if self._callers is None:
-            out: dict[str, list[tuple[Any, str | None, int]]] = {}
-            scopes: list[tuple[str | None, Any]] = [(None, n) for n in self.ctx.graph_def.node]
-            for f in self.ctx.graph_def.library.function:
-                scopes.extend((f.signature.name, n) for n in f.node_def)
-            for scope, node in scopes:
-                if node.op in self.functions:
-                    out.setdefault(node.op, []).append((node, scope, 0))
-                for value in node.attr.values():
-                    names = [value.func.name] if value.HasField("func") else []
-                    names += [f.name for f in value.list.func]
-                    for name in names:
-                        if name in self.functions:
-                            offset = 1 if node.op in ("If", "StatelessIf") else 0
-                            if node.op not in _CALL_OPS | {"If", "StatelessIf", "While"} | {
-                                "StatelessWhile"
-                            }:
-                                offset = -1  # called by a dataset or other op: args unknown
-                            out.setdefault(name, []).append((node, scope, offset))
-            self._callers = out
-        return self._callers.get(fname, [])
-
-    # -- tracing ---------------------------------------------------------------------------------
-
-    def trace(self, ref: NodeRef, input_index: int) -> list[Source]:
-        inputs = [i for i in ref.node.input if not i.startswith("^")]
-        if input_index >= len(inputs):
-            return [Source("unknown", "from an input the op lacks")]
-        fname = ref.function.signature.name if ref.function is not None else None
-        return self._values(inputs[input_index], fname, set())[:_MAX_VALUES]
-
-    def _values(self, tensor: str, fname: str | None, seen: set[tuple[str | None, str]]) -> list:
-        name = tensor.lstrip("^").partition(":")[0]
-        key = (fname, name)
-        if key in seen or len(seen) > _MAX_STEPS:
-            return [Source("unknown", "from a loop or a deep expression")]
-        seen = seen | {key}
-        nodes = self.top if fname is None else self.fn_nodes[fname]
-        if fname is not None and name not in nodes:
-            return self._argument(fname, name, seen)
-        node = nodes.get(name)
-        if node is None:
-            return [Source("unknown", f"from {name!r}, not in the graph")]
-        if fname is None and name == self.filename_op:
-            return [Source("saver")]
-        if fname is None and name in self.assets:
-            return [Source("asset", self.assets[name])]
-        ins = [i for i in node.input if not i.startswith("^")]
-        if node.op == "Const":
-            strings = [s.decode("utf-8", "replace") for s in node.attr["value"].tensor.string_val]
-            return [Source("const", s) for s in strings] or [
-                Source("unknown", "from a non-string constant")
-            ]
-        if node.op in _PASS_FIRST and ins:
-            return self._values(ins[0], fname, seen)
-        if node.op in _PASS_ALL:
-            parts = ins[1:] if node.op in ("Select", "SelectV2") else ins
-            out = []
-            for i in parts:
-                out.extend(self._values(i, fname, seen))
-            return out[:_MAX_VALUES]
-        if node.op == "StringJoin":
-            return self._join(node, ins, fname, seen)
-        if node.op in INPUT_OPS:
-            return [Source("unknown", f"fed through {name!r} at run time")]
-        return [Source("unknown", f"computed by {node.op} {name!r} at run time")]
-
-    def _join(self, node: Any, ins: list[str], fname: str | None, seen: set) -> list[Source]:
-        sep = (
-            node.attr["separator"].s.decode("utf-8", "replace") if "separator" in node.attr else ""
-        )
-        parts = [self._values(i, fname, seen) for i in ins]
-        if not parts:
-            return [Source("const", "")]
-        first, rest = parts[0], parts[1:]
-        if any(s.kind != "const" for p in rest for s in p):
-            return [Source("unknown", "joined at run time")]
-        suffixes = [""]
-        for p in rest:  # every combination (a Saver selects between two suffixes)
-            suffixes = [a + sep + s.text for a in suffixes for s in p][:_MAX_VALUES]
-        out = []
-        for s in first:
-            if s.kind in ("const", "saver"):
-                out.extend(Source(s.kind, s.text + suffix) for suffix in suffixes)
-            else:
-                out.append(s)
-        return out[:_MAX_VALUES]
-
-    def _elements(self, node: Any, scope: str | None, seen: set) -> list[Source]:
-        """What a dataset op passes its function: the elements of its input dataset when that
-        is made of constants (``TextLineDataset(path)`` maps over a slice of its file names)."""
-        nodes = self.top if scope is None else self.fn_nodes[scope]
-        ins = [i for i in node.input if not i.startswith("^")]
-        src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
-        if src is not None and src.op in ("TensorSliceDataset", "TensorDataset"):
-            out: list[Source] = []
-            for i in [i for i in src.input if not i.startswith("^")]:
-                out.extend(self._values(i, scope, seen))
-            return out
-        return [Source("unknown", f"from an element of {node.op} {node.name!r}")]
-
-    def _argument(self, fname: str, arg: str, seen: set) -> list[Source]:
-        fn = self.functions[fname]
-        names = [a.name for a in fn.signature.input_arg]
-        if arg not in names:
-            return [Source("unknown", f"from {arg!r}, not in function {fname}")]
-        calls = self.callers(fname)
-        if not calls:
-            return [Source("uncalled")]
-        out: list[Source] = []
-        for node, scope, offset in calls:
-            if offset < 0:
-                out.extend(self._elements(node, scope, seen))
-                continue
-            ins = [i for i in node.input if not i.startswith("^")]
-            k = names.index(arg) + offset
-            if k >= len(ins):
-                out.append(Source("unknown", f"from argument {arg!r} of {fname}"))
-                continue
-            out.extend(self._values(ins[k], scope, seen))
-        return out[:_MAX_VALUES]
-
-
-def _tracer(ctx: ScanContext) -> _Tracer:
-    t = getattr(ctx, "_file_door_tracer", None)
-    if t is None:
-        t = _Tracer(ctx)
-        ctx._file_door_tracer = t  # type: ignore[attr-defined]
-    return t
-
-
-# ----------------------------------------------------------------------------------------------
 # where the model may read
 # ----------------------------------------------------------------------------------------------
 
@@ -418,7 +218,7 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
         if ref.node.op.startswith("ReaderRead"):
             values.extend(_queued(ctx, ref))
         else:
-            values.extend(_tracer(ctx).trace(ref, k))
+            values.extend(tracer_of(ctx).trace(ref, k))
     for attr in spec.attrs:
         if attr not in ref.node.attr:
             continue
@@ -488,7 +288,7 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
     if not scope or not scope.rpartition("/")[2].startswith("save"):
         return False
     scope += "/"
-    consumers = _tracer(ctx).consumers()
+    consumers = tracer_of(ctx).consumers()
     init = {ctx.model.init_op or ""} | set(ctx.model.collection("table_initializer"))
     seen: set[str] = set()
     todo = [ref.name]
@@ -509,7 +309,7 @@ def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
     if len(inputs) < 2 or ref.function is not None:
         return [Source("unknown", "from a queue")]
     queue = inputs[1].partition(":")[0]
-    tracer = _tracer(ctx)
+    tracer = tracer_of(ctx)
     out: list[Source] = []
     for node in ctx.graph_def.node:
         if (
@@ -577,13 +377,13 @@ def asset_problem(path: str, folder: Path) -> str | None:
     if not (lexical == folder or folder in lexical.parents) or ".." in p.parts:
         return "its recorded name leaves the model folder"
     real = Path(os.path.realpath(p))
-    if not _inside(real, folder):
-        return f"a symbolic link to {real}, outside the model folder"
     from explorer.loading.files import special_kind
 
     kind = special_kind(real)
     if kind:
         return f"a {kind}, not a regular file"
+    if not _inside(real, folder):
+        return f"a symbolic link to {real}, outside the model folder"
     return None
 
 
@@ -600,45 +400,6 @@ def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             "crash, not an error); the file is corrupt or hostile, re-export it",
             unsafe=True,
         )
-
-
-def recursive_functions(graph_def: Any) -> list[str]:
-    """The first cycle of library functions calling each other (``[]`` when there is none)."""
-    functions = {f.signature.name: f for f in graph_def.library.function}
-    if not functions:
-        return []
-    calls: dict[str, list[str]] = {}
-    for name, f in functions.items():
-        out = []
-        for node in f.node_def:
-            if node.op in functions:
-                out.append(node.op)
-            for value in node.attr.values():
-                if value.HasField("func") and value.func.name in functions:
-                    out.append(value.func.name)
-                out.extend(x.name for x in value.list.func if x.name in functions)
-        calls[name] = out
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    for start in sorted(functions):
-        if state.get(start):
-            continue
-        stack: list[tuple[str, Iterator[str]]] = [(start, iter(calls[start]))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            name, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
-                state[name] = 2
-                stack.pop()
-                path.pop()
-            elif state.get(nxt) == 1:
-                return path[path.index(nxt) :]
-            elif not state.get(nxt):
-                state[nxt] = 1
-                stack.append((nxt, iter(calls[nxt])))
-                path.append(nxt)
-    return []
 
 
 def doors_of(ctx: ScanContext, refs: Sequence[NodeRef]) -> list[Opening]:

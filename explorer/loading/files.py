@@ -59,7 +59,6 @@ def outside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Pat
 def require_regular(
     path: str | os.PathLike[str],
     what: str,
-    *,
     folder: str | os.PathLike[str] | None = None,
     max_bytes: int | None = None,
 ) -> None:
@@ -112,9 +111,9 @@ def checkpoint_files(prefix: str) -> list[Path]:
     return out
 
 
-def require_regular_checkpoint(prefix: str, folder: str | os.PathLike[str] | None) -> None:
-    """Every file of the checkpoint at ``prefix`` is regular (and inside ``folder`` if given)."""
-    for f in checkpoint_files(prefix):
+def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
+    """Every file of the checkpoint at ``prefix`` (if any) is regular (and inside ``folder``)."""
+    for f in checkpoint_files(prefix) if prefix else []:
         require_regular(f, "checkpoint file", folder=folder)
 
 

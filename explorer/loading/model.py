@@ -30,12 +30,7 @@ from explorer.errors import (
 )
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
-from explorer.loading.files import (
-    PROTO_MAX_BYTES,
-    STATE_MAX_BYTES,
-    require_regular,
-    require_regular_checkpoint,
-)
+from explorer.loading import files  # only regular files are read
 from explorer.loading.validation import check_graph
 
 SAVED_MODEL = "saved_model"
@@ -303,7 +298,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if sm:
         return _load_saved_model(p, sm[0], tags)
     if os.path.lexists(p / "checkpoint"):  # a FIFO or device named checkpoint: refused by name
-        require_regular(p / "checkpoint", "checkpoint state file", folder=p)
+        files.require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
     metas = sorted(p.glob("*.meta"))
@@ -359,14 +354,12 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def _parse_proto(path: Path, message: Any, what: str, folder: Path | None = None) -> Any:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``.
-
-    Only a regular file no larger than protobuf's limit is read (and, found in a model
-    ``folder``, one that stays inside it): see :mod:`explorer.loading.files`."""
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
+    regular file protobuf can hold (inside ``folder`` when given), see ``loading/files.py``."""
     from google.protobuf import message as pb_message
     from google.protobuf import text_format
 
-    require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
+    files.require_regular(path, what, folder=folder, max_bytes=files.PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -424,7 +417,7 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
         mg = found[0]
     check_graph(mg.graph_def, pb)
     prefix = folder / "variables" / "variables"
-    require_regular_checkpoint(str(prefix), folder)
+    files.require_regular_checkpoint(str(prefix), folder)
     has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
     return V1Model(
         format=SAVED_MODEL,
@@ -477,7 +470,7 @@ def _read_state_file(folder: Path) -> str | None:
     from explorer.graph.protos import checkpoint_state_pb2
 
     state_file = folder / "checkpoint"
-    require_regular(state_file, "checkpoint state file", folder=folder, max_bytes=STATE_MAX_BYTES)
+    files.require_regular(state_file, "checkpoint state file", folder, files.STATE_MAX_BYTES)
     state = checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state_file.read_text(), state)
@@ -549,12 +542,9 @@ def _load_checkpoint(p: Path) -> V1Model:
                 f"{meta} does not exist: a checkpoint alone has no graph; give its .meta file "
                 "(or rebuild the graph in code and save a SavedModel)"
             )
-    if prefix is not None:
-        require_regular_checkpoint(prefix, folder)
-    named = p.suffix == ".meta" and meta == p  # the file the user named is theirs to place
-    mg = _parse_proto(
-        meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", None if named else folder
-    )
+    files.require_regular_checkpoint(prefix, folder)
+    inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
+    mg = _parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
     check_graph(mg.graph_def, meta)
     return V1Model(
         format=CHECKPOINT,
