@@ -9,9 +9,9 @@ import pytest
 
 from explorer.graph.op_families import FILE_OPS
 from explorer.inspection.file_doors import DOORS, openings
-from explorer.loading.validation import recursive_functions
 from explorer.inspection.findings import ScanContext
 from explorer.inspection.scanner import require_safe, scan
+from explorer.loading.validation import recursive_functions
 from tests.inspection.test_scanner import _graph_model
 
 
