@@ -145,6 +145,9 @@ FILE_OPS = op_family(
     "ExperimentalMatchingFilesDataset",
     "LoadDataset",
     "SnapshotDatasetReader",
+    "SnapshotChunkDataset",
+    "ListSnapshotChunksDataset",
+    "RecordInput",  # reads the files its file_pattern matches
     "DataServiceDataset",
     "DataServiceDatasetV2",
     "DataServiceDatasetV3",
@@ -160,6 +163,8 @@ FILE_OPS = op_family(
     "SnapshotDataset",
     "SnapshotDatasetV2",
     "DistributedSave",
+    "RegisterDataset",  # sends a dataset to a tf.data service address
+    "RegisterDatasetV2",
     # queue readers and what reads them
     "WholeFileReader",
     "WholeFileReaderV2",

@@ -92,9 +92,12 @@ door(
     "ExperimentalMatchingFilesDataset",
     "LoadDataset",
     "SnapshotDatasetReader",
+    "SnapshotChunkDataset",
+    "ListSnapshotChunksDataset",
     "LoadAndRemapMatrix",
     inputs=(0,),
 )
+door("read", "RecordInput", attrs=("file_pattern",))
 door("read", "SqlDataset", "ExperimentalSqlDataset", inputs=(1,))
 door("read", "GenerateVocabRemapping", inputs=(0, 1))
 door("write", "CacheDataset", "CacheDatasetV2", inputs=(1,))
@@ -117,6 +120,7 @@ door(
     "DataServiceDatasetV4",
     source="network",
 )
+door("write", "RegisterDataset", "RegisterDatasetV2", source="network")
 door("read", "DatasetFromGraph", source="graph")
 door(
     "read",

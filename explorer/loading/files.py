@@ -83,9 +83,10 @@ def require_regular(
     if folder is not None and os.path.lexists(path):
         real_out = outside(path, folder)
         if real_out is not None:
+            how = f"is a symbolic link to {real_out}," if os.path.islink(path) else "lies"
             raise ModelFormatError(
-                f"{path} is a symbolic link to {real_out}, outside the model folder {folder}: "
-                f"explorer reads only files inside it; copy the {what} into the folder"
+                f"{path} {how} outside the model folder {folder}: explorer reads only files "
+                f"inside it; copy the {what} into the folder"
             )
     if max_bytes is not None:
         try:
