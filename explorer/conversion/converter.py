@@ -82,7 +82,7 @@ def convert(
     require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
     require_regular_assets(model)  # no table filled from a device
     # a graph that crashes TF's importer fails in a child; a checkpoint of another graph too
-    preflight(model, restore=True)
+    preflight(model, restore=True, initialize=True)
     if isinstance(signatures, str):
         signatures = [signatures]
     from explorer.conversion.build import build

@@ -76,7 +76,7 @@ class ModelSession:
             preflight,  # import in a child process first: a crash is an error
         )
 
-        preflight(model, restore=restore)
+        preflight(model, restore=restore, initialize=initialize)
         self.graph = tf().Graph()
         self._import()
         if config is None:
