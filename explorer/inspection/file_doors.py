@@ -212,8 +212,8 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
     if spec.source:
         why = {
             "network": "a network address",
-            "graph": "a serialized graph the scan cannot see into",
-            "reader": "file names its ReaderRead ops dequeue",
+            "graph": "what a serialized graph the scan cannot see into opens",
+            "reader": "the files its ReaderRead ops dequeue",
         }[spec.source]
         out.append(Opening(ref, spec.mode, why, "unknown before it runs"))
         return out
