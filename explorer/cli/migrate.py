@@ -44,7 +44,6 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.staging import check_target, publish, stage
     from explorer.inspection.scanner import scan
     from explorer.inspection.suggestions import suggest
-
     from explorer.loading.output_paths import check_output
 
     check_target(Path(args.out_dir).expanduser().resolve(), args.overwrite)  # before any work
