@@ -103,11 +103,13 @@ def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object
     box: list[tuple[bool, Any]] = []
     done = threading.Event()
     worker.calls.put((fn, box, done))
-    if not done.wait(limit):
-        with _LOCK:
-            _ABANDONED.append(done)
-            if _WORKERS and _WORKERS[0] is worker:
-                _WORKERS.clear()  # its thread is stuck: the next call gets a fresh one
+    try:
+        finished = done.wait(limit)
+    except KeyboardInterrupt:  # the call runs on: abandoned, so the CLI exits at once
+        _abandon(worker, done)
+        raise
+    if not finished:
+        _abandon(worker, done)
         raise SessionError(
             f"{where}: {what} did not finish within {limit:g} s (an endless loop, or a reader or "
             "queue waiting for data) and was abandoned: feed the tensors after the reader, or "
@@ -117,3 +119,10 @@ def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object
     if not ok:
         raise value
     return value
+
+
+def _abandon(worker: _Worker, done: threading.Event) -> None:
+    with _LOCK:
+        _ABANDONED.append(done)
+        if _WORKERS and _WORKERS[0] is worker:
+            _WORKERS.clear()  # its thread is busy: the next call gets a fresh one
