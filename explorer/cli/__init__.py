@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 
@@ -33,11 +34,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error)."""
+    """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error).
+
+    ``--timeout S`` (verbs that run a model) sets the process-wide run limit for this call. From
+    the command line (``argv`` not given), a process whose run was abandoned at its deadline (an
+    endless loop still busy in TensorFlow) exits at once with the status instead of waiting.
+    """
+    from explorer.running import deadline
+
+    saved = deadline.configure()
+    try:
+        code = _main(argv)
+    finally:
+        deadline.configure(saved["timeout"], unlimited=saved["timeout"] is None)
+    if argv is None and deadline.abandoned():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from explorer.errors import ExplorerError
+    from explorer.running import deadline
 
+    if getattr(args, "timeout", None) is not None:
+        if args.timeout <= 0:
+            print(f"tf1-explorer {args.verb}: --timeout must be > 0 seconds", file=sys.stderr)
+            return 2
+        deadline.configure(timeout=args.timeout)
     try:
         return int(args.func(args) or 0)
     except ExplorerError as e:

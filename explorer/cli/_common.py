@@ -59,6 +59,18 @@ def add_unsafe_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_timeout_arg(p: argparse.ArgumentParser) -> None:
+    """``--timeout S``: give up on any one run, restore or TF2 call after S seconds."""
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="give up on any one session run or TF2 call after S seconds (default 600, "
+        "or TF1_EXPLORER_RUN_TIMEOUT)",
+    )
+
+
 def load_model(args: argparse.Namespace) -> Any:
     from explorer.loading.model import load
 

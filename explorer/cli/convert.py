@@ -7,6 +7,7 @@ import argparse
 
 from explorer.cli._common import (
     add_tensor_args,
+    add_timeout_arg,
     add_unsafe_arg,
     add_verb,
     load_model,
@@ -36,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; repeatable",
     )
     add_unsafe_arg(p)
+    add_timeout_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 from explorer.cli._common import (
     add_feed_shape_args,
     add_tensor_args,
+    add_timeout_arg,
     add_unsafe_arg,
     add_verb,
     load_model,
@@ -47,6 +48,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     add_feed_shape_args(p)
     add_unsafe_arg(p)
     add_data_args(p)
+    add_timeout_arg(p)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

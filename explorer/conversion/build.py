@@ -226,7 +226,9 @@ class _Builder:
         root = tf().Module()
         root.model_variables = variables
         root.initializer = self._initializer()
-        root.initializer.initialize()
+        from explorer.running.deadline import bounded
+
+        bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
         signatures, functions = {}, {}
         self.pruned: dict[str, Any] = {}
         for plan in self.plans:
@@ -276,7 +278,9 @@ class _Builder:
                     feeds=[self.graph.as_graph_element(filename)],
                     fetches=[self.graph.as_graph_element(restore_op)],
                 )
-                fn(tf().constant(ckpt))
+                from explorer.running.deadline import bounded
+
+                bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
                 reader = tf().train.load_checkpoint(ckpt)
                 for v in restorable:

@@ -76,10 +76,13 @@ def convert(
     if not isinstance(model, V1Model):
         model = load(model)
     from explorer.inspection.scanner import require_safe
+    from explorer.loading.files import require_regular_assets
     from explorer.loading.isolation import preflight
 
     require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
-    preflight(model, restore=False)  # a graph that crashes TF's importer fails in a child
+    require_regular_assets(model)  # no table filled from a device
+    # a graph that crashes TF's importer fails in a child; a checkpoint of another graph too
+    preflight(model, restore=True, initialize=True)
     if isinstance(signatures, str):
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses

@@ -5,20 +5,18 @@ signature, and its atomic save to a TF2 SavedModel that plain ``tf.saved_model.l
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from explorer._tf import tf
+from explorer.conversion.staging import check_target, publish, stage
 from explorer.errors import (
     ConversionError,
     ExplorerError,
-    OutputExistsError,
     SignatureNotFoundError,
     first_line,
 )
@@ -26,9 +24,6 @@ from explorer.graph.specs import TensorSpec
 from explorer.loading.model import V1Model
 
 META_FILE = "tf1_explorer.json"  # written under <out_dir>/assets.extra/
-
-
-_uid = itertools.count()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,25 +196,15 @@ class V2Model:
         from explorer.loading.output_paths import check_output
 
         out = check_output(self.source, out_dir)  # never into the model's folder or files
-        if out.exists() and not overwrite:
-            raise OutputExistsError(
-                f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"
-            )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        check_target(out, overwrite)
+        tmp = stage(out)  # hidden beside out; stale ones of killed runs removed first
         try:
             sigs = {name: self._root.signature_fns[name] for name in self.signatures}
             tf().saved_model.save(self._root, str(tmp), signatures=sigs)
             extra = tmp / "assets.extra"
             extra.mkdir(exist_ok=True)
             (extra / META_FILE).write_text(json.dumps(self._meta(), indent=1))
-            if out.exists():
-                old = out.parent / f".{out.name}.old-{os.getpid()}-{next(_uid)}"
-                out.rename(old)
-                tmp.rename(out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(out)
+            publish(tmp, out, overwrite)
         except ExplorerError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

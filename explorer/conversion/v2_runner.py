@@ -120,9 +120,14 @@ class V2Runner(Runner):
             self._fn = self.v2_model.functions[self.converted.name]
             return
         from explorer._tf import tf
+        from explorer.running.deadline import bounded
 
         try:
-            self._loaded = tf().saved_model.load(str(self.path))
+            self._loaded = bounded(
+                lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
+            )
+        except SessionError:
+            raise
         except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
             raise SessionError(
                 f"tf.saved_model.load({self.path}) failed: {str(e).strip().splitlines()[0][:200]}"
@@ -148,11 +153,16 @@ class V2Runner(Runner):
             else:
                 flat.update(zip(parts, value))
         args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
+        from explorer.running.deadline import bounded
+
+        fn = self._fn
+        where = self.path or (self.v2_model.source.path if self.v2_model is not None else "v2")
         try:
             if self.v2_model is not None:
-                raw = self._fn(*args)
+                raw = bounded(lambda: fn(*args), None, f"signature {c.name!r}", where)
             else:
-                raw = self._fn(**dict(zip(c.inputs, args)))
+                kwargs = dict(zip(c.inputs, args))
+                raw = bounded(lambda: fn(**kwargs), None, f"signature {c.name!r}", where)
         except tf().errors.OpError as e:
             where = f" ({self.path})" if self.path else ""
             raise SessionError(

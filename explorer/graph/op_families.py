@@ -125,16 +125,80 @@ FILE_OPS = op_family(
     "WriteFile",
     "MatchingFiles",
     "PrintV2",  # only when it prints to a file:// stream
-    "ImmutableConst",
+    "ImmutableConst",  # memory-maps a file
     "CreateSummaryFileWriter",
+    "CreateSummaryDbWriter",
+    # dataset sources
     "TFRecordDataset",
     "TFRecordDatasetV2",
     "TextLineDataset",
     "FixedLengthRecordDataset",
     "FixedLengthRecordDatasetV2",
+    "CSVDataset",
+    "CSVDatasetV2",
+    "ExperimentalCSVDataset",
+    "SqlDataset",
+    "ExperimentalSqlDataset",
+    "LMDBDataset",
+    "ExperimentalLMDBDataset",
+    "MatchingFilesDataset",
+    "ExperimentalMatchingFilesDataset",
+    "LoadDataset",
+    "SnapshotDatasetReader",
+    "SnapshotChunkDataset",
+    "ListSnapshotChunksDataset",
+    "RecordInput",  # reads the files its file_pattern matches
+    "DataServiceDataset",
+    "DataServiceDatasetV2",
+    "DataServiceDatasetV3",
+    "DataServiceDatasetV4",
+    "DatasetFromGraph",
+    # dataset sinks
+    "CacheDataset",  # only with a file name
+    "CacheDatasetV2",
+    "DatasetToTFRecord",
+    "ExperimentalDatasetToTFRecord",
+    "SaveDataset",
+    "SaveDatasetV2",
+    "SnapshotDataset",
+    "SnapshotDatasetV2",
+    "DistributedSave",
+    "RegisterDataset",  # sends a dataset to a tf.data service address
+    "RegisterDatasetV2",
+    # queue readers and what reads them
+    "WholeFileReader",
+    "WholeFileReaderV2",
+    "TextLineReader",
+    "TextLineReaderV2",
+    "TFRecordReader",
+    "TFRecordReaderV2",
+    "FixedLengthRecordReader",
+    "FixedLengthRecordReaderV2",
+    "LMDBReader",
+    "ReaderRead",
+    "ReaderReadV2",
+    "ReaderReadUpTo",
+    "ReaderReadUpToV2",
+    # tables, vocabularies, protos read from files
+    "InitializeTableFromTextFile",
+    "InitializeTableFromTextFileV2",
+    "Skipgram",
+    "DecodeProtoV2",  # descriptor_source may name a file
+    "EncodeProto",
+    "LoadAndRemapMatrix",
+    "GenerateVocabRemapping",
+    # debug ops with URLs (file:// dumps, grpc://)
+    "DebugIdentity",
+    "DebugIdentityV2",
+    "DebugIdentityV3",
+    "DebugNanCount",
+    "DebugNumericSummary",
+    "Copy",
+    "CopyHost",
     CHECKPOINT_OPS,
 )
-"""Ops that read or write paths chosen by the model's author."""
+"""Ops that read or write paths chosen by the model's author (each one's door, which input or
+attribute holds the path, is in ``explorer.inspection.file_doors.DOORS``)."""
 QUEUE_OPS = op_family(
     "queue",
     *(

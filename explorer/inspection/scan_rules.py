@@ -1,18 +1,17 @@
 """The rules ``explorer.scan`` ships, each registered per op type with ``@rule`` (see
 :mod:`explorer.inspection.scanner` for the table). Add a rule by writing a function here (or in
-your own module) decorated with ``@rule("OpType", ..., name="my-rule")``.
+your own module) decorated with ``@rule("OpType", ..., name="my-rule")``. The file-door rules
+(``file-system``, ``asset-file``, ``function-recursion``) live in
+:mod:`explorer.inspection.file_doors`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from explorer.graph.op_families import (
     ASSIGN_OPS,
-    CHECKPOINT_OPS,
-    FILE_OPS,
     PY_FUNC_OPS,
     QUEUE_OPS,
     RANDOM_OPS,
@@ -24,7 +23,6 @@ from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.loading.replacements import replacement_hint
 
 _REF_TYPED_OPS = REF_VARIABLE_OPS | TEMPORARY_VARIABLE_OPS  # ops whose output is a *_ref
-_SAVER_SCOPE = re.compile(r"^(.*?/)?save(_\d+)?/")
 
 
 def _listing(refs: Sequence[NodeRef] | Sequence[str], n: int = 3) -> str:
@@ -92,79 +90,6 @@ def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         "(explorer.load(..., replacements={'PyFunc': fn}))",
         unsafe=True,
     )
-
-
-@rule(*FILE_OPS, name="file-system", unsafe=True)
-def _file_system(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    flagged = []
-    for ref in refs:
-        op = ref.node.op
-        if op == "PrintV2":
-            stream = (
-                ref.node.attr["output_stream"].s.decode()
-                if "output_stream" in ref.node.attr
-                else ""
-            )
-            if not stream.startswith("file://"):
-                continue
-        if op in CHECKPOINT_OPS and _is_saver_op(ctx, ref):
-            continue
-        flagged.append(ref)
-    if not flagged:
-        return
-    kinds = _kinds(_by_op(flagged))
-    yield _finding(
-        "file-system",
-        "warning",
-        flagged,
-        f"read or write files: {kinds} ({_listing(flagged)}) touch paths chosen by the "
-        "model's author when run; check what they read/write, or allow_unsafe=True if you "
-        "trust the file",
-        unsafe=True,
-    )
-
-
-def _is_saver_op(ctx: ScanContext, ref: NodeRef) -> bool:
-    """A save/restore op of a ``tf.train.Saver`` (its filename comes from the Saver's own scope
-    or filename tensor) or of a TF2 checkpoint function (the prefix is a function argument)."""
-    first = next(iter(ref.node.input), "")  # the filename/prefix input
-    if ref.function is not None:
-        return _reaches_function_arg(ref.function, first)
-    m = _SAVER_SCOPE.match(ref.name)
-    if m is None:
-        return False
-    scope = m.group(0)
-    filename_op = (ctx.model.filename_tensor or "").partition(":")[0]
-    catalog = ctx.catalog
-    seen: set[str] = set()
-    todo = [first.partition(":")[0]]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if filename_op and name == filename_op:
-            continue
-        if not name.startswith(scope) or len(seen) > 50:
-            return False
-        todo.extend(t.partition(":")[0] for t in catalog.op(name).inputs)
-    return True
-
-
-def _reaches_function_arg(fn: Any, first_input: str) -> bool:
-    args = {a.name for a in fn.signature.input_arg}
-    nodes = {n.name: n for n in fn.node_def}
-    seen: set[str] = set()
-    todo = [first_input]
-    while todo:
-        name = todo.pop().lstrip("^").partition(":")[0]
-        if name in args:
-            return True
-        if name in seen or name not in nodes or len(seen) > 50:
-            continue
-        seen.add(name)
-        todo.extend(nodes[name].input)
-    return False
 
 
 @rule(*_REF_TYPED_OPS, name="ref-variable")

@@ -10,8 +10,13 @@ rule               severity  what
 =================  ========  ===================================================================
 unregistered-op    error     op types this TensorFlow does not register (known replacement named)
 py-func            error     PyFunc/EagerPyFunc: Python code not in the file; unsafe
-file-system        warning   ReadFile, WriteFile, MatchingFiles, Save/Restore outside the Saver,
-                             PrintV2 to a file, dataset/summary file ops; unsafe
+file-system        warning   each op opening a file (readers, datasets, tables, debug URLs,
+                             Save/Restore not of the model's own Saver, ...) and its path,
+                             when the path leaves the model folder or is a write; unsafe
+asset-file         warning   an asset named with ``..``/an absolute path, a symlink out of the
+                             folder, or not a regular file; unsafe
+function-recursion error     a library function calling itself (TF would crash); unsafe
+huge-tensor        error     Fill/Const/random ops of a constant shape over 4 GiB; unsafe
 ref-variable       warning   reference variables (VariableV2): TF2 loading refuses them
 v1-control-flow    warning   Switch/Merge/Enter/Exit/NextIteration (tf.cond/while_loop, v1)
 queue              warning   queues and readers: session.run blocks without queue runners
@@ -23,7 +28,7 @@ ref-edge           info      ops that take a reference-typed tensor (need resour
 :func:`require_safe` raises :class:`~explorer.UnsafeModelError` for models holding the
 unsafe ops; ``ModelSession`` calls it before importing a graph unless ``allow_unsafe=True``.
 The Saver's own save/restore ops (fed by its filename tensor) are the checkpoint and are not
-unsafe.
+unsafe (see :mod:`explorer.inspection.file_doors`).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
 
 
 def _load_rules() -> None:
-    from explorer.inspection import scan_rules  # noqa: F401  (registers the shipped rules)
+    from explorer.inspection import file_doors, memory_rules, scan_rules  # noqa: F401 (rules)
 
 
 def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
@@ -89,29 +94,45 @@ def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
     return Findings(found, source=ctx.path)
 
 
+ALWAYS_REFUSED = frozenset({"function-recursion"})
+"""Rules whose findings refuse a model even with ``allow_unsafe`` (running it kills the process)."""
+
+
+def _has_library(model: Any) -> bool:
+    return bool(model.graph_def.library.function)
+
+
 def require_safe(model: Any, allow_unsafe: bool = False) -> None:
     """Raise :class:`UnsafeModelError` when the model holds file-system or Python-calling ops.
 
     Args:
         model: the :class:`~explorer.V1Model` about to be imported.
-        allow_unsafe: the user trusts the file: do nothing.
+        allow_unsafe: the user trusts the file: only :data:`ALWAYS_REFUSED` findings (a
+            self-recursive function, which crashes TensorFlow) still refuse it.
     """
-    if allow_unsafe:
-        return
     _load_rules()
+    if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
+        found = scan(model, rules=sorted(ALWAYS_REFUSED)).unsafe if _has_library(model) else []
+        if found:
+            raise UnsafeModelError(
+                f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
+            )
+        return
     unsafe = [r for r in RULES.entries() if r.meta["unsafe"]]
     unsafe_types = {t for r in unsafe for t in r.op_types}
     present = {n.op for n in model.graph_def.node} | {
         n.op for f in model.graph_def.library.function for n in f.node_def
     }
-    if not unsafe_types & present:
+    everywhere = any(not r.op_types for r in unsafe)  # function-recursion sees every node
+    if not everywhere and not unsafe_types & present:
         return
     findings = scan(model, rules=[r.name for r in unsafe]).unsafe
     if not findings:
         return
     nodes = [n for f in findings for n in f.nodes]
     shown = ", ".join(nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")
-    what = "; ".join(sorted({f.message.split(":")[0] for f in findings}))
+    whats = sorted({f.message.split(": ")[0] for f in findings})
+    what = "; ".join(whats[:3]) + (f"; and {len(whats) - 3} more" if len(whats) > 3 else "")
     raise UnsafeModelError(
         f"{model.path} holds ops that {what} ({shown}): run explorer.scan for details; pass "
         "allow_unsafe=True only if you trust this file"

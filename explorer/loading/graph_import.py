@@ -51,6 +51,14 @@ def import_into(model: V1Model, graph: Any) -> None:
     along); a GraphDef with ``import_graph_def`` under no name scope. The v1 session and the TF2
     converter both build their graphs through here.
     """
+    from explorer.loading.validation import recursive_functions
+
+    cycle = recursive_functions(model.graph_def)
+    if cycle:  # TF's importer overflows its stack on it: a segmentation fault, not an error
+        raise ModelFormatError(
+            f"{model.path}: library function {cycle[0]} calls itself, which crashes TensorFlow: "
+            "the file is corrupt or hostile; re-export it"
+        )
     gd = prepare_graph_def(model)
     try:
         with graph.as_default():

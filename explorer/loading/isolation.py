@@ -22,10 +22,11 @@ that checksums are verified there too). Outcomes:
 
 Cost: the first call starts the worker (one TensorFlow import, a few seconds, once per process);
 later calls cost one serialisation, a pipe round trip and the import itself; a graph already checked
-in this process (same bytes) is not sent again. Nothing in the graph is run in the worker: only
-import and session creation, which is where malformed graphs crash TensorFlow; restore, init and
-``session.run`` happen in the user's process after :mod:`explorer.inspection.scanner` has looked at
-the ops.
+in this process (same bytes) is not sent again. The worker imports and opens a session, which is
+where malformed graphs crash TensorFlow, and (``initialize=True``, after
+:mod:`explorer.inspection.scanner` passed the ops) runs the table initialisers once with the
+model's asset files, where a hostile vocabulary aborts TensorFlow (``bad_alloc``); restore, init
+and ``session.run`` then happen in the user's process.
 
 Turn it off with the environment variable ``TF1_EXPLORER_ISOLATE=0`` or ``configure(enabled=False)``
 (then graphs are imported in-process only); ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
@@ -83,12 +84,17 @@ def is_enabled() -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def preflight(model: Any, *, restore: bool = True, timeout: float | None = None) -> None:
+def preflight(
+    model: Any, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
+) -> None:
     """Check in a child process that importing ``model``'s graph does not crash or hang.
 
     Args:
         model: a :class:`~explorer.V1Model`.
         restore: also compare the checkpoint's variables with the graph's (when it has both).
+        initialize: also run its table initialisers there, fed its asset files (a table filled
+            from a huge or endless file aborts TensorFlow with ``bad_alloc``: the child dies,
+            not this process). Only after the scan passed the model.
         timeout: seconds allowed for the import (default: :func:`configure`'s, 120).
 
     Raises:
@@ -109,10 +115,15 @@ def preflight(model: Any, *, restore: bool = True, timeout: float | None = None)
         kind, payload = "meta_graph", mg.SerializeToString(deterministic=True)
     else:
         kind, payload = "graph_def", gd.SerializeToString(deterministic=True)
-    digest = hashlib.sha256(kind.encode() + b"\0" + payload).hexdigest()
+    init = None
+    if initialize and (model.init_op or model.assets or _has_table_init(model)):
+        init = {"op": model.init_op, "assets": dict(model.assets)}
+    extra = json.dumps(init, sort_keys=True).encode() if init else b""
+    digest = hashlib.sha256(kind.encode() + b"\0" + payload + b"\0" + extra).hexdigest()
     if digest not in _CHECKED:
+        what = "importing the graph and initialising its tables" if init else "importing the graph"
         reply = _WORKER.request(
-            {"op": "import", "kind": kind}, payload, limit, model.path, "importing the graph"
+            {"op": "import", "kind": kind, "init": init}, payload, limit, model.path, what
         )
         if reply.get("status") == "error" and not reply.get("expected"):
             raise ModelFormatError(
@@ -122,6 +133,12 @@ def preflight(model: Any, *, restore: bool = True, timeout: float | None = None)
         _CHECKED.add(digest)
     if restore and model.checkpoint_prefix and model.variables:
         _check_checkpoint(model, limit)
+
+
+def _has_table_init(model: Any) -> bool:
+    return bool(model.collection("table_initializer")) or any(
+        n.name == "init_all_tables" for n in model.graph_def.node
+    )
 
 
 def _check_checkpoint(model: Any, limit: float) -> None:
@@ -372,7 +389,7 @@ def worker_main() -> int:
         payload = inp.read(req["size"]) if req["size"] else b""
         try:
             if req["op"] == "import":
-                _child_import(req["kind"], payload)
+                _child_import(req["kind"], payload, req.get("init"))
                 send({"status": "ok"})
             else:
                 send({"status": "ok", "shapes": _child_checkpoint_shapes(req["prefix"])})
@@ -390,7 +407,7 @@ def worker_main() -> int:
             )
 
 
-def _child_import(kind: str, payload: bytes) -> None:
+def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None) -> None:
     from explorer._tf import tf, tf1
 
     if kind == "meta_graph":
@@ -409,7 +426,36 @@ def _child_import(kind: str, payload: bytes) -> None:
         else:
             tf1().import_graph_def(msg, name="")
     config = tf1().ConfigProto(allow_soft_placement=True)
-    tf1().Session(graph=graph, config=config).close()
+    session = tf1().Session(graph=graph, config=config)
+    try:
+        if init is not None:
+            _child_initialize(graph, session, init)
+    finally:
+        session.close()
+
+
+def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
+    """Run the init op (or the table initialisers) as the session would; its ordinary
+    failures (an uninitialised variable, a missing asset) are left to the in-process run."""
+    from explorer._tf import tf
+    from explorer.loading.graph_import import init_op_names
+
+    class _Init:  # what init_op_names reads of a model
+        init_op = init.get("op")
+
+    ops = init_op_names(_Init(), graph)  # type: ignore[arg-type]
+    if not ops:
+        return
+    feeds = {}
+    for name, path in init.get("assets", {}).items():
+        try:
+            feeds[graph.get_tensor_by_name(name)] = path
+        except (KeyError, ValueError):
+            continue
+    try:
+        session.run(ops, feeds)
+    except (tf().errors.OpError, ValueError, TypeError):
+        pass
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:

@@ -31,7 +31,7 @@ from explorer.errors import (
 )
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
-from explorer.loading import hub_module
+from explorer.loading import files, hub_module  # files: only regular files are read
 from explorer.loading.validation import check_graph
 
 SAVED_MODEL = "saved_model"
@@ -307,6 +307,8 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         )
     if sm:
         return _load_saved_model(p, sm[0], tags)
+    if os.path.lexists(p / "checkpoint"):  # a FIFO or device named checkpoint: refused by name
+        files.require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
     metas = sorted(p.glob("*.meta"))
@@ -363,11 +365,13 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
 # -- protobuf parsing -----------------------------------------------------------------------------
 
 
-def _parse_proto(path: Path, message: Any, what: str) -> Any:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``."""
+def _parse_proto(path: Path, message: Any, what: str, folder: Path | None = None) -> Any:
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
+    regular file protobuf can hold (inside ``folder`` when given), see ``loading/files.py``."""
     from google.protobuf import message as pb_message
     from google.protobuf import text_format
 
+    files.require_regular(path, what, folder=folder, max_bytes=files.PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -402,7 +406,8 @@ def _looks_text(data: bytes) -> bool:
 def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
     from explorer.graph.protos import saved_model_pb2
 
-    sm = _parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel")
+    folder = folder.resolve()
+    sm = _parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel", folder)
     if not sm.meta_graphs:
         raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
@@ -424,6 +429,7 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
         mg = found[0]
     check_graph(mg.graph_def, pb)
     prefix = folder / "variables" / "variables"
+    files.require_regular_checkpoint(str(prefix), folder)
     has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
     return V1Model(
         format=SAVED_MODEL,
@@ -476,6 +482,7 @@ def _read_state_file(folder: Path) -> str | None:
     from explorer.graph.protos import checkpoint_state_pb2
 
     state_file = folder / "checkpoint"
+    files.require_regular(state_file, "checkpoint state file", folder, files.STATE_MAX_BYTES)
     state = checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state_file.read_text(), state)
@@ -547,7 +554,9 @@ def _load_checkpoint(p: Path) -> V1Model:
                 f"{meta} does not exist: a checkpoint alone has no graph; give its .meta file "
                 "(or rebuild the graph in code and save a SavedModel)"
             )
-    mg = _parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef")
+    files.require_regular_checkpoint(prefix, folder)
+    inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
+    mg = _parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
     check_graph(mg.graph_def, meta)
     return V1Model(
         format=CHECKPOINT,
@@ -580,6 +589,7 @@ def _assets_of(mg: Any, folder: Path) -> dict[str, str]:
     """Asset tensor name -> file in the model's ``assets/`` folder (or beside a checkpoint)."""
     from explorer.graph.protos import meta_graph_pb2
 
+    folder = folder.resolve()  # asset paths are absolute: the scan checks them against it
     defs = list(mg.asset_file_def)
     if "saved_model_assets" in mg.collection_def:
         for any_msg in mg.collection_def["saved_model_assets"].any_list.value:

@@ -8,6 +8,7 @@ problem is a one-line :class:`~explorer.ModelFormatError` naming the file and th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,42 @@ def _check_dims(dims: list[int], n: Any, key: str, path: Path, known: bool) -> i
                 "entries: the file is corrupt; re-export it"
             )
     return count
+
+
+def recursive_functions(graph_def: Any) -> list[str]:
+    """The first cycle of library functions calling each other (``[]`` when there is none)."""
+    functions = {f.signature.name: f for f in graph_def.library.function}
+    if not functions:
+        return []
+    calls: dict[str, list[str]] = {}
+    for name, f in functions.items():
+        out = []
+        for node in f.node_def:
+            if node.op in functions:
+                out.append(node.op)
+            for value in node.attr.values():
+                if value.HasField("func") and value.func.name in functions:
+                    out.append(value.func.name)
+                out.extend(x.name for x in value.list.func if x.name in functions)
+        calls[name] = out
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    for start in sorted(functions):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, Iterator[str]]] = [(start, iter(calls[start]))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            name, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                state[name] = 2
+                stack.pop()
+                path.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(calls[nxt])))
+                path.append(nxt)
+    return []

@@ -69,11 +69,14 @@ class ModelSession:
         )
 
         require_safe(model, allow_unsafe)
+        from explorer.loading.files import require_regular_assets
+
+        require_regular_assets(model)  # no table filled from /dev/zero, allowed or not
         from explorer.loading.isolation import (
             preflight,  # import in a child process first: a crash is an error
         )
 
-        preflight(model, restore=restore)
+        preflight(model, restore=restore, initialize=initialize)
         self.graph = tf().Graph()
         self._import()
         if config is None:
@@ -111,14 +114,20 @@ class ModelSession:
         restore_op, filename = model.restore_op, model.filename_tensor
         try:
             if restore_op and self._has_op(restore_op) and filename:
-                self.session.run(restore_op, {filename: model.checkpoint_prefix})
+                self._bounded(
+                    lambda: self.session.run(restore_op, {filename: model.checkpoint_prefix}),
+                    "restoring the variables",
+                )
             else:
                 with self.graph.as_default():  # outside it, restore() builds eagerly and fails
                     saver = tf1().train.Saver(
                         var_list=self.graph.get_collection("variables") or None,
                         allow_empty=True,
                     )
-                    saver.restore(self.session, model.checkpoint_prefix)
+                    self._bounded(
+                        lambda: saver.restore(self.session, model.checkpoint_prefix),
+                        "restoring the variables",
+                    )
         except (tf().errors.OpError, ValueError) as e:
             raise MissingVariablesError(
                 f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
@@ -132,7 +141,7 @@ class ModelSession:
         if not ops:
             return
         try:
-            self.session.run(ops, feeds)
+            self._bounded(lambda: self.session.run(ops, feeds), "initialising tables/assets")
         except tf().errors.OpError as e:
             raise SessionError(
                 f"{model.path}: initialising tables/assets failed ({first_line(e)}): check that "
@@ -205,18 +214,27 @@ class ModelSession:
         """``session.run`` with names resolved and TF errors turned into one-line ``SessionError``.
 
         ``fetches`` may be a name, a list of names, or a dict key -> name/TensorSpec;
-        ``feeds`` maps names/TensorSpecs/tensors to values; ``timeout`` (seconds) bounds the run:
-        TensorFlow cancels it and a ``SessionError`` says so.
+        ``feeds`` maps names/TensorSpecs/tensors to values; ``timeout`` (seconds; default
+        :func:`explorer.running.deadline.default_timeout`, 600) bounds the run: TensorFlow cancels
+        blocking ops, a run still going (an endless loop) is abandoned, and a ``SessionError``
+        says so.
         """
         resolved_fetches = _map_structure(fetches, self._fetchable)
         feed_dict = {}
         for k, v in (feeds or {}).items():
             feed_dict[self._fetchable(k)] = v
+        from explorer.running.deadline import default_timeout
+
+        limit = default_timeout() if timeout is None else timeout
         options = None
-        if timeout is not None:
-            options = tf1().RunOptions(timeout_in_ms=max(1, int(timeout * 1000)))
+        if limit is not None and limit > 0:
+            options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000)))
         try:
-            return self.session.run(resolved_fetches, feed_dict, options=options)
+            return self._bounded(
+                lambda: self.session.run(resolved_fetches, feed_dict, options=options),
+                "session.run",
+                limit + 5.0 if limit and limit > 0 else 0,  # TF's own cancel first, if it can
+            )
         except (ValueError, TypeError) as e:  # refused before running: a feed's shape or dtype
             raise SessionError(
                 f"{self.model.path}: session.run refused the feeds ({first_line(e)}); fed "
@@ -224,7 +242,7 @@ class ModelSession:
             ) from None
         except tf().errors.DeadlineExceededError:
             raise SessionError(
-                f"{self.model.path}: session.run did not finish within {timeout:g} s and was "
+                f"{self.model.path}: session.run did not finish within {limit:g} s and was "
                 "cancelled: fetch fewer tensors, feed a smaller batch or raise the timeout"
             ) from None
         except tf().errors.OpError as e:
@@ -234,6 +252,11 @@ class ModelSession:
             raise SessionError(
                 f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {_RUN_FIX}"
             ) from None
+
+    def _bounded(self, fn: Any, what: str, timeout: float | None = None) -> Any:
+        from explorer.running.deadline import bounded
+
+        return bounded(fn, timeout, what, self.model.path)
 
     def _fetchable(self, ref: Any) -> Any:
         if isinstance(ref, (str, TensorSpec)):

@@ -41,3 +41,22 @@ def test_migrate_every_shared_model(name, tmp_path, capsys):
     out = _json(capsys)
     assert status == 0, json.dumps(out["signatures"])[:2000]
     assert out["passed"] is True and report.is_file()
+
+
+def test_migrate_writes_nothing_when_parity_does_not_pass(mlp_paths, tmp_path, capsys, monkeypatch):
+    """All or nothing: the converted folder was saved and compared, but parity failed (forced
+    here), so OUT_DIR never appears and no hidden staging folder is left beside it."""
+    import explorer.comparing.parity_check as parity_check
+
+    real = parity_check.parity
+
+    def failing(*args, **kwargs):
+        summary = real(*args, **kwargs)
+        monkeypatch.setattr(type(summary), "passed", property(lambda self: False))
+        return summary
+
+    monkeypatch.setattr(parity_check, "parity", failing)
+    out_dir = tmp_path / "migrated"
+    assert main(["migrate", str(mlp_paths["frozen_pb"]), str(out_dir), "--batches", "1"]) == 1
+    assert "not written: parity did not pass" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []

@@ -200,3 +200,30 @@ def test_checkpoint_mismatch_is_conservative():
     object_based = {"_CHECKPOINTABLE_OBJECT_GRAPH": [], "layer/.ATTRIBUTES/VARIABLE_VALUE": [4]}
     assert isolation.checkpoint_mismatch(graph, object_based) is None
     assert isolation.checkpoint_mismatch([], {"z": [1]}) is None
+
+
+def test_initialize_runs_the_init_op_in_the_worker(tmp_path):
+    """With ``initialize=True`` the worker runs the model's init op (the table initialisers,
+    fed the asset files): here it writes a file, which appears although this process ran
+    nothing. A crash there (a table filled from a huge file) kills the worker, not us."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    witness = tmp_path / "init_ran_in_the_worker.txt"
+    folder = tmp_path / "sm"
+    g = tf.Graph()
+    with g.as_default(), v1.Session(graph=g) as s:
+        x = v1.placeholder(tf.float32, [None], name="x")
+        y = tf.identity(x * 2.0, name="y")
+        init = tf.io.write_file(str(witness), "ran", name="witness")
+        b = v1.saved_model.Builder(str(folder))
+        sig = v1.saved_model.predict_signature_def(inputs={"x": x}, outputs={"y": y})
+        b.add_meta_graph_and_variables(
+            s, ["serve"], signature_def_map={"serving_default": sig}, main_op=init
+        )
+        b.save()
+    model = explorer.load(folder)
+    isolation.preflight(model, initialize=False)
+    assert not witness.exists()
+    isolation.preflight(model, initialize=True)
+    assert witness.read_text() == "ran"

@@ -1,0 +1,215 @@
+"""Where a path input of an op comes from, read off the graph alone (nothing runs).
+
+:class:`Tracer` follows a string tensor back through ``Identity``, ``StringJoin``,
+``ShardedFilename``, ``Pack``, ``Select`` and v1 control flow to what decides its value: a
+constant, one of the model's asset tensors, the Saver's filename tensor (which the session feeds
+with the model's own checkpoint prefix), or, inside a library function, the arguments its callers
+pass (a dataset op's function: the constant elements of its input dataset). Anything else is a
+path computed or fed at run time. The file-door rules (:mod:`explorer.inspection.file_doors`)
+judge these :class:`Source` values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.graph.op_families import INPUT_OPS
+from explorer.inspection.findings import NodeRef, ScanContext
+
+
+@dataclass(frozen=True)
+class Source:
+    """One value a path input can take: ``const`` (``text``), ``asset`` (``text``: its file),
+    ``saver`` (the Saver's filename tensor, ``text`` a constant suffix), ``unknown`` (``text``
+    says why), or ``uncalled`` (in a function nothing calls: never runs)."""
+
+    kind: str
+    text: str = ""
+
+
+_PASS_FIRST = frozenset(
+    {
+        "Identity",
+        "Snapshot",
+        "StopGradient",
+        "Enter",
+        "RefEnter",
+        "Switch",
+        "RefSwitch",
+        "Exit",
+        "RefExit",
+        "Reshape",
+        "ExpandDims",
+        "Squeeze",
+        "ShardedFilename",
+        "PlaceholderWithDefault",
+    }
+)
+_PASS_ALL = frozenset({"Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2"})
+_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+_MAX_STEPS = 200
+_MAX_VALUES = 16
+
+
+class Tracer:
+    """Traces string tensors of the graph (and its functions) back to where their value comes
+    from; one per scan context (callers and node tables built once)."""
+
+    def __init__(self, ctx: ScanContext) -> None:
+        self.ctx = ctx
+        gd = ctx.graph_def
+        self.top = {n.name: n for n in gd.node}
+        self.functions = {f.signature.name: f for f in gd.library.function}
+        self.fn_nodes = {
+            name: {n.name: n for n in f.node_def} for name, f in self.functions.items()
+        }
+        self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
+        filename = ctx.model.filename_tensor or ""
+        self.filename_op = filename.partition(":")[0]
+        self._callers: dict[str, list[tuple[Any, str | None, int]]] | None = None
+        self._consumers: dict[str, list[str]] | None = None
+
+    def consumers(self) -> dict[str, list[str]]:
+        """Top-level op name -> names of the ops reading it (control edges included)."""
+        if self._consumers is None:
+            out: dict[str, list[str]] = {}
+            for node in self.ctx.graph_def.node:
+                for i in node.input:
+                    out.setdefault(i.lstrip("^").partition(":")[0], []).append(node.name)
+            self._consumers = out
+        return self._consumers
+
+    # -- callers ---------------------------------------------------------------------------------
+
+    def callers(self, fname: str) -> list[tuple[Any, str | None, int]]:
+        """(calling node, its function or None, offset of the first argument) for ``fname``."""
+        if self._callers is None:
+            out: dict[str, list[tuple[Any, str | None, int]]] = {}
+            scopes: list[tuple[str | None, Any]] = [(None, n) for n in self.ctx.graph_def.node]
+            for f in self.ctx.graph_def.library.function:
+                scopes.extend((f.signature.name, n) for n in f.node_def)
+            for scope, node in scopes:
+                if node.op in self.functions:
+                    out.setdefault(node.op, []).append((node, scope, 0))
+                for value in node.attr.values():
+                    names = [value.func.name] if value.HasField("func") else []
+                    names += [f.name for f in value.list.func]
+                    for name in names:
+                        if name in self.functions:
+                            offset = 1 if node.op in ("If", "StatelessIf") else 0
+                            if node.op not in _CALL_OPS | {"If", "StatelessIf", "While"} | {
+                                "StatelessWhile"
+                            }:
+                                offset = -1  # called by a dataset or other op: args unknown
+                            out.setdefault(name, []).append((node, scope, offset))
+            self._callers = out
+        return self._callers.get(fname, [])
+
+    # -- tracing ---------------------------------------------------------------------------------
+
+    def trace(self, ref: NodeRef, input_index: int) -> list[Source]:
+        inputs = [i for i in ref.node.input if not i.startswith("^")]
+        if input_index >= len(inputs):
+            return [Source("unknown", "from an input the op lacks")]
+        fname = ref.function.signature.name if ref.function is not None else None
+        return self._values(inputs[input_index], fname, set())[:_MAX_VALUES]
+
+    def _values(self, tensor: str, fname: str | None, seen: set[tuple[str | None, str]]) -> list:
+        name = tensor.lstrip("^").partition(":")[0]
+        key = (fname, name)
+        if key in seen or len(seen) > _MAX_STEPS:
+            return [Source("unknown", "from a loop or a deep expression")]
+        seen = seen | {key}
+        nodes = self.top if fname is None else self.fn_nodes[fname]
+        if fname is not None and name not in nodes:
+            return self._argument(fname, name, seen)
+        node = nodes.get(name)
+        if node is None:
+            return [Source("unknown", f"from {name!r}, not in the graph")]
+        if fname is None and name == self.filename_op:
+            return [Source("saver")]
+        if fname is None and name in self.assets:
+            return [Source("asset", self.assets[name])]
+        ins = [i for i in node.input if not i.startswith("^")]
+        if node.op == "Const":
+            strings = [s.decode("utf-8", "replace") for s in node.attr["value"].tensor.string_val]
+            return [Source("const", s) for s in strings] or [
+                Source("unknown", "from a non-string constant")
+            ]
+        if node.op in _PASS_FIRST and ins:
+            return self._values(ins[0], fname, seen)
+        if node.op in _PASS_ALL:
+            parts = ins[1:] if node.op in ("Select", "SelectV2") else ins
+            out = []
+            for i in parts:
+                out.extend(self._values(i, fname, seen))
+            return out[:_MAX_VALUES]
+        if node.op == "StringJoin":
+            return self._join(node, ins, fname, seen)
+        if node.op in INPUT_OPS:
+            return [Source("unknown", f"fed through {name!r} at run time")]
+        return [Source("unknown", f"computed by {node.op} {name!r} at run time")]
+
+    def _join(self, node: Any, ins: list[str], fname: str | None, seen: set) -> list[Source]:
+        sep = (
+            node.attr["separator"].s.decode("utf-8", "replace") if "separator" in node.attr else ""
+        )
+        parts = [self._values(i, fname, seen) for i in ins]
+        if not parts:
+            return [Source("const", "")]
+        first, rest = parts[0], parts[1:]
+        if any(s.kind != "const" for p in rest for s in p):
+            return [Source("unknown", "joined at run time")]
+        suffixes = [""]
+        for p in rest:  # every combination (a Saver selects between two suffixes)
+            suffixes = [a + sep + s.text for a in suffixes for s in p][:_MAX_VALUES]
+        out = []
+        for s in first:
+            if s.kind in ("const", "saver"):
+                out.extend(Source(s.kind, s.text + suffix) for suffix in suffixes)
+            else:
+                out.append(s)
+        return out[:_MAX_VALUES]
+
+    def _elements(self, node: Any, scope: str | None, seen: set) -> list[Source]:
+        """What a dataset op passes its function: the elements of its input dataset when that
+        is made of constants (``TextLineDataset(path)`` maps over a slice of its file names)."""
+        nodes = self.top if scope is None else self.fn_nodes[scope]
+        ins = [i for i in node.input if not i.startswith("^")]
+        src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
+        if src is not None and src.op in ("TensorSliceDataset", "TensorDataset"):
+            out: list[Source] = []
+            for i in [i for i in src.input if not i.startswith("^")]:
+                out.extend(self._values(i, scope, seen))
+            return out
+        return [Source("unknown", f"from an element of {node.op} {node.name!r}")]
+
+    def _argument(self, fname: str, arg: str, seen: set) -> list[Source]:
+        fn = self.functions[fname]
+        names = [a.name for a in fn.signature.input_arg]
+        if arg not in names:
+            return [Source("unknown", f"from {arg!r}, not in function {fname}")]
+        calls = self.callers(fname)
+        if not calls:
+            return [Source("uncalled")]
+        out: list[Source] = []
+        for node, scope, offset in calls:
+            if offset < 0:
+                out.extend(self._elements(node, scope, seen))
+                continue
+            ins = [i for i in node.input if not i.startswith("^")]
+            k = names.index(arg) + offset
+            if k >= len(ins):
+                out.append(Source("unknown", f"from argument {arg!r} of {fname}"))
+                continue
+            out.extend(self._values(ins[k], scope, seen))
+        return out[:_MAX_VALUES]
+
+
+def tracer_of(ctx: ScanContext) -> Tracer:
+    t = getattr(ctx, "_file_door_tracer", None)
+    if t is None:
+        t = Tracer(ctx)
+        ctx._file_door_tracer = t  # type: ignore[attr-defined]
+    return t

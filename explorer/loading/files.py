@@ -1,0 +1,132 @@
+"""Only regular files are opened: model files, checkpoints, state files and assets are checked
+before anything reads them.
+
+A model folder is untrusted input like the graph in it. A ``saved_model.pb`` that is a symlink to
+``/dev/zero`` is read until ``MemoryError``; a ``.pb`` that is a FIFO blocks forever; an asset
+pointing at ``/dev/zero`` makes a lookup table allocate until TensorFlow aborts the process. So
+every file explorer (or TensorFlow on its behalf) opens from a model goes through
+:func:`require_regular` first:
+
+* it must be a regular file once symlinks are followed (not a FIFO, socket or device);
+* a file found *inside* a model folder must stay inside it once resolved (a symlink out of the
+  folder is refused by name);
+* a protobuf file larger than the format can hold (2 GiB) is refused by its size.
+
+Pure Python (``os.stat``), no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from explorer.errors import ModelFormatError
+
+PROTO_MAX_BYTES = 2**31 - 1
+"""The largest message protobuf parses: a bigger ``.pb``/``.meta`` is not a model file."""
+STATE_MAX_BYTES = 2**20
+"""A checkpoint state file is a few lines of text."""
+
+_KINDS = (
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISDIR, "folder"),
+)
+
+
+def special_kind(path: str | os.PathLike[str]) -> str | None:
+    """What ``path`` is when not a regular file (``"character device"``, ``"FIFO (named pipe)"``,
+    ...), following symlinks; ``None`` for a regular file or a path that does not exist."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "special file")
+
+
+def outside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path | None:
+    """Where ``path`` really is when it resolves outside ``folder`` (a link out), else ``None``."""
+    real = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(folder))
+    return None if real == root or root in real.parents else real
+
+
+def require_regular(
+    path: str | os.PathLike[str],
+    what: str,
+    folder: str | os.PathLike[str] | None = None,
+    max_bytes: int | None = None,
+) -> None:
+    """Raise :class:`ModelFormatError` unless ``path`` is a regular file explorer may open.
+
+    Args:
+        path: the file about to be read.
+        what: what it should be, for the message (``"SavedModel"``, ``"asset"``).
+        folder: the model folder it was found in: it must resolve inside it.
+        max_bytes: refuse files larger than this (the format's limit).
+
+    A path that does not exist passes (the caller reports missing files its own way).
+    """
+    kind = special_kind(path)
+    if kind is not None:
+        real = os.path.realpath(path)
+        via = f" (a link to {real})" if real != os.path.abspath(path) else ""
+        raise ModelFormatError(
+            f"{path}{via} is a {kind}, not a regular file: it is not a {what} and reading it "
+            "could block or never end; point at the real file"
+        )
+    if folder is not None and os.path.lexists(path):
+        real_out = outside(path, folder)
+        if real_out is not None:
+            how = f"is a symbolic link to {real_out}," if os.path.islink(path) else "lies"
+            raise ModelFormatError(
+                f"{path} {how} outside the model folder {folder}: explorer reads only files "
+                f"inside it; copy the {what} into the folder"
+            )
+    if max_bytes is not None:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return
+        if size > max_bytes:
+            raise ModelFormatError(
+                f"{path} is {size:,} bytes, more than a {what} can hold ({max_bytes:,}): it is "
+                "not a model file; point at the right file"
+            )
+
+
+def checkpoint_files(prefix: str) -> list[Path]:
+    """The files of the checkpoint at ``prefix`` that exist (``.index``, ``.data-*``, or the V1
+    single file)."""
+    p = Path(prefix)
+    out = [Path(prefix + ".index")] if os.path.lexists(prefix + ".index") else []
+    if p.parent.is_dir():
+        out += sorted(q for q in p.parent.glob(p.name + ".data-*"))
+    if os.path.lexists(prefix) and not p.is_dir():
+        out.append(p)
+    return out
+
+
+def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
+    """Every file of the checkpoint at ``prefix`` (if any) is regular (and inside ``folder``)."""
+    for f in checkpoint_files(prefix) if prefix else []:
+        require_regular(f, "checkpoint file", folder=folder)
+
+
+def require_regular_assets(model: object) -> None:
+    """Every asset file of ``model`` that exists is a regular file (a table filled from
+    ``/dev/zero`` allocates until TensorFlow aborts the process); refused whatever
+    ``allow_unsafe`` says, as nothing can be learned from reading a device."""
+    for tensor, path in getattr(model, "assets", {}).items():
+        kind = special_kind(path)
+        if kind is not None:
+            raise ModelFormatError(
+                f"asset {path} (fed to {tensor}) is a {kind}, not a regular file: a table "
+                "filled from it would never finish or would exhaust memory; the model is corrupt "
+                "or hostile, re-export it with its real asset files"
+            )

@@ -1,0 +1,128 @@
+"""Bounded runs: every ``session.run`` and TF2 call a verb makes ends within a time limit.
+
+A hostile or broken graph can run forever: a v1 ``while_loop`` whose condition is always true, a
+reader waiting on a queue nothing fills. ``RunOptions.timeout_in_ms`` cancels blocking ops, but
+TensorFlow does not stop a running loop, so :func:`bounded` runs each call on a worker thread and
+stops waiting at the deadline: the caller gets one :class:`~explorer.errors.SessionError` and the
+call is *abandoned* (it keeps a CPU busy until the process ends; the CLI exits at once, see
+:func:`abandoned`).
+
+The limit (seconds, default 600, generous for any inference) is process-wide:
+``configure(timeout=...)``, the environment variable ``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: no
+limit), or ``--timeout S`` on every CLI verb that runs a model. ``V1Runner(timeout=...)`` and
+``ModelSession.run(timeout=...)`` override it per call.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from explorer.errors import SessionError
+
+T = TypeVar("T")
+
+
+def _env_timeout() -> float | None:
+    raw = os.environ.get("TF1_EXPLORER_RUN_TIMEOUT", "600").strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        return 600.0
+    return value if value > 0 else None
+
+
+_STATE: dict[str, Any] = {"timeout": _env_timeout()}
+_LOCK = threading.Lock()
+
+
+class _Worker:
+    """One daemon thread running calls in turn (daemon: a stuck call never blocks exit)."""
+
+    def __init__(self) -> None:
+        self.calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._loop, name="explorer-bounded", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            fn, box, done = self.calls.get()
+            try:
+                box.append((True, fn()))
+            except BaseException as e:  # noqa: BLE001 - handed to the caller
+                box.append((False, e))
+            done.set()
+
+
+_WORKERS: list[_Worker] = []
+_ABANDONED: list[threading.Event] = []
+
+
+def configure(timeout: float | None = None, *, unlimited: bool = False) -> dict[str, Any]:
+    """Set the default limit in seconds (``unlimited=True``: none); returns the settings."""
+    if unlimited:
+        _STATE["timeout"] = None
+    elif timeout is not None:
+        if timeout <= 0:
+            raise ValueError("timeout must be > 0 seconds")
+        _STATE["timeout"] = float(timeout)
+    return dict(_STATE)
+
+
+def default_timeout() -> float | None:
+    """The limit used when a call gives none (``None``: unbounded)."""
+    return _STATE["timeout"]
+
+
+def abandoned() -> int:
+    """How many calls are still running after their deadline passed."""
+    return sum(1 for done in _ABANDONED if not done.is_set())
+
+
+def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object) -> T:
+    """``fn()``, or :class:`SessionError` when it has not returned after ``timeout`` seconds.
+
+    Args:
+        fn: the call (a ``session.run``, a TF2 function call, a SavedModel load).
+        timeout: seconds; ``None`` uses :func:`default_timeout`; ``0`` or less: no limit.
+        what: what is running, for the message (``"session.run"``).
+        where: the model, for the message.
+    """
+    limit = default_timeout() if timeout is None else (timeout if timeout > 0 else None)
+    if limit is None:
+        return fn()
+    if threading.current_thread().name.startswith("explorer-bounded"):
+        return fn()  # already bounded by the caller
+    with _LOCK:
+        if not _WORKERS:
+            _WORKERS.append(_Worker())
+        worker = _WORKERS[0]
+    box: list[tuple[bool, Any]] = []
+    done = threading.Event()
+    worker.calls.put((fn, box, done))
+    try:
+        finished = done.wait(limit)
+    except KeyboardInterrupt:  # the call runs on: abandoned, so the CLI exits at once
+        _abandon(worker, done)
+        raise
+    if not finished:
+        _abandon(worker, done)
+        raise SessionError(
+            f"{where}: {what} did not finish within {limit:g} s (an endless loop, or a reader or "
+            "queue waiting for data) and was abandoned: feed the tensors after the reader, or "
+            "raise the limit if the model is just slow (CLI: --timeout S; API: timeout=)"
+        ) from None
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _abandon(worker: _Worker, done: threading.Event) -> None:
+    with _LOCK:
+        _ABANDONED.append(done)
+        if _WORKERS and _WORKERS[0] is worker:
+            _WORKERS.clear()  # its thread is busy: the next call gets a fresh one
