@@ -12,16 +12,20 @@ every file explorer (or TensorFlow on its behalf) opens from a model goes throug
   folder is refused by name);
 * a protobuf file larger than the format can hold (2 GiB) is refused by its size.
 
+:func:`parse_proto` then reads such a file as a binary or text protobuf, with one-line errors.
+
 Pure Python (``os.stat``), no TensorFlow.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
+from typing import Any
 
-from explorer.errors import ModelFormatError
+from explorer.errors import ModelFormatError, ModelNotFoundError
 
 PROTO_MAX_BYTES = 2**31 - 1
 """The largest message protobuf parses: a bigger ``.pb``/``.meta`` is not a model file."""
@@ -130,3 +134,41 @@ def require_regular_assets(model: object) -> None:
                 "filled from it would never finish or would exhaust memory; the model is corrupt "
                 "or hostile, re-export it with its real asset files"
             )
+
+
+def parse_proto(path: Path, message: Any, what: str, folder: Path | None = None) -> Any:
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
+    regular file protobuf can hold (inside ``folder`` when given)."""
+    from google.protobuf import message as pb_message
+    from google.protobuf import text_format
+
+    require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelNotFoundError(f"{path}: cannot read ({e.strerror}): check permissions") from None
+    if not data:
+        raise ModelFormatError(f"{path} is empty: re-export the {what}")
+    text = path.suffix == ".pbtxt" or (path.suffix not in (".pb", ".meta") and looks_text(data))
+    try:
+        if text:
+            text_format.Parse(data.decode("utf-8"), message, allow_unknown_field=False)
+        else:
+            message.ParseFromString(data)
+    except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
+        kind = "text" if text else "binary"
+        detail = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise ModelFormatError(
+            f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
+            "kind; re-export or point at the right file"
+        ) from None
+    return message
+
+
+def looks_text(data: bytes) -> bool:
+    head = data[:512]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(re.match(rb"\s*(#|[a-z_]+\s*[:{])", head))

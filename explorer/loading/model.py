@@ -299,7 +299,7 @@ def _load_any(p: Path, tags: list[str] | None) -> V1Model:
 
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if hub_module.is_hub_module(p):
-        return hub_module.load_hub_module(p, tags, _parse_proto, _load_saved_model)
+        return hub_module.load_hub_module(p, tags, files.parse_proto, _load_saved_model)
     sm = [p / n for n in ("saved_model.pb", "saved_model.pbtxt") if (p / n).exists()]
     if len(sm) == 2:
         raise AmbiguousModelError(
@@ -362,52 +362,11 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
     )
 
 
-# -- protobuf parsing -----------------------------------------------------------------------------
-
-
-def _parse_proto(path: Path, message: Any, what: str, folder: Path | None = None) -> Any:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
-    regular file protobuf can hold (inside ``folder`` when given), see ``loading/files.py``."""
-    from google.protobuf import message as pb_message
-    from google.protobuf import text_format
-
-    files.require_regular(path, what, folder=folder, max_bytes=files.PROTO_MAX_BYTES)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ModelNotFoundError(f"{path}: cannot read ({e.strerror}): check permissions") from None
-    if not data:
-        raise ModelFormatError(f"{path} is empty: re-export the {what}")
-    text = path.suffix == ".pbtxt" or (path.suffix not in (".pb", ".meta") and _looks_text(data))
-    try:
-        if text:
-            text_format.Parse(data.decode("utf-8"), message, allow_unknown_field=False)
-        else:
-            message.ParseFromString(data)
-    except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
-        kind = "text" if text else "binary"
-        detail = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
-        raise ModelFormatError(
-            f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
-            "kind; re-export or point at the right file"
-        ) from None
-    return message
-
-
-def _looks_text(data: bytes) -> bool:
-    head = data[:512]
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return bool(re.match(rb"\s*(#|[a-z_]+\s*[:{])", head))
-
-
 def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
     from explorer.graph.protos import saved_model_pb2
 
     folder = folder.resolve()
-    sm = _parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel", folder)
+    sm = files.parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel", folder)
     if not sm.meta_graphs:
         raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
@@ -448,7 +407,7 @@ def _load_graph_def(p: Path) -> V1Model:
 
     gd = graph_pb2.GraphDef()
     try:
-        _parse_proto(p, gd, "GraphDef")
+        files.parse_proto(p, gd, "GraphDef")
     except ModelFormatError:
         # Files named .pb are sometimes a MetaGraphDef or SavedModel: say so precisely.
         for msg, kind in (
@@ -456,7 +415,7 @@ def _load_graph_def(p: Path) -> V1Model:
             (meta_graph_pb2.MetaGraphDef(), "MetaGraphDef"),
         ):
             try:
-                _parse_proto(p, msg, kind)
+                files.parse_proto(p, msg, kind)
             except ModelFormatError:
                 continue
             if kind == "SavedModel" and msg.meta_graphs:
@@ -556,7 +515,7 @@ def _load_checkpoint(p: Path) -> V1Model:
             )
     files.require_regular_checkpoint(prefix, folder)
     inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
-    mg = _parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
+    mg = files.parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
     check_graph(mg.graph_def, meta)
     return V1Model(
         format=CHECKPOINT,
