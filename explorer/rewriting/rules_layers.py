@@ -33,10 +33,19 @@ def _matmul_step(ctx: Any, node: Any) -> Step | None:
         inputs=[ctx.resolve(x)],
         outputs=[tensor_name(node.name)],
         replaces=[node.name],
-        name=scope_of(node.name),
+        name=_weight_scope(ctx, w, node),
         weights=[kernel],
         layer="Dense",
     )
+
+
+def _weight_scope(ctx: Any, w: str, node: Any) -> str:
+    """The layer's TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim, frozen
+    copies of them), else the op's own scope."""
+    source = _variable_name(ctx, w)
+    if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
+        return scope_of(source)
+    return scope_of(node.name)
 
 
 def _bias_of(ctx: Any, node: Any) -> tuple[str, np.ndarray] | None:
@@ -140,7 +149,7 @@ def _conv_step(ctx: Any, node: Any) -> Step | None:
         inputs=[ctx.resolve(x)],
         outputs=[tensor_name(node.name)],
         replaces=[node.name],
-        name=scope_of(node.name),
+        name=_weight_scope(ctx, w, node),
         weights=[kernel],
         rule="conv2d",
         layer=cls,
@@ -450,3 +459,55 @@ __all__ = [
     "dropout",
     "lit",
 ]
+
+
+def _has_random(ctx: Any, t: str, stop: str) -> bool:
+    return any(
+        ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt")
+        for o in ctx.ops_between([t], [stop])
+    )
+
+
+@keras_rule("SelectV2", "Select", "Mul", name="dropout-keep-prob")
+def dropout_keep_prob(ctx: Any, node: Any) -> Step | None:
+    """``tf.nn.dropout`` written inline, its rate fixed (a ``keep_prob`` placeholder with default
+    1.0 that is not an input, or a constant) -> ``Dropout``. TF 2 writes
+    ``select(random >= rate, x / (1 - rate), 0)``, TF 1 ``x / keep * floor(keep + random)``."""
+    ins = ctx.data_inputs(node)
+    if node.op in ("SelectV2", "Select"):
+        cond, kept, zero = ins
+        z = ctx.value(zero)
+        scaled = ctx.producer(kept)
+        if z is None or z.size != 1 or float(z) != 0.0 or scaled.op not in ("RealDiv", "Mul"):
+            return None
+        x = ctx.data_inputs(scaled)[0]
+        test = ctx.producer(cond)
+        if test.op != "GreaterEqual" or not _has_random(ctx, cond, x):
+            return None
+        rate = ctx.value(ctx.data_inputs(test)[1])
+    else:
+        floor = [t for t in ins if ctx.producer(t).op == "Floor"]
+        if len(floor) != 1:
+            return None
+        scaled = ctx.producer(ins[1 - ins.index(floor[0])])
+        if scaled.op != "RealDiv":
+            return None
+        x, keep_t = ctx.data_inputs(scaled)
+        keep = ctx.value(keep_t)
+        if keep is None or not _has_random(ctx, floor[0], x):
+            return None
+        rate = 1.0 - keep
+    if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:
+        return None
+    rate = float(np.reshape(rate, ()))
+    fixed = "its fixed keep_prob gives rate 0 here: set the rate trained with" if rate == 0 else ""
+    return Step(
+        code=layer_code("Dropout", rate),
+        inputs=[ctx.resolve(x)],
+        outputs=[tensor_name(node.name)],
+        replaces=[node.name, scaled.name],
+        name=scope_of(node.name),
+        rule="dropout-keep-prob",
+        layer="Dropout",
+        note=fixed or "active only when training",
+    )

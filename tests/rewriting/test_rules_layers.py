@@ -90,3 +90,16 @@ def test_embedding_gather(tmp_path):
     rw = rewrite_and_run(freeze(tmp_path, "emb", body))
     assert [r["kind"] for r in rw.layers] == ["Embedding"]
     assert "keras.layers.Embedding(8, 3" in rw.source
+
+
+def test_inline_dropout_behind_a_keep_prob_default_becomes_dropout(tmp_path):
+    """The example MLP: ``tf.nn.dropout(h, rate=1 - keep_prob)``, keep_prob defaulting to 1.0."""
+    from explorer.examples.models import build_mlp
+
+    path = build_mlp(tmp_path / "mlp", fmt="checkpoint_v2")
+    rw = rewrite_and_run(path, outputs=("probs:0",))
+    assert [r["kind"] for r in rw.layers] == ["Dense", "Dropout", "Dense", "Softmax"]
+    assert (
+        "dropout-keep-prob" in rules(rw)
+        and 'Dense(8, activation="relu", name="dense")' in rw.source
+    )
