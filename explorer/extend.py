@@ -45,14 +45,19 @@ from explorer.loading.replacements import (
     REPLACEMENT_HINTS,
     builtin_replacement,
 )
+from explorer.rewriting.ir import KERAS_RULES, keras_rule
+from explorer.rewriting.rules_ops import KERAS_OPS
 
 rewrite = rewrites
+keras_op = KERAS_OPS.register  # @extend.keras_op("MyOp") def fn(ctx, node, x) -> "keras.ops..."
 
 __all__ = [
     "BUILTIN_REPLACEMENTS",
     "DIM_ORIGINS",
     "FAMILIES",
     "INDEX_RULES",
+    "KERAS_OPS",
+    "KERAS_RULES",
     "REPLACEMENT_HINTS",
     "REWRITES",
     "SAMPLE_RULES",
@@ -64,6 +69,8 @@ __all__ = [
     "builtin_replacement",
     "dim_origin_rule",
     "index_rule",
+    "keras_op",
+    "keras_rule",
     "op_family",
     "rewrite",
     "rewrites",
