@@ -192,7 +192,7 @@ def to_keras(
     with model.session(allow_unsafe=allow_unsafe) as sess:
         ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
         all_feeds = _feeds(model, ins, batches, seed, feeds)
-        shapes = {k: (None, *v.shape[1:]) for k, v in all_feeds[0].items() if v.ndim}
+        shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}
         program = translate(ctx, ins, outs, shapes)
         expected = []
         for f in all_feeds:

@@ -151,6 +151,11 @@ def translate(
         shape = ctx.shape(t)
         if shape is None and input_shapes and key in input_shapes:
             shape = list(input_shapes[key])
+        if shape == []:
+            raise ConversionError(
+                f"input {t} is a scalar (one value, no batch dimension): a Keras model takes "
+                "batches; rewrite from a batched tensor after it (inputs=...)"
+            )
         if shape is None:
             raise ConversionError(
                 f"input {t} has an unknown rank: a Keras Input needs one; pick an input with a "

@@ -85,7 +85,7 @@ REFUSED = {  # shared model -> (to_keras arguments, words the one-line reason ho
     "tfx_chicago_taxi_eval": ({}, "no sample value for input"),
     "agent007_speech_frozen": (
         {"inputs": ["wav_data:0"], "outputs": ["labels_softmax:0"]},
-        "op Mfcc (Mfcc) has no",
+        "input wav_data:0 is a scalar",
     ),
     "fije_neural_ibm1_ckpt": (
         {"inputs": ["Placeholder:0", "Placeholder_1:0"], "outputs": ["Reshape_1:0"]},
