@@ -185,14 +185,18 @@ class GraphContext:
         t = self.resolve(tensor)
         if t == DEAD or not self.is_const(t):
             return None
-        if t not in self._values:
-            node = self.node(t)
-            if node.op == "Const":
-                v = tf().make_ndarray(node.attr["value"].tensor)
-            else:
-                # Dead cond branches still run in TF: feed the inputs placeholders of zeros.
+        if t in self._values:
+            return self._values[t]
+        node = self.node(t)
+        if node.op == "Const":
+            v = tf().make_ndarray(node.attr["value"].tensor)
+        else:
+            # Dead cond branches still run in TF: feed the input placeholders zeros.
+            try:
                 v = self.session.session.run(self.graph.get_tensor_by_name(t), self._dummy_feeds)
-            self._values[t] = np.asarray(v)
+            except tf().errors.OpError:  # it needs real input values after all: not fixed
+                v = None
+        self._values[t] = None if v is None else np.asarray(v)
         return self._values[t]
 
     @cached_property
@@ -203,7 +207,10 @@ class GraphContext:
             shape = self.shape(t)
             dims = (1,) if shape is None else tuple(1 if d is None else d for d in shape)
             dt = tensor.dtype.base_dtype
-            feeds[tensor] = np.zeros(dims, dtype=object if dt == tf().string else dt.as_numpy_dtype)
+            if dt == tf().string:
+                feeds[tensor] = np.full(dims, b"", dtype=object)
+            else:
+                feeds[tensor] = np.zeros(dims, dtype=dt.as_numpy_dtype)
         return feeds
 
     def is_variable(self, tensor: str) -> bool:

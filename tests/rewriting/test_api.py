@@ -140,3 +140,24 @@ def test_save_is_atomic_and_refuses_an_existing_folder(tmp_path):
         rw.save(out)
     rw.save(out, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
+
+
+@pytest.mark.slow
+def test_zoo_models_frozen_cnn_works_and_string_tables_give_a_reason(tmp_path):
+    """The zoo's frozen tf.compat.v1.layers CNN (batch norm behind is_training, dropout behind
+    keep_prob, all constants) rewrites natively; the mixed-dtypes model's vocabulary table is a
+    one-line reason (its string input is fed to the constant folding without a TF error)."""
+    from explorer.examples.zoo import build_zoo
+
+    paths = build_zoo(tmp_path, ["cnn_bn_frozen", "mixed_dtypes"])
+    rw = explorer.to_keras(paths["cnn_bn_frozen"], check=False)
+    assert rw.fallbacks == [] and {"Conv2D", "BatchNormalization", "Dropout"} <= {
+        r["kind"] for r in rw.layers
+    }
+    keras_model = rw.build()
+    for feeds, want in zip(rw._feeds, rw._expected):
+        for key, value in want.items():
+            got = np.asarray(keras_model(feeds, training=False)[key])
+            np.testing.assert_allclose(got, value, atol=1e-5, rtol=1e-5)
+    with pytest.raises(explorer.ConversionError, match=r"\(LookupTableFindV2\) has no Keras"):
+        explorer.to_keras(paths["mixed_dtypes"], check=False)
