@@ -69,9 +69,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  fallback {f['layer']}: {', '.join(f['replaces'][:6])}")
         for backend, res in report.get("backends", {}).items():
             status = "passed" if res["passed"] else "FAILED"
-            worst = max((o.get("max_abs") or 0.0 for o in res["outputs"].values()), default=0.0)
+            outs = res["outputs"].values()
+            worst = max((o.get("max_abs") or 0.0 for o in outs), default=0.0)
+            rel = max((o.get("max_rel") or 0.0 for o in outs), default=0.0)
             why = f" ({res['error']})" if res.get("error") else ""
-            print(f"  {backend}: {status}, max abs error {worst:.3g}{why}")
+            print(f"  {backend}: {status}, max abs error {worst:.3g}, max rel {rel:.3g}{why}")
         print(f"  use: import model; m = model.build_model()  (in {out})")
     if args.no_check:
         return 0
