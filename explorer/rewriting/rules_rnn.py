@@ -14,7 +14,9 @@ carried as loop variables (``Exit`` gives the final state). The cell kind comes 
   -> Keras GRU with ``reset_after=False``, columns ``z(=u), r, h``.
 * BasicRNN: ``tanh(concat([x, h]) @ W + b)`` -> SimpleRNN.
 
-A loop with ``sequence_length`` (Select ops in the body), peepholes, projections or another
+With ``sequence_length`` (Select ops in the body: outputs zeroed, states copied through past
+each length) the layer gets ``mask=arange(T) < length`` and ``zero_output_for_mask=True``, the
+same semantics (static T only). Peepholes, projections, bidirectional loops or another
 activation is left alone (the loop then has no rewrite, and the error names it).
 """
 
@@ -42,6 +44,8 @@ class _Loop:
     ops: list[str]
     scope: str
     note: str
+    lengths: str | None = None  # sequence_length tensor (then the layer takes a mask)
+    steps: int | None = None
 
 
 def _loop_exit_of(ctx: Any, node: Any) -> Any | None:
@@ -81,8 +85,19 @@ def _through(ctx: Any, t: str, *ops: str) -> Any:
 def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
+    lengths = None
     if "Select" in types or "SelectV2" in types:
-        return None  # sequence_length: copy-through of finished sequences
+        # sequence_length: outputs zeroed and states copied through once time >= length
+        lengths = _sequence_length(ctx, body)
+        if lengths is None:
+            return None
+
+    def new_value(t: str) -> str:
+        node = ctx.node(t)
+        if lengths is not None and node.op in ("Select", "SelectV2"):
+            return ctx.resolve(node.input[2])
+        return t
+
     # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
     merges = [d for d in body.values() if d.op == "Merge"]
     exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
@@ -94,7 +109,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
             continue
         sw = switch_of.get(m.name)
         ex = exits.get(sw) if sw else None
-        loop_vars.append((ctx.resolve(nxt.input[0]), tensor_name(ex) if ex else None))
+        loop_vars.append((new_value(ctx.resolve(nxt.input[0])), tensor_name(ex) if ex else None))
     reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
     writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
     if len(reads) != 1 or len(writes) != 1:
@@ -109,7 +124,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
         perm = ctx.value(tnode.input[1])
         if perm is not None and list(perm[:2]) == [1, 0]:
             time_major, x = False, ctx.resolve(tnode.input[0])
-    out_step = ctx.resolve(writes[0].input[2])
+    out_step = new_value(ctx.resolve(writes[0].input[2]))
     matmuls = [d for d in body.values() if d.op == "MatMul"]
     kernels, biases = [], []
     for mm in matmuls:
@@ -180,7 +195,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     else:
         return None
     xs = ctx.shape(x)
-    if xs is None or xs[-1] != in_dim:
+    if xs is None or xs[-1] != in_dim or (lengths is not None and (time_major or xs[1] is None)):
         return None
     gather = [
         d
@@ -197,7 +212,22 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
                 seq = tensor_name(d.name)
     ops = sorted(body) + ([op_name(seq)] if seq else [])
     scope = prefix[: -len("/while/")] if prefix.endswith("/while/") else prefix.rstrip("/")
-    return _Loop(kind, int(u), x, time_major, seq, gather_t, states, weights, ops, scope, note)
+    if lengths is not None:
+        note += f"; sequence_length {op_name(lengths)} -> a mask over {xs[1]} steps"
+    loop = _Loop(kind, int(u), x, time_major, seq, gather_t, states, weights, ops, scope, note)
+    loop.lengths, loop.steps = lengths, xs[1]
+    return loop
+
+
+def _sequence_length(ctx: Any, body: dict) -> str | None:
+    """The sequence-length tensor of a dynamic_rnn loop: ``time >= Enter(sequence_length)``."""
+    found = set()
+    for d in body.values():
+        if d.op == "GreaterEqual":
+            enter = ctx.node(d.input[1])
+            if enter.op == "Enter":
+                found.add(ctx.resolve(enter.input[0]))
+    return found.pop() if len(found) == 1 else None
 
 
 def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
@@ -223,12 +253,19 @@ def dynamic_rnn(ctx: Any, node: Any) -> Step | None:
     if loop is None:
         return None
     call = "keras.ops.transpose({0}, (1, 0, 2))" if loop.time_major else "{0}"
-    code = layer_code(loop.kind, loop.units, call=call, return_sequences=True, return_state=True)
+    extra = {}
+    if loop.lengths is not None:
+        steps = f"keras.ops.arange({loop.steps})[None, :]"
+        call += f", mask=keras.ops.less({steps}, keras.ops.expand_dims({{1}}, 1))"
+        extra["zero_output_for_mask"] = True
+    code = layer_code(
+        loop.kind, loop.units, call=call, return_sequences=True, return_state=True, **extra
+    )
     if loop.kind == "GRU":
         code = code.replace("return_state=True", "return_state=True, reset_after=False")
     return Step(
         code=code,
-        inputs=[loop.x],
+        inputs=[loop.x] if loop.lengths is None else [loop.x, loop.lengths],
         outputs=[loop.seq, *loop.states],
         replaces=loop.ops,
         name=loop.scope,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 BUILDER = Path(__file__).with_name("keras_fixtures.py")
-FIXTURES = ("mlp", "cnn_bn_dropout", "lstm", "basic_lstm", "gru", "rnn")
+FIXTURES = ("mlp", "cnn_bn_dropout", "lstm", "basic_lstm", "gru", "rnn", "lstm_lengths")
 
 
 @pytest.fixture(scope="session")

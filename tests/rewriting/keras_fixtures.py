@@ -84,6 +84,35 @@ def build_text(out: Path, name: str, body, seed: int) -> None:
     np.savez(folder / "expected.npz", x=x_value, y=expected)
 
 
+def build_lengths(out: Path, name: str, seed: int) -> None:
+    """An LSTM text model with a ``lengths`` input (``dynamic_rnn(sequence_length=...)``): outputs
+    past each length are zeros, the final state is the one at the length; ``y`` reads both."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    rng = np.random.default_rng(seed)
+    x_value = rng.integers(0, VOCAB, size=TEXT_X).astype(np.int32)
+    len_value = np.array([5, 2, 0], np.int32)
+    g = tf.Graph()
+    with g.as_default():
+        v1.set_random_seed(seed)
+        x = v1.placeholder(tf.int32, [None, STEPS], name="x")
+        lengths = v1.placeholder(tf.int32, [None], name="lengths")
+        emb = tf.nn.embedding_lookup(v1.get_variable("embedding", [VOCAB, 6]), x)
+        outputs, state = v1.nn.dynamic_rnn(
+            v1.nn.rnn_cell.LSTMCell(4), emb, sequence_length=lengths, dtype=tf.float32
+        )
+        y = tf.identity(tf.concat([tf.reduce_sum(outputs, axis=1), state.h], axis=1), name="y")
+        saver = v1.train.Saver()
+        with v1.Session(graph=g) as s:
+            s.run(v1.global_variables_initializer())
+            expected = s.run(y, {x: x_value, lengths: len_value})
+            folder = out / name
+            folder.mkdir(parents=True, exist_ok=True)
+            saver.save(s, str(folder / "model"))
+    np.savez(folder / "expected.npz", x=x_value, lengths=len_value, y=expected)
+
+
 def main(argv: list[str]) -> int:
     if os.environ.get("TF_USE_LEGACY_KERAS") != "1":
         print("set TF_USE_LEGACY_KERAS=1 (tf.compat.v1.layers needs tf_keras)", file=sys.stderr)
@@ -93,10 +122,12 @@ def main(argv: list[str]) -> int:
     tf.compat.v1.disable_v2_behavior()
     tf.compat.v1.disable_resource_variables()
     out = Path(argv[1])
-    names = argv[2:] or ["mlp", "cnn_bn_dropout", *TEXT_MODELS]
+    names = argv[2:] or ["mlp", "cnn_bn_dropout", *TEXT_MODELS, "lstm_lengths"]
     for i, name in enumerate(names):
         if name == "mlp":
             build(out, "mlp", _mlp, MLP_X, seed=2)
+        elif name == "lstm_lengths":
+            build_lengths(out, name, seed=30)
         elif name == "cnn_bn_dropout":
             build(out, name, _cnn_bn_dropout, (2, 9, 9, 1), seed=3)
         else:

@@ -19,9 +19,7 @@ import pytest
 import explorer
 from explorer.rewriting.api import check_rewrites
 from tests.conftest import shared_model
-
-FIXTURES = ("mlp", "cnn_bn_dropout", "lstm", "basic_lstm", "gru", "rnn")
-
+from tests.rewriting.conftest import FIXTURES
 
 # fixture or shared model -> the Keras layer kinds its rewrite must contain
 KINDS = {
@@ -31,6 +29,7 @@ KINDS = {
     "basic_lstm": {"LSTM"},
     "gru": {"GRU"},
     "rnn": {"SimpleRNN"},
+    "lstm_lengths": {"LSTM", "Concatenate"},
     "tf2onnx_fc_layers_frozen": {"Dense"},
     "tf2onnx_regression_checkpoint": {"WithConstant"},
 }
@@ -39,6 +38,11 @@ KINDS = {
 @pytest.mark.slow
 def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fixtures):
     cases = {name: (keras_fixtures / name / "model.meta", ["x:0"], ["y:0"]) for name in FIXTURES}
+    cases["lstm_lengths"] = (
+        keras_fixtures / "lstm_lengths" / "model.meta",
+        ["x:0", "lengths:0"],
+        ["y:0"],
+    )
     cases["tf2onnx_fc_layers_frozen"] = (
         shared_model("tf2onnx_fc_layers_frozen"),
         ["X:0"],
@@ -57,7 +61,7 @@ def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fix
     for name in FIXTURES:
         saved = np.load(keras_fixtures / name / "expected.npz")
         rw = rewrites[name]
-        rw._feeds.append({"x": saved["x"]})
+        rw._feeds.append({k: saved[k] for k in rw.inputs})
         rw._expected.append({"y": saved["y"]})
     check_rewrites(list(rewrites.values()), backends=("tensorflow", "jax"))
     for name, rw in rewrites.items():

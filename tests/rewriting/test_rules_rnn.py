@@ -47,3 +47,14 @@ def test_basic_rnn_splits_the_kernel_rows(keras_fixtures):
     (row,) = [r for r in rw.layers if r["kind"] == "SimpleRNN"]
     assert row["weights"] == [[6, 4], [4, 4], [4]] and row["rule"] == "dynamic-rnn"
     assert "rnn, rnn_h = keras.layers.SimpleRNN(4, return_sequences=True" in rw.source
+
+
+def test_sequence_length_becomes_a_mask_with_zeroed_outputs(keras_fixtures):
+    """dynamic_rnn(sequence_length=lengths): TF zeroes outputs past each length and keeps the state
+    of the last valid step; Keras does the same with the mask and zero_output_for_mask=True."""
+    path = keras_fixtures / "lstm_lengths" / "model.meta"
+    rw = explorer.to_keras(path, inputs=["x:0", "lengths:0"], outputs=["y:0"], check=False)
+    assert "zero_output_for_mask=True" in rw.source and "mask=keras.ops.less(" in rw.source
+    saved = np.load(keras_fixtures / "lstm_lengths" / "expected.npz")  # lengths 5, 2 and 0
+    got = rw.build()({"x": saved["x"], "lengths": saved["lengths"]})["y"]
+    np.testing.assert_allclose(np.asarray(got), saved["y"], atol=1e-5, rtol=1e-5)
