@@ -353,6 +353,35 @@ def _one_hot(ctx, node, x):
     return f"keras.ops.one_hot({x[0]}, {int(depth)}, axis={ctx.attr(node, 'axis', -1)})"
 
 
+@ops("ReverseV2")
+def _reverse(ctx, node, x):
+    axes = _static(ctx, ctx.data_inputs(node)[1])
+    if x[0] is None or axes is None:
+        return None
+    axes = axes if isinstance(axes, list) else [axes]
+    expr = x[0]
+    for a in axes:
+        expr = f"keras.ops.flip({expr}, axis={int(a)})"
+    return expr
+
+
+@ops("ReverseSequence", native=False)
+def _reverse_sequence(ctx, node, x):
+    """Reverse the first ``length`` steps of each row (``bidirectional_dynamic_rnn``'s backward
+    input and output): gather with indices ``length-1-t`` below the length, ``t`` past it."""
+    seq_axis, batch_axis = int(ctx.attr(node, "seq_dim", 1)), int(ctx.attr(node, "batch_dim", 0))
+    shape = ctx.shape(node.name)
+    if None in x or batch_axis != 0 or seq_axis != 1 or shape is None or shape[1] is None:
+        return None
+    steps = shape[1]
+    t = f"keras.ops.arange({steps})[None, :]"
+    n = f"keras.ops.expand_dims(keras.ops.cast({x[1]}, 'int32'), 1)"
+    idx = f"keras.ops.where(keras.ops.less({t}, {n}), {n} - 1 - {t}, {t} + 0 * {n})"
+    for _ in range(len(shape) - 2):
+        idx = f"keras.ops.expand_dims({idx}, -1)"
+    return f"keras.ops.take_along_axis({x[0]}, {idx}, axis=1)"
+
+
 # -- the rules: native ops in build_model ----------------------------------------------------------
 
 

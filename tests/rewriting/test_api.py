@@ -147,21 +147,30 @@ def test_save_is_atomic_and_refuses_an_existing_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_zoo_models_frozen_cnn_works_and_string_tables_give_a_reason(tmp_path):
+def test_zoo_models_frozen_cnn_and_bidirectional_rnn_work_string_tables_give_a_reason(tmp_path):
     """The zoo's frozen tf.compat.v1.layers CNN (batch norm behind is_training, dropout behind
     keep_prob, all constants) rewrites natively; the mixed-dtypes model's vocabulary table is a
     one-line reason (its string input is fed to the constant folding without a TF error)."""
     from explorer.examples.zoo import build_zoo
 
-    paths = build_zoo(tmp_path, ["cnn_bn_frozen", "mixed_dtypes"])
+    paths = build_zoo(tmp_path, ["cnn_bn_frozen", "mixed_dtypes", "rnn_lstm"])
     rw = explorer.to_keras(paths["cnn_bn_frozen"], check=False)
     assert rw.fallbacks == [] and {"Conv2D", "BatchNormalization", "Dropout"} <= {
         r["kind"] for r in rw.layers
     }
-    keras_model = rw.build()
-    for feeds, want in zip(rw._feeds, rw._expected):
-        for key, value in want.items():
-            got = np.asarray(keras_model(feeds, training=False)[key])
-            np.testing.assert_allclose(got, value, atol=1e-5, rtol=1e-5)
+    # bidirectional_dynamic_rnn with sequence_length: LSTM forward, GRU backward over the
+    # ReverseSequence'd input (two marked keras.ops fallbacks), a dense head
+    birnn = explorer.to_keras(paths["rnn_lstm"], check=False)
+    assert {"LSTM", "GRU", "Dense"} <= {r["kind"] for r in birnn.layers}
+    assert [f["replaces"] for f in birnn.fallbacks] == [
+        ["bidirectional_rnn/bw/ReverseSequence"],
+        ["ReverseSequence"],
+    ]
+    for case in (rw, birnn):
+        keras_model = case.build()
+        for feeds, want in zip(case._feeds, case._expected):
+            for key, value in want.items():
+                got = np.asarray(keras_model(feeds, training=False)[key])
+                np.testing.assert_allclose(got, value, atol=1e-5, rtol=1e-5)
     with pytest.raises(explorer.ConversionError, match=r"\(LookupTableFindV2\) has no Keras"):
         explorer.to_keras(paths["mixed_dtypes"], check=False)
