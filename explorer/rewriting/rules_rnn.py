@@ -16,7 +16,8 @@ carried as loop variables (``Exit`` gives the final state). The cell kind comes 
 
 With ``sequence_length`` (Select ops in the body: outputs zeroed, states copied through past
 each length) the layer gets ``mask=arange(T) < length`` and ``zero_output_for_mask=True``, the
-same semantics (static T only). Peepholes, projections, bidirectional loops or another
+same semantics (static T only); ``bidirectional_dynamic_rnn`` is two such loops, the backward
+one over the ``ReverseSequence``/``ReverseV2`` of the input. Peepholes, projections or another
 activation is left alone (the loop then has no rewrite, and the error names it).
 """
 
