@@ -124,10 +124,13 @@ class ModelSession:
                         var_list=self.graph.get_collection("variables") or None,
                         allow_empty=True,
                     )
-                    self._bounded(
-                        lambda: saver.restore(self.session, model.checkpoint_prefix),
-                        "restoring the variables",
-                    )
+
+                def restore() -> None:
+                    # The default graph is per thread, and bounded() runs this in a worker thread.
+                    with self.graph.as_default():
+                        saver.restore(self.session, model.checkpoint_prefix)
+
+                self._bounded(restore, "restoring the variables")
         except (tf().errors.OpError, ValueError) as e:
             raise MissingVariablesError(
                 f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
