@@ -191,6 +191,11 @@ class _Inference:
                     "the TF 1.0-era shape [] means unknown there and no consumer needs a "
                     "scalar: read as unknown rank"
                 )
+            else:
+                notes.append(
+                    "the TF 1.0-era shape [] means unknown there: read as "
+                    f"{shape_text(tuple(d.size for d in dims))} from the graph"
+                )
         return InferredShape(key, name, dims, tuple(notes), rank_reason)
 
     def _given(self, key: str, name: str, given: Any, declared: Shape, spec: Any) -> InferredShape:
