@@ -180,7 +180,10 @@ class _Inference:
         for prop in self._proposals(name, shape):
             if dims is None:
                 dims = tuple(prop.dims)
-                rank_reason = f"rank {len(dims)}: {prop.reason}" if dims else prop.reason
+                said = any(d.reason == prop.reason for d in dims)  # a dim says it already
+                rank_reason = (
+                    "" if said else (f"rank {len(dims)}: {prop.reason}" if dims else prop.reason)
+                )
             elif len(prop.dims) == len(dims):
                 dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
         if ambiguous:
