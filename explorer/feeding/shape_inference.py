@@ -549,3 +549,21 @@ def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, An
         if j["reasons"] or j["notes"]:
             out[name] = j
     return out
+
+
+def with_placeholder_shapes(model: Any, specs: Mapping[str, Any]) -> dict[str, Any]:
+    """``specs`` with each dense spec of unknown rank given its placeholder's declared shape
+    (a TensorInfo without shape in an old export; a TF 1.0-era ``[]`` is not a declaration)."""
+    nodes = None
+    out = {}
+    for key, spec in specs.items():
+        if spec.kind == "dense" and spec.shape is None and spec.name:
+            if nodes is None:
+                nodes = {n.name: n for n in model.graph_def.node}
+            node = nodes.get(op_name(spec.name))
+            if node is not None and node.op in PLACEHOLDER_OPS and "shape" in node.attr:
+                declared = attr_shape(node)
+                if declared is not None and not (declared == () and model.producer <= 21):
+                    spec = dataclasses.replace(spec, shape=declared)
+        out[key] = spec
+    return out

@@ -74,10 +74,14 @@ def test_tensorinfo_without_shape_takes_the_placeholder_shape(tmp_path):
     assert feeds["x"].shape == (1, 1)
     with runner:
         assert runner.infer(feeds)["y"].shape == (1, 1)
-        with pytest.raises(explorer.SessionError) as e:  # a wrong feed: a message, no traceback
+        with pytest.raises(FeedError) as e:  # checked against the placeholder's shape
             runner.infer({"x": [1.0]})
+    assert "expects shape float32[?,1], given float32[1]" in str(e.value)
+    with model.session() as s:  # below the runner, TensorFlow's own refusal: one line too
+        with pytest.raises(explorer.SessionError) as e:
+            s.run("y:0", {"x:0": [1.0]})
     msg = str(e.value)
-    assert "x:0" in msg and "float32[1]" in msg and "--shape x:0=-1,1" in msg
+    assert "x:0" in msg and "float64[1]" in msg and "--shape x:0=-1,1" in msg
 
 
 def test_tf10_scalar_shape_is_read_from_its_consumers(tmp_path):
