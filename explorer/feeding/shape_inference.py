@@ -41,6 +41,7 @@ from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
+GIVEN = "given (shapes= / --shape)"
 
 
 @dataclass(frozen=True)
@@ -215,8 +216,8 @@ class _Inference:
                     f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
                     f"{key}={','.join('-1' if d is None else str(d) for d in ref)})"
                 )
-        dims = tuple(Dim() if d is None else Dim(d, "given (shapes= / --shape)") for d in want)
-        return InferredShape(key, name, dims, (), "")
+        dims = tuple(Dim(d) for d in want)
+        return InferredShape(key, name, dims, (), GIVEN)
 
     def _proposals(self, name: str, shape: Shape) -> Iterable[Proposal]:
         """What the consumers of ``name`` (through shape-keeping ops) need, nearest first."""
