@@ -294,7 +294,13 @@ class _Inference:
         if not any(None in s for s in shapes.values()):
             return []
         try:
-            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin)
+            scales = {
+                (op, i): d.scale
+                for op, key in ops.items()
+                for i, d in enumerate(inferred[key].dims or ())
+                if d.size is None and d.scale > 1
+            }
+            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin, scales)
         except Exception as e:  # noqa: BLE001 - probing is a refinement: never a failure
             return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():

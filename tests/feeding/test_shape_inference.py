@@ -177,3 +177,19 @@ def test_generated_feeds_of_every_shared_model_are_accepted(shared_models):
             assert set(out) == set(runner.output_specs)
             ran.append((folder.name, kwargs.get("signature")))
     assert len(ran) >= 25
+
+
+def test_a_reshaped_vector_is_probed_in_whole_rows(tmp_path):
+    """x [?] reshaped to [-1, 4] and added to a [5, 4] tile: 20 values, noted with the Tile."""
+    import numpy as np
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        tile = tf.tile(tf.constant(np.ones((1, 4), np.float32)), [5, 1], name="rows")
+        tf.identity(tf.reshape(x, [-1, 4]) + tile, name="y")
+    (tmp_path / "v.pb").write_bytes(g.as_graph_def().SerializeToString())
+    feeds, out = _run(tmp_path / "v.pb", ["x:0"], ["y:0"])
+    assert feeds["x:0"].shape == (20,) and out["y:0"].shape == (5, 4)
+    assert "fixed by Tile 'rows'" in _reasons(feeds, "x:0")
