@@ -163,10 +163,16 @@ class V2Runner(Runner):
             else:
                 kwargs = dict(zip(c.inputs, args))
                 raw = bounded(lambda: fn(**kwargs), None, f"signature {c.name!r}", where)
-        except tf().errors.OpError as e:
+        except (tf().errors.OpError, ValueError, TypeError) as e:
+            from explorer.running.session import fed_text
+
             where = f" ({self.path})" if self.path else ""
+            msg = getattr(e, "message", None) or str(e) or type(e).__name__
+            fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
             raise SessionError(
-                f"signature {c.name!r}{where} failed: {e.message.strip().splitlines()[0][:300]}"
+                f"signature {c.name!r}{where} failed: {msg.strip().splitlines()[0][:300]}; fed "
+                f"{fed}: if an input needs another shape or range, pass --shape NAME=D0,D1 / "
+                "--range NAME=LOW,HIGH (API shapes=, ranges=)"
             ) from None
         parts_of = c.output_parts or {k: (k,) for k in c.outputs}
         out: dict[str, Any] = {}

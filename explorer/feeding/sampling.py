@@ -27,7 +27,12 @@ from explorer.feeding.feeds import (
     too_big_message,
 )
 from explorer.feeding.generators import random_sparse, random_values
-from explorer.feeding.shape_inference import InferredShape, concrete_shape, infer_shapes
+from explorer.feeding.shape_inference import (
+    GIVEN,
+    InferredShape,
+    concrete_shape,
+    infer_shapes,
+)
 from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
@@ -317,7 +322,9 @@ def _resolve_shape(
         notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
         return shape
     reasons = inferred.reasons()
-    if reasons:
+    if reasons == [GIVEN]:
+        notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
+    elif reasons:
         notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
     if filled:
         notes.append(f"{key}: unknown {', '.join(filled)}")

@@ -41,6 +41,7 @@ from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
+GIVEN = "given (shapes= / --shape)"
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,10 @@ class _Inference:
         for prop in self._proposals(name, shape):
             if dims is None:
                 dims = tuple(prop.dims)
-                rank_reason = f"rank {len(dims)}: {prop.reason}" if dims else prop.reason
+                said = any(d.reason == prop.reason for d in dims)  # a dim says it already
+                rank_reason = (
+                    "" if said else (f"rank {len(dims)}: {prop.reason}" if dims else prop.reason)
+                )
             elif len(prop.dims) == len(dims):
                 dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
         if ambiguous:
@@ -190,6 +194,11 @@ class _Inference:
                 notes.append(
                     "the TF 1.0-era shape [] means unknown there and no consumer needs a "
                     "scalar: read as unknown rank"
+                )
+            else:
+                notes.append(
+                    "the TF 1.0-era shape [] means unknown there: read as "
+                    f"{shape_text(tuple(d.size for d in dims))} from the graph"
                 )
         return InferredShape(key, name, dims, tuple(notes), rank_reason)
 
@@ -207,8 +216,8 @@ class _Inference:
                     f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
                     f"{key}={','.join('-1' if d is None else str(d) for d in ref)})"
                 )
-        dims = tuple(Dim() if d is None else Dim(d, "given (shapes= / --shape)") for d in want)
-        return InferredShape(key, name, dims, (), "")
+        dims = tuple(Dim(d) for d in want)
+        return InferredShape(key, name, dims, (), GIVEN)
 
     def _proposals(self, name: str, shape: Shape) -> Iterable[Proposal]:
         """What the consumers of ``name`` (through shape-keeping ops) need, nearest first."""
@@ -285,7 +294,13 @@ class _Inference:
         if not any(None in s for s in shapes.values()):
             return []
         try:
-            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin)
+            scales = {
+                (op, i): d.scale
+                for op, key in ops.items()
+                for i, d in enumerate(inferred[key].dims or ())
+                if d.size is None and d.scale > 1
+            }
+            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin, scales)
         except Exception as e:  # noqa: BLE001 - probing is a refinement: never a failure
             return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():
@@ -540,4 +555,22 @@ def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, An
         j = inf.to_json()
         if j["reasons"] or j["notes"]:
             out[name] = j
+    return out
+
+
+def with_placeholder_shapes(model: Any, specs: Mapping[str, Any]) -> dict[str, Any]:
+    """``specs`` with each dense spec of unknown rank given its placeholder's declared shape
+    (a TensorInfo without shape in an old export; a TF 1.0-era ``[]`` is not a declaration)."""
+    nodes = None
+    out = {}
+    for key, spec in specs.items():
+        if spec.kind == "dense" and spec.shape is None and spec.name:
+            if nodes is None:
+                nodes = {n.name: n for n in model.graph_def.node}
+            node = nodes.get(op_name(spec.name))
+            if node is not None and node.op in PLACEHOLDER_OPS and "shape" in node.attr:
+                declared = attr_shape(node)
+                if declared is not None and not (declared == () and model.producer <= 21):
+                    spec = dataclasses.replace(spec, shape=declared)
+        out[key] = spec
     return out

@@ -52,6 +52,7 @@ def probe(
     shapes: Mapping[str, tuple[int | None, ...]],
     avoid: set[int] | None = None,
     describe_origin: Callable[[str, int], str] | None = None,
+    scales: Mapping[tuple[str, int], int] | None = None,
 ) -> ProbeResult:
     """Bind the free dims of placeholders that the graph fixes or ties.
 
@@ -61,6 +62,8 @@ def probe(
         shapes: placeholder op -> its shape so far (``None`` dims are free and probed).
         avoid: sizes that occur in the graph already (not used as probe sizes).
         describe_origin: ``(node name, size) -> text`` where a fixed size comes from.
+        scales: (op, axis) -> a factor the dim must be a multiple of (a ``[?]`` input reshaped to
+            ``[-1, 784]``): its probe size is the prime times that factor.
 
     Returns:
         A :class:`ProbeResult`; nothing is fixed when the graph imports with the probe sizes.
@@ -69,7 +72,9 @@ def probe(
     result = ProbeResult()
     if not free:
         return result
-    sizes = dict(zip(free, _primes(1009, len(free), set(avoid or ()))))
+    scales = scales or {}
+    primes = _primes(1009, len(free), set(avoid or ()))
+    sizes = {k: p * max(1, scales.get(k, 1)) for k, p in zip(free, primes)}
     for _ in range(MAX_ROUNDS):
         result.rounds += 1
         current = {op: tuple(s) for op, s in shapes.items()}
@@ -82,9 +87,12 @@ def probe(
             return result
         except ValueError as e:
             msg = " ".join(str(e).split())
-        by_size = {}
+        by_size: dict[int, tuple[tuple[str, int], int]] = {}  # probe size -> (dim, factor)
         for key, v in sizes.items():
-            by_size.setdefault(v, key)
+            by_size.setdefault(v, (key, 1))
+            s = max(1, scales.get(key, 1))
+            if s > 1:  # seen after a Reshape: the prime, per `s` elements
+                by_size.setdefault(v // s, (key, s))
         m = _EQUAL.search(msg)
         node = _NODE.search(msg)
         if m is None:
@@ -95,13 +103,18 @@ def probe(
         shapes_m = _INPUT_SHAPES.search(msg)
         seen = f" (input shapes {_unprobed(shapes_m.group(1), by_size)})" if shapes_m else ""
         if a in by_size and b in by_size:  # two free dims that must be equal
-            keep, tie = sorted((by_size[a], by_size[b]))
+            (ka, fa), (kb, fb) = by_size[a], by_size[b]
+            if fa != fb or ka == kb:
+                result.stopped = msg[:200]
+                return result
+            keep, tie = sorted((ka, kb))
             result.ties[tie] = (keep, f"{where} needs them equal{seen}")
             sizes[tie] = sizes[keep]
             continue
         if a in by_size or b in by_size:
-            key, size = (by_size[a], b) if a in by_size else (by_size[b], a)
-            origin = describe_origin(node.group(1), size) if describe_origin and node else ""
+            (key, factor), other = (by_size[a], b) if a in by_size else (by_size[b], a)
+            size = other * factor
+            origin = describe_origin(node.group(1), other) if describe_origin and node else ""
             reason = f"{where} needs it{seen}" + (f"; {origin}" if origin else "")
             probe_size = sizes[key]
             for k, v in list(sizes.items()):  # tied dims share the binding

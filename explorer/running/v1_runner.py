@@ -98,6 +98,11 @@ class V1Runner(Runner):
         if signature is not None:
             sig = model.signature(signature)
             self._inputs, self._outputs = dict(sig.inputs), dict(sig.outputs)
+            from explorer.feeding.shape_inference import with_placeholder_shapes
+
+            # an old export's TensorInfo may lack the shape its placeholder has (feeds are
+            # checked against the placeholder's, as TensorFlow checks them)
+            self._inputs = with_placeholder_shapes(model, self._inputs)
         else:
             if not outputs:
                 raise SignatureNotFoundError(

@@ -36,3 +36,15 @@ def test_suggest_text_when_nothing_is_found(tmp_path, capsys):
     path.write_bytes(gd.SerializeToString())
     assert main(["suggest", str(path)]) == 0
     assert capsys.readouterr().out.count("none found") == 2
+
+
+def test_suggest_shows_the_feed_shape_the_graph_decides(tmp_path, capsys):
+    from tests.feeding import shape_models
+
+    path, _, _ = shape_models.reshaped(tmp_path)
+    assert main(["suggest", str(path), "--json"]) == 0
+    x = json.loads(capsys.readouterr().out)["inputs"][0]
+    assert x["name"] == "x:0" and x["shape"] is None
+    assert x["inferred"]["shape"] == [None, 784]
+    assert main(["suggest", str(path)]) == 0
+    assert "feed shape [?, 784]: dim 1 = 784: Reshape 'model/Reshape'" in capsys.readouterr().out

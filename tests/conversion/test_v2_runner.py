@@ -70,3 +70,19 @@ def test_any_tf2_saved_model_runs_without_explorer_metadata(tmp_path):
     lazy = V2Runner(tmp_path / "plain")
     assert lazy.input_specs["a"].dtype == "float32" and lazy.is_active  # specs start it
     lazy.stop()
+
+
+def test_v2_run_failure_names_what_was_fed_and_the_flags(tmp_path):
+    """A TF2 signature that fails inside (a Reshape of a wrong-sized feed): one line naming the
+    signature, what was fed and the --shape flag; no raw TensorFlow error."""
+    from explorer.conversion.converter import convert
+    from explorer.errors import SessionError
+    from tests.feeding import shape_models
+
+    path, ins, outs = shape_models.reshaped(tmp_path)
+    v2 = convert(path, inputs=ins, outputs=outs)
+    with V2Runner(v2) as r, pytest.raises(SessionError) as e:
+        r.infer({"x": np.ones((1, 5), np.float32)})
+    msg = str(e.value)
+    assert "signature 'serving_default'" in msg and "fed x float32[1, 5]" in msg
+    assert "--shape NAME=D0,D1" in msg

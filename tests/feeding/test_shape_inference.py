@@ -74,10 +74,14 @@ def test_tensorinfo_without_shape_takes_the_placeholder_shape(tmp_path):
     assert feeds["x"].shape == (1, 1)
     with runner:
         assert runner.infer(feeds)["y"].shape == (1, 1)
-        with pytest.raises(explorer.SessionError) as e:  # a wrong feed: a message, no traceback
+        with pytest.raises(FeedError) as e:  # checked against the placeholder's shape
             runner.infer({"x": [1.0]})
+    assert "expects shape float32[?,1], given float32[1]" in str(e.value)
+    # below the runner, TensorFlow's own refusal: one line too
+    with model.session() as s, pytest.raises(explorer.SessionError) as e:
+        s.run("y:0", {"x:0": [1.0]})
     msg = str(e.value)
-    assert "x:0" in msg and "float32[1]" in msg and "--shape x:0=-1,1" in msg
+    assert "x:0" in msg and "float64[1]" in msg and "--shape x:0=-1,1" in msg
 
 
 def test_tf10_scalar_shape_is_read_from_its_consumers(tmp_path):
@@ -173,3 +177,19 @@ def test_generated_feeds_of_every_shared_model_are_accepted(shared_models):
             assert set(out) == set(runner.output_specs)
             ran.append((folder.name, kwargs.get("signature")))
     assert len(ran) >= 25
+
+
+def test_a_reshaped_vector_is_probed_in_whole_rows(tmp_path):
+    """x [?] reshaped to [-1, 4] and added to a [5, 4] tile: 20 values, noted with the Tile."""
+    import numpy as np
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None], name="x")
+        tile = tf.tile(tf.constant(np.ones((1, 4), np.float32)), [5, 1], name="rows")
+        tf.identity(tf.reshape(x, [-1, 4]) + tile, name="y")
+    (tmp_path / "v.pb").write_bytes(g.as_graph_def().SerializeToString())
+    feeds, out = _run(tmp_path / "v.pb", ["x:0"], ["y:0"])
+    assert feeds["x:0"].shape == (20,) and out["y:0"].shape == (5, 4)
+    assert "fixed by Tile 'rows'" in _reasons(feeds, "x:0")

@@ -61,3 +61,17 @@ def test_probe_leaves_free_dims_free_and_stops_on_other_errors():
 
     res = probe(refuse, {"x": (None, 3)})
     assert res.fixed == {} and "rank 2" in res.stopped
+
+
+def test_probe_sizes_respect_a_reshape_scale():
+    """A [?] input reshaped to [-1, 4] is probed with a multiple of 4, so the Reshape imports and
+    the Tile deeper down fixes it at 5 rows of 4."""
+    from explorer.feeding.shape_probe import probe
+
+    def build(tf, v1):
+        x = v1.placeholder(tf.float32, [None], name="x")
+        rows = tf.reshape(x, [-1, 4])
+        tf.identity(rows + tf.tile(tf.constant([[1.0, 2.0, 3.0, 4.0]]), [5, 1]), name="y")
+
+    res = probe(_importer(build), {"x": (None,)}, scales={("x", 0): 4})
+    assert res.fixed[("x", 0)][0] == 20

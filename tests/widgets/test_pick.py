@@ -62,3 +62,13 @@ def test_picker_without_signatures_starts_from_suggestions(mlp_paths):
     assert "explorer.V1Runner(model, inputs=['x:0'], outputs=['probs:0'])" in s.code()
     with pytest.raises(TypeError, match="needs a model"):
         PickerState(explorer.load(mlp_paths["frozen_pb"]).catalog())
+
+
+def test_picker_shows_the_feed_shape_of_an_unshaped_input(tmp_path):
+    from tests.feeding import shape_models
+
+    path, _, _ = shape_models.reshaped(tmp_path)
+    picker = IOPicker(explorer.load(path))
+    labels = [label for label, _ in picker.ins.suggestions.options]
+    assert any("feed [?, 784]: dim 1 = 784: Reshape 'model/Reshape'" in s for s in labels)
+    assert picker.state.feed_shapes["x:0"]["shape"] == [None, 784]
