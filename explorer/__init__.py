@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "SignatureNotFoundError": "errors",
     "SessionError": "errors",
     "UnsupportedOpError": "errors",
+    "OutputChoiceError": "errors",
     "UnsafeModelError": "errors",
     "FeedError": "errors",
     "ConversionError": "errors",

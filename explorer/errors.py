@@ -51,6 +51,10 @@ class UnsupportedOpError(ExplorerError):
     """The graph uses op types that the running TensorFlow does not register."""
 
 
+class OutputChoiceError(ExplorerError):
+    """A model without signatures whose outputs cannot be chosen with confidence: name them."""
+
+
 class UnsafeModelError(ExplorerError):
     """The model holds file-system or Python-calling ops and the user did not allow them."""
 

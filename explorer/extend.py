@@ -16,6 +16,7 @@ refused)::
     extend.op_family("my_family", "OpA", "OpB")        # a named family of op types
     extend.switch(r"^keep_rate$", 1.0, "keep rate")    # a keep_prob-like input's neutral value
     extend.state_changing("MyUpdate")                  # op-type prefixes that write state
+    @extend.output_rule("MyHead", name="my-head")      # fn(ctx, op) -> Verdict: why an output
 
 The old homes (``explorer.inspection.findings.rule``, ``explorer.conversion.rewrite.rewrites``,
 ``explorer.feeding.tf_example.sample_rule``, ``explorer.feeding.index_ranges.index_rule``,
@@ -40,6 +41,7 @@ from explorer.graph.op_families import FAMILIES, op_family
 from explorer.graph.traversal import STATE_CHANGING, state_changing
 from explorer.inspection.findings import RULES as SCAN_RULES
 from explorer.inspection.findings import rule as scan_rule
+from explorer.inspection.output_rules import OUTPUT_RULES, Verdict, output_rule
 from explorer.loading.replacements import (
     BUILTIN_REPLACEMENTS,
     REPLACEMENT_HINTS,
@@ -58,6 +60,7 @@ __all__ = [
     "INDEX_RULES",
     "KERAS_OPS",
     "KERAS_RULES",
+    "OUTPUT_RULES",
     "REPLACEMENT_HINTS",
     "REWRITES",
     "SAMPLE_RULES",
@@ -66,12 +69,14 @@ __all__ = [
     "SPARSE_SHAPE_RULES",
     "STATE_CHANGING",
     "SWITCHES",
+    "Verdict",
     "builtin_replacement",
     "dim_origin_rule",
     "index_rule",
     "keras_op",
     "keras_rule",
     "op_family",
+    "output_rule",
     "rewrite",
     "rewrites",
     "sample_rule",

@@ -61,3 +61,12 @@ def hub_modules(tmp_path_factory) -> dict[str, Path]:
     except ImportError as e:
         pytest.skip(str(e))
     return build_hub_modules(tmp_path_factory.mktemp("hub"))
+
+
+@pytest.fixture(scope="session")
+def training_graphs(tmp_path_factory) -> dict[str, Path]:
+    """Training checkpoints with no export (GAN, DQN, seq2seq, Add-logits classifier, tf.data and
+    queue-runner pipelines), built once in a child process: name -> checkpoint folder."""
+    from explorer.examples.training_graphs import build_training_graphs
+
+    return build_training_graphs(tmp_path_factory.mktemp("training"))

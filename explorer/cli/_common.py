@@ -43,11 +43,20 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
-    """MODEL positional and ``--tags``."""
+    """MODEL positional, ``--tags`` and ``--op-library PATH`` (repeatable)."""
     p.add_argument(
         "model", metavar="MODEL", help="SavedModel folder, .pb/.pbtxt, .meta or checkpoint"
     )
     p.add_argument("--tags", default=None, help="comma-separated MetaGraph tags (when several)")
+    p.add_argument(
+        "--op-library",
+        action="append",
+        default=None,
+        metavar="PATH",
+        dest="op_libraries",
+        help="custom-op library (.so) defining op types TF lacks (repeatable; runs native "
+        "code: only libraries you trust)",
+    )
 
 
 def add_unsafe_arg(p: argparse.ArgumentParser) -> None:
@@ -74,7 +83,7 @@ def add_timeout_arg(p: argparse.ArgumentParser) -> None:
 def load_model(args: argparse.Namespace) -> Any:
     from explorer.loading.model import load
 
-    return load(args.model, tags=args.tags)
+    return load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
 
 
 def print_json(obj: Any) -> None:

@@ -1,15 +1,26 @@
 """``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity.
 
-    tf1-explorer migrate MODEL OUT_DIR [--overwrite] [--atol A] [--rtol R] [--batches N]
+    tf1-explorer migrate MODEL OUT_DIR [--signature S ... | --inputs T ... --outputs T ...]
+                                       [--overwrite] [--atol A] [--rtol R] [--batches N]
                                        [--seed K] [--report out.html] [--json]
 
-Every signature is converted and saved (a TF2 SavedModel), then the saved folder
-is compared with the v1 model (nondeterministic outputs remedied: keep_prob-like inputs fed
-their neutral value, random ops seeded). All or nothing: it is saved and compared in a hidden
-folder beside ``OUT_DIR`` and renamed to ``OUT_DIR`` only when parity passes, so an error or a
-mismatch leaves no ``OUT_DIR`` (a killed run's hidden folder is removed by the next run). Exit
-status 0 pass, 1 mismatch, 2 error. ``--json`` prints the ``parity`` JSON plus ``"output_dir"``
-(``null`` when not written) and ``"steps"`` (inspect, suggest, scan, convert).
+What is migrated: the ``--signature`` s given, or ``--inputs/--outputs``; else every signature;
+else (a model without signatures: a training checkpoint, a frozen graph) the top suggested output
+and the inputs it needs, but only when that suggestion is confident
+(:func:`explorer.inspection.io_choice.confident_io`: no concern against it and a clear lead);
+otherwise it stops with exit status 2, naming the ranked candidates and ``--outputs``. Outputs of
+an input pipeline (``IteratorGetNext``, queue dequeues) are fed in place of the pipeline and keyed
+by their tf.Example feature names.
+
+The choice is converted and saved (a TF2 SavedModel), then the saved folder is compared with the
+v1 model (nondeterministic outputs remedied: keep_prob-like inputs fed their neutral value, random
+ops seeded). All or nothing: it is saved and compared in a hidden folder beside ``OUT_DIR`` and
+renamed to ``OUT_DIR`` only when parity passes, so an error or a mismatch leaves no ``OUT_DIR`` (a
+killed run's hidden folder is removed by the next run). Exit status 0 pass, 1 mismatch, 2 error.
+The report names the tensors proved first: ``--json`` prints ``{"proved": {signature:
+{"outputs": [...], "inputs": [...]}}, ...parity JSON..., "output_dir"`` (``null`` when not
+written) ``, "steps"}`` (inspect, suggest, scan, choice, convert), and the text's last line is
+``proved OUTPUTS <- INPUTS: passed``.
 """
 
 from __future__ import annotations
@@ -17,7 +28,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_verb, load_model, parse_ranges, parse_shapes
+from explorer.cli._common import (
+    add_tensor_args,
+    add_verb,
+    load_model,
+    parse_ranges,
+    parse_shapes,
+)
 from explorer.cli._data import data_kwargs
 from explorer.cli.parity import add_parity_args, finish
 
@@ -32,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    add_tensor_args(p, "migrate")
     add_parity_args(p)
 
 
@@ -44,17 +62,21 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.staging import check_target, publish, stage
     from explorer.inspection.scanner import scan
     from explorer.inspection.suggestions import suggest
+    from explorer.loading.op_libraries import require_registered
     from explorer.loading.output_paths import check_output
 
     check_target(Path(args.out_dir).expanduser().resolve(), args.overwrite)  # before any work
     model = load_model(args)
     out = check_output(model, args.out_dir)  # never into the model's folder or files
+    require_registered(model)  # custom ops: one line naming them and the ways on
     steps: dict[str, Any] = {
         "inspect": model.summary(),
         "suggest": suggest(model).to_json(),
         "scan": scan(model).to_json(),
     }
-    v2 = convert(model, allow_unsafe=args.allow_unsafe)
+    what, convert_args, parity_args = _choose(model, args)
+    steps["choice"] = what
+    v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args)
     # All or nothing: saved and compared in a hidden folder beside OUT_DIR, renamed into place
     # only when parity passes; any failure (or a kill: the next run clears it) leaves no OUT_DIR.
     staging = stage(out)
@@ -73,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             shapes=parse_shapes(args.shape),
             ranges=parse_ranges(args.range),
             **data_kwargs(args),
+            **parity_args,
         )
         if summary.passed:
             publish(saved, out, args.overwrite)
@@ -80,7 +103,60 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(staging, ignore_errors=True)
     written = str(out) if summary.passed else None
     steps["convert"] = v2.summary(written)
-    finish(summary, args, f"Migration of {model.path}", output_dir=written, steps=steps)
-    if not summary.passed and not args.json:
-        print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")
+    proved = _proved(model, v2, summary)
+    title = f"Migration of {model.path}"
+    finish(summary, args, title, proved=proved, output_dir=written, steps=steps)
+    if not args.json:
+        if not summary.passed:
+            print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")
+        print(_last_line(proved, summary))  # the last line names the tensors proved
     return 0 if summary.passed else 1
+
+
+def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict, dict]:
+    """(what was chosen and why, convert keyword arguments, parity keyword arguments)."""
+    if args.inputs is not None or args.outputs is not None:
+        custom = {"inputs": args.inputs, "outputs": args.outputs}
+        return {"by": "--inputs/--outputs", **custom}, dict(custom), dict(custom)
+    if args.signature:
+        return (
+            {"by": "--signature", "signatures": args.signature},
+            ({"signatures": args.signature}),
+            {"signatures": args.signature},
+        )
+    if model.signatures:
+        return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
+    from explorer.inspection.io_choice import confident_io
+
+    choice = confident_io(model)  # OutputChoiceError (exit 2) names the candidates
+    what = {
+        "by": "confident suggestion",
+        "inputs": choice.inputs,
+        "outputs": choice.outputs,
+        "reason": choice.reason,
+        "lead": choice.lead,
+    }
+    custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
+    return what, dict(custom), dict(custom)
+
+
+def _proved(model: Any, v2: Any, summary: Any) -> dict[str, dict[str, list[str]]]:
+    """Signature -> the graph tensors compared: ``{"outputs": [...], "inputs": [...]}``."""
+    out = {}
+    for name in summary.reports:
+        sig = v2.signatures.get(name)
+        if sig is None:
+            continue
+        out[name] = {
+            "outputs": [s.name or key for key, s in sig.source_outputs.items()],
+            "inputs": [s.name or key for key, s in sig.source_inputs.items()],
+        }
+    return out
+
+
+def _last_line(proved: dict[str, dict[str, list[str]]], summary: Any) -> str:
+    parts = []
+    for io in proved.values():
+        ins = ", ".join(io["inputs"]) or "no inputs"
+        parts.append(f"{', '.join(io['outputs'])} <- {ins}")
+    return f"proved {'; '.join(parts) or 'nothing'}: {summary.status}"

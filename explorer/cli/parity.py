@@ -103,14 +103,24 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary.passed else 1
 
 
-def finish(summary: Any, args: argparse.Namespace, title: str, **extra: Any) -> None:
-    """Write ``--report``, then print ``--json`` (``extra`` keys added) or a readable summary."""
+def finish(
+    summary: Any,
+    args: argparse.Namespace,
+    title: str,
+    proved: dict[str, Any] | None = None,
+    last_line: str | None = None,
+    **extra: Any,
+) -> None:
+    """Write ``--report``, then print ``--json`` (``proved`` first, ``extra`` keys added) or a
+    readable summary ending with ``last_line``."""
+    first = {"proved": proved} if proved is not None else {}
     if args.report:
         from explorer.reporting.html import write_html
 
-        write_html(args.report, summary, title=title, extra=extra.get("steps"))
+        steps = extra.get("steps")
+        write_html(args.report, summary, title=title, extra={**first, **(steps or {})} or None)
     if args.json:
-        print_json({**summary.to_json(), **extra})
+        print_json({**first, **summary.to_json(), **extra})
         return
     print(f"{title}: {summary.status}")
     for name, rep in summary.reports.items():
@@ -131,3 +141,5 @@ def finish(summary: Any, args: argparse.Namespace, title: str, **extra: Any) -> 
             print(f"    note: {note}")
     if args.report:
         print(f"  report: {args.report}")
+    if last_line:
+        print(last_line)

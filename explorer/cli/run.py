@@ -21,6 +21,7 @@ from explorer.cli._common import (
     add_feed_shape_args,
     add_unsafe_arg,
     add_verb,
+    load_model,
     parse_ranges,
     parse_shapes,
     print_json,
@@ -72,11 +73,10 @@ def run(args: argparse.Namespace) -> int:
     if args.inputs is not None and args.outputs is None:
         raise FeedError("--inputs needs --outputs: name the tensors to fetch")
     runner = V1Runner(
-        args.model,
+        load_model(args),
         signature=args.signature,
         inputs=_names(args.inputs),
         outputs=_names(args.outputs),
-        tags=args.tags,
         allow_unsafe=args.allow_unsafe,
         max_bytes=int(args.max_mb * 2**20),
         timeout=args.timeout,

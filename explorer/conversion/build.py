@@ -46,12 +46,40 @@ def build(
     outputs: Sequence[str] | Mapping[str, str] | None,
     freeze: bool,
     shapes: Mapping[str, Any] | None = None,
+    allow_unsafe: bool = False,
 ) -> V2Model:
-    """Plan the signatures and build the :class:`V2Model` (arguments as in ``convert``; the
-    model is already loaded and checked)."""
-    b = _Builder(model, _plans(model, signatures, inputs, outputs), freeze)
+    """Plan the signatures, check what will run is safe, prune the graph to it, and build the
+    :class:`V2Model` (arguments as in ``convert``; the model is already loaded)."""
+    from explorer.graph.run_scope import model_run_scope, union
+    from explorer.inspection.scanner import require_safe
+    from explorer.loading.isolation import preflight
+    from explorer.loading.pruning import prune_for
+
+    plans = _plans(model, signatures, inputs, outputs)
+    groups = [plan_tensors([p]) for p in plans]  # each signature with its own feeds
+    what = "the converted signatures"
+    scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
+    require_safe(model, allow_unsafe, scope)  # conversion runs restore and init ops: scan first
+    from explorer.loading.files import require_regular_assets
+
+    require_regular_assets(model)  # no table filled from a device
+    # a graph that crashes TF's importer fails in a child; a checkpoint of another graph too
+    preflight(model, restore=True, initialize=True)
+    source = prune_for(model, groups)  # rewrite and import only what will run
+    b = _Builder(model, plans, freeze, source)
     b.shapes = {str(k): v for k, v in (shapes or {}).items()}
     return b.build()
+
+
+def plan_tensors(plans: list[_Plan]) -> tuple[list[str], list[str]]:
+    """(every output tensor, every input tensor) of the plans, sparse components included."""
+
+    def parts(spec: TensorSpec) -> list[str]:
+        return [c for c in (spec.components or (spec.name,)) if c]
+
+    fetches = [t for p in plans for s in p.outputs.values() for t in parts(s)]
+    feeds = [t for p in plans for s in p.inputs.values() for t in parts(s)]
+    return fetches, feeds
 
 
 @dataclasses.dataclass
@@ -126,10 +154,16 @@ def _plan_from_names(
     specs = tensor_specs(model, list({*ins.values(), *outs.values()}))
     keys: dict[str, str] = {}
     taken: set[str] = set()
+    from explorer.inspection.pipelines import pipeline_inputs
+
+    features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
     for k in [*ins, *outs]:
         if k in keys:
             continue
-        base = _key_of(k) if not isinstance(inputs, Mapping) or ":" in k else k
+        if isinstance(inputs, Mapping) and ":" not in k:
+            base = k
+        else:  # a pipeline output is keyed by its tf.Example feature (IteratorGetNext:2 -> pixels)
+            base = features.get(k) or _key_of(k)
         v2, i = base, 1
         while v2 in taken:
             v2, i = f"{base}_{i}", i + 1
@@ -194,17 +228,20 @@ class _Builder:
 
     shapes: dict[str, Any]  # input key or tensor name -> the TF2 input spec's shape
 
-    def __init__(self, model: V1Model, plans: list[_Plan], freeze: bool) -> None:
+    def __init__(
+        self, model: V1Model, plans: list[_Plan], freeze: bool, source: V1Model | None = None
+    ) -> None:
         self.model = model
         self.plans = plans
         self.freeze = freeze
+        self.source = source or model  # the graph to rewrite and import (pruned)
         self.shapes = {}
 
     def build(self) -> V2Model:
         from explorer.conversion.rewrite import to_resource_variables
 
-        model = self.model
-        rewritten = to_resource_variables(model.graph_def, model.meta_graph, str(model.path))
+        model, source = self.model, self.source
+        rewritten = to_resource_variables(source.graph_def, source.meta_graph, str(model.path))
         gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
         self.v2_source = dataclasses.replace(
             model, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None
@@ -235,6 +272,13 @@ class _Builder:
             converted, fn = self._signature(plan)
             signatures[plan.name] = converted
             functions[plan.name] = fn
+        if not model.signatures and len(self.plans) == 1 and not self.freeze:
+            from explorer.conversion.example_signature import EXAMPLES_SIGNATURE, example_signature
+
+            name = self.plans[0].name
+            extra = example_signature(model, signatures[name], functions[name])
+            if extra is not None and EXAMPLES_SIGNATURE not in signatures:
+                signatures[EXAMPLES_SIGNATURE], functions[EXAMPLES_SIGNATURE] = extra
         root.signature_fns = functions
         if self.freeze:
             root.model_variables = []

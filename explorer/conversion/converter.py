@@ -75,20 +75,22 @@ def convert(
 
     if not isinstance(model, V1Model):
         model = load(model)
-    from explorer.inspection.scanner import require_safe
-    from explorer.loading.files import require_regular_assets
-    from explorer.loading.isolation import preflight
+    from explorer.loading.op_libraries import require_registered
 
-    require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
-    require_regular_assets(model)  # no table filled from a device
-    # a graph that crashes TF's importer fails in a child; a checkpoint of another graph too
-    preflight(model, restore=True, initialize=True)
+    require_registered(model)  # custom ops: one line naming them and the ways on
     if isinstance(signatures, str):
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
         from explorer.conversion.hub_module import build_hub
+        from explorer.inspection.scanner import require_safe
+        from explorer.loading.files import require_regular_assets
+        from explorer.loading.isolation import preflight
 
+        require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
+        require_regular_assets(model)  # no table filled from a device
+        preflight(model, restore=True, initialize=True)  # crashes fail in a child
         return build_hub(model, signatures, inputs, outputs, freeze)
     from explorer.conversion.build import build
 
-    return build(model, signatures, inputs, outputs, freeze, shapes)
+    # Plans, then safety on what will run, pruning, the import check, and the build.
+    return build(model, signatures, inputs, outputs, freeze, shapes, allow_unsafe)

@@ -34,7 +34,11 @@ from explorer.feeding.shape_inference import (
     infer_shapes,
 )
 from explorer.graph.names import op_name, shape_text
-from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PLACEHOLDER_OPS
+from explorer.graph.op_families import (
+    DEFAULT_PLACEHOLDER_OPS,
+    PIPELINE_OUTPUT_OPS,
+    PLACEHOLDER_OPS,
+)
 from explorer.graph.specs import TensorSpec
 
 __all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
@@ -87,6 +91,9 @@ def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, st
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
+        if types and types <= PIPELINE_OUTPUT_OPS:
+            roles[key] = FEED  # an input pipeline's output: fed, the pipeline does not run
+            continue
         if types & PLACEHOLDER_OPS and types <= PLACEHOLDER_OPS | DEFAULT_PLACEHOLDER_OPS:
             roles[key] = FEED  # a sparse placeholder's dense_shape may have a default
             continue
@@ -97,7 +104,7 @@ def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, st
         others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
         if up & others:
             roles[key] = COMPUTED
-        elif any(nodes[a].op in PLACEHOLDER_OPS for a in up if a in nodes):
+        elif any(nodes[a].op in PLACEHOLDER_OPS | PIPELINE_OUTPUT_OPS for a in up if a in nodes):
             roles[key] = FEED
         else:
             roles[key] = CONSTANT

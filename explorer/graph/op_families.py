@@ -230,3 +230,40 @@ QUEUE_OPS = op_family(
 """Input-pipeline queues and readers (``session.run`` blocks until queue runners fill them)."""
 PY_FUNC_OPS = op_family("py_func", "PyFunc", "PyFuncStateless", "EagerPyFunc")
 """Calls into Python functions of the exporting process (not stored in the model)."""
+
+# -- input pipelines, layers, shapes (what training graphs hold) -------------------------------
+
+PIPELINE_OUTPUT_OPS = op_family(
+    "pipeline_output",
+    "IteratorGetNext",
+    "IteratorGetNextSync",
+    *(f"QueueDequeue{k}{v}" for k in ("", "Many", "UpTo") for v in ("", "V2")),
+)
+"""Where an input pipeline hands batches to the model (tf.data iterators, queue dequeues): a
+feed_dict can feed their outputs instead, and the pipeline behind them does not run."""
+PARSE_EXAMPLE_OPS = op_family(
+    "parse_example", "ParseExample", "ParseExampleV2", "ParseSingleExample"
+)
+"""Ops parsing serialized ``tf.Example`` protos (their dense keys name the features)."""
+SHAPE_OPS = op_family("shape", "Shape", "ShapeN", "Size", "Rank")
+"""Ops whose value is a tensor's shape, not its values."""
+LAYER_OPS = op_family(
+    "layer",
+    "MatMul",
+    "BatchMatMul",
+    "BatchMatMulV2",
+    "BatchMatMulV3",
+    "Conv2D",
+    "Conv3D",
+    "DepthwiseConv2dNative",
+    "Conv2DBackpropInput",
+    "BiasAdd",
+    "Add",
+    "AddV2",
+    "Gather",
+    "GatherV2",
+    "ResourceGather",
+)
+"""Ops that apply a weight (a variable, or a constant in a frozen graph) when one is an input."""
+ACTIVATION_HEAD_OPS = op_family("activation_head", "Softmax", "Sigmoid", "Tanh", "LogSoftmax")
+"""Activations that end a network when no later layer reads them (probabilities, images)."""

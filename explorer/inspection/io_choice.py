@@ -1,26 +1,142 @@
-"""The default tensors to run when nothing is chosen: the signature, else the top suggestion."""
+"""The default tensors to run when nothing is chosen: the signature, else the top suggestion.
+
+:func:`default_io` is what ``run``/``convert``/``parity`` use on a model without signatures: the
+top output :func:`explorer.suggest` ranks and the inputs it needs (placeholders, and the outputs of
+an input pipeline, which feeding cuts away). :func:`confident_io` is what ``migrate`` uses: the
+same choice, but only when the top candidate is **confident**:
+
+* it carries no concern (it is not a loss, a metric over the batch, a shape computation, a value
+  that needs labels, a target network's value, a loop's leftover state), and
+* it leads every other concern-free candidate by at least :data:`CONFIDENCE_MARGIN` score points,
+  except the tensors it is an activation or reshape of (``probs`` over its ``logits``: one head).
+
+Otherwise :class:`~explorer.errors.OutputChoiceError` names the ranked candidates and the flag to
+pass, so a migration never proves a tensor that is not the model's output.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.errors import SignatureNotFoundError
+from explorer.errors import OutputChoiceError, SignatureNotFoundError
+
+CONFIDENCE_MARGIN = 2.0
+"""Score points the top output must lead the next concern-free candidate by (see the module
+docstring); the rules' scores are sized so that one positive reason is worth 1.5-5.5 points."""
+
+
+@dataclass(frozen=True)
+class DefaultIO:
+    """A choice of tensors for a model without signatures.
+
+    Attributes:
+        inputs: tensor names to feed (placeholders, input-pipeline outputs).
+        outputs: tensor names to fetch.
+        keys: input tensor name -> signature key for a conversion (the tf.Example feature name
+            of a pipeline output; the op name otherwise).
+        reason: why the output was chosen (the suggestion's reason).
+        lead: how many score points the output leads the next concern-free candidate by
+            (``None``: no other candidate).
+    """
+
+    inputs: list[str]
+    outputs: list[str]
+    keys: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+    lead: float | None = None
 
 
 def default_io(model: Any) -> tuple[list[str], list[str]]:
     """Input and output tensor names to run a model that has no signatures.
 
-    The top output :func:`explorer.suggest` ranks, and the placeholders it needs (switches with
-    a default, like ``keep_prob``, keep their default).
+    The top output :func:`explorer.suggest` ranks, and the placeholders and pipeline outputs it
+    needs (switches with a default, like ``keep_prob``, keep their default).
     """
+    choice = _choice(model, confident=False)
+    return choice.inputs, choice.outputs
+
+
+def confident_io(model: Any) -> DefaultIO:
+    """The top suggestion of a model without signatures, when it is confident (see the module
+    docstring).
+
+    Raises:
+        OutputChoiceError: no candidate, or the top one is not confident; the message ranks the
+            candidates and names the flag to pass (``--outputs``).
+        SignatureNotFoundError: no output candidates at all.
+    """
+    return _choice(model, confident=True)
+
+
+def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
+    """Signature key per input tensor: a pipeline output's feature name where the pipeline
+    parses tf.Example (``IteratorGetNext:2`` -> ``pixels``), else the op name (``x:0`` -> ``x``,
+    ``op:1`` -> ``op_1``); keys are made unique."""
+    from explorer.inspection.pipelines import pipeline_inputs
+
+    features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for t in inputs:
+        op, _, idx = t.partition(":")
+        base = features.get(t) or (op if idx in ("", "0") else f"{op}_{idx}")
+        key, i = base, 1
+        while key in taken:
+            key, i = f"{base}_{i}", i + 1
+        taken.add(key)
+        out[t] = key
+    return out
+
+
+def _choice(model: Any, confident: bool) -> DefaultIO:
     from explorer.inspection.suggestions import suggest
 
-    choice = suggest(model)
+    choice = suggest(model, limit=50)
     if not choice.outputs:
         raise SignatureNotFoundError(
             f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
             " (CLI: --inputs/--outputs)"
         )
-    output = choice.outputs[0].name
-    needed = choice.validate([], [output]).missing
-    return [f"{op}:0" for op in needed], [output]
+    top = choice.outputs[0]
+    same = _inputs_of_head(choice.catalog, top.name)
+    rest = [c for c in choice.outputs[1:] if not c.concerns and c.name not in same]
+    lead = top.score - rest[0].score if rest else None
+    if confident and (top.concerns or (lead is not None and lead < CONFIDENCE_MARGIN)):
+        raise OutputChoiceError(_ambiguous(model, choice.outputs, top, lead))
+    check = choice.validate([], [top.name])
+    inputs = [f"{op}:0" for op in check.missing] + list(check.pipeline)
+    return DefaultIO(inputs, [top.name], input_keys(model, inputs), top.reason, lead)
+
+
+_HEAD_STEPS = frozenset(
+    {"Softmax", "Sigmoid", "Tanh", "LogSoftmax", "ArgMax", "Identity", "Reshape", "Squeeze"}
+)
+
+
+def _inputs_of_head(catalog: Any, name: str, hops: int = 3) -> set[str]:
+    """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
+    the same head, so they do not compete with it."""
+    out: set[str] = set()
+    op = catalog.op(name.partition(":")[0])
+    for _ in range(hops):
+        if op.type not in _HEAD_STEPS or not op.inputs:
+            break
+        out.add(op.inputs[0] if ":" in op.inputs[0] else f"{op.inputs[0]}:0")
+        op = catalog.op(op.inputs[0].partition(":")[0])
+    return out
+
+
+def _ambiguous(model: Any, outputs: list[Any], top: Any, lead: float | None) -> str:
+    why = (
+        f"the top candidate {top.name} may not be the model's output ({top.concerns[0]})"
+        if top.concerns
+        else f"no output stands out ({top.name} leads by {lead:.1f} < {CONFIDENCE_MARGIN:g})"
+    )
+    ranked = "; ".join(
+        f"{k}. {c.name} ({c.reason.split('; ')[0]})" for k, c in enumerate(outputs[:5], 1)
+    )
+    return (
+        f"{model.path} has no signatures and {why}: pass --outputs NAME [--inputs NAME ...] "
+        f"(API: outputs=[...]); ranked candidates: {ranked}"
+    )

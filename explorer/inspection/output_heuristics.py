@@ -1,12 +1,15 @@
-"""Output candidates of a graph: what the model computes for inference, by its shape and names.
+"""Output candidates of a graph: what the model computes for inference.
 
-:func:`explorer.suggest` (``suggester.py``) ranks signature tensors first, then the graph's own
-candidates from :func:`graph_outputs`: tensors on the inference path that nothing else in it
-reads, that are named like an output (``softmax``/``prob``/``logits``/``pred``/``output`` rank
-higher), end a scope named like one, or are the prediction a loss or metric compares with labels
-(a training script's graph). Losses, metrics, shape computations, values computed from constants
-only and v1 ``cond``/``while`` machinery rank lower or are left out; a candidate that needs more
-placeholders than another one upstream of it reads labels, and ranks lower.
+:func:`explorer.suggest` (``suggestions.py``) ranks signature tensors first, then the graph's own
+candidates from :func:`graph_outputs`: inference ops that the registered output rules
+(:mod:`explorer.inspection.output_rules`) call outputs (nothing reads them; named like an output;
+the end of a scope named like one; the prediction a loss or metric reads; an activation or
+``matmul + b`` no later layer reads; a GAN's generated sample; a greedy decoder's result; the last
+value before the labels join), scored by every rule with its reasons. Losses, metrics, shape
+computations, values that need labels (teacher forcing), target networks, values computed from
+constants only and v1 ``cond``/``while`` machinery rank lower or are left out; a candidate that
+needs more inputs than another one upstream of it reads labels, and ranks lower. A head read only
+through a ``Reshape``/``Identity`` hands its rank to that op (the value in its final shape).
 
 :class:`Candidate` is the record both sides of a suggestion use; :func:`candidate` builds one.
 """
@@ -22,51 +25,25 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
     INPUT_OPS,
-    PLACEHOLDER_OPS,
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
+    PIPELINE_OUTPUT_OPS,
 )
 from explorer.graph.proto_reader import Shape
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.catalog_items import OpInfo
+from explorer.inspection.output_rules import RuleContext, verdicts
+from explorer.inspection.training_facts import GraphFacts
 
-# -- what outputs are called -----------------------------------------------------------------------
-
-_STRONG_OUTPUT = re.compile(
-    r"^(softmax|probs?|probabilit(y|ies)|logits?|preds?|predictions?|predicted|outputs?|"
-    r"y_pred|y_hat)(_\d+)?$",
-    re.IGNORECASE,
-)
-_WEAK_OUTPUT = re.compile(
-    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$)",
-    re.IGNORECASE,
-)
-_LOSS = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
-# Ops comparing a prediction with labels: the tensor they read from the model is its prediction.
-_LOSS_TYPES = frozenset(
-    {
-        "SoftmaxCrossEntropyWithLogits",
-        "SparseSoftmaxCrossEntropyWithLogits",
-        "SquaredDifference",
-        "InTopK",
-        "InTopKV2",
-        "Equal",
-        "NotEqual",
-    }
-)
 # v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
 _CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}
 _UPDATE_OR_CHECK = re.compile(
     r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
     r"ResourceScatter\w*|Assert)$"
 )
-_HEAD_TYPES = frozenset({"Softmax", "Sigmoid", "ArgMax", "TopKV2", "LogSoftmax"})
-_SHAPE_TYPES = frozenset({"Shape", "ShapeN", "Size", "Rank"})
+_PASS_THROUGH = frozenset({"Identity", "Reshape", "ExpandDims", "Squeeze", "Transpose"})
 _LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
-# Names TF gives ops when the user did not name them (besides the op type itself).
-_AUTO_NAMES = frozenset(
-    {"add", "mul", "sub", "truediv", "div", "floordiv", "mod", "pow", "neg", "matmul", "read"}
-)
+
+
+# -- the record
 
 
 @dataclass(frozen=True)
@@ -81,6 +58,8 @@ class Candidate:
         reason: one line saying why it is suggested.
         kind: ``signature``, ``placeholder``, ``switch`` (PlaceholderWithDefault) or ``graph``.
         default: for a switch, its default value as text.
+        concerns: the reasons that count against it (a loss, a shape, needs labels, ...):
+            a candidate with concerns is never chosen without being asked for.
     """
 
     name: str
@@ -90,6 +69,7 @@ class Candidate:
     reason: str
     kind: str = "graph"
     default: str | None = None
+    concerns: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +88,7 @@ def candidate(
     why: list[str],
     kind: str,
     default: str | None = None,
+    concerns: tuple[str, ...] = (),
 ) -> Candidate:
     """The candidate for ``op``'s first output, its reasons joined into one line."""
     tensor = catalog.tensor(op.outputs[0])
@@ -119,127 +100,123 @@ def candidate(
         reason="; ".join(why),
         kind=kind,
         default=default,
+        concerns=concerns,
     )
 
 
-def _fed_from_placeholders(catalog: Catalog, excluded: set[str]) -> dict[str, frozenset[str]]:
-    """Inference op -> the placeholders it depends on (data edges, excluded ops skipped)."""
-    deps: dict[str, frozenset[str]] = {}
-    for op in catalog.ops:  # graph order is not topological in general: iterate to a fixpoint
-        if op.name in excluded:
-            continue
-        if op.type in PLACEHOLDER_OPS:
-            deps[op.name] = frozenset({op.name})
-    changed = True
-    order = [op for op in catalog.ops if op.name not in excluded]
-    while changed:
-        changed = False
-        for op in order:
-            acc = set(deps.get(op.name, ()))
-            for t in op.inputs:
-                acc |= deps.get(t.partition(":")[0], frozenset())
-            if acc and frozenset(acc) != deps.get(op.name):
-                deps[op.name] = frozenset(acc)
-                changed = True
-    return deps
-
-
-def _is_auto_name(op: OpInfo) -> bool:
-    last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
-    return last == op.type.lower() or last in _AUTO_NAMES
-
-
-def graph_outputs(catalog: Catalog, excluded: set[str]) -> list[Candidate]:
+def graph_outputs(
+    catalog: Catalog, excluded: set[str], facts: GraphFacts | None = None
+) -> list[Candidate]:
     """Output candidates from the graph alone, best first: inference ops (``excluded``: the op
-    names that are not inference) whose value nothing else reads, is named like an output, ends
-    a scope named like one, or is the prediction a loss or metric reads; each scored with its
-    reasons (see the module docstring)."""
-    deps = _fed_from_placeholders(catalog, excluded)
-    weighted = _weighted_ops(catalog)
-    cands: dict[str, tuple[float, list[str], OpInfo]] = {}
+    names that are not inference) that an output rule calls an output, each scored by every
+    rule with its reasons (see the module docstring)."""
+    facts = facts or GraphFacts(catalog, excluded)
+    ctx = RuleContext(catalog, facts)
+    in_loops = _while_frames(catalog, excluded)
+    cands: dict[str, tuple[float, list[str], OpInfo, list[str]]] = {}
     for op in catalog.ops:
-        if op.name in excluded or not op.outputs or op.type in INPUT_OPS:
+        if op.name in excluded or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
             continue
-        last = op.name.rpartition("/")[2]
-        readers = [c for c in op.consumers if c not in excluded]
+        if op.name in in_loops:
+            continue  # inside a while loop's frame: a session cannot fetch it from outside
+        readers = ctx.readers(op)
         if op.type in _CONTROL_FLOW_PLUMBING or _is_pivot(catalog, op, readers):
             continue  # v1 cond/while machinery, never a model output
         if not readers and any(_UPDATE_OR_CHECK.match(catalog.op(c).type) for c in op.consumers):
             continue  # the value an assign/optimizer/assert consumes: training or checking
-        sink = not readers
-        strong = bool(_STRONG_OUTPUT.match(last))
-        scope = op.name.rpartition("/")[0]
-        scope_exit = (
-            bool(scope)
-            and bool(_STRONG_OUTPUT.match(scope.rpartition("/")[2]))
-            and not any(r.startswith(scope + "/") for r in readers)
-        )
-        # A training script's prediction is read only by its loss/metrics (labels join there);
-        # the labels' side of that join has no weights upstream.
-        mine = deps.get(op.name)
-        loss_reader = None
-        if mine is not None and not _LOSS.search(op.name) and weighted(op.name):
-            loss_reader = next((r for r in readers if _reads_as_prediction(catalog.op(r))), None)
-        if not (sink or strong or scope_exit or loss_reader):
+        found = verdicts(ctx, op)
+        if not any(v.source for v in found):
             continue
-        score, why = 0.0, []
-        if sink:
-            score += 3
-            why.append("nothing in the inference graph reads it")
-        elif loss_reader and _LOSS.search(loss_reader):
-            score += 3.5
-            why.append(f"the prediction a loss reads ({loss_reader})")
-        elif loss_reader and deps.get(loss_reader, frozenset()) > mine:
-            score += 2
-            why.append(f"the prediction a metric compares with labels ({loss_reader})")
-        if strong:
-            score += 3
-            why.append(f"named like an output ({last})")
-        elif _WEAK_OUTPUT.search(last):
-            score += 1.5
-            why.append(f"output-like name ({last})")
-        elif scope_exit:
-            score += 2.5
-            why.append(f"the last op of scope {scope}")
-        if op.type in _HEAD_TYPES:
-            score += 0.5
-            why.append(f"a {op.type} head")
-        if not _is_auto_name(op):
-            score += 1
-        if op.name not in deps:
-            score -= 4
-            why.append("computed from constants/variables only")
-        if _LOSS.search(op.name):
-            score -= 4
-            why.append("looks like a training loss or metric")
-        if op.type in _SHAPE_TYPES:
-            score -= 2
-            why.append("a shape computation")
-        cands[op.name] = (score, why, op)
-    # A candidate downstream of another that needs more placeholders reads labels: a loss.
-    # Candidates are grouped by the placeholders they need; the best _LABEL_CHECKS are checked.
+        score = sum(v.score for v in found)
+        why = [v.reason for v in found if v.reason]
+        concerns = [v.reason for v in found if v.concern]
+        cands[op.name] = (score, why, op, concerns)
+    _carry_reshaped_heads(ctx, cands)
+    _needs_beyond(catalog, facts, cands)
+    out = [
+        candidate(
+            catalog,
+            op,
+            score,
+            why or ["an end of the inference graph"],
+            "graph",
+            concerns=tuple(concerns),
+        )
+        for score, why, op, concerns in cands.values()
+    ]
+    out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
+    return out
+
+
+def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
+    """A head read only through a Reshape/Identity chain hands its rank to the chain's end (the
+    value in its final shape: ``Reshape_1`` of ``Softmax``)."""
+    for name in list(cands):
+        score, why, op, concerns = cands[name]
+        if concerns:
+            continue
+        cur, chain = op, []
+        while True:
+            readers = ctx.readers(cur)
+            if len(readers) != 1 or ctx.op(readers[0]).type not in _PASS_THROUGH:
+                break
+            cur = ctx.op(readers[0])
+            chain.append(cur.name)
+        if not chain:
+            continue
+        end = chain[-1]
+        own = cands.get(end)
+        extra = [r for r in own[1] if r not in why] if own else []
+        extra_score = max(0.0, own[0]) if own else 0.0
+        bonus = [v for v in (own[3] if own else []) if v]
+        if bonus:
+            continue
+        cands[end] = (
+            score + 0.5 + min(extra_score, 2.5),
+            [f"the {op.type} head {name}:0 in its final shape", *why, *extra],
+            cur,
+            [],
+        )
+        cands[name] = (score - 1.0, [*why, f"read only through {end}"], op, concerns)
+
+
+def _needs_beyond(catalog: Catalog, facts: GraphFacts, cands: dict[str, Any]) -> None:
+    """A candidate downstream of another that needs more inputs reads labels: a loss. Grouped
+    by the inputs they need; the best _LABEL_CHECKS are checked."""
+    deps = facts.needs
     groups: dict[frozenset[str], list[str]] = {}
     for name in cands:
         groups.setdefault(deps.get(name, frozenset()), []).append(name)
     best = sorted(cands, key=lambda n: -cands[n][0])[:_LABEL_CHECKS]
     for name in best:
-        score, why, op = cands[name]
+        score, why, op, concerns = cands[name]
         mine = deps.get(name, frozenset())
         smaller = [o for key, names in groups.items() if key and mine > key for o in names]
+        smaller.sort(key=lambda o: -cands[o][0])
         if not smaller:
             continue
-        upstream = _inference_upstream(catalog, op, excluded)
+        upstream = _inference_upstream(catalog, op, facts.excluded)
         for other in smaller:
             if other in upstream:
                 extra = ", ".join(sorted(mine - deps[other]))
-                cands[name] = (score - 3, [*why, f"needs {extra} beyond {other} (a label?)"], op)
+                note = f"needs {extra} beyond {other} (a label?)"
+                cands[name] = (score - 4, [*why, note], op, [*concerns, note])
                 break
-    out = [
-        candidate(catalog, op, score, why or ["an end of the inference graph"], "graph")
-        for score, why, op in cands.values()
-    ]
-    out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
-    return out
+
+
+def _while_frames(catalog: Catalog, excluded: set[str]) -> set[str]:
+    """Ops inside v1 while-loop frames: downstream of an ``Enter`` up to the loop's ``Exit``."""
+    seen: set[str] = set()
+    todo = deque(op.name for op in catalog.ops if op.type in ("Enter", "RefEnter"))
+    while todo:
+        name = todo.popleft()
+        if name in seen:
+            continue
+        seen.add(name)
+        for c in catalog.op(name).consumers:
+            if catalog.op(c).type not in ("Exit", "RefExit"):
+                todo.append(c)
+    return seen
 
 
 def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
@@ -251,27 +228,6 @@ def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
         switch_output = catalog.op(op.inputs[0]).type in CONTROL_FLOW_ENTRY_OPS
         return switch_output or op.name.rpartition("/")[2] == "pred_id"
     return all(catalog.op(r).type in CONTROL_FLOW_ENTRY_OPS for r in readers)
-
-
-def _reads_as_prediction(reader: OpInfo) -> bool:
-    """Whether ``reader`` is a loss or metric op: by name, or a comparing op type."""
-    return bool(_LOSS.search(reader.name)) or reader.type in _LOSS_TYPES
-
-
-def _weighted_ops(catalog: Catalog) -> Any:
-    """A predicate: is an op computed from the model's variables (data edges)? Always true in
-    a graph without variables (a frozen graph's weights are constants)."""
-    var_types = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
-    seen = {op.name for op in catalog.ops if op.type in var_types}
-    if not seen:
-        return lambda name: True
-    todo = deque(seen)
-    while todo:
-        for c in catalog.op(todo.popleft()).consumers:
-            if c not in seen:
-                seen.add(c)
-                todo.append(c)
-    return seen.__contains__
 
 
 def _inference_upstream(catalog: Catalog, op: OpInfo, excluded: set[str]) -> set[str]:

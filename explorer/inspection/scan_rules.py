@@ -99,8 +99,10 @@ def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         "warning",
         refs,
         f"{len(refs)} reference variable{'s' if len(refs) > 1 else ''} ({_listing(refs)}): "
-        "tf.saved_model.load refuses them ('has a reference type float_ref') and wrapped "
-        "functions do not lift them; explorer.convert rewrites them to resource variables",
+        "on TF 2.21 plain tf.saved_model.load opens a TF1 SavedModel whose signatures only read "
+        "them (and runs those), but fails on one whose signatures assign them (stateful: 'has a "
+        "reference type float_ref'), and a re-saved wrapped function loses their values "
+        "('uninitialized value'); explorer.convert rewrites them to resource variables",
     )
 
 

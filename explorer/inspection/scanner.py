@@ -29,15 +29,26 @@ ref-edge           info      ops that take a reference-typed tensor (need resour
 unsafe ops; ``ModelSession`` calls it before importing a graph unless ``allow_unsafe=True``.
 The Saver's own save/restore ops (fed by its filename tensor) are the checkpoint and are not
 unsafe (see :mod:`explorer.inspection.file_doors`).
+
+Safety is judged on what will run (:mod:`explorer.graph.run_scope`): given a ``scope`` (the ops
+the chosen outputs need, not past fed tensors, plus restore/init and the library functions they
+call), unsafe ops and queues/readers elsewhere are ``info`` findings ("not run for ...") and do
+not block; on the path they still do. Findings about what importing alone does
+(:data:`IMPORT_TIME_RULES`: a self-recursive function, huge tensors) are never scoped.
+``scan(model)`` scopes to the signatures, or for a model without signatures to its top suggested
+output and the inputs it needs (:func:`default_scope`); ``require_safe`` without a scope judges
+the whole graph (a session that may fetch anything).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from typing import Any
 
 from explorer.errors import UnsafeModelError
+from explorer.graph.run_scope import RunScope
 from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
 
 # ----------------------------------------------------------------------------------------------
@@ -58,12 +69,46 @@ def _load_rules() -> None:
     from explorer.inspection import file_doors, memory_rules, scan_rules  # noqa: F401 (rules)
 
 
-def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
+_SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
+IMPORT_TIME_RULES = frozenset({"function-recursion", "huge-tensor"})
+"""Unsafe rules about what importing the graph does (whatever runs): never scoped."""
+
+
+def default_scope(model: Any) -> RunScope | None:
+    """What runs by default: every signature, or (no signatures) the top suggested output with
+    the inputs it needs; ``None`` (judge the whole graph) when there is no such choice."""
+    from explorer.errors import ExplorerError
+    from explorer.graph.run_scope import model_run_scope, union
+
+    def parts(specs: Any) -> list[str]:
+        return [c for s in specs.values() for c in (s.components or (s.name,)) if c]
+
+    try:
+        if model.signatures:
+            scopes = (
+                model_run_scope(model, parts(sig.outputs), parts(sig.inputs), "the signatures")
+                for sig in model.signatures.values()
+            )
+            return union(scopes, "the signatures")
+        from explorer.inspection.io_choice import default_io
+
+        inputs, outputs = default_io(model)
+        return model_run_scope(model, outputs, inputs, what=f"{outputs[0]} (the top suggestion)")
+    except ExplorerError:
+        return None
+
+
+def scan(
+    model: Any, rules: Iterable[str] | None = None, scope: RunScope | str | None = "default"
+) -> Findings:
     """Compatibility and safety findings for a model, before anything runs.
 
     Args:
         model: a :class:`~explorer.V1Model`, or a path to load.
         rules: only these rule names (default: every registered rule).
+        scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`): unsafe ops and
+            queues outside it are ``info`` findings; ``"default"``: :func:`default_scope`;
+            ``None``: the whole graph.
 
     Returns:
         :class:`Findings`, errors first.
@@ -84,12 +129,22 @@ def scan(model: Any, rules: Iterable[str] | None = None) -> Findings:
             f"unknown scan rule {', '.join(unknown)}: choose from "
             f"{', '.join(sorted(RULES.by_name))}"
         )
+    if isinstance(scope, str):
+        scope = default_scope(model)
     found: list[Finding] = []
     for r in RULES.entries():
         if wanted is not None and r.name not in wanted:
             continue
         nodes = ctx.nodes(r.op_types)
-        if nodes:
+        scoped = r.meta["unsafe"] or r.name in _SCOPED_RULES
+        if scope is not None and scoped and r.name not in IMPORT_TIME_RULES:
+            on = [n for n in nodes if n.name in scope]
+            off = [n for n in nodes if n.name not in scope]
+            if on:
+                found.extend(r.value(ctx, on))
+            if off:
+                found.extend(_off_path(f, scope) for f in r.value(ctx, off))
+        elif nodes:
             found.extend(r.value(ctx, nodes))
     return Findings(found, source=ctx.path)
 
@@ -102,17 +157,30 @@ def _has_library(model: Any) -> bool:
     return bool(model.graph_def.library.function)
 
 
-def require_safe(model: Any, allow_unsafe: bool = False) -> None:
-    """Raise :class:`UnsafeModelError` when the model holds file-system or Python-calling ops.
+def _off_path(f: Finding, scope: RunScope) -> Finding:
+    """A finding about ops that will not run: ``info``, and not a safety finding."""
+    return dataclasses.replace(
+        f, severity="info", unsafe=False, message=f"not run for {scope.what}: {f.message}"
+    )
+
+
+def require_safe(model: Any, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
+    """Raise :class:`UnsafeModelError` when file-system or Python-calling ops will run.
 
     Args:
         model: the :class:`~explorer.V1Model` about to be imported.
         allow_unsafe: the user trusts the file: only :data:`ALWAYS_REFUSED` findings (a
             self-recursive function, which crashes TensorFlow) still refuse it.
+        scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`); unsafe ops
+            outside it do not block. ``None``: the whole graph.
     """
     _load_rules()
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
-        found = scan(model, rules=sorted(ALWAYS_REFUSED)).unsafe if _has_library(model) else []
+        found = (
+            scan(model, rules=sorted(ALWAYS_REFUSED), scope=None).unsafe
+            if _has_library(model)
+            else []
+        )
         if found:
             raise UnsafeModelError(
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
@@ -126,14 +194,15 @@ def require_safe(model: Any, allow_unsafe: bool = False) -> None:
     everywhere = any(not r.op_types for r in unsafe)  # function-recursion sees every node
     if not everywhere and not unsafe_types & present:
         return
-    findings = scan(model, rules=[r.name for r in unsafe]).unsafe
+    findings = scan(model, rules=[r.name for r in unsafe], scope=scope).unsafe
     if not findings:
         return
     nodes = [n for f in findings for n in f.nodes]
     shown = ", ".join(nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")
     whats = sorted({f.message.split(": ")[0] for f in findings})
     what = "; ".join(whats[:3]) + (f"; and {len(whats) - 3} more" if len(whats) > 3 else "")
+    where = f" on the path of {scope.what}" if scope is not None else ""
     raise UnsafeModelError(
-        f"{model.path} holds ops that {what} ({shown}): run explorer.scan for details; pass "
-        "allow_unsafe=True only if you trust this file"
+        f"{model.path} holds ops that {what} ({shown}){where}: run explorer.scan for details; "
+        "pass allow_unsafe=True only if you trust this file"
     )

@@ -29,6 +29,7 @@ from explorer.graph.op_families import (
     CHECKPOINT_OPS,
     DEFAULT_PLACEHOLDER_OPS,
     INPUT_OPS,
+    PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
     REF_VARIABLE_OPS,
     RESOURCE_VARIABLE_OPS,
@@ -37,6 +38,8 @@ from explorer.graph.proto_reader import scalar_value
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.catalog_items import OpInfo
 from explorer.inspection.output_heuristics import Candidate, candidate, graph_outputs
+from explorer.inspection.pipelines import pipeline_inputs
+from explorer.inspection.training_facts import GraphFacts
 
 # -- what is not inference -----------------------------------------------------------------------
 
@@ -102,6 +105,8 @@ class Validation:
         defaults: ``PlaceholderWithDefault`` ops upstream that are not fed (their default is used).
         unused: inputs that no output depends on.
         message: one line saying the above.
+        pipeline: input-pipeline outputs upstream that are not fed (tensor names,
+            ``IteratorGetNext:0``): fed, they cut the pipeline away.
     """
 
     ok: bool
@@ -109,6 +114,7 @@ class Validation:
     defaults: tuple[str, ...]
     unused: tuple[str, ...]
     message: str
+    pipeline: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.ok
@@ -167,10 +173,11 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
             for n in model.collection(k)
         }
     excluded = _excluded_ops(catalog, excluded_names)
+    facts = GraphFacts(catalog, excluded)
     sig_in, sig_out = _signature_candidates(catalog, signatures)
-    graph_out = graph_outputs(catalog, excluded)
+    graph_out = graph_outputs(catalog, excluded, facts)
     best_out = sig_out[0].name if sig_out else (graph_out[0].name if graph_out else None)
-    graph_in = _graph_inputs(catalog, excluded, best_out, graph_out)
+    graph_in = _graph_inputs(catalog, facts, best_out, sig_out or graph_out)
     return IOChoice(
         inputs=_merge(sig_in, graph_in)[:limit],
         outputs=_merge(sig_out, graph_out)[:limit],
@@ -247,12 +254,17 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
 
 
 def _graph_inputs(
-    catalog: Catalog, excluded: set[str], best_out: str | None, outputs: list[Candidate]
+    catalog: Catalog, facts: GraphFacts, best_out: str | None, outputs: list[Candidate]
 ) -> list[Candidate]:
+    """Placeholders and input-pipeline outputs, those the best output needs first; the ones no
+    suggested output needs (labels, learning rates) last and not "must be fed"."""
+    excluded = facts.excluded
     needed_by_best: set[str] = set()
     if best_out is not None:
         needed_by_best = catalog.upstream([best_out])
-    needed_by_any = catalog.upstream([c.name for c in outputs if c.score > 0]) if outputs else set()
+    good = [c.name for c in outputs if c.score > 0 and not c.concerns]
+    needed_by_any = catalog.upstream(good) if good else set()
+    ups = {name: catalog.upstream([name]) for name in good[1:6]}
     out = []
     for op in catalog.search(op_type=INPUT_OPS):
         if op.name in excluded or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1]):
@@ -265,17 +277,27 @@ def _graph_inputs(
             why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
             kind = "switch"
         else:
-            default = None
-            score += 5
-            why.append("Placeholder: must be fed")
-            kind = "placeholder"
-        if op.name in needed_by_best:
+            default, kind = None, "placeholder"
+            if op.name in needed_by_best:
+                score += 8
+                why.append(f"Placeholder: must be fed; feeds {best_out}")
+            elif op.name in needed_by_any:
+                score += 5
+                fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
+                why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
+            else:
+                score += 2
+                why.append(
+                    "Placeholder: feeds no suggested output (a label or training input): "
+                    "leave it unfed"
+                )
+        if kind == "switch" and op.name in needed_by_best:
             score += 3
             why.append(f"feeds {best_out}")
-        elif op.name not in needed_by_any and kind == "placeholder":
-            score -= 3
-            why.append("feeds no suggested output (a label or training input?)")
-        if _LABEL.match(last):
+        if op.name in facts.labels:
+            score -= 2
+            why.append(f"read as labels by {facts.labels[op.name]}")
+        elif _LABEL.match(last):
             score -= 2
             why.append("named like a label")
         elif _INPUT_NAME.match(last):
@@ -283,8 +305,54 @@ def _graph_inputs(
         if not op.consumers:
             score -= 2
             why.append("nothing reads it")
+        elif all(c in excluded for c in op.consumers):
+            score -= 3
+            why.append("only training ops read it (a learning rate or other hyperparameter)")
         out.append(candidate(catalog, op, score, why, kind, default))
+    out.extend(_pipeline_candidates(catalog, facts, needed_by_best, needed_by_any, best_out))
     out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
+    return out
+
+
+def _pipeline_candidates(
+    catalog: Catalog,
+    facts: GraphFacts,
+    needed_by_best: set[str],
+    needed_by_any: set[str],
+    best_out: str | None,
+) -> list[Candidate]:
+    """The outputs of input pipelines the model reads (fed instead of running the pipeline)."""
+    out = []
+    for p in pipeline_inputs(catalog.graph_def):
+        op = catalog.op(p.tensor.partition(":")[0])
+        feature = f", feature {p.feature!r}" if p.feature else ""
+        why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
+        readers = [c for c in catalog.tensor(p.tensor).consumers if c not in facts.excluded]
+        used_by_best = best_out is not None and any(r in needed_by_best for r in readers)
+        if used_by_best:
+            score = 8.5
+            why.append(f"must be fed for {best_out}")
+        elif any(r in needed_by_any for r in readers):
+            score = 5.5
+        else:
+            score = 2.0
+            why.append("no suggested output needs it (a label?): leave it unfed")
+        label_of = facts.labels.get(p.tensor)
+        if label_of:
+            score -= 2
+            why.append(f"read as labels by {label_of}")
+        tensor = catalog.tensor(p.tensor)
+        out.append(
+            Candidate(
+                name=p.tensor,
+                dtype=tensor.dtype,
+                shape=tensor.shape,
+                score=score,
+                reason="; ".join(why),
+                kind="pipeline",
+                default=p.feature,
+            )
+        )
     return out
 
 
@@ -318,8 +386,9 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
         if ":" in n:
             catalog.tensor(n)
     fed = set(feeds)
-    needed = catalog.upstream(fetches, stop=fed)
-    missing, defaults, used = [], [], set()
+    pipes = {t for op in catalog.search(op_type=PIPELINE_OUTPUT_OPS) for t in op.outputs}
+    needed = catalog.upstream(fetches, stop=fed | pipes)
+    missing, defaults, used, pipeline = [], [], set(), []
     for name in sorted(needed, key=catalog.position):
         op = catalog.op(name)
         if op.type in PLACEHOLDER_OPS and f"{name}:0" not in fed:
@@ -327,13 +396,22 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
         elif op.type in DEFAULT_PLACEHOLDER_OPS and f"{name}:0" not in fed:
             defaults.append(name)
         used.update(t for t in op.inputs if t in fed)
+        pipeline.extend(t for t in op.inputs if t in pipes and t not in fed and t not in pipeline)
     used.update(t for t in fetches if t in fed)
     unused = [t for t in feeds if t not in used]
+    need = "needs" if len(fetches) == 1 else "need"
     if missing:
         message = (
-            f"{', '.join(fetches)} need{'s' if len(fetches) == 1 else ''} placeholder"
+            f"{', '.join(fetches)} {need} placeholder"
             f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, not fed: add "
             f"{'them' if len(missing) > 1 else 'it'} to the inputs"
+        )
+    elif pipeline:
+        message = (
+            f"{', '.join(fetches)} {need} input-pipeline output"
+            f"{'s' if len(pipeline) > 1 else ''} {', '.join(pipeline)}, not fed: add "
+            f"{'them' if len(pipeline) > 1 else 'it'} to the inputs (feeding them cuts the "
+            "pipeline: its readers do not run)"
         )
     else:
         message = "the outputs are computable from the inputs"
@@ -342,11 +420,12 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
     if unused:
         message += f"; unused input{'s' if len(unused) > 1 else ''}: {', '.join(unused)}"
     return Validation(
-        ok=not missing,
+        ok=not missing and not pipeline,
         missing=tuple(missing),
         defaults=tuple(defaults),
         unused=tuple(unused),
         message=message,
+        pipeline=tuple(pipeline),
     )
 
 

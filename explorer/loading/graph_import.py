@@ -50,7 +50,14 @@ def import_into(model: V1Model, graph: Any) -> None:
     A MetaGraph is imported with ``import_meta_graph`` (collections, variables and the Saver come
     along); a GraphDef with ``import_graph_def`` under no name scope. The v1 session and the TF2
     converter both build their graphs through here.
+
+    Raises:
+        UnsupportedOpError: the graph uses op types this TensorFlow does not register (the
+            message names them and the ways on: replacements, op libraries).
     """
+    from explorer.loading.op_libraries import require_registered
+
+    require_registered(model)
     from explorer.loading.validation import recursive_functions
 
     cycle = recursive_functions(model.graph_def)

@@ -119,12 +119,15 @@ def preflight(
     if initialize and (model.init_op or model.assets or _has_table_init(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
     extra = json.dumps(init, sort_keys=True).encode() if init else b""
+    libraries = list(getattr(model, "op_libraries", ()))
+    extra += b"\0" + "\0".join(libraries).encode()
     digest = hashlib.sha256(kind.encode() + b"\0" + payload + b"\0" + extra).hexdigest()
     if digest not in _CHECKED:
         what = "importing the graph and initialising its tables" if init else "importing the graph"
-        reply = _WORKER.request(
-            {"op": "import", "kind": kind, "init": init}, payload, limit, model.path, what
-        )
+        header = {"op": "import", "kind": kind, "init": init}
+        if libraries:
+            header["libraries"] = libraries  # the model's custom ops, loaded there too
+        reply = _WORKER.request(header, payload, limit, model.path, what)
         if reply.get("status") == "error" and not reply.get("expected"):
             raise ModelFormatError(
                 f"{model.path}: the graph does not import ({reply.get('type')}: "
@@ -389,6 +392,8 @@ def worker_main() -> int:
         payload = inp.read(req["size"]) if req["size"] else b""
         try:
             if req["op"] == "import":
+                for lib in req.get("libraries", ()):
+                    tf_mod.load_op_library(lib)
                 _child_import(req["kind"], payload, req.get("init"))
                 send({"status": "ok"})
             else:

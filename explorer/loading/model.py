@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,8 @@ class V1Model:
         assets: asset tensor name -> path of the file on this machine.
         replacements: op type -> TF function substituted for nodes of that type when the graph is
             imported (see ``explorer.load(..., replacements=...)``).
+        op_libraries: paths of custom-op libraries loaded for this model (``tf.load_op_library``;
+            see :mod:`explorer.loading.op_libraries`).
     """
 
     format: str
@@ -70,6 +72,7 @@ class V1Model:
     assets: dict[str, str] = field(default_factory=dict)
     replacements: dict[str, Replacement] = field(default_factory=dict)
     module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
+    op_libraries: tuple[str, ...] = ()
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
     _catalog: Any = field(default=None, repr=False)
 
@@ -242,6 +245,7 @@ def load(
     path: str | os.PathLike[str],
     tags: list[str] | str | None = None,
     replacements: Mapping[str, Replacement] | None = None,
+    op_libraries: Sequence[str | os.PathLike[str]] | None = None,
 ) -> V1Model:
     """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`.
 
@@ -251,10 +255,18 @@ def load(
         tags: the MetaGraph tag set to use (list, set or comma-separated; ``""``/``set()`` is the
             empty set); only needed when the SavedModel has several (a TF1 Hub module: ``set()``).
         replacements: op type -> function substituting nodes of that type on import.
+        op_libraries: custom-op libraries (``.so`` paths, each checked to exist) to load with
+            ``tf.load_op_library`` before the graph is used: they run native code, the trust
+            ``allow_unsafe`` asks for, so pass only libraries you trust.
 
     Raises:
-        ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError.
+        ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError
+        when an op library does not load.
     """
+    from explorer.loading.op_libraries import check_libraries, load_libraries
+
+    libraries = check_libraries(op_libraries or ())
+    load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",") if t.strip()]
@@ -277,6 +289,7 @@ def load(
     model.path = p.resolve()
     if replacements:
         model.replacements = dict(replacements)
+    model.op_libraries = libraries
     return model
 
 

@@ -24,11 +24,9 @@ from explorer.errors import (
     MissingVariablesError,
     SessionError,
     TensorNotFoundError,
-    UnsupportedOpError,
     first_line,
 )
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
-from explorer.graph.runtime import unregistered_op_types
 from explorer.graph.specs import TensorSpec
 from explorer.loading.graph_import import import_into, init_op_names
 from explorer.loading.model import V1Model
@@ -43,6 +41,10 @@ class ModelSession:
         model: the :class:`V1Model`.
         graph: the model's own ``tf.Graph``.
         session: the underlying ``tf.compat.v1.Session``.
+
+    ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will be run: file-system or
+    PyFunc ops outside it do not need ``allow_unsafe`` (a runner passes the ops its outputs,
+    restore and init need); without it the whole graph is judged.
     """
 
     def __init__(
@@ -53,22 +55,18 @@ class ModelSession:
         restore: bool = True,
         initialize: bool = True,
         allow_unsafe: bool = False,
+        scope: Any = None,
     ) -> None:
         self.model = model
-        missing = unregistered_op_types(model.graph_def)
-        missing = [m for m in missing if m not in model.replacements]
-        if missing:
-            raise UnsupportedOpError(
-                f"{model.path} uses op types this TensorFlow ({tf().__version__}) does not "
-                f"register: {', '.join(missing)}; pass explorer.load(..., replacements="
-                f"{{{missing[0]!r}: fn}}) with a TF function for each"
-            )
+        from explorer.loading.op_libraries import require_registered
+
+        require_registered(model)  # custom ops: one line naming them and the ways on
         self.allow_unsafe = allow_unsafe
         from explorer.inspection.scanner import (
             require_safe,  # file-system/PyFunc ops need allow_unsafe=True
         )
 
-        require_safe(model, allow_unsafe)
+        require_safe(model, allow_unsafe, scope)
         from explorer.loading.files import require_regular_assets
 
         require_regular_assets(model)  # no table filled from /dev/zero, allowed or not

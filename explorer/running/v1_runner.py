@@ -169,15 +169,31 @@ class V1Runner(Runner):
         from explorer.running.session import ModelSession
 
         if self._parent is not None:
+            from explorer.inspection.scanner import require_safe
+
+            require_safe(self.model, self.allow_unsafe, self.run_scope())  # its own outputs
             self.session = self._parent.session
             self._resolve()
             return
-        self.session = ModelSession(self.model, config=self.config, allow_unsafe=self.allow_unsafe)
+        self.session = ModelSession(
+            self.model, config=self.config, allow_unsafe=self.allow_unsafe, scope=self.run_scope()
+        )
         try:
             self._resolve()
         except BaseException:
             self.session.close()
             raise
+
+    def run_scope(self) -> Any:
+        """What running this runner executes (:func:`explorer.graph.run_scope.model_run_scope`):
+        what its outputs need, not past its inputs, plus restore and init."""
+        from explorer.graph.run_scope import model_run_scope
+
+        def parts(specs: Any) -> list[str]:
+            return [c for s in specs.values() for c in (s.components or (s.name,)) if c]
+
+        what = f"signature {self.signature_name!r}" if self.signature_name else "the outputs"
+        return model_run_scope(self.model, parts(self._outputs), parts(self._inputs), what)
 
     def _resolve(self) -> None:
         # Resolve every tensor once, so each infer() is one plain session.run.

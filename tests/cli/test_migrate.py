@@ -60,3 +60,91 @@ def test_migrate_writes_nothing_when_parity_does_not_pass(mlp_paths, tmp_path, c
     assert main(["migrate", str(mlp_paths["frozen_pb"]), str(out_dir), "--batches", "1"]) == 1
     assert "not written: parity did not pass" in capsys.readouterr().out
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "proved_out", "proved_in"),
+    [
+        ("gan", ["generator/Tanh:0"], ["noise:0"]),
+        ("tfdata", ["probabilities:0"], ["IteratorGetNext:0", "IteratorGetNext:2"]),
+        ("queue", ["probabilities:0"], ["shuffle_batch:0", "shuffle_batch:1"]),
+    ],
+)
+def test_migrate_training_checkpoints_proves_the_inference_head(
+    training_graphs, tmp_path, capsys, name, proved_out, proved_in
+):
+    """No flags, no signatures, no export: the confident top suggestion is converted and proved;
+    pipeline outputs are fed (the readers never run) and keyed by their feature names."""
+    out_dir = tmp_path / "out"
+    assert main(["migrate", str(training_graphs[name]), str(out_dir), "--batches", "1"]) == 0
+    text = capsys.readouterr().out.strip().splitlines()
+    assert text[-1].startswith(f"proved {proved_out[0]} <- ") and text[-1].endswith(": passed")
+    assert main(["migrate", str(training_graphs[name]), str(out_dir), "--overwrite", "--json"]) == 0
+    out = _json(capsys)
+    assert next(iter(out)) == "proved"  # the report names the proved tensors first
+    proved = out["proved"]["serving_default"]
+    assert proved["outputs"] == proved_out and sorted(proved["inputs"]) == proved_in
+    assert out["steps"]["choice"]["by"] == "confident suggestion"
+    if name != "gan":
+        _check_example_signature(out_dir)
+
+
+def _check_example_signature(out_dir):
+    """The SavedModel takes the features by name, and serialized tf.Example protos."""
+    import numpy as np
+
+    from explorer._tf import tf
+
+    tf = tf()
+    sigs = tf.saved_model.load(str(out_dir)).signatures
+    assert set(sigs["serving_default"].structured_input_signature[1]) == {"pixels", "age"}
+    rng = np.random.default_rng(1)
+    examples = [
+        tf.train.Example(
+            features=tf.train.Features(
+                feature={
+                    "pixels": tf.train.Feature(
+                        float_list=tf.train.FloatList(value=rng.normal(size=8))
+                    ),
+                    "age": tf.train.Feature(float_list=tf.train.FloatList(value=[41.0])),
+                }
+            )
+        ).SerializeToString()
+        for _ in range(4)
+    ]
+    spec = {
+        "pixels": tf.io.FixedLenFeature([8], tf.float32),
+        "age": tf.io.FixedLenFeature([1], tf.float32),
+    }
+    by_features = sigs["serving_default"](**tf.io.parse_example(tf.constant(examples), spec))
+    by_examples = sigs["examples"](examples=tf.constant(examples))
+    np.testing.assert_array_equal(by_examples["probabilities"], by_features["probabilities"])
+
+
+def test_migrate_stops_without_a_confident_output_and_takes_outputs(tmp_path, capsys):
+    from tests.inspection.test_io_choice import _two_heads
+
+    (tmp_path / "model").mkdir()
+    path = _two_heads(tmp_path / "model")
+    assert main(["migrate", str(path), str(tmp_path / "out")]) == 2
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert "--outputs" in err and "1. " in err and "left_head:0" in err
+    assert not (tmp_path / "out").exists()
+    argv = ["migrate", str(path), str(tmp_path / "out"), "--outputs", "left_head:0"]
+    assert main([*argv, "--inputs", "x:0", "--batches", "1"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == ("proved left_head:0 <- x:0: passed")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "proved_out"),
+    [
+        ("chadpro_mnist_gan_ckpt", ["Tanh:0"]),
+        ("fije_neural_ibm1_ckpt", ["Reshape_1:0"]),  # pruned: no sparse Adam to rewrite
+    ],
+)
+def test_migrate_shared_training_checkpoints(name, proved_out, tmp_path, capsys):
+    argv = ["migrate", str(shared_model(name)), str(tmp_path / "out"), "--batches", "1"]
+    assert main([*argv, "--json"]) == 0
+    out = _json(capsys)
+    assert out["proved"]["serving_default"]["outputs"] == proved_out and out["passed"]

@@ -234,8 +234,8 @@ CASES = [
      explorer.MissingVariablesError,
      r"state_nowhere/checkpoint points at /nowhere/model, which is not here .*point at the"),
     ("unregistered op", unregistered_op, None, "session", explorer.UnsupportedOpError,
-     r"unregistered\.pb uses op types .* does not register: MyCustomSoftmax; pass "
-     r"explorer\.load\(\.\.\., replacements="),
+     r"unregistered\.pb uses op types .* does not register: MyCustomSoftmax; ways on: .*"
+     r"replacements=\{'MyCustomSoftmax': fn.*op_libraries=.*--op-library PATH"),
     ("input referencing a missing node", missing_input, None, "load", explorer.ModelFormatError,
      r"missing_input\.pb: node 'probs' reads 'not_here', which is not in the graph"),
     ("negative placeholder shape", placeholder_shape([-5, 4], "negative.pb"), None, "load",

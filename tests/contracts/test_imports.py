@@ -52,6 +52,7 @@ HEAVY_AT_IMPORT = {
     "explorer.comparing.streaming": {"numpy"},
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.text_rules": {"numpy"},
+    "explorer.examples.training_graphs": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},

@@ -23,3 +23,40 @@ def test_a_graph_with_no_output_candidates_says_to_choose(tmp_path):
     tf().io.write_graph(g.as_graph_def(), str(tmp_path), "m.pb", as_text=False)
     with pytest.raises(SignatureNotFoundError, match="pass inputs= and outputs="):
         default_io(explorer.load(tmp_path / "m.pb"))
+
+
+def _two_heads(tmp_path):
+    from explorer._tf import tf
+
+    g = tf().Graph()
+    with g.as_default():
+        x = tf().compat.v1.placeholder(tf().float32, [None, 3], name="x")
+        tf().tanh(x * 2.0, name="left_head")
+        tf().tanh(x * 3.0, name="right_head")
+    tf().io.write_graph(g.as_graph_def(), str(tmp_path), "two.pb", as_text=False)
+    return tmp_path / "two.pb"
+
+
+def test_confident_choice_on_training_graphs(training_graphs):
+    from explorer.inspection.io_choice import CONFIDENCE_MARGIN, confident_io
+
+    gan = confident_io(explorer.load(training_graphs["gan"]))
+    assert gan.outputs == ["generator/Tanh:0"] and gan.inputs == ["noise:0"]
+    assert gan.lead is not None and gan.lead >= CONFIDENCE_MARGIN
+    tfdata = confident_io(explorer.load(training_graphs["tfdata"]))
+    assert tfdata.outputs == ["probabilities:0"]
+    assert sorted(tfdata.inputs) == ["IteratorGetNext:0", "IteratorGetNext:2"]
+    assert tfdata.keys == {"IteratorGetNext:0": "age", "IteratorGetNext:2": "pixels"}
+
+
+def test_no_confident_choice_names_the_candidates_and_the_flag(tmp_path):
+    from explorer.errors import OutputChoiceError
+    from explorer.inspection.io_choice import confident_io
+
+    model = explorer.load(_two_heads(tmp_path))
+    with pytest.raises(OutputChoiceError) as err:
+        confident_io(model)
+    msg = str(err.value)
+    assert "--outputs" in msg and "left_head:0" in msg and "right_head:0" in msg
+    assert "\n" not in msg
+    assert default_io(model)[1][0] in ("left_head:0", "right_head:0")  # run still picks one

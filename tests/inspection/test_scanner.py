@@ -51,7 +51,7 @@ def build_risky_graph(out_dir: Path, unregistered: bool = True) -> Path:
 
 @pytest.fixture(scope="module")
 def risky(tmp_path_factory) -> Findings:
-    return scan(build_risky_graph(tmp_path_factory.mktemp("risky")))
+    return scan(build_risky_graph(tmp_path_factory.mktemp("risky")), scope=None)  # whole graph
 
 
 def test_every_risk_is_found(risky):
@@ -132,3 +132,29 @@ def _graph_model(tmp_path: Path, build) -> explorer.V1Model:
     path = tmp_path / "g.pb"
     path.write_bytes(g.as_graph_def().SerializeToString())
     return explorer.load(path)
+
+
+def test_unsafe_ops_off_the_path_are_info_on_it_they_block(training_graphs):
+    """A tf.data training checkpoint reads TFRecords; the prediction fed from IteratorGetNext
+    never runs that reader, so it does not block, and scan says it is not run."""
+    from explorer.graph.run_scope import model_run_scope
+    from explorer.inspection.scanner import require_safe
+
+    model = explorer.load(training_graphs["tfdata"])
+    findings = scan(model)  # default scope: the top suggestion and the inputs it needs
+    assert not findings.unsafe
+    (fs,) = findings.by_rule("file-system")
+    assert fs.severity == "info" and fs.message.startswith("not run for probabilities:0")
+    assert any("TFRecordDataset" in n for n in fs.nodes)
+    cut = model_run_scope(model, ["probabilities:0"], ["IteratorGetNext:0", "IteratorGetNext:2"])
+    require_safe(model, scope=cut)  # nothing unsafe on the path
+    whole = model_run_scope(model, ["probabilities:0"])  # the pipeline runs: it reads files
+    with pytest.raises(explorer.UnsafeModelError, match="on the path of the chosen outputs"):
+        require_safe(model, scope=whole)
+    assert scan(model, scope=None).unsafe  # judged on the whole graph
+
+
+def test_ref_variable_message_says_what_fails_on_tf_2_21(mlp_paths):
+    (ref,) = scan(explorer.load(mlp_paths["checkpoint_v2"])).by_rule("ref-variable")
+    assert "assign them (stateful" in ref.message and "only read" in ref.message
+    assert "explorer.convert rewrites them" in ref.message

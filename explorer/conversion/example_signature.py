@@ -1,0 +1,99 @@
+"""A signature on serialized ``tf.Example`` protos for a model fed by a parsing input pipeline.
+
+A training checkpoint whose input pipeline parses ``tf.Example`` records (``TFRecordDataset`` ->
+``parse_single_example`` -> batch, or a reader and a queue) converts to a ``serving_default`` that
+takes the parsed features (``pixels``, ``age``). :func:`example_signature` adds, beside it, an
+``examples`` signature taking a 1-D string tensor of serialized examples: the same features are
+parsed with the pipeline's own keys, dtypes and shapes (``tf.io.parse_example``), cast to what the
+model reads, and the features signature is called, so the servable model takes what the training
+data looked like.
+
+Only dense features (``FixedLenFeature``) are covered; a pipeline with sparse or ragged features
+the model reads gets no ``examples`` signature.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from explorer._tf import tf
+from explorer.graph.names import op_name
+from explorer.graph.specs import TensorSpec
+
+EXAMPLES_SIGNATURE = "examples"
+EXAMPLES_KEY = "examples"
+
+
+def parse_spec(model: Any, inputs: dict[str, TensorSpec]) -> dict[str, tuple[str, Any, list]]:
+    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
+    output carrying a dense tf.Example feature; ``{}`` otherwise."""
+    from explorer.inspection.pipelines import _keys, pipeline_inputs
+
+    found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
+    functions = {f.signature.name: f for f in model.graph_def.library.function}
+    top = {n.name: n for n in model.graph_def.node}
+    out = {}
+    for key, spec in inputs.items():
+        p = found.get(spec.name)
+        if p is None or not p.feature or not p.parse_op:
+            return {}
+        fn, _, node_name = p.parse_op.rpartition("::")
+        nodes = {n.name: n for n in functions[fn].node_def} if fn else top
+        node = nodes[op_name(node_name)]
+        ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
+        _, dense = _keys(nodes, node, ns)
+        if p.feature not in dense:
+            return {}
+        j = dense.index(p.feature)
+        dtype = node.attr["Tdense"].list.type[j]
+        shape = [int(d.size) for d in node.attr["dense_shapes"].list.shape[j].dim]
+        out[key] = (p.feature, dtype, shape)
+    return out
+
+
+def example_signature(model: Any, converted: Any, concrete: Any) -> tuple[Any, Any] | None:
+    """``(ConvertedSignature, concrete function)`` of the ``examples`` signature for the
+    features signature ``converted`` (called as ``concrete``), or ``None`` when its inputs are
+    not all dense features of a parsing pipeline."""
+    spec = parse_spec(model, converted.inputs)
+    if not spec:
+        return None
+    from explorer.conversion.v2_model import ConvertedSignature
+
+    tf_ = tf()
+    features = {
+        feature: tf_.io.FixedLenFeature(shape, tf_.dtypes.as_dtype(dtype))
+        for feature, dtype, shape in spec.values()
+    }
+    order = list(converted.inputs)
+
+    def parse(examples: Any) -> Any:
+        parsed = tf_.io.parse_example(examples, features)
+        args = []
+        for key in order:
+            want = converted.inputs[key]
+            value = tf_.cast(parsed[spec[key][0]], want.dtype)
+            if want.shape is not None and all(d is not None for d in want.shape):
+                value = tf_.reshape(value, want.shape)  # a batch fixed by the pipeline
+            elif want.shape is not None and all(d is not None for d in want.shape[1:]):
+                value = tf_.reshape(value, [-1, *want.shape[1:]])
+            args.append(value)
+        return concrete(*args)
+
+    first = converted.inputs[order[0]].shape
+    batch = first[0] if first else None
+    fn = tf_.function(
+        parse,
+        input_signature=[tf_.TensorSpec([batch], tf_.string, name=EXAMPLES_KEY)],
+        autograph=False,
+    ).get_concrete_function()
+    sig = ConvertedSignature(
+        name=EXAMPLES_SIGNATURE,
+        method="",
+        inputs={EXAMPLES_KEY: TensorSpec("", "string", (batch,))},
+        outputs=dict(converted.outputs),
+        input_parts={EXAMPLES_KEY: (EXAMPLES_KEY,)},
+        output_parts=dict(converted.output_parts),
+        source_outputs=dict(converted.source_outputs),
+    )
+    return sig, fn

@@ -1,0 +1,139 @@
+"""What will run: the ops a session (or a pruned function) executes for chosen outputs.
+
+A training checkpoint holds readers of TFRecord files, summary writers, optimizers; the model's
+prediction needs none of them. Safety and pruning are judged on what will actually run:
+
+* the ops the fetches depend on (data and control edges), not past fed tensors (a fed tensor's
+  producer does not run: feeding ``IteratorGetNext:0`` cuts the pipeline behind it away);
+* plus the ops a session runs itself: the Saver's restore op (its filename tensor fed) and the
+  init op (tables, assets), given as ``extra``;
+* plus every library function those ops call (``PartitionedCall``'s ``f``, a dataset's ``map``
+  function, ``While``/``If`` branches), transitively, and what runs inside them.
+
+:func:`ops_that_run` reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and
+init ops. Pure Python, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.graph.names import op_name, tensor_name
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """Ops that will run: top-level op names and library functions called (with their nodes).
+
+    ``name in scope`` accepts a top-level op name or ``function::node`` (how the scanner names
+    nodes inside library functions).
+    """
+
+    ops: frozenset[str]
+    functions: frozenset[str]
+    what: str = "the chosen outputs"
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        fn, sep, _ = name.partition("::")
+        return fn in self.functions if sep else name in self.ops
+
+
+def ops_that_run(
+    graph_def: Any,
+    fetches: Iterable[str],
+    feeds: Iterable[str] = (),
+    extra: Iterable[str] = (),
+    what: str = "the chosen outputs",
+) -> RunScope:
+    """The :class:`RunScope` of fetching ``fetches`` (tensor or op names) with ``feeds`` fed.
+
+    Args:
+        graph_def: the model's GraphDef (function library included).
+        fetches: what is fetched (``y:0``, or op names for ops run for their effect).
+        feeds: tensors fed (``x:0``): the walk does not go past them.
+        extra: more ops run as well (restore, init), their own feeds not cut.
+        what: how messages name the fetches.
+    """
+    nodes = {n.name: n for n in graph_def.node}
+    fed = {tensor_name(f) for f in feeds}
+    seen: set[str] = set()
+    todo: list[str] = []
+    for f in [*fetches, *extra]:
+        if ":" in f and tensor_name(f) in fed:
+            continue
+        todo.append(op_name(f))
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in nodes:
+            continue
+        seen.add(name)
+        for i in nodes[name].input:
+            if i.startswith("^"):
+                todo.append(i[1:])
+            elif tensor_name(i) not in fed:
+                todo.append(op_name(i))
+    return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
+
+
+def called_functions(graph_def: Any, op_names: Iterable[str]) -> frozenset[str]:
+    """Library functions the given top-level ops call, transitively (direct calls by op type
+    and ``func`` attributes: ``f``, ``body``, ``then_branch``, dataset functions, ...)."""
+    library = {f.signature.name: f for f in graph_def.library.function}
+    if not library:
+        return frozenset()
+    nodes = {n.name: n for n in graph_def.node}
+    found: set[str] = set()
+    todo = [fn for name in op_names if name in nodes for fn in _calls(nodes[name], library)]
+    while todo:
+        fn = todo.pop()
+        if fn in found or fn not in library:
+            continue
+        found.add(fn)
+        for node in library[fn].node_def:
+            todo.extend(_calls(node, library))
+    return frozenset(found)
+
+
+def _calls(node: Any, library: dict[str, Any]) -> list[str]:
+    out = [node.op] if node.op in library else []
+    for value in node.attr.values():
+        if value.HasField("func"):
+            out.append(value.func.name)
+        elif value.HasField("list"):
+            out.extend(f.name for f in value.list.func)
+    return out
+
+
+def union(scopes: Iterable[RunScope], what: str) -> RunScope:
+    """What runs when each of ``scopes`` runs (several signatures, each with its own feeds)."""
+    ops: set[str] = set()
+    functions: set[str] = set()
+    for s in scopes:
+        ops |= s.ops
+        functions |= s.functions
+    return RunScope(frozenset(ops), frozenset(functions), what)
+
+
+def model_run_scope(
+    model: Any,
+    fetches: Iterable[str],
+    feeds: Iterable[str] = (),
+    what: str = "the chosen outputs",
+) -> RunScope:
+    """:func:`ops_that_run` for a :class:`~explorer.loading.model.V1Model`, with the ops a
+    session runs itself: the Saver's restore op (fed its filename tensor) and the init op or
+    table initialisers."""
+    restore = [model.restore_op] if getattr(model, "restore_op", None) else []
+    filename = [model.filename_tensor] if getattr(model, "filename_tensor", None) else []
+    init = [model.init_op] if getattr(model, "init_op", None) else []
+    if not init:
+        init = [op_name(n) for n in model.collection("table_initializer")]
+    if not init and any(n.name == "init_all_tables" for n in model.graph_def.node):
+        init = ["init_all_tables"]
+    main = ops_that_run(model.graph_def, fetches, feeds, what=what)
+    side = ops_that_run(model.graph_def, [*restore, *init], filename)
+    return RunScope(main.ops | side.ops, main.functions | side.functions, what)

@@ -1,0 +1,334 @@
+"""Output rules: why a tensor is (or is not) a model's output, one registered rule per reason.
+
+:func:`explorer.suggest` scores each inference op by the rules registered here with
+:func:`output_rule` (an :class:`~explorer.graph.registry.OpRegistry`, rules with op types see only
+ops of those types, rules without see every op). A rule returns a :class:`Verdict` (a score, the
+reason in words, whether it makes the op a candidate and whether it counts against it) or
+``None``. Rules read :class:`~explorer.inspection.training_facts.GraphFacts`, so training graphs
+rank their inference head first: the head a prediction computes above anything that needs labels,
+optimizer state or only shapes, the greedy decoder above the teacher-forced one, the evaluation
+network above the target network, the generator's image above the discriminator's verdicts.
+
+Add a rule::
+
+    from explorer.inspection.output_rules import Verdict, output_rule
+
+    @output_rule("MyHeadOp", name="my-head", source=True)
+    def _my_head(ctx, op):
+        return Verdict(2.0, "my model's head")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.graph.op_families import ACTIVATION_HEAD_OPS, SHAPE_OPS
+from explorer.graph.registry import OpRegistry
+
+STRONG_OUTPUT = re.compile(
+    r"^(softmax|probs?|probabilit(y|ies)|logits?|preds?|predictions?|predicted|outputs?|"
+    r"y_pred|y_hat)(_\d+)?$",
+    re.IGNORECASE,
+)
+WEAK_OUTPUT = re.compile(
+    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$)",
+    re.IGNORECASE,
+)
+LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
+# Ops comparing a prediction with labels: the tensor they read from the model is its prediction.
+LOSS_TYPES = frozenset(
+    {
+        "SoftmaxCrossEntropyWithLogits",
+        "SparseSoftmaxCrossEntropyWithLogits",
+        "SquaredDifference",
+        "InTopK",
+        "InTopKV2",
+        "Equal",
+        "NotEqual",
+    }
+)
+# Names TF gives ops when the user did not name them (besides the op type itself).
+AUTO_NAMES = frozenset(
+    {"add", "mul", "sub", "truediv", "div", "floordiv", "mod", "pow", "neg", "matmul", "read"}
+)
+_REDUCTIONS = frozenset({"Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "Neg", "Cast"})
+_LOGIT_TYPES = ("Add", "AddV2", "BiasAdd")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one rule says about one op.
+
+    Attributes:
+        score: added to the op's score (only the order of candidates matters).
+        reason: the words shown in the suggestion.
+        source: the rule says the op *is* an output (an op needs one such rule to be a
+            candidate at all).
+        concern: the rule says it probably is not the model's output (a loss, a shape, a
+            value that needs labels): a candidate with a concern is never chosen on its own.
+    """
+
+    score: float
+    reason: str
+    source: bool = False
+    concern: bool = False
+
+
+class RuleContext:
+    """What a rule sees: the catalog, the training facts, and each op's inference readers."""
+
+    def __init__(self, catalog: Any, facts: Any) -> None:
+        self.catalog = catalog
+        self.facts = facts
+        self.excluded = facts.excluded
+
+    def readers(self, op: Any) -> list[str]:
+        """Consumers of ``op`` in the inference graph."""
+        return [c for c in op.consumers if c not in self.excluded]
+
+    def op(self, name: str) -> Any:
+        return self.catalog.op(name)
+
+
+RuleFn = Callable[[RuleContext, Any], "Verdict | None"]
+OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
+"""Output rules by name, in registration order (entries' ``op_types``: empty for every op)."""
+
+
+def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none).
+
+    Raises:
+        ValueError: a rule called ``name`` is already registered.
+    """
+    return OUTPUT_RULES.register(*op_types, name=name)
+
+
+def verdicts(ctx: RuleContext, op: Any) -> list[Verdict]:
+    """Every registered rule's verdict on ``op``, in registration order (``None`` left out)."""
+    out = []
+    for entry in OUTPUT_RULES.matching(op.type):
+        v = entry.value(ctx, op)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def is_auto_name(op: Any) -> bool:
+    last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
+    return last == op.type.lower() or last in AUTO_NAMES
+
+
+def reads_as_prediction(reader: Any) -> bool:
+    """Whether ``reader`` is a loss or metric op: by name, or a comparing op type."""
+    return bool(LOSS_NAME.search(reader.name)) or reader.type in LOSS_TYPES
+
+
+# -- what makes an op an output ----------------------------------------------------------------
+
+
+@output_rule(name="sink")
+def _sink(ctx: RuleContext, op: Any) -> Verdict | None:
+    if ctx.readers(op):
+        return None
+    return Verdict(3.0, "nothing in the inference graph reads it", source=True)
+
+
+@output_rule(name="loss-reads-it")
+def _loss_reads_it(ctx: RuleContext, op: Any) -> Verdict | None:
+    """A training script's prediction is read only by its loss/metrics (labels join there)."""
+    facts = ctx.facts
+    mine = facts.deps.get(op.name)
+    if not mine or LOSS_NAME.search(op.name) or not facts.weight_upstream(op.name):
+        return None
+    reader = next((r for r in ctx.readers(op) if reads_as_prediction(ctx.op(r))), None)
+    if reader is None:
+        return None
+    if LOSS_NAME.search(reader) or facts.loss_reason(reader):
+        return Verdict(3.5, f"the prediction a loss reads ({reader})", source=True)
+    if facts.deps.get(reader, frozenset()) > mine:
+        return Verdict(2.0, f"the prediction a metric compares with labels ({reader})", source=True)
+    return None
+
+
+@output_rule(name="output-name")
+def _named(ctx: RuleContext, op: Any) -> Verdict | None:
+    last = op.name.rpartition("/")[2]
+    if STRONG_OUTPUT.match(last):
+        return Verdict(3.0, f"named like an output ({last})", source=True)
+    if WEAK_OUTPUT.search(last):
+        return Verdict(1.5, f"output-like name ({last})")
+    scope = op.name.rpartition("/")[0]
+    if (
+        scope
+        and STRONG_OUTPUT.match(scope.rpartition("/")[2])
+        and not any(r.startswith(scope + "/") for r in ctx.readers(op))
+    ):
+        return Verdict(2.5, f"the last op of scope {scope}", source=True)
+    return None
+
+
+@output_rule(*ACTIVATION_HEAD_OPS, name="activation-head")
+def _activation_head(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.name in ctx.facts.feeds_a_layer or not ctx.facts.deps.get(op.name):
+        return None
+    return Verdict(1.5, f"a {op.type} head (no later layer reads it)", source=True)
+
+
+@output_rule("ArgMax", "TopKV2", name="class-head")
+def _class_head(ctx: RuleContext, op: Any) -> Verdict | None:
+    return Verdict(0.5, f"a {op.type} head")
+
+
+@output_rule(*_LOGIT_TYPES, name="logits-head")
+def _logits_head(ctx: RuleContext, op: Any) -> Verdict | None:
+    """The last layer's ``matmul + b`` (an ``Add``/``BiasAdd`` over the weights)."""
+    facts = ctx.facts
+    if op.name in facts.feeds_a_layer or not facts.deps.get(op.name):
+        return None
+    weighted = op.name in facts.weighted or any(
+        t.partition(":")[0] in facts.weighted for t in op.inputs
+    )
+    if not weighted:
+        return None
+    heads = [r for r in ctx.readers(op) if ctx.op(r).type in ACTIVATION_HEAD_OPS]
+    if heads:  # the activation of these logits is the head (probabilities)
+        return Verdict(1.0, f"the logits {heads[0]} activates", source=True)
+    return Verdict(
+        2.5, f"the last layer's output, logits ({op.type} over the weights)", source=True
+    )
+
+
+@output_rule(name="generator")
+def _generator(ctx: RuleContext, op: Any) -> Verdict | None:
+    found = ctx.facts.generated.get(op.name)
+    if found is None:
+        return None
+    weight, source = found
+    return Verdict(
+        5.5,
+        f"a generated sample: the layer of {weight} that reads {source}:0 reads it in its place "
+        "(a GAN's generator output)",
+        source=True,
+    )
+
+
+@output_rule(name="greedy-decoder")
+def _greedy(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.name not in ctx.facts.greedy:
+        return None
+    return Verdict(2.0, "the greedy decoder's output (each step's ArgMax is the next input)")
+
+
+@output_rule(name="label-frontier")
+def _label_frontier(ctx: RuleContext, op: Any) -> Verdict | None:
+    """The last value on the inference side before the labels join it (read by a loss or a
+    metric together with the labels)."""
+    facts = ctx.facts
+    labels = facts.labels
+    if not labels or op.type in SHAPE_OPS or not facts.deps.get(op.name):
+        return None
+    if facts.needs.get(op.name, frozenset()) & labels.keys() or not facts.weight_upstream(op.name):
+        return None
+    for r in ctx.readers(op):
+        if reads_as_prediction(ctx.op(r)):
+            return None  # the prediction a loss or metric reads: rule loss-reads-it says so
+        joined = facts.needs.get(r, frozenset()) & labels.keys()
+        if joined:
+            return Verdict(
+                2.0,
+                f"the last value before the labels ({', '.join(sorted(joined))}) join it at {r}",
+                source=True,
+            )
+    return None
+
+
+@output_rule(name="user-named")
+def _user_named(ctx: RuleContext, op: Any) -> Verdict | None:
+    return None if is_auto_name(op) else Verdict(1.0, "")
+
+
+# -- what makes an op unlikely to be the model's output ----------------------------------------
+
+
+@output_rule(name="constants-only")
+def _constants_only(ctx: RuleContext, op: Any) -> Verdict | None:
+    if ctx.facts.needs.get(op.name):
+        return None
+    return Verdict(-4.0, "computed from constants/variables only", concern=True)
+
+
+@output_rule(name="loss")
+def _loss(ctx: RuleContext, op: Any) -> Verdict | None:
+    why = ctx.facts.loss_reason(op.name)
+    if why is not None:
+        return Verdict(-6.0, why, concern=True)
+    if LOSS_NAME.search(op.name):
+        return Verdict(-4.0, "looks like a training loss or metric", concern=True)
+    return None
+
+
+@output_rule(name="shapes-only")
+def _shapes_only(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.type in SHAPE_OPS:
+        return Verdict(-4.0, "a shape computation", concern=True)
+    if ctx.facts.shape_only(op.name):
+        return Verdict(-4.0, "computed from the inputs' shapes only", concern=True)
+    return None
+
+
+@output_rule(name="needs-labels")
+def _needs_labels(ctx: RuleContext, op: Any) -> Verdict | None:
+    labels = ctx.facts.labels
+    used = sorted(ctx.facts.needs.get(op.name, frozenset()) & labels.keys())
+    if not used:
+        return None
+    return Verdict(
+        -3.5,
+        f"needs {', '.join(used)}, which {labels[used[0]]} reads as labels (a training-time "
+        "value: teacher forcing, a metric)",
+        concern=True,
+    )
+
+
+@output_rule(name="target-network")
+def _target_network(ctx: RuleContext, op: Any) -> Verdict | None:
+    if not ctx.facts.target_network(op.name):
+        return None
+    return Verdict(
+        -3.0,
+        "computed only from variables no optimizer trains (a target network, copied from the "
+        "trained one)",
+        concern=True,
+    )
+
+
+@output_rule(name="batch-scalar")
+def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
+    shape = ctx.catalog.tensor(op.outputs[0]).shape
+    if shape != () or op.type not in _REDUCTIONS or not ctx.facts.deps.get(op.name):
+        return None
+    return Verdict(-1.5, "a scalar over the whole batch (a loss or a metric?)", concern=True)
+
+
+@output_rule("Exit", "RefExit", name="loop-leftover")
+def _loop_leftover(ctx: RuleContext, op: Any) -> Verdict | None:
+    if ctx.readers(op):
+        return None
+    return Verdict(-1.5, "a while loop's final state that nothing reads", concern=True)
+
+
+@output_rule(name="secondary-output")
+def _secondary(ctx: RuleContext, op: Any) -> Verdict | None:
+    """Reading output 1+ of an op whose output 0 another sink reads (``o_atom_virial`` beside
+    ``o_virial``): the per-element breakdown ranks after the total."""
+    for t in op.inputs:
+        src, _, idx = t.partition(":")
+        if idx and idx != "0":
+            first = ctx.catalog.tensor(f"{src}:0")
+            if any(not ctx.readers(ctx.op(c)) for c in first.consumers if c not in ctx.excluded):
+                return Verdict(-0.5, f"reads a secondary output of {src}")
+    return None

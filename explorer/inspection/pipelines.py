@@ -1,0 +1,189 @@
+"""Input pipelines in a graph: where batches enter the model, and what each feature is called.
+
+A training script's checkpoint often has no placeholders for its data: a ``tf.data`` iterator
+(``IteratorGetNext``) or a queue (``QueueDequeueMany``) hands the model its batches, behind them
+readers of TFRecord files and ``tf.Example`` parsing. A v1 feed_dict can feed those outputs
+directly, so they *are* the model's inputs, and the pipeline behind them need not run.
+
+:func:`pipeline_inputs` lists them from the protobufs alone, each with the feature name where
+the pipeline parses ``tf.Example`` protos (the dense or sparse key of the ``ParseExample`` output
+it carries, through a dataset's ``map`` function or a queue's enqueue op) and where that parse op
+is, so a converted model can also take serialized examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from explorer.graph.names import op_name
+from explorer.graph.op_families import PARSE_EXAMPLE_OPS, PIPELINE_OUTPUT_OPS
+
+_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims", "Squeeze", "StopGradient"})
+_MAP_DATASETS = frozenset(
+    {"MapDataset", "ParallelMapDataset", "ParallelMapDatasetV2", "MapAndBatchDataset"}
+)
+
+
+@dataclass(frozen=True)
+class PipelineInput:
+    """One output of an input pipeline that the model reads.
+
+    Attributes:
+        tensor: the tensor to feed (``IteratorGetNext:2``).
+        op_type: the pipeline op's type (``IteratorGetNext``, ``QueueDequeueManyV2``).
+        feature: the ``tf.Example`` key it carries (``None`` when unknown).
+        parse_op: where that key is parsed: ``node`` in the graph or ``function::node`` inside a
+            dataset function (``None`` when unknown).
+    """
+
+    tensor: str
+    op_type: str
+    feature: str | None = None
+    parse_op: str | None = None
+
+
+def pipeline_inputs(graph_def: Any) -> list[PipelineInput]:
+    """Every consumed output of every pipeline op (``IteratorGetNext``, ``QueueDequeue*``), in
+    graph order, with its feature name where the graph says it."""
+    g = _Graph(graph_def)
+    out = []
+    for node in graph_def.node:
+        if node.op not in PIPELINE_OUTPUT_OPS:
+            continue
+        used = sorted(g.used_outputs(node.name))
+        for k in used:
+            feature, parse = g.feature_of(node, k)
+            out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
+    return out
+
+
+class _Graph:
+    def __init__(self, graph_def: Any) -> None:
+        self.nodes = {n.name: n for n in graph_def.node}
+        self.functions = {f.signature.name: f for f in graph_def.library.function}
+        self.consumers: dict[str, list[Any]] = {}
+        for n in graph_def.node:
+            for i in n.input:
+                self.consumers.setdefault(op_name(i), []).append(n)
+
+    def used_outputs(self, name: str) -> set[int]:
+        out = set()
+        for c in self.consumers.get(name, []):
+            for i in c.input:
+                if not i.startswith("^") and op_name(i) == name:
+                    idx = i.partition(":")[2]
+                    out.add(int(idx) if idx else 0)
+        return out
+
+    # -- where a component comes from --------------------------------------------------------------
+
+    def feature_of(self, node: Any, k: int) -> tuple[str | None, str | None]:
+        try:
+            if node.op.startswith("QueueDequeue"):
+                return self._queue_feature(node, k)
+            return self._iterator_feature(node, k)
+        except (IndexError, KeyError, ValueError):
+            return None, None
+
+    def _queue_feature(self, node: Any, k: int) -> tuple[str | None, str | None]:
+        queue = op_name(node.input[0])
+        for c in self.consumers.get(queue, []):
+            if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
+                return self._parsed_key(self.nodes, c.input[k + 1], None)
+        return None, None
+
+    def _iterator_feature(self, node: Any, k: int) -> tuple[str | None, str | None]:
+        iterator = self.nodes[op_name(node.input[0])]
+        for scope_nodes, dataset in self._datasets_of(iterator):
+            mapped = self._map_of(scope_nodes, dataset)
+            if mapped is not None:
+                f = self.functions[mapped.attr["f"].func.name]
+                ret = f.ret[f.signature.output_arg[k].name]
+                body = {n.name: n for n in f.node_def}
+                return self._parsed_key(body, ret, f.signature.name)
+        return None, None
+
+    def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+        """(the nodes it is among, the dataset node) for each dataset the iterator iterates."""
+        if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
+            f = self.functions[iterator.attr["dataset_factory"].func.name]
+            body = {n.name: n for n in f.node_def}
+            ret = f.ret[f.signature.output_arg[0].name]
+            yield body, body[op_name(ret)]
+        for c in self.consumers.get(iterator.name, []):
+            if c.op in ("MakeIterator", "MakeIteratorV2"):
+                yield self.nodes, self.nodes[op_name(c.input[0])]
+
+    @staticmethod
+    def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
+        """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
+        seen = 0
+        while dataset is not None and seen < 50:
+            if dataset.op in _MAP_DATASETS and "f" in dataset.attr:
+                return dataset
+            if not dataset.input:
+                return None
+            dataset, seen = nodes.get(op_name(dataset.input[0])), seen + 1
+        return None
+
+    def _parsed_key(
+        self, nodes: dict[str, Any], ref: str, fn: str | None
+    ) -> tuple[str | None, str | None]:
+        """The tf.Example key of the parse-op output ``ref`` reaches (through casts/reshapes)."""
+        for _ in range(12):
+            node = nodes.get(op_name(ref))
+            if node is None:
+                return None, None
+            if node.op in PARSE_EXAMPLE_OPS:
+                key = _key_of_output(nodes, node, ref)
+                where = f"{fn}::{node.name}" if fn else node.name
+                return (key, where) if key else (None, None)
+            if node.op not in _PASS or not node.input:
+                return None, None
+            ref = node.input[0]
+        return None, None
+
+
+def _key_of_output(nodes: dict[str, Any], node: Any, ref: str) -> str | None:
+    """The feature key of one output of a parse op (``ref``: ``op:3`` in a graph, or
+    ``op:dense_values:1`` in a function body)."""
+    parts = ref.split(":")
+    ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
+    sparse, dense = _keys(nodes, node, ns)
+    if len(parts) == 3:  # function body: arg name and index
+        arg, j = parts[1], int(parts[2])
+        if arg == "dense_values":
+            return dense[j] if j < len(dense) else None
+        if arg in ("sparse_values", "sparse_indices", "sparse_shapes"):
+            return sparse[j] if j < len(sparse) else None
+        return None
+    i = int(parts[1]) if len(parts) == 2 else 0
+    if i < 3 * ns:
+        return sparse[i % ns] if ns else None
+    j = i - 3 * ns
+    return dense[j] if j < len(dense) else None
+
+
+def _keys(nodes: dict[str, Any], node: Any, ns: int) -> tuple[list[str], list[str]]:
+    """(sparse keys, dense keys) of a parse op."""
+    if node.op == "ParseSingleExample":
+        return (
+            [k.decode() for k in node.attr["sparse_keys"].list.s],
+            [k.decode() for k in node.attr["dense_keys"].list.s],
+        )
+    if node.op == "ParseExampleV2":
+        return _strings(nodes, node.input[2]), _strings(nodes, node.input[3])
+    nd = int(node.attr["Ndense"].i)  # ParseExample: one scalar Const per key
+    keys = [(_strings(nodes, node.input[2 + i]) or [""])[0] for i in range(ns + nd)]
+    return keys[:ns], keys[ns:]
+
+
+def _strings(nodes: dict[str, Any], ref: str) -> list[str]:
+    node = nodes.get(op_name(ref))
+    while node is not None and node.op == "Identity" and node.input:
+        node = nodes.get(op_name(node.input[0]))
+    if node is None or node.op != "Const" or "value" not in node.attr:
+        return []
+    return [s.decode() for s in node.attr["value"].tensor.string_val]

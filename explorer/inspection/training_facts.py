@@ -1,0 +1,405 @@
+"""What a training graph says about each op, read once per suggestion: the facts output rules use.
+
+A checkpoint of a training script holds the model and everything around it: losses, metrics,
+labels, optimizers, target networks, training decoders, input pipelines. :class:`GraphFacts`
+computes, from the catalog alone (nothing is imported or run):
+
+* **sources**: placeholders and the outputs of input pipelines (``IteratorGetNext``,
+  ``QueueDequeueMany``, ...), what a feed_dict feeds;
+* **deps** (which sources an op's *value* depends on; a ``Shape`` of a tensor does not depend on
+  its values) and **needs** (which sources must be fed to compute it, shapes included);
+* **losses**: the ops an optimizer minimizes (where ``gradients/Fill`` seeds the backward pass),
+  and values a summary named like a loss records;
+* **labels**: sources a loss or metric op reads on its label side (``labels=`` of a cross-entropy,
+  the ``StopGradient`` or weight-free side of a ``SquaredDifference``/``Equal``);
+* **weighted** ops (a layer reading a variable or a constant weight) and those upstream of a later
+  layer (hidden values, not heads);
+* variables an optimizer **trains**, and ops computed only from variables none trains (a DQN's
+  target network, updated by copying);
+* **greedy** decoders: ops downstream of an ``ArgMax`` inside a while loop that is fed back as the
+  next step's input (through an embedding ``Gather``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any
+
+from explorer.graph.names import op_name
+from explorer.graph.op_families import (
+    CONTROL_FLOW_BACK_EDGE_OPS,
+    INPUT_OPS,
+    LAYER_OPS,
+    PIPELINE_OUTPUT_OPS,
+    REF_VARIABLE_OPS,
+    RESOURCE_VARIABLE_OPS,
+    SHAPE_OPS,
+)
+
+_GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
+_LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
+_SUMMARY_TYPES = frozenset({"ScalarSummary", "HistogramSummary", "WriteScalarSummary"})
+_TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
+_VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
+_READ_TYPES = frozenset({"Identity", "ReadVariableOp", "Enter", "RefEnter", "Switch", "RefSwitch"})
+# Comparing ops: which input holds the labels (None: either side, decided by the graph).
+LABEL_INPUT: dict[str, int | None] = {
+    "SoftmaxCrossEntropyWithLogits": 1,
+    "SparseSoftmaxCrossEntropyWithLogits": 1,
+    "InTopK": 1,
+    "InTopKV2": 1,
+    "SquaredDifference": None,
+    "Equal": None,
+    "NotEqual": None,
+}
+
+
+class GraphFacts:
+    """Facts about the inference part of a graph (``excluded``: op names that are not
+    inference: saver, gradients, optimizers, summaries, ...). Properties compute on first use."""
+
+    def __init__(self, catalog: Any, excluded: set[str]) -> None:
+        self.catalog = catalog
+        self.excluded = excluded
+        self.ops = [op for op in catalog.ops if op.name not in excluded]
+        self.by_name = {op.name: op for op in catalog.ops}
+
+    # -- sources and what depends on them --------------------------------------------------------
+
+    @cached_property
+    def sources(self) -> frozenset[str]:
+        """What a feed_dict feeds: placeholder op names, and input-pipeline output tensors
+        (``IteratorGetNext:1``: one pipeline op hands over features and labels apart)."""
+        out = set()
+        for op in self.catalog.ops:
+            if op.type in INPUT_OPS:
+                out.add(op.name)
+            elif op.type in PIPELINE_OUTPUT_OPS:
+                out.update(op.outputs)
+        return frozenset(out)
+
+    @cached_property
+    def pipeline_ops(self) -> frozenset[str]:
+        return frozenset(op.name for op in self.catalog.ops if op.type in PIPELINE_OUTPUT_OPS)
+
+    def _source_of(self, tensor: str) -> str | None:
+        """The source key a data input reads: its op (a placeholder), or the tensor itself
+        (a pipeline output); ``None`` for anything else."""
+        name = op_name(tensor)
+        if name in self.pipeline_ops:
+            return tensor if ":" in tensor else f"{tensor}:0"
+        return name if name in self.sources else None
+
+    def _propagate(self, through_shapes: bool) -> dict[str, frozenset[str]]:
+        deps: dict[str, frozenset[str]] = {s: frozenset({s}) for s in self.sources if ":" not in s}
+        order = [op for op in self.ops if op.name not in deps and op.name not in self.pipeline_ops]
+        changed = True
+        while changed:  # graph order is not topological in general (while loops): a fixpoint
+            changed = False
+            for op in order:
+                if not through_shapes and op.type in SHAPE_OPS:
+                    continue
+                acc: frozenset[str] | None = deps.get(op.name)
+                for t in op.inputs:
+                    src = self._source_of(t)
+                    d = frozenset({src}) if src is not None else deps.get(op_name(t))
+                    if d and (acc is None or not d <= acc):
+                        acc = d if acc is None else acc | d
+                if acc is not None and acc is not deps.get(op.name):
+                    deps[op.name] = acc
+                    changed = True
+        return deps
+
+    @cached_property
+    def deps(self) -> dict[str, frozenset[str]]:
+        """Op -> the sources its value depends on (data edges; not through ``Shape``/``Size``)."""
+        return self._propagate(through_shapes=False)
+
+    @cached_property
+    def needs(self) -> dict[str, frozenset[str]]:
+        """Op -> the sources that must be fed to compute it (shapes included)."""
+        return self._propagate(through_shapes=True)
+
+    def shape_only(self, name: str) -> bool:
+        """Computed from fed values' shapes only (``logits/Shape``, ``strided_slice`` of it)."""
+        return bool(self.needs.get(name)) and not self.deps.get(name)
+
+    # -- losses and labels -----------------------------------------------------------------------
+
+    @cached_property
+    def minimized(self) -> dict[str, str]:
+        """Loss op -> the gradients scope that differentiates it (``gradients/Fill`` seeds
+        ``gradients/<loss>_grad/...``)."""
+        out: dict[str, str] = {}
+        for op in self.catalog.ops:
+            scope, _, last = op.name.rpartition("/")
+            if not (scope and _GRADIENT_SCOPE.match(scope)):
+                continue
+            if op.type != "Fill" and not last.startswith("grad_ys"):
+                continue
+            for c in op.consumers:
+                rest = c[len(scope) + 1 :] if c.startswith(scope + "/") else ""
+                head = rest.split("/")
+                for k in range(len(head) - 1, 0, -1):
+                    part = head[k - 1]
+                    if part.endswith("_grad"):
+                        loss = "/".join(head[: k - 1] + [part[: -len("_grad")]])
+                        if loss in self.by_name:
+                            out[loss] = scope
+                        break
+        return out
+
+    @cached_property
+    def summarized_losses(self) -> dict[str, str]:
+        """Value op -> the loss-named summary recording it (``Neg`` -> ``D_loss``)."""
+        out = {}
+        for op in self.catalog.ops:
+            if op.type in _SUMMARY_TYPES and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
+                out[op_name(op.inputs[1])] = op.name
+        return out
+
+    def loss_reason(self, name: str) -> str | None:
+        """Why ``name`` is a loss (``None`` when it is not known to be one)."""
+        if name in self.minimized:
+            return f"the loss an optimizer minimizes ({self.minimized[name]} differentiates it)"
+        if name in self.summarized_losses:
+            return f"a loss (summary {self.summarized_losses[name]} records it)"
+        return None
+
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Source op -> the loss/metric op reading it on its label side."""
+        out: dict[str, str] = {}
+        weighted_up = self.weight_upstream
+        for op in self.ops:
+            if op.type not in LABEL_INPUT or len(op.inputs) < 2:
+                continue
+            side = LABEL_INPUT[op.type]
+            a, b = op_name(op.inputs[0]), op_name(op.inputs[1])
+            if side is None:
+                if not self._deps_of(op.inputs[0]) or not self._deps_of(op.inputs[1]):
+                    continue
+                stop_a, stop_b = self._behind_stop_gradient(a), self._behind_stop_gradient(b)
+                if stop_a != stop_b:
+                    side = 0 if stop_a else 1
+                elif weighted_up(a) != weighted_up(b):
+                    side = 0 if not weighted_up(a) else 1
+                else:
+                    continue
+            label_side = op.inputs[side]
+            other = op.inputs[1 - side]
+            mine, theirs = self._deps_of(label_side), self._deps_of(other)
+            for src in mine - theirs:
+                out.setdefault(src, op.name)
+            if not theirs:
+                continue
+            for src in mine:  # teacher forcing: the labels feed both sides
+                out.setdefault(src, op.name)
+        return out
+
+    def _deps_of(self, tensor: str) -> frozenset[str]:
+        src = self._source_of(tensor)
+        return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
+
+    def _behind_stop_gradient(self, name: str) -> bool:
+        seen = 0
+        while name in self.by_name and seen < 8:
+            op = self.by_name[name]
+            if op.type == "StopGradient":
+                return True
+            if op.type not in ("Identity", "Reshape", "ExpandDims", "Squeeze") or not op.inputs:
+                return False
+            name, seen = op_name(op.inputs[0]), seen + 1
+        return False
+
+    # -- weights and layers ----------------------------------------------------------------------
+
+    @cached_property
+    def variables(self) -> frozenset[str]:
+        return frozenset(op.name for op in self.catalog.ops if op.type in _VAR_TYPES)
+
+    def weight_of(self, tensor: str) -> str | None:
+        """The variable (or constant weight, in a graph without variables) ``tensor`` reads."""
+        name = op_name(tensor)
+        for _ in range(6):
+            op = self.by_name.get(name)
+            if op is None:
+                return None
+            if op.type in _VAR_TYPES:
+                return op.name
+            if op.type == "Const":
+                return op.name if not self.variables and self._is_weight_const(op) else None
+            if op.type not in _READ_TYPES or not op.inputs:
+                return None
+            name = op_name(op.inputs[0])
+        return None
+
+    @staticmethod
+    def _is_weight_const(op: Any) -> bool:
+        t = op.node.attr["value"].tensor if "value" in op.node.attr else None
+        if t is None or t.dtype not in (1, 2, 19):  # float32, float64, half
+            return False
+        return sum(1 for _ in t.tensor_shape.dim) >= 1
+
+    @cached_property
+    def weighted(self) -> dict[str, str]:
+        """Layer op -> the weight it reads (``MatMul`` of a kernel, ``Add`` of a bias, ...)."""
+        out = {}
+        for op in self.ops:
+            if op.type in LAYER_OPS:
+                for t in op.inputs:
+                    w = self.weight_of(t)
+                    if w is not None:
+                        out[op.name] = w
+                        break
+        return out
+
+    @cached_property
+    def feeds_a_layer(self) -> frozenset[str]:
+        """Ops whose value a later layer reads (hidden values): upstream of a weighted op's
+        non-weight inputs, through data edges of the inference graph."""
+        seen: set[str] = set()
+        todo = deque()
+        for name in self.weighted:
+            for t in self.by_name[name].inputs:
+                if self.weight_of(t) is None:
+                    todo.append(op_name(t))
+        while todo:
+            name = todo.popleft()
+            if name in seen or name in self.excluded or name not in self.by_name:
+                continue
+            seen.add(name)
+            todo.extend(op_name(t) for t in self.by_name[name].inputs)
+        return frozenset(seen)
+
+    @cached_property
+    def _weight_flags(self) -> dict[str, int]:
+        """Op -> bits: 1 computed from a trained variable, 2 from an untrained one, 4 from any
+        weight (variables or constant weights)."""
+        trained = self.trained
+        flags: dict[str, int] = {}
+        for op in self.catalog.ops:
+            if op.type in _VAR_TYPES:
+                flags[op.name] = 4 | (1 if op.name in trained else 2)
+        for name, w in self.weighted.items():
+            flags[name] = flags.get(name, 0) | flags.get(w, 4)
+        changed = True
+        while changed:
+            changed = False
+            for op in self.ops:
+                acc = flags.get(op.name, 0)
+                for t in op.inputs:
+                    acc |= flags.get(op_name(t), 0)
+                if acc != flags.get(op.name, 0):
+                    flags[op.name] = acc
+                    changed = True
+        return flags
+
+    def weight_upstream(self, name: str) -> bool:
+        """Computed from the model's weights (always true in a graph without any weight)."""
+        if not self.variables and not self.weighted:
+            return True
+        return bool(self._weight_flags.get(name, 0) & 4)
+
+    @cached_property
+    def trained(self) -> frozenset[str]:
+        """Variables an optimizer updates (``Apply*`` ops, or updates in an ``update_<var>``
+        scope: sparse Adam's ``ScatterAdd``)."""
+        out = set()
+        for op in self.catalog.ops:
+            if _TRAINING_UPDATE.match(op.type) or (
+                "/update_" in f"/{op.name}" and op.type.startswith(("Assign", "Scatter"))
+            ):
+                w = self.weight_of(op.inputs[0]) if op.inputs else None
+                if w is not None and w in self.variables:
+                    out.add(w)
+        return frozenset(out)
+
+    def target_network(self, name: str) -> bool:
+        """Computed only from variables no optimizer trains, in a graph where one trains others
+        (a DQN's target network: its variables are assigned copies)."""
+        if not self.trained:
+            return False
+        return (self._weight_flags.get(name, 0) & 3) == 2
+
+    # -- decoders ----------------------------------------------------------------------------------
+
+    @cached_property
+    def greedy(self) -> frozenset[str]:
+        """Ops downstream of a greedy decoder: an ``ArgMax`` inside a while loop whose value
+        reaches an embedding ``Gather`` and then a ``NextIteration`` (the next step's input)."""
+        starts = [
+            op.name
+            for op in self.ops
+            if op.type == "ArgMax" and self._reaches_gather_then_loop(op.name)
+        ]
+        return frozenset(self._downstream(starts)) if starts else frozenset()
+
+    def _reaches_gather_then_loop(self, start: str, limit: int = 60) -> bool:
+        seen, todo, gathered = set(), deque([(start, False)]), False
+        while todo and len(seen) < limit:
+            name, through = todo.popleft()
+            if (name, through) in seen:
+                continue
+            seen.add((name, through))
+            op = self.by_name[name]
+            if through and op.type in CONTROL_FLOW_BACK_EDGE_OPS:
+                return True
+            now = through or op.type in ("Gather", "GatherV2", "ResourceGather")
+            gathered = gathered or now
+            todo.extend((c, now) for c in op.consumers if c not in self.excluded)
+        return False
+
+    def _downstream(self, names: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        todo = deque(names)
+        while todo:
+            name = todo.popleft()
+            if name in seen or name in self.excluded:
+                continue
+            seen.add(name)
+            todo.extend(self.by_name[name].consumers)
+        return seen
+
+    # -- generators ------------------------------------------------------------------------------
+
+    @cached_property
+    def generated(self) -> dict[str, tuple[str, str]]:
+        """Op -> (weight, source): its value is read by a layer whose weight, in another layer
+        of the same type, reads a fed input directly: the value stands in for that input (a
+        GAN's generator output fed to the discriminator, which also reads the real data)."""
+        raw: dict[tuple[str, str, int], list[str]] = {}  # (weight, type, slot) -> sources
+        values: dict[tuple[str, str, int], list[str]] = {}  # ... -> computed values
+        for layer, w in self.weighted.items():
+            op = self.by_name[layer]
+            slot = next((i for i, t in enumerate(op.inputs) if self.weight_of(t) == w), -1)
+            for t in op.inputs:
+                if self.weight_of(t) is not None:
+                    continue
+                src = self._through_pass(op_name(t))
+                key = (w, op.type, slot)
+                if src in self.sources:
+                    raw.setdefault(key, []).append(src)
+                else:
+                    values.setdefault(key, []).append(op_name(t))
+        out = {}
+        for key, names in values.items():
+            for v in names:
+                mine = self.deps.get(v, frozenset())
+                for src in raw.get(key, []):
+                    if mine and src not in mine:
+                        out.setdefault(v, (key[0], src))
+        return out
+
+    def _through_pass(self, name: str) -> str:
+        for _ in range(6):
+            op = self.by_name.get(name)
+            if op is None or op.type not in ("Identity", "Reshape", "Cast", "ExpandDims"):
+                return name
+            if not op.inputs:
+                return name
+            name = op_name(op.inputs[0])
+        return name

@@ -1,0 +1,272 @@
+"""Prune a model to what chosen outputs need, before it is rewritten and imported.
+
+A training checkpoint's graph holds optimizers (sparse Adam's ``ScatterAdd`` fed from an
+``Assign``), summaries, target-network copies and input pipelines the prediction never needs;
+rewriting and importing all of it fails on ops nothing will run. :func:`prune_model` keeps:
+
+* what the fetches depend on (data and control edges), not past the fed tensors;
+* the Saver's restore op, restoring only the kept variables (its ``Assign`` s of other
+  variables are dropped, so optimizer slots do not come along), and the init op / table
+  initialisers (tables, assets);
+* fed tensors whose producer would not run otherwise become placeholders under the same
+  names (an ``IdentityN`` of one placeholder per output keeps ``IteratorGetNext:2`` a valid
+  name): the input pipeline behind them is cut away.
+
+Stateful signatures keep their updates (``AssignAdd`` is upstream of the value they return), so
+their training ops are rewritten as before. The MetaGraph's collections keep only entries whose
+ops are kept; signature defs naming dropped tensors are dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import (
+    INPUT_OPS,
+    PLACEHOLDER_OPS,
+    REF_VARIABLE_OPS,
+    RESOURCE_VARIABLE_OPS,
+)
+from explorer.graph.run_scope import ops_that_run
+
+_VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
+_ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
+_VARIABLE_COLLECTIONS = frozenset(
+    {
+        "variables",
+        "trainable_variables",
+        "local_variables",
+        "model_variables",
+        "moving_average_variables",
+        "metric_variables",
+        "global_step",
+    }
+)
+
+
+def prune_model(model: Any, fetches: Iterable[str], feeds: Iterable[str] = ()) -> Any:
+    """A copy of ``model`` (a :class:`~explorer.loading.model.V1Model`) whose graph holds only
+    what ``fetches`` need with ``feeds`` fed, plus restore (of the kept variables) and init; the
+    model itself is not changed. Returns ``model`` itself when nothing would be dropped."""
+    return prune_for(model, [(fetches, feeds)])
+
+
+def prune_for(model: Any, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> Any:
+    """:func:`prune_model` for several signatures at once: ``groups`` of (fetches, feeds), one
+    per signature (a tensor one signature feeds may be computed by another: it is cut only when
+    no kept op computes from it)."""
+    gd = model.graph_def
+    nodes = {n.name: n for n in gd.node}
+    keep: set[str] = set()
+    feeds: list[str] = []
+    for group_fetches, group_feeds in groups:
+        fed = [tensor_name(f) for f in group_feeds]
+        keep |= ops_that_run(gd, list(group_fetches), fed).ops
+        feeds += [f for f in fed if f not in feeds]
+    fed_inputs = [
+        op_name(f) for f in feeds if op_name(f) in nodes and nodes[op_name(f)].op in INPUT_OPS
+    ]
+    keep |= ops_that_run(gd, fed_inputs).ops  # fed placeholders stay the inputs
+    kept_vars = {n for n in keep if nodes[n].op in _VAR_TYPES}
+    keep |= _restore_ops(model, nodes, kept_vars)
+    init = [model.init_op] if model.init_op else []
+    init += [op_name(n) for n in model.collection("table_initializer")]
+    keep |= ops_that_run(gd, [i for i in init if i in nodes]).ops
+    keep |= ops_that_run(gd, _variable_ops(model.meta_graph, keep)).ops  # initializer, snapshot
+    cut = _cut_feeds(nodes, keep, feeds)
+    if len(keep) == len(nodes) and not cut:
+        return model
+    new_gd = type(gd)()
+    new_gd.versions.CopyFrom(gd.versions)
+    new_gd.library.CopyFrom(gd.library)
+    for node in gd.node:
+        if node.name in cut:
+            for new in cut[node.name]:
+                new_gd.node.add().CopyFrom(new)
+            continue
+        if node.name not in keep:
+            continue
+        out = new_gd.node.add()
+        out.CopyFrom(node)
+        del out.input[:]
+        out.input.extend(
+            i
+            for i in node.input
+            if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
+        )
+    names = keep | set(cut)
+    mg = None
+    if model.meta_graph is not None:
+        mg = type(model.meta_graph)()
+        mg.CopyFrom(model.meta_graph)
+        mg.graph_def.CopyFrom(new_gd)
+        _prune_collections(mg, names)
+        for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
+            del mg.signature_def[key]
+    return dataclasses.replace(
+        model, graph_def=new_gd, meta_graph=mg, _signatures=None, _catalog=None
+    )
+
+
+def _variable_ops(meta_graph: Any, keep: set[str]) -> list[str]:
+    """The initializer, snapshot and initial value of each kept variable (its VariableDef in
+    the MetaGraph's collections names them; importing it needs them)."""
+    if meta_graph is None:
+        return []
+    from tensorflow.core.framework import variable_pb2
+
+    out = []
+    for key in _VARIABLE_COLLECTIONS & set(meta_graph.collection_def):
+        col = meta_graph.collection_def[key]
+        if not col.HasField("bytes_list"):
+            continue
+        for raw in col.bytes_list.value:
+            vd = variable_pb2.VariableDef.FromString(raw)
+            if op_name(vd.variable_name) in keep:
+                names = (vd.initializer_name, vd.snapshot_name, vd.initial_value_name)
+                out.extend(n for n in names if n)
+    return out
+
+
+def _restore_ops(model: Any, nodes: dict[str, Any], kept_vars: set[str]) -> set[str]:
+    """The restore op's upstream, without the assigns of variables that are not kept."""
+    restore = model.restore_op
+    if not restore or op_name(restore) not in nodes:
+        return set()
+    seen: set[str] = set()
+    todo = [op_name(restore)]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in nodes:
+            continue
+        node = nodes[name]
+        if node.op in _ASSIGN_TYPES and node.input and op_name(node.input[0]) not in kept_vars:
+            continue  # restores a variable nothing kept reads (an optimizer slot)
+        if node.op in _VAR_TYPES and name not in kept_vars:
+            continue
+        seen.add(name)
+        todo.extend(op_name(i) for i in node.input)
+    return seen
+
+
+def _cut_feeds(nodes: dict[str, Any], keep: set[str], feeds: list[str]) -> dict[str, list[Any]]:
+    """Fed tensors of ops that will not run: op name -> the nodes standing in for it (one
+    placeholder per output up to the last fed one, and an ``IdentityN`` of them under the op's
+    name)."""
+    from tensorflow.core.framework import node_def_pb2
+
+    by_op: dict[str, set[int]] = {}
+    for f in feeds:
+        op, _, idx = f.rpartition(":")
+        if op in nodes and op not in keep and nodes[op].op not in PLACEHOLDER_OPS:
+            by_op.setdefault(op, set()).add(int(idx))
+    out: dict[str, list[Any]] = {}
+    for op, used in by_op.items():
+        dtypes, shapes = _output_specs(nodes[op])
+        count = max(used) + 1
+        if len(dtypes) < count:
+            continue  # unknown output types: leave it to the importer to complain
+        new = []
+        for k in range(count):
+            ph = node_def_pb2.NodeDef(name=f"{op}/explorer_feed_{k}", op="Placeholder")
+            ph.attr["dtype"].type = dtypes[k]
+            if k < len(shapes):
+                ph.attr["shape"].shape.CopyFrom(shapes[k])
+            new.append(ph)
+        ident = node_def_pb2.NodeDef(name=op, op="IdentityN")
+        ident.input.extend(p.name for p in new)
+        ident.attr["T"].list.type.extend(dtypes[:count])
+        new.append(ident)
+        out[op] = new
+    return out
+
+
+def _output_specs(node: Any) -> tuple[list[int], list[Any]]:
+    """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
+    for types_key, shapes_key in (
+        ("output_types", "output_shapes"),  # IteratorGetNext
+        ("component_types", None),  # QueueDequeue*
+        ("Tout", None),
+    ):
+        if types_key in node.attr:
+            dtypes = list(node.attr[types_key].list.type)
+            shapes = []
+            if shapes_key and shapes_key in node.attr:
+                shapes = list(node.attr[shapes_key].list.shape)
+            elif "_output_shapes" in node.attr:
+                shapes = list(node.attr["_output_shapes"].list.shape)
+            return dtypes, shapes
+    if "T" in node.attr and node.attr["T"].HasField("type"):
+        return [node.attr["T"].type], list(node.attr["_output_shapes"].list.shape) if (
+            "_output_shapes" in node.attr
+        ) else []
+    if "dtype" in node.attr:
+        return [node.attr["dtype"].type], []
+    return [], []
+
+
+def _prune_collections(mg: Any, names: set[str]) -> None:
+    """Keep collection entries whose ops are kept; parse the known proto collections."""
+    for key in list(mg.collection_def):
+        col = mg.collection_def[key]
+        if col.HasField("node_list"):
+            values = [v for v in col.node_list.value if op_name(v) in names]
+            del col.node_list.value[:]
+            col.node_list.value.extend(values)
+        elif col.HasField("bytes_list"):
+            refs = _proto_refs(key)
+            if refs is None:
+                continue
+            kept = [raw for raw in col.bytes_list.value if refs(raw) <= names]
+            del col.bytes_list.value[:]
+            col.bytes_list.value.extend(kept)
+
+
+def _proto_refs(key: str) -> Any:
+    """A function: serialized collection entry -> the op names it refers to (``None`` for
+    collections whose entries are not known protos, left as they are)."""
+    from tensorflow.core.framework import variable_pb2
+    from tensorflow.core.protobuf import control_flow_pb2, queue_runner_pb2
+
+    def variable(raw: bytes) -> set[str]:
+        vd = variable_pb2.VariableDef.FromString(raw)
+        return {op_name(n) for n in (vd.variable_name, vd.initializer_name, vd.snapshot_name) if n}
+
+    def while_ctx(raw: bytes) -> set[str]:
+        w = control_flow_pb2.WhileContextDef.FromString(raw)
+        refs = {op_name(w.pivot_name), op_name(w.pivot_for_pred_name)}
+        refs |= {op_name(n) for n in (*w.loop_exit_names, *w.loop_enter_names)}
+        return refs | {op_name(v) for v in w.values_def.values}
+
+    def cond_ctx(raw: bytes) -> set[str]:
+        c = control_flow_pb2.CondContextDef.FromString(raw)
+        return {op_name(c.pred_name), op_name(c.pivot_name)} | {
+            op_name(v) for v in c.values_def.values
+        }
+
+    def queue_runner(raw: bytes) -> set[str]:
+        q = queue_runner_pb2.QueueRunnerDef.FromString(raw)
+        return {op_name(q.queue_name), *(op_name(n) for n in q.enqueue_op_name)}
+
+    if key in _VARIABLE_COLLECTIONS:
+        return variable
+    return {
+        "while_context": while_ctx,
+        "cond_context": cond_ctx,
+        "queue_runners": queue_runner,
+    }.get(key)
+
+
+def _sig_ok(sig: Any, names: set[str]) -> bool:
+    for infos in (sig.inputs, sig.outputs):
+        for info in infos.values():
+            parts = [info.name] if info.name else []
+            if info.HasField("coo_sparse"):
+                c = info.coo_sparse
+                parts += [c.indices_tensor_name, c.values_tensor_name, c.dense_shape_tensor_name]
+            if any(p and op_name(p) not in names for p in parts):
+                return False
+    return True
