@@ -156,7 +156,8 @@ def _proved(model: Any, v2: Any, summary: Any) -> dict[str, dict[str, list[str]]
 
 def _last_line(proved: dict[str, dict[str, list[str]]], summary: Any) -> str:
     parts = []
-    for io in proved.values():
+    for name, io in proved.items():
         ins = ", ".join(io["inputs"]) or "no inputs"
-        parts.append(f"{', '.join(io['outputs'])} <- {ins}")
+        where = f"{name}: " if len(proved) > 1 else ""  # several signatures: say whose
+        parts.append(f"{where}{', '.join(io['outputs'])} <- {ins}")
     return f"proved {'; '.join(parts) or 'nothing'}: {summary.status}"
