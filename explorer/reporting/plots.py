@@ -1,13 +1,17 @@
 """Figures of parity results: pure functions over reports and arrays returning matplotlib Figures.
 
 Figures are built with ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no
-window): save them with ``fig.savefig(...)`` or let Jupyter display them. Nothing here runs a
-model; every function reads a :class:`~explorer.ParityReport`, an
-:class:`~explorer.OutputComparison`, a divergence result or plain arrays.
+window): save them with ``fig.savefig(...)``, or show one as the last line of a notebook cell:
+each figure renders itself as a PNG (``_repr_png_``), so it displays as an image, also in the
+notebook's stored outputs, whichever matplotlib backend is active. Nothing here runs a model;
+every function reads a :class:`~explorer.comparing.records.ParityReport`, an
+:class:`~explorer.comparing.records.OutputComparison`, a divergence result or plain arrays.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import math
 from typing import Any
 
@@ -16,14 +20,57 @@ from explorer.errors import ParityError
 V1_LABEL = "v1 (reference)"
 V2_LABEL = "v2"
 MAX_SCATTER_POINTS = 20_000
+MAX_NAMED_TICKS = 40  # divergence plot: op names under the x axis up to this many tensors
+PNG_DPI = 90
+
+EXACT = "tab:green"
+WITHIN = "tab:blue"
+OVER = "tab:red"
+
+
+@functools.cache
+def figure_class() -> type:
+    """``matplotlib.figure.Figure`` that displays itself as a PNG in IPython/Jupyter."""
+    from matplotlib.figure import Figure
+
+    class ExplorerFigure(Figure):
+        """A Figure with ``_repr_png_``: a notebook shows it as an image, not as its repr."""
+
+        def _repr_png_(self) -> bytes:
+            return figure_png_bytes(self)
+
+    ExplorerFigure.__module__ = __name__
+    ExplorerFigure.__qualname__ = "ExplorerFigure"
+    return ExplorerFigure
+
+
+def figure_png_bytes(fig: Any, dpi: int = PNG_DPI) -> bytes:
+    """The figure as PNG bytes (what a notebook shows)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
 
 
 def _figure(ncols: int = 1, width: float = 5.0, height: float = 3.6) -> tuple[Any, list[Any]]:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+    fig = figure_class()(figsize=(width * ncols, height), layout="constrained")
     axes = fig.subplots(1, ncols, squeeze=False)[0]
     return fig, list(axes)
+
+
+def _equal_panel(ax: Any, lines: list[str], title: str) -> None:
+    """An axes without ticks that says, in words, that everything compared equal."""
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        "\n".join(lines),
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        fontsize="medium",
+        color=EXACT,
+    )
+    ax.set_title(title)
 
 
 def error_histogram(report: Any) -> Any:
@@ -34,7 +81,9 @@ def error_histogram(report: Any) -> Any:
 
     Returns:
         A Figure; each panel is titled with the output key and its max abs error. Exact zeros
-        cannot sit on a log axis: their count is in the panel's legend.
+        cannot sit on a log axis: their count is in the panel's legend, and an output whose
+        every element is exactly equal gets a panel saying so instead of empty axes. When every
+        output is exactly equal the figure is one "all outputs equal" panel.
 
     Raises:
         ParityError: no numeric output to plot (string/bool outputs have no error histogram).
@@ -43,29 +92,41 @@ def error_histogram(report: Any) -> Any:
     records = [r for r in records if r.max_abs is not None or r.hist_zeros]
     if not records:
         raise ParityError("no numeric outputs in the report: there is no error to plot")
+    if all(not r.hist_counts for r in records):
+        fig, (ax,) = _figure(1, width=4.5, height=2.6)
+        _equal_panel(
+            ax,
+            [f"{r.key}: all {r.hist_zeros:,} values exactly equal" for r in records],
+            "All outputs equal" if len(records) > 1 else f"{records[0].key}: exactly equal",
+        )
+        fig.suptitle("Absolute error per output")
+        return fig
     fig, axes = _figure(len(records), width=4.5)
     for ax, rec in zip(axes, records):
-        if rec.hist_counts:
-            edges = rec.hist_edges
-            widths = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
-            ax.bar(
-                edges[:-1],
-                rec.hist_counts,
-                width=widths,
-                align="edge",
-                color="tab:blue",
-                edgecolor="white",
-                label=f"{sum(rec.hist_counts)} non-zero",
-            )
-            if max(rec.hist_counts) > 0:
-                ax.set_yscale("log")
-                ax.set_ylim(bottom=0.5)
-        ax.axvline(rec.atol, color="tab:red", linestyle="--", label=f"atol {rec.atol:g}")
+        title = f"{rec.key}: max abs {_fmt(rec.max_abs)} ({rec.status})"
+        if not rec.hist_counts:
+            _equal_panel(ax, [f"all {rec.hist_zeros:,} values", "exactly equal"], title)
+            continue
+        edges = rec.hist_edges
+        widths = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
+        ax.bar(
+            edges[:-1],
+            rec.hist_counts,
+            width=widths,
+            align="edge",
+            color=WITHIN,
+            edgecolor="white",
+            label=f"{sum(rec.hist_counts)} non-zero",
+        )
+        if max(rec.hist_counts) > 0:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=0.5)
+        ax.axvline(rec.atol, color=OVER, linestyle="--", label=f"atol {rec.atol:g}")
         ax.set_xscale("log")
         ax.plot([], [], " ", label=f"{rec.hist_zeros} exactly equal")
         ax.set_xlabel("|v2 - v1|")
         ax.set_ylabel("elements")
-        ax.set_title(f"{rec.key}: max abs {_fmt(rec.max_abs)} ({rec.status})")
+        ax.set_title(title)
         ax.legend(fontsize="small")
     fig.suptitle("Absolute error per output")
     return fig
@@ -91,13 +152,13 @@ def scatter(a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_PO
         idx = np.linspace(0, a.size - 1, max_points).astype(np.int64)
         a, b = a[idx], b[idx]
     fig, (ax,) = _figure(1, width=4.2, height=4.0)
-    ax.scatter(a, b, s=6, alpha=0.6, color="tab:blue", label=f"{a.size} values")
+    ax.scatter(a, b, s=6, alpha=0.6, color=WITHIN, label=f"{a.size} values")
     if a.size:
         lo = float(min(a.min(), b.min()))
         hi = float(max(a.max(), b.max()))
     else:
         lo, hi = 0.0, 1.0
-    ax.plot([lo, hi], [lo, hi], color="tab:red", linewidth=1, label="y = x")
+    ax.plot([lo, hi], [lo, hi], color=OVER, linewidth=1, label="y = x")
     ax.set_xlabel(V1_LABEL)
     ax.set_ylabel(V2_LABEL)
     ax.set_title(title or "v1 vs v2")
@@ -136,49 +197,136 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     return fig
 
 
+def _tick_name(tensor: str, limit: int = 22) -> str:
+    return tensor if len(tensor) <= limit else "…" + tensor[-(limit - 1) :]
+
+
 def divergence_plot(divergence: Any) -> Any:
     """Max abs error of every shared tensor along the topological order, log-scaled.
 
     Args:
-        divergence: a :class:`~explorer.Divergence` (from ``first_divergence``).
+        divergence: a :class:`~explorer.comparing.records.Divergence` (``first_divergence``).
 
-    The tolerance is a dashed line; the first diverging op is marked and named.
+    The x axis is the position (0, 1, 2, ...) of each tensor in the v1 graph's topological
+    order, labelled with the tensor names when there are at most ``MAX_NAMED_TICKS``. The
+    tolerance ``atol`` is a dashed line; exactly-equal tensors sit on their own row *below* it
+    (a log axis has no zero) with their own marker, NaN/Inf errors on a row above everything.
+    The first diverging tensor is a star named in the legend, which sits beside the axes so
+    that no text overlaps.
     """
+    from matplotlib.ticker import MaxNLocator
+
     steps = divergence.steps
     if not steps:
         raise ParityError("the divergence result has no compared tensors: nothing to plot")
-    fig, (ax,) = _figure(1, width=7.5, height=3.6)
-    floor = _log_floor([s.max_abs for s in steps])
-    xs = list(range(len(steps)))
-    ys = [floor if not s.max_abs else s.max_abs for s in steps]
-    colors = ["tab:red" if not s.passed else "tab:blue" for s in steps]
-    ax.plot(xs, ys, color="lightgray", linewidth=1, zorder=1)
-    ax.scatter(xs, ys, c=colors, s=14, zorder=2)
+    n = len(steps)
+    named = n <= MAX_NAMED_TICKS
+    width = min(14.0, max(7.5, 3.5 + 0.25 * n)) if named else 9.0
+    fig, (ax,) = _figure(1, width=width, height=4.4 if named else 3.6)
+    atol = divergence.atol
+    finite = [s.max_abs for s in steps if s.max_abs and math.isfinite(s.max_abs)]
+    floor = _log_floor(finite + ([atol] if atol > 0 else []))
+    ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
+    groups: dict[str, tuple[list[int], list[float]]] = {}
+
+    def put(kind: str, i: int, y: float) -> None:
+        xs, ys = groups.setdefault(kind, ([], []))
+        xs.append(i)
+        ys.append(y)
+
+    ys_all = []
+    for i, s in enumerate(steps):
+        v = s.max_abs
+        if v is None or v == 0:
+            y, kind = floor, "exact" if s.passed else "over"
+        elif not math.isfinite(v):
+            y, kind = ceiling, "nonfinite"
+        else:
+            y, kind = v, "within" if s.passed else "over"
+        put(kind, i, y)
+        ys_all.append(y)
+    ax.plot(range(n), ys_all, color="lightgray", linewidth=1, zorder=1)
+    styles = {
+        "exact": ("v", EXACT, "exactly equal"),
+        "within": ("o", WITHIN, "within tolerance"),
+        "over": ("o", OVER, "over tolerance"),
+        "nonfinite": ("X", OVER, "NaN or Inf"),
+    }
+    for kind, (marker, colour, label) in styles.items():
+        if kind in groups:
+            xs, ys = groups[kind]
+            ax.scatter(
+                xs, ys, marker=marker, color=colour, s=22, zorder=2, label=f"{label} ({len(xs)})"
+            )
     ax.set_yscale("log")
-    ax.axhline(divergence.atol, color="tab:red", linestyle="--", label=f"atol {divergence.atol:g}")
+    ax.set_ylim(floor / 3, ceiling * 3)
+    ax.axhline(
+        atol if atol > 0 else floor, color=OVER, linestyle="--", linewidth=1, label=f"atol {atol:g}"
+    )
     if divergence.index is not None:
-        s = steps[divergence.index]
-        ax.annotate(
-            f"first: {s.tensor} ({s.op_type})",
-            (divergence.index, ys[divergence.index]),
-            xytext=(10, 10),
-            textcoords="offset points",
-            arrowprops={"arrowstyle": "->"},
-            fontsize="small",
+        i = divergence.index
+        s = steps[i]
+        ax.scatter(
+            [i],
+            [ys_all[i]],
+            marker="*",
+            s=180,
+            color=OVER,
+            edgecolor="black",
+            zorder=3,
+            label=f"first divergence: {_tick_name(s.tensor, 40)} ({s.op_type})",
         )
-        title = f"First divergence at {s.tensor}"
+        title = f"First divergence at position {i} of {n} shared tensors"
     else:
-        title = "No divergence"
-    ax.set_title(f"{title} ({len(steps)} shared tensors)")
-    ax.set_xlabel("tensor, in topological order")
-    ax.set_ylabel(f"max |v2 - v1| (exact zeros at {floor:g})")
-    ax.legend(fontsize="small")
+        title = f"No divergence: all {n} shared tensors within tolerance"
+    ax.set_title(title)
+    ax.set_xlim(-0.6, n - 0.4)
+    if named:
+        ax.set_xticks(
+            range(n),
+            [_tick_name(s.tensor) for s in steps],
+            rotation=60,
+            ha="right",
+            rotation_mode="anchor",
+            fontsize=7,
+        )
+        ax.set_xlabel("shared tensor, in topological order")
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("position of the shared tensor in topological order")
+    ax.yaxis.set_major_formatter(_FloorFormatter(floor))
+    ax.set_ylabel("max |v2 - v1|")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig
+
+
+def _floor_formatter_class() -> type:
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class FloorFormatter(LogFormatterSciNotation):
+        """Log ticks, with the row of exact matches labelled ``0`` instead of its position."""
+
+        def __init__(self, floor: float) -> None:
+            super().__init__()
+            self.floor = floor
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            if x > 0 and abs(math.log10(x) - math.log10(self.floor)) < 1e-9:
+                return "0"
+            return super().__call__(x, pos)
+
+    return FloorFormatter
+
+
+def _FloorFormatter(floor: float) -> Any:  # noqa: N802 - reads like the class it builds
+    return _floor_formatter_class()(floor)
 
 
 def report_figures(report: Any) -> dict[str, Any]:
     """Every figure that applies to a report: ``histogram``, then per output ``scatter <key>``
-    and (2-D/4-D numeric outputs) ``heatmap <key>``, from the arrays the report keeps."""
+    and (2-D/4-D numeric outputs with an error) ``heatmap <key>``, from the arrays the report
+    keeps. An exactly-equal output has no heatmap (it would be one flat colour): the histogram
+    says it is equal."""
     figures: dict[str, Any] = {}
     numeric = [o for o in report.outputs.values() if o.max_abs is not None or o.hist_zeros]
     if numeric:
@@ -188,13 +336,14 @@ def report_figures(report: Any) -> dict[str, Any]:
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue
         figures[f"scatter {key}"] = scatter(a, b, title=key)
-        if a.ndim in (2, 4):
+        if a.ndim in (2, 4) and rec.max_abs != 0:
             figures[f"heatmap {key}"] = error_heatmap(a, b, title=key)
     return figures
 
 
-def _log_floor(values: list[float | None]) -> float:
-    positive = [v for v in values if v]
+def _log_floor(values: list[float]) -> float:
+    """A power of ten a decade below the smallest positive value (1e-12 without one)."""
+    positive = [v for v in values if v and v > 0 and math.isfinite(v)]
     if not positive:
         return 1e-12
     return 10.0 ** (math.floor(math.log10(min(positive))) - 1)

@@ -1,8 +1,11 @@
 """Draw an op's neighbourhood as SVG: a layered top-to-bottom layout computed here (no graphviz).
 
-Pure Python, no ipywidgets or matplotlib: :func:`layered_layout` places nodes, :func:`render_svg`
-turns them into an SVG string that an ``HTML`` widget (or ``IPython.display.SVG``) shows. Nodes can
-be coloured by a value (ParityView colours ops by their error against the v1 run).
+Pure Python, no ipywidgets or matplotlib: :func:`layered_layout` places nodes, :func:`collapse`
+folds a layer wider than ``max_per_layer`` into one "+47 more" box (a busy op such as
+ParseExampleV2 has 50+ neighbours), and :func:`render_svg` turns them into an SVG string that
+scales to the width of its pane (an ``HTML`` widget or ``IPython.display.SVG``). Every box carries
+its full name as a tooltip. Nodes can be coloured by a value (ParityView colours ops by their
+error against the v1 run).
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ NODE_H = 38  # px
 GAP_X = 24  # px between nodes of a layer
 GAP_Y = 34  # px between layers
 MARGIN = 12  # px
+MAX_PER_LAYER = 6  # boxes per layer; the rest of a wider layer is one "+k more" box
+MORE = "+more"  # op type of a "+k more" box
+TOOLTIP_NAMES = 60  # names listed in a "+k more" box's tooltip (a neighbourhood has at most 60)
 
 SELECTED = "#1f6feb"
 PLAIN = "#f4f6f8"
 MISSING = "#d0d7de"
+MORE_FILL = "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -34,17 +41,9 @@ class Placed:
     y: float
 
 
-def layered_layout(
-    nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]
-) -> tuple[list[Placed], float, float]:
-    """Place ``nodes`` ((name, op type) pairs) in layers so that edges (src, dst) point down.
-
-    A node's layer is the longest path to it from a node without inputs in the subgraph (cycles
-    are broken where found); nodes in a layer are ordered by the mean position of their inputs,
-    which keeps edges short. Returns the placed nodes and the drawing's width and height in px.
-    """
-    names = [n for n, _ in nodes]
-    op_of = dict(nodes)
+def _graph(
+    names: Sequence[str], edges: Iterable[tuple[str, str]]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     known = set(names)
     preds: dict[str, list[str]] = {n: [] for n in names}
     succs: dict[str, list[str]] = {n: [] for n in names}
@@ -52,6 +51,13 @@ def layered_layout(
         if a in known and b in known and a != b and a not in preds[b]:
             preds[b].append(a)
             succs[a].append(b)
+    return preds, succs
+
+
+def _layers(
+    names: Sequence[str], preds: Mapping[str, list[str]], succs: Mapping[str, list[str]]
+) -> dict[str, int]:
+    """Longest path from a node without inputs, cycles broken where found."""
     layer: dict[str, int] = {}
     indeg = {n: len(preds[n]) for n in names}
     ready = [n for n in names if indeg[n] == 0]
@@ -66,6 +72,22 @@ def layered_layout(
             indeg[s] -= 1
             if indeg[s] == 0 and s not in layer:
                 ready.append(s)
+    return layer
+
+
+def layered_layout(
+    nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]
+) -> tuple[list[Placed], float, float]:
+    """Place ``nodes`` ((name, op type) pairs) in layers so that edges (src, dst) point down.
+
+    A node's layer is the longest path to it from a node without inputs in the subgraph (cycles
+    are broken where found); nodes in a layer are ordered by the mean position of their inputs,
+    which keeps edges short. Returns the placed nodes and the drawing's width and height in px.
+    """
+    names = [n for n, _ in nodes]
+    op_of = dict(nodes)
+    preds, succs = _graph(names, edges)
+    layer = _layers(names, preds, succs)
     rows: dict[int, list[str]] = {}
     for n in names:
         rows.setdefault(layer[n], []).append(n)
@@ -97,6 +119,64 @@ def layered_layout(
     return placed, float(width), float(height)
 
 
+def collapse(
+    nodes: Sequence[tuple[str, str]],
+    edges: Iterable[tuple[str, str]],
+    keep: Iterable[str] = (),
+    max_per_layer: int = MAX_PER_LAYER,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:
+    """Fold every layer wider than ``max_per_layer`` into its first ``max_per_layer - 1`` nodes
+    and one "+k more" node standing for the rest (its edges are theirs, merged).
+
+    Nodes in ``keep`` (the selection) and their direct neighbours are kept first, then the
+    others in the order given. Returns ``(nodes, edges, hidden)`` where ``hidden`` maps each
+    "+k more" node's name to the names it stands for (empty when nothing was folded).
+    """
+    if max_per_layer < 2:
+        raise ValueError(f"max_per_layer={max_per_layer}: keep at least 2 boxes per layer")
+    edges = list(edges)
+    names = [n for n, _ in nodes]
+    preds, succs = _graph(names, edges)
+    layer = _layers(names, preds, succs)
+    keep = [k for k in keep if k in layer]
+    near = set(keep) | {m for k in keep for m in preds[k] + succs[k]}
+    order = {n: i for i, n in enumerate(names)}
+    rows: dict[int, list[str]] = {}
+    for n in names:
+        rows.setdefault(layer[n], []).append(n)
+    alias: dict[str, str] = {}
+    hidden: dict[str, list[str]] = {}
+    for _, row in sorted(rows.items()):
+        if len(row) <= max_per_layer:
+            continue
+        ranked = sorted(row, key=lambda n: (n not in keep, n not in near, order[n]))
+        rest = sorted(ranked[max_per_layer - 1 :], key=order.__getitem__)
+        more = f"+{len(rest)} more"
+        while more in order or more in hidden:  # a real op could be named so
+            more += " "
+        hidden[more] = rest
+        for n in rest:
+            alias[n] = more
+    if not hidden:
+        return list(nodes), edges, {}
+    out_nodes: list[tuple[str, str]] = []
+    placed_more: set[str] = set()
+    for n, op in nodes:
+        if n not in alias:
+            out_nodes.append((n, op))
+        elif alias[n] not in placed_more:
+            placed_more.add(alias[n])
+            out_nodes.append((alias[n], MORE))
+    seen: set[tuple[str, str]] = set()
+    out_edges = []
+    for a, b in edges:
+        e = (alias.get(a, a), alias.get(b, b))
+        if e[0] != e[1] and e not in seen:
+            seen.add(e)
+            out_edges.append(e)
+    return out_nodes, out_edges, hidden
+
+
 def error_colour(value: float | None, worst: float) -> str:
     """Fill colour for an error ``value``: green (0) through yellow to red (``worst``) on a log
     scale from 1e-8; grey when ``value`` is ``None`` (not measured) and red for NaN."""
@@ -117,7 +197,15 @@ def error_colour(value: float | None, worst: float) -> str:
 
 
 def _short(text: str, limit: int) -> str:
+    """The end of ``text`` (where op names differ) in at most ``limit`` characters."""
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def _worst(values: Iterable[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return math.nan if any(v != v for v in known) else max(known)
 
 
 def render_svg(
@@ -126,21 +214,30 @@ def render_svg(
     selected: str | None = None,
     values: Mapping[str, float | None] | None = None,
     title: str = "",
+    max_per_layer: int = MAX_PER_LAYER,
 ) -> str:
     """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges.
 
-    ``selected`` is outlined in blue; with ``values`` (op name -> error) boxes are filled by
-    :func:`error_colour` and the value is printed under the op type. Each box carries a
-    ``<title>`` with the full name so hovering shows it.
+    Layers wider than ``max_per_layer`` are folded by :func:`collapse` (the selection and its
+    direct neighbours stay). ``selected`` is outlined in blue; with ``values`` (op name -> error)
+    boxes are filled by :func:`error_colour` and the value is printed under the op type (a "+k
+    more" box shows the worst of its ops). Each box carries a ``<title>`` with the full name (a
+    "+k more" box: the names it stands for), so hovering shows it. The drawing scales down to the
+    width of its container and never grows past its natural size.
     """
-    edges = list(edges)
+    nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
     placed, width, height = layered_layout(nodes, edges)
     at = {p.name: p for p in placed}
+    if values is not None:
+        values = dict(values)
+        for more, names in hidden.items():
+            values[more] = _worst(values.get(n) for n in names)
     worst = max((v for v in (values or {}).values() if v is not None and v == v), default=0.0)
     top = 22 if title else 0
+    w, h = f"{width:.0f}", f"{height + top:.0f}"
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="tf1x-graph" width="{width:.0f}" '
-        f'height="{height + top:.0f}" viewBox="0 0 {width:.0f} {height + top:.0f}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="tf1x-graph" width="{w}" height="{h}" '
+        f'viewBox="0 0 {w} {h}" style="width:100%;max-width:{w}px;height:auto" '
         'font-family="sans-serif" font-size="11">',
         '<defs><marker id="tf1x-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker>'
@@ -164,24 +261,44 @@ def render_svg(
             ' fill="none" stroke="#57606a" stroke-width="1.2" marker-end="url(#tf1x-arrow)"/>'
         )
     for p in placed:
-        value = (values or {}).get(p.name) if values is not None else None
-        fill = error_colour(value, worst) if values is not None else PLAIN
-        stroke, sw = (SELECTED, 3) if p.name == selected else ("#8c959f", 1)
-        text_fill = "#ffffff" if values is not None and value is not None else "#1f2328"
-        y = p.y + top
-        label = html.escape(_short(p.name, 26))
-        sub = html.escape(_short(p.op, 18))
-        if values is not None and value is not None:
-            sub += f" · {value:.1e}"
-        out.append(
-            f'<g class="tf1x-node" data-name="{html.escape(p.name)}">'
-            f"<title>{html.escape(p.name)} ({html.escape(p.op)})</title>"
-            f'<rect x="{p.x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6" '
-            f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>'
-            f'<text x="{p.x + NODE_W / 2:.1f}" y="{y + 15:.1f}" text-anchor="middle" '
-            f'fill="{text_fill}">{label}</text>'
-            f'<text x="{p.x + NODE_W / 2:.1f}" y="{y + 30:.1f}" text-anchor="middle" '
-            f'fill="{text_fill}" font-style="italic">{sub}</text></g>'
-        )
+        out.append(_box(p, top, selected, values, worst, hidden.get(p.name)))
     out.append("</svg>")
     return "".join(out)
+
+
+def _box(
+    p: Placed,
+    top: float,
+    selected: str | None,
+    values: Mapping[str, float | None] | None,
+    worst: float,
+    stands_for: list[str] | None,
+) -> str:
+    value = values.get(p.name) if values is not None else None
+    y = p.y + top
+    if stands_for is not None:
+        listed = "\n".join(stands_for[:TOOLTIP_NAMES])
+        if len(stands_for) > TOOLTIP_NAMES:
+            listed += f"\n… and {len(stands_for) - TOOLTIP_NAMES} more"
+        fill = error_colour(value, worst) if value is not None else MORE_FILL
+        tip, label, sub = listed, p.name.strip(), "ops not drawn"
+        attrs, stroke, dash = 'class="tf1x-node tf1x-more"', "#8c959f", ' stroke-dasharray="4 3"'
+    else:
+        fill = error_colour(value, worst) if values is not None else PLAIN
+        tip, label, sub = f"{p.name} ({p.op})", _short(p.name, 26), _short(p.op, 18)
+        attrs = f'class="tf1x-node" data-name="{html.escape(p.name)}"'
+        stroke, dash = (SELECTED if p.name == selected else "#8c959f"), ""
+    sw = 3 if p.name == selected else 1
+    text_fill = "#ffffff" if value is not None else "#1f2328"
+    if value is not None:
+        sub += f" · {value:.1e}"
+    cx = p.x + NODE_W / 2
+    return (
+        f"<g {attrs}><title>{html.escape(tip)}</title>"
+        f'<rect x="{p.x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>'
+        f'<text x="{cx:.1f}" y="{y + 15:.1f}" text-anchor="middle" fill="{text_fill}">'
+        f"{html.escape(label)}</text>"
+        f'<text x="{cx:.1f}" y="{y + 30:.1f}" text-anchor="middle" fill="{text_fill}" '
+        f'font-style="italic">{html.escape(sub)}</text></g>'
+    )
