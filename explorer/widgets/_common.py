@@ -1,10 +1,13 @@
 """Bits every view shares: a status line for errors and progress, guarded two-way bindings,
-button handlers that show errors inline, and the "show code" pane. Imports ipywidgets."""
+button handlers that show errors inline, the "show code" pane, clickable tables, and the
+:class:`View` base (a construction error is one inline line; a notebook opened before it is run
+shows a readable line instead of the widget's raw repr). Imports ipywidgets."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import ipywidgets as W
@@ -52,12 +55,21 @@ def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) 
         status.error(str(e))
         return None
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        status.error(f"{type(e).__name__}: {first}"[:400])
+        status.error(error_line(e))
         return None
     if done is not None:
         status.ok(done)
     return result
+
+
+def error_line(e: BaseException) -> str:
+    """The one line a view shows for an error: an ``ExplorerError``'s message as it is, any other
+    error as ``Type: first line`` (at most 400 characters)."""
+    if isinstance(e, ExplorerError):
+        return str(e)
+    text = str(e).strip()
+    first = text.splitlines()[0] if text else ""
+    return f"{type(e).__name__}: {first}"[:400] if first else type(e).__name__
 
 
 def adopt_state(view: Any, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
@@ -86,6 +98,8 @@ def on_click(
         result = fn()
         if done is not None:
             status.ok(done(result))
+        elif status.kind in ("error", "busy"):
+            status.clear()  # an old error must not outlive the action that succeeded
         return result
 
     def handler(_: Any) -> None:
@@ -148,21 +162,134 @@ def bind(
 
 
 class CodePane(W.VBox):
-    """A "show code" button and the explorer API calls equivalent to what was clicked."""
+    """A "show code" toggle and the explorer API calls equivalent to what was clicked.
 
-    def __init__(self, code: Callable[[], str]) -> None:
+    While open, the code is rendered again whenever one of the ``watch`` states changes, so it
+    always matches the view.
+    """
+
+    def __init__(
+        self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
+    ) -> None:
         self.button = W.Button(description="show code", icon="code")
+        self.button.add_class("tf1x-show-code")
         self.pre = W.HTML()
         self.pre.add_class("tf1x-code")
         self._code = code
-        self.button.on_click(lambda _: self.show())
+        self.is_open = False
+        self.button.on_click(lambda _: self.hide() if self.is_open else self.show())
+        for state in [watch] if isinstance(watch, Observable) else list(watch):
+            state.observe(lambda _: self.refresh())
         super().__init__([self.button, self.pre])
 
     def show(self) -> str:
-        """Render the code now and return it."""
-        text = self._code()
+        """Open the pane: render the code now and return it."""
+        self.is_open = True
+        self.button.description = "hide code"
+        return self.refresh()
+
+    def hide(self) -> None:
+        """Close the pane."""
+        self.is_open = False
+        self.button.description = "show code"
+        self.pre.value = ""
+
+    def refresh(self) -> str:
+        """Render the code again when the pane is open; returns it (``""`` when closed)."""
+        if not self.is_open:
+            return ""
+        try:
+            text = self._code()
+        except Exception as e:  # the code of a half-done step: say why, never a traceback
+            text = f"# no code yet: {error_line(e)}"
         self.pre.value = f"<pre>{html.escape(text, quote=False)}</pre>"
         return text
+
+
+class View(W.VBox):
+    """Base of the views: ``state``, ``status``, and what a person sees when things go wrong.
+
+    :meth:`_open` builds the state; when that fails (a missing path, a file that is not a
+    model) the view is one inline error line instead of a traceback. ``repr()`` (what a notebook
+    stores as the widget's text and shows when opened before it is run) is one readable line.
+    """
+
+    state: Any = None
+
+    def _open(self, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
+        """The state (see :func:`adopt_state`), or ``None`` after showing why it failed."""
+        try:
+            return adopt_state(self, source, state_cls, *args, **kwargs)
+        except Exception as e:  # shown inline, like every other widget error
+            self.state = None
+            self.status = StatusArea()
+            self.status.error(error_line(e))
+            W.VBox.__init__(self, [self.status])
+            self.add_class("tf1x-failed")
+            return None
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self.state is None:
+            status = getattr(self, "status", None)
+            return f"{name}: could not open ({status.text if status else 'no state'})"
+        model = getattr(self.state, "model", None)
+        src = getattr(model, "path", None) or getattr(
+            getattr(self.state, "catalog", None), "source", ""
+        )
+        where = f" of {Path(str(src)).name}" if src else ""
+        return f"{name}{where}: an interactive view; run this cell in a live kernel to use it"
+
+
+def grid_html(
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    names: Sequence[str | None] | None = None,
+    selected: str | None = None,
+    widths: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
+    empty: str = "",
+) -> str:
+    """A compact table for :class:`~explorer.widgets._clickable.ClickableHTML`: fixed layout
+    (columns fit the pane, long values end in an ellipsis and show in full on hover), one row
+    per item whose ``names[i]`` is what a click on it reports, ``selected`` highlighted.
+
+    ``widths``: CSS width per column; ``classes``: per column, ``"tf1x-tail"`` (cut at the
+    start, keep the end of a long name visible) or ``"tf1x-wrap"`` (wrap, for prose such as
+    reasons). ``empty``: the line shown instead of an empty body.
+    """
+    e = html.escape
+    cols = "".join(f"<col style='width:{w}'>" for w in widths) if widths else ""
+    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        name = names[i] if names is not None else None
+        attrs = ""
+        if name is not None:
+            sel = " tf1x-selected" if name == selected else ""
+            attrs = f' data-name="{e(name)}" class="tf1x-row{sel}" tabindex="0"'
+            if sel:
+                attrs += ' aria-selected="true"'
+        cells = []
+        for j, c in enumerate(row):
+            text = e(str(c))
+            cls = classes[j] if classes and j < len(classes) and classes[j] else ""
+            inner = f"<bdi>{text}</bdi>" if cls == "tf1x-tail" else text
+            cells.append(
+                f'<td class="{cls}" title="{text}">{inner}</td>'
+                if cls
+                else f'<td title="{text}">{inner}</td>'
+            )
+        body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
+    if not rows and empty:
+        body.append(
+            f"<tr><td class='tf1x-empty' colspan='{len(header)}'><i>{e(empty)}</i></td></tr>"
+        )
+    return (
+        "<div class='tf1x-scroll'><table class='tf1x-grid tf1x-table'>"
+        f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
 
 
 def table_html(

@@ -1,7 +1,8 @@
 """TensorBrowser: search, filter and page through a model's ops; inspect one and its neighbours.
 
-A view over :class:`~explorer.widgets.state.BrowserState`. The table is one ``HTML`` widget
-rendering one page (never a widget per row), so it stays responsive on 100,000-node graphs.
+A view over :class:`~explorer.widgets.browse_state.BrowserState`. The table is one clickable
+HTML widget rendering one page (never a widget per row), so it stays responsive on 100,000-node
+graphs: a click on a row selects its op, a click on a box of the neighbourhood drawing too.
 """
 
 from __future__ import annotations
@@ -11,67 +12,104 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
+from explorer.widgets._clickable import ClickableHTML
+from explorer.widgets._common import CodePane, StatusArea, View, bind, grid_html, on_click
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 
+COLUMNS = ["name", "op", "dtype", "shape", "consumers"]
+WIDTHS = ["44%", "17%", "14%", "15%", "10%"]
+CLASSES = ["tf1x-tail", "", "", "", ""]
 
-class TensorBrowser(W.VBox):
-    """Search box, op-type and dtype filters, a paged table, a detail pane with click-through to
-    neighbours, and a drawing of the selected op's neighbourhood.
+
+class TensorBrowser(View):
+    """Search box, op-type and dtype filters, a paged table (click a row to select its op), a
+    detail pane with click-through to neighbours, and a drawing of the selected op's
+    neighbourhood (click a box to go there).
 
     Args:
         source: a ``BrowserState``, or what it takes (``V1Model``, ``Catalog``, model path).
+        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = s = adopt_state(self, source, BrowserState, **kwargs)
-        self._syncing = False
+    def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
+        s = self._open(source, BrowserState, **kwargs)
+        if s is None:
+            return
+        self.state = s
         self.status = StatusArea()
+        self.search_status = StatusArea()  # search errors and "no matches", under the box
+        self.search_status.add_class("tf1x-search-status")
         self.search = W.Text(
-            placeholder="search ops: dense, */MatMul, re:^logits", continuous_update=True
+            placeholder="search ops: dense, */MatMul, re:^logits",
+            continuous_update=True,
+            layout=W.Layout(width="320px"),
         )
         self.search.add_class("tf1x-search")
         self.mode = W.Dropdown(
-            options=SEARCH_MODES, description="mode", layout=W.Layout(width="160px")
+            options=SEARCH_MODES,
+            description="mode",
+            layout=W.Layout(width="150px"),
+            style={"description_width": "40px"},
         )
         types = [("any op type", "")] + [
             (f"{t} ({n})", t) for t, n in s.catalog.op_type_counts().items()
         ]
-        self.op_type = W.Dropdown(options=types, description="op", layout=W.Layout(width="230px"))
+        self.op_type = W.Dropdown(
+            options=types,
+            description="op",
+            layout=W.Layout(width="230px"),
+            style={"description_width": "24px"},
+        )
         dtypes = [("any dtype", "")] + [(f"{d} ({n})", d) for d, n in s.catalog.dtypes().items()]
-        self.dtype = W.Dropdown(options=dtypes, description="dtype", layout=W.Layout(width="220px"))
+        self.dtype = W.Dropdown(
+            options=dtypes,
+            description="dtype",
+            layout=W.Layout(width="200px"),
+            style={"description_width": "40px"},
+        )
         self.summary = W.Label()
         self.prev = W.Button(description="◀ prev", layout=W.Layout(width="80px"))
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
-        self.table = W.HTML()
-        self.rows = W.Select(options=[], value=None, rows=12, description="select")
-        self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="260px"))
-        self.goto = W.Dropdown(options=[], value=None, description="go to")
+        self.table = ClickableHTML()
+        self.table.add_class("tf1x-browser-table")
+        self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
+        self.goto = W.Dropdown(
+            options=[], value=None, description="go to", layout=W.Layout(width="95%")
+        )
         self.detail = W.HTML()
-        self.drawing = W.HTML()
+        self.detail.add_class("tf1x-detail-pane")
+        self.drawing = ClickableHTML()
         self.drawing.add_class("tf1x-drawing")
-        self.code = CodePane(s.code)
+        self.code = CodePane(s.code, watch=s)
 
-        bind(s, "query", self.search, status=self.status)
-        bind(s, "mode", self.mode, status=self.status)
-        bind(s, "op_type", self.op_type, status=self.status)
-        bind(s, "dtype", self.dtype, status=self.status)
+        # the search box reports its own errors right under it, not at the bottom of the view
+        bind(s, "query", self.search, status=self.search_status)
+        bind(s, "mode", self.mode, status=self.search_status)
+        bind(s, "op_type", self.op_type, status=self.search_status)
+        bind(s, "dtype", self.dtype, status=self.search_status)
         bind(s, "hops", self.hops, status=self.status)
         on_click(self.prev, self.status, s.prev_page)
         on_click(self.next, self.status, s.next_page)
-        self.rows.observe(self._row_chosen, "value")
+        self.table.on_pick(self._picked)
+        self.drawing.on_pick(self._picked)
         self.goto.observe(self._goto_chosen, "value")
-        s.observe(lambda _: self._render_table(), ("results", "page"))
+        s.observe(lambda _: self._render_table(), ("results", "page", "error"))
         s.observe(lambda _: self._render_selection(), ("selected", "hops"))
         s.observe(self._show_error, "error")
+        self._syncing = False
         self._render_table()
         self._render_selection()
 
         bar = W.HBox([self.search, self.mode, self.op_type, self.dtype])
+        bar.layout.flex_flow = "row wrap"
         pager = W.HBox([self.prev, self.next, self.summary])
-        left = W.VBox([pager, self.table], layout=W.Layout(width="55%"))
-        right = W.VBox([self.rows, self.goto, self.hops, self.detail], layout=W.Layout(width="45%"))
-        super().__init__([bar, W.HBox([left, right]), self.drawing, self.status, self.code])
+        left = W.VBox([pager, self.table], layout=W.Layout(width="60%", min_width="0"))
+        right = W.VBox(
+            [self.goto, self.hops, self.detail],
+            layout=W.Layout(width="40%", min_width="0", padding="0 0 0 8px"),
+        )
+        children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.status]
+        super().__init__(children + ([self.code] if show_code else []))
         self.add_class("tf1x-browser")
 
     # -- state -> widgets ----------
@@ -80,72 +118,93 @@ class TensorBrowser(W.VBox):
         s = self.state
         rows = s.page_rows()
         self.summary.value = s.summary()
-        self.table.value = table_html(
-            ["name", "op", "dtype", "shape", "consumers"],
-            [[r["name"], r["op"], r["dtype"], r["shape"], r["consumers"]] for r in rows],
-            ["background:#ddf4ff" if r["name"] == s.selected else "" for r in rows],
+        self.table.html = grid_html(
+            COLUMNS,
+            [[r[c] for c in COLUMNS] for r in rows],
+            names=[r["name"] for r in rows],
+            selected=s.selected,
+            widths=WIDTHS,
+            classes=CLASSES,
+            empty=s.empty_message() or "no ops",
         )
-        self._set_quietly(self.rows, [r["name"] for r in rows], s.selected)
+        empty = s.empty_message()
+        if empty:
+            self.search_status.busy(empty)
+        elif self.search_status.kind == "busy":
+            self.search_status.clear()
 
     def _render_selection(self) -> None:
         s = self.state
-        self._set_quietly(self.goto, s.neighbours(), None)
-        d = s.detail()
-        if d is None:
-            self.detail.value = "<i>select an op to see its attributes, inputs and consumers</i>"
-            self.drawing.value = ""
-        else:
-            self.detail.value = _detail_html(d)
-            self.drawing.value = s.neighbourhood_svg()
-        self._render_table()
-
-    def _set_quietly(self, widget: W.Widget, options: list[str], value: str | None) -> None:
         self._syncing = True
         try:
-            if list(widget.options) != options:
-                widget.options = options
-            widget.value = value if value in options else None
+            options = s.neighbours()
+            if list(self.goto.options) != options:
+                self.goto.options = options
+            self.goto.value = None
         finally:
             self._syncing = False
+        d = s.detail()
+        if d is None:
+            self.detail.value = (
+                "<i>click a row to see its op's attributes, inputs and consumers</i>"
+            )
+            self.drawing.html = ""
+        else:
+            self.detail.value = _detail_html(d)
+            self.drawing.html = s.neighbourhood_svg()
+        self._render_table()
 
     def _show_error(self, change: Any) -> None:
         if change.new:
-            self.status.error(change.new)
-        elif self.status.kind == "error":
-            self.status.clear()
+            self.search_status.error(change.new)
+        elif self.search_status.kind == "error":
+            self.search_status.clear()
 
     # -- widgets -> state ----------
 
-    def _row_chosen(self, change: dict[str, Any]) -> None:
-        if self._syncing or change["new"] is None:
-            return
-        self.state.select(change["new"])
+    def _picked(self, name: str) -> None:
+        """A click on a table row or a drawn box: select that op."""
+        try:
+            self.state.select(name)
+        except Exception as e:  # an op name the page no longer has: say so inline
+            from explorer.widgets._common import error_line
+
+            self.status.error(error_line(e))
+        else:
+            if self.status.kind == "error":
+                self.status.clear()
 
     def _goto_chosen(self, change: dict[str, Any]) -> None:
         if self._syncing or change["new"] is None:
             return
-        self.state.select(change["new"])
+        self._picked(change["new"])
 
 
 def _detail_html(d: dict[str, Any]) -> str:
+    e = html.escape
+
     def items(values: list[str]) -> str:
-        return ", ".join(f"<code>{html.escape(v)}</code>" for v in values) or "<i>none</i>"
+        return ", ".join(f"<code>{e(v)}</code>" for v in values) or "<i>none</i>"
 
     attrs = "".join(
-        f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(v)}</td></tr>"
+        f"<tr><td><code>{e(k)}</code></td><td style='overflow-wrap:anywhere'>{e(v)}</td></tr>"
         for k, v in d["attrs"].items()
     )
     outs = ", ".join(
-        f"<code>{html.escape(o['name'])}</code> {html.escape(o['dtype'])} {html.escape(o['shape'])}"
-        for o in d["outputs"]
+        f"<code>{e(o['name'])}</code> {e(o['dtype'])} {e(o['shape'])}" for o in d["outputs"]
     )
     return (
-        f"<div class='tf1x-detail'><b>{html.escape(d['name'])}</b> "
-        f"<i>{html.escape(d['op'])}</i><br>scope: <code>{html.escape(d['scope'] or '/')}</code>"
-        + (f" · device <code>{html.escape(d['device'])}</code>" if d["device"] else "")
+        "<div class='tf1x-detail' style='overflow-wrap:anywhere;font-size:12px;"
+        f"max-height:440px;overflow-y:auto'><b>{e(d['name'])}</b> "
+        f"<i>{e(d['op'])}</i><br>scope: <code>{e(d['scope'] or '/')}</code>"
+        + (f" · device <code>{e(d['device'])}</code>" if d["device"] else "")
         + f"<br>inputs: {items(d['inputs'])}"
         + (f"<br>control inputs: {items(d['control_inputs'])}" if d["control_inputs"] else "")
         + f"<br>outputs: {outs or '<i>none</i>'}<br>consumers: {items(d['consumers'])}"
-        + (f"<table style='font-size:11px'>{attrs}</table>" if attrs else "")
+        + (
+            f"<table style='font-size:11px;table-layout:fixed;width:100%'>{attrs}</table>"
+            if attrs
+            else ""
+        )
         + "</div>"
     )

@@ -88,6 +88,22 @@ class BrowserState(Observable):
         self.page = 0
         self.results = names
 
+    def empty_message(self) -> str:
+        """The line shown instead of an empty table (``""`` while something matches)."""
+        if self.results or self.error:
+            return ""
+        filters = [f"op type {self.op_type}" if self.op_type else "", self.dtype]
+        where = " and ".join(f for f in filters if f)
+        if not self.query.strip():
+            return f"no op has {where}"
+        also = f" with {where}" if where else ""
+        hint = (
+            ""
+            if "*" in self.query or self.mode == "regex"
+            else f" (a glob: *{self.query.strip()}*)"
+        )
+        return f"no op matches {self.query.strip()!r} ({self.mode}){also}: try a shorter text{hint}"
+
     @property
     def page_count(self) -> int:
         return max(1, -(-len(self.results) // self.page_size))

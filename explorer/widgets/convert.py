@@ -3,24 +3,70 @@ the converted signatures, and a "load it back" check against the v1 outputs."""
 
 from __future__ import annotations
 
+import html
+import threading
 from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
+from explorer.errors import OutputExistsError
+from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
 from explorer.widgets.convert_state import ConverterState
 
+TICK_S = 0.15  # how often the progress bar creeps on while a step runs
+# where the bar may creep to during each stage (the state sets the stage's start)
+STAGE_CAP = {"converting": 0.58, "saving": 0.97}
+DEFAULT_CAP = 0.95
 
-class Converter(W.VBox):
+
+class _Creep:
+    """Moves a progress bar smoothly towards a cap while a long call runs in this thread.
+
+    TensorFlow's conversion gives no progress of its own, so between the state's stages the bar
+    creeps on (fast at first, slower near the cap) and never passes the next stage's start.
+    """
+
+    def __init__(self, bar: W.FloatProgress) -> None:
+        self.bar = bar
+        self._stop: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, cap: float) -> None:
+        self.stop()
+        stop = threading.Event()
+        self._stop = stop
+
+        def run() -> None:
+            while not stop.wait(TICK_S):
+                value = self.bar.value
+                if value < cap:
+                    self.bar.value = value + max((cap - value) * 0.06, 0.002)
+
+        self._thread = threading.Thread(target=run, name="tf1x-progress", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._stop = self._thread = None
+
+
+class Converter(View):
     """Options, progress and results of a conversion, over a :class:`ConverterState`.
 
     Args:
         source: a ``ConverterState``, or what it takes (a ``V1Model`` or path, selection,
             ``out_dir``).
+        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = s = adopt_state(self, source, ConverterState, **kwargs)
+    def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
+        s = self._open(source, ConverterState, **kwargs)
+        if s is None:
+            return
+        self.state = s
         self.status = StatusArea()
         self.what = W.HTML()
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
@@ -31,7 +77,8 @@ class Converter(W.VBox):
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
         self.summary = W.HTML()
         self.summary.add_class("tf1x-convert-summary")
-        self.code = CodePane(s.code)
+        self.code = CodePane(s.code, watch=s)
+        self._creep = _Creep(self.progress)
 
         bind(s, "freeze", self.freeze, status=self.status)
         bind(s, "out_dir", self.out_dir, status=self.status)
@@ -40,25 +87,34 @@ class Converter(W.VBox):
         on_click(
             self.convert_button,
             self.status,
-            s.convert,
+            self._convert,
+            busy="converting…",
             done=lambda out: f"saved the TF2 SavedModel to {out}",
         )
-        on_click(self.check_button, self.status, self._check)
+        on_click(self.check_button, self.status, self._check, busy="loading it back…")
         s.observe(self._stage, "stage")
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))
+        s.observe(self._inputs_changed, ("selection", "freeze", "out_dir", "overwrite"))
         self._render()
-        super().__init__(
-            [
-                self.what,
-                self.out_dir,
-                W.HBox([self.freeze, self.overwrite]),
-                W.HBox([self.convert_button, self.check_button, self.progress]),
-                self.summary,
-                self.status,
-                self.code,
-            ]
-        )
+        children = [
+            self.what,
+            self.out_dir,
+            W.HBox([self.freeze, self.overwrite]),
+            W.HBox([self.convert_button, self.check_button, self.progress]),
+            self.summary,
+            self.status,
+        ]
+        super().__init__(children + ([self.code] if show_code else []))
         self.add_class("tf1x-converter")
+
+    def _convert(self) -> Any:
+        try:
+            return self.state.convert()
+        except OutputExistsError:
+            raise OutputExistsError(
+                f"{self.state.out_dir} exists: tick “overwrite” to replace it, or type another "
+                "output folder"
+            ) from None
 
     def _check(self) -> None:
         res = self.state.load_back()
@@ -69,14 +125,21 @@ class Converter(W.VBox):
             self.status.ok(f"loaded back with tf.saved_model.load: {len(res)} signature(s) agree")
 
     def _stage(self, change: Any) -> None:
+        self._creep.stop()
         if change.new:
             self.status.busy(f"{change.new}…")
+            self._creep.start(STAGE_CAP.get(change.new, DEFAULT_CAP))
+
+    def _inputs_changed(self, _: Any) -> None:
+        """A result line about other inputs ("loaded back … agree") is stale now."""
+        if self.status.kind in ("ok", "error"):
+            self.status.clear()
 
     def _render(self) -> None:
         s = self.state
         sel = s.selection
         if sel.signature:
-            what = f"signature <code>{sel.signature}</code>"
+            what = f"signature <code>{html.escape(sel.signature)}</code>"
         elif sel.outputs:
             what = f"{len(sel.inputs)} input(s) → {len(sel.outputs)} output(s) as serving_default"
         else:
@@ -86,11 +149,16 @@ class Converter(W.VBox):
         if not rows:
             self.summary.value = "<i>not converted yet</i>"
             return
-        self.summary.value = f"<div>saved to <code>{s.saved}</code></div>" + table_html(
-            ["signature", "inputs", "outputs", "load-back check"],
-            rows,
-            [
-                "" if not r[3] else ("color:#1a7f37" if r[3] == "same outputs" else "color:#d1242f")
-                for r in rows
-            ],
+        self.summary.value = (
+            f"<div>saved to <code>{html.escape(str(s.saved))}</code></div>"
+            + table_html(
+                ["signature", "inputs", "outputs", "load-back check"],
+                rows,
+                [
+                    ""
+                    if not r[3]
+                    else ("color:#1a7f37" if r[3] == "same outputs" else "color:#d1242f")
+                    for r in rows
+                ],
+            )
         )

@@ -6,6 +6,8 @@ Plain Python (no ipywidgets).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +80,7 @@ class ConverterState(Observable):
 
         if not self.out_dir.strip():
             raise ConversionError("no output folder given: type a folder to write the TF2 model")
-        self.check = None
+        self._stale()  # a failed conversion must not leave the last one's results on show
         try:
             self._step("converting", 0.1)
             self.v2 = convert(self.model, freeze=self.freeze, **self._convert_kwargs())
@@ -86,6 +88,7 @@ class ConverterState(Observable):
             self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
             self._step("", 1.0)
         except BaseException:
+            self._stale()  # converted but not saved is not a result either
             self._step("", 0.0)
             raise
         return self.saved
@@ -151,6 +154,15 @@ class ConverterState(Observable):
 
 
 def _default_out_dir(model: Any) -> Path:
+    """``<name>_tf2`` beside the model (``explorer.loading.output_paths``: never inside a
+    SavedModel folder); in the working folder when the model's folder is read-only (a shared
+    collection of models), else in a temporary folder."""
     from explorer.loading.output_paths import default_output_dir
 
-    return default_output_dir(model)  # ``<name>_tf2`` beside the model, never inside it
+    out = default_output_dir(model)
+    if os.access(out.parent, os.W_OK):
+        return out
+    here = Path.cwd().resolve() / out.name
+    if os.access(here.parent, os.W_OK) and not here.is_relative_to(Path(model.path).resolve()):
+        return here
+    return Path(tempfile.gettempdir()) / "tf1-explorer" / out.name

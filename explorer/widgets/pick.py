@@ -1,5 +1,5 @@
-"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason) or a
-signature preset; a message says whether the outputs are computable from the chosen inputs."""
+"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason, in full)
+or a signature preset; a message says whether the outputs are computable from the chosen inputs."""
 
 from __future__ import annotations
 
@@ -8,44 +8,84 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click
+from explorer.graph.names import shape_text
+from explorer.widgets._clickable import ClickableHTML
+from explorer.widgets._common import CodePane, StatusArea, View, bind, grid_html, on_click
 from explorer.widgets.pick_state import PickerState
 
+COLUMNS = ["tensor", "dtype", "shape", "why"]
+WIDTHS = ["34%", "12%", "14%", "40%"]
+CLASSES = ["tf1x-tail", "", "", "tf1x-wrap"]
 
-def _options(candidates: list[Any], feed: dict[str, Any] | None = None) -> list[tuple[str, str]]:
-    out = []
-    for c in candidates:
-        label = f"{c.name}  [{c.dtype}] — {c.reason}"
-        if feed and c.name in feed:  # the feed shape the graph decides, and why
-            f = feed[c.name]
-            dims = ", ".join("?" if d is None else str(d) for d in f["shape"] or [])
-            shape = "<unknown rank>" if f["shape"] is None else f"[{dims}]"
-            label += f" — feed {shape}: {'; '.join(f['reasons'] + f['notes'])}"
-        out.append((label, c.name))
-    return out
+
+def suggestion_row(c: Any, feed: dict[str, Any] | None = None) -> list[str]:
+    """One suggestion as table cells: name, dtype, shape and the reason, whole.
+
+    ``feed`` (``PickerState.feed_shapes``: tensor -> ``{shape, reasons, notes}``) gives the shape
+    the graph decides for a fed input and why; it replaces the static shape and its reasons follow
+    the suggestion's reason. A candidate carrying ``shape_reason`` gets it after its reason too.
+    """
+    why = c.reason
+    shape = shape_text(c.shape)
+    f = (feed or {}).get(c.name)
+    if f is not None:
+        shape = shape_text(f["shape"])
+        said = "; ".join(list(f.get("reasons", [])) + list(f.get("notes", [])))
+        if said:
+            why = f"{why}; feed {shape}: {said}"
+    extra = getattr(c, "shape_reason", "") or ""
+    if extra:
+        why = f"{why}; shape {extra}"
+    return [c.name, c.dtype, shape, why]
 
 
 class _Side(W.VBox):
-    """Suggestions, a name box, add/remove buttons and the chosen list for inputs or outputs."""
+    """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list."""
 
     def __init__(
         self, title: str, candidates: list[Any], names: list[str], feed: dict | None = None
     ) -> None:
-        self.suggestions = W.Select(options=_options(candidates, feed), value=None, rows=6)
-        self.name = W.Combobox(placeholder="or type a tensor name", options=names)
-        self.add = W.Button(description=f"add {title[:-1]}", icon="plus")
-        self.remove = W.Button(description="remove", icon="minus")
-        self.chosen = W.Select(options=[], value=None, rows=4)
+        self.candidates = list(candidates)
+        self.feed = feed
+        self.value: str | None = None  # the highlighted suggestion
+        self.suggestions = ClickableHTML()
+        self.suggestions.add_class(f"tf1x-suggest-{title}")
+        self.suggestions.on_pick(self.highlight)
+        self.name = W.Combobox(
+            placeholder="or type a tensor name", options=names, layout=W.Layout(width="60%")
+        )
+        self.add = W.Button(
+            description=f"add {title[:-1]}", icon="plus", layout=W.Layout(width="auto")
+        )
+        self.remove = W.Button(description="remove", icon="minus", layout=W.Layout(width="auto"))
+        self.chosen = W.Select(options=[], value=None, rows=4, layout=W.Layout(width="95%"))
+        self._render()
         super().__init__(
             [
-                W.HTML(f"<b>{title}</b> (suggested, best first)"),
+                W.HTML(f"<b>{title}</b> (suggested, best first: click one, then add)"),
                 self.suggestions,
                 W.HBox([self.name, self.add]),
                 W.HTML("chosen"),
                 self.chosen,
                 self.remove,
             ],
-            layout=W.Layout(width="50%"),
+            layout=W.Layout(width="50%", min_width="0", padding="0 6px 0 0"),
+        )
+
+    def highlight(self, name: str | None) -> None:
+        """Highlight a suggestion (what a click on its row does); ``None`` clears."""
+        self.value = name if name in {c.name for c in self.candidates} else None
+        self._render()
+
+    def _render(self) -> None:
+        self.suggestions.html = grid_html(
+            COLUMNS,
+            [suggestion_row(c, self.feed) for c in self.candidates],
+            names=[c.name for c in self.candidates],
+            selected=self.value,
+            widths=WIDTHS,
+            classes=CLASSES,
+            empty="nothing to suggest: type a tensor name",
         )
 
     def picked(self) -> str:
@@ -53,20 +93,24 @@ class _Side(W.VBox):
         typed = self.name.value.strip()
         if typed:
             return typed
-        if self.suggestions.value is None:
+        if self.value is None:
             raise ValueError("highlight a suggestion or type a tensor name first")
-        return self.suggestions.value
+        return self.value
 
 
-class IOPicker(W.VBox):
+class IOPicker(View):
     """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice.
 
     Args:
         source: a ``PickerState``, or what it takes (a ``V1Model`` or path).
+        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = s = adopt_state(self, source, PickerState, **kwargs)
+    def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
+        s = self._open(source, PickerState, **kwargs)
+        if s is None:
+            return
+        self.state = s
         self.status = StatusArea()
         self.preset = W.Dropdown(
             options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"
@@ -76,7 +120,7 @@ class IOPicker(W.VBox):
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names])
         self.message = W.HTML()
         self.message.add_class("tf1x-validation")
-        self.code = CodePane(s.code)
+        self.code = CodePane(s.code, watch=s)
 
         bind(
             s,
@@ -93,14 +137,13 @@ class IOPicker(W.VBox):
         on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
         s.observe(lambda _: self._render(), ("inputs", "outputs", "validation", "message"))
         self._render()
-        super().__init__(
-            [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status, self.code]
-        )
+        children = [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status]
+        super().__init__(children + ([self.code] if show_code else []))
         self.add_class("tf1x-picker")
 
     @property
     def value(self) -> Any:
-        """The choice as a :class:`~explorer.widgets.state.Selection`."""
+        """The choice as a :class:`~explorer.widgets.pick_state.Selection`."""
         return self.state.value
 
     def _preset_chosen(self, change: dict[str, Any]) -> None:

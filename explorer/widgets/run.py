@@ -3,6 +3,7 @@ see each output's statistics and first values, the run time and any error inline
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as W
@@ -10,13 +11,13 @@ import ipywidgets as W
 from explorer.widgets._common import (
     CodePane,
     StatusArea,
-    adopt_state,
+    View,
     bind,
     guarded,
     on_click,
     table_html,
 )
-from explorer.widgets.run_state import RunnerState
+from explorer.widgets.run_state import RunnerState, describe_note
 
 STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
 
@@ -30,15 +31,19 @@ def stats_table(rows: list[dict[str, Any]]) -> str:
     return table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
 
 
-class SessionRunner(W.VBox):
+class SessionRunner(View):
     """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`.
 
     Args:
         source: a ``RunnerState``, or what it takes (a ``V1Model`` or path, optional selection).
+        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = s = adopt_state(self, source, RunnerState, **kwargs)
+    def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
+        s = self._open(source, RunnerState, **kwargs)
+        if s is None:
+            return
+        self.state = s
         self.status = StatusArea()
         self.batch = W.BoundedIntText(min=1, max=1_000_000, description="batch")
         self.seed = W.IntText(description="seed")
@@ -51,7 +56,7 @@ class SessionRunner(W.VBox):
         self.outputs_table = W.HTML()
         self.outputs_table.add_class("tf1x-outputs")
         self.timing = W.Label()
-        self.code = CodePane(s.code)
+        self.code = CodePane(s.code, watch=s)
 
         for field, widget in (
             ("batch", self.batch),
@@ -84,8 +89,8 @@ class SessionRunner(W.VBox):
                 self.outputs_table,
                 self.timing,
                 self.status,
-                self.code,
             ]
+            + ([self.code] if show_code else [])
         )
         self.add_class("tf1x-runner")
 
@@ -99,15 +104,18 @@ class SessionRunner(W.VBox):
             lambda: self.state.load_npz(bytes(f["content"]), name=f["name"]),
             done=f"feeds from {f['name']}",
         )
+        self.upload.value = ()  # the same file can be chosen again
 
     def _render_feeds(self) -> None:
         s = self.state
         if s.feeds is None:
             self.feeds_table.value = "<i>no feeds yet: press sample or run (runs sample first)</i>"
             return
-        notes = "".join(f"<li>{n}</li>" for n in getattr(s.feeds, "notes", []))
+        notes = "".join(
+            f"<li>{html.escape(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", [])
+        )
         self.feeds_table.value = (
-            f"<div>source: {s.feeds_source}</div>"
+            f"<div>source: {html.escape(s.feeds_source)}</div>"
             + stats_table(s.feed_rows())
             + (f"<ul style='font-size:11px'>{notes}</ul>" if notes else "")
         )
@@ -115,7 +123,7 @@ class SessionRunner(W.VBox):
     def _render_outputs(self) -> None:
         s = self.state
         if s.outputs is None:
-            self.outputs_table.value = "<i>not run yet</i>"
+            self.outputs_table.value = "<i>no outputs yet: press run</i>"
             self.timing.value = ""
             return
         self.outputs_table.value = stats_table(s.output_rows())

@@ -106,6 +106,7 @@ class RunnerState(Observable):
         self._runner: Any = None
         self.observe(self._reset, ("selection",))
         self.observe(self._stale_feeds, ("batch", "seed", "low", "high"))
+        self.observe(self._stale_outputs, ("feeds",))
 
     def _reset(self, _: Any = None) -> None:
         self.close()
@@ -118,6 +119,11 @@ class RunnerState(Observable):
         if self.feeds_source == "sampled":
             self.feeds = None
             self.feeds_source = ""
+
+    def _stale_outputs(self, _: Any = None) -> None:
+        """Outputs of other feeds than the ones shown are not kept."""
+        self.outputs = None
+        self.seconds = None
 
     @property
     def runner(self) -> Any:
@@ -143,12 +149,29 @@ class RunnerState(Observable):
         from explorer.feeding.feeds import Feeds
 
         if isinstance(data, (bytes, bytearray, memoryview)):
+            data = bytes(data)
+            _check_npz(data[:4], name)
             with tempfile.TemporaryDirectory() as d:
                 p = Path(d) / "feeds.npz"
-                p.write_bytes(bytes(data))
-                feeds = Feeds.load(p)
+                p.write_bytes(data)
+                try:
+                    feeds = Feeds.load(p)
+                except FeedError as e:  # name the upload, not the temporary copy
+                    raise _npz_error(e, str(p), name) from None
         else:
-            feeds, name = Feeds.load(data), Path(data).name
+            name = Path(data).name
+            try:
+                with open(data, "rb") as f:
+                    head = f.read(4)
+            except OSError as e:
+                raise FeedError(
+                    f"cannot read feeds from {data} ({e.strerror}): check the path"
+                ) from None
+            _check_npz(head, str(data))
+            try:
+                feeds = Feeds.load(data)
+            except FeedError as e:
+                raise _npz_error(e, str(data), str(data)) from None
         feeds = Feeds(self.runner.check_feeds(feeds))
         self.feeds = feeds
         self.feeds_source = name
@@ -159,9 +182,14 @@ class RunnerState(Observable):
         if self.feeds is None:
             self.sample()
         runner = self.runner
-        if not runner.is_active:
-            runner.start()
-        outputs = runner.infer(self.feeds)
+        try:
+            if not runner.is_active:
+                runner.start()
+            outputs = runner.infer(self.feeds)
+        except BaseException:
+            self.outputs = None  # the last outputs are not the answer to this run
+            self.seconds = None
+            raise
         self.seconds = runner.last_seconds
         self.outputs = outputs
         return outputs
@@ -198,3 +226,41 @@ class RunnerState(Observable):
             )
         lines += ["with runner:", "    outputs = runner.infer(feeds)"]
         return "\n".join(lines)
+
+
+def _check_npz(head: bytes, name: str) -> None:
+    """Refuse a file that is not an ``.npz`` (a zip archive) with a line saying what to give."""
+    if head[:2] != b"PK":
+        raise FeedError(
+            f"{name} is not an .npz file (an .npz is a zip of .npy arrays; this one starts with "
+            f"{head!r}): save feeds with numpy.savez(path, **{{'x:0': array}}) or Feeds.save"
+        )
+
+
+def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
+    """The error of reading an ``.npz``, naming ``name`` and saying what to do, in one line."""
+    if "pickled" in str(e) or "allow_pickle" in str(e):
+        return FeedError(
+            f"{name} holds object (pickled) arrays, which are never loaded: save numeric or "
+            "string arrays (numpy.savez(path, **{'x:0': array}))"
+        )
+    return FeedError(str(e).replace(path, name))
+
+
+def describe_note(note: str) -> str:
+    """A sampling note in words a person reads at a glance (``"x:0: unknown dim 0=8"`` becomes
+    ``"x:0: the graph leaves dimension 0 open; sampled 8 (the batch size)"``); other notes are
+    returned as they are."""
+    import re
+
+    m = re.fullmatch(r"(.+): unknown ((?:dim \d+=\d+(?:, )?)+)", note)
+    if m is None:
+        return note
+    dims = re.findall(r"dim (\d+)=(\d+)", m.group(2))
+    parts = [
+        f"{size} (the batch size)" if axis == "0" else f"{size} for dimension {axis}"
+        for axis, size in dims
+    ]
+    axes = ", ".join(axis for axis, _ in dims)
+    word = "dimension" if len(dims) == 1 else "dimensions"
+    return f"{m.group(1)}: the graph leaves {word} {axes} open; sampled {', '.join(parts)}"

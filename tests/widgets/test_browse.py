@@ -12,11 +12,8 @@ from explorer.widgets import BrowserState, TensorBrowser
 
 
 def _table_names(view: TensorBrowser) -> list[str]:
-    """The first column of the rendered table (the op names), HTML-unescaped."""
-    return [
-        html.unescape(m)
-        for m in re.findall(r"<tr[^>]*><td style='padding:2px 8px'>([^<]*)</td>", view.table.value)
-    ]
+    """The op names of the rendered table's rows (what a click on each row reports)."""
+    return [html.unescape(m) for m in re.findall(r'<tr data-name="([^"]*)"', view.table.html)]
 
 
 def test_state_widget_is_built_lazily_and_once(mlp):
@@ -69,9 +66,21 @@ def test_bad_regex_shows_inline_and_clears(mlp):
     view = TensorBrowser(mlp)
     view.mode.value = "regex"
     view.search.value = "(("
-    assert view.status.kind == "error" and "bad regex pattern" in view.status.text
+    # the error shows right under the search box (the status line next to it), not at the end
+    assert view.search_status.kind == "error" and "bad regex pattern" in view.search_status.text
+    assert view.children.index(view.search_status) == 1
     view.search.value = "probs"
-    assert view.status.kind == "clear" and _table_names(view) == ["probs"]
+    assert view.search_status.kind == "clear" and _table_names(view) == ["probs"]
+
+
+def test_no_matches_says_so_and_what_to_try(mlp):
+    view = TensorBrowser(mlp)
+    view.search.value = "nothing_is_called_so"
+    assert _table_names(view) == []
+    assert "no op matches 'nothing_is_called_so' (auto)" in view.search_status.text
+    assert "no op matches" in view.table.html  # the empty table says it too
+    view.search.value = "probs"
+    assert view.search_status.kind == "clear" and _table_names(view) == ["probs"]
 
 
 def test_pager_buttons(mlp):
@@ -89,20 +98,33 @@ def test_pager_buttons(mlp):
 def test_select_detail_goto_and_drawing(mlp):
     view = TensorBrowser(mlp)
     s = view.state
-    assert view.drawing.value == "" and "select an op" in view.detail.value
+    assert view.drawing.html == "" and "click a row" in view.detail.value
     view.search.value = "BiasAdd"
-    view.rows.value = "logits/BiasAdd"  # click a row
+    view.table.click("logits/BiasAdd")  # a person clicks the table row
     assert s.selected == "logits/BiasAdd"
     assert "AddV2" in view.detail.value and "MatMul_1:0" in view.detail.value
-    assert 'data-name="logits/BiasAdd"' in view.drawing.value
+    assert 'data-name="logits/BiasAdd" class="tf1x-row tf1x-selected"' in view.table.html
+    assert 'data-name="logits/BiasAdd"' in view.drawing.html
     assert list(view.goto.options) == ["MatMul_1", "logits/bias/read", "probs"]
     view.goto.value = "probs"  # click through to a neighbour
     assert s.selected == "probs" and "Softmax" in view.detail.value
-    assert view.rows.value is None  # probs is not on this page of BiasAdd results
-    s.select("logits/BiasAdd")  # the state selects: the widgets follow
-    assert view.rows.value == "logits/BiasAdd" and "background:#ddf4ff" in view.table.value
-    s.select(None)
-    assert view.rows.value is None and view.drawing.value == ""
+    assert "tf1x-selected" not in view.table.html  # probs is not on this page of BiasAdd results
+    view.drawing.click("logits/BiasAdd")  # a click on a box of the drawing selects it too
+    assert s.selected == "logits/BiasAdd"
+    view.table.click("logits/BiasAdd")  # clicking the selected row again keeps it
+    assert s.selected == "logits/BiasAdd"
+    s.select(None)  # the state selects: the widgets follow
+    assert "tf1x-selected" not in view.table.html and view.drawing.html == ""
+
+
+def test_table_is_one_list_whose_columns_fit_the_pane(mlp):
+    view = TensorBrowser(mlp)
+    assert not any(isinstance(w, W.Select) for w in _walk(view))  # no second list of names
+    table = view.table.html
+    assert "<col style='width:44%'>" in table and 'class="tf1x-tail"' in table
+    assert 'title="logits/kernel/initial_value"' in table  # the full name on hover
+    view.table.click("no/such/op")
+    assert view.status.kind == "error" and "no/such/op" in view.status.text
 
 
 def test_show_code(mlp):
@@ -110,6 +132,10 @@ def test_show_code(mlp):
     view.search.value = "probs"
     view.code.button.click()
     assert "catalog.search('probs')" in view.code.pre.value
+    view.search.value = "kernel"  # the open pane follows the view
+    assert "catalog.search('kernel')" in view.code.pre.value
+    view.code.button.click()
+    assert view.code.pre.value == "" and view.code.button.description == "show code"
 
 
 def _big_model(n: int):
@@ -133,14 +159,14 @@ def test_browser_pages_100k_nodes_with_one_table_widget():
     view = TensorBrowser(_big_model(100_000))
     s = view.state
     assert len(s.results) == 100_000 and s.page_count == 2000
-    assert len(_table_names(view)) == 50 and len(view.rows.options) == 50
+    assert len(_table_names(view)) == 50
     view.search.value = "op9999"
     assert _table_names(view)[:2] == ["block99/op9999", "block999/op99990"]
     view.search.value = "block"  # 99,999 matches: capped, and the summary says so
     assert s.truncated and view.summary.value.startswith("5,000+ of 100,000")
-    view.rows.value = _table_names(view)[0]
+    view.table.click(_table_names(view)[0])
     # block0/op1: input/x upstream (one hop is all there is), two hops downstream
-    assert view.drawing.value.count("<g class=") == 4
+    assert view.drawing.html.count("<g class=") == 4
     n_widgets = sum(1 for _ in _walk(view))
     assert n_widgets < 60  # the table is one HTML widget, not one widget per row
 

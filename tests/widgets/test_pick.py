@@ -31,7 +31,10 @@ def test_picker_add_and_remove_buttons(mlp):
     view.ins.chosen.value = "x:0"
     view.ins.remove.click()
     assert s.inputs == () and "✘" in view.message.value and "needs placeholder x" in s.message
-    view.ins.suggestions.value = "x:0"  # highlight a suggestion
+    view.ins.suggestions.click("x:0")  # a person clicks a suggestion's row
+    assert view.ins.value == "x:0" and 'data-name="x:0" class="tf1x-row tf1x-selected"' in (
+        view.ins.suggestions.html
+    )
     view.ins.add.click()
     assert s.inputs == ("x:0",) and "✔" in view.message.value
     view.outs.name.value = "dense/Relu"  # type a name
@@ -49,10 +52,40 @@ def test_picker_errors_show_inline(mlp):
     assert view.status.kind == "error" and "'no/such/op' is not in" in view.status.text
     view.ins.remove.click()  # nothing highlighted
     assert "highlight a chosen tensor" in view.status.text
-    view.outs.suggestions.value = None
+    view.outs.highlight(None)
     view.outs.name.value = ""
     view.outs.add.click()
     assert "highlight a suggestion" in view.status.text
+    view.outs.name.value = "probs"
+    view.outs.add.click()  # it works now: the old error goes
+    assert view.status.kind == "clear" and view.status.text == ""
+
+
+def test_picker_reasons_are_shown_whole(mlp):
+    view = IOPicker(mlp)
+    reasons = [c.reason for c in view.state.choice.inputs]
+    assert reasons and all(
+        r in __import__("html").unescape(view.ins.suggestions.html) for r in reasons
+    )
+    assert 'class="tf1x-wrap"' in view.ins.suggestions.html  # wrapped, never cut off
+
+
+def test_picker_shows_a_shape_reason_when_a_candidate_has_one(mlp):
+    from dataclasses import dataclass
+
+    from explorer.widgets.pick import suggestion_row
+
+    @dataclass
+    class Shaped:
+        name: str = "x:0"
+        dtype: str = "float32"
+        shape: tuple = (None, 784)
+        reason: str = "a Placeholder"
+        shape_reason: str = "784: model/Reshape reshapes it to [-1, 784]"
+
+    assert suggestion_row(Shaped())[-1] == (
+        "a Placeholder; shape 784: model/Reshape reshapes it to [-1, 784]"
+    )
 
 
 def test_picker_without_signatures_starts_from_suggestions(mlp_paths):

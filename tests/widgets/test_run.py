@@ -32,7 +32,7 @@ def test_runner_controls_bind_both_ways(mlp):
 def test_runner_sample_run_and_inline_errors(mlp):
     view = SessionRunner(RunnerState(mlp))
     s = view.state
-    assert "not run yet" in view.outputs_table.value
+    assert "no outputs yet" in view.outputs_table.value
     view.batch.value = 3
     view.sample_button.click()
     assert s.feeds["x"].shape == (3, 4) and "source: sampled" in view.feeds_table.value
@@ -70,7 +70,43 @@ def test_runner_upload_npz(mlp, tmp_path):
     assert s.feeds_source == "f.npz" and view.status.text == "feeds from f.npz"
     view.run_button.click()
     np.testing.assert_allclose(s.outputs["probs"], mlp_reference(x), rtol=1e-5)
-    bad = b"not an npz file"
-    view.upload.value = (_upload("bad.npz", bad),)
-    assert view.status.kind == "error" and "cannot read feeds" in view.status.text
+    assert view.upload.value == ()  # cleared, so the same file can be chosen again
+    rng = np.random.default_rng(0)
+    view.upload.value = (_upload("random.npz", rng.bytes(256).replace(b"PK", b"pk")),)
+    assert view.status.kind == "error" and view.status.text.startswith(
+        "random.npz is not an .npz file (an .npz is a zip of .npy arrays"
+    )
+    assert view.status.text.endswith("or Feeds.save") and "\n" not in view.status.text
+    np.savez(tmp_path / "obj.npz", x=np.array([{"a": 1}], dtype=object))
+    view.upload.value = (_upload("obj.npz", (tmp_path / "obj.npz").read_bytes()),)
+    assert view.status.text == (
+        "obj.npz holds object (pickled) arrays, which are never loaded: save numeric or string "
+        "arrays (numpy.savez(path, **{'x:0': array}))"
+    )
+    assert s.feeds_source == "f.npz"  # the feeds that worked are still the ones shown
     s.close()
+
+
+def test_runner_clears_stale_outputs_on_error_and_on_new_feeds(mlp):
+    view = SessionRunner(mlp)
+    s = view.state
+    view.run_button.click()
+    assert s.outputs is not None and "ms" in view.timing.value
+    s.feeds = {"x": np.ones((2, 5), np.float32)}  # wrong shape: the run fails
+    assert s.outputs is None and view.timing.value == ""  # outputs of other feeds are gone
+    view.run_button.click()
+    assert view.status.kind == "error" and "no outputs yet" in view.outputs_table.value
+    assert s.outputs is None and s.seconds is None and view.timing.value == ""
+    s.close()
+
+
+def test_sampling_notes_read_as_words():
+    from explorer.widgets.run_state import describe_note
+
+    assert describe_note("x:0: unknown dim 0=8") == (
+        "x:0: the graph leaves dimension 0 open; sampled 8 (the batch size)"
+    )
+    assert describe_note("x: unknown dim 0=4, dim 2=2") == (
+        "x: the graph leaves dimensions 0, 2 open; sampled 4 (the batch size), 2 for dimension 2"
+    )
+    assert describe_note("examples: serialized tf.Example") == "examples: serialized tf.Example"

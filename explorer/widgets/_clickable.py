@@ -1,0 +1,86 @@
+"""A clickable HTML view: the table rows and graph boxes a person clicks to select an op.
+
+``ClickableHTML`` is a tiny anywidget (a DOM front end of ~30 lines, no build step): it shows the
+HTML it is given and reports a click on any element carrying ``data-name`` as
+``(clicked, clicks)``; a counter makes a second click on the same row an event too. The Python
+side renders the HTML (one page of a table, an SVG drawing), so the front end has no logic to
+test: tests play it with :meth:`ClickableHTML.click`, as the browser tier clicks real rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import traitlets
+
+_ESM = """
+function render({ model, el }) {
+  el.classList.add("tf1x-clickable");
+  const draw = () => { el.innerHTML = model.get("html"); };
+  el.addEventListener("click", (event) => {
+    const hit = event.target.closest("[data-name]");
+    if (!hit || !el.contains(hit)) return;
+    model.set("clicked", hit.getAttribute("data-name"));
+    model.set("clicks", model.get("clicks") + 1);
+    model.save_changes();
+  });
+  el.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const hit = event.target.closest("[data-name]");
+    if (hit) { event.preventDefault(); hit.click(); }
+  });
+  model.on("change:html", draw);
+  draw();
+}
+export default { render };
+"""
+
+_CSS = """
+.tf1x-clickable { width: 100%; }
+.tf1x-clickable [data-name] { cursor: pointer; }
+.tf1x-clickable .tf1x-scroll { max-height: 440px; overflow-y: auto; }
+.tf1x-clickable table.tf1x-grid {
+  width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px;
+  line-height: 18px;
+}
+.tf1x-clickable table.tf1x-grid th, .tf1x-clickable table.tf1x-grid td {
+  padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  text-align: left; border-bottom: 1px solid var(--jp-border-color2, #eaeef2);
+}
+.tf1x-clickable table.tf1x-grid td.tf1x-wrap { white-space: normal; overflow-wrap: anywhere; }
+.tf1x-clickable table.tf1x-grid thead th {
+  position: sticky; top: 0; background: var(--jp-layout-color1, #fff); font-weight: 600;
+}
+.tf1x-clickable table.tf1x-grid tbody tr[data-name]:hover { background: #f6f8fa; }
+.tf1x-clickable table.tf1x-grid tbody tr.tf1x-selected { background: #ddf4ff; }
+.tf1x-clickable td.tf1x-tail { direction: rtl; }
+.tf1x-clickable td.tf1x-tail > bdi { direction: ltr; unicode-bidi: isolate; }
+.tf1x-clickable .tf1x-node:hover rect { stroke-width: 2.5; }
+"""
+
+
+class ClickableHTML(anywidget.AnyWidget):
+    """HTML whose elements with a ``data-name`` attribute report clicks.
+
+    Traits: ``html`` (what is shown), ``clicked`` (the ``data-name`` of the last click) and
+    ``clicks`` (how many clicks so far). :meth:`on_pick` registers ``fn(name)`` for each click.
+    """
+
+    _esm = traitlets.Unicode(_ESM).tag(sync=True)
+    _css = traitlets.Unicode(_CSS).tag(sync=True)
+    html = traitlets.Unicode("").tag(sync=True)
+    clicked = traitlets.Unicode("").tag(sync=True)
+    clicks = traitlets.Int(0).tag(sync=True)
+
+    def on_pick(self, fn: Callable[[str], Any]) -> None:
+        """Call ``fn(name)`` whenever an element with ``data-name="name"`` is clicked."""
+        self.observe(lambda _: fn(self.clicked), "clicks")
+
+    def click(self, name: str) -> None:
+        """What the front end does when a person clicks the element named ``name``."""
+        self.set_state({"clicked": name, "clicks": self.clicks + 1})
+
+    def __repr__(self) -> str:
+        return "ClickableHTML()"
