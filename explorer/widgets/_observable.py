@@ -38,7 +38,9 @@ class Observable:
     """Base of the state objects: fields listed in ``FIELDS`` notify observers on change.
 
     ``observe(fn, names)`` registers ``fn(change)`` for the named fields (all when ``names`` is
-    ``None``); setting a field to an equal value notifies nobody. Subclasses set ``FIELDS`` and
+    ``None``); setting a field to an equal value notifies nobody. A method ``_check_<field>(value)``
+    checks (and may normalise) each new value of that field once it is set up; raising
+    ``ValueError`` refuses it, so the field keeps its old value. Subclasses set ``FIELDS`` and
     ``WIDGET`` ("module:Class" of the view under ``explorer.widgets``, imported on first use).
     """
 
@@ -53,6 +55,9 @@ class Observable:
         if name not in self.FIELDS or not hasattr(self, name):
             object.__setattr__(self, name, value)
             return
+        check = getattr(self, f"_check_{name}", None)
+        if check is not None:  # refuses a bad value (ValueError) before anyone sees it
+            value = check(value)
         old = getattr(self, name)
         object.__setattr__(self, name, value)
         if _differs(old, value):

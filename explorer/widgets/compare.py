@@ -3,11 +3,12 @@ divergence drawn on the graph with ops coloured by their error."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click, table_html
+from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
 from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
 
@@ -22,16 +23,24 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3g}"
 
 
-class ParityView(W.VBox):
+class ParityView(View):
     """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
     :class:`ParityState`.
 
+    The results are panels in :attr:`panels` (name -> widget, shown in order under the
+    buttons): ``verdict``, ``table``, ``plots``, ``divergence``. :meth:`add_panel` adds one more
+    (e.g. the worst examples of a run on real data), re-rendered whenever the state changes.
+
     Args:
         source: a ``ParityState``, or what it takes (the v1 model, the v2 model or folder).
+        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, *args: Any, **kwargs: Any) -> None:
-        self.state = s = adopt_state(self, source, ParityState, *args, **kwargs)
+    def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
+        s = self._open(source, ParityState, *args, **kwargs)
+        if s is None:
+            return
+        self.state = s
         self.status = StatusArea()
         self.batches = W.BoundedIntText(min=1, max=1000, description="batches")
         self.seed = W.IntText(description="seed")
@@ -40,15 +49,25 @@ class ParityView(W.VBox):
         self.run_button = W.Button(
             description="run parity", icon="balance-scale", button_style="primary"
         )
-        self.divergence_button = W.Button(description="first divergence", icon="search")
+        self.divergence_button = W.Button(
+            description="first divergence", icon="search", layout=W.Layout(width="auto")
+        )
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = W.HTML()
         self.table = W.HTML()
         self.table.add_class("tf1x-parity-table")
         self.plots = W.HTML()
+        self.plots.add_class("tf1x-plots")
         self.drawing = W.HTML()
         self.drawing.add_class("tf1x-divergence")
-        self.code = CodePane(s.code)
+        self.code = CodePane(s.code, watch=s)
+        self.panels: dict[str, W.Widget] = {
+            "verdict": self.verdict,
+            "table": self.table,
+            "plots": W.VBox([self.shown, self.plots]),
+            "worst examples": worst_examples_box(s),
+            "divergence": self.drawing,
+        }
 
         for field in ("batches", "seed", "atol", "rtol"):
             bind(s, field, getattr(self, field), status=self.status)
@@ -71,22 +90,29 @@ class ParityView(W.VBox):
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
         self._render_divergence()
-        super().__init__(
-            [
-                W.HBox([self.batches, self.seed]),
-                W.HBox([self.atol, self.rtol]),
-                W.HBox([self.run_button, self.divergence_button]),
-                self.verdict,
-                self.table,
-                self.shown,
-                self.plots,
-                worst_examples_box(s),
-                self.drawing,
-                self.status,
-                self.code,
-            ]
-        )
+        self._show_code = show_code
+        self._controls = [
+            W.HBox([self.batches, self.seed]),
+            W.HBox([self.atol, self.rtol]),
+            W.HBox([self.run_button, self.divergence_button]),
+        ]
+        super().__init__(self._children())
         self.add_class("tf1x-parity")
+
+    def _children(self) -> list[W.Widget]:
+        tail = [self.status] + ([self.code] if self._show_code else [])
+        return self._controls + list(self.panels.values()) + tail
+
+    def add_panel(self, name: str, widget: W.Widget, render: Any = None) -> None:
+        """Show ``widget`` after the other result panels; ``render(state)``, when given, is
+        called now and on every change of the state."""
+        if name in self.panels:
+            raise ValueError(f"ParityView already has a panel {name!r}")
+        self.panels[name] = widget
+        if render is not None:
+            render(self.state)
+            self.state.observe(lambda _: render(self.state))
+        self.children = self._children()
 
     def _render(self) -> None:
         s = self.state
@@ -100,8 +126,11 @@ class ParityView(W.VBox):
             self.plots.value = ""
             return
         colour = "#1a7f37" if s.summary.passed else "#d1242f"
-        self.verdict.value = f'<b style="color:{colour}">{s.summary.status}</b>'
         rows = s.rows()
+        equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
+        note = f": all {len(rows)} outputs exactly equal" if equal else ""
+        self.verdict.value = f'<b style="color:{colour}">{s.summary.status}{note}</b>'
+
         self.table.value = table_html(
             ["signature", "output", "status", "max abs", "max rel", "mismatch"],
             [
@@ -120,7 +149,8 @@ class ParityView(W.VBox):
         from explorer.reporting.html import figure_png
 
         self.plots.value = "".join(
-            f'<img title="{name}" src="{figure_png(fig, dpi=70)}"/>'
+            f'<img title="{html.escape(name)}" alt="{html.escape(name)}" '
+            f'style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
             for name, fig in s.figures().items()
         )
 
@@ -134,5 +164,6 @@ class ParityView(W.VBox):
 
         self.drawing.value = (
             s.divergence_svg()
-            + f'<br><img title="divergence" src="{figure_png(divergence_plot(s.divergence), 70)}"/>'
+            + '<br><img title="divergence" alt="divergence" style="max-width:100%" '
+            + f'src="{figure_png(divergence_plot(s.divergence), 70)}"/>'
         )

@@ -74,6 +74,12 @@ class ParityState(Observable):
         self.example: tuple[str, int] | None = None
         self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
 
+    def _check_atol(self, value: Any) -> float:
+        return _tolerance("atol", value)
+
+    def _check_rtol(self, value: Any) -> float:
+        return _tolerance("rtol", value)
+
     def _stale(self, _: Any = None) -> None:
         self.summary = None
         self.divergence = None
@@ -256,3 +262,18 @@ class ParityState(Observable):
                 f"div = explorer.first_divergence(model, v2, feeds{kw})",
             ]
         return "\n".join(lines)
+
+
+def _tolerance(name: str, value: Any) -> float:
+    """A tolerance as a float; negative, NaN or infinite ones are refused with the fix."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+    if math.isnan(v) or math.isinf(v) or v < 0:
+        raise ValueError(
+            f"{name} = {value!r} is not a tolerance: give a finite number >= 0 (e.g. 1e-5)"
+        )
+    return v

@@ -1,5 +1,5 @@
 """MigrationWizard: browse, pick, run, convert and compare as five tabs over one shared state,
-with "show code" printing the explorer calls equivalent to what was clicked."""
+with one "show code" button printing the explorer calls equivalent to what was clicked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, adopt_state, bind, on_click
+from explorer.widgets._common import CodePane, StatusArea, View, bind, error_line, on_click
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
@@ -16,23 +16,64 @@ from explorer.widgets.run import SessionRunner
 from explorer.widgets.wizard_state import STEPS, WizardState
 
 
-class MigrationWizard(W.VBox):
+class MigrationWizard(View):
     """The five steps of a migration as tabs, over a :class:`WizardState`.
+
+    A model that cannot be opened (a missing path, a file that is not a model) shows its error
+    in one line with a path box to try again, never a traceback.
 
     Args:
         source: a ``WizardState``, or what it takes (a ``V1Model`` or path, ``out_dir``).
     """
 
     def __init__(self, source: Any, **kwargs: Any) -> None:
-        self.state = s = adopt_state(self, source, WizardState, **kwargs)
+        self._kwargs = kwargs
+        s = self._open(source, WizardState, **kwargs)
+        if s is None:
+            self._offer_retry(source)
+            return
+        super().__init__()
+        self._build(s)
+
+    def _offer_retry(self, source: Any) -> None:
+        self.path = W.Text(
+            value=str(source)
+            if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
+            else "",
+            description="model",
+            placeholder="a SavedModel folder, .pb/.pbtxt or .meta file",
+            layout=W.Layout(width="70%"),
+        )
+        self.open_button = W.Button(description="open", icon="folder-open")
+        self.open_button.on_click(lambda _: self._retry())
+        self.children = [self.status, W.HBox([self.path, self.open_button])]
+
+    def _retry(self) -> None:
+        try:
+            s = WizardState(self.path.value.strip(), **self._kwargs)
+        except Exception as e:  # still not a model: say why, in the same line
+            self.status.error(error_line(e))
+            return
+        from explorer.widgets._common import adopt_state
+
+        adopt_state(self, s, WizardState)
+        self.remove_class("tf1x-failed")
+        self._build(s)
+
+    def _build(self, s: WizardState) -> None:
+        self.state = s
         self.status = StatusArea()
-        self.browser = TensorBrowser(s.browser)
-        self.as_input = W.Button(description="use selected as input", icon="sign-in")
-        self.as_output = W.Button(description="use selected as output", icon="sign-out")
-        self.picker = IOPicker(s.picker)
-        self.runner = SessionRunner(s.runner)
-        self.converter = Converter(s.converter)
-        self.parity = ParityView(s.parity)
+        self.browser = TensorBrowser(s.browser, show_code=False)
+        self.as_input = W.Button(
+            description="use selected as input", icon="sign-in", layout=W.Layout(width="auto")
+        )
+        self.as_output = W.Button(
+            description="use selected as output", icon="sign-out", layout=W.Layout(width="auto")
+        )
+        self.picker = IOPicker(s.picker, show_code=False)
+        self.runner = SessionRunner(s.runner, show_code=False)
+        self.converter = Converter(s.converter, show_code=False)
+        self.parity = ParityView(s.parity, show_code=False)
         self.tabs = W.Tab(
             children=[
                 W.VBox([self.browser, W.HBox([self.as_input, self.as_output])]),
@@ -43,9 +84,21 @@ class MigrationWizard(W.VBox):
             ],
             titles=[f"{i + 1}. {name}" for i, name in enumerate(STEPS)],
         )
-        self.code = CodePane(s.code)
+        self.code = CodePane(
+            s.code, watch=[s, s.browser, s.picker, s.runner, s.converter, s.parity]
+        )
         bind(s, "step", self.tabs, trait="selected_index", status=self.status)
-        on_click(self.as_input, self.status, lambda: s.use_selected("inputs"))
-        on_click(self.as_output, self.status, lambda: s.use_selected("outputs"))
-        super().__init__([self.tabs, self.status, self.code])
+        on_click(
+            self.as_input,
+            self.status,
+            lambda: s.use_selected("inputs"),
+            done=lambda name: f"added {name} to the inputs (see 2. pick)",
+        )
+        on_click(
+            self.as_output,
+            self.status,
+            lambda: s.use_selected("outputs"),
+            done=lambda name: f"added {name} to the outputs (see 2. pick)",
+        )
+        self.children = [self.tabs, self.status, self.code]
         self.add_class("tf1x-wizard")

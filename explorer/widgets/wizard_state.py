@@ -60,10 +60,13 @@ class WizardState(Observable):
         self.parity.outputs = sel.outputs if custom else ()
 
     def _converted(self, change: Any) -> None:
-        self.parity.v2 = change.new
+        # the in-memory conversion, not the folder: first_divergence needs it for signatures with
+        # tables or assets (an Estimator export), and parity of it is parity of what was saved
+        self.parity.v2 = self.converter.v2 if change.new is not None else None
 
-    def use_selected(self, side: str) -> None:
-        """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``."""
+    def use_selected(self, side: str) -> str:
+        """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``;
+        returns the tensor name added."""
         from explorer.errors import TensorNotFoundError
 
         if self.browser.selected is None:
@@ -75,11 +78,15 @@ class WizardState(Observable):
             self.picker.add_output(name)
         else:
             raise ValueError(f"side must be 'inputs' or 'outputs', not {side!r}")
+        return name
 
     def code(self) -> str:
         """The explorer API calls for every step done so far, as one script."""
         parts = [self.picker.code()]
-        if self.runner.outputs is not None:
+        if self.runner.outputs is not None:  # the runner's script makes its own runner
+            parts[0] = "\n".join(
+                ln for ln in parts[0].splitlines() if not ln.startswith("runner = ")
+            )
             parts.append(self.runner.code())
         if self.converter.saved is not None:
             parts.append(self.converter.code())

@@ -17,7 +17,8 @@ def test_parity_view_buttons_table_plots_and_divergence(mlp, saved):
     s.seed = 3
     assert view.seed.value == 3
     view.run_button.click()
-    assert view.status.text == "parity: passed" and "passed" in view.verdict.value
+    assert view.status.text == "parity: passed"
+    assert "passed: all 2 outputs exactly equal" in view.verdict.value
     assert view.table.value.count("background:#dafbe1") == 2  # two outputs, both green
     assert view.plots.value.count("<img") == len(s.figures()) >= 3
     assert view.shown.value == "serving_default"
@@ -56,3 +57,30 @@ def test_parity_without_v2_says_convert_first(mlp):
     view = ParityView(mlp)
     view.run_button.click()
     assert view.status.kind == "error" and "convert the model first" in view.status.text
+
+
+def test_parity_refuses_negative_and_nan_tolerances(mlp, saved):
+    view = ParityView(mlp, saved)
+    s = view.state
+    view.atol.value = -1.0
+    assert s.atol == 1e-5 and view.atol.value == 1e-5  # refused, put back
+    assert view.status.kind == "error" and "atol = -1.0 is not a tolerance" in view.status.text
+    view.atol.value = 1e-4  # a good value clears the error
+    assert s.atol == 1e-4 and view.status.kind == "clear"
+    view.rtol.value = float("nan")
+    assert s.rtol == 1e-5 and "rtol = nan is not a tolerance" in view.status.text
+    import pytest
+
+    with pytest.raises(ValueError, match="finite number >= 0"):
+        s.atol = float("inf")
+
+
+def test_parity_view_takes_more_panels(mlp, saved):
+    import ipywidgets as W
+
+    view = ParityView(mlp, saved)
+    extra = W.HTML()
+    view.add_panel("worst examples", extra, render=lambda st: setattr(extra, "value", str(st.seed)))
+    assert list(view.panels)[-1] == "worst examples" and extra in view.children
+    view.state.seed = 7
+    assert extra.value == "7"

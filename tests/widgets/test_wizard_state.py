@@ -15,14 +15,14 @@ def test_wizard_compare_step_follows_a_custom_pick(mlp, tmp_path):
     s = view.state
     assert s.picker.signature == "serving_default"
     view.browser.search.value = "Relu"
-    view.browser.rows.value = "dense/Relu"
+    view.browser.table.click("dense/Relu")
     view.as_output.click()  # the preset's tensors plus dense/Relu:0: a custom choice
     assert s.picker.signature is None and s.parity.signature is None
     assert s.parity.outputs == s.picker.outputs and s.parity.outputs[-1] == "dense/Relu:0"
     assert s.parity.inputs == ("x:0",)
     view.converter.convert_button.click()
     assert list(s.converter.v2.signatures) == ["serving_default"]
-    assert s.parity.v2 == s.converter.saved is not None
+    assert s.converter.saved is not None and s.parity.v2 is s.converter.v2  # in memory
     view.parity.batches.value = 1
     view.parity.run_button.click()
     assert view.parity.status.text == "parity: passed", view.parity.status.text
