@@ -226,6 +226,29 @@ class Catalog:
         Raises:
             ValueError: ``re:`` with an invalid regex.
         """
+        return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
+
+    def search_names(
+        self,
+        text: str = "",
+        op_type: str | Iterable[str] | None = None,
+        dtype: str | None = None,
+        scope: str | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        """The names of the ops :meth:`search` returns, without building an :class:`OpInfo`
+        per match (what a search box typing into a 100,000-node graph wants)."""
+        names = self._names
+        return [names[i] for i in self._search_ids(text, op_type, dtype, scope, limit)]
+
+    def _search_ids(
+        self,
+        text: str,
+        op_type: str | Iterable[str] | None,
+        dtype: str | None,
+        scope: str | None,
+        limit: int | None,
+    ) -> list[int]:
         if limit is not None and limit <= 0:
             return []
         text = text.strip()
@@ -261,10 +284,12 @@ class Catalog:
             source = self._iter_text(text)
         else:
             source = type_ids if type_ids is not None else range(len(self._names))
-        out: list[OpInfo] = []
+        if not checks and limit is None:
+            return list(source)
+        out: list[int] = []
         for i in source:
             if all(check(i) for check in checks):
-                out.append(self._op_at(i))
+                out.append(i)
                 if limit is not None and len(out) >= limit:
                     break
         return out

@@ -73,7 +73,7 @@ class BrowserState(Observable):
             names, self.truncated = list(self.catalog.names), False
         else:
             try:
-                found = self.catalog.search(
+                found = self.catalog.search_names(
                     text,
                     op_type=self.op_type or None,
                     dtype=self.dtype or None,
@@ -82,7 +82,7 @@ class BrowserState(Observable):
             except (re.error, ValueError) as e:
                 self.error = f"bad {self.mode} pattern {self.query!r}: {e}"
                 return
-            names = [o.name for o in found[:RESULT_CAP]]
+            names = found[:RESULT_CAP]
             self.truncated = len(found) > RESULT_CAP
         self.error = ""
         self.page = 0

@@ -1,0 +1,145 @@
+"""Helpers the browser tests share: open a notebook in JupyterLab, run it, read what a person
+sees in its outputs, take screenshots, and stop kernels (a 2-core machine runs one at a time)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import SCREENSHOTS, TOKEN
+
+RUN_TIMEOUT_MS = int(os.environ.get("TF1_LAB_TIMEOUT_MS", "240000"))
+
+# What must never be in an output a person sees.
+PROBLEMS = {
+    "traceback": re.compile(r"Traceback \(most recent call last\)|^\w+Error: ", re.M),
+    "figure shown as text": re.compile(r"<\w*Figure size \d+x\d+ with \d+ Axes>"),
+    "raw widget repr": re.compile(r"\w+\(children=\("),
+    "widget not displayed": re.compile(r"Error displaying widget|model not found"),
+}
+
+_STATE_JS = """
+() => {
+  const cells = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')];
+  const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
+  const errors = [...document.querySelectorAll('.jp-OutputArea-output')]
+    .filter(o => /Traceback \\(most recent call last\\)/.test(o.textContent));
+  if (errors.length) return 'error';
+  if (prompts.length && prompts.every(p => /\\[\\d+\\]/.test(p))) return 'done';
+  return false;
+}
+"""
+
+_OUTPUTS_JS = """
+() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map((cell, i) => ({
+  cell: i,
+  outputs: [...cell.querySelectorAll('.jp-OutputArea-output')].map(o => ({
+    mime: o.getAttribute('data-mime-type') || '',
+    text: o.innerText || '',
+    images: o.querySelectorAll('img').length,
+  })),
+}))
+"""
+
+
+class Lab:
+    """One JupyterLab (``url``) seen through one Playwright ``page``."""
+
+    def __init__(self, url: str, page: Any) -> None:
+        self.url, self.page = url, page
+
+    # -- notebooks ----------
+
+    def open(self, name: str) -> None:
+        """Open notebook ``name`` (a path under the lab's root) and wait for its kernel."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.goto(f"{self.url}/lab/tree/{name}?reset&token={TOKEN}")  # only this notebook open
+        page.locator(".jp-NotebookPanel").first.wait_for()
+        select = page.get_by_role("button", name="Select", exact=True)
+        try:  # JupyterLab may ask which kernel to start: take the notebook's own
+            select.wait_for(timeout=8_000)
+            select.click()
+        except PlaywrightTimeout:
+            pass
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+            1, timeout=90_000
+        )
+
+    def run_all(self) -> None:
+        """Run ▸ Run All Cells, and wait until every code cell has run (or one raised)."""
+        page = self.page
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        handle = page.wait_for_function(_STATE_JS, timeout=RUN_TIMEOUT_MS, polling=500)
+        state = handle.json_value()
+        assert state == "done", f"a cell raised: {self.problems()}"
+
+    def outputs(self) -> list[dict[str, Any]]:
+        """Every code cell's outputs as shown: mime type, visible text, number of images."""
+        return self.page.evaluate(_OUTPUTS_JS)
+
+    def problems(self) -> list[str]:
+        """What a person should never see: stderr boxes, tracebacks, figures as text, raw widget
+        reprs. One line per problem, naming the cell."""
+        out = []
+        for cell in self.outputs():
+            for o in cell["outputs"]:
+                head = o["text"].strip().replace("\n", " ")[:160]
+                if o["mime"] == "application/vnd.jupyter.stderr":
+                    out.append(f"cell {cell['cell']}: stderr: {head}")
+                for what, pattern in PROBLEMS.items():
+                    if pattern.search(o["text"]):
+                        out.append(f"cell {cell['cell']}: {what}: {head}")
+        return out
+
+    def shot(self, name: str, target: Any = None) -> Path:
+        """A screenshot of the window (``target`` scrolled into view first) as ``name.png``."""
+        if target is not None:
+            target.scroll_into_view_if_needed()
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=False)
+        return path
+
+    def stop_kernels(self) -> None:
+        """Shut every kernel down (frees the memory TensorFlow took)."""
+        req = urllib.request.Request(f"{self.url}/api/kernels?token={TOKEN}")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            kernels = json.load(r)
+        for k in kernels:
+            url = f"{self.url}/api/kernels/{k['id']}?token={TOKEN}"
+            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=30)
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A minimal notebook of code cells (no outputs), for the lab to open and run."""
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "execution_count": None,
+                "outputs": [],
+                "source": src,
+            }
+            for src in cells
+        ],
+        "metadata": {
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(nb, indent=1))
+    return path
