@@ -202,7 +202,8 @@ def _detail_html(d: dict[str, Any]) -> str:
         + (f"<br>control inputs: {items(d['control_inputs'])}" if d["control_inputs"] else "")
         + f"<br>outputs: {outs or '<i>none</i>'}<br>consumers: {items(d['consumers'])}"
         + (
-            f"<table style='font-size:11px;table-layout:fixed;width:100%'>{attrs}</table>"
+            "<table style='font-size:11px;table-layout:fixed;width:100%'>"
+            f"<colgroup><col style='width:35%'><col></colgroup>{attrs}</table>"
             if attrs
             else ""
         )

@@ -65,6 +65,7 @@ HEAVY_AT_IMPORT = {
         for m in ("api", "check", "codegen", "graph", "ir", "rules_layers", "rules_ops")
         + ("rules_rnn", "translate")
     },
+    "explorer.widgets._clickable": {"ipywidgets"},  # anywidget, which imports ipywidgets
     "explorer.widgets._common": {"ipywidgets"},
     "explorer.widgets.browse": {"ipywidgets"},
     "explorer.widgets.compare": {"ipywidgets"},
