@@ -156,13 +156,21 @@ class ConverterState(Observable):
 def _default_out_dir(model: Any) -> Path:
     """``<name>_tf2`` beside the model (``explorer.loading.output_paths``: never inside a
     SavedModel folder); in the working folder when the model's folder is read-only (a shared
-    collection of models), else in a temporary folder."""
+    collection of models: its mode says so, even to root), else in a temporary folder."""
     from explorer.loading.output_paths import default_output_dir
 
     out = default_output_dir(model)
-    if os.access(out.parent, os.W_OK):
+    if _writable(out.parent):
         return out
     here = Path.cwd().resolve() / out.name
-    if os.access(here.parent, os.W_OK) and not here.is_relative_to(Path(model.path).resolve()):
+    if _writable(here.parent) and not here.is_relative_to(Path(model.path).resolve()):
         return here
     return Path(tempfile.gettempdir()) / "tf1-explorer" / out.name
+
+
+def _writable(folder: Path) -> bool:
+    """Whether ``folder`` may be written: permitted, and not marked read-only by its mode."""
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o200)
+    except OSError:
+        return False

@@ -82,13 +82,29 @@ def test_wizard_on_a_bad_path_is_one_line_and_can_try_again(mlp_paths, tmp_path)
     assert isinstance(view.state, WizardState) and view.tabs in view.children
 
 
-def test_wizard_default_output_folder_is_not_beside_the_model(mlp):
+def test_wizard_default_output_folder_is_never_inside_the_model_nor_read_only(
+    mlp, tmp_path, monkeypatch
+):
+    import shutil
     from pathlib import Path
+
+    import explorer
 
     out = Path(WizardState(mlp).converter.out_dir)
     model_dir = Path(mlp.path).resolve()
-    assert not out.is_relative_to(model_dir) and out.parent != model_dir.parent
-    assert out.name == f"{model_dir.name}_tf2"
+    assert not out.is_relative_to(model_dir) and out.name == f"{model_dir.name}_tf2"
+    # a model in a read-only collection (like ../shared/models): the working folder instead
+    shelf = tmp_path / "shelf"
+    shutil.copytree(model_dir, shelf / "m")
+    shelf.chmod(0o555)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    try:
+        out = Path(WizardState(explorer.load(shelf / "m")).converter.out_dir)
+    finally:
+        shelf.chmod(0o755)
+    assert out == work.resolve() / "m_tf2"
 
 
 def _walk(w):
