@@ -325,11 +325,19 @@ class Catalog:
             return
         if any(c in text for c in "*?["):
             pattern = re.compile(glob_to_regex(text), re.IGNORECASE)
-            literal = max(re.split(r"[*?]|\[[^]]*\]", text), key=len).lower()
-            if not literal:
-                yield from (i for i, n in enumerate(self._names) if pattern.match(n))
-                return
-            for i in self._iter_substring(literal):
+            pieces = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", text)]
+            # A glob matches the whole name: its first and last literal pieces are where a name
+            # must start and end, far more selective than "contains" ("*/" ends in "/": none).
+            prefix, suffix = pieces[0], pieces[-1] if len(pieces) > 1 else ""
+            if suffix and len(suffix) >= len(prefix):
+                found: Iterator[int] = self._iter_ending(suffix)
+            elif prefix:
+                found = self._iter_starting(prefix)
+            elif max(pieces, key=len):
+                found = self._iter_substring(max(pieces, key=len))
+            else:
+                found = iter(range(len(self._names)))
+            for i in found:
                 if pattern.match(self._names[i]):
                     yield i
             return
@@ -345,6 +353,28 @@ class Catalog:
             if i + 1 >= n:
                 return
             pos = blob.find(lower_text, starts[i + 1])
+
+    def _iter_starting(self, lower_text: str) -> Iterator[int]:
+        """Indices of ops whose lower-cased name starts with ``lower_text``, in graph order."""
+        blob, starts = self._lower_blob_and_starts()
+        if blob.startswith(lower_text):
+            yield 0
+        needle = "\n" + lower_text
+        pos = blob.find(needle)
+        while pos >= 0:
+            yield bisect.bisect_right(starts, pos + 1) - 1
+            pos = blob.find(needle, pos + 1)
+
+    def _iter_ending(self, lower_text: str) -> Iterator[int]:
+        """Indices of ops whose lower-cased name ends with ``lower_text``, in graph order."""
+        blob, starts = self._lower_blob_and_starts()
+        needle = lower_text + "\n"
+        pos = blob.find(needle)
+        while pos >= 0:
+            yield bisect.bisect_right(starts, pos) - 1
+            pos = blob.find(needle, pos + len(needle))
+        if starts and blob.endswith(lower_text):
+            yield len(starts) - 1
 
     def _iter_regex(self, pattern: re.Pattern[str]) -> Iterator[int]:
         names = self._names

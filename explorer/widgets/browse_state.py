@@ -13,7 +13,7 @@ from explorer.widgets._model import model_and_catalog
 from explorer.widgets._observable import Change, Observable
 
 SEARCH_MODES = ("auto", "substring", "glob", "regex")
-RESULT_CAP = 5000  # matches kept per search; more means "refine the search"
+RESULT_CAP = 1000  # matches kept per search (20 pages); more means "refine the search"
 PAGE_SIZE = 50  # table rows per page
 
 

@@ -228,3 +228,29 @@ def test_non_ascii_names_search():
     assert [h.name for h in cat.search("/x")] == ["İstanbul/x", "plain/x"]
     assert [h.name for h in cat.search("plain")] == ["plain/x"]
     assert [h.name for h in cat.search("ẞTRAßE")] == ["ßtraße/y"]
+
+
+def test_glob_search_reads_the_start_and_end_of_names_and_search_names_matches_search():
+    from tensorflow.core.framework import graph_pb2
+
+    from explorer.inspection.catalog import Catalog
+
+    gd = graph_pb2.GraphDef()
+    names = ["a/MatMul", "a/b/MatMul", "MatMul", "b/Relu", "a/", "x/a/relu", "Relu/a"]
+    for n in names:
+        gd.node.add(name=n, op="NoOp")
+    cat = Catalog.from_graph_def(gd)
+    for glob, want in [
+        ("*/MatMul", ["a/MatMul", "a/b/MatMul"]),
+        ("*/", ["a/"]),
+        ("a/*", ["a/MatMul", "a/b/MatMul", "a/"]),
+        ("relu*", ["Relu/a"]),
+        ("*relu", ["b/Relu", "x/a/relu"]),
+        ("a*/matmul", ["a/MatMul", "a/b/MatMul"]),
+        ("*a*", [n for n in names if "a" in n.lower()]),
+        ("re*", ["Relu/a"]),
+        ("*", names),
+    ]:
+        assert [o.name for o in cat.search(glob)] == want, glob
+        assert cat.search_names(glob) == want, glob
+    assert cat.search_names("matmul", limit=2) == ["a/MatMul", "a/b/MatMul"]

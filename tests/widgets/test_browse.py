@@ -163,7 +163,7 @@ def test_browser_pages_100k_nodes_with_one_table_widget():
     view.search.value = "op9999"
     assert _table_names(view)[:2] == ["block99/op9999", "block999/op99990"]
     view.search.value = "block"  # 99,999 matches: capped, and the summary says so
-    assert s.truncated and view.summary.value.startswith("5,000+ of 100,000")
+    assert s.truncated and view.summary.value.startswith("1,000+ of 100,000")
     view.table.click(_table_names(view)[0])
     # block0/op1: input/x upstream (one hop is all there is), two hops downstream
     assert view.drawing.html.count("<g class=") == 4
