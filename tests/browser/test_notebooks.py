@@ -60,6 +60,8 @@ def test_notebook_runs_clean_and_its_widgets_work(lab, page, name):
             expect(view.locator(".tf1x-status")).to_contain_text("parity: passed", timeout=90_000)
             expect(view.locator(".tf1x-plots img").first).to_be_visible()
             lab_.shot("nb_04_parity_clicked", view)
+            # the divergence the notebook provoked (Relu -> Elu), drawn and plotted
+            lab_.shot("nb_04_first_divergence", view.locator(".tf1x-divergence img"))
         assert lab_.problems() == []
     finally:
         lab_.stop_kernels()

@@ -92,6 +92,7 @@ def test_wizard_end_to_end(lab, lab_root, page, which):
         expect(par.locator(".tf1x-status")).to_contain_text("no divergence", timeout=120_000)
         expect(par.locator(".tf1x-divergence img")).to_have_count(1)
         shot("5_compare")
+        lab_.shot(f"wizard_{which}_5_divergence_plot", par.locator(".tf1x-divergence img"))
         # show code: one button, the whole session as a script
         buttons = w.locator(".tf1x-show-code")
         expect(buttons).to_have_count(1)
