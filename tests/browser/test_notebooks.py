@@ -7,14 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.browser._lab import Lab
+from tests.browser.conftest import ROOT
 
-NOTEBOOKS = [
-    "01_browse_and_pick.ipynb",
-    "02_run_v1_session.ipynb",
-    "03_convert_to_v2.ipynb",
-    "04_parity_and_plots.ipynb",
-    "05_real_world_estimator.ipynb",
-]
+# every walkthrough in notebooks/, whoever adds one
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_notebook_opened_before_running_shows_no_raw_widget_text(lab, page):
