@@ -33,8 +33,8 @@ def test_notebook_runs_clean_and_its_widgets_work(lab, page, name):
     lab_.run_all()
     assert lab_.problems() == []
     stem = name.split("_")[0]
-    first = page.locator(".tf1x-browser, .tf1x-runner, .tf1x-converter, .tf1x-parity").first
-    lab_.shot(f"nb_{stem}_ran", first)
+    views = page.locator(".tf1x-browser, .tf1x-runner, .tf1x-converter, .tf1x-parity")
+    lab_.shot(f"nb_{stem}_ran", views.first if views.count() else None)  # some have no widget
     try:
         if stem == "01":
             _browse(lab_, page)
