@@ -13,6 +13,9 @@ The flow (each step a plain-Python module; widgets and the CLI are views over th
 from __future__ import annotations
 
 from explorer._lazy import install_old_paths, lazy_exports
+from explorer._tf import install as _quiet_tensorflow_imports
+
+_quiet_tensorflow_imports()  # the first `import tensorflow`, anyone's, without native log lines
 
 __version__ = "0.1.0"
 

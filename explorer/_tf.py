@@ -1,14 +1,81 @@
-"""Lazy access to TensorFlow: the first call imports it, quietly."""
+"""Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
+
+TensorFlow 2.21 writes 3-7 lines on file descriptor 2 while it loads (absl's "All log messages
+before absl::InitializeLog() ...", oneDNN, "Could not find cuda drivers", the CPU feature guard),
+some twice, whatever ``TF_CPP_MIN_LOG_LEVEL`` says: they are written before TensorFlow reads it.
+So the first ``import tensorflow`` after ``import explorer`` (explorer's own, through
+:func:`tf`, or anyone's: an import hook, see :func:`install`):
+
+* sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 (FATAL only) unless it is set already: the user's own level
+  wins, for these start-up lines too;
+* points file descriptor 2 at a temporary file while ``import tensorflow`` runs, then writes
+  back to ``sys.stderr`` every captured line that is not a native log line below that level
+  (Python warnings, anything unexpected), so nothing else is lost;
+* sets TensorFlow's Python logger (``tf.get_logger()``) to ERROR, unless its level was set
+  before: its WARNING lines are deprecation notices about explorer's own ``tf.compat.v1`` calls.
+
+Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``/``--debug``, or the
+environment variable ``TF1_EXPLORER_VERBOSE=1``, which child processes inherit) captures nothing
+and defaults the level to 0: every native line shows. :func:`quiet_env` is the environment to
+start a child process that imports TensorFlow with.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
+import logging
 import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
 from types import ModuleType
+from typing import Any
+
+LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
+VERBOSE_ENV = "TF1_EXPLORER_VERBOSE"
+QUIET_LEVEL = "3"  # FATAL only: a CHECK failure still reaches the isolation worker's log
+_LOCK = threading.Lock()
+
+# ``I0000 00:00:1796118043.685397    8908 port.cc:153] ...`` (absl / TSL native log line; the
+# time field is seconds since the epoch, not HH:MM:SS)
+_NATIVE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d+(?:\.\d+)?\s+\d+\s+\S+:\d+\]")
+_BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
+_PYTHON_LINE = re.compile(r"^(\S+\.py:\d+: \w*(Warning|Error)\b|Traceback |\s+File \")")
+
+
+def verbose() -> bool:
+    """Whether TensorFlow's native log lines are shown (``TF1_EXPLORER_VERBOSE`` is set)."""
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def configure(verbose: bool) -> None:
+    """Show every native log line from now on (``verbose=True``: the CLI's ``--verbose``), or
+    not. Sets ``TF1_EXPLORER_VERBOSE`` so child processes follow, and ``TF_CPP_MIN_LOG_LEVEL=0``
+    unless the user set it."""
+    if verbose:
+        os.environ[VERBOSE_ENV] = "1"
+        os.environ.setdefault(LEVEL_ENV, "0")
+    else:
+        os.environ.pop(VERBOSE_ENV, None)
+
+
+def quiet_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``env`` (default ``os.environ``) for a child process that imports TensorFlow:
+    ``TF_CPP_MIN_LOG_LEVEL`` 3 (0 when verbose) unless set, and the verbose flag passed on."""
+    out = dict(os.environ if env is None else env)
+    out.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
+    if verbose():
+        out[VERBOSE_ENV] = "1"
+    return out
 
 
 def tf() -> ModuleType:
-    """Return the ``tensorflow`` module, importing it on first use with C++ logs quieted."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    """Return the ``tensorflow`` module, importing it on first use without native log noise."""
+    install()
     import tensorflow
 
     return tensorflow
@@ -17,3 +84,123 @@ def tf() -> ModuleType:
 def tf1() -> ModuleType:
     """Return ``tf.compat.v1``."""
     return tf().compat.v1
+
+
+def install() -> None:
+    """Quiet every first ``import tensorflow`` in this process from now on, whoever asks for it
+    (``import explorer`` calls this): a finder at the head of ``sys.meta_path`` wraps the loading
+    of the top-level ``tensorflow`` package in :func:`_quietly`. Idempotent; nothing to do once
+    TensorFlow is imported."""
+    if "tensorflow" not in sys.modules and not any(
+        isinstance(f, _QuietFinder) for f in sys.meta_path
+    ):
+        sys.meta_path.insert(0, _QuietFinder())
+
+
+class _QuietFinder(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` through the other finders and hands it a quiet loader."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != "tensorflow" or name in sys.modules:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _QuietLoader(spec.loader)
+                return spec
+        return None
+
+
+class _QuietLoader(importlib.abc.Loader):
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def create_module(self, spec: Any) -> Any:
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__loader__ = self.inner  # the package's own loader, for whoever asks it later
+        if module.__spec__ is not None:
+            module.__spec__.loader = self.inner
+        with _LOCK:
+            _quietly(lambda: self.inner.exec_module(module))
+
+
+def _quietly(load: Any) -> None:
+    """Run ``load()`` (executing ``tensorflow/__init__.py``) with fd 2 captured (module doc)."""
+    os.environ.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
+    logger = logging.getLogger("tensorflow")
+    user_set_logger = logger.level != logging.NOTSET
+    if verbose():
+        load()
+        return
+    try:
+        level = int(os.environ[LEVEL_ENV])
+    except ValueError:
+        level = 0
+    with _captured_fd(2) as read_back:
+        try:
+            load()
+        finally:
+            kept = kept_lines(read_back(), level)
+    if kept:
+        sys.stderr.write("".join(line + "\n" for line in kept))
+        sys.stderr.flush()
+    if not user_set_logger:  # deprecation notices about explorer's own tf.compat.v1 calls
+        logger.setLevel(logging.ERROR)
+
+
+def kept_lines(text: str, level: int) -> list[str]:
+    """The lines of ``text`` (what TensorFlow wrote on fd 2 while loading) worth showing at
+    ``TF_CPP_MIN_LOG_LEVEL`` ``level``: native log lines (and their continuation lines) of that
+    severity or above, and every line that is not a native log line."""
+    kept: list[str] = []
+    show_current = True  # whether the native line being continued is shown
+    in_native = False
+    for line in text.splitlines():
+        m = _NATIVE.match(line)
+        if m:
+            in_native, show_current = True, _SEVERITY[m.group(1)] >= level
+        elif line.startswith(_BANNER):
+            in_native, show_current = True, level <= 0
+        elif in_native and line.strip() and not _PYTHON_LINE.match(line):
+            pass  # continuation of a multi-line native message
+        else:
+            in_native, show_current = False, True
+            if not line.strip():
+                continue
+        if show_current:
+            kept.append(line)
+    return kept
+
+
+@contextlib.contextmanager
+def _captured_fd(fd: int) -> Iterator[object]:
+    """Point ``fd`` at a temporary file for the block; yields a function returning its text.
+
+    The original descriptor is restored however the block ends (an ``ImportError`` too)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = os.dup(fd)
+    except OSError:  # no such descriptor (a daemon without stderr): nothing to hide
+        yield lambda: ""
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), fd)
+
+        def read_back() -> str:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            tmp.seek(0)
+            return tmp.read().decode("utf-8", "replace")
+
+        try:
+            yield read_back
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)

@@ -1,9 +1,17 @@
 """The ``tf1-explorer`` command line: one verb per step of the flow.
 
 Each verb lives in its own module ``explorer/cli/<verb>.py`` exposing ``register(subparsers)``,
-which adds a parser whose ``func(args) -> int`` does the work. Errors: an ``ExplorerError`` is
-printed as one line on stderr with exit status 2; so is any other exception (``--debug`` shows
-its traceback).
+which adds a parser whose ``func(args) -> int`` does the work.
+
+What a terminal and a CI log see:
+
+* **quiet by default**: no TensorFlow native log line on stderr (see :mod:`explorer._tf`), in this
+  process and in the child processes it starts, no Python warnings; ``--verbose`` shows them (the
+  user's own ``TF_CPP_MIN_LOG_LEVEL`` wins either way);
+* **errors are one line** on stderr, ``tf1-explorer VERB: message``, exit status 2: an
+  ``ExplorerError``, any other exception (``--debug`` shows its traceback), a usage error;
+* **progress** on stderr while long steps run, only when stderr is a terminal and without
+  ``--quiet`` (see :mod:`explorer.cli._progress`).
 """
 
 from __future__ import annotations
@@ -13,18 +21,39 @@ import importlib
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
+PROG = "tf1-explorer"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line (``tf1-explorer VERB: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        where = self.prog if self.prog.startswith(PROG) else PROG
+        line = " ".join(message.split())
+        self.exit(2, f"{where}: {line} (see {where} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tf1-explorer",
+    parser = _Parser(
+        prog=PROG,
         description="Browse, run, convert and compare TensorFlow 1.x models on TensorFlow 2.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks of errors (implies --verbose)"
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's own log lines and Python warnings on stderr",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
     for verb in VERBS:
         name = f"{__name__}.{verb}"
@@ -57,31 +86,73 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from explorer import _tf
+    from explorer.cli import _progress
     from explorer.errors import ExplorerError
     from explorer.running import deadline
 
-    if getattr(args, "timeout", None) is not None:
-        if args.timeout <= 0:
-            print(f"tf1-explorer {args.verb}: --timeout must be > 0 seconds", file=sys.stderr)
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None:
+        if timeout <= 0:
+            _fail(args.verb, "--timeout must be > 0 seconds")
             return 2
-        deadline.configure(timeout=args.timeout)
+        deadline.configure(timeout=timeout)
+    verbose = bool(args.verbose or args.debug or _tf.verbose())
+    saved_env = {k: os.environ.get(k) for k in (_tf.VERBOSE_ENV, _tf.LEVEL_ENV)}
+    if verbose:
+        _tf.configure(True)
+    _progress.configure(enabled=not args.quiet)
+    with warnings.catch_warnings():
+        if not verbose:
+            warnings.simplefilter("ignore")
+        try:
+            return int(args.func(args) or 0)
+        except ExplorerError as e:
+            if args.debug:
+                raise
+            _fail(args.verb, str(e))
+        except KeyboardInterrupt:
+            _fail(args.verb, "interrupted")
+        except BrokenPipeError:  # stdout closed early (``| head``): nothing more to say
+            _silence_stdout()
+            return 0
+        except Exception as e:  # noqa: BLE001 - the CLI promises one line, never a traceback
+            if args.debug:
+                raise
+            first = (str(e).strip().splitlines() or [""])[0][:300]
+            _fail(
+                args.verb,
+                f"unexpected {type(e).__name__}: {first} "
+                "(rerun with --debug for the traceback and report it)",
+            )
+        finally:
+            _progress.stop()
+            for key, value in saved_env.items():  # main() called in-process leaves no trace
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return 2
+
+
+def _fail(verb: str, message: str) -> None:
+    _flush_stdout()
+    line = " ".join(message.split())  # one line whatever the message holds
+    print(f"{PROG} {verb}: {line}", file=sys.stderr, flush=True)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not fail loudly."""
     try:
-        return int(args.func(args) or 0)
-    except ExplorerError as e:
-        if args.debug:
-            raise
-        print(f"tf1-explorer {args.verb}: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"tf1-explorer {args.verb}: interrupted", file=sys.stderr)
-        return 2
-    except Exception as e:  # noqa: BLE001 - the CLI promises one line, never a traceback
-        if args.debug:
-            raise
-        first = (str(e).strip().splitlines() or [""])[0][:300]
-        print(
-            f"tf1-explorer {args.verb}: unexpected {type(e).__name__}: {first} "
-            "(rerun with --debug for the traceback and report it)",
-            file=sys.stderr,
-        )
-        return 2
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass

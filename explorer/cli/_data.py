@@ -1,7 +1,8 @@
 """``--data PATH [--limit N]`` for ``parity`` and ``migrate``: the user's own data, streamed.
 
-The options make an :func:`explorer.data` source; progress goes to stderr (at most every two
-seconds, and once at the end of each signature), so ``--json`` output stays one object.
+The options make an :func:`explorer.data` source; progress goes to stderr when it is a terminal
+and without ``--quiet`` (at most every two seconds, and once at the end of each signature), so
+``--json`` output stays one object and a CI log keeps the one-line error.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         image_size=args.image_size,
         value_range=args.value_range,
     )
-    return {"data": source, "limit": args.limit, "worst": args.worst, "progress": Progress()}
+    from explorer.cli._progress import shown
+
+    progress = Progress() if shown() else None  # a terminal only: a CI log keeps one error line
+    return {"data": source, "limit": args.limit, "worst": args.worst, "progress": progress}
 
 
 class Progress:

@@ -10,6 +10,7 @@ from explorer.cli._common import (
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
+    check_output_path,
     load_model,
     parse_shapes,
     print_json,
@@ -41,19 +42,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli._progress import step
     from explorer.conversion.converter import convert
 
     model = load_model(args)
-    v2 = convert(
-        model,
-        signatures=args.signature,
-        inputs=args.inputs,
-        outputs=args.outputs,
-        freeze=args.freeze,
-        allow_unsafe=args.allow_unsafe,
-        shapes=parse_shapes(args.shape),
-    )
-    out = v2.save(args.out_dir, overwrite=args.overwrite)
+    check_output_path(model, args.out_dir, args.overwrite)
+    with step("converting to TF2"):
+        v2 = convert(
+            model,
+            signatures=args.signature,
+            inputs=args.inputs,
+            outputs=args.outputs,
+            freeze=args.freeze,
+            allow_unsafe=args.allow_unsafe,
+            shapes=parse_shapes(args.shape),
+        )
+    with step(f"saving {args.out_dir}"):
+        out = v2.save(args.out_dir, overwrite=args.overwrite)
     summary = v2.summary(out)
     hub = v2.extra_meta.get("tf1_hub_module")  # a TF1 Hub module: its update ops and losses
     if hub is not None:

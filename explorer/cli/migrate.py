@@ -20,7 +20,8 @@ killed run's hidden folder is removed by the next run). Exit status 0 pass, 1 mi
 The report names the tensors proved first: ``--json`` prints ``{"proved": {signature:
 {"outputs": [...], "inputs": [...]}}, ...parity JSON..., "output_dir"`` (``null`` when not
 written) ``, "steps"}`` (inspect, suggest, scan, choice, convert), and the text's last line is
-``proved OUTPUTS <- INPUTS: passed``.
+``proved OUTPUTS <- INPUTS: passed``. Without ``--json``, one line per step as it ends
+(``[4/6] convert  5 signatures, 2 variables``) comes first.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 from explorer.cli._common import (
     add_tensor_args,
     add_verb,
+    check_output_path,
     load_model,
     parse_ranges,
     parse_shapes,
@@ -57,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     import shutil
     from pathlib import Path
 
+    from explorer.cli._progress import step
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
     from explorer.conversion.staging import check_target, publish, stage
@@ -68,39 +71,50 @@ def run(args: argparse.Namespace) -> int:
     check_target(Path(args.out_dir).expanduser().resolve(), args.overwrite)  # before any work
     model = load_model(args)
     out = check_output(model, args.out_dir)  # never into the model's folder or files
+    check_output_path(model, args.report)
     require_registered(model)  # custom ops: one line naming them and the ways on
-    steps: dict[str, Any] = {
-        "inspect": model.summary(),
-        "suggest": suggest(model).to_json(),
-        "scan": scan(model).to_json(),
-    }
+    done = _Steps(args)
+    steps: dict[str, Any] = {"inspect": model.summary()}
+    done("inspect", f"{model.format}, {model.node_count} nodes, {len(model.signatures)} signatures")
+    with step("ranking inputs and outputs"):
+        steps["suggest"] = suggest(model).to_json()
+    done("suggest", _best(steps["suggest"]))
+    with step("scanning for what will break"):
+        steps["scan"] = scan(model).to_json()
+    done("scan", f"{len(steps['scan']['findings'])} findings")
     what, convert_args, parity_args = _choose(model, args)
     steps["choice"] = what
-    v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args)
+    with step("converting to TF2"):
+        v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args)
+    done("convert", f"{len(v2.signatures)} signatures, {len(v2.variables)} variables")
     # All or nothing: saved and compared in a hidden folder beside OUT_DIR, renamed into place
     # only when parity passes; any failure (or a kill: the next run clears it) leaves no OUT_DIR.
     staging = stage(out)
     try:
-        saved = v2.save(staging / out.name)
-        summary = parity(
-            model,
-            saved,
-            batches=args.batches,
-            seed=args.seed,
-            atol=args.atol,
-            rtol=args.rtol,
-            remedy=True,
-            batch_size=args.batch_size,
-            allow_unsafe=args.allow_unsafe,
-            shapes=parse_shapes(args.shape),
-            ranges=parse_ranges(args.range),
-            **data_kwargs(args),
-            **parity_args,
-        )
+        with step(f"saving beside {out}"):
+            saved = v2.save(staging / out.name)
+        done("save", f"staged beside {out}")
+        with step(f"comparing v1 and the saved TF2 model on {args.batches} batches"):
+            summary = parity(
+                model,
+                saved,
+                batches=args.batches,
+                seed=args.seed,
+                atol=args.atol,
+                rtol=args.rtol,
+                remedy=True,
+                batch_size=args.batch_size,
+                allow_unsafe=args.allow_unsafe,
+                shapes=parse_shapes(args.shape),
+                ranges=parse_ranges(args.range),
+                **data_kwargs(args),
+                **parity_args,
+            )
         if summary.passed:
             publish(saved, out, args.overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
     written = str(out) if summary.passed else None
     steps["convert"] = v2.summary(written)
     proved = _proved(model, v2, summary)
@@ -111,6 +125,26 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")
         print(_last_line(proved, summary))  # the last line names the tensors proved
     return 0 if summary.passed else 1
+
+
+STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity")
+
+
+class _Steps:
+    """Prints ``[k/6] step  detail`` on stdout as each step ends (not with ``--json``)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.show = not args.json
+
+    def __call__(self, name: str, detail: str) -> None:
+        if self.show:
+            print(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<8} {detail}", flush=True)
+
+
+def _best(suggested: dict[str, Any]) -> str:
+    ins = [c["name"] for c in suggested.get("inputs", [])[:1]]
+    outs = [c["name"] for c in suggested.get("outputs", [])[:1]]
+    return f"best input {ins[0] if ins else '-'}, best output {outs[0] if outs else '-'}"
 
 
 def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict, dict]:

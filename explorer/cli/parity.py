@@ -24,6 +24,7 @@ from explorer.cli._common import (
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
+    check_output_path,
     load_model,
     parse_ranges,
     parse_shapes,
@@ -70,10 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli._progress import step
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
 
     model = load_model(args)
+    check_output_path(model, args.report)
     custom = (
         {"inputs": args.inputs, "outputs": args.outputs}
         if args.inputs is not None or args.outputs is not None
@@ -82,23 +85,25 @@ def run(args: argparse.Namespace) -> int:
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None
-        v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
-    summary = parity(
-        model,
-        v2,
-        args.signature,
-        batches=args.batches,
-        seed=args.seed,
-        atol=args.atol,
-        rtol=args.rtol,
-        remedy=args.remedy,
-        batch_size=args.batch_size,
-        allow_unsafe=args.allow_unsafe,
-        shapes=parse_shapes(args.shape),
-        ranges=parse_ranges(args.range),
-        **custom,
-        **data_kwargs(args),
-    )
+        with step("converting to TF2"):
+            v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
+    with step(f"comparing v1 and TF2 on {args.batches} batches"):
+        summary = parity(
+            model,
+            v2,
+            args.signature,
+            batches=args.batches,
+            seed=args.seed,
+            atol=args.atol,
+            rtol=args.rtol,
+            remedy=args.remedy,
+            batch_size=args.batch_size,
+            allow_unsafe=args.allow_unsafe,
+            shapes=parse_shapes(args.shape),
+            ranges=parse_ranges(args.range),
+            **custom,
+            **data_kwargs(args),
+        )
     finish(summary, args, title=f"Parity of {model.path}")
     return 0 if summary.passed else 1
 

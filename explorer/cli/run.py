@@ -21,6 +21,7 @@ from explorer.cli._common import (
     add_feed_shape_args,
     add_unsafe_arg,
     add_verb,
+    check_output_path,
     load_model,
     parse_ranges,
     parse_shapes,
@@ -81,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         max_bytes=int(args.max_mb * 2**20),
         timeout=args.timeout,
     )
+    for path in (args.save, args.save_feeds):  # never over the model's own files
+        check_output_path(runner.model, path)
     given = Feeds.load(args.feed) if args.feed else None
     feeds = runner.sample(
         batch=args.batch,

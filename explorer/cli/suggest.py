@@ -16,12 +16,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.cli._progress import step
     from explorer.feeding.shape_inference import feed_shapes
     from explorer.inspection.suggestions import suggest
 
     model = load_model(args)
-    choice = suggest(model, limit=max(args.limit, 1))
-    feed = feed_shapes(model, choice.inputs)
+    with step(f"ranking inputs and outputs of {model.node_count} nodes"):
+        choice = suggest(model, limit=max(args.limit, 1))
+        feed = feed_shapes(model, choice.inputs)
     if args.json:
         out = choice.to_json()
         for item in out.get("inputs", []):

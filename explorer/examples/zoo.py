@@ -95,7 +95,9 @@ def build_zoo(
         raise ValueError(f"unknown zoo models {unknown}: choose from {', '.join(ZOO_MODELS)}")
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    from explorer._tf import quiet_env
+
+    env = quiet_env({**os.environ, "TF_USE_LEGACY_KERAS": "1"})
     env["PYTHONPATH"] = os.pathsep.join(
         [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
     ).rstrip(os.pathsep)

@@ -212,8 +212,9 @@ class _Worker:
             f"import sys; sys.path.insert(0, {root!r}); "
             "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
         )
-        env = dict(os.environ)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        from explorer._tf import quiet_env
+
+        env = quiet_env()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         self.buffer = b""
         self.proc = subprocess.Popen(

@@ -1,0 +1,68 @@
+"""Progress of long CLI steps on stderr: a spinner with the step's name and its elapsed time.
+
+Shown only when stderr is a terminal and ``--quiet`` is not given, so a CI log, a pipe or a test
+sees nothing of it (and an error stays the one line on stderr). Drawn by ``rich`` (imported only
+when shown), which clears the line when the step ends.
+
+    with step("converting 2 signatures"):
+        v2 = convert(model)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+_STATE: dict[str, Any] = {"enabled": True, "status": None}
+
+
+def configure(enabled: bool) -> None:
+    """Turn the display on or off (``--quiet`` turns it off)."""
+    _STATE["enabled"] = bool(enabled)
+
+
+def shown() -> bool:
+    """Whether progress is drawn: enabled, and stderr is a terminal."""
+    if not _STATE["enabled"]:
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextlib.contextmanager
+def step(text: str) -> Iterator[None]:
+    """Show ``text`` with a spinner and the elapsed seconds while the block runs."""
+    if not shown():
+        yield
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    status = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    status.add_task(text, total=None)
+    _STATE["status"] = status
+    status.start()
+    try:
+        yield
+    finally:
+        status.stop()
+        _STATE["status"] = None
+
+
+def stop() -> None:
+    """Clear a spinner still drawn (before an error line is printed)."""
+    status = _STATE.get("status")
+    if status is not None:
+        with contextlib.suppress(Exception):
+            status.stop()
+        _STATE["status"] = None
