@@ -11,8 +11,12 @@ So the first ``import tensorflow`` after ``import explorer`` (explorer's own, th
 * points file descriptor 2 at a temporary file while ``import tensorflow`` runs, then writes
   back to ``sys.stderr`` every captured line that is not a native log line below that level
   (Python warnings, anything unexpected), so nothing else is lost;
-* sets TensorFlow's Python logger (``tf.get_logger()``) to ERROR, unless its level was set
-  before: its WARNING lines are deprecation notices about explorer's own ``tf.compat.v1`` calls.
+* sets TensorFlow's Python loggers (``tensorflow``, i.e. ``tf.get_logger()``, and ``absl``) to
+  ERROR, unless their level was set before: their WARNING lines are deprecation notices and
+  remarks about explorer's own ``tf.compat.v1`` and SavedModel calls ("... is not a valid
+  tf.function parameter name. Sanitizing ..."); ``absl`` also gets :data:`QUIET_FILTER`
+  (``logging.getLogger("absl").removeFilter(explorer._tf.QUIET_FILTER)`` undoes it), as absl
+  resets its level when its flags are parsed.
 
 Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``/``--debug``, or the
 environment variable ``TF1_EXPLORER_VERBOSE=1``, which child processes inherit) captures nothing
@@ -36,6 +40,7 @@ from typing import Any
 
 LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
 VERBOSE_ENV = "TF1_EXPLORER_VERBOSE"
+PYTHON_LOGGERS = ("tensorflow", "absl")  # TensorFlow's Python-side warnings go through these
 QUIET_LEVEL = "3"  # FATAL only: a CHECK failure still reaches the isolation worker's log
 _LOCK = threading.Lock()
 
@@ -45,6 +50,16 @@ _NATIVE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d+(?:\.\d+)?\s+\d+\s+\S+:\d+\]"
 _BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _PYTHON_LINE = re.compile(r"^(\S+\.py:\d+: \w*(Warning|Error)\b|Traceback |\s+File \")")
+
+
+class _ErrorsOnly(logging.Filter):
+    """Lets ERROR and above through (on the ``absl`` logger, whose level absl resets)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR
+
+
+QUIET_FILTER = _ErrorsOnly()
 
 
 def verbose() -> bool:
@@ -132,8 +147,8 @@ class _QuietLoader(importlib.abc.Loader):
 def _quietly(load: Any) -> None:
     """Run ``load()`` (executing ``tensorflow/__init__.py``) with fd 2 captured (module doc)."""
     os.environ.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
-    logger = logging.getLogger("tensorflow")
-    user_set_logger = logger.level != logging.NOTSET
+    loggers = [logging.getLogger(name) for name in PYTHON_LOGGERS]
+    left_alone = [lg for lg in loggers if lg.level != logging.NOTSET]  # the user set these
     if verbose():
         load()
         return
@@ -149,8 +164,11 @@ def _quietly(load: Any) -> None:
     if kept:
         sys.stderr.write("".join(line + "\n" for line in kept))
         sys.stderr.flush()
-    if not user_set_logger:  # deprecation notices about explorer's own tf.compat.v1 calls
-        logger.setLevel(logging.ERROR)
+    for lg in loggers:  # deprecation notices about explorer's own tf.compat.v1 calls, ...
+        if lg not in left_alone:
+            lg.setLevel(logging.ERROR)
+            if lg.name == "absl":  # absl resets its level when its flags are parsed
+                lg.addFilter(QUIET_FILTER)
 
 
 def kept_lines(text: str, level: int) -> list[str]:

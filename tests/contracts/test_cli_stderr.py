@@ -242,6 +242,22 @@ def test_the_users_own_log_level_wins(cli, mlp_paths):
     assert NATIVE.search(loud.stderr), loud.stderr  # TensorFlow's own start-up lines
 
 
+@pytest.mark.slow
+def test_tensorflows_python_warnings_stay_quiet_even_after_absl_resets_its_level(cli):
+    code = (
+        "import logging, explorer\n"
+        "from explorer._tf import tf\n"
+        "tf().get_logger().warning('tf noise')\n"
+        "logging.getLogger('absl').setLevel(logging.WARNING)  # what parsing absl flags does\n"
+        "from absl import logging as absl_logging\n"
+        "absl_logging.warning('absl noise')\n"
+        "absl_logging.error('kept')\n"
+    )
+    proc = cli.python(code)
+    assert proc.returncode == 0
+    assert proc.stderr.splitlines() == ["ERROR:absl:kept"], proc.stderr
+
+
 def test_kept_lines_drop_native_start_up_lines_below_the_level():
     captured = (
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
