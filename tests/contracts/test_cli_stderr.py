@@ -175,6 +175,41 @@ def test_a_bad_record_in_data_is_one_line(cli, tmp_path):
     assert "bad.tfrecord: record 1: " in one_error_line(proc, "parity")
 
 
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from tests.contracts.hostile_models import Site
+
+    return Site(tmp_path_factory.mktemp("site"))
+
+
+HOSTILE = [  # the table's file-door, special-file and fault rows: (builder, extra args, message)
+    ("table_constant_path", (), r"holds ops that"),
+    ("asset_traversal", (), r"holds ops that"),
+    ("debug_identity", (), r"holds ops that"),
+    ("fifo_pb", (), r"model\.pb"),
+    ("saved_model_pb_outside", (), r"saved_model\.pb"),
+    ("self_recursive", (), r"recur"),
+    ("huge_fill", (), r"allocate"),
+    ("endless_loop", ("--timeout", "2"), r"did not finish within"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "extra", "pattern"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_models_are_one_line(cli, site, name, extra, pattern):
+    from tests.contracts import hostile_models
+
+    path = getattr(hostile_models, name)(site)
+    assert re.search(pattern, one_error_line(cli("run", path, *extra), "run"))
+
+
+def test_dev_zero_is_one_line(cli, site):
+    from tests.contracts.hostile_models import frozen_symlink_to
+
+    path = frozen_symlink_to(site, "/dev/zero")
+    assert "model.pb" in one_error_line(cli("inspect", path), "inspect")
+
+
 def test_usage_errors_are_one_line(cli):
     assert "MODEL" in one_error_line(cli("inspect"), "inspect")
     proc = cli("nosuchverb")
