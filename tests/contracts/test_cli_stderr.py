@@ -203,6 +203,21 @@ def test_hostile_models_are_one_line(cli, site, name, extra, pattern):
     assert re.search(pattern, one_error_line(cli("run", path, *extra), "run"))
 
 
+@pytest.mark.slow
+def test_a_bad_csv_cell_and_a_metagraph_naming_a_missing_op_are_one_line(cli, mlp_paths, tmp_path):
+    from tests.feeding.data.files import write_csv
+    from tests.loading.test_isolation import _meta_naming_a_missing_op
+
+    bad = write_csv(
+        tmp_path / "bad.csv", ["x[0]", "x[1]", "x[2]", "x[3]"], [[1, 2, 3, 4], [1, "abc", 3, 4]]
+    )
+    proc = cli("parity", mlp_paths["saved_model"], "--data", bad)
+    assert "bad.csv: line 3: column for input 'x'" in one_error_line(proc, "parity")
+    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    line = one_error_line(cli("run", meta), "run")
+    assert re.search(r"model\.meta: the graph does not import \(KeyError: .*not_here", line), line
+
+
 def test_dev_zero_is_one_line(cli, site):
     from tests.contracts.hostile_models import frozen_symlink_to
 
