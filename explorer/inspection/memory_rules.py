@@ -42,24 +42,37 @@ def max_tensor_bytes() -> int:
         return 4096 * 2**20
 
 
-def _dtype_size(enum: int) -> int:
-    from explorer._tf import tf
+# DataType enum -> bytes per entry (tf.dtypes.as_dtype(n).size; 1 for string/resource/variant and
+# sub-byte types); a table, so that scan imports no TensorFlow.
+_SIZES = {1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 11: 1, 12: 1, 13: 4, 14: 2, 15: 2}
+_SIZES.update({16: 2, 17: 2, 18: 16, 19: 2, 22: 4, 23: 8})
 
-    try:
-        return max(1, tf().dtypes.as_dtype(enum).size)
-    except (TypeError, ValueError):
-        return 1
+
+def _dtype_size(enum: int) -> int:
+    return _SIZES.get(enum - 100 if enum > 100 else enum, 1)
 
 
 def _const_ints(node: Any) -> list[int] | None:
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
-    from explorer._tf import tf
+    t = node.attr["value"].tensor
+    count = 1
+    for d in t.tensor_shape.dim:
+        count *= max(int(d.size), 0)
+    if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
+        import numpy as np
 
-    try:
-        return [int(v) for v in tf().make_ndarray(node.attr["value"].tensor).reshape(-1)]
-    except (TypeError, ValueError):
-        return None
+        kind = {3: "<i4", 9: "<i8"}.get(t.dtype)
+        if kind is None or len(t.tensor_content) % np.dtype(kind).itemsize:
+            return None
+        values = [int(v) for v in np.frombuffer(t.tensor_content, dtype=kind)]
+    else:
+        values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
+        if t.dtype not in (3, 9):
+            return None
+    if values and len(values) < count:  # a splat: the last value fills the rest
+        values += [values[-1]] * (count - len(values))
+    return values if len(values) == count else None
 
 
 def _size(n: int) -> str:

@@ -112,8 +112,8 @@ def hooks(tmp_path_factory) -> Path:
         "how = os.environ.get('TF1_TEST_WORKER')\n"
         "if how:\n"
         "    import explorer.loading.isolation as iso\n"
-        "    iso._child_import = (lambda k, p: os.abort()) if how == 'abort' else (\n"
-        "        lambda k, p: time.sleep(120))\n"
+        "    iso._child_import = (lambda *a, **k: os.abort()) if how == 'abort' else (\n"
+        "        lambda *a, **k: time.sleep(120))\n"
     )
     return d
 
