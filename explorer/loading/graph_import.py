@@ -20,7 +20,6 @@ from explorer.errors import (
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.runtime import all_nodes, available_device_types, device_type_of
 from explorer.loading.model import V1Model
-from explorer.loading.op_libraries import require_registered
 
 
 def prepare_graph_def(model: V1Model, graph_def: Any | None = None) -> Any:
@@ -56,6 +55,7 @@ def import_into(model: V1Model, graph: Any) -> None:
         UnsupportedOpError: the graph uses op types this TensorFlow does not register (the
             message names them and the ways on: replacements, op libraries).
     """
+    from explorer.loading.op_libraries import require_registered
 
     require_registered(model)
     from explorer.loading.validation import recursive_functions
@@ -66,7 +66,6 @@ def import_into(model: V1Model, graph: Any) -> None:
             f"{model.path}: library function {cycle[0]} calls itself, which crashes TensorFlow: "
             "the file is corrupt or hostile; re-export it"
         )
-    require_registered(model)
     gd = prepare_graph_def(model)
     try:
         with graph.as_default():
