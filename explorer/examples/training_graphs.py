@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from explorer.examples._child import build_in_child
 
 NAMES = ("gan", "dqn", "seq2seq", "add_logits", "tfdata", "queue")
 
@@ -333,28 +334,16 @@ def build_training_graphs(
         name -> the checkpoint folder (what ``explorer.load`` takes).
 
     Raises:
-        ValueError: an unknown name. RuntimeError: the child process failed (its last line).
+        ValueError: an unknown name. ExplorerError: the child process failed (its last line).
     """
     names = list(names or NAMES)
     unknown = [n for n in names if n not in BUILDERS]
     if unknown:
         raise ValueError(f"unknown training graphs {unknown}: choose from {', '.join(NAMES)}")
     root = Path(root).resolve()
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer.examples.training_graphs", str(root), *names],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    return build_in_child(
+        "explorer.examples.training_graphs", root, names, "training graphs", timeout
     )
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"building training graphs {names} under {root} failed: {last}")
-    return {k: Path(v) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
 
 
 def main(argv: list[str]) -> int:

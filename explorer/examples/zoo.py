@@ -48,12 +48,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from explorer.errors import ExplorerError
+from explorer.examples._child import build_in_child
 
 ZOO_MODELS = (
     "cond_while",
@@ -95,24 +94,9 @@ def build_zoo(
         raise ValueError(f"unknown zoo models {unknown}: choose from {', '.join(ZOO_MODELS)}")
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    from explorer._tf import quiet_env
-
-    env = quiet_env({**os.environ, "TF_USE_LEGACY_KERAS": "1"})
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer.examples.zoo", str(root), *names],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    return build_in_child(
+        "explorer.examples.zoo", root, names, "zoo models", timeout, {"TF_USE_LEGACY_KERAS": "1"}
     )
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ExplorerError(f"building zoo models {names} under {root} failed: {last}")
-    paths = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {k: Path(v) for k, v in paths.items()}
 
 
 def _main(argv: list[str]) -> int:

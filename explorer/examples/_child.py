@@ -1,0 +1,56 @@
+"""Build example models in a child Python process: the TF1 global state they need stays there.
+
+Builders set TF1 switches (v1 control flow, reference variables, ``TF_USE_LEGACY_KERAS=1``) that
+would change the calling process, so :func:`build_in_child` runs ``python -m MODULE ROOT NAME...``
+with the quiet environment and reads the ``name -> path`` JSON object the child prints last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from explorer.errors import ExplorerError
+
+_REPO = Path(__file__).resolve().parents[2]  # the folder holding the explorer package
+
+
+def build_in_child(
+    module: str,
+    root: Path,
+    names: Sequence[str],
+    what: str,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Path]:
+    """Run ``python -m module root names...``; returns name -> path.
+
+    Raises:
+        ExplorerError: the child failed (its last stderr line is in the message) or timed out.
+    """
+    from explorer._tf import quiet_env
+
+    child_env = quiet_env({**os.environ, **(env or {})})
+    child_env["PYTHONPATH"] = os.pathsep.join([str(_REPO), child_env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", module, str(root), *names],
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        raise ExplorerError(
+            f"building {what} {list(names)} under {root} took over {timeout:.0f} s: raise timeout="
+        ) from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ExplorerError(f"building {what} {list(names)} under {root} failed: {last}")
+    return {k: Path(v) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
