@@ -6,6 +6,7 @@ cannot see)."""
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from pathlib import Path
 
@@ -22,7 +23,11 @@ def render(package: str = "explorer") -> str:
     by_module: dict[str, list[str]] = {}
     for name in pkg.__all__:
         obj = getattr(pkg, name)
-        by_module.setdefault(obj.__module__, []).append(f"{obj.__module__}.{obj.__qualname__}")
+        if inspect.ismodule(obj):  # a namespace exported whole
+            by_module.setdefault(obj.__name__, []).append(obj.__name__)
+            continue
+        module = getattr(obj, "__module__", None) or package
+        by_module.setdefault(module, []).append(f"{module}.{getattr(obj, '__qualname__', name)}")
     parts = []
     for module, paths in by_module.items():
         parts.append(f"## `{module}`\n")

@@ -20,14 +20,21 @@ def render() -> str:
     """The top-level ``--help``, then one section per verb, in the parser's order."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal: fix the width
     from explorer.cli import build_parser
 
-    parser = build_parser()
-    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    parts = ["## tf1-explorer\n", _help(parser)]
-    for name, sub in verbs.choices.items():
-        parts += [f"## {name}\n", _help(sub)]
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"  # argparse wraps to the terminal: fix the width
+    try:
+        parser = build_parser()
+        verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parts = ["## tf1-explorer\n", _help(parser)]
+        for name, sub in verbs.choices.items():
+            parts += [f"## {name}\n", _help(sub)]
+    finally:
+        if saved is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = saved
     return "\n".join(parts)
 
 
