@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # JupyterLab refuses to start as root without --allow-root (containers, CI boxes).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: venv lab test lint format bench clean
+.PHONY: venv lab test lint format docs bench clean
 
 venv: $(STAMP)
 
@@ -20,15 +20,21 @@ $(STAMP): pyproject.toml
 lab: venv
 	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/01_browse_and_pick.ipynb
 
+RUFF_PATHS := explorer tests benchmarks docs
+
 lint: venv
-	$(BIN)/ruff check explorer tests benchmarks
-	$(BIN)/ruff format --check explorer tests benchmarks
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/ruff format --check $(RUFF_PATHS)
 
 format: venv
-	$(BIN)/ruff format explorer tests benchmarks
-	$(BIN)/ruff check --fix explorer tests benchmarks
+	$(BIN)/ruff format $(RUFF_PATHS)
+	$(BIN)/ruff check --fix $(RUFF_PATHS)
 
-test: lint
+# The documentation site (mkdocs.yml), built strictly: a broken link or reference fails the build.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
+
+test: lint docs
 	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_ARGS)
 
 bench: venv

@@ -1,5 +1,7 @@
 """Broken artifacts, each made here: a specific ExplorerError with one line naming file and fix.
 
+The cases (error class, message pattern) are the table in ``error_cases.py``, which the docs render.
+
 Every case is checked through the API (``explorer.load`` or ``model.session()``) and, for what
 ``load`` rejects, through the CLI (exit status 2, the same line on stderr).
 """
@@ -15,6 +17,7 @@ import pytest
 
 import explorer
 from explorer.cli import main
+from tests.contracts.error_cases import BAD_INPUTS, ErrorCase
 
 # -- builders: each takes (tmp folder, mlp_paths) and returns the path a user would give ----------
 
@@ -49,15 +52,12 @@ def random_pb(tmp, mlp):
     return p
 
 
-def truncated(fraction: float) -> Callable[[Path, dict], Path]:
-    def build(tmp, mlp):
-        dst = tmp / f"truncated_{fraction}"
-        shutil.copytree(mlp["saved_model"], dst)
-        data = (dst / "saved_model.pb").read_bytes()
-        (dst / "saved_model.pb").write_bytes(data[: max(1, int(len(data) * fraction))])
-        return dst
-
-    return build
+def truncated(tmp, mlp, fraction: float):
+    dst = tmp / f"truncated_{fraction}"
+    shutil.copytree(mlp["saved_model"], dst)
+    data = (dst / "saved_model.pb").read_bytes()
+    (dst / "saved_model.pb").write_bytes(data[: max(1, int(len(data) * fraction))])
+    return dst
 
 
 def pbtxt_syntax(tmp, mlp):
@@ -127,25 +127,19 @@ def missing_input(tmp, mlp):
     return _write_graph(tmp, "missing_input.pb", gd)
 
 
-def placeholder_shape(dims: list[int], name: str):
-    def build(tmp, mlp):
-        gd = _graph_def(mlp)
-        shape = _node(gd, "x").attr["shape"].shape
-        del shape.dim[:]
-        for d in dims:
-            shape.dim.add().size = d
-        return _write_graph(tmp, name, gd)
-
-    return build
+def placeholder_shape(tmp, mlp, dims: list[int], name: str):
+    gd = _graph_def(mlp)
+    shape = _node(gd, "x").attr["shape"].shape
+    del shape.dim[:]
+    for d in dims:
+        shape.dim.add().size = d
+    return _write_graph(tmp, name, gd)
 
 
-def const_shape(first_dim: int, name: str):
-    def build(tmp, mlp):
-        gd = _graph_def(mlp)
-        _node(gd, "dense/kernel").attr["value"].tensor.tensor_shape.dim[0].size = first_dim
-        return _write_graph(tmp, name, gd)
-
-    return build
+def const_shape(tmp, mlp, first_dim: int, name: str):
+    gd = _graph_def(mlp)
+    _node(gd, "dense/kernel").attr["value"].tensor.tensor_shape.dim[0].size = first_dim
+    return _write_graph(tmp, name, gd)
 
 
 def saved_model_named_pb(tmp, mlp):
@@ -203,66 +197,35 @@ def unreadable(tmp, mlp):
     return p
 
 
-# (id, builder, tags, step, error, regex). step: where it fails (load or session).
-CASES = [
-    ("empty file", empty_pb, None, "load", explorer.ModelFormatError,
-     r"empty\.pb is empty: re-export"),
-    ("random bytes .pb", random_pb, None, "load", explorer.ModelFormatError,
-     r"random\.pb is not a valid binary GraphDef .*: the file is truncated or of another kind"),
-    *[
-        (f"saved_model.pb truncated at {f:.0%}", truncated(f), None, "load",
-         explorer.ModelFormatError, r"saved_model\.pb (is not a valid binary SavedModel|holds no)")
-        for f in (0.0001, 0.01, 0.25, 0.5, 0.75, 0.999)
-    ],
-    (".pbtxt syntax error", pbtxt_syntax, None, "load", explorer.ModelFormatError,
-     r"syntax\.pbtxt is not a valid text GraphDef \(1:7 .*re-export or point at the right file"),
-    ("SavedModel without variables/", no_variables_folder, None, "session",
-     explorer.MissingVariablesError,
-     r"no_variables has 4 variables but no checkpoint: .*variables/"),
-    ("SavedModel with another graph's variables", other_graph_variables, None, "session",
-     explorer.MissingVariablesError,
-     r"foreign_variables/variables/variables is of another graph \(dense/kernel is \[2, 2\] "
-     r"there but \[4, 8\].*restore the variables exported with"),
-    ("SavedModel with damaged variable data", damaged_variables, None, "session",
-     explorer.MissingVariablesError,
-     r"cannot read checkpoint .*damaged_variables/variables/variables .*restore the one exported"),
-    ("unknown tags", lambda tmp, mlp: mlp["saved_model"], ["gpu"], "load", explorer.TagsError,
-     r"saved_model has no MetaGraph with tags gpu: choose one of serve"),
-    ("several tag sets, none chosen", lambda tmp, mlp: mlp["two_tags"], None, "load",
-     explorer.AmbiguousModelError, r"two_tags has 2 tag sets .*pass tags=\.\.\. \(CLI: --tags\)"),
-    ("checkpoint state file pointing nowhere", state_file_nowhere, None, "load",
-     explorer.MissingVariablesError,
-     r"state_nowhere/checkpoint points at /nowhere/model, which is not here .*point at the"),
-    ("unregistered op", unregistered_op, None, "session", explorer.UnsupportedOpError,
-     r"unregistered\.pb uses op types .* does not register: MyCustomSoftmax; ways on: .*"
-     r"replacements=\{'MyCustomSoftmax': fn.*op_libraries=.*--op-library PATH"),
-    ("input referencing a missing node", missing_input, None, "load", explorer.ModelFormatError,
-     r"missing_input\.pb: node 'probs' reads 'not_here', which is not in the graph"),
-    ("negative placeholder shape", placeholder_shape([-5, 4], "negative.pb"), None, "load",
-     explorer.ModelFormatError, r"negative\.pb: node 'x' has shape \[-5, 4\] .*below -1"),
-    ("huge placeholder shape", placeholder_shape([2**40, 2**40], "huge.pb"), None, "load",
-     explorer.ModelFormatError, r"huge\.pb: node 'x' has shape .*more than 2\*\*63-1 entries"),
-    ("negative Const shape", const_shape(-5, "negative_const.pb"), None, "load",
-     explorer.ModelFormatError, r"negative_const\.pb: node 'dense/kernel' .*below 0"),
-    ("Const shape larger than its data", const_shape(2**40, "huge_const.pb"), None, "load",
-     explorer.ModelFormatError, r"huge_const\.pb: Const 'dense/kernel' has 128 bytes of data"),
-    ("SavedModel file renamed .pb", saved_model_named_pb, None, "load", explorer.ModelFormatError,
-     r"model\.pb is a SavedModel file: point at its folder"),
-    ("MetaGraph renamed .pb", meta_named_pb, None, "load", explorer.ModelFormatError,
-     r"graph\.pb is a MetaGraphDef: rename it to \.meta"),
-    ("unknown file type", unknown_suffix, None, "load", explorer.ModelFormatError,
-     r"weights\.h5: unknown model file type \.h5"),
-    ("folder with no model", empty_folder, None, "load", explorer.ModelNotFoundError,
-     r"empty_folder holds no TF1 model .*point at the model folder or file"),
-    ("folder with two models", two_models, None, "load", explorer.AmbiguousModelError,
-     r"two_models holds several models \(a\.pb, b\.pb\): point at one of them"),
-    ("folder with two SavedModels", two_saved_models, None, "load", explorer.AmbiguousModelError,
-     r"two_versions holds several models \(1, 2\): point at one of them"),
-    ("saved_model.pb and .pbtxt", pb_and_pbtxt, None, "load", explorer.AmbiguousModelError,
-     r"pb_and_pbtxt holds both saved_model\.pb and saved_model\.pbtxt: remove one"),
-    ("path that does not exist", lambda tmp, mlp: tmp / "nope", None, "load",
-     explorer.ModelNotFoundError, r"nope does not exist: give a SavedModel folder"),
-]  # fmt: skip
+def shipped_saved_model(tmp, mlp):
+    return mlp["saved_model"]
+
+
+def shipped_two_tags(tmp, mlp):
+    return mlp["two_tags"]
+
+
+def nonexistent(tmp, mlp):
+    return tmp / "nope"
+
+
+BUILDERS: dict[str, Callable[..., Path]] = {
+    f.__name__: f
+    for f in (empty_pb, random_pb, truncated, pbtxt_syntax, no_variables_folder,
+              other_graph_variables, damaged_variables, shipped_saved_model, shipped_two_tags,
+              state_file_nowhere, unregistered_op, missing_input, placeholder_shape, const_shape,
+              saved_model_named_pb, meta_named_pb, unknown_suffix, empty_folder, two_models,
+              two_saved_models, pb_and_pbtxt, nonexistent)
+}  # fmt: skip
+
+
+def _builder(case: ErrorCase) -> Callable[[Path, dict], Path]:
+    return lambda tmp, mlp: BUILDERS[case.build](tmp, mlp, *case.args)
+
+
+# (id, builder, tags, step, error, regex), from the table the docs render (error_cases.py).
+# step: where it fails (load or session).
+CASES = [(c.id, _builder(c), c.tags, c.step, c.error, c.pattern) for c in BAD_INPUTS]
 
 IDS = [c[0] for c in CASES]
 

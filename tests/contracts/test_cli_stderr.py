@@ -1,8 +1,8 @@
 """What a terminal and a CI log read: the CLI run as a real process, stderr read at the file
 descriptor (a pipe), so TensorFlow's native log lines would show here if any escaped.
 
-* every bad input of the README's "Hostile and broken inputs" table: exit 2 and exactly one
-  stderr line ``tf1-explorer VERB: message``, nothing on stdout;
+* every bad input of the table in ``error_cases.py`` (rendered in docs/security.md): exit 2 and
+  exactly one stderr line ``tf1-explorer VERB: message``, nothing on stdout;
 * success on the shared models: exit 0 and an empty stderr;
 * ``inspect``/``suggest``/``scan`` import no TensorFlow;
 * the user's own ``TF_CPP_MIN_LOG_LEVEL`` wins; progress shows only on a terminal.
@@ -25,6 +25,7 @@ import pytest
 from explorer import _tf
 from explorer.graph.op_defs import CACHE_ENV
 from tests.conftest import shared_model
+from tests.contracts import error_cases
 from tests.contracts import test_bad_inputs as bad
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,7 +88,7 @@ def built(tmp_path_factory, mlp_paths) -> dict[str, Path]:
     return {cid: build(root, mlp_paths) for cid, build, *_ in bad.CASES}
 
 
-# -- the README table, one process per bad input -------------------------------------------------
+# -- the table of bad inputs, one process per bad input ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -182,16 +183,7 @@ def site(tmp_path_factory):
     return Site(tmp_path_factory.mktemp("site"))
 
 
-HOSTILE = [  # the table's file-door, special-file and fault rows: (builder, extra args, message)
-    ("table_constant_path", (), r"holds ops that"),
-    ("asset_traversal", (), r"holds ops that"),
-    ("debug_identity", (), r"holds ops that"),
-    ("fifo_pb", (), r"model\.pb"),
-    ("saved_model_pb_outside", (), r"saved_model\.pb"),
-    ("self_recursive", (), r"recur"),
-    ("huge_fill", (), r"allocate"),
-    ("endless_loop", ("--timeout", "2"), r"did not finish within"),
-]
+HOSTILE = [(h.id, h.extra, h.pattern) for h in error_cases.HOSTILE]  # (builder, args, message)
 
 
 @pytest.mark.slow
