@@ -29,16 +29,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import (
-    add_tensor_args,
-    add_verb,
-    check_output_path,
-    load_model,
-    parse_ranges,
-    parse_shapes,
-)
-from explorer.cli._data import data_kwargs
-from explorer.cli.parity import add_parity_args, finish
+from explorer.cli._common import add_tensor_args, add_verb, check_output_path, load_model
+from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     out = check_output(model, args.out_dir)  # never into the model's folder or files
     check_output_path(model, args.report)
+    kwargs = parity_kwargs(args)
     require_registered(model)  # custom ops: one line naming them and the ways on
     done = _Steps(args)
     steps: dict[str, Any] = {"inspect": model.summary()}
@@ -95,21 +88,7 @@ def run(args: argparse.Namespace) -> int:
             saved = v2.save(staging / out.name)
         done("save", f"staged beside {out}")
         with step(f"comparing v1 and the saved TF2 model on {args.batches} batches"):
-            summary = parity(
-                model,
-                saved,
-                batches=args.batches,
-                seed=args.seed,
-                atol=args.atol,
-                rtol=args.rtol,
-                remedy=True,
-                batch_size=args.batch_size,
-                allow_unsafe=args.allow_unsafe,
-                shapes=parse_shapes(args.shape),
-                ranges=parse_ranges(args.range),
-                **data_kwargs(args),
-                **parity_args,
-            )
+            summary = parity(model, saved, remedy=True, **kwargs, **parity_args)
         if summary.passed:
             publish(saved, out, args.overwrite)
     finally:

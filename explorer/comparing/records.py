@@ -6,6 +6,7 @@
   of a model, with the numerics environment.
 * :class:`DivergenceStep` and :class:`Divergence`: the tensors compared along the v1 graph and
   the first one beyond tolerance.
+* :class:`Tolerance`: when two numbers agree (what every comparison above takes).
 
 :func:`explorer.compare` fills the first two, :func:`explorer.parity` the summary,
 :func:`explorer.first_divergence` the last two; plots and widgets read only these records.
@@ -19,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from explorer.errors import ParityError
+
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
 HIST_BINS_PER_DECADE = 4
@@ -27,6 +30,73 @@ HIST_BINS_PER_DECADE = 4
 PASSED = "passed"
 FAILED = "failed"
 NONDETERMINISTIC = "nondeterministic"
+
+
+class ToleranceError(ParityError, ValueError):
+    """A tolerance that is not a finite number >= 0."""
+
+
+def _checked(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ToleranceError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise ToleranceError(
+            f"{name} = {value!r} is not a tolerance: give a finite number >= 0 (e.g. 1e-5)"
+        )
+    return v
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When an element of side ``b`` (v2) agrees with side ``a`` (v1, the reference):
+    ``|b - a| <= atol + rtol * |a|`` (``numpy.isclose``). ``per_output`` maps an output key to
+    ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}`` overriding that output's.
+
+    Raises:
+        ToleranceError: a negative, NaN or infinite value (one line naming it).
+    """
+
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+    per_output: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "atol", _checked("atol", self.atol))
+        object.__setattr__(self, "rtol", _checked("rtol", self.rtol))
+        per = {}
+        for key, t in (self.per_output or {}).items():
+            a, r = (
+                (t.get("atol", self.atol), t.get("rtol", self.rtol))
+                if isinstance(t, Mapping)
+                else t
+            )
+            per[key] = (_checked(f"atol of {key}", a), _checked(f"rtol of {key}", r))
+        object.__setattr__(self, "per_output", per)
+
+    def of(self, key: str) -> tuple[float, float]:
+        """``(atol, rtol)`` of output ``key``."""
+        return self.per_output.get(key, (self.atol, self.rtol))
+
+    @classmethod
+    def given(
+        cls,
+        tolerance: Tolerance | None,
+        atol: float | None = None,
+        rtol: float | None = None,
+        per_output: Mapping[str, Any] | None = None,
+    ) -> Tolerance:
+        """``tolerance``, or one made of the ``atol=``/``rtol=`` keywords of a public verb."""
+        if tolerance is None:
+            return cls(
+                DEFAULT_ATOL if atol is None else atol,
+                DEFAULT_RTOL if rtol is None else rtol,
+                per_output or {},
+            )
+        if atol is not None or rtol is not None or per_output:
+            raise ParityError("give tolerance= or atol=/rtol=/per_output=, not both")
+        return tolerance
 
 
 def _jfloat(x: float | None) -> float | str | None:
@@ -458,6 +528,10 @@ class Divergence:
         seconds: wall time of those runs per side (the first run of a fresh graph: cold);
             with random ops ``v1`` includes the self-check run, also given as ``v1_self_check``
             (the same fetches again on a warm session: cheap).
+        skipped: tensor -> why it was not judged (v1 differs from itself on it; an output with
+            no counterpart on the v2 side).
+        outputs_skipped: the searched outputs among them: with any, and no divergence found,
+            :attr:`status` is ``nondeterministic``, not a claim that the outputs agree.
     """
 
     steps: list[DivergenceStep]
@@ -467,10 +541,31 @@ class Divergence:
     rtol: float = DEFAULT_RTOL
     runs: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    outputs_skipped: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
         return self.index is not None
+
+    @property
+    def status(self) -> str:
+        """``failed`` (a divergence found), ``nondeterministic`` (none among the compared
+        tensors, but outputs were skipped) or ``passed``."""
+        if self.found:
+            return FAILED
+        return NONDETERMINISTIC if self.outputs_skipped else PASSED
+
+    @property
+    def verdict(self) -> str:
+        """One line for people: where it diverges, or what was (not) compared."""
+        if self.found:
+            return f"first divergence at {self.op}"
+        if self.outputs_skipped:
+            names = ", ".join(self.outputs_skipped)
+            why = self.skipped[self.outputs_skipped[0]]
+            return f"no divergence among the compared tensors; not judged: {names} ({why})"
+        return "no divergence found"
 
     @property
     def op(self) -> str | None:
@@ -487,6 +582,7 @@ class Divergence:
     def to_json(self) -> dict[str, Any]:
         return {
             "found": self.found,
+            "status": self.status,
             "op": self.op,
             "index": self.index,
             "inputs": {k: _jfloat(v) for k, v in self.inputs.items()},
@@ -494,5 +590,7 @@ class Divergence:
             "rtol": self.rtol,
             "runs": dict(self.runs),
             "seconds": dict(self.seconds),
+            "skipped": dict(self.skipped),
+            "outputs_skipped": list(self.outputs_skipped),
             "steps": [s.to_json() for s in self.steps],
         }

@@ -84,7 +84,7 @@ class ParityView(View):
             self.status,
             s.find_divergence,
             busy="fetching every shared tensor on both sides…",
-            done=lambda d: f"first divergence at {d.op}" if d.found else "no divergence found",
+            done=lambda d: d.verdict,
         )
         s.observe(lambda _: self._render(), ("summary", "shown"))
         s.observe(lambda _: self._render_divergence(), "divergence")

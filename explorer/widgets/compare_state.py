@@ -5,9 +5,11 @@ Plain Python (no ipywidgets), like the other flow states (``flow_state.py``).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
+from explorer.comparing.records import Tolerance
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
 
@@ -18,7 +20,8 @@ class ParityState(Observable):
     Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
     (the one to compare, ``None`` for all), ``inputs``/``outputs`` (tensor names: with
     ``outputs`` and no ``signature``, that custom choice is compared, against a v2 converted
-    with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol``, ``summary`` (the
+    with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol`` (checked as a
+    :class:`~explorer.comparing.records.Tolerance`: :attr:`tolerance`), ``summary`` (the
     ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
     :meth:`find_divergence`), ``shown`` (the signature whose report is shown).
 
@@ -54,8 +57,6 @@ class ParityState(Observable):
         inputs: tuple[str, ...] = (),
         outputs: tuple[str, ...] = (),
     ) -> None:
-        from explorer.comparing.records import DEFAULT_ATOL, DEFAULT_RTOL
-
         super().__init__()
         self.model = load_model(model)
         self.v2 = v2
@@ -64,8 +65,8 @@ class ParityState(Observable):
         self.outputs = tuple(outputs)
         self.batches = 2
         self.seed = 0
-        self.atol = DEFAULT_ATOL
-        self.rtol = DEFAULT_RTOL
+        self.atol = Tolerance().atol
+        self.rtol = Tolerance().rtol
         self.summary: Any = None
         self.divergence: Any = None
         self.shown: str | None = None
@@ -75,10 +76,14 @@ class ParityState(Observable):
         self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
 
     def _check_atol(self, value: Any) -> float:
-        return _tolerance("atol", value)
+        return Tolerance(atol=value).atol  # ToleranceError (a ValueError) refuses it
 
     def _check_rtol(self, value: Any) -> float:
-        return _tolerance("rtol", value)
+        return Tolerance(rtol=value).rtol
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return Tolerance(self.atol, self.rtol)
 
     def _stale(self, _: Any = None) -> None:
         self.summary = None
@@ -107,20 +112,28 @@ class ParityState(Observable):
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
 
+    def _source(self) -> Any:
+        """``batches`` sampled batches, or ``data`` (at most ``limit`` records)."""
+        from explorer.comparing.parity_check import Sampled
+        from explorer.feeding.data.sources import data
+
+        if self.data is None:
+            return Sampled(self.batches, self.seed)
+        source = copy.copy(data(self.data))
+        source.limit = self.limit or source.limit
+        return source
+
     def run(self) -> Any:
-        """``explorer.parity`` over ``batches`` sampled batches; returns the ``ParitySummary``."""
+        """``explorer.parity`` on :meth:`_source`; returns the ``ParitySummary``."""
         from explorer.comparing.parity_check import parity
 
         self.summary = parity(
             self.model,
             self._need_v2(),
-            signatures=None if self._custom() else self.signature,
-            batches=self.batches,
-            seed=self.seed,
-            atol=self.atol,
-            rtol=self.rtol,
+            None if self._custom() else self.signature,
+            self._source(),
+            tolerance=self.tolerance,
             **self._custom(),
-            **({"data": self.data, "limit": self.limit} if self.data is not None else {}),
         )
         self.shown = next(iter(self.summary.reports))
         return self.summary
@@ -135,7 +148,7 @@ class ParityState(Observable):
         kwargs = self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
         self.divergence = first_divergence(
-            self.model, v2, feeds, atol=self.atol, rtol=self.rtol, **kwargs
+            self.model, v2, feeds, tolerance=self.tolerance, **kwargs
         )
         return self.divergence
 
@@ -221,7 +234,7 @@ class ParityState(Observable):
         title = (
             f"first divergence at {center} ({d.step.op_type})"
             if d.found
-            else f"no divergence: every shared tensor agrees (around {center})"
+            else f"{d.verdict} (around {center})"
         )
         errors = self.op_errors()
         return render_svg(
@@ -236,8 +249,8 @@ class ParityState(Observable):
         if self.data is None:
             return ""
         src = self.data
-        text = repr(str(src)) if isinstance(src, (str, Path)) else "data  # an explorer.data source"
-        return f", data={text}" + (f", limit={self.limit}" if self.limit else "")
+        text = repr(str(src)) if isinstance(src, (str, Path)) else "data"
+        return f"explorer.data({text}" + (f", limit={self.limit})" if self.limit else ")")
 
     def code(self) -> str:
         """The explorer API calls that reproduce the comparison."""
@@ -247,33 +260,22 @@ class ParityState(Observable):
         sig = "".join(f", {k}={v!r}" for k, v in custom.items())
         if not custom and self.signature:
             sig = f", signatures={self.signature!r}"
+        source = self._data_code() or f"Sampled(batches={self.batches}, seed={self.seed})"
         lines = [
             "import explorer",
+            "from explorer.comparing.parity_check import Sampled",
+            "from explorer.comparing.records import Tolerance",
             "",
             f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = {v2_src}",
-            f"summary = explorer.parity(model, v2{sig}, batches={self.batches}, "
-            f"seed={self.seed}, atol={self.atol}, rtol={self.rtol}{self._data_code()})",
+            f"summary = explorer.parity(model, v2{sig}, source={source}, "
+            f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
         ]
         if self.divergence is not None:
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
-                f"div = explorer.first_divergence(model, v2, feeds{kw})",
+                f"div = explorer.first_divergence(model, v2, feeds{kw}, "
+                f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
             ]
         return "\n".join(lines)
-
-
-def _tolerance(name: str, value: Any) -> float:
-    """A tolerance as a float; negative, NaN or infinite ones are refused with the fix."""
-    import math
-
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, not {value!r}") from None
-    if math.isnan(v) or math.isinf(v) or v < 0:
-        raise ValueError(
-            f"{name} = {value!r} is not a tolerance: give a finite number >= 0 (e.g. 1e-5)"
-        )
-    return v
