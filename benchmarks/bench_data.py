@@ -3,10 +3,11 @@
 1. **Memory** (issue 16: peak for 100,000 records within 2x of one batch's working set). The
    example Estimator-style model (serialized tf.Example input) and a TFRecord of ``RECORDS``
    examples; each measurement runs in a fresh child process: load, convert, then
-   ``parity(..., explorer.data(..., limit=L))`` with a sampler thread reading the process RSS every 2 ms and
-   ``tracemalloc`` on. The working set of a run is its peak minus the RSS (or traced bytes) just
-   before it. ``L = batch_size`` gives one batch's working set (the runners' start, warm-up and one
-   batch), ``L = RECORDS`` the whole stream; the ratios are whole / one batch (target <= 2).
+   ``parity(..., explorer.data(..., limit=L))`` with a sampler thread reading the process RSS
+   every 2 ms and ``tracemalloc`` on. The working set of a run is its peak minus the RSS (or
+   traced bytes) just before it. ``L = batch_size`` gives one batch's working set (the runners'
+   start, warm-up and one batch), ``L = RECORDS`` the whole stream; the ratios are whole / one
+   batch (target <= 2).
 2. **Throughput** on ``tfx_chicago_taxi_serving`` (``serving_default``), ``CHICAGO`` tf.Example
    trips in batches of 256: streaming parity (read, check each batch with the graph's parse spec,
    v1 twice for the self-check, v2, compare) in examples/s, against calling the v1 session

@@ -201,6 +201,7 @@ def first_divergence(
         for t in names
         if t in unstable
     }
+    outputs_skipped = [t for t in outs if t in skipped]
     for t in outs:
         if t not in candidates:
             skipped[t] = "not compared: no counterpart on the v2 side, or inside control flow"
@@ -229,7 +230,6 @@ def first_divergence(
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
     if len(r1.times) > 1:
         seconds["v1_self_check"] = r1.times[1]
-    outputs_skipped = [t for t in outs if t in skipped]
     return Divergence(
         steps, first, inputs_err, tol.atol, tol.rtol, runs, seconds, skipped, outputs_skipped
     )

@@ -106,8 +106,43 @@ def _jfloat(x: float | None) -> float | str | None:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
+def _json(v: Any) -> Any:
+    """A value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8, else
+    ``repr``), records by their ``to_json``, containers item by item."""
+    if isinstance(v, float):
+        return _jfloat(v)
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return repr(v)
+    if hasattr(v, "to_json"):
+        return v.to_json()
+    if isinstance(v, Mapping):
+        return {k: _json(x) for k, x in v.items()}
+    return [_json(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+class _Record:
+    """JSON of a record: its fields (:func:`_json`), and back (``"inf"``/``"nan"`` strings of
+    float fields back to floats; ``parsed`` gives the fields that need more)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def _from(cls, obj: Mapping[str, Any], **parsed: Any) -> Any:
+        kwargs = dict(parsed)
+        for f in fields(cls):
+            v = obj.get(f.name)
+            if f.name in obj and f.name not in parsed:
+                number = f.type in ("float", "float | None") and v is not None
+                kwargs[f.name] = float(v) if number else v
+        return cls(**kwargs)
+
+
 @dataclass
-class OutputComparison:
+class OutputComparison(_Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
     Error statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
@@ -168,29 +203,16 @@ class OutputComparison:
         return self.passed
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = _jfloat(v) if isinstance(v, float) else v
-        out["passed"] = self.passed
-        out["mismatch_fraction"] = self.mismatch_fraction
-        return out
+        extra = {"passed": self.passed, "mismatch_fraction": self.mismatch_fraction}
+        return {**super().to_json(), **extra}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> OutputComparison:
-        kwargs = {}
-        for f in fields(cls):
-            if f.name not in obj:
-                continue
-            v = obj[f.name]
-            if f.type in ("float | None", "float") and v is not None:
-                v = float(v)  # "inf"/"nan" strings back to floats
-            kwargs[f.name] = v
-        return cls(**kwargs)
+        return cls._from(obj)
 
 
 @dataclass
-class WorstExample:
+class WorstExample(_Record):
     """One of the examples where v1 and v2 differ most on one output.
 
     ``index`` is its position in the source (0-based over the whole data), ``where`` the file and
@@ -209,35 +231,13 @@ class WorstExample:
     a: list[Any]
     b: list[Any]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "where": self.where,
-            "inputs": self.inputs,
-            "max_abs": _jfloat(self.max_abs),
-            "mismatches": self.mismatches,
-            "shape": list(self.shape),
-            "a": [_jvalue(v) for v in self.a],
-            "b": [_jvalue(v) for v in self.b],
-        }
-
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> WorstExample:
-        v = obj.get("max_abs")
-        return cls(
-            int(obj["index"]),
-            obj["where"],
-            obj["inputs"],
-            None if v is None else float(v),
-            int(obj["mismatches"]),
-            list(obj["shape"]),
-            list(obj["a"]),
-            list(obj["b"]),
-        )
+        return cls._from(obj)
 
 
 @dataclass
-class ExampleErrors:
+class ExampleErrors(_Record):
     """Per-example figures of one output over streamed data: each example's largest absolute
     error (its elements' max), their distribution, and the ``k`` worst examples.
 
@@ -260,51 +260,15 @@ class ExampleErrors:
     worst: list[WorstExample] = field(default_factory=list)
     reason: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "examples": self.examples,
-            "failed": self.failed,
-            "quantiles": {k: _jfloat(v) for k, v in self.quantiles.items()},
-            "hist_edges": list(self.hist_edges),
-            "hist_counts": list(self.hist_counts),
-            "hist_zeros": self.hist_zeros,
-            "worst": [w.to_json() for w in self.worst],
-            "reason": self.reason,
-        }
-
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ExampleErrors:
-        return cls(
-            key=obj["key"],
-            examples=int(obj.get("examples", 0)),
-            failed=int(obj.get("failed", 0)),
-            quantiles={
-                k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()
-            },
-            hist_edges=[float(e) for e in obj.get("hist_edges", [])],
-            hist_counts=[int(c) for c in obj.get("hist_counts", [])],
-            hist_zeros=int(obj.get("hist_zeros", 0)),
-            worst=[WorstExample.from_json(w) for w in obj.get("worst", [])],
-            reason=obj.get("reason", ""),
-        )
-
-
-def _jvalue(v: Any) -> Any:
-    """An output value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8,
-    else ``repr``)."""
-    if isinstance(v, bytes):
-        try:
-            return v.decode("utf-8")
-        except UnicodeDecodeError:
-            return repr(v)
-    if isinstance(v, float):
-        return _jfloat(v)
-    return v
+        q = {k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()}
+        worst = [WorstExample.from_json(w) for w in obj.get("worst", [])]
+        return cls._from(obj, quantiles=q, worst=worst)
 
 
 @dataclass
-class ParityReport:
+class ParityReport(_Record):
     """The comparison of one set of outputs (one signature): a record per output key.
 
     Attributes:
@@ -388,27 +352,15 @@ class ParityReport:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings)."""
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "status": self.status,
-            "nondeterministic": self.nondeterministic,
-            "random_ops": self.random_ops,
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "batches": self.batches,
-            "stateful": self.stateful,
-            "remedy": self.remedy,
-            "notes": list(self.notes),
-            "outputs": {k: o.to_json() for k, o in self.outputs.items()},
-            **(
-                {"examples": {k: e.to_json() for k, e in self.examples.items()}}
-                if self.examples
-                else {}
-            ),
-            **({"data": dict(self.data)} if self.data else {}),
-        }
+        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings);
+        ``examples`` and ``data`` only when set."""
+        out = {"passed": self.passed, "status": self.status}
+        out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name != "arrays" and (v or f.name not in ("examples", "data")):
+                out[f.name] = _json(v)
+        return out
 
     def dumps(self, **kwargs: Any) -> str:
         """:meth:`to_json` as a JSON string."""
@@ -419,17 +371,10 @@ class ParityReport:
         """Rebuild a report from :meth:`to_json` output (a dict or a JSON string)."""
         if isinstance(obj, str):
             obj = json.loads(obj)
-        return cls(
-            name=obj["name"],
+        return cls._from(
+            obj,
             outputs={k: OutputComparison.from_json(v) for k, v in obj["outputs"].items()},
-            atol=float(obj["atol"]),
-            rtol=float(obj["rtol"]),
-            batches=int(obj["batches"]),
-            stateful=bool(obj.get("stateful", False)),
-            remedy=obj.get("remedy", ""),
-            notes=list(obj.get("notes", [])),
             examples={k: ExampleErrors.from_json(v) for k, v in obj.get("examples", {}).items()},
-            data=dict(obj.get("data", {})),
         )
 
 
@@ -491,7 +436,7 @@ class ParitySummary:
 
 
 @dataclass
-class DivergenceStep:
+class DivergenceStep(_Record):
     """One tensor present on both sides, in topological order: its max abs error and verdict."""
 
     tensor: str
@@ -502,20 +447,9 @@ class DivergenceStep:
     dtype: str = ""
     shape: list[int] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tensor": self.tensor,
-            "op_type": self.op_type,
-            "max_abs": _jfloat(self.max_abs),
-            "max_rel": _jfloat(self.max_rel),
-            "passed": self.passed,
-            "dtype": self.dtype,
-            "shape": list(self.shape),
-        }
-
 
 @dataclass
-class Divergence:
+class Divergence(_Record):
     """Result of :func:`first_divergence`.
 
     Attributes:
@@ -530,8 +464,8 @@ class Divergence:
             (the same fetches again on a warm session: cheap).
         skipped: tensor -> why it was not judged (v1 differs from itself on it; an output with
             no counterpart on the v2 side).
-        outputs_skipped: the searched outputs among them: with any, and no divergence found,
-            :attr:`status` is ``nondeterministic``, not a claim that the outputs agree.
+        outputs_skipped: the searched outputs v1 differs from itself on: with any, and no
+            divergence found, :attr:`status` is ``nondeterministic``, not a claim of agreement.
     """
 
     steps: list[DivergenceStep]
@@ -580,17 +514,4 @@ class Divergence:
         return self.found
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "found": self.found,
-            "status": self.status,
-            "op": self.op,
-            "index": self.index,
-            "inputs": {k: _jfloat(v) for k, v in self.inputs.items()},
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "runs": dict(self.runs),
-            "seconds": dict(self.seconds),
-            "skipped": dict(self.skipped),
-            "outputs_skipped": list(self.outputs_skipped),
-            "steps": [s.to_json() for s in self.steps],
-        }
+        return {"found": self.found, "status": self.status, "op": self.op, **super().to_json()}
