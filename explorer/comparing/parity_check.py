@@ -1,27 +1,20 @@
-"""``parity()``: run v1 and v2 on the same feeds and compare, after checking v1 against itself.
+"""``parity()``: v1 and v2 on the same feeds, compared after checking v1 against itself.
 
-The one parity loop. A feed source yields batches: :class:`Sampled` generates them
-(``explorer.sample``, batch ``i`` seeded ``seed + i``; given arrays are used as they are and the
-rest sampled), a :class:`~explorer.feeding.data.sources.DataSource` reads the user's records
-(inputs the data lacks are generated as ``explorer.sample`` does, switches at their neutral
-value, and named in the notes). Per signature, :func:`run_sides` feeds each batch to v1, to v1
-again on the same session (an output that differs is *nondeterministic*: reported with the
-random ops upstream of it, never failed) and to v2, folds the outputs into one
-:class:`~explorer.comparing.outputs.Comparator` and drops them, so memory holds one batch whatever
-the size of the data. Runs on data also get per-example figures and ``report.data``.
+The one parity loop. A feed source yields batches: :class:`Sampled` generates them (batch ``i``
+seeded ``seed + i``; given arrays are used as they are), a ``DataSource`` reads the user's records
+(inputs the data lacks are generated, switches at their neutral value, and noted). Per signature
+:func:`run_sides` feeds each batch to v1, to v1 again on the same session (an output that differs
+is *nondeterministic*: reported with the random ops upstream, never failed) and to v2, and folds
+both outputs into one :class:`~explorer.comparing.outputs.Comparator`: memory holds one batch.
+Stateful signatures (an ``Assign*``-like op upstream, e.g. ``incr_counter``) skip the self-check:
+both sides run the same calls from fresh state (v2 reloaded from a saved copy).
 
-With ``remedy=True`` nondeterministic outputs are made comparable and parity re-run: keep_prob-
-like switches that are inputs are fed their neutral value (keep_prob 1.0, training False) on both
-sides; failing that, a copy of the v1 graph gets its switches set to constants and its random ops
-seeded, is converted afresh, and two fresh v1 sessions of the copy run side by side.
-
-Custom tensors (``inputs=``/``outputs=``, tensor names) are compared instead of signatures: v1
-runs ``V1Runner(model, inputs=, outputs=)`` and v2 is the ``serving_default`` of
-``convert(model, inputs=, outputs=)`` (keys are the tensor names on both sides).
-
-Stateful signatures (an ``Assign*``-like op upstream of an output, e.g. serving_counter's
-``incr_counter``) cannot be run twice for the self-check: v1 and v2 are compared as the same
-sequence of calls from the same fresh state (a fresh v1 session; v2 reloaded from a saved copy).
+``remedy=True`` makes nondeterministic outputs comparable and re-runs: keep_prob-like switches
+that are inputs are fed their neutral value (keep_prob 1.0, training False) on both sides; failing
+that, a copy of the v1 graph with its switches made constants and its random ops seeded is
+converted afresh, and two fresh sessions of it run side by side. Custom tensors (``inputs=``/
+``outputs=``) are compared against the ``serving_default`` of ``convert(model, inputs=,
+outputs=)``, keyed by tensor name.
 """
 
 from __future__ import annotations
@@ -50,10 +43,10 @@ from explorer.feeding.switches import switch_of
 from explorer.graph import traversal as gf
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import default_io
+from explorer.loading.model import V1Model, load
 from explorer.running.v1_runner import V1Runner
 
 if TYPE_CHECKING:
-    from explorer.loading.model import V1Model
     from explorer.running.base import Runner
 
 Feeds = Mapping[str, Any]
@@ -84,18 +77,15 @@ class Sampled:
                 "(an empty comparison is never a pass)"
             )
 
-    def given(self, name: str | None, names: list[str | None]) -> list[Feeds | None]:
-        """The given arrays of each batch for signature ``name`` (``None``: sample them all)."""
+    def only(self, name: str | None, names: list[str | None]) -> Sampled:
+        """This source for signature ``name`` of those compared: given arrays as a list."""
         feeds = self.feeds
         if isinstance(feeds, Mapping) and feeds and set(feeds) <= {n for n in names if n}:
             feeds = feeds.get(name)
-        if feeds is None:
-            return [None] * self.batches
-        if isinstance(feeds, Mapping):
-            return [feeds]
-        if not list(feeds):
+        feeds = [feeds] if isinstance(feeds, Mapping) else feeds
+        if feeds is not None and not list(feeds):
             raise ParityError("feeds is an empty list: give at least one batch")
-        return list(feeds)
+        return dataclasses.replace(self, feeds=None if feeds is None else list(feeds))
 
 
 Source = Sampled | DataSource
@@ -157,7 +147,6 @@ class _Plan:
     allow_unsafe: bool
     worst: int
     progress: Progress | None
-    names: list[str | None]
 
     @property
     def seed(self) -> int:
@@ -198,46 +187,41 @@ def parity(
     Args:
         v1_model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
         v2: a :class:`~explorer.V2Model` or the folder it was saved to.
-        signatures: names to compare (default: every signature of the v1 model; a model without
-            signatures is compared on its default inputs/outputs as ``serving_default``).
-        source: the feeds (see :func:`feed_source`): default 3 sampled batches; a
-            :class:`Sampled`; given arrays; or the user's data, an :func:`explorer.data` source
-            or a path for it, streamed through both runners in bounded memory. Each report on
-            data has per-example figures (``report.examples``: the error distribution and the
-            ``worst`` examples per output) and ``report.data`` (examples, seconds, examples/s).
-        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures;
-            ``v2`` is then ``convert(model, inputs=..., outputs=...)`` (or any v2 whose default
-            signature takes and returns those tensors). Feeds are keyed by the tensor names.
+        signatures: names to compare (default: every signature; a model without signatures is
+            compared on its default inputs/outputs as ``serving_default``).
+        source: the feeds (:func:`feed_source`): 3 sampled batches by default, a
+            :class:`Sampled`, given arrays, or the user's data (an :func:`explorer.data` source or
+            a path), streamed in bounded memory; reports on data have per-example figures
+            (``report.examples``, the ``worst`` examples per output) and ``report.data``.
+        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures
+            (``v2`` then converted with the same ``inputs=``/``outputs=``).
         tolerance: a :class:`~explorer.comparing.records.Tolerance` (default 1e-5, 1e-5).
         remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
         allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
-        worst: worst examples kept per output on data.
-        progress: ``fn(signature, examples_done, total)`` called after each batch (``total`` is
-            the data's ``limit``, ``None`` when unknown) and once at the end of each signature
-            with ``total = examples_done``.
+        progress: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
+            ``limit`` or ``None``), and at the end of each signature with ``total = done``.
 
     Returns:
-        A :class:`~explorer.ParitySummary`: one ParityReport per signature and the numerics
-        environment. Truthy when every signature passed.
+        A :class:`~explorer.ParitySummary` (one report per signature, the numerics environment),
+        truthy when every signature passed.
 
     Raises:
-        ParityError: nothing to compare, outputs that do not correspond, ``signatures`` given
-            with ``inputs``/``outputs``; FeedError/SessionError from the runners; DataError for
-            a bad record; TensorNotFoundError for an unknown tensor name.
+        ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with
+            ``inputs``/``outputs``; FeedError/SessionError from the runners; DataError for a bad
+            record; TensorNotFoundError for an unknown tensor name.
     """
-    from explorer.loading.model import V1Model, load
-
     v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     names = [t.signature for t in targets]
-    plan = _Plan(
-        feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress, names
-    )
+    plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
+    given = plan.source
     reports: dict[str, ParityReport] = {}
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
         fresh = _FreshV2(v2, Path(tmp))
         for target in targets:
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
+            if isinstance(given, Sampled):  # given arrays per signature: this one's
+                plan = dataclasses.replace(plan, source=given.only(target.signature, names))
             run = _stream(v1, fresh.source(stateful), target, plan, stateful=stateful)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic:
@@ -329,12 +313,12 @@ def run_sides(
     check: Runner | None = None,
     in_map: Mapping[str, str] | None = None,
     out_map: Mapping[str, str] | None = None,
-    defaults: Callable[[str], Any] | None = None,
+    defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
 ) -> set[str]:
     """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
     self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
-    ``out_map``; v2-required inputs the feeds lack from ``defaults(key)``), and both sides'
+    ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
     outputs go into ``acc``. Returns the output keys v1 disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
@@ -350,7 +334,7 @@ def run_sides(
         f2 = dict(feeds)
         if in_map is not None:
             need = [k for k, v in in_map.items() if v in r2.required_inputs and k not in f2]
-            f2.update({k: defaults(k) for k in need})
+            f2.update(defaults(need))
             f2 = {in_map[k]: v for k, v in f2.items() if k in in_map}
         b = r2.infer(f2)
         acc.add(a, {k: b[out_map[k]] for k in out_map} if out_map is not None else b, batch)
@@ -371,14 +355,13 @@ def _batches(
     source: Source,
     r1: V1Runner,
     v1: V1Model,
-    target: _Target,
     plan: _Plan,
     overrides: Mapping[str, Any],
     notes: list[str],
 ) -> Iterator[tuple[Feeds, Batch | None]]:
     """The source's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
     if isinstance(source, Sampled):
-        for i, given in enumerate(source.given(target.signature, plan.names)):
+        for i, given in enumerate(source.feeds or [None] * source.batches):
             over = {**(given or {}), **overrides}
             yield dict(r1.sample(source.batch_size, source.seed + i, overrides=over,
                                  shapes=source.shapes, ranges=source.ranges)), None  # fmt: skip
@@ -426,10 +409,11 @@ def _stream(
         r2 = stack.enter_context(V2Runner(v2, signature=target.signature))
         cache: dict[str, Any] = {}
 
-        def default(k: str) -> Any:  # a v2-required input v1 defaults (PlaceholderWithDefault)
-            if k not in cache:
-                cache[k] = r1.session.run(r1.input_specs[k].name)
-            return cache[k]
+        def defaults(keys: list[str]) -> dict[str, Any]:  # v1's PlaceholderWithDefault values
+            for k in keys:
+                if k not in cache and r1.input_specs[k].kind == "dense":
+                    cache[k] = r1.session.run(r1.input_specs[k].name)
+            return {k: cache[k] for k in keys if k in cache}
 
         def after(i: int, batch: Batch | None) -> None:
             count["done"] += batch.rows if batch is not None else 1
@@ -449,9 +433,9 @@ def _stream(
                 yield item
 
         t0 = time.perf_counter()
-        batches = timed(_batches(source, r1, v1, target, plan, overrides or {}, notes))
+        batches = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
         nondet = run_sides(
-            r1, r2, batches, acc, check=check, defaults=default, after=after,
+            r1, r2, batches, acc, check=check, defaults=defaults, after=after,
             in_map=_key_map(r1.input_specs, r2.input_specs, "input"),
             out_map=_key_map(r1.output_specs, r2.output_specs, "output"),
         )  # fmt: skip

@@ -3,7 +3,7 @@
 :func:`write_weights` builds the generated model in this process (its ``build_model(weights=None)``)
 and fills each layer with the checkpoint's arrays in Keras's layout, then saves them with Keras's
 own ``save_weights``, so the file is exactly what ``load_weights`` expects on every backend.
-:func:`check_backends` runs the folder's ``model.py`` in one fresh Python process per Keras
+:func:`check_jobs` runs each folder's ``model.py`` in one fresh Python process per Keras
 backend (``KERAS_BACKEND=tensorflow``, ``jax``) on every feed batch at once and compares each
 output with the v1 session's (:class:`~explorer.comparing.outputs.Comparator`).
 """
@@ -90,19 +90,6 @@ class Job:
     expected: list[dict[str, np.ndarray]]
 
 
-def check_backends(
-    folder: Path,
-    feeds: list[dict[str, np.ndarray]],
-    expected: list[dict[str, np.ndarray]],
-    backends: tuple[str, ...] = BACKENDS,
-    atol: float = 1e-5,
-    rtol: float = 1e-5,
-    timeout: float = 300.0,
-) -> dict[str, Any]:
-    """backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
-    return check_jobs([Job(folder, feeds, expected)], backends, atol, rtol, timeout)[0]
-
-
 def check_jobs(
     jobs: list[Job],
     backends: tuple[str, ...] = BACKENDS,
@@ -111,7 +98,7 @@ def check_jobs(
     timeout: float = 600.0,
 ) -> list[dict[str, Any]]:
     """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
-    one ``check_backends``-style result per job."""
+    per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
     tolerance = Tolerance(atol, rtol)
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
