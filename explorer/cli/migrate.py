@@ -4,24 +4,19 @@
                                        [--overwrite] [--atol A] [--rtol R] [--batches N]
                                        [--seed K] [--report out.html] [--json]
 
-What is migrated: the ``--signature`` s given, or ``--inputs/--outputs``; else every signature;
-else (a model without signatures: a training checkpoint, a frozen graph) the top suggested output
-and the inputs it needs, but only when that suggestion is confident
-(:func:`explorer.inspection.io_choice.confident_io`: no concern against it and a clear lead);
-otherwise it stops with exit status 2, naming the ranked candidates and ``--outputs``. Outputs of
-an input pipeline (``IteratorGetNext``, queue dequeues) are fed in place of the pipeline and keyed
-by their tf.Example feature names.
+Migrated: the ``--signature`` s or ``--inputs/--outputs`` given; else every signature; else (a
+training checkpoint, a frozen graph) the top suggested output and its inputs when that suggestion
+is confident (:func:`explorer.inspection.io_choice.confident_io`), otherwise exit 2 naming the
+candidates. Input-pipeline outputs (``IteratorGetNext``, queue dequeues) are fed in the pipeline's
+place, keyed by their tf.Example feature names.
 
-The choice is converted and saved (a TF2 SavedModel), then the saved folder is compared with the
-v1 model (nondeterministic outputs remedied: keep_prob-like inputs fed their neutral value, random
-ops seeded). All or nothing: it is saved and compared in a hidden folder beside ``OUT_DIR`` and
-renamed to ``OUT_DIR`` only when parity passes, so an error or a mismatch leaves no ``OUT_DIR`` (a
-killed run's hidden folder is removed by the next run). Exit status 0 pass, 1 mismatch, 2 error.
-The report names the tensors proved first: ``--json`` prints ``{"proved": {signature:
-{"outputs": [...], "inputs": [...]}}, ...parity JSON..., "output_dir"`` (``null`` when not
-written) ``, "steps"}`` (inspect, suggest, scan, choice, convert), and the text's last line is
-``proved OUTPUTS <- INPUTS: passed``. Without ``--json``, one line per step as it ends
-(``[4/6] convert  5 signatures, 2 variables``) comes first.
+The choice is converted, saved in a hidden folder beside ``OUT_DIR``, compared with v1
+(nondeterministic outputs remedied) and renamed to ``OUT_DIR`` only when parity passes: an error
+or a mismatch leaves no ``OUT_DIR`` (a killed run's folder is removed by the next run). Exit 0
+pass, 1 mismatch, 2 error. ``--json`` prints ``{"proved": {signature: {"outputs", "inputs"}},
+...parity JSON..., "output_dir" (null when not written), "steps"}``; the text prints ``[4/6]
+convert  5 signatures, 2 variables`` as each step ends and ends with ``proved OUTPUTS <- INPUTS:
+passed``.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from explorer.cli._common import (
 )
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
 from explorer.comparing.records import Tolerance
+from explorer.reporting.html import write_html
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -121,8 +122,6 @@ def finish(
     readable summary ending with ``last_line``."""
     first = {"proved": proved} if proved is not None else {}
     if args.report:
-        from explorer.reporting.html import write_html
-
         steps = extra.get("steps")
         write_html(args.report, summary, title=title, extra={**first, **(steps or {})} or None)
     if args.json:

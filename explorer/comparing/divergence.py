@@ -1,15 +1,12 @@
 """``first_divergence()``: the earliest op whose output differs between v1 and v2.
 
-Every tensor present on both sides (the same op name, or a ``mapping`` for a native rewrite) is
-fetched in one run per side: one ``session.run`` on v1, one call of a function pruned to all of
-them on v2. For a :class:`~explorer.V2Model` that function is pruned from the
-conversion's own wrapped graph (``V2Model.wrapped_function``), which keeps the v1 op names, the
-restored variables and the initialised lookup tables, so table- and asset-using signatures
-(Estimator exports) work too; a variable handle is fetched as a read of it. A saved TF2 folder's
-signature is frozen first (variables to constants, calls inlined, see :func:`v2_graph_def`), so
-its ops carry the v1 names again; a GraphDef from there (perhaps edited) runs as given. When the
-v1 graph holds stateful random ops, v1 runs twice and tensors that differ between its own two
-runs are skipped (named in ``Divergence.skipped``), never judged.
+Every tensor on both sides (the same op name, or a ``mapping`` for a rewrite) is fetched in one
+run per side through parity's loop: a ``session.run`` on v1, one call of the v2 graph pruned to
+them. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op names, restored
+variables, initialised tables: Estimator exports work; a variable handle is fetched as a read);
+a saved folder's signature is frozen first (:func:`v2_graph_def`), and a GraphDef from there
+(perhaps edited) runs as given. With random ops upstream v1 runs twice; tensors that differ
+between its runs are skipped (``Divergence.skipped``), never judged.
 """
 
 from __future__ import annotations
@@ -121,19 +118,12 @@ def first_divergence(
     rtol: float | None = None,
     timeout: float | None = 600.0,
 ) -> Divergence:
-    """Find the earliest op (topological order of the v1 graph) whose output differs.
-
-    Both sides run as in :func:`explorer.parity` (:func:`~explorer.comparing.parity_check.run_sides`
-    and its comparator): a ``V1Runner`` fetching every shared tensor (twice when random ops are
-    upstream: tensors that differ between its two runs are skipped, not judged), and one call of
-    the v2 graph pruned to them. An op's outputs are counted from its registered definition.
+    """Find the earliest op (topological order of the v1 graph) whose output differs; an op's
+    outputs are counted from its registered definition.
 
     Args:
         v1_model: a :class:`~explorer.V1Model` or a path.
-        v2: a ``V2Model`` (its whole converted graph is pruned to the shared tensors, so
-            signatures with lookup tables and assets work too), a saved TF2 folder (its signature
-            frozen by :func:`v2_graph_def`), or a GraphDef from :func:`v2_graph_def` (possibly
-            edited).
+        v2: a ``V2Model``, a saved TF2 folder, or a GraphDef from :func:`v2_graph_def`.
         feeds: one batch, keyed by the signature's input keys (or tensor names).
         signature: the v1 signature whose outputs' fan-in is searched (default as in ``load``;
             models without signatures use their default inputs/outputs).
@@ -141,9 +131,8 @@ def first_divergence(
             a signature (a custom choice, as ``convert(model, inputs=..., outputs=...)``).
         mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
         tolerance: a :class:`~explorer.comparing.records.Tolerance` (or ``atol``/``rtol``).
-        timeout: seconds each v1 run that fetches every shared tensor may take before it is
-            cancelled with a ``SessionError`` (``None``: no bound). The v2 call cannot be cancelled
-            once started.
+        timeout: seconds each v1 run may take before it is cancelled with a ``SessionError``
+            (``None``: no bound); the v2 call cannot be cancelled.
 
     Returns:
         A :class:`~explorer.Divergence`: every compared tensor in order with its error, the first

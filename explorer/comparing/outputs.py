@@ -1,18 +1,11 @@
 """Outputs(v1) x Outputs(v2) -> :class:`~explorer.ParityReport`: the one comparator.
 
-:class:`Comparator` takes the outputs of both sides one batch at a time (:meth:`~Comparator.add`)
-and keeps only running figures, so 100,000 examples cost what one batch does; two comparators
-over different batches merge exactly (:meth:`~Comparator.merge`: sums, counts and histogram bins
-add up). Per output it records what :class:`~explorer.comparing.records.OutputComparison` holds:
-dtype and shape, max/mean abs and rel error, NaN/Inf counts, mismatches, bitwise equality, and the
-median and p99 read off a log histogram (64 bins per decade: at most one 64th of a decade, about
-3.7%, above the true value). Given the :class:`~explorer.feeding.data.sources.Batch` es the
-outputs came from, it also keeps per-example figures: each example's largest absolute error,
-their distribution and the ``worst`` examples (index in the source, where it came from, its
-inputs summarised, both outputs side by side). The first batch's arrays are kept for the plots.
-
-:func:`compare` is the comparator over batches given at once; :func:`explorer.parity` feeds it
-from both runners, and the first divergence and the rewrite check use it too.
+:class:`Comparator` takes both sides' outputs batch by batch and keeps running figures only (an
+:class:`~explorer.comparing.records.OutputComparison` per output; median and p99 from a log
+histogram, at most 1/64 decade, about 3.7%, above the true value); comparators over different
+batches merge exactly. Given each :class:`~explorer.feeding.data.sources.Batch`, it keeps
+per-example figures and the ``worst`` examples too. :func:`compare` runs it over given batches;
+parity, the first divergence and the rewrite check feed it.
 """
 
 from __future__ import annotations

@@ -99,6 +99,11 @@ class Tolerance:
         return tolerance
 
 
+def _worst(statuses: set[str]) -> str:
+    """``failed`` over ``nondeterministic`` over ``passed``."""
+    return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
+
+
 def _jfloat(x: float | None) -> float | str | None:
     """A float for JSON: non-finite values as the strings ``inf``, ``-inf``, ``nan``."""
     if x is None or math.isfinite(x):
@@ -131,7 +136,7 @@ class _Record:
         return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
-    def _from(cls, obj: Mapping[str, Any], **parsed: Any) -> Any:
+    def from_json(cls, obj: Mapping[str, Any], **parsed: Any) -> Any:
         kwargs = dict(parsed)
         for f in fields(cls):
             v = obj.get(f.name)
@@ -206,10 +211,6 @@ class OutputComparison(_Record):
         extra = {"passed": self.passed, "mismatch_fraction": self.mismatch_fraction}
         return {**super().to_json(), **extra}
 
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> OutputComparison:
-        return cls._from(obj)
-
 
 @dataclass
 class WorstExample(_Record):
@@ -230,10 +231,6 @@ class WorstExample(_Record):
     shape: list[int]
     a: list[Any]
     b: list[Any]
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> WorstExample:
-        return cls._from(obj)
 
 
 @dataclass
@@ -264,7 +261,7 @@ class ExampleErrors(_Record):
     def from_json(cls, obj: Mapping[str, Any]) -> ExampleErrors:
         q = {k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()}
         worst = [WorstExample.from_json(w) for w in obj.get("worst", [])]
-        return cls._from(obj, quantiles=q, worst=worst)
+        return super().from_json(obj, quantiles=q, worst=worst)
 
 
 @dataclass
@@ -306,12 +303,7 @@ class ParityReport(_Record):
 
     @property
     def status(self) -> str:
-        statuses = {o.status for o in self.outputs.values()}
-        if FAILED in statuses:
-            return FAILED
-        if NONDETERMINISTIC in statuses:
-            return NONDETERMINISTIC
-        return PASSED
+        return _worst({o.status for o in self.outputs.values()})
 
     @property
     def passed(self) -> bool:
@@ -333,24 +325,6 @@ class ParityReport(_Record):
     def __bool__(self) -> bool:
         return self.passed
 
-    def summary(self) -> dict[str, Any]:
-        """The CLI's short JSON: passed, nondeterministic, and the main figures per output."""
-        return {
-            "passed": self.passed,
-            "status": self.status,
-            "nondeterministic": self.nondeterministic,
-            "outputs": {
-                k: {
-                    "max_abs": _jfloat(o.max_abs),
-                    "max_rel": _jfloat(o.max_rel),
-                    "mismatch_fraction": o.mismatch_fraction,
-                    "equal": o.equal,
-                    "status": o.status,
-                }
-                for k, o in self.outputs.items()
-            },
-        }
-
     def to_json(self) -> dict[str, Any]:
         """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings);
         ``examples`` and ``data`` only when set."""
@@ -371,7 +345,7 @@ class ParityReport(_Record):
         """Rebuild a report from :meth:`to_json` output (a dict or a JSON string)."""
         if isinstance(obj, str):
             obj = json.loads(obj)
-        return cls._from(
+        return super().from_json(
             obj,
             outputs={k: OutputComparison.from_json(v) for k, v in obj["outputs"].items()},
             examples={k: ExampleErrors.from_json(v) for k, v in obj.get("examples", {}).items()},
@@ -398,11 +372,7 @@ class ParitySummary:
 
     @property
     def status(self) -> str:
-        statuses = {r.status for r in self.reports.values()}
-        for s in (FAILED, NONDETERMINISTIC):
-            if s in statuses:
-                return s
-        return PASSED if self.reports else FAILED
+        return _worst({r.status for r in self.reports.values()}) if self.reports else FAILED
 
     def __bool__(self) -> bool:
         return self.passed

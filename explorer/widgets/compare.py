@@ -8,6 +8,8 @@ from typing import Any
 
 import ipywidgets as W
 
+from explorer.reporting.html import figure_png
+from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
 from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
@@ -146,8 +148,6 @@ class ParityView(View):
             ],
             [COLOURS.get(r["status"], "") for r in rows],
         )
-        from explorer.reporting.html import figure_png
-
         self.plots.value = "".join(
             f'<img title="{html.escape(name)}" alt="{html.escape(name)}" '
             f'style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
@@ -159,9 +159,6 @@ class ParityView(View):
         if s.divergence is None:
             self.drawing.value = ""
             return
-        from explorer.reporting.html import figure_png
-        from explorer.reporting.plots import divergence_plot
-
         self.drawing.value = (
             s.divergence_svg()
             + '<br><img title="divergence" alt="divergence" style="max-width:100%" '

@@ -9,9 +9,12 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from explorer.comparing.records import Tolerance
+from explorer.comparing.records import Divergence, ParitySummary, Tolerance
+from explorer.errors import ParityError
+from explorer.reporting.plots import report_figures
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
+from explorer.widgets.graph_svg import render_svg
 
 
 class ParityState(Observable):
@@ -31,22 +34,8 @@ class ParityState(Observable):
     (:meth:`example_detail`).
     """
 
-    FIELDS = (
-        "v2",
-        "signature",
-        "inputs",
-        "outputs",
-        "batches",
-        "seed",
-        "atol",
-        "rtol",
-        "summary",
-        "divergence",
-        "shown",
-        "data",
-        "limit",
-        "example",
-    )
+    SETTINGS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
+    FIELDS = (*SETTINGS, "summary", "divergence", "shown", "data", "limit", "example")
     WIDGET = "parity_view:ParityView"
 
     def __init__(
@@ -59,18 +48,14 @@ class ParityState(Observable):
     ) -> None:
         super().__init__()
         self.model = load_model(model)
-        self.v2 = v2
-        self.signature = signature
-        self.inputs = tuple(inputs)
-        self.outputs = tuple(outputs)
-        self.batches = 2
-        self.seed = 0
-        self.atol = Tolerance().atol
-        self.rtol = Tolerance().rtol
-        self.summary: Any = None
-        self.divergence: Any = None
+        self.v2, self.signature = v2, signature
+        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+        self.batches, self.seed = 2, 0
+        self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
+        self.summary: ParitySummary | None = None
+        self.divergence: Divergence | None = None
         self.shown: str | None = None
-        self.data: Any = None
+        self.data: Any = None  # a path or explorer.data source
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
         self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
@@ -86,10 +71,7 @@ class ParityState(Observable):
         return Tolerance(self.atol, self.rtol)
 
     def _stale(self, _: Any = None) -> None:
-        self.summary = None
-        self.divergence = None
-        self.shown = None
-        self.example = None
+        self.summary = self.divergence = self.shown = self.example = None
 
     def _custom(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -106,8 +88,6 @@ class ParityState(Observable):
         return {"signature": name} if name in self.model.signatures else {}
 
     def _need_v2(self) -> Any:
-        from explorer.errors import ParityError
-
         if self.v2 is None:
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
@@ -163,14 +143,8 @@ class ParityState(Observable):
         if self.summary is None:
             return []
         return [
-            {
-                "signature": name,
-                "output": key,
-                "status": rec.status,
-                "max_abs": rec.max_abs,
-                "max_rel": rec.max_rel,
-                "mismatch": rec.mismatch_fraction,
-            }
+            dict(signature=name, output=key, status=rec.status, mismatch=rec.mismatch_fraction)
+            | {"max_abs": rec.max_abs, "max_rel": rec.max_rel}
             for name, rep in self.summary.reports.items()
             for key, rec in rep.outputs.items()
         ]
@@ -182,16 +156,8 @@ class ParityState(Observable):
         if rep is None:
             return []
         return [
-            {
-                "output": key,
-                "index": w.index,
-                "where": w.where,
-                "max_abs": w.max_abs,
-                "mismatches": w.mismatches,
-                "inputs": w.inputs,
-                "v1": w.a,
-                "v2": w.b,
-            }
+            dict(output=key, index=w.index, where=w.where, max_abs=w.max_abs, inputs=w.inputs)
+            | {"mismatches": w.mismatches, "v1": w.a, "v2": w.b}
             for key, ex in rep.examples.items()
             for w in ex.worst
         ]
@@ -207,35 +173,25 @@ class ParityState(Observable):
 
     def figures(self) -> dict[str, Any]:
         """``explorer.reporting.plots.report_figures`` of the shown report (``{}`` before a run)."""
-        from explorer.reporting.plots import report_figures
-
         rep = self.report()
         return {} if rep is None else report_figures(rep)
 
     def op_errors(self) -> dict[str, float | None]:
         """Op name -> max abs error of its first compared output, from the divergence result."""
-        if self.divergence is None:
-            return {}
         out: dict[str, float | None] = {}
-        for step in self.divergence.steps:
+        for step in self.divergence.steps if self.divergence is not None else []:
             out.setdefault(step.tensor.split(":")[0], step.max_abs)
         return out
 
     def divergence_svg(self, hops: int = 2) -> str:
         """The first diverging op's neighbourhood (the last compared op when none diverged), ops
         coloured by their error; ``""`` before :meth:`find_divergence`."""
-        from explorer.widgets.graph_svg import render_svg
-
         d = self.divergence
         if d is None or not d.steps:
             return ""
         center = d.op or d.steps[-1].tensor.split(":")[0]
         sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
-        title = (
-            f"first divergence at {center} ({d.step.op_type})"
-            if d.found
-            else f"{d.verdict} (around {center})"
-        )
+        title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()
         return render_svg(
             [(n.name, n.type) for n in sub.nodes],
