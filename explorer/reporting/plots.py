@@ -271,6 +271,10 @@ def divergence_plot(divergence: Any) -> Any:
             label=f"first divergence: {_tick_name(s.tensor, 40)} ({s.op_type})",
         )
         title = f"First divergence at position {i} of {n} shared tensors"
+    elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
+        title = (
+            f"No divergence among {n} tensors; not judged: {', '.join(divergence.outputs_skipped)}"
+        )
     else:
         title = f"No divergence: all {n} shared tensors within tolerance"
     ax.set_title(title)

@@ -247,6 +247,9 @@ def test_first_divergence_never_claims_agreement_where_parity_is_nondeterministi
     assert not div and div.status == "nondeterministic" and div.outputs_skipped == ["out:0"]
     assert "not judged: out:0" in div.verdict and "random ops" in div.skipped["out:0"]
     assert div.to_json()["status"] == "nondeterministic"
+    from explorer.reporting.plots import divergence_plot
+
+    assert "not judged: out:0" in divergence_plot(div).axes[0].get_title()
     assert {"hidden:0", "x:0"} & {s.tensor for s in div.steps} == {"hidden:0"}
 
 
