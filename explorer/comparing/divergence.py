@@ -15,7 +15,7 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -30,11 +30,9 @@ from explorer.graph import traversal as gf
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import default_io
 from explorer.loading.graph_import import import_into
+from explorer.loading.model import V1Model, load
 from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
-
-if TYPE_CHECKING:
-    from explorer.loading.model import V1Model
 
 _CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
 _SKIP_DTYPES = {"resource", "variant"}
@@ -144,8 +142,6 @@ def first_divergence(
         ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
             a failed v2 run.
     """
-    from explorer.loading.model import V1Model, load
-
     v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
     in_names, outs, v2_sig = _v1_io(v1, signature, inputs, outputs)

@@ -279,7 +279,7 @@ class ParityReport(_Record):
         notes: one-line remarks for the reader.
         arrays: key -> (a, b) of the first batch, for plots; kept in memory, not in JSON.
         examples: key -> :class:`ExampleErrors` (per-example figures and the worst examples), for
-            a run on the user's data (``parity(..., data=...)``); ``{}`` otherwise.
+            a run on the user's data (a ``DataSource``); ``{}`` otherwise.
         data: what that run read: ``source``, ``examples``, ``batch_size``, ``seconds`` per side,
             ``examples_per_second`` (and ``steady_examples_per_second``, after the cold first
             batch); ``{}`` otherwise. Both are in the JSON only when set.

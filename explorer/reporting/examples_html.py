@@ -1,9 +1,8 @@
 """The per-example section of the HTML report: error distribution and the worst examples.
 
-Filled only for reports made on the user's data (``explorer.parity(..., data=...)``): per output,
-how many examples were compared and differ, quantiles of each example's largest absolute error,
-and a table of the worst examples with their index in the source, where they came from, their
-inputs summarised and both outputs side by side.
+Filled only for reports on the user's data (``explorer.parity(model, v2, explorer.data(...))``):
+per output, examples compared and differing, quantiles of each example's largest absolute error,
+and the worst examples (index, where from, inputs, both outputs side by side).
 """
 
 from __future__ import annotations
