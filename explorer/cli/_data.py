@@ -54,7 +54,7 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """``parity(...)`` keywords for the data options: the source, ``worst`` and ``progress``
     (``{}`` without ``--data``)."""
-    if not getattr(args, "data", None):
+    if not args.data:
         return {}
     from explorer.cli._progress import shown
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data

@@ -402,7 +402,7 @@ def _stream(
     notes: list[str] = []
     seconds = {"read": 0.0, "first_batch": 0.0}
     count = {"done": 0, "first": 0}
-    limit = getattr(source, "limit", None)
+    limit = source.limit if isinstance(source, DataSource) else None
     with ExitStack() as stack:
         r1 = stack.enter_context(V1Runner(v1, **kwargs))
         check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)

@@ -29,7 +29,7 @@ def examples_html(report: Any) -> list[str]:
     """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent)."""
     e = html.escape
     out: list[str] = []
-    d = getattr(report, "data", None) or {}
+    d = report.data
     if d:
         secs = d.get("seconds", {})
         out.append(
@@ -39,7 +39,7 @@ def examples_html(report: Any) -> list[str]:
             f"examples/s (v1 {secs.get('v1', 0):.3g} s, v2 {secs.get('v2', 0):.3g} s, "
             f"total {secs.get('total', 0):.3g} s).</p>"
         )
-    examples = getattr(report, "examples", None) or {}
+    examples = report.examples
     if not examples:
         return out
     out.append("<h3>Per example</h3>")

@@ -329,7 +329,7 @@ def report_figures(report: Any) -> dict[str, Any]:
     numeric = [o for o in report.outputs.values() if o.max_abs is not None or o.hist_zeros]
     if numeric:
         figures["histogram"] = error_histogram(report)
-    for key, (a, b) in getattr(report, "arrays", {}).items():
+    for key, (a, b) in report.arrays.items():
         rec = report.outputs.get(key)
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue
