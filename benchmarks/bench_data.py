@@ -3,10 +3,11 @@
 1. **Memory** (issue 16: peak for 100,000 records within 2x of one batch's working set). The
    example Estimator-style model (serialized tf.Example input) and a TFRecord of ``RECORDS``
    examples; each measurement runs in a fresh child process: load, convert, then
-   ``parity(..., data=..., limit=L)`` with a sampler thread reading the process RSS every 2 ms and
-   ``tracemalloc`` on. The working set of a run is its peak minus the RSS (or traced bytes) just
-   before it. ``L = batch_size`` gives one batch's working set (the runners' start, warm-up and one
-   batch), ``L = RECORDS`` the whole stream; the ratios are whole / one batch (target <= 2).
+   ``parity(..., explorer.data(..., limit=L))`` with a sampler thread reading the process RSS
+   every 2 ms and ``tracemalloc`` on. The working set of a run is its peak minus the RSS (or
+   traced bytes) just before it. ``L = batch_size`` gives one batch's working set (the runners'
+   start, warm-up and one batch), ``L = RECORDS`` the whole stream; the ratios are whole / one
+   batch (target <= 2).
 2. **Throughput** on ``tfx_chicago_taxi_serving`` (``serving_default``), ``CHICAGO`` tf.Example
    trips in batches of 256: streaming parity (read, check each batch with the graph's parse spec,
    v1 twice for the self-check, v2, compare) in examples/s, against calling the v1 session
@@ -54,7 +55,7 @@ def rss():
         return int(f.read().split()[1]) * page
 model = explorer.load({model!r})
 v2 = explorer.convert(model, ["predict"])
-src = explorer.data({records!r}, batch_size={batch})
+src = explorer.data({records!r}, batch_size={batch}, limit={limit})
 peak = [0]
 stop = threading.Event()
 def sample():
@@ -66,7 +67,7 @@ tracemalloc.start()
 py_base = tracemalloc.get_traced_memory()[0]
 t = threading.Thread(target=sample); t.start()
 t0 = time.perf_counter()
-s = explorer.parity(model, v2, "predict", data=src, limit={limit})
+s = explorer.parity(model, v2, "predict", src)
 dt = time.perf_counter() - t0
 stop.set(); t.join()
 py_peak = tracemalloc.get_traced_memory()[1]
@@ -137,9 +138,10 @@ def bench_throughput(n: int = CHICAGO, batch: int = 256) -> dict[str, Any] | Non
         model = explorer.load(path)
         v2 = explorer.convert(model, ["serving_default"])
         src = explorer.data(records, batch_size=batch)
-        explorer.parity(model, v2, "serving_default", data=src, limit=batch)  # warm caches
+        warm = explorer.data(records, batch_size=batch, limit=batch)
+        explorer.parity(model, v2, "serving_default", warm)  # warm caches
         t = time.perf_counter()
-        summary = explorer.parity(model, v2, "serving_default", data=src)
+        summary = explorer.parity(model, v2, "serving_default", src)
         parity_s = time.perf_counter() - t
         rep = summary["serving_default"]
         # v1 directly: the plain TF1 loader and session.run, batches read beforehand

@@ -52,9 +52,11 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords for the data options (``{}`` without ``--data``)."""
-    if not getattr(args, "data", None):
+    """``parity(...)`` keywords for the data options: the source, ``worst`` and ``progress``
+    (``{}`` without ``--data``)."""
+    if not args.data:
         return {}
+    from explorer.cli._progress import shown
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data
 
     compression = None if str(args.compression).lower() == "none" else args.compression
@@ -62,15 +64,14 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         args.data if len(args.data) > 1 else args.data[0],
         kind=args.data_kind,
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
+        limit=args.limit,
         key=args.data_key,
         compression=compression,
         image_size=args.image_size,
         value_range=args.value_range,
     )
-    from explorer.cli._progress import shown
-
     progress = Progress() if shown() else None  # a terminal only: a CI log keeps one error line
-    return {"data": source, "limit": args.limit, "worst": args.worst, "progress": progress}
+    return {"source": source, "worst": args.worst, "progress": progress}
 
 
 class Progress:

@@ -4,24 +4,19 @@
                                        [--overwrite] [--atol A] [--rtol R] [--batches N]
                                        [--seed K] [--report out.html] [--json]
 
-What is migrated: the ``--signature`` s given, or ``--inputs/--outputs``; else every signature;
-else (a model without signatures: a training checkpoint, a frozen graph) the top suggested output
-and the inputs it needs, but only when that suggestion is confident
-(:func:`explorer.inspection.io_choice.confident_io`: no concern against it and a clear lead);
-otherwise it stops with exit status 2, naming the ranked candidates and ``--outputs``. Outputs of
-an input pipeline (``IteratorGetNext``, queue dequeues) are fed in place of the pipeline and keyed
-by their tf.Example feature names.
+Migrated: the ``--signature`` s or ``--inputs/--outputs`` given; else every signature; else (a
+training checkpoint, a frozen graph) the top suggested output and its inputs when that suggestion
+is confident (:func:`explorer.inspection.io_choice.confident_io`), otherwise exit 2 naming the
+candidates. Input-pipeline outputs (``IteratorGetNext``, queue dequeues) are fed in the pipeline's
+place, keyed by their tf.Example feature names.
 
-The choice is converted and saved (a TF2 SavedModel), then the saved folder is compared with the
-v1 model (nondeterministic outputs remedied: keep_prob-like inputs fed their neutral value, random
-ops seeded). All or nothing: it is saved and compared in a hidden folder beside ``OUT_DIR`` and
-renamed to ``OUT_DIR`` only when parity passes, so an error or a mismatch leaves no ``OUT_DIR`` (a
-killed run's hidden folder is removed by the next run). Exit status 0 pass, 1 mismatch, 2 error.
-The report names the tensors proved first: ``--json`` prints ``{"proved": {signature:
-{"outputs": [...], "inputs": [...]}}, ...parity JSON..., "output_dir"`` (``null`` when not
-written) ``, "steps"}`` (inspect, suggest, scan, choice, convert), and the text's last line is
-``proved OUTPUTS <- INPUTS: passed``. Without ``--json``, one line per step as it ends
-(``[4/6] convert  5 signatures, 2 variables``) comes first.
+The choice is converted, saved in a hidden folder beside ``OUT_DIR``, compared with v1
+(nondeterministic outputs remedied) and renamed to ``OUT_DIR`` only when parity passes: an error
+or a mismatch leaves no ``OUT_DIR`` (a killed run's folder is removed by the next run). Exit 0
+pass, 1 mismatch, 2 error. ``--json`` prints ``{"proved": {signature: {"outputs", "inputs"}},
+...parity JSON..., "output_dir" (null when not written), "steps"}``; the text prints ``[4/6]
+convert  5 signatures, 2 variables`` as each step ends and ends with ``proved OUTPUTS <- INPUTS:
+passed``.
 """
 
 from __future__ import annotations
@@ -29,16 +24,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import (
-    add_tensor_args,
-    add_verb,
-    check_output_path,
-    load_model,
-    parse_ranges,
-    parse_shapes,
-)
-from explorer.cli._data import data_kwargs
-from explorer.cli.parity import add_parity_args, finish
+from explorer.cli._common import add_tensor_args, add_verb, check_output_path, load_model
+from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args)
     out = check_output(model, args.out_dir)  # never into the model's folder or files
     check_output_path(model, args.report)
+    kwargs = parity_kwargs(args)
     require_registered(model)  # custom ops: one line naming them and the ways on
     done = _Steps(args)
     steps: dict[str, Any] = {"inspect": model.summary()}
@@ -95,21 +83,7 @@ def run(args: argparse.Namespace) -> int:
             saved = v2.save(staging / out.name)
         done("save", f"staged beside {out}")
         with step(f"comparing v1 and the saved TF2 model on {args.batches} batches"):
-            summary = parity(
-                model,
-                saved,
-                batches=args.batches,
-                seed=args.seed,
-                atol=args.atol,
-                rtol=args.rtol,
-                remedy=True,
-                batch_size=args.batch_size,
-                allow_unsafe=args.allow_unsafe,
-                shapes=parse_shapes(args.shape),
-                ranges=parse_ranges(args.range),
-                **data_kwargs(args),
-                **parity_args,
-            )
+            summary = parity(model, saved, remedy=True, **kwargs, **parity_args)
         if summary.passed:
             publish(saved, out, args.overwrite)
     finally:

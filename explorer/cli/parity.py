@@ -31,6 +31,8 @@ from explorer.cli._common import (
     print_json,
 )
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
+from explorer.comparing.records import Tolerance
+from explorer.reporting.html import write_html
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -50,6 +52,20 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     add_unsafe_arg(p)
     add_data_args(p)
     add_timeout_arg(p)
+
+
+def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``parity(...)`` keywords for those options: the source (``--data`` streamed, else
+    ``--batches`` sampled), the tolerance, ``worst``/``progress`` and ``allow_unsafe``."""
+    from explorer.comparing.parity_check import Sampled
+
+    shapes, ranges = parse_shapes(args.shape), parse_ranges(args.range)
+    sampled = {"source": Sampled(args.batches, args.seed, args.batch_size or 1, shapes, ranges)}
+    return {
+        **(data_kwargs(args) or sampled),
+        "tolerance": Tolerance(args.atol, args.rtol),
+        "allow_unsafe": args.allow_unsafe,
+    }
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args)
     check_output_path(model, args.report)
+    kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
     custom = (
         {"inputs": args.inputs, "outputs": args.outputs}
         if args.inputs is not None or args.outputs is not None
@@ -88,22 +105,7 @@ def run(args: argparse.Namespace) -> int:
         with step("converting to TF2"):
             v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
     with step(f"comparing v1 and TF2 on {args.batches} batches"):
-        summary = parity(
-            model,
-            v2,
-            args.signature,
-            batches=args.batches,
-            seed=args.seed,
-            atol=args.atol,
-            rtol=args.rtol,
-            remedy=args.remedy,
-            batch_size=args.batch_size,
-            allow_unsafe=args.allow_unsafe,
-            shapes=parse_shapes(args.shape),
-            ranges=parse_ranges(args.range),
-            **custom,
-            **data_kwargs(args),
-        )
+        summary = parity(model, v2, args.signature, remedy=args.remedy, **custom, **kwargs)
     finish(summary, args, title=f"Parity of {model.path}")
     return 0 if summary.passed else 1
 
@@ -120,8 +122,6 @@ def finish(
     readable summary ending with ``last_line``."""
     first = {"proved": proved} if proved is not None else {}
     if args.report:
-        from explorer.reporting.html import write_html
-
         steps = extra.get("steps")
         write_html(args.report, summary, title=title, extra={**first, **(steps or {})} or None)
     if args.json:

@@ -1,161 +1,107 @@
-"""``parity()``: run v1 and v2 on the same feeds and compare, after checking v1 against itself.
+"""``parity()``: v1 and v2 on the same feeds, compared after checking v1 against itself.
 
-Per signature:
+The one parity loop. A feed source yields batches: :class:`Sampled` generates them (batch ``i``
+seeded ``seed + i``; given arrays are used as they are), a ``DataSource`` reads the user's records
+(inputs the data lacks are generated, switches at their neutral value, and noted). Per signature
+:func:`run_sides` feeds each batch to v1, to v1 again on the same session (an output that differs
+is *nondeterministic*: reported with the random ops upstream, never failed) and to v2, and folds
+both outputs into one :class:`~explorer.comparing.outputs.Comparator`: memory holds one batch.
+Stateful signatures (an ``Assign*``-like op upstream, e.g. ``incr_counter``) skip the self-check:
+both sides run the same calls from fresh state (v2 reloaded from a saved copy).
 
-1. feeds are given or sampled (``explorer.sample``, seeded by ``seed + batch index``);
-2. v1 runs every batch twice in one session; an output that differs between the two passes is
-   *nondeterministic*: it is reported with the stateful random ops upstream of it, never failed;
-3. v2 runs the same batches; :func:`~explorer.compare` judges the rest;
-4. with ``remedy=True`` nondeterministic outputs are made comparable and parity re-run: keep_prob-
-   like switches that are signature inputs are fed their neutral value (keep_prob 1.0, training
-   False) on both sides; failing that, a copy of the v1 graph gets its switches set to constants
-   and its random ops seeded, is converted afresh, and both sides run from fresh state.
-
-Custom tensors (``inputs=``/``outputs=``, tensor names) are compared instead of signatures: v1
-runs ``V1Runner(model, inputs=, outputs=)`` and v2 is the ``serving_default`` of
-``convert(model, inputs=, outputs=)`` (keys are the tensor names on both sides); the report is
-named ``serving_default`` after it.
-
-Stateful signatures (an ``Assign*``-like op upstream of an output, e.g. serving_counter's
-``incr_counter``) cannot be run twice for the self-check: v1 and v2 are compared as the same
-sequence of calls from the same fresh state (a fresh v1 session; v2 reloaded from a saved copy).
+``remedy=True`` makes nondeterministic outputs comparable and re-runs: keep_prob-like switches
+that are inputs are fed their neutral value (keep_prob 1.0, training False) on both sides; failing
+that, a copy of the v1 graph with its switches made constants and its random ops seeded is
+converted afresh, and two fresh sessions of it run side by side. Custom tensors (``inputs=``/
+``outputs=``) are compared against the ``serving_default`` of ``convert(model, inputs=,
+outputs=)``, keyed by tensor name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from explorer.comparing.outputs import compare
-from explorer.comparing.records import (
-    DEFAULT_ATOL,
-    DEFAULT_RTOL,
-    NONDETERMINISTIC,
-    ParityReport,
-    ParitySummary,
-)
-from explorer.errors import ParityError
+import numpy as np
+
+from explorer.comparing.numerics import numerics_environment
+from explorer.comparing.outputs import Comparator
+from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
+from explorer.conversion.converter import convert
+from explorer.conversion.v2_model import V2Model
+from explorer.conversion.v2_runner import V2Runner
+from explorer.errors import DataError, ParityError, SessionError, first_line
+from explorer.feeding.data.sources import Batch, DataSource, data, rows_of, take_rows
+from explorer.feeding.feeds import numpy_dtype
 from explorer.feeding.switches import switch_of
 from explorer.graph import traversal as gf
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.names import dtype_name, op_name, tensor_name
+from explorer.inspection.io_choice import default_io
+from explorer.loading.model import V1Model, load
+from explorer.running.v1_runner import V1Runner
+
+if TYPE_CHECKING:
+    from explorer.running.base import Runner
 
 Feeds = Mapping[str, Any]
+Progress = Callable[[str, int, "int | None"], None]
 
 
-def parity(
-    v1_model: Any,
-    v2_model_or_dir: Any,
-    signatures: Sequence[str] | str | None = None,
-    batches: int = 3,
-    seed: int = 0,
-    feeds: Feeds | Sequence[Feeds] | Mapping[str, Any] | None = None,
-    *,
-    atol: float = DEFAULT_ATOL,
-    rtol: float = DEFAULT_RTOL,
-    per_output: Mapping[str, Any] | None = None,
-    remedy: bool = False,
-    batch_size: int | None = None,
-    allow_unsafe: bool = False,
-    inputs: Sequence[str] | None = None,
-    outputs: Sequence[str] | None = None,
-    shapes: Mapping[str, Any] | None = None,
-    ranges: Mapping[str, tuple[float, float]] | None = None,
-    data: Any = None,
-    limit: int | None = None,
-    worst: int = 5,
-    progress: Any = None,
-) -> ParitySummary:
-    """Compare a TF1 model with its TF2 conversion, signature by signature.
+@dataclasses.dataclass(frozen=True)
+class Sampled:
+    """Generated feeds: ``batches`` batches of ``batch_size`` (``explorer.sample``, batch ``i``
+    seeded ``seed + i``; ``shapes``/``ranges``: input key -> shape / ``(low, high)``).
 
-    Args:
-        v1_model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
-        v2_model_or_dir: a :class:`~explorer.V2Model` or the folder it was saved to.
-        signatures: names to compare (default: every signature of the v1 model; a model without
-            signatures is compared on its default inputs/outputs as ``serving_default``).
-        batches: batches to sample per signature when ``feeds`` is not given.
-        seed: seeds the sampled feeds (batch ``i`` uses ``seed + i``).
-        feeds: one batch (input key -> array), a list of batches, or signature name -> either.
-            Inputs not given are sampled (keys the signature has as PlaceholderWithDefault are
-            fed their default value on the v2 side).
-        atol, rtol, per_output: tolerances, as in :func:`~explorer.compare`.
-        remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
-        batch_size: size of each sampled batch (default 1), or records per batch of ``data``
-            (default 64).
-        allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
-        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures;
-            ``v2_model_or_dir`` is then ``convert(model, inputs=..., outputs=...)`` (or any v2
-            whose default signature takes and returns those tensors). Feeds are keyed by the
-            input tensor names.
-        shapes, ranges: input key -> shape / ``(low, high)`` of the sampled feeds (as in
-            :func:`~explorer.sample`); other inputs take the shapes the graph implies.
-        data: the user's data instead of sampled feeds: anything :func:`explorer.data` takes (a
-            TFRecord/CSV/image/.npz/.npy path or glob, a dict of arrays) or a ``DataSource``.
-            It is streamed through both runners batch by batch in bounded memory (see
-            ``explorer/comparing/data_parity.py``); each report then has per-example figures
-            (``report.examples``: the error distribution and the ``worst`` examples per output)
-            and ``report.data`` (examples compared, seconds, examples/s).
-        limit: compare at most this many records of ``data``.
-        worst: worst examples kept per output with ``data``.
-        progress: ``fn(signature, examples_done, total)`` called after each batch of ``data``
-            (``total`` is ``limit``, ``None`` when unknown) and once at the end of each signature
-            with ``total = examples_done``.
-
-    Returns:
-        A :class:`~explorer.ParitySummary`: one ParityReport per signature and the
-        numerics environment. Truthy when every signature passed.
-
-    Raises:
-        ParityError: nothing to compare (``batches < 1`` and no feeds), outputs that do not
-            correspond, ``signatures`` given with ``inputs``/``outputs``; FeedError/SessionError
-            from the runners; TensorNotFoundError for an unknown tensor name.
+    ``feeds`` gives arrays instead: one batch (input key -> array), a list of batches, or
+    signature name -> either; inputs not given are sampled (keys the signature has as
+    PlaceholderWithDefault are fed their default value on the v2 side).
     """
-    from explorer.comparing.numerics import numerics_environment
-    from explorer.loading.model import V1Model, load
 
-    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
-    source = None
-    if data is not None:
-        from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE
-        from explorer.feeding.data.sources import data as open_data
+    batches: int = 3
+    seed: int = 0
+    batch_size: int = 1
+    shapes: Mapping[str, Any] | None = None
+    ranges: Mapping[str, tuple[float, float]] | None = None
+    feeds: Any = None
 
-        if feeds is not None:
-            raise ParityError("give either feeds= or data=, not both")
-        source = open_data(data, batch_size=batch_size or DEFAULT_BATCH_SIZE)
-    elif feeds is None and batches < 1:
-        raise ParityError(
-            f"batches={batches}: nothing to compare; run at least one batch "
-            "(an empty comparison is never a pass)"
-        )
-    targets = _targets(v1, signatures, inputs, outputs)
-    opts = _Options(
-        atol, rtol, per_output, batches, seed, batch_size or 1, allow_unsafe, shapes, ranges
-    )
-    reports: dict[str, ParityReport] = {}
-    names = [t.signature for t in targets]
-    with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
-        fresh = _FreshV2(v2_model_or_dir, Path(tmp))
-        for target in targets:
-            if source is not None:
-                from explorer.comparing.data_parity import parity_on_data
+    def __post_init__(self) -> None:
+        if self.feeds is None and self.batches < 1:
+            raise ParityError(
+                f"batches={self.batches}: nothing to compare; run at least one batch "
+                "(an empty comparison is never a pass)"
+            )
 
-                reports[target.name] = parity_on_data(
-                    v1,
-                    fresh,
-                    target,
-                    source,
-                    opts,
-                    remedy=remedy,
-                    limit=limit,
-                    worst=worst,
-                    progress=progress,
-                )
-                continue
-            given = _feeds_for(feeds, target.signature, names)
-            reports[target.name] = _parity_one(v1, fresh, target, given, opts, remedy)
-    return ParitySummary(reports, numerics_environment(), seed)
+    def only(self, name: str | None, names: list[str | None]) -> Sampled:
+        """This source for signature ``name`` of those compared: given arrays as a list."""
+        feeds = self.feeds
+        if isinstance(feeds, Mapping) and feeds and set(feeds) <= {n for n in names if n}:
+            feeds = feeds.get(name)
+        feeds = [feeds] if isinstance(feeds, Mapping) else feeds
+        if feeds is not None and not list(feeds):
+            raise ParityError("feeds is an empty list: give at least one batch")
+        return dataclasses.replace(self, feeds=None if feeds is None else list(feeds))
+
+
+Source = Sampled | DataSource
+
+
+def feed_source(source: Any) -> Source:
+    """A feed source: ``None`` (3 sampled batches), a :class:`Sampled`, a ``DataSource``, given
+    arrays (a dict of arrays / ``Feeds``, a list of them, or signature name -> either), or a
+    path for :func:`explorer.data`."""
+    if source is None:
+        return Sampled()
+    if isinstance(source, (Sampled, DataSource)):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        return data(source)
+    return Sampled(feeds=source)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,51 +114,53 @@ class _Target:
     outputs: tuple[str, ...] = ()
 
     @property
-    def custom(self) -> bool:
-        return bool(self.outputs)
-
-    @property
     def name(self) -> str:
         """The report's name: the signature, or ``serving_default`` (the converted one)."""
         return self.signature or "serving_default"
 
     def v1_kwargs(self) -> dict[str, Any]:
         """``V1Runner`` keywords."""
-        if self.custom:
+        if self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
         return {"signature": self.signature}
 
     def convert_kwargs(self) -> dict[str, Any]:
         """``convert`` keywords making the v2 side of this target."""
-        if self.custom:
+        if self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
         return {"signatures": [self.signature] if self.signature else None}
 
+    def output_ops(self, v1: V1Model) -> list[str]:
+        if self.outputs:
+            return [op_name(t) for t in self.outputs]
+        if self.signature is None:
+            return [op_name(t) for t in default_io(v1)[1]]
+        return [op for s in v1.signature(self.signature).outputs.values() for op in _ops(s)]
 
-@dataclasses.dataclass
-class _Options:
-    atol: float
-    rtol: float
-    per_output: Mapping[str, Any] | None
-    batches: int
-    seed: int
-    batch_size: int
-    allow_unsafe: bool = False
-    shapes: Mapping[str, Any] | None = None
-    ranges: Mapping[str, tuple[float, float]] | None = None
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """How every target is run: the source, tolerances, and what :func:`parity` was asked."""
+
+    source: Source
+    tolerance: Tolerance
+    allow_unsafe: bool
+    worst: int
+    progress: Progress | None
+
+    @property
+    def seed(self) -> int:
+        return self.source.seed if isinstance(self.source, Sampled) else 0
 
 
 class _FreshV2:
     """The v2 side; a saved copy of an in-memory V2Model gives stateful signatures fresh state."""
 
-    def __init__(self, v2: Any, tmp: Path) -> None:
-        self.v2 = v2
-        self.tmp = tmp
+    def __init__(self, v2: V2Model | str | os.PathLike[str], tmp: Path) -> None:
+        self.v2, self.tmp = v2, tmp
         self._saved: Path | None = None
 
     def source(self, stateful: bool) -> Any:
-        from explorer.conversion.v2_model import V2Model
-
         if stateful and isinstance(self.v2, V2Model):
             if self._saved is None:
                 self._saved = self.v2.save(self.tmp / "v2")
@@ -220,8 +168,70 @@ class _FreshV2:
         return self.v2
 
 
+def parity(
+    v1_model: V1Model | str | os.PathLike[str],
+    v2: V2Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None,
+    source: Any = None,
+    *,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    tolerance: Tolerance | None = None,
+    remedy: bool = False,
+    allow_unsafe: bool = False,
+    worst: int = 5,
+    progress: Progress | None = None,
+) -> ParitySummary:
+    """Compare a TF1 model with its TF2 conversion, signature by signature.
+
+    Args:
+        v1_model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
+        v2: a :class:`~explorer.V2Model` or the folder it was saved to.
+        signatures: names to compare (default: every signature; a model without signatures is
+            compared on its default inputs/outputs as ``serving_default``).
+        source: the feeds (:func:`feed_source`): 3 sampled batches by default, a
+            :class:`Sampled`, given arrays, or the user's data (an :func:`explorer.data` source or
+            a path), streamed in bounded memory; reports on data have per-example figures
+            (``report.examples``, the ``worst`` examples per output) and ``report.data``.
+        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures
+            (``v2`` then converted with the same ``inputs=``/``outputs=``).
+        tolerance: a :class:`~explorer.comparing.records.Tolerance` (default 1e-5, 1e-5).
+        remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
+        allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
+        progress: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
+            ``limit`` or ``None``), and at the end of each signature with ``total = done``.
+
+    Returns:
+        A :class:`~explorer.ParitySummary` (one report per signature, the numerics environment),
+        truthy when every signature passed.
+
+    Raises:
+        ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with
+            ``inputs``/``outputs``; FeedError/SessionError from the runners; DataError for a bad
+            record; TensorNotFoundError for an unknown tensor name.
+    """
+    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    targets = _targets(v1, signatures, inputs, outputs)
+    names = [t.signature for t in targets]
+    plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
+    given = plan.source
+    reports: dict[str, ParityReport] = {}
+    with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
+        fresh = _FreshV2(v2, Path(tmp))
+        for target in targets:
+            stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
+            if isinstance(given, Sampled):  # given arrays per signature: this one's
+                plan = dataclasses.replace(plan, source=given.only(target.signature, names))
+            run = _stream(v1, fresh.source(stateful), target, plan, stateful=stateful)
+            report = _judge(v1, run, stateful)
+            if remedy and report.nondeterministic:
+                report = _remedy(v1, fresh, target, run, plan)
+            reports[target.name] = report
+    return ParitySummary(reports, numerics_environment(), plan.seed)
+
+
 def _targets(
-    v1: Any,
+    v1: V1Model,
     signatures: Sequence[str] | str | None,
     inputs: Sequence[str] | None,
     outputs: Sequence[str] | None,
@@ -251,169 +261,240 @@ def _targets(
     return [_Target(s) for s in v1.signatures] if v1.signatures else [_Target(None)]
 
 
-def _feeds_for(feeds: Any, name: str | None, names: list[str | None]) -> list[Feeds] | None:
-    if feeds is None:
-        return None
-    if isinstance(feeds, Mapping) and feeds and set(feeds) <= {n for n in names if n}:
-        feeds = feeds.get(name)
-        if feeds is None:
-            return None
-    if isinstance(feeds, Mapping):
-        return [feeds]
-    batches = list(feeds)
-    if not batches:
-        raise ParityError("feeds is an empty list: give at least one batch")
-    return batches
-
-
-def _parity_one(
-    v1: Any,
-    fresh: _FreshV2,
-    target: _Target,
-    given: list[Feeds] | None,
-    opts: _Options,
-    remedy: bool,
-) -> ParityReport:
-    outputs_graph = v1.graph_def
-    spec_ops = _output_ops(v1, target)
-    stateful = bool(gf.state_changing_upstream(outputs_graph, spec_ops))
-    run = _run_pair(v1, fresh.source(stateful), target, given, opts, stateful)
-    report = _judge(v1, target.name, run, opts, stateful)
-    if remedy and report.nondeterministic:
-        report = _remedy(v1, fresh, target, run, report, opts)
-    return report
-
-
-def _output_ops(v1: Any, target: _Target) -> list[str]:
-    if target.custom:
-        return [op_name(t) for t in target.outputs]
-    if target.signature is None:
-        from explorer.inspection.io_choice import default_io
-
-        return [op_name(t) for t in default_io(v1)[1]]
-    sig = v1.signature(target.signature)
-    return [op_name(c) for s in sig.outputs.values() for c in _parts(s)]
-
-
-def _parts(spec: Any) -> tuple[str, ...]:
-    return tuple(c for c in spec.components if c) if spec.kind != "dense" else (spec.name,)
-
-
-@dataclasses.dataclass
-class _Run:
-    feeds: list[dict[str, Any]]
-    a: list[dict[str, Any]]
-    a_again: list[dict[str, Any]] | None
-    b: list[dict[str, Any]]
-    output_ops: dict[str, list[str]]
-    inputs: dict[str, Any]
-
-
-def _run_pair(
-    v1: Any,
-    v2: Any,
-    target: _Target,
-    given: list[Feeds] | None,
-    opts: _Options,
-    stateful: bool,
-    overrides: Mapping[str, Any] | None = None,
-    self_check: bool = True,
-) -> _Run:
-    """Run v1 (twice unless stateful or ``self_check`` is off) and v2 on the same feeds."""
-    from explorer.conversion.v2_runner import V2Runner
-    from explorer.running.v1_runner import V1Runner
-
-    r1 = V1Runner(v1, **target.v1_kwargs(), allow_unsafe=opts.allow_unsafe)
-    with r1:
-        n = len(given) if given is not None else opts.batches
-        feeds = []
-        for i in range(n):
-            extra = dict(overrides or {})
-            if given is not None:
-                extra.update(given[i])
-            feeds.append(
-                dict(
-                    r1.sample(
-                        batch=opts.batch_size,
-                        seed=opts.seed + i,
-                        overrides=extra,
-                        shapes=opts.shapes,
-                        ranges=opts.ranges,
-                    )
-                )
-            )
-        a = [r1.infer(f) for f in feeds]
-        a_again = None if (stateful or not self_check) else [r1.infer(f) for f in feeds]
-        with V2Runner(v2, signature=target.signature) as r2:
-            in_map = _key_map(r1.input_specs, r2.input_specs, "input")
-            out_map = _key_map(r1.output_specs, r2.output_specs, "output")
-            missing = [k for k in r1.input_specs if in_map.get(k) in r2.required_inputs]
-            defaults = {
-                k: r1.session.run(r1.input_specs[k].name)
-                for k in missing
-                if r1.input_specs[k].kind == "dense" and any(k not in f for f in feeds)
-            }
-            b = []
-            for f in feeds:
-                f2 = {in_map[k]: v for k, v in {**defaults, **f}.items() if k in in_map}
-                out = r2.infer(f2)
-                b.append({k: out[out_map[k]] for k in out_map})
-    output_ops = {k: [op_name(c) for c in _parts(s)] for k, s in r1.output_specs.items()}
-    return _Run(feeds, a, a_again, b, output_ops, dict(r1.input_specs))
+def _ops(spec: Any) -> list[str]:
+    parts = [c for c in spec.components if c] if spec.kind != "dense" else [spec.name]
+    return [op_name(c) for c in parts]
 
 
 def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str) -> dict[str, str]:
     """v1 key -> v2 key: the same key, ``x:0`` for ``x`` (models without signatures), else the
     v2 key of the same source tensor (custom tensors against a signature that has them)."""
-    v1_keys, v2_keys = list(v1_specs), list(v2_specs)
-    out = {}
-    loose = {k.split(":")[0]: k for k in v2_keys}
-    loose.update({k: k for k in v2_keys})
+    loose = {k.split(":")[0]: k for k in v2_specs}
+    loose.update({k: k for k in v2_specs})
     by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
-    for k in v1_keys:
+    out = {}
+    for k, spec in v1_specs.items():
         if k in loose:
             out[k] = loose[k]
         elif k.split(":")[0] in loose:
             out[k] = loose[k.split(":")[0]]
-        elif k.endswith(":0") is False and k.replace(":", "_") in loose:
+        elif not k.endswith(":0") and k.replace(":", "_") in loose:
             out[k] = loose[k.replace(":", "_")]
-        elif v1_specs[k].kind == "dense" and v1_specs[k].name in by_tensor:
-            out[k] = by_tensor[v1_specs[k].name]
-    if what == "output" and len(out) != len(v1_keys):
-        lost = sorted(set(v1_keys) - set(out))
+        elif spec.kind == "dense" and spec.name in by_tensor:
+            out[k] = by_tensor[spec.name]
+    if what == "output" and len(out) != len(v1_specs):
+        lost = sorted(set(v1_specs) - set(out))
         raise ParityError(
-            f"v1 outputs {lost} have no counterpart among the v2 outputs {sorted(v2_keys)}: "
+            f"v1 outputs {lost} have no counterpart among the v2 outputs {sorted(v2_specs)}: "
             "convert the same signature (or the same inputs/outputs) and compare that"
         )
     return out
 
 
-def _same(x: Any, y: Any) -> bool:
-    import numpy as np
-
+def same_values(x: Any, y: Any) -> bool:
+    """Bitwise the same value (NaNs equal; sparse values part by part)."""
     if hasattr(x, "indices") and hasattr(x, "dense_shape"):
-        return all(_same(p, q) for p, q in zip(x, y))
+        return all(same_values(p, q) for p, q in zip(x, y))
     x, y = np.asarray(x), np.asarray(y)
     if x.shape != y.shape or x.dtype != y.dtype:
         return False
-    if x.dtype.kind in "fc":
-        return bool(np.array_equal(x, y, equal_nan=True))
-    return bool(np.array_equal(x, y))
+    return bool(np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"))
 
 
-def _judge(v1: Any, name: str, run: _Run, opts: _Options, stateful: bool) -> ParityReport:
-    report = compare(run.a, run.b, opts.atol, opts.rtol, opts.per_output, name=name)
-    report.stateful = stateful
+# -- the loop ------------------------------------------------------------------------------------
+
+
+def run_sides(
+    r1: Runner,
+    r2: Runner,
+    batches: Iterable[tuple[Feeds, Batch | None]],
+    acc: Comparator,
+    *,
+    check: Runner | None = None,
+    in_map: Mapping[str, str] | None = None,
+    out_map: Mapping[str, str] | None = None,
+    defaults: Callable[[list[str]], dict[str, Any]] | None = None,
+    after: Callable[[int, Batch | None], None] | None = None,
+) -> set[str]:
+    """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
+    self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
+    ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
+    outputs go into ``acc``. Returns the output keys v1 disagreed with itself on."""
+    nondet: set[str] = set()
+    for i, (feeds, batch) in enumerate(batches):
+        try:
+            a = r1.infer(feeds)
+        except SessionError as e:
+            if batch is not None:
+                _locate(r1, feeds, batch, e)
+            raise
+        if check is not None:
+            again = check.infer(feeds)
+            nondet.update(k for k in a if not same_values(a[k], again[k]))
+        f2 = dict(feeds)
+        if in_map is not None:
+            need = [k for k, v in in_map.items() if v in r2.required_inputs and k not in f2]
+            f2.update(defaults(need))
+            f2 = {in_map[k]: v for k, v in f2.items() if k in in_map}
+        b = r2.infer(f2)
+        acc.add(a, {k: b[out_map[k]] for k in out_map} if out_map is not None else b, batch)
+        if after is not None:
+            after(i, batch)
+    return nondet
+
+
+@dataclasses.dataclass
+class _Run:
+    report: ParityReport
+    nondet: set[str]
+    output_ops: dict[str, list[str]]
+    inputs: dict[str, Any]
+
+
+def _batches(
+    source: Source,
+    r1: V1Runner,
+    v1: V1Model,
+    plan: _Plan,
+    overrides: Mapping[str, Any],
+    notes: list[str],
+) -> Iterator[tuple[Feeds, Batch | None]]:
+    """The source's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
+    if isinstance(source, Sampled):
+        for i, given in enumerate(source.feeds or [None] * source.batches):
+            over = {**(given or {}), **overrides}
+            yield dict(r1.sample(source.batch_size, source.seed + i, overrides=over,
+                                 shapes=source.shapes, ranges=source.ranges)), None  # fmt: skip
+        return
+    specs = r1.input_specs
+    required = [
+        k for k in r1.required_inputs if switch_of(k) is None and switch_of(specs[k].name) is None
+    ]
+    for i, batch in enumerate(source.batches(specs, v1, required=required)):
+        feeds = {**batch.feeds, **overrides}
+        if any(k not in feeds for k in r1.required_inputs):
+            made = r1.sample(batch=batch.rows, seed=plan.seed + i, overrides=feeds)
+            if i == 0:
+                notes.append(
+                    f"not in the data, generated: {', '.join(k for k in made if k not in feeds)}"
+                )
+            feeds = dict(made)
+        if i == 0:
+            notes.extend(batch.notes)
+        yield feeds, batch
+
+
+def _stream(
+    v1: V1Model,
+    v2: Any,
+    target: _Target,
+    plan: _Plan,
+    *,
+    stateful: bool,
+    twin: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+) -> _Run:
+    """Stream the plan's source through v1 (with its self-check unless ``stateful``; ``twin``: a
+    second fresh session of v1) and v2, into one report."""
+    kwargs = {**target.v1_kwargs(), "allow_unsafe": plan.allow_unsafe}
+    source = plan.source
+    acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
+    notes: list[str] = []
+    seconds = {"read": 0.0, "first_batch": 0.0}
+    count = {"done": 0, "first": 0}
+    limit = source.limit if isinstance(source, DataSource) else None
+    with ExitStack() as stack:
+        r1 = stack.enter_context(V1Runner(v1, **kwargs))
+        check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)
+        r2 = stack.enter_context(V2Runner(v2, signature=target.signature))
+        cache: dict[str, Any] = {}
+
+        def defaults(keys: list[str]) -> dict[str, Any]:  # v1's PlaceholderWithDefault values
+            for k in keys:
+                if k not in cache and r1.input_specs[k].kind == "dense":
+                    cache[k] = r1.session.run(r1.input_specs[k].name)
+            return {k: cache[k] for k in keys if k in cache}
+
+        def after(i: int, batch: Batch | None) -> None:
+            count["done"] += batch.rows if batch is not None else 1
+            if i == 0:
+                seconds["first_batch"] = time.perf_counter() - t0
+                count["first"] = count["done"]
+            if plan.progress is not None:
+                plan.progress(target.name, count["done"], limit)
+
+        def timed(it: Iterator[tuple[Feeds, Batch | None]]) -> Iterator[tuple[Feeds, Batch | None]]:
+            while True:
+                t = time.perf_counter()
+                item = next(it, None)
+                seconds["read"] += time.perf_counter() - t
+                if item is None:
+                    return
+                yield item
+
+        t0 = time.perf_counter()
+        batches = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
+        nondet = run_sides(
+            r1, r2, batches, acc, check=check, defaults=defaults, after=after,
+            in_map=_key_map(r1.input_specs, r2.input_specs, "input"),
+            out_map=_key_map(r1.output_specs, r2.output_specs, "output"),
+        )  # fmt: skip
+        wall = time.perf_counter() - t0
+        if plan.progress is not None:
+            plan.progress(target.name, count["done"], count["done"])  # the end: total known
+        seconds.update(v1=sum(r1.times[:: 1 if check is not r1 else 2]), v2=sum(r2.times))
+        output_ops = {k: _ops(s) for k, s in r1.output_specs.items()}
+        inputs = dict(r1.input_specs)
+    report = acc.report()
+    report.notes.extend(notes)
+    if isinstance(source, DataSource):
+        done, first = count["done"], count["first"]
+        report.data = {
+            "source": source.describe(),
+            "examples": done,
+            "batch_size": source.batch_size,
+            "seconds": {k: round(v, 4) for k, v in {**seconds, "total": wall}.items()},
+            "examples_per_second": round(done / wall, 1) if wall > 0 else None,
+            # after the first batch (whose runs are the cold first runs of fresh graphs)
+            "steady_examples_per_second": (
+                round((done - first) / (wall - seconds["first_batch"]), 1)
+                if done > first and wall > seconds["first_batch"]
+                else None
+            ),
+        }
+    return _Run(report, nondet, output_ops, inputs)
+
+
+def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:
+    """v1 refused a batch of the data: run its records one by one and raise ``DataError`` naming
+    the first one it refuses (where it came from, and TensorFlow's reason). Returns when every
+    record runs alone (the batch as a whole is the problem: the caller re-raises)."""
+    for row in range(batch.rows):
+        one = {
+            k: take_rows(v, row, row + 1) if rows_of(v) == batch.rows else v
+            for k, v in feeds.items()
+        }
+        try:
+            runner.infer(one)
+        except SessionError:
+            # the batch's message says what is wrong; this run says which record it is
+            reason = first_line(error).split("session.run failed ", 1)[-1]
+            raise DataError(
+                f"{batch.where[row]} (example {batch.start + row}): the model refuses this "
+                f"record ({reason}): fix or drop the record"
+            ) from None
+
+
+def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
+    """The report of a run, its nondeterministic outputs marked (with the random ops behind)."""
+    report = run.report
     if stateful:
+        report.stateful = True
         report.notes.append(
             "stateful signature: v1 and v2 ran the same sequence of calls from the same fresh "
             "state (no v1-against-itself check)"
         )
-    if run.a_again is None:
-        return report
-    for key in run.a[0]:
-        if all(_same(x[key], y[key]) for x, y in zip(run.a, run.a_again)):
-            continue
+    for key in run.nondet:
         ops = gf.random_ops_upstream(v1.graph_def, run.output_ops.get(key, []))
         for rec_key, rec in report.outputs.items():
             if rec_key == key or rec_key.startswith(f"{key}_"):
@@ -433,48 +514,42 @@ def _judge(v1: Any, name: str, run: _Run, opts: _Options, stateful: bool) -> Par
 # -- remedies ------------------------------------------------------------------------------------
 
 
-def _remedy(
-    v1: Any, fresh: _FreshV2, target: _Target, run: _Run, report: ParityReport, opts: _Options
-) -> ParityReport:
-    bad = [k for k, r in report.outputs.items() if r.status == NONDETERMINISTIC]
-    nondet_ops = [
+def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Plan) -> ParityReport:
+    bad = [k for k, r in run.report.outputs.items() if r.status == NONDETERMINISTIC]
+    ops = [
         op
-        for key, ops in run.output_ops.items()
-        if any(b == key or b.startswith(f"{key}_") for b in bad)
-        for op in ops
+        for k, o in run.output_ops.items()
+        for op in o
+        if any(b == k or b.startswith(f"{k}_") for b in bad)
     ]
-    up = gf.upstream(v1.graph_def, nondet_ops)
+    up = gf.upstream(v1.graph_def, ops)
     nodes = gf.node_map(v1.graph_def)
     overrides, done = {}, []
-    given = [{k: v for k, v in f.items()} for f in run.feeds]
     for key, spec in run.inputs.items():
         found = switch_of(spec.name) or switch_of(key)
         if spec.kind == "dense" and op_name(spec.name) in up and found is not None:
-            overrides[key] = _neutral(found[0], spec.dtype)
+            overrides[key] = np.asarray(found[0], dtype=numpy_dtype(spec.dtype))
             done.append(f"fed {key}={found[0]!r} ({found[1]})")
     if overrides:
-        for f in given:
-            f.update(overrides)
-        rerun = _run_pair(v1, fresh.source(False), target, given, opts, False)
-        fixed = _judge(v1, target.name, rerun, opts, False)
+        rerun = _stream(v1, fresh.source(False), target, plan, stateful=False, overrides=overrides)
+        fixed = _judge(v1, rerun, False)
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"
             return fixed
     # Switches inside the graph and random ops: a seeded copy, converted afresh.
-    switches = [n for n in up if n in nodes and nodes[n].op == "PlaceholderWithDefault"]
     fed = {op_name(s.name) for s in run.inputs.values()}
-    switches = [n for n in switches if switch_of(n) is not None and n not in fed]
+    switches = [
+        n
+        for n in up
+        if n in nodes and nodes[n].op == "PlaceholderWithDefault"
+        and switch_of(n) is not None and n not in fed
+    ]  # fmt: skip
     random_ops = sorted(n for n in up if n in nodes and nodes[n].op in gf.RANDOM_OPS)
-    copy, what = _remedied_copy(v1, switches, random_ops, opts.seed)
-    from explorer.conversion.converter import convert
-
-    v2_copy = convert(copy, **target.convert_kwargs(), allow_unsafe=opts.allow_unsafe)
-    runs = []
-    for _ in range(2):  # each pass from fresh state: seeded ops restart their sequence
-        runs.append(_run_pair(copy, v2_copy, target, given, opts, False, self_check=False))
-    first, second = runs
-    first.a_again = second.a
-    fixed = _judge(copy, target.name, first, opts, False)
+    copy, what = _remedied_copy(v1, switches, random_ops, plan.seed)
+    v2_copy = convert(copy, **target.convert_kwargs(), allow_unsafe=plan.allow_unsafe)
+    # two fresh sessions of the copy side by side: seeded ops restart their sequence in each
+    rerun = _stream(copy, v2_copy, target, plan, stateful=False, twin=True, overrides=overrides)
+    fixed = _judge(copy, rerun, False)
     fixed.remedy = (
         "; ".join(done + what)
         + " in a copy of the v1 graph, converted afresh; both sides ran from fresh state"
@@ -486,20 +561,12 @@ def _remedy(
     return fixed
 
 
-def _neutral(value: Any, dtype: str) -> Any:
-    import numpy as np
-
-    from explorer.feeding.feeds import numpy_dtype
-
-    return np.asarray(value, dtype=numpy_dtype(dtype))
-
-
 def _remedied_copy(
-    v1: Any, switches: list[str], random_ops: list[str], seed: int
-) -> tuple[Any, list[str]]:
+    v1: V1Model, switches: list[str], random_ops: list[str], seed: int
+) -> tuple[V1Model, list[str]]:
     """A copy of ``v1`` with switches made constants of their neutral value and random ops
     seeded (``seed``/``seed2`` set where both are 0)."""
-    from explorer.graph.specs import dtype_name
+    from tensorflow.python.framework import tensor_util
 
     gd = type(v1.graph_def)()
     gd.CopyFrom(v1.graph_def)
@@ -507,15 +574,14 @@ def _remedied_copy(
     for node in gd.node:
         if node.name in switches:
             neutral, label = switch_of(node.name)
-            dtype = node.attr["dtype"].type
-            value = _neutral(neutral, dtype_name(dtype))
-            from tensorflow.python.framework import tensor_util
-
+            dtype = node.attr["dtype"]
+            value = np.asarray(neutral, dtype=numpy_dtype(dtype_name(dtype.type)))
             node.op = "Const"
             del node.input[:]
-            keep = {"dtype": node.attr["dtype"]}
+            keep = type(dtype)()
+            keep.CopyFrom(dtype)
             node.ClearField("attr")
-            node.attr["dtype"].CopyFrom(keep["dtype"])
+            node.attr["dtype"].CopyFrom(keep)
             node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(value))
             what.append(f"set {node.name}={neutral!r} ({label})")
         elif node.name in random_ops and node.attr["seed"].i == 0 and node.attr["seed2"].i == 0:

@@ -6,6 +6,7 @@
   of a model, with the numerics environment.
 * :class:`DivergenceStep` and :class:`Divergence`: the tensors compared along the v1 graph and
   the first one beyond tolerance.
+* :class:`Tolerance`: when two numbers agree (what every comparison above takes).
 
 :func:`explorer.compare` fills the first two, :func:`explorer.parity` the summary,
 :func:`explorer.first_divergence` the last two; plots and widgets read only these records.
@@ -19,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from explorer.errors import ParityError
+
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
 HIST_BINS_PER_DECADE = 4
@@ -29,6 +32,78 @@ FAILED = "failed"
 NONDETERMINISTIC = "nondeterministic"
 
 
+class ToleranceError(ParityError, ValueError):
+    """A tolerance that is not a finite number >= 0."""
+
+
+def _checked(name: str, value: Any) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ToleranceError(f"{name} must be a number, not {value!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise ToleranceError(
+            f"{name} = {value!r} is not a tolerance: give a finite number >= 0 (e.g. 1e-5)"
+        )
+    return v
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When an element of side ``b`` (v2) agrees with side ``a`` (v1, the reference):
+    ``|b - a| <= atol + rtol * |a|`` (``numpy.isclose``). ``per_output`` maps an output key to
+    ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}`` overriding that output's.
+
+    Raises:
+        ToleranceError: a negative, NaN or infinite value (one line naming it).
+    """
+
+    atol: float = DEFAULT_ATOL
+    rtol: float = DEFAULT_RTOL
+    per_output: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "atol", _checked("atol", self.atol))
+        object.__setattr__(self, "rtol", _checked("rtol", self.rtol))
+        per = {}
+        for key, t in (self.per_output or {}).items():
+            a, r = (
+                (t.get("atol", self.atol), t.get("rtol", self.rtol))
+                if isinstance(t, Mapping)
+                else t
+            )
+            per[key] = (_checked(f"atol of {key}", a), _checked(f"rtol of {key}", r))
+        object.__setattr__(self, "per_output", per)
+
+    def of(self, key: str) -> tuple[float, float]:
+        """``(atol, rtol)`` of output ``key``."""
+        return self.per_output.get(key, (self.atol, self.rtol))
+
+    @classmethod
+    def given(
+        cls,
+        tolerance: Tolerance | None,
+        atol: float | None = None,
+        rtol: float | None = None,
+        per_output: Mapping[str, Any] | None = None,
+    ) -> Tolerance:
+        """``tolerance``, or one made of the ``atol=``/``rtol=`` keywords of a public verb."""
+        if tolerance is None:
+            return cls(
+                DEFAULT_ATOL if atol is None else atol,
+                DEFAULT_RTOL if rtol is None else rtol,
+                per_output or {},
+            )
+        if atol is not None or rtol is not None or per_output:
+            raise ParityError("give tolerance= or atol=/rtol=/per_output=, not both")
+        return tolerance
+
+
+def _worst(statuses: set[str]) -> str:
+    """``failed`` over ``nondeterministic`` over ``passed``."""
+    return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
+
+
 def _jfloat(x: float | None) -> float | str | None:
     """A float for JSON: non-finite values as the strings ``inf``, ``-inf``, ``nan``."""
     if x is None or math.isfinite(x):
@@ -36,8 +111,43 @@ def _jfloat(x: float | None) -> float | str | None:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
+def _json(v: Any) -> Any:
+    """A value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8, else
+    ``repr``), records by their ``to_json``, containers item by item."""
+    if isinstance(v, float):
+        return _jfloat(v)
+    if isinstance(v, bytes):
+        try:
+            return v.decode("utf-8")
+        except UnicodeDecodeError:
+            return repr(v)
+    if hasattr(v, "to_json"):
+        return v.to_json()
+    if isinstance(v, Mapping):
+        return {k: _json(x) for k, x in v.items()}
+    return [_json(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+class _Record:
+    """JSON of a record: its fields (:func:`_json`), and back (``"inf"``/``"nan"`` strings of
+    float fields back to floats; ``parsed`` gives the fields that need more)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any], **parsed: Any) -> Any:
+        kwargs = dict(parsed)
+        for f in fields(cls):
+            v = obj.get(f.name)
+            if f.name in obj and f.name not in parsed:
+                number = f.type in ("float", "float | None") and v is not None
+                kwargs[f.name] = float(v) if number else v
+        return cls(**kwargs)
+
+
 @dataclass
-class OutputComparison:
+class OutputComparison(_Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
     Error statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
@@ -98,29 +208,12 @@ class OutputComparison:
         return self.passed
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = _jfloat(v) if isinstance(v, float) else v
-        out["passed"] = self.passed
-        out["mismatch_fraction"] = self.mismatch_fraction
-        return out
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> OutputComparison:
-        kwargs = {}
-        for f in fields(cls):
-            if f.name not in obj:
-                continue
-            v = obj[f.name]
-            if f.type in ("float | None", "float") and v is not None:
-                v = float(v)  # "inf"/"nan" strings back to floats
-            kwargs[f.name] = v
-        return cls(**kwargs)
+        extra = {"passed": self.passed, "mismatch_fraction": self.mismatch_fraction}
+        return {**super().to_json(), **extra}
 
 
 @dataclass
-class WorstExample:
+class WorstExample(_Record):
     """One of the examples where v1 and v2 differ most on one output.
 
     ``index`` is its position in the source (0-based over the whole data), ``where`` the file and
@@ -139,35 +232,9 @@ class WorstExample:
     a: list[Any]
     b: list[Any]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "where": self.where,
-            "inputs": self.inputs,
-            "max_abs": _jfloat(self.max_abs),
-            "mismatches": self.mismatches,
-            "shape": list(self.shape),
-            "a": [_jvalue(v) for v in self.a],
-            "b": [_jvalue(v) for v in self.b],
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> WorstExample:
-        v = obj.get("max_abs")
-        return cls(
-            int(obj["index"]),
-            obj["where"],
-            obj["inputs"],
-            None if v is None else float(v),
-            int(obj["mismatches"]),
-            list(obj["shape"]),
-            list(obj["a"]),
-            list(obj["b"]),
-        )
-
 
 @dataclass
-class ExampleErrors:
+class ExampleErrors(_Record):
     """Per-example figures of one output over streamed data: each example's largest absolute
     error (its elements' max), their distribution, and the ``k`` worst examples.
 
@@ -190,51 +257,15 @@ class ExampleErrors:
     worst: list[WorstExample] = field(default_factory=list)
     reason: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "examples": self.examples,
-            "failed": self.failed,
-            "quantiles": {k: _jfloat(v) for k, v in self.quantiles.items()},
-            "hist_edges": list(self.hist_edges),
-            "hist_counts": list(self.hist_counts),
-            "hist_zeros": self.hist_zeros,
-            "worst": [w.to_json() for w in self.worst],
-            "reason": self.reason,
-        }
-
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> ExampleErrors:
-        return cls(
-            key=obj["key"],
-            examples=int(obj.get("examples", 0)),
-            failed=int(obj.get("failed", 0)),
-            quantiles={
-                k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()
-            },
-            hist_edges=[float(e) for e in obj.get("hist_edges", [])],
-            hist_counts=[int(c) for c in obj.get("hist_counts", [])],
-            hist_zeros=int(obj.get("hist_zeros", 0)),
-            worst=[WorstExample.from_json(w) for w in obj.get("worst", [])],
-            reason=obj.get("reason", ""),
-        )
-
-
-def _jvalue(v: Any) -> Any:
-    """An output value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8,
-    else ``repr``)."""
-    if isinstance(v, bytes):
-        try:
-            return v.decode("utf-8")
-        except UnicodeDecodeError:
-            return repr(v)
-    if isinstance(v, float):
-        return _jfloat(v)
-    return v
+        q = {k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()}
+        worst = [WorstExample.from_json(w) for w in obj.get("worst", [])]
+        return super().from_json(obj, quantiles=q, worst=worst)
 
 
 @dataclass
-class ParityReport:
+class ParityReport(_Record):
     """The comparison of one set of outputs (one signature): a record per output key.
 
     Attributes:
@@ -248,7 +279,7 @@ class ParityReport:
         notes: one-line remarks for the reader.
         arrays: key -> (a, b) of the first batch, for plots; kept in memory, not in JSON.
         examples: key -> :class:`ExampleErrors` (per-example figures and the worst examples), for
-            a run on the user's data (``parity(..., data=...)``); ``{}`` otherwise.
+            a run on the user's data (a ``DataSource``); ``{}`` otherwise.
         data: what that run read: ``source``, ``examples``, ``batch_size``, ``seconds`` per side,
             ``examples_per_second`` (and ``steady_examples_per_second``, after the cold first
             batch); ``{}`` otherwise. Both are in the JSON only when set.
@@ -272,12 +303,7 @@ class ParityReport:
 
     @property
     def status(self) -> str:
-        statuses = {o.status for o in self.outputs.values()}
-        if FAILED in statuses:
-            return FAILED
-        if NONDETERMINISTIC in statuses:
-            return NONDETERMINISTIC
-        return PASSED
+        return _worst({o.status for o in self.outputs.values()})
 
     @property
     def passed(self) -> bool:
@@ -299,46 +325,16 @@ class ParityReport:
     def __bool__(self) -> bool:
         return self.passed
 
-    def summary(self) -> dict[str, Any]:
-        """The CLI's short JSON: passed, nondeterministic, and the main figures per output."""
-        return {
-            "passed": self.passed,
-            "status": self.status,
-            "nondeterministic": self.nondeterministic,
-            "outputs": {
-                k: {
-                    "max_abs": _jfloat(o.max_abs),
-                    "max_rel": _jfloat(o.max_rel),
-                    "mismatch_fraction": o.mismatch_fraction,
-                    "equal": o.equal,
-                    "status": o.status,
-                }
-                for k, o in self.outputs.items()
-            },
-        }
-
     def to_json(self) -> dict[str, Any]:
-        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings)."""
-        return {
-            "name": self.name,
-            "passed": self.passed,
-            "status": self.status,
-            "nondeterministic": self.nondeterministic,
-            "random_ops": self.random_ops,
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "batches": self.batches,
-            "stateful": self.stateful,
-            "remedy": self.remedy,
-            "notes": list(self.notes),
-            "outputs": {k: o.to_json() for k, o in self.outputs.items()},
-            **(
-                {"examples": {k: e.to_json() for k, e in self.examples.items()}}
-                if self.examples
-                else {}
-            ),
-            **({"data": dict(self.data)} if self.data else {}),
-        }
+        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings);
+        ``examples`` and ``data`` only when set."""
+        out = {"passed": self.passed, "status": self.status}
+        out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name != "arrays" and (v or f.name not in ("examples", "data")):
+                out[f.name] = _json(v)
+        return out
 
     def dumps(self, **kwargs: Any) -> str:
         """:meth:`to_json` as a JSON string."""
@@ -349,17 +345,10 @@ class ParityReport:
         """Rebuild a report from :meth:`to_json` output (a dict or a JSON string)."""
         if isinstance(obj, str):
             obj = json.loads(obj)
-        return cls(
-            name=obj["name"],
+        return super().from_json(
+            obj,
             outputs={k: OutputComparison.from_json(v) for k, v in obj["outputs"].items()},
-            atol=float(obj["atol"]),
-            rtol=float(obj["rtol"]),
-            batches=int(obj["batches"]),
-            stateful=bool(obj.get("stateful", False)),
-            remedy=obj.get("remedy", ""),
-            notes=list(obj.get("notes", [])),
             examples={k: ExampleErrors.from_json(v) for k, v in obj.get("examples", {}).items()},
-            data=dict(obj.get("data", {})),
         )
 
 
@@ -383,11 +372,7 @@ class ParitySummary:
 
     @property
     def status(self) -> str:
-        statuses = {r.status for r in self.reports.values()}
-        for s in (FAILED, NONDETERMINISTIC):
-            if s in statuses:
-                return s
-        return PASSED if self.reports else FAILED
+        return _worst({r.status for r in self.reports.values()}) if self.reports else FAILED
 
     def __bool__(self) -> bool:
         return self.passed
@@ -421,7 +406,7 @@ class ParitySummary:
 
 
 @dataclass
-class DivergenceStep:
+class DivergenceStep(_Record):
     """One tensor present on both sides, in topological order: its max abs error and verdict."""
 
     tensor: str
@@ -432,20 +417,9 @@ class DivergenceStep:
     dtype: str = ""
     shape: list[int] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tensor": self.tensor,
-            "op_type": self.op_type,
-            "max_abs": _jfloat(self.max_abs),
-            "max_rel": _jfloat(self.max_rel),
-            "passed": self.passed,
-            "dtype": self.dtype,
-            "shape": list(self.shape),
-        }
-
 
 @dataclass
-class Divergence:
+class Divergence(_Record):
     """Result of :func:`first_divergence`.
 
     Attributes:
@@ -458,6 +432,10 @@ class Divergence:
         seconds: wall time of those runs per side (the first run of a fresh graph: cold);
             with random ops ``v1`` includes the self-check run, also given as ``v1_self_check``
             (the same fetches again on a warm session: cheap).
+        skipped: tensor -> why it was not judged (v1 differs from itself on it; an output with
+            no counterpart on the v2 side).
+        outputs_skipped: the searched outputs v1 differs from itself on: with any, and no
+            divergence found, :attr:`status` is ``nondeterministic``, not a claim of agreement.
     """
 
     steps: list[DivergenceStep]
@@ -467,10 +445,31 @@ class Divergence:
     rtol: float = DEFAULT_RTOL
     runs: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    outputs_skipped: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
         return self.index is not None
+
+    @property
+    def status(self) -> str:
+        """``failed`` (a divergence found), ``nondeterministic`` (none among the compared
+        tensors, but outputs were skipped) or ``passed``."""
+        if self.found:
+            return FAILED
+        return NONDETERMINISTIC if self.outputs_skipped else PASSED
+
+    @property
+    def verdict(self) -> str:
+        """One line for people: where it diverges, or what was (not) compared."""
+        if self.found:
+            return f"first divergence at {self.op}"
+        if self.outputs_skipped:
+            names = ", ".join(self.outputs_skipped)
+            why = self.skipped[self.outputs_skipped[0]]
+            return f"no divergence among the compared tensors; not judged: {names} ({why})"
+        return "no divergence found"
 
     @property
     def op(self) -> str | None:
@@ -485,14 +484,4 @@ class Divergence:
         return self.found
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "found": self.found,
-            "op": self.op,
-            "index": self.index,
-            "inputs": {k: _jfloat(v) for k, v in self.inputs.items()},
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "runs": dict(self.runs),
-            "seconds": dict(self.seconds),
-            "steps": [s.to_json() for s in self.steps],
-        }
+        return {"found": self.found, "status": self.status, "op": self.op, **super().to_json()}

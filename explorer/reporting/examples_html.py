@@ -1,9 +1,8 @@
 """The per-example section of the HTML report: error distribution and the worst examples.
 
-Filled only for reports made on the user's data (``explorer.parity(..., data=...)``): per output,
-how many examples were compared and differ, quantiles of each example's largest absolute error,
-and a table of the worst examples with their index in the source, where they came from, their
-inputs summarised and both outputs side by side.
+Filled only for reports on the user's data (``explorer.parity(model, v2, explorer.data(...))``):
+per output, examples compared and differing, quantiles of each example's largest absolute error,
+and the worst examples (index, where from, inputs, both outputs side by side).
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ def examples_html(report: Any) -> list[str]:
     """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent)."""
     e = html.escape
     out: list[str] = []
-    d = getattr(report, "data", None) or {}
+    d = report.data
     if d:
         secs = d.get("seconds", {})
         out.append(
@@ -40,7 +39,7 @@ def examples_html(report: Any) -> list[str]:
             f"examples/s (v1 {secs.get('v1', 0):.3g} s, v2 {secs.get('v2', 0):.3g} s, "
             f"total {secs.get('total', 0):.3g} s).</p>"
         )
-    examples = getattr(report, "examples", None) or {}
+    examples = report.examples
     if not examples:
         return out
     out.append("<h3>Per example</h3>")

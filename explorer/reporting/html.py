@@ -1,16 +1,13 @@
-"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG)
-and JSON, plus the numerics environment that decides whether two runs can agree bit for bit.
-
-``numerics_environment()`` records what changes numbers: the TensorFlow version, oneDNN
-(``TF_ENABLE_ONEDNN_OPTS``; on x86 CPUs oneDNN is on by default and reorders float sums), op
-determinism, intra/inter-op thread counts and the devices present.
+"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG,
+the JSON inside) with the numerics environment the numbers came from
+(:func:`~explorer.comparing.numerics.numerics_environment`: TF version, oneDNN, determinism,
+threads, devices), and JSON files.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import os
 from collections.abc import Mapping
@@ -19,6 +16,8 @@ from typing import Any
 
 from explorer.comparing.numerics import numerics_environment
 from explorer.errors import ConversionError
+from explorer.reporting.examples_html import examples_html
+from explorer.reporting.plots import figure_png_bytes, report_figures
 
 # ----------------------------------------------------------------------------------------------
 # HTML
@@ -53,9 +52,7 @@ _COLUMNS = (
 
 def figure_png(fig: Any, dpi: int = 90) -> str:
     """A matplotlib Figure as a base64 PNG data URI (for ``<img src=...>``)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(figure_png_bytes(fig, dpi)).decode("ascii")
 
 
 def _cell(rec: Any, col: str) -> str:
@@ -101,12 +98,8 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
         reason = f" <small>({e(rec.reason)})</small>" if rec.reason else ""
         out.append(f'<tr><td class="k">{e(key)}{reason}</td>{cells}</tr>')
     out.append("</table>")
-    from explorer.reporting.examples_html import examples_html
-
     out.extend(examples_html(report))
     if plots:
-        from explorer.reporting.plots import report_figures
-
         for title, fig in report_figures(report).items():
             out.append(f'<img alt="{e(report.name)} {e(title)}" src="{figure_png(fig)}">')
     return out

@@ -1,11 +1,8 @@
-"""Figures of parity results: pure functions over reports and arrays returning matplotlib Figures.
+"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures.
 
-Figures are built with ``matplotlib.figure.Figure`` directly (no pyplot, no global state, no
-window): save them with ``fig.savefig(...)``, or show one as the last line of a notebook cell:
-each figure renders itself as a PNG (``_repr_png_``), so it displays as an image, also in the
-notebook's stored outputs, whichever matplotlib backend is active. Nothing here runs a model;
-every function reads a :class:`~explorer.comparing.records.ParityReport`, an
-:class:`~explorer.comparing.records.OutputComparison`, a divergence result or plain arrays.
+Built with ``matplotlib.figure.Figure`` (no pyplot, no global state, no window): save one with
+``fig.savefig(...)``, or end a notebook cell with it: it renders itself as a PNG
+(``_repr_png_``) whatever the backend. Nothing here runs a model.
 """
 
 from __future__ import annotations
@@ -80,10 +77,9 @@ def error_histogram(report: Any) -> Any:
         report: a ``ParityReport`` (one panel per numeric output) or one ``OutputComparison``.
 
     Returns:
-        A Figure; each panel is titled with the output key and its max abs error. Exact zeros
-        cannot sit on a log axis: their count is in the panel's legend, and an output whose
-        every element is exactly equal gets a panel saying so instead of empty axes. When every
-        output is exactly equal the figure is one "all outputs equal" panel.
+        A Figure, a panel per output titled with its key and max abs error. Exact zeros (no place
+        on a log axis) are counted in the legend; an exactly-equal output gets a panel saying so,
+        and when all are, the figure is one "all outputs equal" panel.
 
     Raises:
         ParityError: no numeric output to plot (string/bool outputs have no error histogram).
@@ -207,12 +203,10 @@ def divergence_plot(divergence: Any) -> Any:
     Args:
         divergence: a :class:`~explorer.comparing.records.Divergence` (``first_divergence``).
 
-    The x axis is the position (0, 1, 2, ...) of each tensor in the v1 graph's topological
-    order, labelled with the tensor names when there are at most ``MAX_NAMED_TICKS``. The
-    tolerance ``atol`` is a dashed line; exactly-equal tensors sit on their own row *below* it
-    (a log axis has no zero) with their own marker, NaN/Inf errors on a row above everything.
-    The first diverging tensor is a star named in the legend, which sits beside the axes so
-    that no text overlaps.
+    x: each tensor's position in the v1 graph's topological order (named up to
+    ``MAX_NAMED_TICKS``). ``atol`` is a dashed line; exactly-equal tensors sit on a row below it
+    (a log axis has no zero), NaN/Inf errors on a row above all; the first divergence is a star
+    named in the legend beside the axes.
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -277,6 +271,10 @@ def divergence_plot(divergence: Any) -> Any:
             label=f"first divergence: {_tick_name(s.tensor, 40)} ({s.op_type})",
         )
         title = f"First divergence at position {i} of {n} shared tensors"
+    elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
+        title = (
+            f"No divergence among {n} tensors; not judged: {', '.join(divergence.outputs_skipped)}"
+        )
     else:
         title = f"No divergence: all {n} shared tensors within tolerance"
     ax.set_title(title)
@@ -331,7 +329,7 @@ def report_figures(report: Any) -> dict[str, Any]:
     numeric = [o for o in report.outputs.values() if o.max_abs is not None or o.hist_zeros]
     if numeric:
         figures["histogram"] = error_histogram(report)
-    for key, (a, b) in getattr(report, "arrays", {}).items():
+    for key, (a, b) in report.arrays.items():
         rec = report.outputs.get(key)
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue

@@ -3,9 +3,9 @@
 :func:`write_weights` builds the generated model in this process (its ``build_model(weights=None)``)
 and fills each layer with the checkpoint's arrays in Keras's layout, then saves them with Keras's
 own ``save_weights``, so the file is exactly what ``load_weights`` expects on every backend.
-:func:`check_backends` runs the folder's ``model.py`` in one fresh Python process per Keras
+:func:`check_jobs` runs each folder's ``model.py`` in one fresh Python process per Keras
 backend (``KERAS_BACKEND=tensorflow``, ``jax``) on every feed batch at once and compares each
-output with the v1 session's.
+output with the v1 session's (:class:`~explorer.comparing.outputs.Comparator`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from explorer.comparing.outputs import Comparator
+from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 
 BACKENDS = ("tensorflow", "jax")
@@ -79,27 +81,6 @@ def write_weights(source: str, weights: dict[str, list[np.ndarray]], path: Path)
     model.save_weights(str(path))
 
 
-def _compare(got: np.ndarray, want: np.ndarray, atol: float, rtol: float) -> dict[str, Any]:
-    want = np.asarray(want)
-    got = np.asarray(got)
-    if got.shape != want.shape:
-        return {
-            "passed": False,
-            "max_abs": None,
-            "max_rel": None,
-            "error": f"shape {list(got.shape)} but v1 gives {list(want.shape)}",
-        }
-    if want.dtype.kind not in "fc":
-        eq = bool(np.array_equal(got, want))
-        return {"passed": eq, "max_abs": 0.0 if eq else None, "max_rel": 0.0 if eq else None}
-    diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
-    max_abs = float(diff.max()) if diff.size else 0.0
-    rel = diff / np.maximum(np.abs(want.astype(np.float64)), 1e-30)
-    max_rel = float(rel.max()) if rel.size else 0.0
-    ok = bool(np.allclose(got, want, atol=atol, rtol=rtol, equal_nan=True))
-    return {"passed": ok, "max_abs": max_abs, "max_rel": max_rel}
-
-
 @dataclass
 class Job:
     """One generated model folder to run on feed batches and compare with v1's outputs."""
@@ -107,19 +88,6 @@ class Job:
     folder: Path
     feeds: list[dict[str, np.ndarray]]
     expected: list[dict[str, np.ndarray]]
-
-
-def check_backends(
-    folder: Path,
-    feeds: list[dict[str, np.ndarray]],
-    expected: list[dict[str, np.ndarray]],
-    backends: tuple[str, ...] = BACKENDS,
-    atol: float = 1e-5,
-    rtol: float = 1e-5,
-    timeout: float = 300.0,
-) -> dict[str, Any]:
-    """backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
-    return check_jobs([Job(folder, feeds, expected)], backends, atol, rtol, timeout)[0]
 
 
 def check_jobs(
@@ -130,7 +98,8 @@ def check_jobs(
     timeout: float = 600.0,
 ) -> list[dict[str, Any]]:
     """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
-    one ``check_backends``-style result per job."""
+    per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
+    tolerance = Tolerance(atol, rtol)
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
         paths = []
@@ -182,33 +151,34 @@ def check_jobs(
                         "outputs": {},
                     }
                     continue
-                results[i][backend] = _compare_job(np.load(out_path), job, atol, rtol, seconds)
+                results[i][backend] = _compare_job(np.load(out_path), job, tolerance, seconds)
     return results
 
 
-def _compare_job(got: Any, job: Job, atol: float, rtol: float, seconds: float) -> dict[str, Any]:
-    outputs: dict[str, Any] = {}
+def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> dict[str, Any]:
+    """One backend's outputs of a job against v1's, every batch through one comparator."""
+    keys = [
+        k
+        for k in job.expected[0]
+        if all(f"b{b}__{k}" in got.files for b in range(len(job.expected)))
+    ]
+    acc = Comparator(tolerance)
     for b, want in enumerate(job.expected):
-        for key, value in want.items():
-            name = f"b{b}__{key}"
-            cmp = (
-                _compare(got[name], value, atol, rtol)
-                if name in got.files
-                else {
-                    "passed": False,
-                    "max_abs": None,
-                    "max_rel": None,
-                    "error": "missing from the Keras outputs",
-                }
-            )
-            prev = outputs.get(key)
-            if prev is None:
-                outputs[key] = cmp
-                continue
-            prev["passed"] = prev["passed"] and cmp["passed"]
-            for m in ("max_abs", "max_rel"):
-                both = cmp.get(m) is not None and prev.get(m) is not None
-                prev[m] = max(prev[m], cmp[m]) if both else None
+        mine = {}
+        for k in keys:
+            value, ref = np.asarray(got[f"b{b}__{k}"]), np.asarray(want[k])
+            numeric = value.dtype.kind in "biuf" and ref.dtype.kind in "biuf"
+            mine[k] = value.astype(ref.dtype) if numeric else value  # Keras may widen or narrow
+        acc.add({k: want[k] for k in keys}, mine)
+    outputs: dict[str, Any] = {}
+    for key, rec in (acc.report().outputs if keys else {}).items():
+        outputs[key] = {"passed": rec.passed, "max_abs": rec.max_abs, "max_rel": rec.max_rel}
+        if rec.shape_a != rec.shape_b:
+            outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
+    for key in job.expected[0]:
+        if key not in outputs:
+            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None,
+                            "error": "missing from the Keras outputs"}  # fmt: skip
     return {
         "passed": bool(outputs) and all(o["passed"] for o in outputs.values()),
         "seconds": seconds,

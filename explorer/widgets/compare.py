@@ -8,6 +8,8 @@ from typing import Any
 
 import ipywidgets as W
 
+from explorer.reporting.html import figure_png
+from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
 from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
@@ -84,7 +86,7 @@ class ParityView(View):
             self.status,
             s.find_divergence,
             busy="fetching every shared tensor on both sides…",
-            done=lambda d: f"first divergence at {d.op}" if d.found else "no divergence found",
+            done=lambda d: d.verdict,
         )
         s.observe(lambda _: self._render(), ("summary", "shown"))
         s.observe(lambda _: self._render_divergence(), "divergence")
@@ -146,8 +148,6 @@ class ParityView(View):
             ],
             [COLOURS.get(r["status"], "") for r in rows],
         )
-        from explorer.reporting.html import figure_png
-
         self.plots.value = "".join(
             f'<img title="{html.escape(name)}" alt="{html.escape(name)}" '
             f'style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
@@ -159,9 +159,6 @@ class ParityView(View):
         if s.divergence is None:
             self.drawing.value = ""
             return
-        from explorer.reporting.html import figure_png
-        from explorer.reporting.plots import divergence_plot
-
         self.drawing.value = (
             s.divergence_svg()
             + '<br><img title="divergence" alt="divergence" style="max-width:100%" '

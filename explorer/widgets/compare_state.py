@@ -5,11 +5,16 @@ Plain Python (no ipywidgets), like the other flow states (``flow_state.py``).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
+from explorer.comparing.records import Divergence, ParitySummary, Tolerance
+from explorer.errors import ParityError
+from explorer.reporting.plots import report_figures
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
+from explorer.widgets.graph_svg import render_svg
 
 
 class ParityState(Observable):
@@ -18,7 +23,8 @@ class ParityState(Observable):
     Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
     (the one to compare, ``None`` for all), ``inputs``/``outputs`` (tensor names: with
     ``outputs`` and no ``signature``, that custom choice is compared, against a v2 converted
-    with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol``, ``summary`` (the
+    with the same inputs/outputs), ``batches``, ``seed``, ``atol``, ``rtol`` (checked as a
+    :class:`~explorer.comparing.records.Tolerance`: :attr:`tolerance`), ``summary`` (the
     ``ParitySummary`` of :meth:`run`), ``divergence`` (the ``Divergence`` of
     :meth:`find_divergence`), ``shown`` (the signature whose report is shown).
 
@@ -28,22 +34,8 @@ class ParityState(Observable):
     (:meth:`example_detail`).
     """
 
-    FIELDS = (
-        "v2",
-        "signature",
-        "inputs",
-        "outputs",
-        "batches",
-        "seed",
-        "atol",
-        "rtol",
-        "summary",
-        "divergence",
-        "shown",
-        "data",
-        "limit",
-        "example",
-    )
+    SETTINGS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
+    FIELDS = (*SETTINGS, "summary", "divergence", "shown", "data", "limit", "example")
     WIDGET = "parity_view:ParityView"
 
     def __init__(
@@ -54,37 +46,32 @@ class ParityState(Observable):
         inputs: tuple[str, ...] = (),
         outputs: tuple[str, ...] = (),
     ) -> None:
-        from explorer.comparing.records import DEFAULT_ATOL, DEFAULT_RTOL
-
         super().__init__()
         self.model = load_model(model)
-        self.v2 = v2
-        self.signature = signature
-        self.inputs = tuple(inputs)
-        self.outputs = tuple(outputs)
-        self.batches = 2
-        self.seed = 0
-        self.atol = DEFAULT_ATOL
-        self.rtol = DEFAULT_RTOL
-        self.summary: Any = None
-        self.divergence: Any = None
+        self.v2, self.signature = v2, signature
+        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
+        self.batches, self.seed = 2, 0
+        self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
+        self.summary: ParitySummary | None = None
+        self.divergence: Divergence | None = None
         self.shown: str | None = None
-        self.data: Any = None
+        self.data: Any = None  # a path or explorer.data source
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
         self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
 
     def _check_atol(self, value: Any) -> float:
-        return _tolerance("atol", value)
+        return Tolerance(atol=value).atol  # ToleranceError (a ValueError) refuses it
 
     def _check_rtol(self, value: Any) -> float:
-        return _tolerance("rtol", value)
+        return Tolerance(rtol=value).rtol
+
+    @property
+    def tolerance(self) -> Tolerance:
+        return Tolerance(self.atol, self.rtol)
 
     def _stale(self, _: Any = None) -> None:
-        self.summary = None
-        self.divergence = None
-        self.shown = None
-        self.example = None
+        self.summary = self.divergence = self.shown = self.example = None
 
     def _custom(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -101,26 +88,32 @@ class ParityState(Observable):
         return {"signature": name} if name in self.model.signatures else {}
 
     def _need_v2(self) -> Any:
-        from explorer.errors import ParityError
-
         if self.v2 is None:
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
 
+    def _source(self) -> Any:
+        """``batches`` sampled batches, or ``data`` (at most ``limit`` records)."""
+        from explorer.comparing.parity_check import Sampled
+        from explorer.feeding.data.sources import data
+
+        if self.data is None:
+            return Sampled(self.batches, self.seed)
+        source = copy.copy(data(self.data))
+        source.limit = self.limit or source.limit
+        return source
+
     def run(self) -> Any:
-        """``explorer.parity`` over ``batches`` sampled batches; returns the ``ParitySummary``."""
+        """``explorer.parity`` on :meth:`_source`; returns the ``ParitySummary``."""
         from explorer.comparing.parity_check import parity
 
         self.summary = parity(
             self.model,
             self._need_v2(),
-            signatures=None if self._custom() else self.signature,
-            batches=self.batches,
-            seed=self.seed,
-            atol=self.atol,
-            rtol=self.rtol,
+            None if self._custom() else self.signature,
+            self._source(),
+            tolerance=self.tolerance,
             **self._custom(),
-            **({"data": self.data, "limit": self.limit} if self.data is not None else {}),
         )
         self.shown = next(iter(self.summary.reports))
         return self.summary
@@ -135,7 +128,7 @@ class ParityState(Observable):
         kwargs = self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
         self.divergence = first_divergence(
-            self.model, v2, feeds, atol=self.atol, rtol=self.rtol, **kwargs
+            self.model, v2, feeds, tolerance=self.tolerance, **kwargs
         )
         return self.divergence
 
@@ -150,14 +143,8 @@ class ParityState(Observable):
         if self.summary is None:
             return []
         return [
-            {
-                "signature": name,
-                "output": key,
-                "status": rec.status,
-                "max_abs": rec.max_abs,
-                "max_rel": rec.max_rel,
-                "mismatch": rec.mismatch_fraction,
-            }
+            dict(signature=name, output=key, status=rec.status, mismatch=rec.mismatch_fraction)
+            | {"max_abs": rec.max_abs, "max_rel": rec.max_rel}
             for name, rep in self.summary.reports.items()
             for key, rec in rep.outputs.items()
         ]
@@ -169,16 +156,8 @@ class ParityState(Observable):
         if rep is None:
             return []
         return [
-            {
-                "output": key,
-                "index": w.index,
-                "where": w.where,
-                "max_abs": w.max_abs,
-                "mismatches": w.mismatches,
-                "inputs": w.inputs,
-                "v1": w.a,
-                "v2": w.b,
-            }
+            dict(output=key, index=w.index, where=w.where, max_abs=w.max_abs, inputs=w.inputs)
+            | {"mismatches": w.mismatches, "v1": w.a, "v2": w.b}
             for key, ex in rep.examples.items()
             for w in ex.worst
         ]
@@ -194,35 +173,25 @@ class ParityState(Observable):
 
     def figures(self) -> dict[str, Any]:
         """``explorer.reporting.plots.report_figures`` of the shown report (``{}`` before a run)."""
-        from explorer.reporting.plots import report_figures
-
         rep = self.report()
         return {} if rep is None else report_figures(rep)
 
     def op_errors(self) -> dict[str, float | None]:
         """Op name -> max abs error of its first compared output, from the divergence result."""
-        if self.divergence is None:
-            return {}
         out: dict[str, float | None] = {}
-        for step in self.divergence.steps:
+        for step in self.divergence.steps if self.divergence is not None else []:
             out.setdefault(step.tensor.split(":")[0], step.max_abs)
         return out
 
     def divergence_svg(self, hops: int = 2) -> str:
         """The first diverging op's neighbourhood (the last compared op when none diverged), ops
         coloured by their error; ``""`` before :meth:`find_divergence`."""
-        from explorer.widgets.graph_svg import render_svg
-
         d = self.divergence
         if d is None or not d.steps:
             return ""
         center = d.op or d.steps[-1].tensor.split(":")[0]
         sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
-        title = (
-            f"first divergence at {center} ({d.step.op_type})"
-            if d.found
-            else f"no divergence: every shared tensor agrees (around {center})"
-        )
+        title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()
         return render_svg(
             [(n.name, n.type) for n in sub.nodes],
@@ -236,8 +205,8 @@ class ParityState(Observable):
         if self.data is None:
             return ""
         src = self.data
-        text = repr(str(src)) if isinstance(src, (str, Path)) else "data  # an explorer.data source"
-        return f", data={text}" + (f", limit={self.limit}" if self.limit else "")
+        text = repr(str(src)) if isinstance(src, (str, Path)) else "data"
+        return f"explorer.data({text}" + (f", limit={self.limit})" if self.limit else ")")
 
     def code(self) -> str:
         """The explorer API calls that reproduce the comparison."""
@@ -247,33 +216,22 @@ class ParityState(Observable):
         sig = "".join(f", {k}={v!r}" for k, v in custom.items())
         if not custom and self.signature:
             sig = f", signatures={self.signature!r}"
+        source = self._data_code() or f"Sampled(batches={self.batches}, seed={self.seed})"
         lines = [
             "import explorer",
+            "from explorer.comparing.parity_check import Sampled",
+            "from explorer.comparing.records import Tolerance",
             "",
             f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = {v2_src}",
-            f"summary = explorer.parity(model, v2{sig}, batches={self.batches}, "
-            f"seed={self.seed}, atol={self.atol}, rtol={self.rtol}{self._data_code()})",
+            f"summary = explorer.parity(model, v2{sig}, source={source}, "
+            f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
         ]
         if self.divergence is not None:
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
-                f"div = explorer.first_divergence(model, v2, feeds{kw})",
+                f"div = explorer.first_divergence(model, v2, feeds{kw}, "
+                f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
             ]
         return "\n".join(lines)
-
-
-def _tolerance(name: str, value: Any) -> float:
-    """A tolerance as a float; negative, NaN or infinite ones are refused with the fix."""
-    import math
-
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, not {value!r}") from None
-    if math.isnan(v) or math.isinf(v) or v < 0:
-        raise ValueError(
-            f"{name} = {value!r} is not a tolerance: give a finite number >= 0 (e.g. 1e-5)"
-        )
-    return v

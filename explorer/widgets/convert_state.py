@@ -97,7 +97,7 @@ class ConverterState(Observable):
         """Load the saved folder with plain TensorFlow and compare each signature with v1 on
         sampled feeds (``explorer.parity`` on the saved folder, one batch); returns signature ->
         ``ParityReport`` (also in ``check``)."""
-        from explorer.comparing.parity_check import parity
+        from explorer.comparing.parity_check import Sampled, parity
 
         if self.saved is None:
             raise ConversionError("nothing saved yet: press convert first")
@@ -111,9 +111,7 @@ class ConverterState(Observable):
         out: dict[str, Any] = {}
         try:
             self._step("loading back and comparing with v1", 0.5)
-            summary = parity(
-                self.model, self.saved, batches=1, batch_size=batch, seed=seed, **kwargs
-            )
+            summary = parity(self.model, self.saved, source=Sampled(1, seed, batch), **kwargs)
             out = dict(summary.reports)
         finally:
             self._step("", 1.0 if out else 0.0)

@@ -42,7 +42,11 @@ def test_parity_on_tfrecord_passes_with_per_example_figures(parser):
     model, v2, _, records = parser
     calls = []
     summary = explorer.parity(
-        model, v2, "predict", data=records, batch_size=16, progress=lambda *a: calls.append(a)
+        model,
+        v2,
+        "predict",
+        explorer.data(records, batch_size=16),
+        progress=lambda *a: calls.append(a),
     )
     assert summary.passed
     rep = summary["predict"]
@@ -59,9 +63,9 @@ def test_parity_on_tfrecord_passes_with_per_example_figures(parser):
 
 def test_a_wrong_conversion_shows_its_worst_examples(parser):
     model, _, v2_other, records = parser
-    rep = explorer.parity(model, v2_other, "predict", data=records, limit=20, batch_size=8)[
-        "predict"
-    ]
+    rep = explorer.parity(
+        model, v2_other, "predict", explorer.data(records, limit=20, batch_size=8)
+    )["predict"]
     assert rep.failed and rep.data["examples"] == 20
     ex = rep.examples["color_id"]
     # green (i % 4 == 1) and blue (i % 4 == 2) swap ids: 10 of 20 examples differ by 1
@@ -82,11 +86,7 @@ def test_a_bad_record_stops_parity_with_one_line(parser, tmp_path):
     recs[17] = parser_example(17, drop="x")
     path = write_tfrecord(tmp_path / "bad.tfrecord", recs)
     with pytest.raises(DataError, match=r"bad.tfrecord: record 17: feature 'x' is missing"):
-        explorer.parity(model, v2, "predict", data=path, batch_size=8)
-    with pytest.raises(explorer.ParityError, match="feeds= or data="):
-        explorer.parity(
-            model, v2, "predict", data=path, feeds={"examples": np.array([b""], dtype=object)}
-        )
+        explorer.parity(model, v2, "predict", explorer.data(path, batch_size=8))
 
 
 def test_csv_parity_on_the_mlp(mlp_paths, tmp_path):
@@ -94,7 +94,7 @@ def test_csv_parity_on_the_mlp(mlp_paths, tmp_path):
     rows = rng.normal(size=(30, 4)).round(4).tolist()
     path = write_csv(tmp_path / "x.csv", ["x[0]", "x[1]", "x[2]", "x[3]"], rows)
     model = explorer.load(mlp_paths["saved_model"])
-    rep = explorer.parity(model, explorer.convert(model), data=path, batch_size=8)[
+    rep = explorer.parity(model, explorer.convert(model), source=explorer.data(path, batch_size=8))[
         "serving_default"
     ]
     assert rep.passed and rep.examples["probs"].examples == 30
@@ -112,7 +112,7 @@ def test_image_folder_parity_on_custom_tensors(tmp_path):
         write_image(folder / f"{i}.png" if i % 2 else folder / f"{i}.jpg", image_pixels(i, 9, 11))
     io = {"inputs": ["image:0"], "outputs": ["mean:0"]}
     v2 = explorer.convert(model, **io)
-    rep = explorer.parity(model, v2, data=folder, **io)["serving_default"]
+    rep = explorer.parity(model, v2, source=folder, **io)["serving_default"]
     assert rep.passed and rep.examples["mean:0"].examples == 5
     assert rep.examples["mean:0"].worst[0].inputs.startswith("0.jpg: 11x9x3 -> 8x8x3")
 
@@ -130,9 +130,11 @@ def test_random_ops_are_nondeterministic_and_remedied_on_data(tmp_path):
     io = {"inputs": ["x:0"], "outputs": ["noisy:0"]}
     data = {"x:0": np.arange(30, dtype=np.float32).reshape(10, 3)}
     v2 = explorer.convert(model, **io)
-    rep = explorer.parity(model, v2, data=data, batch_size=4, **io)["serving_default"]
+    rep = explorer.parity(model, v2, source=explorer.data(data, batch_size=4), **io)[
+        "serving_default"
+    ]
     assert rep.status == "nondeterministic" and "random_uniform" in " ".join(rep.random_ops)
-    fixed = explorer.parity(model, v2, data=data, batch_size=4, remedy=True, **io)[
+    fixed = explorer.parity(model, v2, source=explorer.data(data, batch_size=4), remedy=True, **io)[
         "serving_default"
     ]
     assert fixed.passed and "seeded" in fixed.remedy and fixed.examples["noisy:0"].examples == 10
@@ -147,7 +149,9 @@ def test_sequence_examples_and_a_record_the_graph_refuses(tmp_path):
     io = {"inputs": ["serialized:0"], "outputs": ["score:0"]}
     v2 = explorer.convert(model, **io)
     path = write_tfrecord(tmp_path / "s.tfrecord", [sequence_example(i) for i in range(7)])
-    rep = explorer.parity(model, v2, data=path, batch_size=4, **io)["serving_default"]
+    rep = explorer.parity(model, v2, source=explorer.data(path, batch_size=4), **io)[
+        "serving_default"
+    ]
     assert rep.passed and rep.examples["score:0"].examples == 7
     assert rep.examples["score:0"].worst[0].inputs == "length: 1; lists: tokens[1]"
     recs = [sequence_example(i, drop_length=i == 5) for i in range(7)]
@@ -157,12 +161,12 @@ def test_sequence_examples_and_a_record_the_graph_refuses(tmp_path):
         match=r"bad.tfrecord#5 \(example 5\): the model refuses .*"
         r"Feature: length \(data type: int64\) is required",
     ):
-        explorer.parity(model, v2, data=bad, batch_size=4, **io)
+        explorer.parity(model, v2, source=explorer.data(bad, batch_size=4), **io)
     garbage = write_tfrecord(tmp_path / "g.tfrecord", [sequence_example(0), b"\x0a\xff"])
     with pytest.raises(
         DataError, match=r"g.tfrecord: record 1: does not parse as a tf.SequenceExample"
     ):
-        explorer.parity(model, v2, data=garbage, **io)
+        explorer.parity(model, v2, source=garbage, **io)
 
 
 def test_a_switch_the_data_lacks_is_generated_neutral_and_noted(tmp_path):
@@ -178,6 +182,8 @@ def test_a_switch_the_data_lacks_is_generated_neutral_and_noted(tmp_path):
     model = explorer.load(tmp_path / "k.pb")
     io = {"inputs": ["x:0", "keep_prob:0"], "outputs": ["y:0"]}
     data = {"x:0": np.arange(8, dtype=np.float32).reshape(4, 2)}
-    rep = explorer.parity(model, explorer.convert(model, **io), data=data, **io)["serving_default"]
+    rep = explorer.parity(model, explorer.convert(model, **io), source=explorer.data(data), **io)[
+        "serving_default"
+    ]
     assert rep.passed and "not in the data, generated: keep_prob:0" in rep.notes
     assert rep.examples["y:0"].worst[3].a == [6.0, 7.0]  # keep_prob fed its neutral 1.0

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from explorer.comparing.parity_check import Sampled
 from explorer.errors import ParityError, TensorNotFoundError
 
 INS = ["x:0"]
@@ -50,7 +51,7 @@ def test_custom_tensors_are_compared_against_their_conversion(mlp):
     model, v2 = mlp
     assert model.signatures  # the custom choice is not one of them
     feeds = {"x:0": np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)}
-    summary = parity(model, v2, inputs=INS, outputs=OUTS, feeds=[feeds, feeds])
+    summary = parity(model, v2, source=[feeds, feeds], inputs=INS, outputs=OUTS)
     report = summary["serving_default"]
     assert summary and list(summary.reports) == ["serving_default"]
     assert list(report.outputs) == OUTS and report.batches == 2
@@ -62,7 +63,7 @@ def test_custom_tensors_against_a_saved_conversion(mlp, tmp_path):
 
     model, v2 = mlp
     saved = v2.save(tmp_path / "custom_tf2")
-    summary = parity(model, saved, inputs=["x"], outputs=OUTS, batches=1, batch_size=3)
+    summary = parity(model, saved, source=Sampled(1, batch_size=3), inputs=["x"], outputs=OUTS)
     assert summary and summary["serving_default"].outputs["dense/Relu:0"].count == 3 * 8
 
 
@@ -71,10 +72,10 @@ def test_custom_tensors_match_a_signature_conversion_by_tensor(mlp):
 
     model, _ = mlp
     full = convert(model)  # serving_default: x -> probs, logits (keys, not tensor names)
-    summary = parity(model, full, inputs=INS, outputs=["logits/BiasAdd:0"], batches=1)
+    summary = parity(model, full, source=Sampled(1), inputs=INS, outputs=["logits/BiasAdd:0"])
     assert summary and list(summary["serving_default"].outputs) == ["logits/BiasAdd:0"]
     with pytest.raises(ParityError, match=r"v1 outputs \['dense/Relu:0'\] have no counterpart"):
-        parity(model, full, inputs=INS, outputs=OUTS, batches=1)
+        parity(model, full, source=Sampled(1), inputs=INS, outputs=OUTS)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +95,7 @@ def test_custom_tensor_errors(mlp, kwargs, error, match):
 
     model, v2 = mlp
     with pytest.raises(error, match=match):
-        parity(model, v2, batches=1, **kwargs)
+        parity(model, v2, source=Sampled(1), **kwargs)
 
 
 def test_custom_tensors_with_random_ops_are_remedied_in_a_fresh_custom_conversion(dropout_pb):
@@ -102,10 +103,10 @@ def test_custom_tensors_with_random_ops_are_remedied_in_a_fresh_custom_conversio
 
     ins, outs = ["x:0"], ["hidden:0", "out:0"]
     v2 = convert(dropout_pb, inputs=ins, outputs=outs)
-    plain = parity(dropout_pb, v2, inputs=ins, outputs=outs, batches=1)["serving_default"]
+    plain = parity(dropout_pb, v2, source=Sampled(1), inputs=ins, outputs=outs)["serving_default"]
     assert plain.outputs["hidden:0"].passed
     assert plain.outputs["out:0"].status == "nondeterministic"
-    fixed = parity(dropout_pb, v2, inputs=ins, outputs=outs, batches=1, remedy=True)
+    fixed = parity(dropout_pb, v2, source=Sampled(1), inputs=ins, outputs=outs, remedy=True)
     report = fixed["serving_default"]
     assert fixed and "set keep_prob=1.0" in report.remedy and "converted afresh" in report.remedy
     assert list(report.outputs) == outs
@@ -174,7 +175,7 @@ def test_parity_on_the_mlp_passes_bitwise(mlp_paths):
     from explorer import convert, load, parity
 
     model = load(mlp_paths["saved_model"])
-    summary = parity(model, convert(model), batches=2, batch_size=3)
+    summary = parity(model, convert(model), source=Sampled(2, batch_size=3))
     report = summary["serving_default"]
     assert summary and report.batches == 2 and set(report.outputs) == {"logits", "probs"}
     assert all(o.equal and o.count == 2 * 3 * 3 for o in report.outputs.values())
@@ -185,7 +186,7 @@ def test_dropout_is_nondeterministic_not_failed(dropout_model):
     from explorer import parity
 
     model, v2 = dropout_model
-    summary = parity(model, v2, "with_input", batches=2)
+    summary = parity(model, v2, "with_input", Sampled(2))
     report = summary["with_input"]
     assert report.status == "nondeterministic" and not report.failed and not summary
     assert report.outputs["hidden"].passed
@@ -202,7 +203,7 @@ def test_dropout_with_keep_prob_fed_one_passes(dropout_model):
 
     model, v2 = dropout_model
     feeds = [{"keep_prob": np.float32(1.0)}, {"keep_prob": np.float32(1.0)}]
-    summary = parity(model, v2, "with_input", feeds=feeds)
+    summary = parity(model, v2, "with_input", feeds)
     assert summary and summary["with_input"].outputs["out"].equal
 
 
@@ -210,7 +211,7 @@ def test_remedy_feeds_the_switch_when_it_is_an_input(dropout_model):
     from explorer import parity
 
     model, v2 = dropout_model
-    report = parity(model, v2, "with_input", batches=1, remedy=True)["with_input"]
+    report = parity(model, v2, "with_input", Sampled(1), remedy=True)["with_input"]
     assert report.passed and report.remedy.startswith("fed keep_prob=1.0 (keep probability)")
 
 
@@ -221,7 +222,7 @@ def test_remedy_pins_randomness_inside_the_graph(dropout_model, sig, done):
     from explorer import parity
 
     model, v2 = dropout_model
-    summary = parity(model, v2, sig, batches=2, remedy=True)
+    summary = parity(model, v2, sig, Sampled(2), remedy=True)
     assert summary, summary[sig].to_json()
     assert done in summary[sig].remedy and "converted afresh" in summary[sig].remedy
 
@@ -230,4 +231,72 @@ def test_parity_with_zero_batches_is_an_error(mlp_paths):
     from explorer import parity
 
     with pytest.raises(ParityError, match="batches=0: nothing to compare"):
-        parity(mlp_paths["saved_model"], None, batches=0)
+        parity(mlp_paths["saved_model"], None, Sampled(0))
+
+
+def test_first_divergence_never_claims_agreement_where_parity_is_nondeterministic(dropout_model):
+    """The same run path as parity: an output v1 disagrees with itself on is skipped and named,
+    never counted as agreeing."""
+    from explorer import first_divergence, parity
+    from explorer.running.v1_runner import V1Runner
+
+    model, v2 = dropout_model
+    assert parity(model, v2, "internal", Sampled(1))["internal"].status == "nondeterministic"
+    feeds = V1Runner(model, signature="internal").sample(batch=2, seed=0)
+    div = first_divergence(model, v2, feeds, signature="internal")
+    assert not div and div.status == "nondeterministic" and div.outputs_skipped == ["out:0"]
+    assert "not judged: out:0" in div.verdict and "random ops" in div.skipped["out:0"]
+    assert div.to_json()["status"] == "nondeterministic"
+    from explorer.reporting.plots import divergence_plot
+
+    assert "not judged: out:0" in divergence_plot(div).axes[0].get_title()
+    assert {"hidden:0", "x:0"} & {s.tensor for s in div.steps} == {"hidden:0"}
+
+
+@pytest.fixture(scope="module")
+def stale_output_shapes(tmp_path_factory):
+    """A frozen graph where a transform turned ``block/bn/FusedBatchNorm`` into an ``Add`` that
+    kept the name and the fused op's ``_output_shapes`` (one output, six recorded shapes)."""
+    import tensorflow as tf
+
+    from explorer import load
+
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 4, 4, 3], name="x")
+        consts = [tf.constant(np.full(3, v, np.float32), name=n) for v, n in
+                  ((1.0, "scale"), (0.5, "offset"), (0.0, "mean"), (1.0, "var"))]  # fmt: skip
+        y, _, _ = v1.nn.fused_batch_norm(x, *consts, is_training=False, name="bn")
+        tf.nn.relu(y, name="out")
+    gd = g.as_graph_def(add_shapes=True)
+    old, new = "bn", "block/bn/FusedBatchNorm"
+    for node in gd.node:
+        if node.name == old:
+            shapes = v1.AttrValue()
+            shapes.CopyFrom(node.attr["_output_shapes"])
+            assert len(shapes.list.shape) > 1
+            dtype = node.attr["T"].type
+            node.name, node.op = new, "Add"
+            del node.input[1:]
+            node.input.append("offset")
+            node.ClearField("attr")
+            node.attr["T"].type = dtype
+            node.attr["_output_shapes"].CopyFrom(shapes)
+        node.input[:] = [new if i == old else i.replace(f"{old}:", f"{new}:") for i in node.input]
+    folder = tmp_path_factory.mktemp("stale")
+    tf.io.write_graph(gd, str(folder), "frozen.pb", as_text=False)
+    return load(folder / "frozen.pb")
+
+
+def test_first_divergence_counts_outputs_from_the_op_definition(stale_output_shapes):
+    from explorer import convert, first_divergence, parity
+
+    model, io = stale_output_shapes, {"inputs": ["x:0"], "outputs": ["out:0"]}
+    v2 = convert(model, **io)
+    assert parity(model, v2, source=Sampled(1), **io)
+    feeds = {"x:0": np.linspace(-1, 1, 48, dtype=np.float32).reshape(1, 4, 4, 3)}
+    div = first_divergence(model, v2, feeds, **io)
+    names = [s.tensor for s in div.steps]
+    assert not div and div.status == "passed" and div.verdict == "no divergence found"
+    assert "block/bn/FusedBatchNorm:0" in names and "block/bn/FusedBatchNorm:1" not in names

@@ -32,3 +32,22 @@ def test_summary_json_has_the_cli_shape():
     assert obj["signatures"]["sig"]["nondeterministic"] is False
     assert ParitySummary.from_json(json.dumps(obj)).to_json() == obj
     assert not ParitySummary({})  # no signatures compared is never a pass
+
+
+def test_tolerance_is_validated_with_one_line():
+    import math
+
+    import pytest
+
+    from explorer.comparing.records import Tolerance, ToleranceError
+    from explorer.errors import ParityError
+
+    t = Tolerance(1e-3, 0, per_output={"y": {"atol": 1e-1}, "z": (0, 1e-2)})
+    assert t.of("y") == (1e-1, 0.0) and t.of("z") == (0.0, 1e-2) and t.of("w") == (1e-3, 0.0)
+    for bad in (-1.0, math.nan, math.inf, "x"):
+        with pytest.raises(ToleranceError, match="atol"):
+            Tolerance(atol=bad)
+    with pytest.raises(ValueError, match="rtol of y = -1 is not a tolerance"):
+        Tolerance(per_output={"y": (0, -1)})
+    with pytest.raises(ParityError, match="not both"):
+        compare({"y": _pair()[0]}, {"y": _pair()[0]}, Tolerance(), atol=1e-3)

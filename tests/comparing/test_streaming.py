@@ -1,5 +1,5 @@
-"""StreamingComparison: the figures of compare() batch by batch, per-example errors, the worst
-examples, in memory that does not grow with the data."""
+"""Comparator: the figures of compare() batch by batch, per-example errors, the worst examples,
+in memory that does not grow with the data, merged exactly across shards."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from explorer.comparing.outputs import compare
-from explorer.comparing.streaming import LogHistogram, StreamingComparison
+from explorer.comparing.outputs import Comparator, LogHistogram, compare
+from explorer.comparing.records import Tolerance
 from explorer.feeding.data.sources import Batch
 
 
@@ -20,7 +20,7 @@ def _batch(start: int, rows: int) -> Batch:
 
 
 def _stream(a_list, b_list, **kw):
-    acc = StreamingComparison(1e-5, 1e-5, **kw)
+    acc = Comparator(Tolerance(1e-5, 1e-5), **kw)
     start = 0
     for a, b in zip(a_list, b_list):
         acc.add({"y": a}, {"y": b}, _batch(start, len(a)))
@@ -95,7 +95,7 @@ def test_ties_keep_the_earlier_examples_and_strings_count_mismatches():
 
 
 def test_shape_change_fails_and_outputs_without_a_batch_dim_have_no_examples():
-    acc = StreamingComparison(1e-5, 1e-5)
+    acc = Comparator(Tolerance(1e-5, 1e-5))
     acc.add(
         {"y": np.zeros((2, 3)), "s": np.float32(1)},
         {"y": np.zeros((2, 3)), "s": np.float32(1)},
@@ -132,7 +132,7 @@ def test_log_histogram_quantiles_are_close_and_bounded():
 def test_memory_does_not_grow_with_batches():
     import tracemalloc
 
-    acc = StreamingComparison(1e-5, 1e-5)
+    acc = Comparator(Tolerance(1e-5, 1e-5))
     rng = np.random.default_rng(2)
     a = rng.normal(size=(256, 10))
     b = a + 1e-3
@@ -150,3 +150,34 @@ def test_memory_does_not_grow_with_batches():
     many = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert many < 2 * one
+
+
+def test_shards_merge_into_the_figures_of_one_stream():
+    rng = np.random.default_rng(4)
+    a_list = [rng.normal(size=(8, 3)) for _ in range(6)]
+    b_list = [a + rng.normal(scale=1e-3, size=a.shape) for a in a_list]
+    b_list[4][2, 1] = np.inf
+    whole = _stream(a_list, b_list, worst=4)
+    shards = []
+    for part in ((0, 1, 2), (3, 4, 5)):
+        acc = Comparator(Tolerance(1e-5, 1e-5), worst=4)
+        for i in part:
+            acc.add({"y": a_list[i]}, {"y": b_list[i]}, _batch(8 * i, 8))
+        shards.append(acc)
+    merged = shards[0].merge(shards[1]).report()
+    assert merged.to_json() == whole.to_json()
+
+
+def test_log_histograms_merge_exactly():
+    rng = np.random.default_rng(5)
+    x = np.abs(rng.lognormal(-5, 4, size=5000))
+    one, left, right = LogHistogram(), LogHistogram(), LogHistogram()
+    one.add(x)
+    left.add(x[:1000])
+    right.add(np.concatenate([x[1000:], [0.0, math.inf]]))
+    one.add(np.array([0.0, math.inf]))
+    left.merge(right)
+    assert left.total == one.total and left.coarse() == one.coarse()
+    assert [left.quantile(q) for q in (0.1, 0.5, 0.99)] == [
+        one.quantile(q) for q in (0.1, 0.5, 0.99)
+    ]

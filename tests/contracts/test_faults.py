@@ -12,6 +12,7 @@ import pytest
 
 import explorer
 from explorer.cli import main
+from explorer.comparing.parity_check import Sampled
 from tests.contracts import hostile_models as H
 
 X = np.ones(2, np.float32)
@@ -59,7 +60,7 @@ def test_nested_v1_cond_50_deep_runs_converts_and_passes_parity(site):
     with explorer.V1Runner(model) as r:
         np.testing.assert_allclose(r.infer({"x": X})["y"], X + 1)
     v2 = explorer.convert(model)
-    assert explorer.parity(model, v2, batches=1).passed
+    assert explorer.parity(model, v2, source=Sampled(1)).passed
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import pytest
 
 import explorer
 from explorer.cli import main
+from explorer.comparing.parity_check import Sampled
 from tests.conftest import shared_model
 
 X = np.random.default_rng(3).normal(size=(2, 4)).astype(np.float32)
@@ -48,7 +49,7 @@ def _every_step(path: Path, out_root: Path) -> None:
         r.infer({"x:0": X})
     saved = explorer.convert(model).save(out_root / "converted")
     if model.signatures:
-        assert explorer.parity(model, saved, batches=1)
+        assert explorer.parity(model, saved, source=Sampled(1))
     assert main(["run", str(path), "--inputs", "x:0", "--outputs", "probs:0", "--json"]) == 0
     assert main(["convert", str(path), str(out_root / "cli"), "--json"]) == 0
 
@@ -70,7 +71,7 @@ def test_real_model_unchanged_by_load_run_convert_parity(tmp_path):
     with explorer.V1Runner(model) as r:
         r.infer({"x": np.array([[1.0]], np.float32)})
     saved = explorer.convert(model, "serving_default").save(tmp_path / "out")
-    assert explorer.parity(model, saved, "serving_default", batches=1)
+    assert explorer.parity(model, saved, "serving_default", Sampled(1))
     assert snapshot(src) == before
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.comparing.streaming import StreamingComparison
+from explorer.comparing.outputs import Comparator
+from explorer.comparing.records import Tolerance
 from explorer.feeding.data.sources import Batch
 from explorer.reporting.examples_html import examples_html
 from explorer.reporting.html import to_html
 
 
 def _report():
-    acc = StreamingComparison(1e-5, 1e-5, worst=2, name="serving_default")
+    acc = Comparator(Tolerance(1e-5, 1e-5), worst=2, name="serving_default")
     a = np.zeros((4, 2), np.float32)
     b = a.copy()
     b[2, 1] = 0.25

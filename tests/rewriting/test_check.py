@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.rewriting.check import Job, _compare, check_jobs
+from explorer.comparing.records import Tolerance
+from explorer.rewriting.check import Job, _compare_job, check_jobs
 
 GOOD = """
 import keras
@@ -36,8 +37,23 @@ def test_one_process_runs_every_job_and_reports_each(tmp_path):
     }
 
 
+class _Got(dict):
+    """What ``np.load`` gives the check: arrays by name, and their names in ``files``."""
+
+    @property
+    def files(self):
+        return list(self)
+
+
+def _compare(got, want, atol, rtol):
+    job = Job(None, [{}], [{"y": want}])
+    return _compare_job(_Got({"b0__y": got}), job, Tolerance(atol, rtol), 0.0)["outputs"]["y"]
+
+
 def test_compare_reports_shape_and_integer_mismatches():
     assert _compare(np.zeros(3), np.zeros(4), 1e-5, 1e-5)["error"] == "shape [3] but v1 gives [4]"
     assert not _compare(np.array([1, 2]), np.array([1, 3]), 1e-5, 1e-5)["passed"]
     close = _compare(np.array([1.0 + 1e-6]), np.array([1.0]), 1e-5, 1e-5)
     assert close["passed"] and 0 < close["max_abs"] < 2e-6
+    missing = _compare_job(_Got(), Job(None, [{}], [{"y": np.zeros(2)}]), Tolerance(), 0.0)
+    assert missing["outputs"]["y"]["error"] == "missing from the Keras outputs"

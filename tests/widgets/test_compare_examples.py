@@ -32,7 +32,7 @@ def test_state_runs_on_data_and_picks_a_worst_example(mlp, other_v2):
     s.example = ("probs", probs[0]["index"])
     d = s.example_detail()
     assert d["where"] == f"arrays[{d['index']}]" and len(d["v1"]) == 3 and d["v1"] != d["v2"]
-    assert "data={'x'" not in s.code() and "data=data" in s.code() and "limit=10" in s.code()
+    assert "data={'x'" not in s.code() and "explorer.data(data, limit=10)" in s.code()
     s.data = None  # stale: the run and the pick go
     assert s.summary is None and s.example is None and s.worst_rows() == []
 
