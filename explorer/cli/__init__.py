@@ -18,12 +18,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import NoReturn
+
+from explorer import _tf
+from explorer.cli import _progress
+from explorer.errors import ExplorerError
+from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
 PROG = "tf1-explorer"
@@ -55,10 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
-    for verb in VERBS:
-        name = f"{__name__}.{verb}"
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(sub)
+    for verb in VERBS:  # each verb's module is imported when the parser is built
+        importlib.import_module(f"{__name__}.{verb}").register(sub)
     return parser
 
 
@@ -69,8 +71,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     the command line (``argv`` not given), a process whose run was abandoned at its deadline (an
     endless loop still busy in TensorFlow) exits at once with the status instead of waiting.
     """
-    from explorer.running import deadline
-
     saved = deadline.configure()
     try:
         code = _main(argv)
@@ -86,11 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from explorer import _tf
-    from explorer.cli import _progress
-    from explorer.errors import ExplorerError
-    from explorer.running import deadline
-
     timeout = getattr(args, "timeout", None)
     if timeout is not None:
         if timeout <= 0:

@@ -12,17 +12,17 @@ from typing import Any, TypeVar
 
 import ipywidgets as W
 
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, first_line
 from explorer.widgets._observable import Change, Observable
 
-S = TypeVar("S")
+S = TypeVar("S", bound=Observable)
 
 
 class StatusArea(W.HTML):
     """One line under a view: what happened, what is running, or the error (never a traceback)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self) -> None:
+        super().__init__()
         self.add_class("tf1x-status")
         self.kind = "clear"
         self.text = ""
@@ -51,9 +51,6 @@ def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) 
     """
     try:
         result = fn()
-    except ExplorerError as e:
-        status.error(str(e))
-        return None
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
         status.error(error_line(e))
         return None
@@ -65,14 +62,12 @@ def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) 
 def error_line(e: BaseException) -> str:
     """The one line a view shows for an error: an ``ExplorerError``'s message as it is, any other
     error as ``Type: first line`` (at most 400 characters)."""
-    if isinstance(e, ExplorerError):
-        return str(e)
-    text = str(e).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(e).__name__}: {first}"[:400] if first else type(e).__name__
+    if isinstance(e, ExplorerError) or not str(e).strip():
+        return str(e) or type(e).__name__
+    return f"{type(e).__name__}: {first_line(e, 400)}"[:400]
 
 
-def adopt_state(view: Any, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
+def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
     """The state object a view mirrors: ``source`` itself when it is a ``state_cls``, else
     ``state_cls(source, *args, **kwargs)``; its ``.widget`` is ``view`` from now on."""
     state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
@@ -102,7 +97,7 @@ def on_click(
             status.clear()  # an old error must not outlive the action that succeeded
         return result
 
-    def handler(_: Any) -> None:
+    def handler(_: W.Button) -> None:
         button.disabled = True
         try:
             guarded(status, call)
@@ -117,8 +112,8 @@ def bind(
     field: str,
     widget: W.Widget,
     trait: str = "value",
-    to_widget: Callable[[Any], Any] = lambda v: v,
-    to_state: Callable[[Any], Any] = lambda v: v,
+    to_widget: Callable[[Any], object] = lambda v: v,
+    to_state: Callable[[Any], object] = lambda v: v,
     status: StatusArea | None = None,
 ) -> None:
     """Two-way link between ``state.field`` and ``widget.trait``, guarded against echo loops.
@@ -214,9 +209,9 @@ class View(W.VBox):
     stores as the widget's text and shows when opened before it is run) is one readable line.
     """
 
-    state: Any = None
+    state: Any = None  # the state object (its class depends on the view)
 
-    def _open(self, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
+    def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
         """The state (see :func:`adopt_state`), or ``None`` after showing why it failed."""
         try:
             return adopt_state(self, source, state_cls, *args, **kwargs)
@@ -243,7 +238,7 @@ class View(W.VBox):
 
 def grid_html(
     header: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    rows: Sequence[Sequence[object]],
     names: Sequence[str | None] | None = None,
     selected: str | None = None,
     widths: Sequence[str] | None = None,
@@ -273,13 +268,10 @@ def grid_html(
         cells = []
         for j, c in enumerate(row):
             text = e(str(c))
-            cls = classes[j] if classes and j < len(classes) and classes[j] else ""
+            cls = classes[j] if classes and j < len(classes) else ""
             inner = f"<bdi>{text}</bdi>" if cls == "tf1x-tail" else text
-            cells.append(
-                f'<td class="{cls}" title="{text}">{inner}</td>'
-                if cls
-                else f'<td title="{text}">{inner}</td>'
-            )
+            attr = f' class="{cls}"' if cls else ""
+            cells.append(f'<td{attr} title="{text}">{inner}</td>')
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     if not rows and empty:
         body.append(
@@ -293,7 +285,7 @@ def grid_html(
 
 
 def table_html(
-    header: list[str], rows: list[list[Any]], row_styles: list[str] | None = None
+    header: list[str], rows: list[list[object]], row_styles: list[str] | None = None
 ) -> str:
     """A small HTML table (values escaped); ``row_styles`` adds a ``style`` per row."""
     head = "".join(

@@ -13,7 +13,15 @@ from typing import Any
 import ipywidgets as W
 
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import CodePane, StatusArea, View, bind, grid_html, on_click
+from explorer.widgets._common import (
+    CodePane,
+    StatusArea,
+    View,
+    bind,
+    error_line,
+    grid_html,
+    on_click,
+)
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 
 COLUMNS = ["name", "op", "dtype", "shape", "consumers"]
@@ -167,8 +175,6 @@ class TensorBrowser(View):
         try:
             self.state.select(name)
         except Exception as e:  # an op name the page no longer has: say so inline
-            from explorer.widgets._common import error_line
-
             self.status.error(error_line(e))
         else:
             if self.status.kind == "error":

@@ -11,6 +11,7 @@ from typing import Any
 from explorer.graph.names import shape_text
 from explorer.widgets._model import model_and_catalog
 from explorer.widgets._observable import Change, Observable
+from explorer.widgets.graph_svg import render_svg
 
 SEARCH_MODES = ("auto", "substring", "glob", "regex")
 RESULT_CAP = 1000  # matches kept per search (20 pages); more means "refine the search"
@@ -32,7 +33,7 @@ class BrowserState(Observable):
     """
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
-    WIDGET = "browser:TensorBrowser"
+    WIDGET = "TensorBrowser"
 
     def __init__(self, source: Any, page_size: int = PAGE_SIZE) -> None:
         super().__init__()
@@ -201,8 +202,6 @@ class BrowserState(Observable):
 
     def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
         """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
-        from explorer.widgets.graph_svg import render_svg
-
         sub = self.neighbourhood()
         if sub is None:
             return ""

@@ -44,7 +44,7 @@ class ParityState(Observable):
         "limit",
         "example",
     )
-    WIDGET = "parity_view:ParityView"
+    WIDGET = "ParityView"
 
     def __init__(
         self,

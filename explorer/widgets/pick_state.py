@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.feeding.shape_inference import feed_shapes
+from explorer.inspection.suggestions import suggest
 from explorer.widgets._model import model_and_catalog
 from explorer.widgets._observable import Change, Observable
 
@@ -59,11 +61,9 @@ class PickerState(Observable):
     """
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
-    WIDGET = "picker:IOPicker"
+    WIDGET = "IOPicker"
 
     def __init__(self, source: Any, limit: int = 20) -> None:
-        from explorer.inspection.suggestions import suggest
-
         super().__init__()
         self.model, self.catalog = model_and_catalog(source)
         if self.model is None:
@@ -96,8 +96,6 @@ class PickerState(Observable):
         """Input candidate -> ``{shape, reasons, notes}``: the feed shape the graph decides
         for it and why (see ``explorer.feeding.shape_inference.feed_shapes``)."""
         if self._feed_shapes is None:
-            from explorer.feeding.shape_inference import feed_shapes
-
             self._feed_shapes = feed_shapes(self.model, self.choice.inputs)
         return self._feed_shapes
 

@@ -7,7 +7,15 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, View, bind, error_line, on_click
+from explorer.widgets._common import (
+    CodePane,
+    StatusArea,
+    View,
+    adopt_state,
+    bind,
+    error_line,
+    on_click,
+)
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
@@ -54,8 +62,6 @@ class MigrationWizard(View):
         except Exception as e:  # still not a model: say why, in the same line
             self.status.error(error_line(e))
             return
-        from explorer.widgets._common import adopt_state
-
         adopt_state(self, s, WizardState)
         self.remove_class("tf1x-failed")
         self._build(s)

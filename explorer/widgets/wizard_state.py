@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from explorer.errors import TensorNotFoundError
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
+from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
 from explorer.widgets.convert_state import ConverterState
+from explorer.widgets.pick_state import PickerState
 from explorer.widgets.run_state import RunnerState
 
 STEPS = ("browse", "pick", "run", "convert", "compare")
@@ -31,12 +34,9 @@ class WizardState(Observable):
     """
 
     FIELDS = ("step",)
-    WIDGET = "wizard:MigrationWizard"
+    WIDGET = "MigrationWizard"
 
     def __init__(self, model: Any, out_dir: str = "") -> None:
-        from explorer.widgets.browse_state import BrowserState
-        from explorer.widgets.pick_state import PickerState
-
         super().__init__()
         self.model = load_model(model)
         self.step = 0
@@ -67,8 +67,6 @@ class WizardState(Observable):
     def use_selected(self, side: str) -> str:
         """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``;
         returns the tensor name added."""
-        from explorer.errors import TensorNotFoundError
-
         if self.browser.selected is None:
             raise TensorNotFoundError("no op selected in the browser: select one first")
         name = f"{self.browser.selected}:0"
