@@ -11,9 +11,10 @@ Here live the verbs, the model and runner classes and the base error; the record
 take are in :mod:`explorer.records`, the errors in :mod:`explorer.errors`, the extension points in
 :mod:`explorer.extend`, the Jupyter views in :mod:`explorer.widgets`.
 
-``import explorer`` is cheap: names resolve on first use (PEP 562), and TensorFlow is imported by
-the first step that needs it. No submodule is named like a public function (``loading.model``
-defines ``load``): importing a submodule sets the package attribute of its name.
+``import explorer`` is cheap: names (and those four namespaces) resolve on first use (PEP 562), and
+TensorFlow is imported by the first step that needs it. No submodule is named like a public
+function (``loading.model`` defines ``load``): importing a submodule sets the package attribute of
+its name.
 """
 
 from __future__ import annotations
@@ -47,4 +48,5 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "comparing.parity_check": ("parity",),
         "comparing.divergence": ("first_divergence",),
     },
+    submodules=("errors", "records", "extend", "widgets"),
 )

@@ -10,23 +10,27 @@ from typing import Any
 
 
 def lazy_exports(
-    namespace: str, homes: Mapping[str, tuple[str, ...]]
+    namespace: str, homes: Mapping[str, tuple[str, ...]], submodules: tuple[str, ...] = ()
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
     """``__all__``, ``__getattr__`` and ``__dir__`` of the module ``namespace``.
 
     ``homes`` maps a module under ``explorer`` (``"loading.model"``) to the public names it
     defines; a name's module is imported on first access and the value kept in ``namespace``.
+    ``submodules`` of the package ``namespace`` are imported on first access too (so that
+    ``explorer.errors.FeedError`` works after ``import explorer``).
     """
     home = {name: module for module, names in homes.items() for name in names}
     cache = vars(sys.modules[namespace])
 
     def __getattr__(name: str) -> Any:
+        if name in submodules:
+            return importlib.import_module(f"{namespace}.{name}")
         if name not in home:
             raise AttributeError(f"module {namespace!r} has no attribute {name!r}")
         value = cache[name] = getattr(importlib.import_module(f"explorer.{home[name]}"), name)
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(cache) | set(home))
+        return sorted(set(cache) | set(home) | set(submodules))
 
     return sorted(home), __getattr__, __dir__

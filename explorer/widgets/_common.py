@@ -212,16 +212,17 @@ class View(W.VBox):
     state: Any = None  # the state object (its class depends on the view)
 
     def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """The state (see :func:`adopt_state`), or ``None`` after showing why it failed."""
+        """Set ``state`` (see :func:`adopt_state`) and a fresh ``status``; returns the state, or
+        ``None`` after showing why it failed."""
+        self.status = StatusArea()
         try:
-            return adopt_state(self, source, state_cls, *args, **kwargs)
+            self.state = adopt_state(self, source, state_cls, *args, **kwargs)
         except Exception as e:  # shown inline, like every other widget error
             self.state = None
-            self.status = StatusArea()
             self.status.error(error_line(e))
             W.VBox.__init__(self, [self.status])
             self.add_class("tf1x-failed")
-            return None
+        return self.state
 
     def __repr__(self) -> str:
         name = type(self).__name__
