@@ -17,6 +17,7 @@ What a terminal and a CI log see:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -26,7 +27,7 @@ from typing import NoReturn
 
 from explorer import _tf
 from explorer.cli import _progress
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, first_line
 from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
@@ -102,24 +103,20 @@ def _main(argv: Sequence[str] | None) -> int:
             warnings.simplefilter("ignore")
         try:
             return int(args.func(args) or 0)
-        except ExplorerError as e:
-            if args.debug:
-                raise
-            _fail(args.verb, str(e))
         except KeyboardInterrupt:
             _fail(args.verb, "interrupted")
         except BrokenPipeError:  # stdout closed early (``| head``): nothing more to say
-            _silence_stdout()
+            with contextlib.suppress(OSError, ValueError):  # the final flush must not fail loudly
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
             return 0
         except Exception as e:  # noqa: BLE001 - the CLI promises one line, never a traceback
             if args.debug:
                 raise
-            first = (str(e).strip().splitlines() or [""])[0][:300]
-            _fail(
-                args.verb,
-                f"unexpected {type(e).__name__}: {first} "
-                "(rerun with --debug for the traceback and report it)",
-            )
+            unexpected = f"unexpected {type(e).__name__}: {first_line(e)} "
+            hint = "(rerun with --debug for the traceback and report it)"
+            _fail(args.verb, str(e) if isinstance(e, ExplorerError) else unexpected + hint)
         finally:
             _progress.stop()
             for key, value in saved_env.items():  # main() called in-process leaves no trace
@@ -131,23 +128,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _fail(verb: str, message: str) -> None:
-    _flush_stdout()
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        sys.stdout.flush()
     line = " ".join(message.split())  # one line whatever the message holds
     print(f"{PROG} {verb}: {line}", file=sys.stderr, flush=True)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's final flush does not fail loudly."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        pass

@@ -227,12 +227,9 @@ class View(W.VBox):
     def __repr__(self) -> str:
         name = type(self).__name__
         if self.state is None:
-            status = getattr(self, "status", None)
-            return f"{name}: could not open ({status.text if status else 'no state'})"
-        model = getattr(self.state, "model", None)
-        src = getattr(model, "path", None) or getattr(
-            getattr(self.state, "catalog", None), "source", ""
-        )
+            return f"{name}: could not open ({self.status.text})"
+        model = self.state.model  # None: a BrowserState over a bare Catalog
+        src = model.path if model is not None else self.state.catalog.source
         where = f" of {Path(str(src)).name}" if src else ""
         return f"{name}{where}: an interactive view; run this cell in a live kernel to use it"
 
