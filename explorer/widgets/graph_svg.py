@@ -1,11 +1,9 @@
-"""Draw an op's neighbourhood as SVG: a layered top-to-bottom layout computed here (no graphviz).
+"""Draw an op's neighbourhood as SVG, laid out top to bottom here (pure Python, no graphviz).
 
-Pure Python, no ipywidgets or matplotlib: :func:`layered_layout` places nodes, :func:`collapse`
-folds a layer wider than ``max_per_layer`` into one "+47 more" box (a busy op such as
-ParseExampleV2 has 50+ neighbours), and :func:`render_svg` turns them into an SVG string that
-scales to the width of its pane (an ``HTML`` widget or ``IPython.display.SVG``). Every box carries
-its full name as a tooltip. Nodes can be coloured by a value (ParityView colours ops by their
-error against the v1 run).
+:func:`layered_layout` places nodes, :func:`collapse` folds a layer wider than ``max_per_layer``
+into one "+47 more" box (ParseExampleV2 has 50+ neighbours), :func:`render_svg` draws an SVG that
+scales to its pane, each box with its full name as a tooltip, optionally coloured by a value (the
+ParityView colours ops by their error against the v1 run).
 """
 
 from __future__ import annotations
@@ -118,11 +116,9 @@ def collapse(
     max_per_layer: int = MAX_PER_LAYER,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:
     """Fold every layer wider than ``max_per_layer`` into its first ``max_per_layer - 1`` nodes
-    and one "+k more" node standing for the rest (its edges are theirs, merged).
-
-    Nodes in ``keep`` (the selection) and their direct neighbours are kept first, then the
-    others in the order given. Returns ``(nodes, edges, hidden)`` where ``hidden`` maps each
-    "+k more" node's name to the names it stands for (empty when nothing was folded).
+    (``keep`` and its direct neighbours first, then the order given) and one "+k more" node
+    standing for the rest, with their edges merged. Returns ``(nodes, edges, hidden)``, ``hidden``
+    mapping each "+k more" node to the names it stands for (empty when nothing was folded).
     """
     if max_per_layer < 2:
         raise ValueError(f"max_per_layer={max_per_layer}: keep at least 2 boxes per layer")
@@ -193,12 +189,11 @@ def render_svg(
 ) -> str:
     """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges.
 
-    Layers wider than ``max_per_layer`` are folded by :func:`collapse` (the selection and its
-    direct neighbours stay). ``selected`` is outlined in blue; with ``values`` (op name -> error)
-    boxes are filled by :func:`error_colour` and the value is printed under the op type (a "+k
-    more" box shows the worst of its ops). Each box carries a ``<title>`` with the full name (a
-    "+k more" box: the names it stands for), so hovering shows it. The drawing scales down to the
-    width of its container and never grows past its natural size.
+    Wide layers are folded by :func:`collapse` (the selection and its neighbours stay).
+    ``selected`` is outlined in blue; with ``values`` (op name -> error) boxes are filled by
+    :func:`error_colour` and show the value (a "+k more" box: the worst of its ops). Each box's
+    ``<title>`` holds its full name (or the names it stands for). The drawing scales down to the
+    width of its container, never past its natural size.
     """
     nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
     placed, width, height = layered_layout(nodes, edges)
