@@ -150,10 +150,7 @@ class BrowserState(Observable):
 
     def select(self, name: str | None) -> None:
         """Select an op (``op`` or ``op:idx``; ``None`` clears); raises ``TensorNotFoundError``."""
-        if name is None or name == "":
-            self.selected = None
-            return
-        self.selected = self.catalog.op(name).name
+        self.selected = self.catalog.op(name).name if name else None
 
     def detail(self) -> dict[str, object] | None:
         """The selected op: ``name, op, scope, device, attrs, inputs, outputs, consumers,
