@@ -231,6 +231,15 @@ def import_circles() -> list[str]:
     return lines
 
 
+def test_the_reader_sees_imports_in_functions_and_skips_type_checking_blocks():
+    code = "import a\nif TYPE_CHECKING:\n    import b\nelse:\n    import c\n"
+    code += "def f():\n    import d\nclass K:\n    import e\n"
+    found = {(node.names[0].name, inner) for node, inner in _statements(ast.parse(code))}
+    assert found == {("a", False), ("c", False), ("d", True), ("e", False)}
+    assert _lazy_homes("explorer")["load"] == "explorer.loading.model"
+    assert _lazy_homes("explorer.records")["ParityReport"] == "explorer.comparing.records"
+
+
 def test_no_import_circle_not_even_through_a_function():
     circles = import_circles()
     assert circles == [], f"{len(circles)} import circle(s):\n" + "\n".join(circles)
