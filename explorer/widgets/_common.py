@@ -16,6 +16,7 @@ from explorer.errors import ExplorerError, first_line
 from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
+R = TypeVar("R")
 
 
 class StatusArea(W.HTML):
@@ -44,7 +45,7 @@ class StatusArea(W.HTML):
         self._show("clear", "", "")
 
 
-def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) -> Any:
+def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
     """Call ``fn()``; an exception becomes a one-line message in ``status`` instead of a traceback.
 
     Returns what ``fn`` returned, or ``None`` when it raised. ``done`` is shown on success.
@@ -78,16 +79,16 @@ def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, 
 def on_click(
     button: W.Button,
     status: StatusArea,
-    fn: Callable[[], Any],
+    fn: Callable[[], R],
     busy: str | None = None,
-    done: Callable[[Any], str] | None = None,
+    done: Callable[[R], str] | None = None,
 ) -> None:
     """Make ``button`` call ``fn()`` (one state method) with errors shown in ``status``.
 
     ``busy`` is shown while it runs; ``done(result)`` is the line shown when it succeeded.
     """
 
-    def call() -> Any:
+    def call() -> R:
         if busy is not None:
             status.busy(busy)
         result = fn()
@@ -134,7 +135,7 @@ def bind(
         finally:
             busy[0] = False
 
-    def from_widget(change: dict[str, Any]) -> None:
+    def from_widget(change: dict[str, object]) -> None:
         if busy[0]:
             return
         busy[0] = True
