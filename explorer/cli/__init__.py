@@ -48,16 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Browse, run, convert and compare TensorFlow 1.x models on TensorFlow 2.",
     )
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks of errors (implies --verbose)"
-    )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="show TensorFlow's own log lines and Python warnings on stderr",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
+    for *flags, text in (
+        ("--debug", "show tracebacks of errors (implies --verbose)"),
+        ("-v", "--verbose", "show TensorFlow's own log lines and Python warnings on stderr"),
+        ("-q", "--quiet", "no progress display on stderr"),
+    ):
+        parser.add_argument(*flags, action="store_true", help=text)
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
     for verb in VERBS:  # each verb's module is imported when the parser is built
