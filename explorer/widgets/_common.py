@@ -63,8 +63,9 @@ def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) ->
 def error_line(e: BaseException) -> str:
     """The one line a view shows for an error: an ``ExplorerError``'s message as it is, any other
     error as ``Type: first line`` (at most 400 characters)."""
-    if isinstance(e, ExplorerError) or not str(e).strip():
-        return str(e) or type(e).__name__
+    text = str(e).strip()
+    if isinstance(e, ExplorerError) or not text:
+        return text or type(e).__name__
     return f"{type(e).__name__}: {first_line(e, 400)}"[:400]
 
 
