@@ -236,46 +236,42 @@ class View(W.VBox):
         return f"{name}{where}: an interactive view; run this cell in a live kernel to use it"
 
 
+Column = tuple[str, str, str]  # header, CSS width, cell class ("", "tf1x-tail", "tf1x-wrap")
+
+
 def grid_html(
-    header: Sequence[str],
+    columns: Sequence[Column],
     rows: Sequence[Sequence[object]],
-    names: Sequence[str | None] | None = None,
+    names: Sequence[str],
     selected: str | None = None,
-    widths: Sequence[str] | None = None,
-    classes: Sequence[str] | None = None,
     empty: str = "",
 ) -> str:
     """A compact table for :class:`~explorer.widgets._clickable.ClickableHTML`: fixed layout
     (columns fit the pane, long values end in an ellipsis and show in full on hover), one row
     per item whose ``names[i]`` is what a click on it reports, ``selected`` highlighted.
 
-    ``widths``: CSS width per column; ``classes``: per column, ``"tf1x-tail"`` (cut at the
-    start, keep the end of a long name visible) or ``"tf1x-wrap"`` (wrap, for prose such as
-    reasons). ``empty``: the line shown instead of an empty body.
+    A column's class ``"tf1x-tail"`` cuts a long value at the start (the end of a long name stays
+    visible), ``"tf1x-wrap"`` wraps it (prose such as reasons). ``empty``: the line shown
+    instead of an empty body.
     """
     e = html.escape
-    cols = "".join(f"<col style='width:{w}'>" for w in widths) if widths else ""
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
+    head = "".join(f"<th>{e(h)}</th>" for h, _, _ in columns)
     body = []
-    for i, row in enumerate(rows):
-        name = names[i] if names is not None else None
-        attrs = ""
-        if name is not None:
-            sel = " tf1x-selected" if name == selected else ""
-            attrs = f' data-name="{e(name)}" class="tf1x-row{sel}" tabindex="0"'
-            if sel:
-                attrs += ' aria-selected="true"'
+    for name, row in zip(names, rows):
+        sel = " tf1x-selected" if name == selected else ""
+        attrs = f' data-name="{e(name)}" class="tf1x-row{sel}" tabindex="0"'
+        attrs += ' aria-selected="true"' if sel else ""
         cells = []
-        for j, c in enumerate(row):
+        for (_, _, cls), c in zip(columns, row):
             text = e(str(c))
-            cls = classes[j] if classes and j < len(classes) else ""
             inner = f"<bdi>{text}</bdi>" if cls == "tf1x-tail" else text
             attr = f' class="{cls}"' if cls else ""
             cells.append(f'<td{attr} title="{text}">{inner}</td>')
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     if not rows and empty:
         body.append(
-            f"<tr><td class='tf1x-empty' colspan='{len(header)}'><i>{e(empty)}</i></td></tr>"
+            f"<tr><td class='tf1x-empty' colspan='{len(columns)}'><i>{e(empty)}</i></td></tr>"
         )
     return (
         "<div class='tf1x-scroll'><table class='tf1x-grid tf1x-table'>"

@@ -25,9 +25,13 @@ from explorer.widgets._common import (
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 
-COLUMNS = ["name", "op", "dtype", "shape", "consumers"]
-WIDTHS = ["44%", "17%", "14%", "15%", "10%"]
-CLASSES = ["tf1x-tail", "", "", "", ""]
+COLUMNS = [
+    ("name", "44%", "tf1x-tail"),
+    ("op", "17%", ""),
+    ("dtype", "14%", ""),
+    ("shape", "15%", ""),
+    ("consumers", "10%", ""),
+]
 
 
 def _dropdown(options: Sequence[object], label: str, width: str, label_width: str) -> W.Dropdown:
@@ -111,15 +115,9 @@ class TensorBrowser(View):
         rows = s.page_rows()
         empty = s.empty_message()
         self.summary.value = s.summary()
-        self.table.html = grid_html(
-            COLUMNS,
-            [[r[c] for c in COLUMNS] for r in rows],
-            names=[r["name"] for r in rows],
-            selected=s.selected,
-            widths=WIDTHS,
-            classes=CLASSES,
-            empty=empty or "no ops",
-        )
+        cells = [[r[c] for c, _, _ in COLUMNS] for r in rows]
+        names = [str(r["name"]) for r in rows]
+        self.table.html = grid_html(COLUMNS, cells, names, s.selected, empty or "no ops")
         if empty:
             self.search_status.busy(empty)
         elif self.search_status.kind == "busy":

@@ -19,9 +19,12 @@ if TYPE_CHECKING:
 
 FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
 
-COLUMNS = ["tensor", "dtype", "shape", "why"]
-WIDTHS = ["34%", "12%", "14%", "40%"]
-CLASSES = ["tf1x-tail", "", "", "tf1x-wrap"]
+COLUMNS = [
+    ("tensor", "34%", "tf1x-tail"),
+    ("dtype", "12%", ""),
+    ("shape", "14%", ""),
+    ("why", "40%", "tf1x-wrap"),
+]
 
 
 def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
@@ -85,10 +88,8 @@ class _Side(W.VBox):
         self.suggestions.html = grid_html(
             COLUMNS,
             [suggestion_row(c, self.feed) for c in self.candidates],
-            names=[c.name for c in self.candidates],
-            selected=self.value,
-            widths=WIDTHS,
-            classes=CLASSES,
+            [c.name for c in self.candidates],
+            self.value,
             empty="nothing to suggest: type a tensor name",
         )
 
