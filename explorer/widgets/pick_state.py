@@ -150,7 +150,7 @@ class PickerState(Observable):
             setattr(self, side, (*now, t))
 
     def add_input(self, name: str) -> None:
-        """Feed tensor ``name`` too."""
+        """Feed tensor ``name`` too (``TensorNotFoundError`` for an unknown name)."""
         self._edit("inputs", name, add=True)
 
     def remove_input(self, name: str) -> None:
@@ -158,7 +158,7 @@ class PickerState(Observable):
         self._edit("inputs", name, add=False)
 
     def add_output(self, name: str) -> None:
-        """Fetch tensor ``name`` too."""
+        """Fetch tensor ``name`` too (``TensorNotFoundError`` for an unknown name)."""
         self._edit("outputs", name, add=True)
 
     def remove_output(self, name: str) -> None:
