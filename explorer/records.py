@@ -1,5 +1,6 @@
-"""The records the verbs give and take (specs, choices, findings, feeds, parity results) and the
-runner interface, each re-exported from its home: ``from explorer.records import ParityReport``.
+"""The records the verbs give and take (specs, catalog items, choices, findings, feeds, parity
+results) and the runner interface, each re-exported from its home: ``from explorer.records import
+ParityReport``.
 
 Names resolve on first use (PEP 562), so importing this imports no TensorFlow.
 """
@@ -12,6 +13,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "graph.specs": ("TensorSpec", "Signature", "Variable"),
+        "inspection.catalog_items": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
         "inspection.suggestions": ("IOChoice", "Validation"),
         "inspection.output_heuristics": ("Candidate",),
         "inspection.findings": ("Findings", "Finding"),
