@@ -130,7 +130,7 @@ def first_divergence(
             once started.
 
     Returns:
-        A :class:`~explorer.Divergence`: every compared tensor in order with its
+        A :class:`~explorer.records.Divergence`: every compared tensor in order with its
         error, the first beyond tolerance (``.op``) and its inputs' errors. ``runs`` records the
         runs per side (v1: 1, or 2 with random ops; v2: 1).
 

@@ -1,4 +1,4 @@
-"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.ParityReport`: are the numbers
+"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: are the numbers
 the same?
 
 :func:`compare` checks two sets of outputs (one batch or several) output by output: dtype and

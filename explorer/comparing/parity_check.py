@@ -104,7 +104,7 @@ def parity(
             with ``total = examples_done``.
 
     Returns:
-        A :class:`~explorer.ParitySummary`: one ParityReport per signature and the
+        A :class:`~explorer.records.ParitySummary`: one ParityReport per signature and the
         numerics environment. Truthy when every signature passed.
 
     Raises:

@@ -83,7 +83,7 @@ def test_a_bad_record_stops_parity_with_one_line(parser, tmp_path):
     path = write_tfrecord(tmp_path / "bad.tfrecord", recs)
     with pytest.raises(DataError, match=r"bad.tfrecord: record 17: feature 'x' is missing"):
         explorer.parity(model, v2, "predict", data=path, batch_size=8)
-    with pytest.raises(explorer.ParityError, match="feeds= or data="):
+    with pytest.raises(explorer.errors.ParityError, match="feeds= or data="):
         explorer.parity(
             model, v2, "predict", data=path, feeds={"examples": np.array([b""], dtype=object)}
         )

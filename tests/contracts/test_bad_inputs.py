@@ -15,6 +15,14 @@ import pytest
 
 import explorer
 from explorer.cli import main
+from explorer.errors import (
+    AmbiguousModelError,
+    MissingVariablesError,
+    ModelFormatError,
+    ModelNotFoundError,
+    TagsError,
+    UnsupportedOpError,
+)
 
 # -- builders: each takes (tmp folder, mlp_paths) and returns the path a user would give ----------
 
@@ -205,63 +213,63 @@ def unreadable(tmp, mlp):
 
 # (id, builder, tags, step, error, regex). step: where it fails (load or session).
 CASES = [
-    ("empty file", empty_pb, None, "load", explorer.ModelFormatError,
+    ("empty file", empty_pb, None, "load", ModelFormatError,
      r"empty\.pb is empty: re-export"),
-    ("random bytes .pb", random_pb, None, "load", explorer.ModelFormatError,
+    ("random bytes .pb", random_pb, None, "load", ModelFormatError,
      r"random\.pb is not a valid binary GraphDef .*: the file is truncated or of another kind"),
     *[
         (f"saved_model.pb truncated at {f:.0%}", truncated(f), None, "load",
-         explorer.ModelFormatError, r"saved_model\.pb (is not a valid binary SavedModel|holds no)")
+         ModelFormatError, r"saved_model\.pb (is not a valid binary SavedModel|holds no)")
         for f in (0.0001, 0.01, 0.25, 0.5, 0.75, 0.999)
     ],
-    (".pbtxt syntax error", pbtxt_syntax, None, "load", explorer.ModelFormatError,
+    (".pbtxt syntax error", pbtxt_syntax, None, "load", ModelFormatError,
      r"syntax\.pbtxt is not a valid text GraphDef \(1:7 .*re-export or point at the right file"),
     ("SavedModel without variables/", no_variables_folder, None, "session",
-     explorer.MissingVariablesError,
+     MissingVariablesError,
      r"no_variables has 4 variables but no checkpoint: .*variables/"),
     ("SavedModel with another graph's variables", other_graph_variables, None, "session",
-     explorer.MissingVariablesError,
+     MissingVariablesError,
      r"foreign_variables/variables/variables is of another graph \(dense/kernel is \[2, 2\] "
      r"there but \[4, 8\].*restore the variables exported with"),
     ("SavedModel with damaged variable data", damaged_variables, None, "session",
-     explorer.MissingVariablesError,
+     MissingVariablesError,
      r"cannot read checkpoint .*damaged_variables/variables/variables .*restore the one exported"),
-    ("unknown tags", lambda tmp, mlp: mlp["saved_model"], ["gpu"], "load", explorer.TagsError,
+    ("unknown tags", lambda tmp, mlp: mlp["saved_model"], ["gpu"], "load", TagsError,
      r"saved_model has no MetaGraph with tags gpu: choose one of serve"),
     ("several tag sets, none chosen", lambda tmp, mlp: mlp["two_tags"], None, "load",
-     explorer.AmbiguousModelError, r"two_tags has 2 tag sets .*pass tags=\.\.\. \(CLI: --tags\)"),
+     AmbiguousModelError, r"two_tags has 2 tag sets .*pass tags=\.\.\. \(CLI: --tags\)"),
     ("checkpoint state file pointing nowhere", state_file_nowhere, None, "load",
-     explorer.MissingVariablesError,
+     MissingVariablesError,
      r"state_nowhere/checkpoint points at /nowhere/model, which is not here .*point at the"),
-    ("unregistered op", unregistered_op, None, "session", explorer.UnsupportedOpError,
+    ("unregistered op", unregistered_op, None, "session", UnsupportedOpError,
      r"unregistered\.pb uses op types .* does not register: MyCustomSoftmax; ways on: .*"
      r"replacements=\{'MyCustomSoftmax': fn.*op_libraries=.*--op-library PATH"),
-    ("input referencing a missing node", missing_input, None, "load", explorer.ModelFormatError,
+    ("input referencing a missing node", missing_input, None, "load", ModelFormatError,
      r"missing_input\.pb: node 'probs' reads 'not_here', which is not in the graph"),
     ("negative placeholder shape", placeholder_shape([-5, 4], "negative.pb"), None, "load",
-     explorer.ModelFormatError, r"negative\.pb: node 'x' has shape \[-5, 4\] .*below -1"),
+     ModelFormatError, r"negative\.pb: node 'x' has shape \[-5, 4\] .*below -1"),
     ("huge placeholder shape", placeholder_shape([2**40, 2**40], "huge.pb"), None, "load",
-     explorer.ModelFormatError, r"huge\.pb: node 'x' has shape .*more than 2\*\*63-1 entries"),
+     ModelFormatError, r"huge\.pb: node 'x' has shape .*more than 2\*\*63-1 entries"),
     ("negative Const shape", const_shape(-5, "negative_const.pb"), None, "load",
-     explorer.ModelFormatError, r"negative_const\.pb: node 'dense/kernel' .*below 0"),
+     ModelFormatError, r"negative_const\.pb: node 'dense/kernel' .*below 0"),
     ("Const shape larger than its data", const_shape(2**40, "huge_const.pb"), None, "load",
-     explorer.ModelFormatError, r"huge_const\.pb: Const 'dense/kernel' has 128 bytes of data"),
-    ("SavedModel file renamed .pb", saved_model_named_pb, None, "load", explorer.ModelFormatError,
+     ModelFormatError, r"huge_const\.pb: Const 'dense/kernel' has 128 bytes of data"),
+    ("SavedModel file renamed .pb", saved_model_named_pb, None, "load", ModelFormatError,
      r"model\.pb is a SavedModel file: point at its folder"),
-    ("MetaGraph renamed .pb", meta_named_pb, None, "load", explorer.ModelFormatError,
+    ("MetaGraph renamed .pb", meta_named_pb, None, "load", ModelFormatError,
      r"graph\.pb is a MetaGraphDef: rename it to \.meta"),
-    ("unknown file type", unknown_suffix, None, "load", explorer.ModelFormatError,
+    ("unknown file type", unknown_suffix, None, "load", ModelFormatError,
      r"weights\.h5: unknown model file type \.h5"),
-    ("folder with no model", empty_folder, None, "load", explorer.ModelNotFoundError,
+    ("folder with no model", empty_folder, None, "load", ModelNotFoundError,
      r"empty_folder holds no TF1 model .*point at the model folder or file"),
-    ("folder with two models", two_models, None, "load", explorer.AmbiguousModelError,
+    ("folder with two models", two_models, None, "load", AmbiguousModelError,
      r"two_models holds several models \(a\.pb, b\.pb\): point at one of them"),
-    ("folder with two SavedModels", two_saved_models, None, "load", explorer.AmbiguousModelError,
+    ("folder with two SavedModels", two_saved_models, None, "load", AmbiguousModelError,
      r"two_versions holds several models \(1, 2\): point at one of them"),
-    ("saved_model.pb and .pbtxt", pb_and_pbtxt, None, "load", explorer.AmbiguousModelError,
+    ("saved_model.pb and .pbtxt", pb_and_pbtxt, None, "load", AmbiguousModelError,
      r"pb_and_pbtxt holds both saved_model\.pb and saved_model\.pbtxt: remove one"),
     ("path that does not exist", lambda tmp, mlp: tmp / "nope", None, "load",
-     explorer.ModelNotFoundError, r"nope does not exist: give a SavedModel folder"),
+     ModelNotFoundError, r"nope does not exist: give a SavedModel folder"),
 ]  # fmt: skip
 
 IDS = [c[0] for c in CASES]
@@ -323,7 +331,7 @@ def test_cli_exits_2_with_the_line_on_stderr(built, capsys, cid, tags, pattern):
 def test_unreadable_file(bad_root, mlp_paths):
     p = unreadable(bad_root, mlp_paths)
     try:
-        with pytest.raises(explorer.ModelNotFoundError, match=r"unreadable\.pb: cannot read"):
+        with pytest.raises(ModelNotFoundError, match=r"unreadable\.pb: cannot read"):
             explorer.load(p)
     finally:
         p.chmod(0o644)
