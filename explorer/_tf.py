@@ -1,27 +1,21 @@
 """Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
 
 TensorFlow 2.21 writes 3-7 lines on file descriptor 2 while it loads (absl's "All log messages
-before absl::InitializeLog() ...", oneDNN, "Could not find cuda drivers", the CPU feature guard),
-some twice, whatever ``TF_CPP_MIN_LOG_LEVEL`` says: they are written before TensorFlow reads it.
-So the first ``import tensorflow`` after ``import explorer`` (explorer's own, through
-:func:`tf`, or anyone's: an import hook, see :func:`install`):
+before absl::InitializeLog() ...", oneDNN, "Could not find cuda drivers", the CPU feature guard)
+before it reads ``TF_CPP_MIN_LOG_LEVEL``. So the first ``import tensorflow`` after ``import
+explorer`` (through :func:`tf`, or anyone's: :func:`install` puts an import hook in place):
 
-* sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 (FATAL only) unless it is set already: the user's own level
-  wins, for these start-up lines too;
-* points file descriptor 2 at a temporary file while ``import tensorflow`` runs, then writes
-  back to ``sys.stderr`` every captured line that is not a native log line below that level
-  (Python warnings, anything unexpected), so nothing else is lost;
-* sets TensorFlow's Python loggers (``tensorflow``, i.e. ``tf.get_logger()``, and ``absl``) to
-  ERROR, unless their level was set before: their WARNING lines are deprecation notices and
-  remarks about explorer's own ``tf.compat.v1`` and SavedModel calls ("... is not a valid
-  tf.function parameter name. Sanitizing ..."); ``absl`` also gets :data:`QUIET_FILTER`
-  (``logging.getLogger("absl").removeFilter(explorer._tf.QUIET_FILTER)`` undoes it), as absl
-  resets its level when its flags are parsed.
+* sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 (FATAL only) unless the user set it (their level wins);
+* points fd 2 at a temporary file while it runs, then writes back to ``sys.stderr`` every line
+  that is not a native log line below that level (Python warnings, anything unexpected);
+* sets the ``tensorflow`` and ``absl`` Python loggers to ERROR unless their level was set: their
+  warnings are deprecation notices about explorer's own ``tf.compat.v1`` and SavedModel calls.
+  ``absl``, which resets its level when its flags are parsed, also gets :data:`QUIET_FILTER`
+  (``logging.getLogger("absl").removeFilter(explorer._tf.QUIET_FILTER)`` undoes it).
 
-Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``/``--debug``, or the
-environment variable ``TF1_EXPLORER_VERBOSE=1``, which child processes inherit) captures nothing
-and defaults the level to 0: every native line shows. :func:`quiet_env` is the environment to
-start a child process that imports TensorFlow with.
+Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``, or ``TF1_EXPLORER_VERBOSE=1``,
+which child processes inherit) captures nothing and defaults the level to 0. :func:`quiet_env` is
+the environment for a child process that imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -34,9 +28,9 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import Any
 
 LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
 VERBOSE_ENV = "TF1_EXPLORER_VERBOSE"
@@ -89,7 +83,7 @@ def quiet_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def tf() -> ModuleType:
-    """Return the ``tensorflow`` module, importing it on first use without native log noise."""
+    """The ``tensorflow`` module, imported on first use without native log noise."""
     install()
     import tensorflow
 
@@ -97,15 +91,14 @@ def tf() -> ModuleType:
 
 
 def tf1() -> ModuleType:
-    """Return ``tf.compat.v1``."""
+    """``tf.compat.v1``."""
     return tf().compat.v1
 
 
 def install() -> None:
-    """Quiet every first ``import tensorflow`` in this process from now on, whoever asks for it
-    (``import explorer`` calls this): a finder at the head of ``sys.meta_path`` wraps the loading
-    of the top-level ``tensorflow`` package in :func:`_quietly`. Idempotent; nothing to do once
-    TensorFlow is imported."""
+    """Quiet the first ``import tensorflow`` of this process, whoever asks for it (``import
+    explorer`` calls this): a finder at the head of ``sys.meta_path`` wraps its loading in
+    :func:`_quietly`. Idempotent; nothing to do once TensorFlow is imported."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietFinder) for f in sys.meta_path
     ):
@@ -115,7 +108,9 @@ def install() -> None:
 class _QuietFinder(importlib.abc.MetaPathFinder):
     """Finds ``tensorflow`` through the other finders and hands it a quiet loader."""
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         if name != "tensorflow" or name in sys.modules:
             return None
         for finder in sys.meta_path:
@@ -130,10 +125,10 @@ class _QuietFinder(importlib.abc.MetaPathFinder):
 
 
 class _QuietLoader(importlib.abc.Loader):
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: importlib.abc.Loader) -> None:
         self.inner = inner
 
-    def create_module(self, spec: Any) -> Any:
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self.inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
@@ -144,7 +139,7 @@ class _QuietLoader(importlib.abc.Loader):
             _quietly(lambda: self.inner.exec_module(module))
 
 
-def _quietly(load: Any) -> None:
+def _quietly(load: Callable[[], None]) -> None:
     """Run ``load()`` (executing ``tensorflow/__init__.py``) with fd 2 captured (module doc)."""
     os.environ.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
     loggers = [logging.getLogger(name) for name in PYTHON_LOGGERS]
@@ -196,7 +191,7 @@ def kept_lines(text: str, level: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def _captured_fd(fd: int) -> Iterator[object]:
+def _captured_fd(fd: int) -> Iterator[Callable[[], str]]:
     """Point ``fd`` at a temporary file for the block; yields a function returning its text.
 
     The original descriptor is restored however the block ends (an ``ImportError`` too)."""

@@ -17,13 +17,18 @@ What a terminal and a CI log see:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
-import importlib.util
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from typing import NoReturn
+
+from explorer import _tf
+from explorer.cli import _progress
+from explorer.errors import ExplorerError, first_line
+from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
 PROG = "tf1-explorer"
@@ -43,22 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Browse, run, convert and compare TensorFlow 1.x models on TensorFlow 2.",
     )
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks of errors (implies --verbose)"
-    )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="show TensorFlow's own log lines and Python warnings on stderr",
-    )
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display on stderr")
+    for *flags, text in (
+        ("--debug", "show tracebacks of errors (implies --verbose)"),
+        ("-v", "--verbose", "show TensorFlow's own log lines and Python warnings on stderr"),
+        ("-q", "--quiet", "no progress display on stderr"),
+    ):
+        parser.add_argument(*flags, action="store_true", help=text)
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     sub.required = True
-    for verb in VERBS:
-        name = f"{__name__}.{verb}"
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(sub)
+    for verb in VERBS:  # each verb's module is imported when the parser is built
+        importlib.import_module(f"{__name__}.{verb}").register(sub)
     return parser
 
 
@@ -69,8 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     the command line (``argv`` not given), a process whose run was abandoned at its deadline (an
     endless loop still busy in TensorFlow) exits at once with the status instead of waiting.
     """
-    from explorer.running import deadline
-
     saved = deadline.configure()
     try:
         code = _main(argv)
@@ -86,11 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from explorer import _tf
-    from explorer.cli import _progress
-    from explorer.errors import ExplorerError
-    from explorer.running import deadline
-
     timeout = getattr(args, "timeout", None)
     if timeout is not None:
         if timeout <= 0:
@@ -107,24 +99,20 @@ def _main(argv: Sequence[str] | None) -> int:
             warnings.simplefilter("ignore")
         try:
             return int(args.func(args) or 0)
-        except ExplorerError as e:
-            if args.debug:
-                raise
-            _fail(args.verb, str(e))
         except KeyboardInterrupt:
             _fail(args.verb, "interrupted")
         except BrokenPipeError:  # stdout closed early (``| head``): nothing more to say
-            _silence_stdout()
+            with contextlib.suppress(OSError, ValueError):  # the final flush must not fail loudly
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
             return 0
         except Exception as e:  # noqa: BLE001 - the CLI promises one line, never a traceback
             if args.debug:
                 raise
-            first = (str(e).strip().splitlines() or [""])[0][:300]
-            _fail(
-                args.verb,
-                f"unexpected {type(e).__name__}: {first} "
-                "(rerun with --debug for the traceback and report it)",
-            )
+            unexpected = f"unexpected {type(e).__name__}: {first_line(e)} "
+            hint = "(rerun with --debug for the traceback and report it)"
+            _fail(args.verb, str(e) if isinstance(e, ExplorerError) else unexpected + hint)
         finally:
             _progress.stop()
             for key, value in saved_env.items():  # main() called in-process leaves no trace
@@ -136,23 +124,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _fail(verb: str, message: str) -> None:
-    _flush_stdout()
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        sys.stdout.flush()
     line = " ".join(message.split())  # one line whatever the message holds
     print(f"{PROG} {verb}: {line}", file=sys.stderr, flush=True)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's final flush does not fail loudly."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        pass

@@ -1,11 +1,8 @@
-"""Progress of long CLI steps on stderr: a spinner with the step's name and its elapsed time.
+"""Progress of long CLI steps on stderr: a spinner with the step's name and its elapsed time,
+``with step("converting 2 signatures"): ...``.
 
-Shown only when stderr is a terminal and ``--quiet`` is not given, so a CI log, a pipe or a test
-sees nothing of it (and an error stays the one line on stderr). Drawn by ``rich`` (imported only
-when shown), which clears the line when the step ends.
-
-    with step("converting 2 signatures"):
-        v2 = convert(model)
+Shown only when stderr is a terminal and ``--quiet`` is not given (a CI log, a pipe or a test sees
+nothing; an error stays one line). Drawn by ``rich``, imported only when shown.
 """
 
 from __future__ import annotations

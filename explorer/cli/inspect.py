@@ -10,6 +10,7 @@ import argparse
 
 from explorer.cli._common import add_verb, load_model, print_json
 from explorer.graph.names import shape_text
+from explorer.inspection.problems import problems
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,8 +20,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.inspection.problems import problems
-
     model = load_model(args)
     summary = model.summary()
     summary["problems"] = [p.to_json() for p in problems(model)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli._common import add_verb, load_model, print_json
+from explorer.inspection.scanner import scan
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,8 +15,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.inspection.scanner import scan
-
     findings = scan(load_model(args))
     if args.json:
         print_json(findings.to_json())

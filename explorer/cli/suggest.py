@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli._common import add_verb, load_model, print_json
+from explorer.cli._progress import step
+from explorer.feeding.shape_inference import feed_shapes
 from explorer.graph.names import shape_text
+from explorer.inspection.suggestions import suggest
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,10 +19,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli._progress import step
-    from explorer.feeding.shape_inference import feed_shapes
-    from explorer.inspection.suggestions import suggest
-
     model = load_model(args)
     with step(f"ranking inputs and outputs of {model.node_count} nodes"):
         choice = suggest(model, limit=max(args.limit, 1))

@@ -133,8 +133,8 @@ def first_divergence(
             (``None``: no bound); the v2 call cannot be cancelled.
 
     Returns:
-        A :class:`~explorer.Divergence`: every compared tensor in order with its error, the first
-        beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why (an output
+        A :class:`~explorer.records.Divergence`: every compared tensor in order with its error,
+        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why (an output
         skipped makes ``status`` ``nondeterministic``, never a claim of agreement). ``runs``
         records the runs per side (v1: 1, or 2 with random ops; v2: 1).
 

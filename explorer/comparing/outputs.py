@@ -1,4 +1,4 @@
-"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.ParityReport`: the one comparator.
+"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator.
 
 :class:`Comparator` takes both sides' outputs batch by batch and keeps running figures only (an
 :class:`~explorer.comparing.records.OutputComparison` per output; median and p99 from a log

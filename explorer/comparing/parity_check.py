@@ -202,8 +202,8 @@ def parity(
             ``limit`` or ``None``), and at the end of each signature with ``total = done``.
 
     Returns:
-        A :class:`~explorer.ParitySummary` (one report per signature, the numerics environment),
-        truthy when every signature passed.
+        A :class:`~explorer.records.ParitySummary` (one report per signature, the numerics
+        environment), truthy when every signature passed.
 
     Raises:
         ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with

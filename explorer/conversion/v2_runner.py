@@ -2,7 +2,7 @@
 
 Same interface as :class:`~explorer.V1Runner` (``with runner: runner.infer(feeds)``), same
 keys: the source signature's input and output keys, sparse values as
-:class:`~explorer.SparseValue`. So parity code drives either side alike::
+:class:`~explorer.records.SparseValue`. So parity code drives either side alike::
 
     v2 = explorer.convert(model)
     with V1Runner(model) as r1, V2Runner(v2) as r2:

@@ -326,7 +326,7 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
 def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
     if not _is_sparse_like(value) and not (isinstance(value, tuple) and len(value) == 3):
         raise FeedError(
-            f"input {key!r} is sparse ({fmt_spec(spec)}): give explorer.SparseValue("
+            f"input {key!r} is sparse ({fmt_spec(spec)}): give explorer.records.SparseValue("
             "indices, values, dense_shape), not a dense array"
         )
     try:

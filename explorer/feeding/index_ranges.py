@@ -310,7 +310,7 @@ def int_highs(
     """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
     the integer inputs among ``shapes`` (key -> sampled shape) that index something.
 
-    ``specs`` maps keys to :class:`~explorer.TensorSpec`; only dense integer inputs count.
+    ``specs`` maps keys to :class:`~explorer.records.TensorSpec`; only dense integer inputs count.
     """
     ints = {
         k: specs[k].name

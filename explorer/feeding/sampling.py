@@ -1,6 +1,6 @@
 """Step "sample" of the flow: feeds for a model's inputs, generated or given, checked against specs.
 
-:func:`sample` makes one array per input from its :class:`~explorer.TensorSpec`; a string
+:func:`sample` makes one array per input from its :class:`~explorer.records.TensorSpec`; a string
 input that feeds a ``ParseExample``-like op gets serialized ``tf.Example`` protos built from that op
 (see ``explorer/feeding/tf_example.py``, whose registry holds the per-op rules).
 :func:`input_roles` says which inputs must be fed. Values, :class:`Feeds` and :func:`check_feeds`
@@ -134,7 +134,7 @@ def sample(
     Args:
         model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
         inputs: what to feed: ``None`` (the default signature, or the suggested inputs of a model
-            without signatures), a signature name or :class:`~explorer.Signature`, a list
+            without signatures), a signature name or :class:`~explorer.records.Signature`, a list
             of tensor names, or a mapping key -> ``TensorSpec`` (e.g. ``runner.input_specs``).
         batch: size of each input's first unknown dim (and the number of tf.Examples).
         seed: seeds the generator: same arguments, same feeds.

@@ -111,7 +111,7 @@ inputs consumed by ``op_types``."""
 
 
 def rule_for(model: Any, spec: Any) -> Rule | None:
-    """The rule for an input (a :class:`~explorer.TensorSpec`), or ``None``.
+    """The rule for an input (a :class:`~explorer.records.TensorSpec`), or ``None``.
 
     Breadth-first over consumers of the input through :data:`PASS_THROUGH_OPS`, up to 8 hops;
     the first consumer with a registered rule decides.

@@ -25,7 +25,7 @@ device-pin         warning   pins to a device type this machine lacks (info when
 ref-edge           info      ops that take a reference-typed tensor (need resource variants)
 =================  ========  ===================================================================
 
-:func:`require_safe` raises :class:`~explorer.UnsafeModelError` for models holding the
+:func:`require_safe` raises :class:`~explorer.errors.UnsafeModelError` for models holding the
 unsafe ops; ``ModelSession`` calls it before importing a graph unless ``allow_unsafe=True``.
 The Saver's own save/restore ops (fed by its filename tensor) are the checkpoint and are not
 unsafe (see :mod:`explorer.inspection.file_doors`).

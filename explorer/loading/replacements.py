@@ -59,7 +59,7 @@ def replacement_hint(op_type: str) -> str | None:
     there is one (and how to use it), else a known way to compute it, else ``None``."""
     if op_type in BUILTIN_REPLACEMENTS:
         hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
-        how = "built-in replacement explorer.replacements_for(path)"
+        how = "built-in replacement explorer.loading.replacements.replacements_for(path)"
         return f"{how} ({hint})" if hint else how
     return REPLACEMENT_HINTS.get(op_type)
 

@@ -3,7 +3,7 @@
 They catch what would otherwise surface as a long TensorFlow import error or a wrong-looking graph:
 nodes without names or op types, inputs naming nodes that are not there, shapes with dimensions
 below -1 or more than 2**63-1 entries, and Const values that do not fit their declared shape. Each
-problem is a one-line :class:`~explorer.ModelFormatError` naming the file and the node.
+problem is a one-line :class:`~explorer.errors.ModelFormatError` naming the file and the node.
 """
 
 from __future__ import annotations

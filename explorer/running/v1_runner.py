@@ -12,7 +12,7 @@ input, the expected and the given dtype/shape), times each call and manages acti
 
 Keys: when a runner runs a signature, feed and output keys are the signature's keys; when it runs
 tensors by name, they are canonical tensor names (``op:idx``; ``x`` is accepted for ``x:0`` in
-feeds). Sparse values are :class:`~explorer.SparseValue` ``(indices, values, dense_shape)``
+feeds). Sparse values are :class:`~explorer.records.SparseValue` ``(indices, values, dense_shape)``
 both ways.
 """
 

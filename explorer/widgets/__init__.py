@@ -14,27 +14,24 @@ from __future__ import annotations
 
 from explorer._lazy import lazy_exports
 
-_EXPORTS: dict[str, str] = {
-    # state objects (no ipywidgets)
-    "BrowserState": "browse_state",
-    "PickerState": "pick_state",
-    "Selection": "pick_state",
-    "RunnerState": "run_state",
-    "ConverterState": "convert_state",
-    "ParityState": "compare_state",
-    "WizardState": "wizard_state",
-    # views (ipywidgets)
-    "TensorBrowser": "browse",
-    "IOPicker": "pick",
-    "SessionRunner": "run",
-    "Converter": "convert",
-    "ParityView": "compare",
-    "MigrationWizard": "wizard",
-    # drawing
-    "render_svg": "graph_svg",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        # state objects (no ipywidgets)
+        "widgets.browse_state": ("BrowserState",),
+        "widgets.pick_state": ("PickerState", "Selection"),
+        "widgets.run_state": ("RunnerState",),
+        "widgets.convert_state": ("ConverterState",),
+        "widgets.compare_state": ("ParityState",),
+        "widgets.wizard_state": ("WizardState",),
+        # views (ipywidgets)
+        "widgets.browse": ("TensorBrowser",),
+        "widgets.pick": ("IOPicker",),
+        "widgets.run": ("SessionRunner",),
+        "widgets.convert": ("Converter",),
+        "widgets.compare": ("ParityView",),
+        "widgets.wizard": ("MigrationWizard",),
+        # drawing
+        "widgets.graph_svg": ("render_svg",),
+    },
+)

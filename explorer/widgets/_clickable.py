@@ -1,16 +1,13 @@
 """A clickable HTML view: the table rows and graph boxes a person clicks to select an op.
 
-``ClickableHTML`` is a tiny anywidget (a DOM front end of ~30 lines, no build step): it shows the
-HTML it is given and reports a click on any element carrying ``data-name`` as
-``(clicked, clicks)``; a counter makes a second click on the same row an event too. The Python
-side renders the HTML (one page of a table, an SVG drawing), so the front end has no logic to
-test: tests play it with :meth:`ClickableHTML.click`, as the browser tier clicks real rows.
+``ClickableHTML`` is a tiny anywidget (a DOM front end of ~30 lines, no build step) showing the
+HTML Python renders and reporting a click on any element carrying ``data-name``; the front end
+has no logic to test, so tests play it with :meth:`ClickableHTML.click`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import anywidget
 import traitlets
@@ -62,10 +59,9 @@ _CSS = """
 
 
 class ClickableHTML(anywidget.AnyWidget):
-    """HTML whose elements with a ``data-name`` attribute report clicks.
-
-    Traits: ``html`` (what is shown), ``clicked`` (the ``data-name`` of the last click) and
-    ``clicks`` (how many clicks so far). :meth:`on_pick` registers ``fn(name)`` for each click.
+    """HTML whose elements with a ``data-name`` attribute report clicks: ``clicked`` (the
+    ``data-name`` of the last one) and ``clicks`` (a counter, so a second click on the same row
+    is an event too). :meth:`on_pick` registers ``fn(name)`` for each click.
     """
 
     _esm = traitlets.Unicode(_ESM).tag(sync=True)
@@ -74,7 +70,7 @@ class ClickableHTML(anywidget.AnyWidget):
     clicked = traitlets.Unicode("").tag(sync=True)
     clicks = traitlets.Int(0).tag(sync=True)
 
-    def on_pick(self, fn: Callable[[str], Any]) -> None:
+    def on_pick(self, fn: Callable[[str], object]) -> None:
         """Call ``fn(name)`` whenever an element with ``data-name="name"`` is clicked."""
         self.observe(lambda _: fn(self.clicked), "clicks")
 

@@ -12,17 +12,18 @@ from typing import Any, TypeVar
 
 import ipywidgets as W
 
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, first_line
 from explorer.widgets._observable import Change, Observable
 
-S = TypeVar("S")
+S = TypeVar("S", bound=Observable)
+R = TypeVar("R")
 
 
 class StatusArea(W.HTML):
     """One line under a view: what happened, what is running, or the error (never a traceback)."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self) -> None:
+        super().__init__()
         self.add_class("tf1x-status")
         self.kind = "clear"
         self.text = ""
@@ -44,16 +45,13 @@ class StatusArea(W.HTML):
         self._show("clear", "", "")
 
 
-def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) -> Any:
+def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
     """Call ``fn()``; an exception becomes a one-line message in ``status`` instead of a traceback.
 
     Returns what ``fn`` returned, or ``None`` when it raised. ``done`` is shown on success.
     """
     try:
         result = fn()
-    except ExplorerError as e:
-        status.error(str(e))
-        return None
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
         status.error(error_line(e))
         return None
@@ -65,14 +63,13 @@ def guarded(status: StatusArea, fn: Callable[[], Any], done: str | None = None) 
 def error_line(e: BaseException) -> str:
     """The one line a view shows for an error: an ``ExplorerError``'s message as it is, any other
     error as ``Type: first line`` (at most 400 characters)."""
-    if isinstance(e, ExplorerError):
-        return str(e)
     text = str(e).strip()
-    first = text.splitlines()[0] if text else ""
-    return f"{type(e).__name__}: {first}"[:400] if first else type(e).__name__
+    if isinstance(e, ExplorerError) or not text:
+        return text or type(e).__name__
+    return f"{type(e).__name__}: {first_line(e, 400)}"[:400]
 
 
-def adopt_state(view: Any, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
+def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
     """The state object a view mirrors: ``source`` itself when it is a ``state_cls``, else
     ``state_cls(source, *args, **kwargs)``; its ``.widget`` is ``view`` from now on."""
     state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
@@ -83,16 +80,16 @@ def adopt_state(view: Any, source: Any, state_cls: type[S], *args: Any, **kwargs
 def on_click(
     button: W.Button,
     status: StatusArea,
-    fn: Callable[[], Any],
+    fn: Callable[[], R],
     busy: str | None = None,
-    done: Callable[[Any], str] | None = None,
+    done: Callable[[R], str] | None = None,
 ) -> None:
     """Make ``button`` call ``fn()`` (one state method) with errors shown in ``status``.
 
     ``busy`` is shown while it runs; ``done(result)`` is the line shown when it succeeded.
     """
 
-    def call() -> Any:
+    def call() -> R:
         if busy is not None:
             status.busy(busy)
         result = fn()
@@ -102,7 +99,7 @@ def on_click(
             status.clear()  # an old error must not outlive the action that succeeded
         return result
 
-    def handler(_: Any) -> None:
+    def handler(_: W.Button) -> None:
         button.disabled = True
         try:
             guarded(status, call)
@@ -117,8 +114,8 @@ def bind(
     field: str,
     widget: W.Widget,
     trait: str = "value",
-    to_widget: Callable[[Any], Any] = lambda v: v,
-    to_state: Callable[[Any], Any] = lambda v: v,
+    to_widget: Callable[[Any], object] = lambda v: v,
+    to_state: Callable[[Any], object] = lambda v: v,
     status: StatusArea | None = None,
 ) -> None:
     """Two-way link between ``state.field`` and ``widget.trait``, guarded against echo loops.
@@ -139,7 +136,7 @@ def bind(
         finally:
             busy[0] = False
 
-    def from_widget(change: dict[str, Any]) -> None:
+    def from_widget(change: dict[str, object]) -> None:
         if busy[0]:
             return
         busy[0] = True
@@ -214,76 +211,67 @@ class View(W.VBox):
     stores as the widget's text and shows when opened before it is run) is one readable line.
     """
 
-    state: Any = None
+    state: Any = None  # the state object (its class depends on the view)
 
-    def _open(self, source: Any, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """The state (see :func:`adopt_state`), or ``None`` after showing why it failed."""
+    def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
+        """Set ``state`` (see :func:`adopt_state`) and a fresh ``status``; returns the state, or
+        ``None`` after showing why it failed."""
+        self.status = StatusArea()
         try:
-            return adopt_state(self, source, state_cls, *args, **kwargs)
+            self.state = adopt_state(self, source, state_cls, *args, **kwargs)
         except Exception as e:  # shown inline, like every other widget error
             self.state = None
-            self.status = StatusArea()
             self.status.error(error_line(e))
             W.VBox.__init__(self, [self.status])
             self.add_class("tf1x-failed")
-            return None
+        return self.state
 
     def __repr__(self) -> str:
         name = type(self).__name__
         if self.state is None:
-            status = getattr(self, "status", None)
-            return f"{name}: could not open ({status.text if status else 'no state'})"
-        model = getattr(self.state, "model", None)
-        src = getattr(model, "path", None) or getattr(
-            getattr(self.state, "catalog", None), "source", ""
-        )
+            return f"{name}: could not open ({self.status.text})"
+        model = self.state.model  # None: a BrowserState over a bare Catalog
+        src = model.path if model is not None else self.state.catalog.source
         where = f" of {Path(str(src)).name}" if src else ""
         return f"{name}{where}: an interactive view; run this cell in a live kernel to use it"
 
 
+Column = tuple[str, str, str]  # header, CSS width, cell class ("", "tf1x-tail", "tf1x-wrap")
+
+
 def grid_html(
-    header: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    names: Sequence[str | None] | None = None,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[object]],
+    names: Sequence[str],
     selected: str | None = None,
-    widths: Sequence[str] | None = None,
-    classes: Sequence[str] | None = None,
     empty: str = "",
 ) -> str:
     """A compact table for :class:`~explorer.widgets._clickable.ClickableHTML`: fixed layout
     (columns fit the pane, long values end in an ellipsis and show in full on hover), one row
     per item whose ``names[i]`` is what a click on it reports, ``selected`` highlighted.
 
-    ``widths``: CSS width per column; ``classes``: per column, ``"tf1x-tail"`` (cut at the
-    start, keep the end of a long name visible) or ``"tf1x-wrap"`` (wrap, for prose such as
-    reasons). ``empty``: the line shown instead of an empty body.
+    A column's class ``"tf1x-tail"`` cuts a long value at the start (the end of a long name stays
+    visible), ``"tf1x-wrap"`` wraps it (prose such as reasons). ``empty``: the line shown
+    instead of an empty body.
     """
     e = html.escape
-    cols = "".join(f"<col style='width:{w}'>" for w in widths) if widths else ""
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
+    head = "".join(f"<th>{e(h)}</th>" for h, _, _ in columns)
     body = []
-    for i, row in enumerate(rows):
-        name = names[i] if names is not None else None
-        attrs = ""
-        if name is not None:
-            sel = " tf1x-selected" if name == selected else ""
-            attrs = f' data-name="{e(name)}" class="tf1x-row{sel}" tabindex="0"'
-            if sel:
-                attrs += ' aria-selected="true"'
+    for name, row in zip(names, rows):
+        sel = " tf1x-selected" if name == selected else ""
+        attrs = f' data-name="{e(name)}" class="tf1x-row{sel}" tabindex="0"'
+        attrs += ' aria-selected="true"' if sel else ""
         cells = []
-        for j, c in enumerate(row):
+        for (_, _, cls), c in zip(columns, row):
             text = e(str(c))
-            cls = classes[j] if classes and j < len(classes) and classes[j] else ""
             inner = f"<bdi>{text}</bdi>" if cls == "tf1x-tail" else text
-            cells.append(
-                f'<td class="{cls}" title="{text}">{inner}</td>'
-                if cls
-                else f'<td title="{text}">{inner}</td>'
-            )
+            attr = f' class="{cls}"' if cls else ""
+            cells.append(f'<td{attr} title="{text}">{inner}</td>')
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     if not rows and empty:
         body.append(
-            f"<tr><td class='tf1x-empty' colspan='{len(header)}'><i>{e(empty)}</i></td></tr>"
+            f"<tr><td class='tf1x-empty' colspan='{len(columns)}'><i>{e(empty)}</i></td></tr>"
         )
     return (
         "<div class='tf1x-scroll'><table class='tf1x-grid tf1x-table'>"
@@ -293,7 +281,7 @@ def grid_html(
 
 
 def table_html(
-    header: list[str], rows: list[list[Any]], row_styles: list[str] | None = None
+    header: list[str], rows: list[list[object]], row_styles: list[str] | None = None
 ) -> str:
     """A small HTML table (values escaped); ``row_styles`` adds a ``style`` per row."""
     head = "".join(

@@ -1,22 +1,27 @@
 """A tiny observable base for the plain state objects behind the widgets.
 
 State objects are plain Python: no ipywidgets, no traitlets. Declared fields notify observers when
-they change, which is all a widget needs to mirror them. Widgets are built lazily on first access
-of ``.widget`` (see :class:`Observable.widget`), so logic tests never create one.
+they change, which is all a widget needs to mirror them. The widget is built on first access of
+``.widget``, so logic tests never create one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from explorer import widgets
+
+if TYPE_CHECKING:
+    from explorer.widgets._common import View
 
 
 @dataclass(frozen=True)
 class Change:
     """One field change: ``name``, ``old`` and ``new`` value, and the ``owner`` state object."""
 
-    owner: Any
+    owner: Observable
     name: str
     old: Any
     new: Any
@@ -25,7 +30,7 @@ class Change:
 Observer = Callable[[Change], None]
 
 
-def _differs(old: Any, new: Any) -> bool:
+def _differs(old: object, new: object) -> bool:
     if old is new:
         return False
     try:
@@ -41,7 +46,7 @@ class Observable:
     ``None``); setting a field to an equal value notifies nobody. A method ``_check_<field>(value)``
     checks (and may normalise) each new value of that field once it is set up; raising
     ``ValueError`` refuses it, so the field keeps its old value. Subclasses set ``FIELDS`` and
-    ``WIDGET`` ("module:Class" of the view under ``explorer.widgets``, imported on first use).
+    ``WIDGET`` (the name of their view in :mod:`explorer.widgets`, imported on first use).
     """
 
     FIELDS: ClassVar[tuple[str, ...]] = ()
@@ -51,7 +56,7 @@ class Observable:
         object.__setattr__(self, "_observers", [])
         object.__setattr__(self, "_widget", None)
 
-    def __setattr__(self, name: str, value: Any) -> None:
+    def __setattr__(self, name: str, value: object) -> None:
         if name not in self.FIELDS or not hasattr(self, name):
             object.__setattr__(self, name, value)
             return
@@ -61,7 +66,9 @@ class Observable:
         old = getattr(self, name)
         object.__setattr__(self, name, value)
         if _differs(old, value):
-            self._notify(Change(self, name, old, value))
+            for fn, wanted in list(self._observers):
+                if wanted is None or name in wanted:
+                    fn(Change(self, name, old, value))
 
     def observe(self, fn: Observer, names: str | Iterable[str] | None = None) -> None:
         """Call ``fn(change)`` whenever one of ``names`` (default: any field) changes."""
@@ -72,20 +79,11 @@ class Observable:
         """Stop calling ``fn``."""
         self._observers[:] = [(f, n) for f, n in self._observers if f is not fn]
 
-    def _notify(self, change: Change) -> None:
-        for fn, wanted in list(self._observers):
-            if wanted is None or change.name in wanted:
-                fn(change)
-
     @property
-    def widget(self) -> Any:
-        """The ipywidgets view of this state (a ``VBox`` subclass), built on first access."""
+    def widget(self) -> View:
+        """The ipywidgets view of this state, built on first access."""
         if self._widget is None:
-            import importlib
-
-            module, cls = self.WIDGET.split(":")
-            view = getattr(importlib.import_module(f"explorer.widgets.{module}"), cls)
-            object.__setattr__(self, "_widget", view(self))
+            object.__setattr__(self, "_widget", getattr(widgets, self.WIDGET)(self))
         return self._widget
 
     def _ipython_display_(self) -> None:

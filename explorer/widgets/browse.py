@@ -8,17 +8,35 @@ graphs: a click on a row selects its op, a click on a box of the neighbourhood d
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Sequence
 
 import ipywidgets as W
 
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import CodePane, StatusArea, View, bind, grid_html, on_click
+from explorer.widgets._common import (
+    CodePane,
+    StatusArea,
+    View,
+    bind,
+    error_line,
+    grid_html,
+    on_click,
+)
+from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 
-COLUMNS = ["name", "op", "dtype", "shape", "consumers"]
-WIDTHS = ["44%", "17%", "14%", "15%", "10%"]
-CLASSES = ["tf1x-tail", "", "", "", ""]
+COLUMNS = [
+    ("name", "44%", "tf1x-tail"),
+    ("op", "17%", ""),
+    ("dtype", "14%", ""),
+    ("shape", "15%", ""),
+    ("consumers", "10%", ""),
+]
+
+
+def _dropdown(options: Sequence[object], label: str, width: str, label_width: str) -> W.Dropdown:
+    style = {"description_width": label_width}
+    return W.Dropdown(options=options, description=label, layout=W.Layout(width=width), style=style)
 
 
 class TensorBrowser(View):
@@ -31,42 +49,21 @@ class TensorBrowser(View):
         show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
+    def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, BrowserState, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.search_status = StatusArea()  # search errors and "no matches", under the box
         self.search_status.add_class("tf1x-search-status")
         self.search = W.Text(
-            placeholder="search ops: dense, */MatMul, re:^logits",
-            continuous_update=True,
-            layout=W.Layout(width="320px"),
+            placeholder="search ops: dense, */MatMul, re:^logits", layout=W.Layout(width="320px")
         )
         self.search.add_class("tf1x-search")
-        self.mode = W.Dropdown(
-            options=SEARCH_MODES,
-            description="mode",
-            layout=W.Layout(width="150px"),
-            style={"description_width": "40px"},
-        )
-        types = [("any op type", "")] + [
-            (f"{t} ({n})", t) for t, n in s.catalog.op_type_counts().items()
-        ]
-        self.op_type = W.Dropdown(
-            options=types,
-            description="op",
-            layout=W.Layout(width="230px"),
-            style={"description_width": "24px"},
-        )
-        dtypes = [("any dtype", "")] + [(f"{d} ({n})", d) for d, n in s.catalog.dtypes().items()]
-        self.dtype = W.Dropdown(
-            options=dtypes,
-            description="dtype",
-            layout=W.Layout(width="200px"),
-            style={"description_width": "40px"},
-        )
+        self.mode = _dropdown(SEARCH_MODES, "mode", "150px", "40px")
+        types = [(f"{t} ({n})", t) for t, n in s.catalog.op_type_counts().items()]
+        self.op_type = _dropdown([("any op type", ""), *types], "op", "230px", "24px")
+        dtypes = [(f"{d} ({n})", d) for d, n in s.catalog.dtypes().items()]
+        self.dtype = _dropdown([("any dtype", ""), *dtypes], "dtype", "200px", "40px")
         self.summary = W.Label()
         self.prev = W.Button(description="◀ prev", layout=W.Layout(width="80px"))
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
@@ -97,8 +94,7 @@ class TensorBrowser(View):
         s.observe(lambda _: self._render_selection(), ("selected", "hops"))
         s.observe(self._show_error, "error")
         self._syncing = False
-        self._render_table()
-        self._render_selection()
+        self._render_selection()  # renders the table too
 
         bar = W.HBox([self.search, self.mode, self.op_type, self.dtype])
         bar.layout.flex_flow = "row wrap"
@@ -117,17 +113,11 @@ class TensorBrowser(View):
     def _render_table(self) -> None:
         s = self.state
         rows = s.page_rows()
-        self.summary.value = s.summary()
-        self.table.html = grid_html(
-            COLUMNS,
-            [[r[c] for c in COLUMNS] for r in rows],
-            names=[r["name"] for r in rows],
-            selected=s.selected,
-            widths=WIDTHS,
-            classes=CLASSES,
-            empty=s.empty_message() or "no ops",
-        )
         empty = s.empty_message()
+        self.summary.value = s.summary()
+        cells = [[r[c] for c, _, _ in COLUMNS] for r in rows]
+        names = [str(r["name"]) for r in rows]
+        self.table.html = grid_html(COLUMNS, cells, names, s.selected, empty or "no ops")
         if empty:
             self.search_status.busy(empty)
         elif self.search_status.kind == "busy":
@@ -144,17 +134,12 @@ class TensorBrowser(View):
         finally:
             self._syncing = False
         d = s.detail()
-        if d is None:
-            self.detail.value = (
-                "<i>click a row to see its op's attributes, inputs and consumers</i>"
-            )
-            self.drawing.html = ""
-        else:
-            self.detail.value = _detail_html(d)
-            self.drawing.html = s.neighbourhood_svg()
+        hint = "<i>click a row to see its op's attributes, inputs and consumers</i>"
+        self.detail.value = hint if d is None else _detail_html(d)
+        self.drawing.html = "" if d is None else s.neighbourhood_svg()
         self._render_table()
 
-    def _show_error(self, change: Any) -> None:
+    def _show_error(self, change: Change) -> None:
         if change.new:
             self.search_status.error(change.new)
         elif self.search_status.kind == "error":
@@ -167,20 +152,17 @@ class TensorBrowser(View):
         try:
             self.state.select(name)
         except Exception as e:  # an op name the page no longer has: say so inline
-            from explorer.widgets._common import error_line
-
             self.status.error(error_line(e))
         else:
             if self.status.kind == "error":
                 self.status.clear()
 
-    def _goto_chosen(self, change: dict[str, Any]) -> None:
-        if self._syncing or change["new"] is None:
-            return
-        self._picked(change["new"])
+    def _goto_chosen(self, change: dict[str, object]) -> None:
+        if not self._syncing and change["new"] is not None:
+            self._picked(str(change["new"]))
 
 
-def _detail_html(d: dict[str, Any]) -> str:
+def _detail_html(d: dict) -> str:
     e = html.escape
 
     def items(values: list[str]) -> str:

@@ -1,16 +1,20 @@
 """State behind the browse view: :class:`BrowserState` searches, filters and pages a catalog.
-
-Plain Python (no ipywidgets).
-"""
+Plain Python (no ipywidgets)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from os import PathLike
+from typing import TYPE_CHECKING
 
 from explorer.graph.names import shape_text
+from explorer.inspection.catalog import Catalog, Subgraph
 from explorer.widgets._model import model_and_catalog
 from explorer.widgets._observable import Change, Observable
+from explorer.widgets.graph_svg import render_svg
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 SEARCH_MODES = ("auto", "substring", "glob", "regex")
 RESULT_CAP = 1000  # matches kept per search (20 pages); more means "refine the search"
@@ -32,9 +36,11 @@ class BrowserState(Observable):
     """
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
-    WIDGET = "browser:TensorBrowser"
+    WIDGET = "TensorBrowser"
 
-    def __init__(self, source: Any, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self, source: V1Model | Catalog | str | PathLike[str], page_size: int = PAGE_SIZE
+    ) -> None:
         super().__init__()
         self.model, self.catalog = model_and_catalog(source)
         self.page_size = page_size
@@ -52,22 +58,24 @@ class BrowserState(Observable):
 
     # -- search ----------
 
+    def _check_mode(self, mode: str) -> str:
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {mode!r}: choose one of {SEARCH_MODES}")
+        return mode
+
     def search_text(self) -> str:
         """The text given to ``Catalog.search`` for the current query and mode."""
         q = self.query.strip()
+        wild = any(c in q for c in "*?[")
         if not q or self.mode == "auto":
             return q
         if self.mode == "regex":
             return f"re:{q}"
         if self.mode == "substring":
-            return f"re:(?i){re.escape(q)}" if any(c in q for c in "*?[") else q
-        if self.mode == "glob":
-            return q if any(c in q for c in "*?[") else f"re:(?i)^{re.escape(q)}$"
-        raise ValueError(f"unknown search mode {self.mode!r}: choose one of {SEARCH_MODES}")
+            return f"re:(?i){re.escape(q)}" if wild else q
+        return q if wild else f"re:(?i)^{re.escape(q)}$"  # glob
 
     def _refilter(self, change: Change | None = None) -> None:
-        if self.mode not in SEARCH_MODES:
-            raise ValueError(f"unknown search mode {self.mode!r}: choose one of {SEARCH_MODES}")
         text = self.search_text()
         if not text and not self.op_type and not self.dtype:
             names, self.truncated = list(self.catalog.names), False
@@ -97,11 +105,8 @@ class BrowserState(Observable):
         if not self.query.strip():
             return f"no op has {where}"
         also = f" with {where}" if where else ""
-        hint = (
-            ""
-            if "*" in self.query or self.mode == "regex"
-            else f" (a glob: *{self.query.strip()}*)"
-        )
+        wild = "*" in self.query or self.mode == "regex"
+        hint = "" if wild else f" (a glob: *{self.query.strip()}*)"
         return f"no op matches {self.query.strip()!r} ({self.mode}){also}: try a shorter text{hint}"
 
     @property
@@ -116,7 +121,7 @@ class BrowserState(Observable):
         """Show the previous page (stays on the first one)."""
         self.page = max(self.page - 1, 0)
 
-    def page_rows(self) -> list[dict[str, Any]]:
+    def page_rows(self) -> list[dict[str, str | int]]:
         """The current page: one dict per op with ``name, op, dtype, shape, consumers``.
 
         ``dtype``/``shape`` describe output 0 (``+N`` more outputs noted); ``consumers`` counts the
@@ -132,15 +137,8 @@ class BrowserState(Observable):
                 dtype, shape = t.dtype, shape_text(t.shape)
                 if len(op.outputs) > 1:
                     dtype += f" (+{len(op.outputs) - 1})"
-            rows.append(
-                {
-                    "name": name,
-                    "op": op.type,
-                    "dtype": dtype,
-                    "shape": shape,
-                    "consumers": len(op.consumers),
-                }
-            )
+            row = {"name": name, "op": op.type, "dtype": dtype, "shape": shape}
+            rows.append({**row, "consumers": len(op.consumers)})
         return rows
 
     def summary(self) -> str:
@@ -152,12 +150,9 @@ class BrowserState(Observable):
 
     def select(self, name: str | None) -> None:
         """Select an op (``op`` or ``op:idx``; ``None`` clears); raises ``TensorNotFoundError``."""
-        if name is None or name == "":
-            self.selected = None
-            return
-        self.selected = self.catalog.op(name).name
+        self.selected = self.catalog.op(name).name if name else None
 
-    def detail(self) -> dict[str, Any] | None:
+    def detail(self) -> dict[str, object] | None:
         """The selected op: ``name, op, scope, device, attrs, inputs, outputs, consumers,
         control_inputs`` (outputs as ``{name, dtype, shape}``), or ``None`` when none is."""
         if self.selected is None:
@@ -183,17 +178,11 @@ class BrowserState(Observable):
         if self.selected is None:
             return []
         op = self.catalog.op(self.selected)
-        seen: dict[str, None] = {}
-        for t in op.inputs:
-            seen[t.partition(":")[0]] = None
-        for c in op.control_inputs:
-            seen[c] = None
-        for c in list(op.consumers) + list(op.control_consumers):
-            seen[c] = None
-        seen.pop(op.name, None)
-        return list(seen)
+        inputs = [t.partition(":")[0] for t in op.inputs]
+        both = [*inputs, *op.control_inputs, *op.consumers, *op.control_consumers]
+        return [n for n in dict.fromkeys(both) if n != op.name]
 
-    def neighbourhood(self) -> Any:
+    def neighbourhood(self) -> Subgraph | None:
         """``Catalog.neighbours`` of the selection, ``hops`` up and down (``None`` without one)."""
         if self.selected is None:
             return None
@@ -201,8 +190,6 @@ class BrowserState(Observable):
 
     def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
         """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
-        from explorer.widgets.graph_svg import render_svg
-
         sub = self.neighbourhood()
         if sub is None:
             return ""

@@ -36,7 +36,7 @@ class ParityState(Observable):
 
     SETTINGS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     FIELDS = (*SETTINGS, "summary", "divergence", "shown", "data", "limit", "example")
-    WIDGET = "parity_view:ParityView"
+    WIDGET = "ParityView"
 
     def __init__(
         self,

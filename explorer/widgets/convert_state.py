@@ -38,7 +38,7 @@ class ConverterState(Observable):
         "saved",
         "check",
     )
-    WIDGET = "converter_view:Converter"
+    WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
         super().__init__()

@@ -1,11 +1,9 @@
-"""Draw an op's neighbourhood as SVG: a layered top-to-bottom layout computed here (no graphviz).
+"""Draw an op's neighbourhood as SVG, laid out top to bottom here (pure Python, no graphviz).
 
-Pure Python, no ipywidgets or matplotlib: :func:`layered_layout` places nodes, :func:`collapse`
-folds a layer wider than ``max_per_layer`` into one "+47 more" box (a busy op such as
-ParseExampleV2 has 50+ neighbours), and :func:`render_svg` turns them into an SVG string that
-scales to the width of its pane (an ``HTML`` widget or ``IPython.display.SVG``). Every box carries
-its full name as a tooltip. Nodes can be coloured by a value (ParityView colours ops by their
-error against the v1 run).
+:func:`layered_layout` places nodes, :func:`collapse` folds a layer wider than ``max_per_layer``
+into one "+47 more" box (ParseExampleV2 has 50+ neighbours), :func:`render_svg` draws an SVG that
+scales to its pane, each box with its full name as a tooltip, optionally coloured by a value (the
+ParityView colours ops by their error against the v1 run).
 """
 
 from __future__ import annotations
@@ -41,23 +39,21 @@ class Placed:
     y: float
 
 
-def _graph(
-    names: Sequence[str], edges: Iterable[tuple[str, str]]
-) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    known = set(names)
-    preds: dict[str, list[str]] = {n: [] for n in names}
-    succs: dict[str, list[str]] = {n: [] for n in names}
-    for a, b in edges:
-        if a in known and b in known and a != b and a not in preds[b]:
-            preds[b].append(a)
-            succs[a].append(b)
-    return preds, succs
+Links = dict[str, list[str]]
 
 
 def _layers(
-    names: Sequence[str], preds: Mapping[str, list[str]], succs: Mapping[str, list[str]]
-) -> dict[str, int]:
-    """Longest path from a node without inputs, cycles broken where found."""
+    names: Sequence[str], edges: Iterable[tuple[str, str]]
+) -> tuple[dict[int, list[str]], Links, Links]:
+    """The rows of the drawing (layer -> names, in the order given) and each node's inputs and
+    consumers. A node's layer is the longest path to it from a node without inputs in the
+    subgraph; cycles are broken where found."""
+    preds: Links = {n: [] for n in names}
+    succs: Links = {n: [] for n in names}
+    for a, b in edges:
+        if a in preds and b in preds and a != b and a not in preds[b]:
+            preds[b].append(a)
+            succs[a].append(b)
     layer: dict[str, int] = {}
     indeg = {n: len(preds[n]) for n in names}
     ready = [n for n in names if indeg[n] == 0]
@@ -72,28 +68,23 @@ def _layers(
             indeg[s] -= 1
             if indeg[s] == 0 and s not in layer:
                 ready.append(s)
-    return layer
+    rows: dict[int, list[str]] = {}
+    for n in names:
+        rows.setdefault(layer[n], []).append(n)
+    return dict(sorted(rows.items())), preds, succs
 
 
 def layered_layout(
     nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]
 ) -> tuple[list[Placed], float, float]:
-    """Place ``nodes`` ((name, op type) pairs) in layers so that edges (src, dst) point down.
-
-    A node's layer is the longest path to it from a node without inputs in the subgraph (cycles
-    are broken where found); nodes in a layer are ordered by the mean position of their inputs,
+    """Place ``nodes`` ((name, op type) pairs) in layers (see :func:`_layers`) so that edges
+    (src, dst) point down; nodes in a layer are ordered by the mean position of their inputs,
     which keeps edges short. Returns the placed nodes and the drawing's width and height in px.
     """
-    names = [n for n, _ in nodes]
     op_of = dict(nodes)
-    preds, succs = _graph(names, edges)
-    layer = _layers(names, preds, succs)
-    rows: dict[int, list[str]] = {}
-    for n in names:
-        rows.setdefault(layer[n], []).append(n)
+    rows, preds, _ = _layers(list(op_of), edges)
     pos: dict[str, float] = {}
-    for li in sorted(rows):
-        row = rows[li]
+    for li, row in rows.items():
         if li > 0:
             row.sort(
                 key=lambda n: (
@@ -108,8 +99,7 @@ def layered_layout(
     width = MARGIN * 2 + widest * NODE_W + max(0, widest - 1) * GAP_X
     height = MARGIN * 2 + len(rows) * NODE_H + max(0, len(rows) - 1) * GAP_Y
     placed = []
-    for li in sorted(rows):
-        row = rows[li]
+    for li, row in rows.items():
         row_w = len(row) * NODE_W + (len(row) - 1) * GAP_X
         x0 = (width - row_w) / 2
         for i, n in enumerate(row):
@@ -126,27 +116,20 @@ def collapse(
     max_per_layer: int = MAX_PER_LAYER,
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:
     """Fold every layer wider than ``max_per_layer`` into its first ``max_per_layer - 1`` nodes
-    and one "+k more" node standing for the rest (its edges are theirs, merged).
-
-    Nodes in ``keep`` (the selection) and their direct neighbours are kept first, then the
-    others in the order given. Returns ``(nodes, edges, hidden)`` where ``hidden`` maps each
-    "+k more" node's name to the names it stands for (empty when nothing was folded).
+    (``keep`` and its direct neighbours first, then the order given) and one "+k more" node
+    standing for the rest, with their edges merged. Returns ``(nodes, edges, hidden)``, ``hidden``
+    mapping each "+k more" node to the names it stands for (empty when nothing was folded).
     """
     if max_per_layer < 2:
         raise ValueError(f"max_per_layer={max_per_layer}: keep at least 2 boxes per layer")
     edges = list(edges)
-    names = [n for n, _ in nodes]
-    preds, succs = _graph(names, edges)
-    layer = _layers(names, preds, succs)
-    keep = [k for k in keep if k in layer]
+    order = {n: i for i, (n, _) in enumerate(nodes)}
+    rows, preds, succs = _layers(list(order), edges)
+    keep = [k for k in keep if k in order]
     near = set(keep) | {m for k in keep for m in preds[k] + succs[k]}
-    order = {n: i for i, n in enumerate(names)}
-    rows: dict[int, list[str]] = {}
-    for n in names:
-        rows.setdefault(layer[n], []).append(n)
     alias: dict[str, str] = {}
     hidden: dict[str, list[str]] = {}
-    for _, row in sorted(rows.items()):
+    for row in rows.values():
         if len(row) <= max_per_layer:
             continue
         ranked = sorted(row, key=lambda n: (n not in keep, n not in near, order[n]))
@@ -159,22 +142,10 @@ def collapse(
             alias[n] = more
     if not hidden:
         return list(nodes), edges, {}
-    out_nodes: list[tuple[str, str]] = []
-    placed_more: set[str] = set()
-    for n, op in nodes:
-        if n not in alias:
-            out_nodes.append((n, op))
-        elif alias[n] not in placed_more:
-            placed_more.add(alias[n])
-            out_nodes.append((alias[n], MORE))
-    seen: set[tuple[str, str]] = set()
-    out_edges = []
-    for a, b in edges:
-        e = (alias.get(a, a), alias.get(b, b))
-        if e[0] != e[1] and e not in seen:
-            seen.add(e)
-            out_edges.append(e)
-    return out_nodes, out_edges, hidden
+    out_nodes = {alias.get(n, n): MORE if n in alias else op for n, op in nodes}
+    moved = ((alias.get(a, a), alias.get(b, b)) for a, b in edges)
+    out_edges = list(dict.fromkeys(e for e in moved if e[0] != e[1]))
+    return list(out_nodes.items()), out_edges, hidden
 
 
 def error_colour(value: float | None, worst: float) -> str:
@@ -218,12 +189,11 @@ def render_svg(
 ) -> str:
     """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges.
 
-    Layers wider than ``max_per_layer`` are folded by :func:`collapse` (the selection and its
-    direct neighbours stay). ``selected`` is outlined in blue; with ``values`` (op name -> error)
-    boxes are filled by :func:`error_colour` and the value is printed under the op type (a "+k
-    more" box shows the worst of its ops). Each box carries a ``<title>`` with the full name (a
-    "+k more" box: the names it stands for), so hovering shows it. The drawing scales down to the
-    width of its container and never grows past its natural size.
+    Wide layers are folded by :func:`collapse` (the selection and its neighbours stay).
+    ``selected`` is outlined in blue; with ``values`` (op name -> error) boxes are filled by
+    :func:`error_colour` and show the value (a "+k more" box: the worst of its ops). Each box's
+    ``<title>`` holds its full name (or the names it stands for). The drawing scales down to the
+    width of its container, never past its natural size.
     """
     nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
     placed, width, height = layered_layout(nodes, edges)
@@ -245,11 +215,9 @@ def render_svg(
     ]
     if title:
         out.append(f'<text x="{MARGIN}" y="15" font-weight="bold">{html.escape(title)}</text>')
-    seen = set()
-    for a, b in edges:
-        if a not in at or b not in at or (a, b) in seen or a == b:
+    for a, b in dict.fromkeys(edges):
+        if a not in at or b not in at or a == b:
             continue
-        seen.add((a, b))
         pa, pb = at[a], at[b]
         x1, y1 = pa.x + NODE_W / 2, pa.y + NODE_H + top
         x2, y2 = pb.x + NODE_W / 2, pb.y + top

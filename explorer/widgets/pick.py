@@ -4,21 +4,30 @@ or a signature preset; a message says whether the outputs are computable from th
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import ipywidgets as W
 
 from explorer.graph.names import shape_text
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import CodePane, StatusArea, View, bind, grid_html, on_click
-from explorer.widgets.pick_state import PickerState
+from explorer.widgets._common import CodePane, View, bind, grid_html, on_click
+from explorer.widgets.pick_state import PickerState, Selection
 
-COLUMNS = ["tensor", "dtype", "shape", "why"]
-WIDTHS = ["34%", "12%", "14%", "40%"]
-CLASSES = ["tf1x-tail", "", "", "tf1x-wrap"]
+if TYPE_CHECKING:
+    from explorer.inspection.output_heuristics import Candidate
+
+FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
+
+COLUMNS = [
+    ("tensor", "34%", "tf1x-tail"),
+    ("dtype", "12%", ""),
+    ("shape", "14%", ""),
+    ("why", "40%", "tf1x-wrap"),
+]
 
 
-def suggestion_row(c: Any, feed: dict[str, Any] | None = None) -> list[str]:
+def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
     """One suggestion as table cells: name, dtype, shape and the reason, whole.
 
     ``feed`` (``PickerState.feed_shapes``: tensor -> ``{shape, reasons, notes}``) gives the shape
@@ -30,7 +39,7 @@ def suggestion_row(c: Any, feed: dict[str, Any] | None = None) -> list[str]:
     f = (feed or {}).get(c.name)
     if f is not None:
         shape = shape_text(f["shape"])
-        said = "; ".join(list(f.get("reasons", [])) + list(f.get("notes", [])))
+        said = "; ".join([*f.get("reasons", []), *f.get("notes", [])])
         if said:
             why = f"{why}; feed {shape}: {said}"
     extra = getattr(c, "shape_reason", "") or ""
@@ -42,10 +51,8 @@ def suggestion_row(c: Any, feed: dict[str, Any] | None = None) -> list[str]:
 class _Side(W.VBox):
     """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list."""
 
-    def __init__(
-        self, title: str, candidates: list[Any], names: list[str], feed: dict | None = None
-    ) -> None:
-        self.candidates = list(candidates)
+    def __init__(self, title: str, cands: list[Candidate], names: list[str], feed: FeedShapes):
+        self.candidates = list(cands)
         self.feed = feed
         self.value: str | None = None  # the highlighted suggestion
         self.suggestions = ClickableHTML()
@@ -81,10 +88,8 @@ class _Side(W.VBox):
         self.suggestions.html = grid_html(
             COLUMNS,
             [suggestion_row(c, self.feed) for c in self.candidates],
-            names=[c.name for c in self.candidates],
-            selected=self.value,
-            widths=WIDTHS,
-            classes=CLASSES,
+            [c.name for c in self.candidates],
+            self.value,
             empty="nothing to suggest: type a tensor name",
         )
 
@@ -106,18 +111,16 @@ class IOPicker(View):
         show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
-    def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
+    def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, PickerState, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.preset = W.Dropdown(
             options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"
         )
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
         self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
-        self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names])
+        self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})
         self.message = W.HTML()
         self.message.add_class("tf1x-validation")
         self.code = CodePane(s.code, watch=s)
@@ -142,19 +145,19 @@ class IOPicker(View):
         self.add_class("tf1x-picker")
 
     @property
-    def value(self) -> Any:
-        """The choice as a :class:`~explorer.widgets.pick_state.Selection`."""
+    def value(self) -> Selection:
+        """The choice (the state's :attr:`~PickerState.value`)."""
         return self.state.value
 
-    def _preset_chosen(self, change: dict[str, Any]) -> None:
+    def _preset_chosen(self, change: dict[str, str]) -> None:
         if change["new"]:
             self.state.apply_preset(change["new"])
 
-    def _add(self, side: _Side, add: Any) -> None:
+    def _add(self, side: _Side, add: Callable[[str], None]) -> None:
         add(side.picked())
         side.name.value = ""
 
-    def _remove(self, side: _Side, remove: Any) -> None:
+    def _remove(self, side: _Side, remove: Callable[[str], None]) -> None:
         if side.chosen.value is None:
             raise ValueError("highlight a chosen tensor to remove first")
         remove(side.chosen.value)

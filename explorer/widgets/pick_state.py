@@ -1,15 +1,20 @@
 """State behind the pick view: :class:`Selection` (the chosen tensors) and :class:`PickerState`.
-
-Plain Python (no ipywidgets).
-"""
+Plain Python (no ipywidgets)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from os import PathLike
+from typing import TYPE_CHECKING
 
+from explorer.feeding.shape_inference import feed_shapes
+from explorer.inspection.suggestions import Validation, suggest
 from explorer.widgets._model import model_and_catalog
 from explorer.widgets._observable import Change, Observable
+
+if TYPE_CHECKING:
+    from explorer.graph.specs import TensorSpec
+    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,7 @@ class Selection:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
 
-    def kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, str | list[str]]:
         """Keyword arguments for ``V1Runner``/``explorer.convert``: ``signature=`` or
         ``inputs=``/``outputs=``; empty for the model's default."""
         if self.signature is not None:
@@ -37,7 +42,7 @@ class Selection:
         return ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
 
 
-def _tensor_names(spec: Any) -> list[str]:
+def _tensor_names(spec: TensorSpec) -> list[str]:
     """Graph tensor names behind a signature ``TensorSpec`` (a sparse one has three)."""
     if spec.kind == "dense":
         return [spec.name] if spec.name else []
@@ -49,7 +54,7 @@ class PickerState(Observable):
 
     Fields: ``signature`` (the preset in use, ``None`` for a custom choice), ``inputs`` and
     ``outputs`` (tensor names ``op:idx``, tuples), ``validation`` (the
-    ``~explorer.Validation`` of the current choice) and ``message`` (its one line).
+    :class:`~explorer.records.Validation` of the current choice) and ``message`` (its one line).
     Editing inputs or outputs makes the choice custom. :attr:`value` is the choice as a
     :class:`Selection`.
 
@@ -59,11 +64,9 @@ class PickerState(Observable):
     """
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
-    WIDGET = "picker:IOPicker"
+    WIDGET = "IOPicker"
 
-    def __init__(self, source: Any, limit: int = 20) -> None:
-        from explorer.inspection.suggestions import suggest
-
+    def __init__(self, source: V1Model | str | PathLike[str], limit: int = 20) -> None:
         super().__init__()
         self.model, self.catalog = model_and_catalog(source)
         if self.model is None:
@@ -72,36 +75,29 @@ class PickerState(Observable):
         self.signature: str | None = None
         self.inputs: tuple[str, ...] = ()
         self.outputs: tuple[str, ...] = ()
-        self.validation: Any = None
+        self.validation: Validation | None = None
         self.message = ""
         self._presetting = False
         self.observe(self._changed, ("inputs", "outputs"))
-        if self.model.signatures:
-            self.apply_preset(
-                self.model.signature(None).name
-                if self._has_default()
-                else next(iter(self.model.signatures))
-            )
+        sigs = self.model.signatures
+        if sigs:
+            default = "serving_default" in sigs or len(sigs) == 1
+            self.apply_preset(self.model.signature(None).name if default else next(iter(sigs)))
         elif self.choice.outputs:
             best = self.choice.outputs[0].name
             needed = self.choice.validate([], [best]).missing
-            self._set_choice(tuple(self._canon(n) for n in needed), (best,))
-
-    def _has_default(self) -> bool:
-        sigs = self.model.signatures
-        return "serving_default" in sigs or len(sigs) == 1
+            self.inputs, self.outputs = tuple(self._canon(n) for n in needed), (best,)
+            self._changed()
 
     @property
-    def feed_shapes(self) -> dict[str, Any]:
+    def feed_shapes(self) -> dict[str, dict[str, object]]:
         """Input candidate -> ``{shape, reasons, notes}``: the feed shape the graph decides
         for it and why (see ``explorer.feeding.shape_inference.feed_shapes``)."""
         if self._feed_shapes is None:
-            from explorer.feeding.shape_inference import feed_shapes
-
             self._feed_shapes = feed_shapes(self.model, self.choice.inputs)
         return self._feed_shapes
 
-    _feed_shapes: dict[str, Any] | None = None
+    _feed_shapes: dict[str, dict[str, object]] | None = None
 
     @property
     def presets(self) -> list[str]:
@@ -117,11 +113,6 @@ class PickerState(Observable):
 
     def _canon(self, name: str) -> str:
         return self.catalog.tensor(name.strip()).name
-
-    def _set_choice(self, inputs: tuple[str, ...], outputs: tuple[str, ...]) -> None:
-        self.inputs = inputs
-        self.outputs = outputs
-        self._changed()
 
     def _changed(self, change: Change | None = None) -> None:
         if change is not None and not self._presetting:
@@ -149,27 +140,30 @@ class PickerState(Observable):
             self._presetting = False
         self.signature = sig.name
 
+    def _edit(self, side: str, name: str, add: bool) -> None:
+        """Add tensor ``name`` to ``side`` (``inputs``/``outputs``) or remove it; an unknown name
+        raises ``TensorNotFoundError``."""
+        t, now = self._canon(name), getattr(self, side)
+        if not add:
+            setattr(self, side, tuple(n for n in now if n != t))
+        elif t not in now:
+            setattr(self, side, (*now, t))
+
     def add_input(self, name: str) -> None:
-        """Feed tensor ``name`` too; raises ``TensorNotFoundError`` for an unknown name."""
-        t = self._canon(name)
-        if t not in self.inputs:
-            self.inputs = (*self.inputs, t)
+        """Feed tensor ``name`` too (``TensorNotFoundError`` for an unknown name)."""
+        self._edit("inputs", name, add=True)
 
     def remove_input(self, name: str) -> None:
         """Stop feeding ``name``."""
-        t = self._canon(name)
-        self.inputs = tuple(n for n in self.inputs if n != t)
+        self._edit("inputs", name, add=False)
 
     def add_output(self, name: str) -> None:
-        """Fetch tensor ``name`` too; raises ``TensorNotFoundError`` for an unknown name."""
-        t = self._canon(name)
-        if t not in self.outputs:
-            self.outputs = (*self.outputs, t)
+        """Fetch tensor ``name`` too (``TensorNotFoundError`` for an unknown name)."""
+        self._edit("outputs", name, add=True)
 
     def remove_output(self, name: str) -> None:
         """Stop fetching ``name``."""
-        t = self._canon(name)
-        self.outputs = tuple(n for n in self.outputs if n != t)
+        self._edit("outputs", name, add=False)
 
     def code(self) -> str:
         """The explorer API calls that reproduce this choice and check it."""

@@ -89,7 +89,7 @@ class RunnerState(Observable):
         "outputs",
         "seconds",
     )
-    WIDGET = "session_runner:SessionRunner"
+    WIDGET = "SessionRunner"
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
         super().__init__()

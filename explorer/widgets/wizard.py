@@ -3,11 +3,17 @@ with one "show code" button printing the explorer calls equivalent to what was c
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as W
 
-from explorer.widgets._common import CodePane, StatusArea, View, bind, error_line, on_click
+from explorer.widgets._common import (
+    CodePane,
+    StatusArea,
+    View,
+    adopt_state,
+    bind,
+    error_line,
+    on_click,
+)
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
@@ -26,7 +32,7 @@ class MigrationWizard(View):
         source: a ``WizardState``, or what it takes (a ``V1Model`` or path, ``out_dir``).
     """
 
-    def __init__(self, source: Any, **kwargs: Any) -> None:
+    def __init__(self, source: object, **kwargs: str) -> None:
         self._kwargs = kwargs
         s = self._open(source, WizardState, **kwargs)
         if s is None:
@@ -35,11 +41,10 @@ class MigrationWizard(View):
         super().__init__()
         self._build(s)
 
-    def _offer_retry(self, source: Any) -> None:
+    def _offer_retry(self, source: object) -> None:
+        pathlike = isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
         self.path = W.Text(
-            value=str(source)
-            if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
-            else "",
+            value=str(source) if pathlike else "",
             description="model",
             placeholder="a SavedModel folder, .pb/.pbtxt or .meta file",
             layout=W.Layout(width="70%"),
@@ -54,8 +59,6 @@ class MigrationWizard(View):
         except Exception as e:  # still not a model: say why, in the same line
             self.status.error(error_line(e))
             return
-        from explorer.widgets._common import adopt_state
-
         adopt_state(self, s, WizardState)
         self.remove_class("tf1x-failed")
         self._build(s)

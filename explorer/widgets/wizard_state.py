@@ -1,17 +1,22 @@
 """The migration wizard's state: the five flow steps sharing one model and one choice of tensors.
-
-Plain Python (no ipywidgets); the view is ``wizard.py``.
-"""
+Plain Python (no ipywidgets); the view is ``wizard.py``."""
 
 from __future__ import annotations
 
-from typing import Any
+from os import PathLike
+from typing import TYPE_CHECKING
 
+from explorer.errors import TensorNotFoundError
 from explorer.widgets._model import load_model
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Change, Observable
+from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
 from explorer.widgets.convert_state import ConverterState
+from explorer.widgets.pick_state import PickerState
 from explorer.widgets.run_state import RunnerState
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 STEPS = ("browse", "pick", "run", "convert", "compare")
 
@@ -19,11 +24,10 @@ STEPS = ("browse", "pick", "run", "convert", "compare")
 class WizardState(Observable):
     """The five steps of a migration sharing one model and one choice of inputs and outputs.
 
-    Holds ``browser`` (:class:`~explorer.widgets.state.BrowserState`), ``picker``
-    (:class:`~explorer.widgets.state.PickerState`), ``runner`` (:class:`RunnerState`),
-    ``converter`` (:class:`ConverterState`) and ``parity`` (:class:`ParityState`). The picker's
-    choice flows to the runner, converter and parity states; the converter's saved folder to
-    parity. Field ``step`` is the index of the step shown (``STEPS``).
+    Holds ``browser`` (:class:`BrowserState`), ``picker`` (:class:`PickerState`), ``runner``
+    (:class:`RunnerState`), ``converter`` (:class:`ConverterState`) and ``parity``
+    (:class:`ParityState`). The picker's choice flows to the runner, converter and parity states;
+    the converter's saved folder to parity. Field ``step`` is the index of the step shown.
 
     Args:
         model: a ``V1Model`` or a path for ``explorer.load``.
@@ -31,12 +35,9 @@ class WizardState(Observable):
     """
 
     FIELDS = ("step",)
-    WIDGET = "wizard:MigrationWizard"
+    WIDGET = "MigrationWizard"
 
-    def __init__(self, model: Any, out_dir: str = "") -> None:
-        from explorer.widgets.browse_state import BrowserState
-        from explorer.widgets.pick_state import PickerState
-
+    def __init__(self, model: V1Model | str | PathLike[str], out_dir: str = "") -> None:
         super().__init__()
         self.model = load_model(model)
         self.step = 0
@@ -49,7 +50,7 @@ class WizardState(Observable):
         self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
         self.converter.observe(self._converted, "saved")
 
-    def _choice(self, _: Any = None) -> None:
+    def _choice(self, _: Change | None = None) -> None:
         sel = self.picker.value
         self.runner.selection = sel
         self.converter.selection = sel
@@ -59,7 +60,7 @@ class WizardState(Observable):
         self.parity.inputs = sel.inputs if custom else ()
         self.parity.outputs = sel.outputs if custom else ()
 
-    def _converted(self, change: Any) -> None:
+    def _converted(self, change: Change) -> None:
         # the in-memory conversion, not the folder: first_divergence needs it for signatures with
         # tables or assets (an Estimator export), and parity of it is parity of what was saved
         self.parity.v2 = self.converter.v2 if change.new is not None else None
@@ -67,8 +68,6 @@ class WizardState(Observable):
     def use_selected(self, side: str) -> str:
         """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``;
         returns the tensor name added."""
-        from explorer.errors import TensorNotFoundError
-
         if self.browser.selected is None:
             raise TensorNotFoundError("no op selected in the browser: select one first")
         name = f"{self.browser.selected}:0"

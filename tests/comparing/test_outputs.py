@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from explorer import ParityError, ParityReport, compare
+from explorer import compare
+from explorer.errors import ParityError
+from explorer.records import ParityReport
 
 
 def _pair(seed: int = 0, shape=(4, 3)):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from explorer import ParityReport, compare
+from explorer import compare
 from explorer.comparing.records import OutputComparison, ParitySummary
+from explorer.records import ParityReport
 from tests.comparing.test_outputs import _pair
 
 

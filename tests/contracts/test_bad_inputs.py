@@ -17,6 +17,7 @@ import pytest
 
 import explorer
 from explorer.cli import main
+from explorer.errors import ModelNotFoundError
 from tests.contracts.error_cases import BAD_INPUTS, ErrorCase
 
 # -- builders: each takes (tmp folder, mlp_paths) and returns the path a user would give ----------
@@ -286,7 +287,7 @@ def test_cli_exits_2_with_the_line_on_stderr(built, capsys, cid, tags, pattern):
 def test_unreadable_file(bad_root, mlp_paths):
     p = unreadable(bad_root, mlp_paths)
     try:
-        with pytest.raises(explorer.ModelNotFoundError, match=r"unreadable\.pb: cannot read"):
+        with pytest.raises(ModelNotFoundError, match=r"unreadable\.pb: cannot read"):
             explorer.load(p)
     finally:
         p.chmod(0o644)

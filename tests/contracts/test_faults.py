@@ -29,7 +29,7 @@ def test_self_recursive_function_is_refused_even_when_allowed(site):
     (f,) = explorer.scan(model).by_rule("function-recursion")
     assert f.severity == "error" and "calls itself" in f.message
     for allow in (False, True):
-        with pytest.raises(explorer.UnsafeModelError, match="recurse without end"):
+        with pytest.raises(explorer.errors.UnsafeModelError, match="recurse without end"):
             model.session(allow_unsafe=allow)
         with pytest.raises(explorer.ExplorerError, match="calls itself"):
             explorer.V1Runner(model, allow_unsafe=allow).start()  # its specs import the graph
@@ -39,7 +39,9 @@ def test_endless_while_loop_ends_in_one_line(site, tmp_path):
     path = H.endless_loop(site)
     with explorer.V1Runner(path, timeout=1.0) as r:
         t0 = time.monotonic()
-        with pytest.raises(explorer.SessionError, match=r"did not finish within \d+(\.\d+)? s"):
+        with pytest.raises(
+            explorer.errors.SessionError, match=r"did not finish within \d+(\.\d+)? s"
+        ):
             r.infer({"x:0": X})
         assert time.monotonic() - t0 < 30
     t0 = time.monotonic()
@@ -86,7 +88,7 @@ def test_checkpoint_not_matching_the_graph_fails_convert(site, tmp_path, capsys)
         if not (site.root / "mismatched_ckpt").exists()
         else (site.root / "mismatched_ckpt")
     )
-    with pytest.raises(explorer.MissingVariablesError, match=r"v is \[3\] there but \[\]"):
+    with pytest.raises(explorer.errors.MissingVariablesError, match=r"v is \[3\] there but \[\]"):
         explorer.convert(path)
     assert main(["convert", str(path), str(tmp_path / "out")]) == 2
     assert "is of another graph" in capsys.readouterr().err and not list(tmp_path.iterdir())

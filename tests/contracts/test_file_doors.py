@@ -59,7 +59,7 @@ def test_scan_names_the_door_and_the_api_refuses_it(site, name, tmp_path):
         lambda: explorer.V1Runner(model).start(),
         lambda: explorer.convert(model),
     ):
-        with pytest.raises(explorer.UnsafeModelError) as err:
+        with pytest.raises(explorer.errors.UnsafeModelError) as err:
             attempt()
         messages.append(str(err.value))
     for m in messages:

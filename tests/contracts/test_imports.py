@@ -120,8 +120,8 @@ def test_every_submodule_imports_only_what_it_declares():
         "    for m in mods:\n"
         "        importlib.import_module(m)\n"
         "    out[stage] = sorted(h for h in heavy if h in sys.modules and h not in allowed)\n"
-        "import explorer, explorer.widgets\n"
-        "missing = [n for p in (explorer, explorer.widgets) for n in p.__all__\n"
+        "import explorer, explorer.records, explorer.widgets\n"
+        "missing = [n for p in (explorer, explorer.records, explorer.widgets) for n in p.__all__\n"
         "           if getattr(p, n, None) is None]\n"
         "print(json.dumps({'stages': out, 'missing': missing}))"
     )
@@ -144,7 +144,19 @@ def test_public_names_the_readme_uses_are_exported():
         if n not in explorer.__all__ and importlib.util.find_spec(f"explorer.{n}") is None
     )
     assert used and not_found == []
-    # the result types a README call returns are public too
+
+
+def test_the_top_level_is_the_verbs_the_models_and_one_error():
+    """About 20 names at the top; the records, errors and extension points have namespaces."""
+    import explorer
+    import explorer.errors
+    import explorer.records
+
+    assert len(explorer.__all__) <= 20, explorer.__all__
+    errors = [n for n in explorer.__all__ if n.endswith("Error")]
+    assert errors == ["ExplorerError"]
+    assert not set(explorer.__all__) & set(explorer.records.__all__)
+    # the result types a README call returns are records
     assert {"ParitySummary", "Divergence", "OutputComparison", "Runner", "SparseValue"} <= set(
-        explorer.__all__
+        explorer.records.__all__
     )

@@ -81,7 +81,7 @@ def test_existing_output_is_left_untouched_without_overwrite(sources, tmp_path, 
     (out / "keep.txt").write_text("mine")
     model = explorer.load(sources["saved_model"])
     v2 = explorer.convert(model)
-    with pytest.raises(explorer.OutputExistsError, match=r"out exists: pass overwrite=True"):
+    with pytest.raises(explorer.errors.OutputExistsError, match=r"out exists: pass overwrite=True"):
         v2.save(out)
     for argv in (["convert", str(sources["saved_model"]), str(out)],
                  ["migrate", str(sources["saved_model"]), str(out)]):  # fmt: skip
@@ -103,6 +103,6 @@ def test_a_failure_half_way_leaves_no_partial_output(sources, tmp_path):
     while len(str(parent)) < 4096 - 60:
         parent = parent / ("d" * max(1, min(200, 4096 - 60 - len(str(parent)) - 1)))
     parent.mkdir(parents=True)
-    with pytest.raises(explorer.ConversionError, match="writing the TF2 SavedModel of"):
+    with pytest.raises(explorer.errors.ConversionError, match="writing the TF2 SavedModel of"):
         v2.save(parent / "out")
     assert list(parent.iterdir()) == []

@@ -58,18 +58,21 @@ def test_session_refuses_before_import_and_lists_the_ops(hostile):
     model = explorer.load(hostile["writer"])
     sent = isolation.stats()["requests"]
     with pytest.raises(
-        explorer.UnsafeModelError, match=r"writer holds ops .*leak/WriteFile.*allow_unsafe=True"
+        explorer.errors.UnsafeModelError,
+        match=r"writer holds ops .*leak/WriteFile.*allow_unsafe=True",
     ):
         model.session()
     assert isolation.stats()["requests"] == sent  # not even imported in the worker
     assert not hostile["target"].exists()
-    with pytest.raises(explorer.UnsafeModelError, match=r"pyfunc\.pb holds ops .*call_python"):
+    with pytest.raises(
+        explorer.errors.UnsafeModelError, match=r"pyfunc\.pb holds ops .*call_python"
+    ):
         explorer.load(hostile["pyfunc"]).session()
 
 
 def test_runner_refuses_then_runs_when_allowed(hostile):
     with (
-        pytest.raises(explorer.UnsafeModelError, match="leak/WriteFile"),
+        pytest.raises(explorer.errors.UnsafeModelError, match="leak/WriteFile"),
         explorer.V1Runner(hostile["writer"]) as r,
     ):
         r.infer({"x": X})
@@ -93,7 +96,7 @@ def test_cli_run_needs_allow_unsafe(hostile, capsys):
 
 
 def test_convert_parity_and_migrate_refuse_then_run_when_allowed(hostile, tmp_path, capsys):
-    with pytest.raises(explorer.UnsafeModelError, match="leak/WriteFile"):
+    with pytest.raises(explorer.errors.UnsafeModelError, match="leak/WriteFile"):
         explorer.convert(hostile["writer"])
     out = tmp_path / "converted"
     for argv in (

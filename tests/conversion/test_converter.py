@@ -47,7 +47,7 @@ def test_mlp_converts_with_source_keys_and_bitwise_outputs(mlp_paths, mlp_v2):
     np.testing.assert_allclose(out["probs"].numpy(), mlp_reference(X), rtol=1e-5, atol=1e-6)
     with explorer.load(mlp_paths["saved_model"]).session() as s:
         assert np.array_equal(out["probs"].numpy(), s.run("probs:0", {"x:0": X}))
-    with pytest.raises(explorer.FeedError, match="missing: x"):
+    with pytest.raises(explorer.errors.FeedError, match="missing: x"):
         mlp_v2()
 
 
@@ -72,11 +72,13 @@ def test_freeze_folds_variables(mlp_paths, tmp_path):
 
 
 def test_errors_name_the_fix(mlp_paths):
-    with pytest.raises(explorer.SignatureNotFoundError, match="'nope' is not in .*serving_default"):
+    with pytest.raises(
+        explorer.errors.SignatureNotFoundError, match="'nope' is not in .*serving_default"
+    ):
         explorer.convert(mlp_paths["saved_model"], signatures=["nope"])
-    with pytest.raises(explorer.TensorNotFoundError, match="'missing:0' is not a node"):
+    with pytest.raises(explorer.errors.TensorNotFoundError, match="'missing:0' is not a node"):
         explorer.convert(mlp_paths["frozen_pb"], inputs=["x"], outputs=["missing"])
-    with pytest.raises(explorer.SignatureNotFoundError, match="either signatures or inputs"):
+    with pytest.raises(explorer.errors.SignatureNotFoundError, match="either signatures or inputs"):
         explorer.convert(mlp_paths["saved_model"], signatures="serving_default", outputs=["y"])
 
 
@@ -155,7 +157,7 @@ def test_counter_state_behaves_as_in_v1_across_save_and_fresh_load(tmp_path):
         print(json.dumps(vals))
     """
     assert _fresh(code, tmp_path) == [2.5, 3.5, 0.0, 1.0, 2.0, 2.0]
-    with pytest.raises(explorer.ConversionError, match="'incr_counter' .*updates variables"):
+    with pytest.raises(explorer.errors.ConversionError, match="'incr_counter' .*updates variables"):
         explorer.convert(model, signatures="incr_counter", freeze=True)
 
 

@@ -65,9 +65,9 @@ def test_dict_in_dict_out(two_input_dir):
     got = layer({"a": A, "b": B})
     np.testing.assert_allclose(got["features"].numpy(), _body(A, B), rtol=1e-6)
     np.testing.assert_allclose(got["score"].numpy(), _body(A, B).sum(1), rtol=1e-5)
-    with pytest.raises(explorer.FeedError, match="missing: b, unknown: c"):
+    with pytest.raises(explorer.errors.FeedError, match="missing: b, unknown: c"):
         layer({"a": A, "c": B})
-    with pytest.raises(explorer.FeedError, match="takes a dict with keys a, b"):
+    with pytest.raises(explorer.errors.FeedError, match="takes a dict with keys a, b"):
         layer(A)
 
 
@@ -144,12 +144,14 @@ def test_converted_example_model(mlp_paths):
 def test_tf1_saved_model_with_ref_variables_asks_for_conversion():
     from tests.conftest import shared_model
 
-    with pytest.raises(explorer.ConversionError, match="float_ref.*explorer.convert"):
+    with pytest.raises(explorer.errors.ConversionError, match="float_ref.*explorer.convert"):
         explorer.keras_layer(shared_model("serving_counter"))
 
 
 def test_errors(two_input_dir, tmp_path):
-    with pytest.raises(explorer.SignatureNotFoundError, match="'predict' is not in .*serving"):
+    with pytest.raises(
+        explorer.errors.SignatureNotFoundError, match="'predict' is not in .*serving"
+    ):
         explorer.keras_layer(two_input_dir, signature="predict")
-    with pytest.raises(explorer.ModelNotFoundError, match="holds no SavedModel"):
+    with pytest.raises(explorer.errors.ModelNotFoundError, match="holds no SavedModel"):
         explorer.keras_layer(tmp_path)

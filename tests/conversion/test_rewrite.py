@@ -1,4 +1,4 @@
-"""explorer.rewrite: reference variables -> resource variables, checked by running the result."""
+"""conversion.rewrite: reference variables -> resource variables, checked by running the result."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_op_needing_a_ref_without_rewrite_is_named():
     ref = gd.node.add(name="alias", op="DestroyTemporaryVariable", input=["v"])
     ref.attr["T"].type = types_pb2.DT_FLOAT
     match = r"'alias' \(DestroyTemporaryVariable\).*freeze=True"
-    with pytest.raises(explorer.ConversionError, match=match):
+    with pytest.raises(explorer.errors.ConversionError, match=match):
         to_resource_variables(gd, path="g.pb")
 
 

@@ -27,7 +27,7 @@ def test_stage_and_publish(tmp_path):
     assert publish(tmp, out, overwrite=False) == out and (out / "f").read_text() == "1"
     tmp2 = stage(out)
     (tmp2 / "f").write_text("2")
-    with pytest.raises(explorer.OutputExistsError, match="--overwrite"):
+    with pytest.raises(explorer.errors.OutputExistsError, match="--overwrite"):
         publish(tmp2, out, overwrite=False)
     publish(tmp2, out, overwrite=True)
     assert (out / "f").read_text() == "2" and sorted(p.name for p in tmp_path.iterdir()) == ["out"]

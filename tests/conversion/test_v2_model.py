@@ -21,13 +21,13 @@ def test_save_writes_atomically_and_never_overwrites_by_default(mlp_v2, mlp_path
     assert meta["variables"] == 4 and "serving_default" in meta["signatures"]
     marker = out / "keep.txt"
     marker.write_text("mine")
-    with pytest.raises(explorer.OutputExistsError, match="exists: pass overwrite=True"):
+    with pytest.raises(explorer.errors.OutputExistsError, match="exists: pass overwrite=True"):
         mlp_v2.save(out)
     assert marker.read_text() == "mine"
     mlp_v2.save(out, overwrite=True)
     assert not marker.exists() and (out / "saved_model.pb").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["sm"]  # no temporary folders left
-    with pytest.raises(explorer.ConversionError, match="inside the source model"):
+    with pytest.raises(explorer.errors.ConversionError, match="inside the source model"):
         mlp_v2.save(mlp_paths["saved_model"] / "v2")
 
 
@@ -39,6 +39,6 @@ def test_failed_save_leaves_nothing(mlp_v2, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(tf().saved_model, "save", broken)
-    with pytest.raises(explorer.ConversionError, match="failed: disk full"):
+    with pytest.raises(explorer.errors.ConversionError, match="failed: disk full"):
         mlp_v2.save(tmp_path / "out")
     assert list(tmp_path.iterdir()) == []

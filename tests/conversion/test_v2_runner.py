@@ -33,21 +33,21 @@ def test_same_keys_and_bitwise_outputs_as_v1(mlp):
 def test_feeds_are_checked_and_runner_must_be_started(mlp):
     _, v2, folder = mlp
     r = V2Runner(v2)
-    with pytest.raises(explorer.SessionError, match="not started"):
+    with pytest.raises(explorer.errors.SessionError, match="not started"):
         r.infer({"x": np.zeros((1, 4), np.float32)})
-    with r, pytest.raises(explorer.FeedError, match="'x'"):
+    with r, pytest.raises(explorer.errors.FeedError, match="'x'"):
         r.infer({"x": np.zeros((1, 5), np.float32)})
-    with pytest.raises(explorer.SessionError, match="without its TF1 source"):
+    with pytest.raises(explorer.errors.SessionError, match="without its TF1 source"):
         V2Runner(folder).sample()
 
 
 def test_bad_folder_and_signature(mlp, tmp_path):
     _, v2, folder = mlp
-    with pytest.raises(explorer.ModelNotFoundError, match="no saved_model.pb"):
+    with pytest.raises(explorer.errors.ModelNotFoundError, match="no saved_model.pb"):
         V2Runner(tmp_path)
-    with pytest.raises(explorer.SignatureNotFoundError, match="'nope' is not in"):
+    with pytest.raises(explorer.errors.SignatureNotFoundError, match="'nope' is not in"):
         V2Runner(folder, signature="nope")
-    with pytest.raises(explorer.SignatureNotFoundError, match="'nope' is not in"):
+    with pytest.raises(explorer.errors.SignatureNotFoundError, match="'nope' is not in"):
         V2Runner(v2, signature="nope")
 
 

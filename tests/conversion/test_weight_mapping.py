@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import explorer
+from explorer.conversion.weight_mapping import map_weights
 
 BUILDER = Path(__file__).with_name("v1_layers_models.py")
 
@@ -122,7 +123,7 @@ def test_variables_dict_includes_optimizer_state_from_the_checkpoint(mlp_ckpt):
 
 def test_mlp_checkpoint_maps_onto_keras_and_outputs_agree(mlp_ckpt):
     keras_model = _keras_mlp()
-    mapping = explorer.map_weights(mlp_ckpt, keras_model)
+    mapping = map_weights(mlp_ckpt, keras_model)
     assert mapping.complete, mapping.problem_summary()
     assert len(mapping.matches) == 6
     assert {m.how for m in mapping.matches} <= {"name", "order"}
@@ -135,7 +136,7 @@ def test_mlp_checkpoint_maps_onto_keras_and_outputs_agree(mlp_ckpt):
 
 def test_cnn_with_batch_norm_maps_onto_keras_and_outputs_agree(cnn_ckpt):
     keras_model = _keras_cnn()
-    mapping = explorer.map_weights(cnn_ckpt, keras_model)
+    mapping = map_weights(cnn_ckpt, keras_model)
     assert mapping.complete, mapping.problem_summary()
     by_v1 = {m.v1_name: m.keras_path for m in mapping.matches}
     assert by_v1["batch_normalization/moving_variance"].endswith("moving_variance")
@@ -158,7 +159,7 @@ def test_names_decide_when_order_differs(mlp_ckpt):
         layer.build((None, dim))
     inp = keras.Input((4,))
     keras_model = keras.Model(inp, d2(d1(d0(inp))))
-    mapping = explorer.map_weights(mlp_ckpt, keras_model)
+    mapping = map_weights(mlp_ckpt, keras_model)
     assert mapping.complete
     assert all(m.how == "name" for m in mapping.matches)
     assert {m.v1_name: m.keras_path for m in mapping.matches}["dense_1/kernel"] == d1.kernel.path
@@ -176,14 +177,14 @@ def test_unmatched_ambiguous_and_overrides(mlp_ckpt):
         + [keras.layers.Dense(8, name=f"h{i}") for i in range(3)]
         + [keras.layers.Dense(3, name="out")]
     )
-    mapping = explorer.map_weights(mlp_ckpt, extra)
+    mapping = map_weights(mlp_ckpt, extra)
     assert not mapping
     assert set(mapping.ambiguous) == {"dense_1/kernel", "dense/bias", "dense_1/bias"}
     assert len(mapping.ambiguous["dense_1/kernel"]) == 2
     assert len(mapping.ambiguous["dense/bias"]) == 3
-    with pytest.raises(explorer.ConversionError, match="incomplete .*3 ambiguous"):
+    with pytest.raises(explorer.errors.ConversionError, match="incomplete .*3 ambiguous"):
         mapping.assign()
-    fixed = explorer.map_weights(
+    fixed = map_weights(
         mlp_ckpt,
         extra,
         overrides={
@@ -200,7 +201,7 @@ def test_unmatched_ambiguous_and_overrides(mlp_ckpt):
     )
     # A Keras model missing a layer leaves v1 variables unmatched.
     small = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(3)])
-    partial = explorer.map_weights(mlp_ckpt, small)
+    partial = map_weights(mlp_ckpt, small)
     assert partial.unmatched_v1 == ["dense_1/kernel"]  # no 8x8 kernel at all
     assert set(partial.ambiguous) == {"dense/bias", "dense_1/bias"}  # two [8] biases, one slot
     assert "dense_1/kernel -> ? (no Keras weight)" in str(partial)
@@ -208,19 +209,19 @@ def test_unmatched_ambiguous_and_overrides(mlp_ckpt):
 
 def test_override_errors(mlp_ckpt):
     keras_model = _keras_mlp()
-    with pytest.raises(explorer.TensorNotFoundError, match="'nope'.*does not save"):
-        explorer.map_weights(mlp_ckpt, keras_model, overrides={"nope": "x"})
-    with pytest.raises(explorer.TensorNotFoundError, match="'nope/kernel'.*lacks"):
-        explorer.map_weights(mlp_ckpt, keras_model, overrides={"dense/kernel": "nope/kernel"})
+    with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope'.*does not save"):
+        map_weights(mlp_ckpt, keras_model, overrides={"nope": "x"})
+    with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope/kernel'.*lacks"):
+        map_weights(mlp_ckpt, keras_model, overrides={"dense/kernel": "nope/kernel"})
     bias_path = keras_model.layers[0].bias.path
-    with pytest.raises(explorer.ConversionError, match="shapes differ"):
-        explorer.map_weights(mlp_ckpt, keras_model, overrides={"dense/kernel": bias_path})
+    with pytest.raises(explorer.errors.ConversionError, match="shapes differ"):
+        map_weights(mlp_ckpt, keras_model, overrides={"dense/kernel": bias_path})
     import keras
 
-    with pytest.raises(explorer.ConversionError, match="no weights: build it first"):
-        explorer.map_weights(mlp_ckpt, keras.Sequential([keras.layers.Dense(3)]))
+    with pytest.raises(explorer.errors.ConversionError, match="no weights: build it first"):
+        map_weights(mlp_ckpt, keras.Sequential([keras.layers.Dense(3)]))
 
 
 def test_frozen_graph_has_nothing_to_map(mlp_paths):
-    with pytest.raises(explorer.ConversionError, match="frozen.pb has no variables to map"):
-        explorer.map_weights(explorer.load(mlp_paths["frozen_pb"]), _keras_mlp())
+    with pytest.raises(explorer.errors.ConversionError, match="frozen.pb has no variables to map"):
+        map_weights(explorer.load(mlp_paths["frozen_pb"]), _keras_mlp())

@@ -78,7 +78,7 @@ def test_tensorinfo_without_shape_takes_the_placeholder_shape(tmp_path):
             runner.infer({"x": [1.0]})
     assert "expects shape float32[?,1], given float32[1]" in str(e.value)
     # below the runner, TensorFlow's own refusal: one line too
-    with model.session() as s, pytest.raises(explorer.SessionError) as e:
+    with model.session() as s, pytest.raises(explorer.errors.SessionError) as e:
         s.run("y:0", {"x:0": [1.0]})
     msg = str(e.value)
     assert "x:0" in msg and "float64[1]" in msg and "--shape x:0=-1,1" in msg
@@ -119,7 +119,7 @@ def test_unshaped_inputs_without_consumer_rules_keep_unknown_rank(tmp_path):
     gd = g.as_graph_def()
     (tmp_path / "plain.pb").write_bytes(gd.SerializeToString())
     model = explorer.load(tmp_path / "plain.pb")
-    specs = {"x:0": explorer.TensorSpec("x:0", "float32", None)}
+    specs = {"x:0": explorer.records.TensorSpec("x:0", "float32", None)}
     inferred, notes = infer_shapes(model, specs)
     assert inferred["x:0"].dims is None and inferred["x:0"].reasons() == [] and notes == []
 

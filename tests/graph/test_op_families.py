@@ -1,4 +1,4 @@
-"""explorer.op_families: each op-type family named once, real op types, read by every user."""
+"""explorer.graph.op_families: each op-type family named once, real op types, read by every user."""
 
 from __future__ import annotations
 

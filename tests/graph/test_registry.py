@@ -1,4 +1,4 @@
-"""explorer.registry: the one mechanism every per-op registry uses."""
+"""explorer.graph.registry: the one mechanism every per-op registry uses."""
 
 from __future__ import annotations
 

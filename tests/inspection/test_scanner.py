@@ -154,7 +154,7 @@ def test_unsafe_ops_off_the_path_are_info_on_it_they_block(tmp_path, training_gr
     (fs,) = findings.by_rule("file-system")
     assert fs.severity == "info" and fs.message.startswith("not run for probs:0")
     require_safe(model, scope=model_run_scope(model, ["probs:0"], ["x:0"]))
-    with pytest.raises(explorer.UnsafeModelError, match="on the path of the chosen outputs"):
+    with pytest.raises(explorer.errors.UnsafeModelError, match="on the path of the chosen outputs"):
         require_safe(model, scope=model_run_scope(model, ["elsewhere/read:0"]))
     assert scan(model, scope=None).unsafe  # judged on the whole graph
     pipeline = explorer.load(training_graphs["tfdata"])

@@ -73,5 +73,5 @@ def test_graph_with_variables_but_no_checkpoint(mlp_paths, tmp_path):
     meta = mlp_paths["checkpoint_v2"]
     lone = tmp_path / "lone.meta"
     lone.write_bytes(meta.read_bytes())
-    with pytest.raises(explorer.MissingVariablesError, match="variables but no checkpoint"):
+    with pytest.raises(explorer.errors.MissingVariablesError, match="variables but no checkpoint"):
         explorer.load(lone).variables_dict()

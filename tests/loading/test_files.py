@@ -35,13 +35,17 @@ def test_special_kind_names_what_a_path_is(tmp_path):
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_pb_linked_to_a_device_is_refused_by_name(site, device):
     p = H.frozen_symlink_to(site, device)
-    with pytest.raises(explorer.ModelFormatError, match=rf"model\.pb \(a link to {device}\) is a "):
+    with pytest.raises(
+        explorer.errors.ModelFormatError, match=rf"model\.pb \(a link to {device}\) is a "
+    ):
         explorer.load(p)
 
 
 @pytest.mark.timeout(120)
 def test_fifo_and_saved_model_pb_device_do_not_hang(site, capsys):
-    with pytest.raises(explorer.ModelFormatError, match=r"FIFO \(named pipe\), not a regular"):
+    with pytest.raises(
+        explorer.errors.ModelFormatError, match=r"FIFO \(named pipe\), not a regular"
+    ):
         explorer.load(H.fifo_pb(site))
     folder = H.saved_model_pb_device(site)
     assert main(["inspect", str(folder)]) == 2
@@ -50,14 +54,20 @@ def test_fifo_and_saved_model_pb_device_do_not_hang(site, capsys):
 
 
 def test_files_linked_out_of_the_model_folder_are_refused(site):
-    with pytest.raises(explorer.ModelFormatError, match=r"symbolic link to .*outside the model"):
+    with pytest.raises(
+        explorer.errors.ModelFormatError, match=r"symbolic link to .*outside the model"
+    ):
         explorer.load(H.saved_model_pb_outside(site))
 
 
 def test_checkpoint_and_state_file_devices_are_refused(site):
-    with pytest.raises(explorer.ModelFormatError, match=r"variables\.index \(a link to /dev/zero"):
+    with pytest.raises(
+        explorer.errors.ModelFormatError, match=r"variables\.index \(a link to /dev/zero"
+    ):
         explorer.load(H.variables_index_device(site))
-    with pytest.raises(explorer.ModelFormatError, match=r"checkpoint \(a link to /dev/zero\)"):
+    with pytest.raises(
+        explorer.errors.ModelFormatError, match=r"checkpoint \(a link to /dev/zero\)"
+    ):
         explorer.load(H.state_file_device(site))
 
 
@@ -65,9 +75,11 @@ def test_model_file_larger_than_protobuf_is_refused_by_size(tmp_path):
     p = tmp_path / "big.pb"
     with open(p, "wb") as f:
         f.truncate(PROTO_MAX_BYTES + 1)  # sparse: nothing is written
-    with pytest.raises(explorer.ModelFormatError, match=r"big\.pb is 2,147,483,648 bytes, more"):
+    with pytest.raises(
+        explorer.errors.ModelFormatError, match=r"big\.pb is 2,147,483,648 bytes, more"
+    ):
         explorer.load(p)
-    with pytest.raises(explorer.ModelFormatError, match="more than a GraphDef can hold"):
+    with pytest.raises(explorer.errors.ModelFormatError, match="more than a GraphDef can hold"):
         require_regular(p, "GraphDef", max_bytes=PROTO_MAX_BYTES)
 
 
@@ -80,7 +92,7 @@ def test_asset_linked_to_a_device_is_refused_even_when_allowed(site):
     for allow in (False, True):
         with pytest.raises(explorer.ExplorerError, match="vocab.txt"):
             model.session(allow_unsafe=allow)
-    with pytest.raises(explorer.ModelFormatError, match="is a character device"):
+    with pytest.raises(explorer.errors.ModelFormatError, match="is a character device"):
         explorer.convert(model, allow_unsafe=True)
 
 

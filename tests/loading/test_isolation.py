@@ -76,7 +76,7 @@ def test_a_crash_in_the_worker_is_a_model_format_error(mlp_paths, tmp_path):
 
     box = _while_request_pending(model, abort)
     err = box.get("error")
-    assert isinstance(err, explorer.ModelFormatError), box
+    assert isinstance(err, explorer.errors.ModelFormatError), box
     assert str(model.path) in str(err)
     assert "crashed TensorFlow (SIGABRT" in str(err) and "this one is unharmed" in str(err)
     # The next model gets a fresh worker and goes through.
@@ -92,7 +92,7 @@ def test_a_hang_in_the_worker_is_a_model_format_error_and_the_worker_is_stopped(
     model = _fresh_graph(mlp_paths, tmp_path, "hang_me")
     os.kill(pid, signal.SIGSTOP)
     with pytest.raises(
-        explorer.ModelFormatError,
+        explorer.errors.ModelFormatError,
         match=r"hang_me\.pb: importing the graph did not finish within 1 s",
     ):
         isolation.preflight(model, timeout=1)
@@ -122,7 +122,7 @@ def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path
     meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
     model = explorer.load(meta)
     with pytest.raises(
-        explorer.ModelFormatError,
+        explorer.errors.ModelFormatError,
         match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
     ):
         model.session()
@@ -135,7 +135,7 @@ def test_unexpected_import_exception_without_isolation(mlp_paths, tmp_path):
     isolation.configure(enabled=False)
     try:
         with pytest.raises(
-            explorer.ModelFormatError,
+            explorer.errors.ModelFormatError,
             match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
         ):
             explorer.load(meta).session()

@@ -56,10 +56,14 @@ def test_saved_model_facts(mlp_paths):
 
 
 def test_two_tag_sets_need_a_choice(mlp_paths):
-    with pytest.raises(explorer.AmbiguousModelError, match=r"2 tag sets .*serve.*train.*--tags"):
+    with pytest.raises(
+        explorer.errors.AmbiguousModelError, match=r"2 tag sets .*serve.*train.*--tags"
+    ):
         explorer.load(mlp_paths["two_tags"])
     assert explorer.load(mlp_paths["two_tags"], tags="train").tags == ["train"]
-    with pytest.raises(explorer.TagsError, match="no MetaGraph with tags gpu: choose one of serve"):
+    with pytest.raises(
+        explorer.errors.TagsError, match="no MetaGraph with tags gpu: choose one of serve"
+    ):
         explorer.load(mlp_paths["two_tags"], tags=["gpu"])
 
 
@@ -88,9 +92,9 @@ def test_state_file_with_foreign_absolute_path(mlp_paths, tmp_path):
 
 
 def test_missing_paths_and_empty_folders(tmp_path):
-    with pytest.raises(explorer.ModelNotFoundError, match="does not exist"):
+    with pytest.raises(explorer.errors.ModelNotFoundError, match="does not exist"):
         explorer.load(tmp_path / "nope")
-    with pytest.raises(explorer.ModelNotFoundError, match="holds no TF1 model"):
+    with pytest.raises(explorer.errors.ModelNotFoundError, match="holds no TF1 model"):
         explorer.load(tmp_path)
 
 
@@ -101,7 +105,7 @@ def test_truncated_saved_model(mlp_paths, tmp_path):
     shutil.copytree(mlp_paths["saved_model"], dst)
     data = (dst / "saved_model.pb").read_bytes()
     (dst / "saved_model.pb").write_bytes(data[: len(data) // 3])
-    with pytest.raises(explorer.ModelFormatError, match=r"saved_model.pb is not a valid"):
+    with pytest.raises(explorer.errors.ModelFormatError, match=r"saved_model.pb is not a valid"):
         explorer.load(dst)
 
 
@@ -113,7 +117,9 @@ def test_saved_model_without_variables(mlp_paths, tmp_path):
     shutil.rmtree(dst / "variables")
     model = explorer.load(dst)  # browsing still works
     assert len(model.variables) == 4
-    with pytest.raises(explorer.MissingVariablesError, match="4 variables but no checkpoint"):
+    with pytest.raises(
+        explorer.errors.MissingVariablesError, match="4 variables but no checkpoint"
+    ):
         model.session()
 
 

@@ -26,13 +26,13 @@ def _custom_op_graph(tmp_path):
 
 def test_refusal_names_the_ops_and_the_ways_on(tmp_path):
     model = explorer.load(_custom_op_graph(tmp_path))
-    with pytest.raises(explorer.UnsupportedOpError) as err:
+    with pytest.raises(explorer.errors.UnsupportedOpError) as err:
         require_registered(model)
     msg = str(err.value)
     assert "\n" not in msg and "DescrptFake" in msg
     assert "replacements={'DescrptFake': fn" in msg and "op_libraries=" in msg
     assert "--op-library PATH" in msg and "built-in" in msg
-    with pytest.raises(explorer.UnsupportedOpError, match="DescrptFake"):
+    with pytest.raises(explorer.errors.UnsupportedOpError, match="DescrptFake"):
         model.session()
     replaced = explorer.load(_custom_op_graph(tmp_path), replacements={"DescrptFake": _square})
     require_registered(replaced)  # a replacement is a way on
@@ -43,9 +43,11 @@ def _square(inputs, attrs):
 
 
 def test_op_library_paths_are_checked_to_exist(tmp_path):
-    with pytest.raises(explorer.ModelNotFoundError, match="op library .*nothere.so does not"):
+    with pytest.raises(
+        explorer.errors.ModelNotFoundError, match="op library .*nothere.so does not"
+    ):
         check_libraries([tmp_path / "nothere.so"])
-    with pytest.raises(explorer.ModelNotFoundError, match="nothere.so"):
+    with pytest.raises(explorer.errors.ModelNotFoundError, match="nothere.so"):
         explorer.load(_custom_op_graph(tmp_path), op_libraries=[tmp_path / "nothere.so"])
 
 

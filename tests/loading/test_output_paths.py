@@ -36,7 +36,7 @@ def test_the_models_files_and_folders_holding_them_are_refused(mlp_paths):
     assert {"model.meta", "model.index", "checkpoint"} <= names
     assert any(n.startswith("model.data-") for n in names)
     for f in model_files(ckpt):
-        with pytest.raises(explorer.ConversionError, match="is a file of the model"):
+        with pytest.raises(explorer.errors.ConversionError, match="is a file of the model"):
             check_output(ckpt, f)
     v1 = explorer.load(mlp_paths["checkpoint_v1"])
     assert v1.checkpoint_prefix and output_problem(v1, v1.checkpoint_prefix)

@@ -91,7 +91,7 @@ def test_custom_op_graph_loads_and_is_browsable(square_pb):
     assert model.node("y").op == "MySquare"
     sq = model.catalog().op("sq")  # the catalog parses protobufs: no TF registration needed
     assert sq.type == "MySquare" and list(sq.inputs) == ["x:0"] and list(sq.consumers) == ["plus"]
-    with pytest.raises(explorer.UnsupportedOpError, match=r"MySquare.*replacements="):
+    with pytest.raises(explorer.errors.UnsupportedOpError, match=r"MySquare.*replacements="):
         model.session()
 
 
@@ -160,13 +160,15 @@ def test_replacement_errors(square_pb):
     def broken(inputs, attrs):
         raise RuntimeError("no kernel for you")
 
-    with pytest.raises(explorer.SessionError, match=r"MySquare failed at node 'sq'.*no kernel"):
+    with pytest.raises(
+        explorer.errors.SessionError, match=r"MySquare failed at node 'sq'.*no kernel"
+    ):
         explorer.load(square_pb, replacements={"MySquare": broken}).session()
 
     def too_few(inputs, attrs):
         return []
 
-    with pytest.raises(explorer.SessionError, match=r"returned 0 output\(s\) at node 'sq'"):
+    with pytest.raises(explorer.errors.SessionError, match=r"returned 0 output\(s\) at node 'sq'"):
         explorer.load(square_pb, replacements={"MySquare": too_few}).session()
 
 
@@ -185,7 +187,7 @@ def test_replaced_op_inside_a_loop_is_refused(tmp_path):
         ]
     )
     model = explorer.load(_write(tmp_path, gd), replacements={"MyStep": my_square})
-    with pytest.raises(explorer.UnsupportedOpError, match="inside a tf.while_loop"):
+    with pytest.raises(explorer.errors.UnsupportedOpError, match="inside a tf.while_loop"):
         model.session()
 
 

@@ -1,4 +1,4 @@
-"""``explorer.report``: numerics environment, self-contained HTML with embedded PNGs and JSON."""
+"""``reporting.html``: numerics environment, self-contained HTML with embedded PNGs and JSON."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_json_file_round_trip(summary, tmp_path):
 
 
 def test_unwritable_report_path_is_a_one_line_error(summary, tmp_path):
-    from explorer import ConversionError
+    from explorer.errors import ConversionError
 
     blocker = tmp_path / "file"
     blocker.write_text("x")

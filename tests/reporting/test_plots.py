@@ -1,12 +1,13 @@
-"""``explorer.plots``: the figures each function builds (axes, artists, scales, titles)."""
+"""``reporting.plots``: the figures each function builds (axes, artists, scales, titles)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from explorer import ParityError, compare
+from explorer import compare
 from explorer.comparing.records import Divergence, DivergenceStep
+from explorer.errors import ParityError
 from explorer.reporting import plots
 
 

@@ -140,7 +140,7 @@ def test_save_is_atomic_and_refuses_an_existing_folder(tmp_path):
     )
     out = rw.save(tmp_path / "out")
     assert sorted(p.name for p in out.iterdir()) == ["model.py", "model.weights.h5", "parity.json"]
-    with pytest.raises(explorer.OutputExistsError, match="exists: pass overwrite=True"):
+    with pytest.raises(explorer.errors.OutputExistsError, match="exists: pass overwrite=True"):
         rw.save(out)
     rw.save(out, overwrite=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left
@@ -172,5 +172,7 @@ def test_zoo_models_frozen_cnn_and_bidirectional_rnn_work_string_tables_give_a_r
             for key, value in want.items():
                 got = np.asarray(keras_model(feeds, training=False)[key])
                 np.testing.assert_allclose(got, value, atol=1e-5, rtol=1e-5)
-    with pytest.raises(explorer.ConversionError, match=r"\(LookupTableFindV2\) has no Keras"):
+    with pytest.raises(
+        explorer.errors.ConversionError, match=r"\(LookupTableFindV2\) has no Keras"
+    ):
         explorer.to_keras(paths["mixed_dtypes"], check=False)

@@ -31,5 +31,7 @@ def test_an_op_without_rewrite_is_a_one_line_error_naming_it(tmp_path):
         return tf.signal.rfft(x)
 
     path = freeze(tmp_path, "rfft", body)
-    with pytest.raises(explorer.ConversionError, match=r"^op rfft \(RFFT\) has no Keras pattern"):
+    with pytest.raises(
+        explorer.errors.ConversionError, match=r"^op rfft \(RFFT\) has no Keras pattern"
+    ):
         explorer.to_keras(path, inputs=["x:0"], outputs=["y:0"], check=False)

@@ -118,7 +118,7 @@ def test_lifecycle_and_argument_errors(mlp):
         V1Runner(mlp, signature="serving_default", outputs=["probs"])
     with pytest.raises(SignatureNotFoundError, match="'nope' is not in"):
         V1Runner(mlp, signature="nope")
-    with pytest.raises(explorer.TensorNotFoundError, match="'nope' is not in"):
+    with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope' is not in"):
         V1Runner(mlp, inputs=["x"], outputs=["nope"])
     with pytest.raises(FeedError, match="needs placeholder 'x', which is not among the inputs"):
         V1Runner(mlp, inputs=[], outputs=["probs"])
@@ -202,6 +202,8 @@ def test_timeout_cancels_a_long_run_and_the_session_stays_usable(tmp_path):
     tf.io.write_graph(g.as_graph_def(), str(tmp_path), "spin.pb", as_text=False)
     with explorer.V1Runner(tmp_path / "spin.pb", inputs=["n:0"], outputs=["y:0"], timeout=0.5) as r:
         small = r.infer({"n:0": np.int64(10)})["y:0"]
-        with pytest.raises(explorer.SessionError, match=r"spin\.pb: .*within 0\.5 s .*cancelled"):
+        with pytest.raises(
+            explorer.errors.SessionError, match=r"spin\.pb: .*within 0\.5 s .*cancelled"
+        ):
             r.infer({"n:0": np.int64(10**12)})
         np.testing.assert_array_equal(r.infer({"n:0": np.int64(10)})["y:0"], small)

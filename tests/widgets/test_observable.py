@@ -57,3 +57,12 @@ def test_state_modules_do_not_import_ipywidgets(mlp_paths):
 
 
 # -- ConverterState -------------------------------------------------------------------------------
+
+
+def test_every_state_names_its_view_in_explorer_widgets():
+    import explorer.widgets as views
+
+    states = [getattr(views, n) for n in views.__all__ if n.endswith("State")]
+    assert len(states) == 6
+    for state in states:
+        assert getattr(views, state.WIDGET).__name__ == state.WIDGET

@@ -74,7 +74,7 @@ def test_kinds_paths_and_arguments():
         list(explorer.data({"x": np.zeros((0, 4))}).batches(X))
     src = explorer.data({"x": np.ones((3, 4))})
     assert explorer.data(src) is src
-    assert explorer.DataSource is type(src).__mro__[1]
+    assert explorer.records.DataSource is type(src).__mro__[1]
 
 
 def test_a_folder_of_tfx_style_record_files(tmp_path):

@@ -1,0 +1,33 @@
+"""The records the verbs give and take (specs, catalog items, choices, findings, feeds, parity
+results) and the runner interface, each re-exported from its home: ``from explorer.records import
+ParityReport``.
+
+Names resolve on first use (PEP 562), so importing this imports no TensorFlow.
+"""
+
+from __future__ import annotations
+
+from explorer._lazy import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "graph.specs": ("TensorSpec", "Signature", "Variable"),
+        "inspection.catalog_items": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
+        "inspection.suggestions": ("IOChoice", "Validation"),
+        "inspection.output_heuristics": ("Candidate",),
+        "inspection.findings": ("Findings", "Finding"),
+        "feeding.feeds": ("SparseValue",),
+        "feeding.data.sources": ("DataSource",),
+        "running.base": ("Runner",),
+        "conversion.weight_mapping": ("WeightMapping",),
+        "rewriting.api": ("KerasRewrite",),
+        "comparing.records": (
+            "ParityReport",
+            "ParitySummary",
+            "OutputComparison",
+            "Divergence",
+            "DivergenceStep",
+        ),
+    },
+)
