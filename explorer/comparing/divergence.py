@@ -134,9 +134,9 @@ def first_divergence(
 
     Returns:
         A :class:`~explorer.records.Divergence`: every compared tensor in order with its error,
-        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why (an output
-        skipped makes ``status`` ``nondeterministic``, never a claim of agreement). ``runs``
-        records the runs per side (v1: 1, or 2 with random ops; v2: 1).
+        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why
+        (an output skipped makes ``status`` ``nondeterministic``, never a claim of agreement).
+        ``runs`` records the runs per side (v1: 1, or 2 with random ops; v2: 1).
 
     Raises:
         ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
