@@ -86,22 +86,6 @@ def load_model(args: argparse.Namespace) -> Any:
     return load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
 
 
-def check_output_path(model: Any, path: Any, overwrite: bool | None = None) -> None:
-    """Refuse an output path before the long work starts: inside a SavedModel folder, over the
-    model's files (:mod:`explorer.loading.output_paths`); with ``overwrite=False``, an existing
-    path (the same message ``V2Model.save`` gives)."""
-    if path is None:
-        return
-    from explorer.errors import OutputExistsError
-    from explorer.loading.output_paths import check_output
-
-    out = check_output(model, path)
-    if overwrite is False and out.exists():
-        raise OutputExistsError(
-            f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"
-        )
-
-
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")

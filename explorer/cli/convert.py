@@ -10,11 +10,11 @@ from explorer.cli._common import (
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
-    check_output_path,
     load_model,
     parse_shapes,
     print_json,
 )
+from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +26,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
     )
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (must not exist)")
+    p.add_argument(
+        "out_dir",
+        metavar="OUT_DIR",
+        help="folder to write (new, or an earlier output with --overwrite)",
+    )
     add_tensor_args(p, "convert")
     p.add_argument("--freeze", action="store_true", help="fold variables into constants")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUT_DIR if it is an earlier output or empty",
+    )
     p.add_argument(
         "--shape",
         action="append",
@@ -46,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.converter import convert
 
     model = load_model(args)
-    check_output_path(model, args.out_dir, args.overwrite)
+    check_output(args.out_dir, model, args.overwrite)  # before the long work
     with step("converting to TF2"):
         v2 = convert(
             model,

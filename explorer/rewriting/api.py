@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from explorer.errors import ConversionError, OutputExistsError
+from explorer.errors import ConversionError
 from explorer.graph.names import op_name, tensor_name
+from explorer.loading.model import V1Model, load
+from explorer.output_policy import staged_folder
 from explorer.rewriting.graph import GraphContext, out_index, py_name
 
 FILES = ("model.py", "model.weights.h5", "parity.json")
@@ -48,6 +49,7 @@ class KerasRewrite:
     outputs: dict[str, str]
     parity: dict[str, Any] = field(default_factory=dict)
     model_path: str = ""
+    model: V1Model | None = field(default=None, repr=False)
     _feeds: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
     _expected: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
 
@@ -65,28 +67,12 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write model.py, model.weights.h5 and parity.json into ``out_dir`` through a temporary
-        folder renamed into place (an existing folder only with ``overwrite``)."""
-        out = Path(out_dir).resolve()
-        if out.exists() and not overwrite:
-            raise OutputExistsError(
-                f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"
-            )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            self._write(tmp)
-            if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-                os.replace(out, old / out.name)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        """Write model.py, model.weights.h5 and parity.json into ``out_dir`` through a staged
+        folder published whole (:mod:`explorer.output_policy`: never into or above the model,
+        an earlier output or empty folder replaced only with ``overwrite``)."""
+        with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
+            self._write(staging.path)
+            return staging.publish()
 
     def _write(self, folder: Path) -> None:
         (folder / "model.py").write_text(self.source)
@@ -181,7 +167,6 @@ def to_keras(
         ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
             the inputs/outputs cannot become a Keras model; the message names the op.
     """
-    from explorer.loading.model import V1Model, load
     from explorer.rewriting.check import write_weights
     from explorer.rewriting.codegen import generate
     from explorer.rewriting.translate import translate
@@ -226,7 +211,7 @@ def to_keras(
             for i, f in enumerate(all_feeds)
         ],
     }
-    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path))
+    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
     rw._feeds, rw._expected = all_feeds, expected
     if check:
         check_rewrites([rw], backends, atol, rtol)
