@@ -1,33 +1,28 @@
-"""Where and how explorer writes: the one output policy of every writer (convert, migrate,
-rewrite, reports, saved arrays; CLI, API and widgets alike).
+"""The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays; CLI,
+API and widgets alike).
 
-Where (:func:`check_output`, judged on real paths, so no symlink leads around it):
+Where (:func:`check_output`, on real paths, so no symlink leads around it): never one of the model's
+files (:func:`model_files`), inside a SavedModel folder, or a folder above any of them (so not
+``.`` when the model lies below it), nor the home folder or above it. A folder never replaces a
+file, nor a file a folder. An existing output is replaced only with ``overwrite``: a folder only
+when empty or an earlier output of explorer (it holds :data:`MARKER`; anything else is refused with
+one line saying what is there); a file carries no marker, so ``overwrite`` is the user's word that
+an existing file may go.
 
-* never one of the model's files (:func:`model_files`: a SavedModel is its whole folder, a frozen
-  graph its ``.pb``, a checkpoint its ``.meta``, data, index and ``checkpoint`` files, plus its
-  assets), never inside a SavedModel folder, never a folder above any of them (its parents, so
-  ``.`` when the model lies below it), never the home folder or ``/``;
-* a folder is never written over a file, nor a file over a folder;
-* an existing output is replaced only with ``overwrite``. A folder is replaced only when it is empty
-  or an earlier output of this tool (it holds :data:`MARKER`, which every published folder gets);
-  anything else is refused with one line saying what is there. A file (report, ``.npz``) carries
-  no marker, so the rule for files is: an existing file is replaced only with ``overwrite``, which
-  is the user's word that it may go (the model's files stay refused).
-
-How: a single file is written to a hidden ``.NAME.tmp-PID-*`` file in its folder, fsync'd and
-renamed over the name (:func:`write_file`: a full disk leaves the old file whole). A folder is
-built in a hidden ``.NAME.tmp-PID-*`` folder beside it (:func:`staged_folder`) and published only
-when complete: under an exclusive lock file ``.NAME.lock`` the rules are checked again, the old
-output is moved aside as ``.NAME.old-PID-*``, the new one renamed in (the old one put back if that
-fails) and the old one removed, with SIGINT/SIGTERM held until this is done, so at every instant the
-old or the new output is under the name. A second run racing into the same name finds the first
-one's output under the lock and is refused. Leftovers of dead runs are removed by the next run into
-the same folder; an old output moved aside by a run killed outright is put back.
+How: a file is written to a hidden ``.NAME.tmp-PID-*`` beside it, fsync'd and renamed over the name
+(:func:`write_file`: a full disk leaves the old file whole). A folder is built in a hidden
+``.NAME.tmp-PID-*`` folder (:func:`staged_folder`) and published only when complete: under the
+exclusive lock ``.NAME.lock`` the rules are checked again (a run that lost a race is refused), the
+old output is moved aside (``.NAME.old-PID-*``), the new one renamed in (the old one put back if
+that fails) and the old one removed, with SIGINT/SIGTERM held until done: at every instant the old
+or the new output is under the name. The next run into a name clears what dead runs left there and
+puts back an old output that a run killed outright had moved aside.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.metadata
 import json
 import os
@@ -36,7 +31,6 @@ import shutil
 import signal
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,8 +43,6 @@ if TYPE_CHECKING:
 
 MARKER = ".tf1-explorer-output"
 """The file in every folder explorer publishes: JSON ``{"tool", "version", "kind"}``."""
-LOCK_WAIT_S = 10.0
-"""How long a run waits for another run publishing to the same name before it is refused."""
 
 PathLike = str | os.PathLike[str]
 
@@ -177,6 +169,10 @@ def is_output(folder: PathLike) -> bool:
         return False
 
 
+def _unwritable(folder: Path, err: OSError) -> ConversionError:
+    return ConversionError(f"cannot write in {folder} ({err.strerror}): choose a writable folder")
+
+
 def _version() -> str:
     try:
         return importlib.metadata.version("tf1-explorer")
@@ -190,31 +186,27 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 
 def remove_stale(parent: Path, name: str) -> list[Path]:
-    """Clear what dead runs left beside ``parent / name``: their ``.NAME.tmp-PID-*`` files and
-    folders are removed; an old output they had moved aside (``.NAME.old-PID-*``) is put back
-    when nothing is under the name, else removed. Returns the paths cleared. Leftovers of live
-    runs (another run at work) are kept."""
+    """Clear what dead runs left beside ``parent / name`` (live runs' are kept): ``.NAME.tmp-*``
+    are removed, an old output moved aside (``.NAME.old-*``) is put back when nothing is under
+    the name, else removed. Returns the paths cleared."""
     cleared: list[Path] = []
-    if not parent.is_dir():
-        return cleared
     pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
     for p in sorted(parent.iterdir()):
         m = pattern.match(p.name)
         if m is None or _alive(int(m.group(2))):
             continue
         target = parent / name
-        if m.group(1) == "old" and p.is_dir() and not os.path.lexists(target):
-            with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):
+            if m.group(1) == "old" and p.is_dir() and not os.path.lexists(target):
                 os.rename(p, target)
-        elif p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
+            elif p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
                 p.unlink()
         cleared.append(p)
     return cleared
@@ -222,48 +214,32 @@ def remove_stale(parent: Path, name: str) -> list[Path]:
 
 @contextlib.contextmanager
 def _lock(target: Path) -> Iterator[None]:
-    """Hold ``.NAME.lock`` beside ``target`` (created exclusively, holding the process id; one
-    of a dead run is taken over); refuses after :data:`LOCK_WAIT_S` while another run holds it."""
+    """Hold ``.NAME.lock`` beside ``target``: an exclusive ``flock`` (another run waits; the
+    kernel releases it when a run dies), the file removed on release."""
     lock = target.parent / f".{target.name}.lock"
-    deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if not _alive(pid) if pid else time.monotonic() > deadline:  # a dead run's (or
-                with contextlib.suppress(OSError):  # one killed before it wrote its id)
-                    lock.unlink()
-                deadline = time.monotonic() + LOCK_WAIT_S
-                continue
-            if time.monotonic() > deadline:
-                raise OutputExistsError(
-                    f"{target} is being written by another tf1-explorer run (process {pid}): "
-                    "wait for it or choose another name"
-                ) from None
-            time.sleep(0.05)
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
         except OSError as err:
-            raise ConversionError(
-                f"cannot write in {target.parent} ({err.strerror}): choose a writable folder"
-            ) from None
-    try:
-        os.write(fd, str(os.getpid()).encode())
+            raise _unwritable(target.parent, err) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(FileNotFoundError):
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break  # the file under the name, not one that a releasing run removed
         os.close(fd)
+    try:
         yield
     finally:
         with contextlib.suppress(OSError):
             lock.unlink()
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def _signals(hold: bool) -> Iterator[None]:
-    """In the main thread: with ``hold``, SIGINT and SIGTERM wait until the block is done (then
-    reach the handlers they had); without, SIGTERM raises ``KeyboardInterrupt`` as SIGINT does,
-    so cleanup runs. Elsewhere (signals reach only the main thread) nothing changes."""
+    """In the main thread (signals reach no other): with ``hold``, SIGINT and SIGTERM wait until
+    the block is done, then reach the handlers they had; without, SIGTERM raises
+    ``KeyboardInterrupt`` as SIGINT does, so cleanup runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -315,9 +291,7 @@ class Staging:
                         os.rename(old, target)
                     raise
             except OSError as err:
-                raise ConversionError(
-                    f"cannot publish {target} ({err.strerror or err}): choose a writable folder"
-                ) from None
+                raise _unwritable(target.parent, err) from None
             shutil.rmtree(old, ignore_errors=True)
         return target
 
@@ -326,17 +300,14 @@ class Staging:
 def staged_folder(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, kind: str = "output"
 ) -> Iterator[Staging]:
-    """A :class:`Staging` for the folder ``out`` (checked by :func:`check_output` first, dead
-    runs' leftovers cleared); it is removed on leaving, so nothing but a published output
-    remains, whatever happens inside (SIGTERM included: it raises ``KeyboardInterrupt``)."""
+    """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on
+    leaving whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
     target = check_output(out, model, overwrite)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Staging(target, overwrite, kind)
     except OSError as err:
-        raise ConversionError(
-            f"cannot create {target.parent} ({err.strerror}): choose a writable folder"
-        ) from None
-    staging = Staging(target, overwrite, kind)
+        raise _unwritable(target.parent, err) from None
     try:
         with _signals(hold=False):
             yield staging
@@ -351,12 +322,11 @@ def write_file(
     overwrite: bool = False,
     what: str = "the file",
 ) -> Path:
-    """Write one file through ``write(fileobj)`` all or nothing (staged, fsync'd, renamed);
-    returns the path.
+    """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
 
     Raises:
         ConversionError / OutputExistsError: as :func:`check_output` (``folder=False``), or the
-            file could not be written (full disk, no permission); the old file is left whole.
+            file could not be written (full disk, no permission): the old one is left whole.
     """
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
@@ -364,9 +334,8 @@ def write_file(
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
         tmp = Path(name)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)
+        os.umask(mask := os.umask(0))
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

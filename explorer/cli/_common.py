@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from explorer.errors import FeedError
+
 
 def add_verb(
     sub: argparse._SubParsersAction,
@@ -39,6 +41,16 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
     p.add_argument("--inputs", nargs="+", default=None, metavar="T", help="input tensor names")
     p.add_argument(
         "--outputs", nargs="+", default=None, metavar="T", help=f"output tensor names to {action}"
+    )
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    """OUT_DIR and ``--overwrite`` (see :mod:`explorer.output_policy`)."""
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (a new one)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUT_DIR if explorer wrote it or it is empty",
     )
 
 
@@ -112,8 +124,6 @@ def add_feed_shape_args(p: argparse.ArgumentParser) -> None:
 
 
 def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:
-    from explorer.errors import FeedError
-
     out = []
     for item in items or []:
         name, sep, rest = item.partition("=")
@@ -126,8 +136,6 @@ def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, lis
 
 def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] | None:
     """``["x:0=1,784", "s:0="]`` -> ``{"x:0": (1, 784), "s:0": ()}`` (``-1``/``?``: ``None``)."""
-    from explorer.errors import FeedError
-
     if not items:
         return None
     out = {}
@@ -144,8 +152,6 @@ def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] |
 
 def parse_ranges(items: list[str] | None) -> dict[str, tuple[float, float]] | None:
     """``["k:0=0,10"]`` -> ``{"k:0": (0.0, 10.0)}``."""
-    from explorer.errors import FeedError
-
     if not items:
         return None
     out = {}

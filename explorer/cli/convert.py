@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli._common import (
+    add_output_args,
     add_tensor_args,
     add_timeout_arg,
     add_unsafe_arg,
@@ -26,18 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
     )
-    p.add_argument(
-        "out_dir",
-        metavar="OUT_DIR",
-        help="folder to write (new, or an earlier output with --overwrite)",
-    )
+    add_output_args(p)
     add_tensor_args(p, "convert")
     p.add_argument("--freeze", action="store_true", help="fold variables into constants")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace OUT_DIR if it is an earlier output or empty",
-    )
     p.add_argument(
         "--shape",
         action="append",

@@ -27,6 +27,7 @@ from explorer.cli._common import (
     parse_shapes,
     print_json,
 )
+from explorer.errors import FeedError
 from explorer.graph.names import shape_text
 from explorer.output_policy import check_output
 
@@ -67,7 +68,6 @@ def _names(text: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.errors import FeedError
     from explorer.feeding.feeds import Feeds
     from explorer.running.v1_runner import V1Runner
 

@@ -22,10 +22,15 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import ConversionError
+from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
+from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, load
 from explorer.output_policy import staged_folder
+from explorer.rewriting.check import Job, check_jobs, exec_source, write_weights
+from explorer.rewriting.codegen import generate
 from explorer.rewriting.graph import GraphContext, out_index, py_name
+from explorer.rewriting.translate import translate
 
 FILES = ("model.py", "model.weights.h5", "parity.json")
 
@@ -81,8 +86,6 @@ class KerasRewrite:
 
     def build(self) -> Any:
         """The Keras model in this process (current Keras backend), weights loaded."""
-        from explorer.rewriting.check import exec_source
-
         with tempfile.TemporaryDirectory(prefix="tf1x-keras-") as tmp:
             folder = Path(tmp)
             self._write(folder)
@@ -99,7 +102,9 @@ def _key(tensor: str) -> str:
     return py_name(op_name(t)) + ("" if out_index(t) == 0 else f"_{out_index(t)}")
 
 
-def _choose_io(model: Any, inputs, outputs, signature) -> tuple[dict[str, str], dict[str, str]]:
+def _choose_io(
+    model: V1Model, inputs: list[str] | None, outputs: list[str] | None, signature: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
     if inputs is not None or outputs is not None:
         if signature is not None:
             raise ConversionError("pass either signature= or inputs=/outputs=, not both")
@@ -118,15 +123,17 @@ def _choose_io(model: Any, inputs, outputs, signature) -> tuple[dict[str, str], 
                 "pick dense tensors with inputs=/outputs="
             )
         return ins, outs
-    from explorer.inspection.io_choice import default_io
-
     ins, outs = default_io(model)
     return {_key(t): t for t in ins}, {_key(t): t for t in outs}
 
 
-def _feeds(model: Any, inputs: dict[str, str], batches: tuple[int, ...], seed: int, given: Any):
-    from explorer.feeding.sampling import sample
-
+def _feeds(
+    model: V1Model,
+    inputs: dict[str, str],
+    batches: tuple[int, ...],
+    seed: int,
+    given: list[dict[str, Any]] | None,
+) -> list[dict[str, np.ndarray]]:
     names = list(inputs.values())
     out = []
     for i, b in enumerate(batches):
@@ -144,7 +151,7 @@ def _feeds(model: Any, inputs: dict[str, str], batches: tuple[int, ...], seed: i
 
 
 def to_keras(
-    model: Any,
+    model: V1Model | str | os.PathLike[str],
     inputs: list[str] | None = None,
     outputs: list[str] | None = None,
     signature: str | None = None,
@@ -167,10 +174,6 @@ def to_keras(
         ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
             the inputs/outputs cannot become a Keras model; the message names the op.
     """
-    from explorer.rewriting.check import write_weights
-    from explorer.rewriting.codegen import generate
-    from explorer.rewriting.translate import translate
-
     if not isinstance(model, V1Model):
         model = load(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
@@ -225,8 +228,6 @@ def check_rewrites(
     rtol: float = 1e-5,
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
-    from explorer.rewriting.check import Job, check_jobs
-
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
         jobs = []
         for i, rw in enumerate(rewrites):
