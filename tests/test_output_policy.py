@@ -473,3 +473,24 @@ def test_run_save_refuses_existing_files_and_the_models_own(site, capsys):
     with pytest.raises(explorer.OutputExistsError):
         feeds.save(out)
     assert feeds.save(out, overwrite=True) == out
+
+
+def test_the_converter_widget_follows_the_policy(site, monkeypatch):
+    from explorer.widgets import ConverterState
+
+    work = site["root"] / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    c = ConverterState(explorer.load(site["frozen_pb"]))
+    assert c.out_dir == str(work / "frozen_tf2")  # proposed in the working folder
+    (work / "frozen_tf2").mkdir()
+    (work / "frozen_tf2" / "main.py").write_text("mine")
+    assert ConverterState(c.model).out_dir == str(work / "frozen_tf2_2")  # never an existing one
+    c.overwrite = True
+    with pytest.raises(explorer.OutputExistsError, match=r"not written by tf1-explorer"):
+        c.convert()
+    c.out_dir = str(site["frozen_pb"].parent)
+    with pytest.raises(explorer.ConversionError, match="holds the model's file frozen.pb"):
+        c.convert()
+    assert (work / "frozen_tf2" / "main.py").read_text() == "mine"
+    assert sorted(os.listdir(work)) == ["frozen_tf2"]
