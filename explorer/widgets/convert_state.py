@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import ConversionError
-from explorer.output_policy import default_output_dir
+from explorer.output_policy import check_output, default_output_dir
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.pick_state import Selection
@@ -81,6 +81,7 @@ class ConverterState(Observable):
             raise ConversionError("no output folder given: type a folder to write the TF2 model")
         self._stale()  # a failed conversion must not leave the last one's results on show
         try:
+            check_output(self.out_dir, self.model, self.overwrite)  # before the long work
             self._step("converting", 0.1)
             self.v2 = convert(self.model, freeze=self.freeze, **self._convert_kwargs())
             self._step("saving", 0.6)
