@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from explorer.errors import FeedError
+
 
 def add_verb(
     sub: argparse._SubParsersAction,
@@ -39,6 +41,16 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
     p.add_argument("--inputs", nargs="+", default=None, metavar="T", help="input tensor names")
     p.add_argument(
         "--outputs", nargs="+", default=None, metavar="T", help=f"output tensor names to {action}"
+    )
+
+
+def add_output_args(p: argparse.ArgumentParser) -> None:
+    """OUT_DIR and ``--overwrite`` (see :mod:`explorer.output_policy`)."""
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (a new one)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUT_DIR if explorer wrote it or it is empty",
     )
 
 
@@ -86,22 +98,6 @@ def load_model(args: argparse.Namespace) -> Any:
     return load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
 
 
-def check_output_path(model: Any, path: Any, overwrite: bool | None = None) -> None:
-    """Refuse an output path before the long work starts: inside a SavedModel folder, over the
-    model's files (:mod:`explorer.loading.output_paths`); with ``overwrite=False``, an existing
-    path (the same message ``V2Model.save`` gives)."""
-    if path is None:
-        return
-    from explorer.errors import OutputExistsError
-    from explorer.loading.output_paths import check_output
-
-    out = check_output(model, path)
-    if overwrite is False and out.exists():
-        raise OutputExistsError(
-            f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"
-        )
-
-
 def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
@@ -128,8 +124,6 @@ def add_feed_shape_args(p: argparse.ArgumentParser) -> None:
 
 
 def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:
-    from explorer.errors import FeedError
-
     out = []
     for item in items or []:
         name, sep, rest = item.partition("=")
@@ -142,8 +136,6 @@ def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, lis
 
 def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] | None:
     """``["x:0=1,784", "s:0="]`` -> ``{"x:0": (1, 784), "s:0": ()}`` (``-1``/``?``: ``None``)."""
-    from explorer.errors import FeedError
-
     if not items:
         return None
     out = {}
@@ -160,8 +152,6 @@ def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] |
 
 def parse_ranges(items: list[str] | None) -> dict[str, tuple[float, float]] | None:
     """``["k:0=0,10"]`` -> ``{"k:0": (0.0, 10.0)}``."""
-    from explorer.errors import FeedError
-
     if not items:
         return None
     out = {}

@@ -6,15 +6,16 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli._common import (
+    add_output_args,
     add_tensor_args,
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
-    check_output_path,
     load_model,
     parse_shapes,
     print_json,
 )
+from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
     )
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (must not exist)")
+    add_output_args(p)
     add_tensor_args(p, "convert")
     p.add_argument("--freeze", action="store_true", help="fold variables into constants")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     p.add_argument(
         "--shape",
         action="append",
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.converter import convert
 
     model = load_model(args)
-    check_output_path(model, args.out_dir, args.overwrite)
+    check_output(args.out_dir, model, args.overwrite)  # before the long work
     with step("converting to TF2"):
         v2 = convert(
             model,

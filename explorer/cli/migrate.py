@@ -24,8 +24,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_tensor_args, add_verb, check_output_path, load_model
+from explorer.cli._common import add_tensor_args, add_verb, load_model
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
+from explorer.output_policy import check_output, staged_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -43,22 +44,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import shutil
-    from pathlib import Path
-
     from explorer.cli._progress import step
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
-    from explorer.conversion.staging import check_target, publish, stage
     from explorer.inspection.scanner import scan
     from explorer.inspection.suggestions import suggest
     from explorer.loading.op_libraries import require_registered
-    from explorer.loading.output_paths import check_output
 
-    check_target(Path(args.out_dir).expanduser().resolve(), args.overwrite)  # before any work
     model = load_model(args)
-    out = check_output(model, args.out_dir)  # never into the model's folder or files
-    check_output_path(model, args.report)
+    out = check_output(args.out_dir, model, args.overwrite)  # before any work
+    if args.report:
+        check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)
     require_registered(model)  # custom ops: one line naming them and the ways on
     done = _Steps(args)
@@ -77,17 +73,14 @@ def run(args: argparse.Namespace) -> int:
     done("convert", f"{len(v2.signatures)} signatures, {len(v2.variables)} variables")
     # All or nothing: saved and compared in a hidden folder beside OUT_DIR, renamed into place
     # only when parity passes; any failure (or a kill: the next run clears it) leaves no OUT_DIR.
-    staging = stage(out)
-    try:
+    with staged_folder(out, model, args.overwrite, "TF2 SavedModel") as staging:
         with step(f"saving beside {out}"):
-            saved = v2.save(staging / out.name)
+            saved = v2.save(staging.path / out.name)
         done("save", f"staged beside {out}")
         with step(f"comparing v1 and the saved TF2 model on {args.batches} batches"):
             summary = parity(model, saved, remedy=True, **kwargs, **parity_args)
         if summary.passed:
-            publish(saved, out, args.overwrite)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            staging.publish(saved)
     done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
     written = str(out) if summary.passed else None
     steps["convert"] = v2.summary(written)

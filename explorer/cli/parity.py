@@ -24,7 +24,6 @@ from explorer.cli._common import (
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
-    check_output_path,
     load_model,
     parse_ranges,
     parse_shapes,
@@ -32,6 +31,7 @@ from explorer.cli._common import (
 )
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
 from explorer.comparing.records import Tolerance
+from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
 
 
@@ -78,6 +78,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--converted", metavar="DIR", help="a saved TF2 conversion (default: convert)")
     add_tensor_args(p, "compare")
+    p.add_argument("--overwrite", action="store_true", help="replace the --report file")
     p.add_argument(
         "--remedy",
         action="store_true",
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.converter import convert
 
     model = load_model(args)
-    check_output_path(model, args.report)
+    if args.report:
+        check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
     custom = (
         {"inputs": args.inputs, "outputs": args.outputs}
@@ -123,7 +125,8 @@ def finish(
     first = {"proved": proved} if proved is not None else {}
     if args.report:
         steps = extra.get("steps")
-        write_html(args.report, summary, title=title, extra={**first, **(steps or {})} or None)
+        extra_json = {**first, **(steps or {})} or None
+        write_html(args.report, summary, args.overwrite, title=title, extra=extra_json)
     if args.json:
         print_json({**first, **summary.to_json(), **extra})
         return

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli._common import add_tensor_args, add_unsafe_arg, add_verb, load_model, print_json
+from explorer.cli._common import (
+    add_output_args,
+    add_tensor_args,
+    add_unsafe_arg,
+    add_verb,
+    load_model,
+    print_json,
+)
 from explorer.errors import ConversionError
+from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,9 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "OUT_DIR (written to a temporary folder and renamed into place). Exit 0 when every "
         "output matches v1 on every backend, 1 when not (the files are still written).",
     )
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (must not exist)")
+    add_output_args(p)
     add_tensor_args(p, "rewrite")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
     p.add_argument(
         "--backends",
         default="tensorflow,jax",
@@ -47,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
         feeds = [dict(Feeds.load(args.feed))]
     model = load_model(args)
+    check_output(args.out_dir, model, args.overwrite)  # before the long work
     rw = to_keras(
         model,
         inputs=args.inputs,
@@ -62,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     out = rw.save(args.out_dir, overwrite=args.overwrite)
     report = rw.parity
     if args.json:
-        print_json({**report, "output_dir": str(out), "layers_table": rw.layers})
+        print_json({**rw.summary(), "output_dir": str(out)})
     else:
         print(f"{out}  ({len(rw.native_layers)} native steps, {len(rw.fallbacks)} fallbacks)")
         for f in rw.fallbacks:

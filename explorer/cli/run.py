@@ -1,7 +1,8 @@
 """``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds.
 
     tf1-explorer run MODEL [--signature S | --inputs A,B --outputs Y,Z] [--batch N] [--seed K]
-                           [--feed in.npz] [--save out.npz] [--save-feeds feeds.npz] [--json]
+                           [--feed in.npz] [--save out.npz] [--save-feeds feeds.npz]
+                           [--overwrite] [--json]
 
 Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or the only
 signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
@@ -21,13 +22,14 @@ from explorer.cli._common import (
     add_feed_shape_args,
     add_unsafe_arg,
     add_verb,
-    check_output_path,
     load_model,
     parse_ranges,
     parse_shapes,
     print_json,
 )
+from explorer.errors import FeedError
 from explorer.graph.names import shape_text
+from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feed", metavar="IN.npz", help="feeds to use (others are generated)")
     p.add_argument("--save", metavar="OUT.npz", help="write the outputs to this .npz")
     p.add_argument("--save-feeds", metavar="FEEDS.npz", help="write the feeds used to this .npz")
+    p.add_argument("--overwrite", action="store_true", help="replace existing --save files")
     p.add_argument(
         "--timeout", type=float, default=None, metavar="S", help="cancel the run after S seconds"
     )
@@ -65,7 +68,6 @@ def _names(text: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.errors import FeedError
     from explorer.feeding.feeds import Feeds
     from explorer.running.v1_runner import V1Runner
 
@@ -82,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
         max_bytes=int(args.max_mb * 2**20),
         timeout=args.timeout,
     )
-    for path in (args.save, args.save_feeds):  # never over the model's own files
-        check_output_path(runner.model, path)
+    for path in filter(None, (args.save, args.save_feeds)):  # before the run
+        check_output(path, runner.model, args.overwrite, folder=False)
     given = Feeds.load(args.feed) if args.feed else None
     feeds = runner.sample(
         batch=args.batch,
@@ -97,9 +99,9 @@ def run(args: argparse.Namespace) -> int:
     with runner:
         outputs = runner.infer(feeds)
     if args.save:
-        Feeds(outputs).save(args.save)
+        Feeds(outputs).save(args.save, overwrite=args.overwrite)
     if args.save_feeds:
-        feeds.save(args.save_feeds)
+        feeds.save(args.save_feeds, overwrite=args.overwrite)
     report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
     for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
         if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):

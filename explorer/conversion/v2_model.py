@@ -7,13 +7,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from explorer._tf import tf
-from explorer.conversion.staging import check_target, publish, stage
 from explorer.errors import (
     ConversionError,
     ExplorerError,
@@ -22,6 +20,7 @@ from explorer.errors import (
 )
 from explorer.graph.specs import TensorSpec
 from explorer.loading.model import V1Model
+from explorer.output_policy import staged_folder
 
 META_FILE = "tf1_explorer.json"  # written under <out_dir>/assets.extra/
 
@@ -191,31 +190,23 @@ class V2Model:
         Raises:
             OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
             ConversionError: it is inside a SavedModel folder, is or holds one of the model's
-                files (see :mod:`explorer.loading.output_paths`), or writing failed.
+                files (see :mod:`explorer.output_policy`), or writing failed.
         """
-        from explorer.loading.output_paths import check_output
-
-        out = check_output(self.source, out_dir)  # never into the model's folder or files
-        check_target(out, overwrite)
-        tmp = stage(out)  # hidden beside out; stale ones of killed runs removed first
-        try:
-            sigs = {name: self._root.signature_fns[name] for name in self.signatures}
-            tf().saved_model.save(self._root, str(tmp), signatures=sigs)
-            extra = tmp / "assets.extra"
-            extra.mkdir(exist_ok=True)
-            (extra / META_FILE).write_text(json.dumps(self._meta(), indent=1))
-            publish(tmp, out, overwrite)
-        except ExplorerError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        except BaseException as e:
-            shutil.rmtree(tmp, ignore_errors=True)  # interrupted too: never a partial output
-            if not isinstance(e, Exception):
-                raise
-            raise ConversionError(
-                f"writing the TF2 SavedModel of {self.source.path} to {out} failed: {first_line(e)}"
-            ) from None
-        return out
+        with staged_folder(out_dir, self.source, overwrite, "TF2 SavedModel") as staging:
+            try:
+                sigs = {name: self._root.signature_fns[name] for name in self.signatures}
+                tf().saved_model.save(self._root, str(staging.path), signatures=sigs)
+                extra = staging.path / "assets.extra"
+                extra.mkdir(exist_ok=True)
+                (extra / META_FILE).write_text(json.dumps(self._meta(), indent=1))
+            except Exception as e:
+                if isinstance(e, ExplorerError):
+                    raise
+                raise ConversionError(
+                    f"writing the TF2 SavedModel of {self.source.path} to "
+                    f"{staging.target} failed: {first_line(e)}"
+                ) from None
+            return staging.publish()
 
     def _meta(self) -> dict[str, Any]:
         return {

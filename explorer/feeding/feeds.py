@@ -22,6 +22,7 @@ import numpy as np
 
 from explorer.errors import FeedError
 from explorer.graph.specs import TensorSpec
+from explorer.output_policy import write_file
 
 DEFAULT_MAX_BYTES = 1 << 30  # runners refuse feeds larger than this (1 GiB); so does sample()
 _SEP = "#"  # separates an input key from its part in .npz entry names
@@ -137,8 +138,10 @@ class Feeds(dict):
         """Bytes held by the arrays (string contents counted by length)."""
         return sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in self.values())
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``.
+    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``, all or
+        nothing (:func:`explorer.output_policy.write_file`; an existing file only with
+        ``overwrite``).
 
         String arrays are stored as their concatenated bytes plus end offsets and shape (fixed
         width ``S`` arrays would drop trailing NUL bytes of serialized protos); sparse values as
@@ -154,10 +157,7 @@ class Feeds(dict):
                 entries.update(_encode(f"{key}{_SEP}values", value.values))
             else:
                 entries.update(_encode(key, value))
-        p = Path(path)
-        with open(p, "wb") as f:
-            np.savez(f, **entries)
-        return p
+        return write_file(path, lambda f: np.savez(f, **entries), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Feeds:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.comparing.numerics import numerics_environment
-from explorer.errors import ConversionError
+from explorer.output_policy import write_file
 from explorer.reporting.examples_html import examples_html
 from explorer.reporting.plots import figure_png_bytes, report_figures
 
@@ -156,15 +156,18 @@ def to_html(
     return "\n".join(parts)
 
 
-def write_html(path: str | os.PathLike[str], result: Any, **kwargs: Any) -> Path:
-    """Write :func:`to_html` to ``path`` (parent folders created); returns the path."""
-    return _write(Path(path), to_html(result, **kwargs))
+def write_html(
+    path: str | os.PathLike[str], result: Any, overwrite: bool = False, **kwargs: Any
+) -> Path:
+    """Write :func:`to_html` to ``path`` (parent folders created; an existing file only with
+    ``overwrite``); returns the path."""
+    return _write(Path(path), to_html(result, **kwargs), overwrite)
 
 
-def write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+def write_json(path: str | os.PathLike[str], obj: Any, overwrite: bool = False) -> Path:
     """Write ``obj.to_json()`` (or ``obj`` itself) as indented JSON to ``path``."""
     data = obj.to_json() if hasattr(obj, "to_json") else obj
-    return _write(Path(path), json.dumps(data, indent=2, default=str) + "\n")
+    return _write(Path(path), json.dumps(data, indent=2, default=str) + "\n", overwrite)
 
 
 def read_embedded_json(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -175,12 +178,6 @@ def read_embedded_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     return json.loads(text[start:end].replace("<\\/", "</"))
 
 
-def _write(path: Path, text: str) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise ConversionError(
-            f"cannot write the report {path} ({err.strerror}): choose a writable path"
-        ) from None
-    return path
+def _write(path: Path, text: str, overwrite: bool) -> Path:
+    """Staged, all or nothing (:func:`explorer.output_policy.write_file`)."""
+    return write_file(path, lambda f: f.write(text.encode()), None, overwrite, "the report")

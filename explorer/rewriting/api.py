@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +21,16 @@ from typing import Any
 
 import numpy as np
 
-from explorer.errors import ConversionError, OutputExistsError
+from explorer.errors import ConversionError
+from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
+from explorer.inspection.io_choice import default_io
+from explorer.loading.model import V1Model, load
+from explorer.output_policy import staged_folder
+from explorer.rewriting.check import Job, check_jobs, exec_source, write_weights
+from explorer.rewriting.codegen import generate
 from explorer.rewriting.graph import GraphContext, out_index, py_name
+from explorer.rewriting.translate import translate
 
 FILES = ("model.py", "model.weights.h5", "parity.json")
 
@@ -48,6 +54,7 @@ class KerasRewrite:
     outputs: dict[str, str]
     parity: dict[str, Any] = field(default_factory=dict)
     model_path: str = ""
+    model: V1Model | None = field(default=None, repr=False)
     _feeds: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
     _expected: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
 
@@ -65,28 +72,12 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write model.py, model.weights.h5 and parity.json into ``out_dir`` through a temporary
-        folder renamed into place (an existing folder only with ``overwrite``)."""
-        out = Path(out_dir).resolve()
-        if out.exists() and not overwrite:
-            raise OutputExistsError(
-                f"{out} exists: pass overwrite=True (CLI: --overwrite) or choose another folder"
-            )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            self._write(tmp)
-            if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-                os.replace(out, old / out.name)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        return out
+        """Write model.py, model.weights.h5 and parity.json into ``out_dir`` through a staged
+        folder published whole (:mod:`explorer.output_policy`: never into or above the model,
+        an earlier output or empty folder replaced only with ``overwrite``)."""
+        with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
+            self._write(staging.path)
+            return staging.publish()
 
     def _write(self, folder: Path) -> None:
         (folder / "model.py").write_text(self.source)
@@ -95,8 +86,6 @@ class KerasRewrite:
 
     def build(self) -> Any:
         """The Keras model in this process (current Keras backend), weights loaded."""
-        from explorer.rewriting.check import exec_source
-
         with tempfile.TemporaryDirectory(prefix="tf1x-keras-") as tmp:
             folder = Path(tmp)
             self._write(folder)
@@ -113,7 +102,9 @@ def _key(tensor: str) -> str:
     return py_name(op_name(t)) + ("" if out_index(t) == 0 else f"_{out_index(t)}")
 
 
-def _choose_io(model: Any, inputs, outputs, signature) -> tuple[dict[str, str], dict[str, str]]:
+def _choose_io(
+    model: V1Model, inputs: list[str] | None, outputs: list[str] | None, signature: str | None
+) -> tuple[dict[str, str], dict[str, str]]:
     if inputs is not None or outputs is not None:
         if signature is not None:
             raise ConversionError("pass either signature= or inputs=/outputs=, not both")
@@ -132,15 +123,17 @@ def _choose_io(model: Any, inputs, outputs, signature) -> tuple[dict[str, str], 
                 "pick dense tensors with inputs=/outputs="
             )
         return ins, outs
-    from explorer.inspection.io_choice import default_io
-
     ins, outs = default_io(model)
     return {_key(t): t for t in ins}, {_key(t): t for t in outs}
 
 
-def _feeds(model: Any, inputs: dict[str, str], batches: tuple[int, ...], seed: int, given: Any):
-    from explorer.feeding.sampling import sample
-
+def _feeds(
+    model: V1Model,
+    inputs: dict[str, str],
+    batches: tuple[int, ...],
+    seed: int,
+    given: list[dict[str, Any]] | None,
+) -> list[dict[str, np.ndarray]]:
     names = list(inputs.values())
     out = []
     for i, b in enumerate(batches):
@@ -158,7 +151,7 @@ def _feeds(model: Any, inputs: dict[str, str], batches: tuple[int, ...], seed: i
 
 
 def to_keras(
-    model: Any,
+    model: V1Model | str | os.PathLike[str],
     inputs: list[str] | None = None,
     outputs: list[str] | None = None,
     signature: str | None = None,
@@ -181,11 +174,6 @@ def to_keras(
         ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
             the inputs/outputs cannot become a Keras model; the message names the op.
     """
-    from explorer.loading.model import V1Model, load
-    from explorer.rewriting.check import write_weights
-    from explorer.rewriting.codegen import generate
-    from explorer.rewriting.translate import translate
-
     if not isinstance(model, V1Model):
         model = load(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
@@ -226,7 +214,7 @@ def to_keras(
             for i, f in enumerate(all_feeds)
         ],
     }
-    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path))
+    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
     rw._feeds, rw._expected = all_feeds, expected
     if check:
         check_rewrites([rw], backends, atol, rtol)
@@ -240,8 +228,6 @@ def check_rewrites(
     rtol: float = 1e-5,
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
-    from explorer.rewriting.check import Job, check_jobs
-
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
         jobs = []
         for i, rw in enumerate(rewrites):

@@ -111,6 +111,8 @@ class Converter(View):
         try:
             return self.state.convert()
         except OutputExistsError:
+            if self.state.overwrite:  # it holds what explorer did not write: the message says
+                raise
             raise OutputExistsError(
                 f"{self.state.out_dir} exists: tick “overwrite” to replace it, or type another "
                 "output folder"

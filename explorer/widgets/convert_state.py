@@ -6,12 +6,11 @@ Plain Python (no ipywidgets).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from explorer.errors import ConversionError
+from explorer.output_policy import check_output, default_output_dir
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.pick_state import Selection
@@ -45,7 +44,7 @@ class ConverterState(Observable):
         self.model = load_model(model)
         self.selection = selection or Selection()
         self.freeze = False
-        self.out_dir = out_dir or str(_default_out_dir(self.model))
+        self.out_dir = out_dir or str(default_output_dir(self.model))
         self.overwrite = False
         self.stage = ""
         self.progress = 0.0
@@ -82,6 +81,7 @@ class ConverterState(Observable):
             raise ConversionError("no output folder given: type a folder to write the TF2 model")
         self._stale()  # a failed conversion must not leave the last one's results on show
         try:
+            check_output(self.out_dir, self.model, self.overwrite)  # before the long work
             self._step("converting", 0.1)
             self.v2 = convert(self.model, freeze=self.freeze, **self._convert_kwargs())
             self._step("saving", 0.6)
@@ -149,26 +149,3 @@ class ConverterState(Observable):
             "loaded = tf.saved_model.load(str(out))",
         ]
         return "\n".join(lines)
-
-
-def _default_out_dir(model: Any) -> Path:
-    """``<name>_tf2`` beside the model (``explorer.loading.output_paths``: never inside a
-    SavedModel folder); in the working folder when the model's folder is read-only (a shared
-    collection of models: its mode says so, even to root), else in a temporary folder."""
-    from explorer.loading.output_paths import default_output_dir
-
-    out = default_output_dir(model)
-    if _writable(out.parent):
-        return out
-    here = Path.cwd().resolve() / out.name
-    if _writable(here.parent) and not here.is_relative_to(Path(model.path).resolve()):
-        return here
-    return Path(tempfile.gettempdir()) / "tf1-explorer" / out.name
-
-
-def _writable(folder: Path) -> bool:
-    """Whether ``folder`` may be written: permitted, and not marked read-only by its mode."""
-    try:
-        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o200)
-    except OSError:
-        return False

@@ -34,7 +34,12 @@ FLOW = (
     "widgets",
     "cli",
 )
-BASE = {"explorer.errors", "explorer._tf", "explorer._lazy"}  # below every step
+BASE = {
+    "explorer.errors",
+    "explorer._tf",
+    "explorer._lazy",
+    "explorer.output_policy",
+}  # below steps
 # What a function may import lazily: only what is heavy to import. An explorer module is heavy when
 # importing it imports one of these (at its top, or through the explorer modules it imports there).
 HEAVY = {"tensorflow", "keras", "tf_keras", "jax", "matplotlib", "ipywidgets", "anywidget"}

@@ -1,5 +1,6 @@
 """Nothing lost: the source model is never written; outputs appear whole or not at all; an
-existing output folder is replaced only with ``overwrite=True``."""
+existing output folder is replaced only with ``overwrite=True``, and only when explorer wrote it
+(or it is empty)."""
 
 from __future__ import annotations
 
@@ -90,6 +91,11 @@ def test_existing_output_is_left_untouched_without_overwrite(sources, tmp_path, 
         assert len(err) == 1 and "exists" in err[0] and "--overwrite" in err[0]
     assert snapshot(out) == {"keep.txt": hashlib.sha256(b"mine").hexdigest()}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary leftovers
+    with pytest.raises(explorer.OutputExistsError, match=r"not written by tf1-explorer"):
+        v2.save(out, overwrite=True)  # a folder explorer did not write is never replaced
+    assert snapshot(out) == {"keep.txt": hashlib.sha256(b"mine").hexdigest()}
+    (out / "keep.txt").unlink()
+    v2.save(out, overwrite=True)  # an empty folder, then explorer's own output, may be
     v2.save(out, overwrite=True)
     assert (out / "saved_model.pb").is_file() and not (out / "keep.txt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from explorer.errors import ConversionError, OutputExistsError
@@ -42,4 +44,5 @@ def test_converter_selection_and_errors(frozen, tmp_path):
     c.out_dir = " "
     with pytest.raises(ConversionError, match="output folder"):
         c.convert()
-    assert ConverterState(frozen).out_dir.endswith("frozen_pb/frozen_tf2")  # beside frozen.pb
+    out = Path(ConverterState(frozen).out_dir)  # in the working folder (numbered when taken)
+    assert out.parent == Path.cwd().resolve() and out.name.startswith("frozen_tf2")

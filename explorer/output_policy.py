@@ -1,0 +1,353 @@
+"""The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays; CLI,
+API and widgets alike).
+
+Where (:func:`check_output`, on real paths, so no symlink leads around it): never one of the model's
+files (:func:`model_files`), inside a SavedModel folder, or a folder above any of them (so not
+``.`` when the model lies below it), nor the home folder or above it. A folder never replaces a
+file, nor a file a folder. An existing output is replaced only with ``overwrite``: a folder only
+when empty or an earlier output of explorer (it holds :data:`MARKER`; anything else is refused with
+one line saying what is there); a file carries no marker, so ``overwrite`` is the user's word that
+an existing file may go.
+
+How: a file is written to a hidden ``.NAME.tmp-PID-*`` beside it, fsync'd and renamed over the name
+(:func:`write_file`: a full disk leaves the old file whole). A folder is built in a hidden
+``.NAME.tmp-PID-*`` folder (:func:`staged_folder`) and published only when complete: under the
+exclusive lock ``.NAME.lock`` the rules are checked again (a run that lost a race is refused), the
+old output is moved aside (``.NAME.old-PID-*``), the new one renamed in (the old one put back if
+that fails) and the old one removed, with SIGINT/SIGTERM held until done: at every instant the old
+or the new output is under the name. The next run into a name clears what dead runs left there and
+puts back an old output that a run killed outright had moved aside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from explorer.errors import ConversionError, OutputExistsError
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
+
+MARKER = ".tf1-explorer-output"
+"""The file in every folder explorer publishes: JSON ``{"tool", "version", "kind"}``."""
+
+PathLike = str | os.PathLike[str]
+
+
+def model_files(model: V1Model) -> list[Path]:
+    """The files (and, for a SavedModel, the folder) that make up ``model``, resolved."""
+    src = Path(model.path).expanduser().resolve()
+    out = [src]
+    if model.format != "saved_model" and model.checkpoint_prefix:
+        prefix = Path(model.checkpoint_prefix).expanduser().resolve()
+        folder = prefix.parent
+        out += [p for p in (prefix, Path(f"{prefix}.index")) if p.exists()]
+        out += sorted(folder.glob(prefix.name + ".data-*"))
+        if (folder / "checkpoint").is_file():
+            out.append(folder / "checkpoint")
+    out += [
+        p for p in (Path(a).expanduser().resolve() for a in model.assets.values()) if p.exists()
+    ]
+    return list(dict.fromkeys(out))
+
+
+def output_problem(model: V1Model | None, out: PathLike) -> str | None:
+    """Why ``out`` may never be written (one line), whatever ``overwrite`` says; ``None`` when it
+    may (see the module's rules)."""
+    given = Path(out).expanduser()
+    if given.is_symlink() and not given.exists():
+        return f"{given} is a symlink to nothing ({os.readlink(given)}): choose another name"
+    target = given.resolve()
+    if model is not None and (problem := _model_problem(model, target)):
+        return problem
+    home = Path.home().resolve()
+    if target == home or target in home.parents:
+        return f"{target} is your home folder or above it: choose a new folder"
+    return None
+
+
+def _model_problem(model: V1Model, target: Path) -> str | None:
+    src = Path(model.path).expanduser().resolve()
+    if model.format == "saved_model" and (target == src or src in target.parents):
+        return f"{target} is inside the source model {src} (a SavedModel folder): choose elsewhere"
+    for f in model_files(model):
+        if target == f:
+            return f"{target} is a file of the model {src}: choose another name"
+        if target in f.parents:
+            return f"{target} holds the model's file {f.name}: choose a new folder beside it"
+    return None
+
+
+def check_output(
+    out: PathLike, model: V1Model | None = None, overwrite: bool = False, *, folder: bool = True
+) -> Path:
+    """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``.
+
+    Raises:
+        ConversionError: :func:`output_problem` finds one (the message proposes
+            :func:`default_output_dir`), or a folder would replace a file (or the reverse).
+        OutputExistsError: ``out`` exists and ``overwrite`` is false, or it is a folder holding
+            what explorer did not write.
+    """
+    problem = output_problem(model, out)
+    if problem:
+        hint = f", e.g. {default_output_dir(model)}" if model is not None and folder else ""
+        raise ConversionError(problem + hint)
+    target = Path(out).expanduser().resolve()
+    if target.parent.is_dir():  # first bring back or clear what dead runs left under the name
+        with _lock(target):
+            remove_stale(target.parent, target.name)
+    _check_existing(target, overwrite, folder)
+    return target
+
+
+def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
+    if not os.path.lexists(target):
+        return
+    if target.is_dir() != folder:
+        have, want = ("a file", "folder") if folder else ("a folder", "file")
+        raise ConversionError(
+            f"{target} is {have}: a {want} is never written over it; choose another name"
+        )
+    if not overwrite:
+        what = "folder" if folder else "file name"
+        raise OutputExistsError(
+            f"{target} exists: pass overwrite=True (CLI: --overwrite) or choose another {what}"
+        )
+    if folder and not is_output(target):
+        names = sorted(p.name for p in target.iterdir())
+        if names:
+            n = len(names)
+            raise OutputExistsError(
+                f"{target} holds {n} {'entry' if n == 1 else 'entries'} not written by "
+                f"tf1-explorer (e.g. {names[0]}): choose another folder"
+            )
+
+
+def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
+    """``<name><suffix>`` in the working folder (``frozen_tf2`` for ``models/frozen.pb``,
+    ``1_tf2`` for the SavedModel ``exports/1``), numbered (``frozen_tf2_2``) when the name is
+    taken; beside the model, then in a temporary folder, when the working folder is read-only
+    (its mode says so, even to root) or the name would be inside or above the model."""
+    src = Path(model.path).expanduser().resolve()
+    name = f"{src.name if src.is_dir() else src.stem}{suffix}"
+    bases = (Path.cwd().resolve(), src.parent)
+    fits = (b for b in bases if _writable(b) and not output_problem(model, b / name))
+    base = next(fits, Path(tempfile.gettempdir()) / "tf1-explorer")
+    out, n = base / name, 1
+    while os.path.lexists(out):
+        n += 1
+        out = base / f"{name}_{n}"
+    return out
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o200)
+    except OSError:
+        return False
+
+
+def is_output(folder: PathLike) -> bool:
+    """Whether ``folder`` is an output explorer published (it holds a readable :data:`MARKER`)."""
+    try:
+        return json.loads((Path(folder) / MARKER).read_text())["tool"] == "tf1-explorer"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _unwritable(folder: Path, err: OSError) -> ConversionError:
+    return ConversionError(f"cannot write in {folder} ({err.strerror}): choose a writable folder")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tf1-explorer")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def remove_stale(parent: Path, name: str) -> list[Path]:
+    """Clear what dead runs left beside ``parent / name`` (live runs' are kept): ``.NAME.tmp-*``
+    are removed, an old output moved aside (``.NAME.old-*``) is put back when nothing is under
+    the name, else removed. Returns the paths cleared."""
+    cleared: list[Path] = []
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
+    for p in sorted(parent.iterdir()):
+        m = pattern.match(p.name)
+        if m is None or _alive(int(m.group(2))):
+            continue
+        target = parent / name
+        with contextlib.suppress(OSError):
+            if m.group(1) == "old" and p.is_dir() and not os.path.lexists(target):
+                os.rename(p, target)
+            elif p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+        cleared.append(p)
+    return cleared
+
+
+@contextlib.contextmanager
+def _lock(target: Path) -> Iterator[None]:
+    """Hold ``.NAME.lock`` beside ``target``: an exclusive ``flock`` (another run waits; the
+    kernel releases it when a run dies), the file removed on release."""
+    lock = target.parent / f".{target.name}.lock"
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as err:
+            raise _unwritable(target.parent, err) from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(FileNotFoundError):
+            if os.fstat(fd).st_ino == os.stat(lock).st_ino:
+                break  # the file under the name, not one that a releasing run removed
+        os.close(fd)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals(hold: bool) -> Iterator[None]:
+    """In the main thread (signals reach no other): with ``hold``, SIGINT and SIGTERM wait until
+    the block is done, then reach the handlers they had; without, SIGTERM raises
+    ``KeyboardInterrupt`` as SIGINT does, so cleanup runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if hold:
+            held.append(signum)
+        else:
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    sigs = (signal.SIGINT, signal.SIGTERM) if hold else (signal.SIGTERM,)
+    before = {s: signal.signal(s, on_signal) for s in sigs}
+    try:
+        yield
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+        for s in held:
+            signal.raise_signal(s)
+
+
+class Staging:
+    """A hidden folder beside an output (:attr:`path`) and its :meth:`publish`."""
+
+    def __init__(self, target: Path, overwrite: bool, kind: str) -> None:
+        self.target, self.overwrite, self.kind = target, overwrite, kind
+        self.path = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+        )
+
+    def publish(self, built: Path | None = None) -> Path:
+        """Put ``built`` (default :attr:`path`; a folder inside it for a run that stages
+        several) under the name, marked as explorer's output; returns the name."""
+        built = built or self.path
+        marker = {"tool": "tf1-explorer", "version": _version(), "kind": self.kind}
+        (built / MARKER).write_text(json.dumps(marker) + "\n")
+        target = self.target
+        with _signals(hold=True), _lock(target):  # the lock is gone before a held signal acts
+            _check_existing(target, self.overwrite, folder=True)  # another run may have won
+            old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            try:
+                if os.path.lexists(target):
+                    os.rename(target, old)
+                try:
+                    os.rename(built, target)
+                except BaseException:
+                    if os.path.lexists(old):
+                        os.rename(old, target)
+                    raise
+            except OSError as err:
+                raise _unwritable(target.parent, err) from None
+            shutil.rmtree(old, ignore_errors=True)
+        return target
+
+
+@contextlib.contextmanager
+def staged_folder(
+    out: PathLike, model: V1Model | None = None, overwrite: bool = False, kind: str = "output"
+) -> Iterator[Staging]:
+    """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on
+    leaving whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
+    target = check_output(out, model, overwrite)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Staging(target, overwrite, kind)
+    except OSError as err:
+        raise _unwritable(target.parent, err) from None
+    try:
+        with _signals(hold=False):
+            yield staging
+    finally:
+        shutil.rmtree(staging.path, ignore_errors=True)
+
+
+def write_file(
+    path: PathLike,
+    write: Callable[[IO[bytes]], object],
+    model: V1Model | None = None,
+    overwrite: bool = False,
+    what: str = "the file",
+) -> Path:
+    """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
+
+    Raises:
+        ConversionError / OutputExistsError: as :func:`check_output` (``folder=False``), or the
+            file could not be written (full disk, no permission): the old one is left whole.
+    """
+    target = check_output(path, model, overwrite, folder=False)
+    tmp: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+        tmp = Path(name)
+        os.umask(mask := os.umask(0))
+        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        with _signals(hold=True), _lock(target):
+            _check_existing(target, overwrite, folder=False)
+            os.replace(tmp, target)
+    except OSError as err:
+        raise ConversionError(
+            f"cannot write {what} {target} ({err.strerror or err}): choose a writable path"
+        ) from None
+    finally:
+        if tmp is not None and os.path.lexists(tmp):
+            tmp.unlink()
+    return target
