@@ -23,6 +23,7 @@ import pytest
 import explorer
 from explorer import output_policy as op
 from explorer.cli import main
+from explorer.errors import ConversionError, OutputExistsError
 from explorer.feeding.feeds import Feeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,9 +92,9 @@ def test_the_models_files_and_folders_holding_them_are_refused(mlp_paths):
     assert {"model.meta", "model.index", "checkpoint"} <= names
     assert any(n.startswith("model.data-") for n in names)
     for f in op.model_files(ckpt):
-        with pytest.raises(explorer.ConversionError, match="is a file of the model"):
+        with pytest.raises(ConversionError, match="is a file of the model"):
             op.check_output(f, ckpt, overwrite=True)
-        with pytest.raises(explorer.ConversionError, match="is a file of the model"):
+        with pytest.raises(ConversionError, match="is a file of the model"):
             op.check_output(f, ckpt, overwrite=True, folder=False)
     v1 = explorer.load(mlp_paths["checkpoint_v1"])
     assert v1.checkpoint_prefix and op.output_problem(v1, v1.checkpoint_prefix)
@@ -113,23 +114,23 @@ def test_symlinks_are_judged_by_where_they_lead(site):
     (site["root"] / "link").symlink_to(site["saved_model"])
     (site["root"] / "up").symlink_to(site["models"])
     (site["root"] / "nothing").symlink_to(site["root"] / "missing")
-    with pytest.raises(explorer.ConversionError, match="inside the source model"):
+    with pytest.raises(ConversionError, match="inside the source model"):
         op.check_output(site["root"] / "link", sm, overwrite=True)
-    with pytest.raises(explorer.ConversionError, match="holds the model's file"):
+    with pytest.raises(ConversionError, match="holds the model's file"):
         op.check_output(site["root"] / "up", sm, overwrite=True)
-    with pytest.raises(explorer.ConversionError, match="symlink to nothing"):
+    with pytest.raises(ConversionError, match="symlink to nothing"):
         op.check_output(site["root"] / "nothing", sm, overwrite=True, folder=False)
 
 
 def test_dot_when_the_model_lies_below_and_the_home_folder_are_refused(site, monkeypatch):
     sm = explorer.load(site["saved_model"])
     monkeypatch.chdir(site["models"])
-    with pytest.raises(explorer.ConversionError, match="holds the model's file"):
+    with pytest.raises(ConversionError, match="holds the model's file"):
         op.check_output(".", sm, overwrite=True)
     monkeypatch.setenv("HOME", str(site["root"] / "home"))
     (site["root"] / "home").mkdir()
     for out in ("~", site["root"] / "home", site["root"] / "home" / ".."):
-        with pytest.raises(explorer.ConversionError, match="your home folder or above"):
+        with pytest.raises(ConversionError, match="your home folder or above"):
             op.check_output(out, None, overwrite=True)
 
 
@@ -157,7 +158,7 @@ def test_overwrite_replaces_only_an_earlier_output_or_an_empty_folder(tmp_path):
     for name in ("main.py", "util.py"):
         (project / name).write_text("print(1)")
     before = snapshot(project)
-    with pytest.raises(explorer.OutputExistsError) as e:
+    with pytest.raises(OutputExistsError) as e:
         _publish(project, "new", overwrite=True)
     assert str(e.value) == (
         f"{project} holds 2 entries not written by tf1-explorer (e.g. main.py): choose "
@@ -166,7 +167,7 @@ def test_overwrite_replaces_only_an_earlier_output_or_an_empty_folder(tmp_path):
     assert snapshot(project) == before
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(explorer.OutputExistsError, match="exists: pass overwrite=True"):
+    with pytest.raises(OutputExistsError, match="exists: pass overwrite=True"):
         _publish(empty, "new")
     _publish(empty, "new", overwrite=True)
     assert op.is_output(empty) and (empty / "f").read_text() == "new"
@@ -180,9 +181,9 @@ def test_overwrite_replaces_only_an_earlier_output_or_an_empty_folder(tmp_path):
 def test_a_file_is_never_replaced_by_a_folder_nor_a_folder_by_a_file(tmp_path):
     (tmp_path / "file").write_text("mine")
     (tmp_path / "dir").mkdir()
-    with pytest.raises(explorer.ConversionError, match="is a file: a folder is never written"):
+    with pytest.raises(ConversionError, match="is a file: a folder is never written"):
         _publish(tmp_path / "file", "x", overwrite=True)
-    with pytest.raises(explorer.ConversionError, match="is a folder: a file is never written"):
+    with pytest.raises(ConversionError, match="is a folder: a file is never written"):
         op.write_file(tmp_path / "dir", lambda f: f.write(b"x"), overwrite=True)
     assert (tmp_path / "file").read_text() == "mine" and (tmp_path / "dir").is_dir()
 
@@ -190,14 +191,14 @@ def test_a_file_is_never_replaced_by_a_folder_nor_a_folder_by_a_file(tmp_path):
 def test_files_are_staged_refused_without_overwrite_and_a_full_disk_keeps_the_old(tmp_path):
     path = tmp_path / "out.npz"
     op.write_file(path, lambda f: f.write(b"old"))
-    with pytest.raises(explorer.OutputExistsError, match="exists: pass overwrite=True"):
+    with pytest.raises(OutputExistsError, match="exists: pass overwrite=True"):
         op.write_file(path, lambda f: f.write(b"new"))
 
     def full(f):
         f.write(b"partial")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    with pytest.raises(explorer.ConversionError, match="No space left on device"):
+    with pytest.raises(ConversionError, match="No space left on device"):
         op.write_file(path, full, overwrite=True)
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["out.npz"]
     op.write_file(path, lambda f: f.write(b"new"), overwrite=True)
@@ -298,7 +299,7 @@ def test_a_kill_after_the_old_output_was_moved_aside_is_undone_by_the_next_run(t
     _publish(out, "old")
     assert _child(out, "after-aside", "SIGKILL").returncode == -signal.SIGKILL
     assert not out.exists()  # killed outright between the two renames
-    with pytest.raises(explorer.OutputExistsError, match="exists"):  # the next run puts it back
+    with pytest.raises(OutputExistsError, match="exists"):  # the next run puts it back
         op.check_output(out)
     assert (out / "f").read_text() == "old" and os.listdir(tmp_path) == ["out"]
     assert _child(out, "before-aside", "SIGKILL").returncode == -signal.SIGKILL
@@ -412,10 +413,10 @@ def test_api_save_and_rewrite_follow_the_policy(site):
     before = snapshot(site["models"])
     v2 = explorer.convert(sm)
     for out in (site["saved_model"], site["models"]):
-        with pytest.raises(explorer.ConversionError, match="model"):
+        with pytest.raises(ConversionError, match="model"):
             v2.save(out, overwrite=True)
     rw = explorer.to_keras(sm, check=False)
-    with pytest.raises(explorer.ConversionError, match="inside the source model"):
+    with pytest.raises(ConversionError, match="inside the source model"):
         rw.save(site["saved_model"], overwrite=True)
     assert snapshot(site["models"]) == before
     out = rw.save(site["root"] / "keras")
@@ -424,7 +425,7 @@ def test_api_save_and_rewrite_follow_the_policy(site):
     )
     (site["root"] / "mine").mkdir()
     (site["root"] / "mine" / "notes.txt").write_text("x")
-    with pytest.raises(explorer.OutputExistsError, match=r"\(e.g. notes.txt\)"):
+    with pytest.raises(OutputExistsError, match=r"\(e.g. notes.txt\)"):
         rw.save(site["root"] / "mine", overwrite=True)
 
 
@@ -470,7 +471,7 @@ def test_run_save_refuses_existing_files_and_the_models_own(site, capsys):
     assert main([*base, "--save", str(out), "--overwrite"]) == 0
     assert set(Feeds.load(out)) == {"probs:0"}
     feeds = Feeds({"x": np.ones(3, np.float32)})
-    with pytest.raises(explorer.OutputExistsError):
+    with pytest.raises(OutputExistsError):
         feeds.save(out)
     assert feeds.save(out, overwrite=True) == out
 
@@ -487,10 +488,10 @@ def test_the_converter_widget_follows_the_policy(site, monkeypatch):
     (work / "frozen_tf2" / "main.py").write_text("mine")
     assert ConverterState(c.model).out_dir == str(work / "frozen_tf2_2")  # never an existing one
     c.overwrite = True
-    with pytest.raises(explorer.OutputExistsError, match=r"not written by tf1-explorer"):
+    with pytest.raises(OutputExistsError, match=r"not written by tf1-explorer"):
         c.convert()
     c.out_dir = str(site["frozen_pb"].parent)
-    with pytest.raises(explorer.ConversionError, match="holds the model's file frozen.pb"):
+    with pytest.raises(ConversionError, match="holds the model's file frozen.pb"):
         c.convert()
     assert (work / "frozen_tf2" / "main.py").read_text() == "mine"
     assert sorted(os.listdir(work)) == ["frozen_tf2"]

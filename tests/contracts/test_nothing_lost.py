@@ -91,7 +91,7 @@ def test_existing_output_is_left_untouched_without_overwrite(sources, tmp_path, 
         assert len(err) == 1 and "exists" in err[0] and "--overwrite" in err[0]
     assert snapshot(out) == {"keep.txt": hashlib.sha256(b"mine").hexdigest()}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary leftovers
-    with pytest.raises(explorer.OutputExistsError, match=r"not written by tf1-explorer"):
+    with pytest.raises(explorer.errors.OutputExistsError, match=r"not written by tf1-explorer"):
         v2.save(out, overwrite=True)  # a folder explorer did not write is never replaced
     assert snapshot(out) == {"keep.txt": hashlib.sha256(b"mine").hexdigest()}
     (out / "keep.txt").unlink()
