@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import PASS_THROUGH_OPS
 from explorer.graph.registry import OpRegistry
 
 # A bound is an exclusive upper limit: an int, a dim of a placeholder whose size the sampler picks
@@ -117,25 +118,15 @@ class _Graph:
         seen = set()
         while True:
             node = self.nodes.get(op_name(inp))
-            if node is None or node.name in seen or node.op not in _SHAPE_KEEPING or not node.input:
+            if (
+                node is None
+                or node.name in seen
+                or node.op not in PASS_THROUGH_OPS
+                or not node.input
+            ):
                 return inp
             seen.add(node.name)
             inp = node.input[0]
-
-
-_SHAPE_KEEPING = frozenset(
-    {
-        "Identity",
-        "ReadVariableOp",
-        "Snapshot",
-        "StopGradient",
-        "Enter",
-        "RefEnter",
-        "Switch",
-        "RefSwitch",
-        "RefIdentity",
-    }
-)
 
 
 def _static_shape(node: Any) -> list[int] | None:

@@ -27,7 +27,6 @@ from typing import Any
 
 from explorer.errors import FeedError
 from explorer.feeding.shape_rules import (
-    SHAPE_KEEPING_OPS,
     SHAPE_RULES,
     SPARSE_SHAPE_RULES,
     Dim,
@@ -38,7 +37,7 @@ from explorer.feeding.shape_rules import (
     dim_origin,
 )
 from explorer.graph.names import op_name, shape_text, tensor_name
-from explorer.graph.op_families import PLACEHOLDER_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
 GIVEN = "given (shapes= / --shape)"

@@ -26,6 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.graph.names import op_name, shape_text, tensor_name
+from explorer.graph.op_families import (
+    BROADCAST_OPS,
+    PASS_THROUGH_OPS,
+    PLACEHOLDER_OPS,
+    VARIABLE_OPS,
+)
 from explorer.graph.registry import OpRegistry
 
 Shape = tuple[int | None, ...] | None
@@ -112,13 +118,15 @@ class ShapeContext:
         """The node a tensor comes from, through ``Identity``-like reads (variables, constants)."""
         node = self.nodes.get(op_name(tensor))
         seen = set()
-        while node is not None and node.op in _READS and node.input and node.name not in seen:
+        while (
+            node is not None
+            and node.op in PASS_THROUGH_OPS
+            and node.input
+            and node.name not in seen
+        ):
             seen.add(node.name)
             node = self.nodes.get(op_name(node.input[0]))
         return node
-
-
-_READS = frozenset({"Identity", "Snapshot", "ReadVariableOp", "Enter", "RefEnter", "RefIdentity"})
 
 
 def attr_shape(node: Any, index: int = 0) -> Shape:
@@ -127,7 +135,7 @@ def attr_shape(node: Any, index: int = 0) -> Shape:
     s = None
     if node.op == "Const" and "value" in attr:
         s = attr["value"].tensor.tensor_shape
-    elif node.op in _SHAPED_OPS and "shape" in attr:
+    elif node.op in VARIABLE_OPS | PLACEHOLDER_OPS and "shape" in attr:
         s = attr["shape"].shape
     elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
         s = attr["_output_shapes"].list.shape[index]
@@ -135,8 +143,6 @@ def attr_shape(node: Any, index: int = 0) -> Shape:
         return None
     return tuple(None if d.size < 0 else int(d.size) for d in s.dim)
 
-
-_SHAPED_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp", "Placeholder", "PlaceholderV2"})
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
 
@@ -151,15 +157,6 @@ SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
 a sparse input's ``indices``: the dense shape that op needs (``SparseToDense`` to ``[?, 1]``)."""
 
 sparse_shape_rule = SPARSE_SHAPE_RULES.register
-
-# Ops whose output 0 has the shape of their input 0: a constraint on the output holds for the input.
-SHAPE_KEEPING_OPS = frozenset(
-    {"Identity", "Snapshot", "StopGradient", "Cast", "CheckNumerics", "EnsureShape", "Enter"}
-    | {"RefEnter", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus"}
-    | {"Softsign", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Floor"}
-    | {"Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv", "Erf", "Sin", "Cos", "LogicalNot"}
-    | {"PreventGradient", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax"}
-)
 
 
 def _fixed(size: int | None, reason: str) -> Dim:
@@ -338,12 +335,6 @@ def _bias_add(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal 
 
 
 # -- siblings --------------------------------------------------------------------------------------
-
-BROADCAST_OPS = frozenset(
-    {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "Maximum", "Minimum"}
-    | {"Pow", "SquaredDifference", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal"}
-    | {"NotEqual", "LogicalAnd", "LogicalOr", "DivNoNan", "MulNoNan", "TruncateDiv", "Atan2"}
-)
 
 
 def _broadcast(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:

@@ -28,17 +28,14 @@ from typing import Any
 import numpy as np
 
 from explorer.feeding.generators import random_strings
-from explorer.graph.op_families import ASSIGN_OPS, DEFAULT_PLACEHOLDER_OPS
+from explorer.graph.op_families import (
+    ASSIGN_OPS,
+    CALL_OPS,
+    FEATURE_PASS_OPS,
+    LOOKUP_OPS,
+)
 from explorer.graph.registry import OpRegistry
 
-PASS_THROUGH_OPS = frozenset(
-    {"Identity", "IdentityN", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
-    | {"EnsureShape", "CheckNumerics"}
-    | {"RegexReplace", "StaticRegexReplace", "StringLower", "StringUpper", "StringStrip"}  # text
-    | DEFAULT_PLACEHOLDER_OPS
-)
-LOOKUP_OPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
-CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 MAX_VOCAB_LINES = 100_000
 INT_HIGH = 8  # int64 features take values in [0, INT_HIGH)
 # Values per sparse/ragged feature: one, as Estimator/tf.Transform inputs densify var-len features
@@ -68,7 +65,7 @@ class Context:
         from tensorflow.python.framework import tensor_util
 
         node = self.nodes.get(tensor.lstrip("^").split(":")[0])
-        while node is not None and node.op in PASS_THROUGH_OPS and node.input:
+        while node is not None and node.op in FEATURE_PASS_OPS and node.input:
             node = self.nodes.get(node.input[0].split(":")[0])
         if node is None or node.op != "Const":
             return None
@@ -113,7 +110,7 @@ inputs consumed by ``op_types``."""
 def rule_for(model: Any, spec: Any) -> Rule | None:
     """The rule for an input (a :class:`~explorer.TensorSpec`), or ``None``.
 
-    Breadth-first over consumers of the input through :data:`PASS_THROUGH_OPS`, up to 8 hops;
+    Breadth-first over consumers of the input through :data:`FEATURE_PASS_OPS`, up to 8 hops;
     the first consumer with a registered rule decides.
     """
     from explorer.feeding import decoders  # noqa: F401 - registers the decoder rules
@@ -131,7 +128,7 @@ def rule_for(model: Any, spec: Any) -> Rule | None:
                     rule = factory(ctx, node, index)
                     if rule is not None:
                         return rule
-                if node.op in PASS_THROUGH_OPS:
+                if node.op in FEATURE_PASS_OPS:
                     out = f"{node.name}:0"
                     if out not in seen:
                         seen.add(out)

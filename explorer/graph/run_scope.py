@@ -16,11 +16,19 @@ init ops. Pure Python, no TensorFlow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.function_pb2 import FunctionDef
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class RunScope:
 
 
 def ops_that_run(
-    graph_def: Any,
+    graph_def: GraphDef,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
     extra: Iterable[str] = (),
@@ -58,7 +66,7 @@ def ops_that_run(
         extra: more ops run as well (restore, init), their own feeds not cut.
         what: how messages name the fetches.
     """
-    nodes = {n.name: n for n in graph_def.node}
+    nodes = graph_index(graph_def).nodes
     fed = {tensor_name(f) for f in feeds}
     seen: set[str] = set()
     todo: list[str] = []
@@ -79,13 +87,13 @@ def ops_that_run(
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
 
 
-def called_functions(graph_def: Any, op_names: Iterable[str]) -> frozenset[str]:
+def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[str]:
     """Library functions the given top-level ops call, transitively (direct calls by op type
     and ``func`` attributes: ``f``, ``body``, ``then_branch``, dataset functions, ...)."""
-    library = {f.signature.name: f for f in graph_def.library.function}
+    index = graph_index(graph_def)
+    library, nodes = index.functions, index.nodes
     if not library:
         return frozenset()
-    nodes = {n.name: n for n in graph_def.node}
     found: set[str] = set()
     todo = [fn for name in op_names if name in nodes for fn in _calls(nodes[name], library)]
     while todo:
@@ -98,7 +106,7 @@ def called_functions(graph_def: Any, op_names: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _calls(node: Any, library: dict[str, Any]) -> list[str]:
+def _calls(node: NodeDef, library: Mapping[str, FunctionDef]) -> list[str]:
     out = [node.op] if node.op in library else []
     for value in node.attr.values():
         if value.HasField("func"):
@@ -119,7 +127,7 @@ def union(scopes: Iterable[RunScope], what: str) -> RunScope:
 
 
 def model_run_scope(
-    model: Any,
+    model: V1Model,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
     what: str = "the chosen outputs",
@@ -127,12 +135,12 @@ def model_run_scope(
     """:func:`ops_that_run` for a :class:`~explorer.loading.model.V1Model`, with the ops a
     session runs itself: the Saver's restore op (fed its filename tensor) and the init op or
     table initialisers."""
-    restore = [model.restore_op] if getattr(model, "restore_op", None) else []
-    filename = [model.filename_tensor] if getattr(model, "filename_tensor", None) else []
-    init = [model.init_op] if getattr(model, "init_op", None) else []
+    restore = [model.restore_op] if model.restore_op else []
+    filename = [model.filename_tensor] if model.filename_tensor else []
+    init = [model.init_op] if model.init_op else []
     if not init:
         init = [op_name(n) for n in model.collection("table_initializer")]
-    if not init and any(n.name == "init_all_tables" for n in model.graph_def.node):
+    if not init and "init_all_tables" in graph_index(model.graph_def).nodes:
         init = ["init_all_tables"]
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)
     side = ops_that_run(model.graph_def, [*restore, *init], filename)

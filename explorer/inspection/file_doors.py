@@ -20,7 +20,7 @@ refuses them unless ``allow_unsafe=True``):
 
 Rules get the node refs the gate passes (the whole graph for ``explorer.scan``), so they judge
 exactly the doors on the path the gate cares about. Per-op knowledge (which input or attribute
-holds the path, read or write) is registered in :data:`DOORS` with :func:`door`.
+holds the path, read or write) is the table :data:`DOORS`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from explorer.graph.op_families import (
     FILE_OPS,
     INPUT_OPS,
 )
-from explorer.graph.registry import OpRegistry
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.inspection.path_sources import Source, tracer_of
 from explorer.loading.validation import recursive_functions
@@ -62,13 +61,14 @@ class Door:
     assets_only: bool = False
 
 
-DOORS: OpRegistry[Door] = OpRegistry("file door")
-"""Op type -> :class:`Door`; its keys are :data:`explorer.graph.op_families.FILE_OPS`."""
+DOORS: dict[str, Door] = {}
+"""Op type -> :class:`Door` (a fixed table); its keys are
+:data:`explorer.graph.op_families.FILE_OPS`."""
 
 
 def door(mode: str, *op_types: str, **kw: Any) -> None:
-    """Register op types that open files through the same input or attribute (:class:`Door`)."""
-    DOORS.add(Door(mode, **kw), *op_types)
+    """Add op types that open files through the same input or attribute to :data:`DOORS`."""
+    DOORS.update(dict.fromkeys(op_types, Door(mode, **kw)))
 
 
 door("read", "ReadFile", "MatchingFiles", inputs=(0,))

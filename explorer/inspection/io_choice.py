@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.errors import OutputChoiceError, SignatureNotFoundError
+from explorer.graph.op_families import HEAD_STEP_OPS
 
 CONFIDENCE_MARGIN = 2.0
 """Score points the top output must lead the next concern-free candidate by (see the module
@@ -109,18 +110,13 @@ def _choice(model: Any, confident: bool) -> DefaultIO:
     return DefaultIO(inputs, [top.name], input_keys(model, inputs), top.reason, lead)
 
 
-_HEAD_STEPS = frozenset(
-    {"Softmax", "Sigmoid", "Tanh", "LogSoftmax", "ArgMax", "Identity", "Reshape", "Squeeze"}
-)
-
-
 def _inputs_of_head(catalog: Any, name: str, hops: int = 3) -> set[str]:
     """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
     the same head, so they do not compete with it."""
     out: set[str] = set()
     op = catalog.op(name.partition(":")[0])
     for _ in range(hops):
-        if op.type not in _HEAD_STEPS or not op.inputs:
+        if op.type not in HEAD_STEP_OPS or not op.inputs:
             break
         out.add(op.inputs[0] if ":" in op.inputs[0] else f"{op.inputs[0]}:0")
         op = catalog.op(op.inputs[0].partition(":")[0])

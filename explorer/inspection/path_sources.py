@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.graph.op_families import INPUT_OPS
+from explorer.graph.op_families import CALL_OPS, INPUT_OPS, PATH_PASS_OPS
 from explorer.inspection.findings import NodeRef, ScanContext
 
 
@@ -28,26 +28,7 @@ class Source:
     text: str = ""
 
 
-_PASS_FIRST = frozenset(
-    {
-        "Identity",
-        "Snapshot",
-        "StopGradient",
-        "Enter",
-        "RefEnter",
-        "Switch",
-        "RefSwitch",
-        "Exit",
-        "RefExit",
-        "Reshape",
-        "ExpandDims",
-        "Squeeze",
-        "ShardedFilename",
-        "PlaceholderWithDefault",
-    }
-)
 _PASS_ALL = frozenset({"Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2"})
-_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 _MAX_STEPS = 200
 _MAX_VALUES = 16
 
@@ -98,7 +79,7 @@ class Tracer:
                     for name in names:
                         if name in self.functions:
                             offset = 1 if node.op in ("If", "StatelessIf") else 0
-                            if node.op not in _CALL_OPS | {"If", "StatelessIf", "While"} | {
+                            if node.op not in CALL_OPS | {"If", "StatelessIf", "While"} | {
                                 "StatelessWhile"
                             }:
                                 offset = -1  # called by a dataset or other op: args unknown
@@ -137,7 +118,7 @@ class Tracer:
             return [Source("const", s) for s in strings] or [
                 Source("unknown", "from a non-string constant")
             ]
-        if node.op in _PASS_FIRST and ins:
+        if node.op in PATH_PASS_OPS and ins:
             return self._values(ins[0], fname, seen)
         if node.op in _PASS_ALL:
             parts = ins[1:] if node.op in ("Select", "SelectV2") else ins

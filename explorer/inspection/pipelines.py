@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from explorer.graph.names import op_name
-from explorer.graph.op_families import PARSE_EXAMPLE_OPS, PIPELINE_OUTPUT_OPS
-
-_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims", "Squeeze", "StopGradient"})
-_MAP_DATASETS = frozenset(
-    {"MapDataset", "ParallelMapDataset", "ParallelMapDatasetV2", "MapAndBatchDataset"}
+from explorer.graph.op_families import (
+    MAP_DATASET_OPS,
+    PARSE_EXAMPLE_OPS,
+    PIPELINE_OUTPUT_OPS,
+    PIPELINE_PASS_OPS,
 )
 
 
@@ -121,7 +121,7 @@ class _Graph:
         """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
         seen = 0
         while dataset is not None and seen < 50:
-            if dataset.op in _MAP_DATASETS and "f" in dataset.attr:
+            if dataset.op in MAP_DATASET_OPS and "f" in dataset.attr:
                 return dataset
             if not dataset.input:
                 return None
@@ -140,7 +140,7 @@ class _Graph:
                 key = _key_of_output(nodes, node, ref)
                 where = f"{fn}::{node.name}" if fn else node.name
                 return (key, where) if key else (None, None)
-            if node.op not in _PASS or not node.input:
+            if node.op not in PIPELINE_PASS_OPS or not node.input:
                 return None, None
             ref = node.input[0]
         return None, None

@@ -15,14 +15,11 @@ from explorer.graph.op_families import (
     PY_FUNC_OPS,
     QUEUE_OPS,
     RANDOM_OPS,
-    REF_VARIABLE_OPS,
-    TEMPORARY_VARIABLE_OPS,
+    REF_TYPED_OPS,
     V1_CONTROL_FLOW_OPS,
 )
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.loading.replacements import replacement_hint
-
-_REF_TYPED_OPS = REF_VARIABLE_OPS | TEMPORARY_VARIABLE_OPS  # ops whose output is a *_ref
 
 
 def _listing(refs: Sequence[NodeRef] | Sequence[str], n: int = 3) -> str:
@@ -92,7 +89,7 @@ def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     )
 
 
-@rule(*_REF_TYPED_OPS, name="ref-variable")
+@rule(*REF_TYPED_OPS, name="ref-variable")
 def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     yield _finding(
         "ref-variable",
@@ -110,7 +107,7 @@ def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     catalog = ctx.catalog
     readers: dict[str, set[str]] = {}
-    for var in catalog.search(op_type=_REF_TYPED_OPS):
+    for var in catalog.search(op_type=REF_TYPED_OPS):
         for t in var.outputs:  # always a *_ref tensor
             for consumer in catalog.tensor(t).consumers:
                 op_type = catalog.op(consumer).type

@@ -26,13 +26,11 @@ from typing import Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.graph.op_families import (
-    CHECKPOINT_OPS,
     DEFAULT_PLACEHOLDER_OPS,
     INPUT_OPS,
+    NOT_IO_OPS,
     PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.proto_reader import scalar_value
 from explorer.inspection.catalog import Catalog
@@ -52,24 +50,6 @@ _EXCLUDED_SCOPE = re.compile(
     r"assert\w*|\w*input_producer|\w*queue\w*|batch(_\d+)?/fifo_queue|"
     r"\w*_queue_runner)$",
     re.IGNORECASE,
-)
-_EXCLUDED_TYPES = (
-    frozenset(
-        {
-            "NoOp",
-            "Const",
-            "VarIsInitializedOp",
-            "IsVariableInitialized",
-            "Assert",
-            "Print",
-            "PrintV2",
-            "ShardedFilename",
-            "ControlTrigger",
-        }
-    )
-    | REF_VARIABLE_OPS
-    | RESOURCE_VARIABLE_OPS
-    | CHECKPOINT_OPS
 )
 _EXCLUDED_TYPE_PATTERN = re.compile(
     r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
@@ -245,7 +225,7 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
     for op in catalog.ops:
         if (
             op.name in names
-            or op.type in _EXCLUDED_TYPES
+            or op.type in NOT_IO_OPS
             or _EXCLUDED_TYPE_PATTERN.match(op.type)
             or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1])
         ):

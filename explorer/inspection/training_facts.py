@@ -33,18 +33,16 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     INPUT_OPS,
     LAYER_OPS,
+    PASS_THROUGH_OPS,
     PIPELINE_OUTPUT_OPS,
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
     SHAPE_OPS,
+    SUMMARY_OPS,
+    VARIABLE_OPS,
 )
 
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
-_SUMMARY_TYPES = frozenset({"ScalarSummary", "HistogramSummary", "WriteScalarSummary"})
 _TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
-_VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
-_READ_TYPES = frozenset({"Identity", "ReadVariableOp", "Enter", "RefEnter", "Switch", "RefSwitch"})
 # Comparing ops: which input holds the labels (None: either side, decided by the graph).
 LABEL_INPUT: dict[str, int | None] = {
     "SoftmaxCrossEntropyWithLogits": 1,
@@ -157,7 +155,7 @@ class GraphFacts:
         """Value op -> the loss-named summary recording it (``Neg`` -> ``D_loss``)."""
         out = {}
         for op in self.catalog.ops:
-            if op.type in _SUMMARY_TYPES and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
+            if op.type in SUMMARY_OPS and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
                 out[op_name(op.inputs[1])] = op.name
         return out
 
@@ -219,7 +217,7 @@ class GraphFacts:
 
     @cached_property
     def variables(self) -> frozenset[str]:
-        return frozenset(op.name for op in self.catalog.ops if op.type in _VAR_TYPES)
+        return frozenset(op.name for op in self.catalog.ops if op.type in VARIABLE_OPS)
 
     def weight_of(self, tensor: str) -> str | None:
         """The variable (or constant weight, in a graph without variables) ``tensor`` reads."""
@@ -228,11 +226,11 @@ class GraphFacts:
             op = self.by_name.get(name)
             if op is None:
                 return None
-            if op.type in _VAR_TYPES:
+            if op.type in VARIABLE_OPS:
                 return op.name
             if op.type == "Const":
                 return op.name if not self.variables and self._is_weight_const(op) else None
-            if op.type not in _READ_TYPES or not op.inputs:
+            if op.type not in PASS_THROUGH_OPS or not op.inputs:
                 return None
             name = op_name(op.inputs[0])
         return None
@@ -282,7 +280,7 @@ class GraphFacts:
         trained = self.trained
         flags: dict[str, int] = {}
         for op in self.catalog.ops:
-            if op.type in _VAR_TYPES:
+            if op.type in VARIABLE_OPS:
                 flags[op.name] = 4 | (1 if op.name in trained else 2)
         for name, w in self.weighted.items():
             flags[name] = flags.get(name, 0) | flags.get(w, 4)

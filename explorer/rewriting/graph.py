@@ -24,25 +24,8 @@ import numpy as np
 
 from explorer._tf import tf
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import IDENTITY_OPS, PASS_THROUGH_OPS, VARIABLE_OPS, VOLATILE_OPS
 
-# Ops that pass their first input through unchanged at inference.
-PASS_THROUGH = frozenset({"Identity", "Snapshot", "StopGradient", "PreventGradient"})
-# Ops whose value changes from run to run: never folded into a constant.
-_VOLATILE = frozenset(
-    {
-        "RandomUniform",
-        "RandomUniformInt",
-        "RandomStandardNormal",
-        "TruncatedNormal",
-        "Multinomial",
-        "RandomShuffle",
-        "StatelessRandomUniformV2",
-        "Placeholder",
-        "QueueDequeueV2",
-        "QueueDequeueManyV2",
-        "IteratorGetNext",
-    }
-)
 DEAD = "<dead branch>"
 
 
@@ -155,7 +138,7 @@ class GraphContext:
             return self.cache[key]
         self.cache[key] = False  # in progress: a cycle adds nothing
         node = self.nodes.get(op_name(r))
-        if r in self.inputs or node is None or node.op in _VOLATILE:
+        if r in self.inputs or node is None or node.op in VOLATILE_OPS:
             out = True
         elif node.op in ("Rank", "Shape", "Size") and self._static_meta(node):
             out = False  # known statically (rank, or a fully known shape): run on dummy feeds
@@ -217,9 +200,9 @@ class GraphContext:
         """``tensor`` reads a variable (a trainable weight in TF1) rather than a constant."""
         t = self.resolve(tensor)
         node = self.node(t)
-        while node.op in PASS_THROUGH or node.op == "ReadVariableOp":
+        while node.op in PASS_THROUGH_OPS:
             node = self.node(node.input[0])
-        return node.op in ("VariableV2", "Variable", "VarHandleOp")
+        return node.op in VARIABLE_OPS
 
     def shape(self, tensor: str) -> list[int | None] | None:
         """Static shape (``None`` dims unknown), ``None`` when the rank is unknown."""
@@ -254,7 +237,7 @@ class GraphContext:
             node = self.nodes.get(op_name(cur))
             if node is None:
                 break
-            if node.op in PASS_THROUGH and node.input:
+            if node.op in IDENTITY_OPS and node.input:
                 seen.append(cur)
                 cur = tensor_name(node.input[0])
                 continue

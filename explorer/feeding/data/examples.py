@@ -17,13 +17,10 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.sources import SUMMARY_CHARS
-from explorer.feeding.tf_example import PASS_THROUGH_OPS, Context, _attr, _consumers, _keys
+from explorer.feeding.tf_example import Context, _attr, _consumers, _keys
 from explorer.graph.names import tensor_name
+from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
 
-EXAMPLE_PARSE_OPS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
-SEQUENCE_PARSE_OPS = frozenset(
-    {"ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"}
-)
 _DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
@@ -206,9 +203,9 @@ def parser_of(model: Any, tensor: str) -> Any | None:
         nxt = []
         for t in frontier:
             for node, index in consumers.get(t, []):
-                if node.op in EXAMPLE_PARSE_OPS | SEQUENCE_PARSE_OPS and index == 0:
+                if node.op in PARSE_EXAMPLE_OPS | SEQUENCE_PARSE_OPS and index == 0:
                     return node
-                if node.op in PASS_THROUGH_OPS and f"{node.name}:0" not in seen:
+                if node.op in FEATURE_PASS_OPS and f"{node.name}:0" not in seen:
                     seen.add(f"{node.name}:0")
                     nxt.append(f"{node.name}:0")
         frontier = nxt
@@ -225,9 +222,9 @@ def producer_of(model: Any, tensor: str) -> tuple[Any, int] | None:
         node = nodes.get(op)
         if node is None:
             return None
-        if node.op in EXAMPLE_PARSE_OPS - {"ParseSingleExample"}:
+        if node.op in PARSE_EXAMPLE_OPS - {"ParseSingleExample"}:
             return node, int(idx)
-        if node.op not in PASS_THROUGH_OPS or not node.input or node.input[0].startswith("^"):
+        if node.op not in FEATURE_PASS_OPS or not node.input or node.input[0].startswith("^"):
             return None
         name = tensor_name(node.input[0])
     return None

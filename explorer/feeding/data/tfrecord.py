@@ -29,7 +29,6 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.examples import (
-    SEQUENCE_PARSE_OPS,
     ParseSpec,
     diagnose,
     parse_spec,
@@ -40,6 +39,7 @@ from explorer.feeding.data.examples import (
 from explorer.feeding.data.sources import Batch, DataSource
 from explorer.feeding.feeds import SparseValue, fmt_spec
 from explorer.graph.names import op_name
+from explorer.graph.op_families import SEQUENCE_PARSE_OPS
 from explorer.graph.specs import TensorSpec
 
 # ----------------------------------------------------------------------------------------------

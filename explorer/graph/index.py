@@ -1,0 +1,167 @@
+"""The one index of a GraphDef: nodes by name, producers, consumers, library functions, order.
+
+Every step that walks a graph asks :func:`graph_index` (built once per GraphDef, cached by
+identity) instead of building its own name or consumer maps. Pure Python, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import heapq
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from explorer.graph.names import op_name, tensor_name
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.function_pb2 import FunctionDef
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in node.input)
+
+
+class GraphIndex:
+    """One indexing pass over the top-level NodeDefs; the other views are built on first use.
+
+    Attributes:
+        graph_def: the indexed GraphDef.
+        node_list: the NodeDefs in graph order; ``names`` / ``types`` their names and op types.
+        position: op name -> graph-order index.
+        data_by_input: node input string as written (``x``, ``x:1``) -> consumer indices.
+        control_by_op: op name -> indices of the ops with a control edge from it.
+    """
+
+    def __init__(self, graph_def: GraphDef) -> None:
+        self.graph_def = graph_def
+        self.node_list: list[NodeDef] = list(graph_def.node)
+        self.names: list[str] = []
+        self.types: list[str] = []
+        data: dict[str, list[int]] = {}
+        control: dict[str, list[int]] = {}
+        d_get, c_get = data.get, control.get
+        for i, n in enumerate(self.node_list):
+            self.names.append(n.name)
+            self.types.append(n.op)
+            for s in n.input:
+                if s[0] == "^":
+                    lst = c_get(s[1:])
+                    if lst is None:
+                        control[s[1:]] = [i]
+                    else:
+                        lst.append(i)
+                else:
+                    lst = d_get(s)
+                    if lst is None:
+                        data[s] = [i]
+                    else:
+                        lst.append(i)
+        self.data_by_input = data
+        self.control_by_op = control
+        self.position: dict[str, int] = {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def nodes(self) -> dict[str, NodeDef]:
+        """Op name -> NodeDef (top level)."""
+        return dict(zip(self.names, self.node_list))
+
+    def producer(self, ref: str) -> NodeDef | None:
+        """The node producing a tensor or named by an input string (``^a``, ``a:1``), or None."""
+        i = self.position.get(op_name(ref))
+        return None if i is None else self.node_list[i]
+
+    @cached_property
+    def consumers(self) -> dict[str, list[Consumer]]:
+        """Tensor name (``a:0``) -> (consumer node, input position), data edges, graph order."""
+        out: dict[str, list[Consumer]] = {}
+        for n in self.node_list:
+            for pos, s in enumerate(n.input):
+                if s[0] != "^":
+                    out.setdefault(tensor_name(s), []).append((n, pos))
+        return out
+
+    @cached_property
+    def op_consumers(self) -> dict[str, list[NodeDef]]:
+        """Op name -> nodes reading any of its outputs or waiting on it (data and control edges),
+        one entry per edge."""
+        out: dict[str, list[NodeDef]] = {}
+        nodes = self.node_list
+        for key, ids in self.data_by_input.items():
+            out.setdefault(op_name(key), []).extend(nodes[i] for i in ids)
+        for op, ids in self.control_by_op.items():
+            out.setdefault(op, []).extend(nodes[i] for i in ids)
+        return out
+
+    @cached_property
+    def functions(self) -> dict[str, FunctionDef]:
+        """Library function name -> FunctionDef."""
+        return {f.signature.name: f for f in self.graph_def.library.function}
+
+    def function_nodes(self, function: str) -> dict[str, NodeDef]:
+        """Node name -> NodeDef inside a library function (cached per function)."""
+        cache = self.__dict__.setdefault("_function_nodes", {})
+        if function not in cache:
+            cache[function] = {n.name: n for n in self.functions[function].node_def}
+        return cache[function]
+
+    def upstream(self, ops: list[str] | set[str], control: bool = True) -> set[str]:
+        """Names of the ops ``ops`` (tensor or op names) depend on, themselves included."""
+        nodes = self.nodes
+        seen = {op_name(o) for o in ops}
+        stack = list(seen)
+        while stack:
+            node = nodes.get(stack.pop())
+            if node is None:
+                continue
+            for inp in node.input:
+                if inp.startswith("^") and not control:
+                    continue
+                src = op_name(inp)
+                if src not in seen:
+                    seen.add(src)
+                    stack.append(src)
+        return seen
+
+    def topological_order(self, subset: set[str] | None = None) -> list[str]:
+        """Op names in topological order (Kahn; ties broken by GraphDef order), control edges
+        included; only ops in ``subset`` when given. Ops on a cycle (TF1 while loops:
+        NextIteration) keep GraphDef order after the rest."""
+        nodes = [n for n in self.node_list if subset is None or n.name in subset]
+        index = {n.name: i for i, n in enumerate(nodes)}
+        indegree = dict.fromkeys(index, 0)
+        after: dict[str, list[str]] = {}
+        for n in nodes:
+            for inp in {op_name(i) for i in n.input}:
+                if inp in index and inp != n.name:
+                    indegree[n.name] += 1
+                    after.setdefault(inp, []).append(n.name)
+        ready = [index[n] for n, d in indegree.items() if d == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            name = nodes[heapq.heappop(ready)].name
+            order.append(name)
+            for c in after.get(name, []):
+                indegree[c] -= 1
+                if indegree[c] == 0:
+                    heapq.heappush(ready, index[c])
+        done = set(order)
+        order.extend(n.name for n in nodes if n.name not in done)
+        return order
+
+
+_CACHE: dict[int, tuple[GraphDef, int, GraphIndex]] = {}
+_CACHE_SIZE = 4
+
+
+def graph_index(graph_def: GraphDef) -> GraphIndex:
+    """The :class:`GraphIndex` of ``graph_def``, built once and kept for the last few GraphDefs
+    (by identity; rebuilt when the node count changed, i.e. the GraphDef was edited)."""
+    hit = _CACHE.get(id(graph_def))
+    if hit is not None and hit[0] is graph_def and hit[1] == len(graph_def.node):
+        return hit[2]
+    index = GraphIndex(graph_def)
+    _CACHE.pop(id(graph_def), None)
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(graph_def)] = (graph_def, len(graph_def.node), index)
+    return index
