@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import PASS_THROUGH_OPS
+from explorer.graph.op_families import PASS_THROUGH_OPS, PLACEHOLDER_OPS
 from explorer.graph.registry import OpRegistry
 
 # A bound is an exclusive upper limit: an int, a dim of a placeholder whose size the sampler picks
@@ -78,11 +79,9 @@ class _Graph:
 
     def __init__(self, graph_def: Any, static: Callable[[str], Any] | None = None) -> None:
         self.static = static  # tensor -> static shape of the graph imported with sampled shapes
-        self.nodes = {n.name: n for n in graph_def.node}
-        self.consumers: dict[str, list[tuple[Any, int]]] = {}
-        for n in graph_def.node:
-            for pos, inp in enumerate(i for i in n.input if not i.startswith("^")):
-                self.consumers.setdefault(tensor_name(inp), []).append((n, pos))
+        index = graph_index(graph_def)
+        self.nodes = index.nodes
+        self.consumers = index.consumers
 
     def const_int(self, inp: str) -> int | None:
         """The value of a scalar integer ``Const`` input, else ``None``."""
@@ -109,7 +108,7 @@ class _Graph:
         axis %= len(shape)
         if shape[axis] >= 0:
             return shape[axis]
-        if node.op in ("Placeholder", "PlaceholderV2"):
+        if node.op in PLACEHOLDER_OPS:
             return PlaceholderDim(node.name, axis)
         return None
 

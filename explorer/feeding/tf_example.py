@@ -23,11 +23,14 @@ import abc
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.feeding.generators import random_strings
+from explorer.feeding.feeds import numpy_dtype
+from explorer.feeding.generators import random_strings, random_values
+from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     CALL_OPS,
@@ -35,6 +38,12 @@ from explorer.graph.op_families import (
     LOOKUP_OPS,
 )
 from explorer.graph.registry import OpRegistry
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.function_pb2 import FunctionDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 MAX_VOCAB_LINES = 100_000
 INT_HIGH = 8  # int64 features take values in [0, INT_HIGH)
@@ -45,20 +54,23 @@ VARLEN_COUNT = 1
 
 @dataclass
 class Context:
-    """What a rule may look at: the model, its main-graph nodes by name, functions by name."""
+    """What a rule may look at: the model and the one index of its graph (main-graph nodes by
+    name, functions by name, consumers)."""
 
-    model: Any
-    nodes: dict[str, Any]
-    functions: dict[str, Any]
+    model: V1Model
+    index: GraphIndex
 
     @classmethod
-    def of(cls, model: Any) -> Context:
-        gd = model.graph_def
-        return cls(
-            model,
-            {n.name: n for n in gd.node},
-            {f.signature.name: f for f in gd.library.function},
-        )
+    def of(cls, model: V1Model) -> Context:
+        return cls(model, graph_index(model.graph_def))
+
+    @property
+    def nodes(self) -> dict[str, NodeDef]:
+        return self.index.nodes
+
+    @property
+    def functions(self) -> dict[str, FunctionDef]:
+        return self.index.functions
 
     def const(self, tensor: str) -> Any:
         """The value of a ``Const`` (through ``Identity``) as an ndarray, or ``None``."""
@@ -69,7 +81,7 @@ class Context:
             node = self.nodes.get(node.input[0].split(":")[0])
         if node is None or node.op != "Const":
             return None
-        value = _attr(node, "value")
+        value = node_attr(node, "value")
         return None if value is None else tensor_util.MakeNdarray(value.tensor)
 
 
@@ -113,27 +125,12 @@ def rule_for(model: Any, spec: Any) -> Rule | None:
     Breadth-first over consumers of the input through :data:`FEATURE_PASS_OPS`, up to 8 hops;
     the first consumer with a registered rule decides.
     """
-    from explorer.feeding import decoders  # noqa: F401 - registers the decoder rules
-
     ctx = Context.of(model)
-    consumers = _consumers(ctx.nodes)
-    start = spec.name if ":" in spec.name else f"{spec.name}:0"
-    frontier, seen = [start], {start}
-    for _ in range(8):
-        nxt = []
-        for tensor in frontier:
-            for node, index in consumers.get(tensor, []):
-                factory = SAMPLE_RULES.get(node.op)
-                if factory is not None:
-                    rule = factory(ctx, node, index)
-                    if rule is not None:
-                        return rule
-                if node.op in FEATURE_PASS_OPS:
-                    out = f"{node.name}:0"
-                    if out not in seen:
-                        seen.add(out)
-                        nxt.append(out)
-        frontier = nxt
+    for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
+        factory = SAMPLE_RULES.get(node.op)
+        rule = factory(ctx, node, index) if factory is not None else None
+        if rule is not None:
+            return rule
     return None
 
 
@@ -142,18 +139,6 @@ def _bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out.reshape(shape)
-
-
-def _consumers(nodes: Mapping[str, Any]) -> dict[str, list[tuple[Any, int]]]:
-    """Tensor name (``op:idx``) -> ``(consumer node, input position)`` pairs, main graph."""
-    out: dict[str, list[tuple[Any, int]]] = {}
-    for n in nodes.values():
-        for pos, inp in enumerate(n.input):
-            if inp.startswith("^"):
-                continue
-            key = inp if ":" in inp else f"{inp}:0"
-            out.setdefault(key, []).append((n, pos))
-    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -237,14 +222,14 @@ class ExampleRule(Rule):
 _KIND_OF_TYPE = {1: "float32", 9: "int64", 7: "string"}  # DataType enum -> feature dtype
 
 
-def _attr(node: Any, name: str) -> Any:
+def node_attr(node: Any, name: str) -> Any:
     """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
     the model's own GraphDef, which then no longer imports."""
     return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
 
 
 def _list_attr(node: Any, name: str) -> Any:
-    a = _attr(node, name)
+    a = node_attr(node, name)
     return a.list if a is not None else _EMPTY_LIST
 
 
@@ -268,7 +253,7 @@ def _shapes(node: Any) -> list[tuple[int, ...]]:
     return out
 
 
-def _keys(value: Any) -> list[str]:
+def key_list(value: Any) -> list[str]:
     if value is None:
         return []
     flat = np.asarray(value).reshape(-1)
@@ -309,7 +294,7 @@ def _parse_example_v2(ctx: Context, node: Any, index: int) -> ExampleRule | None
     if index != 0:
         return None
     # Inputs: serialized, names, sparse_keys, dense_keys, ragged_keys (1-D Consts), defaults.
-    sparse, dense, ragged = (_keys(ctx.const(node.input[i])) for i in (2, 3, 4))
+    sparse, dense, ragged = (key_list(ctx.const(node.input[i])) for i in (2, 3, 4))
     return _build(ctx, node, sparse, dense, ragged)
 
 
@@ -319,9 +304,10 @@ def _parse_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
         return None
     # Inputs: serialized, names, sparse_keys[Nsparse], dense_keys[Ndense], dense_defaults[Ndense].
     ns, nd = (
-        int(a.i) if a is not None else 0 for a in (_attr(node, "Nsparse"), _attr(node, "Ndense"))
+        int(a.i) if a is not None else 0
+        for a in (node_attr(node, "Nsparse"), node_attr(node, "Ndense"))
     )
-    keys = [_keys(ctx.const(node.input[2 + i])) for i in range(ns + nd)]
+    keys = [key_list(ctx.const(node.input[2 + i])) for i in range(ns + nd)]
     flat = [k[0] if k else "" for k in keys]
     return _build(ctx, node, flat[:ns], flat[ns:], [])
 
@@ -357,7 +343,7 @@ class NumberStringRule(Rule):
 
 @sample_rule("StringToNumber")
 def _string_to_number(ctx: Context, node: Any, index: int) -> Rule:
-    t = _attr(node, "out_type")
+    t = node_attr(node, "out_type")
     out_type = {1: "float32", 2: "float64", 3: "int32", 9: "int64"}.get(
         int(t.type) if t is not None else 1, "float32"
     )
@@ -377,16 +363,12 @@ class ShapeRule(Rule):
         return self.shape
 
     def bytes_per_item(self) -> int:
-        from explorer.feeding.feeds import numpy_dtype
-
         return int(numpy_dtype(self.dtype).itemsize) if self.dtype != "string" else 64
 
     def describe(self) -> str:
         return f"shape {list(self.shape)} of the variable {self.op_type} {self.op_name!r} writes"
 
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        from explorer.feeding.generators import random_values
-
         return random_values(rng, self.dtype, shape, value_range)
 
 
@@ -396,12 +378,10 @@ def _assign(ctx: Context, node: Any, index: int) -> Rule | None:
     if index != 1:
         return None
     var = ctx.nodes.get(_through_identity(ctx, node.input[0]))
-    shape = _attr(var, "shape") if var is not None else None
-    dtype = _attr(var, "dtype") if var is not None else None
+    shape = node_attr(var, "shape") if var is not None else None
+    dtype = node_attr(var, "dtype") if var is not None else None
     if shape is None or dtype is None or shape.shape.unknown_rank:
         return None
-    from explorer.graph.specs import dtype_name
-
     dims = tuple(int(d.size) for d in shape.shape.dim)
     if any(d < 0 for d in dims):
         return None
@@ -449,21 +429,11 @@ def _through_identity(ctx: Context, tensor: str) -> str:
 
 def _find_lookup(ctx: Context, tensor: str) -> str | None:
     """Main-graph op name of the table a string tensor is looked up in (breadth-first)."""
-    main = _consumers(ctx.nodes)
-    fn_consumers: dict[str, dict[str, list[tuple[Any, int]]]] = {}
 
-    def consumers_in(scope: str, src: str) -> list[tuple[Any, int]]:
+    def consumers_in(scope: str, src: str) -> list[tuple[NodeDef, int]]:
         if scope == "":
-            key = src if ":" in src else f"{src}:0"
-            return main.get(key, [])
-        if scope not in fn_consumers:
-            idx: dict[str, list[tuple[Any, int]]] = {}
-            for n in ctx.functions[scope].node_def:
-                for pos, inp in enumerate(n.input):
-                    if not inp.startswith("^"):
-                        idx.setdefault(inp.split(":")[0], []).append((n, pos))
-            fn_consumers[scope] = idx
-        return fn_consumers[scope].get(src.split(":")[0], [])
+            return ctx.index.consumers.get(tensor_name(src), [])
+        return ctx.index.function_consumers(scope).get(src.split(":")[0], [])
 
     # state: (scope, tensor name in that scope, call stack of (scope, call node))
     frontier: list[tuple[str, str, tuple]] = [("", tensor, ())]
@@ -476,7 +446,7 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                     return _resolve_table(ctx, scope, node.input[0], stack)
                 if node.op in LOOKUP_OPS:
                     continue
-                if node.op in CALL_OPS and _attr(node, "f") is not None:
+                if node.op in CALL_OPS and node_attr(node, "f") is not None:
                     fname = node.attr["f"].func.name
                     fn = ctx.functions.get(fname)
                     if fn is not None and pos < len(fn.signature.input_arg):
@@ -513,13 +483,13 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
 def _text_file_attrs(ctx: Context, node: Any, depth: int = 0) -> tuple[int, str]:
     """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
     if node.op.startswith("InitializeTableFromTextFile"):
-        key = _attr(node, "key_index")
-        delim = _attr(node, "delimiter")
+        key = node_attr(node, "key_index")
+        delim = node_attr(node, "delimiter")
         return (
             int(key.i) if key is not None else -2,
             (delim.s.decode() if delim is not None else "") or "\t",
         )
-    if node.op in CALL_OPS and _attr(node, "f") is not None and depth < 4:
+    if node.op in CALL_OPS and node_attr(node, "f") is not None and depth < 4:
         fn = ctx.functions.get(node.attr["f"].func.name)
         for inner in fn.node_def if fn is not None else []:
             if inner.op.startswith("InitializeTableFromTextFile") or inner.op in CALL_OPS:

@@ -7,6 +7,7 @@ identity) instead of building its own name or consumer maps. Pure Python, no Ten
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,39 @@ class GraphIndex:
                 if s[0] != "^":
                     out.setdefault(tensor_name(s), []).append((n, pos))
         return out
+
+    def readers(
+        self, tensor: str, through: frozenset[str], hops: int = 8, input0_only: bool = False
+    ) -> Iterator[Consumer]:
+        """Data consumers of ``tensor``, then (breadth-first, up to ``hops`` levels) those of
+        output 0 of each consumer whose op type is in ``through`` (read at input 0 only, with
+        ``input0_only``): how a value reaches the ops that give it meaning."""
+        frontier = [tensor_name(tensor)]
+        seen = set(frontier)
+        consumers = self.consumers
+        for _ in range(hops):
+            nxt = []
+            for t in frontier:
+                for node, pos in consumers.get(t, ()):
+                    yield node, pos
+                    out = f"{node.name}:0"
+                    if node.op in through and (pos == 0 or not input0_only) and out not in seen:
+                        seen.add(out)
+                        nxt.append(out)
+            frontier = nxt
+
+    def function_consumers(self, function: str) -> dict[str, list[Consumer]]:
+        """Inside a library function: node name -> (consumer node, input position), data edges
+        (cached per function)."""
+        cache = self.__dict__.setdefault("_function_consumers", {})
+        if function not in cache:
+            out: dict[str, list[Consumer]] = {}
+            for n in self.functions[function].node_def:
+                for pos, s in enumerate(n.input):
+                    if s[0] != "^":
+                        out.setdefault(s.split(":")[0], []).append((n, pos))
+            cache[function] = out
+        return cache[function]
 
     @cached_property
     def op_consumers(self) -> dict[str, list[NodeDef]]:

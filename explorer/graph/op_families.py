@@ -238,6 +238,9 @@ REF_TYPED_OPS = _family(REF_VARIABLE_OPS, TEMPORARY_VARIABLE_OPS)
 """Ops whose output is a ``*_ref`` tensor."""
 CALL_OPS = _family("PartitionedCall", "StatefulPartitionedCall")
 """Calls of a library function named by their ``f`` attribute."""
+IF_OPS = _family("If", "StatelessIf")
+"""Functional conds: input 0 is the predicate, the rest the branches' arguments."""
+WHILE_OPS = _family("While", "StatelessWhile")
 LOOKUP_OPS = _family("LookupTableFindV2", "LookupTableFind")
 SUMMARY_OPS = _family("ScalarSummary", "HistogramSummary", "WriteScalarSummary")
 MAP_DATASET_OPS = _family(
@@ -285,6 +288,8 @@ PATH_PASS_OPS = _family(
     PASS_THROUGH_OPS, RESHAPE_OPS, DEFAULT_PLACEHOLDER_OPS, "Exit", "RefExit", "ShardedFilename"
 )
 """A file path string keeps its source through these (out of loop frames, into shard names)."""
+ANY_INPUT_OPS = _family("Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2")
+"""The value may be any of the (data, for ``Select*``: branch) inputs'."""
 SHAPE_KEEPING_OPS = _family(
     PASS_THROUGH_OPS, "EnsureShape", "CheckNumerics", "Cast", "Relu", "Relu6", "Elu", "Selu",
     "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Neg", "Abs", "Exp", "Log", "Log1p",

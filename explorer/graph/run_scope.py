@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
@@ -28,7 +28,16 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-    from explorer.loading.model import V1Model
+
+class SessionModel(Protocol):
+    """What :func:`model_run_scope` reads of a :class:`~explorer.loading.model.V1Model`."""
+
+    graph_def: GraphDef
+    restore_op: str | None
+    filename_tensor: str | None
+    init_op: str | None
+
+    def collection(self, key: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -127,7 +136,7 @@ def union(scopes: Iterable[RunScope], what: str) -> RunScope:
 
 
 def model_run_scope(
-    model: V1Model,
+    model: SessionModel,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
     what: str = "the chosen outputs",

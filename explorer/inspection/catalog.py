@@ -35,15 +35,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from explorer.errors import TensorNotFoundError
+from explorer.graph.index import graph_index
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.proto_reader import (
     Shape,
     dtype_name,
     gc_paused,
     glob_to_regex,
-    index_nodes,
     out_spec_of,
+    output_dtypes,
 )
+from explorer.graph.specs import shape_of
 from explorer.inspection.catalog_items import Edge, OpInfo, ScopeNode, Subgraph, TensorInfo
 
 # ----------------------------------------------------------------------------------------------
@@ -84,17 +86,14 @@ class Catalog:
         self._starts: list[int] = []
         self._scope_root: ScopeNode | None = None
         with gc_paused():
-            nodes = list(graph_def.node)
-            names, types, dtypes, data_consumers, control_consumers, _unregistered = index_nodes(
-                nodes, fn_specs
-            )
-            self._nodes = nodes
-            self._names = names
-            self._types = types
-            self._dtypes: list[tuple[int, ...]] = dtypes
-            self._data_consumers = data_consumers
-            self._control_consumers = control_consumers
-            self._index = {name: i for i, name in enumerate(names)}
+            index = graph_index(graph_def)
+            self._nodes = index.node_list
+            self._names = index.names
+            self._types = index.types
+            self._dtypes: list[tuple[int, ...]] = output_dtypes(index, fn_specs)
+            self._data_consumers = index.data_by_input
+            self._control_consumers = index.control_by_op
+            self._index = index.position
             self._lower_blob_and_starts()  # the search index
 
     # -- constructors ------------------------------------------------------------------------------
@@ -542,8 +541,6 @@ class Catalog:
         return ids
 
     def _shape_of(self, i: int, k: int, key: str) -> Shape:
-        from explorer.graph.specs import shape_of
-
         node = self._nodes[i]
         recorded = node.attr.get("_output_shapes")
         shape: Shape = None

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.op_families import (
     CHECKPOINT_OPS,
     FILE_OPS,
@@ -38,6 +39,7 @@ from explorer.graph.op_families import (
 )
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.inspection.path_sources import Source, tracer_of
+from explorer.loading.files import special_kind
 from explorer.loading.validation import recursive_functions
 
 
@@ -292,7 +294,7 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
     if not scope or not scope.rpartition("/")[2].startswith("save"):
         return False
     scope += "/"
-    consumers = tracer_of(ctx).consumers()
+    consumers = graph_index(ctx.graph_def).op_consumers
     init = {ctx.model.init_op or ""} | set(ctx.model.collection("table_initializer"))
     seen: set[str] = set()
     todo = [ref.name]
@@ -303,7 +305,7 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
         seen.add(name)
         if not name.startswith(scope) or name in init or len(seen) > 2000:
             return False
-        todo.extend(consumers.get(name, ()))
+        todo.extend(c.name for c in consumers.get(name, ()))
     return True
 
 
@@ -381,7 +383,6 @@ def asset_problem(path: str, folder: Path) -> str | None:
     if not (lexical == folder or folder in lexical.parents) or ".." in p.parts:
         return "its recorded name leaves the model folder"
     real = Path(os.path.realpath(p))
-    from explorer.loading.files import special_kind
 
     kind = special_kind(real)
     if kind:

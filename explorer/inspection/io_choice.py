@@ -21,6 +21,8 @@ from typing import Any
 
 from explorer.errors import OutputChoiceError, SignatureNotFoundError
 from explorer.graph.op_families import HEAD_STEP_OPS
+from explorer.inspection.pipelines import pipeline_inputs
+from explorer.inspection.suggestions import suggest
 
 CONFIDENCE_MARGIN = 2.0
 """Score points the top output must lead the next concern-free candidate by (see the module
@@ -74,8 +76,6 @@ def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
     """Signature key per input tensor: a pipeline output's feature name where the pipeline
     parses tf.Example (``IteratorGetNext:2`` -> ``pixels``), else the op name (``x:0`` -> ``x``,
     ``op:1`` -> ``op_1``); keys are made unique."""
-    from explorer.inspection.pipelines import pipeline_inputs
-
     features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -91,8 +91,6 @@ def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
 
 
 def _choice(model: Any, confident: bool) -> DefaultIO:
-    from explorer.inspection.suggestions import suggest
-
     choice = suggest(model, limit=50)
     if not choice.outputs:
         raise SignatureNotFoundError(

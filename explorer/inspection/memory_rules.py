@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from explorer.graph.index import graph_index
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 
 # op type -> (index of the shape input, attribute holding the dtype)
@@ -85,7 +86,7 @@ def _size(n: int) -> str:
 @rule(*SHAPED_OPS, "Const", name="huge-tensor", unsafe=True)
 def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     limit = max_tensor_bytes()
-    top = {n.name: n for n in ctx.graph_def.node}
+    top = graph_index(ctx.graph_def).nodes
     for ref in refs:
         node = ref.node
         if node.op == "Const":

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     MAP_DATASET_OPS,
@@ -24,6 +25,9 @@ from explorer.graph.op_families import (
     PIPELINE_OUTPUT_OPS,
     PIPELINE_PASS_OPS,
 )
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class PipelineInput:
     parse_op: str | None = None
 
 
-def pipeline_inputs(graph_def: Any) -> list[PipelineInput]:
+def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
     """Every consumed output of every pipeline op (``IteratorGetNext``, ``QueueDequeue*``), in
     graph order, with its feature name where the graph says it."""
     g = _Graph(graph_def)
@@ -60,13 +64,11 @@ def pipeline_inputs(graph_def: Any) -> list[PipelineInput]:
 
 
 class _Graph:
-    def __init__(self, graph_def: Any) -> None:
-        self.nodes = {n.name: n for n in graph_def.node}
-        self.functions = {f.signature.name: f for f in graph_def.library.function}
-        self.consumers: dict[str, list[Any]] = {}
-        for n in graph_def.node:
-            for i in n.input:
-                self.consumers.setdefault(op_name(i), []).append(n)
+    def __init__(self, graph_def: GraphDef) -> None:
+        self.index = graph_index(graph_def)
+        self.nodes = self.index.nodes
+        self.functions = self.index.functions
+        self.consumers = self.index.op_consumers
 
     def used_outputs(self, name: str) -> set[int]:
         out = set()
@@ -101,15 +103,16 @@ class _Graph:
             if mapped is not None:
                 f = self.functions[mapped.attr["f"].func.name]
                 ret = f.ret[f.signature.output_arg[k].name]
-                body = {n.name: n for n in f.node_def}
-                return self._parsed_key(body, ret, f.signature.name)
+                return self._parsed_key(
+                    self.index.function_nodes(f.signature.name), ret, f.signature.name
+                )
         return None, None
 
     def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
         """(the nodes it is among, the dataset node) for each dataset the iterator iterates."""
         if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
             f = self.functions[iterator.attr["dataset_factory"].func.name]
-            body = {n.name: n for n in f.node_def}
+            body = self.index.function_nodes(f.signature.name)
             ret = f.ret[f.signature.output_arg[0].name]
             yield body, body[op_name(ret)]
         for c in self.consumers.get(iterator.name, []):

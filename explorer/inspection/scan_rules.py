@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from explorer.graph.op_defs import tf_version
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     PY_FUNC_OPS,
@@ -18,6 +19,7 @@ from explorer.graph.op_families import (
     REF_TYPED_OPS,
     V1_CONTROL_FLOW_OPS,
 )
+from explorer.graph.runtime import absent_device_pins, device_type_of, unregistered_op_types
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.loading.replacements import replacement_hint
 
@@ -50,8 +52,6 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
 
 @rule(name="unregistered-op")
 def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    from explorer.graph.op_defs import tf_version
-    from explorer.graph.runtime import unregistered_op_types
 
     by_op = _by_op(refs)
     for op_type in unregistered_op_types(ctx.graph_def):
@@ -206,7 +206,6 @@ def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
 
 @rule(name="device-pin")
 def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    from explorer.graph.runtime import absent_device_pins, device_type_of
 
     absent = set(absent_device_pins(ctx.graph_def))
     by_device: dict[str, list[NodeRef]] = {}

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from explorer._tf import tf
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PASS_THROUGH_OPS, VARIABLE_OPS, VOLATILE_OPS
 
@@ -60,7 +61,8 @@ class GraphContext:
         self.outputs = [tensor_name(t) for t in outputs]
         self.session = session
         self.graph = session.graph
-        self.nodes = {n.name: n for n in self.graph.as_graph_def().node}
+        self.index = graph_index(self.graph.as_graph_def())
+        self.nodes = self.index.nodes
         self._values: dict[str, Any] = {}
         self._resolved: dict[str, str] = {}
         self._pred: dict[str, bool | None] = {}
@@ -111,20 +113,12 @@ class GraphContext:
             stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
         return frozenset(seen)
 
-    @cached_property
-    def _consumers(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for op in self.needed:
-            for i in self.nodes[op].input:
-                if not i.startswith("^"):
-                    out.setdefault(tensor_name(i), []).append(op)
-        return out
-
     def consumers(self, tensor: str) -> list[str]:
         """Needed ops reading ``tensor`` (an output tensor counts as one more reader)."""
         t = tensor_name(tensor)
         extra = ["<output>"] if t in self.outputs else []
-        return self._consumers.get(t, []) + extra
+        readers = self.index.consumers.get(t, [])
+        return [n.name for n, _ in readers if n.name in self.needed] + extra
 
     def single_use(self, tensor: str) -> bool:
         return len(self.consumers(tensor)) <= 1

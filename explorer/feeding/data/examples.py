@@ -17,8 +17,9 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.sources import SUMMARY_CHARS
-from explorer.feeding.tf_example import Context, _attr, _consumers, _keys
-from explorer.graph.names import tensor_name
+from explorer.feeding.tf_example import Context, key_list, node_attr
+from explorer.graph.index import graph_index
+from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
 
 _DT = {1: "float32", 9: "int64", 7: "string"}
@@ -67,8 +68,6 @@ class ParseSpec:
         """The op's outputs (numpy, in output order) on a batch of serialized records."""
         import tensorflow as tf
 
-        from explorer.graph.names import dtype_name
-
         def dt(enums: list[int]) -> list[Any]:
             return [tf.as_dtype(dtype_name(e)) for e in enums]
 
@@ -115,11 +114,11 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
     t = node.op
 
     def types(name: str) -> list[int]:
-        a = _attr(node, name)
+        a = node_attr(node, name)
         return [int(x) for x in a.list.type] if a is not None else []
 
     def shapes() -> list[tuple[int, ...]]:
-        a = _attr(node, "dense_shapes")
+        a = node_attr(node, "dense_shapes")
         return [tuple(int(d.size) for d in s.dim) for s in a.list.shape] if a is not None else []
 
     def const(inp: str) -> np.ndarray:
@@ -133,7 +132,7 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
 
     if t == "ParseExampleV2":
         nd = len(types("Tdense"))
-        sparse, dense, ragged = (_keys(const(node.input[i])) for i in (2, 3, 4))
+        sparse, dense, ragged = (key_list(const(node.input[i])) for i in (2, 3, 4))
         defaults = [const(node.input[5 + i]) for i in range(nd)]
         return ParseSpec(
             t,
@@ -149,9 +148,9 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
             types("ragged_split_types"),
         )
     if t == "ParseExample":
-        ns = int(_attr(node, "Nsparse").i) if _attr(node, "Nsparse") is not None else 0
-        nd = int(_attr(node, "Ndense").i) if _attr(node, "Ndense") is not None else 0
-        keys = [_keys(const(node.input[2 + i]))[0] for i in range(ns + nd)]
+        ns = int(node_attr(node, "Nsparse").i) if node_attr(node, "Nsparse") is not None else 0
+        nd = int(node_attr(node, "Ndense").i) if node_attr(node, "Ndense") is not None else 0
+        keys = [key_list(const(node.input[2 + i]))[0] for i in range(ns + nd)]
         defaults = [const(node.input[2 + ns + nd + i]) for i in range(nd)]
         return ParseSpec(
             t,
@@ -168,13 +167,13 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
         )
     if t == "ParseSingleExample":
         sparse = (
-            [k.decode() for k in _attr(node, "sparse_keys").list.s]
-            if _attr(node, "sparse_keys") is not None
+            [k.decode() for k in node_attr(node, "sparse_keys").list.s]
+            if node_attr(node, "sparse_keys") is not None
             else []
         )
         dense = (
-            [k.decode() for k in _attr(node, "dense_keys").list.s]
-            if _attr(node, "dense_keys") is not None
+            [k.decode() for k in node_attr(node, "dense_keys").list.s]
+            if node_attr(node, "dense_keys") is not None
             else []
         )
         defaults = [const(node.input[1 + i]) for i in range(len(dense))]
@@ -196,26 +195,16 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
 
 def parser_of(model: Any, tensor: str) -> Any | None:
     """The parse op (NodeDef) that reads string tensor ``tensor``, through pass-through ops."""
-    nodes = {n.name: n for n in model.graph_def.node}
-    consumers = _consumers(nodes)
-    frontier, seen = [tensor_name(tensor)], {tensor_name(tensor)}
-    for _ in range(8):
-        nxt = []
-        for t in frontier:
-            for node, index in consumers.get(t, []):
-                if node.op in PARSE_EXAMPLE_OPS | SEQUENCE_PARSE_OPS and index == 0:
-                    return node
-                if node.op in FEATURE_PASS_OPS and f"{node.name}:0" not in seen:
-                    seen.add(f"{node.name}:0")
-                    nxt.append(f"{node.name}:0")
-        frontier = nxt
+    for node, index in graph_index(model.graph_def).readers(tensor, FEATURE_PASS_OPS):
+        if node.op in PARSE_EXAMPLE_OPS | SEQUENCE_PARSE_OPS and index == 0:
+            return node
     return None
 
 
 def producer_of(model: Any, tensor: str) -> tuple[Any, int] | None:
     """``(parse op NodeDef, output index)`` when ``tensor`` is (an Identity of) a parse op's
     output."""
-    nodes = {n.name: n for n in model.graph_def.node}
+    nodes = graph_index(model.graph_def).nodes
     name = tensor_name(tensor)
     for _ in range(8):
         op, _, idx = name.rpartition(":")
