@@ -16,7 +16,7 @@ import math
 import struct
 import wave
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from explorer.feeding.tf_example import (
     node_attr,
     sample_rule,
 )
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 WAV_RATE = 16000  # samples per second written into generated WAV files
 WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
@@ -78,7 +81,7 @@ class WavRule(Rule):
 
 
 @sample_rule("DecodeWav")
-def _decode_wav(ctx: Context, node: Any, index: int) -> Rule | None:
+def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     samples = node_attr(node, "desired_samples")
@@ -146,7 +149,7 @@ def _bmp(pixels: np.ndarray) -> bytes:
     return header + info + data
 
 
-def _channels(node: Any, default: int = 3) -> int:
+def _channels(node: NodeDef, default: int = 3) -> int:
     a = node_attr(node, "channels")
     return int(a.i) if a is not None and a.i > 0 else default
 
@@ -161,7 +164,7 @@ _IMAGE_FORMATS = {
 }
 
 
-def _decode_image(ctx: Context, node: Any, index: int) -> Rule | None:
+def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     fmt = _IMAGE_FORMATS[node.op]
@@ -214,7 +217,7 @@ _TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
 
 
 @sample_rule("DecodeCSV")
-def _decode_csv(ctx: Context, node: Any, index: int) -> Rule | None:
+def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     out = node_attr(node, "OUT_TYPE")
@@ -260,7 +263,7 @@ class TensorProtoRule(Rule):
 
 
 @sample_rule("ParseTensor")
-def _parse_tensor(ctx: Context, node: Any, index: int) -> Rule | None:
+def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     t = node_attr(node, "out_type")

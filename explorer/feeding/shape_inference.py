@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
@@ -43,6 +43,11 @@ from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.loading.graph_import import prepare_graph_def
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
 GIVEN = "given (shapes= / --shape)"
@@ -86,7 +91,7 @@ class InferredShape:
 class _Inference:
     """One model's graph views: nodes, consumers, static shapes (imported lazily), probing."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: V1Model) -> None:
         self.model = model
         self.index = graph_index(model.graph_def)
         self.nodes = self.index.nodes
@@ -339,7 +344,7 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
             inferred[k] = dataclasses.replace(inf, dims=dims)
 
 
-def _ask(rule: Any, ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     """A rule's proposal; a rule that fails on an odd node says nothing rather than failing."""
     try:
         return rule(ctx, node, pos, shape)
@@ -381,7 +386,7 @@ _CACHE_SIZE = 16
 
 
 def infer_shapes(
-    model: Any,
+    model: V1Model,
     specs: Mapping[str, Any],
     *,
     shapes: Mapping[str, Any] | None = None,
@@ -463,7 +468,7 @@ def concrete_shape(
     return tuple(out), filled
 
 
-def needed_shape(model: Any, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
+def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
     """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
     or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
     inf = _Inference(model)
@@ -480,7 +485,7 @@ def needed_shape(model: Any, tensor: str, default_dim: int = 2) -> tuple[int, ..
 _STATIC: dict[tuple, tuple[Any, Any]] = {}
 
 
-def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
+def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
     set to those (sampled) shapes, or ``None`` when it does not import. Cached per model and
     shapes (parity samples the same shapes batch after batch)."""
@@ -509,7 +514,7 @@ def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     return lookup
 
 
-def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
+def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
     """Tensor name -> ``{shape, reasons, notes}`` for the input candidates (``name``, ``dtype``,
     ``shape``: suggest's) whose feed shape the graph decides beyond what they declare; what
     ``suggest`` and the IOPicker show. Empty when inference fails: a suggestion stands without."""
@@ -526,7 +531,7 @@ def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, An
     return out
 
 
-def with_placeholder_shapes(model: Any, specs: Mapping[str, Any]) -> dict[str, Any]:
+def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[str, Any]:
     """``specs`` with each dense spec of unknown rank given its placeholder's declared shape
     (a TensorInfo without shape in an old export; a TF 1.0-era ``[]`` is not a declaration)."""
     nodes = None

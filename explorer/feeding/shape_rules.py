@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
@@ -33,6 +33,9 @@ from explorer.graph.op_families import (
     VARIABLE_OPS,
 )
 from explorer.graph.registry import OpRegistry
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Shape = tuple[int | None, ...] | None
 
@@ -129,7 +132,7 @@ class ShapeContext:
         return node
 
 
-def attr_shape(node: Any, index: int = 0) -> Shape:
+def attr_shape(node: NodeDef, index: int = 0) -> Shape:
     """A node's declared shape of output ``index`` from its attributes, else ``None``."""
     attr = node.attr
     s = None
@@ -163,7 +166,7 @@ def _fixed(size: int | None, reason: str) -> Dim:
     return Dim() if size is None or size < 0 else Dim(int(size), reason)
 
 
-def _where(node: Any) -> str:
+def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
@@ -185,7 +188,7 @@ SCALAR_INPUTS: dict[str, tuple[int, str]] = {
 """Op type -> (input position, what it reads) for inputs that must be one scalar string."""
 
 
-def _scalar_rule(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _scalar_rule(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     want, what = SCALAR_INPUTS[node.op]
     if pos != want:
         return None
@@ -196,7 +199,7 @@ SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
 
 
 @shape_rule("Switch", "RefSwitch")
-def _switch_pred(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _switch_pred(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 1:
         return None
     return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
@@ -206,7 +209,7 @@ def _switch_pred(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Propos
 
 
 @shape_rule("Reshape")
-def _reshape(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     target = ctx.static_shape(f"{node.name}:0")
@@ -247,12 +250,12 @@ def _reshape(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal |
 # -- dense layers ----------------------------------------------------------------------------------
 
 
-def _attr_b(node: Any, name: str) -> bool:
+def _attr_b(node: NodeDef, name: str) -> bool:
     return bool(node.attr[name].b) if name in node.attr else False
 
 
 @shape_rule("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
-def _matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
     other = ctx.static_shape(node.input[1 - pos])
@@ -278,13 +281,13 @@ def _matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | 
     return Proposal(tuple(dims), why)
 
 
-def _channels_axis(node: Any, rank: int) -> int:
+def _channels_axis(node: NodeDef, rank: int) -> int:
     fmt = node.attr["data_format"].s.decode() if "data_format" in node.attr else "NHWC"
     return 1 if fmt.startswith("NC") else rank - 1
 
 
 @shape_rule("Conv2D", "DepthwiseConv2dNative", "Conv3D")
-def _conv(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     rank = 5 if node.op == "Conv3D" else 4
@@ -307,7 +310,7 @@ def _conv(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | No
 
 
 @shape_rule("MaxPool", "AvgPool")
-def _pool(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0 or "ksize" not in node.attr:
         return None
     ksize = list(node.attr["ksize"].list.i)
@@ -319,7 +322,7 @@ def _pool(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | No
 
 
 @shape_rule("BiasAdd", "BiasAddV1")
-def _bias_add(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     bias = ctx.static_shape(node.input[1])
@@ -337,7 +340,7 @@ def _bias_add(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal 
 # -- siblings --------------------------------------------------------------------------------------
 
 
-def _broadcast(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _broadcast(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
     other = ctx.static_shape(node.input[1 - pos])
@@ -363,7 +366,7 @@ SHAPE_RULES.add(_broadcast, *sorted(BROADCAST_OPS), name="broadcast")
 
 
 @shape_rule("ConcatV2", "Concat", "Pack")
-def _concat(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     data = [i for i in node.input if not i.startswith("^")]
     if node.op == "ConcatV2":
         values, axis_t = data[:-1], data[-1]
@@ -402,7 +405,7 @@ def _concat(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | 
 
 
 @shape_rule("GatherNd", "ResourceGatherNd")
-def _gather_nd(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 1:
         return None
     params = ctx.static_shape(node.input[0])
@@ -422,7 +425,7 @@ def _gather_nd(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal
 
 
 @sparse_shape_rule("SparseToDense")
-def _sparse_to_dense(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     out = ctx.static_shape(f"{node.name}:0")
@@ -433,7 +436,7 @@ def _sparse_to_dense(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Pr
 
 
 @sparse_shape_rule("SparseTensorDenseMatMul")
-def _sparse_matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     b = ctx.static_shape(node.input[3])
@@ -458,7 +461,7 @@ dim_origin_rule = DIM_ORIGINS.register
 
 
 @dim_origin_rule("Tile")
-def _tile_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+def _tile_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     m = ctx.const(node.input[1])
     if m is None or size not in [int(v) for v in m.reshape(-1)]:
         return ""  # the size came through the tiled input, not the multiples
@@ -466,13 +469,13 @@ def _tile_origin(ctx: ShapeContext, node: Any, size: int) -> str:
 
 
 @dim_origin_rule("Fill")
-def _fill_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+def _fill_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     d = ctx.const(node.input[0])
     dims = "" if d is None else f" (dims {[int(v) for v in d.reshape(-1)]})"
     return f"fixed by Fill {node.name!r}{dims}"
 
 
-def _declared_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+def _declared_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     return f"fixed by {node.op} {node.name!r} {shape_text(attr_shape(node))}"
 
 

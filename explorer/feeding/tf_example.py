@@ -119,7 +119,7 @@ sample_rule = SAMPLE_RULES.register
 inputs consumed by ``op_types``."""
 
 
-def rule_for(model: Any, spec: Any) -> Rule | None:
+def rule_for(model: V1Model, spec: Any) -> Rule | None:
     """The rule for an input (a :class:`~explorer.TensorSpec`), or ``None``.
 
     Breadth-first over consumers of the input through :data:`FEATURE_PASS_OPS`, up to 8 hops;
@@ -222,13 +222,13 @@ class ExampleRule(Rule):
 _KIND_OF_TYPE = {1: "float32", 9: "int64", 7: "string"}  # DataType enum -> feature dtype
 
 
-def node_attr(node: Any, name: str) -> Any:
+def node_attr(node: NodeDef, name: str) -> Any:
     """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
     the model's own GraphDef, which then no longer imports."""
     return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
 
 
-def _list_attr(node: Any, name: str) -> Any:
+def _list_attr(node: NodeDef, name: str) -> Any:
     a = node_attr(node, name)
     return a.list if a is not None else _EMPTY_LIST
 
@@ -242,11 +242,11 @@ class _EmptyList:
 _EMPTY_LIST = _EmptyList()
 
 
-def _types(node: Any, attr: str) -> list[str]:
+def _types(node: NodeDef, attr: str) -> list[str]:
     return [_KIND_OF_TYPE.get(int(t), "string") for t in _list_attr(node, attr).type]
 
 
-def _shapes(node: Any) -> list[tuple[int, ...]]:
+def _shapes(node: NodeDef) -> list[tuple[int, ...]]:
     out = []
     for s in _list_attr(node, "dense_shapes").shape:
         out.append(tuple(int(d.size) for d in s.dim))
@@ -262,7 +262,7 @@ def key_list(value: Any) -> list[str]:
 
 def _build(
     ctx: Context,
-    node: Any,
+    node: NodeDef,
     sparse: list[str],
     dense: list[str],
     ragged: list[str],
@@ -290,7 +290,7 @@ def _build(
 
 
 @sample_rule("ParseExampleV2")
-def _parse_example_v2(ctx: Context, node: Any, index: int) -> ExampleRule | None:
+def _parse_example_v2(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
     if index != 0:
         return None
     # Inputs: serialized, names, sparse_keys, dense_keys, ragged_keys (1-D Consts), defaults.
@@ -299,7 +299,7 @@ def _parse_example_v2(ctx: Context, node: Any, index: int) -> ExampleRule | None
 
 
 @sample_rule("ParseExample")
-def _parse_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
+def _parse_example(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
     if index != 0:
         return None
     # Inputs: serialized, names, sparse_keys[Nsparse], dense_keys[Ndense], dense_defaults[Ndense].
@@ -313,7 +313,7 @@ def _parse_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
 
 
 @sample_rule("ParseSingleExample")
-def _parse_single_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
+def _parse_single_example(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
     if index != 0:
         return None
     # Keys are attributes here; the serialized input is a scalar.
@@ -342,7 +342,7 @@ class NumberStringRule(Rule):
 
 
 @sample_rule("StringToNumber")
-def _string_to_number(ctx: Context, node: Any, index: int) -> Rule:
+def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
     t = node_attr(node, "out_type")
     out_type = {1: "float32", 2: "float64", 3: "int32", 9: "int64"}.get(
         int(t.type) if t is not None else 1, "float32"
@@ -373,7 +373,7 @@ class ShapeRule(Rule):
 
 
 @sample_rule(*ASSIGN_OPS)
-def _assign(ctx: Context, node: Any, index: int) -> Rule | None:
+def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     # Inputs: (variable ref or resource handle, value); the value takes the variable's shape.
     if index != 1:
         return None
@@ -480,7 +480,7 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
     return _through_identity(ctx, name)
 
 
-def _text_file_attrs(ctx: Context, node: Any, depth: int = 0) -> tuple[int, str]:
+def _text_file_attrs(ctx: Context, node: NodeDef, depth: int = 0) -> tuple[int, str]:
     """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
     if node.op.startswith("InitializeTableFromTextFile"):
         key = node_attr(node, "key_index")

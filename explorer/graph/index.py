@@ -7,7 +7,7 @@ identity) instead of building its own name or consumer maps. Pure Python, no Ten
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -137,22 +137,28 @@ class GraphIndex:
             cache[function] = {n.name: n for n in self.functions[function].node_def}
         return cache[function]
 
-    def upstream(self, ops: list[str] | set[str], control: bool = True) -> set[str]:
-        """Names of the ops ``ops`` (tensor or op names) depend on, themselves included."""
+    def upstream(
+        self, ops: Iterable[str], control: bool = True, fed: Iterable[str] = ()
+    ) -> set[str]:
+        """Names of the ops ``ops`` (tensor or op names) depend on, themselves included, through
+        data (and, with ``control``, control) edges; the walk does not go past a ``fed`` tensor
+        (a fed output in ``ops`` needs nothing, not even its op)."""
+        cut = {tensor_name(f) for f in fed}
         nodes = self.nodes
-        seen = {op_name(o) for o in ops}
-        stack = list(seen)
+        seen: set[str] = set()
+        stack = [op_name(o) for o in ops if ":" not in o or tensor_name(o) not in cut]
         while stack:
-            node = nodes.get(stack.pop())
-            if node is None:
+            name = stack.pop()
+            if name in seen:
                 continue
-            for inp in node.input:
-                if inp.startswith("^") and not control:
-                    continue
-                src = op_name(inp)
-                if src not in seen:
-                    seen.add(src)
-                    stack.append(src)
+            seen.add(name)
+            node = nodes.get(name)
+            for inp in node.input if node is not None else ():
+                if inp[0] == "^":
+                    if control:
+                        stack.append(inp[1:])
+                elif tensor_name(inp) not in cut:
+                    stack.append(op_name(inp))
         return seen
 
     def topological_order(self, subset: set[str] | None = None) -> list[str]:
@@ -181,6 +187,18 @@ class GraphIndex:
         done = set(order)
         order.extend(n.name for n in nodes if n.name not in done)
         return order
+
+
+def function_calls(node: NodeDef, functions: Mapping[str, FunctionDef]) -> list[str]:
+    """The library functions ``node`` calls: by op type first, then through ``func`` attributes
+    (``f``, ``body``, ``then_branch``, dataset functions, ...)."""
+    out = [node.op] if node.op in functions else []
+    for value in node.attr.values():
+        if value.HasField("func"):
+            out.append(value.func.name)
+        elif value.HasField("list"):
+            out.extend(f.name for f in value.list.func)
+    return [f for f in out if f in functions]
 
 
 _CACHE: dict[int, tuple[GraphDef, int, GraphIndex]] = {}

@@ -291,14 +291,15 @@ PATH_PASS_OPS = _family(
 ANY_INPUT_OPS = _family("Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2")
 """The value may be any of the (data, for ``Select*``: branch) inputs'."""
 SHAPE_KEEPING_OPS = _family(
-    PASS_THROUGH_OPS, "EnsureShape", "CheckNumerics", "Cast", "Relu", "Relu6", "Elu", "Selu",
+    IDENTITY_OPS, "Enter", "RefEnter", "EnsureShape", "CheckNumerics", "Cast", "Relu", "Relu6",
+    "Elu", "Selu",
     "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Neg", "Abs", "Exp", "Log", "Log1p",
     "Sqrt", "Rsqrt", "Square", "Floor", "Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv",
     "Erf", "Sin", "Cos",
     "LogicalNot", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax",
 )  # fmt: skip
 """Output 0 has the shape of input 0 (values may differ): a shape need on the output holds for
-the input."""
+the input. Not a ``Switch``: what reads one branch says nothing of the other's use."""
 BROADCAST_OPS = _family(
     "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "Maximum", "Minimum",
     "Pow", "SquaredDifference", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal",

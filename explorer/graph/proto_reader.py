@@ -9,12 +9,15 @@ import contextlib
 import gc
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
 from explorer.graph.names import dtype_name, shape_text
 from explorer.graph.op_defs import op_def as registered_op_def
 from explorer.graph.specs import shape_of
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Shape = tuple[int | None, ...] | None
 
@@ -80,7 +83,7 @@ def _reader_for(spec: _OutSpec) -> Any:
         type_attr, is_ref = args[0][1], args[0][4]
         default = defaults.get(type_attr)
 
-        def read_one(node: Any) -> tuple[int, ...]:
+        def read_one(node: NodeDef) -> tuple[int, ...]:
             a = node.attr.get(type_attr) or default
             t = a.type if a is not None else 0
             return (t + 100,) if is_ref and 0 < t < 100 else (t,)

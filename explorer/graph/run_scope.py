@@ -16,17 +16,15 @@ init ops. Pure Python, no TensorFlow.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from explorer.graph.index import graph_index
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.index import function_calls, graph_index
+from explorer.graph.names import op_name
 
 if TYPE_CHECKING:
-    from tensorflow.core.framework.function_pb2 import FunctionDef
     from tensorflow.core.framework.graph_pb2 import GraphDef
-    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 class SessionModel(Protocol):
@@ -75,24 +73,8 @@ def ops_that_run(
         extra: more ops run as well (restore, init), their own feeds not cut.
         what: how messages name the fetches.
     """
-    nodes = graph_index(graph_def).nodes
-    fed = {tensor_name(f) for f in feeds}
-    seen: set[str] = set()
-    todo: list[str] = []
-    for f in [*fetches, *extra]:
-        if ":" in f and tensor_name(f) in fed:
-            continue
-        todo.append(op_name(f))
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in nodes:
-            continue
-        seen.add(name)
-        for i in nodes[name].input:
-            if i.startswith("^"):
-                todo.append(i[1:])
-            elif tensor_name(i) not in fed:
-                todo.append(op_name(i))
+    index = graph_index(graph_def)
+    seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
 
 
@@ -104,25 +86,15 @@ def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[
     if not library:
         return frozenset()
     found: set[str] = set()
-    todo = [fn for name in op_names if name in nodes for fn in _calls(nodes[name], library)]
+    todo = [fn for name in op_names if name in nodes for fn in function_calls(nodes[name], library)]
     while todo:
         fn = todo.pop()
         if fn in found or fn not in library:
             continue
         found.add(fn)
         for node in library[fn].node_def:
-            todo.extend(_calls(node, library))
+            todo.extend(function_calls(node, library))
     return frozenset(found)
-
-
-def _calls(node: NodeDef, library: Mapping[str, FunctionDef]) -> list[str]:
-    out = [node.op] if node.op in library else []
-    for value in node.attr.values():
-        if value.HasField("func"):
-            out.append(value.func.name)
-        elif value.HasField("list"):
-            out.extend(f.name for f in value.list.func)
-    return out
 
 
 def union(scopes: Iterable[RunScope], what: str) -> RunScope:

@@ -41,7 +41,7 @@ def node_map(graph_def: GraphDef) -> dict[str, NodeDef]:
 
 def upstream(graph_def: GraphDef, ops: Iterable[str], control: bool = True) -> set[str]:
     """Names of the ops ``ops`` depend on, themselves included (main graph only)."""
-    return graph_index(graph_def).upstream(list(ops), control)
+    return graph_index(graph_def).upstream(ops, control)
 
 
 def _upstream_of_type(

@@ -32,7 +32,7 @@ import bisect
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.graph.index import graph_index
@@ -47,6 +47,11 @@ from explorer.graph.proto_reader import (
 )
 from explorer.graph.specs import shape_of
 from explorer.inspection.catalog_items import Edge, OpInfo, ScopeNode, Subgraph, TensorInfo
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+
+    from explorer.loading.model import V1Model
 
 # ----------------------------------------------------------------------------------------------
 # the catalog
@@ -67,7 +72,7 @@ class Catalog:
 
     def __init__(
         self,
-        graph_def: Any,
+        graph_def: GraphDef,
         *,
         shapes: Mapping[str, Shape] | None = None,
         source: str = "graph_def",
@@ -99,12 +104,12 @@ class Catalog:
     # -- constructors ------------------------------------------------------------------------------
 
     @classmethod
-    def from_graph_def(cls, graph_def: Any, source: str = "graph_def") -> Catalog:
+    def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
         """The catalog of a ``GraphDef`` protobuf (nothing is imported or run)."""
         return cls(graph_def, source=source)
 
     @classmethod
-    def from_model(cls, model: Any) -> Catalog:
+    def from_model(cls, model: V1Model) -> Catalog:
         """The catalog of a :class:`~explorer.V1Model`; signature shapes fill in shapes the
         graph does not record."""
         shapes: dict[str, Shape] = {}
@@ -438,30 +443,11 @@ class Catalog:
         """Op names the given ops/tensors depend on (themselves included), through data and
         control edges; a tensor in ``stop`` (``op:idx``) is treated as fed: the walk does not go
         past it."""
-        stop_set = {s if ":" in s else f"{s}:0" for s in stop}
-        seen: set[str] = set()
-        todo = deque()
+        names = list(names)
         for n in names:
-            op = n.lstrip("^").partition(":")[0]
-            if op not in self._index:
+            if n.lstrip("^").partition(":")[0] not in self._index:
                 raise TensorNotFoundError(f"{n!r} is not in {self.source}")
-            if ":" in n and n in stop_set:
-                continue  # an output that is fed needs nothing upstream
-            todo.append(op)
-        while todo:
-            op = todo.popleft()
-            if op in seen:
-                continue
-            seen.add(op)
-            node = self._nodes[self._index[op]]
-            for s in node.input:
-                if s[0] == "^":
-                    todo.append(s[1:])
-                    continue
-                key = s if ":" in s else f"{s}:0"
-                if key not in stop_set:
-                    todo.append(s.partition(":")[0])
-        return seen
+        return graph_index(self.graph_def).upstream([n.lstrip("^") for n in names], fed=stop)
 
     def downstream(self, names: Iterable[str]) -> set[str]:
         """Op names depending on the given ops (themselves included), data and control edges."""

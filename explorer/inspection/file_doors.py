@@ -26,10 +26,10 @@ holds the path, read or write) is the table :data:`DOORS`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import graph_index
 from explorer.graph.op_families import (
@@ -41,6 +41,9 @@ from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.inspection.path_sources import Source, tracer_of
 from explorer.loading.files import special_kind
 from explorer.loading.validation import recursive_functions
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ door("write", "Copy", "CopyHost", attrs=("debug_ops_spec",))
 # ----------------------------------------------------------------------------------------------
 
 
-def model_folder(model: Any) -> Path:
+def model_folder(model: V1Model) -> Path:
     """The folder a model may read from: a SavedModel's folder, else the file's folder."""
     p = Path(model.path)
     return p if p.is_dir() else p.parent
@@ -405,8 +408,3 @@ def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             "crash, not an error); the file is corrupt or hostile, re-export it",
             unsafe=True,
         )
-
-
-def doors_of(ctx: ScanContext, refs: Sequence[NodeRef]) -> list[Opening]:
-    """Every opening of the door ops among ``refs`` (allowed ones included), for listings."""
-    return [o for r in refs for o in openings(ctx, r)]

@@ -17,12 +17,15 @@ pass, so a migration never proves a tensor that is not the model's output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import OutputChoiceError, SignatureNotFoundError
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.suggestions import suggest
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 CONFIDENCE_MARGIN = 2.0
 """Score points the top output must lead the next concern-free candidate by (see the module
@@ -50,7 +53,7 @@ class DefaultIO:
     lead: float | None = None
 
 
-def default_io(model: Any) -> tuple[list[str], list[str]]:
+def default_io(model: V1Model) -> tuple[list[str], list[str]]:
     """Input and output tensor names to run a model that has no signatures.
 
     The top output :func:`explorer.suggest` ranks, and the placeholders and pipeline outputs it
@@ -60,7 +63,7 @@ def default_io(model: Any) -> tuple[list[str], list[str]]:
     return choice.inputs, choice.outputs
 
 
-def confident_io(model: Any) -> DefaultIO:
+def confident_io(model: V1Model) -> DefaultIO:
     """The top suggestion of a model without signatures, when it is confident (see the module
     docstring).
 
@@ -72,7 +75,7 @@ def confident_io(model: Any) -> DefaultIO:
     return _choice(model, confident=True)
 
 
-def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
+def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
     """Signature key per input tensor: a pipeline output's feature name where the pipeline
     parses tf.Example (``IteratorGetNext:2`` -> ``pixels``), else the op name (``x:0`` -> ``x``,
     ``op:1`` -> ``op_1``); keys are made unique."""
@@ -90,7 +93,7 @@ def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
     return out
 
 
-def _choice(model: Any, confident: bool) -> DefaultIO:
+def _choice(model: V1Model, confident: bool) -> DefaultIO:
     choice = suggest(model, limit=50)
     if not choice.outputs:
         raise SignatureNotFoundError(
@@ -121,7 +124,7 @@ def _inputs_of_head(catalog: Any, name: str, hops: int = 3) -> set[str]:
     return out
 
 
-def _ambiguous(model: Any, outputs: list[Any], top: Any, lead: float | None) -> str:
+def _ambiguous(model: V1Model, outputs: list[Any], top: Any, lead: float | None) -> str:
     why = (
         f"the top candidate {top.name} may not be the model's output ({top.concerns[0]})"
         if top.concerns

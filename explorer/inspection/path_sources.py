@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from explorer.graph.index import graph_index
+from explorer.graph.index import function_calls, graph_index
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,
     CALL_OPS,
@@ -67,17 +67,13 @@ class Tracer:
             for f in self.ctx.graph_def.library.function:
                 scopes.extend((f.signature.name, n) for n in f.node_def)
             for scope, node in scopes:
-                if node.op in self.functions:
-                    out.setdefault(node.op, []).append((node, scope, 0))
-                for value in node.attr.values():
-                    names = [value.func.name] if value.HasField("func") else []
-                    names += [f.name for f in value.list.func]
-                    for name in names:
-                        if name in self.functions:
-                            offset = 1 if node.op in IF_OPS else 0
-                            if node.op not in CALL_OPS | IF_OPS | WHILE_OPS:
-                                offset = -1  # called by a dataset or other op: args unknown
-                            out.setdefault(name, []).append((node, scope, offset))
+                for k, name in enumerate(function_calls(node, self.functions)):
+                    offset = 1 if node.op in IF_OPS else 0
+                    if k == 0 and name == node.op:
+                        offset = 0  # a direct call: the node's inputs are the arguments
+                    elif node.op not in CALL_OPS | IF_OPS | WHILE_OPS:
+                        offset = -1  # called by a dataset or other op: args unknown
+                    out.setdefault(name, []).append((node, scope, offset))
             self._callers = out
         return self._callers.get(fname, [])
 

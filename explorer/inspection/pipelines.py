@@ -28,6 +28,7 @@ from explorer.graph.op_families import (
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ class _Graph:
 
     # -- where a component comes from --------------------------------------------------------------
 
-    def feature_of(self, node: Any, k: int) -> tuple[str | None, str | None]:
+    def feature_of(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         try:
             if node.op.startswith("QueueDequeue"):
                 return self._queue_feature(node, k)
@@ -89,14 +90,14 @@ class _Graph:
         except (IndexError, KeyError, ValueError):
             return None, None
 
-    def _queue_feature(self, node: Any, k: int) -> tuple[str | None, str | None]:
+    def _queue_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         queue = op_name(node.input[0])
         for c in self.consumers.get(queue, []):
             if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
                 return self._parsed_key(self.nodes, c.input[k + 1], None)
         return None, None
 
-    def _iterator_feature(self, node: Any, k: int) -> tuple[str | None, str | None]:
+    def _iterator_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         iterator = self.nodes[op_name(node.input[0])]
         for scope_nodes, dataset in self._datasets_of(iterator):
             mapped = self._map_of(scope_nodes, dataset)
@@ -149,7 +150,7 @@ class _Graph:
         return None, None
 
 
-def _key_of_output(nodes: dict[str, Any], node: Any, ref: str) -> str | None:
+def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:
     """The feature key of one output of a parse op (``ref``: ``op:3`` in a graph, or
     ``op:dense_values:1`` in a function body)."""
     parts = ref.split(":")
@@ -169,7 +170,7 @@ def _key_of_output(nodes: dict[str, Any], node: Any, ref: str) -> str | None:
     return dense[j] if j < len(dense) else None
 
 
-def _keys(nodes: dict[str, Any], node: Any, ns: int) -> tuple[list[str], list[str]]:
+def _keys(nodes: dict[str, Any], node: NodeDef, ns: int) -> tuple[list[str], list[str]]:
     """(sparse keys, dense keys) of a parse op."""
     if node.op == "ParseSingleExample":
         return (

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,11 @@ from explorer._tf import tf
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PASS_THROUGH_OPS, VARIABLE_OPS, VOLATILE_OPS
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 DEAD = "<dead branch>"
 
@@ -55,7 +60,7 @@ class GraphContext:
         session: a ready :class:`~explorer.running.session.ModelSession` (closed by the caller).
     """
 
-    def __init__(self, model: Any, inputs: list[str], outputs: list[str], session: Any) -> None:
+    def __init__(self, model: V1Model, inputs: list[str], outputs: list[str], session: Any) -> None:
         self.model = model
         self.inputs = [tensor_name(t) for t in inputs]
         self.outputs = [tensor_name(t) for t in outputs]
@@ -75,10 +80,10 @@ class GraphContext:
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
 
-    def data_inputs(self, node: Any) -> list[str]:
+    def data_inputs(self, node: NodeDef) -> list[str]:
         return [tensor_name(i) for i in node.input if not i.startswith("^")]
 
-    def attr(self, node: Any, key: str, default: Any = None) -> Any:
+    def attr(self, node: NodeDef, key: str, default: Any = None) -> Any:
         if key not in node.attr:
             return default
         a = node.attr[key]
@@ -146,7 +151,7 @@ class GraphContext:
 
     # -- values ------------------------------------------------------------------------------------
 
-    def _static_meta(self, node: Any) -> bool:
+    def _static_meta(self, node: NodeDef) -> bool:
         shape = self.shape(self.data_inputs(node)[0])
         if node.op == "Rank":
             return shape is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,11 @@ from explorer.feeding.tf_example import Context, key_list, node_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 _DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
@@ -107,7 +112,7 @@ class ParseSpec:
         return out
 
 
-def parse_spec(model: Any, node: Any) -> ParseSpec:
+def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     """The :class:`ParseSpec` of an example parse op (``DataError`` if its keys or defaults are
     not constants of the graph)."""
     ctx = Context.of(model)
@@ -193,7 +198,7 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
     raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
 
 
-def parser_of(model: Any, tensor: str) -> Any | None:
+def parser_of(model: V1Model, tensor: str) -> Any | None:
     """The parse op (NodeDef) that reads string tensor ``tensor``, through pass-through ops."""
     for node, index in graph_index(model.graph_def).readers(tensor, FEATURE_PASS_OPS):
         if node.op in PARSE_EXAMPLE_OPS | SEQUENCE_PARSE_OPS and index == 0:
@@ -201,7 +206,7 @@ def parser_of(model: Any, tensor: str) -> Any | None:
     return None
 
 
-def producer_of(model: Any, tensor: str) -> tuple[Any, int] | None:
+def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
     """``(parse op NodeDef, output index)`` when ``tensor`` is (an Identity of) a parse op's
     output."""
     nodes = graph_index(model.graph_def).nodes

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,6 +40,9 @@ from explorer.feeding.feeds import SparseValue, fmt_spec, numpy_dtype
 from explorer.graph.names import op_name
 from explorer.graph.op_families import SEQUENCE_PARSE_OPS
 from explorer.graph.specs import TensorSpec
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 # ----------------------------------------------------------------------------------------------
 # reading records
@@ -142,7 +145,7 @@ class TFRecordSource(DataSource):
                 yield f"{p.name}#{i}", rec
 
     def _plan(
-        self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None, first: bytes
+        self, specs: dict[str, TensorSpec], model: V1Model, required: list[str] | None, first: bytes
     ) -> _Plan:
         if model is None:
             raise DataError(
