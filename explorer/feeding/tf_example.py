@@ -36,8 +36,10 @@ from explorer.graph.op_families import (
     CALL_OPS,
     FEATURE_PASS_OPS,
     LOOKUP_OPS,
+    PARSE_EXAMPLE_OPS,
 )
 from explorer.graph.registry import OpRegistry
+from explorer.inspection.pipelines import example_keys
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.function_pb2 import FunctionDef
@@ -253,13 +255,6 @@ def _shapes(node: NodeDef) -> list[tuple[int, ...]]:
     return out
 
 
-def key_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    flat = np.asarray(value).reshape(-1)
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in flat]
-
-
 def _build(
     ctx: Context,
     node: NodeDef,
@@ -289,37 +284,12 @@ def _build(
     return ExampleRule(node.op, node.name, feats, single)
 
 
-@sample_rule("ParseExampleV2")
-def _parse_example_v2(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
-    if index != 0:
-        return None
-    # Inputs: serialized, names, sparse_keys, dense_keys, ragged_keys (1-D Consts), defaults.
-    sparse, dense, ragged = (key_list(ctx.const(node.input[i])) for i in (2, 3, 4))
-    return _build(ctx, node, sparse, dense, ragged)
-
-
-@sample_rule("ParseExample")
+@sample_rule(*sorted(PARSE_EXAMPLE_OPS))
 def _parse_example(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
-    if index != 0:
+    if index != 0:  # the serialized protos (a scalar for ParseSingleExample)
         return None
-    # Inputs: serialized, names, sparse_keys[Nsparse], dense_keys[Ndense], dense_defaults[Ndense].
-    ns, nd = (
-        int(a.i) if a is not None else 0
-        for a in (node_attr(node, "Nsparse"), node_attr(node, "Ndense"))
-    )
-    keys = [key_list(ctx.const(node.input[2 + i])) for i in range(ns + nd)]
-    flat = [k[0] if k else "" for k in keys]
-    return _build(ctx, node, flat[:ns], flat[ns:], [])
-
-
-@sample_rule("ParseSingleExample")
-def _parse_single_example(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
-    if index != 0:
-        return None
-    # Keys are attributes here; the serialized input is a scalar.
-    sparse = [k.decode() for k in _list_attr(node, "sparse_keys").s]
-    dense = [k.decode() for k in _list_attr(node, "dense_keys").s]
-    return _build(ctx, node, sparse, dense, [], single=True)
+    sparse, dense, ragged = example_keys(node, ctx.const)
+    return _build(ctx, node, sparse, dense, ragged, single=node.op == "ParseSingleExample")
 
 
 @dataclass

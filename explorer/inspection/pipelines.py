@@ -13,7 +13,7 @@ is, so a converted model can also take serialized examples.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +155,7 @@ def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None
     ``op:dense_values:1`` in a function body)."""
     parts = ref.split(":")
     ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
-    sparse, dense = _keys(nodes, node, ns)
+    sparse, dense, _ = keys_in(nodes, node)
     if len(parts) == 3:  # function body: arg name and index
         arg, j = parts[1], int(parts[2])
         if arg == "dense_values":
@@ -170,18 +170,33 @@ def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None
     return dense[j] if j < len(dense) else None
 
 
-def _keys(nodes: dict[str, Any], node: NodeDef, ns: int) -> tuple[list[str], list[str]]:
-    """(sparse keys, dense keys) of a parse op."""
-    if node.op == "ParseSingleExample":
-        return (
-            [k.decode() for k in node.attr["sparse_keys"].list.s],
-            [k.decode() for k in node.attr["dense_keys"].list.s],
+def example_keys(
+    node: NodeDef, const: Callable[[str], Any]
+) -> tuple[list[str], list[str], list[str]]:
+    """(sparse, dense, ragged) feature keys of a ``tf.Example`` parse op; ``const(input)`` reads a
+    key input's constant value (strings or an array of bytes; ``None``: not a constant)."""
+
+    def strings(ref: str) -> list[str]:
+        v = const(ref)
+        flat = [] if v is None else v.reshape(-1).tolist() if hasattr(v, "reshape") else list(v)
+        return [k.decode() if isinstance(k, bytes) else str(k) for k in flat]
+
+    if node.op == "ParseSingleExample":  # keys are attributes
+        sparse, dense = (
+            [k.decode() for k in node.attr[a].list.s] if a in node.attr else []
+            for a in ("sparse_keys", "dense_keys")
         )
+        return sparse, dense, []
     if node.op == "ParseExampleV2":
-        return _strings(nodes, node.input[2]), _strings(nodes, node.input[3])
-    nd = int(node.attr["Ndense"].i)  # ParseExample: one scalar Const per key
-    keys = [(_strings(nodes, node.input[2 + i]) or [""])[0] for i in range(ns + nd)]
-    return keys[:ns], keys[ns:]
+        return strings(node.input[2]), strings(node.input[3]), strings(node.input[4])
+    ns, nd = (int(node.attr[a].i) if a in node.attr else 0 for a in ("Nsparse", "Ndense"))
+    keys = [(strings(node.input[2 + i]) or [""])[0] for i in range(ns + nd)]  # one Const each
+    return keys[:ns], keys[ns:], []
+
+
+def keys_in(nodes: dict[str, NodeDef], node: NodeDef) -> tuple[list[str], list[str], list[str]]:
+    """:func:`example_keys` of a parse op among ``nodes`` (a graph's or a function body's)."""
+    return example_keys(node, lambda ref: _strings(nodes, ref))
 
 
 def _strings(nodes: dict[str, Any], ref: str) -> list[str]:

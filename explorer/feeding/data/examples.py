@@ -17,10 +17,11 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.sources import SUMMARY_CHARS
-from explorer.feeding.tf_example import Context, key_list, node_attr
+from explorer.feeding.tf_example import Context, node_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
+from explorer.inspection.pipelines import example_keys
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -135,10 +136,9 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
             )
         return np.asarray(v)
 
-    if t == "ParseExampleV2":
-        nd = len(types("Tdense"))
-        sparse, dense, ragged = (key_list(const(node.input[i])) for i in (2, 3, 4))
-        defaults = [const(node.input[5 + i]) for i in range(nd)]
+    if t in PARSE_EXAMPLE_OPS:
+        sparse, dense, ragged = example_keys(node, const)
+        first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(sparse) + len(dense))
         return ParseSpec(
             t,
             node.name,
@@ -147,53 +147,10 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
             dense,
             types("Tdense"),
             shapes(),
-            defaults,
+            [const(node.input[first + i]) for i in range(len(dense))],  # dense defaults
             ragged,
             types("ragged_value_types"),
             types("ragged_split_types"),
-        )
-    if t == "ParseExample":
-        ns = int(node_attr(node, "Nsparse").i) if node_attr(node, "Nsparse") is not None else 0
-        nd = int(node_attr(node, "Ndense").i) if node_attr(node, "Ndense") is not None else 0
-        keys = [key_list(const(node.input[2 + i]))[0] for i in range(ns + nd)]
-        defaults = [const(node.input[2 + ns + nd + i]) for i in range(nd)]
-        return ParseSpec(
-            t,
-            node.name,
-            keys[:ns],
-            types("sparse_types"),
-            keys[ns:],
-            types("Tdense"),
-            shapes(),
-            defaults,
-            [],
-            [],
-            [],
-        )
-    if t == "ParseSingleExample":
-        sparse = (
-            [k.decode() for k in node_attr(node, "sparse_keys").list.s]
-            if node_attr(node, "sparse_keys") is not None
-            else []
-        )
-        dense = (
-            [k.decode() for k in node_attr(node, "dense_keys").list.s]
-            if node_attr(node, "dense_keys") is not None
-            else []
-        )
-        defaults = [const(node.input[1 + i]) for i in range(len(dense))]
-        return ParseSpec(
-            t,
-            node.name,
-            sparse,
-            types("sparse_types"),
-            dense,
-            types("Tdense"),
-            shapes(),
-            defaults,
-            [],
-            [],
-            [],
         )
     raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
 
