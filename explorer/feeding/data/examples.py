@@ -32,9 +32,7 @@ _DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
 
-# ----------------------------------------------------------------------------------------------
-# the graph's parse spec
-# ----------------------------------------------------------------------------------------------
+# -- the graph's parse spec ------------------------------------------------------------------------
 
 
 @dataclass
@@ -181,9 +179,7 @@ def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
     return None
 
 
-# ----------------------------------------------------------------------------------------------
-# checking and summarising records
-# ----------------------------------------------------------------------------------------------
+# -- checking and summarising records --------------------------------------------------------------
 
 
 def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:
