@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import PASS_THROUGH_OPS, PLACEHOLDER_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
 
 if TYPE_CHECKING:
@@ -83,18 +83,15 @@ class _Graph:
 
     def __init__(self, graph_def: GraphDef, static: Callable[[str], Any] | None = None) -> None:
         self.static = static  # tensor -> static shape of the graph imported with sampled shapes
-        index = graph_index(graph_def)
-        self.nodes = index.nodes
-        self.consumers = index.consumers
+        self.index = graph_index(graph_def)
+        self.nodes = self.index.nodes
+        self.consumers = self.index.consumers
 
     def const_int(self, inp: str) -> int | None:
         """The value of a scalar integer ``Const`` input, else ``None``."""
-        node = self.nodes.get(op_name(self._through(inp)))
-        if node is None or node.op != "Const":
+        value = self.index.const(inp)
+        if value is None:
             return None
-        from tensorflow.python.framework import tensor_util
-
-        value = tensor_util.MakeNdarray(node.attr["value"].tensor)
         return int(value) if value.ndim == 0 and value.dtype.kind in "iu" else None
 
     def dim(self, inp: str, axis: int) -> Bound:
@@ -103,7 +100,7 @@ class _Graph:
             s = self.static(tensor_name(inp))
             if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
                 return int(s[axis])
-        node = self.nodes.get(op_name(self._through(inp)))
+        node = self.index.source(inp)
         if node is None:
             return None
         shape = _static_shape(node)
@@ -116,24 +113,9 @@ class _Graph:
             return PlaceholderDim(node.name, axis)
         return None
 
-    def _through(self, inp: str) -> str:
-        """Follow reads and forwards back to the variable, constant or placeholder."""
-        seen = set()
-        while True:
-            node = self.nodes.get(op_name(inp))
-            if (
-                node is None
-                or node.name in seen
-                or node.op not in PASS_THROUGH_OPS
-                or not node.input
-            ):
-                return inp
-            seen.add(node.name)
-            inp = node.input[0]
-
 
 def _static_shape(node: NodeDef) -> list[int] | None:
-    if node.op in ("VariableV2", "Variable", "VarHandleOp", "Placeholder", "PlaceholderV2"):
+    if node.op in VARIABLE_OPS | PLACEHOLDER_OPS:
         s = node.attr["shape"].shape if "shape" in node.attr else None
     elif node.op == "Const":
         s = node.attr["value"].tensor.tensor_shape

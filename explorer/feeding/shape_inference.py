@@ -97,7 +97,7 @@ class _Inference:
         self.nodes = self.index.nodes
         self._graph: Any = False  # False: not tried; None: does not import
         self.probed: set[str] = set()  # keys whose dim 0 the probe fixed
-        self.ctx = ShapeContext(self.nodes, self._static)
+        self.ctx = ShapeContext(self.index, self._static)
 
     # -- TensorFlow's forward inference ----------------------------------------------------------
 

@@ -21,14 +21,15 @@ Pure Python over the GraphDef plus the static shapes TensorFlow's forward infere
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import GraphIndex
 from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
-    PASS_THROUGH_OPS,
+    IDENTITY_OPS,
     PLACEHOLDER_OPS,
     VARIABLE_OPS,
 )
@@ -84,9 +85,13 @@ class ShapeContext:
     """What a shape rule may look at: nodes by name, and ``static`` (tensor name -> static
     shape from TensorFlow's forward inference over the imported graph, when it imported)."""
 
-    nodes: Mapping[str, Any]
+    index: GraphIndex
     static: Callable[[str], Shape] | None = None
     _consts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> dict[str, NodeDef]:
+        return self.index.nodes
 
     def static_shape(self, tensor: str) -> Shape:
         """The static shape of ``tensor`` (``op:idx``): TensorFlow's inference when available,
@@ -104,32 +109,13 @@ class ShapeContext:
     def const(self, tensor: str) -> Any:
         """The value of a ``Const`` (through ``Identity``) as an ndarray, else ``None``."""
         t = tensor_name(tensor)
-        if t in self._consts:
-            return self._consts[t]
-        node = self.nodes.get(op_name(t))
-        while node is not None and node.op in ("Identity", "Snapshot") and node.input:
-            node = self.nodes.get(op_name(node.input[0]))
-        value = None
-        if node is not None and node.op == "Const" and "value" in node.attr:
-            from tensorflow.python.framework import tensor_util
+        if t not in self._consts:
+            self._consts[t] = self.index.const(t, IDENTITY_OPS)
+        return self._consts[t]
 
-            value = tensor_util.MakeNdarray(node.attr["value"].tensor)
-        self._consts[t] = value
-        return value
-
-    def source(self, tensor: str) -> Any:
+    def source(self, tensor: str) -> NodeDef | None:
         """The node a tensor comes from, through ``Identity``-like reads (variables, constants)."""
-        node = self.nodes.get(op_name(tensor))
-        seen = set()
-        while (
-            node is not None
-            and node.op in PASS_THROUGH_OPS
-            and node.input
-            and node.name not in seen
-        ):
-            seen.add(node.name)
-            node = self.nodes.get(op_name(node.input[0]))
-        return node
+        return self.index.source(tensor)
 
 
 def attr_shape(node: NodeDef, index: int = 0) -> Shape:

@@ -74,17 +74,9 @@ class Context:
     def functions(self) -> dict[str, FunctionDef]:
         return self.index.functions
 
-    def const(self, tensor: str) -> Any:
-        """The value of a ``Const`` (through ``Identity``) as an ndarray, or ``None``."""
-        from tensorflow.python.framework import tensor_util
-
-        node = self.nodes.get(tensor.lstrip("^").split(":")[0])
-        while node is not None and node.op in FEATURE_PASS_OPS and node.input:
-            node = self.nodes.get(node.input[0].split(":")[0])
-        if node is None or node.op != "Const":
-            return None
-        value = node_attr(node, "value")
-        return None if value is None else tensor_util.MakeNdarray(value.tensor)
+    def const(self, tensor: str) -> np.ndarray | None:
+        """The value of a ``Const`` (through pass-through ops) as an ndarray, or ``None``."""
+        return self.index.const(tensor, FEATURE_PASS_OPS)
 
 
 class Rule(abc.ABC):

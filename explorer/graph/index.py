@@ -12,8 +12,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import PASS_THROUGH_OPS
 
 if TYPE_CHECKING:
+    import numpy as np
     from tensorflow.core.framework.function_pb2 import FunctionDef
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -69,6 +71,24 @@ class GraphIndex:
         """The node producing a tensor or named by an input string (``^a``, ``a:1``), or None."""
         i = self.position.get(op_name(ref))
         return None if i is None else self.node_list[i]
+
+    def source(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> NodeDef | None:
+        """The node ``ref`` comes from, followed back through input 0 of ``through`` ops (to the
+        variable, constant or placeholder behind reads and forwards); ``None`` when not a node."""
+        node, seen = self.producer(ref), set()
+        while node is not None and node.op in through and node.input and node.name not in seen:
+            seen.add(node.name)
+            node = self.producer(node.input[0])
+        return node
+
+    def const(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> np.ndarray | None:
+        """The value of the ``Const`` behind ``ref`` (see :meth:`source`), else ``None``."""
+        node = self.source(ref, through)
+        if node is None or node.op != "Const" or "value" not in node.attr:
+            return None
+        from tensorflow.python.framework import tensor_util
+
+        return tensor_util.MakeNdarray(node.attr["value"].tensor)
 
     @cached_property
     def consumers(self) -> dict[str, list[Consumer]]:

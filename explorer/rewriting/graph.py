@@ -25,7 +25,7 @@ import numpy as np
 from explorer._tf import tf
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import IDENTITY_OPS, PASS_THROUGH_OPS, VARIABLE_OPS, VOLATILE_OPS
+from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VOLATILE_OPS
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -197,11 +197,8 @@ class GraphContext:
 
     def is_variable(self, tensor: str) -> bool:
         """``tensor`` reads a variable (a trainable weight in TF1) rather than a constant."""
-        t = self.resolve(tensor)
-        node = self.node(t)
-        while node.op in PASS_THROUGH_OPS:
-            node = self.node(node.input[0])
-        return node.op in VARIABLE_OPS
+        node = self.index.source(self.resolve(tensor))
+        return node is not None and node.op in VARIABLE_OPS
 
     def shape(self, tensor: str) -> list[int | None] | None:
         """Static shape (``None`` dims unknown), ``None`` when the rank is unknown."""
