@@ -27,7 +27,7 @@ from explorer.feeding.tf_example import (
     SAMPLE_RULES,
     Context,
     Rule,
-    _bytes_array,
+    bytes_array,
     node_attr,
     sample_rule,
 )
@@ -77,7 +77,7 @@ class WavRule(Rule):
                 w.setframerate(self.rate)
                 w.writeframes(pcm.tobytes())
             items.append(buf.getvalue())
-        return _bytes_array(items, shape)
+        return bytes_array(items, shape)
 
 
 @sample_rule("DecodeWav")
@@ -120,7 +120,7 @@ class ImageRule(Rule):
 
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
         items = [self._one(rng) for _ in range(math.prod(shape))]
-        return _bytes_array(items, shape)
+        return bytes_array(items, shape)
 
     def _one(self, rng: np.random.Generator) -> bytes:
         high = 65536 if self.dtype == "uint16" else 256
@@ -210,7 +210,7 @@ class CsvRule(Rule):
                 else:
                     fields.append("s" + "".join(chr(97 + int(c)) for c in rng.integers(0, 26, 3)))
             lines.append(self.delim.join(fields).encode())
-        return _bytes_array(lines, shape)
+        return bytes_array(lines, shape)
 
 
 _TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
@@ -259,7 +259,7 @@ class TensorProtoRule(Rule):
             if self.dtype == "string":
                 value = np.asarray(value.tolist(), dtype=object)
             items.append(tensor_util.make_tensor_proto(value).SerializeToString())
-        return _bytes_array(items, shape)
+        return bytes_array(items, shape)
 
 
 @sample_rule("ParseTensor")

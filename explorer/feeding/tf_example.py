@@ -128,7 +128,7 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
     return None
 
 
-def _bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
+def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
     """An object array of ``shape`` holding ``items`` (``bytes``, as many as the shape holds)."""
     out = np.empty(len(items), dtype=object)
     out[:] = items
@@ -183,7 +183,7 @@ class ExampleRule(Rule):
 
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
         items = (self.example(rng, value_range, ranges) for _ in range(math.prod(shape)))
-        return _bytes_array([ex.SerializeToString() for ex in items], shape)
+        return bytes_array([ex.SerializeToString() for ex in items], shape)
 
     def example(
         self,
@@ -298,7 +298,7 @@ class NumberStringRule(Rule):
             vals = [f"{v:.6g}".encode() for v in rng.uniform(*value_range, n)]
         else:
             vals = [str(int(v)).encode() for v in rng.integers(0, INT_HIGH, n)]
-        return _bytes_array(vals, shape)
+        return bytes_array(vals, shape)
 
 
 @sample_rule("StringToNumber")
