@@ -7,7 +7,7 @@ identity) instead of building its own name or consumer maps. Pure Python, no Ten
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -134,16 +134,38 @@ class GraphIndex:
         return cache[function]
 
     @cached_property
-    def op_consumers(self) -> dict[str, list[NodeDef]]:
-        """Op name -> nodes reading any of its outputs or waiting on it (data and control edges),
-        one entry per edge."""
+    def data_consumers(self) -> dict[str, list[NodeDef]]:
+        """Op name -> nodes reading any of its outputs (data edges), one entry per edge."""
         out: dict[str, list[NodeDef]] = {}
         nodes = self.node_list
         for key, ids in self.data_by_input.items():
             out.setdefault(op_name(key), []).extend(nodes[i] for i in ids)
-        for op, ids in self.control_by_op.items():
-            out.setdefault(op, []).extend(nodes[i] for i in ids)
         return out
+
+    @cached_property
+    def op_consumers(self) -> dict[str, list[NodeDef]]:
+        """Op name -> nodes reading any of its outputs or waiting on it (data and control
+        edges), one entry per edge."""
+        out = {op: list(readers) for op, readers in self.data_consumers.items()}
+        for op, ids in self.control_by_op.items():
+            out.setdefault(op, []).extend(self.node_list[i] for i in ids)
+        return out
+
+    def downstream(
+        self, ops: Iterable[str], control: bool = True, excluded: Collection[str] = ()
+    ) -> set[str]:
+        """Names of the ops depending on ``ops`` (themselves included), through data (and, with
+        ``control``, control) edges, never through an ``excluded`` op."""
+        after = self.op_consumers if control else self.data_consumers
+        seen: set[str] = set()
+        todo = [op_name(o) for o in ops]
+        while todo:
+            name = todo.pop()
+            if name in seen or name in excluded or name not in self.position:
+                continue
+            seen.add(name)
+            todo.extend(n.name for n in after.get(name, ()))
+        return seen
 
     @cached_property
     def functions(self) -> dict[str, FunctionDef]:
@@ -158,18 +180,22 @@ class GraphIndex:
         return cache[function]
 
     def upstream(
-        self, ops: Iterable[str], control: bool = True, fed: Iterable[str] = ()
+        self,
+        ops: Iterable[str],
+        control: bool = True,
+        fed: Iterable[str] = (),
+        excluded: Collection[str] = (),
     ) -> set[str]:
         """Names of the ops ``ops`` (tensor or op names) depend on, themselves included, through
         data (and, with ``control``, control) edges; the walk does not go past a ``fed`` tensor
-        (a fed output in ``ops`` needs nothing, not even its op)."""
+        (a fed output in ``ops`` needs nothing, not even its op) nor into an ``excluded`` op."""
         cut = {tensor_name(f) for f in fed}
         nodes = self.nodes
         seen: set[str] = set()
         stack = [op_name(o) for o in ops if ":" not in o or tensor_name(o) not in cut]
         while stack:
             name = stack.pop()
-            if name in seen:
+            if name in seen or name in excluded:
                 continue
             seen.add(name)
             node = nodes.get(name)

@@ -30,7 +30,6 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -449,17 +448,7 @@ class Catalog:
 
     def downstream(self, names: Iterable[str]) -> set[str]:
         """Op names depending on the given ops (themselves included), data and control edges."""
-        seen: set[str] = set()
-        todo = deque(n.lstrip("^").partition(":")[0] for n in names)
-        while todo:
-            op = todo.popleft()
-            if op in seen or op not in self._index:
-                continue
-            seen.add(op)
-            info = self.op(op)
-            todo.extend(info.consumers)
-            todo.extend(info.control_consumers)
-        return seen
+        return graph_index(self.graph_def).downstream(n.lstrip("^") for n in names)
 
     # -- scopes ------------------------------------------------------------------------------------
 

@@ -26,8 +26,9 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
@@ -39,6 +40,9 @@ from explorer.graph.op_families import (
     SUMMARY_OPS,
     VARIABLE_OPS,
 )
+
+if TYPE_CHECKING:
+    from explorer.inspection.catalog import Catalog
 
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
@@ -59,8 +63,9 @@ class GraphFacts:
     """Facts about the inference part of a graph (``excluded``: op names that are not
     inference: saver, gradients, optimizers, summaries, ...). Properties compute on first use."""
 
-    def __init__(self, catalog: Any, excluded: set[str]) -> None:
+    def __init__(self, catalog: Catalog, excluded: set[str]) -> None:
         self.catalog = catalog
+        self.index = graph_index(catalog.graph_def)
         self.excluded = excluded
         self.ops = [op for op in catalog.ops if op.name not in excluded]
         self.by_name = {op.name: op for op in catalog.ops}
@@ -259,19 +264,14 @@ class GraphFacts:
     def feeds_a_layer(self) -> frozenset[str]:
         """Ops whose value a later layer reads (hidden values): upstream of a weighted op's
         non-weight inputs, through data edges of the inference graph."""
-        seen: set[str] = set()
-        todo = deque()
-        for name in self.weighted:
-            for t in self.by_name[name].inputs:
-                if self.weight_of(t) is None:
-                    todo.append(op_name(t))
-        while todo:
-            name = todo.popleft()
-            if name in seen or name in self.excluded or name not in self.by_name:
-                continue
-            seen.add(name)
-            todo.extend(op_name(t) for t in self.by_name[name].inputs)
-        return frozenset(seen)
+        starts = [
+            t
+            for name in self.weighted
+            for t in self.by_name[name].inputs
+            if self.weight_of(t) is None
+        ]
+        walk = self.index.upstream(starts, control=False, excluded=self.excluded)
+        return frozenset(n for n in walk if n in self.by_name)
 
     @cached_property
     def _weight_flags(self) -> dict[str, int]:
@@ -352,15 +352,7 @@ class GraphFacts:
         return False
 
     def _downstream(self, names: Iterable[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = deque(names)
-        while todo:
-            name = todo.popleft()
-            if name in seen or name in self.excluded:
-                continue
-            seen.add(name)
-            todo.extend(self.by_name[name].consumers)
-        return seen
+        return self.index.downstream(names, control=False, excluded=self.excluded)
 
     # -- generators ------------------------------------------------------------------------------
 
