@@ -6,6 +6,8 @@ it to stderr and exits 2; widgets show it inline.
 
 from __future__ import annotations
 
+import re
+
 
 class ExplorerError(Exception):
     """Base class of all explorer errors. ``str(err)`` is a one-line, user-facing message."""
@@ -83,12 +85,15 @@ class ParityError(ExplorerError):
 # TF 2.x run errors open with "Graph execution error:", where the node was defined, and a
 # Python traceback; none of it says what went wrong.
 _TF_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[", "File ")
+_TF_WRAPPING = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
 
 
 def first_line(e: BaseException, limit: int = 300) -> str:
     """The one line of an exception worth showing: its first line that is not TensorFlow's
-    boilerplate (traceback lines, ``Graph execution error``), at most ``limit`` characters."""
+    boilerplate (traceback lines, ``Graph execution error``, a ``{{function_node ...}}`` prefix,
+    an ``[Op:...]`` suffix), at most ``limit`` characters."""
     msg = getattr(e, "message", None) or str(e) or type(e).__name__
     lines = [ln.strip() for ln in str(msg).strip().splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(_TF_NOISE) and "most recent call" not in ln]
-    return (useful or lines or [type(e).__name__])[0][:limit]
+    line = _TF_WRAPPING.sub("", (useful or lines or [type(e).__name__])[0]).strip()
+    return line[:limit] or type(e).__name__

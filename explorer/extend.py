@@ -13,14 +13,11 @@ refused)::
     @extend.sparse_shape_rule("MyDensify")             # the dense shape of a sparse input
     @extend.dim_origin_rule("MyTile")                  # an op that fixes a size (named in reasons)
     @extend.builtin_replacement("MyContribOp", hint=)  # fn(inputs, attrs) for an op TF lacks
-    extend.op_family("my_family", "OpA", "OpB")        # a named family of op types
-    extend.switch(r"^keep_rate$", 1.0, "keep rate")    # a keep_prob-like input's neutral value
-    extend.state_changing("MyUpdate")                  # op-type prefixes that write state
     @extend.output_rule("MyHead", name="my-head")      # fn(ctx, op) -> Verdict: why an output
 
-The old homes (``explorer.inspection.findings.rule``, ``explorer.conversion.rewrite.rewrites``,
-``explorer.feeding.tf_example.sample_rule``, ``explorer.feeding.index_ranges.index_rule``,
-``explorer.loading.replacements.builtin_replacement``) keep working for one release.
+Fixed tables are plain constants, not registries: op families and the state-changing op-type
+prefixes are in :mod:`explorer.graph.op_families`, keep_prob-like names in
+``explorer.feeding.switches.SWITCHES`` (append a ``(pattern, neutral value, label)``).
 """
 
 from __future__ import annotations
@@ -35,10 +32,7 @@ from explorer.feeding.shape_rules import (
     shape_rule,
     sparse_shape_rule,
 )
-from explorer.feeding.switches import SWITCHES, switch
 from explorer.feeding.tf_example import SAMPLE_RULES, sample_rule
-from explorer.graph.op_families import FAMILIES, op_family
-from explorer.graph.traversal import STATE_CHANGING, state_changing
 from explorer.inspection.findings import RULES as SCAN_RULES
 from explorer.inspection.findings import rule as scan_rule
 from explorer.inspection.output_rules import OUTPUT_RULES, Verdict, output_rule
@@ -56,7 +50,6 @@ keras_op = KERAS_OPS.register  # @extend.keras_op("MyOp") def fn(ctx, node, x) -
 __all__ = [
     "BUILTIN_REPLACEMENTS",
     "DIM_ORIGINS",
-    "FAMILIES",
     "INDEX_RULES",
     "KERAS_OPS",
     "KERAS_RULES",
@@ -67,15 +60,12 @@ __all__ = [
     "SCAN_RULES",
     "SHAPE_RULES",
     "SPARSE_SHAPE_RULES",
-    "STATE_CHANGING",
-    "SWITCHES",
     "Verdict",
     "builtin_replacement",
     "dim_origin_rule",
     "index_rule",
     "keras_op",
     "keras_rule",
-    "op_family",
     "output_rule",
     "rewrite",
     "rewrites",
@@ -83,6 +73,4 @@ __all__ = [
     "scan_rule",
     "shape_rule",
     "sparse_shape_rule",
-    "state_changing",
-    "switch",
 ]

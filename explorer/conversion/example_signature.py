@@ -27,7 +27,7 @@ EXAMPLES_KEY = "examples"
 def parse_spec(model: Any, inputs: dict[str, TensorSpec]) -> dict[str, tuple[str, Any, list]]:
     """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
     output carrying a dense tf.Example feature; ``{}`` otherwise."""
-    from explorer.inspection.pipelines import _keys, pipeline_inputs
+    from explorer.inspection.pipelines import keys_in, pipeline_inputs
 
     found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
     functions = {f.signature.name: f for f in model.graph_def.library.function}
@@ -40,8 +40,7 @@ def parse_spec(model: Any, inputs: dict[str, TensorSpec]) -> dict[str, tuple[str
         fn, _, node_name = p.parse_op.rpartition("::")
         nodes = {n.name: n for n in functions[fn].node_def} if fn else top
         node = nodes[op_name(node_name)]
-        ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
-        _, dense = _keys(nodes, node, ns)
+        _, dense, _ = keys_in(nodes, node)
         if p.feature not in dense:
             return {}
         j = dense.index(p.feature)

@@ -16,18 +16,24 @@ import math
 import struct
 import wave
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from explorer._tf import tf
+from explorer.feeding.generators import random_values
+from explorer.feeding.shape_inference import needed_shape
 from explorer.feeding.tf_example import (
     SAMPLE_RULES,
     Context,
     Rule,
-    _attr,
-    _bytes_array,
+    bytes_array,
+    node_attr,
     sample_rule,
 )
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 WAV_RATE = 16000  # samples per second written into generated WAV files
 WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
@@ -71,15 +77,15 @@ class WavRule(Rule):
                 w.setframerate(self.rate)
                 w.writeframes(pcm.tobytes())
             items.append(buf.getvalue())
-        return _bytes_array(items, shape)
+        return bytes_array(items, shape)
 
 
 @sample_rule("DecodeWav")
-def _decode_wav(ctx: Context, node: Any, index: int) -> Rule | None:
+def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
-    samples = _attr(node, "desired_samples")
-    channels = _attr(node, "desired_channels")
+    samples = node_attr(node, "desired_samples")
+    channels = node_attr(node, "desired_channels")
     n = int(samples.i) if samples is not None and samples.i > 0 else WAV_SAMPLES
     c = int(channels.i) if channels is not None and channels.i > 0 else 1
     return WavRule(node.name, n, c)
@@ -114,7 +120,7 @@ class ImageRule(Rule):
 
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
         items = [self._one(rng) for _ in range(math.prod(shape))]
-        return _bytes_array(items, shape)
+        return bytes_array(items, shape)
 
     def _one(self, rng: np.random.Generator) -> bytes:
         high = 65536 if self.dtype == "uint16" else 256
@@ -122,7 +128,6 @@ class ImageRule(Rule):
         pixels = pixels.astype(np.uint16 if self.dtype == "uint16" else np.uint8)
         if self.fmt == "bmp":
             return _bmp(pixels)
-        from explorer._tf import tf
 
         if self.fmt == "jpeg":
             return bytes(tf().io.encode_jpeg(pixels).numpy())
@@ -144,8 +149,8 @@ def _bmp(pixels: np.ndarray) -> bytes:
     return header + info + data
 
 
-def _channels(node: Any, default: int = 3) -> int:
-    a = _attr(node, "channels")
+def _channels(node: NodeDef, default: int = 3) -> int:
+    a = node_attr(node, "channels")
     return int(a.i) if a is not None and a.i > 0 else default
 
 
@@ -159,7 +164,7 @@ _IMAGE_FORMATS = {
 }
 
 
-def _decode_image(ctx: Context, node: Any, index: int) -> Rule | None:
+def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     fmt = _IMAGE_FORMATS[node.op]
@@ -167,7 +172,7 @@ def _decode_image(ctx: Context, node: Any, index: int) -> Rule | None:
     if fmt == "jpeg" and channels not in (1, 3):
         channels = 3
     dtype = "uint8"
-    a = _attr(node, "dtype")
+    a = node_attr(node, "dtype")
     if node.op == "DecodePng" and a is not None and a.type == 17:  # DT_UINT16
         dtype = "uint16"
     return ImageRule(node.op, node.name, fmt, channels, dtype=dtype)
@@ -205,24 +210,24 @@ class CsvRule(Rule):
                 else:
                     fields.append("s" + "".join(chr(97 + int(c)) for c in rng.integers(0, 26, 3)))
             lines.append(self.delim.join(fields).encode())
-        return _bytes_array(lines, shape)
+        return bytes_array(lines, shape)
 
 
 _TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
 
 
 @sample_rule("DecodeCSV")
-def _decode_csv(ctx: Context, node: Any, index: int) -> Rule | None:
+def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
-    out = _attr(node, "OUT_TYPE")
+    out = node_attr(node, "OUT_TYPE")
     types = [_TYPE_NAMES.get(int(t), "string") for t in out.list.type] if out is not None else []
-    sel = _attr(node, "select_cols")
+    sel = node_attr(node, "select_cols")
     cols = list(sel.list.i) if sel is not None else []
     if cols:  # the line holds every column up to the last selected; others are strings
         by_col = dict(zip(cols, types))
         types = [by_col.get(i, "string") for i in range(max(cols) + 1)]
-    d = _attr(node, "field_delim")
+    d = node_attr(node, "field_delim")
     delim = d.s.decode() if d is not None and d.s else ","
     return CsvRule(node.name, tuple(types), delim)
 
@@ -248,24 +253,21 @@ class TensorProtoRule(Rule):
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
         from tensorflow.python.framework import tensor_util
 
-        from explorer.feeding.generators import random_values
-
         items = []
         for _ in range(math.prod(shape)):
             value = random_values(rng, self.dtype, self.shape, value_range)
             if self.dtype == "string":
                 value = np.asarray(value.tolist(), dtype=object)
             items.append(tensor_util.make_tensor_proto(value).SerializeToString())
-        return _bytes_array(items, shape)
+        return bytes_array(items, shape)
 
 
 @sample_rule("ParseTensor")
-def _parse_tensor(ctx: Context, node: Any, index: int) -> Rule | None:
+def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
-    t = _attr(node, "out_type")
+    t = node_attr(node, "out_type")
     dtype = _TYPE_NAMES.get(int(t.type), "float32") if t is not None else "float32"
-    from explorer.feeding.shape_inference import needed_shape
 
     shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
     return TensorProtoRule(node.name, dtype, shape)

@@ -15,10 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 # A bound is an exclusive upper limit: an int, a dim of a placeholder whose size the sampler picks
 # (PlaceholderDim), or None when the graph does not say.
@@ -75,22 +81,17 @@ _PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
 class _Graph:
     """Node lookup and static shapes of a GraphDef's main graph."""
 
-    def __init__(self, graph_def: Any, static: Callable[[str], Any] | None = None) -> None:
+    def __init__(self, graph_def: GraphDef, static: Callable[[str], Any] | None = None) -> None:
         self.static = static  # tensor -> static shape of the graph imported with sampled shapes
-        self.nodes = {n.name: n for n in graph_def.node}
-        self.consumers: dict[str, list[tuple[Any, int]]] = {}
-        for n in graph_def.node:
-            for pos, inp in enumerate(i for i in n.input if not i.startswith("^")):
-                self.consumers.setdefault(tensor_name(inp), []).append((n, pos))
+        self.index = graph_index(graph_def)
+        self.nodes = self.index.nodes
+        self.consumers = self.index.consumers
 
     def const_int(self, inp: str) -> int | None:
         """The value of a scalar integer ``Const`` input, else ``None``."""
-        node = self.nodes.get(op_name(self._through(inp)))
-        if node is None or node.op != "Const":
+        value = self.index.const(inp)
+        if value is None:
             return None
-        from tensorflow.python.framework import tensor_util
-
-        value = tensor_util.MakeNdarray(node.attr["value"].tensor)
         return int(value) if value.ndim == 0 and value.dtype.kind in "iu" else None
 
     def dim(self, inp: str, axis: int) -> Bound:
@@ -99,7 +100,7 @@ class _Graph:
             s = self.static(tensor_name(inp))
             if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
                 return int(s[axis])
-        node = self.nodes.get(op_name(self._through(inp)))
+        node = self.index.source(inp)
         if node is None:
             return None
         shape = _static_shape(node)
@@ -108,38 +109,13 @@ class _Graph:
         axis %= len(shape)
         if shape[axis] >= 0:
             return shape[axis]
-        if node.op in ("Placeholder", "PlaceholderV2"):
+        if node.op in PLACEHOLDER_OPS:
             return PlaceholderDim(node.name, axis)
         return None
 
-    def _through(self, inp: str) -> str:
-        """Follow reads and forwards back to the variable, constant or placeholder."""
-        seen = set()
-        while True:
-            node = self.nodes.get(op_name(inp))
-            if node is None or node.name in seen or node.op not in _SHAPE_KEEPING or not node.input:
-                return inp
-            seen.add(node.name)
-            inp = node.input[0]
 
-
-_SHAPE_KEEPING = frozenset(
-    {
-        "Identity",
-        "ReadVariableOp",
-        "Snapshot",
-        "StopGradient",
-        "Enter",
-        "RefEnter",
-        "Switch",
-        "RefSwitch",
-        "RefIdentity",
-    }
-)
-
-
-def _static_shape(node: Any) -> list[int] | None:
-    if node.op in ("VariableV2", "Variable", "VarHandleOp", "Placeholder", "PlaceholderV2"):
+def _static_shape(node: NodeDef) -> list[int] | None:
+    if node.op in VARIABLE_OPS | PLACEHOLDER_OPS:
         s = node.attr["shape"].shape if "shape" in node.attr else None
     elif node.op == "Const":
         s = node.attr["value"].tensor.tensor_shape
@@ -156,12 +132,12 @@ def _static_shape(node: Any) -> list[int] | None:
 
 
 @index_rule("Gather", "ResourceGather")
-def _gather(g: _Graph, node: Any, pos: int) -> Bound:
+def _gather(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return g.dim(node.input[0], 0) if pos == 1 else None
 
 
 @index_rule("GatherV2")
-def _gather_v2(g: _Graph, node: Any, pos: int) -> Bound:
+def _gather_v2(g: _Graph, node: NodeDef, pos: int) -> Bound:
     if pos != 1:
         return None
     axis = g.const_int(node.input[2])
@@ -169,7 +145,7 @@ def _gather_v2(g: _Graph, node: Any, pos: int) -> Bound:
 
 
 @index_rule("ReverseSequence")
-def _reverse_sequence(g: _Graph, node: Any, pos: int) -> Bound:
+def _reverse_sequence(g: _Graph, node: NodeDef, pos: int) -> Bound:
     if pos != 1:
         return None
     size = g.dim(node.input[0], node.attr["seq_dim"].i)
@@ -179,23 +155,23 @@ def _reverse_sequence(g: _Graph, node: Any, pos: int) -> Bound:
 
 
 @index_rule("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
-def _unsorted_segment(g: _Graph, node: Any, pos: int) -> Bound:
+def _unsorted_segment(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return g.const_int(node.input[2]) if pos == 1 else None
 
 
 @index_rule("DynamicPartition")
-def _dynamic_partition(g: _Graph, node: Any, pos: int) -> Bound:
+def _dynamic_partition(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return node.attr["num_partitions"].i if pos == 1 else None
 
 
 @index_rule("CTCGreedyDecoder", "CTCBeamSearchDecoder")
-def _ctc_decoder(g: _Graph, node: Any, pos: int) -> Bound:
+def _ctc_decoder(g: _Graph, node: NodeDef, pos: int) -> Bound:
     # inputs [max_time, batch, classes], sequence_length [batch]: each length <= max_time
     return _plus_one(g.dim(node.input[0], 0)) if pos == 1 else None
 
 
 @index_rule("CTCLoss", "CTCLossV2")
-def _ctc_loss(g: _Graph, node: Any, pos: int) -> Bound:
+def _ctc_loss(g: _Graph, node: NodeDef, pos: int) -> Bound:
     # inputs, labels_indices, labels_values, sequence_length
     if pos == 3:
         return _plus_one(g.dim(node.input[0], 0))
@@ -206,7 +182,7 @@ def _ctc_loss(g: _Graph, node: Any, pos: int) -> Bound:
 
 
 @index_rule("GatherNd", "ResourceGatherNd")
-def _gather_nd(g: _Graph, node: Any, pos: int) -> Bound:
+def _gather_nd(g: _Graph, node: NodeDef, pos: int) -> Bound:
     # each index row points into the params' leading dims: below the smallest of them
     if pos != 1:
         return None
@@ -221,12 +197,12 @@ def _gather_nd(g: _Graph, node: Any, pos: int) -> Bound:
 
 
 @index_rule("OneHot")
-def _one_hot(g: _Graph, node: Any, pos: int) -> Bound:
+def _one_hot(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return g.const_int(node.input[1]) if pos == 0 else None
 
 
 @index_rule("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN")
-def _sparse_segment(g: _Graph, node: Any, pos: int) -> Bound:
+def _sparse_segment(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return g.dim(node.input[0], 0) if pos == 1 else None
 
 
@@ -240,7 +216,7 @@ def _plus_one(size: Bound) -> Bound:
 
 
 def int_input_bounds(
-    graph_def: Any, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
+    graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
 ) -> dict[str, list[Bound]]:
     """The bounds ops put on integer inputs, found by following their values forward.
 
@@ -258,7 +234,7 @@ def int_input_bounds(
 
 
 def _bounds_by_op(
-    graph_def: Any, inputs: Mapping[str, str], static: Callable[[str], Any] | None
+    graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None
 ) -> dict[str, list[tuple[Bound, str]]]:
     g = _Graph(graph_def, static)
     out: dict[str, list[tuple[Bound, str]]] = {}
@@ -301,7 +277,7 @@ def resolve(bounds: list[Bound], sampled: Mapping[str, tuple[int, ...]]) -> int 
 
 
 def int_highs(
-    graph_def: Any,
+    graph_def: GraphDef,
     specs: Mapping[str, Any],
     shapes: Mapping[str, tuple[int, ...]],
     default: int,

@@ -159,7 +159,7 @@ def sample(
         FeedError: an override does not match its input, no value can be made for a dtype, or
             the estimate is over ``max_bytes``.
     """
-    from explorer.feeding import text_rules, tf_example  # noqa: F401 - text_rules registers
+    from explorer.feeding import decoders, text_rules, tf_example  # noqa: F401 - rules register
     from explorer.loading.model import V1Model, load
 
     if not isinstance(model, V1Model):

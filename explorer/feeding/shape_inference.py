@@ -23,11 +23,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer._tf import tf, tf1
 from explorer.errors import FeedError
+from explorer.feeding.shape_probe import probe
 from explorer.feeding.shape_rules import (
-    SHAPE_KEEPING_OPS,
     SHAPE_RULES,
     SPARSE_SHAPE_RULES,
     Dim,
@@ -37,8 +38,16 @@ from explorer.feeding.shape_rules import (
     attr_shape,
     dim_origin,
 )
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name
-from explorer.graph.op_families import PLACEHOLDER_OPS
+from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
+from explorer.graph.specs import TensorSpec
+from explorer.loading.graph_import import prepare_graph_def
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
 GIVEN = "given (shapes= / --shape)"
@@ -82,26 +91,19 @@ class InferredShape:
 class _Inference:
     """One model's graph views: nodes, consumers, static shapes (imported lazily), probing."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: V1Model) -> None:
         self.model = model
-        gd = model.graph_def
-        self.nodes = {n.name: n for n in gd.node}
-        self.consumers: dict[str, list[tuple[Any, int]]] = {}
-        for n in gd.node:
-            for pos, inp in enumerate(i for i in n.input if not i.startswith("^")):
-                self.consumers.setdefault(tensor_name(inp), []).append((n, pos))
+        self.index = graph_index(model.graph_def)
+        self.nodes = self.index.nodes
         self._graph: Any = False  # False: not tried; None: does not import
         self.probed: set[str] = set()  # keys whose dim 0 the probe fixed
-        self.ctx = ShapeContext(self.nodes, self._static)
+        self.ctx = ShapeContext(self.index, self._static)
 
     # -- TensorFlow's forward inference ----------------------------------------------------------
 
     def import_with(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
         """A ``tf.Graph`` with the prepared graph imported, placeholder ops of ``shapes`` set to
         those shapes. Raises ``ValueError`` when TensorFlow's shape inference refuses them."""
-        from explorer._tf import tf, tf1
-        from explorer.loading.graph_import import prepare_graph_def
-
         gd = prepare_graph_def(self.model)
         for node in gd.node:
             if node.name in shapes and "shape" in node.attr:
@@ -221,22 +223,11 @@ class _Inference:
 
     def _proposals(self, name: str, shape: Shape) -> Iterable[Proposal]:
         """What the consumers of ``name`` (through shape-keeping ops) need, nearest first."""
-        frontier, seen = [name], {name}
-        for _ in range(MAX_HOPS):
-            nxt = []
-            for t in frontier:
-                for node, pos in self.consumers.get(t, ()):
-                    rule = SHAPE_RULES.get(node.op)
-                    if rule is not None:
-                        prop = _ask(rule, self.ctx, node, pos, shape)
-                        if prop is not None:
-                            yield prop
-                    if node.op in SHAPE_KEEPING_OPS and pos == 0:
-                        out = f"{node.name}:0"
-                        if out not in seen:
-                            seen.add(out)
-                            nxt.append(out)
-            frontier = nxt
+        for node, pos in self.index.readers(name, SHAPE_KEEPING_OPS, MAX_HOPS, input0_only=True):
+            rule = SHAPE_RULES.get(node.op)
+            prop = _ask(rule, self.ctx, node, pos, shape) if rule is not None else None
+            if prop is not None:
+                yield prop
 
     def _infer_sparse(self, key: str, spec: Any, given: Any) -> InferredShape:
         name = spec.name or key
@@ -247,7 +238,7 @@ class _Inference:
         parts = list(spec.components) if spec.components else []
         if parts:
             start = tensor_name(parts[0])
-            for node, pos in self._consumers_through(start):
+            for node, pos in self.index.readers(start, IDENTITY_OPS, MAX_HOPS, input0_only=True):
                 rule = SPARSE_SHAPE_RULES.get(node.op)
                 prop = _ask(rule, self.ctx, node, pos, spec.shape) if rule is not None else None
                 if prop is None:
@@ -258,26 +249,10 @@ class _Inference:
                     dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
         return InferredShape(key, name, dims, (), rank_reason)
 
-    def _consumers_through(self, start: str) -> Iterable[tuple[Any, int]]:
-        frontier, seen = [start], {start}
-        for _ in range(MAX_HOPS):
-            nxt = []
-            for t in frontier:
-                for node, pos in self.consumers.get(t, ()):
-                    yield node, pos
-                    if node.op in ("Identity", "Snapshot", "StopGradient") and pos == 0:
-                        out = f"{node.name}:0"
-                        if out not in seen:
-                            seen.add(out)
-                            nxt.append(out)
-            frontier = nxt
-
     # -- probing ---------------------------------------------------------------------------------
 
     def probe(self, inferred: dict[str, InferredShape], feed_keys: Iterable[str]) -> list[str]:
         """Bind free dims of fed placeholders that TensorFlow's inference fixes; returns notes."""
-        from explorer.feeding.shape_probe import probe
-
         if self.graph is None:
             return []
         ops: dict[str, str] = {}  # placeholder op -> input key
@@ -369,7 +344,7 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
             inferred[k] = dataclasses.replace(inf, dims=dims)
 
 
-def _ask(rule: Any, ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     """A rule's proposal; a rule that fails on an odd node says nothing rather than failing."""
     try:
         return rule(ctx, node, pos, shape)
@@ -411,7 +386,7 @@ _CACHE_SIZE = 16
 
 
 def infer_shapes(
-    model: Any,
+    model: V1Model,
     specs: Mapping[str, Any],
     *,
     shapes: Mapping[str, Any] | None = None,
@@ -493,7 +468,7 @@ def concrete_shape(
     return tuple(out), filled
 
 
-def needed_shape(model: Any, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
+def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
     """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
     or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
     inf = _Inference(model)
@@ -510,7 +485,7 @@ def needed_shape(model: Any, tensor: str, default_dim: int = 2) -> tuple[int, ..
 _STATIC: dict[tuple, tuple[Any, Any]] = {}
 
 
-def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
+def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
     set to those (sampled) shapes, or ``None`` when it does not import. Cached per model and
     shapes (parity samples the same shapes batch after batch)."""
@@ -539,12 +514,10 @@ def static_shapes(model: Any, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     return lookup
 
 
-def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
+def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
     """Tensor name -> ``{shape, reasons, notes}`` for the input candidates (``name``, ``dtype``,
     ``shape``: suggest's) whose feed shape the graph decides beyond what they declare; what
     ``suggest`` and the IOPicker show. Empty when inference fails: a suggestion stands without."""
-    from explorer.graph.specs import TensorSpec
-
     specs = {c.name: TensorSpec(c.name, c.dtype, c.shape) for c in candidates if c.name}
     try:
         inferred, _ = infer_shapes(model, specs)
@@ -558,7 +531,7 @@ def feed_shapes(model: Any, candidates: Iterable[Any]) -> dict[str, dict[str, An
     return out
 
 
-def with_placeholder_shapes(model: Any, specs: Mapping[str, Any]) -> dict[str, Any]:
+def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[str, Any]:
     """``specs`` with each dense spec of unknown rank given its placeholder's declared shape
     (a TensorInfo without shape in an old export; a TF 1.0-era ``[]`` is not a declaration)."""
     nodes = None
@@ -566,7 +539,7 @@ def with_placeholder_shapes(model: Any, specs: Mapping[str, Any]) -> dict[str, A
     for key, spec in specs.items():
         if spec.kind == "dense" and spec.shape is None and spec.name:
             if nodes is None:
-                nodes = {n.name: n for n in model.graph_def.node}
+                nodes = graph_index(model.graph_def).nodes
             node = nodes.get(op_name(spec.name))
             if node is not None and node.op in PLACEHOLDER_OPS and "shape" in node.attr:
                 declared = attr_shape(node)

@@ -21,12 +21,22 @@ Pure Python over the GraphDef plus the static shapes TensorFlow's forward infere
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import GraphIndex
 from explorer.graph.names import op_name, shape_text, tensor_name
+from explorer.graph.op_families import (
+    BROADCAST_OPS,
+    IDENTITY_OPS,
+    PLACEHOLDER_OPS,
+    VARIABLE_OPS,
+)
 from explorer.graph.registry import OpRegistry
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Shape = tuple[int | None, ...] | None
 
@@ -75,9 +85,13 @@ class ShapeContext:
     """What a shape rule may look at: nodes by name, and ``static`` (tensor name -> static
     shape from TensorFlow's forward inference over the imported graph, when it imported)."""
 
-    nodes: Mapping[str, Any]
+    index: GraphIndex
     static: Callable[[str], Shape] | None = None
     _consts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> dict[str, NodeDef]:
+        return self.index.nodes
 
     def static_shape(self, tensor: str) -> Shape:
         """The static shape of ``tensor`` (``op:idx``): TensorFlow's inference when available,
@@ -95,39 +109,22 @@ class ShapeContext:
     def const(self, tensor: str) -> Any:
         """The value of a ``Const`` (through ``Identity``) as an ndarray, else ``None``."""
         t = tensor_name(tensor)
-        if t in self._consts:
-            return self._consts[t]
-        node = self.nodes.get(op_name(t))
-        while node is not None and node.op in ("Identity", "Snapshot") and node.input:
-            node = self.nodes.get(op_name(node.input[0]))
-        value = None
-        if node is not None and node.op == "Const" and "value" in node.attr:
-            from tensorflow.python.framework import tensor_util
+        if t not in self._consts:
+            self._consts[t] = self.index.const(t, IDENTITY_OPS)
+        return self._consts[t]
 
-            value = tensor_util.MakeNdarray(node.attr["value"].tensor)
-        self._consts[t] = value
-        return value
-
-    def source(self, tensor: str) -> Any:
+    def source(self, tensor: str) -> NodeDef | None:
         """The node a tensor comes from, through ``Identity``-like reads (variables, constants)."""
-        node = self.nodes.get(op_name(tensor))
-        seen = set()
-        while node is not None and node.op in _READS and node.input and node.name not in seen:
-            seen.add(node.name)
-            node = self.nodes.get(op_name(node.input[0]))
-        return node
+        return self.index.source(tensor)
 
 
-_READS = frozenset({"Identity", "Snapshot", "ReadVariableOp", "Enter", "RefEnter", "RefIdentity"})
-
-
-def attr_shape(node: Any, index: int = 0) -> Shape:
+def attr_shape(node: NodeDef, index: int = 0) -> Shape:
     """A node's declared shape of output ``index`` from its attributes, else ``None``."""
     attr = node.attr
     s = None
     if node.op == "Const" and "value" in attr:
         s = attr["value"].tensor.tensor_shape
-    elif node.op in _SHAPED_OPS and "shape" in attr:
+    elif node.op in VARIABLE_OPS | PLACEHOLDER_OPS and "shape" in attr:
         s = attr["shape"].shape
     elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
         s = attr["_output_shapes"].list.shape[index]
@@ -135,8 +132,6 @@ def attr_shape(node: Any, index: int = 0) -> Shape:
         return None
     return tuple(None if d.size < 0 else int(d.size) for d in s.dim)
 
-
-_SHAPED_OPS = frozenset({"VariableV2", "Variable", "VarHandleOp", "Placeholder", "PlaceholderV2"})
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
 
@@ -152,21 +147,12 @@ a sparse input's ``indices``: the dense shape that op needs (``SparseToDense`` t
 
 sparse_shape_rule = SPARSE_SHAPE_RULES.register
 
-# Ops whose output 0 has the shape of their input 0: a constraint on the output holds for the input.
-SHAPE_KEEPING_OPS = frozenset(
-    {"Identity", "Snapshot", "StopGradient", "Cast", "CheckNumerics", "EnsureShape", "Enter"}
-    | {"RefEnter", "Relu", "Relu6", "Elu", "Selu", "LeakyRelu", "Sigmoid", "Tanh", "Softplus"}
-    | {"Softsign", "Neg", "Abs", "Exp", "Log", "Log1p", "Sqrt", "Rsqrt", "Square", "Floor"}
-    | {"Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv", "Erf", "Sin", "Cos", "LogicalNot"}
-    | {"PreventGradient", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax"}
-)
-
 
 def _fixed(size: int | None, reason: str) -> Dim:
     return Dim() if size is None or size < 0 else Dim(int(size), reason)
 
 
-def _where(node: Any) -> str:
+def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
@@ -188,7 +174,7 @@ SCALAR_INPUTS: dict[str, tuple[int, str]] = {
 """Op type -> (input position, what it reads) for inputs that must be one scalar string."""
 
 
-def _scalar_rule(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _scalar_rule(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     want, what = SCALAR_INPUTS[node.op]
     if pos != want:
         return None
@@ -199,7 +185,7 @@ SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
 
 
 @shape_rule("Switch", "RefSwitch")
-def _switch_pred(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _switch_pred(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 1:
         return None
     return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
@@ -209,7 +195,7 @@ def _switch_pred(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Propos
 
 
 @shape_rule("Reshape")
-def _reshape(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     target = ctx.static_shape(f"{node.name}:0")
@@ -250,12 +236,12 @@ def _reshape(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal |
 # -- dense layers ----------------------------------------------------------------------------------
 
 
-def _attr_b(node: Any, name: str) -> bool:
+def _attr_b(node: NodeDef, name: str) -> bool:
     return bool(node.attr[name].b) if name in node.attr else False
 
 
 @shape_rule("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
-def _matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
     other = ctx.static_shape(node.input[1 - pos])
@@ -281,13 +267,13 @@ def _matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | 
     return Proposal(tuple(dims), why)
 
 
-def _channels_axis(node: Any, rank: int) -> int:
+def _channels_axis(node: NodeDef, rank: int) -> int:
     fmt = node.attr["data_format"].s.decode() if "data_format" in node.attr else "NHWC"
     return 1 if fmt.startswith("NC") else rank - 1
 
 
 @shape_rule("Conv2D", "DepthwiseConv2dNative", "Conv3D")
-def _conv(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     rank = 5 if node.op == "Conv3D" else 4
@@ -310,7 +296,7 @@ def _conv(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | No
 
 
 @shape_rule("MaxPool", "AvgPool")
-def _pool(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0 or "ksize" not in node.attr:
         return None
     ksize = list(node.attr["ksize"].list.i)
@@ -322,7 +308,7 @@ def _pool(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | No
 
 
 @shape_rule("BiasAdd", "BiasAddV1")
-def _bias_add(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     bias = ctx.static_shape(node.input[1])
@@ -339,14 +325,8 @@ def _bias_add(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal 
 
 # -- siblings --------------------------------------------------------------------------------------
 
-BROADCAST_OPS = frozenset(
-    {"Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "Maximum", "Minimum"}
-    | {"Pow", "SquaredDifference", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal"}
-    | {"NotEqual", "LogicalAnd", "LogicalOr", "DivNoNan", "MulNoNan", "TruncateDiv", "Atan2"}
-)
 
-
-def _broadcast(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _broadcast(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
     other = ctx.static_shape(node.input[1 - pos])
@@ -372,7 +352,7 @@ SHAPE_RULES.add(_broadcast, *sorted(BROADCAST_OPS), name="broadcast")
 
 
 @shape_rule("ConcatV2", "Concat", "Pack")
-def _concat(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     data = [i for i in node.input if not i.startswith("^")]
     if node.op == "ConcatV2":
         values, axis_t = data[:-1], data[-1]
@@ -411,7 +391,7 @@ def _concat(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | 
 
 
 @shape_rule("GatherNd", "ResourceGatherNd")
-def _gather_nd(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 1:
         return None
     params = ctx.static_shape(node.input[0])
@@ -431,7 +411,7 @@ def _gather_nd(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal
 
 
 @sparse_shape_rule("SparseToDense")
-def _sparse_to_dense(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     out = ctx.static_shape(f"{node.name}:0")
@@ -442,7 +422,7 @@ def _sparse_to_dense(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Pr
 
 
 @sparse_shape_rule("SparseTensorDenseMatMul")
-def _sparse_matmul(ctx: ShapeContext, node: Any, pos: int, shape: Shape) -> Proposal | None:
+def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
         return None
     b = ctx.static_shape(node.input[3])
@@ -467,7 +447,7 @@ dim_origin_rule = DIM_ORIGINS.register
 
 
 @dim_origin_rule("Tile")
-def _tile_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+def _tile_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     m = ctx.const(node.input[1])
     if m is None or size not in [int(v) for v in m.reshape(-1)]:
         return ""  # the size came through the tiled input, not the multiples
@@ -475,13 +455,13 @@ def _tile_origin(ctx: ShapeContext, node: Any, size: int) -> str:
 
 
 @dim_origin_rule("Fill")
-def _fill_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+def _fill_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     d = ctx.const(node.input[0])
     dims = "" if d is None else f" (dims {[int(v) for v in d.reshape(-1)]})"
     return f"fixed by Fill {node.name!r}{dims}"
 
 
-def _declared_origin(ctx: ShapeContext, node: Any, size: int) -> str:
+def _declared_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     return f"fixed by {node.op} {node.name!r} {shape_text(attr_shape(node))}"
 
 

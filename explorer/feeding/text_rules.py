@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from explorer.feeding.tf_example import Context, Rule, find_vocabulary, sample_rule
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
 
@@ -82,7 +85,7 @@ class SentenceRule(TokenRule):
         return out.reshape(shape)
 
 
-def _separator(ctx: Context, node: Any) -> bytes | None:
+def _separator(ctx: Context, node: NodeDef) -> bytes | None:
     """The delimiter a StringSplit(V2) splits on (``b" "`` for whitespace), ``None`` when it
     splits into characters or is not a constant."""
     if len(node.input) < 2:
@@ -98,7 +101,7 @@ def _separator(ctx: Context, node: Any) -> bytes | None:
 
 
 @sample_rule("StringSplit", "StringSplitV2")
-def _string_split(ctx: Context, node: Any, index: int) -> Rule | None:
+def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     sep = _separator(ctx, node)
@@ -109,7 +112,7 @@ def _string_split(ctx: Context, node: Any, index: int) -> Rule | None:
 
 
 @sample_rule("LookupTableFindV2", "LookupTableFind")
-def _lookup_keys(ctx: Context, node: Any, index: int) -> Rule | None:
+def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 1:
         return None
     found = find_vocabulary(ctx, node.input[1])

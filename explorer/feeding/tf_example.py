@@ -23,22 +23,30 @@ import abc
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.feeding.generators import random_strings
-from explorer.graph.op_families import ASSIGN_OPS, DEFAULT_PLACEHOLDER_OPS
-from explorer.graph.registry import OpRegistry
-
-PASS_THROUGH_OPS = frozenset(
-    {"Identity", "IdentityN", "Reshape", "ExpandDims", "Squeeze", "StopGradient", "Snapshot"}
-    | {"EnsureShape", "CheckNumerics"}
-    | {"RegexReplace", "StaticRegexReplace", "StringLower", "StringUpper", "StringStrip"}  # text
-    | DEFAULT_PLACEHOLDER_OPS
+from explorer.feeding.feeds import numpy_dtype
+from explorer.feeding.generators import random_strings, random_values
+from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.names import dtype_name, tensor_name
+from explorer.graph.op_families import (
+    ASSIGN_OPS,
+    CALL_OPS,
+    FEATURE_PASS_OPS,
+    LOOKUP_OPS,
+    PARSE_EXAMPLE_OPS,
 )
-LOOKUP_OPS = frozenset({"LookupTableFindV2", "LookupTableFind"})
-CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+from explorer.graph.registry import OpRegistry
+from explorer.inspection.pipelines import example_keys
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.function_pb2 import FunctionDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
+
 MAX_VOCAB_LINES = 100_000
 INT_HIGH = 8  # int64 features take values in [0, INT_HIGH)
 # Values per sparse/ragged feature: one, as Estimator/tf.Transform inputs densify var-len features
@@ -48,32 +56,27 @@ VARLEN_COUNT = 1
 
 @dataclass
 class Context:
-    """What a rule may look at: the model, its main-graph nodes by name, functions by name."""
+    """What a rule may look at: the model and the one index of its graph (main-graph nodes by
+    name, functions by name, consumers)."""
 
-    model: Any
-    nodes: dict[str, Any]
-    functions: dict[str, Any]
+    model: V1Model
+    index: GraphIndex
 
     @classmethod
-    def of(cls, model: Any) -> Context:
-        gd = model.graph_def
-        return cls(
-            model,
-            {n.name: n for n in gd.node},
-            {f.signature.name: f for f in gd.library.function},
-        )
+    def of(cls, model: V1Model) -> Context:
+        return cls(model, graph_index(model.graph_def))
 
-    def const(self, tensor: str) -> Any:
-        """The value of a ``Const`` (through ``Identity``) as an ndarray, or ``None``."""
-        from tensorflow.python.framework import tensor_util
+    @property
+    def nodes(self) -> dict[str, NodeDef]:
+        return self.index.nodes
 
-        node = self.nodes.get(tensor.lstrip("^").split(":")[0])
-        while node is not None and node.op in PASS_THROUGH_OPS and node.input:
-            node = self.nodes.get(node.input[0].split(":")[0])
-        if node is None or node.op != "Const":
-            return None
-        value = _attr(node, "value")
-        return None if value is None else tensor_util.MakeNdarray(value.tensor)
+    @property
+    def functions(self) -> dict[str, FunctionDef]:
+        return self.index.functions
+
+    def const(self, tensor: str) -> np.ndarray | None:
+        """The value of a ``Const`` (through pass-through ops) as an ndarray, or ``None``."""
+        return self.index.const(tensor, FEATURE_PASS_OPS)
 
 
 class Rule(abc.ABC):
@@ -110,58 +113,29 @@ sample_rule = SAMPLE_RULES.register
 inputs consumed by ``op_types``."""
 
 
-def rule_for(model: Any, spec: Any) -> Rule | None:
+def rule_for(model: V1Model, spec: Any) -> Rule | None:
     """The rule for an input (a :class:`~explorer.records.TensorSpec`), or ``None``.
 
-    Breadth-first over consumers of the input through :data:`PASS_THROUGH_OPS`, up to 8 hops;
+    Breadth-first over consumers of the input through :data:`FEATURE_PASS_OPS`, up to 8 hops;
     the first consumer with a registered rule decides.
     """
-    from explorer.feeding import decoders  # noqa: F401 - registers the decoder rules
-
     ctx = Context.of(model)
-    consumers = _consumers(ctx.nodes)
-    start = spec.name if ":" in spec.name else f"{spec.name}:0"
-    frontier, seen = [start], {start}
-    for _ in range(8):
-        nxt = []
-        for tensor in frontier:
-            for node, index in consumers.get(tensor, []):
-                factory = SAMPLE_RULES.get(node.op)
-                if factory is not None:
-                    rule = factory(ctx, node, index)
-                    if rule is not None:
-                        return rule
-                if node.op in PASS_THROUGH_OPS:
-                    out = f"{node.name}:0"
-                    if out not in seen:
-                        seen.add(out)
-                        nxt.append(out)
-        frontier = nxt
+    for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
+        factory = SAMPLE_RULES.get(node.op)
+        rule = factory(ctx, node, index) if factory is not None else None
+        if rule is not None:
+            return rule
     return None
 
 
-def _bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
+def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
     """An object array of ``shape`` holding ``items`` (``bytes``, as many as the shape holds)."""
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out.reshape(shape)
 
 
-def _consumers(nodes: Mapping[str, Any]) -> dict[str, list[tuple[Any, int]]]:
-    """Tensor name (``op:idx``) -> ``(consumer node, input position)`` pairs, main graph."""
-    out: dict[str, list[tuple[Any, int]]] = {}
-    for n in nodes.values():
-        for pos, inp in enumerate(n.input):
-            if inp.startswith("^"):
-                continue
-            key = inp if ":" in inp else f"{inp}:0"
-            out.setdefault(key, []).append((n, pos))
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
-# tf.Example
-# ----------------------------------------------------------------------------------------------
+# -- tf.Example ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -209,7 +183,7 @@ class ExampleRule(Rule):
 
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
         items = (self.example(rng, value_range, ranges) for _ in range(math.prod(shape)))
-        return _bytes_array([ex.SerializeToString() for ex in items], shape)
+        return bytes_array([ex.SerializeToString() for ex in items], shape)
 
     def example(
         self,
@@ -240,14 +214,14 @@ class ExampleRule(Rule):
 _KIND_OF_TYPE = {1: "float32", 9: "int64", 7: "string"}  # DataType enum -> feature dtype
 
 
-def _attr(node: Any, name: str) -> Any:
+def node_attr(node: NodeDef, name: str) -> Any:
     """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
     the model's own GraphDef, which then no longer imports."""
     return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
 
 
-def _list_attr(node: Any, name: str) -> Any:
-    a = _attr(node, name)
+def _list_attr(node: NodeDef, name: str) -> Any:
+    a = node_attr(node, name)
     return a.list if a is not None else _EMPTY_LIST
 
 
@@ -260,27 +234,20 @@ class _EmptyList:
 _EMPTY_LIST = _EmptyList()
 
 
-def _types(node: Any, attr: str) -> list[str]:
+def _types(node: NodeDef, attr: str) -> list[str]:
     return [_KIND_OF_TYPE.get(int(t), "string") for t in _list_attr(node, attr).type]
 
 
-def _shapes(node: Any) -> list[tuple[int, ...]]:
+def _shapes(node: NodeDef) -> list[tuple[int, ...]]:
     out = []
     for s in _list_attr(node, "dense_shapes").shape:
         out.append(tuple(int(d.size) for d in s.dim))
     return out
 
 
-def _keys(value: Any) -> list[str]:
-    if value is None:
-        return []
-    flat = np.asarray(value).reshape(-1)
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in flat]
-
-
 def _build(
     ctx: Context,
-    node: Any,
+    node: NodeDef,
     sparse: list[str],
     dense: list[str],
     ragged: list[str],
@@ -307,36 +274,12 @@ def _build(
     return ExampleRule(node.op, node.name, feats, single)
 
 
-@sample_rule("ParseExampleV2")
-def _parse_example_v2(ctx: Context, node: Any, index: int) -> ExampleRule | None:
-    if index != 0:
+@sample_rule(*sorted(PARSE_EXAMPLE_OPS))
+def _parse_example(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
+    if index != 0:  # the serialized protos (a scalar for ParseSingleExample)
         return None
-    # Inputs: serialized, names, sparse_keys, dense_keys, ragged_keys (1-D Consts), defaults.
-    sparse, dense, ragged = (_keys(ctx.const(node.input[i])) for i in (2, 3, 4))
-    return _build(ctx, node, sparse, dense, ragged)
-
-
-@sample_rule("ParseExample")
-def _parse_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
-    if index != 0:
-        return None
-    # Inputs: serialized, names, sparse_keys[Nsparse], dense_keys[Ndense], dense_defaults[Ndense].
-    ns, nd = (
-        int(a.i) if a is not None else 0 for a in (_attr(node, "Nsparse"), _attr(node, "Ndense"))
-    )
-    keys = [_keys(ctx.const(node.input[2 + i])) for i in range(ns + nd)]
-    flat = [k[0] if k else "" for k in keys]
-    return _build(ctx, node, flat[:ns], flat[ns:], [])
-
-
-@sample_rule("ParseSingleExample")
-def _parse_single_example(ctx: Context, node: Any, index: int) -> ExampleRule | None:
-    if index != 0:
-        return None
-    # Keys are attributes here; the serialized input is a scalar.
-    sparse = [k.decode() for k in _list_attr(node, "sparse_keys").s]
-    dense = [k.decode() for k in _list_attr(node, "dense_keys").s]
-    return _build(ctx, node, sparse, dense, [], single=True)
+    sparse, dense, ragged = example_keys(node, ctx.const)
+    return _build(ctx, node, sparse, dense, ragged, single=node.op == "ParseSingleExample")
 
 
 @dataclass
@@ -355,12 +298,12 @@ class NumberStringRule(Rule):
             vals = [f"{v:.6g}".encode() for v in rng.uniform(*value_range, n)]
         else:
             vals = [str(int(v)).encode() for v in rng.integers(0, INT_HIGH, n)]
-        return _bytes_array(vals, shape)
+        return bytes_array(vals, shape)
 
 
 @sample_rule("StringToNumber")
-def _string_to_number(ctx: Context, node: Any, index: int) -> Rule:
-    t = _attr(node, "out_type")
+def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
+    t = node_attr(node, "out_type")
     out_type = {1: "float32", 2: "float64", 3: "int32", 9: "int64"}.get(
         int(t.type) if t is not None else 1, "float32"
     )
@@ -380,40 +323,32 @@ class ShapeRule(Rule):
         return self.shape
 
     def bytes_per_item(self) -> int:
-        from explorer.feeding.feeds import numpy_dtype
-
         return int(numpy_dtype(self.dtype).itemsize) if self.dtype != "string" else 64
 
     def describe(self) -> str:
         return f"shape {list(self.shape)} of the variable {self.op_type} {self.op_name!r} writes"
 
     def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        from explorer.feeding.generators import random_values
-
         return random_values(rng, self.dtype, shape, value_range)
 
 
 @sample_rule(*ASSIGN_OPS)
-def _assign(ctx: Context, node: Any, index: int) -> Rule | None:
+def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     # Inputs: (variable ref or resource handle, value); the value takes the variable's shape.
     if index != 1:
         return None
     var = ctx.nodes.get(_through_identity(ctx, node.input[0]))
-    shape = _attr(var, "shape") if var is not None else None
-    dtype = _attr(var, "dtype") if var is not None else None
+    shape = node_attr(var, "shape") if var is not None else None
+    dtype = node_attr(var, "dtype") if var is not None else None
     if shape is None or dtype is None or shape.shape.unknown_rank:
         return None
-    from explorer.graph.specs import dtype_name
-
     dims = tuple(int(d.size) for d in shape.shape.dim)
     if any(d < 0 for d in dims):
         return None
     return ShapeRule(node.op, node.name, dims, dtype_name(dtype.type))
 
 
-# ----------------------------------------------------------------------------------------------
-# vocabularies
-# ----------------------------------------------------------------------------------------------
+# -- vocabularies ----------------------------------------------------------------------------------
 
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
@@ -452,21 +387,11 @@ def _through_identity(ctx: Context, tensor: str) -> str:
 
 def _find_lookup(ctx: Context, tensor: str) -> str | None:
     """Main-graph op name of the table a string tensor is looked up in (breadth-first)."""
-    main = _consumers(ctx.nodes)
-    fn_consumers: dict[str, dict[str, list[tuple[Any, int]]]] = {}
 
-    def consumers_in(scope: str, src: str) -> list[tuple[Any, int]]:
+    def consumers_in(scope: str, src: str) -> list[tuple[NodeDef, int]]:
         if scope == "":
-            key = src if ":" in src else f"{src}:0"
-            return main.get(key, [])
-        if scope not in fn_consumers:
-            idx: dict[str, list[tuple[Any, int]]] = {}
-            for n in ctx.functions[scope].node_def:
-                for pos, inp in enumerate(n.input):
-                    if not inp.startswith("^"):
-                        idx.setdefault(inp.split(":")[0], []).append((n, pos))
-            fn_consumers[scope] = idx
-        return fn_consumers[scope].get(src.split(":")[0], [])
+            return ctx.index.consumers.get(tensor_name(src), [])
+        return ctx.index.function_consumers(scope).get(src.split(":")[0], [])
 
     # state: (scope, tensor name in that scope, call stack of (scope, call node))
     frontier: list[tuple[str, str, tuple]] = [("", tensor, ())]
@@ -479,7 +404,7 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                     return _resolve_table(ctx, scope, node.input[0], stack)
                 if node.op in LOOKUP_OPS:
                     continue
-                if node.op in CALL_OPS and _attr(node, "f") is not None:
+                if node.op in CALL_OPS and node_attr(node, "f") is not None:
                     fname = node.attr["f"].func.name
                     fn = ctx.functions.get(fname)
                     if fn is not None and pos < len(fn.signature.input_arg):
@@ -513,16 +438,16 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
     return _through_identity(ctx, name)
 
 
-def _text_file_attrs(ctx: Context, node: Any, depth: int = 0) -> tuple[int, str]:
+def _text_file_attrs(ctx: Context, node: NodeDef, depth: int = 0) -> tuple[int, str]:
     """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
     if node.op.startswith("InitializeTableFromTextFile"):
-        key = _attr(node, "key_index")
-        delim = _attr(node, "delimiter")
+        key = node_attr(node, "key_index")
+        delim = node_attr(node, "delimiter")
         return (
             int(key.i) if key is not None else -2,
             (delim.s.decode() if delim is not None else "") or "\t",
         )
-    if node.op in CALL_OPS and _attr(node, "f") is not None and depth < 4:
+    if node.op in CALL_OPS and node_attr(node, "f") is not None and depth < 4:
         fn = ctx.functions.get(node.attr["f"].func.name)
         for inner in fn.node_def if fn is not None else []:
             if inner.op.startswith("InitializeTableFromTextFile") or inner.op in CALL_OPS:

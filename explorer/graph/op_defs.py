@@ -33,6 +33,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from explorer._tf import quiet_env, tf
+from explorer.graph.protos import module, tf_root
+
 CACHE_ENV = "TF1_EXPLORER_CACHE_DIR"
 BUILD_TIMEOUT_S = 300.0  # one TensorFlow import on a busy machine
 _LOCK = threading.Lock()
@@ -70,8 +73,6 @@ def tf_version() -> str:
 def device_types() -> frozenset[str]:
     """Device types TensorFlow finds on this machine, upper case (``CPU``, ``GPU``, ...)."""
     if tf_loaded():
-        from explorer._tf import tf
-
         return frozenset(d.device_type.upper() for d in tf().config.list_physical_devices())
     return frozenset(_table()["devices"])
 
@@ -86,9 +87,7 @@ def cache_dir() -> Path:
 
 def cache_key() -> str:
     """Hash of the installed TensorFlow and the accelerators visible here."""
-    from explorer.graph.protos import _tf_root
-
-    root = _tf_root().resolve()
+    root = tf_root().resolve()
     parts = [str(root), sys.version.split()[0]]
     for rel in ("__init__.py", "python/_pywrap_tensorflow_internal.so", "libtensorflow_cc.so.2"):
         with contextlib.suppress(OSError):
@@ -137,8 +136,6 @@ def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
         data = ops_file.read_bytes()
     except (OSError, ValueError):
         return None
-    from explorer.graph.protos import module
-
     op_list = module("op_def_pb2").OpList()
     try:
         op_list.ParseFromString(data)
@@ -154,8 +151,6 @@ def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
 
 
 def _build_in_child(tmp: Path) -> dict[str, Any] | None:
-    from explorer._tf import quiet_env
-
     root = str(Path(__file__).resolve().parents[2])
     code = (
         f"import sys; sys.path.insert(0, {root!r}); "
@@ -187,8 +182,6 @@ def _install(tmp: Path, folder: Path, key: str) -> None:
 
 
 def _from_live() -> dict[str, Any]:
-    from explorer._tf import tf
-
     tf()
     return {"ops": _LiveOps(), "version": tf_version(), "devices": sorted(device_types())}
 
@@ -204,8 +197,6 @@ class _LiveOps:
 
 def _dump(out_dir: str) -> None:
     """Child-process entry: write TensorFlow's ``OpList`` and facts into ``out_dir``."""
-    from explorer._tf import tf
-
     t = tf()
     from tensorflow.python.client import pywrap_tf_session as c_api
 

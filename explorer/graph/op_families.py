@@ -1,11 +1,8 @@
-"""Op-type families, each named once: placeholders, variables, v1 control flow, random, I/O.
+"""Op-type families, each named once: every "is this op a placeholder / a variable / v1 control
+flow / random / a file reader / a pass-through?" in explorer reads its answer here.
 
-Every module that asks "is this op a placeholder / a variable / v1 control flow / a stateful
-random op / a save or restore op?" reads the answer here, so a family is spelled out in one place
-(the scan rules, the suggester, parity's graph facts, the sampler, the weight reader and the
-variable rewrite all use these). Pure Python, no TensorFlow: cheap to import.
-
-Each family is a ``frozenset`` of op-type names, registered under a name in :data:`FAMILIES`::
+Plain ``frozenset`` constants (no TensorFlow: cheap to import); :data:`FAMILIES` names the main
+ones for listing::
 
     >>> from explorer.graph.op_families import RANDOM_OPS, families_of
     >>> "RandomUniform" in RANDOM_OPS
@@ -19,65 +16,39 @@ deprecated ones old graphs carry (``PlaceholderV2``, ``Variable``, ``Save``, ``R
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 
-from explorer.graph.registry import OpRegistry
-
-_REGISTRY: OpRegistry[frozenset[str]] = OpRegistry("op family", many=True)
-
-FAMILIES: Mapping[str, frozenset[str]] = _REGISTRY.by_name
-"""Family name -> op types (read-only), filled by :func:`op_family`."""
-
-
-def op_family(name: str, *op_types: str | frozenset[str]) -> frozenset[str]:
-    """Register the family ``name`` of ``op_types`` (names, or families to include); returns it.
-
-    Raises:
-        ValueError: ``name`` is already registered (a family is named once), or has no members.
-    """
-    if not op_types:
-        raise ValueError(f"op family {name!r} has no op types")
-    members: set[str] = set()
-    for t in op_types:
-        members.update({t} if isinstance(t, str) else t)
-    family = frozenset(members)
-    _REGISTRY.add(family, *sorted(family), name=name)
-    return family
-
-
-def families_of(op_type: str) -> list[str]:
-    """Names of the families ``op_type`` belongs to, sorted (``[]`` for none)."""
-    return sorted(e.name for e in _REGISTRY.matching(op_type))
+def _family(*op_types: str | frozenset[str]) -> frozenset[str]:
+    """The op types given (names, or families to include) as one set."""
+    return frozenset(
+        t for group in op_types for t in ([group] if isinstance(group, str) else group)
+    )
 
 
 # -- graph inputs ----------------------------------------------------------------------------------
 
-PLACEHOLDER_OPS = op_family("placeholder", "Placeholder", "PlaceholderV2")
+PLACEHOLDER_OPS = _family("Placeholder", "PlaceholderV2")
 """Inputs that must be fed."""
-DEFAULT_PLACEHOLDER_OPS = op_family("default_placeholder", "PlaceholderWithDefault")
+DEFAULT_PLACEHOLDER_OPS = _family("PlaceholderWithDefault")
 """Inputs with a default (switches like ``keep_prob``): optional to feed."""
-INPUT_OPS = op_family("input", PLACEHOLDER_OPS, DEFAULT_PLACEHOLDER_OPS)
+INPUT_OPS = _family(PLACEHOLDER_OPS, DEFAULT_PLACEHOLDER_OPS)
 
 # -- variables -------------------------------------------------------------------------------------
 
-REF_VARIABLE_OPS = op_family("ref_variable", "VariableV2", "Variable")
+REF_VARIABLE_OPS = _family("VariableV2", "Variable")
 """Reference (``float_ref``) variables a Saver saves: TF2 loading refuses them."""
-TEMPORARY_VARIABLE_OPS = op_family("temporary_variable", "TemporaryVariable")
+TEMPORARY_VARIABLE_OPS = _family("TemporaryVariable")
 """Reference-typed scratch variables (never saved)."""
-RESOURCE_VARIABLE_OPS = op_family("resource_variable", "VarHandleOp")
+RESOURCE_VARIABLE_OPS = _family("VarHandleOp")
 
 # -- v1 control flow (tf.cond / tf.while_loop without control flow v2) -----------------------------
 
-CONTROL_FLOW_ENTRY_OPS = op_family("control_flow_entry", "Enter", "RefEnter", "Switch", "RefSwitch")
+CONTROL_FLOW_ENTRY_OPS = _family("Enter", "RefEnter", "Switch", "RefSwitch")
 """Where a while-loop frame or a cond branch starts."""
-CONTROL_FLOW_EXIT_OPS = op_family("control_flow_exit", "Exit", "RefExit", "Merge", "RefMerge")
+CONTROL_FLOW_EXIT_OPS = _family("Exit", "RefExit", "Merge", "RefMerge")
 """Where a while-loop frame or a cond branch ends."""
-CONTROL_FLOW_BACK_EDGE_OPS = op_family(
-    "control_flow_back_edge", "NextIteration", "RefNextIteration"
-)
+CONTROL_FLOW_BACK_EDGE_OPS = _family("NextIteration", "RefNextIteration")
 """The back edges of a while loop (the graph's only cycles)."""
-V1_CONTROL_FLOW_OPS = op_family(
-    "v1_control_flow",
+V1_CONTROL_FLOW_OPS = _family(
     CONTROL_FLOW_ENTRY_OPS,
     CONTROL_FLOW_EXIT_OPS,
     CONTROL_FLOW_BACK_EDGE_OPS,
@@ -86,8 +57,7 @@ V1_CONTROL_FLOW_OPS = op_family(
 
 # -- randomness ------------------------------------------------------------------------------------
 
-RANDOM_OPS = op_family(
-    "stateful_random",
+RANDOM_OPS = _family(
     "RandomUniform",
     "RandomUniformInt",
     "RandomStandardNormal",
@@ -104,23 +74,20 @@ RANDOM_OPS = op_family(
 
 # -- variable updates ----------------------------------------------------------------------------
 
-REF_ASSIGN_OPS = op_family("ref_assign", "Assign", "AssignAdd", "AssignSub")
+REF_ASSIGN_OPS = _family("Assign", "AssignAdd", "AssignSub")
 """TF1 assignments to reference variables (they return the new value)."""
-RESOURCE_ASSIGN_OPS = op_family(
-    "resource_assign", "AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"
-)
+RESOURCE_ASSIGN_OPS = _family("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
 """Assignments to resource variables."""
-ASSIGN_OPS = op_family("assign", REF_ASSIGN_OPS, RESOURCE_ASSIGN_OPS)
+ASSIGN_OPS = _family(REF_ASSIGN_OPS, RESOURCE_ASSIGN_OPS)
 """Every plain variable assignment (the ops a variable's initializer runs)."""
 
 # -- checkpoints, files, queues, Python --------------------------------------------------------
 
-SAVE_OPS = op_family("save", "SaveV2", "Save", "SaveSlices")
-RESTORE_OPS = op_family("restore", "RestoreV2", "Restore", "RestoreSlice")
-CHECKPOINT_OPS = op_family("checkpoint", SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
+SAVE_OPS = _family("SaveV2", "Save", "SaveSlices")
+RESTORE_OPS = _family("RestoreV2", "Restore", "RestoreSlice")
+CHECKPOINT_OPS = _family(SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
 """What a ``tf.train.Saver`` (V1 or V2 checkpoint format) adds to a graph."""
-FILE_OPS = op_family(
-    "file_system",
+FILE_OPS = _family(
     "ReadFile",
     "WriteFile",
     "MatchingFiles",
@@ -199,8 +166,7 @@ FILE_OPS = op_family(
 )
 """Ops that read or write paths chosen by the model's author (each one's door, which input or
 attribute holds the path, is in ``explorer.inspection.file_doors.DOORS``)."""
-QUEUE_OPS = op_family(
-    "queue",
+QUEUE_OPS = _family(
     *(
         f"{base}{v}"
         for base in (
@@ -228,27 +194,23 @@ QUEUE_OPS = op_family(
     "LMDBReader",
 )
 """Input-pipeline queues and readers (``session.run`` blocks until queue runners fill them)."""
-PY_FUNC_OPS = op_family("py_func", "PyFunc", "PyFuncStateless", "EagerPyFunc")
+PY_FUNC_OPS = _family("PyFunc", "PyFuncStateless", "EagerPyFunc")
 """Calls into Python functions of the exporting process (not stored in the model)."""
 
 # -- input pipelines, layers, shapes (what training graphs hold) -------------------------------
 
-PIPELINE_OUTPUT_OPS = op_family(
-    "pipeline_output",
+PIPELINE_OUTPUT_OPS = _family(
     "IteratorGetNext",
     "IteratorGetNextSync",
     *(f"QueueDequeue{k}{v}" for k in ("", "Many", "UpTo") for v in ("", "V2")),
 )
 """Where an input pipeline hands batches to the model (tf.data iterators, queue dequeues): a
 feed_dict can feed their outputs instead, and the pipeline behind them does not run."""
-PARSE_EXAMPLE_OPS = op_family(
-    "parse_example", "ParseExample", "ParseExampleV2", "ParseSingleExample"
-)
+PARSE_EXAMPLE_OPS = _family("ParseExample", "ParseExampleV2", "ParseSingleExample")
 """Ops parsing serialized ``tf.Example`` protos (their dense keys name the features)."""
-SHAPE_OPS = op_family("shape", "Shape", "ShapeN", "Size", "Rank")
+SHAPE_OPS = _family("Shape", "ShapeN", "Size", "Rank")
 """Ops whose value is a tensor's shape, not its values."""
-LAYER_OPS = op_family(
-    "layer",
+LAYER_OPS = _family(
     "MatMul",
     "BatchMatMul",
     "BatchMatMulV2",
@@ -265,5 +227,137 @@ LAYER_OPS = op_family(
     "ResourceGather",
 )
 """Ops that apply a weight (a variable, or a constant in a frozen graph) when one is an input."""
-ACTIVATION_HEAD_OPS = op_family("activation_head", "Softmax", "Sigmoid", "Tanh", "LogSoftmax")
+ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
 """Activations that end a network when no later layer reads them (probabilities, images)."""
+
+# -- variables, calls, state -----------------------------------------------------------------------
+
+VARIABLE_OPS = _family(REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS)
+"""Saved variables, ref or resource."""
+REF_TYPED_OPS = _family(REF_VARIABLE_OPS, TEMPORARY_VARIABLE_OPS)
+"""Ops whose output is a ``*_ref`` tensor."""
+CALL_OPS = _family("PartitionedCall", "StatefulPartitionedCall")
+"""Calls of a library function named by their ``f`` attribute."""
+IF_OPS = _family("If", "StatelessIf")
+"""Functional conds: input 0 is the predicate, the rest the branches' arguments."""
+WHILE_OPS = _family("While", "StatelessWhile")
+LOOKUP_OPS = _family("LookupTableFindV2", "LookupTableFind")
+SUMMARY_OPS = _family("ScalarSummary", "HistogramSummary", "WriteScalarSummary")
+MAP_DATASET_OPS = _family(
+    "MapDataset", "ParallelMapDataset", "ParallelMapDatasetV2", "MapAndBatchDataset"
+)
+SEQUENCE_PARSE_OPS = _family(
+    "ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"
+)
+STATE_CHANGING_PREFIXES = (
+    "Assign",
+    "ResourceApply",
+    "ResourceScatter",
+    "ResourceSparseApply",
+    "Apply",
+    "SparseApply",
+    "Scatter",
+    "CountUpTo",
+    "LookupTableInsert",
+    "LookupTableRemove",
+    "LookupTableImport",
+)
+"""Op-type prefixes of ops that write variables or tables."""
+
+# -- pass-through: ops whose output 0 is input 0, or a view of it ------------------------------
+
+IDENTITY_OPS = _family("Identity", "Snapshot", "StopGradient", "PreventGradient", "RefIdentity")
+"""Output 0 is input 0 at inference, in the same frame (what a rewrite looks through)."""
+PASS_THROUGH_OPS = _family(IDENTITY_OPS, "ReadVariableOp", CONTROL_FLOW_ENTRY_OPS)
+"""Output 0 holds the value of input 0 (a variable's value, into a loop frame or a cond branch
+too): the walks from a value to its source or its readers go through these."""
+RESHAPE_OPS = _family("Reshape", "ExpandDims", "Squeeze")
+"""Same values in another shape."""
+FEATURE_PASS_OPS = _family(
+    PASS_THROUGH_OPS, RESHAPE_OPS, DEFAULT_PLACEHOLDER_OPS, "IdentityN", "EnsureShape",
+    "CheckNumerics", "RegexReplace", "StaticRegexReplace", "StringLower", "StringUpper",
+    "StringStrip",
+)  # fmt: skip
+"""A parsed ``tf.Example`` feature keeps its identity (and string kind) through these: reshapes,
+a default-placeholder override and string normalisation (sample rules walk through them)."""
+PIPELINE_PASS_OPS = _family(PASS_THROUGH_OPS, RESHAPE_OPS, "Cast")
+"""Between a pipeline's output and the parser that names its feature (a cast keeps the key)."""
+HEAD_PASS_OPS = _family(PASS_THROUGH_OPS, RESHAPE_OPS, "Transpose")
+"""What a network's head may pass through before its one reader (a layout change is the head)."""
+PATH_PASS_OPS = _family(
+    PASS_THROUGH_OPS, RESHAPE_OPS, DEFAULT_PLACEHOLDER_OPS, "Exit", "RefExit", "ShardedFilename"
+)
+"""A file path string keeps its source through these (out of loop frames, into shard names)."""
+ANY_INPUT_OPS = _family("Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2")
+"""The value may be any of the (data, for ``Select*``: branch) inputs'."""
+SHAPE_KEEPING_OPS = _family(
+    IDENTITY_OPS, "Enter", "RefEnter", "EnsureShape", "CheckNumerics", "Cast", "Relu", "Relu6",
+    "Elu", "Selu",
+    "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Neg", "Abs", "Exp", "Log", "Log1p",
+    "Sqrt", "Rsqrt", "Square", "Floor", "Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv",
+    "Erf", "Sin", "Cos",
+    "LogicalNot", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax",
+)  # fmt: skip
+"""Output 0 has the shape of input 0 (values may differ): a shape need on the output holds for
+the input. Not a ``Switch``: what reads one branch says nothing of the other's use."""
+BROADCAST_OPS = _family(
+    "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "Maximum", "Minimum",
+    "Pow", "SquaredDifference", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal",
+    "NotEqual", "LogicalAnd", "LogicalOr", "DivNoNan", "MulNoNan", "TruncateDiv", "Atan2",
+)  # fmt: skip
+"""Binary element-wise ops that broadcast their two inputs."""
+
+# -- what a network ends in --------------------------------------------------------------------
+
+LOSS_OPS = _family(
+    "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits", "SquaredDifference",
+    "InTopK", "InTopKV2", "Equal", "NotEqual",
+)  # fmt: skip
+"""Ops comparing a prediction with labels: the tensor they read from the model is its prediction."""
+LOGIT_OPS = _family("Add", "AddV2", "BiasAdd")
+"""The last op of a dense layer (logits before an activation)."""
+SCALAR_REDUCTION_OPS = _family("Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "Neg", "Cast")
+"""Ops that make a metric or loss scalar out of a tensor."""
+HEAD_STEP_OPS = _family(ACTIVATION_HEAD_OPS, "ArgMax", "Identity", "Reshape", "Squeeze")
+"""Steps from logits to the output a user reads (they are one head, not competing outputs)."""
+NOT_IO_OPS = _family(
+    "NoOp", "Const", "VarIsInitializedOp", "IsVariableInitialized", "Assert", "Print", "PrintV2",
+    "ShardedFilename", "ControlTrigger", REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, CHECKPOINT_OPS,
+)  # fmt: skip
+"""Never an input or output a user wants (bookkeeping, variables, checkpoints)."""
+VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
+"""Values that change from run to run (or are fed): never folded into a constant."""
+
+FAMILIES: dict[str, frozenset[str]] = {
+    "placeholder": PLACEHOLDER_OPS,
+    "default_placeholder": DEFAULT_PLACEHOLDER_OPS,
+    "input": INPUT_OPS,
+    "ref_variable": REF_VARIABLE_OPS,
+    "temporary_variable": TEMPORARY_VARIABLE_OPS,
+    "resource_variable": RESOURCE_VARIABLE_OPS,
+    "control_flow_entry": CONTROL_FLOW_ENTRY_OPS,
+    "control_flow_exit": CONTROL_FLOW_EXIT_OPS,
+    "control_flow_back_edge": CONTROL_FLOW_BACK_EDGE_OPS,
+    "v1_control_flow": V1_CONTROL_FLOW_OPS,
+    "stateful_random": RANDOM_OPS,
+    "ref_assign": REF_ASSIGN_OPS,
+    "resource_assign": RESOURCE_ASSIGN_OPS,
+    "assign": ASSIGN_OPS,
+    "save": SAVE_OPS,
+    "restore": RESTORE_OPS,
+    "checkpoint": CHECKPOINT_OPS,
+    "file_system": FILE_OPS,
+    "queue": QUEUE_OPS,
+    "py_func": PY_FUNC_OPS,
+    "pipeline_output": PIPELINE_OUTPUT_OPS,
+    "parse_example": PARSE_EXAMPLE_OPS,
+    "shape": SHAPE_OPS,
+    "layer": LAYER_OPS,
+    "activation_head": ACTIVATION_HEAD_OPS,
+}
+"""Family name -> op types, for listing (the families of op kinds, not the walk helpers)."""
+
+
+def families_of(op_type: str) -> list[str]:
+    """Names of the families in :data:`FAMILIES` that ``op_type`` belongs to, sorted."""
+    return sorted(name for name, ops in FAMILIES.items() if op_type in ops)

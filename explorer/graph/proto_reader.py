@@ -1,5 +1,5 @@
 """Facts read straight from ``GraphDef`` protobufs, fast: output dtypes from TensorFlow's op
-registry (cached per op type), one indexing pass over 100k+ NodeDefs, short attr summaries, and
+registry (cached per op type) for 100k+ NodeDefs at a time, short attr summaries, and
 glob patterns for name search. Used by :mod:`explorer.inspection.catalog`.
 """
 
@@ -9,16 +9,20 @@ import contextlib
 import gc
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import GraphIndex
 from explorer.graph.names import dtype_name, shape_text
+from explorer.graph.op_defs import op_def as registered_op_def
+from explorer.graph.specs import shape_of
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Shape = tuple[int | None, ...] | None
 
 
-# ----------------------------------------------------------------------------------------------
-# dtypes from the op registry
-# ----------------------------------------------------------------------------------------------
+# -- dtypes from the op registry -------------------------------------------------------------------
 
 # Per op type: ((type enum, type_attr, number_attr, type_list_attr, is_ref) per output arg,
 # attr defaults by name). NodeDefs often leave out attrs at their default (``Shape.out_type``).
@@ -36,9 +40,7 @@ def out_spec_of(op_def: Any) -> _OutSpec:
 
 def _registry_spec(op_type: str) -> _OutSpec | None:
     if op_type not in _SPEC_CACHE:
-        from explorer.graph.op_defs import op_def as registered
-
-        op_def = registered(op_type)
+        op_def = registered_op_def(op_type)
         _SPEC_CACHE[op_type] = None if op_def is None else out_spec_of(op_def)
     return _SPEC_CACHE[op_type]
 
@@ -79,7 +81,7 @@ def _reader_for(spec: _OutSpec) -> Any:
         type_attr, is_ref = args[0][1], args[0][4]
         default = defaults.get(type_attr)
 
-        def read_one(node: Any) -> tuple[int, ...]:
+        def read_one(node: NodeDef) -> tuple[int, ...]:
             a = node.attr.get(type_attr) or default
             t = a.type if a is not None else 0
             return (t + 100,) if is_ref and 0 < t < 100 else (t,)
@@ -101,21 +103,14 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def index_nodes(nodes: list[Any], fn_specs: dict[str, _OutSpec]) -> tuple[Any, ...]:
-    """One pass over the NodeDefs: names, types, output dtype enums (``None`` for op types TF does
-    not register), data/control consumers by input string, unregistered op name -> index."""
-    names: list[str] = []
-    types: list[str] = []
-    dtypes: list[tuple[int, ...] | None] = []
-    data_consumers: dict[str, list[int]] = {}
-    control_consumers: dict[str, list[int]] = {}
+def output_dtypes(index: GraphIndex, fn_specs: dict[str, _OutSpec]) -> list[tuple[int, ...]]:
+    """Each top-level op's output dtype enums, in graph order; ``-1`` per output of an op type
+    TensorFlow does not register (counted from ``_output_shapes`` or what the graph reads)."""
+    dtypes: list[tuple[int, ...]] = []
     readers: dict[str, Any] = {}
     unregistered: dict[str, int] = {}
-    dc_get, cc_get = data_consumers.get, control_consumers.get
-    for i, n in enumerate(nodes):
+    for i, n in enumerate(index.node_list):
         op = n.op
-        names.append(n.name)
-        types.append(op)
         reader = readers.get(op, _MISSING)
         if reader is _MISSING:
             spec = _registry_spec(op)
@@ -123,41 +118,25 @@ def index_nodes(nodes: list[Any], fn_specs: dict[str, _OutSpec]) -> tuple[Any, .
                 spec = fn_specs.get(op)
             reader = readers[op] = None if spec is None else _reader_for(spec)
         if reader is None:
-            unregistered[names[-1]] = i
-            dtypes.append(None)
+            unregistered[n.name] = i
+            dtypes.append(())
         else:
             dtypes.append(reader(n))
-        for s in n.input:
-            if s[0] == "^":
-                lst = cc_get(s[1:])
-                if lst is None:
-                    control_consumers[s[1:]] = [i]
-                else:
-                    lst.append(i)
-            else:
-                lst = dc_get(s)
-                if lst is None:
-                    data_consumers[s] = [i]
-                else:
-                    lst.append(i)
     if unregistered:
-        _count_unregistered_outputs(nodes, unregistered, data_consumers, dtypes)
-    return names, types, dtypes, data_consumers, control_consumers, unregistered
+        _count_unregistered_outputs(index, unregistered, dtypes)
+    return dtypes
 
 
 def _count_unregistered_outputs(
-    nodes: list[Any],
-    unregistered: dict[str, int],
-    data_consumers: dict[str, list[int]],
-    dtypes: list[tuple[int, ...] | None],
+    index: GraphIndex, unregistered: dict[str, int], dtypes: list[tuple[int, ...]]
 ) -> None:
     """Output count (dtypes unknown, ``-1``) of ops TF does not register: from the recorded
     ``_output_shapes`` or from the highest output index the graph reads."""
     count = {}
     for name, i in unregistered.items():
-        recorded = nodes[i].attr.get("_output_shapes")
+        recorded = index.node_list[i].attr.get("_output_shapes")
         count[name] = len(recorded.list.shape) if recorded is not None else 0
-    for key in data_consumers:
+    for key in index.data_by_input:
         op, sep, idx = key.rpartition(":")
         if not sep:
             op, idx = key, "0"
@@ -197,8 +176,6 @@ def glob_to_regex(glob: str) -> str:
 
 def attr_summary(value: Any) -> str:
     """A short readable form of an ``AttrValue`` (no tensor contents beyond scalars)."""
-    from explorer.graph.specs import shape_of
-
     kind = value.WhichOneof("value")
     if kind == "s":
         try:
@@ -245,8 +222,6 @@ def attr_summary(value: Any) -> str:
 
 
 def _tensor_summary(t: Any) -> str:
-    from explorer.graph.specs import shape_of
-
     shape = shape_of(t.tensor_shape)
     text = f"{dtype_name(t.dtype)}{shape_text(shape)}"
     if shape == ():

@@ -50,7 +50,8 @@ MODULES = {
 _IMPORT = re.compile(r"^from tensorflow\.", re.M)
 
 
-def _tf_root() -> Path:
+def tf_root() -> Path:
+    """The installed tensorflow package folder (found without importing it)."""
     spec = importlib.util.find_spec("tensorflow")  # finds the package without running it
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("TensorFlow is not installed: pip install tensorflow")
@@ -68,7 +69,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if name != ALIAS and not name.startswith(ALIAS + "."):
             return None
         if self.root is None:
-            self.root = _tf_root()
+            self.root = tf_root()
         parts = name[len(ALIAS) :].strip(".").split(".") if name != ALIAS else []
         where = self.root.joinpath(*parts)
         if not parts or where.is_dir():

@@ -1,33 +1,27 @@
-"""One mechanism for per-op knowledge: values registered by op type with a decorator.
+"""Per-op extension points: values registered by op type with a decorator.
 
-Every piece of "what to do with an op of type X" (a scan rule, a variable rewrite, a sample rule,
-an index bound, a built-in replacement, an op family) lives in an :class:`OpRegistry`, filled where
-the knowledge is written down::
+Used only where many rules are written down one by one and extensions add more (scan rules, output
+rules, shape/sample/index rules, Keras rules, variable rewrites); a handful of fixed entries is a
+plain constant instead::
 
     REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
-    rewrites = REWRITES.register
 
-    @rewrites("Assign", "AssignAdd")
+    @REWRITES.register("Assign", "AssignAdd")
     def _assign(ctx, node): ...
 
-    REWRITES["Assign"]              # -> _assign (lookup by op type; KeyError when none)
-    REWRITES.get("MatMul")          # -> None
-    REWRITES.entries()              # -> [Entry(name='Assign,AssignAdd', op_types=..., ...)]
+    REWRITES["Assign"]      # -> _assign (KeyError when none); REWRITES.get("MatMul") -> None
 
-A registry is a read-only ``Mapping`` from op type to value. By default an op type has one value
-and registering it twice raises ``ValueError`` (two rules silently replacing each other is the bug
-this catches). ``OpRegistry(kind, many=True)`` lets several named entries cover one op type (scan
-rules, op families) and an entry with no op types cover every op: look those up with
-:meth:`OpRegistry.matching`. Entry names are unique in both kinds (default: the op types joined by
-``,``); extra keyword arguments to :meth:`OpRegistry.register` are kept as the entry's ``meta``.
-Pure Python, no TensorFlow: cheap to import.
+By default an op type has one value and registering it twice raises ``ValueError`` (two rules
+silently replacing each other is the bug this catches). ``OpRegistry(kind, many=True)`` lets several
+named entries cover one op type and an entry with no op types cover every op: look those up with
+:meth:`OpRegistry.matching`. Entry names are unique (default: the op types joined by ``,``); extra
+keyword arguments to :meth:`OpRegistry.register` are kept as the entry's ``meta``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -45,12 +39,12 @@ class Entry(Generic[T]):
 
 
 class OpRegistry(Mapping[str, T]):
-    """Values keyed by op type, filled with the :meth:`register` decorator (or :meth:`add`).
+    """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`.
 
     Args:
-        kind: what is registered, for messages (``"scan rule"``, ``"variable rewrite"``).
-        many: several entries may cover one op type, and an entry may cover every op (no op
-            types); ``registry[op]`` then raises ``TypeError``: use :meth:`matching`.
+        kind: what is registered, for messages (``"scan rule"``).
+        many: several entries may cover one op type, and an entry may cover every op;
+            ``registry[op]`` then raises ``TypeError``: use :meth:`matching`.
     """
 
     def __init__(self, kind: str, *, many: bool = False) -> None:
@@ -58,16 +52,9 @@ class OpRegistry(Mapping[str, T]):
         self.many = many
         self._entries: dict[str, Entry[T]] = {}  # name -> entry, registration order
         self._by_op: dict[str, list[Entry[T]]] = {}
-        self._named: dict[str, T] = {}
-
-    # -- filling -----------------------------------------------------------------------------------
 
     def register(self, *op_types: str, name: str | None = None, **meta: Any) -> Callable[[T], T]:
-        """Decorator: register the decorated object for ``op_types``; returns it unchanged.
-
-        Raises:
-            ValueError: the name, or (single-value registries) an op type, is already registered.
-        """
+        """Decorator: register the decorated object for ``op_types`` (see :meth:`add`)."""
 
         def deco(value: T) -> T:
             self.add(value, *op_types, name=name, **meta)
@@ -76,7 +63,11 @@ class OpRegistry(Mapping[str, T]):
         return deco
 
     def add(self, value: T, *op_types: str, name: str | None = None, **meta: Any) -> Entry[T]:
-        """Register ``value`` for ``op_types`` (see :meth:`register`); returns the new entry."""
+        """Register ``value`` for ``op_types``; returns the new entry.
+
+        Raises:
+            ValueError: the name, or (single-value registries) an op type, is already registered.
+        """
         ops = frozenset(op_types)
         if not ops and not self.many:
             raise ValueError(f"a {self.kind} needs at least one op type")
@@ -85,27 +76,21 @@ class OpRegistry(Mapping[str, T]):
             raise ValueError(
                 f"{self.kind} {name!r} is already registered: extend it where it is defined"
             )
-        if not self.many:
-            taken = sorted(t for t in ops if t in self._by_op)
-            if taken:
-                owner = self._by_op[taken[0]][0].name
-                raise ValueError(
-                    f"op type {taken[0]} already has a {self.kind} ({owner!r}): "
-                    "unregister it first or extend that one"
-                )
+        taken = [] if self.many else sorted(t for t in ops if t in self._by_op)
+        if taken:
+            owner = self._by_op[taken[0]][0].name
+            raise ValueError(
+                f"op type {taken[0]} already has a {self.kind} ({owner!r}): "
+                "unregister it first or extend that one"
+            )
         entry = Entry(name, ops, value, dict(meta))
         self._entries[name] = entry
         for t in ops:
             self._by_op.setdefault(t, []).append(entry)
-        self._named[name] = value
         return entry
 
     def unregister(self, name: str) -> Entry[T]:
-        """Remove the entry ``name`` (e.g. one a test added); returns it.
-
-        Raises:
-            KeyError: no entry of that name.
-        """
+        """Remove the entry ``name`` (e.g. one a test added) and return it; ``KeyError`` if none."""
         if name not in self._entries:
             raise KeyError(f"no {self.kind} named {name!r}")
         entry = self._entries.pop(name)
@@ -115,10 +100,7 @@ class OpRegistry(Mapping[str, T]):
                 self._by_op[t] = rest
             else:
                 del self._by_op[t]
-        del self._named[name]
         return entry
-
-    # -- lookup by op type (Mapping) ---------------------------------------------------------------
 
     def __getitem__(self, op_type: str) -> T:
         if self.many:
@@ -142,8 +124,6 @@ class OpRegistry(Mapping[str, T]):
         """Entries that cover ``op_type`` (those with no op types too), in registration order."""
         return [e for e in self._entries.values() if not e.op_types or op_type in e.op_types]
 
-    # -- listing -----------------------------------------------------------------------------------
-
     def entries(self) -> list[Entry[T]]:
         """Every entry, in registration order."""
         return list(self._entries.values())
@@ -154,8 +134,8 @@ class OpRegistry(Mapping[str, T]):
 
     @property
     def by_name(self) -> Mapping[str, T]:
-        """Read-only live view: entry name -> value, in registration order."""
-        return MappingProxyType(self._named)
+        """Entry name -> value, in registration order (a snapshot)."""
+        return {name: e.value for name, e in self._entries.items()}
 
     def __repr__(self) -> str:
         return f"OpRegistry({self.kind!r}, {len(self._entries)} entries, {len(self)} op types)"

@@ -18,9 +18,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.index import function_calls, graph_index
+from explorer.graph.names import op_name
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+
+
+class SessionModel(Protocol):
+    """What :func:`model_run_scope` reads of a :class:`~explorer.loading.model.V1Model`."""
+
+    graph_def: GraphDef
+    restore_op: str | None
+    filename_tensor: str | None
+    init_op: str | None
+
+    def collection(self, key: str) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,7 @@ class RunScope:
 
 
 def ops_that_run(
-    graph_def: Any,
+    graph_def: GraphDef,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
     extra: Iterable[str] = (),
@@ -58,54 +73,28 @@ def ops_that_run(
         extra: more ops run as well (restore, init), their own feeds not cut.
         what: how messages name the fetches.
     """
-    nodes = {n.name: n for n in graph_def.node}
-    fed = {tensor_name(f) for f in feeds}
-    seen: set[str] = set()
-    todo: list[str] = []
-    for f in [*fetches, *extra]:
-        if ":" in f and tensor_name(f) in fed:
-            continue
-        todo.append(op_name(f))
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in nodes:
-            continue
-        seen.add(name)
-        for i in nodes[name].input:
-            if i.startswith("^"):
-                todo.append(i[1:])
-            elif tensor_name(i) not in fed:
-                todo.append(op_name(i))
+    index = graph_index(graph_def)
+    seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
 
 
-def called_functions(graph_def: Any, op_names: Iterable[str]) -> frozenset[str]:
+def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[str]:
     """Library functions the given top-level ops call, transitively (direct calls by op type
     and ``func`` attributes: ``f``, ``body``, ``then_branch``, dataset functions, ...)."""
-    library = {f.signature.name: f for f in graph_def.library.function}
+    index = graph_index(graph_def)
+    library, nodes = index.functions, index.nodes
     if not library:
         return frozenset()
-    nodes = {n.name: n for n in graph_def.node}
     found: set[str] = set()
-    todo = [fn for name in op_names if name in nodes for fn in _calls(nodes[name], library)]
+    todo = [fn for name in op_names if name in nodes for fn in function_calls(nodes[name], library)]
     while todo:
         fn = todo.pop()
         if fn in found or fn not in library:
             continue
         found.add(fn)
         for node in library[fn].node_def:
-            todo.extend(_calls(node, library))
+            todo.extend(function_calls(node, library))
     return frozenset(found)
-
-
-def _calls(node: Any, library: dict[str, Any]) -> list[str]:
-    out = [node.op] if node.op in library else []
-    for value in node.attr.values():
-        if value.HasField("func"):
-            out.append(value.func.name)
-        elif value.HasField("list"):
-            out.extend(f.name for f in value.list.func)
-    return out
 
 
 def union(scopes: Iterable[RunScope], what: str) -> RunScope:
@@ -119,7 +108,7 @@ def union(scopes: Iterable[RunScope], what: str) -> RunScope:
 
 
 def model_run_scope(
-    model: Any,
+    model: SessionModel,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
     what: str = "the chosen outputs",
@@ -127,12 +116,12 @@ def model_run_scope(
     """:func:`ops_that_run` for a :class:`~explorer.loading.model.V1Model`, with the ops a
     session runs itself: the Saver's restore op (fed its filename tensor) and the init op or
     table initialisers."""
-    restore = [model.restore_op] if getattr(model, "restore_op", None) else []
-    filename = [model.filename_tensor] if getattr(model, "filename_tensor", None) else []
-    init = [model.init_op] if getattr(model, "init_op", None) else []
+    restore = [model.restore_op] if model.restore_op else []
+    filename = [model.filename_tensor] if model.filename_tensor else []
+    init = [model.init_op] if model.init_op else []
     if not init:
         init = [op_name(n) for n in model.collection("table_initializer")]
-    if not init and any(n.name == "init_all_tables" for n in model.graph_def.node):
+    if not init and "init_all_tables" in graph_index(model.graph_def).nodes:
         init = ["init_all_tables"]
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)
     side = ops_that_run(model.graph_def, [*restore, *init], filename)

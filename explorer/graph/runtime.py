@@ -9,9 +9,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph import op_defs
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
 
 
 @functools.cache
@@ -39,7 +42,7 @@ def remote_job_of(device: str) -> str | None:
     return m.group(1) if m and m.group(1) != "localhost" else None
 
 
-def absent_device_pins(graph_def: Any) -> list[str]:
+def absent_device_pins(graph_def: GraphDef) -> list[str]:
     """Names of nodes pinned to a device type this machine does not have, or to a cluster job
     (``/job:ps/task:0``, from ``replica_device_setter``) that a local session does not have."""
     present = available_device_types()
@@ -53,13 +56,13 @@ def absent_device_pins(graph_def: Any) -> list[str]:
     return out
 
 
-def all_nodes(graph_def: Any) -> Iterable[Any]:
+def all_nodes(graph_def: GraphDef) -> Iterable[Any]:
     yield from graph_def.node
     for fn in graph_def.library.function:
         yield from fn.node_def
 
 
-def unregistered_op_types(graph_def: Any) -> list[str]:
+def unregistered_op_types(graph_def: GraphDef) -> list[str]:
     """Op types used by the graph that neither TF's registry nor its function library defines."""
     fn_names = {f.signature.name for f in graph_def.library.function}
     missing = set()

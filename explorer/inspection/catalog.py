@@ -30,25 +30,29 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
+from explorer.graph.index import graph_index
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.proto_reader import (
     Shape,
     dtype_name,
     gc_paused,
     glob_to_regex,
-    index_nodes,
     out_spec_of,
+    output_dtypes,
 )
+from explorer.graph.specs import shape_of
 from explorer.inspection.catalog_items import Edge, OpInfo, ScopeNode, Subgraph, TensorInfo
 
-# ----------------------------------------------------------------------------------------------
-# the catalog
-# ----------------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+
+    from explorer.loading.model import V1Model
+
+# -- the catalog -----------------------------------------------------------------------------------
 
 
 class Catalog:
@@ -65,7 +69,7 @@ class Catalog:
 
     def __init__(
         self,
-        graph_def: Any,
+        graph_def: GraphDef,
         *,
         shapes: Mapping[str, Shape] | None = None,
         source: str = "graph_def",
@@ -84,28 +88,25 @@ class Catalog:
         self._starts: list[int] = []
         self._scope_root: ScopeNode | None = None
         with gc_paused():
-            nodes = list(graph_def.node)
-            names, types, dtypes, data_consumers, control_consumers, _unregistered = index_nodes(
-                nodes, fn_specs
-            )
-            self._nodes = nodes
-            self._names = names
-            self._types = types
-            self._dtypes: list[tuple[int, ...]] = dtypes
-            self._data_consumers = data_consumers
-            self._control_consumers = control_consumers
-            self._index = {name: i for i, name in enumerate(names)}
+            index = graph_index(graph_def)
+            self._nodes = index.node_list
+            self._names = index.names
+            self._types = index.types
+            self._dtypes: list[tuple[int, ...]] = output_dtypes(index, fn_specs)
+            self._data_consumers = index.data_by_input
+            self._control_consumers = index.control_by_op
+            self._index = index.position
             self._lower_blob_and_starts()  # the search index
 
     # -- constructors ------------------------------------------------------------------------------
 
     @classmethod
-    def from_graph_def(cls, graph_def: Any, source: str = "graph_def") -> Catalog:
+    def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
         """The catalog of a ``GraphDef`` protobuf (nothing is imported or run)."""
         return cls(graph_def, source=source)
 
     @classmethod
-    def from_model(cls, model: Any) -> Catalog:
+    def from_model(cls, model: V1Model) -> Catalog:
         """The catalog of a :class:`~explorer.V1Model`; signature shapes fill in shapes the
         graph does not record."""
         shapes: dict[str, Shape] = {}
@@ -439,44 +440,15 @@ class Catalog:
         """Op names the given ops/tensors depend on (themselves included), through data and
         control edges; a tensor in ``stop`` (``op:idx``) is treated as fed: the walk does not go
         past it."""
-        stop_set = {s if ":" in s else f"{s}:0" for s in stop}
-        seen: set[str] = set()
-        todo = deque()
+        names = list(names)
         for n in names:
-            op = n.lstrip("^").partition(":")[0]
-            if op not in self._index:
+            if n.lstrip("^").partition(":")[0] not in self._index:
                 raise TensorNotFoundError(f"{n!r} is not in {self.source}")
-            if ":" in n and n in stop_set:
-                continue  # an output that is fed needs nothing upstream
-            todo.append(op)
-        while todo:
-            op = todo.popleft()
-            if op in seen:
-                continue
-            seen.add(op)
-            node = self._nodes[self._index[op]]
-            for s in node.input:
-                if s[0] == "^":
-                    todo.append(s[1:])
-                    continue
-                key = s if ":" in s else f"{s}:0"
-                if key not in stop_set:
-                    todo.append(s.partition(":")[0])
-        return seen
+        return graph_index(self.graph_def).upstream([n.lstrip("^") for n in names], fed=stop)
 
     def downstream(self, names: Iterable[str]) -> set[str]:
         """Op names depending on the given ops (themselves included), data and control edges."""
-        seen: set[str] = set()
-        todo = deque(n.lstrip("^").partition(":")[0] for n in names)
-        while todo:
-            op = todo.popleft()
-            if op in seen or op not in self._index:
-                continue
-            seen.add(op)
-            info = self.op(op)
-            todo.extend(info.consumers)
-            todo.extend(info.control_consumers)
-        return seen
+        return graph_index(self.graph_def).downstream(n.lstrip("^") for n in names)
 
     # -- scopes ------------------------------------------------------------------------------------
 
@@ -542,8 +514,6 @@ class Catalog:
         return ids
 
     def _shape_of(self, i: int, k: int, key: str) -> Shape:
-        from explorer.graph.specs import shape_of
-
         node = self._nodes[i]
         recorded = node.attr.get("_output_shapes")
         shape: Shape = None

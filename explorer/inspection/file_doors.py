@@ -20,26 +20,30 @@ refuses them unless ``allow_unsafe=True``):
 
 Rules get the node refs the gate passes (the whole graph for ``explorer.scan``), so they judge
 exactly the doors on the path the gate cares about. Per-op knowledge (which input or attribute
-holds the path, read or write) is registered in :data:`DOORS` with :func:`door`.
+holds the path, read or write) is the table :data:`DOORS`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.op_families import (
     CHECKPOINT_OPS,
     FILE_OPS,
     INPUT_OPS,
 )
-from explorer.graph.registry import OpRegistry
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.inspection.path_sources import Source, tracer_of
+from explorer.loading.files import special_kind
 from explorer.loading.validation import recursive_functions
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
@@ -62,13 +66,14 @@ class Door:
     assets_only: bool = False
 
 
-DOORS: OpRegistry[Door] = OpRegistry("file door")
-"""Op type -> :class:`Door`; its keys are :data:`explorer.graph.op_families.FILE_OPS`."""
+DOORS: dict[str, Door] = {}
+"""Op type -> :class:`Door` (a fixed table); its keys are
+:data:`explorer.graph.op_families.FILE_OPS`."""
 
 
 def door(mode: str, *op_types: str, **kw: Any) -> None:
-    """Register op types that open files through the same input or attribute (:class:`Door`)."""
-    DOORS.add(Door(mode, **kw), *op_types)
+    """Add op types that open files through the same input or attribute to :data:`DOORS`."""
+    DOORS.update(dict.fromkeys(op_types, Door(mode, **kw)))
 
 
 door("read", "ReadFile", "MatchingFiles", inputs=(0,))
@@ -160,12 +165,10 @@ door(
 door("write", "Copy", "CopyHost", attrs=("debug_ops_spec",))
 
 
-# ----------------------------------------------------------------------------------------------
-# where the model may read
-# ----------------------------------------------------------------------------------------------
+# -- where the model may read ----------------------------------------------------------------------
 
 
-def model_folder(model: Any) -> Path:
+def model_folder(model: V1Model) -> Path:
     """The folder a model may read from: a SavedModel's folder, else the file's folder."""
     p = Path(model.path)
     return p if p.is_dir() else p.parent
@@ -292,7 +295,7 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
     if not scope or not scope.rpartition("/")[2].startswith("save"):
         return False
     scope += "/"
-    consumers = tracer_of(ctx).consumers()
+    consumers = graph_index(ctx.graph_def).op_consumers
     init = {ctx.model.init_op or ""} | set(ctx.model.collection("table_initializer"))
     seen: set[str] = set()
     todo = [ref.name]
@@ -303,7 +306,7 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
         seen.add(name)
         if not name.startswith(scope) or name in init or len(seen) > 2000:
             return False
-        todo.extend(consumers.get(name, ()))
+        todo.extend(c.name for c in consumers.get(name, ()))
     return True
 
 
@@ -326,9 +329,7 @@ def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
     return out or [Source("unknown", "from a queue filled at run time")]
 
 
-# ----------------------------------------------------------------------------------------------
-# rules
-# ----------------------------------------------------------------------------------------------
+# -- rules -----------------------------------------------------------------------------------------
 
 
 @rule(*FILE_OPS, name="file-system", unsafe=True)
@@ -381,7 +382,6 @@ def asset_problem(path: str, folder: Path) -> str | None:
     if not (lexical == folder or folder in lexical.parents) or ".." in p.parts:
         return "its recorded name leaves the model folder"
     real = Path(os.path.realpath(p))
-    from explorer.loading.files import special_kind
 
     kind = special_kind(real)
     if kind:
@@ -404,8 +404,3 @@ def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             "crash, not an error); the file is corrupt or hostile, re-export it",
             unsafe=True,
         )
-
-
-def doors_of(ctx: ScanContext, refs: Sequence[NodeRef]) -> list[Opening]:
-    """Every opening of the door ops among ``refs`` (allowed ones included), for listings."""
-    return [o for r in refs for o in openings(ctx, r)]

@@ -17,9 +17,15 @@ pass, so a migration never proves a tensor that is not the model's output.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import OutputChoiceError, SignatureNotFoundError
+from explorer.graph.op_families import HEAD_STEP_OPS
+from explorer.inspection.pipelines import pipeline_inputs
+from explorer.inspection.suggestions import suggest
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 CONFIDENCE_MARGIN = 2.0
 """Score points the top output must lead the next concern-free candidate by (see the module
@@ -47,7 +53,7 @@ class DefaultIO:
     lead: float | None = None
 
 
-def default_io(model: Any) -> tuple[list[str], list[str]]:
+def default_io(model: V1Model) -> tuple[list[str], list[str]]:
     """Input and output tensor names to run a model that has no signatures.
 
     The top output :func:`explorer.suggest` ranks, and the placeholders and pipeline outputs it
@@ -57,7 +63,7 @@ def default_io(model: Any) -> tuple[list[str], list[str]]:
     return choice.inputs, choice.outputs
 
 
-def confident_io(model: Any) -> DefaultIO:
+def confident_io(model: V1Model) -> DefaultIO:
     """The top suggestion of a model without signatures, when it is confident (see the module
     docstring).
 
@@ -69,12 +75,10 @@ def confident_io(model: Any) -> DefaultIO:
     return _choice(model, confident=True)
 
 
-def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
+def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
     """Signature key per input tensor: a pipeline output's feature name where the pipeline
     parses tf.Example (``IteratorGetNext:2`` -> ``pixels``), else the op name (``x:0`` -> ``x``,
     ``op:1`` -> ``op_1``); keys are made unique."""
-    from explorer.inspection.pipelines import pipeline_inputs
-
     features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -89,9 +93,7 @@ def input_keys(model: Any, inputs: list[str]) -> dict[str, str]:
     return out
 
 
-def _choice(model: Any, confident: bool) -> DefaultIO:
-    from explorer.inspection.suggestions import suggest
-
+def _choice(model: V1Model, confident: bool) -> DefaultIO:
     choice = suggest(model, limit=50)
     if not choice.outputs:
         raise SignatureNotFoundError(
@@ -109,25 +111,20 @@ def _choice(model: Any, confident: bool) -> DefaultIO:
     return DefaultIO(inputs, [top.name], input_keys(model, inputs), top.reason, lead)
 
 
-_HEAD_STEPS = frozenset(
-    {"Softmax", "Sigmoid", "Tanh", "LogSoftmax", "ArgMax", "Identity", "Reshape", "Squeeze"}
-)
-
-
 def _inputs_of_head(catalog: Any, name: str, hops: int = 3) -> set[str]:
     """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
     the same head, so they do not compete with it."""
     out: set[str] = set()
     op = catalog.op(name.partition(":")[0])
     for _ in range(hops):
-        if op.type not in _HEAD_STEPS or not op.inputs:
+        if op.type not in HEAD_STEP_OPS or not op.inputs:
             break
         out.add(op.inputs[0] if ":" in op.inputs[0] else f"{op.inputs[0]}:0")
         op = catalog.op(op.inputs[0].partition(":")[0])
     return out
 
 
-def _ambiguous(model: Any, outputs: list[Any], top: Any, lead: float | None) -> str:
+def _ambiguous(model: V1Model, outputs: list[Any], top: Any, lead: float | None) -> str:
     why = (
         f"the top candidate {top.name} may not be the model's output ({top.concerns[0]})"
         if top.concerns

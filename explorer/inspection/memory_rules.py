@@ -14,9 +14,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
+from explorer.graph.index import graph_index
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 # op type -> (index of the shape input, attribute holding the dtype)
 SHAPED_OPS: dict[str, tuple[int, str]] = {
@@ -52,7 +56,7 @@ def _dtype_size(enum: int) -> int:
     return _SIZES.get(enum - 100 if enum > 100 else enum, 1)
 
 
-def _const_ints(node: Any) -> list[int] | None:
+def _const_ints(node: NodeDef) -> list[int] | None:
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
     t = node.attr["value"].tensor
@@ -85,7 +89,7 @@ def _size(n: int) -> str:
 @rule(*SHAPED_OPS, "Const", name="huge-tensor", unsafe=True)
 def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     limit = max_tensor_bytes()
-    top = {n.name: n for n in ctx.graph_def.node}
+    top = graph_index(ctx.graph_def).nodes
     for ref in refs:
         node = ref.node
         if node.op == "Const":

@@ -24,6 +24,7 @@ from typing import Any
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
+    HEAD_PASS_OPS,
     INPUT_OPS,
     PIPELINE_OUTPUT_OPS,
 )
@@ -39,7 +40,6 @@ _UPDATE_OR_CHECK = re.compile(
     r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
     r"ResourceScatter\w*|Assert)$"
 )
-_PASS_THROUGH = frozenset({"Identity", "Reshape", "ExpandDims", "Squeeze", "Transpose"})
 _LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
 
 
@@ -158,7 +158,7 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
         cur, chain = op, []
         while True:
             readers = ctx.readers(cur)
-            if len(readers) != 1 or ctx.op(readers[0]).type not in _PASS_THROUGH:
+            if len(readers) != 1 or ctx.op(readers[0]).type not in HEAD_PASS_OPS:
                 break
             cur = ctx.op(readers[0])
             chain.append(cur.name)

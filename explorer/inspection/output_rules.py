@@ -25,7 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.graph.op_families import ACTIVATION_HEAD_OPS, SHAPE_OPS
+from explorer.graph.op_families import (
+    ACTIVATION_HEAD_OPS,
+    LOGIT_OPS,
+    LOSS_OPS,
+    SCALAR_REDUCTION_OPS,
+    SHAPE_OPS,
+)
 from explorer.graph.registry import OpRegistry
 
 STRONG_OUTPUT = re.compile(
@@ -38,24 +44,10 @@ WEAK_OUTPUT = re.compile(
     re.IGNORECASE,
 )
 LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
-# Ops comparing a prediction with labels: the tensor they read from the model is its prediction.
-LOSS_TYPES = frozenset(
-    {
-        "SoftmaxCrossEntropyWithLogits",
-        "SparseSoftmaxCrossEntropyWithLogits",
-        "SquaredDifference",
-        "InTopK",
-        "InTopKV2",
-        "Equal",
-        "NotEqual",
-    }
-)
 # Names TF gives ops when the user did not name them (besides the op type itself).
 AUTO_NAMES = frozenset(
     {"add", "mul", "sub", "truediv", "div", "floordiv", "mod", "pow", "neg", "matmul", "read"}
 )
-_REDUCTIONS = frozenset({"Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "Neg", "Cast"})
-_LOGIT_TYPES = ("Add", "AddV2", "BiasAdd")
 
 
 @dataclass(frozen=True)
@@ -124,7 +116,7 @@ def is_auto_name(op: Any) -> bool:
 
 def reads_as_prediction(reader: Any) -> bool:
     """Whether ``reader`` is a loss or metric op: by name, or a comparing op type."""
-    return bool(LOSS_NAME.search(reader.name)) or reader.type in LOSS_TYPES
+    return bool(LOSS_NAME.search(reader.name)) or reader.type in LOSS_OPS
 
 
 # -- what makes an op an output ----------------------------------------------------------------
@@ -183,7 +175,7 @@ def _class_head(ctx: RuleContext, op: Any) -> Verdict | None:
     return Verdict(0.5, f"a {op.type} head")
 
 
-@output_rule(*_LOGIT_TYPES, name="logits-head")
+@output_rule(*sorted(LOGIT_OPS), name="logits-head")
 def _logits_head(ctx: RuleContext, op: Any) -> Verdict | None:
     """The last layer's ``matmul + b`` (an ``Add``/``BiasAdd`` over the weights)."""
     facts = ctx.facts
@@ -309,7 +301,7 @@ def _target_network(ctx: RuleContext, op: Any) -> Verdict | None:
 @output_rule(name="batch-scalar")
 def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
     shape = ctx.catalog.tensor(op.outputs[0]).shape
-    if shape != () or op.type not in _REDUCTIONS or not ctx.facts.deps.get(op.name):
+    if shape != () or op.type not in SCALAR_REDUCTION_OPS or not ctx.facts.deps.get(op.name):
         return None
     return Verdict(-1.5, "a scalar over the whole batch (a loss or a metric?)", concern=True)
 

@@ -12,10 +12,21 @@ judge these :class:`Source` values.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from explorer.graph.op_families import INPUT_OPS
+from explorer.graph.index import function_calls, graph_index
+from explorer.graph.op_families import (
+    ANY_INPUT_OPS,
+    CALL_OPS,
+    IF_OPS,
+    INPUT_OPS,
+    PATH_PASS_OPS,
+    WHILE_OPS,
+)
 from explorer.inspection.findings import NodeRef, ScanContext
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 @dataclass(frozen=True)
@@ -28,26 +39,6 @@ class Source:
     text: str = ""
 
 
-_PASS_FIRST = frozenset(
-    {
-        "Identity",
-        "Snapshot",
-        "StopGradient",
-        "Enter",
-        "RefEnter",
-        "Switch",
-        "RefSwitch",
-        "Exit",
-        "RefExit",
-        "Reshape",
-        "ExpandDims",
-        "Squeeze",
-        "ShardedFilename",
-        "PlaceholderWithDefault",
-    }
-)
-_PASS_ALL = frozenset({"Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2"})
-_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 _MAX_STEPS = 200
 _MAX_VALUES = 16
 
@@ -58,51 +49,31 @@ class Tracer:
 
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
-        gd = ctx.graph_def
-        self.top = {n.name: n for n in gd.node}
-        self.functions = {f.signature.name: f for f in gd.library.function}
-        self.fn_nodes = {
-            name: {n.name: n for n in f.node_def} for name, f in self.functions.items()
-        }
+        self.index = graph_index(ctx.graph_def)
+        self.top = self.index.nodes
+        self.functions = self.index.functions
         self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
         filename = ctx.model.filename_tensor or ""
         self.filename_op = filename.partition(":")[0]
-        self._callers: dict[str, list[tuple[Any, str | None, int]]] | None = None
-        self._consumers: dict[str, list[str]] | None = None
-
-    def consumers(self) -> dict[str, list[str]]:
-        """Top-level op name -> names of the ops reading it (control edges included)."""
-        if self._consumers is None:
-            out: dict[str, list[str]] = {}
-            for node in self.ctx.graph_def.node:
-                for i in node.input:
-                    out.setdefault(i.lstrip("^").partition(":")[0], []).append(node.name)
-            self._consumers = out
-        return self._consumers
+        self._callers: dict[str, list[tuple[NodeDef, str | None, int]]] | None = None
 
     # -- callers ---------------------------------------------------------------------------------
 
-    def callers(self, fname: str) -> list[tuple[Any, str | None, int]]:
+    def callers(self, fname: str) -> list[tuple[NodeDef, str | None, int]]:
         """(calling node, its function or None, offset of the first argument) for ``fname``."""
         if self._callers is None:
-            out: dict[str, list[tuple[Any, str | None, int]]] = {}
-            scopes: list[tuple[str | None, Any]] = [(None, n) for n in self.ctx.graph_def.node]
+            out: dict[str, list[tuple[NodeDef, str | None, int]]] = {}
+            scopes: list[tuple[str | None, NodeDef]] = [(None, n) for n in self.index.node_list]
             for f in self.ctx.graph_def.library.function:
                 scopes.extend((f.signature.name, n) for n in f.node_def)
             for scope, node in scopes:
-                if node.op in self.functions:
-                    out.setdefault(node.op, []).append((node, scope, 0))
-                for value in node.attr.values():
-                    names = [value.func.name] if value.HasField("func") else []
-                    names += [f.name for f in value.list.func]
-                    for name in names:
-                        if name in self.functions:
-                            offset = 1 if node.op in ("If", "StatelessIf") else 0
-                            if node.op not in _CALL_OPS | {"If", "StatelessIf", "While"} | {
-                                "StatelessWhile"
-                            }:
-                                offset = -1  # called by a dataset or other op: args unknown
-                            out.setdefault(name, []).append((node, scope, offset))
+                for k, name in enumerate(function_calls(node, self.functions)):
+                    offset = 1 if node.op in IF_OPS else 0
+                    if k == 0 and name == node.op:
+                        offset = 0  # a direct call: the node's inputs are the arguments
+                    elif node.op not in CALL_OPS | IF_OPS | WHILE_OPS:
+                        offset = -1  # called by a dataset or other op: args unknown
+                    out.setdefault(name, []).append((node, scope, offset))
             self._callers = out
         return self._callers.get(fname, [])
 
@@ -121,7 +92,7 @@ class Tracer:
         if key in seen or len(seen) > _MAX_STEPS:
             return [Source("unknown", "from a loop or a deep expression")]
         seen = seen | {key}
-        nodes = self.top if fname is None else self.fn_nodes[fname]
+        nodes = self.top if fname is None else self.index.function_nodes(fname)
         if fname is not None and name not in nodes:
             return self._argument(fname, name, seen)
         node = nodes.get(name)
@@ -137,9 +108,9 @@ class Tracer:
             return [Source("const", s) for s in strings] or [
                 Source("unknown", "from a non-string constant")
             ]
-        if node.op in _PASS_FIRST and ins:
+        if node.op in PATH_PASS_OPS and ins:
             return self._values(ins[0], fname, seen)
-        if node.op in _PASS_ALL:
+        if node.op in ANY_INPUT_OPS:
             parts = ins[1:] if node.op in ("Select", "SelectV2") else ins
             out = []
             for i in parts:
@@ -151,7 +122,7 @@ class Tracer:
             return [Source("unknown", f"fed through {name!r} at run time")]
         return [Source("unknown", f"computed by {node.op} {name!r} at run time")]
 
-    def _join(self, node: Any, ins: list[str], fname: str | None, seen: set) -> list[Source]:
+    def _join(self, node: NodeDef, ins: list[str], fname: str | None, seen: set) -> list[Source]:
         sep = (
             node.attr["separator"].s.decode("utf-8", "replace") if "separator" in node.attr else ""
         )
@@ -172,10 +143,10 @@ class Tracer:
                 out.append(s)
         return out[:_MAX_VALUES]
 
-    def _elements(self, node: Any, scope: str | None, seen: set) -> list[Source]:
+    def _elements(self, node: NodeDef, scope: str | None, seen: set) -> list[Source]:
         """What a dataset op passes its function: the elements of its input dataset when that
         is made of constants (``TextLineDataset(path)`` maps over a slice of its file names)."""
-        nodes = self.top if scope is None else self.fn_nodes[scope]
+        nodes = self.top if scope is None else self.index.function_nodes(scope)
         ins = [i for i in node.input if not i.startswith("^")]
         src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
         if src is not None and src.op in ("TensorSliceDataset", "TensorDataset"):

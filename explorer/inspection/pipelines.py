@@ -13,17 +13,22 @@ is, so a converted model can also take serialized examples.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
-from explorer.graph.op_families import PARSE_EXAMPLE_OPS, PIPELINE_OUTPUT_OPS
-
-_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims", "Squeeze", "StopGradient"})
-_MAP_DATASETS = frozenset(
-    {"MapDataset", "ParallelMapDataset", "ParallelMapDatasetV2", "MapAndBatchDataset"}
+from explorer.graph.op_families import (
+    MAP_DATASET_OPS,
+    PARSE_EXAMPLE_OPS,
+    PIPELINE_OUTPUT_OPS,
+    PIPELINE_PASS_OPS,
 )
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ class PipelineInput:
     parse_op: str | None = None
 
 
-def pipeline_inputs(graph_def: Any) -> list[PipelineInput]:
+def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
     """Every consumed output of every pipeline op (``IteratorGetNext``, ``QueueDequeue*``), in
     graph order, with its feature name where the graph says it."""
     g = _Graph(graph_def)
@@ -60,13 +65,11 @@ def pipeline_inputs(graph_def: Any) -> list[PipelineInput]:
 
 
 class _Graph:
-    def __init__(self, graph_def: Any) -> None:
-        self.nodes = {n.name: n for n in graph_def.node}
-        self.functions = {f.signature.name: f for f in graph_def.library.function}
-        self.consumers: dict[str, list[Any]] = {}
-        for n in graph_def.node:
-            for i in n.input:
-                self.consumers.setdefault(op_name(i), []).append(n)
+    def __init__(self, graph_def: GraphDef) -> None:
+        self.index = graph_index(graph_def)
+        self.nodes = self.index.nodes
+        self.functions = self.index.functions
+        self.consumers = self.index.op_consumers
 
     def used_outputs(self, name: str) -> set[int]:
         out = set()
@@ -79,7 +82,7 @@ class _Graph:
 
     # -- where a component comes from --------------------------------------------------------------
 
-    def feature_of(self, node: Any, k: int) -> tuple[str | None, str | None]:
+    def feature_of(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         try:
             if node.op.startswith("QueueDequeue"):
                 return self._queue_feature(node, k)
@@ -87,29 +90,30 @@ class _Graph:
         except (IndexError, KeyError, ValueError):
             return None, None
 
-    def _queue_feature(self, node: Any, k: int) -> tuple[str | None, str | None]:
+    def _queue_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         queue = op_name(node.input[0])
         for c in self.consumers.get(queue, []):
             if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
                 return self._parsed_key(self.nodes, c.input[k + 1], None)
         return None, None
 
-    def _iterator_feature(self, node: Any, k: int) -> tuple[str | None, str | None]:
+    def _iterator_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         iterator = self.nodes[op_name(node.input[0])]
         for scope_nodes, dataset in self._datasets_of(iterator):
             mapped = self._map_of(scope_nodes, dataset)
             if mapped is not None:
                 f = self.functions[mapped.attr["f"].func.name]
                 ret = f.ret[f.signature.output_arg[k].name]
-                body = {n.name: n for n in f.node_def}
-                return self._parsed_key(body, ret, f.signature.name)
+                return self._parsed_key(
+                    self.index.function_nodes(f.signature.name), ret, f.signature.name
+                )
         return None, None
 
     def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
         """(the nodes it is among, the dataset node) for each dataset the iterator iterates."""
         if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
             f = self.functions[iterator.attr["dataset_factory"].func.name]
-            body = {n.name: n for n in f.node_def}
+            body = self.index.function_nodes(f.signature.name)
             ret = f.ret[f.signature.output_arg[0].name]
             yield body, body[op_name(ret)]
         for c in self.consumers.get(iterator.name, []):
@@ -121,7 +125,7 @@ class _Graph:
         """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
         seen = 0
         while dataset is not None and seen < 50:
-            if dataset.op in _MAP_DATASETS and "f" in dataset.attr:
+            if dataset.op in MAP_DATASET_OPS and "f" in dataset.attr:
                 return dataset
             if not dataset.input:
                 return None
@@ -140,18 +144,18 @@ class _Graph:
                 key = _key_of_output(nodes, node, ref)
                 where = f"{fn}::{node.name}" if fn else node.name
                 return (key, where) if key else (None, None)
-            if node.op not in _PASS or not node.input:
+            if node.op not in PIPELINE_PASS_OPS or not node.input:
                 return None, None
             ref = node.input[0]
         return None, None
 
 
-def _key_of_output(nodes: dict[str, Any], node: Any, ref: str) -> str | None:
+def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:
     """The feature key of one output of a parse op (``ref``: ``op:3`` in a graph, or
     ``op:dense_values:1`` in a function body)."""
     parts = ref.split(":")
     ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
-    sparse, dense = _keys(nodes, node, ns)
+    sparse, dense, _ = keys_in(nodes, node)
     if len(parts) == 3:  # function body: arg name and index
         arg, j = parts[1], int(parts[2])
         if arg == "dense_values":
@@ -166,18 +170,33 @@ def _key_of_output(nodes: dict[str, Any], node: Any, ref: str) -> str | None:
     return dense[j] if j < len(dense) else None
 
 
-def _keys(nodes: dict[str, Any], node: Any, ns: int) -> tuple[list[str], list[str]]:
-    """(sparse keys, dense keys) of a parse op."""
-    if node.op == "ParseSingleExample":
-        return (
-            [k.decode() for k in node.attr["sparse_keys"].list.s],
-            [k.decode() for k in node.attr["dense_keys"].list.s],
+def example_keys(
+    node: NodeDef, const: Callable[[str], Any]
+) -> tuple[list[str], list[str], list[str]]:
+    """(sparse, dense, ragged) feature keys of a ``tf.Example`` parse op; ``const(input)`` reads a
+    key input's constant value (strings or an array of bytes; ``None``: not a constant)."""
+
+    def strings(ref: str) -> list[str]:
+        v = const(ref)
+        flat = [] if v is None else v.reshape(-1).tolist() if hasattr(v, "reshape") else list(v)
+        return [k.decode() if isinstance(k, bytes) else str(k) for k in flat]
+
+    if node.op == "ParseSingleExample":  # keys are attributes
+        sparse, dense = (
+            [k.decode() for k in node.attr[a].list.s] if a in node.attr else []
+            for a in ("sparse_keys", "dense_keys")
         )
+        return sparse, dense, []
     if node.op == "ParseExampleV2":
-        return _strings(nodes, node.input[2]), _strings(nodes, node.input[3])
-    nd = int(node.attr["Ndense"].i)  # ParseExample: one scalar Const per key
-    keys = [(_strings(nodes, node.input[2 + i]) or [""])[0] for i in range(ns + nd)]
-    return keys[:ns], keys[ns:]
+        return strings(node.input[2]), strings(node.input[3]), strings(node.input[4])
+    ns, nd = (int(node.attr[a].i) if a in node.attr else 0 for a in ("Nsparse", "Ndense"))
+    keys = [(strings(node.input[2 + i]) or [""])[0] for i in range(ns + nd)]  # one Const each
+    return keys[:ns], keys[ns:], []
+
+
+def keys_in(nodes: dict[str, NodeDef], node: NodeDef) -> tuple[list[str], list[str], list[str]]:
+    """:func:`example_keys` of a parse op among ``nodes`` (a graph's or a function body's)."""
+    return example_keys(node, lambda ref: _strings(nodes, ref))
 
 
 def _strings(nodes: dict[str, Any], ref: str) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph import op_defs
 from explorer.graph.runtime import (
@@ -28,6 +28,9 @@ from explorer.graph.runtime import (
     remote_job_of,
     unregistered_op_types,
 )
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,13 @@ class Problem:
         }
 
 
-def problems(model: Any) -> list[Problem]:
+def problems(model: V1Model) -> list[Problem]:
     """Every :class:`Problem` of a loaded ``model``, errors first."""
     out = [*_variables(model), *_ops(model), *_assets(model), *_devices(model)]
     return sorted(out, key=lambda p: p.severity != "error")
 
 
-def _variables(model: Any) -> list[Problem]:
+def _variables(model: V1Model) -> list[Problem]:
     variables = model.variables
     if not variables or model.checkpoint_prefix is not None:
         return []
@@ -71,7 +74,7 @@ def _variables(model: Any) -> list[Problem]:
     ]
 
 
-def _ops(model: Any) -> list[Problem]:
+def _ops(model: V1Model) -> list[Problem]:
     replaced = set(getattr(model, "replacements", {}) or {})
     missing = [t for t in unregistered_op_types(model.graph_def) if t not in replaced]
     if not missing:
@@ -88,7 +91,7 @@ def _ops(model: Any) -> list[Problem]:
     ]
 
 
-def _assets(model: Any) -> list[Problem]:
+def _assets(model: V1Model) -> list[Problem]:
     gone = sorted(p for p in getattr(model, "assets", {}).values() if not Path(p).exists())
     if not gone:
         return []
@@ -103,7 +106,7 @@ def _assets(model: Any) -> list[Problem]:
     ]
 
 
-def _devices(model: Any) -> list[Problem]:
+def _devices(model: V1Model) -> list[Problem]:
     pinned = absent_device_pins(model.graph_def)
     if not pinned:
         return []

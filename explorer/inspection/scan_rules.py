@@ -10,19 +10,18 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from explorer.graph.op_defs import tf_version
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     PY_FUNC_OPS,
     QUEUE_OPS,
     RANDOM_OPS,
-    REF_VARIABLE_OPS,
-    TEMPORARY_VARIABLE_OPS,
+    REF_TYPED_OPS,
     V1_CONTROL_FLOW_OPS,
 )
+from explorer.graph.runtime import absent_device_pins, device_type_of, unregistered_op_types
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.loading.replacements import replacement_hint
-
-_REF_TYPED_OPS = REF_VARIABLE_OPS | TEMPORARY_VARIABLE_OPS  # ops whose output is a *_ref
 
 
 def _listing(refs: Sequence[NodeRef] | Sequence[str], n: int = 3) -> str:
@@ -53,8 +52,6 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
 
 @rule(name="unregistered-op")
 def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    from explorer.graph.op_defs import tf_version
-    from explorer.graph.runtime import unregistered_op_types
 
     by_op = _by_op(refs)
     for op_type in unregistered_op_types(ctx.graph_def):
@@ -92,7 +89,7 @@ def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     )
 
 
-@rule(*_REF_TYPED_OPS, name="ref-variable")
+@rule(*REF_TYPED_OPS, name="ref-variable")
 def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     yield _finding(
         "ref-variable",
@@ -110,7 +107,7 @@ def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     catalog = ctx.catalog
     readers: dict[str, set[str]] = {}
-    for var in catalog.search(op_type=_REF_TYPED_OPS):
+    for var in catalog.search(op_type=REF_TYPED_OPS):
         for t in var.outputs:  # always a *_ref tensor
             for consumer in catalog.tensor(t).consumers:
                 op_type = catalog.op(consumer).type
@@ -209,7 +206,6 @@ def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
 
 @rule(name="device-pin")
 def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    from explorer.graph.runtime import absent_device_pins, device_type_of
 
     absent = set(absent_device_pins(ctx.graph_def))
     by_device: dict[str, list[NodeRef]] = {}

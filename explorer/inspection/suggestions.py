@@ -26,13 +26,11 @@ from typing import Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.graph.op_families import (
-    CHECKPOINT_OPS,
     DEFAULT_PLACEHOLDER_OPS,
     INPUT_OPS,
+    NOT_IO_OPS,
     PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.proto_reader import scalar_value
 from explorer.inspection.catalog import Catalog
@@ -52,24 +50,6 @@ _EXCLUDED_SCOPE = re.compile(
     r"assert\w*|\w*input_producer|\w*queue\w*|batch(_\d+)?/fifo_queue|"
     r"\w*_queue_runner)$",
     re.IGNORECASE,
-)
-_EXCLUDED_TYPES = (
-    frozenset(
-        {
-            "NoOp",
-            "Const",
-            "VarIsInitializedOp",
-            "IsVariableInitialized",
-            "Assert",
-            "Print",
-            "PrintV2",
-            "ShardedFilename",
-            "ControlTrigger",
-        }
-    )
-    | REF_VARIABLE_OPS
-    | RESOURCE_VARIABLE_OPS
-    | CHECKPOINT_OPS
 )
 _EXCLUDED_TYPE_PATTERN = re.compile(
     r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
@@ -185,9 +165,7 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
     )
 
 
-# ----------------------------------------------------------------------------------------------
-# signatures
-# ----------------------------------------------------------------------------------------------
+# -- signatures ------------------------------------------------------------------------------------
 
 
 def _signature_candidates(
@@ -234,9 +212,7 @@ def _signature_candidates(
     return out["inputs"], out["outputs"]
 
 
-# ----------------------------------------------------------------------------------------------
-# the graph
-# ----------------------------------------------------------------------------------------------
+# -- the graph -------------------------------------------------------------------------------------
 
 
 def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
@@ -245,7 +221,7 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
     for op in catalog.ops:
         if (
             op.name in names
-            or op.type in _EXCLUDED_TYPES
+            or op.type in NOT_IO_OPS
             or _EXCLUDED_TYPE_PATTERN.match(op.type)
             or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1])
         ):
@@ -372,9 +348,7 @@ def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
     return first + [c for c in second if c.name not in seen]
 
 
-# ----------------------------------------------------------------------------------------------
-# validation
-# ----------------------------------------------------------------------------------------------
+# -- validation ------------------------------------------------------------------------------------
 
 
 def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:

@@ -26,25 +26,27 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     INPUT_OPS,
     LAYER_OPS,
+    PASS_THROUGH_OPS,
     PIPELINE_OUTPUT_OPS,
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
     SHAPE_OPS,
+    SUMMARY_OPS,
+    VARIABLE_OPS,
 )
+
+if TYPE_CHECKING:
+    from explorer.inspection.catalog import Catalog
 
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
-_SUMMARY_TYPES = frozenset({"ScalarSummary", "HistogramSummary", "WriteScalarSummary"})
 _TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
-_VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
-_READ_TYPES = frozenset({"Identity", "ReadVariableOp", "Enter", "RefEnter", "Switch", "RefSwitch"})
 # Comparing ops: which input holds the labels (None: either side, decided by the graph).
 LABEL_INPUT: dict[str, int | None] = {
     "SoftmaxCrossEntropyWithLogits": 1,
@@ -61,8 +63,9 @@ class GraphFacts:
     """Facts about the inference part of a graph (``excluded``: op names that are not
     inference: saver, gradients, optimizers, summaries, ...). Properties compute on first use."""
 
-    def __init__(self, catalog: Any, excluded: set[str]) -> None:
+    def __init__(self, catalog: Catalog, excluded: set[str]) -> None:
         self.catalog = catalog
+        self.index = graph_index(catalog.graph_def)
         self.excluded = excluded
         self.ops = [op for op in catalog.ops if op.name not in excluded]
         self.by_name = {op.name: op for op in catalog.ops}
@@ -157,7 +160,7 @@ class GraphFacts:
         """Value op -> the loss-named summary recording it (``Neg`` -> ``D_loss``)."""
         out = {}
         for op in self.catalog.ops:
-            if op.type in _SUMMARY_TYPES and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
+            if op.type in SUMMARY_OPS and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
                 out[op_name(op.inputs[1])] = op.name
         return out
 
@@ -219,7 +222,7 @@ class GraphFacts:
 
     @cached_property
     def variables(self) -> frozenset[str]:
-        return frozenset(op.name for op in self.catalog.ops if op.type in _VAR_TYPES)
+        return frozenset(op.name for op in self.catalog.ops if op.type in VARIABLE_OPS)
 
     def weight_of(self, tensor: str) -> str | None:
         """The variable (or constant weight, in a graph without variables) ``tensor`` reads."""
@@ -228,11 +231,11 @@ class GraphFacts:
             op = self.by_name.get(name)
             if op is None:
                 return None
-            if op.type in _VAR_TYPES:
+            if op.type in VARIABLE_OPS:
                 return op.name
             if op.type == "Const":
                 return op.name if not self.variables and self._is_weight_const(op) else None
-            if op.type not in _READ_TYPES or not op.inputs:
+            if op.type not in PASS_THROUGH_OPS or not op.inputs:
                 return None
             name = op_name(op.inputs[0])
         return None
@@ -261,19 +264,14 @@ class GraphFacts:
     def feeds_a_layer(self) -> frozenset[str]:
         """Ops whose value a later layer reads (hidden values): upstream of a weighted op's
         non-weight inputs, through data edges of the inference graph."""
-        seen: set[str] = set()
-        todo = deque()
-        for name in self.weighted:
-            for t in self.by_name[name].inputs:
-                if self.weight_of(t) is None:
-                    todo.append(op_name(t))
-        while todo:
-            name = todo.popleft()
-            if name in seen or name in self.excluded or name not in self.by_name:
-                continue
-            seen.add(name)
-            todo.extend(op_name(t) for t in self.by_name[name].inputs)
-        return frozenset(seen)
+        starts = [
+            t
+            for name in self.weighted
+            for t in self.by_name[name].inputs
+            if self.weight_of(t) is None
+        ]
+        walk = self.index.upstream(starts, control=False, excluded=self.excluded)
+        return frozenset(n for n in walk if n in self.by_name)
 
     @cached_property
     def _weight_flags(self) -> dict[str, int]:
@@ -282,7 +280,7 @@ class GraphFacts:
         trained = self.trained
         flags: dict[str, int] = {}
         for op in self.catalog.ops:
-            if op.type in _VAR_TYPES:
+            if op.type in VARIABLE_OPS:
                 flags[op.name] = 4 | (1 if op.name in trained else 2)
         for name, w in self.weighted.items():
             flags[name] = flags.get(name, 0) | flags.get(w, 4)
@@ -354,15 +352,7 @@ class GraphFacts:
         return False
 
     def _downstream(self, names: Iterable[str]) -> set[str]:
-        seen: set[str] = set()
-        todo = deque(names)
-        while todo:
-            name = todo.popleft()
-            if name in seen or name in self.excluded:
-                continue
-            seen.add(name)
-            todo.extend(self.by_name[name].consumers)
-        return seen
+        return self.index.downstream(names, control=False, excluded=self.excluded)
 
     # -- generators ------------------------------------------------------------------------------
 

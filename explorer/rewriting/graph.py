@@ -18,31 +18,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer._tf import tf
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VOLATILE_OPS
 
-# Ops that pass their first input through unchanged at inference.
-PASS_THROUGH = frozenset({"Identity", "Snapshot", "StopGradient", "PreventGradient"})
-# Ops whose value changes from run to run: never folded into a constant.
-_VOLATILE = frozenset(
-    {
-        "RandomUniform",
-        "RandomUniformInt",
-        "RandomStandardNormal",
-        "TruncatedNormal",
-        "Multinomial",
-        "RandomShuffle",
-        "StatelessRandomUniformV2",
-        "Placeholder",
-        "QueueDequeueV2",
-        "QueueDequeueManyV2",
-        "IteratorGetNext",
-    }
-)
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
+
 DEAD = "<dead branch>"
 
 
@@ -71,13 +60,14 @@ class GraphContext:
         session: a ready :class:`~explorer.running.session.ModelSession` (closed by the caller).
     """
 
-    def __init__(self, model: Any, inputs: list[str], outputs: list[str], session: Any) -> None:
+    def __init__(self, model: V1Model, inputs: list[str], outputs: list[str], session: Any) -> None:
         self.model = model
         self.inputs = [tensor_name(t) for t in inputs]
         self.outputs = [tensor_name(t) for t in outputs]
         self.session = session
         self.graph = session.graph
-        self.nodes = {n.name: n for n in self.graph.as_graph_def().node}
+        self.index = graph_index(self.graph.as_graph_def())
+        self.nodes = self.index.nodes
         self._values: dict[str, Any] = {}
         self._resolved: dict[str, str] = {}
         self._pred: dict[str, bool | None] = {}
@@ -90,10 +80,10 @@ class GraphContext:
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
 
-    def data_inputs(self, node: Any) -> list[str]:
+    def data_inputs(self, node: NodeDef) -> list[str]:
         return [tensor_name(i) for i in node.input if not i.startswith("^")]
 
-    def attr(self, node: Any, key: str, default: Any = None) -> Any:
+    def attr(self, node: NodeDef, key: str, default: Any = None) -> Any:
         if key not in node.attr:
             return default
         a = node.attr[key]
@@ -128,20 +118,12 @@ class GraphContext:
             stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
         return frozenset(seen)
 
-    @cached_property
-    def _consumers(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for op in self.needed:
-            for i in self.nodes[op].input:
-                if not i.startswith("^"):
-                    out.setdefault(tensor_name(i), []).append(op)
-        return out
-
     def consumers(self, tensor: str) -> list[str]:
         """Needed ops reading ``tensor`` (an output tensor counts as one more reader)."""
         t = tensor_name(tensor)
         extra = ["<output>"] if t in self.outputs else []
-        return self._consumers.get(t, []) + extra
+        readers = self.index.consumers.get(t, [])
+        return [n.name for n, _ in readers if n.name in self.needed] + extra
 
     def single_use(self, tensor: str) -> bool:
         return len(self.consumers(tensor)) <= 1
@@ -155,7 +137,7 @@ class GraphContext:
             return self.cache[key]
         self.cache[key] = False  # in progress: a cycle adds nothing
         node = self.nodes.get(op_name(r))
-        if r in self.inputs or node is None or node.op in _VOLATILE:
+        if r in self.inputs or node is None or node.op in VOLATILE_OPS:
             out = True
         elif node.op in ("Rank", "Shape", "Size") and self._static_meta(node):
             out = False  # known statically (rank, or a fully known shape): run on dummy feeds
@@ -169,7 +151,7 @@ class GraphContext:
 
     # -- values ------------------------------------------------------------------------------------
 
-    def _static_meta(self, node: Any) -> bool:
+    def _static_meta(self, node: NodeDef) -> bool:
         shape = self.shape(self.data_inputs(node)[0])
         if node.op == "Rank":
             return shape is not None
@@ -215,11 +197,8 @@ class GraphContext:
 
     def is_variable(self, tensor: str) -> bool:
         """``tensor`` reads a variable (a trainable weight in TF1) rather than a constant."""
-        t = self.resolve(tensor)
-        node = self.node(t)
-        while node.op in PASS_THROUGH or node.op == "ReadVariableOp":
-            node = self.node(node.input[0])
-        return node.op in ("VariableV2", "Variable", "VarHandleOp")
+        node = self.index.source(self.resolve(tensor))
+        return node is not None and node.op in VARIABLE_OPS
 
     def shape(self, tensor: str) -> list[int | None] | None:
         """Static shape (``None`` dims unknown), ``None`` when the rank is unknown."""
@@ -254,7 +233,7 @@ class GraphContext:
             node = self.nodes.get(op_name(cur))
             if node is None:
                 break
-            if node.op in PASS_THROUGH and node.input:
+            if node.op in IDENTITY_OPS and node.input:
                 seen.append(cur)
                 cur = tensor_name(node.input[0])
                 continue

@@ -9,17 +9,20 @@ for its Step and add ``activation=...`` when the pre-activation tensor has no ot
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
 from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, lit
 
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
 # -- Dense -----------------------------------------------------------------------------------------
 
 
-def _matmul_step(ctx: Any, node: Any) -> Step | None:
+def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
     if node.op != "MatMul" or ctx.attr(node, "transpose_a", False):
         return None
     x, w = ctx.data_inputs(node)
@@ -39,7 +42,7 @@ def _matmul_step(ctx: Any, node: Any) -> Step | None:
     )
 
 
-def _weight_scope(ctx: Any, w: str, node: Any) -> str:
+def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
     """The layer's TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim, frozen
     copies of them), else the op's own scope."""
     source = _variable_name(ctx, w)
@@ -48,7 +51,7 @@ def _weight_scope(ctx: Any, w: str, node: Any) -> str:
     return scope_of(node.name)
 
 
-def _bias_of(ctx: Any, node: Any) -> tuple[str, np.ndarray] | None:
+def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
     """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
     ins = ctx.data_inputs(node)
     if node.op == "BiasAdd":
@@ -64,7 +67,7 @@ def _bias_of(ctx: Any, node: Any) -> tuple[str, np.ndarray] | None:
 
 
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
-def dense(ctx: Any, node: Any) -> Step | None:
+def dense(ctx: Any, node: NodeDef) -> Step | None:
     """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
     if node.op not in ("BiasAdd", "Add", "AddV2"):
         return None
@@ -93,21 +96,21 @@ def _out_channels(step: Step) -> int:
 
 
 @keras_rule("MatMul", name="dense-no-bias")
-def dense_no_bias(ctx: Any, node: Any) -> Step | None:
+def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     return _matmul_step(ctx, node)
 
 
 # -- convolutions ----------------------------------------------------------------------------------
 
 
-def _window(ctx: Any, node: Any, key: str) -> tuple[int, int] | None:
+def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
     if len(v) != 4 or v[0] != 1 or v[3] != 1:
         return None
     return int(v[1]), int(v[2])
 
 
-def _conv_step(ctx: Any, node: Any) -> Step | None:
+def _conv_step(ctx: Any, node: NodeDef) -> Step | None:
     if node.op not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"):
         return None
     if ctx.attr(node, "data_format", "NHWC") != "NHWC":
@@ -184,7 +187,7 @@ def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
 
 
 @keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
-def conv2d(ctx: Any, node: Any) -> Step | None:
+def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
     return _conv_step(ctx, node)
 
@@ -193,7 +196,7 @@ def conv2d(ctx: Any, node: Any) -> Step | None:
 
 
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
-def activation(ctx: Any, node: Any) -> Step | None:
+def activation(ctx: Any, node: NodeDef) -> Step | None:
     """An activation: fused into the Dense/Conv producing its input, else its own layer."""
     (x,) = ctx.data_inputs(node)
     if ctx.value(x) is not None:
@@ -271,7 +274,7 @@ def _bn_scope(name: str) -> str:
 
 
 @keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")
-def fused_batch_norm(ctx: Any, node: Any) -> Step | None:
+def fused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``FusedBatchNorm*(is_training=False)`` -> ``BatchNormalization`` (moving statistics)."""
     if ctx.attr(node, "is_training", True) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
@@ -283,7 +286,7 @@ def fused_batch_norm(ctx: Any, node: Any) -> Step | None:
     return _bn_step(ctx, node, x, *vals, eps, [node.name])
 
 
-def _const_other(ctx: Any, node: Any, ops: tuple[str, ...]) -> tuple[str, str] | None:
+def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, str] | None:
     """(variable operand, constant operand) of a binary op of one of ``ops``."""
     if node.op not in ops:
         return None
@@ -296,7 +299,7 @@ def _const_other(ctx: Any, node: Any, ops: tuple[str, ...]) -> tuple[str, str] |
 
 
 @keras_rule("Add", "AddV2", name="batch-norm-unfused")
-def unfused_batch_norm(ctx: Any, node: Any) -> Step | None:
+def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
     ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
     split = _const_other(ctx, node, ("Add", "AddV2"))
@@ -347,7 +350,7 @@ def unfused_batch_norm(ctx: Any, node: Any) -> Step | None:
 
 
 @keras_rule("MaxPool", "AvgPool", name="pooling")
-def pooling(ctx: Any, node: Any) -> Step | None:
+def pooling(ctx: Any, node: NodeDef) -> Step | None:
     """MaxPool / AvgPool (NHWC, SAME or VALID) -> MaxPooling2D / AveragePooling2D."""
     k, s = _window(ctx, node, "ksize"), _window(ctx, node, "strides")
     padding = ctx.attr(node, "padding", "VALID")
@@ -370,7 +373,7 @@ def pooling(ctx: Any, node: Any) -> Step | None:
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
-def embedding(ctx: Any, node: Any) -> Step | None:
+def embedding(ctx: Any, node: NodeDef) -> Step | None:
     """``gather(table, ids)`` with a constant 2-D table on axis 0 -> ``Embedding``."""
     ins = ctx.data_inputs(node)
     table, ids = ins[0], ins[1]
@@ -420,7 +423,7 @@ def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
 
 
 @keras_rule("Merge", name="dropout")
-def dropout(ctx: Any, node: Any) -> Step | None:
+def dropout(ctx: Any, node: NodeDef) -> Step | None:
     """A v1 ``cond`` on a fixed ``training`` flag whose training side is a dropout -> ``Dropout``
     (identity at inference, as the untaken branch was; active when fine-tuning)."""
     ins = ctx.data_inputs(node)
@@ -469,7 +472,7 @@ def _has_random(ctx: Any, t: str, stop: str) -> bool:
 
 
 @keras_rule("SelectV2", "Select", "Mul", name="dropout-keep-prob")
-def dropout_keep_prob(ctx: Any, node: Any) -> Step | None:
+def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     """``tf.nn.dropout`` written inline, its rate fixed (a ``keep_prob`` placeholder with default
     1.0 that is not an input, or a constant) -> ``Dropout``. TF 2 writes
     ``select(random >= rate, x / (1 - rate), 0)``, TF 1 ``x / keep * floor(keep + random)``."""

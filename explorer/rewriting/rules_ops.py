@@ -12,13 +12,16 @@ is not a scalar keeps the constant as a weight of a small ``WithConstant`` layer
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.graph.registry import OpRegistry
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
 from explorer.rewriting.ir import Step, keras_rule, lit
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Translation = Callable[[Any, Any, list], "str | None"]
 KERAS_OPS: OpRegistry[Translation] = OpRegistry("keras.ops translation")
@@ -385,7 +388,7 @@ def _reverse_sequence(ctx, node, x):
 # -- the rules: native ops in build_model ----------------------------------------------------------
 
 
-def _expr_inputs(ctx: Any, node: Any) -> tuple[list, list[str]]:
+def _expr_inputs(ctx: Any, node: NodeDef) -> tuple[list, list[str]]:
     """(``x`` for a translation: ``{k}`` placeholders for tensor inputs, ``None`` for constants;
     the resolved tensors behind the placeholders)."""
     x, tensors = [], []
@@ -400,7 +403,7 @@ def _expr_inputs(ctx: Any, node: Any) -> tuple[list, list[str]]:
     return x, tensors
 
 
-def translate_op(ctx: Any, node: Any) -> tuple[str, list[str]] | None:
+def translate_op(ctx: Any, node: NodeDef) -> tuple[str, list[str]] | None:
     """(expression with ``{k}`` placeholders, input tensors) for one op, or ``None``."""
     fn = KERAS_OPS.get(node.op)
     if fn is None:
@@ -412,12 +415,12 @@ def translate_op(ctx: Any, node: Any) -> tuple[str, list[str]] | None:
     return None if expr is None else (expr, tensors)
 
 
-def n_outputs(ctx: Any, node: Any) -> int:
+def n_outputs(ctx: Any, node: NodeDef) -> int:
     return len(ctx.graph.get_operation_by_name(node.name).outputs)
 
 
 @keras_rule(*NATIVE_BINARY, name="with-constant")
-def with_constant(ctx: Any, node: Any) -> Step | None:
+def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     """``x <op> c`` with a constant (or TF1 variable) ``c`` that is not a plain scalar literal:
     a ``WithConstant`` layer holding ``c`` as its weight (trainable when it was a variable)."""
     a, b = ctx.data_inputs(node)
@@ -450,7 +453,7 @@ def with_constant(ctx: Any, node: Any) -> Step | None:
 
 
 @keras_rule(*[t for t in KERAS_OPS if is_native(t)], name="keras-ops")
-def keras_ops(ctx: Any, node: Any) -> Step | None:
+def keras_ops(ctx: Any, node: NodeDef) -> Step | None:
     """A single op with a ``keras.ops`` call or a parameter-free layer (Reshape, Concatenate...)."""
     if not is_native(node.op):
         return None

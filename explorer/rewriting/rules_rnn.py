@@ -24,12 +24,15 @@ activation is left alone (the loop then has no rewrite, and the error names it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.rewriting.graph import op_name, out_index, scope_of, tensor_name
 from explorer.rewriting.ir import Step, keras_rule, layer_code
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 @dataclass
@@ -49,7 +52,7 @@ class _Loop:
     steps: int | None = None
 
 
-def _loop_exit_of(ctx: Any, node: Any) -> Any | None:
+def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
     if node.op == "Exit":
         return node
@@ -245,7 +248,7 @@ def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
 
 
 @keras_rule("Transpose", "Exit", name="dynamic-rnn", priority=-1)
-def dynamic_rnn(ctx: Any, node: Any) -> Step | None:
+def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
     """The outputs (batch-major) and final states of a dynamic_rnn loop -> one Keras RNN layer."""
     exit_node = _loop_exit_of(ctx, node)
     if exit_node is None:

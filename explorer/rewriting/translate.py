@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import ConversionError
 from explorer.rewriting import rules_layers, rules_ops, rules_rnn  # noqa: F401 - register rules
 from explorer.rewriting.graph import DEAD, GraphContext, op_name, py_name, scope_of, tensor_name
 from explorer.rewriting.ir import KERAS_RULES, Step
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 @dataclass
@@ -38,14 +41,6 @@ class Program:
     outputs: dict[str, str]  # output key -> graph tensor (resolved)
     steps: list[Step]
     fallback_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> source lines
-
-    @property
-    def native_steps(self) -> list[Step]:
-        return [s for s in self.steps if s.native]
-
-    @property
-    def fallback_steps(self) -> list[Step]:
-        return [s for s in self.steps if not s.native]
 
 
 class _Translator:
@@ -87,7 +82,7 @@ class _Translator:
             if o is not None:
                 self.produced[o] = step
 
-    def _match(self, node: Any, r: str) -> Step:
+    def _match(self, node: NodeDef, r: str) -> Step:
         entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
         for entry in entries:
             step = entry.value(self.ctx, node)

@@ -15,6 +15,7 @@ from explorer.feeding.shape_rules import (
     dim_origin,
     shape_rule,
 )
+from explorer.graph.index import graph_index
 
 
 def _graph(build):
@@ -32,7 +33,7 @@ def _graph(build):
         return None if s.rank is None else tuple(s.as_list())
 
     gd = g.as_graph_def()
-    return ShapeContext({n.name: n for n in gd.node}, static)
+    return ShapeContext(graph_index(gd), static)
 
 
 def _ask(ctx, op_name, pos=0, shape=None):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from explorer.feeding import switches
@@ -29,7 +31,7 @@ def test_other_names_are_not_switches():
 def test_a_registered_switch_is_recognised():
     before = list(switches.SWITCHES)
     try:
-        switches.switch(r"^keep_rate$", 1.0, "keep rate")
+        switches.SWITCHES.append((re.compile(r"^keep_rate$", re.IGNORECASE), 1.0, "keep rate"))
         assert switches.switch_of("a/keep_rate:0") == (1.0, "keep rate")
     finally:
         switches.SWITCHES[:] = before

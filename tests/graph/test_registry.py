@@ -90,7 +90,4 @@ def test_every_per_op_registry_is_an_op_registry():
     scanner._load_rules()
     assert isinstance(scanner.RULES, OpRegistry) and scanner.RULES.many
     assert {"unregistered-op", "device-pin"} <= {e.name for e in scanner.RULES.matching("MatMul")}
-    assert isinstance(op_families._REGISTRY, OpRegistry)
-    assert op_families.FAMILIES["save"] is op_families.SAVE_OPS
-    with pytest.raises(TypeError):
-        op_families.FAMILIES["x"] = frozenset()  # read-only: register with op_family
+    assert op_families.FAMILIES["save"] is op_families.SAVE_OPS  # op families: plain constants

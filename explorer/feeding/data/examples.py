@@ -11,26 +11,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.sources import SUMMARY_CHARS
-from explorer.feeding.tf_example import PASS_THROUGH_OPS, Context, _attr, _consumers, _keys
-from explorer.graph.names import tensor_name
+from explorer.feeding.tf_example import Context, node_attr
+from explorer.graph.index import graph_index
+from explorer.graph.names import dtype_name, tensor_name
+from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
+from explorer.inspection.pipelines import example_keys
 
-EXAMPLE_PARSE_OPS = frozenset({"ParseExample", "ParseExampleV2", "ParseSingleExample"})
-SEQUENCE_PARSE_OPS = frozenset(
-    {"ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"}
-)
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
+
 _DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
 
-# ----------------------------------------------------------------------------------------------
-# the graph's parse spec
-# ----------------------------------------------------------------------------------------------
+# -- the graph's parse spec ------------------------------------------------------------------------
 
 
 @dataclass
@@ -69,8 +71,6 @@ class ParseSpec:
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
         """The op's outputs (numpy, in output order) on a batch of serialized records."""
         import tensorflow as tf
-
-        from explorer.graph.names import dtype_name
 
         def dt(enums: list[int]) -> list[Any]:
             return [tf.as_dtype(dtype_name(e)) for e in enums]
@@ -111,18 +111,18 @@ class ParseSpec:
         return out
 
 
-def parse_spec(model: Any, node: Any) -> ParseSpec:
+def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     """The :class:`ParseSpec` of an example parse op (``DataError`` if its keys or defaults are
     not constants of the graph)."""
     ctx = Context.of(model)
     t = node.op
 
     def types(name: str) -> list[int]:
-        a = _attr(node, name)
+        a = node_attr(node, name)
         return [int(x) for x in a.list.type] if a is not None else []
 
     def shapes() -> list[tuple[int, ...]]:
-        a = _attr(node, "dense_shapes")
+        a = node_attr(node, "dense_shapes")
         return [tuple(int(d.size) for d in s.dim) for s in a.list.shape] if a is not None else []
 
     def const(inp: str) -> np.ndarray:
@@ -134,10 +134,9 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
             )
         return np.asarray(v)
 
-    if t == "ParseExampleV2":
-        nd = len(types("Tdense"))
-        sparse, dense, ragged = (_keys(const(node.input[i])) for i in (2, 3, 4))
-        defaults = [const(node.input[5 + i]) for i in range(nd)]
+    if t in PARSE_EXAMPLE_OPS:
+        sparse, dense, ragged = example_keys(node, const)
+        first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(sparse) + len(dense))
         return ParseSpec(
             t,
             node.name,
@@ -146,96 +145,41 @@ def parse_spec(model: Any, node: Any) -> ParseSpec:
             dense,
             types("Tdense"),
             shapes(),
-            defaults,
+            [const(node.input[first + i]) for i in range(len(dense))],  # dense defaults
             ragged,
             types("ragged_value_types"),
             types("ragged_split_types"),
         )
-    if t == "ParseExample":
-        ns = int(_attr(node, "Nsparse").i) if _attr(node, "Nsparse") is not None else 0
-        nd = int(_attr(node, "Ndense").i) if _attr(node, "Ndense") is not None else 0
-        keys = [_keys(const(node.input[2 + i]))[0] for i in range(ns + nd)]
-        defaults = [const(node.input[2 + ns + nd + i]) for i in range(nd)]
-        return ParseSpec(
-            t,
-            node.name,
-            keys[:ns],
-            types("sparse_types"),
-            keys[ns:],
-            types("Tdense"),
-            shapes(),
-            defaults,
-            [],
-            [],
-            [],
-        )
-    if t == "ParseSingleExample":
-        sparse = (
-            [k.decode() for k in _attr(node, "sparse_keys").list.s]
-            if _attr(node, "sparse_keys") is not None
-            else []
-        )
-        dense = (
-            [k.decode() for k in _attr(node, "dense_keys").list.s]
-            if _attr(node, "dense_keys") is not None
-            else []
-        )
-        defaults = [const(node.input[1 + i]) for i in range(len(dense))]
-        return ParseSpec(
-            t,
-            node.name,
-            sparse,
-            types("sparse_types"),
-            dense,
-            types("Tdense"),
-            shapes(),
-            defaults,
-            [],
-            [],
-            [],
-        )
     raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
 
 
-def parser_of(model: Any, tensor: str) -> Any | None:
+def parser_of(model: V1Model, tensor: str) -> Any | None:
     """The parse op (NodeDef) that reads string tensor ``tensor``, through pass-through ops."""
-    nodes = {n.name: n for n in model.graph_def.node}
-    consumers = _consumers(nodes)
-    frontier, seen = [tensor_name(tensor)], {tensor_name(tensor)}
-    for _ in range(8):
-        nxt = []
-        for t in frontier:
-            for node, index in consumers.get(t, []):
-                if node.op in EXAMPLE_PARSE_OPS | SEQUENCE_PARSE_OPS and index == 0:
-                    return node
-                if node.op in PASS_THROUGH_OPS and f"{node.name}:0" not in seen:
-                    seen.add(f"{node.name}:0")
-                    nxt.append(f"{node.name}:0")
-        frontier = nxt
+    for node, index in graph_index(model.graph_def).readers(tensor, FEATURE_PASS_OPS):
+        if node.op in PARSE_EXAMPLE_OPS | SEQUENCE_PARSE_OPS and index == 0:
+            return node
     return None
 
 
-def producer_of(model: Any, tensor: str) -> tuple[Any, int] | None:
+def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
     """``(parse op NodeDef, output index)`` when ``tensor`` is (an Identity of) a parse op's
     output."""
-    nodes = {n.name: n for n in model.graph_def.node}
+    nodes = graph_index(model.graph_def).nodes
     name = tensor_name(tensor)
     for _ in range(8):
         op, _, idx = name.rpartition(":")
         node = nodes.get(op)
         if node is None:
             return None
-        if node.op in EXAMPLE_PARSE_OPS - {"ParseSingleExample"}:
+        if node.op in PARSE_EXAMPLE_OPS - {"ParseSingleExample"}:
             return node, int(idx)
-        if node.op not in PASS_THROUGH_OPS or not node.input or node.input[0].startswith("^"):
+        if node.op not in FEATURE_PASS_OPS or not node.input or node.input[0].startswith("^"):
             return None
         name = tensor_name(node.input[0])
     return None
 
 
-# ----------------------------------------------------------------------------------------------
-# checking and summarising records
-# ----------------------------------------------------------------------------------------------
+# -- checking and summarising records --------------------------------------------------------------
 
 
 def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from explorer.errors import DataError
+from explorer.errors import DataError, first_line
 from explorer.feeding.data.sources import _IMAGE_EXT, Batch, DataSource
 from explorer.feeding.feeds import fmt_spec, numpy_dtype
 from explorer.graph.specs import TensorSpec
@@ -162,10 +162,9 @@ class ImageSource(DataSource):
             try:
                 img = tf.io.decode_image(f.read_bytes(), channels=c, expand_animations=False)
             except (tf.errors.OpError, OSError) as e:
-                msg = getattr(e, "message", str(e)).strip().splitlines()[0][:120]
                 raise DataError(
-                    f"{f}: image {self.paths.index(f)} does not decode ({msg}): replace or "
-                    "remove the file"
+                    f"{f}: image {self.paths.index(f)} does not decode ({first_line(e)}): "
+                    "replace or remove the file"
                 ) from None
             src = tuple(int(d) for d in img.shape)
             x = tf.image.resize(tf.cast(img, tf.float32), (h, w), method="bilinear").numpy()

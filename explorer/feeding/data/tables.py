@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.examples import EXAMPLE_PARSE_OPS, ParseSpec, parse_spec, parser_of
+from explorer.feeding.data.examples import ParseSpec, parse_spec, parser_of
 from explorer.feeding.data.sources import Batch, DataSource, summarise_feeds
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
+from explorer.graph.op_families import PARSE_EXAMPLE_OPS
 from explorer.graph.specs import TensorSpec
 
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -91,7 +92,7 @@ class CsvSource(DataSource):
         for key, spec in specs.items():
             if key not in layout and model is not None and spec.dtype == "string":
                 node = parser_of(model, spec.name)
-                if node is not None and node.op in EXAMPLE_PARSE_OPS:
+                if node is not None and node.op in PARSE_EXAMPLE_OPS:
                     found = _ExampleColumns.of(header, parse_spec(model, node), path, self.columns)
                     if found is not None:
                         layout[key] = found

@@ -19,17 +19,15 @@ file after another, so a damaged record is named by file and number.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.errors import DataError
+from explorer.errors import DataError, first_line
 from explorer.feeding.data.examples import (
-    SEQUENCE_PARSE_OPS,
     ParseSpec,
     diagnose,
     parse_spec,
@@ -38,13 +36,15 @@ from explorer.feeding.data.examples import (
     summarise_record,
 )
 from explorer.feeding.data.sources import Batch, DataSource
-from explorer.feeding.feeds import SparseValue, fmt_spec
+from explorer.feeding.feeds import SparseValue, fmt_spec, numpy_dtype
 from explorer.graph.names import op_name
+from explorer.graph.op_families import SEQUENCE_PARSE_OPS
 from explorer.graph.specs import TensorSpec
 
-# ----------------------------------------------------------------------------------------------
-# reading records
-# ----------------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
+
+# -- reading records -------------------------------------------------------------------------------
 
 
 def compression_of(path: Path, compression: str | None) -> str:
@@ -86,7 +86,7 @@ def read_records(path: Path, compression: str) -> Iterator[bytes]:
             if guess
             else "the file is truncated or damaged; rewrite it or drop the damaged part"
         )
-        raise DataError(f"{path}: record {n} cannot be read ({_first(e)}): {hint}") from None
+        raise DataError(f"{path}: record {n} cannot be read ({first_line(e)}): {hint}") from None
 
 
 def _guess_compression(path: Path) -> str:
@@ -100,19 +100,7 @@ def _guess_compression(path: Path) -> str:
     return ""
 
 
-def _first(e: Exception) -> str:
-    """The first line of a TensorFlow error without its ``{{function_node ...}}`` prefix and
-    ``[Op:...]`` suffix."""
-
-    text = getattr(e, "message", None) or str(e)
-    text = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", text.strip())
-    text = re.sub(r"\s*\[Op:[^\]]*\].*$", "", text.splitlines()[0] if text else "")
-    return " ".join(text.split())[:200] or type(e).__name__
-
-
-# ----------------------------------------------------------------------------------------------
-# the source
-# ----------------------------------------------------------------------------------------------
+# -- the source ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -153,7 +141,7 @@ class TFRecordSource(DataSource):
                 yield f"{p.name}#{i}", rec
 
     def _plan(
-        self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None, first: bytes
+        self, specs: dict[str, TensorSpec], model: V1Model, required: list[str] | None, first: bytes
     ) -> _Plan:
         if model is None:
             raise DataError(
@@ -290,7 +278,7 @@ class TFRecordSource(DataSource):
             spec.run(recs)
             return
         except (tf.errors.OpError, UnicodeDecodeError) as e:  # TF may fail to decode its message
-            tf_error = _first(e)
+            tf_error = first_line(e)
         for w, r in zip(where, recs):
             bad = diagnose(r, spec)
             if bad is None:
@@ -298,7 +286,7 @@ class TFRecordSource(DataSource):
                     spec.run(np.asarray([r], dtype=object))
                     continue
                 except (tf.errors.OpError, UnicodeDecodeError) as e:
-                    bad = f"is refused by {spec.label} ({_first(e)})"
+                    bad = f"is refused by {spec.label} ({first_line(e)})"
             raise DataError(
                 f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: fix or drop the record"
             )
@@ -319,8 +307,6 @@ class TFRecordSource(DataSource):
     def _features(self, plan: _Plan, recs: np.ndarray, where: list[str]) -> dict[str, Any]:
         """Features read by name, parsed by each input's own spec."""
         import tensorflow as tf
-
-        from explorer.feeding.feeds import numpy_dtype
 
         conf, casts = {}, {}
         for key, spec in plan.features.items():
@@ -388,7 +374,7 @@ def _feature_names(record: bytes) -> set[str]:
 
 
 def _feature_error(e: Exception, conf: dict[str, Any]) -> str:
-    text = _first(e)
+    text = first_line(e)
     for key in conf:
         if f"Feature: {key} " in text or f"feature {key}" in text.lower() or f"Key: {key}" in text:
             return f"feature {key!r}: {text}"

@@ -1,0 +1,265 @@
+"""The one index of a GraphDef: nodes by name, producers, consumers, library functions, order.
+
+Every step that walks a graph asks :func:`graph_index` (built once per GraphDef, cached by
+identity) instead of building its own name or consumer maps. Pure Python, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import PASS_THROUGH_OPS
+
+if TYPE_CHECKING:
+    import numpy as np
+    from tensorflow.core.framework.function_pb2 import FunctionDef
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in node.input)
+
+
+class GraphIndex:
+    """One indexing pass over the top-level NodeDefs; the other views are built on first use.
+
+    Attributes:
+        graph_def: the indexed GraphDef.
+        node_list: the NodeDefs in graph order; ``names`` / ``types`` their names and op types.
+        position: op name -> graph-order index.
+        data_by_input: node input string as written (``x``, ``x:1``) -> consumer indices.
+        control_by_op: op name -> indices of the ops with a control edge from it.
+    """
+
+    def __init__(self, graph_def: GraphDef) -> None:
+        self.graph_def = graph_def
+        self.node_list: list[NodeDef] = list(graph_def.node)
+        self.names: list[str] = []
+        self.types: list[str] = []
+        data: dict[str, list[int]] = {}
+        control: dict[str, list[int]] = {}
+        d_get, c_get = data.get, control.get
+        for i, n in enumerate(self.node_list):
+            self.names.append(n.name)
+            self.types.append(n.op)
+            for s in n.input:
+                if s[0] == "^":
+                    lst = c_get(s[1:])
+                    if lst is None:
+                        control[s[1:]] = [i]
+                    else:
+                        lst.append(i)
+                else:
+                    lst = d_get(s)
+                    if lst is None:
+                        data[s] = [i]
+                    else:
+                        lst.append(i)
+        self.data_by_input = data
+        self.control_by_op = control
+        self.position: dict[str, int] = {name: i for i, name in enumerate(self.names)}
+
+    @cached_property
+    def nodes(self) -> dict[str, NodeDef]:
+        """Op name -> NodeDef (top level)."""
+        return dict(zip(self.names, self.node_list))
+
+    def producer(self, ref: str) -> NodeDef | None:
+        """The node producing a tensor or named by an input string (``^a``, ``a:1``), or None."""
+        i = self.position.get(op_name(ref))
+        return None if i is None else self.node_list[i]
+
+    def source(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> NodeDef | None:
+        """The node ``ref`` comes from, followed back through input 0 of ``through`` ops (to the
+        variable, constant or placeholder behind reads and forwards); ``None`` when not a node."""
+        node, seen = self.producer(ref), set()
+        while node is not None and node.op in through and node.input and node.name not in seen:
+            seen.add(node.name)
+            node = self.producer(node.input[0])
+        return node
+
+    def const(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> np.ndarray | None:
+        """The value of the ``Const`` behind ``ref`` (see :meth:`source`), else ``None``."""
+        node = self.source(ref, through)
+        if node is None or node.op != "Const" or "value" not in node.attr:
+            return None
+        from tensorflow.python.framework import tensor_util
+
+        return tensor_util.MakeNdarray(node.attr["value"].tensor)
+
+    @cached_property
+    def consumers(self) -> dict[str, list[Consumer]]:
+        """Tensor name (``a:0``) -> (consumer node, input position), data edges, graph order."""
+        out: dict[str, list[Consumer]] = {}
+        for n in self.node_list:
+            for pos, s in enumerate(n.input):
+                if s[0] != "^":
+                    out.setdefault(tensor_name(s), []).append((n, pos))
+        return out
+
+    def readers(
+        self, tensor: str, through: frozenset[str], hops: int = 8, input0_only: bool = False
+    ) -> Iterator[Consumer]:
+        """Data consumers of ``tensor``, then (breadth-first, up to ``hops`` levels) those of
+        output 0 of each consumer whose op type is in ``through`` (read at input 0 only, with
+        ``input0_only``): how a value reaches the ops that give it meaning."""
+        frontier = [tensor_name(tensor)]
+        seen = set(frontier)
+        consumers = self.consumers
+        for _ in range(hops):
+            nxt = []
+            for t in frontier:
+                for node, pos in consumers.get(t, ()):
+                    yield node, pos
+                    out = f"{node.name}:0"
+                    if node.op in through and (pos == 0 or not input0_only) and out not in seen:
+                        seen.add(out)
+                        nxt.append(out)
+            frontier = nxt
+
+    def function_consumers(self, function: str) -> dict[str, list[Consumer]]:
+        """Inside a library function: node name -> (consumer node, input position), data edges
+        (cached per function)."""
+        cache = self.__dict__.setdefault("_function_consumers", {})
+        if function not in cache:
+            out: dict[str, list[Consumer]] = {}
+            for n in self.functions[function].node_def:
+                for pos, s in enumerate(n.input):
+                    if s[0] != "^":
+                        out.setdefault(s.split(":")[0], []).append((n, pos))
+            cache[function] = out
+        return cache[function]
+
+    @cached_property
+    def data_consumers(self) -> dict[str, list[NodeDef]]:
+        """Op name -> nodes reading any of its outputs (data edges), one entry per edge."""
+        out: dict[str, list[NodeDef]] = {}
+        nodes = self.node_list
+        for key, ids in self.data_by_input.items():
+            out.setdefault(op_name(key), []).extend(nodes[i] for i in ids)
+        return out
+
+    @cached_property
+    def op_consumers(self) -> dict[str, list[NodeDef]]:
+        """Op name -> nodes reading any of its outputs or waiting on it (data and control
+        edges), one entry per edge."""
+        out = {op: list(readers) for op, readers in self.data_consumers.items()}
+        for op, ids in self.control_by_op.items():
+            out.setdefault(op, []).extend(self.node_list[i] for i in ids)
+        return out
+
+    def downstream(
+        self, ops: Iterable[str], control: bool = True, excluded: Collection[str] = ()
+    ) -> set[str]:
+        """Names of the ops depending on ``ops`` (themselves included), through data (and, with
+        ``control``, control) edges, never through an ``excluded`` op."""
+        after = self.op_consumers if control else self.data_consumers
+        seen: set[str] = set()
+        todo = [op_name(o) for o in ops]
+        while todo:
+            name = todo.pop()
+            if name in seen or name in excluded or name not in self.position:
+                continue
+            seen.add(name)
+            todo.extend(n.name for n in after.get(name, ()))
+        return seen
+
+    @cached_property
+    def functions(self) -> dict[str, FunctionDef]:
+        """Library function name -> FunctionDef."""
+        return {f.signature.name: f for f in self.graph_def.library.function}
+
+    def function_nodes(self, function: str) -> dict[str, NodeDef]:
+        """Node name -> NodeDef inside a library function (cached per function)."""
+        cache = self.__dict__.setdefault("_function_nodes", {})
+        if function not in cache:
+            cache[function] = {n.name: n for n in self.functions[function].node_def}
+        return cache[function]
+
+    def upstream(
+        self,
+        ops: Iterable[str],
+        control: bool = True,
+        fed: Iterable[str] = (),
+        excluded: Collection[str] = (),
+    ) -> set[str]:
+        """Names of the ops ``ops`` (tensor or op names) depend on, themselves included, through
+        data (and, with ``control``, control) edges; the walk does not go past a ``fed`` tensor
+        (a fed output in ``ops`` needs nothing, not even its op) nor into an ``excluded`` op."""
+        cut = {tensor_name(f) for f in fed}
+        nodes = self.nodes
+        seen: set[str] = set()
+        stack = [op_name(o) for o in ops if ":" not in o or tensor_name(o) not in cut]
+        while stack:
+            name = stack.pop()
+            if name in seen or name in excluded:
+                continue
+            seen.add(name)
+            node = nodes.get(name)
+            for inp in node.input if node is not None else ():
+                if inp[0] == "^":
+                    if control:
+                        stack.append(inp[1:])
+                elif tensor_name(inp) not in cut:
+                    stack.append(op_name(inp))
+        return seen
+
+    def topological_order(self, subset: set[str] | None = None) -> list[str]:
+        """Op names in topological order (Kahn; ties broken by GraphDef order), control edges
+        included; only ops in ``subset`` when given. Ops on a cycle (TF1 while loops:
+        NextIteration) keep GraphDef order after the rest."""
+        nodes = [n for n in self.node_list if subset is None or n.name in subset]
+        index = {n.name: i for i, n in enumerate(nodes)}
+        indegree = dict.fromkeys(index, 0)
+        after: dict[str, list[str]] = {}
+        for n in nodes:
+            for inp in {op_name(i) for i in n.input}:
+                if inp in index and inp != n.name:
+                    indegree[n.name] += 1
+                    after.setdefault(inp, []).append(n.name)
+        ready = [index[n] for n, d in indegree.items() if d == 0]
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            name = nodes[heapq.heappop(ready)].name
+            order.append(name)
+            for c in after.get(name, []):
+                indegree[c] -= 1
+                if indegree[c] == 0:
+                    heapq.heappush(ready, index[c])
+        done = set(order)
+        order.extend(n.name for n in nodes if n.name not in done)
+        return order
+
+
+def function_calls(node: NodeDef, functions: Mapping[str, FunctionDef]) -> list[str]:
+    """The library functions ``node`` calls: by op type first, then through ``func`` attributes
+    (``f``, ``body``, ``then_branch``, dataset functions, ...)."""
+    out = [node.op] if node.op in functions else []
+    for value in node.attr.values():
+        if value.HasField("func"):
+            out.append(value.func.name)
+        elif value.HasField("list"):
+            out.extend(f.name for f in value.list.func)
+    return [f for f in out if f in functions]
+
+
+_CACHE: dict[int, tuple[GraphDef, int, GraphIndex]] = {}
+_CACHE_SIZE = 4
+
+
+def graph_index(graph_def: GraphDef) -> GraphIndex:
+    """The :class:`GraphIndex` of ``graph_def``, built once and kept for the last few GraphDefs
+    (by identity; rebuilt when the node count changed, i.e. the GraphDef was edited)."""
+    hit = _CACHE.get(id(graph_def))
+    if hit is not None and hit[0] is graph_def and hit[1] == len(graph_def.node):
+        return hit[2]
+    index = GraphIndex(graph_def)
+    _CACHE.pop(id(graph_def), None)
+    while len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[id(graph_def)] = (graph_def, len(graph_def.node), index)
+    return index
