@@ -63,7 +63,8 @@ def test_dict_in_dict_out(two_input_dir):
     assert set(layer.input_specs) == {"a", "b"}
     assert layer.output_specs["features"] == {"shape": [None, 4], "dtype": "float32"}
     got = layer({"a": A, "b": B})
-    np.testing.assert_allclose(got["features"].numpy(), _body(A, B), rtol=1e-6)
+    # float32 sums in another order: near-zero entries need an absolute tolerance too
+    np.testing.assert_allclose(got["features"].numpy(), _body(A, B), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(got["score"].numpy(), _body(A, B).sum(1), rtol=1e-5)
     with pytest.raises(explorer.errors.FeedError, match="missing: b, unknown: c"):
         layer({"a": A, "c": B})
