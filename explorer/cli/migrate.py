@@ -63,16 +63,16 @@ def run(args: argparse.Namespace) -> int:
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
     from explorer.conversion.staging import check_target, publish, stage
+    from explorer.inspection.gate import admit_import
     from explorer.inspection.scanner import scan
     from explorer.inspection.suggestions import suggest
-    from explorer.loading.op_libraries import require_registered
     from explorer.loading.output_paths import check_output
 
     check_target(Path(args.out_dir).expanduser().resolve(), args.overwrite)  # before any work
     model = load_model(args)
     out = check_output(model, args.out_dir)  # never into the model's folder or files
     check_output_path(model, args.report)
-    require_registered(model)  # custom ops: one line naming them and the ways on
+    admit_import(model)  # custom ops, a graph that crashes TF: one line before any step
     done = _Steps(args)
     steps: dict[str, Any] = {"inspect": model.summary()}
     done("inspect", f"{model.format}, {model.node_count} nodes, {len(model.signatures)} signatures")

@@ -138,10 +138,10 @@ def first_divergence(
         ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
             a failed v2 run.
     """
-    from explorer.loading.model import V1Model, load
+    from explorer.loading.model import as_model
     from explorer.running.v1_runner import V1Runner
 
-    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    v1 = as_model(v1_model)
     in_names, outs, v2_sig = _v1_io(v1, signature, inputs, outputs)
     fn_graph = _v2_graph(v2, v2_sig)
     graph = fn_graph.graph
@@ -282,10 +282,11 @@ def _fetchable(graph: Any, t: Any) -> Any:
 
 def _graph_of(v1: Any) -> Any:
     from explorer._tf import tf
+    from explorer.inspection.gate import admit_import
     from explorer.loading.graph_import import import_into
 
     g = tf().Graph()
-    import_into(v1, g)
+    import_into(admit_import(v1), g)
     return g
 
 

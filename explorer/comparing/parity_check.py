@@ -113,9 +113,9 @@ def parity(
             from the runners; TensorNotFoundError for an unknown tensor name.
     """
     from explorer.comparing.numerics import numerics_environment
-    from explorer.loading.model import V1Model, load
+    from explorer.loading.model import as_model
 
-    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    v1 = as_model(v1_model)
     source = None
     if data is not None:
         from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE
@@ -529,5 +529,5 @@ def _remedied_copy(
         mg = type(v1.meta_graph)()
         mg.CopyFrom(v1.meta_graph)
         mg.graph_def.CopyFrom(gd)
-    copy = dataclasses.replace(v1, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None)
+    copy = dataclasses.replace(v1, graph_def=gd, meta_graph=mg, _signatures=None)
     return copy, what

@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from explorer.conversion.build import Shape, build
+from explorer.conversion.hub_module import build_hub
 from explorer.conversion.v2_model import V2Model
-from explorer.loading.model import V1Model
-
-# -- convert ---------------------------------------------------------------------------------------
+from explorer.loading.model import V1Model, as_model
 
 
 def convert(
@@ -45,7 +44,7 @@ def convert(
     outputs: Sequence[str] | Mapping[str, str] | None = None,
     freeze: bool = False,
     allow_unsafe: bool = False,
-    shapes: Mapping[str, Any] | None = None,
+    shapes: Mapping[str, Shape] | None = None,
 ) -> V2Model:
     """Convert a TF1 model to TF2 functions.
 
@@ -70,27 +69,11 @@ def convert(
         MissingVariablesError: variables without a checkpoint.
         ConversionError: the graph cannot be converted (the message names the op and the fix).
         UnsafeModelError: the model holds file-system/PyFunc ops and ``allow_unsafe`` is false.
+        UnsupportedOpError: op types this TensorFlow does not register.
     """
-    from explorer.loading.model import load
-
-    if not isinstance(model, V1Model):
-        model = load(model)
-    from explorer.loading.op_libraries import require_registered
-
-    require_registered(model)  # custom ops: one line naming them and the ways on
+    model = as_model(model)
     if isinstance(signatures, str):
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
-        from explorer.conversion.hub_module import build_hub
-        from explorer.inspection.scanner import require_safe
-        from explorer.loading.files import require_regular_assets
-        from explorer.loading.isolation import preflight
-
-        require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
-        require_regular_assets(model)  # no table filled from a device
-        preflight(model, restore=True, initialize=True)  # crashes fail in a child
-        return build_hub(model, signatures, inputs, outputs, freeze)
-    from explorer.conversion.build import build
-
-    # Plans, then safety on what will run, pruning, the import check, and the build.
+        return build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
     return build(model, signatures, inputs, outputs, freeze, shapes, allow_unsafe)

@@ -29,18 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.errors import ConversionError
-from explorer.graph.op_families import REF_VARIABLE_OPS  # noqa: E402
+from explorer.graph.op_families import REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
-
-# MetaGraph collections holding VariableDef protos (bytes_list).
-VARIABLE_COLLECTIONS = (
-    "variables",
-    "trainable_variables",
-    "local_variables",
-    "model_variables",
-    "moving_average_variables",
-    "metric_variables",
-)
+from explorer.loading.model import meta_graph_with
+from explorer.loading.pruning import VARIABLE_COLLECTIONS
 
 _REF_OFFSET = 100  # DT_FLOAT_REF = DT_FLOAT + 100, etc.
 
@@ -424,11 +416,8 @@ def to_resource_variables(
         fn = REWRITES.get(node.op, _generic)
         for new in fn(ctx, node):
             out.node.add().CopyFrom(new)
-    mg = None
-    if meta_graph is not None:
-        mg = type(meta_graph)()
-        mg.CopyFrom(meta_graph)
-        mg.graph_def.CopyFrom(out)
+    mg = meta_graph_with(meta_graph, out)
+    if mg is not None:
         _fix_meta_graph(mg, set(variables))
     return RewriteResult(out, mg, sorted(variables), ctx.reads_added, dict(ctx.rewritten))
 

@@ -8,13 +8,17 @@ slice holds each variable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from explorer._tf import tf
 from explorer.errors import MissingVariablesError, first_line
 from explorer.graph.names import op_name
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, SAVE_OPS
-from explorer.loading.model import V1Model
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 _PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
@@ -31,7 +35,6 @@ def read_variables(model: V1Model) -> dict[str, Any]:
         MissingVariablesError: the graph has variables but no checkpoint, the checkpoint cannot be
             read, or a saved variable is missing from it.
     """
-    import numpy as np
 
     names = [v.name for v in model.variables]
     if not names:

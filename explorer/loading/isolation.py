@@ -48,9 +48,16 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from explorer.errors import MissingVariablesError, ModelFormatError, SessionError
+from explorer._tf import quiet_env, tf, tf1
+from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
+from explorer.loading.graph_import import init_op_names, prepare_graph_def
+from explorer.loading.model import meta_graph_with
+
+if TYPE_CHECKING:
+    from explorer.graph.specs import Variable
+    from explorer.loading.model import V1Model
 
 _STATE = {
     "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
@@ -85,7 +92,7 @@ def is_enabled() -> bool:
 
 
 def preflight(
-    model: Any, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
+    model: V1Model, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
 ) -> None:
     """Check in a child process that importing ``model``'s graph does not crash or hang.
 
@@ -104,14 +111,10 @@ def preflight(
     """
     if not is_enabled():
         return
-    from explorer.loading.graph_import import prepare_graph_def
-
     limit = float(timeout if timeout is not None else _STATE["timeout"])
     gd = prepare_graph_def(model)
-    if model.meta_graph is not None:
-        mg = type(model.meta_graph)()
-        mg.CopyFrom(model.meta_graph)
-        mg.graph_def.CopyFrom(gd)
+    mg = meta_graph_with(model.meta_graph, gd)
+    if mg is not None:
         kind, payload = "meta_graph", mg.SerializeToString(deterministic=True)
     else:
         kind, payload = "graph_def", gd.SerializeToString(deterministic=True)
@@ -119,7 +122,7 @@ def preflight(
     if initialize and (model.init_op or model.assets or _has_table_init(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
     extra = json.dumps(init, sort_keys=True).encode() if init else b""
-    libraries = list(getattr(model, "op_libraries", ()))
+    libraries = list(model.op_libraries)
     extra += b"\0" + "\0".join(libraries).encode()
     digest = hashlib.sha256(kind.encode() + b"\0" + payload + b"\0" + extra).hexdigest()
     if digest not in _CHECKED:
@@ -138,13 +141,13 @@ def preflight(
         _check_checkpoint(model, limit)
 
 
-def _has_table_init(model: Any) -> bool:
+def _has_table_init(model: V1Model) -> bool:
     return bool(model.collection("table_initializer")) or any(
         n.name == "init_all_tables" for n in model.graph_def.node
     )
 
 
-def _check_checkpoint(model: Any, limit: float) -> None:
+def _check_checkpoint(model: V1Model, limit: float) -> None:
     prefix = model.checkpoint_prefix
     index = Path(prefix + ".index") if Path(prefix + ".index").exists() else Path(prefix)
     try:
@@ -172,7 +175,9 @@ def _check_checkpoint(model: Any, limit: float) -> None:
         )
 
 
-def checkpoint_mismatch(variables: list[Any], shapes: dict[str, list[int] | None]) -> str | None:
+def checkpoint_mismatch(
+    variables: list[Variable], shapes: dict[str, list[int] | None]
+) -> str | None:
     """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``.
 
     Conservative, so that real models never trip it: a same-named variable with another fully known
@@ -200,7 +205,7 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log: Any = None
+        self.log: IO[bytes] | None = None
         self.lock = threading.Lock()
         self.buffer = b""
         self.starts = 0  # worker processes started
@@ -212,8 +217,6 @@ class _Worker:
             f"import sys; sys.path.insert(0, {root!r}); "
             "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
         )
-        from explorer._tf import quiet_env
-
         env = quiet_env()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         self.buffer = b""
@@ -377,8 +380,6 @@ def worker_main() -> int:
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # whatever TensorFlow prints goes to the log, not the protocol
     inp = sys.stdin.buffer
-    from explorer._tf import tf
-
     tf_mod = tf()
 
     def send(obj: dict[str, Any]) -> None:
@@ -401,21 +402,11 @@ def worker_main() -> int:
                 send({"status": "ok", "shapes": _child_checkpoint_shapes(req["prefix"])})
         except Exception as e:  # noqa: BLE001 - everything is reported to the parent
             expected = isinstance(e, (ValueError, TypeError, tf_mod.errors.OpError))
-            msg = getattr(e, "message", None) or str(e) or type(e).__name__
-            first = next((ln.strip() for ln in str(msg).splitlines() if ln.strip()), "")
-            send(
-                {
-                    "status": "error",
-                    "type": type(e).__name__,
-                    "message": first[:300],
-                    "expected": expected,
-                }
-            )
+            reply = {"type": type(e).__name__, "message": first_line(e), "expected": expected}
+            send({"status": "error", **reply})
 
 
 def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None) -> None:
-    from explorer._tf import tf, tf1
-
     if kind == "meta_graph":
         from tensorflow.core.protobuf import meta_graph_pb2
 
@@ -443,13 +434,11 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
     """Run the init op (or the table initialisers) as the session would; its ordinary
     failures (an uninitialised variable, a missing asset) are left to the in-process run."""
-    from explorer._tf import tf
-    from explorer.loading.graph_import import init_op_names
 
     class _Init:  # what init_op_names reads of a model
         init_op = init.get("op")
 
-    ops = init_op_names(_Init(), graph)  # type: ignore[arg-type]
+    ops = init_op_names(_Init(), graph)
     if not ops:
         return
     feeds = {}
@@ -465,8 +454,6 @@ def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
-    from explorer._tf import tf
-
     reader = tf().train.load_checkpoint(prefix)
     shapes = {k: list(v) for k, v in reader.get_variable_to_shape_map().items()}
     data = [Path(p) for p in tf().io.gfile.glob(prefix + ".data-*")] or [Path(prefix)]

@@ -26,19 +26,22 @@ not register:
   ops (a ``tf.scan`` over reversed time); entries past ``max_sequence_lengths`` and after the first
   ``end_token`` of a beam are ``end_token``.
 
-Use them with ``explorer.load(path, replacements=replacements_for(path))``.
+Use them with ``explorer.load(path, replacements=replacements_for(explorer.load(path)))``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import SessionError, UnsupportedOpError, first_line
 from explorer.graph.names import op_name
 from explorer.graph.registry import OpRegistry
+from explorer.graph.runtime import unregistered_op_types
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 Replacement = Callable[[list[Any], dict[str, Any]], Any]
 
@@ -59,7 +62,7 @@ def replacement_hint(op_type: str) -> str | None:
     there is one (and how to use it), else a known way to compute it, else ``None``."""
     if op_type in BUILTIN_REPLACEMENTS:
         hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
-        how = "built-in replacement explorer.replacements_for(path)"
+        how = "built-in replacement explorer.replacements_for(model)"
         return f"{how} ({hint})" if hint else how
     return REPLACEMENT_HINTS.get(op_type)
 
@@ -80,15 +83,9 @@ for _op_type, _hint in {
     REPLACEMENT_HINTS.add(_hint, _op_type)
 
 
-def replacements_for(model: Any) -> dict[str, Replacement]:
-    """Built-in replacements for the op types of ``model`` (a V1Model or a path) that this
-    TensorFlow does not register; pass the result as ``explorer.load(..., replacements=...)``."""
-    from explorer.graph.runtime import unregistered_op_types
-
-    if isinstance(model, (str, os.PathLike)):
-        from explorer.loading.model import load
-
-        model = load(model)
+def replacements_for(model: V1Model) -> dict[str, Replacement]:
+    """Built-in replacements for the op types of ``model`` that this TensorFlow does not
+    register; pass the result as ``explorer.load(..., replacements=...)``."""
     missing = unregistered_op_types(model.graph_def)
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 

@@ -181,15 +181,15 @@ def to_keras(
         ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
             the inputs/outputs cannot become a Keras model; the message names the op.
     """
-    from explorer.loading.model import V1Model, load
+    from explorer.loading.model import as_model
     from explorer.rewriting.check import write_weights
     from explorer.rewriting.codegen import generate
     from explorer.rewriting.translate import translate
+    from explorer.running.session import ModelSession
 
-    if not isinstance(model, V1Model):
-        model = load(model)
+    model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
-    with model.session(allow_unsafe=allow_unsafe) as sess:
+    with ModelSession(model, allow_unsafe=allow_unsafe) as sess:
         ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
         all_feeds = _feeds(model, ins, batches, seed, feeds)
         shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}

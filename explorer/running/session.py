@@ -16,26 +16,30 @@ What it takes care of (see ``TF1_PITFALLS.md``):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
 
 from explorer._tf import tf, tf1
-from explorer.errors import (
-    MissingVariablesError,
-    SessionError,
-    TensorNotFoundError,
-    first_line,
-)
-from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
+from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.gate import admit
 from explorer.loading.graph_import import import_into, init_op_names
 from explorer.loading.model import V1Model
+from explorer.running.deadline import bounded, default_timeout
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
+
+T = TypeVar("T")
 
 
 class ModelSession:
     """A v1 ``tf.compat.v1.Session`` over a model's own graph, restored and initialised.
 
-    Use as a context manager (``with model.session() as s``) or call :meth:`close`.
+    Use as a context manager (``with ModelSession(model) as s``) or call :meth:`close`.
 
     Attributes:
         model: the :class:`V1Model`.
@@ -44,39 +48,25 @@ class ModelSession:
 
     ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will be run: file-system or
     PyFunc ops outside it do not need ``allow_unsafe`` (a runner passes the ops its outputs,
-    restore and init need); without it the whole graph is judged.
+    restore and init need); without it the whole graph is judged. The model passes the admission
+    gate (:func:`explorer.inspection.gate.admit`) for that scope first.
     """
 
     def __init__(
         self,
         model: V1Model,
         *,
-        config: Any = None,
+        config: tf_types.compat.v1.ConfigProto | None = None,
         restore: bool = True,
         initialize: bool = True,
         allow_unsafe: bool = False,
-        scope: Any = None,
+        scope: RunScope | None = None,
     ) -> None:
         self.model = model
-        from explorer.loading.op_libraries import require_registered
-
-        require_registered(model)  # custom ops: one line naming them and the ways on
         self.allow_unsafe = allow_unsafe
-        from explorer.inspection.scanner import (
-            require_safe,  # file-system/PyFunc ops need allow_unsafe=True
-        )
-
-        require_safe(model, allow_unsafe, scope)
-        from explorer.loading.files import require_regular_assets
-
-        require_regular_assets(model)  # no table filled from /dev/zero, allowed or not
-        from explorer.loading.isolation import (
-            preflight,  # import in a child process first: a crash is an error
-        )
-
-        preflight(model, restore=restore, initialize=initialize)
+        admit(model, scope, allow_unsafe=allow_unsafe, restore=restore, initialize=initialize)
         self.graph = tf().Graph()
-        self._import()
+        import_into(model, self.graph)
         if config is None:
             config = tf1().ConfigProto(allow_soft_placement=True)
         self.session = tf1().Session(graph=self.graph, config=config)
@@ -91,21 +81,14 @@ class ModelSession:
 
     # -- building ----------------------------------------------------------------------------------
 
-    def _import(self) -> None:
-        import_into(self.model, self.graph)
-
     def _restore(self) -> None:
         model = self.model
-        variable_ops = [
-            n
-            for n in model.graph_def.node
-            if n.op in REF_VARIABLE_OPS or n.op in RESOURCE_VARIABLE_OPS
-        ]
-        if not variable_ops:
+        variables = model.variables
+        if not variables:
             return
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(
-                f"{model.path} has {len(variable_ops)} variables but no checkpoint: for a "
+                f"{model.path} has {len(variables)} variables but no checkpoint: for a "
                 "SavedModel restore its variables/ folder; for a GraphDef, freeze it with its "
                 "checkpoint or load the .meta file"
             )
@@ -173,7 +156,7 @@ class ModelSession:
         except (KeyError, ValueError):
             return False
 
-    def tensor(self, ref: str | TensorSpec | Any) -> Any:
+    def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
         """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
         (sparse specs give a ``tf.SparseTensor``) or a ``TensorInfo``."""
         if isinstance(ref, TensorSpec):
@@ -193,11 +176,11 @@ class ModelSession:
             return self.graph.get_tensor_by_name(name)
         except (KeyError, ValueError):
             raise TensorNotFoundError(
-                f"tensor {ref!r} is not in {self.model.path}: browse model.catalog() or "
-                "explorer.suggest(model) for names"
+                f"tensor {ref!r} is not in {self.model.path}: browse "
+                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
             ) from None
 
-    def operation(self, name: str) -> Any:
+    def operation(self, name: str) -> tf_types.Operation:
         """The graph operation named ``name``."""
         try:
             return self.graph.get_operation_by_name(name.split(":")[0])
@@ -221,11 +204,7 @@ class ModelSession:
         says so.
         """
         resolved_fetches = _map_structure(fetches, self._fetchable)
-        feed_dict = {}
-        for k, v in (feeds or {}).items():
-            feed_dict[self._fetchable(k)] = v
-        from explorer.running.deadline import default_timeout
-
+        feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
         options = None
         if limit is not None and limit > 0:
@@ -254,9 +233,7 @@ class ModelSession:
                 f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {_RUN_FIX}"
             ) from None
 
-    def _bounded(self, fn: Any, what: str, timeout: float | None = None) -> Any:
-        from explorer.running.deadline import bounded
-
+    def _bounded(self, fn: Callable[[], T], what: str, timeout: float | None = None) -> T:
         return bounded(fn, timeout, what, self.model.path)
 
     def _fetchable(self, ref: Any) -> Any:
@@ -289,8 +266,6 @@ _RUN_FIX = (
 
 def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
     """``x:0 float32[1, 784], k:0 int32[1]``: what was fed, for error messages."""
-    import numpy as np
-
     parts = []
     for t, v in list(feed_dict.items())[:limit]:
         name = getattr(t, "name", None) or str(t)
@@ -317,7 +292,7 @@ def _feed_fix(message: str) -> str:
     return "feed values of the dtype and shape the input takes (see explorer.suggest)"
 
 
-def _map_structure(x: Any, fn: Any) -> Any:
+def _map_structure(x: Any, fn: Callable[[Any], Any]) -> Any:
     if isinstance(x, dict):
         return {k: _map_structure(v, fn) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

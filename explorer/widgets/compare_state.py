@@ -8,7 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from explorer.widgets._model import load_model
+from explorer.inspection.catalog import Catalog
+from explorer.loading.model import as_model
 from explorer.widgets._observable import Observable
 
 
@@ -57,7 +58,7 @@ class ParityState(Observable):
         from explorer.comparing.records import DEFAULT_ATOL, DEFAULT_RTOL
 
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.v2 = v2
         self.signature = signature
         self.inputs = tuple(inputs)
@@ -217,7 +218,7 @@ class ParityState(Observable):
         if d is None or not d.steps:
             return ""
         center = d.op or d.steps[-1].tensor.split(":")[0]
-        sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
+        sub = Catalog.from_model(self.model).neighbours(center, up=hops, down=1, limit=40)
         title = (
             f"first divergence at {center} ({d.step.op_type})"
             if d.found

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import ConversionError
-from explorer.widgets._model import load_model
+from explorer.loading.model import as_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.pick_state import Selection
 
@@ -42,7 +42,7 @@ class ConverterState(Observable):
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.selection = selection or Selection()
         self.freeze = False
         self.out_dir = out_dir or str(_default_out_dir(self.model))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from explorer.widgets._model import load_model
+from explorer.loading.model import as_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.compare_state import ParityState
 from explorer.widgets.convert_state import ConverterState
@@ -38,7 +38,7 @@ class WizardState(Observable):
         from explorer.widgets.pick_state import PickerState
 
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.step = 0
         self.browser = BrowserState(self.model)
         self.picker = PickerState(self.model)

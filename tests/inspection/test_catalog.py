@@ -35,7 +35,7 @@ def synthetic():
 
 def test_model_catalog_is_cached_and_complete(mlp_paths, frozen):
     model = explorer.load(mlp_paths["frozen_pb"])
-    assert model.catalog() is model.catalog()
+    assert explorer.Catalog.from_model(model) is explorer.Catalog.from_model(model)
     assert len(frozen) == len(model.graph_def.node)
     assert [op.name for op in frozen.ops] == [n.name for n in model.graph_def.node]
     assert frozen.op_type_counts() == model.op_types()
@@ -172,7 +172,7 @@ def test_scope_tree(synthetic):
 @pytest.mark.slow
 def test_catalog_of_real_models():
     eval_model = explorer.load(shared_model("tfx_chicago_taxi_eval"))
-    cat = eval_model.catalog()
+    cat = explorer.Catalog.from_model(eval_model)
     assert len(cat) == 2487 and len(cat.functions) == 124
     call = cat.op("transform_features_layer/StatefulPartitionedCall_6")
     assert len(call.outputs) == 17  # Tout list attr

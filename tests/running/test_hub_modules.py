@@ -19,7 +19,9 @@ def _sqrtn(emb: np.ndarray, sentence: str) -> np.ndarray:
 def test_text_module_sentences_and_tokens(hub_modules):
     emb = text_embedding_weights()
     sentences = ["the cat sat", "zebra", "a fish swam on the mat", "the dog, sat!"]
-    with explorer.V1Runner(hub_modules["text_embedding"]) as r:  # "default" without asking
+    with explorer.V1Runner(
+        explorer.load(hub_modules["text_embedding"])
+    ) as r:  # "default" without asking
         assert r.signature_name == "default"
         out = r.infer({"default": np.array(sentences, dtype=object)})["default"]
         tokens = r.sibling(signature="tokens")
