@@ -29,7 +29,7 @@ def test_self_recursive_function_is_refused_even_when_allowed(site):
     assert f.severity == "error" and "calls itself" in f.message
     for allow in (False, True):
         with pytest.raises(explorer.UnsafeModelError, match="recurse without end"):
-            model.session(allow_unsafe=allow)
+            explorer.ModelSession(model, allow_unsafe=allow)
         with pytest.raises(explorer.ExplorerError, match="calls itself"):
             explorer.V1Runner(model, allow_unsafe=allow).start()  # its specs import the graph
 

@@ -55,7 +55,7 @@ def test_scan_names_the_door_and_the_api_refuses_it(site, name, tmp_path):
     ]
     messages = []
     for attempt in (
-        lambda: model.session(),
+        lambda: explorer.ModelSession(model),
         lambda: explorer.V1Runner(model).start(),
         lambda: explorer.convert(model),
     ):

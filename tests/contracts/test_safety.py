@@ -60,11 +60,11 @@ def test_session_refuses_before_import_and_lists_the_ops(hostile):
     with pytest.raises(
         explorer.UnsafeModelError, match=r"writer holds ops .*leak/WriteFile.*allow_unsafe=True"
     ):
-        model.session()
+        explorer.ModelSession(model)
     assert isolation.stats()["requests"] == sent  # not even imported in the worker
     assert not hostile["target"].exists()
     with pytest.raises(explorer.UnsafeModelError, match=r"pyfunc\.pb holds ops .*call_python"):
-        explorer.load(hostile["pyfunc"]).session()
+        explorer.ModelSession(explorer.load(hostile["pyfunc"]))
 
 
 def test_runner_refuses_then_runs_when_allowed(hostile):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 
 import explorer
-
 from explorer.running.v1_runner import V1Runner
 
 from . import shape_models

@@ -31,7 +31,7 @@ def test_index_bounds_follow_values_and_sampled_dims(tmp_path):
     model = load(tmp_path / "g.pb")
     feeds = sample(model, ["ids", "lengths", "x"], batch=300, default_dim=3)
     assert feeds["ids:0"].max() == 2 and feeds["lengths:0"].max() == 3
-    with model.session() as s:  # the graph accepts them
+    with explorer.ModelSession(model) as s:  # the graph accepts them
         s.run("y:0", {k: v for k, v in feeds.items()})
 
 

@@ -78,7 +78,7 @@ def test_tensorinfo_without_shape_takes_the_placeholder_shape(tmp_path):
             runner.infer({"x": [1.0]})
     assert "expects shape float32[?,1], given float32[1]" in str(e.value)
     # below the runner, TensorFlow's own refusal: one line too
-    with model.session() as s, pytest.raises(explorer.SessionError) as e:
+    with explorer.ModelSession(model) as s, pytest.raises(explorer.SessionError) as e:
         s.run("y:0", {"x:0": [1.0]})
     msg = str(e.value)
     assert "x:0" in msg and "float64[1]" in msg and "--shape x:0=-1,1" in msg

@@ -17,12 +17,12 @@ from tests.conftest import shared_model
 
 @pytest.fixture(scope="module")
 def frozen(mlp_paths):
-    return explorer.load(mlp_paths["frozen_pb"]).catalog()
+    return explorer.Catalog.from_model(explorer.load(mlp_paths["frozen_pb"]))
 
 
 @pytest.fixture(scope="module")
 def ckpt(mlp_paths):
-    return explorer.load(mlp_paths["checkpoint_v2"]).catalog()
+    return explorer.Catalog.from_model(explorer.load(mlp_paths["checkpoint_v2"]))
 
 
 @pytest.fixture(scope="module")
@@ -177,9 +177,11 @@ def test_catalog_of_real_models():
     call = cat.op("transform_features_layer/StatefulPartitionedCall_6")
     assert len(call.outputs) == 17  # Tout list attr
     assert "invalid" not in " ".join(cat.dtypes())
-    old = explorer.load(shared_model("serving_no_signatures_checkpoint")).catalog()
+    old = explorer.Catalog.from_model(
+        explorer.load(shared_model("serving_no_signatures_checkpoint"))
+    )
     assert old.producer <= 21 and old.tensor("Placeholder:0").shape is None  # `shape {}` = unknown
-    sm = explorer.load(shared_model("serving_half_plus_two")).catalog()
+    sm = explorer.Catalog.from_model(explorer.load(shared_model("serving_half_plus_two")))
     assert sm.tensor("tf_example:0").dtype == "string"
     assert sm.op("a").device == "/device:CPU:0"
 

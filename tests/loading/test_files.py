@@ -79,7 +79,7 @@ def test_asset_linked_to_a_device_is_refused_even_when_allowed(site):
     assert "a character device, not a regular file" in f.message and f.unsafe
     for allow in (False, True):
         with pytest.raises(explorer.ExplorerError, match="vocab.txt"):
-            model.session(allow_unsafe=allow)
+            explorer.ModelSession(model, allow_unsafe=allow)
     with pytest.raises(explorer.ModelFormatError, match="is a character device"):
         explorer.convert(model, allow_unsafe=True)
 
