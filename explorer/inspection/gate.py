@@ -62,11 +62,12 @@ def admit(
         lambda: require_safe(model, allow_unsafe, scope),
     )
     _once(model, ("gate", "assets"), lambda: require_regular_assets(model))
-    everything = model.memo.get(("gate", "preflight", True, True), False)  # None: it passed
+    key = ("gate", "preflight", isolation.generation())
+    everything = model.memo.get((*key, True, True), False)  # None: it passed
     if isolation.is_enabled() and everything is not None:
         _once(
             model,
-            ("gate", "preflight", restore, initialize),
+            (*key, restore, initialize),
             lambda: isolation.preflight(model, restore=restore, initialize=initialize),
         )
     return model

@@ -63,6 +63,7 @@ _STATE = {
     "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
     not in ("0", "false", "no", "off"),
     "timeout": float(os.environ.get("TF1_EXPLORER_IMPORT_TIMEOUT", "120")),
+    "generation": 0,
 }
 START_TIMEOUT_S = 300.0  # importing TensorFlow in the worker on a busy machine
 CHECK_DATA_BYTES = 256 * 2**20  # checkpoints up to this size are read whole (checksums) first
@@ -365,9 +366,16 @@ def stats() -> dict[str, int]:
 
 
 def clear_cache() -> None:
-    """Forget which graphs and checkpoints were already checked."""
+    """Forget which graphs and checkpoints were already checked (the gate's preflight verdicts
+    kept on models too: they name the :func:`generation` they were given in)."""
     _CHECKED.clear()
     _CKPT_CACHE.clear()
+    _STATE["generation"] += 1
+
+
+def generation() -> int:
+    """How many times :func:`clear_cache` ran: a preflight verdict holds within one."""
+    return int(_STATE["generation"])
 
 
 # ----------------------------------------------------------------------------------------------

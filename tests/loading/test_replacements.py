@@ -271,7 +271,7 @@ def test_gather_tree_matches_the_contrib_kernel(contrib_pb):
         "parent_ids:0": np.concatenate([parents, parents2]).transpose(1, 0, 2),
         "lengths:0": np.array([3, 4], np.int32),
     }
-    model = explorer.load(contrib_pb, replacements=replacements_for(contrib_pb))
+    model = explorer.load(contrib_pb, replacements=replacements_for(explorer.load(contrib_pb)))
     with explorer.ModelSession(model) as s:
         got = s.run("beams:0", feeds)
     np.testing.assert_array_equal(got, np.concatenate([expected, expected2]).transpose(1, 0, 2))
@@ -281,7 +281,7 @@ def test_image_projective_transform_matches_the_contrib_contract(contrib_pb):
     images = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4, 1) + 1
     # Row 0: identity. Row 1: output (x, y) reads input (x - 1, y): a shift right, zeros in col 0.
     transforms = np.array([[1, 0, 0, 0, 1, 0, 0, 0], [1, 0, -1, 0, 1, 0, 0, 0]], np.float32)
-    model = explorer.load(contrib_pb, replacements=replacements_for(contrib_pb))
+    model = explorer.load(contrib_pb, replacements=replacements_for(explorer.load(contrib_pb)))
     with explorer.ModelSession(model) as s:
         got = s.run("warped:0", {"images:0": images, "transforms:0": transforms})
     np.testing.assert_array_equal(got[0], images[0])
