@@ -18,7 +18,7 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf import text_format
 
@@ -51,6 +51,7 @@ SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
 DEFAULT_SIGNATURES = ("serving_default", "default")  # run when none is named (then TF1 Hub's)
+T = TypeVar("T")
 
 
 @dataclass
@@ -123,27 +124,7 @@ class V1Model:
 
     def signature(self, name: str | None = None) -> Signature:
         """The named signature; without a name ``serving_default``, ``default`` or the only one."""
-        sigs = self.signatures
-        if name is None:
-            for key in (k for k in DEFAULT_SIGNATURES if k in sigs):
-                return sigs[key]
-            if len(sigs) == 1:
-                return next(iter(sigs.values()))
-            if not sigs:
-                raise SignatureNotFoundError(
-                    f"{self.path} has no signatures: pick inputs and outputs "
-                    "(explorer.suggest shows candidates)"
-                )
-            raise SignatureNotFoundError(
-                f"{self.path} has several signatures and no serving_default: "
-                f"choose one of {', '.join(sorted(sigs))}"
-            )
-        if name not in sigs:
-            choices = ", ".join(sorted(sigs)) or "none"
-            raise SignatureNotFoundError(
-                f"signature {name!r} is not in {self.path}: choose one of {choices}"
-            )
-        return sigs[name]
+        return pick_signature(self.signatures, name, self.path)
 
     @property
     def variables(self) -> list[Variable]:
@@ -278,6 +259,31 @@ def load(
         model.replacements = dict(replacements)
     model.op_libraries = libraries
     return model
+
+
+def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
+    """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub's) or the only
+    one. Raises ``SignatureNotFoundError`` naming ``where`` and the choices."""
+    choices = ", ".join(sorted(sigs)) or "none"
+    if name is None:
+        key = next((k for k in DEFAULT_SIGNATURES if k in sigs), None)
+        if key is None and len(sigs) == 1:
+            key = next(iter(sigs))
+        if key is not None:
+            return sigs[key]
+        if not sigs:
+            raise SignatureNotFoundError(
+                f"{where} has no signatures: pick inputs and outputs "
+                "(explorer.suggest shows candidates)"
+            )
+        raise SignatureNotFoundError(
+            f"{where} has several signatures and no serving_default: choose one of {choices}"
+        )
+    if name not in sigs:
+        raise SignatureNotFoundError(
+            f"signature {name!r} is not in {where}: choose one of {choices}"
+        )
+    return sigs[name]
 
 
 def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1Model:

@@ -35,7 +35,7 @@ from explorer.loading.model import V1Model, meta_graph_with
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
-    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef, SignatureDef
 
 _VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
@@ -261,7 +261,7 @@ def _proto_refs(key: str) -> Any:
     }.get(key)
 
 
-def _sig_ok(sig: Any, names: set[str]) -> bool:
+def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:
     for infos in (sig.inputs, sig.outputs):
         for info in infos.values():
             parts = [info.name] if info.name else []

@@ -41,6 +41,11 @@ from explorer.graph.registry import OpRegistry
 from explorer.graph.runtime import unregistered_op_types
 
 if TYPE_CHECKING:
+    import tensorflow as tf_types
+    from tensorflow.core.framework.attr_value_pb2 import AttrValue
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
     from explorer.loading.model import V1Model
 
 Replacement = Callable[[list[Any], dict[str, Any]], Any]
@@ -95,7 +100,7 @@ def replacements_for(model: V1Model) -> dict[str, Replacement]:
 # ----------------------------------------------------------------------------------------------
 
 
-def attr_values(node: Any) -> dict[str, Any]:
+def attr_values(node: NodeDef) -> dict[str, Any]:
     """A NodeDef's attributes as Python values.
 
     ``s`` -> ``str`` (``bytes`` when not UTF-8), ``i``/``f``/``b`` -> int/float/bool, ``type`` ->
@@ -105,7 +110,7 @@ def attr_values(node: Any) -> dict[str, Any]:
     return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
 
 
-def _attr_value(a: Any) -> Any:
+def _attr_value(a: AttrValue) -> Any:
     kind = a.WhichOneof("value")
     if kind == "list":
         lst = a.list
@@ -143,7 +148,7 @@ def _scalar(kind: str, v: Any) -> Any:
 # ----------------------------------------------------------------------------------------------
 
 
-def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
+def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
     """Import ``graph_def`` into ``graph`` (the default graph), replacing nodes of the op types
     in ``model.replacements``; returns the GraphDef still to import.
 
@@ -187,7 +192,7 @@ def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
     return rest
 
 
-def _levels(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+def _levels(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[str, int]:
     """Wave of each node: the most replaced nodes on any path into it (back edges included)."""
     consumers: dict[str, list[str]] = {}
     inputs: dict[str, list[str]] = {}
@@ -214,11 +219,11 @@ def _levels(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
     return level
 
 
-def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[str, int]:
     """How many outputs of each replaced node are used (highest index read + 1, at least 1)."""
     counts = dict.fromkeys(replaced, 1)
     refs = [i for n in nodes for i in n.input if not i.startswith("^")]
-    for sig in getattr(model, "signatures", {}).values():
+    for sig in model.signatures.values():
         for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
             refs.extend(spec.components or (spec.name,))
     for ref in refs:
@@ -229,7 +234,11 @@ def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str
 
 
 def _import_wave(
-    graph: Any, graph_def: Any, wave: list[Any], made: dict[str, Any], first: bool
+    graph: tf_types.Graph,
+    graph_def: GraphDef,
+    wave: list[NodeDef],
+    made: dict[str, Any],
+    first: bool,
 ) -> None:
     from tensorflow.python.framework import importer
 
@@ -258,9 +267,9 @@ def _import_wave(
 
 
 def _replace_node(
-    model: Any,
-    graph: Any,
-    node: Any,
+    model: V1Model,
+    graph: tf_types.Graph,
+    node: NodeDef,
     made: dict[str, Any],
     n_outputs: int,
     all_names: set[str],

@@ -230,7 +230,7 @@ class ModelSession:
             where = f" at op {op.name!r} ({op.type})" if op is not None else ""
             fed = f"; fed {fed_text(feed_dict)}" if feed_dict else ""
             raise SessionError(
-                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {_RUN_FIX}"
+                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {RUN_FIX}"
             ) from None
 
     def _bounded(self, fn: Callable[[], T], what: str, timeout: float | None = None) -> T:
@@ -258,7 +258,7 @@ class ModelSession:
         self.close()
 
 
-_RUN_FIX = (
+RUN_FIX = (  # the fix a failed run's message names
     "if an input needs another shape or range, pass --shape NAME=D0,D1 / --range NAME=LOW,HIGH "
     "(API shapes=, ranges=), or real values with --feed in.npz"
 )
