@@ -1,14 +1,10 @@
-"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`.
+"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model` (see
+:mod:`explorer.conversion.converter` for what it gives).
 
-Two halves: *plans* say, per signature to make, which source tensors go in and out under which
-keys (a SignatureDef, or tensor names given as ``inputs``/``outputs``); the *builder* imports the
-rewritten graph (reference variables made resource variables, :mod:`explorer.conversion.rewrite`)
-with
-:func:`explorer.loading.graph_import.import_into` inside ``tf.compat.v1.wrap_function``, restores
-the variables, runs the init op the v1 session would run
-(:func:`explorer.loading.graph_import.init_op_names`), and prunes one ``tf.function`` per plan out
-of the wrapped graph. See
-:mod:`explorer.conversion.converter` for what the result looks like and how it is saved.
+*Plans* say, per signature, which source tensors go in and out under which keys; the *builder*
+imports the pruned, rewritten graph into ``tf.compat.v1.wrap_function``, restores the variables,
+runs the init op (:func:`explorer.loading.graph_import.init_op_names`) and prunes one
+``tf.function`` per plan.
 """
 
 from __future__ import annotations
@@ -42,7 +38,7 @@ from explorer.inspection.io_choice import default_io
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.scanner import spec_tensors
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
-from explorer.loading.graph_import import import_into, init_op_names
+from explorer.loading.graph_import import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model, meta_graph_with
 from explorer.loading.pruning import prune_for
 from explorer.running.deadline import bounded
@@ -297,7 +293,12 @@ class _Builder:
             )
         restore_op, filename = model.restore_op, model.filename_tensor
         try:
-            if restore_op and filename and self._has(restore_op) and self._has(filename):
+            if (
+                restore_op
+                and filename
+                and in_graph(self.graph, restore_op)
+                and in_graph(self.graph, filename)
+            ):
                 fn = self.wrapped.prune(
                     feeds=[self.graph.as_graph_element(filename)],
                     fetches=[self.graph.as_graph_element(restore_op)],
@@ -324,19 +325,12 @@ class _Builder:
         except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
             return {"*"}
 
-    def _has(self, name: str) -> bool:
-        try:
-            self.graph.as_graph_element(name)
-            return True
-        except (KeyError, ValueError):
-            return False
-
     def _init_ops(self) -> list[str]:
         return init_op_names(self.model, self.graph)
 
     def _initializer(self) -> tf_types.saved_model.experimental.TrackableResource:
         ops = self._init_ops()
-        assets = {n: p for n, p in self.model.assets.items() if self._has(n)}
+        assets = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
         feeds = [self.graph.as_graph_element(n) for n in assets]
         with self.graph.as_default():
             anchor = tf().constant(0.0, name=f"explorer_init_anchor_{next(_uid)}")

@@ -1,28 +1,21 @@
 """Step 5 of the flow: convert a :class:`~explorer.V1Model` to TF2.
 
-``convert(model)`` gives a :class:`V2Model`: per signature a ``tf.function`` over the model's graph
-pruned to the signature's inputs and outputs, with the variables lifted out as TF2 resource
-variables and restored from the checkpoint, tables initialised from the model's assets.
-``V2Model.save(out_dir)`` writes a TF2 SavedModel that loads with plain
-``tf.saved_model.load(out_dir)`` anywhere (explorer not needed) with the source's signature names
-and keys.
+``convert(model)`` gives a :class:`V2Model`: per signature a ``tf.function`` over the graph pruned
+to the signature's inputs and outputs, variables lifted as TF2 resource variables restored from
+the checkpoint, tables initialised from the model's assets. ``V2Model.save(out_dir)`` writes a TF2
+SavedModel that plain ``tf.saved_model.load`` opens, with the source's signature names and keys.
 
-How (see ``TF1_PITFALLS.md``): reference variables are rewritten to resource variables
-(:mod:`explorer.conversion.rewrite`), the graph is imported with
-:func:`explorer.loading.graph_import.import_into` inside ``tf.compat.v1.wrap_function`` (variables
-are lifted there), the Saver's restore op and the init op are pruned out and run once, and each
-signature is ``WrappedFunction.prune`` wrapped in a ``tf.function`` with a named input signature (a
-pruned function called directly costs about 12x ``session.run``; through a ``tf.function`` it costs
-what a loaded SavedModel signature does). With ``freeze=True`` variables become constants in each
-signature. This module holds what a conversion gives (:class:`V2Model`,
-:class:`ConvertedSignature`, saving); the building is in
+How (``TF1_PITFALLS.md``): reference variables become resource variables
+(:mod:`explorer.conversion.rewrite`); the graph is imported inside ``tf.compat.v1.wrap_function``;
+the restore and init ops are pruned out and run once; each signature is ``WrappedFunction.prune``
+in a ``tf.function`` with a named input signature (a bare pruned function costs ~12x
+``session.run``). ``freeze=True`` makes variables constants. The building is in
 :mod:`explorer.conversion.build`.
 
-Keys: dense inputs and outputs keep their signature keys. A sparse tensor ``k`` becomes three
-tensors ``k_indices``, ``k_values``, ``k_dense_shape`` (TF's own convention for TF1 sparse
-inputs; SavedModel signatures take and return plain tensors only). A signature listing one tensor
-under several input keys (TFMA's ``labels``) takes only its placeholder inputs and computes the
-rest, as ``tf.saved_model.load`` otherwise refuses it.
+Keys: dense tensors keep their signature keys; a sparse tensor ``k`` becomes ``k_indices``,
+``k_values``, ``k_dense_shape`` (TF's convention: SavedModel signatures take plain tensors). A
+signature listing one tensor under several input keys (TFMA's ``labels``) takes only its
+placeholder inputs and computes the rest, which ``tf.saved_model.load`` would otherwise refuse.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from explorer._tf import tf, tf1
 from explorer.errors import ModelFormatError, SessionError, first_line
+from explorer.graph.names import op_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.runtime import all_nodes, available_device_types, device_type_of
 from explorer.loading.model import V1Model, meta_graph_with
@@ -84,6 +85,15 @@ def import_into(model: V1Model, graph: tf_types.Graph) -> None:
         ) from None
 
 
+def in_graph(graph: tf_types.Graph, name: str) -> bool:
+    """Whether ``graph`` holds the op or tensor ``name`` (``op`` or ``op:idx``)."""
+    try:
+        graph.as_graph_element(name)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
     """The ops that initialise ``model``'s tables and assets in ``graph`` (where it was imported).
 
@@ -92,21 +102,13 @@ def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
     Sorted op names, ``[]`` when there is nothing to run. The v1 session and the TF2 converter
     both initialise through it (run with the asset tensors fed the model's asset files).
     """
-
-    def has(name: str) -> bool:
-        try:
-            graph.get_operation_by_name(name.split(":")[0])
-            return True
-        except (KeyError, ValueError):
-            return False
-
     init = model.init_op
-    if init and has(init):
+    if init and in_graph(graph, op_name(init)):
         return [init]
     ops = {
         item.name if hasattr(item, "name") else str(item).split(":")[0]
         for item in graph.get_collection("table_initializer")
     }
-    if not ops and has("init_all_tables"):
+    if not ops and in_graph(graph, "init_all_tables"):
         ops.add("init_all_tables")
     return sorted(ops)

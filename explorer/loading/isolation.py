@@ -1,35 +1,23 @@
 """Import untrusted graphs in a child process first, so a crash in TF's native code is an error.
 
-TensorFlow answers some malformed graphs with a ``CHECK`` failure in C++ that aborts the whole
-process: in a notebook that is a dead kernel. :func:`preflight` (run by
-:class:`~explorer.ModelSession` before it imports anything) sends the prepared graph to a
-long-lived worker process, which imports it into a fresh ``tf.Graph`` and opens a session on it, and
-reads the checkpoint's variable names and shapes (and, up to ``CHECK_DATA_BYTES``, every value, so
-that checksums are verified there too). Outcomes:
+TensorFlow answers some malformed graphs with a C++ ``CHECK`` failure that aborts the process (in
+a notebook, a dead kernel). :func:`preflight` (the last step of the admission gate,
+:mod:`explorer.inspection.gate`) sends the prepared graph to a long-lived worker process that
+imports it, opens a session, runs the table initialisers with the asset files (where a hostile
+vocabulary aborts TensorFlow with ``bad_alloc``), and reads the checkpoint's variable shapes (and,
+up to ``CHECK_DATA_BYTES``, every value, so checksums are verified there). Outcomes:
 
-* the worker survives and the import worked, or failed with TF's ordinary ``ValueError``,
-  ``TypeError`` or ``OpError``: nothing is raised here; the in-process import that follows behaves
-  (and reports) as it always does;
-* the worker died (signal or exit status): :class:`ModelFormatError` naming the file and the signal,
-  with TF's last log line; the worker is restarted for the next model;
-* the worker raised anything else (``KeyError``, ``UnicodeDecodeError``, … from TF's Python import
-  code on a corrupt graph): :class:`ModelFormatError`;
-* the worker did not answer within ``timeout`` seconds: :class:`ModelFormatError`, the worker is
-  killed and restarted;
-* the checkpoint holds a variable of the same name with another shape, or none of the graph's
-  variables (checkpoint of another graph), or cannot be read (damaged, checksum mismatch):
-  :class:`MissingVariablesError`.
+* the import worked, or failed with TF's ordinary ``ValueError``/``TypeError``/``OpError``:
+  nothing is raised here (the in-process import reports it as always);
+* the worker died, raised anything else, or did not answer within ``timeout`` seconds:
+  :class:`ModelFormatError` naming the file (and the signal with TF's last log line); the worker
+  is restarted for the next model;
+* the checkpoint has a same-named variable of another shape, none of the graph's variables, or
+  cannot be read: :class:`MissingVariablesError`.
 
-Cost: the first call starts the worker (one TensorFlow import, a few seconds, once per process);
-later calls cost one serialisation, a pipe round trip and the import itself; a graph already checked
-in this process (same bytes) is not sent again. The worker imports and opens a session, which is
-where malformed graphs crash TensorFlow, and (``initialize=True``, after
-:mod:`explorer.inspection.scanner` passed the ops) runs the table initialisers once with the
-model's asset files, where a hostile vocabulary aborts TensorFlow (``bad_alloc``); restore, init
-and ``session.run`` then happen in the user's process.
-
-Turn it off with the environment variable ``TF1_EXPLORER_ISOLATE=0`` or ``configure(enabled=False)``
-(then graphs are imported in-process only); ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
+The first call starts the worker (one TensorFlow import, once per process); a graph already
+checked in this process (same bytes) is not sent again. ``TF1_EXPLORER_ISOLATE=0`` or
+``configure(enabled=False)`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
 sets the time limit.
 """
 

@@ -1,16 +1,10 @@
 """A ready-to-run v1 session for a :class:`~explorer.V1Model`, in the model's own graph.
 
-What it takes care of (see ``TF1_PITFALLS.md``):
-
-* a fresh ``tf.Graph`` per session; the default graph is never touched;
-* device pins to device types this machine lacks (``/device:GPU:0`` on a CPU box) are cleared, and
-  soft placement is on;
-* TF 1.0-era graphs (producer ≤ 21): rank-0 placeholder shapes meant "unknown" and are relaxed;
-* variables restored through the graph's own Saver restore op (V1 and V2 checkpoints), feeding the
-  checkpoint prefix into its filename tensor;
-* the init op (``__saved_model_init_op``/main_op/legacy_init_op), or the ``table_initializer``
-  collection when there is none, run with asset tensors fed the model's own asset files;
-* op types the running TensorFlow lacks are reported with the fix (``replacements=``).
+What it takes care of (``TF1_PITFALLS.md``): a fresh ``tf.Graph`` per session (the default graph
+is never touched); pins to absent device types cleared, soft placement on; TF 1.0-era rank-0
+placeholder shapes relaxed; variables restored through the graph's own Saver restore op (V1 and
+V2 checkpoints); the init op (or the ``table_initializer`` collection) run with the asset tensors
+fed the model's own files; the admission gate passed first (:mod:`explorer.inspection.gate`).
 """
 
 from __future__ import annotations
@@ -23,10 +17,11 @@ import numpy as np
 
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
+from explorer.graph.names import op_name
 from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
-from explorer.loading.graph_import import import_into, init_op_names
+from explorer.loading.graph_import import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
 
@@ -46,10 +41,9 @@ class ModelSession:
         graph: the model's own ``tf.Graph``.
         session: the underlying ``tf.compat.v1.Session``.
 
-    ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will be run: file-system or
-    PyFunc ops outside it do not need ``allow_unsafe`` (a runner passes the ops its outputs,
-    restore and init need); without it the whole graph is judged. The model passes the admission
-    gate (:func:`explorer.inspection.gate.admit`) for that scope first.
+    ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will run: the model is
+    admitted for it (:func:`explorer.inspection.gate.admit`), so file-system or PyFunc ops outside
+    it need no ``allow_unsafe``; without it the whole graph is judged.
     """
 
     def __init__(
@@ -94,7 +88,7 @@ class ModelSession:
             )
         restore_op, filename = model.restore_op, model.filename_tensor
         try:
-            if restore_op and self._has_op(restore_op) and filename:
+            if restore_op and filename and in_graph(self.graph, op_name(restore_op)):
                 self._bounded(
                     lambda: self.session.run(restore_op, {filename: model.checkpoint_prefix}),
                     "restoring the variables",
@@ -119,42 +113,23 @@ class ModelSession:
             ) from None
 
     def _initialize(self) -> None:
-        model = self.model
         feeds = self.asset_feeds()
-        ops = init_op_names(model, self.graph)
+        ops = init_op_names(self.model, self.graph)
         if not ops:
             return
         try:
             self._bounded(lambda: self.session.run(ops, feeds), "initialising tables/assets")
         except tf().errors.OpError as e:
             raise SessionError(
-                f"{model.path}: initialising tables/assets failed ({first_line(e)}): check that "
-                "the assets/ folder is complete"
+                f"{self.model.path}: initialising tables/assets failed ({first_line(e)}): check "
+                "that the assets/ folder is complete"
             ) from None
 
     def asset_feeds(self) -> dict[str, str]:
         """Asset tensor name -> file path on this machine, for the tensors that exist."""
-        out = {}
-        for name, path in self.model.assets.items():
-            if self._has_tensor(name):
-                out[name] = path
-        return out
+        return {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
 
     # -- lookup ------------------------------------------------------------------------------------
-
-    def _has_op(self, name: str) -> bool:
-        try:
-            self.graph.get_operation_by_name(name.split(":")[0])
-            return True
-        except (KeyError, ValueError):
-            return False
-
-    def _has_tensor(self, name: str) -> bool:
-        try:
-            self.graph.get_tensor_by_name(name)
-            return True
-        except (KeyError, ValueError):
-            return False
 
     def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
         """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
@@ -237,16 +212,13 @@ class ModelSession:
         return bounded(fn, timeout, what, self.model.path)
 
     def _fetchable(self, ref: Any) -> Any:
-        if isinstance(ref, (str, TensorSpec)):
-            if (
-                isinstance(ref, str)
-                and ":" not in ref
-                and self._has_op(ref)
-                and not self.operation(ref).outputs
-            ):
-                return self.operation(ref)
-            return self.tensor(ref)
-        return ref
+        """A name or spec as a graph tensor (an op without outputs, fetched for its effect, as
+        the op); anything else as it is."""
+        if isinstance(ref, str) and ":" not in ref and in_graph(self.graph, ref):
+            op = self.operation(ref)
+            if not op.outputs:
+                return op
+        return self.tensor(ref) if isinstance(ref, (str, TensorSpec)) else ref
 
     def close(self) -> None:
         self.session.close()
