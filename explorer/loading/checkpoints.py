@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from explorer._tf import tf
 from explorer.errors import MissingVariablesError, first_line
 from explorer.graph.names import op_name
@@ -38,6 +36,7 @@ def read_variables(model: V1Model) -> dict[str, Any]:
         MissingVariablesError: the graph has variables but no checkpoint, the checkpoint cannot be
             read, or a saved variable is missing from it.
     """
+    import numpy as np  # lazy: loading a model needs no numpy
 
     names = [v.name for v in model.variables]
     if not names:

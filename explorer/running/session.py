@@ -13,8 +13,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import numpy as np
-
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
 from explorer.graph.names import op_name
@@ -238,6 +236,8 @@ RUN_FIX = (  # the fix a failed run's message names
 
 def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
     """``x:0 float32[1, 784], k:0 int32[1]``: what was fed, for error messages."""
+    import numpy as np  # lazy: a session needs no numpy until a run fails
+
     parts = []
     for t, v in list(feed_dict.items())[:limit]:
         name = getattr(t, "name", None) or str(t)
