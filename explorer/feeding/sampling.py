@@ -46,6 +46,7 @@ from explorer.graph.op_families import (
     PLACEHOLDER_OPS,
 )
 from explorer.graph.specs import Signature, TensorSpec
+from explorer.graph.traversal import upstream
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
 from explorer.loading.graph_import import import_into
@@ -84,28 +85,6 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
     """
     nodes = {n.name: n for n in graph_def.node}
     spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
-    ancestors: dict[str, set[str]] = {}
-
-    def upstream(op: str) -> set[str]:
-        if op in ancestors:
-            return ancestors[op]
-        seen: set[str] = set()
-        stack = [op]
-        while stack:
-            cur = stack.pop()
-            node = nodes.get(cur)
-            if node is None:
-                continue
-            for inp in node.input:
-                if inp.startswith("^"):
-                    continue
-                src = op_name(inp)
-                if src not in seen:
-                    seen.add(src)
-                    stack.append(src)
-        ancestors[op] = seen
-        return seen
-
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
@@ -118,7 +97,7 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
         if types and types <= DEFAULT_PLACEHOLDER_OPS:
             roles[key] = DEFAULT
             continue
-        up = set().union(*(upstream(o) for o in ops)) if ops else set()
+        up = upstream(graph_def, ops, control=False) - set(ops)
         others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
         if up & others:
             roles[key] = COMPUTED

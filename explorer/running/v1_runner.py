@@ -27,9 +27,9 @@ from explorer.errors import FeedError, SessionError, SignatureNotFoundError
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
-from explorer.graph.run_scope import RunScope, model_run_scope
+from explorer.graph.run_scope import RunScope, model_run_scope, ops_that_run
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import default_io
@@ -216,23 +216,14 @@ def _check_outputs_fed(
     model: V1Model, inputs: Mapping[str, TensorSpec], outputs: Mapping[str, TensorSpec]
 ) -> None:
     """Raise ``FeedError`` when an output needs a placeholder that is not among the inputs."""
-    nodes = {n.name: n for n in model.graph_def.node}
-    fed = {op_name(c) for c in spec_tensors(inputs)}
-    for key, spec in outputs.items():
-        stack = [op_name(c) for c in spec_tensors({key: spec})]
-        seen = set(stack)
-        while stack:
-            cur = stack.pop()
-            node = nodes.get(cur)
-            if node is None or cur in fed:
-                continue
-            if node.op in PLACEHOLDER_OPS:
-                raise FeedError(
-                    f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
-                    "not among the inputs: add it to inputs (CLI: --inputs)"
-                )
-            for inp in node.input:
-                src = op_name(inp)
-                if src not in seen:
-                    seen.add(src)
-                    stack.append(src)
+    fed = spec_tensors(inputs)
+    ran = ops_that_run(model.graph_def, spec_tensors(outputs), fed).ops
+    unfed = [n.name for n in model.graph_def.node if n.name in ran and n.op in PLACEHOLDER_OPS]
+    for key, spec in outputs.items() if unfed else ():
+        needs = ops_that_run(model.graph_def, spec_tensors({key: spec}), fed).ops
+        cur = next((p for p in unfed if p in needs), None)
+        if cur is not None:
+            raise FeedError(
+                f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
+                "not among the inputs: add it to inputs (CLI: --inputs)"
+            )
