@@ -1,22 +1,18 @@
 """GraphDef rewrites for TF2: reference variables become resource variables.
 
-TF 2's ``tf.saved_model.load`` refuses stateful ``float_ref`` tensors, and ``wrap_function`` does
-not lift reference variables, so a re-saved model comes back uninitialised (``TF1_PITFALLS.md``).
-:func:`to_resource_variables` rewrites a GraphDef (and its MetaGraphDef's collections and
-signatures) so every ``VariableV2``/``Variable`` is a ``VarHandleOp`` and each op that used the
-reference gets its resource counterpart. Per-op knowledge lives in :data:`REWRITES`, filled with
-the :func:`rewrites` decorator:
+TF2's ``tf.saved_model.load`` refuses ``float_ref`` tensors and ``wrap_function`` does not lift
+reference variables (``TF1_PITFALLS.md``), so :func:`to_resource_variables` rewrites a GraphDef
+(and its MetaGraph's collections and signatures): every ``VariableV2``/``Variable`` becomes a
+``VarHandleOp`` and each op using the reference its resource counterpart (:data:`REWRITES`):
 
-* ``VariableV2``/``Variable`` -> ``VarHandleOp`` (``shared_name`` = node name when empty);
 * ``Identity(var)`` -> ``ReadVariableOp`` under the same name;
-* ``Assign``/``AssignAdd``/``AssignSub`` -> ``AssignVariableOp``/``AssignAddVariableOp``/
-  ``AssignSubVariableOp`` named ``<name>/resource_update`` plus a ``ReadVariableOp`` keeping the
-  original name, with a control edge on the update (TF1 assign ops return the new value);
-* ``Apply*``/``SparseApply*`` training ops -> ``ResourceApply*``/``ResourceSparseApply*``,
-  ``Scatter*`` -> ``ResourceScatter*``, both followed by a read under the original name;
-* ``IsVariableInitialized`` -> ``VarIsInitializedOp``, ``CountUpTo`` -> ``ResourceCountUpTo``;
-* any other op reading a variable through a non-reference input (``MatMul``, ``SaveV2``, …) gets
-  its own ``ReadVariableOp`` carrying the op's control inputs, so it reads when it used to.
+* update ops (:data:`UPDATE_OPS`: ``Assign*``, ``Apply*``/``SparseApply*``, ``Scatter*``) -> the
+  resource op named ``<name>/resource_update``, then a ``ReadVariableOp`` keeping the original
+  name with a control edge on the update (TF1 updates return the new value);
+* ``IsVariableInitialized`` -> ``VarIsInitializedOp``, ``CountUpTo`` -> ``ResourceCountUpTo``,
+  v1 control flow forwarding a reference (``RefSwitch``, ...) -> its plain op on the handle;
+* any other op reading a variable through a value input gets its own ``ReadVariableOp`` with the
+  op's control inputs.
 
 An op that needs a reference input and has no rewrite raises :class:`ConversionError` naming it.
 """

@@ -65,9 +65,7 @@ __all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
 INT_HIGH = 8  # ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
-# ----------------------------------------------------------------------------------------------
-# which inputs to feed
-# ----------------------------------------------------------------------------------------------
+# -- which inputs to feed --------------------------------------------------------------------------
 
 FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
 
@@ -108,9 +106,7 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
     return roles
 
 
-# ----------------------------------------------------------------------------------------------
-# sample()
-# ----------------------------------------------------------------------------------------------
+# -- sample() --------------------------------------------------------------------------------------
 
 
 def sample(
@@ -327,9 +323,7 @@ def _item_bytes(key: str, spec: TensorSpec) -> int:
     return int(dt.itemsize)
 
 
-# ----------------------------------------------------------------------------------------------
-# specs of a model run
-# ----------------------------------------------------------------------------------------------
+# -- specs of a model run --------------------------------------------------------------------------
 
 
 def input_specs_of(

@@ -1,32 +1,21 @@
 """Op replacements: run graphs holding op types this TensorFlow does not register.
 
-A TF1 graph may use ops from ``tf.contrib`` or a custom op library that TF 2.21 lacks. It still
-loads for browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2
-function for each such op type::
+A TF1 graph may use ``tf.contrib`` or custom-library ops TF 2.21 lacks. It still loads for
+browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2 function per
+op type: ``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``.
 
-    square = lambda inputs, attrs: inputs[0] ** 2
-    model = explorer.load("graph.pb", replacements={"MySquare": square})
+Each replacement is called once per node of that type as ``fn(inputs, attrs)``: the node's data
+input tensors in the graph being built, and its attributes as Python values (:func:`attr_values`).
+It returns a tensor, or one per output of the node; they are named like the node (an
+``IdentityN``), so ``"node:0"`` names the same value in signatures, feeds and fetches. The v1
+session and the TF2 converter both import through
+:func:`explorer.loading.graph_import.import_into`, which calls :func:`apply_replacements`.
 
-Each replacement is called once per node of that type as ``fn(inputs, attrs)``: ``inputs`` is the
-list of the node's input ``tf.Tensor`` objects (data inputs, in order) in the graph being built,
-``attrs`` the node's attributes as Python values (see :func:`attr_values`). It returns a tensor
-or a list/tuple of tensors, one per output of the original node. Its outputs are given the node's
-name (an ``IdentityN`` op named like the node), so ``"node:0"`` still names the same value in
-signatures, feeds and fetches. The v1 session and the TF2 converter both import graphs through
-:func:`explorer.loading.graph_import.import_into`, which calls :func:`apply_replacements`: one
-replacement serves both.
-
-Built-in replacements (:data:`BUILTIN_REPLACEMENTS`) for ``tf.contrib`` ops that TF 2.21 does
-not register:
-
-* ``ImageProjectiveTransform`` (``tf.contrib.image.transform``): the core
-  ``ImageProjectiveTransformV2`` with the input's height and width and ``fill_mode="CONSTANT"``
-  (zeros outside the image, as the contrib op filled).
-* ``GatherTree`` (``tf.contrib.seq2seq.gather_tree``): beam-search backtracking written with core
-  ops (a ``tf.scan`` over reversed time); entries past ``max_sequence_lengths`` and after the first
-  ``end_token`` of a beam are ``end_token``.
-
-Use them with ``explorer.load(path, replacements=replacements_for(explorer.load(path)))``.
+Built-in replacements (:data:`BUILTIN_REPLACEMENTS`, offered by :func:`replacements_for`):
+``ImageProjectiveTransform`` (``tf.contrib.image.transform``: the core
+``ImageProjectiveTransformV2``, zeros outside the image) and ``GatherTree``
+(``tf.contrib.seq2seq.gather_tree``: a ``tf.scan`` back through the parent ids; entries past
+``max_sequence_lengths`` and after a beam's first ``end_token`` are ``end_token``).
 """
 
 from __future__ import annotations
@@ -95,9 +84,7 @@ def replacements_for(model: V1Model) -> dict[str, Replacement]:
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 
 
-# ----------------------------------------------------------------------------------------------
-# Attributes
-# ----------------------------------------------------------------------------------------------
+# -- Attributes ------------------------------------------------------------------------------------
 
 
 def attr_values(node: NodeDef) -> dict[str, Any]:
@@ -143,9 +130,7 @@ def _scalar(kind: str, v: Any) -> Any:
     return v
 
 
-# ----------------------------------------------------------------------------------------------
-# Import with replacements
-# ----------------------------------------------------------------------------------------------
+# -- Import with replacements ----------------------------------------------------------------------
 
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
@@ -319,9 +304,7 @@ def _key(ref: str) -> str:
     return f"{name}:{idx}"
 
 
-# ----------------------------------------------------------------------------------------------
-# Built-in replacements for tf.contrib ops
-# ----------------------------------------------------------------------------------------------
+# -- Built-in replacements for tf.contrib ops ------------------------------------------------------
 
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")
