@@ -1,9 +1,8 @@
 """What will break, and what is unsafe, before anything runs: ``explorer.scan(model)``.
 
-Rules are registered per op type with :func:`rule` (a rule with no op types sees the whole graph;
-the shipped rules live in ``explorer/inspection/scan_rules.py``)
-and return :class:`Finding` s. The scan reads protobufs only (the top-level graph and the bodies
-of library functions); nothing is imported or run. Rules shipped here:
+Rules are registered per op type with :func:`rule` (none: the whole graph) and return
+:class:`Finding` s; the scan reads protobufs only (the graph and its library functions), nothing
+is imported or run. The shipped rules:
 
 =================  ========  ===================================================================
 rule               severity  what
@@ -25,20 +24,15 @@ device-pin         warning   pins to a device type this machine lacks (info when
 ref-edge           info      ops that take a reference-typed tensor (need resource variants)
 =================  ========  ===================================================================
 
-:func:`require_safe` raises :class:`~explorer.UnsafeModelError` for models holding the
-unsafe ops; the admission gate (:mod:`explorer.inspection.gate`) calls it before a graph is
-imported to run, unless ``allow_unsafe=True``.
-The Saver's own save/restore ops (fed by its filename tensor) are the checkpoint and are not
-unsafe (see :mod:`explorer.inspection.file_doors`).
+:func:`require_safe` raises :class:`~explorer.UnsafeModelError` for the unsafe ops; the admission
+gate (:mod:`explorer.inspection.gate`) calls it before a graph is imported to run. The Saver's own
+save/restore ops are the checkpoint, not unsafe (:mod:`explorer.inspection.file_doors`).
 
-Safety is judged on what will run (:mod:`explorer.graph.run_scope`): given a ``scope`` (the ops
-the chosen outputs need, not past fed tensors, plus restore/init and the library functions they
-call), unsafe ops and queues/readers elsewhere are ``info`` findings ("not run for ...") and do
-not block; on the path they still do. Findings about what importing alone does
-(:data:`IMPORT_TIME_RULES`: a self-recursive function, huge tensors) are never scoped.
-``scan(model)`` scopes to the signatures, or for a model without signatures to its top suggested
-output and the inputs it needs (:func:`default_scope`); ``require_safe`` without a scope judges
-the whole graph (a session that may fetch anything).
+Safety is judged on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops and
+queues outside it are ``info`` findings ("not run for ...") and do not block. Findings about what
+importing alone does (:data:`IMPORT_TIME_RULES`) are never scoped. ``scan(model)`` scopes to the
+signatures, or to the top suggested output and its inputs (:func:`default_scope`);
+``require_safe`` without a scope judges the whole graph.
 """
 
 from __future__ import annotations

@@ -150,18 +150,17 @@ class V1Model:
     @property
     def restore_op(self) -> str | None:
         """The Saver's restore op name, when the graph has a saver."""
-        mg = self.meta_graph
-        if mg is not None and mg.HasField("saver_def") and mg.saver_def.restore_op_name:
-            return mg.saver_def.restore_op_name
-        return None
+        return self._saver("restore_op_name")
 
     @property
     def filename_tensor(self) -> str | None:
         """The tensor the Saver's restore op reads the checkpoint prefix from."""
+        return self._saver("filename_tensor_name")
+
+    def _saver(self, key: str) -> str | None:
         mg = self.meta_graph
-        if mg is not None and mg.HasField("saver_def") and mg.saver_def.filename_tensor_name:
-            return mg.saver_def.filename_tensor_name
-        return None
+        has = mg is not None and mg.HasField("saver_def")
+        return (getattr(mg.saver_def, key) or None) if has else None
 
     def collection(self, key: str) -> list[str]:
         """Node or tensor names in a MetaGraph collection (``[]`` when absent or not names)."""

@@ -1,19 +1,12 @@
 """Runners: one interface to run a model on feeds, whichever side (v1 session, v2 function) runs it.
 
-:class:`Runner` is the shared base (parity code drives any runner the same way)::
+:class:`Runner` is the shared base (``explorer/running/base.py``): ``with V1Runner(model) as r:
+r.infer(feeds)`` gives ``{output key: ndarray | SparseValue}`` and ``r.times[-1]`` the seconds it
+took; the base checks feeds against the specs (``FeedError`` names the input and what differs).
 
-    with V1Runner(model, signature="serving_default") as r:
-        out = r.infer(feeds)          # {output key: ndarray | SparseValue}
-        r.times[-1]                   # seconds the last call took
-
-A subclass implements four things (see :class:`Runner`): ``input_specs``, ``output_specs``,
-``_start``/``_stop`` and ``_run``. The base checks feeds against the specs (``FeedError`` names the
-input, the expected and the given dtype/shape), times each call and manages activation.
-
-Keys: when a runner runs a signature, feed and output keys are the signature's keys; when it runs
-tensors by name, they are canonical tensor names (``op:idx``; ``x`` is accepted for ``x:0`` in
-feeds). Sparse values are :class:`~explorer.SparseValue` ``(indices, values, dense_shape)``
-both ways.
+Keys: a signature's keys when a runner runs a signature, else canonical tensor names (``op:idx``;
+``x`` is accepted for ``x:0`` in feeds). Sparse values are :class:`~explorer.SparseValue`
+``(indices, values, dense_shape)`` both ways.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def test_self_recursive_function_is_refused_even_when_allowed(site):
 
 def test_endless_while_loop_ends_in_one_line(site, tmp_path):
     path = H.endless_loop(site)
-    with explorer.V1Runner(path, timeout=1.0) as r:
+    with explorer.V1Runner(explorer.load(path), timeout=1.0) as r:
         t0 = time.monotonic()
         with pytest.raises(explorer.SessionError, match=r"did not finish within \d+(\.\d+)? s"):
             r.infer({"x:0": X})

@@ -70,11 +70,11 @@ def test_session_refuses_before_import_and_lists_the_ops(hostile):
 def test_runner_refuses_then_runs_when_allowed(hostile):
     with (
         pytest.raises(explorer.UnsafeModelError, match="leak/WriteFile"),
-        explorer.V1Runner(hostile["writer"]) as r,
+        explorer.V1Runner(explorer.load(hostile["writer"])) as r,
     ):
         r.infer({"x": X})
     assert not hostile["target"].exists()
-    with explorer.V1Runner(hostile["writer"], allow_unsafe=True) as r:
+    with explorer.V1Runner(explorer.load(hostile["writer"]), allow_unsafe=True) as r:
         out = r.infer({"x": X})
     np.testing.assert_allclose(out["y"], 2 * X)
     assert hostile["target"].read_text() == "the model ran"  # the gate was what stopped it
