@@ -182,7 +182,7 @@ def map_weights(
 
     values = dict(v1_model) if isinstance(v1_model, Mapping) else read_variables(v1_model)
     if not values:
-        where = getattr(v1_model, "path", "the given dict")
+        where = "the given dict" if isinstance(v1_model, Mapping) else v1_model.path
         raise ConversionError(
             f"{where} has no variables to map (a frozen graph keeps its weights as constants): "
             "load the checkpoint or SavedModel the graph was frozen from"

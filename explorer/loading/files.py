@@ -23,12 +23,19 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
+
+from google.protobuf import message as pb_message
+from google.protobuf import text_format
 
 from explorer.errors import ModelFormatError, ModelNotFoundError
 
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
+
 PROTO_MAX_BYTES = 2**31 - 1
 """The largest message protobuf parses: a bigger ``.pb``/``.meta`` is not a model file."""
+M = TypeVar("M", bound=pb_message.Message)
 STATE_MAX_BYTES = 2**20
 """A checkpoint state file is a few lines of text."""
 
@@ -122,11 +129,11 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
         require_regular(f, "checkpoint file", folder=folder)
 
 
-def require_regular_assets(model: object) -> None:
+def require_regular_assets(model: V1Model) -> None:
     """Every asset file of ``model`` that exists is a regular file (a table filled from
     ``/dev/zero`` allocates until TensorFlow aborts the process); refused whatever
     ``allow_unsafe`` says, as nothing can be learned from reading a device."""
-    for tensor, path in getattr(model, "assets", {}).items():
+    for tensor, path in model.assets.items():
         kind = special_kind(path)
         if kind is not None:
             raise ModelFormatError(
@@ -136,12 +143,9 @@ def require_regular_assets(model: object) -> None:
             )
 
 
-def parse_proto(path: Path, message: Any, what: str, folder: Path | None = None) -> Any:
+def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
     """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
     regular file protobuf can hold (inside ``folder`` when given)."""
-    from google.protobuf import message as pb_message
-    from google.protobuf import text_format
-
     require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()

@@ -195,6 +195,7 @@ class _Worker:
         self.log: IO[bytes] | None = None
         self.lock = threading.Lock()
         self.buffer = b""
+        self._log_pos = 0  # where the current request's log lines start
         self.starts = 0  # worker processes started
         self.requests = 0  # requests sent (cached graphs send none)
 
@@ -295,7 +296,7 @@ class _Worker:
             what = f"exit status {code}"
         last = ""
         if self.log is not None:
-            self.log.seek(getattr(self, "_log_pos", 0))
+            self.log.seek(self._log_pos)
             lines = [
                 ln.strip()
                 for ln in self.log.read().decode("utf-8", "replace").splitlines()
