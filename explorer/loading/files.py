@@ -1,20 +1,13 @@
 """Only regular files are opened: model files, checkpoints, state files and assets are checked
 before anything reads them.
 
-A model folder is untrusted input like the graph in it. A ``saved_model.pb`` that is a symlink to
-``/dev/zero`` is read until ``MemoryError``; a ``.pb`` that is a FIFO blocks forever; an asset
-pointing at ``/dev/zero`` makes a lookup table allocate until TensorFlow aborts the process. So
-every file explorer (or TensorFlow on its behalf) opens from a model goes through
-:func:`require_regular` first:
-
-* it must be a regular file once symlinks are followed (not a FIFO, socket or device);
-* a file found *inside* a model folder must stay inside it once resolved (a symlink out of the
-  folder is refused by name);
-* a protobuf file larger than the format can hold (2 GiB) is refused by its size.
-
-:func:`parse_proto` then reads such a file as a binary or text protobuf, with one-line errors.
-
-Pure Python (``os.stat``), no TensorFlow.
+A model folder is untrusted input like its graph: a ``saved_model.pb`` linked to ``/dev/zero`` is
+read until ``MemoryError``, a FIFO ``.pb`` blocks forever, an asset pointing at ``/dev/zero``
+makes a table allocate until TensorFlow aborts. So every file explorer (or TensorFlow on its
+behalf) opens from a model passes :func:`require_regular` first: a regular file once symlinks are
+followed; inside the model folder once resolved, when found there; no larger than its format
+holds (2 GiB for a protobuf). :func:`parse_proto` then reads it, with one-line errors. Pure
+Python (``os.stat``).
 """
 
 from __future__ import annotations

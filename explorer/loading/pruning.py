@@ -1,20 +1,13 @@
 """Prune a model to what chosen outputs need, before it is rewritten and imported.
 
-A training checkpoint's graph holds optimizers (sparse Adam's ``ScatterAdd`` fed from an
-``Assign``), summaries, target-network copies and input pipelines the prediction never needs;
-rewriting and importing all of it fails on ops nothing will run. :func:`prune_model` keeps:
-
-* what the fetches depend on (data and control edges), not past the fed tensors;
-* the Saver's restore op, restoring only the kept variables (its ``Assign`` s of other
-  variables are dropped, so optimizer slots do not come along), and the init op / table
-  initialisers (tables, assets);
-* fed tensors whose producer would not run otherwise become placeholders under the same
-  names (an ``IdentityN`` of one placeholder per output keeps ``IteratorGetNext:2`` a valid
-  name): the input pipeline behind them is cut away.
-
-Stateful signatures keep their updates (``AssignAdd`` is upstream of the value they return), so
-their training ops are rewritten as before. The MetaGraph's collections keep only entries whose
-ops are kept; signature defs naming dropped tensors are dropped.
+A training checkpoint's graph holds optimizers, summaries, target-network copies and input
+pipelines the prediction never needs, and rewriting or importing them fails on ops nothing will
+run. :func:`prune_model` keeps what the fetches depend on (not past the fed tensors), the Saver's
+restore op for the kept variables only (no optimizer slots), and the init op / table
+initialisers. A fed tensor whose producer would not run becomes a placeholder under the same name
+(an ``IdentityN`` of one placeholder per output keeps ``IteratorGetNext:2`` valid), cutting the
+pipeline behind it away. Stateful signatures keep their updates (upstream of what they return).
+Collections keep only entries whose ops are kept; signatures naming dropped tensors are dropped.
 """
 
 from __future__ import annotations
