@@ -10,6 +10,7 @@ runs the init op (:func:`explorer.loading.graph_import.init_op_names`) and prune
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 import re
@@ -336,7 +337,7 @@ class _Builder:
             anchor = tf().constant(0.0, name=f"explorer_init_anchor_{next(_uid)}")
         fetches = [anchor] + [self.graph.as_graph_element(o) for o in ops]
         init_fn = self.wrapped.prune(feeds=feeds, fetches=fetches) if ops else None
-        return _Initializer(init_fn, [tf().saved_model.Asset(p) for p in assets.values()])
+        return _initializer_class()(init_fn, [tf().saved_model.Asset(p) for p in assets.values()])
 
     # -- signatures ----------------------------------------------------------------------------
 
@@ -494,21 +495,21 @@ def _unique_library(
     return gd, meta_graph_with(meta_graph, gd)
 
 
+@functools.cache
 def _initializer_class() -> type:
     """A ``TrackableResource`` that runs the model's init op with its asset files, on conversion
     and again whenever the SavedModel is loaded (how TF2 SavedModels initialise tables)."""
-    base = tf().saved_model.experimental.TrackableResource
 
-    class Initializer(base):  # type: ignore[misc, valid-type]
-        def __init__(self, init_fn: Any, assets: list[Any]) -> None:
+    class Initializer(tf().saved_model.experimental.TrackableResource):  # type: ignore[misc]
+        def __init__(self, init_fn: Callable[..., Any] | None, assets: list[Any]) -> None:
             super().__init__()
             self._init_fn = init_fn
             self._assets = assets
 
-        def _create_resource(self) -> Any:
+        def _create_resource(self) -> tf_types.Tensor:
             return tf().constant(1.0)
 
-        def _initialize(self) -> Any:
+        def _initialize(self) -> tf_types.Tensor:
             if self._init_fn is None:
                 return tf().constant(0.0)
             return self._init_fn(*[a.asset_path for a in self._assets])[0]
@@ -518,7 +519,3 @@ def _initializer_class() -> type:
                 self._initialize()
 
     return Initializer
-
-
-def _Initializer(init_fn: Any, assets: list[Any]) -> Any:  # noqa: N802 - a class factory
-    return _initializer_class()(init_fn, assets)
