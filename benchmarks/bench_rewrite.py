@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = rw.save(tmp / label)
             layers[label] = (len(rw.native_layers), len(rw.fallbacks))
             arrays = {}
-            with model.session() as sess:
+            with explorer.ModelSession(model) as sess:
                 for batch in BATCHES:
                     f = sample(model, inputs=ins, batch=batch, seed=batch)
                     keyed = {k: np.asarray(f[t]) for k, t in rw.inputs.items()}

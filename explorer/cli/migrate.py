@@ -47,16 +47,16 @@ def run(args: argparse.Namespace) -> int:
     from explorer.cli._progress import step
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
+    from explorer.inspection.gate import admit_import
     from explorer.inspection.scanner import scan
     from explorer.inspection.suggestions import suggest
-    from explorer.loading.op_libraries import require_registered
 
     model = load_model(args)
     out = check_output(args.out_dir, model, args.overwrite)  # before any work
     if args.report:
         check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)
-    require_registered(model)  # custom ops: one line naming them and the ways on
+    admit_import(model)  # custom ops, a graph that crashes TF: one line before any step
     done = _Steps(args)
     steps: dict[str, Any] = {"inspect": model.summary()}
     done("inspect", f"{model.format}, {model.node_count} nodes, {len(model.signatures)} signatures")

@@ -28,9 +28,10 @@ from explorer.conversion.v2_runner import V2Runner
 from explorer.errors import ParityError, first_line
 from explorer.graph import traversal as gf
 from explorer.graph.names import op_name, tensor_name
+from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
 from explorer.loading.graph_import import import_into
-from explorer.loading.model import V1Model, load
+from explorer.loading.model import V1Model, as_model
 from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
 
@@ -142,7 +143,7 @@ def first_divergence(
         ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
             a failed v2 run.
     """
-    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
     in_names, outs, v2_sig = _v1_io(v1, signature, inputs, outputs)
     fn_graph = _v2_graph(v2, v2_sig)
@@ -342,7 +343,7 @@ def _fetchable(graph: Any, t: Any) -> Any:
 
 def _graph_of(v1: V1Model) -> Any:
     g = tf().Graph()
-    import_into(v1, g)
+    import_into(admit_import(v1), g)
     return g
 
 

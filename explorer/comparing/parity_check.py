@@ -43,7 +43,7 @@ from explorer.feeding.switches import switch_of
 from explorer.graph import traversal as gf
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import default_io
-from explorer.loading.model import V1Model, load
+from explorer.loading.model import V1Model, as_model
 from explorer.running.v1_runner import V1Runner
 
 if TYPE_CHECKING:
@@ -210,7 +210,7 @@ def parity(
             ``inputs``/``outputs``; FeedError/SessionError from the runners; DataError for a bad
             record; TensorNotFoundError for an unknown tensor name.
     """
-    v1 = v1_model if isinstance(v1_model, V1Model) else load(v1_model)
+    v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     names = [t.signature for t in targets]
     plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
@@ -595,5 +595,5 @@ def _remedied_copy(
         mg = type(v1.meta_graph)()
         mg.CopyFrom(v1.meta_graph)
         mg.graph_def.CopyFrom(gd)
-    copy = dataclasses.replace(v1, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None)
+    copy = dataclasses.replace(v1, graph_def=gd, meta_graph=mg, _signatures=None)
     return copy, what

@@ -1,26 +1,25 @@
-"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`.
+"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model` (see
+:mod:`explorer.conversion.converter` for what it gives).
 
-Two halves: *plans* say, per signature to make, which source tensors go in and out under which
-keys (a SignatureDef, or tensor names given as ``inputs``/``outputs``); the *builder* imports the
-rewritten graph (reference variables made resource variables, :mod:`explorer.conversion.rewrite`)
-with
-:func:`explorer.loading.graph_import.import_into` inside ``tf.compat.v1.wrap_function``, restores
-the variables, runs the init op the v1 session would run
-(:func:`explorer.loading.graph_import.init_op_names`), and prunes one ``tf.function`` per plan out
-of the wrapped graph. See
-:mod:`explorer.conversion.converter` for what the result looks like and how it is saved.
+*Plans* say, per signature, which source tensors go in and out under which keys; the *builder*
+imports the pruned, rewritten graph into ``tf.compat.v1.wrap_function``, restores the variables,
+runs the init op (:func:`explorer.loading.graph_import.init_op_names`) and prunes one
+``tf.function`` per plan.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import os
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
+from explorer.conversion.example_signature import EXAMPLES_SIGNATURE, example_signature
+from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model
 from explorer.errors import (
     ConversionError,
@@ -30,11 +29,28 @@ from explorer.errors import (
     TensorNotFoundError,
     first_line,
 )
+from explorer.feeding.sampling import tensor_specs
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import INPUT_OPS
+from explorer.graph.run_scope import model_run_scope, union
 from explorer.graph.specs import TensorSpec
-from explorer.loading.model import V1Model
+from explorer.inspection.gate import admit
+from explorer.inspection.io_choice import default_io
+from explorer.inspection.pipelines import pipeline_inputs
+from explorer.inspection.scanner import spec_tensors
+from explorer.loading.checkpoints import checkpoint_keys, saved_value
+from explorer.loading.graph_import import import_into, in_graph, init_op_names
+from explorer.loading.model import V1Model, meta_graph_with
+from explorer.loading.pruning import prune_for
+from explorer.running.deadline import bounded
 
-PLACEHOLDER_OPS = frozenset({"Placeholder", "PlaceholderV2", "PlaceholderWithDefault"})
+if TYPE_CHECKING:
+    import tensorflow as tf_types
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
+
+Shape = Sequence[int | None]
+"""A TF2 input's shape as given (``None`` or ``-1``: unknown)."""
 SPARSE_PARTS = ("indices", "values", "dense_shape")
 _uid = itertools.count()
 
@@ -45,41 +61,20 @@ def build(
     inputs: Sequence[str] | Mapping[str, str] | None,
     outputs: Sequence[str] | Mapping[str, str] | None,
     freeze: bool,
-    shapes: Mapping[str, Any] | None = None,
+    shapes: Mapping[str, Shape] | None = None,
     allow_unsafe: bool = False,
 ) -> V2Model:
-    """Plan the signatures, check what will run is safe, prune the graph to it, and build the
-    :class:`V2Model` (arguments as in ``convert``; the model is already loaded)."""
-    from explorer.graph.run_scope import model_run_scope, union
-    from explorer.inspection.scanner import require_safe
-    from explorer.loading.isolation import preflight
-    from explorer.loading.pruning import prune_for
-
+    """Plan the signatures, admit what will run (:func:`explorer.inspection.gate.admit`: the
+    conversion runs restore and init), prune the graph to it, and build the :class:`V2Model`
+    (arguments as in ``convert``)."""
     plans = _plans(model, signatures, inputs, outputs)
-    groups = [plan_tensors([p]) for p in plans]  # each signature with its own feeds
+    groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
     what = "the converted signatures"
     scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
-    require_safe(model, allow_unsafe, scope)  # conversion runs restore and init ops: scan first
-    from explorer.loading.files import require_regular_assets
-
-    require_regular_assets(model)  # no table filled from a device
-    # a graph that crashes TF's importer fails in a child; a checkpoint of another graph too
-    preflight(model, restore=True, initialize=True)
-    source = prune_for(model, groups)  # rewrite and import only what will run
-    b = _Builder(model, plans, freeze, source)
+    admit(model, scope, allow_unsafe=allow_unsafe)
+    b = _Builder(model, plans, freeze, prune_for(model, groups))  # only what will run
     b.shapes = {str(k): v for k, v in (shapes or {}).items()}
     return b.build()
-
-
-def plan_tensors(plans: list[_Plan]) -> tuple[list[str], list[str]]:
-    """(every output tensor, every input tensor) of the plans, sparse components included."""
-
-    def parts(spec: TensorSpec) -> list[str]:
-        return [c for c in (spec.components or (spec.name,)) if c]
-
-    fetches = [t for p in plans for s in p.outputs.values() for t in parts(s)]
-    feeds = [t for p in plans for s in p.inputs.values() for t in parts(s)]
-    return fetches, feeds
 
 
 @dataclasses.dataclass
@@ -110,8 +105,6 @@ def _plans(
             )
         return [_plan_from_names(model, "serving_default", "", inputs or [], outputs)]
     if not model.signatures:
-        from explorer.inspection.io_choice import default_io
-
         ins, outs = default_io(model)
         if not outs:
             raise SignatureNotFoundError(
@@ -139,8 +132,6 @@ def _plan_from_names(
     inputs: Sequence[str] | Mapping[str, str],
     outputs: Sequence[str] | Mapping[str, str],
 ) -> _Plan:
-    from explorer.feeding.sampling import tensor_specs
-
     # Keys as V1Runner's (a mapping's keys, else canonical tensor names ``x:0``); the TF2
     # signature uses the mapping's keys or the op names (``x``; ``op_1`` for ``op:1``).
     def keyed(x: Sequence[str] | Mapping[str, str]) -> dict[str, str]:
@@ -154,8 +145,6 @@ def _plan_from_names(
     specs = tensor_specs(model, list({*ins.values(), *outs.values()}))
     keys: dict[str, str] = {}
     taken: set[str] = set()
-    from explorer.inspection.pipelines import pipeline_inputs
-
     features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
     for k in [*ins, *outs]:
         if k in keys:
@@ -189,7 +178,7 @@ def _dedupe(model: V1Model, plan: _Plan) -> _Plan:
     keep, computed = {}, []
     for key, spec in plan.inputs.items():
         parts = spec.components or (spec.name,)
-        if all(model.node(t).op in PLACEHOLDER_OPS for t in parts):
+        if all(model.node(t).op in INPUT_OPS for t in parts):
             keep[key] = spec
         else:
             computed.append(key)
@@ -226,7 +215,7 @@ def _flat(
 class _Builder:
     """Builds the wrapped graph, restores it, and makes one function per plan."""
 
-    shapes: dict[str, Any]  # input key or tensor name -> the TF2 input spec's shape
+    shapes: dict[str, Shape]  # input key or tensor name -> the TF2 input spec's shape
 
     def __init__(
         self, model: V1Model, plans: list[_Plan], freeze: bool, source: V1Model | None = None
@@ -238,14 +227,10 @@ class _Builder:
         self.shapes = {}
 
     def build(self) -> V2Model:
-        from explorer.conversion.rewrite import to_resource_variables
-
         model, source = self.model, self.source
         rewritten = to_resource_variables(source.graph_def, source.meta_graph, str(model.path))
         gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
-        self.v2_source = dataclasses.replace(
-            model, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None
-        )
+        self.v2_source = dataclasses.replace(model, graph_def=gd, meta_graph=mg, _signatures=None)
         try:
             wrapped = tf1().wrap_function(self._import, signature=[])
         except ExplorerError:
@@ -263,18 +248,14 @@ class _Builder:
         root = tf().Module()
         root.model_variables = variables
         root.initializer = self._initializer()
-        from explorer.running.deadline import bounded
-
         bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
         signatures, functions = {}, {}
-        self.pruned: dict[str, Any] = {}
+        self.pruned: dict[str, Callable[..., Any]] = {}
         for plan in self.plans:
             converted, fn = self._signature(plan)
             signatures[plan.name] = converted
             functions[plan.name] = fn
         if not model.signatures and len(self.plans) == 1 and not self.freeze:
-            from explorer.conversion.example_signature import EXAMPLES_SIGNATURE, example_signature
-
             name = self.plans[0].name
             extra = example_signature(model, signatures[name], functions[name])
             if extra is not None and EXAMPLES_SIGNATURE not in signatures:
@@ -288,20 +269,16 @@ class _Builder:
         return v2
 
     def _import(self) -> None:
-        from explorer.loading.graph_import import import_into
-
         import_into(self.v2_source, tf1().get_default_graph())
 
     # -- variables and init --------------------------------------------------------------------
 
-    def _restore(self, variables: list[Any]) -> None:
+    def _restore(self, variables: list[tf_types.Variable]) -> None:
         model = self.model
         if not variables:
             return
         ckpt = model.checkpoint_prefix
         in_ckpt = self._checkpoint_keys(ckpt) if ckpt else set()
-        from explorer.loading.checkpoints import checkpoint_keys, saved_value
-
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
         restorable = [
             v
@@ -317,13 +294,16 @@ class _Builder:
             )
         restore_op, filename = model.restore_op, model.filename_tensor
         try:
-            if restore_op and filename and self._has(restore_op) and self._has(filename):
+            if (
+                restore_op
+                and filename
+                and in_graph(self.graph, restore_op)
+                and in_graph(self.graph, filename)
+            ):
                 fn = self.wrapped.prune(
                     feeds=[self.graph.as_graph_element(filename)],
                     fetches=[self.graph.as_graph_element(restore_op)],
                 )
-                from explorer.running.deadline import bounded
-
                 bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
                 reader = tf().train.load_checkpoint(ckpt)
@@ -346,31 +326,22 @@ class _Builder:
         except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
             return {"*"}
 
-    def _has(self, name: str) -> bool:
-        try:
-            self.graph.as_graph_element(name)
-            return True
-        except (KeyError, ValueError):
-            return False
-
     def _init_ops(self) -> list[str]:
-        from explorer.loading.graph_import import init_op_names
-
         return init_op_names(self.model, self.graph)
 
-    def _initializer(self) -> Any:
+    def _initializer(self) -> tf_types.saved_model.experimental.TrackableResource:
         ops = self._init_ops()
-        assets = {n: p for n, p in self.model.assets.items() if self._has(n)}
+        assets = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
         feeds = [self.graph.as_graph_element(n) for n in assets]
         with self.graph.as_default():
             anchor = tf().constant(0.0, name=f"explorer_init_anchor_{next(_uid)}")
         fetches = [anchor] + [self.graph.as_graph_element(o) for o in ops]
         init_fn = self.wrapped.prune(feeds=feeds, fetches=fetches) if ops else None
-        return _Initializer(init_fn, [tf().saved_model.Asset(p) for p in assets.values()])
+        return _initializer_class()(init_fn, [tf().saved_model.Asset(p) for p in assets.values()])
 
     # -- signatures ----------------------------------------------------------------------------
 
-    def _signature(self, plan: _Plan) -> tuple[ConvertedSignature, Any]:
+    def _signature(self, plan: _Plan) -> tuple[ConvertedSignature, Callable[..., Any]]:
         model = self.model
         in_flat, in_parts = _flat(plan.inputs, plan.keys)
         out_flat, out_parts = _flat(plan.outputs, plan.keys)
@@ -394,11 +365,8 @@ class _Builder:
         if self.freeze:
             pruned = self._frozen(plan.name, pruned)
         self.pruned[plan.name] = pruned
-        in_specs = {
-            k: _spec(t, self.graph.as_graph_element(t), plan.inputs.get(k))
-            for k, t in in_flat.items()
-        }
-        out_specs = {k: _spec(t, fetches[k], plan.outputs.get(k)) for k, t in out_flat.items()}
+        in_specs = {k: _spec(t, self.graph.as_graph_element(t)) for k, t in in_flat.items()}
+        out_specs = {k: _spec(t, fetches[k]) for k, t in out_flat.items()}
         tf_specs = [
             tf().TensorSpec(self._input_shape(k, t), t_dtype, name=_arg_name(k))
             for k, t, t_dtype in (
@@ -424,10 +392,10 @@ class _Builder:
         )
         return converted, concrete
 
-    def _input_shape(self, key: str, tensor: str) -> Any:
+    def _input_shape(self, key: str, tensor: str) -> tf_types.TensorShape:
         """The TF2 input's shape: ``shapes[key]`` (or by tensor name) when given, checked against
         the graph's static shape; else the static shape."""
-        static = _tf_shape(self.graph.as_graph_element(tensor))
+        static = self.graph.as_graph_element(tensor).shape
         given = self.shapes.get(key, self.shapes.get(tensor, self.shapes.get(tensor.split(":")[0])))
         if given is None:
             return static
@@ -439,7 +407,7 @@ class _Builder:
             )
         return want
 
-    def _fetchable(self, t: Any) -> Any:
+    def _fetchable(self, t: tf_types.Tensor) -> tf_types.Tensor:
         """A variable fetched as a tensor (TF1 gave its value; the handle is now a resource):
         a read of it."""
         if t.dtype != tf().resource or t.op.type != "VarHandleOp":
@@ -449,7 +417,7 @@ class _Builder:
                 resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
             )
 
-    def _frozen(self, name: str, pruned: Any) -> Any:
+    def _frozen(self, name: str, pruned: Callable[..., Any]) -> Callable[..., Any]:
         from tensorflow.python.framework.convert_to_constants import (
             convert_variables_to_constants_v2,
         )
@@ -487,12 +455,12 @@ def _arg_name(key: str) -> str:
     return name if name and not name[0].isdigit() else f"_{name}"
 
 
-def _spec(tensor_name: str, t: Any, source: TensorSpec | None) -> TensorSpec:
+def _spec(tensor_name: str, t: tf_types.Tensor) -> TensorSpec:
     shape = None if t.shape.rank is None else tuple(t.shape.as_list())
     return TensorSpec(tensor_name, t.dtype.base_dtype.name, shape)
 
 
-def _source_spec(spec: TensorSpec, graph: Any) -> TensorSpec:
+def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     """The source spec with a real dtype (no ``_ref``), shaped from the graph when unknown."""
     if spec.kind != "dense":
         return spec
@@ -503,11 +471,9 @@ def _source_spec(spec: TensorSpec, graph: Any) -> TensorSpec:
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 
-def _tf_shape(t: Any) -> Any:
-    return t.shape
-
-
-def _unique_library(graph_def: Any, meta_graph: Any) -> tuple[Any, Any]:
+def _unique_library(
+    graph_def: GraphDef, meta_graph: MetaGraphDef | None
+) -> tuple[GraphDef, MetaGraphDef | None]:
     """Give library functions and shared resource names a per-conversion suffix.
 
     Converting the same model twice in one process would otherwise register clashing functions
@@ -526,29 +492,24 @@ def _unique_library(graph_def: Any, meta_graph: Any) -> tuple[Any, Any]:
         gd.library.function.add().CopyFrom(fn.function_def)
     for node in gd.node:
         function_deserialization.fix_node_def(node, functions, suffix)
-    if meta_graph is None:
-        return gd, None
-    mg = type(meta_graph)()
-    mg.CopyFrom(meta_graph)
-    mg.graph_def.CopyFrom(gd)
-    return gd, mg
+    return gd, meta_graph_with(meta_graph, gd)
 
 
+@functools.cache
 def _initializer_class() -> type:
     """A ``TrackableResource`` that runs the model's init op with its asset files, on conversion
     and again whenever the SavedModel is loaded (how TF2 SavedModels initialise tables)."""
-    base = tf().saved_model.experimental.TrackableResource
 
-    class Initializer(base):  # type: ignore[misc, valid-type]
-        def __init__(self, init_fn: Any, assets: list[Any]) -> None:
+    class Initializer(tf().saved_model.experimental.TrackableResource):  # type: ignore[misc]
+        def __init__(self, init_fn: Callable[..., Any] | None, assets: list[Any]) -> None:
             super().__init__()
             self._init_fn = init_fn
             self._assets = assets
 
-        def _create_resource(self) -> Any:
+        def _create_resource(self) -> tf_types.Tensor:
             return tf().constant(1.0)
 
-        def _initialize(self) -> Any:
+        def _initialize(self) -> tf_types.Tensor:
             if self._init_fn is None:
                 return tf().constant(0.0)
             return self._init_fn(*[a.asset_path for a in self._assets])[0]
@@ -558,7 +519,3 @@ def _initializer_class() -> type:
                 self._initialize()
 
     return Initializer
-
-
-def _Initializer(init_fn: Any, assets: list[Any]) -> Any:  # noqa: N802 - a class factory
-    return _initializer_class()(init_fn, assets)

@@ -1,40 +1,32 @@
 """Step 5 of the flow: convert a :class:`~explorer.V1Model` to TF2.
 
-``convert(model)`` gives a :class:`V2Model`: per signature a ``tf.function`` over the model's graph
-pruned to the signature's inputs and outputs, with the variables lifted out as TF2 resource
-variables and restored from the checkpoint, tables initialised from the model's assets.
-``V2Model.save(out_dir)`` writes a TF2 SavedModel that loads with plain
-``tf.saved_model.load(out_dir)`` anywhere (explorer not needed) with the source's signature names
-and keys.
+``convert(model)`` gives a :class:`V2Model`: per signature a ``tf.function`` over the graph pruned
+to the signature's inputs and outputs, variables lifted as TF2 resource variables restored from
+the checkpoint, tables initialised from the model's assets. ``V2Model.save(out_dir)`` writes a TF2
+SavedModel that plain ``tf.saved_model.load`` opens, with the source's signature names and keys.
 
-How (see ``TF1_PITFALLS.md``): reference variables are rewritten to resource variables
-(:mod:`explorer.conversion.rewrite`), the graph is imported with
-:func:`explorer.loading.graph_import.import_into` inside ``tf.compat.v1.wrap_function`` (variables
-are lifted there), the Saver's restore op and the init op are pruned out and run once, and each
-signature is ``WrappedFunction.prune`` wrapped in a ``tf.function`` with a named input signature (a
-pruned function called directly costs about 12x ``session.run``; through a ``tf.function`` it costs
-what a loaded SavedModel signature does). With ``freeze=True`` variables become constants in each
-signature. This module holds what a conversion gives (:class:`V2Model`,
-:class:`ConvertedSignature`, saving); the building is in
+How (``TF1_PITFALLS.md``): reference variables become resource variables
+(:mod:`explorer.conversion.rewrite`); the graph is imported inside ``tf.compat.v1.wrap_function``;
+the restore and init ops are pruned out and run once; each signature is ``WrappedFunction.prune``
+in a ``tf.function`` with a named input signature (a bare pruned function costs ~12x
+``session.run``). ``freeze=True`` makes variables constants. The building is in
 :mod:`explorer.conversion.build`.
 
-Keys: dense inputs and outputs keep their signature keys. A sparse tensor ``k`` becomes three
-tensors ``k_indices``, ``k_values``, ``k_dense_shape`` (TF's own convention for TF1 sparse
-inputs; SavedModel signatures take and return plain tensors only). A signature listing one tensor
-under several input keys (TFMA's ``labels``) takes only its placeholder inputs and computes the
-rest, as ``tf.saved_model.load`` otherwise refuses it.
+Keys: dense tensors keep their signature keys; a sparse tensor ``k`` becomes ``k_indices``,
+``k_values``, ``k_dense_shape`` (TF's convention: SavedModel signatures take plain tensors). A
+signature listing one tensor under several input keys (TFMA's ``labels``) takes only its
+placeholder inputs and computes the rest, which ``tf.saved_model.load`` would otherwise refuse.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
 
+from explorer.conversion.build import Shape, build
+from explorer.conversion.hub_module import build_hub
 from explorer.conversion.v2_model import V2Model
-from explorer.loading.model import V1Model
-
-# -- convert ---------------------------------------------------------------------------------------
+from explorer.loading.model import V1Model, as_model
 
 
 def convert(
@@ -45,7 +37,7 @@ def convert(
     outputs: Sequence[str] | Mapping[str, str] | None = None,
     freeze: bool = False,
     allow_unsafe: bool = False,
-    shapes: Mapping[str, Any] | None = None,
+    shapes: Mapping[str, Shape] | None = None,
 ) -> V2Model:
     """Convert a TF1 model to TF2 functions.
 
@@ -70,27 +62,11 @@ def convert(
         MissingVariablesError: variables without a checkpoint.
         ConversionError: the graph cannot be converted (the message names the op and the fix).
         UnsafeModelError: the model holds file-system/PyFunc ops and ``allow_unsafe`` is false.
+        UnsupportedOpError: op types this TensorFlow does not register.
     """
-    from explorer.loading.model import load
-
-    if not isinstance(model, V1Model):
-        model = load(model)
-    from explorer.loading.op_libraries import require_registered
-
-    require_registered(model)  # custom ops: one line naming them and the ways on
+    model = as_model(model)
     if isinstance(signatures, str):
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
-        from explorer.conversion.hub_module import build_hub
-        from explorer.inspection.scanner import require_safe
-        from explorer.loading.files import require_regular_assets
-        from explorer.loading.isolation import preflight
-
-        require_safe(model, allow_unsafe)  # conversion runs restore and init ops: scan first
-        require_regular_assets(model)  # no table filled from a device
-        preflight(model, restore=True, initialize=True)  # crashes fail in a child
-        return build_hub(model, signatures, inputs, outputs, freeze)
-    from explorer.conversion.build import build
-
-    # Plans, then safety on what will run, pruning, the import check, and the build.
+        return build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
     return build(model, signatures, inputs, outputs, freeze, shapes, allow_unsafe)

@@ -14,20 +14,26 @@ the model reads gets no ``examples`` signature.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from explorer._tf import tf
+from explorer.conversion.v2_model import ConvertedSignature
 from explorer.graph.names import op_name
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.pipelines import pipeline_inputs
+from explorer.loading.model import V1Model
 
 EXAMPLES_SIGNATURE = "examples"
 EXAMPLES_KEY = "examples"
 
 
-def parse_spec(model: Any, inputs: dict[str, TensorSpec]) -> dict[str, tuple[str, Any, list]]:
+def parse_spec(
+    model: V1Model, inputs: dict[str, TensorSpec]
+) -> dict[str, tuple[str, int, list[int]]]:
     """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
     output carrying a dense tf.Example feature; ``{}`` otherwise."""
-    from explorer.inspection.pipelines import keys_in, pipeline_inputs
+    from explorer.inspection.pipelines import keys_in
 
     found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
     functions = {f.signature.name: f for f in model.graph_def.library.function}
@@ -50,15 +56,15 @@ def parse_spec(model: Any, inputs: dict[str, TensorSpec]) -> dict[str, tuple[str
     return out
 
 
-def example_signature(model: Any, converted: Any, concrete: Any) -> tuple[Any, Any] | None:
+def example_signature(
+    model: V1Model, converted: ConvertedSignature, concrete: Callable[..., Any]
+) -> tuple[ConvertedSignature, Callable[..., Any]] | None:
     """``(ConvertedSignature, concrete function)`` of the ``examples`` signature for the
     features signature ``converted`` (called as ``concrete``), or ``None`` when its inputs are
     not all dense features of a parsing pipeline."""
     spec = parse_spec(model, converted.inputs)
     if not spec:
         return None
-    from explorer.conversion.v2_model import ConvertedSignature
-
     tf_ = tf()
     features = {
         feature: tf_.io.FixedLenFeature(shape, tf_.dtypes.as_dtype(dtype))

@@ -21,16 +21,29 @@ graph otherwise.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
-from explorer.conversion.build import _Builder, _plans, _unique_library
+from explorer.conversion.build import _Builder, _Plan, _plans, _unique_library
+from explorer.conversion.rewrite import to_resource_variables
+from explorer.conversion.v2_model import ConvertedSignature, V2Model
+from explorer.errors import ConversionError
+from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, INPUT_OPS
+from explorer.graph.specs import TensorSpec
+from explorer.graph.traversal import upstream
+from explorer.inspection.gate import admit
+from explorer.loading.graph_import import prepare_graph_def
 from explorer.loading.hub_module import (
     REGULARIZATION_LOSSES,
     TRAIN_TAGS,
     TRAINABLE_VARIABLES,
     UPDATE_OPS,
 )
+from explorer.loading.model import V1Model, load, meta_graph_with
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
 
 TRAIN_SCOPE = "explorer_train"
 TRAIN_SUFFIX = "__train"
@@ -48,26 +61,30 @@ _TRAIN_COLLECTIONS = (
 
 
 def build_hub(
-    model: Any,
-    signatures: Any,
-    inputs: Any,
-    outputs: Any,
+    model: V1Model,
+    signatures: Sequence[str] | None,
+    inputs: Sequence[str] | Mapping[str, str] | None,
+    outputs: Sequence[str] | Mapping[str, str] | None,
     freeze: bool,
-    train_model: Any = None,
-) -> Any:
+    train_model: V1Model | None = None,
+    allow_unsafe: bool = False,
+) -> V2Model:
     """``convert`` for a TF1 Hub module (arguments as ``explorer.conversion.build.build``);
-    ``train_model``: the module's train tag set, converted beside it (see module docstring)."""
+    ``train_model``: the module's train tag set, converted beside it (see module docstring).
+    Each graph is admitted whole (:func:`explorer.inspection.gate.admit`): the module's restore
+    and init run."""
+    for m in (model, train_model):
+        if m is not None:
+            admit(m, allow_unsafe=allow_unsafe)
     plans = _plans(model, signatures, inputs, outputs)
     return HubBuilder(model, plans, freeze, train_model).build()
 
 
-def convert_hub_for_keras(model: Any, signature: str | None = None) -> Any:
+def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
     """The inference graph and, when the module has one, its ``train`` graph in one
     :class:`~explorer.conversion.v2_model.V2Model` with shared variables (``default`` and
     ``default__train``); ``signature`` limits it to one signature. A module loaded with its
     ``train`` tags is paired with its empty tag set the same way."""
-    from explorer.loading.model import load
-
     tag_sets = [sorted(t) for t in model.tag_sets]
     reps = model.replacements or None
     train = None
@@ -82,16 +99,18 @@ def convert_hub_for_keras(model: Any, signature: str | None = None) -> Any:
 class HubBuilder(_Builder):
     """A :class:`~explorer.conversion.build._Builder` for TF1 Hub modules (see module doc)."""
 
-    def __init__(self, model: Any, plans: list[Any], freeze: bool, train_model: Any) -> None:
+    def __init__(
+        self, model: V1Model, plans: list[_Plan], freeze: bool, train_model: V1Model | None
+    ) -> None:
         super().__init__(model, plans, freeze)
         self.train_model = train_model
-        self.train_source: Any = None
-        self.train_plans: list[Any] = []
+        self.train_source: V1Model | None = None
+        self.train_plans: list[_Plan] = []
         self.shared: list[str] = []
 
     # -- building ----------------------------------------------------------------------------------
 
-    def build(self) -> Any:
+    def build(self) -> V2Model:
         updates = {p.name: _updates_for(self.model, p, "") for p in self.plans}
         if self.train_model is not None:
             self._prepare_train()
@@ -110,7 +129,7 @@ class HubBuilder(_Builder):
         if losses:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
 
-            def regularization_losses() -> Any:
+            def regularization_losses() -> list[tf_types.Tensor]:
                 return pruned()
 
             root.regularization_losses = tf().function(
@@ -131,16 +150,12 @@ class HubBuilder(_Builder):
         return v2
 
     def _prepare_train(self) -> None:
-        from explorer.conversion.rewrite import to_resource_variables
-
         train = self.train_model
         rewritten = to_resource_variables(train.graph_def, train.meta_graph, str(train.path))
         gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
         shared = {v.name for v in self.model.variables}
         own = {v.name for v in train.variables}
         if own - shared:
-            from explorer.errors import ConversionError
-
             raise ConversionError(
                 f"{train.path}: the train graph has variables the inference graph lacks "
                 f"({', '.join(sorted(own - shared)[:3])}): convert each tag set on its own "
@@ -160,7 +175,7 @@ class HubBuilder(_Builder):
         mg.ClearField("signature_def")
         mg.ClearField("saver_def")
         self.train_source = dataclasses.replace(
-            train, graph_def=gd, meta_graph=mg, _signatures=None, _catalog=None
+            train, graph_def=gd, meta_graph=mg, _signatures=None
         )
         prefix = f"{TRAIN_SCOPE}/"
         self.model = dataclasses.replace(
@@ -184,13 +199,8 @@ class HubBuilder(_Builder):
         super()._import()
         if self.train_source is None:
             return
-        from explorer.loading.graph_import import prepare_graph_def
-
         graph = tf1().get_default_graph()
-        gd = prepare_graph_def(self.train_source)
-        mg = type(self.train_source.meta_graph)()
-        mg.CopyFrom(self.train_source.meta_graph)
-        mg.graph_def.CopyFrom(gd)
+        mg = meta_graph_with(self.train_source.meta_graph, prepare_graph_def(self.train_source))
         input_map = {f"{v}:0": graph.get_tensor_by_name(f"{v}:0") for v in self.shared}
         tf1().train.import_meta_graph(
             mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
@@ -198,7 +208,7 @@ class HubBuilder(_Builder):
 
     # -- signatures ------------------------------------------------------------------------------
 
-    def _signature(self, plan: Any) -> tuple[Any, Any]:
+    def _signature(self, plan: _Plan) -> tuple[ConvertedSignature, Any]:
         updates = self.updates.get(plan.name)
         if not updates:
             return super()._signature(plan)
@@ -223,7 +233,7 @@ class HubBuilder(_Builder):
                 outputs[k] = dataclasses.replace(s, name=after(s.name))
         converted, fn = super()._signature(dataclasses.replace(plan, outputs=outputs))
 
-        def back(specs: dict[str, Any]) -> dict[str, Any]:
+        def back(specs: dict[str, TensorSpec]) -> dict[str, TensorSpec]:
             return {
                 k: dataclasses.replace(
                     s,
@@ -240,7 +250,7 @@ class HubBuilder(_Builder):
         )
         return converted, fn
 
-    def _losses(self) -> list[Any]:
+    def _losses(self) -> list[tf_types.Tensor]:
         out = []
         for name in self.model.collection(REGULARIZATION_LOSSES):
             try:
@@ -250,7 +260,7 @@ class HubBuilder(_Builder):
         return out
 
 
-def _prefixed(spec: Any, prefix: str) -> Any:
+def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
     return dataclasses.replace(
         spec,
         name=prefix + spec.name if spec.name else spec.name,
@@ -258,10 +268,8 @@ def _prefixed(spec: Any, prefix: str) -> Any:
     )
 
 
-def _updates_for(model: Any, plan: Any, prefix: str) -> list[str]:
+def _updates_for(model: V1Model, plan: _Plan, prefix: str) -> list[str]:
     """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
-    from explorer.graph.traversal import upstream
-
     ops = [n.split(":")[0].lstrip("^") for n in model.collection(UPDATE_OPS)]
     if not ops:
         return []
@@ -269,17 +277,17 @@ def _updates_for(model: Any, plan: Any, prefix: str) -> list[str]:
     for s in plan.inputs.values():
         for t in s.components or (s.name,):
             fed.add(t[len(prefix) :].split(":")[0] if t.startswith(prefix) else t.split(":")[0])
-    placeholders = {n.name for n in model.graph_def.node if n.op.startswith("Placeholder")}
+    placeholders = {n.name for n in model.graph_def.node if n.op in INPUT_OPS}
+    defaults = {n.name for n in model.graph_def.node if n.op in DEFAULT_PLACEHOLDER_OPS}
     out = []
     for op in ops:
-        needed = upstream(model.graph_def, [op]) & placeholders
-        needed -= {n.name for n in model.graph_def.node if n.op == "PlaceholderWithDefault"}
+        needed = (upstream(model.graph_def, [op]) & placeholders) - defaults
         if needed and needed <= fed:
             out.append(prefix + op)
     return out
 
 
-def _trainable_names(model: Any) -> list[str]:
+def _trainable_names(model: V1Model) -> list[str]:
     """Variable names in the module's ``trainable_variables`` collection."""
     from tensorflow.core.framework import variable_pb2
 

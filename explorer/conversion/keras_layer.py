@@ -29,7 +29,6 @@ with Keras when this module is imported: ``import explorer.conversion.keras_laye
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import re
 import shutil
@@ -40,6 +39,8 @@ from typing import Any
 import keras
 
 from explorer._tf import tf
+from explorer.conversion.hub_module import META_KEY, convert_hub_for_keras
+from explorer.conversion.v2_model import V2Model, read_meta
 from explorer.errors import (
     ConversionError,
     FeedError,
@@ -48,10 +49,10 @@ from explorer.errors import (
     first_line,
 )
 from explorer.feeding.feeds import key_mismatch
+from explorer.loading.hub_module import is_hub_module
+from explorer.loading.model import V1Model, load
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
-_META_FILE = "tf1_explorer.json"  # the converter's record, in <SavedModel>/assets.extra/
-_HUB_META_KEY = "tf1_hub_module"
 _OWNED_DIRS: list[str] = []
 
 
@@ -68,7 +69,7 @@ def _owned_dir(prefix: str) -> str:
 
 
 def keras_layer(
-    model_or_dir: Any,
+    model_or_dir: V2Model | V1Model | str | os.PathLike[str],
     signature: str | None = None,
     *,
     trainable: bool = False,
@@ -97,18 +98,13 @@ def keras_layer(
         ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
         SignatureNotFoundError: the signature is not in the SavedModel.
     """
-    from explorer.loading.hub_module import is_hub_module
-
-    if getattr(model_or_dir, "module_info", None) is not None:  # a loaded TF1 Hub module
-        return hub_layer(model_or_dir, signature, trainable, name)
-    if hasattr(model_or_dir, "save") and hasattr(model_or_dir, "signatures"):
-        out = Path(_owned_dir("tf1-explorer-keras-")) / "model"
-        folder = model_or_dir.save(out)
+    if isinstance(model_or_dir, V1Model) and model_or_dir.module_info is not None:
+        return hub_layer(model_or_dir, signature, trainable, name)  # a loaded TF1 Hub module
+    if isinstance(model_or_dir, V2Model):
+        folder = model_or_dir.save(Path(_owned_dir("tf1-explorer-keras-")) / "model")
     else:
         folder = Path(model_or_dir).expanduser().resolve()
         if is_hub_module(folder):
-            from explorer.loading.model import load
-
             return hub_layer(load(folder), signature, trainable, name)
     if hub_meta(folder) is not None:  # converted from a TF1 Hub module
         return hub_layer(None, signature, trainable, name, folder=folder)
@@ -382,13 +378,7 @@ def _shape_list(shape: Any) -> list[int | None] | None:
 
 def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The TF1 Hub record of a SavedModel written by ``convert`` (``None`` for other ones)."""
-    f = Path(folder) / "assets.extra" / _META_FILE
-    if not f.is_file():
-        return None
-    try:
-        return json.loads(f.read_text()).get(_HUB_META_KEY)
-    except (OSError, ValueError):
-        return None
+    return (read_meta(folder) or {}).get(META_KEY)
 
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
@@ -457,7 +447,7 @@ class HubModuleLayer(SavedModelLayer):
 
 
 def hub_layer(
-    model: Any,
+    model: V1Model | None,
     signature: str | None,
     trainable: bool,
     name: str | None,
@@ -466,8 +456,6 @@ def hub_layer(
     """The layer for a loaded TF1 Hub module (its inference and train graphs converted together)
     or for ``folder``, a SavedModel converted from one."""
     if folder is None:
-        from explorer.conversion.hub_module import convert_hub_for_keras
-
         v2 = convert_hub_for_keras(model, signature)
         folder = v2.save(Path(_owned_dir("tf1-explorer-keras-")) / "model")
     signature = signature or "default"

@@ -1,22 +1,18 @@
 """GraphDef rewrites for TF2: reference variables become resource variables.
 
-TF 2's ``tf.saved_model.load`` refuses stateful ``float_ref`` tensors, and ``wrap_function`` does
-not lift reference variables, so a re-saved model comes back uninitialised (``TF1_PITFALLS.md``).
-:func:`to_resource_variables` rewrites a GraphDef (and its MetaGraphDef's collections and
-signatures) so every ``VariableV2``/``Variable`` is a ``VarHandleOp`` and each op that used the
-reference gets its resource counterpart. Per-op knowledge lives in :data:`REWRITES`, filled with
-the :func:`rewrites` decorator:
+TF2's ``tf.saved_model.load`` refuses ``float_ref`` tensors and ``wrap_function`` does not lift
+reference variables (``TF1_PITFALLS.md``), so :func:`to_resource_variables` rewrites a GraphDef
+(and its MetaGraph's collections and signatures): every ``VariableV2``/``Variable`` becomes a
+``VarHandleOp`` and each op using the reference its resource counterpart (:data:`REWRITES`):
 
-* ``VariableV2``/``Variable`` -> ``VarHandleOp`` (``shared_name`` = node name when empty);
 * ``Identity(var)`` -> ``ReadVariableOp`` under the same name;
-* ``Assign``/``AssignAdd``/``AssignSub`` -> ``AssignVariableOp``/``AssignAddVariableOp``/
-  ``AssignSubVariableOp`` named ``<name>/resource_update`` plus a ``ReadVariableOp`` keeping the
-  original name, with a control edge on the update (TF1 assign ops return the new value);
-* ``Apply*``/``SparseApply*`` training ops -> ``ResourceApply*``/``ResourceSparseApply*``,
-  ``Scatter*`` -> ``ResourceScatter*``, both followed by a read under the original name;
-* ``IsVariableInitialized`` -> ``VarIsInitializedOp``, ``CountUpTo`` -> ``ResourceCountUpTo``;
-* any other op reading a variable through a non-reference input (``MatMul``, ``SaveV2``, …) gets
-  its own ``ReadVariableOp`` carrying the op's control inputs, so it reads when it used to.
+* update ops (:data:`UPDATE_OPS`: ``Assign*``, ``Apply*``/``SparseApply*``, ``Scatter*``) -> the
+  resource op named ``<name>/resource_update``, then a ``ReadVariableOp`` keeping the original
+  name with a control edge on the update (TF1 updates return the new value);
+* ``IsVariableInitialized`` -> ``VarIsInitializedOp``, ``CountUpTo`` -> ``ResourceCountUpTo``,
+  v1 control flow forwarding a reference (``RefSwitch``, ...) -> its plain op on the handle;
+* any other op reading a variable through a value input gets its own ``ReadVariableOp`` with the
+  op's control inputs.
 
 An op that needs a reference input and has no rewrite raises :class:`ConversionError` naming it.
 """
@@ -26,25 +22,22 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
-from explorer.graph.op_families import REF_VARIABLE_OPS  # noqa: E402
+from explorer.graph.op_families import REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
+from explorer.loading.model import meta_graph_with
+from explorer.loading.pruning import VARIABLE_COLLECTIONS
 
-# MetaGraph collections holding VariableDef protos (bytes_list).
-VARIABLE_COLLECTIONS = (
-    "variables",
-    "trainable_variables",
-    "local_variables",
-    "model_variables",
-    "moving_average_variables",
-    "metric_variables",
-)
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
 
 _REF_OFFSET = 100  # DT_FLOAT_REF = DT_FLOAT + 100, etc.
 
-RewriteFn = Callable[["RewriteContext", Any], list[Any]]
+RewriteFn = Callable[["RewriteContext", "NodeDef"], list["NodeDef"]]
 
 REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
 """Op type -> function(ctx, node) returning the NodeDefs that replace ``node``."""
@@ -58,7 +51,7 @@ variable (see :meth:`~explorer.graph.registry.OpRegistry.register`)."""
 class RewriteContext:
     """What a rewrite function needs: the variables, the taken names, the nodes being emitted."""
 
-    variables: dict[str, Any]  # ref variable op name -> original NodeDef
+    variables: dict[str, NodeDef]  # ref variable op name -> original NodeDef
     names: set[str]
     path: str = "the graph"
     reads_added: int = 0
@@ -78,7 +71,7 @@ class RewriteContext:
             return op
         return self.handles.get(f"{op}:{idx or 0}")
 
-    def forward_handles(self, nodes: list[Any]) -> None:
+    def forward_handles(self, nodes: list[NodeDef]) -> None:
         """Record the outputs of v1 control-flow ops that forward a variable's reference
         (:data:`REF_FORWARDS`), following chains in any node order (loops included)."""
         forwards = [n for n in nodes if n.op in REF_FORWARDS]
@@ -110,11 +103,11 @@ class RewriteContext:
     def read(
         self,
         var: str,
-        consumer: Any,
+        consumer: NodeDef,
         name: str | None = None,
         after: str | None = None,
         handle: str | None = None,
-    ):
+    ) -> NodeDef:
         """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
         ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
         from tensorflow.core.framework import node_def_pb2
@@ -134,7 +127,7 @@ class RewriteContext:
             self.reads_added += 1
         return node
 
-    def split_inputs(self, node: Any) -> tuple[list[str], list[Any]]:
+    def split_inputs(self, node: NodeDef) -> tuple[list[str], list[NodeDef]]:
         """Inputs of ``node`` with variables fed to non-reference args replaced by reads.
 
         Returns the new input list and the read nodes to emit before ``node``. Variables fed to
@@ -153,7 +146,7 @@ class RewriteContext:
         return new_inputs, extra
 
 
-def ref_input_flags(node: Any) -> list[bool]:
+def ref_input_flags(node: NodeDef) -> list[bool]:
     """For each data input of ``node``, whether its OpDef argument is a reference (``is_ref``)."""
     from tensorflow.python.framework import op_def_registry
 
@@ -172,7 +165,7 @@ def ref_input_flags(node: Any) -> list[bool]:
     return flags
 
 
-def _new_node(op: str, name: str, like: Any) -> Any:
+def _new_node(op: str, name: str, like: NodeDef) -> NodeDef:
     from tensorflow.core.framework import node_def_pb2
 
     node = node_def_pb2.NodeDef()
@@ -184,7 +177,7 @@ def _new_node(op: str, name: str, like: Any) -> Any:
     return node
 
 
-def _copy_attrs(src: Any, dst: Any, rename: dict[str, str] | None = None) -> None:
+def _copy_attrs(src: NodeDef, dst: NodeDef, rename: dict[str, str] | None = None) -> None:
     """Copy the attrs ``dst``'s OpDef declares from ``src`` (``rename`` maps src -> dst names)."""
     from tensorflow.python.framework import op_def_registry
 
@@ -201,7 +194,7 @@ def _copy_attrs(src: Any, dst: Any, rename: dict[str, str] | None = None) -> Non
 
 
 @rewrites("VariableV2", "Variable")
-def _variable(ctx: RewriteContext, node: Any) -> list[Any]:
+def _variable(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     out = _new_node("VarHandleOp", node.name, node)
     out.attr["dtype"].type = node.attr["dtype"].type
     out.attr["shape"].CopyFrom(node.attr["shape"])
@@ -213,7 +206,7 @@ def _variable(ctx: RewriteContext, node: Any) -> list[Any]:
 
 
 @rewrites("Identity")
-def _identity(ctx: RewriteContext, node: Any) -> list[Any]:
+def _identity(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     var = ctx.var_of(node.input[0])
     if var is None:  # reads e.g. another ref-producing op; nothing to do
         return [node]
@@ -233,7 +226,7 @@ _DT_RESOURCE = 20
 
 
 @rewrites(*REF_FORWARDS)
-def _forward(ctx: RewriteContext, node: Any) -> list[Any]:
+def _forward(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the resource handle flows where the
     reference did, and its consumers (reads, assigns) are rewritten like the variable's own."""
     out = _new_node(REF_FORWARDS[node.op][0], node.name, node)
@@ -244,8 +237,8 @@ def _forward(ctx: RewriteContext, node: Any) -> list[Any]:
 
 
 def _update_then_read(
-    ctx: RewriteContext, node: Any, resource_op: str, rename: dict[str, str] | None = None
-) -> list[Any]:
+    ctx: RewriteContext, node: NodeDef, resource_op: str, rename: dict[str, str] | None = None
+) -> list[NodeDef]:
     """``resource_op`` doing the update under ``<name>/resource_update``, then a read keeping
     ``node.name`` (control edge on the update) for consumers of the old ref output."""
     inputs, extra = ctx.split_inputs(node)
@@ -266,21 +259,6 @@ def _update_then_read(
     read.input.append(f"^{update.name}")
     ctx.rewritten[node.name] = resource_op
     return [*extra, update, read]
-
-
-@rewrites("Assign")
-def _assign(ctx: RewriteContext, node: Any) -> list[Any]:
-    return _update_then_read(ctx, node, "AssignVariableOp")
-
-
-@rewrites("AssignAdd")
-def _assign_add(ctx: RewriteContext, node: Any) -> list[Any]:
-    return _update_then_read(ctx, node, "AssignAddVariableOp")
-
-
-@rewrites("AssignSub")
-def _assign_sub(ctx: RewriteContext, node: Any) -> list[Any]:
-    return _update_then_read(ctx, node, "AssignSubVariableOp")
 
 
 _APPLY_OPS = (
@@ -314,50 +292,53 @@ _APPLY_OPS = (
     "SparseApplyFtrl",
     "SparseApplyFtrlV2",
 )
-
-
-@rewrites(*_APPLY_OPS)
-def _apply(ctx: RewriteContext, node: Any) -> list[Any]:
-    return _update_then_read(ctx, node, f"Resource{node.op}")
-
-
-_SCATTER_OPS = {
-    "ScatterUpdate": "ResourceScatterUpdate",
-    "ScatterAdd": "ResourceScatterAdd",
-    "ScatterSub": "ResourceScatterSub",
-    "ScatterMul": "ResourceScatterMul",
-    "ScatterDiv": "ResourceScatterDiv",
-    "ScatterMin": "ResourceScatterMin",
-    "ScatterMax": "ResourceScatterMax",
-    "ScatterNdUpdate": "ResourceScatterNdUpdate",
-    "ScatterNdAdd": "ResourceScatterNdAdd",
-    "ScatterNdSub": "ResourceScatterNdSub",
+# Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
+UPDATE_OPS = {
+    "Assign": "AssignVariableOp",
+    "AssignAdd": "AssignAddVariableOp",
+    "AssignSub": "AssignSubVariableOp",
+    **{op: f"Resource{op}" for op in _APPLY_OPS},
+    **{
+        f"Scatter{kind}": f"ResourceScatter{kind}"
+        for kind in (
+            "Update",
+            "Add",
+            "Sub",
+            "Mul",
+            "Div",
+            "Min",
+            "Max",
+            "NdUpdate",
+            "NdAdd",
+            "NdSub",
+        )
+    },
 }
 
 
-@rewrites(*_SCATTER_OPS)
-def _scatter(ctx: RewriteContext, node: Any) -> list[Any]:
-    op = _SCATTER_OPS[node.op]
-    rename = {} if op.startswith("ResourceScatterNd") else {"T": "dtype"}
-    return _update_then_read(ctx, node, op, rename)
+@rewrites(*UPDATE_OPS)
+def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
+    op = UPDATE_OPS[node.op]
+    scatter = op.startswith("ResourceScatter") and not op.startswith("ResourceScatterNd")
+    return _update_then_read(ctx, node, op, {"T": "dtype"} if scatter else None)
 
 
 @rewrites("IsVariableInitialized")
-def _is_initialized(ctx: RewriteContext, node: Any) -> list[Any]:
+def _is_initialized(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     out = _new_node("VarIsInitializedOp", node.name, node)
     out.input.extend(node.input)
     return [out]
 
 
 @rewrites("CountUpTo")
-def _count_up_to(ctx: RewriteContext, node: Any) -> list[Any]:
+def _count_up_to(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     out = _new_node("ResourceCountUpTo", node.name, node)
     out.input.extend(node.input)
     _copy_attrs(node, out)
     return [out]
 
 
-def _generic(ctx: RewriteContext, node: Any) -> list[Any]:
+def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     """Any other consumer: each variable fed to a value input gets its own read."""
     flags = ref_input_flags(node)
     for i, inp in enumerate(node.input):
@@ -381,20 +362,20 @@ def _generic(ctx: RewriteContext, node: Any) -> list[Any]:
 class RewriteResult:
     """The rewritten protos and what changed."""
 
-    graph_def: Any
-    meta_graph: Any  # None for a bare GraphDef
+    graph_def: GraphDef
+    meta_graph: MetaGraphDef | None  # None for a bare GraphDef
     variables: list[str]  # rewritten variable names
     reads_added: int
     updates: dict[str, str]  # original update node -> resource op type
 
 
-def has_ref_variables(graph_def: Any) -> bool:
+def has_ref_variables(graph_def: GraphDef) -> bool:
     """Whether the graph has reference (``VariableV2``/``Variable``) variables."""
     return any(n.op in REF_VARIABLE_OPS for n in graph_def.node)
 
 
 def to_resource_variables(
-    graph_def: Any, meta_graph: Any = None, path: str = "the graph"
+    graph_def: GraphDef, meta_graph: MetaGraphDef | None = None, path: str = "the graph"
 ) -> RewriteResult:
     """Rewrite reference variables to resource variables; the inputs are not changed.
 
@@ -424,16 +405,13 @@ def to_resource_variables(
         fn = REWRITES.get(node.op, _generic)
         for new in fn(ctx, node):
             out.node.add().CopyFrom(new)
-    mg = None
-    if meta_graph is not None:
-        mg = type(meta_graph)()
-        mg.CopyFrom(meta_graph)
-        mg.graph_def.CopyFrom(out)
+    mg = meta_graph_with(meta_graph, out)
+    if mg is not None:
         _fix_meta_graph(mg, set(variables))
     return RewriteResult(out, mg, sorted(variables), ctx.reads_added, dict(ctx.rewritten))
 
 
-def _fix_meta_graph(mg: Any, variables: set[str]) -> None:
+def _fix_meta_graph(mg: MetaGraphDef, variables: set[str]) -> None:
     from tensorflow.core.framework import variable_pb2
 
     for key in VARIABLE_COLLECTIONS:

@@ -9,18 +9,17 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
-from explorer.errors import (
-    ConversionError,
-    ExplorerError,
-    SignatureNotFoundError,
-    first_line,
-)
+from explorer.errors import ConversionError, ExplorerError, FeedError, first_line
+from explorer.feeding.feeds import key_mismatch
 from explorer.graph.specs import TensorSpec
-from explorer.loading.model import V1Model
+from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
 
 META_FILE = "tf1_explorer.json"  # written under <out_dir>/assets.extra/
 
@@ -111,11 +110,11 @@ class V2Model:
         self,
         source: V1Model,
         signatures: dict[str, ConvertedSignature],
-        functions: dict[str, Any],
-        root: Any,
-        variables: list[Any],
+        functions: dict[str, tf_types.types.experimental.ConcreteFunction],
+        root: tf_types.Module,
+        variables: list[tf_types.Variable],
         frozen: bool,
-        wrapped_function: Any = None,
+        wrapped_function: tf_types.types.experimental.ConcreteFunction | None = None,
     ) -> None:
         self.source = source
         self.signatures = signatures
@@ -133,35 +132,14 @@ class V2Model:
         )
 
     def signature(self, name: str | None = None) -> ConvertedSignature:
-        """The named signature; without a name ``serving_default`` or the only one."""
-        if name is None:
-            if "serving_default" in self.signatures:
-                name = "serving_default"
-            elif "default" in self.signatures:  # TF1 Hub's
-                name = "default"
-            elif len(self.signatures) == 1:
-                name = next(iter(self.signatures))
-            else:
-                raise SignatureNotFoundError(
-                    f"converted {self.source.path} has several signatures: choose one of "
-                    f"{', '.join(sorted(self.signatures))}"
-                )
-        if name not in self.signatures:
-            raise SignatureNotFoundError(
-                f"signature {name!r} is not in converted {self.source.path}: choose one of "
-                f"{', '.join(sorted(self.signatures))}"
-            )
-        return self.signatures[name]
+        """The named signature; without a name ``serving_default``, ``default`` or the only one."""
+        return pick_signature(self.signatures, name, f"converted {self.source.path}")
 
     def __call__(self, signature: str | None = None, /, **feeds: Any) -> dict[str, Any]:
         """Run a signature: keyword feeds (TF2 input keys) -> ``{output key: tf.Tensor}``."""
         sig = self.signature(signature)
-        from explorer.feeding.feeds import key_mismatch
-
         mismatch = key_mismatch(sig.inputs, feeds)
         if mismatch:
-            from explorer.errors import FeedError
-
             raise FeedError(
                 f"signature {sig.name!r} takes {', '.join(sig.inputs) or 'no inputs'}; {mismatch}"
             )
@@ -209,6 +187,7 @@ class V2Model:
             return staging.publish()
 
     def _meta(self) -> dict[str, Any]:
+        """What ``assets.extra/tf1_explorer.json`` records (:func:`read_meta` reads it back)."""
         return {
             "source": str(self.source.path),
             "frozen": self.frozen,
@@ -216,3 +195,13 @@ class V2Model:
             "signatures": {k: s.to_json() for k, s in self.signatures.items()},
             **self.extra_meta,
         }
+
+
+def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The record :meth:`V2Model.save` wrote into a SavedModel folder (``None`` for other
+    SavedModels, or when it cannot be read)."""
+    f = Path(folder) / "assets.extra" / META_FILE
+    try:
+        return json.loads(f.read_text()) if f.is_file() else None
+    except (OSError, ValueError):
+        return None

@@ -18,18 +18,25 @@ SavedModel runs).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.errors import ModelNotFoundError, SessionError, SignatureNotFoundError
+from explorer._tf import tf
+from explorer.conversion.v2_model import ConvertedSignature, V2Model, read_meta
+from explorer.errors import ModelNotFoundError, SessionError, first_line
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue
 from explorer.feeding.sampling import sample
 from explorer.graph.specs import TensorSpec
+from explorer.loading.model import pick_signature
 from explorer.running.base import Runner
+from explorer.running.deadline import bounded
+from explorer.running.session import RUN_FIX, fed_text
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
 
 _DENSE = TensorSpec("", "", None)
 
@@ -51,18 +58,16 @@ class V2Runner(Runner):
 
     def __init__(
         self,
-        model: Any,
+        model: V2Model | str | os.PathLike[str],
         *,
         signature: str | None = None,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
     ) -> None:
         super().__init__(max_bytes=max_bytes)
-        from explorer.conversion.v2_model import ConvertedSignature, V2Model
-
         self.v2_model: V2Model | None = None
         self.path: Path | None = None
-        self._loaded: Any = None
-        self._fn: Any = None
+        self._loaded: Any = None  # what tf.saved_model.load gave
+        self._fn: tf_types.types.experimental.ConcreteFunction | None = None
         if isinstance(model, V2Model):
             self.v2_model = model
             self.converted = model.signature(signature)
@@ -73,13 +78,14 @@ class V2Runner(Runner):
                     f"{self.path} is not a TF2 SavedModel folder (no saved_model.pb): give "
                     "V2Model.save's output folder or a V2Model"
                 )
-            meta = self.path / "assets.extra" / "tf1_explorer.json"
-            if meta.is_file():
+            meta = read_meta(self.path)
+            if meta is not None:
                 sigs = {
-                    k: ConvertedSignature.from_json(k, d)
-                    for k, d in json.loads(meta.read_text())["signatures"].items()
+                    k: ConvertedSignature.from_json(k, d) for k, d in meta["signatures"].items()
                 }
-                self.converted = _pick(sigs, signature, self.path)
+                self.converted: ConvertedSignature | None = pick_signature(
+                    sigs, signature, self.path
+                )
             else:
                 self.converted = None  # filled from the loaded signature in _start
                 self._signature_name = signature
@@ -119,9 +125,6 @@ class V2Runner(Runner):
         if self.v2_model is not None:
             self._fn = self.v2_model.functions[self.converted.name]
             return
-        from explorer._tf import tf
-        from explorer.running.deadline import bounded
-
         try:
             self._loaded = bounded(
                 lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
@@ -130,7 +133,7 @@ class V2Runner(Runner):
             raise
         except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
             raise SessionError(
-                f"tf.saved_model.load({self.path}) failed: {str(e).strip().splitlines()[0][:200]}"
+                f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
             ) from None
         if self.converted is None:
             self.converted = _from_loaded(self._loaded, self._signature_name, self.path)
@@ -142,8 +145,6 @@ class V2Runner(Runner):
         self._loaded = None
 
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        from explorer._tf import tf
-
         c = self.converted
         flat: dict[str, Any] = {}
         for key, value in feeds.items():
@@ -153,8 +154,6 @@ class V2Runner(Runner):
             else:
                 flat.update(zip(parts, value))
         args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
-        from explorer.running.deadline import bounded
-
         fn = self._fn
         where = self.path or (self.v2_model.source.path if self.v2_model is not None else "v2")
         try:
@@ -164,15 +163,10 @@ class V2Runner(Runner):
                 kwargs = dict(zip(c.inputs, args))
                 raw = bounded(lambda: fn(**kwargs), None, f"signature {c.name!r}", where)
         except (tf().errors.OpError, ValueError, TypeError) as e:
-            from explorer.running.session import fed_text
-
             where = f" ({self.path})" if self.path else ""
-            msg = getattr(e, "message", None) or str(e) or type(e).__name__
             fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
             raise SessionError(
-                f"signature {c.name!r}{where} failed: {msg.strip().splitlines()[0][:300]}; fed "
-                f"{fed}: if an input needs another shape or range, pass --shape NAME=D0,D1 / "
-                "--range NAME=LOW,HIGH (API shapes=, ranges=)"
+                f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
             ) from None
         parts_of = c.output_parts or {k: (k,) for k in c.outputs}
         out: dict[str, Any] = {}
@@ -184,32 +178,13 @@ class V2Runner(Runner):
         return out
 
 
-def _pick(sigs: dict[str, Any], name: str | None, where: os.PathLike[str]) -> Any:
-    if name is None:
-        for key in ("serving_default", "default"):  # the SavedModel default, then TF1 Hub's
-            if key in sigs:
-                return sigs[key]
-        if len(sigs) == 1:
-            return next(iter(sigs.values()))
-        raise SignatureNotFoundError(
-            f"{where} has several signatures: choose one of {', '.join(sorted(sigs))}"
-        )
-    if name not in sigs:
-        raise SignatureNotFoundError(
-            f"signature {name!r} is not in {where}: choose one of {', '.join(sorted(sigs)) or '-'}"
-        )
-    return sigs[name]
-
-
-def _from_loaded(loaded: Any, name: str | None, where: Path) -> Any:
+def _from_loaded(loaded: Any, name: str | None, where: Path) -> ConvertedSignature:
     """A ConvertedSignature read off a loaded SavedModel signature (no explorer metadata)."""
-    from explorer.conversion.v2_model import ConvertedSignature
-
-    fn = _pick(dict(loaded.signatures), name, where)
+    fn = pick_signature(dict(loaded.signatures), name, where)
     key = next(k for k, v in loaded.signatures.items() if v is fn)
     _, kwargs = fn.structured_input_signature
 
-    def spec(k: str, s: Any) -> TensorSpec:
+    def spec(k: str, s: tf_types.TensorSpec) -> TensorSpec:
         shape = None if s.shape.rank is None else tuple(s.shape.as_list())
         return TensorSpec(k, s.dtype.name, shape)
 

@@ -1,9 +1,7 @@
-"""Weights for a native rewrite: read a TF1 model's variables and map them onto a Keras 3 model.
+"""Weights for a native rewrite: map a TF1 model's variables onto a Keras 3 model.
 
-* :func:`read_variables` (``V1Model.variables_dict()``) reads every saved variable straight from the
-  checkpoint (V1 or V2 format, SavedModel ``variables/variables`` prefix) without building a
-  session. Checkpoint keys are mapped to variable names through the graph's own ``SaveV2``/``Save``
-  ops, so savers with renamed keys and partitioned variables (``w/part_0`` …) read correctly.
+* the values come from :func:`explorer.loading.checkpoints.read_variables`
+  (``V1Model.variables_dict()``), straight from the checkpoint, no session;
 * :func:`map_weights` matches those variables to a Keras model's weights by scope/name tokens,
   shape and order and returns a :class:`WeightMapping` that lists what matched, what did not and
   what is ambiguous; :meth:`WeightMapping.assign` copies the values into the Keras weights.
@@ -18,8 +16,6 @@ from typing import Any
 from explorer.errors import ConversionError, TensorNotFoundError
 from explorer.loading.checkpoints import read_variables
 from explorer.loading.model import V1Model
-
-# Ops a saver reads a variable through on its way to the Save op.
 
 # Name tokens that mean the same weight role in TF1 libraries (tf.layers, slim, sonnet) and Keras 3.
 ROLE_ALIASES = {
@@ -51,16 +47,6 @@ _OPTIMIZER_TOKENS = frozenset(
     }
 )
 _BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
-
-
-# ----------------------------------------------------------------------------------------------
-# Reading
-# ----------------------------------------------------------------------------------------------
-
-
-# ----------------------------------------------------------------------------------------------
-# Mapping onto Keras
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -196,7 +182,7 @@ def map_weights(
 
     values = dict(v1_model) if isinstance(v1_model, Mapping) else read_variables(v1_model)
     if not values:
-        where = getattr(v1_model, "path", "the given dict")
+        where = "the given dict" if isinstance(v1_model, Mapping) else v1_model.path
         raise ConversionError(
             f"{where} has no variables to map (a frozen graph keeps its weights as constants): "
             "load the checkpoint or SavedModel the graph was frozen from"

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
-from typing import Any
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.errors import FeedError
+from explorer._tf import tf
+from explorer.errors import FeedError, TensorNotFoundError
+from explorer.feeding import decoders, text_rules, tf_example  # noqa: F401 - rules register
 from explorer.feeding.feeds import (
     DEFAULT_MAX_BYTES,
     Feeds,
@@ -27,28 +30,42 @@ from explorer.feeding.feeds import (
     too_big_message,
 )
 from explorer.feeding.generators import random_sparse, random_values
+from explorer.feeding.index_ranges import int_highs, length_highs
 from explorer.feeding.shape_inference import (
     GIVEN,
     InferredShape,
     concrete_shape,
     infer_shapes,
+    static_shapes,
 )
+from explorer.feeding.switches import switch_of
 from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import (
     DEFAULT_PLACEHOLDER_OPS,
     PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
 )
-from explorer.graph.specs import TensorSpec
+from explorer.graph.specs import Signature, TensorSpec
+from explorer.graph.traversal import upstream
+from explorer.inspection.gate import admit_import
+from explorer.inspection.io_choice import default_io
+from explorer.loading.graph_import import import_into
+from explorer.loading.model import V1Model, as_model
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+
+Inputs = str | Signature | Sequence[str] | Mapping[str, TensorSpec] | None
+"""What to feed: a signature (by name or itself), tensor names, or key -> spec; ``None``: the
+default signature, or the suggested inputs of a model without signatures."""
 
 __all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
 
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
 INT_HIGH = 8  # ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
-# ----------------------------------------------------------------------------------------------
-# which inputs to feed
-# ----------------------------------------------------------------------------------------------
+# -- which inputs to feed --------------------------------------------------------------------------
 
 FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
 
@@ -58,7 +75,7 @@ def _spec_ops(spec: TensorSpec) -> list[str]:
     return [op_name(n) for n in names if n]
 
 
-def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
+def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
     """How each input is fed: ``feed`` (must be fed; :func:`sample` generates it), ``default``
     (a ``PlaceholderWithDefault``: optional), ``computed`` (another input of the set is upstream of
     it, e.g. TFMA's ``features/*`` from the serialized examples), ``constant`` (no placeholder
@@ -66,28 +83,6 @@ def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, st
     """
     nodes = {n.name: n for n in graph_def.node}
     spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
-    ancestors: dict[str, set[str]] = {}
-
-    def upstream(op: str) -> set[str]:
-        if op in ancestors:
-            return ancestors[op]
-        seen: set[str] = set()
-        stack = [op]
-        while stack:
-            cur = stack.pop()
-            node = nodes.get(cur)
-            if node is None:
-                continue
-            for inp in node.input:
-                if inp.startswith("^"):
-                    continue
-                src = op_name(inp)
-                if src not in seen:
-                    seen.add(src)
-                    stack.append(src)
-        ancestors[op] = seen
-        return seen
-
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
@@ -100,7 +95,7 @@ def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, st
         if types and types <= DEFAULT_PLACEHOLDER_OPS:
             roles[key] = DEFAULT
             continue
-        up = set().union(*(upstream(o) for o in ops)) if ops else set()
+        up = upstream(graph_def, ops, control=False) - set(ops)
         others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
         if up & others:
             roles[key] = COMPUTED
@@ -111,14 +106,12 @@ def input_roles(graph_def: Any, specs: Mapping[str, TensorSpec]) -> dict[str, st
     return roles
 
 
-# ----------------------------------------------------------------------------------------------
-# sample()
-# ----------------------------------------------------------------------------------------------
+# -- sample() --------------------------------------------------------------------------------------
 
 
 def sample(
-    model: Any,
-    inputs: Any = None,
+    model: V1Model | str | os.PathLike[str],
+    inputs: Inputs = None,
     batch: int = 1,
     seed: int = 0,
     overrides: Mapping[str, Any] | None = None,
@@ -159,11 +152,7 @@ def sample(
         FeedError: an override does not match its input, no value can be made for a dtype, or
             the estimate is over ``max_bytes``.
     """
-    from explorer.feeding import decoders, text_rules, tf_example  # noqa: F401 - rules register
-    from explorer.loading.model import V1Model, load
-
-    if not isinstance(model, V1Model):
-        model = load(model)
+    model = as_model(model)
     specs = input_specs_of(model, inputs)
     overrides = dict(overrides or {})
     checked = check_feeds(overrides, specs) if overrides else {}
@@ -219,11 +208,6 @@ def sample(
         notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
     if max_bytes is not None and total > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, f"sampled feeds for {model.path.name}"))
-    from explorer.feeding.index_ranges import (  # ints that index a table or a dim
-        int_highs,
-        length_highs,
-    )
-
     sampled = {k: p[0] for k, p in plans.items()}
     static = _sampled_graph(model, specs, sampled)
     highs = int_highs(model.graph_def, specs, sampled, INT_HIGH, static=static)
@@ -269,7 +253,7 @@ def _keyed(
 
 
 def _sampled_graph(
-    model: Any, specs: Mapping[str, TensorSpec], sampled: Mapping[str, tuple[int, ...]]
+    model: V1Model, specs: Mapping[str, TensorSpec], sampled: Mapping[str, tuple[int, ...]]
 ) -> Any:
     """Static shapes of the graph imported with the sampled shapes (for the index ranges of
     integer inputs), or ``None`` when there are none or it does not import."""
@@ -280,17 +264,13 @@ def _sampled_graph(
     ]
     if not ints:
         return None
-    from explorer.feeding.shape_inference import static_shapes
-
     return static_shapes(
         model, {op_name(specs[k].name): s for k, s in sampled.items() if specs[k].kind == "dense"}
     )
 
 
-def _values_rule(model: Any, spec: TensorSpec) -> Any:
+def _values_rule(model: V1Model, spec: TensorSpec) -> tf_example.Rule | None:
     """The sample rule for a sparse string input's values (vocabulary tokens), or ``None``."""
-    from explorer.feeding import tf_example
-
     if not is_string_dtype(spec.dtype) or len(spec.components) != 3:
         return None
     return tf_example.rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
@@ -306,8 +286,6 @@ _ROLE_NOTE = {
 def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
     """(neutral value, label) for a dense non-string input named like keep_prob/is_training: a
     scalar knob of a training script, fed its inference value rather than a random one."""
-    from explorer.feeding.switches import switch_of
-
     if spec.kind != "dense" or is_string_dtype(spec.dtype):
         return None
     if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
@@ -345,15 +323,13 @@ def _item_bytes(key: str, spec: TensorSpec) -> int:
     return int(dt.itemsize)
 
 
-# ----------------------------------------------------------------------------------------------
-# specs of a model run
-# ----------------------------------------------------------------------------------------------
+# -- specs of a model run --------------------------------------------------------------------------
 
 
-def input_specs_of(model: Any, inputs: Any = None, graph: Any = None) -> dict[str, TensorSpec]:
+def input_specs_of(
+    model: V1Model, inputs: Inputs = None, graph: tf_types.Graph | None = None
+) -> dict[str, TensorSpec]:
     """The input specs ``inputs`` designates (see :func:`sample` for the forms it takes)."""
-    from explorer.graph.specs import Signature
-
     if isinstance(inputs, Mapping):
         return {str(k): v for k, v in inputs.items()}
     if isinstance(inputs, Signature):
@@ -361,8 +337,6 @@ def input_specs_of(model: Any, inputs: Any = None, graph: Any = None) -> dict[st
     if inputs is None:
         if model.signatures:
             return dict(model.signature(None).inputs)
-        from explorer.inspection.io_choice import default_io
-
         inputs = default_io(model)[0]
     if isinstance(inputs, str):
         if inputs in model.signatures:
@@ -371,19 +345,17 @@ def input_specs_of(model: Any, inputs: Any = None, graph: Any = None) -> dict[st
     return tensor_specs(model, list(inputs), graph)
 
 
-def tensor_specs(model: Any, names: list[str], graph: Any = None) -> dict[str, TensorSpec]:
+def tensor_specs(
+    model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
+) -> dict[str, TensorSpec]:
     """Canonical tensor name (``op:idx``) -> :class:`TensorSpec` read from the imported graph.
 
-    ``graph`` is a ``tf.Graph`` the model was imported into; a fresh one is made when omitted.
+    ``graph`` is a ``tf.Graph`` the model was imported into; a fresh one is made when omitted
+    (the model admitted for import first, :func:`explorer.inspection.gate.admit_import`).
     """
-    from explorer._tf import tf
-    from explorer.errors import TensorNotFoundError
-
     if graph is None:
-        from explorer.loading.graph_import import import_into
-
         graph = tf().Graph()
-        import_into(model, graph)
+        import_into(admit_import(model), graph)
     out = {}
     for name in names:
         canon = name if ":" in name else f"{name}:0"
@@ -391,8 +363,8 @@ def tensor_specs(model: Any, names: list[str], graph: Any = None) -> dict[str, T
             t = graph.get_tensor_by_name(canon)
         except (KeyError, ValueError):
             raise TensorNotFoundError(
-                f"tensor {name!r} is not in {model.path}: browse model.catalog() or "
-                "explorer.suggest(model) for names"
+                f"tensor {name!r} is not in {model.path}: browse "
+                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
             ) from None
         shape = None if t.shape.rank is None else tuple(t.shape.as_list())
         out[canon] = TensorSpec(canon, t.dtype.name, shape)

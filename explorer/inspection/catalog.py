@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 class Catalog:
     """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes.
 
-    Build with :meth:`from_model` (what ``V1Model.catalog()`` does, cached) or
+    Build with :meth:`from_model` (cached on the model) or
     :meth:`from_graph_def`. Lookups by name are O(1); :meth:`search` scans precomputed names.
 
     Attributes:
@@ -107,14 +107,19 @@ class Catalog:
 
     @classmethod
     def from_model(cls, model: V1Model) -> Catalog:
-        """The catalog of a :class:`~explorer.V1Model`; signature shapes fill in shapes the
-        graph does not record."""
+        """The catalog of a :class:`~explorer.V1Model`, built once per model (kept in
+        ``model.memo``); signature shapes fill in shapes the graph does not record."""
+        if "catalog" in model.memo:
+            return model.memo["catalog"]
         shapes: dict[str, Shape] = {}
         for sig in model.signatures.values():
             for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
                 if spec.kind == "dense" and spec.name and spec.shape is not None:
                     shapes.setdefault(spec.name, spec.shape)
-        return cls(model.graph_def, shapes=shapes, source=str(model.path))
+        catalog = model.memo["catalog"] = cls(
+            model.graph_def, shapes=shapes, source=str(model.path)
+        )
+        return catalog
 
     # -- size and lookups --------------------------------------------------------------------------
 

@@ -4,11 +4,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from explorer.graph.registry import OpRegistry
+from explorer.inspection.catalog import Catalog
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.function_pb2 import FunctionDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -104,8 +112,8 @@ class NodeRef(NamedTuple):
     """A node found by the scan: qualified name, its NodeDef, its FunctionDef (or ``None``)."""
 
     name: str
-    node: Any
-    function: Any
+    node: NodeDef
+    function: FunctionDef | None
 
 
 RuleFn = Callable[["ScanContext", list[NodeRef]], Iterable[Finding]]
@@ -130,7 +138,7 @@ def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], 
 class ScanContext:
     """What rules see: the model, its nodes by op type, and its catalog (built on first use)."""
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: V1Model) -> None:
         self.model = model
         self.graph_def = model.graph_def
         self.path = str(model.path)
@@ -143,9 +151,9 @@ class ScanContext:
                 ref = NodeRef(f"{fname}::{node.name}", node, fn)
                 self.by_type.setdefault(node.op, []).append(ref)
 
-    @property
-    def catalog(self) -> Any:
-        return self.model.catalog()
+    @functools.cached_property
+    def catalog(self) -> Catalog:
+        return Catalog.from_model(self.model)
 
     def nodes(self, op_types: frozenset[str]) -> list[NodeRef]:
         if not op_types:

@@ -1,9 +1,8 @@
 """What will break, and what is unsafe, before anything runs: ``explorer.scan(model)``.
 
-Rules are registered per op type with :func:`rule` (a rule with no op types sees the whole graph;
-the shipped rules live in ``explorer/inspection/scan_rules.py``)
-and return :class:`Finding` s. The scan reads protobufs only (the top-level graph and the bodies
-of library functions); nothing is imported or run. Rules shipped here:
+Rules are registered per op type with :func:`rule` (none: the whole graph) and return
+:class:`Finding` s; the scan reads protobufs only (the graph and its library functions), nothing
+is imported or run. The shipped rules:
 
 =================  ========  ===================================================================
 rule               severity  what
@@ -25,73 +24,53 @@ device-pin         warning   pins to a device type this machine lacks (info when
 ref-edge           info      ops that take a reference-typed tensor (need resource variants)
 =================  ========  ===================================================================
 
-:func:`require_safe` raises :class:`~explorer.errors.UnsafeModelError` for models holding the
-unsafe ops; ``ModelSession`` calls it before importing a graph unless ``allow_unsafe=True``.
-The Saver's own save/restore ops (fed by its filename tensor) are the checkpoint and are not
-unsafe (see :mod:`explorer.inspection.file_doors`).
+:func:`require_safe` raises :class:`~explorer.errors.UnsafeModelError` for the unsafe ops; the
+admission gate (:mod:`explorer.inspection.gate`) calls it before a graph is imported to run. The
+Saver's own save/restore ops are the checkpoint, not unsafe (:mod:`explorer.inspection.file_doors`).
 
-Safety is judged on what will run (:mod:`explorer.graph.run_scope`): given a ``scope`` (the ops
-the chosen outputs need, not past fed tensors, plus restore/init and the library functions they
-call), unsafe ops and queues/readers elsewhere are ``info`` findings ("not run for ...") and do
-not block; on the path they still do. Findings about what importing alone does
-(:data:`IMPORT_TIME_RULES`: a self-recursive function, huge tensors) are never scoped.
-``scan(model)`` scopes to the signatures, or for a model without signatures to its top suggested
-output and the inputs it needs (:func:`default_scope`); ``require_safe`` without a scope judges
-the whole graph (a session that may fetch anything).
+Safety is judged on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops and
+queues outside it are ``info`` findings ("not run for ...") and do not block. Findings about what
+importing alone does (:data:`IMPORT_TIME_RULES`) are never scoped. ``scan(model)`` scopes to the
+signatures, or to the top suggested output and its inputs (:func:`default_scope`);
+``require_safe`` without a scope judges the whole graph.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 
-from explorer.errors import UnsafeModelError
-from explorer.graph.run_scope import RunScope
+from explorer.errors import ExplorerError, UnsafeModelError
+from explorer.graph.run_scope import RunScope, model_run_scope, union
+from explorer.graph.specs import TensorSpec
+from explorer.inspection import file_doors, memory_rules, scan_rules  # noqa: F401 (the rules)
 from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
-
-# ----------------------------------------------------------------------------------------------
-# results
-# ----------------------------------------------------------------------------------------------
-
-
-# ----------------------------------------------------------------------------------------------
-# the registry
-# ----------------------------------------------------------------------------------------------
-
-
-"""Scan rules by name; each entry's ``op_types`` (empty: every node), ``value`` the rule function,
-``meta["unsafe"]``."""
-
-
-def _load_rules() -> None:
-    from explorer.inspection import file_doors, memory_rules, scan_rules  # noqa: F401 (rules)
-
+from explorer.inspection.io_choice import default_io
+from explorer.loading.model import V1Model, as_model
 
 _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
 IMPORT_TIME_RULES = frozenset({"function-recursion", "huge-tensor"})
 """Unsafe rules about what importing the graph does (whatever runs): never scoped."""
+ALWAYS_REFUSED = frozenset({"function-recursion"})
+"""Rules whose findings refuse a model even with ``allow_unsafe`` (running it kills the process)."""
 
 
-def default_scope(model: Any) -> RunScope | None:
+def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
+    """The graph tensors of ``specs`` (a sparse spec's components), in order."""
+    return [c for s in specs.values() for c in (s.components or (s.name,)) if c]
+
+
+def default_scope(model: V1Model) -> RunScope | None:
     """What runs by default: every signature, or (no signatures) the top suggested output with
     the inputs it needs; ``None`` (judge the whole graph) when there is no such choice."""
-    from explorer.errors import ExplorerError
-    from explorer.graph.run_scope import model_run_scope, union
-
-    def parts(specs: Any) -> list[str]:
-        return [c for s in specs.values() for c in (s.components or (s.name,)) if c]
-
     try:
         if model.signatures:
             scopes = (
-                model_run_scope(model, parts(sig.outputs), parts(sig.inputs), "the signatures")
-                for sig in model.signatures.values()
+                model_run_scope(model, spec_tensors(s.outputs), spec_tensors(s.inputs), "")
+                for s in model.signatures.values()
             )
             return union(scopes, "the signatures")
-        from explorer.inspection.io_choice import default_io
-
         inputs, outputs = default_io(model)
         return model_run_scope(model, outputs, inputs, what=f"{outputs[0]} (the top suggestion)")
     except ExplorerError:
@@ -99,7 +78,9 @@ def default_scope(model: Any) -> RunScope | None:
 
 
 def scan(
-    model: Any, rules: Iterable[str] | None = None, scope: RunScope | str | None = "default"
+    model: V1Model | str | os.PathLike[str],
+    rules: Iterable[str] | None = None,
+    scope: RunScope | str | None = "default",
 ) -> Findings:
     """Compatibility and safety findings for a model, before anything runs.
 
@@ -116,11 +97,7 @@ def scan(
     Raises:
         ValueError: a name in ``rules`` is not a registered rule.
     """
-    if isinstance(model, (str, os.PathLike)):
-        from explorer.loading.model import load
-
-        model = load(model)
-    _load_rules()
+    model = as_model(model)
     ctx = ScanContext(model)
     wanted = set(rules) if rules is not None else None
     unknown = sorted((wanted or set()) - set(RULES.by_name))
@@ -149,14 +126,6 @@ def scan(
     return Findings(found, source=ctx.path)
 
 
-ALWAYS_REFUSED = frozenset({"function-recursion"})
-"""Rules whose findings refuse a model even with ``allow_unsafe`` (running it kills the process)."""
-
-
-def _has_library(model: Any) -> bool:
-    return bool(model.graph_def.library.function)
-
-
 def _off_path(f: Finding, scope: RunScope) -> Finding:
     """A finding about ops that will not run: ``info``, and not a safety finding."""
     return dataclasses.replace(
@@ -164,8 +133,9 @@ def _off_path(f: Finding, scope: RunScope) -> Finding:
     )
 
 
-def require_safe(model: Any, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
-    """Raise :class:`UnsafeModelError` when file-system or Python-calling ops will run.
+def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
+    """Raise :class:`UnsafeModelError` when file-system or Python-calling ops will run (the
+    admission gate's safety step, :func:`explorer.inspection.gate.admit`).
 
     Args:
         model: the :class:`~explorer.V1Model` about to be imported.
@@ -174,13 +144,9 @@ def require_safe(model: Any, allow_unsafe: bool = False, scope: RunScope | None 
         scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`); unsafe ops
             outside it do not block. ``None``: the whole graph.
     """
-    _load_rules()
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
-        found = (
-            scan(model, rules=sorted(ALWAYS_REFUSED), scope=None).unsafe
-            if _has_library(model)
-            else []
-        )
+        library = bool(model.graph_def.library.function)
+        found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe if library else []
         if found:
             raise UnsafeModelError(
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"

@@ -145,7 +145,7 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
     if isinstance(model, Catalog):
         catalog, signatures, excluded_names = model, {}, set()
     else:
-        catalog = model.catalog()
+        catalog = Catalog.from_model(model)
         signatures = model.signatures
         excluded_names = {
             n.lstrip("^").partition(":")[0]

@@ -8,13 +8,18 @@ slice holds each variable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import MissingVariablesError, first_line
 from explorer.graph.names import op_name
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, SAVE_OPS
-from explorer.loading.model import V1Model
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
+
+    from explorer.loading.model import V1Model
 
 _PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
@@ -31,7 +36,7 @@ def read_variables(model: V1Model) -> dict[str, Any]:
         MissingVariablesError: the graph has variables but no checkpoint, the checkpoint cannot be
             read, or a saved variable is missing from it.
     """
-    import numpy as np
+    import numpy as np  # lazy: loading a model needs no numpy
 
     names = [v.name for v in model.variables]
     if not names:
@@ -100,7 +105,7 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _partition_keys(meta_graph: Any) -> dict[str, tuple[str, str]]:
+def _partition_keys(meta_graph: MetaGraphDef | None) -> dict[str, tuple[str, str]]:
     """Variable name -> (checkpoint key, slice spec) for the parts of partitioned variables, from
     ``VariableDef.save_slice_info_def``: graphs restored without Save ops (a TF1 Hub module)."""
     from tensorflow.core.framework import variable_pb2
@@ -140,7 +145,7 @@ def _variable_behind(ref: str, nodes: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _const_strings(node: Any) -> list[str] | None:
+def _const_strings(node: NodeDef | None) -> list[str] | None:
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
     values = tf().make_ndarray(node.attr["value"].tensor).reshape(-1)

@@ -1,20 +1,13 @@
 """Only regular files are opened: model files, checkpoints, state files and assets are checked
 before anything reads them.
 
-A model folder is untrusted input like the graph in it. A ``saved_model.pb`` that is a symlink to
-``/dev/zero`` is read until ``MemoryError``; a ``.pb`` that is a FIFO blocks forever; an asset
-pointing at ``/dev/zero`` makes a lookup table allocate until TensorFlow aborts the process. So
-every file explorer (or TensorFlow on its behalf) opens from a model goes through
-:func:`require_regular` first:
-
-* it must be a regular file once symlinks are followed (not a FIFO, socket or device);
-* a file found *inside* a model folder must stay inside it once resolved (a symlink out of the
-  folder is refused by name);
-* a protobuf file larger than the format can hold (2 GiB) is refused by its size.
-
-:func:`parse_proto` then reads such a file as a binary or text protobuf, with one-line errors.
-
-Pure Python (``os.stat``), no TensorFlow.
+A model folder is untrusted input like its graph: a ``saved_model.pb`` linked to ``/dev/zero`` is
+read until ``MemoryError``, a FIFO ``.pb`` blocks forever, an asset pointing at ``/dev/zero``
+makes a table allocate until TensorFlow aborts. So every file explorer (or TensorFlow on its
+behalf) opens from a model passes :func:`require_regular` first: a regular file once symlinks are
+followed; inside the model folder once resolved, when found there; no larger than its format
+holds (2 GiB for a protobuf). :func:`parse_proto` then reads it, with one-line errors. Pure
+Python (``os.stat``).
 """
 
 from __future__ import annotations
@@ -23,12 +16,19 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
+
+from google.protobuf import message as pb_message
+from google.protobuf import text_format
 
 from explorer.errors import ModelFormatError, ModelNotFoundError
 
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
+
 PROTO_MAX_BYTES = 2**31 - 1
 """The largest message protobuf parses: a bigger ``.pb``/``.meta`` is not a model file."""
+M = TypeVar("M", bound=pb_message.Message)
 STATE_MAX_BYTES = 2**20
 """A checkpoint state file is a few lines of text."""
 
@@ -122,11 +122,11 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
         require_regular(f, "checkpoint file", folder=folder)
 
 
-def require_regular_assets(model: object) -> None:
+def require_regular_assets(model: V1Model) -> None:
     """Every asset file of ``model`` that exists is a regular file (a table filled from
     ``/dev/zero`` allocates until TensorFlow aborts the process); refused whatever
     ``allow_unsafe`` says, as nothing can be learned from reading a device."""
-    for tensor, path in getattr(model, "assets", {}).items():
+    for tensor, path in model.assets.items():
         kind = special_kind(path)
         if kind is not None:
             raise ModelFormatError(
@@ -136,12 +136,9 @@ def require_regular_assets(model: object) -> None:
             )
 
 
-def parse_proto(path: Path, message: Any, what: str, folder: Path | None = None) -> Any:
+def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
     """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
     regular file protobuf can hold (inside ``folder`` when given)."""
-    from google.protobuf import message as pb_message
-    from google.protobuf import text_format
-
     require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()

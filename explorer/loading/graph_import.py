@@ -3,26 +3,35 @@
 :func:`prepare_graph_def` clears device pins to absent devices and relaxes TF 1.0-era scalar
 placeholder shapes; :func:`import_into` imports (applying op replacements); :func:`init_op_names`
 is the one init-op choice the v1 session and the converter share (the SavedModel's init op, or
-the ``table_initializer`` collection when there is none).
+the ``table_initializer`` collection when there is none). Callers admit the model first
+(:func:`explorer.inspection.gate.admit`): registered ops, safety, the import in a child process.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 from explorer._tf import tf, tf1
-from explorer.errors import (
-    ModelFormatError,
-    SessionError,
-    first_line,
-)
+from explorer.errors import ModelFormatError, SessionError, first_line
+from explorer.graph.names import op_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.runtime import all_nodes, available_device_types, device_type_of
-from explorer.loading.model import V1Model
+from explorer.loading.model import V1Model, meta_graph_with
+from explorer.loading.replacements import apply_replacements
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
+    from tensorflow.core.framework.graph_pb2 import GraphDef
 
 
-def prepare_graph_def(model: V1Model, graph_def: Any | None = None) -> Any:
+class HasInitOp(Protocol):
+    """What :func:`init_op_names` reads of a model (the import worker passes a stand-in)."""
+
+    init_op: str | None
+
+
+def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> GraphDef:
     """A copy of the model's GraphDef ready to import on this machine.
 
     Clears pins to absent devices and relaxes TF 1.0-era scalar placeholder shapes; the model's
@@ -44,7 +53,7 @@ def prepare_graph_def(model: V1Model, graph_def: Any | None = None) -> Any:
     return gd
 
 
-def import_into(model: V1Model, graph: Any) -> None:
+def import_into(model: V1Model, graph: tf_types.Graph) -> None:
     """Import the model's graph (prepared by :func:`prepare_graph_def`) into ``graph``.
 
     A MetaGraph is imported with ``import_meta_graph`` (collections, variables and the Saver come
@@ -52,31 +61,15 @@ def import_into(model: V1Model, graph: Any) -> None:
     converter both build their graphs through here.
 
     Raises:
-        UnsupportedOpError: the graph uses op types this TensorFlow does not register (the
-            message names them and the ways on: replacements, op libraries).
+        SessionError, ModelFormatError: TensorFlow refused the graph.
     """
-    from explorer.loading.op_libraries import require_registered
-
-    require_registered(model)
-    from explorer.loading.validation import recursive_functions
-
-    cycle = recursive_functions(model.graph_def)
-    if cycle:  # TF's importer overflows its stack on it: a segmentation fault, not an error
-        raise ModelFormatError(
-            f"{model.path}: library function {cycle[0]} calls itself, which crashes TensorFlow: "
-            "the file is corrupt or hostile; re-export it"
-        )
     gd = prepare_graph_def(model)
     try:
         with graph.as_default():
             if model.replacements:  # nodes of replaced op types: imported here, in waves
-                from explorer.loading.replacements import apply_replacements
-
                 gd = apply_replacements(model, gd, graph)
             if model.meta_graph is not None:
-                mg = type(model.meta_graph)()
-                mg.CopyFrom(model.meta_graph)
-                mg.graph_def.CopyFrom(gd)
+                mg = meta_graph_with(model.meta_graph, gd)
                 tf1().train.import_meta_graph(mg, clear_devices=False)
             else:
                 tf1().import_graph_def(gd, name="")
@@ -92,7 +85,16 @@ def import_into(model: V1Model, graph: Any) -> None:
         ) from None
 
 
-def init_op_names(model: V1Model, graph: Any) -> list[str]:
+def in_graph(graph: tf_types.Graph, name: str) -> bool:
+    """Whether ``graph`` holds the op or tensor ``name`` (``op`` or ``op:idx``)."""
+    try:
+        graph.as_graph_element(name)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
     """The ops that initialise ``model``'s tables and assets in ``graph`` (where it was imported).
 
     The model's init op (``__saved_model_init_op``/main_op/legacy_init_op) when the graph has it;
@@ -100,21 +102,13 @@ def init_op_names(model: V1Model, graph: Any) -> list[str]:
     Sorted op names, ``[]`` when there is nothing to run. The v1 session and the TF2 converter
     both initialise through it (run with the asset tensors fed the model's asset files).
     """
-
-    def has(name: str) -> bool:
-        try:
-            graph.get_operation_by_name(name.split(":")[0])
-            return True
-        except (KeyError, ValueError):
-            return False
-
     init = model.init_op
-    if init and has(init):
+    if init and in_graph(graph, op_name(init)):
         return [init]
     ops = {
         item.name if hasattr(item, "name") else str(item).split(":")[0]
         for item in graph.get_collection("table_initializer")
     }
-    if not ops and has("init_all_tables"):
+    if not ops and in_graph(graph, "init_all_tables"):
         ops.add("init_all_tables")
     return sorted(ops)

@@ -19,11 +19,15 @@ Reading the marker needs no ``tensorflow_hub``: the ModuleDef is two fields, dec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import AmbiguousModelError, ModelFormatError, TagsError
+from explorer.graph import protos
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 HUB_MODULE = "tf1_hub_module"
 MARKER = "tfhub_module.pb"
@@ -93,7 +97,7 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Any) -> list[str]:
+def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
     """The tag set to load: ``tags`` when given (``[]``/``set()``/``""`` is the empty set),
     else the empty set (``hub.Module``'s default), else the only one.
 
@@ -122,13 +126,14 @@ def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Any) -> list[str]
 
 
 def load_hub_module(
-    folder: Path, tags: Any, parse_proto: Callable[..., Any], load_saved_model: Callable[..., Any]
-) -> Any:
+    folder: Path,
+    tags: Iterable[str] | None,
+    parse_proto: Callable[..., Any],
+    load_saved_model: Callable[..., V1Model],
+) -> V1Model:
     """Parse the module in ``folder`` into a :class:`~explorer.loading.model.V1Model` of format
     ``tf1_hub_module``, with the tag set :func:`choose_tags` picks. ``parse_proto`` and
     ``load_saved_model`` are the SavedModel readers of :mod:`explorer.loading.model`."""
-    from explorer.graph.protos import saved_model_pb2  # no TensorFlow import
-
     info = read_module_def(folder / MARKER)
     pb = folder / "saved_model.pb"
     if not pb.is_file():
@@ -136,7 +141,7 @@ def load_hub_module(
             f"{folder} has {MARKER} but no saved_model.pb: the TF1 Hub module is incomplete; "
             "download or export it again"
         )
-    sm = parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel")
+    sm = parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
     chosen = choose_tags(folder, tag_sets, tags)
     model = load_saved_model(folder, pb, chosen)
@@ -146,7 +151,7 @@ def load_hub_module(
     return model
 
 
-def _point_asset_constants(model: Any) -> None:
+def _point_asset_constants(model: V1Model) -> None:
     """Give the asset path constants the module's own files, as ``hub.Module`` does on load.
 
     ``Module.export`` writes the placeholder ``SAVEDMODEL-ASSET`` into them, so a signature that
@@ -163,13 +168,13 @@ def _point_asset_constants(model: Any) -> None:
             value.string_val[0] = path.encode()
 
 
-def hub_summary(model: Any) -> dict[str, Any]:
+def hub_summary(model: V1Model) -> dict[str, Any]:
     """The ``hub_module`` entry of ``inspect --json``: the ModuleDef, the tag set loaded, and how
     many entries the TF1 Hub collections hold (update ops, regularization losses, tables)."""
     return {**model.module_info, "tags": list(model.tags), "collections": hub_collections(model)}
 
 
-def hub_collections(model: Any) -> dict[str, int]:
+def hub_collections(model: V1Model) -> dict[str, int]:
     """Entries in the module's update-op, regularization-loss, table and asset collections."""
     mg = model.meta_graph
     out = {}

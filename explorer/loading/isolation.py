@@ -1,35 +1,23 @@
 """Import untrusted graphs in a child process first, so a crash in TF's native code is an error.
 
-TensorFlow answers some malformed graphs with a ``CHECK`` failure in C++ that aborts the whole
-process: in a notebook that is a dead kernel. :func:`preflight` (run by
-:class:`~explorer.ModelSession` before it imports anything) sends the prepared graph to a
-long-lived worker process, which imports it into a fresh ``tf.Graph`` and opens a session on it, and
-reads the checkpoint's variable names and shapes (and, up to ``CHECK_DATA_BYTES``, every value, so
-that checksums are verified there too). Outcomes:
+TensorFlow answers some malformed graphs with a C++ ``CHECK`` failure that aborts the process (in
+a notebook, a dead kernel). :func:`preflight` (the last step of the admission gate,
+:mod:`explorer.inspection.gate`) sends the prepared graph to a long-lived worker process that
+imports it, opens a session, runs the table initialisers with the asset files (where a hostile
+vocabulary aborts TensorFlow with ``bad_alloc``), and reads the checkpoint's variable shapes (and,
+up to ``CHECK_DATA_BYTES``, every value, so checksums are verified there). Outcomes:
 
-* the worker survives and the import worked, or failed with TF's ordinary ``ValueError``,
-  ``TypeError`` or ``OpError``: nothing is raised here; the in-process import that follows behaves
-  (and reports) as it always does;
-* the worker died (signal or exit status): :class:`ModelFormatError` naming the file and the signal,
-  with TF's last log line; the worker is restarted for the next model;
-* the worker raised anything else (``KeyError``, ``UnicodeDecodeError``, … from TF's Python import
-  code on a corrupt graph): :class:`ModelFormatError`;
-* the worker did not answer within ``timeout`` seconds: :class:`ModelFormatError`, the worker is
-  killed and restarted;
-* the checkpoint holds a variable of the same name with another shape, or none of the graph's
-  variables (checkpoint of another graph), or cannot be read (damaged, checksum mismatch):
-  :class:`MissingVariablesError`.
+* the import worked, or failed with TF's ordinary ``ValueError``/``TypeError``/``OpError``:
+  nothing is raised here (the in-process import reports it as always);
+* the worker died, raised anything else, or did not answer within ``timeout`` seconds:
+  :class:`ModelFormatError` naming the file (and the signal with TF's last log line); the worker
+  is restarted for the next model;
+* the checkpoint has a same-named variable of another shape, none of the graph's variables, or
+  cannot be read: :class:`MissingVariablesError`.
 
-Cost: the first call starts the worker (one TensorFlow import, a few seconds, once per process);
-later calls cost one serialisation, a pipe round trip and the import itself; a graph already checked
-in this process (same bytes) is not sent again. The worker imports and opens a session, which is
-where malformed graphs crash TensorFlow, and (``initialize=True``, after
-:mod:`explorer.inspection.scanner` passed the ops) runs the table initialisers once with the
-model's asset files, where a hostile vocabulary aborts TensorFlow (``bad_alloc``); restore, init
-and ``session.run`` then happen in the user's process.
-
-Turn it off with the environment variable ``TF1_EXPLORER_ISOLATE=0`` or ``configure(enabled=False)``
-(then graphs are imported in-process only); ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
+The first call starts the worker (one TensorFlow import, once per process); a graph already
+checked in this process (same bytes) is not sent again. ``TF1_EXPLORER_ISOLATE=0`` or
+``configure(enabled=False)`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
 sets the time limit.
 """
 
@@ -48,14 +36,22 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any
 
-from explorer.errors import MissingVariablesError, ModelFormatError, SessionError
+from explorer._tf import quiet_env, tf, tf1
+from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
+from explorer.loading.graph_import import init_op_names, prepare_graph_def
+from explorer.loading.model import meta_graph_with
+
+if TYPE_CHECKING:
+    from explorer.graph.specs import Variable
+    from explorer.loading.model import V1Model
 
 _STATE = {
     "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
     not in ("0", "false", "no", "off"),
     "timeout": float(os.environ.get("TF1_EXPLORER_IMPORT_TIMEOUT", "120")),
+    "generation": 0,
 }
 START_TIMEOUT_S = 300.0  # importing TensorFlow in the worker on a busy machine
 CHECK_DATA_BYTES = 256 * 2**20  # checkpoints up to this size are read whole (checksums) first
@@ -79,13 +75,11 @@ def is_enabled() -> bool:
     return bool(_STATE["enabled"])
 
 
-# ----------------------------------------------------------------------------------------------
-# parent side
-# ----------------------------------------------------------------------------------------------
+# -- parent side -----------------------------------------------------------------------------------
 
 
 def preflight(
-    model: Any, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
+    model: V1Model, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
 ) -> None:
     """Check in a child process that importing ``model``'s graph does not crash or hang.
 
@@ -104,14 +98,10 @@ def preflight(
     """
     if not is_enabled():
         return
-    from explorer.loading.graph_import import prepare_graph_def
-
     limit = float(timeout if timeout is not None else _STATE["timeout"])
     gd = prepare_graph_def(model)
-    if model.meta_graph is not None:
-        mg = type(model.meta_graph)()
-        mg.CopyFrom(model.meta_graph)
-        mg.graph_def.CopyFrom(gd)
+    mg = meta_graph_with(model.meta_graph, gd)
+    if mg is not None:
         kind, payload = "meta_graph", mg.SerializeToString(deterministic=True)
     else:
         kind, payload = "graph_def", gd.SerializeToString(deterministic=True)
@@ -119,7 +109,7 @@ def preflight(
     if initialize and (model.init_op or model.assets or _has_table_init(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
     extra = json.dumps(init, sort_keys=True).encode() if init else b""
-    libraries = list(getattr(model, "op_libraries", ()))
+    libraries = list(model.op_libraries)
     extra += b"\0" + "\0".join(libraries).encode()
     digest = hashlib.sha256(kind.encode() + b"\0" + payload + b"\0" + extra).hexdigest()
     if digest not in _CHECKED:
@@ -138,13 +128,13 @@ def preflight(
         _check_checkpoint(model, limit)
 
 
-def _has_table_init(model: Any) -> bool:
+def _has_table_init(model: V1Model) -> bool:
     return bool(model.collection("table_initializer")) or any(
         n.name == "init_all_tables" for n in model.graph_def.node
     )
 
 
-def _check_checkpoint(model: Any, limit: float) -> None:
+def _check_checkpoint(model: V1Model, limit: float) -> None:
     prefix = model.checkpoint_prefix
     index = Path(prefix + ".index") if Path(prefix + ".index").exists() else Path(prefix)
     try:
@@ -172,7 +162,9 @@ def _check_checkpoint(model: Any, limit: float) -> None:
         )
 
 
-def checkpoint_mismatch(variables: list[Any], shapes: dict[str, list[int] | None]) -> str | None:
+def checkpoint_mismatch(
+    variables: list[Variable], shapes: dict[str, list[int] | None]
+) -> str | None:
     """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``.
 
     Conservative, so that real models never trip it: a same-named variable with another fully known
@@ -200,9 +192,10 @@ class _Worker:
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log: Any = None
+        self.log: IO[bytes] | None = None
         self.lock = threading.Lock()
         self.buffer = b""
+        self._log_pos = 0  # where the current request's log lines start
         self.starts = 0  # worker processes started
         self.requests = 0  # requests sent (cached graphs send none)
 
@@ -212,8 +205,6 @@ class _Worker:
             f"import sys; sys.path.insert(0, {root!r}); "
             "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
         )
-        from explorer._tf import quiet_env
-
         env = quiet_env()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         self.buffer = b""
@@ -305,7 +296,7 @@ class _Worker:
             what = f"exit status {code}"
         last = ""
         if self.log is not None:
-            self.log.seek(getattr(self, "_log_pos", 0))
+            self.log.seek(self._log_pos)
             lines = [
                 ln.strip()
                 for ln in self.log.read().decode("utf-8", "replace").splitlines()
@@ -362,14 +353,19 @@ def stats() -> dict[str, int]:
 
 
 def clear_cache() -> None:
-    """Forget which graphs and checkpoints were already checked."""
+    """Forget which graphs and checkpoints were already checked (the gate's preflight verdicts
+    kept on models too: they name the :func:`generation` they were given in)."""
     _CHECKED.clear()
     _CKPT_CACHE.clear()
+    _STATE["generation"] += 1
 
 
-# ----------------------------------------------------------------------------------------------
-# child side
-# ----------------------------------------------------------------------------------------------
+def generation() -> int:
+    """How many times :func:`clear_cache` ran: a preflight verdict holds within one."""
+    return int(_STATE["generation"])
+
+
+# -- child side ------------------------------------------------------------------------------------
 
 
 def worker_main() -> int:
@@ -377,8 +373,6 @@ def worker_main() -> int:
     out = os.fdopen(os.dup(1), "wb", buffering=0)
     os.dup2(2, 1)  # whatever TensorFlow prints goes to the log, not the protocol
     inp = sys.stdin.buffer
-    from explorer._tf import tf
-
     tf_mod = tf()
 
     def send(obj: dict[str, Any]) -> None:
@@ -401,21 +395,11 @@ def worker_main() -> int:
                 send({"status": "ok", "shapes": _child_checkpoint_shapes(req["prefix"])})
         except Exception as e:  # noqa: BLE001 - everything is reported to the parent
             expected = isinstance(e, (ValueError, TypeError, tf_mod.errors.OpError))
-            msg = getattr(e, "message", None) or str(e) or type(e).__name__
-            first = next((ln.strip() for ln in str(msg).splitlines() if ln.strip()), "")
-            send(
-                {
-                    "status": "error",
-                    "type": type(e).__name__,
-                    "message": first[:300],
-                    "expected": expected,
-                }
-            )
+            reply = {"type": type(e).__name__, "message": first_line(e), "expected": expected}
+            send({"status": "error", **reply})
 
 
 def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None) -> None:
-    from explorer._tf import tf, tf1
-
     if kind == "meta_graph":
         from tensorflow.core.protobuf import meta_graph_pb2
 
@@ -443,13 +427,11 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
     """Run the init op (or the table initialisers) as the session would; its ordinary
     failures (an uninitialised variable, a missing asset) are left to the in-process run."""
-    from explorer._tf import tf
-    from explorer.loading.graph_import import init_op_names
 
     class _Init:  # what init_op_names reads of a model
         init_op = init.get("op")
 
-    ops = init_op_names(_Init(), graph)  # type: ignore[arg-type]
+    ops = init_op_names(_Init(), graph)
     if not ops:
         return
     feeds = {}
@@ -465,8 +447,6 @@ def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
-    from explorer._tf import tf
-
     reader = tf().train.load_checkpoint(prefix)
     shapes = {k: list(v) for k, v in reader.get_variable_to_shape_map().items()}
     data = [Path(p) for p in tf().io.gfile.glob(prefix + ".data-*")] or [Path(prefix)]

@@ -1,7 +1,7 @@
 """Step 1 of the flow: find a TF1 artifact on disk and parse it into a :class:`V1Model`.
 
-``load`` only parses protobufs (no graph import, nothing runs); :meth:`V1Model.session` builds a
-ready v1 session (see ``explorer/running/session.py``). Supported artifacts:
+``load`` only parses protobufs (no graph import, nothing runs); :func:`as_model` is the one way a
+verb turns a path into a model. Supported artifacts:
 
 * a SavedModel folder (``saved_model.pb`` or ``saved_model.pbtxt``), any number of tag sets;
 * a TF1 Hub module folder (``tfhub_module.pb`` beside it), see ``loading/hub_module.py``;
@@ -15,10 +15,12 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from google.protobuf import text_format
 
 from explorer.errors import (
     AmbiguousModelError,
@@ -28,19 +30,28 @@ from explorer.errors import (
     ModelNotFoundError,
     SignatureNotFoundError,
     TagsError,
+    TensorNotFoundError,
+    first_line,
 )
+from explorer.graph import protos
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
 from explorer.loading import files, hub_module  # files: only regular files are read
+from explorer.loading.checkpoints import read_variables
+from explorer.loading.op_libraries import check_libraries, load_libraries
+from explorer.loading.replacements import Replacement
 from explorer.loading.validation import check_graph
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
 
 SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
 DEFAULT_SIGNATURES = ("serving_default", "default")  # run when none is named (then TF1 Hub's)
-
-# Replacement function for an op type: fn(inputs: list[tf.Tensor], attrs: dict) -> tensor(s).
-Replacement = Callable[..., Any]
+T = TypeVar("T")
 
 
 @dataclass
@@ -60,12 +71,15 @@ class V1Model:
             imported (see ``explorer.load(..., replacements=...)``).
         op_libraries: paths of custom-op libraries loaded for this model (``tf.load_op_library``;
             see :mod:`explorer.loading.op_libraries`).
+        memo: what later steps derived from this model, kept so each is done once (the
+            admission gate's verdicts, :mod:`explorer.inspection.gate`); a copy made with
+            ``dataclasses.replace`` starts with an empty one.
     """
 
     format: str
     path: Path
-    graph_def: Any
-    meta_graph: Any = None
+    graph_def: GraphDef
+    meta_graph: MetaGraphDef | None = None
     tag_sets: list[list[str]] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     checkpoint_prefix: str | None = None
@@ -74,7 +88,7 @@ class V1Model:
     module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
     op_libraries: tuple[str, ...] = ()
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
-    _catalog: Any = field(default=None, repr=False)
+    memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # -- facts -----------------------------------------------------------------------------------
 
@@ -110,27 +124,7 @@ class V1Model:
 
     def signature(self, name: str | None = None) -> Signature:
         """The named signature; without a name ``serving_default``, ``default`` or the only one."""
-        sigs = self.signatures
-        if name is None:
-            for key in (k for k in DEFAULT_SIGNATURES if k in sigs):
-                return sigs[key]
-            if len(sigs) == 1:
-                return next(iter(sigs.values()))
-            if not sigs:
-                raise SignatureNotFoundError(
-                    f"{self.path} has no signatures: pick inputs and outputs "
-                    "(explorer.suggest shows candidates)"
-                )
-            raise SignatureNotFoundError(
-                f"{self.path} has several signatures and no serving_default: "
-                f"choose one of {', '.join(sorted(sigs))}"
-            )
-        if name not in sigs:
-            choices = ", ".join(sorted(sigs)) or "none"
-            raise SignatureNotFoundError(
-                f"signature {name!r} is not in {self.path}: choose one of {choices}"
-            )
-        return sigs[name]
+        return pick_signature(self.signatures, name, self.path)
 
     @property
     def variables(self) -> list[Variable]:
@@ -156,18 +150,17 @@ class V1Model:
     @property
     def restore_op(self) -> str | None:
         """The Saver's restore op name, when the graph has a saver."""
-        mg = self.meta_graph
-        if mg is not None and mg.HasField("saver_def") and mg.saver_def.restore_op_name:
-            return mg.saver_def.restore_op_name
-        return None
+        return self._saver("restore_op_name")
 
     @property
     def filename_tensor(self) -> str | None:
         """The tensor the Saver's restore op reads the checkpoint prefix from."""
+        return self._saver("filename_tensor_name")
+
+    def _saver(self, key: str) -> str | None:
         mg = self.meta_graph
-        if mg is not None and mg.HasField("saver_def") and mg.saver_def.filename_tensor_name:
-            return mg.saver_def.filename_tensor_name
-        return None
+        has = mg is not None and mg.HasField("saver_def")
+        return (getattr(mg.saver_def, key) or None) if has else None
 
     def collection(self, key: str) -> list[str]:
         """Node or tensor names in a MetaGraph collection (``[]`` when absent or not names)."""
@@ -179,10 +172,8 @@ class V1Model:
             return list(col.node_list.value)
         return []
 
-    def node(self, name: str) -> Any:
+    def node(self, name: str) -> NodeDef:
         """The NodeDef of an op (``name`` or ``name:idx``); raises ``TensorNotFoundError``."""
-        from explorer.errors import TensorNotFoundError
-
         op = name.split(":")[0].lstrip("^")
         index = self._node_index
         if op not in index:
@@ -190,33 +181,12 @@ class V1Model:
         return index[op]
 
     @functools.cached_property
-    def _node_index(self) -> dict[str, Any]:
+    def _node_index(self) -> dict[str, NodeDef]:
         """Node name -> NodeDef, built on first lookup (``dataclasses.replace`` starts afresh)."""
         return {n.name: n for n in self.graph_def.node}
 
-    # -- steps -----------------------------------------------------------------------------------
-
-    def session(self, **kwargs: Any) -> Any:
-        """A ready v1 session in this model's own graph; see :class:`~explorer.ModelSession`.
-
-        Use as a context manager: ``with model.session() as s: s.run(...)``.
-        """
-        from explorer.running.session import ModelSession
-
-        return ModelSession(self, **kwargs)
-
-    def catalog(self) -> Any:
-        """Every op and tensor of the graph, searchable (see ``explorer.inspection.catalog``)."""
-        if self._catalog is None:
-            from explorer.inspection.catalog import Catalog
-
-            self._catalog = Catalog.from_model(self)
-        return self._catalog
-
     def variables_dict(self) -> dict[str, Any]:
         """Variable name -> ndarray, read from the checkpoint without a session."""
-        from explorer.loading.checkpoints import read_variables
-
         return read_variables(self)
 
     def summary(self) -> dict[str, Any]:
@@ -236,9 +206,7 @@ class V1Model:
         return out
 
 
-# ----------------------------------------------------------------------------------------------
-# load()
-# ----------------------------------------------------------------------------------------------
+# -- load() ----------------------------------------------------------------------------------------
 
 
 def load(
@@ -263,8 +231,6 @@ def load(
         ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError
         when an op library does not load.
     """
-    from explorer.loading.op_libraries import check_libraries, load_libraries
-
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
@@ -281,16 +247,47 @@ def load(
             f"{p} nests messages too deeply to read: the file is corrupt or hostile; re-export it"
         ) from None
     except Exception as e:  # noqa: BLE001 - corrupt protobufs fail in many ways; say which file
-        first = (str(e).strip().splitlines() or [""])[0][:160]
         raise ModelFormatError(
-            f"{p}: cannot read the model ({type(e).__name__}: {first}): the file is corrupt or "
-            "of another kind; re-export it"
+            f"{p}: cannot read the model ({type(e).__name__}: {first_line(e, 160)}): the file is "
+            "corrupt or of another kind; re-export it"
         ) from None
     model.path = p.resolve()
     if replacements:
         model.replacements = dict(replacements)
     model.op_libraries = libraries
     return model
+
+
+def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
+    """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub's) or the only
+    one. Raises ``SignatureNotFoundError`` naming ``where`` and the choices."""
+    choices = ", ".join(sorted(sigs)) or "none"
+    if name is None:
+        key = next((k for k in DEFAULT_SIGNATURES if k in sigs), None)
+        if key is None and len(sigs) == 1:
+            key = next(iter(sigs))
+        if key is not None:
+            return sigs[key]
+        if not sigs:
+            raise SignatureNotFoundError(
+                f"{where} has no signatures: pick inputs and outputs "
+                "(explorer.suggest shows candidates)"
+            )
+        raise SignatureNotFoundError(
+            f"{where} has several signatures and no serving_default: choose one of {choices}"
+        )
+    if name not in sigs:
+        raise SignatureNotFoundError(
+            f"signature {name!r} is not in {where}: choose one of {choices}"
+        )
+    return sigs[name]
+
+
+def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1Model:
+    """``model`` itself when it is a :class:`V1Model`, else ``load(model, **load_options)``: the
+    one way a top-level verb (``explorer.scan``, ``convert``, ``sample``, ``parity``, the
+    widgets) takes a path; every step below them takes the model."""
+    return model if isinstance(model, V1Model) else load(model, **load_options)
 
 
 def _load_any(p: Path, tags: list[str] | None) -> V1Model:
@@ -376,10 +373,8 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
-    from explorer.graph.protos import saved_model_pb2
-
     folder = folder.resolve()
-    sm = files.parse_proto(pb, saved_model_pb2.SavedModel(), "SavedModel", folder)
+    sm = files.parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder)
     if not sm.meta_graphs:
         raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
@@ -416,16 +411,14 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
 
 
 def _load_graph_def(p: Path) -> V1Model:
-    from explorer.graph.protos import graph_pb2, meta_graph_pb2, saved_model_pb2
-
-    gd = graph_pb2.GraphDef()
+    gd = protos.graph_pb2.GraphDef()
     try:
         files.parse_proto(p, gd, "GraphDef")
     except ModelFormatError:
         # Files named .pb are sometimes a MetaGraphDef or SavedModel: say so precisely.
         for msg, kind in (
-            (saved_model_pb2.SavedModel(), "SavedModel"),
-            (meta_graph_pb2.MetaGraphDef(), "MetaGraphDef"),
+            (protos.saved_model_pb2.SavedModel(), "SavedModel"),
+            (protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef"),
         ):
             try:
                 files.parse_proto(p, msg, kind)
@@ -449,13 +442,9 @@ def _load_graph_def(p: Path) -> V1Model:
 
 def _read_state_file(folder: Path) -> str | None:
     """The prefix recorded in ``folder/checkpoint``, resolved on this machine, or ``None``."""
-    from google.protobuf import text_format
-
-    from explorer.graph.protos import checkpoint_state_pb2
-
     state_file = folder / "checkpoint"
     files.require_regular(state_file, "checkpoint state file", folder, files.STATE_MAX_BYTES)
-    state = checkpoint_state_pb2.CheckpointState()
+    state = protos.checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state_file.read_text(), state)
     except (text_format.ParseError, UnicodeDecodeError, OSError) as e:
@@ -483,8 +472,6 @@ def _checkpoint_exists(prefix: Path) -> bool:
 
 
 def _load_checkpoint(p: Path) -> V1Model:
-    from explorer.graph.protos import meta_graph_pb2
-
     if p.is_dir():
         folder = p
         prefix = _read_state_file(p) if (p / "checkpoint").is_file() else None
@@ -528,7 +515,7 @@ def _load_checkpoint(p: Path) -> V1Model:
             )
     files.require_regular_checkpoint(prefix, folder)
     inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
-    mg = files.parse_proto(meta, meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
+    mg = files.parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
     check_graph(mg.graph_def, meta)
     return V1Model(
         format=CHECKPOINT,
@@ -543,7 +530,17 @@ def _load_checkpoint(p: Path) -> V1Model:
 # -- signatures, assets, init ops ------------------------------------------------------------------
 
 
-def _init_op_of(mg: Any) -> str | None:
+def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> MetaGraphDef | None:
+    """A copy of ``meta_graph`` holding ``graph_def`` (``None`` for a bare GraphDef)."""
+    if meta_graph is None:
+        return None
+    mg = type(meta_graph)()
+    mg.CopyFrom(meta_graph)
+    mg.graph_def.CopyFrom(graph_def)
+    return mg
+
+
+def _init_op_of(mg: MetaGraphDef | None) -> str | None:
     if mg is None:
         return None
     if "__saved_model_init_op" in mg.signature_def:
@@ -557,15 +554,13 @@ def _init_op_of(mg: Any) -> str | None:
     return None
 
 
-def _assets_of(mg: Any, folder: Path) -> dict[str, str]:
+def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
     """Asset tensor name -> file in the model's ``assets/`` folder (or beside a checkpoint)."""
-    from explorer.graph.protos import meta_graph_pb2
-
     folder = folder.resolve()  # asset paths are absolute: the scan checks them against it
     defs = list(mg.asset_file_def)
     if "saved_model_assets" in mg.collection_def:
         for any_msg in mg.collection_def["saved_model_assets"].any_list.value:
-            a = meta_graph_pb2.AssetFileDef()
+            a = protos.meta_graph_pb2.AssetFileDef()
             if any_msg.Unpack(a):
                 defs.append(a)
     out = {}

@@ -4,8 +4,8 @@ A graph from a scientific package (DeePMD-kit's ``DescrptSeA``/``ProdForceSeA``)
 ``tf.contrib`` build uses op types stock TensorFlow does not register. There are three ways on,
 and :func:`require_registered` names them all when none is taken:
 
-1. a **built-in replacement** (``explorer.loading.replacements.replacements_for(path)``) for
-   op types this project knows how to compute with stock ops;
+1. a **built-in replacement** (``explorer.replacements_for(model)``) for op types this project
+   knows how to compute with stock ops;
 2. **your own replacement**: ``explorer.load(path, replacements={"MyOp": fn})`` with
    ``fn(inputs, attrs)`` computing it with TF ops (see the README, "Custom ops");
 3. the package's **op library**: ``explorer.load(path, op_libraries=["libmy_ops.so"])`` (CLI:
@@ -20,9 +20,15 @@ import functools
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from explorer._tf import tf
 from explorer.errors import ModelNotFoundError, UnsupportedOpError, first_line
+from explorer.graph.runtime import unregistered_op_types
+from explorer.loading.replacements import BUILTIN_REPLACEMENTS
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 
 def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
@@ -55,8 +61,6 @@ def load_libraries(paths: Iterable[str]) -> None:
 
 @functools.cache
 def _load_one(path: str) -> None:
-    from explorer._tf import tf
-
     try:
         tf().load_op_library(path)
     except Exception as e:  # noqa: BLE001 - NotFoundError, symbol errors: all one line
@@ -66,16 +70,14 @@ def _load_one(path: str) -> None:
         ) from None
 
 
-def missing_op_types(model: Any) -> list[str]:
+def missing_op_types(model: V1Model) -> list[str]:
     """Op types of ``model`` that neither TensorFlow (with the model's op libraries loaded) nor
     its function library defines, and that no replacement covers; sorted."""
-    from explorer.graph.runtime import unregistered_op_types
-
-    load_libraries(getattr(model, "op_libraries", ()))
+    load_libraries(model.op_libraries)
     return [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
 
 
-def require_registered(model: Any) -> None:
+def require_registered(model: V1Model) -> None:
     """Raise :class:`UnsupportedOpError` (one line: the op types and the three ways on) when
     ``model`` uses op types this TensorFlow does not register."""
     missing = missing_op_types(model)
@@ -83,16 +85,13 @@ def require_registered(model: Any) -> None:
         raise UnsupportedOpError(custom_op_message(model, missing))
 
 
-def custom_op_message(model: Any, missing: list[str]) -> str:
+def custom_op_message(model: V1Model, missing: list[str]) -> str:
     """The one-line refusal for ``missing`` op types of ``model``."""
-    from explorer._tf import tf
-    from explorer.loading.replacements import BUILTIN_REPLACEMENTS
-
     builtin = [t for t in missing if t in BUILTIN_REPLACEMENTS]
     first = next((t for t in missing if t not in builtin), missing[0])
     way1 = (
         f"built-in replacements for {', '.join(builtin)}: "
-        "replacements=explorer.loading.replacements.replacements_for(path)"
+        "replacements=explorer.replacements_for(model)"
         if builtin
         else "no built-in replacement is known for these"
     )

@@ -1,27 +1,20 @@
 """Prune a model to what chosen outputs need, before it is rewritten and imported.
 
-A training checkpoint's graph holds optimizers (sparse Adam's ``ScatterAdd`` fed from an
-``Assign``), summaries, target-network copies and input pipelines the prediction never needs;
-rewriting and importing all of it fails on ops nothing will run. :func:`prune_model` keeps:
-
-* what the fetches depend on (data and control edges), not past the fed tensors;
-* the Saver's restore op, restoring only the kept variables (its ``Assign`` s of other
-  variables are dropped, so optimizer slots do not come along), and the init op / table
-  initialisers (tables, assets);
-* fed tensors whose producer would not run otherwise become placeholders under the same
-  names (an ``IdentityN`` of one placeholder per output keeps ``IteratorGetNext:2`` a valid
-  name): the input pipeline behind them is cut away.
-
-Stateful signatures keep their updates (``AssignAdd`` is upstream of the value they return), so
-their training ops are rewritten as before. The MetaGraph's collections keep only entries whose
-ops are kept; signature defs naming dropped tensors are dropped.
+A training checkpoint's graph holds optimizers, summaries, target-network copies and input
+pipelines the prediction never needs, and rewriting or importing them fails on ops nothing will
+run. :func:`prune_model` keeps what the fetches depend on (not past the fed tensors), the Saver's
+restore op for the kept variables only (no optimizer slots), and the init op / table
+initialisers. A fed tensor whose producer would not run becomes a placeholder under the same name
+(an ``IdentityN`` of one placeholder per output keeps ``IteratorGetNext:2`` valid), cutting the
+pipeline behind it away. Stateful signatures keep their updates (upstream of what they return).
+Collections keep only entries whose ops are kept; signatures naming dropped tensors are dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import (
@@ -31,30 +24,34 @@ from explorer.graph.op_families import (
     RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.run_scope import ops_that_run
+from explorer.loading.model import V1Model, meta_graph_with
+
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef, SignatureDef
 
 _VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
-_VARIABLE_COLLECTIONS = frozenset(
-    {
-        "variables",
-        "trainable_variables",
-        "local_variables",
-        "model_variables",
-        "moving_average_variables",
-        "metric_variables",
-        "global_step",
-    }
+VARIABLE_COLLECTIONS = (
+    "variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "metric_variables",
 )
+"""MetaGraph collections holding ``VariableDef`` protos (``bytes_list``)."""
+_VARIABLE_COLLECTIONS = frozenset({*VARIABLE_COLLECTIONS, "global_step"})
 
 
-def prune_model(model: Any, fetches: Iterable[str], feeds: Iterable[str] = ()) -> Any:
+def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = ()) -> V1Model:
     """A copy of ``model`` (a :class:`~explorer.loading.model.V1Model`) whose graph holds only
     what ``fetches`` need with ``feeds`` fed, plus restore (of the kept variables) and init; the
     model itself is not changed. Returns ``model`` itself when nothing would be dropped."""
     return prune_for(model, [(fetches, feeds)])
 
 
-def prune_for(model: Any, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> Any:
+def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
     """:func:`prune_model` for several signatures at once: ``groups`` of (fetches, feeds), one
     per signature (a tensor one signature feeds may be computed by another: it is cut only when
     no kept op computes from it)."""
@@ -98,20 +95,15 @@ def prune_for(model: Any, groups: Iterable[tuple[Iterable[str], Iterable[str]]])
             if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
         )
     names = keep | set(cut)
-    mg = None
-    if model.meta_graph is not None:
-        mg = type(model.meta_graph)()
-        mg.CopyFrom(model.meta_graph)
-        mg.graph_def.CopyFrom(new_gd)
+    mg = meta_graph_with(model.meta_graph, new_gd)
+    if mg is not None:
         _prune_collections(mg, names)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
             del mg.signature_def[key]
-    return dataclasses.replace(
-        model, graph_def=new_gd, meta_graph=mg, _signatures=None, _catalog=None
-    )
+    return dataclasses.replace(model, graph_def=new_gd, meta_graph=mg, _signatures=None)
 
 
-def _variable_ops(meta_graph: Any, keep: set[str]) -> list[str]:
+def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
     """The initializer, snapshot and initial value of each kept variable (its VariableDef in
     the MetaGraph's collections names them; importing it needs them)."""
     if meta_graph is None:
@@ -131,7 +123,7 @@ def _variable_ops(meta_graph: Any, keep: set[str]) -> list[str]:
     return out
 
 
-def _restore_ops(model: Any, nodes: dict[str, Any], kept_vars: set[str]) -> set[str]:
+def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
     """The restore op's upstream, without the assigns of variables that are not kept."""
     restore = model.restore_op
     if not restore or op_name(restore) not in nodes:
@@ -152,7 +144,9 @@ def _restore_ops(model: Any, nodes: dict[str, Any], kept_vars: set[str]) -> set[
     return seen
 
 
-def _cut_feeds(nodes: dict[str, Any], keep: set[str], feeds: list[str]) -> dict[str, list[Any]]:
+def _cut_feeds(
+    nodes: dict[str, NodeDef], keep: set[str], feeds: list[str]
+) -> dict[str, list[NodeDef]]:
     """Fed tensors of ops that will not run: op name -> the nodes standing in for it (one
     placeholder per output up to the last fed one, and an ``IdentityN`` of them under the op's
     name)."""
@@ -184,7 +178,7 @@ def _cut_feeds(nodes: dict[str, Any], keep: set[str], feeds: list[str]) -> dict[
     return out
 
 
-def _output_specs(node: Any) -> tuple[list[int], list[Any]]:
+def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
     """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
     for types_key, shapes_key in (
         ("output_types", "output_shapes"),  # IteratorGetNext
@@ -208,7 +202,7 @@ def _output_specs(node: Any) -> tuple[list[int], list[Any]]:
     return [], []
 
 
-def _prune_collections(mg: Any, names: set[str]) -> None:
+def _prune_collections(mg: MetaGraphDef, names: set[str]) -> None:
     """Keep collection entries whose ops are kept; parse the known proto collections."""
     for key in list(mg.collection_def):
         col = mg.collection_def[key]
@@ -260,7 +254,7 @@ def _proto_refs(key: str) -> Any:
     }.get(key)
 
 
-def _sig_ok(sig: Any, names: set[str]) -> bool:
+def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:
     for infos in (sig.inputs, sig.outputs):
         for info in infos.values():
             parts = [info.name] if info.name else []

@@ -1,44 +1,41 @@
 """Op replacements: run graphs holding op types this TensorFlow does not register.
 
-A TF1 graph may use ops from ``tf.contrib`` or a custom op library that TF 2.21 lacks. It still
-loads for browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2
-function for each such op type::
+A TF1 graph may use ``tf.contrib`` or custom-library ops TF 2.21 lacks. It still loads for
+browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2 function per
+op type: ``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``.
 
-    square = lambda inputs, attrs: inputs[0] ** 2
-    model = explorer.load("graph.pb", replacements={"MySquare": square})
+Each replacement is called once per node of that type as ``fn(inputs, attrs)``: the node's data
+input tensors in the graph being built, and its attributes as Python values (:func:`attr_values`).
+It returns a tensor, or one per output of the node; they are named like the node (an
+``IdentityN``), so ``"node:0"`` names the same value in signatures, feeds and fetches. The v1
+session and the TF2 converter both import through
+:func:`explorer.loading.graph_import.import_into`, which calls :func:`apply_replacements`.
 
-Each replacement is called once per node of that type as ``fn(inputs, attrs)``: ``inputs`` is the
-list of the node's input ``tf.Tensor`` objects (data inputs, in order) in the graph being built,
-``attrs`` the node's attributes as Python values (see :func:`attr_values`). It returns a tensor
-or a list/tuple of tensors, one per output of the original node. Its outputs are given the node's
-name (an ``IdentityN`` op named like the node), so ``"node:0"`` still names the same value in
-signatures, feeds and fetches. The v1 session and the TF2 converter both import graphs through
-:func:`explorer.loading.graph_import.import_into`, which calls :func:`apply_replacements`: one
-replacement serves both.
-
-Built-in replacements (:data:`BUILTIN_REPLACEMENTS`) for ``tf.contrib`` ops that TF 2.21 does
-not register:
-
-* ``ImageProjectiveTransform`` (``tf.contrib.image.transform``): the core
-  ``ImageProjectiveTransformV2`` with the input's height and width and ``fill_mode="CONSTANT"``
-  (zeros outside the image, as the contrib op filled).
-* ``GatherTree`` (``tf.contrib.seq2seq.gather_tree``): beam-search backtracking written with core
-  ops (a ``tf.scan`` over reversed time); entries past ``max_sequence_lengths`` and after the first
-  ``end_token`` of a beam are ``end_token``.
-
-Use them with ``explorer.load(path, replacements=replacements_for(path))``.
+Built-in replacements (:data:`BUILTIN_REPLACEMENTS`, offered by :func:`replacements_for`):
+``ImageProjectiveTransform`` (``tf.contrib.image.transform``: the core
+``ImageProjectiveTransformV2``, zeros outside the image) and ``GatherTree``
+(``tf.contrib.seq2seq.gather_tree``: a ``tf.scan`` back through the parent ids; entries past
+``max_sequence_lengths`` and after a beam's first ``end_token`` are ``end_token``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import SessionError, UnsupportedOpError, first_line
 from explorer.graph.names import op_name
 from explorer.graph.registry import OpRegistry
+from explorer.graph.runtime import unregistered_op_types
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
+    from tensorflow.core.framework.attr_value_pb2 import AttrValue
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 Replacement = Callable[[list[Any], dict[str, Any]], Any]
 
@@ -59,7 +56,7 @@ def replacement_hint(op_type: str) -> str | None:
     there is one (and how to use it), else a known way to compute it, else ``None``."""
     if op_type in BUILTIN_REPLACEMENTS:
         hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
-        how = "built-in replacement explorer.loading.replacements.replacements_for(path)"
+        how = "built-in replacement explorer.loading.replacements.replacements_for(model)"
         return f"{how} ({hint})" if hint else how
     return REPLACEMENT_HINTS.get(op_type)
 
@@ -80,25 +77,17 @@ for _op_type, _hint in {
     REPLACEMENT_HINTS.add(_hint, _op_type)
 
 
-def replacements_for(model: Any) -> dict[str, Replacement]:
-    """Built-in replacements for the op types of ``model`` (a V1Model or a path) that this
-    TensorFlow does not register; pass the result as ``explorer.load(..., replacements=...)``."""
-    from explorer.graph.runtime import unregistered_op_types
-
-    if isinstance(model, (str, os.PathLike)):
-        from explorer.loading.model import load
-
-        model = load(model)
+def replacements_for(model: V1Model) -> dict[str, Replacement]:
+    """Built-in replacements for the op types of ``model`` that this TensorFlow does not
+    register; pass the result as ``explorer.load(..., replacements=...)``."""
     missing = unregistered_op_types(model.graph_def)
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 
 
-# ----------------------------------------------------------------------------------------------
-# Attributes
-# ----------------------------------------------------------------------------------------------
+# -- Attributes ------------------------------------------------------------------------------------
 
 
-def attr_values(node: Any) -> dict[str, Any]:
+def attr_values(node: NodeDef) -> dict[str, Any]:
     """A NodeDef's attributes as Python values.
 
     ``s`` -> ``str`` (``bytes`` when not UTF-8), ``i``/``f``/``b`` -> int/float/bool, ``type`` ->
@@ -108,7 +97,7 @@ def attr_values(node: Any) -> dict[str, Any]:
     return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
 
 
-def _attr_value(a: Any) -> Any:
+def _attr_value(a: AttrValue) -> Any:
     kind = a.WhichOneof("value")
     if kind == "list":
         lst = a.list
@@ -141,12 +130,10 @@ def _scalar(kind: str, v: Any) -> Any:
     return v
 
 
-# ----------------------------------------------------------------------------------------------
-# Import with replacements
-# ----------------------------------------------------------------------------------------------
+# -- Import with replacements ----------------------------------------------------------------------
 
 
-def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
+def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
     """Import ``graph_def`` into ``graph`` (the default graph), replacing nodes of the op types
     in ``model.replacements``; returns the GraphDef still to import.
 
@@ -190,7 +177,7 @@ def apply_replacements(model: Any, graph_def: Any, graph: Any) -> Any:
     return rest
 
 
-def _levels(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+def _levels(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[str, int]:
     """Wave of each node: the most replaced nodes on any path into it (back edges included)."""
     consumers: dict[str, list[str]] = {}
     inputs: dict[str, list[str]] = {}
@@ -217,11 +204,11 @@ def _levels(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
     return level
 
 
-def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str, int]:
+def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[str, int]:
     """How many outputs of each replaced node are used (highest index read + 1, at least 1)."""
     counts = dict.fromkeys(replaced, 1)
     refs = [i for n in nodes for i in n.input if not i.startswith("^")]
-    for sig in getattr(model, "signatures", {}).values():
+    for sig in model.signatures.values():
         for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
             refs.extend(spec.components or (spec.name,))
     for ref in refs:
@@ -232,7 +219,11 @@ def _output_counts(model: Any, nodes: list[Any], replaced: set[str]) -> dict[str
 
 
 def _import_wave(
-    graph: Any, graph_def: Any, wave: list[Any], made: dict[str, Any], first: bool
+    graph: tf_types.Graph,
+    graph_def: GraphDef,
+    wave: list[NodeDef],
+    made: dict[str, Any],
+    first: bool,
 ) -> None:
     from tensorflow.python.framework import importer
 
@@ -261,9 +252,9 @@ def _import_wave(
 
 
 def _replace_node(
-    model: Any,
-    graph: Any,
-    node: Any,
+    model: V1Model,
+    graph: tf_types.Graph,
+    node: NodeDef,
     made: dict[str, Any],
     n_outputs: int,
     all_names: set[str],
@@ -313,9 +304,7 @@ def _key(ref: str) -> str:
     return f"{name}:{idx}"
 
 
-# ----------------------------------------------------------------------------------------------
-# Built-in replacements for tf.contrib ops
-# ----------------------------------------------------------------------------------------------
+# -- Built-in replacements for tf.contrib ops ------------------------------------------------------
 
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")

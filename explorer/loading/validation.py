@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from explorer.errors import ModelFormatError
 
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-def check_graph(gd: Any, path: Path) -> None:
+
+def check_graph(gd: GraphDef, path: Path) -> None:
     """Raise ``ModelFormatError`` naming ``path`` and the node when the GraphDef is malformed."""
     if not gd.node and not gd.library.function:
         raise ModelFormatError(f"{path} holds an empty graph (no nodes): re-export the model")
@@ -56,7 +60,7 @@ _VAL_FIELDS = (
 )
 
 
-def _check_shapes(n: Any, path: Path) -> None:
+def _check_shapes(n: NodeDef, path: Path) -> None:
     """Shapes in a node's attributes: no dimension below -1, no more than 2**63-1 entries, and a
     Const's values fit its declared shape."""
     for key in ("shape", "_output_shapes", "output_shapes"):
@@ -86,7 +90,7 @@ def _check_shapes(n: Any, path: Path) -> None:
             )
 
 
-def _check_dims(dims: list[int], n: Any, key: str, path: Path, known: bool) -> int:
+def _check_dims(dims: list[int], n: NodeDef, key: str, path: Path, known: bool) -> int:
     lowest = 0 if known else -1
     count, bound = 1, 1
     for d in dims:
@@ -105,7 +109,7 @@ def _check_dims(dims: list[int], n: Any, key: str, path: Path, known: bool) -> i
     return count
 
 
-def recursive_functions(graph_def: Any) -> list[str]:
+def recursive_functions(graph_def: GraphDef) -> list[str]:
     """The first cycle of library functions calling each other (``[]`` when there is none)."""
     functions = {f.signature.name: f for f in graph_def.library.function}
     if not functions:

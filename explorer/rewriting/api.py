@@ -25,12 +25,13 @@ from explorer.errors import ConversionError
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import default_io
-from explorer.loading.model import V1Model, load
+from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
 from explorer.rewriting.check import Job, check_jobs, exec_source, write_weights
 from explorer.rewriting.codegen import generate
 from explorer.rewriting.graph import GraphContext, out_index, py_name
 from explorer.rewriting.translate import translate
+from explorer.running.session import ModelSession
 
 FILES = ("model.py", "model.weights.h5", "parity.json")
 
@@ -174,10 +175,9 @@ def to_keras(
         ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
             the inputs/outputs cannot become a Keras model; the message names the op.
     """
-    if not isinstance(model, V1Model):
-        model = load(model)
+    model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
-    with model.session(allow_unsafe=allow_unsafe) as sess:
+    with ModelSession(model, allow_unsafe=allow_unsafe) as sess:
         ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
         all_feeds = _feeds(model, ins, batches, seed, feeds)
         shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}

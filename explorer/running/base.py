@@ -16,16 +16,8 @@ from explorer.graph.specs import TensorSpec
 class Runner(abc.ABC):
     """Base of every runner: context-managed start/stop, checked feeds, timed ``infer``.
 
-    Subclasses implement:
-
-    * ``input_specs`` (property): input key -> :class:`TensorSpec`;
-    * ``output_specs`` (property): output key -> :class:`TensorSpec` (the declared dtype/shape);
-    * ``_start()``: make the runner ready (build the session, load the function);
-    * ``_stop()``: release what ``_start`` made;
-    * ``_run(feeds) -> dict``: run once on checked feeds (keys of ``input_specs``, values cast to
-      the spec dtypes) and return ``{output key: ndarray | SparseValue}`` for every output key.
-
-    and may override ``required_inputs`` (default: every input) to say which inputs must be fed.
+    Subclasses implement the specs, ``_start``/``_stop`` and ``_run`` (below), and may override
+    ``required_inputs`` (default: every input).
 
     Attributes:
         name: a short label for reports (``v1``, ``v2``).
@@ -62,7 +54,8 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        """Run once on checked feeds; return ``{output key: value}``."""
+        """Run once on checked feeds (cast to the spec dtypes); return ``{output key: ndarray |
+        SparseValue}`` for every output key."""
 
     # -- shared ----------------------------------------------------------------------------------
 

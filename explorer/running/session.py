@@ -1,82 +1,64 @@
 """A ready-to-run v1 session for a :class:`~explorer.V1Model`, in the model's own graph.
 
-What it takes care of (see ``TF1_PITFALLS.md``):
-
-* a fresh ``tf.Graph`` per session; the default graph is never touched;
-* device pins to device types this machine lacks (``/device:GPU:0`` on a CPU box) are cleared, and
-  soft placement is on;
-* TF 1.0-era graphs (producer ≤ 21): rank-0 placeholder shapes meant "unknown" and are relaxed;
-* variables restored through the graph's own Saver restore op (V1 and V2 checkpoints), feeding the
-  checkpoint prefix into its filename tensor;
-* the init op (``__saved_model_init_op``/main_op/legacy_init_op), or the ``table_initializer``
-  collection when there is none, run with asset tensors fed the model's own asset files;
-* op types the running TensorFlow lacks are reported with the fix (``replacements=``).
+What it takes care of (``TF1_PITFALLS.md``): a fresh ``tf.Graph`` per session (the default graph
+is never touched); pins to absent device types cleared, soft placement on; TF 1.0-era rank-0
+placeholder shapes relaxed; variables restored through the graph's own Saver restore op (V1 and
+V2 checkpoints); the init op (or the ``table_initializer`` collection) run with the asset tensors
+fed the model's own files; the admission gate passed first (:mod:`explorer.inspection.gate`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from explorer._tf import tf, tf1
-from explorer.errors import (
-    MissingVariablesError,
-    SessionError,
-    TensorNotFoundError,
-    first_line,
-)
-from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
+from explorer.graph.names import op_name
+from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
-from explorer.loading.graph_import import import_into, init_op_names
+from explorer.inspection.gate import admit
+from explorer.loading.graph_import import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model
+from explorer.running.deadline import bounded, default_timeout
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
+
+T = TypeVar("T")
 
 
 class ModelSession:
     """A v1 ``tf.compat.v1.Session`` over a model's own graph, restored and initialised.
 
-    Use as a context manager (``with model.session() as s``) or call :meth:`close`.
+    Use as a context manager (``with ModelSession(model) as s``) or call :meth:`close`.
 
     Attributes:
         model: the :class:`V1Model`.
         graph: the model's own ``tf.Graph``.
         session: the underlying ``tf.compat.v1.Session``.
 
-    ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will be run: file-system or
-    PyFunc ops outside it do not need ``allow_unsafe`` (a runner passes the ops its outputs,
-    restore and init need); without it the whole graph is judged.
+    ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will run: the model is
+    admitted for it (:func:`explorer.inspection.gate.admit`), so file-system or PyFunc ops outside
+    it need no ``allow_unsafe``; without it the whole graph is judged.
     """
 
     def __init__(
         self,
         model: V1Model,
         *,
-        config: Any = None,
+        config: tf_types.compat.v1.ConfigProto | None = None,
         restore: bool = True,
         initialize: bool = True,
         allow_unsafe: bool = False,
-        scope: Any = None,
+        scope: RunScope | None = None,
     ) -> None:
         self.model = model
-        from explorer.loading.op_libraries import require_registered
-
-        require_registered(model)  # custom ops: one line naming them and the ways on
         self.allow_unsafe = allow_unsafe
-        from explorer.inspection.scanner import (
-            require_safe,  # file-system/PyFunc ops need allow_unsafe=True
-        )
-
-        require_safe(model, allow_unsafe, scope)
-        from explorer.loading.files import require_regular_assets
-
-        require_regular_assets(model)  # no table filled from /dev/zero, allowed or not
-        from explorer.loading.isolation import (
-            preflight,  # import in a child process first: a crash is an error
-        )
-
-        preflight(model, restore=restore, initialize=initialize)
+        admit(model, scope, allow_unsafe=allow_unsafe, restore=restore, initialize=initialize)
         self.graph = tf().Graph()
-        self._import()
+        import_into(model, self.graph)
         if config is None:
             config = tf1().ConfigProto(allow_soft_placement=True)
         self.session = tf1().Session(graph=self.graph, config=config)
@@ -91,27 +73,20 @@ class ModelSession:
 
     # -- building ----------------------------------------------------------------------------------
 
-    def _import(self) -> None:
-        import_into(self.model, self.graph)
-
     def _restore(self) -> None:
         model = self.model
-        variable_ops = [
-            n
-            for n in model.graph_def.node
-            if n.op in REF_VARIABLE_OPS or n.op in RESOURCE_VARIABLE_OPS
-        ]
-        if not variable_ops:
+        variables = model.variables
+        if not variables:
             return
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(
-                f"{model.path} has {len(variable_ops)} variables but no checkpoint: for a "
+                f"{model.path} has {len(variables)} variables but no checkpoint: for a "
                 "SavedModel restore its variables/ folder; for a GraphDef, freeze it with its "
                 "checkpoint or load the .meta file"
             )
         restore_op, filename = model.restore_op, model.filename_tensor
         try:
-            if restore_op and self._has_op(restore_op) and filename:
+            if restore_op and filename and in_graph(self.graph, op_name(restore_op)):
                 self._bounded(
                     lambda: self.session.run(restore_op, {filename: model.checkpoint_prefix}),
                     "restoring the variables",
@@ -136,44 +111,25 @@ class ModelSession:
             ) from None
 
     def _initialize(self) -> None:
-        model = self.model
         feeds = self.asset_feeds()
-        ops = init_op_names(model, self.graph)
+        ops = init_op_names(self.model, self.graph)
         if not ops:
             return
         try:
             self._bounded(lambda: self.session.run(ops, feeds), "initialising tables/assets")
         except tf().errors.OpError as e:
             raise SessionError(
-                f"{model.path}: initialising tables/assets failed ({first_line(e)}): check that "
-                "the assets/ folder is complete"
+                f"{self.model.path}: initialising tables/assets failed ({first_line(e)}): check "
+                "that the assets/ folder is complete"
             ) from None
 
     def asset_feeds(self) -> dict[str, str]:
         """Asset tensor name -> file path on this machine, for the tensors that exist."""
-        out = {}
-        for name, path in self.model.assets.items():
-            if self._has_tensor(name):
-                out[name] = path
-        return out
+        return {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
 
     # -- lookup ------------------------------------------------------------------------------------
 
-    def _has_op(self, name: str) -> bool:
-        try:
-            self.graph.get_operation_by_name(name.split(":")[0])
-            return True
-        except (KeyError, ValueError):
-            return False
-
-    def _has_tensor(self, name: str) -> bool:
-        try:
-            self.graph.get_tensor_by_name(name)
-            return True
-        except (KeyError, ValueError):
-            return False
-
-    def tensor(self, ref: str | TensorSpec | Any) -> Any:
+    def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
         """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
         (sparse specs give a ``tf.SparseTensor``) or a ``TensorInfo``."""
         if isinstance(ref, TensorSpec):
@@ -193,11 +149,11 @@ class ModelSession:
             return self.graph.get_tensor_by_name(name)
         except (KeyError, ValueError):
             raise TensorNotFoundError(
-                f"tensor {ref!r} is not in {self.model.path}: browse model.catalog() or "
-                "explorer.suggest(model) for names"
+                f"tensor {ref!r} is not in {self.model.path}: browse "
+                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
             ) from None
 
-    def operation(self, name: str) -> Any:
+    def operation(self, name: str) -> tf_types.Operation:
         """The graph operation named ``name``."""
         try:
             return self.graph.get_operation_by_name(name.split(":")[0])
@@ -221,11 +177,7 @@ class ModelSession:
         says so.
         """
         resolved_fetches = _map_structure(fetches, self._fetchable)
-        feed_dict = {}
-        for k, v in (feeds or {}).items():
-            feed_dict[self._fetchable(k)] = v
-        from explorer.running.deadline import default_timeout
-
+        feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
         options = None
         if limit is not None and limit > 0:
@@ -251,25 +203,20 @@ class ModelSession:
             where = f" at op {op.name!r} ({op.type})" if op is not None else ""
             fed = f"; fed {fed_text(feed_dict)}" if feed_dict else ""
             raise SessionError(
-                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {_RUN_FIX}"
+                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {RUN_FIX}"
             ) from None
 
-    def _bounded(self, fn: Any, what: str, timeout: float | None = None) -> Any:
-        from explorer.running.deadline import bounded
-
+    def _bounded(self, fn: Callable[[], T], what: str, timeout: float | None = None) -> T:
         return bounded(fn, timeout, what, self.model.path)
 
     def _fetchable(self, ref: Any) -> Any:
-        if isinstance(ref, (str, TensorSpec)):
-            if (
-                isinstance(ref, str)
-                and ":" not in ref
-                and self._has_op(ref)
-                and not self.operation(ref).outputs
-            ):
-                return self.operation(ref)
-            return self.tensor(ref)
-        return ref
+        """A name or spec as a graph tensor (an op without outputs, fetched for its effect, as
+        the op); anything else as it is."""
+        if isinstance(ref, str) and ":" not in ref and in_graph(self.graph, ref):
+            op = self.operation(ref)
+            if not op.outputs:
+                return op
+        return self.tensor(ref) if isinstance(ref, (str, TensorSpec)) else ref
 
     def close(self) -> None:
         self.session.close()
@@ -281,7 +228,7 @@ class ModelSession:
         self.close()
 
 
-_RUN_FIX = (
+RUN_FIX = (  # the fix a failed run's message names
     "if an input needs another shape or range, pass --shape NAME=D0,D1 / --range NAME=LOW,HIGH "
     "(API shapes=, ranges=), or real values with --feed in.npz"
 )
@@ -289,7 +236,7 @@ _RUN_FIX = (
 
 def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
     """``x:0 float32[1, 784], k:0 int32[1]``: what was fed, for error messages."""
-    import numpy as np
+    import numpy as np  # lazy: a session needs no numpy until a run fails
 
     parts = []
     for t, v in list(feed_dict.items())[:limit]:
@@ -317,7 +264,7 @@ def _feed_fix(message: str) -> str:
     return "feed values of the dtype and shape the input takes (see explorer.suggest)"
 
 
-def _map_structure(x: Any, fn: Any) -> Any:
+def _map_structure(x: Any, fn: Callable[[Any], Any]) -> Any:
     if isinstance(x, dict):
         return {k: _map_structure(v, fn) for k, v in x.items()}
     if isinstance(x, (list, tuple)):

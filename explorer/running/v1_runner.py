@@ -1,47 +1,48 @@
 """Runners: one interface to run a model on feeds, whichever side (v1 session, v2 function) runs it.
 
-:class:`Runner` is the shared base (parity code drives any runner the same way)::
+:class:`Runner` is the shared base (``explorer/running/base.py``): ``with V1Runner(model) as r:
+r.infer(feeds)`` gives ``{output key: ndarray | SparseValue}`` and ``r.times[-1]`` the seconds it
+took; the base checks feeds against the specs (``FeedError`` names the input and what differs).
 
-    with V1Runner(model, signature="serving_default") as r:
-        out = r.infer(feeds)          # {output key: ndarray | SparseValue}
-        r.times[-1]                   # seconds the last call took
-
-A subclass implements four things (see :class:`Runner`): ``input_specs``, ``output_specs``,
-``_start``/``_stop`` and ``_run``. The base checks feeds against the specs (``FeedError`` names the
-input, the expected and the given dtype/shape), times each call and manages activation.
-
-Keys: when a runner runs a signature, feed and output keys are the signature's keys; when it runs
-tensors by name, they are canonical tensor names (``op:idx``; ``x`` is accepted for ``x:0`` in
-feeds). Sparse values are :class:`~explorer.records.SparseValue` ``(indices, values, dense_shape)``
-both ways.
+Keys: a signature's keys when a runner runs a signature, else canonical tensor names (``op:idx``;
+``x`` is accepted for ``x:0`` in feeds). Sparse values are :class:`~explorer.records.SparseValue`
+``(indices, values, dense_shape)`` both ways.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.errors import FeedError, SessionError, SignatureNotFoundError
-from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
+from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
-from explorer.graph.names import op_name, tensor_name
+from explorer.feeding.shape_inference import with_placeholder_shapes
+from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
+from explorer.graph.run_scope import RunScope, model_run_scope, ops_that_run
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import default_io
+from explorer.inspection.scanner import spec_tensors
+from explorer.loading.model import V1Model
 from explorer.running.base import Runner
+from explorer.running.session import ModelSession
+
+if TYPE_CHECKING:
+    import tensorflow as tf_types
 
 
 class V1Runner(Runner):
     """Runs a TF1 model in a v1 session (``tf.compat.v1.Session`` over the model's own graph).
 
     Args:
-        model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
+        model: a :class:`~explorer.V1Model` (``explorer.load(path)``).
         signature: the signature to run (its input/output keys are the feed/output keys).
         inputs: tensor names to feed (with ``outputs``; keys are canonical ``op:idx`` names).
         outputs: tensor names to fetch, intermediates included, all in one ``session.run``.
-        tags: MetaGraph tags when ``model`` is a path to a SavedModel with several.
         allow_unsafe: passed to :class:`~explorer.ModelSession`.
         config: a ``tf.compat.v1.ConfigProto`` for the session.
         max_bytes: feeds above this many bytes are refused.
@@ -63,27 +64,22 @@ class V1Runner(Runner):
 
     def __init__(
         self,
-        model: Any,
+        model: V1Model,
         *,
         signature: str | None = None,
         inputs: Sequence[str] | None = None,
         outputs: Sequence[str] | None = None,
-        tags: Sequence[str] | str | None = None,
         allow_unsafe: bool = False,
-        config: Any = None,
+        config: tf_types.compat.v1.ConfigProto | None = None,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
         timeout: float | None = None,
     ) -> None:
         super().__init__(max_bytes=max_bytes)
-        from explorer.loading.model import V1Model, load
-
-        if not isinstance(model, V1Model):
-            model = load(model, tags=list(tags) if isinstance(tags, (list, tuple)) else tags)
         self.model = model
         self.allow_unsafe = allow_unsafe
         self.config = config
         self.timeout = timeout
-        self.session: Any = None
+        self.session: ModelSession | None = None
         if signature is not None and (inputs is not None or outputs is not None):
             raise SignatureNotFoundError(
                 "give either signature= or inputs=/outputs=, not both (CLI: --signature or "
@@ -98,8 +94,6 @@ class V1Runner(Runner):
         if signature is not None:
             sig = model.signature(signature)
             self._inputs, self._outputs = dict(sig.inputs), dict(sig.outputs)
-            from explorer.feeding.shape_inference import with_placeholder_shapes
-
             # an old export's TensorInfo may lack the shape its placeholder has (feeds are
             # checked against the placeholder's, as TensorFlow checks them)
             self._inputs = with_placeholder_shapes(model, self._inputs)
@@ -166,12 +160,8 @@ class V1Runner(Runner):
     _parent: V1Runner | None = None
 
     def _start(self) -> None:
-        from explorer.running.session import ModelSession
-
-        if self._parent is not None:
-            from explorer.inspection.scanner import require_safe
-
-            require_safe(self.model, self.allow_unsafe, self.run_scope())  # its own outputs
+        if self._parent is not None:  # its own outputs on the parent's session
+            admit(self.model, self.run_scope(), allow_unsafe=self.allow_unsafe)
             self.session = self._parent.session
             self._resolve()
             return
@@ -184,16 +174,12 @@ class V1Runner(Runner):
             self.session.close()
             raise
 
-    def run_scope(self) -> Any:
+    def run_scope(self) -> RunScope:
         """What running this runner executes (:func:`explorer.graph.run_scope.model_run_scope`):
         what its outputs need, not past its inputs, plus restore and init."""
-        from explorer.graph.run_scope import model_run_scope
-
-        def parts(specs: Any) -> list[str]:
-            return [c for s in specs.values() for c in (s.components or (s.name,)) if c]
-
         what = f"signature {self.signature_name!r}" if self.signature_name else "the outputs"
-        return model_run_scope(self.model, parts(self._outputs), parts(self._inputs), what)
+        outputs, inputs = spec_tensors(self._outputs), spec_tensors(self._inputs)
+        return model_run_scope(self.model, outputs, inputs, what)
 
     def _resolve(self) -> None:
         # Resolve every tensor once, so each infer() is one plain session.run.
@@ -213,33 +199,24 @@ class V1Runner(Runner):
         return {k: _to_value(v) for k, v in raw.items()}
 
 
-def _to_value(v: Any) -> Any:
+def _to_value(v: Any) -> np.ndarray | SparseValue:
     if hasattr(v, "indices") and hasattr(v, "dense_shape"):
         return as_sparse(v)
     return np.asarray(v)
 
 
 def _check_outputs_fed(
-    model: Any, inputs: Mapping[str, TensorSpec], outputs: Mapping[str, TensorSpec]
+    model: V1Model, inputs: Mapping[str, TensorSpec], outputs: Mapping[str, TensorSpec]
 ) -> None:
     """Raise ``FeedError`` when an output needs a placeholder that is not among the inputs."""
-    nodes = {n.name: n for n in model.graph_def.node}
-    fed = {op_name(c) for s in inputs.values() for c in (s.components or (s.name,)) if c}
-    for key, spec in outputs.items():
-        stack = [op_name(c) for c in (spec.components or (spec.name,)) if c]
-        seen = set(stack)
-        while stack:
-            cur = stack.pop()
-            node = nodes.get(cur)
-            if node is None or cur in fed:
-                continue
-            if node.op in PLACEHOLDER_OPS:
-                raise FeedError(
-                    f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
-                    "not among the inputs: add it to inputs (CLI: --inputs)"
-                )
-            for inp in node.input:
-                src = op_name(inp)
-                if src not in seen:
-                    seen.add(src)
-                    stack.append(src)
+    fed = spec_tensors(inputs)
+    ran = ops_that_run(model.graph_def, spec_tensors(outputs), fed).ops
+    unfed = [n.name for n in model.graph_def.node if n.name in ran and n.op in PLACEHOLDER_OPS]
+    for key, spec in outputs.items() if unfed else ():
+        needs = ops_that_run(model.graph_def, spec_tensors({key: spec}), fed).ops
+        cur = next((p for p in unfed if p in needs), None)
+        if cur is not None:
+            raise FeedError(
+                f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
+                "not among the inputs: add it to inputs (CLI: --inputs)"
+            )

@@ -1,25 +1,18 @@
-"""The model a state object works on: a V1Model as given, or loaded from a path (no ipywidgets)."""
+"""The catalog a browsing state works on: of a model, a catalog, or a path (no ipywidgets)."""
 
 from __future__ import annotations
 
-from typing import Any
+import os
+
+from explorer.inspection.catalog import Catalog
+from explorer.loading.model import V1Model, as_model
 
 
-def load_model(model: Any) -> Any:
-    """``model`` if it is a V1Model, else ``explorer.load(model)``."""
-    from explorer.loading.model import V1Model, load
-
-    return model if isinstance(model, V1Model) else load(model)
-
-
-def model_and_catalog(source: Any) -> tuple[Any, Any]:
+def model_and_catalog(
+    source: V1Model | Catalog | str | os.PathLike[str],
+) -> tuple[V1Model | None, Catalog]:
     """(model or None, catalog) from a V1Model, a Catalog, or a path to load."""
-    from explorer.inspection.catalog import Catalog
-
     if isinstance(source, Catalog):
         return None, source
-    if not hasattr(source, "catalog"):
-        from explorer.loading.model import load
-
-        source = load(source)
-    return source, source.catalog()
+    model = as_model(source)
+    return model, Catalog.from_model(model)

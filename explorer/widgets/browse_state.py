@@ -208,7 +208,7 @@ class BrowserState(Observable):
             "import explorer",
             "",
             f"model = explorer.load({src!r})",
-            "catalog = model.catalog()",
+            "catalog = explorer.Catalog.from_model(model)",
         ]
         args = [repr(self.search_text())]
         if self.op_type:

@@ -11,8 +11,9 @@ from typing import Any
 
 from explorer.comparing.records import Divergence, ParitySummary, Tolerance
 from explorer.errors import ParityError
+from explorer.inspection.catalog import Catalog
+from explorer.loading.model import as_model
 from explorer.reporting.plots import report_figures
-from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.graph_svg import render_svg
 
@@ -47,7 +48,7 @@ class ParityState(Observable):
         outputs: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.v2, self.signature = v2, signature
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
         self.batches, self.seed = 2, 0
@@ -190,7 +191,7 @@ class ParityState(Observable):
         if d is None or not d.steps:
             return ""
         center = d.op or d.steps[-1].tensor.split(":")[0]
-        sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
+        sub = Catalog.from_model(self.model).neighbours(center, up=hops, down=1, limit=40)
         title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()
         return render_svg(

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import ConversionError
+from explorer.loading.model import as_model
 from explorer.output_policy import check_output, default_output_dir
-from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.pick_state import Selection
 
@@ -41,7 +41,7 @@ class ConverterState(Observable):
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.selection = selection or Selection()
         self.freeze = False
         self.out_dir = out_dir or str(default_output_dir(self.model))

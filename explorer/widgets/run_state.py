@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import FeedError
-from explorer.widgets._model import load_model
+from explorer.loading.model import as_model
 from explorer.widgets._observable import Observable
 from explorer.widgets.pick_state import Selection
 
@@ -93,7 +93,7 @@ class RunnerState(Observable):
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.selection = selection or Selection()
         self.batch = 1
         self.seed = 0

@@ -7,7 +7,7 @@ from os import PathLike
 from typing import TYPE_CHECKING
 
 from explorer.errors import TensorNotFoundError
-from explorer.widgets._model import load_model
+from explorer.loading.model import as_model
 from explorer.widgets._observable import Change, Observable
 from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
@@ -39,7 +39,7 @@ class WizardState(Observable):
 
     def __init__(self, model: V1Model | str | PathLike[str], out_dir: str = "") -> None:
         super().__init__()
-        self.model = load_model(model)
+        self.model = as_model(model)
         self.step = 0
         self.browser = BrowserState(self.model)
         self.picker = PickerState(self.model)

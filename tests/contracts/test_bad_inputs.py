@@ -2,8 +2,8 @@
 
 The cases (error class, message pattern) are the table in ``error_cases.py``, which the docs render.
 
-Every case is checked through the API (``explorer.load`` or ``model.session()``) and, for what
-``load`` rejects, through the CLI (exit status 2, the same line on stderr).
+Every case is checked through the API (``explorer.load`` or ``explorer.ModelSession(model)``)
+and, for what ``load`` rejects, through the CLI (exit status 2, the same line on stderr).
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def built(bad_root, mlp_paths) -> dict[str, Path]:
 def _fail(path: Path, tags, step: str) -> None:
     model = explorer.load(path, tags=tags)
     assert step == "session", "expected load to fail"
-    model.session().close()
+    explorer.ModelSession(model).close()
 
 
 @pytest.mark.parametrize(("cid", "build", "tags", "step", "error", "pattern"), CASES, ids=IDS)
@@ -296,5 +296,5 @@ def test_unreadable_file(bad_root, mlp_paths):
 def test_browsing_a_bad_checkpoint_still_works_and_restore_false_skips_the_check(built):
     """Without restoring, a foreign checkpoint does not stop a session (the graph is fine)."""
     model = explorer.load(built["SavedModel with another graph's variables"])
-    with model.session(restore=False, initialize=False) as s:
+    with explorer.ModelSession(model, restore=False, initialize=False) as s:
         assert s.tensor("probs:0") is not None

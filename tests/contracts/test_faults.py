@@ -30,14 +30,14 @@ def test_self_recursive_function_is_refused_even_when_allowed(site):
     assert f.severity == "error" and "calls itself" in f.message
     for allow in (False, True):
         with pytest.raises(explorer.errors.UnsafeModelError, match="recurse without end"):
-            model.session(allow_unsafe=allow)
+            explorer.ModelSession(model, allow_unsafe=allow)
         with pytest.raises(explorer.ExplorerError, match="calls itself"):
             explorer.V1Runner(model, allow_unsafe=allow).start()  # its specs import the graph
 
 
 def test_endless_while_loop_ends_in_one_line(site, tmp_path):
     path = H.endless_loop(site)
-    with explorer.V1Runner(path, timeout=1.0) as r:
+    with explorer.V1Runner(explorer.load(path), timeout=1.0) as r:
         t0 = time.monotonic()
         with pytest.raises(
             explorer.errors.SessionError, match=r"did not finish within \d+(\.\d+)? s"

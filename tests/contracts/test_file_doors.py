@@ -55,7 +55,7 @@ def test_scan_names_the_door_and_the_api_refuses_it(site, name, tmp_path):
     ]
     messages = []
     for attempt in (
-        lambda: model.session(),
+        lambda: explorer.ModelSession(model),
         lambda: explorer.V1Runner(model).start(),
         lambda: explorer.convert(model),
     ):
@@ -118,9 +118,9 @@ def test_allow_unsafe_opens_the_doors_the_gate_closes(tmp_path):
     """The fixtures are real: allowed, the table is filled from the secret (beta is on its
     line 5, not 1 as in the model's vocabulary) and the second saver writes into watch/."""
     s = H.Site(tmp_path)
-    with explorer.V1Runner(H.asset_traversal(s), allow_unsafe=True) as r:
+    with explorer.V1Runner(explorer.load(H.asset_traversal(s)), allow_unsafe=True) as r:
         np.testing.assert_array_equal(r.infer({"x": X})["y"], X + 5)
-    with explorer.V1Runner(H.second_saver(s), allow_unsafe=True) as r:
+    with explorer.V1Runner(explorer.load(H.second_saver(s)), allow_unsafe=True) as r:
         r.infer({"x": X})
     assert sorted(p.name for p in s.watch.iterdir()) == [
         "stolen.data-00000-of-00001",
@@ -136,10 +136,10 @@ def test_the_models_own_vocabulary_and_saver_stay_allowed(tmp_path):
         lambda tf, x, assets: H._table_lookup(tf, x, assets[0]),
         assets={"vocab.txt": H.VOCAB},
     )
-    with explorer.V1Runner(vocab) as r:
+    with explorer.V1Runner(explorer.load(vocab)) as r:
         np.testing.assert_array_equal(r.infer({"x": X})["y"], X + 1)
     saver = H.saved_model(tmp_path / "saver", lambda tf, x, v: x * v, variables=True)
     assert not explorer.scan(saver).unsafe
-    with explorer.V1Runner(saver) as r:
+    with explorer.V1Runner(explorer.load(saver)) as r:
         np.testing.assert_array_equal(r.infer({"x": X})["y"], X * 3)
     assert not any(s.watch.iterdir())

@@ -1,6 +1,7 @@
 """Fuzzing: mutated GraphDef/MetaGraph/SavedModel bytes give a model or an ExplorerError, never
-another exception and never a hang, through parsing *and* import (``model.session()``, whose
-graph import is first tried in the isolation worker process).
+another exception and never a hang, through parsing *and* import
+(``explorer.ModelSession(model)``, whose graph import is first tried in the isolation worker
+process).
 
 Mutations: truncation, byte flips, and field edits on the parsed protobuf (op types, dtypes, shape
 dimensions, inputs, removed nodes and attributes, Const data) so that most mutants still parse and
@@ -108,7 +109,7 @@ def _outcome(path: Path) -> str:
     try:
         model = explorer.load(path)
         step = "session"
-        model.session().close()
+        explorer.ModelSession(model).close()
         result = "ok"
     except explorer.ExplorerError as e:
         assert "\n" not in str(e)

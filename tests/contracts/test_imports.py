@@ -60,6 +60,10 @@ HEAVY_AT_IMPORT = {
     "explorer.running.base": {"numpy"},
     "explorer.running.v1_runner": {"numpy"},
     "explorer.conversion.v2_runner": {"numpy"},
+    **{  # a conversion's steps read feeds and sample inputs (feeding/)
+        f"explorer.conversion.{m}": {"numpy"}
+        for m in ("build", "converter", "example_signature", "hub_module", "v2_model")
+    },
     **{
         f"explorer.rewriting.{m}": {"numpy"}
         for m in ("api", "check", "codegen", "graph", "ir", "rules_layers", "rules_ops")

@@ -44,7 +44,7 @@ def sources(tmp_path_factory, mlp_paths) -> dict[str, Path]:
 
 def _every_step(path: Path, out_root: Path) -> None:
     model = explorer.load(path)
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         s.run("probs:0", {"x:0": X})
     with explorer.V1Runner(model, inputs=["x:0"], outputs=["probs:0"]) as r:
         r.infer({"x:0": X})

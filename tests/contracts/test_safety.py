@@ -61,23 +61,23 @@ def test_session_refuses_before_import_and_lists_the_ops(hostile):
         explorer.errors.UnsafeModelError,
         match=r"writer holds ops .*leak/WriteFile.*allow_unsafe=True",
     ):
-        model.session()
+        explorer.ModelSession(model)
     assert isolation.stats()["requests"] == sent  # not even imported in the worker
     assert not hostile["target"].exists()
     with pytest.raises(
         explorer.errors.UnsafeModelError, match=r"pyfunc\.pb holds ops .*call_python"
     ):
-        explorer.load(hostile["pyfunc"]).session()
+        explorer.ModelSession(explorer.load(hostile["pyfunc"]))
 
 
 def test_runner_refuses_then_runs_when_allowed(hostile):
     with (
         pytest.raises(explorer.errors.UnsafeModelError, match="leak/WriteFile"),
-        explorer.V1Runner(hostile["writer"]) as r,
+        explorer.V1Runner(explorer.load(hostile["writer"])) as r,
     ):
         r.infer({"x": X})
     assert not hostile["target"].exists()
-    with explorer.V1Runner(hostile["writer"], allow_unsafe=True) as r:
+    with explorer.V1Runner(explorer.load(hostile["writer"]), allow_unsafe=True) as r:
         out = r.infer({"x": X})
     np.testing.assert_allclose(out["y"], 2 * X)
     assert hostile["target"].read_text() == "the model ran"  # the gate was what stopped it

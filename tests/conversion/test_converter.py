@@ -45,7 +45,7 @@ def test_mlp_converts_with_source_keys_and_bitwise_outputs(mlp_paths, mlp_v2):
     assert len(mlp_v2.variables) == 4 and not mlp_v2.frozen
     out = mlp_v2(x=X)
     np.testing.assert_allclose(out["probs"].numpy(), mlp_reference(X), rtol=1e-5, atol=1e-6)
-    with explorer.load(mlp_paths["saved_model"]).session() as s:
+    with explorer.ModelSession(explorer.load(mlp_paths["saved_model"])) as s:
         assert np.array_equal(out["probs"].numpy(), s.run("probs:0", {"x:0": X}))
     with pytest.raises(explorer.errors.FeedError, match="missing: x"):
         mlp_v2()
@@ -136,7 +136,7 @@ def test_sparse_inputs_and_outputs_round_trip(tmp_path):
 @pytest.mark.slow
 def test_counter_state_behaves_as_in_v1_across_save_and_fresh_load(tmp_path):
     model = explorer.load(shared_model("serving_counter"))
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         s.run("reset_counter_op/Assign:0")
         s.run("incr_counter_op/AssignAdd:0")
         s.run("incr_counter_op/AssignAdd:0")

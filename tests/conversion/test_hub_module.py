@@ -63,7 +63,7 @@ def test_saved_conversions_load_in_a_fresh_process(hub_modules, tmp_path):
     want = _v1(text, "default", {"default": np.array(["the cat sat", "zebra"], dtype=object)})
     np.testing.assert_allclose(out["text"], want["default"], rtol=1e-6)
     np.testing.assert_allclose(out["image"], _v1(image, "default", {"images": IMAGES})["default"])
-    with image.session() as s:
+    with explorer.ModelSession(image) as s:
         assert out["losses"] == pytest.approx([float(s.run("l2:0"))], rel=1e-6)
 
 
@@ -80,7 +80,9 @@ def test_train_tag_set_runs_its_update_ops(hub_modules):
     before = mean.numpy().copy()
     out = v2("default", images=IMAGES)["default"].numpy()
     np.testing.assert_allclose(out, _v1(train, "default", {"images": IMAGES})["default"], atol=1e-6)
-    with explorer.load(hub_modules["image_feature_vector"], tags="train").session() as s:
+    with explorer.ModelSession(
+        explorer.load(hub_modules["image_feature_vector"], tags="train")
+    ) as s:
         batch_mean = s.run("bn/moments/Squeeze:0", {"images:0": IMAGES})
     np.testing.assert_allclose(mean.numpy(), before - (before - batch_mean) * 0.1, rtol=1e-5)
     inference = explorer.convert(explorer.load(hub_modules["image_feature_vector"]))

@@ -50,7 +50,7 @@ def test_fine_tune_image_module(hub_modules, tmp_path):
     model.predict(IMAGES, verbose=0)  # inference: the moving averages stay
     assert all(np.array_equal(x.numpy(), w[x.name]) for x in layer.weights)
     for training, tags in ((False, ""), (True, "train")):  # each mode runs its own graph
-        with explorer.V1Runner(hub_modules["image_feature_vector"], tags=tags) as r:
+        with explorer.V1Runner(explorer.load(hub_modules["image_feature_vector"], tags=tags)) as r:
             want = r.infer({"images": IMAGES})["default"]
         got = layer(IMAGES, training=training)["default"].numpy()
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
@@ -58,7 +58,7 @@ def test_fine_tune_image_module(hub_modules, tmp_path):
         assert np.array_equal(x.numpy(), w[x.name]) == x.trainable, x.name
     w = {x.name: np.array(x.numpy()) for x in layer.weights}
     model(IMAGES, training=True)
-    with explorer.load(hub_modules["image_feature_vector"]).session() as s:
+    with explorer.ModelSession(explorer.load(hub_modules["image_feature_vector"])) as s:
         l2 = float(s.run("l2:0"))
     assert [float(v) for v in model.losses] == pytest.approx([l2], rel=1e-5)
     mse = float(np.mean((model.predict(IMAGES, verbose=0) - TARGETS) ** 2))

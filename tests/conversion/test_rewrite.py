@@ -37,10 +37,10 @@ def test_mlp_rewrite_restores_and_computes_the_same(mlp_paths, fmt):
     assert assign.op == "ReadVariableOp"
     assert nodes[assign.input[1][1:]].op == "AssignVariableOp"
     assert r.updates["dense/kernel/Assign"] == "AssignVariableOp"
-    with m2.session() as s:  # restores through the rewritten Saver ops
+    with explorer.ModelSession(m2) as s:  # restores through the rewritten Saver ops
         y = s.run("probs:0", {"x:0": X})
     np.testing.assert_allclose(y, mlp_reference(X), rtol=1e-5, atol=1e-6)
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         assert np.array_equal(y, s.run("probs:0", {"x:0": X}))
 
 
@@ -147,7 +147,7 @@ def test_counter_keeps_state_in_a_v1_session_after_rewrite():
     model = explorer.load(shared_model("serving_counter"))
     _, m2 = _rewritten(model)
     assert m2.signatures["get_counter"].outputs["output"].dtype == "float32"
-    with m2.session() as s:
+    with explorer.ModelSession(m2) as s:
         s.run("reset_counter_op/Assign:0")
         s.run("incr_counter_op/AssignAdd:0")
         assert s.run("incr_counter_op/AssignAdd:0") == 2.0

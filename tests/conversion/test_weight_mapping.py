@@ -101,7 +101,7 @@ def test_real_v1_layers_graphs_load_and_run_as_saved(mlp_ckpt, cnn_ckpt):
         ops = {n.op for n in model.graph_def.node}
         assert "VariableV2" in ops and "VarHandleOp" not in ops
         x, y = _expected(model)
-        with model.session() as s:
+        with explorer.ModelSession(model) as s:
             np.testing.assert_array_equal(s.run("y:0", {"x:0": x}), y)
     assert {"FusedBatchNormV3", "Switch", "Merge"} <= {n.op for n in cnn_ckpt.graph_def.node}
     moving = cnn_ckpt.variables_dict()["batch_normalization/moving_variance"]

@@ -13,7 +13,7 @@ def test_every_format_is_built_and_matches_the_reference(mlp_paths):
     x = np.random.default_rng(0).uniform(-1, 1, (3, MLP_SIZES[0])).astype(np.float32)
     for fmt in ("saved_model", "frozen_pb", "checkpoint_v2", "checkpoint_v1"):
         model = explorer.load(mlp_paths[fmt])
-        with model.session() as s:
+        with explorer.ModelSession(model) as s:
             probs = s.run("probs:0", {"x:0": x})
         np.testing.assert_allclose(probs, mlp_reference(x), rtol=1e-5, atol=1e-6)
 

@@ -18,6 +18,8 @@ import pytest
 
 from explorer.cli import main
 from explorer.examples.zoo import ZOO_MODELS, build_zoo
+from explorer.inspection.catalog import Catalog
+from explorer.running.session import ModelSession
 
 pytestmark = pytest.mark.slow
 
@@ -144,7 +146,7 @@ def test_ref_updates_inside_v1_cond_and_while_keep_state_in_tf2(zoo):
     v2 = convert(model)
     x = np.random.default_rng(0).normal(0, 2, (5, 3)).astype(np.float32)
     calls = [(x, True), (x * 0.5, True), (x, False)]
-    with model.session() as s:
+    with ModelSession(model) as s:
         want = [s.run(["y:0", "calls_out:0"], {"x:0": a, "is_training:0": t}) for a, t in calls]
     got = [v2("serving_default", x=a, is_training=np.bool_(t)) for a, t in calls]
     for (y, n), g in zip(want, got):
@@ -211,7 +213,7 @@ def test_suggest_leaves_out_control_flow_and_update_machinery(zoo):
         model = load(zoo[name])
         for c in suggest(model, limit=50).outputs:
             last = c.name.split(":")[0].rpartition("/")[2]
-            op = model.catalog().op(c.name)
+            op = Catalog.from_model(model).op(c.name)
             assert last not in ("switch_t", "switch_f", "pred_id"), (name, c)
             assert op.type not in ("Switch", "Enter", "NextIteration", "LoopCond"), (name, c)
             assert "AssignMovingAvg" not in c.name, (name, c)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+import explorer
 from explorer.running.v1_runner import V1Runner
 
 from . import shape_models
@@ -14,7 +15,7 @@ def test_wav_samples_decode_to_the_desired_samples(tmp_path):
     import tensorflow as tf
 
     path, ins, outs = shape_models.decoded_wav(tmp_path)
-    runner = V1Runner(path, inputs=ins, outputs=outs)
+    runner = V1Runner(explorer.load(path), inputs=ins, outputs=outs)
     feeds = runner.sample(seed=3)
     wav = feeds["wav_data:0"].item()
     audio, rate = tf.audio.decode_wav(wav)
@@ -26,7 +27,7 @@ def test_wav_samples_decode_to_the_desired_samples(tmp_path):
 
 def test_image_csv_and_tensor_samples_are_accepted(tmp_path):
     path, ins, outs = shape_models.decoded_images(tmp_path)
-    runner = V1Runner(path, inputs=ins, outputs=outs)
+    runner = V1Runner(explorer.load(path), inputs=ins, outputs=outs)
     feeds = runner.sample(batch=2)
     assert feeds["jpeg:0"].shape == () and feeds["jpeg:0"].item()[:2] == b"\xff\xd8"
     assert feeds["png:0"].item()[:4] == b"\x89PNG"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import explorer
+
 
 def test_index_bounds_follow_values_and_sampled_dims(tmp_path):
     """GatherV2 with a constant axis through Cast/Reshape, and ReverseSequence whose time dim is
@@ -29,7 +31,7 @@ def test_index_bounds_follow_values_and_sampled_dims(tmp_path):
     model = load(tmp_path / "g.pb")
     feeds = sample(model, ["ids", "lengths", "x"], batch=300, default_dim=3)
     assert feeds["ids:0"].max() == 2 and feeds["lengths:0"].max() == 3
-    with model.session() as s:  # the graph accepts them
+    with explorer.ModelSession(model) as s:  # the graph accepts them
         s.run("y:0", {k: v for k, v in feeds.items()})
 
 
@@ -41,7 +43,7 @@ def test_ctc_lengths_gather_nd_and_one_hot_stay_inside_the_graph(tmp_path):
     from . import shape_models
 
     path, ins, outs = shape_models.ctc_and_gather(tmp_path)
-    runner = V1Runner(path, inputs=ins, outputs=outs)
+    runner = V1Runner(explorer.load(path), inputs=ins, outputs=outs)
     feeds = runner.sample(batch=4, default_dim=3)
     assert feeds["logits:0"].shape == (4, 3, 4)  # [time, batch, classes] as sampled
     assert feeds["seq_len:0"].max() <= 4  # the time dim: lengths in [0, 5)
@@ -60,5 +62,7 @@ def test_ranges_override_int_inputs(tmp_path):
     from . import shape_models
 
     path, ins, outs = shape_models.ctc_and_gather(tmp_path)
-    feeds = V1Runner(path, inputs=ins, outputs=outs).sample(batch=50, ranges={"hot": (1, 2)})
+    feeds = V1Runner(explorer.load(path), inputs=ins, outputs=outs).sample(
+        batch=50, ranges={"hot": (1, 2)}
+    )
     assert set(feeds["hot:0"].tolist()) == {1}

@@ -14,7 +14,7 @@ from . import shape_models
 
 def _run(path, inputs, outputs, **sample_kwargs):
     """Sample feeds for ``inputs`` and run ``outputs``: (feeds, outputs)."""
-    runner = V1Runner(path, inputs=inputs, outputs=outputs)
+    runner = V1Runner(explorer.load(path), inputs=inputs, outputs=outputs)
     feeds = runner.sample(**sample_kwargs)
     with runner:
         return feeds, runner.infer(feeds)
@@ -78,7 +78,7 @@ def test_tensorinfo_without_shape_takes_the_placeholder_shape(tmp_path):
             runner.infer({"x": [1.0]})
     assert "expects shape float32[?,1], given float32[1]" in str(e.value)
     # below the runner, TensorFlow's own refusal: one line too
-    with model.session() as s, pytest.raises(explorer.errors.SessionError) as e:
+    with explorer.ModelSession(model) as s, pytest.raises(explorer.errors.SessionError) as e:
         s.run("y:0", {"x:0": [1.0]})
     msg = str(e.value)
     assert "x:0" in msg and "float64[1]" in msg and "--shape x:0=-1,1" in msg
@@ -101,7 +101,7 @@ def test_given_shapes_override_and_are_checked(tmp_path):
     feeds, out = _run(path, ins, outs, shapes={"x": (2, 28, 28)})
     assert feeds["x:0"].shape == (2, 28, 28) and out["y:0"].shape == (2, 3)
     path, ins, outs = shape_models.tiled_batch(tmp_path)
-    runner = V1Runner(path, inputs=ins, outputs=outs)
+    runner = V1Runner(explorer.load(path), inputs=ins, outputs=outs)
     with pytest.raises(FeedError, match=r"contradicts the placeholder's \[\?, 3\]"):
         runner.sample(shapes={"x:0": (1, 4)})
     with pytest.raises(FeedError, match="not an input of this run"):
@@ -130,7 +130,7 @@ def test_sparse_input_densified_to_batch_by_one_gets_a_valid_dense_shape(tmp_pat
     import numpy as np
 
     path, _, _ = shape_models.sparse_transform(tmp_path)
-    runner = V1Runner(path)
+    runner = V1Runner(explorer.load(path))
     for seed in range(3):
         feeds = runner.sample(batch=4, seed=seed)
         sp = feeds["x"]

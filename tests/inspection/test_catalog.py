@@ -17,12 +17,12 @@ from tests.conftest import shared_model
 
 @pytest.fixture(scope="module")
 def frozen(mlp_paths):
-    return explorer.load(mlp_paths["frozen_pb"]).catalog()
+    return explorer.Catalog.from_model(explorer.load(mlp_paths["frozen_pb"]))
 
 
 @pytest.fixture(scope="module")
 def ckpt(mlp_paths):
-    return explorer.load(mlp_paths["checkpoint_v2"]).catalog()
+    return explorer.Catalog.from_model(explorer.load(mlp_paths["checkpoint_v2"]))
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def synthetic():
 
 def test_model_catalog_is_cached_and_complete(mlp_paths, frozen):
     model = explorer.load(mlp_paths["frozen_pb"])
-    assert model.catalog() is model.catalog()
+    assert explorer.Catalog.from_model(model) is explorer.Catalog.from_model(model)
     assert len(frozen) == len(model.graph_def.node)
     assert [op.name for op in frozen.ops] == [n.name for n in model.graph_def.node]
     assert frozen.op_type_counts() == model.op_types()
@@ -172,14 +172,16 @@ def test_scope_tree(synthetic):
 @pytest.mark.slow
 def test_catalog_of_real_models():
     eval_model = explorer.load(shared_model("tfx_chicago_taxi_eval"))
-    cat = eval_model.catalog()
+    cat = explorer.Catalog.from_model(eval_model)
     assert len(cat) == 2487 and len(cat.functions) == 124
     call = cat.op("transform_features_layer/StatefulPartitionedCall_6")
     assert len(call.outputs) == 17  # Tout list attr
     assert "invalid" not in " ".join(cat.dtypes())
-    old = explorer.load(shared_model("serving_no_signatures_checkpoint")).catalog()
+    old = explorer.Catalog.from_model(
+        explorer.load(shared_model("serving_no_signatures_checkpoint"))
+    )
     assert old.producer <= 21 and old.tensor("Placeholder:0").shape is None  # `shape {}` = unknown
-    sm = explorer.load(shared_model("serving_half_plus_two")).catalog()
+    sm = explorer.Catalog.from_model(explorer.load(shared_model("serving_half_plus_two")))
     assert sm.tensor("tf_example:0").dtype == "string"
     assert sm.op("a").device == "/device:CPU:0"
 

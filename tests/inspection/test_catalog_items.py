@@ -41,9 +41,9 @@ def test_control_edges_in_neighbours(ckpt):
 
 @pytest.fixture(scope="module")
 def frozen(mlp_paths):
-    return explorer.load(mlp_paths["frozen_pb"]).catalog()
+    return explorer.Catalog.from_model(explorer.load(mlp_paths["frozen_pb"]))
 
 
 @pytest.fixture(scope="module")
 def ckpt(mlp_paths):
-    return explorer.load(mlp_paths["checkpoint_v2"]).catalog()
+    return explorer.Catalog.from_model(explorer.load(mlp_paths["checkpoint_v2"]))

@@ -93,7 +93,7 @@ def test_require_safe_and_model_session(tmp_path):
         UnsafeModelError,
         match=r"call Python functions.*read /etc/hostname \(outside the model folder\)",
     ):
-        model.session()
+        explorer.ModelSession(model)
 
 
 @pytest.mark.slow

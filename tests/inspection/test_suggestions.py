@@ -61,7 +61,7 @@ def test_saved_model_signature_tensors_first(mlp_paths):
 
 
 def test_suggest_accepts_a_catalog_and_limit(mlp_paths):
-    catalog = explorer.load(mlp_paths["frozen_pb"]).catalog()
+    catalog = explorer.Catalog.from_model(explorer.load(mlp_paths["frozen_pb"]))
     choice = explorer.suggest(catalog, limit=1)
     assert _names(choice.inputs) == ["x:0"] and _names(choice.outputs) == ["probs:0"]
 

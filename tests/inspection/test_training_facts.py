@@ -9,7 +9,7 @@ from explorer.inspection.training_facts import GraphFacts
 
 def _facts(path) -> GraphFacts:
     model = explorer.load(path)
-    catalog = model.catalog()
+    catalog = explorer.Catalog.from_model(model)
     names = {n.partition(":")[0] for k in _EXCLUDED_COLLECTIONS for n in model.collection(k)}
     return GraphFacts(catalog, _excluded_ops(catalog, names))
 

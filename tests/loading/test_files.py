@@ -91,12 +91,12 @@ def test_asset_linked_to_a_device_is_refused_even_when_allowed(site):
     assert "a character device, not a regular file" in f.message and f.unsafe
     for allow in (False, True):
         with pytest.raises(explorer.ExplorerError, match="vocab.txt"):
-            model.session(allow_unsafe=allow)
+            explorer.ModelSession(model, allow_unsafe=allow)
     with pytest.raises(explorer.errors.ModelFormatError, match="is a character device"):
         explorer.convert(model, allow_unsafe=True)
 
 
 def test_regular_files_inside_the_folder_still_load(site):
     folder = H.saved_model(site.root / "plain", lambda tf, x: x * 2.0)
-    with explorer.V1Runner(folder) as r:
+    with explorer.V1Runner(explorer.load(folder)) as r:
         np.testing.assert_array_equal(r.infer({"x": np.ones(2, np.float32)})["y"], [2.0, 2.0])

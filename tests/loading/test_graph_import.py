@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import explorer
+
 
 @pytest.fixture(scope="module")
 def table_checkpoint(tmp_path_factory):
@@ -35,7 +37,7 @@ def test_init_ops_come_from_one_choice_for_session_and_converter(table_checkpoin
 
     model = load(table_checkpoint)
     assert model.init_op is None
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         ops = init_op_names(model, s.graph)
         assert ops == ["key_value_init/LookupTableImportV2"]  # the table_initializer collection
     v2 = convert(model, inputs=["words:0"], outputs=["ids:0"])
@@ -45,5 +47,5 @@ def test_init_ops_come_from_one_choice_for_session_and_converter(table_checkpoin
         assert r.infer({"words:0": words})["ids:0"].tolist() == [13, 11, 9]
     assert v2(words=words)["ids"].numpy().tolist() == [13, 11, 9]
     mlp = load(mlp_paths["saved_model"])
-    with mlp.session() as s:
+    with explorer.ModelSession(mlp) as s:
         assert init_op_names(mlp, s.graph) == []  # no init op and no tables: nothing to run

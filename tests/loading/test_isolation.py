@@ -80,7 +80,7 @@ def test_a_crash_in_the_worker_is_a_model_format_error(mlp_paths, tmp_path):
     assert str(model.path) in str(err)
     assert "crashed TensorFlow (SIGABRT" in str(err) and "this one is unharmed" in str(err)
     # The next model gets a fresh worker and goes through.
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         assert s.tensor("probs:0") is not None
     assert isolation.worker_pid() not in (None, pid)
 
@@ -125,7 +125,7 @@ def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path
         explorer.errors.ModelFormatError,
         match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
     ):
-        model.session()
+        explorer.ModelSession(model)
 
 
 def test_unexpected_import_exception_without_isolation(mlp_paths, tmp_path):
@@ -138,23 +138,23 @@ def test_unexpected_import_exception_without_isolation(mlp_paths, tmp_path):
             explorer.errors.ModelFormatError,
             match=r"model\.meta: the graph does not import \(KeyError: .*not_here.*re-export it",
         ):
-            explorer.load(meta).session()
+            explorer.ModelSession(explorer.load(meta))
     finally:
         isolation.configure(enabled=was)
 
 
 def test_checked_graphs_are_not_sent_again(mlp_paths):
     model = explorer.load(mlp_paths["saved_model"])
-    model.session().close()
+    explorer.ModelSession(model).close()
     before = isolation.stats()["requests"]
-    explorer.load(mlp_paths["saved_model"]).session().close()
+    explorer.ModelSession(explorer.load(mlp_paths["saved_model"])).close()
     assert isolation.stats()["requests"] == before
 
 
 def test_shutdown_and_clear_cache(mlp_paths):
     """shutdown stops the worker (it restarts on demand); clear_cache makes graphs checked again."""
     model = explorer.load(mlp_paths["saved_model"])
-    model.session().close()
+    explorer.ModelSession(model).close()
     pid = isolation.worker_pid()
     assert pid is not None
     isolation.shutdown()
@@ -164,7 +164,7 @@ def test_shutdown_and_clear_cache(mlp_paths):
     isolation.clear_cache()
     assert isolation.stats()["cached"] == 0
     before = isolation.stats()
-    model.session().close()
+    explorer.ModelSession(model).close()
     after = isolation.stats()
     assert after["requests"] > before["requests"]  # graph (and checkpoint) checked again
     assert after["starts"] == before["starts"] + 1 and isolation.worker_pid() not in (None, pid)
@@ -176,7 +176,7 @@ def test_isolation_can_be_turned_off(mlp_paths, tmp_path):
     isolation.configure(enabled=False)
     try:
         assert not isolation.is_enabled()
-        with model.session() as s:
+        with explorer.ModelSession(model) as s:
             assert s.tensor("probs:0") is not None
         assert isolation.stats()["requests"] == before
     finally:

@@ -36,7 +36,7 @@ def test_every_format_loads_and_computes(mlp_paths, fmt):
         }
         assert all(v.kind == "ref" for v in model.variables)
         assert model.restore_op
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         y = s.run("probs:0", {"x:0": X})
     np.testing.assert_allclose(y, mlp_reference(X), rtol=1e-5, atol=1e-6)
 
@@ -87,7 +87,7 @@ def test_state_file_with_foreign_absolute_path(mlp_paths, tmp_path):
     )
     model = explorer.load(dst)
     assert model.checkpoint_prefix == str(dst / "model")
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         np.testing.assert_allclose(s.run("probs:0", {"x:0": X}), mlp_reference(X), rtol=1e-5)
 
 
@@ -120,7 +120,7 @@ def test_saved_model_without_variables(mlp_paths, tmp_path):
     with pytest.raises(
         explorer.errors.MissingVariablesError, match="4 variables but no checkpoint"
     ):
-        model.session()
+        explorer.ModelSession(model)
 
 
 # -- the real TF1 models --------------------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_saved_model_without_variables(mlp_paths, tmp_path):
 def test_shared_models_load_and_open_a_session(name):
     model = explorer.load(shared_model(name))
     assert model.node_count > 0
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         for sig in model.signatures.values():
             for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
                 assert s.tensor(spec) is not None
@@ -143,7 +143,7 @@ def test_half_plus_two_value(name):
     model = explorer.load(shared_model(name))
     sig = model.signature()
     x = np.array([[0.0], [1.0], [-3.0]], np.float32)
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         y = s.run(sig.outputs["y"], {sig.inputs["x"]: x})
     np.testing.assert_allclose(y, 0.5 * x + 2)
 
@@ -153,7 +153,7 @@ def test_no_signature_checkpoint_with_foreign_state_file():
     model = explorer.load(shared_model("serving_no_signatures_checkpoint"))
     assert model.format == "checkpoint" and model.signatures == {}
     assert model.checkpoint_prefix.endswith("serving_no_signatures_checkpoint/export")
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         y = s.run("Add:0", {"Placeholder:0": np.array([1.0, 4.0], np.float32)})
     np.testing.assert_allclose(y, [2.5, 4.0])
 
@@ -166,5 +166,5 @@ def test_tfma_sparse_signature_tensors_resolve():
     assert len(sparse) > 10
     import tensorflow as tf
 
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         assert isinstance(s.tensor(sparse[0]), tf.compat.v1.SparseTensor)

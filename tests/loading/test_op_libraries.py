@@ -33,7 +33,7 @@ def test_refusal_names_the_ops_and_the_ways_on(tmp_path):
     assert "replacements={'DescrptFake': fn" in msg and "op_libraries=" in msg
     assert "--op-library PATH" in msg and "built-in" in msg
     with pytest.raises(explorer.errors.UnsupportedOpError, match="DescrptFake"):
-        model.session()
+        explorer.ModelSession(model)
     replaced = explorer.load(_custom_op_graph(tmp_path), replacements={"DescrptFake": _square})
     require_registered(replaced)  # a replacement is a way on
 

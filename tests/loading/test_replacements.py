@@ -89,16 +89,16 @@ def test_custom_op_graph_loads_and_is_browsable(square_pb):
     model = explorer.load(square_pb)
     assert model.op_types()["MySquare"] == 2
     assert model.node("y").op == "MySquare"
-    sq = model.catalog().op("sq")  # the catalog parses protobufs: no TF registration needed
+    sq = explorer.Catalog.from_model(model).op("sq")  # protobufs only: no TF registration needed
     assert sq.type == "MySquare" and list(sq.inputs) == ["x:0"] and list(sq.consumers) == ["plus"]
     with pytest.raises(explorer.errors.UnsupportedOpError, match=r"MySquare.*replacements="):
-        model.session()
+        explorer.ModelSession(model)
 
 
 def test_replacement_runs_in_the_v1_session(square_pb):
     model = explorer.load(square_pb, replacements={"MySquare": my_square})
     x = np.array([-2.0, 0.5, 3.0], np.float32)
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         y, sq = s.run(["y:0", "sq:0"], {"x:0": x})
         assert s.operation("y").type == "IdentityN"  # the replacement keeps the node's name
     np.testing.assert_array_equal(y, _expected(x))
@@ -148,7 +148,7 @@ def test_replacement_in_a_checkpoint_graph_with_variables(mlp_with_custom_relu):
 
     model = explorer.load(mlp_with_custom_relu, replacements={"MyRelu": my_relu})
     assert model.op_types()["MyRelu"] == 1
-    with model.session() as s:  # restored through the graph's own Saver
+    with explorer.ModelSession(model) as s:  # restored through the graph's own Saver
         y = s.run("probs:0", {"x:0": X})
     np.testing.assert_allclose(y, mlp_reference(X), rtol=1e-6)
     assert calls == [tf.float32]
@@ -163,13 +163,13 @@ def test_replacement_errors(square_pb):
     with pytest.raises(
         explorer.errors.SessionError, match=r"MySquare failed at node 'sq'.*no kernel"
     ):
-        explorer.load(square_pb, replacements={"MySquare": broken}).session()
+        explorer.ModelSession(explorer.load(square_pb, replacements={"MySquare": broken}))
 
     def too_few(inputs, attrs):
         return []
 
     with pytest.raises(explorer.errors.SessionError, match=r"returned 0 output\(s\) at node 'sq'"):
-        explorer.load(square_pb, replacements={"MySquare": too_few}).session()
+        explorer.ModelSession(explorer.load(square_pb, replacements={"MySquare": too_few}))
 
 
 def test_replaced_op_inside_a_loop_is_refused(tmp_path):
@@ -188,7 +188,7 @@ def test_replaced_op_inside_a_loop_is_refused(tmp_path):
     )
     model = explorer.load(_write(tmp_path, gd), replacements={"MyStep": my_square})
     with pytest.raises(explorer.errors.UnsupportedOpError, match="inside a tf.while_loop"):
-        model.session()
+        explorer.ModelSession(model)
 
 
 def test_attr_values_are_python_values():
@@ -253,7 +253,7 @@ def contrib_pb(tmp_path_factory):
 
 def test_builtin_replacements_are_offered_for_contrib_ops(contrib_pb):
     assert {"GatherTree", "ImageProjectiveTransform"} <= set(BUILTIN_REPLACEMENTS)
-    found = replacements_for(contrib_pb)
+    found = replacements_for(explorer.load(contrib_pb))
     assert set(found) == {"GatherTree", "ImageProjectiveTransform"}
     assert found["GatherTree"] is BUILTIN_REPLACEMENTS["GatherTree"]
 
@@ -273,8 +273,8 @@ def test_gather_tree_matches_the_contrib_kernel(contrib_pb):
         "parent_ids:0": np.concatenate([parents, parents2]).transpose(1, 0, 2),
         "lengths:0": np.array([3, 4], np.int32),
     }
-    model = explorer.load(contrib_pb, replacements=replacements_for(contrib_pb))
-    with model.session() as s:
+    model = explorer.load(contrib_pb, replacements=replacements_for(explorer.load(contrib_pb)))
+    with explorer.ModelSession(model) as s:
         got = s.run("beams:0", feeds)
     np.testing.assert_array_equal(got, np.concatenate([expected, expected2]).transpose(1, 0, 2))
 
@@ -283,8 +283,8 @@ def test_image_projective_transform_matches_the_contrib_contract(contrib_pb):
     images = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4, 1) + 1
     # Row 0: identity. Row 1: output (x, y) reads input (x - 1, y): a shift right, zeros in col 0.
     transforms = np.array([[1, 0, 0, 0, 1, 0, 0, 0], [1, 0, -1, 0, 1, 0, 0, 0]], np.float32)
-    model = explorer.load(contrib_pb, replacements=replacements_for(contrib_pb))
-    with model.session() as s:
+    model = explorer.load(contrib_pb, replacements=replacements_for(explorer.load(contrib_pb)))
+    with explorer.ModelSession(model) as s:
         got = s.run("warped:0", {"images:0": images, "transforms:0": transforms})
     np.testing.assert_array_equal(got[0], images[0])
     np.testing.assert_array_equal(got[1][:, 1:], images[1][:, :-1])

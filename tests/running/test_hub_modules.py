@@ -19,7 +19,9 @@ def _sqrtn(emb: np.ndarray, sentence: str) -> np.ndarray:
 def test_text_module_sentences_and_tokens(hub_modules):
     emb = text_embedding_weights()
     sentences = ["the cat sat", "zebra", "a fish swam on the mat", "the dog, sat!"]
-    with explorer.V1Runner(hub_modules["text_embedding"]) as r:  # "default" without asking
+    with explorer.V1Runner(
+        explorer.load(hub_modules["text_embedding"])
+    ) as r:  # "default" without asking
         assert r.signature_name == "default"
         out = r.infer({"default": np.array(sentences, dtype=object)})["default"]
         tokens = r.sibling(signature="tokens")
@@ -44,7 +46,9 @@ def test_image_module_both_graphs(hub_modules, tags):
     fmap = out["feature_map"]
     assert fmap.shape == (5, 8, 8, 6) and out["default"].shape == (5, 6)
     np.testing.assert_allclose(out["default"], fmap.mean(axis=(1, 2)), rtol=1e-5, atol=1e-6)
-    with model.session() as s:  # moving statistics restored from the checkpoint, by name
+    with explorer.ModelSession(
+        model
+    ) as s:  # moving statistics restored from the checkpoint, by name
         np.testing.assert_array_equal(s.run("bn/moving_mean:0"), w["bn/moving_mean"])
         pre = s.run("conv/Conv2D:0", {"images:0": x})
     if tags == "train":  # batch statistics: each channel normalised to ~beta before the ReLU

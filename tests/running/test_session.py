@@ -12,8 +12,8 @@ def test_session_uses_its_own_graph(mlp_paths):
     import tensorflow as tf
 
     before = len(tf.compat.v1.get_default_graph().get_operations())
-    a = explorer.load(mlp_paths["saved_model"]).session()
-    b = explorer.load(mlp_paths["checkpoint_v1"]).session()
+    a = explorer.ModelSession(explorer.load(mlp_paths["saved_model"]))
+    b = explorer.ModelSession(explorer.load(mlp_paths["checkpoint_v1"]))
     try:
         assert a.graph is not b.graph
         assert a.graph is not tf.compat.v1.get_default_graph()
@@ -27,7 +27,7 @@ def test_session_uses_its_own_graph(mlp_paths):
 def test_serving_counter_state():
     model = explorer.load(shared_model("serving_counter"))
     assert [v.kind for v in model.variables] == ["ref"]
-    with model.session() as s:
+    with explorer.ModelSession(model) as s:
         for name in ("reset_counter", "incr_counter", "incr_counter"):
             s.run(model.signature(name).outputs)
         assert s.run(model.signature("get_counter").outputs)["output"] == 2.0

@@ -200,7 +200,9 @@ def test_timeout_cancels_a_long_run_and_the_session_stays_usable(tmp_path):
         )
         tf.identity(y, name="y")
     tf.io.write_graph(g.as_graph_def(), str(tmp_path), "spin.pb", as_text=False)
-    with explorer.V1Runner(tmp_path / "spin.pb", inputs=["n:0"], outputs=["y:0"], timeout=0.5) as r:
+    with explorer.V1Runner(
+        explorer.load(tmp_path / "spin.pb"), inputs=["n:0"], outputs=["y:0"], timeout=0.5
+    ) as r:
         small = r.infer({"n:0": np.int64(10)})["y:0"]
         with pytest.raises(
             explorer.errors.SessionError, match=r"spin\.pb: .*within 0\.5 s .*cancelled"

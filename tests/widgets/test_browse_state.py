@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import explorer
 from explorer.errors import TensorNotFoundError
 from explorer.widgets import BrowserState
 
@@ -32,7 +33,10 @@ def test_browser_search_modes_filters_and_paging(mlp):
     s.op_type = ""
     s.dtype = "bool"
     assert s.results and all(
-        any(mlp.catalog().tensor(t).dtype == "bool" for t in mlp.catalog().op(n).outputs)
+        any(
+            explorer.Catalog.from_model(mlp).tensor(t).dtype == "bool"
+            for t in explorer.Catalog.from_model(mlp).op(n).outputs
+        )
         for n in s.results
     )
     s.dtype = "int64"
@@ -108,5 +112,5 @@ def test_browser_code_replays_the_view(mlp):
 
 def test_browser_accepts_a_path_and_a_catalog(mlp_paths, mlp):
     assert BrowserState(str(mlp_paths["frozen_pb"])).model.format == "frozen_graph"
-    s = BrowserState(mlp.catalog())
+    s = BrowserState(explorer.Catalog.from_model(mlp))
     assert s.model is None and "probs" in s.results

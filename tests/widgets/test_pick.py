@@ -94,7 +94,7 @@ def test_picker_without_signatures_starts_from_suggestions(mlp_paths):
     assert s.inputs == ("x:0",) and s.outputs == ("probs:0",) and s.validation.ok
     assert "explorer.V1Runner(model, inputs=['x:0'], outputs=['probs:0'])" in s.code()
     with pytest.raises(TypeError, match="needs a model"):
-        PickerState(explorer.load(mlp_paths["frozen_pb"]).catalog())
+        PickerState(explorer.Catalog.from_model(explorer.load(mlp_paths["frozen_pb"])))
 
 
 def test_picker_shows_the_feed_shape_of_an_unshaped_input(tmp_path):

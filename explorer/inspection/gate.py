@@ -1,0 +1,99 @@
+"""The admission gate: what must hold before a model's graph is imported or run, judged once.
+
+:func:`admit` is the one gate every path that imports or runs a graph passes (the v1 session and
+runner, the converter and its TF1 Hub variant, ``migrate``, the tensor specs read from an imported
+graph). In order:
+
+1. **registered ops** (:func:`~explorer.loading.op_libraries.require_registered`): op types this
+   TensorFlow lacks are an ``UnsupportedOpError`` naming the ways on;
+2. **safety** for what will run (:func:`~explorer.inspection.scanner.require_safe`): file-system
+   or Python-calling ops on the path of ``scope`` are an ``UnsafeModelError`` unless
+   ``allow_unsafe``; a graph that crashes TensorFlow on import is refused even then;
+3. **regular assets** (:func:`~explorer.loading.files.require_regular_assets`): no table filled
+   from a device, allowed or not;
+4. **isolated preflight** (:func:`~explorer.loading.isolation.preflight`): the graph imported (and
+   its checkpoint and tables checked, as ``restore``/``initialize`` say) in a child process, so
+   a crash is an error.
+
+Each verdict is kept on the model (``V1Model.memo``) under its step and options: admitting the
+same model for the same scope again costs a lookup, and a refusal is raised again as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+
+from explorer.errors import ExplorerError, SessionError
+from explorer.graph.run_scope import RunScope
+from explorer.inspection.scanner import require_safe
+from explorer.loading import isolation
+from explorer.loading.files import require_regular_assets
+from explorer.loading.model import V1Model
+from explorer.loading.op_libraries import require_registered
+
+
+def admit(
+    model: V1Model,
+    scope: RunScope | None = None,
+    *,
+    allow_unsafe: bool = False,
+    restore: bool = True,
+    initialize: bool = True,
+) -> V1Model:
+    """Admit ``model`` to run ``scope`` (``None``: anything in the graph); returns the model.
+
+    Args:
+        model: the model about to be imported or run.
+        scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`): unsafe ops
+            outside it do not block.
+        allow_unsafe: the user trusts the file (see
+            :func:`~explorer.inspection.scanner.require_safe`).
+        restore, initialize: what the preflight checks besides the import: the checkpoint
+            against the graph, the table initialisers run with the asset files.
+
+    Raises:
+        UnsupportedOpError, UnsafeModelError, ModelFormatError, MissingVariablesError: the
+        model is refused (the same error each time it is asked again).
+    """
+    _once(model, ("gate", "registered"), lambda: require_registered(model))
+    _once(
+        model,
+        ("gate", "safe", scope, allow_unsafe),
+        lambda: require_safe(model, allow_unsafe, scope),
+    )
+    _once(model, ("gate", "assets"), lambda: require_regular_assets(model))
+    key = ("gate", "preflight", isolation.generation())
+    everything = model.memo.get((*key, True, True), False)  # None: it passed
+    if isolation.is_enabled() and everything is not None:
+        _once(
+            model,
+            (*key, restore, initialize),
+            lambda: isolation.preflight(model, restore=restore, initialize=initialize),
+        )
+    return model
+
+
+def admit_import(model: V1Model) -> V1Model:
+    """Admit ``model``'s graph to be imported without running anything (to read tensor specs):
+    registered ops, what importing alone does (a self-recursive function), and the import in
+    a child process."""
+    return admit(model, None, allow_unsafe=True, restore=False, initialize=False)
+
+
+def _once(model: V1Model, key: Hashable, check: Callable[[], None]) -> None:
+    """Run ``check`` the first time ``key`` is asked for ``model``; keep the verdict (``None``
+    when it passed, else the refusal, raised again). A worker that did not start is not a
+    verdict on the model and is not kept."""
+    if key in model.memo:
+        refusal = model.memo[key]
+        if refusal is not None:
+            raise refusal.with_traceback(None)
+        return
+    try:
+        check()
+    except SessionError:
+        raise
+    except ExplorerError as e:
+        model.memo[key] = e.with_traceback(None)
+        raise
+    model.memo[key] = None
