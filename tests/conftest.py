@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from explorer.examples.hub_modules import build_hub_modules, import_hub
+from explorer.examples.models import build_all
+from tests.model_builders.training_graphs import build_training_graphs
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,8 +20,6 @@ SHARED_MODELS = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" 
 @pytest.fixture(scope="session")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""
-    from explorer.examples.models import build_all
-
     return build_all(tmp_path_factory.mktemp("mlp"))
 
 
@@ -54,8 +56,6 @@ SHARED_NAMES = (
 def hub_modules(tmp_path_factory) -> dict[str, Path]:
     """The example TF1 Hub modules (explorer.examples.hub_modules), built once with
     tensorflow_hub 0.15's own hub.create_module_spec/Module.export: name -> module folder."""
-    from explorer.examples.hub_modules import build_hub_modules, import_hub
-
     try:
         import_hub()
     except ImportError as e:
@@ -67,6 +67,4 @@ def hub_modules(tmp_path_factory) -> dict[str, Path]:
 def training_graphs(tmp_path_factory) -> dict[str, Path]:
     """Training checkpoints with no export (GAN, DQN, seq2seq, Add-logits classifier, tf.data and
     queue-runner pipelines), built once in a child process: name -> checkpoint folder."""
-    from explorer.examples.training_graphs import build_training_graphs
-
     return build_training_graphs(tmp_path_factory.mktemp("training"))

@@ -1,4 +1,4 @@
-"""The model zoo (``explorer/zoo.py``): every realistic TF1 model class migrates, with proof.
+"""The model zoo (``tests/model_builders/zoo.py``): every realistic TF1 model class migrates, with proof.
 
 The zoo is built once per test session in one child process (TF1 global state, tf_keras) and
 migrated once per model through the CLI; a fresh Python process then loads every converted folder
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from explorer.cli import main
-from explorer.examples.zoo import ZOO_MODELS, build_zoo
+from tests.model_builders.zoo import ZOO_MODELS, build_zoo
 
 pytestmark = pytest.mark.slow
 

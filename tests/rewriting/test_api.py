@@ -19,6 +19,7 @@ import pytest
 import explorer
 from explorer.rewriting.api import check_rewrites
 from tests.conftest import shared_model
+from tests.model_builders.zoo import build_zoo
 from tests.rewriting.conftest import FIXTURES
 
 # fixture or shared model -> the Keras layer kinds its rewrite must contain
@@ -151,8 +152,6 @@ def test_zoo_models_frozen_cnn_and_bidirectional_rnn_work_string_tables_give_a_r
     """The zoo's frozen tf.compat.v1.layers CNN (batch norm behind is_training, dropout behind
     keep_prob, all constants) rewrites natively; the mixed-dtypes model's vocabulary table is a
     one-line reason (its string input is fed to the constant folding without a TF error)."""
-    from explorer.examples.zoo import build_zoo
-
     paths = build_zoo(tmp_path, ["cnn_bn_frozen", "mixed_dtypes", "rnn_lstm"])
     rw = explorer.to_keras(paths["cnn_bn_frozen"], check=False)
     assert rw.fallbacks == [] and {"Conv2D", "BatchNormalization", "Dropout"} <= {
