@@ -1,4 +1,5 @@
-"""Shared fixtures: example TF1 models built once per test session, and the shared real models."""
+"""Shared fixtures: example TF1 models built once per test session, and the shared real models
+(their table and paths: ``tests/shared_models.py``; helpers: ``tests/helpers.py``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import pytest
 from explorer.examples.hub_modules import build_hub_modules, import_hub
 from explorer.examples.models import build_all
 from tests.model_builders.training_graphs import build_training_graphs
+from tests.shared_models import ROOT, SHARED_MODELS, shared_model
+
+__all__ = ["ROOT", "shared_model"]  # the paths tests import from here
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_MODELS = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" / "models"))
 
 
 @pytest.fixture(scope="session")
@@ -29,27 +30,6 @@ def shared_models() -> Path:
     if not SHARED_MODELS.is_dir():
         pytest.skip(f"real TF1 models not found at {SHARED_MODELS}")
     return SHARED_MODELS
-
-
-def shared_model(name: str) -> Path:
-    p = SHARED_MODELS / name
-    if not p.exists():
-        pytest.skip(f"real TF1 model {name} not found at {p}")
-    return p
-
-
-SHARED_NAMES = (
-    "serving_counter",
-    "serving_half_plus_two",
-    "serving_half_plus_two_gpu",
-    "serving_no_signatures_checkpoint",
-    "tf2onnx_fc_layers_frozen",
-    "tf2onnx_regression_checkpoint",
-    "tf2onnx_regression_frozen",
-    "tf2onnx_regression_saved_model",
-    "tfx_chicago_taxi_eval",
-    "tfx_chicago_taxi_serving",
-)
 
 
 @pytest.fixture(scope="session")

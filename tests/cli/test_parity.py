@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from explorer.cli import main
 from tests.conftest import ROOT
+from tests.helpers import check_parity_json, cli_json
 
 SAMPLE_REPORT = ROOT / "build" / "reports" / "sample_parity.html"
-
-
-def _json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out)
-
-
-def _check_shape(out: dict) -> None:
-    assert isinstance(out["passed"], bool) and out["signatures"]
-    for sig in out["signatures"].values():
-        assert {"passed", "nondeterministic", "outputs"} <= set(sig)
-        for o in sig["outputs"].values():
-            assert {"max_abs", "max_rel", "mismatch_fraction", "equal"} <= set(o)
 
 
 def test_parity_json_passes_and_writes_the_sample_report(mlp_paths, capsys):
@@ -29,8 +16,8 @@ def test_parity_json_passes_and_writes_the_sample_report(mlp_paths, capsys):
     SAMPLE_REPORT.unlink(missing_ok=True)
     argv = ["parity", str(mlp_paths["saved_model"]), "--batches", "2", "--batch-size", "4"]
     assert main([*argv, "--json", "--report", str(SAMPLE_REPORT)]) == 0
-    out = _json(capsys)
-    _check_shape(out)
+    out = cli_json(capsys)
+    check_parity_json(out)
     assert out["passed"] is True and set(out["signatures"]) == {"serving_default"}
     probs = out["signatures"]["serving_default"]["outputs"]["probs"]
     assert probs["equal"] is True and probs["max_abs"] == 0.0
@@ -57,7 +44,7 @@ def test_parity_mismatch_exits_1(mlp_paths, tmp_path, capsys):
     saved = convert(other).save(tmp_path / "v2")
     argv = ["parity", str(mlp_paths["saved_model"]), "--converted", str(saved), "--json"]
     assert main(argv) == 1
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert out["passed"] is False and out["status"] == "failed"
     assert out["signatures"]["serving_default"]["outputs"]["probs"]["mismatch_fraction"] > 0
 

@@ -6,11 +6,11 @@ import json
 
 from explorer import ParityReport, compare
 from explorer.comparing.records import OutputComparison, ParitySummary
-from tests.comparing.test_outputs import _pair
+from tests.helpers import pair
 
 
 def test_report_json_round_trip_is_exact():
-    a, b = _pair()
+    a, b = pair()
     b[0, 0] += 1
     report = compare({"y": a, "z": a}, {"y": b, "z": a}, name="serving_default")
     report.notes.append("a note")
@@ -23,7 +23,7 @@ def test_report_json_round_trip_is_exact():
 
 
 def test_summary_json_has_the_cli_shape():
-    a, _ = _pair()
+    a, _ = pair()
     summary = ParitySummary({"sig": compare({"y": a}, {"y": a}, name="sig")}, {"tensorflow": "x"})
     obj = summary.to_json()
     assert obj["passed"] is True and obj["environment"] == {"tensorflow": "x"}

@@ -170,23 +170,6 @@ def test_cli_verbs_have_their_test_file():
     assert missing == []
 
 
-def test_old_module_paths_still_import_as_their_new_homes():
-    import importlib
-
-    from explorer._lazy import OLD_MODULES
-
-    for old, new in OLD_MODULES.items():
-        assert importlib.import_module(f"explorer.{old}") is importlib.import_module(
-            f"explorer.{new}"
-        ), old
-    from explorer.scanner import require_safe
-
-    from explorer import sampler  # the 0.1 spelling of a submodule import
-
-    assert sampler.sample is importlib.import_module("explorer").sample
-    assert callable(require_safe)
-
-
 def test_extend_is_the_one_home_of_the_extension_decorators():
     from explorer import extend
     from explorer.conversion.rewrite import REWRITES

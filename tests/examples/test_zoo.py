@@ -1,4 +1,4 @@
-"""The model zoo (``tests/model_builders/zoo.py``): every realistic TF1 model class migrates, with proof.
+"""The model zoo (``tests/model_builders``): every realistic TF1 model class migrates, with proof.
 
 The zoo is built once per test session in one child process (TF1 global state, tf_keras) and
 migrated once per model through the CLI; a fresh Python process then loads every converted folder
