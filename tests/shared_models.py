@@ -49,6 +49,7 @@ class SharedModel:
     ranks_first: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     keras_args: Mapping[str, object] = field(default_factory=dict)  # ``to_keras`` keywords
     to_keras: Proves | Refused | None = None
+    custom_ops: tuple[str, ...] = ()  # op types stock TensorFlow lacks (a library defines them)
 
     @property
     def path(self) -> Path:
@@ -57,7 +58,7 @@ class SharedModel:
     @property
     def runs(self) -> bool:
         """Stock TensorFlow runs it (no custom op library is needed)."""
-        return not (isinstance(self.migrate, Refused) and "does not register" in self.migrate.words)
+        return not self.custom_ops
 
 
 def _sig(*outputs: str, signature: str = "serving_default") -> Proves:
@@ -242,6 +243,7 @@ MODELS: tuple[SharedModel, ...] = (
             "outputs": ["o_energy:0"],
         },
         to_keras=Refused("does not register: DescrptSeA"),
+        custom_ops=("DescrptSeA", "ProdForceSeA", "ProdVirialSeA"),
     ),
     SharedModel(
         "leanderlxz_seq2seq_ckpt",
