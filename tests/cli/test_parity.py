@@ -7,6 +7,7 @@ import pytest
 from explorer.cli import main
 from tests.conftest import ROOT
 from tests.helpers import check_parity_json, cli_json
+from tests.shared_models import BY_NAME
 
 SAMPLE_REPORT = ROOT / "build" / "reports" / "sample_parity.html"
 
@@ -59,10 +60,8 @@ def test_parity_errors_exit_2(mlp_paths, tmp_path, capsys):
 @pytest.mark.slow
 def test_parity_speech_and_seq2seq_with_no_flags(capsys):
     """The two unseen-model cases of MANIFEST.md pass parity with their curated I/O, no flags."""
-    from tests.conftest import shared_model
-
-    assert main(["parity", str(shared_model("agent007_speech_frozen")), "--batches", "1"]) == 0
-    args = ["parity", str(shared_model("leanderlxz_seq2seq_ckpt")), "--batches", "1"]
-    io = ["--inputs", "input:0", "source_sequence_length:0", "target_sequence_length:0"]
-    assert main([*args, *io, "--outputs", "predictions:0"]) == 0
+    assert main(["parity", str(BY_NAME["agent007_speech_frozen"].path), "--batches", "1"]) == 0
+    seq2seq = BY_NAME["leanderlxz_seq2seq_ckpt"]
+    args = ["parity", str(seq2seq.path), "--batches", "1"]
+    assert main([*args, "--inputs", *seq2seq.inputs, "--outputs", *seq2seq.outputs]) == 0
     assert "passed" in capsys.readouterr().out

@@ -21,7 +21,7 @@ from explorer.rewriting.api import check_rewrites
 from tests.conftest import shared_model
 from tests.model_builders.zoo import build_zoo
 from tests.rewriting.conftest import FIXTURES
-from tests.shared_models import Proves, Refused, params
+from tests.shared_models import BY_NAME, Proves, Refused, params
 
 # fixture or shared model -> the Keras layer kinds its rewrite must contain
 KINDS = {
@@ -45,16 +45,9 @@ def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fix
         ["x:0", "lengths:0"],
         ["y:0"],
     )
-    cases["tf2onnx_fc_layers_frozen"] = (
-        shared_model("tf2onnx_fc_layers_frozen"),
-        ["X:0"],
-        ["output:0"],
-    )
-    cases["tf2onnx_regression_checkpoint"] = (
-        shared_model("tf2onnx_regression_checkpoint"),
-        ["X:0"],
-        ["pred:0"],
-    )
+    for name in ("tf2onnx_fc_layers_frozen", "tf2onnx_regression_checkpoint"):
+        shared = BY_NAME[name]
+        cases[name] = (shared.path, [*shared.inputs], [*shared.outputs])
     rewrites = {
         name: explorer.to_keras(path, inputs=ins, outputs=outs, check=False)
         for name, (path, ins, outs) in cases.items()
