@@ -54,10 +54,13 @@ def assert_migrates(
     model: Path, out: Path, proved: Mapping[str, tuple[str, ...]] | None = None, *flags: str
 ) -> dict:
     """``migrate`` exits 0 and passes, proves ``proved`` (signature -> outputs; None: not checked),
-    writes ``out`` and leaves the model's files as they were. Returns the JSON report."""
+    writes ``out`` and leaves the model's files as they were. Returns the JSON report. Where it
+    stops instead, its stderr is one line, which the assertion shows."""
     before = snapshot(model)
     status, report, err = run_migrate(model, out, *flags)
-    assert status == 0, (err or ["no stderr"])[-1] if report is None else _failed(report)
+    if status != 0:
+        assert len(err) <= 1, f"migrate exited {status} with more than one stderr line: {err}"
+        raise AssertionError(f"migrate exited {status}: {err[0] if err else _failed(report)}")
     assert report["passed"] is True and (out / "saved_model.pb").is_file(), _failed(report)
     if proved is not None:
         got = {sig: tuple(p["outputs"]) for sig, p in report["proved"].items()}
@@ -86,9 +89,9 @@ def assert_migrate_outcome(model: SharedModel, out: Path, *flags: str) -> None:
         assert_migrates(model.path, out, model.migrate.outputs or None, *flags)
 
 
-def _failed(report: dict) -> str:
+def _failed(report: dict | None) -> str:
     """One line saying which signature failed where."""
-    return json.dumps(report.get("signatures", report))[:2000]
+    return json.dumps((report or {}).get("signatures", report))[:2000]
 
 
 # -- small models and values for single tests ------------------------------------------------
