@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import explorer
 from explorer.examples.hub_modules import build_hub_modules, import_hub
 from explorer.examples.models import build_all
 from tests.model_builders.training_graphs import build_training_graphs
@@ -22,6 +23,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""
     return build_all(tmp_path_factory.mktemp("mlp"))
+
+
+@pytest.fixture(scope="module")
+def mlp(mlp_paths) -> explorer.V1Model:
+    """The example MLP SavedModel, loaded (signature serving_default: x -> probs, logits)."""
+    return explorer.load(mlp_paths["saved_model"])
+
+
+@pytest.fixture(scope="module")
+def mlp_v2(mlp_paths) -> explorer.V2Model:
+    """The example MLP SavedModel, converted (not saved)."""
+    return explorer.convert(mlp_paths["saved_model"])
 
 
 @pytest.fixture(scope="session")

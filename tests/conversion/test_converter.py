@@ -32,11 +32,6 @@ def _equal(a, b) -> bool:
     return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
 
 
-@pytest.fixture(scope="module")
-def mlp_v2(mlp_paths):
-    return explorer.convert(mlp_paths["saved_model"])
-
-
 def test_mlp_converts_with_source_keys_and_bitwise_outputs(mlp_paths, mlp_v2):
     assert list(mlp_v2.signatures) == ["serving_default"]
     sig = mlp_v2.signature()

@@ -17,11 +17,6 @@ from tests.shared_models import params
 
 
 @pytest.fixture(scope="module")
-def mlp(mlp_paths):
-    return explorer.load(mlp_paths["saved_model"])
-
-
-@pytest.fixture(scope="module")
 def sparse_model(tmp_path_factory):
     """A SavedModel whose signature takes and returns a coo_sparse tensor: out = 2 * sp."""
     from explorer._tf import tf
