@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -171,14 +172,16 @@ def build_risky_graph(out_dir: Path, unregistered: bool = True) -> Path:
     return path
 
 
-CANDIDATE_KEYS = {"name", "dtype", "shape", "score", "reason"}
+CANDIDATE_KEYS = {"name", "dtype", "shape", "score", "reason"}  # of a suggestion in --json
 
 
 def cli_json(capsys) -> dict:
+    """What the CLI verb just printed with ``--json``."""
     return json.loads(capsys.readouterr().out)
 
 
 def check_parity_json(out: dict) -> None:
+    """The keys of a ``parity``/``migrate`` JSON report, down to each compared output."""
     assert isinstance(out["passed"], bool) and out["signatures"]
     for sig in out["signatures"].values():
         assert {"passed", "nondeterministic", "outputs"} <= set(sig)
@@ -186,7 +189,8 @@ def check_parity_json(out: dict) -> None:
             assert {"max_abs", "max_rel", "mismatch_fraction", "equal"} <= set(o)
 
 
-def two_heads(tmp_path):
+def two_heads(tmp_path: Path) -> Path:
+    """A frozen graph ``x:0`` -> ``left_head:0`` and ``right_head:0``: no output stands out."""
     from explorer._tf import tf
 
     g = tf().Graph()
@@ -198,10 +202,8 @@ def two_heads(tmp_path):
     return tmp_path / "two.pb"
 
 
-def meta_naming_a_missing_op(mlp_paths, tmp_path):
+def meta_naming_a_missing_op(mlp_paths: dict[str, Path], tmp_path: Path) -> Path:
     """A copy of the example checkpoint whose train_op collection names an op not in the graph."""
-    import shutil
-
     from tensorflow.core.protobuf import meta_graph_pb2
 
     dst = tmp_path / "ckpt"

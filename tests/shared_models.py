@@ -2,8 +2,9 @@
 
 One record per model: its format, its curated inputs/outputs (from the source repository's own
 inference code), its signatures, and what each verb is expected to do with it. Tests iterate the
-table with :func:`params` (``@pytest.mark.parametrize("model", params(...))``) and open a model
-with :func:`shared_model`; both skip, with the reason, only where ``../shared/models`` is absent.
+table with :func:`params` (``@pytest.mark.parametrize("shared", params(lambda m: ...))``) and open
+a model with ``shared.path`` (or :func:`shared_model` by name), which skips the test, saying why,
+only where ``../shared/models`` is absent.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Refused:
 
 @dataclass(frozen=True)
 class SharedModel:
+    """One shared model; an outcome of None is not asserted by the tests that iterate a verb."""
+
     name: str
     format: str  # what ``explorer.load`` reports: saved_model, checkpoint, frozen_graph
     # MANIFEST.md's section: "project" (the serving/tf2onnx/tfx projects' own test data),
@@ -61,8 +64,9 @@ class SharedModel:
         return not self.custom_ops
 
 
-def _sig(*outputs: str, signature: str = "serving_default") -> Proves:
-    return Proves({signature: outputs})
+def _sig(*outputs: str) -> Proves:
+    """``migrate`` proves ``outputs`` as the one signature it writes (serving_default)."""
+    return Proves({"serving_default": outputs})
 
 
 _HALF_PLUS_TWO = {
