@@ -1,4 +1,5 @@
-"""Shared fixtures: example TF1 models built once per test session, and the shared real models."""
+"""Shared fixtures: example TF1 models built once per test session, and the shared real models
+(their table and paths: ``tests/shared_models.py``; helpers: ``tests/helpers.py``)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,33 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import explorer
+from explorer.examples.hub_modules import build_hub_modules, import_hub
+from explorer.examples.models import build_all
+from tests.model_builders.training_graphs import build_training_graphs
+from tests.shared_models import ROOT, SHARED_MODELS, shared_model
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_MODELS = Path(os.environ.get("TF1_SHARED_MODELS", ROOT.parent / "shared" / "models"))
+__all__ = ["ROOT", "shared_model"]  # the paths tests import from here
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 @pytest.fixture(scope="session")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""
-    from explorer.examples.models import build_all
-
     return build_all(tmp_path_factory.mktemp("mlp"))
+
+
+@pytest.fixture(scope="module")
+def mlp(mlp_paths) -> explorer.V1Model:
+    """The example MLP SavedModel, loaded (signature serving_default: x -> probs, logits)."""
+    return explorer.load(mlp_paths["saved_model"])
+
+
+@pytest.fixture(scope="module")
+def mlp_v2(mlp_paths) -> explorer.V2Model:
+    """The example MLP SavedModel, converted (not saved)."""
+    return explorer.convert(mlp_paths["saved_model"])
 
 
 @pytest.fixture(scope="session")
@@ -29,33 +45,10 @@ def shared_models() -> Path:
     return SHARED_MODELS
 
 
-def shared_model(name: str) -> Path:
-    p = SHARED_MODELS / name
-    if not p.exists():
-        pytest.skip(f"real TF1 model {name} not found at {p}")
-    return p
-
-
-SHARED_NAMES = (
-    "serving_counter",
-    "serving_half_plus_two",
-    "serving_half_plus_two_gpu",
-    "serving_no_signatures_checkpoint",
-    "tf2onnx_fc_layers_frozen",
-    "tf2onnx_regression_checkpoint",
-    "tf2onnx_regression_frozen",
-    "tf2onnx_regression_saved_model",
-    "tfx_chicago_taxi_eval",
-    "tfx_chicago_taxi_serving",
-)
-
-
 @pytest.fixture(scope="session")
 def hub_modules(tmp_path_factory) -> dict[str, Path]:
     """The example TF1 Hub modules (explorer.examples.hub_modules), built once with
     tensorflow_hub 0.15's own hub.create_module_spec/Module.export: name -> module folder."""
-    from explorer.examples.hub_modules import build_hub_modules, import_hub
-
     try:
         import_hub()
     except ImportError as e:
@@ -67,6 +60,4 @@ def hub_modules(tmp_path_factory) -> dict[str, Path]:
 def training_graphs(tmp_path_factory) -> dict[str, Path]:
     """Training checkpoints with no export (GAN, DQN, seq2seq, Add-logits classifier, tf.data and
     queue-runner pipelines), built once in a child process: name -> checkpoint folder."""
-    from explorer.examples.training_graphs import build_training_graphs
-
     return build_training_graphs(tmp_path_factory.mktemp("training"))

@@ -1,10 +1,9 @@
-"""Example models for notebooks, tests and demos, built on the fly with ``tf.compat.v1``.
+"""Example models for notebooks and demos, built on the fly with ``tf.compat.v1``.
 
 :mod:`~explorer.examples.models`: the small MLP in every TF1 format and an Estimator-style
-``tf.Example`` parser (what ``make lab`` opens); :mod:`~explorer.examples.zoo`: realistic TF1 model
-classes (v1 control flow, RNNs, batch norm, partitioned variables, ...) built in a child process;
-:mod:`~explorer.examples.hub_modules`: TF1 Hub modules (text embedding, image feature vector,
-several signatures) written by ``tensorflow_hub`` 0.15 (the dev extra).
+``tf.Example`` parser (what ``make lab`` opens); :mod:`~explorer.examples.hub_modules`: TF1 Hub
+modules (text embedding, image feature vector, several signatures) written by ``tensorflow_hub``
+0.15 (the dev extra), which notebook 07 opens. Test-only builders live in ``tests/model_builders``.
 """
 
 from explorer.examples.models import (

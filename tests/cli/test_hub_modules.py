@@ -8,6 +8,7 @@ import json
 import pytest
 
 from explorer.cli import main
+from tests.helpers import assert_migrates
 
 
 def test_inspect_shows_tag_sets(hub_modules, capsys):
@@ -49,11 +50,8 @@ def test_unknown_tags_one_line(hub_modules, capsys):
         ("multi_signature", []),
     ],
 )
-def test_migrate_every_module(hub_modules, tmp_path, capsys, name, tags):
-    out_dir = tmp_path / "out"
-    assert main(["migrate", str(hub_modules[name]), str(out_dir), *tags, "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["passed"] is True
+def test_migrate_every_module(hub_modules, tmp_path, name, tags):
+    report = assert_migrates(hub_modules[name], tmp_path / "out", None, *tags)
     expected = {
         "text_embedding": {"default", "tokens"},
         "image_feature_vector": {"default", "image_feature_vector"},

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from explorer.cli import main
-from tests.conftest import SHARED_NAMES, shared_model
+from tests.shared_models import params
 
 KEYS = {
     "format",
@@ -64,8 +64,8 @@ def test_inspect_tags_flag(mlp_paths, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHARED_NAMES)
-def test_inspect_json_on_shared_models(name, capsys):
-    assert main(["inspect", str(shared_model(name)), "--json"]) == 0
+@pytest.mark.parametrize("shared", params())
+def test_inspect_json_on_shared_models(shared, capsys):
+    assert main(["inspect", str(shared.path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == KEYS and out["node_count"] > 0

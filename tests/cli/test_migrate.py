@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from explorer.cli import main
-from tests.cli.test_parity import _check_shape, _json
-from tests.conftest import SHARED_NAMES, shared_model
+from tests.helpers import (
+    assert_migrate_outcome,
+    assert_migrates,
+    assert_refused,
+    check_parity_json,
+    cli_json,
+    two_heads,
+)
+from tests.shared_models import Proves, params
 
 
 def test_migrate_json_has_output_dir_and_steps(mlp_paths, tmp_path, capsys):
@@ -17,8 +23,8 @@ def test_migrate_json_has_output_dir_and_steps(mlp_paths, tmp_path, capsys):
     report = tmp_path / "migrate.html"
     argv = [str(mlp_paths["frozen_pb"]), str(out_dir), "--batches", "1", "--report", str(report)]
     assert main(["migrate", *argv, "--json"]) == 0
-    out = _json(capsys)
-    _check_shape(out)
+    out = cli_json(capsys)
+    check_parity_json(out)
     assert out["passed"] is True and Path(out["output_dir"]) == out_dir.resolve()
     assert (out_dir / "saved_model.pb").is_file()
     assert {"inspect", "suggest", "scan", "convert"} <= set(out["steps"])
@@ -33,14 +39,13 @@ def test_migrate_json_has_output_dir_and_steps(mlp_paths, tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHARED_NAMES)
-def test_migrate_every_shared_model(name, tmp_path, capsys):
+@pytest.mark.parametrize("model", params(lambda m: m.migrate))
+def test_migrate_every_shared_model(model, tmp_path):
+    """Each shared model with no I/O flags: proves the table's outputs (and writes the report), or
+    one line refuses it."""
     report = tmp_path / "report.html"
-    argv = ["migrate", str(shared_model(name)), str(tmp_path / "out"), "--batches", "1"]
-    status = main([*argv, "--report", str(report), "--json"])
-    out = _json(capsys)
-    assert status == 0, json.dumps(out["signatures"])[:2000]
-    assert out["passed"] is True and report.is_file()
+    assert_migrate_outcome(model, tmp_path / "out", "--batches", "1", "--report", str(report))
+    assert report.is_file() == isinstance(model.migrate, Proves)
 
 
 def test_migrate_writes_nothing_when_parity_does_not_pass(mlp_paths, tmp_path, capsys, monkeypatch):
@@ -79,11 +84,10 @@ def test_migrate_training_checkpoints_proves_the_inference_head(
     assert main(["migrate", str(training_graphs[name]), str(out_dir), "--batches", "1"]) == 0
     text = capsys.readouterr().out.strip().splitlines()
     assert text[-1].startswith(f"proved {proved_out[0]} <- ") and text[-1].endswith(": passed")
-    assert main(["migrate", str(training_graphs[name]), str(out_dir), "--overwrite", "--json"]) == 0
-    out = _json(capsys)
+    proved = {"serving_default": tuple(proved_out)}
+    out = assert_migrates(training_graphs[name], out_dir, proved, "--overwrite")
     assert next(iter(out)) == "proved"  # the report names the proved tensors first
-    proved = out["proved"]["serving_default"]
-    assert proved["outputs"] == proved_out and sorted(proved["inputs"]) == proved_in
+    assert sorted(out["proved"]["serving_default"]["inputs"]) == proved_in
     assert out["steps"]["choice"]["by"] == "confident suggestion"
     if name != "gan":
         _check_example_signature(out_dir)
@@ -122,29 +126,10 @@ def _check_example_signature(out_dir):
 
 
 def test_migrate_stops_without_a_confident_output_and_takes_outputs(tmp_path, capsys):
-    from tests.inspection.test_io_choice import _two_heads
-
     (tmp_path / "model").mkdir()
-    path = _two_heads(tmp_path / "model")
-    assert main(["migrate", str(path), str(tmp_path / "out")]) == 2
-    (err,) = capsys.readouterr().err.strip().splitlines()
-    assert "--outputs" in err and "1. " in err and "left_head:0" in err
-    assert not (tmp_path / "out").exists()
+    path = two_heads(tmp_path / "model")
+    err = assert_refused(path, tmp_path / "out", "left_head:0")
+    assert "--outputs" in err and "1. " in err
     argv = ["migrate", str(path), str(tmp_path / "out"), "--outputs", "left_head:0"]
     assert main([*argv, "--inputs", "x:0", "--batches", "1"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == ("proved left_head:0 <- x:0: passed")
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("name", "proved_out"),
-    [
-        ("chadpro_mnist_gan_ckpt", ["Tanh:0"]),
-        ("fije_neural_ibm1_ckpt", ["Reshape_1:0"]),  # pruned: no sparse Adam to rewrite
-    ],
-)
-def test_migrate_shared_training_checkpoints(name, proved_out, tmp_path, capsys):
-    argv = ["migrate", str(shared_model(name)), str(tmp_path / "out"), "--batches", "1"]
-    assert main([*argv, "--json"]) == 0
-    out = _json(capsys)
-    assert out["proved"]["serving_default"]["outputs"] == proved_out and out["passed"]

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from explorer.cli import main
 from tests.conftest import ROOT
+from tests.helpers import check_parity_json, cli_json
+from tests.shared_models import BY_NAME
 
 SAMPLE_REPORT = ROOT / "build" / "reports" / "sample_parity.html"
-
-
-def _json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out)
-
-
-def _check_shape(out: dict) -> None:
-    assert isinstance(out["passed"], bool) and out["signatures"]
-    for sig in out["signatures"].values():
-        assert {"passed", "nondeterministic", "outputs"} <= set(sig)
-        for o in sig["outputs"].values():
-            assert {"max_abs", "max_rel", "mismatch_fraction", "equal"} <= set(o)
 
 
 def test_parity_json_passes_and_writes_the_sample_report(mlp_paths, capsys):
@@ -29,8 +17,8 @@ def test_parity_json_passes_and_writes_the_sample_report(mlp_paths, capsys):
     SAMPLE_REPORT.unlink(missing_ok=True)
     argv = ["parity", str(mlp_paths["saved_model"]), "--batches", "2", "--batch-size", "4"]
     assert main([*argv, "--json", "--report", str(SAMPLE_REPORT)]) == 0
-    out = _json(capsys)
-    _check_shape(out)
+    out = cli_json(capsys)
+    check_parity_json(out)
     assert out["passed"] is True and set(out["signatures"]) == {"serving_default"}
     probs = out["signatures"]["serving_default"]["outputs"]["probs"]
     assert probs["equal"] is True and probs["max_abs"] == 0.0
@@ -57,7 +45,7 @@ def test_parity_mismatch_exits_1(mlp_paths, tmp_path, capsys):
     saved = convert(other).save(tmp_path / "v2")
     argv = ["parity", str(mlp_paths["saved_model"]), "--converted", str(saved), "--json"]
     assert main(argv) == 1
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert out["passed"] is False and out["status"] == "failed"
     assert out["signatures"]["serving_default"]["outputs"]["probs"]["mismatch_fraction"] > 0
 
@@ -72,10 +60,8 @@ def test_parity_errors_exit_2(mlp_paths, tmp_path, capsys):
 @pytest.mark.slow
 def test_parity_speech_and_seq2seq_with_no_flags(capsys):
     """The two unseen-model cases of MANIFEST.md pass parity with their curated I/O, no flags."""
-    from tests.conftest import shared_model
-
-    assert main(["parity", str(shared_model("agent007_speech_frozen")), "--batches", "1"]) == 0
-    args = ["parity", str(shared_model("leanderlxz_seq2seq_ckpt")), "--batches", "1"]
-    io = ["--inputs", "input:0", "source_sequence_length:0", "target_sequence_length:0"]
-    assert main([*args, *io, "--outputs", "predictions:0"]) == 0
+    assert main(["parity", str(BY_NAME["agent007_speech_frozen"].path), "--batches", "1"]) == 0
+    seq2seq = BY_NAME["leanderlxz_seq2seq_ckpt"]
+    args = ["parity", str(seq2seq.path), "--batches", "1"]
+    assert main([*args, "--inputs", *seq2seq.inputs, "--outputs", *seq2seq.outputs]) == 0
     assert "passed" in capsys.readouterr().out

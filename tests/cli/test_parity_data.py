@@ -11,6 +11,7 @@ from explorer.cli import main
 from explorer.examples.models import build_example_parser_model
 from tests.conftest import shared_model
 from tests.feeding.data.files import chicago_examples, parser_example, write_tfrecord
+from tests.helpers import assert_migrates
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +47,9 @@ def test_parity_data_text_and_a_bad_record(parser, tmp_path, capsys):
     assert err[-1].startswith("tf1-explorer parity: ") and "bad.tfrecord: record 1: " in err[-1]
 
 
-def test_migrate_takes_data(parser, tmp_path, capsys):
+def test_migrate_takes_data(parser, tmp_path):
     model, records = parser
-    argv = ["migrate", str(model), str(tmp_path / "out"), "--data", str(records), "--json"]
-    assert main(argv) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = assert_migrates(model, tmp_path / "out", None, "--data", str(records))
     assert set(out["signatures"]) == {"serving_default", "predict", "regress", "classify"}
     assert all(s["data"]["examples"] == 30 for s in out["signatures"].values())
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -11,6 +9,7 @@ from explorer.cli import main
 from explorer.examples.models import build_example_parser_model
 from explorer.feeding.feeds import Feeds
 from tests.conftest import shared_model
+from tests.helpers import cli_json
 
 
 @pytest.fixture(scope="module")
@@ -18,13 +17,9 @@ def parser_path(tmp_path_factory):
     return build_example_parser_model(tmp_path_factory.mktemp("cli_px") / "model")
 
 
-def _json(capsys) -> dict:
-    return json.loads(capsys.readouterr().out)
-
-
 def test_run_json_default_signature(parser_path, capsys):
     assert main(["run", str(parser_path), "--batch", "3", "--json"]) == 0
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert set(out) == {"signature", "inputs", "outputs", "seconds"}
     assert out["signature"] == "serving_default" and out["seconds"] > 0
     assert out["inputs"] == {"examples": {"dtype": "string", "shape": [3]}}
@@ -51,11 +46,11 @@ def test_run_save_and_feed_round_trip(parser_path, tmp_path, capsys):
 def test_run_inputs_outputs_and_no_signature_model(mlp_paths, capsys):
     frozen = str(mlp_paths["frozen_pb"])
     assert main(["run", frozen, "--inputs", "x", "--outputs", "dense/Relu,probs", "--json"]) == 0
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert out["signature"] is None and list(out["outputs"]) == ["dense/Relu:0", "probs:0"]
     assert out["outputs"]["dense/Relu:0"]["min"] >= 0
     assert main(["run", frozen, "--json", "--batch", "2"]) == 0  # suggested inputs/outputs
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert out["inputs"] == {"x:0": {"dtype": "float32", "shape": [2, 4]}}
 
 
@@ -95,7 +90,7 @@ def test_argument_errors_exit_2(mlp_paths, capsys):
 def test_run_tfx_chicago_taxi_regression_json(capsys):
     path = str(shared_model("tfx_chicago_taxi_serving"))
     assert main(["run", path, "--signature", "regression", "--batch", "4", "--json"]) == 0
-    out = _json(capsys)["outputs"]["outputs"]
+    out = cli_json(capsys)["outputs"]["outputs"]
     assert out["dtype"] == "float32" and out["shape"] == [4, 1] and 0 <= out["min"] <= 1
 
 
@@ -122,13 +117,13 @@ def test_run_shape_and_range_flags_and_inferred_json(tmp_path, capsys):
     path, ins, outs = shape_models.reshaped(tmp_path)
     base = ["run", str(path), "--inputs", ",".join(ins), "--outputs", ",".join(outs), "--json"]
     assert main(base) == 0
-    x = _json(capsys)["inputs"]["x:0"]
+    x = cli_json(capsys)["inputs"]["x:0"]
     assert x["shape"] == [1, 784] and x["inferred"]["shape"] == [None, 784]
     assert (
         "dim 1 = 784: Reshape 'model/Reshape' reshapes it to [-1, 784]" in x["inferred"]["reasons"]
     )
     assert main([*base, "--shape", "x:0=2,28,28", "--range", "x:0=0,0.5"]) == 0
-    x = _json(capsys)["inputs"]["x:0"]
+    x = cli_json(capsys)["inputs"]["x:0"]
     assert x["shape"] == [2, 28, 28]
     assert main([*base, "--shape", "x:0=two"]) == 2
     assert "--shape x:0=two: dims must be integers" in capsys.readouterr().err
@@ -151,13 +146,13 @@ def test_run_wrong_feed_names_tensor_and_fix(tmp_path, capsys):
 def test_run_speech_and_seq2seq_with_no_flags(capsys):
     """agent007: a generated WAV into DecodeWav; leanderlxz: batch 128 read from the graph."""
     assert main(["run", str(shared_model("agent007_speech_frozen")), "--json"]) == 0
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert out["inputs"]["wav_data:0"]["shape"] == []
     assert out["outputs"]["labels_softmax:0"]["shape"] == [1, 12]
     args = ["run", str(shared_model("leanderlxz_seq2seq_ckpt")), "--json"]
     io = ["--inputs", "input:0,source_sequence_length:0,target_sequence_length:0"]
     assert main([*args, *io, "--outputs", "predictions:0"]) == 0
-    out = _json(capsys)
+    out = cli_json(capsys)
     assert out["inputs"]["input:0"]["shape"][0] == 128
     assert out["outputs"]["predictions:0"]["shape"][0] == 128
     reasons = " ".join(out["inputs"]["target_sequence_length:0"]["inferred"]["reasons"])

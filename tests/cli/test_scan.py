@@ -8,9 +8,7 @@ import pytest
 
 from explorer.cli import main
 from tests.conftest import shared_model
-from tests.inspection.test_scanner import build_risky_graph
-
-CANDIDATE_KEYS = {"name", "dtype", "shape", "score", "reason"}
+from tests.helpers import build_risky_graph
 
 
 def test_scan_json_and_text(tmp_path, capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from explorer.cli import main
-from tests.cli.test_scan import CANDIDATE_KEYS
+from tests.helpers import CANDIDATE_KEYS
 
 
 def test_suggest_json(mlp_paths, capsys):

@@ -13,16 +13,11 @@ from hypothesis.extra import numpy as hnp
 from explorer import compare
 from explorer.errors import ParityError
 from explorer.records import ParityReport
-
-
-def _pair(seed: int = 0, shape=(4, 3)):
-    rng = np.random.default_rng(seed)
-    a = rng.normal(size=shape).astype(np.float32)
-    return a, a.copy()
+from tests.helpers import pair
 
 
 def test_identical_outputs_pass_and_are_equal():
-    a, b = _pair()
+    a, b = pair()
     report = compare({"y": a}, {"y": b})
     rec = report.outputs["y"]
     assert report and report.passed and report.status == "passed"
@@ -33,7 +28,7 @@ def test_identical_outputs_pass_and_are_equal():
 
 
 def test_error_beyond_tolerance_fails_with_statistics():
-    a, b = _pair()
+    a, b = pair()
     b[1, 2] += 0.5
     report = compare({"y": a}, {"y": b}, atol=1e-3, rtol=0)
     rec = report.outputs["y"]
@@ -48,7 +43,7 @@ def test_error_beyond_tolerance_fails_with_statistics():
 
 
 def test_small_error_within_tolerance_passes_but_is_not_equal():
-    a, b = _pair()
+    a, b = pair()
     b += 1e-7
     report = compare({"y": a}, {"y": b}, atol=1e-5, rtol=1e-5)
     assert report.passed and not report.outputs["y"].equal
@@ -64,7 +59,7 @@ def test_rtol_scales_with_reference_magnitude():
 
 
 def test_per_output_tolerances_override_defaults():
-    a, b = _pair()
+    a, b = pair()
     b += 1e-3
     outs_a, outs_b = {"loose": a, "tight": a}, {"loose": b, "tight": b}
     report = compare(outs_a, outs_b, atol=1e-6, rtol=0, per_output={"loose": (1e-2, 0)})
@@ -74,7 +69,7 @@ def test_per_output_tolerances_override_defaults():
 
 
 def test_dtype_and_shape_mismatches_fail_with_reason():
-    a, _ = _pair()
+    a, _ = pair()
     report = compare({"y": a}, {"y": a.astype(np.float64)})
     rec = report.outputs["y"]
     assert not rec and rec.reason == "dtype float32 vs float64" and rec.mismatch_fraction == 1.0
@@ -117,8 +112,8 @@ def test_strings_and_bools_compare_exactly():
 
 
 def test_several_batches_are_pooled():
-    a0, _ = _pair(0)
-    a1, _ = _pair(1)
+    a0, _ = pair(0)
+    a1, _ = pair(1)
     b1 = a1.copy()
     b1[0, 0] += 1.0
     report = compare([{"y": a0}, {"y": a1}], [{"y": a0}, {"y": b1}])

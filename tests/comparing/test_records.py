@@ -7,11 +7,11 @@ import json
 from explorer import compare
 from explorer.comparing.records import OutputComparison, ParitySummary
 from explorer.records import ParityReport
-from tests.comparing.test_outputs import _pair
+from tests.helpers import pair
 
 
 def test_report_json_round_trip_is_exact():
-    a, b = _pair()
+    a, b = pair()
     b[0, 0] += 1
     report = compare({"y": a, "z": a}, {"y": b, "z": a}, name="serving_default")
     report.notes.append("a note")
@@ -24,7 +24,7 @@ def test_report_json_round_trip_is_exact():
 
 
 def test_summary_json_has_the_cli_shape():
-    a, _ = _pair()
+    a, _ = pair()
     summary = ParitySummary({"sig": compare({"y": a}, {"y": a}, name="sig")}, {"tensorflow": "x"})
     obj = summary.to_json()
     assert obj["passed"] is True and obj["environment"] == {"tensorflow": "x"}
@@ -51,4 +51,4 @@ def test_tolerance_is_validated_with_one_line():
     with pytest.raises(ValueError, match="rtol of y = -1 is not a tolerance"):
         Tolerance(per_output={"y": (0, -1)})
     with pytest.raises(ParityError, match="not both"):
-        compare({"y": _pair()[0]}, {"y": _pair()[0]}, Tolerance(), atol=1e-3)
+        compare({"y": pair()[0]}, {"y": pair()[0]}, Tolerance(), atol=1e-3)

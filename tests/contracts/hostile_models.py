@@ -9,10 +9,11 @@ new appeared and the model folder is unchanged.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from tests.helpers import snapshot, tf_v1
 
 MARKER = "TF1X-MARKER-5e1f0c"  # the secret's content: never in any output
 VOCAB = "alpha\nbeta\ngamma\n"
@@ -32,25 +33,8 @@ class Site:
         self.marker.write_text(f"{MARKER}\n{MARKER}-1\n{MARKER}-2\n{MARKER}-3\n{MARKER}-4\nbeta\n")
 
     def snapshot(self) -> dict[str, str]:
-        """Relative path -> sha256 (``link:`` target for symlinks, ``special`` for others)."""
-        out: dict[str, str] = {}
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            for name in filenames + [d for d in dirnames if Path(dirpath, d).is_symlink()]:
-                p = Path(dirpath) / name
-                rel = str(p.relative_to(self.root))
-                if p.is_symlink():
-                    out[rel] = f"link:{os.readlink(p)}"
-                elif p.is_file():
-                    out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
-                else:
-                    out[rel] = "special"
-        return out
-
-
-def _tf():
-    import tensorflow as tf
-
-    return tf, tf.compat.v1
+        """Relative path -> sha256 of every file under the root (``link:``/``special`` as noted)."""
+        return snapshot(self.root)
 
 
 @contextlib.contextmanager
@@ -79,7 +63,7 @@ def saved_model(
     ``body(tf, x, asset_tensors)`` and the files are exported as the SavedModel's assets. With
     ``variables`` a variable ``v`` (3.0) is passed as ``body(tf, x, v)``.
     """
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     g = tf.Graph()
     src = folder.parent / f".{folder.name}.src"
     src.mkdir(parents=True, exist_ok=True)
@@ -249,7 +233,7 @@ def text_line_dataset(site: Site) -> Path:
 
 def restore_rewired(site: Site) -> Path:
     """The Saver's restore op rewired to a checkpoint of the model's choosing (outside)."""
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     stolen = site.secret / "other_ckpt"
     g = tf.Graph()
     with g.as_default(), v1.Session(graph=g) as s:
@@ -419,7 +403,7 @@ def variables_index_device(site: Site) -> Path:
 
 def state_file_device(site: Site) -> Path:
     """A checkpoint folder whose ``checkpoint`` state file is a symlink to ``/dev/zero``."""
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     folder = site.root / "state_dev_zero"
     g = tf.Graph()
     with g.as_default(), v1.Session(graph=g) as s:
@@ -440,7 +424,7 @@ def self_recursive(site: Site) -> Path:
     """A frozen graph whose library function calls itself (TF segfaults running it)."""
     from tensorflow.core.framework import graph_pb2
 
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     g = tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None], name="x")
@@ -469,7 +453,7 @@ def self_recursive(site: Site) -> Path:
 
 def endless_loop(site: Site) -> Path:
     """A frozen graph whose v1 while loop never ends (``session.run`` would hang)."""
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     g = tf.Graph()
     with g.as_default(), v1_control_flow():
         x = v1.placeholder(tf.float32, [None], name="x")
@@ -501,7 +485,7 @@ def nested_cond(site: Site, depth: int = 50) -> Path:
 
 def mismatched_checkpoint(site: Site) -> Path:
     """A SavedModel whose variables/ holds ``v`` of shape [3] while the graph says [2]."""
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     folder = saved_model(site.root / "mismatched_ckpt", lambda tf, x, v: x * v, variables=True)
     g = tf.Graph()
     with g.as_default(), v1.Session(graph=g) as s:
@@ -526,7 +510,7 @@ def huge_fill(site: Site) -> Path:
 
 def huge_placeholder(site: Site) -> Path:
     """A placeholder of shape ``[-1, 10**9]``: one sampled row is 4 GB."""
-    tf, v1 = _tf()
+    tf, v1 = tf_v1()
     folder = site.root / "huge_placeholder"
     g = tf.Graph()
     with g.as_default(), v1.Session(graph=g) as s:

@@ -27,6 +27,8 @@ from explorer.graph.op_defs import CACHE_ENV
 from tests.conftest import shared_model
 from tests.contracts import error_cases
 from tests.contracts import test_bad_inputs as bad
+from tests.helpers import meta_naming_a_missing_op
+from tests.shared_models import params
 
 ROOT = Path(__file__).resolve().parents[2]
 NATIVE = re.compile(
@@ -198,14 +200,13 @@ def test_hostile_models_are_one_line(cli, site, name, extra, pattern):
 @pytest.mark.slow
 def test_a_bad_csv_cell_and_a_metagraph_naming_a_missing_op_are_one_line(cli, mlp_paths, tmp_path):
     from tests.feeding.data.files import write_csv
-    from tests.loading.test_isolation import _meta_naming_a_missing_op
 
     bad = write_csv(
         tmp_path / "bad.csv", ["x[0]", "x[1]", "x[2]", "x[3]"], [[1, 2, 3, 4], [1, "abc", 3, 4]]
     )
     proc = cli("parity", mlp_paths["saved_model"], "--data", bad)
     assert "bad.csv: line 3: column for input 'x'" in one_error_line(proc, "parity")
-    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    meta = meta_naming_a_missing_op(mlp_paths, tmp_path)
     line = one_error_line(cli("run", meta), "run")
     assert re.search(r"model\.meta: the graph does not import \(KeyError: .*not_here", line), line
 
@@ -225,25 +226,11 @@ def test_usage_errors_are_one_line(cli):
 
 # -- success: quiet ------------------------------------------------------------------------------
 
-SHARED = (
-    "serving_half_plus_two",
-    "serving_counter",
-    "serving_half_plus_two_gpu",
-    "serving_no_signatures_checkpoint",
-    "tf2onnx_fc_layers_frozen",
-    "tf2onnx_regression_checkpoint",
-    "tf2onnx_regression_saved_model",
-    "tfx_chicago_taxi_serving",
-    "tfx_chicago_taxi_eval",
-    "agent007_speech_frozen",
-    "haidi_deepmd_cu_frozen",
-)
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHARED)
-def test_quick_verbs_on_shared_models_are_quiet_and_import_no_tensorflow(cli, name):
-    path = shared_model(name)
+@pytest.mark.parametrize("shared", params())
+def test_quick_verbs_on_shared_models_are_quiet_and_import_no_tensorflow(cli, shared):
+    path = shared.path
     code = (
         "import sys; from explorer.cli import main\n"
         "from explorer.inspection.suggestions import suggest\n"

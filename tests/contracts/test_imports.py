@@ -38,11 +38,8 @@ def test_cli_help_does_not_import_tensorflow():
 # (the CLI verbs, the state objects, the catalog, the registries, ...) must import none of HEAVY.
 HEAVY_AT_IMPORT = {
     "explorer.examples": {"numpy"},
-    "explorer.examples._child": {"numpy"},  # its package imports the example models
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
-    "explorer.examples.zoo": {"numpy"},
-    "explorer.examples.zoo_builders": {"numpy"},
     "explorer.feeding.decoders": {"numpy"},
     "explorer.feeding.data.examples": {"numpy"},
     "explorer.feeding.data.images": {"numpy"},
@@ -52,7 +49,6 @@ HEAVY_AT_IMPORT = {
     **{f"explorer.comparing.{m}": {"numpy"} for m in ("outputs", "parity_check", "divergence")},
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.text_rules": {"numpy"},
-    "explorer.examples.training_graphs": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},

@@ -15,18 +15,9 @@ import explorer
 from explorer.cli import main
 from explorer.comparing.parity_check import Sampled
 from tests.conftest import shared_model
+from tests.helpers import snapshot
 
 X = np.random.default_rng(3).normal(size=(2, 4)).astype(np.float32)
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``root`` (its folder when ``root`` is a file)."""
-    base = root if root.is_dir() else root.parent
-    return {
-        str(p.relative_to(base)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(base.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")

@@ -20,21 +20,16 @@ from explorer.conversion.v2_runner import V2Runner
 from explorer.examples.models import mlp_reference
 from explorer.feeding.feeds import Feeds, SparseValue
 from explorer.running.v1_runner import V1Runner
-from tests.conftest import SHARED_NAMES, shared_model
+from tests.conftest import shared_model
+from tests.shared_models import MODELS
 
 X = np.random.default_rng(5).normal(size=(3, 4)).astype(np.float32)
-CURATED = {"tf2onnx_regression_checkpoint": (["X:0"], ["pred:0"])}
 
 
 def _equal(a, b) -> bool:
     if isinstance(a, SparseValue):
         return all(np.array_equal(x, y) for x, y in zip(a, b))
     return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-
-
-@pytest.fixture(scope="module")
-def mlp_v2(mlp_paths):
-    return explorer.convert(mlp_paths["saved_model"])
 
 
 def test_mlp_converts_with_source_keys_and_bitwise_outputs(mlp_paths, mlp_v2):
@@ -182,13 +177,11 @@ def test_every_shared_model_converts_loads_fresh_and_matches_v1(tmp_path):
     """Each real model: convert, save, plain tf.saved_model.load in a fresh process, and every
     signature's outputs equal the v1 session's (bitwise) on the same feeds."""
     cases = []
-    for name in SHARED_NAMES:
-        model = explorer.load(shared_model(name))
-        ins_outs = CURATED.get(name)
-        if ins_outs:
-            v2 = explorer.convert(model, inputs=ins_outs[0], outputs=ins_outs[1])
-        else:
-            v2 = explorer.convert(model)
+    for shared in (m for m in MODELS if m.kind == "project"):
+        name = shared.name
+        model = explorer.load(shared.path)
+        io = {} if model.signatures else {"inputs": [*shared.inputs], "outputs": [*shared.outputs]}
+        v2 = explorer.convert(model, **io)
         out = v2.save(tmp_path / name)
         for sig_name, sig in v2.signatures.items():
             if name == "serving_counter":
@@ -196,11 +189,7 @@ def test_every_shared_model_converts_loads_fresh_and_matches_v1(tmp_path):
             if model.signatures:
                 r1 = V1Runner(model, signature=sig_name)
             else:
-                r1 = V1Runner(
-                    model,
-                    inputs=ins_outs[0] if ins_outs else None,
-                    outputs=ins_outs[1] if ins_outs else None,
-                )
+                r1 = V1Runner(model, **io)
             with r1, V2Runner(v2, signature=sig_name) as r2:
                 feeds = r1.sample(batch=2, seed=7)
                 feeds = Feeds({k: v for k, v in feeds.items() if k in r2.input_specs})

@@ -9,11 +9,6 @@ import pytest
 import explorer
 
 
-@pytest.fixture(scope="module")
-def mlp_v2(mlp_paths):
-    return explorer.convert(mlp_paths["saved_model"])
-
-
 def test_save_writes_atomically_and_never_overwrites_by_default(mlp_v2, mlp_paths, tmp_path):
     out = mlp_v2.save(tmp_path / "sm")
     assert (out / "saved_model.pb").is_file()

@@ -26,12 +26,6 @@ from explorer.conversion.weight_mapping import map_weights
 BUILDER = Path(__file__).with_name("v1_layers_models.py")
 
 
-def _v1():
-    import tensorflow as tf
-
-    return tf, tf.compat.v1
-
-
 @pytest.fixture(scope="module")
 def v1_layers_dir(tmp_path_factory) -> Path:
     """Folder with ``mlp/`` and ``cnn/`` (model.meta + checkpoint + expected.npz), built once."""

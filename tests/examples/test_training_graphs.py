@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import explorer
-from explorer.examples.training_graphs import NAMES, build_training_graphs
+from tests.model_builders.training_graphs import NAMES, build_training_graphs
 
 
 def test_every_training_graph_is_a_checkpoint_with_reference_variables(training_graphs):

@@ -1,4 +1,4 @@
-"""The model zoo (``explorer/zoo.py``): every realistic TF1 model class migrates, with proof.
+"""The model zoo (``tests/model_builders``): every realistic TF1 model class migrates, with proof.
 
 The zoo is built once per test session in one child process (TF1 global state, tf_keras) and
 migrated once per model through the CLI; a fresh Python process then loads every converted folder
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.cli import main
-from explorer.examples.zoo import ZOO_MODELS, build_zoo
 from explorer.inspection.catalog import Catalog
 from explorer.running.session import ModelSession
+from tests.helpers import run_migrate
+from tests.model_builders.zoo import ZOO_MODELS, build_zoo
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +33,11 @@ def zoo(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def migrated(zoo, tmp_path_factory) -> dict[str, tuple[int, dict, Path]]:
     """``tf1-explorer migrate MODEL OUT --json`` on every zoo model: name -> (exit, JSON, OUT)."""
-    import contextlib
-    import io
-
     root = tmp_path_factory.mktemp("zoo_migrated")
     out = {}
     for name, path in zoo.items():
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            rc = main(["migrate", str(path), str(root / name), "--json", "--batch-size", "4"])
-        out[name] = (rc, json.loads(buf.getvalue()), root / name)
+        rc, report, _ = run_migrate(path, root / name, "--batch-size", "4")
+        out[name] = (rc, report, root / name)
     return out
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from explorer.examples import zoo_builders
-from explorer.examples.zoo import ZOO_MODELS
+from tests.model_builders import zoo_builders
+from tests.model_builders.zoo import ZOO_MODELS
 
 
 def test_one_builder_per_zoo_model():

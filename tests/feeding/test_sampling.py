@@ -9,7 +9,7 @@ import explorer
 from explorer.errors import FeedError
 from explorer.feeding.sampling import sample
 from explorer.running.v1_runner import V1Runner
-from tests.feeding.test_tf_example import _parse
+from tests.helpers import parse_example
 
 # -- tf.Example generation ---------------------------------------------------------------------
 
@@ -20,7 +20,7 @@ def test_parser_model_outputs_follow_its_formula(parser_model):
         out = r.infer(feeds)
     vocab = [b"red", b"green", b"blue"]
     for b, y, cid in zip(feeds["examples"], out["y"][:, 0], out["color_id"][:, 0]):
-        p = _parse(b)
+        p = parse_example(b)
         assert cid == vocab.index(p["color"][0])
         want = p["x"][0] * 0.5 - 0.25 * p["x"][1] + 0.1 * p["n"][0] + cid
         want += 0.01 * sum(p["ids"]) + 1.0

@@ -8,6 +8,7 @@ import explorer
 from explorer.errors import FeedError
 from explorer.feeding.shape_inference import infer_shapes
 from explorer.running.v1_runner import V1Runner
+from tests.shared_models import MODELS
 
 from . import shape_models
 
@@ -142,40 +143,24 @@ def test_sparse_input_densified_to_batch_by_one_gets_a_valid_dense_shape(tmp_pat
     assert "SparseToDense" in _reasons(feeds, "x") and np.all(sp.indices[:, 1] == 0)
 
 
-# Curated I/O of MANIFEST.md for the models whose default choice is not it.
-_CURATED = {
-    "chadpro_mnist_gan_ckpt": (["z:0"], ["Tanh:0"]),
-    "fije_neural_ibm1_ckpt": (
-        ["Placeholder:0", "Placeholder_1:0"],
-        ["Reshape_1:0", "Cast_4:0", "Cast_5:0"],
-    ),
-    "leanderlxz_seq2seq_ckpt": (
-        ["input:0", "source_sequence_length:0", "target_sequence_length:0"],
-        ["predictions:0"],
-    ),
-}
-_CUSTOM_OPS = {"haidi_deepmd_cu_frozen"}  # needs DeePMD-kit's op library: refused, not fed
-
-
 @pytest.mark.slow
 def test_generated_feeds_of_every_shared_model_are_accepted(shared_models):
-    """Every signature (or default/curated I/O) of every shared model runs on sampled feeds."""
+    """Every signature (or default and curated I/O) of every shared model runs on sampled feeds."""
     ran = []
-    for folder in sorted(p for p in shared_models.iterdir() if p.is_dir()):
-        if folder.name in _CUSTOM_OPS:
-            continue
-        model = explorer.load(folder)
+    for shared in MODELS:
+        if not shared.runs:
+            continue  # needs a custom op library: refused, not fed
+        model = explorer.load(shared.path)
         runs = [{"signature": s} for s in model.signatures] or [{}]
-        if folder.name in _CURATED:
-            ins, outs = _CURATED[folder.name]
-            runs.append({"inputs": ins, "outputs": outs})
+        if shared.kind == "individual":  # their curated I/O (the default choice may differ)
+            runs.append({"inputs": [*shared.inputs], "outputs": [*shared.outputs]})
         for kwargs in runs:
             runner = V1Runner(model, **kwargs)
             feeds = runner.sample(seed=1)
             with runner:
                 out = runner.infer(feeds)
             assert set(out) == set(runner.output_specs)
-            ran.append((folder.name, kwargs.get("signature")))
+            ran.append((shared.name, kwargs.get("signature")))
     assert len(ran) >= 25
 
 

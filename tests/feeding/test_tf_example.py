@@ -9,24 +9,13 @@ import explorer
 from explorer.feeding.sampling import input_roles, sample
 from explorer.running.v1_runner import V1Runner
 from tests.conftest import shared_model
+from tests.helpers import parse_example
 
 
 def _tf():
     from explorer._tf import tf
 
     return tf()
-
-
-def _parse(serialized: bytes) -> dict:
-    """A serialized tf.Example as {key: list of values}."""
-    from tensorflow.core.example import example_pb2
-
-    ex = example_pb2.Example.FromString(serialized)
-    out = {}
-    for key, feat in ex.features.feature.items():
-        kind = feat.WhichOneof("kind")
-        out[key] = list(getattr(feat, kind).value)
-    return out
 
 
 def _write_graph(tmp_path, name, build) -> explorer.V1Model:
@@ -114,7 +103,7 @@ def test_parse_example_v1_dense_and_sparse(parse_v1_model):
     feeds = sample(parse_v1_model, ["serialized"], batch=3, seed=1)
     examples = feeds["serialized:0"]
     assert examples.shape == (3,) and examples.dtype == object
-    parsed = [_parse(b) for b in examples]
+    parsed = [parse_example(b) for b in examples]
     assert all(set(p) == {"f", "i", "s", "tags"} for p in parsed)
     assert all(len(p["f"]) == 2 and all(-1 <= v <= 1 for v in p["f"]) for p in parsed)
     assert all(len(p["i"]) == 1 and 0 <= p["i"][0] < 8 for p in parsed)
@@ -131,7 +120,7 @@ def test_parse_example_v1_dense_and_sparse(parse_v1_model):
 
 def test_parse_example_v2_dense_varlen_ragged(parse_v2_model):
     feeds = sample(parse_v2_model, ["serialized:0"], batch=4, seed=2)
-    parsed = [_parse(b) for b in feeds["serialized:0"]]
+    parsed = [parse_example(b) for b in feeds["serialized:0"]]
     assert all(set(p) == {"d", "v", "r"} and len(p["d"]) == 3 for p in parsed)
     with V1Runner(parse_v2_model, inputs=["serialized"], outputs=["d_out", "v_out", "r_out"]) as r:
         out = r.infer(feeds)
@@ -143,15 +132,15 @@ def test_parse_example_v2_dense_varlen_ragged(parse_v2_model):
 def test_parse_single_example_gets_a_scalar(parse_single_model):
     feeds = sample(parse_single_model, ["one"], seed=3)
     value = feeds["one:0"]
-    assert value.shape == () and set(_parse(value.item())) == {"d", "sp"}
+    assert value.shape == () and set(parse_example(value.item())) == {"d", "sp"}
     with V1Runner(parse_single_model, inputs=["one"], outputs=["d_out", "sp_out"]) as r:
         out = r.infer(feeds)
-    np.testing.assert_array_equal(out["d_out:0"], np.float32(_parse(value.item())["d"]))
+    np.testing.assert_array_equal(out["d_out:0"], np.float32(parse_example(value.item())["d"]))
 
 
 def test_string_feature_takes_vocabulary_values(parser_model):
     feeds = sample(parser_model, "predict", batch=16, seed=0)
-    colors = {_parse(b)["color"][0] for b in feeds["examples"]}
+    colors = {parse_example(b)["color"][0] for b in feeds["examples"]}
     assert colors <= {b"red", b"green", b"blue"} and len(colors) > 1
     assert any("color dense string[1] from" in n and "colors.txt" in n for n in feeds.notes)
 
@@ -176,7 +165,7 @@ def test_tfma_eval_feeds_only_the_serialized_examples():
     assert roles["features/company"] == "computed" and roles["tfma/version"] == "constant"
     feeds = sample(model, "eval", batch=2)
     assert list(feeds) == ["inputs/examples"]
-    assert len(_parse(feeds["inputs/examples"][0])) == 18
+    assert len(parse_example(feeds["inputs/examples"][0])) == 18
 
 
 @pytest.mark.slow
@@ -188,7 +177,7 @@ def test_chicago_taxi_vocabulary_features():
         with open(path, "rb") as f:
             assets[path.rsplit("/", 1)[-1]] = {line.rstrip(b"\n") for line in f}
     for b in feeds["examples"]:
-        p = _parse(b)
+        p = parse_example(b)
         assert p["company"][0] in assets["vocab_compute_and_apply_vocabulary_1_vocabulary"]
         assert p["payment_type"][0] in assets["vocab_compute_and_apply_vocabulary_vocabulary"]
 
@@ -198,7 +187,7 @@ def test_chicago_taxi_vocabulary_features():
 def test_half_plus_two_returns_half_x_plus_two(sig):
     model = explorer.load(shared_model("serving_half_plus_two"))
     feeds = sample(model, sig, batch=4, seed=9)
-    xs = np.array([_parse(b)["x"][0] for b in feeds["inputs"]], np.float32)
+    xs = np.array([parse_example(b)["x"][0] for b in feeds["inputs"]], np.float32)
     with V1Runner(model, signature=sig) as r:
         out = r.infer(feeds)
     (y,) = out.values()

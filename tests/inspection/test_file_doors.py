@@ -12,7 +12,7 @@ from explorer.inspection.file_doors import DOORS, openings
 from explorer.inspection.findings import ScanContext
 from explorer.inspection.scanner import require_safe, scan
 from explorer.loading.validation import recursive_functions
-from tests.inspection.test_scanner import _graph_model
+from tests.helpers import graph_model
 
 
 def _doors(model) -> dict[str, list[str]]:
@@ -54,7 +54,7 @@ def test_harmless_uses_of_door_ops_pass(tmp_path):
         tf.raw_ops.DebugIdentity(input=tf.constant(1.0), name="dbg")
         tf.io.read_file(str(inside), name="read_inside")
 
-    assert _doors(_graph_model(tmp_path, build)) == {}
+    assert _doors(graph_model(tmp_path, build)) == {}
 
 
 def test_paths_are_traced_through_joins_queues_and_relative_paths(tmp_path, monkeypatch):
@@ -70,7 +70,7 @@ def test_paths_are_traced_through_joins_queues_and_relative_paths(tmp_path, monk
         v1.TextLineReader(name="lines").read(q, name="line")
         tf.io.read_file(v1.placeholder(tf.string, [], name="fed"), name="fed_read")
 
-    doors = _doors(_graph_model(tmp_path, build))
+    doors = _doors(graph_model(tmp_path, build))
     assert "/etc/passwd (outside the model folder)" in doors["joined"][0]
     assert f"{tmp_path.parent / 'notes.txt'} (outside" in doors["relative"][0]
     assert "/etc/shadow" in doors["line"][0] and "lines" in doors
@@ -116,7 +116,7 @@ def test_function_bodies_judged_by_their_callers(tmp_path):
 
         save_to(tf.constant("/tmp/elsewhere/dump"), x)
 
-    doors = _doors(_graph_model(tmp_path, build))
+    doors = _doors(graph_model(tmp_path, build))
     (node,) = doors
     assert "::" in node and "/tmp/elsewhere/dump (a write" in doors[node][0]
 
@@ -146,7 +146,7 @@ def test_huge_constant_shapes_are_refused_before_allocation(tmp_path):
         tf.fill([4, 4], 0.0, name="small")
         tf.random.uniform([2**18, 2**18], name="noise")
 
-    model = _graph_model(tmp_path, build)
+    model = graph_model(tmp_path, build)
     found = {f.nodes[0]: f for f in scan(model, rules=["huge-tensor"])}
     assert set(found) == {"bomb", "noise/RandomUniform"}
     assert "allocate 4.0 TiB in Fill 'bomb'" in found["bomb"].message

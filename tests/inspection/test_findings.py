@@ -7,7 +7,7 @@ import pytest
 import explorer
 from explorer.inspection.findings import RULES, Finding, Findings, rule
 from explorer.inspection.scanner import scan
-from tests.inspection.test_scanner import build_risky_graph
+from tests.helpers import build_risky_graph
 
 
 def test_findings_json_shape(risky):

@@ -7,6 +7,7 @@ import pytest
 import explorer
 from explorer.errors import SignatureNotFoundError
 from explorer.inspection.io_choice import default_io
+from tests.helpers import two_heads
 
 
 def test_frozen_graph_runs_its_top_output_and_the_placeholders_it_needs(mlp_paths):
@@ -25,18 +26,6 @@ def test_a_graph_with_no_output_candidates_says_to_choose(tmp_path):
         default_io(explorer.load(tmp_path / "m.pb"))
 
 
-def _two_heads(tmp_path):
-    from explorer._tf import tf
-
-    g = tf().Graph()
-    with g.as_default():
-        x = tf().compat.v1.placeholder(tf().float32, [None, 3], name="x")
-        tf().tanh(x * 2.0, name="left_head")
-        tf().tanh(x * 3.0, name="right_head")
-    tf().io.write_graph(g.as_graph_def(), str(tmp_path), "two.pb", as_text=False)
-    return tmp_path / "two.pb"
-
-
 def test_confident_choice_on_training_graphs(training_graphs):
     from explorer.inspection.io_choice import CONFIDENCE_MARGIN, confident_io
 
@@ -53,7 +42,7 @@ def test_no_confident_choice_names_the_candidates_and_the_flag(tmp_path):
     from explorer.errors import OutputChoiceError
     from explorer.inspection.io_choice import confident_io
 
-    model = explorer.load(_two_heads(tmp_path))
+    model = explorer.load(two_heads(tmp_path))
     with pytest.raises(OutputChoiceError) as err:
         confident_io(model)
     msg = str(err.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from explorer.inspection.memory_rules import max_tensor_bytes
 from explorer.inspection.scanner import scan
-from tests.inspection.test_scanner import _graph_model
+from tests.helpers import graph_model
 
 
 def test_limit_follows_the_environment(monkeypatch):
@@ -21,5 +21,5 @@ def test_splat_const_and_broadcast_over_the_limit(tmp_path, monkeypatch):
         tf.broadcast_to(1.0, [512, 512], name="wide")  # 1 MiB: at the limit, allowed
         tf.constant([1.0, 2.0], name="small")
 
-    found = {f.nodes[0]: f.message for f in scan(_graph_model(tmp_path, build), ["huge-tensor"])}
+    found = {f.nodes[0]: f.message for f in scan(graph_model(tmp_path, build), ["huge-tensor"])}
     assert list(found) == ["splat"] and "allocate 4.0 MiB in Const 'splat'" in found["splat"]

@@ -10,7 +10,7 @@ import pytest
 
 import explorer
 from explorer.inspection.output_rules import OUTPUT_RULES, Verdict, output_rule
-from tests.conftest import shared_model
+from tests.shared_models import params
 
 
 def _suggest(path):
@@ -99,28 +99,13 @@ def test_output_rules_are_registered_and_extensible():
 
 # -- the shared real checkpoints: the MANIFEST's I/O first -------------------------------------
 
-MANIFEST_IO = {
-    "chadpro_mnist_gan_ckpt": ({"z:0"}, {"Tanh:0"}),
-    "fije_neural_ibm1_ckpt": ({"Placeholder:0", "Placeholder_1:0"}, {"Reshape_1:0"}),
-    "haidi_deepmd_cu_frozen": (
-        {"t_coord:0", "t_type:0", "t_natoms:0", "t_box:0", "t_mesh:0"},
-        {"o_energy:0", "o_force:0", "o_virial:0"},
-    ),
-    "leanderlxz_seq2seq_ckpt": (
-        {"input:0", "source_sequence_length:0", "target_sequence_length:0"},
-        {"predictions:0"},
-    ),
-    "serving_no_signatures_checkpoint": ({"Placeholder:0"}, {"Add:0"}),
-    "tf2onnx_regression_checkpoint": ({"X:0"}, {"pred:0"}),
-}
-
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(MANIFEST_IO))
-def test_shared_checkpoints_rank_the_manifest_io_first(name):
-    ins, outs = MANIFEST_IO[name]
-    choice = _suggest(shared_model(name))
-    assert {c.name for c in choice.outputs[: len(outs)]} == outs, choice.outputs[:4]
-    assert {c.name for c in choice.inputs[: len(ins)]} == ins, choice.inputs[:6]
+@pytest.mark.parametrize("shared", params(lambda m: m.ranks_first and not m.signatures))
+def test_shared_checkpoints_rank_the_manifest_io_first(shared):
+    ins, outs = shared.ranks_first
+    choice = _suggest(shared.path)
+    assert {c.name for c in choice.outputs[: len(outs)]} == set(outs), choice.outputs[:4]
+    assert {c.name for c in choice.inputs[: len(ins)]} == set(ins), choice.inputs[:6]
     top = choice.outputs[0]
     assert not top.concerns and "loss" not in top.reason

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from explorer.inspection.findings import ScanContext
 from explorer.inspection.path_sources import Source, tracer_of
-from tests.inspection.test_scanner import _graph_model
+from tests.helpers import graph_model
 
 
 def test_sources_of_path_inputs(tmp_path):
@@ -16,7 +16,7 @@ def test_sources_of_path_inputs(tmp_path):
         tf.io.read_file(v1.placeholder_with_default("/x/default", [], name="d"), name="dflt")
         tf.io.read_file(tf.strings.upper("/x"), name="computed")
 
-    model = _graph_model(tmp_path, build)
+    model = graph_model(tmp_path, build)
     ctx = ScanContext(model)
     ref = {r.name: r for r in ctx.nodes(frozenset({"ReadFile"}))}
     tracer = tracer_of(ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import explorer
 from explorer.inspection.scanner import require_safe, scan
-from tests.inspection.test_scanner import _graph_model, build_risky_graph
+from tests.helpers import build_risky_graph, graph_model
 
 
 def test_known_replacement_is_named(mlp_paths, tmp_path):
@@ -53,7 +53,7 @@ def test_file_rule_edges(tmp_path):
                 prefix=outside, tensor_names=["v"], shape_and_slices=[""], dtypes=[tf.float32]
             )
 
-    (f,) = scan(_graph_model(tmp_path, build), rules=["file-system"])
+    (f,) = scan(graph_model(tmp_path, build), rules=["file-system"])
     assert f.nodes == ("save/RestoreV2",)
 
 
@@ -82,7 +82,7 @@ def test_random_only_initialising_a_variable_is_info(tmp_path):
         u = tf.random.uniform([2], name="u", seed=1)
         tf.compat.v1.Variable(u + u * 2.0, name="v", use_resource=False)
 
-    (f,) = scan(_graph_model(tmp_path, build), rules=["stateful-random"])
+    (f,) = scan(graph_model(tmp_path, build), rules=["stateful-random"])
     assert f.severity == "info" and f.nodes == ("u/RandomUniform",)
 
 
@@ -91,5 +91,5 @@ def test_seeded_random_on_the_run_path(tmp_path):
         x = tf.compat.v1.placeholder(tf.float32, [2], name="x")
         tf.identity(x + tf.random.uniform([2], seed=3, name="u"), name="y")
 
-    (f,) = scan(_graph_model(tmp_path, build), rules=["stateful-random"])
+    (f,) = scan(graph_model(tmp_path, build), rules=["stateful-random"])
     assert f.severity == "warning" and "all seeded" in f.message

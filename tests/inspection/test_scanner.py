@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 import explorer
 from explorer.errors import UnsafeModelError
 from explorer.inspection.findings import Findings
 from explorer.inspection.scanner import require_safe, scan
-from tests.conftest import SHARED_NAMES, shared_model
-
-
-def build_risky_graph(out_dir: Path, unregistered: bool = True) -> Path:
-    """A frozen GraphDef holding ReadFile, WriteFile, PyFunc, RandomUniform, Switch/Merge (v1
-    control flow, built with raw ops in a fresh graph), a non-Saver RestoreV2, PrintV2 to a file,
-    a FIFO queue, and (when ``unregistered``) an op renamed to the unknown type ``MySquare``."""
-    from explorer._tf import tf
-
-    tf = tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
-    with g.as_default():
-        x = v1.placeholder(tf.float32, [None, 3], name="x")
-        sq = tf.square(x, name="square")
-        noisy = tf.add(sq, tf.random.uniform([3], name="noise"), name="noisy")
-        branch = tf.raw_ops.Switch(data=noisy, pred=tf.reduce_sum(x) > 0, name="branch")
-        merged = tf.raw_ops.Merge(inputs=[branch.output_false * 2.0, branch.output_true])
-        py = v1.py_func(lambda a: a, [merged.output], tf.float32, name="py")
-        text = tf.io.read_file("/etc/hostname", name="read")
-        tf.io.write_file("/tmp/tf1_explorer_never_written.txt", text, name="write")
-        tf.raw_ops.RestoreV2(
-            prefix="/tmp/elsewhere", tensor_names=["v"], shape_and_slices=[""], dtypes=[tf.float32]
-        )
-        tf.raw_ops.PrintV2(input="hello", output_stream="file:///tmp/log.txt", name="log")
-        queue = tf.queue.FIFOQueue(4, [tf.float32], shapes=[[3]], name="q")
-        queue.dequeue(name="dequeue")
-        tf.identity(py, name="out")
-    gd = g.as_graph_def()
-    if unregistered:
-        for node in gd.node:
-            if node.name == "square":
-                node.op = "MySquare"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "risky.pb"
-    path.write_bytes(gd.SerializeToString())
-    return path
+from tests.conftest import shared_model
+from tests.helpers import build_risky_graph
+from tests.shared_models import params
 
 
 @pytest.fixture(scope="module")
@@ -112,26 +76,14 @@ def test_real_models_ref_variable_and_gpu_pins():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHARED_NAMES)
-def test_real_models_are_safe(name):
+@pytest.mark.parametrize("shared", params(lambda m: m.runs))
+def test_real_models_are_safe(shared):
     """No real model holds unsafe ops: their save/restore ops (including TF2 checkpoint functions
     in the tfx exports) belong to the checkpoint."""
-    model = explorer.load(shared_model(name))
+    model = explorer.load(shared.path)
     findings = scan(model)
     assert not findings.unsafe and not findings.errors
     require_safe(model)
-
-
-def _graph_model(tmp_path: Path, build) -> explorer.V1Model:
-    """Build a graph with ``build(tf)`` in a fresh tf.Graph, write it, load it."""
-    from explorer._tf import tf
-
-    g = tf().Graph()
-    with g.as_default():
-        build(tf())
-    path = tmp_path / "g.pb"
-    path.write_bytes(g.as_graph_def().SerializeToString())
-    return explorer.load(path)
 
 
 def test_unsafe_ops_off_the_path_are_info_on_it_they_block(tmp_path, training_graphs):

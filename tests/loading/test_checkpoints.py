@@ -9,7 +9,7 @@ import explorer
 from explorer.examples.models import mlp_weights
 from explorer.loading.checkpoints import read_variables
 from tests.conftest import shared_model
-from tests.conversion.test_weight_mapping import _v1
+from tests.helpers import tf_v1
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_variables_dict_reads_every_format_without_a_session(mlp_paths, fmt):
 
 
 def test_partitioned_variables_and_renamed_keys(tmp_path):
-    tf, v1 = _v1()
+    tf, v1 = tf_v1()
     g = tf.Graph()
     full = np.arange(24, dtype=np.float32).reshape(6, 4)
     with g.as_default(), v1.variable_scope("", use_resource=False):

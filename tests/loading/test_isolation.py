@@ -17,6 +17,7 @@ import pytest
 
 import explorer
 from explorer.loading import isolation
+from tests.helpers import meta_naming_a_missing_op
 
 
 def _fresh_graph(mlp_paths, tmp_path, name: str):
@@ -101,25 +102,10 @@ def test_a_hang_in_the_worker_is_a_model_format_error_and_the_worker_is_stopped(
         os.kill(pid, 0)
 
 
-def _meta_naming_a_missing_op(mlp_paths, tmp_path):
-    """A copy of the example checkpoint whose train_op collection names an op not in the graph."""
-    import shutil
-
-    from tensorflow.core.protobuf import meta_graph_pb2
-
-    dst = tmp_path / "ckpt"
-    shutil.copytree(mlp_paths["checkpoint_v2"].parent, dst)
-    mg = meta_graph_pb2.MetaGraphDef()
-    mg.ParseFromString((dst / "model.meta").read_bytes())
-    mg.collection_def["train_op"].node_list.value.append("not_here")
-    (dst / "model.meta").write_bytes(mg.SerializeToString())
-    return dst / "model.meta"
-
-
 def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path):
     """A MetaGraph whose variables collection names a missing tensor makes import_meta_graph raise
     KeyError; the worker reports it and the user's process never imports the graph."""
-    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    meta = meta_naming_a_missing_op(mlp_paths, tmp_path)
     model = explorer.load(meta)
     with pytest.raises(
         explorer.errors.ModelFormatError,
@@ -130,7 +116,7 @@ def test_unexpected_import_exception_is_a_model_format_error(mlp_paths, tmp_path
 
 def test_unexpected_import_exception_without_isolation(mlp_paths, tmp_path):
     """The same corrupt MetaGraph imported in-process (isolation off) is the same error."""
-    meta = _meta_naming_a_missing_op(mlp_paths, tmp_path)
+    meta = meta_naming_a_missing_op(mlp_paths, tmp_path)
     was = isolation.is_enabled()
     isolation.configure(enabled=False)
     try:

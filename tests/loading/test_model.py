@@ -7,7 +7,8 @@ import pytest
 
 import explorer
 from explorer.examples.models import MLP_FORMATS, mlp_reference
-from tests.conftest import SHARED_NAMES, shared_model
+from tests.conftest import shared_model
+from tests.shared_models import params
 
 X = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
 
@@ -127,9 +128,10 @@ def test_saved_model_without_variables(mlp_paths, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SHARED_NAMES)
-def test_shared_models_load_and_open_a_session(name):
-    model = explorer.load(shared_model(name))
+@pytest.mark.parametrize("shared", params(lambda m: m.runs))
+def test_shared_models_load_and_open_a_session(shared):
+    model = explorer.load(shared.path)
+    assert model.format == shared.format and sorted(model.signatures) == sorted(shared.signatures)
     assert model.node_count > 0
     with explorer.ModelSession(model) as s:
         for sig in model.signatures.values():

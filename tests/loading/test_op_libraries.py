@@ -7,7 +7,6 @@ import pytest
 import explorer
 from explorer.cli import main
 from explorer.loading.op_libraries import check_libraries, require_registered
-from tests.conftest import shared_model
 
 
 def _custom_op_graph(tmp_path):
@@ -60,14 +59,6 @@ def test_every_verb_that_runs_takes_op_library(tmp_path, capsys, verb):
     assert len(err) == 1 and "DescrptFake" in err[0] and "--op-library" in err[0]
     assert main([verb, str(path), *out, "--op-library", str(tmp_path / "no.so")]) == 2
     assert "no.so does not exist" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_deepmd_model_gets_a_one_line_refusal(capsys, tmp_path):
-    path = shared_model("haidi_deepmd_cu_frozen")
-    assert main(["migrate", str(path), str(tmp_path / "out")]) == 2
-    (line,) = capsys.readouterr().err.strip().splitlines()
-    assert "DescrptSeA, ProdForceSeA, ProdVirialSeA" in line and "ways on" in line
 
 
 def test_readme_worked_example_a_made_up_op_with_an_attribute(tmp_path):

@@ -20,7 +20,9 @@ import explorer
 from explorer.output_policy import MARKER
 from explorer.rewriting.api import check_rewrites
 from tests.conftest import shared_model
+from tests.model_builders.zoo import build_zoo
 from tests.rewriting.conftest import FIXTURES
+from tests.shared_models import BY_NAME, Proves, Refused, params
 
 # fixture or shared model -> the Keras layer kinds its rewrite must contain
 KINDS = {
@@ -44,16 +46,9 @@ def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fix
         ["x:0", "lengths:0"],
         ["y:0"],
     )
-    cases["tf2onnx_fc_layers_frozen"] = (
-        shared_model("tf2onnx_fc_layers_frozen"),
-        ["X:0"],
-        ["output:0"],
-    )
-    cases["tf2onnx_regression_checkpoint"] = (
-        shared_model("tf2onnx_regression_checkpoint"),
-        ["X:0"],
-        ["pred:0"],
-    )
+    for name in ("tf2onnx_fc_layers_frozen", "tf2onnx_regression_checkpoint"):
+        shared = BY_NAME[name]
+        cases[name] = (shared.path, [*shared.inputs], [*shared.outputs])
     rewrites = {
         name: explorer.to_keras(path, inputs=ins, outputs=outs, check=False)
         for name, (path, ins, outs) in cases.items()
@@ -76,47 +71,10 @@ def test_priority_models_are_native_and_match_v1_on_tensorflow_and_jax(keras_fix
         )
 
 
-WORKING = {  # shared model -> to_keras arguments (curated I/O from MANIFEST.md)
-    "serving_half_plus_two": {"signature": "serving_default"},
-    "serving_half_plus_two_gpu": {"signature": "serving_default"},
-    "serving_no_signatures_checkpoint": {"inputs": ["Placeholder:0"], "outputs": ["Add:0"]},
-    "tf2onnx_regression_frozen": {"inputs": ["X:0"], "outputs": ["pred:0"]},
-    "tf2onnx_regression_saved_model": {},
-    "chadpro_mnist_gan_ckpt": {"inputs": ["z:0"], "outputs": ["Tanh:0"]},
-}
-REFUSED = {  # shared model -> (to_keras arguments, words the one-line reason holds)
-    "serving_counter": ({"signature": "incr_counter"}, "updates a variable at each call"),
-    "tfx_chicago_taxi_serving": ({}, "needs constants"),
-    "tfx_chicago_taxi_eval": ({}, "no sample value for input"),
-    "agent007_speech_frozen": (
-        {"inputs": ["wav_data:0"], "outputs": ["labels_softmax:0"]},
-        "input wav_data:0 is a scalar",
-    ),
-    "fije_neural_ibm1_ckpt": (
-        {"inputs": ["Placeholder:0", "Placeholder_1:0"], "outputs": ["Reshape_1:0"]},
-        "needs constants",
-    ),
-    "haidi_deepmd_cu_frozen": (
-        {
-            "inputs": ["t_coord:0", "t_type:0", "t_natoms:0", "t_box:0", "t_mesh:0"],
-            "outputs": ["o_energy:0"],
-        },
-        "does not register: DescrptSeA",
-    ),
-    "leanderlxz_seq2seq_ckpt": (
-        {
-            "inputs": ["input:0", "source_sequence_length:0", "target_sequence_length:0"],
-            "outputs": ["predictions:0"],
-        },
-        "v1 while loop no RNN rule recognised",
-    ),
-}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(WORKING))
-def test_other_shared_models_give_a_working_model(name):
-    rw = explorer.to_keras(shared_model(name), check=False, **WORKING[name])
+@pytest.mark.parametrize("shared", params(lambda m: isinstance(m.to_keras, Proves)))
+def test_other_shared_models_give_a_working_model(shared):
+    rw = explorer.to_keras(shared.path, check=False, **shared.keras_args)
     keras_model = rw.build()
     for feeds, want in zip(rw._feeds, rw._expected):
         got = keras_model(feeds, training=False)
@@ -126,13 +84,12 @@ def test_other_shared_models_give_a_working_model(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(REFUSED))
-def test_other_shared_models_give_a_one_line_reason(name):
-    kwargs, words = REFUSED[name]
+@pytest.mark.parametrize("shared", params(lambda m: isinstance(m.to_keras, Refused)))
+def test_other_shared_models_give_a_one_line_reason(shared):
     with pytest.raises(explorer.ExplorerError) as err:
-        explorer.to_keras(shared_model(name), check=False, **kwargs)
+        explorer.to_keras(shared.path, check=False, **shared.keras_args)
     message = str(err.value)
-    assert words in message and "\n" not in message
+    assert shared.to_keras.words in message and "\n" not in message
 
 
 def test_save_is_atomic_and_refuses_an_existing_folder(tmp_path):
@@ -156,8 +113,6 @@ def test_zoo_models_frozen_cnn_and_bidirectional_rnn_work_string_tables_give_a_r
     """The zoo's frozen tf.compat.v1.layers CNN (batch norm behind is_training, dropout behind
     keep_prob, all constants) rewrites natively; the mixed-dtypes model's vocabulary table is a
     one-line reason (its string input is fed to the constant folding without a TF error)."""
-    from explorer.examples.zoo import build_zoo
-
     paths = build_zoo(tmp_path, ["cnn_bn_frozen", "mixed_dtypes", "rnn_lstm"])
     rw = explorer.to_keras(paths["cnn_bn_frozen"], check=False)
     assert rw.fallbacks == [] and {"Conv2D", "BatchNormalization", "Dropout"} <= {

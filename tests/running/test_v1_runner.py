@@ -13,26 +13,7 @@ from explorer.feeding.sampling import sample
 from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
 from tests.conftest import shared_model
-
-SAVED_MODELS = (
-    "serving_counter",
-    "serving_half_plus_two",
-    "serving_half_plus_two_gpu",
-    "tf2onnx_regression_saved_model",
-    "tfx_chicago_taxi_serving",
-    "tfx_chicago_taxi_eval",
-)
-NO_SIGNATURES = {  # the top suggested output and the placeholders it needs
-    "serving_no_signatures_checkpoint": (["Placeholder:0"], ["Add:0"]),
-    "tf2onnx_regression_checkpoint": (["X:0"], ["pred:0"]),
-    "tf2onnx_regression_frozen": (["X:0"], ["pred:0"]),
-    "tf2onnx_fc_layers_frozen": (["X:0"], ["output:0"]),
-}
-
-
-@pytest.fixture(scope="module")
-def mlp(mlp_paths):
-    return explorer.load(mlp_paths["saved_model"])
+from tests.shared_models import params
 
 
 @pytest.fixture(scope="module")
@@ -159,9 +140,9 @@ def test_serving_counter_state_persists():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", SAVED_MODELS)
-def test_every_signature_of_shared_saved_models_runs(name):
-    model = explorer.load(shared_model(name))
+@pytest.mark.parametrize("shared", params(lambda m: m.signatures))
+def test_every_signature_of_shared_saved_models_runs(shared):
+    model = explorer.load(shared.path)
     sigs = list(model.signatures)
     with V1Runner(model, signature=sigs[0]) as first:
         for sig in sigs:
@@ -177,11 +158,12 @@ def test_every_signature_of_shared_saved_models_runs(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(NO_SIGNATURES))
-def test_models_without_signatures_run_their_suggested_io(name):
-    model = explorer.load(shared_model(name))
+@pytest.mark.parametrize("shared", params(lambda m: not m.signatures and m.kind == "project"))
+def test_models_without_signatures_run_their_suggested_io(shared):
+    """The top suggestion is the curated I/O, and it runs."""
+    model = explorer.load(shared.path)
     with V1Runner(model) as r:
-        assert (list(r.input_specs), r.output_keys) == NO_SIGNATURES[name]
+        assert (list(r.input_specs), r.output_keys) == ([*shared.inputs], [*shared.outputs])
         out = r.infer(sample(model, batch=3))
     assert all(np.isfinite(v).all() for v in out.values())
 

@@ -8,11 +8,6 @@ import explorer
 
 
 @pytest.fixture(scope="module")
-def mlp(mlp_paths):
-    return explorer.load(mlp_paths["saved_model"])  # signature serving_default: x -> probs, logits
-
-
-@pytest.fixture(scope="module")
 def frozen(mlp_paths):
     return explorer.load(mlp_paths["frozen_pb"])
 

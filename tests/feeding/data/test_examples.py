@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import explorer
-from explorer.examples.models import build_example_parser_model
 from explorer.feeding.data.examples import (
     diagnose,
     parse_spec,
@@ -15,11 +13,6 @@ from explorer.feeding.data.examples import (
     summarise_record,
 )
 from tests.feeding.data.files import parser_example
-
-
-@pytest.fixture(scope="module")
-def parser_model(tmp_path_factory):
-    return explorer.load(build_example_parser_model(tmp_path_factory.mktemp("pe") / "model"))
 
 
 @pytest.fixture(scope="module")

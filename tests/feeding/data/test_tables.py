@@ -12,11 +12,6 @@ from explorer.running.v1_runner import V1Runner
 from tests.feeding.data.files import write_csv
 
 
-@pytest.fixture(scope="module")
-def mlp(mlp_paths):
-    return explorer.load(mlp_paths["saved_model"])
-
-
 def _specs(model, **kw):
     return V1Runner(model, **kw).input_specs
 

@@ -8,14 +8,8 @@ import pytest
 
 import explorer
 from explorer.errors import DataError
-from explorer.examples.models import build_example_parser_model
 from explorer.running.v1_runner import V1Runner
 from tests.feeding.data.files import parser_example, write_tfrecord
-
-
-@pytest.fixture(scope="module")
-def parser_model(tmp_path_factory):
-    return explorer.load(build_example_parser_model(tmp_path_factory.mktemp("px") / "model"))
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from explorer._tf import quiet_env
 from explorer.errors import ExplorerError
 
-_REPO = Path(__file__).resolve().parents[2]  # the folder holding the explorer package
+_REPO = Path(__file__).resolve().parents[2]  # the repository root: `tests.model_builders` imports
 
 
 def build_in_child(
@@ -32,8 +33,6 @@ def build_in_child(
     Raises:
         ExplorerError: the child failed (its last stderr line is in the message) or timed out.
     """
-    from explorer._tf import quiet_env
-
     child_env = quiet_env({**os.environ, **(env or {})})
     child_env["PYTHONPATH"] = os.pathsep.join([str(_REPO), child_env.get("PYTHONPATH", "")]).rstrip(
         os.pathsep

@@ -40,7 +40,7 @@ Each model stands for a kind of artifact met in the wild, not for one file:
 Building them needs TF1 global state (control flow v1, reference variables, ``tf_keras`` for
 ``tf.compat.v1.layers``), so :func:`build_zoo` builds in a separate Python process with
 ``TF_USE_LEGACY_KERAS=1``; the calling process keeps Keras 3 and TF2 behaviour. The builders live
-in ``explorer/examples/zoo_builders.py`` and run in that child only. Importing this module has no
+in ``tests/model_builders/zoo_builders.py`` and run in that child only. Importing this module has no
 side effects.
 """
 
@@ -52,21 +52,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from explorer.examples._child import build_in_child
+from tests.model_builders.child import build_in_child
+from tests.model_builders.zoo_builders import BUILDERS
 
-ZOO_MODELS = (
-    "cond_while",
-    "cond_update",
-    "rnn_lstm",
-    "cnn_bn_checkpoint",
-    "cnn_bn_frozen",
-    "mnist_tutorial",
-    "partitioned",
-    "legacy_parse_example",
-    "mixed_dtypes",
-    "feature_columns",
-    "gpu_pinned",
-)
+ZOO_MODELS = tuple(BUILDERS)  # the zoo model names, in the order they are built
 
 
 def build_zoo(
@@ -95,17 +84,15 @@ def build_zoo(
     root = Path(root).resolve()
     root.mkdir(parents=True, exist_ok=True)
     return build_in_child(
-        "explorer.examples.zoo", root, names, "zoo models", timeout, {"TF_USE_LEGACY_KERAS": "1"}
+        "tests.model_builders.zoo", root, names, "zoo models", timeout, {"TF_USE_LEGACY_KERAS": "1"}
     )
 
 
 def _main(argv: list[str]) -> int:
-    """Child-process entry: ``python -m explorer.examples.zoo ROOT NAME...``.
+    """Child-process entry: ``python -m tests.model_builders.zoo ROOT NAME...``.
 
     Prints a JSON object, name -> path."""
     import tensorflow as tf
-
-    from explorer.examples.zoo_builders import BUILDERS
 
     tf.compat.v1.disable_control_flow_v2()
     tf.compat.v1.disable_resource_variables()

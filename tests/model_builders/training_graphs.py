@@ -17,7 +17,7 @@ as a training script's ``tf.compat.v1.train.Saver().save(sess, ..., global_step=
   TFRecordReader, parse_single_example, shuffle_batch).
 
 :func:`build_training_graphs` builds them in one child process (``python -m
-explorer.examples.training_graphs OUT [NAME ...]``), which turns v1 control flow and reference
+tests.model_builders.training_graphs OUT [NAME ...]``), which turns v1 control flow and reference
 variables on for the whole process.
 """
 
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from explorer.examples._child import build_in_child
+from tests.model_builders.child import build_in_child
 
 NAMES = ("gan", "dqn", "seq2seq", "add_logits", "tfdata", "queue")
 
@@ -342,7 +342,7 @@ def build_training_graphs(
         raise ValueError(f"unknown training graphs {unknown}: choose from {', '.join(NAMES)}")
     root = Path(root).resolve()
     return build_in_child(
-        "explorer.examples.training_graphs", root, names, "training graphs", timeout
+        "tests.model_builders.training_graphs", root, names, "training graphs", timeout
     )
 
 

@@ -1,10 +1,9 @@
-"""Builders of the zoo models (:mod:`explorer.examples.zoo`), one per name, run in a child only.
+"""Builders of the zoo models (:mod:`tests.model_builders.zoo`), one per name, run in a child only.
 
-:func:`explorer.examples.zoo.build_zoo` runs ``python -m explorer.examples.zoo``, which sets the
-TF1 global state these rely on (control flow v1, reference variables, ``TF_USE_LEGACY_KERAS=1``)
-and calls ``BUILDERS[name](out)`` for each model: it writes the model under ``out`` and returns
-the path to give ``explorer.load``. What each model stands for is listed in
-:mod:`explorer.examples.zoo`.
+:func:`~tests.model_builders.zoo.build_zoo` runs ``python -m tests.model_builders.zoo``, which sets
+the TF1 global state these rely on (control flow v1, reference variables, ``TF_USE_LEGACY_KERAS=1``)
+and calls ``BUILDERS[name](out)`` for each model: it writes the model under ``out`` and returns the
+path to give ``explorer.load``. What each model stands for is listed in the zoo's docstring.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Test-only TF1 model builders (the zoo, training checkpoints), run in a child process."""
