@@ -53,6 +53,9 @@ class SharedModel:
     keras_args: Mapping[str, object] = field(default_factory=dict)  # ``to_keras`` keywords
     to_keras: Proves | Refused | None = None
     custom_ops: tuple[str, ...] = ()  # op types stock TensorFlow lacks (a library defines them)
+    # an open issue's known failure of a run on sampled feeds with no flags: the tests expect it
+    # (strict xfail), so the day it is fixed they say so
+    sampled_run_fails: str = ""
 
     @property
     def path(self) -> Path:
@@ -273,6 +276,7 @@ MODELS: tuple[SharedModel, ...] = (
         "multi-head",
         ("input:0", "min_size:0", "thresholds:0", "factor:0"),
         ("prob:0", "landmarks:0", "box:0"),
+        sampled_run_fails="issue 24: the loop-steering scalars min_size/factor are fed [1]",
     ),
     SharedModel(
         "minakhan01_ssd_frozen",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import explorer
-from explorer.errors import FeedError
+from explorer.errors import FeedError, SessionError
 from explorer.feeding.shape_inference import infer_shapes
 from explorer.running.v1_runner import V1Runner
 from tests.shared_models import MODELS
@@ -144,24 +144,34 @@ def test_sparse_input_densified_to_batch_by_one_gets_a_valid_dense_shape(tmp_pat
 
 
 @pytest.mark.slow
-def test_generated_feeds_of_every_shared_model_are_accepted(shared_models):
-    """Every signature (or default and curated I/O) of every shared model runs on sampled feeds."""
-    ran = []
+def _sampled_runs() -> list:
+    out = []
     for shared in MODELS:
         if not shared.runs:
             continue  # needs a custom op library: refused, not fed
-        model = explorer.load(shared.path)
-        runs = [{"signature": s} for s in model.signatures] or [{}]
-        if shared.kind == "individual":  # their curated I/O (the default choice may differ)
-            runs.append({"inputs": [*shared.inputs], "outputs": [*shared.outputs]})
-        for kwargs in runs:
-            runner = V1Runner(model, **kwargs)
-            feeds = runner.sample(seed=1)
-            with runner:
-                out = runner.infer(feeds)
-            assert set(out) == set(runner.output_specs)
-            ran.append((shared.name, kwargs.get("signature")))
-    assert len(ran) >= 25
+        marks = ()
+        if shared.sampled_run_fails:
+            marks = pytest.mark.xfail(
+                strict=True, raises=SessionError, reason=shared.sampled_run_fails
+            )
+        out.append(pytest.param(shared, id=shared.name, marks=marks))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shared", _sampled_runs())
+def test_generated_feeds_of_every_shared_model_are_accepted(shared):
+    """Every signature (or default and curated I/O) of every shared model runs on sampled feeds."""
+    model = explorer.load(shared.path)
+    runs = [{"signature": s} for s in model.signatures] or [{}]
+    if shared.kind != "project":  # their curated I/O (the default choice may differ)
+        runs.append({"inputs": [*shared.inputs], "outputs": [*shared.outputs]})
+    for kwargs in runs:
+        runner = V1Runner(model, **kwargs)
+        feeds = runner.sample(seed=1)
+        with runner:
+            out = runner.infer(feeds)
+        assert set(out) == set(runner.output_specs)
 
 
 def test_a_reshaped_vector_is_probed_in_whole_rows(tmp_path):
