@@ -1,17 +1,9 @@
 """``tf1-explorer parity MODEL``: v1 against its TF2 conversion on the same feeds.
 
-    tf1-explorer parity MODEL [--converted DIR] [--signature S... | --inputs T... --outputs T...]
-                              [--atol A] [--rtol R] [--batches N] [--seed K] [--batch-size B]
-                              [--remedy] [--report out.html] [--json]
-
-Without ``--converted`` the model is converted in memory first (with ``--inputs/--outputs``, as
-``convert --inputs/--outputs`` does: one ``serving_default`` over those tensors, compared under
-that name). Exit status: 0 every signature
-passed, 1 a mismatch (or outputs left unverified because v1 is nondeterministic: rerun with
-``--remedy``), 2 an error. ``--json`` prints ``{"passed", "status", "signatures": {name:
-{"passed", "status", "nondeterministic", "random_ops", "remedy", "outputs": {key: {"max_abs",
-"max_rel", "mismatch_fraction", "equal", ...}}}}, "environment"}``.
-"""
+Without ``--converted`` the model is converted in memory first (with ``--inputs/--outputs``: one
+``serving_default`` over those tensors). Exit 0 every signature passed, 1 a mismatch (or outputs
+unverified because v1 is nondeterministic: rerun with ``--remedy``), 2 an error. ``--json``
+prints :meth:`~explorer.comparing.records.ParitySummary.to_json`."""
 
 from __future__ import annotations
 

@@ -1,17 +1,9 @@
 """``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds.
 
-    tf1-explorer run MODEL [--signature S | --inputs A,B --outputs Y,Z] [--batch N] [--seed K]
-                           [--feed in.npz] [--save out.npz] [--save-feeds feeds.npz]
-                           [--overwrite] [--json]
-
-Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or the only
-signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
-``--feed`` are generated (serialized tf.Example for ParseExample inputs). ``--json`` prints
-``{"signature", "inputs": {key: {dtype, shape, inferred}}, "outputs": {key: {dtype, shape, min,
-max, mean}}, "seconds"}``; ``inferred`` (a generated input whose shape the graph decided) is
-``{shape, reasons, notes}``: the shape read from the graph and why each dim has its size.
-``--shape NAME=D0,D1`` and ``--range NAME=LOW,HIGH`` set a generated input's shape and range.
-"""
+Default: ``serving_default``, the only signature, or (no signatures) the suggested inputs and
+outputs. Inputs missing from ``--feed`` are generated (tf.Example for ParseExample inputs).
+``--json`` prints :func:`summary` with, per generated input whose shape the graph decided,
+``inferred``: ``{shape, reasons, notes}``."""
 
 from __future__ import annotations
 

@@ -1,13 +1,9 @@
 """``first_divergence()``: the earliest op whose output differs between v1 and v2.
 
-Every tensor on both sides (the same op name, or a ``mapping`` for a rewrite) is fetched in one
-run per side through parity's loop: a ``session.run`` on v1, one call of the v2 graph pruned to
-them. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op names, restored
-variables, initialised tables: Estimator exports work; a variable handle is fetched as a read);
-a saved folder's signature is frozen first (:func:`v2_graph_def`), and a GraphDef from there
-(perhaps edited) runs as given. With random ops upstream v1 runs twice; tensors that differ
-between its runs are skipped (``Divergence.skipped``), never judged.
-"""
+Every tensor on both sides (the same op name, or a ``mapping``) is fetched in one run per side
+through parity's loop. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op
+names); a saved folder's signature is frozen first (:func:`v2_graph_def`). With random ops
+upstream v1 runs twice; tensors that differ between its runs are skipped, never judged."""
 
 from __future__ import annotations
 

@@ -1,21 +1,14 @@
 """``parity()``: v1 and v2 on the same feeds, compared after checking v1 against itself.
 
-The one parity loop. A feed source yields batches: :class:`Sampled` generates them (batch ``i``
-seeded ``seed + i``; given arrays are used as they are), a ``DataSource`` reads the user's records
-(inputs the data lacks are generated, switches at their neutral value, and noted). Per signature
-:func:`run_sides` feeds each batch to v1, to v1 again on the same session (an output that differs
-is *nondeterministic*: reported with the random ops upstream, never failed) and to v2, and folds
-both outputs into one :class:`~explorer.comparing.outputs.Comparator`: memory holds one batch.
-Stateful signatures (an ``Assign*``-like op upstream, e.g. ``incr_counter``) skip the self-check:
-both sides run the same calls from fresh state (v2 reloaded from a saved copy).
+The one parity loop (:func:`run_sides`): per batch of a feed source (:class:`Sampled` or a
+``DataSource``), v1 runs, v1 again on the same session (an output that differs is
+*nondeterministic*: reported with its random ops, never failed) and v2; both go into one
+:class:`~explorer.comparing.outputs.Comparator`, so memory holds one batch. Stateful signatures
+skip the self-check: both sides run the same calls from fresh state.
 
-``remedy=True`` makes nondeterministic outputs comparable and re-runs: keep_prob-like switches
-that are inputs are fed their neutral value (keep_prob 1.0, training False) on both sides; failing
-that, a copy of the v1 graph with its switches made constants and its random ops seeded is
-converted afresh, and two fresh sessions of it run side by side. Custom tensors (``inputs=``/
-``outputs=``) are compared against the ``serving_default`` of ``convert(model, inputs=,
-outputs=)``, keyed by tensor name.
-"""
+``remedy=True`` re-runs nondeterministic outputs with keep_prob-like inputs fed their neutral
+value on both sides; failing that, on a copy of v1 with its switches made constants and its random
+ops seeded, converted afresh (two fresh sessions side by side)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,8 @@
-"""The typed results of a parity check: records that serialise to JSON and back.
-
-* :class:`OutputComparison`: one output of v1 against v2 (error statistics, NaN/Inf counts,
-  mismatch fraction, status), truthy when it passes.
-* :class:`ParityReport`: every output of one signature; :class:`ParitySummary`: every signature
-  of a model, with the numerics environment.
-* :class:`DivergenceStep` and :class:`Divergence`: the tensors compared along the v1 graph and
-  the first one beyond tolerance.
-* :class:`Tolerance`: when two numbers agree (what every comparison above takes).
-
-:func:`explorer.compare` fills the first two, :func:`explorer.parity` the summary,
-:func:`explorer.first_divergence` the last two; plots and widgets read only these records.
-"""
+"""The typed results of a comparison, serialised to JSON and back: :class:`Tolerance`,
+:class:`OutputComparison` (one output, truthy when it passes), :class:`ParityReport` (one
+signature), :class:`ParitySummary` (a model, with the numerics environment), and
+:class:`DivergenceStep`/:class:`Divergence` (the first tensor beyond tolerance). Plots and
+widgets read only these records."""
 
 from __future__ import annotations
 

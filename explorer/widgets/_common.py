@@ -17,6 +17,13 @@ from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
 R = TypeVar("R")
+WT = TypeVar("WT", bound=W.Widget)
+
+
+def classed(widget: WT, css: str) -> WT:
+    """``widget`` with the CSS class ``css`` added (what the tests and the page style find)."""
+    widget.add_class(css)
+    return widget
 
 
 class StatusArea(W.HTML):
@@ -158,6 +165,12 @@ def bind(
     widget.observe(from_widget, trait)
 
 
+def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea) -> None:
+    """:func:`bind` each ``state`` field to its widget's ``value``, errors shown in ``status``."""
+    for field, widget in widgets.items():
+        bind(state, field, widget, status=status)
+
+
 class CodePane(W.VBox):
     """A "show code" toggle and the explorer API calls equivalent to what was clicked.
 
@@ -168,10 +181,8 @@ class CodePane(W.VBox):
     def __init__(
         self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
     ) -> None:
-        self.button = W.Button(description="show code", icon="code")
-        self.button.add_class("tf1x-show-code")
-        self.pre = W.HTML()
-        self.pre.add_class("tf1x-code")
+        self.button = classed(W.Button(description="show code", icon="code"), "tf1x-show-code")
+        self.pre = classed(W.HTML(), "tf1x-code")
         self._code = code
         self.is_open = False
         self.button.on_click(lambda _: self.hide() if self.is_open else self.show())
@@ -225,6 +236,11 @@ class View(W.VBox):
             W.VBox.__init__(self, [self.status])
             self.add_class("tf1x-failed")
         return self.state
+
+    def _lay_out(self, children: list[W.Widget], css: str, show_code: bool) -> None:
+        """Lay out ``children`` (then the code pane when ``show_code``); ``css`` names the view."""
+        W.VBox.__init__(self, children + ([self.code] if show_code else []))
+        self.add_class(css)
 
     def __repr__(self) -> str:
         name = type(self).__name__

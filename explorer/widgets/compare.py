@@ -10,7 +10,7 @@ import ipywidgets as W
 
 from explorer.reporting.html import figure_png
 from explorer.reporting.plots import divergence_plot
-from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
+from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
 from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
 
@@ -42,8 +42,6 @@ class ParityView(View):
         s = self._open(source, ParityState, *args, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.batches = W.BoundedIntText(min=1, max=1000, description="batches")
         self.seed = W.IntText(description="seed")
         self.atol = W.FloatText(description="atol")
@@ -56,12 +54,9 @@ class ParityView(View):
         )
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = W.HTML()
-        self.table = W.HTML()
-        self.table.add_class("tf1x-parity-table")
-        self.plots = W.HTML()
-        self.plots.add_class("tf1x-plots")
-        self.drawing = W.HTML()
-        self.drawing.add_class("tf1x-divergence")
+        self.table = classed(W.HTML(), "tf1x-parity-table")
+        self.plots = classed(W.HTML(), "tf1x-plots")
+        self.drawing = classed(W.HTML(), "tf1x-divergence")
         self.code = CodePane(s.code, watch=s)
         self.panels: dict[str, W.Widget] = {
             "verdict": self.verdict,

@@ -10,9 +10,9 @@ import ipywidgets as W
 
 from explorer.widgets._common import (
     CodePane,
-    StatusArea,
     View,
-    bind,
+    bind_all,
+    classed,
     guarded,
     on_click,
     table_html,
@@ -43,8 +43,6 @@ class SessionRunner(View):
         s = self._open(source, RunnerState, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.batch = W.BoundedIntText(min=1, max=1_000_000, description="batch")
         self.seed = W.IntText(description="seed")
         self.low = W.FloatText(description="low")
@@ -53,18 +51,12 @@ class SessionRunner(View):
         self.sample_button = W.Button(description="sample", icon="random")
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
         self.feeds_table = W.HTML()
-        self.outputs_table = W.HTML()
-        self.outputs_table.add_class("tf1x-outputs")
+        self.outputs_table = classed(W.HTML(), "tf1x-outputs")
         self.timing = W.Label()
         self.code = CodePane(s.code, watch=s)
 
-        for field, widget in (
-            ("batch", self.batch),
-            ("seed", self.seed),
-            ("low", self.low),
-            ("high", self.high),
-        ):
-            bind(s, field, widget, status=self.status)
+        fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
+        bind_all(s, fields, self.status)
         on_click(self.sample_button, self.status, s.sample)
         on_click(
             self.run_button,
@@ -78,21 +70,18 @@ class SessionRunner(View):
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
         self._render_feeds()
         self._render_outputs()
-        super().__init__(
-            [
-                W.HBox([self.batch, self.seed]),
-                W.HBox([self.low, self.high]),
-                W.HBox([self.sample_button, self.upload, self.run_button]),
-                W.Label("feeds"),
-                self.feeds_table,
-                W.Label("outputs"),
-                self.outputs_table,
-                self.timing,
-                self.status,
-            ]
-            + ([self.code] if show_code else [])
-        )
-        self.add_class("tf1x-runner")
+        children = [
+            W.HBox([self.batch, self.seed]),
+            W.HBox([self.low, self.high]),
+            W.HBox([self.sample_button, self.upload, self.run_button]),
+            W.Label("feeds"),
+            self.feeds_table,
+            W.Label("outputs"),
+            self.outputs_table,
+            self.timing,
+            self.status,
+        ]
+        self._lay_out(children, "tf1x-runner", show_code)
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         files = change["new"]
