@@ -1,9 +1,6 @@
-"""The per-example section of the HTML report: error distribution and the worst examples.
-
-Filled only for reports on the user's data (``explorer.parity(model, v2, explorer.data(...))``):
-per output, examples compared and differing, quantiles of each example's largest absolute error,
-and the worst examples (index, where from, inputs, both outputs side by side).
-"""
+"""The per-example section of the HTML report (runs on the user's data only): per output, examples
+compared and differing, quantiles of each example's largest absolute error, and the worst
+examples (index, source, inputs, both outputs side by side)."""
 
 from __future__ import annotations
 

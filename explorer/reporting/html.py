@@ -1,8 +1,5 @@
-"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG,
-the JSON inside) with the numerics environment the numbers came from
-(:func:`~explorer.comparing.numerics.numerics_environment`: TF version, oneDNN, determinism,
-threads, devices), and JSON files.
-"""
+"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG, the
+JSON inside, the numerics environment), and JSON files."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures.
-
-Built with ``matplotlib.figure.Figure`` (no pyplot, no global state, no window): save one with
-``fig.savefig(...)``, or end a notebook cell with it: it renders itself as a PNG
-(``_repr_png_``) whatever the backend. Nothing here runs a model.
-"""
+"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures
+(``matplotlib.figure.Figure``: no pyplot, no global state; they render as PNG in a notebook via
+``_repr_png_`` whatever the backend). Nothing here runs a model."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""A tiny observable base for the plain state objects behind the widgets.
-
-State objects are plain Python: no ipywidgets, no traitlets. Declared fields notify observers when
-they change, which is all a widget needs to mirror them. The widget is built on first access of
-``.widget``, so logic tests never create one.
-"""
+"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets, no
+traitlets): declared fields notify observers when they change; the widget is built on first
+access of ``.widget``, so logic tests never create one."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
 """TensorBrowser: search, filter and page through a model's ops; inspect one and its neighbours.
-
-A view over :class:`~explorer.widgets.browse_state.BrowserState`. The table is one clickable
-HTML widget rendering one page (never a widget per row), so it stays responsive on 100,000-node
-graphs: a click on a row selects its op, a click on a box of the neighbourhood drawing too.
-"""
+The table is one clickable HTML widget per page (never a widget per row), so 100,000-node graphs
+stay responsive; a click on a row or on a box of the drawing selects that op."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""The worst examples of a parity run on the user's data, in the ParityView: pick one to see its
-source, its inputs and both outputs side by side.
-
-A small box over :class:`~explorer.widgets.compare_state.ParityState`: the list mirrors
-``state.worst_rows()`` and its value is ``state.example`` (output key, source index), both ways.
-Empty (and hidden) until a run on ``data`` has per-example figures.
-"""
+"""The worst examples of a parity run on the user's data, in the ParityView: a list mirroring
+``state.worst_rows()`` whose value is ``state.example`` (output key, source index), both ways, and
+the picked example's source, inputs and both outputs. Hidden until a run has per-example figures."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""State behind the compare view: parity of a model with its TF2 conversion, first divergence.
-
-Plain Python (no ipywidgets), like the other flow states (``flow_state.py``).
-"""
+"""State behind the compare view (plain Python): parity of a model with its TF2 conversion, and the
+first divergence."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""State behind the convert view: :class:`ConverterState` converts, saves, and loads the saved
-folder back through ``explorer.parity``.
-
-Plain Python (no ipywidgets).
-"""
+"""State behind the convert view (plain Python): :class:`ConverterState` converts, saves, and loads
+the saved folder back through ``explorer.parity``."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""Draw an op's neighbourhood as SVG, laid out top to bottom here (pure Python, no graphviz).
-
-:func:`layered_layout` places nodes, :func:`collapse` folds a layer wider than ``max_per_layer``
-into one "+47 more" box (ParseExampleV2 has 50+ neighbours), :func:`render_svg` draws an SVG that
-scales to its pane, each box with its full name as a tooltip, optionally coloured by a value (the
-ParityView colours ops by their error against the v1 run).
-"""
+"""Draw an op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to
+bottom, :func:`collapse` folds a layer wider than ``max_per_layer`` into one "+47 more" box,
+:func:`render_svg` draws boxes with full names as tooltips, optionally coloured by a value."""
 
 from __future__ import annotations
 

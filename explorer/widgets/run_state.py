@@ -1,9 +1,5 @@
-"""State behind the run view: :class:`RunnerState` samples or loads feeds, runs the v1 session, and
-summarises the outputs.
-
-Plain Python (no ipywidgets): inputs are observable fields, one method per button, and
-:meth:`~RunnerState.code` says which explorer calls do the same.
-"""
+"""State behind the run view (plain Python): :class:`RunnerState` samples or loads feeds, runs the
+v1 session and summarises the outputs; :meth:`~RunnerState.code` gives the same explorer calls."""
 
 from __future__ import annotations
 
