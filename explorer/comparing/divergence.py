@@ -54,12 +54,11 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
     if isinstance(v2_model_or_dir, V2Model):
         conv = v2_model_or_dir.signature(signature)
         fn = v2_model_or_dir.functions[conv.name]
-        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
     else:
         runner = V2Runner(v2_model_or_dir, signature=signature).start()
         conv = runner.converted
         fn = runner._loaded.signatures[conv.name]
-        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
+    arg_tensors = [conv.inputs[k].name for k in conv.inputs]
     try:
         frozen = convert_variables_to_constants_v2(fn)
     except Exception as e:  # noqa: BLE001 - TF raises many kinds here
@@ -205,8 +204,7 @@ def first_divergence(
         node = gf.node_map(v1.graph_def)[op_name(steps[first].tensor)]
         for inp in node.input:
             if not inp.startswith("^"):
-                name = inp if ":" in inp else f"{inp}:0"
-                inputs_err[name] = errors.get(name)
+                inputs_err[tensor_name(inp)] = errors.get(tensor_name(inp))
     runs = {"v1": len(r1.times), "v2": 1}
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
     if len(r1.times) > 1:
@@ -344,16 +342,16 @@ def _graph_of(v1: V1Model) -> Any:
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:
     out = {}
-    by_tensor = {v if ":" in v else f"{v}:0": v for v in in_names.values()}
+    by_tensor = {tensor_name(v): v for v in in_names.values()}
     for k, v in feeds.items():
         if k in in_names:
             name = in_names[k]
-        elif (k if ":" in k else f"{k}:0") in by_tensor:
+        elif tensor_name(k) in by_tensor:
             name = k
         else:
             raise ParityError(
                 f"feed {k!r} is not an input ({', '.join(in_names) or 'none'}): key feeds by "
                 "signature input key or tensor name"
             )
-        out[name if ":" in name else f"{name}:0"] = v
+        out[tensor_name(name)] = v
     return out

@@ -16,10 +16,6 @@ from explorer.output_policy import write_file
 from explorer.reporting.examples_html import examples_html
 from explorer.reporting.plots import figure_png_bytes, report_figures
 
-# ----------------------------------------------------------------------------------------------
-# HTML
-# ----------------------------------------------------------------------------------------------
-
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1em}

@@ -23,17 +23,8 @@ class ConverterState(Observable):
     ``check`` (signature -> ``ParityReport`` of the loaded-back model against v1).
     """
 
-    FIELDS = (
-        "selection",
-        "freeze",
-        "out_dir",
-        "overwrite",
-        "stage",
-        "progress",
-        "v2",
-        "saved",
-        "check",
-    )
+    SETTINGS = ("selection", "freeze", "out_dir", "overwrite")
+    FIELDS = (*SETTINGS, "stage", "progress", "v2", "saved", "check")
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:

@@ -9,6 +9,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from explorer.reporting.plots import tail_text
+
 NODE_W = 168  # px
 NODE_H = 38  # px
 GAP_X = 24  # px between nodes of a layer
@@ -163,11 +165,6 @@ def error_colour(value: float | None, worst: float) -> str:
     return f"#{r:02x}{g:02x}{bl:02x}"
 
 
-def _short(text: str, limit: int) -> str:
-    """The end of ``text`` (where op names differ) in at most ``limit`` characters."""
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
-
-
 def _worst(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     if not known:
@@ -249,7 +246,7 @@ def _box(
         attrs, stroke, dash = 'class="tf1x-node tf1x-more"', "#8c959f", ' stroke-dasharray="4 3"'
     else:
         fill = error_colour(value, worst) if values is not None else PLAIN
-        tip, label, sub = f"{p.name} ({p.op})", _short(p.name, 26), _short(p.op, 18)
+        tip, label, sub = f"{p.name} ({p.op})", tail_text(p.name, 26), tail_text(p.op, 18)
         attrs = f'class="tf1x-node" data-name="{html.escape(p.name)}"'
         stroke, dash = (SELECTED if p.name == selected else "#8c959f"), ""
     sw = 3 if p.name == selected else 1
