@@ -119,19 +119,17 @@ def first_divergence(
         v2: a ``V2Model``, a saved TF2 folder, or a GraphDef from :func:`v2_graph_def`.
         feeds: one batch, keyed by the signature's input keys (or tensor names).
         signature: the v1 signature whose outputs' fan-in is searched (default as in ``load``;
-            models without signatures use their default inputs/outputs).
-        inputs, outputs: tensor names (``op:idx``) to feed and whose fan-in to search instead of
-            a signature (a custom choice, as ``convert(model, inputs=..., outputs=...)``).
+            without signatures: the default inputs/outputs); or ``inputs``, ``outputs``: tensor
+            names instead (as ``convert(model, inputs=..., outputs=...)``).
         mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
-        tolerance: a :class:`~explorer.comparing.records.Tolerance` (or ``atol``/``rtol``).
-        timeout: seconds each v1 run may take before it is cancelled with a ``SessionError``
-            (``None``: no bound); the v2 call cannot be cancelled.
+        tolerance: a ``Tolerance`` (or ``atol``/``rtol``).
+        timeout: seconds each v1 run may take (``None``: no bound; ``SessionError`` past it);
+            the v2 call cannot be cancelled.
 
     Returns:
         A :class:`~explorer.records.Divergence`: every compared tensor in order with its error,
-        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why
-        (an output skipped makes ``status`` ``nondeterministic``, never a claim of agreement).
-        ``runs`` records the runs per side (v1: 1, or 2 with random ops; v2: 1).
+        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why,
+        and the runs per side.
 
     Raises:
         ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or

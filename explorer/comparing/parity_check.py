@@ -178,25 +178,21 @@ def parity(
     """Compare a TF1 model with its TF2 conversion, signature by signature.
 
     Args:
-        v1_model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
-        v2: a :class:`~explorer.V2Model` or the folder it was saved to.
+        v1_model: a :class:`~explorer.V1Model` or a path; ``v2``: a ``V2Model`` or its folder.
         signatures: names to compare (default: every signature; a model without signatures is
             compared on its default inputs/outputs as ``serving_default``).
-        source: the feeds (:func:`feed_source`): 3 sampled batches by default, a
-            :class:`Sampled`, given arrays, or the user's data (an :func:`explorer.data` source or
-            a path), streamed in bounded memory; reports on data have per-example figures
-            (``report.examples``, the ``worst`` examples per output) and ``report.data``.
-        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures
-            (``v2`` then converted with the same ``inputs=``/``outputs=``).
-        tolerance: a :class:`~explorer.comparing.records.Tolerance` (default 1e-5, 1e-5).
-        remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
+        source: the feeds (:func:`feed_source`; 3 sampled batches by default); the user's data
+            is streamed in bounded memory, with per-example figures in ``report.examples``
+            (the ``worst`` examples per output) and ``report.data``.
+        inputs, outputs: tensor names (``op:idx``) to compare instead of signatures (``v2``
+            converted with the same ``inputs=``/``outputs=``).
+        tolerance: default 1e-5, 1e-5. remedy: see the module docstring.
         allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
         progress: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
             ``limit`` or ``None``), and at the end of each signature with ``total = done``.
 
     Returns:
-        A :class:`~explorer.records.ParitySummary` (one report per signature, the numerics
-        environment), truthy when every signature passed.
+        A :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
 
     Raises:
         ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with

@@ -142,16 +142,12 @@ class _Record:
 class OutputComparison(_Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
-    Error statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
-    ``rel = abs / |a|`` (``inf`` where ``a == 0`` and ``b != a``). Positions where either side is
-    NaN or infinite are counted in ``nan_*``/``inf_*`` and left out of the statistics; they
-    mismatch unless both sides hold the same non-finite value. An element mismatches when
-    ``abs > atol + rtol * |a|`` (``numpy.isclose`` semantics). String and bool outputs are
-    compared exactly and have no error statistics (``None``).
-
-    Truthy when ``status == "passed"``: dtypes and shapes agree and no element mismatches.
-    ``status`` is ``nondeterministic`` when side ``a`` disagreed with itself on the same feeds
-    (``random_ops`` then names the stateful random ops behind it); such an output is not failed.
+    Statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
+    ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``). NaN/Inf positions are counted in
+    ``nan_*``/``inf_*``, left out of the statistics, and mismatch unless both sides hold the same
+    value. An element mismatches when ``abs > atol + rtol * |a|``. Strings and bools are compared
+    exactly (no statistics). Truthy when ``status == "passed"``; ``nondeterministic`` (not
+    failed) when side ``a`` disagreed with itself on the same feeds (``random_ops``: the ops).
     """
 
     key: str
@@ -206,13 +202,10 @@ class OutputComparison(_Record):
 
 @dataclass
 class WorstExample(_Record):
-    """One of the examples where v1 and v2 differ most on one output.
-
-    ``index`` is its position in the source (0-based over the whole data), ``where`` the file and
-    record (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` its inputs summarised
-    in one line, ``a``/``b`` the output's values for it on each side (the first values, flattened,
-    with ``shape``), ``max_abs`` its largest absolute error (``None`` for exact kinds),
-    ``mismatches`` its elements beyond tolerance.
+    """One of the examples where v1 and v2 differ most on one output: ``index`` (0-based over
+    the data), ``where`` (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` (one
+    line), ``a``/``b`` (the first values on each side, flattened, with ``shape``), ``max_abs``
+    (``None`` for exact kinds) and ``mismatches`` (elements beyond tolerance).
     """
 
     index: int
@@ -227,16 +220,11 @@ class WorstExample(_Record):
 
 @dataclass
 class ExampleErrors(_Record):
-    """Per-example figures of one output over streamed data: each example's largest absolute
-    error (its elements' max), their distribution, and the ``k`` worst examples.
-
-    ``examples`` were compared, ``failed`` of them have an element beyond tolerance.
-    ``quantiles`` maps ``p50``/``p90``/``p99``/``max`` to the per-example max abs error (``None``
-    for string/bool outputs; quantiles other than ``max`` are histogram estimates, at most one
-    64th of a decade, about 3.7%, above the true value). ``hist_edges``/``hist_counts``/
-    ``hist_zeros`` are the log-spaced histogram of the non-zero per-example errors, like
-    :class:`OutputComparison`'s. ``worst`` lists the worst examples, worst first (ties: the
-    earlier one). ``reason`` says why there are no per-example figures (``""`` otherwise).
+    """Per-example figures of one output over streamed data: ``examples`` compared, ``failed``
+    with an element beyond tolerance; ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
+    example's max abs error (``None`` for strings/bools; all but ``max`` are histogram estimates,
+    at most 1/64 decade, about 3.7%, high); ``hist_*`` as in :class:`OutputComparison`; ``worst``
+    first (ties: the earlier); ``reason``: why there are no per-example figures (else ``""``).
     """
 
     key: str
