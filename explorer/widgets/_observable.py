@@ -27,6 +27,13 @@ class Change:
 Observer = Callable[[Change], None]
 
 
+def script(source: object, lines: list[str], imports: tuple[str, ...] = ()) -> str:
+    """A state's ``code()``: ``import explorer`` (and ``imports``), the model loaded from
+    ``source``, then ``lines``."""
+    head = ["import explorer", *imports, "", f"model = explorer.load({str(source)!r})"]
+    return "\n".join(head + lines)
+
+
 def _differs(old: object, new: object) -> bool:
     if old is new:
         return False

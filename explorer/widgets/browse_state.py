@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from explorer.graph.names import shape_text
 from explorer.inspection.catalog import Catalog, Subgraph
 from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable
+from explorer.widgets._observable import Change, Observable, script
 from explorer.widgets.graph_svg import render_svg
 
 if TYPE_CHECKING:
@@ -203,13 +203,7 @@ class BrowserState(Observable):
 
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""
-        src = self.catalog.source
-        lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({src!r})",
-            "catalog = model.catalog()",
-        ]
+        lines = ["catalog = model.catalog()"]
         args = [repr(self.search_text())]
         if self.op_type:
             args.append(f"op_type={self.op_type!r}")
@@ -219,4 +213,4 @@ class BrowserState(Observable):
         if self.selected is not None:
             lines.append(f"op = catalog.op({self.selected!r})")
             lines.append(f"sub = catalog.neighbours(op.name, up={self.hops}, down={self.hops})")
-        return "\n".join(lines)
+        return script(self.catalog.source, lines)

@@ -9,6 +9,8 @@ from typing import Any
 
 import ipywidgets as W
 
+from explorer.widgets._common import classed
+
 
 def _label(row: dict[str, Any]) -> str:
     err = "-" if row["max_abs"] is None else f"{row['max_abs']:.3g}"
@@ -33,8 +35,7 @@ def worst_examples_box(state: Any) -> W.VBox:
     """The box for ``state`` (a ParityState); it updates itself when the state changes."""
     pick = W.Select(options=[], value=None, rows=5, description="worst")
     detail = W.HTML()
-    box = W.VBox([pick, detail])
-    box.add_class("tf1x-worst-examples")
+    box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
 
     def render(_: Any = None) -> None:
         rows = state.worst_rows()

@@ -11,7 +11,7 @@ from explorer.comparing.records import Divergence, ParitySummary, Tolerance
 from explorer.errors import ParityError
 from explorer.reporting.plots import report_figures
 from explorer.widgets._model import load_model
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Observable, script
 from explorer.widgets.graph_svg import render_svg
 
 
@@ -216,11 +216,6 @@ class ParityState(Observable):
             sig = f", signatures={self.signature!r}"
         source = self._data_code() or f"Sampled(batches={self.batches}, seed={self.seed})"
         lines = [
-            "import explorer",
-            "from explorer.comparing.parity_check import Sampled",
-            "from explorer.comparing.records import Tolerance",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = {v2_src}",
             f"summary = explorer.parity(model, v2{sig}, source={source}, "
             f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
@@ -232,4 +227,8 @@ class ParityState(Observable):
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, "
                 f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
             ]
-        return "\n".join(lines)
+        imports = (
+            "from explorer.comparing.parity_check import Sampled",
+            "from explorer.comparing.records import Tolerance",
+        )
+        return script(self.model.path, lines, imports)

@@ -9,7 +9,7 @@ from typing import Any
 from explorer.errors import ConversionError
 from explorer.output_policy import check_output, default_output_dir
 from explorer.widgets._model import load_model
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Observable, script
 from explorer.widgets.pick_state import Selection
 
 
@@ -127,13 +127,10 @@ class ConverterState(Observable):
         if self.freeze:
             args += ", freeze=True"
         lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = explorer.convert(model{args})",
             f"out = v2.save({self.out_dir!r}{', overwrite=True' if self.overwrite else ''})",
             "# load it back with plain TensorFlow:",
             "import tensorflow as tf",
             "loaded = tf.saved_model.load(str(out))",
         ]
-        return "\n".join(lines)
+        return script(self.model.path, lines)

@@ -11,7 +11,7 @@ from typing import Any
 
 from explorer.errors import FeedError
 from explorer.widgets._model import load_model
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Observable, script
 from explorer.widgets.pick_state import Selection
 
 PREVIEW_ITEMS = 6  # values shown per output
@@ -192,12 +192,7 @@ class RunnerState(Observable):
     def code(self) -> str:
         """The explorer API calls that reproduce the last run."""
         args = self.selection.code_args()
-        lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
-            f"runner = explorer.V1Runner(model{', ' + args if args else ''})",
-        ]
+        lines = [f"runner = explorer.V1Runner(model{', ' + args if args else ''})"]
         if self.feeds_source and self.feeds_source != "sampled":
             lines.append(f"feeds = explorer.Feeds.load({self.feeds_source!r})")
         else:
@@ -206,7 +201,7 @@ class RunnerState(Observable):
                 f"value_range=({self.low}, {self.high}))"
             )
         lines += ["with runner:", "    outputs = runner.infer(feeds)"]
-        return "\n".join(lines)
+        return script(self.model.path, lines)
 
 
 def _check_npz(head: bytes, name: str) -> None:
