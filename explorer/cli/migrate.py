@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_tensor_args, add_verb, load_model
+from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 from explorer.output_policy import check_output, staged_folder
 
@@ -105,28 +105,19 @@ def _best(suggested: dict[str, Any]) -> str:
 
 def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict, dict]:
     """(what was chosen and why, convert keyword arguments, parity keyword arguments)."""
-    if args.inputs is not None or args.outputs is not None:
-        custom = {"inputs": args.inputs, "outputs": args.outputs}
+    custom = custom_tensors(args)
+    if custom:
         return {"by": "--inputs/--outputs", **custom}, dict(custom), dict(custom)
     if args.signature:
-        return (
-            {"by": "--signature", "signatures": args.signature},
-            ({"signatures": args.signature}),
-            {"signatures": args.signature},
-        )
+        sigs = {"signatures": args.signature}
+        return {"by": "--signature", **sigs}, dict(sigs), dict(sigs)
     if model.signatures:
         return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
     from explorer.inspection.io_choice import confident_io
 
     choice = confident_io(model)  # OutputChoiceError (exit 2) names the candidates
-    what = {
-        "by": "confident suggestion",
-        "inputs": choice.inputs,
-        "outputs": choice.outputs,
-        "reason": choice.reason,
-        "lead": choice.lead,
-    }
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
+    what = {"by": "confident suggestion", **custom, "reason": choice.reason, "lead": choice.lead}
     return what, dict(custom), dict(custom)
 
 

@@ -16,6 +16,7 @@ from explorer.cli._common import (
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
+    custom_tensors,
     load_model,
     parse_ranges,
     parse_shapes,
@@ -88,11 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
-    custom = (
-        {"inputs": args.inputs, "outputs": args.outputs}
-        if args.inputs is not None or args.outputs is not None
-        else {}
-    )
+    custom = custom_tensors(args)
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None

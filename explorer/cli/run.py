@@ -12,6 +12,7 @@ from typing import Any
 
 from explorer.cli._common import (
     add_feed_shape_args,
+    add_timeout_arg,
     add_unsafe_arg,
     add_verb,
     load_model,
@@ -44,13 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-feeds", metavar="FEEDS.npz", help="write the feeds used to this .npz")
     p.add_argument("--overwrite", action="store_true", help="replace existing --save files")
     p.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="cancel the run after S seconds"
-    )
-    p.add_argument(
         "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
     )
     add_feed_shape_args(p)
     add_unsafe_arg(p)
+    add_timeout_arg(p)
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from explorer.errors import ParityError
+from explorer.graph.names import op_name
 
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
@@ -454,7 +455,7 @@ class Divergence(_Record):
     @property
     def op(self) -> str | None:
         """Name of the first diverging op (``None`` when every shared tensor agrees)."""
-        return None if self.index is None else self.steps[self.index].tensor.split(":")[0]
+        return None if self.index is None else op_name(self.steps[self.index].tensor)
 
     @property
     def step(self) -> DivergenceStep | None:

@@ -5,6 +5,7 @@ examples (index, source, inputs, both outputs side by side)."""
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 
@@ -16,10 +17,7 @@ def _g(v: Any) -> str:
 
 def _vals(values: list[Any], shape: list[int]) -> str:
     text = ", ".join(_g(v) if isinstance(v, float) else html.escape(repr(v)) for v in values)
-    n = 1
-    for d in shape:
-        n *= d
-    return f"[{text}{', …' if n > len(values) else ''}]"
+    return f"[{text}{', …' if math.prod(shape) > len(values) else ''}]"
 
 
 def examples_html(report: Any) -> list[str]:

@@ -217,6 +217,8 @@ class CodePane(W.VBox):
 class View(W.VBox):
     """Base of the views: ``state``, ``status``, and what a person sees when things go wrong.
 
+    A view takes ``source`` (its state, or what the state's constructor takes, with keywords)
+    and ``show_code`` (whether it has its own "show code" pane; the wizard has one for all).
     :meth:`_open` builds the state; when that fails (a missing path, a file that is not a
     model) the view is one inline error line instead of a traceback. ``repr()`` (what a notebook
     stores as the widget's text and shows when opened before it is run) is one readable line.

@@ -42,10 +42,6 @@ class TensorBrowser(View):
     """Search box, op-type and dtype filters, a paged table (click a row to select its op), a
     detail pane with click-through to neighbours, and a drawing of the selected op's
     neighbourhood (click a box to go there).
-
-    Args:
-        source: a ``BrowserState``, or what it takes (``V1Model``, ``Catalog``, model path).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:

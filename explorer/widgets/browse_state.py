@@ -7,7 +7,7 @@ import re
 from os import PathLike
 from typing import TYPE_CHECKING
 
-from explorer.graph.names import shape_text
+from explorer.graph.names import op_name, shape_text
 from explorer.inspection.catalog import Catalog, Subgraph
 from explorer.widgets._model import model_and_catalog
 from explorer.widgets._observable import Change, Observable, script
@@ -178,7 +178,7 @@ class BrowserState(Observable):
         if self.selected is None:
             return []
         op = self.catalog.op(self.selected)
-        inputs = [t.partition(":")[0] for t in op.inputs]
+        inputs = [op_name(t) for t in op.inputs]
         both = [*inputs, *op.control_inputs, *op.consumers, *op.control_consumers]
         return [n for n in dict.fromkeys(both) if n != op.name]
 

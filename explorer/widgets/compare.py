@@ -32,10 +32,6 @@ class ParityView(View):
     The results are panels in :attr:`panels` (name -> widget, shown in order under the
     buttons): ``verdict``, ``table``, ``plots``, ``divergence``. :meth:`add_panel` adds one more
     (e.g. the worst examples of a run on real data), re-rendered whenever the state changes.
-
-    Args:
-        source: a ``ParityState``, or what it takes (the v1 model, the v2 model or folder).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from explorer.comparing.records import Divergence, ParitySummary, Tolerance
 from explorer.errors import ParityError
+from explorer.graph.names import op_name
 from explorer.reporting.plots import report_figures
 from explorer.widgets._model import load_model
 from explorer.widgets._observable import Observable, script
@@ -178,7 +179,7 @@ class ParityState(Observable):
         """Op name -> max abs error of its first compared output, from the divergence result."""
         out: dict[str, float | None] = {}
         for step in self.divergence.steps if self.divergence is not None else []:
-            out.setdefault(step.tensor.split(":")[0], step.max_abs)
+            out.setdefault(op_name(step.tensor), step.max_abs)
         return out
 
     def divergence_svg(self, hops: int = 2) -> str:
@@ -187,7 +188,7 @@ class ParityState(Observable):
         d = self.divergence
         if d is None or not d.steps:
             return ""
-        center = d.op or d.steps[-1].tensor.split(":")[0]
+        center = d.op or op_name(d.steps[-1].tensor)
         sub = self.model.catalog().neighbours(center, up=hops, down=1, limit=40)
         title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()

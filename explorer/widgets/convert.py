@@ -54,13 +54,7 @@ class _Creep:
 
 
 class Converter(View):
-    """Options, progress and results of a conversion, over a :class:`ConverterState`.
-
-    Args:
-        source: a ``ConverterState``, or what it takes (a ``V1Model`` or path, selection,
-            ``out_dir``).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
-    """
+    """Options, progress and results of a conversion, over a :class:`ConverterState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ConverterState, **kwargs)

@@ -103,12 +103,7 @@ class _Side(W.VBox):
 
 
 class IOPicker(View):
-    """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice.
-
-    Args:
-        source: a ``PickerState``, or what it takes (a ``V1Model`` or path).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
-    """
+    """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, PickerState, **kwargs)

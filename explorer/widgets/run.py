@@ -32,12 +32,7 @@ def stats_table(rows: list[dict[str, Any]]) -> str:
 
 
 class SessionRunner(View):
-    """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`.
-
-    Args:
-        source: a ``RunnerState``, or what it takes (a ``V1Model`` or path, optional selection).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
-    """
+    """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, RunnerState, **kwargs)
