@@ -53,10 +53,8 @@ class StatusArea(W.HTML):
 
 
 def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
-    """Call ``fn()``; an exception becomes a one-line message in ``status`` instead of a traceback.
-
-    Returns what ``fn`` returned, or ``None`` when it raised. ``done`` is shown on success.
-    """
+    """``fn()``, or ``None`` when it raised: the error is one line in ``status``, never a
+    traceback; ``done`` is shown on success."""
     try:
         result = fn()
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
@@ -91,10 +89,8 @@ def on_click(
     busy: str | None = None,
     done: Callable[[R], str] | None = None,
 ) -> None:
-    """Make ``button`` call ``fn()`` (one state method) with errors shown in ``status``.
-
-    ``busy`` is shown while it runs; ``done(result)`` is the line shown when it succeeded.
-    """
+    """Make ``button`` call ``fn()`` with errors shown in ``status``; ``busy`` is shown while it
+    runs, ``done(result)`` when it succeeded."""
 
     def call() -> R:
         if busy is not None:
@@ -265,13 +261,9 @@ def grid_html(
     empty: str = "",
 ) -> str:
     """A compact table for :class:`~explorer.widgets._clickable.ClickableHTML`: fixed layout
-    (columns fit the pane, long values end in an ellipsis and show in full on hover), one row
-    per item whose ``names[i]`` is what a click on it reports, ``selected`` highlighted.
-
-    A column's class ``"tf1x-tail"`` cuts a long value at the start (the end of a long name stays
-    visible), ``"tf1x-wrap"`` wraps it (prose such as reasons). ``empty``: the line shown
-    instead of an empty body.
-    """
+    (long values end in an ellipsis, whole on hover), a row per item reporting ``names[i]`` when
+    clicked, ``selected`` highlighted; a column of class ``"tf1x-tail"`` cuts long values at the
+    start, ``"tf1x-wrap"`` wraps them; ``empty``: the line shown instead of an empty body."""
     e = html.escape
     cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
     head = "".join(f"<th>{e(h)}</th>" for h, _, _ in columns)

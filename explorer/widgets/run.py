@@ -23,7 +23,7 @@ STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "pr
 
 
 def stats_table(rows: list[dict[str, Any]]) -> str:
-    """HTML table of :func:`~explorer.widgets.flow_state.output_row` dicts."""
+    """HTML table of :func:`~explorer.widgets.run_state.output_row` dicts."""
 
     def fmt(v: Any) -> str:
         return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
