@@ -1,22 +1,16 @@
 """Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
 
-TensorFlow 2.21 writes 3-7 lines on file descriptor 2 while it loads (absl's "All log messages
-before absl::InitializeLog() ...", oneDNN, "Could not find cuda drivers", the CPU feature guard)
-before it reads ``TF_CPP_MIN_LOG_LEVEL``. So the first ``import tensorflow`` after ``import
-explorer`` (through :func:`tf`, or anyone's: :func:`install` puts an import hook in place):
-
-* sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 (FATAL only) unless the user set it (their level wins);
-* points fd 2 at a temporary file while it runs, then writes back to ``sys.stderr`` every line
-  that is not a native log line below that level (Python warnings, anything unexpected);
-* sets the ``tensorflow`` and ``absl`` Python loggers to ERROR unless their level was set: their
-  warnings are deprecation notices about explorer's own ``tf.compat.v1`` and SavedModel calls.
-  ``absl``, which resets its level when its flags are parsed, also gets :data:`QUIET_FILTER`
-  (``logging.getLogger("absl").removeFilter(explorer._tf.QUIET_FILTER)`` undoes it).
+TensorFlow writes 3-7 lines on fd 2 while it loads, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So
+the first ``import tensorflow`` after ``import explorer`` (anyone's: :func:`install` adds an
+import hook) sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 unless the user set it; points fd 2 at a temporary
+file meanwhile and writes back to ``sys.stderr`` every line that is not a native log line below
+that level; sets the ``tensorflow`` and ``absl`` loggers to ERROR unless set (their warnings are
+deprecation notices about explorer's own ``tf.compat.v1`` calls); ``absl``, which resets its level,
+also gets :data:`QUIET_FILTER` (remove it to undo).
 
 Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``, or ``TF1_EXPLORER_VERBOSE=1``,
-which child processes inherit) captures nothing and defaults the level to 0. :func:`quiet_env` is
-the environment for a child process that imports TensorFlow.
-"""
+inherited by child processes) captures nothing and defaults the level to 0. :func:`quiet_env` is
+the environment for a child process that imports TensorFlow."""
 
 from __future__ import annotations
 

@@ -1,23 +1,16 @@
-"""The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays; CLI,
-API and widgets alike).
+"""The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays).
 
-Where (:func:`check_output`, on real paths, so no symlink leads around it): never one of the model's
-files (:func:`model_files`), inside a SavedModel folder, or a folder above any of them (so not
-``.`` when the model lies below it), nor the home folder or above it. A folder never replaces a
-file, nor a file a folder. An existing output is replaced only with ``overwrite``: a folder only
-when empty or an earlier output of explorer (it holds :data:`MARKER`; anything else is refused with
-one line saying what is there); a file carries no marker, so ``overwrite`` is the user's word that
-an existing file may go.
+Where (:func:`check_output`, on resolved paths): never a model's file, inside a SavedModel folder,
+a folder above them, nor the home folder or above. A folder never replaces a file, nor the
+reverse. An existing output is replaced only with ``overwrite``: a folder only when empty or
+explorer's own (it holds :data:`MARKER`); a file carries no marker, so ``overwrite`` suffices.
 
-How: a file is written to a hidden ``.NAME.tmp-PID-*`` beside it, fsync'd and renamed over the name
-(:func:`write_file`: a full disk leaves the old file whole). A folder is built in a hidden
-``.NAME.tmp-PID-*`` folder (:func:`staged_folder`) and published only when complete: under the
-exclusive lock ``.NAME.lock`` the rules are checked again (a run that lost a race is refused), the
-old output is moved aside (``.NAME.old-PID-*``), the new one renamed in (the old one put back if
-that fails) and the old one removed, with SIGINT/SIGTERM held until done: at every instant the old
-or the new output is under the name. The next run into a name clears what dead runs left there and
-puts back an old output that a run killed outright had moved aside.
-"""
+How: a file is written to a hidden ``.NAME.tmp-PID-*`` beside it, fsync'd and renamed over the
+name (:func:`write_file`). A folder is built in a hidden ``.NAME.tmp-PID-*`` (:func:`staged_folder`)
+and published under the lock ``.NAME.lock``: the rules checked again, the old output moved aside
+(``.NAME.old-PID-*``), the new renamed in (the old put back if that fails), the old removed, with
+SIGINT/SIGTERM held: the old or the new output is always under the name. The next run clears what
+dead runs left and puts back an old output a killed run had moved aside."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The records the verbs give and take (specs, catalog items, choices, findings, feeds, parity
-results) and the runner interface, each re-exported from its home: ``from explorer.records import
-ParityReport``.
-
-Names resolve on first use (PEP 562), so importing this imports no TensorFlow.
-"""
+"""The records the verbs give and take, and the runner interface, each re-exported from its home
+(``from explorer.records import ParityReport``); names resolve on first use (no TensorFlow)."""
 
 from __future__ import annotations
 

@@ -1,18 +1,10 @@
-"""The ``tf1-explorer`` command line: one verb per step of the flow.
+"""The ``tf1-explorer`` command line: one verb per step, each in ``explorer/cli/<verb>.py`` with
+``register(subparsers)`` adding a parser whose ``func(args) -> int`` does the work.
 
-Each verb lives in its own module ``explorer/cli/<verb>.py`` exposing ``register(subparsers)``,
-which adds a parser whose ``func(args) -> int`` does the work.
-
-What a terminal and a CI log see:
-
-* **quiet by default**: no TensorFlow native log line on stderr (see :mod:`explorer._tf`), in this
-  process and in the child processes it starts, no Python warnings; ``--verbose`` shows them (the
-  user's own ``TF_CPP_MIN_LOG_LEVEL`` wins either way);
-* **errors are one line** on stderr, ``tf1-explorer VERB: message``, exit status 2: an
-  ``ExplorerError``, any other exception (``--debug`` shows its traceback), a usage error;
-* **progress** on stderr while long steps run, only when stderr is a terminal and without
-  ``--quiet`` (see :mod:`explorer.cli._progress`).
-"""
+Quiet by default (no TensorFlow native log or Python warning; ``--verbose`` shows them, the
+user's ``TF_CPP_MIN_LOG_LEVEL`` wins); errors are one line on stderr, ``tf1-explorer VERB:
+message``, exit 2 (``--debug``: the traceback); progress on stderr only on a terminal without
+``--quiet``."""
 
 from __future__ import annotations
 

@@ -44,6 +44,13 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
     )
 
 
+def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
+    """``{"inputs", "outputs"}`` of ``add_tensor_args`` when either is given, else ``{}``."""
+    if args.inputs is None and args.outputs is None:
+        return {}
+    return {"inputs": args.inputs, "outputs": args.outputs}
+
+
 def add_output_args(p: argparse.ArgumentParser) -> None:
     """OUT_DIR and ``--overwrite`` (see :mod:`explorer.output_policy`)."""
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (a new one)")

@@ -1,9 +1,6 @@
-"""``--data PATH [--limit N]`` for ``parity`` and ``migrate``: the user's own data, streamed.
-
-The options make an :func:`explorer.data` source; progress goes to stderr when it is a terminal
-and without ``--quiet`` (at most every two seconds, and once at the end of each signature), so
-``--json`` output stays one object and a CI log keeps the one-line error.
-"""
+"""``--data PATH [--limit N]`` for ``parity`` and ``migrate``: the user's own data, streamed, with
+progress on stderr (only on a terminal without ``--quiet``; at most every two seconds and once
+per signature), so ``--json`` stays one object."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Progress of long CLI steps on stderr: a spinner with the step's name and its elapsed time,
-``with step("converting 2 signatures"): ...``.
-
-Shown only when stderr is a terminal and ``--quiet`` is not given (a CI log, a pipe or a test sees
-nothing; an error stays one line). Drawn by ``rich``, imported only when shown.
-"""
+"""Progress of long CLI steps on stderr (``with step("converting"): ...``): a ``rich`` spinner with
+the step's name and elapsed time, only when stderr is a terminal and ``--quiet`` is not given."""
 
 from __future__ import annotations
 

@@ -1,30 +1,19 @@
 """``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity.
 
-    tf1-explorer migrate MODEL OUT_DIR [--signature S ... | --inputs T ... --outputs T ...]
-                                       [--overwrite] [--atol A] [--rtol R] [--batches N]
-                                       [--seed K] [--report out.html] [--json]
-
-Migrated: the ``--signature`` s or ``--inputs/--outputs`` given; else every signature; else (a
-training checkpoint, a frozen graph) the top suggested output and its inputs when that suggestion
-is confident (:func:`explorer.inspection.io_choice.confident_io`), otherwise exit 2 naming the
-candidates. Input-pipeline outputs (``IteratorGetNext``, queue dequeues) are fed in the pipeline's
-place, keyed by their tf.Example feature names.
-
-The choice is converted, saved in a hidden folder beside ``OUT_DIR``, compared with v1
-(nondeterministic outputs remedied) and renamed to ``OUT_DIR`` only when parity passes: an error
-or a mismatch leaves no ``OUT_DIR`` (a killed run's folder is removed by the next run). Exit 0
-pass, 1 mismatch, 2 error. ``--json`` prints ``{"proved": {signature: {"outputs", "inputs"}},
-...parity JSON..., "output_dir" (null when not written), "steps"}``; the text prints ``[4/6]
-convert  5 signatures, 2 variables`` as each step ends and ends with ``proved OUTPUTS <- INPUTS:
-passed``.
-"""
+Migrated: the ``--signature`` s or ``--inputs/--outputs`` given, else every signature, else the
+confident top suggestion (:func:`explorer.inspection.io_choice.confident_io`; exit 2 naming the
+candidates when none is). Input-pipeline outputs are fed in the pipeline's place, keyed by their
+tf.Example feature names. The result is saved beside ``OUT_DIR`` and renamed to it only when
+parity passes (nondeterministic outputs remedied): all or nothing. Exit 0 pass, 1 mismatch,
+2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}}, ...parity JSON...,
+"output_dir" (null when not written), "steps"}``; the text ends ``proved OUTPUTS <- INPUTS``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from explorer.cli._common import add_tensor_args, add_verb, load_model
+from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 from explorer.output_policy import check_output, staged_folder
 
@@ -116,28 +105,19 @@ def _best(suggested: dict[str, Any]) -> str:
 
 def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict, dict]:
     """(what was chosen and why, convert keyword arguments, parity keyword arguments)."""
-    if args.inputs is not None or args.outputs is not None:
-        custom = {"inputs": args.inputs, "outputs": args.outputs}
+    custom = custom_tensors(args)
+    if custom:
         return {"by": "--inputs/--outputs", **custom}, dict(custom), dict(custom)
     if args.signature:
-        return (
-            {"by": "--signature", "signatures": args.signature},
-            ({"signatures": args.signature}),
-            {"signatures": args.signature},
-        )
+        sigs = {"signatures": args.signature}
+        return {"by": "--signature", **sigs}, dict(sigs), dict(sigs)
     if model.signatures:
         return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
     from explorer.inspection.io_choice import confident_io
 
     choice = confident_io(model)  # OutputChoiceError (exit 2) names the candidates
-    what = {
-        "by": "confident suggestion",
-        "inputs": choice.inputs,
-        "outputs": choice.outputs,
-        "reason": choice.reason,
-        "lead": choice.lead,
-    }
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
+    what = {"by": "confident suggestion", **custom, "reason": choice.reason, "lead": choice.lead}
     return what, dict(custom), dict(custom)
 
 

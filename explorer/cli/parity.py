@@ -1,17 +1,9 @@
 """``tf1-explorer parity MODEL``: v1 against its TF2 conversion on the same feeds.
 
-    tf1-explorer parity MODEL [--converted DIR] [--signature S... | --inputs T... --outputs T...]
-                              [--atol A] [--rtol R] [--batches N] [--seed K] [--batch-size B]
-                              [--remedy] [--report out.html] [--json]
-
-Without ``--converted`` the model is converted in memory first (with ``--inputs/--outputs``, as
-``convert --inputs/--outputs`` does: one ``serving_default`` over those tensors, compared under
-that name). Exit status: 0 every signature
-passed, 1 a mismatch (or outputs left unverified because v1 is nondeterministic: rerun with
-``--remedy``), 2 an error. ``--json`` prints ``{"passed", "status", "signatures": {name:
-{"passed", "status", "nondeterministic", "random_ops", "remedy", "outputs": {key: {"max_abs",
-"max_rel", "mismatch_fraction", "equal", ...}}}}, "environment"}``.
-"""
+Without ``--converted`` the model is converted in memory first (with ``--inputs/--outputs``: one
+``serving_default`` over those tensors). Exit 0 every signature passed, 1 a mismatch (or outputs
+unverified because v1 is nondeterministic: rerun with ``--remedy``), 2 an error. ``--json``
+prints :meth:`~explorer.comparing.records.ParitySummary.to_json`."""
 
 from __future__ import annotations
 
@@ -24,6 +16,7 @@ from explorer.cli._common import (
     add_timeout_arg,
     add_unsafe_arg,
     add_verb,
+    custom_tensors,
     load_model,
     parse_ranges,
     parse_shapes,
@@ -96,11 +89,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
-    custom = (
-        {"inputs": args.inputs, "outputs": args.outputs}
-        if args.inputs is not None or args.outputs is not None
-        else {}
-    )
+    custom = custom_tensors(args)
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None

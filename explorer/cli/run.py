@@ -1,17 +1,9 @@
 """``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds.
 
-    tf1-explorer run MODEL [--signature S | --inputs A,B --outputs Y,Z] [--batch N] [--seed K]
-                           [--feed in.npz] [--save out.npz] [--save-feeds feeds.npz]
-                           [--overwrite] [--json]
-
-Without ``--signature`` or ``--inputs/--outputs`` it runs ``serving_default`` or the only
-signature; a model without signatures runs its suggested inputs and outputs. Inputs missing from
-``--feed`` are generated (serialized tf.Example for ParseExample inputs). ``--json`` prints
-``{"signature", "inputs": {key: {dtype, shape, inferred}}, "outputs": {key: {dtype, shape, min,
-max, mean}}, "seconds"}``; ``inferred`` (a generated input whose shape the graph decided) is
-``{shape, reasons, notes}``: the shape read from the graph and why each dim has its size.
-``--shape NAME=D0,D1`` and ``--range NAME=LOW,HIGH`` set a generated input's shape and range.
-"""
+Default: ``serving_default``, the only signature, or (no signatures) the suggested inputs and
+outputs. Inputs missing from ``--feed`` are generated (tf.Example for ParseExample inputs).
+``--json`` prints :func:`summary` with, per generated input whose shape the graph decided,
+``inferred``: ``{shape, reasons, notes}``."""
 
 from __future__ import annotations
 
@@ -20,6 +12,7 @@ from typing import Any
 
 from explorer.cli._common import (
     add_feed_shape_args,
+    add_timeout_arg,
     add_unsafe_arg,
     add_verb,
     load_model,
@@ -52,13 +45,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-feeds", metavar="FEEDS.npz", help="write the feeds used to this .npz")
     p.add_argument("--overwrite", action="store_true", help="replace existing --save files")
     p.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="cancel the run after S seconds"
-    )
-    p.add_argument(
         "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
     )
     add_feed_shape_args(p)
     add_unsafe_arg(p)
+    add_timeout_arg(p)
 
 
 def _names(text: str | None) -> list[str] | None:

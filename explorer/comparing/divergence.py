@@ -1,13 +1,9 @@
 """``first_divergence()``: the earliest op whose output differs between v1 and v2.
 
-Every tensor on both sides (the same op name, or a ``mapping`` for a rewrite) is fetched in one
-run per side through parity's loop: a ``session.run`` on v1, one call of the v2 graph pruned to
-them. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op names, restored
-variables, initialised tables: Estimator exports work; a variable handle is fetched as a read);
-a saved folder's signature is frozen first (:func:`v2_graph_def`), and a GraphDef from there
-(perhaps edited) runs as given. With random ops upstream v1 runs twice; tensors that differ
-between its runs are skipped (``Divergence.skipped``), never judged.
-"""
+Every tensor on both sides (the same op name, or a ``mapping``) is fetched in one run per side
+through parity's loop. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op
+names); a saved folder's signature is frozen first (:func:`v2_graph_def`). With random ops
+upstream v1 runs twice; tensors that differ between its runs are skipped, never judged."""
 
 from __future__ import annotations
 
@@ -59,12 +55,11 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
     if isinstance(v2_model_or_dir, V2Model):
         conv = v2_model_or_dir.signature(signature)
         fn = v2_model_or_dir.functions[conv.name]
-        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
     else:
         runner = V2Runner(v2_model_or_dir, signature=signature).start()
         conv = runner.converted
         fn = runner._loaded.signatures[conv.name]
-        arg_tensors = [conv.inputs[k].name for k in conv.inputs]
+    arg_tensors = [conv.inputs[k].name for k in conv.inputs]
     try:
         frozen = convert_variables_to_constants_v2(fn)
     except Exception as e:  # noqa: BLE001 - TF raises many kinds here
@@ -125,19 +120,17 @@ def first_divergence(
         v2: a ``V2Model``, a saved TF2 folder, or a GraphDef from :func:`v2_graph_def`.
         feeds: one batch, keyed by the signature's input keys (or tensor names).
         signature: the v1 signature whose outputs' fan-in is searched (default as in ``load``;
-            models without signatures use their default inputs/outputs).
-        inputs, outputs: tensor names (``op:idx``) to feed and whose fan-in to search instead of
-            a signature (a custom choice, as ``convert(model, inputs=..., outputs=...)``).
+            without signatures: the default inputs/outputs); or ``inputs``, ``outputs``: tensor
+            names instead (as ``convert(model, inputs=..., outputs=...)``).
         mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
-        tolerance: a :class:`~explorer.comparing.records.Tolerance` (or ``atol``/``rtol``).
-        timeout: seconds each v1 run may take before it is cancelled with a ``SessionError``
-            (``None``: no bound); the v2 call cannot be cancelled.
+        tolerance: a ``Tolerance`` (or ``atol``/``rtol``).
+        timeout: seconds each v1 run may take (``None``: no bound; ``SessionError`` past it);
+            the v2 call cannot be cancelled.
 
     Returns:
         A :class:`~explorer.records.Divergence`: every compared tensor in order with its error,
-        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why
-        (an output skipped makes ``status`` ``nondeterministic``, never a claim of agreement).
-        ``runs`` records the runs per side (v1: 1, or 2 with random ops; v2: 1).
+        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why,
+        and the runs per side.
 
     Raises:
         ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
@@ -210,8 +203,7 @@ def first_divergence(
         node = gf.node_map(v1.graph_def)[op_name(steps[first].tensor)]
         for inp in node.input:
             if not inp.startswith("^"):
-                name = inp if ":" in inp else f"{inp}:0"
-                inputs_err[name] = errors.get(name)
+                inputs_err[tensor_name(inp)] = errors.get(tensor_name(inp))
     runs = {"v1": len(r1.times), "v2": 1}
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
     if len(r1.times) > 1:
@@ -349,16 +341,16 @@ def _graph_of(v1: V1Model) -> Any:
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:
     out = {}
-    by_tensor = {v if ":" in v else f"{v}:0": v for v in in_names.values()}
+    by_tensor = {tensor_name(v): v for v in in_names.values()}
     for k, v in feeds.items():
         if k in in_names:
             name = in_names[k]
-        elif (k if ":" in k else f"{k}:0") in by_tensor:
+        elif tensor_name(k) in by_tensor:
             name = k
         else:
             raise ParityError(
                 f"feed {k!r} is not an input ({', '.join(in_names) or 'none'}): key feeds by "
                 "signature input key or tensor name"
             )
-        out[name if ":" in name else f"{name}:0"] = v
+        out[tensor_name(name)] = v
     return out

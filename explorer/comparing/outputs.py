@@ -1,12 +1,9 @@
 """Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator.
 
-:class:`Comparator` takes both sides' outputs batch by batch and keeps running figures only (an
-:class:`~explorer.comparing.records.OutputComparison` per output; median and p99 from a log
-histogram, at most 1/64 decade, about 3.7%, above the true value); comparators over different
-batches merge exactly. Given each :class:`~explorer.feeding.data.sources.Batch`, it keeps
-per-example figures and the ``worst`` examples too. :func:`compare` runs it over given batches;
-parity, the first divergence and the rewrite check feed it.
-"""
+:class:`Comparator` takes both sides' outputs batch by batch and keeps running figures only
+(median and p99 from a log histogram, at most 1/64 decade, about 3.7%, above the true value);
+comparators merge exactly. Given each ``Batch``, it keeps per-example figures and the ``worst``
+examples too. Parity, the first divergence and the rewrite check feed it."""
 
 from __future__ import annotations
 

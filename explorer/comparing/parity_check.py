@@ -1,21 +1,14 @@
 """``parity()``: v1 and v2 on the same feeds, compared after checking v1 against itself.
 
-The one parity loop. A feed source yields batches: :class:`Sampled` generates them (batch ``i``
-seeded ``seed + i``; given arrays are used as they are), a ``DataSource`` reads the user's records
-(inputs the data lacks are generated, switches at their neutral value, and noted). Per signature
-:func:`run_sides` feeds each batch to v1, to v1 again on the same session (an output that differs
-is *nondeterministic*: reported with the random ops upstream, never failed) and to v2, and folds
-both outputs into one :class:`~explorer.comparing.outputs.Comparator`: memory holds one batch.
-Stateful signatures (an ``Assign*``-like op upstream, e.g. ``incr_counter``) skip the self-check:
-both sides run the same calls from fresh state (v2 reloaded from a saved copy).
+The one parity loop (:func:`run_sides`): per batch of a feed source (:class:`Sampled` or a
+``DataSource``), v1 runs, v1 again on the same session (an output that differs is
+*nondeterministic*: reported with its random ops, never failed) and v2; both go into one
+:class:`~explorer.comparing.outputs.Comparator`, so memory holds one batch. Stateful signatures
+skip the self-check: both sides run the same calls from fresh state.
 
-``remedy=True`` makes nondeterministic outputs comparable and re-runs: keep_prob-like switches
-that are inputs are fed their neutral value (keep_prob 1.0, training False) on both sides; failing
-that, a copy of the v1 graph with its switches made constants and its random ops seeded is
-converted afresh, and two fresh sessions of it run side by side. Custom tensors (``inputs=``/
-``outputs=``) are compared against the ``serving_default`` of ``convert(model, inputs=,
-outputs=)``, keyed by tensor name.
-"""
+``remedy=True`` re-runs nondeterministic outputs with keep_prob-like inputs fed their neutral
+value on both sides; failing that, on a copy of v1 with its switches made constants and its random
+ops seeded, converted afresh (two fresh sessions side by side)."""
 
 from __future__ import annotations
 
@@ -185,25 +178,21 @@ def parity(
     """Compare a TF1 model with its TF2 conversion, signature by signature.
 
     Args:
-        v1_model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
-        v2: a :class:`~explorer.V2Model` or the folder it was saved to.
+        v1_model: a :class:`~explorer.V1Model` or a path; ``v2``: a ``V2Model`` or its folder.
         signatures: names to compare (default: every signature; a model without signatures is
             compared on its default inputs/outputs as ``serving_default``).
-        source: the feeds (:func:`feed_source`): 3 sampled batches by default, a
-            :class:`Sampled`, given arrays, or the user's data (an :func:`explorer.data` source or
-            a path), streamed in bounded memory; reports on data have per-example figures
-            (``report.examples``, the ``worst`` examples per output) and ``report.data``.
-        inputs, outputs: tensor names (``op:idx``) to feed and compare instead of signatures
-            (``v2`` then converted with the same ``inputs=``/``outputs=``).
-        tolerance: a :class:`~explorer.comparing.records.Tolerance` (default 1e-5, 1e-5).
-        remedy: make nondeterministic outputs comparable (see the module docstring) and re-run.
+        source: the feeds (:func:`feed_source`; 3 sampled batches by default); the user's data
+            is streamed in bounded memory, with per-example figures in ``report.examples``
+            (the ``worst`` examples per output) and ``report.data``.
+        inputs, outputs: tensor names (``op:idx``) to compare instead of signatures (``v2``
+            converted with the same ``inputs=``/``outputs=``).
+        tolerance: default 1e-5, 1e-5. remedy: see the module docstring.
         allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
         progress: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
             ``limit`` or ``None``), and at the end of each signature with ``total = done``.
 
     Returns:
-        A :class:`~explorer.records.ParitySummary` (one report per signature, the numerics
-        environment), truthy when every signature passed.
+        A :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
 
     Raises:
         ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with

@@ -1,16 +1,8 @@
-"""The typed results of a parity check: records that serialise to JSON and back.
-
-* :class:`OutputComparison`: one output of v1 against v2 (error statistics, NaN/Inf counts,
-  mismatch fraction, status), truthy when it passes.
-* :class:`ParityReport`: every output of one signature; :class:`ParitySummary`: every signature
-  of a model, with the numerics environment.
-* :class:`DivergenceStep` and :class:`Divergence`: the tensors compared along the v1 graph and
-  the first one beyond tolerance.
-* :class:`Tolerance`: when two numbers agree (what every comparison above takes).
-
-:func:`explorer.compare` fills the first two, :func:`explorer.parity` the summary,
-:func:`explorer.first_divergence` the last two; plots and widgets read only these records.
-"""
+"""The typed results of a comparison, serialised to JSON and back: :class:`Tolerance`,
+:class:`OutputComparison` (one output, truthy when it passes), :class:`ParityReport` (one
+signature), :class:`ParitySummary` (a model, with the numerics environment), and
+:class:`DivergenceStep`/:class:`Divergence` (the first tensor beyond tolerance). Plots and
+widgets read only these records."""
 
 from __future__ import annotations
 
@@ -21,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from explorer.errors import ParityError
+from explorer.graph.names import op_name
 
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
@@ -150,16 +143,12 @@ class _Record:
 class OutputComparison(_Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
-    Error statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
-    ``rel = abs / |a|`` (``inf`` where ``a == 0`` and ``b != a``). Positions where either side is
-    NaN or infinite are counted in ``nan_*``/``inf_*`` and left out of the statistics; they
-    mismatch unless both sides hold the same non-finite value. An element mismatches when
-    ``abs > atol + rtol * |a|`` (``numpy.isclose`` semantics). String and bool outputs are
-    compared exactly and have no error statistics (``None``).
-
-    Truthy when ``status == "passed"``: dtypes and shapes agree and no element mismatches.
-    ``status`` is ``nondeterministic`` when side ``a`` disagreed with itself on the same feeds
-    (``random_ops`` then names the stateful random ops behind it); such an output is not failed.
+    Statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
+    ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``). NaN/Inf positions are counted in
+    ``nan_*``/``inf_*``, left out of the statistics, and mismatch unless both sides hold the same
+    value. An element mismatches when ``abs > atol + rtol * |a|``. Strings and bools are compared
+    exactly (no statistics). Truthy when ``status == "passed"``; ``nondeterministic`` (not
+    failed) when side ``a`` disagreed with itself on the same feeds (``random_ops``: the ops).
     """
 
     key: str
@@ -214,13 +203,10 @@ class OutputComparison(_Record):
 
 @dataclass
 class WorstExample(_Record):
-    """One of the examples where v1 and v2 differ most on one output.
-
-    ``index`` is its position in the source (0-based over the whole data), ``where`` the file and
-    record (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` its inputs summarised
-    in one line, ``a``/``b`` the output's values for it on each side (the first values, flattened,
-    with ``shape``), ``max_abs`` its largest absolute error (``None`` for exact kinds),
-    ``mismatches`` its elements beyond tolerance.
+    """One of the examples where v1 and v2 differ most on one output: ``index`` (0-based over
+    the data), ``where`` (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` (one
+    line), ``a``/``b`` (the first values on each side, flattened, with ``shape``), ``max_abs``
+    (``None`` for exact kinds) and ``mismatches`` (elements beyond tolerance).
     """
 
     index: int
@@ -235,16 +221,11 @@ class WorstExample(_Record):
 
 @dataclass
 class ExampleErrors(_Record):
-    """Per-example figures of one output over streamed data: each example's largest absolute
-    error (its elements' max), their distribution, and the ``k`` worst examples.
-
-    ``examples`` were compared, ``failed`` of them have an element beyond tolerance.
-    ``quantiles`` maps ``p50``/``p90``/``p99``/``max`` to the per-example max abs error (``None``
-    for string/bool outputs; quantiles other than ``max`` are histogram estimates, at most one
-    64th of a decade, about 3.7%, above the true value). ``hist_edges``/``hist_counts``/
-    ``hist_zeros`` are the log-spaced histogram of the non-zero per-example errors, like
-    :class:`OutputComparison`'s. ``worst`` lists the worst examples, worst first (ties: the
-    earlier one). ``reason`` says why there are no per-example figures (``""`` otherwise).
+    """Per-example figures of one output over streamed data: ``examples`` compared, ``failed``
+    with an element beyond tolerance; ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
+    example's max abs error (``None`` for strings/bools; all but ``max`` are histogram estimates,
+    at most 1/64 decade, about 3.7%, high); ``hist_*`` as in :class:`OutputComparison`; ``worst``
+    first (ties: the earlier); ``reason``: why there are no per-example figures (else ``""``).
     """
 
     key: str
@@ -474,7 +455,7 @@ class Divergence(_Record):
     @property
     def op(self) -> str | None:
         """Name of the first diverging op (``None`` when every shared tensor agrees)."""
-        return None if self.index is None else self.steps[self.index].tensor.split(":")[0]
+        return None if self.index is None else op_name(self.steps[self.index].tensor)
 
     @property
     def step(self) -> DivergenceStep | None:

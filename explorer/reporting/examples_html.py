@@ -1,13 +1,11 @@
-"""The per-example section of the HTML report: error distribution and the worst examples.
-
-Filled only for reports on the user's data (``explorer.parity(model, v2, explorer.data(...))``):
-per output, examples compared and differing, quantiles of each example's largest absolute error,
-and the worst examples (index, where from, inputs, both outputs side by side).
-"""
+"""The per-example section of the HTML report (runs on the user's data only): per output, examples
+compared and differing, quantiles of each example's largest absolute error, and the worst
+examples (index, source, inputs, both outputs side by side)."""
 
 from __future__ import annotations
 
 import html
+import math
 from typing import Any
 
 
@@ -19,10 +17,7 @@ def _g(v: Any) -> str:
 
 def _vals(values: list[Any], shape: list[int]) -> str:
     text = ", ".join(_g(v) if isinstance(v, float) else html.escape(repr(v)) for v in values)
-    n = 1
-    for d in shape:
-        n *= d
-    return f"[{text}{', …' if n > len(values) else ''}]"
+    return f"[{text}{', …' if math.prod(shape) > len(values) else ''}]"
 
 
 def examples_html(report: Any) -> list[str]:

@@ -1,8 +1,5 @@
-"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG,
-the JSON inside) with the numerics environment the numbers came from
-(:func:`~explorer.comparing.numerics.numerics_environment`: TF version, oneDNN, determinism,
-threads, devices), and JSON files.
-"""
+"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG, the
+JSON inside, the numerics environment), and JSON files."""
 
 from __future__ import annotations
 
@@ -18,10 +15,6 @@ from explorer.comparing.numerics import numerics_environment
 from explorer.output_policy import write_file
 from explorer.reporting.examples_html import examples_html
 from explorer.reporting.plots import figure_png_bytes, report_figures
-
-# ----------------------------------------------------------------------------------------------
-# HTML
-# ----------------------------------------------------------------------------------------------
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}

@@ -1,9 +1,6 @@
-"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures.
-
-Built with ``matplotlib.figure.Figure`` (no pyplot, no global state, no window): save one with
-``fig.savefig(...)``, or end a notebook cell with it: it renders itself as a PNG
-(``_repr_png_``) whatever the backend. Nothing here runs a model.
-"""
+"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures
+(``matplotlib.figure.Figure``: no pyplot, no global state; they render as PNG in a notebook via
+``_repr_png_`` whatever the backend). Nothing here runs a model."""
 
 from __future__ import annotations
 
@@ -193,8 +190,9 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     return fig
 
 
-def _tick_name(tensor: str, limit: int = 22) -> str:
-    return tensor if len(tensor) <= limit else "…" + tensor[-(limit - 1) :]
+def tail_text(text: str, limit: int = 22) -> str:
+    """The end of ``text`` (where op names differ) in at most ``limit`` characters."""
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
 def divergence_plot(divergence: Any) -> Any:
@@ -268,7 +266,7 @@ def divergence_plot(divergence: Any) -> Any:
             color=OVER,
             edgecolor="black",
             zorder=3,
-            label=f"first divergence: {_tick_name(s.tensor, 40)} ({s.op_type})",
+            label=f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})",
         )
         title = f"First divergence at position {i} of {n} shared tensors"
     elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
@@ -282,7 +280,7 @@ def divergence_plot(divergence: Any) -> Any:
     if named:
         ax.set_xticks(
             range(n),
-            [_tick_name(s.tensor) for s in steps],
+            [tail_text(s.tensor) for s in steps],
             rotation=60,
             ha="right",
             rotation_mode="anchor",
@@ -292,7 +290,7 @@ def divergence_plot(divergence: Any) -> Any:
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("position of the shared tensor in topological order")
-    ax.yaxis.set_major_formatter(_FloorFormatter(floor))
+    ax.yaxis.set_major_formatter(_floor_formatter_class()(floor))
     ax.set_ylabel("max |v2 - v1|")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig
@@ -314,10 +312,6 @@ def _floor_formatter_class() -> type:
             return super().__call__(x, pos)
 
     return FloorFormatter
-
-
-def _FloorFormatter(floor: float) -> Any:  # noqa: N802 - reads like the class it builds
-    return _floor_formatter_class()(floor)
 
 
 def report_figures(report: Any) -> dict[str, Any]:

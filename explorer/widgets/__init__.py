@@ -1,14 +1,6 @@
-"""Jupyter views of the flow: browse, pick, run, convert and compare (ipywidgets 8).
-
-Each view is a thin ``ipywidgets.VBox`` over a plain state object that owns the logic and can be
-used (and tested) without ipywidgets::
-
-    from explorer.widgets import TensorBrowser, MigrationWizard
-    TensorBrowser(model)          # a widget; TensorBrowser(model).state is a BrowserState
-    BrowserState(model).widget    # the same view, built on first access
-
-Importing this package imports neither ipywidgets nor TensorFlow; names resolve on first use.
-"""
+"""Jupyter views of the flow (ipywidgets 8): each a thin ``VBox`` over a plain state object that
+holds the logic and works without ipywidgets (``BrowserState(model).widget`` is
+``TensorBrowser(model)``). Importing this package imports neither ipywidgets nor TensorFlow."""
 
 from __future__ import annotations
 

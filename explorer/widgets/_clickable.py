@@ -1,9 +1,6 @@
-"""A clickable HTML view: the table rows and graph boxes a person clicks to select an op.
-
-``ClickableHTML`` is a tiny anywidget (a DOM front end of ~30 lines, no build step) showing the
-HTML Python renders and reporting a click on any element carrying ``data-name``; the front end
-has no logic to test, so tests play it with :meth:`ClickableHTML.click`.
-"""
+"""``ClickableHTML``: a tiny anywidget showing HTML rendered in Python and reporting a click on any
+element carrying ``data-name`` (table rows, graph boxes). Its ~30-line front end has no logic to
+test, so tests play it with :meth:`ClickableHTML.click`."""
 
 from __future__ import annotations
 

@@ -17,6 +17,13 @@ from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
 R = TypeVar("R")
+WT = TypeVar("WT", bound=W.Widget)
+
+
+def classed(widget: WT, css: str) -> WT:
+    """``widget`` with the CSS class ``css`` added (what the tests and the page style find)."""
+    widget.add_class(css)
+    return widget
 
 
 class StatusArea(W.HTML):
@@ -46,10 +53,8 @@ class StatusArea(W.HTML):
 
 
 def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
-    """Call ``fn()``; an exception becomes a one-line message in ``status`` instead of a traceback.
-
-    Returns what ``fn`` returned, or ``None`` when it raised. ``done`` is shown on success.
-    """
+    """``fn()``, or ``None`` when it raised: the error is one line in ``status``, never a
+    traceback; ``done`` is shown on success."""
     try:
         result = fn()
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
@@ -84,10 +89,8 @@ def on_click(
     busy: str | None = None,
     done: Callable[[R], str] | None = None,
 ) -> None:
-    """Make ``button`` call ``fn()`` (one state method) with errors shown in ``status``.
-
-    ``busy`` is shown while it runs; ``done(result)`` is the line shown when it succeeded.
-    """
+    """Make ``button`` call ``fn()`` with errors shown in ``status``; ``busy`` is shown while it
+    runs, ``done(result)`` when it succeeded."""
 
     def call() -> R:
         if busy is not None:
@@ -158,6 +161,12 @@ def bind(
     widget.observe(from_widget, trait)
 
 
+def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea) -> None:
+    """:func:`bind` each ``state`` field to its widget's ``value``, errors shown in ``status``."""
+    for field, widget in widgets.items():
+        bind(state, field, widget, status=status)
+
+
 class CodePane(W.VBox):
     """A "show code" toggle and the explorer API calls equivalent to what was clicked.
 
@@ -168,10 +177,8 @@ class CodePane(W.VBox):
     def __init__(
         self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
     ) -> None:
-        self.button = W.Button(description="show code", icon="code")
-        self.button.add_class("tf1x-show-code")
-        self.pre = W.HTML()
-        self.pre.add_class("tf1x-code")
+        self.button = classed(W.Button(description="show code", icon="code"), "tf1x-show-code")
+        self.pre = classed(W.HTML(), "tf1x-code")
         self._code = code
         self.is_open = False
         self.button.on_click(lambda _: self.hide() if self.is_open else self.show())
@@ -206,6 +213,8 @@ class CodePane(W.VBox):
 class View(W.VBox):
     """Base of the views: ``state``, ``status``, and what a person sees when things go wrong.
 
+    A view takes ``source`` (its state, or what the state's constructor takes, with keywords)
+    and ``show_code`` (whether it has its own "show code" pane; the wizard has one for all).
     :meth:`_open` builds the state; when that fails (a missing path, a file that is not a
     model) the view is one inline error line instead of a traceback. ``repr()`` (what a notebook
     stores as the widget's text and shows when opened before it is run) is one readable line.
@@ -225,6 +234,11 @@ class View(W.VBox):
             W.VBox.__init__(self, [self.status])
             self.add_class("tf1x-failed")
         return self.state
+
+    def _lay_out(self, children: list[W.Widget], css: str, show_code: bool) -> None:
+        """Lay out ``children`` (then the code pane when ``show_code``); ``css`` names the view."""
+        W.VBox.__init__(self, children + ([self.code] if show_code else []))
+        self.add_class(css)
 
     def __repr__(self) -> str:
         name = type(self).__name__
@@ -247,13 +261,9 @@ def grid_html(
     empty: str = "",
 ) -> str:
     """A compact table for :class:`~explorer.widgets._clickable.ClickableHTML`: fixed layout
-    (columns fit the pane, long values end in an ellipsis and show in full on hover), one row
-    per item whose ``names[i]`` is what a click on it reports, ``selected`` highlighted.
-
-    A column's class ``"tf1x-tail"`` cuts a long value at the start (the end of a long name stays
-    visible), ``"tf1x-wrap"`` wraps it (prose such as reasons). ``empty``: the line shown
-    instead of an empty body.
-    """
+    (long values end in an ellipsis, whole on hover), a row per item reporting ``names[i]`` when
+    clicked, ``selected`` highlighted; a column of class ``"tf1x-tail"`` cuts long values at the
+    start, ``"tf1x-wrap"`` wraps them; ``empty``: the line shown instead of an empty body."""
     e = html.escape
     cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
     head = "".join(f"<th>{e(h)}</th>" for h, _, _ in columns)

@@ -1,9 +1,6 @@
-"""A tiny observable base for the plain state objects behind the widgets.
-
-State objects are plain Python: no ipywidgets, no traitlets. Declared fields notify observers when
-they change, which is all a widget needs to mirror them. The widget is built on first access of
-``.widget``, so logic tests never create one.
-"""
+"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets, no
+traitlets): declared fields notify observers when they change; the widget is built on first
+access of ``.widget``, so logic tests never create one."""
 
 from __future__ import annotations
 
@@ -28,6 +25,13 @@ class Change:
 
 
 Observer = Callable[[Change], None]
+
+
+def script(source: object, lines: list[str], imports: tuple[str, ...] = ()) -> str:
+    """A state's ``code()``: ``import explorer`` (and ``imports``), the model loaded from
+    ``source``, then ``lines``."""
+    head = ["import explorer", *imports, "", f"model = explorer.load({str(source)!r})"]
+    return "\n".join(head + lines)
 
 
 def _differs(old: object, new: object) -> bool:

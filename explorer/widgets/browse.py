@@ -1,9 +1,6 @@
 """TensorBrowser: search, filter and page through a model's ops; inspect one and its neighbours.
-
-A view over :class:`~explorer.widgets.browse_state.BrowserState`. The table is one clickable
-HTML widget rendering one page (never a widget per row), so it stays responsive on 100,000-node
-graphs: a click on a row selects its op, a click on a box of the neighbourhood drawing too.
-"""
+The table is one clickable HTML widget per page (never a widget per row), so 100,000-node graphs
+stay responsive; a click on a row or on a box of the drawing selects that op."""
 
 from __future__ import annotations
 
@@ -18,6 +15,8 @@ from explorer.widgets._common import (
     StatusArea,
     View,
     bind,
+    bind_all,
+    classed,
     error_line,
     grid_html,
     on_click,
@@ -43,22 +42,16 @@ class TensorBrowser(View):
     """Search box, op-type and dtype filters, a paged table (click a row to select its op), a
     detail pane with click-through to neighbours, and a drawing of the selected op's
     neighbourhood (click a box to go there).
-
-    Args:
-        source: a ``BrowserState``, or what it takes (``V1Model``, ``Catalog``, model path).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, BrowserState, **kwargs)
         if s is None:
             return
-        self.search_status = StatusArea()  # search errors and "no matches", under the box
-        self.search_status.add_class("tf1x-search-status")
-        self.search = W.Text(
-            placeholder="search ops: dense, */MatMul, re:^logits", layout=W.Layout(width="320px")
-        )
-        self.search.add_class("tf1x-search")
+        # search errors and "no matches", under the box
+        self.search_status = classed(StatusArea(), "tf1x-search-status")
+        hint, width = "search ops: dense, */MatMul, re:^logits", W.Layout(width="320px")
+        self.search = classed(W.Text(placeholder=hint, layout=width), "tf1x-search")
         self.mode = _dropdown(SEARCH_MODES, "mode", "150px", "40px")
         types = [(f"{t} ({n})", t) for t, n in s.catalog.op_type_counts().items()]
         self.op_type = _dropdown([("any op type", ""), *types], "op", "230px", "24px")
@@ -67,23 +60,18 @@ class TensorBrowser(View):
         self.summary = W.Label()
         self.prev = W.Button(description="◀ prev", layout=W.Layout(width="80px"))
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
-        self.table = ClickableHTML()
-        self.table.add_class("tf1x-browser-table")
+        self.table = classed(ClickableHTML(), "tf1x-browser-table")
         self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
         self.goto = W.Dropdown(
             options=[], value=None, description="go to", layout=W.Layout(width="95%")
         )
-        self.detail = W.HTML()
-        self.detail.add_class("tf1x-detail-pane")
-        self.drawing = ClickableHTML()
-        self.drawing.add_class("tf1x-drawing")
+        self.detail = classed(W.HTML(), "tf1x-detail-pane")
+        self.drawing = classed(ClickableHTML(), "tf1x-drawing")
         self.code = CodePane(s.code, watch=s)
 
         # the search box reports its own errors right under it, not at the bottom of the view
-        bind(s, "query", self.search, status=self.search_status)
-        bind(s, "mode", self.mode, status=self.search_status)
-        bind(s, "op_type", self.op_type, status=self.search_status)
-        bind(s, "dtype", self.dtype, status=self.search_status)
+        searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
+        bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)
         bind(s, "hops", self.hops, status=self.status)
         on_click(self.prev, self.status, s.prev_page)
         on_click(self.next, self.status, s.next_page)
@@ -105,8 +93,7 @@ class TensorBrowser(View):
             layout=W.Layout(width="40%", min_width="0", padding="0 0 0 8px"),
         )
         children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.status]
-        super().__init__(children + ([self.code] if show_code else []))
-        self.add_class("tf1x-browser")
+        self._lay_out(children, "tf1x-browser", show_code)
 
     # -- state -> widgets ----------
 

@@ -7,10 +7,10 @@ import re
 from os import PathLike
 from typing import TYPE_CHECKING
 
-from explorer.graph.names import shape_text
+from explorer.graph.names import op_name, shape_text
 from explorer.inspection.catalog import Catalog, Subgraph
 from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable
+from explorer.widgets._observable import Change, Observable, script
 from explorer.widgets.graph_svg import render_svg
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ class BrowserState(Observable):
         if self.selected is None:
             return []
         op = self.catalog.op(self.selected)
-        inputs = [t.partition(":")[0] for t in op.inputs]
+        inputs = [op_name(t) for t in op.inputs]
         both = [*inputs, *op.control_inputs, *op.consumers, *op.control_consumers]
         return [n for n in dict.fromkeys(both) if n != op.name]
 
@@ -203,13 +203,7 @@ class BrowserState(Observable):
 
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""
-        src = self.catalog.source
-        lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({src!r})",
-            "catalog = explorer.Catalog.from_model(model)",
-        ]
+        lines = ["catalog = explorer.Catalog.from_model(model)"]
         args = [repr(self.search_text())]
         if self.op_type:
             args.append(f"op_type={self.op_type!r}")
@@ -219,4 +213,4 @@ class BrowserState(Observable):
         if self.selected is not None:
             lines.append(f"op = catalog.op({self.selected!r})")
             lines.append(f"sub = catalog.neighbours(op.name, up={self.hops}, down={self.hops})")
-        return "\n".join(lines)
+        return script(self.catalog.source, lines)

@@ -10,7 +10,7 @@ import ipywidgets as W
 
 from explorer.reporting.html import figure_png
 from explorer.reporting.plots import divergence_plot
-from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
+from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
 from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
 
@@ -32,18 +32,12 @@ class ParityView(View):
     The results are panels in :attr:`panels` (name -> widget, shown in order under the
     buttons): ``verdict``, ``table``, ``plots``, ``divergence``. :meth:`add_panel` adds one more
     (e.g. the worst examples of a run on real data), re-rendered whenever the state changes.
-
-    Args:
-        source: a ``ParityState``, or what it takes (the v1 model, the v2 model or folder).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
     """
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.batches = W.BoundedIntText(min=1, max=1000, description="batches")
         self.seed = W.IntText(description="seed")
         self.atol = W.FloatText(description="atol")
@@ -56,12 +50,9 @@ class ParityView(View):
         )
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = W.HTML()
-        self.table = W.HTML()
-        self.table.add_class("tf1x-parity-table")
-        self.plots = W.HTML()
-        self.plots.add_class("tf1x-plots")
-        self.drawing = W.HTML()
-        self.drawing.add_class("tf1x-divergence")
+        self.table = classed(W.HTML(), "tf1x-parity-table")
+        self.plots = classed(W.HTML(), "tf1x-plots")
+        self.drawing = classed(W.HTML(), "tf1x-divergence")
         self.code = CodePane(s.code, watch=s)
         self.panels: dict[str, W.Widget] = {
             "verdict": self.verdict,

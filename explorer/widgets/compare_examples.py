@@ -1,10 +1,6 @@
-"""The worst examples of a parity run on the user's data, in the ParityView: pick one to see its
-source, its inputs and both outputs side by side.
-
-A small box over :class:`~explorer.widgets.compare_state.ParityState`: the list mirrors
-``state.worst_rows()`` and its value is ``state.example`` (output key, source index), both ways.
-Empty (and hidden) until a run on ``data`` has per-example figures.
-"""
+"""The worst examples of a parity run on the user's data, in the ParityView: a list mirroring
+``state.worst_rows()`` whose value is ``state.example`` (output key, source index), both ways, and
+the picked example's source, inputs and both outputs. Hidden until a run has per-example figures."""
 
 from __future__ import annotations
 
@@ -12,6 +8,8 @@ import html
 from typing import Any
 
 import ipywidgets as W
+
+from explorer.widgets._common import classed
 
 
 def _label(row: dict[str, Any]) -> str:
@@ -37,8 +35,7 @@ def worst_examples_box(state: Any) -> W.VBox:
     """The box for ``state`` (a ParityState); it updates itself when the state changes."""
     pick = W.Select(options=[], value=None, rows=5, description="worst")
     detail = W.HTML()
-    box = W.VBox([pick, detail])
-    box.add_class("tf1x-worst-examples")
+    box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
 
     def render(_: Any = None) -> None:
         rows = state.worst_rows()

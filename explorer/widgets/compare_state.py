@@ -1,7 +1,5 @@
-"""State behind the compare view: parity of a model with its TF2 conversion, first divergence.
-
-Plain Python (no ipywidgets), like the other flow states (``flow_state.py``).
-"""
+"""State behind the compare view (plain Python): parity of a model with its TF2 conversion, and the
+first divergence."""
 
 from __future__ import annotations
 
@@ -11,10 +9,11 @@ from typing import Any
 
 from explorer.comparing.records import Divergence, ParitySummary, Tolerance
 from explorer.errors import ParityError
+from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
 from explorer.reporting.plots import report_figures
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Observable, script
 from explorer.widgets.graph_svg import render_svg
 
 
@@ -181,7 +180,7 @@ class ParityState(Observable):
         """Op name -> max abs error of its first compared output, from the divergence result."""
         out: dict[str, float | None] = {}
         for step in self.divergence.steps if self.divergence is not None else []:
-            out.setdefault(step.tensor.split(":")[0], step.max_abs)
+            out.setdefault(op_name(step.tensor), step.max_abs)
         return out
 
     def divergence_svg(self, hops: int = 2) -> str:
@@ -190,7 +189,7 @@ class ParityState(Observable):
         d = self.divergence
         if d is None or not d.steps:
             return ""
-        center = d.op or d.steps[-1].tensor.split(":")[0]
+        center = d.op or op_name(d.steps[-1].tensor)
         sub = Catalog.from_model(self.model).neighbours(center, up=hops, down=1, limit=40)
         title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()
@@ -219,11 +218,6 @@ class ParityState(Observable):
             sig = f", signatures={self.signature!r}"
         source = self._data_code() or f"Sampled(batches={self.batches}, seed={self.seed})"
         lines = [
-            "import explorer",
-            "from explorer.comparing.parity_check import Sampled",
-            "from explorer.comparing.records import Tolerance",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = {v2_src}",
             f"summary = explorer.parity(model, v2{sig}, source={source}, "
             f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
@@ -235,4 +229,8 @@ class ParityState(Observable):
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, "
                 f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
             ]
-        return "\n".join(lines)
+        imports = (
+            "from explorer.comparing.parity_check import Sampled",
+            "from explorer.comparing.records import Tolerance",
+        )
+        return script(self.model.path, lines, imports)

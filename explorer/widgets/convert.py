@@ -10,7 +10,7 @@ from typing import Any
 import ipywidgets as W
 
 from explorer.errors import OutputExistsError
-from explorer.widgets._common import CodePane, StatusArea, View, bind, on_click, table_html
+from explorer.widgets._common import CodePane, View, bind, bind_all, classed, on_click, table_html
 from explorer.widgets.convert_state import ConverterState
 
 TICK_S = 0.15  # how often the progress bar creeps on while a step runs
@@ -54,20 +54,12 @@ class _Creep:
 
 
 class Converter(View):
-    """Options, progress and results of a conversion, over a :class:`ConverterState`.
-
-    Args:
-        source: a ``ConverterState``, or what it takes (a ``V1Model`` or path, selection,
-            ``out_dir``).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
-    """
+    """Options, progress and results of a conversion, over a :class:`ConverterState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ConverterState, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.what = W.HTML()
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
@@ -75,14 +67,12 @@ class Converter(View):
         self.convert_button = W.Button(description="convert", icon="cogs", button_style="primary")
         self.check_button = W.Button(description="load it back", icon="check")
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
-        self.summary = W.HTML()
-        self.summary.add_class("tf1x-convert-summary")
+        self.summary = classed(W.HTML(), "tf1x-convert-summary")
         self.code = CodePane(s.code, watch=s)
         self._creep = _Creep(self.progress)
 
-        bind(s, "freeze", self.freeze, status=self.status)
-        bind(s, "out_dir", self.out_dir, status=self.status)
-        bind(s, "overwrite", self.overwrite, status=self.status)
+        fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
+        bind_all(s, fields, self.status)
         bind(s, "progress", self.progress)
         on_click(
             self.convert_button,
@@ -104,8 +94,7 @@ class Converter(View):
             self.summary,
             self.status,
         ]
-        super().__init__(children + ([self.code] if show_code else []))
-        self.add_class("tf1x-converter")
+        self._lay_out(children, "tf1x-converter", show_code)
 
     def _convert(self) -> Any:
         try:

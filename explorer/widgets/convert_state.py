@@ -1,8 +1,5 @@
-"""State behind the convert view: :class:`ConverterState` converts, saves, and loads the saved
-folder back through ``explorer.parity``.
-
-Plain Python (no ipywidgets).
-"""
+"""State behind the convert view (plain Python): :class:`ConverterState` converts, saves, and loads
+the saved folder back through ``explorer.parity``."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ from typing import Any
 from explorer.errors import ConversionError
 from explorer.loading.model import as_model
 from explorer.output_policy import check_output, default_output_dir
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Observable, script
 from explorer.widgets.pick_state import Selection
 
 
@@ -26,17 +23,8 @@ class ConverterState(Observable):
     ``check`` (signature -> ``ParityReport`` of the loaded-back model against v1).
     """
 
-    FIELDS = (
-        "selection",
-        "freeze",
-        "out_dir",
-        "overwrite",
-        "stage",
-        "progress",
-        "v2",
-        "saved",
-        "check",
-    )
+    SETTINGS = ("selection", "freeze", "out_dir", "overwrite")
+    FIELDS = (*SETTINGS, "stage", "progress", "v2", "saved", "check")
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
@@ -139,13 +127,10 @@ class ConverterState(Observable):
         if self.freeze:
             args += ", freeze=True"
         lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
             f"v2 = explorer.convert(model{args})",
             f"out = v2.save({self.out_dir!r}{', overwrite=True' if self.overwrite else ''})",
             "# load it back with plain TensorFlow:",
             "import tensorflow as tf",
             "loaded = tf.saved_model.load(str(out))",
         ]
-        return "\n".join(lines)
+        return script(self.model.path, lines)

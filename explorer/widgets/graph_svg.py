@@ -1,10 +1,6 @@
-"""Draw an op's neighbourhood as SVG, laid out top to bottom here (pure Python, no graphviz).
-
-:func:`layered_layout` places nodes, :func:`collapse` folds a layer wider than ``max_per_layer``
-into one "+47 more" box (ParseExampleV2 has 50+ neighbours), :func:`render_svg` draws an SVG that
-scales to its pane, each box with its full name as a tooltip, optionally coloured by a value (the
-ParityView colours ops by their error against the v1 run).
-"""
+"""Draw an op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to
+bottom, :func:`collapse` folds a layer wider than ``max_per_layer`` into one "+47 more" box,
+:func:`render_svg` draws boxes with full names as tooltips, optionally coloured by a value."""
 
 from __future__ import annotations
 
@@ -12,6 +8,8 @@ import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+from explorer.reporting.plots import tail_text
 
 NODE_W = 168  # px
 NODE_H = 38  # px
@@ -167,11 +165,6 @@ def error_colour(value: float | None, worst: float) -> str:
     return f"#{r:02x}{g:02x}{bl:02x}"
 
 
-def _short(text: str, limit: int) -> str:
-    """The end of ``text`` (where op names differ) in at most ``limit`` characters."""
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
-
-
 def _worst(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     if not known:
@@ -253,7 +246,7 @@ def _box(
         attrs, stroke, dash = 'class="tf1x-node tf1x-more"', "#8c959f", ' stroke-dasharray="4 3"'
     else:
         fill = error_colour(value, worst) if values is not None else PLAIN
-        tip, label, sub = f"{p.name} ({p.op})", _short(p.name, 26), _short(p.op, 18)
+        tip, label, sub = f"{p.name} ({p.op})", tail_text(p.name, 26), tail_text(p.op, 18)
         attrs = f'class="tf1x-node" data-name="{html.escape(p.name)}"'
         stroke, dash = (SELECTED if p.name == selected else "#8c959f"), ""
     sw = 3 if p.name == selected else 1

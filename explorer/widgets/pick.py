@@ -11,7 +11,7 @@ import ipywidgets as W
 
 from explorer.graph.names import shape_text
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import CodePane, View, bind, grid_html, on_click
+from explorer.widgets._common import CodePane, View, bind, classed, grid_html, on_click
 from explorer.widgets.pick_state import PickerState, Selection
 
 if TYPE_CHECKING:
@@ -55,8 +55,7 @@ class _Side(W.VBox):
         self.candidates = list(cands)
         self.feed = feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = ClickableHTML()
-        self.suggestions.add_class(f"tf1x-suggest-{title}")
+        self.suggestions = classed(ClickableHTML(), f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         self.name = W.Combobox(
             placeholder="or type a tensor name", options=names, layout=W.Layout(width="60%")
@@ -104,12 +103,7 @@ class _Side(W.VBox):
 
 
 class IOPicker(View):
-    """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice.
-
-    Args:
-        source: a ``PickerState``, or what it takes (a ``V1Model`` or path).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
-    """
+    """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, PickerState, **kwargs)
@@ -121,8 +115,7 @@ class IOPicker(View):
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
         self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})
-        self.message = W.HTML()
-        self.message.add_class("tf1x-validation")
+        self.message = classed(W.HTML(), "tf1x-validation")
         self.code = CodePane(s.code, watch=s)
 
         bind(
@@ -141,8 +134,7 @@ class IOPicker(View):
         s.observe(lambda _: self._render(), ("inputs", "outputs", "validation", "message"))
         self._render()
         children = [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status]
-        super().__init__(children + ([self.code] if show_code else []))
-        self.add_class("tf1x-picker")
+        self._lay_out(children, "tf1x-picker", show_code)
 
     @property
     def value(self) -> Selection:

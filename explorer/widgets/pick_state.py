@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.inspection.suggestions import Validation, suggest
 from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable
+from explorer.widgets._observable import Change, Observable, script
 
 if TYPE_CHECKING:
     from explorer.graph.specs import TensorSpec
@@ -167,15 +167,10 @@ class PickerState(Observable):
 
     def code(self) -> str:
         """The explorer API calls that reproduce this choice and check it."""
-        lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
-            "choice = explorer.suggest(model)",
-        ]
+        lines = ["choice = explorer.suggest(model)"]
         if self.signature is not None:
             lines.append(f"sig = model.signature({self.signature!r})")
         else:
             lines.append(f"check = choice.validate({list(self.inputs)!r}, {list(self.outputs)!r})")
         lines.append(f"runner = explorer.V1Runner(model, {self.value.code_args()})")
-        return "\n".join(lines)
+        return script(self.model.path, lines)

@@ -10,9 +10,9 @@ import ipywidgets as W
 
 from explorer.widgets._common import (
     CodePane,
-    StatusArea,
     View,
-    bind,
+    bind_all,
+    classed,
     guarded,
     on_click,
     table_html,
@@ -23,7 +23,7 @@ STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "pr
 
 
 def stats_table(rows: list[dict[str, Any]]) -> str:
-    """HTML table of :func:`~explorer.widgets.flow_state.output_row` dicts."""
+    """HTML table of :func:`~explorer.widgets.run_state.output_row` dicts."""
 
     def fmt(v: Any) -> str:
         return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
@@ -32,19 +32,12 @@ def stats_table(rows: list[dict[str, Any]]) -> str:
 
 
 class SessionRunner(View):
-    """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`.
-
-    Args:
-        source: a ``RunnerState``, or what it takes (a ``V1Model`` or path, optional selection).
-        show_code: whether the view has its own "show code" pane (the wizard has one for all).
-    """
+    """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, RunnerState, **kwargs)
         if s is None:
             return
-        self.state = s
-        self.status = StatusArea()
         self.batch = W.BoundedIntText(min=1, max=1_000_000, description="batch")
         self.seed = W.IntText(description="seed")
         self.low = W.FloatText(description="low")
@@ -53,18 +46,12 @@ class SessionRunner(View):
         self.sample_button = W.Button(description="sample", icon="random")
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
         self.feeds_table = W.HTML()
-        self.outputs_table = W.HTML()
-        self.outputs_table.add_class("tf1x-outputs")
+        self.outputs_table = classed(W.HTML(), "tf1x-outputs")
         self.timing = W.Label()
         self.code = CodePane(s.code, watch=s)
 
-        for field, widget in (
-            ("batch", self.batch),
-            ("seed", self.seed),
-            ("low", self.low),
-            ("high", self.high),
-        ):
-            bind(s, field, widget, status=self.status)
+        fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
+        bind_all(s, fields, self.status)
         on_click(self.sample_button, self.status, s.sample)
         on_click(
             self.run_button,
@@ -78,21 +65,18 @@ class SessionRunner(View):
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
         self._render_feeds()
         self._render_outputs()
-        super().__init__(
-            [
-                W.HBox([self.batch, self.seed]),
-                W.HBox([self.low, self.high]),
-                W.HBox([self.sample_button, self.upload, self.run_button]),
-                W.Label("feeds"),
-                self.feeds_table,
-                W.Label("outputs"),
-                self.outputs_table,
-                self.timing,
-                self.status,
-            ]
-            + ([self.code] if show_code else [])
-        )
-        self.add_class("tf1x-runner")
+        children = [
+            W.HBox([self.batch, self.seed]),
+            W.HBox([self.low, self.high]),
+            W.HBox([self.sample_button, self.upload, self.run_button]),
+            W.Label("feeds"),
+            self.feeds_table,
+            W.Label("outputs"),
+            self.outputs_table,
+            self.timing,
+            self.status,
+        ]
+        self._lay_out(children, "tf1x-runner", show_code)
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         files = change["new"]

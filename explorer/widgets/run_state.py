@@ -1,20 +1,17 @@
-"""State behind the run view: :class:`RunnerState` samples or loads feeds, runs the v1 session, and
-summarises the outputs.
-
-Plain Python (no ipywidgets): inputs are observable fields, one method per button, and
-:meth:`~RunnerState.code` says which explorer calls do the same.
-"""
+"""State behind the run view (plain Python): :class:`RunnerState` samples or loads feeds, runs the
+v1 session and summarises the outputs; :meth:`~RunnerState.code` gives the same explorer calls."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from explorer.errors import FeedError
 from explorer.loading.model import as_model
-from explorer.widgets._observable import Observable
+from explorer.widgets._observable import Observable, script
 from explorer.widgets.pick_state import Selection
 
 PREVIEW_ITEMS = 6  # values shown per output
@@ -78,17 +75,8 @@ class RunnerState(Observable):
     the selection changes or :meth:`close`.
     """
 
-    FIELDS = (
-        "selection",
-        "batch",
-        "seed",
-        "low",
-        "high",
-        "feeds",
-        "feeds_source",
-        "outputs",
-        "seconds",
-    )
+    SETTINGS = ("selection", "batch", "seed", "low", "high")
+    FIELDS = (*SETTINGS, "feeds", "feeds_source", "outputs", "seconds")
     WIDGET = "SessionRunner"
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
@@ -148,30 +136,23 @@ class RunnerState(Observable):
         """Use feeds from an ``.npz`` file (a path, or its bytes as an upload gives them)."""
         from explorer.feeding.feeds import Feeds
 
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            data = bytes(data)
-            _check_npz(data[:4], name)
-            with tempfile.TemporaryDirectory() as d:
-                p = Path(d) / "feeds.npz"
-                p.write_bytes(data)
-                try:
-                    feeds = Feeds.load(p)
-                except FeedError as e:  # name the upload, not the temporary copy
-                    raise _npz_error(e, str(p), name) from None
-        else:
-            name = Path(data).name
+        with tempfile.TemporaryDirectory() as d:
+            if isinstance(data, (bytes, bytearray, memoryview)):  # errors name the upload
+                path, shown = Path(d) / "feeds.npz", name
+                path.write_bytes(bytes(data))
+            else:
+                path, shown, name = Path(data), str(data), Path(data).name
             try:
-                with open(data, "rb") as f:
+                with open(path, "rb") as f:
                     head = f.read(4)
             except OSError as e:
-                raise FeedError(
-                    f"cannot read feeds from {data} ({e.strerror}): check the path"
-                ) from None
-            _check_npz(head, str(data))
+                why = f"cannot read feeds from {data} ({e.strerror}): check the path"
+                raise FeedError(why) from None
+            _check_npz(head, shown)
             try:
-                feeds = Feeds.load(data)
+                feeds = Feeds.load(path)
             except FeedError as e:
-                raise _npz_error(e, str(data), str(data)) from None
+                raise _npz_error(e, str(path), shown) from None
         feeds = Feeds(self.runner.check_feeds(feeds))
         self.feeds = feeds
         self.feeds_source = name
@@ -211,12 +192,7 @@ class RunnerState(Observable):
     def code(self) -> str:
         """The explorer API calls that reproduce the last run."""
         args = self.selection.code_args()
-        lines = [
-            "import explorer",
-            "",
-            f"model = explorer.load({str(self.model.path)!r})",
-            f"runner = explorer.V1Runner(model{', ' + args if args else ''})",
-        ]
+        lines = [f"runner = explorer.V1Runner(model{', ' + args if args else ''})"]
         if self.feeds_source and self.feeds_source != "sampled":
             lines.append(f"feeds = explorer.Feeds.load({self.feeds_source!r})")
         else:
@@ -225,7 +201,7 @@ class RunnerState(Observable):
                 f"value_range=({self.low}, {self.high}))"
             )
         lines += ["with runner:", "    outputs = runner.infer(feeds)"]
-        return "\n".join(lines)
+        return script(self.model.path, lines)
 
 
 def _check_npz(head: bytes, name: str) -> None:
@@ -251,8 +227,6 @@ def describe_note(note: str) -> str:
     """A sampling note in words a person reads at a glance (``"x:0: unknown dim 0=8"`` becomes
     ``"x:0: the graph leaves dimension 0 open; sampled 8 (the batch size)"``); other notes are
     returned as they are."""
-    import re
-
     m = re.fullmatch(r"(.+): unknown ((?:dim \d+=\d+(?:, )?)+)", note)
     if m is None:
         return note
