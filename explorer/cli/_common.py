@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from explorer.errors import FeedError
+from explorer.loading.model import V1Model, load
 
 
 def add_verb(
@@ -99,9 +100,7 @@ def add_timeout_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_model(args: argparse.Namespace) -> Any:
-    from explorer.loading.model import load
-
+def load_model(args: argparse.Namespace) -> V1Model:
     return load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
 
 

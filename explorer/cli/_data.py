@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Any
 
+from explorer.cli._progress import shown
+
 PROGRESS_EVERY_S = 2.0
 
 
@@ -53,7 +55,6 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     (``{}`` without ``--data``)."""
     if not args.data:
         return {}
-    from explorer.cli._progress import shown
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data
 
     compression = None if str(args.compression).lower() == "none" else args.compression

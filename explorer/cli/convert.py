@@ -15,6 +15,7 @@ from explorer.cli._common import (
     parse_shapes,
     print_json,
 )
+from explorer.cli._progress import step
 from explorer.output_policy import check_output
 
 
@@ -42,7 +43,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli._progress import step
     from explorer.conversion.converter import convert
 
     model = load_model(args)

@@ -14,7 +14,12 @@ import argparse
 from typing import Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
+from explorer.cli._progress import step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
+from explorer.inspection.gate import admit_import
+from explorer.inspection.io_choice import confident_io
+from explorer.inspection.scanner import scan
+from explorer.inspection.suggestions import suggest
 from explorer.output_policy import check_output, staged_folder
 
 
@@ -33,12 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli._progress import step
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
-    from explorer.inspection.gate import admit_import
-    from explorer.inspection.scanner import scan
-    from explorer.inspection.suggestions import suggest
 
     model = load_model(args)
     out = check_output(args.out_dir, model, args.overwrite)  # before any work
@@ -113,7 +114,6 @@ def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict,
         return {"by": "--signature", **sigs}, dict(sigs), dict(sigs)
     if model.signatures:
         return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
-    from explorer.inspection.io_choice import confident_io
 
     choice = confident_io(model)  # OutputChoiceError (exit 2) names the candidates
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature

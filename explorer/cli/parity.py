@@ -23,6 +23,7 @@ from explorer.cli._common import (
     print_json,
 )
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
+from explorer.cli._progress import step
 from explorer.comparing.records import Tolerance
 from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
@@ -81,7 +82,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.cli._progress import step
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
 

@@ -6,6 +6,8 @@ import os
 import platform
 from typing import Any
 
+from explorer._tf import tf
+
 
 def numerics_environment() -> dict[str, Any]:
     """What affects the numbers of a run on this machine, as JSON-ready builtins.
@@ -17,8 +19,6 @@ def numerics_environment() -> dict[str, Any]:
     (``CPU:0``, ``GPU:0``, ...), ``cuda_build``.
     """
     import numpy as np
-
-    from explorer._tf import tf
 
     tfm = tf()
     from tensorflow.python.framework import config as tf_config

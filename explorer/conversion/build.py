@@ -67,18 +67,18 @@ def build(
     """Plan the signatures, admit what will run (:func:`explorer.inspection.gate.admit`: the
     conversion runs restore and init), prune the graph to it, and build the :class:`V2Model`
     (arguments as in ``convert``)."""
-    plans = _plans(model, signatures, inputs, outputs)
+    plans = plan_signatures(model, signatures, inputs, outputs)
     groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
     what = "the converted signatures"
     scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
     admit(model, scope, allow_unsafe=allow_unsafe)
-    b = _Builder(model, plans, freeze, prune_for(model, groups))  # only what will run
+    b = Builder(model, plans, freeze, prune_for(model, groups))  # only what will run
     b.shapes = {str(k): v for k, v in (shapes or {}).items()}
     return b.build()
 
 
 @dataclasses.dataclass
-class _Plan:
+class Plan:
     name: str
     method: str
     inputs: dict[str, TensorSpec]  # source key -> spec (dense or sparse)
@@ -87,12 +87,12 @@ class _Plan:
     keys: dict[str, str] = dataclasses.field(default_factory=dict)  # source key -> TF2 key
 
 
-def _plans(
+def plan_signatures(
     model: V1Model,
     signatures: Sequence[str] | None,
     inputs: Sequence[str] | Mapping[str, str] | None,
     outputs: Sequence[str] | Mapping[str, str] | None,
-) -> list[_Plan]:
+) -> list[Plan]:
     if inputs is not None or outputs is not None:
         if signatures:
             raise SignatureNotFoundError(
@@ -116,7 +116,7 @@ def _plans(
     plans = []
     for name in names:
         sig = model.signature(name)
-        plans.append(_dedupe(model, _Plan(sig.name, sig.method, dict(sig.inputs), sig.outputs)))
+        plans.append(_dedupe(model, Plan(sig.name, sig.method, dict(sig.inputs), sig.outputs)))
     return plans
 
 
@@ -131,7 +131,7 @@ def _plan_from_names(
     method: str,
     inputs: Sequence[str] | Mapping[str, str],
     outputs: Sequence[str] | Mapping[str, str],
-) -> _Plan:
+) -> Plan:
     # Keys as V1Runner's (a mapping's keys, else canonical tensor names ``x:0``); the TF2
     # signature uses the mapping's keys or the op names (``x``; ``op_1`` for ``op:1``).
     def keyed(x: Sequence[str] | Mapping[str, str]) -> dict[str, str]:
@@ -158,7 +158,7 @@ def _plan_from_names(
             v2, i = f"{base}_{i}", i + 1
         taken.add(v2)
         keys[k] = v2
-    return _Plan(
+    return Plan(
         name,
         method,
         {k: specs[t] for k, t in ins.items()},
@@ -167,7 +167,7 @@ def _plan_from_names(
     )
 
 
-def _dedupe(model: V1Model, plan: _Plan) -> _Plan:
+def _dedupe(model: V1Model, plan: Plan) -> Plan:
     """Signatures feeding one tensor under several keys take only their placeholder inputs."""
     seen: dict[str, int] = {}
     for spec in plan.inputs.values():
@@ -212,13 +212,13 @@ def _flat(
     return flat, parts
 
 
-class _Builder:
+class Builder:
     """Builds the wrapped graph, restores it, and makes one function per plan."""
 
     shapes: dict[str, Shape]  # input key or tensor name -> the TF2 input spec's shape
 
     def __init__(
-        self, model: V1Model, plans: list[_Plan], freeze: bool, source: V1Model | None = None
+        self, model: V1Model, plans: list[Plan], freeze: bool, source: V1Model | None = None
     ) -> None:
         self.model = model
         self.plans = plans
@@ -229,7 +229,7 @@ class _Builder:
     def build(self) -> V2Model:
         model, source = self.model, self.source
         rewritten = to_resource_variables(source.graph_def, source.meta_graph, str(model.path))
-        gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
+        gd, mg = unique_library(rewritten.graph_def, rewritten.meta_graph)
         self.v2_source = dataclasses.replace(model, graph_def=gd, meta_graph=mg, _signatures=None)
         try:
             wrapped = tf1().wrap_function(self._import, signature=[])
@@ -341,7 +341,7 @@ class _Builder:
 
     # -- signatures ----------------------------------------------------------------------------
 
-    def _signature(self, plan: _Plan) -> tuple[ConvertedSignature, Callable[..., Any]]:
+    def _signature(self, plan: Plan) -> tuple[ConvertedSignature, Callable[..., Any]]:
         model = self.model
         in_flat, in_parts = _flat(plan.inputs, plan.keys)
         out_flat, out_parts = _flat(plan.outputs, plan.keys)
@@ -471,7 +471,7 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 
-def _unique_library(
+def unique_library(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None
 ) -> tuple[GraphDef, MetaGraphDef | None]:
     """Give library functions and shared resource names a per-conversion suffix.

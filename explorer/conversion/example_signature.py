@@ -21,7 +21,7 @@ from explorer._tf import tf
 from explorer.conversion.v2_model import ConvertedSignature
 from explorer.graph.names import op_name
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.pipelines import pipeline_inputs
+from explorer.inspection.pipelines import keys_in, pipeline_inputs
 from explorer.loading.model import V1Model
 
 EXAMPLES_SIGNATURE = "examples"
@@ -33,8 +33,6 @@ def parse_spec(
 ) -> dict[str, tuple[str, int, list[int]]]:
     """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
     output carrying a dense tf.Example feature; ``{}`` otherwise."""
-    from explorer.inspection.pipelines import keys_in
-
     found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
     functions = {f.signature.name: f for f in model.graph_def.library.function}
     top = {n.name: n for n in model.graph_def.node}

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
-from explorer.conversion.build import _Builder, _Plan, _plans, _unique_library
+from explorer.conversion.build import Builder, Plan, plan_signatures, unique_library
 from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model
 from explorer.errors import ConversionError
@@ -76,7 +76,7 @@ def build_hub(
     for m in (model, train_model):
         if m is not None:
             admit(m, allow_unsafe=allow_unsafe)
-    plans = _plans(model, signatures, inputs, outputs)
+    plans = plan_signatures(model, signatures, inputs, outputs)
     return HubBuilder(model, plans, freeze, train_model).build()
 
 
@@ -96,16 +96,16 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
     return build_hub(model, names, None, None, False, train_model=train)
 
 
-class HubBuilder(_Builder):
-    """A :class:`~explorer.conversion.build._Builder` for TF1 Hub modules (see module doc)."""
+class HubBuilder(Builder):
+    """A :class:`~explorer.conversion.build.Builder` for TF1 Hub modules (see module doc)."""
 
     def __init__(
-        self, model: V1Model, plans: list[_Plan], freeze: bool, train_model: V1Model | None
+        self, model: V1Model, plans: list[Plan], freeze: bool, train_model: V1Model | None
     ) -> None:
         super().__init__(model, plans, freeze)
         self.train_model = train_model
         self.train_source: V1Model | None = None
-        self.train_plans: list[_Plan] = []
+        self.train_plans: list[Plan] = []
         self.shared: list[str] = []
 
     # -- building ----------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ class HubBuilder(_Builder):
     def _prepare_train(self) -> None:
         train = self.train_model
         rewritten = to_resource_variables(train.graph_def, train.meta_graph, str(train.path))
-        gd, mg = _unique_library(rewritten.graph_def, rewritten.meta_graph)
+        gd, mg = unique_library(rewritten.graph_def, rewritten.meta_graph)
         shared = {v.name for v in self.model.variables}
         own = {v.name for v in train.variables}
         if own - shared:
@@ -208,7 +208,7 @@ class HubBuilder(_Builder):
 
     # -- signatures ------------------------------------------------------------------------------
 
-    def _signature(self, plan: _Plan) -> tuple[ConvertedSignature, Any]:
+    def _signature(self, plan: Plan) -> tuple[ConvertedSignature, Any]:
         updates = self.updates.get(plan.name)
         if not updates:
             return super()._signature(plan)
@@ -268,7 +268,7 @@ def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
     )
 
 
-def _updates_for(model: V1Model, plan: _Plan, prefix: str) -> list[str]:
+def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
     """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
     ops = [n.split(":")[0].lstrip("^") for n in model.collection(UPDATE_OPS)]
     if not ops:

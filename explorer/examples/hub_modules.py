@@ -37,6 +37,8 @@ from typing import Any
 
 import numpy as np
 
+from explorer._tf import tf
+
 HUB_MODULES = ("text_embedding", "image_feature_vector", "multi_signature")
 VOCABULARY = ("<unk>", "the", "cat", "dog", "sat", "on", "mat", "a", "fish", "swam")
 EMBEDDING_DIM = 4
@@ -81,8 +83,6 @@ def import_hub() -> Any:
 
 
 def _export(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
-    from explorer._tf import tf
-
     hub = import_hub()
     v1 = tf().compat.v1
     spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args)
@@ -117,8 +117,6 @@ def text_embedding_weights(seed: int = 0) -> np.ndarray:
 
 def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
     """Write the text-embedding module (see the module docstring) to ``out_dir``."""
-    from explorer._tf import tf
-
     t = tf()
     v1 = t.compat.v1
     out = Path(out_dir)
@@ -188,8 +186,6 @@ def image_weights(seed: int = 0) -> dict[str, np.ndarray]:
 
 def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
     """Write the image feature-vector module (see the module docstring) to ``out_dir``."""
-    from explorer._tf import tf
-
     t = tf()
     v1 = t.compat.v1
     w = image_weights(seed)
@@ -243,8 +239,6 @@ def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -
 
 def build_multi_signature(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
     """Write the module with several signatures and inputs (see the module docstring)."""
-    from explorer._tf import tf
-
     t = tf()
     v1 = t.compat.v1
     rng = np.random.default_rng(seed)

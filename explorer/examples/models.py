@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from explorer._tf import tf as tf_module
+
 MLP_FORMATS = (
     "saved_model",  # SavedModelBuilder, tag "serve", signature serving_default
     "two_tags",  # SavedModelBuilder with tag sets {serve} and {train}
@@ -50,9 +52,7 @@ def mlp_reference(x: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def _mlp_graph(seed: int):
     """Build the MLP in a fresh graph with reference (VariableV2) variables."""
-    from explorer._tf import tf
-
-    tf = tf()
+    tf = tf_module()
     v1 = tf.compat.v1
     g = tf.Graph()
     w = mlp_weights(seed)
@@ -82,9 +82,7 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
     Returns the path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``
     file, or the ``.meta`` file of a checkpoint.
     """
-    from explorer._tf import tf
-
-    tf = tf()
+    tf = tf_module()
     v1 = tf.compat.v1
     if fmt not in MLP_FORMATS:
         raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
@@ -148,9 +146,7 @@ def build_example_parser_model(
     (``outputs`` = y), ``classify`` (``scores`` = [sigmoid(y), 1 - sigmoid(y)], ``classes``).
     Returns the SavedModel folder.
     """
-    from explorer._tf import tf
-
-    tf = tf()
+    tf = tf_module()
     v1 = tf.compat.v1
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)

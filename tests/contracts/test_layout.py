@@ -44,6 +44,10 @@ BASE = {
 # importing it imports one of these (at its top, or through the explorer modules it imports there).
 HEAVY = {"tensorflow", "keras", "tf_keras", "jax", "matplotlib", "ipywidgets", "anywidget"}
 HEAVY |= {"tensorflow_hub", "IPython"}
+# numpy too: `import explorer`, the CLI and the widget state objects stay numpy-free (test_imports:
+# `tf1-explorer inspect`, `scan`, `suggest` and `--help` start fast, bench_startup), so they reach
+# steps that compute on arrays from inside the verb or method that needs them.
+HEAVY |= {"numpy"}
 
 
 @dataclass(frozen=True)

@@ -10,4 +10,4 @@ def test_the_result_types_sit_apart_from_the_entry_point():
 
     assert explorer.convert is converter.convert and explorer.V2Model is v2_model.V2Model
     assert v2_model.ConvertedSignature is converter_build.ConvertedSignature
-    assert not hasattr(converter, "_Builder") and hasattr(converter_build, "_Builder")
+    assert not hasattr(converter, "Builder") and hasattr(converter_build, "Builder")
