@@ -1,27 +1,10 @@
 """Step 2 of the flow: every op and tensor of a model's graph, searchable, without importing it.
 
-A :class:`Catalog` is built from the ``GraphDef`` protobuf alone: nothing is imported into a
-``tf.Graph`` and nothing runs (``tf.import_graph_def`` of a 100,000-node graph takes seconds; the
-catalog is several times faster, see ``benchmarks/bench_catalog.py``). TensorFlow's op registry is
-read once per op type to know each op's outputs and their dtypes.
-
-The API (stable: the ``TensorBrowser``/``IOPicker`` widgets, ``explorer.suggest`` and the v1
-runner are built on it):
-
-* ``len(catalog)``, ``name in catalog``, ``catalog.names`` (graph order), ``catalog.ops`` /
-  ``catalog.tensors`` (every :class:`OpInfo` / :class:`TensorInfo`), ``catalog.op(name)``,
-  ``catalog.tensor(name)`` (``TensorNotFoundError`` when absent), ``catalog.position(name)``;
-* ``catalog.search(text, op_type=, dtype=, scope=, limit=) -> list[OpInfo]`` (ops, graph order;
-  their tensors are ``OpInfo.outputs``): substring, glob or ``re:`` regex;
-* ``catalog.neighbours(name, up=k, down=k) -> Subgraph`` (nodes + :class:`Edge` s, ready to
-  draw), ``catalog.upstream(names, stop=fed)``, ``catalog.downstream(names)``;
-* ``catalog.scope_tree() -> ScopeNode``, ``catalog.op_type_counts()``, ``catalog.dtypes()``.
-
-:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph` and :class:`ScopeNode`
-live in ``explorer/inspection/catalog_items.py`` and are re-exported here.
-
-Only the top-level graph is catalogued; the names of library functions are in
-:attr:`Catalog.functions` (``explorer.scan`` looks inside them).
+A :class:`Catalog` reads the ``GraphDef`` protobuf alone (no ``tf.Graph``, nothing runs; several
+times faster than ``tf.import_graph_def``, see ``benchmarks/bench_catalog.py``). Only the top-level
+graph is catalogued; library function names are in :attr:`Catalog.functions`. The item types
+(:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph`, :class:`ScopeNode`) live in
+``catalog_items.py`` and are re-exported here.
 """
 
 from __future__ import annotations

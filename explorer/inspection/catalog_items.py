@@ -1,7 +1,6 @@
-"""What a :class:`~explorer.Catalog` hands out: light, read-only views of one op
-(:class:`OpInfo`) or tensor (:class:`TensorInfo`), a drawable neighbourhood (:class:`Subgraph` of
-:class:`Edge` s) and the name-scope tree (:class:`ScopeNode`). Import them from
-``explorer.inspection.catalog``.
+"""What a :class:`~explorer.Catalog` hands out: read-only views of an op (:class:`OpInfo`) or tensor
+(:class:`TensorInfo`), a neighbourhood (:class:`Subgraph` of :class:`Edge` s) and the scope tree
+(:class:`ScopeNode`).
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """The default tensors to run when nothing is chosen: the signature, else the top suggestion.
 
-:func:`default_io` is what ``run``/``convert``/``parity`` use on a model without signatures: the
-top output :func:`explorer.suggest` ranks and the inputs it needs (placeholders, and the outputs of
-an input pipeline, which feeding cuts away). :func:`confident_io` is what ``migrate`` uses: the
-same choice, but only when the top candidate is **confident**:
-
-* it carries no concern (it is not a loss, a metric over the batch, a shape computation, a value
-  that needs labels, a target network's value, a loop's leftover state), and
-* it leads every other concern-free candidate by at least :data:`CONFIDENCE_MARGIN` score points,
-  except the tensors it is an activation or reshape of (``probs`` over its ``logits``: one head).
-
-Otherwise :class:`~explorer.errors.OutputChoiceError` names the ranked candidates and the flag to
-pass, so a migration never proves a tensor that is not the model's output.
+:func:`default_io` (``run``/``convert``/``parity`` on a model without signatures) takes the top
+output :func:`explorer.suggest` ranks and the inputs it needs. :func:`confident_io` (``migrate``)
+takes it only when it has no concern and leads every other concern-free candidate (except the
+tensors it is an activation or reshape of) by :data:`CONFIDENCE_MARGIN`; otherwise
+:class:`~explorer.errors.OutputChoiceError` ranks the candidates and names the flag to pass.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Output candidates of a graph: what the model computes for inference.
 
-:func:`explorer.suggest` (``suggestions.py``) ranks signature tensors first, then the graph's own
-candidates from :func:`graph_outputs`: inference ops that the registered output rules
-(:mod:`explorer.inspection.output_rules`) call outputs (nothing reads them; named like an output;
-the end of a scope named like one; the prediction a loss or metric reads; an activation or
-``matmul + b`` no later layer reads; a GAN's generated sample; a greedy decoder's result; the last
-value before the labels join), scored by every rule with its reasons. Losses, metrics, shape
-computations, values that need labels (teacher forcing), target networks, values computed from
-constants only and v1 ``cond``/``while`` machinery rank lower or are left out; a candidate that
-needs more inputs than another one upstream of it reads labels, and ranks lower. A head read only
-through a ``Reshape``/``Identity`` hands its rank to that op (the value in its final shape).
-
-:class:`Candidate` is the record both sides of a suggestion use; :func:`candidate` builds one.
+:func:`graph_outputs` scores every inference op with the output rules (``output_rules.py``);
+v1 ``cond``/``while`` machinery and ops only updates read are left out, a head read only through a
+``Reshape``/``Identity`` hands its rank to that op, and a candidate that needs more inputs than one
+upstream of it reads labels and ranks lower. :class:`Candidate` is the record both sides of a
+suggestion use.
 """
 
 from __future__ import annotations

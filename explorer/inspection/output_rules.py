@@ -1,21 +1,9 @@
 """Output rules: why a tensor is (or is not) a model's output, one registered rule per reason.
 
-:func:`explorer.suggest` scores each inference op by the rules registered here with
-:func:`output_rule` (an :class:`~explorer.graph.registry.OpRegistry`, rules with op types see only
-ops of those types, rules without see every op). A rule returns a :class:`Verdict` (a score, the
-reason in words, whether it makes the op a candidate and whether it counts against it) or
-``None``. Rules read :class:`~explorer.inspection.training_facts.GraphFacts`, so training graphs
-rank their inference head first: the head a prediction computes above anything that needs labels,
-optimizer state or only shapes, the greedy decoder above the teacher-forced one, the evaluation
-network above the target network, the generator's image above the discriminator's verdicts.
-
-Add a rule::
-
-    from explorer.inspection.output_rules import Verdict, output_rule
-
-    @output_rule("MyHeadOp", name="my-head", source=True)
-    def _my_head(ctx, op):
-        return Verdict(2.0, "my model's head")
+A rule ``fn(ctx, op) -> Verdict | None`` is registered with :func:`output_rule` (for ops of the
+given types, or every op) and reads :class:`~explorer.inspection.training_facts.GraphFacts`, so a
+training graph ranks its inference head above losses, label-fed values, target networks and shape
+computations.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule`` (see
-:mod:`explorer.inspection.scanner` for the table). Add a rule by writing a function here (or in
-your own module) decorated with ``@rule("OpType", ..., name="my-rule")``. The file-door rules
-(``file-system``, ``asset-file``, ``function-recursion``) live in
+"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule("OpType", ...,
+name="my-rule")`` (see :mod:`explorer.inspection.scanner`); the file-door rules live in
 :mod:`explorer.inspection.file_doors`.
 """
 

@@ -1,20 +1,10 @@
 """Which tensors are a model's inputs and outputs: ranked candidates, each with its reason.
 
-``explorer.suggest(model)`` answers "what are my input and output node names?" from the graph
-alone (no import, nothing runs):
-
-* **Signature tensors first** (``serving_default``, else TF1 Hub's ``default``, before the
-  others), deduplicated.
-* **Inputs:** ``Placeholder`` ops, ranked up when they feed the best output and down when they
-  only feed a loss (labels); ``PlaceholderWithDefault`` ops are listed after them as *switches*
-  with their default (``keep_prob = 1.0``, ``is_training = False``).
-* **Outputs:** tensors on the inference path that nothing else in it reads, leaving out the
-  saver, init, summary, optimizer/gradient, global_step, assert, metric-variable and queue-runner
-  subgraphs; names like ``softmax``/``prob``/``logits``/``pred``/``output`` rank higher, losses
-  and shape computations lower.
-
-:meth:`IOChoice.validate` checks a choice: are the outputs computable from the inputs, and which
-unfed placeholders stand in the way.
+``explorer.suggest(model)`` reads the graph alone: signature tensors first (``serving_default``,
+else TF1 Hub's ``default``); then placeholders (ranked by what they feed; a
+``PlaceholderWithDefault`` is a *switch* with its default) and input-pipeline outputs; outputs are
+inference tensors nothing else reads, outside saver/init/summary/optimizer/queue subgraphs (output
+rules in ``output_heuristics.py``). :meth:`IOChoice.validate` checks a choice.
 """
 
 from __future__ import annotations

@@ -1,23 +1,10 @@
-"""What a training graph says about each op, read once per suggestion: the facts output rules use.
+"""What a training graph says about each op: the facts the output rules use.
 
-A checkpoint of a training script holds the model and everything around it: losses, metrics,
-labels, optimizers, target networks, training decoders, input pipelines. :class:`GraphFacts`
-computes, from the catalog alone (nothing is imported or run):
-
-* **sources**: placeholders and the outputs of input pipelines (``IteratorGetNext``,
-  ``QueueDequeueMany``, ...), what a feed_dict feeds;
-* **deps** (which sources an op's *value* depends on; a ``Shape`` of a tensor does not depend on
-  its values) and **needs** (which sources must be fed to compute it, shapes included);
-* **losses**: the ops an optimizer minimizes (where ``gradients/Fill`` seeds the backward pass),
-  and values a summary named like a loss records;
-* **labels**: sources a loss or metric op reads on its label side (``labels=`` of a cross-entropy,
-  the ``StopGradient`` or weight-free side of a ``SquaredDifference``/``Equal``);
-* **weighted** ops (a layer reading a variable or a constant weight) and those upstream of a later
-  layer (hidden values, not heads);
-* variables an optimizer **trains**, and ops computed only from variables none trains (a DQN's
-  target network, updated by copying);
-* **greedy** decoders: ops downstream of an ``ArgMax`` inside a while loop that is fed back as the
-  next step's input (through an embedding ``Gather``).
+:class:`GraphFacts` reads the catalog alone (nothing runs): the sources a feed_dict feeds, which
+sources each op's value depends on and which it needs fed (shapes included), the losses an
+optimizer minimizes, the labels a loss or metric reads, weighted layers and hidden values, the
+variables an optimizer trains (and target networks computed from the others), greedy decoders and
+generator outputs.
 """
 
 from __future__ import annotations

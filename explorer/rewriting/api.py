@@ -1,13 +1,8 @@
 """``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
 
-::
-
-    rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])  # or signature="..."
-    print(rw.source)          # readable Keras 3 functional model, one layer per TF1 pattern
-    rw.fallbacks              # leftover ops kept as marked fallback layers ([] when fully native)
-    rw.parity["passed"]       # v1 session vs model.py in fresh TF and JAX processes, 1e-5
-    rw.save("out/")           # model.py, model.weights.h5, parity.json (atomically)
-    keras_model = rw.build()  # the Keras model in this process, weights loaded
+``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
+``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
+(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches.
 
-:class:`GraphContext` imports the model once into a v1 session (variables restored) and answers
-the questions every pattern rule asks:
-
-* :meth:`~GraphContext.resolve` looks through ``Identity`` and through v1 ``cond`` switches whose
-  predicate is fixed (a ``PlaceholderWithDefault`` that is not an input, a constant): the
-  ``Merge`` of a ``tf.layers`` batch-norm or dropout ``training`` flag is its inference branch;
-* :meth:`~GraphContext.value` is a tensor's value when it depends on no input and no random or
-  stateful op (constants, variable reads, folded arithmetic on them), evaluated in the session;
-* :meth:`~GraphContext.shape` / :meth:`~GraphContext.dtype` are TensorFlow's static facts;
-* :meth:`~GraphContext.consumers` counts only the nodes the chosen outputs need, so gradient and
-  saver ops of a training graph never stop a fusion.
+:class:`GraphContext` imports the model once into a v1 session: :meth:`~GraphContext.resolve`
+looks through ``Identity`` and v1 conds with a fixed predicate, :meth:`~GraphContext.value` is a
+fixed tensor's value, and :meth:`~GraphContext.consumers` counts only the ops the chosen outputs
+need (gradient and saver ops never stop a fusion).
 """
 
 from __future__ import annotations

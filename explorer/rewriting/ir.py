@@ -1,10 +1,7 @@
 """The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``.
 
-A pattern rule (``explorer.rewriting.rules*``) looks at the op producing a wanted tensor and,
-when its pattern is there, returns a :class:`Step`: Python code with ``{0}``, ``{1}`` ... where
-the Python variables of its input tensors go, the TF1 tensors it produces, the ops it replaces
-and the weights of its Keras layer, in ``layer.set_weights`` order. Rules are registered by the
-op type of the pattern's LAST op (the one producing the wanted tensor) in :data:`KERAS_RULES`.
+Rules are registered in :data:`KERAS_RULES` by the op type of the pattern's last op (the one
+producing the wanted tensor).
 """
 
 from __future__ import annotations

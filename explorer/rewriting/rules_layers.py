@@ -1,10 +1,5 @@
 """Pattern rules that become Keras layers with weights: Dense, convolutions, batch norm, pooling,
-activations, Embedding and Dropout.
-
-Each rule is registered under the op type producing the pattern's result and returns a
-:class:`~explorer.rewriting.ir.Step` or ``None`` (then the next rule, and last the fallback, is
-tried). A fused activation is handled by the activation rules: they ask the producing op's rule
-for its Step and add ``activation=...`` when the pre-activation tensor has no other reader.
+activations, Embedding and Dropout. A fused activation asks the producing op's rule for its Step.
 """
 
 from __future__ import annotations

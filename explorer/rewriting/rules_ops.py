@@ -1,12 +1,8 @@
 """Single TF1 ops written as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`.
 
-A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the Python expression of data input
-``i`` when it is a tensor (``None`` when the input is a constant: read it with ``ctx.value``), and
-returns an expression, or ``None`` when this node's attributes or constant inputs are outside what
-it handles. Entries registered with ``native=True`` (the reshaping, merging and arithmetic the
-issue's layer list names) become lines of ``build_model``; the others are leftovers, grouped into
-marked fallback layers (``explorer.rewriting.fallback``). A binary op with a constant operand that
-is not a scalar keeps the constant as a weight of a small ``WithConstant`` layer.
+A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression of data input ``i``
+(``None`` for a constant: read it with ``ctx.value``), and returns an expression or ``None``.
+``native=True`` entries become lines of ``build_model``; the others go into marked fallback layers.
 """
 
 from __future__ import annotations

@@ -1,24 +1,12 @@
 """``tf.compat.v1.nn.dynamic_rnn`` loops (v1 ``while``) over an LSTM, GRU or BasicRNN cell ->
 ``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN``, weights reordered into Keras's gate order.
 
-The rule reads the loop as dynamic_rnn writes it: the input unstacked into a TensorArray from the
-time-major transpose of the batch-major input, one cell step in the body, the per-step output
-written to a second TensorArray gathered and transposed back after the loop, the cell's state
-carried as loop variables (``Exit`` gives the final state). The cell kind comes from the body:
-
-* LSTM (``LSTMCell`` / ``BasicLSTMCell``): one MatMul over ``concat([x, h])`` with kernel
-  ``[in + u, 4u]`` split into ``i, j, f, o``; ``forget_bias`` added to ``f``. Keras wants
-  ``i, f, c, o`` and a separate recurrent kernel: columns reordered, rows split, forget bias
-  folded into the bias.
-* GRU (``GRUCell``): gates kernel ``[in + u, 2u]`` (``r, u``) and candidate kernel ``[in + u, u]``
-  -> Keras GRU with ``reset_after=False``, columns ``z(=u), r, h``.
-* BasicRNN: ``tanh(concat([x, h]) @ W + b)`` -> SimpleRNN.
-
-With ``sequence_length`` (Select ops in the body: outputs zeroed, states copied through past
-each length) the layer gets ``mask=arange(T) < length`` and ``zero_output_for_mask=True``, the
-same semantics (static T only); ``bidirectional_dynamic_rnn`` is two such loops, the backward
-one over the ``ReverseSequence``/``ReverseV2`` of the input. Peepholes, projections or another
-activation is left alone (the loop then has no rewrite, and the error names it).
+The cell kind comes from the loop body: LSTM (one kernel ``[in + u, 4u]``, gates ``i, j, f, o``
+-> Keras ``i, f, c, o``, ``forget_bias`` folded into the bias), GRU (gates ``r, u`` + candidate ->
+``reset_after=False``, ``z(=u), r, h``), BasicRNN (``tanh(concat([x, h]) @ W + b)``). A
+``sequence_length`` becomes ``mask=arange(T) < length`` with ``zero_output_for_mask=True`` (static
+T only); ``bidirectional_dynamic_rnn`` is two loops. Peepholes, projections or other activations
+have no rewrite.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """From the chosen outputs back to the inputs: one :class:`~explorer.rewriting.ir.Step` per pattern.
 
-:func:`translate` asks, for each wanted tensor, the rules registered for the op producing it
-(:data:`~explorer.rewriting.ir.KERAS_RULES`, in registration order; the first Step that produces
-the tensor wins), then wants the Step's inputs in turn. Ops that only compute what a pattern
-absorbed (a variable read, a zero state, a shape) are never wanted, so they never appear. An op no
-rule takes is a leftover: written with its ``keras.ops`` translation and grouped with the leftovers
-it is connected to into one marked fallback layer (:func:`group_fallbacks`). An op with neither
-is a :class:`~explorer.errors.ConversionError` naming it.
+For each wanted tensor the rules registered for its producing op are asked in order (the first
+Step producing it wins), then its inputs are wanted in turn. An op no rule takes is written with
+its ``keras.ops`` translation and grouped with connected leftovers into one marked fallback layer;
+an op with neither is a :class:`~explorer.errors.ConversionError` naming it.
 """
 
 from __future__ import annotations
