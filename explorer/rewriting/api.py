@@ -32,15 +32,10 @@ FILES = ("model.py", "model.weights.h5", "parity.json")
 
 @dataclass
 class KerasRewrite:
-    """The result of :func:`to_keras`.
-
-    Attributes:
-        source: ``model.py``: imports only keras (+numpy), ``build_model()`` loads the weights.
-        weights_h5: bytes of ``model.weights.h5``.
-        layers: one row per generated step: ``{layer, kind, rule, native, replaces, weights}``.
-        inputs, outputs: Keras dict key -> TF1 tensor name.
-        parity: the ``parity.json`` object (``{}`` when ``check=False``).
-    """
+    """The result of :func:`to_keras`: ``source`` (``model.py``, imports only keras and numpy),
+    ``weights_h5`` (bytes), ``layers`` (one row per step: ``{layer, kind, rule, native,
+    replaces, weights}``), ``inputs``/``outputs`` (Keras key -> TF1 tensor) and ``parity``
+    (``parity.json``; ``{}`` when ``check=False``)."""
 
     source: str
     weights_h5: bytes
@@ -67,9 +62,8 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write model.py, model.weights.h5 and parity.json into ``out_dir`` through a staged
-        folder published whole (:mod:`explorer.output_policy`: never into or above the model,
-        an earlier output or empty folder replaced only with ``overwrite``)."""
+        """Write :data:`FILES` into ``out_dir`` through a staged folder published whole
+        (:mod:`explorer.output_policy`; an earlier output replaced only with ``overwrite``)."""
         with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
             self._write(staging.path)
             return staging.publish()

@@ -83,7 +83,7 @@ def generate(
         args = [var[t] for t in step.inputs]
         code = fill(step.code, args, name)
         outs = step.outputs
-        if len(outs) == 1 and not getattr(step, "multi", False):
+        if len(outs) == 1 and not step.multi:
             lhs = name
             var[outs[0]] = name
         else:

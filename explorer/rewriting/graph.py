@@ -44,14 +44,8 @@ def py_name(text: str) -> str:
 
 
 class GraphContext:
-    """The graph between chosen inputs and outputs of one model, with its session.
-
-    Args:
-        model: the :class:`~explorer.loading.model.V1Model`.
-        inputs: graph tensor names (``x:0``) fed to the rewritten model.
-        outputs: graph tensor names it returns.
-        session: a ready :class:`~explorer.running.session.ModelSession` (closed by the caller).
-    """
+    """The graph between chosen ``inputs`` and ``outputs`` (tensor names) of one model, with a
+    ready ``session`` (a :class:`~explorer.running.session.ModelSession` the caller closes)."""
 
     def __init__(self, model: V1Model, inputs: list[str], outputs: list[str], session: Any) -> None:
         self.model = model
@@ -273,15 +267,15 @@ class GraphContext:
         """The NodeDef producing ``resolve(tensor)``."""
         return self.node(self.resolve(tensor))
 
+    def variable_name(self, tensor: str) -> str:
+        """The op behind ``tensor`` through ``Identity``/``ReadVariableOp`` (the variable)."""
+        node = self.producer(tensor)
+        while node.op in ("Identity", "ReadVariableOp") and node.input:
+            node = self.node(node.input[0])
+        return node.name
+
     def ops_between(self, outputs: Iterable[str], stops: Iterable[str]) -> list[str]:
         """Op names on data paths from ``stops`` (exclusive) up to ``outputs`` (inclusive)."""
         stop_ops = {op_name(s) for s in stops}
-        seen: set[str] = set()
-        stack = [op_name(o) for o in outputs]
-        while stack:
-            op = stack.pop()
-            if op in seen or op in stop_ops or op not in self.nodes:
-                continue
-            seen.add(op)
-            stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
-        return sorted(seen)
+        ops = self.index.upstream(outputs, control=False, excluded=stop_ops)
+        return sorted(op for op in ops if op in self.nodes)

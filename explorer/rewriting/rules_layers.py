@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
-from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, lit
+from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -26,21 +26,20 @@ def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
         return None
     if ctx.attr(node, "transpose_b", False):
         kernel = kernel.T
-    return Step(
-        code=layer_code("Dense", int(kernel.shape[1]), use_bias=False),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=_weight_scope(ctx, w, node),
-        weights=[kernel],
-        layer="Dense",
-    )
+    code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
+    return _step(ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel])
+
+
+def _step(ctx: Any, node: NodeDef, x: str, code: str, layer: str, **kw: Any) -> Step:
+    """A Step replacing ``node`` alone: reads ``x``, writes ``node``'s output (name: its scope)."""
+    kw.setdefault("name", scope_of(node.name))
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], [node.name], layer=layer, **kw)
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
     """The layer's TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim, frozen
     copies of them), else the op's own scope."""
-    source = _variable_name(ctx, w)
+    source = ctx.variable_name(w)
     if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
         return scope_of(source)
     return scope_of(node.name)
@@ -142,16 +141,9 @@ def _conv_step(ctx: Any, node: NodeDef) -> Step | None:
         else:
             cls, args = "DepthwiseConv2D", (tuple(kernel.shape[:2]),)
             common["depth_multiplier"] = int(kernel.shape[3])
-    return Step(
-        code=layer_code(cls, *args, use_bias=False, **common),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=_weight_scope(ctx, w, node),
-        weights=[kernel],
-        rule="conv2d",
-        layer=cls,
-    )
+    code = layer_code(cls, *args, use_bias=False, **common)
+    name = _weight_scope(ctx, w, node)
+    return _step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
@@ -217,15 +209,7 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
         code, cls = layer_code("Softmax", axis=-1), "Softmax"
     else:
         code, cls = layer_code("Activation", act), "Activation"
-    return Step(
-        code,
-        [rx],
-        [tensor_name(node.name)],
-        [node.name],
-        scope_of(node.name),
-        rule="activation",
-        layer=cls,
-    )
+    return _step(ctx, node, rx, code, cls, rule="activation")
 
 
 # -- batch normalization ---------------------------------------------------------------------------
@@ -353,15 +337,8 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
         return None
     cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
     (x,) = ctx.data_inputs(node)
-    return Step(
-        code=layer_code(cls, k, strides=s, padding=padding.lower()),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=scope_of(node.name),
-        rule="pooling",
-        layer=cls,
-    )
+    code = layer_code(cls, k, strides=s, padding=padding.lower())
+    return _step(ctx, node, x, code, cls, rule="pooling")
 
 
 # -- embedding -------------------------------------------------------------------------------------
@@ -377,23 +354,9 @@ def embedding(ctx: Any, node: NodeDef) -> Step | None:
     w = ctx.value(table)
     if w is None or w.ndim != 2 or ctx.value(ids) is not None:
         return None
-    return Step(
-        code=layer_code("Embedding", int(w.shape[0]), int(w.shape[1])),
-        inputs=[ctx.resolve(ids)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=_variable_name(ctx, table) if ctx.is_variable(table) else scope_of(node.name),
-        weights=[w],
-        rule="embedding",
-        layer="Embedding",
-    )
-
-
-def _variable_name(ctx: Any, t: str) -> str:
-    node = ctx.producer(t)
-    while node.op in ("Identity", "ReadVariableOp") and node.input:
-        node = ctx.node(node.input[0])
-    return node.name
+    code = layer_code("Embedding", int(w.shape[0]), int(w.shape[1]))
+    name = ctx.variable_name(table) if ctx.is_variable(table) else scope_of(node.name)
+    return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w], rule="embedding")
 
 
 # -- dropout ---------------------------------------------------------------------------------------
@@ -445,18 +408,6 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
         layer="Dropout",
         note="identity at inference, as the v1 graph with training=False",
     )
-
-
-__all__ = [
-    "dense",
-    "conv2d",
-    "activation",
-    "fused_batch_norm",
-    "pooling",
-    "embedding",
-    "dropout",
-    "lit",
-]
 
 
 def _has_random(ctx: Any, t: str, stop: str) -> bool:

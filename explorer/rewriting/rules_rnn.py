@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.rewriting.graph import op_name, out_index, scope_of, tensor_name
+from explorer.rewriting.graph import op_name, scope_of, tensor_name
 from explorer.rewriting.ir import Step, keras_rule, layer_code
 
 if TYPE_CHECKING:
@@ -267,6 +267,3 @@ def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
         note=loop.note,
         suffixes=["", "_h", "_c"][: 1 + len(loop.states)],
     )
-
-
-__all__ = ["dynamic_rnn", "out_index"]
