@@ -35,14 +35,9 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-# -- the catalog -----------------------------------------------------------------------------------
-
 
 class Catalog:
     """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes.
-
-    Build with :meth:`from_model` (what ``V1Model.catalog()`` does, cached) or
-    :meth:`from_graph_def`. Lookups by name are O(1); :meth:`search` scans precomputed names.
 
     Attributes:
         source: what the catalog describes (the model path, or ``"graph_def"``).
@@ -119,22 +114,18 @@ class Catalog:
         return self._names
 
     def position(self, name: str) -> int:
-        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``)."""
-        op = name.lstrip("^").partition(":")[0]
-        i = self._index.get(op)
-        if i is None:
-            raise TensorNotFoundError(f"{name!r} is not an op of {self.source}")
-        return i
-
-    def op(self, name: str) -> OpInfo:
-        """The op ``name`` (``op:idx`` and ``^op`` accepted); raises ``TensorNotFoundError``."""
-        op = name.lstrip("^").partition(":")[0]
-        i = self._index.get(op)
+        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``); raises
+        ``TensorNotFoundError``."""
+        i = self._index.get(name.lstrip("^").partition(":")[0])
         if i is None:
             raise TensorNotFoundError(
                 f"{name!r} is not an op of {self.source}: find names with catalog.search(...)"
             )
-        return self._op_at(i)
+        return i
+
+    def op(self, name: str) -> OpInfo:
+        """The op ``name`` (``op:idx`` and ``^op`` accepted); raises ``TensorNotFoundError``."""
+        return self._op_at(self.position(name))
 
     def tensor(self, name: str) -> TensorInfo:
         """The tensor ``op:idx`` (``op`` means ``op:0``); raises ``TensorNotFoundError``."""
@@ -192,23 +183,13 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
     ) -> list[OpInfo]:
-        """Ops whose name matches ``text``, in graph order.
+        """Ops whose name matches ``text``, in graph order (at most ``limit``).
 
-        Args:
-            text: a case-insensitive substring (``dense/relu``; a ``:idx`` suffix is ignored); a
-                glob over the whole name when it holds ``*``, ``?`` or ``[`` (``*/MatMul``,
-                case-insensitive); or ``re:<pattern>``, a Python regex searched in the name, case
-                as written. Empty matches every op.
-            op_type: keep ops of this type (or of any of these types), exact spelling.
-            dtype: keep ops with at least one output of this dtype (``float32``).
-            scope: keep ops inside this name scope (``model/dense``).
-            limit: at most this many results.
-
-        Returns:
-            :class:`OpInfo` list; each op's tensors are in ``OpInfo.outputs``.
-
-        Raises:
-            ValueError: ``re:`` with an invalid regex.
+        ``text``: a case-insensitive substring (a ``:idx`` suffix is ignored); a case-insensitive
+        glob over the whole name when it holds ``*``, ``?`` or ``[``; or ``re:<pattern>``, a
+        regex searched in the name (``ValueError`` when invalid). Empty matches every op.
+        ``op_type`` (one or several, exact), ``dtype`` (of at least one output) and ``scope``
+        (a name scope) filter further.
         """
         return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
 
@@ -220,8 +201,7 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
     ) -> list[str]:
-        """The names of the ops :meth:`search` returns, without building an :class:`OpInfo`
-        per match (what a search box typing into a 100,000-node graph wants)."""
+        """The names of the ops :meth:`search` returns, without an :class:`OpInfo` per match."""
         names = self._names
         return [names[i] for i in self._search_ids(text, op_type, dtype, scope, limit)]
 
@@ -256,18 +236,15 @@ class Catalog:
             )
         if type_ids is not None and len(type_ids) < 5000:
             source = type_ids  # few ops of that type: test the text on each
-            if text:
-                name_ok = self._name_predicate(text)
-                checks.append(lambda i: name_ok(self._names[i]))
         elif scope and (not text or self.scope_tree().find_count(scope) <= 20000):
             source = self._scope_ids(scope)  # a small scope: test the text on each name
-            if text:
-                name_ok = self._name_predicate(text)
-                checks.append(lambda i: name_ok(self._names[i]))
         elif text:
-            source = self._iter_text(text)
+            source, text = self._iter_text(text), ""  # the text index picks the ops
         else:
             source = type_ids if type_ids is not None else range(len(self._names))
+        if text:
+            name_ok = self._name_predicate(text)
+            checks.append(lambda i: name_ok(self._names[i]))
         if not checks and limit is None:
             return list(source)
         out: list[int] = []
@@ -381,12 +358,8 @@ class Catalog:
     # -- graph walks -------------------------------------------------------------------------------
 
     def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
-        """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name``.
-
-        Data and control edges both count as hops. ``limit`` caps the number of ops (closest
-        first) so that a hub op does not return the whole graph. Edges are those among the
-        returned ops.
-        """
+        """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name`` (data and
+        control edges), at most ``limit`` ops (closest first), with the edges among them."""
         center = self.op(name)
         depth = {center.name: 0}
         for direction, hops in ((-1, up), (1, down)):

@@ -37,16 +37,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Door:
-    """How an op type opens files.
-
-    Attributes:
-        mode: ``read`` or ``write`` (a write is a door wherever it points).
-        inputs: indexes of the inputs that carry paths.
-        attrs: string (list) attributes that carry paths or URLs.
-        source: where the path is when neither input nor attribute holds it (``queue``:
-            file names dequeued from a queue; ``network``; ``graph``: runs a serialized graph).
-        assets_only: constant paths must resolve inside the model's ``assets/`` (tables).
-    """
+    """How an op type opens files: ``mode`` (``read``/``write``: a write is a door wherever it
+    points), the ``inputs`` (indexes) and string ``attrs`` carrying paths or URLs, else its
+    ``source`` (``network``, ``graph``: a serialized graph, ``reader``: a ReaderRead's queue),
+    and ``assets_only`` (constant paths must lie in ``assets/``, for tables)."""
 
     mode: str
     inputs: tuple[int, ...] = ()
@@ -55,9 +49,7 @@ class Door:
     assets_only: bool = False
 
 
-DOORS: dict[str, Door] = {}
-"""Op type -> :class:`Door` (a fixed table); its keys are
-:data:`explorer.graph.op_families.FILE_OPS`."""
+DOORS: dict[str, Door] = {}  # op type -> Door; its keys are op_families.FILE_OPS
 
 
 def door(mode: str, *op_types: str, **kw: Any) -> None:
@@ -199,16 +191,13 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
     spec = DOORS.get(ref.node.op)
     if spec is None:
         return []
-    folder = model_folder(ctx.model)
-    out: list[Opening] = []
     if spec.source:
         why = {
             "network": "a network address",
             "graph": "what a serialized graph the scan cannot see into opens",
             "reader": "the files its ReaderRead ops dequeue",
         }[spec.source]
-        out.append(Opening(ref, spec.mode, why, "unknown before it runs"))
-        return out
+        return [Opening(ref, spec.mode, why, "unknown before it runs")]
     values: list[Source] = []
     for k in spec.inputs:
         if ref.node.op.startswith("ReaderRead"):
@@ -229,9 +218,8 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
             if attr == "descriptor_source" and text in ("", "local://", "global://"):
                 continue
             values.append(Source("const", text))
-    for v in values:
-        out.append(_judge(ctx, ref, spec, v, folder))
-    return out
+    folder = model_folder(ctx.model)
+    return [_judge(ctx, ref, spec, v, folder) for v in values]
 
 
 def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) -> Opening:

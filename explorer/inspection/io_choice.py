@@ -20,23 +20,14 @@ from explorer.inspection.suggestions import suggest
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
-CONFIDENCE_MARGIN = 2.0
-"""Score points the top output must lead the next concern-free candidate by (see the module
-docstring); the rules' scores are sized so that one positive reason is worth 1.5-5.5 points."""
+CONFIDENCE_MARGIN = 2.0  # score points; one positive reason of a rule is worth 1.5-5.5
 
 
 @dataclass(frozen=True)
 class DefaultIO:
-    """A choice of tensors for a model without signatures.
-
-    Attributes:
-        inputs: tensor names to feed (placeholders, input-pipeline outputs).
-        outputs: tensor names to fetch.
-        keys: input tensor name -> signature key for a conversion (the tf.Example feature name
-            of a pipeline output; the op name otherwise).
-        reason: why the output was chosen (the suggestion's reason).
-        lead: how many score points the output leads the next concern-free candidate by
-            (``None``: no other candidate).
+    """A choice of tensors for a model without signatures: ``inputs`` to feed, ``outputs`` to
+    fetch, ``keys`` (input -> signature key, see :func:`input_keys`), ``reason`` (the top
+    suggestion's) and ``lead`` (score points over the next concern-free candidate; ``None``: none).
     """
 
     inputs: list[str]
@@ -47,24 +38,15 @@ class DefaultIO:
 
 
 def default_io(model: V1Model) -> tuple[list[str], list[str]]:
-    """Input and output tensor names to run a model that has no signatures.
-
-    The top output :func:`explorer.suggest` ranks, and the placeholders and pipeline outputs it
-    needs (switches with a default, like ``keep_prob``, keep their default).
-    """
+    """Input and output tensor names to run a model without signatures: the top suggested
+    output and the placeholders and pipeline outputs it needs (switches keep their default)."""
     choice = _choice(model, confident=False)
     return choice.inputs, choice.outputs
 
 
 def confident_io(model: V1Model) -> DefaultIO:
-    """The top suggestion of a model without signatures, when it is confident (see the module
-    docstring).
-
-    Raises:
-        OutputChoiceError: no candidate, or the top one is not confident; the message ranks the
-            candidates and names the flag to pass (``--outputs``).
-        SignatureNotFoundError: no output candidates at all.
-    """
+    """The top suggestion of a model without signatures when it is confident (module docstring);
+    else ``OutputChoiceError`` ranking the candidates (``SignatureNotFoundError``: none at all)."""
     return _choice(model, confident=True)
 
 

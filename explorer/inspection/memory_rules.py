@@ -13,6 +13,8 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from explorer.graph.index import graph_index
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 
@@ -61,8 +63,6 @@ def _const_ints(node: NodeDef) -> list[int] | None:
     for d in t.tensor_shape.dim:
         count *= max(int(d.size), 0)
     if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
-        import numpy as np
-
         kind = {3: "<i4", 9: "<i8"}.get(t.dtype)
         if kind is None or len(t.tensor_content) % np.dtype(kind).itemsize:
             return None

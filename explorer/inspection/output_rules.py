@@ -40,16 +40,9 @@ AUTO_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one rule says about one op.
-
-    Attributes:
-        score: added to the op's score (only the order of candidates matters).
-        reason: the words shown in the suggestion.
-        source: the rule says the op *is* an output (an op needs one such rule to be a
-            candidate at all).
-        concern: the rule says it probably is not the model's output (a loss, a shape, a
-            value that needs labels): a candidate with a concern is never chosen on its own.
-    """
+    """What one rule says about one op: ``score`` added to its score, the ``reason`` shown,
+    ``source`` (the op *is* an output: a candidate needs one such verdict) and ``concern`` (it
+    probably is not the model's output: never chosen on its own)."""
 
     score: float
     reason: str
@@ -79,11 +72,8 @@ OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
 
 
 def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none).
-
-    Raises:
-        ValueError: a rule called ``name`` is already registered.
-    """
+    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none);
+    ``ValueError`` when ``name`` is taken."""
     return OUTPUT_RULES.register(*op_types, name=name)
 
 

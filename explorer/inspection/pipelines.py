@@ -28,15 +28,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PipelineInput:
-    """One output of an input pipeline that the model reads.
-
-    Attributes:
-        tensor: the tensor to feed (``IteratorGetNext:2``).
-        op_type: the pipeline op's type (``IteratorGetNext``, ``QueueDequeueManyV2``).
-        feature: the ``tf.Example`` key it carries (``None`` when unknown).
-        parse_op: where that key is parsed: ``node`` in the graph or ``function::node`` inside a
-            dataset function (``None`` when unknown).
-    """
+    """One output of an input pipeline that the model reads: the ``tensor`` to feed, the
+    pipeline's ``op_type``, the ``tf.Example`` ``feature`` it carries and the ``parse_op``
+    (``node``, or ``function::node`` in a dataset function); ``None`` when unknown."""
 
     tensor: str
     op_type: str

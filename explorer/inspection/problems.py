@@ -66,8 +66,7 @@ def _variables(model: V1Model) -> list[Problem]:
 
 
 def _ops(model: V1Model) -> list[Problem]:
-    replaced = set(getattr(model, "replacements", {}) or {})
-    missing = [t for t in unregistered_op_types(model.graph_def) if t not in replaced]
+    missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
     if not missing:
         return []
     return [
@@ -83,7 +82,7 @@ def _ops(model: V1Model) -> list[Problem]:
 
 
 def _assets(model: V1Model) -> list[Problem]:
-    gone = sorted(p for p in getattr(model, "assets", {}).values() if not Path(p).exists())
+    gone = sorted(p for p in model.assets.values() if not Path(p).exists())
     if not gone:
         return []
     return [

@@ -50,13 +50,12 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
 
 @rule(name="unregistered-op")
 def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-
     by_op = _by_op(refs)
     for op_type in unregistered_op_types(ctx.graph_def):
         nodes = by_op.get(op_type, [])
         hint = replacement_hint(op_type)
         missing = f"op type {op_type} is not registered in TensorFlow {tf_version()}"
-        if op_type in getattr(ctx.model, "replacements", {}):
+        if op_type in ctx.model.replacements:
             severity = "info"
             message = (
                 f"{missing}; replaced on import by the function given to "
@@ -204,7 +203,6 @@ def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
 
 @rule(name="device-pin")
 def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-
     absent = set(absent_device_pins(ctx.graph_def))
     by_device: dict[str, list[NodeRef]] = {}
     for ref in refs:

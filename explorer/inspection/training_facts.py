@@ -195,15 +195,10 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        seen = 0
-        while name in self.by_name and seen < 8:
-            op = self.by_name[name]
-            if op.type == "StopGradient":
-                return True
-            if op.type not in ("Identity", "Reshape", "ExpandDims", "Squeeze") or not op.inputs:
-                return False
-            name, seen = op_name(op.inputs[0]), seen + 1
-        return False
+        op = self.by_name.get(
+            self._through(name, ("Identity", "Reshape", "ExpandDims", "Squeeze"), 7)
+        )
+        return op is not None and op.type == "StopGradient"
 
     # -- weights and layers ----------------------------------------------------------------------
 
@@ -356,7 +351,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self._through_pass(op_name(t))
+                src = self._through(op_name(t), ("Identity", "Reshape", "Cast", "ExpandDims"), 6)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -371,12 +366,11 @@ class GraphFacts:
                         out.setdefault(v, (key[0], src))
         return out
 
-    def _through_pass(self, name: str) -> str:
-        for _ in range(6):
+    def _through(self, name: str, types: tuple[str, ...], hops: int) -> str:
+        """The op ``name`` reads through at most ``hops`` ops of ``types`` (first inputs)."""
+        for _ in range(hops):
             op = self.by_name.get(name)
-            if op is None or op.type not in ("Identity", "Reshape", "Cast", "ExpandDims"):
-                return name
-            if not op.inputs:
+            if op is None or op.type not in types or not op.inputs:
                 return name
             name = op_name(op.inputs[0])
         return name
