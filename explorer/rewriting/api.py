@@ -156,13 +156,9 @@ def to_keras(
 ) -> KerasRewrite:
     """Rewrite a TF1 model's graph between ``inputs`` and ``outputs`` (or a signature) as a
     native Keras 3 functional model; with ``check`` prove it against the v1 session on
-    generated feeds (``batches``) and ``feeds`` (dicts key or tensor -> array), in a fresh
-    process per backend.
-
-    Raises:
-        ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
-            the inputs/outputs cannot become a Keras model; the message names the op.
-    """
+    generated feeds (``batches``) and ``feeds`` (key or tensor -> array), in a fresh process per
+    backend. ``ConversionError`` names an op with no rewrite, or why the inputs/outputs cannot
+    become a Keras model."""
     if not isinstance(model, V1Model):
         model = load(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)

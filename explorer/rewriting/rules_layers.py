@@ -391,7 +391,7 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
         return None
     x = ctx.resolve(live[0])
     ops = ctx.ops_between([dead[0]], [x])
-    if not any(ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt") for o in ops):
+    if not _has_random(ctx, ops):
         return None
     rate = _dropout_rate(ctx, ops)
     if rate is None:
@@ -410,11 +410,8 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     )
 
 
-def _has_random(ctx: Any, t: str, stop: str) -> bool:
-    return any(
-        ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt")
-        for o in ctx.ops_between([t], [stop])
-    )
+def _has_random(ctx: Any, ops: list[str]) -> bool:
+    return any(ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt") for o in ops)
 
 
 @keras_rule("SelectV2", "Select", "Mul", name="dropout-keep-prob")
@@ -431,7 +428,7 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
             return None
         x = ctx.data_inputs(scaled)[0]
         test = ctx.producer(cond)
-        if test.op != "GreaterEqual" or not _has_random(ctx, cond, x):
+        if test.op != "GreaterEqual" or not _has_random(ctx, ctx.ops_between([cond], [x])):
             return None
         rate = ctx.value(ctx.data_inputs(test)[1])
     else:
@@ -443,7 +440,7 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
             return None
         x, keep_t = ctx.data_inputs(scaled)
         keep = ctx.value(keep_t)
-        if keep is None or not _has_random(ctx, floor[0], x):
+        if keep is None or not _has_random(ctx, ctx.ops_between([floor[0]], [x])):
             return None
         rate = 1.0 - keep
     if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:
