@@ -149,11 +149,10 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
             continue
         end = chain[-1]
         own = cands.get(end)
+        if own and any(own[3]):
+            continue  # the chain's end has concerns of its own
         extra = [r for r in own[1] if r not in why] if own else []
         extra_score = max(0.0, own[0]) if own else 0.0
-        bonus = [v for v in (own[3] if own else []) if v]
-        if bonus:
-            continue
         cands[end] = (
             score + 0.5 + min(extra_score, 2.5),
             [f"the {op.type} head {name}:0 in its final shape", *why, *extra],

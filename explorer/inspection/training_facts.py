@@ -179,14 +179,8 @@ class GraphFacts:
                     side = 0 if not weighted_up(a) else 1
                 else:
                     continue
-            label_side = op.inputs[side]
-            other = op.inputs[1 - side]
-            mine, theirs = self._deps_of(label_side), self._deps_of(other)
-            for src in mine - theirs:
-                out.setdefault(src, op.name)
-            if not theirs:
-                continue
-            for src in mine:  # teacher forcing: the labels feed both sides
+            # every source of the label side, also one feeding the other side (teacher forcing)
+            for src in self._deps_of(op.inputs[side]):
                 out.setdefault(src, op.name)
         return out
 
