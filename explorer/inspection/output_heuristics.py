@@ -36,9 +36,6 @@ _UPDATE_OR_CHECK = re.compile(
 _LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
 
 
-# -- the record
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One suggested input or output tensor ``name`` (``op:idx``) with its ``dtype`` and

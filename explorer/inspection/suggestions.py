@@ -132,9 +132,6 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
     )
 
 
-# -- signatures ------------------------------------------------------------------------------------
-
-
 def _signature_candidates(
     catalog: Catalog, signatures: dict[str, Any]
 ) -> tuple[list[Candidate], list[Candidate]]:
@@ -177,9 +174,6 @@ def _signature_candidates(
             )
         out[side] = sorted(cands, key=lambda c: -c.score)
     return out["inputs"], out["outputs"]
-
-
-# -- the graph -------------------------------------------------------------------------------------
 
 
 def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
@@ -302,9 +296,6 @@ def _default_of(catalog: Catalog, op: OpInfo) -> str:
 def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
     seen = {c.name for c in first}
     return first + [c for c in second if c.name not in seen]
-
-
-# -- validation ------------------------------------------------------------------------------------
 
 
 def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 DEAD = "<dead branch>"
+_VARIABLE_READS = frozenset({"Identity", "ReadVariableOp"})
 
 
 def out_index(tensor: str) -> int:
@@ -269,10 +270,7 @@ class GraphContext:
 
     def variable_name(self, tensor: str) -> str:
         """The op behind ``tensor`` through ``Identity``/``ReadVariableOp`` (the variable)."""
-        node = self.producer(tensor)
-        while node.op in ("Identity", "ReadVariableOp") and node.input:
-            node = self.node(node.input[0])
-        return node.name
+        return self.index.source(self.resolve(tensor), _VARIABLE_READS).name
 
     def ops_between(self, outputs: Iterable[str], stops: Iterable[str]) -> list[str]:
         """Op names on data paths from ``stops`` (exclusive) up to ``outputs`` (inclusive)."""

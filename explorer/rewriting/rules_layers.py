@@ -14,8 +14,6 @@ from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-# -- Dense -----------------------------------------------------------------------------------------
-
 
 def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
     if node.op != "MatMul" or ctx.attr(node, "transpose_a", False):
@@ -92,9 +90,6 @@ def _out_channels(step: Step) -> int:
 @keras_rule("MatMul", name="dense-no-bias")
 def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     return _matmul_step(ctx, node)
-
-
-# -- convolutions ----------------------------------------------------------------------------------
 
 
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
@@ -179,9 +174,6 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     return _conv_step(ctx, node)
 
 
-# -- activations -----------------------------------------------------------------------------------
-
-
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
 def activation(ctx: Any, node: NodeDef) -> Step | None:
     """An activation: fused into the Dense/Conv producing its input, else its own layer."""
@@ -212,18 +204,9 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
     return _step(ctx, node, rx, code, cls, rule="activation")
 
 
-# -- batch normalization ---------------------------------------------------------------------------
-
-
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
+    """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``."""
     dt = ctx.dtype(x)
-    n = mean.shape[0]
-    arrays = [
-        np.ones(n) if gamma is None else gamma,
-        np.zeros(n) if beta is None else beta,
-        mean,
-        var,
-    ]
     return Step(
         code=layer_code(
             "BatchNormalization",
@@ -235,11 +218,7 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
         outputs=[tensor_name(node.name)],
         replaces=replaces,
         name=_bn_scope(node.name),
-        weights=[
-            a.astype(dt)
-            for a, keep in zip(arrays, (gamma is not None, beta is not None, True, True))
-            if keep
-        ],
+        weights=[a.astype(dt) for a in (gamma, beta, mean, var) if a is not None],
         layer="BatchNormalization",
         note="inference mode: the checkpoint's moving mean and variance",
     )
@@ -325,9 +304,6 @@ def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     return _bn_step(ctx, node, x, gamma, beta, mean, var, float(eps.reshape(())), ops)
 
 
-# -- pooling ---------------------------------------------------------------------------------------
-
-
 @keras_rule("MaxPool", "AvgPool", name="pooling")
 def pooling(ctx: Any, node: NodeDef) -> Step | None:
     """MaxPool / AvgPool (NHWC, SAME or VALID) -> MaxPooling2D / AveragePooling2D."""
@@ -339,9 +315,6 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
     (x,) = ctx.data_inputs(node)
     code = layer_code(cls, k, strides=s, padding=padding.lower())
     return _step(ctx, node, x, code, cls, rule="pooling")
-
-
-# -- embedding -------------------------------------------------------------------------------------
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
@@ -357,9 +330,6 @@ def embedding(ctx: Any, node: NodeDef) -> Step | None:
     code = layer_code("Embedding", int(w.shape[0]), int(w.shape[1]))
     name = ctx.variable_name(table) if ctx.is_variable(table) else scope_of(node.name)
     return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w], rule="embedding")
-
-
-# -- dropout ---------------------------------------------------------------------------------------
 
 
 def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:

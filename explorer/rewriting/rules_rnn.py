@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
+_ENTER = frozenset({"Enter"})
+_ENTER_IDENTITY = frozenset({"Enter", "Identity"})
+
+
 @dataclass
 class _Loop:
     kind: str  # LSTM, GRU, SimpleRNN
@@ -67,13 +71,6 @@ def _analyse(ctx: Any, exit_node: Any) -> _Loop | None:
     return loop
 
 
-def _through(ctx: Any, t: str, *ops: str) -> Any:
-    node = ctx.node(t)
-    while node.op in ops:
-        node = ctx.node(node.input[0])
-    return node
-
-
 def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
@@ -106,7 +103,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
     if len(reads) != 1 or len(writes) != 1:
         return None
-    scatter = _through(ctx, reads[0].input[2], "Enter")
+    scatter = ctx.index.source(reads[0].input[2], _ENTER)
     if scatter.op != "TensorArrayScatterV3":
         return None
     tm_input = ctx.resolve(scatter.input[2])
@@ -120,13 +117,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     matmuls = [d for d in body.values() if d.op == "MatMul"]
     kernels, biases = [], []
     for mm in matmuls:
-        k = ctx.value(_through(ctx, mm.input[1], "Enter", "Identity").name + ":0")
+        k = ctx.value(ctx.index.source(mm.input[1], _ENTER_IDENTITY).name + ":0")
         if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
             return None
         kernels.append(k)
         adds = [d for d in body.values() if d.op == "BiasAdd" and op_name(d.input[0]) == mm.name]
         biases.append(
-            ctx.value(_through(ctx, adds[0].input[1], "Enter", "Identity").name + ":0")
+            ctx.value(ctx.index.source(adds[0].input[1], _ENTER_IDENTITY).name + ":0")
             if adds
             else None
         )
