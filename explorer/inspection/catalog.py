@@ -13,6 +13,7 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -166,10 +167,7 @@ class Catalog:
 
     def dtypes(self) -> dict[str, int]:
         """Dtype name -> number of tensors of that dtype, most frequent first."""
-        counts: dict[int, int] = {}
-        for dts in self._dtypes:
-            for d in dts:
-                counts[d] = counts.get(d, 0) + 1
+        counts = Counter(d for dts in self._dtypes for d in dts)
         named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
