@@ -1,27 +1,10 @@
 """Step 2 of the flow: every op and tensor of a model's graph, searchable, without importing it.
 
-A :class:`Catalog` is built from the ``GraphDef`` protobuf alone: nothing is imported into a
-``tf.Graph`` and nothing runs (``tf.import_graph_def`` of a 100,000-node graph takes seconds; the
-catalog is several times faster, see ``benchmarks/bench_catalog.py``). TensorFlow's op registry is
-read once per op type to know each op's outputs and their dtypes.
-
-The API (stable: the ``TensorBrowser``/``IOPicker`` widgets, ``explorer.suggest`` and the v1
-runner are built on it):
-
-* ``len(catalog)``, ``name in catalog``, ``catalog.names`` (graph order), ``catalog.ops`` /
-  ``catalog.tensors`` (every :class:`OpInfo` / :class:`TensorInfo`), ``catalog.op(name)``,
-  ``catalog.tensor(name)`` (``TensorNotFoundError`` when absent), ``catalog.position(name)``;
-* ``catalog.search(text, op_type=, dtype=, scope=, limit=) -> list[OpInfo]`` (ops, graph order;
-  their tensors are ``OpInfo.outputs``): substring, glob or ``re:`` regex;
-* ``catalog.neighbours(name, up=k, down=k) -> Subgraph`` (nodes + :class:`Edge` s, ready to
-  draw), ``catalog.upstream(names, stop=fed)``, ``catalog.downstream(names)``;
-* ``catalog.scope_tree() -> ScopeNode``, ``catalog.op_type_counts()``, ``catalog.dtypes()``.
-
-:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph` and :class:`ScopeNode`
-live in ``explorer/inspection/catalog_items.py`` and are re-exported here.
-
-Only the top-level graph is catalogued; the names of library functions are in
-:attr:`Catalog.functions` (``explorer.scan`` looks inside them).
+A :class:`Catalog` reads the ``GraphDef`` protobuf alone (no ``tf.Graph``, nothing runs; several
+times faster than ``tf.import_graph_def``, see ``benchmarks/bench_catalog.py``). Only the top-level
+graph is catalogued; library function names are in :attr:`Catalog.functions`. The item types
+(:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph`, :class:`ScopeNode`) live in
+``catalog_items.py`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -30,6 +13,7 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -52,14 +36,11 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-# -- the catalog -----------------------------------------------------------------------------------
-
 
 class Catalog:
     """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes.
 
-    Build with :meth:`from_model` (cached on the model) or
-    :meth:`from_graph_def`. Lookups by name are O(1); :meth:`search` scans precomputed names.
+    Build with :meth:`from_model` (cached on the model) or :meth:`from_graph_def`.
 
     Attributes:
         source: what the catalog describes (the model path, or ``"graph_def"``).
@@ -141,22 +122,18 @@ class Catalog:
         return self._names
 
     def position(self, name: str) -> int:
-        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``)."""
-        op = name.lstrip("^").partition(":")[0]
-        i = self._index.get(op)
-        if i is None:
-            raise TensorNotFoundError(f"{name!r} is not an op of {self.source}")
-        return i
-
-    def op(self, name: str) -> OpInfo:
-        """The op ``name`` (``op:idx`` and ``^op`` accepted); raises ``TensorNotFoundError``."""
-        op = name.lstrip("^").partition(":")[0]
-        i = self._index.get(op)
+        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``); raises
+        ``TensorNotFoundError``."""
+        i = self._index.get(name.lstrip("^").partition(":")[0])
         if i is None:
             raise TensorNotFoundError(
                 f"{name!r} is not an op of {self.source}: find names with catalog.search(...)"
             )
-        return self._op_at(i)
+        return i
+
+    def op(self, name: str) -> OpInfo:
+        """The op ``name`` (``op:idx`` and ``^op`` accepted); raises ``TensorNotFoundError``."""
+        return self._op_at(self.position(name))
 
     def tensor(self, name: str) -> TensorInfo:
         """The tensor ``op:idx`` (``op`` means ``op:0``); raises ``TensorNotFoundError``."""
@@ -197,10 +174,7 @@ class Catalog:
 
     def dtypes(self) -> dict[str, int]:
         """Dtype name -> number of tensors of that dtype, most frequent first."""
-        counts: dict[int, int] = {}
-        for dts in self._dtypes:
-            for d in dts:
-                counts[d] = counts.get(d, 0) + 1
+        counts = Counter(d for dts in self._dtypes for d in dts)
         named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
@@ -214,23 +188,13 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
     ) -> list[OpInfo]:
-        """Ops whose name matches ``text``, in graph order.
+        """Ops whose name matches ``text``, in graph order (at most ``limit``).
 
-        Args:
-            text: a case-insensitive substring (``dense/relu``; a ``:idx`` suffix is ignored); a
-                glob over the whole name when it holds ``*``, ``?`` or ``[`` (``*/MatMul``,
-                case-insensitive); or ``re:<pattern>``, a Python regex searched in the name, case
-                as written. Empty matches every op.
-            op_type: keep ops of this type (or of any of these types), exact spelling.
-            dtype: keep ops with at least one output of this dtype (``float32``).
-            scope: keep ops inside this name scope (``model/dense``).
-            limit: at most this many results.
-
-        Returns:
-            :class:`OpInfo` list; each op's tensors are in ``OpInfo.outputs``.
-
-        Raises:
-            ValueError: ``re:`` with an invalid regex.
+        ``text``: a case-insensitive substring (a ``:idx`` suffix is ignored); a case-insensitive
+        glob over the whole name when it holds ``*``, ``?`` or ``[``; or ``re:<pattern>``, a
+        regex searched in the name (``ValueError`` when invalid). Empty matches every op.
+        ``op_type`` (one or several, exact), ``dtype`` (of at least one output) and ``scope``
+        (a name scope) filter further.
         """
         return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
 
@@ -242,8 +206,7 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
     ) -> list[str]:
-        """The names of the ops :meth:`search` returns, without building an :class:`OpInfo`
-        per match (what a search box typing into a 100,000-node graph wants)."""
+        """The names of the ops :meth:`search` returns, without an :class:`OpInfo` per match."""
         names = self._names
         return [names[i] for i in self._search_ids(text, op_type, dtype, scope, limit)]
 
@@ -278,18 +241,15 @@ class Catalog:
             )
         if type_ids is not None and len(type_ids) < 5000:
             source = type_ids  # few ops of that type: test the text on each
-            if text:
-                name_ok = self._name_predicate(text)
-                checks.append(lambda i: name_ok(self._names[i]))
         elif scope and (not text or self.scope_tree().find_count(scope) <= 20000):
             source = self._scope_ids(scope)  # a small scope: test the text on each name
-            if text:
-                name_ok = self._name_predicate(text)
-                checks.append(lambda i: name_ok(self._names[i]))
         elif text:
-            source = self._iter_text(text)
+            source, text = self._iter_text(text), ""  # the text index picks the ops
         else:
             source = type_ids if type_ids is not None else range(len(self._names))
+        if text:
+            name_ok = self._name_predicate(text)
+            checks.append(lambda i: name_ok(self._names[i]))
         if not checks and limit is None:
             return list(source)
         out: list[int] = []
@@ -403,12 +363,8 @@ class Catalog:
     # -- graph walks -------------------------------------------------------------------------------
 
     def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
-        """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name``.
-
-        Data and control edges both count as hops. ``limit`` caps the number of ops (closest
-        first) so that a hub op does not return the whole graph. Edges are those among the
-        returned ops.
-        """
+        """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name`` (data and
+        control edges), at most ``limit`` ops (closest first), with the edges among them."""
         center = self.op(name)
         depth = {center.name: 0}
         for direction, hops in ((-1, up), (1, down)):

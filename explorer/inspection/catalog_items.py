@@ -1,7 +1,6 @@
-"""What a :class:`~explorer.Catalog` hands out: light, read-only views of one op
-(:class:`OpInfo`) or tensor (:class:`TensorInfo`), a drawable neighbourhood (:class:`Subgraph` of
-:class:`Edge` s) and the name-scope tree (:class:`ScopeNode`). Import them from
-``explorer.inspection.catalog``.
+"""What a :class:`~explorer.Catalog` hands out: read-only views of an op (:class:`OpInfo`) or tensor
+(:class:`TensorInfo`), a neighbourhood (:class:`Subgraph` of :class:`Edge` s) and the scope tree
+(:class:`ScopeNode`).
 """
 
 from __future__ import annotations
@@ -17,18 +16,11 @@ if TYPE_CHECKING:
 
 
 class TensorInfo:
-    """One tensor ``op:idx`` of the graph: a light view into the :class:`Catalog` (read-only).
-
-    Attributes:
-        name: ``op:idx``.
-        producer: the op that outputs it.
-        index: output index in ``producer``.
-        dtype: dtype name (``float32``; ``float32_ref`` for reference edges; ``unknown`` when the
-            op type is not registered here and the graph records nothing).
-        shape: static shape (ints, ``None`` for unknown dims) from ``_output_shapes``, a signature
-            or the placeholder's ``shape`` attr; ``None`` when the rank is unknown.
-        consumers: ops that read it (data edges), in graph order.
-    """
+    """One tensor ``name`` (``op:idx``) of the graph, output ``index`` of ``producer``: a
+    read-only view into the :class:`Catalog`. ``dtype``: a name (``float32_ref`` for reference
+    edges; ``unknown`` when neither the op registry nor the graph says); ``shape``: from
+    ``_output_shapes``, a signature or the placeholder's ``shape`` (``None`` dims unknown,
+    ``None``: unknown rank); ``consumers``: ops reading it (data edges), in graph order."""
 
     __slots__ = ("_catalog", "_i", "index", "name", "producer")
 
@@ -78,21 +70,13 @@ class TensorInfo:
 
 
 class OpInfo:
-    """One node of the graph: a light view into the :class:`Catalog` (read-only).
+    """One node of the graph: a read-only view into the :class:`Catalog`.
 
-    Attributes:
-        name: op name.
-        type: op type (``MatMul``; a library function's name for a function call node).
-        device: requested device string (``""`` when unpinned).
-        node: the ``NodeDef`` itself.
-        inputs: data inputs as tensor names ``op:idx``.
-        control_inputs: op names this op waits on (``^name`` in the GraphDef).
-        consumers: ops reading any output of this op (data edges), in graph order.
-        control_consumers: ops waiting on this op through a control edge.
-        outputs: this op's output tensor names ``op:idx``.
-        attrs: attr name -> short readable value (``T: float32``, ``value: float32[8, 8]``);
-            ``_output_shapes`` is left out (see the tensors' shapes).
-        scope: the name scope (``a/b`` for ``a/b/MatMul``; ``""`` at top level).
+    ``name``, ``type`` (a library function's name for a call node), ``device`` (``""``:
+    unpinned), ``node`` (the ``NodeDef``), ``inputs`` (data, ``op:idx``), ``control_inputs``
+    (op names), ``consumers`` (ops reading any output, data edges, graph order),
+    ``control_consumers``, ``outputs`` (``op:idx``), ``attrs`` (name -> short readable value,
+    without ``_output_shapes``) and ``scope`` (``a/b`` for ``a/b/MatMul``; ``""`` at top level).
     """
 
     __slots__ = ("_catalog", "_i", "name", "node", "type")
@@ -176,10 +160,8 @@ class Edge:
 
 @dataclass
 class Subgraph:
-    """Ops around a centre op (from :meth:`Catalog.neighbours`), with the edges among them.
-
-    ``depth`` maps op name -> hops from the centre (negative upstream, positive downstream).
-    """
+    """Ops around a centre op (from :meth:`Catalog.neighbours`) and the edges among them;
+    ``depth``: op name -> hops from the centre (negative upstream, positive downstream)."""
 
     center: str
     nodes: list[OpInfo]

@@ -1,26 +1,15 @@
 """File doors: every op that makes TensorFlow open a file, and where its path comes from.
 
-A model is a program, and some of its ops read or write files (a lookup table's vocabulary, a
-reader, a dataset source or sink, a debug dump, a second saver). The scan rules here find each
-such *door* before anything runs, work out the path it would open from the graph alone, and
-report the doors that reach outside the model's folder as unsafe (the gate, ``require_safe``,
-refuses them unless ``allow_unsafe=True``):
+Rules, judged before anything runs on the node refs the gate passes (the whole graph for
+``explorer.scan``):
 
-* ``file-system`` (op types in :data:`DOORS`): the path of each door op, traced through
-  ``Identity``/``StringJoin``/``ShardedFilename``/``Pack``/v1 control flow to constants, asset
-  tensors, the Saver's filename tensor or a function's callers. A read is allowed when every path
-  resolves inside the model folder (a table's constant path: inside its ``assets/``) or is one of
-  the model's assets; the model's own Saver (a checkpoint op whose path is its ``filename_tensor``,
-  which the session feeds with the model's own checkpoint prefix) is allowed; every other write is
-  a door, as is a path the graph computes at run time or takes from a feed.
-* ``asset-file`` (asset tensors): an asset whose recorded file name is absolute, climbs out with
-  ``..``, or is a symlink resolving outside the model folder; or that is not a regular file.
-* ``function-recursion``: a library function that calls itself, directly or through others
-  (TensorFlow overflows its stack running it: a segmentation fault).
-
-Rules get the node refs the gate passes (the whole graph for ``explorer.scan``), so they judge
-exactly the doors on the path the gate cares about. Per-op knowledge (which input or attribute
-holds the path, read or write) is the table :data:`DOORS`.
+* ``file-system`` (op types in :data:`DOORS`): each door's path, traced to constants, assets, the
+  Saver's filename tensor or a function's callers. A read inside the model folder (a table's path:
+  inside ``assets/``) or of an asset is allowed, and so is the model's own Saver; every other
+  write, and a path computed at run time or fed, is refused.
+* ``asset-file``: an asset whose recorded name is absolute, climbs out with ``..``, is a symlink
+  out of the model folder, or is not a regular file.
+* ``function-recursion``: a library function that calls itself (TensorFlow segfaults running it).
 """
 
 from __future__ import annotations
@@ -48,16 +37,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Door:
-    """How an op type opens files.
-
-    Attributes:
-        mode: ``read`` or ``write`` (a write is a door wherever it points).
-        inputs: indexes of the inputs that carry paths.
-        attrs: string (list) attributes that carry paths or URLs.
-        source: where the path is when neither input nor attribute holds it (``queue``:
-            file names dequeued from a queue; ``network``; ``graph``: runs a serialized graph).
-        assets_only: constant paths must resolve inside the model's ``assets/`` (tables).
-    """
+    """How an op type opens files: ``mode`` (``read``/``write``: a write is a door wherever it
+    points), the ``inputs`` (indexes) and string ``attrs`` carrying paths or URLs, else its
+    ``source`` (``network``, ``graph``: a serialized graph, ``reader``: a ReaderRead's queue),
+    and ``assets_only`` (constant paths must lie in ``assets/``, for tables)."""
 
     mode: str
     inputs: tuple[int, ...] = ()
@@ -66,9 +49,7 @@ class Door:
     assets_only: bool = False
 
 
-DOORS: dict[str, Door] = {}
-"""Op type -> :class:`Door` (a fixed table); its keys are
-:data:`explorer.graph.op_families.FILE_OPS`."""
+DOORS: dict[str, Door] = {}  # op type -> Door; its keys are op_families.FILE_OPS
 
 
 def door(mode: str, *op_types: str, **kw: Any) -> None:
@@ -210,16 +191,13 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
     spec = DOORS.get(ref.node.op)
     if spec is None:
         return []
-    folder = model_folder(ctx.model)
-    out: list[Opening] = []
     if spec.source:
         why = {
             "network": "a network address",
             "graph": "what a serialized graph the scan cannot see into opens",
             "reader": "the files its ReaderRead ops dequeue",
         }[spec.source]
-        out.append(Opening(ref, spec.mode, why, "unknown before it runs"))
-        return out
+        return [Opening(ref, spec.mode, why, "unknown before it runs")]
     values: list[Source] = []
     for k in spec.inputs:
         if ref.node.op.startswith("ReaderRead"):
@@ -240,9 +218,8 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
             if attr == "descriptor_source" and text in ("", "local://", "global://"):
                 continue
             values.append(Source("const", text))
-    for v in values:
-        out.append(_judge(ctx, ref, spec, v, folder))
-    return out
+    folder = model_folder(ctx.model)
+    return [_judge(ctx, ref, spec, v, folder) for v in values]
 
 
 def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) -> Opening:

@@ -1,17 +1,10 @@
 """The default tensors to run when nothing is chosen: the signature, else the top suggestion.
 
-:func:`default_io` is what ``run``/``convert``/``parity`` use on a model without signatures: the
-top output :func:`explorer.suggest` ranks and the inputs it needs (placeholders, and the outputs of
-an input pipeline, which feeding cuts away). :func:`confident_io` is what ``migrate`` uses: the
-same choice, but only when the top candidate is **confident**:
-
-* it carries no concern (it is not a loss, a metric over the batch, a shape computation, a value
-  that needs labels, a target network's value, a loop's leftover state), and
-* it leads every other concern-free candidate by at least :data:`CONFIDENCE_MARGIN` score points,
-  except the tensors it is an activation or reshape of (``probs`` over its ``logits``: one head).
-
-Otherwise :class:`~explorer.errors.OutputChoiceError` names the ranked candidates and the flag to
-pass, so a migration never proves a tensor that is not the model's output.
+:func:`default_io` (``run``/``convert``/``parity`` on a model without signatures) takes the top
+output :func:`explorer.suggest` ranks and the inputs it needs. :func:`confident_io` (``migrate``)
+takes it only when it has no concern and leads every other concern-free candidate (except the
+tensors it is an activation or reshape of) by :data:`CONFIDENCE_MARGIN`; otherwise
+:class:`~explorer.errors.OutputChoiceError` ranks the candidates and names the flag to pass.
 """
 
 from __future__ import annotations
@@ -27,23 +20,14 @@ from explorer.inspection.suggestions import suggest
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
-CONFIDENCE_MARGIN = 2.0
-"""Score points the top output must lead the next concern-free candidate by (see the module
-docstring); the rules' scores are sized so that one positive reason is worth 1.5-5.5 points."""
+CONFIDENCE_MARGIN = 2.0  # score points; one positive reason of a rule is worth 1.5-5.5
 
 
 @dataclass(frozen=True)
 class DefaultIO:
-    """A choice of tensors for a model without signatures.
-
-    Attributes:
-        inputs: tensor names to feed (placeholders, input-pipeline outputs).
-        outputs: tensor names to fetch.
-        keys: input tensor name -> signature key for a conversion (the tf.Example feature name
-            of a pipeline output; the op name otherwise).
-        reason: why the output was chosen (the suggestion's reason).
-        lead: how many score points the output leads the next concern-free candidate by
-            (``None``: no other candidate).
+    """A choice of tensors for a model without signatures: ``inputs`` to feed, ``outputs`` to
+    fetch, ``keys`` (input -> signature key, see :func:`input_keys`), ``reason`` (the top
+    suggestion's) and ``lead`` (score points over the next concern-free candidate; ``None``: none).
     """
 
     inputs: list[str]
@@ -54,24 +38,15 @@ class DefaultIO:
 
 
 def default_io(model: V1Model) -> tuple[list[str], list[str]]:
-    """Input and output tensor names to run a model that has no signatures.
-
-    The top output :func:`explorer.suggest` ranks, and the placeholders and pipeline outputs it
-    needs (switches with a default, like ``keep_prob``, keep their default).
-    """
+    """Input and output tensor names to run a model without signatures: the top suggested
+    output and the placeholders and pipeline outputs it needs (switches keep their default)."""
     choice = _choice(model, confident=False)
     return choice.inputs, choice.outputs
 
 
 def confident_io(model: V1Model) -> DefaultIO:
-    """The top suggestion of a model without signatures, when it is confident (see the module
-    docstring).
-
-    Raises:
-        OutputChoiceError: no candidate, or the top one is not confident; the message ranks the
-            candidates and names the flag to pass (``--outputs``).
-        SignatureNotFoundError: no output candidates at all.
-    """
+    """The top suggestion of a model without signatures when it is confident (module docstring);
+    else ``OutputChoiceError`` ranking the candidates (``SignatureNotFoundError``: none at all)."""
     return _choice(model, confident=True)
 
 

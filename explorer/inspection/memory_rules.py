@@ -1,12 +1,9 @@
 """Memory bombs: ops that would allocate a tensor larger than this process should ever hold.
 
-A ``Fill`` (``tf.zeros``/``tf.ones``), ``BroadcastTo``, ``Empty`` or random op whose shape is a
-constant in the graph, or a splat ``Const`` (one value repeated over a huge shape), says how many
-bytes it will allocate before anything runs. Above :func:`max_tensor_bytes` (4 GiB; the
-environment variable ``TF1_EXPLORER_MAX_TENSOR_MB`` changes it) the ``huge-tensor`` rule reports
-it as an error, and the gate refuses the model with one line instead of letting TensorFlow try
-(constant folding alone spends minutes on a ``Fill`` of 2**40 floats, then fails). Shapes
-computed at run time are bounded by the feed size limit (``--max-mb``) instead.
+A ``Fill``, ``BroadcastTo``, ``Empty`` or random op with a constant shape, or a splat ``Const``,
+says its size before anything runs; above :func:`max_tensor_bytes` the ``huge-tensor`` rule
+reports an error and the gate refuses the model (TensorFlow's constant folding alone spends
+minutes on a ``Fill`` of 2**40 floats). Run-time shapes are bounded by ``--max-mb`` instead.
 """
 
 from __future__ import annotations
@@ -15,6 +12,8 @@ import math
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from explorer.graph.index import graph_index
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
@@ -64,8 +63,6 @@ def _const_ints(node: NodeDef) -> list[int] | None:
     for d in t.tensor_shape.dim:
         count *= max(int(d.size), 0)
     if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
-        import numpy as np
-
         kind = {3: "<i4", 9: "<i8"}.get(t.dtype)
         if kind is None or len(t.tensor_content) % np.dtype(kind).itemsize:
             return None

@@ -1,26 +1,19 @@
 """Output candidates of a graph: what the model computes for inference.
 
-:func:`explorer.suggest` (``suggestions.py``) ranks signature tensors first, then the graph's own
-candidates from :func:`graph_outputs`: inference ops that the registered output rules
-(:mod:`explorer.inspection.output_rules`) call outputs (nothing reads them; named like an output;
-the end of a scope named like one; the prediction a loss or metric reads; an activation or
-``matmul + b`` no later layer reads; a GAN's generated sample; a greedy decoder's result; the last
-value before the labels join), scored by every rule with its reasons. Losses, metrics, shape
-computations, values that need labels (teacher forcing), target networks, values computed from
-constants only and v1 ``cond``/``while`` machinery rank lower or are left out; a candidate that
-needs more inputs than another one upstream of it reads labels, and ranks lower. A head read only
-through a ``Reshape``/``Identity`` hands its rank to that op (the value in its final shape).
-
-:class:`Candidate` is the record both sides of a suggestion use; :func:`candidate` builds one.
+:func:`graph_outputs` scores every inference op with the output rules (``output_rules.py``);
+v1 ``cond``/``while`` machinery and ops only updates read are left out, a head read only through a
+``Reshape``/``Identity`` hands its rank to that op, and a candidate that needs more inputs than one
+upstream of it reads labels and ranks lower. :class:`Candidate` is the record both sides of a
+suggestion use.
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.graph.index import GraphIndex
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
@@ -43,24 +36,12 @@ _UPDATE_OR_CHECK = re.compile(
 _LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
 
 
-# -- the record
-
-
 @dataclass(frozen=True)
 class Candidate:
-    """One suggested input or output tensor.
-
-    Attributes:
-        name: tensor name ``op:idx``.
-        dtype: dtype name; ``shape``: static shape (``None`` = unknown rank).
-        score: higher is better; only the order matters (signature tensors score 15-20,
-            graph candidates below).
-        reason: one line saying why it is suggested.
-        kind: ``signature``, ``placeholder``, ``switch`` (PlaceholderWithDefault) or ``graph``.
-        default: for a switch, its default value as text.
-        concerns: the reasons that count against it (a loss, a shape, needs labels, ...):
-            a candidate with concerns is never chosen without being asked for.
-    """
+    """One suggested input or output tensor ``name`` (``op:idx``) with its ``dtype`` and
+    ``shape``; ``score`` (only the order matters; signature tensors 15-20), ``reason`` (one line),
+    ``kind`` (``signature``, ``placeholder``, ``switch``, ``pipeline`` or ``graph``), a switch's
+    ``default`` as text, and ``concerns`` (reasons against it: never chosen unasked)."""
 
     name: str
     dtype: str
@@ -83,15 +64,15 @@ class Candidate:
 
 def candidate(
     catalog: Catalog,
-    op: OpInfo,
+    name: str,
     score: float,
     why: list[str],
     kind: str,
     default: str | None = None,
     concerns: tuple[str, ...] = (),
 ) -> Candidate:
-    """The candidate for ``op``'s first output, its reasons joined into one line."""
-    tensor = catalog.tensor(op.outputs[0])
+    """The candidate for the tensor ``name``, its reasons joined into one line."""
+    tensor = catalog.tensor(name)
     return Candidate(
         name=tensor.name,
         dtype=tensor.dtype,
@@ -107,12 +88,11 @@ def candidate(
 def graph_outputs(
     catalog: Catalog, excluded: set[str], facts: GraphFacts | None = None
 ) -> list[Candidate]:
-    """Output candidates from the graph alone, best first: inference ops (``excluded``: the op
-    names that are not inference) that an output rule calls an output, each scored by every
-    rule with its reasons (see the module docstring)."""
+    """Output candidates from the graph alone, best first (``excluded``: op names that are not
+    inference)."""
     facts = facts or GraphFacts(catalog, excluded)
     ctx = RuleContext(catalog, facts)
-    in_loops = _while_frames(catalog, excluded)
+    in_loops = _while_frames(catalog, facts.index)
     cands: dict[str, tuple[float, list[str], OpInfo, list[str]]] = {}
     for op in catalog.ops:
         if op.name in excluded or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
@@ -132,11 +112,11 @@ def graph_outputs(
         concerns = [v.reason for v in found if v.concern]
         cands[op.name] = (score, why, op, concerns)
     _carry_reshaped_heads(ctx, cands)
-    _needs_beyond(catalog, facts, cands)
+    _needs_beyond(facts, cands)
     out = [
         candidate(
             catalog,
-            op,
+            op.outputs[0],
             score,
             why or ["an end of the inference graph"],
             "graph",
@@ -166,11 +146,10 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
             continue
         end = chain[-1]
         own = cands.get(end)
+        if own and any(own[3]):
+            continue  # the chain's end has concerns of its own
         extra = [r for r in own[1] if r not in why] if own else []
         extra_score = max(0.0, own[0]) if own else 0.0
-        bonus = [v for v in (own[3] if own else []) if v]
-        if bonus:
-            continue
         cands[end] = (
             score + 0.5 + min(extra_score, 2.5),
             [f"the {op.type} head {name}:0 in its final shape", *why, *extra],
@@ -180,7 +159,7 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
         cands[name] = (score - 1.0, [*why, f"read only through {end}"], op, concerns)
 
 
-def _needs_beyond(catalog: Catalog, facts: GraphFacts, cands: dict[str, Any]) -> None:
+def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
     """A candidate downstream of another that needs more inputs reads labels: a loss. Grouped
     by the inputs they need; the best _LABEL_CHECKS are checked."""
     deps = facts.needs
@@ -195,7 +174,7 @@ def _needs_beyond(catalog: Catalog, facts: GraphFacts, cands: dict[str, Any]) ->
         smaller.sort(key=lambda o: -cands[o][0])
         if not smaller:
             continue
-        upstream = _inference_upstream(catalog, op, facts.excluded)
+        upstream = facts.index.upstream(op.inputs, control=False, excluded=facts.excluded)
         for other in smaller:
             if other in upstream:
                 extra = ", ".join(sorted(mine - deps[other]))
@@ -204,19 +183,11 @@ def _needs_beyond(catalog: Catalog, facts: GraphFacts, cands: dict[str, Any]) ->
                 break
 
 
-def _while_frames(catalog: Catalog, excluded: set[str]) -> set[str]:
+def _while_frames(catalog: Catalog, index: GraphIndex) -> set[str]:
     """Ops inside v1 while-loop frames: downstream of an ``Enter`` up to the loop's ``Exit``."""
-    seen: set[str] = set()
-    todo = deque(op.name for op in catalog.ops if op.type in ("Enter", "RefEnter"))
-    while todo:
-        name = todo.popleft()
-        if name in seen:
-            continue
-        seen.add(name)
-        for c in catalog.op(name).consumers:
-            if catalog.op(c).type not in ("Exit", "RefExit"):
-                todo.append(c)
-    return seen
+    enters = catalog.search_names(op_type=("Enter", "RefEnter"))
+    exits = set(catalog.search_names(op_type=("Exit", "RefExit")))
+    return index.downstream(enters, control=False, excluded=exits)
 
 
 def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
@@ -228,16 +199,3 @@ def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
         switch_output = catalog.op(op.inputs[0]).type in CONTROL_FLOW_ENTRY_OPS
         return switch_output or op.name.rpartition("/")[2] == "pred_id"
     return all(catalog.op(r).type in CONTROL_FLOW_ENTRY_OPS for r in readers)
-
-
-def _inference_upstream(catalog: Catalog, op: OpInfo, excluded: set[str]) -> set[str]:
-    """Inference ops ``op`` depends on through data edges."""
-    seen: set[str] = set()
-    todo = deque(t.partition(":")[0] for t in op.inputs)
-    while todo:
-        name = todo.popleft()
-        if name in seen or name in excluded:
-            continue
-        seen.add(name)
-        todo.extend(t.partition(":")[0] for t in catalog.op(name).inputs)
-    return seen

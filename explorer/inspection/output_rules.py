@@ -1,21 +1,9 @@
 """Output rules: why a tensor is (or is not) a model's output, one registered rule per reason.
 
-:func:`explorer.suggest` scores each inference op by the rules registered here with
-:func:`output_rule` (an :class:`~explorer.graph.registry.OpRegistry`, rules with op types see only
-ops of those types, rules without see every op). A rule returns a :class:`Verdict` (a score, the
-reason in words, whether it makes the op a candidate and whether it counts against it) or
-``None``. Rules read :class:`~explorer.inspection.training_facts.GraphFacts`, so training graphs
-rank their inference head first: the head a prediction computes above anything that needs labels,
-optimizer state or only shapes, the greedy decoder above the teacher-forced one, the evaluation
-network above the target network, the generator's image above the discriminator's verdicts.
-
-Add a rule::
-
-    from explorer.inspection.output_rules import Verdict, output_rule
-
-    @output_rule("MyHeadOp", name="my-head", source=True)
-    def _my_head(ctx, op):
-        return Verdict(2.0, "my model's head")
+A rule ``fn(ctx, op) -> Verdict | None`` is registered with :func:`output_rule` (for ops of the
+given types, or every op) and reads :class:`~explorer.inspection.training_facts.GraphFacts`, so a
+training graph ranks its inference head above losses, label-fed values, target networks and shape
+computations.
 """
 
 from __future__ import annotations
@@ -52,16 +40,9 @@ AUTO_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one rule says about one op.
-
-    Attributes:
-        score: added to the op's score (only the order of candidates matters).
-        reason: the words shown in the suggestion.
-        source: the rule says the op *is* an output (an op needs one such rule to be a
-            candidate at all).
-        concern: the rule says it probably is not the model's output (a loss, a shape, a
-            value that needs labels): a candidate with a concern is never chosen on its own.
-    """
+    """What one rule says about one op: ``score`` added to its score, the ``reason`` shown,
+    ``source`` (the op *is* an output: a candidate needs one such verdict) and ``concern`` (it
+    probably is not the model's output: never chosen on its own)."""
 
     score: float
     reason: str
@@ -91,11 +72,8 @@ OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
 
 
 def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none).
-
-    Raises:
-        ValueError: a rule called ``name`` is already registered.
-    """
+    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none);
+    ``ValueError`` when ``name`` is taken."""
     return OUTPUT_RULES.register(*op_types, name=name)
 
 

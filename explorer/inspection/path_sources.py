@@ -1,12 +1,9 @@
 """Where a path input of an op comes from, read off the graph alone (nothing runs).
 
-:class:`Tracer` follows a string tensor back through ``Identity``, ``StringJoin``,
-``ShardedFilename``, ``Pack``, ``Select`` and v1 control flow to what decides its value: a
-constant, one of the model's asset tensors, the Saver's filename tensor (which the session feeds
-with the model's own checkpoint prefix), or, inside a library function, the arguments its callers
-pass (a dataset op's function: the constant elements of its input dataset). Anything else is a
-path computed or fed at run time. The file-door rules (:mod:`explorer.inspection.file_doors`)
-judge these :class:`Source` values.
+:class:`Tracer` follows a string tensor back through pass-through ops and v1 control flow to a
+constant, an asset tensor, the Saver's filename tensor, or (inside a library function) what its
+callers pass; anything else is computed or fed at run time. ``file_doors.py`` judges the
+:class:`Source` values.
 """
 
 from __future__ import annotations

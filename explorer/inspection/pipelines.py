@@ -1,14 +1,9 @@
 """Input pipelines in a graph: where batches enter the model, and what each feature is called.
 
-A training script's checkpoint often has no placeholders for its data: a ``tf.data`` iterator
-(``IteratorGetNext``) or a queue (``QueueDequeueMany``) hands the model its batches, behind them
-readers of TFRecord files and ``tf.Example`` parsing. A v1 feed_dict can feed those outputs
-directly, so they *are* the model's inputs, and the pipeline behind them need not run.
-
-:func:`pipeline_inputs` lists them from the protobufs alone, each with the feature name where
-the pipeline parses ``tf.Example`` protos (the dense or sparse key of the ``ParseExample`` output
-it carries, through a dataset's ``map`` function or a queue's enqueue op) and where that parse op
-is, so a converted model can also take serialized examples.
+A ``tf.data`` iterator or a queue output can be fed directly, so it *is* a model input.
+:func:`pipeline_inputs` lists them from the protobufs alone, each with the ``tf.Example`` feature
+name and parse op where the pipeline parses examples (so a converted model can also take
+serialized examples).
 """
 
 from __future__ import annotations
@@ -33,15 +28,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PipelineInput:
-    """One output of an input pipeline that the model reads.
-
-    Attributes:
-        tensor: the tensor to feed (``IteratorGetNext:2``).
-        op_type: the pipeline op's type (``IteratorGetNext``, ``QueueDequeueManyV2``).
-        feature: the ``tf.Example`` key it carries (``None`` when unknown).
-        parse_op: where that key is parsed: ``node`` in the graph or ``function::node`` inside a
-            dataset function (``None`` when unknown).
-    """
+    """One output of an input pipeline that the model reads: the ``tensor`` to feed, the
+    pipeline's ``op_type``, the ``tf.Example`` ``feature`` it carries and the ``parse_op``
+    (``node``, or ``function::node`` in a dataset function); ``None`` when unknown."""
 
     tensor: str
     op_type: str

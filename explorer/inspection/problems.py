@@ -1,17 +1,8 @@
 """What will fail when the model is run or converted, read from the protobufs alone.
 
-``tf1-explorer inspect`` lists these under "problems" (and ``--json`` as ``"problems"``), so that
-a user learns before ``run`` that it cannot work. Each :class:`Problem` says what and what to do,
-in the words the failing step itself would use:
-
-* ``missing-variables`` (error): the graph has variables but no checkpoint holds them (a
-  SavedModel without its ``variables/`` folder, an unfrozen GraphDef);
-* ``unregistered-op`` (error): op types this TensorFlow does not register, without a replacement;
-* ``missing-asset`` (error): an asset file the graph's tables read is not there;
-* ``absent-device`` (warning): ops pinned to a device type this machine lacks (the session clears
-  the pins; a plain v1 loader fails).
-
-No TensorFlow import: the op registry and device types come from :mod:`explorer.graph.op_defs`.
+``tf1-explorer inspect`` lists these :class:`Problem` s (kinds ``missing-variables``,
+``unregistered-op``, ``missing-asset``: errors; ``absent-device``: a warning), each with its fix
+in the words the failing step would use. No TensorFlow import (:mod:`explorer.graph.op_defs`).
 """
 
 from __future__ import annotations
@@ -75,8 +66,7 @@ def _variables(model: V1Model) -> list[Problem]:
 
 
 def _ops(model: V1Model) -> list[Problem]:
-    replaced = set(getattr(model, "replacements", {}) or {})
-    missing = [t for t in unregistered_op_types(model.graph_def) if t not in replaced]
+    missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
     if not missing:
         return []
     return [
@@ -92,7 +82,7 @@ def _ops(model: V1Model) -> list[Problem]:
 
 
 def _assets(model: V1Model) -> list[Problem]:
-    gone = sorted(p for p in getattr(model, "assets", {}).values() if not Path(p).exists())
+    gone = sorted(p for p in model.assets.values() if not Path(p).exists())
     if not gone:
         return []
     return [

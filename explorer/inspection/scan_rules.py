@@ -1,7 +1,5 @@
-"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule`` (see
-:mod:`explorer.inspection.scanner` for the table). Add a rule by writing a function here (or in
-your own module) decorated with ``@rule("OpType", ..., name="my-rule")``. The file-door rules
-(``file-system``, ``asset-file``, ``function-recursion``) live in
+"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule("OpType", ...,
+name="my-rule")`` (see :mod:`explorer.inspection.scanner`); the file-door rules live in
 :mod:`explorer.inspection.file_doors`.
 """
 
@@ -52,13 +50,12 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
 
 @rule(name="unregistered-op")
 def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-
     by_op = _by_op(refs)
     for op_type in unregistered_op_types(ctx.graph_def):
         nodes = by_op.get(op_type, [])
         hint = replacement_hint(op_type)
         missing = f"op type {op_type} is not registered in TensorFlow {tf_version()}"
-        if op_type in getattr(ctx.model, "replacements", {}):
+        if op_type in ctx.model.replacements:
             severity = "info"
             message = (
                 f"{missing}; replaced on import by the function given to "
@@ -206,7 +203,6 @@ def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
 
 @rule(name="device-pin")
 def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-
     absent = set(absent_device_pins(ctx.graph_def))
     by_device: dict[str, list[NodeRef]] = {}
     for ref in refs:

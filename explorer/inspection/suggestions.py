@@ -1,20 +1,10 @@
 """Which tensors are a model's inputs and outputs: ranked candidates, each with its reason.
 
-``explorer.suggest(model)`` answers "what are my input and output node names?" from the graph
-alone (no import, nothing runs):
-
-* **Signature tensors first** (``serving_default``, else TF1 Hub's ``default``, before the
-  others), deduplicated.
-* **Inputs:** ``Placeholder`` ops, ranked up when they feed the best output and down when they
-  only feed a loss (labels); ``PlaceholderWithDefault`` ops are listed after them as *switches*
-  with their default (``keep_prob = 1.0``, ``is_training = False``).
-* **Outputs:** tensors on the inference path that nothing else in it reads, leaving out the
-  saver, init, summary, optimizer/gradient, global_step, assert, metric-variable and queue-runner
-  subgraphs; names like ``softmax``/``prob``/``logits``/``pred``/``output`` rank higher, losses
-  and shape computations lower.
-
-:meth:`IOChoice.validate` checks a choice: are the outputs computable from the inputs, and which
-unfed placeholders stand in the way.
+``explorer.suggest(model)`` reads the graph alone: signature tensors first (``serving_default``,
+else TF1 Hub's ``default``); then placeholders (ranked by what they feed; a
+``PlaceholderWithDefault`` is a *switch* with its default) and input-pipeline outputs; outputs are
+inference tensors nothing else reads, outside saver/init/summary/optimizer/queue subgraphs (output
+rules in ``output_heuristics.py``). :meth:`IOChoice.validate` checks a choice.
 """
 
 from __future__ import annotations
@@ -77,17 +67,11 @@ _INPUT_NAME = re.compile(
 
 @dataclass(frozen=True)
 class Validation:
-    """The result of :meth:`IOChoice.validate`; truthy when the outputs can be computed.
-
-    Attributes:
-        ok: every output is computable from the inputs (and constants/variables).
-        missing: placeholders upstream of the outputs that are not fed (op names).
-        defaults: ``PlaceholderWithDefault`` ops upstream that are not fed (their default is used).
-        unused: inputs that no output depends on.
-        message: one line saying the above.
-        pipeline: input-pipeline outputs upstream that are not fed (tensor names,
-            ``IteratorGetNext:0``): fed, they cut the pipeline away.
-    """
+    """The result of :meth:`IOChoice.validate`; truthy (``ok``) when every output is computable
+    from the inputs. Upstream of the outputs and not fed: ``missing`` placeholders,
+    ``defaults`` (``PlaceholderWithDefault`` ops, their default used) and ``pipeline`` outputs
+    (tensor names; fed, they cut the pipeline away); ``unused``: inputs no output needs;
+    ``message``: one line saying it all."""
 
     ok: bool
     missing: tuple[str, ...]
@@ -116,32 +100,15 @@ class IOChoice:
         }
 
     def validate(self, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
-        """Whether ``outputs`` can be computed when ``inputs`` are fed.
-
-        Args:
-            inputs: tensor names to feed (``op:idx``; ``op`` means ``op:0``).
-            outputs: tensor names (or op names) to fetch.
-
-        Returns:
-            a :class:`Validation` naming unfed placeholders upstream, defaults in use and unused
-            inputs.
-
-        Raises:
-            TensorNotFoundError: a name is not in the graph.
+        """Whether ``outputs`` (tensor or op names) can be computed when ``inputs`` (tensor names;
+        ``op`` means ``op:0``) are fed; raises ``TensorNotFoundError`` for a name not in the graph.
         """
         return validate_choice(self.catalog, inputs, outputs)
 
 
 def suggest(model: Any, limit: int = 20) -> IOChoice:
-    """Ranked input and output candidates of a :class:`~explorer.V1Model`.
-
-    Args:
-        model: the loaded model (a :class:`Catalog` is accepted too, without signatures).
-        limit: at most this many candidates per side.
-
-    Returns:
-        an :class:`IOChoice` with ``.inputs`` and ``.outputs`` best first.
-    """
+    """Ranked input and output candidates (at most ``limit`` per side, best first) of a
+    :class:`~explorer.V1Model`, or of a :class:`Catalog` (no signatures then)."""
     if isinstance(model, Catalog):
         catalog, signatures, excluded_names = model, {}, set()
     else:
@@ -163,9 +130,6 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
         outputs=_merge(sig_out, graph_out)[:limit],
         catalog=catalog,
     )
-
-
-# -- signatures ------------------------------------------------------------------------------------
 
 
 def _signature_candidates(
@@ -212,9 +176,6 @@ def _signature_candidates(
     return out["inputs"], out["outputs"]
 
 
-# -- the graph -------------------------------------------------------------------------------------
-
-
 def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
     """Ops that are not inference: by scope, by type, or listed in training/saver collections."""
     out = set()
@@ -243,7 +204,7 @@ def _graph_inputs(
     ups = {name: catalog.upstream([name]) for name in good[1:6]}
     out = []
     for op in catalog.search(op_type=INPUT_OPS):
-        if op.name in excluded or any(_EXCLUDED_SCOPE.match(s) for s in op.name.split("/")[:-1]):
+        if op.name in excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
         score, why = 0.0, []
@@ -284,7 +245,7 @@ def _graph_inputs(
         elif all(c in excluded for c in op.consumers):
             score -= 3
             why.append("only training ops read it (a learning rate or other hyperparameter)")
-        out.append(candidate(catalog, op, score, why, kind, default))
+        out.append(candidate(catalog, op.outputs[0], score, why, kind, default))
     out.extend(_pipeline_candidates(catalog, facts, needed_by_best, needed_by_any, best_out))
     out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
     return out
@@ -317,18 +278,7 @@ def _pipeline_candidates(
         if label_of:
             score -= 2
             why.append(f"read as labels by {label_of}")
-        tensor = catalog.tensor(p.tensor)
-        out.append(
-            Candidate(
-                name=p.tensor,
-                dtype=tensor.dtype,
-                shape=tensor.shape,
-                score=score,
-                reason="; ".join(why),
-                kind="pipeline",
-                default=p.feature,
-            )
-        )
+        out.append(candidate(catalog, p.tensor, score, why, "pipeline", p.feature))
     return out
 
 
@@ -348,13 +298,10 @@ def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
     return first + [c for c in second if c.name not in seen]
 
 
-# -- validation ------------------------------------------------------------------------------------
-
-
 def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
     """See :meth:`IOChoice.validate`."""
     feeds = [_tensor_name(catalog, n) for n in inputs]
-    fetches = [n for n in outputs]
+    fetches = list(outputs)
     for n in fetches:
         catalog.op(n)  # raises TensorNotFoundError with the fix
         if ":" in n:
@@ -373,20 +320,20 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
         pipeline.extend(t for t in op.inputs if t in pipes and t not in fed and t not in pipeline)
     used.update(t for t in fetches if t in fed)
     unused = [t for t in feeds if t not in used]
-    need = "needs" if len(fetches) == 1 else "need"
+
+    def not_fed(what: str, names: list[str]) -> str:
+        need = "needs" if len(fetches) == 1 else "need"
+        many = len(names) > 1
+        return (
+            f"{', '.join(fetches)} {need} {what}{'s' if many else ''} {', '.join(names)}, not "
+            f"fed: add {'them' if many else 'it'} to the inputs"
+        )
+
     if missing:
-        message = (
-            f"{', '.join(fetches)} {need} placeholder"
-            f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}, not fed: add "
-            f"{'them' if len(missing) > 1 else 'it'} to the inputs"
-        )
+        message = not_fed("placeholder", missing)
     elif pipeline:
-        message = (
-            f"{', '.join(fetches)} {need} input-pipeline output"
-            f"{'s' if len(pipeline) > 1 else ''} {', '.join(pipeline)}, not fed: add "
-            f"{'them' if len(pipeline) > 1 else 'it'} to the inputs (feeding them cuts the "
-            "pipeline: its readers do not run)"
-        )
+        message = not_fed("input-pipeline output", pipeline)
+        message += " (feeding them cuts the pipeline: its readers do not run)"
     else:
         message = "the outputs are computable from the inputs"
         if defaults:

@@ -1,23 +1,10 @@
-"""What a training graph says about each op, read once per suggestion: the facts output rules use.
+"""What a training graph says about each op: the facts the output rules use.
 
-A checkpoint of a training script holds the model and everything around it: losses, metrics,
-labels, optimizers, target networks, training decoders, input pipelines. :class:`GraphFacts`
-computes, from the catalog alone (nothing is imported or run):
-
-* **sources**: placeholders and the outputs of input pipelines (``IteratorGetNext``,
-  ``QueueDequeueMany``, ...), what a feed_dict feeds;
-* **deps** (which sources an op's *value* depends on; a ``Shape`` of a tensor does not depend on
-  its values) and **needs** (which sources must be fed to compute it, shapes included);
-* **losses**: the ops an optimizer minimizes (where ``gradients/Fill`` seeds the backward pass),
-  and values a summary named like a loss records;
-* **labels**: sources a loss or metric op reads on its label side (``labels=`` of a cross-entropy,
-  the ``StopGradient`` or weight-free side of a ``SquaredDifference``/``Equal``);
-* **weighted** ops (a layer reading a variable or a constant weight) and those upstream of a later
-  layer (hidden values, not heads);
-* variables an optimizer **trains**, and ops computed only from variables none trains (a DQN's
-  target network, updated by copying);
-* **greedy** decoders: ops downstream of an ``ArgMax`` inside a while loop that is fed back as the
-  next step's input (through an embedding ``Gather``).
+:class:`GraphFacts` reads the catalog alone (nothing runs): the sources a feed_dict feeds, which
+sources each op's value depends on and which it needs fed (shapes included), the losses an
+optimizer minimizes, the labels a loss or metric reads, weighted layers and hidden values, the
+variables an optimizer trains (and target networks computed from the others), greedy decoders and
+generator outputs.
 """
 
 from __future__ import annotations
@@ -192,14 +179,8 @@ class GraphFacts:
                     side = 0 if not weighted_up(a) else 1
                 else:
                     continue
-            label_side = op.inputs[side]
-            other = op.inputs[1 - side]
-            mine, theirs = self._deps_of(label_side), self._deps_of(other)
-            for src in mine - theirs:
-                out.setdefault(src, op.name)
-            if not theirs:
-                continue
-            for src in mine:  # teacher forcing: the labels feed both sides
+            # every source of the label side, also one feeding the other side (teacher forcing)
+            for src in self._deps_of(op.inputs[side]):
                 out.setdefault(src, op.name)
         return out
 
@@ -208,15 +189,10 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        seen = 0
-        while name in self.by_name and seen < 8:
-            op = self.by_name[name]
-            if op.type == "StopGradient":
-                return True
-            if op.type not in ("Identity", "Reshape", "ExpandDims", "Squeeze") or not op.inputs:
-                return False
-            name, seen = op_name(op.inputs[0]), seen + 1
-        return False
+        op = self.by_name.get(
+            self._through(name, ("Identity", "Reshape", "ExpandDims", "Squeeze"), 7)
+        )
+        return op is not None and op.type == "StopGradient"
 
     # -- weights and layers ----------------------------------------------------------------------
 
@@ -369,7 +345,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self._through_pass(op_name(t))
+                src = self._through(op_name(t), ("Identity", "Reshape", "Cast", "ExpandDims"), 6)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -384,12 +360,11 @@ class GraphFacts:
                         out.setdefault(v, (key[0], src))
         return out
 
-    def _through_pass(self, name: str) -> str:
-        for _ in range(6):
+    def _through(self, name: str, types: tuple[str, ...], hops: int) -> str:
+        """The op ``name`` reads through at most ``hops`` ops of ``types`` (first inputs)."""
+        for _ in range(hops):
             op = self.by_name.get(name)
-            if op is None or op.type not in ("Identity", "Reshape", "Cast", "ExpandDims"):
-                return name
-            if not op.inputs:
+            if op is None or op.type not in types or not op.inputs:
                 return name
             name = op_name(op.inputs[0])
         return name

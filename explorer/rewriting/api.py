@@ -1,13 +1,8 @@
 """``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
 
-::
-
-    rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])  # or signature="..."
-    print(rw.source)          # readable Keras 3 functional model, one layer per TF1 pattern
-    rw.fallbacks              # leftover ops kept as marked fallback layers ([] when fully native)
-    rw.parity["passed"]       # v1 session vs model.py in fresh TF and JAX processes, 1e-5
-    rw.save("out/")           # model.py, model.weights.h5, parity.json (atomically)
-    keras_model = rw.build()  # the Keras model in this process, weights loaded
+``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
+``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
+(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``.
 """
 
 from __future__ import annotations
@@ -38,15 +33,10 @@ FILES = ("model.py", "model.weights.h5", "parity.json")
 
 @dataclass
 class KerasRewrite:
-    """The result of :func:`to_keras`.
-
-    Attributes:
-        source: ``model.py``: imports only keras (+numpy), ``build_model()`` loads the weights.
-        weights_h5: bytes of ``model.weights.h5``.
-        layers: one row per generated step: ``{layer, kind, rule, native, replaces, weights}``.
-        inputs, outputs: Keras dict key -> TF1 tensor name.
-        parity: the ``parity.json`` object (``{}`` when ``check=False``).
-    """
+    """The result of :func:`to_keras`: ``source`` (``model.py``, imports only keras and numpy),
+    ``weights_h5`` (bytes), ``layers`` (one row per step: ``{layer, kind, rule, native,
+    replaces, weights}``), ``inputs``/``outputs`` (Keras key -> TF1 tensor) and ``parity``
+    (``parity.json``; ``{}`` when ``check=False``)."""
 
     source: str
     weights_h5: bytes
@@ -73,9 +63,8 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write model.py, model.weights.h5 and parity.json into ``out_dir`` through a staged
-        folder published whole (:mod:`explorer.output_policy`: never into or above the model,
-        an earlier output or empty folder replaced only with ``overwrite``)."""
+        """Write :data:`FILES` into ``out_dir`` through a staged folder published whole
+        (:mod:`explorer.output_policy`; an earlier output replaced only with ``overwrite``)."""
         with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
             self._write(staging.path)
             return staging.publish()
@@ -168,13 +157,9 @@ def to_keras(
 ) -> KerasRewrite:
     """Rewrite a TF1 model's graph between ``inputs`` and ``outputs`` (or a signature) as a
     native Keras 3 functional model; with ``check`` prove it against the v1 session on
-    generated feeds (``batches``) and ``feeds`` (dicts key or tensor -> array), in a fresh
-    process per backend.
-
-    Raises:
-        ConversionError: an op has neither a pattern rule nor a ``keras.ops`` translation, or
-            the inputs/outputs cannot become a Keras model; the message names the op.
-    """
+    generated feeds (``batches``) and ``feeds`` (key or tensor -> array), in a fresh process per
+    backend. ``ConversionError`` names an op with no rewrite, or why the inputs/outputs cannot
+    become a Keras model."""
     model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
     with ModelSession(model, allow_unsafe=allow_unsafe) as sess:

@@ -1,11 +1,8 @@
 """Weights file and proof: write ``model.weights.h5``, then run ``model.py`` in fresh processes.
 
-:func:`write_weights` builds the generated model in this process (its ``build_model(weights=None)``)
-and fills each layer with the checkpoint's arrays in Keras's layout, then saves them with Keras's
-own ``save_weights``, so the file is exactly what ``load_weights`` expects on every backend.
-:func:`check_jobs` runs each folder's ``model.py`` in one fresh Python process per Keras
-backend (``KERAS_BACKEND=tensorflow``, ``jax``) on every feed batch at once and compares each
-output with the v1 session's (:class:`~explorer.comparing.outputs.Comparator`).
+:func:`write_weights` builds the generated model here and saves the checkpoint's arrays with
+Keras's own ``save_weights``; :func:`check_jobs` runs each ``model.py`` in one fresh process per
+Keras backend on every feed batch and compares each output with the v1 session's.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from explorer.rewriting.graph import py_name
-from explorer.rewriting.ir import Step
+from explorer.rewriting.ir import Step, lit
 from explorer.rewriting.translate import Program, fill
 
 HELPERS = {
@@ -69,11 +69,7 @@ def generate(
         v = fresh(spec.var)
         var[spec.tensor] = v
         body.append(f"    # input {spec.key} <- TF1 {spec.tensor}")
-        shape = (
-            "("
-            + ", ".join("None" if d is None else str(d) for d in spec.batch_shape)
-            + (",)" if len(spec.batch_shape) == 1 else ")")
-        )
+        shape = lit(tuple(spec.batch_shape))
         body.append(f'    {v} = keras.Input(batch_shape={shape}, dtype="{spec.dtype}", name="{v}")')
     weights: dict[str, list[np.ndarray]] = {}
     rows: list[dict[str, Any]] = []
@@ -83,7 +79,7 @@ def generate(
         args = [var[t] for t in step.inputs]
         code = fill(step.code, args, name)
         outs = step.outputs
-        if len(outs) == 1 and not getattr(step, "multi", False):
+        if len(outs) == 1 and not step.multi:
             lhs = name
             var[outs[0]] = name
         else:

@@ -1,16 +1,9 @@
 """What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches.
 
-:class:`GraphContext` imports the model once into a v1 session (variables restored) and answers
-the questions every pattern rule asks:
-
-* :meth:`~GraphContext.resolve` looks through ``Identity`` and through v1 ``cond`` switches whose
-  predicate is fixed (a ``PlaceholderWithDefault`` that is not an input, a constant): the
-  ``Merge`` of a ``tf.layers`` batch-norm or dropout ``training`` flag is its inference branch;
-* :meth:`~GraphContext.value` is a tensor's value when it depends on no input and no random or
-  stateful op (constants, variable reads, folded arithmetic on them), evaluated in the session;
-* :meth:`~GraphContext.shape` / :meth:`~GraphContext.dtype` are TensorFlow's static facts;
-* :meth:`~GraphContext.consumers` counts only the nodes the chosen outputs need, so gradient and
-  saver ops of a training graph never stop a fusion.
+:class:`GraphContext` imports the model once into a v1 session: :meth:`~GraphContext.resolve`
+looks through ``Identity`` and v1 conds with a fixed predicate, :meth:`~GraphContext.value` is a
+fixed tensor's value, and :meth:`~GraphContext.consumers` counts only the ops the chosen outputs
+need (gradient and saver ops never stop a fusion).
 """
 
 from __future__ import annotations
@@ -33,6 +26,7 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 DEAD = "<dead branch>"
+_VARIABLE_READS = frozenset({"Identity", "ReadVariableOp"})
 
 
 def out_index(tensor: str) -> int:
@@ -51,14 +45,8 @@ def py_name(text: str) -> str:
 
 
 class GraphContext:
-    """The graph between chosen inputs and outputs of one model, with its session.
-
-    Args:
-        model: the :class:`~explorer.loading.model.V1Model`.
-        inputs: graph tensor names (``x:0``) fed to the rewritten model.
-        outputs: graph tensor names it returns.
-        session: a ready :class:`~explorer.running.session.ModelSession` (closed by the caller).
-    """
+    """The graph between chosen ``inputs`` and ``outputs`` (tensor names) of one model, with a
+    ready ``session`` (a :class:`~explorer.running.session.ModelSession` the caller closes)."""
 
     def __init__(self, model: V1Model, inputs: list[str], outputs: list[str], session: Any) -> None:
         self.model = model
@@ -280,15 +268,12 @@ class GraphContext:
         """The NodeDef producing ``resolve(tensor)``."""
         return self.node(self.resolve(tensor))
 
+    def variable_name(self, tensor: str) -> str:
+        """The op behind ``tensor`` through ``Identity``/``ReadVariableOp`` (the variable)."""
+        return self.index.source(self.resolve(tensor), _VARIABLE_READS).name
+
     def ops_between(self, outputs: Iterable[str], stops: Iterable[str]) -> list[str]:
         """Op names on data paths from ``stops`` (exclusive) up to ``outputs`` (inclusive)."""
         stop_ops = {op_name(s) for s in stops}
-        seen: set[str] = set()
-        stack = [op_name(o) for o in outputs]
-        while stack:
-            op = stack.pop()
-            if op in seen or op in stop_ops or op not in self.nodes:
-                continue
-            seen.add(op)
-            stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
-        return sorted(seen)
+        ops = self.index.upstream(outputs, control=False, excluded=stop_ops)
+        return sorted(op for op in ops if op in self.nodes)

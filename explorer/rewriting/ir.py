@@ -1,10 +1,7 @@
 """The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``.
 
-A pattern rule (``explorer.rewriting.rules*``) looks at the op producing a wanted tensor and,
-when its pattern is there, returns a :class:`Step`: Python code with ``{0}``, ``{1}`` ... where
-the Python variables of its input tensors go, the TF1 tensors it produces, the ops it replaces
-and the weights of its Keras layer, in ``layer.set_weights`` order. Rules are registered by the
-op type of the pattern's LAST op (the one producing the wanted tensor) in :data:`KERAS_RULES`.
+Rules are registered in :data:`KERAS_RULES` by the op type of the pattern's last op (the one
+producing the wanted tensor).
 """
 
 from __future__ import annotations
@@ -23,18 +20,16 @@ class Step:
     """One statement of the generated model.
 
     Attributes:
-        code: the right-hand side, ``{i}`` standing for the Python variable of ``inputs[i]``,
+        code: the right-hand side, ``{i}`` standing for the variable of ``inputs[i]``,
             ``{name}`` for the Keras layer name.
         inputs: graph tensors (resolved) it reads.
-        outputs: graph tensors it produces, in the order the code returns them (``None`` for a
-            returned value no graph tensor stands for, e.g. an LSTM's unused state).
-        replaces: TF1 op names the step stands for (written as a comment).
+        outputs: graph tensors in the order the code returns them (``None``: no graph tensor
+            stands for it, e.g. an LSTM's unused state).
+        replaces: TF1 op names it stands for (written as a comment).
         name: Keras layer name / Python variable stem (the TF1 scope).
-        weights: arrays for ``model.get_layer(name).set_weights`` (``None``: no weights).
-        rule: the registry entry that made it (``fallback`` for leftovers).
-        native: made by a pattern rule (``False``: a marked fallback).
-        layer: the Keras class used (for the report), e.g. ``Dense`` or ``keras.ops.reshape``.
-        note: one line for the comment (e.g. what changed in the weight layout).
+        weights: arrays for ``set_weights`` (``None``: no weights).
+        rule, native, layer, note: the registry entry that made it (``fallback`` for leftovers),
+            ``False`` for a marked fallback, the Keras class or call used, a comment line.
     """
 
     code: str
@@ -49,6 +44,7 @@ class Step:
     note: str = ""
     helpers: list[str] = field(default_factory=list)  # names of prelude classes it uses
     suffixes: list[str] | None = None  # Python names of several returned values: name + suffix
+    multi: bool = False  # returns a list, even of one value
 
 
 # fn(ctx, node) -> Step | None; ctx is a GraphContext, node the NodeDef producing the wanted tensor.

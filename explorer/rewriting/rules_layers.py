@@ -1,10 +1,5 @@
 """Pattern rules that become Keras layers with weights: Dense, convolutions, batch norm, pooling,
-activations, Embedding and Dropout.
-
-Each rule is registered under the op type producing the pattern's result and returns a
-:class:`~explorer.rewriting.ir.Step` or ``None`` (then the next rule, and last the fallback, is
-tried). A fused activation is handled by the activation rules: they ask the producing op's rule
-for its Step and add ``activation=...`` when the pre-activation tensor has no other reader.
+activations, Embedding and Dropout. A fused activation asks the producing op's rule for its Step.
 """
 
 from __future__ import annotations
@@ -14,12 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
-from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, lit
+from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
-
-# -- Dense -----------------------------------------------------------------------------------------
 
 
 def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
@@ -31,21 +24,20 @@ def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
         return None
     if ctx.attr(node, "transpose_b", False):
         kernel = kernel.T
-    return Step(
-        code=layer_code("Dense", int(kernel.shape[1]), use_bias=False),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=_weight_scope(ctx, w, node),
-        weights=[kernel],
-        layer="Dense",
-    )
+    code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
+    return _step(ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel])
+
+
+def _step(ctx: Any, node: NodeDef, x: str, code: str, layer: str, **kw: Any) -> Step:
+    """A Step replacing ``node`` alone: reads ``x``, writes ``node``'s output (name: its scope)."""
+    kw.setdefault("name", scope_of(node.name))
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], [node.name], layer=layer, **kw)
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
     """The layer's TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim, frozen
     copies of them), else the op's own scope."""
-    source = _variable_name(ctx, w)
+    source = ctx.variable_name(w)
     if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
         return scope_of(source)
     return scope_of(node.name)
@@ -100,9 +92,6 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     return _matmul_step(ctx, node)
 
 
-# -- convolutions ----------------------------------------------------------------------------------
-
-
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
     if len(v) != 4 or v[0] != 1 or v[3] != 1:
@@ -147,16 +136,9 @@ def _conv_step(ctx: Any, node: NodeDef) -> Step | None:
         else:
             cls, args = "DepthwiseConv2D", (tuple(kernel.shape[:2]),)
             common["depth_multiplier"] = int(kernel.shape[3])
-    return Step(
-        code=layer_code(cls, *args, use_bias=False, **common),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=_weight_scope(ctx, w, node),
-        weights=[kernel],
-        rule="conv2d",
-        layer=cls,
-    )
+    code = layer_code(cls, *args, use_bias=False, **common)
+    name = _weight_scope(ctx, w, node)
+    return _step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
@@ -192,9 +174,6 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     return _conv_step(ctx, node)
 
 
-# -- activations -----------------------------------------------------------------------------------
-
-
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
 def activation(ctx: Any, node: NodeDef) -> Step | None:
     """An activation: fused into the Dense/Conv producing its input, else its own layer."""
@@ -222,29 +201,12 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
         code, cls = layer_code("Softmax", axis=-1), "Softmax"
     else:
         code, cls = layer_code("Activation", act), "Activation"
-    return Step(
-        code,
-        [rx],
-        [tensor_name(node.name)],
-        [node.name],
-        scope_of(node.name),
-        rule="activation",
-        layer=cls,
-    )
-
-
-# -- batch normalization ---------------------------------------------------------------------------
+    return _step(ctx, node, rx, code, cls, rule="activation")
 
 
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
+    """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``."""
     dt = ctx.dtype(x)
-    n = mean.shape[0]
-    arrays = [
-        np.ones(n) if gamma is None else gamma,
-        np.zeros(n) if beta is None else beta,
-        mean,
-        var,
-    ]
     return Step(
         code=layer_code(
             "BatchNormalization",
@@ -256,11 +218,7 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
         outputs=[tensor_name(node.name)],
         replaces=replaces,
         name=_bn_scope(node.name),
-        weights=[
-            a.astype(dt)
-            for a, keep in zip(arrays, (gamma is not None, beta is not None, True, True))
-            if keep
-        ],
+        weights=[a.astype(dt) for a in (gamma, beta, mean, var) if a is not None],
         layer="BatchNormalization",
         note="inference mode: the checkpoint's moving mean and variance",
     )
@@ -346,9 +304,6 @@ def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     return _bn_step(ctx, node, x, gamma, beta, mean, var, float(eps.reshape(())), ops)
 
 
-# -- pooling ---------------------------------------------------------------------------------------
-
-
 @keras_rule("MaxPool", "AvgPool", name="pooling")
 def pooling(ctx: Any, node: NodeDef) -> Step | None:
     """MaxPool / AvgPool (NHWC, SAME or VALID) -> MaxPooling2D / AveragePooling2D."""
@@ -358,18 +313,8 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
         return None
     cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
     (x,) = ctx.data_inputs(node)
-    return Step(
-        code=layer_code(cls, k, strides=s, padding=padding.lower()),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=scope_of(node.name),
-        rule="pooling",
-        layer=cls,
-    )
-
-
-# -- embedding -------------------------------------------------------------------------------------
+    code = layer_code(cls, k, strides=s, padding=padding.lower())
+    return _step(ctx, node, x, code, cls, rule="pooling")
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
@@ -382,26 +327,9 @@ def embedding(ctx: Any, node: NodeDef) -> Step | None:
     w = ctx.value(table)
     if w is None or w.ndim != 2 or ctx.value(ids) is not None:
         return None
-    return Step(
-        code=layer_code("Embedding", int(w.shape[0]), int(w.shape[1])),
-        inputs=[ctx.resolve(ids)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name],
-        name=_variable_name(ctx, table) if ctx.is_variable(table) else scope_of(node.name),
-        weights=[w],
-        rule="embedding",
-        layer="Embedding",
-    )
-
-
-def _variable_name(ctx: Any, t: str) -> str:
-    node = ctx.producer(t)
-    while node.op in ("Identity", "ReadVariableOp") and node.input:
-        node = ctx.node(node.input[0])
-    return node.name
-
-
-# -- dropout ---------------------------------------------------------------------------------------
+    code = layer_code("Embedding", int(w.shape[0]), int(w.shape[1]))
+    name = ctx.variable_name(table) if ctx.is_variable(table) else scope_of(node.name)
+    return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w], rule="embedding")
 
 
 def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
@@ -433,7 +361,7 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
         return None
     x = ctx.resolve(live[0])
     ops = ctx.ops_between([dead[0]], [x])
-    if not any(ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt") for o in ops):
+    if not _has_random(ctx, ops):
         return None
     rate = _dropout_rate(ctx, ops)
     if rate is None:
@@ -452,23 +380,8 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     )
 
 
-__all__ = [
-    "dense",
-    "conv2d",
-    "activation",
-    "fused_batch_norm",
-    "pooling",
-    "embedding",
-    "dropout",
-    "lit",
-]
-
-
-def _has_random(ctx: Any, t: str, stop: str) -> bool:
-    return any(
-        ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt")
-        for o in ctx.ops_between([t], [stop])
-    )
+def _has_random(ctx: Any, ops: list[str]) -> bool:
+    return any(ctx.nodes[o].op in ("RandomUniform", "RandomUniformInt") for o in ops)
 
 
 @keras_rule("SelectV2", "Select", "Mul", name="dropout-keep-prob")
@@ -485,7 +398,7 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
             return None
         x = ctx.data_inputs(scaled)[0]
         test = ctx.producer(cond)
-        if test.op != "GreaterEqual" or not _has_random(ctx, cond, x):
+        if test.op != "GreaterEqual" or not _has_random(ctx, ctx.ops_between([cond], [x])):
             return None
         rate = ctx.value(ctx.data_inputs(test)[1])
     else:
@@ -497,7 +410,7 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
             return None
         x, keep_t = ctx.data_inputs(scaled)
         keep = ctx.value(keep_t)
-        if keep is None or not _has_random(ctx, floor[0], x):
+        if keep is None or not _has_random(ctx, ctx.ops_between([floor[0]], [x])):
             return None
         rate = 1.0 - keep
     if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:

@@ -1,12 +1,8 @@
 """Single TF1 ops written as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`.
 
-A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the Python expression of data input
-``i`` when it is a tensor (``None`` when the input is a constant: read it with ``ctx.value``), and
-returns an expression, or ``None`` when this node's attributes or constant inputs are outside what
-it handles. Entries registered with ``native=True`` (the reshaping, merging and arithmetic the
-issue's layer list names) become lines of ``build_model``; the others are leftovers, grouped into
-marked fallback layers (``explorer.rewriting.fallback``). A binary op with a constant operand that
-is not a scalar keeps the constant as a weight of a small ``WithConstant`` layer.
+A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression of data input ``i``
+(``None`` for a constant: read it with ``ctx.value``), and returns an expression or ``None``.
+``native=True`` entries become lines of ``build_model``; the others go into marked fallback layers.
 """
 
 from __future__ import annotations
@@ -119,13 +115,6 @@ KERAS_OPS.add(
 )
 
 
-def _variable_name(ctx: Any, t: str) -> str:
-    node = ctx.producer(t)
-    while node.op in ("Identity", "ReadVariableOp") and node.input:
-        node = ctx.node(node.input[0])
-    return node.name
-
-
 def is_native(op_type: str) -> bool:
     """Whether ``op_type``'s translation is a native line of ``build_model`` (not a fallback)."""
     return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
@@ -176,12 +165,10 @@ def _pack(ctx, node, x):
 
 @ops("Squeeze")
 def _squeeze(ctx, node, x):
+    if x[0] is None:
+        return None
     dims = ctx.attr(node, "squeeze_dims", []) or None
-    return (
-        None
-        if x[0] is None
-        else f"keras.ops.squeeze({x[0]}, axis={lit(tuple(dims)) if dims else None})"
-    )
+    return f"keras.ops.squeeze({x[0]}, axis={lit(tuple(dims)) if dims else None})"
 
 
 @ops("ExpandDims")
@@ -199,8 +186,7 @@ def _transpose(ctx, node, x):
     if x[0] is None or perm is None:
         return None
     if perm and perm[0] == 0 and len(perm) > 1:
-        dims = tuple(p for p in perm[1:])
-        return f'keras.layers.Permute({lit(dims)}, name="{{name}}")({x[0]})'
+        return f'keras.layers.Permute({lit(tuple(perm[1:]))}, name="{{name}}")({x[0]})'
     return f"keras.ops.transpose({x[0]}, {lit(tuple(perm))})"
 
 
@@ -227,15 +213,7 @@ def _reduce(ctx, node, x):
     axis = _static(ctx, ctx.data_inputs(node)[1])
     if x[0] is None or axis is None:
         return None
-    fn = {
-        "Mean": "mean",
-        "Sum": "sum",
-        "Max": "max",
-        "Min": "min",
-        "Prod": "prod",
-        "All": "all",
-        "Any": "any",
-    }[node.op]
+    fn = node.op.lower()  # Mean, Sum, Max, Min, Prod, All, Any: keras.ops.mean, ...
     axis = tuple(axis) if isinstance(axis, list) else axis
     keep = bool(ctx.attr(node, "keep_dims", False))
     return f"keras.ops.{fn}({x[0]}, axis={lit(axis)}, keepdims={keep})"
@@ -292,9 +270,9 @@ def _select(ctx, node, x):
 def _clip(ctx, node, x):
     ins = ctx.data_inputs(node)
     lo, hi = _scalar(ctx, ins[1]), _scalar(ctx, ins[2])
-    return (
-        None if x[0] is None or lo is None or hi is None else f"keras.ops.clip({x[0]}, {lo}, {hi})"
-    )
+    if x[0] is None or lo is None or hi is None:
+        return None
+    return f"keras.ops.clip({x[0]}, {lo}, {hi})"
 
 
 @ops("StridedSlice")
@@ -339,12 +317,10 @@ def _split(ctx, node, x):
 
 @ops("Unpack")
 def _unpack(ctx, node, x):
+    if x[0] is None:
+        return None
     n = int(ctx.attr(node, "num"))
-    return (
-        None
-        if x[0] is None
-        else f"keras.ops.unstack({x[0]}, {n}, axis={ctx.attr(node, 'axis', 0)})"
-    )
+    return f"keras.ops.unstack({x[0]}, {n}, axis={ctx.attr(node, 'axis', 0)})"
 
 
 @ops("OneHot", native=False)
@@ -403,20 +379,27 @@ def _expr_inputs(ctx: Any, node: NodeDef) -> tuple[list, list[str]]:
     return x, tensors
 
 
-def translate_op(ctx: Any, node: NodeDef) -> tuple[str, list[str]] | None:
-    """(expression with ``{k}`` placeholders, input tensors) for one op, or ``None``."""
+def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
+    """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
+    Step, or a fallback Step (its layer: the op type)."""
     fn = KERAS_OPS.get(node.op)
     if fn is None:
         return None
     x, tensors = _expr_inputs(ctx, node)
-    if not tensors:
+    expr = fn(ctx, node, x) if tensors else None
+    if expr is None:
         return None
-    expr = fn(ctx, node, x)
-    return None if expr is None else (expr, tensors)
-
-
-def n_outputs(ctx: Any, node: NodeDef) -> int:
-    return len(ctx.graph.get_operation_by_name(node.name).outputs)
+    n = len(ctx.graph.get_operation_by_name(node.name).outputs)
+    outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
+    layer = node.op
+    if native:
+        layer = (
+            "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
+        )
+    rule = "keras-ops" if native else "fallback"
+    return Step(
+        expr, tensors, outs, [node.name], scope_of(node.name), rule=rule, native=native, layer=layer
+    )
 
 
 @keras_rule(*NATIVE_BINARY, name="with-constant")
@@ -443,7 +426,7 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
         [ctx.resolve(x_t)],
         [tensor_name(node.name)],
         [node.name],
-        _variable_name(ctx, c_t) if variable else scope_of(node.name),
+        ctx.variable_name(c_t) if variable else scope_of(node.name),
         weights=[c],
         rule="with-constant",
         layer="WithConstant",
@@ -455,15 +438,4 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
 @keras_rule(*[t for t in KERAS_OPS if is_native(t)], name="keras-ops")
 def keras_ops(ctx: Any, node: NodeDef) -> Step | None:
     """A single op with a ``keras.ops`` call or a parameter-free layer (Reshape, Concatenate...)."""
-    if not is_native(node.op):
-        return None
-    done = translate_op(ctx, node)
-    if done is None:
-        return None
-    expr, tensors = done
-    n = n_outputs(ctx, node)
-    outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
-    layer = "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
-    return Step(
-        expr, tensors, outs, [node.name], scope_of(node.name), rule="keras-ops", layer=layer
-    )
+    return op_step(ctx, node) if is_native(node.op) else None

@@ -1,24 +1,12 @@
 """``tf.compat.v1.nn.dynamic_rnn`` loops (v1 ``while``) over an LSTM, GRU or BasicRNN cell ->
 ``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN``, weights reordered into Keras's gate order.
 
-The rule reads the loop as dynamic_rnn writes it: the input unstacked into a TensorArray from the
-time-major transpose of the batch-major input, one cell step in the body, the per-step output
-written to a second TensorArray gathered and transposed back after the loop, the cell's state
-carried as loop variables (``Exit`` gives the final state). The cell kind comes from the body:
-
-* LSTM (``LSTMCell`` / ``BasicLSTMCell``): one MatMul over ``concat([x, h])`` with kernel
-  ``[in + u, 4u]`` split into ``i, j, f, o``; ``forget_bias`` added to ``f``. Keras wants
-  ``i, f, c, o`` and a separate recurrent kernel: columns reordered, rows split, forget bias
-  folded into the bias.
-* GRU (``GRUCell``): gates kernel ``[in + u, 2u]`` (``r, u``) and candidate kernel ``[in + u, u]``
-  -> Keras GRU with ``reset_after=False``, columns ``z(=u), r, h``.
-* BasicRNN: ``tanh(concat([x, h]) @ W + b)`` -> SimpleRNN.
-
-With ``sequence_length`` (Select ops in the body: outputs zeroed, states copied through past
-each length) the layer gets ``mask=arange(T) < length`` and ``zero_output_for_mask=True``, the
-same semantics (static T only); ``bidirectional_dynamic_rnn`` is two such loops, the backward
-one over the ``ReverseSequence``/``ReverseV2`` of the input. Peepholes, projections or another
-activation is left alone (the loop then has no rewrite, and the error names it).
+The cell kind comes from the loop body: LSTM (one kernel ``[in + u, 4u]``, gates ``i, j, f, o``
+-> Keras ``i, f, c, o``, ``forget_bias`` folded into the bias), GRU (gates ``r, u`` + candidate ->
+``reset_after=False``, ``z(=u), r, h``), BasicRNN (``tanh(concat([x, h]) @ W + b)``). A
+``sequence_length`` becomes ``mask=arange(T) < length`` with ``zero_output_for_mask=True`` (static
+T only); ``bidirectional_dynamic_rnn`` is two loops. Peepholes, projections or other activations
+have no rewrite.
 """
 
 from __future__ import annotations
@@ -28,11 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.rewriting.graph import op_name, out_index, scope_of, tensor_name
+from explorer.rewriting.graph import op_name, scope_of, tensor_name
 from explorer.rewriting.ir import Step, keras_rule, layer_code
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+
+_ENTER = frozenset({"Enter"})
+_ENTER_IDENTITY = frozenset({"Enter", "Identity"})
 
 
 @dataclass
@@ -79,13 +71,6 @@ def _analyse(ctx: Any, exit_node: Any) -> _Loop | None:
     return loop
 
 
-def _through(ctx: Any, t: str, *ops: str) -> Any:
-    node = ctx.node(t)
-    while node.op in ops:
-        node = ctx.node(node.input[0])
-    return node
-
-
 def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
@@ -118,7 +103,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
     if len(reads) != 1 or len(writes) != 1:
         return None
-    scatter = _through(ctx, reads[0].input[2], "Enter")
+    scatter = ctx.index.source(reads[0].input[2], _ENTER)
     if scatter.op != "TensorArrayScatterV3":
         return None
     tm_input = ctx.resolve(scatter.input[2])
@@ -132,13 +117,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     matmuls = [d for d in body.values() if d.op == "MatMul"]
     kernels, biases = [], []
     for mm in matmuls:
-        k = ctx.value(_through(ctx, mm.input[1], "Enter", "Identity").name + ":0")
+        k = ctx.value(ctx.index.source(mm.input[1], _ENTER_IDENTITY).name + ":0")
         if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
             return None
         kernels.append(k)
         adds = [d for d in body.values() if d.op == "BiasAdd" and op_name(d.input[0]) == mm.name]
         biases.append(
-            ctx.value(_through(ctx, adds[0].input[1], "Enter", "Identity").name + ":0")
+            ctx.value(ctx.index.source(adds[0].input[1], _ENTER_IDENTITY).name + ":0")
             if adds
             else None
         )
@@ -279,6 +264,3 @@ def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
         note=loop.note,
         suffixes=["", "_h", "_c"][: 1 + len(loop.states)],
     )
-
-
-__all__ = ["dynamic_rnn", "out_index"]

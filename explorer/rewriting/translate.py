@@ -1,23 +1,21 @@
 """From the chosen outputs back to the inputs: one :class:`~explorer.rewriting.ir.Step` per pattern.
 
-:func:`translate` asks, for each wanted tensor, the rules registered for the op producing it
-(:data:`~explorer.rewriting.ir.KERAS_RULES`, in registration order; the first Step that produces
-the tensor wins), then wants the Step's inputs in turn. Ops that only compute what a pattern
-absorbed (a variable read, a zero state, a shape) are never wanted, so they never appear. An op no
-rule takes is a leftover: written with its ``keras.ops`` translation and grouped with the leftovers
-it is connected to into one marked fallback layer (:func:`group_fallbacks`). An op with neither
-is a :class:`~explorer.errors.ConversionError` naming it.
+For each wanted tensor the rules registered for its producing op are asked in order (the first
+Step producing it wins), then its inputs are wanted in turn. An op no rule takes is written with
+its ``keras.ops`` translation and grouped with connected leftovers into one marked fallback layer;
+an op with neither is a :class:`~explorer.errors.ConversionError` naming it.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
 from explorer.rewriting import rules_layers, rules_ops, rules_rnn  # noqa: F401 - register rules
-from explorer.rewriting.graph import DEAD, GraphContext, op_name, py_name, scope_of, tensor_name
+from explorer.rewriting.graph import DEAD, GraphContext, py_name, scope_of, tensor_name
 from explorer.rewriting.ir import KERAS_RULES, Step
 
 if TYPE_CHECKING:
@@ -89,22 +87,10 @@ class _Translator:
             if step is not None and r in step.outputs:
                 step.rule = step.rule or entry.name
                 return step
-        done = rules_ops.translate_op(self.ctx, node)
-        if done is None:
+        step = rules_ops.op_step(self.ctx, node, native=False)
+        if step is None:
             raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
-        expr, tensors = done
-        n = rules_ops.n_outputs(self.ctx, node)
-        outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
-        return Step(
-            expr,
-            tensors,
-            outs,
-            [node.name],
-            scope_of(node.name),
-            rule="fallback",
-            native=False,
-            layer=node.op,
-        )
+        return step
 
 
 _STATEFUL = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "ScatterAdd", "ScatterUpdate")
@@ -234,7 +220,7 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
         else f"        {var[ext_in[0]]} = inputs[0]"
     ]
     for k, s in enumerate(members):
-        code = _fill(s.code, [var[t] for t in s.inputs], "")
+        code = fill(s.code, [var[t] for t in s.inputs], "")
         tmp = f"t{k}"
         body.append(f"        {tmp} = {code}  # {s.layer} {s.replaces[0]}")
         if len(s.outputs) == 1:
@@ -265,21 +251,16 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
         native=False,
         layer=cls,
         note="marked fallback: " + ", ".join(sorted({s.layer for s in members})),
+        multi=True,
     )
-    step.multi = True  # type: ignore[attr-defined]  # always returns a list
     return step, lines
 
 
-def _fill(code: str, args: list[str], name: str) -> str:
+def fill(code: str, args: list[str], name: str) -> str:
     """``code`` with ``{i}`` -> ``args[i]`` and ``{name}`` -> ``name`` (other braces untouched)."""
-    import re
 
-    def sub(m: Any) -> str:
+    def sub(m: re.Match[str]) -> str:
         key = m.group(1)
         return name if key == "name" else args[int(key)]
 
     return re.sub(r"\{(\d+|name)\}", sub, code)
-
-
-fill = _fill
-__all__ = ["Program", "InputSpec", "translate", "fill", "op_name"]
