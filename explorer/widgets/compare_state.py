@@ -216,21 +216,17 @@ class ParityState(Observable):
         sig = "".join(f", {k}={v!r}" for k, v in custom.items())
         if not custom and self.signature:
             sig = f", signatures={self.signature!r}"
-        source = self._data_code() or f"Sampled(batches={self.batches}, seed={self.seed})"
+        source = self._data_code() or f"explorer.Sampled(batches={self.batches}, seed={self.seed})"
         lines = [
             f"v2 = {v2_src}",
             f"summary = explorer.parity(model, v2{sig}, source={source}, "
-            f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
+            f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}))",
         ]
         if self.divergence is not None:
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, "
-                f"tolerance=Tolerance(atol={self.atol}, rtol={self.rtol}))",
+                f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}))",
             ]
-        imports = (
-            "from explorer.comparing.parity_check import Sampled",
-            "from explorer.comparing.records import Tolerance",
-        )
-        return script(self.model.path, lines, imports)
+        return script(self.model.path, lines)
