@@ -44,6 +44,7 @@ HEAVY_AT_IMPORT = {
     "explorer.examples.zoo": {"numpy"},
     "explorer.examples.zoo_builders": {"numpy"},
     "explorer.feeding.decoders": {"numpy"},
+    "explorer.feeding.data.base": {"numpy"},
     "explorer.feeding.data.examples": {"numpy"},
     "explorer.feeding.data.images": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.sources import SUMMARY_CHARS
+from explorer.feeding.data.base import SUMMARY_CHARS
 from explorer.feeding.tf_example import Context, node_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError, first_line
-from explorer.feeding.data.sources import _IMAGE_EXT, Batch, DataSource
+from explorer.feeding.data.base import IMAGE_EXT, Batch, DataSource
 from explorer.feeding.feeds import fmt_spec, numpy_dtype
 from explorer.graph.specs import TensorSpec
 
@@ -43,11 +43,11 @@ class ImageSource(DataSource):
         files: list[Path] = []
         for p in paths:
             if p.is_dir():
-                files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in _IMAGE_EXT))
+                files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXT))
             else:
                 files.append(p)
         if not files:
-            raise DataError(f"{paths[0]}: no image files ({', '.join(_IMAGE_EXT)})")
+            raise DataError(f"{paths[0]}: no image files ({', '.join(IMAGE_EXT)})")
         super().__init__(files, **kwargs)
         self.image_size = tuple(image_size) if image_size else None
         self.value_range = tuple(value_range) if value_range else None

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
+from explorer.feeding.data.base import Batch, DataSource, summarise_feeds
 from explorer.feeding.data.examples import ParseSpec, parse_spec, parser_of
-from explorer.feeding.data.sources import Batch, DataSource, summarise_feeds
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PARSE_EXAMPLE_OPS

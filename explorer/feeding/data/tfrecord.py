@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import DataError, first_line
+from explorer.feeding.data.base import Batch, DataSource
 from explorer.feeding.data.examples import (
     ParseSpec,
     diagnose,
@@ -35,7 +36,6 @@ from explorer.feeding.data.examples import (
     producer_of,
     summarise_record,
 )
-from explorer.feeding.data.sources import Batch, DataSource
 from explorer.feeding.feeds import SparseValue, fmt_spec, numpy_dtype
 from explorer.graph.names import op_name
 from explorer.graph.op_families import SEQUENCE_PARSE_OPS
