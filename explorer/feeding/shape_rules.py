@@ -1,26 +1,16 @@
 """What the ops that consume an input say about its shape: rules in :data:`SHAPE_RULES`.
 
-An input with no shape in the graph (``x = tf.placeholder(tf.float32)``) still has one the graph
-needs: a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` against a ``[784, k]`` weight, a ``Conv2D``
-filter's input channels, a ``BiasAdd``'s bias, a broadcast with a constant, a ``ConcatV2`` with
-shaped siblings, a ``DecodeWav`` that reads one scalar string. Each rule is registered by op type::
-
-    @shape_rule("MatMul", "BatchMatMul")
-    def _matmul(ctx: ShapeContext, node, pos: int, shape) -> Proposal | None: ...
-
-where ``node`` is the consuming NodeDef, ``pos`` the position of the tensor among its data inputs,
-and ``shape`` what is known of the tensor so far (a tuple with ``None`` dims, or ``None`` for an
-unknown rank). The rule returns a :class:`Proposal`: the shape the op needs, each fixed dim with its
-reason, or ``None`` when it says nothing. :mod:`explorer.feeding.shape_inference` merges proposals
-with what the graph declares (never over a declared dim). Sparse inputs have their own registry,
-:data:`SPARSE_SHAPE_RULES`, asked with the ``indices`` component's consumers.
-
-Pure Python over the GraphDef plus the static shapes TensorFlow's forward inference gave
-(:meth:`ShapeContext.static_shape`); TensorFlow is imported only when a constant is read.
+``@shape_rule(*op_types)`` registers ``fn(ctx, node, pos, shape) -> Proposal | None``: ``node``
+the consuming NodeDef, ``pos`` the tensor's position among its data inputs, ``shape`` what is
+known so far (``None`` dims; ``None`` for unknown rank). A :class:`Proposal` is the shape the op
+needs, each fixed dim with its reason (a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` weight, a
+``Conv2D`` filter). :mod:`explorer.feeding.shape_inference` merges proposals, never over a
+declared dim. Sparse inputs: :data:`SPARSE_SHAPE_RULES`, asked with the ``indices``' consumers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -156,8 +146,6 @@ def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
-# -- scalars -------------------------------------------------------------------------------------
-
 SCALAR_INPUTS: dict[str, tuple[int, str]] = {
     "DecodeWav": (0, "WAV file contents"),
     "DecodeJpeg": (0, "image contents"),
@@ -191,9 +179,6 @@ def _switch_pred(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Pr
     return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
 
 
-# -- reshape ---------------------------------------------------------------------------------------
-
-
 @shape_rule("Reshape")
 def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
@@ -208,19 +193,13 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
     else:
         return None
     why = f"{_where(node)} reshapes it to {text}"
-    known = [d for d in target if d is not None]
-    per = 1
-    for d in known:
-        per *= d
+    per = math.prod(d for d in target if d is not None)
     if shape is None:  # take the target's shape; its -1 becomes the batch
         return Proposal(tuple(_fixed(d, why) for d in target), why)
     free = [i for i, d in enumerate(shape) if d is None]
     if len(free) != 1:
         return None
-    have = 1
-    for d in shape:
-        if d is not None:
-            have *= d
+    have = math.prod(d for d in shape if d is not None)
     dims = [Dim() if d is None else Dim(d) for d in shape]
     if None in target:  # the element count is `per` times a free size
         if per % have == 0 and per // have > 1:
@@ -231,9 +210,6 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
         dims[free[0]] = Dim(per // have, why)
         return Proposal(tuple(dims), why)
     return None
-
-
-# -- dense layers ----------------------------------------------------------------------------------
 
 
 def _attr_b(node: NodeDef, name: str) -> bool:
@@ -323,9 +299,6 @@ def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propo
     return Proposal(tuple(dims), why)
 
 
-# -- siblings --------------------------------------------------------------------------------------
-
-
 def _broadcast(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
@@ -407,9 +380,6 @@ def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Prop
     return Proposal(tuple(dims), why)
 
 
-# -- sparse ----------------------------------------------------------------------------------------
-
-
 @sparse_shape_rule("SparseToDense")
 def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
@@ -433,8 +403,6 @@ def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> 
     inner = _fixed(k, why)
     return Proposal((inner, Dim()) if _attr_b(node, "adjoint_a") else (Dim(), inner), why)
 
-
-# -- where a fixed size comes from ----------------------------------------------------------------
 
 OriginFn = Callable[[ShapeContext, Any, int], str]
 
