@@ -1,12 +1,8 @@
-"""Sample rules for string inputs that a decoder reads: valid encoded files, not random bytes.
+"""Sample rules for string inputs a decoder reads: valid encoded files, not random bytes.
 
-A speech model's ``wav_data`` goes into ``DecodeWav``; an image model's ``contents`` into
-``DecodeJpeg``; a CSV pipeline's lines into ``DecodeCSV``; a serving graph's ``ParseTensor`` wants
-a serialized ``TensorProto``. A random string fails in each ("not a WAV file"), so each op type has
-a rule in :data:`~explorer.feeding.tf_example.SAMPLE_RULES` that builds a valid encoding from the
-op's attributes (desired samples and channels, image channels, CSV column types and delimiter,
-the tensor's dtype). The scalar-ness of these inputs is decided by
-:data:`~explorer.feeding.shape_rules.SCALAR_INPUTS`.
+``DecodeWav``, ``DecodeJpeg``/images, ``DecodeCSV`` and ``ParseTensor`` each get a rule in
+:data:`~explorer.feeding.tf_example.SAMPLE_RULES` building a valid encoding from the op's
+attributes; their scalar-ness is :data:`~explorer.feeding.shape_rules.SCALAR_INPUTS`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """Feeds: named input values, their .npz form, and their checking against input specs.
 
-Representation of values (shared by feeds and runner outputs):
-
-* dense tensors are ``numpy`` arrays; TF ``string`` tensors are object arrays of ``bytes``;
-* sparse tensors (``TensorSpec.kind == "sparse"``) are :class:`SparseValue` ``(indices [n, rank]
-  int64, values [n], dense_shape [rank] int64)``, the same triple ``tf.SparseTensor`` holds.
-
-:class:`Feeds` is the named-array container every runner takes (``explorer.sample`` makes one);
-:func:`check_feeds` checks user arrays against specs (``FeedError`` naming the input, the expected
-and the given dtype/shape).
+Dense values are numpy arrays (TF strings: object arrays of ``bytes``); sparse ones are
+:class:`SparseValue` ``(indices [n, rank] int64, values [n], dense_shape [rank] int64)``.
+:class:`Feeds` is what every runner takes; :func:`check_feeds` raises ``FeedError`` naming the
+input, the expected and the given dtype/shape.
 """
 
 from __future__ import annotations

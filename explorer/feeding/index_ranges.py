@@ -1,14 +1,9 @@
 """Integer inputs that index something: the range :func:`explorer.sample` must draw them from.
 
-An int input that ends up as ``Gather`` indices into a 5-row embedding, or as the sequence
-lengths of a ``ReverseSequence`` over 6 time steps, makes ``session.run`` fail on values drawn from
-the sampler's default ``[0, 8)`` ("indices[0] = 6 is not in [0, 5)"). :func:`int_input_bounds`
-follows each integer input forward through ops that keep its values (``Identity``, ``Cast``,
-``Reshape``, v1 control flow, …) to the ops that index with it, and returns the exclusive upper
-bound those ops allow, read from the GraphDef alone (variable, constant and placeholder shapes).
-
-Per-op knowledge lives in :data:`INDEX_RULES`, filled with :func:`index_rule`: an op type ->
-function ``(graph, node, position) -> Bound`` for the input position the value reaches.
+An int input that becomes ``Gather`` indices into a 5-row embedding fails on the default ``[0, 8)``.
+:func:`int_input_bounds` follows each int input through value-keeping ops to the ops that index
+with it and returns the exclusive upper bound they allow, from the GraphDef alone. Per-op rules:
+:data:`INDEX_RULES` (``@index_rule``: ``(graph, node, position) -> Bound``).
 """
 
 from __future__ import annotations

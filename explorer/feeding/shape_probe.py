@@ -1,13 +1,10 @@
 """Constraints deep in the graph, found by TensorFlow's own shape inference on probe sizes.
 
-A seq2seq decoder fixed at batch 128 by a ``Tile`` of its start tokens meets the encoder's state
-(batch from the input placeholder) in a ``ConcatV2`` inside a while loop, dozens of ops away from
-the input. Rather than re-implement shape functions, :func:`probe` imports the graph with every free
-dim of every fed placeholder set to a distinct prime (1009, 1013, ...): TensorFlow's forward shape
-inference carries them through every op, and where one meets a size the graph fixes, the import
-fails with ``Dimension 0 in both shapes must be equal, but are 1009 and 128 ... for '{{node
-decode/.../concat}}``. That binds the dim to 128 (two probe sizes meeting tie two dims); the graph
-is probed again until it imports, a bounded number of times.
+:func:`probe` imports the graph with every free dim of every fed placeholder set to a distinct
+prime (1009, 1013, ...); where one meets a size the graph fixes (a decoder's batch tiled to 128),
+the import fails with ``... must be equal, but are 1009 and 128 ... for '{{node ...}}``, which
+binds that dim (two probe sizes meeting tie two dims). Repeated until it imports, a bounded number
+of times.
 """
 
 from __future__ import annotations

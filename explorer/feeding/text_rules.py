@@ -1,16 +1,9 @@
 """Sample rules for text inputs looked up in a vocabulary (TF1 Hub text modules and the like).
 
-A text-embedding module takes sentences (``string[?]``) that a ``StringSplit`` cuts into tokens,
-or tokens (often a sparse tensor) that go straight into a lookup table initialised from an asset
-file. Random strings are all out of vocabulary there, so every row would map to the OOV bucket and
-a run or a parity check would prove little. These rules draw from the vocabulary instead:
-
-* ``StringSplit``/``StringSplitV2`` (the sentence input): sentences of 1 to 4 vocabulary
-  tokens joined by the op's delimiter (a space when it splits on whitespace);
-* ``LookupTableFind``/``LookupTableFindV2`` keys (a token input): vocabulary tokens.
-
-Each applies only when :func:`~explorer.feeding.tf_example.find_vocabulary` finds the asset file
-behind the table; otherwise the input keeps random strings.
+Random strings all map to the OOV bucket, so these draw from the vocabulary that
+:func:`~explorer.feeding.tf_example.find_vocabulary` finds behind the table: ``StringSplit(V2)``
+inputs get sentences of 1 to 4 tokens joined by its delimiter, ``LookupTableFind(V2)`` keys get
+tokens. Without an asset file the input keeps random strings.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """Op-type families, each named once: every "is this op a placeholder / a variable / v1 control
-flow / random / a file reader / a pass-through?" in explorer reads its answer here.
-
-Plain ``frozenset`` constants (no TensorFlow: cheap to import); :data:`FAMILIES` names the main
-ones for listing::
-
-    >>> from explorer.graph.op_families import RANDOM_OPS, families_of
-    >>> "RandomUniform" in RANDOM_OPS
-    True
-    >>> families_of("Switch")
-    ['control_flow_entry', 'v1_control_flow']
-
-Every name is an op type TensorFlow 2.21 still registers (checked by the tests), including the
-deprecated ones old graphs carry (``PlaceholderV2``, ``Variable``, ``Save``, ``RestoreSlice``).
-"""
+flow / random / a file reader / a pass-through?" reads its answer here. Plain ``frozenset``
+constants; :data:`FAMILIES` names the main ones for listing. Every name is an op type TensorFlow
+2.21 still registers (tested), deprecated ones old graphs carry included."""
 
 from __future__ import annotations
 

@@ -1,21 +1,14 @@
-"""Per-op extension points: values registered by op type with a decorator.
-
-Used only where many rules are written down one by one and extensions add more (scan rules, output
-rules, shape/sample/index rules, Keras rules, variable rewrites); a handful of fixed entries is a
-plain constant instead::
+"""Per-op extension points: values registered by op type with a decorator, where many rules are
+written one by one and extensions add more (a few fixed entries are a plain constant instead)::
 
     REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
 
     @REWRITES.register("Assign", "AssignAdd")
     def _assign(ctx, node): ...
 
-    REWRITES["Assign"]      # -> _assign (KeyError when none); REWRITES.get("MatMul") -> None
-
-By default an op type has one value and registering it twice raises ``ValueError`` (two rules
-silently replacing each other is the bug this catches). ``OpRegistry(kind, many=True)`` lets several
-named entries cover one op type and an entry with no op types cover every op: look those up with
-:meth:`OpRegistry.matching`. Entry names are unique (default: the op types joined by ``,``); extra
-keyword arguments to :meth:`OpRegistry.register` are kept as the entry's ``meta``.
+Registering an op type twice raises ``ValueError``; ``OpRegistry(kind, many=True)`` lets several
+named entries cover one op type, and an entry with no op types every op (:meth:`matching`).
+Extra keyword arguments to :meth:`OpRegistry.register` are the entry's ``meta``.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
-"""What will run: the ops a session (or a pruned function) executes for chosen outputs.
-
-A training checkpoint holds readers of TFRecord files, summary writers, optimizers; the model's
-prediction needs none of them. Safety and pruning are judged on what will actually run:
-
-* the ops the fetches depend on (data and control edges), not past fed tensors (a fed tensor's
-  producer does not run: feeding ``IteratorGetNext:0`` cuts the pipeline behind it away);
-* plus the ops a session runs itself: the Saver's restore op (its filename tensor fed) and the
-  init op (tables, assets), given as ``extra``;
-* plus every library function those ops call (``PartitionedCall``'s ``f``, a dataset's ``map``
-  function, ``While``/``If`` branches), transitively, and what runs inside them.
-
-:func:`ops_that_run` reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and
-init ops. Pure Python, no TensorFlow.
-"""
+"""What will run: the ops a session (or a pruned function) executes for chosen outputs: what the
+fetches depend on (data and control edges, not past fed tensors), the session's own restore and
+init ops (``extra``), and every library function those call, transitively. :func:`ops_that_run`
+reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and init ops."""
 
 from __future__ import annotations
 

@@ -1,11 +1,7 @@
-"""tf.Example records against a graph's parse ops: the op's spec, run on records eagerly; the
-check that names what is wrong with one record; one-line summaries of records.
-
-:class:`ParseSpec` is what a ``ParseExample``/``ParseExampleV2``/``ParseSingleExample`` node
-reads (keys, dtypes, shapes, defaults: a dense feature without a default is required), read from
-the GraphDef; :meth:`ParseSpec.run` runs the same kernel (``ParseExampleV2``) on a batch of
-serialized records, so a record is accepted here exactly when the graph would accept it.
-"""
+"""tf.Example records against a graph's parse ops: :class:`ParseSpec` (keys, dtypes, shapes,
+defaults of a ``ParseExample``-like node; a dense feature without a default is required) runs the
+graph's own kernel on records, so a record is accepted exactly when the graph would accept it; the
+check naming what is wrong with one record; one-line record summaries."""
 
 from __future__ import annotations
 

@@ -1,16 +1,11 @@
-"""CSV files as feeds: the header names the inputs, the input specs give the dtypes.
+"""CSV files as feeds, read one batch at a time: the header names the inputs, the specs give dtypes.
 
-A column feeds the input whose key it names (``x``), or whose tensor name it names (``x:0`` or
-``x``); ``columns=`` maps other names. An input of shape ``[batch]`` or ``[batch, 1]`` takes one
-column; ``[batch, k]`` takes ``k`` columns named ``key[0]`` .. ``key[k-1]`` (or ``key_0`` ..).
-Cells are parsed as the input's dtype (float, int, bool ``true/false/1/0``, string as UTF-8
-bytes); an empty cell is an error unless the input is a string. Columns that feed nothing are
-listed in the batch notes. Rows are read as they are needed, one batch at a time.
-
-A string input that a ``ParseExample``-like op reads (an Estimator export) is fed a serialized
-``tf.Example`` per row, built from the columns named like the op's features, with the op's
-dtypes: a dense feature of shape ``[k]`` takes ``k`` columns (``f[0]`` ..), a var-len one the
-cell's value (an empty cell: no value; a dense feature with a default: the default).
+A column feeds the input whose key or tensor name it names (``columns=`` maps others); ``[batch]``
+or ``[batch, 1]`` takes one column, ``[batch, k]`` columns ``key[0]`` .. (or ``key_0`` ..). Cells
+parse as the input's dtype (bool ``true/false/1/0``, strings as UTF-8); an empty cell is an error
+except for strings. A string input a ``ParseExample``-like op reads gets a serialized
+``tf.Example`` per row from the columns named like the op's features (dense ``[k]``: ``k``
+columns; var-len: the cell, empty for none; a missing dense cell takes the op's default).
 """
 
 from __future__ import annotations

@@ -1,20 +1,11 @@
 """TFRecord files of serialized ``tf.Example`` / ``tf.SequenceExample`` as feeds.
 
-Three ways a record reaches a model run, chosen per input from the graph:
-
-* **serialized**: a string input that a parse op reads (``ParseExample``, ``ParseExampleV2``,
-  ``ParseSingleExample``, the SequenceExample parsers) is fed the records as they are. Before a
-  batch is fed it is parsed once with that op's own spec (keys, dtypes, shapes, defaults) by the
-  same kernel, so a record the graph would refuse is named here (file, record, feature) rather
-  than failing a whole ``session.run``;
-* **parsed**: an input that *is* an output of a parse op (a training graph cut after its input
-  pipeline) is fed that output of the op's spec run on the records;
-* **feature**: an input named like a feature of the records (one placeholder per feature, as
-  ``build_raw_serving_input_receiver_fn`` exports) is fed that feature, parsed by the input's
-  spec: dense ``[batch, d...]`` as a fixed-length feature, sparse as a var-len one.
-
-Records are read with TensorFlow's record reader (CRCs checked; ``GZIP``/``ZLIB`` streams), one
-file after another, so a damaged record is named by file and number.
+Per input, from the graph: **serialized** (a string input a parse op reads gets the records,
+checked first with that op's spec by the same kernel, so a bad record is named by file, record and
+feature rather than failing ``session.run``), **parsed** (an input that is a parse op's output gets
+that output of the op's spec run on the records) or **feature** (an input named like a feature
+gets it, parsed by the input's spec: dense fixed-length, sparse var-len). Read with TensorFlow's
+record reader (CRCs checked; GZIP/ZLIB), one file after another.
 """
 
 from __future__ import annotations
