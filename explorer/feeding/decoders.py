@@ -36,9 +36,6 @@ WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
 IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
 
 
-# -- audio -----------------------------------------------------------------------------------------
-
-
 @dataclass
 class WavRule(Rule):
     """16-bit PCM WAV files of ``samples`` frames and ``channels`` channels (quiet noise)."""
@@ -85,9 +82,6 @@ def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     n = int(samples.i) if samples is not None and samples.i > 0 else WAV_SAMPLES
     c = int(channels.i) if channels is not None and channels.i > 0 else 1
     return WavRule(node.name, n, c)
-
-
-# -- images ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -175,9 +169,6 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
-
-
-# -- text ------------------------------------------------------------------------------------------
 
 
 @dataclass

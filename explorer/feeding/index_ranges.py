@@ -123,9 +123,6 @@ def _static_shape(node: NodeDef) -> list[int] | None:
     return [d.size for d in s.dim]
 
 
-# -- the registry ----------------------------------------------------------------------------------
-
-
 @index_rule("Gather", "ResourceGather")
 def _gather(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return g.dim(node.input[0], 0) if pos == 1 else None
@@ -205,9 +202,6 @@ def _plus_one(size: Bound) -> Bound:
     if isinstance(size, PlaceholderDim):
         return PlaceholderDim(size.op, size.dim, plus=size.plus + 1)
     return None if size is None else size + 1  # a length may equal the time dim
-
-
-# -- entry point -----------------------------------------------------------------------------------
 
 
 def int_input_bounds(

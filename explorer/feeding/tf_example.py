@@ -135,9 +135,6 @@ def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
     return out.reshape(shape)
 
 
-# -- tf.Example ------------------------------------------------------------------------------------
-
-
 @dataclass
 class Feature:
     """One feature a parse op reads: ``kind`` is ``dense``, ``sparse`` or ``ragged``; ``dtype``
@@ -346,9 +343,6 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if any(d < 0 for d in dims):
         return None
     return ShapeRule(node.op, node.name, dims, dtype_name(dtype.type))
-
-
-# -- vocabularies ----------------------------------------------------------------------------------
 
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:

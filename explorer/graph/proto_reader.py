@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 Shape = tuple[int | None, ...] | None
 
 
-# -- dtypes from the op registry -------------------------------------------------------------------
-
 # Per op type: ((type enum, type_attr, number_attr, type_list_attr, is_ref) per output arg,
 # attr defaults by name). NodeDefs often leave out attrs at their default (``Shape.out_type``).
 _OutSpec = tuple[tuple[tuple[int, str, str, str, bool], ...], dict[str, Any]]

@@ -23,15 +23,10 @@ IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 @dataclass
 class Batch:
-    """One batch of feeds read from a source.
-
-    Attributes:
-        feeds: input key -> value, ``rows`` along the first axis (sparse: the first index column).
-        start: source index (0-based, over the whole source) of the first row.
-        where: per row, where it came from (``file.tfrecord#17``, ``data.csv:19``, ``img/a.png``).
-        summarise: row (0-based in this batch) -> one line summarising that example's inputs.
-        notes: what reading this batch decided (shown once per source in reports).
-    """
+    """One batch read from a source: ``feeds`` (input key -> value, ``rows`` along the first axis),
+    ``start`` (source index of the first row), ``where`` per row (``f.tfrecord#17``,
+    ``data.csv:19``), ``summarise`` (row -> one line of its inputs), ``notes`` (what reading
+    decided, shown once per source in reports)."""
 
     feeds: dict[str, Any]
     start: int
@@ -51,17 +46,10 @@ class Batch:
 
 
 class DataSource:
-    """Where the data is and how to read it; :meth:`batches` reads it for a model run.
-
-    Subclasses implement :meth:`_batches` (and :meth:`describe`); the base applies ``limit``.
-
-    Attributes:
-        kind: ``tfrecord``, ``csv``, ``images``, ``npz``, ``npy`` or ``arrays``.
-        paths: the files read, in order (empty for in-memory arrays).
-        batch_size: records per batch.
-        limit: read at most this many records (``None``: all).
-        key: the input this source feeds when it feeds one (images, ``.npy``, serialized records).
-    """
+    """Where the data is (``paths``, in order; none for arrays) and how to read it (``kind``,
+    ``batch_size``, ``limit``: at most this many records, ``key``: the input it feeds when it
+    feeds one); :meth:`batches` reads it for a model run. Subclasses implement :meth:`_batches`
+    and :meth:`describe`; the base applies ``limit``."""
 
     kind = "arrays"
 
@@ -97,20 +85,11 @@ class DataSource:
         required: Iterable[str] | None = None,
         limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Batches of feeds for inputs ``specs`` (input key -> spec) of ``model``'s run.
-
-        Args:
-            specs: the run's inputs (``runner.input_specs``).
-            model: the :class:`~explorer.loading.model.V1Model` (TFRecord sources read its
-                parse ops; others may pass ``None``).
-            required: keys that must come from the data (default: every key of ``specs`` the
-                source cannot leave out; inputs not read are left to the caller to fill).
-            limit: read at most this many records (overrides the source's ``limit``).
-
-        Raises:
-            DataError: the data does not fit the inputs, or a record is bad (file, record and
-                feature named).
-        """
+        """Batches of feeds for the run's inputs ``specs`` (``runner.input_specs``); ``model``
+        (TFRecord sources read its parse ops; others take ``None``); ``required``: keys that must
+        come from the data (default: what the source cannot leave out; the caller fills the
+        rest); ``limit`` overrides the source's. Raises DataError when the data does not fit the
+        inputs or a record is bad (file, record and feature named)."""
         cap = limit if limit is not None else self.limit
         seen = 0
         for batch in self._batches(
@@ -147,11 +126,6 @@ def _head(batch: Batch, n: int) -> Batch:
         batch.summarise,
         batch.notes,
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# rows of values
-# ----------------------------------------------------------------------------------------------
 
 
 def rows_of(value: Any) -> int:

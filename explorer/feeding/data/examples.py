@@ -28,9 +28,6 @@ _DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
 
-# -- the graph's parse spec ------------------------------------------------------------------------
-
-
 @dataclass
 class ParseSpec:
     """What one ``ParseExample``-like op of the graph reads, runnable on records eagerly."""
@@ -173,9 +170,6 @@ def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
             return None
         name = tensor_name(node.input[0])
     return None
-
-
-# -- checking and summarising records --------------------------------------------------------------
 
 
 def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:

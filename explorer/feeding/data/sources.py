@@ -34,18 +34,20 @@ from explorer.feeding.data.base import (
 from explorer.feeding.data.images import ImageSource
 from explorer.feeding.data.tables import CsvSource
 from explorer.feeding.data.tfrecord import TFRecordSource
-from explorer.feeding.feeds import Feeds, SparseValue, as_sparse, fmt_spec, resolve_key
+from explorer.feeding.feeds import (
+    Feeds,
+    SparseValue,
+    as_sparse,
+    fmt_spec,
+    is_sparse_like,
+    resolve_key,
+)
 from explorer.graph.specs import TensorSpec
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Batch", "DataSource", "data", "rows_of", "take_rows"]
 
 KINDS = ("tfrecord", "csv", "images", "npz", "npy", "arrays")
 _TFRECORD_EXT = (".tfrecord", ".tfrecords", ".tfr", ".records", ".record")
-
-
-# ----------------------------------------------------------------------------------------------
-# arrays: dicts, .npz, .npy
-# ----------------------------------------------------------------------------------------------
 
 
 class ArraySource(DataSource):
@@ -97,7 +99,7 @@ class ArraySource(DataSource):
                 raise DataError(
                     f"{where0}: {k!r} is not an input of this model run: inputs are {known}"
                 )
-            keyed[rk] = as_sparse(v) if _sparse_like(v) else v
+            keyed[rk] = as_sparse(v) if is_sparse_like(v) else v
         missing = [k for k in (required or []) if k not in keyed]
         if missing:
             raise DataError(
@@ -122,10 +124,6 @@ class ArraySource(DataSource):
             yield Batch(feeds, start, where)
 
 
-def _sparse_like(v: Any) -> bool:
-    return isinstance(v, SparseValue) or all(hasattr(v, a) for a in ("indices", "dense_shape"))
-
-
 def _materialise(v: Any) -> Any:
     return v if isinstance(v, SparseValue) else np.array(v)  # a memory-mapped slice, read now
 
@@ -137,11 +135,6 @@ def _only_key(specs: Mapping[str, TensorSpec], path: Path) -> str:
         f"{path}: one array for {len(specs)} inputs ({', '.join(sorted(specs))}): pass key= "
         "(CLI: --data-key) naming the input it feeds, or give an .npz with one array per input"
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# data()
-# ----------------------------------------------------------------------------------------------
 
 
 def data(

@@ -35,8 +35,6 @@ from explorer.graph.specs import TensorSpec
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
-# -- reading records -------------------------------------------------------------------------------
-
 
 def compression_of(path: Path, compression: str | None) -> str:
     """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
@@ -89,9 +87,6 @@ def _guess_compression(path: Path) -> str:
     if len(head) == 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
         return "ZLIB"
     return ""
-
-
-# -- the source ------------------------------------------------------------------------------------
 
 
 @dataclass
