@@ -172,10 +172,14 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
         )
     else:
         text = f"{x.dtype.name}{list(x.shape)}"
+    return clip(text, width)
+
+
+def clip(text: str, width: int = SUMMARY_CHARS) -> str:
+    """``text`` cut to ``width`` characters, ending in ``…`` when cut."""
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def summarise_feeds(feeds: Mapping[str, Any], row: int) -> str:
     """``key: value; key: value`` for one row of every feed, about SUMMARY_CHARS long."""
-    text = "; ".join(f"{k}: {summarise_value(v, row)}" for k, v in feeds.items())
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+    return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in feeds.items()))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.base import SUMMARY_CHARS
+from explorer.feeding.data.base import clip
 from explorer.feeding.tf_example import Context, node_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name
@@ -232,7 +232,7 @@ def summarise_record(record: bytes, sequence: bool = False) -> str:
             text = _feature_text(example_pb2.Example.FromString(record).features.feature)
     except Exception:  # noqa: BLE001 - a summary never fails the report
         text = f"{len(record)} bytes (not a tf.Example)"
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+    return clip(text)
 
 
 def _feature_text(feats: Any) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.base import Batch, DataSource, summarise_feeds
+from explorer.feeding.data.base import Batch, DataSource, clip, summarise_feeds
 from explorer.feeding.data.examples import ParseSpec, parse_spec, parser_of
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
@@ -326,5 +326,6 @@ class _ExampleColumns:
         return out
 
     def summary(self, row: list[str]) -> str:
-        text = "; ".join(f"{k}: {', '.join(row[p] for p in ps)}" for k, ps in self.columns.items())
-        return text if len(text) <= 240 else text[:239] + "…"
+        return clip(
+            "; ".join(f"{k}: {', '.join(row[p] for p in ps)}" for k, ps in self.columns.items())
+        )
