@@ -51,20 +51,12 @@ def probe(
     describe_origin: Callable[[str, int], str] | None = None,
     scales: Mapping[tuple[str, int], int] | None = None,
 ) -> ProbeResult:
-    """Bind the free dims of placeholders that the graph fixes or ties.
-
-    Args:
-        import_graph: placeholder op -> full shape -> a ``tf.Graph`` with the graph imported under
-            those shapes; raises ``ValueError`` (TensorFlow's shape error) when it does not import.
-        shapes: placeholder op -> its shape so far (``None`` dims are free and probed).
-        avoid: sizes that occur in the graph already (not used as probe sizes).
-        describe_origin: ``(node name, size) -> text`` where a fixed size comes from.
-        scales: (op, axis) -> a factor the dim must be a multiple of (a ``[?]`` input reshaped to
-            ``[-1, 784]``): its probe size is the prime times that factor.
-
-    Returns:
-        A :class:`ProbeResult`; nothing is fixed when the graph imports with the probe sizes.
-    """
+    """Bind the free (``None``) dims of ``shapes`` (placeholder op -> shape) that the graph fixes
+    or ties. ``import_graph(op -> shape)`` imports the graph, raising ``ValueError`` (TensorFlow's
+    shape error) when it does not; ``avoid``: sizes already in the graph, never probe sizes;
+    ``describe_origin(node, size)``: where a fixed size comes from; ``scales``: (op, axis) ->
+    a factor the dim must be a multiple of (the probe size is the prime times it). Nothing is
+    fixed when the graph imports with the probe sizes."""
     free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
     result = ProbeResult()
     if not free:

@@ -32,13 +32,9 @@ class Entry(Generic[T]):
 
 
 class OpRegistry(Mapping[str, T]):
-    """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`.
-
-    Args:
-        kind: what is registered, for messages (``"scan rule"``).
-        many: several entries may cover one op type, and an entry may cover every op;
-            ``registry[op]`` then raises ``TypeError``: use :meth:`matching`.
-    """
+    """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`; ``kind``
+    names them in messages. With ``many``, several entries may cover one op type and one may
+    cover every op; ``registry[op]`` then raises ``TypeError``: use :meth:`matching`."""
 
     def __init__(self, kind: str, *, many: bool = False) -> None:
         self.kind = kind
@@ -56,11 +52,8 @@ class OpRegistry(Mapping[str, T]):
         return deco
 
     def add(self, value: T, *op_types: str, name: str | None = None, **meta: Any) -> Entry[T]:
-        """Register ``value`` for ``op_types``; returns the new entry.
-
-        Raises:
-            ValueError: the name, or (single-value registries) an op type, is already registered.
-        """
+        """Register ``value`` for ``op_types`` and return the entry; ``ValueError`` when the name,
+        or (single-value registries) an op type, is already registered."""
         ops = frozenset(op_types)
         if not ops and not self.many:
             raise ValueError(f"a {self.kind} needs at least one op type")

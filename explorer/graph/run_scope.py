@@ -53,15 +53,9 @@ def ops_that_run(
     extra: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """The :class:`RunScope` of fetching ``fetches`` (tensor or op names) with ``feeds`` fed.
-
-    Args:
-        graph_def: the model's GraphDef (function library included).
-        fetches: what is fetched (``y:0``, or op names for ops run for their effect).
-        feeds: tensors fed (``x:0``): the walk does not go past them.
-        extra: more ops run as well (restore, init), their own feeds not cut.
-        what: how messages name the fetches.
-    """
+    """The :class:`RunScope` of fetching ``fetches`` (tensor names, or op names run for their
+    effect) with ``feeds`` fed (the walk stops at them), plus ``extra`` ops run as well (restore,
+    init); ``what`` names the fetches in messages."""
     index = graph_index(graph_def)
     seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)

@@ -74,6 +74,16 @@ class DataSource:
         """One line: what is read and how (shown in reports)."""
         return f"{self.kind} data"
 
+    def _files(self) -> str:
+        """The first file, and how many more (``a.csv (+2 files)``)."""
+        more = f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
+        return f"{self.paths[0]}{more}"
+
+    def _file(self, where: str) -> str:
+        """The path of the file a row's ``where`` (``name#17``, ``name:19``) names."""
+        name = where.rsplit("#", 1)[0] if "#" in where else where.rpartition(":")[0]
+        return next((str(p) for p in self.paths if p.name == name), name)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
 
@@ -116,6 +126,20 @@ class DataSource:
         self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None
     ) -> Iterator[Batch]:
         raise NotImplementedError
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
+    """``(start, up to size items)`` over ``items``, in order."""
+    pending: list[Any] = []
+    start = 0
+    for item in items:
+        pending.append(item)
+        if len(pending) == size:
+            yield start, pending
+            start += len(pending)
+            pending = []
+    if pending:
+        yield start, pending
 
 
 def _head(batch: Batch, n: int) -> Batch:

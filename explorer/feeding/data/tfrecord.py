@@ -10,6 +10,7 @@ record reader (CRCs checked; GZIP/ZLIB), one file after another.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import DataError, first_line
-from explorer.feeding.data.base import Batch, DataSource
+from explorer.feeding.data.base import Batch, DataSource, chunks
 from explorer.feeding.data.examples import (
     ParseSpec,
     diagnose,
@@ -115,10 +116,7 @@ class TFRecordSource(DataSource):
 
     def describe(self) -> str:
         comp = sorted({compression_of(p, self.compression) or "uncompressed" for p in self.paths})
-        first = str(self.paths[0]) + (
-            f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
-        )
-        return f"TFRecord {first}, {'/'.join(comp)}"
+        return f"TFRecord {self._files()}, {'/'.join(comp)}"
 
     def records(self) -> Iterator[tuple[str, bytes]]:
         """``(where, record)`` over every file in order, ``where`` = ``name#number``."""
@@ -209,17 +207,9 @@ class TFRecordSource(DataSource):
         plan = self._plan(specs, model, required, first[1])
         scalar = any(s.shape == () for s in plan.serialized.values())
         size = 1 if scalar else self.batch_size
-        pending = [first]
-        start = 0
-        notes = list(plan.notes)
-        for item in it:
-            pending.append(item)
-            if len(pending) == size:
-                yield self._batch(pending, start, plan, specs, notes, scalar)
-                start += len(pending)
-                pending, notes = [], []
-        if pending:
-            yield self._batch(pending, start, plan, specs, notes, scalar)
+        for start, chunk in chunks(itertools.chain([first], it), size):
+            notes = list(plan.notes) if start == 0 else []
+            yield self._batch(chunk, start, plan, specs, notes, scalar)
 
     def _batch(self, items, start, plan: _Plan, specs, notes, scalar) -> Batch:  # noqa: ANN001
         where = [w for w, _ in items]
@@ -251,10 +241,6 @@ class TFRecordSource(DataSource):
             feeds.update(self._features(plan, recs, where))
         seq = plan.sequence
         return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
-
-    def _file(self, where: str) -> str:
-        name = where.rsplit("#", 1)[0]
-        return next((str(p) for p in self.paths if p.name == name), name)
 
     def _check(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> None:
         """Parse the batch with the graph's spec; on failure name the first bad record."""
