@@ -20,6 +20,7 @@ from explorer._tf import tf
 from explorer.feeding.generators import random_values
 from explorer.feeding.shape_inference import needed_shape
 from explorer.feeding.tf_example import (
+    DTYPES,
     SAMPLE_RULES,
     Context,
     Rule,
@@ -77,11 +78,8 @@ class WavRule(Rule):
 def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
-    samples = node_attr(node, "desired_samples")
-    channels = node_attr(node, "desired_channels")
-    n = int(samples.i) if samples is not None and samples.i > 0 else WAV_SAMPLES
-    c = int(channels.i) if channels is not None and channels.i > 0 else 1
-    return WavRule(node.name, n, c)
+    n = _int_attr(node, "desired_samples", WAV_SAMPLES)
+    return WavRule(node.name, n, _int_attr(node, "desired_channels", 1))
 
 
 @dataclass
@@ -118,7 +116,6 @@ class ImageRule(Rule):
         pixels = pixels.astype(np.uint16 if self.dtype == "uint16" else np.uint8)
         if self.fmt == "bmp":
             return _bmp(pixels)
-
         if self.fmt == "jpeg":
             return bytes(tf().io.encode_jpeg(pixels).numpy())
         return bytes(tf().io.encode_png(pixels).numpy())
@@ -139,8 +136,9 @@ def _bmp(pixels: np.ndarray) -> bytes:
     return header + info + data
 
 
-def _channels(node: NodeDef, default: int = 3) -> int:
-    a = node_attr(node, "channels")
+def _int_attr(node: NodeDef, name: str, default: int) -> int:
+    """A positive int attribute, else ``default`` (0 or absent: the op decides)."""
+    a = node_attr(node, name)
     return int(a.i) if a is not None and a.i > 0 else default
 
 
@@ -158,7 +156,7 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     fmt = _IMAGE_FORMATS[node.op]
-    channels = _channels(node)
+    channels = _int_attr(node, "channels", 3)
     if fmt == "jpeg" and channels not in (1, 3):
         channels = 3
     dtype = "uint8"
@@ -200,15 +198,12 @@ class CsvRule(Rule):
         return bytes_array(lines, shape)
 
 
-_TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
-
-
 @sample_rule("DecodeCSV")
 def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     out = node_attr(node, "OUT_TYPE")
-    types = [_TYPE_NAMES.get(int(t), "string") for t in out.list.type] if out is not None else []
+    types = [DTYPES.get(int(t), "string") for t in out.list.type] if out is not None else []
     sel = node_attr(node, "select_cols")
     cols = list(sel.list.i) if sel is not None else []
     if cols:  # the line holds every column up to the last selected; others are strings
@@ -254,7 +249,6 @@ def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     t = node_attr(node, "out_type")
-    dtype = _TYPE_NAMES.get(int(t.type), "float32") if t is not None else "float32"
-
+    dtype = DTYPES.get(int(t.type), "float32") if t is not None else "float32"
     shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
     return TensorProtoRule(node.name, dtype, shape)

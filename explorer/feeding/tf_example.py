@@ -1,20 +1,12 @@
 """Sample rules for string inputs, keyed by the op type that consumes them; tf.Example building.
 
-A string input means nothing on its own: what makes a valid value depends on the op that reads it.
-:func:`rule_for` walks from the input to its consumers (through ``Identity``, ``Reshape`` and other
-pass-through ops) and asks the rule registered for the first consumer's op type. Register a rule
-with :func:`sample_rule`::
-
-    @sample_rule("ParseExampleV2")
-    def _parse_example_v2(ctx: Context, node, index: int) -> Rule | None: ...
-
-where ``node`` is the consuming NodeDef and ``index`` the position of the input among its inputs.
-
-Rules here: ``ParseExample``, ``ParseExampleV2`` and ``ParseSingleExample`` (serialized
-``tf.Example`` protos built from the op's dense keys/types/shapes and sparse/ragged keys/types;
-string features looked up in a vocabulary table initialised from an asset file take values from
-that file), ``StringToNumber`` (decimal strings), and ``Assign``-like ops (an input of unknown
-rank that is assigned to a variable takes the variable's shape).
+What makes a valid string depends on the op reading it: :func:`rule_for` walks from the input
+through pass-through ops to its consumers and asks the rule registered with
+``@sample_rule(*op_types)`` (``fn(ctx, node, index) -> Rule | None``, ``index`` the input's
+position) for the first one's op type. Here: ``ParseExample(V2)``/``ParseSingleExample``
+(serialized ``tf.Example`` from the op's keys, types and shapes; string features looked up in a
+vocabulary asset take its values), ``StringToNumber`` (decimal strings) and ``Assign``-like ops
+(the variable's shape).
 """
 
 from __future__ import annotations
@@ -208,7 +200,8 @@ class ExampleRule(Rule):
         return ex
 
 
-_KIND_OF_TYPE = {1: "float32", 9: "int64", 7: "string"}  # DataType enum -> feature dtype
+DTYPES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
+"""DataType enum -> name, for the dtypes of tf.Example features, decoders and parse ops."""
 
 
 def node_attr(node: NodeDef, name: str) -> Any:
@@ -232,7 +225,7 @@ _EMPTY_LIST = _EmptyList()
 
 
 def _types(node: NodeDef, attr: str) -> list[str]:
-    return [_KIND_OF_TYPE.get(int(t), "string") for t in _list_attr(node, attr).type]
+    return [DTYPES.get(int(t), "string") for t in _list_attr(node, attr).type]
 
 
 def _shapes(node: NodeDef) -> list[tuple[int, ...]]:
@@ -301,9 +294,7 @@ class NumberStringRule(Rule):
 @sample_rule("StringToNumber")
 def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
     t = node_attr(node, "out_type")
-    out_type = {1: "float32", 2: "float64", 3: "int32", 9: "int64"}.get(
-        int(t.type) if t is not None else 1, "float32"
-    )
+    out_type = DTYPES.get(int(t.type) if t is not None else 1, "float32")
     return NumberStringRule(node.name, out_type)
 
 

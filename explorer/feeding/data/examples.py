@@ -13,7 +13,7 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.base import clip
-from explorer.feeding.tf_example import Context, node_attr
+from explorer.feeding.tf_example import DTYPES, Context, node_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-_DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
 
@@ -52,13 +51,13 @@ class ParseSpec:
         """Feature key -> (kind, dtype, dense shape, required)."""
         out: dict[str, tuple[str, str, tuple[int, ...] | None, bool]] = {}
         for k, t in zip(self.sparse_keys, self.sparse_types):
-            out[k] = ("sparse", _DT.get(t, "string"), None, False)
+            out[k] = ("sparse", DTYPES.get(t, "string"), None, False)
         for k, t, s, d in zip(
             self.dense_keys, self.dense_types, self.dense_shapes, self.dense_defaults
         ):
-            out[k] = ("dense", _DT.get(t, "string"), s, d.size == 0)
+            out[k] = ("dense", DTYPES.get(t, "string"), s, d.size == 0)
         for k, t in zip(self.ragged_keys, self.ragged_value_types):
-            out[k] = ("ragged", _DT.get(t, "string"), None, False)
+            out[k] = ("ragged", DTYPES.get(t, "string"), None, False)
         return out
 
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
