@@ -210,7 +210,8 @@ def node_attr(node: NodeDef, name: str) -> Any:
     return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
 
 
-def _list_attr(node: NodeDef, name: str) -> Any:
+def list_attr(node: NodeDef, name: str) -> Any:
+    """``node.attr[name].list``, or an empty list when the node has no such attribute."""
     a = node_attr(node, name)
     return a.list if a is not None else _EMPTY_LIST
 
@@ -225,14 +226,12 @@ _EMPTY_LIST = _EmptyList()
 
 
 def _types(node: NodeDef, attr: str) -> list[str]:
-    return [DTYPES.get(int(t), "string") for t in _list_attr(node, attr).type]
+    return [DTYPES.get(int(t), "string") for t in list_attr(node, attr).type]
 
 
-def _shapes(node: NodeDef) -> list[tuple[int, ...]]:
-    out = []
-    for s in _list_attr(node, "dense_shapes").shape:
-        out.append(tuple(int(d.size) for d in s.dim))
-    return out
+def dense_shapes(node: NodeDef) -> list[tuple[int, ...]]:
+    """The ``dense_shapes`` of a parse op (``-1`` dims: any length)."""
+    return [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
 
 
 def _build(
@@ -246,11 +245,10 @@ def _build(
     sparse_types = _types(node, "sparse_types")
     dense_types = _types(node, "Tdense")
     ragged_types = _types(node, "ragged_value_types")
-    dense_shapes = _shapes(node)
     if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
         return None
     feats = [Feature(k, "sparse", t) for k, t in zip(sparse, sparse_types)]
-    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes)]
+    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes(node))]
     feats += [Feature(k, "ragged", t) for k, t in zip(ragged, ragged_types)]
     # Output index of each feature's values: sparse values, dense values, ragged values.
     ns, nd = len(sparse), len(dense)

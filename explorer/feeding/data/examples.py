@@ -13,7 +13,7 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.base import clip
-from explorer.feeding.tf_example import DTYPES, Context, node_attr
+from explorer.feeding.tf_example import DTYPES, Context, dense_shapes, list_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
@@ -110,12 +110,7 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     t = node.op
 
     def types(name: str) -> list[int]:
-        a = node_attr(node, name)
-        return [int(x) for x in a.list.type] if a is not None else []
-
-    def shapes() -> list[tuple[int, ...]]:
-        a = node_attr(node, "dense_shapes")
-        return [tuple(int(d.size) for d in s.dim) for s in a.list.shape] if a is not None else []
+        return [int(x) for x in list_attr(node, name).type]
 
     def const(inp: str) -> np.ndarray:
         v = ctx.const(inp)
@@ -136,7 +131,7 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
             types("sparse_types"),
             dense,
             types("Tdense"),
-            shapes(),
+            dense_shapes(node),
             [const(node.input[first + i]) for i in range(len(dense))],  # dense defaults
             ragged,
             types("ragged_value_types"),
