@@ -24,6 +24,7 @@ from explorer.graph.op_families import (
     VARIABLE_OPS,
 )
 from explorer.graph.registry import OpRegistry
+from explorer.graph.specs import shape_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -118,9 +119,7 @@ def attr_shape(node: NodeDef, index: int = 0) -> Shape:
         s = attr["shape"].shape
     elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
         s = attr["_output_shapes"].list.shape[index]
-    if s is None or s.unknown_rank:
-        return None
-    return tuple(None if d.size < 0 else int(d.size) for d in s.dim)
+    return None if s is None else shape_of(s)
 
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]

@@ -8,14 +8,13 @@ tokens. Without an asset file the input keeps random strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from explorer.feeding.tf_example import Context, Rule, find_vocabulary, sample_rule
+from explorer.feeding.generators import random_strings
+from explorer.feeding.tf_example import Context, Rule, bytes_array, find_vocabulary, sample_rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -36,17 +35,8 @@ class TokenRule(Rule):
     def describe(self) -> str:
         return f"tokens from {Path(self.vocab_file).name}"
 
-    def generate(
-        self,
-        rng: np.random.Generator,
-        shape: tuple[int, ...],
-        value_range: tuple[float, float],
-        ranges: Mapping[str, tuple[float, float]],
-    ) -> np.ndarray:
-        n = int(np.prod(shape, dtype=np.int64))
-        out = np.empty(n, dtype=object)
-        out[:] = [self.tokens[i] for i in rng.integers(0, len(self.tokens), n)]
-        return out.reshape(shape)
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        return random_strings(rng, shape, self.tokens)
 
 
 @dataclass
@@ -61,21 +51,13 @@ class SentenceRule(TokenRule):
     def describe(self) -> str:
         return f"sentences of 1-{MAX_TOKENS} tokens from {Path(self.vocab_file).name}"
 
-    def generate(
-        self,
-        rng: np.random.Generator,
-        shape: tuple[int, ...],
-        value_range: tuple[float, float],
-        ranges: Mapping[str, tuple[float, float]],
-    ) -> np.ndarray:
-        n = int(np.prod(shape, dtype=np.int64))
-        out = np.empty(n, dtype=object)
-        counts = rng.integers(1, MAX_TOKENS + 1, n)
-        out[:] = [
-            self.separator.join(self.tokens[i] for i in rng.integers(0, len(self.tokens), c))
-            for c in counts
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        counts = rng.integers(1, MAX_TOKENS + 1, math.prod(shape))
+        pick = len(self.tokens)
+        items = [
+            self.separator.join(self.tokens[i] for i in rng.integers(0, pick, c)) for c in counts
         ]
-        return out.reshape(shape)
+        return bytes_array(items, shape)
 
 
 def _separator(ctx: Context, node: NodeDef) -> bytes | None:
