@@ -230,10 +230,7 @@ def int_highs(
     static: Callable[[str], Any] | None = None,
 ) -> dict[str, tuple[int, str]]:
     """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
-    the integer inputs among ``shapes`` (key -> sampled shape) that index something.
-
-    ``specs`` maps keys to :class:`~explorer.records.TensorSpec`; only dense integer inputs count.
-    """
+    the dense integer inputs among ``shapes`` (key -> sampled shape) that index something."""
     ints = {
         k: specs[k].name
         for k in shapes

@@ -68,9 +68,8 @@ class InferredShape:
         out = [self.rank_reason] if self.rank_reason else []
         for i, d in enumerate(self.dims or ()):
             if d.reason:
-                sep = " = " if d.size is not None else " "
-                text = d.describe()
-                out.append(f"dim {i}{sep}{text}" if d.size is not None else f"dim {i}: {text}")
+                sep = " = " if d.size is not None else ": "
+                out.append(f"dim {i}{sep}{d.describe()}")
         return out
 
     def to_json(self) -> dict[str, Any]:

@@ -106,11 +106,8 @@ inputs consumed by ``op_types``."""
 
 
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
-    """The rule for an input (a :class:`~explorer.records.TensorSpec`), or ``None``.
-
-    Breadth-first over consumers of the input through :data:`FEATURE_PASS_OPS`, up to 8 hops;
-    the first consumer with a registered rule decides.
-    """
+    """The rule for an input (a TensorSpec), or ``None``: the first of its consumers (breadth-first
+    through :data:`FEATURE_PASS_OPS`, up to 8 hops) with a registered rule decides."""
     ctx = Context.of(model)
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
@@ -335,13 +332,10 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
-    """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``.
-
-    Follows the tensor's consumers (into function calls too, as tf.Transform graphs wrap their
-    lookups) to a ``LookupTableFind(V2)`` whose keys it reaches; resolves the table handle back to
-    the main graph; the op there that takes both the handle and an asset file tensor initialises
-    the table from that file (``InitializeTableFromTextFileV2`` or a call wrapping one).
-    """
+    """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``: its
+    consumers (into function calls too, as tf.Transform wraps lookups) lead to a
+    ``LookupTableFind(V2)``; the main-graph op taking that table's handle and an asset file
+    initialises it from that file (``InitializeTableFromTextFileV2`` or a call wrapping one)."""
     found = _find_lookup(ctx, tensor)
     if found is None:
         return None

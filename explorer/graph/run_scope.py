@@ -29,11 +29,8 @@ class SessionModel(Protocol):
 
 @dataclass(frozen=True)
 class RunScope:
-    """Ops that will run: top-level op names and library functions called (with their nodes).
-
-    ``name in scope`` accepts a top-level op name or ``function::node`` (how the scanner names
-    nodes inside library functions).
-    """
+    """Ops that will run: top-level op names and library functions called (with their nodes);
+    ``name in scope`` takes an op name or ``function::node`` (the scanner's name for one inside)."""
 
     ops: frozenset[str]
     functions: frozenset[str]
