@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from explorer.errors import FeedError
+from explorer.graph.names import shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
 
@@ -206,14 +207,14 @@ def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
 
 def fmt_spec(spec: TensorSpec) -> str:
     """``float32[?,4]`` (``<unknown rank>`` when the rank is unknown)."""
-    if spec.shape is None:
-        return f"{spec.dtype}[<unknown rank>]"
-    return f"{spec.dtype}[{','.join('?' if d is None else str(d) for d in spec.shape)}]"
+    return spec.dtype + (
+        shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
+    )
 
 
 def _fmt_given(arr: np.ndarray) -> str:
     dtype = "string" if arr.dtype == object else arr.dtype.name
-    return f"{dtype}[{','.join(str(d) for d in arr.shape)}]"
+    return dtype + shape_text(arr.shape, ",")
 
 
 def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
