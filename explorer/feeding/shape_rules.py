@@ -104,10 +104,6 @@ class ShapeContext:
             self._consts[t] = self.index.const(t, IDENTITY_OPS)
         return self._consts[t]
 
-    def source(self, tensor: str) -> NodeDef | None:
-        """The node a tensor comes from, through ``Identity``-like reads (variables, constants)."""
-        return self.index.source(tensor)
-
 
 def attr_shape(node: NodeDef, index: int = 0) -> Shape:
     """A node's declared shape of output ``index`` from its attributes, else ``None``."""
@@ -304,7 +300,7 @@ def _broadcast(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Prop
     other = ctx.static_shape(node.input[1 - pos])
     if not other or any(d is None for d in other) or all(d == 1 for d in other):
         return None  # a scalar (or unknown) other side says nothing
-    src = ctx.source(node.input[1 - pos])
+    src = ctx.index.source(node.input[1 - pos])
     what = "a constant" if src is not None and src.op == "Const" else op_name(node.input[1 - pos])
     why = f"{_where(node)} broadcasts it with {what} of shape {shape_text(other)}"
     if shape is None:
