@@ -132,15 +132,9 @@ class _Inference:
         node = self.nodes.get(op_name(name))
         index = int(name.rpartition(":")[2])
         notes: list[str] = []
-        declared: Shape = None
-        ambiguous = False  # a TF 1.0-era `[]`: scalar or unknown, the consumers decide
         is_placeholder = node is not None and node.op in PLACEHOLDER_OPS
-        if is_placeholder:
-            raw = attr_shape(node) if "shape" in node.attr else None
-            if raw == () and self.model.producer <= 21:
-                ambiguous = True
-            else:
-                declared = raw
+        # ambiguous: a TF 1.0-era `[]`, scalar or unknown (the consumers decide)
+        declared, ambiguous = _declared(self.model, node) if is_placeholder else (None, False)
         if given is not None:
             return self._given(key, name, given, declared, spec)
         info = spec.shape
@@ -532,9 +526,17 @@ def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[st
             if nodes is None:
                 nodes = graph_index(model.graph_def).nodes
             node = nodes.get(op_name(spec.name))
-            if node is not None and node.op in PLACEHOLDER_OPS and "shape" in node.attr:
-                declared = attr_shape(node)
-                if declared is not None and not (declared == () and model.producer <= 21):
+            if node is not None and node.op in PLACEHOLDER_OPS:
+                declared = _declared(model, node)[0]
+                if declared is not None:
                     spec = dataclasses.replace(spec, shape=declared)
         out[key] = spec
     return out
+
+
+def _declared(model: V1Model, node: NodeDef) -> tuple[Shape, bool]:
+    """A placeholder's declared shape, and whether it is a TF 1.0-era ``[]`` (producer <= 21),
+    which often meant unknown: then no declaration (``None``)."""
+    raw = attr_shape(node) if "shape" in node.attr else None
+    old = raw == () and model.producer <= 21
+    return (None if old else raw), old
