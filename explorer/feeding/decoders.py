@@ -1,12 +1,8 @@
-"""Sample rules for string inputs that a decoder reads: valid encoded files, not random bytes.
+"""Sample rules for string inputs a decoder reads: valid encoded files, not random bytes.
 
-A speech model's ``wav_data`` goes into ``DecodeWav``; an image model's ``contents`` into
-``DecodeJpeg``; a CSV pipeline's lines into ``DecodeCSV``; a serving graph's ``ParseTensor`` wants
-a serialized ``TensorProto``. A random string fails in each ("not a WAV file"), so each op type has
-a rule in :data:`~explorer.feeding.tf_example.SAMPLE_RULES` that builds a valid encoding from the
-op's attributes (desired samples and channels, image channels, CSV column types and delimiter,
-the tensor's dtype). The scalar-ness of these inputs is decided by
-:data:`~explorer.feeding.shape_rules.SCALAR_INPUTS`.
+``DecodeWav``, ``DecodeJpeg``/images, ``DecodeCSV`` and ``ParseTensor`` each get a rule in
+:data:`~explorer.feeding.tf_example.SAMPLE_RULES` building a valid encoding from the op's
+attributes; their scalar-ness is :data:`~explorer.feeding.shape_rules.SCALAR_INPUTS`.
 """
 
 from __future__ import annotations
@@ -24,6 +20,7 @@ from explorer._tf import tf
 from explorer.feeding.generators import random_values
 from explorer.feeding.shape_inference import needed_shape
 from explorer.feeding.tf_example import (
+    DTYPES,
     SAMPLE_RULES,
     Context,
     Rule,
@@ -38,9 +35,6 @@ if TYPE_CHECKING:
 WAV_RATE = 16000  # samples per second written into generated WAV files
 WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
 IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
-
-
-# -- audio -----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -84,14 +78,8 @@ class WavRule(Rule):
 def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
-    samples = node_attr(node, "desired_samples")
-    channels = node_attr(node, "desired_channels")
-    n = int(samples.i) if samples is not None and samples.i > 0 else WAV_SAMPLES
-    c = int(channels.i) if channels is not None and channels.i > 0 else 1
-    return WavRule(node.name, n, c)
-
-
-# -- images ----------------------------------------------------------------------------------------
+    n = _int_attr(node, "desired_samples", WAV_SAMPLES)
+    return WavRule(node.name, n, _int_attr(node, "desired_channels", 1))
 
 
 @dataclass
@@ -128,7 +116,6 @@ class ImageRule(Rule):
         pixels = pixels.astype(np.uint16 if self.dtype == "uint16" else np.uint8)
         if self.fmt == "bmp":
             return _bmp(pixels)
-
         if self.fmt == "jpeg":
             return bytes(tf().io.encode_jpeg(pixels).numpy())
         return bytes(tf().io.encode_png(pixels).numpy())
@@ -149,8 +136,9 @@ def _bmp(pixels: np.ndarray) -> bytes:
     return header + info + data
 
 
-def _channels(node: NodeDef, default: int = 3) -> int:
-    a = node_attr(node, "channels")
+def _int_attr(node: NodeDef, name: str, default: int) -> int:
+    """A positive int attribute, else ``default`` (0 or absent: the op decides)."""
+    a = node_attr(node, name)
     return int(a.i) if a is not None and a.i > 0 else default
 
 
@@ -168,7 +156,7 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     fmt = _IMAGE_FORMATS[node.op]
-    channels = _channels(node)
+    channels = _int_attr(node, "channels", 3)
     if fmt == "jpeg" and channels not in (1, 3):
         channels = 3
     dtype = "uint8"
@@ -179,9 +167,6 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
-
-
-# -- text ------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -213,15 +198,12 @@ class CsvRule(Rule):
         return bytes_array(lines, shape)
 
 
-_TYPE_NAMES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
-
-
 @sample_rule("DecodeCSV")
 def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     out = node_attr(node, "OUT_TYPE")
-    types = [_TYPE_NAMES.get(int(t), "string") for t in out.list.type] if out is not None else []
+    types = [DTYPES.get(int(t), "string") for t in out.list.type] if out is not None else []
     sel = node_attr(node, "select_cols")
     cols = list(sel.list.i) if sel is not None else []
     if cols:  # the line holds every column up to the last selected; others are strings
@@ -267,7 +249,6 @@ def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     t = node_attr(node, "out_type")
-    dtype = _TYPE_NAMES.get(int(t.type), "float32") if t is not None else "float32"
-
+    dtype = DTYPES.get(int(t.type), "float32") if t is not None else "float32"
     shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
     return TensorProtoRule(node.name, dtype, shape)

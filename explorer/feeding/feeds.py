@@ -1,14 +1,9 @@
 """Feeds: named input values, their .npz form, and their checking against input specs.
 
-Representation of values (shared by feeds and runner outputs):
-
-* dense tensors are ``numpy`` arrays; TF ``string`` tensors are object arrays of ``bytes``;
-* sparse tensors (``TensorSpec.kind == "sparse"``) are :class:`SparseValue` ``(indices [n, rank]
-  int64, values [n], dense_shape [rank] int64)``, the same triple ``tf.SparseTensor`` holds.
-
-:class:`Feeds` is the named-array container every runner takes (``explorer.sample`` makes one);
-:func:`check_feeds` checks user arrays against specs (``FeedError`` naming the input, the expected
-and the given dtype/shape).
+Dense values are numpy arrays (TF strings: object arrays of ``bytes``); sparse ones are
+:class:`SparseValue` ``(indices [n, rank] int64, values [n], dense_shape [rank] int64)``.
+:class:`Feeds` is what every runner takes; :func:`check_feeds` raises ``FeedError`` naming the
+input, the expected and the given dtype/shape.
 """
 
 from __future__ import annotations
@@ -21,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from explorer.errors import FeedError
+from explorer.graph.names import shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
 
@@ -29,10 +25,8 @@ _SEP = "#"  # separates an input key from its part in .npz entry names
 
 
 class SparseValue(NamedTuple):
-    """A sparse tensor's value: ``indices`` [n, rank] int64, ``values`` [n], ``dense_shape`` [rank].
-
-    A ``NamedTuple``, so ``session.run`` accepts it as the feed of a ``tf.SparseTensor``.
-    """
+    """A sparse tensor's value: ``indices`` [n, rank] int64, ``values`` [n], ``dense_shape`` [rank]
+    (a ``NamedTuple``, so ``session.run`` accepts it as the feed of a ``tf.SparseTensor``)."""
 
     indices: np.ndarray
     values: np.ndarray
@@ -66,11 +60,6 @@ def as_sparse(value: Any) -> SparseValue:
 
 
 Value = np.ndarray | SparseValue
-
-
-# ----------------------------------------------------------------------------------------------
-# dtypes
-# ----------------------------------------------------------------------------------------------
 
 
 def numpy_dtype(dtype: str) -> np.dtype:
@@ -108,45 +97,37 @@ def _holds_text(arr: np.ndarray) -> bool:
     return all(isinstance(v, (bytes, str, np.bytes_, np.str_)) for v in arr.reshape(-1))
 
 
+def _total_nbytes(values: Iterable[Value]) -> int:
+    return sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in values)
+
+
 def _nbytes(arr: np.ndarray) -> int:
     if arr.dtype == object:
         return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
     return int(arr.nbytes)
 
 
-# ----------------------------------------------------------------------------------------------
-# Feeds
-# ----------------------------------------------------------------------------------------------
-
-
 class Feeds(dict):
-    """Input key -> value (``ndarray``, or :class:`SparseValue` for sparse inputs).
-
-    A ``dict``, so it goes wherever a feed dict does. ``notes`` says what :func:`sample` decided
-    (unknown dims it filled, tf.Example features it built, inputs it left to the graph).
-    """
+    """Input key -> value (``ndarray``, or :class:`SparseValue`); a ``dict``, so it goes wherever a
+    feed dict does. ``notes``: what :func:`sample` decided (dims filled, features built)."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, notes: Iterable[str] = ()) -> None:
         super().__init__()
         for k, v in (values or {}).items():
-            self[str(k)] = as_sparse(v) if _is_sparse_like(v) else _as_array(v)
+            self[str(k)] = as_sparse(v) if is_sparse_like(v) else _as_array(v)
         self.notes: list[str] = list(notes)
         self.shapes: dict[str, Any] = {}  # key -> inferred shape and reasons (explorer.sample)
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays (string contents counted by length)."""
-        return sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in self.values())
+        return _total_nbytes(self.values())
 
     def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``, all or
-        nothing (:func:`explorer.output_policy.write_file`; an existing file only with
-        ``overwrite``).
-
-        String arrays are stored as their concatenated bytes plus end offsets and shape (fixed
-        width ``S`` arrays would drop trailing NUL bytes of serialized protos); sparse values as
-        their three parts. Returns the path written.
-        """
+        nothing (an existing file only with ``overwrite``); returns the path. Strings are stored
+        as concatenated bytes, end offsets and shape (``S`` arrays would drop the trailing NULs
+        of serialized protos), sparse values as their three parts."""
         entries: dict[str, np.ndarray] = {}
         for key, value in self.items():
             if _SEP in key:
@@ -185,7 +166,7 @@ class Feeds(dict):
         return out
 
 
-def _is_sparse_like(v: Any) -> bool:
+def is_sparse_like(v: Any) -> bool:
     return isinstance(v, SparseValue) or (
         hasattr(v, "indices") and hasattr(v, "values") and hasattr(v, "dense_shape")
     )
@@ -224,21 +205,16 @@ def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
     return out.reshape(tuple(shape))
 
 
-# ----------------------------------------------------------------------------------------------
-# checking
-# ----------------------------------------------------------------------------------------------
-
-
 def fmt_spec(spec: TensorSpec) -> str:
     """``float32[?,4]`` (``<unknown rank>`` when the rank is unknown)."""
-    if spec.shape is None:
-        return f"{spec.dtype}[<unknown rank>]"
-    return f"{spec.dtype}[{','.join('?' if d is None else str(d) for d in spec.shape)}]"
+    return spec.dtype + (
+        shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
+    )
 
 
 def _fmt_given(arr: np.ndarray) -> str:
     dtype = "string" if arr.dtype == object else arr.dtype.name
-    return f"{dtype}[{','.join(str(d) for d in arr.shape)}]"
+    return dtype + shape_text(arr.shape, ",")
 
 
 def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
@@ -266,16 +242,10 @@ def check_feeds(
     required: Iterable[str] = (),
     max_bytes: int | None = None,
 ) -> dict[str, Value]:
-    """Check ``feeds`` against ``specs`` and return them keyed by spec key, cast to spec dtypes.
-
-    Accepted: every key names a spec (tensor names may drop ``:0``); every ``required`` key is
-    present; a dense value's dtype is of the spec's kind (float into float, int into int or float,
-    str/bytes into string, bool into bool) and its shape matches every known dim; a sparse spec
-    takes a :class:`SparseValue` (or 3-tuple) whose values follow the same dtype rule.
-
-    Raises:
-        FeedError: naming the input, the expected and the given dtype/shape.
-    """
+    """``feeds`` keyed by spec key (tensor names may drop ``:0``), cast to the spec dtypes, after
+    checking: every ``required`` key present; dtype of the spec's kind (int into int or float,
+    str/bytes into string); every known dim matching; a sparse spec takes a :class:`SparseValue`
+    (or 3-tuple). Raises FeedError naming the input, the expected and the given dtype/shape."""
     out: dict[str, Value] = {}
     for key, value in feeds.items():
         k = resolve_key(str(key), specs)
@@ -295,14 +265,14 @@ def check_feeds(
             "generate one with explorer.sample(model, ...)"
         )
     if max_bytes is not None:
-        total = sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in out.values())
+        total = _total_nbytes(out.values())
         if total > max_bytes:
             raise FeedError(too_big_message(total, max_bytes, "these feeds"))
     return out
 
 
 def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
-    if _is_sparse_like(value):
+    if is_sparse_like(value):
         raise FeedError(
             f"input {key!r} ({spec.name}) is dense {fmt_spec(spec)} but was given a sparse value"
         )
@@ -324,7 +294,7 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
 
 
 def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
-    if not _is_sparse_like(value) and not (isinstance(value, tuple) and len(value) == 3):
+    if not is_sparse_like(value) and not (isinstance(value, tuple) and len(value) == 3):
         raise FeedError(
             f"input {key!r} is sparse ({fmt_spec(spec)}): give explorer.records.SparseValue("
             "indices, values, dense_shape), not a dense array"

@@ -1,14 +1,9 @@
 """Integer inputs that index something: the range :func:`explorer.sample` must draw them from.
 
-An int input that ends up as ``Gather`` indices into a 5-row embedding, or as the sequence
-lengths of a ``ReverseSequence`` over 6 time steps, makes ``session.run`` fail on values drawn from
-the sampler's default ``[0, 8)`` ("indices[0] = 6 is not in [0, 5)"). :func:`int_input_bounds`
-follows each integer input forward through ops that keep its values (``Identity``, ``Cast``,
-``Reshape``, v1 control flow, …) to the ops that index with it, and returns the exclusive upper
-bound those ops allow, read from the GraphDef alone (variable, constant and placeholder shapes).
-
-Per-op knowledge lives in :data:`INDEX_RULES`, filled with :func:`index_rule`: an op type ->
-function ``(graph, node, position) -> Bound`` for the input position the value reaches.
+An int input that becomes ``Gather`` indices into a 5-row embedding fails on the default ``[0, 8)``.
+:func:`int_input_bounds` follows each int input through value-keeping ops to the ops that index
+with it and returns the exclusive upper bound they allow, from the GraphDef alone. Per-op rules:
+:data:`INDEX_RULES` (``@index_rule``: ``(graph, node, position) -> Bound``).
 """
 
 from __future__ import annotations
@@ -17,17 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from explorer.feeding.shape_rules import attr_shape
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.registry import OpRegistry
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
-
-# A bound is an exclusive upper limit: an int, a dim of a placeholder whose size the sampler picks
-# (PlaceholderDim), or None when the graph does not say.
 
 
 @dataclass(frozen=True)
@@ -40,7 +33,7 @@ class PlaceholderDim:
     plus: int = 0
 
 
-Bound = int | PlaceholderDim | None
+Bound = int | PlaceholderDim | None  # an exclusive upper limit; None: the graph does not say
 IndexRuleFn = Callable[["_Graph", Any, int], Bound]
 
 INDEX_RULES: OpRegistry[IndexRuleFn] = OpRegistry("index rule")
@@ -52,29 +45,12 @@ its inputs."""
 
 
 # Op type -> the input positions whose values it passes on unchanged (None: every data input).
-VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = {
-    "Identity": (0,),
-    "IdentityN": None,
-    "Snapshot": (0,),
-    "StopGradient": (0,),
-    "Cast": (0,),
-    "Reshape": (0,),
-    "ExpandDims": (0,),
-    "Squeeze": (0,),
-    "Tile": (0,),
-    "Slice": (0,),
-    "StridedSlice": (0,),
-    "Unique": (0,),
-    "Pack": None,
-    "Switch": (0,),
-    "RefSwitch": (0,),
-    "Enter": (0,),
-    "RefEnter": (0,),
-    "Merge": None,
-    "RefMerge": None,
-    "Exit": (0,),
-    "NextIteration": (0,),
-}
+VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = dict.fromkeys(
+    ("Identity", "Snapshot", "StopGradient", "Cast", "Reshape", "ExpandDims", "Squeeze", "Tile")
+    + ("Slice", "StridedSlice", "Unique", "Switch", "RefSwitch", "Enter", "RefEnter", "Exit")
+    + ("NextIteration",),
+    (0,),
+) | dict.fromkeys(("IdentityN", "Pack", "Merge", "RefMerge"), None)
 _PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
 
 
@@ -103,32 +79,15 @@ class _Graph:
         node = self.index.source(inp)
         if node is None:
             return None
-        shape = _static_shape(node)
+        shape = attr_shape(node)
         if shape is None or not -len(shape) <= axis < len(shape):
             return None
         axis %= len(shape)
-        if shape[axis] >= 0:
+        if shape[axis] is not None:
             return shape[axis]
         if node.op in PLACEHOLDER_OPS:
             return PlaceholderDim(node.name, axis)
         return None
-
-
-def _static_shape(node: NodeDef) -> list[int] | None:
-    if node.op in VARIABLE_OPS | PLACEHOLDER_OPS:
-        s = node.attr["shape"].shape if "shape" in node.attr else None
-    elif node.op == "Const":
-        s = node.attr["value"].tensor.tensor_shape
-    elif "_output_shapes" in node.attr and node.attr["_output_shapes"].list.shape:
-        s = node.attr["_output_shapes"].list.shape[0]
-    else:
-        return None
-    if s is None or s.unknown_rank:
-        return None
-    return [d.size for d in s.dim]
-
-
-# -- the registry ----------------------------------------------------------------------------------
 
 
 @index_rule("Gather", "ResourceGather")
@@ -148,10 +107,7 @@ def _gather_v2(g: _Graph, node: NodeDef, pos: int) -> Bound:
 def _reverse_sequence(g: _Graph, node: NodeDef, pos: int) -> Bound:
     if pos != 1:
         return None
-    size = g.dim(node.input[0], node.attr["seq_dim"].i)
-    if isinstance(size, PlaceholderDim):
-        return PlaceholderDim(size.op, size.dim, plus=1)
-    return None if size is None else size + 1  # a length may equal the time dim
+    return _plus_one(g.dim(node.input[0], node.attr["seq_dim"].i))
 
 
 @index_rule("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
@@ -212,23 +168,13 @@ def _plus_one(size: Bound) -> Bound:
     return None if size is None else size + 1  # a length may equal the time dim
 
 
-# -- entry point -----------------------------------------------------------------------------------
-
-
 def int_input_bounds(
     graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
 ) -> dict[str, list[Bound]]:
-    """The bounds ops put on integer inputs, found by following their values forward.
-
-    Args:
-        graph_def: the model's GraphDef (its main graph is walked; functions are not).
-        inputs: input key -> tensor name (``ids:0``) of each integer input.
-
-    Returns:
-        key -> the bounds found (empty when nothing indexes with it); each an exclusive upper
-        limit: an int, or a :class:`PlaceholderDim` the caller resolves from the sampled shapes.
-        ``static`` (tensor -> static shape of the graph imported with the sampled shapes) gives
-        sizes computed in the graph (a CTC decoder's time dim after a transpose).
+    """Input key -> the bounds ops put on that integer input (``inputs``: key -> tensor name),
+    found by following its values forward through the main graph (not functions): exclusive
+    upper limits, an int or a :class:`PlaceholderDim` the caller resolves from the sampled shapes.
+    ``static`` (tensor -> static shape with the sampled shapes) gives sizes computed in the graph.
     """
     return {k: [b for b, _ in v] for k, v in _bounds_by_op(graph_def, inputs, static).items()}
 
@@ -284,10 +230,7 @@ def int_highs(
     static: Callable[[str], Any] | None = None,
 ) -> dict[str, tuple[int, str]]:
     """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
-    the integer inputs among ``shapes`` (key -> sampled shape) that index something.
-
-    ``specs`` maps keys to :class:`~explorer.records.TensorSpec`; only dense integer inputs count.
-    """
+    the dense integer inputs among ``shapes`` (key -> sampled shape) that index something."""
     ints = {
         k: specs[k].name
         for k in shapes

@@ -1,21 +1,12 @@
 """Input shape inference: every source of an input's shape merged, each inferred dim with a reason.
 
-What :func:`infer_shapes` merges, for each input of a model run:
-
-1. what the graph declares: the placeholder's ``shape`` attribute (TensorFlow checks feeds against
-   it, so it wins a disagreement), the signature's ``TensorInfo`` (old exports often have none),
-   the ``_output_shapes`` attribute (TF 1.x wrote the shape it inferred there) and TensorFlow's
-   forward shape inference over the imported graph;
-2. what the ops that consume it need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`: a
-   ``Reshape`` to a constant, a ``MatMul`` against a weight, a ``Conv2D`` filter, a ``BiasAdd``,
-   a broadcast with a constant, a ``ConcatV2`` with shaped siblings, a decoder reading one scalar);
-3. what TensorFlow's shape inference says deep in the graph when the free dims are probed
-   (:mod:`explorer.feeding.shape_probe`: a batch fixed at 128 by a ``Tile``).
-
-A TF 1.0-era ``[]`` placeholder shape (producer ≤ 21) is ambiguous: it often meant "unknown". It is
-read as a scalar when a consumer needs one (WAV bytes into ``DecodeWav``), else by the other
-sources, else as unknown rank. A dim the graph declares is never overridden; ``shapes=`` (CLI
-``--shape``) overrides everything and is checked against the placeholder.
+:func:`infer_shapes` merges what the graph declares (placeholder ``shape``, which wins a
+disagreement; the signature's TensorInfo; ``_output_shapes``; TensorFlow's forward inference),
+what consuming ops need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`) and what probing the
+free dims finds deep in the graph (:mod:`explorer.feeding.shape_probe`). A TF 1.0-era ``[]``
+placeholder shape (producer ≤ 21) is a scalar when a consumer needs one, else read from the other
+sources, else unknown rank. A declared dim is never overridden; ``shapes=`` (CLI ``--shape``)
+overrides everything and is checked against the placeholder.
 """
 
 from __future__ import annotations
@@ -35,12 +26,14 @@ from explorer.feeding.shape_rules import (
     Proposal,
     Shape,
     ShapeContext,
+    ShapeRuleFn,
     attr_shape,
     dim_origin,
 )
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
+from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec
 from explorer.loading.graph_import import prepare_graph_def
 
@@ -75,9 +68,8 @@ class InferredShape:
         out = [self.rank_reason] if self.rank_reason else []
         for i, d in enumerate(self.dims or ()):
             if d.reason:
-                sep = " = " if d.size is not None else " "
-                text = d.describe()
-                out.append(f"dim {i}{sep}{text}" if d.size is not None else f"dim {i}: {text}")
+                sep = " = " if d.size is not None else ": "
+                out.append(f"dim {i}{sep}{d.describe()}")
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -129,14 +121,7 @@ class _Inference:
         return self._graph
 
     def _static(self, tensor: str) -> Shape:
-        g = self.graph
-        if g is None:
-            return None
-        try:
-            t = g.get_tensor_by_name(tensor)
-        except (KeyError, ValueError):
-            return None
-        return None if t.shape.rank is None else tuple(t.shape.as_list())
+        return _graph_shape(self.graph, tensor)
 
     # -- one input -------------------------------------------------------------------------------
 
@@ -147,15 +132,9 @@ class _Inference:
         node = self.nodes.get(op_name(name))
         index = int(name.rpartition(":")[2])
         notes: list[str] = []
-        declared: Shape = None
-        ambiguous = False  # a TF 1.0-era `[]`: scalar or unknown, the consumers decide
         is_placeholder = node is not None and node.op in PLACEHOLDER_OPS
-        if is_placeholder:
-            raw = attr_shape(node) if "shape" in node.attr else None
-            if raw == () and self.model.producer <= 21:
-                ambiguous = True
-            else:
-                declared = raw
+        # ambiguous: a TF 1.0-era `[]`, scalar or unknown (the consumers decide)
+        declared, ambiguous = _declared(self.model, node) if is_placeholder else (None, False)
         if given is not None:
             return self._given(key, name, given, declared, spec)
         info = spec.shape
@@ -179,16 +158,7 @@ class _Inference:
         if not is_placeholder and shape is None:
             shape = self._static(name)
         dims = None if shape is None else tuple(Dim(d) for d in shape)
-        rank_reason = ""
-        for prop in self._proposals(name, shape):
-            if dims is None:
-                dims = tuple(prop.dims)
-                said = any(d.reason == prop.reason for d in dims)  # a dim says it already
-                rank_reason = (
-                    "" if said else (f"rank {len(dims)}: {prop.reason}" if dims else prop.reason)
-                )
-            elif len(prop.dims) == len(dims):
-                dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
+        dims, rank_reason = _apply(dims, self._proposals(name, shape), rank_prefix=True)
         if ambiguous:
             if dims == ():
                 notes.append("the TF 1.0-era shape [] is read as a real scalar here")
@@ -221,10 +191,16 @@ class _Inference:
         dims = tuple(Dim(d) for d in want)
         return InferredShape(key, name, dims, (), GIVEN)
 
-    def _proposals(self, name: str, shape: Shape) -> Iterable[Proposal]:
-        """What the consumers of ``name`` (through shape-keeping ops) need, nearest first."""
-        for node, pos in self.index.readers(name, SHAPE_KEEPING_OPS, MAX_HOPS, input0_only=True):
-            rule = SHAPE_RULES.get(node.op)
+    def _proposals(
+        self,
+        name: str,
+        shape: Shape,
+        rules: OpRegistry[ShapeRuleFn] = SHAPE_RULES,
+        through: frozenset[str] = SHAPE_KEEPING_OPS,
+    ) -> Iterable[Proposal]:
+        """What the consumers of ``name`` (through ``through`` ops) need, nearest first."""
+        for node, pos in self.index.readers(name, through, MAX_HOPS, input0_only=True):
+            rule = rules.get(node.op)
             prop = _ask(rule, self.ctx, node, pos, shape) if rule is not None else None
             if prop is not None:
                 yield prop
@@ -234,19 +210,11 @@ class _Inference:
         if given is not None:
             return self._given(key, name, given, None, spec)
         dims = None if spec.shape is None else tuple(Dim(d) for d in spec.shape)
-        rank_reason = ""
-        parts = list(spec.components) if spec.components else []
-        if parts:
-            start = tensor_name(parts[0])
-            for node, pos in self.index.readers(start, IDENTITY_OPS, MAX_HOPS, input0_only=True):
-                rule = SPARSE_SHAPE_RULES.get(node.op)
-                prop = _ask(rule, self.ctx, node, pos, spec.shape) if rule is not None else None
-                if prop is None:
-                    continue
-                if dims is None:
-                    dims, rank_reason = tuple(prop.dims), prop.reason
-                elif len(prop.dims) == len(dims):
-                    dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
+        props: Iterable[Proposal] = ()
+        if spec.components:
+            start = tensor_name(spec.components[0])
+            props = self._proposals(start, spec.shape, SPARSE_SHAPE_RULES, IDENTITY_OPS)
+        dims, rank_reason = _apply(dims, props, rank_prefix=False)
         return InferredShape(key, name, dims, (), rank_reason)
 
     # -- probing ---------------------------------------------------------------------------------
@@ -325,6 +293,18 @@ class _Inference:
         return sizes
 
 
+def _graph_shape(g: Any, tensor: str) -> Shape:
+    """The static shape of ``tensor`` in the imported graph ``g`` (``None``: no graph, no such
+    tensor, or unknown rank)."""
+    if g is None:
+        return None
+    try:
+        t = g.get_tensor_by_name(tensor)
+    except (KeyError, ValueError):
+        return None
+    return None if t.shape.rank is None else tuple(t.shape.as_list())
+
+
 def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: set[str]) -> None:
     """One batch for the run: when the graph fixes dim 0 of some fed input deep inside (a decoder
     tiled to 128, found by probing), the other fed inputs' free dim 0 take that size too."""
@@ -364,6 +344,25 @@ def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
     return tuple(x if x is not None else y for x, y in zip(a, b)), ""
 
 
+def _apply(
+    dims: tuple[Dim, ...] | None, props: Iterable[Proposal], rank_prefix: bool
+) -> tuple[tuple[Dim, ...] | None, str]:
+    """``dims`` merged with each proposal of its rank; the first proposal gives an unknown rank
+    (and the rank reason, ``rank N: ...`` when ``rank_prefix`` and no dim says it already)."""
+    rank_reason = ""
+    for prop in props:
+        if dims is None:
+            dims = tuple(prop.dims)
+            said = rank_prefix and any(d.reason == prop.reason for d in dims)
+            pre = rank_prefix and bool(dims)
+            rank_reason = (
+                "" if said else (f"rank {len(dims)}: {prop.reason}" if pre else prop.reason)
+            )
+        elif len(prop.dims) == len(dims):
+            dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
+    return dims, rank_reason
+
+
 def _merge_dim(a: Dim, b: Dim) -> Dim:
     """A known dim stays; a free one takes a fixed proposal, or the tighter of two free ones."""
     if a.size is not None:
@@ -393,21 +392,11 @@ def infer_shapes(
     feed_keys: Iterable[str] | None = None,
     probe: bool = True,
 ) -> tuple[dict[str, InferredShape], list[str]]:
-    """The shape of each input of ``specs`` (key -> :class:`~explorer.graph.specs.TensorSpec`).
-
-    Args:
-        model: the :class:`~explorer.loading.model.V1Model`.
-        specs: the inputs of the run.
-        shapes: key -> shape to use as given (``None``/``-1`` dims left to the sampler).
-        feed_keys: the inputs that are fed (default: all); only their free dims are probed.
-        probe: find dims fixed deep in the graph with TensorFlow's shape inference.
-
-    Returns:
-        ``(key -> InferredShape, notes)``; notes say how sources were read.
-
-    Raises:
-        FeedError: a given shape contradicts the placeholder's.
-    """
+    """``(key -> InferredShape, notes)`` for the inputs ``specs`` (key -> TensorSpec); notes say
+    how sources were read. ``shapes``: key -> shape used as given (``None``/``-1`` dims left to
+    the sampler); ``feed_keys``: the fed inputs (default: all), the only ones whose free dims are
+    probed (``probe``: with TensorFlow's shape inference). Raises FeedError when a given shape
+    contradicts the placeholder's."""
     given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
     cache_key = (
@@ -502,11 +491,7 @@ def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
         if g is not None:
 
             def lookup(tensor: str) -> Shape:
-                try:
-                    t = g.get_tensor_by_name(tensor_name(tensor))
-                except (KeyError, ValueError):
-                    return None
-                return None if t.shape.rank is None else tuple(t.shape.as_list())
+                return _graph_shape(g, tensor_name(tensor))
 
     if len(_STATIC) >= 4:
         _STATIC.pop(next(iter(_STATIC)))
@@ -541,9 +526,17 @@ def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[st
             if nodes is None:
                 nodes = graph_index(model.graph_def).nodes
             node = nodes.get(op_name(spec.name))
-            if node is not None and node.op in PLACEHOLDER_OPS and "shape" in node.attr:
-                declared = attr_shape(node)
-                if declared is not None and not (declared == () and model.producer <= 21):
+            if node is not None and node.op in PLACEHOLDER_OPS:
+                declared = _declared(model, node)[0]
+                if declared is not None:
                     spec = dataclasses.replace(spec, shape=declared)
         out[key] = spec
     return out
+
+
+def _declared(model: V1Model, node: NodeDef) -> tuple[Shape, bool]:
+    """A placeholder's declared shape, and whether it is a TF 1.0-era ``[]`` (producer <= 21),
+    which often meant unknown: then no declaration (``None``)."""
+    raw = attr_shape(node) if "shape" in node.attr else None
+    old = raw == () and model.producer <= 21
+    return (None if old else raw), old

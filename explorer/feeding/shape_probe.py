@@ -1,13 +1,10 @@
 """Constraints deep in the graph, found by TensorFlow's own shape inference on probe sizes.
 
-A seq2seq decoder fixed at batch 128 by a ``Tile`` of its start tokens meets the encoder's state
-(batch from the input placeholder) in a ``ConcatV2`` inside a while loop, dozens of ops away from
-the input. Rather than re-implement shape functions, :func:`probe` imports the graph with every free
-dim of every fed placeholder set to a distinct prime (1009, 1013, ...): TensorFlow's forward shape
-inference carries them through every op, and where one meets a size the graph fixes, the import
-fails with ``Dimension 0 in both shapes must be equal, but are 1009 and 128 ... for '{{node
-decode/.../concat}}``. That binds the dim to 128 (two probe sizes meeting tie two dims); the graph
-is probed again until it imports, a bounded number of times.
+:func:`probe` imports the graph with every free dim of every fed placeholder set to a distinct
+prime (1009, 1013, ...); where one meets a size the graph fixes (a decoder's batch tiled to 128),
+the import fails with ``... must be equal, but are 1009 and 128 ... for '{{node ...}}``, which
+binds that dim (two probe sizes meeting tie two dims). Repeated until it imports, a bounded number
+of times.
 """
 
 from __future__ import annotations
@@ -54,20 +51,12 @@ def probe(
     describe_origin: Callable[[str, int], str] | None = None,
     scales: Mapping[tuple[str, int], int] | None = None,
 ) -> ProbeResult:
-    """Bind the free dims of placeholders that the graph fixes or ties.
-
-    Args:
-        import_graph: placeholder op -> full shape -> a ``tf.Graph`` with the graph imported under
-            those shapes; raises ``ValueError`` (TensorFlow's shape error) when it does not import.
-        shapes: placeholder op -> its shape so far (``None`` dims are free and probed).
-        avoid: sizes that occur in the graph already (not used as probe sizes).
-        describe_origin: ``(node name, size) -> text`` where a fixed size comes from.
-        scales: (op, axis) -> a factor the dim must be a multiple of (a ``[?]`` input reshaped to
-            ``[-1, 784]``): its probe size is the prime times that factor.
-
-    Returns:
-        A :class:`ProbeResult`; nothing is fixed when the graph imports with the probe sizes.
-    """
+    """Bind the free (``None``) dims of ``shapes`` (placeholder op -> shape) that the graph fixes
+    or ties. ``import_graph(op -> shape)`` imports the graph, raising ``ValueError`` (TensorFlow's
+    shape error) when it does not; ``avoid``: sizes already in the graph, never probe sizes;
+    ``describe_origin(node, size)``: where a fixed size comes from; ``scales``: (op, axis) ->
+    a factor the dim must be a multiple of (the probe size is the prime times it). Nothing is
+    fixed when the graph imports with the probe sizes."""
     free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
     result = ProbeResult()
     if not free:

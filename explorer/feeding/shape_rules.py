@@ -1,26 +1,16 @@
 """What the ops that consume an input say about its shape: rules in :data:`SHAPE_RULES`.
 
-An input with no shape in the graph (``x = tf.placeholder(tf.float32)``) still has one the graph
-needs: a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` against a ``[784, k]`` weight, a ``Conv2D``
-filter's input channels, a ``BiasAdd``'s bias, a broadcast with a constant, a ``ConcatV2`` with
-shaped siblings, a ``DecodeWav`` that reads one scalar string. Each rule is registered by op type::
-
-    @shape_rule("MatMul", "BatchMatMul")
-    def _matmul(ctx: ShapeContext, node, pos: int, shape) -> Proposal | None: ...
-
-where ``node`` is the consuming NodeDef, ``pos`` the position of the tensor among its data inputs,
-and ``shape`` what is known of the tensor so far (a tuple with ``None`` dims, or ``None`` for an
-unknown rank). The rule returns a :class:`Proposal`: the shape the op needs, each fixed dim with its
-reason, or ``None`` when it says nothing. :mod:`explorer.feeding.shape_inference` merges proposals
-with what the graph declares (never over a declared dim). Sparse inputs have their own registry,
-:data:`SPARSE_SHAPE_RULES`, asked with the ``indices`` component's consumers.
-
-Pure Python over the GraphDef plus the static shapes TensorFlow's forward inference gave
-(:meth:`ShapeContext.static_shape`); TensorFlow is imported only when a constant is read.
+``@shape_rule(*op_types)`` registers ``fn(ctx, node, pos, shape) -> Proposal | None``: ``node``
+the consuming NodeDef, ``pos`` the tensor's position among its data inputs, ``shape`` what is
+known so far (``None`` dims; ``None`` for unknown rank). A :class:`Proposal` is the shape the op
+needs, each fixed dim with its reason (a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` weight, a
+``Conv2D`` filter). :mod:`explorer.feeding.shape_inference` merges proposals, never over a
+declared dim. Sparse inputs: :data:`SPARSE_SHAPE_RULES`, asked with the ``indices``' consumers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -34,6 +24,7 @@ from explorer.graph.op_families import (
     VARIABLE_OPS,
 )
 from explorer.graph.registry import OpRegistry
+from explorer.graph.specs import shape_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -113,10 +104,6 @@ class ShapeContext:
             self._consts[t] = self.index.const(t, IDENTITY_OPS)
         return self._consts[t]
 
-    def source(self, tensor: str) -> NodeDef | None:
-        """The node a tensor comes from, through ``Identity``-like reads (variables, constants)."""
-        return self.index.source(tensor)
-
 
 def attr_shape(node: NodeDef, index: int = 0) -> Shape:
     """A node's declared shape of output ``index`` from its attributes, else ``None``."""
@@ -128,9 +115,7 @@ def attr_shape(node: NodeDef, index: int = 0) -> Shape:
         s = attr["shape"].shape
     elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
         s = attr["_output_shapes"].list.shape[index]
-    if s is None or s.unknown_rank:
-        return None
-    return tuple(None if d.size < 0 else int(d.size) for d in s.dim)
+    return None if s is None else shape_of(s)
 
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
@@ -155,8 +140,6 @@ def _fixed(size: int | None, reason: str) -> Dim:
 def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
-
-# -- scalars -------------------------------------------------------------------------------------
 
 SCALAR_INPUTS: dict[str, tuple[int, str]] = {
     "DecodeWav": (0, "WAV file contents"),
@@ -191,9 +174,6 @@ def _switch_pred(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Pr
     return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
 
 
-# -- reshape ---------------------------------------------------------------------------------------
-
-
 @shape_rule("Reshape")
 def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
@@ -208,19 +188,13 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
     else:
         return None
     why = f"{_where(node)} reshapes it to {text}"
-    known = [d for d in target if d is not None]
-    per = 1
-    for d in known:
-        per *= d
+    per = math.prod(d for d in target if d is not None)
     if shape is None:  # take the target's shape; its -1 becomes the batch
         return Proposal(tuple(_fixed(d, why) for d in target), why)
     free = [i for i, d in enumerate(shape) if d is None]
     if len(free) != 1:
         return None
-    have = 1
-    for d in shape:
-        if d is not None:
-            have *= d
+    have = math.prod(d for d in shape if d is not None)
     dims = [Dim() if d is None else Dim(d) for d in shape]
     if None in target:  # the element count is `per` times a free size
         if per % have == 0 and per // have > 1:
@@ -231,9 +205,6 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
         dims[free[0]] = Dim(per // have, why)
         return Proposal(tuple(dims), why)
     return None
-
-
-# -- dense layers ----------------------------------------------------------------------------------
 
 
 def _attr_b(node: NodeDef, name: str) -> bool:
@@ -323,16 +294,13 @@ def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propo
     return Proposal(tuple(dims), why)
 
 
-# -- siblings --------------------------------------------------------------------------------------
-
-
 def _broadcast(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos not in (0, 1):
         return None
     other = ctx.static_shape(node.input[1 - pos])
     if not other or any(d is None for d in other) or all(d == 1 for d in other):
         return None  # a scalar (or unknown) other side says nothing
-    src = ctx.source(node.input[1 - pos])
+    src = ctx.index.source(node.input[1 - pos])
     what = "a constant" if src is not None and src.op == "Const" else op_name(node.input[1 - pos])
     why = f"{_where(node)} broadcasts it with {what} of shape {shape_text(other)}"
     if shape is None:
@@ -407,9 +375,6 @@ def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Prop
     return Proposal(tuple(dims), why)
 
 
-# -- sparse ----------------------------------------------------------------------------------------
-
-
 @sparse_shape_rule("SparseToDense")
 def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
@@ -433,8 +398,6 @@ def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> 
     inner = _fixed(k, why)
     return Proposal((inner, Dim()) if _attr_b(node, "adjoint_a") else (Dim(), inner), why)
 
-
-# -- where a fixed size comes from ----------------------------------------------------------------
 
 OriginFn = Callable[[ShapeContext, Any, int], str]
 

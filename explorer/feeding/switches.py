@@ -1,9 +1,5 @@
-"""Keep_prob-like inputs: name patterns and the neutral value that turns randomness off.
-
-:data:`SWITCHES` is the table (append to it to teach another name); :func:`switch_of` says whether
-an op name is one, and its value. The sampler feeds these their neutral value, and parity's remedy
-uses them.
-"""
+"""Keep_prob-like inputs: :data:`SWITCHES` (name patterns and the neutral value that turns
+randomness off; append to teach another) and :func:`switch_of`. Used by the sampler and parity."""
 
 from __future__ import annotations
 

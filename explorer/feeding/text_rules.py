@@ -1,28 +1,20 @@
 """Sample rules for text inputs looked up in a vocabulary (TF1 Hub text modules and the like).
 
-A text-embedding module takes sentences (``string[?]``) that a ``StringSplit`` cuts into tokens,
-or tokens (often a sparse tensor) that go straight into a lookup table initialised from an asset
-file. Random strings are all out of vocabulary there, so every row would map to the OOV bucket and
-a run or a parity check would prove little. These rules draw from the vocabulary instead:
-
-* ``StringSplit``/``StringSplitV2`` (the sentence input): sentences of 1 to 4 vocabulary
-  tokens joined by the op's delimiter (a space when it splits on whitespace);
-* ``LookupTableFind``/``LookupTableFindV2`` keys (a token input): vocabulary tokens.
-
-Each applies only when :func:`~explorer.feeding.tf_example.find_vocabulary` finds the asset file
-behind the table; otherwise the input keeps random strings.
+Random strings all map to the OOV bucket, so these draw from the vocabulary that
+:func:`~explorer.feeding.tf_example.find_vocabulary` finds behind the table: ``StringSplit(V2)``
+inputs get sentences of 1 to 4 tokens joined by its delimiter, ``LookupTableFind(V2)`` keys get
+tokens. Without an asset file the input keeps random strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from explorer.feeding.tf_example import Context, Rule, find_vocabulary, sample_rule
+from explorer.feeding.generators import random_strings
+from explorer.feeding.tf_example import Context, Rule, bytes_array, find_vocabulary, sample_rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -43,17 +35,8 @@ class TokenRule(Rule):
     def describe(self) -> str:
         return f"tokens from {Path(self.vocab_file).name}"
 
-    def generate(
-        self,
-        rng: np.random.Generator,
-        shape: tuple[int, ...],
-        value_range: tuple[float, float],
-        ranges: Mapping[str, tuple[float, float]],
-    ) -> np.ndarray:
-        n = int(np.prod(shape, dtype=np.int64))
-        out = np.empty(n, dtype=object)
-        out[:] = [self.tokens[i] for i in rng.integers(0, len(self.tokens), n)]
-        return out.reshape(shape)
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        return random_strings(rng, shape, self.tokens)
 
 
 @dataclass
@@ -68,21 +51,13 @@ class SentenceRule(TokenRule):
     def describe(self) -> str:
         return f"sentences of 1-{MAX_TOKENS} tokens from {Path(self.vocab_file).name}"
 
-    def generate(
-        self,
-        rng: np.random.Generator,
-        shape: tuple[int, ...],
-        value_range: tuple[float, float],
-        ranges: Mapping[str, tuple[float, float]],
-    ) -> np.ndarray:
-        n = int(np.prod(shape, dtype=np.int64))
-        out = np.empty(n, dtype=object)
-        counts = rng.integers(1, MAX_TOKENS + 1, n)
-        out[:] = [
-            self.separator.join(self.tokens[i] for i in rng.integers(0, len(self.tokens), c))
-            for c in counts
+    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+        counts = rng.integers(1, MAX_TOKENS + 1, math.prod(shape))
+        pick = len(self.tokens)
+        items = [
+            self.separator.join(self.tokens[i] for i in rng.integers(0, pick, c)) for c in counts
         ]
-        return out.reshape(shape)
+        return bytes_array(items, shape)
 
 
 def _separator(ctx: Context, node: NodeDef) -> bytes | None:

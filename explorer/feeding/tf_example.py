@@ -1,20 +1,12 @@
 """Sample rules for string inputs, keyed by the op type that consumes them; tf.Example building.
 
-A string input means nothing on its own: what makes a valid value depends on the op that reads it.
-:func:`rule_for` walks from the input to its consumers (through ``Identity``, ``Reshape`` and other
-pass-through ops) and asks the rule registered for the first consumer's op type. Register a rule
-with :func:`sample_rule`::
-
-    @sample_rule("ParseExampleV2")
-    def _parse_example_v2(ctx: Context, node, index: int) -> Rule | None: ...
-
-where ``node`` is the consuming NodeDef and ``index`` the position of the input among its inputs.
-
-Rules here: ``ParseExample``, ``ParseExampleV2`` and ``ParseSingleExample`` (serialized
-``tf.Example`` protos built from the op's dense keys/types/shapes and sparse/ragged keys/types;
-string features looked up in a vocabulary table initialised from an asset file take values from
-that file), ``StringToNumber`` (decimal strings), and ``Assign``-like ops (an input of unknown
-rank that is assigned to a variable takes the variable's shape).
+What makes a valid string depends on the op reading it: :func:`rule_for` walks from the input
+through pass-through ops to its consumers and asks the rule registered with
+``@sample_rule(*op_types)`` (``fn(ctx, node, index) -> Rule | None``, ``index`` the input's
+position) for the first one's op type. Here: ``ParseExample(V2)``/``ParseSingleExample``
+(serialized ``tf.Example`` from the op's keys, types and shapes; string features looked up in a
+vocabulary asset take its values), ``StringToNumber`` (decimal strings) and ``Assign``-like ops
+(the variable's shape).
 """
 
 from __future__ import annotations
@@ -114,11 +106,8 @@ inputs consumed by ``op_types``."""
 
 
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
-    """The rule for an input (a :class:`~explorer.records.TensorSpec`), or ``None``.
-
-    Breadth-first over consumers of the input through :data:`FEATURE_PASS_OPS`, up to 8 hops;
-    the first consumer with a registered rule decides.
-    """
+    """The rule for an input (a TensorSpec), or ``None``: the first of its consumers (breadth-first
+    through :data:`FEATURE_PASS_OPS`, up to 8 hops) with a registered rule decides."""
     ctx = Context.of(model)
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
@@ -133,9 +122,6 @@ def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
     out = np.empty(len(items), dtype=object)
     out[:] = items
     return out.reshape(shape)
-
-
-# -- tf.Example ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -211,7 +197,8 @@ class ExampleRule(Rule):
         return ex
 
 
-_KIND_OF_TYPE = {1: "float32", 9: "int64", 7: "string"}  # DataType enum -> feature dtype
+DTYPES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
+"""DataType enum -> name, for the dtypes of tf.Example features, decoders and parse ops."""
 
 
 def node_attr(node: NodeDef, name: str) -> Any:
@@ -220,7 +207,8 @@ def node_attr(node: NodeDef, name: str) -> Any:
     return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
 
 
-def _list_attr(node: NodeDef, name: str) -> Any:
+def list_attr(node: NodeDef, name: str) -> Any:
+    """``node.attr[name].list``, or an empty list when the node has no such attribute."""
     a = node_attr(node, name)
     return a.list if a is not None else _EMPTY_LIST
 
@@ -235,14 +223,12 @@ _EMPTY_LIST = _EmptyList()
 
 
 def _types(node: NodeDef, attr: str) -> list[str]:
-    return [_KIND_OF_TYPE.get(int(t), "string") for t in _list_attr(node, attr).type]
+    return [DTYPES.get(int(t), "string") for t in list_attr(node, attr).type]
 
 
-def _shapes(node: NodeDef) -> list[tuple[int, ...]]:
-    out = []
-    for s in _list_attr(node, "dense_shapes").shape:
-        out.append(tuple(int(d.size) for d in s.dim))
-    return out
+def dense_shapes(node: NodeDef) -> list[tuple[int, ...]]:
+    """The ``dense_shapes`` of a parse op (``-1`` dims: any length)."""
+    return [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
 
 
 def _build(
@@ -256,11 +242,10 @@ def _build(
     sparse_types = _types(node, "sparse_types")
     dense_types = _types(node, "Tdense")
     ragged_types = _types(node, "ragged_value_types")
-    dense_shapes = _shapes(node)
     if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
         return None
     feats = [Feature(k, "sparse", t) for k, t in zip(sparse, sparse_types)]
-    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes)]
+    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes(node))]
     feats += [Feature(k, "ragged", t) for k, t in zip(ragged, ragged_types)]
     # Output index of each feature's values: sparse values, dense values, ragged values.
     ns, nd = len(sparse), len(dense)
@@ -304,9 +289,7 @@ class NumberStringRule(Rule):
 @sample_rule("StringToNumber")
 def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
     t = node_attr(node, "out_type")
-    out_type = {1: "float32", 2: "float64", 3: "int32", 9: "int64"}.get(
-        int(t.type) if t is not None else 1, "float32"
-    )
+    out_type = DTYPES.get(int(t.type) if t is not None else 1, "float32")
     return NumberStringRule(node.name, out_type)
 
 
@@ -348,17 +331,11 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     return ShapeRule(node.op, node.name, dims, dtype_name(dtype.type))
 
 
-# -- vocabularies ----------------------------------------------------------------------------------
-
-
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
-    """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``.
-
-    Follows the tensor's consumers (into function calls too, as tf.Transform graphs wrap their
-    lookups) to a ``LookupTableFind(V2)`` whose keys it reaches; resolves the table handle back to
-    the main graph; the op there that takes both the handle and an asset file tensor initialises
-    the table from that file (``InitializeTableFromTextFileV2`` or a call wrapping one).
-    """
+    """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``: its
+    consumers (into function calls too, as tf.Transform wraps lookups) lead to a
+    ``LookupTableFind(V2)``; the main-graph op taking that table's handle and an asset file
+    initialises it from that file (``InitializeTableFromTextFileV2`` or a call wrapping one)."""
     found = _find_lookup(ctx, tensor)
     if found is None:
         return None

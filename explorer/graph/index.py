@@ -24,15 +24,10 @@ Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in no
 
 
 class GraphIndex:
-    """One indexing pass over the top-level NodeDefs; the other views are built on first use.
-
-    Attributes:
-        graph_def: the indexed GraphDef.
-        node_list: the NodeDefs in graph order; ``names`` / ``types`` their names and op types.
-        position: op name -> graph-order index.
-        data_by_input: node input string as written (``x``, ``x:1``) -> consumer indices.
-        control_by_op: op name -> indices of the ops with a control edge from it.
-    """
+    """One indexing pass over the top-level NodeDefs (``node_list`` in graph order, ``names``,
+    ``types``, ``position``: op name -> index, ``data_by_input``: input string as written ->
+    consumer indices, ``control_by_op``: op name -> control consumers); other views are built
+    on first use."""
 
     def __init__(self, graph_def: GraphDef) -> None:
         self.graph_def = graph_def

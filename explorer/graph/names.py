@@ -1,12 +1,6 @@
-"""Name and text helpers every step shares: tensor and op names, shapes and dtypes as text.
-
-One home for each, so that messages read the same whichever step writes them:
-
-* :func:`tensor_name`: ``"a"`` -> ``"a:0"`` (``"a:1"`` stays);
-* :func:`op_name`: ``"^a"``, ``"a:1"`` -> ``"a"``;
-* :func:`shape_text`: ``[?, 4]``, or ``<unknown rank>``;
-* :func:`dtype_name`: a ``DataType`` enum as TensorFlow names it (``float32``, ``float32_ref``).
-"""
+"""Name and text helpers every step shares, so messages read the same: :func:`tensor_name`
+(``a`` -> ``a:0``), :func:`op_name` (``^a``, ``a:1`` -> ``a``), :func:`shape_text` (``[?, 4]``,
+``<unknown rank>``), :func:`dtype_name` (``float32``, ``float32_ref``)."""
 
 from __future__ import annotations
 

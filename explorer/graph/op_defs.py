@@ -1,22 +1,12 @@
 """TensorFlow's op registry, version and device types as data: browsing a graph imports no
 TensorFlow.
 
-The catalog needs each op type's ``OpDef`` (how many outputs, of which dtypes), ``scan`` and
-``inspect`` need to know which op types this TensorFlow registers, which device types this machine
-has and TensorFlow's version. With TensorFlow imported in this process these come from it (its
-live registry includes op libraries loaded with ``tf.load_op_library``). Without it, from a table
-that one child process writes the first time (one TensorFlow import, a few seconds, once per
-installation and machine) into the cache folder:
-
-* ``$TF1_EXPLORER_CACHE_DIR``, else ``$XDG_CACHE_HOME/tf1-explorer``, else
-  ``~/.cache/tf1-explorer``;
-* one ``op-defs-<key>.pb`` (TensorFlow's ``OpList``: every registered op) and ``<key>.json``
-  (version, device types) per key; the key hashes where TensorFlow is installed (path, size and
-  time of its files) and the accelerators visible here (``/dev/nvidia*``, ``CUDA_VISIBLE_DEVICES``),
-  so another TensorFlow or a GPU showing up starts a new table.
-
-A cache folder that cannot be written only costs the child process again in the next process.
-If the child process fails, TensorFlow is imported here instead.
+With TensorFlow imported they come from it (including ``tf.load_op_library`` ops). Else from a
+table one child process writes once per installation and machine into the cache folder
+(``$TF1_EXPLORER_CACHE_DIR``, ``$XDG_CACHE_HOME/tf1-explorer`` or ``~/.cache/tf1-explorer``):
+``op-defs-<key>.pb`` (the ``OpList``) and ``<key>.json`` (version, device types), the key hashing
+the TensorFlow installation and the visible accelerators. An unwritable cache only costs the child
+again; if the child fails, TensorFlow is imported here.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """Op-type families, each named once: every "is this op a placeholder / a variable / v1 control
-flow / random / a file reader / a pass-through?" in explorer reads its answer here.
-
-Plain ``frozenset`` constants (no TensorFlow: cheap to import); :data:`FAMILIES` names the main
-ones for listing::
-
-    >>> from explorer.graph.op_families import RANDOM_OPS, families_of
-    >>> "RandomUniform" in RANDOM_OPS
-    True
-    >>> families_of("Switch")
-    ['control_flow_entry', 'v1_control_flow']
-
-Every name is an op type TensorFlow 2.21 still registers (checked by the tests), including the
-deprecated ones old graphs carry (``PlaceholderV2``, ``Variable``, ``Save``, ``RestoreSlice``).
-"""
+flow / random / a file reader / a pass-through?" reads its answer here. Plain ``frozenset``
+constants; :data:`FAMILIES` names the main ones for listing. Every name is an op type TensorFlow
+2.21 still registers (tested), deprecated ones old graphs carry included."""
 
 from __future__ import annotations
 
@@ -58,18 +47,10 @@ V1_CONTROL_FLOW_OPS = _family(
 # -- randomness ------------------------------------------------------------------------------------
 
 RANDOM_OPS = _family(
-    "RandomUniform",
-    "RandomUniformInt",
-    "RandomStandardNormal",
-    "TruncatedNormal",
-    "ParameterizedTruncatedNormal",
-    "Multinomial",
-    "RandomShuffle",
-    "RandomGamma",
-    "RandomPoisson",
-    "RandomPoissonV2",
-    "RandomCrop",
-)
+    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",
+    "ParameterizedTruncatedNormal", "Multinomial", "RandomShuffle", "RandomGamma", "RandomPoisson",
+    "RandomPoissonV2", "RandomCrop",
+)  # fmt: skip
 """Stateful random ops: new values every run; their ``seed``/``seed2`` attributes seed them."""
 
 # -- variable updates ----------------------------------------------------------------------------
@@ -88,111 +69,53 @@ RESTORE_OPS = _family("RestoreV2", "Restore", "RestoreSlice")
 CHECKPOINT_OPS = _family(SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
 """What a ``tf.train.Saver`` (V1 or V2 checkpoint format) adds to a graph."""
 FILE_OPS = _family(
-    "ReadFile",
-    "WriteFile",
-    "MatchingFiles",
+    "ReadFile", "WriteFile", "MatchingFiles",
     "PrintV2",  # only when it prints to a file:// stream
     "ImmutableConst",  # memory-maps a file
-    "CreateSummaryFileWriter",
-    "CreateSummaryDbWriter",
+    "CreateSummaryFileWriter", "CreateSummaryDbWriter",
     # dataset sources
-    "TFRecordDataset",
-    "TFRecordDatasetV2",
-    "TextLineDataset",
-    "FixedLengthRecordDataset",
-    "FixedLengthRecordDatasetV2",
-    "CSVDataset",
-    "CSVDatasetV2",
-    "ExperimentalCSVDataset",
-    "SqlDataset",
-    "ExperimentalSqlDataset",
-    "LMDBDataset",
-    "ExperimentalLMDBDataset",
-    "MatchingFilesDataset",
-    "ExperimentalMatchingFilesDataset",
-    "LoadDataset",
-    "SnapshotDatasetReader",
-    "SnapshotChunkDataset",
-    "ListSnapshotChunksDataset",
+    "TFRecordDataset", "TFRecordDatasetV2", "TextLineDataset", "FixedLengthRecordDataset",
+    "FixedLengthRecordDatasetV2", "CSVDataset", "CSVDatasetV2", "ExperimentalCSVDataset",
+    "SqlDataset", "ExperimentalSqlDataset", "LMDBDataset", "ExperimentalLMDBDataset",
+    "MatchingFilesDataset", "ExperimentalMatchingFilesDataset", "LoadDataset",
+    "SnapshotDatasetReader", "SnapshotChunkDataset", "ListSnapshotChunksDataset",
     "RecordInput",  # reads the files its file_pattern matches
-    "DataServiceDataset",
-    "DataServiceDatasetV2",
-    "DataServiceDatasetV3",
-    "DataServiceDatasetV4",
+    "DataServiceDataset", "DataServiceDatasetV2", "DataServiceDatasetV3", "DataServiceDatasetV4",
     "DatasetFromGraph",
     # dataset sinks
     "CacheDataset",  # only with a file name
-    "CacheDatasetV2",
-    "DatasetToTFRecord",
-    "ExperimentalDatasetToTFRecord",
-    "SaveDataset",
-    "SaveDatasetV2",
-    "SnapshotDataset",
-    "SnapshotDatasetV2",
-    "DistributedSave",
+    "CacheDatasetV2", "DatasetToTFRecord", "ExperimentalDatasetToTFRecord", "SaveDataset",
+    "SaveDatasetV2", "SnapshotDataset", "SnapshotDatasetV2", "DistributedSave",
     "RegisterDataset",  # sends a dataset to a tf.data service address
     "RegisterDatasetV2",
     # queue readers and what reads them
-    "WholeFileReader",
-    "WholeFileReaderV2",
-    "TextLineReader",
-    "TextLineReaderV2",
-    "TFRecordReader",
-    "TFRecordReaderV2",
-    "FixedLengthRecordReader",
-    "FixedLengthRecordReaderV2",
-    "LMDBReader",
-    "ReaderRead",
-    "ReaderReadV2",
-    "ReaderReadUpTo",
-    "ReaderReadUpToV2",
+    "WholeFileReader", "WholeFileReaderV2", "TextLineReader", "TextLineReaderV2",
+    "TFRecordReader", "TFRecordReaderV2", "FixedLengthRecordReader", "FixedLengthRecordReaderV2",
+    "LMDBReader", "ReaderRead", "ReaderReadV2", "ReaderReadUpTo", "ReaderReadUpToV2",
     # tables, vocabularies, protos read from files
-    "InitializeTableFromTextFile",
-    "InitializeTableFromTextFileV2",
-    "Skipgram",
+    "InitializeTableFromTextFile", "InitializeTableFromTextFileV2", "Skipgram",
     "DecodeProtoV2",  # descriptor_source may name a file
-    "EncodeProto",
-    "LoadAndRemapMatrix",
-    "GenerateVocabRemapping",
+    "EncodeProto", "LoadAndRemapMatrix", "GenerateVocabRemapping",
     # debug ops with URLs (file:// dumps, grpc://)
-    "DebugIdentity",
-    "DebugIdentityV2",
-    "DebugIdentityV3",
-    "DebugNanCount",
-    "DebugNumericSummary",
-    "Copy",
-    "CopyHost",
+    "DebugIdentity", "DebugIdentityV2", "DebugIdentityV3", "DebugNanCount", "DebugNumericSummary",
+    "Copy", "CopyHost",
     CHECKPOINT_OPS,
-)
+)  # fmt: skip
 """Ops that read or write paths chosen by the model's author (each one's door, which input or
 attribute holds the path, is in ``explorer.inspection.file_doors.DOORS``)."""
 QUEUE_OPS = _family(
     *(
         f"{base}{v}"
         for base in (
-            "FIFOQueue",
-            "PaddingFIFOQueue",
-            "RandomShuffleQueue",
-            "PriorityQueue",
-            "QueueEnqueue",
-            "QueueEnqueueMany",
-            "QueueDequeue",
-            "QueueDequeueMany",
-            "QueueDequeueUpTo",
-            "QueueClose",
-            "QueueSize",
-            "TFRecordReader",
-            "TextLineReader",
-            "WholeFileReader",
-            "FixedLengthRecordReader",
-            "IdentityReader",
-            "ReaderRead",
-            "ReaderReadUpTo",
+            "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue", "QueueEnqueue",
+            "QueueEnqueueMany", "QueueDequeue", "QueueDequeueMany", "QueueDequeueUpTo",
+            "QueueClose", "QueueSize", "TFRecordReader", "TextLineReader", "WholeFileReader",
+            "FixedLengthRecordReader", "IdentityReader", "ReaderRead", "ReaderReadUpTo",
         )
         for v in ("", "V2")
     ),
     "LMDBReader",
-)
+)  # fmt: skip
 """Input-pipeline queues and readers (``session.run`` blocks until queue runners fill them)."""
 PY_FUNC_OPS = _family("PyFunc", "PyFuncStateless", "EagerPyFunc")
 """Calls into Python functions of the exporting process (not stored in the model)."""
@@ -211,21 +134,10 @@ PARSE_EXAMPLE_OPS = _family("ParseExample", "ParseExampleV2", "ParseSingleExampl
 SHAPE_OPS = _family("Shape", "ShapeN", "Size", "Rank")
 """Ops whose value is a tensor's shape, not its values."""
 LAYER_OPS = _family(
-    "MatMul",
-    "BatchMatMul",
-    "BatchMatMulV2",
-    "BatchMatMulV3",
-    "Conv2D",
-    "Conv3D",
-    "DepthwiseConv2dNative",
-    "Conv2DBackpropInput",
-    "BiasAdd",
-    "Add",
-    "AddV2",
-    "Gather",
-    "GatherV2",
-    "ResourceGather",
-)
+    "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv2D", "Conv3D",
+    "DepthwiseConv2dNative", "Conv2DBackpropInput", "BiasAdd", "Add", "AddV2", "Gather",
+    "GatherV2", "ResourceGather",
+)  # fmt: skip
 """Ops that apply a weight (a variable, or a constant in a frozen graph) when one is an input."""
 ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
 """Activations that end a network when no later layer reads them (probabilities, images)."""
@@ -250,18 +162,9 @@ SEQUENCE_PARSE_OPS = _family(
     "ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"
 )
 STATE_CHANGING_PREFIXES = (
-    "Assign",
-    "ResourceApply",
-    "ResourceScatter",
-    "ResourceSparseApply",
-    "Apply",
-    "SparseApply",
-    "Scatter",
-    "CountUpTo",
-    "LookupTableInsert",
-    "LookupTableRemove",
-    "LookupTableImport",
-)
+    "Assign", "ResourceApply", "ResourceScatter", "ResourceSparseApply", "Apply", "SparseApply",
+    "Scatter", "CountUpTo", "LookupTableInsert", "LookupTableRemove", "LookupTableImport",
+)  # fmt: skip
 """Op-type prefixes of ops that write variables or tables."""
 
 # -- pass-through: ops whose output 0 is input 0, or a view of it ------------------------------

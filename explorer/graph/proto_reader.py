@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
 Shape = tuple[int | None, ...] | None
 
-
-# -- dtypes from the op registry -------------------------------------------------------------------
 
 # Per op type: ((type enum, type_attr, number_attr, type_list_attr, is_ref) per output arg,
 # attr defaults by name). NodeDefs often leave out attrs at their default (``Shape.out_type``).
@@ -203,18 +201,7 @@ def attr_summary(value: Any) -> str:
             items = list(getattr(lst, sub))
             if not items:
                 continue
-            if sub == "s":
-                shown = [x.decode("utf-8", "replace") for x in items[:8]]
-            elif sub == "type":
-                shown = [dtype_name(x) for x in items[:8]]
-            elif sub == "shape":
-                shown = [shape_text(shape_of(x)) for x in items[:8]]
-            elif sub == "tensor":
-                shown = [_tensor_summary(x) for x in items[:8]]
-            elif sub == "func":
-                shown = [x.name for x in items[:8]]
-            else:
-                shown = [str(x) for x in items[:8]]
+            shown = [_LIST_ITEM.get(sub, str)(x) for x in items[:8]]
             more = f", ... ({len(items)} items)" if len(items) > 8 else ""
             return "[" + ", ".join(shown) + more + "]"
         return "[]"
@@ -249,6 +236,14 @@ def scalar_value(t: Any) -> str | None:
         return str(np.frombuffer(t.tensor_content, dtype=dtype)[0].item())
     return None
 
+
+_LIST_ITEM: dict[str, Callable[[Any], str]] = {
+    "s": lambda x: x.decode("utf-8", "replace"),
+    "type": dtype_name,
+    "shape": lambda x: shape_text(shape_of(x)),
+    "tensor": _tensor_summary,
+    "func": lambda x: x.name,
+}  # list attr kind -> how one item reads
 
 # DataType enum -> numpy type of ``tensor_content`` (little-endian, as TensorFlow writes it).
 _NUMPY_TYPES = {

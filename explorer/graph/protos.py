@@ -1,21 +1,8 @@
 """TensorFlow's protobuf message classes (``GraphDef``, ``SavedModel``, ...) without importing
-TensorFlow.
-
-``from tensorflow.core.framework import graph_pb2`` runs ``tensorflow/__init__.py`` first: a few
-seconds and the whole runtime, for classes that need only the ``protobuf`` package. This module
-reads the same generated ``*_pb2.py`` files from the installed TensorFlow, under the private
-package name ``explorer._tfproto`` (their ``from tensorflow.`` imports pointed there), so
-``inspect``, ``suggest`` and the static part of ``scan`` start in a fraction of a second.
-
-The classes are TensorFlow's own: both register the same ``.proto`` files in protobuf's default
-pool, which keeps one descriptor, hence one class, per message. A ``GraphDef`` parsed here *is*
-a ``tensorflow.core.framework.graph_pb2.GraphDef`` once TensorFlow is imported, and
-``tf.compat.v1.import_graph_def`` takes it. When TensorFlow is already imported, its modules are
-returned directly.
-
-    >>> from explorer.graph import protos
-    >>> gd = protos.graph_pb2.GraphDef()
-"""
+TensorFlow: the installed ``*_pb2.py`` files loaded as ``explorer._tfproto``. Both register the same
+``.proto`` files in protobuf's default pool, so the classes are TensorFlow's own (a ``GraphDef``
+parsed here is accepted by ``import_graph_def``). With TensorFlow imported, its modules are
+returned."""
 
 from __future__ import annotations
 

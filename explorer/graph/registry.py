@@ -1,21 +1,14 @@
-"""Per-op extension points: values registered by op type with a decorator.
-
-Used only where many rules are written down one by one and extensions add more (scan rules, output
-rules, shape/sample/index rules, Keras rules, variable rewrites); a handful of fixed entries is a
-plain constant instead::
+"""Per-op extension points: values registered by op type with a decorator, where many rules are
+written one by one and extensions add more (a few fixed entries are a plain constant instead)::
 
     REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
 
     @REWRITES.register("Assign", "AssignAdd")
     def _assign(ctx, node): ...
 
-    REWRITES["Assign"]      # -> _assign (KeyError when none); REWRITES.get("MatMul") -> None
-
-By default an op type has one value and registering it twice raises ``ValueError`` (two rules
-silently replacing each other is the bug this catches). ``OpRegistry(kind, many=True)`` lets several
-named entries cover one op type and an entry with no op types cover every op: look those up with
-:meth:`OpRegistry.matching`. Entry names are unique (default: the op types joined by ``,``); extra
-keyword arguments to :meth:`OpRegistry.register` are kept as the entry's ``meta``.
+Registering an op type twice raises ``ValueError``; ``OpRegistry(kind, many=True)`` lets several
+named entries cover one op type, and an entry with no op types every op (:meth:`matching`).
+Extra keyword arguments to :meth:`OpRegistry.register` are the entry's ``meta``.
 """
 
 from __future__ import annotations
@@ -39,13 +32,9 @@ class Entry(Generic[T]):
 
 
 class OpRegistry(Mapping[str, T]):
-    """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`.
-
-    Args:
-        kind: what is registered, for messages (``"scan rule"``).
-        many: several entries may cover one op type, and an entry may cover every op;
-            ``registry[op]`` then raises ``TypeError``: use :meth:`matching`.
-    """
+    """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`; ``kind``
+    names them in messages. With ``many``, several entries may cover one op type and one may
+    cover every op; ``registry[op]`` then raises ``TypeError``: use :meth:`matching`."""
 
     def __init__(self, kind: str, *, many: bool = False) -> None:
         self.kind = kind
@@ -63,11 +52,8 @@ class OpRegistry(Mapping[str, T]):
         return deco
 
     def add(self, value: T, *op_types: str, name: str | None = None, **meta: Any) -> Entry[T]:
-        """Register ``value`` for ``op_types``; returns the new entry.
-
-        Raises:
-            ValueError: the name, or (single-value registries) an op type, is already registered.
-        """
+        """Register ``value`` for ``op_types`` and return the entry; ``ValueError`` when the name,
+        or (single-value registries) an op type, is already registered."""
         ops = frozenset(op_types)
         if not ops and not self.many:
             raise ValueError(f"a {self.kind} needs at least one op type")

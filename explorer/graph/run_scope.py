@@ -1,18 +1,7 @@
-"""What will run: the ops a session (or a pruned function) executes for chosen outputs.
-
-A training checkpoint holds readers of TFRecord files, summary writers, optimizers; the model's
-prediction needs none of them. Safety and pruning are judged on what will actually run:
-
-* the ops the fetches depend on (data and control edges), not past fed tensors (a fed tensor's
-  producer does not run: feeding ``IteratorGetNext:0`` cuts the pipeline behind it away);
-* plus the ops a session runs itself: the Saver's restore op (its filename tensor fed) and the
-  init op (tables, assets), given as ``extra``;
-* plus every library function those ops call (``PartitionedCall``'s ``f``, a dataset's ``map``
-  function, ``While``/``If`` branches), transitively, and what runs inside them.
-
-:func:`ops_that_run` reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and
-init ops. Pure Python, no TensorFlow.
-"""
+"""What will run: the ops a session (or a pruned function) executes for chosen outputs: what the
+fetches depend on (data and control edges, not past fed tensors), the session's own restore and
+init ops (``extra``), and every library function those call, transitively. :func:`ops_that_run`
+reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and init ops."""
 
 from __future__ import annotations
 
@@ -40,11 +29,8 @@ class SessionModel(Protocol):
 
 @dataclass(frozen=True)
 class RunScope:
-    """Ops that will run: top-level op names and library functions called (with their nodes).
-
-    ``name in scope`` accepts a top-level op name or ``function::node`` (how the scanner names
-    nodes inside library functions).
-    """
+    """Ops that will run: top-level op names and library functions called (with their nodes);
+    ``name in scope`` takes an op name or ``function::node`` (the scanner's name for one inside)."""
 
     ops: frozenset[str]
     functions: frozenset[str]
@@ -64,15 +50,9 @@ def ops_that_run(
     extra: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """The :class:`RunScope` of fetching ``fetches`` (tensor or op names) with ``feeds`` fed.
-
-    Args:
-        graph_def: the model's GraphDef (function library included).
-        fetches: what is fetched (``y:0``, or op names for ops run for their effect).
-        feeds: tensors fed (``x:0``): the walk does not go past them.
-        extra: more ops run as well (restore, init), their own feeds not cut.
-        what: how messages name the fetches.
-    """
+    """The :class:`RunScope` of fetching ``fetches`` (tensor names, or op names run for their
+    effect) with ``feeds`` fed (the walk stops at them), plus ``extra`` ops run as well (restore,
+    init); ``what`` names the fetches in messages."""
     index = graph_index(graph_def)
     seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)

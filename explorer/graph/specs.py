@@ -10,12 +10,9 @@ from explorer.graph.names import dtype_name
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """One input or output tensor: name ``op:idx``, dtype name (``float32``), shape.
-
-    ``shape`` is a tuple of ints with ``None`` for unknown dims, or ``None`` for unknown rank.
-    ``kind`` is ``dense``, ``sparse`` (then ``components`` holds the indices, values and dense_shape
-    tensor names) or ``composite``.
-    """
+    """One input or output tensor: name ``op:idx``, dtype name (``float32``), shape (``None``
+    dims unknown; ``None``: unknown rank), ``kind`` ``dense``, ``sparse`` (``components``: the
+    indices, values and dense_shape tensor names) or ``composite``."""
 
     name: str
     dtype: str

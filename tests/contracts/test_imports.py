@@ -41,6 +41,7 @@ HEAVY_AT_IMPORT = {
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
     "explorer.feeding.decoders": {"numpy"},
+    "explorer.feeding.data.base": {"numpy"},
     "explorer.feeding.data.examples": {"numpy"},
     "explorer.feeding.data.images": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},

@@ -1,11 +1,7 @@
-"""tf.Example records against a graph's parse ops: the op's spec, run on records eagerly; the
-check that names what is wrong with one record; one-line summaries of records.
-
-:class:`ParseSpec` is what a ``ParseExample``/``ParseExampleV2``/``ParseSingleExample`` node
-reads (keys, dtypes, shapes, defaults: a dense feature without a default is required), read from
-the GraphDef; :meth:`ParseSpec.run` runs the same kernel (``ParseExampleV2``) on a batch of
-serialized records, so a record is accepted here exactly when the graph would accept it.
-"""
+"""tf.Example records against a graph's parse ops: :class:`ParseSpec` (keys, dtypes, shapes,
+defaults of a ``ParseExample``-like node; a dense feature without a default is required) runs the
+graph's own kernel on records, so a record is accepted exactly when the graph would accept it; the
+check naming what is wrong with one record; one-line record summaries."""
 
 from __future__ import annotations
 
@@ -16,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.sources import SUMMARY_CHARS
-from explorer.feeding.tf_example import Context, node_attr
+from explorer.feeding.data.base import clip
+from explorer.feeding.tf_example import DTYPES, Context, dense_shapes, list_attr
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
@@ -28,11 +24,7 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-_DT = {1: "float32", 9: "int64", 7: "string"}
 _LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
-
-
-# -- the graph's parse spec ------------------------------------------------------------------------
 
 
 @dataclass
@@ -59,13 +51,13 @@ class ParseSpec:
         """Feature key -> (kind, dtype, dense shape, required)."""
         out: dict[str, tuple[str, str, tuple[int, ...] | None, bool]] = {}
         for k, t in zip(self.sparse_keys, self.sparse_types):
-            out[k] = ("sparse", _DT.get(t, "string"), None, False)
+            out[k] = ("sparse", DTYPES.get(t, "string"), None, False)
         for k, t, s, d in zip(
             self.dense_keys, self.dense_types, self.dense_shapes, self.dense_defaults
         ):
-            out[k] = ("dense", _DT.get(t, "string"), s, d.size == 0)
+            out[k] = ("dense", DTYPES.get(t, "string"), s, d.size == 0)
         for k, t in zip(self.ragged_keys, self.ragged_value_types):
-            out[k] = ("ragged", _DT.get(t, "string"), None, False)
+            out[k] = ("ragged", DTYPES.get(t, "string"), None, False)
         return out
 
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
@@ -118,12 +110,7 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     t = node.op
 
     def types(name: str) -> list[int]:
-        a = node_attr(node, name)
-        return [int(x) for x in a.list.type] if a is not None else []
-
-    def shapes() -> list[tuple[int, ...]]:
-        a = node_attr(node, "dense_shapes")
-        return [tuple(int(d.size) for d in s.dim) for s in a.list.shape] if a is not None else []
+        return [int(x) for x in list_attr(node, name).type]
 
     def const(inp: str) -> np.ndarray:
         v = ctx.const(inp)
@@ -144,7 +131,7 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
             types("sparse_types"),
             dense,
             types("Tdense"),
-            shapes(),
+            dense_shapes(node),
             [const(node.input[first + i]) for i in range(len(dense))],  # dense defaults
             ragged,
             types("ragged_value_types"),
@@ -177,9 +164,6 @@ def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
             return None
         name = tensor_name(node.input[0])
     return None
-
-
-# -- checking and summarising records --------------------------------------------------------------
 
 
 def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:
@@ -242,7 +226,7 @@ def summarise_record(record: bytes, sequence: bool = False) -> str:
             text = _feature_text(example_pb2.Example.FromString(record).features.feature)
     except Exception:  # noqa: BLE001 - a summary never fails the report
         text = f"{len(record)} bytes (not a tf.Example)"
-    return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+    return clip(text)
 
 
 def _feature_text(feats: Any) -> str:

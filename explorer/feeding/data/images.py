@@ -1,14 +1,10 @@
-"""A folder of images as the feed of an image input.
+"""A folder of images (in name order) as the feed of an image input.
 
-Decoder: TensorFlow's own (``tf.io.decode_image``: PNG, JPEG, BMP, GIF's first frame), then
-``tf.image.resize`` (bilinear, no antialiasing) to the input's height and width, the channel
-count set by the input's last dim (1 grey, 3 RGB, 4 RGBA). The input is the one whose shape is
-``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` (with ``image_size=``), or the one
-named by ``key=``. Float inputs get the decoded values 0..255 as floats unless ``value_range``
-maps them (``(0, 1)``, ``(-1, 1)``); integer inputs get them as they are. A string input is fed
-the file bytes unchanged (for graphs that decode JPEG themselves).
-
-Files are taken in name order; a file that does not decode is named in a one-line error.
+Decoded by ``tf.io.decode_image`` (PNG, JPEG, BMP, GIF's first frame), resized bilinearly to the
+input's height and width, channels from its last dim (1 grey, 3 RGB, 4 RGBA). The input is the one
+shaped ``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` (``image_size=``), or
+``key=``. Floats get 0..255 unless ``value_range`` maps them; ints as decoded; a string input gets
+the file bytes. A file that does not decode is named in a one-line error.
 """
 
 from __future__ import annotations
@@ -20,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError, first_line
-from explorer.feeding.data.sources import _IMAGE_EXT, Batch, DataSource
+from explorer.feeding.data.base import IMAGE_EXT, Batch, DataSource
 from explorer.feeding.feeds import fmt_spec, numpy_dtype
 from explorer.graph.specs import TensorSpec
 
@@ -43,11 +39,11 @@ class ImageSource(DataSource):
         files: list[Path] = []
         for p in paths:
             if p.is_dir():
-                files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in _IMAGE_EXT))
+                files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXT))
             else:
                 files.append(p)
         if not files:
-            raise DataError(f"{paths[0]}: no image files ({', '.join(_IMAGE_EXT)})")
+            raise DataError(f"{paths[0]}: no image files ({', '.join(IMAGE_EXT)})")
         super().__init__(files, **kwargs)
         self.image_size = tuple(image_size) if image_size else None
         self.value_range = tuple(value_range) if value_range else None

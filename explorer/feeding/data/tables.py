@@ -1,30 +1,25 @@
-"""CSV files as feeds: the header names the inputs, the input specs give the dtypes.
+"""CSV files as feeds, read one batch at a time: the header names the inputs, the specs give dtypes.
 
-A column feeds the input whose key it names (``x``), or whose tensor name it names (``x:0`` or
-``x``); ``columns=`` maps other names. An input of shape ``[batch]`` or ``[batch, 1]`` takes one
-column; ``[batch, k]`` takes ``k`` columns named ``key[0]`` .. ``key[k-1]`` (or ``key_0`` ..).
-Cells are parsed as the input's dtype (float, int, bool ``true/false/1/0``, string as UTF-8
-bytes); an empty cell is an error unless the input is a string. Columns that feed nothing are
-listed in the batch notes. Rows are read as they are needed, one batch at a time.
-
-A string input that a ``ParseExample``-like op reads (an Estimator export) is fed a serialized
-``tf.Example`` per row, built from the columns named like the op's features, with the op's
-dtypes: a dense feature of shape ``[k]`` takes ``k`` columns (``f[0]`` ..), a var-len one the
-cell's value (an empty cell: no value; a dense feature with a default: the default).
+A column feeds the input whose key or tensor name it names (``columns=`` maps others); ``[batch]``
+or ``[batch, 1]`` takes one column, ``[batch, k]`` columns ``key[0]`` .. (or ``key_0`` ..). Cells
+parse as the input's dtype (bool ``true/false/1/0``, strings as UTF-8); an empty cell is an error
+except for strings. A string input a ``ParseExample``-like op reads gets a serialized
+``tf.Example`` per row from the columns named like the op's features (dense ``[k]``: ``k``
+columns; var-len: the cell, empty for none; a missing dense cell takes the op's default).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from explorer.errors import DataError
+from explorer.feeding.data.base import Batch, DataSource, chunks, clip, summarise_feeds
 from explorer.feeding.data.examples import ParseSpec, parse_spec, parser_of
-from explorer.feeding.data.sources import Batch, DataSource, summarise_feeds
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PARSE_EXAMPLE_OPS
@@ -46,8 +41,7 @@ class CsvSource(DataSource):
         self.columns = dict(columns or {})
 
     def describe(self) -> str:
-        more = f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
-        return f"CSV {self.paths[0]}{more}"
+        return f"CSV {self._files()}"
 
     def _layout(
         self,
@@ -158,24 +152,18 @@ class CsvSource(DataSource):
                     raise DataError(f"{path}: line {line + 1}: not CSV text ({e})") from None
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
-        pending: list[tuple[str, list[str]]] = []
-        start, layout, notes = 0, None, []
-        for where, row, layout_now, unused in self._rows(specs, required, model):
-            if layout is None:
-                layout = layout_now
+        for start, chunk in chunks(self._rows(specs, required, model), self.batch_size):
+            notes = []
+            if start == 0:
+                _, _, layout, unused = chunk[0]
                 built = [v for v in layout.values() if isinstance(v, _ExampleColumns)]
                 notes = (
                     [f"CSV columns fed: {', '.join(layout)}"]
                     + [v.describe() for v in built]
                     + ([f"CSV columns not fed: {', '.join(unused)}"] if unused else [])
                 )
-            pending.append((where, row))
-            if len(pending) == self.batch_size:
-                yield self._batch(pending, start, layout, specs, notes)
-                start += len(pending)
-                pending, notes = [], []
-        if pending:
-            yield self._batch(pending, start, layout, specs, notes)
+            items = [(where, row) for where, row, _, _ in chunk]
+            yield self._batch(items, start, layout, specs, notes)
 
     def _batch(self, items, start, layout, specs, notes) -> Batch:  # noqa: ANN001
         feeds: dict[str, Any] = {}
@@ -183,14 +171,14 @@ class CsvSource(DataSource):
         for key, positions in layout.items():
             spec = specs[key]
             if isinstance(positions, _ExampleColumns):
-                feeds[key] = positions.serialized(items, self.paths)
+                feeds[key] = positions.serialized(items, self._file)
                 summaries = positions
                 continue
             want = numpy_dtype(spec.dtype)
             out = np.empty((len(items), len(positions)), dtype=want)
             for r, (where, row) in enumerate(items):
                 for c, pos in enumerate(positions):
-                    out[r, c] = _cell(row[pos], want, where, key, spec, self.paths)
+                    out[r, c] = _cell(row[pos], want, self._file(where), where, key, spec)
             feeds[key] = out.reshape(_shape(spec, len(items)))
         where = [w for w, _ in items]
         if summaries is not None:
@@ -237,9 +225,7 @@ def _shape(spec: TensorSpec, rows: int) -> tuple[int, ...]:
     return (rows, *(d or 1 for d in spec.shape[1:]))
 
 
-def _cell(
-    text: str, want: np.dtype, where: str, key: str, spec: TensorSpec, paths: list[Path]
-) -> Any:
+def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: TensorSpec) -> Any:
     if want.kind == "O":
         return text.encode("utf-8")
     s = text.strip()
@@ -255,8 +241,7 @@ def _cell(
             return int(s)
         return float(s)
     except ValueError:
-        name, _, line = where.rpartition(":")
-        path = next((str(p) for p in paths if p.name == name), name)
+        line = where.rpartition(":")[2]
         what = "an empty cell" if not s else repr(text[:40])
         raise DataError(
             f"{path}: line {line}: column for {'feature' if spec.shape is None else 'input'} "
@@ -305,7 +290,9 @@ class _ExampleColumns:
     def describe(self) -> str:
         return f"a tf.Example per row for {self.spec.label} from columns {', '.join(self.columns)}"
 
-    def serialized(self, items: list[tuple[str, list[str]]], paths: list[Path]) -> np.ndarray:
+    def serialized(
+        self, items: list[tuple[str, list[str]]], file_of: Callable[[str], str]
+    ) -> np.ndarray:
         from tensorflow.core.example import example_pb2
 
         feats = self.spec.features()
@@ -319,7 +306,7 @@ class _ExampleColumns:
                     continue  # no value: empty var-len feature, or the dense default
                 want = numpy_dtype(dtype)
                 spec = TensorSpec(key, dtype, None)
-                values = [_cell(c, want, where, key, spec, paths) for c in cells]
+                values = [_cell(c, want, file_of(where), where, key, spec) for c in cells]
                 lst = ex.features.feature[key]
                 if dtype == "string":
                     lst.bytes_list.value.extend(values)
@@ -331,5 +318,6 @@ class _ExampleColumns:
         return out
 
     def summary(self, row: list[str]) -> str:
-        text = "; ".join(f"{k}: {', '.join(row[p] for p in ps)}" for k, ps in self.columns.items())
-        return text if len(text) <= 240 else text[:239] + "…"
+        return clip(
+            "; ".join(f"{k}: {', '.join(row[p] for p in ps)}" for k, ps in self.columns.items())
+        )

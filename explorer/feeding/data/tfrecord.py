@@ -1,24 +1,16 @@
 """TFRecord files of serialized ``tf.Example`` / ``tf.SequenceExample`` as feeds.
 
-Three ways a record reaches a model run, chosen per input from the graph:
-
-* **serialized**: a string input that a parse op reads (``ParseExample``, ``ParseExampleV2``,
-  ``ParseSingleExample``, the SequenceExample parsers) is fed the records as they are. Before a
-  batch is fed it is parsed once with that op's own spec (keys, dtypes, shapes, defaults) by the
-  same kernel, so a record the graph would refuse is named here (file, record, feature) rather
-  than failing a whole ``session.run``;
-* **parsed**: an input that *is* an output of a parse op (a training graph cut after its input
-  pipeline) is fed that output of the op's spec run on the records;
-* **feature**: an input named like a feature of the records (one placeholder per feature, as
-  ``build_raw_serving_input_receiver_fn`` exports) is fed that feature, parsed by the input's
-  spec: dense ``[batch, d...]`` as a fixed-length feature, sparse as a var-len one.
-
-Records are read with TensorFlow's record reader (CRCs checked; ``GZIP``/``ZLIB`` streams), one
-file after another, so a damaged record is named by file and number.
+Per input, from the graph: **serialized** (a string input a parse op reads gets the records,
+checked first with that op's spec by the same kernel, so a bad record is named by file, record and
+feature rather than failing ``session.run``), **parsed** (an input that is a parse op's output gets
+that output of the op's spec run on the records) or **feature** (an input named like a feature
+gets it, parsed by the input's spec: dense fixed-length, sparse var-len). Read with TensorFlow's
+record reader (CRCs checked; GZIP/ZLIB), one file after another.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import DataError, first_line
+from explorer.feeding.data.base import Batch, DataSource, chunks
 from explorer.feeding.data.examples import (
     ParseSpec,
     diagnose,
@@ -35,7 +28,6 @@ from explorer.feeding.data.examples import (
     producer_of,
     summarise_record,
 )
-from explorer.feeding.data.sources import Batch, DataSource
 from explorer.feeding.feeds import SparseValue, fmt_spec, numpy_dtype
 from explorer.graph.names import op_name
 from explorer.graph.op_families import SEQUENCE_PARSE_OPS
@@ -43,8 +35,6 @@ from explorer.graph.specs import TensorSpec
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
-
-# -- reading records -------------------------------------------------------------------------------
 
 
 def compression_of(path: Path, compression: str | None) -> str:
@@ -100,9 +90,6 @@ def _guess_compression(path: Path) -> str:
     return ""
 
 
-# -- the source ------------------------------------------------------------------------------------
-
-
 @dataclass
 class _Plan:
     """How each input key is read from the records."""
@@ -129,10 +116,7 @@ class TFRecordSource(DataSource):
 
     def describe(self) -> str:
         comp = sorted({compression_of(p, self.compression) or "uncompressed" for p in self.paths})
-        first = str(self.paths[0]) + (
-            f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
-        )
-        return f"TFRecord {first}, {'/'.join(comp)}"
+        return f"TFRecord {self._files()}, {'/'.join(comp)}"
 
     def records(self) -> Iterator[tuple[str, bytes]]:
         """``(where, record)`` over every file in order, ``where`` = ``name#number``."""
@@ -223,17 +207,9 @@ class TFRecordSource(DataSource):
         plan = self._plan(specs, model, required, first[1])
         scalar = any(s.shape == () for s in plan.serialized.values())
         size = 1 if scalar else self.batch_size
-        pending = [first]
-        start = 0
-        notes = list(plan.notes)
-        for item in it:
-            pending.append(item)
-            if len(pending) == size:
-                yield self._batch(pending, start, plan, specs, notes, scalar)
-                start += len(pending)
-                pending, notes = [], []
-        if pending:
-            yield self._batch(pending, start, plan, specs, notes, scalar)
+        for start, chunk in chunks(itertools.chain([first], it), size):
+            notes = list(plan.notes) if start == 0 else []
+            yield self._batch(chunk, start, plan, specs, notes, scalar)
 
     def _batch(self, items, start, plan: _Plan, specs, notes, scalar) -> Batch:  # noqa: ANN001
         where = [w for w, _ in items]
@@ -265,10 +241,6 @@ class TFRecordSource(DataSource):
             feeds.update(self._features(plan, recs, where))
         seq = plan.sequence
         return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
-
-    def _file(self, where: str) -> str:
-        name = where.rsplit("#", 1)[0]
-        return next((str(p) for p in self.paths if p.name == name), name)
 
     def _check(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> None:
         """Parse the batch with the graph's spec; on failure name the first bad record."""

@@ -8,8 +8,7 @@ import pytest
 
 import explorer
 from explorer.errors import DataError
-from explorer.feeding.data.sources import take_rows
-from explorer.feeding.feeds import Feeds, SparseValue
+from explorer.feeding.feeds import Feeds
 from explorer.graph.specs import TensorSpec
 
 X = {"x": TensorSpec("x:0", "float32", (None, 4))}
@@ -37,17 +36,6 @@ def test_npz_and_memory_mapped_npy(tmp_path):
     with pytest.raises(DataError, match=r"x.npy: one array for 2 inputs \(x, y\): pass key="):
         list(explorer.data(tmp_path / "x.npy").batches(two))
     assert next(iter(explorer.data(tmp_path / "x.npy", key="y").batches(two))).feeds.keys() == {"y"}
-
-
-def test_sparse_rows_are_renumbered():
-    sv = SparseValue(
-        np.array([[0, 0], [1, 2], [3, 1]]), np.array([1.0, 2.0, 3.0]), np.array([4, 5])
-    )
-    part = take_rows(sv, 1, 4)
-    assert part.indices.tolist() == [[0, 2], [2, 1]] and part.dense_shape.tolist() == [3, 5]
-    specs = {"s": TensorSpec("", "float32", (None, 5), "sparse", ("a:0", "b:0", "c:0"))}
-    batches = list(explorer.data({"s": sv}, batch_size=2).batches(specs))
-    assert [b.feeds["s"].dense_shape.tolist() for b in batches] == [[2, 5], [2, 5]]
 
 
 def test_arrays_that_do_not_fit_are_refused(tmp_path):

@@ -1,0 +1,209 @@
+"""The base of every reader of :mod:`explorer.feeding.data`: :class:`DataSource` (where the data
+is, how to read it; :meth:`DataSource.batches` yields :class:`Batch` es of at most ``batch_size``
+records for one model run's inputs) and the row helpers the readers share."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.errors import DataError
+from explorer.feeding.feeds import Feeds, SparseValue
+from explorer.graph.specs import TensorSpec
+
+DEFAULT_BATCH_SIZE = 64
+SUMMARY_CHARS = 240  # an example's inputs are summarised in about this many characters
+
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+@dataclass
+class Batch:
+    """One batch read from a source: ``feeds`` (input key -> value, ``rows`` along the first axis),
+    ``start`` (source index of the first row), ``where`` per row (``f.tfrecord#17``,
+    ``data.csv:19``), ``summarise`` (row -> one line of its inputs), ``notes`` (what reading
+    decided, shown once per source in reports)."""
+
+    feeds: dict[str, Any]
+    start: int
+    where: list[str]
+    summarise: Callable[[int], str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.where)
+
+    def summary(self, row: int) -> str:
+        """One line summarising the inputs of ``row`` (this batch's numbering)."""
+        if self.summarise is not None:
+            return self.summarise(row)
+        return summarise_feeds(self.feeds, row)
+
+
+class DataSource:
+    """Where the data is (``paths``, in order; none for arrays) and how to read it (``kind``,
+    ``batch_size``, ``limit``: at most this many records, ``key``: the input it feeds when it
+    feeds one); :meth:`batches` reads it for a model run. Subclasses implement :meth:`_batches`
+    and :meth:`describe`; the base applies ``limit``."""
+
+    kind = "arrays"
+
+    def __init__(
+        self,
+        paths: Sequence[Path] = (),
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        limit: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise DataError(f"batch_size={batch_size}: give at least 1 record per batch")
+        if limit is not None and limit < 1:
+            raise DataError(f"limit={limit}: read at least one record (or None for all)")
+        self.paths = list(paths)
+        self.batch_size = int(batch_size)
+        self.limit = limit
+        self.key = key
+
+    def describe(self) -> str:
+        """One line: what is read and how (shown in reports)."""
+        return f"{self.kind} data"
+
+    def _files(self) -> str:
+        """The first file, and how many more (``a.csv (+2 files)``)."""
+        more = f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
+        return f"{self.paths[0]}{more}"
+
+    def _file(self, where: str) -> str:
+        """The path of the file a row's ``where`` (``name#17``, ``name:19``) names."""
+        name = where.rsplit("#", 1)[0] if "#" in where else where.rpartition(":")[0]
+        return next((str(p) for p in self.paths if p.name == name), name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+    def batches(
+        self,
+        specs: Mapping[str, TensorSpec],
+        model: Any = None,
+        *,
+        required: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Batch]:
+        """Batches of feeds for the run's inputs ``specs`` (``runner.input_specs``); ``model``
+        (TFRecord sources read its parse ops; others take ``None``); ``required``: keys that must
+        come from the data (default: what the source cannot leave out; the caller fills the
+        rest); ``limit`` overrides the source's. Raises DataError when the data does not fit the
+        inputs or a record is bad (file, record and feature named)."""
+        cap = limit if limit is not None else self.limit
+        seen = 0
+        for batch in self._batches(
+            dict(specs), model, None if required is None else list(required)
+        ):
+            if cap is not None and seen + batch.rows > cap:
+                batch = _head(batch, cap - seen)
+            seen += batch.rows
+            if batch.rows:
+                yield batch
+            if cap is not None and seen >= cap:
+                return
+        if seen == 0:
+            raise DataError(f"{self.describe()} holds no records: nothing to feed")
+
+    def first(self, specs: Mapping[str, TensorSpec], model: Any = None) -> Feeds:
+        """The first batch as :class:`~explorer.feeding.feeds.Feeds` (notes say where from)."""
+        batch = next(iter(self.batches(specs, model)))
+        return Feeds(
+            batch.feeds, notes=[f"{self.describe()}: rows {batch.where[0]}.."] + batch.notes
+        )
+
+    def _batches(
+        self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None
+    ) -> Iterator[Batch]:
+        raise NotImplementedError
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
+    """``(start, up to size items)`` over ``items``, in order."""
+    pending: list[Any] = []
+    start = 0
+    for item in items:
+        pending.append(item)
+        if len(pending) == size:
+            yield start, pending
+            start += len(pending)
+            pending = []
+    if pending:
+        yield start, pending
+
+
+def _head(batch: Batch, n: int) -> Batch:
+    return Batch(
+        {k: take_rows(v, 0, n) for k, v in batch.feeds.items()},
+        batch.start,
+        batch.where[:n],
+        batch.summarise,
+        batch.notes,
+    )
+
+
+def rows_of(value: Any) -> int:
+    """Rows along the first axis of a dense array or a SparseValue (its dense_shape[0])."""
+    if isinstance(value, SparseValue):
+        return int(value.dense_shape[0]) if len(value.dense_shape) else 1
+    arr = np.asarray(value)
+    return int(arr.shape[0]) if arr.ndim else 1
+
+
+def take_rows(value: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of a dense array or a SparseValue (indices renumbered from 0)."""
+    if isinstance(value, SparseValue):
+        keep = (value.indices[:, 0] >= start) & (value.indices[:, 0] < stop)
+        idx = value.indices[keep].copy()
+        idx[:, 0] -= start
+        shape = value.dense_shape.copy()
+        shape[0] = max(0, min(stop, int(shape[0])) - start)
+        return SparseValue(idx, value.values[keep], shape)
+    arr = np.asarray(value)
+    return arr[start:stop] if arr.ndim else arr
+
+
+def summarise_value(value: Any, row: int, width: int = 80) -> str:
+    """One row of a value in a few characters: the values when short, else dtype/shape/range."""
+    if isinstance(value, SparseValue):
+        v = take_rows(value, row, row + 1)
+        return f"sparse {list(v.values[:4])}" + ("…" if len(v.values) > 4 else "")
+    arr = np.asarray(value)
+    x = arr[row] if arr.ndim else arr
+    x = np.asarray(x)
+    if x.dtype == object or x.dtype.kind in "SU":
+        flat = [v[:40] if isinstance(v, (bytes, str)) else v for v in x.reshape(-1)[:3]]
+        text = ", ".join(repr(v) for v in flat) + (", …" if x.size > 3 else "")
+    elif x.size <= 6:
+        vals = ", ".join(
+            f"{v:.4g}" if isinstance(v, float) else str(v) for v in x.reshape(-1).tolist()
+        )
+        text = f"[{vals}]" if x.ndim else vals
+    elif x.dtype.kind in "biuf":
+        text = (
+            f"{x.dtype.name}{list(x.shape)} min {x.min():.4g} max {x.max():.4g} "
+            f"mean {x.astype(np.float64).mean():.4g}"
+        )
+    else:
+        text = f"{x.dtype.name}{list(x.shape)}"
+    return clip(text, width)
+
+
+def clip(text: str, width: int = SUMMARY_CHARS) -> str:
+    """``text`` cut to ``width`` characters, ending in ``…`` when cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summarise_feeds(feeds: Mapping[str, Any], row: int) -> str:
+    """``key: value; key: value`` for one row of every feed, about SUMMARY_CHARS long."""
+    return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in feeds.items()))
