@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from explorer.graph.index import graph_index
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
@@ -63,10 +62,10 @@ def _const_ints(node: NodeDef) -> list[int] | None:
     for d in t.tensor_shape.dim:
         count *= max(int(d.size), 0)
     if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
-        kind = {3: "<i4", 9: "<i8"}.get(t.dtype)
-        if kind is None or len(t.tensor_content) % np.dtype(kind).itemsize:
+        kind = {3: "<i", 9: "<q"}.get(t.dtype)  # struct, not numpy: the scan stays numpy-free
+        if kind is None or len(t.tensor_content) % struct.calcsize(kind):
             return None
-        values = [int(v) for v in np.frombuffer(t.tensor_content, dtype=kind)]
+        values = [v for (v,) in struct.iter_unpack(kind, t.tensor_content)]
     else:
         values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
         if t.dtype not in (3, 9):
