@@ -20,7 +20,7 @@ import numpy as np
 
 import explorer
 from explorer.cli import main
-from tests.shared_models import Proves, Refused, SharedModel
+from tests.shared_models import Proves, Refused, SharedModel, Unproved
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -81,10 +81,30 @@ def assert_refused(model: Path, out: Path, words: str, *flags: str) -> str:
     return err[0]
 
 
+def assert_unproved(model: Path, out: Path, expected: Unproved, *flags: str) -> dict:
+    """``migrate`` exits 1, writes nothing, leaves the model's files as they were, and exactly
+    ``expected.outputs`` (of any signature) carry ``expected.status`` with its reason."""
+    before = snapshot(model)
+    status, report, err = run_migrate(model, out, *flags)
+    assert status == 1 and report is not None and err == [], (status, err)
+    assert report["passed"] is False and not out.exists() and snapshot(model) == before
+    got = {
+        key: rec.get("reason", "")
+        for sig in report["signatures"].values()
+        for key, rec in sig["outputs"].items()
+        if rec["status"] != "passed"
+    }
+    assert sorted(got) == sorted(expected.outputs), _failed(report)
+    assert all(expected.words in why for why in got.values()), got
+    return report
+
+
 def assert_migrate_outcome(model: SharedModel, out: Path, *flags: str) -> None:
     """``migrate`` (with no I/O flags) does what the table says for this shared model."""
     if isinstance(model.migrate, Refused):
         assert_refused(model.path, out, model.migrate.words, *flags)
+    elif isinstance(model.migrate, Unproved):
+        assert_unproved(model.path, out, model.migrate, *flags)
     else:
         assert isinstance(model.migrate, Proves), f"{model.name}: no migrate outcome in the table"
         assert_migrates(model.path, out, model.migrate.outputs or None, *flags)

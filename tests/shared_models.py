@@ -36,6 +36,16 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class Unproved:
+    """The verb runs but proves nothing: exit 1, nothing written, these ``outputs`` of the
+    report carry ``status`` and a reason holding ``words``."""
+
+    status: str
+    outputs: tuple[str, ...]
+    words: str
+
+
+@dataclass(frozen=True)
 class SharedModel:
     """One shared model; an outcome of None is not asserted by the tests that iterate a verb."""
 
@@ -47,7 +57,7 @@ class SharedModel:
     inputs: tuple[str, ...] = ()  # the curated I/O of MANIFEST.md
     outputs: tuple[str, ...] = ()
     signatures: tuple[str, ...] = ()
-    migrate: Proves | Refused | None = None  # ``migrate MODEL OUT`` with no flags
+    migrate: Proves | Refused | Unproved | None = None  # ``migrate MODEL OUT`` with no flags
     # the inputs and outputs ``suggest`` ranks first (in any order); () is not checked
     ranks_first: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     keras_args: Mapping[str, object] = field(default_factory=dict)  # ``to_keras`` keywords
@@ -198,7 +208,17 @@ MODELS: tuple[SharedModel, ...] = (
         "saved_model",
         "project",
         signatures=("eval",),
-        migrate=Proves(),  # its 26 metric and prediction outputs are not listed here
+        # the metrics' values are fetched with their update ops in one call: TF1 leaves the order
+        # of the read and the write open, so no comparison of that call can prove them
+        migrate=Unproved(
+            "nondeterministic",
+            tuple(
+                f"metrics/{m}/value"
+                for m in ("accuracy", "accuracy_baseline", "auc", "auc_precision_recall")
+                + ("average_loss", "label/mean", "precision", "prediction/mean", "recall")
+            ),
+            "TF1 leaves its value open: it reads head/metrics/",
+        ),
         ranks_first=(("input_example_tensor:0",), ()),
         to_keras=Refused("no sample value for input"),
     ),

@@ -141,4 +141,5 @@ def _last_line(proved: dict[str, dict[str, list[str]]], summary: Any) -> str:
         ins = ", ".join(io["inputs"]) or "no inputs"
         where = f"{name}: " if len(proved) > 1 else ""  # several signatures: say whose
         parts.append(f"{where}{', '.join(io['outputs'])} <- {ins}")
-    return f"proved {'; '.join(parts) or 'nothing'}: {summary.status}"
+    verb = "proved" if summary.passed else "not proved"  # the tensors compared, by the verdict
+    return f"{verb} {'; '.join(parts) or 'nothing'}: {summary.status}"

@@ -6,7 +6,7 @@ control flow, state-changing prefixes) are in :mod:`explorer.graph.op_families`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
@@ -15,6 +15,7 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_EXIT_OPS,
     RANDOM_OPS,
     STATE_CHANGING_PREFIXES,
+    VARIABLE_OPS,
 )
 from explorer.graph.op_families import V1_CONTROL_FLOW_OPS as CONTROL_FLOW_OPS
 
@@ -27,6 +28,7 @@ __all__ = [
     "RANDOM_OPS",
     "control_flow_region",
     "node_map",
+    "racy_reads",
     "random_ops_upstream",
     "state_changing_upstream",
     "topological_order",
@@ -59,6 +61,31 @@ def random_ops_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str]:
 def state_changing_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str]:
     """Ops writing variables/tables that ``ops`` depend on (control edges included), sorted."""
     return _upstream_of_type(graph_def, ops, lambda op: op.startswith(STATE_CHANGING_PREFIXES))
+
+
+def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Outputs fetched in one call whose value reads a variable that another op of the same call
+    writes, with no path between the write and the output: TF1 leaves their order open, so the
+    value depends on scheduling (a ``tf.metrics`` value fetched with its update op).
+
+    ``outputs``: output key -> its op names. Returns key -> "reads VAR, which WRITER updates".
+    """
+    index = graph_index(graph_def)
+    ups = {key: index.upstream(ops) for key, ops in outputs.items()}
+    writers = state_changing_upstream(graph_def, [o for ops in outputs.values() for o in ops])
+    racy: dict[str, str] = {}
+    for writer in writers:
+        node = index.nodes[writer]
+        var = index.source(node.input[0]) if node.input else None
+        if var is None or var.op not in VARIABLE_OPS:
+            continue
+        after = index.upstream([writer])  # what the write waits for
+        for key, up in ups.items():
+            if key in racy or var.name not in up or writer in up:
+                continue
+            if not any(o in after for o in outputs[key]):  # the output is not computed first
+                racy[key] = f"reads {var.name}, which {writer} updates in the same call"
+    return racy
 
 
 def topological_order(graph_def: GraphDef, subset: set[str] | None = None) -> list[str]:

@@ -19,6 +19,8 @@ import explorer
 from explorer.conversion.v2_runner import V2Runner
 from explorer.examples.models import mlp_reference
 from explorer.feeding.feeds import Feeds, SparseValue
+from explorer.graph.names import op_name
+from explorer.graph.traversal import racy_reads
 from explorer.running.v1_runner import V1Runner
 from tests.conftest import shared_model
 from tests.shared_models import MODELS
@@ -194,9 +196,11 @@ def test_every_shared_model_converts_loads_fresh_and_matches_v1(tmp_path):
                 feeds = r1.sample(batch=2, seed=7)
                 feeds = Feeds({k: v for k, v in feeds.items() if k in r2.input_specs})
                 want, got = r1.infer(feeds), r2.infer(feeds)
+                ops = {k: [op_name(s.name)] for k, s in r1.output_specs.items() if s.name}
             assert set(want) == set(got), (name, sig_name)
+            racy = racy_reads(model.graph_def, ops)  # a metric read with its update: open in TF1
             for k in want:
-                assert _equal(want[k], got[k]), (name, sig_name, k)
+                assert k in racy or _equal(want[k], got[k]), (name, sig_name, k)
             # flat TF2 feeds and expected outputs for the fresh process
             flat = {}
             for key, value in feeds.items():
@@ -208,7 +212,8 @@ def test_every_shared_model_converts_loads_fresh_and_matches_v1(tmp_path):
             for key, value in want.items():
                 parts = sig.output_parts[key]
                 exp.update(zip(parts, value) if len(parts) > 1 else [(parts[0], value)])
-            cases.append((str(out), sig_name, list(sig.inputs), str(case), exp))
+            skip = {p for k in racy for p in sig.output_parts[k]}
+            cases.append((str(out), sig_name, list(sig.inputs), str(case), exp, skip))
     code = f"""
         cases = {[c[:4] for c in cases]!r}
         done = []
@@ -223,10 +228,12 @@ def test_every_shared_model_converts_loads_fresh_and_matches_v1(tmp_path):
     """
     done = _fresh(code, tmp_path)
     assert len(done) == len(cases) >= 20
-    for (folder, sig_name, _, case, exp), keys in zip(cases, done):
+    for (folder, sig_name, _, case, exp, skip), keys in zip(cases, done):
         assert keys == sorted(exp), (folder, sig_name)
         with np.load(f"{case}-out.npz", allow_pickle=True) as z:
             for i, k in enumerate(keys):
+                if k in skip:
+                    continue  # racy in TF1 itself (see above)
                 got, want = z[f"o{i}"], np.asarray(exp[k])
                 if want.dtype == object:
                     want = want.astype(bytes)

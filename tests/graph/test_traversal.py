@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from explorer.graph.traversal import (
+    racy_reads,
     random_ops_upstream,
     state_changing_upstream,
     topological_order,
@@ -50,3 +51,29 @@ def test_random_and_state_changing_ops_upstream():
     assert not random_ops_upstream(gd, ["x"])
     assert state_changing_upstream(gd, ["bump"]) == ["bump"]
     assert state_changing_upstream(gd, ["z"]) == []
+
+
+def _metric_graph_def():
+    """A ``tf.compat.v1.metrics.mean`` (ref variables total/count, as Estimators export), and an
+    output that reads ``total`` only after the update ran (a control dependency)."""
+    from explorer._tf import tf
+
+    g = tf().Graph()
+    v1 = tf().compat.v1
+    with g.as_default():
+        x = v1.placeholder(tf().float32, [None], name="x")
+        value, update = v1.metrics.mean(x, name="m")
+        tf().identity(value, name="value")
+        tf().identity(update, name="update")
+        total = next(v for v in v1.local_variables() if v.op.name.endswith("total"))
+        with g.control_dependencies([update]):
+            tf().identity(total.value(), name="after")
+    return g.as_graph_def()
+
+
+def test_a_read_racing_a_write_of_the_same_call_is_named():
+    gd = _metric_graph_def()
+    racy = racy_reads(gd, {"value": ["value"], "update": ["update"], "after": ["after"]})
+    assert set(racy) == {"value"}  # the update op and the ordered read are well defined
+    assert "reads m/total" in racy["value"] and "updates in the same call" in racy["value"]
+    assert racy_reads(gd, {"value": ["value"]}) == {}  # alone, nothing writes in the call
