@@ -4,11 +4,10 @@ The one parity loop (:func:`run_sides`): per batch of a feed source (:class:`Sam
 ``DataSource``), v1 runs, v1 again on the same session (an output that differs is
 *nondeterministic*: reported with its random ops, never failed) and v2; both go into one
 :class:`~explorer.comparing.outputs.Comparator`, so memory holds one batch. Stateful signatures
-skip the self-check: both sides run the same calls from fresh state.
-
-``remedy=True`` re-runs nondeterministic outputs with keep_prob-like inputs fed their neutral
-value on both sides; failing that, on a copy of v1 with its switches made constants and its random
-ops seeded, converted afresh (two fresh sessions side by side)."""
+skip the self-check: both sides run the same calls from fresh state. ``remedy=True`` re-runs
+nondeterministic outputs with keep_prob-like inputs fed their neutral value on both sides;
+failing that, on a copy of v1 with its switches made constants and its random ops seeded,
+converted afresh (two fresh sessions side by side)."""
 
 from __future__ import annotations
 
@@ -479,7 +478,8 @@ RACY = "TF1 leaves its value open"
 
 
 def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
-    """The report of a run, its nondeterministic outputs marked (with the random ops behind)."""
+    """The report of a run, its nondeterministic outputs marked: those v1 disagreed with itself
+    on (with the random ops behind), and those reading state the same call writes."""
     report = run.report
     if stateful:
         report.stateful = True
@@ -488,35 +488,27 @@ def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
             "state (no v1-against-itself check)"
         )
     racy = gf.racy_reads(v1.graph_def, run.output_ops)  # whatever the feeds: no remedy helps
-    for key, why in racy.items():
-        for rec_key, rec in report.outputs.items():
+    marks = {k: ([], f"{RACY}: it {why} (no order between them)") for k, why in racy.items()}
+    for key in run.nondet:
+        ops = gf.random_ops_upstream(v1.graph_def, run.output_ops.get(key, []))
+        why = f"random ops: {', '.join(ops)}" if ops else "no random op upstream"
+        marks[key] = (ops, f"v1 disagrees with itself on the same feeds ({why})")
+    for rec_key, rec in report.outputs.items():
+        for key, (ops, reason) in marks.items():
             if rec_key == key or rec_key.startswith(f"{key}_"):
-                rec.status = NONDETERMINISTIC
-                rec.reason = f"{RACY}: it {why} (no order between them)"
+                rec.status, rec.random_ops, rec.reason = NONDETERMINISTIC, ops, reason
     if racy:
         report.notes.append(
             f"{len(racy)} outputs read variables that the same call updates (a metric's value "
             "fetched with its update op): their values depend on scheduling in TF1 itself, so "
             "they are not judged; fetch them in a call of their own"
         )
-    for key in run.nondet:
-        ops = gf.random_ops_upstream(v1.graph_def, run.output_ops.get(key, []))
-        for rec_key, rec in report.outputs.items():
-            if rec_key == key or rec_key.startswith(f"{key}_"):
-                rec.status = NONDETERMINISTIC
-                rec.random_ops = ops
-                rec.reason = "v1 disagrees with itself on the same feeds" + (
-                    f" (random ops: {', '.join(ops)})" if ops else " (no random op upstream)"
-                )
     if any(k not in racy for k in run.nondet):
         report.notes.append(
             "nondeterministic outputs are not judged: feed keep_prob-like inputs their neutral "
             "value, or rerun with remedy=True (CLI: --remedy)"
         )
     return report
-
-
-# -- remedies ------------------------------------------------------------------------------------
 
 
 def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Plan) -> ParityReport:

@@ -50,7 +50,6 @@ def test_every_user_reads_the_one_family():
     from explorer.loading import checkpoints
     from explorer.loading import model as loader
 
-    scanner._load_rules()
     rules = {r.name: r.op_types for r in scanner.RULES.entries()}
     assert rules["stateful-random"] == fam.RANDOM_OPS
     assert rules["v1-control-flow"] == fam.V1_CONTROL_FLOW_OPS

@@ -87,7 +87,6 @@ def test_every_per_op_registry_is_an_op_registry():
         assert isinstance(reg, OpRegistry) and not reg.many
         assert deco == reg.register  # the module's decorator is the registry's
         assert all(reg[t] is e.value for e in reg.entries() for t in e.op_types)
-    scanner._load_rules()
     assert isinstance(scanner.RULES, OpRegistry) and scanner.RULES.many
     assert {"unregistered-op", "device-pin"} <= {e.name for e in scanner.RULES.matching("MatMul")}
     assert op_families.FAMILIES["save"] is op_families.SAVE_OPS  # op families: plain constants
