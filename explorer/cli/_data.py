@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from explorer.cli._progress import shown
+from explorer.cli import _progress
 
 PROGRESS_EVERY_S = 2.0
 
@@ -68,7 +68,8 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         image_size=args.image_size,
         value_range=args.value_range,
     )
-    progress = Progress() if shown() else None  # a terminal only: a CI log keeps one error line
+    # a terminal only: a CI log keeps one error line
+    progress = Progress() if _progress.shown() else None
     return {"source": source, "worst": args.worst, "progress": progress}
 
 
