@@ -143,8 +143,8 @@ class ParityState(Observable):
         if self.summary is None:
             return []
         return [
-            dict(signature=name, output=key, status=rec.status, mismatch=rec.mismatch_fraction)
-            | {"max_abs": rec.max_abs, "max_rel": rec.max_rel}
+            {"signature": name, "output": key, "status": rec.status, "max_abs": rec.max_abs}
+            | {"max_rel": rec.max_rel, "mismatch": rec.mismatch_fraction}
             for name, rep in self.summary.reports.items()
             for key, rec in rep.outputs.items()
         ]
