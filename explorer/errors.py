@@ -88,6 +88,17 @@ _TF_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[", "File "
 _TF_WRAPPING = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
 
 
+# C0/C1 controls, DEL, and the Unicode bidi and line separators a terminal or browser acts on.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object) -> str:
+    """Text from a model (a name, a key, a path, a message) made safe to show anywhere: every
+    control character (newlines, ``\\r``, ANSI/OSC escapes, bidi overrides) becomes a visible
+    escape such as ``\\x1b``, so a model can neither rewrite a terminal nor forge a line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
 def first_line(e: BaseException, limit: int = 300) -> str:
     """The one line of an exception worth showing: its first line that is not TensorFlow's
     boilerplate (traceback lines, ``Graph execution error``, a ``{{function_node ...}}`` prefix,
@@ -96,4 +107,4 @@ def first_line(e: BaseException, limit: int = 300) -> str:
     lines = [ln.strip() for ln in str(msg).strip().splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(_TF_NOISE) and "most recent call" not in ln]
     line = _TF_WRAPPING.sub("", (useful or lines or [type(e).__name__])[0]).strip()
-    return line[:limit] or type(e).__name__
+    return plain(line[:limit]) or type(e).__name__
