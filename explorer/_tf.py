@@ -1,16 +1,10 @@
 """Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
 
 TensorFlow writes 3-7 lines on fd 2 while it loads, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So
-the first ``import tensorflow`` after ``import explorer`` (anyone's: :func:`install` adds an
-import hook) sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 unless the user set it; points fd 2 at a temporary
-file meanwhile and writes back to ``sys.stderr`` every line that is not a native log line below
-that level; sets the ``tensorflow`` and ``absl`` loggers to ERROR unless set (their warnings are
-deprecation notices about explorer's own ``tf.compat.v1`` calls); ``absl``, which resets its level,
-also gets :data:`QUIET_FILTER` (remove it to undo).
-
-Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``, or ``TF1_EXPLORER_VERBOSE=1``,
-inherited by child processes) captures nothing and defaults the level to 0. :func:`quiet_env` is
-the environment for a child process that imports TensorFlow."""
+the first ``import tensorflow`` after ``import explorer`` (anyone's: an import hook) runs with that
+level at 3 unless set and fd 2 captured: lines that are not native log lines below the level are
+written back to ``sys.stderr``; the ``tensorflow`` and ``absl`` loggers go to ERROR unless set.
+Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) captures nothing."""
 
 from __future__ import annotations
 
@@ -40,14 +34,9 @@ _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _PYTHON_LINE = re.compile(r"^(\S+\.py:\d+: \w*(Warning|Error)\b|Traceback |\s+File \")")
 
 
-class _ErrorsOnly(logging.Filter):
-    """Lets ERROR and above through (on the ``absl`` logger, whose level absl resets)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR
-
-
-QUIET_FILTER = _ErrorsOnly()
+def _errors_only(record: logging.LogRecord) -> bool:
+    """The ``absl`` logger's filter (absl resets its level): ERROR and above only."""
+    return record.levelno >= logging.ERROR
 
 
 def verbose() -> bool:
@@ -157,7 +146,7 @@ def _quietly(load: Callable[[], None]) -> None:
         if lg not in left_alone:
             lg.setLevel(logging.ERROR)
             if lg.name == "absl":  # absl resets its level when its flags are parsed
-                lg.addFilter(QUIET_FILTER)
+                lg.addFilter(_errors_only)
 
 
 def kept_lines(text: str, level: int) -> list[str]:

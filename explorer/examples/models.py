@@ -1,16 +1,13 @@
-"""Small TF1 example models, built on the fly with ``tf.compat.v1`` in every TF1 format.
-
-They are what the walkthrough notebooks open by default and what the tests load. Each builder
-writes into a fresh graph (never the default one) and returns the path a user would give
-``explorer.load``. Weights come from a seeded ``numpy`` generator so that :func:`mlp_reference`
-recomputes the expected output in plain numpy.
-"""
+"""Small TF1 example models that the notebooks open, built with ``tf.compat.v1`` in a fresh graph
+(never the default one); builders return the path to give ``explorer.load``. Weights come from a
+seeded ``numpy`` generator, so :func:`mlp_reference` recomputes the output in plain numpy."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +47,17 @@ def mlp_reference(x: np.ndarray, seed: int = 0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def vocabulary_init(path: Path) -> Any:
+    """A v1 lookup-table initializer: each line of the file ``path`` -> its line number."""
+    tf = tf_module()
+    lines = tf.compat.v1.lookup.TextFileIndex
+    return tf.compat.v1.lookup.TextFileInitializer(
+        str(path), tf.string, lines.WHOLE_LINE, tf.int64, lines.LINE_NUMBER
+    )
+
+
 def _mlp_graph(seed: int):
-    """Build the MLP in a fresh graph with reference (VariableV2) variables."""
+    """The MLP in a fresh graph, with reference (VariableV2) variables."""
     tf = tf_module()
     v1 = tf.compat.v1
     g = tf.Graph()
@@ -163,16 +169,7 @@ def build_example_parser_model(
             "ids": tf.io.VarLenFeature(tf.int64),
         }
         f = tf.io.parse_example(serialized, spec)
-        table = v1.lookup.StaticHashTable(
-            v1.lookup.TextFileInitializer(
-                str(vocab_file),
-                tf.string,
-                v1.lookup.TextFileIndex.WHOLE_LINE,
-                tf.int64,
-                v1.lookup.TextFileIndex.LINE_NUMBER,
-            ),
-            default_value=-1,
-        )
+        table = v1.lookup.StaticHashTable(vocabulary_init(vocab_file), default_value=-1)
         color_id = tf.identity(table.lookup(f["color"]), name="color_id")  # [batch, 1]
         w = v1.Variable([[0.5], [-0.25]], name="w", use_resource=False)
         b = v1.Variable([1.0], name="b", use_resource=False)

@@ -1,10 +1,8 @@
 """What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches.
 
-:class:`GraphContext` imports the model once into a v1 session: :meth:`~GraphContext.resolve`
-looks through ``Identity`` and v1 conds with a fixed predicate, :meth:`~GraphContext.value` is a
-fixed tensor's value, and :meth:`~GraphContext.consumers` counts only the ops the chosen outputs
-need (gradient and saver ops never stop a fusion).
-"""
+:meth:`~GraphContext.resolve` looks through ``Identity`` and v1 conds with a fixed predicate;
+:meth:`~GraphContext.single_use` counts only the ops the chosen outputs need (gradient and saver
+ops never stop a fusion)."""
 
 from __future__ import annotations
 
@@ -88,12 +86,9 @@ class GraphContext:
         return getattr(a, kind) if kind else default
 
     @cached_property
-    def _input_ops(self) -> frozenset[str]:
-        return frozenset(op_name(t) for t in self.inputs)
-
-    @cached_property
     def needed(self) -> frozenset[str]:
         """Ops the outputs depend on (data edges), stopping at the inputs."""
+        input_ops = {op_name(t) for t in self.inputs}
         seen: set[str] = set()
         stack = [op_name(t) for t in self.outputs]
         while stack:
@@ -101,20 +96,16 @@ class GraphContext:
             if op in seen or op not in self.nodes:
                 continue
             seen.add(op)
-            if op in self._input_ops:
+            if op in input_ops:
                 continue
             stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
         return frozenset(seen)
 
-    def consumers(self, tensor: str) -> list[str]:
-        """Needed ops reading ``tensor`` (an output tensor counts as one more reader)."""
-        t = tensor_name(tensor)
-        extra = ["<output>"] if t in self.outputs else []
-        readers = self.index.consumers.get(t, [])
-        return [n.name for n, _ in readers if n.name in self.needed] + extra
-
     def single_use(self, tensor: str) -> bool:
-        return len(self.consumers(tensor)) <= 1
+        """At most one needed op reads ``tensor`` (an output tensor counts as one more reader)."""
+        t = tensor_name(tensor)
+        readers = [n for n, _ in self.index.consumers.get(t, []) if n.name in self.needed]
+        return len(readers) + (t in self.outputs) <= 1
 
     def _is_volatile(self, tensor: str) -> bool:
         """Whether ``tensor`` depends on an input, a placeholder without default or a random op,

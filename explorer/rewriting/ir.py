@@ -1,7 +1,5 @@
-"""The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``.
-
-Rules are registered in :data:`KERAS_RULES` by the op type of the pattern's last op (the one
-producing the wanted tensor).
+"""The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``;
+rules in :data:`KERAS_RULES` by the op type of the pattern's last op (producing the wanted tensor).
 """
 
 from __future__ import annotations
@@ -17,31 +15,18 @@ from explorer.graph.registry import OpRegistry
 
 @dataclass
 class Step:
-    """One statement of the generated model.
+    """One statement of the generated model."""
 
-    Attributes:
-        code: the right-hand side, ``{i}`` standing for the variable of ``inputs[i]``,
-            ``{name}`` for the Keras layer name.
-        inputs: graph tensors (resolved) it reads.
-        outputs: graph tensors in the order the code returns them (``None``: no graph tensor
-            stands for it, e.g. an LSTM's unused state).
-        replaces: TF1 op names it stands for (written as a comment).
-        name: Keras layer name / Python variable stem (the TF1 scope).
-        weights: arrays for ``set_weights`` (``None``: no weights).
-        rule, native, layer, note: the registry entry that made it (``fallback`` for leftovers),
-            ``False`` for a marked fallback, the Keras class or call used, a comment line.
-    """
-
-    code: str
-    inputs: list[str]
-    outputs: list[str | None]
-    replaces: list[str]
-    name: str = ""
-    weights: list[np.ndarray] | None = None
-    rule: str = ""
-    native: bool = True
-    layer: str = ""
-    note: str = ""
+    code: str  # the right-hand side: "{i}" for the variable of inputs[i], "{name}" the layer name
+    inputs: list[str]  # graph tensors (resolved) it reads
+    outputs: list[str | None]  # graph tensors in the order the code returns them (None: unused)
+    replaces: list[str]  # TF1 op names it stands for (written as a comment)
+    name: str = ""  # Keras layer name / Python variable stem (the TF1 scope)
+    weights: list[np.ndarray] | None = None  # arrays for set_weights
+    rule: str = ""  # the registry entry that made it ("fallback" for leftovers)
+    native: bool = True  # False for a marked fallback
+    layer: str = ""  # the Keras class or call used
+    note: str = ""  # a comment line
     helpers: list[str] = field(default_factory=list)  # names of prelude classes it uses
     suffixes: list[str] | None = None  # Python names of several returned values: name + suffix
     multi: bool = False  # returns a list, even of one value

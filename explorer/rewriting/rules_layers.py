@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
-def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
+@keras_rule("MatMul", name="dense-no-bias")
+def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
+    """A lone ``MatMul(x, W)`` -> ``Dense(units, use_bias=False)``."""
     if node.op != "MatMul" or ctx.attr(node, "transpose_a", False):
         return None
     x, w = ctx.data_inputs(node)
@@ -29,9 +31,11 @@ def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _step(ctx: Any, node: NodeDef, x: str, code: str, layer: str, **kw: Any) -> Step:
-    """A Step replacing ``node`` alone: reads ``x``, writes ``node``'s output (name: its scope)."""
+    """A Step reading ``x`` and writing ``node``'s output; by default it replaces ``node`` alone
+    and is named after its scope."""
     kw.setdefault("name", scope_of(node.name))
-    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], [node.name], layer=layer, **kw)
+    kw.setdefault("replaces", [node.name])
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
@@ -70,7 +74,7 @@ def dense(ctx: Any, node: NodeDef) -> Step | None:
     inner = ctx.producer(pre)
     if not ctx.single_use(ctx.resolve(pre)):
         return None
-    step = _matmul_step(ctx, inner) or _conv_step(ctx, inner)
+    step = dense_no_bias(ctx, inner) or conv2d(ctx, inner)
     if step is None or step.weights is None or bias.shape[0] != _out_channels(step):
         return None
     step.code = step.code.replace("use_bias=False, ", "")
@@ -87,11 +91,6 @@ def _out_channels(step: Step) -> int:
     return k.shape[2] if step.layer == "Conv2DTranspose" else k.shape[-1]
 
 
-@keras_rule("MatMul", name="dense-no-bias")
-def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
-    return _matmul_step(ctx, node)
-
-
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
     if len(v) != 4 or v[0] != 1 or v[3] != 1:
@@ -99,7 +98,9 @@ def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     return int(v[1]), int(v[2])
 
 
-def _conv_step(ctx: Any, node: NodeDef) -> Step | None:
+@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
+def conv2d(ctx: Any, node: NodeDef) -> Step | None:
+    """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
     if node.op not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"):
         return None
     if ctx.attr(node, "data_format", "NHWC") != "NHWC":
@@ -168,12 +169,6 @@ def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
     return tuple(pads)
 
 
-@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
-def conv2d(ctx: Any, node: NodeDef) -> Step | None:
-    """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
-    return _conv_step(ctx, node)
-
-
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
 def activation(ctx: Any, node: NodeDef) -> Step | None:
     """An activation: fused into the Dense/Conv producing its input, else its own layer."""
@@ -206,29 +201,28 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
 
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
     """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``."""
-    dt = ctx.dtype(x)
-    return Step(
-        code=layer_code(
-            "BatchNormalization",
-            epsilon=float(eps),
-            center=None if beta is not None else False,
-            scale=None if gamma is not None else False,
-        ),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
+    code = layer_code(
+        "BatchNormalization",
+        epsilon=float(eps),
+        center=None if beta is not None else False,
+        scale=None if gamma is not None else False,
+    )
+    return _step(
+        ctx,
+        node,
+        x,
+        code,
+        "BatchNormalization",
         replaces=replaces,
         name=_bn_scope(node.name),
-        weights=[a.astype(dt) for a in (gamma, beta, mean, var) if a is not None],
-        layer="BatchNormalization",
+        weights=[a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None],
         note="inference mode: the checkpoint's moving mean and variance",
     )
 
 
 def _bn_scope(name: str) -> str:
     scope = scope_of(name)
-    for tail in ("/cond", "/batchnorm"):
-        scope = scope[: -len(tail)] if scope.endswith(tail) else scope
-    return scope
+    return scope.removesuffix("/cond").removesuffix("/batchnorm")
 
 
 @keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")
@@ -367,15 +361,15 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     if rate is None:
         return None
     scope = scope_of(node.name)
-    scope = scope[: -len("/cond")] if scope.endswith("/cond") else scope
-    return Step(
-        code=layer_code("Dropout", rate),
-        inputs=[x],
-        outputs=[tensor_name(node.name)],
+    return _step(
+        ctx,
+        node,
+        x,
+        layer_code("Dropout", rate),
+        "Dropout",
         replaces=[node.name, *[o for o in ops if "dropout" in o][:3]],
-        name=scope,
+        name=scope.removesuffix("/cond"),
         rule="dropout",
-        layer="Dropout",
         note="identity at inference, as the v1 graph with training=False",
     )
 
@@ -417,13 +411,13 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
         return None
     rate = float(np.reshape(rate, ()))
     fixed = "its fixed keep_prob gives rate 0 here: set the rate trained with" if rate == 0 else ""
-    return Step(
-        code=layer_code("Dropout", rate),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
+    return _step(
+        ctx,
+        node,
+        x,
+        layer_code("Dropout", rate),
+        "Dropout",
         replaces=[node.name, scaled.name],
-        name=scope_of(node.name),
         rule="dropout-keep-prob",
-        layer="Dropout",
         note=fixed or "active only when training",
     )
