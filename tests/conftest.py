@@ -10,7 +10,7 @@ import pytest
 
 import explorer
 from explorer.examples.hub_modules import import_hub
-from explorer.examples.models import build_all
+from explorer.examples.models import MLP_FORMATS, build_mlp
 from tests.model_builders.hub_modules import build_hub_modules
 from tests.model_builders.training_graphs import build_training_graphs
 from tests.shared_models import ROOT, SHARED_MODELS, shared_model
@@ -23,7 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""
-    return build_all(tmp_path_factory.mktemp("mlp"))
+    base = tmp_path_factory.mktemp("mlp")
+    return {fmt: build_mlp(base / fmt, fmt) for fmt in MLP_FORMATS}
 
 
 @pytest.fixture(scope="module")

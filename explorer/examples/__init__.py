@@ -5,7 +5,6 @@ Test-only builders live in ``tests/model_builders``."""
 from explorer.examples.models import (
     MLP_FORMATS,
     MLP_SIZES,
-    build_all,
     build_example_parser_model,
     build_mlp,
     mlp_reference,
@@ -13,6 +12,6 @@ from explorer.examples.models import (
 )
 
 __all__ = [
-    "MLP_FORMATS", "MLP_SIZES", "build_all", "build_example_parser_model", "build_mlp",
+    "MLP_FORMATS", "MLP_SIZES", "build_example_parser_model", "build_mlp",
     "mlp_reference", "mlp_weights",
 ]  # fmt: skip

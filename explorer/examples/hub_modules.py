@@ -34,11 +34,8 @@ FEATURES = 6
 
 
 def import_hub() -> Any:
-    """``tensorflow_hub`` (0.15, the last with ``hub.Module``) on this TensorFlow.
-
-    Raises:
-        ImportError: it is not installed (``pip install tensorflow-hub==0.15.0``).
-    """
+    """``tensorflow_hub`` (0.15, the last with ``hub.Module``) on this TensorFlow; ImportError
+    when it is not installed (``pip install tensorflow-hub==0.15.0``)."""
     if "tensorflow_hub" in sys.modules:
         return sys.modules["tensorflow_hub"]
     if "tensorflow_hub.estimator" not in sys.modules:

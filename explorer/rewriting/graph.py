@@ -61,8 +61,6 @@ class GraphContext:
         # Merge nodes that resolve() must not look through (a rule makes a layer of them).
         self.stop_at: Any = None
 
-    # -- structure ---------------------------------------------------------------------------------
-
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
 
@@ -128,8 +126,6 @@ class GraphContext:
         self.cache[key] = out
         return out
 
-    # -- values ------------------------------------------------------------------------------------
-
     def _static_meta(self, node: NodeDef) -> bool:
         shape = self.shape(self.data_inputs(node)[0])
         if node.op == "Rank":
@@ -186,8 +182,6 @@ class GraphContext:
 
     def dtype(self, tensor: str) -> str:
         return self.graph.get_tensor_by_name(tensor_name(tensor)).dtype.base_dtype.name
-
-    # -- v1 cond folding ---------------------------------------------------------------------------
 
     def _predicate(self, switch: Any) -> bool | None:
         """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""

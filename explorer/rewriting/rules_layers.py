@@ -1,6 +1,6 @@
-"""Pattern rules that become Keras layers with weights: Dense, convolutions, batch norm, pooling,
-activations, Embedding and Dropout. A fused activation asks the producing op's rule for its Step.
-"""
+"""Pattern rules that become Keras layers: Dense, convolutions, batch norm, pooling, activations,
+Embedding and Dropout. A fused activation asks the producing op's rule for its Step. A Step's
+``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _step(ctx: Any, node: NodeDef, x: str, code: str, layer: str, **kw: Any) -> Step:
-    """A Step reading ``x`` and writing ``node``'s output; by default it replaces ``node`` alone
-    and is named after its scope."""
+    """A Step reading ``x`` and writing ``node``'s output (by default: replacing ``node``, named
+    after its scope)."""
     kw.setdefault("name", scope_of(node.name))
     kw.setdefault("replaces", [node.name])
     return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
@@ -49,17 +49,14 @@ def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
 
 def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
     """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
-    ins = ctx.data_inputs(node)
     if node.op == "BiasAdd":
+        x, b = ctx.data_inputs(node)
         if ctx.attr(node, "data_format", "NHWC") != "NHWC":
             return None
-        b = ctx.value(ins[1])
-        return (ins[0], b) if b is not None and b.ndim == 1 else None
-    for a, c in ((0, 1), (1, 0)):
-        b = ctx.value(ins[c])
-        if b is not None and b.ndim == 1 and ctx.value(ins[a]) is None:
-            return ins[a], b
-    return None
+    else:
+        x, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    b = None if b is None else ctx.value(b)
+    return (x, b) if b is not None and b.ndim == 1 else None
 
 
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
@@ -196,17 +193,14 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
         code, cls = layer_code("Softmax", axis=-1), "Softmax"
     else:
         code, cls = layer_code("Activation", act), "Activation"
-    return _step(ctx, node, rx, code, cls, rule="activation")
+    return _step(ctx, node, rx, code, cls)
 
 
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
     """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``."""
-    code = layer_code(
-        "BatchNormalization",
-        epsilon=float(eps),
-        center=None if beta is not None else False,
-        scale=None if gamma is not None else False,
-    )
+    center = None if beta is not None else False  # None: Keras's default
+    scale = None if gamma is not None else False
+    code = layer_code("BatchNormalization", epsilon=float(eps), center=center, scale=scale)
     return _step(
         ctx,
         node,
@@ -214,15 +208,10 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
         code,
         "BatchNormalization",
         replaces=replaces,
-        name=_bn_scope(node.name),
+        name=scope_of(node.name).removesuffix("/cond").removesuffix("/batchnorm"),
         weights=[a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None],
         note="inference mode: the checkpoint's moving mean and variance",
     )
-
-
-def _bn_scope(name: str) -> str:
-    scope = scope_of(name)
-    return scope.removesuffix("/cond").removesuffix("/batchnorm")
 
 
 @keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")
@@ -307,8 +296,7 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
         return None
     cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
     (x,) = ctx.data_inputs(node)
-    code = layer_code(cls, k, strides=s, padding=padding.lower())
-    return _step(ctx, node, x, code, cls, rule="pooling")
+    return _step(ctx, node, x, layer_code(cls, k, strides=s, padding=padding.lower()), cls)
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
@@ -323,7 +311,7 @@ def embedding(ctx: Any, node: NodeDef) -> Step | None:
         return None
     code = layer_code("Embedding", int(w.shape[0]), int(w.shape[1]))
     name = ctx.variable_name(table) if ctx.is_variable(table) else scope_of(node.name)
-    return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w], rule="embedding")
+    return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w])
 
 
 def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
@@ -360,18 +348,11 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     rate = _dropout_rate(ctx, ops)
     if rate is None:
         return None
-    scope = scope_of(node.name)
-    return _step(
-        ctx,
-        node,
-        x,
-        layer_code("Dropout", rate),
-        "Dropout",
-        replaces=[node.name, *[o for o in ops if "dropout" in o][:3]],
-        name=scope.removesuffix("/cond"),
-        rule="dropout",
-        note="identity at inference, as the v1 graph with training=False",
-    )
+    replaces = [node.name, *[o for o in ops if "dropout" in o][:3]]
+    name = scope_of(node.name).removesuffix("/cond")
+    note = "identity at inference, as the v1 graph with training=False"
+    code = layer_code("Dropout", rate)
+    return _step(ctx, node, x, code, "Dropout", replaces=replaces, name=name, note=note)
 
 
 def _has_random(ctx: Any, ops: list[str]) -> bool:
@@ -410,14 +391,8 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:
         return None
     rate = float(np.reshape(rate, ()))
-    fixed = "its fixed keep_prob gives rate 0 here: set the rate trained with" if rate == 0 else ""
-    return _step(
-        ctx,
-        node,
-        x,
-        layer_code("Dropout", rate),
-        "Dropout",
-        replaces=[node.name, scaled.name],
-        rule="dropout-keep-prob",
-        note=fixed or "active only when training",
-    )
+    note = "active only when training"
+    if rate == 0:
+        note = "its fixed keep_prob gives rate 0 here: set the rate trained with"
+    code = layer_code("Dropout", rate)
+    return _step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)

@@ -316,9 +316,6 @@ def _reverse_sequence(ctx, node, x):
     return f"keras.ops.take_along_axis({x[0]}, {idx}, axis=1)"
 
 
-# -- the rules: native ops in build_model ----------------------------------------------------------
-
-
 def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
     """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
     Step, or a fallback Step (its layer: the op type)."""
