@@ -67,6 +67,7 @@ def import_hub() -> Any:
 
 
 def export_module(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
+    """Export the module ``module_fn`` builds (``hub.create_module_spec``) to ``out``; ``out``."""
     hub = import_hub()
     v1 = tf().compat.v1
     spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args)

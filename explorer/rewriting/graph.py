@@ -128,9 +128,7 @@ class GraphContext:
 
     def _static_meta(self, node: NodeDef) -> bool:
         shape = self.shape(self.data_inputs(node)[0])
-        if node.op == "Rank":
-            return shape is not None
-        return shape is not None and None not in shape
+        return shape is not None and (node.op == "Rank" or None not in shape)
 
     def is_const(self, tensor: str) -> bool:
         """``tensor`` depends on no input and no random op (its value is fixed)."""
@@ -185,12 +183,10 @@ class GraphContext:
 
     def _predicate(self, switch: Any) -> bool | None:
         """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""
-        key = switch.name
-        if key not in self._pred:
-            pred = tensor_name(switch.input[1])
-            v = self.value(pred)
-            self._pred[key] = None if v is None else bool(v)
-        return self._pred[key]
+        if switch.name not in self._pred:
+            v = self.value(tensor_name(switch.input[1]))
+            self._pred[switch.name] = None if v is None else bool(v)
+        return self._pred[switch.name]
 
     def resolve(self, tensor: str) -> str:
         """The tensor that really produces ``tensor`` at inference (Identity and fixed switches
@@ -236,17 +232,13 @@ class GraphContext:
         if key not in self.cache:
             self.cache[key] = False  # cycles (while loops) are not dead
             r = self.resolve(t)
-            if r == DEAD:
-                dead = True
-            else:
-                node = self.nodes.get(op_name(r))
-                dead = (
-                    node is not None
-                    and node.op not in ("Merge", "RefMerge", "Enter", "RefEnter", "NextIteration")
-                    and r not in self.inputs
-                    and any(self.is_dead(i) for i in self.data_inputs(node))
-                )
-            self.cache[key] = dead
+            node = self.nodes.get(op_name(r))
+            self.cache[key] = r == DEAD or (
+                node is not None
+                and node.op not in ("Merge", "RefMerge", "Enter", "RefEnter", "NextIteration")
+                and r not in self.inputs
+                and any(self.is_dead(i) for i in self.data_inputs(node))
+            )
         return self.cache[key]
 
     def producer(self, tensor: str) -> Any:
