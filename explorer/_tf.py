@@ -45,9 +45,8 @@ def verbose() -> bool:
 
 
 def configure(verbose: bool) -> None:
-    """Show every native log line from now on (``verbose=True``: the CLI's ``--verbose``), or
-    not. Sets ``TF1_EXPLORER_VERBOSE`` so child processes follow, and ``TF_CPP_MIN_LOG_LEVEL=0``
-    unless the user set it."""
+    """Show every native log line from now on, or not (the CLI's ``--verbose``); child processes
+    follow (``TF1_EXPLORER_VERBOSE``); ``TF_CPP_MIN_LOG_LEVEL=0`` unless the user set it."""
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
         os.environ.setdefault(LEVEL_ENV, "0")
@@ -79,9 +78,8 @@ def tf1() -> ModuleType:
 
 
 def install() -> None:
-    """Quiet the first ``import tensorflow`` of this process, whoever asks for it (``import
-    explorer`` calls this): a finder at the head of ``sys.meta_path`` wraps its loading in
-    :func:`_quietly`. Idempotent; nothing to do once TensorFlow is imported."""
+    """Quiet the first ``import tensorflow`` of this process, whoever asks for it: a finder at the
+    head of ``sys.meta_path`` wraps its loading in :func:`_quietly`. Idempotent."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietFinder) for f in sys.meta_path
     ):
@@ -175,9 +173,8 @@ def kept_lines(text: str, level: int) -> list[str]:
 
 @contextlib.contextmanager
 def _captured_fd(fd: int) -> Iterator[Callable[[], str]]:
-    """Point ``fd`` at a temporary file for the block; yields a function returning its text.
-
-    The original descriptor is restored however the block ends (an ``ImportError`` too)."""
+    """Point ``fd`` at a temporary file for the block (restored however it ends); yields a
+    function returning the file's text."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

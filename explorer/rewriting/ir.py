@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from explorer.graph.registry import OpRegistry
+from explorer.rewriting.graph import scope_of, tensor_name
 
 
 @dataclass
@@ -39,6 +40,14 @@ KERAS_RULES: OpRegistry[Rule] = OpRegistry("keras rewrite rule", many=True)
 keras_rule = KERAS_RULES.register
 
 
+def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> Step:
+    """A Step reading ``x`` and writing ``node``'s output (by default: replacing ``node``, named
+    after its scope)."""
+    kw.setdefault("name", scope_of(node.name))
+    kw.setdefault("replaces", [node.name])
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
+
+
 def lit(value: Any) -> str:
     """A Python literal for an attribute value (ints, floats, strings, tuples, lists)."""
     if isinstance(value, np.ndarray):
@@ -64,21 +73,12 @@ def kwargs_code(**kwargs: Any) -> str:
 
 def layer_code(cls: str, *args: Any, call: str = "{0}", **kwargs: Any) -> str:
     """``keras.layers.<cls>(args, kwargs, name="{name}")(<call>)``."""
-    parts = [lit(a) for a in args]
-    kw = kwargs_code(**kwargs)
-    if kw:
-        parts.append(kw)
-    parts.append('name="{name}"')
-    return f"keras.layers.{cls}({', '.join(parts)})({call})"
+    parts = [*(lit(a) for a in args), kwargs_code(**kwargs), 'name="{name}"']
+    return f"keras.layers.{cls}({', '.join(p for p in parts if p)})({call})"
 
 
+# op type -> Keras activation name
 ACTIVATIONS = {
-    "Relu": "relu",
-    "Relu6": "relu6",
-    "Elu": "elu",
-    "Selu": "selu",
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "Softplus": "softplus",
-    "Softsign": "softsign",
+    op: op.lower()
+    for op in ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
 }

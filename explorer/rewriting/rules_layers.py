@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
-from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code
+from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, node_step
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -27,15 +27,9 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     if ctx.attr(node, "transpose_b", False):
         kernel = kernel.T
     code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
-    return _step(ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel])
-
-
-def _step(ctx: Any, node: NodeDef, x: str, code: str, layer: str, **kw: Any) -> Step:
-    """A Step reading ``x`` and writing ``node``'s output (by default: replacing ``node``, named
-    after its scope)."""
-    kw.setdefault("name", scope_of(node.name))
-    kw.setdefault("replaces", [node.name])
-    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
+    return node_step(
+        ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel]
+    )
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
@@ -48,7 +42,8 @@ def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
 
 
 def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
-    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
+    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``, else
+    ``None`` (other ops too)."""
     if node.op == "BiasAdd":
         x, b = ctx.data_inputs(node)
         if ctx.attr(node, "data_format", "NHWC") != "NHWC":
@@ -62,15 +57,10 @@ def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
 def dense(ctx: Any, node: NodeDef) -> Step | None:
     """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
-    if node.op not in ("BiasAdd", "Add", "AddV2"):
+    pre, bias = _bias_of(ctx, node) or (None, None)
+    if pre is None or not ctx.single_use(ctx.resolve(pre)):
         return None
-    found = _bias_of(ctx, node)
-    if found is None:
-        return None
-    pre, bias = found
     inner = ctx.producer(pre)
-    if not ctx.single_use(ctx.resolve(pre)):
-        return None
     step = dense_no_bias(ctx, inner) or conv2d(ctx, inner)
     if step is None or step.weights is None or bias.shape[0] != _out_channels(step):
         return None
@@ -136,7 +126,7 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
             common["depth_multiplier"] = int(kernel.shape[3])
     code = layer_code(cls, *args, use_bias=False, **common)
     name = _weight_scope(ctx, w, node)
-    return _step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
+    return node_step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
@@ -193,7 +183,7 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
         code, cls = layer_code("Softmax", axis=-1), "Softmax"
     else:
         code, cls = layer_code("Activation", act), "Activation"
-    return _step(ctx, node, rx, code, cls)
+    return node_step(ctx, node, rx, code, cls)
 
 
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
@@ -201,7 +191,7 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
     center = None if beta is not None else False  # None: Keras's default
     scale = None if gamma is not None else False
     code = layer_code("BatchNormalization", epsilon=float(eps), center=center, scale=scale)
-    return _step(
+    return node_step(
         ctx,
         node,
         x,
@@ -296,7 +286,7 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
         return None
     cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
     (x,) = ctx.data_inputs(node)
-    return _step(ctx, node, x, layer_code(cls, k, strides=s, padding=padding.lower()), cls)
+    return node_step(ctx, node, x, layer_code(cls, k, strides=s, padding=padding.lower()), cls)
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
@@ -311,7 +301,7 @@ def embedding(ctx: Any, node: NodeDef) -> Step | None:
         return None
     code = layer_code("Embedding", int(w.shape[0]), int(w.shape[1]))
     name = ctx.variable_name(table) if ctx.is_variable(table) else scope_of(node.name)
-    return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w])
+    return node_step(ctx, node, ids, code, "Embedding", name=name, weights=[w])
 
 
 def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
@@ -352,7 +342,7 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     name = scope_of(node.name).removesuffix("/cond")
     note = "identity at inference, as the v1 graph with training=False"
     code = layer_code("Dropout", rate)
-    return _step(ctx, node, x, code, "Dropout", replaces=replaces, name=name, note=note)
+    return node_step(ctx, node, x, code, "Dropout", replaces=replaces, name=name, note=note)
 
 
 def _has_random(ctx: Any, ops: list[str]) -> bool:
@@ -395,4 +385,4 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     if rate == 0:
         note = "its fixed keep_prob gives rate 0 here: set the rate trained with"
     code = layer_code("Dropout", rate)
-    return _step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)
+    return node_step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)

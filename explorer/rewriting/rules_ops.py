@@ -15,7 +15,7 @@ import numpy as np
 
 from explorer.graph.registry import OpRegistry
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
-from explorer.rewriting.ir import Step, keras_rule, lit
+from explorer.rewriting.ir import Step, keras_rule, lit, node_step
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -212,11 +212,9 @@ def _matmul(ctx, node, x):
     if None in x:
         return None
     a, b = x
-    ta = ctx.attr(node, "transpose_a", False) or ctx.attr(node, "adj_x", False)
-    tb = ctx.attr(node, "transpose_b", False) or ctx.attr(node, "adj_y", False)
-    if ta:
+    if ctx.attr(node, "transpose_a", False) or ctx.attr(node, "adj_x", False):
         a = f"keras.ops.swapaxes({a}, -1, -2)"
-    if tb:
+    if ctx.attr(node, "transpose_b", False) or ctx.attr(node, "adj_y", False):
         b = f"keras.ops.swapaxes({b}, -1, -2)"
     return f"keras.ops.matmul({a}, {b})"
 
@@ -366,17 +364,11 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
         f'WithConstant("{fn}", {lit(tuple(c.shape))}, constant_first={first}, '
         f'value_dtype="{c.dtype.name}", trainable={variable}, name="{{name}}")({{0}})'
     )
-    return Step(
-        code,
-        [ctx.resolve(x_t)],
-        [tensor_name(node.name)],
-        [node.name],
-        ctx.variable_name(c_t) if variable else scope_of(node.name),
-        weights=[c],
-        rule="with-constant",
-        layer="WithConstant",
-        helpers=["WithConstant"],
-        note=f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight",
+    name = ctx.variable_name(c_t) if variable else scope_of(node.name)
+    note = f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight"
+    helpers = ["WithConstant"]
+    return node_step(
+        ctx, node, x_t, code, "WithConstant", name=name, weights=[c], helpers=helpers, note=note
     )
 
 

@@ -9,6 +9,7 @@ Peepholes, projections or other activations have no rewrite.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,15 +42,11 @@ def _analyse(ctx: Any, exit_node: Any) -> dict[str, Any] | None:
     """The loop's Step as keyword arguments (one analysis per loop, kept in ``ctx.cache``)."""
     prefix = scope_of(exit_node.name) + "/"
     key = ("rnn-loop", prefix)
-    if key in ctx.cache:
-        return ctx.cache[key]
-    ctx.cache[key] = None
-    try:
-        loop = _analyse_frame(ctx, prefix)
-    except (KeyError, IndexError, ValueError):
-        loop = None
-    ctx.cache[key] = loop
-    return loop
+    if key not in ctx.cache:
+        ctx.cache[key] = None  # also when the body is not the shape a rule knows
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            ctx.cache[key] = _analyse_frame(ctx, prefix)
+    return ctx.cache[key]
 
 
 def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
@@ -95,17 +92,17 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
     out_step = new_value(ctx.resolve(writes[0].input[2]))
     matmuls = [d for d in body.values() if d.op == "MatMul"]
     kernels, biases = [], []
+
+    def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
+        return ctx.value(ctx.index.source(t, _ENTER_IDENTITY).name + ":0")
+
     for mm in matmuls:
-        k = ctx.value(ctx.index.source(mm.input[1], _ENTER_IDENTITY).name + ":0")
+        k = entered(mm.input[1])
         if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
             return None
         kernels.append(k)
         adds = [d for d in body.values() if d.op == "BiasAdd" and op_name(d.input[0]) == mm.name]
-        biases.append(
-            ctx.value(ctx.index.source(adds[0].input[1], _ENTER_IDENTITY).name + ":0")
-            if adds
-            else None
-        )
+        biases.append(entered(adds[0].input[1]) if adds else None)
     if not kernels or any(b is None for b in biases) or "Tanh" not in types:
         return None
     state_vars = [
@@ -121,7 +118,6 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
         return None
     h_exit = h_var[0][1]
     splits = [d for d in body.values() if d.op == "Split"]
-    in_dim = None
     if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
         kind, w, b = "LSTM", kernels[0], biases[0]
         u = w.shape[1] // 4

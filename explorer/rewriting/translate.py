@@ -45,7 +45,7 @@ class _Translator:
     def __init__(self, ctx: GraphContext) -> None:
         self.ctx = ctx
         self.steps: list[Step] = []
-        self.produced: dict[str, Step] = {}
+        self.produced: set[str] = set()  # graph tensors a Step already writes
         self.visiting: set[str] = set()
         ctx.stop_at = lambda node: rules_layers.dropout(ctx, node) is not None
 
@@ -76,9 +76,7 @@ class _Translator:
             self.demand(t, node.name)
         self.visiting.discard(r)
         self.steps.append(step)
-        for o in step.outputs:
-            if o is not None:
-                self.produced[o] = step
+        self.produced.update(o for o in step.outputs if o is not None)
 
     def _match(self, node: NodeDef, r: str) -> Step:
         entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
