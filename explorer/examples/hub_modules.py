@@ -201,9 +201,7 @@ def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -
         features = t.reduce_mean(x, [1, 2], name="pool")
         hub_add_signature("default", {"images": images}, {"default": features})
         hub_add_signature(
-            "image_feature_vector",
-            {"images": images},
-            {"default": features, "feature_map": x},
+            "image_feature_vector", {"images": images}, {"default": features, "feature_map": x}
         )
 
     return export_module(

@@ -170,9 +170,8 @@ def _transpose(ctx, node, x, perm):
 
 @ops("Pad", "PadV2", "MirrorPad", static=(1,))
 def _pad(ctx, node, x, pads):
-    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(
-        ctx.attr(node, "mode", ""), "constant"
-    )
+    mode = ctx.attr(node, "mode", "")
+    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(mode, "constant")
     value = ""
     if node.op == "PadV2":
         cv = _scalar(ctx, ctx.data_inputs(node)[2])
