@@ -7,11 +7,10 @@ The flow (each step a plain-Python module; widgets and the CLI are views over th
                       `--convert--> V2Model --V2Runner.infer--> outputs
     outputs(v1) x outputs(v2) --compare/parity--> ParityReport --plots--> figures
 
-Here live the verbs, the model and runner classes and the base error; records, errors, extension
-points and Jupyter views are in :mod:`explorer.records`, :mod:`explorer.errors`,
-:mod:`explorer.extend`, :mod:`explorer.widgets`. Names resolve on first use (PEP 562), TensorFlow
-loads with the first step that needs it. No submodule is named like a public function
-(importing a submodule sets the package attribute of its name)."""
+Here: the verbs, the model and runner classes, the base error; records, errors, extension points
+and Jupyter views in :mod:`explorer.records`, ``errors``, ``extend``, ``widgets``. Names resolve
+on first use (PEP 562). No submodule is named like a public function (importing a submodule sets
+the package attribute of its name)."""
 
 from __future__ import annotations
 

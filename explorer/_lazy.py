@@ -12,13 +12,9 @@ from typing import Any
 def lazy_exports(
     namespace: str, homes: Mapping[str, tuple[str, ...]], submodules: tuple[str, ...] = ()
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
-    """``__all__``, ``__getattr__`` and ``__dir__`` of the module ``namespace``.
-
-    ``homes`` maps a module under ``explorer`` (``"loading.model"``) to the public names it
-    defines; a name's module is imported on first access and the value kept in ``namespace``.
-    ``submodules`` of the package ``namespace`` are imported on first access too (so that
-    ``explorer.errors.FeedError`` works after ``import explorer``).
-    """
+    """``__all__``, ``__getattr__`` and ``__dir__`` of the module ``namespace``: ``homes`` maps a
+    module under ``explorer`` (``"loading.model"``) to the names it defines, imported on first
+    access and kept; ``submodules`` of ``namespace`` are imported on first access too."""
     home = {name: module for module, names in homes.items() for name in names}
     cache = vars(sys.modules[namespace])
 

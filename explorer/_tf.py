@@ -1,16 +1,10 @@
 """Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
 
 TensorFlow writes 3-7 lines on fd 2 while it loads, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So
-the first ``import tensorflow`` after ``import explorer`` (anyone's: :func:`install` adds an
-import hook) sets ``TF_CPP_MIN_LOG_LEVEL`` to 3 unless the user set it; points fd 2 at a temporary
-file meanwhile and writes back to ``sys.stderr`` every line that is not a native log line below
-that level; sets the ``tensorflow`` and ``absl`` loggers to ERROR unless set (their warnings are
-deprecation notices about explorer's own ``tf.compat.v1`` calls); ``absl``, which resets its level,
-also gets :data:`QUIET_FILTER` (remove it to undo).
-
-Verbose mode (:func:`configure` ``(True)``, the CLI's ``--verbose``, or ``TF1_EXPLORER_VERBOSE=1``,
-inherited by child processes) captures nothing and defaults the level to 0. :func:`quiet_env` is
-the environment for a child process that imports TensorFlow."""
+the first ``import tensorflow`` after ``import explorer`` (anyone's: an import hook) runs with that
+level at 3 unless set and fd 2 captured: lines that are not native log lines below the level are
+written back to ``sys.stderr``; the ``tensorflow`` and ``absl`` loggers go to ERROR unless set.
+Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) captures nothing."""
 
 from __future__ import annotations
 
@@ -40,14 +34,9 @@ _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _PYTHON_LINE = re.compile(r"^(\S+\.py:\d+: \w*(Warning|Error)\b|Traceback |\s+File \")")
 
 
-class _ErrorsOnly(logging.Filter):
-    """Lets ERROR and above through (on the ``absl`` logger, whose level absl resets)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR
-
-
-QUIET_FILTER = _ErrorsOnly()
+def _errors_only(record: logging.LogRecord) -> bool:
+    """The ``absl`` logger's filter (absl resets its level): ERROR and above only."""
+    return record.levelno >= logging.ERROR
 
 
 def verbose() -> bool:
@@ -56,9 +45,8 @@ def verbose() -> bool:
 
 
 def configure(verbose: bool) -> None:
-    """Show every native log line from now on (``verbose=True``: the CLI's ``--verbose``), or
-    not. Sets ``TF1_EXPLORER_VERBOSE`` so child processes follow, and ``TF_CPP_MIN_LOG_LEVEL=0``
-    unless the user set it."""
+    """Show every native log line from now on, or not (the CLI's ``--verbose``); child processes
+    follow (``TF1_EXPLORER_VERBOSE``); ``TF_CPP_MIN_LOG_LEVEL=0`` unless the user set it."""
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
         os.environ.setdefault(LEVEL_ENV, "0")
@@ -90,9 +78,8 @@ def tf1() -> ModuleType:
 
 
 def install() -> None:
-    """Quiet the first ``import tensorflow`` of this process, whoever asks for it (``import
-    explorer`` calls this): a finder at the head of ``sys.meta_path`` wraps its loading in
-    :func:`_quietly`. Idempotent; nothing to do once TensorFlow is imported."""
+    """Quiet the first ``import tensorflow`` of this process, whoever asks for it: a finder at the
+    head of ``sys.meta_path`` wraps its loading in :func:`_quietly`. Idempotent."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietFinder) for f in sys.meta_path
     ):
@@ -157,7 +144,7 @@ def _quietly(load: Callable[[], None]) -> None:
         if lg not in left_alone:
             lg.setLevel(logging.ERROR)
             if lg.name == "absl":  # absl resets its level when its flags are parsed
-                lg.addFilter(QUIET_FILTER)
+                lg.addFilter(_errors_only)
 
 
 def kept_lines(text: str, level: int) -> list[str]:
@@ -186,9 +173,8 @@ def kept_lines(text: str, level: int) -> list[str]:
 
 @contextlib.contextmanager
 def _captured_fd(fd: int) -> Iterator[Callable[[], str]]:
-    """Point ``fd`` at a temporary file for the block; yields a function returning its text.
-
-    The original descriptor is restored however the block ends (an ``ImportError`` too)."""
+    """Point ``fd`` at a temporary file for the block (restored however it ends); yields a
+    function returning the file's text."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

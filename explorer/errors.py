@@ -1,7 +1,5 @@
-"""Every error explorer raises on purpose: one base class, one subclass per kind of problem.
-
-Each message is one line that names the file or tensor at fault and says what to do. The CLI prints
-it to stderr and exits 2; widgets show it inline.
+"""Every error explorer raises on purpose: one base class, one subclass per kind of problem. Each
+message is one line naming the file or tensor at fault and what to do (the CLI prints it, exit 2).
 """
 
 from __future__ import annotations

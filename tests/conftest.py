@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 import explorer
-from explorer.examples.hub_modules import build_hub_modules, import_hub
-from explorer.examples.models import build_all
+from explorer.examples.hub_modules import import_hub
+from explorer.examples.models import MLP_FORMATS, build_mlp
+from tests.model_builders.hub_modules import build_hub_modules
 from tests.model_builders.training_graphs import build_training_graphs
 from tests.shared_models import ROOT, SHARED_MODELS, shared_model
 
@@ -22,7 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 @pytest.fixture(scope="session")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""
-    return build_all(tmp_path_factory.mktemp("mlp"))
+    base = tmp_path_factory.mktemp("mlp")
+    return {fmt: build_mlp(base / fmt, fmt) for fmt in MLP_FORMATS}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def shared_models() -> Path:
 
 @pytest.fixture(scope="session")
 def hub_modules(tmp_path_factory) -> dict[str, Path]:
-    """The example TF1 Hub modules (explorer.examples.hub_modules), built once with
+    """The TF1 Hub modules (tests/model_builders/hub_modules.py), built once with
     tensorflow_hub 0.15's own hub.create_module_spec/Module.export: name -> module folder."""
     try:
         import_hub()

@@ -1,28 +1,15 @@
-"""Small TF1 Hub modules (the ``hub.Module`` format), built with ``tensorflow_hub`` 0.15's own
-``hub.create_module_spec`` / ``Module.export`` in graph mode.
+"""Small TF1 Hub modules (``hub.Module`` format), written by ``tensorflow_hub`` 0.15's own
+``hub.create_module_spec`` / ``Module.export`` in graph mode, with reference variables.
 
-* ``text_embedding``: a sentence-embedding module like the nnlm/wiki-words ones: a vocabulary
-  asset (``tokens.txt``) behind a lookup table with one OOV bucket, embeddings split in two
-  partitions (``embeddings/part_0``, ``part_1``, one checkpoint key ``embeddings``) read with
-  ``embedding_lookup_sparse`` (sqrtn, ``div`` partition strategy); signature ``default`` takes
-  sentences (``string[?]``, punctuation removed by ``regex_replace``, split on spaces, as
-  tensorflow/hub's text-embedding export example does), signature ``tokens`` takes a sparse batch
-  of tokens; an l2 regulariser.
-* ``image_feature_vector``: an image feature-vector module: ``images`` float32[?, 8, 8, 3] in
-  [0, 1], a 3x3 convolution, batch norm and a ReLU, global average pooling to 6 features under
-  ``default``; tag sets ``set()`` (moving statistics) and ``{"train"}`` (batch statistics, the
-  moving-average updates in ``UPDATE_OPS``); an l2 regulariser on the kernel.
-* ``multi_signature``: several signatures with several inputs: ``default`` (x), ``pair``
-  (a, b -> sum, dot, default), ``scaled`` (x and a scalar ``scale``), ``lookup`` (int64 ``ids``
-  into a 5-row table), and BERT's ``tokenization_info`` (no inputs -> ``vocab_file``, the path
-  of the asset ``vocab.txt``, and ``do_lower_case``).
+* ``text_embedding``: a vocabulary asset behind a lookup table with one OOV bucket, embeddings in
+  two partitions read with ``embedding_lookup_sparse`` (sqrtn, ``div``); signatures ``default``
+  (sentences, punctuation removed, split on spaces) and ``tokens`` (a sparse batch); an l2 loss.
+* ``image_feature_vector``: ``images`` float32[?, 8, 8, 3] -> conv 3x3, batch norm, ReLU, global
+  average pool to 6 features; tag sets ``set()`` (moving statistics) and ``{"train"}`` (batch
+  statistics, updates in ``UPDATE_OPS``).
 
-Variables are reference variables (``VariableV2``), as TF1 wrote them. ``tensorflow_hub`` 0.15 is
-the last release with ``hub.Module`` (0.16 dropped it); it is a dev dependency here. Its
-``import`` fails on TF >= 2.16 only because ``tensorflow_hub/__init__.py`` imports
-``tensorflow_hub.estimator`` (``tf.estimator`` is gone), so :func:`import_hub` puts a stand-in for
-that one submodule in ``sys.modules`` first (and, where setuptools no longer ships
-``pkg_resources``, one for its ``parse_version``); nothing else is patched.
+``tensorflow_hub`` 0.15 (the dev extra) is the last release with ``hub.Module``; on TF >= 2.16 its
+import fails only on ``tensorflow_hub.estimator``, which :func:`import_hub` stubs first.
 """
 
 from __future__ import annotations
@@ -38,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from explorer._tf import tf
+from explorer.examples.models import vocabulary_init
 
-HUB_MODULES = ("text_embedding", "image_feature_vector", "multi_signature")
 VOCABULARY = ("<unk>", "the", "cat", "dog", "sat", "on", "mat", "a", "fish", "swam")
 EMBEDDING_DIM = 4
 IMAGE_SHAPE = (8, 8, 3)
@@ -47,11 +34,8 @@ FEATURES = 6
 
 
 def import_hub() -> Any:
-    """``tensorflow_hub`` (0.15, the last with ``hub.Module``) on this TensorFlow.
-
-    Raises:
-        ImportError: it is not installed (``pip install tensorflow-hub==0.15.0``).
-    """
+    """``tensorflow_hub`` (0.15, the last with ``hub.Module``) on this TensorFlow; ImportError
+    when it is not installed (``pip install tensorflow-hub==0.15.0``)."""
     if "tensorflow_hub" in sys.modules:
         return sys.modules["tensorflow_hub"]
     if "tensorflow_hub.estimator" not in sys.modules:
@@ -82,7 +66,8 @@ def import_hub() -> Any:
     return hub
 
 
-def _export(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
+def export_module(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
+    """Export the module ``module_fn`` builds (``hub.create_module_spec``) to ``out``; ``out``."""
     hub = import_hub()
     v1 = tf().compat.v1
     spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args)
@@ -96,7 +81,7 @@ def _export(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
     return out
 
 
-def _const_init(value: np.ndarray) -> Any:
+def const_init(value: np.ndarray) -> Any:
     """An initializer giving ``value`` (the slice of it for a partition of a variable)."""
 
     def init(shape: Any, dtype: Any = None, partition_info: Any = None) -> Any:
@@ -126,20 +111,11 @@ def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path
     emb_value = text_embedding_weights(seed)
 
     def module_fn() -> None:
-        table = v1.lookup.StaticVocabularyTable(
-            v1.lookup.TextFileInitializer(
-                str(vocab_file),
-                t.string,
-                v1.lookup.TextFileIndex.WHOLE_LINE,
-                t.int64,
-                v1.lookup.TextFileIndex.LINE_NUMBER,
-            ),
-            num_oov_buckets=1,
-        )
+        table = v1.lookup.StaticVocabularyTable(vocabulary_init(vocab_file), num_oov_buckets=1)
         embeddings = v1.get_variable(
             "embeddings",
             emb_value.shape,
-            initializer=_const_init(emb_value),
+            initializer=const_init(emb_value),
             partitioner=v1.fixed_size_partitioner(2),
             use_resource=False,
         )
@@ -163,7 +139,7 @@ def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path
         hub_add_signature("tokens", {"tokens": tokens}, {"default": embed(tokens, "sqrtn")})
 
     try:
-        return _export(module_fn, out)
+        return export_module(module_fn, out)
     finally:
         shutil.rmtree(vocab_dir, ignore_errors=True)
 
@@ -197,7 +173,7 @@ def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -
             return v1.get_variable(
                 name,
                 w[name].shape,
-                initializer=_const_init(w[name]),
+                initializer=const_init(w[name]),
                 trainable=trainable,
                 use_resource=False,
             )
@@ -225,68 +201,11 @@ def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -
         features = t.reduce_mean(x, [1, 2], name="pool")
         hub_add_signature("default", {"images": images}, {"default": features})
         hub_add_signature(
-            "image_feature_vector",
-            {"images": images},
-            {"default": features, "feature_map": x},
+            "image_feature_vector", {"images": images}, {"default": features, "feature_map": x}
         )
 
-    return _export(
+    return export_module(
         module_fn,
         Path(out_dir),
         tags_and_args=[(set(), {"is_training": False}), ({"train"}, {"is_training": True})],
     )
-
-
-def build_multi_signature(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
-    """Write the module with several signatures and inputs (see the module docstring)."""
-    t = tf()
-    v1 = t.compat.v1
-    rng = np.random.default_rng(seed)
-    wv = rng.normal(0, 0.5, (3, 2)).astype(np.float32)
-    table = rng.normal(0, 1.0, (5, 2)).astype(np.float32)
-    vocab_dir = Path(tempfile.mkdtemp(prefix="hub-vocab-"))
-    vocab_file = vocab_dir / "vocab.txt"
-    vocab_file.write_text("[PAD]\n[UNK]\n" + "\n".join(VOCABULARY) + "\n")
-
-    def module_fn() -> None:
-        w = v1.get_variable("w", wv.shape, initializer=_const_init(wv), use_resource=False)
-        emb = v1.get_variable(
-            "table", table.shape, initializer=_const_init(table), use_resource=False
-        )
-        x = v1.placeholder(t.float32, [None, 3], name="x")
-        hub_add_signature("default", x, t.matmul(x, w, name="project"))
-        a = v1.placeholder(t.float32, [None, 3], name="a")
-        b = v1.placeholder(t.float32, [None, 3], name="b")
-        total = t.add(a, b, name="sum")
-        dot = t.reduce_sum(a * b, axis=1, name="dot")
-        hub_add_signature(
-            "pair", {"a": a, "b": b}, {"sum": total, "dot": dot, "default": t.matmul(total, w)}
-        )
-        x2 = v1.placeholder(t.float32, [None, 3], name="x2")
-        scale = v1.placeholder(t.float32, [], name="scale")
-        hub_add_signature("scaled", {"x": x2, "scale": scale}, t.matmul(x2 * scale, w))
-        ids = v1.placeholder(t.int64, [None], name="ids")
-        hub_add_signature("lookup", {"ids": ids}, {"default": t.gather(emb, ids, name="rows")})
-        path = t.constant(str(vocab_file), name="vocab_file")
-        v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, path)
-        lower = t.constant(True, name="do_lower_case")
-        hub_add_signature("tokenization_info", {}, {"vocab_file": path, "do_lower_case": lower})
-
-    try:
-        return _export(module_fn, Path(out_dir))
-    finally:
-        shutil.rmtree(vocab_dir, ignore_errors=True)
-
-
-BUILDERS = {
-    "text_embedding": build_text_embedding,
-    "image_feature_vector": build_image_feature_vector,
-    "multi_signature": build_multi_signature,
-}
-
-
-def build_hub_modules(folder: str | os.PathLike[str], seed: int = 0) -> dict[str, Path]:
-    """Build every module of :data:`HUB_MODULES` under ``folder``; name -> module folder."""
-    base = Path(folder)
-    base.mkdir(parents=True, exist_ok=True)
-    return {name: fn(base / name, seed) for name, fn in BUILDERS.items()}

@@ -1,16 +1,13 @@
-"""Small TF1 example models, built on the fly with ``tf.compat.v1`` in every TF1 format.
-
-They are what the walkthrough notebooks open by default and what the tests load. Each builder
-writes into a fresh graph (never the default one) and returns the path a user would give
-``explorer.load``. Weights come from a seeded ``numpy`` generator so that :func:`mlp_reference`
-recomputes the expected output in plain numpy.
-"""
+"""Small TF1 example models that the notebooks open, built with ``tf.compat.v1`` in a fresh graph
+(never the default one); builders return the path to give ``explorer.load``. Weights come from a
+seeded ``numpy`` generator, so :func:`mlp_reference` recomputes the output in plain numpy."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +47,17 @@ def mlp_reference(x: np.ndarray, seed: int = 0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def vocabulary_init(path: Path) -> Any:
+    """A v1 lookup-table initializer: each line of the file ``path`` -> its line number."""
+    tf = tf_module()
+    lines = tf.compat.v1.lookup.TextFileIndex
+    return tf.compat.v1.lookup.TextFileInitializer(
+        str(path), tf.string, lines.WHOLE_LINE, tf.int64, lines.LINE_NUMBER
+    )
+
+
 def _mlp_graph(seed: int):
-    """Build the MLP in a fresh graph with reference (VariableV2) variables."""
+    """The MLP in a fresh graph, with reference (VariableV2) variables."""
     tf = tf_module()
     v1 = tf.compat.v1
     g = tf.Graph()
@@ -77,11 +83,8 @@ def _mlp_graph(seed: int):
 
 
 def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
-    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``.
-
-    Returns the path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``
-    file, or the ``.meta`` file of a checkpoint.
-    """
+    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``; the
+    path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``, the ``.meta``."""
     tf = tf_module()
     v1 = tf.compat.v1
     if fmt not in MLP_FORMATS:
@@ -114,7 +117,6 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
             name = "frozen.pb" if fmt == "frozen_pb" else "frozen.pbtxt"
             tf.io.write_graph(frozen, str(out), name, as_text=fmt == "frozen_pbtxt")
             return out / name
-        # checkpoints
         out.mkdir(parents=True, exist_ok=True)
         version = v1.train.SaverDef.V2 if fmt == "checkpoint_v2" else v1.train.SaverDef.V1
         with g.as_default():
@@ -123,29 +125,16 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
         return Path(prefix + ".meta")
 
 
-def build_all(root: str | os.PathLike[str] | None = None, seed: int = 0) -> dict[str, Path]:
-    """Every MLP format under ``root`` (a new temporary folder by default): format -> path."""
-    base = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="tf1-examples-"))
-    return {fmt: build_mlp(base / fmt, fmt, seed) for fmt in MLP_FORMATS}
-
-
 def build_example_parser_model(
     out_dir: str | os.PathLike[str], vocab: tuple[str, ...] = ("red", "green", "blue")
 ) -> Path:
-    """Write an Estimator-style SavedModel whose input is serialized ``tf.Example`` protos.
+    """Write an Estimator-style SavedModel reading serialized ``tf.Example`` protos; its folder.
 
-    ``input_example_tensor`` (string [None]) feeds ``tf.io.parse_example`` (a ParseExampleV2 op)
-    with features ``x`` (float32 [2]), ``n`` (int64 [1]), ``color`` (string [1], looked up in a
-    vocabulary table initialised from the asset file ``colors.txt`` holding ``vocab``) and ``ids``
-    (var-len int64, sparse). With ``w = [0.5, -0.25]`` (a ref variable) and ``b = 1``::
-
-        color_id = index of color in the vocabulary (-1 when absent)
-        y = x @ w + 0.1 * n + color_id + 0.01 * sum(ids) + b            # [batch, 1]
-
-    Signatures: ``serving_default``/``predict`` (outputs ``y``, ``color_id``), ``regress``
-    (``outputs`` = y), ``classify`` (``scores`` = [sigmoid(y), 1 - sigmoid(y)], ``classes``).
-    Returns the SavedModel folder.
-    """
+    ``input_example_tensor`` (string [None]) -> ``parse_example``: ``x`` (float32 [2]), ``n``
+    (int64 [1]), ``color`` (string [1]; ``color_id`` its line in the asset ``colors.txt`` holding
+    ``vocab``, -1 when absent), ``ids`` (var-len int64); ``w = [0.5, -0.25]``, ``b = 1``:
+    ``y = x @ w + 0.1 * n + color_id + 0.01 * sum(ids) + b``. Signatures ``serving_default`` and
+    ``predict`` (``y``, ``color_id``), ``regress``, ``classify`` ([sigmoid(y), 1 - sigmoid(y)])."""
     tf = tf_module()
     v1 = tf.compat.v1
     out = Path(out_dir)
@@ -163,16 +152,7 @@ def build_example_parser_model(
             "ids": tf.io.VarLenFeature(tf.int64),
         }
         f = tf.io.parse_example(serialized, spec)
-        table = v1.lookup.StaticHashTable(
-            v1.lookup.TextFileInitializer(
-                str(vocab_file),
-                tf.string,
-                v1.lookup.TextFileIndex.WHOLE_LINE,
-                tf.int64,
-                v1.lookup.TextFileIndex.LINE_NUMBER,
-            ),
-            default_value=-1,
-        )
+        table = v1.lookup.StaticHashTable(vocabulary_init(vocab_file), default_value=-1)
         color_id = tf.identity(table.lookup(f["color"]), name="color_id")  # [batch, 1]
         w = v1.Variable([[0.5], [-0.25]], name="w", use_resource=False)
         b = v1.Variable([1.0], name="b", use_resource=False)

@@ -1,10 +1,8 @@
 """What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches.
 
-:class:`GraphContext` imports the model once into a v1 session: :meth:`~GraphContext.resolve`
-looks through ``Identity`` and v1 conds with a fixed predicate, :meth:`~GraphContext.value` is a
-fixed tensor's value, and :meth:`~GraphContext.consumers` counts only the ops the chosen outputs
-need (gradient and saver ops never stop a fusion).
-"""
+:meth:`~GraphContext.resolve` looks through ``Identity`` and v1 conds with a fixed predicate;
+:meth:`~GraphContext.single_use` counts only the ops the chosen outputs need (gradient and saver
+ops never stop a fusion)."""
 
 from __future__ import annotations
 
@@ -63,8 +61,6 @@ class GraphContext:
         # Merge nodes that resolve() must not look through (a rule makes a layer of them).
         self.stop_at: Any = None
 
-    # -- structure ---------------------------------------------------------------------------------
-
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
 
@@ -88,12 +84,9 @@ class GraphContext:
         return getattr(a, kind) if kind else default
 
     @cached_property
-    def _input_ops(self) -> frozenset[str]:
-        return frozenset(op_name(t) for t in self.inputs)
-
-    @cached_property
     def needed(self) -> frozenset[str]:
         """Ops the outputs depend on (data edges), stopping at the inputs."""
+        input_ops = {op_name(t) for t in self.inputs}
         seen: set[str] = set()
         stack = [op_name(t) for t in self.outputs]
         while stack:
@@ -101,20 +94,16 @@ class GraphContext:
             if op in seen or op not in self.nodes:
                 continue
             seen.add(op)
-            if op in self._input_ops:
+            if op in input_ops:
                 continue
             stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
         return frozenset(seen)
 
-    def consumers(self, tensor: str) -> list[str]:
-        """Needed ops reading ``tensor`` (an output tensor counts as one more reader)."""
-        t = tensor_name(tensor)
-        extra = ["<output>"] if t in self.outputs else []
-        readers = self.index.consumers.get(t, [])
-        return [n.name for n, _ in readers if n.name in self.needed] + extra
-
     def single_use(self, tensor: str) -> bool:
-        return len(self.consumers(tensor)) <= 1
+        """At most one needed op reads ``tensor`` (an output tensor counts as one more reader)."""
+        t = tensor_name(tensor)
+        readers = [n for n, _ in self.index.consumers.get(t, []) if n.name in self.needed]
+        return len(readers) + (t in self.outputs) <= 1
 
     def _is_volatile(self, tensor: str) -> bool:
         """Whether ``tensor`` depends on an input, a placeholder without default or a random op,
@@ -137,13 +126,9 @@ class GraphContext:
         self.cache[key] = out
         return out
 
-    # -- values ------------------------------------------------------------------------------------
-
     def _static_meta(self, node: NodeDef) -> bool:
         shape = self.shape(self.data_inputs(node)[0])
-        if node.op == "Rank":
-            return shape is not None
-        return shape is not None and None not in shape
+        return shape is not None and (node.op == "Rank" or None not in shape)
 
     def is_const(self, tensor: str) -> bool:
         """``tensor`` depends on no input and no random op (its value is fixed)."""
@@ -196,16 +181,12 @@ class GraphContext:
     def dtype(self, tensor: str) -> str:
         return self.graph.get_tensor_by_name(tensor_name(tensor)).dtype.base_dtype.name
 
-    # -- v1 cond folding ---------------------------------------------------------------------------
-
     def _predicate(self, switch: Any) -> bool | None:
         """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""
-        key = switch.name
-        if key not in self._pred:
-            pred = tensor_name(switch.input[1])
-            v = self.value(pred)
-            self._pred[key] = None if v is None else bool(v)
-        return self._pred[key]
+        if switch.name not in self._pred:
+            v = self.value(tensor_name(switch.input[1]))
+            self._pred[switch.name] = None if v is None else bool(v)
+        return self._pred[switch.name]
 
     def resolve(self, tensor: str) -> str:
         """The tensor that really produces ``tensor`` at inference (Identity and fixed switches
@@ -251,17 +232,13 @@ class GraphContext:
         if key not in self.cache:
             self.cache[key] = False  # cycles (while loops) are not dead
             r = self.resolve(t)
-            if r == DEAD:
-                dead = True
-            else:
-                node = self.nodes.get(op_name(r))
-                dead = (
-                    node is not None
-                    and node.op not in ("Merge", "RefMerge", "Enter", "RefEnter", "NextIteration")
-                    and r not in self.inputs
-                    and any(self.is_dead(i) for i in self.data_inputs(node))
-                )
-            self.cache[key] = dead
+            node = self.nodes.get(op_name(r))
+            self.cache[key] = r == DEAD or (
+                node is not None
+                and node.op not in ("Merge", "RefMerge", "Enter", "RefEnter", "NextIteration")
+                and r not in self.inputs
+                and any(self.is_dead(i) for i in self.data_inputs(node))
+            )
         return self.cache[key]
 
     def producer(self, tensor: str) -> Any:

@@ -1,7 +1,5 @@
-"""The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``.
-
-Rules are registered in :data:`KERAS_RULES` by the op type of the pattern's last op (the one
-producing the wanted tensor).
+"""The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``;
+rules in :data:`KERAS_RULES` by the op type of the pattern's last op (producing the wanted tensor).
 """
 
 from __future__ import annotations
@@ -13,35 +11,23 @@ from typing import Any
 import numpy as np
 
 from explorer.graph.registry import OpRegistry
+from explorer.rewriting.graph import scope_of, tensor_name
 
 
 @dataclass
 class Step:
-    """One statement of the generated model.
+    """One statement of the generated model."""
 
-    Attributes:
-        code: the right-hand side, ``{i}`` standing for the variable of ``inputs[i]``,
-            ``{name}`` for the Keras layer name.
-        inputs: graph tensors (resolved) it reads.
-        outputs: graph tensors in the order the code returns them (``None``: no graph tensor
-            stands for it, e.g. an LSTM's unused state).
-        replaces: TF1 op names it stands for (written as a comment).
-        name: Keras layer name / Python variable stem (the TF1 scope).
-        weights: arrays for ``set_weights`` (``None``: no weights).
-        rule, native, layer, note: the registry entry that made it (``fallback`` for leftovers),
-            ``False`` for a marked fallback, the Keras class or call used, a comment line.
-    """
-
-    code: str
-    inputs: list[str]
-    outputs: list[str | None]
-    replaces: list[str]
-    name: str = ""
-    weights: list[np.ndarray] | None = None
-    rule: str = ""
-    native: bool = True
-    layer: str = ""
-    note: str = ""
+    code: str  # the right-hand side: "{i}" for the variable of inputs[i], "{name}" the layer name
+    inputs: list[str]  # graph tensors (resolved) it reads
+    outputs: list[str | None]  # graph tensors in the order the code returns them (None: unused)
+    replaces: list[str]  # TF1 op names it stands for (written as a comment)
+    name: str = ""  # Keras layer name / Python variable stem (the TF1 scope)
+    weights: list[np.ndarray] | None = None  # arrays for set_weights
+    rule: str = ""  # the registry entry that made it ("fallback" for leftovers)
+    native: bool = True  # False for a marked fallback
+    layer: str = ""  # the Keras class or call used
+    note: str = ""  # a comment line
     helpers: list[str] = field(default_factory=list)  # names of prelude classes it uses
     suffixes: list[str] | None = None  # Python names of several returned values: name + suffix
     multi: bool = False  # returns a list, even of one value
@@ -52,6 +38,14 @@ Rule = Callable[[Any, Any], "Step | None"]
 
 KERAS_RULES: OpRegistry[Rule] = OpRegistry("keras rewrite rule", many=True)
 keras_rule = KERAS_RULES.register
+
+
+def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> Step:
+    """A Step reading ``x`` and writing ``node``'s output (by default: replacing ``node``, named
+    after its scope)."""
+    kw.setdefault("name", scope_of(node.name))
+    kw.setdefault("replaces", [node.name])
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
 
 
 def lit(value: Any) -> str:
@@ -79,21 +73,12 @@ def kwargs_code(**kwargs: Any) -> str:
 
 def layer_code(cls: str, *args: Any, call: str = "{0}", **kwargs: Any) -> str:
     """``keras.layers.<cls>(args, kwargs, name="{name}")(<call>)``."""
-    parts = [lit(a) for a in args]
-    kw = kwargs_code(**kwargs)
-    if kw:
-        parts.append(kw)
-    parts.append('name="{name}"')
-    return f"keras.layers.{cls}({', '.join(parts)})({call})"
+    parts = [*(lit(a) for a in args), kwargs_code(**kwargs), 'name="{name}"']
+    return f"keras.layers.{cls}({', '.join(p for p in parts if p)})({call})"
 
 
+# op type -> Keras activation name
 ACTIVATIONS = {
-    "Relu": "relu",
-    "Relu6": "relu6",
-    "Elu": "elu",
-    "Selu": "selu",
-    "Sigmoid": "sigmoid",
-    "Tanh": "tanh",
-    "Softplus": "softplus",
-    "Softsign": "softsign",
+    op: op.lower()
+    for op in ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
 }

@@ -1,6 +1,6 @@
-"""Pattern rules that become Keras layers with weights: Dense, convolutions, batch norm, pooling,
-activations, Embedding and Dropout. A fused activation asks the producing op's rule for its Step.
-"""
+"""Pattern rules that become Keras layers: Dense, convolutions, batch norm, pooling, activations,
+Embedding and Dropout. A fused activation asks the producing op's rule for its Step. A Step's
+``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
-from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code
+from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, node_step
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
-def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
+@keras_rule("MatMul", name="dense-no-bias")
+def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
+    """A lone ``MatMul(x, W)`` -> ``Dense(units, use_bias=False)``."""
     if node.op != "MatMul" or ctx.attr(node, "transpose_a", False):
         return None
     x, w = ctx.data_inputs(node)
@@ -25,13 +27,9 @@ def _matmul_step(ctx: Any, node: NodeDef) -> Step | None:
     if ctx.attr(node, "transpose_b", False):
         kernel = kernel.T
     code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
-    return _step(ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel])
-
-
-def _step(ctx: Any, node: NodeDef, x: str, code: str, layer: str, **kw: Any) -> Step:
-    """A Step replacing ``node`` alone: reads ``x``, writes ``node``'s output (name: its scope)."""
-    kw.setdefault("name", scope_of(node.name))
-    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], [node.name], layer=layer, **kw)
+    return node_step(
+        ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel]
+    )
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
@@ -44,33 +42,26 @@ def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
 
 
 def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
-    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
-    ins = ctx.data_inputs(node)
+    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``, else
+    ``None`` (other ops too)."""
     if node.op == "BiasAdd":
+        x, b = ctx.data_inputs(node)
         if ctx.attr(node, "data_format", "NHWC") != "NHWC":
             return None
-        b = ctx.value(ins[1])
-        return (ins[0], b) if b is not None and b.ndim == 1 else None
-    for a, c in ((0, 1), (1, 0)):
-        b = ctx.value(ins[c])
-        if b is not None and b.ndim == 1 and ctx.value(ins[a]) is None:
-            return ins[a], b
-    return None
+    else:
+        x, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    b = None if b is None else ctx.value(b)
+    return (x, b) if b is not None and b.ndim == 1 else None
 
 
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
 def dense(ctx: Any, node: NodeDef) -> Step | None:
     """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
-    if node.op not in ("BiasAdd", "Add", "AddV2"):
+    pre, bias = _bias_of(ctx, node) or (None, None)
+    if pre is None or not ctx.single_use(ctx.resolve(pre)):
         return None
-    found = _bias_of(ctx, node)
-    if found is None:
-        return None
-    pre, bias = found
     inner = ctx.producer(pre)
-    if not ctx.single_use(ctx.resolve(pre)):
-        return None
-    step = _matmul_step(ctx, inner) or _conv_step(ctx, inner)
+    step = dense_no_bias(ctx, inner) or conv2d(ctx, inner)
     if step is None or step.weights is None or bias.shape[0] != _out_channels(step):
         return None
     step.code = step.code.replace("use_bias=False, ", "")
@@ -87,11 +78,6 @@ def _out_channels(step: Step) -> int:
     return k.shape[2] if step.layer == "Conv2DTranspose" else k.shape[-1]
 
 
-@keras_rule("MatMul", name="dense-no-bias")
-def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
-    return _matmul_step(ctx, node)
-
-
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
     if len(v) != 4 or v[0] != 1 or v[3] != 1:
@@ -99,7 +85,9 @@ def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     return int(v[1]), int(v[2])
 
 
-def _conv_step(ctx: Any, node: NodeDef) -> Step | None:
+@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
+def conv2d(ctx: Any, node: NodeDef) -> Step | None:
+    """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
     if node.op not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"):
         return None
     if ctx.attr(node, "data_format", "NHWC") != "NHWC":
@@ -138,7 +126,7 @@ def _conv_step(ctx: Any, node: NodeDef) -> Step | None:
             common["depth_multiplier"] = int(kernel.shape[3])
     code = layer_code(cls, *args, use_bias=False, **common)
     name = _weight_scope(ctx, w, node)
-    return _step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
+    return node_step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
@@ -168,12 +156,6 @@ def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
     return tuple(pads)
 
 
-@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
-def conv2d(ctx: Any, node: NodeDef) -> Step | None:
-    """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
-    return _conv_step(ctx, node)
-
-
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
 def activation(ctx: Any, node: NodeDef) -> Step | None:
     """An activation: fused into the Dense/Conv producing its input, else its own layer."""
@@ -201,34 +183,25 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
         code, cls = layer_code("Softmax", axis=-1), "Softmax"
     else:
         code, cls = layer_code("Activation", act), "Activation"
-    return _step(ctx, node, rx, code, cls, rule="activation")
+    return node_step(ctx, node, rx, code, cls)
 
 
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
     """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``."""
-    dt = ctx.dtype(x)
-    return Step(
-        code=layer_code(
-            "BatchNormalization",
-            epsilon=float(eps),
-            center=None if beta is not None else False,
-            scale=None if gamma is not None else False,
-        ),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
+    center = None if beta is not None else False  # None: Keras's default
+    scale = None if gamma is not None else False
+    code = layer_code("BatchNormalization", epsilon=float(eps), center=center, scale=scale)
+    return node_step(
+        ctx,
+        node,
+        x,
+        code,
+        "BatchNormalization",
         replaces=replaces,
-        name=_bn_scope(node.name),
-        weights=[a.astype(dt) for a in (gamma, beta, mean, var) if a is not None],
-        layer="BatchNormalization",
+        name=scope_of(node.name).removesuffix("/cond").removesuffix("/batchnorm"),
+        weights=[a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None],
         note="inference mode: the checkpoint's moving mean and variance",
     )
-
-
-def _bn_scope(name: str) -> str:
-    scope = scope_of(name)
-    for tail in ("/cond", "/batchnorm"):
-        scope = scope[: -len(tail)] if scope.endswith(tail) else scope
-    return scope
 
 
 @keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")
@@ -313,8 +286,7 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
         return None
     cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
     (x,) = ctx.data_inputs(node)
-    code = layer_code(cls, k, strides=s, padding=padding.lower())
-    return _step(ctx, node, x, code, cls, rule="pooling")
+    return node_step(ctx, node, x, layer_code(cls, k, strides=s, padding=padding.lower()), cls)
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
@@ -329,7 +301,7 @@ def embedding(ctx: Any, node: NodeDef) -> Step | None:
         return None
     code = layer_code("Embedding", int(w.shape[0]), int(w.shape[1]))
     name = ctx.variable_name(table) if ctx.is_variable(table) else scope_of(node.name)
-    return _step(ctx, node, ids, code, "Embedding", name=name, weights=[w], rule="embedding")
+    return node_step(ctx, node, ids, code, "Embedding", name=name, weights=[w])
 
 
 def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
@@ -366,18 +338,11 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     rate = _dropout_rate(ctx, ops)
     if rate is None:
         return None
-    scope = scope_of(node.name)
-    scope = scope[: -len("/cond")] if scope.endswith("/cond") else scope
-    return Step(
-        code=layer_code("Dropout", rate),
-        inputs=[x],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name, *[o for o in ops if "dropout" in o][:3]],
-        name=scope,
-        rule="dropout",
-        layer="Dropout",
-        note="identity at inference, as the v1 graph with training=False",
-    )
+    replaces = [node.name, *[o for o in ops if "dropout" in o][:3]]
+    name = scope_of(node.name).removesuffix("/cond")
+    note = "identity at inference, as the v1 graph with training=False"
+    code = layer_code("Dropout", rate)
+    return node_step(ctx, node, x, code, "Dropout", replaces=replaces, name=name, note=note)
 
 
 def _has_random(ctx: Any, ops: list[str]) -> bool:
@@ -416,14 +381,8 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:
         return None
     rate = float(np.reshape(rate, ()))
-    fixed = "its fixed keep_prob gives rate 0 here: set the rate trained with" if rate == 0 else ""
-    return Step(
-        code=layer_code("Dropout", rate),
-        inputs=[ctx.resolve(x)],
-        outputs=[tensor_name(node.name)],
-        replaces=[node.name, scaled.name],
-        name=scope_of(node.name),
-        rule="dropout-keep-prob",
-        layer="Dropout",
-        note=fixed or "active only when training",
-    )
+    note = "active only when training"
+    if rate == 0:
+        note = "its fixed keep_prob gives rate 0 here: set the rate trained with"
+    code = layer_code("Dropout", rate)
+    return node_step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)

@@ -7,6 +7,7 @@ A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -14,32 +15,13 @@ import numpy as np
 
 from explorer.graph.registry import OpRegistry
 from explorer.rewriting.graph import op_name, scope_of, tensor_name
-from explorer.rewriting.ir import Step, keras_rule, lit
+from explorer.rewriting.ir import Step, keras_rule, lit, node_step
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Translation = Callable[[Any, Any, list], "str | None"]
 KERAS_OPS: OpRegistry[Translation] = OpRegistry("keras.ops translation")
-
-
-def _binary(fn: str) -> Translation:
-    def tr(ctx, node, x):
-        a, b = x
-        if a is None and b is None:
-            return None
-        ins = ctx.data_inputs(node)
-        args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ins)]
-        return None if None in args else f"keras.ops.{fn}({args[0]}, {args[1]})"
-
-    return tr
-
-
-def _unary(fn: str) -> Translation:
-    def tr(ctx, node, x):
-        return None if x[0] is None else f"keras.ops.{fn}({x[0]})"
-
-    return tr
 
 
 def _scalar(ctx: Any, t: str) -> str | None:
@@ -54,74 +36,78 @@ def _static(ctx: Any, t: str) -> Any:
     return None if v is None else v.tolist()
 
 
-BINARY = {
-    "Add": "add",
-    "AddV2": "add",
-    "Sub": "subtract",
-    "Mul": "multiply",
-    "RealDiv": "divide",
-    "Maximum": "maximum",
-    "Minimum": "minimum",
-    "Pow": "power",
-    "FloorDiv": "floor_divide",
-    "FloorMod": "mod",
-    "Greater": "greater",
-    "GreaterEqual": "greater_equal",
-    "Less": "less",
-    "LessEqual": "less_equal",
-    "Equal": "equal",
-    "NotEqual": "not_equal",
-    "LogicalAnd": "logical_and",
-    "LogicalOr": "logical_or",
-}
-NATIVE_BINARY = ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum")
-UNARY = {
-    "Neg": "negative",
-    "Abs": "abs",
-    "Exp": "exp",
-    "Log": "log",
-    "Log1p": "log1p",
-    "Sqrt": "sqrt",
-    "Rsqrt": "rsqrt",
-    "Square": "square",
-    "Sin": "sin",
-    "Cos": "cos",
-    "Floor": "floor",
-    "Ceil": "ceil",
-    "Round": "round",
-    "Sign": "sign",
-    "Reciprocal": "reciprocal",
-    "Erf": "erf",
-    "LogicalNot": "logical_not",
-    "Tanh": "tanh",
-    "Sigmoid": "sigmoid",
-    "Relu": "relu",
-    "Softplus": "softplus",
-    "LogSoftmax": "log_softmax",
-    "ZerosLike": "zeros_like",
-    "OnesLike": "ones_like",
-}
+def ops(*op_types: str, native: bool = True, static: tuple[int, ...] | None = None):
+    """Register a translation. With ``static`` it runs only when ``x[0]`` is a tensor and the data
+    inputs at those indices have fixed values, given to it (``tolist()``) after ``x``."""
 
-for _op, _fn in BINARY.items():
-    KERAS_OPS.add(_binary(_fn), _op, native=_op in NATIVE_BINARY)
-for _op, _fn in UNARY.items():
-    KERAS_OPS.add(_unary(_fn), _op, native=False)
-KERAS_OPS.add(
-    lambda ctx, node, x: (
-        None if None in x else f"keras.ops.square(keras.ops.subtract({x[0]}, {x[1]}))"
-    ),
-    "SquaredDifference",
-    native=False,
+    def deco(fn: Callable) -> Callable:
+        tr = fn
+        if static is not None:
+
+            def tr(ctx, node, x):
+                ins = ctx.data_inputs(node)
+                values = [_static(ctx, ins[i]) for i in static]
+                return None if x[0] is None or None in values else fn(ctx, node, x, *values)
+
+        KERAS_OPS.add(tr, *op_types, native=native)
+        return fn
+
+    return deco
+
+
+_RENAMED = {
+    "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "divide", "Pow": "power",
+    "FloorDiv": "floor_divide", "FloorMod": "mod", "Neg": "negative",
+}  # fmt: skip
+
+
+def _keras_names(op_types: str) -> dict[str, str]:
+    """Op type -> ``keras.ops`` function: the op's snake-case name unless in ``_RENAMED``."""
+    snake = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+    return {op: _RENAMED.get(op) or snake.sub("_", op).lower() for op in op_types.split()}
+
+
+BINARY = _keras_names(
+    "Add AddV2 Sub Mul RealDiv Maximum Minimum Pow FloorDiv FloorMod Greater GreaterEqual Less "
+    "LessEqual Equal NotEqual LogicalAnd LogicalOr"
 )
+NATIVE_BINARY = ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum")
+UNARY = _keras_names(
+    "Neg Abs Exp Log Log1p Sqrt Rsqrt Square Sin Cos Floor Ceil Round Sign Reciprocal Erf "
+    "LogicalNot Tanh Sigmoid Relu Softplus LogSoftmax ZerosLike OnesLike"
+)
+
+
+def _with_scalars(ctx: Any, node: NodeDef, x: list) -> list:
+    """``x`` with each constant input as its scalar literal (``None`` when it is not a scalar)."""
+    return [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ctx.data_inputs(node))]
+
+
+def _binary(ctx, node, x):
+    if x[0] is None and x[1] is None:
+        return None
+    args = _with_scalars(ctx, node, x)
+    return None if None in args else f"keras.ops.{BINARY[node.op]}({args[0]}, {args[1]})"
+
+
+def _unary(ctx, node, x):
+    return f"keras.ops.{UNARY[node.op]}({x[0]})"
+
+
+for _op in BINARY:
+    ops(_op, native=_op in NATIVE_BINARY)(_binary)
+for _op in UNARY:
+    ops(_op, native=False, static=())(_unary)
+
+
+@ops("SquaredDifference", native=False)
+def _squared_difference(ctx, node, x):
+    return None if None in x else f"keras.ops.square(keras.ops.subtract({x[0]}, {x[1]}))"
 
 
 def is_native(op_type: str) -> bool:
     """Whether ``op_type``'s translation is a native line of ``build_model`` (not a fallback)."""
     return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
-
-
-def ops(*op_types: str, native: bool = True):
-    return KERAS_OPS.register(*op_types, native=native)
 
 
 @ops("Reshape")
@@ -163,80 +149,61 @@ def _pack(ctx, node, x):
     return f"keras.ops.stack([{', '.join(x)}], axis={ctx.attr(node, 'axis', 0)})"
 
 
-@ops("Squeeze")
+@ops("Squeeze", static=())
 def _squeeze(ctx, node, x):
-    if x[0] is None:
-        return None
     dims = ctx.attr(node, "squeeze_dims", []) or None
     return f"keras.ops.squeeze({x[0]}, axis={lit(tuple(dims)) if dims else None})"
 
 
-@ops("ExpandDims")
-def _expand_dims(ctx, node, x):
-    axis = _static(ctx, ctx.data_inputs(node)[1])
-    if x[0] is None or axis is None:
-        return None
+@ops("ExpandDims", static=(1,))
+def _expand_dims(ctx, node, x, axis):
     axis = axis[0] if isinstance(axis, list) else axis
     return f"keras.ops.expand_dims({x[0]}, {axis})"
 
 
-@ops("Transpose")
-def _transpose(ctx, node, x):
-    perm = _static(ctx, ctx.data_inputs(node)[1])
-    if x[0] is None or perm is None:
-        return None
+@ops("Transpose", static=(1,))
+def _transpose(ctx, node, x, perm):
     if perm and perm[0] == 0 and len(perm) > 1:
         return f'keras.layers.Permute({lit(tuple(perm[1:]))}, name="{{name}}")({x[0]})'
     return f"keras.ops.transpose({x[0]}, {lit(tuple(perm))})"
 
 
-@ops("Pad", "PadV2", "MirrorPad")
-def _pad(ctx, node, x):
-    ins = ctx.data_inputs(node)
-    pads = _static(ctx, ins[1])
-    if x[0] is None or pads is None:
-        return None
-    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(
-        ctx.attr(node, "mode", ""), "constant"
-    )
+@ops("Pad", "PadV2", "MirrorPad", static=(1,))
+def _pad(ctx, node, x, pads):
+    mode = ctx.attr(node, "mode", "")
+    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(mode, "constant")
     value = ""
     if node.op == "PadV2":
-        cv = _scalar(ctx, ins[2])
+        cv = _scalar(ctx, ctx.data_inputs(node)[2])
         if cv is None:
             return None
         value = f", constant_values={cv}"
     return f'keras.ops.pad({x[0]}, {lit([tuple(p) for p in pads])}, mode="{mode}"{value})'
 
 
-@ops("Mean", "Sum", "Max", "Min", "Prod", "All", "Any")
-def _reduce(ctx, node, x):
-    axis = _static(ctx, ctx.data_inputs(node)[1])
-    if x[0] is None or axis is None:
-        return None
+@ops("Mean", "Sum", "Max", "Min", "Prod", "All", "Any", static=(1,))
+def _reduce(ctx, node, x, axis):
     fn = node.op.lower()  # Mean, Sum, Max, Min, Prod, All, Any: keras.ops.mean, ...
     axis = tuple(axis) if isinstance(axis, list) else axis
     keep = bool(ctx.attr(node, "keep_dims", False))
     return f"keras.ops.{fn}({x[0]}, axis={lit(axis)}, keepdims={keep})"
 
 
-@ops("Cast")
+@ops("Cast", static=())
 def _cast(ctx, node, x):
-    return None if x[0] is None else f'keras.ops.cast({x[0]}, "{ctx.attr(node, "DstT")}")'
+    return f'keras.ops.cast({x[0]}, "{ctx.attr(node, "DstT")}")'
 
 
-@ops("ArgMax", "ArgMin")
-def _argmax(ctx, node, x):
-    axis = _static(ctx, ctx.data_inputs(node)[1])
-    if x[0] is None or axis is None:
-        return None
+@ops("ArgMax", "ArgMin", static=(1,))
+def _argmax(ctx, node, x, axis):
     fn = "argmax" if node.op == "ArgMax" else "argmin"
     out = ctx.attr(node, "output_type", "int64")
     return f'keras.ops.cast(keras.ops.{fn}({x[0]}, axis={int(axis)}), "{out}")'
 
 
-@ops("Softmax", native=True)
+@ops("Softmax", static=())
 def _softmax(ctx, node, x):
-    return None if x[0] is None else f"keras.ops.softmax({x[0]}, axis=-1)"
+    return f"keras.ops.softmax({x[0]}, axis=-1)"
 
 
 @ops("MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3")
@@ -244,25 +211,21 @@ def _matmul(ctx, node, x):
     if None in x:
         return None
     a, b = x
-    ta = ctx.attr(node, "transpose_a", False) or ctx.attr(node, "adj_x", False)
-    tb = ctx.attr(node, "transpose_b", False) or ctx.attr(node, "adj_y", False)
-    if ta:
+    if ctx.attr(node, "transpose_a", False) or ctx.attr(node, "adj_x", False):
         a = f"keras.ops.swapaxes({a}, -1, -2)"
-    if tb:
+    if ctx.attr(node, "transpose_b", False) or ctx.attr(node, "adj_y", False):
         b = f"keras.ops.swapaxes({b}, -1, -2)"
     return f"keras.ops.matmul({a}, {b})"
 
 
-@ops("Tile")
-def _tile(ctx, node, x):
-    reps = _static(ctx, ctx.data_inputs(node)[1])
-    return None if x[0] is None or reps is None else f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
+@ops("Tile", static=(1,))
+def _tile(ctx, node, x, reps):
+    return f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
 
 
 @ops("Select", "SelectV2", native=False)
 def _select(ctx, node, x):
-    ins = ctx.data_inputs(node)
-    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ins)]
+    args = _with_scalars(ctx, node, x)
     return None if None in args else f"keras.ops.where({args[0]}, {args[1]}, {args[2]})"
 
 
@@ -275,12 +238,8 @@ def _clip(ctx, node, x):
     return f"keras.ops.clip({x[0]}, {lo}, {hi})"
 
 
-@ops("StridedSlice")
-def _strided_slice(ctx, node, x):
-    ins = ctx.data_inputs(node)
-    b, e, s = (_static(ctx, t) for t in ins[1:4])
-    if x[0] is None or b is None or e is None or s is None:
-        return None
+@ops("StridedSlice", static=(1, 2, 3))
+def _strided_slice(ctx, node, x, b, e, s):
     masks = {
         k: int(ctx.attr(node, k, 0))
         for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
@@ -315,28 +274,21 @@ def _split(ctx, node, x):
     return f"keras.ops.split({x[0]}, {lit(list(np.cumsum(sizes)[:-1].tolist()))}, axis={axis})"
 
 
-@ops("Unpack")
+@ops("Unpack", static=())
 def _unpack(ctx, node, x):
-    if x[0] is None:
-        return None
     n = int(ctx.attr(node, "num"))
     return f"keras.ops.unstack({x[0]}, {n}, axis={ctx.attr(node, 'axis', 0)})"
 
 
-@ops("OneHot", native=False)
-def _one_hot(ctx, node, x):
-    ins = ctx.data_inputs(node)
-    depth, on, off = _static(ctx, ins[1]), _static(ctx, ins[2]), _static(ctx, ins[3])
-    if x[0] is None or depth is None or on != 1 or off != 0:
+@ops("OneHot", native=False, static=(1, 2, 3))
+def _one_hot(ctx, node, x, depth, on, off):
+    if on != 1 or off != 0:
         return None
     return f"keras.ops.one_hot({x[0]}, {int(depth)}, axis={ctx.attr(node, 'axis', -1)})"
 
 
-@ops("ReverseV2")
-def _reverse(ctx, node, x):
-    axes = _static(ctx, ctx.data_inputs(node)[1])
-    if x[0] is None or axes is None:
-        return None
+@ops("ReverseV2", static=(1,))
+def _reverse(ctx, node, x, axes):
     axes = axes if isinstance(axes, list) else [axes]
     expr = x[0]
     for a in axes:
@@ -361,13 +313,13 @@ def _reverse_sequence(ctx, node, x):
     return f"keras.ops.take_along_axis({x[0]}, {idx}, axis=1)"
 
 
-# -- the rules: native ops in build_model ----------------------------------------------------------
-
-
-def _expr_inputs(ctx: Any, node: NodeDef) -> tuple[list, list[str]]:
-    """(``x`` for a translation: ``{k}`` placeholders for tensor inputs, ``None`` for constants;
-    the resolved tensors behind the placeholders)."""
-    x, tensors = [], []
+def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
+    """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
+    Step, or a fallback Step (its layer: the op type)."""
+    fn = KERAS_OPS.get(node.op)
+    if fn is None:
+        return None
+    x, tensors = [], []  # x: "{k}" for the k-th distinct tensor input, None for a constant
     for t in ctx.data_inputs(node):
         if ctx.is_const(t):
             x.append(None)
@@ -376,16 +328,6 @@ def _expr_inputs(ctx: Any, node: NodeDef) -> tuple[list, list[str]]:
             if r not in tensors:
                 tensors.append(r)
             x.append(f"{{{tensors.index(r)}}}")
-    return x, tensors
-
-
-def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
-    """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
-    Step, or a fallback Step (its layer: the op type)."""
-    fn = KERAS_OPS.get(node.op)
-    if fn is None:
-        return None
-    x, tensors = _expr_inputs(ctx, node)
     expr = fn(ctx, node, x) if tensors else None
     if expr is None:
         return None
@@ -421,17 +363,11 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
         f'WithConstant("{fn}", {lit(tuple(c.shape))}, constant_first={first}, '
         f'value_dtype="{c.dtype.name}", trainable={variable}, name="{{name}}")({{0}})'
     )
-    return Step(
-        code,
-        [ctx.resolve(x_t)],
-        [tensor_name(node.name)],
-        [node.name],
-        ctx.variable_name(c_t) if variable else scope_of(node.name),
-        weights=[c],
-        rule="with-constant",
-        layer="WithConstant",
-        helpers=["WithConstant"],
-        note=f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight",
+    name = ctx.variable_name(c_t) if variable else scope_of(node.name)
+    note = f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight"
+    helpers = ["WithConstant"]
+    return node_step(
+        ctx, node, x_t, code, "WithConstant", name=name, weights=[c], helpers=helpers, note=note
     )
 
 

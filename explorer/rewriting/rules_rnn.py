@@ -1,17 +1,15 @@
 """``tf.compat.v1.nn.dynamic_rnn`` loops (v1 ``while``) over an LSTM, GRU or BasicRNN cell ->
 ``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN``, weights reordered into Keras's gate order.
 
-The cell kind comes from the loop body: LSTM (one kernel ``[in + u, 4u]``, gates ``i, j, f, o``
--> Keras ``i, f, c, o``, ``forget_bias`` folded into the bias), GRU (gates ``r, u`` + candidate ->
-``reset_after=False``, ``z(=u), r, h``), BasicRNN (``tanh(concat([x, h]) @ W + b)``). A
-``sequence_length`` becomes ``mask=arange(T) < length`` with ``zero_output_for_mask=True`` (static
-T only); ``bidirectional_dynamic_rnn`` is two loops. Peepholes, projections or other activations
-have no rewrite.
+The loop body tells the cell: LSTM (kernel ``[in + u, 4u]``, gates ``i, j, f, o`` -> ``i, f, c, o``,
+``forget_bias`` folded into the bias), GRU (gates ``r, u`` + candidate -> ``z(=u), r, h``,
+``reset_after=False``), BasicRNN. A ``sequence_length`` becomes a mask (static T only).
+Peepholes, projections or other activations have no rewrite.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,23 +25,6 @@ _ENTER = frozenset({"Enter"})
 _ENTER_IDENTITY = frozenset({"Enter", "Identity"})
 
 
-@dataclass
-class _Loop:
-    kind: str  # LSTM, GRU, SimpleRNN
-    units: int
-    x: str  # batch-major input tensor
-    time_major: bool
-    seq: str | None  # batch-major output tensor (the transpose after the gather), if any
-    gather: str  # the TensorArrayGatherV3 output (time-major outputs)
-    states: list[str | None]  # final-state Exit tensors in Keras's return order (h, c)
-    weights: list[np.ndarray]
-    ops: list[str]
-    scope: str
-    note: str
-    lengths: str | None = None  # sequence_length tensor (then the layer takes a mask)
-    steps: int | None = None
-
-
 def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
     if node.op == "Exit":
@@ -57,21 +38,18 @@ def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     return None
 
 
-def _analyse(ctx: Any, exit_node: Any) -> _Loop | None:
+def _analyse(ctx: Any, exit_node: Any) -> dict[str, Any] | None:
+    """The loop's Step as keyword arguments (one analysis per loop, kept in ``ctx.cache``)."""
     prefix = scope_of(exit_node.name) + "/"
     key = ("rnn-loop", prefix)
-    if key in ctx.cache:
-        return ctx.cache[key]
-    ctx.cache[key] = None
-    try:
-        loop = _analyse_frame(ctx, prefix)
-    except (KeyError, IndexError, ValueError):
-        loop = None
-    ctx.cache[key] = loop
-    return loop
+    if key not in ctx.cache:
+        ctx.cache[key] = None  # also when the body is not the shape a rule knows
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            ctx.cache[key] = _analyse_frame(ctx, prefix)
+    return ctx.cache[key]
 
 
-def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
+def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
     lengths = None
@@ -109,24 +87,22 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
     tm_input = ctx.resolve(scatter.input[2])
     tnode = ctx.node(tm_input)
     time_major, x = True, tm_input
-    if tnode.op == "Transpose":
-        perm = ctx.value(tnode.input[1])
-        if perm is not None and list(perm[:2]) == [1, 0]:
-            time_major, x = False, ctx.resolve(tnode.input[0])
+    if _swaps_batch_and_time(ctx, tnode):
+        time_major, x = False, ctx.resolve(tnode.input[0])
     out_step = new_value(ctx.resolve(writes[0].input[2]))
     matmuls = [d for d in body.values() if d.op == "MatMul"]
     kernels, biases = [], []
+
+    def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
+        return ctx.value(ctx.index.source(t, _ENTER_IDENTITY).name + ":0")
+
     for mm in matmuls:
-        k = ctx.value(ctx.index.source(mm.input[1], _ENTER_IDENTITY).name + ":0")
+        k = entered(mm.input[1])
         if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
             return None
         kernels.append(k)
         adds = [d for d in body.values() if d.op == "BiasAdd" and op_name(d.input[0]) == mm.name]
-        biases.append(
-            ctx.value(ctx.index.source(adds[0].input[1], _ENTER_IDENTITY).name + ":0")
-            if adds
-            else None
-        )
+        biases.append(entered(adds[0].input[1]) if adds else None)
     if not kernels or any(b is None for b in biases) or "Tanh" not in types:
         return None
     state_vars = [
@@ -142,7 +118,6 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
         return None
     h_exit = h_var[0][1]
     splits = [d for d in body.values() if d.op == "Split"]
-    in_dim = None
     if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
         kind, w, b = "LSTM", kernels[0], biases[0]
         u = w.shape[1] // 4
@@ -193,19 +168,42 @@ def _analyse_frame(ctx: Any, prefix: str) -> _Loop | None:
         and op_name(d.input[2]) in {op_name(e) for e in exits.values()}
     ]
     gather_t = tensor_name(gather[0].name) if gather else ""
-    seq = None
+    seq = None  # the last batch-major transpose of the gathered outputs
     for d in ctx.nodes.values():
-        if d.op == "Transpose" and gather_t and ctx.resolve(d.input[0]) == gather_t:
-            perm = ctx.value(d.input[1])
-            if perm is not None and list(perm[:2]) == [1, 0]:
-                seq = tensor_name(d.name)
-    ops = sorted(body) + ([op_name(seq)] if seq else [])
+        reads_gather = d.op == "Transpose" and gather_t and ctx.resolve(d.input[0]) == gather_t
+        if reads_gather and _swaps_batch_and_time(ctx, d):
+            seq = tensor_name(d.name)
     scope = prefix[: -len("/while/")] if prefix.endswith("/while/") else prefix.rstrip("/")
+    call = "keras.ops.transpose({0}, (1, 0, 2))" if time_major else "{0}"
+    extra = {}
     if lengths is not None:
         note += f"; sequence_length {op_name(lengths)} -> a mask over {xs[1]} steps"
-    loop = _Loop(kind, int(u), x, time_major, seq, gather_t, states, weights, ops, scope, note)
-    loop.lengths, loop.steps = lengths, xs[1]
-    return loop
+        steps = f"keras.ops.arange({xs[1]})[None, :]"
+        call += f", mask=keras.ops.less({steps}, keras.ops.expand_dims({{1}}, 1))"
+        extra["zero_output_for_mask"] = True
+    code = layer_code(kind, int(u), call=call, return_sequences=True, return_state=True, **extra)
+    if kind == "GRU":
+        code = code.replace("return_state=True", "return_state=True, reset_after=False")
+    return {
+        "code": code,
+        "inputs": [x] if lengths is None else [x, lengths],
+        "outputs": [seq, *states],  # seq: batch-major outputs; states: final (h, c) Exits
+        "replaces": sorted(body) + ([op_name(seq)] if seq else []),
+        "name": scope,
+        "weights": weights,
+        "rule": "dynamic-rnn",
+        "layer": kind,
+        "note": note,
+        "suffixes": ["", "_h", "_c"][: 1 + len(states)],
+    }
+
+
+def _swaps_batch_and_time(ctx: Any, node: NodeDef) -> bool:
+    """``node`` is a Transpose whose fixed permutation starts ``[1, 0]``."""
+    if node.op != "Transpose":
+        return False
+    perm = ctx.value(node.input[1])
+    return perm is not None and list(perm[:2]) == [1, 0]
 
 
 def _sequence_length(ctx: Any, body: dict) -> str | None:
@@ -236,31 +234,5 @@ def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
 def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
     """The outputs (batch-major) and final states of a dynamic_rnn loop -> one Keras RNN layer."""
     exit_node = _loop_exit_of(ctx, node)
-    if exit_node is None:
-        return None
-    loop = _analyse(ctx, exit_node)
-    if loop is None:
-        return None
-    call = "keras.ops.transpose({0}, (1, 0, 2))" if loop.time_major else "{0}"
-    extra = {}
-    if loop.lengths is not None:
-        steps = f"keras.ops.arange({loop.steps})[None, :]"
-        call += f", mask=keras.ops.less({steps}, keras.ops.expand_dims({{1}}, 1))"
-        extra["zero_output_for_mask"] = True
-    code = layer_code(
-        loop.kind, loop.units, call=call, return_sequences=True, return_state=True, **extra
-    )
-    if loop.kind == "GRU":
-        code = code.replace("return_state=True", "return_state=True, reset_after=False")
-    return Step(
-        code=code,
-        inputs=[loop.x] if loop.lengths is None else [loop.x, loop.lengths],
-        outputs=[loop.seq, *loop.states],
-        replaces=loop.ops,
-        name=loop.scope,
-        weights=loop.weights,
-        rule="dynamic-rnn",
-        layer=loop.kind,
-        note=loop.note,
-        suffixes=["", "_h", "_c"][: 1 + len(loop.states)],
-    )
+    loop = None if exit_node is None else _analyse(ctx, exit_node)
+    return None if loop is None else Step(**loop)

@@ -1,9 +1,8 @@
 """From the chosen outputs back to the inputs: one :class:`~explorer.rewriting.ir.Step` per pattern.
 
-For each wanted tensor the rules registered for its producing op are asked in order (the first
-Step producing it wins), then its inputs are wanted in turn. An op no rule takes is written with
-its ``keras.ops`` translation and grouped with connected leftovers into one marked fallback layer;
-an op with neither is a :class:`~explorer.errors.ConversionError` naming it.
+For each wanted tensor the rules for its producing op are asked in order (the first Step producing
+it wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
+grouped with connected leftovers into one marked fallback layer; without one, a ConversionError.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
+from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
 from explorer.rewriting import rules_layers, rules_ops, rules_rnn  # noqa: F401 - register rules
 from explorer.rewriting.graph import DEAD, GraphContext, py_name, scope_of, tensor_name
 from explorer.rewriting.ir import KERAS_RULES, Step
@@ -45,7 +45,7 @@ class _Translator:
     def __init__(self, ctx: GraphContext) -> None:
         self.ctx = ctx
         self.steps: list[Step] = []
-        self.produced: dict[str, Step] = {}
+        self.produced: set[str] = set()  # graph tensors a Step already writes
         self.visiting: set[str] = set()
         ctx.stop_at = lambda node: rules_layers.dropout(ctx, node) is not None
 
@@ -60,7 +60,7 @@ class _Translator:
         if r in self.produced or r in ctx.inputs:
             return
         node = ctx.node(r)
-        if node.op in ("Placeholder", "PlaceholderV2"):
+        if node.op in PLACEHOLDER_OPS:
             raise ConversionError(
                 f"{wanted_by} needs placeholder {r}, which is not among the inputs: add it to "
                 "inputs=... (CLI: --inputs)"
@@ -76,9 +76,7 @@ class _Translator:
             self.demand(t, node.name)
         self.visiting.discard(r)
         self.steps.append(step)
-        for o in step.outputs:
-            if o is not None:
-                self.produced[o] = step
+        self.produced.update(o for o in step.outputs if o is not None)
 
     def _match(self, node: NodeDef, r: str) -> Step:
         entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
@@ -94,7 +92,6 @@ class _Translator:
 
 
 _STATEFUL = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "ScatterAdd", "ScatterUpdate")
-_VARIABLES = ("VariableV2", "Variable", "VarHandleOp")
 
 
 def _why_not(op_type: str) -> str:
@@ -104,7 +101,7 @@ def _why_not(op_type: str) -> str:
             "updates a variable at each call: a stateful graph has no Keras rewrite "
             "(pick outputs of the inference path)"
         )
-    if op_type in _VARIABLES:
+    if op_type in VARIABLE_OPS:
         return "is a variable read with no input before it: a stateful output has no Keras rewrite"
     if op_type in rules_ops.KERAS_OPS:
         return (
@@ -185,12 +182,10 @@ def group_fallbacks(program: Program) -> None:
     drop: set[int] = set()
     for members in groups.values():
         outs = {o for i in members for o in steps[i].outputs if o}
-        last = max(members)
-        early = [
-            k
-            for k in range(min(members), last)
-            if k not in members and any(t in outs for t in steps[k].inputs)
-        ]
+        early = any(  # a step between the members reads one: the group cannot be one layer
+            k not in members and any(t in outs for t in steps[k].inputs)
+            for k in range(min(members), max(members))
+        )
         parts = [[i] for i in members] if early else [members]
         for part in parts:
             n = len(program.fallback_classes) + 1
@@ -259,8 +254,4 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
 def fill(code: str, args: list[str], name: str) -> str:
     """``code`` with ``{i}`` -> ``args[i]`` and ``{name}`` -> ``name`` (other braces untouched)."""
 
-    def sub(m: re.Match[str]) -> str:
-        key = m.group(1)
-        return name if key == "name" else args[int(key)]
-
-    return re.sub(r"\{(\d+|name)\}", sub, code)
+    return re.sub(r"\{(\d+|name)\}", lambda m: name if m[1] == "name" else args[int(m[1])], code)

@@ -119,7 +119,7 @@ def test_train_and_inference_share_variables(hub_modules):
 def test_train_graph_with_variables_of_its_own_is_refused(tmp_path):
     from explorer._tf import tf
     from explorer.errors import ConversionError
-    from explorer.examples.hub_modules import _export, hub_add_signature
+    from explorer.examples.hub_modules import export_module, hub_add_signature
 
     v1 = tf().compat.v1
 
@@ -130,7 +130,7 @@ def test_train_graph_with_variables_of_its_own_is_refused(tmp_path):
             w = w * v1.get_variable("train_only", [], use_resource=False)
         hub_add_signature("default", x, tf().matmul(x, w))
 
-    path = _export(
+    path = export_module(
         module_fn,
         tmp_path / "m",
         tags_and_args=[(set(), {"is_training": False}), ({"train"}, {"is_training": True})],

@@ -7,12 +7,8 @@ import sys
 import numpy as np
 
 import explorer
-from explorer.examples.hub_modules import (
-    HUB_MODULES,
-    VOCABULARY,
-    import_hub,
-    text_embedding_weights,
-)
+from explorer.examples.hub_modules import VOCABULARY, import_hub, text_embedding_weights
+from tests.model_builders.hub_modules import HUB_MODULES
 
 
 def test_tensorflow_hub_imports_with_only_its_estimator_stubbed():
