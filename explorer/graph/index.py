@@ -230,16 +230,24 @@ class GraphIndex:
         return order
 
 
-def function_calls(node: NodeDef, functions: Mapping[str, FunctionDef]) -> list[str]:
-    """The library functions ``node`` calls: by op type first, then through ``func`` attributes
-    (``f``, ``body``, ``then_branch``, dataset functions, ...)."""
-    out = [node.op] if node.op in functions else []
-    for value in node.attr.values():
+def function_calls(
+    node: NodeDef, functions: Mapping[str, FunctionDef], strings: bool = True
+) -> list[str]:
+    """The library functions ``node`` calls: by op type, then every function an attribute names
+    (``f``, ``body``, ``then_branch``, dataset functions, a ``func`` nested in one, and with
+    ``strings`` a string such as ``_gradient_op_type`` that names one): any may run."""
+    out = [node.op]
+    todo = list(node.attr.values())
+    while todo:
+        value = todo.pop()
         if value.HasField("func"):
             out.append(value.func.name)
-        elif value.HasField("list"):
-            out.extend(f.name for f in value.list.func)
-    return [f for f in out if f in functions]
+            todo.extend(value.func.attr.values())
+        out.extend(f.name for f in value.list.func)
+        todo.extend(a for f in value.list.func for a in f.attr.values())
+        if strings:
+            out.extend(b.decode("utf-8", "replace") for b in [value.s, *value.list.s])
+    return [f for f in dict.fromkeys(out) if f in functions]
 
 
 _CACHE: dict[int, tuple[GraphDef, int, GraphIndex]] = {}

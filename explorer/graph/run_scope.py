@@ -59,12 +59,13 @@ def ops_that_run(
 
 
 def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[str]:
-    """Library functions the given top-level ops call, transitively (direct calls by op type
-    and ``func`` attributes: ``f``, ``body``, ``then_branch``, dataset functions, ...)."""
+    """Library functions the given top-level ops call, transitively (see
+    :func:`~explorer.graph.index.function_calls`), with the gradient each one registers."""
     index = graph_index(graph_def)
     library, nodes = index.functions, index.nodes
     if not library:
         return frozenset()
+    gradients = {g.function_name: g.gradient_func for g in graph_def.library.gradient}
     found: set[str] = set()
     todo = [fn for name in op_names if name in nodes for fn in function_calls(nodes[name], library)]
     while todo:
@@ -72,6 +73,8 @@ def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[
         if fn in found or fn not in library:
             continue
         found.add(fn)
+        if fn in gradients:
+            todo.append(gradients[fn])
         for node in library[fn].node_def:
             todo.extend(function_calls(node, library))
     return frozenset(found)
@@ -87,6 +90,20 @@ def union(scopes: Iterable[RunScope], what: str) -> RunScope:
     return RunScope(frozenset(ops), frozenset(functions), what)
 
 
+INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op")
+
+
+def init_ops(model: SessionModel) -> list[str]:
+    """Every op a loader may run to initialise ``model``: its init op, each fallback a MetaGraph
+    names (main_op, legacy_init_op, ``init_op`` collections: a loader runs one when the init op
+    is missing), the table initialisers and ``init_all_tables``."""
+    names = [model.init_op or ""]
+    for key in (*INIT_COLLECTIONS, "table_initializer"):
+        names.extend(model.collection(key))
+    nodes = graph_index(model.graph_def).nodes
+    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
+
+
 def model_run_scope(
     model: SessionModel,
     fetches: Iterable[str],
@@ -98,11 +115,6 @@ def model_run_scope(
     table initialisers."""
     restore = [model.restore_op] if model.restore_op else []
     filename = [model.filename_tensor] if model.filename_tensor else []
-    init = [model.init_op] if model.init_op else []
-    if not init:
-        init = [op_name(n) for n in model.collection("table_initializer")]
-    if not init and "init_all_tables" in graph_index(model.graph_def).nodes:
-        init = ["init_all_tables"]
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)
-    side = ops_that_run(model.graph_def, [*restore, *init], filename)
+    side = ops_that_run(model.graph_def, [*restore, *init_ops(model)], filename)
     return RunScope(main.ops | side.ops, main.functions | side.functions, what)

@@ -1,12 +1,12 @@
-"""File doors: every op that makes TensorFlow open a file, and where its path comes from.
+"""File doors: every op that makes TensorFlow open a file, a socket or a server, and where its
+path comes from (:data:`~explorer.graph.op_families.DOORS`). Rules, judged before anything runs:
 
-Rules, judged before anything runs on the node refs the gate passes (the whole graph for
-``explorer.scan``):
-
-* ``file-system`` (op types in :data:`DOORS`): each door's path, traced to constants, assets, the
-  Saver's filename tensor or a function's callers. A read inside the model folder (a table's path:
-  inside ``assets/``) or of an asset is allowed, and so is the model's own Saver; every other
-  write, and a path computed at run time or fed, is refused.
+* ``file-system``: each door's path, traced to constants, assets, the Saver's filename tensor or
+  a function's callers, and judged as TensorFlow opens it (:func:`tf_path`). A read inside the
+  model folder (a table's: inside ``assets/``) or of an asset is allowed, and so is the model's
+  own Saver off the run path; every other write (the model's own files included), a URL of
+  another scheme, a print to the process's streams, and a path computed at run time or fed, is
+  refused.
 * ``asset-file``: an asset whose recorded name is absolute, climbs out with ``..``, is a symlink
   out of the model folder, or is not a regular file.
 * ``function-recursion``: a library function that calls itself (TensorFlow segfaults running it).
@@ -15,17 +15,15 @@ Rules, judged before anything runs on the node refs the gate passes (the whole g
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
-from explorer.graph.op_families import (
-    CHECKPOINT_OPS,
-    FILE_OPS,
-    INPUT_OPS,
-)
+from explorer.graph.op_families import CHECKPOINT_OPS, DOORS, FILE_OPS, INPUT_OPS, Door
+from explorer.graph.run_scope import init_ops
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.inspection.path_sources import Source, tracer_of
 from explorer.loading.files import special_kind
@@ -33,117 +31,6 @@ from explorer.loading.validation import recursive_functions
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
-
-
-@dataclass(frozen=True)
-class Door:
-    """How an op type opens files: ``mode`` (``read``/``write``: a write is a door wherever it
-    points), the ``inputs`` (indexes) and string ``attrs`` carrying paths or URLs, else its
-    ``source`` (``network``, ``graph``: a serialized graph, ``reader``: a ReaderRead's queue),
-    and ``assets_only`` (constant paths must lie in ``assets/``, for tables)."""
-
-    mode: str
-    inputs: tuple[int, ...] = ()
-    attrs: tuple[str, ...] = ()
-    source: str = ""
-    assets_only: bool = False
-
-
-DOORS: dict[str, Door] = {}  # op type -> Door; its keys are op_families.FILE_OPS
-
-
-def door(mode: str, *op_types: str, **kw: Any) -> None:
-    """Add op types that open files through the same input or attribute to :data:`DOORS`."""
-    DOORS.update(dict.fromkeys(op_types, Door(mode, **kw)))
-
-
-door("read", "ReadFile", "MatchingFiles", inputs=(0,))
-door("write", "WriteFile", inputs=(0,))
-door("write", "PrintV2", attrs=("output_stream",))
-door("read", "ImmutableConst", attrs=("memory_region_name",))
-door("write", "CreateSummaryFileWriter", "CreateSummaryDbWriter", inputs=(1,))
-door(
-    "read",
-    "TFRecordDataset",
-    "TFRecordDatasetV2",
-    "TextLineDataset",
-    "FixedLengthRecordDataset",
-    "FixedLengthRecordDatasetV2",
-    "CSVDataset",
-    "CSVDatasetV2",
-    "ExperimentalCSVDataset",
-    "LMDBDataset",
-    "ExperimentalLMDBDataset",
-    "MatchingFilesDataset",
-    "ExperimentalMatchingFilesDataset",
-    "LoadDataset",
-    "SnapshotDatasetReader",
-    "SnapshotChunkDataset",
-    "ListSnapshotChunksDataset",
-    "LoadAndRemapMatrix",
-    inputs=(0,),
-)
-door("read", "RecordInput", attrs=("file_pattern",))
-door("read", "SqlDataset", "ExperimentalSqlDataset", inputs=(1,))
-door("read", "GenerateVocabRemapping", inputs=(0, 1))
-door("write", "CacheDataset", "CacheDatasetV2", inputs=(1,))
-door(
-    "write",
-    "DatasetToTFRecord",
-    "ExperimentalDatasetToTFRecord",
-    "SaveDataset",
-    "SaveDatasetV2",
-    "SnapshotDataset",
-    "SnapshotDatasetV2",
-    "DistributedSave",
-    inputs=(1,),
-)
-door(
-    "read",
-    "DataServiceDataset",
-    "DataServiceDatasetV2",
-    "DataServiceDatasetV3",
-    "DataServiceDatasetV4",
-    source="network",
-)
-door("write", "RegisterDataset", "RegisterDatasetV2", source="network")
-door("read", "DatasetFromGraph", source="graph")
-door(
-    "read",
-    "WholeFileReader",
-    "WholeFileReaderV2",
-    "TextLineReader",
-    "TextLineReaderV2",
-    "TFRecordReader",
-    "TFRecordReaderV2",
-    "FixedLengthRecordReader",
-    "FixedLengthRecordReaderV2",
-    "LMDBReader",
-    source="reader",
-)
-door("read", "ReaderRead", "ReaderReadV2", "ReaderReadUpTo", "ReaderReadUpToV2", inputs=(1,))
-door(
-    "read",
-    "InitializeTableFromTextFile",
-    "InitializeTableFromTextFileV2",
-    inputs=(1,),
-    assets_only=True,
-)
-door("read", "Skipgram", attrs=("filename",))
-door("read", "DecodeProtoV2", "EncodeProto", attrs=("descriptor_source",))
-door("write", "Save", "SaveSlices", "SaveV2", inputs=(0,))
-door("read", "Restore", "RestoreSlice", "RestoreV2", inputs=(0,))
-door("write", "MergeV2Checkpoints", inputs=(0, 1))
-door(
-    "write",
-    "DebugIdentity",
-    "DebugIdentityV2",
-    "DebugIdentityV3",
-    "DebugNanCount",
-    "DebugNumericSummary",
-    attrs=("debug_urls",),
-)
-door("write", "Copy", "CopyHost", attrs=("debug_ops_spec",))
 
 
 # -- where the model may read ----------------------------------------------------------------------
@@ -155,23 +42,22 @@ def model_folder(model: V1Model) -> Path:
     return p if p.is_dir() else p.parent
 
 
-def _resolved(text: str) -> Path:
-    p = Path(text).expanduser()
-    return Path(os.path.realpath(p if p.is_absolute() else Path.cwd() / p))
+def tf_path(text: str) -> tuple[Path | None, str | None]:
+    """The local file TensorFlow opens for ``text`` (its ``ParseURI`` then ``CleanPath``: ``..``
+    cleaned lexically, before symlinks; ``file://host/p`` is ``/p``), resolved as the system
+    will (realpath against the working folder); ``(None, scheme)`` for another file system."""
+    m = re.match(r"([a-zA-Z][0-9a-zA-Z.]*)://", text)
+    if m and m.group(1) != "file":
+        return None, m.group(1)
+    if m:
+        rest = text[m.end() :]
+        text = rest[rest.index("/") :] if "/" in rest else "/"
+    return Path(os.path.realpath(os.path.normpath(os.path.join(os.getcwd(), text)))), None
 
 
 def _inside(path: Path, folder: Path) -> bool:
     root = Path(os.path.realpath(folder))
     return path == root or root in path.parents
-
-
-def _strip_url(text: str) -> tuple[str, str | None]:
-    """(path, None) for plain paths and ``file://`` URLs; (text, scheme) for other URLs."""
-    if text.startswith("file://"):
-        return text[len("file://") :], None
-    if "://" in text:
-        return text, text.split("://", 1)[0]
-    return text, None
 
 
 @dataclass(frozen=True)
@@ -185,19 +71,24 @@ class Opening:
     refused: str | None
 
 
+_UNSEEN = {
+    "network": "a network address",
+    "graph": "what a serialized graph the scan cannot see into opens",
+    "reader": "the files its ReaderRead ops dequeue",
+    "process": "the process's file-system settings",
+}
+
+
 def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
     """What the door ``ref`` would open, each path judged (``[]`` for a door that opens nothing,
-    like ``PrintV2`` to stderr or a ``CacheDataset`` in memory)."""
+    like a ``CacheDataset`` in memory or a debug op without URLs)."""
     spec = DOORS.get(ref.node.op)
     if spec is None:
         return []
+    if spec.source == "stream":
+        return [Opening(ref, "write", "the process's stderr", _PRINTS)]
     if spec.source:
-        why = {
-            "network": "a network address",
-            "graph": "what a serialized graph the scan cannot see into opens",
-            "reader": "the files its ReaderRead ops dequeue",
-        }[spec.source]
-        return [Opening(ref, spec.mode, why, "unknown before it runs")]
+        return [Opening(ref, spec.mode, _UNSEEN[spec.source], "unknown before it runs")]
     values: list[Source] = []
     for k in spec.inputs:
         if ref.node.op.startswith("ReaderRead"):
@@ -205,41 +96,44 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
         else:
             values.extend(tracer_of(ctx).trace(ref, k))
     for attr in spec.attrs:
-        if attr not in ref.node.attr:
-            continue
-        a = ref.node.attr[attr]
-        texts = [a.s] if a.s else list(a.list.s)
-        for t in texts:
+        a = ref.node.attr.get(attr)
+        for t in ([a.s] if a.s else list(a.list.s)) if a is not None else []:
             text = t.decode("utf-8", "replace")
             if ref.node.op in ("Copy", "CopyHost"):  # "DebugIdentity;file:///dir;0"
                 text = text.split(";")[1] if text.count(";") >= 2 else text
             if attr == "output_stream" and not text.startswith("file://"):
-                continue  # stderr, stdout, log(...)
-            if attr == "descriptor_source" and text in ("", "local://", "global://"):
-                continue
-            values.append(Source("const", text))
+                values.append(Source("stream", text))  # stderr, stdout, log(...)
+            elif attr != "descriptor_source" or text not in ("", "local://", "global://"):
+                values.append(Source("const", text))
     folder = model_folder(ctx.model)
     return [_judge(ctx, ref, spec, v, folder) for v in values]
+
+
+_PRINTS = "a print to the process's own output, where it can pass for explorer's messages"
 
 
 def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) -> Opening:
     op = ref.node.op
     if v.kind == "uncalled":
         return Opening(ref, spec.mode, "(in a function nothing calls)", None)
+    if v.kind == "stream":
+        return Opening(ref, spec.mode, f"the process's {v.text}", _PRINTS)
+    runs = ctx.scope is not None and ref.name in ctx.scope
     if v.kind == "saver":
         path = f"<the checkpoint prefix>{v.text}"
+        if spec.mode == "write" and runs:
+            return Opening(ref, spec.mode, path, "a write over the model's own checkpoint")
         own = op in CHECKPOINT_OPS and ".." not in v.text and _saver_internal(ctx, ref)
         return Opening(ref, spec.mode, path, None if own else "the Saver's prefix used elsewhere")
     if v.kind == "unknown":
         return Opening(ref, spec.mode, f"a path {v.text}", "unknown before it runs")
-    text, scheme = _strip_url(v.text)
-    if v.kind == "const" and text == "" and op in ("CacheDataset", "CacheDatasetV2"):
+    if v.kind == "const" and v.text == "" and op in ("CacheDataset", "CacheDatasetV2"):
         return Opening(ref, spec.mode, "(in memory)", None)
-    if scheme is not None:
-        return Opening(ref, spec.mode, v.text, f"a {scheme}:// URL")
-    path = _resolved(text)
-    shown = str(path) if v.kind == "const" else text
-    if v.kind == "const" and _unused_saver(ctx, ref, text):
+    path, scheme = tf_path(v.text)
+    if path is None:
+        return Opening(ref, spec.mode, v.text, f"a {scheme}:// URL, not a local file")
+    shown = str(path) if v.kind == "const" else v.text
+    if v.kind == "const" and not runs and _unused_saver(ctx, ref, v.text):
         return Opening(ref, spec.mode, shown, None)
     if spec.mode == "write":
         return Opening(ref, spec.mode, shown, "a write outside what explorer writes")
@@ -273,7 +167,7 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
         return False
     scope += "/"
     consumers = graph_index(ctx.graph_def).op_consumers
-    init = {ctx.model.init_op or ""} | set(ctx.model.collection("table_initializer"))
+    init = set(init_ops(ctx.model))
     seen: set[str] = set()
     todo = [ref.name]
     while todo:

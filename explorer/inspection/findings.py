@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from explorer.graph.registry import OpRegistry
+from explorer.graph.run_scope import RunScope
 from explorer.inspection.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -136,10 +137,12 @@ def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], 
 
 
 class ScanContext:
-    """What rules see: the model, its nodes by op type, and its catalog (built on first use)."""
+    """What rules see: the model, what will run, its nodes by op type, and its catalog (built on
+    first use)."""
 
-    def __init__(self, model: V1Model) -> None:
+    def __init__(self, model: V1Model, scope: RunScope | None = None) -> None:
         self.model = model
+        self.scope = scope  # what will run (None: anything may)
         self.graph_def = model.graph_def
         self.path = str(model.path)
         self.by_type: dict[str, list[NodeRef]] = {}

@@ -98,7 +98,9 @@ def scan(
         ValueError: a name in ``rules`` is not a registered rule.
     """
     model = as_model(model)
-    ctx = ScanContext(model)
+    if isinstance(scope, str):
+        scope = default_scope(model)
+    ctx = ScanContext(model, scope)
     wanted = set(rules) if rules is not None else None
     unknown = sorted((wanted or set()) - set(RULES.by_name))
     if unknown:
@@ -106,8 +108,6 @@ def scan(
             f"unknown scan rule {', '.join(unknown)}: choose from "
             f"{', '.join(sorted(RULES.by_name))}"
         )
-    if isinstance(scope, str):
-        scope = default_scope(model)
     found: list[Finding] = []
     for r in RULES.entries():
         if wanted is not None and r.name not in wanted:

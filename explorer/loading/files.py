@@ -22,8 +22,12 @@ from google.protobuf import message as pb_message
 from google.protobuf import text_format
 
 from explorer.errors import ModelFormatError, ModelNotFoundError
+from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
 
 if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+
     from explorer.loading.model import V1Model
 
 PROTO_MAX_BYTES = 2**31 - 1
@@ -159,7 +163,50 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
             f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
             "kind; re-export or point at the right file"
         ) from None
+    graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
+    for gd in [getattr(message, "graph_def", message), *graphs]:
+        if hasattr(gd, "node"):
+            require_bounded_graph(gd, path)
     return message
+
+
+GRAPH_LIMITS = {
+    "nodes": ("TF1_EXPLORER_MAX_NODES", 50_000),
+    "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
+}
+"""What a graph may hold before TensorFlow imports it: node count (library functions included)
+and depth (the longest chain of ops), each raised by its environment variable."""
+
+
+def graph_limit(what: str) -> int:
+    env, default = GRAPH_LIMITS[what]
+    try:
+        return int(os.environ.get(env, default))
+    except ValueError:
+        return default
+
+
+def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
+    """Raise :class:`ModelFormatError` when ``graph_def`` (read from ``path``) holds more nodes or
+    a longer chain than :func:`graph_limit` allows: importing and walking it would take minutes
+    and gigabytes (a 100,000-node chain), before anything could be said about it."""
+    counts = {
+        "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
+    }
+    if counts["nodes"] <= graph_limit("nodes"):
+        index = graph_index(graph_def)
+        depth: dict[str, int] = {}
+        for name in index.topological_order():
+            ins = index.nodes[name].input
+            depth[name] = 1 + max((depth.get(op_name(i), 0) for i in ins), default=0)
+        counts["ops in one chain"] = max(depth.values(), default=0)
+    for what, n in counts.items():
+        if n > graph_limit(what):
+            raise ModelFormatError(
+                f"{path} holds a graph of {n:,} {what}, over the limit of {graph_limit(what):,}: "
+                "importing it would take minutes and gigabytes; if it is meant to be that big, "
+                f"raise {GRAPH_LIMITS[what][0]}"
+            )
 
 
 def looks_text(data: bytes) -> bool:

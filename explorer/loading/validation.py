@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.errors import ModelFormatError
+from explorer.graph.index import function_calls
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -114,17 +115,10 @@ def recursive_functions(graph_def: GraphDef) -> list[str]:
     functions = {f.signature.name: f for f in graph_def.library.function}
     if not functions:
         return []
-    calls: dict[str, list[str]] = {}
-    for name, f in functions.items():
-        out = []
-        for node in f.node_def:
-            if node.op in functions:
-                out.append(node.op)
-            for value in node.attr.values():
-                if value.HasField("func") and value.func.name in functions:
-                    out.append(value.func.name)
-                out.extend(x.name for x in value.list.func if x.name in functions)
-        calls[name] = out
+    calls = {
+        name: [c for n in f.node_def for c in function_calls(n, functions, strings=False)]
+        for name, f in functions.items()
+    }
     state: dict[str, int] = {}  # 1 on the stack, 2 done
     for start in sorted(functions):
         if state.get(start):
