@@ -181,6 +181,8 @@ def saver_over_own_checkpoint(site: Site) -> Path:
         x = v1.placeholder(tf.float32, [None], name="x")
         v = v1.Variable(3.0, name="v", use_resource=False)
         saver = v1.train.Saver([v], filename=str(folder / "variables" / "variables"))
+        bump = v1.assign_add(v, 1.0)  # each save writes new values
+        g.get_operation_by_name("save/SaveV2")._add_control_input(bump.op)
         save = g.get_tensor_by_name(saver.saver_def.save_tensor_name)
         with tf.control_dependencies([save]):
             y = tf.identity(x * v, name="y")
