@@ -291,32 +291,16 @@ NOT_IO_OPS = _family(
 VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
 """Values that change from run to run (or are fed): never folded into a constant."""
 
+_LISTED = (
+    "PLACEHOLDER", "DEFAULT_PLACEHOLDER", "INPUT", "REF_VARIABLE", "TEMPORARY_VARIABLE",
+    "RESOURCE_VARIABLE", "CONTROL_FLOW_ENTRY", "CONTROL_FLOW_EXIT", "CONTROL_FLOW_BACK_EDGE",
+    "V1_CONTROL_FLOW", "RANDOM", "REF_ASSIGN", "RESOURCE_ASSIGN", "ASSIGN", "SAVE", "RESTORE",
+    "CHECKPOINT", "FILE", "QUEUE", "PY_FUNC", "PIPELINE_OUTPUT", "PARSE_EXAMPLE", "SHAPE", "LAYER",
+    "ACTIVATION_HEAD",
+)  # fmt: skip
+_RENAMED = {"RANDOM": "stateful_random", "FILE": "file_system"}
 FAMILIES: dict[str, frozenset[str]] = {
-    "placeholder": PLACEHOLDER_OPS,
-    "default_placeholder": DEFAULT_PLACEHOLDER_OPS,
-    "input": INPUT_OPS,
-    "ref_variable": REF_VARIABLE_OPS,
-    "temporary_variable": TEMPORARY_VARIABLE_OPS,
-    "resource_variable": RESOURCE_VARIABLE_OPS,
-    "control_flow_entry": CONTROL_FLOW_ENTRY_OPS,
-    "control_flow_exit": CONTROL_FLOW_EXIT_OPS,
-    "control_flow_back_edge": CONTROL_FLOW_BACK_EDGE_OPS,
-    "v1_control_flow": V1_CONTROL_FLOW_OPS,
-    "stateful_random": RANDOM_OPS,
-    "ref_assign": REF_ASSIGN_OPS,
-    "resource_assign": RESOURCE_ASSIGN_OPS,
-    "assign": ASSIGN_OPS,
-    "save": SAVE_OPS,
-    "restore": RESTORE_OPS,
-    "checkpoint": CHECKPOINT_OPS,
-    "file_system": FILE_OPS,
-    "queue": QUEUE_OPS,
-    "py_func": PY_FUNC_OPS,
-    "pipeline_output": PIPELINE_OUTPUT_OPS,
-    "parse_example": PARSE_EXAMPLE_OPS,
-    "shape": SHAPE_OPS,
-    "layer": LAYER_OPS,
-    "activation_head": ACTIVATION_HEAD_OPS,
+    _RENAMED.get(k, k.lower()): globals()[f"{k}_OPS"] for k in _LISTED
 }
 """Family name -> op types, for listing (the families of op kinds, not the walk helpers)."""
 

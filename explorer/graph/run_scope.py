@@ -1,7 +1,6 @@
-"""What will run: the ops a session (or a pruned function) executes for chosen outputs: what the
-fetches depend on (data and control edges, not past fed tensors), the session's own restore and
-init ops (``extra``), and every library function those call, transitively. :func:`ops_that_run`
-reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and init ops."""
+"""What will run for chosen outputs: what the fetches depend on (not past fed tensors), the
+restore and init ops, and every library function those call (:func:`ops_that_run` on a GraphDef,
+:func:`model_run_scope` with a model's restore and init ops)."""
 
 from __future__ import annotations
 
@@ -50,9 +49,8 @@ def ops_that_run(
     extra: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """The :class:`RunScope` of fetching ``fetches`` (tensor names, or op names run for their
-    effect) with ``feeds`` fed (the walk stops at them), plus ``extra`` ops run as well (restore,
-    init); ``what`` names the fetches in messages."""
+    """The :class:`RunScope` of fetching ``fetches`` (tensor or op names) with ``feeds`` fed, plus
+    ``extra`` ops (restore, init); ``what`` names the fetches in messages."""
     index = graph_index(graph_def)
     seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
@@ -110,9 +108,8 @@ def model_run_scope(
     feeds: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """:func:`ops_that_run` for a :class:`~explorer.loading.model.V1Model`, with the ops a
-    session runs itself: the Saver's restore op (fed its filename tensor) and the init op or
-    table initialisers."""
+    """:func:`ops_that_run` for a model, with the Saver's restore op (fed its filename tensor)
+    and every :func:`init_ops`."""
     restore = [model.restore_op] if model.restore_op else []
     filename = [model.filename_tensor] if model.filename_tensor else []
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)

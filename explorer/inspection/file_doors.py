@@ -1,14 +1,12 @@
-"""File doors: every op that makes TensorFlow open a file, a socket or a server, and where its
-path comes from (:data:`~explorer.graph.op_families.DOORS`). Rules, judged before anything runs:
+"""File doors: every op that opens a file, a socket or a server
+(:data:`~explorer.graph.op_families.DOORS`), judged before anything runs.
 
-* ``file-system``: each door's path, traced to constants, assets, the Saver's filename tensor or
-  a function's callers, and judged as TensorFlow opens it (:func:`tf_path`). A read inside the
-  model folder (a table's: inside ``assets/``) or of an asset is allowed, and so is the model's
-  own Saver off the run path; every other write (the model's own files included), a URL of
-  another scheme, a print to the process's streams, and a path computed at run time or fed, is
-  refused.
-* ``asset-file``: an asset whose recorded name is absolute, climbs out with ``..``, is a symlink
-  out of the model folder, or is not a regular file.
+* ``file-system``: each door's path, traced (:mod:`~explorer.inspection.path_sources`) and judged
+  as TensorFlow opens it (:func:`tf_path`). Allowed: a read inside the model folder (a table's:
+  in ``assets/``) or of an asset, and the model's own Saver off the run path; refused: every
+  other write (over the model's own files too), another URL scheme, a print to the process's
+  streams, a path computed at run time or fed.
+* ``asset-file``: an asset named out of the folder, a symlink out of it, or not a regular file.
 * ``function-recursion``: a library function that calls itself (TensorFlow segfaults running it).
 """
 
@@ -22,18 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
 from explorer.graph.op_families import CHECKPOINT_OPS, DOORS, FILE_OPS, INPUT_OPS, Door
 from explorer.graph.run_scope import init_ops
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.inspection.path_sources import Source, tracer_of
-from explorer.loading.files import special_kind
+from explorer.loading.files import outside, special_kind
 from explorer.loading.validation import recursive_functions
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
-
-
-# -- where the model may read ----------------------------------------------------------------------
 
 
 def model_folder(model: V1Model) -> Path:
@@ -53,11 +49,6 @@ def tf_path(text: str) -> tuple[Path | None, str | None]:
         rest = text[m.end() :]
         text = rest[rest.index("/") :] if "/" in rest else "/"
     return Path(os.path.realpath(os.path.normpath(os.path.join(os.getcwd(), text)))), None
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    root = Path(os.path.realpath(folder))
-    return path == root or root in path.parents
 
 
 @dataclass(frozen=True)
@@ -140,7 +131,7 @@ def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) 
     if v.kind == "asset":
         return Opening(ref, spec.mode, shown, None)  # the asset-file rule judges the file
     base = [folder / "assets", folder / "assets.extra"] if spec.assets_only else [folder]
-    if any(_inside(path, b) for b in base):
+    if any(outside(path, b) is None for b in base):
         return Opening(ref, spec.mode, shown, None)
     where = "the model's assets/" if spec.assets_only else "the model folder"
     return Opening(ref, spec.mode, shown, f"outside {where}")
@@ -159,26 +150,14 @@ def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
 
 def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
     """Whether ``ref`` sits in a ``save*/`` scope and everything that depends on it (control
-    edges included) does too: inference and initialisation never run it."""
-    if ref.function is not None:
+    edges included) does too, none of it an init op or a signature output: never run unasked."""
+    scope = ref.name.rpartition("/")[0]
+    if ref.function is not None or not scope.rpartition("/")[2].startswith("save"):
         return False
-    scope, _, _ = ref.name.rpartition("/")
-    if not scope or not scope.rpartition("/")[2].startswith("save"):
-        return False
-    scope += "/"
-    consumers = graph_index(ctx.graph_def).op_consumers
-    init = set(init_ops(ctx.model))
-    seen: set[str] = set()
-    todo = [ref.name]
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if not name.startswith(scope) or name in init or len(seen) > 2000:
-            return False
-        todo.extend(c.name for c in consumers.get(name, ()))
-    return True
+    outputs = [t for sig in ctx.model.signatures.values() for t in sig.outputs.values()]
+    runs = {*init_ops(ctx.model), *(op_name(t.name) for t in outputs)}
+    after = graph_index(ctx.graph_def).downstream([ref.name])
+    return all(n.startswith(scope + "/") and n not in runs for n in after)
 
 
 def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
@@ -186,21 +165,13 @@ def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
     inputs = [i for i in ref.node.input if not i.startswith("^")]
     if len(inputs) < 2 or ref.function is not None:
         return [Source("unknown", "from a queue")]
-    queue = inputs[1].partition(":")[0]
-    tracer = tracer_of(ctx)
+    queue = op_name(inputs[1])
     out: list[Source] = []
-    for node in ctx.graph_def.node:
-        if (
-            node.op.startswith("QueueEnqueue")
-            and node.input
-            and node.input[0].partition(":")[0] == queue
-        ):
+    for node in graph_index(ctx.graph_def).data_consumers.get(queue, []):
+        if node.op.startswith("QueueEnqueue") and op_name(node.input[0]) == queue:
             for i in [i for i in node.input[1:] if not i.startswith("^")]:
-                out.extend(tracer._values(i, None, set()))
+                out.extend(tracer_of(ctx)._values(i, None, set()))
     return out or [Source("unknown", "from a queue filled at run time")]
-
-
-# -- rules -----------------------------------------------------------------------------------------
 
 
 @rule(*FILE_OPS, name="file-system", unsafe=True)
@@ -252,14 +223,11 @@ def asset_problem(path: str, folder: Path) -> str | None:
     lexical = Path(os.path.normpath(p))
     if not (lexical == folder or folder in lexical.parents) or ".." in p.parts:
         return "its recorded name leaves the model folder"
-    real = Path(os.path.realpath(p))
-
-    kind = special_kind(real)
+    real = outside(p, folder)
+    kind = special_kind(p)
     if kind:
         return f"a {kind}, not a regular file"
-    if not _inside(real, folder):
-        return f"a symbolic link to {real}, outside the model folder"
-    return None
+    return None if real is None else f"a symbolic link to {real}, outside the model folder"
 
 
 @rule(name="function-recursion", unsafe=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
+from explorer.graph.names import DTYPE_SIZES
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 
 if TYPE_CHECKING:
@@ -44,14 +45,8 @@ def max_tensor_bytes() -> int:
         return 4096 * 2**20
 
 
-# DataType enum -> bytes per entry (tf.dtypes.as_dtype(n).size; 1 for string/resource/variant and
-# sub-byte types); a table, so that scan imports no TensorFlow.
-_SIZES = {1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 11: 1, 12: 1, 13: 4, 14: 2, 15: 2}
-_SIZES.update({16: 2, 17: 2, 18: 16, 19: 2, 22: 4, 23: 8})
-
-
-def _dtype_size(enum: int) -> int:
-    return _SIZES.get(enum - 100 if enum > 100 else enum, 1)
+def _dtype_size(enum: int) -> int:  # 1 for string, resource, variant and sub-byte types
+    return DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
 
 
 def _const_ints(node: NodeDef) -> list[int] | None:

@@ -1,10 +1,7 @@
-"""Where a path input of an op comes from, read off the graph alone (nothing runs).
-
-:class:`Tracer` follows a string tensor back through pass-through ops and v1 control flow to a
-constant, an asset tensor, the Saver's filename tensor, or (inside a library function) what its
-callers pass; anything else is computed or fed at run time. ``file_doors.py`` judges the
-:class:`Source` values.
-"""
+"""Where a path input of an op comes from, read off the graph alone (nothing runs):
+:class:`Tracer` follows a string tensor back through pass-through ops, selects, joins and v1
+control flow to constants, asset tensors, the Saver's filename tensor, or what a function's
+callers pass; anything else is computed or fed at run time (``file_doors.py`` judges them)."""
 
 from __future__ import annotations
 
@@ -42,16 +39,15 @@ _MAX_VALUES = 16
 
 
 def _capped(values: list[Source]) -> list[Source]:
-    """At most :data:`_MAX_VALUES` values; past that, one ``unknown`` stands for the rest (a
-    chain of 17 ``Select`` s may hide its one bad path last)."""
+    """At most :data:`_MAX_VALUES` values, one ``unknown`` standing for any more (a chain of 17
+    ``Select`` s may hide its one bad path last)."""
     if len(values) <= _MAX_VALUES:
         return values
     return [*values[: _MAX_VALUES - 1], Source("unknown", "among too many possible values")]
 
 
 class Tracer:
-    """Traces string tensors of the graph (and its functions) back to where their value comes
-    from; one per scan context (callers and node tables built once)."""
+    """Traces string tensors of the graph and its functions; one per scan context."""
 
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
@@ -61,9 +57,8 @@ class Tracer:
         self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
         filename = ctx.model.filename_tensor or ""
         self.filename_op = filename.partition(":")[0]
+        self.gradients = {g.gradient_func for g in ctx.graph_def.library.gradient}
         self._callers: dict[str, list[tuple[NodeDef, str | None, int]]] | None = None
-
-    # -- callers ---------------------------------------------------------------------------------
 
     def callers(self, fname: str) -> list[tuple[NodeDef, str | None, int]]:
         """(calling node, its function or None, offset of the first argument) for ``fname``."""
@@ -82,8 +77,6 @@ class Tracer:
                     out.setdefault(name, []).append((node, scope, offset))
             self._callers = out
         return self._callers.get(fname, [])
-
-    # -- tracing ---------------------------------------------------------------------------------
 
     def trace(self, ref: NodeRef, input_index: int) -> list[Source]:
         inputs = [i for i in ref.node.input if not i.startswith("^")]
@@ -175,6 +168,8 @@ class Tracer:
         if arg not in names:
             return [Source("unknown", f"from {arg!r}, not in function {fname}")]
         calls = self.callers(fname)
+        if not calls and fname in self.gradients:  # called by the runtime, arguments unknown
+            return [Source("unknown", f"from argument {arg!r} of gradient {fname}")]
         if not calls:
             return [Source("uncalled")]
         out: list[Source] = []

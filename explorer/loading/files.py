@@ -1,13 +1,10 @@
-"""Only regular files are opened: model files, checkpoints, state files and assets are checked
-before anything reads them.
+"""Only regular files are opened, and only graphs of bounded size are parsed.
 
-A model folder is untrusted input like its graph: a ``saved_model.pb`` linked to ``/dev/zero`` is
-read until ``MemoryError``, a FIFO ``.pb`` blocks forever, an asset pointing at ``/dev/zero``
-makes a table allocate until TensorFlow aborts. So every file explorer (or TensorFlow on its
-behalf) opens from a model passes :func:`require_regular` first: a regular file once symlinks are
-followed; inside the model folder once resolved, when found there; no larger than its format
-holds (2 GiB for a protobuf). :func:`parse_proto` then reads it, with one-line errors. Pure
-Python (``os.stat``).
+A model folder is untrusted input like its graph (a ``saved_model.pb`` linked to ``/dev/zero``, a
+FIFO, an asset on a device). Every file explorer (or TensorFlow on its behalf) opens from a model
+passes :func:`require_regular` first: a regular file once symlinks are followed, inside the model
+folder once resolved, no larger than its format holds. :func:`parse_proto` reads it with
+one-line errors and refuses a graph over :data:`GRAPH_LIMITS` before TensorFlow imports it.
 """
 
 from __future__ import annotations
@@ -70,16 +67,9 @@ def require_regular(
     folder: str | os.PathLike[str] | None = None,
     max_bytes: int | None = None,
 ) -> None:
-    """Raise :class:`ModelFormatError` unless ``path`` is a regular file explorer may open.
-
-    Args:
-        path: the file about to be read.
-        what: what it should be, for the message (``"SavedModel"``, ``"asset"``).
-        folder: the model folder it was found in: it must resolve inside it.
-        max_bytes: refuse files larger than this (the format's limit).
-
-    A path that does not exist passes (the caller reports missing files its own way).
-    """
+    """Raise :class:`ModelFormatError` unless ``path`` (a ``what``: ``"SavedModel"``, ...) is a
+    regular file, resolving inside ``folder`` and no larger than ``max_bytes`` when given. A path
+    that does not exist passes (the caller reports missing files its own way)."""
     kind = special_kind(path)
     if kind is not None:
         real = os.path.realpath(path)
@@ -128,8 +118,7 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
 
 def require_regular_assets(model: V1Model) -> None:
     """Every asset file of ``model`` that exists is a regular file (a table filled from
-    ``/dev/zero`` allocates until TensorFlow aborts the process); refused whatever
-    ``allow_unsafe`` says, as nothing can be learned from reading a device."""
+    ``/dev/zero`` aborts the process), whatever ``allow_unsafe`` says."""
     for tensor, path in model.assets.items():
         kind = special_kind(path)
         if kind is not None:
@@ -141,8 +130,8 @@ def require_regular_assets(model: V1Model) -> None:
 
 
 def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
-    regular file protobuf can hold (inside ``folder`` when given)."""
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: a regular file
+    (inside ``folder`` when given) holding graphs within :data:`GRAPH_LIMITS`."""
     require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from explorer.errors import ModelFormatError
 from explorer.graph.index import function_calls
+from explorer.graph.names import DTYPE_SIZES
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -43,22 +44,10 @@ def check_graph(gd: GraphDef, path: Path) -> None:
 
 
 MAX_ELEMENTS = 2**63 - 1  # TensorFlow's own limit on the number of entries of a tensor
-# DataType enum -> bytes per entry in ``tensor_content`` (the fixed-size types).
-_ITEMSIZE = {1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 14: 2, 17: 2, 18: 16, 19: 2}
-_ITEMSIZE.update({22: 4, 23: 8})
-_VAL_FIELDS = (
-    "float_val",
-    "double_val",
-    "int_val",
-    "int64_val",
-    "bool_val",
-    "half_val",
-    "string_val",
-    "uint32_val",
-    "uint64_val",
-    "scomplex_val",
-    "dcomplex_val",
-)
+_VAL_FIELDS = tuple(
+    f"{t}_val" for t in ("float", "double", "int", "int64", "bool", "half", "string", "uint32",
+        "uint64", "scomplex", "dcomplex")
+)  # fmt: skip
 
 
 def _check_shapes(n: NodeDef, path: Path) -> None:
@@ -75,7 +64,7 @@ def _check_shapes(n: NodeDef, path: Path) -> None:
         t = n.attr["value"].tensor
         dims = [d.size for d in t.tensor_shape.dim]
         count = _check_dims(dims, n, "value", path, known=True)
-        size = _ITEMSIZE.get(t.dtype)
+        size = DTYPE_SIZES.get(t.dtype)
         if t.tensor_content and size and len(t.tensor_content) != count * size:
             raise ModelFormatError(
                 f"{path}: Const {n.name!r} has {len(t.tensor_content)} bytes of data but its shape "
