@@ -74,11 +74,10 @@ CHECKPOINT_OPS = _family(SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
 
 @dataclass(frozen=True)
 class Door:
-    """How an op type opens files: ``mode`` (``read``/``write``: a write is refused wherever it
-    points), the ``inputs`` (indexes) and string ``attrs`` holding paths or URLs, else what it
-    opens (``source``: ``network``, ``graph``, ``reader``: a ReaderRead's queue, ``stream``: the
-    process's stderr, ``process``: its file-system settings), and ``assets_only`` (constant paths
-    must lie in ``assets/``: tables)."""
+    """How an op type opens files: ``mode`` (a write is refused wherever it points), the
+    ``inputs`` (indexes) and string ``attrs`` holding paths or URLs, else its ``source``
+    (``network``, ``graph``, ``reader``: a queue, ``stream``: stderr, ``process``: file-system
+    settings); with ``assets_only`` constant paths must lie in ``assets/`` (tables)."""
 
     mode: str
     inputs: tuple[int, ...] = ()
@@ -130,9 +129,9 @@ DOORS: dict[str, Door] = {
         "RpcServer", "RpcServerStart"),
     **_doors(Door("write", source="process"), "FileSystemSetConfiguration"),
 }  # fmt: skip
-"""Op type -> how it opens a file, a socket or a server with a path or address the model's
-author chose (judged by ``explorer.inspection.file_doors``). Every registered op whose inputs or
-attributes look like a path or an address is here or in :data:`HARMLESS_PATH_OPS` (tested)."""
+"""Op type -> how it opens a file, socket or server the model's author chose (judged by
+``inspection.file_doors``); every registered op named like one is here or in
+:data:`HARMLESS_PATH_OPS` (tests/contracts/test_op_registry_doors.py)."""
 FILE_OPS = frozenset(DOORS)
 HARMLESS_PATH_OPS = _family(
     # string and shape ops whose arguments are named like paths

@@ -1,22 +1,18 @@
-"""Memory bombs: ops that would allocate a tensor larger than this process should ever hold.
-
-An op whose output size follows from constants says it before anything runs: a splat ``Const``,
-``Fill``/``BroadcastTo``/``Empty``/random ops/``ScatterNd``/resizes of a constant shape, ``Tile``
-(input × multiples), ``OneHot`` (depth), ``Range`` and ``Pad`` (an unknown input counted as one
-entry per dimension: a lower bound). Above :func:`max_tensor_bytes` the ``huge-tensor`` rule
-reports an error and the gate refuses the model. Run-time shapes are bounded by ``--max-mb``.
-"""
+"""Memory bombs: the ``huge-tensor`` rule refuses an op whose output, known from constants before
+anything runs, is over :func:`max_tensor_bytes`: a splat ``Const``, ops of a constant shape
+(:data:`SHAPE_INPUT`), ``Tile``, ``OneHot``, ``Range``, ``Pad`` (an input of unknown shape counts
+one entry per dimension: a lower bound). Run-time shapes are bounded by ``--max-mb``."""
 
 from __future__ import annotations
 
 import math
-import os
 import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
 from explorer.graph.names import DTYPE_SIZES
+from explorer.graph.runtime import env_number
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 
 if TYPE_CHECKING:
@@ -38,11 +34,7 @@ SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", 
 
 def max_tensor_bytes() -> int:
     """The largest tensor a graph may ask for by a constant shape (default 4 GiB)."""
-    raw = os.environ.get("TF1_EXPLORER_MAX_TENSOR_MB", "4096")
-    try:
-        return int(float(raw) * 2**20)
-    except ValueError:
-        return 4096 * 2**20
+    return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
 
 
 def _dtype_size(enum: int) -> int:  # 1 for string, resource, variant and sub-byte types
@@ -53,9 +45,7 @@ def _const_ints(node: NodeDef) -> list[int] | None:
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
     t = node.attr["value"].tensor
-    count = 1
-    for d in t.tensor_shape.dim:
-        count *= max(int(d.size), 0)
+    count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
     if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
         kind = {3: "<i", 9: "<q"}.get(t.dtype)  # struct, not numpy: the scan stays numpy-free
         if kind is None or len(t.tensor_content) % struct.calcsize(kind):

@@ -143,11 +143,9 @@ def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 @rule(*QUEUE_OPS, name="queue")
 def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     dequeues = [r.name for r in refs if r.node.op.startswith("QueueDequeue")]
-    feed = (
-        f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
-        if dequeues
-        else ("feed the tensors after the reader instead")
-    )
+    feed = "feed the tensors after the reader instead"
+    if dequeues:
+        feed = f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
     kinds = _kinds(_by_op(refs))
     yield _finding(
         "queue",

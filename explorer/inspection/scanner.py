@@ -111,15 +111,8 @@ def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | N
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
             )
         return
-    unsafe = [r for r in RULES.entries() if r.meta["unsafe"]]
-    unsafe_types = {t for r in unsafe for t in r.op_types}
-    present = {n.op for n in model.graph_def.node} | {
-        n.op for f in model.graph_def.library.function for n in f.node_def
-    }
-    everywhere = any(not r.op_types for r in unsafe)  # function-recursion sees every node
-    if not everywhere and not unsafe_types & present:
-        return
-    findings = scan(model, rules=[r.name for r in unsafe], scope=scope).unsafe
+    unsafe = [r.name for r in RULES.entries() if r.meta["unsafe"]]
+    findings = scan(model, rules=unsafe, scope=scope).unsafe
     if not findings:
         return
     nodes = [n for f in findings for n in f.nodes]

@@ -21,6 +21,7 @@ from google.protobuf import text_format
 from explorer.errors import ModelFormatError, ModelNotFoundError
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
+from explorer.graph.runtime import env_number
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -34,12 +35,9 @@ STATE_MAX_BYTES = 2**20
 """A checkpoint state file is a few lines of text."""
 
 _KINDS = (
-    (stat.S_ISFIFO, "FIFO (named pipe)"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISDIR, "folder"),
-)
+    (stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"),
+)  # fmt: skip
 
 
 def special_kind(path: str | os.PathLike[str]) -> str | None:
@@ -168,11 +166,7 @@ and depth (the longest chain of ops), each raised by its environment variable.""
 
 
 def graph_limit(what: str) -> int:
-    env, default = GRAPH_LIMITS[what]
-    try:
-        return int(os.environ.get(env, default))
-    except ValueError:
-        return default
+    return int(env_number(*GRAPH_LIMITS[what]))
 
 
 def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:

@@ -25,13 +25,11 @@ def check_graph(gd: GraphDef, path: Path) -> None:
     """Raise ``ModelFormatError`` naming ``path`` and the node when the GraphDef is malformed."""
     if not gd.node and not gd.library.function:
         raise ModelFormatError(f"{path} holds an empty graph (no nodes): re-export the model")
-    names = set()
-    for n in gd.node:
-        if not n.name or not n.op:
-            raise ModelFormatError(
-                f"{path} has a node without a name or op type: the file is corrupt; re-export it"
-            )
-        names.add(n.name)
+    if any(not n.name or not n.op for n in gd.node):
+        raise ModelFormatError(
+            f"{path} has a node without a name or op type: the file is corrupt; re-export it"
+        )
+    names = {n.name for n in gd.node}
     for n in gd.node:
         for inp in n.input:
             src = inp.lstrip("^").split(":")[0]

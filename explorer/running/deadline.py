@@ -9,23 +9,19 @@ exits at once). The limit (seconds, default 600) is ``configure(timeout=)``,
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from explorer.errors import SessionError
+from explorer.graph.runtime import env_number
 
 T = TypeVar("T")
 
 
 def _env_timeout() -> float | None:
-    raw = os.environ.get("TF1_EXPLORER_RUN_TIMEOUT", "600").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        return 600.0
+    value = env_number("TF1_EXPLORER_RUN_TIMEOUT", 600.0)
     return value if value > 0 else None
 
 

@@ -58,8 +58,6 @@ class ModelSession:
             self.session.close()
             raise
 
-    # -- building ----------------------------------------------------------------------------------
-
     def _restore(self) -> None:
         model = self.model
         variables = model.variables
@@ -75,15 +73,11 @@ class ModelSession:
                     "restoring the variables",
                 )
             else:
-                with self.graph.as_default():  # outside it, restore() builds eagerly and fails
-                    saver = tf1().train.Saver(
-                        var_list=self.graph.get_collection("variables") or None,
-                        allow_empty=True,
-                    )
 
-                def restore() -> None:
-                    # The default graph is per thread, and bounded() runs this in a worker thread.
+                def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
                     with self.graph.as_default():
+                        variables = self.graph.get_collection("variables") or None
+                        saver = tf1().train.Saver(var_list=variables, allow_empty=True)
                         saver.restore(self.session, model.checkpoint_prefix)
 
                 self._bounded(restore, "restoring the variables")
@@ -109,8 +103,6 @@ class ModelSession:
     def asset_feeds(self) -> dict[str, str]:
         """Asset tensor name -> file path on this machine, for the tensors that exist."""
         return {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
-
-    # -- lookup ------------------------------------------------------------------------------------
 
     def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
         """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
@@ -142,8 +134,6 @@ class ModelSession:
             return self.graph.get_operation_by_name(name.split(":")[0])
         except (KeyError, ValueError):
             raise TensorNotFoundError(f"op {name!r} is not in {self.model.path}") from None
-
-    # -- running -----------------------------------------------------------------------------------
 
     def run(
         self,
