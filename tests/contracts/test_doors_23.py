@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,40 @@ def test_cli_names_the_limit_for_a_long_chain(tmp_path):
     )
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert r.returncode == 2 and len(lines) == 1 and "TF1_EXPLORER_MAX_NODES" in lines[0], lines
+
+
+def test_paths_are_judged_as_tensorflow_opens_them(tmp_path, monkeypatch):
+    """``file://host/p`` is ``/p``; ``..`` is cleaned lexically before symlinks are followed
+    (TensorFlow's CleanPath), then links resolve; other schemes are not local files."""
+    from explorer.inspection.file_doors import tf_path
+
+    tmp_path = tmp_path.resolve()
+
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "link").symlink_to(tmp_path / "elsewhere" / "deep")
+    (tmp_path / "model" / "out").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.chdir(tmp_path / "model")
+    assert tf_path("file://somehost/etc/passwd") == (Path("/etc/passwd"), None)
+    assert tf_path("file:///etc/passwd") == (Path("/etc/passwd"), None)
+    assert tf_path("link/../x.txt") == (tmp_path / "model" / "x.txt", None)  # not elsewhere/x
+    assert tf_path("out/secret") == (tmp_path / "elsewhere" / "secret", None)
+    assert tf_path("~/x")[0] == tmp_path / "model" / "~" / "x"  # no home expansion in TF
+    for url in ("gs://b/o", "hdfs://h/p", "http://h/p", "ram://p", "s3://b/o"):
+        assert tf_path(url) == (None, url.split(":")[0])
+
+
+def test_doors_tf_raw_ops_lacks_are_judged_too(tmp_path):
+    """Ops ``tf.raw_ops`` does not offer, added to a real model's graph: each is refused whole
+    graph, and an asset-free ``FixedUnigramCandidateSampler`` reading nothing passes."""
+    model = explorer.load(H.huge_tile(Site(tmp_path)))
+    gd = model.graph_def
+    saver = gd.node.add(name="calib", op="CalibrationStatisticsSaver", input=["x"])
+    saver.attr["output_file_path"].s = str(tmp_path / "watch" / "stats").encode()
+    fs = gd.node.add(name="fsconf", op="FileSystemSetConfiguration", input=["x", "x", "x"])
+    plain = gd.node.add(name="sampler", op="FixedUnigramCandidateSampler", input=["x"])
+    plain.attr["vocab_file"].s = b""
+    found = {f.nodes[0]: f.message for f in explorer.scan(model, ["file-system"], scope=None)}
+    assert set(found) == {saver.name, fs.name}, found
+    assert "watch/stats (a write outside" in found["calib"]
+    assert "file-system settings" in found["fsconf"]
