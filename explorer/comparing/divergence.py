@@ -23,6 +23,7 @@ from explorer.conversion.v2_model import V2Model
 from explorer.conversion.v2_runner import V2Runner
 from explorer.errors import ParityError, first_line
 from explorer.graph import traversal as gf
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
@@ -142,9 +143,9 @@ def first_divergence(
     fn_graph = _v2_graph(v2, v2_sig)
     graph = fn_graph.graph
     mapping = dict(mapping or {})
-    fan_in = gf.upstream(v1.graph_def, outs, control=False)
+    fan_in = graph_index(v1.graph_def).upstream(outs, control=False)
     skip = gf.control_flow_region(v1.graph_def)
-    order = gf.topological_order(v1.graph_def, fan_in)
+    order = graph_index(v1.graph_def).topological_order(fan_in)
     feed_ops = {op_name(n) for n in in_names.values()}
 
     v1_graph = _graph_of(v1)
@@ -200,7 +201,7 @@ def first_divergence(
     errors = {s.tensor: s.max_abs for s in steps}
     inputs_err: dict[str, float | None] = {}
     if first is not None:
-        node = gf.node_map(v1.graph_def)[op_name(steps[first].tensor)]
+        node = graph_index(v1.graph_def).nodes[op_name(steps[first].tensor)]
         for inp in node.input:
             if not inp.startswith("^"):
                 inputs_err[tensor_name(inp)] = errors.get(tensor_name(inp))

@@ -33,6 +33,7 @@ from explorer.feeding.data.sources import Batch, DataSource, data, rows_of, take
 from explorer.feeding.feeds import numpy_dtype
 from explorer.feeding.switches import switch_of
 from explorer.graph import traversal as gf
+from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
@@ -521,8 +522,8 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
         for op in o
         if any(b == k or b.startswith(f"{k}_") for b in bad)
     ]
-    up = gf.upstream(v1.graph_def, ops)
-    nodes = gf.node_map(v1.graph_def)
+    up = graph_index(v1.graph_def).upstream(ops)
+    nodes = graph_index(v1.graph_def).nodes
     overrides, done = {}, []
     for key, spec in run.inputs.items():
         found = switch_of(spec.name) or switch_of(key)

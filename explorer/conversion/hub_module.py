@@ -29,9 +29,9 @@ from explorer.conversion.build import Builder, Plan, plan_signatures, unique_lib
 from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model
 from explorer.errors import ConversionError
+from explorer.graph.index import graph_index
 from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, INPUT_OPS
 from explorer.graph.specs import TensorSpec
-from explorer.graph.traversal import upstream
 from explorer.inspection.gate import admit
 from explorer.loading.graph_import import prepare_graph_def
 from explorer.loading.hub_module import (
@@ -281,7 +281,7 @@ def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
     defaults = {n.name for n in model.graph_def.node if n.op in DEFAULT_PLACEHOLDER_OPS}
     out = []
     for op in ops:
-        needed = (upstream(model.graph_def, [op]) & placeholders) - defaults
+        needed = (graph_index(model.graph_def).upstream([op]) & placeholders) - defaults
         if needed and needed <= fed:
             out.append(prefix + op)
     return out

@@ -39,6 +39,7 @@ from explorer.feeding.shape_inference import (
     static_shapes,
 )
 from explorer.feeding.switches import switch_of
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import (
     DEFAULT_PLACEHOLDER_OPS,
@@ -46,7 +47,6 @@ from explorer.graph.op_families import (
     PLACEHOLDER_OPS,
 )
 from explorer.graph.specs import Signature, TensorSpec
-from explorer.graph.traversal import upstream
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
 from explorer.loading.graph_import import import_into
@@ -95,7 +95,7 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
         if types and types <= DEFAULT_PLACEHOLDER_OPS:
             roles[key] = DEFAULT
             continue
-        up = upstream(graph_def, ops, control=False) - set(ops)
+        up = graph_index(graph_def).upstream(ops, control=False) - set(ops)
         others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
         if up & others:
             roles[key] = COMPUTED

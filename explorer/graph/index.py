@@ -1,8 +1,5 @@
-"""The one index of a GraphDef: nodes by name, producers, consumers, library functions, order.
-
-Every step that walks a graph asks :func:`graph_index` (built once per GraphDef, cached by
-identity) instead of building its own name or consumer maps. Pure Python, no TensorFlow.
-"""
+"""The one index of a GraphDef (nodes by name, producers, consumers, library functions, order):
+every step that walks a graph asks :func:`graph_index` (cached by identity). No TensorFlow."""
 
 from __future__ import annotations
 
@@ -24,10 +21,9 @@ Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in no
 
 
 class GraphIndex:
-    """One indexing pass over the top-level NodeDefs (``node_list`` in graph order, ``names``,
-    ``types``, ``position``: op name -> index, ``data_by_input``: input string as written ->
-    consumer indices, ``control_by_op``: op name -> control consumers); other views are built
-    on first use."""
+    """One pass over the top-level NodeDefs (``node_list``, ``names``, ``types``, ``position``:
+    op name -> index, ``data_by_input``: input as written -> consumer indices, ``control_by_op``:
+    op name -> control consumers); other views are built on first use."""
 
     def __init__(self, graph_def: GraphDef) -> None:
         self.graph_def = graph_def
@@ -36,23 +32,14 @@ class GraphIndex:
         self.types: list[str] = []
         data: dict[str, list[int]] = {}
         control: dict[str, list[int]] = {}
-        d_get, c_get = data.get, control.get
         for i, n in enumerate(self.node_list):
             self.names.append(n.name)
             self.types.append(n.op)
             for s in n.input:
                 if s[0] == "^":
-                    lst = c_get(s[1:])
-                    if lst is None:
-                        control[s[1:]] = [i]
-                    else:
-                        lst.append(i)
+                    control.setdefault(s[1:], []).append(i)
                 else:
-                    lst = d_get(s)
-                    if lst is None:
-                        data[s] = [i]
-                    else:
-                        lst.append(i)
+                    data.setdefault(s, []).append(i)
         self.data_by_input = data
         self.control_by_op = control
         self.position: dict[str, int] = {name: i for i, name in enumerate(self.names)}
@@ -68,8 +55,8 @@ class GraphIndex:
         return None if i is None else self.node_list[i]
 
     def source(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> NodeDef | None:
-        """The node ``ref`` comes from, followed back through input 0 of ``through`` ops (to the
-        variable, constant or placeholder behind reads and forwards); ``None`` when not a node."""
+        """The node ``ref`` comes from, back through input 0 of ``through`` ops (the variable,
+        constant or placeholder behind reads and forwards); ``None`` when not a node."""
         node, seen = self.producer(ref), set()
         while node is not None and node.op in through and node.input and node.name not in seen:
             seen.add(node.name)
@@ -98,9 +85,8 @@ class GraphIndex:
     def readers(
         self, tensor: str, through: frozenset[str], hops: int = 8, input0_only: bool = False
     ) -> Iterator[Consumer]:
-        """Data consumers of ``tensor``, then (breadth-first, up to ``hops`` levels) those of
-        output 0 of each consumer whose op type is in ``through`` (read at input 0 only, with
-        ``input0_only``): how a value reaches the ops that give it meaning."""
+        """Data consumers of ``tensor``, then (breadth-first, ``hops`` levels) those of output 0 of
+        each consumer of a ``through`` type (read at input 0, with ``input0_only``)."""
         frontier = [tensor_name(tensor)]
         seen = set(frontier)
         consumers = self.consumers
@@ -116,8 +102,7 @@ class GraphIndex:
             frontier = nxt
 
     def function_consumers(self, function: str) -> dict[str, list[Consumer]]:
-        """Inside a library function: node name -> (consumer node, input position), data edges
-        (cached per function)."""
+        """Inside a library function: node name -> (consumer, input position), data edges."""
         cache = self.__dict__.setdefault("_function_consumers", {})
         if function not in cache:
             out: dict[str, list[Consumer]] = {}
@@ -182,8 +167,8 @@ class GraphIndex:
         excluded: Collection[str] = (),
     ) -> set[str]:
         """Names of the ops ``ops`` (tensor or op names) depend on, themselves included, through
-        data (and, with ``control``, control) edges; the walk does not go past a ``fed`` tensor
-        (a fed output in ``ops`` needs nothing, not even its op) nor into an ``excluded`` op."""
+        data (with ``control``, control) edges; not past a ``fed`` tensor (a fed output needs
+        nothing, not even its op) nor into an ``excluded`` op."""
         cut = {tensor_name(f) for f in fed}
         nodes = self.nodes
         seen: set[str] = set()
@@ -203,9 +188,8 @@ class GraphIndex:
         return seen
 
     def topological_order(self, subset: set[str] | None = None) -> list[str]:
-        """Op names in topological order (Kahn; ties broken by GraphDef order), control edges
-        included; only ops in ``subset`` when given. Ops on a cycle (TF1 while loops:
-        NextIteration) keep GraphDef order after the rest."""
+        """Op names in topological order (Kahn, ties in GraphDef order, control edges included),
+        only those in ``subset`` when given; ops on a cycle (NextIteration) last, in order."""
         nodes = [n for n in self.node_list if subset is None or n.name in subset]
         index = {n.name: i for i, n in enumerate(nodes)}
         indegree = dict.fromkeys(index, 0)
@@ -230,16 +214,24 @@ class GraphIndex:
         return order
 
 
-def function_calls(node: NodeDef, functions: Mapping[str, FunctionDef]) -> list[str]:
-    """The library functions ``node`` calls: by op type first, then through ``func`` attributes
-    (``f``, ``body``, ``then_branch``, dataset functions, ...)."""
-    out = [node.op] if node.op in functions else []
-    for value in node.attr.values():
+def function_calls(
+    node: NodeDef, functions: Mapping[str, FunctionDef], strings: bool = True
+) -> list[str]:
+    """The library functions ``node`` calls: by op type, then every function an attribute names
+    (``f``, ``body``, ``then_branch``, dataset functions, a ``func`` nested in one, and with
+    ``strings`` a string such as ``_gradient_op_type`` that names one): any may run."""
+    out = [node.op]
+    todo = list(node.attr.values())
+    while todo:
+        value = todo.pop()
         if value.HasField("func"):
             out.append(value.func.name)
-        elif value.HasField("list"):
-            out.extend(f.name for f in value.list.func)
-    return [f for f in out if f in functions]
+            todo.extend(value.func.attr.values())
+        out.extend(f.name for f in value.list.func)
+        todo.extend(a for f in value.list.func for a in f.attr.values())
+        if strings:
+            out.extend(b.decode("utf-8", "replace") for b in [value.s, *value.list.s])
+    return [f for f in dict.fromkeys(out) if f in functions]
 
 
 _CACHE: dict[int, tuple[GraphDef, int, GraphIndex]] = {}
@@ -247,8 +239,8 @@ _CACHE_SIZE = 4
 
 
 def graph_index(graph_def: GraphDef) -> GraphIndex:
-    """The :class:`GraphIndex` of ``graph_def``, built once and kept for the last few GraphDefs
-    (by identity; rebuilt when the node count changed, i.e. the GraphDef was edited)."""
+    """The :class:`GraphIndex` of ``graph_def``, kept for the last few GraphDefs by identity
+    (rebuilt when the node count changed: the GraphDef was edited)."""
     hit = _CACHE.get(id(graph_def))
     if hit is not None and hit[0] is graph_def and hit[1] == len(graph_def.node):
         return hit[2]

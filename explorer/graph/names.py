@@ -17,6 +17,11 @@ _DTYPE_NAMES: dict[int, str] = {
     25: "float8_e4m3fn", 26: "float8_e4m3fnuz", 27: "float8_e4m3b11fnuz", 28: "float8_e5m2fnuz",
     29: "int4", 30: "uint4", 31: "int2", 32: "uint2", 33: "float4_e2m1fn",
 }  # fmt: skip
+DTYPE_SIZES = {
+    1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 11: 1, 12: 1, 13: 4, 14: 2, 15: 2, 16: 2,
+    17: 2, 18: 16, 19: 2, 22: 4, 23: 8,
+}  # fmt: skip
+"""DataType enum -> bytes per entry of the fixed-size types (``tf.dtypes.as_dtype(n).size``)."""
 
 
 def tensor_name(name: str) -> str:

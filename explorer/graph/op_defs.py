@@ -1,12 +1,7 @@
 """TensorFlow's op registry, version and device types as data: browsing a graph imports no
-TensorFlow.
-
-With TensorFlow imported they come from it (including ``tf.load_op_library`` ops). Else from a
-table one child process writes once per installation and machine into the cache folder
-(``$TF1_EXPLORER_CACHE_DIR``, ``$XDG_CACHE_HOME/tf1-explorer`` or ``~/.cache/tf1-explorer``):
-``op-defs-<key>.pb`` (the ``OpList``) and ``<key>.json`` (version, device types), the key hashing
-the TensorFlow installation and the visible accelerators. An unwritable cache only costs the child
-again; if the child fails, TensorFlow is imported here.
+TensorFlow. With it imported they come from it; else from a table a child process writes once per
+installation and machine into :func:`cache_dir` (``op-defs-<key>.pb``, the ``OpList``, and
+``<key>.json``); if the child fails, TensorFlow is imported here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""Facts read straight from ``GraphDef`` protobufs, fast: output dtypes from TensorFlow's op
-registry (cached per op type) for 100k+ NodeDefs at a time, short attr summaries, and
-glob patterns for name search. Used by :mod:`explorer.inspection.catalog`.
-"""
+"""Facts read straight from ``GraphDef`` protobufs, fast (for the catalog): output dtypes from
+TensorFlow's op registry for 100k+ NodeDefs at a time, short attr summaries, name globs."""
 
 from __future__ import annotations
 
@@ -176,11 +174,8 @@ def attr_summary(value: Any) -> str:
     """A short readable form of an ``AttrValue`` (no tensor contents beyond scalars)."""
     kind = value.WhichOneof("value")
     if kind == "s":
-        try:
-            s = value.s.decode("utf-8")
-        except UnicodeDecodeError:
-            return f"<{len(value.s)} bytes>"
-        if not s.isprintable():
+        s = value.s.decode("utf-8", "replace")
+        if "\ufffd" in s or not s.isprintable():  # not UTF-8 text
             return f"<{len(value.s)} bytes>"
         return s if len(s) <= 60 else s[:57] + "..."
     if kind in ("i", "f", "b"):
@@ -210,12 +205,10 @@ def attr_summary(value: Any) -> str:
 
 def _tensor_summary(t: Any) -> str:
     shape = shape_of(t.tensor_shape)
-    text = f"{dtype_name(t.dtype)}{shape_text(shape)}"
-    if shape == ():
-        value = scalar_value(t)
-        if value is not None:
-            text += f" = {value}"
-    return text
+    value = scalar_value(t) if shape == () else None
+    return f"{dtype_name(t.dtype)}{shape_text(shape)}" + (
+        f" = {value}" if value is not None else ""
+    )
 
 
 def scalar_value(t: Any) -> str | None:

@@ -18,22 +18,15 @@ from typing import Any
 
 ALIAS = "explorer._tfproto"
 
-# Public name -> module path inside the tensorflow package.
-MODULES = {
-    "graph_pb2": "core.framework.graph_pb2",
-    "node_def_pb2": "core.framework.node_def_pb2",
-    "op_def_pb2": "core.framework.op_def_pb2",
-    "attr_value_pb2": "core.framework.attr_value_pb2",
-    "tensor_pb2": "core.framework.tensor_pb2",
-    "tensor_shape_pb2": "core.framework.tensor_shape_pb2",
-    "types_pb2": "core.framework.types_pb2",
-    "function_pb2": "core.framework.function_pb2",
-    "meta_graph_pb2": "core.protobuf.meta_graph_pb2",
-    "saved_model_pb2": "core.protobuf.saved_model_pb2",
-    "saver_pb2": "core.protobuf.saver_pb2",
-    "struct_pb2": "core.protobuf.struct_pb2",
-    "checkpoint_state_pb2": "python.training.checkpoint_state_pb2",
-}
+MODULES = {  # public name -> module path inside the tensorflow package
+    path.rpartition(".")[2]: path
+    for path in (
+        *(f"core.framework.{m}_pb2" for m in ("graph", "node_def", "op_def", "attr_value",
+            "tensor", "tensor_shape", "types", "function")),
+        *(f"core.protobuf.{m}_pb2" for m in ("meta_graph", "saved_model", "saver", "struct")),
+        "python.training.checkpoint_state_pb2",
+    )
+}  # fmt: skip
 _IMPORT = re.compile(r"^from tensorflow\.", re.M)
 
 

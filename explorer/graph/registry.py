@@ -1,14 +1,7 @@
-"""Per-op extension points: values registered by op type with a decorator, where many rules are
-written one by one and extensions add more (a few fixed entries are a plain constant instead)::
-
-    REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
-
-    @REWRITES.register("Assign", "AssignAdd")
-    def _assign(ctx, node): ...
-
-Registering an op type twice raises ``ValueError``; ``OpRegistry(kind, many=True)`` lets several
-named entries cover one op type, and an entry with no op types every op (:meth:`matching`).
-Extra keyword arguments to :meth:`OpRegistry.register` are the entry's ``meta``.
+"""Per-op extension points: values registered by op type with a decorator
+(``@REWRITES.register("Assign", "AssignAdd")``). Registering an op type twice raises
+``ValueError``; with ``OpRegistry(kind, many=True)`` several named entries may cover one op type,
+and one with no op types every op (:meth:`matching`). Extra keywords are the entry's ``meta``.
 """
 
 from __future__ import annotations
@@ -22,8 +15,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Entry(Generic[T]):
-    """One registration: ``value`` for ``op_types`` (empty: every op, ``many`` registries only)
-    under a unique ``name``, with the keyword arguments given at registration in ``meta``."""
+    """One registration: ``value`` for ``op_types`` (empty: every op) under a unique ``name``,
+    with the registration's keyword arguments in ``meta``."""
 
     name: str
     op_types: frozenset[str]
@@ -33,8 +26,8 @@ class Entry(Generic[T]):
 
 class OpRegistry(Mapping[str, T]):
     """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`; ``kind``
-    names them in messages. With ``many``, several entries may cover one op type and one may
-    cover every op; ``registry[op]`` then raises ``TypeError``: use :meth:`matching`."""
+    names them in messages. With ``many``, ``registry[op]`` raises ``TypeError``: use
+    :meth:`matching`."""
 
     def __init__(self, kind: str, *, many: bool = False) -> None:
         self.kind = kind
@@ -52,8 +45,8 @@ class OpRegistry(Mapping[str, T]):
         return deco
 
     def add(self, value: T, *op_types: str, name: str | None = None, **meta: Any) -> Entry[T]:
-        """Register ``value`` for ``op_types`` and return the entry; ``ValueError`` when the name,
-        or (single-value registries) an op type, is already registered."""
+        """Register ``value`` for ``op_types``; ``ValueError`` when its name (or, without
+        ``many``, an op type) is taken."""
         ops = frozenset(op_types)
         if not ops and not self.many:
             raise ValueError(f"a {self.kind} needs at least one op type")

@@ -1,7 +1,6 @@
-"""What will run: the ops a session (or a pruned function) executes for chosen outputs: what the
-fetches depend on (data and control edges, not past fed tensors), the session's own restore and
-init ops (``extra``), and every library function those call, transitively. :func:`ops_that_run`
-reads the GraphDef alone; :func:`model_run_scope` adds a model's restore and init ops."""
+"""What will run for chosen outputs: what the fetches depend on (not past fed tensors), the
+restore and init ops, and every library function those call (:func:`ops_that_run` on a GraphDef,
+:func:`model_run_scope` with a model's restore and init ops)."""
 
 from __future__ import annotations
 
@@ -50,21 +49,21 @@ def ops_that_run(
     extra: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """The :class:`RunScope` of fetching ``fetches`` (tensor names, or op names run for their
-    effect) with ``feeds`` fed (the walk stops at them), plus ``extra`` ops run as well (restore,
-    init); ``what`` names the fetches in messages."""
+    """The :class:`RunScope` of fetching ``fetches`` (tensor or op names) with ``feeds`` fed, plus
+    ``extra`` ops (restore, init); ``what`` names the fetches in messages."""
     index = graph_index(graph_def)
     seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
 
 
 def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[str]:
-    """Library functions the given top-level ops call, transitively (direct calls by op type
-    and ``func`` attributes: ``f``, ``body``, ``then_branch``, dataset functions, ...)."""
+    """Library functions the given top-level ops call, transitively (see
+    :func:`~explorer.graph.index.function_calls`), with the gradient each one registers."""
     index = graph_index(graph_def)
     library, nodes = index.functions, index.nodes
     if not library:
         return frozenset()
+    gradients = {g.function_name: g.gradient_func for g in graph_def.library.gradient}
     found: set[str] = set()
     todo = [fn for name in op_names if name in nodes for fn in function_calls(nodes[name], library)]
     while todo:
@@ -72,6 +71,8 @@ def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[
         if fn in found or fn not in library:
             continue
         found.add(fn)
+        if fn in gradients:
+            todo.append(gradients[fn])
         for node in library[fn].node_def:
             todo.extend(function_calls(node, library))
     return frozenset(found)
@@ -87,22 +88,30 @@ def union(scopes: Iterable[RunScope], what: str) -> RunScope:
     return RunScope(frozenset(ops), frozenset(functions), what)
 
 
+INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op")
+
+
+def init_ops(model: SessionModel) -> list[str]:
+    """Every op a loader may run to initialise ``model``: its init op, each fallback a MetaGraph
+    names (main_op, legacy_init_op, ``init_op`` collections: a loader runs one when the init op
+    is missing), the table initialisers and ``init_all_tables``."""
+    names = [model.init_op or ""]
+    for key in (*INIT_COLLECTIONS, "table_initializer"):
+        names.extend(model.collection(key))
+    nodes = graph_index(model.graph_def).nodes
+    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
+
+
 def model_run_scope(
     model: SessionModel,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """:func:`ops_that_run` for a :class:`~explorer.loading.model.V1Model`, with the ops a
-    session runs itself: the Saver's restore op (fed its filename tensor) and the init op or
-    table initialisers."""
+    """:func:`ops_that_run` for a model, with the Saver's restore op (fed its filename tensor)
+    and every :func:`init_ops`."""
     restore = [model.restore_op] if model.restore_op else []
     filename = [model.filename_tensor] if model.filename_tensor else []
-    init = [model.init_op] if model.init_op else []
-    if not init:
-        init = [op_name(n) for n in model.collection("table_initializer")]
-    if not init and "init_all_tables" in graph_index(model.graph_def).nodes:
-        init = ["init_all_tables"]
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)
-    side = ops_that_run(model.graph_def, [*restore, *init], filename)
+    side = ops_that_run(model.graph_def, [*restore, *init_ops(model)], filename)
     return RunScope(main.ops | side.ops, main.functions | side.functions, what)

@@ -1,12 +1,10 @@
-"""What this TensorFlow runtime has: the device types present, and the op types it registers.
-
-Graph facts that depend on the running process, not on the file: device pins to device types this
-machine lacks (a GPU export on a CPU box) and op types TensorFlow no longer registers.
-"""
+"""What this process has: the device types present (pins to absent ones), the op types its
+TensorFlow registers, and the limits its environment variables set."""
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -15,6 +13,14 @@ from explorer.graph import op_defs
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
+
+
+def env_number(name: str, default: float) -> float:
+    """The number in environment variable ``name``; ``default`` when unset or not a number."""
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 @functools.cache

@@ -21,14 +21,9 @@ class TensorSpec:
     components: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "dtype": self.dtype,
-            "shape": None if self.shape is None else list(self.shape),
-        }
+        out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": _listed(self.shape)}
         if self.kind != "dense":
-            out["kind"] = self.kind
-            out["components"] = list(self.components)
+            out.update(kind=self.kind, components=list(self.components))
         return out
 
 
@@ -62,9 +57,13 @@ class Variable:
         return {
             "name": self.name,
             "dtype": self.dtype,
-            "shape": None if self.shape is None else list(self.shape),
+            "shape": _listed(self.shape),
             "kind": self.kind,
         }
+
+
+def _listed(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
+    return None if shape is None else list(shape)
 
 
 def shape_of(shape_proto: Any) -> tuple[int | None, ...] | None:

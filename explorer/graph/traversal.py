@@ -1,8 +1,5 @@
-"""Facts about a GraphDef that parity needs: what is upstream, what is random, what changes state.
-
-Walks read the one :func:`~explorer.graph.index.graph_index`; the op families (random, v1
-control flow, state-changing prefixes) are in :mod:`explorer.graph.op_families`.
-"""
+"""Facts about a GraphDef that parity needs (what is random or changes state upstream, racy
+reads, v1 control-flow regions), read off the one :func:`~explorer.graph.index.graph_index`."""
 
 from __future__ import annotations
 
@@ -21,36 +18,13 @@ from explorer.graph.op_families import V1_CONTROL_FLOW_OPS as CONTROL_FLOW_OPS
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
-    from tensorflow.core.framework.node_def_pb2 import NodeDef
-
-__all__ = [
-    "CONTROL_FLOW_OPS",
-    "RANDOM_OPS",
-    "control_flow_region",
-    "node_map",
-    "racy_reads",
-    "random_ops_upstream",
-    "state_changing_upstream",
-    "topological_order",
-    "upstream",
-]
-
-
-def node_map(graph_def: GraphDef) -> dict[str, NodeDef]:
-    """Op name -> NodeDef (the index's, do not modify)."""
-    return graph_index(graph_def).nodes
-
-
-def upstream(graph_def: GraphDef, ops: Iterable[str], control: bool = True) -> set[str]:
-    """Names of the ops ``ops`` depend on, themselves included (main graph only)."""
-    return graph_index(graph_def).upstream(ops, control)
 
 
 def _upstream_of_type(
     graph_def: GraphDef, ops: Iterable[str], test: Callable[[str], bool]
 ) -> list[str]:
-    nodes = graph_index(graph_def).nodes
-    return sorted(o for o in upstream(graph_def, ops) if o in nodes and test(nodes[o].op))
+    index = graph_index(graph_def)
+    return sorted(o for o in index.upstream(ops) if o in index.nodes and test(index.nodes[o].op))
 
 
 def random_ops_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str]:
@@ -86,11 +60,6 @@ def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dic
             if not any(o in after for o in outputs[key]):  # the output is not computed first
                 racy[key] = f"reads {var.name}, which {writer} updates in the same call"
     return racy
-
-
-def topological_order(graph_def: GraphDef, subset: set[str] | None = None) -> list[str]:
-    """Op names in topological order (see :meth:`GraphIndex.topological_order`)."""
-    return graph_index(graph_def).topological_order(subset)
 
 
 def control_flow_region(graph_def: GraphDef) -> set[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from explorer.graph.registry import OpRegistry
+from explorer.graph.run_scope import RunScope
 from explorer.inspection.catalog import Catalog
 
 if TYPE_CHECKING:
@@ -23,16 +24,10 @@ SEVERITIES = ("error", "warning", "info")
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the scan found.
-
-    Attributes:
-        rule: the rule's name (``unregistered-op``, ``file-system``, ...).
-        severity: ``error`` (will fail), ``warning`` (may break, or unsafe) or ``info``.
-        nodes: the ops concerned; ops inside library functions are ``function::op``.
-        message: one line: what, why it matters, what to do.
-        replacement: for an unregistered op, a known built-in replacement (else ``None``).
-        unsafe: whether this is a safety finding (file system, Python calls).
-    """
+    """One thing the scan found: the ``rule``'s name, ``severity`` (``error``: will fail,
+    ``warning``: may break or unsafe, ``info``), the ``nodes`` concerned (``function::op`` inside
+    library functions), a one-line ``message`` (what, why, what to do), an unregistered op's
+    known ``replacement``, and whether it is a safety finding (``unsafe``)."""
 
     rule: str
     severity: str
@@ -77,11 +72,10 @@ class Findings(Sequence[Finding]):
 
     def summary(self) -> str:
         """``1 error, 2 warnings, 0 info``."""
-        parts = []
-        for s in SEVERITIES:
-            n = len(self.of_severity(s))
-            parts.append(f"{n} {s}{'s' if n != 1 and s != 'info' else ''}")
-        return ", ".join(parts)
+        counts = {s: len(self.of_severity(s)) for s in SEVERITIES}
+        return ", ".join(
+            f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items()
+        )
 
     @property
     def rules(self) -> set[str]:
@@ -123,33 +117,27 @@ RULES: OpRegistry[RuleFn] = OpRegistry("scan rule", many=True)
 
 
 def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(ctx, nodes) -> findings`` for nodes of ``op_types`` (all nodes if none).
-
-    The function is called once per scan with every matching node (top-level graph and library
-    functions), and only when there is at least one. ``unsafe`` rules are also what
-    :func:`require_safe` runs.
-
-    Raises:
-        ValueError: a rule called ``name`` is already registered.
-    """
+    """Register ``fn(ctx, nodes) -> findings``, called once per scan with every node of
+    ``op_types`` (all nodes if none; graph and library functions) when there is one; ``unsafe``
+    rules are what ``require_safe`` runs. ``ValueError`` when ``name`` is taken."""
     return RULES.register(*op_types, name=name, unsafe=unsafe)
 
 
 class ScanContext:
-    """What rules see: the model, its nodes by op type, and its catalog (built on first use)."""
+    """What rules see: the model, what will run, its nodes by op type, and its catalog (built on
+    first use)."""
 
-    def __init__(self, model: V1Model) -> None:
+    def __init__(self, model: V1Model, scope: RunScope | None = None) -> None:
         self.model = model
+        self.scope = scope  # what will run (None: anything may)
         self.graph_def = model.graph_def
         self.path = str(model.path)
         self.by_type: dict[str, list[NodeRef]] = {}
-        for node in self.graph_def.node:
-            self.by_type.setdefault(node.op, []).append(NodeRef(node.name, node, None))
+        refs = [NodeRef(n.name, n, None) for n in self.graph_def.node]
         for fn in self.graph_def.library.function:
-            fname = fn.signature.name
-            for node in fn.node_def:
-                ref = NodeRef(f"{fname}::{node.name}", node, fn)
-                self.by_type.setdefault(node.op, []).append(ref)
+            refs += [NodeRef(f"{fn.signature.name}::{n.name}", n, fn) for n in fn.node_def]
+        for ref in refs:
+            self.by_type.setdefault(ref.node.op, []).append(ref)
 
     @functools.cached_property
     def catalog(self) -> Catalog:

@@ -1,22 +1,13 @@
 """The admission gate: what must hold before a model's graph is imported or run, judged once.
 
-:func:`admit` is the one gate every path that imports or runs a graph passes (the v1 session and
-runner, the converter and its TF1 Hub variant, ``migrate``, the tensor specs read from an imported
-graph). In order:
-
-1. **registered ops** (:func:`~explorer.loading.op_libraries.require_registered`): op types this
-   TensorFlow lacks are an ``UnsupportedOpError`` naming the ways on;
-2. **safety** for what will run (:func:`~explorer.inspection.scanner.require_safe`): file-system
-   or Python-calling ops on the path of ``scope`` are an ``UnsafeModelError`` unless
-   ``allow_unsafe``; a graph that crashes TensorFlow on import is refused even then;
-3. **regular assets** (:func:`~explorer.loading.files.require_regular_assets`): no table filled
-   from a device, allowed or not;
-4. **isolated preflight** (:func:`~explorer.loading.isolation.preflight`): the graph imported (and
-   its checkpoint and tables checked, as ``restore``/``initialize`` say) in a child process, so
-   a crash is an error.
-
-Each verdict is kept on the model (``V1Model.memo``) under its step and options: admitting the
-same model for the same scope again costs a lookup, and a refusal is raised again as it was.
+:func:`admit` is the one gate every path that imports or runs a graph passes, in order: op types
+registered (:func:`~explorer.loading.op_libraries.require_registered`); nothing unsafe on the path
+of ``scope`` (:func:`~explorer.inspection.scanner.require_safe`); asset files regular
+(:func:`~explorer.loading.files.require_regular_assets`); the import (checkpoint and tables as
+``restore``/``initialize`` say) tried in a child process
+(:func:`~explorer.loading.isolation.preflight`).
+Each verdict is kept on the model (``V1Model.memo``): asking again costs a lookup, and a refusal
+is raised again as it was.
 """
 
 from __future__ import annotations
@@ -40,21 +31,10 @@ def admit(
     restore: bool = True,
     initialize: bool = True,
 ) -> V1Model:
-    """Admit ``model`` to run ``scope`` (``None``: anything in the graph); returns the model.
-
-    Args:
-        model: the model about to be imported or run.
-        scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`): unsafe ops
-            outside it do not block.
-        allow_unsafe: the user trusts the file (see
-            :func:`~explorer.inspection.scanner.require_safe`).
-        restore, initialize: what the preflight checks besides the import: the checkpoint
-            against the graph, the table initialisers run with the asset files.
-
-    Raises:
-        UnsupportedOpError, UnsafeModelError, ModelFormatError, MissingVariablesError: the
-        model is refused (the same error each time it is asked again).
-    """
+    """Admit ``model`` to run ``scope`` (``None``: anything in the graph) and return it, or raise
+    UnsupportedOpError, UnsafeModelError, ModelFormatError or MissingVariablesError (the same
+    each time). ``allow_unsafe``: the user trusts the file; ``restore``/``initialize``: what the
+    preflight checks besides the import."""
     _once(model, ("gate", "registered"), lambda: require_registered(model))
     _once(
         model,

@@ -1,66 +1,51 @@
-"""Memory bombs: ops that would allocate a tensor larger than this process should ever hold.
-
-A ``Fill``, ``BroadcastTo``, ``Empty`` or random op with a constant shape, or a splat ``Const``,
-says its size before anything runs; above :func:`max_tensor_bytes` the ``huge-tensor`` rule
-reports an error and the gate refuses the model (TensorFlow's constant folding alone spends
-minutes on a ``Fill`` of 2**40 floats). Run-time shapes are bounded by ``--max-mb`` instead.
-"""
+"""Memory bombs: the ``huge-tensor`` rule refuses an op whose output, known from constants before
+anything runs, is over :func:`max_tensor_bytes`: a splat ``Const``, ops of a constant shape
+(:data:`SHAPE_INPUT`), ``Tile``, ``OneHot``, ``Range``, ``Pad`` (an input of unknown shape counts
+one entry per dimension: a lower bound). Run-time shapes are bounded by ``--max-mb``."""
 
 from __future__ import annotations
 
 import math
-import os
 import struct
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
+from explorer.graph.names import DTYPE_SIZES
+from explorer.graph.runtime import env_number
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-# op type -> (index of the shape input, attribute holding the dtype)
-SHAPED_OPS: dict[str, tuple[int, str]] = {
-    "Fill": (0, "T"),
-    "BroadcastTo": (1, "T"),
-    "Empty": (0, "dtype"),
-    "RandomUniform": (0, "dtype"),
-    "RandomStandardNormal": (0, "dtype"),
-    "TruncatedNormal": (0, "dtype"),
-    "RandomUniformInt": (0, "Tout"),
-    "StatelessRandomUniform": (0, "dtype"),
-    "StatelessRandomNormal": (0, "dtype"),
-    "StatelessTruncatedNormal": (0, "dtype"),
-}
+SHAPE_INPUT: dict[str, int] = {
+    **dict.fromkeys(("Fill", "Empty", "RandomUniform", "RandomStandardNormal", "TruncatedNormal",
+        "RandomUniformInt", "StatelessRandomUniform", "StatelessRandomNormal",
+        "StatelessTruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
+        "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2", "RandomGamma",
+        "RandomPoissonV2"), 0),
+    **dict.fromkeys(("BroadcastTo", "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic",
+        "ResizeArea"), 1),
+    "ScatterNd": 2,
+}  # fmt: skip
+"""Op type -> the input holding its output shape (a resize: its new height and width)."""
+SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", "MirrorPad"})
 
 
 def max_tensor_bytes() -> int:
     """The largest tensor a graph may ask for by a constant shape (default 4 GiB)."""
-    raw = os.environ.get("TF1_EXPLORER_MAX_TENSOR_MB", "4096")
-    try:
-        return int(float(raw) * 2**20)
-    except ValueError:
-        return 4096 * 2**20
+    return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
 
 
-# DataType enum -> bytes per entry (tf.dtypes.as_dtype(n).size; 1 for string/resource/variant and
-# sub-byte types); a table, so that scan imports no TensorFlow.
-_SIZES = {1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 11: 1, 12: 1, 13: 4, 14: 2, 15: 2}
-_SIZES.update({16: 2, 17: 2, 18: 16, 19: 2, 22: 4, 23: 8})
-
-
-def _dtype_size(enum: int) -> int:
-    return _SIZES.get(enum - 100 if enum > 100 else enum, 1)
+def _dtype_size(enum: int) -> int:  # 1 for string, resource, variant and sub-byte types
+    return DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
 
 
 def _const_ints(node: NodeDef) -> list[int] | None:
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
     t = node.attr["value"].tensor
-    count = 1
-    for d in t.tensor_shape.dim:
-        count *= max(int(d.size), 0)
+    count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
     if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
         kind = {3: "<i", 9: "<q"}.get(t.dtype)  # struct, not numpy: the scan stays numpy-free
         if kind is None or len(t.tensor_content) % struct.calcsize(kind):
@@ -82,10 +67,36 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-@rule(*SHAPED_OPS, "Const", name="huge-tensor", unsafe=True)
+def _shape(node: NodeDef, ins: list[str], nodes: dict[str, NodeDef]) -> list[int] | None:
+    """The output shape of ``node`` from its constant inputs (a lower bound), else ``None``."""
+    const = [_const_ints(nodes.get(i.partition(":")[0])) for i in ins]
+    if node.op in SHAPE_INPUT:
+        return const[SHAPE_INPUT[node.op]] if len(const) > SHAPE_INPUT[node.op] else None
+    if len(const) < 2 or const[1] is None:
+        return None
+    src = nodes.get(ins[0].partition(":")[0])
+    known = src is not None and src.op == "Const" and "value" in src.attr
+    base = [d.size for d in src.attr["value"].tensor.tensor_shape.dim] if known else None
+    if node.op == "Tile":
+        return [b * m for b, m in zip(base or [1] * len(const[1]), const[1], strict=False)]
+    if node.op == "OneHot":
+        return [*(base or []), *const[1][:1]]
+    if node.op == "Range":
+        start, stop, step = [(c or [0])[0] for c in [*const, None][:3]]
+        return [max(0, math.ceil((stop - start) / step))] if const[0] and step else None
+    pads = const[1]  # Pad, PadV2, MirrorPad: [[before, after], ...]
+    base = base or [1] * (len(pads) // 2)
+    return [b + pads[2 * i] + pads[2 * i + 1] for i, b in enumerate(base[: len(pads) // 2])]
+
+
+def _dtype(node: NodeDef) -> int:
+    return next((node.attr[k].type for k in ("dtype", "Tout", "T", "Tidx") if k in node.attr), 1)
+
+
+@rule(*SIZED_OPS, "Const", name="huge-tensor", unsafe=True)
 def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     limit = max_tensor_bytes()
-    top = graph_index(ctx.graph_def).nodes
+    index = graph_index(ctx.graph_def)
     for ref in refs:
         node = ref.node
         if node.op == "Const":
@@ -93,17 +104,14 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             if t is None or t.tensor_content or not t.tensor_shape.dim:
                 continue  # real data: validation checks it against its shape
             shape = [d.size for d in t.tensor_shape.dim]
-            dtype = t.dtype
         else:
-            index, attr = SHAPED_OPS[node.op]
-            ins = [i for i in node.input if not i.startswith("^")]
-            if index >= len(ins) or ref.function is not None:
-                continue
-            shape = _const_ints(top.get(ins[index].partition(":")[0]))
-            dtype = node.attr[attr].type if attr in node.attr else 1
+            nodes = (
+                index.function_nodes(ref.function.signature.name) if ref.function else index.nodes
+            )
+            shape = _shape(node, [i for i in node.input if not i.startswith("^")], nodes)
         if not shape or any(d < 0 for d in shape):
             continue
-        nbytes = math.prod(shape) * _dtype_size(dtype)
+        nbytes = math.prod(shape) * _dtype_size(t.dtype if node.op == "Const" else _dtype(node))
         if nbytes > limit:
             yield Finding(
                 "huge-tensor",

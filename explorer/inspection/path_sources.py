@@ -1,13 +1,11 @@
-"""Where a path input of an op comes from, read off the graph alone (nothing runs).
-
-:class:`Tracer` follows a string tensor back through pass-through ops and v1 control flow to a
-constant, an asset tensor, the Saver's filename tensor, or (inside a library function) what its
-callers pass; anything else is computed or fed at run time. ``file_doors.py`` judges the
-:class:`Source` values.
-"""
+"""Where a path input of an op comes from, read off the graph alone (nothing runs):
+:class:`Tracer` follows a string tensor back through pass-through ops, selects, joins and v1
+control flow to constants, asset tensors, the Saver's filename tensor, or what a function's
+callers pass; anything else is computed or fed at run time (``file_doors.py`` judges them)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,9 +38,16 @@ _MAX_STEPS = 200
 _MAX_VALUES = 16
 
 
+def _capped(values: list[Source]) -> list[Source]:
+    """At most :data:`_MAX_VALUES` values, one ``unknown`` standing for any more (a chain of 17
+    ``Select`` s may hide its one bad path last)."""
+    if len(values) <= _MAX_VALUES:
+        return values
+    return [*values[: _MAX_VALUES - 1], Source("unknown", "among too many possible values")]
+
+
 class Tracer:
-    """Traces string tensors of the graph (and its functions) back to where their value comes
-    from; one per scan context (callers and node tables built once)."""
+    """Traces string tensors of the graph and its functions; one per scan context."""
 
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
@@ -52,9 +57,8 @@ class Tracer:
         self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
         filename = ctx.model.filename_tensor or ""
         self.filename_op = filename.partition(":")[0]
+        self.gradients = {g.gradient_func for g in ctx.graph_def.library.gradient}
         self._callers: dict[str, list[tuple[NodeDef, str | None, int]]] | None = None
-
-    # -- callers ---------------------------------------------------------------------------------
 
     def callers(self, fname: str) -> list[tuple[NodeDef, str | None, int]]:
         """(calling node, its function or None, offset of the first argument) for ``fname``."""
@@ -74,14 +78,12 @@ class Tracer:
             self._callers = out
         return self._callers.get(fname, [])
 
-    # -- tracing ---------------------------------------------------------------------------------
-
     def trace(self, ref: NodeRef, input_index: int) -> list[Source]:
         inputs = [i for i in ref.node.input if not i.startswith("^")]
         if input_index >= len(inputs):
             return [Source("unknown", "from an input the op lacks")]
         fname = ref.function.signature.name if ref.function is not None else None
-        return self._values(inputs[input_index], fname, set())[:_MAX_VALUES]
+        return _capped(self._values(inputs[input_index], fname, set()))
 
     def _values(self, tensor: str, fname: str | None, seen: set[tuple[str | None, str]]) -> list:
         name = tensor.lstrip("^").partition(":")[0]
@@ -97,11 +99,14 @@ class Tracer:
             return [Source("unknown", f"from {name!r}, not in the graph")]
         if fname is None and name == self.filename_op:
             return [Source("saver")]
-        if fname is None and name in self.assets:
-            return [Source("asset", self.assets[name])]
         ins = [i for i in node.input if not i.startswith("^")]
+        value = node.attr["value"].tensor.string_val if "value" in node.attr else []
+        strings = [s.decode("utf-8", "replace") for s in value]
+        if fname is None and name in self.assets:  # fed the file on init; a Const's value else
+            asset = self.assets[name]
+            other = [s for s in strings if os.path.basename(s) != os.path.basename(asset)]
+            return [Source("asset", asset), *(Source("const", s) for s in other)]
         if node.op == "Const":
-            strings = [s.decode("utf-8", "replace") for s in node.attr["value"].tensor.string_val]
             return [Source("const", s) for s in strings] or [
                 Source("unknown", "from a non-string constant")
             ]
@@ -112,7 +117,7 @@ class Tracer:
             out = []
             for i in parts:
                 out.extend(self._values(i, fname, seen))
-            return out[:_MAX_VALUES]
+            return _capped(out)
         if node.op == "StringJoin":
             return self._join(node, ins, fname, seen)
         if node.op in INPUT_OPS:
@@ -131,14 +136,18 @@ class Tracer:
             return [Source("unknown", "joined at run time")]
         suffixes = [""]
         for p in rest:  # every combination (a Saver selects between two suffixes)
-            suffixes = [a + sep + s.text for a in suffixes for s in p][:_MAX_VALUES]
+            suffixes = [a + sep + s.text for a in suffixes for s in p]
+            if len(suffixes) > _MAX_VALUES:
+                return [Source("unknown", "joined from too many possible values")]
         out = []
         for s in first:
             if s.kind in ("const", "saver"):
                 out.extend(Source(s.kind, s.text + suffix) for suffix in suffixes)
+            elif s.kind == "asset" and suffixes != [""]:  # then a path like any other
+                out.extend(Source("const", s.text + suffix) for suffix in suffixes)
             else:
                 out.append(s)
-        return out[:_MAX_VALUES]
+        return _capped(out)
 
     def _elements(self, node: NodeDef, scope: str | None, seen: set) -> list[Source]:
         """What a dataset op passes its function: the elements of its input dataset when that
@@ -159,6 +168,8 @@ class Tracer:
         if arg not in names:
             return [Source("unknown", f"from {arg!r}, not in function {fname}")]
         calls = self.callers(fname)
+        if not calls and fname in self.gradients:  # called by the runtime, arguments unknown
+            return [Source("unknown", f"from argument {arg!r} of gradient {fname}")]
         if not calls:
             return [Source("uncalled")]
         out: list[Source] = []
@@ -172,7 +183,7 @@ class Tracer:
                 out.append(Source("unknown", f"from argument {arg!r} of {fname}"))
                 continue
             out.extend(self._values(ins[k], scope, seen))
-        return out[:_MAX_VALUES]
+        return _capped(out)
 
 
 def tracer_of(ctx: ScanContext) -> Tracer:

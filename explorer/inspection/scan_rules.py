@@ -17,7 +17,12 @@ from explorer.graph.op_families import (
     REF_TYPED_OPS,
     V1_CONTROL_FLOW_OPS,
 )
-from explorer.graph.runtime import absent_device_pins, device_type_of, unregistered_op_types
+from explorer.graph.runtime import (
+    absent_device_pins,
+    device_type_of,
+    remote_job_of,
+    unregistered_op_types,
+)
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 from explorer.loading.replacements import replacement_hint
 
@@ -50,9 +55,8 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
 
 @rule(name="unregistered-op")
 def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    by_op = _by_op(refs)
     for op_type in unregistered_op_types(ctx.graph_def):
-        nodes = by_op.get(op_type, [])
+        nodes = ctx.by_type.get(op_type, [])
         hint = replacement_hint(op_type)
         missing = f"op type {op_type} is not registered in TensorFlow {tf_version()}"
         if op_type in ctx.model.replacements:
@@ -139,11 +143,9 @@ def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 @rule(*QUEUE_OPS, name="queue")
 def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     dequeues = [r.name for r in refs if r.node.op.startswith("QueueDequeue")]
-    feed = (
-        f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
-        if dequeues
-        else ("feed the tensors after the reader instead")
-    )
+    feed = "feed the tensors after the reader instead"
+    if dequeues:
+        feed = f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
     kinds = _kinds(_by_op(refs))
     yield _finding(
         "queue",
@@ -206,17 +208,19 @@ def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     absent = set(absent_device_pins(ctx.graph_def))
     by_device: dict[str, list[NodeRef]] = {}
     for ref in refs:
-        if ref.node.device and device_type_of(ref.node.device):
-            by_device.setdefault(ref.node.device, []).append(ref)
+        device = ref.node.device
+        if device and (device_type_of(device) or remote_job_of(device)):
+            by_device.setdefault(device, []).append(ref)
     for device, pinned in sorted(by_device.items()):
-        missing = any(r.node.name in absent for r in pinned)
-        kind = device_type_of(device)
-        if missing:
+        job = remote_job_of(device)
+        kind = f"cluster job {job}" if job else f"a {device_type_of(device)}"
+        if any(r.node.name in absent for r in pinned):
             message = (
-                f"{len(pinned)} ops pinned to {device}, a {kind} this machine lacks "
-                f"({_listing(pinned)}): the session clears these pins and uses soft placement "
+                f"{len(pinned)} ops pinned to {device}, {kind} this machine lacks "
+                f"({_listing(pinned)}): explorer clears these pins and uses soft placement "
                 "(a plain v1 loader fails with 'Restoring from checkpoint failed')"
             )
+            yield _finding("device-pin", "warning", pinned, message)
         else:
             message = f"{len(pinned)} ops pinned to {device} ({_listing(pinned)}); present here"
-        yield _finding("device-pin", "warning" if missing else "info", pinned, message)
+            yield _finding("device-pin", "info", pinned, message)

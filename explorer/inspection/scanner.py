@@ -1,38 +1,17 @@
 """What will break, and what is unsafe, before anything runs: ``explorer.scan(model)``.
 
-Rules are registered per op type with :func:`rule` (none: the whole graph) and return
-:class:`Finding` s; the scan reads protobufs only (the graph and its library functions), nothing
-is imported or run. The shipped rules:
-
-=================  ========  ===================================================================
-rule               severity  what
-=================  ========  ===================================================================
-unregistered-op    error     op types this TensorFlow does not register (known replacement named)
-py-func            error     PyFunc/EagerPyFunc: Python code not in the file; unsafe
-file-system        warning   each op opening a file (readers, datasets, tables, debug URLs,
-                             Save/Restore not of the model's own Saver, ...) and its path,
-                             when the path leaves the model folder or is a write; unsafe
-asset-file         warning   an asset named with ``..``/an absolute path, a symlink out of the
-                             folder, or not a regular file; unsafe
-function-recursion error     a library function calling itself (TF would crash); unsafe
-huge-tensor        error     Fill/Const/random ops of a constant shape over 4 GiB; unsafe
-ref-variable       warning   reference variables (VariableV2): TF2 loading refuses them
-v1-control-flow    warning   Switch/Merge/Enter/Exit/NextIteration (tf.cond/while_loop, v1)
-queue              warning   queues and readers: session.run blocks without queue runners
-stateful-random    warning   unseeded random ops on the inference path (info when init-only)
-device-pin         warning   pins to a device type this machine lacks (info when present)
-ref-edge           info      ops that take a reference-typed tensor (need resource variants)
-=================  ========  ===================================================================
-
-:func:`require_safe` raises :class:`~explorer.errors.UnsafeModelError` for the unsafe ops; the
-admission gate (:mod:`explorer.inspection.gate`) calls it before a graph is imported to run. The
-Saver's own save/restore ops are the checkpoint, not unsafe (:mod:`explorer.inspection.file_doors`).
+Rules are registered per op type with :func:`rule` and return :class:`Finding` s, reading
+protobufs only. Shipped: ``unregistered-op`` (error), ``py-func`` (error, unsafe),
+``file-system`` and ``asset-file`` (unsafe: :mod:`~explorer.inspection.file_doors`),
+``function-recursion`` (error, unsafe), ``huge-tensor`` (error, unsafe:
+:mod:`~explorer.inspection.memory_rules`), ``ref-variable``, ``v1-control-flow``, ``queue``,
+``stateful-random``, ``device-pin`` (warnings) and ``ref-edge`` (info).
 
 Safety is judged on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops and
-queues outside it are ``info`` findings ("not run for ...") and do not block. Findings about what
-importing alone does (:data:`IMPORT_TIME_RULES`) are never scoped. ``scan(model)`` scopes to the
-signatures, or to the top suggested output and its inputs (:func:`default_scope`);
-``require_safe`` without a scope judges the whole graph.
+queues outside it are ``info`` ("not run for ...") and do not block; :data:`IMPORT_TIME_RULES`
+are never scoped. ``scan(model)`` scopes to the signatures or the top suggested output
+(:func:`default_scope`); :func:`require_safe` (the gate's safety step) without a scope judges the
+whole graph.
 """
 
 from __future__ import annotations
@@ -82,23 +61,13 @@ def scan(
     rules: Iterable[str] | None = None,
     scope: RunScope | str | None = "default",
 ) -> Findings:
-    """Compatibility and safety findings for a model, before anything runs.
-
-    Args:
-        model: a :class:`~explorer.V1Model`, or a path to load.
-        rules: only these rule names (default: every registered rule).
-        scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`): unsafe ops and
-            queues outside it are ``info`` findings; ``"default"``: :func:`default_scope`;
-            ``None``: the whole graph.
-
-    Returns:
-        :class:`Findings`, errors first.
-
-    Raises:
-        ValueError: a name in ``rules`` is not a registered rule.
-    """
+    """Compatibility and safety findings for ``model`` (or a path), errors first: only
+    ``rules`` (names; ``ValueError`` for an unknown one), unsafe ops outside ``scope`` as
+    ``info`` (``"default"``: :func:`default_scope`; ``None``: the whole graph)."""
     model = as_model(model)
-    ctx = ScanContext(model)
+    if isinstance(scope, str):
+        scope = default_scope(model)
+    ctx = ScanContext(model, scope)
     wanted = set(rules) if rules is not None else None
     unknown = sorted((wanted or set()) - set(RULES.by_name))
     if unknown:
@@ -106,8 +75,6 @@ def scan(
             f"unknown scan rule {', '.join(unknown)}: choose from "
             f"{', '.join(sorted(RULES.by_name))}"
         )
-    if isinstance(scope, str):
-        scope = default_scope(model)
     found: list[Finding] = []
     for r in RULES.entries():
         if wanted is not None and r.name not in wanted:
@@ -134,33 +101,18 @@ def _off_path(f: Finding, scope: RunScope) -> Finding:
 
 
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
-    """Raise :class:`UnsafeModelError` when file-system or Python-calling ops will run (the
-    admission gate's safety step, :func:`explorer.inspection.gate.admit`).
-
-    Args:
-        model: the :class:`~explorer.V1Model` about to be imported.
-        allow_unsafe: the user trusts the file: only :data:`ALWAYS_REFUSED` findings (a
-            self-recursive function, which crashes TensorFlow) still refuse it.
-        scope: what will run (:func:`explorer.graph.run_scope.model_run_scope`); unsafe ops
-            outside it do not block. ``None``: the whole graph.
-    """
+    """Raise :class:`UnsafeModelError` when unsafe ops will run in ``scope`` (``None``: the whole
+    graph); with ``allow_unsafe`` (the user trusts the file) only :data:`ALWAYS_REFUSED` findings
+    (a self-recursive function crashes TensorFlow) still refuse it."""
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
-        library = bool(model.graph_def.library.function)
-        found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe if library else []
+        found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe
         if found:
             raise UnsafeModelError(
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
             )
         return
-    unsafe = [r for r in RULES.entries() if r.meta["unsafe"]]
-    unsafe_types = {t for r in unsafe for t in r.op_types}
-    present = {n.op for n in model.graph_def.node} | {
-        n.op for f in model.graph_def.library.function for n in f.node_def
-    }
-    everywhere = any(not r.op_types for r in unsafe)  # function-recursion sees every node
-    if not everywhere and not unsafe_types & present:
-        return
-    findings = scan(model, rules=[r.name for r in unsafe], scope=scope).unsafe
+    unsafe = [r.name for r in RULES.entries() if r.meta["unsafe"]]
+    findings = scan(model, rules=unsafe, scope=scope).unsafe
     if not findings:
         return
     nodes = [n for f in findings for n in f.nodes]

@@ -1,13 +1,10 @@
-"""Only regular files are opened: model files, checkpoints, state files and assets are checked
-before anything reads them.
+"""Only regular files are opened, and only graphs of bounded size are parsed.
 
-A model folder is untrusted input like its graph: a ``saved_model.pb`` linked to ``/dev/zero`` is
-read until ``MemoryError``, a FIFO ``.pb`` blocks forever, an asset pointing at ``/dev/zero``
-makes a table allocate until TensorFlow aborts. So every file explorer (or TensorFlow on its
-behalf) opens from a model passes :func:`require_regular` first: a regular file once symlinks are
-followed; inside the model folder once resolved, when found there; no larger than its format
-holds (2 GiB for a protobuf). :func:`parse_proto` then reads it, with one-line errors. Pure
-Python (``os.stat``).
+A model folder is untrusted input like its graph (a ``saved_model.pb`` linked to ``/dev/zero``, a
+FIFO, an asset on a device). Every file explorer (or TensorFlow on its behalf) opens from a model
+passes :func:`require_regular` first: a regular file once symlinks are followed, inside the model
+folder once resolved, no larger than its format holds. :func:`parse_proto` reads it with
+one-line errors and refuses a graph over :data:`GRAPH_LIMITS` before TensorFlow imports it.
 """
 
 from __future__ import annotations
@@ -22,8 +19,13 @@ from google.protobuf import message as pb_message
 from google.protobuf import text_format
 
 from explorer.errors import ModelFormatError, ModelNotFoundError
+from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
+from explorer.graph.runtime import env_number
 
 if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+
     from explorer.loading.model import V1Model
 
 PROTO_MAX_BYTES = 2**31 - 1
@@ -33,12 +35,9 @@ STATE_MAX_BYTES = 2**20
 """A checkpoint state file is a few lines of text."""
 
 _KINDS = (
-    (stat.S_ISFIFO, "FIFO (named pipe)"),
-    (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"),
-    (stat.S_ISSOCK, "socket"),
-    (stat.S_ISDIR, "folder"),
-)
+    (stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"),
+)  # fmt: skip
 
 
 def special_kind(path: str | os.PathLike[str]) -> str | None:
@@ -66,16 +65,9 @@ def require_regular(
     folder: str | os.PathLike[str] | None = None,
     max_bytes: int | None = None,
 ) -> None:
-    """Raise :class:`ModelFormatError` unless ``path`` is a regular file explorer may open.
-
-    Args:
-        path: the file about to be read.
-        what: what it should be, for the message (``"SavedModel"``, ``"asset"``).
-        folder: the model folder it was found in: it must resolve inside it.
-        max_bytes: refuse files larger than this (the format's limit).
-
-    A path that does not exist passes (the caller reports missing files its own way).
-    """
+    """Raise :class:`ModelFormatError` unless ``path`` (a ``what``: ``"SavedModel"``, ...) is a
+    regular file, resolving inside ``folder`` and no larger than ``max_bytes`` when given. A path
+    that does not exist passes (the caller reports missing files its own way)."""
     kind = special_kind(path)
     if kind is not None:
         real = os.path.realpath(path)
@@ -124,8 +116,7 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
 
 def require_regular_assets(model: V1Model) -> None:
     """Every asset file of ``model`` that exists is a regular file (a table filled from
-    ``/dev/zero`` allocates until TensorFlow aborts the process); refused whatever
-    ``allow_unsafe`` says, as nothing can be learned from reading a device."""
+    ``/dev/zero`` aborts the process), whatever ``allow_unsafe`` says."""
     for tensor, path in model.assets.items():
         kind = special_kind(path)
         if kind is not None:
@@ -137,8 +128,8 @@ def require_regular_assets(model: V1Model) -> None:
 
 
 def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: only a
-    regular file protobuf can hold (inside ``folder`` when given)."""
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: a regular file
+    (inside ``folder`` when given) holding graphs within :data:`GRAPH_LIMITS`."""
     require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()
@@ -159,7 +150,46 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
             f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
             "kind; re-export or point at the right file"
         ) from None
+    graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
+    for gd in [getattr(message, "graph_def", message), *graphs]:
+        if hasattr(gd, "node"):
+            require_bounded_graph(gd, path)
     return message
+
+
+GRAPH_LIMITS = {
+    "nodes": ("TF1_EXPLORER_MAX_NODES", 50_000),
+    "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
+}
+"""What a graph may hold before TensorFlow imports it: node count (library functions included)
+and depth (the longest chain of ops), each raised by its environment variable."""
+
+
+def graph_limit(what: str) -> int:
+    return int(env_number(*GRAPH_LIMITS[what]))
+
+
+def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
+    """Raise :class:`ModelFormatError` when ``graph_def`` (read from ``path``) holds more nodes or
+    a longer chain than :func:`graph_limit` allows: importing and walking it would take minutes
+    and gigabytes (a 100,000-node chain), before anything could be said about it."""
+    counts = {
+        "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
+    }
+    if counts["nodes"] <= graph_limit("nodes"):
+        index = graph_index(graph_def)
+        depth: dict[str, int] = {}
+        for name in index.topological_order():
+            ins = index.nodes[name].input
+            depth[name] = 1 + max((depth.get(op_name(i), 0) for i in ins), default=0)
+        counts["ops in one chain"] = max(depth.values(), default=0)
+    for what, n in counts.items():
+        if n > graph_limit(what):
+            raise ModelFormatError(
+                f"{path} holds a graph of {n:,} {what}, over the limit of {graph_limit(what):,}: "
+                "importing it would take minutes and gigabytes; if it is meant to be that big, "
+                f"raise {GRAPH_LIMITS[what][0]}"
+            )
 
 
 def looks_text(data: bytes) -> bool:

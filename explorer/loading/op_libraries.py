@@ -1,17 +1,8 @@
-"""Custom ops: the op libraries that define them, and the one-line refusal naming the ways on.
-
-A graph from a scientific package (DeePMD-kit's ``DescrptSeA``/``ProdForceSeA``) or an old
-``tf.contrib`` build uses op types stock TensorFlow does not register. There are three ways on,
-and :func:`require_registered` names them all when none is taken:
-
-1. a **built-in replacement** (``explorer.replacements_for(model)``) for op types this project
-   knows how to compute with stock ops;
-2. **your own replacement**: ``explorer.load(path, replacements={"MyOp": fn})`` with
-   ``fn(inputs, attrs)`` computing it with TF ops (see the README, "Custom ops");
-3. the package's **op library**: ``explorer.load(path, op_libraries=["libmy_ops.so"])`` (CLI:
-   ``--op-library PATH`` on every verb). Each path must exist; it is loaded with
-   ``tf.load_op_library`` in this process (and in the import-check worker), which runs its
-   native code: that is the trust ``allow_unsafe`` asks for, so pass only libraries you trust.
+"""Custom ops (DeePMD-kit's ``DescrptSeA``, old ``tf.contrib`` ops): stock TensorFlow does not
+register them, and :func:`require_registered` names the three ways on in one line: a built-in
+replacement (``explorer.replacements_for``), your own (``load(..., replacements=)``), or the
+package's op library (``load(..., op_libraries=)``, CLI ``--op-library``; loaded with
+``tf.load_op_library``, which runs its native code: trusted files only).
 """
 
 from __future__ import annotations
@@ -32,11 +23,7 @@ if TYPE_CHECKING:
 
 
 def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
-    """The resolved paths of ``paths``, each checked to be an existing file.
-
-    Raises:
-        ModelNotFoundError: a path does not exist or is not a file.
-    """
+    """The resolved ``paths``; ``ModelNotFoundError`` when one is not an existing file."""
     out = []
     for p in paths:
         path = Path(p).expanduser()
@@ -50,11 +37,8 @@ def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
 
 
 def load_libraries(paths: Iterable[str]) -> None:
-    """``tf.load_op_library`` each path once per process (native code runs: trusted files only).
-
-    Raises:
-        UnsupportedOpError: TensorFlow cannot load a library (built for another version).
-    """
+    """``tf.load_op_library`` each path once per process; ``UnsupportedOpError`` when one does
+    not load (built for another TensorFlow)."""
     for p in paths:
         _load_one(p)
 
@@ -70,23 +54,14 @@ def _load_one(path: str) -> None:
         ) from None
 
 
-def missing_op_types(model: V1Model) -> list[str]:
-    """Op types of ``model`` that neither TensorFlow (with the model's op libraries loaded) nor
-    its function library defines, and that no replacement covers; sorted."""
-    load_libraries(model.op_libraries)
-    return [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
-
-
 def require_registered(model: V1Model) -> None:
     """Raise :class:`UnsupportedOpError` (one line: the op types and the three ways on) when
-    ``model`` uses op types this TensorFlow does not register."""
-    missing = missing_op_types(model)
-    if missing:
-        raise UnsupportedOpError(custom_op_message(model, missing))
-
-
-def custom_op_message(model: V1Model, missing: list[str]) -> str:
-    """The one-line refusal for ``missing`` op types of ``model``."""
+    ``model`` uses op types that neither TensorFlow (with the model's op libraries loaded), its
+    function library nor a replacement defines."""
+    load_libraries(model.op_libraries)
+    missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
+    if not missing:
+        return
     builtin = [t for t in missing if t in BUILTIN_REPLACEMENTS]
     first = next((t for t in missing if t not in builtin), missing[0])
     way1 = (
@@ -95,7 +70,7 @@ def custom_op_message(model: V1Model, missing: list[str]) -> str:
         if builtin
         else "no built-in replacement is known for these"
     )
-    return (
+    raise UnsupportedOpError(
         f"{model.path} uses op types this TensorFlow ({tf().__version__}) does not register: "
         f"{', '.join(missing)}; ways on: (1) {way1}; (2) your own, "
         f"explorer.load(path, replacements={{{first!r}: fn, ...}}) computing each with TF ops "

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.errors import ModelFormatError
+from explorer.graph.index import function_calls
+from explorer.graph.names import DTYPE_SIZES
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -23,13 +25,11 @@ def check_graph(gd: GraphDef, path: Path) -> None:
     """Raise ``ModelFormatError`` naming ``path`` and the node when the GraphDef is malformed."""
     if not gd.node and not gd.library.function:
         raise ModelFormatError(f"{path} holds an empty graph (no nodes): re-export the model")
-    names = set()
-    for n in gd.node:
-        if not n.name or not n.op:
-            raise ModelFormatError(
-                f"{path} has a node without a name or op type: the file is corrupt; re-export it"
-            )
-        names.add(n.name)
+    if any(not n.name or not n.op for n in gd.node):
+        raise ModelFormatError(
+            f"{path} has a node without a name or op type: the file is corrupt; re-export it"
+        )
+    names = {n.name for n in gd.node}
     for n in gd.node:
         for inp in n.input:
             src = inp.lstrip("^").split(":")[0]
@@ -42,22 +42,10 @@ def check_graph(gd: GraphDef, path: Path) -> None:
 
 
 MAX_ELEMENTS = 2**63 - 1  # TensorFlow's own limit on the number of entries of a tensor
-# DataType enum -> bytes per entry in ``tensor_content`` (the fixed-size types).
-_ITEMSIZE = {1: 4, 2: 8, 3: 4, 4: 1, 5: 2, 6: 1, 8: 8, 9: 8, 10: 1, 14: 2, 17: 2, 18: 16, 19: 2}
-_ITEMSIZE.update({22: 4, 23: 8})
-_VAL_FIELDS = (
-    "float_val",
-    "double_val",
-    "int_val",
-    "int64_val",
-    "bool_val",
-    "half_val",
-    "string_val",
-    "uint32_val",
-    "uint64_val",
-    "scomplex_val",
-    "dcomplex_val",
-)
+_VAL_FIELDS = tuple(
+    f"{t}_val" for t in ("float", "double", "int", "int64", "bool", "half", "string", "uint32",
+        "uint64", "scomplex", "dcomplex")
+)  # fmt: skip
 
 
 def _check_shapes(n: NodeDef, path: Path) -> None:
@@ -74,7 +62,7 @@ def _check_shapes(n: NodeDef, path: Path) -> None:
         t = n.attr["value"].tensor
         dims = [d.size for d in t.tensor_shape.dim]
         count = _check_dims(dims, n, "value", path, known=True)
-        size = _ITEMSIZE.get(t.dtype)
+        size = DTYPE_SIZES.get(t.dtype)
         if t.tensor_content and size and len(t.tensor_content) != count * size:
             raise ModelFormatError(
                 f"{path}: Const {n.name!r} has {len(t.tensor_content)} bytes of data but its shape "
@@ -114,17 +102,10 @@ def recursive_functions(graph_def: GraphDef) -> list[str]:
     functions = {f.signature.name: f for f in graph_def.library.function}
     if not functions:
         return []
-    calls: dict[str, list[str]] = {}
-    for name, f in functions.items():
-        out = []
-        for node in f.node_def:
-            if node.op in functions:
-                out.append(node.op)
-            for value in node.attr.values():
-                if value.HasField("func") and value.func.name in functions:
-                    out.append(value.func.name)
-                out.extend(x.name for x in value.list.func if x.name in functions)
-        calls[name] = out
+    calls = {
+        name: [c for n in f.node_def for c in function_calls(n, functions, strings=False)]
+        for name, f in functions.items()
+    }
     state: dict[str, int] = {}  # 1 on the stack, 2 done
     for start in sorted(functions):
         if state.get(start):

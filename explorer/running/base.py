@@ -15,15 +15,9 @@ from explorer.graph.specs import TensorSpec
 
 class Runner(abc.ABC):
     """Base of every runner: context-managed start/stop, checked feeds, timed ``infer``.
-
-    Subclasses implement the specs, ``_start``/``_stop`` and ``_run`` (below), and may override
-    ``required_inputs`` (default: every input).
-
-    Attributes:
-        name: a short label for reports (``v1``, ``v2``).
-        times: seconds each ``infer`` call spent in ``_run`` (feed checking excluded).
-        max_bytes: feeds above this many bytes are refused (``None``: no limit).
-    """
+    Subclasses implement the specs, ``_start``/``_stop`` and ``_run``; ``name`` labels reports
+    (``v1``, ``v2``), ``times`` holds each ``_run``'s seconds, feeds over ``max_bytes`` are
+    refused (``None``: no limit)."""
 
     name: str = "runner"
 
@@ -31,8 +25,6 @@ class Runner(abc.ABC):
         self.times: list[float] = []
         self.max_bytes = max_bytes
         self._active = False
-
-    # -- to implement --------------------------------------------------------------------------
 
     @property
     @abc.abstractmethod
@@ -56,8 +48,6 @@ class Runner(abc.ABC):
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
         """Run once on checked feeds (cast to the spec dtypes); return ``{output key: ndarray |
         SparseValue}`` for every output key."""
-
-    # -- shared ----------------------------------------------------------------------------------
 
     @property
     def required_inputs(self) -> list[str]:
@@ -98,17 +88,12 @@ class Runner(abc.ABC):
         self.stop()
 
     def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
-        """``feeds`` checked against :attr:`input_specs` (see
-        ``explorer.feeding.feeds.check_feeds``)."""
+        """``feeds`` checked against :attr:`input_specs` (``feeding.feeds.check_feeds``)."""
         return check_feeds(feeds, self.input_specs, self.required_inputs, self.max_bytes)
 
     def infer(self, feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Run once: ``feeds`` (input key -> array) -> ``{output key: ndarray | SparseValue}``.
-
-        Raises:
-            FeedError: a feed is unknown, missing, or of the wrong dtype/shape/size.
-            SessionError: the runner is not started, or the run failed.
-        """
+        """Run once: ``feeds`` (input key -> array) -> ``{output key: ndarray | SparseValue}``;
+        ``FeedError`` for a wrong feed, ``SessionError`` when not started or the run failed."""
         if not self._active:
             raise SessionError(
                 f"{type(self).__name__} is not started: use `with runner:` or runner.start()"

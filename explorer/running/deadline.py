@@ -1,37 +1,27 @@
 """Bounded runs: every ``session.run`` and TF2 call a verb makes ends within a time limit.
 
-A hostile or broken graph can run forever: a v1 ``while_loop`` whose condition is always true, a
-reader waiting on a queue nothing fills. ``RunOptions.timeout_in_ms`` cancels blocking ops, but
-TensorFlow does not stop a running loop, so :func:`bounded` runs each call on a worker thread and
-stops waiting at the deadline: the caller gets one :class:`~explorer.errors.SessionError` and the
-call is *abandoned* (it keeps a CPU busy until the process ends; the CLI exits at once, see
-:func:`abandoned`).
-
-The limit (seconds, default 600, generous for any inference) is process-wide:
-``configure(timeout=...)``, the environment variable ``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: no
-limit), or ``--timeout S`` on every CLI verb that runs a model. ``V1Runner(timeout=...)`` and
-``ModelSession.run(timeout=...)`` override it per call.
+TensorFlow does not stop a running loop (an always-true ``while_loop``, a reader on an empty
+queue), so :func:`bounded` runs each call on a worker thread and stops waiting at the deadline:
+one :class:`~explorer.errors.SessionError`, the call *abandoned* (:func:`abandoned`; the CLI then
+exits at once). The limit (seconds, default 600) is ``configure(timeout=)``,
+``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: none) or ``--timeout S``; ``timeout=`` overrides it per call.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from explorer.errors import SessionError
+from explorer.graph.runtime import env_number
 
 T = TypeVar("T")
 
 
 def _env_timeout() -> float | None:
-    raw = os.environ.get("TF1_EXPLORER_RUN_TIMEOUT", "600").strip()
-    try:
-        value = float(raw)
-    except ValueError:
-        return 600.0
+    value = env_number("TF1_EXPLORER_RUN_TIMEOUT", 600.0)
     return value if value > 0 else None
 
 
@@ -83,14 +73,8 @@ def abandoned() -> int:
 
 
 def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object) -> T:
-    """``fn()``, or :class:`SessionError` when it has not returned after ``timeout`` seconds.
-
-    Args:
-        fn: the call (a ``session.run``, a TF2 function call, a SavedModel load).
-        timeout: seconds; ``None`` uses :func:`default_timeout`; ``0`` or less: no limit.
-        what: what is running, for the message (``"session.run"``).
-        where: the model, for the message.
-    """
+    """``fn()``, or :class:`SessionError` naming ``what`` runs and ``where`` when it has not
+    returned after ``timeout`` seconds (``None``: :func:`default_timeout`; ``<= 0``: no limit)."""
     limit = default_timeout() if timeout is None else (timeout if timeout > 0 else None)
     if limit is None:
         return fn()

@@ -1,10 +1,6 @@
-"""A ready-to-run v1 session for a :class:`~explorer.V1Model`, in the model's own graph.
-
-What it takes care of (``TF1_PITFALLS.md``): a fresh ``tf.Graph`` per session (the default graph
-is never touched); pins to absent device types cleared, soft placement on; TF 1.0-era rank-0
-placeholder shapes relaxed; variables restored through the graph's own Saver restore op (V1 and
-V2 checkpoints); the init op (or the ``table_initializer`` collection) run with the asset tensors
-fed the model's own files; the admission gate passed first (:mod:`explorer.inspection.gate`).
+"""A ready-to-run v1 session for a :class:`~explorer.V1Model` in a fresh ``tf.Graph`` of its own:
+admitted by the gate first, pins to absent devices cleared, variables restored through the graph's
+own Saver, the init op run with the asset tensors fed the model's own files (``TF1_PITFALLS.md``).
 """
 
 from __future__ import annotations
@@ -19,6 +15,7 @@ from explorer.graph.names import op_name
 from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
+from explorer.inspection.problems import no_checkpoint
 from explorer.loading.graph_import import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
@@ -30,19 +27,9 @@ T = TypeVar("T")
 
 
 class ModelSession:
-    """A v1 ``tf.compat.v1.Session`` over a model's own graph, restored and initialised.
-
-    Use as a context manager (``with ModelSession(model) as s``) or call :meth:`close`.
-
-    Attributes:
-        model: the :class:`V1Model`.
-        graph: the model's own ``tf.Graph``.
-        session: the underlying ``tf.compat.v1.Session``.
-
-    ``scope`` (a :class:`~explorer.graph.run_scope.RunScope`) is what will run: the model is
-    admitted for it (:func:`explorer.inspection.gate.admit`), so file-system or PyFunc ops outside
-    it need no ``allow_unsafe``; without it the whole graph is judged.
-    """
+    """A ``tf.compat.v1.Session`` (``session``) over the model's own ``graph``, restored and
+    initialised; a context manager. The model is admitted for ``scope`` (what will run; ``None``:
+    the whole graph), so unsafe ops outside it need no ``allow_unsafe``."""
 
     def __init__(
         self,
@@ -71,19 +58,13 @@ class ModelSession:
             self.session.close()
             raise
 
-    # -- building ----------------------------------------------------------------------------------
-
     def _restore(self) -> None:
         model = self.model
         variables = model.variables
         if not variables:
             return
         if model.checkpoint_prefix is None:
-            raise MissingVariablesError(
-                f"{model.path} has {len(variables)} variables but no checkpoint: for a "
-                "SavedModel restore its variables/ folder; for a GraphDef, freeze it with its "
-                "checkpoint or load the .meta file"
-            )
+            raise MissingVariablesError(no_checkpoint(model))
         restore_op, filename = model.restore_op, model.filename_tensor
         try:
             if restore_op and filename and in_graph(self.graph, op_name(restore_op)):
@@ -92,15 +73,11 @@ class ModelSession:
                     "restoring the variables",
                 )
             else:
-                with self.graph.as_default():  # outside it, restore() builds eagerly and fails
-                    saver = tf1().train.Saver(
-                        var_list=self.graph.get_collection("variables") or None,
-                        allow_empty=True,
-                    )
 
-                def restore() -> None:
-                    # The default graph is per thread, and bounded() runs this in a worker thread.
+                def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
                     with self.graph.as_default():
+                        variables = self.graph.get_collection("variables") or None
+                        saver = tf1().train.Saver(var_list=variables, allow_empty=True)
                         saver.restore(self.session, model.checkpoint_prefix)
 
                 self._bounded(restore, "restoring the variables")
@@ -126,8 +103,6 @@ class ModelSession:
     def asset_feeds(self) -> dict[str, str]:
         """Asset tensor name -> file path on this machine, for the tensors that exist."""
         return {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
-
-    # -- lookup ------------------------------------------------------------------------------------
 
     def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
         """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
@@ -160,22 +135,15 @@ class ModelSession:
         except (KeyError, ValueError):
             raise TensorNotFoundError(f"op {name!r} is not in {self.model.path}") from None
 
-    # -- running -----------------------------------------------------------------------------------
-
     def run(
         self,
         fetches: Any,
         feeds: Mapping[Any, Any] | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """``session.run`` with names resolved and TF errors turned into one-line ``SessionError``.
-
-        ``fetches`` may be a name, a list of names, or a dict key -> name/TensorSpec;
-        ``feeds`` maps names/TensorSpecs/tensors to values; ``timeout`` (seconds; default
-        :func:`explorer.running.deadline.default_timeout`, 600) bounds the run: TensorFlow cancels
-        blocking ops, a run still going (an endless loop) is abandoned, and a ``SessionError``
-        says so.
-        """
+        """``session.run`` of ``fetches`` (a name, names, or key -> name/TensorSpec) with ``feeds``
+        (names/specs/tensors -> values), TF errors as one-line ``SessionError``; ``timeout``
+        seconds (default :func:`~explorer.running.deadline.default_timeout`) bound it."""
         resolved_fetches = _map_structure(fetches, self._fetchable)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout

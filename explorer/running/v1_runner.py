@@ -1,13 +1,6 @@
-"""Runners: one interface to run a model on feeds, whichever side (v1 session, v2 function) runs it.
-
-:class:`Runner` is the shared base (``explorer/running/base.py``): ``with V1Runner(model) as r:
-r.infer(feeds)`` gives ``{output key: ndarray | SparseValue}`` and ``r.times[-1]`` the seconds it
-took; the base checks feeds against the specs (``FeedError`` names the input and what differs).
-
-Keys: a signature's keys when a runner runs a signature, else canonical tensor names (``op:idx``;
-``x`` is accepted for ``x:0`` in feeds). Sparse values are :class:`~explorer.records.SparseValue`
-``(indices, values, dense_shape)`` both ways.
-"""
+"""The v1 side of the one runner interface (:class:`~explorer.running.base.Runner`):
+``with V1Runner(model) as r: r.infer(feeds)`` gives ``{output key: ndarray | SparseValue}``. Keys
+are a signature's keys, else canonical tensor names (``x`` is accepted for ``x:0`` in feeds)."""
 
 from __future__ import annotations
 
@@ -36,28 +29,15 @@ if TYPE_CHECKING:
 
 
 class V1Runner(Runner):
-    """Runs a TF1 model in a v1 session (``tf.compat.v1.Session`` over the model's own graph).
+    """Runs a TF1 model in a v1 session over the model's own graph (a :class:`ModelSession`,
+    open between ``infer`` calls, so variables and tables keep their state).
 
-    Args:
-        model: a :class:`~explorer.V1Model` (``explorer.load(path)``).
-        signature: the signature to run (its input/output keys are the feed/output keys).
-        inputs: tensor names to feed (with ``outputs``; keys are canonical ``op:idx`` names).
-        outputs: tensor names to fetch, intermediates included, all in one ``session.run``.
-        allow_unsafe: passed to :class:`~explorer.ModelSession`.
-        config: a ``tf.compat.v1.ConfigProto`` for the session.
-        max_bytes: feeds above this many bytes are refused.
-
-    With neither ``signature`` nor ``inputs``/``outputs``: ``serving_default`` or the only
-    signature, or for a model without signatures the top output :func:`explorer.suggest` ranks
-    and the placeholders it needs (:func:`default_io`). The session stays open between ``infer``
-    calls, so stateful graphs keep their state (variables, tables); :meth:`sibling` runs another
-    signature on the same session.
-
-    Which inputs must be fed (:attr:`required_inputs`): placeholders without a default, and named
-    tensors with a placeholder upstream. Inputs the graph computes from other inputs (TFMA's
-    ``features/*``), ``PlaceholderWithDefault`` inputs and constants may be fed or left out.
-    An output that needs a placeholder which is not among the inputs is refused up front
-    (``FeedError``) rather than failing inside ``session.run``.
+    Runs ``signature`` (its keys), or ``inputs``/``outputs`` tensor names (all fetched in one
+    ``session.run``), or by default ``serving_default``, the only signature, or the top suggested
+    output and the placeholders it needs (:func:`default_io`). Placeholders without a default
+    and tensors with one upstream must be fed (:attr:`required_inputs`); an output needing a
+    placeholder not among the inputs is a ``FeedError`` up front. ``allow_unsafe``, ``config``,
+    ``max_bytes`` (feeds above it refused) and ``timeout`` go to the session's runs.
     """
 
     name = "v1"
@@ -135,10 +115,9 @@ class V1Runner(Runner):
         inputs: Sequence[str] | None = None,
         outputs: Sequence[str] | None = None,
     ) -> V1Runner:
-        """A started runner for another signature (or tensors) of this model on this runner's
-        session, so state carries over between them (``serving_counter``: reset, incr, incr, get
-        gives 2.0). It stays usable while this runner is active; stopping it leaves the session
-        open."""
+        """A started runner for another signature (or tensors) on this runner's session, so state
+        carries over (``serving_counter``: reset, incr, incr, get gives 2.0); usable while this
+        runner is active, and stopping it leaves the session open."""
         if not self._active:
             raise SessionError(
                 "start this runner before making a sibling: siblings share its session"
@@ -175,14 +154,12 @@ class V1Runner(Runner):
             raise
 
     def run_scope(self) -> RunScope:
-        """What running this runner executes (:func:`explorer.graph.run_scope.model_run_scope`):
-        what its outputs need, not past its inputs, plus restore and init."""
+        """What running this runner executes (its outputs, not past its inputs, restore, init)."""
         what = f"signature {self.signature_name!r}" if self.signature_name else "the outputs"
         outputs, inputs = spec_tensors(self._outputs), spec_tensors(self._inputs)
         return model_run_scope(self.model, outputs, inputs, what)
 
     def _resolve(self) -> None:
-        # Resolve every tensor once, so each infer() is one plain session.run.
         self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
         self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from explorer.graph.index import graph_index
 from explorer.graph.traversal import (
     racy_reads,
     random_ops_upstream,
     state_changing_upstream,
-    topological_order,
-    upstream,
 )
 
 
@@ -30,17 +29,17 @@ def _graph_def():
 
 def test_upstream_with_and_without_control_edges():
     gd = _graph_def()
-    everything = upstream(gd, ["z:0"])
+    everything = graph_index(gd).upstream(["z:0"])
     assert {"x", "y", "z", "h"} <= everything and any(n.startswith("noise") for n in everything)
-    plain = upstream(gd, ["z"], control=False)
+    plain = graph_index(gd).upstream(["z"], control=False)
     assert "h" not in plain and {"x", "y", "z"} <= plain
 
 
 def test_topological_order_puts_producers_first():
     gd = _graph_def()
-    order = topological_order(gd)
+    order = graph_index(gd).topological_order()
     assert order.index("x") < order.index("h") < order.index("y") < order.index("z")
-    assert set(topological_order(gd, {"x", "y"})) == {"x", "y"}
+    assert set(graph_index(gd).topological_order({"x", "y"})) == {"x", "y"}
 
 
 def test_random_and_state_changing_ops_upstream():

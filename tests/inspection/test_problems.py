@@ -54,8 +54,8 @@ def test_unregistered_ops_and_absent_devices(mlp_paths, tmp_path):
     model = _frozen_copy(mlp_paths, tmp_path, "odd.pb", custom_and_pinned)
     found = {p.kind: p for p in problems(model)}
     assert _kinds(model) == [("unregistered-op", "error"), ("absent-device", "warning")]
-    assert "does not register: MyCustomSoftmax" in found["unregistered-op"].message
-    assert "pinned to a TPU this machine lacks" in found["absent-device"].message
+    assert "op type MyCustomSoftmax is not registered" in found["unregistered-op"].message
+    assert "pinned to /device:TPU:0, a TPU this machine lacks" in found["absent-device"].message
     replaced = explorer.load(model.path, replacements={"MyCustomSoftmax": lambda i, a: i[0]})
     assert _kinds(replaced) == [("absent-device", "warning")]
 
