@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.comparing.records import (
+    ACCEPT_HINT,
     FAILED,
     HIST_BINS_PER_DECADE,
     ExampleErrors,
@@ -130,8 +131,11 @@ def _max(x: float | None, y: float | None) -> float | None:
 class _Output:
     """Running figures of one output key."""
 
-    def __init__(self, key: str, atol: float, rtol: float, worst: int) -> None:
-        self.key, self.atol, self.rtol, self.k = key, atol, rtol, worst
+    def __init__(self, key: str, tolerance: Tolerance, worst: int) -> None:
+        self.key, self.k = key, worst
+        self.atol, self.rtol = tolerance.of(key)
+        self.accept = tolerance.nonfinite == "accept-matching"
+        self.refused = 0  # matching NaN/Inf elements failed because they were not accepted
         self.rec: OutputComparison | None = None
         self.broken = False
         self.sum_abs = self.sum_rel = 0.0
@@ -165,10 +169,12 @@ class _Output:
             rec.shape_a, rec.shape_b = list(a.shape), list(b.shape)
             return
         rec.count += int(a.size)
-        bad, per_abs = (a != b, None) if a.dtype.kind in "OSUb" else self._numeric(a, b)
-        n_bad = int(np.count_nonzero(bad))
-        rec.mismatches += n_bad
-        rec.equal = rec.equal and not n_bad
+        if a.dtype.kind in "OSUb":
+            bad, per_abs = a != b, None
+            rec.equal = rec.equal and not bad.any()
+        else:
+            bad, per_abs = self._numeric(a, b)
+        rec.mismatches += int(np.count_nonzero(bad))
         if per_example:
             self._examples(a, b, bad, per_abs, batch)
 
@@ -182,11 +188,14 @@ class _Output:
         rec.inf_a += int(inf_a.sum())
         rec.inf_b += int(inf_b.sum())
         finite = ~(nan_a | nan_b | inf_a | inf_b)
-        nonfinite_ok = (nan_a & nan_b) | (inf_a & inf_b & (a64 == b64))
+        matching = (nan_a & nan_b) | (inf_a & inf_b & (a64 == b64))
+        nonfinite_ok = matching & self.accept
+        if not self.accept:
+            self.refused += int(np.count_nonzero(matching))
+        ref = np.abs(a64)
         with np.errstate(invalid="ignore", over="ignore"):
             err_all = np.where(finite, np.abs(b64 - a64), 0.0)
-        ref = np.abs(a64)
-        bad = (finite & (err_all > rec.atol + rec.rtol * ref)) | (~finite & ~nonfinite_ok)
+            bad = (finite & (err_all > rec.atol + rec.rtol * ref)) | (~finite & ~nonfinite_ok)
         if not np.array_equal(a, b, equal_nan=True):
             rec.equal = False
         err = err_all[finite]
@@ -264,6 +273,7 @@ class _Output:
             return
         for f in ("count", "mismatches", "nan_a", "nan_b", "inf_a", "inf_b"):
             setattr(rec, f, getattr(rec, f) + getattr(o, f))
+        self.refused += other.refused
         rec.equal = rec.equal and o.equal
         rec.max_abs, rec.max_rel = _max(rec.max_abs, o.max_abs), _max(rec.max_rel, o.max_rel)
         self.sum_abs += other.sum_abs
@@ -301,7 +311,11 @@ class _Output:
             rec.hist_zeros = self.abs_hist.zeros
         if rec.mismatches and rec.status != FAILED:
             rec.status = FAILED
-            rec.reason = f"{rec.mismatches} of {rec.count} elements differ beyond tolerance"
+            differ = rec.mismatches - self.refused
+            why = [f"{differ} of {rec.count} elements differ beyond tolerance"] if differ else []
+            if self.refused:
+                why.append(f"{self.refused} elements NaN/Inf on both sides: {ACCEPT_HINT}")
+            rec.reason = "; ".join(why)
         if not self.per_example:
             return rec, None
         ex = ExampleErrors(self.key, self.examples, self.failed)
@@ -369,7 +383,7 @@ class Comparator:
             )
         for key in fa:
             if key not in self.outputs:
-                self.outputs[key] = _Output(key, *self.tolerance.of(key), self.worst)
+                self.outputs[key] = _Output(key, self.tolerance, self.worst)
             self.outputs[key].add(fa[key], fb[key], batch if key in a else None, batch is not None)
             if self.batches == 0:
                 self.arrays[key] = (np.asarray(fa[key]), np.asarray(fb[key]))
@@ -378,7 +392,7 @@ class Comparator:
     def merge(self, other: Comparator) -> Comparator:
         """Fold in ``other`` (the same outputs over other batches, e.g. another shard)."""
         for key, out in other.outputs.items():
-            self.outputs.setdefault(key, _Output(key, *self.tolerance.of(key), self.worst))
+            self.outputs.setdefault(key, _Output(key, self.tolerance, self.worst))
             self.outputs[key].merge(out)
             self.arrays.setdefault(key, other.arrays.get(key))
         self.batches += other.batches

@@ -1,8 +1,6 @@
-"""The typed results of a comparison, serialised to JSON and back: :class:`Tolerance`,
-:class:`OutputComparison` (one output, truthy when it passes), :class:`ParityReport` (one
-signature), :class:`ParitySummary` (a model, with the numerics environment), and
-:class:`DivergenceStep`/:class:`Divergence` (the first tensor beyond tolerance). Plots and
-widgets read only these records."""
+"""The typed results of a comparison, to JSON and back: :class:`Tolerance`,
+:class:`OutputComparison` (one output), :class:`ParityReport` (one signature),
+:class:`ParitySummary` (a model) and :class:`Divergence`. Plots and widgets read only these."""
 
 from __future__ import annotations
 
@@ -12,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from explorer.errors import ParityError
+from explorer.errors import ParityError, plain
 from explorer.graph.names import op_name
 
 DEFAULT_ATOL = 1e-5
@@ -23,6 +21,9 @@ HIST_BINS_PER_DECADE = 4
 PASSED = "passed"
 FAILED = "failed"
 NONDETERMINISTIC = "nondeterministic"
+# What matching NaN/Inf (the same non-finite value at the same place on both sides) count as.
+NONFINITE = ("refuse", "accept-matching")
+ACCEPT_HINT = "pass --accept-nonfinite (Tolerance(nonfinite='accept-matching')) to accept them"
 
 
 class ToleranceError(ParityError, ValueError):
@@ -44,20 +45,22 @@ def _checked(name: str, value: Any) -> float:
 @dataclass(frozen=True)
 class Tolerance:
     """When an element of side ``b`` (v2) agrees with side ``a`` (v1, the reference):
-    ``|b - a| <= atol + rtol * |a|`` (``numpy.isclose``). ``per_output`` maps an output key to
-    ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}`` overriding that output's.
-
-    Raises:
-        ToleranceError: a negative, NaN or infinite value (one line naming it).
+    ``|b - a| <= atol + rtol * |a|``. ``per_output``: output key -> ``(atol, rtol)`` or
+    ``{"atol": ..., "rtol": ...}``. ``nonfinite``: ``"refuse"`` (any NaN/Inf fails the output)
+    or ``"accept-matching"`` (the same NaN/Inf at the same place on both sides agrees); NaN/Inf
+    at different places always fail. ``ToleranceError`` names a bad value.
     """
 
     atol: float = DEFAULT_ATOL
     rtol: float = DEFAULT_RTOL
     per_output: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    nonfinite: str = "refuse"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "atol", _checked("atol", self.atol))
         object.__setattr__(self, "rtol", _checked("rtol", self.rtol))
+        if self.nonfinite not in NONFINITE:
+            raise ToleranceError(f"nonfinite = {self.nonfinite!r}: choose one of {NONFINITE}")
         per = {}
         for key, t in (self.per_output or {}).items():
             a, r = (
@@ -95,6 +98,14 @@ class Tolerance:
 def _worst(statuses: set[str]) -> str:
     """``failed`` over ``nondeterministic`` over ``passed``."""
     return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
+
+
+def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
+    """The one verdict line: ``status``, then the outputs holding NaN/Inf and their counts."""
+    found = [f"{plain(key)} ({o.nonfinite})" for key, o in outputs if o.nonfinite]
+    if not found:
+        return status
+    return f"{status}; NaN/Inf {'accepted' if status == PASSED else 'found'} in {', '.join(found)}"
 
 
 def _jfloat(x: float | None) -> float | str | None:
@@ -192,6 +203,13 @@ class OutputComparison(_Record):
         if self.count == 0:
             return 1.0 if self.status == FAILED else 0.0
         return self.mismatches / self.count
+
+    @property
+    def nonfinite(self) -> str:
+        """NaN/Inf counts in words (``"v1/v2: NaN 4/4, Inf 0/1"``); ``""`` when there are none."""
+        counts = (("NaN", self.nan_a, self.nan_b), ("Inf", self.inf_a, self.inf_b))
+        parts = [f"{what} {a}/{b}" for what, a, b in counts if a or b]
+        return f"v1/v2: {', '.join(parts)}" if parts else ""
 
     def __bool__(self) -> bool:
         return self.passed
@@ -299,6 +317,11 @@ class ParityReport(_Record):
         return any(o.status == NONDETERMINISTIC for o in self.outputs.values())
 
     @property
+    def verdict(self) -> str:
+        """The status, with the outputs holding NaN/Inf (see :attr:`OutputComparison.nonfinite`)."""
+        return _verdict(self.status, list(self.outputs.items()))
+
+    @property
     def random_ops(self) -> list[str]:
         """Stateful random ops behind the nondeterministic outputs, sorted."""
         return sorted({op for o in self.outputs.values() for op in o.random_ops})
@@ -357,6 +380,15 @@ class ParitySummary:
 
     def __bool__(self) -> bool:
         return self.passed
+
+    @property
+    def verdict(self) -> str:
+        """The status, with the outputs (``signature/key`` when several) holding NaN/Inf."""
+        several = len(self.reports) > 1
+        return _verdict(self.status, [
+            (f"{name}/{key}" if several else key, o)
+            for name, r in self.reports.items() for key, o in r.outputs.items()
+        ])  # fmt: skip
 
     def __getitem__(self, signature: str) -> ParityReport:
         return self.reports[signature]

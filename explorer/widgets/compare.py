@@ -25,13 +25,16 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3g}"
 
 
+def _img(title: str, fig: Any) -> str:
+    t = html.escape(title)
+    return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
+
+
 class ParityView(View):
     """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
-    :class:`ParityState`.
-
-    The results are panels in :attr:`panels` (name -> widget, shown in order under the
-    buttons): ``verdict``, ``table``, ``plots``, ``divergence``. :meth:`add_panel` adds one more
-    (e.g. the worst examples of a run on real data), re-rendered whenever the state changes.
+    :class:`ParityState`. The results are :attr:`panels` (name -> widget, in order under the
+    buttons): ``verdict``, ``table``, ``plots``, ``worst examples``, ``divergence``;
+    :meth:`add_panel` adds one more.
     """
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -42,6 +45,7 @@ class ParityView(View):
         self.seed = W.IntText(description="seed")
         self.atol = W.FloatText(description="atol")
         self.rtol = W.FloatText(description="rtol")
+        self.accept_nonfinite = W.Checkbox(description="accept matching NaN/Inf", indent=False)
         self.run_button = W.Button(
             description="run parity", icon="balance-scale", button_style="primary"
         )
@@ -61,24 +65,12 @@ class ParityView(View):
             "worst examples": worst_examples_box(s),
             "divergence": self.drawing,
         }
-
-        for field in ("batches", "seed", "atol", "rtol"):
+        for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
             bind(s, field, getattr(self, field), status=self.status)
-        bind(s, "shown", self.shown, to_widget=lambda v: v, status=self.status)
-        on_click(
-            self.run_button,
-            self.status,
-            s.run,
-            busy="running v1 and v2 on the same feeds…",
-            done=lambda summary: f"parity: {summary.status}",
-        )
-        on_click(
-            self.divergence_button,
-            self.status,
-            s.find_divergence,
-            busy="fetching every shared tensor on both sides…",
-            done=lambda d: d.verdict,
-        )
+        busy = "running v1 and v2 on the same feeds…"
+        on_click(self.run_button, self.status, s.run, busy, lambda r: f"parity: {r.verdict}")
+        busy = "fetching every shared tensor on both sides…"
+        on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         s.observe(lambda _: self._render(), ("summary", "shown"))
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
@@ -86,7 +78,7 @@ class ParityView(View):
         self._show_code = show_code
         self._controls = [
             W.HBox([self.batches, self.seed]),
-            W.HBox([self.atol, self.rtol]),
+            W.HBox([self.atol, self.rtol, self.accept_nonfinite]),
             W.HBox([self.run_button, self.divergence_button]),
         ]
         super().__init__(self._children())
@@ -115,43 +107,29 @@ class ParityView(View):
         self.shown.value = s.shown if s.shown in names else None
         if s.summary is None:
             self.verdict.value = "<i>not compared yet: press run parity</i>"
-            self.table.value = ""
-            self.plots.value = ""
+            self.table.value = self.plots.value = ""
             return
         colour = "#1a7f37" if s.summary.passed else "#d1242f"
         rows = s.rows()
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
-        self.verdict.value = f'<b style="color:{colour}">{s.summary.status}{note}</b>'
-
+        verdict = html.escape(s.summary.verdict)
+        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>'
         self.table.value = table_html(
             ["signature", "output", "status", "max abs", "max rel", "mismatch"],
             [
-                [
-                    r["signature"],
-                    r["output"],
-                    r["status"],
-                    _fmt(r["max_abs"]),
-                    _fmt(r["max_rel"]),
-                    f"{r['mismatch']:.1%}",
-                ]
+                [r["signature"], r["output"], r["status"], _fmt(r["max_abs"]), _fmt(r["max_rel"])]
+                + [f"{r['mismatch']:.1%}"]
                 for r in rows
             ],
             [COLOURS.get(r["status"], "") for r in rows],
         )
-        self.plots.value = "".join(
-            f'<img title="{html.escape(name)}" alt="{html.escape(name)}" '
-            f'style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
-            for name, fig in s.figures().items()
-        )
+        self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
     def _render_divergence(self) -> None:
         s = self.state
         if s.divergence is None:
             self.drawing.value = ""
             return
-        self.drawing.value = (
-            s.divergence_svg()
-            + '<br><img title="divergence" alt="divergence" style="max-width:100%" '
-            + f'src="{figure_png(divergence_plot(s.divergence), 70)}"/>'
-        )
+        plot = _img("divergence", divergence_plot(s.divergence))
+        self.drawing.value = f"{s.divergence_svg()}<br>{plot}"
