@@ -1,9 +1,8 @@
-"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator.
-
-:class:`Comparator` takes both sides' outputs batch by batch and keeps running figures only
-(median and p99 from a log histogram, at most 1/64 decade, about 3.7%, above the true value);
-comparators merge exactly. Given each ``Batch``, it keeps per-example figures and the ``worst``
-examples too. Parity, the first divergence and the rewrite check feed it."""
+"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator,
+which parity, the first divergence and the rewrite check feed. :class:`Comparator` takes both
+sides batch by batch and keeps running figures only (median and p99 from a log histogram, at most
+3.7% high), per-example figures and the ``worst`` examples when given each ``Batch``; comparators
+merge exactly."""
 
 from __future__ import annotations
 
@@ -41,10 +40,8 @@ class LogHistogram:
     def __init__(self) -> None:
         self.start = 0  # the bin of counts[0]
         self.counts = np.zeros(0, dtype=np.int64)
-        self.zeros = 0
-        self.infs = 0
-        self.min = math.inf
-        self.max = 0.0
+        self.zeros = self.infs = 0
+        self.min, self.max = math.inf, 0.0
 
     @property
     def total(self) -> int:
@@ -339,26 +336,18 @@ class _Output:
 
 def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    parts = ("indices", "values", "dense_shape")  # TF2's names for a TF1 sparse tensor's parts
     for k, v in batch.items():
-        if all(hasattr(v, a) for a in ("indices", "values", "dense_shape")):
-            # TF2's names for the parts of a TF1 sparse tensor (what the converter uses too)
-            out[f"{k}_indices"] = v.indices
-            out[f"{k}_values"] = v.values
-            out[f"{k}_dense_shape"] = v.dense_shape
+        if all(hasattr(v, a) for a in parts):
+            out.update({f"{k}_{a}": getattr(v, a) for a in parts})
         else:
             out[k] = v
     return out
 
 
 class Comparator:
-    """v1 (``a``) against v2 (``b``) one batch at a time; :meth:`report` gives the
-    :class:`~explorer.comparing.records.ParityReport`.
-
-    Args:
-        tolerance: when elements agree (default :class:`~explorer.comparing.records.Tolerance`).
-        worst: how many worst examples to keep per output (batches given with their examples).
-        name: the report's name.
-    """
+    """v1 (``a``) against v2 (``b``) one batch at a time under ``tolerance``, keeping the
+    ``worst`` examples per output; :meth:`report` gives the ``ParityReport`` named ``name``."""
 
     def __init__(
         self, tolerance: Tolerance | None = None, *, worst: int = 5, name: str = "outputs"
@@ -399,16 +388,13 @@ class Comparator:
         return self
 
     def report(self) -> ParityReport:
-        if not self.batches:
-            raise ParityError(
-                "nothing to compare: no batches of outputs were given; run at least one batch "
-                "(an empty comparison is never a pass)"
+        if not self.batches or not self.outputs:
+            what = (
+                "the outputs are empty; fetch at least one output"
+                if self.batches
+                else "no batches of outputs were given; run at least one batch"
             )
-        if not self.outputs:
-            raise ParityError(
-                "nothing to compare: the outputs are empty; fetch at least one output "
-                "(an empty comparison is never a pass)"
-            )
+            raise ParityError(f"nothing to compare: {what} (an empty comparison is never a pass)")
         records, examples = {}, {}
         for key, out in self.outputs.items():
             records[key], ex = out.result()
@@ -444,21 +430,12 @@ def compare(
 ) -> ParityReport:
     """Compare outputs ``a`` (the reference, v1) with outputs ``b`` (v2) element by element.
 
-    Args:
-        outputs_a, outputs_b: key -> array for one batch, or a list of such dicts (one per batch,
-            the same length on both sides). Sparse values (``indices``/``values``/``dense_shape``)
-            are compared component by component as ``key_indices``, ``key_values``,
-            ``key_dense_shape``.
-        tolerance: a :class:`~explorer.comparing.records.Tolerance`; or ``atol``, ``rtol`` and
-            ``per_output`` (key -> ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}``) as for it.
-        name: recorded as :attr:`ParityReport.name`.
-
-    Returns:
-        A :class:`ParityReport`, truthy when every output passed.
-
-    Raises:
-        ParityError: nothing to compare (no batches or no outputs), a different number of
-            batches, or different output keys on the two sides.
+    ``outputs_a``/``outputs_b``: key -> array for one batch, or a list of such dicts (as many on
+    both sides); sparse values are compared part by part (``key_indices``, ``key_values``,
+    ``key_dense_shape``). ``tolerance``: a :class:`~explorer.comparing.records.Tolerance`, or
+    ``atol``, ``rtol`` and ``per_output`` as for it. Returns a :class:`ParityReport` named
+    ``name``, truthy when every output passed. ``ParityError``: nothing to compare, or batches or
+    output keys that differ between the sides.
     """
     batches_a, batches_b = _as_batches(outputs_a, "a"), _as_batches(outputs_b, "b")
     if len(batches_a) != len(batches_b):

@@ -47,13 +47,10 @@ Progress = Callable[[str, int, "int | None"], None]
 
 @dataclasses.dataclass(frozen=True)
 class Sampled:
-    """Generated feeds: ``batches`` batches of ``batch_size`` (``explorer.sample``, batch ``i``
-    seeded ``seed + i``; ``shapes``/``ranges``: input key -> shape / ``(low, high)``).
-
-    ``feeds`` gives arrays instead: one batch (input key -> array), a list of batches, or
-    signature name -> either; inputs not given are sampled (keys the signature has as
-    PlaceholderWithDefault are fed their default value on the v2 side).
-    """
+    """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``;
+    ``shapes``/``ranges``: input key -> shape / ``(low, high)``). ``feeds`` gives arrays instead:
+    one batch (input key -> array), a list of batches, or signature name -> either; inputs not
+    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side)."""
 
     batches: int = 3
     seed: int = 0
@@ -99,7 +96,7 @@ def feed_source(source: Any) -> Source:
 @dataclasses.dataclass(frozen=True)
 class _Target:
     """What one report compares: a v1 signature (``None``: a model without signatures, on its
-    default inputs/outputs), or custom tensors (``outputs`` set)."""
+    default inputs/outputs), or custom tensors (``outputs`` set). ``name``: the report's."""
 
     signature: str | None
     inputs: tuple[str, ...] = ()
@@ -107,20 +104,15 @@ class _Target:
 
     @property
     def name(self) -> str:
-        """The report's name: the signature, or ``serving_default`` (the converted one)."""
         return self.signature or "serving_default"
 
-    def v1_kwargs(self) -> dict[str, Any]:
-        """``V1Runner`` keywords."""
+    def kwargs(self, convert: bool = False) -> dict[str, Any]:
+        """``V1Runner`` keywords, or (``convert``) ``convert`` keywords for the v2 side."""
         if self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        if convert:
+            return {"signatures": [self.signature] if self.signature else None}
         return {"signature": self.signature}
-
-    def convert_kwargs(self) -> dict[str, Any]:
-        """``convert`` keywords making the v2 side of this target."""
-        if self.outputs:
-            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
-        return {"signatures": [self.signature] if self.signature else None}
 
     def output_ops(self, v1: V1Model) -> list[str]:
         if self.outputs:
@@ -132,7 +124,7 @@ class _Target:
 
 @dataclasses.dataclass(frozen=True)
 class _Plan:
-    """How every target is run: the source, tolerances, and what :func:`parity` was asked."""
+    """How every target is run: what :func:`parity` was asked."""
 
     source: Source
     tolerance: Tolerance
@@ -174,29 +166,20 @@ def parity(
     worst: int = 5,
     progress: Progress | None = None,
 ) -> ParitySummary:
-    """Compare a TF1 model with its TF2 conversion, signature by signature.
+    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
-    Args:
-        v1_model: a :class:`~explorer.V1Model` or a path; ``v2``: a ``V2Model`` or its folder.
-        signatures: names to compare (default: every signature; a model without signatures is
-            compared on its default inputs/outputs as ``serving_default``).
-        source: the feeds (:func:`feed_source`; 3 sampled batches by default); the user's data
-            is streamed in bounded memory, with per-example figures in ``report.examples``
-            (the ``worst`` examples per output) and ``report.data``.
-        inputs, outputs: tensor names (``op:idx``) to compare instead of signatures (``v2``
-            converted with the same ``inputs=``/``outputs=``).
-        tolerance: default 1e-5, 1e-5. remedy: see the module docstring.
-        allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
-        progress: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
-            ``limit`` or ``None``), and at the end of each signature with ``total = done``.
+    ``signatures``: names to compare (default: all; a model without any is compared on its
+    default inputs/outputs as ``serving_default``), or ``inputs``/``outputs``: tensor names
+    (``v2`` converted with the same). ``source``: the feeds (:func:`feed_source`); the user's
+    data is streamed in bounded memory, with per-example figures (the ``worst`` examples per
+    output) in ``report.examples`` and ``report.data``. ``tolerance``: 1e-5/1e-5 and no NaN/Inf
+    by default. ``remedy``: see the module. ``allow_unsafe``: run file-system or PyFunc ops.
+    ``progress``: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
+    ``limit`` or ``None``) and at the end of each signature (``total = done``).
 
-    Returns:
-        A :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
-
-    Raises:
-        ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with
-            ``inputs``/``outputs``; FeedError/SessionError from the runners; DataError for a bad
-            record; TensorNotFoundError for an unknown tensor name.
+    Returns a :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
+    Raises ParityError (nothing to compare, outputs that do not correspond), FeedError /
+    SessionError from the runners, DataError for a bad record, TensorNotFoundError.
     """
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
@@ -384,7 +367,7 @@ def _stream(
 ) -> _Run:
     """Stream the plan's source through v1 (with its self-check unless ``stateful``; ``twin``: a
     second fresh session of v1) and v2, into one report."""
-    kwargs = {**target.v1_kwargs(), "allow_unsafe": plan.allow_unsafe}
+    kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
     notes: list[str] = []
@@ -545,7 +528,7 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
     ]  # fmt: skip
     random_ops = sorted(n for n in up if n in nodes and nodes[n].op in gf.RANDOM_OPS)
     copy, what = _remedied_copy(v1, switches, random_ops, plan.seed)
-    v2_copy = convert(copy, **target.convert_kwargs(), allow_unsafe=plan.allow_unsafe)
+    v2_copy = convert(copy, **target.kwargs(convert=True), allow_unsafe=plan.allow_unsafe)
     # two fresh sessions of the copy side by side: seeded ops restart their sequence in each
     rerun = _stream(copy, v2_copy, target, plan, stateful=False, twin=True, overrides=overrides)
     fixed = _judge(copy, rerun, False)

@@ -63,12 +63,9 @@ class Tolerance:
             raise ToleranceError(f"nonfinite = {self.nonfinite!r}: choose one of {NONFINITE}")
         per = {}
         for key, t in (self.per_output or {}).items():
-            a, r = (
-                (t.get("atol", self.atol), t.get("rtol", self.rtol))
-                if isinstance(t, Mapping)
-                else t
-            )
-            per[key] = (_checked(f"atol of {key}", a), _checked(f"rtol of {key}", r))
+            if isinstance(t, Mapping):
+                t = (t.get("atol", self.atol), t.get("rtol", self.rtol))
+            per[key] = (_checked(f"atol of {key}", t[0]), _checked(f"rtol of {key}", t[1]))
         object.__setattr__(self, "per_output", per)
 
     def of(self, key: str) -> tuple[float, float]:
@@ -77,19 +74,13 @@ class Tolerance:
 
     @classmethod
     def given(
-        cls,
-        tolerance: Tolerance | None,
-        atol: float | None = None,
-        rtol: float | None = None,
+        cls, tolerance: Tolerance | None, atol: float | None = None, rtol: float | None = None,
         per_output: Mapping[str, Any] | None = None,
-    ) -> Tolerance:
+    ) -> Tolerance:  # fmt: skip
         """``tolerance``, or one made of the ``atol=``/``rtol=`` keywords of a public verb."""
         if tolerance is None:
-            return cls(
-                DEFAULT_ATOL if atol is None else atol,
-                DEFAULT_RTOL if rtol is None else rtol,
-                per_output or {},
-            )
+            a = DEFAULT_ATOL if atol is None else atol
+            return cls(a, DEFAULT_RTOL if rtol is None else rtol, per_output or {})
         if atol is not None or rtol is not None or per_output:
             raise ParityError("give tolerance= or atol=/rtol=/per_output=, not both")
         return tolerance
@@ -108,18 +99,11 @@ def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
     return f"{status}; NaN/Inf {'accepted' if status == PASSED else 'found'} in {', '.join(found)}"
 
 
-def _jfloat(x: float | None) -> float | str | None:
-    """A float for JSON: non-finite values as the strings ``inf``, ``-inf``, ``nan``."""
-    if x is None or math.isfinite(x):
-        return x
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-
-
 def _json(v: Any) -> Any:
-    """A value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8, else
-    ``repr``), records by their ``to_json``, containers item by item."""
-    if isinstance(v, float):
-        return _jfloat(v)
+    """A value for JSON: non-finite floats as ``"inf"``, ``"-inf"``, ``"nan"``, bytes as text
+    (lossless for UTF-8, else ``repr``), records by their ``to_json``, containers item by item."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
     if isinstance(v, bytes):
         try:
             return v.decode("utf-8")
@@ -154,12 +138,11 @@ class _Record:
 class OutputComparison(_Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
-    Statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
-    ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``). NaN/Inf positions are counted in
-    ``nan_*``/``inf_*``, left out of the statistics, and mismatch unless both sides hold the same
-    value. An element mismatches when ``abs > atol + rtol * |a|``. Strings and bools are compared
-    exactly (no statistics). Truthy when ``status == "passed"``; ``nondeterministic`` (not
-    failed) when side ``a`` disagreed with itself on the same feeds (``random_ops``: the ops).
+    Statistics over all batches, element-wise, in float64: ``abs = |b - a|``, ``rel = abs / |a|``
+    (``inf`` where ``a == 0 != b``). NaN/Inf are counted in ``nan_*``/``inf_*``, left out of the
+    statistics, and mismatch unless :attr:`Tolerance.nonfinite` accepts the same value on both
+    sides. Strings and bools are compared exactly. Truthy when ``status == "passed"``;
+    ``nondeterministic`` when side ``a`` disagreed with itself (``random_ops``: the ops).
     """
 
     key: str
@@ -222,10 +205,8 @@ class OutputComparison(_Record):
 @dataclass
 class WorstExample(_Record):
     """One of the examples where v1 and v2 differ most on one output: ``index`` (0-based over
-    the data), ``where`` (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` (one
-    line), ``a``/``b`` (the first values on each side, flattened, with ``shape``), ``max_abs``
-    (``None`` for exact kinds) and ``mismatches`` (elements beyond tolerance).
-    """
+    the data), ``where`` (``data.csv:19``), ``inputs`` (one line), ``a``/``b`` (the first values
+    of each side, flattened; ``shape``), ``max_abs`` (``None`` for exact kinds), ``mismatches``."""
 
     index: int
     where: str
@@ -240,11 +221,10 @@ class WorstExample(_Record):
 @dataclass
 class ExampleErrors(_Record):
     """Per-example figures of one output over streamed data: ``examples`` compared, ``failed``
-    with an element beyond tolerance; ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
-    example's max abs error (``None`` for strings/bools; all but ``max`` are histogram estimates,
-    at most 1/64 decade, about 3.7%, high); ``hist_*`` as in :class:`OutputComparison`; ``worst``
-    first (ties: the earlier); ``reason``: why there are no per-example figures (else ``""``).
-    """
+    (an element beyond tolerance); ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
+    example's max abs error (histogram estimates but ``max``, at most 3.7% high; ``None`` for
+    exact kinds); ``hist_*`` as in :class:`OutputComparison`; ``worst`` first (ties: the earlier);
+    ``reason``: why there are no per-example figures."""
 
     key: str
     examples: int = 0
@@ -265,27 +245,16 @@ class ExampleErrors(_Record):
 
 @dataclass
 class ParityReport(_Record):
-    """The comparison of one set of outputs (one signature): a record per output key.
+    """The comparison of one set of outputs (one signature; ``outputs`` for :func:`compare`).
 
-    Attributes:
-        name: what was compared (a signature name; ``outputs`` for a bare :func:`compare`).
-        outputs: key -> :class:`OutputComparison`, in the order given.
-        atol, rtol: the default tolerances (per-output overrides are in each record).
-        batches: how many batches were compared.
-        stateful: the signature changes variables; v1 and v2 were compared as sequences of calls
-            from the same fresh state, without the v1-against-itself check.
-        remedy: what was done to make nondeterministic outputs comparable (``""`` if nothing).
-        notes: one-line remarks for the reader.
-        arrays: key -> (a, b) of the first batch, for plots; kept in memory, not in JSON.
-        examples: key -> :class:`ExampleErrors` (per-example figures and the worst examples), for
-            a run on the user's data (a ``DataSource``); ``{}`` otherwise.
-        data: what that run read: ``source``, ``examples``, ``batch_size``, ``seconds`` per side,
-            ``examples_per_second`` (and ``steady_examples_per_second``, after the cold first
-            batch); ``{}`` otherwise. Both are in the JSON only when set.
-
-    Truthy when every output passed. :attr:`status` is ``failed`` when a deterministic output
-    mismatches, ``nondeterministic`` when none does but some output could not be compared
-    because v1 disagrees with itself, else ``passed``.
+    ``outputs``: key -> :class:`OutputComparison`; ``atol``/``rtol``: the defaults; ``stateful``:
+    v1 and v2 ran as sequences of calls from the same fresh state (no v1 self-check); ``remedy``:
+    what made nondeterministic outputs comparable; ``arrays``: key -> (a, b) of the first batch,
+    for plots (not in JSON). On the user's data: ``examples`` (key -> :class:`ExampleErrors`) and
+    ``data`` (``source``, ``examples``, ``batch_size``, ``seconds`` per side,
+    ``examples_per_second``, ``steady_examples_per_second``), in JSON only when set.
+    :attr:`status`: ``failed`` (a deterministic output mismatches), else ``nondeterministic``
+    (v1 disagrees with itself on one), else ``passed`` (truthy).
     """
 
     name: str
@@ -330,8 +299,6 @@ class ParityReport(_Record):
         return self.passed
 
     def to_json(self) -> dict[str, Any]:
-        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings);
-        ``examples`` and ``data`` only when set."""
         out = {"passed": self.passed, "status": self.status}
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
         for f in fields(self):
@@ -341,12 +308,11 @@ class ParityReport(_Record):
         return out
 
     def dumps(self, **kwargs: Any) -> str:
-        """:meth:`to_json` as a JSON string."""
         return json.dumps(self.to_json(), **kwargs)
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParityReport:
-        """Rebuild a report from :meth:`to_json` output (a dict or a JSON string)."""
+        """A report from :meth:`to_json` output (a dict or a JSON string)."""
         if isinstance(obj, str):
             obj = json.loads(obj)
         return super().from_json(
@@ -358,13 +324,9 @@ class ParityReport(_Record):
 
 @dataclass
 class ParitySummary:
-    """The result of :func:`parity`: one :class:`ParityReport` per signature, and the numerics
-    environment both sides ran in (TF version, oneDNN, op determinism, threads, devices).
-
-    Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
-    "signatures": {name: {"passed", "nondeterministic", "outputs": {key: {"max_abs", "max_rel",
-    "mismatch_fraction", "equal", ...}}, ...}}, "environment"}``.
-    """
+    """The result of :func:`parity`: a :class:`ParityReport` per signature and the numerics
+    environment. Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
+    "status", "seed", "signatures": {name: report JSON without "name"}, "environment"}``."""
 
     reports: dict[str, ParityReport]
     environment: dict[str, Any] = field(default_factory=dict)
@@ -394,18 +356,11 @@ class ParitySummary:
         return self.reports[signature]
 
     def to_json(self) -> dict[str, Any]:
-        sigs = {}
-        for name, r in self.reports.items():
-            entry = r.to_json()
-            entry.pop("name")
-            sigs[name] = entry
-        return {
-            "passed": self.passed,
-            "status": self.status,
-            "seed": self.seed,
-            "signatures": sigs,
-            "environment": dict(self.environment),
-        }
+        sigs = {name: {k: v for k, v in r.to_json().items() if k != "name"}
+                for name, r in self.reports.items()}  # fmt: skip
+        env = dict(self.environment)
+        return dict(passed=self.passed, status=self.status, seed=self.seed, signatures=sigs,
+                    environment=env)  # fmt: skip
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:
@@ -433,23 +388,12 @@ class DivergenceStep(_Record):
 
 @dataclass
 class Divergence(_Record):
-    """Result of :func:`first_divergence`.
-
-    Attributes:
-        steps: every compared tensor (v1 names) in topological order of the v1 graph.
-        index: position in ``steps`` of the first tensor beyond tolerance (``None``: none).
-        inputs: for that tensor's op, input tensor -> max abs error (``None`` when the input was
-            not compared: not on both sides, or not a numeric tensor).
-        atol, rtol: the tolerances used.
-        runs: session runs / function calls made per side (1 each; v1 2 with random ops).
-        seconds: wall time of those runs per side (the first run of a fresh graph: cold);
-            with random ops ``v1`` includes the self-check run, also given as ``v1_self_check``
-            (the same fetches again on a warm session: cheap).
-        skipped: tensor -> why it was not judged (v1 differs from itself on it; an output with
-            no counterpart on the v2 side).
-        outputs_skipped: the searched outputs v1 differs from itself on: with any, and no
-            divergence found, :attr:`status` is ``nondeterministic``, not a claim of agreement.
-    """
+    """Result of :func:`first_divergence`: ``steps`` (every compared tensor, v1 names, in
+    topological order), ``index`` (of the first beyond tolerance; ``None``: none), ``inputs``
+    (that op's input tensor -> max abs error, ``None`` when not compared), ``runs``/``seconds``
+    per side (v1 twice with random ops; ``v1_self_check`` the warm second run), ``skipped``
+    (tensor -> why not judged), ``outputs_skipped`` (searched outputs v1 differs from itself on:
+    with any and no divergence, :attr:`status` is ``nondeterministic``, not agreement)."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -467,8 +411,6 @@ class Divergence(_Record):
 
     @property
     def status(self) -> str:
-        """``failed`` (a divergence found), ``nondeterministic`` (none among the compared
-        tensors, but outputs were skipped) or ``passed``."""
         if self.found:
             return FAILED
         return NONDETERMINISTIC if self.outputs_skipped else PASSED
@@ -486,7 +428,7 @@ class Divergence(_Record):
 
     @property
     def op(self) -> str | None:
-        """Name of the first diverging op (``None`` when every shared tensor agrees)."""
+        """The first diverging op (``None`` when every shared tensor agrees)."""
         return None if self.index is None else op_name(self.steps[self.index].tensor)
 
     @property
