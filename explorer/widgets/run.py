@@ -3,11 +3,11 @@ see each output's statistics and first values, the run time and any error inline
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as W
 
+from explorer.reporting.html import esc
 from explorer.widgets._common import (
     CodePane,
     View,
@@ -53,13 +53,8 @@ class SessionRunner(View):
         fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
         bind_all(s, fields, self.status)
         on_click(self.sample_button, self.status, s.sample)
-        on_click(
-            self.run_button,
-            self.status,
-            s.run,
-            busy="running the v1 session…",
-            done=lambda _: f"ran {len(s.outputs or {})} output(s)",
-        )
+        on_click(self.run_button, self.status, s.run, "running the v1 session…",
+                 lambda _: f"ran {len(s.outputs or {})} output(s)")  # fmt: skip
         self.upload.observe(self._uploaded, "value")
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
@@ -95,11 +90,9 @@ class SessionRunner(View):
         if s.feeds is None:
             self.feeds_table.value = "<i>no feeds yet: press sample or run (runs sample first)</i>"
             return
-        notes = "".join(
-            f"<li>{html.escape(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", [])
-        )
+        notes = "".join(f"<li>{esc(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", []))
         self.feeds_table.value = (
-            f"<div>source: {html.escape(s.feeds_source)}</div>"
+            f"<div>source: {esc(s.feeds_source)}</div>"
             + stats_table(s.feed_rows())
             + (f"<ul style='font-size:11px'>{notes}</ul>" if notes else "")
         )
