@@ -14,7 +14,7 @@ from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
 from explorer.reporting.plots import report_figures
 from explorer.widgets._observable import Observable, script
-from explorer.widgets.graph_svg import render_svg
+from explorer.widgets.graph_svg import subgraph_svg
 
 
 class ParityState(Observable):
@@ -169,13 +169,7 @@ class ParityState(Observable):
         sub = Catalog.from_model(self.model).neighbours(center, up=hops, down=1, limit=40)
         title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()
-        return render_svg(
-            [(n.name, n.type) for n in sub.nodes],
-            [(e.src, e.dst) for e in sub.edges],
-            selected=center,
-            values={n.name: errors.get(n.name) for n in sub.nodes},
-            title=title,
-        )
+        return subgraph_svg(sub, title, {n.name: errors.get(n.name) for n in sub.nodes}, center)
 
     def code(self) -> str:
         """The explorer API calls that reproduce the comparison."""

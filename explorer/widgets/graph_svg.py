@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from explorer.inspection.catalog_items import Subgraph
 from explorer.reporting.html import esc
 from explorer.reporting.plots import tail_text
 
@@ -212,6 +213,15 @@ def render_svg(
         out.append(_box(p, top, selected, values, worst, hidden.get(p.name)))
     out.append("</svg>")
     return "".join(out)
+
+
+def subgraph_svg(
+    sub: Subgraph, title: str, values: Mapping[str, float | None] | None = None,
+    selected: str | None = None,
+) -> str:  # fmt: skip
+    """:func:`render_svg` of a ``Catalog`` subgraph (``selected``: its center by default)."""
+    nodes, edges = [(n.name, n.type) for n in sub.nodes], [(e.src, e.dst) for e in sub.edges]
+    return render_svg(nodes, edges, selected or sub.center, values, title)
 
 
 def _box(
