@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from explorer.graph.names import op_name, shape_text
 from explorer.inspection.catalog import Catalog, Subgraph
-from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable, script
+from explorer.widgets._observable import Change, Observable, model_and_catalog, script
 from explorer.widgets.graph_svg import subgraph_svg
 
 if TYPE_CHECKING:

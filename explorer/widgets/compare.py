@@ -1,17 +1,17 @@
-"""ParityView: run parity, see a per-output table coloured pass/fail, the plots, and the first
-divergence drawn on the graph with ops coloured by their error."""
+"""ParityView: run parity, see a per-output table coloured pass/fail, the plots, the worst examples
+of a run on the user's data, and the first divergence drawn on the graph with ops coloured by
+their error."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as W
 
-from explorer.reporting.html import figure_png
+from explorer.errors import plain
+from explorer.reporting.html import esc, figure_png
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
-from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
 
 COLOURS = {
@@ -26,8 +26,49 @@ def _fmt(v: Any) -> str:
 
 
 def _img(title: str, fig: Any) -> str:
-    t = html.escape(title)
+    t = esc(title)
     return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
+
+
+def detail_html(row: dict[str, Any] | None) -> str:
+    """One worst example (a ``ParityState.worst_rows()`` row) as HTML: where it came from, its
+    inputs, v1 and v2 side by side."""
+    if row is None:
+        return ""
+    e = esc
+    return (
+        f"<b>#{row['index']}</b> {e(row['where'])} · {e(row['output'])} · "
+        f"{row['mismatches']} elements differ<br><small>{e(row['inputs'])}</small>"
+        f"<table><tr><th>v1</th><th>v2</th></tr>"
+        f"<tr><td><code>{e(repr(row['v1']))}</code></td>"
+        f"<td><code>{e(repr(row['v2']))}</code></td></tr></table>"
+    )
+
+
+def worst_examples_box(state: ParityState) -> W.VBox:
+    """A list of ``state.worst_rows()`` whose value is ``state.example`` (output key, source
+    index), both ways, and the picked example; hidden without per-example figures."""
+    pick = W.Select(options=[], value=None, rows=5, description="worst")
+    detail = W.HTML()
+    box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
+
+    def label(r: dict[str, Any]) -> str:
+        err = "-" if r["max_abs"] is None else f"{r['max_abs']:.3g}"
+        return plain(f"{r['output']}: #{r['index']} {r['where']}  max abs {err}")
+
+    def render(_: Any = None) -> None:
+        rows = state.worst_rows()
+        options = [(label(r), (r["output"], r["index"])) for r in rows]
+        if list(pick.options) != options:
+            pick.options = options
+        pick.value = state.example if state.example in [v for _, v in options] else None
+        detail.value = detail_html(state.example_detail())
+        box.layout.display = "" if rows else "none"
+
+    pick.observe(lambda change: setattr(state, "example", change["new"]), "value")
+    state.observe(render, ("summary", "shown", "example"))
+    render()
+    return box
 
 
 class ParityView(View):
@@ -113,7 +154,7 @@ class ParityView(View):
         rows = s.rows()
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
-        verdict = html.escape(s.summary.verdict)
+        verdict = esc(s.summary.verdict)
         self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>'
         self.table.value = table_html(
             ["signature", "output", "status", "max abs", "max rel", "mismatch"],

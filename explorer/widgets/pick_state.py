@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.inspection.suggestions import Validation, suggest
-from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable, script
+from explorer.widgets._observable import Change, Observable, model_and_catalog, script
 
 if TYPE_CHECKING:
     from explorer.graph.specs import TensorSpec

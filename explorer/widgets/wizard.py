@@ -3,6 +3,8 @@ with one "show code" button printing the explorer calls equivalent to what was c
 
 from __future__ import annotations
 
+from functools import partial
+
 import ipywidgets as W
 
 from explorer.widgets import _common as C
@@ -65,8 +67,7 @@ class MigrationWizard(View):
             button.layout.width = "auto"
             setattr(self, f"as_{side}", button)
             done = f"added {{}} to the {side}s (see 2. pick)".format
-            use = lambda side=side: s.use_selected(f"{side}s")  # noqa: E731
-            C.on_click(button, self.status, use, None, done)
+            C.on_click(button, self.status, partial(s.use_selected, f"{side}s"), None, done)
         self.picker = IOPicker(s.picker, show_code=False)
         self.runner = SessionRunner(s.runner, show_code=False)
         self.converter = Converter(s.converter, show_code=False)
