@@ -9,7 +9,7 @@ import io
 import math
 from typing import Any
 
-from explorer.errors import ParityError
+from explorer.errors import ParityError, plain
 
 V1_LABEL = "v1 (reference)"
 V2_LABEL = "v2"
@@ -68,14 +68,14 @@ def error_histogram(report: Any) -> Any:
         fig, (ax,) = _figure(1, width=4.5, height=2.6)
         _equal_panel(
             ax,
-            [f"{r.key}: all {r.hist_zeros:,} values exactly equal" for r in records],
-            "All outputs equal" if len(records) > 1 else f"{records[0].key}: exactly equal",
+            [f"{plain(r.key)}: all {r.hist_zeros:,} values exactly equal" for r in records],
+            "All outputs equal" if len(records) > 1 else f"{plain(records[0].key)}: exactly equal",
         )
         fig.suptitle("Absolute error per output")
         return fig
     fig, axes = _figure(len(records), width=4.5)
     for ax, rec in zip(axes, records):
-        title = f"{rec.key}: max abs {_fmt(rec.max_abs)} ({rec.status})"
+        title = f"{plain(rec.key)}: max abs {_fmt(rec.max_abs)} ({rec.status})"
         if not rec.hist_counts:
             _equal_panel(ax, [f"all {rec.hist_zeros:,} values", "exactly equal"], title)
             continue
@@ -255,9 +255,9 @@ def report_figures(report: Any) -> dict[str, Any]:
         rec = report.outputs.get(key)
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue
-        figures[f"scatter {key}"] = scatter(a, b, title=key)
+        figures[f"scatter {key}"] = scatter(a, b, title=plain(key))
         if a.ndim in (2, 4) and rec.max_abs != 0:
-            figures[f"heatmap {key}"] = error_heatmap(a, b, title=key)
+            figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
     return figures
 
 
