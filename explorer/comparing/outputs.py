@@ -136,9 +136,8 @@ class _Output:
         self.rec: OutputComparison | None = None
         self.broken = False
         self.sum_abs = self.sum_rel = 0.0
-        self.rel_inf = False
+        self.rel_inf = self.per_example = False  # per_example: batches came with their examples
         self.abs_hist, self.rel_hist, self.ex_hist = LogHistogram(), LogHistogram(), LogHistogram()
-        self.per_example = False  # batches came with their examples
         self.examples = self.failed = 0
         self.heap: list[tuple[float, int, int, WorstExample]] = []
         self.no_rows = ""
@@ -202,10 +201,9 @@ class _Output:
             rec.max_abs = _max(rec.max_abs, float(err.max()))
             rec.max_rel = _max(rec.max_rel, float(rel.max()))
             self.sum_abs += float(err.sum())
-            if np.isinf(rel).any():
-                self.rel_inf = True
-            else:
-                self.sum_rel += float(rel.sum())
+            rel_inf = bool(np.isinf(rel).any())
+            self.rel_inf |= rel_inf
+            self.sum_rel += 0.0 if rel_inf else float(rel.sum())
             self.abs_hist.add(err)
             self.rel_hist.add(rel)
         return bad, np.where(finite, err_all, np.where(nonfinite_ok, 0.0, math.inf))
@@ -216,12 +214,10 @@ class _Output:
         rows = batch.rows if batch is not None else None
         if rows is None or a.ndim == 0 or a.shape[0] != rows:
             self.no_rows = (
-                "no examples to follow (a sparse output is compared by its parts)"
-                if rows is None
-                else "the output is a scalar"
-                if a.ndim == 0
+                "no examples to follow (a sparse output is compared by its parts)" if rows is None
+                else "the output is a scalar" if a.ndim == 0
                 else f"the output's first dim ({a.shape[0]}) does not follow the batch's examples"
-            )
+            )  # fmt: skip
             return
         flat_bad = bad.reshape(rows, -1).sum(axis=1)
         if per is None:
@@ -270,20 +266,14 @@ class _Output:
             return
         for f in ("count", "mismatches", "nan_a", "nan_b", "inf_a", "inf_b"):
             setattr(rec, f, getattr(rec, f) + getattr(o, f))
-        self.refused += other.refused
+        for f in ("refused", "sum_abs", "sum_rel", "examples", "failed"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
         rec.equal = rec.equal and o.equal
         rec.max_abs, rec.max_rel = _max(rec.max_abs, o.max_abs), _max(rec.max_rel, o.max_rel)
-        self.sum_abs += other.sum_abs
-        self.sum_rel += other.sum_rel
         self.rel_inf |= other.rel_inf
-        for mine, theirs in zip(
-            (self.abs_hist, self.rel_hist, self.ex_hist),
-            (other.abs_hist, other.rel_hist, other.ex_hist),
-        ):
-            mine.merge(theirs)
+        for h in ("abs_hist", "rel_hist", "ex_hist"):
+            getattr(self, h).merge(getattr(other, h))
         self.per_example |= other.per_example
-        self.examples += other.examples
-        self.failed += other.failed
         self.no_rows = self.no_rows or other.no_rows
         for item in other.heap:
             self._push(item)
@@ -300,10 +290,9 @@ class _Output:
             if n:
                 rec.mean_abs = self.sum_abs / n
                 rec.mean_rel = math.inf if self.rel_inf else self.sum_rel / n
-                rec.median_abs = self.abs_hist.quantile(0.5)
-                rec.p99_abs = self.abs_hist.quantile(0.99)
-                rec.median_rel = self.rel_hist.quantile(0.5)
-                rec.p99_rel = self.rel_hist.quantile(0.99)
+                for kind, h in (("abs", self.abs_hist), ("rel", self.rel_hist)):
+                    setattr(rec, f"median_{kind}", h.quantile(0.5))
+                    setattr(rec, f"p99_{kind}", h.quantile(0.99))
             rec.hist_edges, rec.hist_counts = self.abs_hist.coarse()
             rec.hist_zeros = self.abs_hist.zeros
         if rec.mismatches and rec.status != FAILED:
@@ -322,12 +311,8 @@ class _Output:
             ex.reason = f"no per-example figures: {self.no_rows}"
         if self.examples and rec.dtype_a not in ("string", "bool"):
             h = self.ex_hist
-            ex.quantiles = {
-                "p50": h.quantile(0.5),
-                "p90": h.quantile(0.9),
-                "p99": h.quantile(0.99),
-                "max": (math.inf if h.infs else h.max),
-            }
+            ex.quantiles = {f"p{round(q * 100)}": h.quantile(q) for q in (0.5, 0.9, 0.99)}
+            ex.quantiles["max"] = math.inf if h.infs else h.max
             ex.hist_edges, ex.hist_counts = h.coarse()
             ex.hist_zeros = h.zeros
         ex.worst = [w for *_, w in sorted(self.heap, key=lambda t: (-t[0], t[2]))]

@@ -116,6 +116,17 @@ def _json(v: Any) -> Any:
     return [_json(x) for x in v] if isinstance(v, (list, tuple)) else v
 
 
+class _Judged:
+    """``passed`` (``status == "passed"``) and truthiness of a record with a ``status``."""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+
 class _Record:
     """JSON of a record: its fields (:func:`_json`), and back (``"inf"``/``"nan"`` strings of
     float fields back to floats; ``parsed`` gives the fields that need more)."""
@@ -135,7 +146,7 @@ class _Record:
 
 
 @dataclass
-class OutputComparison(_Record):
+class OutputComparison(_Judged, _Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
     Statistics over all batches, element-wise, in float64: ``abs = |b - a|``, ``rel = abs / |a|``
@@ -177,10 +188,6 @@ class OutputComparison(_Record):
     random_ops: list[str] = field(default_factory=list)
 
     @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
     def mismatch_fraction(self) -> float:
         """Mismatching elements / compared elements (1.0 when shapes or dtypes disagree)."""
         if self.count == 0:
@@ -193,9 +200,6 @@ class OutputComparison(_Record):
         counts = (("NaN", self.nan_a, self.nan_b), ("Inf", self.inf_a, self.inf_b))
         parts = [f"{what} {a}/{b}" for what, a, b in counts if a or b]
         return f"v1/v2: {', '.join(parts)}" if parts else ""
-
-    def __bool__(self) -> bool:
-        return self.passed
 
     def to_json(self) -> dict[str, Any]:
         extra = {"passed": self.passed, "mismatch_fraction": self.mismatch_fraction}
@@ -244,7 +248,7 @@ class ExampleErrors(_Record):
 
 
 @dataclass
-class ParityReport(_Record):
+class ParityReport(_Judged, _Record):
     """The comparison of one set of outputs (one signature; ``outputs`` for :func:`compare`).
 
     ``outputs``: key -> :class:`OutputComparison`; ``atol``/``rtol``: the defaults; ``stateful``:
@@ -274,10 +278,6 @@ class ParityReport(_Record):
         return _worst({o.status for o in self.outputs.values()})
 
     @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
     def failed(self) -> bool:
         return self.status == FAILED
 
@@ -294,9 +294,6 @@ class ParityReport(_Record):
     def random_ops(self) -> list[str]:
         """Stateful random ops behind the nondeterministic outputs, sorted."""
         return sorted({op for o in self.outputs.values() for op in o.random_ops})
-
-    def __bool__(self) -> bool:
-        return self.passed
 
     def to_json(self) -> dict[str, Any]:
         out = {"passed": self.passed, "status": self.status}
@@ -323,7 +320,7 @@ class ParityReport(_Record):
 
 
 @dataclass
-class ParitySummary:
+class ParitySummary(_Judged):
     """The result of :func:`parity`: a :class:`ParityReport` per signature and the numerics
     environment. Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
     "status", "seed", "signatures": {name: report JSON without "name"}, "environment"}``."""
@@ -333,15 +330,8 @@ class ParitySummary:
     seed: int = 0
 
     @property
-    def passed(self) -> bool:
-        return bool(self.reports) and all(r.passed for r in self.reports.values())
-
-    @property
     def status(self) -> str:
         return _worst({r.status for r in self.reports.values()}) if self.reports else FAILED
-
-    def __bool__(self) -> bool:
-        return self.passed
 
     @property
     def verdict(self) -> str:
