@@ -404,15 +404,10 @@ def _as_batches(outputs: Outputs | Sequence[Outputs], side: str) -> list[Outputs
 
 
 def compare(
-    outputs_a: Outputs | Sequence[Outputs],
-    outputs_b: Outputs | Sequence[Outputs],
-    tolerance: Tolerance | None = None,
-    *,
-    atol: float | None = None,
-    rtol: float | None = None,
-    per_output: Mapping[str, Any] | None = None,
-    name: str = "outputs",
-) -> ParityReport:
+    outputs_a: Outputs | Sequence[Outputs], outputs_b: Outputs | Sequence[Outputs],
+    tolerance: Tolerance | None = None, *, atol: float | None = None, rtol: float | None = None,
+    per_output: Mapping[str, Any] | None = None, name: str = "outputs",
+) -> ParityReport:  # fmt: skip
     """Compare outputs ``a`` (the reference, v1) with outputs ``b`` (v2) element by element.
 
     ``outputs_a``/``outputs_b``: key -> array for one batch, or a list of such dicts (as many on

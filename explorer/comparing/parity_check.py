@@ -153,19 +153,12 @@ class _FreshV2:
 
 
 def parity(
-    v1_model: V1Model | str | os.PathLike[str],
-    v2: V2Model | str | os.PathLike[str],
-    signatures: Sequence[str] | str | None = None,
-    source: Any = None,
-    *,
-    inputs: Sequence[str] | None = None,
-    outputs: Sequence[str] | None = None,
-    tolerance: Tolerance | None = None,
-    remedy: bool = False,
-    allow_unsafe: bool = False,
-    worst: int = 5,
-    progress: Progress | None = None,
-) -> ParitySummary:
+    v1_model: V1Model | str | os.PathLike[str], v2: V2Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None, source: Any = None, *,
+    inputs: Sequence[str] | None = None, outputs: Sequence[str] | None = None,
+    tolerance: Tolerance | None = None, remedy: bool = False, allow_unsafe: bool = False,
+    worst: int = 5, progress: Progress | None = None,
+) -> ParitySummary:  # fmt: skip
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
     ``signatures``: names to compare (default: all; a model without any is compared on its
@@ -202,11 +195,9 @@ def parity(
 
 
 def _targets(
-    v1: V1Model,
-    signatures: Sequence[str] | str | None,
-    inputs: Sequence[str] | None,
+    v1: V1Model, signatures: Sequence[str] | str | None, inputs: Sequence[str] | None,
     outputs: Sequence[str] | None,
-) -> list[_Target]:
+) -> list[_Target]:  # fmt: skip
     if isinstance(signatures, str):
         signatures = [signatures]
     if inputs is not None or outputs is not None:
@@ -276,17 +267,12 @@ def same_values(x: Any, y: Any) -> bool:
 
 
 def run_sides(
-    r1: Runner,
-    r2: Runner,
-    batches: Iterable[tuple[Feeds, Batch | None]],
-    acc: Comparator,
-    *,
-    check: Runner | None = None,
-    in_map: Mapping[str, str] | None = None,
+    r1: Runner, r2: Runner, batches: Iterable[tuple[Feeds, Batch | None]], acc: Comparator, *,
+    check: Runner | None = None, in_map: Mapping[str, str] | None = None,
     out_map: Mapping[str, str] | None = None,
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
-) -> set[str]:
+) -> set[str]:  # fmt: skip
     """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
     self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
     ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
@@ -323,13 +309,9 @@ class _Run:
 
 
 def _batches(
-    source: Source,
-    r1: V1Runner,
-    v1: V1Model,
-    plan: _Plan,
-    overrides: Mapping[str, Any],
+    source: Source, r1: V1Runner, v1: V1Model, plan: _Plan, overrides: Mapping[str, Any],
     notes: list[str],
-) -> Iterator[tuple[Feeds, Batch | None]]:
+) -> Iterator[tuple[Feeds, Batch | None]]:  # fmt: skip
     """The source's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
     if isinstance(source, Sampled):
         for i, given in enumerate(source.feeds or [None] * source.batches):
@@ -356,15 +338,9 @@ def _batches(
 
 
 def _stream(
-    v1: V1Model,
-    v2: Any,
-    target: _Target,
-    plan: _Plan,
-    *,
-    stateful: bool,
-    twin: bool = False,
+    v1: V1Model, v2: Any, target: _Target, plan: _Plan, *, stateful: bool, twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
-) -> _Run:
+) -> _Run:  # fmt: skip
     """Stream the plan's source through v1 (with its self-check unless ``stateful``; ``twin``: a
     second fresh session of v1) and v2, into one report."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}

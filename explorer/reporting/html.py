@@ -182,13 +182,10 @@ def _histogram_html(key: str, ex: Any) -> list[str]:
 
 
 def to_html(
-    result: Any,
-    *,
-    title: str = "tf1-explorer parity report",
-    extra: Mapping[str, Any] | None = None,
-    figures: Mapping[str, Any] | None = None,
+    result: Any, *, title: str = "tf1-explorer parity report",
+    extra: Mapping[str, Any] | None = None, figures: Mapping[str, Any] | None = None,
     plots: bool = True,
-) -> str:
+) -> str:  # fmt: skip
     """A self-contained HTML page for a ``ParitySummary`` or a single ``ParityReport``.
 
     ``extra``: section title -> JSON-ready object shown after the results (``migrate`` puts its
