@@ -43,9 +43,7 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
     placeholders renamed to the v1 tensors they stand for): edit it and pass it to
     :func:`first_divergence`. ``ParityError``: the signature cannot be frozen, or keeps its ops
     inside a function call (lookup tables): use the V2Model instead."""
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     if isinstance(v2_model_or_dir, V2Model):
         conv = v2_model_or_dir.signature(signature)
