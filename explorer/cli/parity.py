@@ -50,11 +50,8 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
 
 
 def add_nonfinite_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--accept-nonfinite",
-        action="store_true",
-        help="let NaN/Inf that match on both sides pass (by default any NaN/Inf fails)",
-    )
+    text = "pass NaN/Inf that match on both sides (default: any NaN/Inf fails)"
+    p.add_argument("--accept-nonfinite", action="store_true", help=text)
 
 
 def nonfinite(args: argparse.Namespace) -> str:
