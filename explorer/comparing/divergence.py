@@ -18,7 +18,7 @@ import numpy as np
 
 from explorer._tf import tf, tf1
 from explorer.comparing.outputs import Comparator
-from explorer.comparing.parity_check import run_sides
+from explorer.comparing.parity_check import custom_io, run_sides
 from explorer.comparing.records import Divergence, DivergenceStep, Tolerance
 from explorer.conversion.v2_model import V2Model
 from explorer.conversion.v2_runner import V2Runner
@@ -233,14 +233,8 @@ def _v1_io(
 ) -> tuple[dict[str, str], list[str], str | None]:
     """(input key -> tensor name, output tensor names, the v2 signature to freeze) on v1."""
     if inputs is not None or outputs is not None:
-        if signature is not None:
-            raise ParityError("give either signature= or inputs=/outputs=, not both")
-        if not outputs:
-            raise ParityError(f"no outputs given for {v1.path}: pass outputs=[tensor names]")
-        names = [tensor_name(n) for n in inputs or []]
-        for n in [*names, *outputs]:
-            v1.node(n)  # TensorNotFoundError names the missing tensor
-        return {n: n for n in names}, [tensor_name(n) for n in outputs], None
+        ins, outs = custom_io(v1, signature is not None, inputs, outputs)
+        return {n: n for n in ins}, list(outs), None
     if v1.signatures:
         sig = v1.signature(signature)
         sparse = [k for k, s in sig.inputs.items() if s.kind != "dense"]

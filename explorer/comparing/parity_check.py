@@ -201,26 +201,34 @@ def _targets(
     if isinstance(signatures, str):
         signatures = [signatures]
     if inputs is not None or outputs is not None:
-        if signatures:
-            raise ParityError(
-                "give either signatures or inputs/outputs, not both (CLI: --signature or "
-                "--inputs/--outputs)"
-            )
-        if not outputs:
-            raise ParityError(
-                f"no outputs given for {v1.path}: pass outputs=[tensor names] (CLI: --outputs)"
-            )
-        ins = tuple(tensor_name(n) for n in inputs or ())
-        outs = tuple(tensor_name(n) for n in outputs)
-        for n in (*ins, *outs):
-            v1.node(n)  # TensorNotFoundError names the missing tensor
-        return [_Target(None, ins, outs)]
+        return [_Target(None, *custom_io(v1, bool(signatures), inputs, outputs))]
     if signatures:
         for s in signatures:
             if v1.signatures or s != "serving_default":
                 v1.signature(s)  # SignatureNotFoundError names the choices
         return [_Target(s if v1.signatures else None) for s in signatures]
     return [_Target(s) for s in v1.signatures] if v1.signatures else [_Target(None)]
+
+
+def custom_io(
+    v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Custom ``inputs``/``outputs`` as tensor names of ``v1``, each checked to exist
+    (TensorNotFoundError); ``ParityError`` with a signature too, or without outputs."""
+    if signature_too:
+        raise ParityError(
+            "give either signatures or inputs/outputs, not both (CLI: --signature or "
+            "--inputs/--outputs)"
+        )
+    if not outputs:
+        raise ParityError(
+            f"no outputs given for {v1.path}: pass outputs=[tensor names] (CLI: --outputs)"
+        )
+    ins = tuple(tensor_name(n) for n in inputs or ())
+    outs = tuple(tensor_name(n) for n in outputs)
+    for n in (*ins, *outs):
+        v1.node(n)  # TensorNotFoundError names the missing tensor
+    return ins, outs
 
 
 def _ops(spec: Any) -> list[str]:
@@ -236,14 +244,12 @@ def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str
     by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
     out = {}
     for k, spec in v1_specs.items():
-        if k in loose:
-            out[k] = loose[k]
-        elif k.split(":")[0] in loose:
-            out[k] = loose[k.split(":")[0]]
-        elif not k.endswith(":0") and k.replace(":", "_") in loose:
-            out[k] = loose[k.replace(":", "_")]
-        elif spec.kind == "dense" and spec.name in by_tensor:
-            out[k] = by_tensor[spec.name]
+        names = (k, k.split(":")[0], None if k.endswith(":0") else k.replace(":", "_"))
+        found = next((loose[n] for n in names if n in loose), None)
+        if found is None and spec.kind == "dense":
+            found = by_tensor.get(spec.name)
+        if found is not None:
+            out[k] = found
     if what == "output" and len(out) != len(v1_specs):
         lost = sorted(set(v1_specs) - set(out))
         raise ParityError(

@@ -28,21 +28,12 @@ th{background:#f3f3f3} td.k,th.k{text-align:left}
 img{max-width:100%;margin:4px 0} pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
 """
 
-_COLUMNS = (
-    ("status", "status"),
-    ("dtype", None),
-    ("shape", None),
-    ("max_abs", "max abs"),
-    ("mean_abs", "mean abs"),
-    ("median_abs", "median abs"),
-    ("p99_abs", "p99 abs"),
-    ("max_rel", "max rel"),
-    ("p99_rel", "p99 rel"),
-    ("mismatch_fraction", "mismatch"),
-    ("nan", "NaN a/b"),
-    ("inf", "Inf a/b"),
-    ("equal", "bitwise equal"),
-)
+_COLUMNS = (  # record field (or a cell of two), header
+    ("status", "status"), ("dtype", None), ("shape", None), ("max_abs", "max abs"),
+    ("mean_abs", "mean abs"), ("median_abs", "median abs"), ("p99_abs", "p99 abs"),
+    ("max_rel", "max rel"), ("p99_rel", "p99 rel"), ("mismatch_fraction", "mismatch"),
+    ("nan", "NaN a/b"), ("inf", "Inf a/b"), ("equal", "bitwise equal"),
+)  # fmt: skip
 
 
 def esc(text: object) -> str:
