@@ -142,4 +142,4 @@ def _last_line(proved: dict[str, dict[str, list[str]]], summary: Any) -> str:
         where = f"{name}: " if len(proved) > 1 else ""  # several signatures: say whose
         parts.append(f"{where}{', '.join(io['outputs'])} <- {ins}")
     verb = "proved" if summary.passed else "not proved"  # the tensors compared, by the verdict
-    return f"{verb} {'; '.join(parts) or 'nothing'}: {summary.status}"
+    return f"{verb} {'; '.join(parts) or 'nothing'}: {summary.verdict}"

@@ -33,6 +33,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     """Tolerance, feed and report options shared by ``parity`` and ``migrate``."""
     p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (1e-5)")
     p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (1e-5)")
+    add_nonfinite_arg(p)
     p.add_argument("--batches", type=int, default=3, help="sampled batches per signature (3)")
     p.add_argument(
         "--batch-size",
@@ -48,6 +49,16 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
     add_timeout_arg(p)
 
 
+def add_nonfinite_arg(p: argparse.ArgumentParser) -> None:
+    text = "pass NaN/Inf that match on both sides (default: any NaN/Inf fails)"
+    p.add_argument("--accept-nonfinite", action="store_true", help=text)
+
+
+def nonfinite(args: argparse.Namespace) -> str:
+    """The ``Tolerance.nonfinite`` that ``--accept-nonfinite`` asks for."""
+    return "accept-matching" if args.accept_nonfinite else "refuse"
+
+
 def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """``parity(...)`` keywords for those options: the source (``--data`` streamed, else
     ``--batches`` sampled), the tolerance, ``worst``/``progress`` and ``allow_unsafe``."""
@@ -57,7 +68,7 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     sampled = {"source": Sampled(args.batches, args.seed, args.batch_size or 1, shapes, ranges)}
     return {
         **(data_kwargs(args) or sampled),
-        "tolerance": Tolerance(args.atol, args.rtol),
+        "tolerance": Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args)),
         "allow_unsafe": args.allow_unsafe,
     }
 
@@ -119,7 +130,7 @@ def finish(
     if args.json:
         print_json({**first, **summary.to_json(), **extra})
         return
-    print(f"{title}: {summary.status}")
+    print(f"{title}: {summary.verdict}")
     for name, rep in summary.reports.items():
         print(f"  {name}: {rep.status} ({rep.batches} batches)")
         for key, o in rep.outputs.items():

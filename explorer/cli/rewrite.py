@@ -14,7 +14,8 @@ from explorer.cli._common import (
     load_model,
     print_json,
 )
-from explorer.errors import ConversionError
+from explorer.cli.parity import add_nonfinite_arg, nonfinite
+from explorer.errors import ConversionError, plain
 from explorer.output_policy import check_output
 
 
@@ -40,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feed", default=None, metavar="in.npz", help="also check on these feeds")
     p.add_argument("--atol", type=float, default=1e-5)
     p.add_argument("--rtol", type=float, default=1e-5)
+    add_nonfinite_arg(p)
     add_unsafe_arg(p)
 
 
@@ -65,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         feeds=feeds,
         atol=args.atol,
         rtol=args.rtol,
+        nonfinite=nonfinite(args),
         allow_unsafe=args.allow_unsafe,
     )
     out = rw.save(args.out_dir, overwrite=args.overwrite)
@@ -81,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
             worst = max((o.get("max_abs") or 0.0 for o in outs), default=0.0)
             rel = max((o.get("max_rel") or 0.0 for o in outs), default=0.0)
             why = f" ({res['error']})" if res.get("error") else ""
+            outputs = res["outputs"].items()
+            nan = [f"{plain(k)} ({o['nonfinite']})" for k, o in outputs if "nonfinite" in o]
+            why += f", NaN/Inf in {', '.join(nan)}" if nan else ""
             print(f"  {backend}: {status}, max abs error {worst:.3g}, max rel {rel:.3g}{why}")
         print(f"  use: import model; m = model.build_model()  (in {out})")
     if args.no_check:

@@ -8,6 +8,7 @@ upstream v1 runs twice; tensors that differ between its runs are skipped, never 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,7 +18,7 @@ import numpy as np
 
 from explorer._tf import tf, tf1
 from explorer.comparing.outputs import Comparator
-from explorer.comparing.parity_check import run_sides
+from explorer.comparing.parity_check import custom_io, run_sides
 from explorer.comparing.records import Divergence, DivergenceStep, Tolerance
 from explorer.conversion.v2_model import V2Model
 from explorer.conversion.v2_runner import V2Runner
@@ -38,20 +39,12 @@ _CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 
 def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
-    """The GraphDef a v2 signature computes, frozen, with ops named as in the v1 graph.
-
-    Variables become constants and function calls are inlined (``StatefulPartitionedCall/``
-    prefixes dropped where the bare name is free), and each input placeholder is renamed to the
-    v1 tensor it stands for. Edit it (e.g. change a weight) and pass it to
-    :func:`first_divergence`.
-
-    Raises:
-        ParityError: the signature cannot be frozen (variables written by the call), or keeps
-            its ops inside a function call (lookup tables): use the V2Model instead.
-    """
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
+    """The GraphDef a v2 signature computes, frozen (variables as constants, calls inlined), with
+    ops named as in the v1 graph (call prefixes dropped where the bare name is free, input
+    placeholders renamed to the v1 tensors they stand for): edit it and pass it to
+    :func:`first_divergence`. ``ParityError``: the signature cannot be frozen, or keeps its ops
+    inside a function call (lookup tables): use the V2Model instead."""
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     if isinstance(v2_model_or_dir, V2Model):
         conv = v2_model_or_dir.signature(signature)
@@ -83,10 +76,8 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
         renames.update({p: op_name(t) for p, t in zip(placeholders, arg_tensors)})
     taken = {n.name for n in gd.node}
     for node in gd.node:
-        if node.name in renames:
-            continue
         bare = _CALL_PREFIX.sub("", node.name)
-        if bare != node.name and bare not in taken:
+        if node.name not in renames and bare != node.name and bare not in taken:
             renames[node.name] = bare
             taken.add(bare)
     for node in gd.node:
@@ -100,42 +91,23 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
 
 
 def first_divergence(
-    v1_model: V1Model | str | os.PathLike[str],
-    v2: Any,
-    feeds: Mapping[str, Any],
-    *,
-    signature: str | None = None,
-    inputs: Sequence[str] | None = None,
-    outputs: Sequence[str] | None = None,
-    mapping: Mapping[str, str] | None = None,
-    tolerance: Tolerance | None = None,
-    atol: float | None = None,
-    rtol: float | None = None,
+    v1_model: V1Model | str | os.PathLike[str], v2: Any, feeds: Mapping[str, Any], *,
+    signature: str | None = None, inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None, mapping: Mapping[str, str] | None = None,
+    tolerance: Tolerance | None = None, atol: float | None = None, rtol: float | None = None,
     timeout: float | None = 600.0,
-) -> Divergence:
-    """Find the earliest op (topological order of the v1 graph) whose output differs; an op's
-    outputs are counted from its registered definition.
+) -> Divergence:  # fmt: skip
+    """The earliest op (topological order of the v1 graph; an op's outputs as its registered
+    definition has them) whose output differs between ``v1_model`` (or its path) and ``v2`` (a
+    ``V2Model``, a saved folder, or a GraphDef from :func:`v2_graph_def`) on ``feeds`` (one
+    batch, keyed by input key or tensor name).
 
-    Args:
-        v1_model: a :class:`~explorer.V1Model` or a path.
-        v2: a ``V2Model``, a saved TF2 folder, or a GraphDef from :func:`v2_graph_def`.
-        feeds: one batch, keyed by the signature's input keys (or tensor names).
-        signature: the v1 signature whose outputs' fan-in is searched (default as in ``load``;
-            without signatures: the default inputs/outputs); or ``inputs``, ``outputs``: tensor
-            names instead (as ``convert(model, inputs=..., outputs=...)``).
-        mapping: v1 op name -> v2 op name, for ops a rewrite renamed.
-        tolerance: a ``Tolerance`` (or ``atol``/``rtol``).
-        timeout: seconds each v1 run may take (``None``: no bound; ``SessionError`` past it);
-            the v2 call cannot be cancelled.
-
-    Returns:
-        A :class:`~explorer.records.Divergence`: every compared tensor in order with its error,
-        the first beyond tolerance (``.op``) and its inputs' errors, the tensors skipped and why,
-        and the runs per side.
-
-    Raises:
-        ParityError: sparse inputs, nothing shared, a saved signature that cannot be frozen, or
-            a failed v2 run.
+    The fan-in of ``signature``'s outputs is searched (default as in ``load``), or of
+    ``outputs`` fed at ``inputs`` (tensor names); ``mapping``: v1 op -> v2 op for renamed ops;
+    ``tolerance`` (or ``atol``/``rtol``); ``timeout``: seconds per v1 run (``None``: no bound).
+    NaN/Inf that match on both sides agree here (this finds where the sides differ).
+    Returns a :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing
+    shared, a saved signature that cannot be frozen, a failed v2 run.
     """
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
@@ -170,7 +142,7 @@ def first_divergence(
     key_feeds = _as_tensor_feeds(feeds, in_names)
     names = list(candidates)
     random_ops = gf.random_ops_upstream(v1.graph_def, names)
-    acc = Comparator(tol, name="first_divergence")
+    acc = Comparator(dataclasses.replace(tol, nonfinite="accept-matching"), name="first_divergence")
     r1 = V1Runner(v1, inputs=list(key_feeds), outputs=names, max_bytes=None, timeout=timeout)
     r2 = _PrunedV2(fn_graph, list(key_feeds), {n: c[0] for n, c in candidates.items()}, mapping)
     with r1, r2:
@@ -185,19 +157,13 @@ def first_divergence(
     for t in outs:
         if t not in candidates:
             skipped[t] = "not compared: no counterpart on the v2 side, or inside control flow"
-    steps: list[DivergenceStep] = []
-    first = None
-    for t1, (_, op_type) in candidates.items():
-        if t1 in unstable:
-            continue
-        rec = report.outputs[t1]
-        steps.append(
-            DivergenceStep(
-                t1, op_type, rec.max_abs, rec.max_rel, rec.passed, rec.dtype_a, rec.shape_a
-            )
-        )
-        if not rec.passed and first is None:
-            first = len(steps) - 1
+    steps = [
+        DivergenceStep(t, op_type, r.max_abs, r.max_rel, r.passed, r.dtype_a, r.shape_a)
+        for t, (_, op_type) in candidates.items()
+        if t not in unstable
+        for r in [report.outputs[t]]
+    ]
+    first = next((i for i, st in enumerate(steps) if not st.passed), None)
     errors = {s.tensor: s.max_abs for s in steps}
     inputs_err: dict[str, float | None] = {}
     if first is not None:
@@ -215,8 +181,8 @@ def first_divergence(
 
 
 class _PrunedV2(Runner):
-    """The v2 side of a first divergence: the v2 graph pruned to the shared tensors, called once
-    per ``infer`` (feeds keyed by v1 tensor names, outputs by the v1 tensor they stand for)."""
+    """The v2 graph pruned to the shared tensors, called once per ``infer`` (feeds and outputs
+    keyed by v1 tensor names)."""
 
     name = "v2"
 
@@ -235,15 +201,11 @@ class _PrunedV2(Runner):
     def _start(self) -> None:
         g = self.fn_graph.graph
         with _v2_errors():
-            self.feed_tensors = []
-            for n in self.feeds:
-                op, _, idx = n.partition(":")
-                self.feed_tensors.append(
-                    g.as_graph_element(f"{self.mapping.get(op, op)}:{idx or 0}")
-                )
-            self.fn = self.fn_graph.prune(
-                feeds=self.feed_tensors, fetches=list(self.fetches.values())
-            )
+            names = [n.partition(":") for n in self.feeds]
+            self.feed_tensors = [
+                g.as_graph_element(f"{self.mapping.get(op, op)}:{idx or 0}") for op, _, idx in names
+            ]
+            self.fn = self.fn_graph.prune(self.feed_tensors, list(self.fetches.values()))
 
     def _stop(self) -> None:
         self.fn = None
@@ -272,14 +234,8 @@ def _v1_io(
 ) -> tuple[dict[str, str], list[str], str | None]:
     """(input key -> tensor name, output tensor names, the v2 signature to freeze) on v1."""
     if inputs is not None or outputs is not None:
-        if signature is not None:
-            raise ParityError("give either signature= or inputs=/outputs=, not both")
-        if not outputs:
-            raise ParityError(f"no outputs given for {v1.path}: pass outputs=[tensor names]")
-        names = [tensor_name(n) for n in inputs or []]
-        for n in [*names, *outputs]:
-            v1.node(n)  # TensorNotFoundError names the missing tensor
-        return {n: n for n in names}, [tensor_name(n) for n in outputs], None
+        ins, outs = custom_io(v1, signature is not None, inputs, outputs)
+        return {n: n for n in ins}, list(outs), None
     if v1.signatures:
         sig = v1.signature(signature)
         sparse = [k for k, s in sig.inputs.items() if s.kind != "dense"]
@@ -295,8 +251,8 @@ def _v1_io(
 
 
 def _v2_graph(v2: Any, signature: str | None) -> Any:
-    """A ``wrap_function`` holding the v2 graph with v1 op names: a V2Model's own (variables
-    restored, tables initialised), else the frozen GraphDef imported into a new one."""
+    """A ``wrap_function`` holding the v2 graph with v1 op names: a V2Model's own, else the
+    frozen GraphDef imported into a new one."""
     if isinstance(v2, V2Model) and v2.wrapped_function is not None:
         return v2.wrapped_function
     gd = v2 if hasattr(v2, "node") else v2_graph_def(v2, signature)
@@ -320,8 +276,8 @@ def _v2_op(graph: Any, name: str) -> Any:
 
 
 def _fetchable(graph: Any, t: Any) -> Any:
-    """The v2 tensor to fetch for a v1 one: itself; a read of a variable handle (v1 fetched the
-    variable's value); ``None`` for other resources and variants, which have no value."""
+    """The v2 tensor to fetch for a v1 one: itself, a read of a variable handle (v1 fetched its
+    value), or ``None`` (other resources and variants have no value)."""
     if t.dtype.name not in _SKIP_DTYPES:
         return t
     if t.op.type != "VarHandleOp":

@@ -1,9 +1,8 @@
-"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator.
-
-:class:`Comparator` takes both sides' outputs batch by batch and keeps running figures only
-(median and p99 from a log histogram, at most 1/64 decade, about 3.7%, above the true value);
-comparators merge exactly. Given each ``Batch``, it keeps per-example figures and the ``worst``
-examples too. Parity, the first divergence and the rewrite check feed it."""
+"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator,
+which parity, the first divergence and the rewrite check feed. :class:`Comparator` takes both
+sides batch by batch and keeps running figures only (median and p99 from a log histogram, at most
+3.7% high), per-example figures and the ``worst`` examples when given each ``Batch``; comparators
+merge exactly."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.comparing.records import (
+    ACCEPT_HINT,
     FAILED,
     HIST_BINS_PER_DECADE,
     ExampleErrors,
@@ -40,10 +40,8 @@ class LogHistogram:
     def __init__(self) -> None:
         self.start = 0  # the bin of counts[0]
         self.counts = np.zeros(0, dtype=np.int64)
-        self.zeros = 0
-        self.infs = 0
-        self.min = math.inf
-        self.max = 0.0
+        self.zeros = self.infs = 0
+        self.min, self.max = math.inf, 0.0
 
     @property
     def total(self) -> int:
@@ -130,14 +128,16 @@ def _max(x: float | None, y: float | None) -> float | None:
 class _Output:
     """Running figures of one output key."""
 
-    def __init__(self, key: str, atol: float, rtol: float, worst: int) -> None:
-        self.key, self.atol, self.rtol, self.k = key, atol, rtol, worst
+    def __init__(self, key: str, tolerance: Tolerance, worst: int) -> None:
+        self.key, self.k = key, worst
+        self.atol, self.rtol = tolerance.of(key)
+        self.accept = tolerance.nonfinite == "accept-matching"
+        self.refused = 0  # matching NaN/Inf elements failed because they were not accepted
         self.rec: OutputComparison | None = None
         self.broken = False
         self.sum_abs = self.sum_rel = 0.0
-        self.rel_inf = False
+        self.rel_inf = self.per_example = False  # per_example: batches came with their examples
         self.abs_hist, self.rel_hist, self.ex_hist = LogHistogram(), LogHistogram(), LogHistogram()
-        self.per_example = False  # batches came with their examples
         self.examples = self.failed = 0
         self.heap: list[tuple[float, int, int, WorstExample]] = []
         self.no_rows = ""
@@ -165,10 +165,12 @@ class _Output:
             rec.shape_a, rec.shape_b = list(a.shape), list(b.shape)
             return
         rec.count += int(a.size)
-        bad, per_abs = (a != b, None) if a.dtype.kind in "OSUb" else self._numeric(a, b)
-        n_bad = int(np.count_nonzero(bad))
-        rec.mismatches += n_bad
-        rec.equal = rec.equal and not n_bad
+        if a.dtype.kind in "OSUb":
+            bad, per_abs = a != b, None
+            rec.equal = rec.equal and not bad.any()
+        else:
+            bad, per_abs = self._numeric(a, b)
+        rec.mismatches += int(np.count_nonzero(bad))
         if per_example:
             self._examples(a, b, bad, per_abs, batch)
 
@@ -182,11 +184,14 @@ class _Output:
         rec.inf_a += int(inf_a.sum())
         rec.inf_b += int(inf_b.sum())
         finite = ~(nan_a | nan_b | inf_a | inf_b)
-        nonfinite_ok = (nan_a & nan_b) | (inf_a & inf_b & (a64 == b64))
+        matching = (nan_a & nan_b) | (inf_a & inf_b & (a64 == b64))
+        nonfinite_ok = matching & self.accept
+        if not self.accept:
+            self.refused += int(np.count_nonzero(matching))
+        ref = np.abs(a64)
         with np.errstate(invalid="ignore", over="ignore"):
             err_all = np.where(finite, np.abs(b64 - a64), 0.0)
-        ref = np.abs(a64)
-        bad = (finite & (err_all > rec.atol + rec.rtol * ref)) | (~finite & ~nonfinite_ok)
+            bad = (finite & (err_all > rec.atol + rec.rtol * ref)) | (~finite & ~nonfinite_ok)
         if not np.array_equal(a, b, equal_nan=True):
             rec.equal = False
         err = err_all[finite]
@@ -196,10 +201,9 @@ class _Output:
             rec.max_abs = _max(rec.max_abs, float(err.max()))
             rec.max_rel = _max(rec.max_rel, float(rel.max()))
             self.sum_abs += float(err.sum())
-            if np.isinf(rel).any():
-                self.rel_inf = True
-            else:
-                self.sum_rel += float(rel.sum())
+            rel_inf = bool(np.isinf(rel).any())
+            self.rel_inf |= rel_inf
+            self.sum_rel += 0.0 if rel_inf else float(rel.sum())
             self.abs_hist.add(err)
             self.rel_hist.add(rel)
         return bad, np.where(finite, err_all, np.where(nonfinite_ok, 0.0, math.inf))
@@ -210,12 +214,10 @@ class _Output:
         rows = batch.rows if batch is not None else None
         if rows is None or a.ndim == 0 or a.shape[0] != rows:
             self.no_rows = (
-                "no examples to follow (a sparse output is compared by its parts)"
-                if rows is None
-                else "the output is a scalar"
-                if a.ndim == 0
+                "no examples to follow (a sparse output is compared by its parts)" if rows is None
+                else "the output is a scalar" if a.ndim == 0
                 else f"the output's first dim ({a.shape[0]}) does not follow the batch's examples"
-            )
+            )  # fmt: skip
             return
         flat_bad = bad.reshape(rows, -1).sum(axis=1)
         if per is None:
@@ -264,19 +266,14 @@ class _Output:
             return
         for f in ("count", "mismatches", "nan_a", "nan_b", "inf_a", "inf_b"):
             setattr(rec, f, getattr(rec, f) + getattr(o, f))
+        for f in ("refused", "sum_abs", "sum_rel", "examples", "failed"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
         rec.equal = rec.equal and o.equal
         rec.max_abs, rec.max_rel = _max(rec.max_abs, o.max_abs), _max(rec.max_rel, o.max_rel)
-        self.sum_abs += other.sum_abs
-        self.sum_rel += other.sum_rel
         self.rel_inf |= other.rel_inf
-        for mine, theirs in zip(
-            (self.abs_hist, self.rel_hist, self.ex_hist),
-            (other.abs_hist, other.rel_hist, other.ex_hist),
-        ):
-            mine.merge(theirs)
+        for h in ("abs_hist", "rel_hist", "ex_hist"):
+            getattr(self, h).merge(getattr(other, h))
         self.per_example |= other.per_example
-        self.examples += other.examples
-        self.failed += other.failed
         self.no_rows = self.no_rows or other.no_rows
         for item in other.heap:
             self._push(item)
@@ -293,15 +290,18 @@ class _Output:
             if n:
                 rec.mean_abs = self.sum_abs / n
                 rec.mean_rel = math.inf if self.rel_inf else self.sum_rel / n
-                rec.median_abs = self.abs_hist.quantile(0.5)
-                rec.p99_abs = self.abs_hist.quantile(0.99)
-                rec.median_rel = self.rel_hist.quantile(0.5)
-                rec.p99_rel = self.rel_hist.quantile(0.99)
+                for kind, h in (("abs", self.abs_hist), ("rel", self.rel_hist)):
+                    setattr(rec, f"median_{kind}", h.quantile(0.5))
+                    setattr(rec, f"p99_{kind}", h.quantile(0.99))
             rec.hist_edges, rec.hist_counts = self.abs_hist.coarse()
             rec.hist_zeros = self.abs_hist.zeros
         if rec.mismatches and rec.status != FAILED:
             rec.status = FAILED
-            rec.reason = f"{rec.mismatches} of {rec.count} elements differ beyond tolerance"
+            differ = rec.mismatches - self.refused
+            why = [f"{differ} of {rec.count} elements differ beyond tolerance"] if differ else []
+            if self.refused:
+                why.append(f"{self.refused} elements NaN/Inf on both sides: {ACCEPT_HINT}")
+            rec.reason = "; ".join(why)
         if not self.per_example:
             return rec, None
         ex = ExampleErrors(self.key, self.examples, self.failed)
@@ -311,12 +311,8 @@ class _Output:
             ex.reason = f"no per-example figures: {self.no_rows}"
         if self.examples and rec.dtype_a not in ("string", "bool"):
             h = self.ex_hist
-            ex.quantiles = {
-                "p50": h.quantile(0.5),
-                "p90": h.quantile(0.9),
-                "p99": h.quantile(0.99),
-                "max": (math.inf if h.infs else h.max),
-            }
+            ex.quantiles = {f"p{round(q * 100)}": h.quantile(q) for q in (0.5, 0.9, 0.99)}
+            ex.quantiles["max"] = math.inf if h.infs else h.max
             ex.hist_edges, ex.hist_counts = h.coarse()
             ex.hist_zeros = h.zeros
         ex.worst = [w for *_, w in sorted(self.heap, key=lambda t: (-t[0], t[2]))]
@@ -325,26 +321,18 @@ class _Output:
 
 def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    parts = ("indices", "values", "dense_shape")  # TF2's names for a TF1 sparse tensor's parts
     for k, v in batch.items():
-        if all(hasattr(v, a) for a in ("indices", "values", "dense_shape")):
-            # TF2's names for the parts of a TF1 sparse tensor (what the converter uses too)
-            out[f"{k}_indices"] = v.indices
-            out[f"{k}_values"] = v.values
-            out[f"{k}_dense_shape"] = v.dense_shape
+        if all(hasattr(v, a) for a in parts):
+            out.update({f"{k}_{a}": getattr(v, a) for a in parts})
         else:
             out[k] = v
     return out
 
 
 class Comparator:
-    """v1 (``a``) against v2 (``b``) one batch at a time; :meth:`report` gives the
-    :class:`~explorer.comparing.records.ParityReport`.
-
-    Args:
-        tolerance: when elements agree (default :class:`~explorer.comparing.records.Tolerance`).
-        worst: how many worst examples to keep per output (batches given with their examples).
-        name: the report's name.
-    """
+    """v1 (``a``) against v2 (``b``) one batch at a time under ``tolerance``, keeping the
+    ``worst`` examples per output; :meth:`report` gives the ``ParityReport`` named ``name``."""
 
     def __init__(
         self, tolerance: Tolerance | None = None, *, worst: int = 5, name: str = "outputs"
@@ -369,7 +357,7 @@ class Comparator:
             )
         for key in fa:
             if key not in self.outputs:
-                self.outputs[key] = _Output(key, *self.tolerance.of(key), self.worst)
+                self.outputs[key] = _Output(key, self.tolerance, self.worst)
             self.outputs[key].add(fa[key], fb[key], batch if key in a else None, batch is not None)
             if self.batches == 0:
                 self.arrays[key] = (np.asarray(fa[key]), np.asarray(fb[key]))
@@ -378,23 +366,20 @@ class Comparator:
     def merge(self, other: Comparator) -> Comparator:
         """Fold in ``other`` (the same outputs over other batches, e.g. another shard)."""
         for key, out in other.outputs.items():
-            self.outputs.setdefault(key, _Output(key, *self.tolerance.of(key), self.worst))
+            self.outputs.setdefault(key, _Output(key, self.tolerance, self.worst))
             self.outputs[key].merge(out)
             self.arrays.setdefault(key, other.arrays.get(key))
         self.batches += other.batches
         return self
 
     def report(self) -> ParityReport:
-        if not self.batches:
-            raise ParityError(
-                "nothing to compare: no batches of outputs were given; run at least one batch "
-                "(an empty comparison is never a pass)"
+        if not self.batches or not self.outputs:
+            what = (
+                "the outputs are empty; fetch at least one output"
+                if self.batches
+                else "no batches of outputs were given; run at least one batch"
             )
-        if not self.outputs:
-            raise ParityError(
-                "nothing to compare: the outputs are empty; fetch at least one output "
-                "(an empty comparison is never a pass)"
-            )
+            raise ParityError(f"nothing to compare: {what} (an empty comparison is never a pass)")
         records, examples = {}, {}
         for key, out in self.outputs.items():
             records[key], ex = out.result()
@@ -419,32 +404,18 @@ def _as_batches(outputs: Outputs | Sequence[Outputs], side: str) -> list[Outputs
 
 
 def compare(
-    outputs_a: Outputs | Sequence[Outputs],
-    outputs_b: Outputs | Sequence[Outputs],
-    tolerance: Tolerance | None = None,
-    *,
-    atol: float | None = None,
-    rtol: float | None = None,
-    per_output: Mapping[str, Any] | None = None,
-    name: str = "outputs",
-) -> ParityReport:
+    outputs_a: Outputs | Sequence[Outputs], outputs_b: Outputs | Sequence[Outputs],
+    tolerance: Tolerance | None = None, *, atol: float | None = None, rtol: float | None = None,
+    per_output: Mapping[str, Any] | None = None, name: str = "outputs",
+) -> ParityReport:  # fmt: skip
     """Compare outputs ``a`` (the reference, v1) with outputs ``b`` (v2) element by element.
 
-    Args:
-        outputs_a, outputs_b: key -> array for one batch, or a list of such dicts (one per batch,
-            the same length on both sides). Sparse values (``indices``/``values``/``dense_shape``)
-            are compared component by component as ``key_indices``, ``key_values``,
-            ``key_dense_shape``.
-        tolerance: a :class:`~explorer.comparing.records.Tolerance`; or ``atol``, ``rtol`` and
-            ``per_output`` (key -> ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}``) as for it.
-        name: recorded as :attr:`ParityReport.name`.
-
-    Returns:
-        A :class:`ParityReport`, truthy when every output passed.
-
-    Raises:
-        ParityError: nothing to compare (no batches or no outputs), a different number of
-            batches, or different output keys on the two sides.
+    ``outputs_a``/``outputs_b``: key -> array for one batch, or a list of such dicts (as many on
+    both sides); sparse values are compared part by part (``key_indices``, ``key_values``,
+    ``key_dense_shape``). ``tolerance``: a :class:`~explorer.comparing.records.Tolerance`, or
+    ``atol``, ``rtol`` and ``per_output`` as for it. Returns a :class:`ParityReport` named
+    ``name``, truthy when every output passed. ``ParityError``: nothing to compare, or batches or
+    output keys that differ between the sides.
     """
     batches_a, batches_b = _as_batches(outputs_a, "a"), _as_batches(outputs_b, "b")
     if len(batches_a) != len(batches_b):

@@ -48,13 +48,10 @@ Progress = Callable[[str, int, "int | None"], None]
 
 @dataclasses.dataclass(frozen=True)
 class Sampled:
-    """Generated feeds: ``batches`` batches of ``batch_size`` (``explorer.sample``, batch ``i``
-    seeded ``seed + i``; ``shapes``/``ranges``: input key -> shape / ``(low, high)``).
-
-    ``feeds`` gives arrays instead: one batch (input key -> array), a list of batches, or
-    signature name -> either; inputs not given are sampled (keys the signature has as
-    PlaceholderWithDefault are fed their default value on the v2 side).
-    """
+    """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``;
+    ``shapes``/``ranges``: input key -> shape / ``(low, high)``). ``feeds`` gives arrays instead:
+    one batch (input key -> array), a list of batches, or signature name -> either; inputs not
+    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side)."""
 
     batches: int = 3
     seed: int = 0
@@ -100,7 +97,7 @@ def feed_source(source: Any) -> Source:
 @dataclasses.dataclass(frozen=True)
 class _Target:
     """What one report compares: a v1 signature (``None``: a model without signatures, on its
-    default inputs/outputs), or custom tensors (``outputs`` set)."""
+    default inputs/outputs), or custom tensors (``outputs`` set). ``name``: the report's."""
 
     signature: str | None
     inputs: tuple[str, ...] = ()
@@ -108,20 +105,15 @@ class _Target:
 
     @property
     def name(self) -> str:
-        """The report's name: the signature, or ``serving_default`` (the converted one)."""
         return self.signature or "serving_default"
 
-    def v1_kwargs(self) -> dict[str, Any]:
-        """``V1Runner`` keywords."""
+    def kwargs(self, convert: bool = False) -> dict[str, Any]:
+        """``V1Runner`` keywords, or (``convert``) ``convert`` keywords for the v2 side."""
         if self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
+        if convert:
+            return {"signatures": [self.signature] if self.signature else None}
         return {"signature": self.signature}
-
-    def convert_kwargs(self) -> dict[str, Any]:
-        """``convert`` keywords making the v2 side of this target."""
-        if self.outputs:
-            return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
-        return {"signatures": [self.signature] if self.signature else None}
 
     def output_ops(self, v1: V1Model) -> list[str]:
         if self.outputs:
@@ -133,7 +125,7 @@ class _Target:
 
 @dataclasses.dataclass(frozen=True)
 class _Plan:
-    """How every target is run: the source, tolerances, and what :func:`parity` was asked."""
+    """How every target is run: what :func:`parity` was asked."""
 
     source: Source
     tolerance: Tolerance
@@ -162,42 +154,26 @@ class _FreshV2:
 
 
 def parity(
-    v1_model: V1Model | str | os.PathLike[str],
-    v2: V2Model | str | os.PathLike[str],
-    signatures: Sequence[str] | str | None = None,
-    source: Any = None,
-    *,
-    inputs: Sequence[str] | None = None,
-    outputs: Sequence[str] | None = None,
-    tolerance: Tolerance | None = None,
-    remedy: bool = False,
-    allow_unsafe: bool = False,
-    worst: int = 5,
-    progress: Progress | None = None,
-) -> ParitySummary:
-    """Compare a TF1 model with its TF2 conversion, signature by signature.
+    v1_model: V1Model | str | os.PathLike[str], v2: V2Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None, source: Any = None, *,
+    inputs: Sequence[str] | None = None, outputs: Sequence[str] | None = None,
+    tolerance: Tolerance | None = None, remedy: bool = False, allow_unsafe: bool = False,
+    worst: int = 5, progress: Progress | None = None,
+) -> ParitySummary:  # fmt: skip
+    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
-    Args:
-        v1_model: a :class:`~explorer.V1Model` or a path; ``v2``: a ``V2Model`` or its folder.
-        signatures: names to compare (default: every signature; a model without signatures is
-            compared on its default inputs/outputs as ``serving_default``).
-        source: the feeds (:func:`feed_source`; 3 sampled batches by default); the user's data
-            is streamed in bounded memory, with per-example figures in ``report.examples``
-            (the ``worst`` examples per output) and ``report.data``.
-        inputs, outputs: tensor names (``op:idx``) to compare instead of signatures (``v2``
-            converted with the same ``inputs=``/``outputs=``).
-        tolerance: default 1e-5, 1e-5. remedy: see the module docstring.
-        allow_unsafe: run a model holding file-system or PyFunc ops (see ``explorer.scan``).
-        progress: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
-            ``limit`` or ``None``), and at the end of each signature with ``total = done``.
+    ``signatures``: names to compare (default: all; a model without any is compared on its
+    default inputs/outputs as ``serving_default``), or ``inputs``/``outputs``: tensor names
+    (``v2`` converted with the same). ``source``: the feeds (:func:`feed_source`); the user's
+    data is streamed in bounded memory, with per-example figures (the ``worst`` examples per
+    output) in ``report.examples`` and ``report.data``. ``tolerance``: 1e-5/1e-5 and no NaN/Inf
+    by default. ``remedy``: see the module. ``allow_unsafe``: run file-system or PyFunc ops.
+    ``progress``: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
+    ``limit`` or ``None``) and at the end of each signature (``total = done``).
 
-    Returns:
-        A :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
-
-    Raises:
-        ParityError: nothing to compare, outputs that do not correspond, ``signatures`` with
-            ``inputs``/``outputs``; FeedError/SessionError from the runners; DataError for a bad
-            record; TensorNotFoundError for an unknown tensor name.
+    Returns a :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
+    Raises ParityError (nothing to compare, outputs that do not correspond), FeedError /
+    SessionError from the runners, DataError for a bad record, TensorNotFoundError.
     """
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
@@ -220,34 +196,40 @@ def parity(
 
 
 def _targets(
-    v1: V1Model,
-    signatures: Sequence[str] | str | None,
-    inputs: Sequence[str] | None,
+    v1: V1Model, signatures: Sequence[str] | str | None, inputs: Sequence[str] | None,
     outputs: Sequence[str] | None,
-) -> list[_Target]:
+) -> list[_Target]:  # fmt: skip
     if isinstance(signatures, str):
         signatures = [signatures]
     if inputs is not None or outputs is not None:
-        if signatures:
-            raise ParityError(
-                "give either signatures or inputs/outputs, not both (CLI: --signature or "
-                "--inputs/--outputs)"
-            )
-        if not outputs:
-            raise ParityError(
-                f"no outputs given for {v1.path}: pass outputs=[tensor names] (CLI: --outputs)"
-            )
-        ins = tuple(tensor_name(n) for n in inputs or ())
-        outs = tuple(tensor_name(n) for n in outputs)
-        for n in (*ins, *outs):
-            v1.node(n)  # TensorNotFoundError names the missing tensor
-        return [_Target(None, ins, outs)]
+        return [_Target(None, *custom_io(v1, bool(signatures), inputs, outputs))]
     if signatures:
         for s in signatures:
             if v1.signatures or s != "serving_default":
                 v1.signature(s)  # SignatureNotFoundError names the choices
         return [_Target(s if v1.signatures else None) for s in signatures]
     return [_Target(s) for s in v1.signatures] if v1.signatures else [_Target(None)]
+
+
+def custom_io(
+    v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Custom ``inputs``/``outputs`` as tensor names of ``v1``, each checked to exist
+    (TensorNotFoundError); ``ParityError`` with a signature too, or without outputs."""
+    if signature_too:
+        raise ParityError(
+            "give either signatures or inputs/outputs, not both (CLI: --signature or "
+            "--inputs/--outputs)"
+        )
+    if not outputs:
+        raise ParityError(
+            f"no outputs given for {v1.path}: pass outputs=[tensor names] (CLI: --outputs)"
+        )
+    ins = tuple(tensor_name(n) for n in inputs or ())
+    outs = tuple(tensor_name(n) for n in outputs)
+    for n in (*ins, *outs):
+        v1.node(n)  # TensorNotFoundError names the missing tensor
+    return ins, outs
 
 
 def _ops(spec: Any) -> list[str]:
@@ -263,14 +245,12 @@ def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str
     by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
     out = {}
     for k, spec in v1_specs.items():
-        if k in loose:
-            out[k] = loose[k]
-        elif k.split(":")[0] in loose:
-            out[k] = loose[k.split(":")[0]]
-        elif not k.endswith(":0") and k.replace(":", "_") in loose:
-            out[k] = loose[k.replace(":", "_")]
-        elif spec.kind == "dense" and spec.name in by_tensor:
-            out[k] = by_tensor[spec.name]
+        names = (k, k.split(":")[0], None if k.endswith(":0") else k.replace(":", "_"))
+        found = next((loose[n] for n in names if n in loose), None)
+        if found is None and spec.kind == "dense":
+            found = by_tensor.get(spec.name)
+        if found is not None:
+            out[k] = found
     if what == "output" and len(out) != len(v1_specs):
         lost = sorted(set(v1_specs) - set(out))
         raise ParityError(
@@ -294,17 +274,12 @@ def same_values(x: Any, y: Any) -> bool:
 
 
 def run_sides(
-    r1: Runner,
-    r2: Runner,
-    batches: Iterable[tuple[Feeds, Batch | None]],
-    acc: Comparator,
-    *,
-    check: Runner | None = None,
-    in_map: Mapping[str, str] | None = None,
+    r1: Runner, r2: Runner, batches: Iterable[tuple[Feeds, Batch | None]], acc: Comparator, *,
+    check: Runner | None = None, in_map: Mapping[str, str] | None = None,
     out_map: Mapping[str, str] | None = None,
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
-) -> set[str]:
+) -> set[str]:  # fmt: skip
     """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
     self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
     ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
@@ -341,13 +316,9 @@ class _Run:
 
 
 def _batches(
-    source: Source,
-    r1: V1Runner,
-    v1: V1Model,
-    plan: _Plan,
-    overrides: Mapping[str, Any],
+    source: Source, r1: V1Runner, v1: V1Model, plan: _Plan, overrides: Mapping[str, Any],
     notes: list[str],
-) -> Iterator[tuple[Feeds, Batch | None]]:
+) -> Iterator[tuple[Feeds, Batch | None]]:  # fmt: skip
     """The source's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
     if isinstance(source, Sampled):
         for i, given in enumerate(source.feeds or [None] * source.batches):
@@ -374,18 +345,12 @@ def _batches(
 
 
 def _stream(
-    v1: V1Model,
-    v2: Any,
-    target: _Target,
-    plan: _Plan,
-    *,
-    stateful: bool,
-    twin: bool = False,
+    v1: V1Model, v2: Any, target: _Target, plan: _Plan, *, stateful: bool, twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
-) -> _Run:
+) -> _Run:  # fmt: skip
     """Stream the plan's source through v1 (with its self-check unless ``stateful``; ``twin``: a
     second fresh session of v1) and v2, into one report."""
-    kwargs = {**target.v1_kwargs(), "allow_unsafe": plan.allow_unsafe}
+    kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
     notes: list[str] = []
@@ -546,7 +511,7 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
     ]  # fmt: skip
     random_ops = sorted(n for n in up if n in nodes and nodes[n].op in gf.RANDOM_OPS)
     copy, what = _remedied_copy(v1, switches, random_ops, plan.seed)
-    v2_copy = convert(copy, **target.convert_kwargs(), allow_unsafe=plan.allow_unsafe)
+    v2_copy = convert(copy, **target.kwargs(convert=True), allow_unsafe=plan.allow_unsafe)
     # two fresh sessions of the copy side by side: seeded ops restart their sequence in each
     rerun = _stream(copy, v2_copy, target, plan, stateful=False, twin=True, overrides=overrides)
     fixed = _judge(copy, rerun, False)

@@ -1,8 +1,6 @@
-"""The typed results of a comparison, serialised to JSON and back: :class:`Tolerance`,
-:class:`OutputComparison` (one output, truthy when it passes), :class:`ParityReport` (one
-signature), :class:`ParitySummary` (a model, with the numerics environment), and
-:class:`DivergenceStep`/:class:`Divergence` (the first tensor beyond tolerance). Plots and
-widgets read only these records."""
+"""The typed results of a comparison, to JSON and back: :class:`Tolerance`,
+:class:`OutputComparison` (one output), :class:`ParityReport` (one signature),
+:class:`ParitySummary` (a model) and :class:`Divergence`. Plots and widgets read only these."""
 
 from __future__ import annotations
 
@@ -12,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from explorer.errors import ParityError
+from explorer.errors import ParityError, plain
 from explorer.graph.names import op_name
 
 DEFAULT_ATOL = 1e-5
@@ -23,6 +21,9 @@ HIST_BINS_PER_DECADE = 4
 PASSED = "passed"
 FAILED = "failed"
 NONDETERMINISTIC = "nondeterministic"
+# What matching NaN/Inf (the same non-finite value at the same place on both sides) count as.
+NONFINITE = ("refuse", "accept-matching")
+ACCEPT_HINT = "pass --accept-nonfinite (Tolerance(nonfinite='accept-matching')) to accept them"
 
 
 class ToleranceError(ParityError, ValueError):
@@ -44,28 +45,27 @@ def _checked(name: str, value: Any) -> float:
 @dataclass(frozen=True)
 class Tolerance:
     """When an element of side ``b`` (v2) agrees with side ``a`` (v1, the reference):
-    ``|b - a| <= atol + rtol * |a|`` (``numpy.isclose``). ``per_output`` maps an output key to
-    ``(atol, rtol)`` or ``{"atol": ..., "rtol": ...}`` overriding that output's.
-
-    Raises:
-        ToleranceError: a negative, NaN or infinite value (one line naming it).
+    ``|b - a| <= atol + rtol * |a|``. ``per_output``: output key -> ``(atol, rtol)`` or
+    ``{"atol": ..., "rtol": ...}``. ``nonfinite``: ``"refuse"`` (any NaN/Inf fails the output)
+    or ``"accept-matching"`` (the same NaN/Inf at the same place on both sides agrees); NaN/Inf
+    at different places always fail. ``ToleranceError`` names a bad value.
     """
 
     atol: float = DEFAULT_ATOL
     rtol: float = DEFAULT_RTOL
     per_output: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    nonfinite: str = "refuse"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "atol", _checked("atol", self.atol))
         object.__setattr__(self, "rtol", _checked("rtol", self.rtol))
+        if self.nonfinite not in NONFINITE:
+            raise ToleranceError(f"nonfinite = {self.nonfinite!r}: choose one of {NONFINITE}")
         per = {}
         for key, t in (self.per_output or {}).items():
-            a, r = (
-                (t.get("atol", self.atol), t.get("rtol", self.rtol))
-                if isinstance(t, Mapping)
-                else t
-            )
-            per[key] = (_checked(f"atol of {key}", a), _checked(f"rtol of {key}", r))
+            if isinstance(t, Mapping):
+                t = (t.get("atol", self.atol), t.get("rtol", self.rtol))
+            per[key] = (_checked(f"atol of {key}", t[0]), _checked(f"rtol of {key}", t[1]))
         object.__setattr__(self, "per_output", per)
 
     def of(self, key: str) -> tuple[float, float]:
@@ -74,19 +74,13 @@ class Tolerance:
 
     @classmethod
     def given(
-        cls,
-        tolerance: Tolerance | None,
-        atol: float | None = None,
-        rtol: float | None = None,
+        cls, tolerance: Tolerance | None, atol: float | None = None, rtol: float | None = None,
         per_output: Mapping[str, Any] | None = None,
-    ) -> Tolerance:
+    ) -> Tolerance:  # fmt: skip
         """``tolerance``, or one made of the ``atol=``/``rtol=`` keywords of a public verb."""
         if tolerance is None:
-            return cls(
-                DEFAULT_ATOL if atol is None else atol,
-                DEFAULT_RTOL if rtol is None else rtol,
-                per_output or {},
-            )
+            a = DEFAULT_ATOL if atol is None else atol
+            return cls(a, DEFAULT_RTOL if rtol is None else rtol, per_output or {})
         if atol is not None or rtol is not None or per_output:
             raise ParityError("give tolerance= or atol=/rtol=/per_output=, not both")
         return tolerance
@@ -97,18 +91,19 @@ def _worst(statuses: set[str]) -> str:
     return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
 
 
-def _jfloat(x: float | None) -> float | str | None:
-    """A float for JSON: non-finite values as the strings ``inf``, ``-inf``, ``nan``."""
-    if x is None or math.isfinite(x):
-        return x
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
+    """The one verdict line: ``status``, then the outputs holding NaN/Inf and their counts."""
+    found = [f"{plain(key)} ({o.nonfinite})" for key, o in outputs if o.nonfinite]
+    if not found:
+        return status
+    return f"{status}; NaN/Inf {'accepted' if status == PASSED else 'found'} in {', '.join(found)}"
 
 
 def _json(v: Any) -> Any:
-    """A value for JSON: floats via :func:`_jfloat`, bytes as text (lossless for UTF-8, else
-    ``repr``), records by their ``to_json``, containers item by item."""
-    if isinstance(v, float):
-        return _jfloat(v)
+    """A value for JSON: non-finite floats as ``"inf"``, ``"-inf"``, ``"nan"``, bytes as text
+    (lossless for UTF-8, else ``repr``), records by their ``to_json``, containers item by item."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
     if isinstance(v, bytes):
         try:
             return v.decode("utf-8")
@@ -119,6 +114,17 @@ def _json(v: Any) -> Any:
     if isinstance(v, Mapping):
         return {k: _json(x) for k, x in v.items()}
     return [_json(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+
+class _Judged:
+    """``passed`` (``status == "passed"``) and truthiness of a record with a ``status``."""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def __bool__(self) -> bool:
+        return self.passed
 
 
 class _Record:
@@ -140,15 +146,14 @@ class _Record:
 
 
 @dataclass
-class OutputComparison(_Record):
+class OutputComparison(_Judged, _Record):
     """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
 
-    Statistics are over all batches, element-wise, in float64: ``abs = |b - a|``,
-    ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``). NaN/Inf positions are counted in
-    ``nan_*``/``inf_*``, left out of the statistics, and mismatch unless both sides hold the same
-    value. An element mismatches when ``abs > atol + rtol * |a|``. Strings and bools are compared
-    exactly (no statistics). Truthy when ``status == "passed"``; ``nondeterministic`` (not
-    failed) when side ``a`` disagreed with itself on the same feeds (``random_ops``: the ops).
+    Statistics over all batches, element-wise, in float64: ``abs = |b - a|``, ``rel = abs / |a|``
+    (``inf`` where ``a == 0 != b``). NaN/Inf are counted in ``nan_*``/``inf_*``, left out of the
+    statistics, and mismatch unless :attr:`Tolerance.nonfinite` accepts the same value on both
+    sides. Strings and bools are compared exactly. Truthy when ``status == "passed"``;
+    ``nondeterministic`` when side ``a`` disagreed with itself (``random_ops``: the ops).
     """
 
     key: str
@@ -183,18 +188,18 @@ class OutputComparison(_Record):
     random_ops: list[str] = field(default_factory=list)
 
     @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
     def mismatch_fraction(self) -> float:
         """Mismatching elements / compared elements (1.0 when shapes or dtypes disagree)."""
         if self.count == 0:
             return 1.0 if self.status == FAILED else 0.0
         return self.mismatches / self.count
 
-    def __bool__(self) -> bool:
-        return self.passed
+    @property
+    def nonfinite(self) -> str:
+        """NaN/Inf counts in words (``"v1/v2: NaN 4/4, Inf 0/1"``); ``""`` when there are none."""
+        counts = (("NaN", self.nan_a, self.nan_b), ("Inf", self.inf_a, self.inf_b))
+        parts = [f"{what} {a}/{b}" for what, a, b in counts if a or b]
+        return f"v1/v2: {', '.join(parts)}" if parts else ""
 
     def to_json(self) -> dict[str, Any]:
         extra = {"passed": self.passed, "mismatch_fraction": self.mismatch_fraction}
@@ -204,10 +209,8 @@ class OutputComparison(_Record):
 @dataclass
 class WorstExample(_Record):
     """One of the examples where v1 and v2 differ most on one output: ``index`` (0-based over
-    the data), ``where`` (``eval.tfrecord#17``, ``data.csv:19``, ``cat.png``), ``inputs`` (one
-    line), ``a``/``b`` (the first values on each side, flattened, with ``shape``), ``max_abs``
-    (``None`` for exact kinds) and ``mismatches`` (elements beyond tolerance).
-    """
+    the data), ``where`` (``data.csv:19``), ``inputs`` (one line), ``a``/``b`` (the first values
+    of each side, flattened; ``shape``), ``max_abs`` (``None`` for exact kinds), ``mismatches``."""
 
     index: int
     where: str
@@ -222,11 +225,10 @@ class WorstExample(_Record):
 @dataclass
 class ExampleErrors(_Record):
     """Per-example figures of one output over streamed data: ``examples`` compared, ``failed``
-    with an element beyond tolerance; ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
-    example's max abs error (``None`` for strings/bools; all but ``max`` are histogram estimates,
-    at most 1/64 decade, about 3.7%, high); ``hist_*`` as in :class:`OutputComparison`; ``worst``
-    first (ties: the earlier); ``reason``: why there are no per-example figures (else ``""``).
-    """
+    (an element beyond tolerance); ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
+    example's max abs error (histogram estimates but ``max``, at most 3.7% high; ``None`` for
+    exact kinds); ``hist_*`` as in :class:`OutputComparison`; ``worst`` first (ties: the earlier);
+    ``reason``: why there are no per-example figures."""
 
     key: str
     examples: int = 0
@@ -246,28 +248,17 @@ class ExampleErrors(_Record):
 
 
 @dataclass
-class ParityReport(_Record):
-    """The comparison of one set of outputs (one signature): a record per output key.
+class ParityReport(_Judged, _Record):
+    """The comparison of one set of outputs (one signature; ``outputs`` for :func:`compare`).
 
-    Attributes:
-        name: what was compared (a signature name; ``outputs`` for a bare :func:`compare`).
-        outputs: key -> :class:`OutputComparison`, in the order given.
-        atol, rtol: the default tolerances (per-output overrides are in each record).
-        batches: how many batches were compared.
-        stateful: the signature changes variables; v1 and v2 were compared as sequences of calls
-            from the same fresh state, without the v1-against-itself check.
-        remedy: what was done to make nondeterministic outputs comparable (``""`` if nothing).
-        notes: one-line remarks for the reader.
-        arrays: key -> (a, b) of the first batch, for plots; kept in memory, not in JSON.
-        examples: key -> :class:`ExampleErrors` (per-example figures and the worst examples), for
-            a run on the user's data (a ``DataSource``); ``{}`` otherwise.
-        data: what that run read: ``source``, ``examples``, ``batch_size``, ``seconds`` per side,
-            ``examples_per_second`` (and ``steady_examples_per_second``, after the cold first
-            batch); ``{}`` otherwise. Both are in the JSON only when set.
-
-    Truthy when every output passed. :attr:`status` is ``failed`` when a deterministic output
-    mismatches, ``nondeterministic`` when none does but some output could not be compared
-    because v1 disagrees with itself, else ``passed``.
+    ``outputs``: key -> :class:`OutputComparison`; ``atol``/``rtol``: the defaults; ``stateful``:
+    v1 and v2 ran as sequences of calls from the same fresh state (no v1 self-check); ``remedy``:
+    what made nondeterministic outputs comparable; ``arrays``: key -> (a, b) of the first batch,
+    for plots (not in JSON). On the user's data: ``examples`` (key -> :class:`ExampleErrors`) and
+    ``data`` (``source``, ``examples``, ``batch_size``, ``seconds`` per side,
+    ``examples_per_second``, ``steady_examples_per_second``), in JSON only when set.
+    :attr:`status`: ``failed`` (a deterministic output mismatches), else ``nondeterministic``
+    (v1 disagrees with itself on one), else ``passed`` (truthy).
     """
 
     name: str
@@ -287,10 +278,6 @@ class ParityReport(_Record):
         return _worst({o.status for o in self.outputs.values()})
 
     @property
-    def passed(self) -> bool:
-        return self.status == PASSED
-
-    @property
     def failed(self) -> bool:
         return self.status == FAILED
 
@@ -299,16 +286,16 @@ class ParityReport(_Record):
         return any(o.status == NONDETERMINISTIC for o in self.outputs.values())
 
     @property
+    def verdict(self) -> str:
+        """The status, with the outputs holding NaN/Inf (see :attr:`OutputComparison.nonfinite`)."""
+        return _verdict(self.status, list(self.outputs.items()))
+
+    @property
     def random_ops(self) -> list[str]:
         """Stateful random ops behind the nondeterministic outputs, sorted."""
         return sorted({op for o in self.outputs.values() for op in o.random_ops})
 
-    def __bool__(self) -> bool:
-        return self.passed
-
     def to_json(self) -> dict[str, Any]:
-        """Everything but the arrays, as JSON-ready builtins (non-finite floats as strings);
-        ``examples`` and ``data`` only when set."""
         out = {"passed": self.passed, "status": self.status}
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
         for f in fields(self):
@@ -318,12 +305,11 @@ class ParityReport(_Record):
         return out
 
     def dumps(self, **kwargs: Any) -> str:
-        """:meth:`to_json` as a JSON string."""
         return json.dumps(self.to_json(), **kwargs)
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParityReport:
-        """Rebuild a report from :meth:`to_json` output (a dict or a JSON string)."""
+        """A report from :meth:`to_json` output (a dict or a JSON string)."""
         if isinstance(obj, str):
             obj = json.loads(obj)
         return super().from_json(
@@ -334,46 +320,37 @@ class ParityReport(_Record):
 
 
 @dataclass
-class ParitySummary:
-    """The result of :func:`parity`: one :class:`ParityReport` per signature, and the numerics
-    environment both sides ran in (TF version, oneDNN, op determinism, threads, devices).
-
-    Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
-    "signatures": {name: {"passed", "nondeterministic", "outputs": {key: {"max_abs", "max_rel",
-    "mismatch_fraction", "equal", ...}}, ...}}, "environment"}``.
-    """
+class ParitySummary(_Judged):
+    """The result of :func:`parity`: a :class:`ParityReport` per signature and the numerics
+    environment. Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
+    "status", "seed", "signatures": {name: report JSON without "name"}, "environment"}``."""
 
     reports: dict[str, ParityReport]
     environment: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
 
     @property
-    def passed(self) -> bool:
-        return bool(self.reports) and all(r.passed for r in self.reports.values())
-
-    @property
     def status(self) -> str:
         return _worst({r.status for r in self.reports.values()}) if self.reports else FAILED
 
-    def __bool__(self) -> bool:
-        return self.passed
+    @property
+    def verdict(self) -> str:
+        """The status, with the outputs (``signature/key`` when several) holding NaN/Inf."""
+        several = len(self.reports) > 1
+        return _verdict(self.status, [
+            (f"{name}/{key}" if several else key, o)
+            for name, r in self.reports.items() for key, o in r.outputs.items()
+        ])  # fmt: skip
 
     def __getitem__(self, signature: str) -> ParityReport:
         return self.reports[signature]
 
     def to_json(self) -> dict[str, Any]:
-        sigs = {}
-        for name, r in self.reports.items():
-            entry = r.to_json()
-            entry.pop("name")
-            sigs[name] = entry
-        return {
-            "passed": self.passed,
-            "status": self.status,
-            "seed": self.seed,
-            "signatures": sigs,
-            "environment": dict(self.environment),
-        }
+        sigs = {name: {k: v for k, v in r.to_json().items() if k != "name"}
+                for name, r in self.reports.items()}  # fmt: skip
+        env = dict(self.environment)
+        return dict(passed=self.passed, status=self.status, seed=self.seed, signatures=sigs,
+                    environment=env)  # fmt: skip
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:
@@ -401,23 +378,12 @@ class DivergenceStep(_Record):
 
 @dataclass
 class Divergence(_Record):
-    """Result of :func:`first_divergence`.
-
-    Attributes:
-        steps: every compared tensor (v1 names) in topological order of the v1 graph.
-        index: position in ``steps`` of the first tensor beyond tolerance (``None``: none).
-        inputs: for that tensor's op, input tensor -> max abs error (``None`` when the input was
-            not compared: not on both sides, or not a numeric tensor).
-        atol, rtol: the tolerances used.
-        runs: session runs / function calls made per side (1 each; v1 2 with random ops).
-        seconds: wall time of those runs per side (the first run of a fresh graph: cold);
-            with random ops ``v1`` includes the self-check run, also given as ``v1_self_check``
-            (the same fetches again on a warm session: cheap).
-        skipped: tensor -> why it was not judged (v1 differs from itself on it; an output with
-            no counterpart on the v2 side).
-        outputs_skipped: the searched outputs v1 differs from itself on: with any, and no
-            divergence found, :attr:`status` is ``nondeterministic``, not a claim of agreement.
-    """
+    """Result of :func:`first_divergence`: ``steps`` (every compared tensor, v1 names, in
+    topological order), ``index`` (of the first beyond tolerance; ``None``: none), ``inputs``
+    (that op's input tensor -> max abs error, ``None`` when not compared), ``runs``/``seconds``
+    per side (v1 twice with random ops; ``v1_self_check`` the warm second run), ``skipped``
+    (tensor -> why not judged), ``outputs_skipped`` (searched outputs v1 differs from itself on:
+    with any and no divergence, :attr:`status` is ``nondeterministic``, not agreement)."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -435,8 +401,6 @@ class Divergence(_Record):
 
     @property
     def status(self) -> str:
-        """``failed`` (a divergence found), ``nondeterministic`` (none among the compared
-        tensors, but outputs were skipped) or ``passed``."""
         if self.found:
             return FAILED
         return NONDETERMINISTIC if self.outputs_skipped else PASSED
@@ -454,7 +418,7 @@ class Divergence(_Record):
 
     @property
     def op(self) -> str | None:
-        """Name of the first diverging op (``None`` when every shared tensor agrees)."""
+        """The first diverging op (``None`` when every shared tensor agrees)."""
         return None if self.index is None else op_name(self.steps[self.index].tensor)
 
     @property

@@ -1,19 +1,21 @@
-"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG, the
-JSON inside, the numerics environment), and JSON files."""
+"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG,
+the JSON inside, the numerics environment, the per-example section of a run on data), and JSON
+files. Every text from a model goes through :func:`esc`."""
 
 from __future__ import annotations
 
 import base64
 import html
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from explorer.comparing.numerics import numerics_environment
+from explorer.errors import plain
 from explorer.output_policy import write_file
-from explorer.reporting.examples_html import examples_html
 from explorer.reporting.plots import figure_png_bytes, report_figures
 
 _CSS = """
@@ -26,21 +28,18 @@ th{background:#f3f3f3} td.k,th.k{text-align:left}
 img{max-width:100%;margin:4px 0} pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
 """
 
-_COLUMNS = (
-    ("status", "status"),
-    ("dtype", None),
-    ("shape", None),
-    ("max_abs", "max abs"),
-    ("mean_abs", "mean abs"),
-    ("median_abs", "median abs"),
-    ("p99_abs", "p99 abs"),
-    ("max_rel", "max rel"),
-    ("p99_rel", "p99 rel"),
-    ("mismatch_fraction", "mismatch"),
-    ("nan", "NaN a/b"),
-    ("inf", "Inf a/b"),
-    ("equal", "bitwise equal"),
-)
+_COLUMNS = (  # record field (or a cell of two), header
+    ("status", "status"), ("dtype", None), ("shape", None), ("max_abs", "max abs"),
+    ("mean_abs", "mean abs"), ("median_abs", "median abs"), ("p99_abs", "p99 abs"),
+    ("max_rel", "max rel"), ("p99_rel", "p99 rel"), ("mismatch_fraction", "mismatch"),
+    ("nan", "NaN a/b"), ("inf", "Inf a/b"), ("equal", "bitwise equal"),
+)  # fmt: skip
+
+
+def esc(text: object) -> str:
+    """Text (from a model, or anything else) for HTML: control characters as visible escapes
+    (:func:`explorer.errors.plain`), then ``<>&"'`` escaped."""
+    return html.escape(plain(text))
 
 
 def figure_png(fig: Any, dpi: int = 90) -> str:
@@ -48,99 +47,164 @@ def figure_png(fig: Any, dpi: int = 90) -> str:
     return "data:image/png;base64," + base64.b64encode(figure_png_bytes(fig, dpi)).decode("ascii")
 
 
+def _g(v: Any) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.3g}" if isinstance(v, float) else esc(v)
+
+
 def _cell(rec: Any, col: str) -> str:
-    if col == "dtype":
-        same = rec.dtype_a == rec.dtype_b
-        return rec.dtype_a if same else f"{rec.dtype_a} / {rec.dtype_b}"
-    if col == "shape":
-        same = rec.shape_a == rec.shape_b
-        return str(rec.shape_a) if same else f"{rec.shape_a} / {rec.shape_b}"
+    if col in ("dtype", "shape"):
+        a, b = getattr(rec, f"{col}_a"), getattr(rec, f"{col}_b")
+        return esc(a if a == b else f"{a} / {b}")
     if col in ("nan", "inf"):
         return f"{getattr(rec, col + '_a')}/{getattr(rec, col + '_b')}"
     if col == "status":
         return f'<span class="{rec.status}">{rec.status}</span>'
     v = getattr(rec, col)
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return html.escape(str(v))
+    return ("yes" if v else "no") if isinstance(v, bool) else _g(v)
 
 
 def _signature_html(report: Any, plots: bool) -> list[str]:
-    e = html.escape
+    stateful = "; stateful: v1 and v2 compared as call sequences from a fresh state"
     out = [
-        f'<h2>{e(report.name)}: <span class="{report.status}">{report.status}</span></h2>',
+        f'<h2>{esc(report.name)}: <span class="{report.status}">{esc(report.verdict)}</span></h2>',
         f"<p>{report.batches} batches; atol {report.atol:g}, rtol {report.rtol:g}"
-        + ("; stateful: v1 and v2 compared as call sequences from a fresh state" * report.stateful)
+        + stateful * report.stateful
         + "</p>",
     ]
     if report.nondeterministic or report.remedy:
         ops = ", ".join(report.random_ops) or "-"
-        out.append(f"<p>Nondeterministic in v1 (random ops: <code>{e(ops)}</code>).</p>")
+        out.append(f"<p>Nondeterministic in v1 (random ops: <code>{esc(ops)}</code>).</p>")
     if report.remedy:
-        out.append(f"<p>Remedy applied: {e(report.remedy)}</p>")
-    for note in report.notes:
-        out.append(f"<p>{e(note)}</p>")
-    head = "".join(f"<th>{e(label or col)}</th>" for col, label in _COLUMNS)
+        out.append(f"<p>Remedy applied: {esc(report.remedy)}</p>")
+    out += [f"<p>{esc(note)}</p>" for note in report.notes]
+    head = "".join(f"<th>{label or col}</th>" for col, label in _COLUMNS)
     out.append(f'<table><tr><th class="k">output</th>{head}</tr>')
     for key, rec in report.outputs.items():
         cells = "".join(f"<td>{_cell(rec, col)}</td>" for col, _ in _COLUMNS)
-        reason = f" <small>({e(rec.reason)})</small>" if rec.reason else ""
-        out.append(f'<tr><td class="k">{e(key)}{reason}</td>{cells}</tr>')
+        reason = f" <small>({esc(rec.reason)})</small>" if rec.reason else ""
+        out.append(f'<tr><td class="k">{esc(key)}{reason}</td>{cells}</tr>')
     out.append("</table>")
     out.extend(examples_html(report))
     if plots:
         for title, fig in report_figures(report).items():
-            out.append(f'<img alt="{e(report.name)} {e(title)}" src="{figure_png(fig)}">')
+            out.append(f'<img alt="{esc(report.name)} {esc(title)}" src="{figure_png(fig)}">')
     return out
 
 
+def examples_html(report: Any) -> list[str]:
+    """HTML lines for ``report.data`` and ``report.examples`` of a run on the user's data (``[]``
+    when absent): per output, examples compared and differing, quantiles of each example's
+    largest absolute error, their distribution, and the worst examples side by side."""
+    out: list[str] = []
+    d = report.data
+    if d:
+        secs = d.get("seconds", {})
+        out.append(
+            f"<p>Data: {d.get('examples', 0):,} examples from <code>{esc(d.get('source'))}</code>"
+            f" in batches of {d.get('batch_size')}; {d.get('examples_per_second') or 0:,.0f} "
+            f"examples/s (v1 {secs.get('v1', 0):.3g} s, v2 {secs.get('v2', 0):.3g} s, "
+            f"total {secs.get('total', 0):.3g} s).</p>"
+        )
+    examples = report.examples
+    if not examples:
+        return out
+    out.append("<h3>Per example</h3>")
+    out.append(
+        '<table><tr><th class="k">output</th><th>examples</th><th>differ</th>'
+        "<th>p50 max abs</th><th>p90</th><th>p99</th><th>max</th></tr>"
+    )
+    for key, ex in examples.items():
+        cells = "".join(f"<td>{_g(ex.quantiles.get(k))}</td>" for k in ("p50", "p90", "p99", "max"))
+        note = f" <small>({esc(ex.reason)})</small>" if ex.reason else ""
+        out.append(
+            f'<tr><td class="k">{esc(key)}{note}</td><td>{ex.examples}</td>'
+            f"<td>{ex.failed}</td>{cells}</tr>"
+        )
+    out.append("</table>")
+    for key, ex in examples.items():
+        out.extend(_histogram_html(key, ex))
+    for key, ex in examples.items():
+        if not ex.worst:
+            continue
+        out.append(f"<h4>{esc(key)}: worst examples</h4>")
+        out.append(
+            '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th>'
+            '<th>differ</th><th class="k">v1</th><th class="k">v2</th>'
+            '<th class="k">inputs</th></tr>'
+        )
+        for w in ex.worst:
+            out.append(
+                f"<tr><td>{w.index}</td><td class='k'>{esc(w.where)}</td><td>{_g(w.max_abs)}</td>"
+                f"<td>{w.mismatches}</td><td class='k'>{_values(w.a, w.shape)}</td>"
+                f"<td class='k'>{_values(w.b, w.shape)}</td>"
+                f"<td class='k'><small>{esc(w.inputs)}</small></td></tr>"
+            )
+        out.append("</table>")
+    return out
+
+
+def _values(values: list[Any], shape: list[int]) -> str:
+    text = ", ".join(_g(v) if isinstance(v, float) else esc(repr(v)) for v in values)
+    return f"[{text}{', …' if math.prod(shape) > len(values) else ''}]"
+
+
+def _histogram_html(key: str, ex: Any) -> list[str]:
+    """The examples' largest absolute errors as a bar table: exact zeros, then each non-empty
+    log-spaced bin (``[]`` when none differ: the table above says so)."""
+    if not ex.hist_counts:
+        return []
+    bins = [("0 (equal)", ex.hist_zeros)] if ex.hist_zeros else []
+    for lo, hi, n in zip(ex.hist_edges, ex.hist_edges[1:], ex.hist_counts):
+        if n:
+            bins.append((f"[{lo:.2g}, {hi:.2g})", n))
+    top = max(n for _, n in bins)
+    rows = "".join(
+        f"<tr><td class='k'>{label}</td><td>{n}</td><td class='k'>"
+        f"<div style='background:#6a8fd8;height:10px;width:{max(1, round(200 * n / top))}px'>"
+        "</div></td></tr>"
+        for label, n in bins
+    )
+    return [
+        f"<h4>{esc(key)}: largest absolute error per example</h4>",
+        f"<table><tr><th class='k'>error</th><th>examples</th><th></th></tr>{rows}</table>",
+    ]
+
+
 def to_html(
-    result: Any,
-    *,
-    title: str = "tf1-explorer parity report",
-    extra: Mapping[str, Any] | None = None,
-    figures: Mapping[str, Any] | None = None,
+    result: Any, *, title: str = "tf1-explorer parity report",
+    extra: Mapping[str, Any] | None = None, figures: Mapping[str, Any] | None = None,
     plots: bool = True,
-) -> str:
+) -> str:  # fmt: skip
     """A self-contained HTML page for a ``ParitySummary`` or a single ``ParityReport``.
 
-    Args:
-        result: what :func:`explorer.parity` or :func:`explorer.compare` returned.
-        title: the page title.
-        extra: section title -> JSON-ready object, shown as preformatted JSON after the results
-            (``migrate`` puts the inspect summary, suggestions, findings and conversion here).
-        figures: extra figures (title -> matplotlib Figure), e.g. a divergence plot.
-        plots: embed the per-output figures (histogram, scatter, heatmap) as PNG.
-
-    The full JSON of the result is embedded in a ``<script type="application/json"
-    id="parity-json">`` element, so the page alone is a complete record.
+    ``extra``: section title -> JSON-ready object shown after the results (``migrate`` puts its
+    steps here); ``figures``: title -> more matplotlib Figures (e.g. a divergence plot);
+    ``plots``: embed the per-output figures as PNG. The result's full JSON is embedded in a
+    ``<script type="application/json" id="parity-json">`` element (:func:`read_embedded_json`).
     """
-    e = html.escape
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
     status = result.status
     env = getattr(result, "environment", None) or numerics_environment()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
-        f'<h1>{e(title)}: <span class="{status}">{status}</span></h1>',
+        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
+        f'<h1>{esc(title)}: <span class="{status}">{esc(result.verdict)}</span></h1>',
         "<h3>Numerics environment</h3><table>",
     ]
     for k, v in env.items():
-        parts.append(f'<tr><th class="k">{e(str(k))}</th><td class="k">{e(str(v))}</td></tr>')
+        parts.append(f'<tr><th class="k">{esc(k)}</th><td class="k">{esc(v)}</td></tr>')
     parts.append("</table>")
     for report in reports.values():
         parts.extend(_signature_html(report, plots))
     for name, fig in (figures or {}).items():
-        parts.append(f"<h2>{e(name)}</h2><img alt='{e(name)}' src='{figure_png(fig)}'>")
+        parts.append(f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='{figure_png(fig)}'>")
     payload = dict(result.to_json())
     payload.setdefault("environment", env)
     for name, obj in (extra or {}).items():
         text = json.dumps(obj, indent=2, default=str)
-        parts.append(f"<h2>{e(name)}</h2><pre>{e(text)}</pre>")
+        parts.append(f"<h2>{esc(name)}</h2><pre>{html.escape(text)}</pre>")
     if extra:
         payload["extra"] = dict(extra)
     blob = json.dumps(payload, default=str).replace("</", "<\\/")

@@ -1,6 +1,6 @@
 """Figures of parity results: pure functions over records and arrays returning matplotlib Figures
-(``matplotlib.figure.Figure``: no pyplot, no global state; they render as PNG in a notebook via
-``_repr_png_`` whatever the backend). Nothing here runs a model."""
+(no pyplot, no global state; a notebook shows them as PNG via ``_repr_png_``). Nothing here runs a
+model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import io
 import math
 from typing import Any
 
-from explorer.errors import ParityError
+from explorer.errors import ParityError, plain
 
 V1_LABEL = "v1 (reference)"
 V2_LABEL = "v2"
@@ -28,8 +28,6 @@ def figure_class() -> type:
     from matplotlib.figure import Figure
 
     class ExplorerFigure(Figure):
-        """A Figure with ``_repr_png_``: a notebook shows it as an image, not as its repr."""
-
         def _repr_png_(self) -> bytes:
             return figure_png_bytes(self)
 
@@ -39,7 +37,6 @@ def figure_class() -> type:
 
 
 def figure_png_bytes(fig: Any, dpi: int = PNG_DPI) -> bytes:
-    """The figure as PNG bytes (what a notebook shows)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
@@ -47,40 +44,22 @@ def figure_png_bytes(fig: Any, dpi: int = PNG_DPI) -> bytes:
 
 def _figure(ncols: int = 1, width: float = 5.0, height: float = 3.6) -> tuple[Any, list[Any]]:
     fig = figure_class()(figsize=(width * ncols, height), layout="constrained")
-    axes = fig.subplots(1, ncols, squeeze=False)[0]
-    return fig, list(axes)
+    return fig, list(fig.subplots(1, ncols, squeeze=False)[0])
 
 
 def _equal_panel(ax: Any, lines: list[str], title: str) -> None:
     """An axes without ticks that says, in words, that everything compared equal."""
     ax.set_axis_off()
-    ax.text(
-        0.5,
-        0.5,
-        "\n".join(lines),
-        ha="center",
-        va="center",
-        transform=ax.transAxes,
-        fontsize="medium",
-        color=EXACT,
-    )
+    ax.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", transform=ax.transAxes,
+            fontsize="medium", color=EXACT)  # fmt: skip
     ax.set_title(title)
 
 
 def error_histogram(report: Any) -> Any:
-    """Histogram of absolute errors per output, log-scaled x (error) and y (count).
-
-    Args:
-        report: a ``ParityReport`` (one panel per numeric output) or one ``OutputComparison``.
-
-    Returns:
-        A Figure, a panel per output titled with its key and max abs error. Exact zeros (no place
-        on a log axis) are counted in the legend; an exactly-equal output gets a panel saying so,
-        and when all are, the figure is one "all outputs equal" panel.
-
-    Raises:
-        ParityError: no numeric output to plot (string/bool outputs have no error histogram).
-    """
+    """Histogram of absolute errors per output (a ``ParityReport``'s numeric outputs, or one
+    ``OutputComparison``), log-scaled x and y, a panel per output titled with its key and max abs
+    error. Exact zeros are counted in the legend; an exactly-equal output gets a panel saying so
+    (all equal: one panel). ``ParityError`` when no output is numeric."""
     records = list(report.outputs.values()) if hasattr(report, "outputs") else [report]
     records = [r for r in records if r.max_abs is not None or r.hist_zeros]
     if not records:
@@ -89,50 +68,36 @@ def error_histogram(report: Any) -> Any:
         fig, (ax,) = _figure(1, width=4.5, height=2.6)
         _equal_panel(
             ax,
-            [f"{r.key}: all {r.hist_zeros:,} values exactly equal" for r in records],
-            "All outputs equal" if len(records) > 1 else f"{records[0].key}: exactly equal",
+            [f"{plain(r.key)}: all {r.hist_zeros:,} values exactly equal" for r in records],
+            "All outputs equal" if len(records) > 1 else f"{plain(records[0].key)}: exactly equal",
         )
         fig.suptitle("Absolute error per output")
         return fig
     fig, axes = _figure(len(records), width=4.5)
     for ax, rec in zip(axes, records):
-        title = f"{rec.key}: max abs {_fmt(rec.max_abs)} ({rec.status})"
+        title = f"{plain(rec.key)}: max abs {_fmt(rec.max_abs)} ({rec.status})"
         if not rec.hist_counts:
             _equal_panel(ax, [f"all {rec.hist_zeros:,} values", "exactly equal"], title)
             continue
         edges = rec.hist_edges
-        widths = [edges[i + 1] - edges[i] for i in range(len(edges) - 1)]
-        ax.bar(
-            edges[:-1],
-            rec.hist_counts,
-            width=widths,
-            align="edge",
-            color=WITHIN,
-            edgecolor="white",
-            label=f"{sum(rec.hist_counts)} non-zero",
-        )
+        widths = [hi - lo for lo, hi in zip(edges, edges[1:])]
+        ax.bar(edges[:-1], rec.hist_counts, width=widths, align="edge", color=WITHIN,
+               edgecolor="white", label=f"{sum(rec.hist_counts)} non-zero")  # fmt: skip
         if max(rec.hist_counts) > 0:
             ax.set_yscale("log")
             ax.set_ylim(bottom=0.5)
         ax.axvline(rec.atol, color=OVER, linestyle="--", label=f"atol {rec.atol:g}")
         ax.set_xscale("log")
         ax.plot([], [], " ", label=f"{rec.hist_zeros} exactly equal")
-        ax.set_xlabel("|v2 - v1|")
-        ax.set_ylabel("elements")
-        ax.set_title(title)
+        ax.set(xlabel="|v2 - v1|", ylabel="elements", title=title)
         ax.legend(fontsize="small")
     fig.suptitle("Absolute error per output")
     return fig
 
 
 def scatter(a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS) -> Any:
-    """v1 values (x) against v2 values (y) with the ``y = x`` line; points on it are equal.
-
-    Args:
-        a, b: arrays of the same shape (a = v1, b = v2); flattened, evenly subsampled to at most
-            ``max_points`` points, non-finite values dropped.
-        title: the axes title (an output key).
-    """
+    """v1 values ``a`` (x) against v2 values ``b`` (y) with the ``y = x`` line: flattened, evenly
+    subsampled to at most ``max_points``, non-finite values dropped; ``title``: an output key."""
     import numpy as np
 
     a = np.asarray(a, dtype=np.float64).reshape(-1)
@@ -146,25 +111,16 @@ def scatter(a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_PO
         a, b = a[idx], b[idx]
     fig, (ax,) = _figure(1, width=4.2, height=4.0)
     ax.scatter(a, b, s=6, alpha=0.6, color=WITHIN, label=f"{a.size} values")
-    if a.size:
-        lo = float(min(a.min(), b.min()))
-        hi = float(max(a.max(), b.max()))
-    else:
-        lo, hi = 0.0, 1.0
+    lo, hi = (float(min(a.min(), b.min())), float(max(a.max(), b.max()))) if a.size else (0.0, 1.0)
     ax.plot([lo, hi], [lo, hi], color=OVER, linewidth=1, label="y = x")
-    ax.set_xlabel(V1_LABEL)
-    ax.set_ylabel(V2_LABEL)
-    ax.set_title(title or "v1 vs v2")
+    ax.set(xlabel=V1_LABEL, ylabel=V2_LABEL, title=title or "v1 vs v2")
     ax.legend(fontsize="small")
     return fig
 
 
 def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
-    """|v2 - v1| as an image, with a colour bar.
-
-    2-D outputs ``[rows, cols]`` are shown whole; 4-D outputs ``[N, H, W, C]`` show the first
-    example with the maximum over channels. Other ranks raise ``ParityError``.
-    """
+    """|v2 - v1| as an image with a colour bar: a 2-D output whole, a 4-D ``[N, H, W, C]`` one
+    as its first example's maximum over channels (other ranks: ``ParityError``)."""
     import numpy as np
 
     a = np.asarray(a, dtype=np.float64)
@@ -195,17 +151,18 @@ def tail_text(text: str, limit: int = 22) -> str:
     return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
+_STYLES = {  # kind of a divergence step -> marker, colour, label
+    "exact": ("v", EXACT, "exactly equal"),
+    "within": ("o", WITHIN, "within tolerance"),
+    "over": ("o", OVER, "over tolerance"),
+    "nonfinite": ("X", OVER, "NaN or Inf"),
+}
+
+
 def divergence_plot(divergence: Any) -> Any:
-    """Max abs error of every shared tensor along the topological order, log-scaled.
-
-    Args:
-        divergence: a :class:`~explorer.comparing.records.Divergence` (``first_divergence``).
-
-    x: each tensor's position in the v1 graph's topological order (named up to
-    ``MAX_NAMED_TICKS``). ``atol`` is a dashed line; exactly-equal tensors sit on a row below it
-    (a log axis has no zero), NaN/Inf errors on a row above all; the first divergence is a star
-    named in the legend beside the axes.
-    """
+    """Max abs error of every shared tensor of a ``Divergence`` along the v1 graph's topological
+    order (x; named up to ``MAX_NAMED_TICKS``), log-scaled: ``atol`` dashed, exactly-equal
+    tensors on a row below it, NaN/Inf errors on a row above all, the first divergence a star."""
     from matplotlib.ticker import MaxNLocator
 
     steps = divergence.steps
@@ -220,12 +177,6 @@ def divergence_plot(divergence: Any) -> Any:
     floor = _log_floor(finite + ([atol] if atol > 0 else []))
     ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
     groups: dict[str, tuple[list[int], list[float]]] = {}
-
-    def put(kind: str, i: int, y: float) -> None:
-        xs, ys = groups.setdefault(kind, ([], []))
-        xs.append(i)
-        ys.append(y)
-
     ys_all = []
     for i, s in enumerate(steps):
         v = s.max_abs
@@ -235,57 +186,36 @@ def divergence_plot(divergence: Any) -> Any:
             y, kind = ceiling, "nonfinite"
         else:
             y, kind = v, "within" if s.passed else "over"
-        put(kind, i, y)
+        xs, ys = groups.setdefault(kind, ([], []))
+        xs.append(i)
+        ys.append(y)
         ys_all.append(y)
     ax.plot(range(n), ys_all, color="lightgray", linewidth=1, zorder=1)
-    styles = {
-        "exact": ("v", EXACT, "exactly equal"),
-        "within": ("o", WITHIN, "within tolerance"),
-        "over": ("o", OVER, "over tolerance"),
-        "nonfinite": ("X", OVER, "NaN or Inf"),
-    }
-    for kind, (marker, colour, label) in styles.items():
+    for kind, (marker, colour, label) in _STYLES.items():
         if kind in groups:
             xs, ys = groups[kind]
-            ax.scatter(
-                xs, ys, marker=marker, color=colour, s=22, zorder=2, label=f"{label} ({len(xs)})"
-            )
+            ax.scatter(xs, ys, marker=marker, color=colour, s=22, zorder=2,
+                       label=f"{label} ({len(xs)})")  # fmt: skip
     ax.set_yscale("log")
     ax.set_ylim(floor / 3, ceiling * 3)
-    ax.axhline(
-        atol if atol > 0 else floor, color=OVER, linestyle="--", linewidth=1, label=f"atol {atol:g}"
-    )
+    line = atol if atol > 0 else floor
+    ax.axhline(line, color=OVER, linestyle="--", linewidth=1, label=f"atol {atol:g}")
     if divergence.index is not None:
         i = divergence.index
         s = steps[i]
-        ax.scatter(
-            [i],
-            [ys_all[i]],
-            marker="*",
-            s=180,
-            color=OVER,
-            edgecolor="black",
-            zorder=3,
-            label=f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})",
-        )
+        ax.scatter([i], [ys_all[i]], marker="*", s=180, color=OVER, edgecolor="black", zorder=3,
+                   label=f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})")  # fmt: skip
         title = f"First divergence at position {i} of {n} shared tensors"
     elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
-        title = (
-            f"No divergence among {n} tensors; not judged: {', '.join(divergence.outputs_skipped)}"
-        )
+        skipped = ", ".join(divergence.outputs_skipped)
+        title = f"No divergence among {n} tensors; not judged: {skipped}"
     else:
         title = f"No divergence: all {n} shared tensors within tolerance"
     ax.set_title(title)
     ax.set_xlim(-0.6, n - 0.4)
     if named:
-        ax.set_xticks(
-            range(n),
-            [tail_text(s.tensor) for s in steps],
-            rotation=60,
-            ha="right",
-            rotation_mode="anchor",
-            fontsize=7,
-        )
+        ax.set_xticks(range(n), [tail_text(s.tensor) for s in steps], rotation=60, ha="right",
+                      rotation_mode="anchor", fontsize=7)  # fmt: skip
         ax.set_xlabel("shared tensor, in topological order")
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -316,29 +246,25 @@ def _floor_formatter_class() -> type:
 
 def report_figures(report: Any) -> dict[str, Any]:
     """Every figure that applies to a report: ``histogram``, then per output ``scatter <key>``
-    and (2-D/4-D numeric outputs with an error) ``heatmap <key>``, from the arrays the report
-    keeps. An exactly-equal output has no heatmap (it would be one flat colour): the histogram
-    says it is equal."""
+    and (2-D/4-D numeric outputs with an error: an equal one would be one flat colour)
+    ``heatmap <key>``, from the arrays the report keeps."""
     figures: dict[str, Any] = {}
-    numeric = [o for o in report.outputs.values() if o.max_abs is not None or o.hist_zeros]
-    if numeric:
+    if any(o.max_abs is not None or o.hist_zeros for o in report.outputs.values()):
         figures["histogram"] = error_histogram(report)
     for key, (a, b) in report.arrays.items():
         rec = report.outputs.get(key)
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue
-        figures[f"scatter {key}"] = scatter(a, b, title=key)
+        figures[f"scatter {key}"] = scatter(a, b, title=plain(key))
         if a.ndim in (2, 4) and rec.max_abs != 0:
-            figures[f"heatmap {key}"] = error_heatmap(a, b, title=key)
+            figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
     return figures
 
 
 def _log_floor(values: list[float]) -> float:
     """A power of ten a decade below the smallest positive value (1e-12 without one)."""
     positive = [v for v in values if v and v > 0 and math.isfinite(v)]
-    if not positive:
-        return 1e-12
-    return 10.0 ** (math.floor(math.log10(min(positive))) - 1)
+    return 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
 
 
 def _fmt(x: float | None) -> str:

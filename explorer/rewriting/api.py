@@ -154,6 +154,7 @@ def to_keras(
     atol: float = 1e-5,
     rtol: float = 1e-5,
     allow_unsafe: bool = False,
+    nonfinite: str = "refuse",
 ) -> KerasRewrite:
     """Rewrite a TF1 model's graph between ``inputs`` and ``outputs`` (or a signature) as a
     native Keras 3 functional model; with ``check`` prove it against the v1 session on
@@ -202,7 +203,7 @@ def to_keras(
     rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
     rw._feeds, rw._expected = all_feeds, expected
     if check:
-        check_rewrites([rw], backends, atol, rtol)
+        check_rewrites([rw], backends, atol, rtol, nonfinite)
     return rw
 
 
@@ -211,6 +212,7 @@ def check_rewrites(
     backends: tuple[str, ...] = ("tensorflow", "jax"),
     atol: float = 1e-5,
     rtol: float = 1e-5,
+    nonfinite: str = "refuse",
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
@@ -220,7 +222,7 @@ def check_rewrites(
             folder.mkdir()
             rw._write(folder)
             jobs.append(Job(folder, rw._feeds, rw._expected))
-        results = check_jobs(jobs, tuple(backends), atol, rtol)
+        results = check_jobs(jobs, tuple(backends), atol, rtol, nonfinite=nonfinite)
     for rw, res in zip(rewrites, results):
         rw.parity["backends"] = res
         rw.parity["atol"], rw.parity["rtol"] = atol, rtol

@@ -93,10 +93,11 @@ def check_jobs(
     atol: float = 1e-5,
     rtol: float = 1e-5,
     timeout: float = 600.0,
+    nonfinite: str = "refuse",
 ) -> list[dict[str, Any]]:
     """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
     per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
-    tolerance = Tolerance(atol, rtol)
+    tolerance = Tolerance(atol, rtol, nonfinite=nonfinite)
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
         paths = []
@@ -170,6 +171,8 @@ def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> di
     outputs: dict[str, Any] = {}
     for key, rec in (acc.report().outputs if keys else {}).items():
         outputs[key] = {"passed": rec.passed, "max_abs": rec.max_abs, "max_rel": rec.max_rel}
+        if rec.nonfinite:
+            outputs[key]["nonfinite"] = rec.nonfinite
         if rec.shape_a != rec.shape_b:
             outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
     for key in job.expected[0]:

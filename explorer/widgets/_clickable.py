@@ -32,8 +32,7 @@ export default { render };
 """
 
 _CSS = """
-.tf1x-clickable { width: 100%; }
-.tf1x-clickable [data-name] { cursor: pointer; }
+.tf1x-clickable { width: 100%; } .tf1x-clickable [data-name] { cursor: pointer; }
 .tf1x-clickable .tf1x-scroll { max-height: 440px; overflow-y: auto; }
 .tf1x-clickable table.tf1x-grid {
   width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px;
@@ -50,8 +49,8 @@ _CSS = """
 .tf1x-clickable table.tf1x-grid tbody tr[data-name]:hover { background: #f6f8fa; }
 .tf1x-clickable table.tf1x-grid tbody tr.tf1x-selected { background: #ddf4ff; }
 .tf1x-clickable td.tf1x-tail { direction: rtl; }
-.tf1x-clickable td.tf1x-tail > bdi { direction: ltr; unicode-bidi: isolate; }
 .tf1x-clickable .tf1x-node:hover rect { stroke-width: 2.5; }
+.tf1x-clickable td.tf1x-tail > bdi { direction: ltr; unicode-bidi: isolate; }
 """
 
 

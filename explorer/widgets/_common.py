@@ -1,7 +1,6 @@
-"""Bits every view shares: a status line for errors and progress, guarded two-way bindings,
-button handlers that show errors inline, the "show code" pane, clickable tables, and the
-:class:`View` base (a construction error is one inline line; a notebook opened before it is run
-shows a readable line instead of the widget's raw repr). Imports ipywidgets."""
+"""Bits every view shares: a status line, guarded two-way bindings, button handlers that show
+errors inline, the "show code" pane, clickable tables, and the :class:`View` base. Every text
+shown goes through :func:`~explorer.reporting.html.esc`. Imports ipywidgets."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 import ipywidgets as W
 
 from explorer.errors import ExplorerError, first_line
+from explorer.reporting.html import esc
 from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
@@ -32,12 +32,11 @@ class StatusArea(W.HTML):
     def __init__(self) -> None:
         super().__init__()
         self.add_class("tf1x-status")
-        self.kind = "clear"
-        self.text = ""
+        self.kind, self.text = "clear", ""
 
     def _show(self, kind: str, text: str, colour: str) -> None:
         self.kind, self.text = kind, text
-        self.value = f'<span style="color:{colour}">{html.escape(text)}</span>' if text else ""
+        self.value = f'<span style="color:{colour}">{esc(text)}</span>' if text else ""
 
     def ok(self, text: str) -> None:
         self._show("ok", text, "#1a7f37")
@@ -53,8 +52,8 @@ class StatusArea(W.HTML):
 
 
 def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
-    """``fn()``, or ``None`` when it raised: the error is one line in ``status``, never a
-    traceback; ``done`` is shown on success."""
+    """``fn()``, or ``None`` when it raised (the error is one line in ``status``); ``done`` is
+    shown on success."""
     try:
         result = fn()
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
@@ -66,8 +65,8 @@ def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) ->
 
 
 def error_line(e: BaseException) -> str:
-    """The one line a view shows for an error: an ``ExplorerError``'s message as it is, any other
-    error as ``Type: first line`` (at most 400 characters)."""
+    """An ``ExplorerError``'s message as it is, any other error as ``Type: first line`` (at most
+    400 characters)."""
     text = str(e).strip()
     if isinstance(e, ExplorerError) or not text:
         return text or type(e).__name__
@@ -75,22 +74,19 @@ def error_line(e: BaseException) -> str:
 
 
 def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
-    """The state object a view mirrors: ``source`` itself when it is a ``state_cls``, else
-    ``state_cls(source, *args, **kwargs)``; its ``.widget`` is ``view`` from now on."""
+    """``source`` itself when it is a ``state_cls``, else ``state_cls(source, *args, **kwargs)``;
+    its ``.widget`` is ``view`` from now on."""
     state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
     object.__setattr__(state, "_widget", view)
     return state
 
 
 def on_click(
-    button: W.Button,
-    status: StatusArea,
-    fn: Callable[[], R],
-    busy: str | None = None,
+    button: W.Button, status: StatusArea, fn: Callable[[], R], busy: str | None = None,
     done: Callable[[R], str] | None = None,
-) -> None:
-    """Make ``button`` call ``fn()`` with errors shown in ``status``; ``busy`` is shown while it
-    runs, ``done(result)`` when it succeeded."""
+) -> None:  # fmt: skip
+    """``button`` calls ``fn()`` (disabled meanwhile) with errors shown in ``status``; ``busy``
+    is shown while it runs, ``done(result)`` when it succeeded."""
 
     def call() -> R:
         if busy is not None:
@@ -113,20 +109,13 @@ def on_click(
 
 
 def bind(
-    state: Observable,
-    field: str,
-    widget: W.Widget,
-    trait: str = "value",
+    state: Observable, field: str, widget: W.Widget, trait: str = "value",
     to_widget: Callable[[Any], object] = lambda v: v,
-    to_state: Callable[[Any], object] = lambda v: v,
-    status: StatusArea | None = None,
-) -> None:
+    to_state: Callable[[Any], object] = lambda v: v, status: StatusArea | None = None,
+) -> None:  # fmt: skip
     """Two-way link between ``state.field`` and ``widget.trait``, guarded against echo loops.
-
-    The widget takes the state's value now. A state change is written to the widget; a widget
-    change is written to the state, and an error raised by the state (a bad regex, an unknown
-    tensor) is shown in ``status`` while the widget is put back to the state's value.
-    """
+    The widget takes the state's value now. An error the state raises for a widget's value (a
+    bad regex, an unknown tensor) is shown in ``status`` and the widget is put back."""
     busy = [False]
     shown: list[str | None] = [None]  # the error this binding put in the status line
 
@@ -168,11 +157,8 @@ def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea
 
 
 class CodePane(W.VBox):
-    """A "show code" toggle and the explorer API calls equivalent to what was clicked.
-
-    While open, the code is rendered again whenever one of the ``watch`` states changes, so it
-    always matches the view.
-    """
+    """A "show code" toggle and the explorer API calls equivalent to what was clicked, rendered
+    again while open whenever one of the ``watch`` states changes."""
 
     def __init__(
         self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
@@ -193,7 +179,6 @@ class CodePane(W.VBox):
         return self.refresh()
 
     def hide(self) -> None:
-        """Close the pane."""
         self.is_open = False
         self.button.description = "show code"
         self.pre.value = ""
@@ -206,25 +191,22 @@ class CodePane(W.VBox):
             text = self._code()
         except Exception as e:  # the code of a half-done step: say why, never a traceback
             text = f"# no code yet: {error_line(e)}"
-        self.pre.value = f"<pre>{html.escape(text, quote=False)}</pre>"
+        self.pre.value = f"<pre>{html.escape(text, quote=False)}</pre>"  # names in it are repr()
         return text
 
 
 class View(W.VBox):
     """Base of the views: ``state``, ``status``, and what a person sees when things go wrong.
 
-    A view takes ``source`` (its state, or what the state's constructor takes, with keywords)
-    and ``show_code`` (whether it has its own "show code" pane; the wizard has one for all).
-    :meth:`_open` builds the state; when that fails (a missing path, a file that is not a
-    model) the view is one inline error line instead of a traceback. ``repr()`` (what a notebook
-    stores as the widget's text and shows when opened before it is run) is one readable line.
+    :meth:`_open` builds the state from ``source`` (its state, or what its constructor takes);
+    when that fails the view is one inline error line instead of a traceback. ``repr()`` (what a
+    notebook stores and shows before it is run) is one readable line.
     """
 
     state: Any = None  # the state object (its class depends on the view)
 
     def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """Set ``state`` (see :func:`adopt_state`) and a fresh ``status``; returns the state, or
-        ``None`` after showing why it failed."""
+        """Set ``state`` (:func:`adopt_state`) and a fresh ``status``; ``None`` when it failed."""
         self.status = StatusArea()
         try:
             self.state = adopt_state(self, source, state_cls, *args, **kwargs)
@@ -254,34 +236,30 @@ Column = tuple[str, str, str]  # header, CSS width, cell class ("", "tf1x-tail",
 
 
 def grid_html(
-    columns: Sequence[Column],
-    rows: Sequence[Sequence[object]],
-    names: Sequence[str],
-    selected: str | None = None,
-    empty: str = "",
-) -> str:
-    """A compact table for :class:`~explorer.widgets._clickable.ClickableHTML`: fixed layout
-    (long values end in an ellipsis, whole on hover), a row per item reporting ``names[i]`` when
-    clicked, ``selected`` highlighted; a column of class ``"tf1x-tail"`` cuts long values at the
-    start, ``"tf1x-wrap"`` wraps them; ``empty``: the line shown instead of an empty body."""
-    e = html.escape
+    columns: Sequence[Column], rows: Sequence[Sequence[object]], names: Sequence[str],
+    selected: str | None = None, empty: str = "",
+) -> str:  # fmt: skip
+    """A compact fixed-layout table for :class:`~explorer.widgets._clickable.ClickableHTML`: a
+    row per item reporting ``names[i]`` when clicked, ``selected`` highlighted; long values end
+    in an ellipsis (whole on hover), or start with one in a ``"tf1x-tail"`` column, or wrap in a
+    ``"tf1x-wrap"`` one; ``empty``: the line shown instead of an empty body."""
     cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
-    head = "".join(f"<th>{e(h)}</th>" for h, _, _ in columns)
+    head = "".join(f"<th>{esc(h)}</th>" for h, _, _ in columns)
     body = []
     for name, row in zip(names, rows):
         sel = " tf1x-selected" if name == selected else ""
-        attrs = f' data-name="{e(name)}" class="tf1x-row{sel}" tabindex="0"'
+        attrs = f' data-name="{html.escape(name)}" class="tf1x-row{sel}" tabindex="0"'
         attrs += ' aria-selected="true"' if sel else ""
         cells = []
         for (_, _, cls), c in zip(columns, row):
-            text = e(str(c))
+            text = esc(c)
             inner = f"<bdi>{text}</bdi>" if cls == "tf1x-tail" else text
             attr = f' class="{cls}"' if cls else ""
             cells.append(f'<td{attr} title="{text}">{inner}</td>')
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     if not rows and empty:
         body.append(
-            f"<tr><td class='tf1x-empty' colspan='{len(columns)}'><i>{e(empty)}</i></td></tr>"
+            f"<tr><td class='tf1x-empty' colspan='{len(columns)}'><i>{esc(empty)}</i></td></tr>"
         )
     return (
         "<div class='tf1x-scroll'><table class='tf1x-grid tf1x-table'>"
@@ -294,13 +272,11 @@ def table_html(
     header: list[str], rows: list[list[object]], row_styles: list[str] | None = None
 ) -> str:
     """A small HTML table (values escaped); ``row_styles`` adds a ``style`` per row."""
-    head = "".join(
-        f"<th style='text-align:left;padding:2px 8px'>{html.escape(h)}</th>" for h in header
-    )
+    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{esc(h)}</th>" for h in header)
     body = []
     for i, row in enumerate(rows):
         style = f' style="{row_styles[i]}"' if row_styles and row_styles[i] else ""
-        cells = "".join(f"<td style='padding:2px 8px'>{html.escape(str(c))}</td>" for c in row)
+        cells = "".join(f"<td style='padding:2px 8px'>{esc(c)}</td>" for c in row)
         body.append(f"<tr{style}>{cells}</tr>")
     return (
         "<table class='tf1x-table' style='border-collapse:collapse;font-size:12px'>"

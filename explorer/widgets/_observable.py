@@ -1,14 +1,17 @@
 """A tiny observable base for the plain state objects behind the widgets (no ipywidgets, no
 traitlets): declared fields notify observers when they change; the widget is built on first
-access of ``.widget``, so logic tests never create one."""
+access of ``.widget``, so logic tests never create one. Also what every state opens."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from explorer import widgets
+from explorer.inspection.catalog import Catalog
+from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:
     from explorer.widgets._common import View
@@ -32,6 +35,14 @@ def script(source: object, lines: list[str], imports: tuple[str, ...] = ()) -> s
     ``source``, then ``lines``."""
     head = ["import explorer", *imports, "", f"model = explorer.load({str(source)!r})"]
     return "\n".join(head + lines)
+
+
+def model_and_catalog(source: V1Model | Catalog | str | PathLike[str]) -> tuple[Any, Catalog]:
+    """(model or None, catalog) from a V1Model, a Catalog, or a path to load."""
+    if isinstance(source, Catalog):
+        return None, source
+    model = as_model(source)
+    return model, Catalog.from_model(model)
 
 
 def _differs(old: object, new: object) -> bool:

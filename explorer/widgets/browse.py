@@ -4,23 +4,14 @@ stay responsive; a click on a row or on a box of the drawing selects that op."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import ipywidgets as W
 
+from explorer.reporting.html import esc
+from explorer.widgets import _common as C
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import (
-    CodePane,
-    StatusArea,
-    View,
-    bind,
-    bind_all,
-    classed,
-    error_line,
-    grid_html,
-    on_click,
-)
+from explorer.widgets._common import View, classed
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 
@@ -41,15 +32,14 @@ def _dropdown(options: Sequence[object], label: str, width: str, label_width: st
 class TensorBrowser(View):
     """Search box, op-type and dtype filters, a paged table (click a row to select its op), a
     detail pane with click-through to neighbours, and a drawing of the selected op's
-    neighbourhood (click a box to go there).
-    """
+    neighbourhood (click a box to go there)."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, BrowserState, **kwargs)
         if s is None:
             return
         # search errors and "no matches", under the box
-        self.search_status = classed(StatusArea(), "tf1x-search-status")
+        self.search_status = classed(C.StatusArea(), "tf1x-search-status")
         hint, width = "search ops: dense, */MatMul, re:^logits", W.Layout(width="320px")
         self.search = classed(W.Text(placeholder=hint, layout=width), "tf1x-search")
         self.mode = _dropdown(SEARCH_MODES, "mode", "150px", "40px")
@@ -67,14 +57,14 @@ class TensorBrowser(View):
         )
         self.detail = classed(W.HTML(), "tf1x-detail-pane")
         self.drawing = classed(ClickableHTML(), "tf1x-drawing")
-        self.code = CodePane(s.code, watch=s)
+        self.code = C.CodePane(s.code, watch=s)
 
         # the search box reports its own errors right under it, not at the bottom of the view
         searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
-        bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)
-        bind(s, "hops", self.hops, status=self.status)
-        on_click(self.prev, self.status, s.prev_page)
-        on_click(self.next, self.status, s.next_page)
+        C.bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)
+        C.bind(s, "hops", self.hops, status=self.status)
+        C.on_click(self.prev, self.status, s.prev_page)
+        C.on_click(self.next, self.status, s.next_page)
         self.table.on_pick(self._picked)
         self.drawing.on_pick(self._picked)
         self.goto.observe(self._goto_chosen, "value")
@@ -104,7 +94,7 @@ class TensorBrowser(View):
         self.summary.value = s.summary()
         cells = [[r[c] for c, _, _ in COLUMNS] for r in rows]
         names = [str(r["name"]) for r in rows]
-        self.table.html = grid_html(COLUMNS, cells, names, s.selected, empty or "no ops")
+        self.table.html = C.grid_html(COLUMNS, cells, names, s.selected, empty or "no ops")
         if empty:
             self.search_status.busy(empty)
         elif self.search_status.kind == "busy":
@@ -139,7 +129,7 @@ class TensorBrowser(View):
         try:
             self.state.select(name)
         except Exception as e:  # an op name the page no longer has: say so inline
-            self.status.error(error_line(e))
+            self.status.error(C.error_line(e))
         else:
             if self.status.kind == "error":
                 self.status.clear()
@@ -150,7 +140,7 @@ class TensorBrowser(View):
 
 
 def _detail_html(d: dict) -> str:
-    e = html.escape
+    e = esc
 
     def items(values: list[str]) -> str:
         return ", ".join(f"<code>{e(v)}</code>" for v in values) or "<i>none</i>"

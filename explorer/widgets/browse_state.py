@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 from explorer.graph.names import op_name, shape_text
 from explorer.inspection.catalog import Catalog, Subgraph
-from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable, script
-from explorer.widgets.graph_svg import render_svg
+from explorer.widgets._observable import Change, Observable, model_and_catalog, script
+from explorer.widgets.graph_svg import subgraph_svg
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
@@ -30,9 +29,7 @@ class BrowserState(Observable):
     ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, graph order, at
     most ``RESULT_CAP``), ``error`` (the last search error, ``""`` when fine).
 
-    Args:
-        source: a ``V1Model``, a ``Catalog``, or a path for ``explorer.load``.
-        page_size: rows per page.
+    ``source``: a ``V1Model``, a ``Catalog``, or a path for ``explorer.load``.
     """
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
@@ -44,13 +41,9 @@ class BrowserState(Observable):
         super().__init__()
         self.model, self.catalog = model_and_catalog(source)
         self.page_size = page_size
-        self.query = ""
-        self.mode = "auto"
-        self.op_type = ""
-        self.dtype = ""
-        self.page = 0
+        self.query, self.mode, self.op_type, self.dtype = "", "auto", "", ""
+        self.page, self.hops = 0, 2
         self.selected: str | None = None
-        self.hops = 2
         self.error = ""
         self.truncated = False
         self.results: list[str] = list(self.catalog.names)
@@ -159,19 +152,10 @@ class BrowserState(Observable):
             return None
         op = self.catalog.op(self.selected)
         outs = [self.catalog.tensor(t) for t in op.outputs]
-        return {
-            "name": op.name,
-            "op": op.type,
-            "scope": op.scope,
-            "device": op.device,
-            "attrs": op.attrs,
-            "inputs": list(op.inputs),
-            "control_inputs": list(op.control_inputs),
-            "outputs": [
-                {"name": t.name, "dtype": t.dtype, "shape": shape_text(t.shape)} for t in outs
-            ],
-            "consumers": list(op.consumers),
-        }
+        outputs = [{"name": t.name, "dtype": t.dtype, "shape": shape_text(t.shape)} for t in outs]
+        return dict(name=op.name, op=op.type, scope=op.scope, device=op.device, attrs=op.attrs,
+                    inputs=list(op.inputs), control_inputs=list(op.control_inputs),
+                    outputs=outputs, consumers=list(op.consumers))  # fmt: skip
 
     def neighbours(self) -> list[str]:
         """Ops one hop away from the selection (inputs first, then consumers), for click-through."""
@@ -191,15 +175,8 @@ class BrowserState(Observable):
     def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
         """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
         sub = self.neighbourhood()
-        if sub is None:
-            return ""
-        return render_svg(
-            [(n.name, n.type) for n in sub.nodes],
-            [(e.src, e.dst) for e in sub.edges],
-            selected=sub.center,
-            values=values,
-            title=f"{sub.center}: {self.hops} hop(s) up and down",
-        )
+        title = f"{sub.center}: {self.hops} hop(s) up and down" if sub else ""
+        return "" if sub is None else subgraph_svg(sub, title, values)
 
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""

@@ -1,17 +1,17 @@
-"""ParityView: run parity, see a per-output table coloured pass/fail, the plots, and the first
-divergence drawn on the graph with ops coloured by their error."""
+"""ParityView: run parity, see a per-output table coloured pass/fail, the plots, the worst examples
+of a run on the user's data, and the first divergence drawn on the graph with ops coloured by
+their error."""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as W
 
-from explorer.reporting.html import figure_png
+from explorer.errors import plain
+from explorer.reporting.html import esc, figure_png
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
-from explorer.widgets.compare_examples import worst_examples_box
 from explorer.widgets.compare_state import ParityState
 
 COLOURS = {
@@ -25,13 +25,57 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3g}"
 
 
+def _img(title: str, fig: Any) -> str:
+    t = esc(title)
+    return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
+
+
+def detail_html(row: dict[str, Any] | None) -> str:
+    """One worst example (a ``ParityState.worst_rows()`` row) as HTML: where it came from, its
+    inputs, v1 and v2 side by side."""
+    if row is None:
+        return ""
+    e = esc
+    return (
+        f"<b>#{row['index']}</b> {e(row['where'])} · {e(row['output'])} · "
+        f"{row['mismatches']} elements differ<br><small>{e(row['inputs'])}</small>"
+        f"<table><tr><th>v1</th><th>v2</th></tr>"
+        f"<tr><td><code>{e(repr(row['v1']))}</code></td>"
+        f"<td><code>{e(repr(row['v2']))}</code></td></tr></table>"
+    )
+
+
+def worst_examples_box(state: ParityState) -> W.VBox:
+    """A list of ``state.worst_rows()`` whose value is ``state.example`` (output key, source
+    index), both ways, and the picked example; hidden without per-example figures."""
+    pick = W.Select(options=[], value=None, rows=5, description="worst")
+    detail = W.HTML()
+    box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
+
+    def label(r: dict[str, Any]) -> str:
+        err = "-" if r["max_abs"] is None else f"{r['max_abs']:.3g}"
+        return plain(f"{r['output']}: #{r['index']} {r['where']}  max abs {err}")
+
+    def render(_: Any = None) -> None:
+        rows = state.worst_rows()
+        options = [(label(r), (r["output"], r["index"])) for r in rows]
+        if list(pick.options) != options:
+            pick.options = options
+        pick.value = state.example if state.example in [v for _, v in options] else None
+        detail.value = detail_html(state.example_detail())
+        box.layout.display = "" if rows else "none"
+
+    pick.observe(lambda change: setattr(state, "example", change["new"]), "value")
+    state.observe(render, ("summary", "shown", "example"))
+    render()
+    return box
+
+
 class ParityView(View):
     """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
-    :class:`ParityState`.
-
-    The results are panels in :attr:`panels` (name -> widget, shown in order under the
-    buttons): ``verdict``, ``table``, ``plots``, ``divergence``. :meth:`add_panel` adds one more
-    (e.g. the worst examples of a run on real data), re-rendered whenever the state changes.
+    :class:`ParityState`. The results are :attr:`panels` (name -> widget, in order under the
+    buttons): ``verdict``, ``table``, ``plots``, ``worst examples``, ``divergence``;
+    :meth:`add_panel` adds one more.
     """
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -42,6 +86,7 @@ class ParityView(View):
         self.seed = W.IntText(description="seed")
         self.atol = W.FloatText(description="atol")
         self.rtol = W.FloatText(description="rtol")
+        self.accept_nonfinite = W.Checkbox(description="accept matching NaN/Inf", indent=False)
         self.run_button = W.Button(
             description="run parity", icon="balance-scale", button_style="primary"
         )
@@ -61,24 +106,12 @@ class ParityView(View):
             "worst examples": worst_examples_box(s),
             "divergence": self.drawing,
         }
-
-        for field in ("batches", "seed", "atol", "rtol"):
+        for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
             bind(s, field, getattr(self, field), status=self.status)
-        bind(s, "shown", self.shown, to_widget=lambda v: v, status=self.status)
-        on_click(
-            self.run_button,
-            self.status,
-            s.run,
-            busy="running v1 and v2 on the same feeds…",
-            done=lambda summary: f"parity: {summary.status}",
-        )
-        on_click(
-            self.divergence_button,
-            self.status,
-            s.find_divergence,
-            busy="fetching every shared tensor on both sides…",
-            done=lambda d: d.verdict,
-        )
+        busy = "running v1 and v2 on the same feeds…"
+        on_click(self.run_button, self.status, s.run, busy, lambda r: f"parity: {r.verdict}")
+        busy = "fetching every shared tensor on both sides…"
+        on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         s.observe(lambda _: self._render(), ("summary", "shown"))
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
@@ -86,7 +119,7 @@ class ParityView(View):
         self._show_code = show_code
         self._controls = [
             W.HBox([self.batches, self.seed]),
-            W.HBox([self.atol, self.rtol]),
+            W.HBox([self.atol, self.rtol, self.accept_nonfinite]),
             W.HBox([self.run_button, self.divergence_button]),
         ]
         super().__init__(self._children())
@@ -115,43 +148,29 @@ class ParityView(View):
         self.shown.value = s.shown if s.shown in names else None
         if s.summary is None:
             self.verdict.value = "<i>not compared yet: press run parity</i>"
-            self.table.value = ""
-            self.plots.value = ""
+            self.table.value = self.plots.value = ""
             return
         colour = "#1a7f37" if s.summary.passed else "#d1242f"
         rows = s.rows()
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
-        self.verdict.value = f'<b style="color:{colour}">{s.summary.status}{note}</b>'
-
+        verdict = esc(s.summary.verdict)
+        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>'
         self.table.value = table_html(
             ["signature", "output", "status", "max abs", "max rel", "mismatch"],
             [
-                [
-                    r["signature"],
-                    r["output"],
-                    r["status"],
-                    _fmt(r["max_abs"]),
-                    _fmt(r["max_rel"]),
-                    f"{r['mismatch']:.1%}",
-                ]
+                [r["signature"], r["output"], r["status"], _fmt(r["max_abs"]), _fmt(r["max_rel"])]
+                + [f"{r['mismatch']:.1%}"]
                 for r in rows
             ],
             [COLOURS.get(r["status"], "") for r in rows],
         )
-        self.plots.value = "".join(
-            f'<img title="{html.escape(name)}" alt="{html.escape(name)}" '
-            f'style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
-            for name, fig in s.figures().items()
-        )
+        self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
     def _render_divergence(self) -> None:
         s = self.state
         if s.divergence is None:
             self.drawing.value = ""
             return
-        self.drawing.value = (
-            s.divergence_svg()
-            + '<br><img title="divergence" alt="divergence" style="max-width:100%" '
-            + f'src="{figure_png(divergence_plot(s.divergence), 70)}"/>'
-        )
+        plot = _img("divergence", divergence_plot(s.divergence))
+        self.drawing.value = f"{s.divergence_svg()}<br>{plot}"

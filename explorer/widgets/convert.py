@@ -3,13 +3,13 @@ the converted signatures, and a "load it back" check against the v1 outputs."""
 
 from __future__ import annotations
 
-import html
 import threading
 from typing import Any
 
 import ipywidgets as W
 
 from explorer.errors import OutputExistsError
+from explorer.reporting.html import esc
 from explorer.widgets._common import CodePane, View, bind, bind_all, classed, on_click, table_html
 from explorer.widgets.convert_state import ConverterState
 
@@ -20,11 +20,8 @@ DEFAULT_CAP = 0.95
 
 
 class _Creep:
-    """Moves a progress bar smoothly towards a cap while a long call runs in this thread.
-
-    TensorFlow's conversion gives no progress of its own, so between the state's stages the bar
-    creeps on (fast at first, slower near the cap) and never passes the next stage's start.
-    """
+    """Moves a progress bar towards a cap (fast at first, slower near it) while a long call
+    runs in this thread: TensorFlow's conversion gives no progress of its own."""
 
     def __init__(self, bar: W.FloatProgress) -> None:
         self.bar = bar
@@ -74,13 +71,8 @@ class Converter(View):
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
         bind_all(s, fields, self.status)
         bind(s, "progress", self.progress)
-        on_click(
-            self.convert_button,
-            self.status,
-            self._convert,
-            busy="converting…",
-            done=lambda out: f"saved the TF2 SavedModel to {out}",
-        )
+        on_click(self.convert_button, self.status, self._convert, "converting…",
+                 lambda out: f"saved the TF2 SavedModel to {out}")  # fmt: skip
         on_click(self.check_button, self.status, self._check, busy="loading it back…")
         s.observe(self._stage, "stage")
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))
@@ -130,7 +122,7 @@ class Converter(View):
         s = self.state
         sel = s.selection
         if sel.signature:
-            what = f"signature <code>{html.escape(sel.signature)}</code>"
+            what = f"signature <code>{esc(sel.signature)}</code>"
         elif sel.outputs:
             what = f"{len(sel.inputs)} input(s) → {len(sel.outputs)} output(s) as serving_default"
         else:
@@ -140,16 +132,10 @@ class Converter(View):
         if not rows:
             self.summary.value = "<i>not converted yet</i>"
             return
-        self.summary.value = (
-            f"<div>saved to <code>{html.escape(str(s.saved))}</code></div>"
-            + table_html(
-                ["signature", "inputs", "outputs", "load-back check"],
-                rows,
-                [
-                    ""
-                    if not r[3]
-                    else ("color:#1a7f37" if r[3] == "same outputs" else "color:#d1242f")
-                    for r in rows
-                ],
-            )
-        )
+        colours = [
+            "" if not r[3] else "color:#1a7f37" if r[3] == "same outputs" else "color:#d1242f"
+            for r in rows
+        ]
+        header = ["signature", "inputs", "outputs", "load-back check"]
+        saved = f"<div>saved to <code>{esc(s.saved)}</code></div>"
+        self.summary.value = saved + table_html(header, rows, colours)

@@ -16,35 +16,31 @@ from explorer.widgets.pick_state import Selection
 class ConverterState(Observable):
     """Convert a model to TF2, save it, and check that the saved folder loads back and agrees.
 
-    Fields: ``selection`` (signatures to convert come from it: its signature, or its
-    inputs/outputs as one ``serving_default``; default: every signature), ``freeze``,
-    ``out_dir``, ``overwrite``, ``stage`` (what is running now, ``""`` when idle), ``progress``
-    (0..1), ``v2`` (the :class:`~explorer.V2Model`), ``saved`` (the folder written),
-    ``check`` (signature -> ``ParityReport`` of the loaded-back model against v1).
+    Fields: ``selection`` (what to convert: its signature, or its inputs/outputs as one
+    ``serving_default``; default: every signature), ``freeze``, ``out_dir``, ``overwrite``,
+    ``stage`` (what runs now, ``""`` when idle), ``progress`` (0..1), ``v2`` (the
+    :class:`~explorer.V2Model`), ``saved`` (the folder written), ``check`` (signature ->
+    ``ParityReport`` of the loaded-back model against v1).
     """
 
-    SETTINGS = ("selection", "freeze", "out_dir", "overwrite")
-    FIELDS = (*SETTINGS, "stage", "progress", "v2", "saved", "check")
+    FIELDS = ("selection", "freeze", "out_dir", "overwrite", "stage", "progress", "v2", "saved")
+    FIELDS += ("check",)
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
         super().__init__()
         self.model = as_model(model)
         self.selection = selection or Selection()
-        self.freeze = False
+        self.freeze, self.overwrite = False, False
         self.out_dir = out_dir or str(default_output_dir(self.model))
-        self.overwrite = False
-        self.stage = ""
-        self.progress = 0.0
+        self.stage, self.progress = "", 0.0
         self.v2: Any = None
         self.saved: Path | None = None
         self.check: dict[str, Any] | None = None
         self.observe(self._stale, "selection")
 
     def _stale(self, _: Any = None) -> None:
-        self.v2 = None
-        self.saved = None
-        self.check = None
+        self.v2 = self.saved = self.check = None
 
     def _convert_kwargs(self) -> dict[str, Any]:
         sel = self.selection
@@ -55,14 +51,11 @@ class ConverterState(Observable):
         return {}
 
     def _step(self, stage: str, progress: float) -> None:
-        self.stage = stage
-        self.progress = progress
+        self.stage, self.progress = stage, progress
 
     def convert(self) -> Path:
-        """Convert (``freeze`` as set) and save to ``out_dir`` (``overwrite`` as set).
-
-        Returns the folder written. Raises ``ConversionError``/``OutputExistsError`` with the fix.
-        """
+        """Convert and save to ``out_dir`` as set; returns the folder written (``ConversionError``
+        / ``OutputExistsError`` say the fix)."""
         from explorer.conversion.converter import convert
 
         if not self.out_dir.strip():
@@ -82,9 +75,8 @@ class ConverterState(Observable):
         return self.saved
 
     def load_back(self, batch: int = 2, seed: int = 0) -> dict[str, Any]:
-        """Load the saved folder with plain TensorFlow and compare each signature with v1 on
-        sampled feeds (``explorer.parity`` on the saved folder, one batch); returns signature ->
-        ``ParityReport`` (also in ``check``)."""
+        """``explorer.parity`` of the saved folder (loaded with plain TensorFlow) against v1 on
+        one sampled batch; returns signature -> ``ParityReport`` (also in ``check``)."""
         from explorer.comparing.parity_check import Sampled, parity
 
         if self.saved is None:
@@ -112,11 +104,8 @@ class ConverterState(Observable):
             return []
         rows = []
         for name, sig in self.v2.signatures.items():
-            res = (
-                ""
-                if self.check is None or name not in self.check
-                else ("same outputs" if self.check[name].passed else self.check[name].status)
-            )
+            rep = (self.check or {}).get(name)
+            res = "" if rep is None else "same outputs" if rep.passed else rep.status
             rows.append([name, ", ".join(sig.inputs), ", ".join(sig.outputs), res])
         return rows
 

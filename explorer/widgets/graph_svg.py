@@ -9,6 +9,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from explorer.inspection.catalog_items import Subgraph
+from explorer.reporting.html import esc
 from explorer.reporting.plots import tail_text
 
 NODE_W = 168  # px
@@ -44,8 +46,8 @@ def _layers(
     names: Sequence[str], edges: Iterable[tuple[str, str]]
 ) -> tuple[dict[int, list[str]], Links, Links]:
     """The rows of the drawing (layer -> names, in the order given) and each node's inputs and
-    consumers. A node's layer is the longest path to it from a node without inputs in the
-    subgraph; cycles are broken where found."""
+    consumers. A node's layer is its longest path from a node without inputs; cycles are broken
+    where found."""
     preds: Links = {n: [] for n in names}
     succs: Links = {n: [] for n in names}
     for a, b in edges:
@@ -75,22 +77,16 @@ def _layers(
 def layered_layout(
     nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]
 ) -> tuple[list[Placed], float, float]:
-    """Place ``nodes`` ((name, op type) pairs) in layers (see :func:`_layers`) so that edges
-    (src, dst) point down; nodes in a layer are ordered by the mean position of their inputs,
-    which keeps edges short. Returns the placed nodes and the drawing's width and height in px.
-    """
+    """Place ``nodes`` ((name, op type) pairs) in layers so that edges (src, dst) point down,
+    a layer ordered by the mean position of its nodes' inputs (short edges). Returns the placed
+    nodes and the drawing's width and height in px."""
     op_of = dict(nodes)
     rows, preds, _ = _layers(list(op_of), edges)
     pos: dict[str, float] = {}
     for li, row in rows.items():
         if li > 0:
-            row.sort(
-                key=lambda n: (
-                    sum(pos[p] for p in preds[n] if p in pos) / max(1, len(preds[n]))
-                    if any(p in pos for p in preds[n])
-                    else math.inf
-                )
-            )
+            known = {n: [pos[p] for p in preds[n] if p in pos] for n in row}
+            row.sort(key=lambda n: sum(known[n]) / max(1, len(preds[n])) if known[n] else math.inf)
         for i, n in enumerate(row):
             pos[n] = float(i)
     widest = max((len(r) for r in rows.values()), default=0)
@@ -98,26 +94,19 @@ def layered_layout(
     height = MARGIN * 2 + len(rows) * NODE_H + max(0, len(rows) - 1) * GAP_Y
     placed = []
     for li, row in rows.items():
-        row_w = len(row) * NODE_W + (len(row) - 1) * GAP_X
-        x0 = (width - row_w) / 2
-        for i, n in enumerate(row):
-            placed.append(
-                Placed(n, op_of[n], li, x0 + i * (NODE_W + GAP_X), MARGIN + li * (NODE_H + GAP_Y))
-            )
+        x0 = (width - len(row) * NODE_W - (len(row) - 1) * GAP_X) / 2
+        y = MARGIN + li * (NODE_H + GAP_Y)
+        placed += [Placed(n, op_of[n], li, x0 + i * (NODE_W + GAP_X), y) for i, n in enumerate(row)]
     return placed, float(width), float(height)
 
 
 def collapse(
-    nodes: Sequence[tuple[str, str]],
-    edges: Iterable[tuple[str, str]],
-    keep: Iterable[str] = (),
+    nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]], keep: Iterable[str] = (),
     max_per_layer: int = MAX_PER_LAYER,
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:  # fmt: skip
     """Fold every layer wider than ``max_per_layer`` into its first ``max_per_layer - 1`` nodes
-    (``keep`` and its direct neighbours first, then the order given) and one "+k more" node
-    standing for the rest, with their edges merged. Returns ``(nodes, edges, hidden)``, ``hidden``
-    mapping each "+k more" node to the names it stands for (empty when nothing was folded).
-    """
+    (``keep`` and its neighbours first, then the order given) and one "+k more" node for the
+    rest, edges merged. Returns ``(nodes, edges, hidden)``: "+k more" node -> names it hides."""
     if max_per_layer < 2:
         raise ValueError(f"max_per_layer={max_per_layer}: keep at least 2 boxes per layer")
     edges = list(edges)
@@ -147,8 +136,8 @@ def collapse(
 
 
 def error_colour(value: float | None, worst: float) -> str:
-    """Fill colour for an error ``value``: green (0) through yellow to red (``worst``) on a log
-    scale from 1e-8; grey when ``value`` is ``None`` (not measured) and red for NaN."""
+    """Fill colour for an error: green (0) through yellow to red (``worst``) on a log scale from
+    1e-8; grey for ``None`` (not measured), red for NaN."""
     if value is None:
         return MISSING
     if value != value:  # NaN
@@ -173,20 +162,14 @@ def _worst(values: Iterable[float | None]) -> float | None:
 
 
 def render_svg(
-    nodes: Sequence[tuple[str, str]],
-    edges: Iterable[tuple[str, str]],
-    selected: str | None = None,
-    values: Mapping[str, float | None] | None = None,
-    title: str = "",
-    max_per_layer: int = MAX_PER_LAYER,
-) -> str:
-    """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges.
-
-    Wide layers are folded by :func:`collapse` (the selection and its neighbours stay).
-    ``selected`` is outlined in blue; with ``values`` (op name -> error) boxes are filled by
-    :func:`error_colour` and show the value (a "+k more" box: the worst of its ops). Each box's
-    ``<title>`` holds its full name (or the names it stands for). The drawing scales down to the
-    width of its container, never past its natural size.
+    nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]],
+    selected: str | None = None, values: Mapping[str, float | None] | None = None,
+    title: str = "", max_per_layer: int = MAX_PER_LAYER,
+) -> str:  # fmt: skip
+    """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges, wide
+    layers folded (:func:`collapse`, keeping ``selected``, outlined in blue). With ``values``
+    (op name -> error) boxes are filled by :func:`error_colour` and show it (a "+k more" box: its
+    worst). Each box's ``<title>`` holds its full name(s). Scales down to its container's width.
     """
     nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
     placed, width, height = layered_layout(nodes, edges)
@@ -207,7 +190,7 @@ def render_svg(
         "</defs>",
     ]
     if title:
-        out.append(f'<text x="{MARGIN}" y="15" font-weight="bold">{html.escape(title)}</text>')
+        out.append(f'<text x="{MARGIN}" y="15" font-weight="bold">{esc(title)}</text>')
     for a, b in dict.fromkeys(edges):
         if a not in at or b not in at or a == b:
             continue
@@ -227,18 +210,23 @@ def render_svg(
     return "".join(out)
 
 
+def subgraph_svg(
+    sub: Subgraph, title: str, values: Mapping[str, float | None] | None = None,
+    selected: str | None = None,
+) -> str:  # fmt: skip
+    """:func:`render_svg` of a ``Catalog`` subgraph (``selected``: its center by default)."""
+    nodes, edges = [(n.name, n.type) for n in sub.nodes], [(e.src, e.dst) for e in sub.edges]
+    return render_svg(nodes, edges, selected or sub.center, values, title)
+
+
 def _box(
-    p: Placed,
-    top: float,
-    selected: str | None,
-    values: Mapping[str, float | None] | None,
-    worst: float,
-    stands_for: list[str] | None,
-) -> str:
+    p: Placed, top: float, selected: str | None, values: Mapping[str, float | None] | None,
+    worst: float, stands_for: list[str] | None,
+) -> str:  # fmt: skip
     value = values.get(p.name) if values is not None else None
     y = p.y + top
     if stands_for is not None:
-        listed = "\n".join(stands_for[:TOOLTIP_NAMES])
+        listed = "\n".join(esc(n) for n in stands_for[:TOOLTIP_NAMES])
         if len(stands_for) > TOOLTIP_NAMES:
             listed += f"\n… and {len(stands_for) - TOOLTIP_NAMES} more"
         fill = error_colour(value, worst) if value is not None else MORE_FILL
@@ -246,7 +234,7 @@ def _box(
         attrs, stroke, dash = 'class="tf1x-node tf1x-more"', "#8c959f", ' stroke-dasharray="4 3"'
     else:
         fill = error_colour(value, worst) if values is not None else PLAIN
-        tip, label, sub = f"{p.name} ({p.op})", tail_text(p.name, 26), tail_text(p.op, 18)
+        tip, label, sub = esc(f"{p.name} ({p.op})"), tail_text(p.name, 26), tail_text(p.op, 18)
         attrs = f'class="tf1x-node" data-name="{html.escape(p.name)}"'
         stroke, dash = (SELECTED if p.name == selected else "#8c959f"), ""
     sw = 3 if p.name == selected else 1
@@ -255,11 +243,11 @@ def _box(
         sub += f" · {value:.1e}"
     cx = p.x + NODE_W / 2
     return (
-        f"<g {attrs}><title>{html.escape(tip)}</title>"
+        f"<g {attrs}><title>{tip}</title>"
         f'<rect x="{p.x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>'
         f'<text x="{cx:.1f}" y="{y + 15:.1f}" text-anchor="middle" fill="{text_fill}">'
-        f"{html.escape(label)}</text>"
+        f"{esc(label)}</text>"
         f'<text x="{cx:.1f}" y="{y + 30:.1f}" text-anchor="middle" fill="{text_fill}" '
-        f'font-style="italic">{html.escape(sub)}</text></g>'
+        f'font-style="italic">{esc(sub)}</text></g>'
     )

@@ -3,13 +3,13 @@ or a signature preset; a message says whether the outputs are computable from th
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import ipywidgets as W
 
 from explorer.graph.names import shape_text
+from explorer.reporting.html import esc
 from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets._common import CodePane, View, bind, classed, grid_html, on_click
 from explorer.widgets.pick_state import PickerState, Selection
@@ -28,12 +28,9 @@ COLUMNS = [
 
 
 def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
-    """One suggestion as table cells: name, dtype, shape and the reason, whole.
-
-    ``feed`` (``PickerState.feed_shapes``: tensor -> ``{shape, reasons, notes}``) gives the shape
-    the graph decides for a fed input and why; it replaces the static shape and its reasons follow
-    the suggestion's reason. A candidate carrying ``shape_reason`` gets it after its reason too.
-    """
+    """One suggestion as table cells: name, dtype, shape and the reason, whole. ``feed``
+    (``PickerState.feed_shapes``) gives the shape the graph decides for a fed input, which
+    replaces the static one, and why, after the reason (as a candidate's ``shape_reason``)."""
     why = c.reason
     shape = shape_text(c.shape)
     f = (feed or {}).get(c.name)
@@ -60,10 +57,9 @@ class _Side(W.VBox):
         self.name = W.Combobox(
             placeholder="or type a tensor name", options=names, layout=W.Layout(width="60%")
         )
-        self.add = W.Button(
-            description=f"add {title[:-1]}", icon="plus", layout=W.Layout(width="auto")
-        )
-        self.remove = W.Button(description="remove", icon="minus", layout=W.Layout(width="auto"))
+        auto = W.Layout(width="auto")
+        self.add = W.Button(description=f"add {title[:-1]}", icon="plus", layout=auto)
+        self.remove = W.Button(description="remove", icon="minus", layout=auto)
         self.chosen = W.Select(options=[], value=None, rows=4, layout=W.Layout(width="95%"))
         self._render()
         super().__init__(
@@ -84,13 +80,9 @@ class _Side(W.VBox):
         self._render()
 
     def _render(self) -> None:
-        self.suggestions.html = grid_html(
-            COLUMNS,
-            [suggestion_row(c, self.feed) for c in self.candidates],
-            [c.name for c in self.candidates],
-            self.value,
-            empty="nothing to suggest: type a tensor name",
-        )
+        rows = [suggestion_row(c, self.feed) for c in self.candidates]
+        names, empty = [c.name for c in self.candidates], "nothing to suggest: type a tensor name"
+        self.suggestions.html = grid_html(COLUMNS, rows, names, self.value, empty)
 
     def picked(self) -> str:
         """The typed name, else the highlighted suggestion."""
@@ -118,14 +110,8 @@ class IOPicker(View):
         self.message = classed(W.HTML(), "tf1x-validation")
         self.code = CodePane(s.code, watch=s)
 
-        bind(
-            s,
-            "signature",
-            self.preset,
-            to_widget=lambda v: v or "",
-            to_state=lambda v: v or None,
-            status=self.status,
-        )
+        bind(s, "signature", self.preset, "value", lambda v: v or "", lambda v: v or None,
+             self.status)  # fmt: skip
         self.preset.observe(self._preset_chosen, "value")
         on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
         on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))
@@ -160,9 +146,6 @@ class IOPicker(View):
             if tuple(side.chosen.options) != tuple(names):
                 side.chosen.options = list(names)
             side.chosen.value = None
-        v = s.validation
-        ok = v is not None and bool(v)
-        colour = "#1a7f37" if ok else "#d1242f"
-        self.message.value = (
-            f'<span style="color:{colour}">{"✔" if ok else "✘"} {html.escape(s.message)}</span>'
-        )
+        ok = s.validation is not None and bool(s.validation)
+        colour, mark = ("#1a7f37", "✔") if ok else ("#d1242f", "✘")
+        self.message.value = f'<span style="color:{colour}">{mark} {esc(s.message)}</span>'

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.inspection.suggestions import Validation, suggest
-from explorer.widgets._model import model_and_catalog
-from explorer.widgets._observable import Change, Observable, script
+from explorer.widgets._observable import Change, Observable, model_and_catalog, script
 
 if TYPE_CHECKING:
     from explorer.graph.specs import TensorSpec
@@ -19,10 +18,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Selection:
-    """What to run: a signature name, or input and output tensor names (``op:idx``).
-
-    The value an :class:`IOPicker` produces and the runner, converter and parity states take.
-    """
+    """What to run: a signature name, or input and output tensor names (``op:idx``): what an
+    :class:`IOPicker` produces and the runner, converter and parity states take."""
 
     signature: str | None = None
     inputs: tuple[str, ...] = ()
@@ -50,17 +47,13 @@ def _tensor_names(spec: TensorSpec) -> list[str]:
 
 
 class PickerState(Observable):
-    """Which tensors to feed and fetch: ranked suggestions, a signature preset or a custom choice.
+    """Which tensors to feed and fetch: ranked suggestions (``limit`` per side), a signature
+    preset or a custom choice, of a ``V1Model`` or a path.
 
-    Fields: ``signature`` (the preset in use, ``None`` for a custom choice), ``inputs`` and
-    ``outputs`` (tensor names ``op:idx``, tuples), ``validation`` (the
-    :class:`~explorer.records.Validation` of the current choice) and ``message`` (its one line).
-    Editing inputs or outputs makes the choice custom. :attr:`value` is the choice as a
-    :class:`Selection`.
-
-    Args:
-        source: a ``V1Model`` or a path for ``explorer.load``.
-        limit: suggestions kept per side.
+    Fields: ``signature`` (the preset in use, ``None`` for a custom choice: any edit of the
+    tensors), ``inputs``/``outputs`` (tuples of ``op:idx``), ``validation`` (of the choice, a
+    :class:`~explorer.records.Validation`) and ``message`` (its one line). :attr:`value` is the
+    choice as a :class:`Selection`.
     """
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
@@ -150,19 +143,15 @@ class PickerState(Observable):
             setattr(self, side, (*now, t))
 
     def add_input(self, name: str) -> None:
-        """Feed tensor ``name`` too (``TensorNotFoundError`` for an unknown name)."""
         self._edit("inputs", name, add=True)
 
     def remove_input(self, name: str) -> None:
-        """Stop feeding ``name``."""
         self._edit("inputs", name, add=False)
 
     def add_output(self, name: str) -> None:
-        """Fetch tensor ``name`` too (``TensorNotFoundError`` for an unknown name)."""
         self._edit("outputs", name, add=True)
 
     def remove_output(self, name: str) -> None:
-        """Stop fetching ``name``."""
         self._edit("outputs", name, add=False)
 
     def code(self) -> str:

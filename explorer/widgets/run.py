@@ -3,20 +3,13 @@ see each output's statistics and first values, the run time and any error inline
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as W
 
-from explorer.widgets._common import (
-    CodePane,
-    View,
-    bind_all,
-    classed,
-    guarded,
-    on_click,
-    table_html,
-)
+from explorer.reporting.html import esc
+from explorer.widgets import _common as C
+from explorer.widgets._common import View, classed
 from explorer.widgets.run_state import RunnerState, describe_note
 
 STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
@@ -28,7 +21,7 @@ def stats_table(rows: list[dict[str, Any]]) -> str:
     def fmt(v: Any) -> str:
         return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
-    return table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
+    return C.table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
 
 
 class SessionRunner(View):
@@ -48,18 +41,13 @@ class SessionRunner(View):
         self.feeds_table = W.HTML()
         self.outputs_table = classed(W.HTML(), "tf1x-outputs")
         self.timing = W.Label()
-        self.code = CodePane(s.code, watch=s)
+        self.code = C.CodePane(s.code, watch=s)
 
         fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
-        bind_all(s, fields, self.status)
-        on_click(self.sample_button, self.status, s.sample)
-        on_click(
-            self.run_button,
-            self.status,
-            s.run,
-            busy="running the v1 session…",
-            done=lambda _: f"ran {len(s.outputs or {})} output(s)",
-        )
+        C.bind_all(s, fields, self.status)
+        C.on_click(self.sample_button, self.status, s.sample)
+        C.on_click(self.run_button, self.status, s.run, "running the v1 session…",
+                 lambda _: f"ran {len(s.outputs or {})} output(s)")  # fmt: skip
         self.upload.observe(self._uploaded, "value")
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
@@ -83,7 +71,7 @@ class SessionRunner(View):
         if not files:
             return
         f = files[0]
-        guarded(
+        C.guarded(
             self.status,
             lambda: self.state.load_npz(bytes(f["content"]), name=f["name"]),
             done=f"feeds from {f['name']}",
@@ -95,11 +83,9 @@ class SessionRunner(View):
         if s.feeds is None:
             self.feeds_table.value = "<i>no feeds yet: press sample or run (runs sample first)</i>"
             return
-        notes = "".join(
-            f"<li>{html.escape(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", [])
-        )
+        notes = "".join(f"<li>{esc(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", []))
         self.feeds_table.value = (
-            f"<div>source: {html.escape(s.feeds_source)}</div>"
+            f"<div>source: {esc(s.feeds_source)}</div>"
             + stats_table(s.feed_rows())
             + (f"<ul style='font-size:11px'>{notes}</ul>" if notes else "")
         )

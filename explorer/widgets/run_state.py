@@ -18,11 +18,9 @@ PREVIEW_ITEMS = 6  # values shown per output
 
 
 def output_row(key: str, value: Any) -> dict[str, Any]:
-    """Summary of one output value: ``key, dtype, shape, min, max, mean, std, nan, preview``.
-
-    Numbers are floats (``None`` for strings, booleans and empty arrays); a sparse value is
-    described by its ``values`` with its dense shape; ``preview`` is the first few items.
-    """
+    """Summary of one value: ``key, dtype, shape, min, max, mean, std, nan, preview`` (numbers
+    as floats, ``None`` for strings, bools and empty arrays; a sparse value by its ``values`` and
+    dense shape; ``preview``: the first few items)."""
     import numpy as np
 
     from explorer.feeding.feeds import SparseValue
@@ -36,24 +34,14 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
         "key": key,
         "dtype": str(arr.dtype) if arr.dtype.kind not in "OSU" else "string",
         "shape": list(arr.shape) if dense_shape is None else dense_shape,
-        "min": None,
-        "max": None,
-        "mean": None,
-        "std": None,
-        "nan": 0,
-    }
+    } | dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}  # fmt: skip
     flat = arr.reshape(-1)
     if arr.dtype.kind in "fiuc" and flat.size:
         x = flat.astype(np.float64) if arr.dtype.kind != "c" else np.abs(flat)
         finite = x[np.isfinite(x)]
         row["nan"] = int(np.isnan(x).sum())
         if finite.size:
-            row.update(
-                min=float(finite.min()),
-                max=float(finite.max()),
-                mean=float(finite.mean()),
-                std=float(finite.std()),
-            )
+            row.update({f: float(getattr(finite, f)()) for f in ("min", "max", "mean", "std")})
     items = flat[:PREVIEW_ITEMS].tolist()
     row["preview"] = ", ".join(
         (repr(v[:24]) if isinstance(v, bytes) else f"{v:.4g}" if isinstance(v, float) else str(v))
@@ -66,27 +54,22 @@ class RunnerState(Observable):
     """Sample data and one v1 session run of a model.
 
     Fields: ``selection`` (:class:`Selection`; default: the model's default signature),
-    ``batch``, ``seed``, ``low``/``high`` (range floats are drawn from), ``feeds`` (the
-    :class:`~explorer.Feeds` to run, sampled or loaded from ``.npz``), ``feeds_source``
-    (``"sampled"`` or the file name), ``outputs`` (output key -> value of the last run),
-    ``seconds`` (its run time, feeding excluded).
-
-    The v1 session opens on the first run and stays open (stateful graphs keep their state) until
-    the selection changes or :meth:`close`.
+    ``batch``, ``seed``, ``low``/``high`` (the range floats are drawn from), ``feeds`` (the
+    :class:`~explorer.Feeds` to run, sampled or from ``.npz``), ``feeds_source`` (``"sampled"``
+    or the file name), ``outputs`` (of the last run), ``seconds`` (its run time, no feeding).
+    The session stays open (stateful graphs keep their state) until the selection changes or
+    :meth:`close`.
     """
 
-    SETTINGS = ("selection", "batch", "seed", "low", "high")
-    FIELDS = (*SETTINGS, "feeds", "feeds_source", "outputs", "seconds")
+    FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
+    FIELDS += ("seconds",)
     WIDGET = "SessionRunner"
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
         super().__init__()
         self.model = as_model(model)
         self.selection = selection or Selection()
-        self.batch = 1
-        self.seed = 0
-        self.low = -1.0
-        self.high = 1.0
+        self.batch, self.seed, self.low, self.high = 1, 0, -1.0, 1.0
         self.feeds: Any = None
         self.feeds_source = ""
         self.outputs: dict[str, Any] | None = None
@@ -98,20 +81,16 @@ class RunnerState(Observable):
 
     def _reset(self, _: Any = None) -> None:
         self.close()
-        self.feeds = None
-        self.feeds_source = ""
-        self.outputs = None
-        self.seconds = None
+        self.feeds, self.feeds_source = None, ""
+        self._stale_outputs()
 
     def _stale_feeds(self, _: Any = None) -> None:
         if self.feeds_source == "sampled":
-            self.feeds = None
-            self.feeds_source = ""
+            self.feeds, self.feeds_source = None, ""
 
     def _stale_outputs(self, _: Any = None) -> None:
         """Outputs of other feeds than the ones shown are not kept."""
-        self.outputs = None
-        self.seconds = None
+        self.outputs = self.seconds = None
 
     @property
     def runner(self) -> Any:
@@ -168,8 +147,7 @@ class RunnerState(Observable):
                 runner.start()
             outputs = runner.infer(self.feeds)
         except BaseException:
-            self.outputs = None  # the last outputs are not the answer to this run
-            self.seconds = None
+            self._stale_outputs()  # the last outputs are not the answer to this run
             raise
         self.seconds = runner.last_seconds
         self.outputs = outputs
@@ -205,7 +183,7 @@ class RunnerState(Observable):
 
 
 def _check_npz(head: bytes, name: str) -> None:
-    """Refuse a file that is not an ``.npz`` (a zip archive) with a line saying what to give."""
+    """Refuse a file that is not an ``.npz`` (a zip archive)."""
     if head[:2] != b"PK":
         raise FeedError(
             f"{name} is not an .npz file (an .npz is a zip of .npy arrays; this one starts with "
@@ -214,7 +192,7 @@ def _check_npz(head: bytes, name: str) -> None:
 
 
 def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
-    """The error of reading an ``.npz``, naming ``name`` and saying what to do, in one line."""
+    """The error of reading an ``.npz``, naming ``name``, in one line."""
     if "pickled" in str(e) or "allow_pickle" in str(e):
         return FeedError(
             f"{name} holds object (pickled) arrays, which are never loaded: save numeric or "
@@ -224,9 +202,8 @@ def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
 
 
 def describe_note(note: str) -> str:
-    """A sampling note in words a person reads at a glance (``"x:0: unknown dim 0=8"`` becomes
-    ``"x:0: the graph leaves dimension 0 open; sampled 8 (the batch size)"``); other notes are
-    returned as they are."""
+    """A sampling note in words (``"x:0: unknown dim 0=8"`` becomes ``"x:0: the graph leaves
+    dimension 0 open; sampled 8 (the batch size)"``); other notes as they are."""
     m = re.fullmatch(r"(.+): unknown ((?:dim \d+=\d+(?:, )?)+)", note)
     if m is None:
         return note

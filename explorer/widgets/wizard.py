@@ -3,17 +3,12 @@ with one "show code" button printing the explorer calls equivalent to what was c
 
 from __future__ import annotations
 
+from functools import partial
+
 import ipywidgets as W
 
-from explorer.widgets._common import (
-    CodePane,
-    StatusArea,
-    View,
-    adopt_state,
-    bind,
-    error_line,
-    on_click,
-)
+from explorer.widgets import _common as C
+from explorer.widgets._common import View
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
@@ -57,51 +52,33 @@ class MigrationWizard(View):
         try:
             s = WizardState(self.path.value.strip(), **self._kwargs)
         except Exception as e:  # still not a model: say why, in the same line
-            self.status.error(error_line(e))
+            self.status.error(C.error_line(e))
             return
-        adopt_state(self, s, WizardState)
+        C.adopt_state(self, s, WizardState)
         self.remove_class("tf1x-failed")
         self._build(s)
 
     def _build(self, s: WizardState) -> None:
         self.state = s
-        self.status = StatusArea()
+        self.status = C.StatusArea()
         self.browser = TensorBrowser(s.browser, show_code=False)
-        self.as_input = W.Button(
-            description="use selected as input", icon="sign-in", layout=W.Layout(width="auto")
-        )
-        self.as_output = W.Button(
-            description="use selected as output", icon="sign-out", layout=W.Layout(width="auto")
-        )
+        for side, icon in (("input", "sign-in"), ("output", "sign-out")):
+            button = W.Button(description=f"use selected as {side}", icon=icon)
+            button.layout.width = "auto"
+            setattr(self, f"as_{side}", button)
+            done = f"added {{}} to the {side}s (see 2. pick)".format
+            C.on_click(button, self.status, partial(s.use_selected, f"{side}s"), None, done)
         self.picker = IOPicker(s.picker, show_code=False)
         self.runner = SessionRunner(s.runner, show_code=False)
         self.converter = Converter(s.converter, show_code=False)
         self.parity = ParityView(s.parity, show_code=False)
+        browse = W.VBox([self.browser, W.HBox([self.as_input, self.as_output])])
         self.tabs = W.Tab(
-            children=[
-                W.VBox([self.browser, W.HBox([self.as_input, self.as_output])]),
-                self.picker,
-                self.runner,
-                self.converter,
-                self.parity,
-            ],
+            children=[browse, self.picker, self.runner, self.converter, self.parity],
             titles=[f"{i + 1}. {name}" for i, name in enumerate(STEPS)],
         )
-        self.code = CodePane(
-            s.code, watch=[s, s.browser, s.picker, s.runner, s.converter, s.parity]
-        )
-        bind(s, "step", self.tabs, trait="selected_index", status=self.status)
-        on_click(
-            self.as_input,
-            self.status,
-            lambda: s.use_selected("inputs"),
-            done=lambda name: f"added {name} to the inputs (see 2. pick)",
-        )
-        on_click(
-            self.as_output,
-            self.status,
-            lambda: s.use_selected("outputs"),
-            done=lambda name: f"added {name} to the outputs (see 2. pick)",
-        )
+        watch = [s, s.browser, s.picker, s.runner, s.converter, s.parity]
+        self.code = C.CodePane(s.code, watch=watch)
+        C.bind(s, "step", self.tabs, trait="selected_index", status=self.status)
         self.children = [self.tabs, self.status, self.code]
         self.add_class("tf1x-wizard")

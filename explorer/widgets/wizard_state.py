@@ -22,17 +22,11 @@ STEPS = ("browse", "pick", "run", "convert", "compare")
 
 
 class WizardState(Observable):
-    """The five steps of a migration sharing one model and one choice of inputs and outputs.
-
-    Holds ``browser`` (:class:`BrowserState`), ``picker`` (:class:`PickerState`), ``runner``
-    (:class:`RunnerState`), ``converter`` (:class:`ConverterState`) and ``parity``
-    (:class:`ParityState`). The picker's choice flows to the runner, converter and parity states;
-    the converter's saved folder to parity. Field ``step`` is the index of the step shown.
-
-    Args:
-        model: a ``V1Model`` or a path for ``explorer.load``.
-        out_dir: where the converter writes (default: beside the model, ``<name>_tf2``).
-    """
+    """The five steps of a migration (``browser``, ``picker``, ``runner``, ``converter``,
+    ``parity`` states) sharing one model (or path) and one choice of tensors: the picker's choice
+    flows to the runner, converter and parity, the converter's conversion to parity. ``step``:
+    the index of the step shown; ``out_dir``: where the converter writes (default: beside the
+    model, ``<name>_tf2``)."""
 
     FIELDS = ("step",)
     WIDGET = "MigrationWizard"
@@ -51,9 +45,7 @@ class WizardState(Observable):
         self.converter.observe(self._converted, "saved")
 
     def _choice(self, _: Change | None = None) -> None:
-        sel = self.picker.value
-        self.runner.selection = sel
-        self.converter.selection = sel
+        sel = self.runner.selection = self.converter.selection = self.picker.value
         # a custom choice is compared as such (the converter made only its serving_default)
         custom = sel.signature is None and bool(sel.outputs)
         self.parity.signature = sel.signature
@@ -70,13 +62,10 @@ class WizardState(Observable):
         returns the tensor name added."""
         if self.browser.selected is None:
             raise TensorNotFoundError("no op selected in the browser: select one first")
-        name = f"{self.browser.selected}:0"
-        if side == "inputs":
-            self.picker.add_input(name)
-        elif side == "outputs":
-            self.picker.add_output(name)
-        else:
+        if side not in ("inputs", "outputs"):
             raise ValueError(f"side must be 'inputs' or 'outputs', not {side!r}")
+        name = f"{self.browser.selected}:0"
+        (self.picker.add_input if side == "inputs" else self.picker.add_output)(name)
         return name
 
     def code(self) -> str:

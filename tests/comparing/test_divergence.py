@@ -80,7 +80,7 @@ def test_custom_tensors_search_their_own_fan_in(mlp_paths):
     names = [s.tensor for s in div.steps]
     assert not div and names[-1] == "dense/Relu:0" and "logits/BiasAdd:0" not in names
     assert "dense/kernel:0" in names and div.runs == {"v1": 1, "v2": 1}
-    with pytest.raises(ParityError, match="either signature= or inputs=/outputs="):
+    with pytest.raises(ParityError, match="either signatures or inputs/outputs, not both"):
         first_divergence(model, v2, feeds, signature="serving_default", outputs=["probs:0"])
 
 

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from explorer import compare
+from explorer.comparing.records import ParityReport, Tolerance
 from explorer.errors import ParityError
-from explorer.records import ParityReport
 from tests.helpers import pair
 
 
@@ -80,14 +80,19 @@ def test_dtype_and_shape_mismatches_fail_with_reason():
 
 def test_nan_and_inf_are_counted_and_must_agree():
     a = np.array([1.0, np.nan, np.inf, -np.inf, 2.0], np.float32)
-    report = compare({"y": a}, {"y": a.copy()})
+    accept = Tolerance(nonfinite="accept-matching")
+    report = compare({"y": a}, {"y": a.copy()}, accept)
     rec = report.outputs["y"]
     assert rec.passed and rec.equal and (rec.nan_a, rec.nan_b, rec.inf_a, rec.inf_b) == (1, 1, 2, 2)
     assert rec.max_abs == 0.0  # statistics over the finite positions only
+    assert report.verdict == "passed; NaN/Inf accepted in y (v1/v2: NaN 1/1, Inf 2/2)"
+    refused = compare({"y": a}, {"y": a.copy()}).outputs["y"]  # by default never a pass
+    assert not refused.passed and refused.equal and refused.mismatches == 3
+    assert refused.reason.startswith("3 elements NaN/Inf on both sides: pass --accept-nonfinite")
     b = a.copy()
     b[0] = np.nan
     b[2] = -np.inf
-    rec = compare({"y": a}, {"y": b}).outputs["y"]
+    rec = compare({"y": a}, {"y": b}, accept).outputs["y"]
     assert not rec.passed and rec.mismatches == 2 and (rec.nan_b, rec.inf_b) == (2, 2)
 
 
@@ -155,7 +160,7 @@ def test_nothing_or_mismatched_to_compare_is_an_error(a, b, match):
     )
 )
 def test_any_array_equals_itself(x):
-    report = compare({"y": x}, {"y": x.copy()}, atol=0, rtol=0)
+    report = compare({"y": x}, {"y": x.copy()}, Tolerance(0, 0, nonfinite="accept-matching"))
     assert report.passed and report.outputs["y"].equal
     assert ParityReport.from_json(report.dumps()).to_json() == report.to_json()
 

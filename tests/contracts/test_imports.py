@@ -70,7 +70,6 @@ HEAVY_AT_IMPORT = {
     "explorer.widgets._common": {"ipywidgets"},
     "explorer.widgets.browse": {"ipywidgets"},
     "explorer.widgets.compare": {"ipywidgets"},
-    "explorer.widgets.compare_examples": {"ipywidgets"},
     "explorer.widgets.convert": {"ipywidgets"},
     "explorer.widgets.pick": {"ipywidgets"},
     "explorer.widgets.run": {"ipywidgets"},

@@ -7,8 +7,7 @@ import numpy as np
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import Tolerance
 from explorer.feeding.data.sources import Batch
-from explorer.reporting.examples_html import examples_html
-from explorer.reporting.html import to_html
+from explorer.reporting.html import examples_html, to_html
 
 
 def _report():

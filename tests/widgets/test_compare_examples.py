@@ -9,7 +9,7 @@ import pytest
 import explorer
 from explorer.examples.models import build_mlp
 from explorer.widgets import ParityState
-from explorer.widgets.compare_examples import detail_html, worst_examples_box
+from explorer.widgets.compare import detail_html, worst_examples_box
 
 
 @pytest.fixture(scope="module")
