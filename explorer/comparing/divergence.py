@@ -91,12 +91,19 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
 
 
 def first_divergence(
-    v1_model: V1Model | str | os.PathLike[str], v2: Any, feeds: Mapping[str, Any], *,
-    signature: str | None = None, inputs: Sequence[str] | None = None,
-    outputs: Sequence[str] | None = None, mapping: Mapping[str, str] | None = None,
-    tolerance: Tolerance | None = None, atol: float | None = None, rtol: float | None = None,
+    v1_model: V1Model | str | os.PathLike[str],
+    v2: Any,
+    feeds: Mapping[str, Any],
+    *,
+    signature: str | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    mapping: Mapping[str, str] | None = None,
+    tolerance: Tolerance | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
     timeout: float | None = 600.0,
-) -> Divergence:  # fmt: skip
+) -> Divergence:
     """The earliest op (topological order of the v1 graph; an op's outputs as its registered
     definition has them) whose output differs between ``v1_model`` (or its path) and ``v2`` (a
     ``V2Model``, a saved folder, or a GraphDef from :func:`v2_graph_def`) on ``feeds`` (one

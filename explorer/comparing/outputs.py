@@ -150,9 +150,15 @@ class _Output:
         a, b = np.asarray(a), np.asarray(b)
         if self.rec is None:
             self.rec = OutputComparison(
-                self.key, _dtype_name(a), _dtype_name(b), list(a.shape), list(b.shape),
-                self.atol, self.rtol, equal=True,
-            )  # fmt: skip
+                self.key,
+                _dtype_name(a),
+                _dtype_name(b),
+                list(a.shape),
+                list(b.shape),
+                self.atol,
+                self.rtol,
+                equal=True,
+            )
             if self.rec.dtype_a != self.rec.dtype_b:
                 self._fail(f"dtype {self.rec.dtype_a} vs {self.rec.dtype_b}")
         rec = self.rec
@@ -214,10 +220,12 @@ class _Output:
         rows = batch.rows if batch is not None else None
         if rows is None or a.ndim == 0 or a.shape[0] != rows:
             self.no_rows = (
-                "no examples to follow (a sparse output is compared by its parts)" if rows is None
-                else "the output is a scalar" if a.ndim == 0
+                "no examples to follow (a sparse output is compared by its parts)"
+                if rows is None
+                else "the output is a scalar"
+                if a.ndim == 0
                 else f"the output's first dim ({a.shape[0]}) does not follow the batch's examples"
-            )  # fmt: skip
+            )
             return
         flat_bad = bad.reshape(rows, -1).sum(axis=1)
         if per is None:
@@ -236,10 +244,15 @@ class _Output:
             if len(self.heap) >= self.k and (s, -idx) <= self.heap[0][:2]:
                 continue
             w = WorstExample(
-                idx, batch.where[r], batch.summary(int(r)),
+                idx,
+                batch.where[r],
+                batch.summary(int(r)),
                 None if ex_abs is None else float(ex_abs[r]),
-                int(flat_bad[r]), list(a.shape[1:]), _values(a[r]), _values(b[r]),
-            )  # fmt: skip
+                int(flat_bad[r]),
+                list(a.shape[1:]),
+                _values(a[r]),
+                _values(b[r]),
+            )
             self._push((s, -idx, idx, w))
 
     def _push(self, item: tuple[float, int, int, WorstExample]) -> None:
@@ -282,9 +295,17 @@ class _Output:
         rec = self.rec
         if self.broken:  # not compared: no figures, a mismatch fraction of 1
             rec = OutputComparison(
-                rec.key, rec.dtype_a, rec.dtype_b, rec.shape_a, rec.shape_b, rec.atol,
-                rec.rtol, FAILED, rec.reason, rec.batches,
-            )  # fmt: skip
+                rec.key,
+                rec.dtype_a,
+                rec.dtype_b,
+                rec.shape_a,
+                rec.shape_b,
+                rec.atol,
+                rec.rtol,
+                FAILED,
+                rec.reason,
+                rec.batches,
+            )
         elif rec.count and rec.dtype_a not in ("string", "bool"):
             n = self.abs_hist.total
             if n:
@@ -387,9 +408,14 @@ class Comparator:
                 examples[key] = ex
         tol = self.tolerance
         return ParityReport(
-            self.name, records, tol.atol, tol.rtol, self.batches, arrays=self.arrays,
+            self.name,
+            records,
+            tol.atol,
+            tol.rtol,
+            self.batches,
+            arrays=self.arrays,
             examples=examples,
-        )  # fmt: skip
+        )
 
 
 def _as_batches(outputs: Outputs | Sequence[Outputs], side: str) -> list[Outputs]:
@@ -404,10 +430,15 @@ def _as_batches(outputs: Outputs | Sequence[Outputs], side: str) -> list[Outputs
 
 
 def compare(
-    outputs_a: Outputs | Sequence[Outputs], outputs_b: Outputs | Sequence[Outputs],
-    tolerance: Tolerance | None = None, *, atol: float | None = None, rtol: float | None = None,
-    per_output: Mapping[str, Any] | None = None, name: str = "outputs",
-) -> ParityReport:  # fmt: skip
+    outputs_a: Outputs | Sequence[Outputs],
+    outputs_b: Outputs | Sequence[Outputs],
+    tolerance: Tolerance | None = None,
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    per_output: Mapping[str, Any] | None = None,
+    name: str = "outputs",
+) -> ParityReport:
     """Compare outputs ``a`` (the reference, v1) with outputs ``b`` (v2) element by element.
 
     ``outputs_a``/``outputs_b``: key -> array for one batch, or a list of such dicts (as many on

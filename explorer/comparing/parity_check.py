@@ -154,12 +154,19 @@ class _FreshV2:
 
 
 def parity(
-    v1_model: V1Model | str | os.PathLike[str], v2: V2Model | str | os.PathLike[str],
-    signatures: Sequence[str] | str | None = None, source: Any = None, *,
-    inputs: Sequence[str] | None = None, outputs: Sequence[str] | None = None,
-    tolerance: Tolerance | None = None, remedy: bool = False, allow_unsafe: bool = False,
-    worst: int = 5, progress: Progress | None = None,
-) -> ParitySummary:  # fmt: skip
+    v1_model: V1Model | str | os.PathLike[str],
+    v2: V2Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None,
+    source: Any = None,
+    *,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    tolerance: Tolerance | None = None,
+    remedy: bool = False,
+    allow_unsafe: bool = False,
+    worst: int = 5,
+    progress: Progress | None = None,
+) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
     ``signatures``: names to compare (default: all; a model without any is compared on its
@@ -196,9 +203,11 @@ def parity(
 
 
 def _targets(
-    v1: V1Model, signatures: Sequence[str] | str | None, inputs: Sequence[str] | None,
+    v1: V1Model,
+    signatures: Sequence[str] | str | None,
+    inputs: Sequence[str] | None,
     outputs: Sequence[str] | None,
-) -> list[_Target]:  # fmt: skip
+) -> list[_Target]:
     if isinstance(signatures, str):
         signatures = [signatures]
     if inputs is not None or outputs is not None:
@@ -274,12 +283,17 @@ def same_values(x: Any, y: Any) -> bool:
 
 
 def run_sides(
-    r1: Runner, r2: Runner, batches: Iterable[tuple[Feeds, Batch | None]], acc: Comparator, *,
-    check: Runner | None = None, in_map: Mapping[str, str] | None = None,
+    r1: Runner,
+    r2: Runner,
+    batches: Iterable[tuple[Feeds, Batch | None]],
+    acc: Comparator,
+    *,
+    check: Runner | None = None,
+    in_map: Mapping[str, str] | None = None,
     out_map: Mapping[str, str] | None = None,
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
-) -> set[str]:  # fmt: skip
+) -> set[str]:
     """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
     self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
     ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
@@ -316,15 +330,29 @@ class _Run:
 
 
 def _batches(
-    source: Source, r1: V1Runner, v1: V1Model, plan: _Plan, overrides: Mapping[str, Any],
+    source: Source,
+    r1: V1Runner,
+    v1: V1Model,
+    plan: _Plan,
+    overrides: Mapping[str, Any],
     notes: list[str],
-) -> Iterator[tuple[Feeds, Batch | None]]:  # fmt: skip
+) -> Iterator[tuple[Feeds, Batch | None]]:
     """The source's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
     if isinstance(source, Sampled):
         for i, given in enumerate(source.feeds or [None] * source.batches):
             over = {**(given or {}), **overrides}
-            yield dict(r1.sample(source.batch_size, source.seed + i, overrides=over,
-                                 shapes=source.shapes, ranges=source.ranges)), None  # fmt: skip
+            yield (
+                dict(
+                    r1.sample(
+                        source.batch_size,
+                        source.seed + i,
+                        overrides=over,
+                        shapes=source.shapes,
+                        ranges=source.ranges,
+                    )
+                ),
+                None,
+            )
         return
     specs = r1.input_specs
     required = [
@@ -345,9 +373,15 @@ def _batches(
 
 
 def _stream(
-    v1: V1Model, v2: Any, target: _Target, plan: _Plan, *, stateful: bool, twin: bool = False,
+    v1: V1Model,
+    v2: Any,
+    target: _Target,
+    plan: _Plan,
+    *,
+    stateful: bool,
+    twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
-) -> _Run:  # fmt: skip
+) -> _Run:
     """Stream the plan's source through v1 (with its self-check unless ``stateful``; ``twin``: a
     second fresh session of v1) and v2, into one report."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
@@ -389,10 +423,16 @@ def _stream(
         t0 = time.perf_counter()
         batches = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
         nondet = run_sides(
-            r1, r2, batches, acc, check=check, defaults=defaults, after=after,
+            r1,
+            r2,
+            batches,
+            acc,
+            check=check,
+            defaults=defaults,
+            after=after,
             in_map=_key_map(r1.input_specs, r2.input_specs, "input"),
             out_map=_key_map(r1.output_specs, r2.output_specs, "output"),
-        )  # fmt: skip
+        )
         wall = time.perf_counter() - t0
         if plan.progress is not None:
             plan.progress(target.name, count["done"], count["done"])  # the end: total known
@@ -506,9 +546,11 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
     switches = [
         n
         for n in up
-        if n in nodes and nodes[n].op == "PlaceholderWithDefault"
-        and switch_of(n) is not None and n not in fed
-    ]  # fmt: skip
+        if n in nodes
+        and nodes[n].op == "PlaceholderWithDefault"
+        and switch_of(n) is not None
+        and n not in fed
+    ]
     random_ops = sorted(n for n in up if n in nodes and nodes[n].op in gf.RANDOM_OPS)
     copy, what = _remedied_copy(v1, switches, random_ops, plan.seed)
     v2_copy = convert(copy, **target.kwargs(convert=True), allow_unsafe=plan.allow_unsafe)

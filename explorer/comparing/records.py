@@ -74,9 +74,12 @@ class Tolerance:
 
     @classmethod
     def given(
-        cls, tolerance: Tolerance | None, atol: float | None = None, rtol: float | None = None,
+        cls,
+        tolerance: Tolerance | None,
+        atol: float | None = None,
+        rtol: float | None = None,
         per_output: Mapping[str, Any] | None = None,
-    ) -> Tolerance:  # fmt: skip
+    ) -> Tolerance:
         """``tolerance``, or one made of the ``atol=``/``rtol=`` keywords of a public verb."""
         if tolerance is None:
             a = DEFAULT_ATOL if atol is None else atol
@@ -337,20 +340,27 @@ class ParitySummary(_Judged):
     def verdict(self) -> str:
         """The status, with the outputs (``signature/key`` when several) holding NaN/Inf."""
         several = len(self.reports) > 1
-        return _verdict(self.status, [
-            (f"{name}/{key}" if several else key, o)
-            for name, r in self.reports.items() for key, o in r.outputs.items()
-        ])  # fmt: skip
+        return _verdict(
+            self.status,
+            [
+                (f"{name}/{key}" if several else key, o)
+                for name, r in self.reports.items()
+                for key, o in r.outputs.items()
+            ],
+        )
 
     def __getitem__(self, signature: str) -> ParityReport:
         return self.reports[signature]
 
     def to_json(self) -> dict[str, Any]:
-        sigs = {name: {k: v for k, v in r.to_json().items() if k != "name"}
-                for name, r in self.reports.items()}  # fmt: skip
+        sigs = {
+            name: {k: v for k, v in r.to_json().items() if k != "name"}
+            for name, r in self.reports.items()
+        }
         env = dict(self.environment)
-        return dict(passed=self.passed, status=self.status, seed=self.seed, signatures=sigs,
-                    environment=env)  # fmt: skip
+        return dict(
+            passed=self.passed, status=self.status, seed=self.seed, signatures=sigs, environment=env
+        )
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:

@@ -12,6 +12,10 @@ from explorer.examples.models import (
 )
 
 __all__ = [
-    "MLP_FORMATS", "MLP_SIZES", "build_example_parser_model", "build_mlp",
-    "mlp_reference", "mlp_weights",
-]  # fmt: skip
+    "MLP_FORMATS",
+    "MLP_SIZES",
+    "build_example_parser_model",
+    "build_mlp",
+    "mlp_reference",
+    "mlp_weights",
+]

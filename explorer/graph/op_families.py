@@ -49,10 +49,18 @@ V1_CONTROL_FLOW_OPS = _family(
 # -- randomness ------------------------------------------------------------------------------------
 
 RANDOM_OPS = _family(
-    "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal",
-    "ParameterizedTruncatedNormal", "Multinomial", "RandomShuffle", "RandomGamma", "RandomPoisson",
-    "RandomPoissonV2", "RandomCrop",
-)  # fmt: skip
+    "RandomUniform",
+    "RandomUniformInt",
+    "RandomStandardNormal",
+    "TruncatedNormal",
+    "ParameterizedTruncatedNormal",
+    "Multinomial",
+    "RandomShuffle",
+    "RandomGamma",
+    "RandomPoisson",
+    "RandomPoissonV2",
+    "RandomCrop",
+)
 """Stateful random ops: new values every run; their ``seed``/``seed2`` attributes seed them."""
 
 # -- variable updates ----------------------------------------------------------------------------
@@ -91,74 +99,181 @@ def _doors(door: Door, *op_types: str) -> dict[str, Door]:
 
 
 DOORS: dict[str, Door] = {
-    **_doors(Door("read", inputs=(0,)), "ReadFile", "MatchingFiles", "DTensorRestoreV2",
-        "TFRecordDataset", "TFRecordDatasetV2", "TextLineDataset", "FixedLengthRecordDataset",
-        "FixedLengthRecordDatasetV2", "CSVDataset", "CSVDatasetV2", "ExperimentalCSVDataset",
-        "LMDBDataset", "ExperimentalLMDBDataset", "MatchingFilesDataset",
-        "ExperimentalMatchingFilesDataset", "LoadDataset", "SnapshotDatasetReader",
-        "SnapshotChunkDataset", "ListSnapshotChunksDataset", "LoadAndRemapMatrix", *RESTORE_OPS),
+    **_doors(
+        Door("read", inputs=(0,)),
+        "ReadFile",
+        "MatchingFiles",
+        "DTensorRestoreV2",
+        "TFRecordDataset",
+        "TFRecordDatasetV2",
+        "TextLineDataset",
+        "FixedLengthRecordDataset",
+        "FixedLengthRecordDatasetV2",
+        "CSVDataset",
+        "CSVDatasetV2",
+        "ExperimentalCSVDataset",
+        "LMDBDataset",
+        "ExperimentalLMDBDataset",
+        "MatchingFilesDataset",
+        "ExperimentalMatchingFilesDataset",
+        "LoadDataset",
+        "SnapshotDatasetReader",
+        "SnapshotChunkDataset",
+        "ListSnapshotChunksDataset",
+        "LoadAndRemapMatrix",
+        *RESTORE_OPS,
+    ),
     **_doors(Door("read", inputs=(0, 1)), "GenerateVocabRemapping"),
-    **_doors(Door("read", inputs=(1,)), "SqlDataset", "ExperimentalSqlDataset", "ReaderRead",
-        "ReaderReadV2", "ReaderReadUpTo", "ReaderReadUpToV2"),
-    **_doors(Door("read", inputs=(1,), assets_only=True), "InitializeTableFromTextFile",
-        "InitializeTableFromTextFileV2"),
+    **_doors(
+        Door("read", inputs=(1,)),
+        "SqlDataset",
+        "ExperimentalSqlDataset",
+        "ReaderRead",
+        "ReaderReadV2",
+        "ReaderReadUpTo",
+        "ReaderReadUpToV2",
+    ),
+    **_doors(
+        Door("read", inputs=(1,), assets_only=True),
+        "InitializeTableFromTextFile",
+        "InitializeTableFromTextFileV2",
+    ),
     **_doors(Door("read", attrs=("file_pattern",)), "RecordInput"),
     **_doors(Door("read", attrs=("memory_region_name",)), "ImmutableConst"),  # memory-maps it
     **_doors(Door("read", attrs=("filename",)), "Skipgram"),
     **_doors(Door("read", attrs=("vocab_file",)), "FixedUnigramCandidateSampler"),
     **_doors(Door("read", attrs=("descriptor_source",)), "DecodeProtoV2", "EncodeProto"),
-    **_doors(Door("read", source="network"), "DataServiceDataset", "DataServiceDatasetV2",
-        "DataServiceDatasetV3", "DataServiceDatasetV4", "RpcClient"),
+    **_doors(
+        Door("read", source="network"),
+        "DataServiceDataset",
+        "DataServiceDatasetV2",
+        "DataServiceDatasetV3",
+        "DataServiceDatasetV4",
+        "RpcClient",
+    ),
     **_doors(Door("read", source="graph"), "DatasetFromGraph"),
-    **_doors(Door("read", source="reader"), "WholeFileReader", "WholeFileReaderV2",
-        "TextLineReader", "TextLineReaderV2", "TFRecordReader", "TFRecordReaderV2",
-        "FixedLengthRecordReader", "FixedLengthRecordReaderV2", "LMDBReader"),
+    **_doors(
+        Door("read", source="reader"),
+        "WholeFileReader",
+        "WholeFileReaderV2",
+        "TextLineReader",
+        "TextLineReaderV2",
+        "TFRecordReader",
+        "TFRecordReaderV2",
+        "FixedLengthRecordReader",
+        "FixedLengthRecordReaderV2",
+        "LMDBReader",
+    ),
     **_doors(Door("write", inputs=(0,)), "WriteFile", *SAVE_OPS),
     **_doors(Door("write", inputs=(0, 1)), "MergeV2Checkpoints"),
-    **_doors(Door("write", inputs=(1,)), "CreateSummaryFileWriter", "CreateSummaryDbWriter",
-        "CacheDataset", "CacheDatasetV2", "DatasetToTFRecord", "ExperimentalDatasetToTFRecord",
-        "SaveDataset", "SaveDatasetV2", "SnapshotDataset", "SnapshotDatasetV2", "DistributedSave"),
+    **_doors(
+        Door("write", inputs=(1,)),
+        "CreateSummaryFileWriter",
+        "CreateSummaryDbWriter",
+        "CacheDataset",
+        "CacheDatasetV2",
+        "DatasetToTFRecord",
+        "ExperimentalDatasetToTFRecord",
+        "SaveDataset",
+        "SaveDatasetV2",
+        "SnapshotDataset",
+        "SnapshotDatasetV2",
+        "DistributedSave",
+    ),
     **_doors(Door("write", attrs=("output_stream",)), "PrintV2"),  # stderr too: fake messages
     **_doors(Door("write", source="stream"), "Print"),
     **_doors(Door("write", attrs=("log_dir_path", "file_name")), "DumpTensor"),
     **_doors(Door("write", attrs=("output_file_path",)), "CalibrationStatisticsSaver"),
-    **_doors(Door("write", attrs=("debug_urls",)), "DebugIdentity", "DebugIdentityV2",
-        "DebugIdentityV3", "DebugNanCount", "DebugNumericSummary"),
+    **_doors(
+        Door("write", attrs=("debug_urls",)),
+        "DebugIdentity",
+        "DebugIdentityV2",
+        "DebugIdentityV3",
+        "DebugNanCount",
+        "DebugNumericSummary",
+    ),
     **_doors(Door("write", attrs=("debug_ops_spec",)), "Copy", "CopyHost"),
-    **_doors(Door("write", source="network"), "RegisterDataset", "RegisterDatasetV2",
-        "RpcServer", "RpcServerStart"),
+    **_doors(
+        Door("write", source="network"),
+        "RegisterDataset",
+        "RegisterDatasetV2",
+        "RpcServer",
+        "RpcServerStart",
+    ),
     **_doors(Door("write", source="process"), "FileSystemSetConfiguration"),
-}  # fmt: skip
+}
 """Op type -> how it opens a file, socket or server the model's author chose (judged by
 ``inspection.file_doors``); every registered op named like one is here or in
 :data:`HARMLESS_PATH_OPS` (tests/contracts/test_op_registry_doors.py)."""
 FILE_OPS = frozenset(DOORS)
 HARMLESS_PATH_OPS = _family(
     # string and shape ops whose arguments are named like paths
-    "RegexFullMatch", "RegexReplace", "StaticRegexFullMatch", "StaticRegexReplace",
-    "ShardedFilename", "ShardedFilespec", "CTCBeamSearchDecoder", "TensorSliceDataset",
+    "RegexFullMatch",
+    "RegexReplace",
+    "StaticRegexFullMatch",
+    "StaticRegexReplace",
+    "ShardedFilename",
+    "ShardedFilespec",
+    "CTCBeamSearchDecoder",
+    "TensorSliceDataset",
     "RemoteCall",  # a function on a device of this process
     # resources in memory
-    "BoostedTreesCreateQuantileStreamResource", "BoostedTreesFlushQuantileSummaries",
-    "BoostedTreesQuantileStreamResourceAddSummaries", "BoostedTreesExampleDebugOutputs",
-    "BoostedTreesQuantileStreamResourceDeserialize", "BoostedTreesQuantileStreamResourceFlush",
-    "BoostedTreesQuantileStreamResourceGetBucketBoundaries", "BoostedTreesMakeStatsSummary",
-    "IsBoostedTreesQuantileStreamResourceInitialized", "ExperimentalSetStatsAggregatorDataset",
-    "SetStatsAggregatorDataset", "ExperimentalStatsAggregatorSummary", "StatsAggregatorSummary",
-    "IdentityReader", "IdentityReaderV2", "SnapshotNestedDatasetReader",
-    "DebugGradientIdentity", "DebugGradientRefIdentity", "DebugNumericSummaryV2",
+    "BoostedTreesCreateQuantileStreamResource",
+    "BoostedTreesFlushQuantileSummaries",
+    "BoostedTreesQuantileStreamResourceAddSummaries",
+    "BoostedTreesExampleDebugOutputs",
+    "BoostedTreesQuantileStreamResourceDeserialize",
+    "BoostedTreesQuantileStreamResourceFlush",
+    "BoostedTreesQuantileStreamResourceGetBucketBoundaries",
+    "BoostedTreesMakeStatsSummary",
+    "IsBoostedTreesQuantileStreamResourceInitialized",
+    "ExperimentalSetStatsAggregatorDataset",
+    "SetStatsAggregatorDataset",
+    "ExperimentalStatsAggregatorSummary",
+    "StatsAggregatorSummary",
+    "IdentityReader",
+    "IdentityReaderV2",
+    "SnapshotNestedDatasetReader",
+    "DebugGradientIdentity",
+    "DebugGradientRefIdentity",
+    "DebugNumericSummaryV2",
     # summaries as protos, and what writes through a writer or a reader a door opened
-    "AudioSummary", "AudioSummaryV2", "HistogramSummary", "ImageSummary", "MergeSummary",
-    "ScalarSummary", "TensorSummary", "TensorSummaryV2", "SummaryWriter", "CloseSummaryWriter",
-    "FlushSummaryWriter", "StatsAggregatorSetSummaryWriter", "WriteAudioSummary",
-    "WriteGraphSummary", "WriteHistogramSummary", "WriteImageSummary", "WriteRawProtoSummary",
-    "WriteScalarSummary", "WriteSummary", "ReaderNumRecordsProduced",
-    "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompleted", "ReaderNumWorkUnitsCompletedV2",
-    "ReaderReset", "ReaderResetV2", "ReaderRestoreState", "ReaderRestoreStateV2",
-    "ReaderSerializeState", "ReaderSerializeStateV2",
+    "AudioSummary",
+    "AudioSummaryV2",
+    "HistogramSummary",
+    "ImageSummary",
+    "MergeSummary",
+    "ScalarSummary",
+    "TensorSummary",
+    "TensorSummaryV2",
+    "SummaryWriter",
+    "CloseSummaryWriter",
+    "FlushSummaryWriter",
+    "StatsAggregatorSetSummaryWriter",
+    "WriteAudioSummary",
+    "WriteGraphSummary",
+    "WriteHistogramSummary",
+    "WriteImageSummary",
+    "WriteRawProtoSummary",
+    "WriteScalarSummary",
+    "WriteSummary",
+    "ReaderNumRecordsProduced",
+    "ReaderNumRecordsProducedV2",
+    "ReaderNumWorkUnitsCompleted",
+    "ReaderNumWorkUnitsCompletedV2",
+    "ReaderReset",
+    "ReaderResetV2",
+    "ReaderRestoreState",
+    "ReaderRestoreStateV2",
+    "ReaderSerializeState",
+    "ReaderSerializeStateV2",
     # RPC through a client or server a door made
-    "RpcServerRegister", "RpcCall", "RpcCheckStatus", "RpcGetValue", "DeleteRpcFutureResource",
-)  # fmt: skip
+    "RpcServerRegister",
+    "RpcCall",
+    "RpcCheckStatus",
+    "RpcGetValue",
+    "DeleteRpcFutureResource",
+)
 """Registered ops named like a door (path-like arguments, reader/writer/RPC names) that open
 nothing themselves: judged harmless, each by hand."""
 
@@ -166,15 +281,29 @@ QUEUE_OPS = _family(
     *(
         f"{base}{v}"
         for base in (
-            "FIFOQueue", "PaddingFIFOQueue", "RandomShuffleQueue", "PriorityQueue", "QueueEnqueue",
-            "QueueEnqueueMany", "QueueDequeue", "QueueDequeueMany", "QueueDequeueUpTo",
-            "QueueClose", "QueueSize", "TFRecordReader", "TextLineReader", "WholeFileReader",
-            "FixedLengthRecordReader", "IdentityReader", "ReaderRead", "ReaderReadUpTo",
+            "FIFOQueue",
+            "PaddingFIFOQueue",
+            "RandomShuffleQueue",
+            "PriorityQueue",
+            "QueueEnqueue",
+            "QueueEnqueueMany",
+            "QueueDequeue",
+            "QueueDequeueMany",
+            "QueueDequeueUpTo",
+            "QueueClose",
+            "QueueSize",
+            "TFRecordReader",
+            "TextLineReader",
+            "WholeFileReader",
+            "FixedLengthRecordReader",
+            "IdentityReader",
+            "ReaderRead",
+            "ReaderReadUpTo",
         )
         for v in ("", "V2")
     ),
     "LMDBReader",
-)  # fmt: skip
+)
 """Input-pipeline queues and readers (``session.run`` blocks until queue runners fill them)."""
 PY_FUNC_OPS = _family("PyFunc", "PyFuncStateless", "EagerPyFunc")
 """Calls into Python functions of the exporting process (not stored in the model)."""
@@ -193,10 +322,21 @@ PARSE_EXAMPLE_OPS = _family("ParseExample", "ParseExampleV2", "ParseSingleExampl
 SHAPE_OPS = _family("Shape", "ShapeN", "Size", "Rank")
 """Ops whose value is a tensor's shape, not its values."""
 LAYER_OPS = _family(
-    "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Conv2D", "Conv3D",
-    "DepthwiseConv2dNative", "Conv2DBackpropInput", "BiasAdd", "Add", "AddV2", "Gather",
-    "GatherV2", "ResourceGather",
-)  # fmt: skip
+    "MatMul",
+    "BatchMatMul",
+    "BatchMatMulV2",
+    "BatchMatMulV3",
+    "Conv2D",
+    "Conv3D",
+    "DepthwiseConv2dNative",
+    "Conv2DBackpropInput",
+    "BiasAdd",
+    "Add",
+    "AddV2",
+    "Gather",
+    "GatherV2",
+    "ResourceGather",
+)
 """Ops that apply a weight (a variable, or a constant in a frozen graph) when one is an input."""
 ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
 """Activations that end a network when no later layer reads them (probabilities, images)."""
@@ -221,9 +361,18 @@ SEQUENCE_PARSE_OPS = _family(
     "ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"
 )
 STATE_CHANGING_PREFIXES = (
-    "Assign", "ResourceApply", "ResourceScatter", "ResourceSparseApply", "Apply", "SparseApply",
-    "Scatter", "CountUpTo", "LookupTableInsert", "LookupTableRemove", "LookupTableImport",
-)  # fmt: skip
+    "Assign",
+    "ResourceApply",
+    "ResourceScatter",
+    "ResourceSparseApply",
+    "Apply",
+    "SparseApply",
+    "Scatter",
+    "CountUpTo",
+    "LookupTableInsert",
+    "LookupTableRemove",
+    "LookupTableImport",
+)
 """Op-type prefixes of ops that write variables or tables."""
 
 # -- pass-through: ops whose output 0 is input 0, or a view of it ------------------------------
@@ -236,10 +385,18 @@ too): the walks from a value to its source or its readers go through these."""
 RESHAPE_OPS = _family("Reshape", "ExpandDims", "Squeeze")
 """Same values in another shape."""
 FEATURE_PASS_OPS = _family(
-    PASS_THROUGH_OPS, RESHAPE_OPS, DEFAULT_PLACEHOLDER_OPS, "IdentityN", "EnsureShape",
-    "CheckNumerics", "RegexReplace", "StaticRegexReplace", "StringLower", "StringUpper",
+    PASS_THROUGH_OPS,
+    RESHAPE_OPS,
+    DEFAULT_PLACEHOLDER_OPS,
+    "IdentityN",
+    "EnsureShape",
+    "CheckNumerics",
+    "RegexReplace",
+    "StaticRegexReplace",
+    "StringLower",
+    "StringUpper",
     "StringStrip",
-)  # fmt: skip
+)
 """A parsed ``tf.Example`` feature keeps its identity (and string kind) through these: reshapes,
 a default-placeholder override and string normalisation (sample rules walk through them)."""
 PIPELINE_PASS_OPS = _family(PASS_THROUGH_OPS, RESHAPE_OPS, "Cast")
@@ -253,28 +410,86 @@ PATH_PASS_OPS = _family(
 ANY_INPUT_OPS = _family("Merge", "RefMerge", "Pack", "IdentityN", "Select", "SelectV2")
 """The value may be any of the (data, for ``Select*``: branch) inputs'."""
 SHAPE_KEEPING_OPS = _family(
-    IDENTITY_OPS, "Enter", "RefEnter", "EnsureShape", "CheckNumerics", "Cast", "Relu", "Relu6",
-    "Elu", "Selu",
-    "LeakyRelu", "Sigmoid", "Tanh", "Softplus", "Softsign", "Neg", "Abs", "Exp", "Log", "Log1p",
-    "Sqrt", "Rsqrt", "Square", "Floor", "Ceil", "Round", "Rint", "Sign", "Reciprocal", "Inv",
-    "Erf", "Sin", "Cos",
-    "LogicalNot", "ZerosLike", "OnesLike", "Softmax", "LogSoftmax",
-)  # fmt: skip
+    IDENTITY_OPS,
+    "Enter",
+    "RefEnter",
+    "EnsureShape",
+    "CheckNumerics",
+    "Cast",
+    "Relu",
+    "Relu6",
+    "Elu",
+    "Selu",
+    "LeakyRelu",
+    "Sigmoid",
+    "Tanh",
+    "Softplus",
+    "Softsign",
+    "Neg",
+    "Abs",
+    "Exp",
+    "Log",
+    "Log1p",
+    "Sqrt",
+    "Rsqrt",
+    "Square",
+    "Floor",
+    "Ceil",
+    "Round",
+    "Rint",
+    "Sign",
+    "Reciprocal",
+    "Inv",
+    "Erf",
+    "Sin",
+    "Cos",
+    "LogicalNot",
+    "ZerosLike",
+    "OnesLike",
+    "Softmax",
+    "LogSoftmax",
+)
 """Output 0 has the shape of input 0 (values may differ): a shape need on the output holds for
 the input. Not a ``Switch``: what reads one branch says nothing of the other's use."""
 BROADCAST_OPS = _family(
-    "Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "FloorDiv", "FloorMod", "Maximum", "Minimum",
-    "Pow", "SquaredDifference", "Greater", "GreaterEqual", "Less", "LessEqual", "Equal",
-    "NotEqual", "LogicalAnd", "LogicalOr", "DivNoNan", "MulNoNan", "TruncateDiv", "Atan2",
-)  # fmt: skip
+    "Add",
+    "AddV2",
+    "Sub",
+    "Mul",
+    "RealDiv",
+    "Div",
+    "FloorDiv",
+    "FloorMod",
+    "Maximum",
+    "Minimum",
+    "Pow",
+    "SquaredDifference",
+    "Greater",
+    "GreaterEqual",
+    "Less",
+    "LessEqual",
+    "Equal",
+    "NotEqual",
+    "LogicalAnd",
+    "LogicalOr",
+    "DivNoNan",
+    "MulNoNan",
+    "TruncateDiv",
+    "Atan2",
+)
 """Binary element-wise ops that broadcast their two inputs."""
 
 # -- what a network ends in --------------------------------------------------------------------
 
 LOSS_OPS = _family(
-    "SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits", "SquaredDifference",
-    "InTopK", "InTopKV2", "Equal", "NotEqual",
-)  # fmt: skip
+    "SoftmaxCrossEntropyWithLogits",
+    "SparseSoftmaxCrossEntropyWithLogits",
+    "SquaredDifference",
+    "InTopK",
+    "InTopKV2",
+    "Equal",
+    "NotEqual",
+)
 """Ops comparing a prediction with labels: the tensor they read from the model is its prediction."""
 LOGIT_OPS = _family("Add", "AddV2", "BiasAdd")
 """The last op of a dense layer (logits before an activation)."""
@@ -283,20 +498,50 @@ SCALAR_REDUCTION_OPS = _family("Mean", "Sum", "Max", "Min", "Prod", "All", "Any"
 HEAD_STEP_OPS = _family(ACTIVATION_HEAD_OPS, "ArgMax", "Identity", "Reshape", "Squeeze")
 """Steps from logits to the output a user reads (they are one head, not competing outputs)."""
 NOT_IO_OPS = _family(
-    "NoOp", "Const", "VarIsInitializedOp", "IsVariableInitialized", "Assert", "Print", "PrintV2",
-    "ShardedFilename", "ControlTrigger", REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, CHECKPOINT_OPS,
-)  # fmt: skip
+    "NoOp",
+    "Const",
+    "VarIsInitializedOp",
+    "IsVariableInitialized",
+    "Assert",
+    "Print",
+    "PrintV2",
+    "ShardedFilename",
+    "ControlTrigger",
+    REF_VARIABLE_OPS,
+    RESOURCE_VARIABLE_OPS,
+    CHECKPOINT_OPS,
+)
 """Never an input or output a user wants (bookkeeping, variables, checkpoints)."""
 VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
 """Values that change from run to run (or are fed): never folded into a constant."""
 
 _LISTED = (
-    "PLACEHOLDER", "DEFAULT_PLACEHOLDER", "INPUT", "REF_VARIABLE", "TEMPORARY_VARIABLE",
-    "RESOURCE_VARIABLE", "CONTROL_FLOW_ENTRY", "CONTROL_FLOW_EXIT", "CONTROL_FLOW_BACK_EDGE",
-    "V1_CONTROL_FLOW", "RANDOM", "REF_ASSIGN", "RESOURCE_ASSIGN", "ASSIGN", "SAVE", "RESTORE",
-    "CHECKPOINT", "FILE", "QUEUE", "PY_FUNC", "PIPELINE_OUTPUT", "PARSE_EXAMPLE", "SHAPE", "LAYER",
+    "PLACEHOLDER",
+    "DEFAULT_PLACEHOLDER",
+    "INPUT",
+    "REF_VARIABLE",
+    "TEMPORARY_VARIABLE",
+    "RESOURCE_VARIABLE",
+    "CONTROL_FLOW_ENTRY",
+    "CONTROL_FLOW_EXIT",
+    "CONTROL_FLOW_BACK_EDGE",
+    "V1_CONTROL_FLOW",
+    "RANDOM",
+    "REF_ASSIGN",
+    "RESOURCE_ASSIGN",
+    "ASSIGN",
+    "SAVE",
+    "RESTORE",
+    "CHECKPOINT",
+    "FILE",
+    "QUEUE",
+    "PY_FUNC",
+    "PIPELINE_OUTPUT",
+    "PARSE_EXAMPLE",
+    "SHAPE",
+    "LAYER",
     "ACTIVATION_HEAD",
-)  # fmt: skip
+)
 _RENAMED = {"RANDOM": "stateful_random", "FILE": "file_system"}
 FAMILIES: dict[str, frozenset[str]] = {
     _RENAMED.get(k, k.lower()): globals()[f"{k}_OPS"] for k in _LISTED

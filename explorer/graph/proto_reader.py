@@ -240,6 +240,18 @@ _LIST_ITEM: dict[str, Callable[[Any], str]] = {
 
 # DataType enum -> numpy type of ``tensor_content`` (little-endian, as TensorFlow writes it).
 _NUMPY_TYPES = {
-    1: "<f4", 2: "<f8", 3: "<i4", 4: "u1", 5: "<i2", 6: "i1", 8: "<c8", 9: "<i8", 10: "?",
-    17: "<u2", 18: "<c16", 19: "<f2", 22: "<u4", 23: "<u8",
-}  # fmt: skip
+    1: "<f4",
+    2: "<f8",
+    3: "<i4",
+    4: "u1",
+    5: "<i2",
+    6: "i1",
+    8: "<c8",
+    9: "<i8",
+    10: "?",
+    17: "<u2",
+    18: "<c16",
+    19: "<f2",
+    22: "<u4",
+    23: "<u8",
+}

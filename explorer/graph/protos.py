@@ -21,12 +21,23 @@ ALIAS = "explorer._tfproto"
 MODULES = {  # public name -> module path inside the tensorflow package
     path.rpartition(".")[2]: path
     for path in (
-        *(f"core.framework.{m}_pb2" for m in ("graph", "node_def", "op_def", "attr_value",
-            "tensor", "tensor_shape", "types", "function")),
+        *(
+            f"core.framework.{m}_pb2"
+            for m in (
+                "graph",
+                "node_def",
+                "op_def",
+                "attr_value",
+                "tensor",
+                "tensor_shape",
+                "types",
+                "function",
+            )
+        ),
         *(f"core.protobuf.{m}_pb2" for m in ("meta_graph", "saved_model", "saver", "struct")),
         "python.training.checkpoint_state_pb2",
     )
-}  # fmt: skip
+}
 _IMPORT = re.compile(r"^from tensorflow\.", re.M)
 
 

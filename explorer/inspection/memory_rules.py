@@ -19,15 +19,31 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 SHAPE_INPUT: dict[str, int] = {
-    **dict.fromkeys(("Fill", "Empty", "RandomUniform", "RandomStandardNormal", "TruncatedNormal",
-        "RandomUniformInt", "StatelessRandomUniform", "StatelessRandomNormal",
-        "StatelessTruncatedNormal", "StatelessRandomUniformV2", "StatelessRandomNormalV2",
-        "StatelessTruncatedNormalV2", "StatelessRandomUniformIntV2", "RandomGamma",
-        "RandomPoissonV2"), 0),
-    **dict.fromkeys(("BroadcastTo", "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic",
-        "ResizeArea"), 1),
+    **dict.fromkeys(
+        (
+            "Fill",
+            "Empty",
+            "RandomUniform",
+            "RandomStandardNormal",
+            "TruncatedNormal",
+            "RandomUniformInt",
+            "StatelessRandomUniform",
+            "StatelessRandomNormal",
+            "StatelessTruncatedNormal",
+            "StatelessRandomUniformV2",
+            "StatelessRandomNormalV2",
+            "StatelessTruncatedNormalV2",
+            "StatelessRandomUniformIntV2",
+            "RandomGamma",
+            "RandomPoissonV2",
+        ),
+        0,
+    ),
+    **dict.fromkeys(
+        ("BroadcastTo", "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea"), 1
+    ),
     "ScatterNd": 2,
-}  # fmt: skip
+}
 """Op type -> the input holding its output shape (a resize: its new height and width)."""
 SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", "MirrorPad"})
 

@@ -35,9 +35,12 @@ STATE_MAX_BYTES = 2**20
 """A checkpoint state file is a few lines of text."""
 
 _KINDS = (
-    (stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
-    (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"),
-)  # fmt: skip
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISDIR, "folder"),
+)
 
 
 def special_kind(path: str | os.PathLike[str]) -> str | None:

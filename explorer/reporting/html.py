@@ -29,11 +29,20 @@ img{max-width:100%;margin:4px 0} pre{background:#f6f6f6;padding:8px;overflow:aut
 """
 
 _COLUMNS = (  # record field (or a cell of two), header
-    ("status", "status"), ("dtype", None), ("shape", None), ("max_abs", "max abs"),
-    ("mean_abs", "mean abs"), ("median_abs", "median abs"), ("p99_abs", "p99 abs"),
-    ("max_rel", "max rel"), ("p99_rel", "p99 rel"), ("mismatch_fraction", "mismatch"),
-    ("nan", "NaN a/b"), ("inf", "Inf a/b"), ("equal", "bitwise equal"),
-)  # fmt: skip
+    ("status", "status"),
+    ("dtype", None),
+    ("shape", None),
+    ("max_abs", "max abs"),
+    ("mean_abs", "mean abs"),
+    ("median_abs", "median abs"),
+    ("p99_abs", "p99 abs"),
+    ("max_rel", "max rel"),
+    ("p99_rel", "p99 rel"),
+    ("mismatch_fraction", "mismatch"),
+    ("nan", "NaN a/b"),
+    ("inf", "Inf a/b"),
+    ("equal", "bitwise equal"),
+)
 
 
 def esc(text: object) -> str:
@@ -173,10 +182,13 @@ def _histogram_html(key: str, ex: Any) -> list[str]:
 
 
 def to_html(
-    result: Any, *, title: str = "tf1-explorer parity report",
-    extra: Mapping[str, Any] | None = None, figures: Mapping[str, Any] | None = None,
+    result: Any,
+    *,
+    title: str = "tf1-explorer parity report",
+    extra: Mapping[str, Any] | None = None,
+    figures: Mapping[str, Any] | None = None,
     plots: bool = True,
-) -> str:  # fmt: skip
+) -> str:
     """A self-contained HTML page for a ``ParitySummary`` or a single ``ParityReport``.
 
     ``extra``: section title -> JSON-ready object shown after the results (``migrate`` puts its

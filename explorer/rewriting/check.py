@@ -177,8 +177,12 @@ def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> di
             outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
     for key in job.expected[0]:
         if key not in outputs:
-            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None,
-                            "error": "missing from the Keras outputs"}  # fmt: skip
+            outputs[key] = {
+                "passed": False,
+                "max_abs": None,
+                "max_rel": None,
+                "error": "missing from the Keras outputs",
+            }
     return {
         "passed": bool(outputs) and all(o["passed"] for o in outputs.values()),
         "seconds": seconds,

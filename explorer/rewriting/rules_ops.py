@@ -56,9 +56,15 @@ def ops(*op_types: str, native: bool = True, static: tuple[int, ...] | None = No
 
 
 _RENAMED = {
-    "AddV2": "add", "Sub": "subtract", "Mul": "multiply", "RealDiv": "divide", "Pow": "power",
-    "FloorDiv": "floor_divide", "FloorMod": "mod", "Neg": "negative",
-}  # fmt: skip
+    "AddV2": "add",
+    "Sub": "subtract",
+    "Mul": "multiply",
+    "RealDiv": "divide",
+    "Pow": "power",
+    "FloorDiv": "floor_divide",
+    "FloorMod": "mod",
+    "Neg": "negative",
+}
 
 
 def _keras_names(op_types: str) -> dict[str, str]:

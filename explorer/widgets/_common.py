@@ -82,9 +82,12 @@ def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, 
 
 
 def on_click(
-    button: W.Button, status: StatusArea, fn: Callable[[], R], busy: str | None = None,
+    button: W.Button,
+    status: StatusArea,
+    fn: Callable[[], R],
+    busy: str | None = None,
     done: Callable[[R], str] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """``button`` calls ``fn()`` (disabled meanwhile) with errors shown in ``status``; ``busy``
     is shown while it runs, ``done(result)`` when it succeeded."""
 
@@ -109,10 +112,14 @@ def on_click(
 
 
 def bind(
-    state: Observable, field: str, widget: W.Widget, trait: str = "value",
+    state: Observable,
+    field: str,
+    widget: W.Widget,
+    trait: str = "value",
     to_widget: Callable[[Any], object] = lambda v: v,
-    to_state: Callable[[Any], object] = lambda v: v, status: StatusArea | None = None,
-) -> None:  # fmt: skip
+    to_state: Callable[[Any], object] = lambda v: v,
+    status: StatusArea | None = None,
+) -> None:
     """Two-way link between ``state.field`` and ``widget.trait``, guarded against echo loops.
     The widget takes the state's value now. An error the state raises for a widget's value (a
     bad regex, an unknown tensor) is shown in ``status`` and the widget is put back."""
@@ -236,9 +243,12 @@ Column = tuple[str, str, str]  # header, CSS width, cell class ("", "tf1x-tail",
 
 
 def grid_html(
-    columns: Sequence[Column], rows: Sequence[Sequence[object]], names: Sequence[str],
-    selected: str | None = None, empty: str = "",
-) -> str:  # fmt: skip
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[object]],
+    names: Sequence[str],
+    selected: str | None = None,
+    empty: str = "",
+) -> str:
     """A compact fixed-layout table for :class:`~explorer.widgets._clickable.ClickableHTML`: a
     row per item reporting ``names[i]`` when clicked, ``selected`` highlighted; long values end
     in an ellipsis (whole on hover), or start with one in a ``"tf1x-tail"`` column, or wrap in a

@@ -153,9 +153,17 @@ class BrowserState(Observable):
         op = self.catalog.op(self.selected)
         outs = [self.catalog.tensor(t) for t in op.outputs]
         outputs = [{"name": t.name, "dtype": t.dtype, "shape": shape_text(t.shape)} for t in outs]
-        return dict(name=op.name, op=op.type, scope=op.scope, device=op.device, attrs=op.attrs,
-                    inputs=list(op.inputs), control_inputs=list(op.control_inputs),
-                    outputs=outputs, consumers=list(op.consumers))  # fmt: skip
+        return dict(
+            name=op.name,
+            op=op.type,
+            scope=op.scope,
+            device=op.device,
+            attrs=op.attrs,
+            inputs=list(op.inputs),
+            control_inputs=list(op.control_inputs),
+            outputs=outputs,
+            consumers=list(op.consumers),
+        )
 
     def neighbours(self) -> list[str]:
         """Ops one hop away from the selection (inputs first, then consumers), for click-through."""

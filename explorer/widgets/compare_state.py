@@ -35,9 +35,13 @@ class ParityState(Observable):
     WIDGET = "ParityView"
 
     def __init__(
-        self, model: Any, v2: Any = None, signature: str | None = None,
-        inputs: tuple[str, ...] = (), outputs: tuple[str, ...] = (),
-    ) -> None:  # fmt: skip
+        self,
+        model: Any,
+        v2: Any = None,
+        signature: str | None = None,
+        inputs: tuple[str, ...] = (),
+        outputs: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         self.model = as_model(model)
         self.v2, self.signature = v2, signature

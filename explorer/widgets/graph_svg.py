@@ -101,9 +101,11 @@ def layered_layout(
 
 
 def collapse(
-    nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]], keep: Iterable[str] = (),
+    nodes: Sequence[tuple[str, str]],
+    edges: Iterable[tuple[str, str]],
+    keep: Iterable[str] = (),
     max_per_layer: int = MAX_PER_LAYER,
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:  # fmt: skip
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, list[str]]]:
     """Fold every layer wider than ``max_per_layer`` into its first ``max_per_layer - 1`` nodes
     (``keep`` and its neighbours first, then the order given) and one "+k more" node for the
     rest, edges merged. Returns ``(nodes, edges, hidden)``: "+k more" node -> names it hides."""
@@ -162,10 +164,13 @@ def _worst(values: Iterable[float | None]) -> float | None:
 
 
 def render_svg(
-    nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]],
-    selected: str | None = None, values: Mapping[str, float | None] | None = None,
-    title: str = "", max_per_layer: int = MAX_PER_LAYER,
-) -> str:  # fmt: skip
+    nodes: Sequence[tuple[str, str]],
+    edges: Iterable[tuple[str, str]],
+    selected: str | None = None,
+    values: Mapping[str, float | None] | None = None,
+    title: str = "",
+    max_per_layer: int = MAX_PER_LAYER,
+) -> str:
     """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges, wide
     layers folded (:func:`collapse`, keeping ``selected``, outlined in blue). With ``values``
     (op name -> error) boxes are filled by :func:`error_colour` and show it (a "+k more" box: its
@@ -211,18 +216,24 @@ def render_svg(
 
 
 def subgraph_svg(
-    sub: Subgraph, title: str, values: Mapping[str, float | None] | None = None,
+    sub: Subgraph,
+    title: str,
+    values: Mapping[str, float | None] | None = None,
     selected: str | None = None,
-) -> str:  # fmt: skip
+) -> str:
     """:func:`render_svg` of a ``Catalog`` subgraph (``selected``: its center by default)."""
     nodes, edges = [(n.name, n.type) for n in sub.nodes], [(e.src, e.dst) for e in sub.edges]
     return render_svg(nodes, edges, selected or sub.center, values, title)
 
 
 def _box(
-    p: Placed, top: float, selected: str | None, values: Mapping[str, float | None] | None,
-    worst: float, stands_for: list[str] | None,
-) -> str:  # fmt: skip
+    p: Placed,
+    top: float,
+    selected: str | None,
+    values: Mapping[str, float | None] | None,
+    worst: float,
+    stands_for: list[str] | None,
+) -> str:
     value = values.get(p.name) if values is not None else None
     y = p.y + top
     if stands_for is not None:

@@ -110,8 +110,15 @@ class IOPicker(View):
         self.message = classed(W.HTML(), "tf1x-validation")
         self.code = CodePane(s.code, watch=s)
 
-        bind(s, "signature", self.preset, "value", lambda v: v or "", lambda v: v or None,
-             self.status)  # fmt: skip
+        bind(
+            s,
+            "signature",
+            self.preset,
+            "value",
+            lambda v: v or "",
+            lambda v: v or None,
+            self.status,
+        )
         self.preset.observe(self._preset_chosen, "value")
         on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
         on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))

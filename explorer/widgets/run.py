@@ -46,8 +46,13 @@ class SessionRunner(View):
         fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
         C.bind_all(s, fields, self.status)
         C.on_click(self.sample_button, self.status, s.sample)
-        C.on_click(self.run_button, self.status, s.run, "running the v1 session…",
-                 lambda _: f"ran {len(s.outputs or {})} output(s)")  # fmt: skip
+        C.on_click(
+            self.run_button,
+            self.status,
+            s.run,
+            "running the v1 session…",
+            lambda _: f"ran {len(s.outputs or {})} output(s)",
+        )
         self.upload.observe(self._uploaded, "value")
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
