@@ -2,8 +2,7 @@
 
 A rule ``fn(ctx, op) -> Verdict | None`` is registered with :func:`output_rule` (for ops of the
 given types, or every op) and reads :class:`~explorer.inspection.training_facts.GraphFacts`, so a
-training graph ranks its inference head above losses, label-fed values, target networks and shape
-computations.
+training graph ranks its inference head above losses, label-fed values and shape computations.
 """
 
 from __future__ import annotations
@@ -11,16 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
+    CTC_DECODER_OPS,
+    DATA_SIZED_OPS,
+    IDENTITY_OPS,
     LOGIT_OPS,
     LOSS_OPS,
     SCALAR_REDUCTION_OPS,
     SHAPE_OPS,
 )
 from explorer.graph.registry import OpRegistry
+from explorer.inspection.memory_rules import const_ints
 
 STRONG_OUTPUT = re.compile(
     r"^(softmax|probs?|probabilit(y|ies)|logits?|preds?|predictions?|predicted|outputs?|"
@@ -28,7 +33,8 @@ STRONG_OUTPUT = re.compile(
     re.IGNORECASE,
 )
 WEAK_OUTPUT = re.compile(
-    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$)",
+    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$|"
+    r"detection|box(es)?$|landmark|heatmap|keypoint|^num_)",
     re.IGNORECASE,
 )
 LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
@@ -63,7 +69,23 @@ class RuleContext:
         return [c for c in op.consumers if c not in self.excluded]
 
     def op(self, name: str) -> Any:
-        return self.catalog.op(name)
+        return self.catalog.op(op_name(name))
+
+    @cached_property
+    def data_sized(self) -> set[str]:
+        """Ops downstream of one whose output size depends on the values (NMS, Where, ...)."""
+        sized = [o.name for o in self.catalog.search(op_type=DATA_SIZED_OPS)]
+        return self.facts.index.downstream(sized, control=False, excluded=self.excluded)
+
+    def batched(self, tensor: str) -> bool:
+        """Whether ``tensor``'s dim 0 is a batch: unknown in its shape, or (no shape recorded) in
+        a placeholder of rank 2 or more it depends on."""
+        shape = self.catalog.tensor(tensor).shape
+        if shape is not None:
+            return bool(shape) and shape[0] is None
+        deps = self.facts.deps.get(op_name(tensor), ())
+        shapes = (self.catalog.tensor(p if ":" in p else f"{p}:0").shape for p in deps)
+        return any(s is not None and len(s) > 1 and s[0] is None for s in shapes)
 
 
 RuleFn = Callable[[RuleContext, Any], "Verdict | None"]
@@ -90,6 +112,31 @@ def verdicts(ctx: RuleContext, op: Any) -> list[Verdict]:
 def is_auto_name(op: Any) -> bool:
     last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
     return last == op.type.lower() or last in AUTO_NAMES
+
+
+def batch_slice(ctx: RuleContext, op: Any) -> tuple[str, str] | None:
+    """(what ``op``, or the op it copies, keeps; the batched tensor it takes it from) when it
+    drops or slices the batch dimension (``tf.identity(model.output[0])``, a reduce over axis 0)."""
+    while op.type in IDENTITY_OPS and op.inputs:
+        op = ctx.op(op.inputs[0])
+    src = op.inputs[0] if op.inputs else ""
+    if not src or not ctx.facts.deps.get(op_name(src)) or not ctx.batched(src):
+        return None
+    ints = [const_ints(ctx.op(t).node) for t in op.inputs[1:]]
+    attr = {k: v.i for k, v in op.node.attr.items()}
+    if op.type == "StridedSlice" and attr.get("shrink_axis_mask", 0) & 1 and ints[0]:
+        return f"row {ints[0][0]}", src
+    if op.type == "Slice" and ints[0] and ints[1] and ints[1][0] != -1:
+        return f"rows {ints[0][0]}:{ints[0][0] + ints[1][0]}", src
+    if op.type in ("Gather", "GatherV2") and ints[0] is not None and ints[1:2] in ([], [[0]]):
+        return f"rows {ints[0]}", src
+    if op.type == "Squeeze" and 0 in op.node.attr["squeeze_dims"].list.i:
+        return "axis 0 squeezed", src
+    if op.type == "Unpack" and not attr.get("axis"):
+        return "one row each", src
+    if op.type in SCALAR_REDUCTION_OPS and ints and 0 in (ints[0] or ()):
+        return f"a {op.type} over axis 0", src
+    return None
 
 
 def reads_as_prediction(reader: Any) -> bool:
@@ -186,6 +233,12 @@ def _generator(ctx: RuleContext, op: Any) -> Verdict | None:
     )
 
 
+@output_rule(name="ctc-decoded")
+def _ctc_decoded(ctx: RuleContext, op: Any) -> Verdict | None:
+    src = next((ctx.op(t) for t in op.inputs if ctx.op(t).type in CTC_DECODER_OPS), None)
+    return None if src is None else Verdict(4.0, f"decoded by {src.name} ({src.type})", source=True)
+
+
 @output_rule(name="greedy-decoder")
 def _greedy(ctx: RuleContext, op: Any) -> Verdict | None:
     if op.name not in ctx.facts.greedy:
@@ -241,8 +294,18 @@ def _loss(ctx: RuleContext, op: Any) -> Verdict | None:
     return None
 
 
+@output_rule(name="batch-slice")
+def _batch_slice(ctx: RuleContext, op: Any) -> Verdict | None:
+    found = batch_slice(ctx, op)
+    if found is None:
+        return None
+    return Verdict(-6.0, f"keeps {found[0]} of {found[1]} (slices the batch)", concern=True)
+
+
 @output_rule(name="shapes-only")
 def _shapes_only(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.name in ctx.data_sized:
+        return None  # the size of what NMS/Where kept: a count, an output (num_detections)
     if op.type in SHAPE_OPS:
         return Verdict(-4.0, "a shape computation", concern=True)
     if ctx.facts.shape_only(op.name):
