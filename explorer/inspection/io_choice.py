@@ -119,7 +119,7 @@ def _choice(model: V1Model, confident: bool) -> DefaultIO:
         )
     top = choice.outputs[0]
     if top.concerns and confident:
-        raise OutputChoiceError(_contradiction(model, choice.outputs, top))
+        raise OutputChoiceError(contradiction(model, choice.outputs, top))
     chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
     outputs = [c.name for c in chosen]
     inputs = needed_inputs(model, outputs)
@@ -139,7 +139,8 @@ def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
     return out
 
 
-def _contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> str:
+def contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> str:
+    """Why ``migrate`` refuses: the top candidate's concern against the best prediction."""
     best = next((c for c in outputs if not c.concerns), None)
     against = f", against {best.name} ({best.reason.split('; ')[0]})" if best else ""
     ranked = "; ".join(

@@ -16,6 +16,7 @@ from explorer.graph.index import GraphIndex
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
+    CTC_DECODER_OPS,
     HEAD_PASS_OPS,
     INPUT_OPS,
     PIPELINE_OUTPUT_OPS,
@@ -185,9 +186,12 @@ def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
         if not smaller:
             continue
         upstream = facts.index.upstream(op.inputs, control=False, excluded=facts.excluded)
+        decoded = {
+            s for n in upstream if facts.by_name[n].type in CTC_DECODER_OPS for s in deps.get(n, ())
+        }
         for other in smaller:
-            if other in upstream:
-                extra = ", ".join(sorted(mine - deps[other]))
+            extra = ", ".join(sorted(mine - deps[other] - decoded))  # decoder lengths: no label
+            if other in upstream and extra:
                 note = f"needs {extra} beyond {other} (a label?)"
                 cands[name] = (score - 4, [*why, note], op, [*concerns, note])
                 break

@@ -362,6 +362,7 @@ def _secondary(ctx: RuleContext, op: Any) -> Verdict | None:
         src, _, idx = t.partition(":")
         if idx and idx != "0":
             first = ctx.catalog.tensor(f"{src}:0")
-            if any(not ctx.readers(ctx.op(c)) for c in first.consumers if c not in ctx.excluded):
+            others = [c for c in first.consumers if c not in ctx.excluded and c != op.name]
+            if any(not ctx.readers(ctx.op(c)) for c in others):
                 return Verdict(-0.5, f"reads a secondary output of {src}")
     return None
