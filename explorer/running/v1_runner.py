@@ -84,6 +84,7 @@ class V1Runner(Runner):
                     f"no outputs to fetch from {model.path}: pass outputs=[tensor names] "
                     "(CLI: --outputs)"
                 )
+            tensor_specs(model, [*(inputs or []), *outputs])  # an unknown name: said first
             inputs = needed_inputs(model, outputs, inputs, switch_of)  # keep_prob: neutral
             names = list(inputs) + list(outputs)
             specs = tensor_specs(model, names)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 import explorer
 from explorer.cli import main
 from tests.helpers import assert_migrates, cli_json
+from tests.shared_models import shared_model
 
 DETECTIONS = ("detection_boxes:0", "detection_scores:0", "detection_classes:0", "num_detections:0")
 
@@ -55,3 +58,15 @@ def test_outputs_alone_feed_what_they_need_everywhere(heads, tmp_path, capsys):
     capsys.readouterr()
     v2 = explorer.convert(explorer.load(path), outputs=["probs:0"])
     assert set(v2.signatures["serving_default"].source_inputs) == {"x:0", "keep_prob:0"}
+
+
+@pytest.mark.slow
+def test_migrate_proves_the_three_mtcnn_heads_with_feeds_given(tmp_path):
+    """The MTCNN pipeline's heads: prob, box and landmarks (its scalar feeds given by hand)."""
+    flags = ["--batches", "1", "--shape", "input:0=120,160,3", "--shape", "thresholds:0=3"]
+    for name, low, high in (("min_size", 40, 41), ("factor", 0.7, 0.71), ("thresholds", 0.6, 0.7)):
+        flags += ["--range", f"{name}:0={low},{high}"]
+    flags += ["--shape", "min_size:0=", "--shape", "factor:0=", "--range", "input:0=0,255"]
+    model = shared_model("blaueck_mtcnn_pipeline_frozen")
+    proved = {"serving_default": ("prob:0", "box:0", "landmarks:0")}
+    assert_migrates(model, tmp_path / "out", proved, *flags)
