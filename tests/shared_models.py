@@ -278,7 +278,7 @@ MODELS: tuple[SharedModel, ...] = (
         "individual",
         ("input:0", "source_sequence_length:0", "target_sequence_length:0"),
         ("predictions:0",),
-        migrate=_sig("predictions:0"),
+        migrate=_sig("decode_1/decoder/transpose:0", "predictions:0"),  # with its logits
         ranks_first=(
             ("input:0", "source_sequence_length:0", "target_sequence_length:0"),
             ("predictions:0",),
