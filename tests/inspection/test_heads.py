@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import explorer
 from explorer.inspection.io_choice import confident_io, default_io, needed_inputs
-from explorer.inspection.scanner import scan
 from explorer.inspection.suggestions import suggest
 
 DETECTIONS = ["detection_boxes:0", "detection_scores:0", "detection_classes:0", "num_detections:0"]
@@ -19,8 +18,6 @@ def test_a_detector_has_four_heads_and_its_count_is_one(heads):
     count = next(c for c in suggest(model).outputs if c.name == "num_detections:0")
     assert not count.concerns and count.head
     assert default_io(model) == (["image_tensor:0"], DETECTIONS)
-    (found,) = scan(model).by_rule("several-heads")
-    assert found.severity == "info" and all(o.partition(":")[0] in found.nodes for o in DETECTIONS)
 
 
 def test_a_batch_slicing_export_is_never_chosen_over_what_it_slices(heads):
@@ -33,8 +30,6 @@ def test_a_batch_slicing_export_is_never_chosen_over_what_it_slices(heads):
     choice = confident_io(model)
     assert choice.outputs == ["dense_1/Sigmoid:0"]
     assert any(w.startswith("output_0:0 (keeps row 0") for w in choice.left_out)
-    (found,) = scan(model).by_rule("batch-slice")
-    assert found.severity == "warning" and found.nodes == ("output_0",)
 
 
 def test_ctc_decoded_labels_rank_above_the_logits(heads):
@@ -56,3 +51,11 @@ def test_outputs_alone_take_the_placeholders_they_need_and_switches_are_added(he
         return name == "keep_prob"
 
     assert needed_inputs(model, ["probs:0"], ["x:0"], switch) == ["x:0", "keep_prob:0"]
+
+
+def test_a_pose_net_whose_only_sink_is_its_output_is_chosen(heads):
+    """The concat of heatmaps and fields is the one end; the two branch convs it reads are not
+    competing outputs (main refused: "no output stands out")."""
+    choice = confident_io(explorer.load(heads["keypoints"]))
+    assert choice.outputs == ["Openpose/concat_stage7:0"] and choice.inputs == ["image:0"]
+    assert all("not an end of the graph" in w for w in choice.left_out)

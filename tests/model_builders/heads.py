@@ -9,6 +9,8 @@
   ``CTCGreedyDecoder`` whose decoded labels ``SparseToDense`` densifies (``dense_decoded``).
 * ``lstm``: a frozen LSTM classifier with dropout steered by a ``keep_prob`` placeholder (no
   default) -> ``probs``.
+* ``keypoints``: a frozen MobileNetV2-style pose net: depthwise stages, two branch convs
+  (heatmaps, part affinity fields) whose concat ``Openpose/concat_stage7`` is the only sink.
 * ``switches``: a frozen classifier with a ``keep_prob`` placeholder (no default) and an
   ``is_training`` PlaceholderWithDefault(False) steering a v1 ``cond`` -> ``probs``.
 
@@ -26,14 +28,15 @@ from typing import Any
 
 from tests.model_builders.child import build_in_child
 
-NAMES = ("detector", "row0", "ctc", "lstm", "switches")
+NAMES = ("detector", "row0", "ctc", "lstm", "keypoints", "switches")
 
 
-def _tf() -> Any:
+def _tf() -> tuple[Any, Any, Any]:
+    """``(tensorflow, tf.compat.v1, a new tf.Graph)`` with v1 control flow."""
     import tensorflow as tf
 
     tf.compat.v1.disable_control_flow_v2()
-    return tf
+    return tf, tf.compat.v1, tf.Graph()
 
 
 def _const(tf: Any, shape: tuple[int, ...], seed: int) -> Any:
@@ -42,16 +45,14 @@ def _const(tf: Any, shape: tuple[int, ...], seed: int) -> Any:
     return tf.constant(np.random.default_rng(seed).normal(0, 0.5, shape).astype(np.float32))
 
 
-def _write(tf: Any, g: Any, out: Path) -> Path:
+def _write(tf: Any, graph_def: Any, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    tf.io.write_graph(g.as_graph_def(), str(out), "frozen.pb", as_text=False)
+    tf.io.write_graph(graph_def, str(out), "frozen.pb", as_text=False)
     return out / "frozen.pb"
 
 
 def build_detector(out: Path) -> Path:
-    tf = _tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf()
     with g.as_default():
         image = v1.placeholder(tf.uint8, [None, None, None, 3], name="image_tensor")
         x = v1.image.resize_bilinear(tf.cast(image, tf.float32) / 255.0, [8, 8])
@@ -80,26 +81,22 @@ def build_detector(out: Path) -> Path:
         for t, name in ((b, "boxes"), (s, "scores"), (c, "classes")):
             tf.identity(t, name=f"detection_{name}")
         tf.identity(k, name="num_detections")
-    return _write(tf, g, out)
+    return _write(tf, g.as_graph_def(), out)
 
 
 def build_row0(out: Path) -> Path:
-    tf = _tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 4], name="input_1")
         with v1.name_scope("dense_1"):
             y = tf.sigmoid(tf.nn.bias_add(tf.matmul(x, _const(tf, (4, 2), 4)), _const(tf, (2,), 5)))
         tf.identity(y[0], name="output_0")
-    return _write(tf, g, out)
+    return _write(tf, g.as_graph_def(), out)
 
 
 def build_ctc(out: Path) -> Path:
-    tf = _tf()
-    v1 = tf.compat.v1
+    tf, v1, g = _tf()
     v1.disable_resource_variables()
-    g = tf.Graph()
     with g.as_default():
         feats = v1.placeholder(tf.float32, [None, 12, 5], name="inputs")
         seq_len = v1.placeholder(tf.int32, [None], name="seq_len")
@@ -131,9 +128,7 @@ def _classifier(tf: Any, h: Any, n_in: int) -> Any:
 
 
 def build_lstm(out: Path) -> Path:
-    tf = _tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 6, 4], name="x")
         keep_prob = v1.placeholder(tf.float32, [], name="keep_prob")
@@ -147,15 +142,29 @@ def build_lstm(out: Path) -> Path:
     with v1.Session(graph=g) as sess:  # frozen, as the author's freeze script left it
         sess.run(init)
         frozen = v1.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["probs"])
-    out.mkdir(parents=True, exist_ok=True)
-    tf.io.write_graph(frozen, str(out), "frozen.pb", as_text=False)
-    return out / "frozen.pb"
+    return _write(tf, frozen, out)
+
+
+def build_keypoints(out: Path) -> Path:
+    tf, v1, g = _tf()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 32, 32, 3], name="image")
+        h = tf.nn.relu6(tf.nn.conv2d(x, _const(tf, (3, 3, 3, 8), 10), 2, "SAME"))
+        h = tf.nn.relu6(tf.nn.depthwise_conv2d(h, _const(tf, (3, 3, 8, 1), 11), [1] * 4, "SAME"))
+        with v1.name_scope("Openpose"):
+            branches = [
+                tf.nn.bias_add(
+                    tf.nn.conv2d(h, _const(tf, (1, 1, 8, n), 12 + n), 1, "SAME"),
+                    _const(tf, (n,), 20 + n),
+                )
+                for n in (4, 6)  # heatmaps, part affinity fields
+            ]
+            tf.concat(branches, 3, name="concat_stage7")
+    return _write(tf, g.as_graph_def(), out)
 
 
 def build_switches(out: Path) -> Path:
-    tf = _tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
+    tf, v1, g = _tf()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 4], name="x")
         keep_prob = v1.placeholder(tf.float32, [], name="keep_prob")
@@ -163,7 +172,7 @@ def build_switches(out: Path) -> Path:
         h = tf.nn.relu(tf.matmul(x, _const(tf, (4, 5), 9)))
         h = v1.cond(is_training, lambda: h * 0.5, lambda: h)
         _classifier(tf, v1.nn.dropout(h, keep_prob=keep_prob), 5)
-    return _write(tf, g, out)
+    return _write(tf, g.as_graph_def(), out)
 
 
 BUILDERS = {
@@ -171,6 +180,7 @@ BUILDERS = {
     "row0": build_row0,
     "ctc": build_ctc,
     "lstm": build_lstm,
+    "keypoints": build_keypoints,
     "switches": build_switches,
 }
 
