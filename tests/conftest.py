@@ -11,6 +11,7 @@ import pytest
 import explorer
 from explorer.examples.hub_modules import import_hub
 from explorer.examples.models import MLP_FORMATS, build_mlp
+from tests.model_builders.heads import build_heads
 from tests.model_builders.hub_modules import build_hub_modules
 from tests.model_builders.training_graphs import build_training_graphs
 from tests.shared_models import ROOT, SHARED_MODELS, shared_model
@@ -56,6 +57,12 @@ def hub_modules(tmp_path_factory) -> dict[str, Path]:
     except ImportError as e:
         pytest.skip(str(e))
     return build_hub_modules(tmp_path_factory.mktemp("hub"))
+
+
+@pytest.fixture(scope="session")
+def heads(tmp_path_factory) -> dict[str, Path]:
+    """Graphs whose outputs are hard to choose (tests/model_builders/heads.py): name -> path."""
+    return build_heads(tmp_path_factory.mktemp("heads"))
 
 
 @pytest.fixture(scope="session")

@@ -210,7 +210,7 @@ def check_parity_json(out: dict) -> None:
 
 
 def two_heads(tmp_path: Path) -> Path:
-    """A frozen graph ``x:0`` -> ``left_head:0`` and ``right_head:0``: no output stands out."""
+    """A frozen graph ``x:0`` -> ``left_head:0`` and ``right_head:0``: two heads."""
     from explorer._tf import tf
 
     g = tf().Graph()

@@ -278,7 +278,7 @@ MODELS: tuple[SharedModel, ...] = (
         "individual",
         ("input:0", "source_sequence_length:0", "target_sequence_length:0"),
         ("predictions:0",),
-        migrate=_sig("predictions:0"),
+        migrate=_sig("decode_1/decoder/transpose:0", "predictions:0"),  # with its logits
         ranks_first=(
             ("input:0", "source_sequence_length:0", "target_sequence_length:0"),
             ("predictions:0",),
@@ -289,7 +289,7 @@ MODELS: tuple[SharedModel, ...] = (
         },
         to_keras=Refused("v1 while loop no RNN rule recognised"),
     ),
-    # multi-head graphs: migrate with no flags is an open issue (MANIFEST.md), so not asserted
+    # multi-head graphs: migrate proves every head (the mtcnn's scalar feeds: issue 24, feeding)
     SharedModel(
         "blaueck_mtcnn_pipeline_frozen",
         "frozen_graph",
@@ -304,6 +304,9 @@ MODELS: tuple[SharedModel, ...] = (
         "multi-head",
         ("image_tensor:0",),
         ("detection_boxes:0", "detection_scores:0", "detection_classes:0", "num_detections:0"),
+        migrate=_sig(
+            "detection_boxes:0", "detection_scores:0", "detection_classes:0", "num_detections:0"
+        ),
     ),
 )
 BY_NAME = {m.name: m for m in MODELS}

@@ -1,12 +1,14 @@
 """``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity.
 
-Migrated: the ``--signature`` s or ``--inputs/--outputs`` given, else every signature, else the
-confident top suggestion (:func:`explorer.inspection.io_choice.confident_io`; exit 2 naming the
-candidates when none is). Input-pipeline outputs are fed in the pipeline's place, keyed by their
-tf.Example feature names. The result is saved beside ``OUT_DIR`` and renamed to it only when
-parity passes (nondeterministic outputs remedied): all or nothing. Exit 0 pass, 1 mismatch,
-2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}}, ...parity JSON...,
-"output_dir" (null when not written), "steps"}``; the text ends ``proved OUTPUTS <- INPUTS``."""
+Migrated: the ``--signature`` s or ``--inputs/--outputs`` given (``--outputs`` alone: the inputs
+they need), else every signature, else every head suggested
+(:func:`explorer.inspection.io_choice.confident_io`; the candidates left out are said, and exit 2
+names the candidates that contradict each other). Input-pipeline outputs are fed in the
+pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
+and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
+Exit 0 pass, 1 mismatch, 2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}},
+...parity JSON..., "output_dir" (null when not written), "steps"}`` (``steps.choice.left_out``:
+the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."""
 
 from __future__ import annotations
 
@@ -58,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
     done("scan", f"{len(steps['scan']['findings'])} findings")
     what, convert_args, parity_args = _choose(model, args)
     steps["choice"] = what
+    if not args.json and "left_out" in what:
+        left = "; ".join(what["left_out"]) or "nothing"
+        print(f"         proving {', '.join(what['outputs'])}; left out: {left}", flush=True)
     with step("converting to TF2"):
         v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args)
     done("convert", f"{len(v2.signatures)} signatures, {len(v2.variables)} variables")
@@ -115,10 +120,10 @@ def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict,
     if model.signatures:
         return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
 
-    choice = confident_io(model)  # OutputChoiceError (exit 2) names the candidates
+    choice = confident_io(model)  # OutputChoiceError (exit 2) names the contradicting candidates
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
-    what = {"by": "confident suggestion", **custom, "reason": choice.reason, "lead": choice.lead}
-    return what, dict(custom), dict(custom)
+    what = {"by": "confident suggestion", **custom, "reason": choice.reason}
+    return {**what, "left_out": choice.left_out}, dict(custom), dict(custom)
 
 
 def _proved(model: Any, v2: Any, summary: Any) -> dict[str, dict[str, list[str]]]:

@@ -30,12 +30,13 @@ from explorer.errors import (
     first_line,
 )
 from explorer.feeding.sampling import tensor_specs
+from explorer.feeding.switches import switch_of
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.run_scope import model_run_scope, union
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
-from explorer.inspection.io_choice import default_io
+from explorer.inspection.io_choice import default_io, needed_inputs
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.scanner import spec_tensors
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
@@ -103,7 +104,10 @@ def plan_signatures(
             raise SignatureNotFoundError(
                 f"no outputs given for {model.path}: pass outputs=[tensor names] (CLI: --outputs)"
             )
-        return [_plan_from_names(model, "serving_default", "", inputs or [], outputs)]
+        if not isinstance(inputs, Mapping):  # the placeholders they need; keep_prob: neutral
+            outs = list(outputs.values() if isinstance(outputs, Mapping) else outputs)
+            inputs = needed_inputs(model, outs, inputs, switch_of)
+        return [_plan_from_names(model, "serving_default", "", inputs, outputs)]
     if not model.signatures:
         ins, outs = default_io(model)
         if not outs:

@@ -1,53 +1,70 @@
-"""The default tensors to run when nothing is chosen: the signature, else the top suggestion.
+"""The default tensors to run when nothing is chosen: the signature, else the suggested heads.
 
-:func:`default_io` (``run``/``convert``/``parity`` on a model without signatures) takes the top
-output :func:`explorer.suggest` ranks and the inputs it needs. :func:`confident_io` (``migrate``)
-takes it only when it has no concern and leads every other concern-free candidate (except the
-tensors it is an activation or reshape of) by :data:`CONFIDENCE_MARGIN`; otherwise
-:class:`~explorer.errors.OutputChoiceError` ranks the candidates and names the flag to pass.
+:func:`default_io` (``run``/``convert``/``parity`` on a model without signatures) and
+:func:`confident_io` (``migrate``) take every head :func:`explorer.suggest` ranks: the top output
+and each other end of the graph with no concern and a reason beyond being an end (detections,
+scores, classes and their count; prob, box and landmarks). Several heads are the normal case;
+``migrate`` refuses (:class:`~explorer.errors.OutputChoiceError`) only when the top candidate has a
+concern (a loss or a batch slice outranks the prediction), naming both. :func:`needed_inputs`
+completes the inputs of outputs a user names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.errors import OutputChoiceError, SignatureNotFoundError
 from explorer.graph.op_families import HEAD_STEP_OPS
+from explorer.inspection.catalog import Catalog
+from explorer.inspection.output_heuristics import HEAD_MIN, Candidate
 from explorer.inspection.pipelines import pipeline_inputs
-from explorer.inspection.suggestions import suggest
+from explorer.inspection.suggestions import suggest, validate_choice
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
-
-CONFIDENCE_MARGIN = 2.0  # score points; one positive reason of a rule is worth 1.5-5.5
 
 
 @dataclass(frozen=True)
 class DefaultIO:
     """A choice of tensors for a model without signatures: ``inputs`` to feed, ``outputs`` to
-    fetch, ``keys`` (input -> signature key, see :func:`input_keys`), ``reason`` (the top
-    suggestion's) and ``lead`` (score points over the next concern-free candidate; ``None``: none).
-    """
+    fetch (the heads), ``keys`` (input -> signature key, see :func:`input_keys`), ``reason`` (the
+    top suggestion's) and ``left_out`` (``"name (why)"`` of the best candidates not chosen)."""
 
     inputs: list[str]
     outputs: list[str]
     keys: dict[str, str] = field(default_factory=dict)
     reason: str = ""
-    lead: float | None = None
+    left_out: list[str] = field(default_factory=list)
 
 
 def default_io(model: V1Model) -> tuple[list[str], list[str]]:
-    """Input and output tensor names to run a model without signatures: the top suggested
-    output and the placeholders and pipeline outputs it needs (switches keep their default)."""
+    """Input and output tensor names to run a model without signatures: its heads and the
+    placeholders and pipeline outputs they need (switches keep their default)."""
     choice = _choice(model, confident=False)
     return choice.inputs, choice.outputs
 
 
 def confident_io(model: V1Model) -> DefaultIO:
-    """The top suggestion of a model without signatures when it is confident (module docstring);
-    else ``OutputChoiceError`` ranking the candidates (``SignatureNotFoundError``: none at all)."""
+    """The heads of a model without signatures (module docstring); ``OutputChoiceError`` when
+    candidates contradict each other (``SignatureNotFoundError``: no candidate at all)."""
     return _choice(model, confident=True)
+
+
+def needed_inputs(
+    model: V1Model,
+    outputs: Sequence[str],
+    inputs: Sequence[str] | None = None,
+    switch: Callable[[str], Any] | None = None,
+) -> list[str]:
+    """The inputs to feed for ``outputs``: ``inputs`` (none given: every placeholder and pipeline
+    output they need), plus the placeholders they need that ``switch`` names (``keep_prob``: the
+    sampler feeds its neutral value and says so)."""
+    check = validate_choice(Catalog.from_model(model), inputs or [], outputs)
+    if not inputs:
+        return [f"{op}:0" for op in check.missing] + list(check.pipeline)
+    return [*inputs, *(f"{op}:0" for op in check.missing if switch is not None and switch(op))]
 
 
 def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
@@ -68,6 +85,31 @@ def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
     return out
 
 
+def heads(catalog: Catalog, outputs: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+    """(the heads among ranked ``outputs``, in graph order: the top one and every other end of the
+    graph without concern scoring :data:`HEAD_MIN`; ``"name (why)"`` of the best eight left out)."""
+    chosen, left = outputs[:1], []
+    same = _inputs_of_head(catalog, outputs[0].name) if outputs else set()
+    for c in outputs[1:]:
+        why = (
+            c.concerns[0]
+            if c.concerns
+            else "a step of a chosen head"
+            if c.name in same
+            else "not an end of the graph: other ops read it"
+            if not c.head
+            else f"an end of the graph with nothing more for it (score {c.score:g} < {HEAD_MIN:g})"
+            if c.score < HEAD_MIN
+            else None
+        )
+        if why is None:
+            chosen.append(c)
+            same |= _inputs_of_head(catalog, c.name)
+        elif len(left) < 8:
+            left.append(f"{c.name} ({why})")
+    return sorted(chosen, key=lambda c: catalog.position(c.name)), left
+
+
 def _choice(model: V1Model, confident: bool) -> DefaultIO:
     choice = suggest(model, limit=50)
     if not choice.outputs:
@@ -76,17 +118,15 @@ def _choice(model: V1Model, confident: bool) -> DefaultIO:
             " (CLI: --inputs/--outputs)"
         )
     top = choice.outputs[0]
-    same = _inputs_of_head(choice.catalog, top.name)
-    rest = [c for c in choice.outputs[1:] if not c.concerns and c.name not in same]
-    lead = top.score - rest[0].score if rest else None
-    if confident and (top.concerns or (lead is not None and lead < CONFIDENCE_MARGIN)):
-        raise OutputChoiceError(_ambiguous(model, choice.outputs, top, lead))
-    check = choice.validate([], [top.name])
-    inputs = [f"{op}:0" for op in check.missing] + list(check.pipeline)
-    return DefaultIO(inputs, [top.name], input_keys(model, inputs), top.reason, lead)
+    if top.concerns and confident:
+        raise OutputChoiceError(contradiction(model, choice.outputs, top))
+    chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
+    outputs = [c.name for c in chosen]
+    inputs = needed_inputs(model, outputs)
+    return DefaultIO(inputs, outputs, input_keys(model, inputs), top.reason, left)
 
 
-def _inputs_of_head(catalog: Any, name: str, hops: int = 3) -> set[str]:
+def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
     """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
     the same head, so they do not compete with it."""
     out: set[str] = set()
@@ -99,16 +139,15 @@ def _inputs_of_head(catalog: Any, name: str, hops: int = 3) -> set[str]:
     return out
 
 
-def _ambiguous(model: V1Model, outputs: list[Any], top: Any, lead: float | None) -> str:
-    why = (
-        f"the top candidate {top.name} may not be the model's output ({top.concerns[0]})"
-        if top.concerns
-        else f"no output stands out ({top.name} leads by {lead:.1f} < {CONFIDENCE_MARGIN:g})"
-    )
+def contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> str:
+    """Why ``migrate`` refuses: the top candidate's concern against the best prediction."""
+    best = next((c for c in outputs if not c.concerns), None)
+    against = f", against {best.name} ({best.reason.split('; ')[0]})" if best else ""
     ranked = "; ".join(
         f"{k}. {c.name} ({c.reason.split('; ')[0]})" for k, c in enumerate(outputs[:5], 1)
     )
     return (
-        f"{model.path} has no signatures and {why}: pass --outputs NAME [--inputs NAME ...] "
-        f"(API: outputs=[...]); ranked candidates: {ranked}"
+        f"{model.path} has no signatures and the top candidate {top.name} may not be the model's "
+        f"output ({top.concerns[0]}){against}: pass --outputs NAME [--inputs NAME ...] (API: "
+        f"outputs=[...]); ranked candidates: {ranked}"
     )

@@ -57,7 +57,8 @@ def _dtype_size(enum: int) -> int:  # 1 for string, resource, variant and sub-by
     return DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
 
 
-def _const_ints(node: NodeDef) -> list[int] | None:
+def const_ints(node: NodeDef) -> list[int] | None:
+    """The values of an int32/int64 ``Const`` node (``None``: not one)."""
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
     t = node.attr["value"].tensor
@@ -85,7 +86,7 @@ def _size(n: int) -> str:
 
 def _shape(node: NodeDef, ins: list[str], nodes: dict[str, NodeDef]) -> list[int] | None:
     """The output shape of ``node`` from its constant inputs (a lower bound), else ``None``."""
-    const = [_const_ints(nodes.get(i.partition(":")[0])) for i in ins]
+    const = [const_ints(nodes.get(i.partition(":")[0])) for i in ins]
     if node.op in SHAPE_INPUT:
         return const[SHAPE_INPUT[node.op]] if len(const) > SHAPE_INPUT[node.op] else None
     if len(const) < 2 or const[1] is None:

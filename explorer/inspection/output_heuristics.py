@@ -2,9 +2,8 @@
 
 :func:`graph_outputs` scores every inference op with the output rules (``output_rules.py``);
 v1 ``cond``/``while`` machinery and ops only updates read are left out, a head read only through a
-``Reshape``/``Identity`` hands its rank to that op, and a candidate that needs more inputs than one
-upstream of it reads labels and ranks lower. :class:`Candidate` is the record both sides of a
-suggestion use.
+``Reshape``/``Identity`` hands its rank to that op, a batch slice hands its score to the tensor it
+slices, and a candidate needing more inputs than one upstream of it reads labels and ranks lower.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from explorer.graph.index import GraphIndex
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
+    CTC_DECODER_OPS,
     HEAD_PASS_OPS,
     INPUT_OPS,
     PIPELINE_OUTPUT_OPS,
@@ -24,7 +24,7 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.catalog_items import OpInfo
-from explorer.inspection.output_rules import RuleContext, verdicts
+from explorer.inspection.output_rules import RuleContext, batch_slice, verdicts
 from explorer.inspection.training_facts import GraphFacts
 
 # v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
@@ -33,6 +33,7 @@ _UPDATE_OR_CHECK = re.compile(
     r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
     r"ResourceScatter\w*|Assert)$"
 )
+HEAD_MIN = 4.0  # score of a head beside the top one: an end (3.0) and one more reason for it
 _LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
 
 
@@ -41,7 +42,8 @@ class Candidate:
     """One suggested input or output tensor ``name`` (``op:idx``) with its ``dtype`` and
     ``shape``; ``score`` (only the order matters; signature tensors 15-20), ``reason`` (one line),
     ``kind`` (``signature``, ``placeholder``, ``switch``, ``pipeline`` or ``graph``), a switch's
-    ``default`` as text, and ``concerns`` (reasons against it: never chosen unasked)."""
+    ``default`` as text, ``concerns`` (reasons against it: never chosen unasked) and ``head`` (an
+    end of the graph: nothing reads it, or only a batch slice does)."""
 
     name: str
     dtype: str
@@ -51,6 +53,7 @@ class Candidate:
     kind: str = "graph"
     default: str | None = None
     concerns: tuple[str, ...] = ()
+    head: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,19 +73,11 @@ def candidate(
     kind: str,
     default: str | None = None,
     concerns: tuple[str, ...] = (),
+    head: bool = False,
 ) -> Candidate:
     """The candidate for the tensor ``name``, its reasons joined into one line."""
-    tensor = catalog.tensor(name)
-    return Candidate(
-        name=tensor.name,
-        dtype=tensor.dtype,
-        shape=tensor.shape,
-        score=score,
-        reason="; ".join(why),
-        kind=kind,
-        default=default,
-        concerns=concerns,
-    )
+    t = catalog.tensor(name)
+    return Candidate(t.name, t.dtype, t.shape, score, "; ".join(why), kind, default, concerns, head)
 
 
 def graph_outputs(
@@ -94,6 +89,7 @@ def graph_outputs(
     ctx = RuleContext(catalog, facts)
     in_loops = _while_frames(catalog, facts.index)
     cands: dict[str, tuple[float, list[str], OpInfo, list[str]]] = {}
+    heads: set[str] = set()
     for op in catalog.ops:
         if op.name in excluded or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
             continue
@@ -111,18 +107,15 @@ def graph_outputs(
         why = [v.reason for v in found if v.reason]
         concerns = [v.reason for v in found if v.concern]
         cands[op.name] = (score, why, op, concerns)
+        if not readers:
+            heads.add(op.name)
     _carry_reshaped_heads(ctx, cands)
+    heads |= _carry_sliced(ctx, cands, heads)
     _needs_beyond(facts, cands)
+    why_end = ["an end of the inference graph"]
     out = [
-        candidate(
-            catalog,
-            op.outputs[0],
-            score,
-            why or ["an end of the inference graph"],
-            "graph",
-            concerns=tuple(concerns),
-        )
-        for score, why, op, concerns in cands.values()
+        candidate(catalog, op.outputs[0], sc, why or why_end, "graph", None, tuple(cs), n in heads)
+        for n, (sc, why, op, cs) in cands.items()
     ]
     out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
     return out
@@ -159,6 +152,24 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
         cands[name] = (score - 1.0, [*why, f"read only through {end}"], op, concerns)
 
 
+def _carry_sliced(ctx: RuleContext, cands: dict[str, Any], heads: set[str]) -> set[str]:
+    """A head that slices the batch (row 0 of a Keras output) and scores :data:`HEAD_MIN` but
+    for that hands its score to the tensor it slices, which is then a head; returns those."""
+    out = set()
+    for name in [n for n in heads if n in cands]:
+        found = batch_slice(ctx, cands[name][2])
+        found_verdicts = verdicts(ctx, cands[name][2])
+        gain = sum(v.score for v in found_verdicts if not v.concern)
+        if found is None or gain < HEAD_MIN or sum(v.concern for v in found_verdicts) > 1:
+            continue
+        src = ctx.op(found[1])
+        score, why, _, concerns = cands.get(src.name, (0.0, [], src, []))
+        note = f"the whole batch of {name}:0, which keeps {found[0]} only"
+        cands[src.name] = (score + gain, [note, *why], src, concerns)
+        out.add(src.name)
+    return out
+
+
 def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
     """A candidate downstream of another that needs more inputs reads labels: a loss. Grouped
     by the inputs they need; the best _LABEL_CHECKS are checked."""
@@ -175,9 +186,12 @@ def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
         if not smaller:
             continue
         upstream = facts.index.upstream(op.inputs, control=False, excluded=facts.excluded)
+        decoded = {
+            s for n in upstream if facts.by_name[n].type in CTC_DECODER_OPS for s in deps.get(n, ())
+        }
         for other in smaller:
-            if other in upstream:
-                extra = ", ".join(sorted(mine - deps[other]))
+            extra = ", ".join(sorted(mine - deps[other] - decoded))  # decoder lengths: no label
+            if other in upstream and extra:
                 note = f"needs {extra} beyond {other} (a label?)"
                 cands[name] = (score - 4, [*why, note], op, [*concerns, note])
                 break

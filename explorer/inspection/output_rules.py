@@ -2,8 +2,7 @@
 
 A rule ``fn(ctx, op) -> Verdict | None`` is registered with :func:`output_rule` (for ops of the
 given types, or every op) and reads :class:`~explorer.inspection.training_facts.GraphFacts`, so a
-training graph ranks its inference head above losses, label-fed values, target networks and shape
-computations.
+training graph ranks its inference head above losses, label-fed values and shape computations.
 """
 
 from __future__ import annotations
@@ -11,16 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
+    CTC_DECODER_OPS,
+    DATA_SIZED_OPS,
+    IDENTITY_OPS,
     LOGIT_OPS,
     LOSS_OPS,
     SCALAR_REDUCTION_OPS,
     SHAPE_OPS,
 )
 from explorer.graph.registry import OpRegistry
+from explorer.inspection.memory_rules import const_ints
 
 STRONG_OUTPUT = re.compile(
     r"^(softmax|probs?|probabilit(y|ies)|logits?|preds?|predictions?|predicted|outputs?|"
@@ -28,7 +33,8 @@ STRONG_OUTPUT = re.compile(
     re.IGNORECASE,
 )
 WEAK_OUTPUT = re.compile(
-    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$)",
+    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$|"
+    r"detection|box(es)?$|landmark|heatmap|keypoint|^num_)",
     re.IGNORECASE,
 )
 LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
@@ -63,7 +69,23 @@ class RuleContext:
         return [c for c in op.consumers if c not in self.excluded]
 
     def op(self, name: str) -> Any:
-        return self.catalog.op(name)
+        return self.catalog.op(op_name(name))
+
+    @cached_property
+    def data_sized(self) -> set[str]:
+        """Ops downstream of one whose output size depends on the values (NMS, Where, ...)."""
+        sized = [o.name for o in self.catalog.search(op_type=DATA_SIZED_OPS)]
+        return self.facts.index.downstream(sized, control=False, excluded=self.excluded)
+
+    def batched(self, tensor: str) -> bool:
+        """Whether ``tensor``'s dim 0 is a batch: unknown in its shape, or (no shape recorded) in
+        a placeholder of rank 2 or more it depends on."""
+        shape = self.catalog.tensor(tensor).shape
+        if shape is not None:
+            return bool(shape) and shape[0] is None
+        deps = self.facts.deps.get(op_name(tensor), ())
+        shapes = (self.catalog.tensor(p if ":" in p else f"{p}:0").shape for p in deps)
+        return any(s is not None and len(s) > 1 and s[0] is None for s in shapes)
 
 
 RuleFn = Callable[[RuleContext, Any], "Verdict | None"]
@@ -79,17 +101,38 @@ def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
 
 def verdicts(ctx: RuleContext, op: Any) -> list[Verdict]:
     """Every registered rule's verdict on ``op``, in registration order (``None`` left out)."""
-    out = []
-    for entry in OUTPUT_RULES.matching(op.type):
-        v = entry.value(ctx, op)
-        if v is not None:
-            out.append(v)
-    return out
+    return [v for e in OUTPUT_RULES.matching(op.type) if (v := e.value(ctx, op)) is not None]
 
 
 def is_auto_name(op: Any) -> bool:
     last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
     return last == op.type.lower() or last in AUTO_NAMES
+
+
+def batch_slice(ctx: RuleContext, op: Any) -> tuple[str, str] | None:
+    """(what ``op``, or the op it copies, keeps; the batched tensor it takes it from) when it
+    drops or slices the batch dimension (``tf.identity(model.output[0])``, a reduce over axis 0)."""
+    while op.type in IDENTITY_OPS and op.inputs:
+        op = ctx.op(op.inputs[0])
+    src = op.inputs[0] if op.inputs else ""
+    if not src or not ctx.facts.deps.get(op_name(src)) or not ctx.batched(src):
+        return None
+    ints = [const_ints(ctx.op(t).node) for t in op.inputs[1:]]
+    attr = {k: v.i for k, v in op.node.attr.items()}
+    if op.type == "StridedSlice" and attr.get("shrink_axis_mask", 0) & 1 and ints[0]:
+        return f"row {ints[0][0]}", src
+    if op.type == "Slice" and ints[0] and ints[1] and ints[1][0] != -1:
+        return f"rows {ints[0][0]}:{ints[0][0] + ints[1][0]}", src
+    if op.type in ("Gather", "GatherV2") and ints[0] is not None and ints[1:2] in ([], [[0]]):
+        return f"rows {ints[0]}", src
+    dims = op.node.attr["squeeze_dims"].list.i if "squeeze_dims" in op.node.attr else ()
+    if op.type == "Squeeze" and 0 in dims:
+        return "axis 0 squeezed", src
+    if op.type == "Unpack" and not attr.get("axis"):
+        return "one row each", src
+    if op.type in SCALAR_REDUCTION_OPS and ints and 0 in (ints[0] or ()):
+        return f"a {op.type} over axis 0", src
+    return None
 
 
 def reads_as_prediction(reader: Any) -> bool:
@@ -102,9 +145,9 @@ def reads_as_prediction(reader: Any) -> bool:
 
 @output_rule(name="sink")
 def _sink(ctx: RuleContext, op: Any) -> Verdict | None:
-    if ctx.readers(op):
-        return None
-    return Verdict(3.0, "nothing in the inference graph reads it", source=True)
+    return (
+        None if ctx.readers(op) else Verdict(3.0, "nothing in the inference graph reads it", True)
+    )
 
 
 @output_rule(name="loss-reads-it")
@@ -145,7 +188,7 @@ def _named(ctx: RuleContext, op: Any) -> Verdict | None:
 def _activation_head(ctx: RuleContext, op: Any) -> Verdict | None:
     if op.name in ctx.facts.feeds_a_layer or not ctx.facts.deps.get(op.name):
         return None
-    return Verdict(1.5, f"a {op.type} head (no later layer reads it)", source=True)
+    return Verdict(1.5, f"a {op.type} head (no later layer reads it)", True)
 
 
 @output_rule("ArgMax", "TopKV2", name="class-head")
@@ -159,38 +202,32 @@ def _logits_head(ctx: RuleContext, op: Any) -> Verdict | None:
     facts = ctx.facts
     if op.name in facts.feeds_a_layer or not facts.deps.get(op.name):
         return None
-    weighted = op.name in facts.weighted or any(
-        t.partition(":")[0] in facts.weighted for t in op.inputs
-    )
-    if not weighted:
+    if op.name not in facts.weighted and not any(op_name(t) in facts.weighted for t in op.inputs):
         return None
     heads = [r for r in ctx.readers(op) if ctx.op(r).type in ACTIVATION_HEAD_OPS]
     if heads:  # the activation of these logits is the head (probabilities)
         return Verdict(1.0, f"the logits {heads[0]} activates", source=True)
-    return Verdict(
-        2.5, f"the last layer's output, logits ({op.type} over the weights)", source=True
-    )
+    return Verdict(2.5, f"the last layer's output, logits ({op.type} over the weights)", True)
 
 
 @output_rule(name="generator")
 def _generator(ctx: RuleContext, op: Any) -> Verdict | None:
-    found = ctx.facts.generated.get(op.name)
-    if found is None:
+    if (found := ctx.facts.generated.get(op.name)) is None:
         return None
-    weight, source = found
-    return Verdict(
-        5.5,
-        f"a generated sample: the layer of {weight} that reads {source}:0 reads it in its place "
-        "(a GAN's generator output)",
-        source=True,
-    )
+    why = f"a generated sample: the layer of {found[0]} that reads {found[1]}:0 reads it in its"
+    return Verdict(5.5, f"{why} place (a GAN's generator output)", True)
+
+
+@output_rule(name="ctc-decoded")
+def _ctc_decoded(ctx: RuleContext, op: Any) -> Verdict | None:
+    src = next((ctx.op(t) for t in op.inputs if ctx.op(t).type in CTC_DECODER_OPS), None)
+    return None if src is None else Verdict(4.0, f"decoded by {src.name} ({src.type})", True)
 
 
 @output_rule(name="greedy-decoder")
 def _greedy(ctx: RuleContext, op: Any) -> Verdict | None:
-    if op.name not in ctx.facts.greedy:
-        return None
-    return Verdict(2.0, "the greedy decoder's output (each step's ArgMax is the next input)")
+    why = "the greedy decoder's output (each step's ArgMax is the next input)"
+    return Verdict(2.0, why) if op.name in ctx.facts.greedy else None
 
 
 @output_rule(name="label-frontier")
@@ -208,11 +245,8 @@ def _label_frontier(ctx: RuleContext, op: Any) -> Verdict | None:
             return None  # the prediction a loss or metric reads: rule loss-reads-it says so
         joined = facts.needs.get(r, frozenset()) & labels.keys()
         if joined:
-            return Verdict(
-                2.0,
-                f"the last value before the labels ({', '.join(sorted(joined))}) join it at {r}",
-                source=True,
-            )
+            why = f"the last value before the labels ({', '.join(sorted(joined))}) join it at {r}"
+            return Verdict(2.0, why, True)
     return None
 
 
@@ -226,9 +260,8 @@ def _user_named(ctx: RuleContext, op: Any) -> Verdict | None:
 
 @output_rule(name="constants-only")
 def _constants_only(ctx: RuleContext, op: Any) -> Verdict | None:
-    if ctx.facts.needs.get(op.name):
-        return None
-    return Verdict(-4.0, "computed from constants/variables only", concern=True)
+    why = "computed from constants/variables only"
+    return None if ctx.facts.needs.get(op.name) else Verdict(-4.0, why, concern=True)
 
 
 @output_rule(name="loss")
@@ -241,8 +274,17 @@ def _loss(ctx: RuleContext, op: Any) -> Verdict | None:
     return None
 
 
+@output_rule(name="batch-slice")
+def _batch_slice(ctx: RuleContext, op: Any) -> Verdict | None:
+    if (found := batch_slice(ctx, op)) is None:
+        return None
+    return Verdict(-6.0, f"keeps {found[0]} of {found[1]} (slices the batch)", concern=True)
+
+
 @output_rule(name="shapes-only")
 def _shapes_only(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.name in ctx.data_sized:
+        return None  # the size of what NMS/Where kept: a count, an output (num_detections)
     if op.type in SHAPE_OPS:
         return Verdict(-4.0, "a shape computation", concern=True)
     if ctx.facts.shape_only(op.name):
@@ -256,24 +298,16 @@ def _needs_labels(ctx: RuleContext, op: Any) -> Verdict | None:
     used = sorted(ctx.facts.needs.get(op.name, frozenset()) & labels.keys())
     if not used:
         return None
-    return Verdict(
-        -3.5,
-        f"needs {', '.join(used)}, which {labels[used[0]]} reads as labels (a training-time "
-        "value: teacher forcing, a metric)",
-        concern=True,
-    )
+    why = f"needs {', '.join(used)}, which {labels[used[0]]} reads as labels (a training-time"
+    return Verdict(-3.5, f"{why} value: teacher forcing, a metric)", concern=True)
 
 
 @output_rule(name="target-network")
 def _target_network(ctx: RuleContext, op: Any) -> Verdict | None:
     if not ctx.facts.target_network(op.name):
         return None
-    return Verdict(
-        -3.0,
-        "computed only from variables no optimizer trains (a target network, copied from the "
-        "trained one)",
-        concern=True,
-    )
+    why = "computed only from variables no optimizer trains (a target network, copied from the"
+    return Verdict(-3.0, f"{why} trained one)", concern=True)
 
 
 @output_rule(name="batch-scalar")
@@ -286,9 +320,8 @@ def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
 
 @output_rule("Exit", "RefExit", name="loop-leftover")
 def _loop_leftover(ctx: RuleContext, op: Any) -> Verdict | None:
-    if ctx.readers(op):
-        return None
-    return Verdict(-1.5, "a while loop's final state that nothing reads", concern=True)
+    why = "a while loop's final state that nothing reads"
+    return None if ctx.readers(op) else Verdict(-1.5, why, concern=True)
 
 
 @output_rule(name="secondary-output")
@@ -299,6 +332,7 @@ def _secondary(ctx: RuleContext, op: Any) -> Verdict | None:
         src, _, idx = t.partition(":")
         if idx and idx != "0":
             first = ctx.catalog.tensor(f"{src}:0")
-            if any(not ctx.readers(ctx.op(c)) for c in first.consumers if c not in ctx.excluded):
+            others = [c for c in first.consumers if c not in ctx.excluded and c != op.name]
+            if any(not ctx.readers(ctx.op(c)) for c in others):
                 return Verdict(-0.5, f"reads a secondary output of {src}")
     return None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.errors import TensorNotFoundError
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     DEFAULT_PLACEHOLDER_OPS,
     INPUT_OPS,
@@ -47,14 +48,9 @@ _EXCLUDED_TYPE_PATTERN = re.compile(
     r"Initialize\w*|\w*Table\w*Import\w*)$"
 )
 _EXCLUDED_COLLECTIONS = (
-    "train_op",
-    "summaries",
-    "global_step",
-    "local_variables",
-    "metric_variables",
-    "update_ops",
+    "train_op", "summaries", "global_step", "local_variables", "metric_variables", "update_ops",
     "table_initializer",
-)
+)  # fmt: skip
 
 # -- what inputs are called (outputs: output_heuristics.py) ---------------------------------------
 
@@ -67,11 +63,9 @@ _INPUT_NAME = re.compile(
 
 @dataclass(frozen=True)
 class Validation:
-    """The result of :meth:`IOChoice.validate`; truthy (``ok``) when every output is computable
-    from the inputs. Upstream of the outputs and not fed: ``missing`` placeholders,
-    ``defaults`` (``PlaceholderWithDefault`` ops, their default used) and ``pipeline`` outputs
-    (tensor names; fed, they cut the pipeline away); ``unused``: inputs no output needs;
-    ``message``: one line saying it all."""
+    """:meth:`IOChoice.validate`'s answer, truthy (``ok``) when the outputs are computable from
+    the inputs. Needed and not fed: ``missing`` placeholders, ``defaults`` (their default used),
+    ``pipeline`` outputs (fed, they cut the pipeline); ``unused`` inputs; ``message``: one line."""
 
     ok: bool
     missing: tuple[str, ...]
@@ -114,22 +108,14 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
     else:
         catalog = Catalog.from_model(model)
         signatures = model.signatures
-        excluded_names = {
-            n.lstrip("^").partition(":")[0]
-            for k in _EXCLUDED_COLLECTIONS
-            for n in model.collection(k)
-        }
+        excluded_names = {op_name(n) for k in _EXCLUDED_COLLECTIONS for n in model.collection(k)}
     excluded = _excluded_ops(catalog, excluded_names)
     facts = GraphFacts(catalog, excluded)
     sig_in, sig_out = _signature_candidates(catalog, signatures)
     graph_out = graph_outputs(catalog, excluded, facts)
     best_out = sig_out[0].name if sig_out else (graph_out[0].name if graph_out else None)
     graph_in = _graph_inputs(catalog, facts, best_out, sig_out or graph_out)
-    return IOChoice(
-        inputs=_merge(sig_in, graph_in)[:limit],
-        outputs=_merge(sig_out, graph_out)[:limit],
-        catalog=catalog,
-    )
+    return IOChoice(_merge(sig_in, graph_in)[:limit], _merge(sig_out, graph_out)[:limit], catalog)
 
 
 def _signature_candidates(
@@ -157,21 +143,13 @@ def _signature_candidates(
             also = f" (also {', '.join(places[1:3])}{', ...' if len(places) > 3 else ''})"
             kind = f" {spec.kind}, fed as its components" if spec.kind != "dense" else ""
             reason = f"signature {role} {places[0]}{also if len(places) > 1 else ''}{kind}"
-            tensor = catalog.tensor(name)
+            t = catalog.tensor(name)
             score = (20.0 if order[rank] == main else 15.0) - 0.01 * rank
             if side == "inputs" and catalog.op(name).type in PLACEHOLDER_OPS:
                 score += 0.5  # the graph's own input, not a tensor computed from it
                 reason += "; a Placeholder"
-            cands.append(
-                Candidate(
-                    name=name,
-                    dtype=spec.dtype or tensor.dtype,
-                    shape=spec.shape if spec.shape is not None else tensor.shape,
-                    score=score,
-                    reason=reason,
-                    kind="signature",
-                )
-            )
+            shape = spec.shape if spec.shape is not None else t.shape
+            cands.append(Candidate(name, spec.dtype or t.dtype, shape, score, reason, "signature"))
         out[side] = sorted(cands, key=lambda c: -c.score)
     return out["inputs"], out["outputs"]
 
@@ -285,12 +263,10 @@ def _pipeline_candidates(
 def _default_of(catalog: Catalog, op: OpInfo) -> str:
     """A PlaceholderWithDefault's default as text (``1.0``), or where it comes from."""
     src = catalog.op(op.inputs[0])
-    if src.type == "Const" and "value" in src.node.attr:
-        value = scalar_value(src.node.attr["value"].tensor)
-        if value is not None:
-            return value
-        return src.attrs.get("value", src.name)
-    return f"from {src.name}"
+    if src.type != "Const" or "value" not in src.node.attr:
+        return f"from {src.name}"
+    value = scalar_value(src.node.attr["value"].tensor)
+    return src.attrs.get("value", src.name) if value is None else value
 
 
 def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
@@ -340,14 +316,8 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
             message += f" (defaults used for {', '.join(defaults)})"
     if unused:
         message += f"; unused input{'s' if len(unused) > 1 else ''}: {', '.join(unused)}"
-    return Validation(
-        ok=not missing and not pipeline,
-        missing=tuple(missing),
-        defaults=tuple(defaults),
-        unused=tuple(unused),
-        message=message,
-        pipeline=tuple(pipeline),
-    )
+    ok = not missing and not pipeline
+    return Validation(ok, *map(tuple, (missing, defaults, unused)), message, tuple(pipeline))
 
 
 def _tensor_name(catalog: Catalog, name: str) -> str:

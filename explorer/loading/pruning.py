@@ -1,13 +1,9 @@
-"""Prune a model to what chosen outputs need, before it is rewritten and imported.
-
-A training checkpoint's graph holds optimizers, summaries, target-network copies and input
-pipelines the prediction never needs, and rewriting or importing them fails on ops nothing will
-run. :func:`prune_model` keeps what the fetches depend on (not past the fed tensors), the Saver's
-restore op for the kept variables only (no optimizer slots), and the init op / table
-initialisers. A fed tensor whose producer would not run becomes a placeholder under the same name
-(an ``IdentityN`` of one placeholder per output keeps ``IteratorGetNext:2`` valid), cutting the
-pipeline behind it away. Stateful signatures keep their updates (upstream of what they return).
-Collections keep only entries whose ops are kept; signatures naming dropped tensors are dropped.
+"""Prune a model to what chosen outputs need (optimizers, summaries, pipelines go), before it is
+rewritten and imported: :func:`prune_model` keeps what the fetches depend on (not past the fed
+tensors), the restore op of the kept variables, the init op and table initialisers. A fed tensor
+whose producer would not run becomes a placeholder under its name (an ``IdentityN`` of one
+placeholder per output keeps ``IteratorGetNext:2`` valid). Collection entries and signatures
+naming dropped ops are dropped.
 """
 
 from __future__ import annotations
@@ -180,26 +176,20 @@ def _cut_feeds(
 
 def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
     """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
+    attr = node.attr
+    fallback = list(attr["_output_shapes"].list.shape) if "_output_shapes" in attr else []
+    # IteratorGetNext, QueueDequeue*, functions
     for types_key, shapes_key in (
-        ("output_types", "output_shapes"),  # IteratorGetNext
-        ("component_types", None),  # QueueDequeue*
-        ("Tout", None),
+        ("output_types", "output_shapes"),
+        ("component_types", ""),
+        ("Tout", ""),
     ):
-        if types_key in node.attr:
-            dtypes = list(node.attr[types_key].list.type)
-            shapes = []
-            if shapes_key and shapes_key in node.attr:
-                shapes = list(node.attr[shapes_key].list.shape)
-            elif "_output_shapes" in node.attr:
-                shapes = list(node.attr["_output_shapes"].list.shape)
-            return dtypes, shapes
-    if "T" in node.attr and node.attr["T"].HasField("type"):
-        return [node.attr["T"].type], list(node.attr["_output_shapes"].list.shape) if (
-            "_output_shapes" in node.attr
-        ) else []
-    if "dtype" in node.attr:
-        return [node.attr["dtype"].type], []
-    return [], []
+        if types_key in attr:
+            shapes = list(attr[shapes_key].list.shape) if shapes_key in attr else fallback
+            return list(attr[types_key].list.type), shapes
+    if "T" in attr and attr["T"].HasField("type"):
+        return [attr["T"].type], fallback
+    return ([attr["dtype"].type], []) if "dtype" in attr else ([], [])
 
 
 def _prune_collections(mg: MetaGraphDef, names: set[str]) -> None:
@@ -231,36 +221,25 @@ def _proto_refs(key: str) -> Any:
 
     def while_ctx(raw: bytes) -> set[str]:
         w = control_flow_pb2.WhileContextDef.FromString(raw)
-        refs = {op_name(w.pivot_name), op_name(w.pivot_for_pred_name)}
-        refs |= {op_name(n) for n in (*w.loop_exit_names, *w.loop_enter_names)}
-        return refs | {op_name(v) for v in w.values_def.values}
+        names = (w.pivot_name, w.pivot_for_pred_name, *w.loop_exit_names, *w.loop_enter_names)
+        return {op_name(n) for n in (*names, *w.values_def.values)}
 
     def cond_ctx(raw: bytes) -> set[str]:
         c = control_flow_pb2.CondContextDef.FromString(raw)
-        return {op_name(c.pred_name), op_name(c.pivot_name)} | {
-            op_name(v) for v in c.values_def.values
-        }
+        return {op_name(n) for n in (c.pred_name, c.pivot_name, *c.values_def.values)}
 
     def queue_runner(raw: bytes) -> set[str]:
         q = queue_runner_pb2.QueueRunnerDef.FromString(raw)
         return {op_name(q.queue_name), *(op_name(n) for n in q.enqueue_op_name)}
 
-    if key in _VARIABLE_COLLECTIONS:
-        return variable
-    return {
-        "while_context": while_ctx,
-        "cond_context": cond_ctx,
-        "queue_runners": queue_runner,
-    }.get(key)
+    known = {"while_context": while_ctx, "cond_context": cond_ctx, "queue_runners": queue_runner}
+    return variable if key in _VARIABLE_COLLECTIONS else known.get(key)
 
 
 def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:
-    for infos in (sig.inputs, sig.outputs):
-        for info in infos.values():
-            parts = [info.name] if info.name else []
-            if info.HasField("coo_sparse"):
-                c = info.coo_sparse
-                parts += [c.indices_tensor_name, c.values_tensor_name, c.dense_shape_tensor_name]
-            if any(p and op_name(p) not in names for p in parts):
-                return False
+    for info in (*sig.inputs.values(), *sig.outputs.values()):
+        c = info.coo_sparse
+        parts = (info.name, c.indices_tensor_name, c.values_tensor_name, c.dense_shape_tensor_name)
+        if any(p and op_name(p) not in names for p in parts):
+            return False
     return True

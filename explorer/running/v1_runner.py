@@ -13,12 +13,13 @@ from explorer.errors import FeedError, SessionError, SignatureNotFoundError
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
+from explorer.feeding.switches import switch_of
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.run_scope import RunScope, model_run_scope, ops_that_run
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
-from explorer.inspection.io_choice import default_io
+from explorer.inspection.io_choice import default_io, needed_inputs
 from explorer.inspection.scanner import spec_tensors
 from explorer.loading.model import V1Model
 from explorer.running.base import Runner
@@ -83,9 +84,11 @@ class V1Runner(Runner):
                     f"no outputs to fetch from {model.path}: pass outputs=[tensor names] "
                     "(CLI: --outputs)"
                 )
-            names = list(inputs or []) + list(outputs)
+            tensor_specs(model, [*(inputs or []), *outputs])  # an unknown name: said first
+            inputs = needed_inputs(model, outputs, inputs, switch_of)  # keep_prob: neutral
+            names = list(inputs) + list(outputs)
             specs = tensor_specs(model, names)
-            self._inputs = {tensor_name(n): specs[tensor_name(n)] for n in inputs or []}
+            self._inputs = {tensor_name(n): specs[tensor_name(n)] for n in inputs}
             self._outputs = {tensor_name(n): specs[tensor_name(n)] for n in outputs}
         self._roles = input_roles(model.graph_def, self._inputs)
         _check_outputs_fed(model, self._inputs, self._outputs)

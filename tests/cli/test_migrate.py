@@ -10,7 +10,6 @@ from explorer.cli import main
 from tests.helpers import (
     assert_migrate_outcome,
     assert_migrates,
-    assert_refused,
     check_parity_json,
     cli_json,
     two_heads,
@@ -125,11 +124,19 @@ def _check_example_signature(out_dir):
     np.testing.assert_array_equal(by_examples["probabilities"], by_features["probabilities"])
 
 
-def test_migrate_stops_without_a_confident_output_and_takes_outputs(tmp_path, capsys):
+def test_migrate_proves_both_heads_and_takes_outputs_alone(tmp_path, capsys):
+    """Two ends of the graph are two heads: both proved with no flags; ``--outputs`` alone feeds
+    the placeholders that output needs."""
     (tmp_path / "model").mkdir()
     path = two_heads(tmp_path / "model")
-    err = assert_refused(path, tmp_path / "out", "left_head:0")
-    assert "--outputs" in err and "1. " in err
-    argv = ["migrate", str(path), str(tmp_path / "out"), "--outputs", "left_head:0"]
-    assert main([*argv, "--inputs", "x:0", "--batches", "1"]) == 0
+    out = assert_migrates(
+        path,
+        tmp_path / "out",
+        {"serving_default": ("left_head:0", "right_head:0")},
+        "--batches",
+        "1",
+    )
+    assert out["steps"]["choice"]["left_out"] == []
+    argv = ["migrate", str(path), str(tmp_path / "out2"), "--outputs", "left_head:0"]
+    assert main([*argv, "--batches", "1"]) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1] == ("proved left_head:0 <- x:0: passed")

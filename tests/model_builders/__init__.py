@@ -1,2 +1,2 @@
-"""Test-only TF1 model builders: the zoo and the training checkpoints (run in a child process) and
-a Hub module with several signatures."""
+"""Test-only TF1 model builders: the zoo, the training checkpoints and the hard-to-choose heads
+(run in a child process) and a Hub module with several signatures."""

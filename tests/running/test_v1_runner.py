@@ -102,7 +102,8 @@ def test_lifecycle_and_argument_errors(mlp):
     with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope' is not in"):
         V1Runner(mlp, inputs=["x"], outputs=["nope"])
     with pytest.raises(FeedError, match="needs placeholder 'x', which is not among the inputs"):
-        V1Runner(mlp, inputs=[], outputs=["probs"])
+        V1Runner(mlp, inputs=["keep_prob:0"], outputs=["probs"])  # given inputs: x is no switch
+    assert V1Runner(mlp, inputs=[], outputs=["probs"]).input_specs.keys() == {"x:0"}  # none given
     assert issubclass(V1Runner, Runner) and Runner.__abstractmethods__ >= {"_run", "_start"}
 
 
