@@ -497,9 +497,17 @@ SCALAR_REDUCTION_OPS = _family("Mean", "Sum", "Max", "Min", "Prod", "All", "Any"
 """Ops that make a metric or loss scalar out of a tensor."""
 CTC_DECODER_OPS = _family("CTCGreedyDecoder", "CTCBeamSearchDecoder")
 DATA_SIZED_OPS = _family(
-    CTC_DECODER_OPS, "NonMaxSuppression", "NonMaxSuppressionV2", "NonMaxSuppressionV3",
-    "NonMaxSuppressionV4", "NonMaxSuppressionV5", "Where", "Unique", "UniqueV2", "ListDiff",
-)  # fmt: skip
+    CTC_DECODER_OPS,
+    "NonMaxSuppression",
+    "NonMaxSuppressionV2",
+    "NonMaxSuppressionV3",
+    "NonMaxSuppressionV4",
+    "NonMaxSuppressionV5",
+    "Where",
+    "Unique",
+    "UniqueV2",
+    "ListDiff",
+)
 """Ops whose output size depends on the values: a count of what they keep is an output."""
 HEAD_STEP_OPS = _family(ACTIVATION_HEAD_OPS, "ArgMax", "Identity", "Reshape", "Squeeze")
 """Steps from logits to the output a user reads (they are one head, not competing outputs)."""

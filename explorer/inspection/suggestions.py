@@ -48,9 +48,14 @@ _EXCLUDED_TYPE_PATTERN = re.compile(
     r"Initialize\w*|\w*Table\w*Import\w*)$"
 )
 _EXCLUDED_COLLECTIONS = (
-    "train_op", "summaries", "global_step", "local_variables", "metric_variables", "update_ops",
+    "train_op",
+    "summaries",
+    "global_step",
+    "local_variables",
+    "metric_variables",
+    "update_ops",
     "table_initializer",
-)  # fmt: skip
+)
 
 # -- what inputs are called (outputs: output_heuristics.py) ---------------------------------------
 
