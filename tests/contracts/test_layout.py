@@ -344,15 +344,11 @@ def test_the_package_is_imported_by_name_not_whole():
     assert whole == []
 
 
-def test_at_most_eight_modules_at_the_top_and_none_over_600_lines():
+def test_at_most_eight_modules_at_the_top():
+    """The top level holds the verbs, records, errors and extension points, not steps. (No cap on
+    a module's length: a module is as long as its concept needs.)"""
     top = sorted(p.name for p in PKG.glob("*.py"))
     assert len(top) <= 8, top
-    long = {
-        str(p.relative_to(ROOT)): n
-        for p in PKG.rglob("*.py")
-        if (n := len(p.read_text().splitlines())) > 600
-    }
-    assert long == {}
 
 
 def test_every_subpackage_says_what_its_step_takes_and_gives():
