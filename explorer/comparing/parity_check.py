@@ -51,11 +51,12 @@ class Sampled:
     """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``;
     ``shapes``/``ranges``: input key -> shape / ``(low, high)``). ``feeds`` gives arrays instead:
     one batch (input key -> array), a list of batches, or signature name -> either; inputs not
-    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side)."""
+    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side). Two
+    rows by default, so an output that keeps row 0 only cannot pass unnoticed."""
 
     batches: int = 3
     seed: int = 0
-    batch_size: int = 1
+    batch_size: int = 2
     shapes: Mapping[str, Any] | None = None
     ranges: Mapping[str, tuple[float, float]] | None = None
     feeds: Any = None

@@ -38,7 +38,7 @@ from explorer.feeding.shape_inference import (
     infer_shapes,
     static_shapes,
 )
-from explorer.feeding.switches import switch_of
+from explorer.feeding.switches import setting_of, switch_of
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import (
@@ -206,6 +206,11 @@ def sample(
         plans[key] = (shape, rule)
     for role, keys in skipped.items():
         notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
+    for key in plans:
+        setting = None if key in ranges else _setting_of(key, specs[key], inferred[key])
+        if setting is not None:  # a factor, a minimum size, a threshold: its usual range
+            ranges[key] = setting[0]
+            notes.append(f"{key}: values in [{setting[0][0]}, {setting[0][1]}), {setting[1]}")
     if max_bytes is not None and total > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, f"sampled feeds for {model.path.name}"))
     sampled = {k: p[0] for k, p in plans.items()}
@@ -291,6 +296,18 @@ def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
     if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
         return None  # a per-example tensor, not a knob
     return switch_of(spec.name) or switch_of(key)
+
+
+def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
+    """((low, high), label) for a small dense numeric input of fixed shape named like a setting
+    (a loop's factor, a minimum size, a threshold), else ``None``."""
+    shape = inferred.shape
+    if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
+        return None
+    if math.prod(shape) > 16 or _switch_of(key, spec) is not None:
+        return None
+    found = setting_of(spec.name) or setting_of(key)
+    return None if found is None else (found[0], f"{found[1]} (named like one)")
 
 
 def _resolve_shape(

@@ -27,14 +27,14 @@ from explorer.feeding.shape_rules import (
     Shape,
     ShapeContext,
     ShapeRuleFn,
-    attr_shape,
     dim_origin,
 )
-from explorer.graph.index import graph_index
+from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.feed_scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
 from explorer.loading.graph_import import prepare_graph_def
 
 if TYPE_CHECKING:
@@ -196,9 +196,13 @@ class _Inference:
         name: str,
         shape: Shape,
         rules: OpRegistry[ShapeRuleFn] = SHAPE_RULES,
-        through: frozenset[str] = SHAPE_KEEPING_OPS,
+        through: frozenset[str] = SHAPE_KEEPING_OPS | PAD_OPS,  # a pad keeps rank, channels
     ) -> Iterable[Proposal]:
-        """What the consumers of ``name`` (through ``through`` ops) need, nearest first."""
+        """What the consumers of ``name`` (through ``through`` ops) need, nearest first; a value
+        that steers a loop first of all (a scalar)."""
+        if rules is SHAPE_RULES and (found := loop_predicate(self.index, name)) is not None:
+            node, path = found
+            yield Proposal((), f"scalar: it steers {node.op} {node.name!r} (through {path})")
         for node, pos in self.index.readers(name, through, MAX_HOPS, input0_only=True):
             rule = rules.get(node.op)
             prop = _ask(rule, self.ctx, node, pos, shape) if rule is not None else None
@@ -324,6 +328,19 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
             inferred[k] = dataclasses.replace(inf, dims=dims)
 
 
+def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
+    """An image input's free height and width set to :func:`image_size` (a resize's size, else a
+    common one, that every conv, pool, pad and squeeze below takes)."""
+    found = image_size(index, inf.name, inf.shape)
+    if not found or not found[0]:
+        return inf
+    dims = list(inf.dims or ())
+    for axis, size in found[0].items():
+        if dims[axis].size is None and dims[axis].scale == 1 and not dims[axis].group:
+            dims[axis] = Dim(size, found[1])
+    return dataclasses.replace(inf, dims=tuple(dims))
+
+
 def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     """A rule's proposal; a rule that fails on an odd node says nothing rather than failing."""
     try:
@@ -421,6 +438,9 @@ def infer_shapes(
     if probe:
         notes.extend(inf.probe(out, [k for k in keys if k not in given]))
     _share_batch(out, [k for k in keys if k not in given], inf.probed)
+    for k in keys:
+        if k not in given and out[k].dims:
+            out[k] = _image_dims(inf.index, out[k])
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[cache_key] = (model, out, notes)

@@ -17,14 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
 from explorer.graph.names import op_name, shape_text, tensor_name
-from explorer.graph.op_families import (
-    BROADCAST_OPS,
-    IDENTITY_OPS,
-    PLACEHOLDER_OPS,
-    VARIABLE_OPS,
-)
+from explorer.graph.op_families import BROADCAST_OPS, IDENTITY_OPS
 from explorer.graph.registry import OpRegistry
-from explorer.graph.specs import shape_of
+from explorer.inspection.feed_scan_rules import attr_shape
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -105,19 +100,6 @@ class ShapeContext:
         return self._consts[t]
 
 
-def attr_shape(node: NodeDef, index: int = 0) -> Shape:
-    """A node's declared shape of output ``index`` from its attributes, else ``None``."""
-    attr = node.attr
-    s = None
-    if node.op == "Const" and "value" in attr:
-        s = attr["value"].tensor.tensor_shape
-    elif node.op in VARIABLE_OPS | PLACEHOLDER_OPS and "shape" in attr:
-        s = attr["shape"].shape
-    elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
-        s = attr["_output_shapes"].list.shape[index]
-    return None if s is None else shape_of(s)
-
-
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
 
 SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("shape rule")
@@ -165,13 +147,6 @@ def _scalar_rule(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Pr
 
 
 SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
-
-
-@shape_rule("Switch", "RefSwitch")
-def _switch_pred(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 1:
-        return None
-    return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
 
 
 @shape_rule("Reshape")
