@@ -1,10 +1,5 @@
-"""Feeds: named input values, their .npz form, and their checking against input specs.
-
-Dense values are numpy arrays (TF strings: object arrays of ``bytes``); sparse ones are
-:class:`SparseValue` ``(indices [n, rank] int64, values [n], dense_shape [rank] int64)``.
-:class:`Feeds` is what every runner takes; :func:`check_feeds` raises ``FeedError`` naming the
-input, the expected and the given dtype/shape.
-"""
+"""Feeds (what every runner takes): named numpy arrays (TF strings: object arrays of ``bytes``)
+or :class:`SparseValue` s, their .npz form, and :func:`check_feeds` against input specs."""
 
 from __future__ import annotations
 
@@ -186,13 +181,8 @@ def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _sub(parts: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    out = {}
-    for k, v in parts.items():
-        if k == prefix:
-            out[""] = v
-        elif k.startswith(prefix + _SEP):
-            out[k[len(prefix) + 1 :]] = v
-    return out
+    out = {"": parts[prefix]} if prefix in parts else {}
+    return out | {k[len(prefix) + 1 :]: v for k, v in parts.items() if k.startswith(prefix + _SEP)}
 
 
 def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
@@ -220,19 +210,16 @@ def _fmt_given(arr: np.ndarray) -> str:
 def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
     """``"missing: a, unknown: b"`` where ``given`` keys differ from ``expected``; else None."""
     want, got = list(expected), list(given)
-    missing = [k for k in want if k not in got]
-    extra = [k for k in got if k not in want]
-    if not missing and not extra:
-        return None
-    return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+    missing, extra = [k for k in want if k not in got], [k for k in got if k not in want]
+    if missing or extra:
+        return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+    return None
 
 
 def resolve_key(key: str, specs: Mapping[str, TensorSpec]) -> str | None:
     """The spec key a feed key means: itself, or ``name:0`` for a tensor name given as ``name``."""
-    if key in specs:
-        return key
-    if ":" not in key and f"{key}:0" in specs:
-        return f"{key}:0"
+    if key in specs or (":" not in key and f"{key}:0" in specs):
+        return key if key in specs else f"{key}:0"
     return None
 
 
@@ -322,8 +309,7 @@ def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
 
 def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
     want = numpy_dtype(spec.dtype)
-    ok = _kind_ok(want, arr.dtype)
-    if not ok:
+    if not _kind_ok(want, arr.dtype):
         raise FeedError(
             f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "
             f"given {_fmt_given(arr)}: convert the array (e.g. arr.astype({want.name!r}))"
@@ -331,24 +317,15 @@ def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
             else f"input {key!r} ({spec.name}) expects dtype string, given {_fmt_given(arr)}: "
             "give bytes or str values"
         )
-    if want.kind == "O" or arr.dtype == want:
-        return arr
-    return arr.astype(want)
+    return arr if want.kind == "O" or arr.dtype == want else arr.astype(want)
 
 
 def _kind_ok(want: np.dtype, given: np.dtype) -> bool:
-    if want.kind == "O":
-        return given.kind == "O"
-    if given.kind == "O":
-        return False
     wk, gk = want.kind, given.kind
-    if wk == gk:
-        return True
-    if wk in "fc" and gk in "iu":
-        return True  # integers fed to a float input are exact for small values
-    if wk == "c" and gk == "f":
-        return True
-    return wk in "iu" and gk in "iu"
+    if "O" in (wk, gk):
+        return wk == gk
+    ints_in = wk in "fc" and gk in "iu"  # integers fed to a float input: exact for small values
+    return wk == gk or ints_in or (wk, gk) == ("c", "f") or {wk, gk} <= set("iu")
 
 
 def too_big_message(total: int, limit: int, what: str) -> str:

@@ -1,11 +1,8 @@
-"""Constraints deep in the graph, found by TensorFlow's own shape inference on probe sizes.
-
-:func:`probe` imports the graph with every free dim of every fed placeholder set to a distinct
-prime (1009, 1013, ...); where one meets a size the graph fixes (a decoder's batch tiled to 128),
-the import fails with ``... must be equal, but are 1009 and 128 ... for '{{node ...}}``, which
-binds that dim (two probe sizes meeting tie two dims). Repeated until it imports, a bounded number
-of times.
-"""
+"""Constraints deep in the graph, found by TensorFlow's shape inference: :func:`probe` imports
+the graph with each free dim of the fed placeholders set to a distinct prime (1009, 1013, ...);
+where one meets a fixed size (a decoder's batch tiled to 128) the import fails with ``... but are
+1009 and 128 ... for '{{node ...}}``, binding that dim (two primes meeting tie two dims). Repeated
+until it imports, at most :data:`MAX_ROUNDS` times."""
 
 from __future__ import annotations
 

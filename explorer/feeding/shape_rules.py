@@ -1,12 +1,9 @@
-"""What the ops that consume an input say about its shape: rules in :data:`SHAPE_RULES`.
-
-``@shape_rule(*op_types)`` registers ``fn(ctx, node, pos, shape) -> Proposal | None``: ``node``
-the consuming NodeDef, ``pos`` the tensor's position among its data inputs, ``shape`` what is
-known so far (``None`` dims; ``None`` for unknown rank). A :class:`Proposal` is the shape the op
-needs, each fixed dim with its reason (a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` weight, a
-``Conv2D`` filter). :mod:`explorer.feeding.shape_inference` merges proposals, never over a
-declared dim. Sparse inputs: :data:`SPARSE_SHAPE_RULES`, asked with the ``indices``' consumers.
-"""
+"""What the ops that consume an input say about its shape: ``@shape_rule(*op_types)`` registers
+``fn(ctx, node, pos, shape) -> Proposal | None`` in :data:`SHAPE_RULES` (``pos``: the input's
+position among the node's data inputs; ``shape``: what is known, ``None`` dims or rank). A
+:class:`Proposal` is the shape the op needs, each fixed dim with its reason (a ``Reshape`` to
+``[-1, 784]``, a ``MatMul`` weight, a ``Conv2D`` filter). Sparse inputs: :data:`SPARSE_SHAPE_RULES`,
+asked with the ``indices``' consumers."""
 
 from __future__ import annotations
 
@@ -52,15 +49,10 @@ class Dim:
     scale: int = 1
     group: str = ""  # free dims of one group take one size (the graph ties them)
 
-    @property
-    def free(self) -> bool:
-        return self.size is None
-
 
 @dataclass(frozen=True)
 class Proposal:
-    """The shape one consumer needs: ``dims`` (a ``Dim`` per axis) or ``None`` when only
-    ``scalar``-ness or nothing about the rank is known; ``reason`` says which op and why."""
+    """The shape one consumer needs (a ``Dim`` per axis; ``()``: a scalar) and why."""
 
     dims: tuple[Dim, ...]
     reason: str
@@ -83,14 +75,9 @@ class ShapeContext:
         """The static shape of ``tensor`` (``op:idx``): TensorFlow's inference when available,
         else the producer's ``shape``/``value``/``_output_shapes`` attributes."""
         t = tensor_name(tensor)
-        if self.static is not None:
-            s = self.static(t)
-            if s is not None:
-                return s
-        node = self.nodes.get(op_name(t))
-        if node is None:
-            return None
-        return attr_shape(node, int(t.rpartition(":")[2]))
+        s = self.static(t) if self.static is not None else None
+        node = self.nodes.get(op_name(t)) if s is None else None
+        return attr_shape(node, int(t.rpartition(":")[2])) if node is not None else s
 
     def const(self, tensor: str) -> Any:
         """The value of a ``Const`` (through ``Identity``) as an ndarray, else ``None``."""
@@ -103,15 +90,9 @@ class ShapeContext:
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
 
 SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("shape rule")
-"""Op type -> ``fn(ctx, node, pos, shape) -> Proposal | None`` for a dense input it consumes."""
-
 shape_rule = SHAPE_RULES.register
-"""Decorator ``@shape_rule(*op_types)``: what an op needs of the shape of an input it reads."""
-
 SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
-"""Op type -> ``fn(ctx, node, pos, dense_shape) -> Proposal | None``, asked with the consumers of
-a sparse input's ``indices``: the dense shape that op needs (``SparseToDense`` to ``[?, 1]``)."""
-
+"""Asked with ``(ctx, node, pos, dense_shape)`` for a sparse input's ``indices``' consumers."""
 sparse_shape_rule = SPARSE_SHAPE_RULES.register
 
 
@@ -123,15 +104,10 @@ def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
+_IMAGE_DECODERS = ("DecodeJpeg", "DecodeAndCropJpeg", "DecodePng", "DecodeImage", "DecodeBmp")
 SCALAR_INPUTS: dict[str, tuple[int, str]] = {
+    **dict.fromkeys((*_IMAGE_DECODERS, "DecodeGif", "ExtractJpegShape"), (0, "image contents")),
     "DecodeWav": (0, "WAV file contents"),
-    "DecodeJpeg": (0, "image contents"),
-    "DecodeAndCropJpeg": (0, "image contents"),
-    "DecodePng": (0, "image contents"),
-    "DecodeImage": (0, "image contents"),
-    "DecodeBmp": (0, "image contents"),
-    "DecodeGif": (0, "image contents"),
-    "ExtractJpegShape": (0, "image contents"),
     "ParseTensor": (0, "a serialized TensorProto"),
     "ParseSingleExample": (0, "one serialized tf.Example"),
     "ReadFile": (0, "a file name"),

@@ -1,6 +1,5 @@
-"""The base of every reader of :mod:`explorer.feeding.data`: :class:`DataSource` (where the data
-is, how to read it; :meth:`DataSource.batches` yields :class:`Batch` es of at most ``batch_size``
-records for one model run's inputs) and the row helpers the readers share."""
+"""The base of every reader: :class:`DataSource` (:meth:`DataSource.batches` yields
+:class:`Batch` es for a model run's inputs) and the row helpers the readers share."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.feeds import Feeds, SparseValue
+from explorer.feeding.feeds import SparseValue
 from explorer.graph.specs import TensorSpec
 
 DEFAULT_BATCH_SIZE = 64
@@ -114,13 +113,6 @@ class DataSource:
                 return
         if seen == 0:
             raise DataError(f"{self.describe()} holds no records: nothing to feed")
-
-    def first(self, specs: Mapping[str, TensorSpec], model: Any = None) -> Feeds:
-        """The first batch as :class:`~explorer.feeding.feeds.Feeds` (notes say where from)."""
-        batch = next(iter(self.batches(specs, model)))
-        return Feeds(
-            batch.feeds, notes=[f"{self.describe()}: rows {batch.where[0]}.."] + batch.notes
-        )
 
     def _batches(
         self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None

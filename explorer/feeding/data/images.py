@@ -1,11 +1,7 @@
-"""A folder of images (in name order) as the feed of an image input.
-
-Decoded by ``tf.io.decode_image`` (PNG, JPEG, BMP, GIF's first frame), resized bilinearly to the
-input's height and width, channels from its last dim (1 grey, 3 RGB, 4 RGBA). The input is the one
-shaped ``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` (``image_size=``), or
-``key=``. Floats get 0..255 unless ``value_range`` maps them; ints as decoded; a string input gets
-the file bytes. A file that does not decode is named in a one-line error.
-"""
+"""A folder of images (name order) as the feed of the input shaped ``[batch, H, W, C]``,
+``[batch, H, W]`` or ``[batch, H*W*C]`` (``image_size=``), or ``key=``: decoded by
+``tf.io.decode_image``, resized bilinearly to H x W, C from the last dim (1, 3, 4); floats 0..255
+unless ``value_range`` maps them; a string input gets the file bytes."""
 
 from __future__ import annotations
 

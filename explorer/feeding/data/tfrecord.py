@@ -1,12 +1,8 @@
-"""TFRecord files of serialized ``tf.Example`` / ``tf.SequenceExample`` as feeds.
-
-Per input, from the graph: **serialized** (a string input a parse op reads gets the records,
-checked first with that op's spec by the same kernel, so a bad record is named by file, record and
-feature rather than failing ``session.run``), **parsed** (an input that is a parse op's output gets
-that output of the op's spec run on the records) or **feature** (an input named like a feature
-gets it, parsed by the input's spec: dense fixed-length, sparse var-len). Read with TensorFlow's
-record reader (CRCs checked; GZIP/ZLIB), one file after another.
-"""
+"""TFRecord files of serialized ``tf.Example``/``tf.SequenceExample`` as feeds, per input:
+**serialized** (a string input a parse op reads gets the records, checked first by that op's spec
+so a bad record is named by file, record and feature), **parsed** (a parse op's output gets that
+output of its spec run on the records) or **feature** (an input named like a feature gets it,
+parsed by the input's spec). Read with TensorFlow's record reader (CRCs; GZIP/ZLIB)."""
 
 from __future__ import annotations
 
@@ -280,13 +276,10 @@ class TFRecordSource(DataSource):
         """Features read by name, parsed by each input's own spec."""
         import tensorflow as tf
 
-        conf, casts = {}, {}
+        conf, casts = {}, {k: numpy_dtype(s.dtype) for k, s in plan.features.items()}
         for key, spec in plan.features.items():
-            want = numpy_dtype(spec.dtype)
-            ftype = (
-                tf.string if want.kind == "O" else (tf.float32 if want.kind in "fc" else tf.int64)
-            )
-            casts[key] = want
+            kind = casts[key].kind
+            ftype = tf.string if kind == "O" else tf.float32 if kind in "fc" else tf.int64
             fk = plan.feature_of[key]
             if spec.kind == "sparse" or spec.shape is None:
                 conf[fk] = tf.io.VarLenFeature(ftype)
@@ -307,26 +300,19 @@ class TFRecordSource(DataSource):
                 except (tf.errors.OpError, UnicodeDecodeError) as e:
                     raise DataError(
                         f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: "
-                        f"{_feature_error(e, conf)}: "
-                        "fix or drop the record"
+                        f"{_feature_error(e, conf)}: fix or drop the record"
                     ) from None
             raise
         out: dict[str, Any] = {}
         for key, spec in plan.features.items():
-            v = parsed[plan.feature_of[key]]
-            want = casts[key]
+            v, want = parsed[plan.feature_of[key]], casts[key]
+            cast = (lambda a: a) if want.kind == "O" else (lambda a: a.astype(want))  # noqa: B023
             if isinstance(v, tf.SparseTensor):
-                vals = v.values.numpy()
-                out[key] = SparseValue(
-                    v.indices.numpy(),
-                    vals if want.kind == "O" else vals.astype(want),
-                    v.dense_shape.numpy(),
-                )
-                if spec.kind != "sparse":
-                    out[key] = out[key].to_dense(b"" if want.kind == "O" else 0)
+                sv = SparseValue(v.indices.numpy(), cast(v.values.numpy()), v.dense_shape.numpy())
+                dense = spec.kind != "sparse"
+                out[key] = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
             else:
-                arr = v.numpy()
-                out[key] = arr if want.kind == "O" else arr.astype(want)
+                out[key] = cast(v.numpy())
         return out
 
 
