@@ -47,11 +47,9 @@ def as_sparse(value: Any) -> SparseValue:
     idx, vals, shape = (
         (value.indices, value.values, value.dense_shape) if hasattr(value, "indices") else value
     )
-    return SparseValue(
-        np.asarray(idx, dtype=np.int64).reshape(-1, len(np.asarray(shape).reshape(-1))),
-        _as_array(vals),
-        np.asarray(shape, dtype=np.int64).reshape(-1),
-    )
+    shape = np.asarray(shape, dtype=np.int64).reshape(-1)
+    idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(shape))
+    return SparseValue(idx, _as_array(vals), shape)
 
 
 Value = np.ndarray | SparseValue
@@ -59,11 +57,9 @@ Value = np.ndarray | SparseValue
 
 def numpy_dtype(dtype: str) -> np.dtype:
     """The numpy dtype of a TF dtype name (``float32``, ``float32_ref``; ``string`` -> object)."""
-    base = dtype[:-4] if dtype.endswith("_ref") else dtype
-    if base == "string":
-        return np.dtype(object)
+    base = dtype.removesuffix("_ref")
     try:
-        return np.dtype(base)
+        return np.dtype(object if base == "string" else base)
     except TypeError:
         from tensorflow.python.framework import dtypes
 
@@ -80,16 +76,12 @@ def is_string_dtype(dtype: str) -> bool:
 def _as_array(value: Any) -> np.ndarray:
     """``value`` as an ndarray; str/bytes content becomes an object array of ``bytes``."""
     arr = np.asarray(value)
-    if arr.dtype.kind in "SU" or (arr.dtype == object and _holds_text(arr)):
-        flat = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
-        out = np.empty(len(flat), dtype=object)
-        out[:] = flat
+    texts = arr.dtype == object and all(isinstance(v, (bytes, str)) for v in arr.flat)
+    if arr.dtype.kind in "SU" or texts:
+        out = np.empty(arr.size, dtype=object)
+        out[:] = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
         return out.reshape(arr.shape)
     return arr
-
-
-def _holds_text(arr: np.ndarray) -> bool:
-    return all(isinstance(v, (bytes, str, np.bytes_, np.str_)) for v in arr.reshape(-1))
 
 
 def _total_nbytes(values: Iterable[Value]) -> int:
@@ -97,9 +89,9 @@ def _total_nbytes(values: Iterable[Value]) -> int:
 
 
 def _nbytes(arr: np.ndarray) -> int:
-    if arr.dtype == object:
-        return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
-    return int(arr.nbytes)
+    if arr.dtype != object:
+        return int(arr.nbytes)
+    return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
 
 
 class Feeds(dict):
@@ -173,11 +165,8 @@ def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
     items = [v if isinstance(v, bytes) else str(v).encode() for v in arr.reshape(-1)]
     blob = np.frombuffer(b"".join(items), dtype=np.uint8)
     ends = np.cumsum([len(v) for v in items], dtype=np.int64)
-    return {
-        f"{name}{_SEP}bytes": blob,
-        f"{name}{_SEP}ends": ends,
-        f"{name}{_SEP}shape": np.asarray(arr.shape, dtype=np.int64),
-    }
+    parts = {"bytes": blob, "ends": ends, "shape": np.asarray(arr.shape, dtype=np.int64)}
+    return {f"{name}{_SEP}{part}": v for part, v in parts.items()}
 
 
 def _sub(parts: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
@@ -197,9 +186,8 @@ def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
 
 def fmt_spec(spec: TensorSpec) -> str:
     """``float32[?,4]`` (``<unknown rank>`` when the rank is unknown)."""
-    return spec.dtype + (
-        shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
-    )
+    shape = shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
+    return spec.dtype + shape
 
 
 def _fmt_given(arr: np.ndarray) -> str:

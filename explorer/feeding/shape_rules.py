@@ -207,21 +207,16 @@ def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
     dims = [Dim() for _ in range(rank)]
     why = f"{_where(node)} convolves it with {op_name(node.input[1])} {shape_text(filt)}"
     dims[ch] = _fixed(filt[rank - 2], f"the input channels: {why}")
-    spatial = [i for i in range(1, rank) if i != ch]
-    for k, axis in enumerate(spatial):
-        size = filt[k]
-        if size is not None and size > 1:
+    for k, axis in enumerate(i for i in range(1, rank) if i != ch):
+        if filt[k] is not None and filt[k] > 1:
             d = dil[axis] if len(dil) == rank else 1
-            need = (size - 1) * d + 1
-            dims[axis] = Dim(minimum=need, reason=why)
+            dims[axis] = Dim(minimum=(filt[k] - 1) * d + 1, reason=why)
     return Proposal(tuple(dims), why)
 
 
 @shape_rule("MaxPool", "AvgPool")
 def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0 or "ksize" not in node.attr:
-        return None
-    ksize = list(node.attr["ksize"].list.i)
+    ksize = list(node.attr["ksize"].list.i) if pos == 0 and "ksize" in node.attr else []
     if len(ksize) != 4:
         return None
     why = f"{_where(node)} pools it with ksize {ksize}"
@@ -231,13 +226,9 @@ def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
 
 @shape_rule("BiasAdd", "BiasAddV1")
 def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0:
-        return None
-    bias = ctx.static_shape(node.input[1])
-    if bias is None or len(bias) != 1 or bias[0] is None:
-        return None
+    bias = ctx.static_shape(node.input[1]) if pos == 0 else None
     rank = len(shape) if shape is not None else 2
-    if rank < 2:
+    if bias is None or len(bias) != 1 or bias[0] is None or rank < 2:
         return None
     why = f"{_where(node)} adds a bias of {bias[0]}"
     dims = [Dim() for _ in range(rank)]
@@ -282,12 +273,10 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
         values, axis_t = data, None
     if not 0 <= pos < len(values):
         return None
-    axis = None
-    if axis_t is not None:
-        a = ctx.const(axis_t)
-        if a is None or a.ndim != 0:
-            return None
-        axis = int(a)
+    a = ctx.const(axis_t) if axis_t is not None else None
+    if axis_t is not None and (a is None or a.ndim != 0):
+        return None
+    axis = None if a is None else int(a)
     for j, sib in enumerate(values):
         if j == pos or sib == values[pos]:
             continue
@@ -298,13 +287,11 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
             axis %= max(len(s), 1)
         verb = "stacks" if node.op == "Pack" else "concatenates"
         why = f"{_where(node)} {verb} it with {op_name(sib)} {shape_text(s)}"
-        dims = []
-        for i, d in enumerate(s):
-            if i == axis or d is None:
-                dims.append(Dim())
-            else:
-                origin = dim_origin(ctx, sib, i, d)
-                dims.append(Dim(d, f"{why}; {origin}" if origin else why))
+        origins = [dim_origin(ctx, sib, i, d) if d and i != axis else "" for i, d in enumerate(s)]
+        dims = [
+            Dim() if i == axis or d is None else Dim(d, f"{why}; {o}" if o else why)
+            for i, (d, o) in enumerate(zip(s, origins))
+        ]
         return Proposal(tuple(dims), why)
     return None
 

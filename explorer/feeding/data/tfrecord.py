@@ -143,20 +143,15 @@ class TFRecordSource(DataSource):
                         "examples: pass key= (CLI: --data-key) naming the one the records feed"
                     )
                 serialized[key] = spec
+                how = "as they are (no parse op reads it)"
                 if node is not None and node.op in SEQUENCE_PARSE_OPS:
                     sequence = True
-                    notes.append(
-                        f"{key}: records fed as serialized tf.SequenceExample to {node.op} "
-                        f"{node.name!r}"
-                    )
+                    how = f"as serialized tf.SequenceExample to {node.op} {node.name!r}"
                 elif node is not None:
                     checker = parse_spec(model, node)
-                    notes.append(
-                        f"{key}: records fed as serialized tf.Example, each batch checked with "
-                        f"the spec of {checker.label}"
-                    )
-                else:
-                    notes.append(f"{key}: records fed as they are (no parse op reads it)")
+                    how = "as serialized tf.Example, each batch checked with the spec of "
+                    how += checker.label
+                notes.append(f"{key}: records fed {how}")
                 continue
             comps = [c for c in (spec.components if spec.kind == "sparse" else (spec.name,)) if c]
             prod = [producer_of(model, c) for c in comps]
@@ -170,8 +165,7 @@ class TFRecordSource(DataSource):
                 continue
             for cand in (key, op_name(spec.name), op_name(spec.name).rsplit("/", 1)[-1]):
                 if cand in names_in_record:
-                    features[key] = spec
-                    feature_of[key] = cand
+                    features[key], feature_of[key] = spec, cand
                     notes.append(
                         f"{key}: feature {cand!r} of the records, parsed as {fmt_spec(spec)}"
                     )
