@@ -141,11 +141,9 @@ def _plus_one(size: Bound) -> Bound:
 def int_input_bounds(
     graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
 ) -> dict[str, list[Bound]]:
-    """Input key -> the bounds ops put on that integer input (``inputs``: key -> tensor name),
-    found by following its values forward through the main graph (not functions): exclusive
-    upper limits, an int or a :class:`PlaceholderDim` the caller resolves from the sampled shapes.
-    ``static`` (tensor -> static shape with the sampled shapes) gives sizes computed in the graph.
-    """
+    """Input key -> the exclusive bounds (an int, or a :class:`PlaceholderDim` of the sampled
+    shapes) ops put on that integer input (``inputs``: key -> tensor name), its values followed
+    forward through the main graph; ``static``: tensor -> shape with the sampled shapes."""
     return {k: [b for b, _ in v] for k, v in _bounds_by_op(graph_def, inputs, static).items()}
 
 

@@ -340,9 +340,8 @@ def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> 
 OriginFn = Callable[[ShapeContext, Any, int], str]
 
 DIM_ORIGINS: OpRegistry[OriginFn] = OpRegistry("dim origin")
-"""Op type -> ``fn(ctx, node, size) -> text`` for ops that fix a size themselves (a ``Tile`` by
-constant multiples, a ``Fill`` to constant dims, a constant, a variable): named in the reason of
-a dim fixed deep in the graph (``"fixed by Tile 'decode/start_tokens'"``)."""
+"""Op type -> ``fn(ctx, node, size) -> text`` for ops that fix a size (``Tile``, ``Fill``, a
+constant, a variable), named in the reason of a dim fixed deep in the graph."""
 
 dim_origin_rule = DIM_ORIGINS.register
 
