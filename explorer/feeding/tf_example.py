@@ -367,21 +367,18 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                     return _resolve_table(ctx, scope, node.input[0], stack)
                 if node.op in LOOKUP_OPS:
                     continue
-                if node.op in CALL_OPS and node_attr(node, "f") is not None:
-                    fname = node.attr["f"].func.name
-                    fn = ctx.functions.get(fname)
-                    if fn is not None and pos < len(fn.signature.input_arg):
-                        arg = fn.signature.input_arg[pos].name
-                        state = (fname, arg, (*stack, (scope, node)))
-                        if (fname, arg) not in seen:
-                            seen.add((fname, arg))
-                            nxt.append(state)
+                called = node.op in CALL_OPS and "f" in node.attr
+                fn = ctx.functions.get(node.attr["f"].func.name) if called else None
+                if fn is not None and pos < len(fn.signature.input_arg):
+                    arg = (fn.signature.name, fn.signature.input_arg[pos].name)
+                    if arg not in seen:
+                        seen.add(arg)
+                        nxt.append((*arg, (*stack, (scope, node))))
                 out = node.name
                 if (scope, out) not in seen:
                     seen.add((scope, out))
                     nxt.append((scope, out, stack))
-        frontier = nxt
-        if not frontier:
+        if not (frontier := nxt):
             break
     return None
 
@@ -404,12 +401,9 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
 def _text_file_attrs(ctx: Context, node: NodeDef, depth: int = 0) -> tuple[int, str]:
     """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
     if node.op.startswith("InitializeTableFromTextFile"):
-        key = node_attr(node, "key_index")
-        delim = node_attr(node, "delimiter")
-        return (
-            int(key.i) if key is not None else -2,
-            (delim.s.decode() if delim is not None else "") or "\t",
-        )
+        key, delim = node_attr(node, "key_index"), node_attr(node, "delimiter")
+        text = delim.s.decode() if delim is not None else ""
+        return (int(key.i) if key is not None else -2), text or "\t"
     if node.op in CALL_OPS and node_attr(node, "f") is not None and depth < 4:
         fn = ctx.functions.get(node.attr["f"].func.name)
         for inner in fn.node_def if fn is not None else []:
@@ -424,20 +418,10 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
     """Tokens of a vocabulary file: whole lines (``key_index`` -2), or that column."""
     try:
         with open(path, "rb") as f:
-            lines = [f.readline() for _ in range(MAX_VOCAB_LINES)]
+            lines = [f.readline().rstrip(b"\r\n") for _ in range(MAX_VOCAB_LINES)]
     except OSError:
         return []
-    out = []
-    for line in lines:
-        line = line.rstrip(b"\r\n")
-        if not line:
-            continue
-        if key_index >= 0:
-            cols = line.split(delimiter.encode())
-            if key_index >= len(cols):
-                continue
-            line = cols[key_index]
-        elif key_index == -1:
-            return []  # keys are line numbers: not strings
-        out.append(line)
-    return out
+    if key_index < 0:  # -1: keys are line numbers, not strings
+        return [line for line in lines if line] if key_index != -1 else []
+    cols = [line.split(delimiter.encode()) for line in lines if line]
+    return [c[key_index] for c in cols if key_index < len(c)]
