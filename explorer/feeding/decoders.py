@@ -15,14 +15,7 @@ import numpy as np
 from explorer._tf import tf
 from explorer.feeding.generators import random_strings, random_values
 from explorer.feeding.shape_inference import needed_shape
-from explorer.feeding.tf_example import (
-    DTYPES,
-    SAMPLE_RULES,
-    Context,
-    Rule,
-    node_attr,
-    sample_rule,
-)
+from explorer.feeding.tf_example import DTYPES, SAMPLE_RULES, Context, Rule, node_attr, sample_rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

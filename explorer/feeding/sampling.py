@@ -36,11 +36,7 @@ from explorer.feeding.shape_inference import (
 from explorer.feeding.switches import setting_of, switch_of
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text
-from explorer.graph.op_families import (
-    DEFAULT_PLACEHOLDER_OPS,
-    PIPELINE_OUTPUT_OPS,
-    PLACEHOLDER_OPS,
-)
+from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, PLACEHOLDER_OPS
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
