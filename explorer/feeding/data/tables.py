@@ -104,10 +104,7 @@ class CsvSource(DataSource):
         return layout, unused
 
     def _rows(
-        self,
-        specs: Mapping[str, TensorSpec],
-        required: list[str] | None,
-        model: Any = None,
+        self, specs: Mapping[str, TensorSpec], required: list[str] | None, model: Any = None
     ) -> Iterator[tuple[str, list[str], dict[str, Any], list[str]]]:
         layout0: dict[str, Any] | None = None
         for path in self.paths:
