@@ -131,11 +131,9 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     channels = _int_attr(node, "channels", 3)
     if fmt == "jpeg" and channels not in (1, 3):
         channels = 3
-    dtype = "uint8"
     a = node_attr(node, "dtype")
-    if node.op == "DecodePng" and a is not None and a.type == 17:  # DT_UINT16
-        dtype = "uint16"
-    return ImageRule(node.op, node.name, fmt, channels, dtype=dtype)
+    wide = node.op == "DecodePng" and a is not None and a.type == 17  # DT_UINT16
+    return ImageRule(node.op, node.name, fmt, channels, dtype="uint16" if wide else "uint8")
 
 
 SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")

@@ -227,11 +227,8 @@ def check_feeds(
         if k is None:
             known = ", ".join(sorted(specs)) or "none"
             raise FeedError(f"feed {key!r} is not an input of this model run: inputs are {known}")
-        spec = specs[k]
-        if spec.kind == "sparse":
-            out[k] = _check_sparse(k, spec, value)
-        else:
-            out[k] = _check_dense(k, spec, value)
+        check = _check_sparse if specs[k].kind == "sparse" else _check_dense
+        out[k] = check(k, specs[k], value)
     missing = [k for k in required if k not in out]
     if missing:
         k = missing[0]
@@ -239,10 +236,9 @@ def check_feeds(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
             "generate one with explorer.sample(model, ...)"
         )
-    if max_bytes is not None:
-        total = _total_nbytes(out.values())
-        if total > max_bytes:
-            raise FeedError(too_big_message(total, max_bytes, "these feeds"))
+    total = _total_nbytes(out.values()) if max_bytes is not None else 0
+    if max_bytes is not None and total > max_bytes:
+        raise FeedError(too_big_message(total, max_bytes, "these feeds"))
     return out
 
 
@@ -256,15 +252,14 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise FeedError(f"input {key!r}: cannot make an array of the value given ({e})") from None
     arr = _cast(key, spec, arr)
-    if spec.shape is not None:
-        bad = len(arr.shape) != len(spec.shape) or any(
-            d is not None and d != g for d, g in zip(spec.shape, arr.shape)
+    if spec.shape is not None and (
+        len(arr.shape) != len(spec.shape)
+        or any(d is not None and d != g for d, g in zip(spec.shape, arr.shape))
+    ):
+        raise FeedError(
+            f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
+            f"{_fmt_given(arr)}: reshape the array"
         )
-        if bad:
-            raise FeedError(
-                f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
-                f"{_fmt_given(arr)}: reshape the array"
-            )
     return arr
 
 
