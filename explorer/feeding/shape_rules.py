@@ -298,9 +298,7 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
 
 @shape_rule("GatherNd", "ResourceGatherNd")
 def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 1:
-        return None
-    params = ctx.static_shape(node.input[0])
+    params = ctx.static_shape(node.input[0]) if pos == 1 else None
     if not params:
         return None
     why = f"{_where(node)} indexes {op_name(node.input[0])} {shape_text(params)} with it"
@@ -315,9 +313,7 @@ def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Prop
 
 @sparse_shape_rule("SparseToDense")
 def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0:
-        return None
-    out = ctx.static_shape(f"{node.name}:0")
+    out = ctx.static_shape(f"{node.name}:0") if pos == 0 else None
     if out is None:
         return None
     why = f"{_where(node)} densifies it to {shape_text(out)}"
@@ -326,9 +322,7 @@ def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -
 
 @sparse_shape_rule("SparseTensorDenseMatMul")
 def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0:
-        return None
-    b = ctx.static_shape(node.input[3])
+    b = ctx.static_shape(node.input[3]) if pos == 0 else None
     if b is None or len(b) != 2:
         return None
     k = b[1] if _attr_b(node, "adjoint_b") else b[0]
@@ -349,9 +343,9 @@ dim_origin_rule = DIM_ORIGINS.register
 @dim_origin_rule("Tile")
 def _tile_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     m = ctx.const(node.input[1])
-    if m is None or size not in [int(v) for v in m.reshape(-1)]:
-        return ""  # the size came through the tiled input, not the multiples
-    return f"fixed by Tile {node.name!r} (multiples {[int(v) for v in m.reshape(-1)]})"
+    multiples = [] if m is None else [int(v) for v in m.reshape(-1)]
+    # not in the multiples: the size came through the tiled input
+    return f"fixed by Tile {node.name!r} (multiples {multiples})" if size in multiples else ""
 
 
 @dim_origin_rule("Fill")
@@ -383,14 +377,11 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)
-        if rule is not None:
-            text = rule(ctx, node, size)
-            if text:
-                return text
+        text = rule(ctx, node, size) if rule is not None else ""
+        if text:
+            return text
         for inp in node.input:
-            if inp.startswith("^"):
-                continue
-            s = ctx.static_shape(inp)
+            s = None if inp.startswith("^") else ctx.static_shape(inp)
             if s is not None and size in s:
                 frontier.append(inp)
     return ""
