@@ -296,7 +296,7 @@ MODELS: tuple[SharedModel, ...] = (
         "multi-head",
         ("input:0", "min_size:0", "thresholds:0", "factor:0"),
         ("prob:0", "landmarks:0", "box:0"),
-        migrate=_sig("prob:0"),  # issue 24 (H4): all three heads once migrate proves every head
+        migrate=_sig("prob:0", "landmarks:0", "box:0"),
     ),
     SharedModel(
         "minakhan01_ssd_frozen",
