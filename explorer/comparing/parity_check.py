@@ -51,12 +51,11 @@ class Sampled:
     """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``;
     ``shapes``/``ranges``: input key -> shape / ``(low, high)``). ``feeds`` gives arrays instead:
     one batch (input key -> array), a list of batches, or signature name -> either; inputs not
-    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side). Two
-    rows by default, so an output that keeps row 0 only cannot pass unnoticed."""
+    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side)."""
 
     batches: int = 3
     seed: int = 0
-    batch_size: int = 2
+    batch_size: int = 2  # two rows: an output keeping row 0 only cannot pass unnoticed
     shapes: Mapping[str, Any] | None = None
     ranges: Mapping[str, tuple[float, float]] | None = None
     feeds: Any = None
