@@ -296,7 +296,7 @@ MODELS: tuple[SharedModel, ...] = (
         "multi-head",
         ("input:0", "min_size:0", "thresholds:0", "factor:0"),
         ("prob:0", "landmarks:0", "box:0"),
-        sampled_run_fails="issue 24: the loop-steering scalars min_size/factor are fed [1]",
+        migrate=_sig("prob:0", "landmarks:0", "box:0"),
     ),
     SharedModel(
         "minakhan01_ssd_frozen",

@@ -39,7 +39,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=int,
         default=None,
-        help="size of each batch (1 sampled, 64 with --data)",
+        help="size of each batch (2 sampled, 64 with --data)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
     p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
@@ -65,7 +65,7 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.comparing.parity_check import Sampled
 
     shapes, ranges = parse_shapes(args.shape), parse_ranges(args.range)
-    sampled = {"source": Sampled(args.batches, args.seed, args.batch_size or 1, shapes, ranges)}
+    sampled = {"source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges)}
     return {
         **(data_kwargs(args) or sampled),
         "tolerance": Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args)),

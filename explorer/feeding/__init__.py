@@ -1,5 +1,2 @@
-"""Step 3, feed: values for a model's inputs, generated from the graph or given, checked.
-
-Takes a model and its chosen inputs; gives :class:`~explorer.Feeds` (named arrays, sparse values,
-``.npz`` form, checks against specs); :mod:`~explorer.feeding.sampling` decides what to generate.
-"""
+"""Step 3, feed: values for a model's inputs, generated from the graph or given, checked. Takes a
+model and its chosen inputs; gives :class:`~explorer.Feeds` (:mod:`~explorer.feeding.sampling`)."""

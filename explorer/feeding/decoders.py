@@ -1,9 +1,5 @@
-"""Sample rules for string inputs a decoder reads: valid encoded files, not random bytes.
-
-``DecodeWav``, ``DecodeJpeg``/images, ``DecodeCSV`` and ``ParseTensor`` each get a rule in
-:data:`~explorer.feeding.tf_example.SAMPLE_RULES` building a valid encoding from the op's
-attributes; their scalar-ness is :data:`~explorer.feeding.shape_rules.SCALAR_INPUTS`.
-"""
+"""Sample rules for string inputs a decoder reads (``DecodeWav``, images, ``DecodeCSV``,
+``ParseTensor``): valid encodings built from the op's attributes, not random bytes."""
 
 from __future__ import annotations
 
@@ -17,17 +13,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from explorer._tf import tf
-from explorer.feeding.generators import random_values
+from explorer.feeding.generators import random_strings, random_values
 from explorer.feeding.shape_inference import needed_shape
-from explorer.feeding.tf_example import (
-    DTYPES,
-    SAMPLE_RULES,
-    Context,
-    Rule,
-    bytes_array,
-    node_attr,
-    sample_rule,
-)
+from explorer.feeding.tf_example import DTYPES, SAMPLE_RULES, Context, Rule, node_attr, sample_rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -46,8 +34,7 @@ class WavRule(Rule):
     channels: int
     rate: int = WAV_RATE
 
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return ()
+    scalar = True
 
     def bytes_per_item(self) -> int:
         return 44 + 2 * self.samples * self.channels
@@ -58,20 +45,16 @@ class WavRule(Rule):
             f"{self.channels} channel(s), {self.rate} Hz, 16-bit PCM"
         )
 
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+    def item(self, rng, value_range, ranges):  # noqa: ANN001 - see Rule.item
         lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
-        items = []
-        for _ in range(math.prod(shape)):
-            x = rng.uniform(lo, hi, (self.samples, self.channels)) * 0.5
-            pcm = (x * 32767).astype("<i2")
-            buf = io.BytesIO()
-            with wave.open(buf, "wb") as w:
-                w.setnchannels(self.channels)
-                w.setsampwidth(2)
-                w.setframerate(self.rate)
-                w.writeframes(pcm.tobytes())
-            items.append(buf.getvalue())
-        return bytes_array(items, shape)
+        x = rng.uniform(lo, hi, (self.samples, self.channels)) * 0.5
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(self.channels)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes((x * 32767).astype("<i2").tobytes())
+        return buf.getvalue()
 
 
 @sample_rule("DecodeWav")
@@ -94,8 +77,7 @@ class ImageRule(Rule):
     width: int = IMAGE_SIZE
     dtype: str = "uint8"
 
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return ()
+    scalar = True
 
     def bytes_per_item(self) -> int:
         return 128 + self.height * self.width * self.channels * (2 if self.dtype == "uint16" else 1)
@@ -106,11 +88,7 @@ class ImageRule(Rule):
             f"{self.height}x{self.width}x{self.channels}"
         )
 
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        items = [self._one(rng) for _ in range(math.prod(shape))]
-        return bytes_array(items, shape)
-
-    def _one(self, rng: np.random.Generator) -> bytes:
+    def item(self, rng, value_range, ranges):  # noqa: ANN001 - see Rule.item
         high = 65536 if self.dtype == "uint16" else 256
         pixels = rng.integers(0, high, (self.height, self.width, self.channels))
         pixels = pixels.astype(np.uint16 if self.dtype == "uint16" else np.uint8)
@@ -142,14 +120,8 @@ def _int_attr(node: NodeDef, name: str, default: int) -> int:
     return int(a.i) if a is not None and a.i > 0 else default
 
 
-_IMAGE_FORMATS = {
-    "DecodeJpeg": "jpeg",
-    "DecodeAndCropJpeg": "jpeg",
-    "ExtractJpegShape": "jpeg",
-    "DecodePng": "png",
-    "DecodeImage": "png",
-    "DecodeBmp": "bmp",
-}
+_IMAGE_FORMATS = {"DecodeJpeg": "jpeg", "DecodeAndCropJpeg": "jpeg", "ExtractJpegShape": "jpeg"}
+_IMAGE_FORMATS |= {"DecodePng": "png", "DecodeImage": "png", "DecodeBmp": "bmp"}
 
 
 def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
@@ -159,11 +131,9 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     channels = _int_attr(node, "channels", 3)
     if fmt == "jpeg" and channels not in (1, 3):
         channels = 3
-    dtype = "uint8"
     a = node_attr(node, "dtype")
-    if node.op == "DecodePng" and a is not None and a.type == 17:  # DT_UINT16
-        dtype = "uint16"
-    return ImageRule(node.op, node.name, fmt, channels, dtype=dtype)
+    wide = node.op == "DecodePng" and a is not None and a.type == 17  # DT_UINT16
+    return ImageRule(node.op, node.name, fmt, channels, dtype="uint16" if wide else "uint8")
 
 
 SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
@@ -183,19 +153,16 @@ class CsvRule(Rule):
     def describe(self) -> str:
         return f"CSV lines for DecodeCSV {self.op_name!r}: {', '.join(self.types)}"
 
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        lines = []
-        for _ in range(math.prod(shape)):
-            fields = []
-            for t in self.types:
-                if t.startswith("float"):
-                    fields.append(f"{rng.uniform(*value_range):.6g}")
-                elif t.startswith("int"):
-                    fields.append(str(int(rng.integers(0, 8))))
-                else:
-                    fields.append("s" + "".join(chr(97 + int(c)) for c in rng.integers(0, 26, 3)))
-            lines.append(self.delim.join(fields).encode())
-        return bytes_array(lines, shape)
+    def item(self, rng, value_range, ranges):  # noqa: ANN001 - see Rule.item
+        fields = []
+        for t in self.types:
+            if t.startswith("float"):
+                fields.append(f"{rng.uniform(*value_range):.6g}")
+            elif t.startswith("int"):
+                fields.append(str(int(rng.integers(0, 8))))
+            else:
+                fields.append(random_strings(rng, ()).item().decode())
+        return self.delim.join(fields).encode()
 
 
 @sample_rule("DecodeCSV")
@@ -222,8 +189,7 @@ class TensorProtoRule(Rule):
     dtype: str
     shape: tuple[int, ...]
 
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return ()
+    scalar = True
 
     def bytes_per_item(self) -> int:
         return 32 + 8 * math.prod(self.shape)
@@ -232,16 +198,13 @@ class TensorProtoRule(Rule):
         what = f"{self.dtype}{list(self.shape)}"
         return f"serialized {what} TensorProto for ParseTensor {self.op_name!r}"
 
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+    def item(self, rng, value_range, ranges):  # noqa: ANN001 - see Rule.item
         from tensorflow.python.framework import tensor_util
 
-        items = []
-        for _ in range(math.prod(shape)):
-            value = random_values(rng, self.dtype, self.shape, value_range)
-            if self.dtype == "string":
-                value = np.asarray(value.tolist(), dtype=object)
-            items.append(tensor_util.make_tensor_proto(value).SerializeToString())
-        return bytes_array(items, shape)
+        value = random_values(rng, self.dtype, self.shape, value_range)
+        if self.dtype == "string":
+            value = np.asarray(value.tolist(), dtype=object)
+        return tensor_util.make_tensor_proto(value).SerializeToString()
 
 
 @sample_rule("ParseTensor")

@@ -1,10 +1,5 @@
-"""Feeds: named input values, their .npz form, and their checking against input specs.
-
-Dense values are numpy arrays (TF strings: object arrays of ``bytes``); sparse ones are
-:class:`SparseValue` ``(indices [n, rank] int64, values [n], dense_shape [rank] int64)``.
-:class:`Feeds` is what every runner takes; :func:`check_feeds` raises ``FeedError`` naming the
-input, the expected and the given dtype/shape.
-"""
+"""Feeds (what every runner takes): named numpy arrays (TF strings: object arrays of ``bytes``)
+or :class:`SparseValue` s, their .npz form, and :func:`check_feeds` against input specs."""
 
 from __future__ import annotations
 
@@ -52,11 +47,9 @@ def as_sparse(value: Any) -> SparseValue:
     idx, vals, shape = (
         (value.indices, value.values, value.dense_shape) if hasattr(value, "indices") else value
     )
-    return SparseValue(
-        np.asarray(idx, dtype=np.int64).reshape(-1, len(np.asarray(shape).reshape(-1))),
-        _as_array(vals),
-        np.asarray(shape, dtype=np.int64).reshape(-1),
-    )
+    shape = np.asarray(shape, dtype=np.int64).reshape(-1)
+    idx = np.asarray(idx, dtype=np.int64).reshape(-1, len(shape))
+    return SparseValue(idx, _as_array(vals), shape)
 
 
 Value = np.ndarray | SparseValue
@@ -64,11 +57,9 @@ Value = np.ndarray | SparseValue
 
 def numpy_dtype(dtype: str) -> np.dtype:
     """The numpy dtype of a TF dtype name (``float32``, ``float32_ref``; ``string`` -> object)."""
-    base = dtype[:-4] if dtype.endswith("_ref") else dtype
-    if base == "string":
-        return np.dtype(object)
+    base = dtype.removesuffix("_ref")
     try:
-        return np.dtype(base)
+        return np.dtype(object if base == "string" else base)
     except TypeError:
         from tensorflow.python.framework import dtypes
 
@@ -85,16 +76,12 @@ def is_string_dtype(dtype: str) -> bool:
 def _as_array(value: Any) -> np.ndarray:
     """``value`` as an ndarray; str/bytes content becomes an object array of ``bytes``."""
     arr = np.asarray(value)
-    if arr.dtype.kind in "SU" or (arr.dtype == object and _holds_text(arr)):
-        flat = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
-        out = np.empty(len(flat), dtype=object)
-        out[:] = flat
+    texts = arr.dtype == object and all(isinstance(v, (bytes, str)) for v in arr.flat)
+    if arr.dtype.kind in "SU" or texts:
+        out = np.empty(arr.size, dtype=object)
+        out[:] = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
         return out.reshape(arr.shape)
     return arr
-
-
-def _holds_text(arr: np.ndarray) -> bool:
-    return all(isinstance(v, (bytes, str, np.bytes_, np.str_)) for v in arr.reshape(-1))
 
 
 def _total_nbytes(values: Iterable[Value]) -> int:
@@ -102,9 +89,9 @@ def _total_nbytes(values: Iterable[Value]) -> int:
 
 
 def _nbytes(arr: np.ndarray) -> int:
-    if arr.dtype == object:
-        return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
-    return int(arr.nbytes)
+    if arr.dtype != object:
+        return int(arr.nbytes)
+    return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
 
 
 class Feeds(dict):
@@ -178,21 +165,13 @@ def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
     items = [v if isinstance(v, bytes) else str(v).encode() for v in arr.reshape(-1)]
     blob = np.frombuffer(b"".join(items), dtype=np.uint8)
     ends = np.cumsum([len(v) for v in items], dtype=np.int64)
-    return {
-        f"{name}{_SEP}bytes": blob,
-        f"{name}{_SEP}ends": ends,
-        f"{name}{_SEP}shape": np.asarray(arr.shape, dtype=np.int64),
-    }
+    parts = {"bytes": blob, "ends": ends, "shape": np.asarray(arr.shape, dtype=np.int64)}
+    return {f"{name}{_SEP}{part}": v for part, v in parts.items()}
 
 
 def _sub(parts: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    out = {}
-    for k, v in parts.items():
-        if k == prefix:
-            out[""] = v
-        elif k.startswith(prefix + _SEP):
-            out[k[len(prefix) + 1 :]] = v
-    return out
+    out = {"": parts[prefix]} if prefix in parts else {}
+    return out | {k[len(prefix) + 1 :]: v for k, v in parts.items() if k.startswith(prefix + _SEP)}
 
 
 def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
@@ -207,9 +186,8 @@ def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
 
 def fmt_spec(spec: TensorSpec) -> str:
     """``float32[?,4]`` (``<unknown rank>`` when the rank is unknown)."""
-    return spec.dtype + (
-        shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
-    )
+    shape = shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
+    return spec.dtype + shape
 
 
 def _fmt_given(arr: np.ndarray) -> str:
@@ -220,19 +198,16 @@ def _fmt_given(arr: np.ndarray) -> str:
 def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
     """``"missing: a, unknown: b"`` where ``given`` keys differ from ``expected``; else None."""
     want, got = list(expected), list(given)
-    missing = [k for k in want if k not in got]
-    extra = [k for k in got if k not in want]
-    if not missing and not extra:
-        return None
-    return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+    missing, extra = [k for k in want if k not in got], [k for k in got if k not in want]
+    if missing or extra:
+        return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
+    return None
 
 
 def resolve_key(key: str, specs: Mapping[str, TensorSpec]) -> str | None:
     """The spec key a feed key means: itself, or ``name:0`` for a tensor name given as ``name``."""
-    if key in specs:
-        return key
-    if ":" not in key and f"{key}:0" in specs:
-        return f"{key}:0"
+    if key in specs or (":" not in key and f"{key}:0" in specs):
+        return key if key in specs else f"{key}:0"
     return None
 
 
@@ -252,11 +227,8 @@ def check_feeds(
         if k is None:
             known = ", ".join(sorted(specs)) or "none"
             raise FeedError(f"feed {key!r} is not an input of this model run: inputs are {known}")
-        spec = specs[k]
-        if spec.kind == "sparse":
-            out[k] = _check_sparse(k, spec, value)
-        else:
-            out[k] = _check_dense(k, spec, value)
+        check = _check_sparse if specs[k].kind == "sparse" else _check_dense
+        out[k] = check(k, specs[k], value)
     missing = [k for k in required if k not in out]
     if missing:
         k = missing[0]
@@ -264,10 +236,9 @@ def check_feeds(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
             "generate one with explorer.sample(model, ...)"
         )
-    if max_bytes is not None:
-        total = _total_nbytes(out.values())
-        if total > max_bytes:
-            raise FeedError(too_big_message(total, max_bytes, "these feeds"))
+    total = _total_nbytes(out.values()) if max_bytes is not None else 0
+    if max_bytes is not None and total > max_bytes:
+        raise FeedError(too_big_message(total, max_bytes, "these feeds"))
     return out
 
 
@@ -281,15 +252,14 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise FeedError(f"input {key!r}: cannot make an array of the value given ({e})") from None
     arr = _cast(key, spec, arr)
-    if spec.shape is not None:
-        bad = len(arr.shape) != len(spec.shape) or any(
-            d is not None and d != g for d, g in zip(spec.shape, arr.shape)
+    if spec.shape is not None and (
+        len(arr.shape) != len(spec.shape)
+        or any(d is not None and d != g for d, g in zip(spec.shape, arr.shape))
+    ):
+        raise FeedError(
+            f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
+            f"{_fmt_given(arr)}: reshape the array"
         )
-        if bad:
-            raise FeedError(
-                f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
-                f"{_fmt_given(arr)}: reshape the array"
-            )
     return arr
 
 
@@ -322,8 +292,7 @@ def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
 
 def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
     want = numpy_dtype(spec.dtype)
-    ok = _kind_ok(want, arr.dtype)
-    if not ok:
+    if not _kind_ok(want, arr.dtype):
         raise FeedError(
             f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "
             f"given {_fmt_given(arr)}: convert the array (e.g. arr.astype({want.name!r}))"
@@ -331,24 +300,15 @@ def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
             else f"input {key!r} ({spec.name}) expects dtype string, given {_fmt_given(arr)}: "
             "give bytes or str values"
         )
-    if want.kind == "O" or arr.dtype == want:
-        return arr
-    return arr.astype(want)
+    return arr if want.kind == "O" or arr.dtype == want else arr.astype(want)
 
 
 def _kind_ok(want: np.dtype, given: np.dtype) -> bool:
-    if want.kind == "O":
-        return given.kind == "O"
-    if given.kind == "O":
-        return False
     wk, gk = want.kind, given.kind
-    if wk == gk:
-        return True
-    if wk in "fc" and gk in "iu":
-        return True  # integers fed to a float input are exact for small values
-    if wk == "c" and gk == "f":
-        return True
-    return wk in "iu" and gk in "iu"
+    if "O" in (wk, gk):
+        return wk == gk
+    ints_in = wk in "fc" and gk in "iu"  # integers fed to a float input: exact for small values
+    return wk == gk or ints_in or (wk, gk) == ("c", "f") or {wk, gk} <= set("iu")
 
 
 def too_big_message(total: int, limit: int, what: str) -> str:

@@ -8,11 +8,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import FeedError
-from explorer.feeding.feeds import (
-    SparseValue,
-    is_string_dtype,
-    numpy_dtype,
-)
+from explorer.feeding.feeds import SparseValue, is_string_dtype, numpy_dtype
 from explorer.graph.specs import TensorSpec
 
 

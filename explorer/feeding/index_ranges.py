@@ -1,10 +1,7 @@
-"""Integer inputs that index something: the range :func:`explorer.sample` must draw them from.
-
-An int input that becomes ``Gather`` indices into a 5-row embedding fails on the default ``[0, 8)``.
-:func:`int_input_bounds` follows each int input through value-keeping ops to the ops that index
-with it and returns the exclusive upper bound they allow, from the GraphDef alone. Per-op rules:
-:data:`INDEX_RULES` (``@index_rule``: ``(graph, node, position) -> Bound``).
-"""
+"""Integer inputs that index something (``Gather`` into a 5-row embedding fails on ``[0, 8)``):
+:func:`int_input_bounds` follows each through value-keeping ops to the ops indexing with it, whose
+rule (:data:`INDEX_RULES`, ``@index_rule``: ``(graph, node, position) -> Bound``) gives the
+exclusive upper bound, from the GraphDef alone."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from explorer.feeding.shape_rules import attr_shape
+from explorer.feeding.shape_rules import ShapeContext, attr_shape
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
@@ -37,11 +34,8 @@ Bound = int | PlaceholderDim | None  # an exclusive upper limit; None: the graph
 IndexRuleFn = Callable[["_Graph", Any, int], Bound]
 
 INDEX_RULES: OpRegistry[IndexRuleFn] = OpRegistry("index rule")
-"""Op type -> function(graph, node, input position) giving the exclusive bound for that input."""
-
+"""Op type -> ``fn(graph, node, input position)``: the exclusive bound for that input."""
 index_rule = INDEX_RULES.register
-"""Decorator ``@index_rule(*op_types)``: the bound an op puts on integer values reaching one of
-its inputs."""
 
 
 # Op type -> the input positions whose values it passes on unchanged (None: every data input).
@@ -54,60 +48,46 @@ VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = dict.fromkeys(
 _PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
 
 
-class _Graph:
-    """Node lookup and static shapes of a GraphDef's main graph."""
-
-    def __init__(self, graph_def: GraphDef, static: Callable[[str], Any] | None = None) -> None:
-        self.static = static  # tensor -> static shape of the graph imported with sampled shapes
-        self.index = graph_index(graph_def)
-        self.nodes = self.index.nodes
-        self.consumers = self.index.consumers
+class _Graph(ShapeContext):
+    """A GraphDef's main graph; ``static``: tensor -> shape with the sampled shapes imported."""
 
     def const_int(self, inp: str) -> int | None:
         """The value of a scalar integer ``Const`` input, else ``None``."""
         value = self.index.const(inp)
-        if value is None:
-            return None
-        return int(value) if value.ndim == 0 and value.dtype.kind in "iu" else None
+        ok = value is not None and value.ndim == 0 and value.dtype.kind in "iu"
+        return int(value) if ok else None
 
     def dim(self, inp: str, axis: int) -> Bound:
         """Static size of dim ``axis`` of the tensor ``inp`` names (negative axes count back)."""
-        if self.static is not None:
-            s = self.static(tensor_name(inp))
-            if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
-                return int(s[axis])
+        s = self.static(tensor_name(inp)) if self.static is not None else None
+        if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
+            return int(s[axis])
         node = self.index.source(inp)
-        if node is None:
-            return None
-        shape = attr_shape(node)
+        shape = attr_shape(node) if node is not None else None
         if shape is None or not -len(shape) <= axis < len(shape):
             return None
         axis %= len(shape)
-        if shape[axis] is not None:
-            return shape[axis]
-        if node.op in PLACEHOLDER_OPS:
+        if shape[axis] is None and node.op in PLACEHOLDER_OPS:
             return PlaceholderDim(node.name, axis)
-        return None
+        return shape[axis]
 
 
-@index_rule("Gather", "ResourceGather")
+@index_rule(
+    "Gather", "ResourceGather", "SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"
+)
 def _gather(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return g.dim(node.input[0], 0) if pos == 1 else None
+    return g.dim(node.input[0], 0) if pos == 1 else None  # rows of input 0
 
 
 @index_rule("GatherV2")
 def _gather_v2(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    if pos != 1:
-        return None
-    axis = g.const_int(node.input[2])
+    axis = g.const_int(node.input[2]) if pos == 1 else None
     return None if axis is None else g.dim(node.input[0], axis)
 
 
 @index_rule("ReverseSequence")
 def _reverse_sequence(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    if pos != 1:
-        return None
-    return _plus_one(g.dim(node.input[0], node.attr["seq_dim"].i))
+    return _plus_one(g.dim(node.input[0], node.attr["seq_dim"].i)) if pos == 1 else None
 
 
 @index_rule("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
@@ -140,13 +120,8 @@ def _ctc_loss(g: _Graph, node: NodeDef, pos: int) -> Bound:
 @index_rule("GatherNd", "ResourceGatherNd")
 def _gather_nd(g: _Graph, node: NodeDef, pos: int) -> Bound:
     # each index row points into the params' leading dims: below the smallest of them
-    if pos != 1:
-        return None
     sizes = []
-    for axis in range(8):
-        d = g.dim(node.input[0], axis)
-        if d is None:
-            break
+    while pos == 1 and len(sizes) < 8 and (d := g.dim(node.input[0], len(sizes))) is not None:
         sizes.append(d)
     ints = [d for d in sizes if isinstance(d, int)]
     return min(ints) if ints else (sizes[0] if sizes else None)
@@ -155,11 +130,6 @@ def _gather_nd(g: _Graph, node: NodeDef, pos: int) -> Bound:
 @index_rule("OneHot")
 def _one_hot(g: _Graph, node: NodeDef, pos: int) -> Bound:
     return g.const_int(node.input[1]) if pos == 0 else None
-
-
-@index_rule("SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN")
-def _sparse_segment(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return g.dim(node.input[0], 0) if pos == 1 else None
 
 
 def _plus_one(size: Bound) -> Bound:
@@ -171,18 +141,16 @@ def _plus_one(size: Bound) -> Bound:
 def int_input_bounds(
     graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
 ) -> dict[str, list[Bound]]:
-    """Input key -> the bounds ops put on that integer input (``inputs``: key -> tensor name),
-    found by following its values forward through the main graph (not functions): exclusive
-    upper limits, an int or a :class:`PlaceholderDim` the caller resolves from the sampled shapes.
-    ``static`` (tensor -> static shape with the sampled shapes) gives sizes computed in the graph.
-    """
+    """Input key -> the exclusive bounds (an int, or a :class:`PlaceholderDim` of the sampled
+    shapes) ops put on that integer input (``inputs``: key -> tensor name), its values followed
+    forward through the main graph; ``static``: tensor -> shape with the sampled shapes."""
     return {k: [b for b, _ in v] for k, v in _bounds_by_op(graph_def, inputs, static).items()}
 
 
 def _bounds_by_op(
     graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None
 ) -> dict[str, list[tuple[Bound, str]]]:
-    g = _Graph(graph_def, static)
+    g = _Graph(graph_index(graph_def), static)
     out: dict[str, list[tuple[Bound, str]]] = {}
     for key, name in inputs.items():
         bounds: list[tuple[Bound, str]] = []
@@ -193,7 +161,7 @@ def _bounds_by_op(
             if t in seen:
                 continue
             seen.add(t)
-            for node, pos in g.consumers.get(t, ()):
+            for node, pos in g.index.consumers.get(t, ()):
                 rule = INDEX_RULES.get(node.op)
                 if rule is not None:
                     b = rule(g, node, pos)
@@ -231,11 +199,7 @@ def int_highs(
 ) -> dict[str, tuple[int, str]]:
     """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
     the dense integer inputs among ``shapes`` (key -> sampled shape) that index something."""
-    ints = {
-        k: specs[k].name
-        for k in shapes
-        if specs[k].kind == "dense" and specs[k].dtype.removesuffix("_ref") in _INT_DTYPES
-    }
+    ints = {k: specs[k].name for k in shapes if _is_int(specs[k])}
     if not ints:
         return {}
     sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
@@ -244,11 +208,10 @@ def int_highs(
         high = resolve([b for b, _ in found], sampled)
         if high is not None and high < default:
             high = max(high, 1)
-            ops = sorted({w for b, w in found if resolve([b], sampled) == high})
+            ops = ", ".join(sorted({w for b, w in found if resolve([b], sampled) == high})[:3])
             out[key] = (
                 high,
-                f"{key}: ints in [0, {high}), the range the graph indexes with it "
-                f"({', '.join(ops[:3])})",
+                f"{key}: ints in [0, {high}), the range the graph indexes with it ({ops})",
             )
     return out
 
@@ -274,13 +237,8 @@ def length_highs(
     }
     out = {}
     for key, shape in shapes.items():
-        spec = specs[key]
-        name = f"{key} {spec.name}".lower()
-        if key in known or len(shape) != 1 or spec.kind != "dense":
-            continue
-        if spec.dtype.removesuffix("_ref") not in _INT_DTYPES:
-            continue
-        if not any(w in name for w in LENGTH_WORDS):
+        named = any(w in f"{key} {specs[key].name}".lower() for w in LENGTH_WORDS)
+        if key in known or len(shape) != 1 or not _is_int(specs[key]) or not named:
             continue
         times = [(s[1], k) for k, s in seqs.items() if s[0] == shape[0] and k != key]
         if not times:
@@ -296,3 +254,7 @@ def length_highs(
 
 
 _INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+
+
+def _is_int(spec: Any) -> bool:
+    return spec.kind == "dense" and spec.dtype.removesuffix("_ref") in _INT_DTYPES

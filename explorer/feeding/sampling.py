@@ -1,11 +1,6 @@
-"""Step "sample" of the flow: feeds for a model's inputs, generated or given, checked against specs.
-
-:func:`sample` makes one array per input from its :class:`~explorer.records.TensorSpec`; a string
-input that feeds a ``ParseExample``-like op gets serialized ``tf.Example`` protos built from that op
-(see ``explorer/feeding/tf_example.py``, whose registry holds the per-op rules).
-:func:`input_roles` says which inputs must be fed. Values, :class:`Feeds` and :func:`check_feeds`
-live in ``explorer/feeding/feeds.py`` and are re-exported here.
-"""
+"""Step "sample": feeds for a model's inputs, generated from their specs or given, checked.
+:func:`sample` makes one value per input (string inputs by the op reading them:
+``explorer/feeding/tf_example.py``); :func:`input_roles` says which inputs must be fed."""
 
 from __future__ import annotations
 
@@ -38,14 +33,10 @@ from explorer.feeding.shape_inference import (
     infer_shapes,
     static_shapes,
 )
-from explorer.feeding.switches import switch_of
+from explorer.feeding.switches import setting_of, switch_of
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text
-from explorer.graph.op_families import (
-    DEFAULT_PLACEHOLDER_OPS,
-    PIPELINE_OUTPUT_OPS,
-    PLACEHOLDER_OPS,
-)
+from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, PLACEHOLDER_OPS
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
@@ -76,11 +67,9 @@ def _spec_ops(spec: TensorSpec) -> list[str]:
 
 
 def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
-    """How each input is fed: ``feed`` (must be fed; :func:`sample` generates it), ``default``
-    (a ``PlaceholderWithDefault``: optional), ``computed`` (another input of the set is upstream of
-    it, e.g. TFMA's ``features/*`` from the serialized examples), ``constant`` (no placeholder
-    upstream at all, e.g. a ``Const``). Works on the GraphDef's main graph alone.
-    """
+    """How each input is fed: ``feed`` (must be), ``default`` (``PlaceholderWithDefault``),
+    ``computed`` (another input is upstream, e.g. TFMA's ``features/*``), ``constant`` (no
+    placeholder upstream). Reads the GraphDef's main graph alone."""
     nodes = {n.name: n for n in graph_def.node}
     spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
     roles: dict[str, str] = {}
@@ -122,151 +111,104 @@ def sample(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     shapes: Mapping[str, Any] | None = None,
 ) -> Feeds:
-    """Generate a value for every input of a model run that must be fed.
+    """A value for every input of a model run that must be fed, as :class:`Feeds` keyed like
+    the specs, with ``notes`` (every choice and its reason) and ``shapes`` (key -> inferred shape
+    and reasons). Inputs the graph computes (from other inputs, ``PlaceholderWithDefault``,
+    constants) are left out, noted.
 
-    Args:
-        model: a :class:`~explorer.V1Model` or a path for ``explorer.load``.
-        inputs: what to feed: ``None`` (the default signature, or the suggested inputs of a model
-            without signatures), a signature name or :class:`~explorer.records.Signature`, a list
-            of tensor names, or a mapping key -> ``TensorSpec`` (e.g. ``runner.input_specs``).
-        batch: size of each input's first unknown dim (and the number of tf.Examples).
-        seed: seeds the generator: same arguments, same feeds.
-        overrides: input key -> array to use as given (checked against its spec).
-        value_range: floats are drawn uniformly from ``[low, high)``; ints from ``[0, 8)``.
-        ranges: input key or tf.Example feature key -> ``(low, high)`` for that one (ints are
-            drawn from ``[low, high)`` too).
-        default_dim: size of other unknown dims (and of unknown-rank inputs' single dim).
-        max_bytes: refuse, before allocating, feeds estimated above this many bytes.
-        shapes: input key -> shape to feed (``None``/``-1`` dims: the batch or ``default_dim``);
-            other inputs take the shape :func:`~explorer.feeding.shape_inference.infer_shapes`
-            reads from the graph (placeholder, TensorInfo, ``_output_shapes``, TensorFlow's
-            inference, the ops that consume them), each inferred dim noted with its reason.
-
-    Returns:
-        :class:`Feeds` keyed like the specs (signature keys, or tensor names), with ``notes``
-        and ``shapes`` (key -> the inferred shape and its reasons, for each generated input).
-        Inputs computed in the graph from other inputs, ``PlaceholderWithDefault`` inputs and
-        constants are left out (and noted): the graph computes them.
-
-    Raises:
-        FeedError: an override does not match its input, no value can be made for a dtype, or
-            the estimate is over ``max_bytes``.
-    """
+    ``model``: a :class:`~explorer.V1Model` or a path. ``inputs``: ``None`` (the default
+    signature, or the suggested inputs), a signature (name), tensor names, or key ->
+    ``TensorSpec``. ``batch``: size of each free dim 0 (and of tf.Example batches); ``seed``:
+    same arguments, same feeds; ``overrides``: key -> array used as given (checked);
+    ``value_range``: floats uniform in ``[low, high)`` (ints in ``[0, 8)``); ``ranges``: input or
+    tf.Example feature key -> ``(low, high)`` (ints too); ``default_dim``: other free dims (and
+    an unknown rank's one dim); ``max_bytes``: refuse feeds estimated above it; ``shapes``: key
+    -> shape to feed (``None``/``-1``: batch or ``default_dim``), others from
+    :func:`~explorer.feeding.shape_inference.infer_shapes`. Raises FeedError: an override does
+    not fit, a dtype has no generator, or the estimate is over ``max_bytes``."""
     model = as_model(model)
     specs = input_specs_of(model, inputs)
-    overrides = dict(overrides or {})
     checked = check_feeds(overrides, specs) if overrides else {}
     roles = input_roles(model.graph_def, specs)
     rng = np.random.default_rng(seed)
     ranges = {resolve_key(str(k), specs) or str(k): tuple(v) for k, v in (ranges or {}).items()}
-    notes: list[str] = []
     fed = [k for k in specs if roles[k] == FEED and k not in checked]
-    inferred, shape_notes = infer_shapes(
-        model, specs, shapes=_keyed(shapes, specs, "shapes"), feed_keys=fed
-    )
-    notes.extend(
-        n
-        for n in shape_notes
-        if not n.startswith(tuple(f"{k}: " for k in specs))
-        or n.startswith(tuple(f"{k}: " for k in fed))
-    )
+    given = {}
+    for k, v in (shapes or {}).items():
+        if resolve_key(str(k), specs) is None:
+            raise FeedError(
+                f"shapes names {k!r}, which is not an input of this run: inputs are "
+                f"{', '.join(specs) or 'none'}"
+            )
+        given[resolve_key(str(k), specs)] = v
+    inferred, shape_notes = infer_shapes(model, specs, shapes=given, feed_keys=fed)
+    unfed = tuple(f"{k}: " for k in specs if k not in fed)
+    notes = [n for n in shape_notes if not n.startswith(unfed)]
     groups: dict[str, int] = {}
-    plans: dict[str, tuple[tuple[int, ...], Any]] = {}
-    skipped: dict[str, list[str]] = {}
+    plans: dict[str, tuple[tuple[int, ...], Any]] = {}  # key -> (shape, rule)
     neutrals: dict[str, Any] = {}
     total = 0
-    for key, spec in specs.items():
-        if key in checked:
-            continue
-        if roles[key] != FEED:
-            skipped.setdefault(roles[key], []).append(key)
-            continue
-        inf = inferred[key]
-        if spec.kind == "dense":
-            spec = dataclasses.replace(spec, shape=inf.shape)
-        rule = tf_example.rule_for(model, spec) if spec.kind == "dense" else None
-        args = (batch, default_dim, notes)
-        if rule is not None:
-            shape = _resolve_shape(key, inf, *args, rule.default_shape(batch), groups)
-            notes.append(f"{key}: {rule.describe()}")
-            total += int(np.prod(shape, dtype=np.int64)) * rule.bytes_per_item()
-        elif (switch := _switch_of(key, spec)) is not None:  # keep_prob, is_training, ...
-            shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, (), {})
+    for key in fed:
+        spec, inf = specs[key], inferred[key]
+        dense = spec.kind == "dense"
+        spec = dataclasses.replace(spec, shape=inf.shape) if dense else spec
+        rule = tf_example.rule_for(model, spec) if dense else None
+        switch = _switch_of(key, spec) if rule is None else None
+        if switch is not None:  # keep_prob, is_training, ...: the neutral value
+            shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, ())
             neutrals[key] = switch[0]
             notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
-        else:
-            if spec.kind == "sparse":
-                shape = _resolve_shape(key, inf, *args, (batch, default_dim), groups)
-                rule = _values_rule(model, spec)  # string values looked up in a vocabulary
-                if rule is not None:
-                    notes.append(f"{key}: values are {rule.describe()}")
-            else:
-                shape = _resolve_shape(key, inf, *args, (batch,), groups)
-            total += math.prod(shape) * _item_bytes(key, spec)
+            plans[key] = (shape, None)
+            continue
+        unknown = (
+            (batch, default_dim) if not dense else rule.default_shape(batch) if rule else (batch,)
+        )
+        shape = _resolve_shape(key, inf, batch, default_dim, notes, unknown, groups)
+        if rule is not None:
+            notes.append(f"{key}: {rule.describe()}")
+        elif not dense and (rule := _values_rule(model, spec)) is not None:
+            notes.append(f"{key}: values are {rule.describe()}")  # vocabulary tokens
+        per = rule.bytes_per_item() if rule and dense else _item_bytes(spec)
+        total += math.prod(shape) * per
         plans[key] = (shape, rule)
-    for role, keys in skipped.items():
-        notes.append(f"not fed, {_ROLE_NOTE[role]}: {', '.join(keys)}")
+    skipped = [k for k in specs if roles[k] != FEED and k not in checked]
+    for role in dict.fromkeys(roles[k] for k in skipped):
+        keys = ", ".join(k for k in skipped if roles[k] == role)
+        notes.append(f"not fed, {_ROLE_NOTE[role]}: {keys}")
+    for key in plans:
+        setting = None if key in ranges else _setting_of(key, specs[key], inferred[key])
+        if setting is not None:  # a factor, a minimum size, a threshold: its usual range
+            ranges[key] = setting[0]
+            notes.append(f"{key}: values in [{setting[0][0]}, {setting[0][1]}), {setting[1]}")
     if max_bytes is not None and total > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, f"sampled feeds for {model.path.name}"))
     sampled = {k: p[0] for k, p in plans.items()}
-    static = _sampled_graph(model, specs, sampled)
+    ints = [k for k in sampled if specs[k].kind == "dense" and "int" in specs[k].dtype]
+    dense_ops = {op_name(specs[k].name): s for k, s in sampled.items() if specs[k].kind == "dense"}
+    static = static_shapes(model, dense_ops) if ints else None  # for the ranges of indices
     highs = int_highs(model.graph_def, specs, sampled, INT_HIGH, static=static)
     highs.update(length_highs(specs, sampled, highs, INT_HIGH))
     notes.extend(note for _, note in highs.values())
+    values: dict[str, Any] = dict(checked)
+    for key, (shape, rule) in plans.items():
+        spec, dtype = specs[key], numpy_dtype(specs[key].dtype)
+        value = ranges.get(key, value_range)
+        if rule is not None and spec.kind != "sparse":
+            values[key] = rule.generate(rng, shape, value, ranges)
+        elif key in neutrals:
+            values[key] = np.full(shape, neutrals[key], dtype=dtype)
+        elif spec.kind == "sparse":
+            values[key] = random_sparse(rng, spec, shape, value, rule)
+        elif key in ranges and dtype.kind in "iu":
+            lo, hi = (int(v) for v in ranges[key])
+            values[key] = rng.integers(lo, max(hi, lo + 1), shape).astype(dtype)
+        else:
+            high = highs[key][0] if key in highs else INT_HIGH
+            values[key] = random_values(rng, spec.dtype, shape, value, key, int_high=high)
     out = Feeds(notes=notes)
+    out.update((k, values[k]) for k in specs if k in values)  # as made: no conversion
     out.shapes = {k: inferred[k].to_json() for k in plans}
-    for key, spec in specs.items():
-        if key in checked:
-            out[key] = checked[key]
-        elif key in plans:
-            shape, rule = plans[key]
-            if rule is not None and spec.kind != "sparse":
-                out[key] = rule.generate(rng, shape, ranges.get(key, value_range), ranges)
-            elif key in neutrals:
-                out[key] = np.full(shape, neutrals[key], dtype=numpy_dtype(spec.dtype))
-            elif spec.kind == "sparse":
-                out[key] = random_sparse(rng, spec, shape, ranges.get(key, value_range), rule)
-            elif key in ranges and numpy_dtype(spec.dtype).kind in "iu":
-                lo, hi = (int(v) for v in ranges[key])
-                out[key] = rng.integers(lo, max(hi, lo + 1), shape).astype(numpy_dtype(spec.dtype))
-            else:
-                high = highs[key][0] if key in highs else INT_HIGH
-                value = ranges.get(key, value_range)
-                out[key] = random_values(rng, spec.dtype, shape, value, key, int_high=high)
     return out
-
-
-def _keyed(
-    given: Mapping[str, Any] | None, specs: Mapping[str, TensorSpec], what: str
-) -> dict[str, Any]:
-    """``given`` keyed by spec key (``x`` accepted for ``x:0``); unknown keys are refused."""
-    out = {}
-    for k, v in (given or {}).items():
-        key = resolve_key(str(k), specs)
-        if key is None:
-            raise FeedError(
-                f"{what} names {k!r}, which is not an input of this run: inputs are "
-                f"{', '.join(specs) or 'none'}"
-            )
-        out[key] = v
-    return out
-
-
-def _sampled_graph(
-    model: V1Model, specs: Mapping[str, TensorSpec], sampled: Mapping[str, tuple[int, ...]]
-) -> Any:
-    """Static shapes of the graph imported with the sampled shapes (for the index ranges of
-    integer inputs), or ``None`` when there are none or it does not import."""
-    ints = [
-        k
-        for k in sampled
-        if specs[k].kind == "dense" and specs[k].dtype.startswith(("int", "uint"))
-    ]
-    if not ints:
-        return None
-    return static_shapes(
-        model, {op_name(specs[k].name): s for k, s in sampled.items() if specs[k].kind == "dense"}
-    )
 
 
 def _values_rule(model: V1Model, spec: TensorSpec) -> tf_example.Rule | None:
@@ -293,6 +235,18 @@ def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
     return switch_of(spec.name) or switch_of(key)
 
 
+def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
+    """((low, high), label) for a small dense numeric input of fixed shape named like a setting
+    (a loop's factor, a minimum size, a threshold), else ``None``."""
+    shape = inferred.shape
+    if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
+        return None
+    if math.prod(shape) > 16 or _switch_of(key, spec) is not None:
+        return None
+    found = setting_of(spec.name) or setting_of(key)
+    return None if found is None else (found[0], f"{found[1]} (named like one)")
+
+
 def _resolve_shape(
     key: str,
     inferred: InferredShape,
@@ -300,7 +254,7 @@ def _resolve_shape(
     default_dim: int,
     notes: list[str],
     unknown_rank_shape: tuple[int, ...],
-    groups: dict[str, int],
+    groups: dict[str, int] | None = None,
 ) -> tuple[int, ...]:
     shape, filled = concrete_shape(inferred, batch, default_dim, unknown_rank_shape, groups)
     if inferred.dims is None:
@@ -316,11 +270,8 @@ def _resolve_shape(
     return shape
 
 
-def _item_bytes(key: str, spec: TensorSpec) -> int:
-    if is_string_dtype(spec.dtype):
-        return STRING_ITEM_BYTES
-    dt = numpy_dtype(spec.dtype)
-    return int(dt.itemsize)
+def _item_bytes(spec: TensorSpec) -> int:
+    return STRING_ITEM_BYTES if is_string_dtype(spec.dtype) else numpy_dtype(spec.dtype).itemsize
 
 
 # -- specs of a model run --------------------------------------------------------------------------
@@ -348,11 +299,8 @@ def input_specs_of(
 def tensor_specs(
     model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
 ) -> dict[str, TensorSpec]:
-    """Canonical tensor name (``op:idx``) -> :class:`TensorSpec` read from the imported graph.
-
-    ``graph`` is a ``tf.Graph`` the model was imported into; a fresh one is made when omitted
-    (the model admitted for import first, :func:`explorer.inspection.gate.admit_import`).
-    """
+    """Canonical tensor name (``op:idx``) -> :class:`TensorSpec` read from ``graph`` (the model
+    imported; a fresh import, admitted by the gate, when omitted)."""
     if graph is None:
         graph = tf().Graph()
         import_into(admit_import(model), graph)

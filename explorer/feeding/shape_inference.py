@@ -2,11 +2,12 @@
 
 :func:`infer_shapes` merges what the graph declares (placeholder ``shape``, which wins a
 disagreement; the signature's TensorInfo; ``_output_shapes``; TensorFlow's forward inference),
-what consuming ops need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`) and what probing the
-free dims finds deep in the graph (:mod:`explorer.feeding.shape_probe`). A TF 1.0-era ``[]``
-placeholder shape (producer ≤ 21) is a scalar when a consumer needs one, else read from the other
-sources, else unknown rank. A declared dim is never overridden; ``shapes=`` (CLI ``--shape``)
-overrides everything and is checked against the placeholder.
+what consuming ops need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`; a value steering a
+loop is a scalar), what probing free dims finds deep in the graph
+(:mod:`explorer.feeding.shape_probe`) and an image's height and width
+(:func:`~explorer.inspection.feed_scan_rules.image_size`). A TF 1.0-era ``[]`` placeholder shape
+(producer ≤ 21) is a scalar when a consumer needs one, else read from the other sources, else
+unknown rank. A declared dim is never overridden; ``shapes=`` (CLI ``--shape``) overrides all.
 """
 
 from __future__ import annotations
@@ -26,15 +27,13 @@ from explorer.feeding.shape_rules import (
     Proposal,
     Shape,
     ShapeContext,
-    ShapeRuleFn,
-    attr_shape,
     dim_origin,
 )
-from explorer.graph.index import graph_index
+from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
-from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.feed_scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
 from explorer.loading.graph_import import prepare_graph_def
 
 if TYPE_CHECKING:
@@ -42,15 +41,14 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops
+MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops (and pads)
 GIVEN = "given (shapes= / --shape)"
 
 
 @dataclass(frozen=True)
 class InferredShape:
     """What is known of one input's shape: ``dims`` (``None``: unknown rank), ``notes`` on how the
-    sources were read (a TensorInfo without shape, a ``[]`` read as scalar), ``rank_reason`` why
-    the rank was decided when the graph did not declare it."""
+    sources were read, ``rank_reason`` why the rank was decided when the graph did not say."""
 
     key: str
     name: str
@@ -68,16 +66,16 @@ class InferredShape:
         out = [self.rank_reason] if self.rank_reason else []
         for i, d in enumerate(self.dims or ()):
             if d.reason:
-                sep = " = " if d.size is not None else ": "
-                out.append(f"dim {i}{sep}{d.describe()}")
+                out.append(f"dim {i}{' = ' if d.size is not None else ': '}{d.describe()}")
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "shape": None if self.dims is None else list(self.shape or ()),
-            "reasons": self.reasons(),
-            "notes": list(self.notes),
-        }
+        shape = None if self.dims is None else list(self.shape or ())
+        return {"shape": shape, "reasons": self.reasons(), "notes": list(self.notes)}
+
+
+def _with_shapes(dims: tuple[Dim, ...], fix: Mapping[int, Dim]) -> tuple[Dim, ...]:
+    return tuple(fix.get(i, d) for i, d in enumerate(dims))
 
 
 class _Inference:
@@ -91,11 +89,9 @@ class _Inference:
         self.probed: set[str] = set()  # keys whose dim 0 the probe fixed
         self.ctx = ShapeContext(self.index, self._static)
 
-    # -- TensorFlow's forward inference ----------------------------------------------------------
-
     def import_with(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
-        """A ``tf.Graph`` with the prepared graph imported, placeholder ops of ``shapes`` set to
-        those shapes. Raises ``ValueError`` when TensorFlow's shape inference refuses them."""
+        """A ``tf.Graph`` of the prepared graph with placeholder ops of ``shapes`` set to those.
+        Raises ``ValueError`` when TensorFlow's shape inference refuses them."""
         gd = prepare_graph_def(self.model)
         for node in gd.node:
             if node.name in shapes and "shape" in node.attr:
@@ -123,33 +119,24 @@ class _Inference:
     def _static(self, tensor: str) -> Shape:
         return _graph_shape(self.graph, tensor)
 
-    # -- one input -------------------------------------------------------------------------------
-
     def infer(self, key: str, spec: Any, given: Any = None) -> InferredShape:
         if spec.kind != "dense":
             return self._infer_sparse(key, spec, given)
         name = tensor_name(spec.name)
         node = self.nodes.get(op_name(name))
-        index = int(name.rpartition(":")[2])
-        notes: list[str] = []
         is_placeholder = node is not None and node.op in PLACEHOLDER_OPS
         # ambiguous: a TF 1.0-era `[]`, scalar or unknown (the consumers decide)
         declared, ambiguous = _declared(self.model, node) if is_placeholder else (None, False)
         if given is not None:
             return self._given(key, name, given, declared, spec)
-        info = spec.shape
-        if ambiguous and info == ():
-            info = None
-        outs = (
-            attr_shape(node, index) if node is not None and "_output_shapes" in node.attr else None
-        )
-        if ambiguous and outs == ():
-            outs = None
-        shape = declared
+        info = None if ambiguous and spec.shape == () else spec.shape
+        has_outs = node is not None and "_output_shapes" in node.attr
+        outs = attr_shape(node, int(name.rpartition(":")[2])) if has_outs else None
+        outs = None if ambiguous and outs == () else outs
+        shape, notes = declared, []
         for other, label in ((info, "the signature's TensorInfo"), (outs, "_output_shapes")):
             shape, note = _merge(shape, other, label, "the placeholder" if is_placeholder else "")
-            if note:
-                notes.append(note)
+            notes += [note] if note else []
         if is_placeholder and declared is not None and info is None and spec.shape is None:
             notes.append(
                 "the signature's TensorInfo has no shape; the placeholder's "
@@ -159,46 +146,44 @@ class _Inference:
             shape = self._static(name)
         dims = None if shape is None else tuple(Dim(d) for d in shape)
         dims, rank_reason = _apply(dims, self._proposals(name, shape), rank_prefix=True)
-        if ambiguous:
-            if dims == ():
-                notes.append("the TF 1.0-era shape [] is read as a real scalar here")
-            elif dims is None:
-                notes.append(
-                    "the TF 1.0-era shape [] means unknown there and no consumer needs a "
-                    "scalar: read as unknown rank"
-                )
-            else:
-                notes.append(
-                    "the TF 1.0-era shape [] means unknown there: read as "
-                    f"{shape_text(tuple(d.size for d in dims))} from the graph"
-                )
+        if ambiguous and dims == ():
+            notes.append("the TF 1.0-era shape [] is read as a real scalar here")
+        elif ambiguous and dims is None:
+            notes.append(
+                "the TF 1.0-era shape [] means unknown there and no consumer needs a scalar: "
+                "read as unknown rank"
+            )
+        elif ambiguous:
+            notes.append(
+                "the TF 1.0-era shape [] means unknown there: read as "
+                f"{shape_text(tuple(d.size for d in dims or ()))} from the graph"
+            )
         return InferredShape(key, name, dims, tuple(notes), rank_reason)
 
     def _given(self, key: str, name: str, given: Any, declared: Shape, spec: Any) -> InferredShape:
         want = tuple(None if d is None or int(d) < 0 else int(d) for d in given)
         for ref, label in ((declared, "the placeholder"), (spec.shape, "the input's spec")):
-            if ref is None:
-                continue
-            bad = len(ref) != len(want) or any(
-                r is not None and w is not None and r != w for r, w in zip(ref, want)
-            )
-            if bad:
+            if ref is not None and (
+                len(ref) != len(want)
+                or any(r is not None and w is not None and r != w for r, w in zip(ref, want))
+            ):
                 raise FeedError(
                     f"shape {shape_text(want)} given for input {key!r} ({name}) contradicts "
                     f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
                     f"{key}={','.join('-1' if d is None else str(d) for d in ref)})"
                 )
-        dims = tuple(Dim(d) for d in want)
-        return InferredShape(key, name, dims, (), GIVEN)
+        return InferredShape(key, name, tuple(Dim(d) for d in want), (), GIVEN)
 
-    def _proposals(
-        self,
-        name: str,
-        shape: Shape,
-        rules: OpRegistry[ShapeRuleFn] = SHAPE_RULES,
-        through: frozenset[str] = SHAPE_KEEPING_OPS,
-    ) -> Iterable[Proposal]:
-        """What the consumers of ``name`` (through ``through`` ops) need, nearest first."""
+    def _proposals(self, name: str, shape: Shape, sparse: bool = False) -> Iterable[Proposal]:
+        """What the consumers of ``name`` need, nearest first (through shape-keeping ops and
+        pads, which keep rank and channels; sparse: the ``indices``' consumers through
+        identities); a value that steers a loop first of all (a scalar)."""
+        rules = SPARSE_SHAPE_RULES if sparse else SHAPE_RULES
+        if not sparse and (found := loop_predicate(self.index, name)) is not None:
+            yield Proposal(
+                (), f"scalar: it steers {found[0].op} {found[0].name!r} (through {found[1]})"
+            )
+        through = IDENTITY_OPS if sparse else SHAPE_KEEPING_OPS | PAD_OPS
         for node, pos in self.index.readers(name, through, MAX_HOPS, input0_only=True):
             rule = rules.get(node.op)
             prop = _ask(rule, self.ctx, node, pos, shape) if rule is not None else None
@@ -210,14 +195,10 @@ class _Inference:
         if given is not None:
             return self._given(key, name, given, None, spec)
         dims = None if spec.shape is None else tuple(Dim(d) for d in spec.shape)
-        props: Iterable[Proposal] = ()
-        if spec.components:
-            start = tensor_name(spec.components[0])
-            props = self._proposals(start, spec.shape, SPARSE_SHAPE_RULES, IDENTITY_OPS)
+        start = tensor_name(spec.components[0]) if spec.components else None
+        props = self._proposals(start, spec.shape, sparse=True) if start else ()
         dims, rank_reason = _apply(dims, props, rank_prefix=False)
         return InferredShape(key, name, dims, (), rank_reason)
-
-    # -- probing ---------------------------------------------------------------------------------
 
     def probe(self, inferred: dict[str, InferredShape], feed_keys: Iterable[str]) -> list[str]:
         """Bind free dims of fed placeholders that TensorFlow's inference fixes; returns notes."""
@@ -227,13 +208,10 @@ class _Inference:
         shapes: dict[str, tuple[int | None, ...]] = {}
         for key in feed_keys:
             inf = inferred.get(key)
-            if inf is None or inf.dims is None:
-                continue
-            node = self.nodes.get(op_name(inf.name))
-            if node is None or node.op not in PLACEHOLDER_OPS:
-                continue
-            ops[node.name] = key
-            shapes[node.name] = tuple(inf.shape or ())
+            node = self.nodes.get(op_name(inf.name)) if inf and inf.dims is not None else None
+            if node is not None and node.op in PLACEHOLDER_OPS:
+                ops[node.name] = key
+                shapes[node.name] = tuple(inf.shape or ())
         if not any(None in s for s in shapes.values()):
             return []
         try:
@@ -247,62 +225,47 @@ class _Inference:
         except Exception as e:  # noqa: BLE001 - probing is a refinement: never a failure
             return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():
-            key = ops[op]
-            inf = inferred[key]
-            dims = list(inf.dims or ())
-            dims[axis] = Dim(size, reason)
-            inferred[key] = dataclasses.replace(inf, dims=tuple(dims))
+            inf = inferred[ops[op]]
+            inferred[ops[op]] = dataclasses.replace(
+                inf, dims=_with_shapes(inf.dims or (), {axis: Dim(size, reason)})
+            )
             if axis == 0:
-                self.probed.add(key)
+                self.probed.add(ops[op])
         for (op, axis), ((op2, axis2), reason) in result.ties.items():
             key, key2 = ops[op], ops[op2]
-            group = f"{key2}#{axis2}"
             for k, a in ((key, axis), (key2, axis2)):
                 inf = inferred[k]
-                dims = list(inf.dims or ())
-                if dims[a].size is None:
-                    why = dims[a].reason or (
-                        f"equal to {key2} dim {axis2}: {reason}" if k == key else ""
-                    )
-                    dims[a] = dataclasses.replace(dims[a], group=group, reason=why)
-                inferred[k] = dataclasses.replace(inf, dims=tuple(dims))
+                d = (inf.dims or ())[a]
+                if d.size is None:
+                    why = d.reason or (f"equal to {key2} dim {axis2}: {reason}" if k == key else "")
+                    fix = {a: dataclasses.replace(d, group=f"{key2}#{axis2}", reason=why)}
+                    inferred[k] = dataclasses.replace(inf, dims=_with_shapes(inf.dims or (), fix))
         if result.stopped and result.fixed:
             return [f"shape inference stopped probing: {result.stopped}"]
         return []
 
     def _origin(self, node_name: str, size: int) -> str:
         node = self.nodes.get(node_name)
-        if node is None:
-            return ""
-        for inp in node.input:
-            if inp.startswith("^"):
-                continue
-            s = self._static(tensor_name(inp))
-            if s is not None and size in s:
-                origin = dim_origin(self.ctx, inp, s.index(size), size)
-                if origin:
-                    return origin
+        for inp in node.input if node is not None else ():
+            s = None if inp.startswith("^") else self._static(tensor_name(inp))
+            origin = dim_origin(self.ctx, inp, s.index(size), size) if s and size in s else ""
+            if origin:
+                return origin
         return ""
 
     def _sizes_in_graph(self) -> set[int]:
-        sizes: set[int] = set()
-        for node in self.nodes.values():
-            s = attr_shape(node)
-            if s:
-                sizes.update(d for d in s if d is not None)
-        return sizes
+        shapes = (attr_shape(node) for node in self.nodes.values())
+        return {d for s in shapes if s for d in s if d is not None}
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
     """The static shape of ``tensor`` in the imported graph ``g`` (``None``: no graph, no such
     tensor, or unknown rank)."""
-    if g is None:
-        return None
     try:
-        t = g.get_tensor_by_name(tensor)
+        t = g.get_tensor_by_name(tensor) if g is not None else None
     except (KeyError, ValueError):
-        return None
-    return None if t.shape.rank is None else tuple(t.shape.as_list())
+        t = None
+    return None if t is None or t.shape.rank is None else tuple(t.shape.as_list())
 
 
 def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: set[str]) -> None:
@@ -316,12 +279,24 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
     if len(fixed) != 1:
         return
     ((size, src),) = fixed.items()
-    why = f"the batch, as {src} dim 0 (fixed by the graph)"
     for k in keys:
         inf = inferred[k]
         if inf.dims and inf.dims[0].size is None:
-            dims = (Dim(size, why), *inf.dims[1:])
-            inferred[k] = dataclasses.replace(inf, dims=dims)
+            why = f"the batch, as {src} dim 0 (fixed by the graph)"
+            inferred[k] = dataclasses.replace(inf, dims=_with_shapes(inf.dims, {0: Dim(size, why)}))
+
+
+def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
+    """An image input's free height and width set to :func:`image_size` (a resize's size, else a
+    common one, that every conv, pool, pad and squeeze below takes)."""
+    found = image_size(index, inf.name, inf.shape)
+    dims = inf.dims or ()
+    fix = {
+        a: Dim(size, found[1])
+        for a, size in (found[0] if found else {}).items()
+        if dims[a].size is None and dims[a].scale == 1 and not dims[a].group
+    }
+    return dataclasses.replace(inf, dims=_with_shapes(dims, fix)) if fix else inf
 
 
 def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
@@ -334,13 +309,11 @@ def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) ->
 
 def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
     """``a`` completed by ``b`` (``a`` wins a disagreement; the note says so)."""
-    if b is None:
-        return a, ""
-    if a is None:
-        return b, ""
+    if a is None or b is None:
+        return (b if a is None else a), ""
     if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
         who = first or "the graph"
-        return a, (f"{label} says {shape_text(b)} but {who} says {shape_text(a)}: {who}'s is used")
+        return a, f"{label} says {shape_text(b)} but {who} says {shape_text(a)}: {who}'s is used"
     return tuple(x if x is not None else y for x, y in zip(a, b)), ""
 
 
@@ -353,11 +326,9 @@ def _apply(
     for prop in props:
         if dims is None:
             dims = tuple(prop.dims)
-            said = rank_prefix and any(d.reason == prop.reason for d in dims)
-            pre = rank_prefix and bool(dims)
-            rank_reason = (
-                "" if said else (f"rank {len(dims)}: {prop.reason}" if pre else prop.reason)
-            )
+            if not (rank_prefix and any(d.reason == prop.reason for d in dims)):
+                pre = rank_prefix and bool(dims)
+                rank_reason = f"rank {len(dims)}: {prop.reason}" if pre else prop.reason
         elif len(prop.dims) == len(dims):
             dims = tuple(_merge_dim(a, b) for a, b in zip(dims, prop.dims))
     return dims, rank_reason
@@ -365,23 +336,15 @@ def _apply(
 
 def _merge_dim(a: Dim, b: Dim) -> Dim:
     """A known dim stays; a free one takes a fixed proposal, or the tighter of two free ones."""
-    if a.size is not None:
-        return a
-    if b.size is not None:
-        return b
+    if a.size is not None or b.size is not None:
+        return a if a.size is not None else b
     if b.minimum > a.minimum or b.scale > a.scale:
-        return Dim(
-            None,
-            b.reason or a.reason,
-            max(a.minimum, b.minimum),
-            max(a.scale, b.scale),
-            a.group or b.group,
-        )
+        minimum, scale = max(a.minimum, b.minimum), max(a.scale, b.scale)
+        return Dim(None, b.reason or a.reason, minimum, scale, a.group or b.group)
     return a
 
 
 _CACHE: dict[tuple, tuple[Any, dict[str, InferredShape], list[str]]] = {}
-_CACHE_SIZE = 16
 
 
 def infer_shapes(
@@ -394,34 +357,30 @@ def infer_shapes(
 ) -> tuple[dict[str, InferredShape], list[str]]:
     """``(key -> InferredShape, notes)`` for the inputs ``specs`` (key -> TensorSpec); notes say
     how sources were read. ``shapes``: key -> shape used as given (``None``/``-1`` dims left to
-    the sampler); ``feed_keys``: the fed inputs (default: all), the only ones whose free dims are
-    probed (``probe``: with TensorFlow's shape inference). Raises FeedError when a given shape
-    contradicts the placeholder's."""
+    the sampler); ``feed_keys``: the fed inputs (default: all), the only ones probed (``probe``)
+    and given image sizes. Raises FeedError when a given shape contradicts the placeholder's."""
     given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
-    cache_key = (
-        id(model),
-        tuple(sorted((k, repr(s)) for k, s in specs.items())),
-        tuple(sorted(given.items())),
-        tuple(keys),
-        probe,
-    )
+    spec_key = tuple(sorted((k, repr(s)) for k, s in specs.items()))
+    cache_key = (id(model), spec_key, tuple(sorted(given.items())), tuple(keys), probe)
     hit = _CACHE.get(cache_key)
     if hit is not None and hit[0] is model:
         return dict(hit[1]), list(hit[2])
-    inf = _Inference(model)
     unknown = [k for k in given if k not in specs]
     if unknown:
         raise FeedError(
             f"shape given for {unknown[0]!r}, which is not an input of this run: inputs are "
             f"{', '.join(specs) or 'none'}"
         )
+    inf = _Inference(model)
     out = {key: inf.infer(key, spec, given.get(key)) for key, spec in specs.items()}
     notes = [f"{k}: {n}" for k, v in out.items() for n in v.notes]
+    free = [k for k in keys if k not in given]
     if probe:
-        notes.extend(inf.probe(out, [k for k in keys if k not in given]))
-    _share_batch(out, [k for k in keys if k not in given], inf.probed)
-    if len(_CACHE) >= _CACHE_SIZE:
+        notes.extend(inf.probe(out, free))
+    _share_batch(out, free, inf.probed)
+    out.update({k: _image_dims(inf.index, out[k]) for k in free if out[k].dims})
+    if len(_CACHE) >= 16:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[cache_key] = (model, out, notes)
     return dict(out), list(notes)
@@ -431,7 +390,7 @@ def concrete_shape(
     inferred: InferredShape,
     batch: int,
     default_dim: int,
-    unknown_rank: tuple[int, ...],
+    unknown_rank: tuple[int, ...] = (),
     groups: dict[str, int] | None = None,
 ) -> tuple[tuple[int, ...], list[str]]:
     """The shape to sample and the free dims filled (``["dim 0=1", ...]``): free dim 0 is the
@@ -445,11 +404,9 @@ def concrete_shape(
         if d.size is not None:
             out.append(int(d.size))
             continue
-        if d.group and d.group in groups:
-            size = groups[d.group]
-        else:
-            size = (batch if i == 0 else default_dim) * d.scale
-            size = max(size, d.minimum)
+        size = groups.get(d.group) if d.group else None
+        if size is None:
+            size = max((batch if i == 0 else default_dim) * d.scale, d.minimum)
             if d.group:
                 groups[d.group] = size
         out.append(size)
@@ -460,14 +417,9 @@ def concrete_shape(
 def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
     """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
     or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
-    inf = _Inference(model)
-    for prop in inf._proposals(tensor_name(tensor), None):
-        return tuple(
-            d.size
-            if d.size is not None
-            else max(d.minimum, (1 if i == 0 else default_dim) * d.scale)
-            for i, d in enumerate(prop.dims)
-        )
+    for prop in _Inference(model)._proposals(tensor_name(tensor), None):
+        inferred = InferredShape("", tensor, prop.dims)
+        return concrete_shape(inferred, 1, default_dim)[0]
     return None
 
 
@@ -482,17 +434,11 @@ def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     hit = _STATIC.get(key)
     if hit is not None and hit[0] is model:
         return hit[1]
-    lookup = None
-    if not model.replacements:
-        try:
-            g = _Inference(model).import_with(shapes)
-        except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
-            g = None
-        if g is not None:
-
-            def lookup(tensor: str) -> Shape:
-                return _graph_shape(g, tensor_name(tensor))
-
+    try:
+        g = None if model.replacements else _Inference(model).import_with(shapes)
+    except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
+        g = None
+    lookup = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
     if len(_STATIC) >= 4:
         _STATIC.pop(next(iter(_STATIC)))
     _STATIC[key] = (model, lookup)
@@ -508,29 +454,20 @@ def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str
         inferred, _ = infer_shapes(model, specs)
     except Exception:  # noqa: BLE001 - the suggestion stands without its feed shape
         return {}
-    out = {}
-    for name, inf in inferred.items():
-        j = inf.to_json()
-        if j["reasons"] or j["notes"]:
-            out[name] = j
-    return out
+    shown = {name: inf.to_json() for name, inf in inferred.items()}
+    return {name: j for name, j in shown.items() if j["reasons"] or j["notes"]}
 
 
 def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[str, Any]:
     """``specs`` with each dense spec of unknown rank given its placeholder's declared shape
     (a TensorInfo without shape in an old export; a TF 1.0-era ``[]`` is not a declaration)."""
-    nodes = None
-    out = {}
+    out = dict(specs)
     for key, spec in specs.items():
         if spec.kind == "dense" and spec.shape is None and spec.name:
-            if nodes is None:
-                nodes = graph_index(model.graph_def).nodes
-            node = nodes.get(op_name(spec.name))
-            if node is not None and node.op in PLACEHOLDER_OPS:
-                declared = _declared(model, node)[0]
-                if declared is not None:
-                    spec = dataclasses.replace(spec, shape=declared)
-        out[key] = spec
+            node = graph_index(model.graph_def).nodes.get(op_name(spec.name))
+            declared = _declared(model, node)[0] if node and node.op in PLACEHOLDER_OPS else None
+            if declared is not None:
+                out[key] = dataclasses.replace(spec, shape=declared)
     return out
 
 

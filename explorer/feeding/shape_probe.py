@@ -1,11 +1,8 @@
-"""Constraints deep in the graph, found by TensorFlow's own shape inference on probe sizes.
-
-:func:`probe` imports the graph with every free dim of every fed placeholder set to a distinct
-prime (1009, 1013, ...); where one meets a size the graph fixes (a decoder's batch tiled to 128),
-the import fails with ``... must be equal, but are 1009 and 128 ... for '{{node ...}}``, which
-binds that dim (two probe sizes meeting tie two dims). Repeated until it imports, a bounded number
-of times.
-"""
+"""Constraints deep in the graph, found by TensorFlow's shape inference: :func:`probe` imports
+the graph with each free dim of the fed placeholders set to a distinct prime (1009, 1013, ...);
+where one meets a fixed size (a decoder's batch tiled to 128) the import fails with ``... but are
+1009 and 128 ... for '{{node ...}}``, binding that dim (two primes meeting tie two dims). Repeated
+until it imports, at most :data:`MAX_ROUNDS` times."""
 
 from __future__ import annotations
 
@@ -66,11 +63,9 @@ def probe(
     sizes = {k: p * max(1, scales.get(k, 1)) for k, p in zip(free, primes)}
     for _ in range(MAX_ROUNDS):
         result.rounds += 1
-        current = {op: tuple(s) for op, s in shapes.items()}
-        for (op, i), v in sizes.items():
-            dims = list(current[op])
-            dims[i] = v
-            current[op] = tuple(dims)
+        current = {
+            op: _with(s, op, {k: (v, "") for k, v in sizes.items()}) for op, s in shapes.items()
+        }
         try:
             result.graph = import_graph(current)
             return result
@@ -82,20 +77,15 @@ def probe(
             s = max(1, scales.get(key, 1))
             if s > 1:  # seen after a Reshape: the prime, per `s` elements
                 by_size.setdefault(v // s, (key, s))
-        m = _EQUAL.search(msg)
-        node = _NODE.search(msg)
-        if m is None:
-            result.stopped = msg[:200]
-            return result
-        a, b = int(m.group(1)), int(m.group(2))
+        m, node = _EQUAL.search(msg), _NODE.search(msg)
+        a, b = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
         where = f"{node.group(2)} {node.group(1)!r}" if node else "an op"
         shapes_m = _INPUT_SHAPES.search(msg)
         seen = f" (input shapes {_unprobed(shapes_m.group(1), by_size)})" if shapes_m else ""
         if a in by_size and b in by_size:  # two free dims that must be equal
             (ka, fa), (kb, fb) = by_size[a], by_size[b]
             if fa != fb or ka == kb:
-                result.stopped = msg[:200]
-                return result
+                break
             keep, tie = sorted((ka, kb))
             result.ties[tie] = (keep, f"{where} needs them equal{seen}")
             sizes[tie] = sizes[keep]
@@ -119,9 +109,10 @@ def probe(
                     result.stopped = " ".join(str(e2).split())[:200]
                 return result
             continue
-        result.stopped = msg[:200]
-        return result
-    result.stopped = f"still conflicting after {MAX_ROUNDS} probes"
+        break  # a conflict that binds nothing: stop here
+    else:
+        msg = f"still conflicting after {MAX_ROUNDS} probes"
+    result.stopped = msg[:200]
     return result
 
 

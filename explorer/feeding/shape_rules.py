@@ -1,12 +1,9 @@
-"""What the ops that consume an input say about its shape: rules in :data:`SHAPE_RULES`.
-
-``@shape_rule(*op_types)`` registers ``fn(ctx, node, pos, shape) -> Proposal | None``: ``node``
-the consuming NodeDef, ``pos`` the tensor's position among its data inputs, ``shape`` what is
-known so far (``None`` dims; ``None`` for unknown rank). A :class:`Proposal` is the shape the op
-needs, each fixed dim with its reason (a ``Reshape`` to ``[-1, 784]``, a ``MatMul`` weight, a
-``Conv2D`` filter). :mod:`explorer.feeding.shape_inference` merges proposals, never over a
-declared dim. Sparse inputs: :data:`SPARSE_SHAPE_RULES`, asked with the ``indices``' consumers.
-"""
+"""What the ops that consume an input say about its shape: ``@shape_rule(*op_types)`` registers
+``fn(ctx, node, pos, shape) -> Proposal | None`` in :data:`SHAPE_RULES` (``pos``: the input's
+position among the node's data inputs; ``shape``: what is known, ``None`` dims or rank). A
+:class:`Proposal` is the shape the op needs, each fixed dim with its reason (a ``Reshape`` to
+``[-1, 784]``, a ``MatMul`` weight, a ``Conv2D`` filter). Sparse inputs: :data:`SPARSE_SHAPE_RULES`,
+asked with the ``indices``' consumers."""
 
 from __future__ import annotations
 
@@ -17,14 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
 from explorer.graph.names import op_name, shape_text, tensor_name
-from explorer.graph.op_families import (
-    BROADCAST_OPS,
-    IDENTITY_OPS,
-    PLACEHOLDER_OPS,
-    VARIABLE_OPS,
-)
+from explorer.graph.op_families import BROADCAST_OPS, IDENTITY_OPS
 from explorer.graph.registry import OpRegistry
-from explorer.graph.specs import shape_of
+from explorer.inspection.feed_scan_rules import attr_shape
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -57,15 +49,10 @@ class Dim:
     scale: int = 1
     group: str = ""  # free dims of one group take one size (the graph ties them)
 
-    @property
-    def free(self) -> bool:
-        return self.size is None
-
 
 @dataclass(frozen=True)
 class Proposal:
-    """The shape one consumer needs: ``dims`` (a ``Dim`` per axis) or ``None`` when only
-    ``scalar``-ness or nothing about the rank is known; ``reason`` says which op and why."""
+    """The shape one consumer needs (a ``Dim`` per axis; ``()``: a scalar) and why."""
 
     dims: tuple[Dim, ...]
     reason: str
@@ -88,14 +75,9 @@ class ShapeContext:
         """The static shape of ``tensor`` (``op:idx``): TensorFlow's inference when available,
         else the producer's ``shape``/``value``/``_output_shapes`` attributes."""
         t = tensor_name(tensor)
-        if self.static is not None:
-            s = self.static(t)
-            if s is not None:
-                return s
-        node = self.nodes.get(op_name(t))
-        if node is None:
-            return None
-        return attr_shape(node, int(t.rpartition(":")[2]))
+        s = self.static(t) if self.static is not None else None
+        node = self.nodes.get(op_name(t)) if s is None else None
+        return attr_shape(node, int(t.rpartition(":")[2])) if node is not None else s
 
     def const(self, tensor: str) -> Any:
         """The value of a ``Const`` (through ``Identity``) as an ndarray, else ``None``."""
@@ -105,31 +87,12 @@ class ShapeContext:
         return self._consts[t]
 
 
-def attr_shape(node: NodeDef, index: int = 0) -> Shape:
-    """A node's declared shape of output ``index`` from its attributes, else ``None``."""
-    attr = node.attr
-    s = None
-    if node.op == "Const" and "value" in attr:
-        s = attr["value"].tensor.tensor_shape
-    elif node.op in VARIABLE_OPS | PLACEHOLDER_OPS and "shape" in attr:
-        s = attr["shape"].shape
-    elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
-        s = attr["_output_shapes"].list.shape[index]
-    return None if s is None else shape_of(s)
-
-
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
 
 SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("shape rule")
-"""Op type -> ``fn(ctx, node, pos, shape) -> Proposal | None`` for a dense input it consumes."""
-
 shape_rule = SHAPE_RULES.register
-"""Decorator ``@shape_rule(*op_types)``: what an op needs of the shape of an input it reads."""
-
 SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
-"""Op type -> ``fn(ctx, node, pos, dense_shape) -> Proposal | None``, asked with the consumers of
-a sparse input's ``indices``: the dense shape that op needs (``SparseToDense`` to ``[?, 1]``)."""
-
+"""Asked with ``(ctx, node, pos, dense_shape)`` for a sparse input's ``indices``' consumers."""
 sparse_shape_rule = SPARSE_SHAPE_RULES.register
 
 
@@ -141,15 +104,10 @@ def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
+_IMAGE_DECODERS = ("DecodeJpeg", "DecodeAndCropJpeg", "DecodePng", "DecodeImage", "DecodeBmp")
 SCALAR_INPUTS: dict[str, tuple[int, str]] = {
+    **dict.fromkeys((*_IMAGE_DECODERS, "DecodeGif", "ExtractJpegShape"), (0, "image contents")),
     "DecodeWav": (0, "WAV file contents"),
-    "DecodeJpeg": (0, "image contents"),
-    "DecodeAndCropJpeg": (0, "image contents"),
-    "DecodePng": (0, "image contents"),
-    "DecodeImage": (0, "image contents"),
-    "DecodeBmp": (0, "image contents"),
-    "DecodeGif": (0, "image contents"),
-    "ExtractJpegShape": (0, "image contents"),
     "ParseTensor": (0, "a serialized TensorProto"),
     "ParseSingleExample": (0, "one serialized tf.Example"),
     "ReadFile": (0, "a file name"),
@@ -165,13 +123,6 @@ def _scalar_rule(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Pr
 
 
 SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
-
-
-@shape_rule("Switch", "RefSwitch")
-def _switch_pred(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 1:
-        return None
-    return Proposal((), f"scalar: {_where(node)} takes it as its predicate")
 
 
 @shape_rule("Reshape")
@@ -256,21 +207,16 @@ def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
     dims = [Dim() for _ in range(rank)]
     why = f"{_where(node)} convolves it with {op_name(node.input[1])} {shape_text(filt)}"
     dims[ch] = _fixed(filt[rank - 2], f"the input channels: {why}")
-    spatial = [i for i in range(1, rank) if i != ch]
-    for k, axis in enumerate(spatial):
-        size = filt[k]
-        if size is not None and size > 1:
+    for k, axis in enumerate(i for i in range(1, rank) if i != ch):
+        if filt[k] is not None and filt[k] > 1:
             d = dil[axis] if len(dil) == rank else 1
-            need = (size - 1) * d + 1
-            dims[axis] = Dim(minimum=need, reason=why)
+            dims[axis] = Dim(minimum=(filt[k] - 1) * d + 1, reason=why)
     return Proposal(tuple(dims), why)
 
 
 @shape_rule("MaxPool", "AvgPool")
 def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0 or "ksize" not in node.attr:
-        return None
-    ksize = list(node.attr["ksize"].list.i)
+    ksize = list(node.attr["ksize"].list.i) if pos == 0 and "ksize" in node.attr else []
     if len(ksize) != 4:
         return None
     why = f"{_where(node)} pools it with ksize {ksize}"
@@ -280,13 +226,9 @@ def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
 
 @shape_rule("BiasAdd", "BiasAddV1")
 def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0:
-        return None
-    bias = ctx.static_shape(node.input[1])
-    if bias is None or len(bias) != 1 or bias[0] is None:
-        return None
+    bias = ctx.static_shape(node.input[1]) if pos == 0 else None
     rank = len(shape) if shape is not None else 2
-    if rank < 2:
+    if bias is None or len(bias) != 1 or bias[0] is None or rank < 2:
         return None
     why = f"{_where(node)} adds a bias of {bias[0]}"
     dims = [Dim() for _ in range(rank)]
@@ -331,12 +273,10 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
         values, axis_t = data, None
     if not 0 <= pos < len(values):
         return None
-    axis = None
-    if axis_t is not None:
-        a = ctx.const(axis_t)
-        if a is None or a.ndim != 0:
-            return None
-        axis = int(a)
+    a = ctx.const(axis_t) if axis_t is not None else None
+    if axis_t is not None and (a is None or a.ndim != 0):
+        return None
+    axis = None if a is None else int(a)
     for j, sib in enumerate(values):
         if j == pos or sib == values[pos]:
             continue
@@ -347,22 +287,18 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
             axis %= max(len(s), 1)
         verb = "stacks" if node.op == "Pack" else "concatenates"
         why = f"{_where(node)} {verb} it with {op_name(sib)} {shape_text(s)}"
-        dims = []
-        for i, d in enumerate(s):
-            if i == axis or d is None:
-                dims.append(Dim())
-            else:
-                origin = dim_origin(ctx, sib, i, d)
-                dims.append(Dim(d, f"{why}; {origin}" if origin else why))
+        origins = [dim_origin(ctx, sib, i, d) if d and i != axis else "" for i, d in enumerate(s)]
+        dims = [
+            Dim() if i == axis or d is None else Dim(d, f"{why}; {o}" if o else why)
+            for i, (d, o) in enumerate(zip(s, origins))
+        ]
         return Proposal(tuple(dims), why)
     return None
 
 
 @shape_rule("GatherNd", "ResourceGatherNd")
 def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 1:
-        return None
-    params = ctx.static_shape(node.input[0])
+    params = ctx.static_shape(node.input[0]) if pos == 1 else None
     if not params:
         return None
     why = f"{_where(node)} indexes {op_name(node.input[0])} {shape_text(params)} with it"
@@ -377,9 +313,7 @@ def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Prop
 
 @sparse_shape_rule("SparseToDense")
 def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0:
-        return None
-    out = ctx.static_shape(f"{node.name}:0")
+    out = ctx.static_shape(f"{node.name}:0") if pos == 0 else None
     if out is None:
         return None
     why = f"{_where(node)} densifies it to {shape_text(out)}"
@@ -388,9 +322,7 @@ def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -
 
 @sparse_shape_rule("SparseTensorDenseMatMul")
 def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    if pos != 0:
-        return None
-    b = ctx.static_shape(node.input[3])
+    b = ctx.static_shape(node.input[3]) if pos == 0 else None
     if b is None or len(b) != 2:
         return None
     k = b[1] if _attr_b(node, "adjoint_b") else b[0]
@@ -402,9 +334,8 @@ def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> 
 OriginFn = Callable[[ShapeContext, Any, int], str]
 
 DIM_ORIGINS: OpRegistry[OriginFn] = OpRegistry("dim origin")
-"""Op type -> ``fn(ctx, node, size) -> text`` for ops that fix a size themselves (a ``Tile`` by
-constant multiples, a ``Fill`` to constant dims, a constant, a variable): named in the reason of
-a dim fixed deep in the graph (``"fixed by Tile 'decode/start_tokens'"``)."""
+"""Op type -> ``fn(ctx, node, size) -> text`` for ops that fix a size (``Tile``, ``Fill``, a
+constant, a variable), named in the reason of a dim fixed deep in the graph."""
 
 dim_origin_rule = DIM_ORIGINS.register
 
@@ -412,9 +343,9 @@ dim_origin_rule = DIM_ORIGINS.register
 @dim_origin_rule("Tile")
 def _tile_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     m = ctx.const(node.input[1])
-    if m is None or size not in [int(v) for v in m.reshape(-1)]:
-        return ""  # the size came through the tiled input, not the multiples
-    return f"fixed by Tile {node.name!r} (multiples {[int(v) for v in m.reshape(-1)]})"
+    multiples = [] if m is None else [int(v) for v in m.reshape(-1)]
+    # not in the multiples: the size came through the tiled input
+    return f"fixed by Tile {node.name!r} (multiples {multiples})" if size in multiples else ""
 
 
 @dim_origin_rule("Fill")
@@ -446,14 +377,11 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)
-        if rule is not None:
-            text = rule(ctx, node, size)
-            if text:
-                return text
+        text = rule(ctx, node, size) if rule is not None else ""
+        if text:
+            return text
         for inp in node.input:
-            if inp.startswith("^"):
-                continue
-            s = ctx.static_shape(inp)
+            s = None if inp.startswith("^") else ctx.static_shape(inp)
             if s is not None and size in s:
                 frontier.append(inp)
     return ""

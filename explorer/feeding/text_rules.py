@@ -1,10 +1,6 @@
-"""Sample rules for text inputs looked up in a vocabulary (TF1 Hub text modules and the like).
-
-Random strings all map to the OOV bucket, so these draw from the vocabulary that
-:func:`~explorer.feeding.tf_example.find_vocabulary` finds behind the table: ``StringSplit(V2)``
-inputs get sentences of 1 to 4 tokens joined by its delimiter, ``LookupTableFind(V2)`` keys get
-tokens. Without an asset file the input keeps random strings.
-"""
+"""Sample rules for text looked up in a vocabulary (TF1 Hub text modules): random strings all
+map to the OOV bucket, so ``StringSplit(V2)`` inputs get sentences of 1-4 tokens of the vocabulary
+:func:`~explorer.feeding.tf_example.find_vocabulary` finds, ``LookupTableFind(V2)`` keys tokens."""
 
 from __future__ import annotations
 

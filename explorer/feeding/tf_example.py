@@ -1,17 +1,10 @@
-"""Sample rules for string inputs, keyed by the op type that consumes them; tf.Example building.
-
-What makes a valid string depends on the op reading it: :func:`rule_for` walks from the input
-through pass-through ops to its consumers and asks the rule registered with
-``@sample_rule(*op_types)`` (``fn(ctx, node, index) -> Rule | None``, ``index`` the input's
-position) for the first one's op type. Here: ``ParseExample(V2)``/``ParseSingleExample``
-(serialized ``tf.Example`` from the op's keys, types and shapes; string features looked up in a
-vocabulary asset take its values), ``StringToNumber`` (decimal strings) and ``Assign``-like ops
-(the variable's shape).
-"""
+"""Sample rules for string inputs, by the op type reading them (``@sample_rule(*op_types)``:
+``fn(ctx, node, index) -> Rule | None``; :func:`rule_for` asks the first consumer through
+pass-through ops). Here: parse ops (serialized ``tf.Example`` from the op's keys, types and
+shapes; vocabulary values for looked-up strings), ``StringToNumber``, ``Assign``-like ops."""
 
 from __future__ import annotations
 
-import abc
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -71,12 +64,15 @@ class Context:
         return self.index.const(tensor, FEATURE_PASS_OPS)
 
 
-class Rule(abc.ABC):
-    """How to make values for one string input. Subclasses implement :meth:`generate`."""
+class Rule:
+    """How to make values for one string input: subclasses implement :meth:`item` (one string)
+    or :meth:`generate` (all of them)."""
+
+    scalar = False  # one string per feed (a file's contents), else a batch of them
 
     def default_shape(self, batch: int) -> tuple[int, ...]:
         """Feed shape when the input's rank is unknown."""
-        return (batch,)
+        return () if self.scalar else (batch,)
 
     def bytes_per_item(self) -> int:
         """Estimated bytes of one generated string (for the size check before allocating)."""
@@ -85,7 +81,6 @@ class Rule(abc.ABC):
     def describe(self) -> str:
         return type(self).__name__
 
-    @abc.abstractmethod
     def generate(
         self,
         rng: np.random.Generator,
@@ -94,6 +89,11 @@ class Rule(abc.ABC):
         ranges: Mapping[str, tuple[float, float]],
     ) -> np.ndarray:
         """An object array of ``bytes`` of ``shape``; ``ranges`` maps feature keys to ranges."""
+        n = math.prod(shape)
+        return bytes_array([self.item(rng, value_range, ranges) for _ in range(n)], shape)
+
+    def item(self, rng: np.random.Generator, value_range: Any, ranges: Any) -> bytes:
+        raise NotImplementedError(f"{type(self).__name__} makes no values")
 
 
 RuleFactory = Callable[[Context, Any, int], "Rule | None"]
@@ -167,9 +167,8 @@ class ExampleRule(Rule):
             f"{len(self.features)} features: {'; '.join(parts)}"
         )
 
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        items = (self.example(rng, value_range, ranges) for _ in range(math.prod(shape)))
-        return bytes_array([ex.SerializeToString() for ex in items], shape)
+    def item(self, rng, value_range, ranges):  # noqa: ANN001 - see Rule.item
+        return self.example(rng, value_range, ranges).SerializeToString()
 
     def example(
         self,
@@ -209,17 +208,9 @@ def node_attr(node: NodeDef, name: str) -> Any:
 
 def list_attr(node: NodeDef, name: str) -> Any:
     """``node.attr[name].list``, or an empty list when the node has no such attribute."""
-    a = node_attr(node, name)
-    return a.list if a is not None else _EMPTY_LIST
+    from tensorflow.core.framework.attr_value_pb2 import AttrValue
 
-
-class _EmptyList:
-    type: tuple = ()
-    shape: tuple = ()
-    s: tuple = ()
-
-
-_EMPTY_LIST = _EmptyList()
+    return node.attr[name].list if name in node.attr else AttrValue.ListValue()
 
 
 def _types(node: NodeDef, attr: str) -> list[str]:
@@ -336,10 +327,9 @@ def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None
     consumers (into function calls too, as tf.Transform wraps lookups) lead to a
     ``LookupTableFind(V2)``; the main-graph op taking that table's handle and an asset file
     initialises it from that file (``InitializeTableFromTextFileV2`` or a call wrapping one)."""
-    found = _find_lookup(ctx, tensor)
-    if found is None:
+    table = _find_lookup(ctx, tensor)
+    if table is None:
         return None
-    table = found
     assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
     for node in ctx.nodes.values():
         srcs = [_through_identity(ctx, i) for i in node.input if not i.startswith("^")]
@@ -354,12 +344,8 @@ def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None
 
 
 def _through_identity(ctx: Context, tensor: str) -> str:
-    name = tensor.lstrip("^").split(":")[0]
-    node = ctx.nodes.get(name)
-    while node is not None and node.op == "Identity" and node.input:
-        name = node.input[0].split(":")[0]
-        node = ctx.nodes.get(name)
-    return name
+    node = ctx.index.source(tensor.lstrip("^"), frozenset({"Identity"}))
+    return node.name if node is not None else tensor.lstrip("^").split(":")[0]
 
 
 def _find_lookup(ctx: Context, tensor: str) -> str | None:
@@ -381,21 +367,18 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                     return _resolve_table(ctx, scope, node.input[0], stack)
                 if node.op in LOOKUP_OPS:
                     continue
-                if node.op in CALL_OPS and node_attr(node, "f") is not None:
-                    fname = node.attr["f"].func.name
-                    fn = ctx.functions.get(fname)
-                    if fn is not None and pos < len(fn.signature.input_arg):
-                        arg = fn.signature.input_arg[pos].name
-                        state = (fname, arg, (*stack, (scope, node)))
-                        if (fname, arg) not in seen:
-                            seen.add((fname, arg))
-                            nxt.append(state)
+                called = node.op in CALL_OPS and "f" in node.attr
+                fn = ctx.functions.get(node.attr["f"].func.name) if called else None
+                if fn is not None and pos < len(fn.signature.input_arg):
+                    arg = (fn.signature.name, fn.signature.input_arg[pos].name)
+                    if arg not in seen:
+                        seen.add(arg)
+                        nxt.append((*arg, (*stack, (scope, node))))
                 out = node.name
                 if (scope, out) not in seen:
                     seen.add((scope, out))
                     nxt.append((scope, out, stack))
-        frontier = nxt
-        if not frontier:
+        if not (frontier := nxt):
             break
     return None
 
@@ -418,12 +401,9 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
 def _text_file_attrs(ctx: Context, node: NodeDef, depth: int = 0) -> tuple[int, str]:
     """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
     if node.op.startswith("InitializeTableFromTextFile"):
-        key = node_attr(node, "key_index")
-        delim = node_attr(node, "delimiter")
-        return (
-            int(key.i) if key is not None else -2,
-            (delim.s.decode() if delim is not None else "") or "\t",
-        )
+        key, delim = node_attr(node, "key_index"), node_attr(node, "delimiter")
+        text = delim.s.decode() if delim is not None else ""
+        return (int(key.i) if key is not None else -2), text or "\t"
     if node.op in CALL_OPS and node_attr(node, "f") is not None and depth < 4:
         fn = ctx.functions.get(node.attr["f"].func.name)
         for inner in fn.node_def if fn is not None else []:
@@ -438,20 +418,10 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
     """Tokens of a vocabulary file: whole lines (``key_index`` -2), or that column."""
     try:
         with open(path, "rb") as f:
-            lines = [f.readline() for _ in range(MAX_VOCAB_LINES)]
+            lines = [f.readline().rstrip(b"\r\n") for _ in range(MAX_VOCAB_LINES)]
     except OSError:
         return []
-    out = []
-    for line in lines:
-        line = line.rstrip(b"\r\n")
-        if not line:
-            continue
-        if key_index >= 0:
-            cols = line.split(delimiter.encode())
-            if key_index >= len(cols):
-                continue
-            line = cols[key_index]
-        elif key_index == -1:
-            return []  # keys are line numbers: not strings
-        out.append(line)
-    return out
+    if key_index < 0:  # -1: keys are line numbers, not strings
+        return [line for line in lines if line] if key_index != -1 else []
+    cols = [line.split(delimiter.encode()) for line in lines if line]
+    return [c[key_index] for c in cols if key_index < len(c)]

@@ -23,7 +23,13 @@ from collections.abc import Iterable, Mapping
 from explorer.errors import ExplorerError, UnsafeModelError
 from explorer.graph.run_scope import RunScope, model_run_scope, union
 from explorer.graph.specs import TensorSpec
-from explorer.inspection import file_doors, memory_rules, output_scan_rules, scan_rules  # noqa: F401
+from explorer.inspection import (  # noqa: F401 (the rules register on import)
+    feed_scan_rules,
+    file_doors,
+    memory_rules,
+    output_scan_rules,
+    scan_rules,
+)
 from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model

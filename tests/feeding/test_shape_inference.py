@@ -44,9 +44,10 @@ def test_matmul_weight_and_bias_give_the_inner_dim(tmp_path):
 def test_conv2d_filter_gives_channels_and_a_large_enough_image(tmp_path):
     path, ins, outs = shape_models.convolved(tmp_path)
     feeds, out = _run(path, ins, outs)
-    assert feeds["image:0"].shape == (1, 3, 3, 4)  # VALID 3x3 needs 3x3; 4 input channels
+    assert feeds["image:0"].shape == (1, 224, 224, 4)  # rank 4 and 4 channels from the conv
     assert out["y:0"].shape == (1, 2)
     assert "dim 3 = 4: the input channels: Conv2D 'conv'" in _reasons(feeds, "image:0")
+    assert "dim 1 = 224: a common image size" in _reasons(feeds, "image:0")
 
 
 def test_broadcast_with_a_constant_and_concat_with_a_shaped_sibling(tmp_path):

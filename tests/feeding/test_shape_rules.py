@@ -16,6 +16,7 @@ from explorer.feeding.shape_rules import (
     shape_rule,
 )
 from explorer.graph.index import graph_index
+from explorer.inspection.feed_scan_rules import loop_predicate
 
 
 def _graph(build):
@@ -104,7 +105,9 @@ def test_scalars_pack_and_switch():
     ctx = _graph(build)
     assert _ask(ctx, "parse").dims == ()
     assert _sizes(_ask(ctx, "stack")) == (2, 3)
-    assert _ask(ctx, "sw", 1).dims == () and _ask(ctx, "sw", 0) is None
+    assert "Switch" not in SHAPE_RULES  # a predicate is a scalar: loop_predicate finds it
+    assert loop_predicate(ctx.index, "flag:0")[0].name == "sw"
+    assert loop_predicate(ctx.index, "p:0") is None
 
 
 def test_dim_origin_names_the_tile_and_a_new_rule_can_be_added():

@@ -1,2 +1,3 @@
 """Test-only TF1 model builders: the zoo, the training checkpoints and the hard-to-choose heads
-(run in a child process) and a Hub module with several signatures."""
+(run in a child process), a Hub module with several signatures, and graphs whose feeds must
+exercise them (``feed_classes``)."""

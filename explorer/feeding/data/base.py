@@ -1,9 +1,9 @@
-"""The base of every reader of :mod:`explorer.feeding.data`: :class:`DataSource` (where the data
-is, how to read it; :meth:`DataSource.batches` yields :class:`Batch` es of at most ``batch_size``
-records for one model run's inputs) and the row helpers the readers share."""
+"""The base of every reader: :class:`DataSource` (:meth:`DataSource.batches` yields
+:class:`Batch` es for a model run's inputs) and the row helpers the readers share."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.feeds import Feeds, SparseValue
+from explorer.feeding.feeds import SparseValue
 from explorer.graph.specs import TensorSpec
 
 DEFAULT_BATCH_SIZE = 64
@@ -101,10 +101,8 @@ class DataSource:
         rest); ``limit`` overrides the source's. Raises DataError when the data does not fit the
         inputs or a record is bad (file, record and feature named)."""
         cap = limit if limit is not None else self.limit
-        seen = 0
-        for batch in self._batches(
-            dict(specs), model, None if required is None else list(required)
-        ):
+        seen, required = 0, None if required is None else list(required)
+        for batch in self._batches(dict(specs), model, required):
             if cap is not None and seen + batch.rows > cap:
                 batch = _head(batch, cap - seen)
             seen += batch.rows
@@ -115,13 +113,6 @@ class DataSource:
         if seen == 0:
             raise DataError(f"{self.describe()} holds no records: nothing to feed")
 
-    def first(self, specs: Mapping[str, TensorSpec], model: Any = None) -> Feeds:
-        """The first batch as :class:`~explorer.feeding.feeds.Feeds` (notes say where from)."""
-        batch = next(iter(self.batches(specs, model)))
-        return Feeds(
-            batch.feeds, notes=[f"{self.describe()}: rows {batch.where[0]}.."] + batch.notes
-        )
-
     def _batches(
         self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None
     ) -> Iterator[Batch]:
@@ -130,26 +121,16 @@ class DataSource:
 
 def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
     """``(start, up to size items)`` over ``items``, in order."""
-    pending: list[Any] = []
+    it = iter(items)
     start = 0
-    for item in items:
-        pending.append(item)
-        if len(pending) == size:
-            yield start, pending
-            start += len(pending)
-            pending = []
-    if pending:
+    while pending := list(itertools.islice(it, size)):
         yield start, pending
+        start += len(pending)
 
 
 def _head(batch: Batch, n: int) -> Batch:
-    return Batch(
-        {k: take_rows(v, 0, n) for k, v in batch.feeds.items()},
-        batch.start,
-        batch.where[:n],
-        batch.summarise,
-        batch.notes,
-    )
+    feeds = {k: take_rows(v, 0, n) for k, v in batch.feeds.items()}
+    return Batch(feeds, batch.start, batch.where[:n], batch.summarise, batch.notes)
 
 
 def rows_of(value: Any) -> int:
@@ -179,8 +160,7 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
         v = take_rows(value, row, row + 1)
         return f"sparse {list(v.values[:4])}" + ("…" if len(v.values) > 4 else "")
     arr = np.asarray(value)
-    x = arr[row] if arr.ndim else arr
-    x = np.asarray(x)
+    x = np.asarray(arr[row] if arr.ndim else arr)
     if x.dtype == object or x.dtype.kind in "SU":
         flat = [v[:40] if isinstance(v, (bytes, str)) else v for v in x.reshape(-1)[:3]]
         text = ", ".join(repr(v) for v in flat) + (", …" if x.size > 3 else "")
@@ -190,10 +170,8 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
         )
         text = f"[{vals}]" if x.ndim else vals
     elif x.dtype.kind in "biuf":
-        text = (
-            f"{x.dtype.name}{list(x.shape)} min {x.min():.4g} max {x.max():.4g} "
-            f"mean {x.astype(np.float64).mean():.4g}"
-        )
+        mean = x.astype(np.float64).mean()
+        text = f"{x.dtype.name}{list(x.shape)} min {x.min():.4g} max {x.max():.4g} mean {mean:.4g}"
     else:
         text = f"{x.dtype.name}{list(x.shape)}"
     return clip(text, width)

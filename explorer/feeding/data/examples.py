@@ -1,7 +1,6 @@
-"""tf.Example records against a graph's parse ops: :class:`ParseSpec` (keys, dtypes, shapes,
-defaults of a ``ParseExample``-like node; a dense feature without a default is required) runs the
-graph's own kernel on records, so a record is accepted exactly when the graph would accept it; the
-check naming what is wrong with one record; one-line record summaries."""
+"""tf.Example records against a graph's parse ops: :class:`ParseSpec` (what a parse op reads)
+runs the graph's own kernel, so a record passes exactly when the graph takes it; :func:`diagnose`
+names what is wrong with one record; one-line record summaries."""
 
 from __future__ import annotations
 
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-_LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
+LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
 
 @dataclass
@@ -124,19 +123,10 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     if t in PARSE_EXAMPLE_OPS:
         sparse, dense, ragged = example_keys(node, const)
         first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(sparse) + len(dense))
-        return ParseSpec(
-            t,
-            node.name,
-            sparse,
-            types("sparse_types"),
-            dense,
-            types("Tdense"),
-            dense_shapes(node),
-            [const(node.input[first + i]) for i in range(len(dense))],  # dense defaults
-            ragged,
-            types("ragged_value_types"),
-            types("ragged_split_types"),
-        )
+        defaults = [const(node.input[first + i]) for i in range(len(dense))]
+        dense_part = (dense, types("Tdense"), dense_shapes(node), defaults)
+        ragged_part = (ragged, types("ragged_value_types"), types("ragged_split_types"))
+        return ParseSpec(t, node.name, sparse, types("sparse_types"), *dense_part, *ragged_part)
     raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
 
 
@@ -195,10 +185,8 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
             if required:
                 return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
             continue
-        if which != _LIST_OF[dtype]:
-            return (
-                f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({_LIST_OF[dtype]})"
-            )
+        if which != LIST_OF[dtype]:
+            return f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({LIST_OF[dtype]})"
         if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
             n = len(getattr(f, which).value)
             want = math.prod(shape)

@@ -1,11 +1,7 @@
-"""A folder of images (in name order) as the feed of an image input.
-
-Decoded by ``tf.io.decode_image`` (PNG, JPEG, BMP, GIF's first frame), resized bilinearly to the
-input's height and width, channels from its last dim (1 grey, 3 RGB, 4 RGBA). The input is the one
-shaped ``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` (``image_size=``), or
-``key=``. Floats get 0..255 unless ``value_range`` maps them; ints as decoded; a string input gets
-the file bytes. A file that does not decode is named in a one-line error.
-"""
+"""A folder of images (name order) as the feed of the input shaped ``[batch, H, W, C]``,
+``[batch, H, W]`` or ``[batch, H*W*C]`` (``image_size=``), or ``key=``: decoded by
+``tf.io.decode_image``, resized bilinearly to H x W, C from the last dim (1, 3, 4); floats 0..255
+unless ``value_range`` maps them; a string input gets the file bytes."""
 
 from __future__ import annotations
 
@@ -56,28 +52,15 @@ class ImageSource(DataSource):
             if self.key not in specs:
                 raise DataError(f"key={self.key!r} is not an input: inputs are {', '.join(specs)}")
             return self.key, specs[self.key]
-        found = [
-            (k, s)
-            for k, s in specs.items()
-            if s.kind == "dense" and s.shape is not None and len(s.shape) in (3, 4)
-        ]
-        if len(found) == 1:
-            return found[0]
-        flat = [
-            (k, s)
-            for k, s in specs.items()
-            if s.kind == "dense"
-            and s.shape is not None
-            and len(s.shape) == 2
-            and s.dtype != "string"
-        ]
-        if not found and len(flat) == 1 and self.image_size:
-            return flat[0]
+        dense = [(k, s) for k, s in specs.items() if s.kind == "dense" and s.shape is not None]
+        found = [(k, s) for k, s in dense if len(s.shape) in (3, 4)]
+        flat = [(k, s) for k, s in dense if len(s.shape) == 2 and s.dtype != "string"]
+        if len(found) == 1 or (not found and len(flat) == 1 and self.image_size):
+            return (found or flat)[0]
+        inputs = ", ".join(f"{k} {fmt_spec(s)}" for k, s in specs.items())
         raise DataError(
-            "cannot tell which input the images feed ("
-            + ", ".join(f"{k} {fmt_spec(s)}" for k, s in specs.items())
-            + "): "
-            "pass key= (CLI: --data-key), and image_size=(H, W) for a flat input"
+            f"cannot tell which input the images feed ({inputs}): pass key= (CLI: --data-key), "
+            "and image_size=(H, W) for a flat input"
         )
 
     def _geometry(self, key: str, spec: TensorSpec) -> tuple[int, int, int, tuple[int, ...]]:
@@ -122,11 +105,12 @@ class ImageSource(DataSource):
             )
         raw = spec.dtype == "string"
         geometry = None if raw else self._geometry(key, spec)
+        scaled = f"values scaled to {self.value_range}" if self.value_range else "values 0..255"
+        size = "x".join(map(str, geometry[:3])) if geometry else ""
         notes = [
             f"{key}: image file bytes, as they are"
             if raw
-            else f"{key}: images decoded by {DECODER} to {geometry[0]}x{geometry[1]}x{geometry[2]}"
-            + (f", values scaled to {self.value_range}" if self.value_range else ", values 0..255")
+            else f"{key}: images decoded by {DECODER} to {size}, {scaled}"
         ]
         for start in range(0, len(self.paths), self.batch_size):
             files = self.paths[start : start + self.batch_size]
@@ -136,13 +120,7 @@ class ImageSource(DataSource):
                 info = [f"{f.name}, {len(a)} bytes" for f, a in zip(files, arr)]
             else:
                 arr, info = self._decode(files, spec, geometry)
-            yield Batch(
-                {key: arr},
-                start,
-                [f.name for f in files],
-                lambda row, info=info: info[row],
-                notes,
-            )
+            yield Batch({key: arr}, start, [f.name for f in files], info.__getitem__, notes)
             notes = []
 
     def _decode(

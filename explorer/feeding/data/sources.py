@@ -1,15 +1,9 @@
-"""``explorer.data(...)``: a lazy, batched source of feeds from the user's own data.
-
-::
-
-    src = explorer.data("eval/*.tfrecord.gz", batch_size=256)     # or .csv, a folder of images,
-    for batch in src.batches(runner.input_specs, model):           # .npz/.npy, a dict of arrays
-        out = runner.infer(batch.feeds)                            # batch.where[i]: "f.tfrecord#17"
+"""``explorer.data(...)``: a lazy, batched source of feeds from the user's own data, e.g.
+``for batch in explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``.
 
 :func:`data` picks the reader (:mod:`.tfrecord`, :mod:`.tables`, :mod:`.images`, or the arrays
-here); every reader is a :class:`~.base.DataSource` and holds one batch in memory at a time. Bad
-data raises :class:`~explorer.errors.DataError` naming the file, the record (0-based) and the
-feature or column.
+here), each a :class:`~.base.DataSource` holding one batch in memory. Bad data raises
+:class:`~explorer.errors.DataError` naming the file, the record (0-based) and feature or column.
 """
 
 from __future__ import annotations
@@ -149,28 +143,17 @@ def data(
     image_size: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
 ) -> DataSource:
-    """A lazy, batched source of feeds from files or arrays (see the module docstring).
-
-    Args:
-        source: a path, glob or list of paths (TFRecord files, a ``.csv``, a folder of images, an
-            ``.npz``/``.npy``), a dict of arrays (input key -> array or ``SparseValue``), or a
-            :class:`DataSource` (returned as is).
-        kind: ``tfrecord``, ``csv``, ``images``, ``npz``, ``npy`` or ``arrays``; default: from the
-            file extension (``.tfrecord``/``.tfrecords``/``.tfr``/``.gz`` are TFRecord).
-        batch_size: records per batch (memory holds one batch at a time).
-        limit: read at most this many records.
-        key: the input the source feeds (images, ``.npy``, TFRecord serialized examples), when
-            the run has several inputs it could feed.
-        compression: TFRecord compression, ``GZIP``, ``ZLIB``, ``None`` or ``auto`` (by
-            extension: ``.gz`` GZIP, ``.zlib``/``.zz`` ZLIB).
-        columns: CSV column -> input key or tensor name, for columns not named like the inputs.
-        image_size: ``(height, width)`` to resize images to, when the input's shape does not say.
-        value_range: images: the pixel range floats are scaled to (default ``(0, 255)``: the
-            decoded values, unscaled).
-
-    Raises:
-        DataError: no such file, no files match the glob, an unknown kind.
-    """
+    """A lazy, batched source of feeds (see the module docstring). ``source``: a path, glob or
+    list of paths (TFRecord, ``.csv``, a folder of images, ``.npz``/``.npy``), a dict of arrays
+    (key -> array or ``SparseValue``) or a :class:`DataSource` (returned as is). ``kind``:
+    ``tfrecord``/``csv``/``images``/``npz``/``npy``/``arrays`` (default: by extension;
+    ``.tfrecord``/``.tfrecords``/``.tfr``/``.gz`` are TFRecord). ``batch_size``: records per batch
+    (memory holds one); ``limit``: at most this many; ``key``: the input fed (images, ``.npy``,
+    serialized examples) when several could be; ``compression``: ``GZIP``/``ZLIB``/``None``/
+    ``auto`` (``.gz`` GZIP, ``.zlib``/``.zz`` ZLIB); ``columns``: CSV column -> input key or
+    tensor name; ``image_size``: ``(height, width)`` when the input's shape does not say;
+    ``value_range``: the pixel range image floats are scaled to (default: 0..255 as decoded).
+    Raises DataError: no such file, no match for the glob, an unknown kind."""
     if isinstance(source, DataSource):
         return source
     common = {"batch_size": batch_size, "limit": limit, "key": key}
@@ -241,12 +224,9 @@ def _kind_of(paths: list[Path]) -> str:
     for suffix in (".gz", ".zlib", ".zz"):
         if name.endswith(suffix) and not name.endswith(".csv" + suffix):
             return "tfrecord"
-    if name.endswith(_TFRECORD_EXT):
-        return "tfrecord"
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith(".npz"):
-        return "npz"
+    for ends, kind in ((_TFRECORD_EXT, "tfrecord"), (".csv", "csv"), (".npz", "npz")):
+        if name.endswith(ends):
+            return kind
     if name.endswith(".npy"):
         return "npy"
     raise DataError(

@@ -1,12 +1,8 @@
-"""CSV files as feeds, read one batch at a time: the header names the inputs, the specs give dtypes.
-
-A column feeds the input whose key or tensor name it names (``columns=`` maps others); ``[batch]``
-or ``[batch, 1]`` takes one column, ``[batch, k]`` columns ``key[0]`` .. (or ``key_0`` ..). Cells
-parse as the input's dtype (bool ``true/false/1/0``, strings as UTF-8); an empty cell is an error
-except for strings. A string input a ``ParseExample``-like op reads gets a serialized
-``tf.Example`` per row from the columns named like the op's features (dense ``[k]``: ``k``
-columns; var-len: the cell, empty for none; a missing dense cell takes the op's default).
-"""
+"""CSV files as feeds, a batch at a time: a column feeds the input its header names (key or
+tensor name; ``columns=`` maps others), ``[batch, k]`` inputs columns ``key[0]``.. (or ``key_0``..),
+cells parsed as the input's dtype (bool ``true/false/1/0``; an empty cell is an error but for
+strings). A string input a parse op reads gets a ``tf.Example`` per row from the columns named like
+its features (var-len: the cell, empty for none; a missing dense cell: the op's default)."""
 
 from __future__ import annotations
 
@@ -19,7 +15,7 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.base import Batch, DataSource, chunks, clip, summarise_feeds
-from explorer.feeding.data.examples import ParseSpec, parse_spec, parser_of
+from explorer.feeding.data.examples import LIST_OF, ParseSpec, parse_spec, parser_of
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PARSE_EXAMPLE_OPS
@@ -108,10 +104,7 @@ class CsvSource(DataSource):
         return layout, unused
 
     def _rows(
-        self,
-        specs: Mapping[str, TensorSpec],
-        required: list[str] | None,
-        model: Any = None,
+        self, specs: Mapping[str, TensorSpec], required: list[str] | None, model: Any = None
     ) -> Iterator[tuple[str, list[str], dict[str, Any], list[str]]]:
         layout0: dict[str, Any] | None = None
         for path in self.paths:
@@ -210,19 +203,14 @@ def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
 
 
 def _width(spec: TensorSpec) -> int:
-    if spec.shape is None or len(spec.shape) <= 1:
-        return 1
-    if len(spec.shape) == 2 and spec.shape[1] is not None:
-        return int(spec.shape[1])
-    return 1
+    two = spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] is not None
+    return int(spec.shape[1]) if two else 1
 
 
 def _shape(spec: TensorSpec, rows: int) -> tuple[int, ...]:
     if spec.shape is None or len(spec.shape) == 1:
         return (rows,)
-    if len(spec.shape) == 0:
-        return ()
-    return (rows, *(d or 1 for d in spec.shape[1:]))
+    return (rows, *(d or 1 for d in spec.shape[1:])) if spec.shape else ()
 
 
 def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: TensorSpec) -> Any:
@@ -231,12 +219,9 @@ def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: Tens
     s = text.strip()
     try:
         if want.kind == "b":
-            low = s.lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
-            raise ValueError(s)
+            if s.lower() not in _TRUE | _FALSE:
+                raise ValueError(s)
+            return s.lower() in _TRUE
         if want.kind in "iu":
             return int(s)
         return float(s)
@@ -307,13 +292,8 @@ class _ExampleColumns:
                 want = numpy_dtype(dtype)
                 spec = TensorSpec(key, dtype, None)
                 values = [_cell(c, want, file_of(where), where, key, spec) for c in cells]
-                lst = ex.features.feature[key]
-                if dtype == "string":
-                    lst.bytes_list.value.extend(values)
-                elif dtype == "int64":
-                    lst.int64_list.value.extend(values)
-                else:
-                    lst.float_list.value.extend(values)
+                kind_list = LIST_OF.get(dtype, "float_list")
+                getattr(ex.features.feature[key], kind_list).value.extend(values)
             out[r] = ex.SerializeToString()
         return out
 

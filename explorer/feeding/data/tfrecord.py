@@ -1,12 +1,8 @@
-"""TFRecord files of serialized ``tf.Example`` / ``tf.SequenceExample`` as feeds.
-
-Per input, from the graph: **serialized** (a string input a parse op reads gets the records,
-checked first with that op's spec by the same kernel, so a bad record is named by file, record and
-feature rather than failing ``session.run``), **parsed** (an input that is a parse op's output gets
-that output of the op's spec run on the records) or **feature** (an input named like a feature
-gets it, parsed by the input's spec: dense fixed-length, sparse var-len). Read with TensorFlow's
-record reader (CRCs checked; GZIP/ZLIB), one file after another.
-"""
+"""TFRecord files of serialized ``tf.Example``/``tf.SequenceExample`` as feeds, per input:
+**serialized** (a string input a parse op reads gets the records, checked first by that op's spec
+so a bad record is named by file, record and feature), **parsed** (a parse op's output gets that
+output of its spec run on the records) or **feature** (an input named like a feature gets it,
+parsed by the input's spec). Read with TensorFlow's record reader (CRCs; GZIP/ZLIB)."""
 
 from __future__ import annotations
 
@@ -147,20 +143,15 @@ class TFRecordSource(DataSource):
                         "examples: pass key= (CLI: --data-key) naming the one the records feed"
                     )
                 serialized[key] = spec
+                how = "as they are (no parse op reads it)"
                 if node is not None and node.op in SEQUENCE_PARSE_OPS:
                     sequence = True
-                    notes.append(
-                        f"{key}: records fed as serialized tf.SequenceExample to {node.op} "
-                        f"{node.name!r}"
-                    )
+                    how = f"as serialized tf.SequenceExample to {node.op} {node.name!r}"
                 elif node is not None:
                     checker = parse_spec(model, node)
-                    notes.append(
-                        f"{key}: records fed as serialized tf.Example, each batch checked with "
-                        f"the spec of {checker.label}"
-                    )
-                else:
-                    notes.append(f"{key}: records fed as they are (no parse op reads it)")
+                    how = "as serialized tf.Example, each batch checked with the spec of "
+                    how += checker.label
+                notes.append(f"{key}: records fed {how}")
                 continue
             comps = [c for c in (spec.components if spec.kind == "sparse" else (spec.name,)) if c]
             prod = [producer_of(model, c) for c in comps]
@@ -174,8 +165,7 @@ class TFRecordSource(DataSource):
                 continue
             for cand in (key, op_name(spec.name), op_name(spec.name).rsplit("/", 1)[-1]):
                 if cand in names_in_record:
-                    features[key] = spec
-                    feature_of[key] = cand
+                    features[key], feature_of[key] = spec, cand
                     notes.append(
                         f"{key}: feature {cand!r} of the records, parsed as {fmt_spec(spec)}"
                     )
@@ -280,13 +270,10 @@ class TFRecordSource(DataSource):
         """Features read by name, parsed by each input's own spec."""
         import tensorflow as tf
 
-        conf, casts = {}, {}
+        conf, casts = {}, {k: numpy_dtype(s.dtype) for k, s in plan.features.items()}
         for key, spec in plan.features.items():
-            want = numpy_dtype(spec.dtype)
-            ftype = (
-                tf.string if want.kind == "O" else (tf.float32 if want.kind in "fc" else tf.int64)
-            )
-            casts[key] = want
+            kind = casts[key].kind
+            ftype = tf.string if kind == "O" else tf.float32 if kind in "fc" else tf.int64
             fk = plan.feature_of[key]
             if spec.kind == "sparse" or spec.shape is None:
                 conf[fk] = tf.io.VarLenFeature(ftype)
@@ -307,26 +294,19 @@ class TFRecordSource(DataSource):
                 except (tf.errors.OpError, UnicodeDecodeError) as e:
                     raise DataError(
                         f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: "
-                        f"{_feature_error(e, conf)}: "
-                        "fix or drop the record"
+                        f"{_feature_error(e, conf)}: fix or drop the record"
                     ) from None
             raise
         out: dict[str, Any] = {}
         for key, spec in plan.features.items():
-            v = parsed[plan.feature_of[key]]
-            want = casts[key]
+            v, want = parsed[plan.feature_of[key]], casts[key]
+            cast = (lambda a: a) if want.kind == "O" else (lambda a: a.astype(want))  # noqa: B023
             if isinstance(v, tf.SparseTensor):
-                vals = v.values.numpy()
-                out[key] = SparseValue(
-                    v.indices.numpy(),
-                    vals if want.kind == "O" else vals.astype(want),
-                    v.dense_shape.numpy(),
-                )
-                if spec.kind != "sparse":
-                    out[key] = out[key].to_dense(b"" if want.kind == "O" else 0)
+                sv = SparseValue(v.indices.numpy(), cast(v.values.numpy()), v.dense_shape.numpy())
+                dense = spec.kind != "sparse"
+                out[key] = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
             else:
-                arr = v.numpy()
-                out[key] = arr if want.kind == "O" else arr.astype(want)
+                out[key] = cast(v.numpy())
         return out
 
 

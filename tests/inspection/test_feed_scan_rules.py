@@ -1,0 +1,51 @@
+"""The graph reading behind feeds that exercise a model, and the scan rules that predict trouble:
+loop-steering scalars and image sizes that survive every op below (issue 24)."""
+
+from __future__ import annotations
+
+import explorer
+from explorer.graph.index import graph_index
+from explorer.inspection.feed_scan_rules import image_axes, image_size, loop_predicate, survives
+from tests.model_builders import feed_classes
+
+
+def test_loop_steering_inputs_are_found_through_math_and_loop_plumbing(tmp_path):
+    path, _, _ = feed_classes.pyramid(tmp_path)
+    index = graph_index(explorer.load(path).graph_def)
+    node, way = loop_predicate(index, "factor:0")
+    assert node.op == "LoopCond" and way == "Enter -> Mul -> NextIteration -> Merge -> Greater"
+    assert loop_predicate(index, "min_size:0")[0].op == "LoopCond"
+    assert loop_predicate(index, "input:0") is None  # the image reaches the loop through Shape
+    findings = explorer.scan(explorer.load(path)).by_rule("loop-scalar")
+    assert {f.nodes for f in findings} == {("factor",), ("min_size",)}
+    assert all(f.severity == "warning" and "declared []" in f.message for f in findings)
+
+
+def test_image_sizes_follow_pads_strides_and_squeezes(tmp_path):
+    path, _, _ = feed_classes.mirror_squeezed(tmp_path)
+    index = graph_index(explorer.load(path).graph_def)
+    assert image_axes((None, None, None, 3)) == (1, 2)
+    assert image_axes((None, 3, None, None)) == (2, 3)  # NCHW
+    assert image_axes((None, 28, 28, 1)) is None  # nothing free
+    fail, met = survives(index, "image:0", 4, {1: 224, 2: 224})
+    assert "Squeeze 'Squeeze' squeezes dim 1, which is 52 there (needs 1)" in fail and met >= 3
+    assert survives(index, "image:0", 4, {1: 2, 2: 2})[0].startswith("MirrorPad 'MirrorPad'")
+    assert survives(index, "image:0", 4, {1: 20, 2: 20}) == ("", 4)
+    sizes, why = image_size(index, "image:0", (None, None, None, 3))
+    assert sizes == {1: 22, 2: 22} and "the nearest to 224" in why
+    (found,) = explorer.scan(explorer.load(path)).by_rule("image-size")
+    assert found.nodes == ("image",) and "sampled feeds use 22x22" in found.message
+
+
+def test_a_sequence_read_by_a_conv1d_is_no_image(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.float32, [None, None, 3], name="seq")
+        w = tf.constant(np.ones((2, 3, 4), np.float32))
+        tf.identity(tf.nn.conv1d(x, w, 1, "VALID"), name="y")
+    (tmp_path / "c.pb").write_bytes(g.as_graph_def().SerializeToString())
+    index = graph_index(explorer.load(tmp_path / "c.pb").graph_def)
+    assert image_size(index, "seq:0", (None, None, 3)) is None  # batch and time stay free
