@@ -1,14 +1,7 @@
-"""The admission gate: what must hold before a model's graph is imported or run, judged once.
-
-:func:`admit` is the one gate every path that imports or runs a graph passes, in order: op types
-registered (:func:`~explorer.loading.op_libraries.require_registered`); nothing unsafe on the path
-of ``scope`` (:func:`~explorer.inspection.scanner.require_safe`); asset files regular
-(:func:`~explorer.loading.files.require_regular_assets`); the import (checkpoint and tables as
-``restore``/``initialize`` say) tried in a child process
-(:func:`~explorer.loading.isolation.preflight`).
-Each verdict is kept on the model (``V1Model.memo``): asking again costs a lookup, and a refusal
-is raised again as it was.
-"""
+"""The admission gate: :func:`admit`, passed by every path that imports or runs a graph, checks in
+order: op types registered, nothing unsafe on the path of ``scope``, asset files regular, and the
+import tried in a child process. Each verdict is kept on the model (``V1Model.memo``): asking
+again costs a lookup, and a refusal is raised again as it was."""
 
 from __future__ import annotations
 

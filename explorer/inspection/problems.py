@@ -1,10 +1,5 @@
-"""What will fail when the model is run or converted, read from the protobufs alone.
-
-``tf1-explorer inspect`` lists these :class:`Problem` s (kinds ``missing-variables``,
-``unregistered-op``, ``missing-asset``: errors; ``absent-device``: a warning), each with its fix;
-the op and device ones are the scan's ``unregistered-op`` and ``device-pin`` findings. No
-TensorFlow import (:mod:`explorer.graph.op_defs`).
-"""
+"""What will fail when the model is run or converted, read from the protobufs alone (no
+TensorFlow): the :class:`Problem` s ``tf1-explorer inspect`` lists, each with its fix."""
 
 from __future__ import annotations
 

@@ -1,11 +1,7 @@
-"""Only regular files are opened, and only graphs of bounded size are parsed.
-
-A model folder is untrusted input like its graph (a ``saved_model.pb`` linked to ``/dev/zero``, a
-FIFO, an asset on a device). Every file explorer (or TensorFlow on its behalf) opens from a model
-passes :func:`require_regular` first: a regular file once symlinks are followed, inside the model
-folder once resolved, no larger than its format holds. :func:`parse_proto` reads it with
-one-line errors and refuses a graph over :data:`GRAPH_LIMITS` before TensorFlow imports it.
-"""
+"""Only regular files are opened, and only graphs of bounded size are parsed: a model folder is
+untrusted (a ``saved_model.pb`` linked to ``/dev/zero``, a FIFO asset). :func:`require_regular`
+checks every file before it is opened; :func:`parse_proto` refuses a graph over
+:data:`GRAPH_LIMITS` before TensorFlow imports it."""
 
 from __future__ import annotations
 
