@@ -34,11 +34,6 @@ _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _PYTHON_LINE = re.compile(r"^(\S+\.py:\d+: \w*(Warning|Error)\b|Traceback |\s+File \")")
 
 
-def _errors_only(record: logging.LogRecord) -> bool:
-    """The ``absl`` logger's filter (absl resets its level): ERROR and above only."""
-    return record.levelno >= logging.ERROR
-
-
 def verbose() -> bool:
     """Whether TensorFlow's native log lines are shown (``TF1_EXPLORER_VERBOSE`` is set)."""
     return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
@@ -144,7 +139,7 @@ def _quietly(load: Callable[[], None]) -> None:
         if lg not in left_alone:
             lg.setLevel(logging.ERROR)
             if lg.name == "absl":  # absl resets its level when its flags are parsed
-                lg.addFilter(_errors_only)
+                lg.addFilter(lambda record: record.levelno >= logging.ERROR)
 
 
 def kept_lines(text: str, level: int) -> list[str]:
