@@ -6,6 +6,7 @@ again costs a lookup, and a refusal is raised again as it was."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from explorer.errors import ExplorerError, SessionError
 from explorer.graph.run_scope import RunScope
@@ -28,21 +29,14 @@ def admit(
     UnsupportedOpError, UnsafeModelError, ModelFormatError or MissingVariablesError (the same
     each time). ``allow_unsafe``: the user trusts the file; ``restore``/``initialize``: what the
     preflight checks besides the import."""
-    _once(model, ("gate", "registered"), lambda: require_registered(model))
-    _once(
-        model,
-        ("gate", "safe", scope, allow_unsafe),
-        lambda: require_safe(model, allow_unsafe, scope),
-    )
-    _once(model, ("gate", "assets"), lambda: require_regular_assets(model))
+    _once(model, ("gate", "registered"), require_registered)
+    _once(model, ("gate", "safe", scope, allow_unsafe), require_safe, allow_unsafe, scope)
+    _once(model, ("gate", "assets"), require_regular_assets)
     key = ("gate", "preflight", isolation.generation())
     everything = model.memo.get((*key, True, True), False)  # None: it passed
     if isolation.is_enabled() and everything is not None:
-        _once(
-            model,
-            (*key, restore, initialize),
-            lambda: isolation.preflight(model, restore=restore, initialize=initialize),
-        )
+        preflight = isolation.preflight
+        _once(model, (*key, restore, initialize), preflight, restore=restore, initialize=initialize)
     return model
 
 
@@ -53,17 +47,17 @@ def admit_import(model: V1Model) -> V1Model:
     return admit(model, None, allow_unsafe=True, restore=False, initialize=False)
 
 
-def _once(model: V1Model, key: Hashable, check: Callable[[], None]) -> None:
-    """Run ``check`` the first time ``key`` is asked for ``model``; keep the verdict (``None``
-    when it passed, else the refusal, raised again). A worker that did not start is not a
-    verdict on the model and is not kept."""
+def _once(model: V1Model, key: Hashable, check: Callable[..., None], *args: Any, **kw: Any) -> None:
+    """Run ``check(model, *args, **kw)`` the first time ``key`` is asked for ``model``; keep the
+    verdict (``None`` when it passed, else the refusal, raised again). A worker that did not start
+    is not a verdict on the model and is not kept."""
     if key in model.memo:
         refusal = model.memo[key]
         if refusal is not None:
             raise refusal.with_traceback(None)
         return
     try:
-        check()
+        check(model, *args, **kw)
     except SessionError:
         raise
     except ExplorerError as e:

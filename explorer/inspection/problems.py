@@ -3,6 +3,7 @@ TensorFlow): the :class:`Problem` s ``tf1-explorer inspect`` lists, each with it
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,12 +25,7 @@ class Problem:
     names: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "message": self.message,
-            "names": list(self.names),
-        }
+        return {**dataclasses.asdict(self), "names": list(self.names)}
 
 
 def no_checkpoint(model: V1Model) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from google.protobuf import message as pb_message
 from google.protobuf import text_format
 
-from explorer.errors import ModelFormatError, ModelNotFoundError
+from explorer.errors import ModelFormatError, ModelNotFoundError, first_line
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.runtime import env_number
@@ -144,10 +144,9 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
             message.ParseFromString(data)
     except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
         kind = "text" if text else "binary"
-        detail = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise ModelFormatError(
-            f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
-            "kind; re-export or point at the right file"
+            f"{path} is not a valid {kind} {what} ({first_line(e, 120)}): the file is truncated "
+            "or of another kind; re-export or point at the right file"
         ) from None
     graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
     for gd in [getattr(message, "graph_def", message), *graphs]:
