@@ -19,7 +19,11 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "conversion.weight_mapping": ("WeightMapping",),
         "rewriting.api": ("KerasRewrite",),
         "comparing.records": (
-            "ParityReport", "ParitySummary", "OutputComparison", "Divergence", "DivergenceStep"
+            "ParityReport",
+            "ParitySummary",
+            "OutputComparison",
+            "Divergence",
+            "DivergenceStep",
         ),
     },
-)  # fmt: skip
+)

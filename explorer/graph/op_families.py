@@ -307,9 +307,10 @@ PY_FUNC_OPS = _family("PyFunc", "PyFuncStateless", "EagerPyFunc")
 # -- input pipelines, layers, shapes (what training graphs hold) -------------------------------
 
 PIPELINE_OUTPUT_OPS = _family(
-    "IteratorGetNext", "IteratorGetNextSync",
+    "IteratorGetNext",
+    "IteratorGetNextSync",
     *(f"QueueDequeue{k}{v}" for k in ("", "Many", "UpTo") for v in ("", "V2")),
-)  # fmt: skip
+)
 """Where an input pipeline hands batches to the model (tf.data iterators, queue dequeues): a
 feed_dict can feed their outputs instead, and the pipeline behind them does not run."""
 PARSE_EXAMPLE_OPS = _family("ParseExample", "ParseExampleV2", "ParseSingleExample")
