@@ -1,10 +1,9 @@
 """Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
 
-TensorFlow writes 3-7 lines on fd 2 while it loads, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So
-the first ``import tensorflow`` after ``import explorer`` (anyone's: an import hook) runs with that
-level at 3 unless set and fd 2 captured: lines that are not native log lines below the level are
-written back to ``sys.stderr``; the ``tensorflow`` and ``absl`` loggers go to ERROR unless set.
-Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) captures nothing."""
+TensorFlow writes lines on fd 2 while loading, before it reads ``TF_CPP_MIN_LOG_LEVEL``: the first
+``import tensorflow`` (anyone's: an import hook) runs with that level at 3 unless set and fd 2
+captured, lines worth showing written back; the ``tensorflow``/``absl`` loggers go to ERROR unless
+set. Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) hides nothing."""
 
 from __future__ import annotations
 
