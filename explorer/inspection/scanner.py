@@ -1,8 +1,7 @@
 """What will break, and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
-rules (:func:`rule`) of :mod:`~explorer.inspection.scan_rules`, ``file_doors`` and ``memory_rules``
-on the protobufs. Safety is judged on what will run (a
-:class:`~explorer.graph.run_scope.RunScope`): unsafe ops outside it are ``info``;
-:data:`IMPORT_TIME_RULES` are never scoped."""
+rules (:func:`rule`) the rule modules imported below register, on the protobufs. Safety is judged
+on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops outside it are
+``info``; :data:`IMPORT_TIME_RULES` are never scoped."""
 
 from __future__ import annotations
 
