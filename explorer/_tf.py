@@ -1,10 +1,9 @@
 """Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
 
-TensorFlow writes 3-7 lines on fd 2 while it loads, before it reads ``TF_CPP_MIN_LOG_LEVEL``. So
-the first ``import tensorflow`` after ``import explorer`` (anyone's: an import hook) runs with that
-level at 3 unless set and fd 2 captured: lines that are not native log lines below the level are
-written back to ``sys.stderr``; the ``tensorflow`` and ``absl`` loggers go to ERROR unless set.
-Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) captures nothing."""
+TensorFlow writes lines on fd 2 while loading, before it reads ``TF_CPP_MIN_LOG_LEVEL``: the first
+``import tensorflow`` (anyone's: an import hook) runs with that level at 3 unless set and fd 2
+captured, lines worth showing written back; the ``tensorflow``/``absl`` loggers go to ERROR unless
+set. Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) hides nothing."""
 
 from __future__ import annotations
 
@@ -32,11 +31,6 @@ _NATIVE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d+(?:\.\d+)?\s+\d+\s+\S+:\d+\]"
 _BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 _PYTHON_LINE = re.compile(r"^(\S+\.py:\d+: \w*(Warning|Error)\b|Traceback |\s+File \")")
-
-
-def _errors_only(record: logging.LogRecord) -> bool:
-    """The ``absl`` logger's filter (absl resets its level): ERROR and above only."""
-    return record.levelno >= logging.ERROR
 
 
 def verbose() -> bool:
@@ -144,7 +138,7 @@ def _quietly(load: Callable[[], None]) -> None:
         if lg not in left_alone:
             lg.setLevel(logging.ERROR)
             if lg.name == "absl":  # absl resets its level when its flags are parsed
-                lg.addFilter(_errors_only)
+                lg.addFilter(lambda record: record.levelno >= logging.ERROR)
 
 
 def kept_lines(text: str, level: int) -> list[str]:

@@ -1,16 +1,8 @@
-"""Small TF1 Hub modules (``hub.Module`` format), written by ``tensorflow_hub`` 0.15's own
-``hub.create_module_spec`` / ``Module.export`` in graph mode, with reference variables.
-
-* ``text_embedding``: a vocabulary asset behind a lookup table with one OOV bucket, embeddings in
-  two partitions read with ``embedding_lookup_sparse`` (sqrtn, ``div``); signatures ``default``
-  (sentences, punctuation removed, split on spaces) and ``tokens`` (a sparse batch); an l2 loss.
-* ``image_feature_vector``: ``images`` float32[?, 8, 8, 3] -> conv 3x3, batch norm, ReLU, global
-  average pool to 6 features; tag sets ``set()`` (moving statistics) and ``{"train"}`` (batch
-  statistics, updates in ``UPDATE_OPS``).
-
-``tensorflow_hub`` 0.15 (the dev extra) is the last release with ``hub.Module``; on TF >= 2.16 its
-import fails only on ``tensorflow_hub.estimator``, which :func:`import_hub` stubs first.
-"""
+"""Small TF1 Hub modules (``hub.Module`` format, reference variables), exported by
+``tensorflow_hub`` 0.15 in graph mode: ``text_embedding`` (a vocabulary asset, partitioned
+embeddings; signatures ``default`` and ``tokens``) and ``image_feature_vector`` (conv, batch norm;
+tag sets ``set()`` and ``{"train"}``). :func:`import_hub` stubs ``tensorflow_hub.estimator``, whose
+import fails on TF >= 2.16."""
 
 from __future__ import annotations
 

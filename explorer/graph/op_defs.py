@@ -128,11 +128,8 @@ def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
         return None
     if len(op_list.op) != facts.get("op_count"):
         return None
-    return {
-        "ops": {op.name: op for op in op_list.op},
-        "version": facts["version"],
-        "devices": facts["devices"],
-    }
+    ops = {op.name: op for op in op_list.op}
+    return {"ops": ops, "version": facts["version"], "devices": facts["devices"]}
 
 
 def _build_in_child(tmp: Path) -> dict[str, Any] | None:
@@ -168,16 +165,9 @@ def _install(tmp: Path, folder: Path, key: str) -> None:
 
 def _from_live() -> dict[str, Any]:
     tf()
-    return {"ops": _LiveOps(), "version": tf_version(), "devices": sorted(device_types())}
+    from tensorflow.python.framework import op_def_registry  # its get(name) answers
 
-
-class _LiveOps:
-    """``.get(name)`` over TensorFlow's registry, for when the table could not be built."""
-
-    def get(self, name: str) -> Any | None:
-        from tensorflow.python.framework import op_def_registry
-
-        return op_def_registry.get(name)
+    return {"ops": op_def_registry, "version": tf_version(), "devices": sorted(device_types())}
 
 
 def _dump(out_dir: str) -> None:

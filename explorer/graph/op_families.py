@@ -1,7 +1,6 @@
 """Op-type families, each named once: every "is this op a placeholder / a variable / v1 control
 flow / random / a file reader / a pass-through?" reads its answer here. Plain ``frozenset``
-constants; :data:`FAMILIES` names the main ones for listing. Every name is an op type TensorFlow
-2.21 still registers (tested), deprecated ones old graphs carry included."""
+constants; every name is an op type TensorFlow 2.21 still registers (tested)."""
 
 from __future__ import annotations
 
@@ -40,10 +39,7 @@ CONTROL_FLOW_EXIT_OPS = _family("Exit", "RefExit", "Merge", "RefMerge")
 CONTROL_FLOW_BACK_EDGE_OPS = _family("NextIteration", "RefNextIteration")
 """The back edges of a while loop (the graph's only cycles)."""
 V1_CONTROL_FLOW_OPS = _family(
-    CONTROL_FLOW_ENTRY_OPS,
-    CONTROL_FLOW_EXIT_OPS,
-    CONTROL_FLOW_BACK_EDGE_OPS,
-    "LoopCond",
+    CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_EXIT_OPS, CONTROL_FLOW_BACK_EDGE_OPS, "LoopCond"
 )
 
 # -- randomness ------------------------------------------------------------------------------------
@@ -528,41 +524,3 @@ NOT_IO_OPS = _family(
 """Never an input or output a user wants (bookkeeping, variables, checkpoints)."""
 VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
 """Values that change from run to run (or are fed): never folded into a constant."""
-
-_LISTED = (
-    "PLACEHOLDER",
-    "DEFAULT_PLACEHOLDER",
-    "INPUT",
-    "REF_VARIABLE",
-    "TEMPORARY_VARIABLE",
-    "RESOURCE_VARIABLE",
-    "CONTROL_FLOW_ENTRY",
-    "CONTROL_FLOW_EXIT",
-    "CONTROL_FLOW_BACK_EDGE",
-    "V1_CONTROL_FLOW",
-    "RANDOM",
-    "REF_ASSIGN",
-    "RESOURCE_ASSIGN",
-    "ASSIGN",
-    "SAVE",
-    "RESTORE",
-    "CHECKPOINT",
-    "FILE",
-    "QUEUE",
-    "PY_FUNC",
-    "PIPELINE_OUTPUT",
-    "PARSE_EXAMPLE",
-    "SHAPE",
-    "LAYER",
-    "ACTIVATION_HEAD",
-)
-_RENAMED = {"RANDOM": "stateful_random", "FILE": "file_system"}
-FAMILIES: dict[str, frozenset[str]] = {
-    _RENAMED.get(k, k.lower()): globals()[f"{k}_OPS"] for k in _LISTED
-}
-"""Family name -> op types, for listing (the families of op kinds, not the walk helpers)."""
-
-
-def families_of(op_type: str) -> list[str]:
-    """Names of the families in :data:`FAMILIES` that ``op_type`` belongs to, sorted."""
-    return sorted(name for name, ops in FAMILIES.items() if op_type in ops)

@@ -180,14 +180,8 @@ def attr_summary(value: Any) -> str:
         return s if len(s) <= 60 else s[:57] + "..."
     if kind in ("i", "f", "b"):
         return str(getattr(value, kind))
-    if kind == "type":
-        return dtype_name(value.type)
-    if kind == "shape":
-        return shape_text(shape_of(value.shape))
-    if kind == "tensor":
-        return _tensor_summary(value.tensor)
-    if kind == "func":
-        return value.func.name
+    if kind in ("type", "shape", "tensor", "func"):
+        return _LIST_ITEM[kind](getattr(value, kind))
     if kind == "placeholder":
         return f"${value.placeholder}"
     if kind == "list":
@@ -236,7 +230,7 @@ _LIST_ITEM: dict[str, Callable[[Any], str]] = {
     "shape": lambda x: shape_text(shape_of(x)),
     "tensor": _tensor_summary,
     "func": lambda x: x.name,
-}  # list attr kind -> how one item reads
+}  # attr kind -> how one value (of a list too) reads
 
 # DataType enum -> numpy type of ``tensor_content`` (little-endian, as TensorFlow writes it).
 _NUMPY_TYPES = {

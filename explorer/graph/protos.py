@@ -1,8 +1,6 @@
 """TensorFlow's protobuf message classes (``GraphDef``, ``SavedModel``, ...) without importing
-TensorFlow: the installed ``*_pb2.py`` files loaded as ``explorer._tfproto``. Both register the same
-``.proto`` files in protobuf's default pool, so the classes are TensorFlow's own (a ``GraphDef``
-parsed here is accepted by ``import_graph_def``). With TensorFlow imported, its modules are
-returned."""
+TensorFlow: the installed ``*_pb2.py`` files loaded as ``explorer._tfproto``, registering the same
+``.proto`` files, so the classes are TensorFlow's own. With TensorFlow imported, its modules."""
 
 from __future__ import annotations
 

@@ -80,12 +80,9 @@ def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[
 
 def union(scopes: Iterable[RunScope], what: str) -> RunScope:
     """What runs when each of ``scopes`` runs (several signatures, each with its own feeds)."""
-    ops: set[str] = set()
-    functions: set[str] = set()
-    for s in scopes:
-        ops |= s.ops
-        functions |= s.functions
-    return RunScope(frozenset(ops), frozenset(functions), what)
+    scopes = list(scopes)
+    ops = frozenset().union(*(s.ops for s in scopes))
+    return RunScope(ops, frozenset().union(*(s.functions for s in scopes)), what)
 
 
 INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op")
@@ -114,4 +111,4 @@ def model_run_scope(
     filename = [model.filename_tensor] if model.filename_tensor else []
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)
     side = ops_that_run(model.graph_def, [*restore, *init_ops(model)], filename)
-    return RunScope(main.ops | side.ops, main.functions | side.functions, what)
+    return union([main, side], what)

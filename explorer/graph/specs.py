@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +55,7 @@ class Variable:
     kind: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "shape": _listed(self.shape),
-            "kind": self.kind,
-        }
+        return {**dataclasses.asdict(self), "shape": _listed(self.shape)}
 
 
 def _listed(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
@@ -95,10 +91,7 @@ def signatures_of(mg: Any) -> dict[str, Signature]:
         if name == "__saved_model_init_op":
             continue
         sd = mg.signature_def[name]
-        out[name] = Signature(
-            name=name,
-            method=sd.method_name,
-            inputs={k: tensor_spec_of(sd.inputs[k]) for k in sorted(sd.inputs)},
-            outputs={k: tensor_spec_of(sd.outputs[k]) for k in sorted(sd.outputs)},
-        )
+        inputs = {k: tensor_spec_of(sd.inputs[k]) for k in sorted(sd.inputs)}
+        outputs = {k: tensor_spec_of(sd.outputs[k]) for k in sorted(sd.outputs)}
+        out[name] = Signature(name, sd.method_name, inputs, outputs)
     return out

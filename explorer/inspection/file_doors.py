@@ -1,14 +1,9 @@
 """File doors: every op that opens a file, a socket or a server
-(:data:`~explorer.graph.op_families.DOORS`), judged before anything runs.
-
-* ``file-system``: each door's path, traced (:mod:`~explorer.inspection.path_sources`) and judged
-  as TensorFlow opens it (:func:`tf_path`). Allowed: a read inside the model folder (a table's:
-  in ``assets/``) or of an asset, and the model's own Saver off the run path; refused: every
-  other write (over the model's own files too), another URL scheme, a print to the process's
-  streams, a path computed at run time or fed.
-* ``asset-file``: an asset named out of the folder, a symlink out of it, or not a regular file.
-* ``function-recursion``: a library function that calls itself (TensorFlow segfaults running it).
-"""
+(:data:`~explorer.graph.op_families.DOORS`), judged before anything runs. ``file-system``: each
+path traced and judged as TensorFlow opens it (:func:`tf_path`); allowed are reads inside the model
+folder (a table's: ``assets/``), assets and the model's own Saver off the run path, refused every
+other write, URL scheme, print to our streams, fed or run-time path. Also ``asset-file`` and
+``function-recursion`` (TensorFlow segfaults running it)."""
 
 from __future__ import annotations
 
@@ -183,14 +178,11 @@ def _file_doors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         paths = "; ".join(f"{o.path} ({o.refused})" for o in refused[:3])
         more = f" and {len(refused) - 3} more" if len(refused) > 3 else ""
         verb = "read" if refused[0].mode == "read" else "write"
-        yield Finding(
-            "file-system",
-            "warning",
-            (ref.name,),
+        message = (
             f"{verb} {paths}{more}: {ref.node.op} {ref.name!r} opens it when run, a path the "
-            "model's author chose; check it, or pass allow_unsafe=True if you trust the file",
-            unsafe=True,
+            "model's author chose; check it, or pass allow_unsafe=True if you trust the file"
         )
+        yield Finding("file-system", "warning", (ref.name,), message, unsafe=True)
 
 
 @rule(*INPUT_OPS, "Const", name="asset-file", unsafe=True)
@@ -206,15 +198,12 @@ def _asset_files(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         tensor, path = by_op[ref.name]
         problem = asset_problem(path, folder)
         if problem:
-            yield Finding(
-                "asset-file",
-                "warning",
-                (ref.name,),
+            message = (
                 f"read asset {path} ({problem}): asset tensor {tensor} feeds that file to the "
                 "tables and ops it initialises; re-export with the file inside assets/, or pass "
-                "allow_unsafe=True if you trust the file",
-                unsafe=True,
+                "allow_unsafe=True if you trust the file"
             )
+            yield Finding("asset-file", "warning", (ref.name,), message, unsafe=True)
 
 
 def asset_problem(path: str, folder: Path) -> str | None:
@@ -234,12 +223,9 @@ def asset_problem(path: str, folder: Path) -> str | None:
 def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     cycle = recursive_functions(ctx.graph_def)
     if cycle:
-        yield Finding(
-            "function-recursion",
-            "error",
-            tuple(cycle),
+        message = (
             f"recurse without end: library function {cycle[0]} calls itself "
             f"({' -> '.join([*cycle, cycle[0]])}), which overflows TensorFlow's stack when run (a "
-            "crash, not an error); the file is corrupt or hostile, re-export it",
-            unsafe=True,
+            "crash, not an error); the file is corrupt or hostile, re-export it"
         )
+        yield Finding("function-recursion", "error", tuple(cycle), message, unsafe=True)

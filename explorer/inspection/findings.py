@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,15 +38,8 @@ class Finding:
     unsafe: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "rule": self.rule,
-            "severity": self.severity,
-            "nodes": list(self.nodes),
-            "message": self.message,
-        }
-        if self.replacement is not None:
-            out["replacement"] = self.replacement
-        return out
+        out = {k: v for k, v in dataclasses.asdict(self).items() if k != "unsafe" and v is not None}
+        return {**out, "nodes": list(self.nodes)}  # a replacement only when known
 
 
 class Findings(Sequence[Finding]):

@@ -1,18 +1,12 @@
-"""The admission gate: what must hold before a model's graph is imported or run, judged once.
-
-:func:`admit` is the one gate every path that imports or runs a graph passes, in order: op types
-registered (:func:`~explorer.loading.op_libraries.require_registered`); nothing unsafe on the path
-of ``scope`` (:func:`~explorer.inspection.scanner.require_safe`); asset files regular
-(:func:`~explorer.loading.files.require_regular_assets`); the import (checkpoint and tables as
-``restore``/``initialize`` say) tried in a child process
-(:func:`~explorer.loading.isolation.preflight`).
-Each verdict is kept on the model (``V1Model.memo``): asking again costs a lookup, and a refusal
-is raised again as it was.
-"""
+"""The admission gate: :func:`admit`, passed by every path that imports or runs a graph, checks in
+order: op types registered, nothing unsafe on the path of ``scope``, asset files regular, and the
+import tried in a child process. Each verdict is kept on the model (``V1Model.memo``): asking
+again costs a lookup, and a refusal is raised again as it was."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import Any
 
 from explorer.errors import ExplorerError, SessionError
 from explorer.graph.run_scope import RunScope
@@ -35,21 +29,14 @@ def admit(
     UnsupportedOpError, UnsafeModelError, ModelFormatError or MissingVariablesError (the same
     each time). ``allow_unsafe``: the user trusts the file; ``restore``/``initialize``: what the
     preflight checks besides the import."""
-    _once(model, ("gate", "registered"), lambda: require_registered(model))
-    _once(
-        model,
-        ("gate", "safe", scope, allow_unsafe),
-        lambda: require_safe(model, allow_unsafe, scope),
-    )
-    _once(model, ("gate", "assets"), lambda: require_regular_assets(model))
+    _once(model, ("gate", "registered"), require_registered)
+    _once(model, ("gate", "safe", scope, allow_unsafe), require_safe, allow_unsafe, scope)
+    _once(model, ("gate", "assets"), require_regular_assets)
     key = ("gate", "preflight", isolation.generation())
     everything = model.memo.get((*key, True, True), False)  # None: it passed
     if isolation.is_enabled() and everything is not None:
-        _once(
-            model,
-            (*key, restore, initialize),
-            lambda: isolation.preflight(model, restore=restore, initialize=initialize),
-        )
+        preflight = isolation.preflight
+        _once(model, (*key, restore, initialize), preflight, restore=restore, initialize=initialize)
     return model
 
 
@@ -60,17 +47,17 @@ def admit_import(model: V1Model) -> V1Model:
     return admit(model, None, allow_unsafe=True, restore=False, initialize=False)
 
 
-def _once(model: V1Model, key: Hashable, check: Callable[[], None]) -> None:
-    """Run ``check`` the first time ``key`` is asked for ``model``; keep the verdict (``None``
-    when it passed, else the refusal, raised again). A worker that did not start is not a
-    verdict on the model and is not kept."""
+def _once(model: V1Model, key: Hashable, check: Callable[..., None], *args: Any, **kw: Any) -> None:
+    """Run ``check(model, *args, **kw)`` the first time ``key`` is asked for ``model``; keep the
+    verdict (``None`` when it passed, else the refusal, raised again). A worker that did not start
+    is not a verdict on the model and is not kept."""
     if key in model.memo:
         refusal = model.memo[key]
         if refusal is not None:
             raise refusal.with_traceback(None)
         return
     try:
-        check()
+        check(model, *args, **kw)
     except SessionError:
         raise
     except ExplorerError as e:

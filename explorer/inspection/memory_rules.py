@@ -130,12 +130,9 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             continue
         nbytes = math.prod(shape) * _dtype_size(t.dtype if node.op == "Const" else _dtype(node))
         if nbytes > limit:
-            yield Finding(
-                "huge-tensor",
-                "error",
-                (ref.name,),
+            message = (
                 f"allocate {_size(nbytes)} in {node.op} {ref.name!r} (shape {shape}), over the "
                 f"{_size(limit)} limit: running it would exhaust memory; the file is corrupt or "
-                "hostile (raise TF1_EXPLORER_MAX_TENSOR_MB if the tensor is meant to be that big)",
-                unsafe=True,
+                "hostile (raise TF1_EXPLORER_MAX_TENSOR_MB if the tensor is meant to be that big)"
             )
+            yield Finding("huge-tensor", "error", (ref.name,), message, unsafe=True)

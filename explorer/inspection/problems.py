@@ -1,13 +1,9 @@
-"""What will fail when the model is run or converted, read from the protobufs alone.
-
-``tf1-explorer inspect`` lists these :class:`Problem` s (kinds ``missing-variables``,
-``unregistered-op``, ``missing-asset``: errors; ``absent-device``: a warning), each with its fix;
-the op and device ones are the scan's ``unregistered-op`` and ``device-pin`` findings. No
-TensorFlow import (:mod:`explorer.graph.op_defs`).
-"""
+"""What will fail when the model is run or converted, read from the protobufs alone (no
+TensorFlow): the :class:`Problem` s ``tf1-explorer inspect`` lists, each with its fix."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,12 +25,7 @@ class Problem:
     names: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "severity": self.severity,
-            "message": self.message,
-            "names": list(self.names),
-        }
+        return {**dataclasses.asdict(self), "names": list(self.names)}
 
 
 def no_checkpoint(model: V1Model) -> str:

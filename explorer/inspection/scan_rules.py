@@ -78,30 +78,25 @@ def _unregistered(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 @rule(*PY_FUNC_OPS, name="py-func", unsafe=True)
 def _py_func(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     tokens = sorted({r.node.attr["token"].s.decode() for r in refs if "token" in r.node.attr})
-    yield _finding(
-        "py-func",
-        "error",
-        refs,
+    message = (
         "call Python functions not stored in the model: "
         f"{_listing(refs)} (tokens {', '.join(tokens) or '?'}) cannot run after loading and "
         "would run code of this process; replace them with TF ops "
-        "(explorer.load(..., replacements={'PyFunc': fn}))",
-        unsafe=True,
+        "(explorer.load(..., replacements={'PyFunc': fn}))"
     )
+    yield _finding("py-func", "error", refs, message, unsafe=True)
 
 
 @rule(*REF_TYPED_OPS, name="ref-variable")
 def _ref_variables(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    yield _finding(
-        "ref-variable",
-        "warning",
-        refs,
+    message = (
         f"{len(refs)} reference variable{'s' if len(refs) > 1 else ''} ({_listing(refs)}): "
         "on TF 2.21 plain tf.saved_model.load opens a TF1 SavedModel whose signatures only read "
         "them (and runs those), but fails on one whose signatures assign them (stateful: 'has a "
         "reference type float_ref'), and a re-saved wrapped function loses their values "
-        "('uninitialized value'); explorer.convert rewrites them to resource variables",
+        "('uninitialized value'); explorer.convert rewrites them to resource variables"
     )
+    yield _finding("ref-variable", "warning", refs, message)
 
 
 @rule(name="ref-edge")
@@ -118,26 +113,22 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         return
     nodes = sorted(n for names in readers.values() for n in names)
     kinds = _kinds(readers)
-    yield _finding(
-        "ref-edge",
-        "info",
-        nodes,
+    message = (
         f"ops taking variables by reference ({kinds}): in TF2 each needs its resource "
-        "counterpart (AssignVariableOp, ResourceApply*, ReadVariableOp for saves)",
+        "counterpart (AssignVariableOp, ResourceApply*, ReadVariableOp for saves)"
     )
+    yield _finding("ref-edge", "info", nodes, message)
 
 
 @rule(*V1_CONTROL_FLOW_OPS, name="v1-control-flow")
 def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     kinds = _kinds(_by_op(refs))
-    yield _finding(
-        "v1-control-flow",
-        "warning",
-        refs,
+    message = (
         f"v1 control flow ({kinds}) from tf.cond/tf.while_loop without control flow v2: runs in "
         "the v1 session and wrapped functions, but tensors inside an untaken branch are dead "
-        "(fetching them fails) and TF2 tooling (XLA, TFLite, grappler rewrites) handles it poorly",
+        "(fetching them fails) and TF2 tooling (XLA, TFLite, grappler rewrites) handles it poorly"
     )
+    yield _finding("v1-control-flow", "warning", refs, message)
 
 
 @rule(*QUEUE_OPS, name="queue")
@@ -147,13 +138,11 @@ def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     if dequeues:
         feed = f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
     kinds = _kinds(_by_op(refs))
-    yield _finding(
-        "queue",
-        "warning",
-        refs,
+    message = (
         f"input-pipeline queues/readers ({kinds}): session.run blocks until queue runners fill "
-        f"them, and readers read files; {feed}",
+        f"them, and readers read files; {feed}"
     )
+    yield _finding("queue", "warning", refs, message)
 
 
 @rule(*RANDOM_OPS, name="stateful-random")
@@ -167,22 +156,18 @@ def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     ]
     if live:
         seeds = f"{len(unseeded)} unseeded" if unseeded else "all seeded (op-level seeds)"
-        yield _finding(
-            "stateful-random",
-            "warning",
-            live,
+        message = (
             f"stateful random ops on the run path ({_listing(live)}; {seeds}): outputs differ "
             "run to run; for parity feed them, set seeds, or turn them off (e.g. a keep_prob or "
-            "is_training switch)",
+            "is_training switch)"
         )
+        yield _finding("stateful-random", "warning", live, message)
     if init_only:
-        yield _finding(
-            "stateful-random",
-            "info",
-            init_only,
+        message = (
             f"random ops that only initialise variables ({_listing(init_only)}): restored "
-            "from the checkpoint instead, they do not change outputs",
+            "from the checkpoint instead, they do not change outputs"
         )
+        yield _finding("stateful-random", "info", init_only, message)
 
 
 def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:

@@ -1,18 +1,7 @@
-"""What will break, and what is unsafe, before anything runs: ``explorer.scan(model)``.
-
-Rules are registered per op type with :func:`rule` and return :class:`Finding` s, reading
-protobufs only. Shipped: ``unregistered-op`` (error), ``py-func`` (error, unsafe),
-``file-system`` and ``asset-file`` (unsafe: :mod:`~explorer.inspection.file_doors`),
-``function-recursion`` (error, unsafe), ``huge-tensor`` (error, unsafe:
-:mod:`~explorer.inspection.memory_rules`), ``ref-variable``, ``v1-control-flow``, ``queue``,
-``stateful-random``, ``device-pin`` (warnings) and ``ref-edge`` (info).
-
-Safety is judged on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops and
-queues outside it are ``info`` ("not run for ...") and do not block; :data:`IMPORT_TIME_RULES`
-are never scoped. ``scan(model)`` scopes to the signatures or the top suggested output
-(:func:`default_scope`); :func:`require_safe` (the gate's safety step) without a scope judges the
-whole graph.
-"""
+"""What will break, and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
+rules (:func:`rule`) the rule modules imported below register, on the protobufs. Safety is judged
+on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops outside it are
+``info``; :data:`IMPORT_TIME_RULES` are never scoped."""
 
 from __future__ import annotations
 

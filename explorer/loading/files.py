@@ -1,11 +1,7 @@
-"""Only regular files are opened, and only graphs of bounded size are parsed.
-
-A model folder is untrusted input like its graph (a ``saved_model.pb`` linked to ``/dev/zero``, a
-FIFO, an asset on a device). Every file explorer (or TensorFlow on its behalf) opens from a model
-passes :func:`require_regular` first: a regular file once symlinks are followed, inside the model
-folder once resolved, no larger than its format holds. :func:`parse_proto` reads it with
-one-line errors and refuses a graph over :data:`GRAPH_LIMITS` before TensorFlow imports it.
-"""
+"""Only regular files are opened, and only graphs of bounded size are parsed: a model folder is
+untrusted (a ``saved_model.pb`` linked to ``/dev/zero``, a FIFO asset). :func:`require_regular`
+checks every file before it is opened; :func:`parse_proto` refuses a graph over
+:data:`GRAPH_LIMITS` before TensorFlow imports it."""
 
 from __future__ import annotations
 
@@ -18,7 +14,7 @@ from typing import TYPE_CHECKING, TypeVar
 from google.protobuf import message as pb_message
 from google.protobuf import text_format
 
-from explorer.errors import ModelFormatError, ModelNotFoundError
+from explorer.errors import ModelFormatError, ModelNotFoundError, first_line
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.runtime import env_number
@@ -148,10 +144,9 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
             message.ParseFromString(data)
     except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
         kind = "text" if text else "binary"
-        detail = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise ModelFormatError(
-            f"{path} is not a valid {kind} {what} ({detail}): the file is truncated or of another "
-            "kind; re-export or point at the right file"
+            f"{path} is not a valid {kind} {what} ({first_line(e, 120)}): the file is truncated "
+            "or of another kind; re-export or point at the right file"
         ) from None
     graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
     for gd in [getattr(message, "graph_def", message), *graphs]:

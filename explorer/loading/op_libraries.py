@@ -1,9 +1,6 @@
-"""Custom ops (DeePMD-kit's ``DescrptSeA``, old ``tf.contrib`` ops): stock TensorFlow does not
-register them, and :func:`require_registered` names the three ways on in one line: a built-in
-replacement (``explorer.replacements_for``), your own (``load(..., replacements=)``), or the
-package's op library (``load(..., op_libraries=)``, CLI ``--op-library``; loaded with
-``tf.load_op_library``, which runs its native code: trusted files only).
-"""
+"""Custom ops stock TensorFlow does not register: :func:`require_registered` names the three
+ways on (a built-in replacement, ``load(..., replacements=)``, or the op library,
+``load(..., op_libraries=)``, which runs native code: trusted files only)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""Cheap structural checks of a parsed GraphDef, run by ``explorer.load`` before any import.
-
-They catch what would otherwise surface as a long TensorFlow import error or a wrong-looking graph:
-nodes without names or op types, inputs naming nodes that are not there, shapes with dimensions
-below -1 or more than 2**63-1 entries, and Const values that do not fit their declared shape. Each
-problem is a one-line :class:`~explorer.errors.ModelFormatError` naming the file and the node.
-"""
+"""Cheap structural checks of a parsed GraphDef before any import (nameless nodes, dangling
+inputs, bad dimensions, Const values that do not fit their shape), each a one-line
+:class:`~explorer.errors.ModelFormatError` naming the file and the node."""
 
 from __future__ import annotations
 

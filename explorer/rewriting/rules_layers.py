@@ -191,17 +191,11 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
     center = None if beta is not None else False  # None: Keras's default
     scale = None if gamma is not None else False
     code = layer_code("BatchNormalization", epsilon=float(eps), center=center, scale=scale)
-    return node_step(
-        ctx,
-        node,
-        x,
-        code,
-        "BatchNormalization",
-        replaces=replaces,
-        name=scope_of(node.name).removesuffix("/cond").removesuffix("/batchnorm"),
-        weights=[a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None],
-        note="inference mode: the checkpoint's moving mean and variance",
-    )
+    name = scope_of(node.name).removesuffix("/cond").removesuffix("/batchnorm")
+    weights = [a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None]
+    note = "inference mode: the checkpoint's moving mean and variance"
+    kw = {"replaces": replaces, "name": name, "weights": weights, "note": note}
+    return node_step(ctx, node, x, code, "BatchNormalization", **kw)
 
 
 @keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")

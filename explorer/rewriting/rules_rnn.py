@@ -1,11 +1,7 @@
-"""``tf.compat.v1.nn.dynamic_rnn`` loops (v1 ``while``) over an LSTM, GRU or BasicRNN cell ->
-``keras.layers.LSTM`` / ``GRU`` / ``SimpleRNN``, weights reordered into Keras's gate order.
-
-The loop body tells the cell: LSTM (kernel ``[in + u, 4u]``, gates ``i, j, f, o`` -> ``i, f, c, o``,
-``forget_bias`` folded into the bias), GRU (gates ``r, u`` + candidate -> ``z(=u), r, h``,
-``reset_after=False``), BasicRNN. A ``sequence_length`` becomes a mask (static T only).
-Peepholes, projections or other activations have no rewrite.
-"""
+"""``tf.compat.v1.nn.dynamic_rnn`` loops over an LSTM, GRU or BasicRNN cell -> ``keras.layers.LSTM``
+/ ``GRU`` / ``SimpleRNN``, weights in Keras's gate order (LSTM ``i, j, f, o`` -> ``i, f, c, o``,
+``forget_bias`` folded in; GRU ``r, u`` -> ``z, r, h``, ``reset_after=False``). A
+``sequence_length`` becomes a mask (static T); peepholes and projections have no rewrite."""
 
 from __future__ import annotations
 

@@ -236,19 +236,11 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
         "    def call(self, inputs):",
         *body,
     ]
-    step = Step(
-        code=f'{cls}(name="{{name}}")([{", ".join(f"{{{i}}}" for i in range(len(ext_in)))}])',
-        inputs=ext_in,
-        outputs=ext_out,
-        replaces=ops,
-        name=scope_of(members[0].replaces[0]) + "_fallback",
-        rule="fallback",
-        native=False,
-        layer=cls,
-        note="marked fallback: " + ", ".join(sorted({s.layer for s in members})),
-        multi=True,
-    )
-    return step, lines
+    code = f'{cls}(name="{{name}}")([{", ".join(f"{{{i}}}" for i in range(len(ext_in)))}])'
+    name = scope_of(members[0].replaces[0]) + "_fallback"
+    note = "marked fallback: " + ", ".join(sorted({s.layer for s in members}))
+    kw = {"rule": "fallback", "native": False, "layer": cls, "note": note, "multi": True}
+    return Step(code, ext_in, ext_out, ops, name, **kw), lines
 
 
 def fill(code: str, args: list[str], name: str) -> str:

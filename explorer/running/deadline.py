@@ -1,11 +1,7 @@
-"""Bounded runs: every ``session.run`` and TF2 call a verb makes ends within a time limit.
-
-TensorFlow does not stop a running loop (an always-true ``while_loop``, a reader on an empty
-queue), so :func:`bounded` runs each call on a worker thread and stops waiting at the deadline:
-one :class:`~explorer.errors.SessionError`, the call *abandoned* (:func:`abandoned`; the CLI then
-exits at once). The limit (seconds, default 600) is ``configure(timeout=)``,
-``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: none) or ``--timeout S``; ``timeout=`` overrides it per call.
-"""
+"""Bounded runs: each ``session.run`` and TF2 call runs on a worker thread (:func:`bounded`), and
+at the deadline a :class:`~explorer.errors.SessionError` is raised and the call *abandoned*
+(TensorFlow cannot stop a loop). The limit (seconds, default 600): ``configure(timeout=)``,
+``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: none), ``--timeout S``, or ``timeout=`` per call."""
 
 from __future__ import annotations
 

@@ -127,15 +127,8 @@ class V1Runner(Runner):
             )
         if signature is None and outputs is None:
             raise SignatureNotFoundError("sibling() needs signature= or inputs=/outputs=")
-        r = V1Runner(
-            self.model,
-            signature=signature,
-            inputs=inputs,
-            outputs=outputs,
-            allow_unsafe=self.allow_unsafe,
-            config=self.config,
-            max_bytes=self.max_bytes,
-        )
+        kw = {"allow_unsafe": self.allow_unsafe, "config": self.config, "max_bytes": self.max_bytes}
+        r = V1Runner(self.model, signature=signature, inputs=inputs, outputs=outputs, **kw)
         r._parent = self
         return r.start()
 
