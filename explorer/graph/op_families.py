@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 
 def _family(*op_types: str | frozenset[str]) -> frozenset[str]:
-    """The op types given (names, or families to include) as one set."""
+    """The op types given (space-separated names, or families to include) as one set."""
     return frozenset(
-        t for group in op_types for t in ([group] if isinstance(group, str) else group)
+        t for group in op_types for t in (group.split() if isinstance(group, str) else group)
     )
 
 
@@ -45,17 +45,9 @@ V1_CONTROL_FLOW_OPS = _family(
 # -- randomness ------------------------------------------------------------------------------------
 
 RANDOM_OPS = _family(
-    "RandomUniform",
-    "RandomUniformInt",
-    "RandomStandardNormal",
-    "TruncatedNormal",
-    "ParameterizedTruncatedNormal",
-    "Multinomial",
-    "RandomShuffle",
-    "RandomGamma",
-    "RandomPoisson",
-    "RandomPoissonV2",
-    "RandomCrop",
+    "RandomUniform RandomUniformInt RandomStandardNormal TruncatedNormal "
+    "ParameterizedTruncatedNormal Multinomial RandomShuffle RandomGamma RandomPoisson "
+    "RandomPoissonV2 RandomCrop"
 )
 """Stateful random ops: new values every run; their ``seed``/``seed2`` attributes seed them."""
 
@@ -203,72 +195,24 @@ DOORS: dict[str, Door] = {
 :data:`HARMLESS_PATH_OPS` (tests/contracts/test_op_registry_doors.py)."""
 FILE_OPS = frozenset(DOORS)
 HARMLESS_PATH_OPS = _family(
-    # string and shape ops whose arguments are named like paths
-    "RegexFullMatch",
-    "RegexReplace",
-    "StaticRegexFullMatch",
-    "StaticRegexReplace",
-    "ShardedFilename",
-    "ShardedFilespec",
-    "CTCBeamSearchDecoder",
-    "TensorSliceDataset",
-    "RemoteCall",  # a function on a device of this process
-    # resources in memory
-    "BoostedTreesCreateQuantileStreamResource",
-    "BoostedTreesFlushQuantileSummaries",
-    "BoostedTreesQuantileStreamResourceAddSummaries",
-    "BoostedTreesExampleDebugOutputs",
-    "BoostedTreesQuantileStreamResourceDeserialize",
-    "BoostedTreesQuantileStreamResourceFlush",
-    "BoostedTreesQuantileStreamResourceGetBucketBoundaries",
-    "BoostedTreesMakeStatsSummary",
-    "IsBoostedTreesQuantileStreamResourceInitialized",
-    "ExperimentalSetStatsAggregatorDataset",
-    "SetStatsAggregatorDataset",
-    "ExperimentalStatsAggregatorSummary",
-    "StatsAggregatorSummary",
-    "IdentityReader",
-    "IdentityReaderV2",
-    "SnapshotNestedDatasetReader",
-    "DebugGradientIdentity",
-    "DebugGradientRefIdentity",
-    "DebugNumericSummaryV2",
-    # summaries as protos, and what writes through a writer or a reader a door opened
-    "AudioSummary",
-    "AudioSummaryV2",
-    "HistogramSummary",
-    "ImageSummary",
-    "MergeSummary",
-    "ScalarSummary",
-    "TensorSummary",
-    "TensorSummaryV2",
-    "SummaryWriter",
-    "CloseSummaryWriter",
-    "FlushSummaryWriter",
-    "StatsAggregatorSetSummaryWriter",
-    "WriteAudioSummary",
-    "WriteGraphSummary",
-    "WriteHistogramSummary",
-    "WriteImageSummary",
-    "WriteRawProtoSummary",
-    "WriteScalarSummary",
-    "WriteSummary",
-    "ReaderNumRecordsProduced",
-    "ReaderNumRecordsProducedV2",
-    "ReaderNumWorkUnitsCompleted",
-    "ReaderNumWorkUnitsCompletedV2",
-    "ReaderReset",
-    "ReaderResetV2",
-    "ReaderRestoreState",
-    "ReaderRestoreStateV2",
-    "ReaderSerializeState",
-    "ReaderSerializeStateV2",
-    # RPC through a client or server a door made
-    "RpcServerRegister",
-    "RpcCall",
-    "RpcCheckStatus",
-    "RpcGetValue",
-    "DeleteRpcFutureResource",
+    "RegexFullMatch RegexReplace StaticRegexFullMatch StaticRegexReplace ShardedFilename "
+    "ShardedFilespec CTCBeamSearchDecoder TensorSliceDataset RemoteCall "
+    "BoostedTreesCreateQuantileStreamResource BoostedTreesFlushQuantileSummaries "
+    "BoostedTreesQuantileStreamResourceAddSummaries BoostedTreesExampleDebugOutputs "
+    "BoostedTreesQuantileStreamResourceDeserialize BoostedTreesQuantileStreamResourceFlush "
+    "BoostedTreesQuantileStreamResourceGetBucketBoundaries BoostedTreesMakeStatsSummary "
+    "IsBoostedTreesQuantileStreamResourceInitialized ExperimentalSetStatsAggregatorDataset "
+    "SetStatsAggregatorDataset ExperimentalStatsAggregatorSummary StatsAggregatorSummary "
+    "IdentityReader IdentityReaderV2 SnapshotNestedDatasetReader DebugGradientIdentity "
+    "DebugGradientRefIdentity DebugNumericSummaryV2 AudioSummary AudioSummaryV2 "
+    "HistogramSummary ImageSummary MergeSummary ScalarSummary TensorSummary TensorSummaryV2 "
+    "SummaryWriter CloseSummaryWriter FlushSummaryWriter StatsAggregatorSetSummaryWriter "
+    "WriteAudioSummary WriteGraphSummary WriteHistogramSummary WriteImageSummary "
+    "WriteRawProtoSummary WriteScalarSummary WriteSummary ReaderNumRecordsProduced "
+    "ReaderNumRecordsProducedV2 ReaderNumWorkUnitsCompleted ReaderNumWorkUnitsCompletedV2 "
+    "ReaderReset ReaderResetV2 ReaderRestoreState ReaderRestoreStateV2 ReaderSerializeState "
+    "ReaderSerializeStateV2 RpcServerRegister RpcCall RpcCheckStatus RpcGetValue "
+    "DeleteRpcFutureResource"
 )
 """Registered ops named like a door (path-like arguments, reader/writer/RPC names) that open
 nothing themselves: judged harmless, each by hand."""
@@ -318,20 +262,8 @@ PARSE_EXAMPLE_OPS = _family("ParseExample", "ParseExampleV2", "ParseSingleExampl
 SHAPE_OPS = _family("Shape", "ShapeN", "Size", "Rank")
 """Ops whose value is a tensor's shape, not its values."""
 LAYER_OPS = _family(
-    "MatMul",
-    "BatchMatMul",
-    "BatchMatMulV2",
-    "BatchMatMulV3",
-    "Conv2D",
-    "Conv3D",
-    "DepthwiseConv2dNative",
-    "Conv2DBackpropInput",
-    "BiasAdd",
-    "Add",
-    "AddV2",
-    "Gather",
-    "GatherV2",
-    "ResourceGather",
+    "MatMul BatchMatMul BatchMatMulV2 BatchMatMulV3 Conv2D Conv3D DepthwiseConv2dNative "
+    "Conv2DBackpropInput BiasAdd Add AddV2 Gather GatherV2 ResourceGather"
 )
 """Ops that apply a weight (a variable, or a constant in a frozen graph) when one is an input."""
 ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
@@ -350,9 +282,7 @@ IF_OPS = _family("If", "StatelessIf")
 WHILE_OPS = _family("While", "StatelessWhile")
 LOOKUP_OPS = _family("LookupTableFindV2", "LookupTableFind")
 SUMMARY_OPS = _family("ScalarSummary", "HistogramSummary", "WriteScalarSummary")
-MAP_DATASET_OPS = _family(
-    "MapDataset", "ParallelMapDataset", "ParallelMapDatasetV2", "MapAndBatchDataset"
-)
+MAP_DATASET_OPS = _family("MapDataset ParallelMapDataset ParallelMapDatasetV2 MapAndBatchDataset")
 SEQUENCE_PARSE_OPS = _family(
     "ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"
 )
@@ -384,14 +314,8 @@ FEATURE_PASS_OPS = _family(
     PASS_THROUGH_OPS,
     RESHAPE_OPS,
     DEFAULT_PLACEHOLDER_OPS,
-    "IdentityN",
-    "EnsureShape",
-    "CheckNumerics",
-    "RegexReplace",
-    "StaticRegexReplace",
-    "StringLower",
-    "StringUpper",
-    "StringStrip",
+    "IdentityN EnsureShape CheckNumerics RegexReplace StaticRegexReplace StringLower "
+    "StringUpper StringStrip",
 )
 """A parsed ``tf.Example`` feature keeps its identity (and string kind) through these: reshapes,
 a default-placeholder override and string normalisation (sample rules walk through them)."""
@@ -407,84 +331,24 @@ ANY_INPUT_OPS = _family("Merge", "RefMerge", "Pack", "IdentityN", "Select", "Sel
 """The value may be any of the (data, for ``Select*``: branch) inputs'."""
 SHAPE_KEEPING_OPS = _family(
     IDENTITY_OPS,
-    "Enter",
-    "RefEnter",
-    "EnsureShape",
-    "CheckNumerics",
-    "Cast",
-    "Relu",
-    "Relu6",
-    "Elu",
-    "Selu",
-    "LeakyRelu",
-    "Sigmoid",
-    "Tanh",
-    "Softplus",
-    "Softsign",
-    "Neg",
-    "Abs",
-    "Exp",
-    "Log",
-    "Log1p",
-    "Sqrt",
-    "Rsqrt",
-    "Square",
-    "Floor",
-    "Ceil",
-    "Round",
-    "Rint",
-    "Sign",
-    "Reciprocal",
-    "Inv",
-    "Erf",
-    "Sin",
-    "Cos",
-    "LogicalNot",
-    "ZerosLike",
-    "OnesLike",
-    "Softmax",
-    "LogSoftmax",
+    "Enter RefEnter EnsureShape CheckNumerics Cast Relu Relu6 Elu Selu LeakyRelu Sigmoid Tanh "
+    "Softplus Softsign Neg Abs Exp Log Log1p Sqrt Rsqrt Square Floor Ceil Round Rint Sign "
+    "Reciprocal Inv Erf Sin Cos LogicalNot ZerosLike OnesLike Softmax LogSoftmax",
 )
 """Output 0 has the shape of input 0 (values may differ): a shape need on the output holds for
 the input. Not a ``Switch``: what reads one branch says nothing of the other's use."""
 BROADCAST_OPS = _family(
-    "Add",
-    "AddV2",
-    "Sub",
-    "Mul",
-    "RealDiv",
-    "Div",
-    "FloorDiv",
-    "FloorMod",
-    "Maximum",
-    "Minimum",
-    "Pow",
-    "SquaredDifference",
-    "Greater",
-    "GreaterEqual",
-    "Less",
-    "LessEqual",
-    "Equal",
-    "NotEqual",
-    "LogicalAnd",
-    "LogicalOr",
-    "DivNoNan",
-    "MulNoNan",
-    "TruncateDiv",
-    "Atan2",
+    "Add AddV2 Sub Mul RealDiv Div FloorDiv FloorMod Maximum Minimum Pow SquaredDifference "
+    "Greater GreaterEqual Less LessEqual Equal NotEqual LogicalAnd LogicalOr DivNoNan "
+    "MulNoNan TruncateDiv Atan2"
 )
 """Binary element-wise ops that broadcast their two inputs."""
 
 # -- what a network ends in --------------------------------------------------------------------
 
 LOSS_OPS = _family(
-    "SoftmaxCrossEntropyWithLogits",
-    "SparseSoftmaxCrossEntropyWithLogits",
-    "SquaredDifference",
-    "InTopK",
-    "InTopKV2",
-    "Equal",
-    "NotEqual",
+    "SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits SquaredDifference "
+    "InTopK InTopKV2 Equal NotEqual"
 )
 """Ops comparing a prediction with labels: the tensor they read from the model is its prediction."""
 LOGIT_OPS = _family("Add", "AddV2", "BiasAdd")
@@ -494,32 +358,18 @@ SCALAR_REDUCTION_OPS = _family("Mean", "Sum", "Max", "Min", "Prod", "All", "Any"
 CTC_DECODER_OPS = _family("CTCGreedyDecoder", "CTCBeamSearchDecoder")
 DATA_SIZED_OPS = _family(
     CTC_DECODER_OPS,
-    "NonMaxSuppression",
-    "NonMaxSuppressionV2",
-    "NonMaxSuppressionV3",
-    "NonMaxSuppressionV4",
-    "NonMaxSuppressionV5",
-    "Where",
-    "Unique",
-    "UniqueV2",
-    "ListDiff",
+    "NonMaxSuppression NonMaxSuppressionV2 NonMaxSuppressionV3 NonMaxSuppressionV4 "
+    "NonMaxSuppressionV5 Where Unique UniqueV2 ListDiff",
 )
 """Ops whose output size depends on the values: a count of what they keep is an output."""
 HEAD_STEP_OPS = _family(ACTIVATION_HEAD_OPS, "ArgMax", "Identity", "Reshape", "Squeeze")
 """Steps from logits to the output a user reads (they are one head, not competing outputs)."""
 NOT_IO_OPS = _family(
-    "NoOp",
-    "Const",
-    "VarIsInitializedOp",
-    "IsVariableInitialized",
-    "Assert",
-    "Print",
-    "PrintV2",
-    "ShardedFilename",
-    "ControlTrigger",
     REF_VARIABLE_OPS,
     RESOURCE_VARIABLE_OPS,
     CHECKPOINT_OPS,
+    "NoOp Const VarIsInitializedOp IsVariableInitialized Assert Print PrintV2 ShardedFilename "
+    "ControlTrigger",
 )
 """Never an input or output a user wants (bookkeeping, variables, checkpoints)."""
 VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
