@@ -5,7 +5,8 @@ protobufs only. Shipped: ``unregistered-op`` (error), ``py-func`` (error, unsafe
 ``file-system`` and ``asset-file`` (unsafe: :mod:`~explorer.inspection.file_doors`),
 ``function-recursion`` (error, unsafe), ``huge-tensor`` (error, unsafe:
 :mod:`~explorer.inspection.memory_rules`), ``ref-variable``, ``v1-control-flow``, ``queue``,
-``stateful-random``, ``device-pin`` (warnings) and ``ref-edge`` (info).
+``stateful-random``, ``device-pin`` (warnings), ``ref-edge`` and ``load-note`` (info: what
+loading repaired, :mod:`~explorer.inspection.load_notes`).
 
 Safety is judged on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops and
 queues outside it are ``info`` ("not run for ...") and do not block; :data:`IMPORT_TIME_RULES`
@@ -26,6 +27,7 @@ from explorer.graph.specs import TensorSpec
 from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
+    load_notes,
     memory_rules,
     output_scan_rules,
     scan_rules,

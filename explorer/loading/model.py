@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf import text_format
+from google.protobuf.message import DecodeError
 
 from explorer.errors import (
     AmbiguousModelError,
@@ -32,9 +33,11 @@ from explorer.errors import (
     TagsError,
     TensorNotFoundError,
     first_line,
+    plain,
 )
 from explorer.graph import protos
-from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.graph.names import op_name
+from explorer.graph.op_families import INPUT_OPS, REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
 from explorer.loading import files, hub_module  # files: only regular files are read
 from explorer.loading.checkpoints import read_variables
@@ -71,6 +74,8 @@ class V1Model:
             imported (see ``explorer.load(..., replacements=...)``).
         op_libraries: paths of custom-op libraries loaded for this model (``tf.load_op_library``;
             see :mod:`explorer.loading.op_libraries`).
+        notes: what loading repaired in memory (collection entries naming no node, a signature
+            dtype that contradicts its placeholder), one line each; ``inspect`` shows them.
         memo: what later steps derived from this model, kept so each is done once (the
             admission gate's verdicts, :mod:`explorer.inspection.gate`); a copy made with
             ``dataclasses.replace`` starts with an empty one.
@@ -87,6 +92,7 @@ class V1Model:
     replacements: dict[str, Replacement] = field(default_factory=dict)
     module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
     op_libraries: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -200,6 +206,7 @@ class V1Model:
             "op_types": self.op_types(),
             "signatures": {k: s.to_json() for k, s in self.signatures.items()},
             "variables": [v.to_json() for v in self.variables],
+            "notes": list(self.notes),
         }
         if self.module_info is not None:
             out["hub_module"] = hub_module.hub_summary(self)
@@ -252,6 +259,7 @@ def load(
             "corrupt or of another kind; re-export it"
         ) from None
     model.path = p.resolve()
+    _repair(model)
     if replacements:
         model.replacements = dict(replacements)
     model.op_libraries = libraries
@@ -573,3 +581,83 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
         else:
             out[a.tensor_info.name] = str(folder / "assets" / a.filename)
     return out
+
+
+# -- repairs of what plain TF tolerates ------------------------------------------------------------
+
+# Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.
+_PROTO_COLLECTIONS = {
+    **dict.fromkeys(
+        "variables trainable_variables moving_average_variables local_variables model_variables "
+        "global_step metric_variables".split(),
+        ("variable_pb2", "VariableDef"),
+    ),
+    "cond_context": ("control_flow_pb2", "CondContextDef"),
+    "while_context": ("control_flow_pb2", "WhileContextDef"),
+    "savers": ("saver_pb2", "SaverDef"),
+    "queue_runners": ("queue_runner_pb2", "QueueRunnerDef"),
+}
+
+
+def _repair(model: V1Model) -> None:
+    """Fix in memory, with a note each, what would stop TF importing an intact export: collection
+    entries naming no node (Python-side objects, TFLearn's ``trainops``; bytes a registered proto
+    collection cannot parse) are dropped; a signature input whose TensorInfo dtype contradicts its
+    placeholder's (a TF 1.0 export's float32 for a string tf.Example input) takes the graph's."""
+    mg = model.meta_graph
+    if mg is None:
+        return
+    nodes = model._node_index
+    for key in sorted(mg.collection_def):
+        col = mg.collection_def[key]
+        kind = col.WhichOneof("kind")
+        if kind == "node_list":
+            bad = [v for v in col.node_list.value if op_name(v) not in nodes]
+        elif kind == "bytes_list" and key in _PROTO_COLLECTIONS:
+            bad = [v for v in col.bytes_list.value if not _names_nodes(key, v, nodes)]
+        else:
+            continue
+        if not bad:
+            continue
+        values = getattr(col, kind).value
+        keep = [v for v in values if v not in bad]
+        del values[:]
+        values.extend(keep)
+        if not keep:
+            del mg.collection_def[key]
+        shown = ", ".join(plain(v) if isinstance(v, str) else f"{len(v)} bytes" for v in bad[:3])
+        model.notes.append(
+            f"collection {plain(key)!r}: dropped {len(bad)} entries naming no node of the graph "
+            f"({shown}): objects of the Python library that wrote it, which TF cannot import"
+        )
+    for sig_name, sig in sorted(mg.signature_def.items()):
+        for key, info in sorted(sig.inputs.items()):
+            node = nodes.get(op_name(info.name)) if info.name else None
+            if node is None or node.op not in INPUT_OPS or "dtype" not in node.attr:
+                continue
+            want = node.attr["dtype"].type
+            if info.dtype not in (want, want + 100):  # DT_*_REF = DT_* + 100
+                model.notes.append(
+                    f"signature {plain(sig_name)!r} input {plain(key)!r} ({plain(info.name)}): "
+                    f"its TensorInfo says {dtype_name(info.dtype)} but the graph's placeholder is "
+                    f"{dtype_name(want)}: the placeholder's dtype is used"
+                )
+                info.dtype = want
+
+
+def _names_nodes(key: str, raw: bytes, nodes: Mapping[str, NodeDef]) -> bool:
+    """Whether ``raw`` parses as the proto of collection ``key`` and every ``*_name(s)`` field of
+    it names a node (what TF's ``from_proto`` looks up on import)."""
+    module, cls = _PROTO_COLLECTIONS[key]
+    msg = getattr(getattr(protos, module), cls)()
+    try:
+        msg.ParseFromString(raw)
+    except DecodeError:
+        return False
+    names = [
+        v
+        for fd, value in msg.ListFields()
+        if fd.name.endswith(("_name", "_names")) and fd.name != "context_name"
+        for v in ([value] if isinstance(value, str) else value)
+    ]
+    return bool(names) and all(op_name(v) in nodes for v in names)
