@@ -27,8 +27,7 @@ from typing import TYPE_CHECKING
 from explorer.errors import ConversionError
 from explorer.graph.op_families import REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
-from explorer.loading.model import meta_graph_with
-from explorer.loading.pruning import VARIABLE_COLLECTIONS
+from explorer.loading.model import VARIABLE_COLLECTIONS, meta_graph_with
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef

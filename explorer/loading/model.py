@@ -54,6 +54,14 @@ SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
 DEFAULT_SIGNATURES = ("serving_default", "default")  # run when none is named (then TF1 Hub's)
+VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_list)
+    "variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "metric_variables",
+)
 T = TypeVar("T")
 
 
@@ -587,11 +595,7 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
 
 # Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.
 _PROTO_COLLECTIONS = {
-    **dict.fromkeys(
-        "variables trainable_variables moving_average_variables local_variables model_variables "
-        "global_step metric_variables".split(),
-        ("variable_pb2", "VariableDef"),
-    ),
+    **{k: ("variable_pb2", "VariableDef") for k in (*VARIABLE_COLLECTIONS, "global_step")},
     "cond_context": ("control_flow_pb2", "CondContextDef"),
     "while_context": ("control_flow_pb2", "WhileContextDef"),
     "savers": ("saver_pb2", "SaverDef"),
