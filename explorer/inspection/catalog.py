@@ -1,11 +1,6 @@
-"""Step 2 of the flow: every op and tensor of a model's graph, searchable, without importing it.
-
-A :class:`Catalog` reads the ``GraphDef`` protobuf alone (no ``tf.Graph``, nothing runs; several
-times faster than ``tf.import_graph_def``, see ``benchmarks/bench_catalog.py``). Only the top-level
-graph is catalogued; library function names are in :attr:`Catalog.functions`. The item types
-(:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph`, :class:`ScopeNode`) live in
-``catalog_items.py`` and are re-exported here.
-"""
+"""Step 2 of the flow: every op and tensor of a model's top-level graph, searchable, read from
+the ``GraphDef`` alone (nothing imported or run; see ``benchmarks/bench_catalog.py``). The item
+types live in ``catalog_items.py`` and are re-exported here."""
 
 from __future__ import annotations
 
@@ -38,15 +33,10 @@ if TYPE_CHECKING:
 
 
 class Catalog:
-    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes.
-
-    Build with :meth:`from_model` (cached on the model) or :meth:`from_graph_def`.
-
-    Attributes:
-        source: what the catalog describes (the model path, or ``"graph_def"``).
-        producer: the GraphDef producer version (<= 21: a TF 1.0-era graph).
-        functions: names of the graph's library functions.
-    """
+    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes; build
+    with :meth:`from_model` (kept on the model) or :meth:`from_graph_def`. ``source``: the model
+    path (or ``"graph_def"``); ``producer``: the GraphDef's (<= 21: TF 1.0-era); ``functions``:
+    the library functions' names."""
 
     def __init__(
         self,
@@ -79,8 +69,6 @@ class Catalog:
             self._index = index.position
             self._lower_blob_and_starts()  # the search index
 
-    # -- constructors ------------------------------------------------------------------------------
-
     @classmethod
     def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
         """The catalog of a ``GraphDef`` protobuf (nothing is imported or run)."""
@@ -101,8 +89,6 @@ class Catalog:
             model.graph_def, shapes=shapes, source=str(model.path)
         )
         return catalog
-
-    # -- size and lookups --------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self._names)
@@ -178,8 +164,6 @@ class Catalog:
         named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    # -- search ------------------------------------------------------------------------------------
-
     def search(
         self,
         text: str = "",
@@ -188,35 +172,24 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
     ) -> list[OpInfo]:
-        """Ops whose name matches ``text``, in graph order (at most ``limit``).
-
-        ``text``: a case-insensitive substring (a ``:idx`` suffix is ignored); a case-insensitive
-        glob over the whole name when it holds ``*``, ``?`` or ``[``; or ``re:<pattern>``, a
-        regex searched in the name (``ValueError`` when invalid). Empty matches every op.
-        ``op_type`` (one or several, exact), ``dtype`` (of at least one output) and ``scope``
-        (a name scope) filter further.
-        """
+        """Ops whose name matches ``text``, in graph order (at most ``limit``): a
+        case-insensitive substring (a ``:idx`` suffix is ignored), a case-insensitive glob over
+        the whole name when it holds ``*``, ``?`` or ``[``, or ``re:<pattern>`` searched in the
+        name (``ValueError`` when invalid); empty matches all. ``op_type`` (one or several),
+        ``dtype`` (of an output) and ``scope`` filter further."""
         return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
 
-    def search_names(
+    def search_names(self, *args: Any, **kwargs: Any) -> list[str]:
+        """The names of the ops :meth:`search` returns (same arguments), without an OpInfo each."""
+        return [self._names[i] for i in self._search_ids(*args, **kwargs)]
+
+    def _search_ids(
         self,
         text: str = "",
         op_type: str | Iterable[str] | None = None,
         dtype: str | None = None,
         scope: str | None = None,
         limit: int | None = None,
-    ) -> list[str]:
-        """The names of the ops :meth:`search` returns, without an :class:`OpInfo` per match."""
-        names = self._names
-        return [names[i] for i in self._search_ids(text, op_type, dtype, scope, limit)]
-
-    def _search_ids(
-        self,
-        text: str,
-        op_type: str | Iterable[str] | None,
-        dtype: str | None,
-        scope: str | None,
-        limit: int | None,
     ) -> list[int]:
         if limit is not None and limit <= 0:
             return []
@@ -360,8 +333,6 @@ class Catalog:
                 return
             m = multi.search(blob, starts[i + 1])
 
-    # -- graph walks -------------------------------------------------------------------------------
-
     def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
         """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name`` (data and
         control edges), at most ``limit`` ops (closest first), with the edges among them."""
@@ -407,12 +378,6 @@ class Catalog:
                 raise TensorNotFoundError(f"{n!r} is not in {self.source}")
         return graph_index(self.graph_def).upstream([n.lstrip("^") for n in names], fed=stop)
 
-    def downstream(self, names: Iterable[str]) -> set[str]:
-        """Op names depending on the given ops (themselves included), data and control edges."""
-        return graph_index(self.graph_def).downstream(n.lstrip("^") for n in names)
-
-    # -- scopes ------------------------------------------------------------------------------------
-
     def scope_tree(self) -> ScopeNode:
         """The name-scope tree: root ``path == ""``; each op sits in the scope of its name."""
         if self._scope_root is None:
@@ -435,8 +400,6 @@ class Catalog:
                 node.count += 1
             node.ops.append(name)
         return root
-
-    # -- internals ---------------------------------------------------------------------------------
 
     def _by_type(self) -> dict[str, list[int]]:
         if self._ops_by_type is None:

@@ -1,20 +1,10 @@
-"""TF1 Hub modules (the ``hub.Module`` format): recognise, read the ModuleDef, choose a tag set.
+"""TF1 Hub modules (``hub.Module`` format): recognise, read the ModuleDef, choose a tag set.
 
-A TF1 Hub module is a folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``),
-``saved_model.pb`` with one MetaGraph per tag set, ``variables/`` and ``assets/`` (the format
-``tensorflow_hub``'s ``native_module.py`` writes). What differs from a plain SavedModel:
-
-* tag sets: ``set()`` (no tags) is the inference graph, ``{"train"}`` the training graph (batch
-  statistics, ``UPDATE_OPS``); :func:`load_hub_module` takes ``set()`` when no tags are given;
-* signatures: added with ``hub.add_signature``; ``default`` is the main one, and a single input
-  or output tensor sits under the key ``default``;
-* no Saver in the MetaGraph (``hub.Module`` restores by variable name) and no init op: tables
-  are set up by the ``table_initializer`` collection with asset files from ``assets/``; asset
-  path constants hold ``SAVEDMODEL-ASSET`` until loaded (here: the module's own files);
-* collections kept: ``UPDATE_OPS``, ``REGULARIZATION_LOSSES``, ``TABLE_INITIALIZERS``,
-  ``ASSET_FILEPATHS``, control-flow contexts, and the variable collections.
-
-Reading the marker needs no ``tensorflow_hub``: the ModuleDef is two fields, decoded here.
+A folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``, two fields decoded here: no
+``tensorflow_hub`` needed) beside a SavedModel with one MetaGraph per tag set: ``set()`` the
+inference graph (the default), ``{"train"}`` the training graph (batch statistics,
+``UPDATE_OPS``). Signatures come from ``hub.add_signature`` (``default`` the main one); there is no
+Saver and no init op (tables from the ``table_initializer`` collection with the module's assets).
 """
 
 from __future__ import annotations
@@ -44,11 +34,8 @@ def is_hub_module(folder: Path) -> bool:
 
 
 def read_module_def(path: Path) -> dict[str, Any]:
-    """``{"format": int, "required_features": [str]}`` of a ``tfhub_module.pb``.
-
-    Raises:
-        ModelFormatError: the file is not a ModuleDef, or of a format other than ``FORMAT_V3``.
-    """
+    """``{"format": int, "required_features": [str]}`` of a ``tfhub_module.pb``; raises
+    ``ModelFormatError`` when it is not a ModuleDef of ``FORMAT_V3``."""
     data = path.read_bytes()
     fmt, features = 0, []
     try:
@@ -98,13 +85,9 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
 
 
 def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
-    """The tag set to load: ``tags`` when given (``[]``/``set()``/``""`` is the empty set),
-    else the empty set (``hub.Module``'s default), else the only one.
-
-    Raises:
-        TagsError: no MetaGraph has ``tags``.
-        AmbiguousModelError: none given, no empty set and several others.
-    """
+    """The tag set to load: ``tags`` when given (``[]``/``set()``/``""``: the empty set), else
+    the empty set (``hub.Module``'s default), else the only one. Raises ``TagsError`` (no such
+    set) or ``AmbiguousModelError`` (none given, no empty set, several others)."""
     names = "; ".join(",".join(sorted(t)) or "set()" for t in tag_sets)
     if tags is not None:
         wanted = set(tags)
@@ -131,9 +114,8 @@ def load_hub_module(
     parse_proto: Callable[..., Any],
     load_saved_model: Callable[..., V1Model],
 ) -> V1Model:
-    """Parse the module in ``folder`` into a :class:`~explorer.loading.model.V1Model` of format
-    ``tf1_hub_module``, with the tag set :func:`choose_tags` picks. ``parse_proto`` and
-    ``load_saved_model`` are the SavedModel readers of :mod:`explorer.loading.model`."""
+    """The module in ``folder`` as a ``tf1_hub_module`` model with the tag set
+    :func:`choose_tags` picks (``parse_proto``/``load_saved_model``: the model module's readers)."""
     info = read_module_def(folder / MARKER)
     pb = folder / "saved_model.pb"
     if not pb.is_file():
@@ -152,12 +134,8 @@ def load_hub_module(
 
 
 def _point_asset_constants(model: V1Model) -> None:
-    """Give the asset path constants the module's own files, as ``hub.Module`` does on load.
-
-    ``Module.export`` writes the placeholder ``SAVEDMODEL-ASSET`` into them, so a signature that
-    returns an asset path (BERT's ``tokenization_info`` -> ``vocab_file``) would return that; the
-    tables are initialised from the same files either way.
-    """
+    """Give the asset path constants (``SAVEDMODEL-ASSET`` as exported) the module's own files,
+    as ``hub.Module`` does on load: BERT's ``tokenization_info`` returns its ``vocab_file``."""
     nodes = {n.name: n for n in model.graph_def.node}
     for tensor, path in model.assets.items():
         node = nodes.get(tensor.split(":")[0])
@@ -169,13 +147,8 @@ def _point_asset_constants(model: V1Model) -> None:
 
 
 def hub_summary(model: V1Model) -> dict[str, Any]:
-    """The ``hub_module`` entry of ``inspect --json``: the ModuleDef, the tag set loaded, and how
-    many entries the TF1 Hub collections hold (update ops, regularization losses, tables)."""
-    return {**model.module_info, "tags": list(model.tags), "collections": hub_collections(model)}
-
-
-def hub_collections(model: V1Model) -> dict[str, int]:
-    """Entries in the module's update-op, regularization-loss, table and asset collections."""
+    """The ``hub_module`` entry of ``inspect --json``: the ModuleDef, the tag set loaded, and
+    how many entries its update-op, regularization-loss, table and asset collections hold."""
     mg = model.meta_graph
     out = {}
     for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):
@@ -183,4 +156,4 @@ def hub_collections(model: V1Model) -> dict[str, int]:
             col = mg.collection_def[key]
             kind = col.WhichOneof("kind")
             out[key] = len(getattr(col, kind).value) if kind else 0
-    return out
+    return {**model.module_info, "tags": list(model.tags), "collections": out}
