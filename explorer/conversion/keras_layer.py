@@ -1,12 +1,10 @@
 """Keras 3: a converted model (any TF2 SavedModel) as a layer that takes and returns dicts.
 
 Unlike ``keras.layers.TFSMLayer`` (one positional input; weights the endpoint never reads), a
-:class:`SavedModelLayer` takes ``{input key: tensor}`` (or one tensor), returns the signature's
-dict, exposes the SavedModel's own variables as its weights (names free of ``/`` and ``:0``), and
-saves into a ``.keras`` file with the SavedModel inside it. A TF1 Hub module gives a
-:class:`HubModuleLayer`: the ``train`` graph's signature while training, its
-``trainable_variables`` trainable, its regularization losses as Keras losses (``hub.KerasLayer``
-fails on these under Keras 3, tensorflow/hub#903).
+:class:`SavedModelLayer` takes ``{key: tensor}``, exposes the SavedModel's own variables as its
+weights and saves into a ``.keras`` file with the SavedModel inside. A TF1 Hub module gives a
+:class:`HubModuleLayer`: its ``train`` graph while training, its regularization losses as Keras
+losses (``hub.KerasLayer`` fails on these under Keras 3, tensorflow/hub#903).
 
 Security: the layer runs a graph read from the file (graph ops can touch files), so Keras safe
 mode refuses it: ``safe_mode=False`` only for files you trust. Import this module (or touch
@@ -40,18 +38,12 @@ from explorer.loading.hub_module import is_hub_module
 from explorer.loading.model import V1Model, load
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
-_OWNED_DIRS: list[str] = []
-
-
-@atexit.register
-def _remove_owned_dirs() -> None:
-    for d in _OWNED_DIRS:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def _owned_dir(prefix: str) -> str:
+    """A temporary folder removed when the process exits."""
     d = tempfile.mkdtemp(prefix=prefix)
-    _OWNED_DIRS.append(d)
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
 
 

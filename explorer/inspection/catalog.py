@@ -7,6 +7,7 @@ from __future__ import annotations
 __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -51,12 +52,8 @@ class Catalog:
         self.functions: list[str] = [f.signature.name for f in graph_def.library.function]
         fn_specs = {f.signature.name: out_spec_of(f.signature) for f in graph_def.library.function}
         self._signature_shapes = dict(shapes or {})
-        self._ops_by_type: dict[str, list[int]] | None = None
         self._op_cache: dict[int, OpInfo] = {}
         self._tensor_cache: dict[str, TensorInfo] = {}
-        self._lower_blob: str | None = None
-        self._blob: str | None = None
-        self._starts: list[int] = []
         self._scope_root: ScopeNode | None = None
         with gc_paused():
             index = graph_index(graph_def)
@@ -67,7 +64,7 @@ class Catalog:
             self._data_consumers = index.data_by_input
             self._control_consumers = index.control_by_op
             self._index = index.position
-            self._lower_blob_and_starts()  # the search index
+            _ = self._lower_blob_and_starts  # the search index
 
     @classmethod
     def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
@@ -155,7 +152,7 @@ class Catalog:
 
     def op_type_counts(self) -> dict[str, int]:
         """Op type -> number of ops, most frequent first (ties by name)."""
-        counts = {t: len(ids) for t, ids in self._by_type().items()}
+        counts = {t: len(ids) for t, ids in self._by_type.items()}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def dtypes(self) -> dict[str, int]:
@@ -200,7 +197,7 @@ class Catalog:
         type_ids = None
         if op_type is not None:
             types = [op_type] if isinstance(op_type, str) else list(op_type)
-            by_type = self._by_type()
+            by_type = self._by_type
             type_ids = sorted(i for t in types for i in by_type.get(t, ()))
             wanted_types = set(types)
             checks.append(lambda i: self._types[i] in wanted_types)
@@ -283,7 +280,7 @@ class Catalog:
         yield from self._iter_substring(re.sub(r":\d+$", "", text).lower())
 
     def _iter_substring(self, lower_text: str) -> Iterator[int]:
-        blob, starts = self._lower_blob_and_starts()
+        blob, starts = self._lower_blob_and_starts
         n = len(starts)
         pos = blob.find(lower_text)
         while pos >= 0:
@@ -295,7 +292,7 @@ class Catalog:
 
     def _iter_starting(self, lower_text: str) -> Iterator[int]:
         """Indices of ops whose lower-cased name starts with ``lower_text``, in graph order."""
-        blob, starts = self._lower_blob_and_starts()
+        blob, starts = self._lower_blob_and_starts
         if blob.startswith(lower_text):
             yield 0
         needle = "\n" + lower_text
@@ -306,7 +303,7 @@ class Catalog:
 
     def _iter_ending(self, lower_text: str) -> Iterator[int]:
         """Indices of ops whose lower-cased name ends with ``lower_text``, in graph order."""
-        blob, starts = self._lower_blob_and_starts()
+        blob, starts = self._lower_blob_and_starts
         needle = lower_text + "\n"
         pos = blob.find(needle)
         while pos >= 0:
@@ -322,7 +319,7 @@ class Catalog:
         if any(t in src for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
             yield from (i for i, n in enumerate(names) if pattern.search(n))
             return
-        blob, starts = self._blob_and_starts()
+        blob, starts = self._blob_and_starts
         multi = re.compile(src, pattern.flags | re.MULTILINE)
         m = multi.search(blob)
         while m is not None:
@@ -401,34 +398,31 @@ class Catalog:
             node.ops.append(name)
         return root
 
+    @functools.cached_property
     def _by_type(self) -> dict[str, list[int]]:
-        if self._ops_by_type is None:
-            by_type: dict[str, list[int]] = {}
-            for i, t in enumerate(self._types):
-                by_type.setdefault(t, []).append(i)
-            self._ops_by_type = by_type
-        return self._ops_by_type
+        by_type: dict[str, list[int]] = {}
+        for i, t in enumerate(self._types):
+            by_type.setdefault(t, []).append(i)
+        return by_type
 
+    @functools.cached_property
     def _blob_and_starts(self) -> tuple[str, list[int]]:
-        if self._blob is None:
-            self._blob = "\n".join(self._names)
-            starts = [0] * len(self._names)
-            pos = 0
-            for i, name in enumerate(self._names):
-                starts[i] = pos
-                pos += len(name) + 1
-            self._starts = starts
-        return self._blob, self._starts
+        """The names joined by newlines, and where each starts in it."""
+        starts = [0] * len(self._names)
+        pos = 0
+        for i, name in enumerate(self._names):
+            starts[i] = pos
+            pos += len(name) + 1
+        return "\n".join(self._names), starts
 
+    @functools.cached_property
     def _lower_blob_and_starts(self) -> tuple[str, list[int]]:
-        blob, starts = self._blob_and_starts()
-        if self._lower_blob is None:
-            lower = blob.lower()
-            # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
-            if len(lower) != len(blob):
-                lower = "\n".join(n.lower() for n in self._names)
-            self._lower_blob = lower
-        return self._lower_blob, starts
+        blob, starts = self._blob_and_starts
+        lower = blob.lower()
+        # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
+        if len(lower) != len(blob):
+            lower = "\n".join(n.lower() for n in self._names)
+        return lower, starts
 
     def _tensor_consumer_ids(self, op: str, k: int) -> list[int]:
         ids = list(self._data_consumers.get(f"{op}:{k}", ()))

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
+VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_list)
+    "variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "metric_variables",
+)
 _PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
 

@@ -1,15 +1,11 @@
-"""Import untrusted graphs in a child process first, so a crash in TF's native code is an error.
+"""Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
 
-Some malformed graphs abort TensorFlow with a C++ ``CHECK`` (a dead notebook kernel).
-:func:`preflight` (the gate's last step) has a long-lived worker process import the graph, open a
-session, run the table initialisers with the asset files (a hostile vocabulary aborts with
-``bad_alloc``) and read the checkpoint's shapes (every value up to ``CHECK_DATA_BYTES``: checksums).
-TF's ordinary ``ValueError``/``TypeError``/``OpError`` are left to the in-process import; a dead,
-hung (``timeout`` s) or otherwise failing worker is a :class:`ModelFormatError` naming the file and
-TF's last log line (the worker restarts); a checkpoint of another graph a
-:class:`MissingVariablesError`. A graph already checked (same bytes) is not sent again.
-``TF1_EXPLORER_ISOLATE=0`` or ``configure(enabled=False)`` turns it off;
-``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120) sets the limit.
+:func:`preflight` (the gate's last step) has a long-lived worker import the graph, run its table
+initialisers (a hostile vocabulary aborts with ``bad_alloc``) and read the checkpoint (values up to
+``CHECK_DATA_BYTES``: checksums). TF's ordinary errors are left to the in-process import; a dead,
+hung or otherwise failing worker is a :class:`ModelFormatError` (TF's last log line); a checkpoint
+of another graph a :class:`MissingVariablesError`. Same bytes are checked once.
+``TF1_EXPLORER_ISOLATE=0`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (s, default 120) limits it.
 """
 
 from __future__ import annotations

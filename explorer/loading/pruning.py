@@ -20,7 +20,8 @@ from explorer.graph.op_families import (
     RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.run_scope import ops_that_run
-from explorer.loading.model import VARIABLE_COLLECTIONS, V1Model, meta_graph_with
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
+from explorer.loading.model import V1Model, meta_graph_with
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
