@@ -1,6 +1,6 @@
 """TF1 Hub modules (``hub.Module`` format): recognise, read the ModuleDef, choose a tag set.
 
-A folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``, two fields decoded here: no
+A folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``, declared here: no
 ``tensorflow_hub`` needed) beside a SavedModel with one MetaGraph per tag set: ``set()`` the
 inference graph (the default), ``{"train"}`` the training graph (batch statistics,
 ``UPDATE_OPS``). Signatures come from ``hub.add_signature`` (``default`` the main one); there is no
@@ -9,9 +9,13 @@ Saver and no init op (tables from the ``table_initializer`` collection with the 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
 
 from explorer.errors import AmbiguousModelError, ModelFormatError, TagsError
 from explorer.graph import protos
@@ -36,52 +40,35 @@ def is_hub_module(folder: Path) -> bool:
 def read_module_def(path: Path) -> dict[str, Any]:
     """``{"format": int, "required_features": [str]}`` of a ``tfhub_module.pb``; raises
     ``ModelFormatError`` when it is not a ModuleDef of ``FORMAT_V3``."""
-    data = path.read_bytes()
-    fmt, features = 0, []
+    msg = _module_def_class()()
     try:
-        pos = 0
-        while pos < len(data):
-            key, pos = _varint(data, pos)
-            field, wire = key >> 3, key & 7
-            if wire == 0:
-                value, pos = _varint(data, pos)
-                if field == 1:
-                    fmt = value
-            elif wire == 2:
-                size, pos = _varint(data, pos)
-                if pos + size > len(data):
-                    raise ValueError("truncated")
-                if field == 2:
-                    features.append(data[pos : pos + size].decode("utf-8"))
-                pos += size
-            elif wire in (1, 5):
-                pos += 8 if wire == 1 else 4
-            else:
-                raise ValueError(f"wire type {wire}")
-    except (ValueError, IndexError, UnicodeDecodeError) as e:
+        msg.ParseFromString(path.read_bytes())
+    except DecodeError as e:
         raise ModelFormatError(
             f"{path} is not a valid ModuleDef ({e}): the TF1 Hub module is damaged; download or "
             "export it again"
         ) from None
-    if fmt != FORMAT_V3:
+    if msg.format != FORMAT_V3:
         raise ModelFormatError(
-            f"{path} is a ModuleDef of format {fmt}, not FORMAT_V3 ({FORMAT_V3}), the only TF1 "
-            "Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
+            f"{path} is a ModuleDef of format {msg.format}, not FORMAT_V3 ({FORMAT_V3}), the only "
+            "TF1 Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
         )
-    return {"format": fmt, "required_features": features}
+    return {"format": msg.format, "required_features": list(msg.required_features)}
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
+@functools.cache
+def _module_def_class() -> type:
+    """tensorflow_hub's ``ModuleDef`` (format, required_features), declared here."""
+    field = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name="explorer_module_def.proto", syntax="proto3")
+    msg = fdp.message_type.add(name="ModuleDef")
+    msg.field.add(name="format", number=1, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
+    msg.field.add(
+        name="required_features", number=2, type=field.TYPE_STRING, label=field.LABEL_REPEATED
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("ModuleDef"))
 
 
 def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
