@@ -42,9 +42,14 @@ TRAIN_SUFFIX = "__train"
 META_KEY = "tf1_hub_module"  # key of the record in assets.extra/tf1_explorer.json
 # Collections of the train graph imported beside the inference graph (variables come from it).
 _TRAIN_COLLECTIONS = (
-    UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths",
-    "saved_model_assets", "cond_context", "while_context",
-)  # fmt: skip
+    UPDATE_OPS,
+    REGULARIZATION_LOSSES,
+    "table_initializer",
+    "asset_filepaths",
+    "saved_model_assets",
+    "cond_context",
+    "while_context",
+)
 
 
 def build_hub(

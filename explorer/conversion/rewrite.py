@@ -243,15 +243,36 @@ def _update_then_read(
 
 
 _APPLY_OPS = (
-    "ApplyGradientDescent", "ApplyProximalGradientDescent", "ApplyMomentum", "ApplyKerasMomentum",
-    "ApplyAdam", "ApplyAdaMax", "ApplyAdagrad", "ApplyAdagradV2", "ApplyAdagradDA",
-    "ApplyProximalAdagrad", "ApplyAdadelta", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyFtrl",
-    "ApplyFtrlV2", "ApplyAddSign", "ApplyPowerSign", "SparseApplyMomentum",
-    "SparseApplyKerasMomentum", "SparseApplyAdagrad", "SparseApplyAdagradV2",
-    "SparseApplyAdagradDA", "SparseApplyProximalAdagrad", "SparseApplyProximalGradientDescent",
-    "SparseApplyAdadelta", "SparseApplyRMSProp", "SparseApplyCenteredRMSProp", "SparseApplyFtrl",
+    "ApplyGradientDescent",
+    "ApplyProximalGradientDescent",
+    "ApplyMomentum",
+    "ApplyKerasMomentum",
+    "ApplyAdam",
+    "ApplyAdaMax",
+    "ApplyAdagrad",
+    "ApplyAdagradV2",
+    "ApplyAdagradDA",
+    "ApplyProximalAdagrad",
+    "ApplyAdadelta",
+    "ApplyRMSProp",
+    "ApplyCenteredRMSProp",
+    "ApplyFtrl",
+    "ApplyFtrlV2",
+    "ApplyAddSign",
+    "ApplyPowerSign",
+    "SparseApplyMomentum",
+    "SparseApplyKerasMomentum",
+    "SparseApplyAdagrad",
+    "SparseApplyAdagradV2",
+    "SparseApplyAdagradDA",
+    "SparseApplyProximalAdagrad",
+    "SparseApplyProximalGradientDescent",
+    "SparseApplyAdadelta",
+    "SparseApplyRMSProp",
+    "SparseApplyCenteredRMSProp",
+    "SparseApplyFtrl",
     "SparseApplyFtrlV2",
-)  # fmt: skip
+)
 _SCATTERS = ("Update", "Add", "Sub", "Mul", "Div", "Min", "Max", "NdUpdate", "NdAdd", "NdSub")
 # Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
 UPDATE_OPS = {

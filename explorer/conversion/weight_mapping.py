@@ -24,10 +24,23 @@ ROLE_ALIASES = {
 }
 
 # Optimizer slots and training bookkeeping: in the checkpoint, never part of a rewritten model.
-_OPTIMIZER_TOKENS = frozenset({
-    "Adam", "Adam_1", "Momentum", "RMSProp", "RMSProp_1", "Adagrad", "AdagradDA", "Adadelta",
-    "Adadelta_1", "Ftrl", "Ftrl_1", "ProximalAdagrad", "ExponentialMovingAverage",
-})  # fmt: skip
+_OPTIMIZER_TOKENS = frozenset(
+    {
+        "Adam",
+        "Adam_1",
+        "Momentum",
+        "RMSProp",
+        "RMSProp_1",
+        "Adagrad",
+        "AdagradDA",
+        "Adadelta",
+        "Adadelta_1",
+        "Ftrl",
+        "Ftrl_1",
+        "ProximalAdagrad",
+        "ExponentialMovingAverage",
+    }
+)
 _BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
 
 
