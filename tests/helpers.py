@@ -223,13 +223,16 @@ def two_heads(tmp_path: Path) -> Path:
 
 
 def meta_naming_a_missing_op(mlp_paths: dict[str, Path], tmp_path: Path) -> Path:
-    """A copy of the example checkpoint whose train_op collection names an op not in the graph."""
-    from tensorflow.core.protobuf import meta_graph_pb2
+    """A copy of the example checkpoint whose cond_context names an op not in the graph among
+    its values (its pred and pivot exist, so loading keeps it: corruption, not a Python object)."""
+    from tensorflow.core.protobuf import control_flow_pb2, meta_graph_pb2
 
     dst = tmp_path / "ckpt"
     shutil.copytree(mlp_paths["checkpoint_v2"].parent, dst)
     mg = meta_graph_pb2.MetaGraphDef()
     mg.ParseFromString((dst / "model.meta").read_bytes())
-    mg.collection_def["train_op"].node_list.value.append("not_here")
+    cond = control_flow_pb2.CondContextDef(context_name="c", pred_name="x:0", pivot_name="x:0")
+    cond.values_def.values.append("not_here:0")
+    mg.collection_def["cond_context"].bytes_list.value.append(cond.SerializeToString())
     (dst / "model.meta").write_bytes(mg.SerializeToString())
     return dst / "model.meta"

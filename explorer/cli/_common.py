@@ -101,7 +101,10 @@ def add_timeout_arg(p: argparse.ArgumentParser) -> None:
 
 
 def load_model(args: argparse.Namespace) -> V1Model:
-    return load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
+    model = load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
+    for note in model.notes:  # what loading repaired: shown by every verb
+        print(f"tf1-explorer: note: {note}", file=sys.stderr)
+    return model
 
 
 def print_json(obj: Any) -> None:

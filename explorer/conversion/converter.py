@@ -1,21 +1,10 @@
-"""Step 5 of the flow: convert a :class:`~explorer.V1Model` to TF2.
+"""Step 5 of the flow: ``convert(model)`` -> :class:`V2Model`, per signature a ``tf.function``
+over the graph pruned to it, variables lifted as resource variables restored from the checkpoint,
+tables initialised from the assets (built by :mod:`explorer.conversion.build`).
 
-``convert(model)`` gives a :class:`V2Model`: per signature a ``tf.function`` over the graph pruned
-to the signature's inputs and outputs, variables lifted as TF2 resource variables restored from
-the checkpoint, tables initialised from the model's assets. ``V2Model.save(out_dir)`` writes a TF2
-SavedModel that plain ``tf.saved_model.load`` opens, with the source's signature names and keys.
-
-How (``TF1_PITFALLS.md``): reference variables become resource variables
-(:mod:`explorer.conversion.rewrite`); the graph is imported inside ``tf.compat.v1.wrap_function``;
-the restore and init ops are pruned out and run once; each signature is ``WrappedFunction.prune``
-in a ``tf.function`` with a named input signature (a bare pruned function costs ~12x
-``session.run``). ``freeze=True`` makes variables constants. The building is in
-:mod:`explorer.conversion.build`.
-
-Keys: dense tensors keep their signature keys; a sparse tensor ``k`` becomes ``k_indices``,
-``k_values``, ``k_dense_shape`` (TF's convention: SavedModel signatures take plain tensors). A
-signature listing one tensor under several input keys (TFMA's ``labels``) takes only its
-placeholder inputs and computes the rest, which ``tf.saved_model.load`` would otherwise refuse.
+Keys: dense tensors keep their signature keys; a sparse ``k`` becomes ``k_indices``, ``k_values``,
+``k_dense_shape``; a signature listing one tensor under several input keys (TFMA's ``labels``)
+takes only its placeholder inputs and computes the rest (``tf.saved_model.load`` refuses those).
 """
 
 from __future__ import annotations
@@ -39,23 +28,14 @@ def convert(
     allow_unsafe: bool = False,
     shapes: Mapping[str, Shape] | None = None,
 ) -> V2Model:
-    """Convert a TF1 model to TF2 functions.
+    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions.
 
-    Args:
-        model: a :class:`V1Model` or a path for ``explorer.load``.
-        signatures: signature names to convert (default: all). Not with ``inputs``/``outputs``.
-        inputs: tensor names (``x:0``) or key -> name; with ``outputs`` they make one
-            ``serving_default`` signature whose keys default to the op names (``x``).
-        outputs: tensor names or key -> name.
-        freeze: fold variables into constants (stateless signatures only).
-        allow_unsafe: convert a model holding file-system or PyFunc ops (its restore and init
-            run during conversion, and the TF2 functions keep those ops).
-        shapes: input key or tensor name -> the shape of that TF2 input (``None``/``-1`` dims
-            stay unknown), e.g. ``{"x:0": (None, 784)}`` for an input the graph left unshaped;
-            it must agree with the graph's static shape.
-
-    A model without signatures and without ``inputs``/``outputs`` gets a ``serving_default``
-    over its placeholders and the tensors computed from them that nothing consumes.
+    ``signatures``: names to convert (default all); or ``inputs``/``outputs``: tensor names
+    (``x:0``) or key -> name, one ``serving_default`` keyed by op name (``x``); neither and no
+    signatures: the suggested inputs and outputs. ``freeze``: variables as constants (stateless
+    signatures only). ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its
+    restore and init run now; the functions keep them). ``shapes``: input key or tensor name ->
+    the TF2 input's shape (``None``/``-1`` unknown), agreeing with the graph's static shape.
 
     Raises:
         SignatureNotFoundError, TensorNotFoundError: unknown signature or tensor.

@@ -1,16 +1,7 @@
-"""A signature on serialized ``tf.Example`` protos for a model fed by a parsing input pipeline.
-
-A training checkpoint whose input pipeline parses ``tf.Example`` records (``TFRecordDataset`` ->
-``parse_single_example`` -> batch, or a reader and a queue) converts to a ``serving_default`` that
-takes the parsed features (``pixels``, ``age``). :func:`example_signature` adds, beside it, an
-``examples`` signature taking a 1-D string tensor of serialized examples: the same features are
-parsed with the pipeline's own keys, dtypes and shapes (``tf.io.parse_example``), cast to what the
-model reads, and the features signature is called, so the servable model takes what the training
-data looked like.
-
-Only dense features (``FixedLenFeature``) are covered; a pipeline with sparse or ragged features
-the model reads gets no ``examples`` signature.
-"""
+"""An ``examples`` signature (1-D serialized ``tf.Example`` strings) beside the features
+signature of a model fed by a parsing input pipeline: :func:`example_signature` parses them with
+the pipeline's own keys, dtypes and shapes, casts, and calls the features signature. Dense
+(``FixedLenFeature``) features only; otherwise there is none."""
 
 from __future__ import annotations
 

@@ -1,21 +1,11 @@
-"""Converting TF1 Hub modules: update ops, regularization losses, and train + inference in one.
+"""Converting TF1 Hub modules: :class:`HubBuilder` adds what ``hub.Module`` carries.
 
-``explorer.convert`` of a TF1 Hub module (format ``tf1_hub_module``) goes through
-:class:`HubBuilder`, which adds to the plain conversion what the ``hub.Module`` format carries:
-
-* **update ops** (``UPDATE_OPS``, batch-norm moving averages of the ``train`` tag set): each
-  signature runs those its inputs reach, as ``hub.Module`` callers did through
-  ``tf.control_dependencies(UPDATE_OPS)``; ``hub.load`` drops them;
-* **regularization losses** (``REGULARIZATION_LOSSES``): the SavedModel gets a function
-  ``regularization_losses()`` (no inputs, a list of scalars);
-* the module's ``trainable_variables`` collection, recorded by variable name (old exports do not
-  mark ``VariableDef.trainable``).
-
-:func:`convert_hub_for_keras` converts the inference graph (``set()``) and the ``train`` graph
-into one SavedModel whose signatures share one set of variables: ``default`` is inference,
-``default__train`` the same signature built from the train graph (batch statistics, update ops).
-``explorer.keras_layer`` uses it to run the train graph when Keras trains and the inference
-graph otherwise.
+Update ops (``UPDATE_OPS``: batch-norm moving averages) run with each signature whose inputs
+they need, as under ``tf.control_dependencies(UPDATE_OPS)`` (``hub.load`` drops them);
+regularization losses become a function ``regularization_losses()``; the ``trainable_variables``
+collection is recorded by name (old exports do not mark ``VariableDef.trainable``).
+:func:`convert_hub_for_keras` puts the inference graph (``default``) and the ``train`` graph
+(``default__train``) in one SavedModel sharing one set of variables.
 """
 
 from __future__ import annotations
@@ -30,10 +20,12 @@ from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model
 from explorer.errors import ConversionError
 from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
 from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, INPUT_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
-from explorer.loading.graph_import import prepare_graph_def
+from explorer.loading.checkpoints import variable_defs
+from explorer.loading.graph_import import in_graph, prepare_graph_def
 from explorer.loading.hub_module import (
     REGULARIZATION_LOSSES,
     TRAIN_TAGS,
@@ -69,10 +61,8 @@ def build_hub(
     train_model: V1Model | None = None,
     allow_unsafe: bool = False,
 ) -> V2Model:
-    """``convert`` for a TF1 Hub module (arguments as ``explorer.conversion.build.build``);
-    ``train_model``: the module's train tag set, converted beside it (see module docstring).
-    Each graph is admitted whole (:func:`explorer.inspection.gate.admit`): the module's restore
-    and init run."""
+    """``convert`` for a TF1 Hub module, ``train_model`` (its train tag set) converted beside it;
+    each graph is admitted whole (its restore and init run)."""
     for m in (model, train_model):
         if m is not None:
             admit(m, allow_unsafe=allow_unsafe)
@@ -81,10 +71,8 @@ def build_hub(
 
 
 def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
-    """The inference graph and, when the module has one, its ``train`` graph in one
-    :class:`~explorer.conversion.v2_model.V2Model` with shared variables (``default`` and
-    ``default__train``); ``signature`` limits it to one signature. A module loaded with its
-    ``train`` tags is paired with its empty tag set the same way."""
+    """The inference graph and the ``train`` graph (when the module has one; either loaded) in
+    one :class:`V2Model` with shared variables; ``signature`` limits it to one signature."""
     tag_sets = [sorted(t) for t in model.tag_sets]
     reps = model.replacements or None
     train = None
@@ -107,8 +95,6 @@ class HubBuilder(Builder):
         self.train_source: V1Model | None = None
         self.train_plans: list[Plan] = []
         self.shared: list[str] = []
-
-    # -- building ----------------------------------------------------------------------------------
 
     def build(self) -> V2Model:
         updates = {p.name: _updates_for(self.model, p, "") for p in self.plans}
@@ -206,8 +192,6 @@ class HubBuilder(Builder):
             mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
         )
 
-    # -- signatures ------------------------------------------------------------------------------
-
     def _signature(self, plan: Plan) -> tuple[ConvertedSignature, Any]:
         updates = self.updates.get(plan.name)
         if not updates:
@@ -251,13 +235,8 @@ class HubBuilder(Builder):
         return converted, fn
 
     def _losses(self) -> list[tf_types.Tensor]:
-        out = []
-        for name in self.model.collection(REGULARIZATION_LOSSES):
-            try:
-                out.append(self.graph.as_graph_element(name))
-            except (KeyError, ValueError):
-                continue
-        return out
+        names = self.model.collection(REGULARIZATION_LOSSES)
+        return [self.graph.as_graph_element(n) for n in names if in_graph(self.graph, n)]
 
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
@@ -289,14 +268,6 @@ def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
 
 def _trainable_names(model: V1Model) -> list[str]:
     """Variable names in the module's ``trainable_variables`` collection."""
-    from tensorflow.core.framework import variable_pb2
-
-    mg = model.meta_graph
-    if mg is None or TRAINABLE_VARIABLES not in mg.collection_def:
-        return []
-    out = []
-    for raw in mg.collection_def[TRAINABLE_VARIABLES].bytes_list.value:
-        vd = variable_pb2.VariableDef()
-        vd.ParseFromString(raw)
-        out.append(vd.variable_name.split(":")[0])
-    return out
+    return [
+        op_name(vd.variable_name) for vd in variable_defs(model.meta_graph, TRAINABLE_VARIABLES)
+    ]

@@ -1,29 +1,14 @@
 """Keras 3: a converted model (any TF2 SavedModel) as a layer that takes and returns dicts.
 
-``keras.layers.TFSMLayer`` calls a SavedModel endpoint with one positional argument, so
-signatures with several inputs fail, and its weights are copies the endpoint never reads.
-:func:`keras_layer` returns a :class:`SavedModelLayer` that
+Unlike ``keras.layers.TFSMLayer`` (one positional input; weights the endpoint never reads), a
+:class:`SavedModelLayer` takes ``{key: tensor}``, exposes the SavedModel's own variables as its
+weights and saves into a ``.keras`` file with the SavedModel inside. A TF1 Hub module gives a
+:class:`HubModuleLayer`: its ``train`` graph while training, its regularization losses as Keras
+losses (``hub.KerasLayer`` fails on these under Keras 3, tensorflow/hub#903).
 
-* takes a dict ``{input key: tensor}`` (several inputs; a single tensor for one-input signatures)
-  and returns the signature's dict of outputs, so it sits in a functional ``keras.Model`` next to
-  new layers (e.g. a trainable head on a frozen converted body);
-* exposes the SavedModel's own variables as its Keras weights (the signature reads them: training
-  the body or assigning weights changes what it computes), with names free of ``/`` and ``:0``
-  (Keras optimizers refuse those);
-* saves into a ``.keras`` file *with the SavedModel inside it* (``save_assets``), so the file
-  reloads after the original folder is gone, with the weights as they were when saved.
-
-A TF1 Hub module (or a SavedModel converted from one) gives a :class:`HubModuleLayer`: in
-training it runs the signature built from the module's ``train`` graph (batch statistics, the
-batch-norm moving averages updated by the call), otherwise the inference graph's; the module's
-``trainable_variables`` are its trainable weights; its regularization losses become Keras
-losses. ``hub.KerasLayer`` fails on such modules under Keras 3 (tensorflow/hub#903).
-
-Security: like ``TFSMLayer``, the layer runs a TensorFlow graph read from the file, and graph ops
-can read and write files. ``keras.models.load_model`` therefore refuses it in Keras's default safe
-mode; pass ``safe_mode=False`` only for ``.keras`` files you trust. The layer class is registered
-with Keras when this module is imported: ``import explorer.conversion.keras_layer`` (or touch
-``explorer.keras_layer``) before ``keras.models.load_model``.
+Security: the layer runs a graph read from the file (graph ops can touch files), so Keras safe
+mode refuses it: ``safe_mode=False`` only for files you trust. Import this module (or touch
+``explorer.keras_layer``) before ``keras.models.load_model`` to register the classes.
 """
 
 from __future__ import annotations
@@ -53,18 +38,12 @@ from explorer.loading.hub_module import is_hub_module
 from explorer.loading.model import V1Model, load
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
-_OWNED_DIRS: list[str] = []
-
-
-@atexit.register
-def _remove_owned_dirs() -> None:
-    for d in _OWNED_DIRS:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def _owned_dir(prefix: str) -> str:
+    """A temporary folder removed when the process exits."""
     d = tempfile.mkdtemp(prefix=prefix)
-    _OWNED_DIRS.append(d)
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
 
 
@@ -75,23 +54,11 @@ def keras_layer(
     trainable: bool = False,
     name: str | None = None,
 ) -> SavedModelLayer:
-    """A Keras 3 layer running one signature of a TF2 SavedModel.
-
-    Args:
-        model_or_dir: a :class:`~explorer.V2Model` (saved to a temporary folder that
-            lives as long as the Python process) or the folder of any TF2 SavedModel (e.g. one
-            written by ``V2Model.save``). A TF1 SavedModel that ``tf.saved_model.load`` happens
-            to accept runs too, but its variables are not exposed as weights: convert it first.
-            A TF1 Hub module (a loaded one, or its folder) is converted here, its inference and
-            ``train`` graphs together (:class:`HubModuleLayer`).
-        signature: the signature key to call (default ``serving_default``; ``default`` for a
-            TF1 Hub module).
-        trainable: whether the SavedModel's trainable variables train with the Keras model
-            (default ``False``: a frozen body).
-        name: the layer name (default from the signature).
-
-    Returns:
-        a :class:`SavedModelLayer`: call it on a dict of tensors, get a dict of tensors.
+    """A Keras 3 layer running ``signature`` (default ``serving_default``; ``default`` for a TF1
+    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder living as long as
+    the process), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
+    here, inference and ``train`` graphs together). ``trainable``: its trainable variables train
+    with the Keras model (default: a frozen body).
 
     Raises:
         ModelNotFoundError: the folder does not exist or holds no SavedModel.
@@ -114,19 +81,10 @@ def keras_layer(
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
 class SavedModelLayer(keras.layers.Layer):
-    """One signature of a TF2 SavedModel as a Keras 3 layer: dict in, dict out.
-
-    Build it with :func:`keras_layer`. ``input_specs``/``output_specs`` give the signature's keys
-    with their shapes and dtypes. See the module docstring for saving and safety.
-
-    Args:
-        filepath: the SavedModel folder.
-        signature: the signature key.
-        input_specs, output_specs: key -> ``{"shape": [...], "dtype": "..."}``; read from the
-            SavedModel when not given (they are given when a saved model is reloaded, so the
-            functional graph rebuilds before the bundled SavedModel is read).
-        variables: the weights' ``name``/``shape``/``dtype``/``trainable``, given on reload.
-    """
+    """One signature of a TF2 SavedModel folder as a Keras 3 layer (build it with
+    :func:`keras_layer`). ``input_specs``/``output_specs``: key -> ``{"shape", "dtype"}`` and
+    ``variables`` (the weights' name/shape/dtype/trainable) are given on reload, so the functional
+    graph rebuilds before the bundled SavedModel is read."""
 
     def __init__(
         self,
@@ -161,8 +119,6 @@ class SavedModelLayer(keras.layers.Layer):
                 )
         self.built = True
 
-    # -- loading -----------------------------------------------------------------------------------
-
     def _load(self, folder: str) -> None:
         t = tf()
         p = Path(folder)
@@ -185,15 +141,8 @@ class SavedModelLayer(keras.layers.Layer):
                 f"{', '.join(sorted(sigs)) or 'none'}"
             )
         fn = sigs[self.signature]
-        kwargs_specs, outputs = fn.structured_input_signature[1], fn.structured_outputs
-        in_specs = {
-            k: {"shape": _shape_list(kwargs_specs[k].shape), "dtype": kwargs_specs[k].dtype.name}
-            for k in sorted(kwargs_specs)
-        }
-        out_specs = {
-            k: {"shape": _shape_list(outputs[k].shape), "dtype": outputs[k].dtype.name}
-            for k in sorted(outputs)
-        }
+        in_specs = {k: _spec(s) for k, s in sorted(fn.structured_input_signature[1].items())}
+        out_specs = {k: _spec(s) for k, s in sorted(fn.structured_outputs.items())}
         if getattr(self, "input_specs", None) is not None and (
             set(in_specs) != set(self.input_specs) or set(out_specs) != set(self.output_specs)
         ):
@@ -231,9 +180,8 @@ class SavedModelLayer(keras.layers.Layer):
         return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
-        """A Keras weight of this layer. Keras 3's TF ``Variable`` keeps the ``tf.Variable`` it
-        wraps in ``_value``; :meth:`_attach` points that at the SavedModel's own variable, so
-        the signature, the optimizer and the weights store share one state."""
+        """A Keras weight of this layer; :meth:`_attach` points its ``_value`` (the wrapped
+        ``tf.Variable``) at the SavedModel's own, so signature, optimizer and store share it."""
         with keras.name_scope(self.name, caller=self):
             w = keras.Variable(
                 initializer="zeros", shape=shape, dtype=dtype, trainable=trainable, name=name
@@ -250,8 +198,6 @@ class SavedModelLayer(keras.layers.Layer):
         if self._pending_values is not None:
             self._assign(self._pending_values)
             self._pending_values = None
-
-    # -- Keras API ---------------------------------------------------------------------------------
 
     def call(self, inputs: Any) -> dict[str, Any]:
         """Run the signature: ``{key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
@@ -277,10 +223,8 @@ class SavedModelLayer(keras.layers.Layer):
         }
 
     def compute_output_spec(self, inputs: Any) -> dict[str, Any]:
-        batch = None
         first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
-        if first is not None and getattr(first, "shape", None) and len(first.shape):
-            batch = first.shape[0]
+        batch = first.shape[0] if getattr(first, "shape", None) else None
         out = {}
         for k, spec in self.output_specs.items():
             shape = spec["shape"]
@@ -367,13 +311,9 @@ def _layer_name(signature: str) -> str:
     return re.sub(r"\W", "_", signature) or "saved_model"
 
 
-def _shape_list(shape: Any) -> list[int | None] | None:
-    if shape.rank is None:
-        return None
-    return [None if d is None else int(d) for d in shape.as_list()]
-
-
-# -- TF1 Hub modules -------------------------------------------------------------------------------
+def _spec(t: Any) -> dict[str, Any]:
+    shape = None if t.shape.rank is None else [None if d is None else int(d) for d in t.shape]
+    return {"shape": shape, "dtype": t.dtype.name}
 
 
 def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -383,15 +323,8 @@ def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
 class HubModuleLayer(SavedModelLayer):
-    """One signature of a converted TF1 Hub module as a Keras 3 layer (see the module docstring).
-
-    Args:
-        filepath: the converted SavedModel folder.
-        signature: the signature key (``default``).
-        train_signature: the signature run when a trainable layer trains (``default__train``,
-            built from the module's ``train`` graph); ``None``: ``signature`` (no train graph).
-        Other arguments as :class:`SavedModelLayer`.
-    """
+    """One signature of a converted TF1 Hub module as a Keras 3 layer; ``train_signature``
+    (``default__train``, from the ``train`` graph; ``None``: none) runs when it trains."""
 
     def __init__(
         self,

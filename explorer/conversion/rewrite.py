@@ -1,20 +1,11 @@
-"""GraphDef rewrites for TF2: reference variables become resource variables.
+"""The ref -> resource variable rewrite (TF2 refuses ``float_ref`` tensors; ``wrap_function``
+does not lift reference variables): :func:`to_resource_variables`.
 
-TF2's ``tf.saved_model.load`` refuses ``float_ref`` tensors and ``wrap_function`` does not lift
-reference variables (``TF1_PITFALLS.md``), so :func:`to_resource_variables` rewrites a GraphDef
-(and its MetaGraph's collections and signatures): every ``VariableV2``/``Variable`` becomes a
-``VarHandleOp`` and each op using the reference its resource counterpart (:data:`REWRITES`):
-
-* ``Identity(var)`` -> ``ReadVariableOp`` under the same name;
-* update ops (:data:`UPDATE_OPS`: ``Assign*``, ``Apply*``/``SparseApply*``, ``Scatter*``) -> the
-  resource op named ``<name>/resource_update``, then a ``ReadVariableOp`` keeping the original
-  name with a control edge on the update (TF1 updates return the new value);
-* ``IsVariableInitialized`` -> ``VarIsInitializedOp``, ``CountUpTo`` -> ``ResourceCountUpTo``,
-  v1 control flow forwarding a reference (``RefSwitch``, ...) -> its plain op on the handle;
-* any other op reading a variable through a value input gets its own ``ReadVariableOp`` with the
-  op's control inputs.
-
-An op that needs a reference input and has no rewrite raises :class:`ConversionError` naming it.
+Each ``VariableV2`` becomes a ``VarHandleOp`` and each op using it its resource counterpart
+(:data:`REWRITES`): ``Identity`` -> ``ReadVariableOp``; an update (:data:`UPDATE_OPS`) -> the
+resource op ``<name>/resource_update`` then a read keeping the name (TF1 updates return the new
+value); ``RefSwitch`` & co. -> the plain op on the handle; any other reader gets its own read. An
+op needing a reference input with no rewrite is a :class:`ConversionError` naming it.
 """
 
 from __future__ import annotations
@@ -25,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
+from explorer.graph.names import op_name
 from explorer.graph.op_families import REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import meta_graph_with
-from explorer.loading.pruning import VARIABLE_COLLECTIONS
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -41,10 +33,7 @@ RewriteFn = Callable[["RewriteContext", "NodeDef"], list["NodeDef"]]
 
 REWRITES: OpRegistry[RewriteFn] = OpRegistry("variable rewrite")
 """Op type -> function(ctx, node) returning the NodeDefs that replace ``node``."""
-
-rewrites = REWRITES.register
-"""Decorator ``@rewrites(*op_types)``: the rewrite for nodes of ``op_types`` that read a reference
-variable (see :meth:`~explorer.graph.registry.OpRegistry.register`)."""
+rewrites = REWRITES.register  # @rewrites(*op_types): the rewrite of those ops reading a ref
 
 
 @dataclass
@@ -58,8 +47,6 @@ class RewriteContext:
     rewritten: dict[str, str] = field(default_factory=dict)  # node name -> new op type
     # tensor "op:idx" -> variable, for references forwarded by v1 control flow (RefSwitch, …)
     handles: dict[str, str] = field(default_factory=dict)
-
-    # -- helpers for rewrite functions -------------------------------------------------------------
 
     def var_of(self, inp: str) -> str | None:
         """The variable an input string refers to (``var``, ``var:0``, or a control-flow op
@@ -128,11 +115,8 @@ class RewriteContext:
         return node
 
     def split_inputs(self, node: NodeDef) -> tuple[list[str], list[NodeDef]]:
-        """Inputs of ``node`` with variables fed to non-reference args replaced by reads.
-
-        Returns the new input list and the read nodes to emit before ``node``. Variables fed to
-        reference args are kept (they now name the resource handle).
-        """
+        """(inputs of ``node`` with variables fed to non-reference args replaced by reads, the
+        reads to emit before it); reference args keep the variable (now the handle)."""
         ref_args = ref_input_flags(node)
         new_inputs, extra = [], []
         for i, inp in enumerate(node.input):
@@ -188,9 +172,6 @@ def _copy_attrs(src: NodeDef, dst: NodeDef, rename: dict[str, str] | None = None
         target = rename.get(key, key)
         if target in wanted:
             dst.attr[target].CopyFrom(value)
-
-
-# -- the registry ----------------------------------------------------------------------------------
 
 
 @rewrites("VariableV2", "Variable")
@@ -292,27 +273,14 @@ _APPLY_OPS = (
     "SparseApplyFtrl",
     "SparseApplyFtrlV2",
 )
+_SCATTERS = ("Update", "Add", "Sub", "Mul", "Div", "Min", "Max", "NdUpdate", "NdAdd", "NdSub")
 # Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
 UPDATE_OPS = {
     "Assign": "AssignVariableOp",
     "AssignAdd": "AssignAddVariableOp",
     "AssignSub": "AssignSubVariableOp",
     **{op: f"Resource{op}" for op in _APPLY_OPS},
-    **{
-        f"Scatter{kind}": f"ResourceScatter{kind}"
-        for kind in (
-            "Update",
-            "Add",
-            "Sub",
-            "Mul",
-            "Div",
-            "Min",
-            "Max",
-            "NdUpdate",
-            "NdAdd",
-            "NdSub",
-        )
-    },
+    **{f"Scatter{kind}": f"ResourceScatter{kind}" for kind in _SCATTERS},
 }
 
 
@@ -355,9 +323,6 @@ def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     return [*extra, out]
 
 
-# -- entry points ----------------------------------------------------------------------------------
-
-
 @dataclass
 class RewriteResult:
     """The rewritten protos and what changed."""
@@ -369,22 +334,11 @@ class RewriteResult:
     updates: dict[str, str]  # original update node -> resource op type
 
 
-def has_ref_variables(graph_def: GraphDef) -> bool:
-    """Whether the graph has reference (``VariableV2``/``Variable``) variables."""
-    return any(n.op in REF_VARIABLE_OPS for n in graph_def.node)
-
-
 def to_resource_variables(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None = None, path: str = "the graph"
 ) -> RewriteResult:
-    """Rewrite reference variables to resource variables; the inputs are not changed.
-
-    Args:
-        graph_def: a ``GraphDef``.
-        meta_graph: its ``MetaGraphDef`` or ``None``; when given, the returned copy has the new
-            GraphDef, ``VariableDef.is_resource`` set in the variable collections, and ``_ref``
-            dtypes dropped from signature TensorInfos.
-        path: the model's path, for error messages.
+    """Copies of ``graph_def`` and ``meta_graph`` (its ``VariableDef.is_resource`` set, ``_ref``
+    dtypes dropped from signatures) with reference variables rewritten; ``path`` for messages.
 
     Raises:
         ConversionError: an op needs a reference input and has no registered rewrite.
@@ -412,18 +366,11 @@ def to_resource_variables(
 
 
 def _fix_meta_graph(mg: MetaGraphDef, variables: set[str]) -> None:
-    from tensorflow.core.framework import variable_pb2
-
     for key in VARIABLE_COLLECTIONS:
-        if key not in mg.collection_def or not mg.collection_def[key].HasField("bytes_list"):
-            continue
-        values = mg.collection_def[key].bytes_list.value
-        for i, raw in enumerate(values):
-            vd = variable_pb2.VariableDef()
-            vd.ParseFromString(raw)
-            if vd.variable_name.split(":")[0] in variables:
+        for i, vd in enumerate(variable_defs(mg, key)):
+            if op_name(vd.variable_name) in variables:
                 vd.is_resource = True
-                values[i] = vd.SerializeToString()
+                mg.collection_def[key].bytes_list.value[i] = vd.SerializeToString()
     for sig in mg.signature_def.values():
         for infos in (sig.inputs, sig.outputs):
             for info in infos.values():

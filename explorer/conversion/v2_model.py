@@ -1,6 +1,5 @@
-"""What :func:`explorer.convert` gives: :class:`V2Model`, one :class:`ConvertedSignature` per
-signature, and its atomic save to a TF2 SavedModel that plain ``tf.saved_model.load`` opens.
-"""
+"""What :func:`explorer.convert` gives: :class:`V2Model` (one :class:`ConvertedSignature` per
+signature) and its atomic save to a TF2 SavedModel plain ``tf.saved_model.load`` opens."""
 
 from __future__ import annotations
 
@@ -22,24 +21,17 @@ if TYPE_CHECKING:
     import tensorflow as tf_types
 
 META_FILE = "tf1_explorer.json"  # written under <out_dir>/assets.extra/
+_SPEC_FIELDS = ("inputs", "outputs", "source_inputs", "source_outputs")
+_PART_FIELDS = ("input_parts", "output_parts")
 
 
 @dataclasses.dataclass(frozen=True)
 class ConvertedSignature:
-    """One converted signature: its flat TF2 inputs/outputs and how they map to the source.
-
-    Attributes:
-        name: signature key (the source's, ``/`` included).
-        method: the source SignatureDef method name (``""`` when synthesised).
-        inputs: TF2 input key -> spec (``name`` is the source graph tensor).
-        outputs: TF2 output key -> spec.
-        input_parts / output_parts: source key -> its TF2 keys (one for a dense tensor; three,
-            indices, values, dense_shape, for a sparse one).
-        computed_inputs: source input keys the function computes instead of taking (duplicate
-            signature tensors).
-        source_inputs / source_outputs: source key -> spec (sparse ones with their components),
-            the keys ``V2Runner`` takes and returns, as ``V1Runner`` does.
-    """
+    """One converted signature: ``inputs``/``outputs``: flat TF2 key -> spec (``name``: the
+    source tensor); ``input_parts``/``output_parts``: source key -> its TF2 keys (three for a
+    sparse tensor); ``computed_inputs``: source keys the function computes (duplicate tensors);
+    ``source_inputs``/``source_outputs``: source key -> spec, the keys ``V2Runner`` takes and
+    returns as ``V1Runner`` does; ``method``: the SignatureDef's (``""`` when synthesised)."""
 
     name: str
     method: str
@@ -52,58 +44,34 @@ class ConvertedSignature:
     source_outputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "inputs": {k: v.to_json() for k, v in self.inputs.items()},
-            "outputs": {k: v.to_json() for k, v in self.outputs.items()},
-            "input_parts": {k: list(v) for k, v in self.input_parts.items()},
-            "output_parts": {k: list(v) for k, v in self.output_parts.items()},
-            "computed_inputs": list(self.computed_inputs),
-            "source_inputs": {k: v.to_json() for k, v in self.source_inputs.items()},
-            "source_outputs": {k: v.to_json() for k, v in self.source_outputs.items()},
-        }
+        out: dict[str, Any] = {"method": self.method, "computed_inputs": list(self.computed_inputs)}
+        for f in _SPEC_FIELDS:
+            out[f] = {k: v.to_json() for k, v in getattr(self, f).items()}
+        for f in _PART_FIELDS:
+            out[f] = {k: list(v) for k, v in getattr(self, f).items()}
+        return out
 
     @classmethod
     def from_json(cls, name: str, d: Mapping[str, Any]) -> ConvertedSignature:
-        def specs(x: Mapping[str, Any]) -> dict[str, TensorSpec]:
-            return {
-                k: TensorSpec(
-                    v["name"],
-                    v["dtype"],
-                    None if v["shape"] is None else tuple(v["shape"]),
-                    v.get("kind", "dense"),
-                    tuple(v.get("components", ())),
-                )
-                for k, v in x.items()
-            }
+        def spec(v: Mapping[str, Any]) -> TensorSpec:
+            shape = None if v["shape"] is None else tuple(v["shape"])
+            parts = tuple(v.get("components", ()))
+            return TensorSpec(v["name"], v["dtype"], shape, v.get("kind", "dense"), parts)
 
-        return cls(
-            name=name,
-            method=d.get("method", ""),
-            inputs=specs(d["inputs"]),
-            outputs=specs(d["outputs"]),
-            input_parts={k: tuple(v) for k, v in d.get("input_parts", {}).items()},
-            output_parts={k: tuple(v) for k, v in d.get("output_parts", {}).items()},
-            computed_inputs=tuple(d.get("computed_inputs", ())),
-            source_inputs=specs(d.get("source_inputs", {})),
-            source_outputs=specs(d.get("source_outputs", {})),
-        )
+        specs = {f: {k: spec(v) for k, v in d.get(f, {}).items()} for f in _SPEC_FIELDS}
+        parts = {f: {k: tuple(v) for k, v in d.get(f, {}).items()} for f in _PART_FIELDS}
+        computed = tuple(d.get("computed_inputs", ()))
+        return cls(name, d.get("method", ""), **specs, **parts, computed_inputs=computed)
 
 
 class V2Model:
-    """A TF1 model converted to TF2 functions; :meth:`save` writes it as a TF2 SavedModel.
+    """A TF1 model (``source``) converted to TF2 functions; :meth:`save` writes a SavedModel.
 
-    Attributes:
-        source: the :class:`V1Model` it came from.
-        signatures: signature name -> :class:`ConvertedSignature`.
-        functions: signature name -> ``ConcreteFunction`` taking the inputs positionally in
-            ``signatures[name].inputs`` order (what :meth:`__call__` and ``V2Runner`` call).
-        variables: the lifted ``tf.Variable`` objects (empty when frozen).
-        frozen: whether variables were folded into constants.
-        wrapped_function: the ``tf.compat.v1.wrap_function`` every signature is pruned from:
-            the whole rewritten graph with the v1 op names, its variables restored and its
-            tables initialised (``None`` for a V2Model built by hand). Prune it with other
-            fetches to read intermediate tensors, as ``first_divergence`` does.
+    ``functions``: signature name -> ``ConcreteFunction`` taking the inputs positionally in
+    ``signatures[name].inputs`` order; ``variables``: the lifted variables (none when
+    ``frozen``); ``wrapped_function``: the ``wrap_function`` of the whole rewritten graph (v1 op
+    names, restored and initialised) every signature is pruned from: prune it with other fetches
+    to read intermediate tensors, as ``first_divergence`` does.
     """
 
     def __init__(
@@ -157,13 +125,9 @@ class V2Model:
         }
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write a TF2 SavedModel to ``out_dir``; returns the folder.
-
-        Written to a temporary folder beside ``out_dir`` and renamed into place, so a failure
-        leaves no partial output and an existing ``out_dir`` is replaced only with
-        ``overwrite=True``. The folder loads with plain ``tf.saved_model.load(out_dir)``; each
-        signature is ``loaded.signatures[name](**feeds)``. ``assets.extra/tf1_explorer.json``
-        records the key mapping (``V2Runner`` reads it; TensorFlow ignores it).
+        """Write a TF2 SavedModel to ``out_dir`` (staged, then renamed into place: no partial
+        output; an existing one replaced only with ``overwrite``); returns the folder.
+        ``assets.extra/tf1_explorer.json`` records the key mapping for ``V2Runner``.
 
         Raises:
             OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
@@ -195,6 +159,12 @@ class V2Model:
             "signatures": {k: s.to_json() for k, s in self.signatures.items()},
             **self.extra_meta,
         }
+
+
+def spec_of(name: str, t: tf_types.Tensor | tf_types.TensorSpec) -> TensorSpec:
+    """The spec of a TF tensor (or ``tf.TensorSpec``) under ``name``."""
+    shape = None if t.shape.rank is None else tuple(t.shape.as_list())
+    return TensorSpec(name, t.dtype.base_dtype.name, shape)
 
 
 def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:

@@ -1,20 +1,7 @@
-"""The TF2 side of the one runner shape: :class:`V2Runner` runs a converted signature.
-
-Same interface as :class:`~explorer.V1Runner` (``with runner: runner.infer(feeds)``), same
-keys: the source signature's input and output keys, sparse values as
-:class:`~explorer.records.SparseValue`. So parity code drives either side alike::
-
-    v2 = explorer.convert(model)
-    with V1Runner(model) as r1, V2Runner(v2) as r2:
-        feeds = r1.sample(batch=4)
-        a, b = r1.infer(feeds), r2.infer(feeds)
-
-Over a :class:`~explorer.V2Model` it calls the converted ``tf.function`` (as fast as the
-saved signature; a pruned ``wrap_function`` called directly is ~12x slower at batch 1). Over a
-saved folder it calls ``tf.saved_model.load(folder).signatures[name]``; the key mapping is read
-from ``assets.extra/tf1_explorer.json`` when present, else from the signature itself (any TF2
-SavedModel runs).
-"""
+"""The TF2 side of the one runner shape: :class:`V2Runner` runs a converted signature with the
+interface and keys of :class:`~explorer.V1Runner` (sparse values as ``SparseValue``), over a
+:class:`~explorer.V2Model`'s ``tf.function`` or a saved folder's signature (key mapping from
+``assets.extra/tf1_explorer.json``, else from the signature: any TF2 SavedModel runs)."""
 
 from __future__ import annotations
 
@@ -25,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.conversion.v2_model import ConvertedSignature, V2Model, read_meta
+from explorer.conversion.v2_model import ConvertedSignature, V2Model, read_meta, spec_of
 from explorer.errors import ModelNotFoundError, SessionError, first_line
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue
 from explorer.feeding.sampling import sample
@@ -42,17 +29,9 @@ _DENSE = TensorSpec("", "", None)
 
 
 class V2Runner(Runner):
-    """Runs a converted signature: a :class:`V2Model`'s function or a saved TF2 SavedModel's.
-
-    Args:
-        model: a :class:`~explorer.V2Model`, or the folder ``V2Model.save`` (or any
-            TF2 export) wrote.
-        signature: the signature to run; default ``serving_default`` or the only one.
-        max_bytes: feeds above this many bytes are refused.
-
-    Every input of the converted function must be fed (``required_inputs`` = all inputs); inputs
-    the conversion computes itself (duplicate signature tensors) are not inputs here.
-    """
+    """Runs ``signature`` (default ``serving_default`` or the only one) of a
+    :class:`~explorer.V2Model` or a TF2 SavedModel folder; every input must be fed; feeds above
+    ``max_bytes`` are refused."""
 
     name = "v2"
 
@@ -91,8 +70,6 @@ class V2Runner(Runner):
                 self._signature_name = signature
         self.signature_name = self.converted.name if self.converted else signature
 
-    # -- specs -------------------------------------------------------------------------------------
-
     @property
     def input_specs(self) -> dict[str, TensorSpec]:
         self._need_specs()
@@ -118,8 +95,6 @@ class V2Runner(Runner):
                 "explorer.sample(v1_model, ...) or V1Runner.sample"
             )
         return sample(self.v2_model.source, self.input_specs, batch=batch, seed=seed, **kwargs)
-
-    # -- running -----------------------------------------------------------------------------------
 
     def _start(self) -> None:
         if self.v2_model is not None:
@@ -183,11 +158,6 @@ def _from_loaded(loaded: Any, name: str | None, where: Path) -> ConvertedSignatu
     fn = pick_signature(dict(loaded.signatures), name, where)
     key = next(k for k, v in loaded.signatures.items() if v is fn)
     _, kwargs = fn.structured_input_signature
-
-    def spec(k: str, s: tf_types.TensorSpec) -> TensorSpec:
-        shape = None if s.shape.rank is None else tuple(s.shape.as_list())
-        return TensorSpec(k, s.dtype.name, shape)
-
-    inputs = {k: spec(k, s) for k, s in sorted(kwargs.items())}
-    outputs = {k: spec(k, s) for k, s in sorted(fn.structured_outputs.items())}
+    inputs = {k: spec_of(k, s) for k, s in sorted(kwargs.items())}
+    outputs = {k: spec_of(k, s) for k, s in sorted(fn.structured_outputs.items())}
     return ConvertedSignature(key, "", inputs, outputs)

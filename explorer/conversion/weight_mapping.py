@@ -1,16 +1,11 @@
-"""Weights for a native rewrite: map a TF1 model's variables onto a Keras 3 model.
-
-* the values come from :func:`explorer.loading.checkpoints.read_variables`
-  (``V1Model.variables_dict()``), straight from the checkpoint, no session;
-* :func:`map_weights` matches those variables to a Keras model's weights by scope/name tokens,
-  shape and order and returns a :class:`WeightMapping` that lists what matched, what did not and
-  what is ambiguous; :meth:`WeightMapping.assign` copies the values into the Keras weights.
-"""
+"""Weights for a native rewrite: :func:`map_weights` matches a TF1 model's checkpoint variables
+to a Keras 3 model's weights (scope/name tokens, shape, order); :meth:`WeightMapping.assign`
+copies them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from explorer.errors import ConversionError, TensorNotFoundError
@@ -51,15 +46,9 @@ _BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
 
 @dataclass
 class Match:
-    """One v1 variable paired with one Keras weight.
-
-    Attributes:
-        v1_name: the TF1 variable name (``dense/kernel``).
-        keras_path: the Keras weight's ``path`` (``sequential/dense/kernel``).
-        shape: the shared shape.
-        how: ``override`` (given by the user), ``name`` (scope/name tokens agree) or ``order``
-            (same role and shape, paired in creation order).
-    """
+    """A TF1 variable (``dense/kernel``) paired with a Keras weight path
+    (``sequential/dense/kernel``) of the same ``shape``; ``how``: ``override`` (given),
+    ``name`` (scope/name tokens agree) or ``order`` (same role and shape, creation order)."""
 
     v1_name: str
     keras_path: str
@@ -67,27 +56,16 @@ class Match:
     how: str
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "v1_name": self.v1_name,
-            "keras_path": self.keras_path,
-            "shape": list(self.shape),
-            "how": self.how,
-        }
+        return {**asdict(self), "shape": list(self.shape)}
 
 
 @dataclass
 class WeightMapping:
-    """The result of :func:`map_weights`: what matched, what did not, what is ambiguous.
+    """What :func:`map_weights` found; truthy when complete (each matched exactly once).
 
-    Truthy when complete (every v1 variable and every Keras weight matched exactly once).
-
-    Attributes:
-        matches: the pairs, in Keras weight order.
-        unmatched_v1: v1 variables with no Keras weight of their role and shape.
-        unmatched_keras: Keras weight paths nothing was mapped to.
-        ambiguous: v1 name -> candidate Keras paths, where role and shape fit several and neither
-            names nor order decide (settle them with ``overrides``).
-        skipped: optimizer slots and training bookkeeping (``Adam``, ``global_step``) left out.
+    ``matches`` in Keras weight order; ``unmatched_v1``/``unmatched_keras``; ``ambiguous``: v1
+    name -> candidate paths neither names nor order decide (settle with ``overrides``);
+    ``skipped``: optimizer slots and bookkeeping (``Adam``, ``global_step``).
     """
 
     matches: list[Match] = field(default_factory=list)
@@ -107,12 +85,8 @@ class WeightMapping:
         return self.complete
 
     def assign(self, strict: bool = True) -> int:
-        """Copy the matched v1 values into the Keras weights; returns how many were assigned.
-
-        Args:
-            strict: refuse (``ConversionError``) unless the mapping is complete; with ``False`` the
-                matched weights are assigned and the rest left as they are.
-        """
+        """Copy the matched v1 values into the Keras weights; returns how many. ``strict``:
+        refuse (``ConversionError``) an incomplete mapping; else assign the matched ones."""
         if strict and not self.complete:
             raise ConversionError(
                 f"weight mapping is incomplete ({self.problem_summary()}): settle it with "
@@ -157,21 +131,14 @@ def map_weights(
     keras_model: Any,
     overrides: Mapping[str, str | None] | None = None,
 ) -> WeightMapping:
-    """Match a TF1 model's variables to the weights of an equivalent Keras 3 model.
+    """Match a TF1 model's variables (a :class:`V1Model`'s checkpoint, or name -> array) to the
+    weights of an equivalent built Keras 3 model; nothing is assigned yet.
 
-    Each name is reduced to its role (last token: ``kernel``, ``bias``, ``gamma``,
-    ``moving_mean`` …; slim/sonnet ``weights``/``biases``/``w``/``b`` count as kernel/bias) and its
-    layer token (``dense_1``). Within each (role, shape) group, pairs whose ``layer/role`` names
-    agree are matched by name when every v1 variable of the group finds its name; otherwise, with
-    as many v1 variables as Keras weights, they are paired in creation order (TF1 graph order,
-    Keras layer order). What is left is reported as unmatched or ambiguous. Nothing is assigned
-    until :meth:`WeightMapping.assign`.
-
-    Args:
-        v1_model: a :class:`V1Model` (variables read from its checkpoint) or a name -> array dict.
-        keras_model: a built Keras 3 model or layer.
-        overrides: v1 name -> Keras weight path (``dense_1/kernel``; the model-name prefix may be
-            left out), applied first; ``None`` leaves a v1 variable out.
+    Names reduce to a role (last token; slim/sonnet ``weights``/``biases``/``w``/``b`` count as
+    kernel/bias) and a layer token (``dense_1``). In each (role, shape) group, pairs agree by
+    ``layer/role`` name when all v1 names find theirs, else (as many on each side) by creation
+    order; the rest is unmatched or ambiguous. ``overrides``: v1 name -> Keras path (model-name
+    prefix optional), applied first; ``None`` leaves a variable out.
 
     Raises:
         TensorNotFoundError: an override names a v1 variable or Keras path that does not exist.

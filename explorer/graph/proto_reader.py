@@ -127,11 +127,12 @@ def _count_unregistered_outputs(
     index: GraphIndex, unregistered: dict[str, int], dtypes: list[tuple[int, ...]]
 ) -> None:
     """Output count (dtypes unknown, ``-1``) of ops TF does not register: from the recorded
-    ``_output_shapes`` or from the highest output index the graph reads."""
+    ``_output_shapes`` or from the highest output index the graph reads (at least one: a sink is
+    a model output)."""
     count = {}
     for name, i in unregistered.items():
         recorded = index.node_list[i].attr.get("_output_shapes")
-        count[name] = len(recorded.list.shape) if recorded is not None else 0
+        count[name] = len(recorded.list.shape) if recorded is not None else 1
     for key in index.data_by_input:
         op, sep, idx = key.rpartition(":")
         if not sep:

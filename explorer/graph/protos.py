@@ -30,9 +30,20 @@ MODULES = {  # public name -> module path inside the tensorflow package
                 "tensor_shape",
                 "types",
                 "function",
+                "variable",
             )
         ),
-        *(f"core.protobuf.{m}_pb2" for m in ("meta_graph", "saved_model", "saver", "struct")),
+        *(
+            f"core.protobuf.{m}_pb2"
+            for m in (
+                "meta_graph",
+                "saved_model",
+                "saver",
+                "struct",
+                "control_flow",
+                "queue_runner",
+            )
+        ),
         "python.training.checkpoint_state_pb2",
     )
 }

@@ -1,17 +1,13 @@
-"""Step 2 of the flow: every op and tensor of a model's graph, searchable, without importing it.
-
-A :class:`Catalog` reads the ``GraphDef`` protobuf alone (no ``tf.Graph``, nothing runs; several
-times faster than ``tf.import_graph_def``, see ``benchmarks/bench_catalog.py``). Only the top-level
-graph is catalogued; library function names are in :attr:`Catalog.functions`. The item types
-(:class:`OpInfo`, :class:`TensorInfo`, :class:`Edge`, :class:`Subgraph`, :class:`ScopeNode`) live in
-``catalog_items.py`` and are re-exported here.
-"""
+"""Step 2 of the flow: every op and tensor of a model's top-level graph, searchable, read from
+the ``GraphDef`` alone (nothing imported or run; see ``benchmarks/bench_catalog.py``). The item
+types live in ``catalog_items.py`` and are re-exported here."""
 
 from __future__ import annotations
 
 __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -38,15 +34,10 @@ if TYPE_CHECKING:
 
 
 class Catalog:
-    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes.
-
-    Build with :meth:`from_model` (cached on the model) or :meth:`from_graph_def`.
-
-    Attributes:
-        source: what the catalog describes (the model path, or ``"graph_def"``).
-        producer: the GraphDef producer version (<= 21: a TF 1.0-era graph).
-        functions: names of the graph's library functions.
-    """
+    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes; build
+    with :meth:`from_model` (kept on the model) or :meth:`from_graph_def`. ``source``: the model
+    path (or ``"graph_def"``); ``producer``: the GraphDef's (<= 21: TF 1.0-era); ``functions``:
+    the library functions' names."""
 
     def __init__(
         self,
@@ -61,12 +52,8 @@ class Catalog:
         self.functions: list[str] = [f.signature.name for f in graph_def.library.function]
         fn_specs = {f.signature.name: out_spec_of(f.signature) for f in graph_def.library.function}
         self._signature_shapes = dict(shapes or {})
-        self._ops_by_type: dict[str, list[int]] | None = None
         self._op_cache: dict[int, OpInfo] = {}
         self._tensor_cache: dict[str, TensorInfo] = {}
-        self._lower_blob: str | None = None
-        self._blob: str | None = None
-        self._starts: list[int] = []
         self._scope_root: ScopeNode | None = None
         with gc_paused():
             index = graph_index(graph_def)
@@ -77,9 +64,7 @@ class Catalog:
             self._data_consumers = index.data_by_input
             self._control_consumers = index.control_by_op
             self._index = index.position
-            self._lower_blob_and_starts()  # the search index
-
-    # -- constructors ------------------------------------------------------------------------------
+            _ = self._lower_blob_and_starts  # the search index
 
     @classmethod
     def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
@@ -101,8 +86,6 @@ class Catalog:
             model.graph_def, shapes=shapes, source=str(model.path)
         )
         return catalog
-
-    # -- size and lookups --------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self._names)
@@ -169,7 +152,7 @@ class Catalog:
 
     def op_type_counts(self) -> dict[str, int]:
         """Op type -> number of ops, most frequent first (ties by name)."""
-        counts = {t: len(ids) for t, ids in self._by_type().items()}
+        counts = {t: len(ids) for t, ids in self._by_type.items()}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     def dtypes(self) -> dict[str, int]:
@@ -177,8 +160,6 @@ class Catalog:
         counts = Counter(d for dts in self._dtypes for d in dts)
         named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
-
-    # -- search ------------------------------------------------------------------------------------
 
     def search(
         self,
@@ -188,35 +169,24 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
     ) -> list[OpInfo]:
-        """Ops whose name matches ``text``, in graph order (at most ``limit``).
-
-        ``text``: a case-insensitive substring (a ``:idx`` suffix is ignored); a case-insensitive
-        glob over the whole name when it holds ``*``, ``?`` or ``[``; or ``re:<pattern>``, a
-        regex searched in the name (``ValueError`` when invalid). Empty matches every op.
-        ``op_type`` (one or several, exact), ``dtype`` (of at least one output) and ``scope``
-        (a name scope) filter further.
-        """
+        """Ops whose name matches ``text``, in graph order (at most ``limit``): a
+        case-insensitive substring (a ``:idx`` suffix is ignored), a case-insensitive glob over
+        the whole name when it holds ``*``, ``?`` or ``[``, or ``re:<pattern>`` searched in the
+        name (``ValueError`` when invalid); empty matches all. ``op_type`` (one or several),
+        ``dtype`` (of an output) and ``scope`` filter further."""
         return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
 
-    def search_names(
+    def search_names(self, *args: Any, **kwargs: Any) -> list[str]:
+        """The names of the ops :meth:`search` returns (same arguments), without an OpInfo each."""
+        return [self._names[i] for i in self._search_ids(*args, **kwargs)]
+
+    def _search_ids(
         self,
         text: str = "",
         op_type: str | Iterable[str] | None = None,
         dtype: str | None = None,
         scope: str | None = None,
         limit: int | None = None,
-    ) -> list[str]:
-        """The names of the ops :meth:`search` returns, without an :class:`OpInfo` per match."""
-        names = self._names
-        return [names[i] for i in self._search_ids(text, op_type, dtype, scope, limit)]
-
-    def _search_ids(
-        self,
-        text: str,
-        op_type: str | Iterable[str] | None,
-        dtype: str | None,
-        scope: str | None,
-        limit: int | None,
     ) -> list[int]:
         if limit is not None and limit <= 0:
             return []
@@ -227,7 +197,7 @@ class Catalog:
         type_ids = None
         if op_type is not None:
             types = [op_type] if isinstance(op_type, str) else list(op_type)
-            by_type = self._by_type()
+            by_type = self._by_type
             type_ids = sorted(i for t in types for i in by_type.get(t, ()))
             wanted_types = set(types)
             checks.append(lambda i: self._types[i] in wanted_types)
@@ -310,7 +280,7 @@ class Catalog:
         yield from self._iter_substring(re.sub(r":\d+$", "", text).lower())
 
     def _iter_substring(self, lower_text: str) -> Iterator[int]:
-        blob, starts = self._lower_blob_and_starts()
+        blob, starts = self._lower_blob_and_starts
         n = len(starts)
         pos = blob.find(lower_text)
         while pos >= 0:
@@ -322,7 +292,7 @@ class Catalog:
 
     def _iter_starting(self, lower_text: str) -> Iterator[int]:
         """Indices of ops whose lower-cased name starts with ``lower_text``, in graph order."""
-        blob, starts = self._lower_blob_and_starts()
+        blob, starts = self._lower_blob_and_starts
         if blob.startswith(lower_text):
             yield 0
         needle = "\n" + lower_text
@@ -333,7 +303,7 @@ class Catalog:
 
     def _iter_ending(self, lower_text: str) -> Iterator[int]:
         """Indices of ops whose lower-cased name ends with ``lower_text``, in graph order."""
-        blob, starts = self._lower_blob_and_starts()
+        blob, starts = self._lower_blob_and_starts
         needle = lower_text + "\n"
         pos = blob.find(needle)
         while pos >= 0:
@@ -349,7 +319,7 @@ class Catalog:
         if any(t in src for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
             yield from (i for i, n in enumerate(names) if pattern.search(n))
             return
-        blob, starts = self._blob_and_starts()
+        blob, starts = self._blob_and_starts
         multi = re.compile(src, pattern.flags | re.MULTILINE)
         m = multi.search(blob)
         while m is not None:
@@ -359,8 +329,6 @@ class Catalog:
             if i + 1 >= len(starts):
                 return
             m = multi.search(blob, starts[i + 1])
-
-    # -- graph walks -------------------------------------------------------------------------------
 
     def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
         """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name`` (data and
@@ -407,12 +375,6 @@ class Catalog:
                 raise TensorNotFoundError(f"{n!r} is not in {self.source}")
         return graph_index(self.graph_def).upstream([n.lstrip("^") for n in names], fed=stop)
 
-    def downstream(self, names: Iterable[str]) -> set[str]:
-        """Op names depending on the given ops (themselves included), data and control edges."""
-        return graph_index(self.graph_def).downstream(n.lstrip("^") for n in names)
-
-    # -- scopes ------------------------------------------------------------------------------------
-
     def scope_tree(self) -> ScopeNode:
         """The name-scope tree: root ``path == ""``; each op sits in the scope of its name."""
         if self._scope_root is None:
@@ -436,36 +398,31 @@ class Catalog:
             node.ops.append(name)
         return root
 
-    # -- internals ---------------------------------------------------------------------------------
-
+    @functools.cached_property
     def _by_type(self) -> dict[str, list[int]]:
-        if self._ops_by_type is None:
-            by_type: dict[str, list[int]] = {}
-            for i, t in enumerate(self._types):
-                by_type.setdefault(t, []).append(i)
-            self._ops_by_type = by_type
-        return self._ops_by_type
+        by_type: dict[str, list[int]] = {}
+        for i, t in enumerate(self._types):
+            by_type.setdefault(t, []).append(i)
+        return by_type
 
+    @functools.cached_property
     def _blob_and_starts(self) -> tuple[str, list[int]]:
-        if self._blob is None:
-            self._blob = "\n".join(self._names)
-            starts = [0] * len(self._names)
-            pos = 0
-            for i, name in enumerate(self._names):
-                starts[i] = pos
-                pos += len(name) + 1
-            self._starts = starts
-        return self._blob, self._starts
+        """The names joined by newlines, and where each starts in it."""
+        starts = [0] * len(self._names)
+        pos = 0
+        for i, name in enumerate(self._names):
+            starts[i] = pos
+            pos += len(name) + 1
+        return "\n".join(self._names), starts
 
+    @functools.cached_property
     def _lower_blob_and_starts(self) -> tuple[str, list[int]]:
-        blob, starts = self._blob_and_starts()
-        if self._lower_blob is None:
-            lower = blob.lower()
-            # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
-            if len(lower) != len(blob):
-                lower = "\n".join(n.lower() for n in self._names)
-            self._lower_blob = lower
-        return self._lower_blob, starts
+        blob, starts = self._blob_and_starts
+        lower = blob.lower()
+        # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
+        if len(lower) != len(blob):
+            lower = "\n".join(n.lower() for n in self._names)
+        return lower, starts
 
     def _tensor_consumer_ids(self, op: str, k: int) -> list[int]:
         ids = list(self._data_consumers.get(f"{op}:{k}", ()))

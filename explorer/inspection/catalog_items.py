@@ -1,7 +1,5 @@
-"""What a :class:`~explorer.Catalog` hands out: read-only views of an op (:class:`OpInfo`) or tensor
-(:class:`TensorInfo`), a neighbourhood (:class:`Subgraph` of :class:`Edge` s) and the scope tree
-(:class:`ScopeNode`).
-"""
+"""What a :class:`~explorer.Catalog` hands out: read-only :class:`OpInfo`/:class:`TensorInfo`
+views, a :class:`Subgraph` of :class:`Edge` s, the :class:`ScopeNode` tree."""
 
 from __future__ import annotations
 

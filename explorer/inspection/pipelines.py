@@ -1,10 +1,6 @@
-"""Input pipelines in a graph: where batches enter the model, and what each feature is called.
-
-A ``tf.data`` iterator or a queue output can be fed directly, so it *is* a model input.
-:func:`pipeline_inputs` lists them from the protobufs alone, each with the ``tf.Example`` feature
-name and parse op where the pipeline parses examples (so a converted model can also take
-serialized examples).
-"""
+"""Input pipelines in a graph: a ``tf.data`` iterator or queue output can be fed directly, so it
+is a model input; :func:`pipeline_inputs` lists them (protobufs only), each with the
+``tf.Example`` feature and parse op where the pipeline parses examples."""
 
 from __future__ import annotations
 
@@ -68,8 +64,6 @@ class _Graph:
                     idx = i.partition(":")[2]
                     out.add(int(idx) if idx else 0)
         return out
-
-    # -- where a component comes from --------------------------------------------------------------
 
     def feature_of(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         try:

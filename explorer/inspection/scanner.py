@@ -15,6 +15,7 @@ from explorer.graph.specs import TensorSpec
 from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
+    load_notes,
     memory_rules,
     output_scan_rules,
     scan_rules,

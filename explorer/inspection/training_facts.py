@@ -1,11 +1,6 @@
-"""What a training graph says about each op: the facts the output rules use.
-
-:class:`GraphFacts` reads the catalog alone (nothing runs): the sources a feed_dict feeds, which
-sources each op's value depends on and which it needs fed (shapes included), the losses an
-optimizer minimizes, the labels a loss or metric reads, weighted layers and hidden values, the
-variables an optimizer trains (and target networks computed from the others), greedy decoders and
-generator outputs.
-"""
+"""What a training graph says about each op (:class:`GraphFacts`, from the catalog alone): the
+facts the output rules use (sources, dependencies, losses, labels, layers, trained variables,
+greedy decoders, generator outputs)."""
 
 from __future__ import annotations
 
@@ -56,8 +51,6 @@ class GraphFacts:
         self.excluded = excluded
         self.ops = [op for op in catalog.ops if op.name not in excluded]
         self.by_name = {op.name: op for op in catalog.ops}
-
-    # -- sources and what depends on them --------------------------------------------------------
 
     @cached_property
     def sources(self) -> frozenset[str]:
@@ -116,8 +109,6 @@ class GraphFacts:
     def shape_only(self, name: str) -> bool:
         """Computed from fed values' shapes only (``logits/Shape``, ``strided_slice`` of it)."""
         return bool(self.needs.get(name)) and not self.deps.get(name)
-
-    # -- losses and labels -----------------------------------------------------------------------
 
     @cached_property
     def minimized(self) -> dict[str, str]:
@@ -193,8 +184,6 @@ class GraphFacts:
             self._through(name, ("Identity", "Reshape", "ExpandDims", "Squeeze"), 7)
         )
         return op is not None and op.type == "StopGradient"
-
-    # -- weights and layers ----------------------------------------------------------------------
 
     @cached_property
     def variables(self) -> frozenset[str]:
@@ -299,8 +288,6 @@ class GraphFacts:
             return False
         return (self._weight_flags.get(name, 0) & 3) == 2
 
-    # -- decoders ----------------------------------------------------------------------------------
-
     @cached_property
     def greedy(self) -> frozenset[str]:
         """Ops downstream of a greedy decoder: an ``ArgMax`` inside a while loop whose value
@@ -329,8 +316,6 @@ class GraphFacts:
 
     def _downstream(self, names: Iterable[str]) -> set[str]:
         return self.index.downstream(names, control=False, excluded=self.excluded)
-
-    # -- generators ------------------------------------------------------------------------------
 
     @cached_property
     def generated(self) -> dict[str, tuple[str, str]]:

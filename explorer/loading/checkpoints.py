@@ -1,9 +1,5 @@
-"""Read a TF1 model's variables straight from its checkpoint, without a session.
-
-:func:`read_variables` gives variable name -> ndarray (partitioned variables joined, renamed
-checkpoint keys followed through the graph's Saver); :func:`checkpoint_keys` says which key and
-slice holds each variable.
-"""
+"""Read a TF1 model's variables straight from its checkpoint, without a session (partitioned
+variables sliced, renamed keys followed through the graph's Saver)."""
 
 from __future__ import annotations
 
@@ -12,25 +8,32 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import MissingVariablesError, first_line
+from explorer.graph import protos
 from explorer.graph.names import op_name
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, SAVE_OPS
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
 
     from explorer.loading.model import V1Model
 
+VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_list)
+    "variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "metric_variables",
+)
 _PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
 
 def read_variables(model: V1Model) -> dict[str, Any]:
-    """Variable name -> ``numpy.ndarray`` for every variable the model's checkpoint holds.
-
-    Reads the checkpoint files directly (``tf.train.load_checkpoint``); no graph is imported and
-    no session runs. Names are graph variable names (``dense/kernel``), in graph order. Variables
-    the graph's saver does not save (local/metric variables) are left out. A frozen graph has no
-    variables (its weights are constants): the result is ``{}``.
+    """Graph variable name (``dense/kernel``) -> ndarray, in graph order, read with
+    ``tf.train.load_checkpoint``; variables the saver does not save are left out; ``{}`` for a
+    frozen graph.
 
     Raises:
         MissingVariablesError: the graph has variables but no checkpoint, the checkpoint cannot be
@@ -77,11 +80,9 @@ def read_variables(model: V1Model) -> dict[str, Any]:
 
 
 def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
-    """Variable name -> (checkpoint key, slice spec) from the graph's Save ops.
-
-    The slice spec is ``""`` for a whole variable, or ``"10 4 0,5:-"`` (full shape, then
-    ``start,length`` or ``-`` per dimension) for one part of a partitioned variable.
-    """
+    """Variable name -> (checkpoint key, slice spec) from the graph's Save ops; the spec is
+    ``""`` for a whole variable, or ``"10 4 0,5:-"`` (full shape, then ``start,length`` or ``-``
+    per dimension) for one part of a partitioned variable."""
     nodes = {n.name: n for n in model.graph_def.node}
     out: dict[str, tuple[str, str]] = {}
     for node in model.graph_def.node:
@@ -106,22 +107,23 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
 
 
 def _partition_keys(meta_graph: MetaGraphDef | None) -> dict[str, tuple[str, str]]:
-    """Variable name -> (checkpoint key, slice spec) for the parts of partitioned variables, from
-    ``VariableDef.save_slice_info_def``: graphs restored without Save ops (a TF1 Hub module)."""
-    from tensorflow.core.framework import variable_pb2
-
+    """:func:`checkpoint_keys` of partitioned variables from ``VariableDef.save_slice_info_def``
+    (graphs restored without Save ops: a TF1 Hub module)."""
     out: dict[str, tuple[str, str]] = {}
-    if meta_graph is None or "variables" not in meta_graph.collection_def:
-        return out
-    for raw in meta_graph.collection_def["variables"].bytes_list.value:
-        vd = variable_pb2.VariableDef()
-        vd.ParseFromString(raw)
+    for vd in variable_defs(meta_graph, "variables"):
         info = vd.save_slice_info_def
         if info.full_name:
             dims = ":".join(f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape))
             full = " ".join(str(d) for d in info.full_shape)
             out[op_name(vd.variable_name)] = (info.full_name, f"{full} {dims}")
     return out
+
+
+def variable_defs(meta_graph: MetaGraphDef | None, key: str) -> list[VariableDef]:
+    """The ``VariableDef`` protos of a MetaGraph collection (``[]`` when absent)."""
+    has = meta_graph is not None and key in meta_graph.collection_def
+    raws = meta_graph.collection_def[key].bytes_list.value if has else []
+    return [protos.variable_pb2.VariableDef.FromString(raw) for raw in raws]
 
 
 def saved_value(reader: Any, key: str, spec: str) -> Any:

@@ -1,11 +1,5 @@
-"""Import a model's graph into a fresh ``tf.Graph``, and the init ops to run after a restore.
-
-:func:`prepare_graph_def` clears device pins to absent devices and relaxes TF 1.0-era scalar
-placeholder shapes; :func:`import_into` imports (applying op replacements); :func:`init_op_names`
-is the one init-op choice the v1 session and the converter share (the SavedModel's init op, or
-the ``table_initializer`` collection when there is none). Callers admit the model first
-(:func:`explorer.inspection.gate.admit`): registered ops, safety, the import in a child process.
-"""
+"""Import a model's graph into a fresh ``tf.Graph`` (after the gate admitted it), and the one
+init-op choice the v1 session and the converter share (:func:`init_op_names`)."""
 
 from __future__ import annotations
 
@@ -25,18 +19,13 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
 
 
-class HasInitOp(Protocol):
-    """What :func:`init_op_names` reads of a model (the import worker passes a stand-in)."""
-
+class HasInitOp(Protocol):  # what init_op_names reads (the import worker passes a stand-in)
     init_op: str | None
 
 
 def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> GraphDef:
-    """A copy of the model's GraphDef ready to import on this machine.
-
-    Clears pins to absent devices and relaxes TF 1.0-era scalar placeholder shapes; the model's
-    own GraphDef is never changed.
-    """
+    """A copy of the model's GraphDef (or ``graph_def``) ready to import here: pins to absent
+    devices cleared, TF 1.0-era scalar placeholder shapes relaxed to unknown."""
     gd = copy.deepcopy(graph_def if graph_def is not None else model.graph_def)
     present = available_device_types()
     for node in all_nodes(gd):
@@ -54,11 +43,8 @@ def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> Grap
 
 
 def import_into(model: V1Model, graph: tf_types.Graph) -> None:
-    """Import the model's graph (prepared by :func:`prepare_graph_def`) into ``graph``.
-
-    A MetaGraph is imported with ``import_meta_graph`` (collections, variables and the Saver come
-    along); a GraphDef with ``import_graph_def`` under no name scope. The v1 session and the TF2
-    converter both build their graphs through here.
+    """Import the model's prepared graph into ``graph``: a MetaGraph with ``import_meta_graph``
+    (collections, variables, Saver), a GraphDef with ``import_graph_def`` under no name scope.
 
     Raises:
         SessionError, ModelFormatError: TensorFlow refused the graph.
@@ -95,13 +81,9 @@ def in_graph(graph: tf_types.Graph, name: str) -> bool:
 
 
 def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
-    """The ops that initialise ``model``'s tables and assets in ``graph`` (where it was imported).
-
-    The model's init op (``__saved_model_init_op``/main_op/legacy_init_op) when the graph has it;
-    else the graph's ``table_initializer`` collection; else ``init_all_tables`` when present.
-    Sorted op names, ``[]`` when there is nothing to run. The v1 session and the TF2 converter
-    both initialise through it (run with the asset tensors fed the model's asset files).
-    """
+    """Sorted names of the ops initialising ``model``'s tables in ``graph`` (run with the asset
+    tensors fed): its init op when the graph has it, else the ``table_initializer`` collection,
+    else ``init_all_tables``; ``[]``: nothing to run."""
     init = model.init_op
     if init and in_graph(graph, op_name(init)):
         return [init]

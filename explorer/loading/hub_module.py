@@ -1,27 +1,21 @@
-"""TF1 Hub modules (the ``hub.Module`` format): recognise, read the ModuleDef, choose a tag set.
+"""TF1 Hub modules (``hub.Module`` format): recognise, read the ModuleDef, choose a tag set.
 
-A TF1 Hub module is a folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``),
-``saved_model.pb`` with one MetaGraph per tag set, ``variables/`` and ``assets/`` (the format
-``tensorflow_hub``'s ``native_module.py`` writes). What differs from a plain SavedModel:
-
-* tag sets: ``set()`` (no tags) is the inference graph, ``{"train"}`` the training graph (batch
-  statistics, ``UPDATE_OPS``); :func:`load_hub_module` takes ``set()`` when no tags are given;
-* signatures: added with ``hub.add_signature``; ``default`` is the main one, and a single input
-  or output tensor sits under the key ``default``;
-* no Saver in the MetaGraph (``hub.Module`` restores by variable name) and no init op: tables
-  are set up by the ``table_initializer`` collection with asset files from ``assets/``; asset
-  path constants hold ``SAVEDMODEL-ASSET`` until loaded (here: the module's own files);
-* collections kept: ``UPDATE_OPS``, ``REGULARIZATION_LOSSES``, ``TABLE_INITIALIZERS``,
-  ``ASSET_FILEPATHS``, control-flow contexts, and the variable collections.
-
-Reading the marker needs no ``tensorflow_hub``: the ModuleDef is two fields, decoded here.
+A folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``, declared here: no
+``tensorflow_hub`` needed) beside a SavedModel with one MetaGraph per tag set: ``set()`` the
+inference graph (the default), ``{"train"}`` the training graph (batch statistics,
+``UPDATE_OPS``). Signatures come from ``hub.add_signature`` (``default`` the main one); there is no
+Saver and no init op (tables from the ``table_initializer`` collection with the module's assets).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf.message import DecodeError
 
 from explorer.errors import AmbiguousModelError, ModelFormatError, TagsError
 from explorer.graph import protos
@@ -44,67 +38,43 @@ def is_hub_module(folder: Path) -> bool:
 
 
 def read_module_def(path: Path) -> dict[str, Any]:
-    """``{"format": int, "required_features": [str]}`` of a ``tfhub_module.pb``.
-
-    Raises:
-        ModelFormatError: the file is not a ModuleDef, or of a format other than ``FORMAT_V3``.
-    """
-    data = path.read_bytes()
-    fmt, features = 0, []
+    """``{"format": int, "required_features": [str]}`` of a ``tfhub_module.pb``; raises
+    ``ModelFormatError`` when it is not a ModuleDef of ``FORMAT_V3``."""
+    msg = _module_def_class()()
     try:
-        pos = 0
-        while pos < len(data):
-            key, pos = _varint(data, pos)
-            field, wire = key >> 3, key & 7
-            if wire == 0:
-                value, pos = _varint(data, pos)
-                if field == 1:
-                    fmt = value
-            elif wire == 2:
-                size, pos = _varint(data, pos)
-                if pos + size > len(data):
-                    raise ValueError("truncated")
-                if field == 2:
-                    features.append(data[pos : pos + size].decode("utf-8"))
-                pos += size
-            elif wire in (1, 5):
-                pos += 8 if wire == 1 else 4
-            else:
-                raise ValueError(f"wire type {wire}")
-    except (ValueError, IndexError, UnicodeDecodeError) as e:
+        msg.ParseFromString(path.read_bytes())
+    except DecodeError as e:
         raise ModelFormatError(
             f"{path} is not a valid ModuleDef ({e}): the TF1 Hub module is damaged; download or "
             "export it again"
         ) from None
-    if fmt != FORMAT_V3:
+    if msg.format != FORMAT_V3:
         raise ModelFormatError(
-            f"{path} is a ModuleDef of format {fmt}, not FORMAT_V3 ({FORMAT_V3}), the only TF1 "
-            "Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
+            f"{path} is a ModuleDef of format {msg.format}, not FORMAT_V3 ({FORMAT_V3}), the only "
+            "TF1 Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
         )
-    return {"format": fmt, "required_features": features}
+    return {"format": msg.format, "required_features": list(msg.required_features)}
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        b = data[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varint too long")
+@functools.cache
+def _module_def_class() -> type:
+    """tensorflow_hub's ``ModuleDef`` (format, required_features), declared here."""
+    field = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name="explorer_module_def.proto", syntax="proto3")
+    msg = fdp.message_type.add(name="ModuleDef")
+    msg.field.add(name="format", number=1, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
+    msg.field.add(
+        name="required_features", number=2, type=field.TYPE_STRING, label=field.LABEL_REPEATED
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("ModuleDef"))
 
 
 def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
-    """The tag set to load: ``tags`` when given (``[]``/``set()``/``""`` is the empty set),
-    else the empty set (``hub.Module``'s default), else the only one.
-
-    Raises:
-        TagsError: no MetaGraph has ``tags``.
-        AmbiguousModelError: none given, no empty set and several others.
-    """
+    """The tag set to load: ``tags`` when given (``[]``/``set()``/``""``: the empty set), else
+    the empty set (``hub.Module``'s default), else the only one. Raises ``TagsError`` (no such
+    set) or ``AmbiguousModelError`` (none given, no empty set, several others)."""
     names = "; ".join(",".join(sorted(t)) or "set()" for t in tag_sets)
     if tags is not None:
         wanted = set(tags)
@@ -131,9 +101,8 @@ def load_hub_module(
     parse_proto: Callable[..., Any],
     load_saved_model: Callable[..., V1Model],
 ) -> V1Model:
-    """Parse the module in ``folder`` into a :class:`~explorer.loading.model.V1Model` of format
-    ``tf1_hub_module``, with the tag set :func:`choose_tags` picks. ``parse_proto`` and
-    ``load_saved_model`` are the SavedModel readers of :mod:`explorer.loading.model`."""
+    """The module in ``folder`` as a ``tf1_hub_module`` model with the tag set
+    :func:`choose_tags` picks (``parse_proto``/``load_saved_model``: the model module's readers)."""
     info = read_module_def(folder / MARKER)
     pb = folder / "saved_model.pb"
     if not pb.is_file():
@@ -152,12 +121,8 @@ def load_hub_module(
 
 
 def _point_asset_constants(model: V1Model) -> None:
-    """Give the asset path constants the module's own files, as ``hub.Module`` does on load.
-
-    ``Module.export`` writes the placeholder ``SAVEDMODEL-ASSET`` into them, so a signature that
-    returns an asset path (BERT's ``tokenization_info`` -> ``vocab_file``) would return that; the
-    tables are initialised from the same files either way.
-    """
+    """Give the asset path constants (``SAVEDMODEL-ASSET`` as exported) the module's own files,
+    as ``hub.Module`` does on load: BERT's ``tokenization_info`` returns its ``vocab_file``."""
     nodes = {n.name: n for n in model.graph_def.node}
     for tensor, path in model.assets.items():
         node = nodes.get(tensor.split(":")[0])
@@ -169,13 +134,8 @@ def _point_asset_constants(model: V1Model) -> None:
 
 
 def hub_summary(model: V1Model) -> dict[str, Any]:
-    """The ``hub_module`` entry of ``inspect --json``: the ModuleDef, the tag set loaded, and how
-    many entries the TF1 Hub collections hold (update ops, regularization losses, tables)."""
-    return {**model.module_info, "tags": list(model.tags), "collections": hub_collections(model)}
-
-
-def hub_collections(model: V1Model) -> dict[str, int]:
-    """Entries in the module's update-op, regularization-loss, table and asset collections."""
+    """The ``hub_module`` entry of ``inspect --json``: the ModuleDef, the tag set loaded, and
+    how many entries its update-op, regularization-loss, table and asset collections hold."""
     mg = model.meta_graph
     out = {}
     for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):
@@ -183,4 +143,4 @@ def hub_collections(model: V1Model) -> dict[str, int]:
             col = mg.collection_def[key]
             kind = col.WhichOneof("kind")
             out[key] = len(getattr(col, kind).value) if kind else 0
-    return out
+    return {**model.module_info, "tags": list(model.tags), "collections": out}

@@ -1,24 +1,11 @@
-"""Import untrusted graphs in a child process first, so a crash in TF's native code is an error.
+"""Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
 
-TensorFlow answers some malformed graphs with a C++ ``CHECK`` failure that aborts the process (in
-a notebook, a dead kernel). :func:`preflight` (the last step of the admission gate,
-:mod:`explorer.inspection.gate`) sends the prepared graph to a long-lived worker process that
-imports it, opens a session, runs the table initialisers with the asset files (where a hostile
-vocabulary aborts TensorFlow with ``bad_alloc``), and reads the checkpoint's variable shapes (and,
-up to ``CHECK_DATA_BYTES``, every value, so checksums are verified there). Outcomes:
-
-* the import worked, or failed with TF's ordinary ``ValueError``/``TypeError``/``OpError``:
-  nothing is raised here (the in-process import reports it as always);
-* the worker died, raised anything else, or did not answer within ``timeout`` seconds:
-  :class:`ModelFormatError` naming the file (and the signal with TF's last log line); the worker
-  is restarted for the next model;
-* the checkpoint has a same-named variable of another shape, none of the graph's variables, or
-  cannot be read: :class:`MissingVariablesError`.
-
-The first call starts the worker (one TensorFlow import, once per process); a graph already
-checked in this process (same bytes) is not sent again. ``TF1_EXPLORER_ISOLATE=0`` or
-``configure(enabled=False)`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (seconds, default 120)
-sets the time limit.
+:func:`preflight` (the gate's last step) has a long-lived worker import the graph, run its table
+initialisers (a hostile vocabulary aborts with ``bad_alloc``) and read the checkpoint (values up to
+``CHECK_DATA_BYTES``: checksums). TF's ordinary errors are left to the in-process import; a dead,
+hung or otherwise failing worker is a :class:`ModelFormatError` (TF's last log line); a checkpoint
+of another graph a :class:`MissingVariablesError`. Same bytes are checked once.
+``TF1_EXPLORER_ISOLATE=0`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (s, default 120) limits it.
 """
 
 from __future__ import annotations
@@ -36,10 +23,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any
 
 from explorer._tf import quiet_env, tf, tf1
 from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
+from explorer.graph import protos
 from explorer.loading.graph_import import init_op_names, prepare_graph_def
 from explorer.loading.model import meta_graph_with
 
@@ -75,21 +64,13 @@ def is_enabled() -> bool:
     return bool(_STATE["enabled"])
 
 
-# -- parent side -----------------------------------------------------------------------------------
-
-
 def preflight(
     model: V1Model, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
 ) -> None:
-    """Check in a child process that importing ``model``'s graph does not crash or hang.
-
-    Args:
-        model: a :class:`~explorer.V1Model`.
-        restore: also compare the checkpoint's variables with the graph's (when it has both).
-        initialize: also run its table initialisers there, fed its asset files (a table filled
-            from a huge or endless file aborts TensorFlow with ``bad_alloc``: the child dies,
-            not this process). Only after the scan passed the model.
-        timeout: seconds allowed for the import (default: :func:`configure`'s, 120).
+    """Check in the worker that importing ``model``'s graph does not crash or hang; ``restore``:
+    also compare the checkpoint's variables with the graph's; ``initialize``: also run its table
+    initialisers with its asset files (only after the scan passed it); ``timeout`` in seconds
+    (default :func:`configure`'s).
 
     Raises:
         ModelFormatError: the import crashed the child, hung, or failed in an unexpected way.
@@ -165,12 +146,9 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
 def checkpoint_mismatch(
     variables: list[Variable], shapes: dict[str, list[int] | None]
 ) -> str | None:
-    """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``.
-
-    Conservative, so that real models never trip it: a same-named variable with another fully known
-    shape, or (for a name-based checkpoint) no graph variable among its keys at all. Partial
-    overlaps are left to TensorFlow's own restore error.
-    """
+    """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``: a
+    same-named variable of another fully known shape, or (name-based) none of the graph's
+    variables among its keys. Conservative: partial overlaps are left to TF's restore error."""
     if not variables:
         return None
     for v in variables:
@@ -205,7 +183,6 @@ class _Worker:
             f"import sys; sys.path.insert(0, {root!r}); "
             "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
         )
-        env = quiet_env()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         self.buffer = b""
         self.proc = subprocess.Popen(
@@ -213,7 +190,7 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
-            env=env,
+            env=quiet_env(),
             start_new_session=True,  # a Ctrl-C in the notebook does not hit the worker
         )
         self.starts += 1
@@ -233,8 +210,9 @@ class _Worker:
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 self._start()
-            assert self.proc is not None and self.proc.stdin is not None
-            self._log_mark()
+            assert self.proc is not None and self.proc.stdin is not None and self.log is not None
+            self.log.seek(0, os.SEEK_END)  # this request's log lines start here
+            self._log_pos = self.log.tell()
             self.requests += 1
             try:
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
@@ -278,34 +256,23 @@ class _Worker:
         line, self.buffer = self.buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def _log_mark(self) -> None:
-        if self.log is not None:
-            self.log.seek(0, os.SEEK_END)
-            self._log_pos = self.log.tell()
-
     def _death_note(self) -> str:
         code = self.proc.poll() if self.proc is not None else None
         if code is None:
             what = "no answer"
         elif code < 0:
-            try:
-                what = signal.Signals(-code).name
-            except ValueError:
-                what = f"signal {-code}"
+            names = {s.value: s.name for s in signal.Signals}
+            what = names.get(-code, f"signal {-code}")
         else:
             what = f"exit status {code}"
-        last = ""
+        lines: list[str] = []
         if self.log is not None:
             self.log.seek(self._log_pos)
-            lines = [
-                ln.strip()
-                for ln in self.log.read().decode("utf-8", "replace").splitlines()
-                if ln.strip()
-            ]
-            fatal = [ln for ln in lines if ln.startswith("F") or "Check failed" in ln]
-            pick = (fatal or lines)[-1:] if lines else []
-            last = f": {pick[0][:200]}" if pick else ""
-        return what + last
+            text = self.log.read().decode("utf-8", "replace")
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        fatal = [ln for ln in lines if ln.startswith("F") or "Check failed" in ln]
+        pick = (fatal or lines)[-1:]
+        return what + (f": {pick[0][:200]}" if pick else "")
 
     def stop(self) -> None:
         """Stop the worker (it is restarted on the next request)."""
@@ -327,10 +294,6 @@ class _Worker:
             self.log = None
         self.buffer = b""
 
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None and self.proc.poll() is None else None
-
 
 _WORKER = _Worker()
 atexit.register(_WORKER.stop)
@@ -344,7 +307,8 @@ def shutdown() -> None:
 
 def worker_pid() -> int | None:
     """The worker's process id while it runs, else ``None``."""
-    return _WORKER.pid
+    proc = _WORKER.proc
+    return proc.pid if proc is not None and proc.poll() is None else None
 
 
 def stats() -> dict[str, int]:
@@ -363,9 +327,6 @@ def clear_cache() -> None:
 def generation() -> int:
     """How many times :func:`clear_cache` ran: a preflight verdict holds within one."""
     return int(_STATE["generation"])
-
-
-# -- child side ------------------------------------------------------------------------------------
 
 
 def worker_main() -> int:
@@ -400,18 +361,12 @@ def worker_main() -> int:
 
 
 def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None) -> None:
-    if kind == "meta_graph":
-        from tensorflow.core.protobuf import meta_graph_pb2
-
-        msg = meta_graph_pb2.MetaGraphDef()
-    else:
-        from tensorflow.core.framework import graph_pb2
-
-        msg = graph_pb2.GraphDef()
+    meta = kind == "meta_graph"
+    msg = protos.meta_graph_pb2.MetaGraphDef() if meta else protos.graph_pb2.GraphDef()
     msg.ParseFromString(payload)
     graph = tf().Graph()
     with graph.as_default():
-        if kind == "meta_graph":
+        if meta:
             tf1().train.import_meta_graph(msg, clear_devices=False)
         else:
             tf1().import_graph_def(msg, name="")
@@ -427,11 +382,7 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
     """Run the init op (or the table initialisers) as the session would; its ordinary
     failures (an uninitialised variable, a missing asset) are left to the in-process run."""
-
-    class _Init:  # what init_op_names reads of a model
-        init_op = init.get("op")
-
-    ops = init_op_names(_Init(), graph)
+    ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
     if not ops:
         return
     feeds = {}

@@ -1,13 +1,8 @@
-"""Step 1 of the flow: find a TF1 artifact on disk and parse it into a :class:`V1Model`.
+"""Step 1 of the flow: parse a TF1 artifact on disk into a :class:`V1Model` (protobufs only).
 
-``load`` only parses protobufs (no graph import, nothing runs); :func:`as_model` is the one way a
-verb turns a path into a model. Supported artifacts:
-
-* a SavedModel folder (``saved_model.pb`` or ``saved_model.pbtxt``), any number of tag sets;
-* a TF1 Hub module folder (``tfhub_module.pb`` beside it), see ``loading/hub_module.py``;
-* a frozen GraphDef file, binary ``.pb`` or text ``.pbtxt``;
-* a checkpoint: a ``.meta`` file, a checkpoint prefix, or a folder with a ``checkpoint`` state file,
-  V1 (single file, ``RestoreSlice``) or V2 (``.index`` + ``.data-*``) format.
+Artifacts: a SavedModel folder (``.pb``/``.pbtxt``, any tag sets), a TF1 Hub module folder, a
+frozen GraphDef (``.pb``/``.pbtxt``), a checkpoint (``.meta``, prefix, or folder with a
+``checkpoint`` state file; V1 or V2 format). :func:`as_model` is how a verb turns a path into one.
 """
 
 from __future__ import annotations
@@ -15,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +35,7 @@ from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, sign
 from explorer.loading import files, hub_module  # files: only regular files are read
 from explorer.loading.checkpoints import read_variables
 from explorer.loading.op_libraries import check_libraries, load_libraries
+from explorer.loading.repairs import repair
 from explorer.loading.replacements import Replacement
 from explorer.loading.validation import check_graph
 
@@ -56,24 +53,15 @@ T = TypeVar("T")
 
 @dataclass
 class V1Model:
-    """A parsed TF1 artifact. Nothing has been imported into a graph or run yet.
+    """A parsed TF1 artifact; nothing imported or run yet.
 
-    Attributes:
-        format: ``saved_model``, ``frozen_graph`` or ``checkpoint``.
-        path: what the user pointed at, resolved.
-        tag_sets: every MetaGraph's tags (SavedModel only; ``[]`` otherwise).
-        tags: the tag set chosen.
-        meta_graph: the chosen ``MetaGraphDef`` (``None`` for a frozen GraphDef).
-        graph_def: the ``GraphDef``, function library included.
-        checkpoint_prefix: where variables are restored from (``None`` if the graph has none).
-        assets: asset tensor name -> path of the file on this machine.
-        replacements: op type -> TF function substituted for nodes of that type when the graph is
-            imported (see ``explorer.load(..., replacements=...)``).
-        op_libraries: paths of custom-op libraries loaded for this model (``tf.load_op_library``;
-            see :mod:`explorer.loading.op_libraries`).
-        memo: what later steps derived from this model, kept so each is done once (the
-            admission gate's verdicts, :mod:`explorer.inspection.gate`); a copy made with
-            ``dataclasses.replace`` starts with an empty one.
+    ``format``: ``saved_model``, ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``;
+    ``path`` resolved; ``tag_sets`` every MetaGraph's tags, ``tags`` the chosen ones;
+    ``meta_graph`` (``None`` for a GraphDef); ``checkpoint_prefix`` (``None``: no checkpoint);
+    ``assets``: asset tensor -> file here; ``replacements``: op type -> function substituted on
+    import; ``op_libraries``: custom-op ``.so`` files loaded for it; ``notes``: what loading
+    repaired in memory (``inspect`` shows them); ``memo``: what later steps derived once (the
+    gate's verdicts; a ``dataclasses.replace`` copy starts empty).
     """
 
     format: str
@@ -87,10 +75,9 @@ class V1Model:
     replacements: dict[str, Replacement] = field(default_factory=dict)
     module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
     op_libraries: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    # -- facts -----------------------------------------------------------------------------------
 
     @property
     def tf_version(self) -> str:
@@ -110,9 +97,7 @@ class V1Model:
 
     def op_types(self) -> dict[str, int]:
         """Op type -> number of nodes, most frequent first."""
-        counts: dict[str, int] = {}
-        for node in self.graph_def.node:
-            counts[node.op] = counts.get(node.op, 0) + 1
+        counts = Counter(node.op for node in self.graph_def.node)
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
     @property
@@ -129,18 +114,16 @@ class V1Model:
     @property
     def variables(self) -> list[Variable]:
         """Variables from the graph's variable ops (VariableV2 = ref, VarHandleOp = resource)."""
-        out = []
-        for node in self.graph_def.node:
-            if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS:
-                out.append(
-                    Variable(
-                        name=node.name,
-                        dtype=dtype_name(node.attr["dtype"].type if "dtype" in node.attr else 0),
-                        shape=shape_of(node.attr["shape"].shape) if "shape" in node.attr else None,
-                        kind="ref" if node.op in REF_VARIABLE_OPS else "resource",
-                    )
-                )
-        return out
+        return [
+            Variable(
+                name=node.name,
+                dtype=dtype_name(node.attr["dtype"].type if "dtype" in node.attr else 0),
+                shape=shape_of(node.attr["shape"].shape) if "shape" in node.attr else None,
+                kind="ref" if node.op in REF_VARIABLE_OPS else "resource",
+            )
+            for node in self.graph_def.node
+            if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS
+        ]
 
     @property
     def init_op(self) -> str | None:
@@ -165,12 +148,8 @@ class V1Model:
     def collection(self, key: str) -> list[str]:
         """Node or tensor names in a MetaGraph collection (``[]`` when absent or not names)."""
         mg = self.meta_graph
-        if mg is None or key not in mg.collection_def:
-            return []
-        col = mg.collection_def[key]
-        if col.HasField("node_list"):
-            return list(col.node_list.value)
-        return []
+        has = mg is not None and key in mg.collection_def
+        return list(mg.collection_def[key].node_list.value) if has else []
 
     def node(self, name: str) -> NodeDef:
         """The NodeDef of an op (``name`` or ``name:idx``); raises ``TensorNotFoundError``."""
@@ -182,7 +161,6 @@ class V1Model:
 
     @functools.cached_property
     def _node_index(self) -> dict[str, NodeDef]:
-        """Node name -> NodeDef, built on first lookup (``dataclasses.replace`` starts afresh)."""
         return {n.name: n for n in self.graph_def.node}
 
     def variables_dict(self) -> dict[str, Any]:
@@ -190,7 +168,8 @@ class V1Model:
         return read_variables(self)
 
     def summary(self) -> dict[str, Any]:
-        """The ``inspect --json`` object (with ``hub_module`` for a TF1 Hub module)."""
+        """The ``inspect --json`` object (``notes`` when loading repaired something;
+        ``hub_module`` for a TF1 Hub module)."""
         out = {
             "format": self.format,
             "path": str(self.path),
@@ -201,12 +180,11 @@ class V1Model:
             "signatures": {k: s.to_json() for k, s in self.signatures.items()},
             "variables": [v.to_json() for v in self.variables],
         }
+        if self.notes:  # what loading repaired
+            out["notes"] = list(self.notes)
         if self.module_info is not None:
             out["hub_module"] = hub_module.hub_summary(self)
         return out
-
-
-# -- load() ----------------------------------------------------------------------------------------
 
 
 def load(
@@ -217,15 +195,10 @@ def load(
 ) -> V1Model:
     """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`.
 
-    Args:
-        path: SavedModel folder, ``.pb``/``.pbtxt`` GraphDef, ``.meta`` file, checkpoint prefix, or
-            a folder with a ``checkpoint`` state file.
-        tags: the MetaGraph tag set to use (list, set or comma-separated; ``""``/``set()`` is the
-            empty set); only needed when the SavedModel has several (a TF1 Hub module: ``set()``).
-        replacements: op type -> function substituting nodes of that type on import.
-        op_libraries: custom-op libraries (``.so`` paths, each checked to exist) to load with
-            ``tf.load_op_library`` before the graph is used: they run native code, the trust
-            ``allow_unsafe`` asks for, so pass only libraries you trust.
+    ``tags``: the MetaGraph tag set (list, set or comma-separated; ``""``/``set()``: the empty
+    set), needed only when there are several. ``replacements``: op type -> function substituting
+    its nodes on import. ``op_libraries``: custom-op ``.so`` files loaded with
+    ``tf.load_op_library`` first: native code, so only libraries you trust.
 
     Raises:
         ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError
@@ -240,6 +213,7 @@ def load(
         tags = sorted(tags)  # a set, as TF1 Hub names tag sets
     try:
         model = _load_any(p, tags)
+        repair(model)
     except ExplorerError:
         raise
     except RecursionError:
@@ -284,27 +258,21 @@ def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
 
 
 def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1Model:
-    """``model`` itself when it is a :class:`V1Model`, else ``load(model, **load_options)``: the
-    one way a top-level verb (``explorer.scan``, ``convert``, ``sample``, ``parity``, the
-    widgets) takes a path; every step below them takes the model."""
+    """``model`` itself, or ``load(model, **load_options)`` of a path: how top-level verbs and
+    widgets take a path; every step below them takes the model."""
     return model if isinstance(model, V1Model) else load(model, **load_options)
 
 
 def _load_any(p: Path, tags: list[str] | None) -> V1Model:
-    if not p.exists():
-        # A checkpoint prefix is not a file itself (V2: prefix.index, prefix.data-*).
-        if Path(str(p) + ".index").exists() or Path(str(p) + ".meta").exists():
-            model = _load_checkpoint(p)
-        else:
-            raise ModelNotFoundError(
-                f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, "
-                ".meta or checkpoint path"
-            )
-    elif p.is_dir():
-        model = _load_dir(p, tags)
-    else:
-        model = _load_file(p, tags)
-    return model
+    if p.is_dir():
+        return _load_dir(p, tags)
+    if p.exists():
+        return _load_file(p, tags)
+    if Path(str(p) + ".index").exists() or Path(str(p) + ".meta").exists():
+        return _load_checkpoint(p)  # a prefix is no file itself (V2: prefix.index, .data-*)
+    raise ModelNotFoundError(
+        f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, .meta or checkpoint path"
+    )
 
 
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
@@ -321,20 +289,14 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         files.require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
-    metas = sorted(p.glob("*.meta"))
     graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
-    candidates = metas + graphs
-    if len(candidates) == 1:
-        return _load_file(candidates[0], tags)
-    if len(candidates) > 1:
-        names = ", ".join(q.name for q in candidates)
-        raise AmbiguousModelError(f"{p} holds several models ({names}): point at one of them")
-    # A folder holding one model folder (e.g. an export base with a single version).
-    subs = [q for q in p.iterdir() if q.is_dir() and _looks_like_model_dir(q)]
-    if len(subs) == 1:
-        return _load_dir(subs[0], tags)
-    if len(subs) > 1:
-        names = ", ".join(sorted(q.name for q in subs))
+    found = sorted(p.glob("*.meta")) + graphs
+    if not found:  # a folder holding model folders (an export base with one version)
+        found = sorted(q for q in p.iterdir() if q.is_dir() and _looks_like_model_dir(q))
+    if len(found) == 1:
+        return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
+    if found:
+        names = ", ".join(q.name for q in found)
         raise AmbiguousModelError(f"{p} holds several models ({names}): point at one of them")
     raise ModelNotFoundError(
         f"{p} holds no TF1 model (no saved_model.pb, .pb/.pbtxt, .meta or checkpoint file): "
@@ -343,11 +305,8 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def _looks_like_model_dir(p: Path) -> bool:
-    return (
-        (p / "saved_model.pb").exists()
-        or (p / "saved_model.pbtxt").exists()
-        or (p / "checkpoint").is_file()
-    )
+    sm = (p / "saved_model.pb").exists() or (p / "saved_model.pbtxt").exists()
+    return sm or (p / "checkpoint").is_file()
 
 
 def _load_file(p: Path, tags: list[str] | None) -> V1Model:
@@ -394,20 +353,12 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
                 f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
             )
         mg = found[0]
-    check_graph(mg.graph_def, pb)
     prefix = folder / "variables" / "variables"
     files.require_regular_checkpoint(str(prefix), folder)
     has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
-    return V1Model(
-        format=SAVED_MODEL,
-        path=folder,
-        graph_def=mg.graph_def,
-        meta_graph=mg,
-        tag_sets=tag_sets,
-        tags=list(mg.meta_info_def.tags),
-        checkpoint_prefix=str(prefix) if has_ckpt else None,
-        assets=_assets_of(mg, folder),
-    )
+    prefix_name = str(prefix) if has_ckpt else None
+    tags = list(mg.meta_info_def.tags)
+    return _with_meta_graph(SAVED_MODEL, pb, mg, prefix_name, folder, tag_sets=tag_sets, tags=tags)
 
 
 def _load_graph_def(p: Path) -> V1Model:
@@ -435,9 +386,6 @@ def _load_graph_def(p: Path) -> V1Model:
         raise
     check_graph(gd, p)
     return V1Model(format=FROZEN_GRAPH, path=p, graph_def=gd)
-
-
-# -- checkpoints ----------------------------------------------------------------------------------
 
 
 def _read_state_file(folder: Path) -> str | None:
@@ -516,18 +464,17 @@ def _load_checkpoint(p: Path) -> V1Model:
     files.require_regular_checkpoint(prefix, folder)
     inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
     mg = files.parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
-    check_graph(mg.graph_def, meta)
-    return V1Model(
-        format=CHECKPOINT,
-        path=meta,
-        graph_def=mg.graph_def,
-        meta_graph=mg,
-        checkpoint_prefix=prefix,
-        assets=_assets_of(mg, folder),
-    )
+    return _with_meta_graph(CHECKPOINT, meta, mg, prefix, folder)
 
 
-# -- signatures, assets, init ops ------------------------------------------------------------------
+def _with_meta_graph(
+    fmt: str, source: Path, mg: MetaGraphDef, prefix: str | None, folder: Path, **extra: Any
+) -> V1Model:
+    """The model of the MetaGraph read from ``source`` (checked), its assets in ``folder``."""
+    check_graph(mg.graph_def, source)
+    path = folder if fmt == SAVED_MODEL else source
+    assets = _assets_of(mg, folder)
+    return V1Model(fmt, path, mg.graph_def, mg, checkpoint_prefix=prefix, assets=assets, **extra)
 
 
 def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> MetaGraphDef | None:
@@ -573,3 +520,6 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
         else:
             out[a.tensor_info.name] = str(folder / "assets" / a.filename)
     return out
+
+
+# Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.

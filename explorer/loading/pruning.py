@@ -20,6 +20,7 @@ from explorer.graph.op_families import (
     RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.run_scope import ops_that_run
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
 from explorer.loading.model import V1Model, meta_graph_with
 
 if TYPE_CHECKING:
@@ -28,15 +29,6 @@ if TYPE_CHECKING:
 
 _VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
-VARIABLE_COLLECTIONS = (
-    "variables",
-    "trainable_variables",
-    "local_variables",
-    "model_variables",
-    "moving_average_variables",
-    "metric_variables",
-)
-"""MetaGraph collections holding ``VariableDef`` protos (``bytes_list``)."""
 _VARIABLE_COLLECTIONS = frozenset({*VARIABLE_COLLECTIONS, "global_step"})
 
 

@@ -1,21 +1,10 @@
 """Op replacements: run graphs holding op types this TensorFlow does not register.
 
-A TF1 graph may use ``tf.contrib`` or custom-library ops TF 2.21 lacks. It still loads for
-browsing (``explorer.load`` only parses protobufs); to run or convert it, give a TF2 function per
-op type: ``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``.
-
-Each replacement is called once per node of that type as ``fn(inputs, attrs)``: the node's data
-input tensors in the graph being built, and its attributes as Python values (:func:`attr_values`).
-It returns a tensor, or one per output of the node; they are named like the node (an
-``IdentityN``), so ``"node:0"`` names the same value in signatures, feeds and fetches. The v1
-session and the TF2 converter both import through
-:func:`explorer.loading.graph_import.import_into`, which calls :func:`apply_replacements`.
-
-Built-in replacements (:data:`BUILTIN_REPLACEMENTS`, offered by :func:`replacements_for`):
-``ImageProjectiveTransform`` (``tf.contrib.image.transform``: the core
-``ImageProjectiveTransformV2``, zeros outside the image) and ``GatherTree``
-(``tf.contrib.seq2seq.gather_tree``: a ``tf.scan`` back through the parent ids; entries past
-``max_sequence_lengths`` and after a beam's first ``end_token`` are ``end_token``).
+``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``: each
+function is called once per node of that type with its data input tensors and its attributes as
+Python values (:func:`attr_values`), and returns a tensor per output, named like the node (an
+``IdentityN``: ``"node:0"`` still names the value). Built-ins (:data:`BUILTIN_REPLACEMENTS`,
+offered by :func:`replacements_for`): ``ImageProjectiveTransform`` and ``GatherTree``.
 """
 
 from __future__ import annotations
@@ -25,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import SessionError, UnsupportedOpError, first_line
-from explorer.graph.names import op_name
+from explorer.graph.names import op_name, tensor_name
 from explorer.graph.registry import OpRegistry
 from explorer.graph.runtime import unregistered_op_types
 
@@ -40,20 +29,17 @@ if TYPE_CHECKING:
 Replacement = Callable[[list[Any], dict[str, Any]], Any]
 
 BUILTIN_REPLACEMENTS: OpRegistry[Replacement] = OpRegistry("built-in replacement")
-"""Op type -> built-in replacement function, filled with :func:`builtin_replacement`."""
-
 builtin_replacement = BUILTIN_REPLACEMENTS.register
-"""Decorator ``@builtin_replacement(op_type, hint=...)``: ``fn(inputs, attrs)`` is the built-in
-replacement for ``op_type``; ``hint`` says in one phrase what it computes with (for the scan)."""
+"""Decorator ``@builtin_replacement(op_type, hint=...)``: ``fn(inputs, attrs)`` replaces
+``op_type``; ``hint``: in one phrase what it computes with (the scan shows it)."""
 
 REPLACEMENT_HINTS: OpRegistry[str] = OpRegistry("replacement hint")
-"""Op type -> how to compute it on current TensorFlow, for op types with no built-in replacement
-(the scan names it; the user writes the function and passes ``replacements=``)."""
+"""Op type -> how to compute it on current TensorFlow, where no built-in replacement exists."""
 
 
 def replacement_hint(op_type: str) -> str | None:
-    """What the scan tells a user about an unregistered ``op_type``: the built-in replacement when
-    there is one (and how to use it), else a known way to compute it, else ``None``."""
+    """What the scan says of an unregistered ``op_type``: its built-in replacement (and how to
+    use it), else a known way to compute it, else ``None``."""
     if op_type in BUILTIN_REPLACEMENTS:
         hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
         how = "built-in replacement explorer.loading.replacements.replacements_for(model)"
@@ -84,16 +70,9 @@ def replacements_for(model: V1Model) -> dict[str, Replacement]:
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 
 
-# -- Attributes ------------------------------------------------------------------------------------
-
-
 def attr_values(node: NodeDef) -> dict[str, Any]:
-    """A NodeDef's attributes as Python values.
-
-    ``s`` -> ``str`` (``bytes`` when not UTF-8), ``i``/``f``/``b`` -> int/float/bool, ``type`` ->
-    ``tf.DType``, ``shape`` -> ``tf.TensorShape``, ``tensor`` -> ``numpy.ndarray``, ``func`` ->
-    the function name, ``list`` -> a list of those.
-    """
+    """A NodeDef's attributes as Python values: ``str`` (``bytes`` when not UTF-8), int, float,
+    bool, ``tf.DType``, ``tf.TensorShape``, ndarray, a function's name, or a list of those."""
     return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
 
 
@@ -117,32 +96,23 @@ def _scalar(kind: str, v: Any) -> Any:
             return v.decode("utf-8")
         except UnicodeDecodeError:
             return bytes(v)
-    if kind == "type":
-        return tf().dtypes.as_dtype(v)
-    if kind == "shape":
-        return tf().TensorShape(v)
-    if kind == "tensor":
-        return tf().make_ndarray(v)
-    if kind == "func":
-        return v.name
-    if kind == "placeholder":
-        return str(v)
-    return v
-
-
-# -- Import with replacements ----------------------------------------------------------------------
+    convert = {
+        "type": tf().dtypes.as_dtype,
+        "shape": tf().TensorShape,
+        "tensor": tf().make_ndarray,
+        "func": lambda f: f.name,
+        "placeholder": str,
+    }.get(kind)
+    return convert(v) if convert else v
 
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
     """Import ``graph_def`` into ``graph`` (the default graph), replacing nodes of the op types
-    in ``model.replacements``; returns the GraphDef still to import.
+    in ``model.replacements``; returns the GraphDef still to import (empty when it had a
+    replaced node: a MetaGraph's collections and Saver then come over the imported nodes).
 
-    Nodes are imported in waves with ``tf.import_graph_def``: every node that depends on no
-    replaced node first, then each replaced node's function is called on its inputs and its
-    outputs wired (``input_map``) into the next wave, and so on. When the graph has a replaced
-    node, every node is imported here and the result is an empty GraphDef (a MetaGraph's
-    collections and Saver are then restored by ``import_meta_graph`` over the nodes already in
-    the graph); otherwise nothing is imported and ``graph_def`` is returned unchanged.
+    Waves of ``tf.import_graph_def``: the nodes behind no replaced node, then each replaced
+    node's function on its inputs, its outputs wired (``input_map``) into the next wave.
 
     Raises:
         UnsupportedOpError: a replaced op sits inside a function or a ``tf.while_loop``.
@@ -211,10 +181,10 @@ def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> 
     for sig in model.signatures.values():
         for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
             refs.extend(spec.components or (spec.name,))
-    for ref in refs:
-        name, idx = _split(ref)
+    for ref in map(tensor_name, refs):
+        name, _, idx = ref.rpartition(":")
         if name in counts:
-            counts[name] = max(counts[name], idx + 1)
+            counts[name] = max(counts[name], int(idx) + 1)
     return counts
 
 
@@ -240,7 +210,7 @@ def _import_wave(
         for ref in n.input:
             if op_name(ref) in names:
                 continue
-            key = ref if ref.startswith("^") else _key(ref)
+            key = ref if ref.startswith("^") else tensor_name(ref)
             input_map[key] = made[key]  # waves guarantee it was imported or made before
     with graph.as_default():
         importer.import_graph_def(gd, input_map=input_map or None, name="")
@@ -260,7 +230,7 @@ def _replace_node(
     all_names: set[str],
 ) -> None:
     fn = model.replacements[node.op]
-    data = [made[_key(i)] for i in node.input if not i.startswith("^")]
+    data = [made[tensor_name(i)] for i in node.input if not i.startswith("^")]
     controls = [made[i] for i in node.input if i.startswith("^")]
     scope = f"{node.name}/replacement"
     while any(n == scope or n.startswith(scope + "/") for n in all_names):
@@ -291,20 +261,6 @@ def _replace_node(
     made[f"^{node.name}"] = op
     for i, t in enumerate(wired):
         made[f"{node.name}:{i}"] = t
-
-
-def _split(ref: str) -> tuple[str, int]:
-    name, _, idx = ref.lstrip("^").partition(":")
-    return name, int(idx) if idx else 0
-
-
-def _key(ref: str) -> str:
-    """``a`` -> ``a:0``; ``a:1`` stays."""
-    name, idx = _split(ref)
-    return f"{name}:{idx}"
-
-
-# -- Built-in replacements for tf.contrib ops ------------------------------------------------------
 
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")

@@ -73,7 +73,7 @@ def test_errors_name_the_fix(mlp_paths):
         explorer.errors.SignatureNotFoundError, match="'nope' is not in .*serving_default"
     ):
         explorer.convert(mlp_paths["saved_model"], signatures=["nope"])
-    with pytest.raises(explorer.errors.TensorNotFoundError, match="'missing:0' is not a node"):
+    with pytest.raises(explorer.errors.TensorNotFoundError, match="'missing' is not an op of .*pb"):
         explorer.convert(mlp_paths["frozen_pb"], inputs=["x"], outputs=["missing"])
     with pytest.raises(explorer.errors.SignatureNotFoundError, match="either signatures or inputs"):
         explorer.convert(mlp_paths["saved_model"], signatures="serving_default", outputs=["y"])
