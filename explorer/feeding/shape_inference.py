@@ -1,13 +1,8 @@
 """Input shape inference: every source of an input's shape merged, each inferred dim with a reason.
 
-:func:`infer_shapes` merges what the graph declares (placeholder ``shape``, which wins a
-disagreement; the signature's TensorInfo; ``_output_shapes``; TensorFlow's forward inference),
-what consuming ops need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`; a value steering a
-loop is a scalar), what probing free dims finds deep in the graph
-(:mod:`explorer.feeding.shape_probe`) and an image's height and width
-(:func:`~explorer.inspection.feed_scan_rules.image_size`). A TF 1.0-era ``[]`` placeholder shape
-(producer ≤ 21) is a scalar when a consumer needs one, else read from the other sources, else
-unknown rank. A declared dim is never overridden; ``shapes=`` (CLI ``--shape``) overrides all.
+:func:`infer_shapes` merges the placeholder's ``shape`` (which wins), the signature,
+``_output_shapes``, TensorFlow's inference, the consumers' rules, probing and image sizes. A TF
+1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (CLI ``--shape``) overrides all.
 """
 
 from __future__ import annotations
