@@ -236,8 +236,7 @@ def check_feeds(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
             "generate one with explorer.sample(model, ...)"
         )
-    total = _total_nbytes(out.values()) if max_bytes is not None else 0
-    if max_bytes is not None and total > max_bytes:
+    if max_bytes is not None and (total := _total_nbytes(out.values())) > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, "these feeds"))
     return out
 

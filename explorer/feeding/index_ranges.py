@@ -1,7 +1,5 @@
 """Integer inputs that index something (``Gather`` into a 5-row embedding fails on ``[0, 8)``):
-:func:`int_input_bounds` follows each through value-keeping ops to the ops indexing with it, whose
-rule (:data:`INDEX_RULES`, ``@index_rule``: ``(graph, node, position) -> Bound``) gives the
-exclusive upper bound, from the GraphDef alone."""
+:func:`int_input_bounds` finds the exclusive upper bound from the indexing ops' rules."""
 
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
 """Input shape inference: every source of an input's shape merged, each inferred dim with a reason.
 
-:func:`infer_shapes` merges what the graph declares (placeholder ``shape``, which wins a
-disagreement; the signature's TensorInfo; ``_output_shapes``; TensorFlow's forward inference),
-what consuming ops need (:data:`~explorer.feeding.shape_rules.SHAPE_RULES`; a value steering a
-loop is a scalar), what probing free dims finds deep in the graph
-(:mod:`explorer.feeding.shape_probe`) and an image's height and width
-(:func:`~explorer.inspection.feed_scan_rules.image_size`). A TF 1.0-era ``[]`` placeholder shape
-(producer ≤ 21) is a scalar when a consumer needs one, else read from the other sources, else
-unknown rank. A declared dim is never overridden; ``shapes=`` (CLI ``--shape``) overrides all.
+:func:`infer_shapes` merges the placeholder's ``shape`` (which wins), the signature,
+``_output_shapes``, TensorFlow's inference, the consumers' rules, probing and image sizes. A TF
+1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (CLI ``--shape``) overrides all.
 """
 
 from __future__ import annotations
@@ -259,8 +254,7 @@ class _Inference:
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
-    """The static shape of ``tensor`` in the imported graph ``g`` (``None``: no graph, no such
-    tensor, or unknown rank)."""
+    """The static shape of ``tensor`` in graph ``g``; ``None``: no graph, tensor or rank."""
     try:
         t = g.get_tensor_by_name(tensor) if g is not None else None
     except (KeyError, ValueError):
@@ -269,8 +263,7 @@ def _graph_shape(g: Any, tensor: str) -> Shape:
 
 
 def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: set[str]) -> None:
-    """One batch for the run: when the graph fixes dim 0 of some fed input deep inside (a decoder
-    tiled to 128, found by probing), the other fed inputs' free dim 0 take that size too."""
+    """When probing fixed one fed input's dim 0 (a decoder tiled to 128), the others' take it."""
     fixed = {}
     for k in keys:
         dims = inferred[k].dims
@@ -287,8 +280,7 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
 
 
 def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
-    """An image input's free height and width set to :func:`image_size` (a resize's size, else a
-    common one, that every conv, pool, pad and squeeze below takes)."""
+    """An image input's free height and width set to :func:`image_size`."""
     found = image_size(index, inf.name, inf.shape)
     dims = inf.dims or ()
     fix = {
@@ -472,8 +464,7 @@ def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[st
 
 
 def _declared(model: V1Model, node: NodeDef) -> tuple[Shape, bool]:
-    """A placeholder's declared shape, and whether it is a TF 1.0-era ``[]`` (producer <= 21),
-    which often meant unknown: then no declaration (``None``)."""
+    """A placeholder's declared shape (``None``: a TF 1.0-era ``[]``), and whether it was ``[]``."""
     raw = attr_shape(node) if "shape" in node.attr else None
     old = raw == () and model.producer <= 21
     return (None if old else raw), old

@@ -1,8 +1,5 @@
-"""Constraints deep in the graph, found by TensorFlow's shape inference: :func:`probe` imports
-the graph with each free dim of the fed placeholders set to a distinct prime (1009, 1013, ...);
-where one meets a fixed size (a decoder's batch tiled to 128) the import fails with ``... but are
-1009 and 128 ... for '{{node ...}}``, binding that dim (two primes meeting tie two dims). Repeated
-until it imports, at most :data:`MAX_ROUNDS` times."""
+"""Constraints deep in the graph: :func:`probe` imports it with each free fed dim set to a distinct
+prime (1009, 1013, ...); an import error ``... but are 1009 and 128 ...`` binds that dim."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""What the ops that consume an input say about its shape: ``@shape_rule(*op_types)`` registers
+"""What the ops consuming an input say about its shape: ``@shape_rule(*op_types)`` registers
 ``fn(ctx, node, pos, shape) -> Proposal | None`` in :data:`SHAPE_RULES` (``pos``: the input's
-position among the node's data inputs; ``shape``: what is known, ``None`` dims or rank). A
-:class:`Proposal` is the shape the op needs, each fixed dim with its reason (a ``Reshape`` to
-``[-1, 784]``, a ``MatMul`` weight, a ``Conv2D`` filter). Sparse inputs: :data:`SPARSE_SHAPE_RULES`,
-asked with the ``indices``' consumers."""
+position among the node's data inputs); sparse inputs: :data:`SPARSE_SHAPE_RULES`."""
 
 from __future__ import annotations
 

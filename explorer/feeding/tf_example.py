@@ -27,7 +27,6 @@ from explorer.graph.registry import OpRegistry
 from explorer.inspection.pipelines import example_keys
 
 if TYPE_CHECKING:
-    from tensorflow.core.framework.function_pb2 import FunctionDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
     from explorer.loading.model import V1Model
@@ -50,14 +49,6 @@ class Context:
     @classmethod
     def of(cls, model: V1Model) -> Context:
         return cls(model, graph_index(model.graph_def))
-
-    @property
-    def nodes(self) -> dict[str, NodeDef]:
-        return self.index.nodes
-
-    @property
-    def functions(self) -> dict[str, FunctionDef]:
-        return self.index.functions
 
     def const(self, tensor: str) -> np.ndarray | None:
         """The value of a ``Const`` (through pass-through ops) as an ndarray, or ``None``."""
@@ -311,7 +302,7 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     # Inputs: (variable ref or resource handle, value); the value takes the variable's shape.
     if index != 1:
         return None
-    var = ctx.nodes.get(_through_identity(ctx, node.input[0]))
+    var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
     shape = node_attr(var, "shape") if var is not None else None
     dtype = node_attr(var, "dtype") if var is not None else None
     if shape is None or dtype is None or shape.shape.unknown_rank:
@@ -331,7 +322,7 @@ def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None
     if table is None:
         return None
     assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
-    for node in ctx.nodes.values():
+    for node in ctx.index.nodes.values():
         srcs = [_through_identity(ctx, i) for i in node.input if not i.startswith("^")]
         if table in srcs:
             files = [assets[s] for s in srcs if s in assets]
@@ -368,7 +359,7 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                 if node.op in LOOKUP_OPS:
                     continue
                 called = node.op in CALL_OPS and "f" in node.attr
-                fn = ctx.functions.get(node.attr["f"].func.name) if called else None
+                fn = ctx.index.functions.get(node.attr["f"].func.name) if called else None
                 if fn is not None and pos < len(fn.signature.input_arg):
                     arg = (fn.signature.name, fn.signature.input_arg[pos].name)
                     if arg not in seen:
@@ -387,7 +378,7 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
     """Follow a table handle out of function calls to the main-graph op producing it."""
     name = handle.split(":")[0]
     while scope != "":
-        fn = ctx.functions[scope]
+        fn = ctx.index.functions[scope]
         args = [a.name for a in fn.signature.input_arg]
         if name not in args or not stack:
             return None  # the table is created inside the function: no asset to find
@@ -405,7 +396,7 @@ def _text_file_attrs(ctx: Context, node: NodeDef, depth: int = 0) -> tuple[int, 
         text = delim.s.decode() if delim is not None else ""
         return (int(key.i) if key is not None else -2), text or "\t"
     if node.op in CALL_OPS and node_attr(node, "f") is not None and depth < 4:
-        fn = ctx.functions.get(node.attr["f"].func.name)
+        fn = ctx.index.functions.get(node.attr["f"].func.name)
         for inner in fn.node_def if fn is not None else []:
             if inner.op.startswith("InitializeTableFromTextFile") or inner.op in CALL_OPS:
                 found = _text_file_attrs(ctx, inner, depth + 1)

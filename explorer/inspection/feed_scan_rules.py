@@ -1,7 +1,5 @@
-"""What a fed input must be for the graph below it to run, read from the graph alone: a value that
-steers a loop is a scalar (:func:`loop_predicate`); an image's height and width survive every
-conv, pool, pad and squeeze below (:func:`image_size`). Feeding uses both; the scan rules here warn
-of them before anything runs.
+"""What a fed input must be for the graph below it to run: a loop-steering value is a scalar
+(:func:`loop_predicate`); an image's height and width survive the convs below (:func:`image_size`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
-"""The default tensors to run when nothing is chosen: the signature, else the suggested heads.
+"""The default tensors to run when nothing is chosen: the signature, else every suggested head.
 
-:func:`default_io` (``run``/``convert``/``parity`` on a model without signatures) and
-:func:`confident_io` (``migrate``) take every head :func:`explorer.suggest` ranks: the top output
-and each other end of the graph with no concern and a reason beyond being an end (detections,
-scores, classes and their count; prob, box and landmarks). Several heads are the normal case;
-``migrate`` refuses (:class:`~explorer.errors.OutputChoiceError`) only when the top candidate has a
-concern (a loss or a batch slice outranks the prediction), naming both. :func:`needed_inputs`
-completes the inputs of outputs a user names.
+:func:`default_io` (run/convert/parity) and :func:`confident_io` (migrate, which refuses with
+:class:`~explorer.errors.OutputChoiceError` only when the top candidate has a concern) take the top
+output and each other end with no concern; :func:`needed_inputs` completes a user's inputs.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Output candidates of a graph: what the model computes for inference.
-
-:func:`graph_outputs` scores every inference op with the output rules (``output_rules.py``);
-v1 ``cond``/``while`` machinery and ops only updates read are left out, a head read only through a
-``Reshape``/``Identity`` hands its rank to that op, a batch slice hands its score to the tensor it
-slices, and a candidate needing more inputs than one upstream of it reads labels and ranks lower.
+"""Output candidates of a graph: :func:`graph_outputs` scores every inference op with the output
+rules (``output_rules.py``); v1 ``cond``/``while`` machinery and update-only ops are left out.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""Output rules: why a tensor is (or is not) a model's output, one registered rule per reason.
-
-A rule ``fn(ctx, op) -> Verdict | None`` is registered with :func:`output_rule` (for ops of the
-given types, or every op) and reads :class:`~explorer.inspection.training_facts.GraphFacts`, so a
-training graph ranks its inference head above losses, label-fed values and shape computations.
+"""Output rules: why a tensor is (or is not) a model's output, one registered rule
+(``@output_rule``: ``fn(ctx, op) -> Verdict | None``) per reason.
 """
 
 from __future__ import annotations

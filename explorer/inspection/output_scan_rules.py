@@ -1,6 +1,5 @@
-"""Scan rules about a model's outputs (issue 24), before anything runs: an output that slices the
-batch (``batch-slice``), several heads that ``migrate`` proves together (``several-heads``), and
-a top candidate that contradicts the prediction (``output-contradiction``: ``migrate`` refuses).
+"""Scan rules about a model's outputs (issue 24): ``batch-slice``, ``several-heads`` and
+``output-contradiction`` (``migrate`` refuses).
 """
 
 from __future__ import annotations

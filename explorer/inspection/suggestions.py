@@ -1,10 +1,7 @@
 """Which tensors are a model's inputs and outputs: ranked candidates, each with its reason.
 
-``explorer.suggest(model)`` reads the graph alone: signature tensors first (``serving_default``,
-else TF1 Hub's ``default``); then placeholders (ranked by what they feed; a
-``PlaceholderWithDefault`` is a *switch* with its default) and input-pipeline outputs; outputs are
-inference tensors nothing else reads, outside saver/init/summary/optimizer/queue subgraphs (output
-rules in ``output_heuristics.py``). :meth:`IOChoice.validate` checks a choice.
+``explorer.suggest(model)`` ranks signature tensors first, then placeholders and input-pipeline
+outputs; outputs are inference tensors nothing else reads (``output_heuristics.py``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""Prune a model to what chosen outputs need (optimizers, summaries, pipelines go), before it is
-rewritten and imported: :func:`prune_model` keeps what the fetches depend on (not past the fed
-tensors), the restore op of the kept variables, the init op and table initialisers. A fed tensor
-whose producer would not run becomes a placeholder under its name (an ``IdentityN`` of one
-placeholder per output keeps ``IteratorGetNext:2`` valid). Collection entries and signatures
-naming dropped ops are dropped.
+"""Prune a model to what chosen outputs need, before it is rewritten and imported:
+:func:`prune_model` keeps the fetches' dependencies (not past fed tensors), the kept variables'
+restore, the init op and table initialisers; a fed tensor whose producer would not run becomes a
+placeholder of its name.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""A folder of images (name order) as the feed of the input shaped ``[batch, H, W, C]``,
-``[batch, H, W]`` or ``[batch, H*W*C]`` (``image_size=``), or ``key=``: decoded by
-``tf.io.decode_image``, resized bilinearly to H x W, C from the last dim (1, 3, 4); floats 0..255
-unless ``value_range`` maps them; a string input gets the file bytes."""
+"""A folder of images (name order) as the feed of a ``[batch, H, W, C]``, ``[batch, H, W]`` or
+``[batch, H*W*C]`` input: decoded, resized bilinearly to H x W; a string input gets the bytes."""
 
 from __future__ import annotations
 

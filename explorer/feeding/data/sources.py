@@ -1,9 +1,6 @@
 """``explorer.data(...)``: a lazy, batched source of feeds from the user's own data, e.g.
-``for batch in explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``.
-
-:func:`data` picks the reader (:mod:`.tfrecord`, :mod:`.tables`, :mod:`.images`, or the arrays
-here), each a :class:`~.base.DataSource` holding one batch in memory. Bad data raises
-:class:`~explorer.errors.DataError` naming the file, the record (0-based) and feature or column.
+``for batch in explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``; bad data
+raises :class:`~explorer.errors.DataError` naming the file, the record (0-based) and feature.
 """
 
 from __future__ import annotations

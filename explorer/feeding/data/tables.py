@@ -1,8 +1,6 @@
-"""CSV files as feeds, a batch at a time: a column feeds the input its header names (key or
-tensor name; ``columns=`` maps others), ``[batch, k]`` inputs columns ``key[0]``.. (or ``key_0``..),
-cells parsed as the input's dtype (bool ``true/false/1/0``; an empty cell is an error but for
-strings). A string input a parse op reads gets a ``tf.Example`` per row from the columns named like
-its features (var-len: the cell, empty for none; a missing dense cell: the op's default)."""
+"""CSV files as feeds: a column feeds the input its header names (``columns=`` maps others),
+``[batch, k]`` inputs columns ``key[0]``.. (or ``key_0``..), cells parsed as the input's dtype; a
+string input a parse op reads gets a ``tf.Example`` per row from the columns named like features."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
 """TFRecord files of serialized ``tf.Example``/``tf.SequenceExample`` as feeds, per input:
-**serialized** (a string input a parse op reads gets the records, checked first by that op's spec
-so a bad record is named by file, record and feature), **parsed** (a parse op's output gets that
-output of its spec run on the records) or **feature** (an input named like a feature gets it,
-parsed by the input's spec). Read with TensorFlow's record reader (CRCs; GZIP/ZLIB)."""
+**serialized** (checked first by the parse op's spec), **parsed** (a parse op's output) or
+**feature** (an input named like a feature). Read with TensorFlow's record reader (CRCs, GZIP)."""
 
 from __future__ import annotations
 
