@@ -54,8 +54,7 @@ class ConverterState(Observable):
         self.stage, self.progress = stage, progress
 
     def convert(self) -> Path:
-        """Convert and save to ``out_dir`` as set; returns the folder written (``ConversionError``
-        / ``OutputExistsError`` say the fix)."""
+        """Convert and save to ``out_dir``; returns the folder written."""
         from explorer.conversion.converter import convert
 
         if not self.out_dir.strip():
@@ -75,8 +74,7 @@ class ConverterState(Observable):
         return self.saved
 
     def load_back(self, batch: int = 2, seed: int = 0) -> dict[str, Any]:
-        """``explorer.parity`` of the saved folder (loaded with plain TensorFlow) against v1 on
-        one sampled batch; returns signature -> ``ParityReport`` (also in ``check``)."""
+        """Parity of the saved folder against v1 on one sampled batch: signature -> report."""
         from explorer.comparing.parity_check import Sampled, parity
 
         if self.saved is None:

@@ -18,9 +18,8 @@ PREVIEW_ITEMS = 6  # values shown per output
 
 
 def output_row(key: str, value: Any) -> dict[str, Any]:
-    """Summary of one value: ``key, dtype, shape, min, max, mean, std, nan, preview`` (numbers
-    as floats, ``None`` for strings, bools and empty arrays; a sparse value by its ``values`` and
-    dense shape; ``preview``: the first few items)."""
+    """Summary of one value: ``key, dtype, shape, min, max, mean, std, nan, preview`` (stats
+    ``None`` for strings, bools and empty arrays; a sparse value by its values and dense shape)."""
     import numpy as np
 
     from explorer.feeding.feeds import SparseValue
@@ -93,7 +92,6 @@ class RunnerState(Observable):
             self.feeds, self.feeds_source = None, ""
 
     def _stale_outputs(self, _: Any = None) -> None:
-        """Outputs of other feeds than the ones shown are not kept."""
         self.outputs = self.seconds = None
 
     @property
@@ -187,7 +185,6 @@ class RunnerState(Observable):
 
 
 def _check_npz(head: bytes, name: str) -> None:
-    """Refuse a file that is not an ``.npz`` (a zip archive)."""
     if head[:2] != b"PK":
         raise FeedError(
             f"{name} is not an .npz file (an .npz is a zip of .npy arrays; this one starts with "
@@ -196,7 +193,6 @@ def _check_npz(head: bytes, name: str) -> None:
 
 
 def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
-    """The error of reading an ``.npz``, naming ``name``, in one line."""
     if "pickled" in str(e) or "allow_pickle" in str(e):
         return FeedError(
             f"{name} holds object (pickled) arrays, which are never loaded: save numeric or "
