@@ -1,9 +1,7 @@
-"""``first_divergence()``: the earliest op whose output differs between v1 and v2.
-
-Every tensor on both sides (the same op name, or a ``mapping``) is fetched in one run per side
-through parity's loop. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op
-names); a saved folder's signature is frozen first (:func:`v2_graph_def`). With random ops
-upstream v1 runs twice; tensors that differ between its runs are skipped, never judged."""
+"""``first_divergence()``: the earliest op whose output differs between v1 and v2. Every tensor on
+both sides is fetched in one run per side through parity's loop (a saved folder's signature is
+frozen first, :func:`v2_graph_def`); with random ops upstream, tensors v1 disagrees with itself on
+are skipped, never judged."""
 
 from __future__ import annotations
 
@@ -188,8 +186,7 @@ def first_divergence(
 
 
 class _PrunedV2(Runner):
-    """The v2 graph pruned to the shared tensors, called once per ``infer`` (feeds and outputs
-    keyed by v1 tensor names)."""
+    """The v2 graph pruned to the shared tensors, keyed by v1 tensor names."""
 
     name = "v2"
 
@@ -258,8 +255,7 @@ def _v1_io(
 
 
 def _v2_graph(v2: Any, signature: str | None) -> Any:
-    """A ``wrap_function`` holding the v2 graph with v1 op names: a V2Model's own, else the
-    frozen GraphDef imported into a new one."""
+    """A ``wrap_function`` of the v2 graph with v1 op names (a V2Model's own, else frozen)."""
     if isinstance(v2, V2Model) and v2.wrapped_function is not None:
         return v2.wrapped_function
     gd = v2 if hasattr(v2, "node") else v2_graph_def(v2, signature)
@@ -283,8 +279,7 @@ def _v2_op(graph: Any, name: str) -> Any:
 
 
 def _fetchable(graph: Any, t: Any) -> Any:
-    """The v2 tensor to fetch for a v1 one: itself, a read of a variable handle (v1 fetched its
-    value), or ``None`` (other resources and variants have no value)."""
+    """The v2 tensor to fetch for a v1 one: itself, a variable handle's read, or ``None``."""
     if t.dtype.name not in _SKIP_DTYPES:
         return t
     if t.op.type != "VarHandleOp":

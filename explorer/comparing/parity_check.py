@@ -91,8 +91,7 @@ def feed_source(source: Any) -> Source:
 
 @dataclasses.dataclass(frozen=True)
 class _Target:
-    """What one report compares: a v1 signature (``None``: a model without signatures, on its
-    default inputs/outputs), or custom tensors (``outputs`` set). ``name``: the report's."""
+    """What one report compares: a v1 signature (``None``: default io), or custom tensors."""
 
     signature: str | None
     inputs: tuple[str, ...] = ()

@@ -103,8 +103,7 @@ def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
 
 
 def _json(v: Any) -> Any:
-    """A value for JSON: non-finite floats as ``"inf"``, ``"-inf"``, ``"nan"``, bytes as text
-    (lossless for UTF-8, else ``repr``), records by their ``to_json``, containers item by item."""
+    """A value for JSON: non-finite floats as ``"inf"``/``"-inf"``/``"nan"``, bytes as text."""
     if isinstance(v, float) and not math.isfinite(v):
         return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
     if isinstance(v, bytes):
@@ -131,8 +130,7 @@ class _Judged:
 
 
 class _Record:
-    """JSON of a record: its fields (:func:`_json`), and back (``"inf"``/``"nan"`` strings of
-    float fields back to floats; ``parsed`` gives the fields that need more)."""
+    """A record's fields to JSON and back (``parsed``: fields built by the caller)."""
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: _json(getattr(self, f.name)) for f in fields(self)}

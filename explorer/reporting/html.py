@@ -149,8 +149,7 @@ def _values(values: list[Any], shape: list[int]) -> str:
 
 
 def _histogram_html(key: str, ex: Any) -> list[str]:
-    """The examples' largest absolute errors as a bar table: exact zeros, then each non-empty
-    log-spaced bin (``[]`` when none differ: the table above says so)."""
+    """The examples' largest absolute errors as a bar table (``[]`` when none differ)."""
     if not ex.hist_counts:
         return []
     bins = [("0 (equal)", ex.hist_zeros)] if ex.hist_zeros else []

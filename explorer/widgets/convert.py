@@ -20,8 +20,7 @@ DEFAULT_CAP = 0.95
 
 
 class _Creep:
-    """Moves a progress bar towards a cap (fast at first, slower near it) while a long call
-    runs in this thread: TensorFlow's conversion gives no progress of its own."""
+    """Moves a progress bar towards a cap while a call runs (conversion reports no progress)."""
 
     def __init__(self, bar: W.FloatProgress) -> None:
         self.bar = bar
