@@ -102,17 +102,15 @@ def first_divergence(
     rtol: float | None = None,
     timeout: float | None = 600.0,
 ) -> Divergence:
-    """The earliest op (topological order of the v1 graph; an op's outputs as its registered
-    definition has them) whose output differs between ``v1_model`` (or its path) and ``v2`` (a
-    ``V2Model``, a saved folder, or a GraphDef from :func:`v2_graph_def`) on ``feeds`` (one
-    batch, keyed by input key or tensor name).
+    """The earliest op (in the v1 graph's topological order) whose output differs between
+    ``v1_model`` (or its path) and ``v2`` (a ``V2Model``, a saved folder, or a GraphDef from
+    :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name).
 
-    The fan-in of ``signature``'s outputs is searched (default as in ``load``), or of
-    ``outputs`` fed at ``inputs`` (tensor names); ``mapping``: v1 op -> v2 op for renamed ops;
-    ``tolerance`` (or ``atol``/``rtol``); ``timeout``: seconds per v1 run (``None``: no bound).
-    NaN/Inf that match on both sides agree here (this finds where the sides differ).
-    Returns a :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing
-    shared, a saved signature that cannot be frozen, a failed v2 run.
+    Searched: the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``;
+    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``;
+    matching NaN/Inf agree); ``timeout``: seconds per v1 run (``None``: no bound). Returns a
+    :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing shared, a
+    saved signature that cannot be frozen, a failed v2 run.
     """
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)

@@ -163,18 +163,17 @@ def parity(
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
-    ``signatures``: names to compare (default: all; a model without any is compared on its
-    default inputs/outputs as ``serving_default``), or ``inputs``/``outputs``: tensor names
-    (``v2`` converted with the same). ``source``: the feeds (:func:`feed_source`); the user's
-    data is streamed in bounded memory, with per-example figures (the ``worst`` examples per
-    output) in ``report.examples`` and ``report.data``. ``tolerance``: 1e-5/1e-5 and no NaN/Inf
-    by default. ``remedy``: see the module. ``allow_unsafe``: run file-system or PyFunc ops.
-    ``progress``: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
-    ``limit`` or ``None``) and at the end of each signature (``total = done``).
+    ``signatures``: names to compare (default: all, or the default inputs/outputs as
+    ``serving_default``), or ``inputs``/``outputs`` tensor names (``v2`` converted with the same).
+    ``source``: the feeds (:func:`feed_source`); the user's data streams in bounded memory, with
+    per-example figures (``worst`` examples per output) in ``report.examples``/``report.data``.
+    ``tolerance``: 1e-5/1e-5, no NaN/Inf by default. ``remedy``: see the module.
+    ``allow_unsafe``: run file-system or PyFunc ops. ``progress``: ``fn(signature, done, total)``
+    after each batch (``total``: the data's ``limit`` or ``None``) and at each signature's end.
 
     Returns a :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
     Raises ParityError (nothing to compare, outputs that do not correspond), FeedError /
-    SessionError from the runners, DataError for a bad record, TensorNotFoundError.
+    SessionError, DataError for a bad record, TensorNotFoundError.
     """
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)

@@ -20,14 +20,11 @@ from explorer.widgets.graph_svg import subgraph_svg
 class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge.
 
-    Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
-    (``None``: all), ``inputs``/``outputs`` (tensor names: with ``outputs`` and no ``signature``
-    that custom choice is compared, against a v2 converted with the same), ``batches``, ``seed``,
-    ``atol``, ``rtol``, ``accept_nonfinite`` (matching NaN/Inf pass; together :attr:`tolerance`),
-    ``summary`` (of :meth:`run`), ``divergence`` (of :meth:`find_divergence`), ``shown`` (the
-    signature shown). With ``data`` (a path or ``explorer.data`` source; ``limit`` records at
-    most) :meth:`run` streams it; ``example`` (output key, source index) picks one of
-    :meth:`worst_rows` (:meth:`example_detail`).
+    Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
+    all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
+    ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
+    ``summary``, ``divergence``, ``shown`` (the signature shown), ``data`` (a path or source,
+    ``limit`` records at most, streamed by :meth:`run`), ``example`` (output key, index).
     """
 
     FIELDS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")

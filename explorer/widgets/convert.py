@@ -70,13 +70,8 @@ class Converter(View):
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
         bind_all(s, fields, self.status)
         bind(s, "progress", self.progress)
-        on_click(
-            self.convert_button,
-            self.status,
-            self._convert,
-            "converting…",
-            lambda out: f"saved the TF2 SavedModel to {out}",
-        )
+        saved = "saved the TF2 SavedModel to {}".format
+        on_click(self.convert_button, self.status, self._convert, "converting…", saved)
         on_click(self.check_button, self.status, self._check, busy="loading it back…")
         s.observe(self._stage, "stage")
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))

@@ -42,14 +42,6 @@ class ConverterState(Observable):
     def _stale(self, _: Any = None) -> None:
         self.v2 = self.saved = self.check = None
 
-    def _convert_kwargs(self) -> dict[str, Any]:
-        sel = self.selection
-        if sel.signature is not None:
-            return {"signatures": [sel.signature]}
-        if sel.outputs:
-            return {"inputs": list(sel.inputs), "outputs": list(sel.outputs)}
-        return {}
-
     def _step(self, stage: str, progress: float) -> None:
         self.stage, self.progress = stage, progress
 
@@ -63,7 +55,7 @@ class ConverterState(Observable):
         try:
             check_output(self.out_dir, self.model, self.overwrite)  # before the long work
             self._step("converting", 0.1)
-            self.v2 = convert(self.model, freeze=self.freeze, **self._convert_kwargs())
+            self.v2 = convert(self.model, freeze=self.freeze, **self.selection.kwargs(convert=True))
             self._step("saving", 0.6)
             self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
             self._step("", 1.0)
@@ -109,7 +101,7 @@ class ConverterState(Observable):
 
     def code(self) -> str:
         """The explorer API calls that reproduce the conversion and the check."""
-        kwargs = self._convert_kwargs()
+        kwargs = self.selection.kwargs(convert=True)
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         if self.freeze:
             args += ", freeze=True"

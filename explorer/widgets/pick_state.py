@@ -25,10 +25,11 @@ class Selection:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
 
-    def kwargs(self) -> dict[str, str | list[str]]:
-        """``V1Runner`` keywords: ``signature=`` or ``inputs=``/``outputs=`` (``{}``: default)."""
+    def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
+        """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or
+        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default."""
         if self.signature is not None:
-            return {"signature": self.signature}
+            return {"signatures": [self.signature]} if convert else {"signature": self.signature}
         if self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
         return {}
