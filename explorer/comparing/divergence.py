@@ -123,7 +123,8 @@ def first_divergence(
     order = graph_index(v1.graph_def).topological_order(fan_in)
     feed_ops = {op_name(n) for n in in_names.values()}
 
-    v1_graph = _graph_of(v1)
+    v1_graph = tf().Graph()
+    import_into(admit_import(v1), v1_graph)
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
     for op in order:
         if op in skip or op in feed_ops:
@@ -288,12 +289,6 @@ def _fetchable(graph: Any, t: Any) -> Any:
         return read.outputs[0]
     with graph.as_default():
         return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
-
-
-def _graph_of(v1: V1Model) -> Any:
-    g = tf().Graph()
-    import_into(admit_import(v1), g)
-    return g
 
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from explorer.comparing.records import (
     ParityReport,
     Tolerance,
     WorstExample,
+    array_dtype,
 )
 from explorer.errors import ParityError
 
@@ -109,10 +110,6 @@ class LogHistogram:
         return [float(e) for e in edges], counts
 
 
-def _dtype_name(arr: np.ndarray) -> str:  # TF gives strings as object arrays of bytes
-    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
-
-
 def _values(x: Any) -> list[Any]:
     return [
         v[:64] if isinstance(v, bytes) else v
@@ -148,7 +145,7 @@ class _Output:
     def add(self, a: Any, b: Any, batch: Batch | None, per_example: bool) -> None:
         a, b = np.asarray(a), np.asarray(b)
         if self.rec is None:
-            dtypes, shapes = (_dtype_name(a), _dtype_name(b)), (list(a.shape), list(b.shape))
+            dtypes, shapes = (array_dtype(a), array_dtype(b)), (list(a.shape), list(b.shape))
             self.rec = OutputComparison(
                 self.key, *dtypes, *shapes, self.atol, self.rtol, equal=True
             )

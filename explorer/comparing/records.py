@@ -89,6 +89,11 @@ class Tolerance:
         return tolerance
 
 
+def array_dtype(arr: Any) -> str:
+    """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
+    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
+
+
 def _worst(statuses: set[str]) -> str:
     """``failed`` over ``nondeterministic`` over ``passed``."""
     return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
@@ -338,27 +343,18 @@ class ParitySummary(_Judged):
     def verdict(self) -> str:
         """The status, with the outputs (``signature/key`` when several) holding NaN/Inf."""
         several = len(self.reports) > 1
-        return _verdict(
-            self.status,
-            [
-                (f"{name}/{key}" if several else key, o)
-                for name, r in self.reports.items()
-                for key, o in r.outputs.items()
-            ],
-        )
+        outs = [(n, k, o) for n, r in self.reports.items() for k, o in r.outputs.items()]
+        return _verdict(self.status, [(f"{n}/{k}" if several else k, o) for n, k, o in outs])
 
     def __getitem__(self, signature: str) -> ParityReport:
         return self.reports[signature]
 
     def to_json(self) -> dict[str, Any]:
-        sigs = {
-            name: {k: v for k, v in r.to_json().items() if k != "name"}
-            for name, r in self.reports.items()
-        }
-        env = dict(self.environment)
-        return dict(
-            passed=self.passed, status=self.status, seed=self.seed, signatures=sigs, environment=env
-        )
+        sigs = {name: r.to_json() for name, r in self.reports.items()}
+        for entry in sigs.values():
+            del entry["name"]
+        out = {"passed": self.passed, "status": self.status, "seed": self.seed, "signatures": sigs}
+        return {**out, "environment": dict(self.environment)}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from explorer.comparing.records import array_dtype
 from explorer.errors import FeedError
 from explorer.loading.model import as_model
 from explorer.widgets._observable import Observable, script
@@ -29,15 +30,9 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
         dense_shape = [int(d) for d in value.dense_shape]
         value = value.values
     arr = np.asarray(value)
-    row: dict[str, Any] = (
-        {
-            "key": key,
-            "dtype": str(arr.dtype) if arr.dtype.kind not in "OSU" else "string",
-            "shape": list(arr.shape) if dense_shape is None else dense_shape,
-        }
-        | dict.fromkeys(("min", "max", "mean", "std"))
-        | {"nan": 0}
-    )
+    shape = list(arr.shape) if dense_shape is None else dense_shape
+    row: dict[str, Any] = {"key": key, "dtype": array_dtype(arr), "shape": shape}
+    row |= dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}
     flat = arr.reshape(-1)
     if arr.dtype.kind in "fiuc" and flat.size:
         x = flat.astype(np.float64) if arr.dtype.kind != "c" else np.abs(flat)
