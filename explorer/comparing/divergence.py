@@ -1,9 +1,7 @@
-"""``first_divergence()``: the earliest op whose output differs between v1 and v2.
-
-Every tensor on both sides (the same op name, or a ``mapping``) is fetched in one run per side
-through parity's loop. A :class:`~explorer.V2Model` is pruned from its own wrapped graph (v1 op
-names); a saved folder's signature is frozen first (:func:`v2_graph_def`). With random ops
-upstream v1 runs twice; tensors that differ between its runs are skipped, never judged."""
+"""``first_divergence()``: the earliest op whose output differs between v1 and v2. Every tensor on
+both sides is fetched in one run per side through parity's loop (a saved folder's signature is
+frozen first, :func:`v2_graph_def`); with random ops upstream, tensors v1 disagrees with itself on
+are skipped, never judged."""
 
 from __future__ import annotations
 
@@ -104,17 +102,15 @@ def first_divergence(
     rtol: float | None = None,
     timeout: float | None = 600.0,
 ) -> Divergence:
-    """The earliest op (topological order of the v1 graph; an op's outputs as its registered
-    definition has them) whose output differs between ``v1_model`` (or its path) and ``v2`` (a
-    ``V2Model``, a saved folder, or a GraphDef from :func:`v2_graph_def`) on ``feeds`` (one
-    batch, keyed by input key or tensor name).
+    """The earliest op (in the v1 graph's topological order) whose output differs between
+    ``v1_model`` (or its path) and ``v2`` (a ``V2Model``, a saved folder, or a GraphDef from
+    :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name).
 
-    The fan-in of ``signature``'s outputs is searched (default as in ``load``), or of
-    ``outputs`` fed at ``inputs`` (tensor names); ``mapping``: v1 op -> v2 op for renamed ops;
-    ``tolerance`` (or ``atol``/``rtol``); ``timeout``: seconds per v1 run (``None``: no bound).
-    NaN/Inf that match on both sides agree here (this finds where the sides differ).
-    Returns a :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing
-    shared, a saved signature that cannot be frozen, a failed v2 run.
+    Searched: the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``;
+    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``;
+    matching NaN/Inf agree); ``timeout``: seconds per v1 run (``None``: no bound). Returns a
+    :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing shared, a
+    saved signature that cannot be frozen, a failed v2 run.
     """
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
@@ -127,7 +123,8 @@ def first_divergence(
     order = graph_index(v1.graph_def).topological_order(fan_in)
     feed_ops = {op_name(n) for n in in_names.values()}
 
-    v1_graph = _graph_of(v1)
+    v1_graph = tf().Graph()
+    import_into(admit_import(v1), v1_graph)
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
     for op in order:
         if op in skip or op in feed_ops:
@@ -188,8 +185,7 @@ def first_divergence(
 
 
 class _PrunedV2(Runner):
-    """The v2 graph pruned to the shared tensors, called once per ``infer`` (feeds and outputs
-    keyed by v1 tensor names)."""
+    """The v2 graph pruned to the shared tensors, keyed by v1 tensor names."""
 
     name = "v2"
 
@@ -258,8 +254,7 @@ def _v1_io(
 
 
 def _v2_graph(v2: Any, signature: str | None) -> Any:
-    """A ``wrap_function`` holding the v2 graph with v1 op names: a V2Model's own, else the
-    frozen GraphDef imported into a new one."""
+    """A ``wrap_function`` of the v2 graph with v1 op names (a V2Model's own, else frozen)."""
     if isinstance(v2, V2Model) and v2.wrapped_function is not None:
         return v2.wrapped_function
     gd = v2 if hasattr(v2, "node") else v2_graph_def(v2, signature)
@@ -283,8 +278,7 @@ def _v2_op(graph: Any, name: str) -> Any:
 
 
 def _fetchable(graph: Any, t: Any) -> Any:
-    """The v2 tensor to fetch for a v1 one: itself, a read of a variable handle (v1 fetched its
-    value), or ``None`` (other resources and variants have no value)."""
+    """The v2 tensor to fetch for a v1 one: itself, a variable handle's read, or ``None``."""
     if t.dtype.name not in _SKIP_DTYPES:
         return t
     if t.op.type != "VarHandleOp":
@@ -295,12 +289,6 @@ def _fetchable(graph: Any, t: Any) -> Any:
         return read.outputs[0]
     with graph.as_default():
         return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
-
-
-def _graph_of(v1: V1Model) -> Any:
-    g = tf().Graph()
-    import_into(admit_import(v1), g)
-    return g
 
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:

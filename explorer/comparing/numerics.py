@@ -10,14 +10,11 @@ from explorer._tf import tf
 
 
 def numerics_environment() -> dict[str, Any]:
-    """What affects the numbers of a run on this machine, as JSON-ready builtins.
-
-    Keys: ``tensorflow``, ``numpy``, ``python``, ``platform``, ``machine``,
-    ``TF_ENABLE_ONEDNN_OPTS`` (the variable's value or ``unset``), ``onednn`` (whether oneDNN
-    optimisations are in effect for this process), ``op_determinism``, ``TF_DETERMINISTIC_OPS``,
-    ``intra_op_threads``/``inter_op_threads`` (0 = TensorFlow picks), ``cpu_count``, ``devices``
-    (``CPU:0``, ``GPU:0``, ...), ``cuda_build``.
-    """
+    """What affects the numbers of a run on this machine, as JSON-ready builtins: versions
+    (``tensorflow``, ``numpy``, ``python``), ``platform``, ``machine``, ``TF_ENABLE_ONEDNN_OPTS``
+    (or ``unset``), ``onednn`` (in effect), ``op_determinism``, ``TF_DETERMINISTIC_OPS``,
+    ``intra_op_threads``/``inter_op_threads`` (0: TF picks), ``cpu_count``, ``devices``,
+    ``cuda_build``."""
     import numpy as np
 
     tfm = tf()

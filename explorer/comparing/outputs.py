@@ -22,6 +22,7 @@ from explorer.comparing.records import (
     ParityReport,
     Tolerance,
     WorstExample,
+    array_dtype,
 )
 from explorer.errors import ParityError
 
@@ -109,11 +110,6 @@ class LogHistogram:
         return [float(e) for e in edges], counts
 
 
-def _dtype_name(arr: np.ndarray) -> str:
-    # TF returns strings as object arrays of bytes on both sides; name them "string".
-    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
-
-
 def _values(x: Any) -> list[Any]:
     return [
         v[:64] if isinstance(v, bytes) else v
@@ -149,15 +145,9 @@ class _Output:
     def add(self, a: Any, b: Any, batch: Batch | None, per_example: bool) -> None:
         a, b = np.asarray(a), np.asarray(b)
         if self.rec is None:
+            dtypes, shapes = (array_dtype(a), array_dtype(b)), (list(a.shape), list(b.shape))
             self.rec = OutputComparison(
-                self.key,
-                _dtype_name(a),
-                _dtype_name(b),
-                list(a.shape),
-                list(b.shape),
-                self.atol,
-                self.rtol,
-                equal=True,
+                self.key, *dtypes, *shapes, self.atol, self.rtol, equal=True
             )
             if self.rec.dtype_a != self.rec.dtype_b:
                 self._fail(f"dtype {self.rec.dtype_a} vs {self.rec.dtype_b}")
@@ -294,18 +284,9 @@ class _Output:
     def result(self) -> tuple[OutputComparison, ExampleErrors | None]:
         rec = self.rec
         if self.broken:  # not compared: no figures, a mismatch fraction of 1
-            rec = OutputComparison(
-                rec.key,
-                rec.dtype_a,
-                rec.dtype_b,
-                rec.shape_a,
-                rec.shape_b,
-                rec.atol,
-                rec.rtol,
-                FAILED,
-                rec.reason,
-                rec.batches,
-            )
+            keep = ("key", "dtype_a", "dtype_b", "shape_a", "shape_b", "atol", "rtol", "reason")
+            rec = OutputComparison(**{f: getattr(rec, f) for f in keep}, status=FAILED)
+            rec.batches = self.rec.batches
         elif rec.count and rec.dtype_a not in ("string", "bool"):
             n = self.abs_hist.total
             if n:
@@ -406,16 +387,10 @@ class Comparator:
             records[key], ex = out.result()
             if ex is not None:
                 examples[key] = ex
-        tol = self.tolerance
-        return ParityReport(
-            self.name,
-            records,
-            tol.atol,
-            tol.rtol,
-            self.batches,
-            arrays=self.arrays,
-            examples=examples,
-        )
+        tol, arrays = self.tolerance, self.arrays
+        report = ParityReport(self.name, records, tol.atol, tol.rtol, self.batches, arrays=arrays)
+        report.examples = examples
+        return report
 
 
 def _as_batches(outputs: Outputs | Sequence[Outputs], side: str) -> list[Outputs]:

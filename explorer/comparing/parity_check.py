@@ -1,13 +1,8 @@
-"""``parity()``: v1 and v2 on the same feeds, compared after checking v1 against itself.
-
-The one parity loop (:func:`run_sides`): per batch of a feed source (:class:`Sampled` or a
-``DataSource``), v1 runs, v1 again on the same session (an output that differs is
-*nondeterministic*: reported with its random ops, never failed) and v2; both go into one
-:class:`~explorer.comparing.outputs.Comparator`, so memory holds one batch. Stateful signatures
-skip the self-check: both sides run the same calls from fresh state. ``remedy=True`` re-runs
-nondeterministic outputs with keep_prob-like inputs fed their neutral value on both sides;
-failing that, on a copy of v1 with its switches made constants and its random ops seeded,
-converted afresh (two fresh sessions side by side)."""
+"""``parity()`` and the one parity loop (:func:`run_sides`): per batch of a feed source, v1 runs
+twice (an output that differs from itself is *nondeterministic*: reported, never failed; stateful
+signatures skip this) and v2 once, into one :class:`~explorer.comparing.outputs.Comparator`.
+``remedy=True`` feeds keep_prob-like inputs their neutral value, else converts afresh a copy of v1
+with switches made constants and random ops seeded."""
 
 from __future__ import annotations
 
@@ -96,8 +91,7 @@ def feed_source(source: Any) -> Source:
 
 @dataclasses.dataclass(frozen=True)
 class _Target:
-    """What one report compares: a v1 signature (``None``: a model without signatures, on its
-    default inputs/outputs), or custom tensors (``outputs`` set). ``name``: the report's."""
+    """What one report compares: a v1 signature (``None``: default io), or custom tensors."""
 
     signature: str | None
     inputs: tuple[str, ...] = ()
@@ -169,18 +163,17 @@ def parity(
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
-    ``signatures``: names to compare (default: all; a model without any is compared on its
-    default inputs/outputs as ``serving_default``), or ``inputs``/``outputs``: tensor names
-    (``v2`` converted with the same). ``source``: the feeds (:func:`feed_source`); the user's
-    data is streamed in bounded memory, with per-example figures (the ``worst`` examples per
-    output) in ``report.examples`` and ``report.data``. ``tolerance``: 1e-5/1e-5 and no NaN/Inf
-    by default. ``remedy``: see the module. ``allow_unsafe``: run file-system or PyFunc ops.
-    ``progress``: ``fn(signature, examples_done, total)`` after each batch (``total``: the data's
-    ``limit`` or ``None``) and at the end of each signature (``total = done``).
+    ``signatures``: names to compare (default: all, or the default inputs/outputs as
+    ``serving_default``), or ``inputs``/``outputs`` tensor names (``v2`` converted with the same).
+    ``source``: the feeds (:func:`feed_source`); the user's data streams in bounded memory, with
+    per-example figures (``worst`` examples per output) in ``report.examples``/``report.data``.
+    ``tolerance``: 1e-5/1e-5, no NaN/Inf by default. ``remedy``: see the module.
+    ``allow_unsafe``: run file-system or PyFunc ops. ``progress``: ``fn(signature, done, total)``
+    after each batch (``total``: the data's ``limit`` or ``None``) and at each signature's end.
 
     Returns a :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
     Raises ParityError (nothing to compare, outputs that do not correspond), FeedError /
-    SessionError from the runners, DataError for a bad record, TensorNotFoundError.
+    SessionError, DataError for a bad record, TensorNotFoundError.
     """
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
@@ -247,8 +240,7 @@ def _ops(spec: Any) -> list[str]:
 
 
 def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str) -> dict[str, str]:
-    """v1 key -> v2 key: the same key, ``x:0`` for ``x`` (models without signatures), else the
-    v2 key of the same source tensor (custom tensors against a signature that has them)."""
+    """v1 key -> v2 key: the same key, ``x:0`` for ``x``, else the v2 key of the same tensor."""
     loose = {k.split(":")[0]: k for k in v2_specs}
     loose.update({k: k for k in v2_specs})
     by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
@@ -341,18 +333,14 @@ def _batches(
     if isinstance(source, Sampled):
         for i, given in enumerate(source.feeds or [None] * source.batches):
             over = {**(given or {}), **overrides}
-            yield (
-                dict(
-                    r1.sample(
-                        source.batch_size,
-                        source.seed + i,
-                        overrides=over,
-                        shapes=source.shapes,
-                        ranges=source.ranges,
-                    )
-                ),
-                None,
+            feeds = r1.sample(
+                source.batch_size,
+                source.seed + i,
+                overrides=over,
+                shapes=source.shapes,
+                ranges=source.ranges,
             )
+            yield dict(feeds), None
         return
     specs = r1.input_specs
     required = [
@@ -382,8 +370,8 @@ def _stream(
     twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
 ) -> _Run:
-    """Stream the plan's source through v1 (with its self-check unless ``stateful``; ``twin``: a
-    second fresh session of v1) and v2, into one report."""
+    """One report of v1 (self-checked unless ``stateful``; ``twin``: by a second fresh session)
+    against v2 over the plan's source."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
@@ -460,9 +448,8 @@ def _stream(
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:
-    """v1 refused a batch of the data: run its records one by one and raise ``DataError`` naming
-    the first one it refuses (where it came from, and TensorFlow's reason). Returns when every
-    record runs alone (the batch as a whole is the problem: the caller re-raises)."""
+    """Raise ``DataError`` naming the first record of a refused batch that v1 refuses alone;
+    return when each runs alone (the batch as a whole is the problem: the caller re-raises)."""
     for row in range(batch.rows):
         one = {
             k: take_rows(v, row, row + 1) if rows_of(v) == batch.rows else v
@@ -484,8 +471,7 @@ RACY = "TF1 leaves its value open"
 
 
 def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
-    """The report of a run, its nondeterministic outputs marked: those v1 disagreed with itself
-    on (with the random ops behind), and those reading state the same call writes."""
+    """The run's report, marking outputs v1 disagreed with itself on and racy reads."""
     report = run.report
     if stateful:
         report.stateful = True
@@ -501,7 +487,7 @@ def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
         marks[key] = (ops, f"v1 disagrees with itself on the same feeds ({why})")
     for rec_key, rec in report.outputs.items():
         for key, (ops, reason) in marks.items():
-            if rec_key == key or rec_key.startswith(f"{key}_"):
+            if _of(rec_key, key):
                 rec.status, rec.random_ops, rec.reason = NONDETERMINISTIC, ops, reason
     if racy:
         report.notes.append(
@@ -517,16 +503,16 @@ def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
     return report
 
 
+def _of(rec_key: str, key: str) -> bool:
+    """Whether a record key belongs to output ``key`` (a sparse output's parts: ``key_values``)."""
+    return rec_key == key or rec_key.startswith(f"{key}_")
+
+
 def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Plan) -> ParityReport:
     bad = [k for k, r in run.report.outputs.items() if r.status == NONDETERMINISTIC]
     if all(run.report.outputs[k].reason.startswith(RACY) for k in bad):
         return run.report  # reads racing writes in one call: no switch or seed orders them
-    ops = [
-        op
-        for k, o in run.output_ops.items()
-        for op in o
-        if any(b == k or b.startswith(f"{k}_") for b in bad)
-    ]
+    ops = [op for k, o in run.output_ops.items() if any(_of(b, k) for b in bad) for op in o]
     up = graph_index(v1.graph_def).upstream(ops)
     nodes = graph_index(v1.graph_def).nodes
     overrides, done = {}, []
@@ -543,14 +529,8 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
             return fixed
     # Switches inside the graph and random ops: a seeded copy, converted afresh.
     fed = {op_name(s.name) for s in run.inputs.values()}
-    switches = [
-        n
-        for n in up
-        if n in nodes
-        and nodes[n].op == "PlaceholderWithDefault"
-        and switch_of(n) is not None
-        and n not in fed
-    ]
+    defaults = {n for n in up if n in nodes and nodes[n].op == "PlaceholderWithDefault"}
+    switches = sorted(n for n in defaults - fed if switch_of(n) is not None)
     random_ops = sorted(n for n in up if n in nodes and nodes[n].op in gf.RANDOM_OPS)
     copy, what = _remedied_copy(v1, switches, random_ops, plan.seed)
     v2_copy = convert(copy, **target.kwargs(convert=True), allow_unsafe=plan.allow_unsafe)
@@ -571,8 +551,7 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
 def _remedied_copy(
     v1: V1Model, switches: list[str], random_ops: list[str], seed: int
 ) -> tuple[V1Model, list[str]]:
-    """A copy of ``v1`` with switches made constants of their neutral value and random ops
-    seeded (``seed``/``seed2`` set where both are 0)."""
+    """A copy of ``v1``: switches made neutral constants, unseeded random ops seeded."""
     from tensorflow.python.framework import tensor_util
 
     gd = type(v1.graph_def)()

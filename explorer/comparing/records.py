@@ -89,6 +89,11 @@ class Tolerance:
         return tolerance
 
 
+def array_dtype(arr: Any) -> str:
+    """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
+    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
+
+
 def _worst(statuses: set[str]) -> str:
     """``failed`` over ``nondeterministic`` over ``passed``."""
     return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
@@ -103,8 +108,7 @@ def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
 
 
 def _json(v: Any) -> Any:
-    """A value for JSON: non-finite floats as ``"inf"``, ``"-inf"``, ``"nan"``, bytes as text
-    (lossless for UTF-8, else ``repr``), records by their ``to_json``, containers item by item."""
+    """A value for JSON: non-finite floats as ``"inf"``/``"-inf"``/``"nan"``, bytes as text."""
     if isinstance(v, float) and not math.isfinite(v):
         return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
     if isinstance(v, bytes):
@@ -131,8 +135,7 @@ class _Judged:
 
 
 class _Record:
-    """JSON of a record: its fields (:func:`_json`), and back (``"inf"``/``"nan"`` strings of
-    float fields back to floats; ``parsed`` gives the fields that need more)."""
+    """A record's fields to JSON and back (``parsed``: fields built by the caller)."""
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
@@ -340,27 +343,18 @@ class ParitySummary(_Judged):
     def verdict(self) -> str:
         """The status, with the outputs (``signature/key`` when several) holding NaN/Inf."""
         several = len(self.reports) > 1
-        return _verdict(
-            self.status,
-            [
-                (f"{name}/{key}" if several else key, o)
-                for name, r in self.reports.items()
-                for key, o in r.outputs.items()
-            ],
-        )
+        outs = [(n, k, o) for n, r in self.reports.items() for k, o in r.outputs.items()]
+        return _verdict(self.status, [(f"{n}/{k}" if several else k, o) for n, k, o in outs])
 
     def __getitem__(self, signature: str) -> ParityReport:
         return self.reports[signature]
 
     def to_json(self) -> dict[str, Any]:
-        sigs = {
-            name: {k: v for k, v in r.to_json().items() if k != "name"}
-            for name, r in self.reports.items()
-        }
-        env = dict(self.environment)
-        return dict(
-            passed=self.passed, status=self.status, seed=self.seed, signatures=sigs, environment=env
-        )
+        sigs = {name: r.to_json() for name, r in self.reports.items()}
+        for entry in sigs.values():
+            del entry["name"]
+        out = {"passed": self.passed, "status": self.status, "seed": self.seed, "signatures": sigs}
+        return {**out, "environment": dict(self.environment)}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:

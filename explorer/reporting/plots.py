@@ -50,16 +50,8 @@ def _figure(ncols: int = 1, width: float = 5.0, height: float = 3.6) -> tuple[An
 def _equal_panel(ax: Any, lines: list[str], title: str) -> None:
     """An axes without ticks that says, in words, that everything compared equal."""
     ax.set_axis_off()
-    ax.text(
-        0.5,
-        0.5,
-        "\n".join(lines),
-        ha="center",
-        va="center",
-        transform=ax.transAxes,
-        fontsize="medium",
-        color=EXACT,
-    )
+    text = "\n".join(lines)
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=EXACT)
     ax.set_title(title)
 
 
@@ -89,15 +81,9 @@ def error_histogram(report: Any) -> Any:
             continue
         edges = rec.hist_edges
         widths = [hi - lo for lo, hi in zip(edges, edges[1:])]
-        ax.bar(
-            edges[:-1],
-            rec.hist_counts,
-            width=widths,
-            align="edge",
-            color=WITHIN,
-            edgecolor="white",
-            label=f"{sum(rec.hist_counts)} non-zero",
-        )
+        label = f"{sum(rec.hist_counts)} non-zero"
+        bars = {"align": "edge", "color": WITHIN, "edgecolor": "white", "label": label}
+        ax.bar(edges[:-1], rec.hist_counts, width=widths, **bars)
         if max(rec.hist_counts) > 0:
             ax.set_yscale("log")
             ax.set_ylim(bottom=0.5)
@@ -209,9 +195,8 @@ def divergence_plot(divergence: Any) -> Any:
     for kind, (marker, colour, label) in _STYLES.items():
         if kind in groups:
             xs, ys = groups[kind]
-            ax.scatter(
-                xs, ys, marker=marker, color=colour, s=22, zorder=2, label=f"{label} ({len(xs)})"
-            )
+            label = f"{label} ({len(xs)})"
+            ax.scatter(xs, ys, marker=marker, color=colour, s=22, zorder=2, label=label)
     ax.set_yscale("log")
     ax.set_ylim(floor / 3, ceiling * 3)
     line = atol if atol > 0 else floor
@@ -219,16 +204,9 @@ def divergence_plot(divergence: Any) -> Any:
     if divergence.index is not None:
         i = divergence.index
         s = steps[i]
-        ax.scatter(
-            [i],
-            [ys_all[i]],
-            marker="*",
-            s=180,
-            color=OVER,
-            edgecolor="black",
-            zorder=3,
-            label=f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})",
-        )
+        star = {"marker": "*", "s": 180, "color": OVER, "edgecolor": "black", "zorder": 3}
+        label = f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})"
+        ax.scatter([i], [ys_all[i]], **star, label=label)
         title = f"First divergence at position {i} of {n} shared tensors"
     elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
         skipped = ", ".join(divergence.outputs_skipped)
@@ -238,14 +216,8 @@ def divergence_plot(divergence: Any) -> Any:
     ax.set_title(title)
     ax.set_xlim(-0.6, n - 0.4)
     if named:
-        ax.set_xticks(
-            range(n),
-            [tail_text(s.tensor) for s in steps],
-            rotation=60,
-            ha="right",
-            rotation_mode="anchor",
-            fontsize=7,
-        )
+        labels = [tail_text(s.tensor) for s in steps]
+        ax.set_xticks(range(n), labels, rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
         ax.set_xlabel("shared tensor, in topological order")
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

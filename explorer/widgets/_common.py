@@ -52,8 +52,7 @@ class StatusArea(W.HTML):
 
 
 def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
-    """``fn()``, or ``None`` when it raised (the error is one line in ``status``); ``done`` is
-    shown on success."""
+    """``fn()``, or ``None`` with the error as one line in ``status``; ``done`` on success."""
     try:
         result = fn()
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
@@ -65,8 +64,7 @@ def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) ->
 
 
 def error_line(e: BaseException) -> str:
-    """An ``ExplorerError``'s message as it is, any other error as ``Type: first line`` (at most
-    400 characters)."""
+    """An ``ExplorerError``'s message as it is, others as ``Type: first line`` (<= 400 chars)."""
     text = str(e).strip()
     if isinstance(e, ExplorerError) or not text:
         return text or type(e).__name__
@@ -74,8 +72,7 @@ def error_line(e: BaseException) -> str:
 
 
 def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
-    """``source`` itself when it is a ``state_cls``, else ``state_cls(source, *args, **kwargs)``;
-    its ``.widget`` is ``view`` from now on."""
+    """``source`` if a ``state_cls``, else ``state_cls(source, ...)``, its ``.widget`` ``view``."""
     state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
     object.__setattr__(state, "_widget", view)
     return state
@@ -88,8 +85,7 @@ def on_click(
     busy: str | None = None,
     done: Callable[[R], str] | None = None,
 ) -> None:
-    """``button`` calls ``fn()`` (disabled meanwhile) with errors shown in ``status``; ``busy``
-    is shown while it runs, ``done(result)`` when it succeeded."""
+    """``button`` calls ``fn()`` (disabled meanwhile; errors, ``busy``, ``done(result)`` shown)."""
 
     def call() -> R:
         if busy is not None:
@@ -120,9 +116,8 @@ def bind(
     to_state: Callable[[Any], object] = lambda v: v,
     status: StatusArea | None = None,
 ) -> None:
-    """Two-way link between ``state.field`` and ``widget.trait``, guarded against echo loops.
-    The widget takes the state's value now. An error the state raises for a widget's value (a
-    bad regex, an unknown tensor) is shown in ``status`` and the widget is put back."""
+    """Two-way link of ``state.field`` and ``widget.trait`` (no echo loops; the widget takes the
+    state's value now). A value the state refuses is shown in ``status`` and put back."""
     busy = [False]
     shown: list[str | None] = [None]  # the error this binding put in the status line
 
@@ -203,12 +198,8 @@ class CodePane(W.VBox):
 
 
 class View(W.VBox):
-    """Base of the views: ``state``, ``status``, and what a person sees when things go wrong.
-
-    :meth:`_open` builds the state from ``source`` (its state, or what its constructor takes);
-    when that fails the view is one inline error line instead of a traceback. ``repr()`` (what a
-    notebook stores and shows before it is run) is one readable line.
-    """
+    """Base of the views: ``state``, ``status``; a state that fails to open (:meth:`_open`) is
+    one inline error line, and ``repr()`` (what a notebook stores) one readable line."""
 
     state: Any = None  # the state object (its class depends on the view)
 
@@ -249,10 +240,9 @@ def grid_html(
     selected: str | None = None,
     empty: str = "",
 ) -> str:
-    """A compact fixed-layout table for :class:`~explorer.widgets._clickable.ClickableHTML`: a
-    row per item reporting ``names[i]`` when clicked, ``selected`` highlighted; long values end
-    in an ellipsis (whole on hover), or start with one in a ``"tf1x-tail"`` column, or wrap in a
-    ``"tf1x-wrap"`` one; ``empty``: the line shown instead of an empty body."""
+    """A fixed-layout table for ``ClickableHTML``: row ``i`` reports ``names[i]`` when clicked;
+    long values end in an ellipsis (start with one in ``"tf1x-tail"``, wrap in ``"tf1x-wrap"``);
+    ``empty``: the line shown instead of an empty body."""
     cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
     head = "".join(f"<th>{esc(h)}</th>" for h, _, _ in columns)
     body = []

@@ -49,8 +49,6 @@ class BrowserState(Observable):
         self.results: list[str] = list(self.catalog.names)
         self.observe(self._refilter, ("query", "mode", "op_type", "dtype"))
 
-    # -- search ----------
-
     def _check_mode(self, mode: str) -> str:
         if mode not in SEARCH_MODES:
             raise ValueError(f"unknown search mode {mode!r}: choose one of {SEARCH_MODES}")
@@ -115,11 +113,8 @@ class BrowserState(Observable):
         self.page = max(self.page - 1, 0)
 
     def page_rows(self) -> list[dict[str, str | int]]:
-        """The current page: one dict per op with ``name, op, dtype, shape, consumers``.
-
-        ``dtype``/``shape`` describe output 0 (``+N`` more outputs noted); ``consumers`` counts the
-        ops reading any output. Only this page's ops are looked up, whatever the graph's size.
-        """
+        """The current page: ``name, op, dtype, shape, consumers`` per op (``dtype``/``shape`` of
+        output 0, ``+N`` more noted). Only this page's ops are looked up."""
         start = self.page * self.page_size
         rows = []
         for name in self.results[start : start + self.page_size]:
@@ -139,15 +134,13 @@ class BrowserState(Observable):
         n = f"{len(self.results):,}" + ("+" if self.truncated else "")
         return f"{n} of {len(self.catalog):,} ops · page {self.page + 1}/{self.page_count}"
 
-    # -- selection ----------
-
     def select(self, name: str | None) -> None:
         """Select an op (``op`` or ``op:idx``; ``None`` clears); raises ``TensorNotFoundError``."""
         self.selected = self.catalog.op(name).name if name else None
 
     def detail(self) -> dict[str, object] | None:
-        """The selected op: ``name, op, scope, device, attrs, inputs, outputs, consumers,
-        control_inputs`` (outputs as ``{name, dtype, shape}``), or ``None`` when none is."""
+        """The selected op's ``name, op, scope, device, attrs, inputs, outputs, consumers,
+        control_inputs``, or ``None``."""
         if self.selected is None:
             return None
         op = self.catalog.op(self.selected)

@@ -20,14 +20,11 @@ from explorer.widgets.graph_svg import subgraph_svg
 class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge.
 
-    Fields: ``v2`` (a ``V2Model`` or saved folder; ``None`` until converted), ``signature``
-    (``None``: all), ``inputs``/``outputs`` (tensor names: with ``outputs`` and no ``signature``
-    that custom choice is compared, against a v2 converted with the same), ``batches``, ``seed``,
-    ``atol``, ``rtol``, ``accept_nonfinite`` (matching NaN/Inf pass; together :attr:`tolerance`),
-    ``summary`` (of :meth:`run`), ``divergence`` (of :meth:`find_divergence`), ``shown`` (the
-    signature shown). With ``data`` (a path or ``explorer.data`` source; ``limit`` records at
-    most) :meth:`run` streams it; ``example`` (output key, source index) picks one of
-    :meth:`worst_rows` (:meth:`example_detail`).
+    Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
+    all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
+    ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
+    ``summary``, ``divergence``, ``shown`` (the signature shown), ``data`` (a path or source,
+    ``limit`` records at most, streamed by :meth:`run`), ``example`` (output key, index).
     """
 
     FIELDS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
@@ -88,8 +85,7 @@ class ParityState(Observable):
         return self.v2
 
     def run(self) -> Any:
-        """``explorer.parity`` on ``batches`` sampled batches, or on ``data`` (at most ``limit``
-        records); returns the ``ParitySummary``."""
+        """``explorer.parity`` on ``batches`` sampled batches, or on ``data`` (``limit``)."""
         from explorer.comparing.parity_check import Sampled, parity
         from explorer.feeding.data.sources import data
 
@@ -104,8 +100,7 @@ class ParityState(Observable):
         return self.summary
 
     def find_divergence(self) -> Any:
-        """``explorer.first_divergence`` on one sampled batch of the shown signature (or of the
-        custom inputs/outputs)."""
+        """``explorer.first_divergence`` on one sampled batch of the shown choice."""
         from explorer.comparing.divergence import first_divergence
         from explorer.running.v1_runner import V1Runner
 
@@ -132,8 +127,8 @@ class ParityState(Observable):
         ]
 
     def worst_rows(self) -> list[dict[str, Any]]:
-        """The worst examples of the shown report (run on ``data``), per output: ``output, index,
-        where, max_abs, mismatches, inputs, v1, v2`` (``[]`` without per-example figures)."""
+        """The worst examples of the shown report: ``output, index, where, max_abs, mismatches,
+        inputs, v1, v2`` per row (``[]`` without per-example figures)."""
         rep = self.report()
         return [
             dict(output=key, index=w.index, where=w.where, max_abs=w.max_abs, inputs=w.inputs)
@@ -160,8 +155,7 @@ class ParityState(Observable):
         return out
 
     def divergence_svg(self, hops: int = 2) -> str:
-        """The first diverging op's neighbourhood (the last compared op when none diverged), ops
-        coloured by their error; ``""`` before :meth:`find_divergence`."""
+        """The first diverging (else last compared) op's neighbourhood coloured by error."""
         d = self.divergence
         if d is None or not d.steps:
             return ""

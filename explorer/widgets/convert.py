@@ -20,8 +20,7 @@ DEFAULT_CAP = 0.95
 
 
 class _Creep:
-    """Moves a progress bar towards a cap (fast at first, slower near it) while a long call
-    runs in this thread: TensorFlow's conversion gives no progress of its own."""
+    """Moves a progress bar towards a cap while a call runs (conversion reports no progress)."""
 
     def __init__(self, bar: W.FloatProgress) -> None:
         self.bar = bar
@@ -71,13 +70,8 @@ class Converter(View):
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
         bind_all(s, fields, self.status)
         bind(s, "progress", self.progress)
-        on_click(
-            self.convert_button,
-            self.status,
-            self._convert,
-            "converting…",
-            lambda out: f"saved the TF2 SavedModel to {out}",
-        )
+        saved = "saved the TF2 SavedModel to {}".format
+        on_click(self.convert_button, self.status, self._convert, "converting…", saved)
         on_click(self.check_button, self.status, self._check, busy="loading it back…")
         s.observe(self._stage, "stage")
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))

@@ -42,20 +42,11 @@ class ConverterState(Observable):
     def _stale(self, _: Any = None) -> None:
         self.v2 = self.saved = self.check = None
 
-    def _convert_kwargs(self) -> dict[str, Any]:
-        sel = self.selection
-        if sel.signature is not None:
-            return {"signatures": [sel.signature]}
-        if sel.outputs:
-            return {"inputs": list(sel.inputs), "outputs": list(sel.outputs)}
-        return {}
-
     def _step(self, stage: str, progress: float) -> None:
         self.stage, self.progress = stage, progress
 
     def convert(self) -> Path:
-        """Convert and save to ``out_dir`` as set; returns the folder written (``ConversionError``
-        / ``OutputExistsError`` say the fix)."""
+        """Convert and save to ``out_dir``; returns the folder written."""
         from explorer.conversion.converter import convert
 
         if not self.out_dir.strip():
@@ -64,7 +55,7 @@ class ConverterState(Observable):
         try:
             check_output(self.out_dir, self.model, self.overwrite)  # before the long work
             self._step("converting", 0.1)
-            self.v2 = convert(self.model, freeze=self.freeze, **self._convert_kwargs())
+            self.v2 = convert(self.model, freeze=self.freeze, **self.selection.kwargs(convert=True))
             self._step("saving", 0.6)
             self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
             self._step("", 1.0)
@@ -75,8 +66,7 @@ class ConverterState(Observable):
         return self.saved
 
     def load_back(self, batch: int = 2, seed: int = 0) -> dict[str, Any]:
-        """``explorer.parity`` of the saved folder (loaded with plain TensorFlow) against v1 on
-        one sampled batch; returns signature -> ``ParityReport`` (also in ``check``)."""
+        """Parity of the saved folder against v1 on one sampled batch: signature -> report."""
         from explorer.comparing.parity_check import Sampled, parity
 
         if self.saved is None:
@@ -111,7 +101,7 @@ class ConverterState(Observable):
 
     def code(self) -> str:
         """The explorer API calls that reproduce the conversion and the check."""
-        kwargs = self._convert_kwargs()
+        kwargs = self.selection.kwargs(convert=True)
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         if self.freeze:
             args += ", freeze=True"

@@ -45,9 +45,7 @@ Links = dict[str, list[str]]
 def _layers(
     names: Sequence[str], edges: Iterable[tuple[str, str]]
 ) -> tuple[dict[int, list[str]], Links, Links]:
-    """The rows of the drawing (layer -> names, in the order given) and each node's inputs and
-    consumers. A node's layer is its longest path from a node without inputs; cycles are broken
-    where found."""
+    """Layer -> names (its longest path from a source; cycles broken), inputs, consumers."""
     preds: Links = {n: [] for n in names}
     succs: Links = {n: [] for n in names}
     for a, b in edges:

@@ -25,11 +25,11 @@ class Selection:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
 
-    def kwargs(self) -> dict[str, str | list[str]]:
-        """Keyword arguments for ``V1Runner``/``explorer.convert``: ``signature=`` or
-        ``inputs=``/``outputs=``; empty for the model's default."""
+    def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
+        """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or
+        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default."""
         if self.signature is not None:
-            return {"signature": self.signature}
+            return {"signatures": [self.signature]} if convert else {"signature": self.signature}
         if self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
         return {}
@@ -84,8 +84,7 @@ class PickerState(Observable):
 
     @property
     def feed_shapes(self) -> dict[str, dict[str, object]]:
-        """Input candidate -> ``{shape, reasons, notes}``: the feed shape the graph decides
-        for it and why (see ``explorer.feeding.shape_inference.feed_shapes``)."""
+        """Input candidate -> ``{shape, reasons, notes}`` (``shape_inference.feed_shapes``)."""
         if self._feed_shapes is None:
             self._feed_shapes = feed_shapes(self.model, self.choice.inputs)
         return self._feed_shapes
@@ -134,8 +133,7 @@ class PickerState(Observable):
         self.signature = sig.name
 
     def _edit(self, side: str, name: str, add: bool) -> None:
-        """Add tensor ``name`` to ``side`` (``inputs``/``outputs``) or remove it; an unknown name
-        raises ``TensorNotFoundError``."""
+        """Add tensor ``name`` to ``side`` or remove it (``TensorNotFoundError`` if unknown)."""
         t, now = self._canon(name), getattr(self, side)
         if not add:
             setattr(self, side, tuple(n for n in now if n != t))

@@ -3,6 +3,7 @@ see each output's statistics and first values, the run time and any error inline
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import ipywidgets as W
@@ -46,13 +47,8 @@ class SessionRunner(View):
         fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
         C.bind_all(s, fields, self.status)
         C.on_click(self.sample_button, self.status, s.sample)
-        C.on_click(
-            self.run_button,
-            self.status,
-            s.run,
-            "running the v1 session…",
-            lambda _: f"ran {len(s.outputs or {})} output(s)",
-        )
+        ran = "running the v1 session…", lambda _: f"ran {len(s.outputs or {})} output(s)"
+        C.on_click(self.run_button, self.status, s.run, *ran)
         self.upload.observe(self._uploaded, "value")
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
@@ -76,11 +72,8 @@ class SessionRunner(View):
         if not files:
             return
         f = files[0]
-        C.guarded(
-            self.status,
-            lambda: self.state.load_npz(bytes(f["content"]), name=f["name"]),
-            done=f"feeds from {f['name']}",
-        )
+        load = partial(self.state.load_npz, bytes(f["content"]), name=f["name"])
+        C.guarded(self.status, load, done=f"feeds from {f['name']}")
         self.upload.value = ()  # the same file can be chosen again
 
     def _render_feeds(self) -> None:

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from explorer.comparing.records import array_dtype
 from explorer.errors import FeedError
 from explorer.loading.model import as_model
 from explorer.widgets._observable import Observable, script
@@ -18,9 +19,8 @@ PREVIEW_ITEMS = 6  # values shown per output
 
 
 def output_row(key: str, value: Any) -> dict[str, Any]:
-    """Summary of one value: ``key, dtype, shape, min, max, mean, std, nan, preview`` (numbers
-    as floats, ``None`` for strings, bools and empty arrays; a sparse value by its ``values`` and
-    dense shape; ``preview``: the first few items)."""
+    """Summary of one value: ``key, dtype, shape, min, max, mean, std, nan, preview`` (stats
+    ``None`` for strings, bools and empty arrays; a sparse value by its values and dense shape)."""
     import numpy as np
 
     from explorer.feeding.feeds import SparseValue
@@ -30,15 +30,9 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
         dense_shape = [int(d) for d in value.dense_shape]
         value = value.values
     arr = np.asarray(value)
-    row: dict[str, Any] = (
-        {
-            "key": key,
-            "dtype": str(arr.dtype) if arr.dtype.kind not in "OSU" else "string",
-            "shape": list(arr.shape) if dense_shape is None else dense_shape,
-        }
-        | dict.fromkeys(("min", "max", "mean", "std"))
-        | {"nan": 0}
-    )
+    shape = list(arr.shape) if dense_shape is None else dense_shape
+    row: dict[str, Any] = {"key": key, "dtype": array_dtype(arr), "shape": shape}
+    row |= dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}
     flat = arr.reshape(-1)
     if arr.dtype.kind in "fiuc" and flat.size:
         x = flat.astype(np.float64) if arr.dtype.kind != "c" else np.abs(flat)
@@ -93,7 +87,6 @@ class RunnerState(Observable):
             self.feeds, self.feeds_source = None, ""
 
     def _stale_outputs(self, _: Any = None) -> None:
-        """Outputs of other feeds than the ones shown are not kept."""
         self.outputs = self.seconds = None
 
     @property
@@ -187,7 +180,6 @@ class RunnerState(Observable):
 
 
 def _check_npz(head: bytes, name: str) -> None:
-    """Refuse a file that is not an ``.npz`` (a zip archive)."""
     if head[:2] != b"PK":
         raise FeedError(
             f"{name} is not an .npz file (an .npz is a zip of .npy arrays; this one starts with "
@@ -196,7 +188,6 @@ def _check_npz(head: bytes, name: str) -> None:
 
 
 def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
-    """The error of reading an ``.npz``, naming ``name``, in one line."""
     if "pickled" in str(e) or "allow_pickle" in str(e):
         return FeedError(
             f"{name} holds object (pickled) arrays, which are never loaded: save numeric or "

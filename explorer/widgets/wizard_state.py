@@ -53,13 +53,11 @@ class WizardState(Observable):
         self.parity.outputs = sel.outputs if custom else ()
 
     def _converted(self, change: Change) -> None:
-        # the in-memory conversion, not the folder: first_divergence needs it for signatures with
-        # tables or assets (an Estimator export), and parity of it is parity of what was saved
+        # in memory, not the folder: first_divergence needs it for tables/assets (Estimators)
         self.parity.v2 = self.converter.v2 if change.new is not None else None
 
     def use_selected(self, side: str) -> str:
-        """Add the browser's selected op (its output 0) to the picker's ``inputs``/``outputs``;
-        returns the tensor name added."""
+        """Add the browser's selected op's output 0 to the picker's ``side``; returns its name."""
         if self.browser.selected is None:
             raise TensorNotFoundError("no op selected in the browser: select one first")
         if side not in ("inputs", "outputs"):
@@ -72,9 +70,8 @@ class WizardState(Observable):
         """The explorer API calls for every step done so far, as one script."""
         parts = [self.picker.code()]
         if self.runner.outputs is not None:  # the runner's script makes its own runner
-            parts[0] = "\n".join(
-                ln for ln in parts[0].splitlines() if not ln.startswith("runner = ")
-            )
+            picked = parts[0].splitlines()
+            parts = ["\n".join(ln for ln in picked if not ln.startswith("runner = "))]
             parts.append(self.runner.code())
         if self.converter.saved is not None:
             parts.append(self.converter.code())
