@@ -46,7 +46,7 @@ def _cli(*args):
     return proc.returncode, proc.stdout.strip().splitlines()
 
 
-@pytest.mark.parametrize("kind, word", [("nan", "NaN 3/3"), ("inf", "Inf 3/3")])
+@pytest.mark.parametrize("kind, word", [("nan", "NaN 6/6"), ("inf", "Inf 6/6")])
 def test_all_nan_or_inf_on_both_sides_fails_unless_accepted(models, kind, word):
     model = models[kind]
     v2 = explorer.convert(model)
@@ -65,31 +65,31 @@ def test_nan_on_one_side_fails_even_when_accepted(models):
     other = explorer.convert(models["finite"])
     summary = explorer.parity(models["nan"], other, source=explorer.Sampled(2), tolerance=ACCEPT)
     rec = summary["serving_default"].outputs["y:0"]
-    assert summary.status == "failed" and rec.mismatches == rec.count == 6
-    assert rec.reason == "6 of 6 elements differ beyond tolerance"
-    assert summary.verdict == "failed; NaN/Inf found in y:0 (v1/v2: NaN 6/0)"
+    assert summary.status == "failed" and rec.mismatches == rec.count == 12
+    assert rec.reason == "12 of 12 elements differ beyond tolerance"
+    assert summary.verdict == "failed; NaN/Inf found in y:0 (v1/v2: NaN 12/0)"
 
 
 def test_cli_parity_names_nan_in_the_verdict_line_and_exits_1(models, tmp_path):
     path = models["nan"].path
     code, out = _cli("parity", path, "--batches", "1")
-    assert code == 1 and out[0].endswith(": failed; NaN/Inf found in y:0 (v1/v2: NaN 3/3)"), out
+    assert code == 1 and out[0].endswith(": failed; NaN/Inf found in y:0 (v1/v2: NaN 6/6)"), out
     assert not any("passed" in line for line in out), out
     code, out = _cli("parity", path, "--batches", "1", "--accept-nonfinite")
-    assert code == 0 and out[0].endswith(": passed; NaN/Inf accepted in y:0 (v1/v2: NaN 3/3)")
+    assert code == 0 and out[0].endswith(": passed; NaN/Inf accepted in y:0 (v1/v2: NaN 6/6)")
     saved = explorer.convert(models["finite"]).save(tmp_path / "other")
     code, out = _cli("parity", path, "--converted", saved, "--accept-nonfinite", "--batches", "1")
-    assert code == 1 and out[0].endswith(": failed; NaN/Inf found in y:0 (v1/v2: NaN 3/0)")
+    assert code == 1 and out[0].endswith(": failed; NaN/Inf found in y:0 (v1/v2: NaN 6/0)")
 
 
 def test_migrate_does_not_prove_all_inf_outputs_unless_accepted(models, tmp_path):
     path = models["inf"].path
     code, out = _cli("migrate", path, tmp_path / "out", "--batches", "1")
     assert code == 1 and not (tmp_path / "out").exists()
-    assert out[-1] == "not proved y:0 <- x:0: failed; NaN/Inf found in y:0 (v1/v2: Inf 3/3)"
+    assert out[-1] == "not proved y:0 <- x:0: failed; NaN/Inf found in y:0 (v1/v2: Inf 6/6)"
     code, out = _cli("migrate", path, tmp_path / "ok", "--batches", "1", "--accept-nonfinite")
     assert code == 0 and (tmp_path / "ok" / "saved_model.pb").is_file()
-    assert out[-1] == "proved y:0 <- x:0: passed; NaN/Inf accepted in y:0 (v1/v2: Inf 3/3)"
+    assert out[-1] == "proved y:0 <- x:0: passed; NaN/Inf accepted in y:0 (v1/v2: Inf 6/6)"
 
 
 def test_the_widget_verdict_names_nan_and_the_checkbox_accepts_it(models):
@@ -99,12 +99,12 @@ def test_the_widget_verdict_names_nan_and_the_checkbox_accepts_it(models):
     view = ParityView(model, explorer.convert(model))
     view.batches.value = 1
     view.run_button.click()
-    assert view.status.text == "parity: failed; NaN/Inf found in y:0 (v1/v2: NaN 3/3)"
+    assert view.status.text == "parity: failed; NaN/Inf found in y:0 (v1/v2: NaN 6/6)"
     assert "failed; NaN/Inf found in y:0" in view.verdict.value and "#d1242f" in view.verdict.value
     view.accept_nonfinite.value = True
     assert view.state.tolerance.nonfinite == "accept-matching"
     view.run_button.click()
-    assert view.status.text == "parity: passed; NaN/Inf accepted in y:0 (v1/v2: NaN 3/3)"
+    assert view.status.text == "parity: passed; NaN/Inf accepted in y:0 (v1/v2: NaN 6/6)"
     assert "nonfinite='accept-matching'" in view.state.code()
 
 
