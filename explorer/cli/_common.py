@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -108,8 +107,9 @@ def load_model(args: argparse.Namespace) -> V1Model:
 
 
 def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
-    sys.stdout.write("\n")
+    """``obj`` as indented JSON, a line per ``print`` (JSON escapes every control character)."""
+    for line in json.dumps(obj, indent=2, default=str).splitlines():
+        print(line)
 
 
 def add_feed_shape_args(p: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from explorer.cli import _progress
+from explorer.errors import plain
 
 PROGRESS_EVERY_S = 2.0
 
@@ -97,7 +98,7 @@ class Progress:
         text = f"parity {name}: {done:,}{of} examples"
         if done > self.first and now - self.t0 > 0.05:
             text += f" ({(done - self.first) / (now - self.t0):,.0f}/s)"
-        print(text, file=self.stream, flush=True)
+        print(plain(text), file=self.stream, flush=True)
 
 
 def example_lines(report: Any) -> list[str]:
