@@ -1,17 +1,14 @@
 """The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays).
 
 Where (:func:`check_output`, on resolved paths): never a model's file, inside a SavedModel folder,
-a folder above them, nor the home folder or above. A folder never replaces a file, nor the
-reverse. An existing output is replaced only with ``overwrite``: a folder only when empty or
-explorer's own (it holds :data:`MARKER`); a file carries no marker, so ``overwrite`` suffices.
-
-How: a file is written to a hidden ``.NAME.tmp-PID-*`` beside it, fsync'd and renamed over the
-name (:func:`write_file`). A folder is built in a hidden, marked ``.NAME.tmp-PID-*``
-(:func:`staged_folder`) and published under the lock ``.NAME.lock`` with SIGINT/SIGTERM held:
-the rules checked again, then the new swapped with the old in one step (``renameat2``
-``RENAME_EXCHANGE``; where the file system lacks it, the old moved aside as ``.NAME.old-PID-*``
-and put back if the new cannot follow): the old or the new output is always under the name. The
-next run clears what dead runs left and puts back an old output a killed run had moved aside."""
+a folder above them, nor the home folder or above; a folder never replaces a file, nor the
+reverse. What: an existing output is replaced only with ``overwrite``, a folder only when empty or
+explorer's own (it holds :data:`MARKER`). How: a file is staged as ``.NAME.tmp-PID-*``, fsync'd and
+renamed over the name (:func:`write_file`); a folder is built in a marked ``.NAME.tmp-PID-*``
+(:func:`staged_folder`), published under the lock ``.NAME.lock`` with SIGINT/SIGTERM held, swapped
+with the old in one step (``renameat2(RENAME_EXCHANGE)``; else the old moved aside as
+``.NAME.old-PID-*`` and put back on failure): the old or the new output is always under the name.
+The next run clears what dead runs left and puts back an old output a killed run moved aside."""
 
 from __future__ import annotations
 
@@ -171,23 +168,6 @@ def _unwritable(folder: Path, err: OSError) -> ConversionError:
     return ConversionError(f"cannot write in {folder} ({err.strerror}): choose a writable folder")
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("tf1-explorer")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 def remove_stale(parent: Path, name: str) -> list[Path]:
     """Clear what dead runs left beside ``parent / name`` (live runs' are kept): ``.NAME.tmp-*``
     are removed, an old output moved aside (``.NAME.old-*``) is put back when nothing is under
@@ -197,7 +177,7 @@ def remove_stale(parent: Path, name: str) -> list[Path]:
     pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
     for p in sorted(parent.iterdir()):
         m = pattern.match(p.name)
-        if m is None or _alive(int(m.group(2))):
+        if m is None or Path(f"/proc/{m.group(2)}").exists():  # its run is alive
             continue
         target = parent / name
         with contextlib.suppress(OSError):
@@ -287,7 +267,11 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def _write_marker(folder: Path, kind: str) -> None:
-    marker = {"tool": "tf1-explorer", "version": _version(), "kind": kind}
+    try:
+        version = importlib.metadata.version("tf1-explorer")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    marker = {"tool": "tf1-explorer", "version": version, "kind": kind}
     (folder / MARKER).write_text(json.dumps(marker) + "\n")
 
 
@@ -296,9 +280,8 @@ class Staging:
 
     def __init__(self, target: Path, overwrite: bool, kind: str) -> None:
         self.target, self.overwrite, self.kind = target, overwrite, kind
-        self.path = Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
-        )
+        prefix = f".{target.name}.tmp-{os.getpid()}-"
+        self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
         os.umask(mask := os.umask(0))
         self.path.chmod(0o777 & ~mask)  # as mkdir would make it
         _write_marker(self.path, kind)

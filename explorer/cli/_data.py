@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from explorer.cli import _progress
+from explorer.cli._common import add_options
 from explorer.errors import plain
 
 PROGRESS_EVERY_S = 2.0
@@ -17,38 +18,23 @@ PROGRESS_EVERY_S = 2.0
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
     """``--data``, ``--limit``, ``--data-kind``, ``--data-key``, ``--compression``, ``--worst``."""
-    g = p.add_argument_group("your own data (instead of sampled feeds)")
-    g.add_argument(
-        "--data",
-        action="append",
-        metavar="PATH",
-        help="TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
-        "repeatable; streamed in batches of --batch-size (64)",
-    )
-    g.add_argument("--limit", type=int, default=None, metavar="N", help="compare at most N records")
-    g.add_argument(
-        "--data-kind",
-        choices=("tfrecord", "csv", "images", "npz", "npy"),
-        help="kind of data when the file name does not say",
-    )
-    g.add_argument("--data-key", metavar="KEY", help="the input the data feeds, when several could")
-    g.add_argument(
-        "--compression",
-        default="auto",
-        help="TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
-    )
-    g.add_argument(
-        "--image-size", type=_size, metavar="HxW", help="resize images to H x W (e.g. 28x28)"
-    )
-    g.add_argument(
-        "--value-range",
-        type=_range,
-        metavar="LO,HI",
-        help="scale image pixels 0..255 to LO..HI (e.g. 0,1)",
-    )
-    g.add_argument(
-        "--worst", type=int, default=5, metavar="K", help="worst examples kept per output (5)"
-    )
+    add_options(
+        p.add_argument_group("your own data (instead of sampled feeds)"),
+        ("--data", "TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
+         "repeatable; streamed in batches of --batch-size (64)",
+         {"action": "append", "metavar": "PATH"}),
+        ("--limit", "compare at most N records", {"type": int, "metavar": "N"}),
+        ("--data-kind", "kind of data when the file name does not say",
+         {"choices": ("tfrecord", "csv", "images", "npz", "npy")}),
+        ("--data-key", "the input the data feeds, when several could", {"metavar": "KEY"}),
+        ("--compression", "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
+         {"default": "auto"}),
+        ("--image-size", "resize images to H x W (e.g. 28x28)", {"type": _size, "metavar": "HxW"}),
+        ("--value-range", "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
+         {"type": _range, "metavar": "LO,HI"}),
+        ("--worst", "worst examples kept per output (5)",
+         {"type": int, "default": 5, "metavar": "K"}),
+    )  # fmt: skip
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:

@@ -77,8 +77,7 @@ class KerasRewrite:
     def build(self) -> Any:
         """The Keras model in this process (current Keras backend), weights loaded."""
         with tempfile.TemporaryDirectory(prefix="tf1x-keras-") as tmp:
-            folder = Path(tmp)
-            self._write(folder)
+            self._write(folder := Path(tmp))
             ns = exec_source(self.source, str(folder / "model.py"))
             return ns["build_model"](weights=str(folder / "model.weights.h5"))
 
@@ -100,9 +99,8 @@ def _choose_io(
             raise ConversionError("pass either signature= or inputs=/outputs=, not both")
         if not outputs:
             raise ConversionError("outputs= is required with inputs= (CLI: --outputs)")
-        return {_key(t): tensor_name(t) for t in inputs or []}, {
-            _key(t): tensor_name(t) for t in outputs
-        }
+        ins, outs = ({_key(t): tensor_name(t) for t in ts} for ts in (inputs or [], outputs))
+        return ins, outs
     if model.signatures or signature is not None:
         sig = model.signature(signature)
         ins = {k: tensor_name(s.name) for k, s in sig.inputs.items()}
@@ -175,29 +173,21 @@ def to_keras(
     source, weights, rows = generate(program, Path(str(model.path)).name)
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
         h5 = Path(tmp) / "model.weights.h5"
-        (Path(tmp) / "model.py").write_text(source)
         write_weights(source, weights, h5)
         weights_h5 = h5.read_bytes()
+    fallbacks = [{k: r[k] for k in ("layer", "kind", "replaces")} for r in rows if not r["native"]]
+    given = [False] * len(batches) + [True] * len(feeds or [])
     report: dict[str, Any] = {
         "model": str(model.path),
         "inputs": ins,
         "outputs": outs,
         "native_layers": sum(r["native"] for r in rows),
-        "fallbacks": [
-            {"layer": r["layer"], "kind": r["kind"], "replaces": r["replaces"]}
-            for r in rows
-            if not r["native"]
-        ],
+        "fallbacks": fallbacks,
         "atol": atol,
         "rtol": rtol,
         "feeds": [
-            {
-                "source": "generated" if i < len(batches) else "given",
-                "batch": int(next(iter(f.values())).shape[0])
-                if f and next(iter(f.values())).ndim
-                else 1,
-            }
-            for i, f in enumerate(all_feeds)
+            {"source": "given" if g else "generated", "batch": _batch(f)}
+            for g, f in zip(given, all_feeds)
         ],
     }
     rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
@@ -205,6 +195,11 @@ def to_keras(
     if check:
         check_rewrites([rw], backends, atol, rtol, nonfinite)
     return rw
+
+
+def _batch(feed: dict[str, np.ndarray]) -> int:
+    first = next(iter(feed.values()), None)
+    return int(first.shape[0]) if first is not None and first.ndim else 1
 
 
 def check_rewrites(

@@ -1,9 +1,6 @@
-"""Weights file and proof: write ``model.weights.h5``, then run ``model.py`` in fresh processes.
-
-:func:`write_weights` builds the generated model here and saves the checkpoint's arrays with
-Keras's own ``save_weights``; :func:`check_jobs` runs each ``model.py`` in one fresh process per
-Keras backend on every feed batch and compares each output with the v1 session's.
-"""
+"""Weights and proof: :func:`write_weights` builds the generated model here and saves the
+checkpoint's arrays with Keras's ``save_weights``; :func:`check_jobs` runs each ``model.py`` in
+one fresh process per Keras backend on every feed batch and compares its outputs with v1's."""
 
 from __future__ import annotations
 
@@ -184,15 +181,7 @@ def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> di
             outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
     for key in job.expected[0]:
         if key not in outputs:
-            outputs[key] = {
-                "passed": False,
-                "max_abs": None,
-                "max_rel": None,
-                "error": "missing from the Keras outputs",
-            }
-    return {
-        "passed": bool(outputs) and all(o["passed"] for o in outputs.values()),
-        "seconds": seconds,
-        "outputs": outputs,
-        "error": None,
-    }
+            missing = "missing from the Keras outputs"
+            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None, "error": missing}
+    passed = bool(outputs) and all(o["passed"] for o in outputs.values())
+    return {"passed": passed, "seconds": seconds, "outputs": outputs, "error": None}

@@ -135,16 +135,9 @@ def generate(
         if step.weights is not None:
             weights[name] = step.weights
         helpers.extend(h for h in step.helpers if h not in helpers)
-        rows.append(
-            {
-                "layer": name,
-                "kind": step.layer,
-                "rule": step.rule,
-                "native": step.native,
-                "replaces": list(step.replaces),
-                "weights": [list(w.shape) for w in step.weights or []],
-            }
-        )
+        shapes = [list(w.shape) for w in step.weights or []]
+        rows.append({"layer": name, "kind": step.layer, "rule": step.rule, "native": step.native,
+                     "replaces": list(step.replaces), "weights": shapes})  # fmt: skip
     ins = ", ".join(f"{s.key!r}: {var[s.tensor]}" for s in program.inputs)
     outs = ", ".join(f"{k!r}: {var[t]}" for k, t in program.outputs.items())
     body.append(
