@@ -1,9 +1,7 @@
-"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds.
-
-Default: ``serving_default``, the only signature, or (no signatures) the suggested inputs and
-outputs. Inputs missing from ``--feed`` are generated (tf.Example for ParseExample inputs).
-``--json`` prints :func:`summary` with, per generated input whose shape the graph decided,
-``inferred``: ``{shape, reasons, notes}``."""
+"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (default:
+``serving_default``, the only signature, or the suggested inputs and outputs). Inputs missing from
+``--feed`` are generated (tf.Example for ParseExample inputs). ``--json`` prints :func:`summary`,
+with ``inferred: {shape, reasons, notes}`` per generated input whose shape the graph decided."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 
 ``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
 ``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
-(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``.
-"""
+(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``."""
 
 from __future__ import annotations
 

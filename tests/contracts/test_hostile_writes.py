@@ -96,10 +96,11 @@ def test_saved_arrays_and_reports_refuse_the_model_and_existing_files(site, caps
     before = snapshot(site["root"])
     run = ["run", str(site["sm"])]
     for argv, why in (
-        ([*run, "--save", "link.npz", "--overwrite"], "is a file of the model"),
+        ([*run, "--save", "link.npz", "--overwrite"], "inside the source model"),
         ([*run, "--save", str(site["sm"] / "out.npz")], "inside the source model"),
         ([*run, "--save-feeds", "a_file"], "a_file exists: pass overwrite=True"),
-        ([*run, "--save", "up"], "a file is never written over it"),
+        ([*run, "--save", "up"], "holds the model's file"),
+        ([*run, "--save", str(site["root"] / "watched"), "--overwrite"], "a file is never written"),
         (["parity", str(site["sm"]), "--report", "a_file"], "exists: pass overwrite=True"),
         (["parity", str(site["sm"]), "--report", str(site["sm"] / "r.html"), "--overwrite"],
          "inside the source model"),
