@@ -90,13 +90,9 @@ def check_output(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, *, folder: bool = True
 ) -> Path:
     """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``.
-
-    Raises:
-        ConversionError: :func:`output_problem` finds one (the message proposes
-            :func:`default_output_dir`), or a folder would replace a file (or the reverse).
-        OutputExistsError: ``out`` exists and ``overwrite`` is false, or it is a folder holding
-            what explorer did not write.
-    """
+    ``ConversionError``: :func:`output_problem` finds one (proposing :func:`default_output_dir`),
+    or a folder would replace a file (or the reverse); ``OutputExistsError``: ``out`` exists and
+    ``overwrite`` is false, or it is a folder holding what explorer did not write."""
     problem = output_problem(model, out)
     if problem:
         hint = f", e.g. {default_output_dir(model)}" if model is not None and folder else ""
@@ -122,14 +118,12 @@ def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
         raise OutputExistsError(
             f"{target} exists: pass overwrite=True (CLI: --overwrite) or choose another {what}"
         )
-    if folder and not is_output(target):
-        names = sorted(p.name for p in target.iterdir())
-        if names:
-            n = len(names)
-            raise OutputExistsError(
-                f"{target} holds {n} {'entry' if n == 1 else 'entries'} not written by "
-                f"tf1-explorer (e.g. {names[0]}): choose another folder"
-            )
+    if folder and not is_output(target) and (names := sorted(p.name for p in target.iterdir())):
+        n = len(names)
+        raise OutputExistsError(
+            f"{target} holds {n} {'entry' if n == 1 else 'entries'} not written by "
+            f"tf1-explorer (e.g. {names[0]}): choose another folder"
+        )
 
 
 def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
@@ -341,11 +335,8 @@ def write_file(
     what: str = "the file",
 ) -> Path:
     """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
-
-    Raises:
-        ConversionError / OutputExistsError: as :func:`check_output` (``folder=False``), or the
-            file could not be written (full disk, no permission): the old one is left whole.
-    """
+    Refused as by :func:`check_output` (``folder=False``); ``ConversionError`` when it cannot be
+    written (full disk, no permission), the old file left whole."""
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
     try:

@@ -71,12 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error).
-
-    ``--timeout S`` (verbs that run a model) sets the process-wide run limit for this call. From
-    the command line (``argv`` not given), a process whose run was abandoned at its deadline (an
-    endless loop still busy in TensorFlow) exits at once with the status instead of waiting.
-    """
+    """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error, 130/143 SIGINT/
+    SIGTERM). ``--timeout S`` sets the process-wide run limit for this call; from the command line
+    (``argv`` not given) a run abandoned at its deadline (TensorFlow still busy) exits at once."""
     saved = deadline.configure()
     try:
         code = _main(argv)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from explorer.cli import _progress
@@ -101,12 +102,8 @@ def example_lines(report: Any) -> list[str]:
             out.append(f"    {key}: {ex.reason}")
             continue
         q = ex.quantiles
-        figs = (
-            f"  per-example max abs p50 {_g(q.get('p50'))} p99 {_g(q.get('p99'))} "
-            f"max {_g(q.get('max'))}"
-            if q
-            else ""
-        )
+        figs = " ".join(f"{p} {_g(q.get(p))}" for p in ("p50", "p99", "max")) if q else ""
+        figs = f"  per-example max abs {figs}" if figs else ""
         line = f"    {key}: {ex.failed} of {ex.examples} examples differ{figs}"
         if ex.worst and (ex.worst[0].mismatches or (ex.worst[0].max_abs or 0) > 0):
             w = ex.worst[0]
@@ -119,17 +116,17 @@ def _g(v: Any) -> str:
     return "-" if v is None else f"{v:.3g}"
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give HxW, e.g. 28x28") from None
-    return h, w
+def _pair(sep: str, cast: type, form: str) -> Callable[[str], tuple]:
+    """An argparse ``type``: ``"A<sep>B"`` -> ``(cast(A), cast(B))``; ``form`` says how."""
+
+    def parse(text: str) -> tuple:
+        try:
+            a, b = (cast(v) for v in text.lower().split(sep))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: give {form}") from None
+        return a, b
+
+    return parse
 
 
-def _range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give LO,HI, e.g. 0,1") from None
-    return lo, hi
+_size, _range = _pair("x", int, "HxW, e.g. 28x28"), _pair(",", float, "LO,HI, e.g. 0,1")

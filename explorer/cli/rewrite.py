@@ -8,7 +8,7 @@ import argparse
 
 from explorer.cli import _common as cli
 from explorer.cli.parity import NONFINITE, nonfinite
-from explorer.errors import ConversionError, plain
+from explorer.errors import ConversionError
 from explorer.output_policy import check_output
 
 
@@ -77,8 +77,7 @@ def run(args: argparse.Namespace) -> int:
             worst = max((o.get("max_abs") or 0.0 for o in outs), default=0.0)
             rel = max((o.get("max_rel") or 0.0 for o in outs), default=0.0)
             why = f" ({res['error']})" if res.get("error") else ""
-            outputs = res["outputs"].items()
-            nan = [f"{plain(k)} ({o['nonfinite']})" for k, o in outputs if "nonfinite" in o]
+            nan = [f"{k} ({o['nonfinite']})" for k, o in res["outputs"].items() if "nonfinite" in o]
             why += f", NaN/Inf in {', '.join(nan)}" if nan else ""
             print(f"  {backend}: {status}, max abs error {worst:.3g}, max rel {rel:.3g}{why}")
         print(f"  use: import model; m = model.build_model()  (in {out})")

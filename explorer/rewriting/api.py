@@ -15,19 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.check import Job, check_jobs, exec_source, write_weights
+from explorer.rewriting.check import TOLERANCE, Job, check_jobs, exec_source, write_weights
 from explorer.rewriting.codegen import generate
 from explorer.rewriting.graph import GraphContext, out_index, py_name
 from explorer.rewriting.translate import translate
 from explorer.running.session import ModelSession
-
-FILES = ("model.py", "model.weights.h5", "parity.json")
 
 
 @dataclass
@@ -62,8 +61,8 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write :data:`FILES` into ``out_dir`` through a staged folder published whole
-        (:mod:`explorer.output_policy`; an earlier output replaced only with ``overwrite``)."""
+        """Write ``model.py``, ``model.weights.h5``, ``parity.json`` into ``out_dir``, published
+        whole (:mod:`explorer.output_policy`: an earlier output replaced only on ``overwrite``)."""
         with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
             self._write(staging.path)
             return staging.publish()
@@ -192,7 +191,7 @@ def to_keras(
     rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
     rw._feeds, rw._expected = all_feeds, expected
     if check:
-        check_rewrites([rw], backends, atol, rtol, nonfinite)
+        check_rewrites([rw], backends, Tolerance(atol, rtol, nonfinite=nonfinite))
     return rw
 
 
@@ -204,9 +203,7 @@ def _batch(feed: dict[str, np.ndarray]) -> int:
 def check_rewrites(
     rewrites: list[KerasRewrite],
     backends: tuple[str, ...] = ("tensorflow", "jax"),
-    atol: float = 1e-5,
-    rtol: float = 1e-5,
-    nonfinite: str = "refuse",
+    tolerance: Tolerance = TOLERANCE,
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
@@ -216,10 +213,10 @@ def check_rewrites(
             folder.mkdir()
             rw._write(folder)
             jobs.append(Job(folder, rw._feeds, rw._expected))
-        results = check_jobs(jobs, tuple(backends), atol, rtol, nonfinite=nonfinite)
+        results = check_jobs(jobs, tuple(backends), tolerance)
     for rw, res in zip(rewrites, results):
         rw.parity["backends"] = res
-        rw.parity["atol"], rw.parity["rtol"] = atol, rtol
+        rw.parity["atol"], rw.parity["rtol"] = tolerance.atol, tolerance.rtol
         rw.parity["per_output"] = {
             k: {b: r["outputs"].get(k, {}).get("passed", False) for b, r in res.items()}
             for k in rw.outputs

@@ -23,6 +23,7 @@ from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 
 BACKENDS = ("tensorflow", "jax")
+TOLERANCE = Tolerance(1e-5, 1e-5)
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
 # jobs; it imports only our generated model.py (verified by codegen.verify_source). Arrays are
@@ -91,14 +92,11 @@ class Job:
 def check_jobs(
     jobs: list[Job],
     backends: tuple[str, ...] = BACKENDS,
-    atol: float = 1e-5,
-    rtol: float = 1e-5,
+    tolerance: Tolerance = TOLERANCE,
     timeout: float = 600.0,
-    nonfinite: str = "refuse",
 ) -> list[dict[str, Any]]:
     """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
     per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
-    tolerance = Tolerance(atol, rtol, nonfinite=nonfinite)
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
         paths = []
