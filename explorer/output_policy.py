@@ -1,20 +1,20 @@
 """The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays).
 
 Where (:func:`check_output`, on resolved paths): never a model's file, inside a SavedModel folder,
-a folder above them, nor the home folder or above. A folder never replaces a file, nor the
-reverse. An existing output is replaced only with ``overwrite``: a folder only when empty or
-explorer's own (it holds :data:`MARKER`); a file carries no marker, so ``overwrite`` suffices.
-
-How: a file is written to a hidden ``.NAME.tmp-PID-*`` beside it, fsync'd and renamed over the
-name (:func:`write_file`). A folder is built in a hidden ``.NAME.tmp-PID-*`` (:func:`staged_folder`)
-and published under the lock ``.NAME.lock``: the rules checked again, the old output moved aside
-(``.NAME.old-PID-*``), the new renamed in (the old put back if that fails), the old removed, with
-SIGINT/SIGTERM held: the old or the new output is always under the name. The next run clears what
-dead runs left and puts back an old output a killed run had moved aside."""
+a folder above them, nor the home folder or above; a folder never replaces a file, nor the
+reverse. What: an existing output is replaced only with ``overwrite``, a folder only when empty or
+explorer's own (it holds :data:`MARKER`). How: a file is staged as ``.NAME.tmp-PID-*``, fsync'd and
+renamed over the name (:func:`write_file`); a folder is built in a marked ``.NAME.tmp-PID-*``
+(:func:`staged_folder`), published under the lock ``.NAME.lock`` with SIGINT/SIGTERM held, swapped
+with the old in one step (``renameat2(RENAME_EXCHANGE)``; else the old moved aside as
+``.NAME.old-PID-*`` and put back on failure): the old or the new output is always under the name.
+The next run clears what dead runs left and puts back an old output a killed run moved aside."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import importlib.metadata
 import json
@@ -22,8 +22,10 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -88,13 +90,9 @@ def check_output(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, *, folder: bool = True
 ) -> Path:
     """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``.
-
-    Raises:
-        ConversionError: :func:`output_problem` finds one (the message proposes
-            :func:`default_output_dir`), or a folder would replace a file (or the reverse).
-        OutputExistsError: ``out`` exists and ``overwrite`` is false, or it is a folder holding
-            what explorer did not write.
-    """
+    ``ConversionError``: :func:`output_problem` finds one (proposing :func:`default_output_dir`),
+    or a folder would replace a file (or the reverse); ``OutputExistsError``: ``out`` exists and
+    ``overwrite`` is false, or it is a folder holding what explorer did not write."""
     problem = output_problem(model, out)
     if problem:
         hint = f", e.g. {default_output_dir(model)}" if model is not None and folder else ""
@@ -120,14 +118,12 @@ def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
         raise OutputExistsError(
             f"{target} exists: pass overwrite=True (CLI: --overwrite) or choose another {what}"
         )
-    if folder and not is_output(target):
-        names = sorted(p.name for p in target.iterdir())
-        if names:
-            n = len(names)
-            raise OutputExistsError(
-                f"{target} holds {n} {'entry' if n == 1 else 'entries'} not written by "
-                f"tf1-explorer (e.g. {names[0]}): choose another folder"
-            )
+    if folder and not is_output(target) and (names := sorted(p.name for p in target.iterdir())):
+        n = len(names)
+        raise OutputExistsError(
+            f"{target} holds {n} {'entry' if n == 1 else 'entries'} not written by "
+            f"tf1-explorer (e.g. {names[0]}): choose another folder"
+        )
 
 
 def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
@@ -166,38 +162,24 @@ def _unwritable(folder: Path, err: OSError) -> ConversionError:
     return ConversionError(f"cannot write in {folder} ({err.strerror}): choose a writable folder")
 
 
-def _version() -> str:
-    try:
-        return importlib.metadata.version("tf1-explorer")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 def remove_stale(parent: Path, name: str) -> list[Path]:
     """Clear what dead runs left beside ``parent / name`` (live runs' are kept): ``.NAME.tmp-*``
     are removed, an old output moved aside (``.NAME.old-*``) is put back when nothing is under
-    the name, else removed. Returns the paths cleared."""
+    the name, else removed; a folder only when it carries :data:`MARKER` or is empty. Returns
+    the paths cleared."""
     cleared: list[Path] = []
     pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
     for p in sorted(parent.iterdir()):
         m = pattern.match(p.name)
-        if m is None or _alive(int(m.group(2))):
+        if m is None or Path(f"/proc/{m.group(2)}").exists():  # its run is alive
             continue
         target = parent / name
         with contextlib.suppress(OSError):
             if m.group(1) == "old" and p.is_dir() and not os.path.lexists(target):
                 os.rename(p, target)
             elif p.is_dir() and not p.is_symlink():
+                if not is_output(p) and any(p.iterdir()):
+                    continue  # not ours
                 shutil.rmtree(p)
             else:
                 p.unlink()
@@ -229,7 +211,7 @@ def _lock(target: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals(hold: bool) -> Iterator[None]:
+def signals(hold: bool) -> Iterator[None]:
     """In the main thread (signals reach no other): with ``hold``, SIGINT and SIGTERM wait until
     the block is done, then reach the handlers they had; without, SIGTERM raises
     ``KeyboardInterrupt`` as SIGINT does, so cleanup runs."""
@@ -255,37 +237,73 @@ def _signals(hold: bool) -> Iterator[None]:
             signal.raise_signal(s)
 
 
+def _pause(step: str) -> None:
+    """Tests only: with ``TF1X_TEST_PAUSE=STEP``, say so on stderr and wait 3 s at ``STEP``."""
+    if os.environ.get("TF1X_TEST_PAUSE") == step:
+        print(f"paused at {step}", file=sys.stderr, flush=True)
+        time.sleep(3)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap ``a`` and ``b`` in one step (Linux ``renameat2(RENAME_EXCHANGE)``); ``False`` where
+    the system or file system cannot."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    if renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0:  # AT_FDCWD, RENAME_EXCHANGE
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EXDEV):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _write_marker(folder: Path, kind: str) -> None:
+    try:
+        version = importlib.metadata.version("tf1-explorer")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    marker = {"tool": "tf1-explorer", "version": version, "kind": kind}
+    (folder / MARKER).write_text(json.dumps(marker) + "\n")
+
+
 class Staging:
-    """A hidden folder beside an output (:attr:`path`) and its :meth:`publish`."""
+    """A hidden folder beside an output (:attr:`path`, marked as ours) and its :meth:`publish`."""
 
     def __init__(self, target: Path, overwrite: bool, kind: str) -> None:
         self.target, self.overwrite, self.kind = target, overwrite, kind
-        self.path = Path(
-            tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
-        )
+        prefix = f".{target.name}.tmp-{os.getpid()}-"
+        self.path = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+        os.umask(mask := os.umask(0))
+        self.path.chmod(0o777 & ~mask)  # as mkdir would make it
+        _write_marker(self.path, kind)
 
     def publish(self, built: Path | None = None) -> Path:
         """Put ``built`` (default :attr:`path`; a folder inside it for a run that stages
         several) under the name, marked as explorer's output; returns the name."""
         built = built or self.path
-        marker = {"tool": "tf1-explorer", "version": _version(), "kind": self.kind}
-        (built / MARKER).write_text(json.dumps(marker) + "\n")
+        _write_marker(built, self.kind)
         target = self.target
-        with _signals(hold=True), _lock(target):  # the lock is gone before a held signal acts
+        _pause("publish")
+        with signals(hold=True), _lock(target):  # the lock is gone before a held signal acts
             _check_existing(target, self.overwrite, folder=True)  # another run may have won
-            old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            _pause("exchange")
             try:
-                if os.path.lexists(target):
-                    os.rename(target, old)
-                try:
+                if not os.path.lexists(target):
                     os.rename(built, target)
-                except BaseException:
-                    if os.path.lexists(old):
+                elif not _exchange(built, target):  # now the old output is at ``built``
+                    old = target.parent / f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex}"
+                    os.rename(target, old)
+                    try:
+                        os.rename(built, target)
+                    except BaseException:
                         os.rename(old, target)
-                    raise
+                        raise
+                    built = old
             except OSError as err:
                 raise _unwritable(target.parent, err) from None
-            shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(built, ignore_errors=True)
         return target
 
 
@@ -302,7 +320,7 @@ def staged_folder(
     except OSError as err:
         raise _unwritable(target.parent, err) from None
     try:
-        with _signals(hold=False):
+        with signals(hold=False):
             yield staging
     finally:
         shutil.rmtree(staging.path, ignore_errors=True)
@@ -316,11 +334,8 @@ def write_file(
     what: str = "the file",
 ) -> Path:
     """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
-
-    Raises:
-        ConversionError / OutputExistsError: as :func:`check_output` (``folder=False``), or the
-            file could not be written (full disk, no permission): the old one is left whole.
-    """
+    Refused as by :func:`check_output` (``folder=False``); ``ConversionError`` when it cannot be
+    written (full disk, no permission), the old file left whole."""
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
     try:
@@ -333,7 +348,7 @@ def write_file(
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        with _signals(hold=True), _lock(target):
+        with signals(hold=True), _lock(target):
             _check_existing(target, overwrite, folder=False)
             os.replace(tmp, target)
     except OSError as err:

@@ -221,12 +221,16 @@ def test_leftovers_of_dead_runs_are_cleared_and_a_moved_aside_output_put_back(tm
     live = tmp_path / f".out.tmp-{os.getpid()}-xyz"
     other = tmp_path / f".other.tmp-{_dead_pid()}-q"
     old = tmp_path / f".out.old-{_dead_pid()}-0"
-    for p in (dead, live, other, old):
+    not_ours = tmp_path / f".out.tmp-{_dead_pid()}-user"
+    for p in (dead, live, other, old, not_ours):
         p.mkdir()
     dead_file.write_text("half")
     (old / "f").write_text("old")
+    (dead / op.MARKER).write_text('{"tool": "tf1-explorer"}')
+    (not_ours / "notes.txt").write_text("mine")  # unmarked, not empty: never removed
     assert sorted(op.remove_stale(tmp_path, "out")) == sorted([dead, dead_file, old])
     assert live.is_dir() and other.is_dir() and (tmp_path / "out" / "f").read_text() == "old"
+    assert (not_ours / "notes.txt").read_text() == "mine"
     again = tmp_path / f".out.old-{_dead_pid()}-1"
     again.mkdir()
     assert op.remove_stale(tmp_path, "out") == [again] and not again.exists()  # out is there
@@ -235,6 +239,7 @@ def test_leftovers_of_dead_runs_are_cleared_and_a_moved_aside_output_put_back(tm
 def test_a_failed_run_leaves_no_staging_folder(tmp_path, mlp_paths):
     killed = tmp_path / f".converted.tmp-{_dead_pid()}-k1"
     (killed / "variables").mkdir(parents=True)
+    (killed / op.MARKER).write_text('{"tool": "tf1-explorer"}')  # a staging folder is marked
     with pytest.raises(RuntimeError), op.staged_folder(tmp_path / "converted") as staging:
         (staging.path / "half").write_text("x")
         raise RuntimeError("failed half way")
@@ -249,19 +254,27 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from explorer import output_policy as op
 
-    out, when, sig = Path(sys.argv[1]), sys.argv[2], getattr(signal, sys.argv[3])
-    rename = os.rename
-    calls = []
+    out, when, sig, how = Path(sys.argv[1]), sys.argv[2], getattr(signal, sys.argv[3]), sys.argv[4]
 
-    def hooked(src, dst):
-        calls.append(src)
-        if when == "before-aside" and len(calls) == 1:
-            os.kill(os.getpid(), sig)
-        rename(src, dst)
-        if when == "after-aside" and len(calls) == 1:
-            os.kill(os.getpid(), sig)
+    def around(real):
+        calls = []
 
-    op.os.rename = hooked
+        def hooked(src, dst):
+            calls.append(src)
+            if when == "before-aside" and len(calls) == 1:
+                os.kill(os.getpid(), sig)
+            done = real(src, dst)
+            if when == "after-aside" and len(calls) == 1:
+                os.kill(os.getpid(), sig)
+            return done
+
+        return hooked
+
+    if how == "renames":  # a file system without RENAME_EXCHANGE
+        op._exchange = lambda a, b: False
+        op.os.rename = around(os.rename)
+    else:
+        op._exchange = around(op._exchange)
     with op.staged_folder(out, None, True, "test") as staging:
         (staging.path / "f").write_text("new")
         if when == "writing":
@@ -273,9 +286,9 @@ CHILD = textwrap.dedent(
 )
 
 
-def _child(out: Path, when: str, sig: str) -> subprocess.CompletedProcess:
+def _child(out: Path, when: str, sig: str, how: str = "exchange") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", CHILD, str(out), when, sig],
+        [sys.executable, "-c", CHILD, str(out), when, sig, how],
         capture_output=True,
         text=True,
         env=ENV,
@@ -283,12 +296,13 @@ def _child(out: Path, when: str, sig: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.parametrize("how", ["exchange", "renames"])
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
 @pytest.mark.parametrize("when", ["before-aside", "after-aside"])
-def test_a_signal_during_publish_leaves_the_new_output_whole(tmp_path, when, sig):
+def test_a_signal_during_publish_leaves_the_new_output_whole(tmp_path, when, sig, how):
     out = tmp_path / "out"
     _publish(out, "old")
-    done = _child(out, when, sig)
+    done = _child(out, when, sig, how)
     assert done.returncode != 0 and "published" not in done.stdout  # the signal did end it
     assert (out / "f").read_text() == "new" and op.is_output(out)
     assert os.listdir(tmp_path) == ["out"]  # nothing moved aside, no lock, no staging
@@ -297,15 +311,27 @@ def test_a_signal_during_publish_leaves_the_new_output_whole(tmp_path, when, sig
 def test_a_kill_after_the_old_output_was_moved_aside_is_undone_by_the_next_run(tmp_path):
     out = tmp_path / "out"
     _publish(out, "old")
-    assert _child(out, "after-aside", "SIGKILL").returncode == -signal.SIGKILL
+    assert _child(out, "after-aside", "SIGKILL", "renames").returncode == -signal.SIGKILL
     assert not out.exists()  # killed outright between the two renames
     with pytest.raises(OutputExistsError, match="exists"):  # the next run puts it back
         op.check_output(out)
     assert (out / "f").read_text() == "old" and os.listdir(tmp_path) == ["out"]
-    assert _child(out, "before-aside", "SIGKILL").returncode == -signal.SIGKILL
+    assert _child(out, "before-aside", "SIGKILL", "renames").returncode == -signal.SIGKILL
     assert (out / "f").read_text() == "old"
     _publish(out, "newest", overwrite=True)
     assert (out / "f").read_text() == "newest" and os.listdir(tmp_path) == ["out"]
+
+
+def test_a_kill_right_after_the_exchange_leaves_the_new_output_and_a_leftover_cleared(tmp_path):
+    out = tmp_path / "out"
+    _publish(out, "old")
+    assert _child(out, "after-aside", "SIGKILL").returncode == -signal.SIGKILL
+    assert (out / "f").read_text() == "new"  # never a moment without an output under the name
+    (left,) = [p for p in tmp_path.iterdir() if p.name.startswith(".out.tmp-")]
+    assert (left / "f").read_text() == "old"  # the old output, swapped into the staging folder
+    with pytest.raises(OutputExistsError, match="exists"):
+        op.check_output(out)  # the next run clears it
+    assert os.listdir(tmp_path) == ["out"] and (out / "f").read_text() == "new"
 
 
 def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):

@@ -3,8 +3,10 @@
 
 Quiet by default (no TensorFlow native log or Python warning; ``--verbose`` shows them, the
 user's ``TF_CPP_MIN_LOG_LEVEL`` wins); errors are one line on stderr, ``tf1-explorer VERB:
-message``, exit 2 (``--debug``: the traceback); progress on stderr only on a terminal without
-``--quiet``."""
+message``, exit 2 (``--debug``: the traceback); SIGINT/SIGTERM end in one line, exit 130/143,
+after cleanup; progress on stderr only on a terminal without ``--quiet``. What a verb prints
+passes :func:`~explorer.errors.plain` (model text can neither forge a line nor drive the
+terminal)."""
 
 from __future__ import annotations
 
@@ -15,15 +17,30 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from explorer import _tf
 from explorer.cli import _progress
-from explorer.errors import ExplorerError, first_line
+from explorer.errors import ExplorerError, first_line, plain
+from explorer.output_policy import signals
 from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
 PROG = "tf1-explorer"
+
+
+class _Escaped:
+    """``sys.stdout`` while a verb runs: each write but ``print``'s closing newline is escaped
+    with :func:`plain` (a verb prints one line per call)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text if text == "\n" else plain(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         where = self.prog if self.prog.startswith(PROG) else PROG
-        line = " ".join(message.split())
+        line = plain(" ".join(message.split()))
         self.exit(2, f"{where}: {line} (see {where} --help)\n")
 
 
@@ -54,12 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error).
-
-    ``--timeout S`` (verbs that run a model) sets the process-wide run limit for this call. From
-    the command line (``argv`` not given), a process whose run was abandoned at its deadline (an
-    endless loop still busy in TensorFlow) exits at once with the status instead of waiting.
-    """
+    """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error, 130/143 SIGINT/
+    SIGTERM). ``--timeout S`` sets the process-wide run limit for this call; from the command line
+    (``argv`` not given) a run abandoned at its deadline (TensorFlow still busy) exits at once."""
     saved = deadline.configure()
     try:
         code = _main(argv)
@@ -86,13 +100,18 @@ def _main(argv: Sequence[str] | None) -> int:
     if verbose:
         _tf.configure(True)
     _progress.configure(enabled=not args.quiet)
+    stdout = sys.stdout
     with warnings.catch_warnings():
         if not verbose:
             warnings.simplefilter("ignore")
         try:
-            return int(args.func(args) or 0)
-        except KeyboardInterrupt:
-            _fail(args.verb, "interrupted")
+            sys.stdout = _Escaped(stdout)
+            with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
+                return int(args.func(args) or 0)
+        except KeyboardInterrupt as e:
+            sig = "SIGTERM" if e.args == ("SIGTERM",) else "SIGINT"
+            _fail(args.verb, f"interrupted by {sig}; nothing half-written was left")
+            return 143 if sig == "SIGTERM" else 130
         except BrokenPipeError:  # stdout closed early (``| head``): nothing more to say
             with contextlib.suppress(OSError, ValueError):  # the final flush must not fail loudly
                 devnull = os.open(os.devnull, os.O_WRONLY)
@@ -106,6 +125,7 @@ def _main(argv: Sequence[str] | None) -> int:
             hint = "(rerun with --debug for the traceback and report it)"
             _fail(args.verb, str(e) if isinstance(e, ExplorerError) else unexpected + hint)
         finally:
+            sys.stdout = stdout
             _progress.stop()
             for key, value in saved_env.items():  # main() called in-process leaves no trace
                 if value is None:
@@ -118,5 +138,5 @@ def _main(argv: Sequence[str] | None) -> int:
 def _fail(verb: str, message: str) -> None:
     with contextlib.suppress(BrokenPipeError, ValueError):
         sys.stdout.flush()
-    line = " ".join(message.split())  # one line whatever the message holds
+    line = plain(" ".join(message.split()))  # one line whatever the message holds
     print(f"{PROG} {verb}: {line}", file=sys.stderr, flush=True)

@@ -8,8 +8,27 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from explorer.errors import FeedError
+from explorer.errors import FeedError, plain
 from explorer.loading.model import V1Model, load
+
+FLAG = {"action": "store_true"}
+REPEAT = {"action": "append", "default": None}
+MANY = {"nargs": "+", "default": None, "metavar": "T"}
+UNSAFE = ("--allow-unsafe", "run a model holding file-system or PyFunc ops (only for files you "
+          "trust)", FLAG)  # fmt: skip
+TIMEOUT = ("--timeout", "give up on any one session run or TF2 call after S seconds (default "
+           "600, or TF1_EXPLORER_RUN_TIMEOUT)", {"type": float, "metavar": "S"})  # fmt: skip
+OUTPUT = (("out_dir", "folder to write (a new one)", {"metavar": "OUT_DIR"}),
+          ("--overwrite", "replace OUT_DIR if explorer wrote it or it is empty", FLAG))  # fmt: skip
+
+
+def add_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *options: tuple) -> None:
+    """One ``p.add_argument`` per ``(flag, [flag,] help[, {keywords}])`` (no keywords: it
+    stores a string; a positional is a name without ``-``)."""
+    for *flags, last in options:
+        kw = last if isinstance(last, dict) else {}
+        text = flags.pop() if kw else last
+        p.add_argument(*flags, help=text, **kw)
 
 
 def add_verb(
@@ -18,31 +37,34 @@ def add_verb(
     run: Callable[[argparse.Namespace], int],
     help: str,
     description: str | None = None,
-    with_json: bool = True,
+    *options: tuple,
 ) -> argparse.ArgumentParser:
-    """The parser of verb ``name`` calling ``run(args)``: MODEL and ``--tags`` (see
-    :func:`add_model_args`) and, with ``with_json``, ``--json``; the verb adds the rest."""
+    """The parser of verb ``name`` calling ``run(args)``: MODEL, ``--tags``, ``--op-library``
+    (repeatable), ``--json`` and ``options`` (see :func:`add_options`)."""
     p = sub.add_parser(name, help=help, description=description)
-    add_model_args(p)
-    if with_json:
-        p.add_argument("--json", action="store_true", help="print one JSON object")
+    lib = "custom-op library (.so) defining op types TF lacks (repeatable; runs native code: "
+    add_options(
+        p,
+        ("model", "SavedModel folder, .pb/.pbtxt, .meta or checkpoint", {"metavar": "MODEL"}),
+        ("--tags", "comma-separated MetaGraph tags (when several)"),
+        ("--op-library", lib + "only libraries you trust)",
+         REPEAT | {"metavar": "PATH", "dest": "op_libraries"}),
+        ("--json", "print one JSON object", FLAG),
+        *options,
+    )  # fmt: skip
     p.set_defaults(func=run)
     return p
 
 
 def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
     """``--signature S`` (repeatable) or ``--inputs T... --outputs T...``: what to ``action``."""
-    p.add_argument(
-        "--signature",
-        action="append",
-        default=None,
-        metavar="S",
-        help=f"signature to {action} (repeatable; default: all)",
-    )
-    p.add_argument("--inputs", nargs="+", default=None, metavar="T", help="input tensor names")
-    p.add_argument(
-        "--outputs", nargs="+", default=None, metavar="T", help=f"output tensor names to {action}"
-    )
+    add_options(
+        p,
+        ("--signature", f"signature to {action} (repeatable; default: all)",
+         REPEAT | {"metavar": "S"}),
+        ("--inputs", "input tensor names", MANY),
+        ("--outputs", f"output tensor names to {action}", MANY),
+    )  # fmt: skip
 
 
 def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
@@ -52,84 +74,27 @@ def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
     return {"inputs": args.inputs, "outputs": args.outputs}
 
 
-def add_output_args(p: argparse.ArgumentParser) -> None:
-    """OUT_DIR and ``--overwrite`` (see :mod:`explorer.output_policy`)."""
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder to write (a new one)")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace OUT_DIR if explorer wrote it or it is empty",
-    )
-
-
-def add_model_args(p: argparse.ArgumentParser) -> None:
-    """MODEL positional, ``--tags`` and ``--op-library PATH`` (repeatable)."""
-    p.add_argument(
-        "model", metavar="MODEL", help="SavedModel folder, .pb/.pbtxt, .meta or checkpoint"
-    )
-    p.add_argument("--tags", default=None, help="comma-separated MetaGraph tags (when several)")
-    p.add_argument(
-        "--op-library",
-        action="append",
-        default=None,
-        metavar="PATH",
-        dest="op_libraries",
-        help="custom-op library (.so) defining op types TF lacks (repeatable; runs native "
-        "code: only libraries you trust)",
-    )
-
-
-def add_unsafe_arg(p: argparse.ArgumentParser) -> None:
-    """``--allow-unsafe``: run models holding file-system or PyFunc ops (see ``scan``)."""
-    p.add_argument(
-        "--allow-unsafe",
-        action="store_true",
-        help="run a model holding file-system or PyFunc ops (only for files you trust)",
-    )
-
-
-def add_timeout_arg(p: argparse.ArgumentParser) -> None:
-    """``--timeout S``: give up on any one run, restore or TF2 call after S seconds."""
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="S",
-        help="give up on any one session run or TF2 call after S seconds (default 600, "
-        "or TF1_EXPLORER_RUN_TIMEOUT)",
-    )
-
-
 def load_model(args: argparse.Namespace) -> V1Model:
     model = load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
     for note in model.notes:  # what loading repaired: shown by every verb
-        print(f"tf1-explorer: note: {note}", file=sys.stderr)
+        print(f"tf1-explorer: note: {plain(note)}", file=sys.stderr)
     return model
 
 
 def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
-    sys.stdout.write("\n")
+    """``obj`` as indented JSON, a line per ``print`` (JSON escapes every control character)."""
+    for line in json.dumps(obj, indent=2, default=str).splitlines():
+        print(line)
 
 
-def add_feed_shape_args(p: argparse.ArgumentParser) -> None:
-    """``--shape NAME=D0,D1`` and ``--range NAME=LOW,HIGH`` (repeatable): what generated feeds
-    take instead of what the graph says (see ``explorer.sample(shapes=, ranges=)``)."""
-    p.add_argument(
-        "--shape",
-        action="append",
-        default=None,
-        metavar="NAME=D0,D1",
-        help="shape of input NAME's generated feed (-1: the batch/default; NAME= : a scalar); "
-        "repeatable",
-    )
-    p.add_argument(
-        "--range",
-        action="append",
-        default=None,
-        metavar="NAME=LOW,HIGH",
-        help="draw input NAME (or a tf.Example feature) from [LOW, HIGH); repeatable",
-    )
+# ``--shape``/``--range`` (repeatable): what generated feeds take instead of what the graph
+# says (see ``explorer.sample(shapes=, ranges=)``).
+FEED_SHAPES = (
+    ("--shape", "shape of input NAME's generated feed (-1: the batch/default; NAME= : a scalar); "
+     "repeatable", REPEAT | {"metavar": "NAME=D0,D1"}),
+    ("--range", "draw input NAME (or a tf.Example feature) from [LOW, HIGH); repeatable",
+     REPEAT | {"metavar": "NAME=LOW,HIGH"}),
+)  # fmt: skip
 
 
 def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:

@@ -7,47 +7,35 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from explorer.cli import _progress
+from explorer.cli._common import add_options
+from explorer.errors import plain
 
 PROGRESS_EVERY_S = 2.0
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:
     """``--data``, ``--limit``, ``--data-kind``, ``--data-key``, ``--compression``, ``--worst``."""
-    g = p.add_argument_group("your own data (instead of sampled feeds)")
-    g.add_argument(
-        "--data",
-        action="append",
-        metavar="PATH",
-        help="TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
-        "repeatable; streamed in batches of --batch-size (64)",
-    )
-    g.add_argument("--limit", type=int, default=None, metavar="N", help="compare at most N records")
-    g.add_argument(
-        "--data-kind",
-        choices=("tfrecord", "csv", "images", "npz", "npy"),
-        help="kind of data when the file name does not say",
-    )
-    g.add_argument("--data-key", metavar="KEY", help="the input the data feeds, when several could")
-    g.add_argument(
-        "--compression",
-        default="auto",
-        help="TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
-    )
-    g.add_argument(
-        "--image-size", type=_size, metavar="HxW", help="resize images to H x W (e.g. 28x28)"
-    )
-    g.add_argument(
-        "--value-range",
-        type=_range,
-        metavar="LO,HI",
-        help="scale image pixels 0..255 to LO..HI (e.g. 0,1)",
-    )
-    g.add_argument(
-        "--worst", type=int, default=5, metavar="K", help="worst examples kept per output (5)"
-    )
+    add_options(
+        p.add_argument_group("your own data (instead of sampled feeds)"),
+        ("--data", "TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
+         "repeatable; streamed in batches of --batch-size (64)",
+         {"action": "append", "metavar": "PATH"}),
+        ("--limit", "compare at most N records", {"type": int, "metavar": "N"}),
+        ("--data-kind", "kind of data when the file name does not say",
+         {"choices": ("tfrecord", "csv", "images", "npz", "npy")}),
+        ("--data-key", "the input the data feeds, when several could", {"metavar": "KEY"}),
+        ("--compression", "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
+         {"default": "auto"}),
+        ("--image-size", "resize images to H x W (e.g. 28x28)", {"type": _size, "metavar": "HxW"}),
+        ("--value-range", "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
+         {"type": _range, "metavar": "LO,HI"}),
+        ("--worst", "worst examples kept per output (5)",
+         {"type": int, "default": 5, "metavar": "K"}),
+    )  # fmt: skip
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -97,7 +85,7 @@ class Progress:
         text = f"parity {name}: {done:,}{of} examples"
         if done > self.first and now - self.t0 > 0.05:
             text += f" ({(done - self.first) / (now - self.t0):,.0f}/s)"
-        print(text, file=self.stream, flush=True)
+        print(plain(text), file=self.stream, flush=True)
 
 
 def example_lines(report: Any) -> list[str]:
@@ -114,12 +102,8 @@ def example_lines(report: Any) -> list[str]:
             out.append(f"    {key}: {ex.reason}")
             continue
         q = ex.quantiles
-        figs = (
-            f"  per-example max abs p50 {_g(q.get('p50'))} p99 {_g(q.get('p99'))} "
-            f"max {_g(q.get('max'))}"
-            if q
-            else ""
-        )
+        figs = " ".join(f"{p} {_g(q.get(p))}" for p in ("p50", "p99", "max")) if q else ""
+        figs = f"  per-example max abs {figs}" if figs else ""
         line = f"    {key}: {ex.failed} of {ex.examples} examples differ{figs}"
         if ex.worst and (ex.worst[0].mismatches or (ex.worst[0].max_abs or 0) > 0):
             w = ex.worst[0]
@@ -132,17 +116,17 @@ def _g(v: Any) -> str:
     return "-" if v is None else f"{v:.3g}"
 
 
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give HxW, e.g. 28x28") from None
-    return h, w
+def _pair(sep: str, cast: type, form: str) -> Callable[[str], tuple]:
+    """An argparse ``type``: ``"A<sep>B"`` -> ``(cast(A), cast(B))``; ``form`` says how."""
+
+    def parse(text: str) -> tuple:
+        try:
+            a, b = (cast(v) for v in text.lower().split(sep))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r}: give {form}") from None
+        return a, b
+
+    return parse
 
 
-def _range(text: str) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: give LO,HI, e.g. 0,1") from None
-    return lo, hi
+_size, _range = _pair("x", int, "HxW, e.g. 28x28"), _pair(",", float, "LO,HI, e.g. 0,1")

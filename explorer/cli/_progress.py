@@ -18,10 +18,8 @@ def configure(enabled: bool) -> None:
 
 def shown() -> bool:
     """Whether progress is drawn: enabled, and stderr is a terminal."""
-    if not _STATE["enabled"]:
-        return False
     try:
-        return sys.stderr.isatty()
+        return bool(_STATE["enabled"]) and sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
 

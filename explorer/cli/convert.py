@@ -5,47 +5,36 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli._common import (
-    add_output_args,
-    add_tensor_args,
-    add_timeout_arg,
-    add_unsafe_arg,
-    add_verb,
-    load_model,
-    parse_shapes,
-    print_json,
-)
+from explorer.cli import _common as cli
 from explorer.cli._progress import step
 from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_verb(
+    p = cli.add_verb(
         sub,
         "convert",
         run,
         "convert a TF1 model to a TF2 SavedModel (same signature names and keys)",
         "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
+        *cli.OUTPUT,
     )
-    add_output_args(p)
-    add_tensor_args(p, "convert")
-    p.add_argument("--freeze", action="store_true", help="fold variables into constants")
-    p.add_argument(
-        "--shape",
-        action="append",
-        default=None,
-        metavar="NAME=D0,D1",
-        help="shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; repeatable",
-    )
-    add_unsafe_arg(p)
-    add_timeout_arg(p)
+    cli.add_tensor_args(p, "convert")
+    cli.add_options(
+        p,
+        ("--freeze", "fold variables into constants", cli.FLAG),
+        ("--shape", "shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; "
+         "repeatable", cli.REPEAT | {"metavar": "NAME=D0,D1"}),
+        cli.UNSAFE,
+        cli.TIMEOUT,
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     from explorer.conversion.converter import convert
 
-    model = load_model(args)
+    model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work
     with step("converting to TF2"):
         v2 = convert(
@@ -55,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             outputs=args.outputs,
             freeze=args.freeze,
             allow_unsafe=args.allow_unsafe,
-            shapes=parse_shapes(args.shape),
+            shapes=cli.parse_shapes(args.shape),
         )
     with step(f"saving {args.out_dir}"):
         out = v2.save(args.out_dir, overwrite=args.overwrite)
@@ -64,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if hub is not None:
         summary["hub_module"] = hub
     if args.json:
-        print_json(summary)
+        cli.print_json(summary)
         return 0
     kind = "frozen, " if v2.frozen else ""
     print(f"{out}  ({kind}{summary['variables']} variables)")

@@ -14,9 +14,8 @@ from explorer.inspection.problems import problems
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add_verb(
-        sub, "inspect", run, "summarise a TF1 model (format, tags, signatures, variables, problems)"
-    )
+    what = "summarise a TF1 model (format, tags, signatures, variables, problems)"
+    add_verb(sub, "inspect", run, what)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,14 +47,11 @@ def run(args: argparse.Namespace) -> int:
         print("  signatures  none (run `tf1-explorer suggest` for inputs and outputs)")
     for name, sig in summary["signatures"].items():
         print(f"  signature   {name}  ({sig['method']})")
-        for side in ("inputs", "outputs"):
+        for side, arrow in (("inputs", "<-"), ("outputs", "->")):
             for key, t in sig[side].items():
                 kind = f" {t['kind']}" if t.get("kind") else ""
-                arrow = "<-" if side == "inputs" else "->"
-                print(
-                    f"    {arrow} {key}: {t['name'] or '(components)'}  "
-                    f"{t['dtype']}{shape_text(t['shape'])}{kind}"
-                )
+                spec = f"{t['dtype']}{shape_text(t['shape'])}{kind}"
+                print(f"    {arrow} {key}: {t['name'] or '(components)'}  {spec}")
     if summary["problems"]:
         errors = sum(p["severity"] == "error" for p in summary["problems"])
         warnings = len(summary["problems"]) - errors

@@ -10,48 +10,33 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from explorer.cli._common import (
-    add_feed_shape_args,
-    add_tensor_args,
-    add_timeout_arg,
-    add_unsafe_arg,
-    add_verb,
-    custom_tensors,
-    load_model,
-    parse_ranges,
-    parse_shapes,
-    print_json,
-)
+from explorer.cli import _common as cli
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
 from explorer.cli._progress import step
 from explorer.comparing.records import Tolerance
 from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
 
+NONFINITE = ("--accept-nonfinite", "pass NaN/Inf that match on both sides (default: any NaN/Inf "
+             "fails)", cli.FLAG)  # fmt: skip
+
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
     """Tolerance, feed and report options shared by ``parity`` and ``migrate``."""
-    p.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance (1e-5)")
-    p.add_argument("--rtol", type=float, default=1e-5, help="relative tolerance (1e-5)")
-    add_nonfinite_arg(p)
-    p.add_argument("--batches", type=int, default=3, help="sampled batches per signature (3)")
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=None,
-        help="size of each batch (2 sampled, 64 with --data)",
+    cli.add_options(
+        p,
+        ("--atol", "absolute tolerance (1e-5)", {"type": float, "default": 1e-5}),
+        ("--rtol", "relative tolerance (1e-5)", {"type": float, "default": 1e-5}),
+        NONFINITE,
+        ("--batches", "sampled batches per signature (3)", {"type": int, "default": 3}),
+        ("--batch-size", "size of each batch (2 sampled, 64 with --data)", {"type": int}),
+        ("--seed", "seed of the sampled feeds (0)", {"type": int, "default": 0}),
+        ("--report", "write an HTML report with plots", {"metavar": "OUT.html"}),
+        *cli.FEED_SHAPES,
+        cli.UNSAFE,
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampled feeds (0)")
-    p.add_argument("--report", metavar="OUT.html", help="write an HTML report with plots")
-    add_feed_shape_args(p)
-    add_unsafe_arg(p)
     add_data_args(p)
-    add_timeout_arg(p)
-
-
-def add_nonfinite_arg(p: argparse.ArgumentParser) -> None:
-    text = "pass NaN/Inf that match on both sides (default: any NaN/Inf fails)"
-    p.add_argument("--accept-nonfinite", action="store_true", help=text)
+    cli.add_options(p, cli.TIMEOUT)
 
 
 def nonfinite(args: argparse.Namespace) -> str:
@@ -64,7 +49,7 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     ``--batches`` sampled), the tolerance, ``worst``/``progress`` and ``allow_unsafe``."""
     from explorer.comparing.parity_check import Sampled
 
-    shapes, ranges = parse_shapes(args.shape), parse_ranges(args.range)
+    shapes, ranges = cli.parse_shapes(args.shape), cli.parse_ranges(args.range)
     sampled = {"source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges)}
     return {
         **(data_kwargs(args) or sampled),
@@ -74,21 +59,21 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_verb(
+    p = cli.add_verb(
         sub,
         "parity",
         run,
         "compare v1 and TF2 outputs on the same feeds (exit 0 pass, 1 mismatch, 2 error)",
         "Compare a TF1 model with its TF2 conversion on the same feeds.",
+        ("--converted", "a saved TF2 conversion (default: convert)", {"metavar": "DIR"}),
     )
-    p.add_argument("--converted", metavar="DIR", help="a saved TF2 conversion (default: convert)")
-    add_tensor_args(p, "compare")
-    p.add_argument("--overwrite", action="store_true", help="replace the --report file")
-    p.add_argument(
-        "--remedy",
-        action="store_true",
-        help="make nondeterministic outputs comparable (feed keep_prob 1.0, seed random ops)",
-    )
+    cli.add_tensor_args(p, "compare")
+    cli.add_options(
+        p,
+        ("--overwrite", "replace the --report file", cli.FLAG),
+        ("--remedy", "make nondeterministic outputs comparable (feed keep_prob 1.0, seed random "
+         "ops)", cli.FLAG),
+    )  # fmt: skip
     add_parity_args(p)
 
 
@@ -96,11 +81,11 @@ def run(args: argparse.Namespace) -> int:
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
 
-    model = load_model(args)
+    model = cli.load_model(args)
     if args.report:
         check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
-    custom = custom_tensors(args)
+    custom = cli.custom_tensors(args)
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None
@@ -128,7 +113,7 @@ def finish(
         extra_json = {**first, **(steps or {})} or None
         write_html(args.report, summary, args.overwrite, title=title, extra=extra_json)
     if args.json:
-        print_json({**first, **summary.to_json(), **extra})
+        cli.print_json({**first, **summary.to_json(), **extra})
         return
     print(f"{title}: {summary.verdict}")
     for name, rep in summary.reports.items():

@@ -6,21 +6,14 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli._common import (
-    add_output_args,
-    add_tensor_args,
-    add_unsafe_arg,
-    add_verb,
-    load_model,
-    print_json,
-)
-from explorer.cli.parity import add_nonfinite_arg, nonfinite
-from explorer.errors import ConversionError, plain
+from explorer.cli import _common as cli
+from explorer.cli.parity import NONFINITE, nonfinite
+from explorer.errors import ConversionError
 from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_verb(
+    p = cli.add_verb(
         sub,
         "rewrite",
         run,
@@ -29,20 +22,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "its weights file and a parity report: model.py, model.weights.h5 and parity.json in "
         "OUT_DIR (written to a temporary folder and renamed into place). Exit 0 when every "
         "output matches v1 on every backend, 1 when not (the files are still written).",
+        *cli.OUTPUT,
     )
-    add_output_args(p)
-    add_tensor_args(p, "rewrite")
-    p.add_argument(
-        "--backends",
-        default="tensorflow,jax",
-        help="comma-separated Keras backends to check in fresh processes (default: %(default)s)",
-    )
-    p.add_argument("--no-check", action="store_true", help="write the files without the check")
-    p.add_argument("--feed", default=None, metavar="in.npz", help="also check on these feeds")
-    p.add_argument("--atol", type=float, default=1e-5)
-    p.add_argument("--rtol", type=float, default=1e-5)
-    add_nonfinite_arg(p)
-    add_unsafe_arg(p)
+    cli.add_tensor_args(p, "rewrite")
+    cli.add_options(
+        p,
+        ("--backends", "comma-separated Keras backends to check in fresh processes (default: "
+         "%(default)s)", {"default": "tensorflow,jax"}),
+        ("--no-check", "write the files without the check", cli.FLAG),
+        ("--feed", "also check on these feeds", {"metavar": "in.npz"}),
+        ("--atol", None, {"type": float, "default": 1e-5}),
+        ("--rtol", None, {"type": float, "default": 1e-5}),
+        NONFINITE,
+        cli.UNSAFE,
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         from explorer.feeding.feeds import Feeds
 
         feeds = [dict(Feeds.load(args.feed))]
-    model = load_model(args)
+    model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work
     rw = to_keras(
         model,
@@ -73,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     out = rw.save(args.out_dir, overwrite=args.overwrite)
     report = rw.parity
     if args.json:
-        print_json({**rw.summary(), "output_dir": str(out)})
+        cli.print_json({**rw.summary(), "output_dir": str(out)})
     else:
         print(f"{out}  ({len(rw.native_layers)} native steps, {len(rw.fallbacks)} fallbacks)")
         for f in rw.fallbacks:
@@ -84,11 +77,8 @@ def run(args: argparse.Namespace) -> int:
             worst = max((o.get("max_abs") or 0.0 for o in outs), default=0.0)
             rel = max((o.get("max_rel") or 0.0 for o in outs), default=0.0)
             why = f" ({res['error']})" if res.get("error") else ""
-            outputs = res["outputs"].items()
-            nan = [f"{plain(k)} ({o['nonfinite']})" for k, o in outputs if "nonfinite" in o]
+            nan = [f"{k} ({o['nonfinite']})" for k, o in res["outputs"].items() if "nonfinite" in o]
             why += f", NaN/Inf in {', '.join(nan)}" if nan else ""
             print(f"  {backend}: {status}, max abs error {worst:.3g}, max rel {rel:.3g}{why}")
         print(f"  use: import model; m = model.build_model()  (in {out})")
-    if args.no_check:
-        return 0
-    return 0 if report.get("passed") else 1
+    return 0 if args.no_check or report.get("passed") else 1

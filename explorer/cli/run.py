@@ -1,60 +1,45 @@
-"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds.
-
-Default: ``serving_default``, the only signature, or (no signatures) the suggested inputs and
-outputs. Inputs missing from ``--feed`` are generated (tf.Example for ParseExample inputs).
-``--json`` prints :func:`summary` with, per generated input whose shape the graph decided,
-``inferred``: ``{shape, reasons, notes}``."""
+"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (default:
+``serving_default``, the only signature, or the suggested inputs and outputs). Inputs missing from
+``--feed`` are generated (tf.Example for ParseExample inputs). ``--json`` prints :func:`summary`,
+with ``inferred: {shape, reasons, notes}`` per generated input whose shape the graph decided."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from explorer.cli._common import (
-    add_feed_shape_args,
-    add_timeout_arg,
-    add_unsafe_arg,
-    add_verb,
-    load_model,
-    parse_ranges,
-    parse_shapes,
-    print_json,
-)
+from explorer.cli import _common as cli
 from explorer.errors import FeedError
 from explorer.graph.names import shape_text
 from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_verb(
+    cli.add_verb(
         sub,
         "run",
         run,
         "run the model's v1 session once on sample data (tf.Example inputs included)",
         "Run a TF1 model once in a v1 session on generated or given feeds.",
+        ("--signature", "signature to run (default: serving_default or the only)"),
+        ("--inputs", "comma-separated tensor names to feed (with --outputs)", {"type": _names}),
+        ("--outputs", "comma-separated tensor names to fetch", {"type": _names}),
+        ("--batch", "batch size of generated feeds (1)", {"type": int, "default": 1}),
+        ("--seed", "seed of generated feeds (0)", {"type": int, "default": 0}),
+        ("--low", "low end of generated floats (-1)", {"type": float, "default": -1.0}),
+        ("--high", "high end of generated floats (1)", {"type": float, "default": 1.0}),
+        ("--feed", "feeds to use (others are generated)", {"metavar": "IN.npz"}),
+        ("--save", "write the outputs to this .npz", {"metavar": "OUT.npz"}),
+        ("--save-feeds", "write the feeds used to this .npz", {"metavar": "FEEDS.npz"}),
+        ("--overwrite", "replace existing --save files", cli.FLAG),
+        ("--max-mb", "refuse feeds above this many MiB (1024)", {"type": float, "default": 1024.0}),
+        *cli.FEED_SHAPES,
+        cli.UNSAFE,
+        cli.TIMEOUT,
     )
-    p.add_argument("--signature", help="signature to run (default: serving_default or the only)")
-    p.add_argument("--inputs", help="comma-separated tensor names to feed (with --outputs)")
-    p.add_argument("--outputs", help="comma-separated tensor names to fetch")
-    p.add_argument("--batch", type=int, default=1, help="batch size of generated feeds (1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of generated feeds (0)")
-    p.add_argument("--low", type=float, default=-1.0, help="low end of generated floats (-1)")
-    p.add_argument("--high", type=float, default=1.0, help="high end of generated floats (1)")
-    p.add_argument("--feed", metavar="IN.npz", help="feeds to use (others are generated)")
-    p.add_argument("--save", metavar="OUT.npz", help="write the outputs to this .npz")
-    p.add_argument("--save-feeds", metavar="FEEDS.npz", help="write the feeds used to this .npz")
-    p.add_argument("--overwrite", action="store_true", help="replace existing --save files")
-    p.add_argument(
-        "--max-mb", type=float, default=1024.0, help="refuse feeds above this many MiB (1024)"
-    )
-    add_feed_shape_args(p)
-    add_unsafe_arg(p)
-    add_timeout_arg(p)
 
 
-def _names(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
+def _names(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
@@ -67,10 +52,10 @@ def run(args: argparse.Namespace) -> int:
     if args.inputs is not None and args.outputs is None:
         raise FeedError("--inputs needs --outputs: name the tensors to fetch")
     runner = V1Runner(
-        load_model(args),
+        cli.load_model(args),
         signature=args.signature,
-        inputs=_names(args.inputs),
-        outputs=_names(args.outputs),
+        inputs=args.inputs,
+        outputs=args.outputs,
         allow_unsafe=args.allow_unsafe,
         max_bytes=int(args.max_mb * 2**20),
         timeout=args.timeout,
@@ -84,21 +69,20 @@ def run(args: argparse.Namespace) -> int:
         overrides=given,
         value_range=(args.low, args.high),
         max_bytes=runner.max_bytes,
-        shapes=parse_shapes(args.shape),
-        ranges=parse_ranges(args.range),
+        shapes=cli.parse_shapes(args.shape),
+        ranges=cli.parse_ranges(args.range),
     )
     with runner:
         outputs = runner.infer(feeds)
-    if args.save:
-        Feeds(outputs).save(args.save, overwrite=args.overwrite)
-    if args.save_feeds:
-        feeds.save(args.save_feeds, overwrite=args.overwrite)
+    for path, saved in ((args.save, Feeds(outputs)), (args.save_feeds, feeds)):
+        if path:
+            saved.save(path, overwrite=args.overwrite)
     report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
     for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
         if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):
             report["inputs"][key]["inferred"] = inferred
     if args.json:
-        print_json(report)
+        cli.print_json(report)
         return 0
     model = runner.model
     what = f"signature {runner.signature_name}" if runner.signature_name else "tensors"
@@ -112,10 +96,9 @@ def run(args: argparse.Namespace) -> int:
         if d["mean"] is not None:
             stats = f"  min {d['min']:.6g}  max {d['max']:.6g}  mean {d['mean']:.6g}"
         print(f"  -> {key}: {d['dtype']}{shape_text(d['shape'])}{stats}")
-    if args.save:
-        print(f"  outputs saved to {args.save}")
-    if args.save_feeds:
-        print(f"  feeds saved to {args.save_feeds}")
+    for what, path in (("outputs", args.save), ("feeds", args.save_feeds)):
+        if path:
+            print(f"  {what} saved to {path}")
     return 0
 
 
@@ -137,17 +120,11 @@ def _describe(value: Any, stats: bool) -> dict[str, Any]:
 
     from explorer.feeding.feeds import SparseValue
 
-    if isinstance(value, SparseValue):
-        arr, shape = value.values, [int(d) for d in value.dense_shape]
-    else:
-        arr = np.asarray(value)
-        shape = list(arr.shape)
-    out: dict[str, Any] = {
-        "dtype": "string" if arr.dtype == object else arr.dtype.name,
-        "shape": shape,
-    }
-    if isinstance(value, SparseValue):
-        out["kind"] = "sparse"
+    sparse = isinstance(value, SparseValue)
+    arr = value.values if sparse else np.asarray(value)
+    shape = [int(d) for d in value.dense_shape] if sparse else list(arr.shape)
+    out: dict[str, Any] = {"dtype": "string" if arr.dtype == object else arr.dtype.name}
+    out.update(shape=shape, **({"kind": "sparse"} if sparse else {}))
     if stats:
         out.update(min=None, max=None, mean=None)
         if arr.dtype.kind in "biuf" and arr.size:

@@ -12,10 +12,9 @@ from explorer.inspection.suggestions import suggest
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_verb(
-        sub, "suggest", run, "rank candidate input and output tensors, each with its reason"
-    )
-    p.add_argument("--limit", type=int, default=10, help="candidates per side (default 10)")
+    what = "rank candidate input and output tensors, each with its reason"
+    limit = ("--limit", "candidates per side (default 10)", {"type": int, "default": 10})
+    add_verb(sub, "suggest", run, what, None, limit)
 
 
 def run(args: argparse.Namespace) -> int:

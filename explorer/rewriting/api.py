@@ -2,8 +2,7 @@
 
 ``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
 ``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
-(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``.
-"""
+(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``."""
 
 from __future__ import annotations
 
@@ -16,19 +15,18 @@ from typing import Any
 
 import numpy as np
 
+from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.check import Job, check_jobs, exec_source, write_weights
+from explorer.rewriting.check import TOLERANCE, Job, check_jobs, exec_source, write_weights
 from explorer.rewriting.codegen import generate
 from explorer.rewriting.graph import GraphContext, out_index, py_name
 from explorer.rewriting.translate import translate
 from explorer.running.session import ModelSession
-
-FILES = ("model.py", "model.weights.h5", "parity.json")
 
 
 @dataclass
@@ -63,8 +61,8 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write :data:`FILES` into ``out_dir`` through a staged folder published whole
-        (:mod:`explorer.output_policy`; an earlier output replaced only with ``overwrite``)."""
+        """Write ``model.py``, ``model.weights.h5``, ``parity.json`` into ``out_dir``, published
+        whole (:mod:`explorer.output_policy`: an earlier output replaced only on ``overwrite``)."""
         with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
             self._write(staging.path)
             return staging.publish()
@@ -77,8 +75,7 @@ class KerasRewrite:
     def build(self) -> Any:
         """The Keras model in this process (current Keras backend), weights loaded."""
         with tempfile.TemporaryDirectory(prefix="tf1x-keras-") as tmp:
-            folder = Path(tmp)
-            self._write(folder)
+            self._write(folder := Path(tmp))
             ns = exec_source(self.source, str(folder / "model.py"))
             return ns["build_model"](weights=str(folder / "model.weights.h5"))
 
@@ -100,9 +97,8 @@ def _choose_io(
             raise ConversionError("pass either signature= or inputs=/outputs=, not both")
         if not outputs:
             raise ConversionError("outputs= is required with inputs= (CLI: --outputs)")
-        return {_key(t): tensor_name(t) for t in inputs or []}, {
-            _key(t): tensor_name(t) for t in outputs
-        }
+        ins, outs = ({_key(t): tensor_name(t) for t in ts} for ts in (inputs or [], outputs))
+        return ins, outs
     if model.signatures or signature is not None:
         sig = model.signature(signature)
         ins = {k: tensor_name(s.name) for k, s in sig.inputs.items()}
@@ -175,44 +171,39 @@ def to_keras(
     source, weights, rows = generate(program, Path(str(model.path)).name)
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
         h5 = Path(tmp) / "model.weights.h5"
-        (Path(tmp) / "model.py").write_text(source)
         write_weights(source, weights, h5)
         weights_h5 = h5.read_bytes()
+    fallbacks = [{k: r[k] for k in ("layer", "kind", "replaces")} for r in rows if not r["native"]]
+    given = [False] * len(batches) + [True] * len(feeds or [])
     report: dict[str, Any] = {
         "model": str(model.path),
         "inputs": ins,
         "outputs": outs,
         "native_layers": sum(r["native"] for r in rows),
-        "fallbacks": [
-            {"layer": r["layer"], "kind": r["kind"], "replaces": r["replaces"]}
-            for r in rows
-            if not r["native"]
-        ],
+        "fallbacks": fallbacks,
         "atol": atol,
         "rtol": rtol,
         "feeds": [
-            {
-                "source": "generated" if i < len(batches) else "given",
-                "batch": int(next(iter(f.values())).shape[0])
-                if f and next(iter(f.values())).ndim
-                else 1,
-            }
-            for i, f in enumerate(all_feeds)
+            {"source": "given" if g else "generated", "batch": _batch(f)}
+            for g, f in zip(given, all_feeds)
         ],
     }
     rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
     rw._feeds, rw._expected = all_feeds, expected
     if check:
-        check_rewrites([rw], backends, atol, rtol, nonfinite)
+        check_rewrites([rw], backends, Tolerance(atol, rtol, nonfinite=nonfinite))
     return rw
+
+
+def _batch(feed: dict[str, np.ndarray]) -> int:
+    first = next(iter(feed.values()), None)
+    return int(first.shape[0]) if first is not None and first.ndim else 1
 
 
 def check_rewrites(
     rewrites: list[KerasRewrite],
     backends: tuple[str, ...] = ("tensorflow", "jax"),
-    atol: float = 1e-5,
-    rtol: float = 1e-5,
-    nonfinite: str = "refuse",
+    tolerance: Tolerance = TOLERANCE,
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
@@ -222,10 +213,10 @@ def check_rewrites(
             folder.mkdir()
             rw._write(folder)
             jobs.append(Job(folder, rw._feeds, rw._expected))
-        results = check_jobs(jobs, tuple(backends), atol, rtol, nonfinite=nonfinite)
+        results = check_jobs(jobs, tuple(backends), tolerance)
     for rw, res in zip(rewrites, results):
         rw.parity["backends"] = res
-        rw.parity["atol"], rw.parity["rtol"] = atol, rtol
+        rw.parity["atol"], rw.parity["rtol"] = tolerance.atol, tolerance.rtol
         rw.parity["per_output"] = {
             k: {b: r["outputs"].get(k, {}).get("passed", False) for b, r in res.items()}
             for k in rw.outputs

@@ -1,14 +1,13 @@
-"""Weights file and proof: write ``model.weights.h5``, then run ``model.py`` in fresh processes.
-
-:func:`write_weights` builds the generated model here and saves the checkpoint's arrays with
-Keras's own ``save_weights``; :func:`check_jobs` runs each ``model.py`` in one fresh process per
-Keras backend on every feed batch and compares each output with the v1 session's.
-"""
+"""Weights and proof: :func:`write_weights` builds the generated model here and saves the
+checkpoint's arrays with Keras's ``save_weights``; :func:`check_jobs` runs each ``model.py`` in
+one fresh process per Keras backend on every feed batch and compares its outputs with v1's."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,14 +23,17 @@ from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 
 BACKENDS = ("tensorflow", "jax")
+TOLERANCE = Tolerance(1e-5, 1e-5)
 
-# Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz] jobs. A job
-# that fails writes its one-line error to result.npz + ".err" and the next job still runs.
+# Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
+# jobs; it imports only our generated model.py (verified by codegen.verify_source). Arrays are
+# stored by position ("b{batch}_{i}"), never under a model's key. A job that fails writes its
+# one-line error to result.npz + ".err" and the next job still runs.
 _RUNNER = r"""
-import importlib.util, json, os, sys, traceback
+import importlib.util, json, os, sys
 import numpy as np
 import keras
-for i, (folder, feeds_path, result_path) in enumerate(json.loads(sys.argv[1])):
+for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[1])):
     try:
         path = os.path.join(folder, "model.py")
         spec = importlib.util.spec_from_file_location(f"rewritten_{i}", path)
@@ -41,11 +43,11 @@ for i, (folder, feeds_path, result_path) in enumerate(json.loads(sys.argv[1])):
         data = np.load(feeds_path)
         index = json.loads(open(feeds_path + ".json").read())
         res = {}
-        for b, keys in enumerate(index):
-            feeds = {key: data[f"b{b}_{j}"] for j, key in enumerate(keys)}
-            out = model(feeds, training=False)
-            for k, v in out.items():
-                res[f"b{b}__{k}"] = keras.ops.convert_to_numpy(v)
+        for b, names in enumerate(index):
+            out = model({k: data[f"b{b}_{j}"] for j, k in enumerate(names)}, training=False)
+            for j, k in enumerate(keys):
+                if k in out:
+                    res[f"b{b}_{j}"] = keras.ops.convert_to_numpy(out[k])
         np.savez(result_path, **res)
     except Exception as e:
         line = (str(e).strip().splitlines() or [""])[0][:300]
@@ -90,14 +92,11 @@ class Job:
 def check_jobs(
     jobs: list[Job],
     backends: tuple[str, ...] = BACKENDS,
-    atol: float = 1e-5,
-    rtol: float = 1e-5,
+    tolerance: Tolerance = TOLERANCE,
     timeout: float = 600.0,
-    nonfinite: str = "refuse",
 ) -> list[dict[str, Any]]:
     """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
     per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
-    tolerance = Tolerance(atol, rtol, nonfinite=nonfinite)
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
         paths = []
@@ -110,10 +109,10 @@ def check_jobs(
             Path(str(feeds_path) + ".json").write_text(json.dumps([list(f) for f in job.feeds]))
             paths.append(feeds_path)
         for backend in backends:
-            spec = [
-                [str(job.folder), str(paths[i]), str(Path(tmp) / f"out{i}_{backend}.npz")]
-                for i, job in enumerate(jobs)
-            ]
+            spec = []
+            for i, job in enumerate(jobs):
+                result = str(Path(tmp) / f"out{i}_{backend}.npz")
+                spec.append([str(job.folder), str(paths[i]), result, [*job.expected[0]]])
             env = {
                 **os.environ,
                 "KERAS_BACKEND": backend,
@@ -122,18 +121,8 @@ def check_jobs(
                 "CUDA_VISIBLE_DEVICES": "",
             }
             start = time.perf_counter()
-            error = None
             try:
-                proc = subprocess.run(
-                    [sys.executable, "-c", _RUNNER, json.dumps(spec)],
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=timeout,
-                )
-                if proc.returncode != 0:
-                    lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-                    error = lines[-1][:300] if lines else f"exit status {proc.returncode}"
+                error = _run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
             except subprocess.TimeoutExpired:
                 error = f"did not finish within {timeout:g} s"
             seconds = round((time.perf_counter() - start) / max(len(jobs), 1), 2)
@@ -142,29 +131,42 @@ def check_jobs(
                 err_path = Path(str(out_path) + ".err")
                 if err_path.exists() or not out_path.exists():
                     why = err_path.read_text() if err_path.exists() else error or "no result"
-                    results[i][backend] = {
-                        "passed": False,
-                        "seconds": seconds,
-                        "error": why,
-                        "outputs": {},
-                    }
+                    results[i][backend] = {"passed": False, "seconds": seconds, "error": why,
+                                           "outputs": {}}  # fmt: skip
                     continue
                 results[i][backend] = _compare_job(np.load(out_path), job, tolerance, seconds)
     return results
 
 
+def _run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
+    """Run ``argv`` in its own process group, killed whole on a timeout, an error or a signal
+    (SIGINT, SIGTERM raised here as ``KeyboardInterrupt``); its last stderr line on failure."""
+    with subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    ) as proc:  # fmt: skip
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    if proc.returncode == 0:
+        return None
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else f"exit status {proc.returncode}"
+
+
 def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> dict[str, Any]:
     """One backend's outputs of a job against v1's, every batch through one comparator."""
-    keys = [
-        k
-        for k in job.expected[0]
-        if all(f"b{b}__{k}" in got.files for b in range(len(job.expected)))
-    ]
+    at = {k: j for j, k in enumerate(job.expected[0])}
+    keys = [k for k in at if all(f"b{b}_{at[k]}" in got.files for b in range(len(job.expected)))]
     acc = Comparator(tolerance)
     for b, want in enumerate(job.expected):
         mine = {}
         for k in keys:
-            value, ref = np.asarray(got[f"b{b}__{k}"]), np.asarray(want[k])
+            value, ref = np.asarray(got[f"b{b}_{at[k]}"]), np.asarray(want[k])
             numeric = value.dtype.kind in "biuf" and ref.dtype.kind in "biuf"
             mine[k] = value.astype(ref.dtype) if numeric else value  # Keras may widen or narrow
         acc.add({k: want[k] for k in keys}, mine)
@@ -177,15 +179,7 @@ def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> di
             outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
     for key in job.expected[0]:
         if key not in outputs:
-            outputs[key] = {
-                "passed": False,
-                "max_abs": None,
-                "max_rel": None,
-                "error": "missing from the Keras outputs",
-            }
-    return {
-        "passed": bool(outputs) and all(o["passed"] for o in outputs.values()),
-        "seconds": seconds,
-        "outputs": outputs,
-        "error": None,
-    }
+            missing = "missing from the Keras outputs"
+            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None, "error": missing}
+    passed = bool(outputs) and all(o["passed"] for o in outputs.values())
+    return {"passed": passed, "seconds": seconds, "outputs": outputs, "error": None}

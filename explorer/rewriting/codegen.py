@@ -1,16 +1,23 @@
 """Write a :class:`~explorer.rewriting.translate.Program` as the readable ``model.py``.
 
-The file imports only ``keras`` (and ``numpy`` / ``os``), defines the small helper layers it uses
-(``WithConstant``, the marked ``FallbackN`` layers), and ``build_model(weights=WEIGHTS)``: one line
-per Step, named after its TF1 scope, with a comment naming the TF1 ops it replaces.
+The file imports only ``keras`` and ``os``, defines the helper layers it uses (``WithConstant``,
+the marked ``FallbackN`` layers) and ``build_model(weights=WEIGHTS)``: one line per Step, named
+after its TF1 scope, with a comment naming the TF1 ops it replaces. Text from the model (keys,
+names, the folder's name) enters only as ``repr`` literals or escaped comments and docstring
+lines; :func:`verify_source` proves it by tokenizing the result.
 """
 
 from __future__ import annotations
 
+import ast
+import io
+import re
+import tokenize
 from typing import Any
 
 import numpy as np
 
+from explorer.errors import ConversionError, plain
 from explorer.rewriting.graph import py_name
 from explorer.rewriting.ir import Step, lit
 from explorer.rewriting.translate import Program, fill
@@ -45,7 +52,40 @@ def _comment(step: Step) -> str:
     shown = ", ".join(ops[:4]) + (f" and {len(ops) - 4} more" if len(ops) > 4 else "")
     tag = "" if step.native else "FALLBACK "
     note = f" ({step.note})" if step.note else ""
-    return f"    # {tag}{step.layer or step.rule} <- TF1 {shown}{note}"
+    return f"    # {tag}{step.layer or step.rule} <- TF1 {plain(shown)}{plain(note)}"
+
+
+def _doc(text: object) -> str:
+    """Model text for a line of the module's docstring: no control character, quote or
+    backslash left to end or bend the literal."""
+    return plain(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+_SAFE_TEXT = re.compile(r"[\w./:-]*")  # a name with nothing that could act as code
+
+
+def verify_source(source: str, texts: list[str]) -> None:
+    """Raise ``ConversionError`` unless ``source`` parses and every occurrence of each model
+    ``text`` (beyond plain names) lies inside one string literal or comment."""
+    try:
+        ast.parse(source)
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (SyntaxError, tokenize.TokenError) as e:
+        raise ConversionError(f"the generated model.py does not parse ({e}): report it") from None
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    spans = [
+        (starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
+        for t in tokens
+        if t.type in (tokenize.STRING, tokenize.COMMENT)
+    ]
+    for text in {t for t in texts if not _SAFE_TEXT.fullmatch(t)}:
+        for m in re.finditer(re.escape(text), source):
+            if not any(a <= m.start() and m.end() <= b for a, b in spans):
+                raise ConversionError(
+                    f"model text {plain(text)[:80]!r} would become code in model.py: report it"
+                )
 
 
 def generate(
@@ -68,9 +108,9 @@ def generate(
     for spec in program.inputs:
         v = fresh(spec.var)
         var[spec.tensor] = v
-        body.append(f"    # input {spec.key} <- TF1 {spec.tensor}")
+        body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
         shape = lit(tuple(spec.batch_shape))
-        body.append(f'    {v} = keras.Input(batch_shape={shape}, dtype="{spec.dtype}", name="{v}")')
+        body.append(f"    {v} = keras.Input(batch_shape={shape}, dtype={spec.dtype!r}, name={v!r})")
     weights: dict[str, list[np.ndarray]] = {}
     rows: list[dict[str, Any]] = []
     helpers: list[str] = []
@@ -95,20 +135,13 @@ def generate(
         if step.weights is not None:
             weights[name] = step.weights
         helpers.extend(h for h in step.helpers if h not in helpers)
-        rows.append(
-            {
-                "layer": name,
-                "kind": step.layer,
-                "rule": step.rule,
-                "native": step.native,
-                "replaces": list(step.replaces),
-                "weights": [list(w.shape) for w in step.weights or []],
-            }
-        )
-    ins = ", ".join(f'"{s.key}": {var[s.tensor]}' for s in program.inputs)
-    outs = ", ".join(f'"{k}": {var[t]}' for k, t in program.outputs.items())
+        shapes = [list(w.shape) for w in step.weights or []]
+        rows.append({"layer": name, "kind": step.layer, "rule": step.rule, "native": step.native,
+                     "replaces": list(step.replaces), "weights": shapes})  # fmt: skip
+    ins = ", ".join(f"{s.key!r}: {var[s.tensor]}" for s in program.inputs)
+    outs = ", ".join(f"{k!r}: {var[t]}" for k, t in program.outputs.items())
     body.append(
-        f'    model = keras.Model(inputs={{{ins}}}, outputs={{{outs}}}, name="{py_name(title)}")'
+        f"    model = keras.Model(inputs={{{ins}}}, outputs={{{outs}}}, name={py_name(title)!r})"
     )
     body.append("    if weights:")
     body.append("        model.load_weights(weights)")
@@ -119,15 +152,15 @@ def generate(
     n_native = sum(s.native for s in program.steps)
     n_fb = len(program.steps) - n_native
     doc = [
-        f'"""Keras 3 rewrite of the TF1 model {title} (generated by tf1-explorer rewrite).',
+        f'"""Keras 3 rewrite of the TF1 model {_doc(title)} (generated by tf1-explorer rewrite).',
         "",
         f"{n_native} native steps, {n_fb} marked fallback layers. Inputs (dict keys):",
         *[
-            f"    {s.key}: {s.dtype} {list(s.batch_shape)} <- TF1 {s.tensor}"
+            f"    {_doc(s.key)}: {s.dtype} {list(s.batch_shape)} <- TF1 {_doc(s.tensor)}"
             for s in program.inputs
         ],
         "Outputs:",
-        *[f"    {k} <- TF1 {t}" for k, t in program.outputs.items()],
+        *[f"    {_doc(k)} <- TF1 {_doc(t)}" for k, t in program.outputs.items()],
         "",
         "build_model() builds it and loads model.weights.h5 (beside this file); it runs on any",
         "Keras 3 backend (KERAS_BACKEND=tensorflow, jax, torch).",
@@ -156,4 +189,7 @@ def generate(
             "",
         ]
     )
+    texts = [title, *program.outputs, *program.outputs.values()]
+    texts += [t for s in program.inputs for t in (s.key, s.tensor)]
+    verify_source(src, texts + [op for s in program.steps for op in s.replaces])
     return src, weights, rows

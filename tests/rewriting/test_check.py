@@ -38,7 +38,8 @@ def test_one_process_runs_every_job_and_reports_each(tmp_path):
 
 
 class _Got(dict):
-    """What ``np.load`` gives the check: arrays by name, and their names in ``files``."""
+    """What ``np.load`` gives the check: arrays by batch and output position (``b0_0``), and
+    their names in ``files``."""
 
     @property
     def files(self):
@@ -47,7 +48,7 @@ class _Got(dict):
 
 def _compare(got, want, atol, rtol):
     job = Job(None, [{}], [{"y": want}])
-    return _compare_job(_Got({"b0__y": got}), job, Tolerance(atol, rtol), 0.0)["outputs"]["y"]
+    return _compare_job(_Got({"b0_0": got}), job, Tolerance(atol, rtol), 0.0)["outputs"]["y"]
 
 
 def test_compare_reports_shape_and_integer_mismatches():
