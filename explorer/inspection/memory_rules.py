@@ -18,30 +18,16 @@ from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
+_SHAPE_AT_0 = (
+    "Fill Empty RandomUniform RandomStandardNormal TruncatedNormal RandomUniformInt "
+    "StatelessRandomUniform StatelessRandomNormal StatelessTruncatedNormal "
+    "StatelessRandomUniformV2 StatelessRandomNormalV2 StatelessTruncatedNormalV2 "
+    "StatelessRandomUniformIntV2 RandomGamma RandomPoissonV2"
+)
+_SHAPE_AT_1 = "BroadcastTo ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea"
 SHAPE_INPUT: dict[str, int] = {
-    **dict.fromkeys(
-        (
-            "Fill",
-            "Empty",
-            "RandomUniform",
-            "RandomStandardNormal",
-            "TruncatedNormal",
-            "RandomUniformInt",
-            "StatelessRandomUniform",
-            "StatelessRandomNormal",
-            "StatelessTruncatedNormal",
-            "StatelessRandomUniformV2",
-            "StatelessRandomNormalV2",
-            "StatelessTruncatedNormalV2",
-            "StatelessRandomUniformIntV2",
-            "RandomGamma",
-            "RandomPoissonV2",
-        ),
-        0,
-    ),
-    **dict.fromkeys(
-        ("BroadcastTo", "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea"), 1
-    ),
+    **dict.fromkeys(_SHAPE_AT_0.split(), 0),
+    **dict.fromkeys(_SHAPE_AT_1.split(), 1),
     "ScatterNd": 2,
 }
 """Op type -> the input holding its output shape (a resize: its new height and width)."""
