@@ -39,10 +39,6 @@ def max_tensor_bytes() -> int:
     return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
 
 
-def _dtype_size(enum: int) -> int:  # 1 for string, resource, variant and sub-byte types
-    return DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
-
-
 def const_ints(node: NodeDef) -> list[int] | None:
     """The values of an int32/int64 ``Const`` node (``None``: not one)."""
     if node is None or node.op != "Const" or "value" not in node.attr:
@@ -114,7 +110,9 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             shape = _shape(node, [i for i in node.input if not i.startswith("^")], nodes)
         if not shape or any(d < 0 for d in shape):
             continue
-        nbytes = math.prod(shape) * _dtype_size(t.dtype if node.op == "Const" else _dtype(node))
+        enum = t.dtype if node.op == "Const" else _dtype(node)
+        # 1 byte for string, resource, variant and sub-byte types
+        nbytes = math.prod(shape) * DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
         if nbytes > limit:
             message = (
                 f"allocate {_size(nbytes)} in {node.op} {ref.name!r} (shape {shape}), over the "
