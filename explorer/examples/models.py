@@ -56,12 +56,17 @@ def vocabulary_init(path: Path) -> Any:
     )
 
 
-def _mlp_graph(seed: int):
-    """The MLP in a fresh graph, with reference (VariableV2) variables."""
+def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
+    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``; the
+    path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``, the ``.meta``."""
     tf = tf_module()
     v1 = tf.compat.v1
-    g = tf.Graph()
+    if fmt not in MLP_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
     w = mlp_weights(seed)
+    g = tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, MLP_SIZES[0]], name="x")
         keep_prob = v1.placeholder_with_default(1.0, [], name="keep_prob")
@@ -79,19 +84,6 @@ def _mlp_graph(seed: int):
         )
         probs = tf.nn.softmax(logits, name="probs")
         init = v1.global_variables_initializer()
-    return g, x, keep_prob, logits, probs, init
-
-
-def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
-    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``; the
-    path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``, the ``.meta``."""
-    tf = tf_module()
-    v1 = tf.compat.v1
-    if fmt not in MLP_FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    g, x, keep_prob, logits, probs, init = _mlp_graph(seed)
     with v1.Session(graph=g) as sess:
         sess.run(init)
         if fmt in ("saved_model", "two_tags"):

@@ -8,64 +8,21 @@ from collections.abc import Iterable
 
 UNKNOWN_RANK = "<unknown rank>"
 
+_NAMES = (
+    "float32 float64 int32 uint8 int16 int8 string complex64 int64 bool qint8 quint8 qint32 "
+    "bfloat16 qint16 quint16 uint16 complex128 float16 resource variant uint32 uint64 "
+    "float8_e5m2 float8_e4m3fn float8_e4m3fnuz float8_e4m3b11fnuz float8_e5m2fnuz int4 uint4 "
+    "int2 uint2 float4_e2m1fn"
+)
 # DataType enum -> TensorFlow's name (tf.dtypes.as_dtype(n).name); n + 100 is the ``_ref`` type.
-_DTYPE_NAMES: dict[int, str] = {
-    1: "float32",
-    2: "float64",
-    3: "int32",
-    4: "uint8",
-    5: "int16",
-    6: "int8",
-    7: "string",
-    8: "complex64",
-    9: "int64",
-    10: "bool",
-    11: "qint8",
-    12: "quint8",
-    13: "qint32",
-    14: "bfloat16",
-    15: "qint16",
-    16: "quint16",
-    17: "uint16",
-    18: "complex128",
-    19: "float16",
-    20: "resource",
-    21: "variant",
-    22: "uint32",
-    23: "uint64",
-    24: "float8_e5m2",
-    25: "float8_e4m3fn",
-    26: "float8_e4m3fnuz",
-    27: "float8_e4m3b11fnuz",
-    28: "float8_e5m2fnuz",
-    29: "int4",
-    30: "uint4",
-    31: "int2",
-    32: "uint2",
-    33: "float4_e2m1fn",
-}
-DTYPE_SIZES = {
-    1: 4,
-    2: 8,
-    3: 4,
-    4: 1,
-    5: 2,
-    6: 1,
-    8: 8,
-    9: 8,
-    10: 1,
-    11: 1,
-    12: 1,
-    13: 4,
-    14: 2,
-    15: 2,
-    16: 2,
-    17: 2,
-    18: 16,
-    19: 2,
-    22: 4,
-    23: 8,
-}
+_DTYPE_NAMES: dict[int, str] = dict(enumerate(_NAMES.split(), start=1))
+DTYPE_SIZES = dict(
+    zip(
+        (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 22, 23),
+        (4, 8, 4, 1, 2, 1, 8, 8, 1, 1, 1, 4, 2, 2, 2, 2, 16, 2, 4, 8),
+        strict=True,
+    )
+)
 """DataType enum -> bytes per entry of the fixed-size types (``tf.dtypes.as_dtype(n).size``)."""
 
 

@@ -82,91 +82,52 @@ class Door:
     assets_only: bool = False
 
 
-def _doors(door: Door, *op_types: str) -> dict[str, Door]:
-    return dict.fromkeys(op_types, door)
+def _doors(door: Door, *op_types: str | frozenset[str]) -> dict[str, Door]:
+    return dict.fromkeys(_family(*op_types), door)
 
 
 DOORS: dict[str, Door] = {
     **_doors(
         Door("read", inputs=(0,)),
-        "ReadFile",
-        "MatchingFiles",
-        "DTensorRestoreV2",
-        "TFRecordDataset",
-        "TFRecordDatasetV2",
-        "TextLineDataset",
-        "FixedLengthRecordDataset",
-        "FixedLengthRecordDatasetV2",
-        "CSVDataset",
-        "CSVDatasetV2",
-        "ExperimentalCSVDataset",
-        "LMDBDataset",
-        "ExperimentalLMDBDataset",
-        "MatchingFilesDataset",
-        "ExperimentalMatchingFilesDataset",
-        "LoadDataset",
-        "SnapshotDatasetReader",
-        "SnapshotChunkDataset",
-        "ListSnapshotChunksDataset",
-        "LoadAndRemapMatrix",
-        *RESTORE_OPS,
+        "ReadFile MatchingFiles DTensorRestoreV2 TFRecordDataset TFRecordDatasetV2 TextLineDataset "
+        "FixedLengthRecordDataset FixedLengthRecordDatasetV2 CSVDataset CSVDatasetV2 "
+        "ExperimentalCSVDataset LMDBDataset ExperimentalLMDBDataset MatchingFilesDataset "
+        "ExperimentalMatchingFilesDataset LoadDataset SnapshotDatasetReader SnapshotChunkDataset "
+        "ListSnapshotChunksDataset LoadAndRemapMatrix",
+        RESTORE_OPS,
     ),
     **_doors(Door("read", inputs=(0, 1)), "GenerateVocabRemapping"),
     **_doors(
         Door("read", inputs=(1,)),
-        "SqlDataset",
-        "ExperimentalSqlDataset",
-        "ReaderRead",
-        "ReaderReadV2",
-        "ReaderReadUpTo",
-        "ReaderReadUpToV2",
+        "SqlDataset ExperimentalSqlDataset ReaderRead ReaderReadV2 ReaderReadUpTo ReaderReadUpToV2",
     ),
     **_doors(
         Door("read", inputs=(1,), assets_only=True),
-        "InitializeTableFromTextFile",
-        "InitializeTableFromTextFileV2",
+        "InitializeTableFromTextFile InitializeTableFromTextFileV2",
     ),
     **_doors(Door("read", attrs=("file_pattern",)), "RecordInput"),
     **_doors(Door("read", attrs=("memory_region_name",)), "ImmutableConst"),  # memory-maps it
     **_doors(Door("read", attrs=("filename",)), "Skipgram"),
     **_doors(Door("read", attrs=("vocab_file",)), "FixedUnigramCandidateSampler"),
-    **_doors(Door("read", attrs=("descriptor_source",)), "DecodeProtoV2", "EncodeProto"),
+    **_doors(Door("read", attrs=("descriptor_source",)), "DecodeProtoV2 EncodeProto"),
     **_doors(
         Door("read", source="network"),
-        "DataServiceDataset",
-        "DataServiceDatasetV2",
-        "DataServiceDatasetV3",
-        "DataServiceDatasetV4",
+        "DataServiceDataset DataServiceDatasetV2 DataServiceDatasetV3 DataServiceDatasetV4 "
         "RpcClient",
     ),
     **_doors(Door("read", source="graph"), "DatasetFromGraph"),
     **_doors(
         Door("read", source="reader"),
-        "WholeFileReader",
-        "WholeFileReaderV2",
-        "TextLineReader",
-        "TextLineReaderV2",
-        "TFRecordReader",
-        "TFRecordReaderV2",
-        "FixedLengthRecordReader",
-        "FixedLengthRecordReaderV2",
-        "LMDBReader",
+        "WholeFileReader WholeFileReaderV2 TextLineReader TextLineReaderV2 TFRecordReader "
+        "TFRecordReaderV2 FixedLengthRecordReader FixedLengthRecordReaderV2 LMDBReader",
     ),
-    **_doors(Door("write", inputs=(0,)), "WriteFile", *SAVE_OPS),
+    **_doors(Door("write", inputs=(0,)), "WriteFile", SAVE_OPS),
     **_doors(Door("write", inputs=(0, 1)), "MergeV2Checkpoints"),
     **_doors(
         Door("write", inputs=(1,)),
-        "CreateSummaryFileWriter",
-        "CreateSummaryDbWriter",
-        "CacheDataset",
-        "CacheDatasetV2",
-        "DatasetToTFRecord",
-        "ExperimentalDatasetToTFRecord",
-        "SaveDataset",
-        "SaveDatasetV2",
-        "SnapshotDataset",
-        "SnapshotDatasetV2",
-        "DistributedSave",
+        "CreateSummaryFileWriter CreateSummaryDbWriter CacheDataset CacheDatasetV2 "
+        "DatasetToTFRecord ExperimentalDatasetToTFRecord SaveDataset SaveDatasetV2 SnapshotDataset "
+        "SnapshotDatasetV2 DistributedSave",
     ),
     **_doors(Door("write", attrs=("output_stream",)), "PrintV2"),  # stderr too: fake messages
     **_doors(Door("write", source="stream"), "Print"),
@@ -174,19 +135,12 @@ DOORS: dict[str, Door] = {
     **_doors(Door("write", attrs=("output_file_path",)), "CalibrationStatisticsSaver"),
     **_doors(
         Door("write", attrs=("debug_urls",)),
-        "DebugIdentity",
-        "DebugIdentityV2",
-        "DebugIdentityV3",
-        "DebugNanCount",
-        "DebugNumericSummary",
+        "DebugIdentity DebugIdentityV2 DebugIdentityV3 DebugNanCount DebugNumericSummary",
     ),
-    **_doors(Door("write", attrs=("debug_ops_spec",)), "Copy", "CopyHost"),
+    **_doors(Door("write", attrs=("debug_ops_spec",)), "Copy CopyHost"),
     **_doors(
         Door("write", source="network"),
-        "RegisterDataset",
-        "RegisterDatasetV2",
-        "RpcServer",
-        "RpcServerStart",
+        "RegisterDataset RegisterDatasetV2 RpcServer RpcServerStart",
     ),
     **_doors(Door("write", source="process"), "FileSystemSetConfiguration"),
 }
@@ -220,25 +174,11 @@ nothing themselves: judged harmless, each by hand."""
 QUEUE_OPS = _family(
     *(
         f"{base}{v}"
-        for base in (
-            "FIFOQueue",
-            "PaddingFIFOQueue",
-            "RandomShuffleQueue",
-            "PriorityQueue",
-            "QueueEnqueue",
-            "QueueEnqueueMany",
-            "QueueDequeue",
-            "QueueDequeueMany",
-            "QueueDequeueUpTo",
-            "QueueClose",
-            "QueueSize",
-            "TFRecordReader",
-            "TextLineReader",
-            "WholeFileReader",
-            "FixedLengthRecordReader",
-            "IdentityReader",
-            "ReaderRead",
-            "ReaderReadUpTo",
+        for base in _family(
+            "FIFOQueue PaddingFIFOQueue RandomShuffleQueue PriorityQueue QueueEnqueue "
+            "QueueEnqueueMany QueueDequeue QueueDequeueMany QueueDequeueUpTo QueueClose QueueSize "
+            "TFRecordReader TextLineReader WholeFileReader FixedLengthRecordReader IdentityReader "
+            "ReaderRead ReaderReadUpTo"
         )
         for v in ("", "V2")
     ),
@@ -286,18 +226,11 @@ MAP_DATASET_OPS = _family("MapDataset ParallelMapDataset ParallelMapDatasetV2 Ma
 SEQUENCE_PARSE_OPS = _family(
     "ParseSequenceExample", "ParseSequenceExampleV2", "ParseSingleSequenceExample"
 )
-STATE_CHANGING_PREFIXES = (
-    "Assign",
-    "ResourceApply",
-    "ResourceScatter",
-    "ResourceSparseApply",
-    "Apply",
-    "SparseApply",
-    "Scatter",
-    "CountUpTo",
-    "LookupTableInsert",
-    "LookupTableRemove",
-    "LookupTableImport",
+STATE_CHANGING_PREFIXES = tuple(
+    _family(
+        "Assign ResourceApply ResourceScatter ResourceSparseApply Apply SparseApply Scatter "
+        "CountUpTo LookupTableInsert LookupTableRemove LookupTableImport"
+    )
 )
 """Op-type prefixes of ops that write variables or tables."""
 

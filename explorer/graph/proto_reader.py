@@ -215,10 +215,10 @@ def scalar_value(t: Any) -> str | None:
     if len(t.string_val):
         s = t.string_val[0].decode("utf-8", "replace")
         return repr(s if len(s) <= 40 else s[:37] + "...")
-    if t.tensor_content and t.dtype in _NUMPY_TYPES:
+    if t.tensor_content and dtype_name(t.dtype) in _NUMPY_TYPES:
         import numpy as np
 
-        dtype = np.dtype(_NUMPY_TYPES[t.dtype])
+        dtype = np.dtype(dtype_name(t.dtype)).newbyteorder("<")
         if len(t.tensor_content) != dtype.itemsize:  # one scalar, else broken or not a scalar
             return None
         return str(np.frombuffer(t.tensor_content, dtype=dtype)[0].item())
@@ -233,20 +233,6 @@ _LIST_ITEM: dict[str, Callable[[Any], str]] = {
     "func": lambda x: x.name,
 }  # attr kind -> how one value (of a list too) reads
 
-# DataType enum -> numpy type of ``tensor_content`` (little-endian, as TensorFlow writes it).
-_NUMPY_TYPES = {
-    1: "<f4",
-    2: "<f8",
-    3: "<i4",
-    4: "u1",
-    5: "<i2",
-    6: "i1",
-    8: "<c8",
-    9: "<i8",
-    10: "?",
-    17: "<u2",
-    18: "<c16",
-    19: "<f2",
-    22: "<u4",
-    23: "<u8",
-}
+# Types whose ``tensor_content`` numpy reads (little-endian, as TensorFlow writes it).
+_NUMPY_NAMES = "float32 float64 int32 uint8 int16 int8 complex64 int64 bool uint16 complex128"
+_NUMPY_TYPES = frozenset([*_NUMPY_NAMES.split(), "float16", "uint32", "uint64"])

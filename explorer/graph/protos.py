@@ -17,35 +17,14 @@ from typing import Any
 ALIAS = "explorer._tfproto"
 
 MODULES = {  # public name -> module path inside the tensorflow package
-    path.rpartition(".")[2]: path
-    for path in (
-        *(
-            f"core.framework.{m}_pb2"
-            for m in (
-                "graph",
-                "node_def",
-                "op_def",
-                "attr_value",
-                "tensor",
-                "tensor_shape",
-                "types",
-                "function",
-                "variable",
-            )
-        ),
-        *(
-            f"core.protobuf.{m}_pb2"
-            for m in (
-                "meta_graph",
-                "saved_model",
-                "saver",
-                "struct",
-                "control_flow",
-                "queue_runner",
-            )
-        ),
-        "python.training.checkpoint_state_pb2",
+    f"{m}_pb2": f"{package}.{m}_pb2"
+    for package, names in (
+        ("core.framework", "graph node_def op_def attr_value tensor tensor_shape types function"),
+        ("core.framework", "variable"),
+        ("core.protobuf", "meta_graph saved_model saver struct control_flow queue_runner"),
+        ("python.training", "checkpoint_state"),
     )
+    for m in names.split()
 }
 _IMPORT = re.compile(r"^from tensorflow\.", re.M)
 

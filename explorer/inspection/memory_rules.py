@@ -18,30 +18,16 @@ from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
+_SHAPE_AT_0 = (
+    "Fill Empty RandomUniform RandomStandardNormal TruncatedNormal RandomUniformInt "
+    "StatelessRandomUniform StatelessRandomNormal StatelessTruncatedNormal "
+    "StatelessRandomUniformV2 StatelessRandomNormalV2 StatelessTruncatedNormalV2 "
+    "StatelessRandomUniformIntV2 RandomGamma RandomPoissonV2"
+)
+_SHAPE_AT_1 = "BroadcastTo ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea"
 SHAPE_INPUT: dict[str, int] = {
-    **dict.fromkeys(
-        (
-            "Fill",
-            "Empty",
-            "RandomUniform",
-            "RandomStandardNormal",
-            "TruncatedNormal",
-            "RandomUniformInt",
-            "StatelessRandomUniform",
-            "StatelessRandomNormal",
-            "StatelessTruncatedNormal",
-            "StatelessRandomUniformV2",
-            "StatelessRandomNormalV2",
-            "StatelessTruncatedNormalV2",
-            "StatelessRandomUniformIntV2",
-            "RandomGamma",
-            "RandomPoissonV2",
-        ),
-        0,
-    ),
-    **dict.fromkeys(
-        ("BroadcastTo", "ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea"), 1
-    ),
+    **dict.fromkeys(_SHAPE_AT_0.split(), 0),
+    **dict.fromkeys(_SHAPE_AT_1.split(), 1),
     "ScatterNd": 2,
 }
 """Op type -> the input holding its output shape (a resize: its new height and width)."""
@@ -51,10 +37,6 @@ SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", 
 def max_tensor_bytes() -> int:
     """The largest tensor a graph may ask for by a constant shape (default 4 GiB)."""
     return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
-
-
-def _dtype_size(enum: int) -> int:  # 1 for string, resource, variant and sub-byte types
-    return DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
 
 
 def const_ints(node: NodeDef) -> list[int] | None:
@@ -128,7 +110,9 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             shape = _shape(node, [i for i in node.input if not i.startswith("^")], nodes)
         if not shape or any(d < 0 for d in shape):
             continue
-        nbytes = math.prod(shape) * _dtype_size(t.dtype if node.op == "Const" else _dtype(node))
+        enum = t.dtype if node.op == "Const" else _dtype(node)
+        # 1 byte for string, resource, variant and sub-byte types
+        nbytes = math.prod(shape) * DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
         if nbytes > limit:
             message = (
                 f"allocate {_size(nbytes)} in {node.op} {ref.name!r} (shape {shape}), over the "

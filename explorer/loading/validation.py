@@ -38,22 +38,8 @@ def check_graph(gd: GraphDef, path: Path) -> None:
 
 
 MAX_ELEMENTS = 2**63 - 1  # TensorFlow's own limit on the number of entries of a tensor
-_VAL_FIELDS = tuple(
-    f"{t}_val"
-    for t in (
-        "float",
-        "double",
-        "int",
-        "int64",
-        "bool",
-        "half",
-        "string",
-        "uint32",
-        "uint64",
-        "scomplex",
-        "dcomplex",
-    )
-)
+_VAL_TYPES = "float double int int64 bool half string uint32 uint64 scomplex dcomplex"
+_VAL_FIELDS = tuple(f"{t}_val" for t in _VAL_TYPES.split())
 
 
 def _check_shapes(n: NodeDef, path: Path) -> None:

@@ -62,20 +62,17 @@ def dense(ctx: Any, node: NodeDef) -> Step | None:
         return None
     inner = ctx.producer(pre)
     step = dense_no_bias(ctx, inner) or conv2d(ctx, inner)
-    if step is None or step.weights is None or bias.shape[0] != _out_channels(step):
+    if step is None or step.weights is None:
+        return None
+    k = step.weights[0]
+    channels = k.shape[2] * k.shape[3] if step.layer == "DepthwiseConv2D" else k.shape[-1]
+    if bias.shape[0] != (k.shape[2] if step.layer == "Conv2DTranspose" else channels):
         return None
     step.code = step.code.replace("use_bias=False, ", "")
     step.weights = [*step.weights, bias.astype(step.weights[0].dtype)]
     step.outputs = [tensor_name(node.name)]
     step.replaces = [*step.replaces, node.name]
     return step
-
-
-def _out_channels(step: Step) -> int:
-    k = step.weights[0]
-    if step.layer == "DepthwiseConv2D":
-        return k.shape[2] * k.shape[3]
-    return k.shape[2] if step.layer == "Conv2DTranspose" else k.shape[-1]
 
 
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:

@@ -16,12 +16,7 @@ from explorer.graph.runtime import env_number
 T = TypeVar("T")
 
 
-def _env_timeout() -> float | None:
-    value = env_number("TF1_EXPLORER_RUN_TIMEOUT", 600.0)
-    return value if value > 0 else None
-
-
-_STATE: dict[str, Any] = {"timeout": _env_timeout()}
+_STATE: dict[str, Any] = {"timeout": max(env_number("TF1_EXPLORER_RUN_TIMEOUT", 600.0), 0) or None}
 _LOCK = threading.Lock()
 
 

@@ -136,10 +136,7 @@ class ModelSession:
             raise TensorNotFoundError(f"op {name!r} is not in {self.model.path}") from None
 
     def run(
-        self,
-        fetches: Any,
-        feeds: Mapping[Any, Any] | None = None,
-        timeout: float | None = None,
+        self, fetches: Any, feeds: Mapping[Any, Any] | None = None, timeout: float | None = None
     ) -> Any:
         """``session.run`` of ``fetches`` (a name, names, or key -> name/TensorSpec) with ``feeds``
         (names/specs/tensors -> values), TF errors as one-line ``SessionError``; ``timeout``

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import FeedError, SessionError, SignatureNotFoundError
-from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, as_sparse
+from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
 from explorer.feeding.switches import switch_of
@@ -169,13 +169,8 @@ class V1Runner(Runner):
             raise SessionError("the runner this sibling shares a session with was stopped")
         feed_dict = {self._feed_tensors[k]: v for k, v in feeds.items()}
         raw = self.session.run(self._fetch, feed_dict, timeout=self.timeout)
-        return {k: _to_value(v) for k, v in raw.items()}
-
-
-def _to_value(v: Any) -> np.ndarray | SparseValue:
-    if hasattr(v, "indices") and hasattr(v, "dense_shape"):
-        return as_sparse(v)
-    return np.asarray(v)
+        sparse = {k for k, v in raw.items() if hasattr(v, "indices") and hasattr(v, "dense_shape")}
+        return {k: as_sparse(v) if k in sparse else np.asarray(v) for k, v in raw.items()}
 
 
 def _check_outputs_fed(
