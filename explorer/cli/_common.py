@@ -14,12 +14,21 @@ from explorer.loading.model import V1Model, load
 FLAG = {"action": "store_true"}
 REPEAT = {"action": "append", "default": None}
 MANY = {"nargs": "+", "default": None, "metavar": "T"}
-UNSAFE = ("--allow-unsafe", "run a model holding file-system or PyFunc ops (only for files you "
-          "trust)", FLAG)  # fmt: skip
-TIMEOUT = ("--timeout", "give up on any one session run or TF2 call after S seconds (default "
-           "600, or TF1_EXPLORER_RUN_TIMEOUT)", {"type": float, "metavar": "S"})  # fmt: skip
-OUTPUT = (("out_dir", "folder to write (a new one)", {"metavar": "OUT_DIR"}),
-          ("--overwrite", "replace OUT_DIR if explorer wrote it or it is empty", FLAG))  # fmt: skip
+UNSAFE = (
+    "--allow-unsafe",
+    "run a model holding file-system or PyFunc ops (only for files you trust)",
+    FLAG,
+)
+TIMEOUT = (
+    "--timeout",
+    "give up on any one session run or TF2 call after S seconds (default "
+    "600, or TF1_EXPLORER_RUN_TIMEOUT)",
+    {"type": float, "metavar": "S"},
+)
+OUTPUT = (
+    ("out_dir", "folder to write (a new one)", {"metavar": "OUT_DIR"}),
+    ("--overwrite", "replace OUT_DIR if explorer wrote it or it is empty", FLAG),
+)
 
 
 def add_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, *options: tuple) -> None:
@@ -47,11 +56,14 @@ def add_verb(
         p,
         ("model", "SavedModel folder, .pb/.pbtxt, .meta or checkpoint", {"metavar": "MODEL"}),
         ("--tags", "comma-separated MetaGraph tags (when several)"),
-        ("--op-library", lib + "only libraries you trust)",
-         REPEAT | {"metavar": "PATH", "dest": "op_libraries"}),
+        (
+            "--op-library",
+            lib + "only libraries you trust)",
+            REPEAT | {"metavar": "PATH", "dest": "op_libraries"},
+        ),
         ("--json", "print one JSON object", FLAG),
         *options,
-    )  # fmt: skip
+    )
     p.set_defaults(func=run)
     return p
 
@@ -60,11 +72,14 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
     """``--signature S`` (repeatable) or ``--inputs T... --outputs T...``: what to ``action``."""
     add_options(
         p,
-        ("--signature", f"signature to {action} (repeatable; default: all)",
-         REPEAT | {"metavar": "S"}),
+        (
+            "--signature",
+            f"signature to {action} (repeatable; default: all)",
+            REPEAT | {"metavar": "S"},
+        ),
         ("--inputs", "input tensor names", MANY),
         ("--outputs", f"output tensor names to {action}", MANY),
-    )  # fmt: skip
+    )
 
 
 def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
@@ -90,11 +105,18 @@ def print_json(obj: Any) -> None:
 # ``--shape``/``--range`` (repeatable): what generated feeds take instead of what the graph
 # says (see ``explorer.sample(shapes=, ranges=)``).
 FEED_SHAPES = (
-    ("--shape", "shape of input NAME's generated feed (-1: the batch/default; NAME= : a scalar); "
-     "repeatable", REPEAT | {"metavar": "NAME=D0,D1"}),
-    ("--range", "draw input NAME (or a tf.Example feature) from [LOW, HIGH); repeatable",
-     REPEAT | {"metavar": "NAME=LOW,HIGH"}),
-)  # fmt: skip
+    (
+        "--shape",
+        "shape of input NAME's generated feed (-1: the batch/default; NAME= : a scalar); "
+        "repeatable",
+        REPEAT | {"metavar": "NAME=D0,D1"},
+    ),
+    (
+        "--range",
+        "draw input NAME (or a tf.Example feature) from [LOW, HIGH); repeatable",
+        REPEAT | {"metavar": "NAME=LOW,HIGH"},
+    ),
+)
 
 
 def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:

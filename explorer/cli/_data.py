@@ -21,21 +21,36 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
     """``--data``, ``--limit``, ``--data-kind``, ``--data-key``, ``--compression``, ``--worst``."""
     add_options(
         p.add_argument_group("your own data (instead of sampled feeds)"),
-        ("--data", "TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
-         "repeatable; streamed in batches of --batch-size (64)",
-         {"action": "append", "metavar": "PATH"}),
+        (
+            "--data",
+            "TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
+            "repeatable; streamed in batches of --batch-size (64)",
+            {"action": "append", "metavar": "PATH"},
+        ),
         ("--limit", "compare at most N records", {"type": int, "metavar": "N"}),
-        ("--data-kind", "kind of data when the file name does not say",
-         {"choices": ("tfrecord", "csv", "images", "npz", "npy")}),
+        (
+            "--data-kind",
+            "kind of data when the file name does not say",
+            {"choices": ("tfrecord", "csv", "images", "npz", "npy")},
+        ),
         ("--data-key", "the input the data feeds, when several could", {"metavar": "KEY"}),
-        ("--compression", "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
-         {"default": "auto"}),
+        (
+            "--compression",
+            "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
+            {"default": "auto"},
+        ),
         ("--image-size", "resize images to H x W (e.g. 28x28)", {"type": _size, "metavar": "HxW"}),
-        ("--value-range", "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
-         {"type": _range, "metavar": "LO,HI"}),
-        ("--worst", "worst examples kept per output (5)",
-         {"type": int, "default": 5, "metavar": "K"}),
-    )  # fmt: skip
+        (
+            "--value-range",
+            "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
+            {"type": _range, "metavar": "LO,HI"},
+        ),
+        (
+            "--worst",
+            "worst examples kept per output (5)",
+            {"type": int, "default": 5, "metavar": "K"},
+        ),
+    )
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:

@@ -24,11 +24,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli.add_options(
         p,
         ("--freeze", "fold variables into constants", cli.FLAG),
-        ("--shape", "shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; "
-         "repeatable", cli.REPEAT | {"metavar": "NAME=D0,D1"}),
+        (
+            "--shape",
+            "shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; repeatable",
+            cli.REPEAT | {"metavar": "NAME=D0,D1"},
+        ),
         cli.UNSAFE,
         cli.TIMEOUT,
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

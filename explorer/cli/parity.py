@@ -17,8 +17,11 @@ from explorer.comparing.records import Tolerance
 from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
 
-NONFINITE = ("--accept-nonfinite", "pass NaN/Inf that match on both sides (default: any NaN/Inf "
-             "fails)", cli.FLAG)  # fmt: skip
+NONFINITE = (
+    "--accept-nonfinite",
+    "pass NaN/Inf that match on both sides (default: any NaN/Inf fails)",
+    cli.FLAG,
+)
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -71,9 +74,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli.add_options(
         p,
         ("--overwrite", "replace the --report file", cli.FLAG),
-        ("--remedy", "make nondeterministic outputs comparable (feed keep_prob 1.0, seed random "
-         "ops)", cli.FLAG),
-    )  # fmt: skip
+        (
+            "--remedy",
+            "make nondeterministic outputs comparable (feed keep_prob 1.0, seed random ops)",
+            cli.FLAG,
+        ),
+    )
     add_parity_args(p)
 
 

@@ -27,15 +27,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli.add_tensor_args(p, "rewrite")
     cli.add_options(
         p,
-        ("--backends", "comma-separated Keras backends to check in fresh processes (default: "
-         "%(default)s)", {"default": "tensorflow,jax"}),
+        (
+            "--backends",
+            "comma-separated Keras backends to check in fresh processes (default: %(default)s)",
+            {"default": "tensorflow,jax"},
+        ),
         ("--no-check", "write the files without the check", cli.FLAG),
         ("--feed", "also check on these feeds", {"metavar": "in.npz"}),
         ("--atol", None, {"type": float, "default": 1e-5}),
         ("--rtol", None, {"type": float, "default": 1e-5}),
         NONFINITE,
         cli.UNSAFE,
-    )  # fmt: skip
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -131,8 +131,12 @@ def check_jobs(
                 err_path = Path(str(out_path) + ".err")
                 if err_path.exists() or not out_path.exists():
                     why = err_path.read_text() if err_path.exists() else error or "no result"
-                    results[i][backend] = {"passed": False, "seconds": seconds, "error": why,
-                                           "outputs": {}}  # fmt: skip
+                    results[i][backend] = {
+                        "passed": False,
+                        "seconds": seconds,
+                        "error": why,
+                        "outputs": {},
+                    }
                     continue
                 results[i][backend] = _compare_job(np.load(out_path), job, tolerance, seconds)
     return results
@@ -142,9 +146,13 @@ def _run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | No
     """Run ``argv`` in its own process group, killed whole on a timeout, an error or a signal
     (SIGINT, SIGTERM raised here as ``KeyboardInterrupt``); its last stderr line on failure."""
     with subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        argv,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    ) as proc:  # fmt: skip
+    ) as proc:
         try:
             _, err = proc.communicate(timeout=timeout)
         except BaseException:

@@ -136,8 +136,16 @@ def generate(
             weights[name] = step.weights
         helpers.extend(h for h in step.helpers if h not in helpers)
         shapes = [list(w.shape) for w in step.weights or []]
-        rows.append({"layer": name, "kind": step.layer, "rule": step.rule, "native": step.native,
-                     "replaces": list(step.replaces), "weights": shapes})  # fmt: skip
+        rows.append(
+            {
+                "layer": name,
+                "kind": step.layer,
+                "rule": step.rule,
+                "native": step.native,
+                "replaces": list(step.replaces),
+                "weights": shapes,
+            }
+        )
     ins = ", ".join(f"{s.key!r}: {var[s.tensor]}" for s in program.inputs)
     outs = ", ".join(f"{k!r}: {var[t]}" for k, t in program.outputs.items())
     body.append(
