@@ -11,12 +11,14 @@ from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
+    PASS_THROUGH_OPS,
     PLACEHOLDER_OPS,
     SHAPE_KEEPING_OPS,
     VARIABLE_OPS,
 )
 from explorer.graph.specs import shape_of
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
+from explorer.inspection.memory_rules import const_ints
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -84,8 +86,7 @@ def image_axes(shape: Shape) -> tuple[int, int] | None:
 
 
 def _ints(index: GraphIndex, ref: str) -> list[int] | None:
-    value = index.const(ref)
-    return None if value is None else [int(v) for v in value.reshape(-1)]
+    return const_ints(index.source(ref, PASS_THROUGH_OPS))  # no TensorFlow: the scan reads protos
 
 
 def _attr_ints(node: NodeDef, name: str) -> list[int]:
