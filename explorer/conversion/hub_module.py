@@ -1,12 +1,8 @@
-"""Converting TF1 Hub modules: :class:`HubBuilder` adds what ``hub.Module`` carries.
-
-Update ops (``UPDATE_OPS``: batch-norm moving averages) run with each signature whose inputs
-they need, as under ``tf.control_dependencies(UPDATE_OPS)`` (``hub.load`` drops them);
-regularization losses become a function ``regularization_losses()``; the ``trainable_variables``
-collection is recorded by name (old exports do not mark ``VariableDef.trainable``).
-:func:`convert_hub_for_keras` puts the inference graph (``default``) and the ``train`` graph
-(``default__train``) in one SavedModel sharing one set of variables.
-"""
+"""Converting TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with each signature whose
+inputs they need (``hub.load`` drops them), regularization losses become
+``regularization_losses()``, ``trainable_variables`` is recorded by name;
+:func:`convert_hub_for_keras` puts the ``default`` and ``default__train`` graphs in one SavedModel
+sharing one set of variables."""
 
 from __future__ import annotations
 

@@ -1,15 +1,11 @@
-"""Keras 3: a converted model (any TF2 SavedModel) as a layer that takes and returns dicts.
+"""Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts.
 
-Unlike ``keras.layers.TFSMLayer`` (one positional input; weights the endpoint never reads), a
-:class:`SavedModelLayer` takes ``{key: tensor}``, exposes the SavedModel's own variables as its
-weights and saves into a ``.keras`` file with the SavedModel inside. A TF1 Hub module gives a
-:class:`HubModuleLayer`: its ``train`` graph while training, its regularization losses as Keras
-losses (``hub.KerasLayer`` fails on these under Keras 3, tensorflow/hub#903).
-
-Security: the layer runs a graph read from the file (graph ops can touch files), so Keras safe
-mode refuses it: ``safe_mode=False`` only for files you trust. Import this module (or touch
-``explorer.keras_layer``) before ``keras.models.load_model`` to register the classes.
-"""
+Unlike ``keras.layers.TFSMLayer``, a :class:`SavedModelLayer` takes ``{key: tensor}``, exposes the
+SavedModel's own variables as weights and saves into a ``.keras`` file with the SavedModel inside;
+a TF1 Hub module gives a :class:`HubModuleLayer` (``train`` graph while training, regularization
+losses as Keras losses; ``hub.KerasLayer`` fails on these under Keras 3). The layer runs a stored
+graph, so Keras safe mode refuses it (``safe_mode=False`` for files you trust). Import this module
+before ``keras.models.load_model`` to register the classes."""
 
 from __future__ import annotations
 
@@ -35,7 +31,7 @@ from explorer.errors import (
 )
 from explorer.feeding.feeds import key_mismatch
 from explorer.loading.hub_module import is_hub_module
-from explorer.loading.model import V1Model, load
+from explorer.loading.model import V1Model, load, pick_signature
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
 
@@ -134,13 +130,7 @@ class SavedModelLayer(keras.layers.Layer):
                 f"{folder} does not load as a TF2 SavedModel ({first_line(e)}): convert it "
                 "first with explorer.convert(path).save(out_dir)"
             ) from None
-        sigs = dict(loaded.signatures)
-        if self.signature not in sigs:
-            raise SignatureNotFoundError(
-                f"signature {self.signature!r} is not in {folder}: choose one of "
-                f"{', '.join(sorted(sigs)) or 'none'}"
-            )
-        fn = sigs[self.signature]
+        fn = pick_signature(dict(loaded.signatures), self.signature, folder)
         in_specs = {k: _spec(s) for k, s in sorted(fn.structured_input_signature[1].items())}
         out_specs = {k: _spec(s) for k, s in sorted(fn.structured_outputs.items())}
         if getattr(self, "input_specs", None) is not None and (

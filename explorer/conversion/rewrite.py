@@ -1,12 +1,8 @@
-"""The ref -> resource variable rewrite (TF2 refuses ``float_ref`` tensors; ``wrap_function``
-does not lift reference variables): :func:`to_resource_variables`.
-
-Each ``VariableV2`` becomes a ``VarHandleOp`` and each op using it its resource counterpart
-(:data:`REWRITES`): ``Identity`` -> ``ReadVariableOp``; an update (:data:`UPDATE_OPS`) -> the
-resource op ``<name>/resource_update`` then a read keeping the name (TF1 updates return the new
-value); ``RefSwitch`` & co. -> the plain op on the handle; any other reader gets its own read. An
-op needing a reference input with no rewrite is a :class:`ConversionError` naming it.
-"""
+"""The ref -> resource variable rewrite (:func:`to_resource_variables`): TF2 refuses ``float_ref``
+tensors and ``wrap_function`` does not lift reference variables. Each ``VariableV2`` becomes a
+``VarHandleOp`` and each user its resource counterpart (:data:`REWRITES`); an update becomes
+``<name>/resource_update`` then a read keeping the name (TF1 updates return the new value); any
+other reader gets its own read; a reference input with no rewrite is a :class:`ConversionError`."""
 
 from __future__ import annotations
 

@@ -1,12 +1,10 @@
 """Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
 
-:func:`preflight` (the gate's last step) has a long-lived worker import the graph, run its table
-initialisers (a hostile vocabulary aborts with ``bad_alloc``) and read the checkpoint (values up to
-``CHECK_DATA_BYTES``: checksums). TF's ordinary errors are left to the in-process import; a dead,
-hung or otherwise failing worker is a :class:`ModelFormatError` (TF's last log line); a checkpoint
-of another graph a :class:`MissingVariablesError`. Same bytes are checked once.
-``TF1_EXPLORER_ISOLATE=0`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (s, default 120) limits it.
-"""
+:func:`preflight` has a long-lived worker import the graph, run its table initialisers and read the
+checkpoint (up to ``CHECK_DATA_BYTES``); a dead, hung or failing worker is a
+:class:`ModelFormatError`, a checkpoint of another graph a :class:`MissingVariablesError`; same
+bytes are checked once. ``TF1_EXPLORER_ISOLATE=0`` turns it off, ``TF1_EXPLORER_IMPORT_TIMEOUT``
+(s, default 120) limits it."""
 
 from __future__ import annotations
 
@@ -40,7 +38,6 @@ _STATE = {
     "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
     not in ("0", "false", "no", "off"),
     "timeout": float(os.environ.get("TF1_EXPLORER_IMPORT_TIMEOUT", "120")),
-    "generation": 0,
 }
 START_TIMEOUT_S = 300.0  # importing TensorFlow in the worker on a busy machine
 CHECK_DATA_BYTES = 256 * 2**20  # checkpoints up to this size are read whole (checksums) first
@@ -299,12 +296,6 @@ _WORKER = _Worker()
 atexit.register(_WORKER.stop)
 
 
-def shutdown() -> None:
-    """Stop the worker process now (it starts again when next needed)."""
-    with _WORKER.lock:
-        _WORKER.stop()
-
-
 def worker_pid() -> int | None:
     """The worker's process id while it runs, else ``None``."""
     proc = _WORKER.proc
@@ -314,19 +305,6 @@ def worker_pid() -> int | None:
 def stats() -> dict[str, int]:
     """How many worker processes were started and requests sent in this process."""
     return {"starts": _WORKER.starts, "requests": _WORKER.requests, "cached": len(_CHECKED)}
-
-
-def clear_cache() -> None:
-    """Forget which graphs and checkpoints were already checked (the gate's preflight verdicts
-    kept on models too: they name the :func:`generation` they were given in)."""
-    _CHECKED.clear()
-    _CKPT_CACHE.clear()
-    _STATE["generation"] += 1
-
-
-def generation() -> int:
-    """How many times :func:`clear_cache` ran: a preflight verdict holds within one."""
-    return int(_STATE["generation"])
 
 
 def worker_main() -> int:

@@ -1,9 +1,6 @@
-"""Step 1 of the flow: parse a TF1 artifact on disk into a :class:`V1Model` (protobufs only).
-
-Artifacts: a SavedModel folder (``.pb``/``.pbtxt``, any tag sets), a TF1 Hub module folder, a
-frozen GraphDef (``.pb``/``.pbtxt``), a checkpoint (``.meta``, prefix, or folder with a
-``checkpoint`` state file; V1 or V2 format). :func:`as_model` is how a verb turns a path into one.
-"""
+"""Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
+V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
+:func:`as_model` is how a verb turns a path into one."""
 
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
 """Op replacements: run graphs holding op types this TensorFlow does not register.
 
-``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``: each
-function is called once per node of that type with its data input tensors and its attributes as
-Python values (:func:`attr_values`), and returns a tensor per output, named like the node (an
-``IdentityN``: ``"node:0"`` still names the value). Built-ins (:data:`BUILTIN_REPLACEMENTS`,
-offered by :func:`replacements_for`): ``ImageProjectiveTransform`` and ``GatherTree``.
-"""
+``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``: called
+once per node with its data inputs and attributes (:func:`attr_values`), it returns a tensor per
+output, named like the node. Built-ins (:func:`replacements_for`): ``ImageProjectiveTransform``,
+``GatherTree``."""
 
 from __future__ import annotations
 
