@@ -245,13 +245,11 @@ def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
 
 def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
     """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
-    ops = [n.split(":")[0].lstrip("^") for n in model.collection(UPDATE_OPS)]
+    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
     if not ops:
         return []
-    fed = set()
-    for s in plan.inputs.values():
-        for t in s.components or (s.name,):
-            fed.add(t[len(prefix) :].split(":")[0] if t.startswith(prefix) else t.split(":")[0])
+    specs = plan.inputs.values()
+    fed = {op_name(t.removeprefix(prefix)) for s in specs for t in s.components or (s.name,)}
     placeholders = {n.name for n in model.graph_def.node if n.op in INPUT_OPS}
     defaults = {n.name for n in model.graph_def.node if n.op in DEFAULT_PLACEHOLDER_OPS}
     out = []

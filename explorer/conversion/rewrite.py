@@ -93,19 +93,13 @@ class RewriteContext:
     ) -> NodeDef:
         """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
         ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
-        from tensorflow.core.framework import node_def_pb2
-
-        node = node_def_pb2.NodeDef()
-        node.op = "ReadVariableOp"
-        node.name = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
+        own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
+        node = _new_node("ReadVariableOp", own, consumer)
         node.input.append(handle or var)
         node.input.extend(i for i in consumer.input if i.startswith("^"))
         if after is not None:
             node.input.append(f"^{after}")
         node.attr["dtype"].type = self.dtype_of(var)
-        node.device = consumer.device
-        if "_class" in consumer.attr:
-            node.attr["_class"].CopyFrom(consumer.attr["_class"])
         if name is None:
             self.reads_added += 1
         return node
@@ -238,36 +232,18 @@ def _update_then_read(
     return [*extra, update, read]
 
 
+# Training ops ``Apply<X>`` and ``SparseApply<Y>`` (their resource ops: ``Resource`` + the name).
+_APPLY = (
+    "GradientDescent ProximalGradientDescent Momentum KerasMomentum Adam AdaMax Adagrad AdagradV2 "
+    "AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 AddSign PowerSign"
+)
+_SPARSE_APPLY = (
+    "Momentum KerasMomentum Adagrad AdagradV2 AdagradDA ProximalAdagrad ProximalGradientDescent "
+    "Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
+)
 _APPLY_OPS = (
-    "ApplyGradientDescent",
-    "ApplyProximalGradientDescent",
-    "ApplyMomentum",
-    "ApplyKerasMomentum",
-    "ApplyAdam",
-    "ApplyAdaMax",
-    "ApplyAdagrad",
-    "ApplyAdagradV2",
-    "ApplyAdagradDA",
-    "ApplyProximalAdagrad",
-    "ApplyAdadelta",
-    "ApplyRMSProp",
-    "ApplyCenteredRMSProp",
-    "ApplyFtrl",
-    "ApplyFtrlV2",
-    "ApplyAddSign",
-    "ApplyPowerSign",
-    "SparseApplyMomentum",
-    "SparseApplyKerasMomentum",
-    "SparseApplyAdagrad",
-    "SparseApplyAdagradV2",
-    "SparseApplyAdagradDA",
-    "SparseApplyProximalAdagrad",
-    "SparseApplyProximalGradientDescent",
-    "SparseApplyAdadelta",
-    "SparseApplyRMSProp",
-    "SparseApplyCenteredRMSProp",
-    "SparseApplyFtrl",
-    "SparseApplyFtrlV2",
+    *(f"Apply{x}" for x in _APPLY.split()),
+    *(f"SparseApply{y}" for y in _SPARSE_APPLY.split()),
 )
 _SCATTERS = ("Update", "Add", "Sub", "Mul", "Div", "Min", "Max", "NdUpdate", "NdAdd", "NdSub")
 # Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
@@ -287,16 +263,13 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     return _update_then_read(ctx, node, op, {"T": "dtype"} if scatter else None)
 
 
-@rewrites("IsVariableInitialized")
-def _is_initialized(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    out = _new_node("VarIsInitializedOp", node.name, node)
-    out.input.extend(node.input)
-    return [out]
+_RENAMED = {"IsVariableInitialized": "VarIsInitializedOp", "CountUpTo": "ResourceCountUpTo"}
 
 
-@rewrites("CountUpTo")
-def _count_up_to(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    out = _new_node("ResourceCountUpTo", node.name, node)
+@rewrites(*_RENAMED)
+def _renamed(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
+    """The resource op of the same inputs (and the attrs it declares)."""
+    out = _new_node(_RENAMED[node.op], node.name, node)
     out.input.extend(node.input)
     _copy_attrs(node, out)
     return [out]

@@ -66,10 +66,7 @@ def read_variables(model: V1Model) -> dict[str, Any]:
             if name in saved:  # the saver writes it, so it must be there
                 missing.append(name)
             continue
-        value = np.asarray(reader.get_tensor(key))
-        if spec:
-            value = value[_slices(spec)]
-        out[name] = value
+        out[name] = np.asarray(saved_value(reader, key, spec))
     if missing:
         shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
         raise MissingVariablesError(

@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from explorer._tf import quiet_env, tf, tf1
 from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
 from explorer.graph import protos
-from explorer.loading.graph_import import init_op_names, prepare_graph_def
+from explorer.loading.graph_import import in_graph, init_op_names, prepare_graph_def
 from explorer.loading.model import meta_graph_with
 
 if TYPE_CHECKING:
@@ -349,12 +349,9 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
         else:
             tf1().import_graph_def(msg, name="")
     config = tf1().ConfigProto(allow_soft_placement=True)
-    session = tf1().Session(graph=graph, config=config)
-    try:
+    with tf1().Session(graph=graph, config=config) as session:
         if init is not None:
             _child_initialize(graph, session, init)
-    finally:
-        session.close()
 
 
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
@@ -363,12 +360,8 @@ def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
     ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
     if not ops:
         return
-    feeds = {}
-    for name, path in init.get("assets", {}).items():
-        try:
-            feeds[graph.get_tensor_by_name(name)] = path
-        except (KeyError, ValueError):
-            continue
+    assets = init.get("assets", {}).items()
+    feeds = {graph.as_graph_element(n): path for n, path in assets if in_graph(graph, n)}
     try:
         session.run(ops, feeds)
     except (tf().errors.OpError, ValueError, TypeError):
