@@ -101,13 +101,16 @@ class HubBuilder(Builder):
             self.plans = self.plans + self.train_plans
         self.updates = {k: v for k, v in updates.items() if v}
         v2 = super().build()
-        names = _trainable_names(self.model)
+        trainable_defs = variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
+        names = [op_name(vd.variable_name) for vd in trainable_defs]
         trainable = set(names)
         for v in v2.variables:  # TF1-era VariableDefs lack ``trainable``: the collection decides
             if v.name.split(":")[0] in trainable and not v.trainable and hasattr(v, "_trainable"):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API
         root = v2._root
-        losses = [] if self.freeze else self._losses()  # they read variables: none when frozen
+        # Regularization losses read variables: none when frozen.
+        reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
+        losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
         if losses:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
 
@@ -230,10 +233,6 @@ class HubBuilder(Builder):
         )
         return converted, fn
 
-    def _losses(self) -> list[tf_types.Tensor]:
-        names = self.model.collection(REGULARIZATION_LOSSES)
-        return [self.graph.as_graph_element(n) for n in names if in_graph(self.graph, n)]
-
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
     return dataclasses.replace(
@@ -258,10 +257,3 @@ def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
         if needed and needed <= fed:
             out.append(prefix + op)
     return out
-
-
-def _trainable_names(model: V1Model) -> list[str]:
-    """Variable names in the module's ``trainable_variables`` collection."""
-    return [
-        op_name(vd.variable_name) for vd in variable_defs(model.meta_graph, TRAINABLE_VARIABLES)
-    ]

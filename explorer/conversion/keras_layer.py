@@ -92,7 +92,7 @@ class SavedModelLayer(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         if kwargs.get("name") is None:
-            kwargs["name"] = _layer_name(signature)
+            kwargs["name"] = re.sub(r"\W", "_", signature) or "saved_model"
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.filepath = str(filepath)
@@ -170,8 +170,7 @@ class SavedModelLayer(keras.layers.Layer):
         return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
-        """A Keras weight of this layer; :meth:`_attach` points its ``_value`` (the wrapped
-        ``tf.Variable``) at the SavedModel's own, so signature, optimizer and store share it."""
+        """A Keras weight whose ``_value`` :meth:`_attach` points at the SavedModel's variable."""
         with keras.name_scope(self.name, caller=self):
             w = keras.Variable(
                 initializer="zeros", shape=shape, dtype=dtype, trainable=trainable, name=name
@@ -297,10 +296,6 @@ class SavedModelLayer(keras.layers.Layer):
             w.assign(value)
 
 
-def _layer_name(signature: str) -> str:
-    return re.sub(r"\W", "_", signature) or "saved_model"
-
-
 def _spec(t: Any) -> dict[str, Any]:
     shape = None if t.shape.rank is None else [None if d is None else int(d) for d in t.shape]
     return {"shape": shape, "dtype": t.dtype.name}
@@ -343,8 +338,7 @@ class HubModuleLayer(SavedModelLayer):
         self._losses_fn = getattr(self._loaded, "regularization_losses", None)
 
     def _is_trainable(self, variable: Any) -> bool:
-        """In the module's ``trainable_variables`` collection (old exports do not mark
-        ``VariableDef.trainable``)."""
+        """By the ``trainable_variables`` collection (old exports lack the VariableDef flag)."""
         if self._trainable_names is not None:
             return variable.name.split(":")[0] in self._trainable_names
         return super()._is_trainable(variable)

@@ -198,8 +198,7 @@ _DT_RESOURCE = 20
 
 @rewrites(*REF_FORWARDS)
 def _forward(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the resource handle flows where the
-    reference did, and its consumers (reads, assigns) are rewritten like the variable's own."""
+    """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the handle flows where the reference did."""
     out = _new_node(REF_FORWARDS[node.op][0], node.name, node)
     out.input.extend(node.input)
     _copy_attrs(node, out)
@@ -210,8 +209,7 @@ def _forward(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
 def _update_then_read(
     ctx: RewriteContext, node: NodeDef, resource_op: str, rename: dict[str, str] | None = None
 ) -> list[NodeDef]:
-    """``resource_op`` doing the update under ``<name>/resource_update``, then a read keeping
-    ``node.name`` (control edge on the update) for consumers of the old ref output."""
+    """``resource_op`` as ``<name>/resource_update``, then a read named ``node.name`` after it."""
     inputs, extra = ctx.split_inputs(node)
     var = ctx.var_of(node.input[0])
     if var is None:
@@ -306,12 +304,9 @@ class RewriteResult:
 def to_resource_variables(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None = None, path: str = "the graph"
 ) -> RewriteResult:
-    """Copies of ``graph_def`` and ``meta_graph`` (its ``VariableDef.is_resource`` set, ``_ref``
-    dtypes dropped from signatures) with reference variables rewritten; ``path`` for messages.
-
-    Raises:
-        ConversionError: an op needs a reference input and has no registered rewrite.
-    """
+    """Copies of ``graph_def`` and ``meta_graph`` (``VariableDef.is_resource`` set, no ``_ref``
+    signature dtypes) with reference variables rewritten; ``path`` for messages. Raises
+    ``ConversionError`` for an op needing a reference input with no registered rewrite."""
     from tensorflow.core.framework import graph_pb2
 
     variables = {n.name: n for n in graph_def.node if n.op in REF_VARIABLE_OPS}

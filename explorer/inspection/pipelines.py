@@ -134,8 +134,7 @@ class _Graph:
 
 
 def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:
-    """The feature key of one output of a parse op (``ref``: ``op:3`` in a graph, or
-    ``op:dense_values:1`` in a function body)."""
+    """The feature key of a parse op's output ``ref`` (``op:3``, or ``op:dense_values:1``)."""
     parts = ref.split(":")
     ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
     sparse, dense, _ = keys_in(nodes, node)

@@ -68,8 +68,7 @@ class GraphFacts:
         return frozenset(op.name for op in self.catalog.ops if op.type in PIPELINE_OUTPUT_OPS)
 
     def _source_of(self, tensor: str) -> str | None:
-        """The source key a data input reads: its op (a placeholder), or the tensor itself
-        (a pipeline output); ``None`` for anything else."""
+        """The source a data input reads: a placeholder op, a pipeline output tensor, or None."""
         name = op_name(tensor)
         if name in self.pipeline_ops:
             return tensor if ":" in tensor else f"{tensor}:0"
@@ -237,8 +236,7 @@ class GraphFacts:
 
     @cached_property
     def _weight_flags(self) -> dict[str, int]:
-        """Op -> bits: 1 computed from a trained variable, 2 from an untrained one, 4 from any
-        weight (variables or constant weights)."""
+        """Op -> bits: 1 from a trained variable, 2 from an untrained one, 4 from any weight."""
         trained = self.trained
         flags: dict[str, int] = {}
         for op in self.catalog.ops:

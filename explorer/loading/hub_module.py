@@ -117,8 +117,7 @@ def load_hub_module(
 
 
 def _point_asset_constants(model: V1Model) -> None:
-    """Give the asset path constants (``SAVEDMODEL-ASSET`` as exported) the module's own files,
-    as ``hub.Module`` does on load: BERT's ``tokenization_info`` returns its ``vocab_file``."""
+    """Point asset path constants at the module's files, as ``hub.Module`` does (BERT's vocab)."""
     nodes = {n.name: n for n in model.graph_def.node}
     for tensor, path in model.assets.items():
         node = nodes.get(tensor.split(":")[0])

@@ -355,8 +355,7 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
 
 
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
-    """Run the init op (or the table initialisers) as the session would; its ordinary
-    failures (an uninitialised variable, a missing asset) are left to the in-process run."""
+    """Run the init op as the session would; ordinary failures are left to the in-process run."""
     ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
     if not ops:
         return
