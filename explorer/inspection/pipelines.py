@@ -42,8 +42,7 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
     for node in graph_def.node:
         if node.op not in PIPELINE_OUTPUT_OPS:
             continue
-        used = sorted(g.used_outputs(node.name))
-        for k in used:
+        for k in sorted(g.used_outputs(node.name)):
             feature, parse = g.feature_of(node, k)
             out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
     return out
@@ -57,13 +56,12 @@ class _Graph:
         self.consumers = self.index.op_consumers
 
     def used_outputs(self, name: str) -> set[int]:
-        out = set()
-        for c in self.consumers.get(name, []):
-            for i in c.input:
-                if not i.startswith("^") and op_name(i) == name:
-                    idx = i.partition(":")[2]
-                    out.add(int(idx) if idx else 0)
-        return out
+        return {
+            int(i.partition(":")[2] or 0)
+            for c in self.consumers.get(name, [])
+            for i in c.input
+            if not i.startswith("^") and op_name(i) == name
+        }
 
     def feature_of(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         try:

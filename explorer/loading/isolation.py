@@ -79,10 +79,8 @@ def preflight(
     limit = float(timeout if timeout is not None else _STATE["timeout"])
     gd = prepare_graph_def(model)
     mg = meta_graph_with(model.meta_graph, gd)
-    if mg is not None:
-        kind, payload = "meta_graph", mg.SerializeToString(deterministic=True)
-    else:
-        kind, payload = "graph_def", gd.SerializeToString(deterministic=True)
+    kind = "meta_graph" if mg is not None else "graph_def"
+    payload = (mg if mg is not None else gd).SerializeToString(deterministic=True)
     init = None
     if initialize and (model.init_op or model.assets or _has_table_init(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
