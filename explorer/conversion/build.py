@@ -160,10 +160,7 @@ def _dedupe(model: V1Model, plan: Plan) -> Plan:
 def _flat(
     specs: Mapping[str, TensorSpec], keys: Mapping[str, str]
 ) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """Source specs -> (TF2 key -> graph tensor name, source key -> its TF2 keys).
-
-    ``keys`` renames source keys (tensor names ``x:0`` -> ``x``) for the TF2 side.
-    """
+    """Source specs -> (TF2 key -> tensor name, source key -> its TF2 keys); ``keys`` renames."""
     flat: dict[str, str] = {}
     parts: dict[str, tuple[str, ...]] = {}
     for key, spec in specs.items():
@@ -272,12 +269,9 @@ class Builder:
                 "a SavedModel restore its variables/ folder; for a GraphDef load the .meta file"
             )
         restore_op, filename = model.restore_op, model.filename_tensor
+        has_saver = all(n and in_graph(self.graph, n) for n in (restore_op, filename))
         try:
-            if (
-                restore_op
-                and filename
-                and all(in_graph(self.graph, n) for n in (restore_op, filename))
-            ):
+            if has_saver:
                 fn = self.wrapped.prune(
                     feeds=[self.graph.as_graph_element(filename)],
                     fetches=[self.graph.as_graph_element(restore_op)],
@@ -331,13 +325,11 @@ class Builder:
         if self.freeze:
             pruned = self._frozen(plan.name, pruned)
         self.pruned[plan.name] = pruned
-        in_specs = {k: spec_of(t, self.graph.as_graph_element(t)) for k, t in in_flat.items()}
+        in_specs = {k: spec_of(t, f) for (k, t), f in zip(in_flat.items(), feeds)}
         out_specs = {k: spec_of(t, fetches[k]) for k, t in out_flat.items()}
         tf_specs = [
-            tf().TensorSpec(self._input_shape(k, t), t_dtype, name=_arg_name(k))
-            for k, t, t_dtype in (
-                (k, t, self.graph.as_graph_element(t).dtype) for k, t in in_flat.items()
-            )
+            tf().TensorSpec(self._input_shape(k, t), f.dtype, name=_arg_name(k))
+            for (k, t), f in zip(in_flat.items(), feeds)
         ]
 
         def body(*args: Any) -> dict[str, Any]:
@@ -359,8 +351,7 @@ class Builder:
         return converted, concrete
 
     def _input_shape(self, key: str, tensor: str) -> tf_types.TensorShape:
-        """The TF2 input's shape: ``shapes[key]`` (or by tensor name) when given, checked against
-        the graph's static shape; else the static shape."""
+        """``shapes[key]`` (or by tensor name), checked against the static shape; else that."""
         static = self.graph.as_graph_element(tensor).shape
         given = self.shapes.get(key, self.shapes.get(tensor, self.shapes.get(tensor.split(":")[0])))
         if given is None:
@@ -374,8 +365,7 @@ class Builder:
         return want
 
     def _fetchable(self, t: tf_types.Tensor) -> tf_types.Tensor:
-        """A variable fetched as a tensor (TF1 gave its value; the handle is now a resource):
-        a read of it."""
+        """A read of a fetched variable (TF1 gave its value; the handle is now a resource)."""
         if t.dtype != tf().resource or t.op.type != "VarHandleOp":
             return t
         with self.graph.as_default():
@@ -435,11 +425,8 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
 def unique_library(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None
 ) -> tuple[GraphDef, MetaGraphDef | None]:
-    """Give library functions and shared resource names a per-conversion suffix.
-
-    Converting the same model twice in one process would otherwise register clashing functions
-    and share tables between the two conversions (this mirrors TF's own TF1-SavedModel loader).
-    """
+    """Give library functions and shared resource names a per-conversion suffix (as TF's TF1
+    loader does): two conversions in one process would clash on functions and share tables."""
     from tensorflow.python.saved_model import function_deserialization
 
     suffix = f"_explorer_{next(_uid)}_{os.getpid()}"
@@ -458,8 +445,7 @@ def unique_library(
 
 @functools.cache
 def _initializer_class() -> type:
-    """A ``TrackableResource`` that runs the model's init op with its asset files, on conversion
-    and again whenever the SavedModel is loaded (how TF2 SavedModels initialise tables)."""
+    """A ``TrackableResource`` running the init op with its assets, also on each SavedModel load."""
 
     class Initializer(tf().saved_model.experimental.TrackableResource):  # type: ignore[misc]
         def __init__(self, init_fn: Callable[..., Any] | None, assets: list[Any]) -> None:

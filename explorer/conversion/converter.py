@@ -1,11 +1,6 @@
-"""Step 5 of the flow: ``convert(model)`` -> :class:`V2Model`, per signature a ``tf.function``
-over the graph pruned to it, variables lifted as resource variables restored from the checkpoint,
-tables initialised from the assets (built by :mod:`explorer.conversion.build`).
-
-Keys: dense tensors keep their signature keys; a sparse ``k`` becomes ``k_indices``, ``k_values``,
-``k_dense_shape``; a signature listing one tensor under several input keys (TFMA's ``labels``)
-takes only its placeholder inputs and computes the rest (``tf.saved_model.load`` refuses those).
-"""
+"""Step 5 of the flow: ``convert(model)`` -> :class:`V2Model` (built by ``conversion/build.py``).
+A sparse key ``k`` becomes ``k_indices``, ``k_values``, ``k_dense_shape``; a signature listing one
+tensor under several input keys takes only its placeholder inputs and computes the rest."""
 
 from __future__ import annotations
 

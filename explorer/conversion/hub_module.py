@@ -1,12 +1,8 @@
-"""Converting TF1 Hub modules: :class:`HubBuilder` adds what ``hub.Module`` carries.
-
-Update ops (``UPDATE_OPS``: batch-norm moving averages) run with each signature whose inputs
-they need, as under ``tf.control_dependencies(UPDATE_OPS)`` (``hub.load`` drops them);
-regularization losses become a function ``regularization_losses()``; the ``trainable_variables``
-collection is recorded by name (old exports do not mark ``VariableDef.trainable``).
-:func:`convert_hub_for_keras` puts the inference graph (``default``) and the ``train`` graph
-(``default__train``) in one SavedModel sharing one set of variables.
-"""
+"""Converting TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with each signature whose
+inputs they need (``hub.load`` drops them), regularization losses become
+``regularization_losses()``, ``trainable_variables`` is recorded by name;
+:func:`convert_hub_for_keras` puts the ``default`` and ``default__train`` graphs in one SavedModel
+sharing one set of variables."""
 
 from __future__ import annotations
 
@@ -105,13 +101,16 @@ class HubBuilder(Builder):
             self.plans = self.plans + self.train_plans
         self.updates = {k: v for k, v in updates.items() if v}
         v2 = super().build()
-        names = _trainable_names(self.model)
+        trainable_defs = variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
+        names = [op_name(vd.variable_name) for vd in trainable_defs]
         trainable = set(names)
         for v in v2.variables:  # TF1-era VariableDefs lack ``trainable``: the collection decides
             if v.name.split(":")[0] in trainable and not v.trainable and hasattr(v, "_trainable"):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API
         root = v2._root
-        losses = [] if self.freeze else self._losses()  # they read variables: none when frozen
+        # Regularization losses read variables: none when frozen.
+        reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
+        losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
         if losses:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
 
@@ -234,10 +233,6 @@ class HubBuilder(Builder):
         )
         return converted, fn
 
-    def _losses(self) -> list[tf_types.Tensor]:
-        names = self.model.collection(REGULARIZATION_LOSSES)
-        return [self.graph.as_graph_element(n) for n in names if in_graph(self.graph, n)]
-
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
     return dataclasses.replace(
@@ -249,13 +244,11 @@ def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
 
 def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
     """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
-    ops = [n.split(":")[0].lstrip("^") for n in model.collection(UPDATE_OPS)]
+    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
     if not ops:
         return []
-    fed = set()
-    for s in plan.inputs.values():
-        for t in s.components or (s.name,):
-            fed.add(t[len(prefix) :].split(":")[0] if t.startswith(prefix) else t.split(":")[0])
+    specs = plan.inputs.values()
+    fed = {op_name(t.removeprefix(prefix)) for s in specs for t in s.components or (s.name,)}
     placeholders = {n.name for n in model.graph_def.node if n.op in INPUT_OPS}
     defaults = {n.name for n in model.graph_def.node if n.op in DEFAULT_PLACEHOLDER_OPS}
     out = []
@@ -264,10 +257,3 @@ def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
         if needed and needed <= fed:
             out.append(prefix + op)
     return out
-
-
-def _trainable_names(model: V1Model) -> list[str]:
-    """Variable names in the module's ``trainable_variables`` collection."""
-    return [
-        op_name(vd.variable_name) for vd in variable_defs(model.meta_graph, TRAINABLE_VARIABLES)
-    ]

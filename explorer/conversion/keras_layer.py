@@ -1,15 +1,11 @@
-"""Keras 3: a converted model (any TF2 SavedModel) as a layer that takes and returns dicts.
+"""Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts.
 
-Unlike ``keras.layers.TFSMLayer`` (one positional input; weights the endpoint never reads), a
-:class:`SavedModelLayer` takes ``{key: tensor}``, exposes the SavedModel's own variables as its
-weights and saves into a ``.keras`` file with the SavedModel inside. A TF1 Hub module gives a
-:class:`HubModuleLayer`: its ``train`` graph while training, its regularization losses as Keras
-losses (``hub.KerasLayer`` fails on these under Keras 3, tensorflow/hub#903).
-
-Security: the layer runs a graph read from the file (graph ops can touch files), so Keras safe
-mode refuses it: ``safe_mode=False`` only for files you trust. Import this module (or touch
-``explorer.keras_layer``) before ``keras.models.load_model`` to register the classes.
-"""
+Unlike ``keras.layers.TFSMLayer``, a :class:`SavedModelLayer` takes ``{key: tensor}``, exposes the
+SavedModel's own variables as weights and saves into a ``.keras`` file with the SavedModel inside;
+a TF1 Hub module gives a :class:`HubModuleLayer` (``train`` graph while training, regularization
+losses as Keras losses; ``hub.KerasLayer`` fails on these under Keras 3). The layer runs a stored
+graph, so Keras safe mode refuses it (``safe_mode=False`` for files you trust). Import this module
+before ``keras.models.load_model`` to register the classes."""
 
 from __future__ import annotations
 
@@ -35,7 +31,7 @@ from explorer.errors import (
 )
 from explorer.feeding.feeds import key_mismatch
 from explorer.loading.hub_module import is_hub_module
-from explorer.loading.model import V1Model, load
+from explorer.loading.model import V1Model, load, pick_signature
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
 
@@ -96,7 +92,7 @@ class SavedModelLayer(keras.layers.Layer):
         **kwargs: Any,
     ) -> None:
         if kwargs.get("name") is None:
-            kwargs["name"] = _layer_name(signature)
+            kwargs["name"] = re.sub(r"\W", "_", signature) or "saved_model"
         kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.filepath = str(filepath)
@@ -134,13 +130,7 @@ class SavedModelLayer(keras.layers.Layer):
                 f"{folder} does not load as a TF2 SavedModel ({first_line(e)}): convert it "
                 "first with explorer.convert(path).save(out_dir)"
             ) from None
-        sigs = dict(loaded.signatures)
-        if self.signature not in sigs:
-            raise SignatureNotFoundError(
-                f"signature {self.signature!r} is not in {folder}: choose one of "
-                f"{', '.join(sorted(sigs)) or 'none'}"
-            )
-        fn = sigs[self.signature]
+        fn = pick_signature(dict(loaded.signatures), self.signature, folder)
         in_specs = {k: _spec(s) for k, s in sorted(fn.structured_input_signature[1].items())}
         out_specs = {k: _spec(s) for k, s in sorted(fn.structured_outputs.items())}
         if getattr(self, "input_specs", None) is not None and (
@@ -180,8 +170,7 @@ class SavedModelLayer(keras.layers.Layer):
         return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
-        """A Keras weight of this layer; :meth:`_attach` points its ``_value`` (the wrapped
-        ``tf.Variable``) at the SavedModel's own, so signature, optimizer and store share it."""
+        """A Keras weight whose ``_value`` :meth:`_attach` points at the SavedModel's variable."""
         with keras.name_scope(self.name, caller=self):
             w = keras.Variable(
                 initializer="zeros", shape=shape, dtype=dtype, trainable=trainable, name=name
@@ -307,10 +296,6 @@ class SavedModelLayer(keras.layers.Layer):
             w.assign(value)
 
 
-def _layer_name(signature: str) -> str:
-    return re.sub(r"\W", "_", signature) or "saved_model"
-
-
 def _spec(t: Any) -> dict[str, Any]:
     shape = None if t.shape.rank is None else [None if d is None else int(d) for d in t.shape]
     return {"shape": shape, "dtype": t.dtype.name}
@@ -353,8 +338,7 @@ class HubModuleLayer(SavedModelLayer):
         self._losses_fn = getattr(self._loaded, "regularization_losses", None)
 
     def _is_trainable(self, variable: Any) -> bool:
-        """In the module's ``trainable_variables`` collection (old exports do not mark
-        ``VariableDef.trainable``)."""
+        """By the ``trainable_variables`` collection (old exports lack the VariableDef flag)."""
         if self._trainable_names is not None:
             return variable.name.split(":")[0] in self._trainable_names
         return super()._is_trainable(variable)

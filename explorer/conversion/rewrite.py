@@ -1,12 +1,8 @@
-"""The ref -> resource variable rewrite (TF2 refuses ``float_ref`` tensors; ``wrap_function``
-does not lift reference variables): :func:`to_resource_variables`.
-
-Each ``VariableV2`` becomes a ``VarHandleOp`` and each op using it its resource counterpart
-(:data:`REWRITES`): ``Identity`` -> ``ReadVariableOp``; an update (:data:`UPDATE_OPS`) -> the
-resource op ``<name>/resource_update`` then a read keeping the name (TF1 updates return the new
-value); ``RefSwitch`` & co. -> the plain op on the handle; any other reader gets its own read. An
-op needing a reference input with no rewrite is a :class:`ConversionError` naming it.
-"""
+"""The ref -> resource variable rewrite (:func:`to_resource_variables`): TF2 refuses ``float_ref``
+tensors and ``wrap_function`` does not lift reference variables. Each ``VariableV2`` becomes a
+``VarHandleOp`` and each user its resource counterpart (:data:`REWRITES`); an update becomes
+``<name>/resource_update`` then a read keeping the name (TF1 updates return the new value); any
+other reader gets its own read; a reference input with no rewrite is a :class:`ConversionError`."""
 
 from __future__ import annotations
 
@@ -97,19 +93,13 @@ class RewriteContext:
     ) -> NodeDef:
         """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
         ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
-        from tensorflow.core.framework import node_def_pb2
-
-        node = node_def_pb2.NodeDef()
-        node.op = "ReadVariableOp"
-        node.name = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
+        own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
+        node = _new_node("ReadVariableOp", own, consumer)
         node.input.append(handle or var)
         node.input.extend(i for i in consumer.input if i.startswith("^"))
         if after is not None:
             node.input.append(f"^{after}")
         node.attr["dtype"].type = self.dtype_of(var)
-        node.device = consumer.device
-        if "_class" in consumer.attr:
-            node.attr["_class"].CopyFrom(consumer.attr["_class"])
         if name is None:
             self.reads_added += 1
         return node
@@ -208,8 +198,7 @@ _DT_RESOURCE = 20
 
 @rewrites(*REF_FORWARDS)
 def _forward(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the resource handle flows where the
-    reference did, and its consumers (reads, assigns) are rewritten like the variable's own."""
+    """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the handle flows where the reference did."""
     out = _new_node(REF_FORWARDS[node.op][0], node.name, node)
     out.input.extend(node.input)
     _copy_attrs(node, out)
@@ -220,8 +209,7 @@ def _forward(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
 def _update_then_read(
     ctx: RewriteContext, node: NodeDef, resource_op: str, rename: dict[str, str] | None = None
 ) -> list[NodeDef]:
-    """``resource_op`` doing the update under ``<name>/resource_update``, then a read keeping
-    ``node.name`` (control edge on the update) for consumers of the old ref output."""
+    """``resource_op`` as ``<name>/resource_update``, then a read named ``node.name`` after it."""
     inputs, extra = ctx.split_inputs(node)
     var = ctx.var_of(node.input[0])
     if var is None:
@@ -242,36 +230,18 @@ def _update_then_read(
     return [*extra, update, read]
 
 
+# Training ops ``Apply<X>`` and ``SparseApply<Y>`` (their resource ops: ``Resource`` + the name).
+_APPLY = (
+    "GradientDescent ProximalGradientDescent Momentum KerasMomentum Adam AdaMax Adagrad AdagradV2 "
+    "AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 AddSign PowerSign"
+)
+_SPARSE_APPLY = (
+    "Momentum KerasMomentum Adagrad AdagradV2 AdagradDA ProximalAdagrad ProximalGradientDescent "
+    "Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
+)
 _APPLY_OPS = (
-    "ApplyGradientDescent",
-    "ApplyProximalGradientDescent",
-    "ApplyMomentum",
-    "ApplyKerasMomentum",
-    "ApplyAdam",
-    "ApplyAdaMax",
-    "ApplyAdagrad",
-    "ApplyAdagradV2",
-    "ApplyAdagradDA",
-    "ApplyProximalAdagrad",
-    "ApplyAdadelta",
-    "ApplyRMSProp",
-    "ApplyCenteredRMSProp",
-    "ApplyFtrl",
-    "ApplyFtrlV2",
-    "ApplyAddSign",
-    "ApplyPowerSign",
-    "SparseApplyMomentum",
-    "SparseApplyKerasMomentum",
-    "SparseApplyAdagrad",
-    "SparseApplyAdagradV2",
-    "SparseApplyAdagradDA",
-    "SparseApplyProximalAdagrad",
-    "SparseApplyProximalGradientDescent",
-    "SparseApplyAdadelta",
-    "SparseApplyRMSProp",
-    "SparseApplyCenteredRMSProp",
-    "SparseApplyFtrl",
-    "SparseApplyFtrlV2",
+    *(f"Apply{x}" for x in _APPLY.split()),
+    *(f"SparseApply{y}" for y in _SPARSE_APPLY.split()),
 )
 _SCATTERS = ("Update", "Add", "Sub", "Mul", "Div", "Min", "Max", "NdUpdate", "NdAdd", "NdSub")
 # Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
@@ -291,16 +261,13 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     return _update_then_read(ctx, node, op, {"T": "dtype"} if scatter else None)
 
 
-@rewrites("IsVariableInitialized")
-def _is_initialized(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    out = _new_node("VarIsInitializedOp", node.name, node)
-    out.input.extend(node.input)
-    return [out]
+_RENAMED = {"IsVariableInitialized": "VarIsInitializedOp", "CountUpTo": "ResourceCountUpTo"}
 
 
-@rewrites("CountUpTo")
-def _count_up_to(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    out = _new_node("ResourceCountUpTo", node.name, node)
+@rewrites(*_RENAMED)
+def _renamed(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
+    """The resource op of the same inputs (and the attrs it declares)."""
+    out = _new_node(_RENAMED[node.op], node.name, node)
     out.input.extend(node.input)
     _copy_attrs(node, out)
     return [out]
@@ -337,12 +304,9 @@ class RewriteResult:
 def to_resource_variables(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None = None, path: str = "the graph"
 ) -> RewriteResult:
-    """Copies of ``graph_def`` and ``meta_graph`` (its ``VariableDef.is_resource`` set, ``_ref``
-    dtypes dropped from signatures) with reference variables rewritten; ``path`` for messages.
-
-    Raises:
-        ConversionError: an op needs a reference input and has no registered rewrite.
-    """
+    """Copies of ``graph_def`` and ``meta_graph`` (``VariableDef.is_resource`` set, no ``_ref``
+    signature dtypes) with reference variables rewritten; ``path`` for messages. Raises
+    ``ConversionError`` for an op needing a reference input with no registered rewrite."""
     from tensorflow.core.framework import graph_pb2
 
     variables = {n.name: n for n in graph_def.node if n.op in REF_VARIABLE_OPS}

@@ -130,13 +130,11 @@ class V2Runner(Runner):
                 flat.update(zip(parts, value))
         args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
         fn = self._fn
-        where = self.path or (self.v2_model.source.path if self.v2_model is not None else "v2")
+        where = self.path or self.v2_model.source.path
+        by_key = self.v2_model is None  # a loaded signature takes keywords, a tf.function positions
         try:
-            if self.v2_model is not None:
-                raw = bounded(lambda: fn(*args), None, f"signature {c.name!r}", where)
-            else:
-                kwargs = dict(zip(c.inputs, args))
-                raw = bounded(lambda: fn(**kwargs), None, f"signature {c.name!r}", where)
+            call = (lambda: fn(**dict(zip(c.inputs, args)))) if by_key else (lambda: fn(*args))
+            raw = bounded(call, None, f"signature {c.name!r}", where)
         except (tf().errors.OpError, ValueError, TypeError) as e:
             where = f" ({self.path})" if self.path else ""
             fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))

@@ -24,23 +24,11 @@ ROLE_ALIASES = {
 }
 
 # Optimizer slots and training bookkeeping: in the checkpoint, never part of a rewritten model.
-_OPTIMIZER_TOKENS = frozenset(
-    {
-        "Adam",
-        "Adam_1",
-        "Momentum",
-        "RMSProp",
-        "RMSProp_1",
-        "Adagrad",
-        "AdagradDA",
-        "Adadelta",
-        "Adadelta_1",
-        "Ftrl",
-        "Ftrl_1",
-        "ProximalAdagrad",
-        "ExponentialMovingAverage",
-    }
+_OPTIMIZER_SLOTS = (
+    "Adam Adam_1 Momentum RMSProp RMSProp_1 Adagrad AdagradDA Adadelta Adadelta_1 Ftrl Ftrl_1 "
+    "ProximalAdagrad ExponentialMovingAverage"
 )
+_OPTIMIZER_TOKENS = frozenset(_OPTIMIZER_SLOTS.split())
 _BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
 
 
@@ -185,14 +173,9 @@ def map_weights(
         by_v1[v1_name] = Match(v1_name, path, shape, "override")
         taken.add(path)
 
-    sources = []
-    for name in values:
-        if name in overrides:
-            continue
-        if _is_optimizer_state(name):
-            result.skipped.append(name)
-        else:
-            sources.append(name)
+    rest = [n for n in values if n not in overrides]
+    result.skipped += [n for n in rest if _is_optimizer_state(n)]
+    sources = [n for n in rest if not _is_optimizer_state(n)]
     model_prefix = getattr(keras_model, "name", "")
     groups: dict[tuple[str, tuple[int, ...]], tuple[list[str], list[str]]] = {}
     for name in sources:
@@ -241,13 +224,10 @@ def _match_group(
         return [Match(n, by_name[n], shape, "name") for n in src]
     if len(src) == len(dst):
         return [Match(n, p, shape, "order") for n, p in zip(src, dst)]
-    used: set[str] = set()
-    out = []
+    first: dict[str, str] = {}  # Keras path -> the first v1 name agreeing with it
     for n, p in by_name.items():
-        if p not in used:
-            used.add(p)
-            out.append(Match(n, p, shape, "name"))
-    return out
+        first.setdefault(p, n)
+    return [Match(n, p, shape, "name") for p, n in first.items()]
 
 
 def _resolve_path(path: str, targets: Mapping[str, Any]) -> str:

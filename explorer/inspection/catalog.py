@@ -8,6 +8,7 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -79,13 +80,11 @@ class Catalog:
             return model.memo["catalog"]
         shapes: dict[str, Shape] = {}
         for sig in model.signatures.values():
-            for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
+            for spec in [*sig.inputs.values(), *sig.outputs.values()]:
                 if spec.kind == "dense" and spec.name and spec.shape is not None:
                     shapes.setdefault(spec.name, spec.shape)
-        catalog = model.memo["catalog"] = cls(
-            model.graph_def, shapes=shapes, source=str(model.path)
-        )
-        return catalog
+        model.memo["catalog"] = cls(model.graph_def, shapes=shapes, source=str(model.path))
+        return model.memo["catalog"]
 
     def __len__(self) -> int:
         return len(self._names)
@@ -342,11 +341,9 @@ class Catalog:
                 for op in frontier:
                     info = self.op(op)
                     if direction < 0:
-                        near = [t.partition(":")[0] for t in info.inputs] + list(
-                            info.control_inputs
-                        )
+                        near = [*(t.partition(":")[0] for t in info.inputs), *info.control_inputs]
                     else:
-                        near = list(info.consumers) + list(info.control_consumers)
+                        near = [*info.consumers, *info.control_consumers]
                     for other in near:
                         if other not in depth and len(depth) < limit:
                             depth[other] = direction * d
@@ -408,12 +405,8 @@ class Catalog:
     @functools.cached_property
     def _blob_and_starts(self) -> tuple[str, list[int]]:
         """The names joined by newlines, and where each starts in it."""
-        starts = [0] * len(self._names)
-        pos = 0
-        for i, name in enumerate(self._names):
-            starts[i] = pos
-            pos += len(name) + 1
-        return "\n".join(self._names), starts
+        starts = list(itertools.accumulate((len(n) + 1 for n in self._names), initial=0))
+        return "\n".join(self._names), starts[:-1]
 
     @functools.cached_property
     def _lower_blob_and_starts(self) -> tuple[str, list[int]]:

@@ -32,7 +32,7 @@ def admit(
     _once(model, ("gate", "registered"), require_registered)
     _once(model, ("gate", "safe", scope, allow_unsafe), require_safe, allow_unsafe, scope)
     _once(model, ("gate", "assets"), require_regular_assets)
-    key = ("gate", "preflight", isolation.generation())
+    key = ("gate", "preflight")
     everything = model.memo.get((*key, True, True), False)  # None: it passed
     if isolation.is_enabled() and everything is not None:
         preflight = isolation.preflight

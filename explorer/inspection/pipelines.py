@@ -42,8 +42,7 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
     for node in graph_def.node:
         if node.op not in PIPELINE_OUTPUT_OPS:
             continue
-        used = sorted(g.used_outputs(node.name))
-        for k in used:
+        for k in sorted(g.used_outputs(node.name)):
             feature, parse = g.feature_of(node, k)
             out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
     return out
@@ -57,13 +56,12 @@ class _Graph:
         self.consumers = self.index.op_consumers
 
     def used_outputs(self, name: str) -> set[int]:
-        out = set()
-        for c in self.consumers.get(name, []):
-            for i in c.input:
-                if not i.startswith("^") and op_name(i) == name:
-                    idx = i.partition(":")[2]
-                    out.add(int(idx) if idx else 0)
-        return out
+        return {
+            int(i.partition(":")[2] or 0)
+            for c in self.consumers.get(name, [])
+            for i in c.input
+            if not i.startswith("^") and op_name(i) == name
+        }
 
     def feature_of(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         try:
@@ -134,8 +132,7 @@ class _Graph:
 
 
 def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:
-    """The feature key of one output of a parse op (``ref``: ``op:3`` in a graph, or
-    ``op:dense_values:1`` in a function body)."""
+    """The feature key of a parse op's output ``ref`` (``op:3``, or ``op:dense_values:1``)."""
     parts = ref.split(":")
     ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
     sparse, dense, _ = keys_in(nodes, node)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -69,8 +68,7 @@ class GraphFacts:
         return frozenset(op.name for op in self.catalog.ops if op.type in PIPELINE_OUTPUT_OPS)
 
     def _source_of(self, tensor: str) -> str | None:
-        """The source key a data input reads: its op (a placeholder), or the tensor itself
-        (a pipeline output); ``None`` for anything else."""
+        """The source a data input reads: a placeholder op, a pipeline output tensor, or None."""
         name = op_name(tensor)
         if name in self.pipeline_ops:
             return tensor if ":" in tensor else f"{tensor}:0"
@@ -218,11 +216,9 @@ class GraphFacts:
         out = {}
         for op in self.ops:
             if op.type in LAYER_OPS:
-                for t in op.inputs:
-                    w = self.weight_of(t)
-                    if w is not None:
-                        out[op.name] = w
-                        break
+                w = next(filter(None, map(self.weight_of, op.inputs)), None)
+                if w is not None:
+                    out[op.name] = w
         return out
 
     @cached_property
@@ -240,8 +236,7 @@ class GraphFacts:
 
     @cached_property
     def _weight_flags(self) -> dict[str, int]:
-        """Op -> bits: 1 computed from a trained variable, 2 from an untrained one, 4 from any
-        weight (variables or constant weights)."""
+        """Op -> bits: 1 from a trained variable, 2 from an untrained one, 4 from any weight."""
         trained = self.trained
         flags: dict[str, int] = {}
         for op in self.catalog.ops:
@@ -297,10 +292,12 @@ class GraphFacts:
             for op in self.ops
             if op.type == "ArgMax" and self._reaches_gather_then_loop(op.name)
         ]
-        return frozenset(self._downstream(starts)) if starts else frozenset()
+        if not starts:
+            return frozenset()
+        return frozenset(self.index.downstream(starts, control=False, excluded=self.excluded))
 
     def _reaches_gather_then_loop(self, start: str, limit: int = 60) -> bool:
-        seen, todo, gathered = set(), deque([(start, False)]), False
+        seen, todo = set(), deque([(start, False)])
         while todo and len(seen) < limit:
             name, through = todo.popleft()
             if (name, through) in seen:
@@ -310,12 +307,8 @@ class GraphFacts:
             if through and op.type in CONTROL_FLOW_BACK_EDGE_OPS:
                 return True
             now = through or op.type in ("Gather", "GatherV2", "ResourceGather")
-            gathered = gathered or now
             todo.extend((c, now) for c in op.consumers if c not in self.excluded)
         return False
-
-    def _downstream(self, names: Iterable[str]) -> set[str]:
-        return self.index.downstream(names, control=False, excluded=self.excluded)
 
     @cached_property
     def generated(self) -> dict[str, tuple[str, str]]:

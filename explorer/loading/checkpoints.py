@@ -31,14 +31,9 @@ _PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
 
 def read_variables(model: V1Model) -> dict[str, Any]:
-    """Graph variable name (``dense/kernel``) -> ndarray, in graph order, read with
-    ``tf.train.load_checkpoint``; variables the saver does not save are left out; ``{}`` for a
-    frozen graph.
-
-    Raises:
-        MissingVariablesError: the graph has variables but no checkpoint, the checkpoint cannot be
-            read, or a saved variable is missing from it.
-    """
+    """Graph variable name (``dense/kernel``) -> ndarray, in graph order, from the checkpoint;
+    variables the saver does not save are left out; ``{}`` for a frozen graph. Raises
+    ``MissingVariablesError``: no checkpoint, an unreadable one, or a saved variable missing."""
     import numpy as np  # lazy: loading a model needs no numpy
 
     names = [v.name for v in model.variables]
@@ -66,10 +61,7 @@ def read_variables(model: V1Model) -> dict[str, Any]:
             if name in saved:  # the saver writes it, so it must be there
                 missing.append(name)
             continue
-        value = np.asarray(reader.get_tensor(key))
-        if spec:
-            value = value[_slices(spec)]
-        out[name] = value
+        out[name] = np.asarray(saved_value(reader, key, spec))
     if missing:
         shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
         raise MissingVariablesError(
@@ -107,8 +99,7 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
 
 
 def _partition_keys(meta_graph: MetaGraphDef | None) -> dict[str, tuple[str, str]]:
-    """:func:`checkpoint_keys` of partitioned variables from ``VariableDef.save_slice_info_def``
-    (graphs restored without Save ops: a TF1 Hub module)."""
+    """Partitioned variables' keys from ``save_slice_info_def`` (no Save ops: TF1 Hub)."""
     out: dict[str, tuple[str, str]] = {}
     for vd in variable_defs(meta_graph, "variables"):
         info = vd.save_slice_info_def

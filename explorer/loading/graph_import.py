@@ -43,12 +43,8 @@ def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> Grap
 
 
 def import_into(model: V1Model, graph: tf_types.Graph) -> None:
-    """Import the model's prepared graph into ``graph``: a MetaGraph with ``import_meta_graph``
-    (collections, variables, Saver), a GraphDef with ``import_graph_def`` under no name scope.
-
-    Raises:
-        SessionError, ModelFormatError: TensorFlow refused the graph.
-    """
+    """Import the model's prepared graph into ``graph`` (``import_meta_graph``, or
+    ``import_graph_def`` under no name scope); ``SessionError``/``ModelFormatError`` if refused."""
     gd = prepare_graph_def(model)
     try:
         with graph.as_default():

@@ -1,11 +1,7 @@
-"""TF1 Hub modules (``hub.Module`` format): recognise, read the ModuleDef, choose a tag set.
-
-A folder with ``tfhub_module.pb`` (a ``ModuleDef``, ``FORMAT_V3``, declared here: no
-``tensorflow_hub`` needed) beside a SavedModel with one MetaGraph per tag set: ``set()`` the
-inference graph (the default), ``{"train"}`` the training graph (batch statistics,
-``UPDATE_OPS``). Signatures come from ``hub.add_signature`` (``default`` the main one); there is no
-Saver and no init op (tables from the ``table_initializer`` collection with the module's assets).
-"""
+"""TF1 Hub modules: ``tfhub_module.pb`` (a ``ModuleDef``, declared here: no ``tensorflow_hub``)
+beside a SavedModel, one MetaGraph per tag set (``set()`` inference, ``{"train"}`` training).
+Signatures from ``hub.add_signature`` (``default``); no Saver, no init op (tables from the
+``table_initializer`` collection)."""
 
 from __future__ import annotations
 
@@ -121,8 +117,7 @@ def load_hub_module(
 
 
 def _point_asset_constants(model: V1Model) -> None:
-    """Give the asset path constants (``SAVEDMODEL-ASSET`` as exported) the module's own files,
-    as ``hub.Module`` does on load: BERT's ``tokenization_info`` returns its ``vocab_file``."""
+    """Point asset path constants at the module's files, as ``hub.Module`` does (BERT's vocab)."""
     nodes = {n.name: n for n in model.graph_def.node}
     for tensor, path in model.assets.items():
         node = nodes.get(tensor.split(":")[0])

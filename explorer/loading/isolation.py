@@ -1,12 +1,10 @@
 """Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
 
-:func:`preflight` (the gate's last step) has a long-lived worker import the graph, run its table
-initialisers (a hostile vocabulary aborts with ``bad_alloc``) and read the checkpoint (values up to
-``CHECK_DATA_BYTES``: checksums). TF's ordinary errors are left to the in-process import; a dead,
-hung or otherwise failing worker is a :class:`ModelFormatError` (TF's last log line); a checkpoint
-of another graph a :class:`MissingVariablesError`. Same bytes are checked once.
-``TF1_EXPLORER_ISOLATE=0`` turns it off; ``TF1_EXPLORER_IMPORT_TIMEOUT`` (s, default 120) limits it.
-"""
+:func:`preflight` has a long-lived worker import the graph, run its table initialisers and read the
+checkpoint (up to ``CHECK_DATA_BYTES``); a dead, hung or failing worker is a
+:class:`ModelFormatError`, a checkpoint of another graph a :class:`MissingVariablesError`; same
+bytes are checked once. ``TF1_EXPLORER_ISOLATE=0`` turns it off, ``TF1_EXPLORER_IMPORT_TIMEOUT``
+(s, default 120) limits it."""
 
 from __future__ import annotations
 
@@ -29,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from explorer._tf import quiet_env, tf, tf1
 from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
 from explorer.graph import protos
-from explorer.loading.graph_import import init_op_names, prepare_graph_def
+from explorer.loading.graph_import import in_graph, init_op_names, prepare_graph_def
 from explorer.loading.model import meta_graph_with
 
 if TYPE_CHECKING:
@@ -40,7 +38,6 @@ _STATE = {
     "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
     not in ("0", "false", "no", "off"),
     "timeout": float(os.environ.get("TF1_EXPLORER_IMPORT_TIMEOUT", "120")),
-    "generation": 0,
 }
 START_TIMEOUT_S = 300.0  # importing TensorFlow in the worker on a busy machine
 CHECK_DATA_BYTES = 256 * 2**20  # checkpoints up to this size are read whole (checksums) first
@@ -82,10 +79,8 @@ def preflight(
     limit = float(timeout if timeout is not None else _STATE["timeout"])
     gd = prepare_graph_def(model)
     mg = meta_graph_with(model.meta_graph, gd)
-    if mg is not None:
-        kind, payload = "meta_graph", mg.SerializeToString(deterministic=True)
-    else:
-        kind, payload = "graph_def", gd.SerializeToString(deterministic=True)
+    kind = "meta_graph" if mg is not None else "graph_def"
+    payload = (mg if mg is not None else gd).SerializeToString(deterministic=True)
     init = None
     if initialize and (model.init_op or model.assets or _has_table_init(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
@@ -299,12 +294,6 @@ _WORKER = _Worker()
 atexit.register(_WORKER.stop)
 
 
-def shutdown() -> None:
-    """Stop the worker process now (it starts again when next needed)."""
-    with _WORKER.lock:
-        _WORKER.stop()
-
-
 def worker_pid() -> int | None:
     """The worker's process id while it runs, else ``None``."""
     proc = _WORKER.proc
@@ -314,19 +303,6 @@ def worker_pid() -> int | None:
 def stats() -> dict[str, int]:
     """How many worker processes were started and requests sent in this process."""
     return {"starts": _WORKER.starts, "requests": _WORKER.requests, "cached": len(_CHECKED)}
-
-
-def clear_cache() -> None:
-    """Forget which graphs and checkpoints were already checked (the gate's preflight verdicts
-    kept on models too: they name the :func:`generation` they were given in)."""
-    _CHECKED.clear()
-    _CKPT_CACHE.clear()
-    _STATE["generation"] += 1
-
-
-def generation() -> int:
-    """How many times :func:`clear_cache` ran: a preflight verdict holds within one."""
-    return int(_STATE["generation"])
 
 
 def worker_main() -> int:
@@ -371,26 +347,18 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
         else:
             tf1().import_graph_def(msg, name="")
     config = tf1().ConfigProto(allow_soft_placement=True)
-    session = tf1().Session(graph=graph, config=config)
-    try:
+    with tf1().Session(graph=graph, config=config) as session:
         if init is not None:
             _child_initialize(graph, session, init)
-    finally:
-        session.close()
 
 
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
-    """Run the init op (or the table initialisers) as the session would; its ordinary
-    failures (an uninitialised variable, a missing asset) are left to the in-process run."""
+    """Run the init op as the session would; ordinary failures are left to the in-process run."""
     ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
     if not ops:
         return
-    feeds = {}
-    for name, path in init.get("assets", {}).items():
-        try:
-            feeds[graph.get_tensor_by_name(name)] = path
-        except (KeyError, ValueError):
-            continue
+    assets = init.get("assets", {}).items()
+    feeds = {graph.as_graph_element(n): path for n, path in assets if in_graph(graph, n)}
     try:
         session.run(ops, feeds)
     except (tf().errors.OpError, ValueError, TypeError):

@@ -1,9 +1,6 @@
-"""Step 1 of the flow: parse a TF1 artifact on disk into a :class:`V1Model` (protobufs only).
-
-Artifacts: a SavedModel folder (``.pb``/``.pbtxt``, any tag sets), a TF1 Hub module folder, a
-frozen GraphDef (``.pb``/``.pbtxt``), a checkpoint (``.meta``, prefix, or folder with a
-``checkpoint`` state file; V1 or V2 format). :func:`as_model` is how a verb turns a path into one.
-"""
+"""Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
+V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
+:func:`as_model` is how a verb turns a path into one."""
 
 from __future__ import annotations
 
@@ -30,6 +27,7 @@ from explorer.errors import (
     first_line,
 )
 from explorer.graph import protos
+from explorer.graph.names import op_name
 from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
 from explorer.loading import files, hub_module  # files: only regular files are read
@@ -128,7 +126,13 @@ class V1Model:
     @property
     def init_op(self) -> str | None:
         """The SavedModel's init op name (``__saved_model_init_op``, main_op or legacy_init_op)."""
-        return _init_op_of(self.meta_graph)
+        mg = self.meta_graph
+        if mg is not None and "__saved_model_init_op" in mg.signature_def:
+            outs = mg.signature_def["__saved_model_init_op"].outputs
+            if "__saved_model_init_op" in outs:
+                return op_name(outs["__saved_model_init_op"].name)
+        ops = self.collection("saved_model_main_op") or self.collection("legacy_init_op")
+        return op_name(ops[0]) if ops else None
 
     @property
     def restore_op(self) -> str | None:
@@ -403,10 +407,8 @@ def _read_state_file(folder: Path) -> str | None:
     recorded = state.model_checkpoint_path
     if not recorded:
         return None
-    candidates = [Path(recorded)] if os.path.isabs(recorded) else [folder / recorded]
-    # The state file often records an absolute path from the exporting machine.
-    candidates.append(folder / Path(recorded).name)
-    for c in candidates:
+    # An absolute path stays one; it is often the exporting machine's: try the name here too.
+    for c in (folder / recorded, folder / Path(recorded).name):
         if _checkpoint_exists(c):
             return str(c)
     raise MissingVariablesError(
@@ -435,15 +437,10 @@ def _load_checkpoint(p: Path) -> V1Model:
         else:
             meta = Path(prefix + ".meta")
     elif p.suffix == ".meta":
-        meta = p
-        folder = p.parent
-        prefix_path = p.with_suffix("")
-        if _checkpoint_exists(prefix_path):
-            prefix = str(prefix_path)
-        elif (folder / "checkpoint").is_file():
+        meta, folder = p, p.parent
+        prefix = str(p.with_suffix("")) if _checkpoint_exists(p.with_suffix("")) else None
+        if prefix is None and (folder / "checkpoint").is_file():
             prefix = _read_state_file(folder)
-        else:
-            prefix = None
     else:  # a prefix
         folder = p.parent
         prefix = str(p)
@@ -454,13 +451,12 @@ def _load_checkpoint(p: Path) -> V1Model:
             )
     if not meta.exists():
         metas = sorted(folder.glob("*.meta"))
-        if len(metas) == 1:
-            meta = metas[0]
-        else:
+        if len(metas) != 1:
             raise ModelNotFoundError(
                 f"{meta} does not exist: a checkpoint alone has no graph; give its .meta file "
                 "(or rebuild the graph in code and save a SavedModel)"
             )
+        meta = metas[0]
     files.require_regular_checkpoint(prefix, folder)
     inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
     mg = files.parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
@@ -485,20 +481,6 @@ def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> Met
     mg.CopyFrom(meta_graph)
     mg.graph_def.CopyFrom(graph_def)
     return mg
-
-
-def _init_op_of(mg: MetaGraphDef | None) -> str | None:
-    if mg is None:
-        return None
-    if "__saved_model_init_op" in mg.signature_def:
-        outs = mg.signature_def["__saved_model_init_op"].outputs
-        if "__saved_model_init_op" in outs:
-            return outs["__saved_model_init_op"].name.split(":")[0]
-    for key in ("saved_model_main_op", "legacy_init_op"):
-        col = mg.collection_def.get(key) if key in mg.collection_def else None
-        if col is not None and col.node_list.value:
-            return col.node_list.value[0].split(":")[0]
-    return None
 
 
 def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:

@@ -76,8 +76,7 @@ def repair(model: V1Model) -> None:
 
 
 def _names_nodes(key: str, raw: bytes, nodes: Mapping[str, NodeDef]) -> bool:
-    """Whether ``raw`` parses as the proto of collection ``key`` and every ``*_name(s)`` field of
-    it names a node (what TF's ``from_proto`` looks up on import)."""
+    """Whether ``raw`` parses and its ``*_name(s)`` fields name nodes (TF's ``from_proto``)."""
     module, cls = _PROTO_COLLECTIONS[key]
     msg = getattr(getattr(protos, module), cls)()
     try:

@@ -1,11 +1,9 @@
 """Op replacements: run graphs holding op types this TensorFlow does not register.
 
-``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``: each
-function is called once per node of that type with its data input tensors and its attributes as
-Python values (:func:`attr_values`), and returns a tensor per output, named like the node (an
-``IdentityN``: ``"node:0"`` still names the value). Built-ins (:data:`BUILTIN_REPLACEMENTS`,
-offered by :func:`replacements_for`): ``ImageProjectiveTransform`` and ``GatherTree``.
-"""
+``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``: called
+once per node with its data inputs and attributes (:func:`attr_values`), it returns a tensor per
+output, named like the node. Built-ins (:func:`replacements_for`): ``ImageProjectiveTransform``,
+``GatherTree``."""
 
 from __future__ import annotations
 
@@ -107,17 +105,10 @@ def _scalar(kind: str, v: Any) -> Any:
 
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
-    """Import ``graph_def`` into ``graph`` (the default graph), replacing nodes of the op types
-    in ``model.replacements``; returns the GraphDef still to import (empty when it had a
-    replaced node: a MetaGraph's collections and Saver then come over the imported nodes).
-
-    Waves of ``tf.import_graph_def``: the nodes behind no replaced node, then each replaced
-    node's function on its inputs, its outputs wired (``input_map``) into the next wave.
-
-    Raises:
-        UnsupportedOpError: a replaced op sits inside a function or a ``tf.while_loop``.
-        SessionError: a replacement function failed or returned too few outputs.
-    """
+    """Import ``graph_def`` into the default ``graph`` in waves, each replaced node's function
+    wired (``input_map``) into the next; returns the GraphDef still to import (empty when a node
+    was replaced). ``UnsupportedOpError``: a replaced op inside a function or ``tf.while_loop``;
+    ``SessionError``: a replacement failed or returned too few outputs."""
     replacements = model.replacements
     nodes = list(graph_def.node)
     replaced = {n.name for n in nodes if n.op in replacements}
@@ -265,12 +256,9 @@ def _replace_node(
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")
 def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
-    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8] -> images.
-
-    Each transform row ``[a0, a1, a2, b0, b1, b2, c0, c1]`` maps output pixel (x, y) to input
-    point ((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1; points outside
-    the image read 0. ``interpolation`` is ``NEAREST`` or ``BILINEAR``.
-    """
+    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8] -> images; a row
+    ``[a0, a1, a2, b0, b1, b2, c0, c1]`` maps output (x, y) to input ((a0 x + a1 y + a2) / k,
+    (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1; outside reads 0; NEAREST or BILINEAR."""
     t = tf()
     images, transforms = inputs[0], inputs[1]
     return t.raw_ops.ImageProjectiveTransformV2(
@@ -284,13 +272,10 @@ def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> A
 
 @builtin_replacement("GatherTree", hint="a tf.scan back through the parent ids")
 def gather_tree(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
-    """``tf.contrib.seq2seq.gather_tree``: the full beams from per-step ids and parent pointers.
-
-    Inputs: ``step_ids`` and ``parent_ids`` [max_time, batch, beam], ``max_sequence_lengths``
-    [batch], ``end_token`` (scalar). Output [max_time, batch, beam]: for each beam, the ids read
-    back from step ``min(max_sequence_length, max_time) - 1`` through the parent pointers; steps at
-    or past the length, and steps after the first ``end_token``, are ``end_token``.
-    """
+    """``tf.contrib.seq2seq.gather_tree``: ``step_ids``, ``parent_ids`` [time, batch, beam],
+    ``max_sequence_lengths`` [batch], ``end_token`` -> each beam's ids read back through the
+    parent pointers from its last step; steps at or past the length, or after the first
+    ``end_token``, are ``end_token``."""
     t = tf()
     step_ids, parent_ids, lengths, end_token = inputs
     end_token = t.cast(end_token, step_ids.dtype)

@@ -137,25 +137,6 @@ def test_checked_graphs_are_not_sent_again(mlp_paths):
     assert isolation.stats()["requests"] == before
 
 
-def test_shutdown_and_clear_cache(mlp_paths):
-    """shutdown stops the worker (it restarts on demand); clear_cache makes graphs checked again."""
-    model = explorer.load(mlp_paths["saved_model"])
-    explorer.ModelSession(model).close()
-    pid = isolation.worker_pid()
-    assert pid is not None
-    isolation.shutdown()
-    assert isolation.worker_pid() is None
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
-    isolation.clear_cache()
-    assert isolation.stats()["cached"] == 0
-    before = isolation.stats()
-    explorer.ModelSession(model).close()
-    after = isolation.stats()
-    assert after["requests"] > before["requests"]  # graph (and checkpoint) checked again
-    assert after["starts"] == before["starts"] + 1 and isolation.worker_pid() not in (None, pid)
-
-
 def test_isolation_can_be_turned_off(mlp_paths, tmp_path):
     model = _fresh_graph(mlp_paths, tmp_path, "in_process")
     before = isolation.stats()["requests"]
