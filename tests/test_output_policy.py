@@ -455,6 +455,24 @@ def test_api_save_and_rewrite_follow_the_policy(site):
         rw.save(site["root"] / "mine", overwrite=True)
 
 
+def test_api_feeds_and_reports_refuse_the_models_folder_when_given_the_model(site):
+    from explorer.reporting.html import write_html, write_json
+
+    sm = explorer.load(site["saved_model"])
+    before = snapshot(site["models"])
+    feeds = Feeds({"x:0": np.zeros((2, 3), np.float32)})
+    inside = site["saved_model"] / "variables" / "f.npz"
+    with pytest.raises(ConversionError, match="model"):
+        feeds.save(inside, overwrite=True, model=sm)
+    with pytest.raises(ConversionError, match="model"):
+        write_json(site["saved_model"] / "r.json", {"a": 1}, True, sm)
+    summary = explorer.parity(sm, explorer.convert(sm), source=explorer.Sampled(batches=1))
+    with pytest.raises(ConversionError, match="model"):
+        write_html(site["saved_model"] / "r.html", summary, True, sm, plots=False)
+    assert snapshot(site["models"]) == before
+    assert feeds.save(site["root"] / "f.npz", model=sm).is_file()
+
+
 def test_migrate_refuses_the_models_folder_and_an_existing_report(site, capsys):
     before = snapshot(site["models"])
     sm = str(site["saved_model"])

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     steps["convert"] = v2.summary(written)
     proved = _proved(model, v2, summary)
     title = f"Migration of {model.path}"
-    finish(summary, args, title, proved=proved, output_dir=written, steps=steps)
+    finish(summary, args, title, model, proved=proved, output_dir=written, steps=steps)
     if not args.json:
         if not summary.passed:
             print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")

@@ -14,6 +14,7 @@ from explorer.cli import _common as cli
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
 from explorer.cli._progress import step
 from explorer.comparing.records import Tolerance
+from explorer.loading.model import V1Model
 from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
 
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
     with step(f"comparing v1 and TF2 on {args.batches} batches"):
         summary = parity(model, v2, args.signature, remedy=args.remedy, **custom, **kwargs)
-    finish(summary, args, title=f"Parity of {model.path}")
+    finish(summary, args, f"Parity of {model.path}", model)
     return 0 if summary.passed else 1
 
 
@@ -107,6 +108,7 @@ def finish(
     summary: Any,
     args: argparse.Namespace,
     title: str,
+    model: V1Model,
     proved: dict[str, Any] | None = None,
     last_line: str | None = None,
     **extra: Any,
@@ -117,7 +119,7 @@ def finish(
     if args.report:
         steps = extra.get("steps")
         extra_json = {**first, **(steps or {})} or None
-        write_html(args.report, summary, args.overwrite, title=title, extra=extra_json)
+        write_html(args.report, summary, args.overwrite, model, title=title, extra=extra_json)
     if args.json:
         cli.print_json({**first, **summary.to_json(), **extra})
         return

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         outputs = runner.infer(feeds)
     for path, saved in ((args.save, Feeds(outputs)), (args.save_feeds, feeds)):
         if path:
-            saved.save(path, overwrite=args.overwrite)
+            saved.save(path, args.overwrite, runner.model)
     report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
     for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
         if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from explorer.errors import FeedError
 from explorer.graph.names import shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 DEFAULT_MAX_BYTES = 1 << 30  # runners refuse feeds larger than this (1 GiB); so does sample()
 _SEP = "#"  # separates an input key from its part in .npz entry names
@@ -110,9 +113,12 @@ class Feeds(dict):
         """Bytes held by the arrays (string contents counted by length)."""
         return _total_nbytes(self.values())
 
-    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    def save(
+        self, path: str | os.PathLike[str], overwrite: bool = False, model: V1Model | None = None
+    ) -> Path:
         """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``, all or
-        nothing (an existing file only with ``overwrite``); returns the path. Strings are stored
+        nothing (an existing file only with ``overwrite``; never in or above ``model``'s folder,
+        :mod:`explorer.output_policy`); returns the path. Strings are stored
         as concatenated bytes, end offsets and shape (``S`` arrays would drop the trailing NULs
         of serialized protos), sparse values as their three parts."""
         entries: dict[str, np.ndarray] = {}
@@ -125,7 +131,7 @@ class Feeds(dict):
                 entries.update(_encode(f"{key}{_SEP}values", value.values))
             else:
                 entries.update(_encode(key, value))
-        return write_file(path, lambda f: np.savez(f, **entries), overwrite=overwrite)
+        return write_file(path, lambda f: np.savez(f, **entries), model, overwrite, "the feeds")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Feeds:

@@ -11,12 +11,15 @@ import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.comparing.numerics import numerics_environment
 from explorer.errors import plain
 from explorer.output_policy import write_file
 from explorer.reporting.plots import figure_png_bytes, report_figures
+
+if TYPE_CHECKING:
+    from explorer.loading.model import V1Model
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
@@ -214,17 +217,23 @@ def to_html(
 
 
 def write_html(
-    path: str | os.PathLike[str], result: Any, overwrite: bool = False, **kwargs: Any
+    path: str | os.PathLike[str],
+    result: Any,
+    overwrite: bool = False,
+    model: V1Model | None = None,
+    **kwargs: Any,
 ) -> Path:
     """Write :func:`to_html` to ``path`` (parent folders created; an existing file only with
-    ``overwrite``); returns the path."""
-    return _write(Path(path), to_html(result, **kwargs), overwrite)
+    ``overwrite``; never in or above ``model``'s folder); returns the path."""
+    return _write(Path(path), to_html(result, **kwargs), overwrite, model)
 
 
-def write_json(path: str | os.PathLike[str], obj: Any, overwrite: bool = False) -> Path:
+def write_json(
+    path: str | os.PathLike[str], obj: Any, overwrite: bool = False, model: V1Model | None = None
+) -> Path:
     """Write ``obj.to_json()`` (or ``obj`` itself) as indented JSON to ``path``."""
     data = obj.to_json() if hasattr(obj, "to_json") else obj
-    return _write(Path(path), json.dumps(data, indent=2, default=str) + "\n", overwrite)
+    return _write(Path(path), json.dumps(data, indent=2, default=str) + "\n", overwrite, model)
 
 
 def read_embedded_json(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -235,6 +244,6 @@ def read_embedded_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     return json.loads(text[start:end].replace("<\\/", "</"))
 
 
-def _write(path: Path, text: str, overwrite: bool) -> Path:
+def _write(path: Path, text: str, overwrite: bool, model: V1Model | None) -> Path:
     """Staged, all or nothing (:func:`explorer.output_policy.write_file`)."""
-    return write_file(path, lambda f: f.write(text.encode()), None, overwrite, "the report")
+    return write_file(path, lambda f: f.write(text.encode()), model, overwrite, "the report")
