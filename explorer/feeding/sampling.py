@@ -188,6 +188,9 @@ def sample(
     static = static_shapes(model, dense_ops) if ints else None  # for the ranges of indices
     highs = int_highs(model.graph_def, specs, sampled, INT_HIGH, static=static)
     highs.update(length_highs(specs, sampled, highs, INT_HIGH))
+    for key in ints:
+        if key not in highs and key not in ranges and _is_byte_image(specs[key], sampled[key]):
+            highs[key] = (256, f"{key}: a uint8 image: pixels in [0, 256)")
     notes.extend(note for _, note in highs.values())
     values: dict[str, Any] = dict(checked)
     for key, (shape, rule) in plans.items():
@@ -209,6 +212,13 @@ def sample(
     out.update((k, values[k]) for k in specs if k in values)  # as made: no conversion
     out.shapes = {k: inferred[k].to_json() for k in plans}
     return out
+
+
+def _is_byte_image(spec: TensorSpec, shape: tuple[int, ...]) -> bool:
+    """A uint8 input shaped like an image (HWC/NHWC/NCHW with 1, 3 or 4 channels): real pixels
+    span [0, 256), so the small ints other inputs get would feed a black image."""
+    channels = (shape[-1], shape[-3]) if len(shape) in (3, 4) else ()
+    return spec.dtype == "uint8" and any(c in (1, 3, 4) for c in channels)
 
 
 def _values_rule(model: V1Model, spec: TensorSpec) -> tf_example.Rule | None:

@@ -88,3 +88,12 @@ def test_minakhan_ssd_gets_the_size_its_preprocessor_resizes_to():
     feeds = explorer.sample(model, ["image_tensor:0"], batch=2)
     assert feeds["image_tensor:0"].shape == (2, 256, 256, 3)
     assert "ResizeBilinear" in " ".join(feeds.shapes["image_tensor:0"]["reasons"])
+
+
+def test_uint8_images_get_pixels_over_the_whole_byte_range(tmp_path):
+    path, ins, outs = feed_classes.byte_image(tmp_path)
+    feeds, out = _run(path, ins, outs)
+    pixels = feeds["image_tensor:0"]
+    assert pixels.dtype.name == "uint8" and pixels.max() > 128  # not the [0, 8) of other ints
+    assert "a uint8 image: pixels in [0, 256)" in _notes(feeds, "image_tensor:0")
+    assert (out["brightest:0"] > 0.5).all()

@@ -90,3 +90,15 @@ def strided_unshaped(tmp: Path) -> tuple[Path, list[str], list[str]]:
         y = tf.nn.max_pool2d(tf.nn.conv2d(x, w, [1, 2, 2, 1], "VALID"), 2, 2, "VALID")
         tf.identity(tf.reduce_mean(y, axis=[1, 2]), name="logits")
     return _write(tmp, "strided_unshaped", g), ["pixels:0"], ["logits:0"]
+
+
+def byte_image(tmp: Path) -> tuple[Path, list[str], list[str]]:
+    """A uint8 image input cast to float and scaled (the Object Detection API's `image_tensor`)."""
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.uint8, [None, None, None, 3], name="image_tensor")
+        y = tf.cast(x, tf.float32) / 255.0
+        tf.identity(tf.reduce_max(y, axis=[1, 2, 3]), name="brightest")
+    return _write(tmp, "byte_image", g), ["image_tensor:0"], ["brightest:0"]
