@@ -27,6 +27,7 @@ EXPECTED = {  # what the one line names, besides the op
     "select_chain": "too many possible values",
     "asset_joined": "marker.txt",
     "asset_const_value": "marker.txt",
+    "asset_const_same_name": "secret/marker.txt",
     "unigram_sampler": "marker.txt",
     "gradient_map": "gradient_map_stolen",
     "gradient_attr": "gradient_attr_stolen",
@@ -112,6 +113,28 @@ def test_a_long_chain_is_refused_where_the_file_is_read(tmp_path, monkeypatch):
         explorer.load(small)
     monkeypatch.setenv("TF1_EXPLORER_MAX_DEPTH", "400")
     assert explorer.load(small).graph_def.node[-1].name == "n299"
+
+
+def test_a_graph_of_huge_constants_is_refused_by_its_file_size(tmp_path, monkeypatch):
+    """Few nodes, big file (a 125 MB ``saved_model.pb`` took 3.8 GB on ``run``): the file size is
+    bounded before TensorFlow imports it; every shared model is far below the default."""
+    from explorer.loading.files import graph_limit
+
+    path = H.huge_constant(Site(tmp_path), mb=3)
+    monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", "2")
+    with pytest.raises(ModelFormatError) as err:
+        explorer.load(path)
+    m = str(err.value)
+    assert "\n" not in m and str(path) in m and "is 3 MB, over the limit of 2 MB" in m, m
+    assert "TF1_EXPLORER_MAX_GRAPH_MB" in m, m
+    monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", "4")
+    assert explorer.load(path).graph_def.node[-1].name == "y"
+    monkeypatch.delenv("TF1_EXPLORER_MAX_GRAPH_MB")
+    shared = [p for p in Path("../shared/models").rglob("*") if p.suffix in (".pb", ".meta")]
+    assert (
+        shared
+        and max(p.stat().st_size for p in shared) < graph_limit("MB in its file") * 2**20 / 100
+    )
 
 
 def test_cli_names_the_limit_for_a_long_chain(tmp_path):
