@@ -9,6 +9,7 @@ folder are unchanged byte for byte.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -184,3 +185,44 @@ def test_doors_tf_raw_ops_lacks_are_judged_too(tmp_path):
     assert set(found) == {saver.name, fs.name}, found
     assert "watch/stats (a write outside" in found["calib"]
     assert "file-system settings" in found["fsconf"]
+
+
+VERBS = {  # verb -> its arguments after the model; the first five refuse, the others only read
+    "run": [],
+    "parity": [],
+    "convert": ["out"],
+    "migrate": ["out", "--batches", "1"],
+    "rewrite": ["out", "--no-check"],
+    "scan": [],
+    "inspect": [],
+    "suggest": [],
+}
+REFUSING = ("run", "parity", "convert", "migrate", "rewrite")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_verb_on_every_case(site, name, tmp_path, capfd, monkeypatch):
+    """Every verb of the real command line (``explorer.cli.main``, output read at the file
+    descriptors) on each case: the verbs that load a session or write end in one line (exit 2)
+    naming the door, after any note on a malformed file; ``scan`` names it; ``inspect``/``suggest`` only read. No verb shows the
+    secret or a raw control character, nothing in the site changes, nothing is written."""
+    from explorer.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for verb, args in VERBS.items():
+        before = site.snapshot()
+        code = main([verb, str(site.paths[name]), *args])
+        out, err = capfd.readouterr()
+        text = out + err
+        assert MARKER not in text and "FAKE" not in text, (verb, text)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), (verb, text)
+        assert site.snapshot() == before and not list(tmp_path.iterdir()), verb
+        if verb in REFUSING:
+            lines = [ln for ln in err.splitlines() if ln.strip()]  # notes on the file, then one
+            notes = [ln for ln in lines[:-1] if ln.startswith("tf1-explorer: note: ")]
+            assert code == 2 and len(notes) == len(lines) - 1, (verb, err)
+            assert lines[-1].startswith(f"tf1-explorer {verb}: ") and EXPECTED[name] in lines[-1]
+        elif verb == "scan":
+            assert EXPECTED[name] in out, out
+        else:
+            assert code == 0, (verb, err)
