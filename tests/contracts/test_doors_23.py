@@ -204,8 +204,9 @@ REFUSING = ("run", "parity", "convert", "migrate", "rewrite")
 def test_every_verb_on_every_case(site, name, tmp_path, capfd, monkeypatch):
     """Every verb of the real command line (``explorer.cli.main``, output read at the file
     descriptors) on each case: the verbs that load a session or write end in one line (exit 2)
-    naming the door, after any note on a malformed file; ``scan`` names it; ``inspect``/``suggest`` only read. No verb shows the
-    secret or a raw control character, nothing in the site changes, nothing is written."""
+    naming the door, after any note on a malformed file; ``scan`` names it; ``inspect`` and
+    ``suggest`` only read. No verb shows the secret or a raw control character, nothing in the
+    site changes, nothing is written."""
     from explorer.cli import main
 
     monkeypatch.chdir(tmp_path)
