@@ -227,3 +227,25 @@ def test_every_verb_on_every_case(site, name, tmp_path, capfd, monkeypatch):
             assert EXPECTED[name] in out, out
         else:
             assert code == 0, (verb, err)
+
+
+def test_every_verb_names_the_limit_for_a_big_graph(tmp_path, capfd, monkeypatch):
+    """The 100,001-node chain and a 3 MB graph file under a 2 MB limit: every verb, the read-only
+    ones too, ends in one line (exit 2) naming the variable to raise, before TensorFlow imports."""
+    from explorer.cli import main
+
+    site = Site(tmp_path / "site")
+    cases = {  # the chain's file is 4 MB: the node count speaks first under the default MB limit
+        H.long_chain(site): ("TF1_EXPLORER_MAX_NODES", "1024"),
+        H.huge_constant(site): ("TF1_EXPLORER_MAX_GRAPH_MB", "2"),
+    }
+    monkeypatch.chdir(tmp_path)
+    for path, (variable, megabytes) in cases.items():
+        monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", megabytes)
+        for verb, args in VERBS.items():
+            code = main([verb, str(path), *args])
+            err = capfd.readouterr().err
+            lines = [ln for ln in err.splitlines() if ln.strip()]
+            assert code == 2 and len(lines) == 1 and variable in lines[0], (verb, err)
+            assert lines[0].startswith(f"tf1-explorer {verb}: "), lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
