@@ -200,7 +200,11 @@ class Tracer:
             if k >= len(ins):
                 out.append(Source("unknown", f"from argument {arg!r} of {fname}"))
                 continue
+            fed = self._fed
+            if scope is None:  # the top-level call decides whether the loader feeds assets
+                self._fed = self.init_only(node.name)
             out.extend(self._values(ins[k], scope, seen))
+            self._fed = fed
         return _capped(out)
 
 

@@ -249,3 +249,12 @@ def test_every_verb_names_the_limit_for_a_big_graph(tmp_path, capfd, monkeypatch
             assert code == 2 and len(lines) == 1 and variable in lines[0], (verb, err)
             assert lines[0].startswith(f"tf1-explorer {verb}: "), lines
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_an_asset_an_init_function_reads_is_its_file():
+    """The tables of a real TFX model are filled in functions the init ops call, from asset
+    tensors whose values are the exporting machine's paths: the loader feeds them the files in
+    ``assets/``, so those values are not what opens (only ops run for outputs read a value)."""
+    model = explorer.load("../shared/models/tfx_chicago_taxi_serving")
+    assert len(model.assets) == 4
+    assert explorer.scan(model, ["file-system", "asset-file"]).unsafe == []
