@@ -65,19 +65,19 @@ def asset_joined(site: Site) -> Path:
     )
 
 
-def asset_const_value(site: Site) -> Path:
+def asset_const_value(site: Site, asset: str = "vocab.txt", name: str = "") -> Path:
     """An asset tensor (a Const) whose value is the secret's path while the asset record names
-    ``vocab.txt``: read outside the init op, the value is the secret."""
+    ``asset``: read outside the init op, the value is the secret."""
     folder = saved_model(
-        site.root / "asset_const_value",
+        site.root / (name or "asset_const_value"),
         lambda tf, x, assets: _reads(tf, x, assets[0]),
-        assets={"vocab.txt": "alpha\n"},
+        assets={asset: "alpha\n"},
     )
 
     def edit(mg):
         from tensorflow.python.framework import tensor_util
 
-        node = next(n for n in mg.graph_def.node if n.name == "asset_vocab_txt")
+        node = next(n for n in mg.graph_def.node if n.name == f"asset_{asset.replace('.', '_')}")
         node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(str(site.marker)))
 
     _edit_saved_model(folder, edit)
@@ -85,22 +85,9 @@ def asset_const_value(site: Site) -> Path:
 
 
 def asset_const_same_name(site: Site) -> Path:
-    """As :func:`asset_const_value`, but the asset record has the secret's file name
+    """As :func:`asset_const_value`, the asset record having the secret's own file name
     (``marker.txt``): the Const's value is judged whole, not by its name."""
-    folder = saved_model(
-        site.root / "asset_const_same_name",
-        lambda tf, x, assets: _reads(tf, x, assets[0]),
-        assets={"marker.txt": "alpha\n"},
-    )
-
-    def edit(mg):
-        from tensorflow.python.framework import tensor_util
-
-        node = next(n for n in mg.graph_def.node if n.name == "asset_marker_txt")
-        node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(str(site.marker)))
-
-    _edit_saved_model(folder, edit)
-    return folder
+    return asset_const_value(site, "marker.txt", "asset_const_same_name")
 
 
 # -- writes reached indirectly -------------------------------------------------------------------
