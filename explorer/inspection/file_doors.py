@@ -165,7 +165,7 @@ def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
     for node in graph_index(ctx.graph_def).data_consumers.get(queue, []):
         if node.op.startswith("QueueEnqueue") and op_name(node.input[0]) == queue:
             for i in [i for i in node.input[1:] if not i.startswith("^")]:
-                out.extend(tracer_of(ctx)._values(i, None, set()))
+                out.extend(tracer_of(ctx).values(i, None, ref.name))
     return out or [Source("unknown", "from a queue filled at run time")]
 
 

@@ -5,11 +5,11 @@ callers pass; anything else is computed or fed at run time (``file_doors.py`` ju
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import function_calls, graph_index
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,
     CALL_OPS,
@@ -18,6 +18,7 @@ from explorer.graph.op_families import (
     PATH_PASS_OPS,
     WHILE_OPS,
 )
+from explorer.graph.run_scope import init_ops
 from explorer.inspection.findings import NodeRef, ScanContext
 
 if TYPE_CHECKING:
@@ -59,6 +60,19 @@ class Tracer:
         self.filename_op = filename.partition(":")[0]
         self.gradients = {g.gradient_func for g in ctx.graph_def.library.gradient}
         self._callers: dict[str, list[tuple[NodeDef, str | None, int]]] | None = None
+        self._init_only: set[str] | None = None
+        self._fed = False  # tracing for an op only init runs: asset tensors hold their files
+
+    def init_only(self, name: str) -> bool:
+        """Whether the top-level op ``name`` runs only with the init ops (where the loader feeds
+        every asset tensor its file), never for a signature's outputs."""
+        if self._init_only is None:
+            model = self.ctx.model
+            outputs = [t.name for s in model.signatures.values() for t in s.outputs.values()]
+            fed = [model.filename_tensor] if model.filename_tensor else []
+            init = self.index.upstream(init_ops(model), fed=fed)
+            self._init_only = init - self.index.upstream([op_name(t) for t in outputs])
+        return name in self._init_only
 
     def callers(self, fname: str) -> list[tuple[NodeDef, str | None, int]]:
         """(calling node, its function or None, offset of the first argument) for ``fname``."""
@@ -83,7 +97,12 @@ class Tracer:
         if input_index >= len(inputs):
             return [Source("unknown", "from an input the op lacks")]
         fname = ref.function.signature.name if ref.function is not None else None
-        return _capped(self._values(inputs[input_index], fname, set()))
+        return self.values(inputs[input_index], fname, ref.name)
+
+    def values(self, tensor: str, fname: str | None, door: str) -> list[Source]:
+        """The values ``tensor`` (in function ``fname`` or the graph) takes for the op ``door``."""
+        self._fed = fname is None and self.init_only(door)
+        return _capped(self._values(tensor, fname, set()))
 
     def _values(self, tensor: str, fname: str | None, seen: set[tuple[str | None, str]]) -> list:
         name = tensor.lstrip("^").partition(":")[0]
@@ -102,10 +121,9 @@ class Tracer:
         ins = [i for i in node.input if not i.startswith("^")]
         value = node.attr["value"].tensor.string_val if "value" in node.attr else []
         strings = [s.decode("utf-8", "replace") for s in value]
-        if fname is None and name in self.assets:  # fed the file on init; a Const's value else
-            asset = self.assets[name]
-            other = [s for s in strings if os.path.basename(s) != os.path.basename(asset)]
-            return [Source("asset", asset), *(Source("const", s) for s in other)]
+        if fname is None and name in self.assets:  # fed its file on init; its own value else
+            asset = [Source("asset", self.assets[name])]
+            return asset if self._fed else [*asset, *(Source("const", s) for s in strings)]
         if node.op == "Const":
             return [Source("const", s) for s in strings] or [
                 Source("unknown", "from a non-string constant")
@@ -182,7 +200,11 @@ class Tracer:
             if k >= len(ins):
                 out.append(Source("unknown", f"from argument {arg!r} of {fname}"))
                 continue
+            fed = self._fed
+            if scope is None:  # the top-level call decides whether the loader feeds assets
+                self._fed = self.init_only(node.name)
             out.extend(self._values(ins[k], scope, seen))
+            self._fed = fed
         return _capped(out)
 
 

@@ -136,6 +136,12 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
         raise ModelNotFoundError(f"{path}: cannot read ({e.strerror}): check permissions") from None
     if not data:
         raise ModelFormatError(f"{path} is empty: re-export the {what}")
+    if len(data) > graph_limit("MB in its file") * 2**20:
+        raise ModelFormatError(
+            f"{path} is {len(data) / 2**20:,.0f} MB, over the limit of "
+            f"{graph_limit('MB in its file'):,} MB for a {what}: TensorFlow takes many times that "
+            "in memory to import it; if it is meant to be that big, raise TF1_EXPLORER_MAX_GRAPH_MB"
+        )
     text = path.suffix == ".pbtxt" or (path.suffix not in (".pb", ".meta") and looks_text(data))
     try:
         if text:
@@ -158,9 +164,11 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
 GRAPH_LIMITS = {
     "nodes": ("TF1_EXPLORER_MAX_NODES", 50_000),
     "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
+    "MB in its file": ("TF1_EXPLORER_MAX_GRAPH_MB", 1024),
 }
-"""What a graph may hold before TensorFlow imports it: node count (library functions included)
-and depth (the longest chain of ops), each raised by its environment variable."""
+"""What a graph may hold before TensorFlow imports it: node count (library functions included),
+depth (the longest chain of ops) and file size (a few nodes holding huge constants: a 125 MB
+``saved_model.pb`` took 3.8 GB), each raised by its environment variable."""
 
 
 def graph_limit(what: str) -> int:

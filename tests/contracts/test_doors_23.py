@@ -9,6 +9,7 @@ folder are unchanged byte for byte.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ EXPECTED = {  # what the one line names, besides the op
     "select_chain": "too many possible values",
     "asset_joined": "marker.txt",
     "asset_const_value": "marker.txt",
+    "asset_const_same_name": "secret/marker.txt",
     "unigram_sampler": "marker.txt",
     "gradient_map": "gradient_map_stolen",
     "gradient_attr": "gradient_attr_stolen",
@@ -114,6 +116,28 @@ def test_a_long_chain_is_refused_where_the_file_is_read(tmp_path, monkeypatch):
     assert explorer.load(small).graph_def.node[-1].name == "n299"
 
 
+def test_a_graph_of_huge_constants_is_refused_by_its_file_size(tmp_path, monkeypatch):
+    """Few nodes, big file (a 125 MB ``saved_model.pb`` took 3.8 GB on ``run``): the file size is
+    bounded before TensorFlow imports it; every shared model is far below the default."""
+    from explorer.loading.files import graph_limit
+
+    path = H.huge_constant(Site(tmp_path), mb=3)
+    monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", "2")
+    with pytest.raises(ModelFormatError) as err:
+        explorer.load(path)
+    m = str(err.value)
+    assert "\n" not in m and str(path) in m and "is 3 MB, over the limit of 2 MB" in m, m
+    assert "TF1_EXPLORER_MAX_GRAPH_MB" in m, m
+    monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", "4")
+    assert explorer.load(path).graph_def.node[-1].name == "y"
+    monkeypatch.delenv("TF1_EXPLORER_MAX_GRAPH_MB")
+    shared = [p for p in Path("../shared/models").rglob("*") if p.suffix in (".pb", ".meta")]
+    assert (
+        shared
+        and max(p.stat().st_size for p in shared) < graph_limit("MB in its file") * 2**20 / 100
+    )
+
+
 def test_cli_names_the_limit_for_a_long_chain(tmp_path):
     path = H.long_chain(Site(tmp_path))
     r = subprocess.run(
@@ -161,3 +185,76 @@ def test_doors_tf_raw_ops_lacks_are_judged_too(tmp_path):
     assert set(found) == {saver.name, fs.name}, found
     assert "watch/stats (a write outside" in found["calib"]
     assert "file-system settings" in found["fsconf"]
+
+
+VERBS = {  # verb -> its arguments after the model; the first five refuse, the others only read
+    "run": [],
+    "parity": [],
+    "convert": ["out"],
+    "migrate": ["out", "--batches", "1"],
+    "rewrite": ["out", "--no-check"],
+    "scan": [],
+    "inspect": [],
+    "suggest": [],
+}
+REFUSING = ("run", "parity", "convert", "migrate", "rewrite")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_verb_on_every_case(site, name, tmp_path, capfd, monkeypatch):
+    """Every verb of the real command line (``explorer.cli.main``, output read at the file
+    descriptors) on each case: the verbs that load a session or write end in one line (exit 2)
+    naming the door, after any note on a malformed file; ``scan`` names it; ``inspect`` and
+    ``suggest`` only read. No verb shows the secret or a raw control character, nothing in the
+    site changes, nothing is written."""
+    from explorer.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for verb, args in VERBS.items():
+        before = site.snapshot()
+        code = main([verb, str(site.paths[name]), *args])
+        out, err = capfd.readouterr()
+        text = out + err
+        assert MARKER not in text and "FAKE" not in text, (verb, text)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", text), (verb, text)
+        assert site.snapshot() == before and not list(tmp_path.iterdir()), verb
+        if verb in REFUSING:
+            lines = [ln for ln in err.splitlines() if ln.strip()]  # notes on the file, then one
+            notes = [ln for ln in lines[:-1] if ln.startswith("tf1-explorer: note: ")]
+            assert code == 2 and len(notes) == len(lines) - 1, (verb, err)
+            assert lines[-1].startswith(f"tf1-explorer {verb}: ") and EXPECTED[name] in lines[-1]
+        elif verb == "scan":
+            assert EXPECTED[name] in out, out
+        else:
+            assert code == 0, (verb, err)
+
+
+def test_every_verb_names_the_limit_for_a_big_graph(tmp_path, capfd, monkeypatch):
+    """The 100,001-node chain and a 3 MB graph file under a 2 MB limit: every verb, the read-only
+    ones too, ends in one line (exit 2) naming the variable to raise, before TensorFlow imports."""
+    from explorer.cli import main
+
+    site = Site(tmp_path / "site")
+    cases = {  # the chain's file is 4 MB: the node count speaks first under the default MB limit
+        H.long_chain(site): ("TF1_EXPLORER_MAX_NODES", "1024"),
+        H.huge_constant(site): ("TF1_EXPLORER_MAX_GRAPH_MB", "2"),
+    }
+    monkeypatch.chdir(tmp_path)
+    for path, (variable, megabytes) in cases.items():
+        monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", megabytes)
+        for verb, args in VERBS.items():
+            code = main([verb, str(path), *args])
+            err = capfd.readouterr().err
+            lines = [ln for ln in err.splitlines() if ln.strip()]
+            assert code == 2 and len(lines) == 1 and variable in lines[0], (verb, err)
+            assert lines[0].startswith(f"tf1-explorer {verb}: "), lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_an_asset_an_init_function_reads_is_its_file():
+    """The tables of a real TFX model are filled in functions the init ops call, from asset
+    tensors whose values are the exporting machine's paths: the loader feeds them the files in
+    ``assets/``, so those values are not what opens (only ops run for outputs read a value)."""
+    model = explorer.load("../shared/models/tfx_chicago_taxi_serving")
+    assert len(model.assets) == 4
+    assert explorer.scan(model, ["file-system", "asset-file"]).unsafe == []

@@ -65,23 +65,29 @@ def asset_joined(site: Site) -> Path:
     )
 
 
-def asset_const_value(site: Site) -> Path:
+def asset_const_value(site: Site, asset: str = "vocab.txt", name: str = "") -> Path:
     """An asset tensor (a Const) whose value is the secret's path while the asset record names
-    ``vocab.txt``: read outside the init op, the value is the secret."""
+    ``asset``: read outside the init op, the value is the secret."""
     folder = saved_model(
-        site.root / "asset_const_value",
+        site.root / (name or "asset_const_value"),
         lambda tf, x, assets: _reads(tf, x, assets[0]),
-        assets={"vocab.txt": "alpha\n"},
+        assets={asset: "alpha\n"},
     )
 
     def edit(mg):
         from tensorflow.python.framework import tensor_util
 
-        node = next(n for n in mg.graph_def.node if n.name == "asset_vocab_txt")
+        node = next(n for n in mg.graph_def.node if n.name == f"asset_{asset.replace('.', '_')}")
         node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(str(site.marker)))
 
     _edit_saved_model(folder, edit)
     return folder
+
+
+def asset_const_same_name(site: Site) -> Path:
+    """As :func:`asset_const_value`, the asset record having the secret's own file name
+    (``marker.txt``): the Const's value is judged whole, not by its name."""
+    return asset_const_value(site, "marker.txt", "asset_const_same_name")
 
 
 # -- writes reached indirectly -------------------------------------------------------------------
@@ -323,12 +329,29 @@ def long_chain(site: Site, length: int = 100_000) -> Path:
     return path
 
 
+def huge_constant(site: Site, mb: int = 3) -> Path:
+    """A frozen GraphDef of three nodes: ``y = x + sum(c)``, ``c`` a constant of ``mb`` MB (few
+    nodes, a big file: what the node and depth limits do not bound)."""
+    import numpy as np
+
+    tf, v1 = tf_v1()
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None], name="x")
+        c = tf.constant(np.ones(mb * 2**18, np.float32), name="c")
+        tf.identity(x + tf.reduce_sum(c), name="y")
+    path = site.root / f"huge_constant_{mb}mb.pb"
+    path.write_bytes(g.as_graph_def().SerializeToString())
+    return path
+
+
 READS = {
     "file_url_host": file_url_host,
     "symlink_inside": symlink_inside,
     "select_chain": select_chain,
     "asset_joined": asset_joined,
     "asset_const_value": asset_const_value,
+    "asset_const_same_name": asset_const_same_name,
     "unigram_sampler": unigram_sampler,
 }
 WRITES = {
