@@ -1,0 +1,115 @@
+"""The write side of issue 23 checked where the other tests stop: two real CLI runs racing into one
+folder, a ``write_file`` killed while staging outside the CLI, and the wizard's save path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import explorer
+from explorer import _tf
+from explorer.errors import ConversionError, OutputExistsError
+from explorer.output_policy import MARKER, is_output
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in (_tf.LEVEL_ENV, _tf.VERBOSE_ENV)}
+    env.update(PYTHONPATH=str(ROOT), TMPDIR=str(tmp))
+    return env
+
+
+def test_two_cli_converts_racing_into_one_folder_end_in_one_output_and_one_refusal(
+    tmp_path, mlp_paths
+):
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "explorer", "convert", str(mlp_paths["saved_model"]), str(out)]
+    env = _env(tmp_path / "tmp")
+    procs = [
+        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        for _ in range(2)
+    ]
+    ends = sorted((p.wait(timeout=300), *p.communicate()) for p in procs)
+    (won, _, won_err), (lost, _, lost_err) = ends
+    assert won == 0 and won_err == "", won_err
+    assert lost == 2 and lost_err.count("\n") == 1 and "Traceback" not in lost_err
+    assert lost_err.startswith("tf1-explorer convert: ") and f"{out} exists" in lost_err
+    assert is_output(out) and (out / "saved_model.pb").is_file() and (out / MARKER).is_file()
+    assert sorted(os.listdir(tmp_path)) == ["out", "tmp"]  # no staging, no lock, nothing aside
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from explorer import output_policy as op
+
+    def slow(f):
+        f.write(b"new" * 1000)
+        print("writing", flush=True)
+        time.sleep(60)
+
+    op.write_file(sys.argv[1], slow, overwrite=True)
+    """
+)
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_a_signal_while_write_file_stages_leaves_the_old_file_and_no_staged_one(tmp_path, sig):
+    out = tmp_path / "feeds.npz"
+    out.write_bytes(b"old")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(tmp_path),
+    )  # outside the CLI: SIGTERM's default action would leave .feeds.npz.tmp-PID-*
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "KeyboardInterrupt" in err
+    assert out.read_bytes() == b"old" and os.listdir(tmp_path) == ["feeds.npz"]
+
+
+def test_the_wizards_converter_follows_the_policy(tmp_path, mlp_paths, monkeypatch):
+    from explorer.widgets import WizardState
+
+    sm = tmp_path / "sm"
+    shutil.copytree(mlp_paths["saved_model"], sm)
+    work, home = tmp_path / "work", tmp_path / "home"
+    (home / "project").mkdir(parents=True)
+    (home / "project" / "main.py").write_text("mine")
+    work.mkdir()
+    (work / "a_file").write_text("mine")
+    (work / "link").symlink_to(sm)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    c = WizardState(explorer.load(sm)).converter
+    c.overwrite = True  # the "overwrite" box ticked: still never a user's folder or file
+    refusals = {
+        str(home / "project"): (OutputExistsError, "not written by tf1-explorer"),
+        "~": (ConversionError, "your home folder or above"),
+        str(work / "a_file"): (ConversionError, "a folder is never written over it"),
+        str(work / "link"): (ConversionError, "inside the source model"),
+        str(sm / "variables"): (ConversionError, "inside the source model"),
+        str(tmp_path): (ConversionError, "holds the model's file"),
+    }
+    for out, (error, says) in refusals.items():
+        c.out_dir = out
+        with pytest.raises(error, match=says):
+            c.convert()
+    assert (home / "project" / "main.py").read_text() == "mine"
+    assert (work / "a_file").read_text() == "mine"
+    assert sorted(os.listdir(work)) == ["a_file", "link"]
+    c.out_dir = str(work / "v2")
+    assert c.convert() == work / "v2" and is_output(work / "v2")
