@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,34 @@ def test_the_wizards_converter_follows_the_policy(tmp_path, mlp_paths, monkeypat
     assert sorted(os.listdir(work)) == ["a_file", "link"]
     c.out_dir = str(work / "v2")
     assert c.convert() == work / "v2" and is_output(work / "v2")
+
+
+CODES = {"SIGINT": 130, "SIGTERM": 143}
+TEMP_VERBS = {  # verbs that make temp folders (tf1-parity-*, ...): their argv after the model
+    "parity": ["--batches", "1"],
+    "migrate": ["{out}", "--batches", "1"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(  # rewrite: test_signals.py kills it during its check, both signals
+    ("verb", "sig"), [("parity", "SIGINT"), ("parity", "SIGTERM"), ("migrate", "SIGTERM")]
+)
+def test_a_signal_while_a_temp_folder_exists_leaves_none(tmp_path, mlp_paths, verb, sig):
+    tmp, out = tmp_path / "tmp", tmp_path / "out"
+    tmp.mkdir()
+    args = [a.format(out=out) for a in TEMP_VERBS[verb]]
+    argv = [sys.executable, "-m", "explorer", verb, str(mlp_paths["saved_model"]), *args]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp)
+    )
+    while not os.listdir(tmp) and proc.poll() is None:  # tf1x-check-*, tf1-parity-*, ...
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(getattr(signal, sig))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == CODES[sig], err
+    assert err.splitlines() == [
+        f"tf1-explorer {verb}: interrupted by {sig}; nothing half-written was left"
+    ]
+    assert os.listdir(tmp) == [] and sorted(os.listdir(tmp_path)) == ["tmp"]
