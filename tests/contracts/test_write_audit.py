@@ -145,3 +145,56 @@ def test_a_signal_while_a_temp_folder_exists_leaves_none(tmp_path, mlp_paths, ve
         f"tf1-explorer {verb}: interrupted by {sig}; nothing half-written was left"
     ]
     assert os.listdir(tmp) == [] and sorted(os.listdir(tmp_path)) == ["tmp"]
+
+
+H = "\x1b[31m\x1b]0;title\x07\r\nx"  # ANSI colour, OSC title, carriage return, newline
+
+
+@pytest.fixture(scope="module")
+def escapes(tmp_path_factory) -> Path:
+    """A SavedModel whose signature, input and output keys end in :data:`H`."""
+    from explorer._tf import tf
+
+    path = tmp_path_factory.mktemp("escapes") / "m"
+    t = tf()
+    v1 = t.compat.v1
+    g = t.Graph()
+    with g.as_default(), v1.Session(graph=g) as sess:
+        x = v1.placeholder(t.float32, [None, 3], name="x")
+        w = v1.get_variable("w", initializer=t.ones([3]))
+        sess.run(v1.global_variables_initializer())
+        sig = v1.saved_model.signature_def_utils.predict_signature_def(
+            {"x" + H: x}, {"y" + H: t.identity(x * w, name="y")}
+        )
+        builder = v1.saved_model.Builder(str(path))
+        builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map={"s" + H: sig})
+        builder.save()
+    return path
+
+
+ESCAPE_VERBS = {
+    "scan": [],
+    "inspect": [],
+    "suggest": [],
+    "run": [],
+    "convert": ["{out}"],
+    "parity": ["--batches", "1"],
+    "migrate": ["{out}", "--batches", "1"],
+    "rewrite": ["{out}", "--backends", "tensorflow"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("json", [False, True], ids=["text", "json"])
+def test_every_verb_is_quiet_and_prints_model_keys_escaped(escapes, tmp_path, capfd, json):
+    from explorer.cli import main
+
+    for verb, args in ESCAPE_VERBS.items():
+        out = tmp_path / f"{verb}-{json}"
+        argv = [verb, str(escapes), *(a.format(out=out) for a in args), *(["--json"] * json)]
+        assert main(argv) == 0, capfd.readouterr()
+        shown, err = capfd.readouterr()
+        assert err == "", (verb, err)  # a successful run stays quiet
+        assert not set("\x1b\x07\r") & set(shown), (verb, shown)
+        if not json and verb in ("inspect", "run", "parity"):
+            assert r"\x1b[31m\x1b]0;title\x07\r\nx" in shown, (verb, shown)
