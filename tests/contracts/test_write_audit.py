@@ -1,9 +1,12 @@
-"""The write side of issue 23 checked where the other tests stop: two real CLI runs racing into one
-folder, a ``write_file`` killed while staging outside the CLI, and the wizard's save path."""
+"""The write side of issue 23 where the other tests stop: two real CLI runs racing into one folder,
+``write_file`` killed while staging outside the CLI, the wizard's save path, signals while a temp
+folder exists, every verb quiet with model keys escaped, ``..`` and symlinks to the user's folder
+or file, and a full disk under ``run --save`` and ``parity --report``."""
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -16,8 +19,11 @@ import pytest
 
 import explorer
 from explorer import _tf
+from explorer.cli import main
 from explorer.errors import ConversionError, OutputExistsError
 from explorer.output_policy import MARKER, is_output
+from explorer.widgets import WizardState
+from tests.helpers import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,8 +89,6 @@ def test_a_signal_while_write_file_stages_leaves_the_old_file_and_no_staged_one(
 
 
 def test_the_wizards_converter_follows_the_policy(tmp_path, mlp_paths, monkeypatch):
-    from explorer.widgets import WizardState
-
     sm = tmp_path / "sm"
     shutil.copytree(mlp_paths["saved_model"], sm)
     work, home = tmp_path / "work", tmp_path / "home"
@@ -187,8 +191,6 @@ ESCAPE_VERBS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("json", [False, True], ids=["text", "json"])
 def test_every_verb_is_quiet_and_prints_model_keys_escaped(escapes, tmp_path, capfd, json):
-    from explorer.cli import main
-
     for verb, args in ESCAPE_VERBS.items():
         out = tmp_path / f"{verb}-{json}"
         argv = [verb, str(escapes), *(a.format(out=out) for a in args), *(["--json"] * json)]
@@ -198,3 +200,72 @@ def test_every_verb_is_quiet_and_prints_model_keys_escaped(escapes, tmp_path, ca
         assert not set("\x1b\x07\r") & set(shown), (verb, shown)
         if not json and verb in ("inspect", "run", "parity"):
             assert r"\x1b[31m\x1b]0;title\x07\r\nx" in shown, (verb, shown)
+
+
+@pytest.fixture
+def work(tmp_path, mlp_paths, monkeypatch) -> Path:
+    """``models/sm``, ``home/project/main.py`` (HOME), ``mine.txt``, and the working folder
+    ``work/`` holding ``to_project`` and ``to_mine`` (symlinks to the user's folder and file)."""
+    shutil.copytree(mlp_paths["saved_model"], tmp_path / "models" / "sm")
+    (tmp_path / "home" / "project").mkdir(parents=True)
+    (tmp_path / "home" / "project" / "main.py").write_text("mine")
+    (tmp_path / "mine.txt").write_text("mine")
+    (tmp_path / "work" / "tmp").mkdir(parents=True)
+    (tmp_path / "work" / "to_project").symlink_to(tmp_path / "home" / "project")
+    (tmp_path / "work" / "to_mine").symlink_to(tmp_path / "mine.txt")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "work" / "tmp"))
+    monkeypatch.chdir(tmp_path / "work")
+    return tmp_path
+
+
+def test_dotdot_and_symlinks_to_the_users_folder_or_file_are_refused(work, capsys):
+    before, sm = snapshot(work), str(work / "models" / "sm")
+    refusals = {
+        "..": "holds the model's file",
+        "to_project": "not written by tf1-explorer (e.g. main.py)",
+        "to_mine": "a folder is never written over it",
+    }
+    for verb, extra in {
+        "convert": [],
+        "rewrite": ["--no-check"],
+        "migrate": ["--batches", "1"],
+    }.items():
+        for out, why in refusals.items():
+            assert main([verb, sm, out, "--overwrite", *extra]) == 2, (verb, out)
+            err = capsys.readouterr().err.strip()
+            assert err.startswith(f"tf1-explorer {verb}: ") and why in err and "\n" not in err
+    for argv in (["run", sm, "--save", "to_mine"], ["parity", sm, "--report", "to_mine"]):
+        assert main(argv) == 2, argv  # through a symlink to a file: no flag, no write
+        assert "mine.txt exists: pass overwrite=True" in capsys.readouterr().err
+    assert snapshot(work) == before and os.listdir("tmp") == []
+
+
+def _full_disk() -> None:
+    """In the child: files may not grow past 200 bytes (writes then fail as on a full disk)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+
+@pytest.mark.slow
+def test_a_full_disk_leaves_the_old_save_and_report_whole(work):
+    sm = str(work / "models" / "sm")
+    for name, argv, what in (
+        ("out.npz", ["run", sm, "--save", "out.npz"], "the feeds"),
+        ("r.html", ["parity", sm, "--batches", "1", "--report", "r.html"], "the report"),
+    ):
+        Path(name).write_text("old")
+        done = subprocess.run(
+            [sys.executable, "-m", "explorer", *argv, "--overwrite"],
+            capture_output=True,
+            text=True,
+            env=_env(work / "work" / "tmp"),
+            preexec_fn=_full_disk,
+            timeout=300,
+        )
+        err = done.stderr
+        assert done.returncode == 2 and err.count("\n") == 1, err
+        assert f"cannot write {what} {work / 'work' / name} (File too large)" in err
+        assert Path(name).read_text() == "old"
+    assert sorted(os.listdir()) == ["out.npz", "r.html", "tmp", "to_mine", "to_project"]
+    assert os.listdir("tmp") == []
