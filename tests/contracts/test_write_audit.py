@@ -24,6 +24,7 @@ from explorer.errors import ConversionError, OutputExistsError
 from explorer.output_policy import MARKER, is_output
 from explorer.widgets import WizardState
 from tests.helpers import snapshot
+from tests.model_builders.keyed import build_keyed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,23 +158,7 @@ H = "\x1b[31m\x1b]0;title\x07\r\nx"  # ANSI colour, OSC title, carriage return, 
 @pytest.fixture(scope="module")
 def escapes(tmp_path_factory) -> Path:
     """A SavedModel whose signature, input and output keys end in :data:`H`."""
-    from explorer._tf import tf
-
-    path = tmp_path_factory.mktemp("escapes") / "m"
-    t = tf()
-    v1 = t.compat.v1
-    g = t.Graph()
-    with g.as_default(), v1.Session(graph=g) as sess:
-        x = v1.placeholder(t.float32, [None, 3], name="x")
-        w = v1.get_variable("w", initializer=t.ones([3]))
-        sess.run(v1.global_variables_initializer())
-        sig = v1.saved_model.signature_def_utils.predict_signature_def(
-            {"x" + H: x}, {"y" + H: t.identity(x * w, name="y")}
-        )
-        builder = v1.saved_model.Builder(str(path))
-        builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map={"s" + H: sig})
-        builder.save()
-    return path
+    return build_keyed(tmp_path_factory.mktemp("escapes") / "m", "s" + H, "x" + H, "y" + H)
 
 
 ESCAPE_VERBS = {
