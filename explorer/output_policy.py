@@ -335,22 +335,25 @@ def write_file(
 ) -> Path:
     """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
     Refused as by :func:`check_output` (``folder=False``); ``ConversionError`` when it cannot be
-    written (full disk, no permission), the old file left whole."""
+    written (full disk, no permission), the old file left whole. SIGTERM raises
+    ``KeyboardInterrupt`` while staging, as SIGINT, so the staged file is removed."""
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
-        tmp = Path(name)
-        os.umask(mask := os.umask(0))
-        os.fchmod(fd, 0o666 & ~mask)  # as open() would make it
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        with signals(hold=True), _lock(target):
-            _check_existing(target, overwrite, folder=False)
-            os.replace(tmp, target)
+        with signals(hold=False):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            prefix = f".{target.name}.tmp-{os.getpid()}-"
+            fd, name = tempfile.mkstemp(prefix=prefix, dir=target.parent)
+            tmp = Path(name)
+            os.umask(mask := os.umask(0))
+            os.fchmod(fd, 0o666 & ~mask)  # as open() would make it
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            with signals(hold=True), _lock(target):
+                _check_existing(target, overwrite, folder=False)
+                os.replace(tmp, target)
     except OSError as err:
         raise ConversionError(
             f"cannot write {what} {target} ({err.strerror or err}): choose a writable path"

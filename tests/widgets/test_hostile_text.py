@@ -13,6 +13,7 @@ import explorer
 from explorer.reporting.html import to_html
 from explorer.widgets import Converter, IOPicker, ParityView, SessionRunner
 from explorer.widgets.graph_svg import render_svg
+from tests.model_builders.keyed import build_keyed
 
 HOSTILE = "<script>alert(1)</script>\x1b[31m\x1b]0;title\x07\nx"
 SEEN = r"&lt;script&gt;alert(1)&lt;/script&gt;\x1b[31m\x1b]0;title\x07\nx"  # what a page shows
@@ -33,20 +34,7 @@ def _safe(text: str) -> None:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from explorer._tf import tf
-
-    path = tmp_path_factory.mktemp("hostile") / "m"
-    t = tf()
-    v1 = t.compat.v1
-    g = t.Graph()
-    with g.as_default(), v1.Session(graph=g) as sess:
-        x = v1.placeholder(t.float32, [None, 3], name="x")
-        y = t.identity(x * 2.0, name="y")
-        sig = v1.saved_model.signature_def_utils.predict_signature_def({"x": x}, {"y" + HOSTILE: y})
-        builder = v1.saved_model.Builder(str(path))
-        sigs = {"s" + HOSTILE: sig}
-        builder.add_meta_graph_and_variables(sess, ["serve"], signature_def_map=sigs)
-        builder.save()
+    path = build_keyed(tmp_path_factory.mktemp("hostile") / "m", "s" + HOSTILE, "x", "y" + HOSTILE)
     model = explorer.load(path)
     return model, explorer.convert(model)
 
