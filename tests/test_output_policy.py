@@ -418,8 +418,10 @@ def test_convert_never_replaces_a_folder_of_source_code_or_the_home_folder(
     (site["root"] / "a_file").write_text("mine")
     before = snapshot(site["root"])
     model = str(site["frozen_pb"])
-    for out, why in (("~/project", "not written by tf1-explorer (e.g. main.py)"),
-                     ("~", "your home folder")):  # fmt: skip
+    for out, why in (
+        ("~/project", "not written by tf1-explorer (e.g. main.py)"),
+        ("~", "your home folder"),
+    ):
         assert main(["convert", model, out, "--overwrite"]) == 2
         err = capsys.readouterr().err.strip()
         assert why in err and "\n" not in err

@@ -74,9 +74,12 @@ def run(args: argparse.Namespace) -> int:
     )
     with runner:
         outputs = runner.infer(feeds)
-    for path, saved in ((args.save, Feeds(outputs)), (args.save_feeds, feeds)):
+    for path, saved, what in (
+        (args.save, Feeds(outputs), "the outputs"),
+        (args.save_feeds, feeds, "the feeds"),
+    ):
         if path:
-            saved.save(path, args.overwrite, runner.model)
+            saved.save(path, args.overwrite, runner.model, what)
     report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
     for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
         if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):

@@ -114,7 +114,11 @@ class Feeds(dict):
         return _total_nbytes(self.values())
 
     def save(
-        self, path: str | os.PathLike[str], overwrite: bool = False, model: V1Model | None = None
+        self,
+        path: str | os.PathLike[str],
+        overwrite: bool = False,
+        model: V1Model | None = None,
+        what: str = "the feeds",
     ) -> Path:
         """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``, all or
         nothing (an existing file only with ``overwrite``; never in or above ``model``'s folder,
@@ -131,7 +135,7 @@ class Feeds(dict):
                 entries.update(_encode(f"{key}{_SEP}values", value.values))
             else:
                 entries.update(_encode(key, value))
-        return write_file(path, lambda f: np.savez(f, **entries), model, overwrite, "the feeds")
+        return write_file(path, lambda f: np.savez(f, **entries), model, overwrite, what)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Feeds:

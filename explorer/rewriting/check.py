@@ -20,9 +20,10 @@ import numpy as np
 
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import Tolerance
-from explorer.errors import ConversionError
+from explorer.errors import ConversionError, plain
 
 BACKENDS = ("tensorflow", "jax")
+KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what KERAS_BACKEND accepts
 TOLERANCE = Tolerance(1e-5, 1e-5)
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
@@ -97,6 +98,11 @@ def check_jobs(
 ) -> list[dict[str, Any]]:
     """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
     per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
+    unknown = [b for b in backends if b not in KERAS_BACKENDS]
+    if unknown:
+        raise ConversionError(
+            f"{plain(unknown[0])!r} is no Keras backend: choose from {', '.join(KERAS_BACKENDS)}"
+        )
     results: list[dict[str, Any]] = [{} for _ in jobs]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
         paths = []

@@ -46,3 +46,13 @@ def test_rewrite_refusals_are_one_line(tmp_path, capsys):
     argv = ["rewrite", str(shared_model("tf2onnx_regression_frozen")), str(tmp_path / "exists")]
     assert main([*argv, "--inputs", "X:0", "--outputs", "pred:0", "--no-check"]) == 2
     assert "exists: pass overwrite=True (CLI: --overwrite)" in capsys.readouterr().err
+    out = tmp_path / "nope"  # an unknown backend is refused before anything is written
+    assert main(
+        [*argv[:2], str(out), "--inputs", "X:0", "--outputs", "pred:0", "--backends", "nope"]
+    )
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "tf1-explorer rewrite: 'nope' is no Keras backend: choose from tensorflow, jax, torch, "
+        "numpy, openvino"
+    )
+    assert not out.exists()

@@ -265,8 +265,10 @@ def stale_output_shapes(tmp_path_factory):
     g = tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 4, 4, 3], name="x")
-        consts = [tf.constant(np.full(3, v, np.float32), name=n) for v, n in
-                  ((1.0, "scale"), (0.5, "offset"), (0.0, "mean"), (1.0, "var"))]  # fmt: skip
+        consts = [
+            tf.constant(np.full(3, v, np.float32), name=n)
+            for v, n in ((1.0, "scale"), (0.5, "offset"), (0.0, "mean"), (1.0, "var"))
+        ]
         y, _, _ = v1.nn.fused_batch_norm(x, *consts, is_training=False, name="bn")
         tf.nn.relu(y, name="out")
     gd = g.as_graph_def(add_shapes=True)

@@ -212,12 +212,31 @@ def nonexistent(tmp, mlp):
 
 BUILDERS: dict[str, Callable[..., Path]] = {
     f.__name__: f
-    for f in (empty_pb, random_pb, truncated, pbtxt_syntax, no_variables_folder,
-              other_graph_variables, damaged_variables, shipped_saved_model, shipped_two_tags,
-              state_file_nowhere, unregistered_op, missing_input, placeholder_shape, const_shape,
-              saved_model_named_pb, meta_named_pb, unknown_suffix, empty_folder, two_models,
-              two_saved_models, pb_and_pbtxt, nonexistent)
-}  # fmt: skip
+    for f in (
+        empty_pb,
+        random_pb,
+        truncated,
+        pbtxt_syntax,
+        no_variables_folder,
+        other_graph_variables,
+        damaged_variables,
+        shipped_saved_model,
+        shipped_two_tags,
+        state_file_nowhere,
+        unregistered_op,
+        missing_input,
+        placeholder_shape,
+        const_shape,
+        saved_model_named_pb,
+        meta_named_pb,
+        unknown_suffix,
+        empty_folder,
+        two_models,
+        two_saved_models,
+        pb_and_pbtxt,
+        nonexistent,
+    )
+}
 
 
 def _builder(case: ErrorCase) -> Callable[[Path, dict], Path]:

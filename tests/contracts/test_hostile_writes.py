@@ -102,9 +102,11 @@ def test_saved_arrays_and_reports_refuse_the_model_and_existing_files(site, caps
         ([*run, "--save", "up"], "holds the model's file"),
         ([*run, "--save", str(site["root"] / "watched"), "--overwrite"], "a file is never written"),
         (["parity", str(site["sm"]), "--report", "a_file"], "exists: pass overwrite=True"),
-        (["parity", str(site["sm"]), "--report", str(site["sm"] / "r.html"), "--overwrite"],
-         "inside the source model"),
-    ):  # fmt: skip
+        (
+            ["parity", str(site["sm"]), "--report", str(site["sm"] / "r.html"), "--overwrite"],
+            "inside the source model",
+        ),
+    ):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip()
         assert why in err and "\n" not in err, err

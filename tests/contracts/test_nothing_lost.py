@@ -75,8 +75,10 @@ def test_existing_output_is_left_untouched_without_overwrite(sources, tmp_path, 
     v2 = explorer.convert(model)
     with pytest.raises(explorer.errors.OutputExistsError, match=r"out exists: pass overwrite=True"):
         v2.save(out)
-    for argv in (["convert", str(sources["saved_model"]), str(out)],
-                 ["migrate", str(sources["saved_model"]), str(out)]):  # fmt: skip
+    for argv in (
+        ["convert", str(sources["saved_model"]), str(out)],
+        ["migrate", str(sources["saved_model"]), str(out)],
+    ):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "exists" in err[0] and "--overwrite" in err[0]

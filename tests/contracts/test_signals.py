@@ -70,9 +70,14 @@ VERBS = {"convert": ["convert"], "rewrite": ["rewrite", "--no-check"]}
 
 @pytest.mark.parametrize(
     ("verb", "sig", "step"),
-    [(v, s, p) for v in VERBS for s in CODES for p in ("publish", "exchange")
-     if v == "convert" or s == "SIGTERM"],
-)  # fmt: skip
+    [
+        (v, s, p)
+        for v in VERBS
+        for s in CODES
+        for p in ("publish", "exchange")
+        if v == "convert" or s == "SIGTERM"
+    ],
+)
 def test_a_signal_at_each_publishing_step_leaves_the_old_or_the_new_output(site, verb, sig, step):
     old = _earlier_output(site)
     proc = _start(site, [*VERBS[verb], str(site["sm"]), str(site["out"]), "--overwrite"], step)

@@ -232,9 +232,14 @@ def _op(op_type: str, **kw):
 def dump_tensor(site: Site) -> Path:
     def body(tf, x):
         dump = _op(
-            "DumpTensor", tensor_data=x, log_dir_path=str(site.watch), file_name="dumped",
-            enabled=True, func_name="", node_name="",
-        )  # fmt: skip
+            "DumpTensor",
+            tensor_data=x,
+            log_dir_path=str(site.watch),
+            file_name="dumped",
+            enabled=True,
+            func_name="",
+            node_name="",
+        )
         return _after(tf, x, dump)
 
     return saved_model(site.root / "dump_tensor", body)
@@ -246,9 +251,13 @@ def unigram_sampler(site: Site) -> Path:
     def body(tf, x):
         classes = tf.cast(tf.reshape(x[:1], [1, 1]), tf.int64)
         sampled = tf.raw_ops.FixedUnigramCandidateSampler(
-            true_classes=classes, num_true=1, num_sampled=1, unique=True, range_max=3,
+            true_classes=classes,
+            num_true=1,
+            num_sampled=1,
+            unique=True,
+            range_max=3,
             vocab_file=str(site.marker),
-        )  # fmt: skip
+        )
         return x + tf.cast(tf.reduce_sum(sampled[0]), tf.float32)
 
     return saved_model(site.root / "unigram_sampler", body)
