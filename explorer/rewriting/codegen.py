@@ -110,7 +110,9 @@ def generate(
         var[spec.tensor] = v
         body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
         shape = lit(tuple(spec.batch_shape))
-        body.append(f"    {v} = keras.Input(batch_shape={shape}, dtype={spec.dtype!r}, name={v!r})")
+        body.append(
+            f"    {v} = keras.Input(batch_shape={shape}, dtype={lit(spec.dtype)}, name={lit(v)})"
+        )
     weights: dict[str, list[np.ndarray]] = {}
     rows: list[dict[str, Any]] = []
     helpers: list[str] = []
@@ -146,10 +148,10 @@ def generate(
                 "weights": shapes,
             }
         )
-    ins = ", ".join(f"{s.key!r}: {var[s.tensor]}" for s in program.inputs)
-    outs = ", ".join(f"{k!r}: {var[t]}" for k, t in program.outputs.items())
+    ins = ", ".join(f"{lit(s.key)}: {var[s.tensor]}" for s in program.inputs)
+    outs = ", ".join(f"{lit(k)}: {var[t]}" for k, t in program.outputs.items())
     body.append(
-        f"    model = keras.Model(inputs={{{ins}}}, outputs={{{outs}}}, name={py_name(title)!r})"
+        f"    model = keras.Model(inputs={{{ins}}}, outputs={{{outs}}}, name={lit(py_name(title))})"
     )
     body.append("    if weights:")
     body.append("        model.load_weights(weights)")

@@ -49,7 +49,8 @@ def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> 
 
 
 def lit(value: Any) -> str:
-    """A Python literal for an attribute value (ints, floats, strings, tuples, lists)."""
+    """A Python literal for an attribute value (ints, floats, strings, tuples, lists); model
+    text (names, keys) enters generated code only through it."""
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, np.generic):
@@ -63,7 +64,10 @@ def lit(value: Any) -> str:
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, list):
         return "[" + ", ".join(lit(v) for v in value) + "]"
-    return repr(value)
+    text = repr(value)
+    if isinstance(value, str) and text[0] == "'" and '"' not in value:  # as the formatter writes
+        return f'"{text[1:-1]}"'  # no ' in value either (repr chose '...'): nothing to unescape
+    return text
 
 
 def kwargs_code(**kwargs: Any) -> str:
