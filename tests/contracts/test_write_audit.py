@@ -236,7 +236,7 @@ def _full_disk() -> None:
 def test_a_full_disk_leaves_the_old_save_and_report_whole(work):
     sm = str(work / "models" / "sm")
     for name, argv, what in (
-        ("out.npz", ["run", sm, "--save", "out.npz"], "the feeds"),
+        ("out.npz", ["run", sm, "--save", "out.npz"], "the outputs"),
         ("r.html", ["parity", sm, "--batches", "1", "--report", "r.html"], "the report"),
     ):
         Path(name).write_text("old")
