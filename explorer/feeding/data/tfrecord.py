@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 
+_FIX = "fix or drop the record"
+
+
 def compression_of(path: Path, compression: str | None) -> str:
     """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
     if compression is None:
@@ -204,22 +207,18 @@ class TFRecordSource(DataSource):
         recs = np.empty(len(items), dtype=object)
         recs[:] = [r for _, r in items]
         if plan.checker is not None:
-            self._check(recs, where, plan.checker)
-        elif plan.sequence:
-            for w, r in zip(where, recs):
-                bad = diagnose(r, None, sequence=True)
-                if bad:
-                    raise DataError(
-                        f"{self._file(w)}: record {w.rsplit('#', 1)[-1]}: {bad}: fix or drop "
-                        "the record"
-                    )
+            self._parse(recs, where, plan.checker.run, plan.checker)
+        for w, r in zip(where, recs) if plan.sequence else ():
+            bad = diagnose(r, None, sequence=True)
+            if bad:
+                raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         feeds: dict[str, Any] = {}
         for key, spec in plan.serialized.items():
             feeds[key] = recs.reshape(()) if scalar else _fit_rank(recs, spec)
         cache: dict[str, list[np.ndarray]] = {}
         for key, (ps, index) in plan.parsed.items():
             if ps.op_name not in cache:
-                cache[ps.op_name] = self._run(ps, recs, where)
+                cache[ps.op_name] = self._parse(recs, where, ps.run, ps)
             outs = cache[ps.op_name]
             if specs[key].kind == "sparse":
                 feeds[key] = SparseValue(*(outs[i] for i in index))
@@ -230,39 +229,33 @@ class TFRecordSource(DataSource):
         seq = plan.sequence
         return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
 
-    def _check(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> None:
-        """Parse the batch with the graph's spec; on failure name the first bad record."""
+    def _parse(self, recs: np.ndarray, where: list[str], parse: Any, spec: Any) -> Any:
+        """``parse(recs)``; when TensorFlow refuses the batch, DataError naming the first bad
+        record and why: what :func:`diagnose` finds against a ParseSpec ``spec``, else the error
+        parsing it alone (the feature of a ``tf.io.parse_example`` config ``spec`` named)."""
         import tensorflow as tf
 
+        refused = (tf.errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
+        checks = isinstance(spec, ParseSpec)
+        label = spec.label if checks else "tf.io.parse_example"
         try:
-            spec.run(recs)
-            return
-        except (tf.errors.OpError, UnicodeDecodeError) as e:  # TF may fail to decode its message
-            tf_error = first_line(e)
+            return parse(recs)
+        except refused as e:
+            batch_error = first_line(e)
         for w, r in zip(where, recs):
-            bad = diagnose(r, spec)
+            bad = diagnose(r, spec) if checks else None
             if bad is None:
                 try:
-                    spec.run(np.asarray([r], dtype=object))
+                    parse(np.asarray([r], dtype=object))
                     continue
-                except (tf.errors.OpError, UnicodeDecodeError) as e:
-                    bad = f"is refused by {spec.label} ({first_line(e)})"
-            raise DataError(
-                f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: fix or drop the record"
-            )
+                except refused as e:
+                    bad = f"is refused by {label} ({first_line(e)})" if checks else None
+                    bad = bad or _feature_error(e, spec)
+            raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         raise DataError(
             f"{self._file(where[0])}: a record of the batch from here is refused by "
-            f"{spec.label} ({tf_error})"
+            f"{label} ({batch_error})"
         )
-
-    def _run(self, ps: ParseSpec, recs: np.ndarray, where: list[str]) -> list[np.ndarray]:
-        import tensorflow as tf
-
-        try:
-            return ps.run(recs)
-        except (tf.errors.OpError, UnicodeDecodeError):
-            self._check(recs, where, ps)
-            raise
 
     def _features(self, plan: _Plan, recs: np.ndarray, where: list[str]) -> dict[str, Any]:
         """Features read by name, parsed by each input's own spec."""
@@ -283,18 +276,11 @@ class TFRecordSource(DataSource):
                         "after the batch; feed the serialized examples instead"
                     )
                 conf[fk] = tf.io.FixedLenFeature(dims, ftype)
-        try:
-            parsed = tf.io.parse_example(tf.constant(recs, dtype=tf.string), conf)
-        except (tf.errors.OpError, UnicodeDecodeError):
-            for w, r in zip(where, recs):
-                try:
-                    tf.io.parse_example(tf.constant([r], dtype=tf.string), conf)
-                except (tf.errors.OpError, UnicodeDecodeError) as e:
-                    raise DataError(
-                        f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: "
-                        f"{_feature_error(e, conf)}: fix or drop the record"
-                    ) from None
-            raise
+
+        def parse(batch: np.ndarray) -> Any:
+            return tf.io.parse_example(tf.constant(batch, dtype=tf.string), conf)
+
+        parsed = self._parse(recs, where, parse, conf)
         out: dict[str, Any] = {}
         for key, spec in plan.features.items():
             v, want = parsed[plan.feature_of[key]], casts[key]
