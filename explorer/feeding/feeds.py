@@ -129,12 +129,9 @@ class Feeds(dict):
         for key, value in self.items():
             if _SEP in key:
                 raise FeedError(f"feed key {key!r} contains {_SEP!r}, which .npz files reserve")
-            if isinstance(value, SparseValue):
-                entries[f"{key}{_SEP}indices"] = value.indices
-                entries[f"{key}{_SEP}dense_shape"] = value.dense_shape
-                entries.update(_encode(f"{key}{_SEP}values", value.values))
-            else:
-                entries.update(_encode(key, value))
+            parts = value._asdict() if isinstance(value, SparseValue) else {"": value}
+            for part, arr in parts.items():
+                entries.update(_encode(f"{key}{_SEP}{part}" if part else key, arr))
         return write_file(path, lambda f: np.savez(f, **entries), model, overwrite, what)
 
     @classmethod
@@ -149,17 +146,14 @@ class Feeds(dict):
                 f"cannot read feeds from {p} ({str(e).splitlines()[0][:120]}): give an .npz "
                 "written by Feeds.save or np.savez without object arrays"
             ) from None
-        groups: dict[str, dict[str, np.ndarray]] = {}
-        for name, arr in raw.items():
-            key, _, part = name.partition(_SEP)
-            groups.setdefault(key, {})[part] = arr
         out = cls()
-        for key, parts in groups.items():
-            if "indices" in parts:
-                values = _decode(_sub(parts, "values"))
-                out[key] = SparseValue(parts["indices"], values, parts["dense_shape"])
+        for key in dict.fromkeys(name.partition(_SEP)[0] for name in raw):
+            if f"{key}{_SEP}indices" in raw:
+                out[key] = SparseValue(
+                    *(_decode(raw, f"{key}{_SEP}{f}") for f in SparseValue._fields)
+                )
             else:
-                out[key] = _decode(parts)
+                out[key] = _decode(raw, key)
         return out
 
 
@@ -179,18 +173,14 @@ def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
     return {f"{name}{_SEP}{part}": v for part, v in parts.items()}
 
 
-def _sub(parts: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    out = {"": parts[prefix]} if prefix in parts else {}
-    return out | {k[len(prefix) + 1 :]: v for k, v in parts.items() if k.startswith(prefix + _SEP)}
-
-
-def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
-    if "" in parts:
-        return parts[""]
-    blob, ends, shape = parts["bytes"].tobytes(), parts["ends"], parts["shape"]
-    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+def _decode(raw: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Entry ``name`` of a loaded .npz: as stored, or the object array :func:`_encode` split."""
+    if name in raw:
+        return raw[name]
+    blob, ends, shape = (raw[f"{name}{_SEP}{part}"] for part in ("bytes", "ends", "shape"))
+    data, starts = blob.tobytes(), np.concatenate([[0], ends[:-1]]).astype(np.int64)
     out = np.empty(len(ends), dtype=object)
-    out[:] = [blob[s:e] for s, e in zip(starts, ends)]
+    out[:] = [data[s:e] for s, e in zip(starts, ends)]
     return out.reshape(tuple(shape))
 
 

@@ -24,7 +24,7 @@ from explorer.feeding.data.base import (
 )
 from explorer.feeding.data.images import ImageSource
 from explorer.feeding.data.tables import CsvSource
-from explorer.feeding.data.tfrecord import TFRecordSource
+from explorer.feeding.data.tfrecord import COMPRESSED, TFRecordSource
 from explorer.feeding.feeds import (
     Feeds,
     SparseValue,
@@ -204,7 +204,7 @@ def _looks_tfrecord(name: str) -> bool:
     """A TFRecord file by its name: a TFRecord extension (``.gz``/``.zlib`` after one too), or
     ``tfrecord`` in the name (TFX writes ``data_tfrecord-00000-of-00001.gz``)."""
     low = name.lower()
-    for suffix in (".gz", ".zlib", ".zz"):
+    for suffix in COMPRESSED:
         low = low.removesuffix(suffix)
     return low.endswith(_TFRECORD_EXT) or "tfrecord" in low
 
@@ -218,14 +218,11 @@ def _kind_of(paths: list[Path]) -> str:
     name = p.name.lower()
     if p.is_dir() or name.endswith(IMAGE_EXT):
         return "images"
-    for suffix in (".gz", ".zlib", ".zz"):
-        if name.endswith(suffix) and not name.endswith(".csv" + suffix):
-            return "tfrecord"
-    for ends, kind in ((_TFRECORD_EXT, "tfrecord"), (".csv", "csv"), (".npz", "npz")):
+    if p.suffix.lower() in COMPRESSED and not name.removesuffix(p.suffix.lower()).endswith(".csv"):
+        return "tfrecord"
+    for ends in (_TFRECORD_EXT, ".csv", ".npz", ".npy"):
         if name.endswith(ends):
-            return kind
-    if name.endswith(".npy"):
-        return "npy"
+            return "tfrecord" if ends == _TFRECORD_EXT else ends[1:]
     raise DataError(
         f"{p}: cannot tell the kind of data from the name: pass kind= one of {', '.join(KINDS)} "
         "(CLI: --data-kind)"

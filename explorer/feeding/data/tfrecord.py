@@ -34,21 +34,18 @@ if TYPE_CHECKING:
 _FIX = "fix or drop the record"
 
 
+COMPRESSED = {".gz": "GZIP", ".zlib": "ZLIB", ".zz": "ZLIB"}
+"""File name ending -> the compression ``auto`` reads it with."""
+
+
 def compression_of(path: Path, compression: str | None) -> str:
     """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
-    if compression is None:
-        return ""
-    c = compression.upper()
+    c = (compression or "").upper()
     if c == "AUTO":
-        name = path.name.lower()
-        return (
-            "GZIP" if name.endswith(".gz") else ("ZLIB" if name.endswith((".zlib", ".zz")) else "")
-        )
-    if c in ("", "NONE"):
-        return ""
-    if c not in ("GZIP", "ZLIB"):
+        return COMPRESSED.get(path.suffix.lower(), "")
+    if c not in ("", "NONE", "GZIP", "ZLIB"):
         raise DataError(f"compression={compression!r}: choose GZIP, ZLIB, None or auto")
-    return c
+    return "" if c == "NONE" else c
 
 
 def read_records(path: Path, compression: str) -> Iterator[bytes]:
