@@ -120,23 +120,43 @@ def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
 @dataclass
 class Feature:
     """One feature a parse op reads: ``kind`` is ``dense``, ``sparse`` or ``ragged``; ``dtype``
-    ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length)."""
+    ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length);
+    ``output`` the op's output holding its values; ``default`` a dense feature's default (empty:
+    required) when read."""
 
     key: str
     kind: str
     dtype: str
     shape: tuple[int, ...] = ()
+    output: int = 0
+    default: np.ndarray | None = None
     vocab: list[bytes] | None = None
     vocab_file: str | None = None
 
     @property
     def count(self) -> int:
         """Values generated for it (a ``-1`` dim counts 2)."""
-        return (
-            math.prod(d if d >= 0 else 2 for d in self.shape)
-            if self.kind == "dense"
-            else VARLEN_COUNT
-        )
+        dense = self.kind == "dense"
+        return math.prod(d if d >= 0 else 2 for d in self.shape) if dense else VARLEN_COUNT
+
+
+def parse_features(
+    node: NodeDef, sparse: list[str], dense: list[str], ragged: list[str]
+) -> list[Feature] | None:
+    """The features of a parse op with these keys (sparse, dense, ragged: its output order), or
+    ``None`` when its type attributes do not match the keys."""
+    sparse_types, dense_types = dtype_names(node, "sparse_types"), dtype_names(node, "Tdense")
+    if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
+        return None
+    ns, nd = len(sparse), len(dense)
+    feats = [
+        Feature(k, "sparse", t, (), ns + i) for i, (k, t) in enumerate(zip(sparse, sparse_types))
+    ]
+    for i, (k, t, s) in enumerate(zip(dense, dense_types, dense_shapes(node))):
+        feats.append(Feature(k, "dense", t, s, 3 * ns + i))
+    for i, (k, t) in enumerate(zip(ragged, dtype_names(node, "ragged_value_types"))):
+        feats.append(Feature(k, "ragged", t, (), 3 * ns + nd + i))
+    return feats
 
 
 def _example(
@@ -205,21 +225,11 @@ def dense_shapes(node: NodeDef) -> list[tuple[int, ...]]:
 def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:  # the serialized protos (a scalar for ParseSingleExample)
         return None
-    sparse, dense, ragged = example_keys(node, ctx.const)
-    sparse_types, dense_types = dtype_names(node, "sparse_types"), dtype_names(node, "Tdense")
-    if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
+    feats = parse_features(node, *example_keys(node, ctx.const))
+    if feats is None:
         return None
-    feats = [Feature(k, "sparse", t) for k, t in zip(sparse, sparse_types)]
-    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes(node))]
-    feats += [
-        Feature(k, "ragged", t) for k, t in zip(ragged, dtype_names(node, "ragged_value_types"))
-    ]
-    # Output index of each feature's values: sparse values, dense values, ragged values.
-    ns, nd = len(sparse), len(dense)
-    value_index = [ns + i for i in range(ns)] + [3 * ns + i for i in range(nd)]
-    value_index += [3 * ns + nd + i for i in range(len(ragged))]
-    for f, idx in zip(feats, value_index):
-        found = find_vocabulary(ctx, f"{node.name}:{idx}") if f.dtype == "string" else None
+    for f in feats:
+        found = find_vocabulary(ctx, f"{node.name}:{f.output}") if f.dtype == "string" else None
         if found is not None:
             f.vocab_file, f.vocab = found
     return _example_rule(node, feats, single=node.op == "ParseSingleExample")
