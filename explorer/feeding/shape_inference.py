@@ -103,13 +103,15 @@ class _Inference:
     @property
     def graph(self) -> Any:
         if self._graph is False:
-            self._graph = None
-            if not self.model.replacements:
-                try:
-                    self._graph = self.import_with({})
-                except Exception:  # noqa: BLE001 - custom ops, damaged graphs: no static shapes
-                    self._graph = None
+            self._graph = self.try_import({})
         return self._graph
+
+    def try_import(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
+        """:meth:`import_with`, or ``None`` (custom ops, a damaged graph, a refused shape)."""
+        try:
+            return None if self.model.replacements else self.import_with(shapes)
+        except Exception:  # noqa: BLE001 - no static shapes, then
+            return None
 
     def _static(self, tensor: str) -> Shape:
         return _graph_shape(self.graph, tensor)
@@ -158,10 +160,7 @@ class _Inference:
     def _given(self, key: str, name: str, given: Any, declared: Shape, spec: Any) -> InferredShape:
         want = tuple(None if d is None or int(d) < 0 else int(d) for d in given)
         for ref, label in ((declared, "the placeholder"), (spec.shape, "the input's spec")):
-            if ref is not None and (
-                len(ref) != len(want)
-                or any(r is not None and w is not None and r != w for r, w in zip(ref, want))
-            ):
+            if ref is not None and not _agree(ref, want):
                 raise FeedError(
                     f"shape {shape_text(want)} given for input {key!r} ({name}) contradicts "
                     f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
@@ -303,10 +302,15 @@ def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
     """``a`` completed by ``b`` (``a`` wins a disagreement; the note says so)."""
     if a is None or b is None:
         return (b if a is None else a), ""
-    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
+    if not _agree(a, b):
         who = first or "the graph"
         return a, f"{label} says {shape_text(b)} but {who} says {shape_text(a)}: {who}'s is used"
     return tuple(x if x is not None else y for x, y in zip(a, b)), ""
+
+
+def _agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
+    """One rank, and no dim both know differently."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def _apply(
@@ -426,10 +430,7 @@ def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     hit = _STATIC.get(key)
     if hit is not None and hit[0] is model:
         return hit[1]
-    try:
-        g = None if model.replacements else _Inference(model).import_with(shapes)
-    except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
-        g = None
+    g = _Inference(model).try_import(shapes)
     lookup = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
     if len(_STATIC) >= 4:
         _STATIC.pop(next(iter(_STATIC)))
