@@ -15,7 +15,6 @@ from explorer._tf import tf
 from explorer.feeding.generators import random_strings, random_values
 from explorer.feeding.shape_inference import needed_shape
 from explorer.feeding.tf_example import (
-    DTYPES,
     SAMPLE_RULES,
     Context,
     Rule,
@@ -24,6 +23,7 @@ from explorer.feeding.tf_example import (
     node_attr,
     sample_rule,
 )
+from explorer.graph.names import dtype_name
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -156,7 +156,7 @@ def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     t = node_attr(node, "out_type")
-    dtype = DTYPES.get(int(t.type), "float32") if t is not None else "float32"
+    dtype = dtype_name(t.type) if t is not None else "float32"
     shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
     text = f"serialized {dtype}{list(shape)} TensorProto for ParseTensor {node.name!r}"
     make = each(lambda rng, vr, _: _tensor_proto(rng, vr, dtype, shape))

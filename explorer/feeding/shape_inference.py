@@ -64,13 +64,14 @@ class InferredShape:
                 out.append(f"dim {i}{' = ' if d.size is not None else ': '}{d.describe()}")
         return out
 
+    def fixed(self, axis: int, dim: Dim) -> InferredShape:
+        """This shape with dim ``axis`` replaced by ``dim``."""
+        dims = tuple(dim if i == axis else d for i, d in enumerate(self.dims or ()))
+        return dataclasses.replace(self, dims=dims)
+
     def to_json(self) -> dict[str, Any]:
         shape = None if self.dims is None else list(self.shape or ())
         return {"shape": shape, "reasons": self.reasons(), "notes": list(self.notes)}
-
-
-def _with_shapes(dims: tuple[Dim, ...], fix: Mapping[int, Dim]) -> tuple[Dim, ...]:
-    return tuple(fix.get(i, d) for i, d in enumerate(dims))
 
 
 class _Inference:
@@ -220,9 +221,7 @@ class _Inference:
             return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():
             inf = inferred[ops[op]]
-            inferred[ops[op]] = dataclasses.replace(
-                inf, dims=_with_shapes(inf.dims or (), {axis: Dim(size, reason)})
-            )
+            inferred[ops[op]] = inf.fixed(axis, Dim(size, reason))
             if axis == 0:
                 self.probed.add(ops[op])
         for (op, axis), ((op2, axis2), reason) in result.ties.items():
@@ -232,8 +231,8 @@ class _Inference:
                 d = (inf.dims or ())[a]
                 if d.size is None:
                     why = d.reason or (f"equal to {key2} dim {axis2}: {reason}" if k == key else "")
-                    fix = {a: dataclasses.replace(d, group=f"{key2}#{axis2}", reason=why)}
-                    inferred[k] = dataclasses.replace(inf, dims=_with_shapes(inf.dims or (), fix))
+                    tied = dataclasses.replace(d, group=f"{key2}#{axis2}", reason=why)
+                    inferred[k] = inf.fixed(a, tied)
         if result.stopped and result.fixed:
             return [f"shape inference stopped probing: {result.stopped}"]
         return []
@@ -275,19 +274,17 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
         inf = inferred[k]
         if inf.dims and inf.dims[0].size is None:
             why = f"the batch, as {src} dim 0 (fixed by the graph)"
-            inferred[k] = dataclasses.replace(inf, dims=_with_shapes(inf.dims, {0: Dim(size, why)}))
+            inferred[k] = inf.fixed(0, Dim(size, why))
 
 
 def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
     """An image input's free height and width set to :func:`image_size`."""
-    found = image_size(index, inf.name, inf.shape)
-    dims = inf.dims or ()
-    fix = {
-        a: Dim(size, found[1])
-        for a, size in (found[0] if found else {}).items()
-        if dims[a].size is None and dims[a].scale == 1 and not dims[a].group
-    }
-    return dataclasses.replace(inf, dims=_with_shapes(dims, fix)) if fix else inf
+    sizes, why = image_size(index, inf.name, inf.shape) or ({}, "")
+    for a, size in sizes.items():
+        d = (inf.dims or ())[a]
+        if d.size is None and d.scale == 1 and not d.group:
+            inf = inf.fixed(a, Dim(size, why))
+    return inf
 
 
 def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:

@@ -194,10 +194,6 @@ def _example_rule(node: NodeDef, feats: list[Feature], single: bool) -> Rule:
     return Rule(text, size, each(lambda *a: _example(feats, *a)), () if single else None)
 
 
-DTYPES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
-"""DataType enum -> name, for the dtypes of tf.Example features, decoders and parse ops."""
-
-
 def node_attr(node: NodeDef, name: str) -> Any:
     """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
     the model's own GraphDef, which then no longer imports."""
@@ -212,8 +208,8 @@ def list_attr(node: NodeDef, name: str) -> Any:
 
 
 def dtype_names(node: NodeDef, attr: str) -> list[str]:
-    """The names of a list-of-types attribute (``string`` for a type :data:`DTYPES` lacks)."""
-    return [DTYPES.get(int(t), "string") for t in list_attr(node, attr).type]
+    """The dtype names of a list-of-types attribute (``float32``, ``int64``, ``string``)."""
+    return [dtype_name(t) for t in list_attr(node, attr).type]
 
 
 def dense_shapes(node: NodeDef) -> list[tuple[int, ...]]:
@@ -239,7 +235,7 @@ def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
     """Decimal strings: floats in the range, or small ints."""
     t = node_attr(node, "out_type")
-    out_type = DTYPES.get(int(t.type) if t is not None else 1, "float32")
+    out_type = dtype_name(t.type) if t is not None else "float32"
 
     def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
         n = math.prod(shape)
