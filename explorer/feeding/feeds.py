@@ -87,11 +87,10 @@ def _as_array(value: Any) -> np.ndarray:
     return arr
 
 
-def _total_nbytes(values: Iterable[Value]) -> int:
-    return sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in values)
-
-
 def _nbytes(arr: np.ndarray) -> int:
+    """Bytes of an array (string contents counted by length), or of a SparseValue's parts."""
+    if isinstance(arr, SparseValue):
+        return arr.nbytes
     if arr.dtype != object:
         return int(arr.nbytes)
     return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
@@ -111,7 +110,7 @@ class Feeds(dict):
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays (string contents counted by length)."""
-        return _total_nbytes(self.values())
+        return sum(map(_nbytes, self.values()))
 
     def save(
         self,
@@ -236,7 +235,7 @@ def check_feeds(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
             "generate one with explorer.sample(model, ...)"
         )
-    if max_bytes is not None and (total := _total_nbytes(out.values())) > max_bytes:
+    if max_bytes is not None and (total := sum(map(_nbytes, out.values()))) > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, "these feeds"))
     return out
 
