@@ -152,7 +152,8 @@ def parse_features(
     feats = [
         Feature(k, "sparse", t, (), ns + i) for i, (k, t) in enumerate(zip(sparse, sparse_types))
     ]
-    for i, (k, t, s) in enumerate(zip(dense, dense_types, dense_shapes(node))):
+    shapes = [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
+    for i, (k, t, s) in enumerate(zip(dense, dense_types, shapes)):
         feats.append(Feature(k, "dense", t, s, 3 * ns + i))
     for i, (k, t) in enumerate(zip(ragged, dtype_names(node, "ragged_value_types"))):
         feats.append(Feature(k, "ragged", t, (), 3 * ns + nd + i))
@@ -178,22 +179,6 @@ def _example(
     return ex.SerializeToString()
 
 
-def _example_rule(node: NodeDef, feats: list[Feature], single: bool) -> Rule:
-    """Serialized ``tf.Example`` protos with every feature a parse op reads."""
-    parts, size = [], 16
-    for f in feats:
-        shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
-        vocab = f" from {f.vocab_file}" if f.vocab_file else ""
-        parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
-        n = f.count if f.kind == "dense" else 3
-        size += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
-    text = (
-        f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
-        f"{'; '.join(parts)}"
-    )
-    return Rule(text, size, each(lambda *a: _example(feats, *a)), () if single else None)
-
-
 def node_attr(node: NodeDef, name: str) -> Any:
     """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
     the model's own GraphDef, which then no longer imports."""
@@ -212,13 +197,9 @@ def dtype_names(node: NodeDef, attr: str) -> list[str]:
     return [dtype_name(t) for t in list_attr(node, attr).type]
 
 
-def dense_shapes(node: NodeDef) -> list[tuple[int, ...]]:
-    """The ``dense_shapes`` of a parse op (``-1`` dims: any length)."""
-    return [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
-
-
 @sample_rule(*sorted(PARSE_EXAMPLE_OPS))
 def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Serialized ``tf.Example`` protos with every feature the parse op reads."""
     if index != 0:  # the serialized protos (a scalar for ParseSingleExample)
         return None
     feats = parse_features(node, *example_keys(node, ctx.const))
@@ -228,7 +209,19 @@ def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
         found = find_vocabulary(ctx, f"{node.name}:{f.output}") if f.dtype == "string" else None
         if found is not None:
             f.vocab_file, f.vocab = found
-    return _example_rule(node, feats, single=node.op == "ParseSingleExample")
+    parts, size = [], 16
+    for f in feats:
+        shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
+        vocab = f" from {f.vocab_file}" if f.vocab_file else ""
+        parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
+        n = f.count if f.kind == "dense" else 3
+        size += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
+    text = (
+        f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
+        f"{'; '.join(parts)}"
+    )
+    single = node.op == "ParseSingleExample"
+    return Rule(text, size, each(lambda *a: _example(feats, *a)), () if single else None)
 
 
 @sample_rule("StringToNumber")
