@@ -250,15 +250,17 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise FeedError(f"input {key!r}: cannot make an array of the value given ({e})") from None
     arr = _cast(key, spec, arr)
-    if spec.shape is not None and (
-        len(arr.shape) != len(spec.shape)
-        or any(d is not None and d != g for d, g in zip(spec.shape, arr.shape))
-    ):
+    if spec.shape is not None and not shapes_agree(spec.shape, arr.shape):
         raise FeedError(
             f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
             f"{_fmt_given(arr)}: reshape the array"
         )
     return arr
+
+
+def shapes_agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
+    """One rank, and no dim that both know differs."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:

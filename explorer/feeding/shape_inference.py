@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
+from explorer.feeding.feeds import shapes_agree
 from explorer.feeding.shape_probe import probe
 from explorer.feeding.shape_rules import (
     SHAPE_RULES,
@@ -161,7 +162,7 @@ class _Inference:
     def _given(self, key: str, name: str, given: Any, declared: Shape, spec: Any) -> InferredShape:
         want = tuple(None if d is None or int(d) < 0 else int(d) for d in given)
         for ref, label in ((declared, "the placeholder"), (spec.shape, "the input's spec")):
-            if ref is not None and not _agree(ref, want):
+            if ref is not None and not shapes_agree(ref, want):
                 raise FeedError(
                     f"shape {shape_text(want)} given for input {key!r} ({name}) contradicts "
                     f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
@@ -299,15 +300,10 @@ def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
     """``a`` completed by ``b`` (``a`` wins a disagreement; the note says so)."""
     if a is None or b is None:
         return (b if a is None else a), ""
-    if not _agree(a, b):
+    if not shapes_agree(a, b):
         who = first or "the graph"
         return a, f"{label} says {shape_text(b)} but {who} says {shape_text(a)}: {who}'s is used"
     return tuple(x if x is not None else y for x, y in zip(a, b)), ""
-
-
-def _agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
-    """One rank, and no dim both know differently."""
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def _apply(

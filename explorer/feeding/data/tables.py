@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.base import Batch, DataSource, chunks, clip, summarise_feeds
+from explorer.feeding.data.base import Batch, DataSource, chunks, clip
 from explorer.feeding.data.examples import LIST_OF, ParseSpec, parse_spec, parser_of
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
@@ -165,10 +165,8 @@ class CsvSource(DataSource):
                 for c, pos in enumerate(positions):
                     out[r, c] = _cell(row[pos], want, self._file(where), where, key, spec)
             feeds[key] = out.reshape(_shape(spec, len(items)))
-        where = [w for w, _ in items]
-        if summaries is not None:
-            return Batch(feeds, start, where, lambda r: summaries.summary(items[r][1]), notes)
-        return Batch(feeds, start, where, lambda row: summarise_feeds(feeds, row), notes)
+        summarise = None if summaries is None else (lambda r: summaries.summary(items[r][1]))
+        return Batch(feeds, start, [w for w, _ in items], summarise, notes)
 
 
 def _named(names: Mapping[str, int], resolve: Callable[[str], str | None]) -> dict[str, Any]:
