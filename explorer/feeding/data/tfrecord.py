@@ -200,8 +200,8 @@ class TFRecordSource(DataSource):
         recs[:] = [r for _, r in items]
         if plan.checker is not None:
             self._parse(recs, where, plan.checker.run, plan.checker)
-        for w, r in zip(where, recs) if plan.sequence else ():
-            bad = diagnose(r, None, sequence=True)
+        for w, r in zip(where, recs):
+            bad = diagnose(r, None, sequence=True) if plan.sequence else None
             if bad:
                 raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         feeds: dict[str, Any] = {}
