@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from explorer.errors import FeedError
+from explorer.feeding.shape_rules import shapes_agree
 from explorer.graph.names import shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
@@ -256,11 +257,6 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
             f"{_fmt_given(arr)}: reshape the array"
         )
     return arr
-
-
-def shapes_agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
-    """One rank, and no dim that both know differs."""
-    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
 def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:

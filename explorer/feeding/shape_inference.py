@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
-from explorer.feeding.feeds import shapes_agree
 from explorer.feeding.shape_probe import probe
 from explorer.feeding.shape_rules import (
     SHAPE_RULES,
@@ -24,6 +23,7 @@ from explorer.feeding.shape_rules import (
     Shape,
     ShapeContext,
     dim_origin,
+    shapes_agree,
 )
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name

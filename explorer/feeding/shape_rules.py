@@ -93,6 +93,11 @@ SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
 sparse_shape_rule = SPARSE_SHAPE_RULES.register
 
 
+def shapes_agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
+    """One rank, and no dim that both know differs."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
 def _fixed(size: int | None, reason: str) -> Dim:
     return Dim() if size is None or size < 0 else Dim(int(size), reason)
 
