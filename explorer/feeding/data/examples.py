@@ -112,7 +112,8 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     if feats is None:
         raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
     dense = [f for f in feats if f.kind == "dense"]
-    first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(feats) - len(dense))
+    # Where the dense defaults start among the inputs (ParseExample: after the keys; no ragged).
+    first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(feats))
     for i, f in enumerate(dense):
         f.default = const(node.input[first + i])
     return ParseSpec(t, node.name, feats, dtype_names(node, "ragged_split_types"))
