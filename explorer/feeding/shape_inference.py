@@ -217,12 +217,12 @@ class _Inference:
                 for i, d in enumerate(inferred[key].dims or ())
                 if d.size is None and d.scale > 1
             }
-            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin, scales)
+            known = {d for n in self.nodes.values() for d in attr_shape(n) or () if d is not None}
+            result = probe(self.import_with, shapes, known, self._origin, scales)
         except Exception as e:  # noqa: BLE001 - probing is a refinement: never a failure
             return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():
-            inf = inferred[ops[op]]
-            inferred[ops[op]] = inf.fixed(axis, Dim(size, reason))
+            inferred[ops[op]] = inferred[ops[op]].fixed(axis, Dim(size, reason))
             if axis == 0:
                 self.probed.add(ops[op])
         for (op, axis), ((op2, axis2), reason) in result.ties.items():
@@ -246,10 +246,6 @@ class _Inference:
             if origin:
                 return origin
         return ""
-
-    def _sizes_in_graph(self) -> set[int]:
-        shapes = (attr_shape(node) for node in self.nodes.values())
-        return {d for s in shapes if s for d in s if d is not None}
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
