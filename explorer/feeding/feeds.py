@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from explorer.errors import FeedError
+from explorer.feeding.shape_rules import shapes_agree
 from explorer.graph.names import shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
@@ -87,11 +88,10 @@ def _as_array(value: Any) -> np.ndarray:
     return arr
 
 
-def _total_nbytes(values: Iterable[Value]) -> int:
-    return sum(v.nbytes if isinstance(v, SparseValue) else _nbytes(v) for v in values)
-
-
 def _nbytes(arr: np.ndarray) -> int:
+    """Bytes of an array (string contents counted by length), or of a SparseValue's parts."""
+    if isinstance(arr, SparseValue):
+        return arr.nbytes
     if arr.dtype != object:
         return int(arr.nbytes)
     return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
@@ -111,7 +111,7 @@ class Feeds(dict):
     @property
     def nbytes(self) -> int:
         """Bytes held by the arrays (string contents counted by length)."""
-        return _total_nbytes(self.values())
+        return sum(map(_nbytes, self.values()))
 
     def save(
         self,
@@ -129,12 +129,9 @@ class Feeds(dict):
         for key, value in self.items():
             if _SEP in key:
                 raise FeedError(f"feed key {key!r} contains {_SEP!r}, which .npz files reserve")
-            if isinstance(value, SparseValue):
-                entries[f"{key}{_SEP}indices"] = value.indices
-                entries[f"{key}{_SEP}dense_shape"] = value.dense_shape
-                entries.update(_encode(f"{key}{_SEP}values", value.values))
-            else:
-                entries.update(_encode(key, value))
+            parts = value._asdict() if isinstance(value, SparseValue) else {"": value}
+            for part, arr in parts.items():
+                entries.update(_encode(f"{key}{_SEP}{part}" if part else key, arr))
         return write_file(path, lambda f: np.savez(f, **entries), model, overwrite, what)
 
     @classmethod
@@ -149,17 +146,14 @@ class Feeds(dict):
                 f"cannot read feeds from {p} ({str(e).splitlines()[0][:120]}): give an .npz "
                 "written by Feeds.save or np.savez without object arrays"
             ) from None
-        groups: dict[str, dict[str, np.ndarray]] = {}
-        for name, arr in raw.items():
-            key, _, part = name.partition(_SEP)
-            groups.setdefault(key, {})[part] = arr
         out = cls()
-        for key, parts in groups.items():
-            if "indices" in parts:
-                values = _decode(_sub(parts, "values"))
-                out[key] = SparseValue(parts["indices"], values, parts["dense_shape"])
+        for key in dict.fromkeys(name.partition(_SEP)[0] for name in raw):
+            if f"{key}{_SEP}indices" in raw:
+                out[key] = SparseValue(
+                    *(_decode(raw, f"{key}{_SEP}{f}") for f in SparseValue._fields)
+                )
             else:
-                out[key] = _decode(parts)
+                out[key] = _decode(raw, key)
         return out
 
 
@@ -179,18 +173,14 @@ def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
     return {f"{name}{_SEP}{part}": v for part, v in parts.items()}
 
 
-def _sub(parts: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
-    out = {"": parts[prefix]} if prefix in parts else {}
-    return out | {k[len(prefix) + 1 :]: v for k, v in parts.items() if k.startswith(prefix + _SEP)}
-
-
-def _decode(parts: dict[str, np.ndarray]) -> np.ndarray:
-    if "" in parts:
-        return parts[""]
-    blob, ends, shape = parts["bytes"].tobytes(), parts["ends"], parts["shape"]
-    starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+def _decode(raw: dict[str, np.ndarray], name: str) -> np.ndarray:
+    """Entry ``name`` of a loaded .npz: as stored, or the object array :func:`_encode` split."""
+    if name in raw:
+        return raw[name]
+    blob, ends, shape = (raw[f"{name}{_SEP}{part}"] for part in ("bytes", "ends", "shape"))
+    data, starts = blob.tobytes(), np.concatenate([[0], ends[:-1]]).astype(np.int64)
     out = np.empty(len(ends), dtype=object)
-    out[:] = [blob[s:e] for s, e in zip(starts, ends)]
+    out[:] = [data[s:e] for s, e in zip(starts, ends)]
     return out.reshape(tuple(shape))
 
 
@@ -246,7 +236,7 @@ def check_feeds(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
             "generate one with explorer.sample(model, ...)"
         )
-    if max_bytes is not None and (total := _total_nbytes(out.values())) > max_bytes:
+    if max_bytes is not None and (total := sum(map(_nbytes, out.values()))) > max_bytes:
         raise FeedError(too_big_message(total, max_bytes, "these feeds"))
     return out
 
@@ -261,10 +251,7 @@ def _check_dense(key: str, spec: TensorSpec, value: Any) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise FeedError(f"input {key!r}: cannot make an array of the value given ({e})") from None
     arr = _cast(key, spec, arr)
-    if spec.shape is not None and (
-        len(arr.shape) != len(spec.shape)
-        or any(d is not None and d != g for d, g in zip(spec.shape, arr.shape))
-    ):
+    if spec.shape is not None and not shapes_agree(spec.shape, arr.shape):
         raise FeedError(
             f"input {key!r} ({spec.name}) expects shape {fmt_spec(spec)}, given "
             f"{_fmt_given(arr)}: reshape the array"

@@ -70,38 +70,35 @@ class _Graph(ShapeContext):
         return shape[axis]
 
 
-@index_rule(
-    "Gather", "ResourceGather", "SparseSegmentSum", "SparseSegmentMean", "SparseSegmentSqrtN"
-)
-def _gather(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return g.dim(node.input[0], 0) if pos == 1 else None  # rows of input 0
+_ROWS = (1, lambda g, n: g.dim(n.input[0], 0))  # input 1 indexes the rows of input 0
+_LENGTHS = (1, lambda g, n: _plus_one(g.dim(n.input[0], 0)))  # at most max_time, input 0's dim 0
+BOUND_AT: dict[str, tuple[int, Callable[[_Graph, Any], Bound]]] = {
+    **dict.fromkeys(("Gather", "ResourceGather", "SparseSegmentSum", "SparseSegmentMean"), _ROWS),
+    "SparseSegmentSqrtN": _ROWS,
+    "GatherV2": (1, lambda g, n: _axis_dim(g, n.input[0], g.const_int(n.input[2]))),
+    "ReverseSequence": (1, lambda g, n: _plus_one(g.dim(n.input[0], n.attr["seq_dim"].i))),
+    **dict.fromkeys(
+        ("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd"),
+        (1, lambda g, n: g.const_int(n.input[2])),  # num_segments
+    ),
+    "DynamicPartition": (1, lambda g, n: n.attr["num_partitions"].i),
+    "CTCGreedyDecoder": _LENGTHS,
+    "CTCBeamSearchDecoder": _LENGTHS,
+    "OneHot": (0, lambda g, n: g.const_int(n.input[1])),  # depth
+}
+"""Op type -> (input position, ``fn(graph, node)``: the exclusive bound of that input)."""
 
 
-@index_rule("GatherV2")
-def _gather_v2(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    axis = g.const_int(node.input[2]) if pos == 1 else None
-    return None if axis is None else g.dim(node.input[0], axis)
+def _axis_dim(g: _Graph, tensor: str, axis: int | None) -> Bound:
+    return None if axis is None else g.dim(tensor, axis)
 
 
-@index_rule("ReverseSequence")
-def _reverse_sequence(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return _plus_one(g.dim(node.input[0], node.attr["seq_dim"].i)) if pos == 1 else None
+def _bound_at(g: _Graph, node: NodeDef, pos: int) -> Bound:
+    want, bound = BOUND_AT[node.op]
+    return bound(g, node) if pos == want else None
 
 
-@index_rule("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd")
-def _unsorted_segment(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return g.const_int(node.input[2]) if pos == 1 else None
-
-
-@index_rule("DynamicPartition")
-def _dynamic_partition(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return node.attr["num_partitions"].i if pos == 1 else None
-
-
-@index_rule("CTCGreedyDecoder", "CTCBeamSearchDecoder")
-def _ctc_decoder(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    # inputs [max_time, batch, classes], sequence_length [batch]: each length <= max_time
-    return _plus_one(g.dim(node.input[0], 0)) if pos == 1 else None
+INDEX_RULES.add(_bound_at, *BOUND_AT, name="index input")
 
 
 @index_rule("CTCLoss", "CTCLossV2")
@@ -123,11 +120,6 @@ def _gather_nd(g: _Graph, node: NodeDef, pos: int) -> Bound:
         sizes.append(d)
     ints = [d for d in sizes if isinstance(d, int)]
     return min(ints) if ints else (sizes[0] if sizes else None)
-
-
-@index_rule("OneHot")
-def _one_hot(g: _Graph, node: NodeDef, pos: int) -> Bound:
-    return g.const_int(node.input[1]) if pos == 0 else None
 
 
 def _plus_one(size: Bound) -> Bound:

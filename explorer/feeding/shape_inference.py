@@ -23,6 +23,7 @@ from explorer.feeding.shape_rules import (
     Shape,
     ShapeContext,
     dim_origin,
+    shapes_agree,
 )
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name
@@ -64,13 +65,14 @@ class InferredShape:
                 out.append(f"dim {i}{' = ' if d.size is not None else ': '}{d.describe()}")
         return out
 
+    def fixed(self, axis: int, dim: Dim) -> InferredShape:
+        """This shape with dim ``axis`` replaced by ``dim``."""
+        dims = tuple(dim if i == axis else d for i, d in enumerate(self.dims or ()))
+        return dataclasses.replace(self, dims=dims)
+
     def to_json(self) -> dict[str, Any]:
         shape = None if self.dims is None else list(self.shape or ())
         return {"shape": shape, "reasons": self.reasons(), "notes": list(self.notes)}
-
-
-def _with_shapes(dims: tuple[Dim, ...], fix: Mapping[int, Dim]) -> tuple[Dim, ...]:
-    return tuple(fix.get(i, d) for i, d in enumerate(dims))
 
 
 class _Inference:
@@ -103,13 +105,15 @@ class _Inference:
     @property
     def graph(self) -> Any:
         if self._graph is False:
-            self._graph = None
-            if not self.model.replacements:
-                try:
-                    self._graph = self.import_with({})
-                except Exception:  # noqa: BLE001 - custom ops, damaged graphs: no static shapes
-                    self._graph = None
+            self._graph = self.try_import({})
         return self._graph
+
+    def try_import(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
+        """:meth:`import_with`, or ``None`` (custom ops, a damaged graph, a refused shape)."""
+        try:
+            return None if self.model.replacements else self.import_with(shapes)
+        except Exception:  # noqa: BLE001 - no static shapes, then
+            return None
 
     def _static(self, tensor: str) -> Shape:
         return _graph_shape(self.graph, tensor)
@@ -158,10 +162,7 @@ class _Inference:
     def _given(self, key: str, name: str, given: Any, declared: Shape, spec: Any) -> InferredShape:
         want = tuple(None if d is None or int(d) < 0 else int(d) for d in given)
         for ref, label in ((declared, "the placeholder"), (spec.shape, "the input's spec")):
-            if ref is not None and (
-                len(ref) != len(want)
-                or any(r is not None and w is not None and r != w for r, w in zip(ref, want))
-            ):
+            if ref is not None and not shapes_agree(ref, want):
                 raise FeedError(
                     f"shape {shape_text(want)} given for input {key!r} ({name}) contradicts "
                     f"{label}'s {shape_text(ref)}: give a shape of that form (CLI: --shape "
@@ -216,14 +217,12 @@ class _Inference:
                 for i, d in enumerate(inferred[key].dims or ())
                 if d.size is None and d.scale > 1
             }
-            result = probe(self.import_with, shapes, self._sizes_in_graph(), self._origin, scales)
+            known = {d for n in self.nodes.values() for d in attr_shape(n) or () if d is not None}
+            result = probe(self.import_with, shapes, known, self._origin, scales)
         except Exception as e:  # noqa: BLE001 - probing is a refinement: never a failure
             return [f"shape inference could not probe the graph ({type(e).__name__})"]
         for (op, axis), (size, reason) in result.fixed.items():
-            inf = inferred[ops[op]]
-            inferred[ops[op]] = dataclasses.replace(
-                inf, dims=_with_shapes(inf.dims or (), {axis: Dim(size, reason)})
-            )
+            inferred[ops[op]] = inferred[ops[op]].fixed(axis, Dim(size, reason))
             if axis == 0:
                 self.probed.add(ops[op])
         for (op, axis), ((op2, axis2), reason) in result.ties.items():
@@ -233,8 +232,8 @@ class _Inference:
                 d = (inf.dims or ())[a]
                 if d.size is None:
                     why = d.reason or (f"equal to {key2} dim {axis2}: {reason}" if k == key else "")
-                    fix = {a: dataclasses.replace(d, group=f"{key2}#{axis2}", reason=why)}
-                    inferred[k] = dataclasses.replace(inf, dims=_with_shapes(inf.dims or (), fix))
+                    tied = dataclasses.replace(d, group=f"{key2}#{axis2}", reason=why)
+                    inferred[k] = inf.fixed(a, tied)
         if result.stopped and result.fixed:
             return [f"shape inference stopped probing: {result.stopped}"]
         return []
@@ -247,10 +246,6 @@ class _Inference:
             if origin:
                 return origin
         return ""
-
-    def _sizes_in_graph(self) -> set[int]:
-        shapes = (attr_shape(node) for node in self.nodes.values())
-        return {d for s in shapes if s for d in s if d is not None}
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
@@ -276,19 +271,17 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
         inf = inferred[k]
         if inf.dims and inf.dims[0].size is None:
             why = f"the batch, as {src} dim 0 (fixed by the graph)"
-            inferred[k] = dataclasses.replace(inf, dims=_with_shapes(inf.dims, {0: Dim(size, why)}))
+            inferred[k] = inf.fixed(0, Dim(size, why))
 
 
 def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
     """An image input's free height and width set to :func:`image_size`."""
-    found = image_size(index, inf.name, inf.shape)
-    dims = inf.dims or ()
-    fix = {
-        a: Dim(size, found[1])
-        for a, size in (found[0] if found else {}).items()
-        if dims[a].size is None and dims[a].scale == 1 and not dims[a].group
-    }
-    return dataclasses.replace(inf, dims=_with_shapes(dims, fix)) if fix else inf
+    sizes, why = image_size(index, inf.name, inf.shape) or ({}, "")
+    for a, size in sizes.items():
+        d = (inf.dims or ())[a]
+        if d.size is None and d.scale == 1 and not d.group:
+            inf = inf.fixed(a, Dim(size, why))
+    return inf
 
 
 def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
@@ -303,7 +296,7 @@ def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
     """``a`` completed by ``b`` (``a`` wins a disagreement; the note says so)."""
     if a is None or b is None:
         return (b if a is None else a), ""
-    if len(a) != len(b) or any(x is not None and y is not None and x != y for x, y in zip(a, b)):
+    if not shapes_agree(a, b):
         who = first or "the graph"
         return a, f"{label} says {shape_text(b)} but {who} says {shape_text(a)}: {who}'s is used"
     return tuple(x if x is not None else y for x, y in zip(a, b)), ""
@@ -426,10 +419,7 @@ def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     hit = _STATIC.get(key)
     if hit is not None and hit[0] is model:
         return hit[1]
-    try:
-        g = None if model.replacements else _Inference(model).import_with(shapes)
-    except Exception:  # noqa: BLE001 - custom ops or a refused shape: no static shapes
-        g = None
+    g = _Inference(model).try_import(shapes)
     lookup = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
     if len(_STATIC) >= 4:
         _STATIC.pop(next(iter(_STATIC)))

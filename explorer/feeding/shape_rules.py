@@ -93,6 +93,11 @@ SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
 sparse_shape_rule = SPARSE_SHAPE_RULES.register
 
 
+def shapes_agree(a: tuple[int | None, ...], b: tuple[int | None, ...]) -> bool:
+    """One rank, and no dim that both know differs."""
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
 def _fixed(size: int | None, reason: str) -> Dim:
     return Dim() if size is None or size < 0 else Dim(int(size), reason)
 
@@ -143,16 +148,12 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
     if len(free) != 1:
         return None
     have = math.prod(d for d in shape if d is not None)
-    dims = [Dim() if d is None else Dim(d) for d in shape]
-    if None in target:  # the element count is `per` times a free size
-        if per % have == 0 and per // have > 1:
-            dims[free[0]] = Dim(scale=per // have, reason=why)
-            return Proposal(tuple(dims), why)
+    scaled = None in target  # the element count is `per` times a free size
+    if per % have or (scaled and per // have <= 1):
         return None
-    if per % have == 0:
-        dims[free[0]] = Dim(per // have, why)
-        return Proposal(tuple(dims), why)
-    return None
+    dims = [Dim() if d is None else Dim(d) for d in shape]
+    dims[free[0]] = Dim(scale=per // have, reason=why) if scaled else Dim(per // have, why)
+    return Proposal(tuple(dims), why)
 
 
 def _attr_b(node: NodeDef, name: str) -> bool:

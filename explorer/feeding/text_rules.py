@@ -5,7 +5,6 @@ map to the OOV bucket, so ``StringSplit(V2)`` inputs get sentences of 1-4 tokens
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,44 +15,6 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
-
-
-@dataclass
-class TokenRule(Rule):
-    """Vocabulary tokens, one per cell."""
-
-    vocab_file: str
-    tokens: list[bytes]
-
-    def bytes_per_item(self) -> int:
-        return max(len(t) for t in self.tokens) + 16
-
-    def describe(self) -> str:
-        return f"tokens from {Path(self.vocab_file).name}"
-
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        return random_strings(rng, shape, self.tokens)
-
-
-@dataclass
-class SentenceRule(TokenRule):
-    """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by ``separator``."""
-
-    separator: bytes = b" "
-
-    def bytes_per_item(self) -> int:
-        return MAX_TOKENS * (super().bytes_per_item() + len(self.separator))
-
-    def describe(self) -> str:
-        return f"sentences of 1-{MAX_TOKENS} tokens from {Path(self.vocab_file).name}"
-
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        counts = rng.integers(1, MAX_TOKENS + 1, math.prod(shape))
-        pick = len(self.tokens)
-        items = [
-            self.separator.join(self.tokens[i] for i in rng.integers(0, pick, c)) for c in counts
-        ]
-        return bytes_array(items, shape)
 
 
 def _separator(ctx: Context, node: NodeDef) -> bytes | None:
@@ -73,18 +34,31 @@ def _separator(ctx: Context, node: NodeDef) -> bytes | None:
 
 @sample_rule("StringSplit", "StringSplitV2")
 def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by the separator."""
     if index != 0:
         return None
     sep = _separator(ctx, node)
     found = find_vocabulary(ctx, f"{node.name}:1")  # the split's values go to the lookup
     if sep is None or found is None:
         return None
-    return SentenceRule(found[0], found[1], sep)
+    tokens = found[1]
+
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
+        counts = rng.integers(1, MAX_TOKENS + 1, math.prod(shape))
+        picks = [rng.integers(0, len(tokens), c) for c in counts]
+        return bytes_array([sep.join(tokens[i] for i in p) for p in picks], shape)
+
+    text = f"sentences of 1-{MAX_TOKENS} tokens from {Path(found[0]).name}"
+    return Rule(text, MAX_TOKENS * (max(map(len, tokens)) + 16 + len(sep)), generate)
 
 
 @sample_rule("LookupTableFindV2", "LookupTableFind")
 def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 1:
+    """Vocabulary tokens, one per cell."""
+    found = find_vocabulary(ctx, node.input[1]) if index == 1 else None
+    if found is None:
         return None
-    found = find_vocabulary(ctx, node.input[1])
-    return None if found is None else TokenRule(found[0], found[1])
+    tokens = found[1]
+    size = max(map(len, tokens)) + 16
+    text = f"tokens from {Path(found[0]).name}"
+    return Rule(text, size, lambda rng, shape, *_: random_strings(rng, shape, tokens))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -55,36 +55,38 @@ class Context:
         return self.index.const(tensor, FEATURE_PASS_OPS)
 
 
-class Rule:
-    """How to make values for one string input: subclasses implement :meth:`item` (one string)
-    or :meth:`generate` (all of them)."""
+Generate = Callable[[np.random.Generator, tuple[int, ...], Any, Mapping[str, Any]], np.ndarray]
 
-    scalar = False  # one string per feed (a file's contents), else a batch of them
+
+@dataclass
+class Rule:
+    """How to make values for one string input: ``text`` says what (in notes); ``item_bytes``
+    estimates one value (the size check before allocating); ``generate(rng, shape, value_range,
+    ranges)`` makes an object array of ``bytes`` of ``shape`` (``ranges``: feature key -> range);
+    ``shape`` is the feed shape when the input's rank is unknown (``None``: a batch)."""
+
+    text: str
+    item_bytes: int
+    generate: Generate
+    shape: tuple[int, ...] | None = None
 
     def default_shape(self, batch: int) -> tuple[int, ...]:
-        """Feed shape when the input's rank is unknown."""
-        return () if self.scalar else (batch,)
+        return (batch,) if self.shape is None else self.shape
 
     def bytes_per_item(self) -> int:
-        """Estimated bytes of one generated string (for the size check before allocating)."""
-        return 64
+        return self.item_bytes
 
     def describe(self) -> str:
-        return type(self).__name__
+        return self.text
 
-    def generate(
-        self,
-        rng: np.random.Generator,
-        shape: tuple[int, ...],
-        value_range: tuple[float, float],
-        ranges: Mapping[str, tuple[float, float]],
-    ) -> np.ndarray:
-        """An object array of ``bytes`` of ``shape``; ``ranges`` maps feature keys to ranges."""
-        n = math.prod(shape)
-        return bytes_array([self.item(rng, value_range, ranges) for _ in range(n)], shape)
 
-    def item(self, rng: np.random.Generator, value_range: Any, ranges: Any) -> bytes:
-        raise NotImplementedError(f"{type(self).__name__} makes no values")
+def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -> Generate:
+    """A rule's ``generate`` from ``item(rng, value_range, ranges)``, which makes one string."""
+
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
+        return bytes_array([item(rng, value_range, ranges) for _ in range(math.prod(shape))], shape)
+
+    return generate
 
 
 RuleFactory = Callable[[Context, Any, int], "Rule | None"]
@@ -118,77 +120,63 @@ def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
 @dataclass
 class Feature:
     """One feature a parse op reads: ``kind`` is ``dense``, ``sparse`` or ``ragged``; ``dtype``
-    ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length)."""
+    ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length);
+    ``output`` the op's output holding its values; ``default`` a dense feature's default (empty:
+    required) when read."""
 
     key: str
     kind: str
     dtype: str
     shape: tuple[int, ...] = ()
+    output: int = 0
+    default: np.ndarray | None = None
     vocab: list[bytes] | None = None
     vocab_file: str | None = None
 
-
-@dataclass
-class ExampleRule(Rule):
-    """Serialized ``tf.Example`` protos with every feature a parse op reads."""
-
-    op_type: str
-    op_name: str
-    features: list[Feature] = field(default_factory=list)
-    single: bool = False  # ParseSingleExample: the input is a scalar
-
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return () if self.single else (batch,)
-
-    def bytes_per_item(self) -> int:
-        total = 16
-        for f in self.features:
-            n = math.prod(d if d >= 0 else 2 for d in f.shape) if f.kind == "dense" else 3
-            total += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
-        return total
-
-    def describe(self) -> str:
-        parts = []
-        for f in self.features:
-            shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
-            vocab = f" from {f.vocab_file}" if f.vocab_file else ""
-            parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
-        return (
-            f"serialized tf.Example for {self.op_type} {self.op_name!r} with "
-            f"{len(self.features)} features: {'; '.join(parts)}"
-        )
-
-    def item(self, rng, value_range, ranges):  # noqa: ANN001 - see Rule.item
-        return self.example(rng, value_range, ranges).SerializeToString()
-
-    def example(
-        self,
-        rng: np.random.Generator,
-        value_range: tuple[float, float] = (-1.0, 1.0),
-        ranges: Mapping[str, tuple[float, float]] | None = None,
-    ) -> Any:
-        """One ``tf.train.Example`` proto with a value for every feature."""
-        from tensorflow.core.example import example_pb2
-
-        ex = example_pb2.Example()
-        for f in self.features:
-            if f.kind == "dense":
-                count = math.prod(d if d >= 0 else 2 for d in f.shape)
-            else:
-                count = VARLEN_COUNT
-            feat = ex.features.feature[f.key]
-            lo, hi = (ranges or {}).get(f.key, value_range)
-            if f.dtype == "float32":
-                feat.float_list.value.extend(rng.uniform(lo, hi, count).astype(np.float32))
-            elif f.dtype == "int64":
-                feat.int64_list.value.extend(int(v) for v in rng.integers(0, INT_HIGH, count))
-            else:
-                feat.bytes_list.value.extend(random_strings(rng, (count,), f.vocab).tolist())
-        return ex
+    @property
+    def count(self) -> int:
+        """Values generated for it (a ``-1`` dim counts 2)."""
+        dense = self.kind == "dense"
+        return math.prod(d if d >= 0 else 2 for d in self.shape) if dense else VARLEN_COUNT
 
 
-DTYPES = {1: "float32", 2: "float64", 3: "int32", 9: "int64", 7: "string"}
-"""DataType enum -> name, for the dtypes of tf.Example features, decoders and parse ops."""
+def parse_features(
+    node: NodeDef, sparse: list[str], dense: list[str], ragged: list[str]
+) -> list[Feature] | None:
+    """The features of a parse op with these keys (sparse, dense, ragged: its output order), or
+    ``None`` when its type attributes do not match the keys."""
+    sparse_types, dense_types = dtype_names(node, "sparse_types"), dtype_names(node, "Tdense")
+    if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
+        return None
+    ns, nd = len(sparse), len(dense)
+    feats = [
+        Feature(k, "sparse", t, (), ns + i) for i, (k, t) in enumerate(zip(sparse, sparse_types))
+    ]
+    shapes = [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
+    for i, (k, t, s) in enumerate(zip(dense, dense_types, shapes)):
+        feats.append(Feature(k, "dense", t, s, 3 * ns + i))
+    for i, (k, t) in enumerate(zip(ragged, dtype_names(node, "ragged_value_types"))):
+        feats.append(Feature(k, "ragged", t, (), 3 * ns + nd + i))
+    return feats
+
+
+def _example(
+    feats: list[Feature], rng: np.random.Generator, value_range: Any, ranges: Any
+) -> bytes:
+    """One serialized ``tf.train.Example`` with a value for every feature."""
+    from tensorflow.core.example import example_pb2
+
+    ex = example_pb2.Example()
+    for f in feats:
+        feat = ex.features.feature[f.key]
+        lo, hi = ranges.get(f.key, value_range)
+        if f.dtype == "float32":
+            feat.float_list.value.extend(rng.uniform(lo, hi, f.count).astype(np.float32))
+        elif f.dtype == "int64":
+            feat.int64_list.value.extend(int(v) for v in rng.integers(0, INT_HIGH, f.count))
+        else:
+            feat.bytes_list.value.extend(random_strings(rng, (f.count,), f.vocab).tolist())
+    return ex.SerializeToString()
 
 
 def node_attr(node: NodeDef, name: str) -> Any:
@@ -204,103 +192,59 @@ def list_attr(node: NodeDef, name: str) -> Any:
     return node.attr[name].list if name in node.attr else AttrValue.ListValue()
 
 
-def _types(node: NodeDef, attr: str) -> list[str]:
-    return [DTYPES.get(int(t), "string") for t in list_attr(node, attr).type]
-
-
-def dense_shapes(node: NodeDef) -> list[tuple[int, ...]]:
-    """The ``dense_shapes`` of a parse op (``-1`` dims: any length)."""
-    return [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
-
-
-def _build(
-    ctx: Context,
-    node: NodeDef,
-    sparse: list[str],
-    dense: list[str],
-    ragged: list[str],
-    single: bool = False,
-) -> ExampleRule | None:
-    sparse_types = _types(node, "sparse_types")
-    dense_types = _types(node, "Tdense")
-    ragged_types = _types(node, "ragged_value_types")
-    if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
-        return None
-    feats = [Feature(k, "sparse", t) for k, t in zip(sparse, sparse_types)]
-    feats += [Feature(k, "dense", t, s) for k, t, s in zip(dense, dense_types, dense_shapes(node))]
-    feats += [Feature(k, "ragged", t) for k, t in zip(ragged, ragged_types)]
-    # Output index of each feature's values: sparse values, dense values, ragged values.
-    ns, nd = len(sparse), len(dense)
-    value_index = [ns + i for i in range(ns)] + [3 * ns + i for i in range(nd)]
-    value_index += [3 * ns + nd + i for i in range(len(ragged))]
-    for f, idx in zip(feats, value_index):
-        if f.dtype == "string":
-            found = find_vocabulary(ctx, f"{node.name}:{idx}")
-            if found is not None:
-                f.vocab_file, f.vocab = found
-    return ExampleRule(node.op, node.name, feats, single)
+def dtype_names(node: NodeDef, attr: str) -> list[str]:
+    """The dtype names of a list-of-types attribute (``float32``, ``int64``, ``string``)."""
+    return [dtype_name(t) for t in list_attr(node, attr).type]
 
 
 @sample_rule(*sorted(PARSE_EXAMPLE_OPS))
-def _parse_example(ctx: Context, node: NodeDef, index: int) -> ExampleRule | None:
+def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Serialized ``tf.Example`` protos with every feature the parse op reads."""
     if index != 0:  # the serialized protos (a scalar for ParseSingleExample)
         return None
-    sparse, dense, ragged = example_keys(node, ctx.const)
-    return _build(ctx, node, sparse, dense, ragged, single=node.op == "ParseSingleExample")
+    feats = parse_features(node, *example_keys(node, ctx.const))
+    if feats is None:
+        return None
+    for f in feats:
+        found = find_vocabulary(ctx, f"{node.name}:{f.output}") if f.dtype == "string" else None
+        if found is not None:
+            f.vocab_file, f.vocab = found
+    parts, size = [], 16
+    for f in feats:
+        shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
+        vocab = f" from {f.vocab_file}" if f.vocab_file else ""
+        parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
+        n = f.count if f.kind == "dense" else 3
+        size += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
+    text = (
+        f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
+        f"{'; '.join(parts)}"
+    )
+    single = node.op == "ParseSingleExample"
+    return Rule(text, size, each(lambda *a: _example(feats, *a)), () if single else None)
 
 
-@dataclass
-class NumberStringRule(Rule):
-    """Decimal strings for ``StringToNumber`` (floats in the range, or small ints)."""
+@sample_rule("StringToNumber")
+def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
+    """Decimal strings: floats in the range, or small ints."""
+    t = node_attr(node, "out_type")
+    out_type = dtype_name(t.type) if t is not None else "float32"
 
-    op_name: str
-    out_type: str
-
-    def describe(self) -> str:
-        return f"decimal strings for StringToNumber {self.op_name!r} ({self.out_type})"
-
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
         n = math.prod(shape)
-        if self.out_type.startswith("float"):
+        if out_type.startswith("float"):
             vals = [f"{v:.6g}".encode() for v in rng.uniform(*value_range, n)]
         else:
             vals = [str(int(v)).encode() for v in rng.integers(0, INT_HIGH, n)]
         return bytes_array(vals, shape)
 
-
-@sample_rule("StringToNumber")
-def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
-    t = node_attr(node, "out_type")
-    out_type = DTYPES.get(int(t.type) if t is not None else 1, "float32")
-    return NumberStringRule(node.name, out_type)
-
-
-@dataclass
-class ShapeRule(Rule):
-    """Random values of the shape a consumer needs (the variable an ``Assign`` writes)."""
-
-    op_type: str
-    op_name: str
-    shape: tuple[int, ...]
-    dtype: str
-
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return self.shape
-
-    def bytes_per_item(self) -> int:
-        return int(numpy_dtype(self.dtype).itemsize) if self.dtype != "string" else 64
-
-    def describe(self) -> str:
-        return f"shape {list(self.shape)} of the variable {self.op_type} {self.op_name!r} writes"
-
-    def generate(self, rng, shape, value_range, ranges):  # noqa: ANN001 - see Rule.generate
-        return random_values(rng, self.dtype, shape, value_range)
+    return Rule(f"decimal strings for StringToNumber {node.name!r} ({out_type})", 64, generate)
 
 
 @sample_rule(*ASSIGN_OPS)
 def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    # Inputs: (variable ref or resource handle, value); the value takes the variable's shape.
-    if index != 1:
+    """Random values of the shape of the variable an ``Assign`` writes (its input 1)."""
+    if index != 1:  # inputs: (variable ref or resource handle, value)
         return None
     var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
     shape = node_attr(var, "shape") if var is not None else None
@@ -310,7 +254,10 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     dims = tuple(int(d.size) for d in shape.shape.dim)
     if any(d < 0 for d in dims):
         return None
-    return ShapeRule(node.op, node.name, dims, dtype_name(dtype.type))
+    name = dtype_name(dtype.type)
+    text = f"shape {list(dims)} of the variable {node.op} {node.name!r} writes"
+    size = int(numpy_dtype(name).itemsize) if name != "string" else 64
+    return Rule(text, size, lambda rng, shape, vr, _: random_values(rng, name, shape, vr), dims)
 
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:

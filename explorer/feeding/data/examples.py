@@ -12,9 +12,9 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.base import clip
-from explorer.feeding.tf_example import DTYPES, Context, dense_shapes, list_attr
+from explorer.feeding.tf_example import Context, Feature, dtype_names, parse_features
 from explorer.graph.index import graph_index
-from explorer.graph.names import dtype_name, tensor_name
+from explorer.graph.names import tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
 from explorer.inspection.pipelines import example_keys
 
@@ -28,19 +28,13 @@ LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list
 
 @dataclass
 class ParseSpec:
-    """What one ``ParseExample``-like op of the graph reads, runnable on records eagerly."""
+    """What one ``ParseExample``-like op of the graph reads (``feats``, defaults read),
+    runnable on records eagerly."""
 
     op_type: str
     op_name: str
-    sparse_keys: list[str]
-    sparse_types: list[int]
-    dense_keys: list[str]
-    dense_types: list[int]
-    dense_shapes: list[tuple[int, ...]]
-    dense_defaults: list[np.ndarray]
-    ragged_keys: list[str]
-    ragged_value_types: list[int]
-    ragged_split_types: list[int]
+    feats: list[Feature]
+    ragged_split_types: list[str]
 
     @property
     def label(self) -> str:
@@ -48,39 +42,29 @@ class ParseSpec:
 
     def features(self) -> dict[str, tuple[str, str, tuple[int, ...] | None, bool]]:
         """Feature key -> (kind, dtype, dense shape, required)."""
-        out: dict[str, tuple[str, str, tuple[int, ...] | None, bool]] = {}
-        for k, t in zip(self.sparse_keys, self.sparse_types):
-            out[k] = ("sparse", DTYPES.get(t, "string"), None, False)
-        for k, t, s, d in zip(
-            self.dense_keys, self.dense_types, self.dense_shapes, self.dense_defaults
-        ):
-            out[k] = ("dense", DTYPES.get(t, "string"), s, d.size == 0)
-        for k, t in zip(self.ragged_keys, self.ragged_value_types):
-            out[k] = ("ragged", DTYPES.get(t, "string"), None, False)
-        return out
+        return {
+            f.key: (f.kind, f.dtype, f.shape if f.kind == "dense" else None, _required(f))
+            for f in self.feats
+        }
 
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
         """The op's outputs (numpy, in output order) on a batch of serialized records."""
         import tensorflow as tf
 
-        def dt(enums: list[int]) -> list[Any]:
-            return [tf.as_dtype(dtype_name(e)) for e in enums]
-
+        kind = {k: [f for f in self.feats if f.kind == k] for k in ("sparse", "dense", "ragged")}
         outs = tf.raw_ops.ParseExampleV2(
             serialized=tf.constant(serialized, dtype=tf.string),
             names=tf.constant(names or [], dtype=tf.string),
-            sparse_keys=tf.constant(self.sparse_keys, dtype=tf.string),
-            dense_keys=tf.constant(self.dense_keys, dtype=tf.string),
-            ragged_keys=tf.constant(self.ragged_keys, dtype=tf.string),
-            dense_defaults=[
-                tf.constant(d, dtype=tf.as_dtype(dtype_name(t)))
-                for d, t in zip(self.dense_defaults, self.dense_types)
-            ],
-            num_sparse=len(self.sparse_keys),
-            sparse_types=dt(self.sparse_types),
-            ragged_value_types=dt(self.ragged_value_types),
-            ragged_split_types=dt(self.ragged_split_types),
-            dense_shapes=[list(s) for s in self.dense_shapes],
+            **{
+                f"{k}_keys": tf.constant([f.key for f in v], dtype=tf.string)
+                for k, v in kind.items()
+            },
+            dense_defaults=[tf.constant(f.default, dtype=f.dtype) for f in kind["dense"]],
+            num_sparse=len(kind["sparse"]),
+            sparse_types=[f.dtype for f in kind["sparse"]],
+            ragged_value_types=[f.dtype for f in kind["ragged"]],
+            ragged_split_types=self.ragged_split_types,
+            dense_shapes=[list(f.shape) for f in kind["dense"]],
         )
         flat: list[Any] = []
         for group in outs:
@@ -90,16 +74,23 @@ class ParseSpec:
     def outputs_per_feature(self) -> dict[int, tuple[str, str]]:
         """Output index -> (feature key, part): ``indices``/``values``/``shape``/``dense``/
         ``ragged_values``/``row_splits`` (the op's output order; ParseExample has no ragged)."""
-        ns, nd, nr = len(self.sparse_keys), len(self.dense_keys), len(self.ragged_keys)
+        ns = sum(f.kind == "sparse" for f in self.feats)
+        nr = sum(f.kind == "ragged" for f in self.feats)
         out: dict[int, tuple[str, str]] = {}
-        for i, k in enumerate(self.sparse_keys):
-            out[i], out[ns + i], out[2 * ns + i] = (k, "indices"), (k, "values"), (k, "shape")
-        for i, k in enumerate(self.dense_keys):
-            out[3 * ns + i] = (k, "dense")
-        for i, k in enumerate(self.ragged_keys):
-            out[3 * ns + nd + i] = (k, "ragged_values")
-            out[3 * ns + nd + nr + i] = (k, "row_splits")
+        for f in self.feats:
+            if f.kind == "sparse":
+                out[f.output - ns], out[f.output + ns] = (f.key, "indices"), (f.key, "shape")
+            out[f.output] = (
+                f.key,
+                {"sparse": "values", "dense": "dense"}.get(f.kind, "ragged_values"),
+            )
+            if f.kind == "ragged":
+                out[f.output + nr] = (f.key, "row_splits")
         return out
+
+
+def _required(f: Feature) -> bool:
+    return f.kind == "dense" and f.default is not None and f.default.size == 0
 
 
 def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
@@ -107,9 +98,6 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     not constants of the graph)."""
     ctx = Context.of(model)
     t = node.op
-
-    def types(name: str) -> list[int]:
-        return [int(x) for x in list_attr(node, name).type]
 
     def const(inp: str) -> np.ndarray:
         v = ctx.const(inp)
@@ -120,14 +108,15 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
             )
         return np.asarray(v)
 
-    if t in PARSE_EXAMPLE_OPS:
-        sparse, dense, ragged = example_keys(node, const)
-        first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(sparse) + len(dense))
-        defaults = [const(node.input[first + i]) for i in range(len(dense))]
-        dense_part = (dense, types("Tdense"), dense_shapes(node), defaults)
-        ragged_part = (ragged, types("ragged_value_types"), types("ragged_split_types"))
-        return ParseSpec(t, node.name, sparse, types("sparse_types"), *dense_part, *ragged_part)
-    raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
+    feats = parse_features(node, *example_keys(node, const)) if t in PARSE_EXAMPLE_OPS else None
+    if feats is None:
+        raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
+    dense = [f for f in feats if f.kind == "dense"]
+    # Where the dense defaults start among the inputs (ParseExample: after the keys; no ragged).
+    first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(feats))
+    for i, f in enumerate(dense):
+        f.default = const(node.input[first + i])
+    return ParseSpec(t, node.name, feats, dtype_names(node, "ragged_split_types"))
 
 
 def parser_of(model: V1Model, tensor: str) -> Any | None:

@@ -64,11 +64,7 @@ class ImageSource(DataSource):
     def _geometry(self, key: str, spec: TensorSpec) -> tuple[int, int, int, tuple[int, ...]]:
         """(height, width, channels, per-image feed shape)."""
         shape = list(spec.shape or ())
-        if len(shape) == 4:
-            h, w, c = shape[1], shape[2], shape[3] or 3
-        elif len(shape) == 3:
-            h, w, c = shape[1], shape[2], 1
-        else:
+        if len(shape) not in (3, 4):
             if not self.image_size:
                 raise DataError(f"input {key!r} is flat {fmt_spec(spec)}: pass image_size=(H, W)")
             h, w = self.image_size
@@ -80,8 +76,8 @@ class ImageSource(DataSource):
                     "channels: check image_size"
                 )
             return h, w, c, (h * w * c,)
-        if self.image_size:
-            h, w = self.image_size
+        h, w = self.image_size or shape[1:3]
+        c = (shape[3] or 3) if len(shape) == 4 else 1
         if h is None or w is None:
             raise DataError(
                 f"input {key!r} is {fmt_spec(spec)} (height/width unknown): pass image_size=(H, W)"

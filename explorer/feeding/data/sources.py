@@ -24,7 +24,7 @@ from explorer.feeding.data.base import (
 )
 from explorer.feeding.data.images import ImageSource
 from explorer.feeding.data.tables import CsvSource
-from explorer.feeding.data.tfrecord import TFRecordSource
+from explorer.feeding.data.tfrecord import COMPRESSED, TFRecordSource
 from explorer.feeding.feeds import (
     Feeds,
     SparseValue,
@@ -65,11 +65,16 @@ class ArraySource(DataSource):
         if self._arrays is not None:
             return {str(k): v for k, v in self._arrays.items()}
         path = self.paths[0]
+        if self.kind == "npy" and self.key is None and len(specs) != 1:
+            raise DataError(
+                f"{path}: one array for {len(specs)} inputs ({', '.join(sorted(specs))}): pass "
+                "key= (CLI: --data-key) naming the input it feeds, or give an .npz with one "
+                "array per input"
+            )
         try:
             if self.kind == "npy":
                 arr = np.load(path, mmap_mode="r", allow_pickle=False)
-                key = self.key or _only_key(specs, path)
-                return {key: arr}
+                return {self.key or next(iter(specs)): arr}
             return Feeds.load(path)
         except FeedError as e:
             raise DataError(str(e)) from None
@@ -100,32 +105,20 @@ class ArraySource(DataSource):
         if not keyed:
             raise DataError(f"{where0}: no arrays to feed")
         counts = {k: rows_of(v) for k, v in keyed.items()}
-        n = next(iter(counts.values()))
+        first, n = next(iter(counts.items()))
         for k, c in counts.items():
             if c != n:
-                first = next(iter(counts))
                 raise DataError(
                     f"{where0}: {k!r} has {c} rows but {first!r} has {n}: give every input the "
                     "same number of examples along the first axis"
                 )
         for start in range(0, n, self.batch_size):
             stop = min(n, start + self.batch_size)
-            feeds = {k: _materialise(take_rows(v, start, stop)) for k, v in keyed.items()}
+            rows = {k: take_rows(v, start, stop) for k, v in keyed.items()}
+            # np.array: a memory-mapped slice, read now
+            feeds = {k: v if isinstance(v, SparseValue) else np.array(v) for k, v in rows.items()}
             where = [f"{where0}[{i}]" for i in range(start, stop)]
             yield Batch(feeds, start, where)
-
-
-def _materialise(v: Any) -> Any:
-    return v if isinstance(v, SparseValue) else np.array(v)  # a memory-mapped slice, read now
-
-
-def _only_key(specs: Mapping[str, TensorSpec], path: Path) -> str:
-    if len(specs) == 1:
-        return next(iter(specs))
-    raise DataError(
-        f"{path}: one array for {len(specs)} inputs ({', '.join(sorted(specs))}): pass key= "
-        "(CLI: --data-key) naming the input it feeds, or give an .npz with one array per input"
-    )
 
 
 def data(
@@ -185,7 +178,10 @@ def _expand(source: Any) -> list[Path]:
         p = Path(text)
         if not p.exists():
             raise DataError(f"{p} does not exist: point at a data file, a glob or a folder")
-        if p.is_dir() and not _is_image_dir(p):
+        images = p.is_dir() and any(
+            f.suffix.lower() in IMAGE_EXT and f.is_file() for f in p.iterdir()
+        )
+        if p.is_dir() and not images:
             records = sorted(f for f in p.iterdir() if f.is_file() and _looks_tfrecord(f.name))
             if not records:
                 raise DataError(
@@ -204,13 +200,9 @@ def _looks_tfrecord(name: str) -> bool:
     """A TFRecord file by its name: a TFRecord extension (``.gz``/``.zlib`` after one too), or
     ``tfrecord`` in the name (TFX writes ``data_tfrecord-00000-of-00001.gz``)."""
     low = name.lower()
-    for suffix in (".gz", ".zlib", ".zz"):
+    for suffix in COMPRESSED:
         low = low.removesuffix(suffix)
     return low.endswith(_TFRECORD_EXT) or "tfrecord" in low
-
-
-def _is_image_dir(p: Path) -> bool:
-    return any(f.suffix.lower() in IMAGE_EXT for f in p.iterdir() if f.is_file())
 
 
 def _kind_of(paths: list[Path]) -> str:
@@ -218,14 +210,11 @@ def _kind_of(paths: list[Path]) -> str:
     name = p.name.lower()
     if p.is_dir() or name.endswith(IMAGE_EXT):
         return "images"
-    for suffix in (".gz", ".zlib", ".zz"):
-        if name.endswith(suffix) and not name.endswith(".csv" + suffix):
-            return "tfrecord"
-    for ends, kind in ((_TFRECORD_EXT, "tfrecord"), (".csv", "csv"), (".npz", "npz")):
+    if p.suffix.lower() in COMPRESSED and not name.removesuffix(p.suffix.lower()).endswith(".csv"):
+        return "tfrecord"
+    for ends in (_TFRECORD_EXT, ".csv", ".npz", ".npy"):
         if name.endswith(ends):
-            return kind
-    if name.endswith(".npy"):
-        return "npy"
+            return "tfrecord" if ends == _TFRECORD_EXT else ends[1:]
     raise DataError(
         f"{p}: cannot tell the kind of data from the name: pass kind= one of {', '.join(KINDS)} "
         "(CLI: --data-kind)"

@@ -5,20 +5,23 @@ string input a parse op reads gets a ``tf.Example`` per row from the columns nam
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from explorer.errors import DataError
-from explorer.feeding.data.base import Batch, DataSource, chunks, clip, summarise_feeds
+from explorer.feeding.data.base import Batch, DataSource, chunks, clip
 from explorer.feeding.data.examples import LIST_OF, ParseSpec, parse_spec, parser_of
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PARSE_EXAMPLE_OPS
 from explorer.graph.specs import TensorSpec
 
+_INDEXED = re.compile(r"(.+?)(?:\[(\d+)\]|_(\d+))")
 _TRUE = {"1", "true", "t", "yes", "y"}
 _FALSE = {"0", "false", "f", "no", "n"}
 
@@ -46,30 +49,18 @@ class CsvSource(DataSource):
         model: Any = None,
     ) -> tuple[dict[str, Any], list[str]]:
         """Input key -> column positions (in element order); the columns left unused."""
-        by_name: dict[tuple[str, int | None], int] = {}
-        for pos, raw in enumerate(header):
-            name = self.columns.get(raw, raw).strip()
-            key = _resolve(name, specs)
-            if key is not None:
-                by_name[(key, None)] = pos
-                continue
-            base, idx = _split_index(name)
-            key = _resolve(base, specs) if idx is not None else None
-            if key is not None:
-                by_name[(key, idx)] = pos
+        names = {self.columns.get(h, h).strip(): i for i, h in enumerate(header)}
+        found = _named(names, lambda name: _resolve(name, specs))
         layout: dict[str, Any] = {}
-        for key, spec in specs.items():
-            if spec.kind != "dense" and any(k[0] == key for k in by_name):
+        for key in (k for k in specs if k in found):
+            spec, width = specs[key], _width(specs[key])
+            if spec.kind != "dense":
                 raise DataError(
                     f"{path}: input {key!r} is sparse ({fmt_spec(spec)}): a CSV cannot hold it; "
                     "give it as TFRecord tf.Example or as .npz/arrays"
                 )
-            width = _width(spec)
-            if (key, None) in by_name and width == 1:
-                layout[key] = [by_name[(key, None)]]
-            elif width > 1 and all((key, i) in by_name for i in range(width)):
-                layout[key] = [by_name[(key, i)] for i in range(width)]
-            elif any(k[0] == key for k in by_name):
+            layout[key] = _columns(found[key], width)
+            if layout[key] is None:
                 raise DataError(
                     f"{path}: input {key!r} is {fmt_spec(spec)} ({width} values per row) but the "
                     f"header gives other columns for it: name them {key}[0] .. {key}[{width - 1}]"
@@ -81,9 +72,9 @@ class CsvSource(DataSource):
             if key not in layout and model is not None and spec.dtype == "string":
                 node = parser_of(model, spec.name)
                 if node is not None and node.op in PARSE_EXAMPLE_OPS:
-                    found = _ExampleColumns.of(header, parse_spec(model, node), path, self.columns)
-                    if found is not None:
-                        layout[key] = found
+                    built = _ExampleColumns.of(names, parse_spec(model, node), path)
+                    if built is not None:
+                        layout[key] = built
         for key in required or []:
             if key not in layout:
                 spec = specs[key]
@@ -97,7 +88,10 @@ class CsvSource(DataSource):
                 f"{path}: no column names an input ({', '.join(specs)}); the header has "
                 f"{', '.join(header) or 'nothing'}: rename the columns or pass columns="
             )
-        used = {p for ps in layout.values() for p in _positions(ps)}
+        cols = [
+            v.columns.values() if isinstance(v, _ExampleColumns) else [v] for v in layout.values()
+        ]
+        used = {p for ps in cols for c in ps for p in c}
         unused = [h for i, h in enumerate(header) if i not in used]
         return layout, unused
 
@@ -171,22 +165,37 @@ class CsvSource(DataSource):
                 for c, pos in enumerate(positions):
                     out[r, c] = _cell(row[pos], want, self._file(where), where, key, spec)
             feeds[key] = out.reshape(_shape(spec, len(items)))
-        where = [w for w, _ in items]
-        if summaries is not None:
-            return Batch(feeds, start, where, lambda r: summaries.summary(items[r][1]), notes)
-        return Batch(feeds, start, where, lambda row: summarise_feeds(feeds, row), notes)
+        summarise = None if summaries is None else (lambda r: summaries.summary(items[r][1]))
+        return Batch(feeds, start, [w for w, _ in items], summarise, notes)
+
+
+def _named(names: Mapping[str, int], resolve: Callable[[str], str | None]) -> dict[str, Any]:
+    """Key -> {element index (``None``: the whole value) -> column} for the columns ``names``
+    (name -> column) calls ``key``, ``key[i]`` or ``key_i``; ``resolve``: name -> key or None."""
+    out: dict[str, dict[int | None, int]] = {}
+    for name, pos in names.items():
+        key, idx = resolve(name), None
+        if key is None:
+            base, idx = _split_index(name)
+            key = resolve(base) if idx is not None else None
+        if key is not None:
+            out.setdefault(key, {})[idx] = pos
+    return out
+
+
+def _columns(found: Mapping[int | None, int], width: int) -> list[int] | None:
+    """The columns of a value of ``width`` elements (see :func:`_named`), or ``None``."""
+    if width == 1 and None in found:
+        return [found[None]]
+    if width > 1 and all(i in found for i in range(width)):
+        return [found[i] for i in range(width)]
+    return None
 
 
 def _split_index(name: str) -> tuple[str, int | None]:
     """``x[2]`` or ``x_2`` -> ``("x", 2)``; otherwise ``(name, None)``."""
-    if name.endswith("]") and "[" in name:
-        base, _, idx = name[:-1].rpartition("[")
-        if idx.isdigit():
-            return base, int(idx)
-    base, sep, idx = name.rpartition("_")
-    if sep and idx.isdigit() and base:
-        return base, int(idx)
-    return name, None
+    m = _INDEXED.fullmatch(name)
+    return (m.group(1), int(m.group(2) or m.group(3))) if m else (name, None)
 
 
 def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
@@ -234,41 +243,31 @@ def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: Tens
         ) from None
 
 
-def _positions(layout_value: Any) -> list[int]:
-    if isinstance(layout_value, _ExampleColumns):
-        return [p for ps in layout_value.columns.values() for p in ps]
-    return list(layout_value)
-
-
+@dataclass
 class _ExampleColumns:
     """Columns that make one serialized tf.Example per row for a parse op's features."""
 
-    def __init__(self, spec: ParseSpec, columns: dict[str, list[int]], header: list[str]):
-        self.spec, self.columns, self.header = spec, columns, header
+    spec: ParseSpec = field(compare=False)
+    columns: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
-    def of(
-        cls, header: list[str], spec: ParseSpec, path: Path, rename: Mapping[str, str]
-    ) -> _ExampleColumns | None:
-        names = {rename.get(h, h).strip(): i for i, h in enumerate(header)}
+    def of(cls, names: dict[str, int], spec: ParseSpec, path: Path) -> _ExampleColumns | None:
+        feats = spec.features()
+        found = _named(names, lambda name: name if name in feats else None)
         columns: dict[str, list[int]] = {}
-        for key, (kind, _dtype, shape, _required) in spec.features().items():
+        for key, (kind, _dtype, shape, _required) in feats.items():
             width = int(np.prod(shape)) if kind == "dense" and shape else 1
-            if width == 1 and key in names:
-                columns[key] = [names[key]]
-            elif width > 1 and all(f"{key}[{i}]" in names for i in range(width)):
-                columns[key] = [names[f"{key}[{i}]"] for i in range(width)]
-            elif width > 1 and all(f"{key}_{i}" in names for i in range(width)):
-                columns[key] = [names[f"{key}_{i}"] for i in range(width)]
+            if (cols := _columns(found.get(key, {}), width)) is not None:
+                columns[key] = cols
         if not columns:
             return None
-        for key, (kind, dtype, shape, required) in spec.features().items():
+        for key, (kind, dtype, shape, required) in feats.items():
             if required and key not in columns:
                 raise DataError(
                     f"{path}: no column for feature {key!r} ({kind} {dtype}{list(shape or ())}, "
                     f"no default), which {spec.label} needs: add it to the CSV"
                 )
-        return cls(spec, columns, header)
+        return cls(spec, columns)
 
     def describe(self) -> str:
         return f"a tf.Example per row for {self.spec.label} from columns {', '.join(self.columns)}"

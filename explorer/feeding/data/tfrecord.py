@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,21 +31,19 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 
+_FIX = "fix or drop the record"
+COMPRESSED = {".gz": "GZIP", ".zlib": "ZLIB", ".zz": "ZLIB"}
+"""File name ending -> the compression ``auto`` reads it with."""
+
+
 def compression_of(path: Path, compression: str | None) -> str:
     """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
-    if compression is None:
-        return ""
-    c = compression.upper()
+    c = (compression or "").upper()
     if c == "AUTO":
-        name = path.name.lower()
-        return (
-            "GZIP" if name.endswith(".gz") else ("ZLIB" if name.endswith((".zlib", ".zz")) else "")
-        )
-    if c in ("", "NONE"):
-        return ""
-    if c not in ("GZIP", "ZLIB"):
+        return COMPRESSED.get(path.suffix.lower(), "")
+    if c not in ("", "NONE", "GZIP", "ZLIB"):
         raise DataError(f"compression={compression!r}: choose GZIP, ZLIB, None or auto")
-    return c
+    return "" if c == "NONE" else c
 
 
 def read_records(path: Path, compression: str) -> Iterator[bytes]:
@@ -86,15 +84,16 @@ def _guess_compression(path: Path) -> str:
 
 @dataclass
 class _Plan:
-    """How each input key is read from the records."""
+    """How each input key is read from the records: ``serialized`` (key -> spec of a string
+    input fed them), ``parsed`` (key -> a parse op's spec, the output indices), ``features`` (key
+    -> the feature read by name); ``checker`` checks serialized tf.Examples."""
 
-    serialized: dict[str, Any]  # key -> spec of a string input fed the records
-    parsed: dict[str, tuple[ParseSpec, list[int]]]  # key -> parse op spec, its output indices
-    features: dict[str, TensorSpec]  # key -> input spec of a feature read by name
-    feature_of: dict[str, str]  # key -> feature key
-    checker: ParseSpec | None  # the spec serialized records are checked against
-    sequence: bool
-    notes: list[str]
+    serialized: dict[str, TensorSpec] = field(default_factory=dict)
+    parsed: dict[str, tuple[ParseSpec, list[int]]] = field(default_factory=dict)
+    features: dict[str, str] = field(default_factory=dict)
+    checker: ParseSpec | None = None
+    sequence: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 class TFRecordSource(DataSource):
@@ -125,50 +124,46 @@ class TFRecordSource(DataSource):
             raise DataError(
                 "TFRecord data needs the model (its parse ops say how records are read)"
             )
-        serialized: dict[str, Any] = {}
-        parsed: dict[str, tuple[ParseSpec, list[int]]] = {}
-        features: dict[str, TensorSpec] = {}
-        feature_of: dict[str, str] = {}
-        checker, sequence, notes = None, False, []
+        plan = _Plan()
         names_in_record = _feature_names(first)
         for key, spec in specs.items():
             string = spec.kind == "dense" and spec.dtype == "string"
             node = parser_of(model, spec.name) if string else None
             if string and (key == self.key or (self.key is None and node is not None)):
-                if serialized:
+                if plan.serialized:
                     raise DataError(
-                        f"inputs {next(iter(serialized))!r} and {key!r} both take serialized "
+                        f"inputs {next(iter(plan.serialized))!r} and {key!r} both take serialized "
                         "examples: pass key= (CLI: --data-key) naming the one the records feed"
                     )
-                serialized[key] = spec
+                plan.serialized[key] = spec
                 how = "as they are (no parse op reads it)"
                 if node is not None and node.op in SEQUENCE_PARSE_OPS:
-                    sequence = True
+                    plan.sequence = True
                     how = f"as serialized tf.SequenceExample to {node.op} {node.name!r}"
                 elif node is not None:
-                    checker = parse_spec(model, node)
+                    plan.checker = parse_spec(model, node)
                     how = "as serialized tf.Example, each batch checked with the spec of "
-                    how += checker.label
-                notes.append(f"{key}: records fed {how}")
+                    how += plan.checker.label
+                plan.notes.append(f"{key}: records fed {how}")
                 continue
             comps = [c for c in (spec.components if spec.kind == "sparse" else (spec.name,)) if c]
             prod = [producer_of(model, c) for c in comps]
             if comps and all(prod) and len({p[0].name for p in prod}) == 1:
                 ps = parse_spec(model, prod[0][0])
-                parsed[key] = (ps, [p[1] for p in prod])
+                plan.parsed[key] = (ps, [p[1] for p in prod])
                 feat = ps.outputs_per_feature().get(prod[0][1], ("?", ""))[0]
-                notes.append(
+                plan.notes.append(
                     f"{key}: feature {feat!r} parsed from the records with the spec of {ps.label}"
                 )
                 continue
             for cand in (key, op_name(spec.name), op_name(spec.name).rsplit("/", 1)[-1]):
                 if cand in names_in_record:
-                    features[key], feature_of[key] = spec, cand
-                    notes.append(
+                    plan.features[key] = cand
+                    plan.notes.append(
                         f"{key}: feature {cand!r} of the records, parsed as {fmt_spec(spec)}"
                     )
                     break
-        read = set(serialized) | set(parsed) | set(features)
+        read = set(plan.serialized) | set(plan.parsed) | set(plan.features)
         missing = [k for k in (required if required is not None else []) if k not in read]
         if missing:
             k = missing[0]
@@ -184,7 +179,7 @@ class TFRecordSource(DataSource):
                 "choose the signature that takes serialized tf.Example, or inputs named like "
                 "the records' features"
             )
-        return _Plan(serialized, parsed, features, feature_of, checker, sequence, notes)
+        return plan
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         it = self.records()
@@ -204,75 +199,66 @@ class TFRecordSource(DataSource):
         recs = np.empty(len(items), dtype=object)
         recs[:] = [r for _, r in items]
         if plan.checker is not None:
-            self._check(recs, where, plan.checker)
-        elif plan.sequence:
-            for w, r in zip(where, recs):
-                bad = diagnose(r, None, sequence=True)
-                if bad:
-                    raise DataError(
-                        f"{self._file(w)}: record {w.rsplit('#', 1)[-1]}: {bad}: fix or drop "
-                        "the record"
-                    )
+            self._parse(recs, where, plan.checker.run, plan.checker)
+        for w, r in zip(where, recs):
+            bad = diagnose(r, None, sequence=True) if plan.sequence else None
+            if bad:
+                raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         feeds: dict[str, Any] = {}
         for key, spec in plan.serialized.items():
             feeds[key] = recs.reshape(()) if scalar else _fit_rank(recs, spec)
         cache: dict[str, list[np.ndarray]] = {}
         for key, (ps, index) in plan.parsed.items():
             if ps.op_name not in cache:
-                cache[ps.op_name] = self._run(ps, recs, where)
+                cache[ps.op_name] = self._parse(recs, where, ps.run, ps)
             outs = cache[ps.op_name]
             if specs[key].kind == "sparse":
                 feeds[key] = SparseValue(*(outs[i] for i in index))
             else:
                 feeds[key] = outs[index[0]]
         if plan.features:
-            feeds.update(self._features(plan, recs, where))
+            feeds.update(self._features(plan.features, specs, recs, where))
         seq = plan.sequence
         return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
 
-    def _check(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> None:
-        """Parse the batch with the graph's spec; on failure name the first bad record."""
+    def _parse(self, recs: np.ndarray, where: list[str], parse: Any, spec: Any) -> Any:
+        """``parse(recs)``; when TensorFlow refuses the batch, DataError naming the first bad
+        record and why: what :func:`diagnose` finds against a ParseSpec ``spec``, else the error
+        parsing it alone (the feature of a ``tf.io.parse_example`` config ``spec`` named)."""
         import tensorflow as tf
 
+        refused = (tf.errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
+        checks = isinstance(spec, ParseSpec)
+        label = spec.label if checks else "tf.io.parse_example"
         try:
-            spec.run(recs)
-            return
-        except (tf.errors.OpError, UnicodeDecodeError) as e:  # TF may fail to decode its message
-            tf_error = first_line(e)
+            return parse(recs)
+        except refused as e:
+            batch_error = first_line(e)
         for w, r in zip(where, recs):
-            bad = diagnose(r, spec)
+            bad = diagnose(r, spec) if checks else None
             if bad is None:
                 try:
-                    spec.run(np.asarray([r], dtype=object))
+                    parse(np.asarray([r], dtype=object))
                     continue
-                except (tf.errors.OpError, UnicodeDecodeError) as e:
-                    bad = f"is refused by {spec.label} ({first_line(e)})"
-            raise DataError(
-                f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: fix or drop the record"
-            )
+                except refused as e:
+                    bad = f"is refused by {label} ({first_line(e)})" if checks else None
+                    bad = bad or _feature_error(e, spec)
+            raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         raise DataError(
             f"{self._file(where[0])}: a record of the batch from here is refused by "
-            f"{spec.label} ({tf_error})"
+            f"{label} ({batch_error})"
         )
 
-    def _run(self, ps: ParseSpec, recs: np.ndarray, where: list[str]) -> list[np.ndarray]:
+    def _features(
+        self, features: dict[str, str], specs: dict[str, TensorSpec], recs: Any, where: list[str]
+    ) -> dict[str, Any]:
+        """Features read by name (input key -> feature key), parsed by each input's own spec."""
         import tensorflow as tf
 
-        try:
-            return ps.run(recs)
-        except (tf.errors.OpError, UnicodeDecodeError):
-            self._check(recs, where, ps)
-            raise
-
-    def _features(self, plan: _Plan, recs: np.ndarray, where: list[str]) -> dict[str, Any]:
-        """Features read by name, parsed by each input's own spec."""
-        import tensorflow as tf
-
-        conf, casts = {}, {k: numpy_dtype(s.dtype) for k, s in plan.features.items()}
-        for key, spec in plan.features.items():
-            kind = casts[key].kind
+        conf, casts = {}, {k: numpy_dtype(specs[k].dtype) for k in features}
+        for key, fk in features.items():
+            spec, kind = specs[key], casts[key].kind
             ftype = tf.string if kind == "O" else tf.float32 if kind in "fc" else tf.int64
-            fk = plan.feature_of[key]
             if spec.kind == "sparse" or spec.shape is None:
                 conf[fk] = tf.io.VarLenFeature(ftype)
             else:
@@ -283,25 +269,18 @@ class TFRecordSource(DataSource):
                         "after the batch; feed the serialized examples instead"
                     )
                 conf[fk] = tf.io.FixedLenFeature(dims, ftype)
-        try:
-            parsed = tf.io.parse_example(tf.constant(recs, dtype=tf.string), conf)
-        except (tf.errors.OpError, UnicodeDecodeError):
-            for w, r in zip(where, recs):
-                try:
-                    tf.io.parse_example(tf.constant([r], dtype=tf.string), conf)
-                except (tf.errors.OpError, UnicodeDecodeError) as e:
-                    raise DataError(
-                        f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: "
-                        f"{_feature_error(e, conf)}: fix or drop the record"
-                    ) from None
-            raise
+
+        def parse(batch: np.ndarray) -> Any:
+            return tf.io.parse_example(tf.constant(batch, dtype=tf.string), conf)
+
+        parsed = self._parse(recs, where, parse, conf)
         out: dict[str, Any] = {}
-        for key, spec in plan.features.items():
-            v, want = parsed[plan.feature_of[key]], casts[key]
+        for key, fk in features.items():
+            v, want = parsed[fk], casts[key]
             cast = (lambda a: a) if want.kind == "O" else (lambda a: a.astype(want))  # noqa: B023
             if isinstance(v, tf.SparseTensor):
                 sv = SparseValue(v.indices.numpy(), cast(v.values.numpy()), v.dense_shape.numpy())
-                dense = spec.kind != "sparse"
+                dense = specs[key].kind != "sparse"
                 out[key] = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
             else:
                 out[key] = cast(v.numpy())
