@@ -5,6 +5,7 @@ shown goes through :func:`~explorer.reporting.html.esc`. Imports ipywidgets."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ import ipywidgets as W
 
 from explorer.errors import ExplorerError, first_line
 from explorer.reporting.html import esc
+from explorer.running.session import RUN_FIX
 from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
@@ -63,12 +65,24 @@ def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) ->
     return result
 
 
+# what the API and CLI say, in the words of the widgets (no flags, no code, no class names)
+WIDGET_WORDS = (
+    (RUN_FIX, "if an input needs another shape or range, set low/high or upload feeds (.npz)"),
+    ("find names with catalog.search(...)", "find names in the browse tab"),
+    ("pass overwrite=True", "tick “overwrite”"),
+)
+
+
 def error_line(e: BaseException) -> str:
-    """An ``ExplorerError``'s message as it is, others as ``Type: first line`` (<= 400 chars)."""
-    text = str(e).strip()
-    if isinstance(e, ExplorerError) or not text:
-        return text or type(e).__name__
-    return f"{type(e).__name__}: {first_line(e, 400)}"[:400]
+    """One line in the widgets' words: an ``ExplorerError``'s message, a file error as the file
+    and its reason, others by their first line; never a class name, flag or API call."""
+    if isinstance(e, OSError) and e.strerror:
+        text = f"cannot use {e.filename}: {e.strerror}" if e.filename else e.strerror
+    else:
+        text = str(e).strip() if isinstance(e, ExplorerError) else first_line(e, 400)
+    for code, words in WIDGET_WORDS:
+        text = text.replace(code, words)
+    return re.sub(r" ?\((?:CLI|API)\b[^)]*\)", "", text) or "failed: see the kernel log"
 
 
 def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
@@ -141,8 +155,8 @@ def bind(
         except (ExplorerError, ValueError, TypeError) as e:
             if status is None:
                 raise
-            shown[0] = str(e)
-            status.error(str(e))
+            shown[0] = error_line(e)
+            status.error(shown[0])
             setattr(widget, trait, to_widget(getattr(state, field)))
         finally:
             busy[0] = False
@@ -156,6 +170,17 @@ def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea
     """:func:`bind` each ``state`` field to its widget's ``value``, errors shown in ``status``."""
     for field, widget in widgets.items():
         bind(state, field, widget, status=status)
+
+
+def clear_on(state: Observable, status: StatusArea, fields: Iterable[str]) -> None:
+    """A result or error line goes when one of ``fields`` (what it was computed from) changes,
+    by a click or from code."""
+    state.observe(lambda _: status.kind in ("ok", "error") and status.clear(), fields)
+
+
+def enter_clicks(box: W.Text, button: W.Button) -> None:
+    """Enter in ``box`` does what a click on ``button`` does."""
+    box._submission_callbacks.register_callback(lambda _: button.click())
 
 
 class CodePane(W.VBox):

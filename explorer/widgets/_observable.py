@@ -4,12 +4,14 @@ access of ``.widget``, so logic tests never create one. Also what every state op
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from os import PathLike
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from explorer import widgets
+from explorer.errors import first_line
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import V1Model, as_model
 
@@ -28,6 +30,24 @@ class Change:
 
 
 Observer = Callable[[Change], None]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def recorded(step: F) -> F:
+    """A state's step method that records its failure (one line) in the ``failed`` field, and
+    ``""`` once it works (what the wizard marks its tabs with)."""
+
+    @functools.wraps(step)
+    def run(self: Observable, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = step(self, *args, **kwargs)
+        except Exception as e:
+            self.failed = first_line(e)
+            raise
+        self.failed = ""
+        return result
+
+    return run  # type: ignore[return-value]
 
 
 def script(source: object, lines: list[str], imports: tuple[str, ...] = ()) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.errors import OutputExistsError
 from explorer.reporting.html import esc
+from explorer.widgets import _common as C
 from explorer.widgets._common import CodePane, View, bind, bind_all, classed, on_click, table_html
 from explorer.widgets.convert_state import ConverterState
 
@@ -59,6 +59,7 @@ class Converter(View):
         self.what = W.HTML()
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
+        self.out_problem = classed(W.HTML(), "tf1x-out-problem")
         self.overwrite = W.Checkbox(description="overwrite", indent=False)
         self.convert_button = W.Button(description="convert", icon="cogs", button_style="primary")
         self.check_button = W.Button(description="load it back", icon="check")
@@ -71,32 +72,23 @@ class Converter(View):
         bind_all(s, fields, self.status)
         bind(s, "progress", self.progress)
         saved = "saved the TF2 SavedModel to {}".format
-        on_click(self.convert_button, self.status, self._convert, "converting…", saved)
+        on_click(self.convert_button, self.status, s.convert, "converting…", saved)
         on_click(self.check_button, self.status, self._check, busy="loading it back…")
+        C.enter_clicks(self.out_dir, self.convert_button)
         s.observe(self._stage, "stage")
-        s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))
-        s.observe(self._inputs_changed, ("selection", "freeze", "out_dir", "overwrite"))
+        s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection", "out_problem"))
+        C.clear_on(s, self.status, ("selection", "freeze", "out_dir", "overwrite"))
         self._render()
         children = [
             self.what,
             self.out_dir,
+            self.out_problem,
             W.HBox([self.freeze, self.overwrite]),
             W.HBox([self.convert_button, self.check_button, self.progress]),
             self.summary,
             self.status,
         ]
         self._lay_out(children, "tf1x-converter", show_code)
-
-    def _convert(self) -> Any:
-        try:
-            return self.state.convert()
-        except OutputExistsError:
-            if self.state.overwrite:  # it holds what explorer did not write: the message says
-                raise
-            raise OutputExistsError(
-                f"{self.state.out_dir} exists: tick “overwrite” to replace it, or type another "
-                "output folder"
-            ) from None
 
     def _check(self) -> None:
         res = self.state.load_back()
@@ -111,16 +103,17 @@ class Converter(View):
         if change.new:
             self.status.busy(f"{change.new}…")
             self._creep.start(STAGE_CAP.get(change.new, DEFAULT_CAP))
-
-    def _inputs_changed(self, _: Any) -> None:
-        """A result line about other inputs ("loaded back … agree") is stale now."""
-        if self.status.kind in ("ok", "error"):
+        elif self.status.kind == "busy":  # done, also when called from code: no "saving…" left
             self.status.clear()
 
     def _render(self) -> None:
         s = self.state
         sel = s.selection
-        if sel.signature:
+        problem = f"<span style='color:#d1242f'>✘ {esc(s.out_problem)}</span>"
+        self.out_problem.value = problem if s.out_problem else ""
+        if sel.problem:
+            what = f"nothing: {esc(sel.problem)} (in the pick step)"
+        elif sel.signature:
             what = f"signature <code>{esc(sel.signature)}</code>"
         elif sel.outputs:
             what = f"{len(sel.inputs)} input(s) → {len(sel.outputs)} output(s) as serving_default"

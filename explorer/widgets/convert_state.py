@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from explorer.errors import ConversionError
+from explorer.errors import ConversionError, ExplorerError, OutputExistsError
 from explorer.loading.model import as_model
-from explorer.output_policy import check_output, default_output_dir
-from explorer.widgets._observable import Observable, script
+from explorer.output_policy import check_output, default_output_dir, is_output
+from explorer.widgets._observable import Observable, recorded, script
 from explorer.widgets.pick_state import Selection
 
 
@@ -20,11 +20,12 @@ class ConverterState(Observable):
     ``serving_default``; default: every signature), ``freeze``, ``out_dir``, ``overwrite``,
     ``stage`` (what runs now, ``""`` when idle), ``progress`` (0..1), ``v2`` (the
     :class:`~explorer.V2Model`), ``saved`` (the folder written), ``check`` (signature ->
-    ``ParityReport`` of the loaded-back model against v1).
+    ``ParityReport`` of the loaded-back model against v1), ``out_problem`` (why ``out_dir``
+    cannot be written, checked as it is typed; ``""``), ``failed`` (why the last step failed).
     """
 
     FIELDS = ("selection", "freeze", "out_dir", "overwrite", "stage", "progress", "v2", "saved")
-    FIELDS += ("check",)
+    FIELDS += ("check", "out_problem", "failed")
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
@@ -37,25 +38,49 @@ class ConverterState(Observable):
         self.v2: Any = None
         self.saved: Path | None = None
         self.check: dict[str, Any] | None = None
+        self.out_problem = self.failed = ""
         self.observe(self._stale, "selection")
+        self.observe(self._check_out, ("out_dir", "overwrite"))
+        self._check_out()
 
     def _stale(self, _: Any = None) -> None:
         self.v2 = self.saved = self.check = None
+        self.failed = ""
+
+    def _check_out(self, _: Any = None) -> ExplorerError | None:
+        """``out_problem`` by the output policy: only an earlier output of explorer (or an empty
+        folder) is replaced, with ``overwrite``; anything else there is named."""
+        try:
+            if not self.out_dir.strip():
+                raise ConversionError("no output folder given: type a folder for the TF2 model")
+            target = check_output(self.out_dir, self.model, overwrite=True)
+            if target.exists() and not self.overwrite:
+                what = "an earlier output of tf1-explorer" if is_output(target) else "empty"
+                raise OutputExistsError(
+                    f"{target} is {what}: tick “overwrite” to replace it, or type another folder"
+                )
+        except ExplorerError as e:
+            self.out_problem = str(e)
+            return e
+        self.out_problem = ""
+        return None
 
     def _step(self, stage: str, progress: float) -> None:
         self.stage, self.progress = stage, progress
 
+    @recorded
     def convert(self) -> Path:
-        """Convert and save to ``out_dir``; returns the folder written."""
+        """Convert and save to ``out_dir`` (refused first when :meth:`_check_out` or the
+        selection says no); returns the folder written."""
         from explorer.conversion.converter import convert
 
-        if not self.out_dir.strip():
-            raise ConversionError("no output folder given: type a folder to write the TF2 model")
         self._stale()  # a failed conversion must not leave the last one's results on show
         try:
-            check_output(self.out_dir, self.model, self.overwrite)  # before the long work
+            kwargs = self.selection.kwargs(convert=True)
+            if problem := self._check_out():  # before the long work
+                raise problem
             self._step("converting", 0.1)
-            self.v2 = convert(self.model, freeze=self.freeze, **self.selection.kwargs(convert=True))
+            self.v2 = convert(self.model, freeze=self.freeze, **kwargs)
             self._step("saving", 0.6)
             self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
             self._step("", 1.0)
@@ -65,6 +90,7 @@ class ConverterState(Observable):
             raise
         return self.saved
 
+    @recorded
     def load_back(self, batch: int = 2, seed: int = 0) -> dict[str, Any]:
         """Parity of the saved folder against v1 on one sampled batch: signature -> report."""
         from explorer.comparing.parity_check import Sampled, parity

@@ -10,6 +10,7 @@ import ipywidgets as W
 
 from explorer.graph.names import shape_text
 from explorer.reporting.html import esc
+from explorer.widgets import _common as C
 from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets._common import CodePane, View, bind, classed, grid_html, on_click
 from explorer.widgets.pick_state import PickerState, Selection
@@ -125,6 +126,9 @@ class IOPicker(View):
         on_click(self.ins.remove, self.status, lambda: self._remove(self.ins, s.remove_input))
         on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
         s.observe(lambda _: self._render(), ("inputs", "outputs", "validation", "message"))
+        C.clear_on(s, self.status, ("signature", "inputs", "outputs"))
+        for side in (self.ins, self.outs):
+            C.enter_clicks(side.name, side.add)
         self._render()
         children = [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status]
         self._lay_out(children, "tf1x-picker", show_code)

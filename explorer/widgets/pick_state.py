@@ -3,10 +3,12 @@ Plain Python (no ipywidgets)."""
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from os import PathLike
 from typing import TYPE_CHECKING
 
+from explorer.errors import OutputChoiceError, TensorNotFoundError
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.inspection.suggestions import Validation, suggest
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
@@ -19,15 +21,20 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Selection:
     """What to run: a signature name, or input and output tensor names (``op:idx``): what an
-    :class:`IOPicker` produces and the runner, converter and parity states take."""
+    :class:`IOPicker` produces and the runner, converter and parity states take. ``problem``:
+    why the choice cannot run (one line), which every step refuses it with."""
 
     signature: str | None = None
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    problem: str = ""
 
     def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
         """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or
-        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default."""
+        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default.
+        ``OutputChoiceError`` when the choice has a ``problem`` (never a silent default)."""
+        if self.problem:
+            raise OutputChoiceError(f"{self.problem} (in the pick step)")
         if self.signature is not None:
             return {"signatures": [self.signature]} if convert else {"signature": self.signature}
         if self.outputs:
@@ -101,10 +108,25 @@ class PickerState(Observable):
         """The choice: the preset signature, or the chosen inputs and outputs."""
         if self.signature is not None:
             return Selection(signature=self.signature)
-        return Selection(inputs=self.inputs, outputs=self.outputs)
+        problem = "" if self.validation else self.message
+        return Selection(inputs=self.inputs, outputs=self.outputs, problem=problem)
 
     def _canon(self, name: str) -> str:
-        return self.catalog.tensor(name.strip()).name
+        """The tensor's name; else ``TensorNotFoundError`` with the nearest names of the graph."""
+        name = name.strip()
+        try:
+            return self.catalog.tensor(name).name
+        except TensorNotFoundError:
+            op, _, idx = name.partition(":")
+            names = self.catalog.names
+            if op in names:  # the op is there, not that output: its own message says so
+                raise
+            near = [n for n in names if n.lower() == op.lower()]
+            near = near or difflib.get_close_matches(op, names if len(names) < 20_000 else [], 3)
+            hint = f"did you mean {' or '.join(f'{n}:{idx or 0}' for n in near)}?" if near else ""
+            raise TensorNotFoundError(
+                f"no tensor {name!r} in this model: {hint or 'find names in the browse tab'}"
+            ) from None
 
     def _changed(self, change: Change | None = None) -> None:
         if change is not None and not self._presetting:

@@ -50,6 +50,7 @@ class SessionRunner(View):
         ran = "running the v1 session…", lambda _: f"ran {len(s.outputs or {})} output(s)"
         C.on_click(self.run_button, self.status, s.run, *ran)
         self.upload.observe(self._uploaded, "value")
+        C.clear_on(s, self.status, ("selection", "batch", "seed", "low", "high", "feeds"))
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
         self._render_feeds()
@@ -73,7 +74,8 @@ class SessionRunner(View):
             return
         f = files[0]
         load = partial(self.state.load_npz, bytes(f["content"]), name=f["name"])
-        C.guarded(self.status, load, done=f"feeds from {f['name']}")
+        if C.guarded(self.status, load) is not None:
+            self.status.ok(f"feeds from {f['name']}, kept as {self.state.feeds_file}")
         self.upload.value = ()  # the same file can be chosen again
 
     def _render_feeds(self) -> None:

@@ -7,13 +7,17 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.comparing.records import array_dtype
-from explorer.errors import FeedError
+from explorer.errors import FeedError, ParityError
 from explorer.loading.model import as_model
-from explorer.widgets._observable import Observable, script
+from explorer.output_policy import default_output_dir, staged_folder
+from explorer.widgets._observable import Observable, recorded, script
 from explorer.widgets.pick_state import Selection
+
+if TYPE_CHECKING:
+    from explorer.widgets.compare_state import ParityState
 
 PREVIEW_ITEMS = 6  # values shown per output
 
@@ -54,13 +58,13 @@ class RunnerState(Observable):
     Fields: ``selection`` (:class:`Selection`; default: the model's default signature),
     ``batch``, ``seed``, ``low``/``high`` (the range floats are drawn from), ``feeds`` (the
     :class:`~explorer.Feeds` to run, sampled or from ``.npz``), ``feeds_source`` (``"sampled"``
-    or the file name), ``outputs`` (of the last run), ``seconds`` (its run time, no feeding).
-    The session stays open (stateful graphs keep their state) until the selection changes or
-    :meth:`close`.
+    or the file name), ``outputs`` (of the last run), ``seconds`` (its run time, no feeding),
+    ``failed`` (why the last sample or run failed). The session stays open (stateful graphs
+    keep their state) until the selection changes or :meth:`close`.
     """
 
     FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
-    FIELDS += ("seconds",)
+    FIELDS += ("seconds", "failed")
     WIDGET = "SessionRunner"
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
@@ -69,7 +73,8 @@ class RunnerState(Observable):
         self.selection = selection or Selection()
         self.batch, self.seed, self.low, self.high = 1, 0, -1.0, 1.0
         self.feeds: Any = None
-        self.feeds_source = ""
+        self.feeds_source, self.failed = "", ""
+        self.feeds_file: Path | None = None  # the .npz the feeds came from
         self.outputs: dict[str, Any] | None = None
         self.seconds: float | None = None
         self._runner: Any = None
@@ -83,11 +88,13 @@ class RunnerState(Observable):
         self._stale_outputs()
 
     def _stale_feeds(self, _: Any = None) -> None:
+        self.failed = ""  # a failure about the old values (an empty range) is gone too
         if self.feeds_source == "sampled":
             self.feeds, self.feeds_source = None, ""
 
     def _stale_outputs(self, _: Any = None) -> None:
         self.outputs = self.seconds = None
+        self.failed = ""
 
     @property
     def runner(self) -> Any:
@@ -98,6 +105,7 @@ class RunnerState(Observable):
             self._runner = V1Runner(self.model, **self.selection.kwargs())
         return self._runner
 
+    @recorded
     def sample(self) -> Any:
         """Draw feeds for the selection's inputs (``batch``, ``seed``, ``[low, high)``)."""
         if not self.low < self.high:
@@ -109,11 +117,13 @@ class RunnerState(Observable):
         return self.feeds
 
     def load_npz(self, data: bytes | str | os.PathLike[str], name: str = "upload.npz") -> Any:
-        """Use feeds from an ``.npz`` file (a path, or its bytes as an upload gives them)."""
+        """Use feeds from an ``.npz`` file (a path, or its bytes as an upload gives them: those are
+        kept as ``<model>_feeds/feeds.npz`` in the working folder, the file :meth:`code` names)."""
         from explorer.feeding.feeds import Feeds
 
+        upload = isinstance(data, (bytes, bytearray, memoryview))
         with tempfile.TemporaryDirectory() as d:
-            if isinstance(data, (bytes, bytearray, memoryview)):  # errors name the upload
+            if upload:  # errors name the upload
                 path, shown = Path(d) / "feeds.npz", name
                 path.write_bytes(bytes(data))
             else:
@@ -130,10 +140,15 @@ class RunnerState(Observable):
             except FeedError as e:
                 raise _npz_error(e, str(path), shown) from None
         feeds = Feeds(self.runner.check_feeds(feeds))
+        if upload:
+            with staged_folder(default_output_dir(self.model, "_feeds"), self.model) as out:
+                feeds.save(out.path / "feeds.npz")
+                path = out.publish() / "feeds.npz"
+        self.feeds_file, self.feeds_source = path, name
         self.feeds = feeds
-        self.feeds_source = name
         return feeds
 
+    @recorded
     def run(self) -> dict[str, Any]:
         """Run once on ``feeds`` (sampled first when there are none); returns the outputs."""
         if self.feeds is None:
@@ -169,7 +184,7 @@ class RunnerState(Observable):
         args = self.selection.code_args()
         lines = [f"runner = explorer.V1Runner(model{', ' + args if args else ''})"]
         if self.feeds_source and self.feeds_source != "sampled":
-            lines.append(f"feeds = explorer.Feeds.load({self.feeds_source!r})")
+            lines.append(f"feeds = explorer.Feeds.load({str(self.feeds_file)!r})")
         else:
             lines.append(
                 f"feeds = runner.sample(batch={self.batch}, seed={self.seed}, "
@@ -177,6 +192,43 @@ class RunnerState(Observable):
             )
         lines += ["with runner:", "    outputs = runner.infer(feeds)"]
         return script(self.model.path, lines)
+
+
+def save_run(
+    parity: ParityState, out: str | os.PathLike[str] | None = None, overwrite: bool = False
+) -> Path:
+    """Save ``parity``'s last run to the folder ``out`` (the output policy; ``overwrite=True``
+    replaces an earlier one; default ``<model>_run`` in the working folder): ``report.json``,
+    ``report.html``, and per signature ``NAME/outputs_v1.npz``/``outputs_v2.npz`` (the first
+    batch) and, for sampled feeds, ``NAME/feeds_I.npz``, which replay the run:
+    ``explorer.parity(model, v2, NAME, source={NAME: [explorer.Feeds.load(f), ...]})`` or
+    ``tf1-explorer parity MODEL --feed NAME/feeds_*.npz``. Returns the folder."""
+    from explorer.comparing.parity_check import Sampled
+    from explorer.feeding.feeds import Feeds
+    from explorer.reporting.html import write_html, write_json
+    from explorer.running.v1_runner import V1Runner
+
+    summary, model = parity.summary, parity.model
+    if summary is None:
+        raise ParityError("nothing to save yet: run the comparison first")
+    out = out or default_output_dir(model, "_run")
+    with staged_folder(out, model, overwrite, kind="parity-run") as staged:
+        write_json(staged.path / "report.json", summary)
+        write_html(staged.path / "report.html", summary, model=model, title=f"Parity of {out}")
+        for name, report in summary.reports.items():
+            (folder := staged.path / name).mkdir()
+            for i, side in enumerate(("v1", "v2")):
+                arrays = {k: ab[i] for k, ab in report.arrays.items() if ab is not None}
+                Feeds(arrays).save(folder / f"outputs_{side}.npz", what=f"the {side} outputs")
+            if parity.data is None:  # the batches explorer.parity sampled: batch i seeded seed + i
+                kwargs = parity._custom() or {
+                    "signature": name if name in model.signatures else None
+                }
+                runner = V1Runner(model, **kwargs)
+                for i in range(parity.batches):
+                    feeds = runner.sample(Sampled().batch_size, parity.seed + i)
+                    feeds.save(folder / f"feeds_{i}.npz")
+        return staged.publish()
 
 
 def _check_npz(head: bytes, name: str) -> None:

@@ -1,12 +1,18 @@
-"""MigrationWizard: browse, pick, run, convert and compare as five tabs over one shared state,
-with one "show code" button printing the explorer calls equivalent to what was clicked."""
+"""MigrationWizard: browse, pick, run, convert and compare as five tabs over one shared state
+under a header (model, format, TF version, nodes, tensors in use), each tab marked done / failed
+/ needs re-run, with one "show code" button printing the equivalent explorer calls."""
 
 from __future__ import annotations
 
+import base64
 from functools import partial
+from typing import Any
 
 import ipywidgets as W
 
+from explorer.feeding.data.images import ImageSource
+from explorer.feeding.data.sources import data
+from explorer.reporting.html import esc
 from explorer.widgets import _common as C
 from explorer.widgets._common import View
 from explorer.widgets.browse import TensorBrowser
@@ -14,7 +20,7 @@ from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
 from explorer.widgets.pick import IOPicker
 from explorer.widgets.run import SessionRunner
-from explorer.widgets.wizard_state import STEPS, WizardState
+from explorer.widgets.wizard_state import MARKS, STEPS, WizardState
 
 
 class MigrationWizard(View):
@@ -46,6 +52,7 @@ class MigrationWizard(View):
         )
         self.open_button = W.Button(description="open", icon="folder-open")
         self.open_button.on_click(lambda _: self._retry())
+        C.enter_clicks(self.path, self.open_button)
         self.children = [self.status, W.HBox([self.path, self.open_button])]
 
     def _retry(self) -> None:
@@ -72,13 +79,47 @@ class MigrationWizard(View):
         self.runner = SessionRunner(s.runner, show_code=False)
         self.converter = Converter(s.converter, show_code=False)
         self.parity = ParityView(s.parity, show_code=False)
+        self.save_button = W.Button(description="save run", icon="save")
+        saved = "saved the run (feeds, outputs, JSON and HTML report) to {}".format
+        C.on_click(self.save_button, self.parity.status, s.save, "saving the run…", saved)
+        self.data_note = C.classed(W.HTML(), "tf1x-data-note")
+        self.header = C.classed(W.HTML(), "tf1x-wizard-header")
         browse = W.VBox([self.browser, W.HBox([self.as_input, self.as_output])])
-        self.tabs = W.Tab(
-            children=[browse, self.picker, self.runner, self.converter, self.parity],
-            titles=[f"{i + 1}. {name}" for i, name in enumerate(STEPS)],
-        )
+        compare = W.VBox([self.parity, self.data_note, self.save_button])
+        self.tabs = W.Tab(children=[browse, self.picker, self.runner, self.converter, compare])
         watch = [s, s.browser, s.picker, s.runner, s.converter, s.parity]
         self.code = C.CodePane(s.code, watch=watch)
         C.bind(s, "step", self.tabs, trait="selected_index", status=self.status)
-        self.children = [self.tabs, self.status, self.code]
+        C.bind(s, "marks", self.tabs, "titles", lambda marks: tuple(map(_title, STEPS, marks)))
+        s.picker.observe(self._header, ("inputs", "outputs", "signature"))
+        s.parity.observe(self._data_note, "summary")
+        self._header()
+        self.children = [self.header, self.tabs, self.status, self.code]
         self.add_class("tf1x-wizard")
+
+    def _header(self, _: Any = None) -> None:
+        self.header.value = f"<b>{esc(self.state.header())}</b>"
+
+    def _data_note(self, _: Any = None) -> None:
+        """Which data a comparison on the user's data ran on, and a thumbnail of an image."""
+        report, where = self.state.parity.report(), self.state.parity.data
+        info = report.data if report is not None else {}
+        if not info:
+            self.data_note.value = ""
+            return
+        source = data(where)
+        thumb = ""
+        if isinstance(source, ImageSource):
+            first = source.paths[0]
+            kind = first.suffix.lstrip(".").lower().replace("jpg", "jpeg")
+            b64 = base64.b64encode(first.read_bytes()).decode()
+            thumb = (
+                f"<img src='data:image/{kind};base64,{b64}' title='{esc(first.name)}' height=48>"
+            )
+        line = f"ran on {info['source']}: {info['examples']:,} examples"
+        self.data_note.value = f"<div>{thumb} {esc(line)}</div>"
+
+
+def _title(step: str, mark: str) -> str:
+    """``3. run ✔``: the step's number, name and mark."""
+    return f"{STEPS.index(step) + 1}. {step} {MARKS.get(mark, '')}".rstrip()

@@ -1,60 +1,127 @@
-"""The migration wizard's state: the five flow steps sharing one model and one choice of tensors.
-Plain Python (no ipywidgets); the view is ``wizard.py``."""
+"""The migration wizard's state: the five flow steps sharing one model and one choice of tensors,
+each step marked done / failed / needs re-run. Plain Python (no ipywidgets); the view is
+``wizard.py``."""
 
 from __future__ import annotations
 
+import re
 from os import PathLike
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.loading.model import as_model
-from explorer.widgets._observable import Change, Observable
+from explorer.widgets._observable import Change, Observable, recorded
 from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
 from explorer.widgets.convert_state import ConverterState
-from explorer.widgets.pick_state import PickerState
-from explorer.widgets.run_state import RunnerState
+from explorer.widgets.pick_state import PickerState, Selection
+from explorer.widgets.run_state import RunnerState, save_run
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 STEPS = ("browse", "pick", "run", "convert", "compare")
+MARKS = {"done": "✔", "failed": "✘", "needs re-run": "↻"}
+
+
+class WizardParity(ParityState):
+    """The wizard's parity: refused while the picked ``choice`` has a problem (never a silent
+    default); ``failed``: why the last run or search failed."""
+
+    FIELDS = (*ParityState.FIELDS, "failed")
+
+    def __init__(self, model: Any, signature: str | None) -> None:
+        super().__init__(model, signature=signature)
+        self.choice, self.failed = Selection(), ""
+
+    def _stale(self, _: Any = None) -> None:
+        super()._stale()
+        self.failed = ""
+
+    @recorded
+    def run(self) -> Any:
+        self.choice.kwargs()  # OutputChoiceError: the choice's problem, in one line
+        return super().run()
+
+    @recorded
+    def find_divergence(self) -> Any:
+        self.choice.kwargs()
+        return super().find_divergence()
 
 
 class WizardState(Observable):
     """The five steps of a migration (``browser``, ``picker``, ``runner``, ``converter``,
     ``parity`` states) sharing one model (or path) and one choice of tensors: the picker's choice
     flows to the runner, converter and parity, the converter's conversion to parity. ``step``:
-    the index of the step shown; ``out_dir``: where the converter writes (default: beside the
-    model, ``<name>_tf2``)."""
+    the index of the step shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs
+    re-run`` (its result was cleared by a change); ``out_dir``: where the converter writes
+    (default: ``<name>_tf2`` in the working folder); ``saved_run``: the folder :meth:`save`
+    wrote."""
 
-    FIELDS = ("step",)
+    FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
 
     def __init__(self, model: V1Model | str | PathLike[str], out_dir: str = "") -> None:
         super().__init__()
         self.model = as_model(model)
-        self.step = 0
+        self.step, self.marks, self.saved_run = 0, ("",) * len(STEPS), None
+        self._tried: set[int] = set()
         self.browser = BrowserState(self.model)
         self.picker = PickerState(self.model)
         sel = self.picker.value
         self.runner = RunnerState(self.model, sel)
         self.converter = ConverterState(self.model, sel, out_dir=out_dir)
-        self.parity = ParityState(self.model, signature=sel.signature)
+        self.parity = WizardParity(self.model, sel.signature)
         self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
         self.converter.observe(self._converted, "saved")
+        self.parity.observe(lambda _: setattr(self, "saved_run", None), "summary")
+        for state, fields in (
+            (self.picker, ("validation", "signature")),
+            (self.runner, ("outputs", "failed")),
+            (self.converter, ("saved", "failed")),
+            (self.parity, ("summary", "failed")),
+        ):
+            state.observe(self._mark, fields)
+        self._choice()
 
     def _choice(self, _: Change | None = None) -> None:
-        sel = self.runner.selection = self.converter.selection = self.picker.value
+        sel = self.runner.selection = self.converter.selection = self.parity.choice = (
+            self.picker.value
+        )
         # a custom choice is compared as such (the converter made only its serving_default)
         custom = sel.signature is None and bool(sel.outputs)
         self.parity.signature = sel.signature
         self.parity.inputs = sel.inputs if custom else ()
         self.parity.outputs = sel.outputs if custom else ()
+        self._mark()
 
     def _converted(self, change: Change) -> None:
         # in memory, not the folder: first_divergence needs it for tables/assets (Estimators)
         self.parity.v2 = self.converter.v2 if change.new is not None else None
+
+    def _mark(self, _: Change | None = None) -> None:
+        marks = ["", "failed" if self.picker.value.problem else "done"]
+        results = (self.runner.outputs, self.converter.saved, self.parity.summary)
+        for i, (state, result) in enumerate(
+            zip((self.runner, self.converter, self.parity), results)
+        ):
+            if state.failed or result is not None:
+                self._tried.add(i)
+            bad = state.failed or (result is not None and not getattr(result, "passed", True))
+            done = "done" if result is not None else "needs re-run" if i in self._tried else ""
+            marks.append("failed" if bad else done)
+        self.marks = tuple(marks)
+
+    def header(self) -> str:
+        """One line: the model, its format, TF version, node count and the tensors in use."""
+        m, sel = self.model, self.picker.value
+        version = f"TF {m.tf_version}" if m.tf_version[:1].isdigit() else m.tf_version
+        use = f"{_few(self.picker.inputs)} → {_few(self.picker.outputs)}"
+        return (
+            f"{Path(m.path).name} · {m.format} · {version} · {len(self.picker.catalog):,} nodes"
+            f" · {sel.signature or 'custom'}: {use}"
+        )
 
     def use_selected(self, side: str) -> str:
         """Add the browser's selected op's output 0 to the picker's ``side``; returns its name."""
@@ -65,6 +132,11 @@ class WizardState(Observable):
         name = f"{self.browser.selected}:0"
         (self.picker.add_input if side == "inputs" else self.picker.add_output)(name)
         return name
+
+    def save(self, out: str | PathLike[str] | None = None, overwrite: bool = False) -> Path:
+        """Save the last comparison (:func:`~explorer.widgets.run_state.save_run`)."""
+        self.saved_run = save_run(self.parity, out, overwrite)
+        return self.saved_run
 
     def code(self) -> str:
         """The explorer API calls for every step done so far, as one script."""
@@ -79,7 +151,7 @@ class WizardState(Observable):
             lines = self.parity.code().splitlines()
             if self.converter.saved is not None:  # the converter's script defines v2
                 lines = [ln for ln in lines if not ln.startswith("v2 = ")]
-            parts.append("\n".join(lines))
+            parts.append("\n".join(lines + self._replay(lines)))
         seen: set[str] = set()
         lines = []
         for part in parts:
@@ -90,3 +162,36 @@ class WizardState(Observable):
                     seen.add(line)
                 lines.append(line)
         return "\n".join(lines)
+
+    def _replay(self, parity_lines: list[str]) -> list[str]:
+        """The saved run's comparison again on its saved feeds (none saved: nothing)."""
+        run, names = self.saved_run, list(self.parity.summary.reports)
+        files = {n: sorted((run / n).glob("feeds_*.npz"), key=_index) for n in names} if run else {}
+        if not any(files.values()):
+            return []
+        loads = {
+            n: f"[explorer.Feeds.load(f) for f in {list(map(str, fs))!r}]"
+            for n, fs in files.items()
+        }
+        feeds = (
+            next(iter(loads.values()))
+            if len(loads) == 1
+            else "{" + ", ".join(f"{n!r}: {v}" for n, v in loads.items()) + "}"
+        )
+        again = next(ln for ln in parity_lines if ln.startswith("summary = explorer.parity("))
+        again = re.sub(
+            r"source=explorer\.\w+\(.*?\), tolerance=", "source=feeds, tolerance=", again
+        )
+        return [
+            f"# the run saved in {str(run)!r}, again on its feeds:",
+            f"feeds = {feeds}",
+            again.replace("summary = ", "again = ", 1),
+        ]
+
+
+def _few(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:3]) + (f" +{len(names) - 3} more" if len(names) > 3 else "") or "none"
+
+
+def _index(path: Path) -> int:
+    return int(path.stem.rpartition("_")[2])
