@@ -131,9 +131,10 @@ class ConverterState(Observable):
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         if self.freeze:
             args += ", freeze=True"
+        again = self.overwrite or self.saved is not None  # runnable after the folder was written
         lines = [
             f"v2 = explorer.convert(model{args})",
-            f"out = v2.save({self.out_dir!r}{', overwrite=True' if self.overwrite else ''})",
+            f"out = v2.save({self.out_dir!r}{', overwrite=True' if again else ''})",
             "# load it back with plain TensorFlow:",
             "import tensorflow as tf",
             "loaded = tf.saved_model.load(str(out))",

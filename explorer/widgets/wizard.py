@@ -92,7 +92,7 @@ class MigrationWizard(View):
         C.bind(s, "step", self.tabs, trait="selected_index", status=self.status)
         C.bind(s, "marks", self.tabs, "titles", lambda marks: tuple(map(_title, STEPS, marks)))
         s.picker.observe(self._header, ("inputs", "outputs", "signature"))
-        s.parity.observe(self._data_note, "summary")
+        s.parity.observe(self._data_note, ("summary", "shown"))
         self._header()
         self.children = [self.header, self.tabs, self.status, self.code]
         self.add_class("tf1x-wizard")
