@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import partialmethod
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,33 +37,23 @@ class StatusArea(W.HTML):
         self.add_class("tf1x-status")
         self.kind, self.text = "clear", ""
 
-    def _show(self, kind: str, text: str, colour: str) -> None:
+    def _show(self, kind: str, colour: str, text: str = "") -> None:
         self.kind, self.text = kind, text
         self.value = f'<span style="color:{colour}">{esc(text)}</span>' if text else ""
 
-    def ok(self, text: str) -> None:
-        self._show("ok", text, "#1a7f37")
-
-    def busy(self, text: str) -> None:
-        self._show("busy", text, "#57606a")
-
-    def error(self, text: str) -> None:
-        self._show("error", text, "#d1242f")
-
-    def clear(self) -> None:
-        self._show("clear", "", "")
+    ok = partialmethod(_show, "ok", "#1a7f37")
+    busy = partialmethod(_show, "busy", "#57606a")
+    error = partialmethod(_show, "error", "#d1242f")
+    clear = partialmethod(_show, "clear", "")
 
 
-def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
-    """``fn()``, or ``None`` with the error as one line in ``status``; ``done`` on success."""
+def guarded(status: StatusArea, fn: Callable[[], R]) -> R | None:
+    """``fn()``, or ``None`` with the error as one line in ``status``."""
     try:
-        result = fn()
+        return fn()
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
         status.error(error_line(e))
         return None
-    if done is not None:
-        status.ok(done)
-    return result
 
 
 # what the API and CLI say, in the words of the widgets (no flags, no code, no class names)

@@ -23,30 +23,25 @@ class _Creep:
     """Moves a progress bar towards a cap while a call runs (conversion reports no progress)."""
 
     def __init__(self, bar: W.FloatProgress) -> None:
-        self.bar = bar
-        self._stop: threading.Event | None = None
+        self.bar, self._stop = bar, threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, cap: float) -> None:
         self.stop()
-        stop = threading.Event()
-        self._stop = stop
+        stop = self._stop = threading.Event()
 
         def run() -> None:
             while not stop.wait(TICK_S):
-                value = self.bar.value
-                if value < cap:
+                if (value := self.bar.value) < cap:
                     self.bar.value = value + max((cap - value) * 0.06, 0.002)
 
         self._thread = threading.Thread(target=run, name="tf1x-progress", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
+        self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self._stop = self._thread = None
 
 
 class Converter(View):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import partialmethod
 from os import PathLike
 from typing import TYPE_CHECKING
 
@@ -154,7 +155,7 @@ class PickerState(Observable):
             self._presetting = False
         self.signature = sig.name
 
-    def _edit(self, side: str, name: str, add: bool) -> None:
+    def _edit(self, side: str, name: str, *, add: bool) -> None:
         """Add tensor ``name`` to ``side`` or remove it (``TensorNotFoundError`` if unknown)."""
         t, now = self._canon(name), getattr(self, side)
         if not add:
@@ -162,17 +163,10 @@ class PickerState(Observable):
         elif t not in now:
             setattr(self, side, (*now, t))
 
-    def add_input(self, name: str) -> None:
-        self._edit("inputs", name, add=True)
-
-    def remove_input(self, name: str) -> None:
-        self._edit("inputs", name, add=False)
-
-    def add_output(self, name: str) -> None:
-        self._edit("outputs", name, add=True)
-
-    def remove_output(self, name: str) -> None:
-        self._edit("outputs", name, add=False)
+    add_input = partialmethod(_edit, "inputs", add=True)
+    remove_input = partialmethod(_edit, "inputs", add=False)
+    add_output = partialmethod(_edit, "outputs", add=True)
+    remove_output = partialmethod(_edit, "outputs", add=False)
 
     def code(self) -> str:
         """The explorer API calls that reproduce this choice and check it."""
