@@ -39,13 +39,12 @@ def recorded(step: F) -> F:
 
     @functools.wraps(step)
     def run(self: Observable, *args: Any, **kwargs: Any) -> Any:
+        self.failed = ""
         try:
-            result = step(self, *args, **kwargs)
+            return step(self, *args, **kwargs)
         except Exception as e:
             self.failed = first_line(e)
             raise
-        self.failed = ""
-        return result
 
     return run  # type: ignore[return-value]
 

@@ -3,9 +3,9 @@ v1 session and summarises the outputs; :meth:`~RunnerState.code` gives the same 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,29 +122,22 @@ class RunnerState(Observable):
         from explorer.feeding.feeds import Feeds
 
         upload = isinstance(data, (bytes, bytearray, memoryview))
-        with tempfile.TemporaryDirectory() as d:
-            if upload:  # errors name the upload
-                path, shown = Path(d) / "feeds.npz", name
+        keep = staged_folder(default_output_dir(self.model, "_feeds"), self.model)
+        with keep if upload else contextlib.nullcontext() as out:
+            path, shown = (out.path / "feeds.npz", name) if upload else (Path(data), str(data))
+            if upload:  # kept as it came; errors name the upload
                 path.write_bytes(bytes(data))
-            else:
-                path, shown, name = Path(data), str(data), Path(data).name
             try:
                 with open(path, "rb") as f:
-                    head = f.read(4)
+                    _check_npz(f.read(4), shown)
+                feeds = Feeds(self.runner.check_feeds(Feeds.load(path)))
             except OSError as e:
                 why = f"cannot read feeds from {data} ({e.strerror}): check the path"
                 raise FeedError(why) from None
-            _check_npz(head, shown)
-            try:
-                feeds = Feeds.load(path)
             except FeedError as e:
                 raise _npz_error(e, str(path), shown) from None
-        feeds = Feeds(self.runner.check_feeds(feeds))
-        if upload:
-            with staged_folder(default_output_dir(self.model, "_feeds"), self.model) as out:
-                feeds.save(out.path / "feeds.npz")
-                path = out.publish() / "feeds.npz"
-        self.feeds_file, self.feeds_source = path, name
+            path = out.publish() / "feeds.npz" if upload else path
+        self.feeds_file, self.feeds_source = path, path.name if not upload else name
         self.feeds = feeds
         return feeds
 

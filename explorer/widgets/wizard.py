@@ -51,16 +51,12 @@ class MigrationWizard(View):
             layout=W.Layout(width="70%"),
         )
         self.open_button = W.Button(description="open", icon="folder-open")
-        self.open_button.on_click(lambda _: self._retry())
+        C.on_click(self.open_button, self.status, self._retry)  # still not a model: one line
         C.enter_clicks(self.path, self.open_button)
         self.children = [self.status, W.HBox([self.path, self.open_button])]
 
     def _retry(self) -> None:
-        try:
-            s = WizardState(self.path.value.strip(), **self._kwargs)
-        except Exception as e:  # still not a model: say why, in the same line
-            self.status.error(C.error_line(e))
-            return
+        s = WizardState(self.path.value.strip(), **self._kwargs)
         C.adopt_state(self, s, WizardState)
         self.remove_class("tf1x-failed")
         self._build(s)
