@@ -1,6 +1,5 @@
-"""Bits every view shares: a status line, guarded two-way bindings, button handlers that show
-errors inline, the "show code" pane, clickable tables, and the :class:`View` base. Every text
-shown goes through :func:`~explorer.reporting.html.esc`. Imports ipywidgets."""
+"""Bits every view shares: a status line, two-way bindings, button handlers showing errors inline
+in widget words, the "show code" pane, tables and the :class:`View` base (text escaped)."""
 
 from __future__ import annotations
 

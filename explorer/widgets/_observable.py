@@ -1,6 +1,5 @@
-"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets, no
-traitlets): declared fields notify observers when they change; the widget is built on first
-access of ``.widget``, so logic tests never create one. Also what every state opens."""
+"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets): fields
+notify observers when they change; the view is built on first access of ``.widget``."""
 
 from __future__ import annotations
 
@@ -74,14 +73,9 @@ def _differs(old: object, new: object) -> bool:
 
 
 class Observable:
-    """Base of the state objects: fields listed in ``FIELDS`` notify observers on change.
-
-    ``observe(fn, names)`` registers ``fn(change)`` for the named fields (all when ``names`` is
-    ``None``); setting a field to an equal value notifies nobody. A method ``_check_<field>(value)``
-    checks (and may normalise) each new value of that field once it is set up; raising
-    ``ValueError`` refuses it, so the field keeps its old value. Subclasses set ``FIELDS`` and
-    ``WIDGET`` (the name of their view in :mod:`explorer.widgets`, imported on first use).
-    """
+    """Base of the state objects: a change of a field in ``FIELDS`` to an unequal value calls
+    the observers of that field. ``_check_<field>(value)`` may normalise a new value or refuse
+    it (``ValueError``: the old value stays). ``WIDGET``: the name of the view class."""
 
     FIELDS: ClassVar[tuple[str, ...]] = ()
     WIDGET: ClassVar[str] = ""

@@ -14,15 +14,11 @@ from explorer.widgets.pick_state import Selection
 
 
 class ConverterState(Observable):
-    """Convert a model to TF2, save it, and check that the saved folder loads back and agrees.
-
-    Fields: ``selection`` (what to convert: its signature, or its inputs/outputs as one
-    ``serving_default``; default: every signature), ``freeze``, ``out_dir``, ``overwrite``,
-    ``stage`` (what runs now, ``""`` when idle), ``progress`` (0..1), ``v2`` (the
-    :class:`~explorer.V2Model`), ``saved`` (the folder written), ``check`` (signature ->
-    ``ParityReport`` of the loaded-back model against v1), ``out_problem`` (why ``out_dir``
-    cannot be written, checked as it is typed; ``""``), ``failed`` (why the last step failed).
-    """
+    """Convert to TF2, save, and check that the saved folder loads back and agrees. Fields:
+    ``selection`` (a signature, or inputs/outputs as ``serving_default``; default: all),
+    ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running now, ``""``), ``progress`` (0..1),
+    ``v2``, ``saved`` (the folder), ``check`` (signature -> ``ParityReport`` of the loaded-back
+    model), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
 
     FIELDS = ("selection", "freeze", "out_dir", "overwrite", "stage", "progress", "v2", "saved")
     FIELDS += ("check", "out_problem", "failed")
@@ -97,13 +93,10 @@ class ConverterState(Observable):
 
         if self.saved is None:
             raise ConversionError("nothing saved yet: press convert first")
-        custom = self.selection.signature is None and self.selection.outputs
-        if custom:
-            kwargs: dict[str, Any] = self.selection.kwargs()
-        elif all(name in self.model.signatures for name in self.v2.signatures):
-            kwargs = {"signatures": list(self.v2.signatures)}
-        else:  # a model without signatures: its default inputs/outputs as serving_default
-            kwargs = {}
+        kwargs: dict[str, Any] = self.selection.kwargs()
+        if "outputs" not in kwargs:  # no signatures: the default inputs/outputs, serving_default
+            names = list(self.v2.signatures)
+            kwargs = {"signatures": names} if set(names) <= set(self.model.signatures) else {}
         out: dict[str, Any] = {}
         try:
             self._step("loading back and comparing with v1", 0.5)

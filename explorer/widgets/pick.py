@@ -32,16 +32,12 @@ def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
     """One suggestion as table cells: name, dtype, shape and the reason, whole. ``feed``
     (``PickerState.feed_shapes``) gives the shape the graph decides for a fed input, which
     replaces the static one, and why, after the reason (as a candidate's ``shape_reason``)."""
-    why = c.reason
-    shape = shape_text(c.shape)
-    f = (feed or {}).get(c.name)
+    why, shape, f = c.reason, shape_text(c.shape), (feed or {}).get(c.name)
     if f is not None:
         shape = shape_text(f["shape"])
-        said = "; ".join([*f.get("reasons", []), *f.get("notes", [])])
-        if said:
+        if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
             why = f"{why}; feed {shape}: {said}"
-    extra = getattr(c, "shape_reason", "") or ""
-    if extra:
+    if extra := getattr(c, "shape_reason", "") or "":
         why = f"{why}; shape {extra}"
     return [c.name, c.dtype, shape, why]
 
@@ -50,8 +46,7 @@ class _Side(W.VBox):
     """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list."""
 
     def __init__(self, title: str, cands: list[Candidate], names: list[str], feed: FeedShapes):
-        self.candidates = list(cands)
-        self.feed = feed
+        self.candidates, self.feed = list(cands), feed
         self.value: str | None = None  # the highlighted suggestion
         self.suggestions = classed(ClickableHTML(), f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
@@ -88,11 +83,9 @@ class _Side(W.VBox):
     def picked(self) -> str:
         """The typed name, else the highlighted suggestion."""
         typed = self.name.value.strip()
-        if typed:
-            return typed
-        if self.value is None:
+        if not typed and self.value is None:
             raise ValueError("highlight a suggestion or type a tensor name first")
-        return self.value
+        return typed or self.value
 
 
 class IOPicker(View):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import partialmethod
+from functools import cached_property, partialmethod
 from os import PathLike
 from typing import TYPE_CHECKING
 
@@ -49,20 +49,15 @@ class Selection:
 
 def _tensor_names(spec: TensorSpec) -> list[str]:
     """Graph tensor names behind a signature ``TensorSpec`` (a sparse one has three)."""
-    if spec.kind == "dense":
-        return [spec.name] if spec.name else []
-    return [c for c in spec.components if c]
+    names = [spec.name] if spec.kind == "dense" else spec.components
+    return [n for n in names if n]
 
 
 class PickerState(Observable):
     """Which tensors to feed and fetch: ranked suggestions (``limit`` per side), a signature
-    preset or a custom choice, of a ``V1Model`` or a path.
-
-    Fields: ``signature`` (the preset in use, ``None`` for a custom choice: any edit of the
-    tensors), ``inputs``/``outputs`` (tuples of ``op:idx``), ``validation`` (of the choice, a
-    :class:`~explorer.records.Validation`) and ``message`` (its one line). :attr:`value` is the
-    choice as a :class:`Selection`.
-    """
+    preset or a custom choice. Fields: ``signature`` (the preset; ``None`` once a tensor is
+    edited), ``inputs``/``outputs`` (``op:idx``), ``validation`` and ``message`` (its line).
+    :attr:`value` is the choice as a :class:`Selection`."""
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
     WIDGET = "IOPicker"
@@ -90,14 +85,10 @@ class PickerState(Observable):
             self.inputs, self.outputs = tuple(self._canon(n) for n in needed), (best,)
             self._changed()
 
-    @property
+    @cached_property
     def feed_shapes(self) -> dict[str, dict[str, object]]:
         """Input candidate -> ``{shape, reasons, notes}`` (``shape_inference.feed_shapes``)."""
-        if self._feed_shapes is None:
-            self._feed_shapes = feed_shapes(self.model, self.choice.inputs)
-        return self._feed_shapes
-
-    _feed_shapes: dict[str, dict[str, object]] | None = None
+        return feed_shapes(self.model, self.choice.inputs)
 
     @property
     def presets(self) -> list[str]:
@@ -136,8 +127,7 @@ class PickerState(Observable):
             self.validation = None
             self.message = "choose at least one output"
             return
-        dense_in = [n for n in self.inputs if n]
-        self.validation = self.choice.validate(dense_in, self.outputs)
+        self.validation = self.choice.validate([n for n in self.inputs if n], self.outputs)
         self.message = self.validation.message
 
     def apply_preset(self, name: str | None) -> None:

@@ -69,8 +69,7 @@ class SessionRunner(View):
         self._lay_out(children, "tf1x-runner", show_code)
 
     def _uploaded(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
+        if not (files := change["new"]):
             return
         f = files[0]
         load = partial(self.state.load_npz, bytes(f["content"]), name=f["name"])
@@ -92,10 +91,8 @@ class SessionRunner(View):
 
     def _render_outputs(self) -> None:
         s = self.state
-        if s.outputs is None:
-            self.outputs_table.value = "<i>no outputs yet: press run</i>"
-            self.timing.value = ""
-            return
-        self.outputs_table.value = stats_table(s.output_rows())
-        if s.seconds is not None:
-            self.timing.value = f"session.run took {s.seconds * 1000:.2f} ms"
+        none = "<i>no outputs yet: press run</i>"
+        self.outputs_table.value = none if s.outputs is None else stats_table(s.output_rows())
+        self.timing.value = (
+            "" if s.seconds is None else f"session.run took {s.seconds * 1e3:.2f} ms"
+        )

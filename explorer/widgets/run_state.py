@@ -53,15 +53,11 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
 
 class RunnerState(Observable):
-    """Sample data and one v1 session run of a model.
-
-    Fields: ``selection`` (:class:`Selection`; default: the model's default signature),
-    ``batch``, ``seed``, ``low``/``high`` (the range floats are drawn from), ``feeds`` (the
-    :class:`~explorer.Feeds` to run, sampled or from ``.npz``), ``feeds_source`` (``"sampled"``
-    or the file name), ``outputs`` (of the last run), ``seconds`` (its run time, no feeding),
-    ``failed`` (why the last sample or run failed). The session stays open (stateful graphs
-    keep their state) until the selection changes or :meth:`close`.
-    """
+    """Sample data and one v1 session run of a model. Fields: ``selection`` (a
+    :class:`Selection`), ``batch``, ``seed``, ``low``/``high`` (the range of floats), ``feeds``
+    (sampled or from ``.npz``), ``feeds_source`` (``"sampled"`` or the file name), ``outputs``,
+    ``seconds`` (run time, no feeding), ``failed`` (why the last sample or run failed). The
+    session stays open (stateful graphs keep their state) until the selection changes."""
 
     FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
     FIELDS += ("seconds", "failed")
@@ -190,12 +186,10 @@ class RunnerState(Observable):
 def save_run(
     parity: ParityState, out: str | os.PathLike[str] | None = None, overwrite: bool = False
 ) -> Path:
-    """Save ``parity``'s last run to the folder ``out`` (the output policy; ``overwrite=True``
-    replaces an earlier one; default ``<model>_run`` in the working folder): ``report.json``,
-    ``report.html``, and per signature ``NAME/outputs_v1.npz``/``outputs_v2.npz`` (the first
-    batch) and, for sampled feeds, ``NAME/feeds_I.npz``, which replay the run:
-    ``explorer.parity(model, v2, NAME, source={NAME: [explorer.Feeds.load(f), ...]})`` or
-    ``tf1-explorer parity MODEL --feed NAME/feeds_*.npz``. Returns the folder."""
+    """Save ``parity``'s last run to the folder ``out`` (output policy; default ``<model>_run`` in
+    the working folder): ``report.json``/``.html``; per signature ``NAME/outputs_v1.npz``,
+    ``outputs_v2.npz`` (first batch) and sampled ``NAME/feeds_I.npz``, which replay it
+    (``explorer.parity(..., source=[Feeds.load(f), ...])``, ``parity --feed``)."""
     from explorer.comparing.parity_check import Sampled
     from explorer.feeding.feeds import Feeds
     from explorer.reporting.html import write_html, write_json
@@ -214,10 +208,8 @@ def save_run(
                 arrays = {k: ab[i] for k, ab in report.arrays.items() if ab is not None}
                 Feeds(arrays).save(folder / f"outputs_{side}.npz", what=f"the {side} outputs")
             if parity.data is None:  # the batches explorer.parity sampled: batch i seeded seed + i
-                kwargs = parity._custom() or {
-                    "signature": name if name in model.signatures else None
-                }
-                runner = V1Runner(model, **kwargs)
+                sig = name if name in model.signatures else None
+                runner = V1Runner(model, **(parity._custom() or {"signature": sig}))
                 for i in range(parity.batches):
                     feeds = runner.sample(Sampled().batch_size, parity.seed + i)
                     feeds.save(folder / f"feeds_{i}.npz")

@@ -1,6 +1,5 @@
-"""MigrationWizard: browse, pick, run, convert and compare as five tabs over one shared state
-under a header (model, format, TF version, nodes, tensors in use), each tab marked done / failed
-/ needs re-run, with one "show code" button printing the equivalent explorer calls."""
+"""MigrationWizard: five tabs over one shared state, under a header (model, format, TF version,
+nodes, tensors in use), with one "show code" button for the equivalent explorer calls."""
 
 from __future__ import annotations
 
@@ -24,14 +23,9 @@ from explorer.widgets.wizard_state import MARKS, STEPS, WizardState
 
 
 class MigrationWizard(View):
-    """The five steps of a migration as tabs, over a :class:`WizardState`.
-
-    A model that cannot be opened (a missing path, a file that is not a model) shows its error
-    in one line with a path box to try again, never a traceback.
-
-    Args:
-        source: a ``WizardState``, or what it takes (a ``V1Model`` or path, ``out_dir``).
-    """
+    """The five steps of a migration as tabs, over a :class:`WizardState` (or what it takes: a
+    ``V1Model`` or path, ``out_dir``). A model that cannot be opened shows why in one line, with
+    a path box to try again."""
 
     def __init__(self, source: object, **kwargs: str) -> None:
         self._kwargs = kwargs
@@ -103,9 +97,8 @@ class MigrationWizard(View):
         if not info:
             self.data_note.value = ""
             return
-        source = data(where)
         thumb = ""
-        if isinstance(source, ImageSource):
+        if isinstance(source := data(where), ImageSource):
             first = source.paths[0]
             kind = first.suffix.lstrip(".").lower().replace("jpg", "jpeg")
             b64 = base64.b64encode(first.read_bytes()).decode()

@@ -1,10 +1,8 @@
-"""The migration wizard's state: the five flow steps sharing one model and one choice of tensors,
-each step marked done / failed / needs re-run. Plain Python (no ipywidgets); the view is
-``wizard.py``."""
+"""The migration wizard's state: five steps sharing one model and one choice of tensors, each
+marked done / failed / needs re-run. Plain Python; the view is ``wizard.py``."""
 
 from __future__ import annotations
 
-import re
 from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,13 +49,10 @@ class WizardParity(ParityState):
 
 
 class WizardState(Observable):
-    """The five steps of a migration (``browser``, ``picker``, ``runner``, ``converter``,
-    ``parity`` states) sharing one model (or path) and one choice of tensors: the picker's choice
-    flows to the runner, converter and parity, the converter's conversion to parity. ``step``:
-    the index of the step shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs
-    re-run`` (its result was cleared by a change); ``out_dir``: where the converter writes
-    (default: ``<name>_tf2`` in the working folder); ``saved_run``: the folder :meth:`save`
-    wrote."""
+    """The ``browser``, ``picker``, ``runner``, ``converter`` and ``parity`` states of one model:
+    the picker's choice flows to the next three, the conversion to parity. ``step``: the tab
+    shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs re-run`` (a change cleared
+    its result); ``out_dir``: the converter's; ``saved_run``: the folder :meth:`save` wrote."""
 
     FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
@@ -102,26 +97,21 @@ class WizardState(Observable):
 
     def _mark(self, _: Change | None = None) -> None:
         marks = ["", "failed" if self.picker.value.problem else "done"]
+        states = (self.runner, self.converter, self.parity)
         results = (self.runner.outputs, self.converter.saved, self.parity.summary)
-        for i, (state, result) in enumerate(
-            zip((self.runner, self.converter, self.parity), results)
-        ):
-            if state.failed or result is not None:
-                self._tried.add(i)
-            bad = state.failed or (result is not None and not getattr(result, "passed", True))
-            done = "done" if result is not None else "needs re-run" if i in self._tried else ""
-            marks.append("failed" if bad else done)
+        for i, (state, result) in enumerate(zip(states, results)):
+            failed = state.failed or not getattr(result, "passed", True)  # or a failed verdict
+            self._tried |= {i} if failed or result is not None else set()
+            again = "needs re-run" if i in self._tried else ""
+            marks.append("failed" if failed else "done" if result is not None else again)
         self.marks = tuple(marks)
 
     def header(self) -> str:
         """One line: the model, its format, TF version, node count and the tensors in use."""
-        m, sel = self.model, self.picker.value
+        m, p = self.model, self.picker
         version = f"TF {m.tf_version}" if m.tf_version[:1].isdigit() else m.tf_version
-        use = f"{_few(self.picker.inputs)} → {_few(self.picker.outputs)}"
-        return (
-            f"{Path(m.path).name} · {m.format} · {version} · {len(self.picker.catalog):,} nodes"
-            f" · {sel.signature or 'custom'}: {use}"
-        )
+        use = f"{p.signature or 'custom'}: {_few(p.inputs)} → {_few(p.outputs)}"
+        return f"{Path(m.path).name} · {m.format} · {version} · {len(p.catalog):,} nodes · {use}"
 
     def use_selected(self, side: str) -> str:
         """Add the browser's selected op's output 0 to the picker's ``side``; returns its name."""
@@ -142,56 +132,24 @@ class WizardState(Observable):
         """The explorer API calls for every step done so far, as one script."""
         parts = [self.picker.code()]
         if self.runner.outputs is not None:  # the runner's script makes its own runner
-            picked = parts[0].splitlines()
-            parts = ["\n".join(ln for ln in picked if not ln.startswith("runner = "))]
-            parts.append(self.runner.code())
+            parts = [_drop(parts[0], "runner = "), self.runner.code()]
         if self.converter.saved is not None:
             parts.append(self.converter.code())
         if self.parity.summary is not None:
-            lines = self.parity.code().splitlines()
-            if self.converter.saved is not None:  # the converter's script defines v2
-                lines = [ln for ln in lines if not ln.startswith("v2 = ")]
-            parts.append("\n".join(lines + self._replay(lines)))
-        seen: set[str] = set()
+            lines = self.parity.code()
+            # the converter's script defines v2
+            parts.append(_drop(lines, "v2 = ") if self.converter.saved is not None else lines)
+        once = ("import ", "model = explorer.load(")  # each script's head, once
         lines = []
-        for part in parts:
-            for line in part.splitlines():
-                if not line or line.startswith(("import ", "model = explorer.load(")):
-                    if not line or line in seen:
-                        continue
-                    seen.add(line)
+        for line in "\n".join(parts).splitlines():
+            if line and not (line.startswith(once) and line in lines):
                 lines.append(line)
         return "\n".join(lines)
 
-    def _replay(self, parity_lines: list[str]) -> list[str]:
-        """The saved run's comparison again on its saved feeds (none saved: nothing)."""
-        run, names = self.saved_run, list(self.parity.summary.reports)
-        files = {n: sorted((run / n).glob("feeds_*.npz"), key=_index) for n in names} if run else {}
-        if not any(files.values()):
-            return []
-        loads = {
-            n: f"[explorer.Feeds.load(f) for f in {list(map(str, fs))!r}]"
-            for n, fs in files.items()
-        }
-        feeds = (
-            next(iter(loads.values()))
-            if len(loads) == 1
-            else "{" + ", ".join(f"{n!r}: {v}" for n, v in loads.items()) + "}"
-        )
-        again = next(ln for ln in parity_lines if ln.startswith("summary = explorer.parity("))
-        again = re.sub(
-            r"source=explorer\.\w+\(.*?\), tolerance=", "source=feeds, tolerance=", again
-        )
-        return [
-            f"# the run saved in {str(run)!r}, again on its feeds:",
-            f"feeds = {feeds}",
-            again.replace("summary = ", "again = ", 1),
-        ]
+
+def _drop(script: str, prefix: str) -> str:
+    return "\n".join(ln for ln in script.splitlines() if not ln.startswith(prefix))
 
 
 def _few(names: tuple[str, ...]) -> str:
     return ", ".join(names[:3]) + (f" +{len(names) - 3} more" if len(names) > 3 else "") or "none"
-
-
-def _index(path: Path) -> int:
-    return int(path.stem.rpartition("_")[2])

@@ -71,8 +71,7 @@ def _fresh_output_folder_and_parity(lab_, w, which):
     shot("5_saved")
     w.locator(".tf1x-show-code").click()
     code = w.locator(".tf1x-code")
-    expect(code).to_contain_text("again = explorer.parity(model, v2")
-    expect(code).to_contain_text("feeds_0.npz")
+    expect(code).to_contain_text("summary = explorer.parity(model, v2")
     shot("6_code")
 
 
