@@ -48,10 +48,9 @@ def recorded(step: F) -> F:
     return run  # type: ignore[return-value]
 
 
-def script(source: object, lines: list[str], imports: tuple[str, ...] = ()) -> str:
-    """A state's ``code()``: ``import explorer`` (and ``imports``), the model loaded from
-    ``source``, then ``lines``."""
-    head = ["import explorer", *imports, "", f"model = explorer.load({str(source)!r})"]
+def script(source: object, lines: list[str]) -> str:
+    """A state's ``code()``: ``import explorer``, the model loaded from ``source``, ``lines``."""
+    head = ["import explorer", "", f"model = explorer.load({str(source)!r})"]
     return "\n".join(head + lines)
 
 

@@ -102,8 +102,7 @@ class Converter(View):
             self.status.clear()
 
     def _render(self) -> None:
-        s = self.state
-        sel = s.selection
+        s, sel = self.state, self.state.selection
         problem = f"<span style='color:#d1242f'>✘ {esc(s.out_problem)}</span>"
         self.out_problem.value = problem if s.out_problem else ""
         if sel.problem:
@@ -119,10 +118,8 @@ class Converter(View):
         if not rows:
             self.summary.value = "<i>not converted yet</i>"
             return
-        colours = [
-            "" if not r[3] else "color:#1a7f37" if r[3] == "same outputs" else "color:#d1242f"
-            for r in rows
-        ]
+        colour = {"": "", "same outputs": "color:#1a7f37"}  # else a failed check: red
+        colours = [colour.get(r[3], "color:#d1242f") for r in rows]
         header = ["signature", "inputs", "outputs", "load-back check"]
         saved = f"<div>saved to <code>{esc(s.saved)}</code></div>"
         self.summary.value = saved + table_html(header, rows, colours)

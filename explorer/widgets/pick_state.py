@@ -4,7 +4,7 @@ Plain Python (no ipywidgets)."""
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, partialmethod
 from os import PathLike
 from typing import TYPE_CHECKING
@@ -28,7 +28,7 @@ class Selection:
     signature: str | None = None
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
-    problem: str = ""
+    problem: str = field(default="", repr=False)
 
     def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
         """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or

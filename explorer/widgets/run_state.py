@@ -29,12 +29,9 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
     from explorer.feeding.feeds import SparseValue
 
-    dense_shape = None
-    if isinstance(value, SparseValue):
-        dense_shape = [int(d) for d in value.dense_shape]
-        value = value.values
-    arr = np.asarray(value)
-    shape = list(arr.shape) if dense_shape is None else dense_shape
+    sparse = isinstance(value, SparseValue)
+    arr = np.asarray(value.values if sparse else value)
+    shape = [int(d) for d in value.dense_shape] if sparse else list(arr.shape)
     row: dict[str, Any] = {"key": key, "dtype": array_dtype(arr), "shape": shape}
     row |= dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}
     flat = arr.reshape(-1)
@@ -125,13 +122,23 @@ class RunnerState(Observable):
                 path.write_bytes(bytes(data))
             try:
                 with open(path, "rb") as f:
-                    _check_npz(f.read(4), shown)
+                    if (head := f.read(4))[:2] != b"PK":
+                        raise FeedError(
+                            f"{shown} is not an .npz file (an .npz is a zip of .npy arrays; this "
+                            f"one starts with {head!r}): save feeds with numpy.savez(path, "
+                            "**{'x:0': array}) or Feeds.save"
+                        )
                 feeds = Feeds(self.runner.check_feeds(Feeds.load(path)))
             except OSError as e:
                 why = f"cannot read feeds from {data} ({e.strerror}): check the path"
                 raise FeedError(why) from None
             except FeedError as e:
-                raise _npz_error(e, str(path), shown) from None
+                if "pickled" in str(e) or "allow_pickle" in str(e):
+                    e = FeedError(
+                        f"{shown} holds object (pickled) arrays, which are never loaded: save "
+                        "numeric or string arrays (numpy.savez(path, **{'x:0': array}))"
+                    )
+                raise FeedError(str(e).replace(str(path), shown)) from None
             path = out.publish() / "feeds.npz" if upload else path
         self.feeds_file, self.feeds_source = path, path.name if not upload else name
         self.feeds = feeds
@@ -214,23 +221,6 @@ def save_run(
                     feeds = runner.sample(Sampled().batch_size, parity.seed + i)
                     feeds.save(folder / f"feeds_{i}.npz")
         return staged.publish()
-
-
-def _check_npz(head: bytes, name: str) -> None:
-    if head[:2] != b"PK":
-        raise FeedError(
-            f"{name} is not an .npz file (an .npz is a zip of .npy arrays; this one starts with "
-            f"{head!r}): save feeds with numpy.savez(path, **{{'x:0': array}}) or Feeds.save"
-        )
-
-
-def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
-    if "pickled" in str(e) or "allow_pickle" in str(e):
-        return FeedError(
-            f"{name} holds object (pickled) arrays, which are never loaded: save numeric or "
-            "string arrays (numpy.savez(path, **{'x:0': array}))"
-        )
-    return FeedError(str(e).replace(path, name))
 
 
 def describe_note(note: str) -> str:

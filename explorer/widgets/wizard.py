@@ -99,12 +99,10 @@ class MigrationWizard(View):
             return
         thumb = ""
         if isinstance(source := data(where), ImageSource):
-            first = source.paths[0]
-            kind = first.suffix.lstrip(".").lower().replace("jpg", "jpeg")
-            b64 = base64.b64encode(first.read_bytes()).decode()
-            thumb = (
-                f"<img src='data:image/{kind};base64,{b64}' title='{esc(first.name)}' height=48>"
-            )
+            img = source.paths[0]
+            kind = img.suffix.lstrip(".").lower().replace("jpg", "jpeg")
+            b64 = base64.b64encode(img.read_bytes()).decode()
+            thumb = f"<img src='data:image/{kind};base64,{b64}' title='{esc(img.name)}' height=48>"
         line = f"ran on {info['source']}: {info['examples']:,} examples"
         self.data_note.value = f"<div>{thumb} {esc(line)}</div>"
 
