@@ -75,13 +75,6 @@ def error_line(e: BaseException) -> str:
     return re.sub(r" ?\((?:CLI|API)\b[^)]*\)", "", text) or "failed: see the kernel log"
 
 
-def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
-    """``source`` if a ``state_cls``, else ``state_cls(source, ...)``, its ``.widget`` ``view``."""
-    state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
-    object.__setattr__(state, "_widget", view)
-    return state
-
-
 def on_click(
     button: W.Button,
     status: StatusArea,
@@ -184,25 +177,21 @@ class CodePane(W.VBox):
         self.pre = classed(W.HTML(), "tf1x-code")
         self._code = code
         self.is_open = False
-        self.button.on_click(lambda _: self.hide() if self.is_open else self.show())
+        self.button.on_click(lambda _: self.toggle())
         for state in [watch] if isinstance(watch, Observable) else list(watch):
             state.observe(lambda _: self.refresh())
         super().__init__([self.button, self.pre])
 
-    def show(self) -> str:
-        """Open the pane: render the code now and return it."""
-        self.is_open = True
-        self.button.description = "hide code"
+    def toggle(self) -> str:
+        """Open the pane (the code rendered now) or close it; returns the code shown."""
+        self.is_open = not self.is_open
+        self.button.description = "hide code" if self.is_open else "show code"
         return self.refresh()
-
-    def hide(self) -> None:
-        self.is_open = False
-        self.button.description = "show code"
-        self.pre.value = ""
 
     def refresh(self) -> str:
         """Render the code again when the pane is open; returns it (``""`` when closed)."""
         if not self.is_open:
+            self.pre.value = ""
             return ""
         try:
             text = self._code()
@@ -219,10 +208,13 @@ class View(W.VBox):
     state: Any = None  # the state object (its class depends on the view)
 
     def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """Set ``state`` (:func:`adopt_state`) and a fresh ``status``; ``None`` when it failed."""
+        """Set ``state`` (``source`` if a ``state_cls``, else made from it; its ``.widget`` this
+        view) and a fresh ``status``; ``None`` when it failed."""
         self.status = StatusArea()
         try:
-            self.state = adopt_state(self, source, state_cls, *args, **kwargs)
+            s = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
+            object.__setattr__(s, "_widget", self)
+            self.state = s
         except Exception as e:  # shown inline, like every other widget error
             self.state = None
             self.status.error(error_line(e))

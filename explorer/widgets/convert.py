@@ -10,12 +10,10 @@ import ipywidgets as W
 
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._common import CodePane, View, bind, bind_all, classed, on_click, table_html
 from explorer.widgets.convert_state import ConverterState
 
 TICK_S = 0.15  # how often the progress bar creeps on while a step runs
-# where the bar may creep to during each stage (the state sets the stage's start)
-STAGE_CAP = {"converting": 0.58, "saving": 0.97}
+STAGE_CAP = {"converting": 0.58, "saving": 0.97}  # the bar's cap in a stage (the state: its start)
 DEFAULT_CAP = 0.95
 
 
@@ -44,7 +42,7 @@ class _Creep:
             self._thread.join()
 
 
-class Converter(View):
+class Converter(C.View):
     """Options, progress and results of a conversion, over a :class:`ConverterState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -54,21 +52,21 @@ class Converter(View):
         self.what = W.HTML()
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
-        self.out_problem = classed(W.HTML(), "tf1x-out-problem")
+        self.out_problem = C.classed(W.HTML(), "tf1x-out-problem")
         self.overwrite = W.Checkbox(description="overwrite", indent=False)
         self.convert_button = W.Button(description="convert", icon="cogs", button_style="primary")
         self.check_button = W.Button(description="load it back", icon="check")
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
-        self.summary = classed(W.HTML(), "tf1x-convert-summary")
-        self.code = CodePane(s.code, watch=s)
+        self.summary = C.classed(W.HTML(), "tf1x-convert-summary")
+        self.code = C.CodePane(s.code, watch=s)
         self._creep = _Creep(self.progress)
 
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
-        bind_all(s, fields, self.status)
-        bind(s, "progress", self.progress)
+        C.bind_all(s, fields, self.status)
+        C.bind(s, "progress", self.progress)
         saved = "saved the TF2 SavedModel to {}".format
-        on_click(self.convert_button, self.status, s.convert, "converting…", saved)
-        on_click(self.check_button, self.status, self._check, busy="loading it back…")
+        C.on_click(self.convert_button, self.status, s.convert, "converting…", saved)
+        C.on_click(self.check_button, self.status, self._check, busy="loading it back…")
         C.enter_clicks(self.out_dir, self.convert_button)
         s.observe(self._stage, "stage")
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection", "out_problem"))
@@ -87,8 +85,7 @@ class Converter(View):
 
     def _check(self) -> None:
         res = self.state.load_back()
-        bad = [k for k, r in res.items() if not r.passed]
-        if bad:
+        if bad := [k for k, r in res.items() if not r.passed]:
             self.status.error(f"loaded back, but outputs differ for {', '.join(bad)}")
         else:
             self.status.ok(f"loaded back with tf.saved_model.load: {len(res)} signature(s) agree")
@@ -122,4 +119,4 @@ class Converter(View):
         colours = [colour.get(r[3], "color:#d1242f") for r in rows]
         header = ["signature", "inputs", "outputs", "load-back check"]
         saved = f"<div>saved to <code>{esc(s.saved)}</code></div>"
-        self.summary.value = saved + table_html(header, rows, colours)
+        self.summary.value = saved + C.table_html(header, rows, colours)

@@ -12,7 +12,6 @@ from explorer.graph.names import shape_text
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import CodePane, View, bind, classed, grid_html, on_click
 from explorer.widgets.pick_state import PickerState, Selection
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class _Side(W.VBox):
     def __init__(self, title: str, cands: list[Candidate], names: list[str], feed: FeedShapes):
         self.candidates, self.feed = list(cands), feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = classed(ClickableHTML(), f"tf1x-suggest-{title}")
+        self.suggestions = C.classed(ClickableHTML(), f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         self.name = W.Combobox(
             placeholder="or type a tensor name", options=names, layout=W.Layout(width="60%")
@@ -78,7 +77,7 @@ class _Side(W.VBox):
     def _render(self) -> None:
         rows = [suggestion_row(c, self.feed) for c in self.candidates]
         names, empty = [c.name for c in self.candidates], "nothing to suggest: type a tensor name"
-        self.suggestions.html = grid_html(COLUMNS, rows, names, self.value, empty)
+        self.suggestions.html = C.grid_html(COLUMNS, rows, names, self.value, empty)
 
     def picked(self) -> str:
         """The typed name, else the highlighted suggestion."""
@@ -88,36 +87,28 @@ class _Side(W.VBox):
         return typed or self.value
 
 
-class IOPicker(View):
+class IOPicker(C.View):
     """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, PickerState, **kwargs)
         if s is None:
             return
-        self.preset = W.Dropdown(
+        self.preset = preset = W.Dropdown(
             options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"
         )
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
         self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})
-        self.message = classed(W.HTML(), "tf1x-validation")
-        self.code = CodePane(s.code, watch=s)
+        self.message = C.classed(W.HTML(), "tf1x-validation")
+        self.code = C.CodePane(s.code, watch=s)
 
-        bind(
-            s,
-            "signature",
-            self.preset,
-            "value",
-            lambda v: v or "",
-            lambda v: v or None,
-            self.status,
-        )
+        C.bind(s, "signature", preset, "value", lambda v: v or "", lambda v: v or None, self.status)
         self.preset.observe(self._preset_chosen, "value")
-        on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
-        on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))
-        on_click(self.ins.remove, self.status, lambda: self._remove(self.ins, s.remove_input))
-        on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
+        C.on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
+        C.on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))
+        C.on_click(self.ins.remove, self.status, lambda: self._remove(self.ins, s.remove_input))
+        C.on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
         s.observe(lambda _: self._render(), ("inputs", "outputs", "validation", "message"))
         C.clear_on(s, self.status, ("signature", "inputs", "outputs"))
         for side in (self.ins, self.outs):

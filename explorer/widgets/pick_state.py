@@ -7,16 +7,13 @@ import difflib
 from dataclasses import dataclass, field
 from functools import cached_property, partialmethod
 from os import PathLike
-from typing import TYPE_CHECKING
 
 from explorer.errors import OutputChoiceError, TensorNotFoundError
 from explorer.feeding.shape_inference import feed_shapes
+from explorer.graph.specs import TensorSpec
 from explorer.inspection.suggestions import Validation, suggest
+from explorer.loading.model import V1Model
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
-
-if TYPE_CHECKING:
-    from explorer.graph.specs import TensorSpec
-    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
@@ -115,10 +112,9 @@ class PickerState(Observable):
                 raise
             near = [n for n in names if n.lower() == op.lower()]
             near = near or difflib.get_close_matches(op, names if len(names) < 20_000 else [], 3)
-            hint = f"did you mean {' or '.join(f'{n}:{idx or 0}' for n in near)}?" if near else ""
-            raise TensorNotFoundError(
-                f"no tensor {name!r} in this model: {hint or 'find names in the browse tab'}"
-            ) from None
+            hint = " or ".join(f"{n}:{idx or 0}" for n in near)
+            hint = f"did you mean {hint}?" if near else "find names in the browse tab"
+            raise TensorNotFoundError(f"no tensor {name!r} in this model: {hint}") from None
 
     def _changed(self, change: Change | None = None) -> None:
         if change is not None and not self._presetting:

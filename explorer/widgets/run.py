@@ -10,7 +10,6 @@ import ipywidgets as W
 
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._common import View, classed
 from explorer.widgets.run_state import RunnerState, describe_note
 
 STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
@@ -25,7 +24,7 @@ def stats_table(rows: list[dict[str, Any]]) -> str:
     return C.table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
 
 
-class SessionRunner(View):
+class SessionRunner(C.View):
     """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -40,7 +39,7 @@ class SessionRunner(View):
         self.sample_button = W.Button(description="sample", icon="random")
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
         self.feeds_table = W.HTML()
-        self.outputs_table = classed(W.HTML(), "tf1x-outputs")
+        self.outputs_table = C.classed(W.HTML(), "tf1x-outputs")
         self.timing = W.Label()
         self.code = C.CodePane(s.code, watch=s)
 
@@ -83,11 +82,9 @@ class SessionRunner(View):
             self.feeds_table.value = "<i>no feeds yet: press sample or run (runs sample first)</i>"
             return
         notes = "".join(f"<li>{esc(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", []))
-        self.feeds_table.value = (
-            f"<div>source: {esc(s.feeds_source)}</div>"
-            + stats_table(s.feed_rows())
-            + (f"<ul style='font-size:11px'>{notes}</ul>" if notes else "")
-        )
+        notes = f"<ul style='font-size:11px'>{notes}</ul>" if notes else ""
+        source = f"<div>source: {esc(s.feeds_source)}</div>"
+        self.feeds_table.value = source + stats_table(s.feed_rows()) + notes
 
     def _render_outputs(self) -> None:
         s = self.state

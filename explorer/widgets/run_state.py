@@ -13,6 +13,7 @@ from explorer.comparing.records import array_dtype
 from explorer.errors import FeedError, ParityError
 from explorer.loading.model import as_model
 from explorer.output_policy import default_output_dir, staged_folder
+from explorer.reporting.html import write_html, write_json
 from explorer.widgets._observable import Observable, recorded, script
 from explorer.widgets.pick_state import Selection
 
@@ -199,7 +200,6 @@ def save_run(
     (``explorer.parity(..., source=[Feeds.load(f), ...])``, ``parity --feed``)."""
     from explorer.comparing.parity_check import Sampled
     from explorer.feeding.feeds import Feeds
-    from explorer.reporting.html import write_html, write_json
     from explorer.running.v1_runner import V1Runner
 
     summary, model = parity.summary, parity.model
@@ -230,10 +230,7 @@ def describe_note(note: str) -> str:
     if m is None:
         return note
     dims = re.findall(r"dim (\d+)=(\d+)", m.group(2))
-    parts = [
-        f"{size} (the batch size)" if axis == "0" else f"{size} for dimension {axis}"
-        for axis, size in dims
-    ]
+    parts = [f"{n} (the batch size)" if a == "0" else f"{n} for dimension {a}" for a, n in dims]
     axes = ", ".join(axis for axis, _ in dims)
     word = "dimension" if len(dims) == 1 else "dimensions"
     return f"{m.group(1)}: the graph leaves {word} {axes} open; sampled {', '.join(parts)}"

@@ -13,7 +13,6 @@ from explorer.feeding.data.images import ImageSource
 from explorer.feeding.data.sources import data
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._common import View
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
@@ -22,7 +21,7 @@ from explorer.widgets.run import SessionRunner
 from explorer.widgets.wizard_state import MARKS, STEPS, WizardState
 
 
-class MigrationWizard(View):
+class MigrationWizard(C.View):
     """The five steps of a migration as tabs, over a :class:`WizardState` (or what it takes: a
     ``V1Model`` or path, ``out_dir``). A model that cannot be opened shows why in one line, with
     a path box to try again."""
@@ -50,14 +49,11 @@ class MigrationWizard(View):
         self.children = [self.status, W.HBox([self.path, self.open_button])]
 
     def _retry(self) -> None:
-        s = WizardState(self.path.value.strip(), **self._kwargs)
-        C.adopt_state(self, s, WizardState)
+        s = self._open(WizardState(self.path.value.strip(), **self._kwargs), WizardState)
         self.remove_class("tf1x-failed")
         self._build(s)
 
-    def _build(self, s: WizardState) -> None:
-        self.state = s
-        self.status = C.StatusArea()
+    def _build(self, s: WizardState) -> None:  # after _open: state and status are set
         self.browser = TensorBrowser(s.browser, show_code=False)
         for side, icon in (("input", "sign-in"), ("output", "sign-out")):
             button = W.Button(description=f"use selected as {side}", icon=icon)
@@ -107,6 +103,5 @@ class MigrationWizard(View):
         self.data_note.value = f"<div>{thumb} {esc(line)}</div>"
 
 
-def _title(step: str, mark: str) -> str:
-    """``3. run ✔``: the step's number, name and mark."""
+def _title(step: str, mark: str) -> str:  # "3. run ✔"
     return f"{STEPS.index(step) + 1}. {step} {MARKS.get(mark, '')}".rstrip()

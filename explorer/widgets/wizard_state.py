@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from explorer.errors import TensorNotFoundError
-from explorer.loading.model import as_model
+from explorer.loading.model import V1Model, as_model
 from explorer.widgets._observable import Change, Observable, recorded
 from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
@@ -16,22 +16,15 @@ from explorer.widgets.convert_state import ConverterState
 from explorer.widgets.pick_state import PickerState, Selection
 from explorer.widgets.run_state import RunnerState, save_run
 
-if TYPE_CHECKING:
-    from explorer.loading.model import V1Model
-
 STEPS = ("browse", "pick", "run", "convert", "compare")
 MARKS = {"done": "✔", "failed": "✘", "needs re-run": "↻"}
 
 
 class WizardParity(ParityState):
-    """The wizard's parity: refused while the picked ``choice`` has a problem (never a silent
-    default); ``failed``: why the last run or search failed."""
+    """The wizard's parity: refused while ``choice`` has a problem; ``failed``: why it failed."""
 
     FIELDS = (*ParityState.FIELDS, "failed")
-
-    def __init__(self, model: Any, signature: str | None) -> None:
-        super().__init__(model, signature=signature)
-        self.choice, self.failed = Selection(), ""
+    choice, failed = Selection(), ""
 
     def _stale(self, _: Any = None) -> None:
         super()._stale()
@@ -67,17 +60,14 @@ class WizardState(Observable):
         sel = self.picker.value
         self.runner = RunnerState(self.model, sel)
         self.converter = ConverterState(self.model, sel, out_dir=out_dir)
-        self.parity = WizardParity(self.model, sel.signature)
+        self.parity = WizardParity(self.model, signature=sel.signature)
         self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
         self.converter.observe(self._converted, "saved")
         self.parity.observe(lambda _: setattr(self, "saved_run", None), "summary")
-        for state, fields in (
-            (self.picker, ("validation", "signature")),
-            (self.runner, ("outputs", "failed")),
-            (self.converter, ("saved", "failed")),
-            (self.parity, ("summary", "failed")),
-        ):
-            state.observe(self._mark, fields)
+        self.picker.observe(self._mark, ("validation", "signature"))
+        self.runner.observe(self._mark, ("outputs", "failed"))
+        self.converter.observe(self._mark, ("saved", "failed"))
+        self.parity.observe(self._mark, ("summary", "failed"))
         self._choice()
 
     def _choice(self, _: Change | None = None) -> None:
@@ -136,9 +126,8 @@ class WizardState(Observable):
         if self.converter.saved is not None:
             parts.append(self.converter.code())
         if self.parity.summary is not None:
-            lines = self.parity.code()
-            # the converter's script defines v2
-            parts.append(_drop(lines, "v2 = ") if self.converter.saved is not None else lines)
+            saved = self.converter.saved is not None  # the converter's script defines v2
+            parts.append(_drop(self.parity.code(), "v2 = ") if saved else self.parity.code())
         once = ("import ", "model = explorer.load(")  # each script's head, once
         lines = []
         for line in "\n".join(parts).splitlines():
