@@ -35,6 +35,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
         ("--batches", "sampled batches per signature (3)", {"type": int, "default": 3}),
         ("--batch-size", "size of each batch (2 sampled, 64 with --data)", {"type": int}),
         ("--seed", "seed of the sampled feeds (0)", {"type": int, "default": 0}),
+        ("--feed", "replay saved feeds, a batch per file", {"nargs": "+", "metavar": "IN.npz"}),
         ("--report", "write an HTML report with plots", {"metavar": "OUT.html"}),
         *cli.FEED_SHAPES,
         cli.UNSAFE,
@@ -52,9 +53,13 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """``parity(...)`` keywords for those options: the source (``--data`` streamed, else
     ``--batches`` sampled), the tolerance, ``worst``/``progress`` and ``allow_unsafe``."""
     from explorer.comparing.parity_check import Sampled
+    from explorer.feeding.feeds import Feeds
 
     shapes, ranges = cli.parse_shapes(args.shape), cli.parse_ranges(args.range)
-    sampled = {"source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges)}
+    given = [Feeds.load(p) for p in args.feed] if args.feed else None
+    sampled = {
+        "source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)
+    }
     return {
         **(data_kwargs(args) or sampled),
         "tolerance": Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args)),
@@ -98,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         sigs = args.signature if model.signatures else None
         with step("converting to TF2"):
             v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
-    with step(f"comparing v1 and TF2 on {args.batches} batches"):
+    with step(f"comparing v1 and TF2 on {len(args.feed or []) or args.batches} batches"):
         summary = parity(model, v2, args.signature, remedy=args.remedy, **custom, **kwargs)
     finish(summary, args, f"Parity of {model.path}", model)
     return 0 if summary.passed else 1

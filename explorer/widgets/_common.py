@@ -1,11 +1,12 @@
-"""Bits every view shares: a status line, guarded two-way bindings, button handlers that show
-errors inline, the "show code" pane, clickable tables, and the :class:`View` base. Every text
-shown goes through :func:`~explorer.reporting.html.esc`. Imports ipywidgets."""
+"""Bits every view shares: a status line, two-way bindings, button handlers showing errors inline
+in widget words, the "show code" pane, tables and the :class:`View` base (text escaped)."""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import partialmethod
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,6 +14,7 @@ import ipywidgets as W
 
 from explorer.errors import ExplorerError, first_line
 from explorer.reporting.html import esc
+from explorer.running.session import RUN_FIX
 from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
@@ -34,48 +36,43 @@ class StatusArea(W.HTML):
         self.add_class("tf1x-status")
         self.kind, self.text = "clear", ""
 
-    def _show(self, kind: str, text: str, colour: str) -> None:
+    def _show(self, kind: str, colour: str, text: str = "") -> None:
         self.kind, self.text = kind, text
         self.value = f'<span style="color:{colour}">{esc(text)}</span>' if text else ""
 
-    def ok(self, text: str) -> None:
-        self._show("ok", text, "#1a7f37")
-
-    def busy(self, text: str) -> None:
-        self._show("busy", text, "#57606a")
-
-    def error(self, text: str) -> None:
-        self._show("error", text, "#d1242f")
-
-    def clear(self) -> None:
-        self._show("clear", "", "")
+    ok = partialmethod(_show, "ok", "#1a7f37")
+    busy = partialmethod(_show, "busy", "#57606a")
+    error = partialmethod(_show, "error", "#d1242f")
+    clear = partialmethod(_show, "clear", "")
 
 
-def guarded(status: StatusArea, fn: Callable[[], R], done: str | None = None) -> R | None:
-    """``fn()``, or ``None`` with the error as one line in ``status``; ``done`` on success."""
+def guarded(status: StatusArea, fn: Callable[[], R]) -> R | None:
+    """``fn()``, or ``None`` with the error as one line in ``status``."""
     try:
-        result = fn()
+        return fn()
     except Exception as e:  # shown inline: a widget callback has nowhere else to report
         status.error(error_line(e))
         return None
-    if done is not None:
-        status.ok(done)
-    return result
+
+
+# what the API and CLI say, in the words of the widgets (no flags, no code, no class names)
+WIDGET_WORDS = (
+    (RUN_FIX, "if an input needs another shape or range, set low/high or upload feeds (.npz)"),
+    ("find names with catalog.search(...)", "find names in the browse tab"),
+    ("pass overwrite=True", "tick “overwrite”"),
+)
 
 
 def error_line(e: BaseException) -> str:
-    """An ``ExplorerError``'s message as it is, others as ``Type: first line`` (<= 400 chars)."""
-    text = str(e).strip()
-    if isinstance(e, ExplorerError) or not text:
-        return text or type(e).__name__
-    return f"{type(e).__name__}: {first_line(e, 400)}"[:400]
-
-
-def adopt_state(view: W.Widget, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S:
-    """``source`` if a ``state_cls``, else ``state_cls(source, ...)``, its ``.widget`` ``view``."""
-    state = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
-    object.__setattr__(state, "_widget", view)
-    return state
+    """One line in the widgets' words: an ``ExplorerError``'s message, a file error as the file
+    and its reason, others by their first line; never a class name, flag or API call."""
+    if isinstance(e, OSError) and e.strerror:
+        text = f"cannot use {e.filename}: {e.strerror}" if e.filename else e.strerror
+    else:
+        text = str(e).strip() if isinstance(e, ExplorerError) else first_line(e, 400)
+    for code, words in WIDGET_WORDS:
+        text = text.replace(code, words)
+    return re.sub(r" ?\((?:CLI|API)\b[^)]*\)", "", text) or "failed: see the kernel log"
 
 
 def on_click(
@@ -141,8 +138,8 @@ def bind(
         except (ExplorerError, ValueError, TypeError) as e:
             if status is None:
                 raise
-            shown[0] = str(e)
-            status.error(str(e))
+            shown[0] = error_line(e)
+            status.error(shown[0])
             setattr(widget, trait, to_widget(getattr(state, field)))
         finally:
             busy[0] = False
@@ -158,6 +155,17 @@ def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea
         bind(state, field, widget, status=status)
 
 
+def clear_on(state: Observable, status: StatusArea, fields: Iterable[str]) -> None:
+    """A result or error line goes when one of ``fields`` (what it was computed from) changes,
+    by a click or from code."""
+    state.observe(lambda _: status.kind in ("ok", "error") and status.clear(), fields)
+
+
+def enter_clicks(box: W.Text, button: W.Button) -> None:
+    """Enter in ``box`` does what a click on ``button`` does."""
+    box._submission_callbacks.register_callback(lambda _: button.click())
+
+
 class CodePane(W.VBox):
     """A "show code" toggle and the explorer API calls equivalent to what was clicked, rendered
     again while open whenever one of the ``watch`` states changes."""
@@ -169,25 +177,21 @@ class CodePane(W.VBox):
         self.pre = classed(W.HTML(), "tf1x-code")
         self._code = code
         self.is_open = False
-        self.button.on_click(lambda _: self.hide() if self.is_open else self.show())
+        self.button.on_click(lambda _: self.toggle())
         for state in [watch] if isinstance(watch, Observable) else list(watch):
             state.observe(lambda _: self.refresh())
         super().__init__([self.button, self.pre])
 
-    def show(self) -> str:
-        """Open the pane: render the code now and return it."""
-        self.is_open = True
-        self.button.description = "hide code"
+    def toggle(self) -> str:
+        """Open the pane (the code rendered now) or close it; returns the code shown."""
+        self.is_open = not self.is_open
+        self.button.description = "hide code" if self.is_open else "show code"
         return self.refresh()
-
-    def hide(self) -> None:
-        self.is_open = False
-        self.button.description = "show code"
-        self.pre.value = ""
 
     def refresh(self) -> str:
         """Render the code again when the pane is open; returns it (``""`` when closed)."""
         if not self.is_open:
+            self.pre.value = ""
             return ""
         try:
             text = self._code()
@@ -204,10 +208,13 @@ class View(W.VBox):
     state: Any = None  # the state object (its class depends on the view)
 
     def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """Set ``state`` (:func:`adopt_state`) and a fresh ``status``; ``None`` when it failed."""
+        """Set ``state`` (``source`` if a ``state_cls``, else made from it; its ``.widget`` this
+        view) and a fresh ``status``; ``None`` when it failed."""
         self.status = StatusArea()
         try:
-            self.state = adopt_state(self, source, state_cls, *args, **kwargs)
+            s = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
+            object.__setattr__(s, "_widget", self)
+            self.state = s
         except Exception as e:  # shown inline, like every other widget error
             self.state = None
             self.status.error(error_line(e))

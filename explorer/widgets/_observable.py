@@ -1,15 +1,16 @@
-"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets, no
-traitlets): declared fields notify observers when they change; the widget is built on first
-access of ``.widget``, so logic tests never create one. Also what every state opens."""
+"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets): fields
+notify observers when they change; the view is built on first access of ``.widget``."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from os import PathLike
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from explorer import widgets
+from explorer.errors import first_line
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import V1Model, as_model
 
@@ -28,12 +29,28 @@ class Change:
 
 
 Observer = Callable[[Change], None]
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def script(source: object, lines: list[str], imports: tuple[str, ...] = ()) -> str:
-    """A state's ``code()``: ``import explorer`` (and ``imports``), the model loaded from
-    ``source``, then ``lines``."""
-    head = ["import explorer", *imports, "", f"model = explorer.load({str(source)!r})"]
+def recorded(step: F) -> F:
+    """A state's step method that records its failure (one line) in the ``failed`` field, and
+    ``""`` once it works (what the wizard marks its tabs with)."""
+
+    @functools.wraps(step)
+    def run(self: Observable, *args: Any, **kwargs: Any) -> Any:
+        self.failed = ""
+        try:
+            return step(self, *args, **kwargs)
+        except Exception as e:
+            self.failed = first_line(e)
+            raise
+
+    return run  # type: ignore[return-value]
+
+
+def script(source: object, lines: list[str]) -> str:
+    """A state's ``code()``: ``import explorer``, the model loaded from ``source``, ``lines``."""
+    head = ["import explorer", "", f"model = explorer.load({str(source)!r})"]
     return "\n".join(head + lines)
 
 
@@ -55,14 +72,9 @@ def _differs(old: object, new: object) -> bool:
 
 
 class Observable:
-    """Base of the state objects: fields listed in ``FIELDS`` notify observers on change.
-
-    ``observe(fn, names)`` registers ``fn(change)`` for the named fields (all when ``names`` is
-    ``None``); setting a field to an equal value notifies nobody. A method ``_check_<field>(value)``
-    checks (and may normalise) each new value of that field once it is set up; raising
-    ``ValueError`` refuses it, so the field keeps its old value. Subclasses set ``FIELDS`` and
-    ``WIDGET`` (the name of their view in :mod:`explorer.widgets`, imported on first use).
-    """
+    """Base of the state objects: a change of a field in ``FIELDS`` to an unequal value calls
+    the observers of that field. ``_check_<field>(value)`` may normalise a new value or refuse
+    it (``ValueError``: the old value stays). ``WIDGET``: the name of the view class."""
 
     FIELDS: ClassVar[tuple[str, ...]] = ()
     WIDGET: ClassVar[str] = ""

@@ -8,14 +8,12 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.errors import OutputExistsError
 from explorer.reporting.html import esc
-from explorer.widgets._common import CodePane, View, bind, bind_all, classed, on_click, table_html
+from explorer.widgets import _common as C
 from explorer.widgets.convert_state import ConverterState
 
 TICK_S = 0.15  # how often the progress bar creeps on while a step runs
-# where the bar may creep to during each stage (the state sets the stage's start)
-STAGE_CAP = {"converting": 0.58, "saving": 0.97}
+STAGE_CAP = {"converting": 0.58, "saving": 0.97}  # the bar's cap in a stage (the state: its start)
 DEFAULT_CAP = 0.95
 
 
@@ -23,33 +21,28 @@ class _Creep:
     """Moves a progress bar towards a cap while a call runs (conversion reports no progress)."""
 
     def __init__(self, bar: W.FloatProgress) -> None:
-        self.bar = bar
-        self._stop: threading.Event | None = None
+        self.bar, self._stop = bar, threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self, cap: float) -> None:
         self.stop()
-        stop = threading.Event()
-        self._stop = stop
+        stop = self._stop = threading.Event()
 
         def run() -> None:
             while not stop.wait(TICK_S):
-                value = self.bar.value
-                if value < cap:
+                if (value := self.bar.value) < cap:
                     self.bar.value = value + max((cap - value) * 0.06, 0.002)
 
         self._thread = threading.Thread(target=run, name="tf1x-progress", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        if self._stop is not None:
-            self._stop.set()
+        self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        self._stop = self._thread = None
 
 
-class Converter(View):
+class Converter(C.View):
     """Options, progress and results of a conversion, over a :class:`ConverterState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -59,27 +52,30 @@ class Converter(View):
         self.what = W.HTML()
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
+        self.out_problem = C.classed(W.HTML(), "tf1x-out-problem")
         self.overwrite = W.Checkbox(description="overwrite", indent=False)
         self.convert_button = W.Button(description="convert", icon="cogs", button_style="primary")
         self.check_button = W.Button(description="load it back", icon="check")
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
-        self.summary = classed(W.HTML(), "tf1x-convert-summary")
-        self.code = CodePane(s.code, watch=s)
+        self.summary = C.classed(W.HTML(), "tf1x-convert-summary")
+        self.code = C.CodePane(s.code, watch=s)
         self._creep = _Creep(self.progress)
 
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
-        bind_all(s, fields, self.status)
-        bind(s, "progress", self.progress)
+        C.bind_all(s, fields, self.status)
+        C.bind(s, "progress", self.progress)
         saved = "saved the TF2 SavedModel to {}".format
-        on_click(self.convert_button, self.status, self._convert, "converting…", saved)
-        on_click(self.check_button, self.status, self._check, busy="loading it back…")
+        C.on_click(self.convert_button, self.status, s.convert, "converting…", saved)
+        C.on_click(self.check_button, self.status, self._check, busy="loading it back…")
+        C.enter_clicks(self.out_dir, self.convert_button)
         s.observe(self._stage, "stage")
-        s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection"))
-        s.observe(self._inputs_changed, ("selection", "freeze", "out_dir", "overwrite"))
+        s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection", "out_problem"))
+        C.clear_on(s, self.status, ("selection", "freeze", "out_dir", "overwrite"))
         self._render()
         children = [
             self.what,
             self.out_dir,
+            self.out_problem,
             W.HBox([self.freeze, self.overwrite]),
             W.HBox([self.convert_button, self.check_button, self.progress]),
             self.summary,
@@ -87,21 +83,9 @@ class Converter(View):
         ]
         self._lay_out(children, "tf1x-converter", show_code)
 
-    def _convert(self) -> Any:
-        try:
-            return self.state.convert()
-        except OutputExistsError:
-            if self.state.overwrite:  # it holds what explorer did not write: the message says
-                raise
-            raise OutputExistsError(
-                f"{self.state.out_dir} exists: tick “overwrite” to replace it, or type another "
-                "output folder"
-            ) from None
-
     def _check(self) -> None:
         res = self.state.load_back()
-        bad = [k for k, r in res.items() if not r.passed]
-        if bad:
+        if bad := [k for k, r in res.items() if not r.passed]:
             self.status.error(f"loaded back, but outputs differ for {', '.join(bad)}")
         else:
             self.status.ok(f"loaded back with tf.saved_model.load: {len(res)} signature(s) agree")
@@ -111,16 +95,16 @@ class Converter(View):
         if change.new:
             self.status.busy(f"{change.new}…")
             self._creep.start(STAGE_CAP.get(change.new, DEFAULT_CAP))
-
-    def _inputs_changed(self, _: Any) -> None:
-        """A result line about other inputs ("loaded back … agree") is stale now."""
-        if self.status.kind in ("ok", "error"):
+        elif self.status.kind == "busy":  # done, also when called from code: no "saving…" left
             self.status.clear()
 
     def _render(self) -> None:
-        s = self.state
-        sel = s.selection
-        if sel.signature:
+        s, sel = self.state, self.state.selection
+        problem = f"<span style='color:#d1242f'>✘ {esc(s.out_problem)}</span>"
+        self.out_problem.value = problem if s.out_problem else ""
+        if sel.problem:
+            what = f"nothing: {esc(sel.problem)} (in the pick step)"
+        elif sel.signature:
             what = f"signature <code>{esc(sel.signature)}</code>"
         elif sel.outputs:
             what = f"{len(sel.inputs)} input(s) → {len(sel.outputs)} output(s) as serving_default"
@@ -131,10 +115,8 @@ class Converter(View):
         if not rows:
             self.summary.value = "<i>not converted yet</i>"
             return
-        colours = [
-            "" if not r[3] else "color:#1a7f37" if r[3] == "same outputs" else "color:#d1242f"
-            for r in rows
-        ]
+        colour = {"": "", "same outputs": "color:#1a7f37"}  # else a failed check: red
+        colours = [colour.get(r[3], "color:#d1242f") for r in rows]
         header = ["signature", "inputs", "outputs", "load-back check"]
         saved = f"<div>saved to <code>{esc(s.saved)}</code></div>"
-        self.summary.value = saved + table_html(header, rows, colours)
+        self.summary.value = saved + C.table_html(header, rows, colours)

@@ -6,25 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from explorer.errors import ConversionError
+from explorer.errors import ConversionError, ExplorerError, OutputExistsError
 from explorer.loading.model import as_model
-from explorer.output_policy import check_output, default_output_dir
-from explorer.widgets._observable import Observable, script
+from explorer.output_policy import check_output, default_output_dir, is_output
+from explorer.widgets._observable import Observable, recorded, script
 from explorer.widgets.pick_state import Selection
 
 
 class ConverterState(Observable):
-    """Convert a model to TF2, save it, and check that the saved folder loads back and agrees.
-
-    Fields: ``selection`` (what to convert: its signature, or its inputs/outputs as one
-    ``serving_default``; default: every signature), ``freeze``, ``out_dir``, ``overwrite``,
-    ``stage`` (what runs now, ``""`` when idle), ``progress`` (0..1), ``v2`` (the
-    :class:`~explorer.V2Model`), ``saved`` (the folder written), ``check`` (signature ->
-    ``ParityReport`` of the loaded-back model against v1).
-    """
+    """Convert to TF2, save, and check that the saved folder loads back and agrees. Fields:
+    ``selection`` (a signature, or inputs/outputs as ``serving_default``; default: all),
+    ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running now, ``""``), ``progress`` (0..1),
+    ``v2``, ``saved`` (the folder), ``check`` (signature -> ``ParityReport`` of the loaded-back
+    model), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
 
     FIELDS = ("selection", "freeze", "out_dir", "overwrite", "stage", "progress", "v2", "saved")
-    FIELDS += ("check",)
+    FIELDS += ("check", "out_problem", "failed")
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
@@ -37,25 +34,49 @@ class ConverterState(Observable):
         self.v2: Any = None
         self.saved: Path | None = None
         self.check: dict[str, Any] | None = None
+        self.out_problem = self.failed = ""
         self.observe(self._stale, "selection")
+        self.observe(self._check_out, ("out_dir", "overwrite"))
+        self._check_out()
 
     def _stale(self, _: Any = None) -> None:
         self.v2 = self.saved = self.check = None
+        self.failed = ""
+
+    def _check_out(self, _: Any = None) -> ExplorerError | None:
+        """``out_problem`` by the output policy: only an earlier output of explorer (or an empty
+        folder) is replaced, with ``overwrite``; anything else there is named."""
+        try:
+            if not self.out_dir.strip():
+                raise ConversionError("no output folder given: type a folder for the TF2 model")
+            target = check_output(self.out_dir, self.model, overwrite=True)
+            if target.exists() and not self.overwrite:
+                what = "an earlier output of tf1-explorer" if is_output(target) else "empty"
+                raise OutputExistsError(
+                    f"{target} is {what}: tick “overwrite” to replace it, or type another folder"
+                )
+        except ExplorerError as e:
+            self.out_problem = str(e)
+            return e
+        self.out_problem = ""
+        return None
 
     def _step(self, stage: str, progress: float) -> None:
         self.stage, self.progress = stage, progress
 
+    @recorded
     def convert(self) -> Path:
-        """Convert and save to ``out_dir``; returns the folder written."""
+        """Convert and save to ``out_dir`` (refused first when :meth:`_check_out` or the
+        selection says no); returns the folder written."""
         from explorer.conversion.converter import convert
 
-        if not self.out_dir.strip():
-            raise ConversionError("no output folder given: type a folder to write the TF2 model")
         self._stale()  # a failed conversion must not leave the last one's results on show
         try:
-            check_output(self.out_dir, self.model, self.overwrite)  # before the long work
+            kwargs = self.selection.kwargs(convert=True)
+            if problem := self._check_out():  # before the long work
+                raise problem
             self._step("converting", 0.1)
-            self.v2 = convert(self.model, freeze=self.freeze, **self.selection.kwargs(convert=True))
+            self.v2 = convert(self.model, freeze=self.freeze, **kwargs)
             self._step("saving", 0.6)
             self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
             self._step("", 1.0)
@@ -65,19 +86,17 @@ class ConverterState(Observable):
             raise
         return self.saved
 
+    @recorded
     def load_back(self, batch: int = 2, seed: int = 0) -> dict[str, Any]:
         """Parity of the saved folder against v1 on one sampled batch: signature -> report."""
         from explorer.comparing.parity_check import Sampled, parity
 
         if self.saved is None:
             raise ConversionError("nothing saved yet: press convert first")
-        custom = self.selection.signature is None and self.selection.outputs
-        if custom:
-            kwargs: dict[str, Any] = self.selection.kwargs()
-        elif all(name in self.model.signatures for name in self.v2.signatures):
-            kwargs = {"signatures": list(self.v2.signatures)}
-        else:  # a model without signatures: its default inputs/outputs as serving_default
-            kwargs = {}
+        kwargs: dict[str, Any] = self.selection.kwargs()
+        if "outputs" not in kwargs:  # no signatures: the default inputs/outputs, serving_default
+            names = list(self.v2.signatures)
+            kwargs = {"signatures": names} if set(names) <= set(self.model.signatures) else {}
         out: dict[str, Any] = {}
         try:
             self._step("loading back and comparing with v1", 0.5)
@@ -105,9 +124,10 @@ class ConverterState(Observable):
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         if self.freeze:
             args += ", freeze=True"
+        again = self.overwrite or self.saved is not None  # runnable after the folder was written
         lines = [
             f"v2 = explorer.convert(model{args})",
-            f"out = v2.save({self.out_dir!r}{', overwrite=True' if self.overwrite else ''})",
+            f"out = v2.save({self.out_dir!r}{', overwrite=True' if again else ''})",
             "# load it back with plain TensorFlow:",
             "import tensorflow as tf",
             "loaded = tf.saved_model.load(str(out))",

@@ -10,8 +10,8 @@ import ipywidgets as W
 
 from explorer.graph.names import shape_text
 from explorer.reporting.html import esc
+from explorer.widgets import _common as C
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import CodePane, View, bind, classed, grid_html, on_click
 from explorer.widgets.pick_state import PickerState, Selection
 
 if TYPE_CHECKING:
@@ -31,16 +31,12 @@ def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
     """One suggestion as table cells: name, dtype, shape and the reason, whole. ``feed``
     (``PickerState.feed_shapes``) gives the shape the graph decides for a fed input, which
     replaces the static one, and why, after the reason (as a candidate's ``shape_reason``)."""
-    why = c.reason
-    shape = shape_text(c.shape)
-    f = (feed or {}).get(c.name)
+    why, shape, f = c.reason, shape_text(c.shape), (feed or {}).get(c.name)
     if f is not None:
         shape = shape_text(f["shape"])
-        said = "; ".join([*f.get("reasons", []), *f.get("notes", [])])
-        if said:
+        if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
             why = f"{why}; feed {shape}: {said}"
-    extra = getattr(c, "shape_reason", "") or ""
-    if extra:
+    if extra := getattr(c, "shape_reason", "") or "":
         why = f"{why}; shape {extra}"
     return [c.name, c.dtype, shape, why]
 
@@ -49,10 +45,9 @@ class _Side(W.VBox):
     """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list."""
 
     def __init__(self, title: str, cands: list[Candidate], names: list[str], feed: FeedShapes):
-        self.candidates = list(cands)
-        self.feed = feed
+        self.candidates, self.feed = list(cands), feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = classed(ClickableHTML(), f"tf1x-suggest-{title}")
+        self.suggestions = C.classed(ClickableHTML(), f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         self.name = W.Combobox(
             placeholder="or type a tensor name", options=names, layout=W.Layout(width="60%")
@@ -82,49 +77,42 @@ class _Side(W.VBox):
     def _render(self) -> None:
         rows = [suggestion_row(c, self.feed) for c in self.candidates]
         names, empty = [c.name for c in self.candidates], "nothing to suggest: type a tensor name"
-        self.suggestions.html = grid_html(COLUMNS, rows, names, self.value, empty)
+        self.suggestions.html = C.grid_html(COLUMNS, rows, names, self.value, empty)
 
     def picked(self) -> str:
         """The typed name, else the highlighted suggestion."""
         typed = self.name.value.strip()
-        if typed:
-            return typed
-        if self.value is None:
+        if not typed and self.value is None:
             raise ValueError("highlight a suggestion or type a tensor name first")
-        return self.value
+        return typed or self.value
 
 
-class IOPicker(View):
+class IOPicker(C.View):
     """Inputs and outputs to run, over a :class:`PickerState`; ``.value`` is the choice."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, PickerState, **kwargs)
         if s is None:
             return
-        self.preset = W.Dropdown(
+        self.preset = preset = W.Dropdown(
             options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"
         )
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
         self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})
-        self.message = classed(W.HTML(), "tf1x-validation")
-        self.code = CodePane(s.code, watch=s)
+        self.message = C.classed(W.HTML(), "tf1x-validation")
+        self.code = C.CodePane(s.code, watch=s)
 
-        bind(
-            s,
-            "signature",
-            self.preset,
-            "value",
-            lambda v: v or "",
-            lambda v: v or None,
-            self.status,
-        )
+        C.bind(s, "signature", preset, "value", lambda v: v or "", lambda v: v or None, self.status)
         self.preset.observe(self._preset_chosen, "value")
-        on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
-        on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))
-        on_click(self.ins.remove, self.status, lambda: self._remove(self.ins, s.remove_input))
-        on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
+        C.on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
+        C.on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))
+        C.on_click(self.ins.remove, self.status, lambda: self._remove(self.ins, s.remove_input))
+        C.on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
         s.observe(lambda _: self._render(), ("inputs", "outputs", "validation", "message"))
+        C.clear_on(s, self.status, ("signature", "inputs", "outputs"))
+        for side in (self.ins, self.outs):
+            C.enter_clicks(side.name, side.add)
         self._render()
         children = [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status]
         self._lay_out(children, "tf1x-picker", show_code)

@@ -3,31 +3,36 @@ Plain Python (no ipywidgets)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+from dataclasses import dataclass, field
+from functools import cached_property, partialmethod
 from os import PathLike
-from typing import TYPE_CHECKING
 
+from explorer.errors import OutputChoiceError, TensorNotFoundError
 from explorer.feeding.shape_inference import feed_shapes
+from explorer.graph.specs import TensorSpec
 from explorer.inspection.suggestions import Validation, suggest
+from explorer.loading.model import V1Model
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
-
-if TYPE_CHECKING:
-    from explorer.graph.specs import TensorSpec
-    from explorer.loading.model import V1Model
 
 
 @dataclass(frozen=True)
 class Selection:
     """What to run: a signature name, or input and output tensor names (``op:idx``): what an
-    :class:`IOPicker` produces and the runner, converter and parity states take."""
+    :class:`IOPicker` produces and the runner, converter and parity states take. ``problem``:
+    why the choice cannot run (one line), which every step refuses it with."""
 
     signature: str | None = None
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
+    problem: str = field(default="", repr=False)
 
     def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
         """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or
-        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default."""
+        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default.
+        ``OutputChoiceError`` when the choice has a ``problem`` (never a silent default)."""
+        if self.problem:
+            raise OutputChoiceError(f"{self.problem} (in the pick step)")
         if self.signature is not None:
             return {"signatures": [self.signature]} if convert else {"signature": self.signature}
         if self.outputs:
@@ -41,20 +46,15 @@ class Selection:
 
 def _tensor_names(spec: TensorSpec) -> list[str]:
     """Graph tensor names behind a signature ``TensorSpec`` (a sparse one has three)."""
-    if spec.kind == "dense":
-        return [spec.name] if spec.name else []
-    return [c for c in spec.components if c]
+    names = [spec.name] if spec.kind == "dense" else spec.components
+    return [n for n in names if n]
 
 
 class PickerState(Observable):
     """Which tensors to feed and fetch: ranked suggestions (``limit`` per side), a signature
-    preset or a custom choice, of a ``V1Model`` or a path.
-
-    Fields: ``signature`` (the preset in use, ``None`` for a custom choice: any edit of the
-    tensors), ``inputs``/``outputs`` (tuples of ``op:idx``), ``validation`` (of the choice, a
-    :class:`~explorer.records.Validation`) and ``message`` (its one line). :attr:`value` is the
-    choice as a :class:`Selection`.
-    """
+    preset or a custom choice. Fields: ``signature`` (the preset; ``None`` once a tensor is
+    edited), ``inputs``/``outputs`` (``op:idx``), ``validation`` and ``message`` (its line).
+    :attr:`value` is the choice as a :class:`Selection`."""
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
     WIDGET = "IOPicker"
@@ -82,14 +82,10 @@ class PickerState(Observable):
             self.inputs, self.outputs = tuple(self._canon(n) for n in needed), (best,)
             self._changed()
 
-    @property
+    @cached_property
     def feed_shapes(self) -> dict[str, dict[str, object]]:
         """Input candidate -> ``{shape, reasons, notes}`` (``shape_inference.feed_shapes``)."""
-        if self._feed_shapes is None:
-            self._feed_shapes = feed_shapes(self.model, self.choice.inputs)
-        return self._feed_shapes
-
-    _feed_shapes: dict[str, dict[str, object]] | None = None
+        return feed_shapes(self.model, self.choice.inputs)
 
     @property
     def presets(self) -> list[str]:
@@ -101,10 +97,24 @@ class PickerState(Observable):
         """The choice: the preset signature, or the chosen inputs and outputs."""
         if self.signature is not None:
             return Selection(signature=self.signature)
-        return Selection(inputs=self.inputs, outputs=self.outputs)
+        problem = "" if self.validation else self.message
+        return Selection(inputs=self.inputs, outputs=self.outputs, problem=problem)
 
     def _canon(self, name: str) -> str:
-        return self.catalog.tensor(name.strip()).name
+        """The tensor's name; else ``TensorNotFoundError`` with the nearest names of the graph."""
+        name = name.strip()
+        try:
+            return self.catalog.tensor(name).name
+        except TensorNotFoundError:
+            op, _, idx = name.partition(":")
+            names = self.catalog.names
+            if op in names:  # the op is there, not that output: its own message says so
+                raise
+            near = [n for n in names if n.lower() == op.lower()]
+            near = near or difflib.get_close_matches(op, names if len(names) < 20_000 else [], 3)
+            hint = " or ".join(f"{n}:{idx or 0}" for n in near)
+            hint = f"did you mean {hint}?" if near else "find names in the browse tab"
+            raise TensorNotFoundError(f"no tensor {name!r} in this model: {hint}") from None
 
     def _changed(self, change: Change | None = None) -> None:
         if change is not None and not self._presetting:
@@ -113,8 +123,7 @@ class PickerState(Observable):
             self.validation = None
             self.message = "choose at least one output"
             return
-        dense_in = [n for n in self.inputs if n]
-        self.validation = self.choice.validate(dense_in, self.outputs)
+        self.validation = self.choice.validate([n for n in self.inputs if n], self.outputs)
         self.message = self.validation.message
 
     def apply_preset(self, name: str | None) -> None:
@@ -132,7 +141,7 @@ class PickerState(Observable):
             self._presetting = False
         self.signature = sig.name
 
-    def _edit(self, side: str, name: str, add: bool) -> None:
+    def _edit(self, side: str, name: str, *, add: bool) -> None:
         """Add tensor ``name`` to ``side`` or remove it (``TensorNotFoundError`` if unknown)."""
         t, now = self._canon(name), getattr(self, side)
         if not add:
@@ -140,17 +149,10 @@ class PickerState(Observable):
         elif t not in now:
             setattr(self, side, (*now, t))
 
-    def add_input(self, name: str) -> None:
-        self._edit("inputs", name, add=True)
-
-    def remove_input(self, name: str) -> None:
-        self._edit("inputs", name, add=False)
-
-    def add_output(self, name: str) -> None:
-        self._edit("outputs", name, add=True)
-
-    def remove_output(self, name: str) -> None:
-        self._edit("outputs", name, add=False)
+    add_input = partialmethod(_edit, "inputs", add=True)
+    remove_input = partialmethod(_edit, "inputs", add=False)
+    add_output = partialmethod(_edit, "outputs", add=True)
+    remove_output = partialmethod(_edit, "outputs", add=False)
 
     def code(self) -> str:
         """The explorer API calls that reproduce this choice and check it."""

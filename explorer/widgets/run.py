@@ -10,7 +10,6 @@ import ipywidgets as W
 
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._common import View, classed
 from explorer.widgets.run_state import RunnerState, describe_note
 
 STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
@@ -25,7 +24,7 @@ def stats_table(rows: list[dict[str, Any]]) -> str:
     return C.table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
 
 
-class SessionRunner(View):
+class SessionRunner(C.View):
     """Controls for sample data and one run of the v1 session, over a :class:`RunnerState`."""
 
     def __init__(self, source: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -40,7 +39,7 @@ class SessionRunner(View):
         self.sample_button = W.Button(description="sample", icon="random")
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
         self.feeds_table = W.HTML()
-        self.outputs_table = classed(W.HTML(), "tf1x-outputs")
+        self.outputs_table = C.classed(W.HTML(), "tf1x-outputs")
         self.timing = W.Label()
         self.code = C.CodePane(s.code, watch=s)
 
@@ -50,6 +49,7 @@ class SessionRunner(View):
         ran = "running the v1 session…", lambda _: f"ran {len(s.outputs or {})} output(s)"
         C.on_click(self.run_button, self.status, s.run, *ran)
         self.upload.observe(self._uploaded, "value")
+        C.clear_on(s, self.status, ("selection", "batch", "seed", "low", "high", "feeds"))
         s.observe(lambda _: self._render_feeds(), ("feeds", "feeds_source"))
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
         self._render_feeds()
@@ -68,12 +68,12 @@ class SessionRunner(View):
         self._lay_out(children, "tf1x-runner", show_code)
 
     def _uploaded(self, change: dict[str, Any]) -> None:
-        files = change["new"]
-        if not files:
+        if not (files := change["new"]):
             return
         f = files[0]
         load = partial(self.state.load_npz, bytes(f["content"]), name=f["name"])
-        C.guarded(self.status, load, done=f"feeds from {f['name']}")
+        if C.guarded(self.status, load) is not None:
+            self.status.ok(f"feeds from {f['name']}, kept as {self.state.feeds_file}")
         self.upload.value = ()  # the same file can be chosen again
 
     def _render_feeds(self) -> None:
@@ -82,18 +82,14 @@ class SessionRunner(View):
             self.feeds_table.value = "<i>no feeds yet: press sample or run (runs sample first)</i>"
             return
         notes = "".join(f"<li>{esc(describe_note(n))}</li>" for n in getattr(s.feeds, "notes", []))
-        self.feeds_table.value = (
-            f"<div>source: {esc(s.feeds_source)}</div>"
-            + stats_table(s.feed_rows())
-            + (f"<ul style='font-size:11px'>{notes}</ul>" if notes else "")
-        )
+        notes = f"<ul style='font-size:11px'>{notes}</ul>" if notes else ""
+        source = f"<div>source: {esc(s.feeds_source)}</div>"
+        self.feeds_table.value = source + stats_table(s.feed_rows()) + notes
 
     def _render_outputs(self) -> None:
         s = self.state
-        if s.outputs is None:
-            self.outputs_table.value = "<i>no outputs yet: press run</i>"
-            self.timing.value = ""
-            return
-        self.outputs_table.value = stats_table(s.output_rows())
-        if s.seconds is not None:
-            self.timing.value = f"session.run took {s.seconds * 1000:.2f} ms"
+        none = "<i>no outputs yet: press run</i>"
+        self.outputs_table.value = none if s.outputs is None else stats_table(s.output_rows())
+        self.timing.value = (
+            "" if s.seconds is None else f"session.run took {s.seconds * 1e3:.2f} ms"
+        )

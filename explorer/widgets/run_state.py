@@ -3,17 +3,22 @@ v1 session and summarises the outputs; :meth:`~RunnerState.code` gives the same 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.comparing.records import array_dtype
-from explorer.errors import FeedError
+from explorer.errors import FeedError, ParityError
 from explorer.loading.model import as_model
-from explorer.widgets._observable import Observable, script
+from explorer.output_policy import default_output_dir, staged_folder
+from explorer.reporting.html import write_html, write_json
+from explorer.widgets._observable import Observable, recorded, script
 from explorer.widgets.pick_state import Selection
+
+if TYPE_CHECKING:
+    from explorer.widgets.compare_state import ParityState
 
 PREVIEW_ITEMS = 6  # values shown per output
 
@@ -25,12 +30,9 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
     from explorer.feeding.feeds import SparseValue
 
-    dense_shape = None
-    if isinstance(value, SparseValue):
-        dense_shape = [int(d) for d in value.dense_shape]
-        value = value.values
-    arr = np.asarray(value)
-    shape = list(arr.shape) if dense_shape is None else dense_shape
+    sparse = isinstance(value, SparseValue)
+    arr = np.asarray(value.values if sparse else value)
+    shape = [int(d) for d in value.dense_shape] if sparse else list(arr.shape)
     row: dict[str, Any] = {"key": key, "dtype": array_dtype(arr), "shape": shape}
     row |= dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}
     flat = arr.reshape(-1)
@@ -49,18 +51,14 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
 
 class RunnerState(Observable):
-    """Sample data and one v1 session run of a model.
-
-    Fields: ``selection`` (:class:`Selection`; default: the model's default signature),
-    ``batch``, ``seed``, ``low``/``high`` (the range floats are drawn from), ``feeds`` (the
-    :class:`~explorer.Feeds` to run, sampled or from ``.npz``), ``feeds_source`` (``"sampled"``
-    or the file name), ``outputs`` (of the last run), ``seconds`` (its run time, no feeding).
-    The session stays open (stateful graphs keep their state) until the selection changes or
-    :meth:`close`.
-    """
+    """Sample data and one v1 session run of a model. Fields: ``selection`` (a
+    :class:`Selection`), ``batch``, ``seed``, ``low``/``high`` (the range of floats), ``feeds``
+    (sampled or from ``.npz``), ``feeds_source`` (``"sampled"`` or the file name), ``outputs``,
+    ``seconds`` (run time, no feeding), ``failed`` (why the last sample or run failed). The
+    session stays open (stateful graphs keep their state) until the selection changes."""
 
     FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
-    FIELDS += ("seconds",)
+    FIELDS += ("seconds", "failed")
     WIDGET = "SessionRunner"
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
@@ -69,7 +67,8 @@ class RunnerState(Observable):
         self.selection = selection or Selection()
         self.batch, self.seed, self.low, self.high = 1, 0, -1.0, 1.0
         self.feeds: Any = None
-        self.feeds_source = ""
+        self.feeds_source, self.failed = "", ""
+        self.feeds_file: Path | None = None  # the .npz the feeds came from
         self.outputs: dict[str, Any] | None = None
         self.seconds: float | None = None
         self._runner: Any = None
@@ -83,11 +82,13 @@ class RunnerState(Observable):
         self._stale_outputs()
 
     def _stale_feeds(self, _: Any = None) -> None:
+        self.failed = ""  # a failure about the old values (an empty range) is gone too
         if self.feeds_source == "sampled":
             self.feeds, self.feeds_source = None, ""
 
     def _stale_outputs(self, _: Any = None) -> None:
         self.outputs = self.seconds = None
+        self.failed = ""
 
     @property
     def runner(self) -> Any:
@@ -98,6 +99,7 @@ class RunnerState(Observable):
             self._runner = V1Runner(self.model, **self.selection.kwargs())
         return self._runner
 
+    @recorded
     def sample(self) -> Any:
         """Draw feeds for the selection's inputs (``batch``, ``seed``, ``[low, high)``)."""
         if not self.low < self.high:
@@ -109,31 +111,41 @@ class RunnerState(Observable):
         return self.feeds
 
     def load_npz(self, data: bytes | str | os.PathLike[str], name: str = "upload.npz") -> Any:
-        """Use feeds from an ``.npz`` file (a path, or its bytes as an upload gives them)."""
+        """Use feeds from an ``.npz`` file (a path, or its bytes as an upload gives them: those are
+        kept as ``<model>_feeds/feeds.npz`` in the working folder, the file :meth:`code` names)."""
         from explorer.feeding.feeds import Feeds
 
-        with tempfile.TemporaryDirectory() as d:
-            if isinstance(data, (bytes, bytearray, memoryview)):  # errors name the upload
-                path, shown = Path(d) / "feeds.npz", name
+        upload = isinstance(data, (bytes, bytearray, memoryview))
+        keep = staged_folder(default_output_dir(self.model, "_feeds"), self.model)
+        with keep if upload else contextlib.nullcontext() as out:
+            path, shown = (out.path / "feeds.npz", name) if upload else (Path(data), str(data))
+            if upload:  # kept as it came; errors name the upload
                 path.write_bytes(bytes(data))
-            else:
-                path, shown, name = Path(data), str(data), Path(data).name
             try:
                 with open(path, "rb") as f:
-                    head = f.read(4)
+                    if (head := f.read(4))[:2] != b"PK":
+                        raise FeedError(
+                            f"{shown} is not an .npz file (an .npz is a zip of .npy arrays; this "
+                            f"one starts with {head!r}): save feeds with numpy.savez(path, "
+                            "**{'x:0': array}) or Feeds.save"
+                        )
+                feeds = Feeds(self.runner.check_feeds(Feeds.load(path)))
             except OSError as e:
                 why = f"cannot read feeds from {data} ({e.strerror}): check the path"
                 raise FeedError(why) from None
-            _check_npz(head, shown)
-            try:
-                feeds = Feeds.load(path)
             except FeedError as e:
-                raise _npz_error(e, str(path), shown) from None
-        feeds = Feeds(self.runner.check_feeds(feeds))
+                if "pickled" in str(e) or "allow_pickle" in str(e):
+                    e = FeedError(
+                        f"{shown} holds object (pickled) arrays, which are never loaded: save "
+                        "numeric or string arrays (numpy.savez(path, **{'x:0': array}))"
+                    )
+                raise FeedError(str(e).replace(str(path), shown)) from None
+            path = out.publish() / "feeds.npz" if upload else path
+        self.feeds_file, self.feeds_source = path, path.name if not upload else name
         self.feeds = feeds
-        self.feeds_source = name
         return feeds
 
+    @recorded
     def run(self) -> dict[str, Any]:
         """Run once on ``feeds`` (sampled first when there are none); returns the outputs."""
         if self.feeds is None:
@@ -169,7 +181,7 @@ class RunnerState(Observable):
         args = self.selection.code_args()
         lines = [f"runner = explorer.V1Runner(model{', ' + args if args else ''})"]
         if self.feeds_source and self.feeds_source != "sampled":
-            lines.append(f"feeds = explorer.Feeds.load({self.feeds_source!r})")
+            lines.append(f"feeds = explorer.Feeds.load({str(self.feeds_file)!r})")
         else:
             lines.append(
                 f"feeds = runner.sample(batch={self.batch}, seed={self.seed}, "
@@ -179,21 +191,36 @@ class RunnerState(Observable):
         return script(self.model.path, lines)
 
 
-def _check_npz(head: bytes, name: str) -> None:
-    if head[:2] != b"PK":
-        raise FeedError(
-            f"{name} is not an .npz file (an .npz is a zip of .npy arrays; this one starts with "
-            f"{head!r}): save feeds with numpy.savez(path, **{{'x:0': array}}) or Feeds.save"
-        )
+def save_run(
+    parity: ParityState, out: str | os.PathLike[str] | None = None, overwrite: bool = False
+) -> Path:
+    """Save ``parity``'s last run to the folder ``out`` (output policy; default ``<model>_run`` in
+    the working folder): ``report.json``/``.html``; per signature ``NAME/outputs_v1.npz``,
+    ``outputs_v2.npz`` (first batch) and sampled ``NAME/feeds_I.npz``, which replay it
+    (``explorer.parity(..., source=[Feeds.load(f), ...])``, ``parity --feed``)."""
+    from explorer.comparing.parity_check import Sampled
+    from explorer.feeding.feeds import Feeds
+    from explorer.running.v1_runner import V1Runner
 
-
-def _npz_error(e: FeedError, path: str, name: str) -> FeedError:
-    if "pickled" in str(e) or "allow_pickle" in str(e):
-        return FeedError(
-            f"{name} holds object (pickled) arrays, which are never loaded: save numeric or "
-            "string arrays (numpy.savez(path, **{'x:0': array}))"
-        )
-    return FeedError(str(e).replace(path, name))
+    summary, model = parity.summary, parity.model
+    if summary is None:
+        raise ParityError("nothing to save yet: run the comparison first")
+    out = out or default_output_dir(model, "_run")
+    with staged_folder(out, model, overwrite, kind="parity-run") as staged:
+        write_json(staged.path / "report.json", summary)
+        write_html(staged.path / "report.html", summary, model=model, title=f"Parity of {out}")
+        for name, report in summary.reports.items():
+            (folder := staged.path / name).mkdir()
+            for i, side in enumerate(("v1", "v2")):
+                arrays = {k: ab[i] for k, ab in report.arrays.items() if ab is not None}
+                Feeds(arrays).save(folder / f"outputs_{side}.npz", what=f"the {side} outputs")
+            if parity.data is None:  # the batches explorer.parity sampled: batch i seeded seed + i
+                sig = name if name in model.signatures else None
+                runner = V1Runner(model, **(parity._custom() or {"signature": sig}))
+                for i in range(parity.batches):
+                    feeds = runner.sample(Sampled().batch_size, parity.seed + i)
+                    feeds.save(folder / f"feeds_{i}.npz")
+        return staged.publish()
 
 
 def describe_note(note: str) -> str:
@@ -203,10 +230,7 @@ def describe_note(note: str) -> str:
     if m is None:
         return note
     dims = re.findall(r"dim (\d+)=(\d+)", m.group(2))
-    parts = [
-        f"{size} (the batch size)" if axis == "0" else f"{size} for dimension {axis}"
-        for axis, size in dims
-    ]
+    parts = [f"{n} (the batch size)" if a == "0" else f"{n} for dimension {a}" for a, n in dims]
     axes = ", ".join(axis for axis, _ in dims)
     word = "dimension" if len(dims) == 1 else "dimensions"
     return f"{m.group(1)}: the graph leaves {word} {axes} open; sampled {', '.join(parts)}"

@@ -1,31 +1,30 @@
-"""MigrationWizard: browse, pick, run, convert and compare as five tabs over one shared state,
-with one "show code" button printing the explorer calls equivalent to what was clicked."""
+"""MigrationWizard: five tabs over one shared state, under a header (model, format, TF version,
+nodes, tensors in use), with one "show code" button for the equivalent explorer calls."""
 
 from __future__ import annotations
 
+import base64
 from functools import partial
+from typing import Any
 
 import ipywidgets as W
 
+from explorer.feeding.data.images import ImageSource
+from explorer.feeding.data.sources import data
+from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._common import View
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
 from explorer.widgets.convert import Converter
 from explorer.widgets.pick import IOPicker
 from explorer.widgets.run import SessionRunner
-from explorer.widgets.wizard_state import STEPS, WizardState
+from explorer.widgets.wizard_state import MARKS, STEPS, WizardState
 
 
-class MigrationWizard(View):
-    """The five steps of a migration as tabs, over a :class:`WizardState`.
-
-    A model that cannot be opened (a missing path, a file that is not a model) shows its error
-    in one line with a path box to try again, never a traceback.
-
-    Args:
-        source: a ``WizardState``, or what it takes (a ``V1Model`` or path, ``out_dir``).
-    """
+class MigrationWizard(C.View):
+    """The five steps of a migration as tabs, over a :class:`WizardState` (or what it takes: a
+    ``V1Model`` or path, ``out_dir``). A model that cannot be opened shows why in one line, with
+    a path box to try again."""
 
     def __init__(self, source: object, **kwargs: str) -> None:
         self._kwargs = kwargs
@@ -45,22 +44,16 @@ class MigrationWizard(View):
             layout=W.Layout(width="70%"),
         )
         self.open_button = W.Button(description="open", icon="folder-open")
-        self.open_button.on_click(lambda _: self._retry())
+        C.on_click(self.open_button, self.status, self._retry)  # still not a model: one line
+        C.enter_clicks(self.path, self.open_button)
         self.children = [self.status, W.HBox([self.path, self.open_button])]
 
     def _retry(self) -> None:
-        try:
-            s = WizardState(self.path.value.strip(), **self._kwargs)
-        except Exception as e:  # still not a model: say why, in the same line
-            self.status.error(C.error_line(e))
-            return
-        C.adopt_state(self, s, WizardState)
+        s = self._open(WizardState(self.path.value.strip(), **self._kwargs), WizardState)
         self.remove_class("tf1x-failed")
         self._build(s)
 
-    def _build(self, s: WizardState) -> None:
-        self.state = s
-        self.status = C.StatusArea()
+    def _build(self, s: WizardState) -> None:  # after _open: state and status are set
         self.browser = TensorBrowser(s.browser, show_code=False)
         for side, icon in (("input", "sign-in"), ("output", "sign-out")):
             button = W.Button(description=f"use selected as {side}", icon=icon)
@@ -72,13 +65,43 @@ class MigrationWizard(View):
         self.runner = SessionRunner(s.runner, show_code=False)
         self.converter = Converter(s.converter, show_code=False)
         self.parity = ParityView(s.parity, show_code=False)
+        self.save_button = W.Button(description="save run", icon="save")
+        saved = "saved the run (feeds, outputs, JSON and HTML report) to {}".format
+        C.on_click(self.save_button, self.parity.status, s.save, "saving the run…", saved)
+        self.data_note = C.classed(W.HTML(), "tf1x-data-note")
+        self.header = C.classed(W.HTML(), "tf1x-wizard-header")
         browse = W.VBox([self.browser, W.HBox([self.as_input, self.as_output])])
-        self.tabs = W.Tab(
-            children=[browse, self.picker, self.runner, self.converter, self.parity],
-            titles=[f"{i + 1}. {name}" for i, name in enumerate(STEPS)],
-        )
+        compare = W.VBox([self.parity, self.data_note, self.save_button])
+        self.tabs = W.Tab(children=[browse, self.picker, self.runner, self.converter, compare])
         watch = [s, s.browser, s.picker, s.runner, s.converter, s.parity]
         self.code = C.CodePane(s.code, watch=watch)
         C.bind(s, "step", self.tabs, trait="selected_index", status=self.status)
-        self.children = [self.tabs, self.status, self.code]
+        C.bind(s, "marks", self.tabs, "titles", lambda marks: tuple(map(_title, STEPS, marks)))
+        s.picker.observe(self._header, ("inputs", "outputs", "signature"))
+        s.parity.observe(self._data_note, ("summary", "shown"))
+        self._header()
+        self.children = [self.header, self.tabs, self.status, self.code]
         self.add_class("tf1x-wizard")
+
+    def _header(self, _: Any = None) -> None:
+        self.header.value = f"<b>{esc(self.state.header())}</b>"
+
+    def _data_note(self, _: Any = None) -> None:
+        """Which data a comparison on the user's data ran on, and a thumbnail of an image."""
+        report, where = self.state.parity.report(), self.state.parity.data
+        info = report.data if report is not None else {}
+        if not info:
+            self.data_note.value = ""
+            return
+        thumb = ""
+        if isinstance(source := data(where), ImageSource):
+            img = source.paths[0]
+            kind = img.suffix.lstrip(".").lower().replace("jpg", "jpeg")
+            b64 = base64.b64encode(img.read_bytes()).decode()
+            thumb = f"<img src='data:image/{kind};base64,{b64}' title='{esc(img.name)}' height=48>"
+        line = f"ran on {info['source']}: {info['examples']:,} examples"
+        self.data_note.value = f"<div>{thumb} {esc(line)}</div>"
+
+
+def _title(step: str, mark: str) -> str:  # "3. run ✔"
+    return f"{STEPS.index(step) + 1}. {step} {MARKS.get(mark, '')}".rstrip()

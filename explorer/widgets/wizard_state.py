@@ -1,60 +1,107 @@
-"""The migration wizard's state: the five flow steps sharing one model and one choice of tensors.
-Plain Python (no ipywidgets); the view is ``wizard.py``."""
+"""The migration wizard's state: five steps sharing one model and one choice of tensors, each
+marked done / failed / needs re-run. Plain Python; the view is ``wizard.py``."""
 
 from __future__ import annotations
 
 from os import PathLike
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
 from explorer.errors import TensorNotFoundError
-from explorer.loading.model import as_model
-from explorer.widgets._observable import Change, Observable
+from explorer.loading.model import V1Model, as_model
+from explorer.widgets._observable import Change, Observable, recorded
 from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
 from explorer.widgets.convert_state import ConverterState
-from explorer.widgets.pick_state import PickerState
-from explorer.widgets.run_state import RunnerState
-
-if TYPE_CHECKING:
-    from explorer.loading.model import V1Model
+from explorer.widgets.pick_state import PickerState, Selection
+from explorer.widgets.run_state import RunnerState, save_run
 
 STEPS = ("browse", "pick", "run", "convert", "compare")
+MARKS = {"done": "✔", "failed": "✘", "needs re-run": "↻"}
+
+
+class WizardParity(ParityState):
+    """The wizard's parity: refused while ``choice`` has a problem; ``failed``: why it failed."""
+
+    FIELDS = (*ParityState.FIELDS, "failed")
+    choice, failed = Selection(), ""
+
+    def _stale(self, _: Any = None) -> None:
+        super()._stale()
+        self.failed = ""
+
+    @recorded
+    def run(self) -> Any:
+        self.choice.kwargs()  # OutputChoiceError: the choice's problem, in one line
+        return super().run()
+
+    @recorded
+    def find_divergence(self) -> Any:
+        self.choice.kwargs()
+        return super().find_divergence()
 
 
 class WizardState(Observable):
-    """The five steps of a migration (``browser``, ``picker``, ``runner``, ``converter``,
-    ``parity`` states) sharing one model (or path) and one choice of tensors: the picker's choice
-    flows to the runner, converter and parity, the converter's conversion to parity. ``step``:
-    the index of the step shown; ``out_dir``: where the converter writes (default: beside the
-    model, ``<name>_tf2``)."""
+    """The ``browser``, ``picker``, ``runner``, ``converter`` and ``parity`` states of one model:
+    the picker's choice flows to the next three, the conversion to parity. ``step``: the tab
+    shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs re-run`` (a change cleared
+    its result); ``out_dir``: the converter's; ``saved_run``: the folder :meth:`save` wrote."""
 
-    FIELDS = ("step",)
+    FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
 
     def __init__(self, model: V1Model | str | PathLike[str], out_dir: str = "") -> None:
         super().__init__()
         self.model = as_model(model)
-        self.step = 0
+        self.step, self.marks, self.saved_run = 0, ("",) * len(STEPS), None
+        self._tried: set[int] = set()
         self.browser = BrowserState(self.model)
         self.picker = PickerState(self.model)
         sel = self.picker.value
         self.runner = RunnerState(self.model, sel)
         self.converter = ConverterState(self.model, sel, out_dir=out_dir)
-        self.parity = ParityState(self.model, signature=sel.signature)
+        self.parity = WizardParity(self.model, signature=sel.signature)
         self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
         self.converter.observe(self._converted, "saved")
+        self.parity.observe(lambda _: setattr(self, "saved_run", None), "summary")
+        self.picker.observe(self._mark, ("validation", "signature"))
+        self.runner.observe(self._mark, ("outputs", "failed"))
+        self.converter.observe(self._mark, ("saved", "failed"))
+        self.parity.observe(self._mark, ("summary", "failed"))
+        self._choice()
 
     def _choice(self, _: Change | None = None) -> None:
-        sel = self.runner.selection = self.converter.selection = self.picker.value
+        sel = self.runner.selection = self.converter.selection = self.parity.choice = (
+            self.picker.value
+        )
         # a custom choice is compared as such (the converter made only its serving_default)
         custom = sel.signature is None and bool(sel.outputs)
         self.parity.signature = sel.signature
         self.parity.inputs = sel.inputs if custom else ()
         self.parity.outputs = sel.outputs if custom else ()
+        self._mark()
 
     def _converted(self, change: Change) -> None:
         # in memory, not the folder: first_divergence needs it for tables/assets (Estimators)
         self.parity.v2 = self.converter.v2 if change.new is not None else None
+
+    def _mark(self, _: Change | None = None) -> None:
+        marks = ["", "failed" if self.picker.value.problem else "done"]
+        states = (self.runner, self.converter, self.parity)
+        results = (self.runner.outputs, self.converter.saved, self.parity.summary)
+        for i, (state, result) in enumerate(zip(states, results)):
+            failed = state.failed or not getattr(result, "passed", True)  # or a failed verdict
+            self._tried |= {i} if failed or result is not None else set()
+            again = "needs re-run" if i in self._tried else ""
+            marks.append("failed" if failed else "done" if result is not None else again)
+        self.marks = tuple(marks)
+
+    def header(self) -> str:
+        """One line: the model, its format, TF version, node count and the tensors in use."""
+        m, p = self.model, self.picker
+        version = f"TF {m.tf_version}" if m.tf_version[:1].isdigit() else m.tf_version
+        use = f"{p.signature or 'custom'}: {_few(p.inputs)} → {_few(p.outputs)}"
+        return f"{Path(m.path).name} · {m.format} · {version} · {len(p.catalog):,} nodes · {use}"
 
     def use_selected(self, side: str) -> str:
         """Add the browser's selected op's output 0 to the picker's ``side``; returns its name."""
@@ -66,27 +113,32 @@ class WizardState(Observable):
         (self.picker.add_input if side == "inputs" else self.picker.add_output)(name)
         return name
 
+    def save(self, out: str | PathLike[str] | None = None, overwrite: bool = False) -> Path:
+        """Save the last comparison (:func:`~explorer.widgets.run_state.save_run`)."""
+        self.saved_run = save_run(self.parity, out, overwrite)
+        return self.saved_run
+
     def code(self) -> str:
         """The explorer API calls for every step done so far, as one script."""
         parts = [self.picker.code()]
         if self.runner.outputs is not None:  # the runner's script makes its own runner
-            picked = parts[0].splitlines()
-            parts = ["\n".join(ln for ln in picked if not ln.startswith("runner = "))]
-            parts.append(self.runner.code())
+            parts = [_drop(parts[0], "runner = "), self.runner.code()]
         if self.converter.saved is not None:
             parts.append(self.converter.code())
         if self.parity.summary is not None:
-            lines = self.parity.code().splitlines()
-            if self.converter.saved is not None:  # the converter's script defines v2
-                lines = [ln for ln in lines if not ln.startswith("v2 = ")]
-            parts.append("\n".join(lines))
-        seen: set[str] = set()
+            saved = self.converter.saved is not None  # the converter's script defines v2
+            parts.append(_drop(self.parity.code(), "v2 = ") if saved else self.parity.code())
+        once = ("import ", "model = explorer.load(")  # each script's head, once
         lines = []
-        for part in parts:
-            for line in part.splitlines():
-                if not line or line.startswith(("import ", "model = explorer.load(")):
-                    if not line or line in seen:
-                        continue
-                    seen.add(line)
+        for line in "\n".join(parts).splitlines():
+            if line and not (line.startswith(once) and line in lines):
                 lines.append(line)
         return "\n".join(lines)
+
+
+def _drop(script: str, prefix: str) -> str:
+    return "\n".join(ln for ln in script.splitlines() if not ln.startswith(prefix))
+
+
+def _few(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:3]) + (f" +{len(names) - 3} more" if len(names) > 3 else "") or "none"

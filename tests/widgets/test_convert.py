@@ -30,7 +30,8 @@ def test_converter_options_bind_and_buttons(mlp, tmp_path):
     assert view.status.kind == "error"
     assert (
         view.status.text
-        == f"{out} exists: tick “overwrite” to replace it, or type another output folder"
+        == f"{out} is an earlier output of tf1-explorer: tick “overwrite” to replace it, or type "
+        "another folder"
     )
     assert view.progress.value == 0.0
     assert "not converted yet" in view.summary.value  # no stale "saved to" table

@@ -60,14 +60,15 @@ def _upload(name: str, content: bytes) -> dict:
     }
 
 
-def test_runner_upload_npz(mlp, tmp_path):
+def test_runner_upload_npz(mlp, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the upload is kept in the working folder
     view = SessionRunner(mlp)
     s = view.state
     x = np.full((2, 4), 0.5, np.float32)
     np.savez(tmp_path / "f.npz", x=x)
     content = (tmp_path / "f.npz").read_bytes()
     view.upload.value = (_upload("f.npz", content),)
-    assert s.feeds_source == "f.npz" and view.status.text == "feeds from f.npz"
+    assert s.feeds_source == "f.npz" and view.status.text.startswith("feeds from f.npz, kept as ")
     view.run_button.click()
     np.testing.assert_allclose(s.outputs["probs"], mlp_reference(x), rtol=1e-5)
     assert view.upload.value == ()  # cleared, so the same file can be chosen again

@@ -31,7 +31,8 @@ def test_runner_samples_runs_and_summarises(mlp):
     r.close()
 
 
-def test_runner_npz_feeds_and_selection(frozen, tmp_path):
+def test_runner_npz_feeds_and_selection(frozen, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # an upload is kept in the working folder
     sel = Selection(inputs=("x:0",), outputs=("probs:0",))
     r = RunnerState(frozen, sel)
     x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4)
@@ -47,9 +48,9 @@ def test_runner_npz_feeds_and_selection(frozen, tmp_path):
     with pytest.raises(FeedError, match="x:0"):
         r.load_npz(tmp_path / "bad.npz")
     ns: dict = {}
-    code = r.code().replace("feeds.npz", str(tmp_path / "feeds.npz"))
-    r.feeds_source = str(tmp_path / "feeds.npz")
-    exec(r.code(), ns)
+    code = r.code()  # names the kept upload, a file that exists
+    assert f"explorer.Feeds.load({str(tmp_path / 'frozen_feeds' / 'feeds.npz')!r})" in code
+    exec(code, ns)
     np.testing.assert_allclose(ns["outputs"]["probs:0"], mlp_reference(x), rtol=1e-5)
     assert "explorer.V1Runner(model, inputs=['x:0'], outputs=['probs:0'])" in code
     r.selection = Selection()  # a new selection drops the run

@@ -15,7 +15,7 @@ from explorer.widgets import (
 def test_wizard_shares_one_state_across_tabs(mlp, tmp_path):
     view = MigrationWizard(WizardState(mlp, out_dir=str(tmp_path / "wiz")))
     s = view.state
-    assert view.tabs.titles == ("1. browse", "2. pick", "3. run", "4. convert", "5. compare")
+    assert view.tabs.titles == ("1. browse", "2. pick ✔", "3. run", "4. convert", "5. compare")
     view.tabs.selected_index = 2
     assert s.step == 2
     s.step = 4
