@@ -1,11 +1,10 @@
-"""The whole graph in Google's Model Explorer (``ai-edge-model-explorer``): a catalog's graph as
-its JSON graph (TF name scopes as collapsible namespaces, dtype and shape per output for the
-edges, attrs as text, library functions as subgraphs), parity and first-divergence results as
-node-data overlays, served by Model Explorer's own server in a child process on a free localhost
-port and shown as an IFrame. Model text is shown, never evaluated."""
+"""The whole graph in Google's Model Explorer (``ai-edge-model-explorer``): a graph as its JSON
+graph, parity and first-divergence results as node-data overlays, served by its own server in a
+child process on a free localhost port, shown as an IFrame. Model text is shown, never evaluated."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -20,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from explorer.comparing.records import Divergence, ParityReport, ParitySummary
+from explorer.comparing.records import Divergence, ParitySummary
 from explorer.errors import ExplorerError, plain
 from explorer.feeding.shape_inference import static_shapes
 from explorer.graph.index import function_calls, graph_index
@@ -33,19 +32,17 @@ from explorer.reporting.html import esc
 MAIN = "main"  # the top-level graph's id; each library function is a graph of its own name
 COLOURS = {"passed": "#aceebb", "failed": "#ff8182", "nondeterministic": "#fff8c5"}
 FIRST = "#d1242f"  # the first diverging tensor
-# Model Explorer's server, in a child process: no update check (the only call beyond localhost),
-# and it ends when the kernel that started it is gone.
+# Model Explorer's server, in a child process: no update check (its only call beyond localhost);
+# it ends when its stdin closes: on stop(), and when the kernel ends, however it ends.
 _SERVE = """\
-import json, os, sys, threading, time
+import json, os, sys, threading
 from model_explorer import config, server
 keys = ("version", "runningVersion", "releaseUrl", "desktopAppUrl")
 server._check_new_version = lambda *_: dict.fromkeys(keys, "")
 c = config()
-c.__dict__.update(json.load(sys.stdin))
-parent = os.getppid()
+c.__dict__.update(json.loads(sys.stdin.readline()))
 def watch():
-    while os.getppid() == parent:
-        time.sleep(1)
+    sys.stdin.read()
     os._exit(0)
 threading.Thread(target=watch, daemon=True).start()
 server.start(host="127.0.0.1", port=int(sys.argv[1]), config=c, no_open_in_browser=True,
@@ -53,22 +50,12 @@ server.start(host="127.0.0.1", port=int(sys.argv[1]), config=c, no_open_in_brows
 """
 
 
-def _me() -> Any:
-    try:
-        import model_explorer
-    except ImportError:
-        raise ExplorerError(
-            "Model Explorer is not installed: pip install ai-edge-model-explorer==0.1.34"
-        ) from None
-    return model_explorer
-
-
 def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
-    """Model Explorer ``Graph`` s of ``catalog``'s graph: ``main`` (the top level; a node's id is
-    its op name, its label the op type, its namespace the name scope; outputs carry
-    ``tensor_name``, ``dtype``, ``shape``: the recorded one, else with ``model`` TensorFlow's
-    static inference), then one per library function."""
-    gb = _me().graph_builder
+    """Model Explorer ``Graph`` s of ``catalog``'s graph: ``main`` (id: op name, label: op type,
+    namespace: name scope; outputs: ``tensor_name``, ``dtype``, ``shape`` as recorded, else with
+    ``model`` TensorFlow's static inference), then one per library function."""
+    from model_explorer import graph_builder as gb
+
     kv = gb.KeyValue
     inferred = static_shapes(model, {}) if model is not None else None
     functions = graph_index(catalog.graph_def).functions
@@ -103,14 +90,13 @@ def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
     return out
 
 
-def overlays(
-    catalog: Catalog, results: Iterable[Any], model: V1Model | None = None
-) -> dict[str, Any]:
-    """Overlay name -> Model Explorer ``ModelNodeData`` of the ``results`` (``Divergence``,
-    ``ParitySummary`` or ``ParityReport``), keyed by tensor name: each compared tensor's max abs
-    error coloured by its verdict (the first divergence darkest); each parity output's status and
-    max abs error. Verdicts come from the records, never judged again here."""
-    nd = _me().node_data_builder
+def overlays(results: Iterable[Any], model: V1Model | None = None) -> dict[str, Any]:
+    """Overlay name -> Model Explorer ``ModelNodeData`` of ``results`` (``Divergence``,
+    ``ParitySummary``, ``ParityReport``) by v1 tensor name (``model`` maps signature keys): each
+    compared tensor's max abs error coloured by its verdict (the first divergence darkest); each
+    parity output's status and max abs error. The records' verdicts, never judged again here."""
+    from model_explorer import node_data_builder as nd
+
     layers: dict[str, dict[str, Any]] = {}
     for r in results:
         if isinstance(r, Divergence):
@@ -121,8 +107,10 @@ def overlays(
                     layer[s.tensor] = nd.NodeDataResult(s.max_abs, colour)
             continue
         for rep in r.reports.values() if isinstance(r, ParitySummary) else [r]:
+            sig = model.signatures.get(rep.name) if model is not None else None
             for key, o in rep.outputs.items():
-                t = _output_tensor(catalog, model, rep, key)
+                spec = sig.outputs.get(key) if sig is not None else None
+                t = spec.name if spec is not None and spec.kind == "dense" else tensor_name(key)
                 colour = COLOURS.get(o.status)
                 layers.setdefault("parity verdict", {})[t] = nd.NodeDataResult(o.status, colour)
                 if o.max_abs is not None:
@@ -134,20 +122,13 @@ def overlays(
     }
 
 
-def _output_tensor(catalog: Catalog, model: V1Model | None, rep: ParityReport, key: str) -> str:
-    """The v1 tensor a parity output key names: its signature's tensor, else the key itself."""
-    sig = model.signatures.get(rep.name) if model is not None else None
-    spec = sig.outputs.get(key) if sig is not None else None
-    return spec.name if spec is not None and spec.kind == "dense" else tensor_name(key)
-
-
 class GraphView:
-    """Model Explorer's server (a child process on a free localhost port) showing one graph and
-    its overlays at :attr:`url`; a notebook shows it as an IFrame ``height`` px high.
-    :meth:`stop` ends the server, as do a ``with`` block's end, garbage collection and exit."""
+    """Model Explorer's server showing a graph and overlays at :attr:`url`, an IFrame ``height`` px
+    high in a notebook; :meth:`stop` (or a ``with`` block's end, garbage collection) ends it."""
 
     def __init__(self, name: str, graphs: list[Any], overlays: dict[str, Any], select: str) -> None:
-        me = _me()
+        import model_explorer as me
+
         config = me.config()
         config.graphs_list.append(json.dumps(me.utils.convert_adapter_response({"graphs": graphs})))
         config.model_sources.append({"url": f"graphs://{name}/0"})
@@ -169,8 +150,9 @@ class GraphView:
             stderr=self._log,
         )
         self._stop = weakref.finalize(self, _end, self.process)
-        self.process.stdin.write(json.dumps(vars(config)).encode())
-        self.process.stdin.close()
+        with contextlib.suppress(OSError):  # a server that died at once: said below
+            self.process.stdin.write(json.dumps(vars(config)).encode() + b"\n")
+            self.process.stdin.flush()
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # localhost only
         deadline = time.monotonic() + 60
         while self.process.poll() is None and time.monotonic() < deadline:
@@ -181,10 +163,9 @@ class GraphView:
             except OSError:
                 time.sleep(0.2)
         self._log.seek(0)
-        said = self._log.read().decode(errors="replace").strip().splitlines()
+        said = self._log.read().decode(errors="replace").splitlines() or ["no answer within 60 s"]
         self.stop()
-        why = said[-1] if said else "no answer within 60 s"
-        raise ExplorerError(f"Model Explorer did not start for {name}: {why}")
+        raise ExplorerError(f"Model Explorer did not start for {name}: {said[-1]}")
 
     def stop(self) -> None:
         """End the server (the embedded view goes blank); harmless when already stopped."""
@@ -207,12 +188,10 @@ class GraphView:
 
 
 def _end(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+    proc.kill()
+    proc.wait(timeout=10)
 
 
 def view_graph(
@@ -221,17 +200,15 @@ def view_graph(
     *,
     select: str | None = None,
 ) -> GraphView:
-    """Open ``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Google's Model
-    Explorer, served on a free localhost port and shown inline in a notebook: name scopes
-    collapse, each output's dtype and shape show on its edges ("Tensor shape" in the edge-label
-    menu), library functions open as subgraphs. ``result``: a ``first_divergence`` result, a
-    ``parity`` summary or report, or a list of them, shown as node-data overlays (per-tensor max
-    abs error; v1/v2 output verdicts). ``select``: the op selected on opening (default: the first
-    divergence). Call ``.stop()`` on the returned :class:`GraphView` when done."""
+    """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Google's Model Explorer, shown
+    inline in a notebook: name scopes collapse, dtype and shape on the edges ("Tensor shape" in
+    the edge-label menu), functions as subgraphs. ``result``: a ``first_divergence`` result, a
+    ``parity`` summary or report, or a list of them, as overlays; ``select``: the op selected
+    (default: the first divergence). ``.stop()`` the :class:`GraphView` when done."""
     v1 = None if isinstance(model, Catalog) else as_model(model)
     catalog = model if isinstance(model, Catalog) else Catalog.from_model(v1)
     results = result if isinstance(result, list | tuple) else [result]
     results = [r for r in results if r is not None]
     first = next((r.op for r in results if isinstance(r, Divergence) and r.found), "")
     name = Path(str(catalog.source)).name or "graph"
-    return GraphView(name, graphs(catalog, v1), overlays(catalog, results, v1), select or first)
+    return GraphView(name, graphs(catalog, v1), overlays(results, v1), select or first)

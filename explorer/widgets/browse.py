@@ -84,9 +84,8 @@ class TensorBrowser(View):
             [self.goto, self.hops, self.detail],
             layout=W.Layout(width="40%", min_width="0", padding="0 0 0 8px"),
         )
-        children = [bar, self.search_status, W.HBox([left, right]), self.drawing]
-        children += [self.whole_graph, self.status]
-        self._lay_out(children, "tf1x-browser", show_code)
+        children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.whole_graph]
+        self._lay_out(children + [self.status], "tf1x-browser", show_code)
 
     # -- state -> widgets ----------
 

@@ -13,17 +13,16 @@ from explorer.widgets._common import StatusArea, classed, on_click
 
 
 def whole_graph_box(
-    source: Any,
-    result: Callable[[], Any] = lambda: None,
-    selected: Callable[[], str | None] = lambda: None,
+    source: Any, result: Callable[[], Any] = list, selected: Callable[[], Any] = str
 ) -> W.VBox:
     """ "whole graph" opens ``source`` (a ``V1Model`` or ``Catalog``) in Model Explorer with the
-    overlays of ``result()`` and the op ``selected()`` selected, replacing the one open; "close"
-    stops its server. ``box.view``: the open :class:`GraphView`, else ``None``."""
+    overlays of ``result()`` and the op ``selected()`` selected, in place of the one open (the
+    box's ``view``); "close" stops its server."""
     button = W.Button(description="whole graph", icon="sitemap", layout=W.Layout(width="auto"))
-    close = W.Button(description="close", icon="times", layout=W.Layout(width="auto"))
+    close = W.Button(description="close", icon="times", layout=W.Layout(display="none"))
     frame, status = W.HTML(), StatusArea()
     box = classed(W.VBox([W.HBox([button, close]), status, frame]), "tf1x-whole-graph")
+    box.view = None
 
     def show(view: GraphView | None) -> GraphView | None:
         if box.view is not None:
@@ -31,9 +30,6 @@ def whole_graph_box(
         box.view, frame.value = view, "" if view is None else view._repr_html_()
         close.layout.display = "none" if view is None else ""
         return view
-
-    box.view = None
-    show(None)
 
     def opened() -> GraphView | None:
         return show(view_graph(source, result(), select=selected() or None))

@@ -79,11 +79,10 @@ def test_graph_has_scopes_as_namespaces_edges_and_shapes(scoped):
 
 
 def test_overlays_carry_the_records_numbers_and_verdicts(scoped):
-    from explorer import Catalog
     from explorer.reporting.model_explorer import COLOURS, FIRST, overlays
 
     model, div, summary = scoped
-    layers = overlays(Catalog.from_model(model), [summary, div], model)
+    layers = overlays([summary, div], model)
     assert list(layers) == [
         "parity verdict",
         "parity (max abs error)",
