@@ -34,6 +34,7 @@ summary = explorer.parity(model, v2)
 errors = [s.max_abs for s in div.steps]
 verdicts = [o.status for r in summary.reports.values() for o in r.outputs.values()]
 record = {'op': div.op, 'first': div.step.max_abs, 'errors': errors, 'verdicts': verdicts}
+record['shape'] = '[' + ', '.join(map(str, value.shape)) + ']'  # the kernel's own
 print(json.dumps(record))"""
 
 SHOW = """\
@@ -88,6 +89,23 @@ def test_model_explorer_shows_the_divergence_overlay(lab, lab_root, page):
         assert float(first[0][4][0]) == record["first"]
         assert sorted(r[2][0] for r in rows if r[2][0] != "-") == sorted(record["verdicts"])
         lab_.shot("model_explorer_overlay", frame_el)
+        # found with Model Explorer's search (Alt+click selects): its id and shape in the panel
+        search = me.get_by_placeholder("Search nodes/layers by regex")
+        search.fill("^logits/kernel:0$")  # its output (and the input of its reader)
+        hit = me.locator(".label-container .node-label", has_text="Const")
+        hit.first.click(modifiers=["Alt"])
+        expect(me.get_by_text("NODE INFO")).to_be_visible()
+        for text in ("logits/kernel", record["shape"], "0.5"):  # id, output shape, its error
+            expect(me.get_by_text(text, exact=True).filter(visible=True).first).to_be_visible()
+        me.locator(
+            ".mat-icon-container.view", has_text="visibility"
+        ).click()  # view on nodes, edges
+        me.get_by_text("Tensor shape", exact=True).click()
+        me.get_by_text("Node data provider: first divergence (max abs error)").click()
+        search.fill("")
+        me.get_by_text("Tensor shape", exact=True).press("Escape")  # the menu closes
+        expect(me.get_by_text("VIEW ON EDGES")).to_have_count(0)
+        lab_.shot("model_explorer_shapes_on_edges", frame_el)
         assert lab_.problems() == []
     finally:
         lab_.stop_kernels()
