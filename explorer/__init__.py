@@ -43,6 +43,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "comparing.records": ("Tolerance",),
         "comparing.parity_check": ("parity", "Sampled"),
         "comparing.divergence": ("first_divergence",),
+        "reporting.model_explorer": ("view_graph",),
     },
     submodules=("errors", "records", "extend", "widgets"),
 )

@@ -14,6 +14,7 @@ from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets._common import View, classed
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
+from explorer.widgets.whole_graph import whole_graph_box
 
 COLUMNS = [
     ("name", "44%", "tf1x-tail"),
@@ -58,6 +59,7 @@ class TensorBrowser(View):
         self.detail = classed(W.HTML(), "tf1x-detail-pane")
         self.drawing = classed(ClickableHTML(), "tf1x-drawing")
         self.code = C.CodePane(s.code, watch=s)
+        self.whole_graph = whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
 
         # the search box reports its own errors right under it, not at the bottom of the view
         searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
@@ -82,8 +84,8 @@ class TensorBrowser(View):
             [self.goto, self.hops, self.detail],
             layout=W.Layout(width="40%", min_width="0", padding="0 0 0 8px"),
         )
-        children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.status]
-        self._lay_out(children, "tf1x-browser", show_code)
+        children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.whole_graph]
+        self._lay_out(children + [self.status], "tf1x-browser", show_code)
 
     # -- state -> widgets ----------
 

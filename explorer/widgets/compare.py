@@ -13,6 +13,7 @@ from explorer.reporting.html import esc, figure_png
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
 from explorer.widgets.compare_state import ParityState
+from explorer.widgets.whole_graph import whole_graph_box
 
 COLOURS = {
     "passed": "background:#dafbe1",
@@ -124,6 +125,7 @@ class ParityView(View):
         ]
         super().__init__(self._children())
         self.add_class("tf1x-parity")
+        self.add_panel("whole graph", whole_graph_box(s.model, lambda: [s.summary, s.divergence]))
 
     def _children(self) -> list[W.Widget]:
         tail = [self.status] + ([self.code] if self._show_code else [])
