@@ -1,8 +1,6 @@
-"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator,
-which parity, the first divergence and the rewrite check feed. :class:`Comparator` takes both
-sides batch by batch and keeps running figures only (median and p99 from a log histogram, at most
-3.7% high), per-example figures and the ``worst`` examples when given each ``Batch``; comparators
-merge exactly."""
+"""The one comparator: :class:`Comparator` takes v1's and v2's outputs batch by batch, keeps
+running figures only (median and p99 from a log histogram, at most 3.7% high) and merges exactly;
+:meth:`Comparator.report` gives the :class:`~explorer.records.ParityReport`."""
 
 from __future__ import annotations
 
@@ -80,8 +78,7 @@ class LogHistogram:
             self._put(other.start, other.counts)
 
     def quantile(self, q: float) -> float | None:
-        """The ``q`` quantile (nearest rank): 0 or inf exactly, else the upper edge of its bin
-        (capped at the largest value seen)."""
+        """The ``q`` quantile (nearest rank): 0 or inf exactly, else its bin's upper edge."""
         n = self.total
         if n == 0:
             return None
@@ -346,9 +343,8 @@ class Comparator:
         self.batches = 0
 
     def add(self, a: Outputs, b: Outputs, batch: Batch | None = None) -> None:
-        """One batch of outputs on each side (the same keys); ``batch`` (a
-        :class:`~explorer.feeding.data.sources.Batch`) gives the examples' indices, where they
-        came from and their inputs, for per-example figures."""
+        """One batch of outputs on each side (the same keys); ``batch`` (a ``Batch``): the
+        examples behind them, for per-example figures."""
         fa, fb = _flatten_sparse(a), _flatten_sparse(b)
         keys = set(self.outputs) if self.outputs else set(fa)
         if set(fa) != keys or set(fb) != keys:
@@ -414,15 +410,11 @@ def compare(
     per_output: Mapping[str, Any] | None = None,
     name: str = "outputs",
 ) -> ParityReport:
-    """Compare outputs ``a`` (the reference, v1) with outputs ``b`` (v2) element by element.
-
-    ``outputs_a``/``outputs_b``: key -> array for one batch, or a list of such dicts (as many on
-    both sides); sparse values are compared part by part (``key_indices``, ``key_values``,
-    ``key_dense_shape``). ``tolerance``: a :class:`~explorer.comparing.records.Tolerance`, or
-    ``atol``, ``rtol`` and ``per_output`` as for it. Returns a :class:`ParityReport` named
-    ``name``, truthy when every output passed. ``ParityError``: nothing to compare, or batches or
-    output keys that differ between the sides.
-    """
+    """Compare outputs ``a`` (v1, the reference) with outputs ``b`` (v2) element by element:
+    key -> array for one batch, or a list of such dicts; sparse values part by part
+    (``key_indices``, ``key_values``, ``key_dense_shape``). ``tolerance``, or ``atol``, ``rtol``
+    and ``per_output`` as for :class:`Tolerance`. ``ParityError``: nothing to compare, or batches
+    or keys that differ between the sides."""
     batches_a, batches_b = _as_batches(outputs_a, "a"), _as_batches(outputs_b, "b")
     if len(batches_a) != len(batches_b):
         raise ParityError(

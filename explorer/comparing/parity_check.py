@@ -1,8 +1,7 @@
-"""``parity()`` and the one parity loop (:func:`run_sides`): per batch of a feed source, v1 runs
-twice (an output that differs from itself is *nondeterministic*: reported, never failed; stateful
-signatures skip this) and v2 once, into one :class:`~explorer.comparing.outputs.Comparator`.
-``remedy=True`` feeds keep_prob-like inputs their neutral value, else converts afresh a copy of v1
-with switches made constants and random ops seeded."""
+"""``parity()`` and the one parity loop (:func:`run_sides`): per batch, v1 runs twice (an output
+that differs from itself is *nondeterministic*, never failed; not for stateful signatures) and v2
+once, into one ``Comparator``. ``remedy=True`` feeds keep_prob-like inputs their neutral value,
+else converts afresh a copy of v1 with switches made constants and random ops seeded."""
 
 from __future__ import annotations
 
@@ -132,21 +131,6 @@ class _Plan:
         return self.source.seed if isinstance(self.source, Sampled) else 0
 
 
-class _FreshV2:
-    """The v2 side; a saved copy of an in-memory V2Model gives stateful signatures fresh state."""
-
-    def __init__(self, v2: V2Model | str | os.PathLike[str], tmp: Path) -> None:
-        self.v2, self.tmp = v2, tmp
-        self._saved: Path | None = None
-
-    def source(self, stateful: bool) -> Any:
-        if stateful and isinstance(self.v2, V2Model):
-            if self._saved is None:
-                self._saved = self.v2.save(self.tmp / "v2")
-            return self._saved
-        return self.v2
-
-
 def parity(
     v1_model: V1Model | str | os.PathLike[str],
     v2: V2Model | str | os.PathLike[str],
@@ -163,17 +147,11 @@ def parity(
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
 
-    ``signatures``: names to compare (default: all, or the default inputs/outputs as
-    ``serving_default``), or ``inputs``/``outputs`` tensor names (``v2`` converted with the same).
-    ``source``: the feeds (:func:`feed_source`); the user's data streams in bounded memory, with
-    per-example figures (``worst`` examples per output) in ``report.examples``/``report.data``.
-    ``tolerance``: 1e-5/1e-5, no NaN/Inf by default. ``remedy``: see the module.
-    ``allow_unsafe``: run file-system or PyFunc ops. ``progress``: ``fn(signature, done, total)``
-    after each batch (``total``: the data's ``limit`` or ``None``) and at each signature's end.
-
-    Returns a :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
-    Raises ParityError (nothing to compare, outputs that do not correspond), FeedError /
-    SessionError, DataError for a bad record, TensorNotFoundError.
+    ``signatures`` to compare (default: all, or the default io as ``serving_default``), or
+    ``inputs``/``outputs`` tensor names. ``source``: the feeds (:func:`feed_source`); the user's
+    data streams, with the ``worst`` examples per output in ``report.examples``. ``remedy``: see
+    the module. ``progress``: ``fn(signature, done, total)`` after each batch and at the end.
+    Raises ParityError, FeedError, SessionError, DataError (a bad record), TensorNotFoundError.
     """
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
@@ -181,16 +159,19 @@ def parity(
     plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
     given = plan.source
     reports: dict[str, ParityReport] = {}
+    saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
-        fresh = _FreshV2(v2, Path(tmp))
         for target in targets:
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
             if isinstance(given, Sampled):  # given arrays per signature: this one's
                 plan = dataclasses.replace(plan, source=given.only(target.signature, names))
-            run = _stream(v1, fresh.source(stateful), target, plan, stateful=stateful)
+            side = v2
+            if stateful and isinstance(v2, V2Model):
+                saved = side = saved or v2.save(Path(tmp) / "v2")
+            run = _stream(v1, side, target, plan, stateful=stateful)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic:
-                report = _remedy(v1, fresh, target, run, plan)
+                report = _remedy(v1, v2, target, run, plan)
             reports[target.name] = report
     return ParitySummary(reports, numerics_environment(), plan.seed)
 
@@ -286,10 +267,9 @@ def run_sides(
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
 ) -> set[str]:
-    """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
-    self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
-    ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
-    outputs go into ``acc``. Returns the output keys v1 disagreed with itself on."""
+    """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, its
+    self-check), then v2 (keys mapped by ``in_map``/``out_map``; missing v2 inputs from
+    ``defaults(keys)``), both into ``acc``. Returns the keys v1 disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
@@ -466,8 +446,7 @@ def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> Non
             ) from None
 
 
-RACY = "TF1 leaves its value open"
-"""The start of the reason given to an output that reads state the same call updates."""
+RACY = "TF1 leaves its value open"  # the reason of an output reading what its call updates
 
 
 def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
@@ -508,7 +487,7 @@ def _of(rec_key: str, key: str) -> bool:
     return rec_key == key or rec_key.startswith(f"{key}_")
 
 
-def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Plan) -> ParityReport:
+def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> ParityReport:
     bad = [k for k, r in run.report.outputs.items() if r.status == NONDETERMINISTIC]
     if all(run.report.outputs[k].reason.startswith(RACY) for k in bad):
         return run.report  # reads racing writes in one call: no switch or seed orders them
@@ -522,7 +501,7 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
             overrides[key] = np.asarray(found[0], dtype=numpy_dtype(spec.dtype))
             done.append(f"fed {key}={found[0]!r} ({found[1]})")
     if overrides:
-        rerun = _stream(v1, fresh.source(False), target, plan, stateful=False, overrides=overrides)
+        rerun = _stream(v1, v2, target, plan, stateful=False, overrides=overrides)
         fixed = _judge(v1, rerun, False)
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"

@@ -51,14 +51,11 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
 class _Graph:
     def __init__(self, graph_def: GraphDef) -> None:
         self.index = graph_index(graph_def)
-        self.nodes = self.index.nodes
-        self.functions = self.index.functions
-        self.consumers = self.index.op_consumers
 
     def used_outputs(self, name: str) -> set[int]:
         return {
             int(i.partition(":")[2] or 0)
-            for c in self.consumers.get(name, [])
+            for c in self.index.op_consumers.get(name, [])
             for i in c.input
             if not i.startswith("^") and op_name(i) == name
         }
@@ -73,17 +70,17 @@ class _Graph:
 
     def _queue_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         queue = op_name(node.input[0])
-        for c in self.consumers.get(queue, []):
+        for c in self.index.op_consumers.get(queue, []):
             if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
-                return self._parsed_key(self.nodes, c.input[k + 1], None)
+                return self._parsed_key(self.index.nodes, c.input[k + 1], None)
         return None, None
 
     def _iterator_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-        iterator = self.nodes[op_name(node.input[0])]
+        iterator = self.index.nodes[op_name(node.input[0])]
         for scope_nodes, dataset in self._datasets_of(iterator):
             mapped = self._map_of(scope_nodes, dataset)
             if mapped is not None:
-                f = self.functions[mapped.attr["f"].func.name]
+                f = self.index.functions[mapped.attr["f"].func.name]
                 ret = f.ret[f.signature.output_arg[k].name]
                 return self._parsed_key(
                     self.index.function_nodes(f.signature.name), ret, f.signature.name
@@ -93,13 +90,13 @@ class _Graph:
     def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
         """(the nodes it is among, the dataset node) for each dataset the iterator iterates."""
         if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
-            f = self.functions[iterator.attr["dataset_factory"].func.name]
+            f = self.index.functions[iterator.attr["dataset_factory"].func.name]
             body = self.index.function_nodes(f.signature.name)
             ret = f.ret[f.signature.output_arg[0].name]
             yield body, body[op_name(ret)]
-        for c in self.consumers.get(iterator.name, []):
+        for c in self.index.op_consumers.get(iterator.name, []):
             if c.op in ("MakeIterator", "MakeIteratorV2"):
-                yield self.nodes, self.nodes[op_name(c.input[0])]
+                yield self.index.nodes, self.index.nodes[op_name(c.input[0])]
 
     @staticmethod
     def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:

@@ -15,8 +15,8 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     INPUT_OPS,
     LAYER_OPS,
-    PASS_THROUGH_OPS,
     PIPELINE_OUTPUT_OPS,
+    RESHAPE_OPS,
     SHAPE_OPS,
     SUMMARY_OPS,
     VARIABLE_OPS,
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
 _TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
+_STOP_GRADIENT_PASS = RESHAPE_OPS | {"Identity"}
+_GENERATED_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims"})
 # Comparing ops: which input holds the labels (None: either side, decided by the graph).
 LABEL_INPUT: dict[str, int | None] = {
     "SoftmaxCrossEntropyWithLogits": 1,
@@ -178,9 +180,7 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        op = self.by_name.get(
-            self._through(name, ("Identity", "Reshape", "ExpandDims", "Squeeze"), 7)
-        )
+        op = self.by_name.get(self._through(name, _STOP_GRADIENT_PASS))
         return op is not None and op.type == "StopGradient"
 
     @cached_property
@@ -189,23 +189,16 @@ class GraphFacts:
 
     def weight_of(self, tensor: str) -> str | None:
         """The variable (or constant weight, in a graph without variables) ``tensor`` reads."""
-        name = op_name(tensor)
-        for _ in range(6):
-            op = self.by_name.get(name)
-            if op is None:
-                return None
-            if op.type in VARIABLE_OPS:
-                return op.name
-            if op.type == "Const":
-                return op.name if not self.variables and self._is_weight_const(op) else None
-            if op.type not in PASS_THROUGH_OPS or not op.inputs:
-                return None
-            name = op_name(op.inputs[0])
-        return None
+        op = self.index.source(tensor)
+        if op is None or op.op not in VARIABLE_OPS | {"Const"}:
+            return None
+        if op.op == "Const" and (self.variables or not self._is_weight_const(op)):
+            return None
+        return op.name
 
     @staticmethod
-    def _is_weight_const(op: Any) -> bool:
-        t = op.node.attr["value"].tensor if "value" in op.node.attr else None
+    def _is_weight_const(node: Any) -> bool:
+        t = node.attr["value"].tensor if "value" in node.attr else None
         if t is None or t.dtype not in (1, 2, 19):  # float32, float64, half
             return False
         return sum(1 for _ in t.tensor_shape.dim) >= 1
@@ -323,7 +316,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self._through(op_name(t), ("Identity", "Reshape", "Cast", "ExpandDims"), 6)
+                src = self._through(op_name(t), _GENERATED_PASS)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -338,11 +331,7 @@ class GraphFacts:
                         out.setdefault(v, (key[0], src))
         return out
 
-    def _through(self, name: str, types: tuple[str, ...], hops: int) -> str:
-        """The op ``name`` reads through at most ``hops`` ops of ``types`` (first inputs)."""
-        for _ in range(hops):
-            op = self.by_name.get(name)
-            if op is None or op.type not in types or not op.inputs:
-                return name
-            name = op_name(op.inputs[0])
-        return name
+    def _through(self, name: str, types: frozenset[str]) -> str:
+        """The op ``name`` reads through ops of ``types`` (first inputs)."""
+        node = self.index.source(name, types)
+        return name if node is None else node.name

@@ -1,10 +1,7 @@
 """Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
-
 :func:`preflight` has a long-lived worker import the graph, run its table initialisers and read the
-checkpoint (up to ``CHECK_DATA_BYTES``); a dead, hung or failing worker is a
-:class:`ModelFormatError`, a checkpoint of another graph a :class:`MissingVariablesError`; same
-bytes are checked once. ``TF1_EXPLORER_ISOLATE=0`` turns it off, ``TF1_EXPLORER_IMPORT_TIMEOUT``
-(s, default 120) limits it."""
+checkpoint; the same bytes are checked once. ``TF1_EXPLORER_ISOLATE=0`` turns it off,
+``TF1_EXPLORER_IMPORT_TIMEOUT`` (s, default 120) limits it."""
 
 from __future__ import annotations
 
@@ -66,14 +63,8 @@ def preflight(
 ) -> None:
     """Check in the worker that importing ``model``'s graph does not crash or hang; ``restore``:
     also compare the checkpoint's variables with the graph's; ``initialize``: also run its table
-    initialisers with its asset files (only after the scan passed it); ``timeout`` in seconds
-    (default :func:`configure`'s).
-
-    Raises:
-        ModelFormatError: the import crashed the child, hung, or failed in an unexpected way.
-        MissingVariablesError: the checkpoint is of another graph.
-        SessionError: the worker process itself could not be started.
-    """
+    initialisers (only after the scan passed it). ModelFormatError: the import crashed, hung or
+    failed; MissingVariablesError: a checkpoint of another graph; SessionError: no worker."""
     if not is_enabled():
         return
     limit = float(timeout if timeout is not None else _STATE["timeout"])
@@ -141,9 +132,8 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
 def checkpoint_mismatch(
     variables: list[Variable], shapes: dict[str, list[int] | None]
 ) -> str | None:
-    """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``: a
-    same-named variable of another fully known shape, or (name-based) none of the graph's
-    variables among its keys. Conservative: partial overlaps are left to TF's restore error."""
+    """Why a checkpoint (key -> shape) cannot belong to a graph's variables (a same-named one of
+    another known shape, or none of them among its keys), or ``None``; partial overlaps pass."""
     if not variables:
         return None
     for v in variables:
@@ -201,7 +191,7 @@ class _Worker:
     def request(
         self, header: dict[str, Any], payload: bytes, limit: float, path: Path, what: str
     ) -> dict[str, Any]:
-        """Send one request; the reply dict, or a ``ModelFormatError`` if the child died/hung."""
+        """The reply to one request; ``ModelFormatError`` if the child died or hung."""
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 self._start()

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import (
     INPUT_OPS,
@@ -42,7 +43,7 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
     per signature (a tensor one signature feeds may be computed by another: it is cut only when
     no kept op computes from it)."""
     gd = model.graph_def
-    nodes = {n.name: n for n in gd.node}
+    nodes = graph_index(gd).nodes
     keep: set[str] = set()
     feeds: list[str] = []
     for group_fetches, group_feeds in groups:
@@ -110,24 +111,17 @@ def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
 
 
 def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
-    """The restore op's upstream, without the assigns of variables that are not kept."""
+    """The restore op's upstream, without the variables not kept and their assigns (slots)."""
     restore = model.restore_op
     if not restore or op_name(restore) not in nodes:
         return set()
-    seen: set[str] = set()
-    todo = [op_name(restore)]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in nodes:
-            continue
-        node = nodes[name]
-        if node.op in _ASSIGN_TYPES and node.input and op_name(node.input[0]) not in kept_vars:
-            continue  # restores a variable nothing kept reads (an optimizer slot)
-        if node.op in _VAR_TYPES and name not in kept_vars:
-            continue
-        seen.add(name)
-        todo.extend(op_name(i) for i in node.input)
-    return seen
+    dropped = {
+        n.name
+        for n in nodes.values()
+        if (n.op in _VAR_TYPES and n.name not in kept_vars)
+        or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
+    }
+    return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
 
 
 def _cut_feeds(
@@ -168,12 +162,8 @@ def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
     """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
     attr = node.attr
     fallback = list(attr["_output_shapes"].list.shape) if "_output_shapes" in attr else []
-    # IteratorGetNext, QueueDequeue*, functions
-    for types_key, shapes_key in (
-        ("output_types", "output_shapes"),
-        ("component_types", ""),
-        ("Tout", ""),
-    ):
+    keys = (("output_types", "output_shapes"), ("component_types", ""), ("Tout", ""))
+    for types_key, shapes_key in keys:  # IteratorGetNext, QueueDequeue*, functions
         if types_key in attr:
             shapes = list(attr[shapes_key].list.shape) if shapes_key in attr else fallback
             return list(attr[types_key].list.type), shapes
