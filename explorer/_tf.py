@@ -1,9 +1,6 @@
-"""Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
-
-TensorFlow writes lines on fd 2 while loading, before it reads ``TF_CPP_MIN_LOG_LEVEL``: the first
-``import tensorflow`` (anyone's: an import hook) runs with that level at 3 unless set and fd 2
-captured, lines worth showing written back; the ``tensorflow``/``absl`` loggers go to ERROR unless
-set. Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) hides nothing."""
+"""Lazy access to TensorFlow: the first ``import tensorflow`` (anyone's: an import hook) runs with
+``TF_CPP_MIN_LOG_LEVEL`` 3 unless set and fd 2 captured, lines worth showing written back.
+Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) hides nothing."""
 
 from __future__ import annotations
 
@@ -39,8 +36,7 @@ def verbose() -> bool:
 
 
 def configure(verbose: bool) -> None:
-    """Show every native log line from now on, or not (the CLI's ``--verbose``); child processes
-    follow (``TF1_EXPLORER_VERBOSE``); ``TF_CPP_MIN_LOG_LEVEL=0`` unless the user set it."""
+    """Show every native log line from now on, or not (the CLI's ``--verbose``; children too)."""
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
         os.environ.setdefault(LEVEL_ENV, "0")
@@ -49,8 +45,7 @@ def configure(verbose: bool) -> None:
 
 
 def quiet_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A copy of ``env`` (default ``os.environ``) for a child process that imports TensorFlow:
-    ``TF_CPP_MIN_LOG_LEVEL`` 3 (0 when verbose) unless set, and the verbose flag passed on."""
+    """``env`` (default ``os.environ``) for a child that imports TensorFlow, as quiet as this."""
     out = dict(os.environ if env is None else env)
     out.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
     if verbose():
@@ -72,8 +67,8 @@ def tf1() -> ModuleType:
 
 
 def install() -> None:
-    """Quiet the first ``import tensorflow`` of this process, whoever asks for it: a finder at the
-    head of ``sys.meta_path`` wraps its loading in :func:`_quietly`. Idempotent."""
+    """Quiet the first ``import tensorflow`` of this process: a finder wraps it in
+    :func:`_quietly`."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietFinder) for f in sys.meta_path
     ):
@@ -142,9 +137,8 @@ def _quietly(load: Callable[[], None]) -> None:
 
 
 def kept_lines(text: str, level: int) -> list[str]:
-    """The lines of ``text`` (what TensorFlow wrote on fd 2 while loading) worth showing at
-    ``TF_CPP_MIN_LOG_LEVEL`` ``level``: native log lines (and their continuation lines) of that
-    severity or above, and every line that is not a native log line."""
+    """The lines TensorFlow wrote while loading worth showing at log ``level``: native lines (and
+    their continuations) of that severity or above, and every other line."""
     kept: list[str] = []
     show_current = True  # whether the native line being continued is shown
     in_native = False
@@ -167,8 +161,7 @@ def kept_lines(text: str, level: int) -> list[str]:
 
 @contextlib.contextmanager
 def _captured_fd(fd: int) -> Iterator[Callable[[], str]]:
-    """Point ``fd`` at a temporary file for the block (restored however it ends); yields a
-    function returning the file's text."""
+    """Point ``fd`` at a temporary file for the block; yields a function reading it back."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

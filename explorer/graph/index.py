@@ -21,9 +21,8 @@ Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in no
 
 
 class GraphIndex:
-    """One pass over the top-level NodeDefs (``node_list``, ``names``, ``types``, ``position``:
-    op name -> index, ``data_by_input``: input as written -> consumer indices, ``control_by_op``:
-    op name -> control consumers); other views are built on first use."""
+    """One pass over the top-level NodeDefs (``position``: op name -> index, ``data_by_input``:
+    input as written -> consumer indices, ``control_by_op``); other views are built on use."""
 
     def __init__(self, graph_def: GraphDef) -> None:
         self.graph_def = graph_def
@@ -46,7 +45,6 @@ class GraphIndex:
 
     @cached_property
     def nodes(self) -> dict[str, NodeDef]:
-        """Op name -> NodeDef (top level)."""
         return dict(zip(self.names, self.node_list))
 
     def producer(self, ref: str) -> NodeDef | None:
@@ -124,8 +122,7 @@ class GraphIndex:
 
     @cached_property
     def op_consumers(self) -> dict[str, list[NodeDef]]:
-        """Op name -> nodes reading any of its outputs or waiting on it (data and control
-        edges), one entry per edge."""
+        """Op name -> nodes reading its outputs or waiting on it, one entry per edge."""
         out = {op: list(readers) for op, readers in self.data_consumers.items()}
         for op, ids in self.control_by_op.items():
             out.setdefault(op, []).extend(self.node_list[i] for i in ids)
@@ -149,7 +146,6 @@ class GraphIndex:
 
     @cached_property
     def functions(self) -> dict[str, FunctionDef]:
-        """Library function name -> FunctionDef."""
         return {f.signature.name: f for f in self.graph_def.library.function}
 
     def function_nodes(self, function: str) -> dict[str, NodeDef]:
@@ -166,9 +162,8 @@ class GraphIndex:
         fed: Iterable[str] = (),
         excluded: Collection[str] = (),
     ) -> set[str]:
-        """Names of the ops ``ops`` (tensor or op names) depend on, themselves included, through
-        data (with ``control``, control) edges; not past a ``fed`` tensor (a fed output needs
-        nothing, not even its op) nor into an ``excluded`` op."""
+        """Names of the ops ``ops`` depend on, themselves included (with ``control``, through
+        control edges too); not past a ``fed`` tensor nor into an ``excluded`` op."""
         cut = {tensor_name(f) for f in fed}
         nodes = self.nodes
         seen: set[str] = set()
@@ -217,9 +212,8 @@ class GraphIndex:
 def function_calls(
     node: NodeDef, functions: Mapping[str, FunctionDef], strings: bool = True
 ) -> list[str]:
-    """The library functions ``node`` calls: by op type, then every function an attribute names
-    (``f``, ``body``, ``then_branch``, dataset functions, a ``func`` nested in one, and with
-    ``strings`` a string such as ``_gradient_op_type`` that names one): any may run."""
+    """The library functions ``node`` may call: by op type, then every function an attribute
+    names (``f``, ``body``, nested ``func`` s; with ``strings``, a string naming one)."""
     out = [node.op]
     todo = list(node.attr.values())
     while todo:
@@ -239,8 +233,7 @@ _CACHE_SIZE = 4
 
 
 def graph_index(graph_def: GraphDef) -> GraphIndex:
-    """The :class:`GraphIndex` of ``graph_def``, kept for the last few GraphDefs by identity
-    (rebuilt when the node count changed: the GraphDef was edited)."""
+    """The :class:`GraphIndex` of ``graph_def``, cached by identity and node count."""
     hit = _CACHE.get(id(graph_def))
     if hit is not None and hit[0] is graph_def and hit[1] == len(graph_def.node):
         return hit[2]

@@ -14,11 +14,9 @@ if TYPE_CHECKING:
 
 
 class TensorInfo:
-    """One tensor ``name`` (``op:idx``) of the graph, output ``index`` of ``producer``: a
-    read-only view into the :class:`Catalog`. ``dtype``: a name (``float32_ref`` for reference
-    edges; ``unknown`` when neither the op registry nor the graph says); ``shape``: from
-    ``_output_shapes``, a signature or the placeholder's ``shape`` (``None`` dims unknown,
-    ``None``: unknown rank); ``consumers``: ops reading it (data edges), in graph order."""
+    """One tensor ``name`` (``op:idx``), output ``index`` of ``producer``: a read-only view into
+    the :class:`Catalog`. ``dtype``: a name (``unknown`` when nothing says); ``shape``: ``None``
+    dims unknown, ``None``: unknown rank; ``consumers``: ops reading it, in graph order."""
 
     __slots__ = ("_catalog", "_i", "index", "name", "producer")
 
@@ -68,14 +66,9 @@ class TensorInfo:
 
 
 class OpInfo:
-    """One node of the graph: a read-only view into the :class:`Catalog`.
-
-    ``name``, ``type`` (a library function's name for a call node), ``device`` (``""``:
-    unpinned), ``node`` (the ``NodeDef``), ``inputs`` (data, ``op:idx``), ``control_inputs``
-    (op names), ``consumers`` (ops reading any output, data edges, graph order),
-    ``control_consumers``, ``outputs`` (``op:idx``), ``attrs`` (name -> short readable value,
-    without ``_output_shapes``) and ``scope`` (``a/b`` for ``a/b/MatMul``; ``""`` at top level).
-    """
+    """One node of the graph, a read-only view into the :class:`Catalog`: ``inputs`` (data,
+    ``op:idx``), ``control_inputs`` (op names), ``consumers`` (ops reading any output, graph
+    order), ``outputs`` (``op:idx``), ``attrs`` (name -> short readable value) and ``scope``."""
 
     __slots__ = ("_catalog", "_i", "name", "node", "type")
 
@@ -158,8 +151,8 @@ class Edge:
 
 @dataclass
 class Subgraph:
-    """Ops around a centre op (from :meth:`Catalog.neighbours`) and the edges among them;
-    ``depth``: op name -> hops from the centre (negative upstream, positive downstream)."""
+    """Ops around a centre op and the edges among them; ``depth``: op name -> hops from the
+    centre (negative upstream)."""
 
     center: str
     nodes: list[OpInfo]
@@ -181,8 +174,7 @@ class Subgraph:
 
 @dataclass
 class ScopeNode:
-    """One name scope: ``path`` (``a/b``), direct ``ops`` (names), ``children`` by short name and
-    ``count`` (ops in this scope and below)."""
+    """One name scope: ``path``, direct ``ops``, ``children`` by short name, ``count`` below."""
 
     name: str
     path: str

@@ -1,9 +1,7 @@
-"""File doors: every op that opens a file, a socket or a server
-(:data:`~explorer.graph.op_families.DOORS`), judged before anything runs. ``file-system``: each
-path traced and judged as TensorFlow opens it (:func:`tf_path`); allowed are reads inside the model
-folder (a table's: ``assets/``), assets and the model's own Saver off the run path, refused every
-other write, URL scheme, print to our streams, fed or run-time path. Also ``asset-file`` and
-``function-recursion`` (TensorFlow segfaults running it)."""
+"""File doors (:data:`~explorer.graph.op_families.DOORS`), judged before anything runs: the
+``file-system`` rule allows reads inside the model folder (a table's: ``assets/``) and the model's
+own Saver off the run path; it refuses every other write, URL, print to our streams, fed or
+run-time path. Also ``asset-file`` and ``function-recursion`` (TensorFlow segfaults on it)."""
 
 from __future__ import annotations
 
@@ -34,9 +32,8 @@ def model_folder(model: V1Model) -> Path:
 
 
 def tf_path(text: str) -> tuple[Path | None, str | None]:
-    """The local file TensorFlow opens for ``text`` (its ``ParseURI`` then ``CleanPath``: ``..``
-    cleaned lexically, before symlinks; ``file://host/p`` is ``/p``), resolved as the system
-    will (realpath against the working folder); ``(None, scheme)`` for another file system."""
+    """The local file TensorFlow opens for ``text`` (``..`` cleaned lexically before symlinks,
+    ``file://host/p`` is ``/p``), resolved; ``(None, scheme)`` for another file system."""
     m = re.match(r"([a-zA-Z][0-9a-zA-Z.]*)://", text)
     if m and m.group(1) != "file":
         return None, m.group(1)
@@ -48,8 +45,7 @@ def tf_path(text: str) -> tuple[Path | None, str | None]:
 
 @dataclass(frozen=True)
 class Opening:
-    """One file a door would open: the door's node, read/write, the path and why it is refused
-    (``None``: allowed)."""
+    """One file a door would open and why it is refused (``None``: allowed)."""
 
     ref: NodeRef
     mode: str
@@ -66,8 +62,7 @@ _UNSEEN = {
 
 
 def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
-    """What the door ``ref`` would open, each path judged (``[]`` for a door that opens nothing,
-    like a ``CacheDataset`` in memory or a debug op without URLs)."""
+    """What the door ``ref`` would open, each path judged (``[]``: nothing)."""
     spec = DOORS.get(ref.node.op)
     if spec is None:
         return []
@@ -133,9 +128,8 @@ def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) 
 
 
 def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
-    """A second ``tf.train.Saver`` left in the graph: a checkpoint op in a ``save*/`` scope whose
-    prefix is the Saver's default constant ``model`` and that nothing outside its scope uses (it
-    runs only when fetched by name)."""
+    """A second ``tf.train.Saver`` left in the graph: its prefix is the default ``model`` and
+    nothing outside its ``save*/`` scope uses it."""
     if ref.node.op not in CHECKPOINT_OPS or ref.function is not None:
         return False
     if text.split("_temp", 1)[0] != "model" or ".." in text:
@@ -144,8 +138,8 @@ def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
 
 
 def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
-    """Whether ``ref`` sits in a ``save*/`` scope and everything that depends on it (control
-    edges included) does too, none of it an init op or a signature output: never run unasked."""
+    """Whether ``ref`` and all that depends on it sit in a ``save*/`` scope, none of it an init
+    op or a signature output (never run unasked)."""
     scope = ref.name.rpartition("/")[0]
     if ref.function is not None or not scope.rpartition("/")[2].startswith("save"):
         return False

@@ -1,7 +1,5 @@
-"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule("OpType", ...,
-name="my-rule")`` (see :mod:`explorer.inspection.scanner`); the file-door rules live in
-:mod:`explorer.inspection.file_doors`.
-"""
+"""The rules ``explorer.scan`` ships, each registered with ``@rule("OpType", ..., name=...)``;
+the file-door rules live in :mod:`explorer.inspection.file_doors`."""
 
 from __future__ import annotations
 
@@ -51,6 +49,13 @@ def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
     for ref in refs:
         out.setdefault(ref.node.op, []).append(ref)
     return out
+
+
+@rule(name="load-note")
+def _load_notes(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    """What loading repaired in memory (:attr:`V1Model.notes`), as info."""
+    for note in ctx.model.notes:
+        yield Finding("load-note", "info", (), note)
 
 
 @rule(name="unregistered-op")

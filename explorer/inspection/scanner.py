@@ -1,7 +1,5 @@
-"""What will break, and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
-rules (:func:`rule`) the rule modules imported below register, on the protobufs. Safety is judged
-on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops outside it are
-``info``; :data:`IMPORT_TIME_RULES` are never scoped."""
+"""What will break and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
+registered rules on the protobufs; unsafe ops outside what will run are ``info``."""
 
 from __future__ import annotations
 
@@ -15,7 +13,6 @@ from explorer.graph.specs import TensorSpec
 from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
-    load_notes,
     memory_rules,
     output_scan_rules,
     scan_rules,
@@ -37,8 +34,7 @@ def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
 
 
 def default_scope(model: V1Model) -> RunScope | None:
-    """What runs by default: every signature, or (no signatures) the top suggested output with
-    the inputs it needs; ``None`` (judge the whole graph) when there is no such choice."""
+    """What runs by default: every signature, or the default io; ``None``: no such choice."""
     try:
         if model.signatures:
             scopes = (
@@ -57,9 +53,8 @@ def scan(
     rules: Iterable[str] | None = None,
     scope: RunScope | str | None = "default",
 ) -> Findings:
-    """Compatibility and safety findings for ``model`` (or a path), errors first: only
-    ``rules`` (names; ``ValueError`` for an unknown one), unsafe ops outside ``scope`` as
-    ``info`` (``"default"``: :func:`default_scope`; ``None``: the whole graph)."""
+    """Compatibility and safety findings for ``model`` (or a path), errors first, of ``rules``
+    (default: all); unsafe ops outside ``scope`` (``"default"``: :func:`default_scope`) as info."""
     model = as_model(model)
     if isinstance(scope, str):
         scope = default_scope(model)
@@ -90,16 +85,14 @@ def scan(
 
 
 def _off_path(f: Finding, scope: RunScope) -> Finding:
-    """A finding about ops that will not run: ``info``, and not a safety finding."""
     return dataclasses.replace(
         f, severity="info", unsafe=False, message=f"not run for {scope.what}: {f.message}"
     )
 
 
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
-    """Raise :class:`UnsafeModelError` when unsafe ops will run in ``scope`` (``None``: the whole
-    graph); with ``allow_unsafe`` (the user trusts the file) only :data:`ALWAYS_REFUSED` findings
-    (a self-recursive function crashes TensorFlow) still refuse it."""
+    """Raise :class:`UnsafeModelError` when unsafe ops will run in ``scope`` (``None``: all);
+    with ``allow_unsafe`` only :data:`ALWAYS_REFUSED` findings still refuse it."""
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
         found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe
         if found:

@@ -1,8 +1,5 @@
-"""Which tensors are a model's inputs and outputs: ranked candidates, each with its reason.
-
-``explorer.suggest(model)`` ranks signature tensors first, then placeholders and input-pipeline
-outputs; outputs are inference tensors nothing else reads (``output_heuristics.py``).
-"""
+"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)`` ranks signature
+tensors first, then placeholders and pipeline outputs; outputs from ``output_heuristics.py``."""
 
 from __future__ import annotations
 
@@ -65,9 +62,8 @@ _INPUT_NAME = re.compile(
 
 @dataclass(frozen=True)
 class Validation:
-    """:meth:`IOChoice.validate`'s answer, truthy (``ok``) when the outputs are computable from
-    the inputs. Needed and not fed: ``missing`` placeholders, ``defaults`` (their default used),
-    ``pipeline`` outputs (fed, they cut the pipeline); ``unused`` inputs; ``message``: one line."""
+    """:meth:`IOChoice.validate`'s answer, truthy when the outputs are computable from the
+    inputs; ``missing``/``defaults``/``pipeline``: needed and not fed; ``message``: one line."""
 
     ok: bool
     missing: tuple[str, ...]
@@ -89,16 +85,13 @@ class IOChoice:
     catalog: Catalog = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"inputs": [...], "outputs": [...]}``, each candidate name/dtype/shape/score/reason."""
         return {
             "inputs": [c.to_json() for c in self.inputs],
             "outputs": [c.to_json() for c in self.outputs],
         }
 
     def validate(self, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
-        """Whether ``outputs`` (tensor or op names) can be computed when ``inputs`` (tensor names;
-        ``op`` means ``op:0``) are fed; raises ``TensorNotFoundError`` for a name not in the graph.
-        """
+        """Whether ``outputs`` can be computed when ``inputs`` are fed (TensorNotFoundError)."""
         return validate_choice(self.catalog, inputs, outputs)
 
 
@@ -173,8 +166,7 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
 def _graph_inputs(
     catalog: Catalog, facts: GraphFacts, best_out: str | None, outputs: list[Candidate]
 ) -> list[Candidate]:
-    """Placeholders and input-pipeline outputs, those the best output needs first; the ones no
-    suggested output needs (labels, learning rates) last and not "must be fed"."""
+    """Placeholders and pipeline outputs, those the best output needs first."""
     excluded = facts.excluded
     needed_by_best: set[str] = set()
     if best_out is not None:

@@ -1,6 +1,5 @@
 """What a training graph says about each op (:class:`GraphFacts`, from the catalog alone): the
-facts the output rules use (sources, dependencies, losses, labels, layers, trained variables,
-greedy decoders, generator outputs)."""
+facts the output rules use (sources, losses, labels, layers, trained variables, decoders)."""
 
 from __future__ import annotations
 
@@ -55,8 +54,7 @@ class GraphFacts:
 
     @cached_property
     def sources(self) -> frozenset[str]:
-        """What a feed_dict feeds: placeholder op names, and input-pipeline output tensors
-        (``IteratorGetNext:1``: one pipeline op hands over features and labels apart)."""
+        """What a feed_dict feeds: placeholder op names and pipeline output tensors."""
         out = set()
         for op in self.catalog.ops:
             if op.type in INPUT_OPS:
@@ -216,8 +214,7 @@ class GraphFacts:
 
     @cached_property
     def feeds_a_layer(self) -> frozenset[str]:
-        """Ops whose value a later layer reads (hidden values): upstream of a weighted op's
-        non-weight inputs, through data edges of the inference graph."""
+        """Ops whose value a later layer reads: upstream of a weighted op's other inputs."""
         starts = [
             t
             for name in self.weighted
@@ -257,8 +254,7 @@ class GraphFacts:
 
     @cached_property
     def trained(self) -> frozenset[str]:
-        """Variables an optimizer updates (``Apply*`` ops, or updates in an ``update_<var>``
-        scope: sparse Adam's ``ScatterAdd``)."""
+        """Variables an optimizer updates (``Apply*``, or updates in an ``update_<var>`` scope)."""
         out = set()
         for op in self.catalog.ops:
             if _TRAINING_UPDATE.match(op.type) or (
@@ -270,16 +266,15 @@ class GraphFacts:
         return frozenset(out)
 
     def target_network(self, name: str) -> bool:
-        """Computed only from variables no optimizer trains, in a graph where one trains others
-        (a DQN's target network: its variables are assigned copies)."""
+        """Computed only from variables no optimizer trains, where one trains others (a DQN)."""
         if not self.trained:
             return False
         return (self._weight_flags.get(name, 0) & 3) == 2
 
     @cached_property
     def greedy(self) -> frozenset[str]:
-        """Ops downstream of a greedy decoder: an ``ArgMax`` inside a while loop whose value
-        reaches an embedding ``Gather`` and then a ``NextIteration`` (the next step's input)."""
+        """Ops downstream of a greedy decoder: an ``ArgMax`` whose value reaches a ``Gather``
+        and then a ``NextIteration``."""
         starts = [
             op.name
             for op in self.ops
@@ -305,9 +300,8 @@ class GraphFacts:
 
     @cached_property
     def generated(self) -> dict[str, tuple[str, str]]:
-        """Op -> (weight, source): its value is read by a layer whose weight, in another layer
-        of the same type, reads a fed input directly: the value stands in for that input (a
-        GAN's generator output fed to the discriminator, which also reads the real data)."""
+        """Op -> (weight, source): a value read by a layer whose weight, in a layer of the same
+        type, reads a fed input directly (a GAN's generator output)."""
         raw: dict[tuple[str, str, int], list[str]] = {}  # (weight, type, slot) -> sources
         values: dict[tuple[str, str, int], list[str]] = {}  # ... -> computed values
         for layer, w in self.weighted.items():

@@ -1,8 +1,6 @@
-"""Prune a model to what chosen outputs need, before it is rewritten and imported:
-:func:`prune_model` keeps the fetches' dependencies (not past fed tensors), the kept variables'
-restore, the init op and table initialisers; a fed tensor whose producer would not run becomes a
-placeholder of its name.
-"""
+"""Prune a model to what chosen outputs need (:func:`prune_model`): the fetches' dependencies,
+not past fed tensors, the kept variables' restore and the init ops; a fed tensor whose producer
+would not run becomes a placeholder of its name."""
 
 from __future__ import annotations
 
@@ -32,16 +30,14 @@ _VARIABLE_COLLECTIONS = frozenset({*VARIABLE_COLLECTIONS, "global_step"})
 
 
 def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = ()) -> V1Model:
-    """A copy of ``model`` (a :class:`~explorer.loading.model.V1Model`) whose graph holds only
-    what ``fetches`` need with ``feeds`` fed, plus restore (of the kept variables) and init; the
-    model itself is not changed. Returns ``model`` itself when nothing would be dropped."""
+    """A copy of ``model`` holding only what ``fetches`` need with ``feeds`` fed, plus restore
+    and init (``model`` itself when nothing would be dropped)."""
     return prune_for(model, [(fetches, feeds)])
 
 
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
-    """:func:`prune_model` for several signatures at once: ``groups`` of (fetches, feeds), one
-    per signature (a tensor one signature feeds may be computed by another: it is cut only when
-    no kept op computes from it)."""
+    """:func:`prune_model` for several signatures: ``groups`` of (fetches, feeds); a tensor one
+    feeds is cut only when no kept op computes from it."""
     gd = model.graph_def
     nodes = graph_index(gd).nodes
     keep: set[str] = set()
@@ -91,8 +87,7 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
 
 
 def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
-    """The initializer, snapshot and initial value of each kept variable (its VariableDef in
-    the MetaGraph's collections names them; importing it needs them)."""
+    """The initializer, snapshot and initial value of each kept variable (importing needs them)."""
     if meta_graph is None:
         return []
     from tensorflow.core.framework import variable_pb2
@@ -127,9 +122,8 @@ def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str])
 def _cut_feeds(
     nodes: dict[str, NodeDef], keep: set[str], feeds: list[str]
 ) -> dict[str, list[NodeDef]]:
-    """Fed tensors of ops that will not run: op name -> the nodes standing in for it (one
-    placeholder per output up to the last fed one, and an ``IdentityN`` of them under the op's
-    name)."""
+    """Fed tensors of ops that will not run: op name -> placeholders up to the last fed output
+    and an ``IdentityN`` of them under the op's name."""
     from tensorflow.core.framework import node_def_pb2
 
     by_op: dict[str, set[int]] = {}
@@ -190,8 +184,7 @@ def _prune_collections(mg: MetaGraphDef, names: set[str]) -> None:
 
 
 def _proto_refs(key: str) -> Any:
-    """A function: serialized collection entry -> the op names it refers to (``None`` for
-    collections whose entries are not known protos, left as they are)."""
+    """Serialized collection entry -> the op names it refers to (``None``: not a known proto)."""
     from tensorflow.core.framework import variable_pb2
     from tensorflow.core.protobuf import control_flow_pb2, queue_runner_pb2
 

@@ -1,6 +1,5 @@
-"""The v1 side of the one runner interface (:class:`~explorer.running.base.Runner`):
-``with V1Runner(model) as r: r.infer(feeds)`` gives ``{output key: ndarray | SparseValue}``. Keys
-are a signature's keys, else canonical tensor names (``x`` is accepted for ``x:0`` in feeds)."""
+"""The v1 side of the one runner interface: ``with V1Runner(model) as r: r.infer(feeds)`` gives
+``{output key: ndarray | SparseValue}``, keyed by a signature's keys or tensor names."""
 
 from __future__ import annotations
 
@@ -30,16 +29,10 @@ if TYPE_CHECKING:
 
 
 class V1Runner(Runner):
-    """Runs a TF1 model in a v1 session over the model's own graph (a :class:`ModelSession`,
-    open between ``infer`` calls, so variables and tables keep their state).
-
-    Runs ``signature`` (its keys), or ``inputs``/``outputs`` tensor names (all fetched in one
-    ``session.run``), or by default ``serving_default``, the only signature, or the top suggested
-    output and the placeholders it needs (:func:`default_io`). Placeholders without a default
-    and tensors with one upstream must be fed (:attr:`required_inputs`); an output needing a
-    placeholder not among the inputs is a ``FeedError`` up front. ``allow_unsafe``, ``config``,
-    ``max_bytes`` (feeds above it refused) and ``timeout`` go to the session's runs.
-    """
+    """Runs a TF1 model in a :class:`ModelSession` kept open between ``infer`` calls (state
+    carries over): ``signature``, or ``inputs``/``outputs`` tensor names, or by default
+    ``serving_default``, the only signature, or :func:`default_io`. An output needing a
+    placeholder not among the inputs is a ``FeedError`` up front."""
 
     name = "v1"
 
@@ -103,8 +96,7 @@ class V1Runner(Runner):
 
     @property
     def required_inputs(self) -> list[str]:
-        """Inputs the graph cannot compute itself: placeholders without default, and named
-        tensors with a placeholder upstream that is not among the inputs."""
+        """Inputs the graph cannot compute itself (placeholders without default upstream)."""
         return [k for k, role in self._roles.items() if role == FEED]
 
     def sample(self, batch: int = 1, seed: int = 0, **kwargs: Any) -> Feeds:
@@ -119,8 +111,7 @@ class V1Runner(Runner):
         outputs: Sequence[str] | None = None,
     ) -> V1Runner:
         """A started runner for another signature (or tensors) on this runner's session, so state
-        carries over (``serving_counter``: reset, incr, incr, get gives 2.0); usable while this
-        runner is active, and stopping it leaves the session open."""
+        carries over; stopping it leaves the session open."""
         if not self._active:
             raise SessionError(
                 "start this runner before making a sibling: siblings share its session"
