@@ -62,7 +62,6 @@ def tf() -> ModuleType:
 
 
 def tf1() -> ModuleType:
-    """``tf.compat.v1``."""
     return tf().compat.v1
 
 

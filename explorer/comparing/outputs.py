@@ -119,8 +119,6 @@ def _max(x: float | None, y: float | None) -> float | None:
 
 
 class _Output:
-    """Running figures of one output key."""
-
     def __init__(self, key: str, tolerance: Tolerance, worst: int) -> None:
         self.key, self.k = key, worst
         self.atol, self.rtol = tolerance.of(key)
@@ -249,7 +247,6 @@ class _Output:
             heapq.heapreplace(self.heap, item)
 
     def merge(self, other: _Output) -> None:
-        """Fold in the figures of ``other`` (the same key over other batches)."""
         if other.rec is None:
             return
         if self.rec is None:

@@ -42,7 +42,6 @@ def op_def(op_type: str) -> Any | None:
 
 
 def is_registered(op_type: str) -> bool:
-    """Whether this TensorFlow registers ``op_type``."""
     return op_def(op_type) is not None
 
 
@@ -86,7 +85,6 @@ def cache_key() -> str:
 
 
 def clear() -> None:
-    """Forget the table loaded in this process (the files stay)."""
     with _LOCK:
         _TABLE.clear()
 

@@ -30,8 +30,6 @@ class TensorSpec:
 
 @dataclass(frozen=True)
 class Signature:
-    """A SignatureDef: name, method, and input/output specs by key."""
-
     name: str
     method: str
     inputs: dict[str, TensorSpec]

@@ -269,7 +269,6 @@ def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
 
 
 def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
-    """See :meth:`IOChoice.validate`."""
     feeds = [_tensor_name(catalog, n) for n in inputs]
     fetches = list(outputs)
     for n in fetches:

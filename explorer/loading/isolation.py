@@ -260,7 +260,6 @@ class _Worker:
         return what + (f": {pick[0][:200]}" if pick else "")
 
     def stop(self) -> None:
-        """Stop the worker (it is restarted on the next request)."""
         proc, self.proc = self.proc, None
         if proc is not None:
             if proc.poll() is None:

@@ -17,8 +17,9 @@ from explorer.graph.op_families import (
     RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.run_scope import ops_that_run
-from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import V1Model, meta_graph_with
+from explorer.loading.repairs import drop_dangling
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 _VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
-_VARIABLE_COLLECTIONS = frozenset({*VARIABLE_COLLECTIONS, "global_step"})
 
 
 def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = ()) -> V1Model:
@@ -80,7 +80,7 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
     names = keep | set(cut)
     mg = meta_graph_with(model.meta_graph, new_gd)
     if mg is not None:
-        _prune_collections(mg, names)
+        drop_dangling(mg, names)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
             del mg.signature_def[key]
     return dataclasses.replace(model, graph_def=new_gd, meta_graph=mg, _signatures=None)
@@ -88,17 +88,9 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
 
 def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
     """The initializer, snapshot and initial value of each kept variable (importing needs them)."""
-    if meta_graph is None:
-        return []
-    from tensorflow.core.framework import variable_pb2
-
     out = []
-    for key in _VARIABLE_COLLECTIONS & set(meta_graph.collection_def):
-        col = meta_graph.collection_def[key]
-        if not col.HasField("bytes_list"):
-            continue
-        for raw in col.bytes_list.value:
-            vd = variable_pb2.VariableDef.FromString(raw)
+    for key in (*VARIABLE_COLLECTIONS, "global_step"):
+        for vd in variable_defs(meta_graph, key):
             if op_name(vd.variable_name) in keep:
                 names = (vd.initializer_name, vd.snapshot_name, vd.initial_value_name)
                 out.extend(n for n in names if n)
@@ -164,49 +156,6 @@ def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
     if "T" in attr and attr["T"].HasField("type"):
         return [attr["T"].type], fallback
     return ([attr["dtype"].type], []) if "dtype" in attr else ([], [])
-
-
-def _prune_collections(mg: MetaGraphDef, names: set[str]) -> None:
-    """Keep collection entries whose ops are kept; parse the known proto collections."""
-    for key in list(mg.collection_def):
-        col = mg.collection_def[key]
-        if col.HasField("node_list"):
-            values = [v for v in col.node_list.value if op_name(v) in names]
-            del col.node_list.value[:]
-            col.node_list.value.extend(values)
-        elif col.HasField("bytes_list"):
-            refs = _proto_refs(key)
-            if refs is None:
-                continue
-            kept = [raw for raw in col.bytes_list.value if refs(raw) <= names]
-            del col.bytes_list.value[:]
-            col.bytes_list.value.extend(kept)
-
-
-def _proto_refs(key: str) -> Any:
-    """Serialized collection entry -> the op names it refers to (``None``: not a known proto)."""
-    from tensorflow.core.framework import variable_pb2
-    from tensorflow.core.protobuf import control_flow_pb2, queue_runner_pb2
-
-    def variable(raw: bytes) -> set[str]:
-        vd = variable_pb2.VariableDef.FromString(raw)
-        return {op_name(n) for n in (vd.variable_name, vd.initializer_name, vd.snapshot_name) if n}
-
-    def while_ctx(raw: bytes) -> set[str]:
-        w = control_flow_pb2.WhileContextDef.FromString(raw)
-        names = (w.pivot_name, w.pivot_for_pred_name, *w.loop_exit_names, *w.loop_enter_names)
-        return {op_name(n) for n in (*names, *w.values_def.values)}
-
-    def cond_ctx(raw: bytes) -> set[str]:
-        c = control_flow_pb2.CondContextDef.FromString(raw)
-        return {op_name(n) for n in (c.pred_name, c.pivot_name, *c.values_def.values)}
-
-    def queue_runner(raw: bytes) -> set[str]:
-        q = queue_runner_pb2.QueueRunnerDef.FromString(raw)
-        return {op_name(q.queue_name), *(op_name(n) for n in q.enqueue_op_name)}
-
-    known = {"while_context": while_ctx, "cond_context": cond_ctx, "queue_runners": queue_runner}
-    return variable if key in _VARIABLE_COLLECTIONS else known.get(key)
 
 
 def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:

@@ -37,12 +37,10 @@ class Runner(abc.ABC):
         """Output key -> declared spec of every output ``infer`` returns."""
 
     @abc.abstractmethod
-    def _start(self) -> None:
-        """Make the runner ready to run."""
+    def _start(self) -> None: ...
 
     @abc.abstractmethod
-    def _stop(self) -> None:
-        """Release what :meth:`_start` made."""
+    def _stop(self) -> None: ...
 
     @abc.abstractmethod
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +54,6 @@ class Runner(abc.ABC):
 
     @property
     def output_keys(self) -> list[str]:
-        """Keys of the dict ``infer`` returns, in order."""
         return list(self.output_specs)
 
     @property
@@ -69,14 +66,12 @@ class Runner(abc.ABC):
         return self.times[-1] if self.times else None
 
     def start(self) -> Runner:
-        """Make the runner ready (idempotent); returns ``self``."""
         if not self._active:
             self._start()
             self._active = True
         return self
 
     def stop(self) -> None:
-        """Release the session/function (idempotent); ``start`` makes it ready again."""
         if self._active:
             self._active = False
             self._stop()

@@ -100,7 +100,6 @@ class V1Runner(Runner):
         return [k for k, role in self._roles.items() if role == FEED]
 
     def sample(self, batch: int = 1, seed: int = 0, **kwargs: Any) -> Feeds:
-        """:func:`explorer.sample` for this runner's inputs."""
         return sample(self.model, self._inputs, batch=batch, seed=seed, **kwargs)
 
     def sibling(
