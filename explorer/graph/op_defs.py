@@ -1,8 +1,6 @@
-"""TensorFlow's op registry, version and device types as data: browsing a graph imports no
-TensorFlow. With it imported they come from it; else from a table a child process writes once per
-installation and machine into :func:`cache_dir` (``op-defs-<key>.pb``, the ``OpList``, and
-``<key>.json``); if the child fails, TensorFlow is imported here.
-"""
+"""TensorFlow's op registry, version and device types without importing TensorFlow: from a table
+a child process writes once per installation into :func:`cache_dir` (TensorFlow's own when it is
+imported, or when the child fails)."""
 
 from __future__ import annotations
 
@@ -28,12 +26,11 @@ _TABLE: dict[str, Any] = {}  # "ops": name -> OpDef, "version", "devices" (loade
 
 
 def tf_loaded() -> bool:
-    """Whether TensorFlow is imported in this process (then its live registry answers)."""
     return "tensorflow" in sys.modules
 
 
 def op_def(op_type: str) -> Any | None:
-    """The ``OpDef`` TensorFlow registers for ``op_type``, or ``None`` when it registers none."""
+    """The ``OpDef`` TensorFlow registers for ``op_type``, or ``None``."""
     if tf_loaded():
         from tensorflow.python.framework import op_def_registry
 
@@ -152,7 +149,7 @@ def _build_in_child(tmp: Path) -> dict[str, Any] | None:
 
 
 def _install(tmp: Path, folder: Path, key: str) -> None:
-    """Move the child's files into the cache; the JSON last, so a reader never finds it alone."""
+    """Move the child's files into the cache, the JSON last (a reader never finds it alone)."""
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
         for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):

@@ -11,9 +11,8 @@ from explorer.graph.names import dtype_name
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """One input or output tensor: name ``op:idx``, dtype name (``float32``), shape (``None``
-    dims unknown; ``None``: unknown rank), ``kind`` ``dense``, ``sparse`` (``components``: the
-    indices, values and dense_shape tensor names) or ``composite``."""
+    """One input or output tensor ``op:idx``: ``shape`` ``None``: unknown rank; ``kind``
+    ``dense``, ``sparse`` (``components``: indices, values, dense_shape) or ``composite``."""
 
     name: str
     dtype: str

@@ -1,6 +1,5 @@
-"""Input pipelines in a graph: a ``tf.data`` iterator or queue output can be fed directly, so it
-is a model input; :func:`pipeline_inputs` lists them (protobufs only), each with the
-``tf.Example`` feature and parse op where the pipeline parses examples."""
+"""Input pipelines in a graph: a ``tf.data`` iterator or queue output can be fed directly;
+:func:`pipeline_inputs` lists them with the ``tf.Example`` feature each carries."""
 
 from __future__ import annotations
 
@@ -24,9 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PipelineInput:
-    """One output of an input pipeline that the model reads: the ``tensor`` to feed, the
-    pipeline's ``op_type``, the ``tf.Example`` ``feature`` it carries and the ``parse_op``
-    (``node``, or ``function::node`` in a dataset function); ``None`` when unknown."""
+    """One pipeline output the model reads: the ``tensor`` to feed, the ``tf.Example``
+    ``feature`` it carries and its ``parse_op`` (``function::node`` in a dataset function)."""
 
     tensor: str
     op_type: str
@@ -35,8 +33,7 @@ class PipelineInput:
 
 
 def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
-    """Every consumed output of every pipeline op (``IteratorGetNext``, ``QueueDequeue*``), in
-    graph order, with its feature name where the graph says it."""
+    """Every consumed output of every pipeline op, in graph order."""
     g = _Graph(graph_def)
     out = []
     for node in graph_def.node:
@@ -88,7 +85,6 @@ class _Graph:
         return None, None
 
     def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
-        """(the nodes it is among, the dataset node) for each dataset the iterator iterates."""
         if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
             f = self.index.functions[iterator.attr["dataset_factory"].func.name]
             body = self.index.function_nodes(f.signature.name)
@@ -113,7 +109,6 @@ class _Graph:
     def _parsed_key(
         self, nodes: dict[str, Any], ref: str, fn: str | None
     ) -> tuple[str | None, str | None]:
-        """The tf.Example key of the parse-op output ``ref`` reaches (through casts/reshapes)."""
         for _ in range(12):
             node = nodes.get(op_name(ref))
             if node is None:
@@ -150,8 +145,7 @@ def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None
 def example_keys(
     node: NodeDef, const: Callable[[str], Any]
 ) -> tuple[list[str], list[str], list[str]]:
-    """(sparse, dense, ragged) feature keys of a ``tf.Example`` parse op; ``const(input)`` reads a
-    key input's constant value (strings or an array of bytes; ``None``: not a constant)."""
+    """(sparse, dense, ragged) feature keys of a parse op; ``const(input)``: a key's constant."""
 
     def strings(ref: str) -> list[str]:
         v = const(ref)

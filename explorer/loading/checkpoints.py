@@ -29,9 +29,8 @@ VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_l
 
 
 def read_variables(model: V1Model) -> dict[str, Any]:
-    """Graph variable name (``dense/kernel``) -> ndarray, in graph order, from the checkpoint;
-    variables the saver does not save are left out; ``{}`` for a frozen graph. Raises
-    ``MissingVariablesError``: no checkpoint, an unreadable one, or a saved variable missing."""
+    """Variable name -> ndarray from the checkpoint, in graph order (``{}`` for a frozen graph);
+    ``MissingVariablesError``: no checkpoint, an unreadable one, a saved variable missing."""
     import numpy as np  # lazy: loading a model needs no numpy
 
     names = [v.name for v in model.variables]
@@ -71,8 +70,7 @@ def read_variables(model: V1Model) -> dict[str, Any]:
 
 def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
     """Variable name -> (checkpoint key, slice spec) from the graph's Save ops; the spec is
-    ``""`` for a whole variable, or ``"10 4 0,5:-"`` (full shape, then ``start,length`` or ``-``
-    per dimension) for one part of a partitioned variable."""
+    ``""``, or ``"10 4 0,5:-"`` (full shape, ``start,length`` per dim) for a partition."""
     index = graph_index(model.graph_def)
     out: dict[str, tuple[str, str]] = {}
     for node in index.node_list:
@@ -116,8 +114,7 @@ def variable_defs(meta_graph: MetaGraphDef | None, key: str) -> list[VariableDef
 
 
 def saved_value(reader: Any, key: str, spec: str) -> Any:
-    """The value a checkpoint ``reader`` holds under ``key``, sliced by a ``spec`` from
-    :func:`checkpoint_keys` (``""``: the whole tensor)."""
+    """The value ``reader`` holds under ``key``, sliced by a :func:`checkpoint_keys` spec."""
     value = reader.get_tensor(key)
     return value[_slices(spec)] if spec else value
 

@@ -1,5 +1,5 @@
 """What plain TF tolerates in an intact export but explorer would stop at, repaired in memory at
-load with a note each (:attr:`V1Model.notes`; ``inspect`` and ``scan`` show them)."""
+load with a note each (:attr:`V1Model.notes`)."""
 
 from __future__ import annotations
 
@@ -30,10 +30,9 @@ _PROTO_COLLECTIONS = {
 
 
 def repair(model: V1Model) -> None:
-    """Fix in memory, with a note each, what would stop TF importing an intact export: collection
-    entries naming no node (Python-side objects, TFLearn's ``trainops``; bytes a registered proto
-    collection cannot parse) are dropped; a signature input whose TensorInfo dtype contradicts its
-    placeholder's (a TF 1.0 export's float32 for a string tf.Example input) takes the graph's."""
+    """Fix in memory, with a note each: collection entries naming no node (Python-side objects,
+    TFLearn's ``trainops``) are dropped; a signature input whose TensorInfo dtype contradicts its
+    placeholder's (a TF 1.0 export's) takes the graph's."""
     mg = model.meta_graph
     if mg is None:
         return

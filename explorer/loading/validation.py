@@ -1,6 +1,5 @@
 """Cheap structural checks of a parsed GraphDef before any import (nameless nodes, dangling
-inputs, bad dimensions, Const values that do not fit their shape), each a one-line
-:class:`~explorer.errors.ModelFormatError` naming the file and the node."""
+inputs, bad dimensions, Const values that do not fit their shape): ``ModelFormatError``."""
 
 from __future__ import annotations
 
@@ -43,8 +42,7 @@ _VAL_FIELDS = tuple(f"{t}_val" for t in _VAL_TYPES.split())
 
 
 def _check_shapes(n: NodeDef, path: Path) -> None:
-    """Shapes in a node's attributes: no dimension below -1, no more than 2**63-1 entries, and a
-    Const's values fit its declared shape."""
+    """No dimension below -1 nor over 2**63-1 entries, and a Const's values fit its shape."""
     for key in ("shape", "_output_shapes", "output_shapes"):
         if key not in n.attr:
             continue

@@ -1,5 +1,4 @@
-"""The one runner shape both sides share: ``infer(feeds) -> dict``, context-managed, feeds
-checked."""
+"""The one runner shape both sides share: ``infer(feeds) -> dict``, context-managed."""
 
 from __future__ import annotations
 
@@ -14,10 +13,9 @@ from explorer.graph.specs import TensorSpec
 
 
 class Runner(abc.ABC):
-    """Base of every runner: context-managed start/stop, checked feeds, timed ``infer``.
-    Subclasses implement the specs, ``_start``/``_stop`` and ``_run``; ``name`` labels reports
-    (``v1``, ``v2``), ``times`` holds each ``_run``'s seconds, feeds over ``max_bytes`` are
-    refused (``None``: no limit)."""
+    """Base of every runner: context-managed start/stop, checked feeds (over ``max_bytes``
+    refused), ``infer`` timed into ``times``; subclasses give the specs and ``_start``, ``_stop``,
+    ``_run``."""
 
     name: str = "runner"
 
@@ -29,12 +27,12 @@ class Runner(abc.ABC):
     @property
     @abc.abstractmethod
     def input_specs(self) -> dict[str, TensorSpec]:
-        """Input key -> spec of every input this runner accepts."""
+        """Input key -> spec."""
 
     @property
     @abc.abstractmethod
     def output_specs(self) -> dict[str, TensorSpec]:
-        """Output key -> declared spec of every output ``infer`` returns."""
+        """Output key -> spec."""
 
     @abc.abstractmethod
     def _start(self) -> None: ...
@@ -44,12 +42,10 @@ class Runner(abc.ABC):
 
     @abc.abstractmethod
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        """Run once on checked feeds (cast to the spec dtypes); return ``{output key: ndarray |
-        SparseValue}`` for every output key."""
+        """Run once on checked feeds; ``{output key: ndarray | SparseValue}``."""
 
     @property
     def required_inputs(self) -> list[str]:
-        """Input keys that must be fed (default: all)."""
         return list(self.input_specs)
 
     @property
@@ -62,7 +58,6 @@ class Runner(abc.ABC):
 
     @property
     def last_seconds(self) -> float | None:
-        """Seconds the last ``infer`` call took (``None`` before the first)."""
         return self.times[-1] if self.times else None
 
     def start(self) -> Runner:
@@ -83,12 +78,11 @@ class Runner(abc.ABC):
         self.stop()
 
     def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
-        """``feeds`` checked against :attr:`input_specs` (``feeding.feeds.check_feeds``)."""
         return check_feeds(feeds, self.input_specs, self.required_inputs, self.max_bytes)
 
     def infer(self, feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run once: ``feeds`` (input key -> array) -> ``{output key: ndarray | SparseValue}``;
-        ``FeedError`` for a wrong feed, ``SessionError`` when not started or the run failed."""
+        ``FeedError``, or ``SessionError`` when not started or the run failed."""
         if not self._active:
             raise SessionError(
                 f"{type(self).__name__} is not started: use `with runner:` or runner.start()"
