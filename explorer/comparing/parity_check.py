@@ -83,9 +83,7 @@ def feed_source(source: Any) -> Source:
         return Sampled()
     if isinstance(source, (Sampled, DataSource)):
         return source
-    if isinstance(source, (str, os.PathLike)):
-        return data(source)
-    return Sampled(feeds=source)
+    return data(source) if isinstance(source, (str, os.PathLike)) else Sampled(feeds=source)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,20 +27,16 @@ class GraphIndex:
     def __init__(self, graph_def: GraphDef) -> None:
         self.graph_def = graph_def
         self.node_list: list[NodeDef] = list(graph_def.node)
-        self.names: list[str] = []
-        self.types: list[str] = []
-        data: dict[str, list[int]] = {}
-        control: dict[str, list[int]] = {}
+        self.names = [n.name for n in self.node_list]
+        self.types = [n.op for n in self.node_list]
+        self.data_by_input: dict[str, list[int]] = {}
+        self.control_by_op: dict[str, list[int]] = {}
         for i, n in enumerate(self.node_list):
-            self.names.append(n.name)
-            self.types.append(n.op)
             for s in n.input:
                 if s[0] == "^":
-                    control.setdefault(s[1:], []).append(i)
+                    self.control_by_op.setdefault(s[1:], []).append(i)
                 else:
-                    data.setdefault(s, []).append(i)
-        self.data_by_input = data
-        self.control_by_op = control
+                    self.data_by_input.setdefault(s, []).append(i)
         self.position: dict[str, int] = {name: i for i, name in enumerate(self.names)}
 
     @cached_property

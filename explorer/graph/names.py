@@ -28,9 +28,7 @@ def tensor_name(name: str) -> str:
     """The canonical tensor name: ``"a"`` -> ``"a:0"``; ``"a:1"`` stays; a leading ``^`` goes."""
     name = name.lstrip("^")
     op, sep, idx = name.rpartition(":")
-    if sep and idx.isdigit():
-        return name
-    return f"{name}:0"
+    return name if sep and idx.isdigit() else f"{name}:0"
 
 
 def op_name(ref: str) -> str:

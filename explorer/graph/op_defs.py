@@ -143,9 +143,7 @@ def _build_in_child(tmp: Path) -> dict[str, Any] | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if proc.returncode != 0:
-        return None
-    return _read(tmp / "ops.pb", tmp / "facts.json")
+    return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
 
 
 def _install(tmp: Path, folder: Path, key: str) -> None:

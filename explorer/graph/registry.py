@@ -69,10 +69,8 @@ class OpRegistry(Mapping[str, T]):
             raise KeyError(f"no {self.kind} named {name!r}")
         entry = self._entries.pop(name)
         for t in entry.op_types:
-            rest = [e for e in self._by_op[t] if e is not entry]
-            if rest:
-                self._by_op[t] = rest
-            else:
+            self._by_op[t].remove(entry)
+            if not self._by_op[t]:
                 del self._by_op[t]
         return entry
 
@@ -89,9 +87,6 @@ class OpRegistry(Mapping[str, T]):
 
     def __contains__(self, op_type: object) -> bool:
         return op_type in self._by_op
-
-    def get(self, op_type: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self[op_type] if op_type in self._by_op else default
 
     def matching(self, op_type: str) -> list[Entry[T]]:
         """Entries that cover ``op_type`` (those with no op types too), in registration order."""

@@ -1,5 +1,5 @@
 """What a :class:`~explorer.Catalog` hands out: read-only :class:`OpInfo`/:class:`TensorInfo`
-views, a :class:`Subgraph` of :class:`Edge` s, the :class:`ScopeNode` tree."""
+views, a :class:`Subgraph`, the :class:`ScopeNode` tree."""
 
 from __future__ import annotations
 
@@ -36,17 +36,12 @@ class TensorInfo:
 
     @property
     def consumers(self) -> tuple[str, ...]:
-        names = self._catalog._names
-        return tuple(
-            names[j] for j in self._catalog._tensor_consumer_ids(self.producer, self.index)
-        )
+        cat = self._catalog
+        return tuple(cat._names[j] for j in cat._tensor_consumer_ids(self.producer, self.index))
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, TensorInfo)
-            and other._catalog is self._catalog
-            and other.name == self.name
-        )
+        same = isinstance(other, TensorInfo) and other._catalog is self._catalog
+        return same and other.name == self.name
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -141,7 +136,7 @@ class OpInfo:
 
 @dataclass(frozen=True)
 class Edge:
-    """An edge ``src -> dst``: a tensor (``tensor`` = ``src:idx``) or a control edge."""
+    """An edge ``src -> dst``: a tensor (``src:idx``) or a control edge."""
 
     src: str
     dst: str
@@ -183,7 +178,6 @@ class ScopeNode:
     count: int = 0
 
     def find_count(self, path: str) -> int:
-        """Ops in the scope at ``path`` and below (0 when there is no such scope)."""
         try:
             return self.find(path).count
         except TensorNotFoundError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.op_defs import tf_version
 from explorer.graph.op_families import (
     ASSIGN_OPS,
@@ -177,20 +178,10 @@ def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
     """Whether everything downstream of ``name`` ends in variable initialisation (Assign)."""
-    catalog = ctx.catalog
-    seen: set[str] = set()
-    todo = [name]
-    while todo:
-        op = catalog.op(todo.pop())
-        if op.name in seen:
-            continue
-        seen.add(op.name)
-        initialises = op.type in ASSIGN_OPS
-        if len(seen) > 200 or not (initialises or op.consumers):
-            return False
-        if not initialises:
-            todo.extend(op.consumers)
-    return True
+    index = graph_index(ctx.graph_def)
+    assigns = {n for n, t in zip(index.names, index.types) if t in ASSIGN_OPS}
+    after = index.downstream([name], control=False, excluded=assigns)
+    return len(after) <= 200 and all(index.data_consumers.get(n) for n in after)
 
 
 @rule(name="device-pin")

@@ -126,8 +126,7 @@ def _signature_candidates(
             for key, spec in getattr(sig, side).items():
                 if not spec.name or spec.name not in catalog:
                     continue
-                where = sides[side].setdefault(spec.name, [])
-                where.append(f"'{key}' of {sig_name}")
+                sides[side].setdefault(spec.name, []).append(f"'{key}' of {sig_name}")
                 specs.setdefault(spec.name, (spec, rank))
     out: dict[str, list[Candidate]] = {}
     for side, found in sides.items():

@@ -267,9 +267,7 @@ class GraphFacts:
 
     def target_network(self, name: str) -> bool:
         """Computed only from variables no optimizer trains, where one trains others (a DQN)."""
-        if not self.trained:
-            return False
-        return (self._weight_flags.get(name, 0) & 3) == 2
+        return bool(self.trained) and (self._weight_flags.get(name, 0) & 3) == 2
 
     @cached_property
     def greedy(self) -> frozenset[str]:

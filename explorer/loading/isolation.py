@@ -199,12 +199,10 @@ class _Worker:
             self.log.seek(0, os.SEEK_END)  # this request's log lines start here
             self._log_pos = self.log.tell()
             self.requests += 1
-            try:
+            with contextlib.suppress(OSError):  # it died: _read_reply sees EOF and says how
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
                 self.proc.stdin.write(payload)
                 self.proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass  # it died; _read_reply sees EOF and reports how
             reply = self._read_reply(time.monotonic() + limit)
             if reply is not None:
                 return reply
@@ -344,14 +342,10 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
     """Run the init op as the session would; ordinary failures are left to the in-process run."""
     ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
-    if not ops:
-        return
     assets = init.get("assets", {}).items()
     feeds = {graph.as_graph_element(n): path for n, path in assets if in_graph(graph, n)}
-    try:
+    with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
         session.run(ops, feeds)
-    except (tf().errors.OpError, ValueError, TypeError):
-        pass
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:

@@ -82,9 +82,7 @@ def _attr_value(a: AttrValue) -> Any:
             if len(values):
                 return [_scalar(field, v) for v in values]
         return []
-    if kind is None:
-        return None
-    return _scalar(kind, getattr(a, kind))
+    return None if kind is None else _scalar(kind, getattr(a, kind))
 
 
 def _scalar(kind: str, v: Any) -> Any:
