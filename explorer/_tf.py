@@ -66,8 +66,7 @@ def tf1() -> ModuleType:
 
 
 def install() -> None:
-    """Quiet the first ``import tensorflow`` of this process: a finder wraps it in
-    :func:`_quietly`."""
+    """Quiet the first ``import tensorflow`` of this process (a finder)."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietFinder) for f in sys.meta_path
     ):
@@ -136,8 +135,7 @@ def _quietly(load: Callable[[], None]) -> None:
 
 
 def kept_lines(text: str, level: int) -> list[str]:
-    """The lines TensorFlow wrote while loading worth showing at log ``level``: native lines (and
-    their continuations) of that severity or above, and every other line."""
+    """The lines TensorFlow wrote while loading worth showing at log ``level``."""
     kept: list[str] = []
     show_current = True  # whether the native line being continued is shown
     in_native = False

@@ -62,8 +62,7 @@ class FeedError(ExplorerError):
 
 
 class DataError(FeedError):
-    """The user's data does not fit the model's inputs, or a record is bad (the message names
-    the file, the record and the feature)."""
+    """The user's data does not fit the model's inputs, or a record is bad."""
 
 
 class ConversionError(ExplorerError):
@@ -92,8 +91,7 @@ def plain(text: object) -> str:
 
 
 def first_line(e: BaseException, limit: int = 300) -> str:
-    """The one line of an exception worth showing: its first line that is not TensorFlow's
-    boilerplate, at most ``limit`` characters."""
+    """The first line of ``e`` that is not TensorFlow's boilerplate, at most ``limit`` long."""
     msg = getattr(e, "message", None) or str(e) or type(e).__name__
     lines = [ln.strip() for ln in str(msg).strip().splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(_TF_NOISE) and "most recent call" not in ln]

@@ -10,8 +10,7 @@ from explorer._tf import tf
 
 
 def numerics_environment() -> dict[str, Any]:
-    """What affects the numbers of a run on this machine (versions, oneDNN, determinism, threads,
-    devices), as JSON-ready builtins."""
+    """What affects the numbers of a run on this machine, as JSON-ready builtins."""
     import numpy as np
 
     tfm = tf()

@@ -327,8 +327,7 @@ def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
 
 
 class Comparator:
-    """v1 (``a``) against v2 (``b``) one batch at a time under ``tolerance``, keeping the
-    ``worst`` examples per output; :meth:`report` gives the ``ParityReport`` named ``name``."""
+    """v1 (``a``) against v2 (``b``) one batch at a time, keeping the ``worst`` examples."""
 
     def __init__(
         self, tolerance: Tolerance | None = None, *, worst: int = 5, name: str = "outputs"
@@ -340,8 +339,7 @@ class Comparator:
         self.batches = 0
 
     def add(self, a: Outputs, b: Outputs, batch: Batch | None = None) -> None:
-        """One batch of outputs on each side (the same keys); ``batch`` (a ``Batch``): the
-        examples behind them, for per-example figures."""
+        """One batch of outputs per side; ``batch``: its examples, for per-example figures."""
         fa, fb = _flatten_sparse(a), _flatten_sparse(b)
         keys = set(self.outputs) if self.outputs else set(fa)
         if set(fa) != keys or set(fb) != keys:

@@ -195,8 +195,7 @@ def _targets(
 def custom_io(
     v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Custom ``inputs``/``outputs`` as tensor names of ``v1``, each checked to exist
-    (TensorNotFoundError); ``ParityError`` with a signature too, or without outputs."""
+    """Custom ``inputs``/``outputs`` as checked tensor names of ``v1`` (ParityError)."""
     if signature_too:
         raise ParityError(
             "give either signatures or inputs/outputs, not both (CLI: --signature or "
@@ -348,8 +347,7 @@ def _stream(
     twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
 ) -> _Run:
-    """One report of v1 (self-checked unless ``stateful``; ``twin``: by a second fresh session)
-    against v2 over the plan's source."""
+    """One report of v1 (self-checked unless ``stateful``) against v2 over the source."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)

@@ -308,8 +308,7 @@ class ParityReport(_Judged, _Record):
 
 @dataclass
 class ParitySummary(_Judged):
-    """The result of :func:`parity`: a :class:`ParityReport` per signature and the numerics
-    environment; truthy when every signature passed."""
+    """The result of :func:`parity`: a :class:`ParityReport` per signature; truthy if all pass."""
 
     reports: dict[str, ParityReport]
     environment: dict[str, Any] = field(default_factory=dict)

@@ -49,8 +49,7 @@ class GraphIndex:
         return None if i is None else self.node_list[i]
 
     def source(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> NodeDef | None:
-        """The node ``ref`` comes from, back through input 0 of ``through`` ops (the variable,
-        constant or placeholder behind reads and forwards); ``None`` when not a node."""
+        """The node ``ref`` comes from, back through input 0 of ``through`` ops, or ``None``."""
         node, seen = self.producer(ref), set()
         while node is not None and node.op in through and node.input and node.name not in seen:
             seen.add(node.name)
@@ -79,8 +78,7 @@ class GraphIndex:
     def readers(
         self, tensor: str, through: frozenset[str], hops: int = 8, input0_only: bool = False
     ) -> Iterator[Consumer]:
-        """Data consumers of ``tensor``, then (breadth-first, ``hops`` levels) those of output 0 of
-        each consumer of a ``through`` type (read at input 0, with ``input0_only``)."""
+        """Data consumers of ``tensor``, then those of the ``through`` ops among them (``hops``)."""
         frontier = [tensor_name(tensor)]
         seen = set(frontier)
         consumers = self.consumers
@@ -127,8 +125,7 @@ class GraphIndex:
     def downstream(
         self, ops: Iterable[str], control: bool = True, excluded: Collection[str] = ()
     ) -> set[str]:
-        """Names of the ops depending on ``ops`` (themselves included), through data (and, with
-        ``control``, control) edges, never through an ``excluded`` op."""
+        """Names of the ops depending on ``ops`` (included), never through an ``excluded`` op."""
         after = self.op_consumers if control else self.data_consumers
         seen: set[str] = set()
         todo = [op_name(o) for o in ops]
@@ -179,8 +176,7 @@ class GraphIndex:
         return seen
 
     def topological_order(self, subset: set[str] | None = None) -> list[str]:
-        """Op names in topological order (Kahn, ties in GraphDef order, control edges included),
-        only those in ``subset`` when given; ops on a cycle (NextIteration) last, in order."""
+        """Op names in topological order (ties in GraphDef order; cycles last)."""
         nodes = [n for n in self.node_list if subset is None or n.name in subset]
         index = {n.name: i for i, n in enumerate(nodes)}
         indegree = dict.fromkeys(index, 0)

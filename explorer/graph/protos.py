@@ -74,8 +74,7 @@ _FINDER = _Finder()
 
 
 def module(name: str) -> ModuleType:
-    """The ``*_pb2`` module ``name`` (a key of :data:`MODULES`, or a path such as
-    ``core.protobuf.saver_pb2``)."""
+    """The ``*_pb2`` module ``name`` (a key of :data:`MODULES`, or a path in tensorflow)."""
     rel = MODULES.get(name, name)
     if "tensorflow" in sys.modules:
         return importlib.import_module(f"tensorflow.{rel}")

@@ -27,8 +27,7 @@ class SessionModel(Protocol):
 
 @dataclass(frozen=True)
 class RunScope:
-    """Ops that will run and library functions called; ``name in scope`` takes an op name or
-    ``function::node``."""
+    """Ops that will run and functions called; ``name in scope`` takes ``function::node``."""
 
     ops: frozenset[str]
     functions: frozenset[str]
@@ -86,8 +85,7 @@ INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op
 
 
 def init_ops(model: SessionModel) -> list[str]:
-    """Every op a loader may run to initialise ``model``: its init op, the fallbacks a MetaGraph
-    names, the table initialisers and ``init_all_tables``."""
+    """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
     names = [model.init_op or ""]
     for key in (*INIT_COLLECTIONS, "table_initializer"):
         names.extend(model.collection(key))

@@ -38,8 +38,7 @@ def state_changing_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str
 
 
 def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    """Outputs (key -> op names) fetched in one call that read a variable another op of the call
-    writes, unordered (a ``tf.metrics`` value fetched with its update op): key -> why."""
+    """Outputs (key -> ops) reading a variable an unordered op of the same call writes."""
     index = graph_index(graph_def)
     ups = {key: index.upstream(ops) for key, ops in outputs.items()}
     writers = state_changing_upstream(graph_def, [o for ops in outputs.values() for o in ops])

@@ -146,8 +146,7 @@ class Edge:
 
 @dataclass
 class Subgraph:
-    """Ops around a centre op and the edges among them; ``depth``: op name -> hops from the
-    centre (negative upstream)."""
+    """Ops around a centre op and their edges; ``depth``: hops from the centre (< 0 up)."""
 
     center: str
     nodes: list[OpInfo]

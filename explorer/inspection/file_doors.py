@@ -128,8 +128,7 @@ def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) 
 
 
 def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
-    """A second ``tf.train.Saver`` left in the graph: its prefix is the default ``model`` and
-    nothing outside its ``save*/`` scope uses it."""
+    """A second ``tf.train.Saver`` left in the graph, used by nothing outside its scope."""
     if ref.node.op not in CHECKPOINT_OPS or ref.function is not None:
         return False
     if text.split("_temp", 1)[0] != "model" or ".." in text:
@@ -138,8 +137,7 @@ def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
 
 
 def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
-    """Whether ``ref`` and all that depends on it sit in a ``save*/`` scope, none of it an init
-    op or a signature output (never run unasked)."""
+    """Whether ``ref`` and all after it sit in its ``save*/`` scope (never run unasked)."""
     scope = ref.name.rpartition("/")[0]
     if ref.function is not None or not scope.rpartition("/")[2].startswith("save"):
         return False

@@ -24,8 +24,7 @@ def admit(
     restore: bool = True,
     initialize: bool = True,
 ) -> V1Model:
-    """Admit ``model`` to run ``scope`` (``None``: anything) and return it, or raise
-    UnsupportedOpError, UnsafeModelError, ModelFormatError or MissingVariablesError."""
+    """Admit ``model`` to run ``scope`` (``None``: anything) and return it, or raise why not."""
     _once(model, ("gate", "registered"), require_registered)
     _once(model, ("gate", "safe", scope, allow_unsafe), require_safe, allow_unsafe, scope)
     _once(model, ("gate", "assets"), require_regular_assets)
@@ -43,8 +42,7 @@ def admit_import(model: V1Model) -> V1Model:
 
 
 def _once(model: V1Model, key: Hashable, check: Callable[..., None], *args: Any, **kw: Any) -> None:
-    """Run ``check(model, *args, **kw)`` the first time ``key`` is asked; keep the verdict
-    (``None``: passed, else the refusal); a worker that did not start is no verdict."""
+    """Run ``check(model, ...)`` once per ``key``; keep the verdict (a worker not started: none)."""
     if key in model.memo:
         refusal = model.memo[key]
         if refusal is not None:

@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing that will fail: ``kind``, ``severity``, a one-line ``message`` with the fix and
-    the names concerned (at most 20)."""
+    """One thing that will fail: a one-line ``message`` with the fix, the names concerned."""
 
     kind: str
     severity: str

@@ -91,8 +91,7 @@ def _off_path(f: Finding, scope: RunScope) -> Finding:
 
 
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
-    """Raise :class:`UnsafeModelError` when unsafe ops will run in ``scope`` (``None``: all);
-    with ``allow_unsafe`` only :data:`ALWAYS_REFUSED` findings still refuse it."""
+    """Raise ``UnsafeModelError`` when unsafe ops will run in ``scope`` (``None``: all)."""
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
         found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe
         if found:

@@ -96,8 +96,7 @@ class IOChoice:
 
 
 def suggest(model: Any, limit: int = 20) -> IOChoice:
-    """Ranked input and output candidates (at most ``limit`` per side, best first) of a
-    :class:`~explorer.V1Model`, or of a :class:`Catalog` (no signatures then)."""
+    """Ranked input and output candidates (best first) of a model or a :class:`Catalog`."""
     if isinstance(model, Catalog):
         catalog, signatures, excluded_names = model, {}, set()
     else:

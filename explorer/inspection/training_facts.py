@@ -42,8 +42,7 @@ LABEL_INPUT: dict[str, int | None] = {
 
 
 class GraphFacts:
-    """Facts about the inference part of a graph (``excluded``: op names that are not
-    inference: saver, gradients, optimizers, summaries, ...). Properties compute on first use."""
+    """Facts about the inference part of a graph (``excluded``: ops that are not inference)."""
 
     def __init__(self, catalog: Catalog, excluded: set[str]) -> None:
         self.catalog = catalog
@@ -110,8 +109,7 @@ class GraphFacts:
 
     @cached_property
     def minimized(self) -> dict[str, str]:
-        """Loss op -> the gradients scope that differentiates it (``gradients/Fill`` seeds
-        ``gradients/<loss>_grad/...``)."""
+        """Loss op -> the gradients scope that differentiates it."""
         out: dict[str, str] = {}
         for op in self.catalog.ops:
             scope, _, last = op.name.rpartition("/")
@@ -271,8 +269,7 @@ class GraphFacts:
 
     @cached_property
     def greedy(self) -> frozenset[str]:
-        """Ops downstream of a greedy decoder: an ``ArgMax`` whose value reaches a ``Gather``
-        and then a ``NextIteration``."""
+        """Ops downstream of a greedy decoder's ``ArgMax`` (through a ``Gather`` to the loop)."""
         starts = [
             op.name
             for op in self.ops
@@ -298,8 +295,7 @@ class GraphFacts:
 
     @cached_property
     def generated(self) -> dict[str, tuple[str, str]]:
-        """Op -> (weight, source): a value read by a layer whose weight, in a layer of the same
-        type, reads a fed input directly (a GAN's generator output)."""
+        """Op -> (weight, source): a value standing in for a fed input (a GAN's generator)."""
         raw: dict[tuple[str, str, int], list[str]] = {}  # (weight, type, slot) -> sources
         values: dict[tuple[str, str, int], list[str]] = {}  # ... -> computed values
         for layer, w in self.weighted.items():

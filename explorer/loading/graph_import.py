@@ -24,8 +24,7 @@ class HasInitOp(Protocol):  # what init_op_names reads (the import worker passes
 
 
 def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> GraphDef:
-    """A copy of the GraphDef ready to import here: pins to absent devices cleared, TF 1.0-era
-    scalar placeholder shapes relaxed."""
+    """A copy of the GraphDef ready to import here (pins to absent devices cleared)."""
     gd = copy.deepcopy(graph_def if graph_def is not None else model.graph_def)
     present = available_device_types()
     for node in all_nodes(gd):
@@ -76,8 +75,7 @@ def in_graph(graph: tf_types.Graph, name: str) -> bool:
 
 
 def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
-    """The ops initialising ``model``'s tables in ``graph``: its init op, else the
-    ``table_initializer`` collection, else ``init_all_tables``."""
+    """The ops initialising ``model``'s tables in ``graph`` (init op, or the tables')."""
     init = model.init_op
     if init and in_graph(graph, op_name(init)):
         return [init]

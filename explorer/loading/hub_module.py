@@ -64,8 +64,7 @@ def _module_def_class() -> type:
 
 
 def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
-    """The tag set to load: ``tags`` when given, else the empty set (``hub.Module``'s default),
-    else the only one; ``TagsError`` or ``AmbiguousModelError`` otherwise."""
+    """The tag set to load: ``tags``, else the empty set, else the only one."""
     names = "; ".join(",".join(sorted(t)) or "set()" for t in tag_sets)
     if tags is not None:
         wanted = set(tags)

@@ -50,8 +50,7 @@ def _load_one(path: str) -> None:
 
 
 def require_registered(model: V1Model) -> None:
-    """Raise :class:`UnsupportedOpError` when ``model`` uses op types that neither TensorFlow
-    (with its op libraries), its function library nor a replacement defines."""
+    """Raise :class:`UnsupportedOpError` when ``model`` uses op types nothing defines."""
     load_libraries(model.op_libraries)
     missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
     if not missing:

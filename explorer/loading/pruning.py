@@ -30,8 +30,7 @@ _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
 
 
 def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = ()) -> V1Model:
-    """A copy of ``model`` holding only what ``fetches`` need with ``feeds`` fed, plus restore
-    and init (``model`` itself when nothing would be dropped)."""
+    """A copy of ``model`` holding only what ``fetches`` need with ``feeds`` fed."""
     return prune_for(model, [(fetches, feeds)])
 
 
@@ -114,8 +113,7 @@ def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str])
 def _cut_feeds(
     nodes: dict[str, NodeDef], keep: set[str], feeds: list[str]
 ) -> dict[str, list[NodeDef]]:
-    """Fed tensors of ops that will not run: op name -> placeholders up to the last fed output
-    and an ``IdentityN`` of them under the op's name."""
+    """Fed tensors of ops that will not run: op name -> placeholders standing in for it."""
     from tensorflow.core.framework import node_def_pb2
 
     by_op: dict[str, set[int]] = {}

@@ -35,8 +35,7 @@ REPLACEMENT_HINTS: OpRegistry[str] = OpRegistry("replacement hint")
 
 
 def replacement_hint(op_type: str) -> str | None:
-    """What the scan says of an unregistered ``op_type``: its built-in replacement (and how to
-    use it), else a known way to compute it, else ``None``."""
+    """What the scan says of an unregistered ``op_type`` (``None``: nothing known)."""
     if op_type in BUILTIN_REPLACEMENTS:
         hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
         how = "built-in replacement explorer.loading.replacements.replacements_for(model)"
@@ -61,8 +60,7 @@ for _op_type, _hint in {
 
 
 def replacements_for(model: V1Model) -> dict[str, Replacement]:
-    """Built-in replacements for the op types of ``model`` that this TensorFlow does not
-    register; pass the result as ``explorer.load(..., replacements=...)``."""
+    """Built-in replacements for the op types of ``model`` this TensorFlow lacks."""
     missing = unregistered_op_types(model.graph_def)
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 
@@ -248,8 +246,7 @@ def _replace_node(
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")
 def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
-    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8] -> images
-    (outside reads 0; NEAREST or BILINEAR)."""
+    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8]."""
     t = tf()
     images, transforms = inputs[0], inputs[1]
     return t.raw_ops.ImageProjectiveTransformV2(

@@ -63,8 +63,7 @@ def abandoned() -> int:
 
 
 def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object) -> T:
-    """``fn()``, or :class:`SessionError` naming ``what`` and ``where`` when it has not returned
-    after ``timeout`` seconds (``None``: :func:`default_timeout`; ``<= 0``: no limit)."""
+    """``fn()``, or :class:`SessionError` when it runs past ``timeout`` s (``<= 0``: none)."""
     limit = default_timeout() if timeout is None else (timeout if timeout > 0 else None)
     if limit is None:
         return fn()

@@ -25,8 +25,7 @@ T = TypeVar("T")
 
 
 class ModelSession:
-    """A ``tf.compat.v1.Session`` (``session``) over the model's own ``graph``, restored and
-    initialised; admitted for ``scope`` (``None``: the whole graph). A context manager."""
+    """A restored, initialised v1 ``session`` over the model's own ``graph``, for ``scope``."""
 
     def __init__(
         self,
@@ -98,8 +97,7 @@ class ModelSession:
             ) from None
 
     def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
-        """The graph tensor for a name (``op`` means ``op:0``), a ``TensorSpec`` or a
-        ``TensorInfo``."""
+        """The graph tensor for a name (``op`` means ``op:0``), a spec or a ``TensorInfo``."""
         if isinstance(ref, TensorSpec):
             if ref.kind == "sparse":
                 idx, val, shape = (self.tensor(c) for c in ref.components)
@@ -130,8 +128,7 @@ class ModelSession:
     def run(
         self, fetches: Any, feeds: Mapping[Any, Any] | None = None, timeout: float | None = None
     ) -> Any:
-        """``session.run`` of ``fetches`` (names, or key -> name/spec) with ``feeds``, TF errors
-        as one-line ``SessionError``, bounded by ``timeout`` seconds."""
+        """``session.run`` of ``fetches`` with ``feeds``, bounded; errors as ``SessionError``."""
         resolved_fetches = _map_structure(fetches, self._fetchable)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout

@@ -109,8 +109,7 @@ class V1Runner(Runner):
         inputs: Sequence[str] | None = None,
         outputs: Sequence[str] | None = None,
     ) -> V1Runner:
-        """A started runner for another signature (or tensors) on this runner's session, so state
-        carries over; stopping it leaves the session open."""
+        """A started runner for other outputs on this runner's session (state carries over)."""
         if not self._active:
             raise SessionError(
                 "start this runner before making a sibling: siblings share its session"
