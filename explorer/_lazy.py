@@ -1,5 +1,4 @@
-"""Lazy exports (PEP 562): a namespace's public names are imported from their homes on first use,
-so that ``import explorer`` (or ``explorer.widgets``, ``explorer.records``) imports no step."""
+"""Lazy exports (PEP 562): ``import explorer`` imports no step until a name is used."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Every error explorer raises on purpose: one line naming the file or tensor at fault and what to
-do (the CLI prints it, exit 2)."""
+"""Every error explorer raises on purpose: one line naming what is at fault and the fix."""
 
 from __future__ import annotations
 
@@ -85,8 +84,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\
 
 
 def plain(text: object) -> str:
-    """Text from a model made safe to show anywhere: every control character (newlines, ANSI
-    escapes, bidi overrides) becomes a visible escape such as ``\\x1b``."""
+    """Text from a model safe to show: control characters as visible escapes (``\\x1b``)."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 

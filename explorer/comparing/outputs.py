@@ -33,8 +33,7 @@ WORST_VALUES = 8  # values of each side shown per worst example
 
 
 class LogHistogram:
-    """Counts of non-negative values: exact zeros, infinities, and log10 bins of 1/64 decade
-    (bin ``i`` holds ``[10**(i/64), 10**((i+1)/64))``) over the range seen; merges exactly."""
+    """Counts of non-negative values: zeros, infinities, log10 bins of 1/64 decade; merges."""
 
     def __init__(self) -> None:
         self.start = 0  # the bin of counts[0]

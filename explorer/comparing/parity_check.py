@@ -424,8 +424,7 @@ def _stream(
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:
-    """Raise ``DataError`` naming the first record of a refused batch that v1 refuses alone;
-    return when each runs alone (the batch as a whole is the problem: the caller re-raises)."""
+    """Raise ``DataError`` naming the first record of a refused batch that v1 refuses alone."""
     for row in range(batch.rows):
         one = {
             k: take_rows(v, row, row + 1) if rows_of(v) == batch.rows else v

@@ -1,5 +1,4 @@
-"""The typed results of a comparison, to JSON and back: :class:`OutputComparison` (one output),
-:class:`ParityReport` (one signature), :class:`ParitySummary` (a model), :class:`Divergence`."""
+"""The typed results of a comparison, to JSON and back."""
 
 from __future__ import annotations
 
@@ -204,8 +203,7 @@ class OutputComparison(_Judged, _Record):
 
 @dataclass
 class WorstExample(_Record):
-    """An example where v1 and v2 differ most on one output: ``index`` (0-based), ``where``
-    (``data.csv:19``), ``inputs`` (one line), ``a``/``b`` (first values, flattened)."""
+    """An example where v1 and v2 differ most on one output (``where``: ``data.csv:19``)."""
 
     index: int
     where: str

@@ -24,8 +24,7 @@ FEATURES = 6
 
 
 def import_hub() -> Any:
-    """``tensorflow_hub`` 0.15 on this TensorFlow (``tensorflow_hub.estimator`` stubbed: it fails
-    on TF >= 2.16); ImportError when it is not installed."""
+    """``tensorflow_hub`` 0.15 on this TensorFlow (its ``estimator`` stubbed: gone in TF 2.16)."""
     if "tensorflow_hub" in sys.modules:
         return sys.modules["tensorflow_hub"]
     if "tensorflow_hub.estimator" not in sys.modules:

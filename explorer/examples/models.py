@@ -1,5 +1,4 @@
-"""Small TF1 example models that the notebooks open, built in a fresh graph; builders return the
-path to give ``explorer.load``; :func:`mlp_reference` recomputes the MLP in numpy."""
+"""Small TF1 example models the notebooks open; builders return the path to load."""
 
 from __future__ import annotations
 

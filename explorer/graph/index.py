@@ -1,5 +1,4 @@
-"""The one index of a GraphDef (nodes by name, producers, consumers, library functions, order):
-every step that walks a graph asks :func:`graph_index` (cached by identity). No TensorFlow."""
+"""The one index of a GraphDef: every step that walks a graph asks :func:`graph_index`."""
 
 from __future__ import annotations
 
@@ -21,8 +20,7 @@ Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in no
 
 
 class GraphIndex:
-    """One pass over the top-level NodeDefs (``position``: op name -> index, ``data_by_input``:
-    input as written -> consumer indices, ``control_by_op``); other views are built on use."""
+    """Nodes, producers, consumers and functions of a GraphDef's top level, built on use."""
 
     def __init__(self, graph_def: GraphDef) -> None:
         self.graph_def = graph_def
@@ -155,8 +153,7 @@ class GraphIndex:
         fed: Iterable[str] = (),
         excluded: Collection[str] = (),
     ) -> set[str]:
-        """Names of the ops ``ops`` depend on, themselves included (with ``control``, through
-        control edges too); not past a ``fed`` tensor nor into an ``excluded`` op."""
+        """Names of the ops ``ops`` depend on (included), not past ``fed`` nor into ``excluded``."""
         cut = {tensor_name(f) for f in fed}
         nodes = self.nodes
         seen: set[str] = set()
@@ -204,8 +201,7 @@ class GraphIndex:
 def function_calls(
     node: NodeDef, functions: Mapping[str, FunctionDef], strings: bool = True
 ) -> list[str]:
-    """The library functions ``node`` may call: by op type, then every function an attribute
-    names (``f``, ``body``, nested ``func`` s; with ``strings``, a string naming one)."""
+    """The library functions ``node`` may call (by op type, attribute, or a naming string)."""
     out = [node.op]
     todo = list(node.attr.values())
     while todo:

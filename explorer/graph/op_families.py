@@ -1,5 +1,4 @@
-"""Op-type families, each named once as a plain ``frozenset``: every "is this op a placeholder / a
-variable / random / a file reader / a pass-through?" reads its answer here."""
+"""Op-type families, each named once as a plain ``frozenset``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""TensorFlow's protobuf message classes without importing TensorFlow: its installed ``*_pb2.py``
-files loaded as ``explorer._tfproto`` (with TensorFlow imported, its own modules)."""
+"""TensorFlow's protobuf classes without importing TensorFlow (its ``*_pb2.py`` files)."""
 
 from __future__ import annotations
 

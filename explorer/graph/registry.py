@@ -22,8 +22,7 @@ class Entry(Generic[T]):
 
 
 class OpRegistry(Mapping[str, T]):
-    """Values keyed by op type (a read-only ``Mapping``) filled with :meth:`register`; ``kind``
-    names them in messages; with ``many``, use :meth:`matching`."""
+    """Values keyed by op type (a read-only ``Mapping``); with ``many``, use :meth:`matching`."""
 
     def __init__(self, kind: str, *, many: bool = False) -> None:
         self.kind = kind

@@ -1,5 +1,4 @@
-"""What will run for chosen outputs (:func:`ops_that_run`): what the fetches depend on, not past
-fed tensors, and the library functions those call; :func:`model_run_scope` adds restore and init."""
+"""What will run for chosen outputs: their dependencies, not past fed tensors, and calls."""
 
 from __future__ import annotations
 

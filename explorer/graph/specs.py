@@ -11,8 +11,7 @@ from explorer.graph.names import dtype_name
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """One input or output tensor ``op:idx``: ``shape`` ``None``: unknown rank; ``kind``
-    ``dense``, ``sparse`` (``components``: indices, values, dense_shape) or ``composite``."""
+    """One input or output tensor ``op:idx``, ``dense``, ``sparse`` or ``composite``."""
 
     name: str
     dtype: str

@@ -1,5 +1,4 @@
-"""Facts about a GraphDef that parity needs: random or state-changing ops upstream, racy reads,
-v1 control-flow regions."""
+"""Facts about a GraphDef that parity needs: random or stateful ops, racy reads, frames."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What a :class:`~explorer.Catalog` hands out: read-only :class:`OpInfo`/:class:`TensorInfo`
-views, a :class:`Subgraph`, the :class:`ScopeNode` tree."""
+"""What a :class:`~explorer.Catalog` hands out: read-only views of ops, tensors, scopes."""
 
 from __future__ import annotations
 

@@ -32,8 +32,7 @@ def model_folder(model: V1Model) -> Path:
 
 
 def tf_path(text: str) -> tuple[Path | None, str | None]:
-    """The local file TensorFlow opens for ``text`` (``..`` cleaned lexically before symlinks,
-    ``file://host/p`` is ``/p``), resolved; ``(None, scheme)`` for another file system."""
+    """The local file TensorFlow opens for ``text``, resolved; ``(None, scheme)`` for a URL."""
     m = re.match(r"([a-zA-Z][0-9a-zA-Z.]*)://", text)
     if m and m.group(1) != "file":
         return None, m.group(1)

@@ -1,5 +1,4 @@
-"""What the scan gives (:class:`Finding`, :class:`Findings`) and how rules register (:func:`rule`
-into :data:`RULES`), with the :class:`ScanContext` rules see."""
+"""What the scan gives (:class:`Findings`) and how rules register (:func:`rule`)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Memory bombs: the ``huge-tensor`` rule refuses an op whose output, known from constants before
-anything runs (a lower bound), is over :func:`max_tensor_bytes`."""
+"""Memory bombs: the ``huge-tensor`` rule, from constant shapes before anything runs."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Output candidates of a graph: :func:`graph_outputs` scores every inference op with the output
-rules; v1 ``cond``/``while`` machinery and update-only ops are left out."""
+"""Output candidates of a graph: :func:`graph_outputs` scores inference ops by the rules."""
 
 from __future__ import annotations
 

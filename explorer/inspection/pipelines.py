@@ -1,5 +1,4 @@
-"""Input pipelines in a graph: a ``tf.data`` iterator or queue output can be fed directly;
-:func:`pipeline_inputs` lists them with the ``tf.Example`` feature each carries."""
+"""Input pipelines in a graph: iterator or queue outputs, fed directly, and their features."""
 
 from __future__ import annotations
 
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PipelineInput:
-    """One pipeline output the model reads: the ``tensor`` to feed, the ``tf.Example``
-    ``feature`` it carries and its ``parse_op`` (``function::node`` in a dataset function)."""
+    """One pipeline output the model reads, its ``tf.Example`` ``feature`` and ``parse_op``."""
 
     tensor: str
     op_type: str

@@ -1,5 +1,4 @@
-"""The rules ``explorer.scan`` ships, each registered with ``@rule("OpType", ..., name=...)``;
-the file-door rules live in :mod:`explorer.inspection.file_doors`."""
+"""The rules ``explorer.scan`` ships (the file-door rules: :mod:`.file_doors`)."""
 
 from __future__ import annotations
 

@@ -53,8 +53,7 @@ def scan(
     rules: Iterable[str] | None = None,
     scope: RunScope | str | None = "default",
 ) -> Findings:
-    """Compatibility and safety findings for ``model`` (or a path), errors first, of ``rules``
-    (default: all); unsafe ops outside ``scope`` (``"default"``: :func:`default_scope`) as info."""
+    """Compatibility and safety findings (unsafe ops outside ``scope``: info), errors first."""
     model = as_model(model)
     if isinstance(scope, str):
         scope = default_scope(model)

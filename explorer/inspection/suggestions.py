@@ -1,5 +1,4 @@
-"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)`` ranks signature
-tensors first, then placeholders and pipeline outputs; outputs from ``output_heuristics.py``."""
+"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)``."""
 
 from __future__ import annotations
 
@@ -62,8 +61,7 @@ _INPUT_NAME = re.compile(
 
 @dataclass(frozen=True)
 class Validation:
-    """:meth:`IOChoice.validate`'s answer, truthy when the outputs are computable from the
-    inputs; ``missing``/``defaults``/``pipeline``: needed and not fed; ``message``: one line."""
+    """:meth:`IOChoice.validate`'s answer, truthy when the outputs are computable."""
 
     ok: bool
     missing: tuple[str, ...]

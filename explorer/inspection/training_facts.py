@@ -1,5 +1,4 @@
-"""What a training graph says about each op (:class:`GraphFacts`, from the catalog alone): the
-facts the output rules use (sources, losses, labels, layers, trained variables, decoders)."""
+"""What a training graph says about each op (:class:`GraphFacts`): losses, labels, layers."""
 
 from __future__ import annotations
 

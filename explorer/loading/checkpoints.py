@@ -1,5 +1,4 @@
-"""Read a TF1 model's variables straight from its checkpoint, without a session (partitioned
-variables sliced, renamed keys followed through the graph's Saver)."""
+"""Read a TF1 model's variables straight from its checkpoint, without a session."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Import a model's graph into a fresh ``tf.Graph``, and the one init-op choice the v1 session and
-the converter share (:func:`init_op_names`)."""
+"""Import a model's graph into a fresh ``tf.Graph``, and the one init-op choice."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""TF1 Hub modules: ``tfhub_module.pb`` (a ``ModuleDef``, declared here) beside a SavedModel, one
-MetaGraph per tag set (``set()`` inference, ``{"train"}`` training); no Saver, no init op."""
+"""TF1 Hub modules: ``tfhub_module.pb`` beside a SavedModel, a MetaGraph per tag set."""
 
 from __future__ import annotations
 

@@ -132,8 +132,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
 def checkpoint_mismatch(
     variables: list[Variable], shapes: dict[str, list[int] | None]
 ) -> str | None:
-    """Why a checkpoint (key -> shape) cannot belong to a graph's variables (a same-named one of
-    another known shape, or none of them among its keys), or ``None``; partial overlaps pass."""
+    """Why a checkpoint (key -> shape) cannot be of these variables, or ``None``."""
     if not variables:
         return None
     for v in variables:

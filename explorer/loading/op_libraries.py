@@ -1,5 +1,4 @@
-"""Custom ops stock TensorFlow does not register: :func:`require_registered` names the three ways
-on (a built-in replacement, ``replacements=``, or the op library, ``op_libraries=``)."""
+"""Custom ops stock TensorFlow does not register, and the three ways on."""
 
 from __future__ import annotations
 

@@ -35,8 +35,7 @@ def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = (
 
 
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
-    """:func:`prune_model` for several signatures: ``groups`` of (fetches, feeds); a tensor one
-    feeds is cut only when no kept op computes from it."""
+    """:func:`prune_model` for several signatures: ``groups`` of (fetches, feeds)."""
     gd = model.graph_def
     nodes = graph_index(gd).nodes
     keep: set[str] = set()

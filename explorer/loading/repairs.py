@@ -1,5 +1,4 @@
-"""What plain TF tolerates in an intact export but explorer would stop at, repaired in memory at
-load with a note each (:attr:`V1Model.notes`)."""
+"""What plain TF tolerates in an intact export but explorer would stop at, repaired."""
 
 from __future__ import annotations
 
@@ -62,8 +61,7 @@ def repair(model: V1Model) -> None:
 
 
 def drop_dangling(mg: MetaGraphDef, present: Collection[str]) -> dict[str, list[Any]]:
-    """Drop the collection entries naming an op not in ``present`` (node lists, and entries of the
-    proto collections TF parses on import that do not parse); returns key -> the dropped ones."""
+    """Drop the collection entries naming an op not in ``present``; key -> the dropped."""
     dropped = {}
     for key in sorted(mg.collection_def):
         col = mg.collection_def[key]
@@ -84,8 +82,7 @@ def drop_dangling(mg: MetaGraphDef, present: Collection[str]) -> dict[str, list[
 
 
 def _names_present(key: str, raw: bytes, present: Collection[str]) -> bool:
-    """Whether ``raw`` parses and the ops it names are present, as TF's ``from_proto`` looks them
-    up: its ``*_name(s)`` fields and a control-flow context's values."""
+    """Whether ``raw`` parses and the ops it names (as TF's ``from_proto`` reads) are present."""
     module, cls = _PROTO_COLLECTIONS[key]
     msg = getattr(getattr(protos, module), cls)()
     try:

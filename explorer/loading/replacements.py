@@ -66,8 +66,7 @@ def replacements_for(model: V1Model) -> dict[str, Replacement]:
 
 
 def attr_values(node: NodeDef) -> dict[str, Any]:
-    """A NodeDef's attributes as Python values: ``str`` (``bytes`` when not UTF-8), int, float,
-    bool, ``tf.DType``, ``tf.TensorShape``, ndarray, a function's name, or a list of those."""
+    """A NodeDef's attributes as Python values (str, int, DType, TensorShape, ndarray...)."""
     return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
 
 

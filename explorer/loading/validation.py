@@ -1,5 +1,4 @@
-"""Cheap structural checks of a parsed GraphDef before any import (nameless nodes, dangling
-inputs, bad dimensions, Const values that do not fit their shape): ``ModelFormatError``."""
+"""Cheap structural checks of a parsed GraphDef before any import (``ModelFormatError``)."""
 
 from __future__ import annotations
 

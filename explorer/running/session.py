@@ -1,5 +1,4 @@
-"""A ready v1 session for a :class:`~explorer.V1Model` in a fresh ``tf.Graph``: admitted by the
-gate, variables restored through the graph's own Saver, the init op run with the assets fed."""
+"""A ready v1 session for a :class:`~explorer.V1Model` in a fresh ``tf.Graph``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The v1 side of the one runner interface: ``with V1Runner(model) as r: r.infer(feeds)`` gives
-``{output key: ndarray | SparseValue}``, keyed by a signature's keys or tensor names."""
+"""The v1 side of the one runner interface: ``with V1Runner(model) as r: r.infer(feeds)``."""
 
 from __future__ import annotations
 
