@@ -1,6 +1,4 @@
-"""Lazy access to TensorFlow: the first ``import tensorflow`` (anyone's: an import hook) runs with
-``TF_CPP_MIN_LOG_LEVEL`` 3 unless set and fd 2 captured, lines worth showing written back.
-Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) hides nothing."""
+"""Lazy TensorFlow: its first import runs with fd 2 captured (``--verbose`` shows all)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""The public home of everything that teaches explorer about an op type: each decorator
-(``@extend.keras_op("MyOp")``, ``@extend.scan_rule("MyOp", name="my-op")``, ...) registers into one
-:class:`~explorer.graph.registry.OpRegistry`, which refuses a second entry for an op type."""
+"""The public home of the decorators that teach explorer about an op type (one registry each)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""The one comparator: :class:`Comparator` takes v1's and v2's outputs batch by batch, keeps
-running figures only (median and p99 from a log histogram, at most 3.7% high) and merges exactly;
-:meth:`Comparator.report` gives the :class:`~explorer.records.ParityReport`."""
+"""The one comparator (:class:`Comparator`): v1 against v2, batch by batch, merged exactly."""
 
 from __future__ import annotations
 
@@ -404,11 +402,9 @@ def compare(
     per_output: Mapping[str, Any] | None = None,
     name: str = "outputs",
 ) -> ParityReport:
-    """Compare outputs ``a`` (v1, the reference) with outputs ``b`` (v2) element by element:
-    key -> array for one batch, or a list of such dicts; sparse values part by part
-    (``key_indices``, ``key_values``, ``key_dense_shape``). ``tolerance``, or ``atol``, ``rtol``
-    and ``per_output`` as for :class:`Tolerance`. ``ParityError``: nothing to compare, or batches
-    or keys that differ between the sides."""
+    """Compare outputs ``a`` (v1) with ``b`` (v2) element by element: key -> array for one batch,
+    or a list of such dicts (sparse values part by part, ``key_values``...). ``ParityError``:
+    nothing to compare, or batches or keys that differ between the sides."""
     batches_a, batches_b = _as_batches(outputs_a, "a"), _as_batches(outputs_b, "b")
     if len(batches_a) != len(batches_b):
         raise ParityError(

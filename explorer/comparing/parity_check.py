@@ -1,7 +1,6 @@
-"""``parity()`` and the one parity loop (:func:`run_sides`): per batch, v1 runs twice (an output
-that differs from itself is *nondeterministic*, never failed; not for stateful signatures) and v2
-once, into one ``Comparator``. ``remedy=True`` feeds keep_prob-like inputs their neutral value,
-else converts afresh a copy of v1 with switches made constants and random ops seeded."""
+"""``parity()`` and the one parity loop (:func:`run_sides`): v1 runs twice (an output differing
+from itself is *nondeterministic*, never failed) and v2 once. ``remedy=True`` feeds switches their
+neutral value, else converts afresh a copy of v1 with switches made constants, random ops seeded."""
 
 from __future__ import annotations
 
@@ -42,10 +41,9 @@ Progress = Callable[[str, int, "int | None"], None]
 
 @dataclasses.dataclass(frozen=True)
 class Sampled:
-    """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``;
-    ``shapes``/``ranges``: input key -> shape / ``(low, high)``). ``feeds`` gives arrays instead:
-    one batch (input key -> array), a list of batches, or signature name -> either; inputs not
-    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side)."""
+    """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``).
+    ``feeds`` gives arrays instead: one batch, a list of batches, or signature name -> either;
+    inputs not given are sampled."""
 
     batches: int = 3
     seed: int = 0
@@ -77,8 +75,7 @@ Source = Sampled | DataSource
 
 def feed_source(source: Any) -> Source:
     """A feed source: ``None`` (3 sampled batches), a :class:`Sampled`, a ``DataSource``, given
-    arrays (a dict of arrays / ``Feeds``, a list of them, or signature name -> either), or a
-    path for :func:`explorer.data`."""
+    arrays (as ``Sampled.feeds``), or a path for :func:`explorer.data`."""
     if source is None:
         return Sampled()
     if isinstance(source, (Sampled, DataSource)):
@@ -264,9 +261,7 @@ def run_sides(
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
 ) -> set[str]:
-    """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, its
-    self-check), then v2 (keys mapped by ``in_map``/``out_map``; missing v2 inputs from
-    ``defaults(keys)``), both into ``acc``. Returns the keys v1 disagreed with itself on."""
+    """The one loop of v1 (and its self-``check``) against v2 into ``acc``; v1's unstable keys."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:

@@ -217,9 +217,8 @@ class WorstExample(_Record):
 
 @dataclass
 class ExampleErrors(_Record):
-    """Per-example figures of one output over streamed data: ``examples``, ``failed``, the
-    ``quantiles`` (``p50``/``p90``/``p99``, at most 3.7% high, and ``max``) of each example's max
-    abs error, the ``worst`` first; ``reason``: why there are no per-example figures."""
+    """Per-example figures of one output over streamed data: ``quantiles`` of each example's max
+    abs error (at most 3.7% high, but ``max``), the ``worst`` first."""
 
     key: str
     examples: int = 0

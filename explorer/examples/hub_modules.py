@@ -1,6 +1,4 @@
-"""Small TF1 Hub modules exported by ``tensorflow_hub`` 0.15: ``text_embedding`` (a vocabulary
-asset, partitioned embeddings; signatures ``default``, ``tokens``) and ``image_feature_vector``
-(conv, batch norm; tag sets ``set()`` and ``{"train"}``)."""
+"""Small TF1 Hub modules (``text_embedding``, ``image_feature_vector``) for the notebooks."""
 
 from __future__ import annotations
 

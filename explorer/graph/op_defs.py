@@ -1,6 +1,4 @@
-"""TensorFlow's op registry, version and device types without importing TensorFlow: from a table
-a child process writes once per installation into :func:`cache_dir` (TensorFlow's own when it is
-imported, or when the child fails)."""
+"""TensorFlow's op registry, version and devices without importing it (a cached table)."""
 
 from __future__ import annotations
 

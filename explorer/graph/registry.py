@@ -1,6 +1,4 @@
-"""Per-op extension points: values registered by op type with a decorator
-(``@REWRITES.register("Assign", "AssignAdd")``); an op type twice is a ``ValueError`` unless
-``many=True``, where an entry without op types covers every op (:meth:`OpRegistry.matching`)."""
+"""Per-op extension points: values registered by op type with a decorator."""
 
 from __future__ import annotations
 

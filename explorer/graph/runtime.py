@@ -69,8 +69,5 @@ def all_nodes(graph_def: GraphDef) -> Iterable[Any]:
 def unregistered_op_types(graph_def: GraphDef) -> list[str]:
     """Op types used by the graph that neither TF's registry nor its function library defines."""
     fn_names = {f.signature.name for f in graph_def.library.function}
-    missing = set()
-    for node in all_nodes(graph_def):
-        if node.op not in fn_names and not op_defs.is_registered(node.op):
-            missing.add(node.op)
-    return sorted(missing)
+    types = {node.op for node in all_nodes(graph_def)} - fn_names
+    return sorted(t for t in types if not op_defs.is_registered(t))

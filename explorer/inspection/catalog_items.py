@@ -13,9 +13,7 @@ if TYPE_CHECKING:
 
 
 class TensorInfo:
-    """One tensor ``name`` (``op:idx``), output ``index`` of ``producer``: a read-only view into
-    the :class:`Catalog`. ``dtype``: a name (``unknown`` when nothing says); ``shape``: ``None``
-    dims unknown, ``None``: unknown rank; ``consumers``: ops reading it, in graph order."""
+    """One tensor ``op:idx`` of the graph: a read-only view into the :class:`Catalog`."""
 
     __slots__ = ("_catalog", "_i", "index", "name", "producer")
 
@@ -60,9 +58,7 @@ class TensorInfo:
 
 
 class OpInfo:
-    """One node of the graph, a read-only view into the :class:`Catalog`: ``inputs`` (data,
-    ``op:idx``), ``control_inputs`` (op names), ``consumers`` (ops reading any output, graph
-    order), ``outputs`` (``op:idx``), ``attrs`` (name -> short readable value) and ``scope``."""
+    """One node of the graph: a read-only view into the :class:`Catalog`."""
 
     __slots__ = ("_catalog", "_i", "name", "node", "type")
 

@@ -1,7 +1,6 @@
-"""File doors (:data:`~explorer.graph.op_families.DOORS`), judged before anything runs: the
-``file-system`` rule allows reads inside the model folder (a table's: ``assets/``) and the model's
-own Saver off the run path; it refuses every other write, URL, print to our streams, fed or
-run-time path. Also ``asset-file`` and ``function-recursion`` (TensorFlow segfaults on it)."""
+"""File doors (:data:`~explorer.graph.op_families.DOORS`), judged before anything runs: reads in
+the model folder and its own Saver pass; every other write, URL, print or run-time path is refused.
+Also ``asset-file`` and ``function-recursion`` (TensorFlow segfaults on it)."""
 
 from __future__ import annotations
 

@@ -23,9 +23,7 @@ SEVERITIES = ("error", "warning", "info")
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the scan found: ``severity`` (``error``: will fail, ``warning``: may break or
-    unsafe, ``info``), the ``nodes`` (``function::op`` inside functions), a one-line ``message``,
-    an op's known ``replacement``, and whether it is a safety finding (``unsafe``)."""
+    """One thing the scan found, with a one-line ``message`` (``unsafe``: a safety finding)."""
 
     rule: str
     severity: str
@@ -105,9 +103,7 @@ RULES: OpRegistry[RuleFn] = OpRegistry("scan rule", many=True)
 
 
 def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(ctx, nodes) -> findings``, called once per scan with the nodes of
-    ``op_types`` (all if none) when there are some; ``unsafe`` rules are what ``require_safe``
-    runs."""
+    """Register ``fn(ctx, nodes) -> findings`` for the nodes of ``op_types`` (none: all)."""
     return RULES.register(*op_types, name=name, unsafe=unsafe)
 
 

@@ -1,6 +1,4 @@
-"""The admission gate :func:`admit`, passed by every path that imports or runs a graph: op types
-registered, nothing unsafe on the path of ``scope``, asset files regular, the import tried in a
-child process. Each verdict is kept on the model (``V1Model.memo``) and raised again as it was."""
+"""The one admission gate :func:`admit`, passed by every path that imports or runs a graph."""
 
 from __future__ import annotations
 

@@ -33,9 +33,7 @@ _LABEL_CHECKS = 50  # how many of the best output candidates are checked for rea
 
 @dataclass(frozen=True)
 class Candidate:
-    """One suggested input or output tensor: ``score`` (only the order matters), ``reason``,
-    ``kind`` (``signature``, ``placeholder``, ``switch``, ``pipeline``, ``graph``), a switch's
-    ``default``, ``concerns`` (never chosen unasked), ``head`` (an end of the graph)."""
+    """One suggested input or output tensor (``concerns``: never chosen unasked)."""
 
     name: str
     dtype: str

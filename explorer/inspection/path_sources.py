@@ -1,6 +1,4 @@
-"""Where a path input of an op comes from, read off the graph alone: :class:`Tracer` follows a
-string tensor back through pass-throughs, selects, joins and calls to constants, asset tensors or
-the Saver's filename; anything else is computed or fed at run time (``file_doors.py`` judges)."""
+"""Where a path input of an op comes from, read off the graph alone (:class:`Tracer`)."""
 
 from __future__ import annotations
 

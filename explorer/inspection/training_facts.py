@@ -53,13 +53,8 @@ class GraphFacts:
     @cached_property
     def sources(self) -> frozenset[str]:
         """What a feed_dict feeds: placeholder op names and pipeline output tensors."""
-        out = set()
-        for op in self.catalog.ops:
-            if op.type in INPUT_OPS:
-                out.add(op.name)
-            elif op.type in PIPELINE_OUTPUT_OPS:
-                out.update(op.outputs)
-        return frozenset(out)
+        inputs = {op.name for op in self.catalog.ops if op.type in INPUT_OPS}
+        return frozenset(inputs | {t for n in self.pipeline_ops for t in self.by_name[n].outputs})
 
     @cached_property
     def pipeline_ops(self) -> frozenset[str]:
@@ -131,11 +126,9 @@ class GraphFacts:
     @cached_property
     def summarized_losses(self) -> dict[str, str]:
         """Value op -> the loss-named summary recording it (``Neg`` -> ``D_loss``)."""
-        out = {}
-        for op in self.catalog.ops:
-            if op.type in SUMMARY_OPS and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
-                out[op_name(op.inputs[1])] = op.name
-        return out
+        ops = self.catalog.ops
+        summaries = [op for op in ops if op.type in SUMMARY_OPS and len(op.inputs) > 1]
+        return {op_name(op.inputs[1]): op.name for op in summaries if _LOSS_NAME.search(op.name)}
 
     def loss_reason(self, name: str) -> str | None:
         """Why ``name`` is a loss (``None`` when it is not known to be one)."""
@@ -225,10 +218,7 @@ class GraphFacts:
     def _weight_flags(self) -> dict[str, int]:
         """Op -> bits: 1 from a trained variable, 2 from an untrained one, 4 from any weight."""
         trained = self.trained
-        flags: dict[str, int] = {}
-        for op in self.catalog.ops:
-            if op.type in VARIABLE_OPS:
-                flags[op.name] = 4 | (1 if op.name in trained else 2)
+        flags = {n: 4 | (1 if n in trained else 2) for n in self.variables}
         for name, w in self.weighted.items():
             flags[name] = flags.get(name, 0) | flags.get(w, 4)
         changed = True

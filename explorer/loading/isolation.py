@@ -1,7 +1,5 @@
-"""Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
-:func:`preflight` has a long-lived worker import the graph, run its table initialisers and read the
-checkpoint; the same bytes are checked once. ``TF1_EXPLORER_ISOLATE=0`` turns it off,
-``TF1_EXPLORER_IMPORT_TIMEOUT`` (s, default 120) limits it."""
+"""Import untrusted graphs in a child process first: a TF ``CHECK`` abort is an error here
+(``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the limit, s)."""
 
 from __future__ import annotations
 
@@ -61,10 +59,9 @@ def is_enabled() -> bool:
 def preflight(
     model: V1Model, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
 ) -> None:
-    """Check in the worker that importing ``model``'s graph does not crash or hang; ``restore``:
-    also compare the checkpoint's variables with the graph's; ``initialize``: also run its table
-    initialisers (only after the scan passed it). ModelFormatError: the import crashed, hung or
-    failed; MissingVariablesError: a checkpoint of another graph; SessionError: no worker."""
+    """Check in the worker that importing ``model``'s graph does not crash or hang (``restore``:
+    its checkpoint fits; ``initialize``: its tables initialise). ModelFormatError,
+    MissingVariablesError (a checkpoint of another graph), SessionError (no worker)."""
     if not is_enabled():
         return
     limit = float(timeout if timeout is not None else _STATE["timeout"])

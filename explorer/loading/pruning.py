@@ -1,6 +1,4 @@
-"""Prune a model to what chosen outputs need (:func:`prune_model`): the fetches' dependencies,
-not past fed tensors, the kept variables' restore and the init ops; a fed tensor whose producer
-would not run becomes a placeholder of its name."""
+"""Prune a model to what chosen outputs need (:func:`prune_model`)."""
 
 from __future__ import annotations
 

@@ -29,9 +29,8 @@ _PROTO_COLLECTIONS = {
 
 
 def repair(model: V1Model) -> None:
-    """Fix in memory, with a note each: collection entries naming no node (Python-side objects,
-    TFLearn's ``trainops``) are dropped; a signature input whose TensorInfo dtype contradicts its
-    placeholder's (a TF 1.0 export's) takes the graph's."""
+    """Fix in memory, with a note each: collection entries naming no node are dropped; a
+    signature input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
     mg = model.meta_graph
     if mg is None:
         return

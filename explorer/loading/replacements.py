@@ -1,7 +1,4 @@
-"""Op replacements for op types this TensorFlow does not register: ``explorer.load(path,
-replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})`` is called once per node with its
-data inputs and attributes (:func:`attr_values`) and returns a tensor per output. Built-ins:
-:func:`replacements_for`."""
+"""Op replacements for op types this TensorFlow does not register (``replacements=``)."""
 
 from __future__ import annotations
 
@@ -99,9 +96,8 @@ def _scalar(kind: str, v: Any) -> Any:
 
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
-    """Import ``graph_def`` into ``graph`` in waves, each replaced node's function wired
-    (``input_map``) into the next; returns what is still to import (empty when a node was
-    replaced). ``UnsupportedOpError``: a replaced op in a function or ``tf.while_loop``;
+    """Import ``graph_def`` into ``graph`` in waves around the replaced nodes; returns what is
+    still to import. ``UnsupportedOpError``: a replaced op in a function or ``tf.while_loop``;
     ``SessionError``: a replacement failed or returned too few outputs."""
     replacements = model.replacements
     nodes = list(graph_def.node)
@@ -259,8 +255,7 @@ def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> A
 
 @builtin_replacement("GatherTree", hint="a tf.scan back through the parent ids")
 def gather_tree(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
-    """``tf.contrib.seq2seq.gather_tree``: ``step_ids``, ``parent_ids`` [time, batch, beam],
-    ``max_sequence_lengths``, ``end_token`` -> each beam's ids read back through the parents;
+    """``tf.contrib.seq2seq.gather_tree``: each beam's ids read back through the parent ids;
     steps past the length or after the first ``end_token`` are ``end_token``."""
     t = tf()
     step_ids, parent_ids, lengths, end_token = inputs

@@ -13,9 +13,7 @@ from explorer.graph.specs import TensorSpec
 
 
 class Runner(abc.ABC):
-    """Base of every runner: context-managed start/stop, checked feeds (over ``max_bytes``
-    refused), ``infer`` timed into ``times``; subclasses give the specs and ``_start``, ``_stop``,
-    ``_run``."""
+    """Base of every runner: context-managed, checked feeds, timed ``infer``."""
 
     name: str = "runner"
 

@@ -1,6 +1,5 @@
-"""Bounded runs (:func:`bounded`): each ``session.run`` and TF2 call runs on a worker thread, and
-at the deadline a ``SessionError`` is raised and the call *abandoned*. The limit (s, default 600):
-``configure(timeout=)``, ``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: none), ``--timeout S``."""
+"""Bounded runs (:func:`bounded`): past ``TF1_EXPLORER_RUN_TIMEOUT`` s (default 600) a call is
+abandoned with a ``SessionError``."""
 
 from __future__ import annotations
 

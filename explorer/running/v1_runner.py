@@ -28,10 +28,8 @@ if TYPE_CHECKING:
 
 
 class V1Runner(Runner):
-    """Runs a TF1 model in a :class:`ModelSession` kept open between ``infer`` calls (state
-    carries over): ``signature``, or ``inputs``/``outputs`` tensor names, or by default
-    ``serving_default``, the only signature, or :func:`default_io`. An output needing a
-    placeholder not among the inputs is a ``FeedError`` up front."""
+    """Runs a ``signature`` (default: ``serving_default``, the only one, or :func:`default_io`)
+    or ``inputs``/``outputs`` in a :class:`ModelSession` kept open between calls."""
 
     name = "v1"
 
@@ -65,11 +63,9 @@ class V1Runner(Runner):
                 inputs, outputs = default_io(model)
         self.signature_name = signature
         if signature is not None:
-            sig = model.signature(signature)
-            self._inputs, self._outputs = dict(sig.inputs), dict(sig.outputs)
-            # an old export's TensorInfo may lack the shape its placeholder has (feeds are
-            # checked against the placeholder's, as TensorFlow checks them)
-            self._inputs = with_placeholder_shapes(model, self._inputs)
+            sig = model.signature(signature)  # an old TensorInfo may lack its placeholder's shape
+            self._inputs = with_placeholder_shapes(model, dict(sig.inputs))
+            self._outputs = dict(sig.outputs)
         else:
             if not outputs:
                 raise SignatureNotFoundError(
@@ -78,8 +74,7 @@ class V1Runner(Runner):
                 )
             tensor_specs(model, [*(inputs or []), *outputs])  # an unknown name: said first
             inputs = needed_inputs(model, outputs, inputs, switch_of)  # keep_prob: neutral
-            names = list(inputs) + list(outputs)
-            specs = tensor_specs(model, names)
+            specs = tensor_specs(model, [*inputs, *outputs])
             self._inputs = {tensor_name(n): specs[tensor_name(n)] for n in inputs}
             self._outputs = {tensor_name(n): specs[tensor_name(n)] for n in outputs}
         self._roles = input_roles(model.graph_def, self._inputs)
