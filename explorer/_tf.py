@@ -82,8 +82,7 @@ class _QuietFinder(importlib.abc.MetaPathFinder):
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
+            if (spec := finder.find_spec(name, path, target)) is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
                     spec.loader = _QuietLoader(spec.loader)
                 return spec
@@ -138,8 +137,7 @@ def kept_lines(text: str, level: int) -> list[str]:
     show_current = True  # whether the native line being continued is shown
     in_native = False
     for line in text.splitlines():
-        m = _NATIVE.match(line)
-        if m:
+        if m := _NATIVE.match(line):
             in_native, show_current = True, _SEVERITY[m.group(1)] >= level
         elif line.startswith(_BANNER):
             in_native, show_current = True, level <= 0

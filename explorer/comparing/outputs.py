@@ -279,8 +279,7 @@ class _Output:
             rec = OutputComparison(**{f: getattr(rec, f) for f in keep}, status=FAILED)
             rec.batches = self.rec.batches
         elif rec.count and rec.dtype_a not in ("string", "bool"):
-            n = self.abs_hist.total
-            if n:
+            if n := self.abs_hist.total:
                 rec.mean_abs = self.sum_abs / n
                 rec.mean_rel = math.inf if self.rel_inf else self.sum_rel / n
                 for kind, h in (("abs", self.abs_hist), ("rel", self.rel_hist)):

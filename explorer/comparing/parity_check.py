@@ -542,8 +542,7 @@ def _remedied_copy(
         elif node.name in random_ops and node.attr["seed"].i == 0 and node.attr["seed2"].i == 0:
             node.attr["seed"].i = 87654321 + seed
             node.attr["seed2"].i = 1 + random_ops.index(node.name)
-    seeded = [n for n in random_ops if n not in switches]
-    if seeded:
+    if seeded := [n for n in random_ops if n not in switches]:
         what.append(f"seeded {', '.join(seeded)}")
     mg = None
     if v1.meta_graph is not None:

@@ -94,8 +94,7 @@ def _worst(statuses: set[str]) -> str:  # failed over nondeterministic over pass
 
 def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
     """``status``, then the outputs holding NaN/Inf and their counts."""
-    found = [f"{plain(key)} ({o.nonfinite})" for key, o in outputs if o.nonfinite]
-    if not found:
+    if not (found := [f"{plain(key)} ({o.nonfinite})" for key, o in outputs if o.nonfinite]):
         return status
     return f"{status}; NaN/Inf {'accepted' if status == PASSED else 'found'} in {', '.join(found)}"
 

@@ -94,8 +94,7 @@ def _table() -> dict[str, Any]:
 def _load_or_build() -> dict[str, Any]:
     key = cache_key()
     folder = cache_dir()
-    found = _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")
-    if found is not None:
+    if (found := _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")) is not None:
         return found
     tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
     try:

@@ -61,8 +61,7 @@ _UNSEEN = {
 
 def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
     """What the door ``ref`` would open, each path judged (``[]``: nothing)."""
-    spec = DOORS.get(ref.node.op)
-    if spec is None:
+    if (spec := DOORS.get(ref.node.op)) is None:
         return []
     if spec.source == "stream":
         return [Opening(ref, "write", "the process's stderr", _PRINTS)]
@@ -162,8 +161,7 @@ def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
 @rule(*FILE_OPS, name="file-system", unsafe=True)
 def _file_doors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     for ref in refs:
-        refused = [o for o in openings(ctx, ref) if o.refused]
-        if not refused:
+        if not (refused := [o for o in openings(ctx, ref) if o.refused]):
             continue
         paths = "; ".join(f"{o.path} ({o.refused})" for o in refused[:3])
         more = f" and {len(refused) - 3} more" if len(refused) > 3 else ""
@@ -177,8 +175,7 @@ def _file_doors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 @rule(*INPUT_OPS, "Const", name="asset-file", unsafe=True)
 def _asset_files(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    assets = ctx.model.assets
-    if not assets:
+    if not (assets := ctx.model.assets):
         return
     folder = model_folder(ctx.model)
     by_op = {k.partition(":")[0]: (k, v) for k, v in assets.items()}
@@ -186,8 +183,7 @@ def _asset_files(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         if ref.function is not None or ref.name not in by_op:
             continue
         tensor, path = by_op[ref.name]
-        problem = asset_problem(path, folder)
-        if problem:
+        if problem := asset_problem(path, folder):
             message = (
                 f"read asset {path} ({problem}): asset tensor {tensor} feeds that file to the "
                 "tables and ops it initialises; re-export with the file inside assets/, or pass "
@@ -203,16 +199,14 @@ def asset_problem(path: str, folder: Path) -> str | None:
     if not (lexical == folder or folder in lexical.parents) or ".." in p.parts:
         return "its recorded name leaves the model folder"
     real = outside(p, folder)
-    kind = special_kind(p)
-    if kind:
+    if kind := special_kind(p):
         return f"a {kind}, not a regular file"
     return None if real is None else f"a symbolic link to {real}, outside the model folder"
 
 
 @rule(name="function-recursion", unsafe=True)
 def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    cycle = recursive_functions(ctx.graph_def)
-    if cycle:
+    if cycle := recursive_functions(ctx.graph_def):
         message = (
             f"recurse without end: library function {cycle[0]} calls itself "
             f"({' -> '.join([*cycle, cycle[0]])}), which overflows TensorFlow's stack when run (a "

@@ -42,8 +42,7 @@ def admit_import(model: V1Model) -> V1Model:
 def _once(model: V1Model, key: Hashable, check: Callable[..., None], *args: Any, **kw: Any) -> None:
     """Run ``check(model, ...)`` once per ``key``; keep the verdict (a worker not started: none)."""
     if key in model.memo:
-        refusal = model.memo[key]
-        if refusal is not None:
+        if (refusal := model.memo[key]) is not None:
             raise refusal.with_traceback(None)
         return
     try:

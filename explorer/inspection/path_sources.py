@@ -107,8 +107,7 @@ class Tracer:
         nodes = self.top if fname is None else self.index.function_nodes(fname)
         if fname is not None and name not in nodes:
             return self._argument(fname, name, seen)
-        node = nodes.get(name)
-        if node is None:
+        if (node := nodes.get(name)) is None:
             return [Source("unknown", f"from {name!r}, not in the graph")]
         if fname is None and name == self.filename_op:
             return [Source("saver")]
@@ -140,8 +139,7 @@ class Tracer:
         sep = (
             node.attr["separator"].s.decode("utf-8", "replace") if "separator" in node.attr else ""
         )
-        parts = [self._values(i, fname, seen) for i in ins]
-        if not parts:
+        if not (parts := [self._values(i, fname, seen) for i in ins]):
             return [Source("const", "")]
         first, rest = parts[0], parts[1:]
         if any(s.kind != "const" for p in rest for s in p):
@@ -202,8 +200,7 @@ class Tracer:
 
 
 def tracer_of(ctx: ScanContext) -> Tracer:
-    t = getattr(ctx, "_file_door_tracer", None)
-    if t is None:
+    if (t := getattr(ctx, "_file_door_tracer", None)) is None:
         t = Tracer(ctx)
         ctx._file_door_tracer = t  # type: ignore[attr-defined]
     return t

@@ -73,8 +73,7 @@ class _Graph:
     def _iterator_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         iterator = self.index.nodes[op_name(node.input[0])]
         for scope_nodes, dataset in self._datasets_of(iterator):
-            mapped = self._map_of(scope_nodes, dataset)
-            if mapped is not None:
+            if (mapped := self._map_of(scope_nodes, dataset)) is not None:
                 f = self.index.functions[mapped.attr["f"].func.name]
                 ret = f.ret[f.signature.output_arg[k].name]
                 return self._parsed_key(
@@ -108,8 +107,7 @@ class _Graph:
         self, nodes: dict[str, Any], ref: str, fn: str | None
     ) -> tuple[str | None, str | None]:
         for _ in range(12):
-            node = nodes.get(op_name(ref))
-            if node is None:
+            if (node := nodes.get(op_name(ref))) is None:
                 return None, None
             if node.op in PARSE_EXAMPLE_OPS:
                 key = _key_of_output(nodes, node, ref)

@@ -44,8 +44,7 @@ def problems(model: V1Model) -> list[Problem]:
     for f in scan(model, list(kinds), scope=None):
         if f.severity != "info":
             out.append(Problem(kinds[f.rule], f.severity, f.message, f.nodes[:20]))
-    gone = sorted(p for p in model.assets.values() if not Path(p).exists())
-    if gone:
+    if gone := sorted(p for p in model.assets.values() if not Path(p).exists()):
         more = " …" if len(gone) > 3 else ""
         message = (
             f"asset file(s) {', '.join(gone[:3])}{more} not found: tables initialised from them "

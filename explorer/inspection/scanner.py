@@ -59,8 +59,7 @@ def scan(
         scope = default_scope(model)
     ctx = ScanContext(model, scope)
     wanted = set(rules) if rules is not None else None
-    unknown = sorted((wanted or set()) - set(RULES.by_name))
-    if unknown:
+    if unknown := sorted((wanted or set()) - set(RULES.by_name)):
         raise ValueError(
             f"unknown scan rule {', '.join(unknown)}: choose from "
             f"{', '.join(sorted(RULES.by_name))}"
@@ -92,15 +91,13 @@ def _off_path(f: Finding, scope: RunScope) -> Finding:
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
     """Raise ``UnsafeModelError`` when unsafe ops will run in ``scope`` (``None``: all)."""
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
-        found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe
-        if found:
+        if found := scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe:
             raise UnsafeModelError(
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
             )
         return
     unsafe = [r.name for r in RULES.entries() if r.meta["unsafe"]]
-    findings = scan(model, rules=unsafe, scope=scope).unsafe
-    if not findings:
+    if not (findings := scan(model, rules=unsafe, scope=scope).unsafe):
         return
     nodes = [n for f in findings for n in f.nodes]
     shown = ", ".join(nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")

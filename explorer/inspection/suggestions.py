@@ -164,9 +164,7 @@ def _graph_inputs(
 ) -> list[Candidate]:
     """Placeholders and pipeline outputs, those the best output needs first."""
     excluded = facts.excluded
-    needed_by_best: set[str] = set()
-    if best_out is not None:
-        needed_by_best = catalog.upstream([best_out])
+    needed_by_best = catalog.upstream([best_out]) if best_out is not None else set()
     good = [c.name for c in outputs if c.score > 0 and not c.concerns]
     needed_by_any = catalog.upstream(good) if good else set()
     ups = {name: catalog.upstream([name]) for name in good[1:6]}
@@ -175,30 +173,26 @@ def _graph_inputs(
         if op.name in excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
-        score, why = 0.0, []
+        why: list[str] = []
+        default, kind = None, "placeholder"
         if op.type in DEFAULT_PLACEHOLDER_OPS:
-            default = _default_of(catalog, op)
-            score += 1
+            default, kind, score = _default_of(catalog, op), "switch", 1.0
             why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
-            kind = "switch"
-        else:
-            default, kind = None, "placeholder"
             if op.name in needed_by_best:
-                score += 8
-                why.append(f"Placeholder: must be fed; feeds {best_out}")
-            elif op.name in needed_by_any:
-                score += 5
-                fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
-                why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
-            else:
-                score += 2
-                why.append(
-                    "Placeholder: feeds no suggested output (a label or training input): "
-                    "leave it unfed"
-                )
-        if kind == "switch" and op.name in needed_by_best:
-            score += 3
-            why.append(f"feeds {best_out}")
+                score += 3
+                why.append(f"feeds {best_out}")
+        elif op.name in needed_by_best:
+            score = 8.0
+            why.append(f"Placeholder: must be fed; feeds {best_out}")
+        elif op.name in needed_by_any:
+            score = 5.0
+            fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
+            why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
+        else:
+            score = 2.0
+            why.append(
+                "Placeholder: feeds no suggested output (a label or training input): leave it unfed"
+            )
         if op.name in facts.labels:
             score -= 2
             why.append(f"read as labels by {facts.labels[op.name]}")
@@ -233,8 +227,7 @@ def _pipeline_candidates(
         feature = f", feature {p.feature!r}" if p.feature else ""
         why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
         readers = [c for c in catalog.tensor(p.tensor).consumers if c not in facts.excluded]
-        used_by_best = best_out is not None and any(r in needed_by_best for r in readers)
-        if used_by_best:
+        if best_out is not None and any(r in needed_by_best for r in readers):
             score = 8.5
             why.append(f"must be fed for {best_out}")
         elif any(r in needed_by_any for r in readers):
@@ -242,8 +235,7 @@ def _pipeline_candidates(
         else:
             score = 2.0
             why.append("no suggested output needs it (a label?): leave it unfed")
-        label_of = facts.labels.get(p.tensor)
-        if label_of:
+        if label_of := facts.labels.get(p.tensor):
             score -= 2
             why.append(f"read as labels by {label_of}")
         out.append(candidate(catalog, p.tensor, score, why, "pipeline", p.feature))

@@ -32,11 +32,9 @@ def read_variables(model: V1Model) -> dict[str, Any]:
     ``MissingVariablesError``: no checkpoint, an unreadable one, a saved variable missing."""
     import numpy as np  # lazy: loading a model needs no numpy
 
-    names = [v.name for v in model.variables]
-    if not names:
+    if not (names := [v.name for v in model.variables]):
         return {}
-    prefix = model.checkpoint_prefix
-    if prefix is None:
+    if (prefix := model.checkpoint_prefix) is None:
         raise MissingVariablesError(
             f"{model.path} has {len(names)} variables but no checkpoint: load the SavedModel "
             "folder or the .meta file beside its checkpoint"

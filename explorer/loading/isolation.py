@@ -106,8 +106,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
     except OSError:
         return  # the restore in the session reports a missing checkpoint with its own message
     key = (str(index.resolve()), st.st_mtime, st.st_size)
-    shapes = _CKPT_CACHE.get(key)
-    if shapes is None:
+    if (shapes := _CKPT_CACHE.get(key)) is None:
         reply = _WORKER.request(
             {"op": "checkpoint", "prefix": prefix}, b"", limit, Path(prefix), "reading it"
         )
@@ -118,8 +117,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
             )
         shapes = reply["shapes"]
         _CKPT_CACHE[key] = shapes
-    problem = checkpoint_mismatch(model.variables, shapes)
-    if problem:
+    if problem := checkpoint_mismatch(model.variables, shapes):
         raise MissingVariablesError(
             f"checkpoint {prefix} is of another graph ({problem}): restore the variables "
             f"exported with {model.path}"
@@ -199,8 +197,7 @@ class _Worker:
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
                 self.proc.stdin.write(payload)
                 self.proc.stdin.flush()
-            reply = self._read_reply(time.monotonic() + limit)
-            if reply is not None:
+            if (reply := self._read_reply(time.monotonic() + limit)) is not None:
                 return reply
             if self.proc.poll() is None:  # still running: it hung
                 self.stop()
@@ -300,8 +297,7 @@ def worker_main() -> int:
 
     send({"status": "ready", "tf": tf_mod.__version__})
     while True:
-        header = inp.readline()
-        if not header:
+        if not (header := inp.readline()):
             return 0
         req = json.loads(header)
         payload = inp.read(req["size"]) if req["size"] else b""

@@ -74,8 +74,7 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
             if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
         )
     names = keep | set(cut)
-    mg = meta_graph_with(model.meta_graph, new_gd)
-    if mg is not None:
+    if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
         drop_dangling(mg, names)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
             del mg.signature_def[key]

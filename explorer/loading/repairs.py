@@ -31,8 +31,7 @@ _PROTO_COLLECTIONS = {
 def repair(model: V1Model) -> None:
     """Fix in memory, with a note each: collection entries naming no node are dropped; a
     signature input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
-    mg = model.meta_graph
-    if mg is None:
+    if (mg := model.meta_graph) is None:
         return
     nodes = {n.name: n for n in model.graph_def.node}
     for key, bad in drop_dangling(mg, nodes).items():

@@ -101,12 +101,10 @@ def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Grap
     ``SessionError``: a replacement failed or returned too few outputs."""
     replacements = model.replacements
     nodes = list(graph_def.node)
-    replaced = {n.name for n in nodes if n.op in replacements}
-    if not replaced:
+    if not (replaced := {n.name for n in nodes if n.op in replacements}):
         return graph_def
     for fn in graph_def.library.function:
-        used = sorted({n.op for n in fn.node_def if n.op in replacements})
-        if used:
+        if used := sorted({n.op for n in fn.node_def if n.op in replacements}):
             raise UnsupportedOpError(
                 f"{model.path}: {', '.join(used)} is used inside function "
                 f"{fn.signature.name!r}; replacements apply to top-level nodes only: "

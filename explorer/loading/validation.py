@@ -90,8 +90,7 @@ def _check_dims(dims: list[int], n: NodeDef, key: str, path: Path, known: bool) 
 
 def recursive_functions(graph_def: GraphDef) -> list[str]:
     """The first cycle of library functions calling each other (``[]`` when there is none)."""
-    functions = {f.signature.name: f for f in graph_def.library.function}
-    if not functions:
+    if not (functions := {f.signature.name: f for f in graph_def.library.function}):
         return []
     calls = {
         name: [c for n in f.node_def for c in function_calls(n, functions, strings=False)]
@@ -106,8 +105,7 @@ def recursive_functions(graph_def: GraphDef) -> list[str]:
         state[start] = 1
         while stack:
             name, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
+            if (nxt := next(it, None)) is None:
                 state[name] = 2
                 stack.pop()
                 path.pop()

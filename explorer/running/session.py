@@ -55,8 +55,7 @@ class ModelSession:
 
     def _restore(self) -> None:
         model = self.model
-        variables = model.variables
-        if not variables:
+        if not model.variables:
             return
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(no_checkpoint(model))
@@ -84,8 +83,7 @@ class ModelSession:
 
     def _initialize(self) -> None:
         feeds = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
-        ops = init_op_names(self.model, self.graph)
-        if not ops:
+        if not (ops := init_op_names(self.model, self.graph)):
             return
         try:
             self._bounded(lambda: self.session.run(ops, feeds), "initialising tables/assets")
@@ -204,8 +202,7 @@ def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
 
 def _feed_fix(message: str) -> str:
     """The fix for a feed TensorFlow refused: for a shape, the ``--shape`` flag it needs."""
-    m = re.search(r"for Tensor '?([^\s',]+)'?, which has shape '?\(?([^)']*)\)?", message)
-    if m:
+    if m := re.search(r"for Tensor '?([^\s',]+)'?, which has shape '?\(?([^)']*)\)?", message):
         dims = [d.strip() for d in m.group(2).replace("[", "").replace("]", "").split(",")]
         dims = ["-1" if d in ("None", "?", "") else d for d in dims if d or len(dims) == 1]
         flag = f"--shape {m.group(1)}={','.join(dims)}" if dims and dims != ["-1"] else ""

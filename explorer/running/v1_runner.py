@@ -165,8 +165,7 @@ def _check_outputs_fed(
     unfed = [n.name for n in model.graph_def.node if n.name in ran and n.op in PLACEHOLDER_OPS]
     for key, spec in outputs.items() if unfed else ():
         needs = ops_that_run(model.graph_def, spec_tensors({key: spec}), fed).ops
-        cur = next((p for p in unfed if p in needs), None)
-        if cur is not None:
+        if (cur := next((p for p in unfed if p in needs), None)) is not None:
             raise FeedError(
                 f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
                 "not among the inputs: add it to inputs (CLI: --inputs)"
