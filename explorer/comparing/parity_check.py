@@ -29,7 +29,7 @@ from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import default_io
-from explorer.loading.model import V1Model, as_model
+from explorer.loading.model import V1Model, as_model, meta_graph_with
 from explorer.running.v1_runner import V1Runner
 
 if TYPE_CHECKING:
@@ -529,14 +529,12 @@ def _remedied_copy(
     for node in gd.node:
         if node.name in switches:
             neutral, label = switch_of(node.name)
-            dtype = node.attr["dtype"]
-            value = np.asarray(neutral, dtype=numpy_dtype(dtype_name(dtype.type)))
+            dtype = node.attr["dtype"].type
+            value = np.asarray(neutral, dtype=numpy_dtype(dtype_name(dtype)))
             node.op = "Const"
             del node.input[:]
-            keep = type(dtype)()
-            keep.CopyFrom(dtype)
             node.ClearField("attr")
-            node.attr["dtype"].CopyFrom(keep)
+            node.attr["dtype"].type = dtype
             node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(value))
             what.append(f"set {node.name}={neutral!r} ({label})")
         elif node.name in random_ops and node.attr["seed"].i == 0 and node.attr["seed2"].i == 0:
@@ -544,10 +542,6 @@ def _remedied_copy(
             node.attr["seed2"].i = 1 + random_ops.index(node.name)
     if seeded := [n for n in random_ops if n not in switches]:
         what.append(f"seeded {', '.join(seeded)}")
-    mg = None
-    if v1.meta_graph is not None:
-        mg = type(v1.meta_graph)()
-        mg.CopyFrom(v1.meta_graph)
-        mg.graph_def.CopyFrom(gd)
+    mg = meta_graph_with(v1.meta_graph, gd)
     copy = dataclasses.replace(v1, graph_def=gd, meta_graph=mg, _signatures=None)
     return copy, what

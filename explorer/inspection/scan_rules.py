@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from explorer.graph.index import graph_index
@@ -39,16 +40,9 @@ def _finding(
     return Finding(rule, severity, names, message, **extra)
 
 
-def _kinds(by_type: Mapping[str, Collection[Any]]) -> str:
+def _kinds(counts: Mapping[str, int]) -> str:
     """``"Merge×2, Switch×2"``: how many ops of each type, types sorted."""
-    return ", ".join(f"{t}×{len(v)}" for t, v in sorted(by_type.items()))
-
-
-def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
-    out: dict[str, list[NodeRef]] = {}
-    for ref in refs:
-        out.setdefault(ref.node.op, []).append(ref)
-    return out
+    return ", ".join(f"{t}×{n}" for t, n in sorted(counts.items()))
 
 
 @rule(name="load-note")
@@ -117,7 +111,7 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     if not readers:
         return
     nodes = sorted(n for names in readers.values() for n in names)
-    kinds = _kinds(readers)
+    kinds = _kinds({t: len(names) for t, names in readers.items()})
     message = (
         f"ops taking variables by reference ({kinds}): in TF2 each needs its resource "
         "counterpart (AssignVariableOp, ResourceApply*, ReadVariableOp for saves)"
@@ -127,7 +121,7 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 @rule(*V1_CONTROL_FLOW_OPS, name="v1-control-flow")
 def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    kinds = _kinds(_by_op(refs))
+    kinds = _kinds(Counter(r.node.op for r in refs))
     message = (
         f"v1 control flow ({kinds}) from tf.cond/tf.while_loop without control flow v2: runs in "
         "the v1 session and wrapped functions, but tensors inside an untaken branch are dead "
@@ -142,7 +136,7 @@ def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     feed = "feed the tensors after the reader instead"
     if dequeues:
         feed = f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
-    kinds = _kinds(_by_op(refs))
+    kinds = _kinds(Counter(r.node.op for r in refs))
     message = (
         f"input-pipeline queues/readers ({kinds}): session.run blocks until queue runners fill "
         f"them, and readers read files; {feed}"
