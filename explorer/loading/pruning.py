@@ -75,7 +75,7 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
         )
     names = keep | set(cut)
     if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
-        drop_dangling(mg, names)
+        drop_dangling(mg, names, values=True)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
             del mg.signature_def[key]
     return dataclasses.replace(model, graph_def=new_gd, meta_graph=mg, _signatures=None)

@@ -58,8 +58,11 @@ def repair(model: V1Model) -> None:
                 info.dtype = want
 
 
-def drop_dangling(mg: MetaGraphDef, present: Collection[str]) -> dict[str, list[Any]]:
-    """Drop the collection entries naming an op not in ``present``; key -> the dropped."""
+def drop_dangling(
+    mg: MetaGraphDef, present: Collection[str], values: bool = False
+) -> dict[str, list[Any]]:
+    """Drop the collection entries naming an op not in ``present`` (with ``values``, a
+    control-flow context's values too); key -> the dropped."""
     dropped = {}
     for key in sorted(mg.collection_def):
         col = mg.collection_def[key]
@@ -67,20 +70,20 @@ def drop_dangling(mg: MetaGraphDef, present: Collection[str]) -> dict[str, list[
         if kind == "node_list":
             bad = [v for v in col.node_list.value if op_name(v) not in present]
         elif kind == "bytes_list" and key in _PROTO_COLLECTIONS:
-            bad = [v for v in col.bytes_list.value if not _names_present(key, v, present)]
+            bad = [v for v in col.bytes_list.value if not _names_present(key, v, present, values)]
         else:
             continue
         if bad:
-            values = getattr(col, kind).value
-            keep = [v for v in values if v not in bad]
-            del values[:]
-            values.extend(keep)
+            entries = getattr(col, kind).value
+            keep = [v for v in entries if v not in bad]
+            del entries[:]
+            entries.extend(keep)
             dropped[key] = bad
     return dropped
 
 
-def _names_present(key: str, raw: bytes, present: Collection[str]) -> bool:
-    """Whether ``raw`` parses and the ops it names (as TF's ``from_proto`` reads) are present."""
+def _names_present(key: str, raw: bytes, present: Collection[str], values: bool) -> bool:
+    """Whether ``raw`` parses and the ops its ``*_name(s)`` fields name are present."""
     module, cls = _PROTO_COLLECTIONS[key]
     msg = getattr(getattr(protos, module), cls)()
     try:
@@ -94,5 +97,5 @@ def _names_present(key: str, raw: bytes, present: Collection[str]) -> bool:
         for v in ([value] if isinstance(value, str) else value)
     ]
     context = getattr(msg, "values_def", None)
-    names += context.values if context is not None else []
+    names += context.values if values and context is not None else []
     return bool(names) and all(op_name(v) in present for v in names)
