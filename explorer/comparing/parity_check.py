@@ -140,14 +140,11 @@ def parity(
     worst: int = 5,
     progress: Progress | None = None,
 ) -> ParitySummary:
-    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
-
-    ``signatures`` to compare (default: all, or the default io as ``serving_default``), or
-    ``inputs``/``outputs`` tensor names. ``source``: the feeds (:func:`feed_source`); the user's
-    data streams, with the ``worst`` examples per output in ``report.examples``. ``remedy``: see
-    the module. ``progress``: ``fn(signature, done, total)`` after each batch and at the end.
-    Raises ParityError, FeedError, SessionError, DataError (a bad record), TensorNotFoundError.
-    """
+    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
+    ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
+    ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
+    examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
+    Raises ParityError, FeedError, SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     names = [t.signature for t in targets]

@@ -238,12 +238,9 @@ class ExampleErrors(_Record):
 
 @dataclass
 class ParityReport(_Judged, _Record):
-    """The comparison of one signature's outputs (key -> :class:`OutputComparison`).
-    ``stateful``: both sides ran the same calls from fresh state (no v1 self-check); ``remedy``:
-    what made nondeterministic outputs comparable; ``arrays``: key -> (a, b) of the first batch
-    (not in JSON); on the user's data, ``examples`` (key -> :class:`ExampleErrors`) and ``data``
-    (source, examples, timings). :attr:`status`: ``failed`` over ``nondeterministic`` over
-    ``passed`` (truthy)."""
+    """The comparison of one signature's outputs (key -> :class:`OutputComparison`);
+    ``stateful``: both sides ran from fresh state (no v1 self-check); ``arrays``: the first batch
+    (not in JSON); on the user's data, ``examples`` and ``data`` (source, timings)."""
 
     name: str
     outputs: dict[str, OutputComparison]
