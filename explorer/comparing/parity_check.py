@@ -258,7 +258,9 @@ def run_sides(
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
 ) -> set[str]:
-    """The one loop of v1 (and its self-``check``) against v2 into ``acc``; v1's unstable keys."""
+    """The one loop: per ``(feeds, batch)`` v1 runs (and its self-``check``), then v2 on the same
+    feeds (keys mapped by ``in_map``/``out_map``, missing ones from ``defaults``), both into
+    ``acc``. Returns the keys v1 disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
