@@ -1,5 +1,4 @@
-"""Lazy exports (PEP 562): a namespace's public names are imported from their homes on first use,
-so that ``import explorer`` (or ``explorer.widgets``, ``explorer.records``) imports no step."""
+"""Lazy exports (PEP 562): ``import explorer`` imports no step until a name is used."""
 
 from __future__ import annotations
 
@@ -12,9 +11,7 @@ from typing import Any
 def lazy_exports(
     namespace: str, homes: Mapping[str, tuple[str, ...]], submodules: tuple[str, ...] = ()
 ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
-    """``__all__``, ``__getattr__`` and ``__dir__`` of the module ``namespace``: ``homes`` maps a
-    module under ``explorer`` (``"loading.model"``) to the names it defines, imported on first
-    access and kept; ``submodules`` of ``namespace`` are imported on first access too."""
+    """``__all__``, ``__getattr__``, ``__dir__`` of ``namespace``: ``homes``: module -> names."""
     home = {name: module for module, names in homes.items() for name in names}
     cache = vars(sys.modules[namespace])
 

@@ -1,9 +1,4 @@
-"""Lazy access to TensorFlow: the first call imports it, without its native start-up lines.
-
-TensorFlow writes lines on fd 2 while loading, before it reads ``TF_CPP_MIN_LOG_LEVEL``: the first
-``import tensorflow`` (anyone's: an import hook) runs with that level at 3 unless set and fd 2
-captured, lines worth showing written back; the ``tensorflow``/``absl`` loggers go to ERROR unless
-set. Verbose mode (:func:`configure`, ``--verbose``, ``TF1_EXPLORER_VERBOSE=1``) hides nothing."""
+"""Lazy TensorFlow: its first import runs with fd 2 captured (``--verbose`` shows all)."""
 
 from __future__ import annotations
 
@@ -39,8 +34,7 @@ def verbose() -> bool:
 
 
 def configure(verbose: bool) -> None:
-    """Show every native log line from now on, or not (the CLI's ``--verbose``); child processes
-    follow (``TF1_EXPLORER_VERBOSE``); ``TF_CPP_MIN_LOG_LEVEL=0`` unless the user set it."""
+    """Show every native log line from now on, or not (the CLI's ``--verbose``; children too)."""
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
         os.environ.setdefault(LEVEL_ENV, "0")
@@ -49,8 +43,7 @@ def configure(verbose: bool) -> None:
 
 
 def quiet_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A copy of ``env`` (default ``os.environ``) for a child process that imports TensorFlow:
-    ``TF_CPP_MIN_LOG_LEVEL`` 3 (0 when verbose) unless set, and the verbose flag passed on."""
+    """``env`` (default ``os.environ``) for a child that imports TensorFlow, as quiet as this."""
     out = dict(os.environ if env is None else env)
     out.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
     if verbose():
@@ -67,13 +60,11 @@ def tf() -> ModuleType:
 
 
 def tf1() -> ModuleType:
-    """``tf.compat.v1``."""
     return tf().compat.v1
 
 
 def install() -> None:
-    """Quiet the first ``import tensorflow`` of this process, whoever asks for it: a finder at the
-    head of ``sys.meta_path`` wraps its loading in :func:`_quietly`. Idempotent."""
+    """Quiet the first ``import tensorflow`` of this process (a finder)."""
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietFinder) for f in sys.meta_path
     ):
@@ -91,8 +82,7 @@ class _QuietFinder(importlib.abc.MetaPathFinder):
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
+            if (spec := finder.find_spec(name, path, target)) is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
                     spec.loader = _QuietLoader(spec.loader)
                 return spec
@@ -142,15 +132,12 @@ def _quietly(load: Callable[[], None]) -> None:
 
 
 def kept_lines(text: str, level: int) -> list[str]:
-    """The lines of ``text`` (what TensorFlow wrote on fd 2 while loading) worth showing at
-    ``TF_CPP_MIN_LOG_LEVEL`` ``level``: native log lines (and their continuation lines) of that
-    severity or above, and every line that is not a native log line."""
+    """The lines TensorFlow wrote while loading worth showing at log ``level``."""
     kept: list[str] = []
     show_current = True  # whether the native line being continued is shown
     in_native = False
     for line in text.splitlines():
-        m = _NATIVE.match(line)
-        if m:
+        if m := _NATIVE.match(line):
             in_native, show_current = True, _SEVERITY[m.group(1)] >= level
         elif line.startswith(_BANNER):
             in_native, show_current = True, level <= 0
@@ -167,8 +154,7 @@ def kept_lines(text: str, level: int) -> list[str]:
 
 @contextlib.contextmanager
 def _captured_fd(fd: int) -> Iterator[Callable[[], str]]:
-    """Point ``fd`` at a temporary file for the block (restored however it ends); yields a
-    function returning the file's text."""
+    """Point ``fd`` at a temporary file for the block; yields a function reading it back."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

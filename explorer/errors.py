@@ -1,6 +1,4 @@
-"""Every error explorer raises on purpose: one base class, one subclass per kind of problem. Each
-message is one line naming the file or tensor at fault and what to do (the CLI prints it, exit 2).
-"""
+"""Every error explorer raises on purpose: one line naming what is at fault and the fix."""
 
 from __future__ import annotations
 
@@ -11,7 +9,6 @@ class ExplorerError(Exception):
     """Base class of all explorer errors. ``str(err)`` is a one-line, user-facing message."""
 
     def __init__(self, message: str) -> None:
-        # Keep messages on one line whatever the underlying library said.
         super().__init__(" ".join(str(message).split()))
 
 
@@ -64,8 +61,7 @@ class FeedError(ExplorerError):
 
 
 class DataError(FeedError):
-    """The user's data does not fit the model's inputs, or a record is bad (the message names
-    the file, the record and the feature)."""
+    """The user's data does not fit the model's inputs, or a record is bad."""
 
 
 class ConversionError(ExplorerError):
@@ -80,27 +76,20 @@ class ParityError(ExplorerError):
     """A comparison could not be made (nothing to compare, mismatched outputs)."""
 
 
-# TF 2.x run errors open with "Graph execution error:", where the node was defined, and a
-# Python traceback; none of it says what went wrong.
+# TF 2.x run errors open with "Graph execution error:", where the node was defined, a traceback.
 _TF_NOISE = ("Graph execution error", "Detected at node", "Node:", "[[", "File ")
 _TF_WRAPPING = re.compile(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:[^\]]*\].*$")
-
-
 # C0/C1 controls, DEL, and the Unicode bidi and line separators a terminal or browser acts on.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def plain(text: object) -> str:
-    """Text from a model (a name, a key, a path, a message) made safe to show anywhere: every
-    control character (newlines, ``\\r``, ANSI/OSC escapes, bidi overrides) becomes a visible
-    escape such as ``\\x1b``, so a model can neither rewrite a terminal nor forge a line."""
+    """Text from a model safe to show: control characters as visible escapes (``\\x1b``)."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 def first_line(e: BaseException, limit: int = 300) -> str:
-    """The one line of an exception worth showing: its first line that is not TensorFlow's
-    boilerplate (traceback lines, ``Graph execution error``, a ``{{function_node ...}}`` prefix,
-    an ``[Op:...]`` suffix), at most ``limit`` characters."""
+    """The first line of ``e`` that is not TensorFlow's boilerplate, at most ``limit`` long."""
     msg = getattr(e, "message", None) or str(e) or type(e).__name__
     lines = [ln.strip() for ln in str(msg).strip().splitlines() if ln.strip()]
     useful = [ln for ln in lines if not ln.startswith(_TF_NOISE) and "most recent call" not in ln]

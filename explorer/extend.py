@@ -1,10 +1,4 @@
-"""The public home of everything that teaches explorer about an op type: one import for extensions.
-
-Each decorator registers into one :class:`~explorer.graph.registry.OpRegistry`, which refuses a
-second entry for an op type (``@extend.keras_op("MyOp")``, ``@extend.scan_rule("MyOp",
-name="my-op")``, ...; the guide "Extending per-op knowledge" lists what each teaches). Fixed
-tables are plain constants: :mod:`explorer.graph.op_families`, ``feeding.switches.SWITCHES``.
-"""
+"""The public home of the decorators that teach explorer about an op type (one registry each)."""
 
 from __future__ import annotations
 

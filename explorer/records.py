@@ -1,5 +1,4 @@
-"""The records the verbs give and take, and the runner interface, each re-exported from its home
-(``from explorer.records import ParityReport``); names resolve on first use (no TensorFlow)."""
+"""The records the verbs give and take, re-exported from their homes, resolved on use."""
 
 from __future__ import annotations
 

@@ -10,11 +10,7 @@ from explorer._tf import tf
 
 
 def numerics_environment() -> dict[str, Any]:
-    """What affects the numbers of a run on this machine, as JSON-ready builtins: versions
-    (``tensorflow``, ``numpy``, ``python``), ``platform``, ``machine``, ``TF_ENABLE_ONEDNN_OPTS``
-    (or ``unset``), ``onednn`` (in effect), ``op_determinism``, ``TF_DETERMINISTIC_OPS``,
-    ``intra_op_threads``/``inter_op_threads`` (0: TF picks), ``cpu_count``, ``devices``,
-    ``cuda_build``."""
+    """What affects the numbers of a run on this machine, as JSON-ready builtins."""
     import numpy as np
 
     tfm = tf()

@@ -1,8 +1,4 @@
-"""Outputs(v1) x Outputs(v2) -> :class:`~explorer.records.ParityReport`: the one comparator,
-which parity, the first divergence and the rewrite check feed. :class:`Comparator` takes both
-sides batch by batch and keeps running figures only (median and p99 from a log histogram, at most
-3.7% high), per-example figures and the ``worst`` examples when given each ``Batch``; comparators
-merge exactly."""
+"""The one comparator (:class:`Comparator`): v1 against v2, batch by batch, merged exactly."""
 
 from __future__ import annotations
 
@@ -35,8 +31,7 @@ WORST_VALUES = 8  # values of each side shown per worst example
 
 
 class LogHistogram:
-    """Counts of non-negative values: exact zeros, infinities, and log10 bins of 1/64 decade
-    (bin ``i`` holds ``[10**(i/64), 10**((i+1)/64))``) over the range seen; merges exactly."""
+    """Counts of non-negative values: zeros, infinities, log10 bins of 1/64 decade; merges."""
 
     def __init__(self) -> None:
         self.start = 0  # the bin of counts[0]
@@ -80,8 +75,7 @@ class LogHistogram:
             self._put(other.start, other.counts)
 
     def quantile(self, q: float) -> float | None:
-        """The ``q`` quantile (nearest rank): 0 or inf exactly, else the upper edge of its bin
-        (capped at the largest value seen)."""
+        """The ``q`` quantile (nearest rank): 0 or inf exactly, else its bin's upper edge."""
         n = self.total
         if n == 0:
             return None
@@ -122,8 +116,6 @@ def _max(x: float | None, y: float | None) -> float | None:
 
 
 class _Output:
-    """Running figures of one output key."""
-
     def __init__(self, key: str, tolerance: Tolerance, worst: int) -> None:
         self.key, self.k = key, worst
         self.atol, self.rtol = tolerance.of(key)
@@ -252,7 +244,6 @@ class _Output:
             heapq.heapreplace(self.heap, item)
 
     def merge(self, other: _Output) -> None:
-        """Fold in the figures of ``other`` (the same key over other batches)."""
         if other.rec is None:
             return
         if self.rec is None:
@@ -288,8 +279,7 @@ class _Output:
             rec = OutputComparison(**{f: getattr(rec, f) for f in keep}, status=FAILED)
             rec.batches = self.rec.batches
         elif rec.count and rec.dtype_a not in ("string", "bool"):
-            n = self.abs_hist.total
-            if n:
+            if n := self.abs_hist.total:
                 rec.mean_abs = self.sum_abs / n
                 rec.mean_rel = math.inf if self.rel_inf else self.sum_rel / n
                 for kind, h in (("abs", self.abs_hist), ("rel", self.rel_hist)):
@@ -333,8 +323,7 @@ def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
 
 
 class Comparator:
-    """v1 (``a``) against v2 (``b``) one batch at a time under ``tolerance``, keeping the
-    ``worst`` examples per output; :meth:`report` gives the ``ParityReport`` named ``name``."""
+    """v1 (``a``) against v2 (``b``) one batch at a time, keeping the ``worst`` examples."""
 
     def __init__(
         self, tolerance: Tolerance | None = None, *, worst: int = 5, name: str = "outputs"
@@ -346,9 +335,7 @@ class Comparator:
         self.batches = 0
 
     def add(self, a: Outputs, b: Outputs, batch: Batch | None = None) -> None:
-        """One batch of outputs on each side (the same keys); ``batch`` (a
-        :class:`~explorer.feeding.data.sources.Batch`) gives the examples' indices, where they
-        came from and their inputs, for per-example figures."""
+        """One batch of outputs per side; ``batch``: its examples, for per-example figures."""
         fa, fb = _flatten_sparse(a), _flatten_sparse(b)
         keys = set(self.outputs) if self.outputs else set(fa)
         if set(fa) != keys or set(fb) != keys:
@@ -414,15 +401,9 @@ def compare(
     per_output: Mapping[str, Any] | None = None,
     name: str = "outputs",
 ) -> ParityReport:
-    """Compare outputs ``a`` (the reference, v1) with outputs ``b`` (v2) element by element.
-
-    ``outputs_a``/``outputs_b``: key -> array for one batch, or a list of such dicts (as many on
-    both sides); sparse values are compared part by part (``key_indices``, ``key_values``,
-    ``key_dense_shape``). ``tolerance``: a :class:`~explorer.comparing.records.Tolerance`, or
-    ``atol``, ``rtol`` and ``per_output`` as for it. Returns a :class:`ParityReport` named
-    ``name``, truthy when every output passed. ``ParityError``: nothing to compare, or batches or
-    output keys that differ between the sides.
-    """
+    """Compare outputs ``a`` (v1) with ``b`` (v2) element by element: key -> array for one batch,
+    or a list of such dicts (sparse values part by part, ``key_values``...). ``ParityError``:
+    nothing to compare, or batches or keys that differ between the sides."""
     batches_a, batches_b = _as_batches(outputs_a, "a"), _as_batches(outputs_b, "b")
     if len(batches_a) != len(batches_b):
         raise ParityError(

@@ -1,8 +1,6 @@
-"""``parity()`` and the one parity loop (:func:`run_sides`): per batch of a feed source, v1 runs
-twice (an output that differs from itself is *nondeterministic*: reported, never failed; stateful
-signatures skip this) and v2 once, into one :class:`~explorer.comparing.outputs.Comparator`.
-``remedy=True`` feeds keep_prob-like inputs their neutral value, else converts afresh a copy of v1
-with switches made constants and random ops seeded."""
+"""``parity()`` and the one parity loop (:func:`run_sides`): v1 runs twice (an output differing
+from itself is *nondeterministic*, never failed) and v2 once. ``remedy=True`` feeds switches their
+neutral value, else converts afresh a copy of v1 with switches made constants, random ops seeded."""
 
 from __future__ import annotations
 
@@ -31,7 +29,7 @@ from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import default_io
-from explorer.loading.model import V1Model, as_model
+from explorer.loading.model import V1Model, as_model, meta_graph_with
 from explorer.running.v1_runner import V1Runner
 
 if TYPE_CHECKING:
@@ -43,10 +41,9 @@ Progress = Callable[[str, int, "int | None"], None]
 
 @dataclasses.dataclass(frozen=True)
 class Sampled:
-    """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``;
-    ``shapes``/``ranges``: input key -> shape / ``(low, high)``). ``feeds`` gives arrays instead:
-    one batch (input key -> array), a list of batches, or signature name -> either; inputs not
-    given are sampled (PlaceholderWithDefault keys get their default value on the v2 side)."""
+    """Generated feeds: ``batches`` batches of ``batch_size`` (batch ``i`` seeded ``seed + i``).
+    ``feeds`` gives arrays instead: one batch, a list of batches, or signature name -> either;
+    inputs not given are sampled."""
 
     batches: int = 3
     seed: int = 0
@@ -78,15 +75,12 @@ Source = Sampled | DataSource
 
 def feed_source(source: Any) -> Source:
     """A feed source: ``None`` (3 sampled batches), a :class:`Sampled`, a ``DataSource``, given
-    arrays (a dict of arrays / ``Feeds``, a list of them, or signature name -> either), or a
-    path for :func:`explorer.data`."""
+    arrays (as ``Sampled.feeds``), or a path for :func:`explorer.data`."""
     if source is None:
         return Sampled()
     if isinstance(source, (Sampled, DataSource)):
         return source
-    if isinstance(source, (str, os.PathLike)):
-        return data(source)
-    return Sampled(feeds=source)
+    return data(source) if isinstance(source, (str, os.PathLike)) else Sampled(feeds=source)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,21 +126,6 @@ class _Plan:
         return self.source.seed if isinstance(self.source, Sampled) else 0
 
 
-class _FreshV2:
-    """The v2 side; a saved copy of an in-memory V2Model gives stateful signatures fresh state."""
-
-    def __init__(self, v2: V2Model | str | os.PathLike[str], tmp: Path) -> None:
-        self.v2, self.tmp = v2, tmp
-        self._saved: Path | None = None
-
-    def source(self, stateful: bool) -> Any:
-        if stateful and isinstance(self.v2, V2Model):
-            if self._saved is None:
-                self._saved = self.v2.save(self.tmp / "v2")
-            return self._saved
-        return self.v2
-
-
 def parity(
     v1_model: V1Model | str | os.PathLike[str],
     v2: V2Model | str | os.PathLike[str],
@@ -161,36 +140,30 @@ def parity(
     worst: int = 5,
     progress: Progress | None = None,
 ) -> ParitySummary:
-    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder).
-
-    ``signatures``: names to compare (default: all, or the default inputs/outputs as
-    ``serving_default``), or ``inputs``/``outputs`` tensor names (``v2`` converted with the same).
-    ``source``: the feeds (:func:`feed_source`); the user's data streams in bounded memory, with
-    per-example figures (``worst`` examples per output) in ``report.examples``/``report.data``.
-    ``tolerance``: 1e-5/1e-5, no NaN/Inf by default. ``remedy``: see the module.
-    ``allow_unsafe``: run file-system or PyFunc ops. ``progress``: ``fn(signature, done, total)``
-    after each batch (``total``: the data's ``limit`` or ``None``) and at each signature's end.
-
-    Returns a :class:`~explorer.records.ParitySummary`, truthy when every signature passed.
-    Raises ParityError (nothing to compare, outputs that do not correspond), FeedError /
-    SessionError, DataError for a bad record, TensorNotFoundError.
-    """
+    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
+    ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
+    ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
+    examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
+    Raises ParityError, FeedError, SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     names = [t.signature for t in targets]
     plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
     given = plan.source
     reports: dict[str, ParityReport] = {}
+    saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
-        fresh = _FreshV2(v2, Path(tmp))
         for target in targets:
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
             if isinstance(given, Sampled):  # given arrays per signature: this one's
                 plan = dataclasses.replace(plan, source=given.only(target.signature, names))
-            run = _stream(v1, fresh.source(stateful), target, plan, stateful=stateful)
+            side = v2
+            if stateful and isinstance(v2, V2Model):
+                saved = side = saved or v2.save(Path(tmp) / "v2")
+            run = _stream(v1, side, target, plan, stateful=stateful)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic:
-                report = _remedy(v1, fresh, target, run, plan)
+                report = _remedy(v1, v2, target, run, plan)
             reports[target.name] = report
     return ParitySummary(reports, numerics_environment(), plan.seed)
 
@@ -216,8 +189,7 @@ def _targets(
 def custom_io(
     v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Custom ``inputs``/``outputs`` as tensor names of ``v1``, each checked to exist
-    (TensorNotFoundError); ``ParityError`` with a signature too, or without outputs."""
+    """Custom ``inputs``/``outputs`` as checked tensor names of ``v1`` (ParityError)."""
     if signature_too:
         raise ParityError(
             "give either signatures or inputs/outputs, not both (CLI: --signature or "
@@ -286,10 +258,9 @@ def run_sides(
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
     after: Callable[[int, Batch | None], None] | None = None,
 ) -> set[str]:
-    """The one loop of v1 against v2: per ``(feeds, batch)``, v1 runs (and ``check``, v1's
-    self-check, on the same feeds), v2 runs on the same feeds (keys mapped by ``in_map`` /
-    ``out_map``; v2-required inputs the feeds lack from ``defaults(keys)``), and both sides'
-    outputs go into ``acc``. Returns the output keys v1 disagreed with itself on."""
+    """The one loop: per ``(feeds, batch)`` v1 runs (and its self-``check``), then v2 on the same
+    feeds (keys mapped by ``in_map``/``out_map``, missing ones from ``defaults``), both into
+    ``acc``. Returns the keys v1 disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
@@ -370,8 +341,7 @@ def _stream(
     twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
 ) -> _Run:
-    """One report of v1 (self-checked unless ``stateful``; ``twin``: by a second fresh session)
-    against v2 over the plan's source."""
+    """One report of v1 (self-checked unless ``stateful``) against v2 over the source."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
@@ -448,8 +418,7 @@ def _stream(
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:
-    """Raise ``DataError`` naming the first record of a refused batch that v1 refuses alone;
-    return when each runs alone (the batch as a whole is the problem: the caller re-raises)."""
+    """Raise ``DataError`` naming the first record of a refused batch that v1 refuses alone."""
     for row in range(batch.rows):
         one = {
             k: take_rows(v, row, row + 1) if rows_of(v) == batch.rows else v
@@ -466,8 +435,7 @@ def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> Non
             ) from None
 
 
-RACY = "TF1 leaves its value open"
-"""The start of the reason given to an output that reads state the same call updates."""
+RACY = "TF1 leaves its value open"  # the reason of an output reading what its call updates
 
 
 def _judge(v1: V1Model, run: _Run, stateful: bool) -> ParityReport:
@@ -508,7 +476,7 @@ def _of(rec_key: str, key: str) -> bool:
     return rec_key == key or rec_key.startswith(f"{key}_")
 
 
-def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Plan) -> ParityReport:
+def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> ParityReport:
     bad = [k for k, r in run.report.outputs.items() if r.status == NONDETERMINISTIC]
     if all(run.report.outputs[k].reason.startswith(RACY) for k in bad):
         return run.report  # reads racing writes in one call: no switch or seed orders them
@@ -522,7 +490,7 @@ def _remedy(v1: V1Model, fresh: _FreshV2, target: _Target, run: _Run, plan: _Pla
             overrides[key] = np.asarray(found[0], dtype=numpy_dtype(spec.dtype))
             done.append(f"fed {key}={found[0]!r} ({found[1]})")
     if overrides:
-        rerun = _stream(v1, fresh.source(False), target, plan, stateful=False, overrides=overrides)
+        rerun = _stream(v1, v2, target, plan, stateful=False, overrides=overrides)
         fixed = _judge(v1, rerun, False)
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"
@@ -560,26 +528,19 @@ def _remedied_copy(
     for node in gd.node:
         if node.name in switches:
             neutral, label = switch_of(node.name)
-            dtype = node.attr["dtype"]
-            value = np.asarray(neutral, dtype=numpy_dtype(dtype_name(dtype.type)))
+            dtype = node.attr["dtype"].type
+            value = np.asarray(neutral, dtype=numpy_dtype(dtype_name(dtype)))
             node.op = "Const"
             del node.input[:]
-            keep = type(dtype)()
-            keep.CopyFrom(dtype)
             node.ClearField("attr")
-            node.attr["dtype"].CopyFrom(keep)
+            node.attr["dtype"].type = dtype
             node.attr["value"].tensor.CopyFrom(tensor_util.make_tensor_proto(value))
             what.append(f"set {node.name}={neutral!r} ({label})")
         elif node.name in random_ops and node.attr["seed"].i == 0 and node.attr["seed2"].i == 0:
             node.attr["seed"].i = 87654321 + seed
             node.attr["seed2"].i = 1 + random_ops.index(node.name)
-    seeded = [n for n in random_ops if n not in switches]
-    if seeded:
+    if seeded := [n for n in random_ops if n not in switches]:
         what.append(f"seeded {', '.join(seeded)}")
-    mg = None
-    if v1.meta_graph is not None:
-        mg = type(v1.meta_graph)()
-        mg.CopyFrom(v1.meta_graph)
-        mg.graph_def.CopyFrom(gd)
+    mg = meta_graph_with(v1.meta_graph, gd)
     copy = dataclasses.replace(v1, graph_def=gd, meta_graph=mg, _signatures=None)
     return copy, what

@@ -1,6 +1,4 @@
-"""The typed results of a comparison, to JSON and back: :class:`Tolerance`,
-:class:`OutputComparison` (one output), :class:`ParityReport` (one signature),
-:class:`ParitySummary` (a model) and :class:`Divergence`. Plots and widgets read only these."""
+"""The typed results of a comparison, to JSON and back."""
 
 from __future__ import annotations
 
@@ -44,12 +42,9 @@ def _checked(name: str, value: Any) -> float:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """When an element of side ``b`` (v2) agrees with side ``a`` (v1, the reference):
-    ``|b - a| <= atol + rtol * |a|``. ``per_output``: output key -> ``(atol, rtol)`` or
-    ``{"atol": ..., "rtol": ...}``. ``nonfinite``: ``"refuse"`` (any NaN/Inf fails the output)
-    or ``"accept-matching"`` (the same NaN/Inf at the same place on both sides agrees); NaN/Inf
-    at different places always fail. ``ToleranceError`` names a bad value.
-    """
+    """Side ``b`` (v2) agrees with side ``a`` (v1) where ``|b - a| <= atol + rtol * |a|``.
+    ``per_output``: key -> ``(atol, rtol)`` or ``{"atol", "rtol"}``. ``nonfinite``: ``"refuse"``
+    (any NaN/Inf fails) or ``"accept-matching"`` (the same NaN/Inf at the same place agrees)."""
 
     atol: float = DEFAULT_ATOL
     rtol: float = DEFAULT_RTOL
@@ -69,7 +64,6 @@ class Tolerance:
         object.__setattr__(self, "per_output", per)
 
     def of(self, key: str) -> tuple[float, float]:
-        """``(atol, rtol)`` of output ``key``."""
         return self.per_output.get(key, (self.atol, self.rtol))
 
     @classmethod
@@ -94,15 +88,13 @@ def array_dtype(arr: Any) -> str:
     return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
 
 
-def _worst(statuses: set[str]) -> str:
-    """``failed`` over ``nondeterministic`` over ``passed``."""
+def _worst(statuses: set[str]) -> str:  # failed over nondeterministic over passed
     return next((s for s in (FAILED, NONDETERMINISTIC) if s in statuses), PASSED)
 
 
 def _verdict(status: str, outputs: list[tuple[str, Any]]) -> str:
-    """The one verdict line: ``status``, then the outputs holding NaN/Inf and their counts."""
-    found = [f"{plain(key)} ({o.nonfinite})" for key, o in outputs if o.nonfinite]
-    if not found:
+    """``status``, then the outputs holding NaN/Inf and their counts."""
+    if not (found := [f"{plain(key)} ({o.nonfinite})" for key, o in outputs if o.nonfinite]):
         return status
     return f"{status}; NaN/Inf {'accepted' if status == PASSED else 'found'} in {', '.join(found)}"
 
@@ -153,14 +145,10 @@ class _Record:
 
 @dataclass
 class OutputComparison(_Judged, _Record):
-    """How one output of side ``a`` (the reference, v1) compares with side ``b`` (v2).
-
-    Statistics over all batches, element-wise, in float64: ``abs = |b - a|``, ``rel = abs / |a|``
-    (``inf`` where ``a == 0 != b``). NaN/Inf are counted in ``nan_*``/``inf_*``, left out of the
-    statistics, and mismatch unless :attr:`Tolerance.nonfinite` accepts the same value on both
-    sides. Strings and bools are compared exactly. Truthy when ``status == "passed"``;
-    ``nondeterministic`` when side ``a`` disagreed with itself (``random_ops``: the ops).
-    """
+    """How one output of side ``a`` (v1) compares with side ``b`` (v2), over all batches in
+    float64: ``abs = |b - a|``, ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``); NaN/Inf are
+    counted in ``nan_*``/``inf_*``, not in the statistics; strings and bools compare exactly.
+    ``nondeterministic``: side ``a`` disagreed with itself (``random_ops``: the ops)."""
 
     key: str
     dtype_a: str
@@ -214,9 +202,7 @@ class OutputComparison(_Judged, _Record):
 
 @dataclass
 class WorstExample(_Record):
-    """One of the examples where v1 and v2 differ most on one output: ``index`` (0-based over
-    the data), ``where`` (``data.csv:19``), ``inputs`` (one line), ``a``/``b`` (the first values
-    of each side, flattened; ``shape``), ``max_abs`` (``None`` for exact kinds), ``mismatches``."""
+    """An example where v1 and v2 differ most on one output (``where``: ``data.csv:19``)."""
 
     index: int
     where: str
@@ -230,11 +216,8 @@ class WorstExample(_Record):
 
 @dataclass
 class ExampleErrors(_Record):
-    """Per-example figures of one output over streamed data: ``examples`` compared, ``failed``
-    (an element beyond tolerance); ``quantiles`` (``p50``/``p90``/``p99``/``max``) of each
-    example's max abs error (histogram estimates but ``max``, at most 3.7% high; ``None`` for
-    exact kinds); ``hist_*`` as in :class:`OutputComparison`; ``worst`` first (ties: the earlier);
-    ``reason``: why there are no per-example figures."""
+    """Per-example figures of one output over streamed data: ``quantiles`` of each example's max
+    abs error (at most 3.7% high, but ``max``), the ``worst`` first."""
 
     key: str
     examples: int = 0
@@ -255,17 +238,9 @@ class ExampleErrors(_Record):
 
 @dataclass
 class ParityReport(_Judged, _Record):
-    """The comparison of one set of outputs (one signature; ``outputs`` for :func:`compare`).
-
-    ``outputs``: key -> :class:`OutputComparison`; ``atol``/``rtol``: the defaults; ``stateful``:
-    v1 and v2 ran as sequences of calls from the same fresh state (no v1 self-check); ``remedy``:
-    what made nondeterministic outputs comparable; ``arrays``: key -> (a, b) of the first batch,
-    for plots (not in JSON). On the user's data: ``examples`` (key -> :class:`ExampleErrors`) and
-    ``data`` (``source``, ``examples``, ``batch_size``, ``seconds`` per side,
-    ``examples_per_second``, ``steady_examples_per_second``), in JSON only when set.
-    :attr:`status`: ``failed`` (a deterministic output mismatches), else ``nondeterministic``
-    (v1 disagrees with itself on one), else ``passed`` (truthy).
-    """
+    """The comparison of one signature's outputs (key -> :class:`OutputComparison`);
+    ``stateful``: both sides ran from fresh state (no v1 self-check); ``arrays``: the first batch
+    (not in JSON); on the user's data, ``examples`` and ``data`` (source, timings)."""
 
     name: str
     outputs: dict[str, OutputComparison]
@@ -293,12 +268,11 @@ class ParityReport(_Judged, _Record):
 
     @property
     def verdict(self) -> str:
-        """The status, with the outputs holding NaN/Inf (see :attr:`OutputComparison.nonfinite`)."""
+        """The status, with the outputs holding NaN/Inf."""
         return _verdict(self.status, list(self.outputs.items()))
 
     @property
     def random_ops(self) -> list[str]:
-        """Stateful random ops behind the nondeterministic outputs, sorted."""
         return sorted({op for o in self.outputs.values() for op in o.random_ops})
 
     def to_json(self) -> dict[str, Any]:
@@ -327,9 +301,7 @@ class ParityReport(_Judged, _Record):
 
 @dataclass
 class ParitySummary(_Judged):
-    """The result of :func:`parity`: a :class:`ParityReport` per signature and the numerics
-    environment. Truthy when every signature passed. ``to_json()`` is the CLI's JSON: ``{"passed",
-    "status", "seed", "signatures": {name: report JSON without "name"}, "environment"}``."""
+    """The result of :func:`parity`: a :class:`ParityReport` per signature; truthy if all pass."""
 
     reports: dict[str, ParityReport]
     environment: dict[str, Any] = field(default_factory=dict)
@@ -369,7 +341,7 @@ class ParitySummary(_Judged):
 
 @dataclass
 class DivergenceStep(_Record):
-    """One tensor present on both sides, in topological order: its max abs error and verdict."""
+    """One tensor present on both sides: its max abs error and verdict."""
 
     tensor: str
     op_type: str
@@ -382,12 +354,10 @@ class DivergenceStep(_Record):
 
 @dataclass
 class Divergence(_Record):
-    """Result of :func:`first_divergence`: ``steps`` (every compared tensor, v1 names, in
-    topological order), ``index`` (of the first beyond tolerance; ``None``: none), ``inputs``
-    (that op's input tensor -> max abs error, ``None`` when not compared), ``runs``/``seconds``
-    per side (v1 twice with random ops; ``v1_self_check`` the warm second run), ``skipped``
-    (tensor -> why not judged), ``outputs_skipped`` (searched outputs v1 differs from itself on:
-    with any and no divergence, :attr:`status` is ``nondeterministic``, not agreement)."""
+    """Result of :func:`first_divergence`: ``steps`` (compared tensors, topological order),
+    ``index`` of the first beyond tolerance (``None``: none), ``inputs`` (its inputs' max abs
+    errors), ``runs``/``seconds`` per side, ``skipped`` (tensor -> why not judged),
+    ``outputs_skipped`` (outputs v1 differs from itself on: then ``nondeterministic``)."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -422,7 +392,6 @@ class Divergence(_Record):
 
     @property
     def op(self) -> str | None:
-        """The first diverging op (``None`` when every shared tensor agrees)."""
         return None if self.index is None else op_name(self.steps[self.index].tensor)
 
     @property

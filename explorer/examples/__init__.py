@@ -1,6 +1,4 @@
-"""The example models the notebooks open, built on the fly with ``tf.compat.v1``: the MLP in every
-TF1 format and a ``tf.Example`` parser (:mod:`.models`), two TF1 Hub modules (:mod:`.hub_modules`).
-Test-only builders live in ``tests/model_builders``."""
+"""The example models the notebooks open (test-only builders: ``tests/model_builders``)."""
 
 from explorer.examples.models import (
     MLP_FORMATS,

@@ -1,8 +1,4 @@
-"""Small TF1 Hub modules (``hub.Module`` format, reference variables), exported by
-``tensorflow_hub`` 0.15 in graph mode: ``text_embedding`` (a vocabulary asset, partitioned
-embeddings; signatures ``default`` and ``tokens``) and ``image_feature_vector`` (conv, batch norm;
-tag sets ``set()`` and ``{"train"}``). :func:`import_hub` stubs ``tensorflow_hub.estimator``, whose
-import fails on TF >= 2.16."""
+"""Small TF1 Hub modules (``text_embedding``, ``image_feature_vector``) for the notebooks."""
 
 from __future__ import annotations
 
@@ -26,8 +22,7 @@ FEATURES = 6
 
 
 def import_hub() -> Any:
-    """``tensorflow_hub`` (0.15, the last with ``hub.Module``) on this TensorFlow; ImportError
-    when it is not installed (``pip install tensorflow-hub==0.15.0``)."""
+    """``tensorflow_hub`` 0.15 on this TensorFlow (its ``estimator`` stubbed: gone in TF 2.16)."""
     if "tensorflow_hub" in sys.modules:
         return sys.modules["tensorflow_hub"]
     if "tensorflow_hub.estimator" not in sys.modules:
@@ -59,7 +54,7 @@ def import_hub() -> Any:
 
 
 def export_module(module_fn: Any, out: Path, tags_and_args: Any = None) -> Path:
-    """Export the module ``module_fn`` builds (``hub.create_module_spec``) to ``out``; ``out``."""
+    """Export the module ``module_fn`` builds to ``out``; ``out``."""
     hub = import_hub()
     v1 = tf().compat.v1
     spec = hub.create_module_spec(module_fn, tags_and_args=tags_and_args)
@@ -93,7 +88,6 @@ def text_embedding_weights(seed: int = 0) -> np.ndarray:
 
 
 def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
-    """Write the text-embedding module (see the module docstring) to ``out_dir``."""
     t = tf()
     v1 = t.compat.v1
     out = Path(out_dir)
@@ -153,7 +147,6 @@ def image_weights(seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -> Path:
-    """Write the image feature-vector module (see the module docstring) to ``out_dir``."""
     t = tf()
     v1 = t.compat.v1
     w = image_weights(seed)

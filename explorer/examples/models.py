@@ -1,6 +1,4 @@
-"""Small TF1 example models that the notebooks open, built with ``tf.compat.v1`` in a fresh graph
-(never the default one); builders return the path to give ``explorer.load``. Weights come from a
-seeded ``numpy`` generator, so :func:`mlp_reference` recomputes the output in plain numpy."""
+"""Small TF1 example models the notebooks open; builders return the path to load."""
 
 from __future__ import annotations
 
@@ -57,8 +55,7 @@ def vocabulary_init(path: Path) -> Any:
 
 
 def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
-    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``; the
-    path to give ``explorer.load``: the SavedModel folder, the ``.pb``/``.pbtxt``, the ``.meta``."""
+    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``."""
     tf = tf_module()
     v1 = tf.compat.v1
     if fmt not in MLP_FORMATS:
@@ -120,13 +117,10 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
 def build_example_parser_model(
     out_dir: str | os.PathLike[str], vocab: tuple[str, ...] = ("red", "green", "blue")
 ) -> Path:
-    """Write an Estimator-style SavedModel reading serialized ``tf.Example`` protos; its folder.
-
-    ``input_example_tensor`` (string [None]) -> ``parse_example``: ``x`` (float32 [2]), ``n``
-    (int64 [1]), ``color`` (string [1]; ``color_id`` its line in the asset ``colors.txt`` holding
-    ``vocab``, -1 when absent), ``ids`` (var-len int64); ``w = [0.5, -0.25]``, ``b = 1``:
-    ``y = x @ w + 0.1 * n + color_id + 0.01 * sum(ids) + b``. Signatures ``serving_default`` and
-    ``predict`` (``y``, ``color_id``), ``regress``, ``classify`` ([sigmoid(y), 1 - sigmoid(y)])."""
+    """Write an Estimator-style SavedModel parsing ``tf.Example`` protos (``x`` float32 [2],
+    ``n`` int64, ``color`` looked up in the asset ``colors.txt``, var-len ``ids``):
+    ``y = x @ [0.5, -0.25] + 0.1 * n + color_id + 0.01 * sum(ids) + 1``; signatures
+    ``serving_default``/``predict``, ``regress``, ``classify``."""
     tf = tf_module()
     v1 = tf.compat.v1
     out = Path(out_dir)

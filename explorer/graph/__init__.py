@@ -1,6 +1,2 @@
-"""Step 0, under every other step: what a TF1 graph is made of, read from its protobufs.
-
-Takes ``GraphDef``/``MetaGraphDef`` protobufs; gives facts about them without importing the graph:
-the graph index, op families, per-op registries, specs, fast proto reading, walks, name helpers
-and what this TensorFlow runtime has.
-"""
+"""Step 0: what a TF1 graph is made of. Takes ``GraphDef``/``MetaGraphDef`` protobufs; gives facts
+without importing the graph: the index, op families, per-op registries, specs, walks, names."""

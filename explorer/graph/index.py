@@ -1,5 +1,4 @@
-"""The one index of a GraphDef (nodes by name, producers, consumers, library functions, order):
-every step that walks a graph asks :func:`graph_index` (cached by identity). No TensorFlow."""
+"""The one index of a GraphDef: every step that walks a graph asks :func:`graph_index`."""
 
 from __future__ import annotations
 
@@ -21,32 +20,25 @@ Consumer = tuple["NodeDef", int]  # (consuming node, position of the input in no
 
 
 class GraphIndex:
-    """One pass over the top-level NodeDefs (``node_list``, ``names``, ``types``, ``position``:
-    op name -> index, ``data_by_input``: input as written -> consumer indices, ``control_by_op``:
-    op name -> control consumers); other views are built on first use."""
+    """Nodes, producers, consumers and functions of a GraphDef's top level, built on use."""
 
     def __init__(self, graph_def: GraphDef) -> None:
         self.graph_def = graph_def
         self.node_list: list[NodeDef] = list(graph_def.node)
-        self.names: list[str] = []
-        self.types: list[str] = []
-        data: dict[str, list[int]] = {}
-        control: dict[str, list[int]] = {}
+        self.names = [n.name for n in self.node_list]
+        self.types = [n.op for n in self.node_list]
+        self.data_by_input: dict[str, list[int]] = {}
+        self.control_by_op: dict[str, list[int]] = {}
         for i, n in enumerate(self.node_list):
-            self.names.append(n.name)
-            self.types.append(n.op)
             for s in n.input:
                 if s[0] == "^":
-                    control.setdefault(s[1:], []).append(i)
+                    self.control_by_op.setdefault(s[1:], []).append(i)
                 else:
-                    data.setdefault(s, []).append(i)
-        self.data_by_input = data
-        self.control_by_op = control
+                    self.data_by_input.setdefault(s, []).append(i)
         self.position: dict[str, int] = {name: i for i, name in enumerate(self.names)}
 
     @cached_property
     def nodes(self) -> dict[str, NodeDef]:
-        """Op name -> NodeDef (top level)."""
         return dict(zip(self.names, self.node_list))
 
     def producer(self, ref: str) -> NodeDef | None:
@@ -55,8 +47,7 @@ class GraphIndex:
         return None if i is None else self.node_list[i]
 
     def source(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> NodeDef | None:
-        """The node ``ref`` comes from, back through input 0 of ``through`` ops (the variable,
-        constant or placeholder behind reads and forwards); ``None`` when not a node."""
+        """The node ``ref`` comes from, back through input 0 of ``through`` ops, or ``None``."""
         node, seen = self.producer(ref), set()
         while node is not None and node.op in through and node.input and node.name not in seen:
             seen.add(node.name)
@@ -85,8 +76,7 @@ class GraphIndex:
     def readers(
         self, tensor: str, through: frozenset[str], hops: int = 8, input0_only: bool = False
     ) -> Iterator[Consumer]:
-        """Data consumers of ``tensor``, then (breadth-first, ``hops`` levels) those of output 0 of
-        each consumer of a ``through`` type (read at input 0, with ``input0_only``)."""
+        """Data consumers of ``tensor``, then those of the ``through`` ops among them (``hops``)."""
         frontier = [tensor_name(tensor)]
         seen = set(frontier)
         consumers = self.consumers
@@ -124,8 +114,7 @@ class GraphIndex:
 
     @cached_property
     def op_consumers(self) -> dict[str, list[NodeDef]]:
-        """Op name -> nodes reading any of its outputs or waiting on it (data and control
-        edges), one entry per edge."""
+        """Op name -> nodes reading its outputs or waiting on it, one entry per edge."""
         out = {op: list(readers) for op, readers in self.data_consumers.items()}
         for op, ids in self.control_by_op.items():
             out.setdefault(op, []).extend(self.node_list[i] for i in ids)
@@ -134,8 +123,7 @@ class GraphIndex:
     def downstream(
         self, ops: Iterable[str], control: bool = True, excluded: Collection[str] = ()
     ) -> set[str]:
-        """Names of the ops depending on ``ops`` (themselves included), through data (and, with
-        ``control``, control) edges, never through an ``excluded`` op."""
+        """Names of the ops depending on ``ops`` (included), never through an ``excluded`` op."""
         after = self.op_consumers if control else self.data_consumers
         seen: set[str] = set()
         todo = [op_name(o) for o in ops]
@@ -149,7 +137,6 @@ class GraphIndex:
 
     @cached_property
     def functions(self) -> dict[str, FunctionDef]:
-        """Library function name -> FunctionDef."""
         return {f.signature.name: f for f in self.graph_def.library.function}
 
     def function_nodes(self, function: str) -> dict[str, NodeDef]:
@@ -166,9 +153,7 @@ class GraphIndex:
         fed: Iterable[str] = (),
         excluded: Collection[str] = (),
     ) -> set[str]:
-        """Names of the ops ``ops`` (tensor or op names) depend on, themselves included, through
-        data (with ``control``, control) edges; not past a ``fed`` tensor (a fed output needs
-        nothing, not even its op) nor into an ``excluded`` op."""
+        """Names of the ops ``ops`` depend on (included), not past ``fed`` nor into ``excluded``."""
         cut = {tensor_name(f) for f in fed}
         nodes = self.nodes
         seen: set[str] = set()
@@ -188,8 +173,7 @@ class GraphIndex:
         return seen
 
     def topological_order(self, subset: set[str] | None = None) -> list[str]:
-        """Op names in topological order (Kahn, ties in GraphDef order, control edges included),
-        only those in ``subset`` when given; ops on a cycle (NextIteration) last, in order."""
+        """Op names in topological order (ties in GraphDef order; cycles last)."""
         nodes = [n for n in self.node_list if subset is None or n.name in subset]
         index = {n.name: i for i, n in enumerate(nodes)}
         indegree = dict.fromkeys(index, 0)
@@ -217,9 +201,7 @@ class GraphIndex:
 def function_calls(
     node: NodeDef, functions: Mapping[str, FunctionDef], strings: bool = True
 ) -> list[str]:
-    """The library functions ``node`` calls: by op type, then every function an attribute names
-    (``f``, ``body``, ``then_branch``, dataset functions, a ``func`` nested in one, and with
-    ``strings`` a string such as ``_gradient_op_type`` that names one): any may run."""
+    """The library functions ``node`` may call (by op type, attribute, or a naming string)."""
     out = [node.op]
     todo = list(node.attr.values())
     while todo:
@@ -239,8 +221,7 @@ _CACHE_SIZE = 4
 
 
 def graph_index(graph_def: GraphDef) -> GraphIndex:
-    """The :class:`GraphIndex` of ``graph_def``, kept for the last few GraphDefs by identity
-    (rebuilt when the node count changed: the GraphDef was edited)."""
+    """The :class:`GraphIndex` of ``graph_def``, cached by identity and node count."""
     hit = _CACHE.get(id(graph_def))
     if hit is not None and hit[0] is graph_def and hit[1] == len(graph_def.node):
         return hit[2]

@@ -1,6 +1,4 @@
-"""Name and text helpers every step shares, so messages read the same: :func:`tensor_name`
-(``a`` -> ``a:0``), :func:`op_name` (``^a``, ``a:1`` -> ``a``), :func:`shape_text` (``[?, 4]``,
-``<unknown rank>``), :func:`dtype_name` (``float32``, ``float32_ref``)."""
+"""Name and text helpers every step shares, so messages read the same."""
 
 from __future__ import annotations
 
@@ -30,9 +28,7 @@ def tensor_name(name: str) -> str:
     """The canonical tensor name: ``"a"`` -> ``"a:0"``; ``"a:1"`` stays; a leading ``^`` goes."""
     name = name.lstrip("^")
     op, sep, idx = name.rpartition(":")
-    if sep and idx.isdigit():
-        return name
-    return f"{name}:0"
+    return name if sep and idx.isdigit() else f"{name}:0"
 
 
 def op_name(ref: str) -> str:
@@ -48,8 +44,7 @@ def shape_text(shape: Iterable[int | None] | None, sep: str = ", ") -> str:
 
 
 def dtype_name(enum: int) -> str:
-    """``float32`` for ``DT_FLOAT`` (1), ``float32_ref`` for 101, ``invalid(n)`` otherwise
-    (a table: no TensorFlow import)."""
+    """``float32`` for ``DT_FLOAT`` (1), ``float32_ref`` for 101, ``invalid(n)`` otherwise."""
     if enum in _DTYPE_NAMES:
         return _DTYPE_NAMES[enum]
     if enum - 100 in _DTYPE_NAMES:

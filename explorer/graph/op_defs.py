@@ -1,8 +1,4 @@
-"""TensorFlow's op registry, version and device types as data: browsing a graph imports no
-TensorFlow. With it imported they come from it; else from a table a child process writes once per
-installation and machine into :func:`cache_dir` (``op-defs-<key>.pb``, the ``OpList``, and
-``<key>.json``); if the child fails, TensorFlow is imported here.
-"""
+"""TensorFlow's op registry, version and devices without importing it (a cached table)."""
 
 from __future__ import annotations
 
@@ -28,12 +24,11 @@ _TABLE: dict[str, Any] = {}  # "ops": name -> OpDef, "version", "devices" (loade
 
 
 def tf_loaded() -> bool:
-    """Whether TensorFlow is imported in this process (then its live registry answers)."""
     return "tensorflow" in sys.modules
 
 
 def op_def(op_type: str) -> Any | None:
-    """The ``OpDef`` TensorFlow registers for ``op_type``, or ``None`` when it registers none."""
+    """The ``OpDef`` TensorFlow registers for ``op_type``, or ``None``."""
     if tf_loaded():
         from tensorflow.python.framework import op_def_registry
 
@@ -42,7 +37,6 @@ def op_def(op_type: str) -> Any | None:
 
 
 def is_registered(op_type: str) -> bool:
-    """Whether this TensorFlow registers ``op_type``."""
     return op_def(op_type) is not None
 
 
@@ -86,7 +80,6 @@ def cache_key() -> str:
 
 
 def clear() -> None:
-    """Forget the table loaded in this process (the files stay)."""
     with _LOCK:
         _TABLE.clear()
 
@@ -101,8 +94,7 @@ def _table() -> dict[str, Any]:
 def _load_or_build() -> dict[str, Any]:
     key = cache_key()
     folder = cache_dir()
-    found = _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")
-    if found is not None:
+    if (found := _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")) is not None:
         return found
     tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
     try:
@@ -148,13 +140,11 @@ def _build_in_child(tmp: Path) -> dict[str, Any] | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if proc.returncode != 0:
-        return None
-    return _read(tmp / "ops.pb", tmp / "facts.json")
+    return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
 
 
 def _install(tmp: Path, folder: Path, key: str) -> None:
-    """Move the child's files into the cache; the JSON last, so a reader never finds it alone."""
+    """Move the child's files into the cache, the JSON last (a reader never finds it alone)."""
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
         for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):

@@ -1,6 +1,4 @@
-"""Op-type families, each named once: every "is this op a placeholder / a variable / v1 control
-flow / random / a file reader / a pass-through?" reads its answer here. Plain ``frozenset``
-constants; every name is an op type TensorFlow 2.21 still registers (tested)."""
+"""Op-type families, each named once as a plain ``frozenset``."""
 
 from __future__ import annotations
 
@@ -8,7 +6,6 @@ from dataclasses import dataclass
 
 
 def _family(*op_types: str | frozenset[str]) -> frozenset[str]:
-    """The op types given (space-separated names, or families to include) as one set."""
     return frozenset(
         t for group in op_types for t in (group.split() if isinstance(group, str) else group)
     )
@@ -17,7 +14,6 @@ def _family(*op_types: str | frozenset[str]) -> frozenset[str]:
 # -- graph inputs ----------------------------------------------------------------------------------
 
 PLACEHOLDER_OPS = _family("Placeholder", "PlaceholderV2")
-"""Inputs that must be fed."""
 DEFAULT_PLACEHOLDER_OPS = _family("PlaceholderWithDefault")
 """Inputs with a default (switches like ``keep_prob``): optional to feed."""
 INPUT_OPS = _family(PLACEHOLDER_OPS, DEFAULT_PLACEHOLDER_OPS)
@@ -27,17 +23,13 @@ INPUT_OPS = _family(PLACEHOLDER_OPS, DEFAULT_PLACEHOLDER_OPS)
 REF_VARIABLE_OPS = _family("VariableV2", "Variable")
 """Reference (``float_ref``) variables a Saver saves: TF2 loading refuses them."""
 TEMPORARY_VARIABLE_OPS = _family("TemporaryVariable")
-"""Reference-typed scratch variables (never saved)."""
 RESOURCE_VARIABLE_OPS = _family("VarHandleOp")
 
 # -- v1 control flow (tf.cond / tf.while_loop without control flow v2) -----------------------------
 
 CONTROL_FLOW_ENTRY_OPS = _family("Enter", "RefEnter", "Switch", "RefSwitch")
-"""Where a while-loop frame or a cond branch starts."""
 CONTROL_FLOW_EXIT_OPS = _family("Exit", "RefExit", "Merge", "RefMerge")
-"""Where a while-loop frame or a cond branch ends."""
 CONTROL_FLOW_BACK_EDGE_OPS = _family("NextIteration", "RefNextIteration")
-"""The back edges of a while loop (the graph's only cycles)."""
 V1_CONTROL_FLOW_OPS = _family(
     CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_EXIT_OPS, CONTROL_FLOW_BACK_EDGE_OPS, "LoopCond"
 )
@@ -54,9 +46,7 @@ RANDOM_OPS = _family(
 # -- variable updates ----------------------------------------------------------------------------
 
 REF_ASSIGN_OPS = _family("Assign", "AssignAdd", "AssignSub")
-"""TF1 assignments to reference variables (they return the new value)."""
 RESOURCE_ASSIGN_OPS = _family("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
-"""Assignments to resource variables."""
 ASSIGN_OPS = _family(REF_ASSIGN_OPS, RESOURCE_ASSIGN_OPS)
 """Every plain variable assignment (the ops a variable's initializer runs)."""
 
@@ -65,15 +55,13 @@ ASSIGN_OPS = _family(REF_ASSIGN_OPS, RESOURCE_ASSIGN_OPS)
 SAVE_OPS = _family("SaveV2", "Save", "SaveSlices")
 RESTORE_OPS = _family("RestoreV2", "Restore", "RestoreSlice")
 CHECKPOINT_OPS = _family(SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
-"""What a ``tf.train.Saver`` (V1 or V2 checkpoint format) adds to a graph."""
 
 
 @dataclass(frozen=True)
 class Door:
-    """How an op type opens files: ``mode`` (a write is refused wherever it points), the
-    ``inputs`` (indexes) and string ``attrs`` holding paths or URLs, else its ``source``
-    (``network``, ``graph``, ``reader``: a queue, ``stream``: stderr, ``process``: file-system
-    settings); with ``assets_only`` constant paths must lie in ``assets/`` (tables)."""
+    """How an op type opens files: ``mode``, the ``inputs`` and string ``attrs`` holding paths,
+    else its ``source`` (``network``, ``graph``, ``reader``, ``stream``, ``process``); with
+    ``assets_only`` constant paths must lie in ``assets/``."""
 
     mode: str
     inputs: tuple[int, ...] = ()
@@ -144,9 +132,8 @@ DOORS: dict[str, Door] = {
     ),
     **_doors(Door("write", source="process"), "FileSystemSetConfiguration"),
 }
-"""Op type -> how it opens a file, socket or server the model's author chose (judged by
-``inspection.file_doors``); every registered op named like one is here or in
-:data:`HARMLESS_PATH_OPS` (tests/contracts/test_op_registry_doors.py)."""
+"""Op type -> how it opens a file, socket or server (every registered op named like one is here
+or in :data:`HARMLESS_PATH_OPS`)."""
 FILE_OPS = frozenset(DOORS)
 HARMLESS_PATH_OPS = _family(
     "RegexFullMatch RegexReplace StaticRegexFullMatch StaticRegexReplace ShardedFilename "
@@ -168,8 +155,7 @@ HARMLESS_PATH_OPS = _family(
     "ReaderSerializeStateV2 RpcServerRegister RpcCall RpcCheckStatus RpcGetValue "
     "DeleteRpcFutureResource"
 )
-"""Registered ops named like a door (path-like arguments, reader/writer/RPC names) that open
-nothing themselves: judged harmless, each by hand."""
+"""Registered ops named like a door that open nothing themselves (judged by hand)."""
 
 QUEUE_OPS = _family(
     *(
@@ -195,12 +181,10 @@ PIPELINE_OUTPUT_OPS = _family(
     "IteratorGetNextSync",
     *(f"QueueDequeue{k}{v}" for k in ("", "Many", "UpTo") for v in ("", "V2")),
 )
-"""Where an input pipeline hands batches to the model (tf.data iterators, queue dequeues): a
-feed_dict can feed their outputs instead, and the pipeline behind them does not run."""
+"""Where an input pipeline hands batches to the model (a feed_dict can feed them instead)."""
 PARSE_EXAMPLE_OPS = _family("ParseExample", "ParseExampleV2", "ParseSingleExample")
 """Ops parsing serialized ``tf.Example`` protos (their dense keys name the features)."""
 SHAPE_OPS = _family("Shape", "ShapeN", "Size", "Rank")
-"""Ops whose value is a tensor's shape, not its values."""
 LAYER_OPS = _family(
     "MatMul BatchMatMul BatchMatMulV2 BatchMatMulV3 Conv2D Conv3D DepthwiseConv2dNative "
     "Conv2DBackpropInput BiasAdd Add AddV2 Gather GatherV2 ResourceGather"
@@ -212,11 +196,8 @@ ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
 # -- variables, calls, state -----------------------------------------------------------------------
 
 VARIABLE_OPS = _family(REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS)
-"""Saved variables, ref or resource."""
 REF_TYPED_OPS = _family(REF_VARIABLE_OPS, TEMPORARY_VARIABLE_OPS)
-"""Ops whose output is a ``*_ref`` tensor."""
 CALL_OPS = _family("PartitionedCall", "StatefulPartitionedCall")
-"""Calls of a library function named by their ``f`` attribute."""
 IF_OPS = _family("If", "StatelessIf")
 """Functional conds: input 0 is the predicate, the rest the branches' arguments."""
 WHILE_OPS = _family("While", "StatelessWhile")
@@ -232,17 +213,14 @@ STATE_CHANGING_PREFIXES = tuple(
         "CountUpTo LookupTableInsert LookupTableRemove LookupTableImport"
     )
 )
-"""Op-type prefixes of ops that write variables or tables."""
 
 # -- pass-through: ops whose output 0 is input 0, or a view of it ------------------------------
 
 IDENTITY_OPS = _family("Identity", "Snapshot", "StopGradient", "PreventGradient", "RefIdentity")
 """Output 0 is input 0 at inference, in the same frame (what a rewrite looks through)."""
 PASS_THROUGH_OPS = _family(IDENTITY_OPS, "ReadVariableOp", CONTROL_FLOW_ENTRY_OPS)
-"""Output 0 holds the value of input 0 (a variable's value, into a loop frame or a cond branch
-too): the walks from a value to its source or its readers go through these."""
+"""Output 0 holds the value of input 0 (into a loop frame or a cond branch too)."""
 RESHAPE_OPS = _family("Reshape", "ExpandDims", "Squeeze")
-"""Same values in another shape."""
 FEATURE_PASS_OPS = _family(
     PASS_THROUGH_OPS,
     RESHAPE_OPS,
@@ -250,8 +228,7 @@ FEATURE_PASS_OPS = _family(
     "IdentityN EnsureShape CheckNumerics RegexReplace StaticRegexReplace StringLower "
     "StringUpper StringStrip",
 )
-"""A parsed ``tf.Example`` feature keeps its identity (and string kind) through these: reshapes,
-a default-placeholder override and string normalisation (sample rules walk through them)."""
+"""A parsed ``tf.Example`` feature keeps its identity (and string kind) through these."""
 PIPELINE_PASS_OPS = _family(PASS_THROUGH_OPS, RESHAPE_OPS, "Cast")
 """Between a pipeline's output and the parser that names its feature (a cast keeps the key)."""
 HEAD_PASS_OPS = _family(PASS_THROUGH_OPS, RESHAPE_OPS, "Transpose")
@@ -268,14 +245,12 @@ SHAPE_KEEPING_OPS = _family(
     "Softplus Softsign Neg Abs Exp Log Log1p Sqrt Rsqrt Square Floor Ceil Round Rint Sign "
     "Reciprocal Inv Erf Sin Cos LogicalNot ZerosLike OnesLike Softmax LogSoftmax",
 )
-"""Output 0 has the shape of input 0 (values may differ): a shape need on the output holds for
-the input. Not a ``Switch``: what reads one branch says nothing of the other's use."""
+"""Output 0 has the shape of input 0 (not a ``Switch``: one branch says nothing of the other)."""
 BROADCAST_OPS = _family(
     "Add AddV2 Sub Mul RealDiv Div FloorDiv FloorMod Maximum Minimum Pow SquaredDifference "
     "Greater GreaterEqual Less LessEqual Equal NotEqual LogicalAnd LogicalOr DivNoNan "
     "MulNoNan TruncateDiv Atan2"
 )
-"""Binary element-wise ops that broadcast their two inputs."""
 
 # -- what a network ends in --------------------------------------------------------------------
 
@@ -283,7 +258,7 @@ LOSS_OPS = _family(
     "SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits SquaredDifference "
     "InTopK InTopKV2 Equal NotEqual"
 )
-"""Ops comparing a prediction with labels: the tensor they read from the model is its prediction."""
+"""Ops comparing a prediction with labels."""
 LOGIT_OPS = _family("Add", "AddV2", "BiasAdd")
 """The last op of a dense layer (logits before an activation)."""
 SCALAR_REDUCTION_OPS = _family("Mean", "Sum", "Max", "Min", "Prod", "All", "Any", "Neg", "Cast")

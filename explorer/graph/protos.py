@@ -1,6 +1,4 @@
-"""TensorFlow's protobuf message classes (``GraphDef``, ``SavedModel``, ...) without importing
-TensorFlow: the installed ``*_pb2.py`` files loaded as ``explorer._tfproto``, registering the same
-``.proto`` files, so the classes are TensorFlow's own. With TensorFlow imported, its modules."""
+"""TensorFlow's protobuf classes without importing TensorFlow (its ``*_pb2.py`` files)."""
 
 from __future__ import annotations
 
@@ -38,8 +36,7 @@ def tf_root() -> Path:
 
 
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves ``explorer._tfproto.X.Y`` from ``tensorflow/X/Y.py`` (``*_pb2`` modules only);
-    the packages in between are empty namespaces, so no ``__init__.py`` of TensorFlow runs."""
+    """Serves ``explorer._tfproto.X.Y`` from ``tensorflow/X/Y.py`` (``*_pb2`` modules only)."""
 
     def __init__(self) -> None:
         self.root: Path | None = None
@@ -76,9 +73,7 @@ _FINDER = _Finder()
 
 
 def module(name: str) -> ModuleType:
-    """The ``*_pb2`` module ``name`` (a key of :data:`MODULES`, or a path inside the tensorflow
-    package such as ``core.protobuf.saver_pb2``): TensorFlow's own when it is imported, else read
-    from its files without importing it."""
+    """The ``*_pb2`` module ``name`` (a key of :data:`MODULES`, or a path in tensorflow)."""
     rel = MODULES.get(name, name)
     if "tensorflow" in sys.modules:
         return importlib.import_module(f"tensorflow.{rel}")

@@ -1,8 +1,4 @@
-"""Per-op extension points: values registered by op type with a decorator
-(``@REWRITES.register("Assign", "AssignAdd")``). Registering an op type twice raises
-``ValueError``; with ``OpRegistry(kind, many=True)`` several named entries may cover one op type,
-and one with no op types every op (:meth:`matching`). Extra keywords are the entry's ``meta``.
-"""
+"""Per-op extension points: values registered by op type with a decorator."""
 
 from __future__ import annotations
 
@@ -15,8 +11,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Entry(Generic[T]):
-    """One registration: ``value`` for ``op_types`` (empty: every op) under a unique ``name``,
-    with the registration's keyword arguments in ``meta``."""
+    """One registration: ``value`` for ``op_types`` (empty: every op), its keywords in ``meta``."""
 
     name: str
     op_types: frozenset[str]
@@ -25,9 +20,7 @@ class Entry(Generic[T]):
 
 
 class OpRegistry(Mapping[str, T]):
-    """Values keyed by op type (a read-only ``Mapping``), filled with :meth:`register`; ``kind``
-    names them in messages. With ``many``, ``registry[op]`` raises ``TypeError``: use
-    :meth:`matching`."""
+    """Values keyed by op type (a read-only ``Mapping``); with ``many``, use :meth:`matching`."""
 
     def __init__(self, kind: str, *, many: bool = False) -> None:
         self.kind = kind
@@ -45,8 +38,7 @@ class OpRegistry(Mapping[str, T]):
         return deco
 
     def add(self, value: T, *op_types: str, name: str | None = None, **meta: Any) -> Entry[T]:
-        """Register ``value`` for ``op_types``; ``ValueError`` when its name (or, without
-        ``many``, an op type) is taken."""
+        """Register ``value`` for ``op_types``; ``ValueError`` when its name or op type is taken."""
         ops = frozenset(op_types)
         if not ops and not self.many:
             raise ValueError(f"a {self.kind} needs at least one op type")
@@ -69,15 +61,13 @@ class OpRegistry(Mapping[str, T]):
         return entry
 
     def unregister(self, name: str) -> Entry[T]:
-        """Remove the entry ``name`` (e.g. one a test added) and return it; ``KeyError`` if none."""
+        """Remove the entry ``name`` and return it; ``KeyError`` if none."""
         if name not in self._entries:
             raise KeyError(f"no {self.kind} named {name!r}")
         entry = self._entries.pop(name)
         for t in entry.op_types:
-            rest = [e for e in self._by_op[t] if e is not entry]
-            if rest:
-                self._by_op[t] = rest
-            else:
+            self._by_op[t].remove(entry)
+            if not self._by_op[t]:
                 del self._by_op[t]
         return entry
 
@@ -95,20 +85,14 @@ class OpRegistry(Mapping[str, T]):
     def __contains__(self, op_type: object) -> bool:
         return op_type in self._by_op
 
-    def get(self, op_type: str, default: Any = None) -> Any:  # type: ignore[override]
-        """The value for ``op_type`` (single-value registries), else ``default``."""
-        return self[op_type] if op_type in self._by_op else default
-
     def matching(self, op_type: str) -> list[Entry[T]]:
         """Entries that cover ``op_type`` (those with no op types too), in registration order."""
         return [e for e in self._entries.values() if not e.op_types or op_type in e.op_types]
 
     def entries(self) -> list[Entry[T]]:
-        """Every entry, in registration order."""
         return list(self._entries.values())
 
     def entry(self, name: str) -> Entry[T]:
-        """The entry called ``name`` (``KeyError`` when none)."""
         return self._entries[name]
 
     @property

@@ -1,6 +1,4 @@
-"""What will run for chosen outputs: what the fetches depend on (not past fed tensors), the
-restore and init ops, and every library function those call (:func:`ops_that_run` on a GraphDef,
-:func:`model_run_scope` with a model's restore and init ops)."""
+"""What will run for chosen outputs: their dependencies, not past fed tensors, and calls."""
 
 from __future__ import annotations
 
@@ -28,8 +26,7 @@ class SessionModel(Protocol):
 
 @dataclass(frozen=True)
 class RunScope:
-    """Ops that will run: top-level op names and library functions called (with their nodes);
-    ``name in scope`` takes an op name or ``function::node`` (the scanner's name for one inside)."""
+    """Ops that will run and functions called; ``name in scope`` takes ``function::node``."""
 
     ops: frozenset[str]
     functions: frozenset[str]
@@ -49,16 +46,14 @@ def ops_that_run(
     extra: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """The :class:`RunScope` of fetching ``fetches`` (tensor or op names) with ``feeds`` fed, plus
-    ``extra`` ops (restore, init); ``what`` names the fetches in messages."""
+    """The :class:`RunScope` of fetching ``fetches`` with ``feeds`` fed, plus ``extra`` ops."""
     index = graph_index(graph_def)
     seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
 
 
 def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[str]:
-    """Library functions the given top-level ops call, transitively (see
-    :func:`~explorer.graph.index.function_calls`), with the gradient each one registers."""
+    """Library functions the given ops call, transitively, with the gradients they register."""
     index = graph_index(graph_def)
     library, nodes = index.functions, index.nodes
     if not library:
@@ -89,9 +84,7 @@ INIT_COLLECTIONS = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op
 
 
 def init_ops(model: SessionModel) -> list[str]:
-    """Every op a loader may run to initialise ``model``: its init op, each fallback a MetaGraph
-    names (main_op, legacy_init_op, ``init_op`` collections: a loader runs one when the init op
-    is missing), the table initialisers and ``init_all_tables``."""
+    """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
     names = [model.init_op or ""]
     for key in (*INIT_COLLECTIONS, "table_initializer"):
         names.extend(model.collection(key))
@@ -105,8 +98,7 @@ def model_run_scope(
     feeds: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """:func:`ops_that_run` for a model, with the Saver's restore op (fed its filename tensor)
-    and every :func:`init_ops`."""
+    """:func:`ops_that_run` with the model's restore op and every :func:`init_ops`."""
     restore = [model.restore_op] if model.restore_op else []
     filename = [model.filename_tensor] if model.filename_tensor else []
     main = ops_that_run(model.graph_def, fetches, feeds, what=what)

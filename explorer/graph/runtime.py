@@ -1,5 +1,4 @@
-"""What this process has: the device types present (pins to absent ones), the op types its
-TensorFlow registers, and the limits its environment variables set."""
+"""What this process has: device types, the op types its TensorFlow registers, env limits."""
 
 from __future__ import annotations
 
@@ -49,8 +48,7 @@ def remote_job_of(device: str) -> str | None:
 
 
 def absent_device_pins(graph_def: GraphDef) -> list[str]:
-    """Names of nodes pinned to a device type this machine does not have, or to a cluster job
-    (``/job:ps/task:0``, from ``replica_device_setter``) that a local session does not have."""
+    """Nodes pinned to a device type this machine lacks, or to a cluster job (``/job:ps``)."""
     present = available_device_types()
     out = []
     for node in all_nodes(graph_def):
@@ -71,8 +69,5 @@ def all_nodes(graph_def: GraphDef) -> Iterable[Any]:
 def unregistered_op_types(graph_def: GraphDef) -> list[str]:
     """Op types used by the graph that neither TF's registry nor its function library defines."""
     fn_names = {f.signature.name for f in graph_def.library.function}
-    missing = set()
-    for node in all_nodes(graph_def):
-        if node.op not in fn_names and not op_defs.is_registered(node.op):
-            missing.add(node.op)
-    return sorted(missing)
+    types = {node.op for node in all_nodes(graph_def)} - fn_names
+    return sorted(t for t in types if not op_defs.is_registered(t))

@@ -11,9 +11,7 @@ from explorer.graph.names import dtype_name
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """One input or output tensor: name ``op:idx``, dtype name (``float32``), shape (``None``
-    dims unknown; ``None``: unknown rank), ``kind`` ``dense``, ``sparse`` (``components``: the
-    indices, values and dense_shape tensor names) or ``composite``."""
+    """One input or output tensor ``op:idx``, ``dense``, ``sparse`` or ``composite``."""
 
     name: str
     dtype: str
@@ -30,8 +28,6 @@ class TensorSpec:
 
 @dataclass(frozen=True)
 class Signature:
-    """A SignatureDef: name, method, and input/output specs by key."""
-
     name: str
     method: str
     inputs: dict[str, TensorSpec]

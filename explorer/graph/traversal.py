@@ -1,5 +1,4 @@
-"""Facts about a GraphDef that parity needs (what is random or changes state upstream, racy
-reads, v1 control-flow regions), read off the one :func:`~explorer.graph.index.graph_index`."""
+"""Facts about a GraphDef that parity needs: random or stateful ops, racy reads, frames."""
 
 from __future__ import annotations
 
@@ -38,12 +37,7 @@ def state_changing_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str
 
 
 def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dict[str, str]:
-    """Outputs fetched in one call whose value reads a variable that another op of the same call
-    writes, with no path between the write and the output: TF1 leaves their order open, so the
-    value depends on scheduling (a ``tf.metrics`` value fetched with its update op).
-
-    ``outputs``: output key -> its op names. Returns key -> "reads VAR, which WRITER updates".
-    """
+    """Outputs (key -> ops) reading a variable an unordered op of the same call writes."""
     index = graph_index(graph_def)
     ups = {key: index.upstream(ops) for key, ops in outputs.items()}
     writers = state_changing_upstream(graph_def, [o for ops in outputs.values() for o in ops])
@@ -63,8 +57,7 @@ def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dic
 
 
 def control_flow_region(graph_def: GraphDef) -> set[str]:
-    """Ops inside TF1 control-flow frames (while-loop bodies, cond branches), which a session
-    cannot fetch from outside: everything downstream of Enter/Switch up to Exit/Merge."""
+    """Ops inside TF1 control-flow frames: downstream of Enter/Switch up to Exit/Merge."""
     index = graph_index(graph_def)
     consumers = index.op_consumers
     region = {n.name for n in index.node_list if n.op in CONTROL_FLOW_OPS}

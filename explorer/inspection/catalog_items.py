@@ -1,5 +1,4 @@
-"""What a :class:`~explorer.Catalog` hands out: read-only :class:`OpInfo`/:class:`TensorInfo`
-views, a :class:`Subgraph` of :class:`Edge` s, the :class:`ScopeNode` tree."""
+"""What a :class:`~explorer.Catalog` hands out: read-only views of ops, tensors, scopes."""
 
 from __future__ import annotations
 
@@ -14,11 +13,7 @@ if TYPE_CHECKING:
 
 
 class TensorInfo:
-    """One tensor ``name`` (``op:idx``) of the graph, output ``index`` of ``producer``: a
-    read-only view into the :class:`Catalog`. ``dtype``: a name (``float32_ref`` for reference
-    edges; ``unknown`` when neither the op registry nor the graph says); ``shape``: from
-    ``_output_shapes``, a signature or the placeholder's ``shape`` (``None`` dims unknown,
-    ``None``: unknown rank); ``consumers``: ops reading it (data edges), in graph order."""
+    """One tensor ``op:idx`` of the graph: a read-only view into the :class:`Catalog`."""
 
     __slots__ = ("_catalog", "_i", "index", "name", "producer")
 
@@ -38,17 +33,12 @@ class TensorInfo:
 
     @property
     def consumers(self) -> tuple[str, ...]:
-        names = self._catalog._names
-        return tuple(
-            names[j] for j in self._catalog._tensor_consumer_ids(self.producer, self.index)
-        )
+        cat = self._catalog
+        return tuple(cat._names[j] for j in cat._tensor_consumer_ids(self.producer, self.index))
 
     def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, TensorInfo)
-            and other._catalog is self._catalog
-            and other.name == self.name
-        )
+        same = isinstance(other, TensorInfo) and other._catalog is self._catalog
+        return same and other.name == self.name
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -68,14 +58,7 @@ class TensorInfo:
 
 
 class OpInfo:
-    """One node of the graph: a read-only view into the :class:`Catalog`.
-
-    ``name``, ``type`` (a library function's name for a call node), ``device`` (``""``:
-    unpinned), ``node`` (the ``NodeDef``), ``inputs`` (data, ``op:idx``), ``control_inputs``
-    (op names), ``consumers`` (ops reading any output, data edges, graph order),
-    ``control_consumers``, ``outputs`` (``op:idx``), ``attrs`` (name -> short readable value,
-    without ``_output_shapes``) and ``scope`` (``a/b`` for ``a/b/MatMul``; ``""`` at top level).
-    """
+    """One node of the graph: a read-only view into the :class:`Catalog`."""
 
     __slots__ = ("_catalog", "_i", "name", "node", "type")
 
@@ -148,7 +131,7 @@ class OpInfo:
 
 @dataclass(frozen=True)
 class Edge:
-    """An edge ``src -> dst``: a tensor (``tensor`` = ``src:idx``) or a control edge."""
+    """An edge ``src -> dst``: a tensor (``src:idx``) or a control edge."""
 
     src: str
     dst: str
@@ -158,8 +141,7 @@ class Edge:
 
 @dataclass
 class Subgraph:
-    """Ops around a centre op (from :meth:`Catalog.neighbours`) and the edges among them;
-    ``depth``: op name -> hops from the centre (negative upstream, positive downstream)."""
+    """Ops around a centre op and their edges; ``depth``: hops from the centre (< 0 up)."""
 
     center: str
     nodes: list[OpInfo]
@@ -181,8 +163,7 @@ class Subgraph:
 
 @dataclass
 class ScopeNode:
-    """One name scope: ``path`` (``a/b``), direct ``ops`` (names), ``children`` by short name and
-    ``count`` (ops in this scope and below)."""
+    """One name scope: ``path``, direct ``ops``, ``children`` by short name, ``count`` below."""
 
     name: str
     path: str
@@ -191,7 +172,6 @@ class ScopeNode:
     count: int = 0
 
     def find_count(self, path: str) -> int:
-        """Ops in the scope at ``path`` and below (0 when there is no such scope)."""
         try:
             return self.find(path).count
         except TensorNotFoundError:

@@ -1,9 +1,6 @@
-"""File doors: every op that opens a file, a socket or a server
-(:data:`~explorer.graph.op_families.DOORS`), judged before anything runs. ``file-system``: each
-path traced and judged as TensorFlow opens it (:func:`tf_path`); allowed are reads inside the model
-folder (a table's: ``assets/``), assets and the model's own Saver off the run path, refused every
-other write, URL scheme, print to our streams, fed or run-time path. Also ``asset-file`` and
-``function-recursion`` (TensorFlow segfaults running it)."""
+"""File doors (:data:`~explorer.graph.op_families.DOORS`), judged before anything runs: reads in
+the model folder and its own Saver pass; every other write, URL, print or run-time path is refused.
+Also ``asset-file`` and ``function-recursion`` (TensorFlow segfaults on it)."""
 
 from __future__ import annotations
 
@@ -34,9 +31,7 @@ def model_folder(model: V1Model) -> Path:
 
 
 def tf_path(text: str) -> tuple[Path | None, str | None]:
-    """The local file TensorFlow opens for ``text`` (its ``ParseURI`` then ``CleanPath``: ``..``
-    cleaned lexically, before symlinks; ``file://host/p`` is ``/p``), resolved as the system
-    will (realpath against the working folder); ``(None, scheme)`` for another file system."""
+    """The local file TensorFlow opens for ``text``, resolved; ``(None, scheme)`` for a URL."""
     m = re.match(r"([a-zA-Z][0-9a-zA-Z.]*)://", text)
     if m and m.group(1) != "file":
         return None, m.group(1)
@@ -48,8 +43,7 @@ def tf_path(text: str) -> tuple[Path | None, str | None]:
 
 @dataclass(frozen=True)
 class Opening:
-    """One file a door would open: the door's node, read/write, the path and why it is refused
-    (``None``: allowed)."""
+    """One file a door would open and why it is refused (``None``: allowed)."""
 
     ref: NodeRef
     mode: str
@@ -66,10 +60,8 @@ _UNSEEN = {
 
 
 def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
-    """What the door ``ref`` would open, each path judged (``[]`` for a door that opens nothing,
-    like a ``CacheDataset`` in memory or a debug op without URLs)."""
-    spec = DOORS.get(ref.node.op)
-    if spec is None:
+    """What the door ``ref`` would open, each path judged (``[]``: nothing)."""
+    if (spec := DOORS.get(ref.node.op)) is None:
         return []
     if spec.source == "stream":
         return [Opening(ref, "write", "the process's stderr", _PRINTS)]
@@ -133,9 +125,7 @@ def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) 
 
 
 def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
-    """A second ``tf.train.Saver`` left in the graph: a checkpoint op in a ``save*/`` scope whose
-    prefix is the Saver's default constant ``model`` and that nothing outside its scope uses (it
-    runs only when fetched by name)."""
+    """A second ``tf.train.Saver`` left in the graph, used by nothing outside its scope."""
     if ref.node.op not in CHECKPOINT_OPS or ref.function is not None:
         return False
     if text.split("_temp", 1)[0] != "model" or ".." in text:
@@ -144,8 +134,7 @@ def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
 
 
 def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
-    """Whether ``ref`` sits in a ``save*/`` scope and everything that depends on it (control
-    edges included) does too, none of it an init op or a signature output: never run unasked."""
+    """Whether ``ref`` and all after it sit in its ``save*/`` scope (never run unasked)."""
     scope = ref.name.rpartition("/")[0]
     if ref.function is not None or not scope.rpartition("/")[2].startswith("save"):
         return False
@@ -172,8 +161,7 @@ def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
 @rule(*FILE_OPS, name="file-system", unsafe=True)
 def _file_doors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     for ref in refs:
-        refused = [o for o in openings(ctx, ref) if o.refused]
-        if not refused:
+        if not (refused := [o for o in openings(ctx, ref) if o.refused]):
             continue
         paths = "; ".join(f"{o.path} ({o.refused})" for o in refused[:3])
         more = f" and {len(refused) - 3} more" if len(refused) > 3 else ""
@@ -187,8 +175,7 @@ def _file_doors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 @rule(*INPUT_OPS, "Const", name="asset-file", unsafe=True)
 def _asset_files(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    assets = ctx.model.assets
-    if not assets:
+    if not (assets := ctx.model.assets):
         return
     folder = model_folder(ctx.model)
     by_op = {k.partition(":")[0]: (k, v) for k, v in assets.items()}
@@ -196,8 +183,7 @@ def _asset_files(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
         if ref.function is not None or ref.name not in by_op:
             continue
         tensor, path = by_op[ref.name]
-        problem = asset_problem(path, folder)
-        if problem:
+        if problem := asset_problem(path, folder):
             message = (
                 f"read asset {path} ({problem}): asset tensor {tensor} feeds that file to the "
                 "tables and ops it initialises; re-export with the file inside assets/, or pass "
@@ -213,16 +199,14 @@ def asset_problem(path: str, folder: Path) -> str | None:
     if not (lexical == folder or folder in lexical.parents) or ".." in p.parts:
         return "its recorded name leaves the model folder"
     real = outside(p, folder)
-    kind = special_kind(p)
-    if kind:
+    if kind := special_kind(p):
         return f"a {kind}, not a regular file"
     return None if real is None else f"a symbolic link to {real}, outside the model folder"
 
 
 @rule(name="function-recursion", unsafe=True)
 def _recursion(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    cycle = recursive_functions(ctx.graph_def)
-    if cycle:
+    if cycle := recursive_functions(ctx.graph_def):
         message = (
             f"recurse without end: library function {cycle[0]} calls itself "
             f"({' -> '.join([*cycle, cycle[0]])}), which overflows TensorFlow's stack when run (a "

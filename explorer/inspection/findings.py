@@ -1,6 +1,4 @@
-"""What the scan gives and how rules are registered: :class:`Finding`, :class:`Findings`, and
-:func:`rule` (the scan-rule registry :data:`RULES`), with the :class:`ScanContext` rules see.
-"""
+"""What the scan gives (:class:`Findings`) and how rules register (:func:`rule`)."""
 
 from __future__ import annotations
 
@@ -25,10 +23,7 @@ SEVERITIES = ("error", "warning", "info")
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the scan found: the ``rule``'s name, ``severity`` (``error``: will fail,
-    ``warning``: may break or unsafe, ``info``), the ``nodes`` concerned (``function::op`` inside
-    library functions), a one-line ``message`` (what, why, what to do), an unregistered op's
-    known ``replacement``, and whether it is a safety finding (``unsafe``)."""
+    """One thing the scan found, with a one-line ``message`` (``unsafe``: a safety finding)."""
 
     rule: str
     severity: str
@@ -65,7 +60,6 @@ class Findings(Sequence[Finding]):
         return f"Findings({self.source!r}: {self.summary()})"
 
     def summary(self) -> str:
-        """``1 error, 2 warnings, 0 info``."""
         counts = {s: len(self.of_severity(s)) for s in SEVERITIES}
         return ", ".join(
             f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items()
@@ -73,7 +67,6 @@ class Findings(Sequence[Finding]):
 
     @property
     def rules(self) -> set[str]:
-        """Names of the rules that found something."""
         return {f.rule for f in self._items}
 
     def by_rule(self, rule: str) -> list[Finding]:
@@ -92,7 +85,6 @@ class Findings(Sequence[Finding]):
         return [f for f in self._items if f.unsafe]
 
     def to_json(self) -> dict[str, Any]:
-        """``{"findings": [{"rule", "severity", "nodes", "message"}, ...]}``, errors first."""
         return {"findings": [f.to_json() for f in self._items]}
 
 
@@ -111,19 +103,16 @@ RULES: OpRegistry[RuleFn] = OpRegistry("scan rule", many=True)
 
 
 def rule(*op_types: str, name: str, unsafe: bool = False) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(ctx, nodes) -> findings``, called once per scan with every node of
-    ``op_types`` (all nodes if none; graph and library functions) when there is one; ``unsafe``
-    rules are what ``require_safe`` runs. ``ValueError`` when ``name`` is taken."""
+    """Register ``fn(ctx, nodes) -> findings`` for the nodes of ``op_types`` (none: all)."""
     return RULES.register(*op_types, name=name, unsafe=unsafe)
 
 
 class ScanContext:
-    """What rules see: the model, what will run, its nodes by op type, and its catalog (built on
-    first use)."""
+    """What rules see: the model, what will run (``scope``), its nodes by type, its catalog."""
 
     def __init__(self, model: V1Model, scope: RunScope | None = None) -> None:
         self.model = model
-        self.scope = scope  # what will run (None: anything may)
+        self.scope = scope
         self.graph_def = model.graph_def
         self.path = str(model.path)
         self.by_type: dict[str, list[NodeRef]] = {}

@@ -1,7 +1,4 @@
-"""The admission gate: :func:`admit`, passed by every path that imports or runs a graph, checks in
-order: op types registered, nothing unsafe on the path of ``scope``, asset files regular, and the
-import tried in a child process. Each verdict is kept on the model (``V1Model.memo``): asking
-again costs a lookup, and a refusal is raised again as it was."""
+"""The one admission gate :func:`admit`, passed by every path that imports or runs a graph."""
 
 from __future__ import annotations
 
@@ -25,10 +22,7 @@ def admit(
     restore: bool = True,
     initialize: bool = True,
 ) -> V1Model:
-    """Admit ``model`` to run ``scope`` (``None``: anything in the graph) and return it, or raise
-    UnsupportedOpError, UnsafeModelError, ModelFormatError or MissingVariablesError (the same
-    each time). ``allow_unsafe``: the user trusts the file; ``restore``/``initialize``: what the
-    preflight checks besides the import."""
+    """Admit ``model`` to run ``scope`` (``None``: anything) and return it, or raise why not."""
     _once(model, ("gate", "registered"), require_registered)
     _once(model, ("gate", "safe", scope, allow_unsafe), require_safe, allow_unsafe, scope)
     _once(model, ("gate", "assets"), require_regular_assets)
@@ -41,19 +35,14 @@ def admit(
 
 
 def admit_import(model: V1Model) -> V1Model:
-    """Admit ``model``'s graph to be imported without running anything (to read tensor specs):
-    registered ops, what importing alone does (a self-recursive function), and the import in
-    a child process."""
+    """Admit ``model``'s graph to be imported without running anything (to read tensor specs)."""
     return admit(model, None, allow_unsafe=True, restore=False, initialize=False)
 
 
 def _once(model: V1Model, key: Hashable, check: Callable[..., None], *args: Any, **kw: Any) -> None:
-    """Run ``check(model, *args, **kw)`` the first time ``key`` is asked for ``model``; keep the
-    verdict (``None`` when it passed, else the refusal, raised again). A worker that did not start
-    is not a verdict on the model and is not kept."""
+    """Run ``check(model, ...)`` once per ``key``; keep the verdict (a worker not started: none)."""
     if key in model.memo:
-        refusal = model.memo[key]
-        if refusal is not None:
+        if (refusal := model.memo[key]) is not None:
             raise refusal.with_traceback(None)
         return
     try:

@@ -1,7 +1,4 @@
-"""Memory bombs: the ``huge-tensor`` rule refuses an op whose output, known from constants before
-anything runs, is over :func:`max_tensor_bytes`: a splat ``Const``, ops of a constant shape
-(:data:`SHAPE_INPUT`), ``Tile``, ``OneHot``, ``Range``, ``Pad`` (an input of unknown shape counts
-one entry per dimension: a lower bound). Run-time shapes are bounded by ``--max-mb``."""
+"""Memory bombs: the ``huge-tensor`` rule, from constant shapes before anything runs."""
 
 from __future__ import annotations
 
@@ -35,7 +32,7 @@ SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", 
 
 
 def max_tensor_bytes() -> int:
-    """The largest tensor a graph may ask for by a constant shape (default 4 GiB)."""
+    """The largest tensor a constant shape may ask for (default 4 GiB)."""
     return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
 
 

@@ -1,6 +1,4 @@
-"""Output candidates of a graph: :func:`graph_outputs` scores every inference op with the output
-rules (``output_rules.py``); v1 ``cond``/``while`` machinery and update-only ops are left out.
-"""
+"""Output candidates of a graph: :func:`graph_outputs` scores inference ops by the rules."""
 
 from __future__ import annotations
 
@@ -35,11 +33,7 @@ _LABEL_CHECKS = 50  # how many of the best output candidates are checked for rea
 
 @dataclass(frozen=True)
 class Candidate:
-    """One suggested input or output tensor ``name`` (``op:idx``) with its ``dtype`` and
-    ``shape``; ``score`` (only the order matters; signature tensors 15-20), ``reason`` (one line),
-    ``kind`` (``signature``, ``placeholder``, ``switch``, ``pipeline`` or ``graph``), a switch's
-    ``default`` as text, ``concerns`` (reasons against it: never chosen unasked) and ``head`` (an
-    end of the graph: nothing reads it, or only a batch slice does)."""
+    """One suggested input or output tensor (``concerns``: never chosen unasked)."""
 
     name: str
     dtype: str
@@ -79,8 +73,7 @@ def candidate(
 def graph_outputs(
     catalog: Catalog, excluded: set[str], facts: GraphFacts | None = None
 ) -> list[Candidate]:
-    """Output candidates from the graph alone, best first (``excluded``: op names that are not
-    inference)."""
+    """Output candidates from the graph alone, best first (``excluded``: not inference)."""
     facts = facts or GraphFacts(catalog, excluded)
     ctx = RuleContext(catalog, facts)
     in_loops = _while_frames(catalog, facts.index)
@@ -118,8 +111,7 @@ def graph_outputs(
 
 
 def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
-    """A head read only through a Reshape/Identity chain hands its rank to the chain's end (the
-    value in its final shape: ``Reshape_1`` of ``Softmax``)."""
+    """A head read only through a Reshape/Identity chain hands its rank to the chain's end."""
     for name in list(cands):
         score, why, op, concerns = cands[name]
         if concerns:
@@ -149,8 +141,7 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
 
 
 def _carry_sliced(ctx: RuleContext, cands: dict[str, Any], heads: set[str]) -> set[str]:
-    """A head that slices the batch (row 0 of a Keras output) and scores :data:`HEAD_MIN` but
-    for that hands its score to the tensor it slices, which is then a head; returns those."""
+    """A head slicing the batch (row 0) hands its score to the tensor it slices; returns those."""
     out = set()
     for name in [n for n in heads if n in cands]:
         found = batch_slice(ctx, cands[name][2])
@@ -167,8 +158,7 @@ def _carry_sliced(ctx: RuleContext, cands: dict[str, Any], heads: set[str]) -> s
 
 
 def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
-    """A candidate downstream of another that needs more inputs reads labels: a loss. Grouped
-    by the inputs they need; the best _LABEL_CHECKS are checked."""
+    """A candidate downstream of another that needs more inputs reads labels: a loss."""
     deps = facts.needs
     groups: dict[frozenset[str], list[str]] = {}
     for name in cands:
@@ -201,8 +191,7 @@ def _while_frames(catalog: Catalog, index: GraphIndex) -> set[str]:
 
 
 def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
-    """A v1 cond's ``switch_t``/``switch_f`` (an Identity of a Switch output only control edges
-    read) or ``pred_id`` (an Identity only Switches read)."""
+    """A v1 cond's ``switch_t``/``switch_f`` or ``pred_id`` (an Identity only Switches read)."""
     if op.type != "Identity" or not op.inputs:
         return False
     if not readers:  # tf.cond names its predicate's copy pred_id, read or not

@@ -1,7 +1,4 @@
-"""Where a path input of an op comes from, read off the graph alone (nothing runs):
-:class:`Tracer` follows a string tensor back through pass-through ops, selects, joins and v1
-control flow to constants, asset tensors, the Saver's filename tensor, or what a function's
-callers pass; anything else is computed or fed at run time (``file_doors.py`` judges them)."""
+"""Where a path input of an op comes from, read off the graph alone (:class:`Tracer`)."""
 
 from __future__ import annotations
 
@@ -27,9 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Source:
-    """One value a path input can take: ``const`` (``text``), ``asset`` (``text``: its file),
-    ``saver`` (the Saver's filename tensor, ``text`` a constant suffix), ``unknown`` (``text``
-    says why), or ``uncalled`` (in a function nothing calls: never runs)."""
+    """One value a path input can take: ``const``, ``asset`` (its file), ``saver`` (its filename
+    tensor plus ``text``), ``unknown`` (``text``: why) or ``uncalled`` (never runs)."""
 
     kind: str
     text: str = ""
@@ -40,8 +36,7 @@ _MAX_VALUES = 16
 
 
 def _capped(values: list[Source]) -> list[Source]:
-    """At most :data:`_MAX_VALUES` values, one ``unknown`` standing for any more (a chain of 17
-    ``Select`` s may hide its one bad path last)."""
+    """At most :data:`_MAX_VALUES` values, one ``unknown`` standing for any more."""
     if len(values) <= _MAX_VALUES:
         return values
     return [*values[: _MAX_VALUES - 1], Source("unknown", "among too many possible values")]
@@ -64,8 +59,7 @@ class Tracer:
         self._fed = False  # tracing for an op only init runs: asset tensors hold their files
 
     def init_only(self, name: str) -> bool:
-        """Whether the top-level op ``name`` runs only with the init ops (where the loader feeds
-        every asset tensor its file), never for a signature's outputs."""
+        """Whether op ``name`` runs only with the init ops (assets fed), never for an output."""
         if self._init_only is None:
             model = self.ctx.model
             outputs = [t.name for s in model.signatures.values() for t in s.outputs.values()]
@@ -113,8 +107,7 @@ class Tracer:
         nodes = self.top if fname is None else self.index.function_nodes(fname)
         if fname is not None and name not in nodes:
             return self._argument(fname, name, seen)
-        node = nodes.get(name)
-        if node is None:
+        if (node := nodes.get(name)) is None:
             return [Source("unknown", f"from {name!r}, not in the graph")]
         if fname is None and name == self.filename_op:
             return [Source("saver")]
@@ -146,8 +139,7 @@ class Tracer:
         sep = (
             node.attr["separator"].s.decode("utf-8", "replace") if "separator" in node.attr else ""
         )
-        parts = [self._values(i, fname, seen) for i in ins]
-        if not parts:
+        if not (parts := [self._values(i, fname, seen) for i in ins]):
             return [Source("const", "")]
         first, rest = parts[0], parts[1:]
         if any(s.kind != "const" for p in rest for s in p):
@@ -168,8 +160,7 @@ class Tracer:
         return _capped(out)
 
     def _elements(self, node: NodeDef, scope: str | None, seen: set) -> list[Source]:
-        """What a dataset op passes its function: the elements of its input dataset when that
-        is made of constants (``TextLineDataset(path)`` maps over a slice of its file names)."""
+        """What a dataset op passes its function: its input dataset's constant elements."""
         nodes = self.top if scope is None else self.index.function_nodes(scope)
         ins = [i for i in node.input if not i.startswith("^")]
         src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
@@ -209,8 +200,7 @@ class Tracer:
 
 
 def tracer_of(ctx: ScanContext) -> Tracer:
-    t = getattr(ctx, "_file_door_tracer", None)
-    if t is None:
+    if (t := getattr(ctx, "_file_door_tracer", None)) is None:
         t = Tracer(ctx)
         ctx._file_door_tracer = t  # type: ignore[attr-defined]
     return t

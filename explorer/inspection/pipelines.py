@@ -1,6 +1,4 @@
-"""Input pipelines in a graph: a ``tf.data`` iterator or queue output can be fed directly, so it
-is a model input; :func:`pipeline_inputs` lists them (protobufs only), each with the
-``tf.Example`` feature and parse op where the pipeline parses examples."""
+"""Input pipelines in a graph: iterator or queue outputs, fed directly, and their features."""
 
 from __future__ import annotations
 
@@ -24,9 +22,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PipelineInput:
-    """One output of an input pipeline that the model reads: the ``tensor`` to feed, the
-    pipeline's ``op_type``, the ``tf.Example`` ``feature`` it carries and the ``parse_op``
-    (``node``, or ``function::node`` in a dataset function); ``None`` when unknown."""
+    """One pipeline output the model reads, its ``tf.Example`` ``feature`` and ``parse_op``."""
 
     tensor: str
     op_type: str
@@ -35,8 +31,7 @@ class PipelineInput:
 
 
 def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
-    """Every consumed output of every pipeline op (``IteratorGetNext``, ``QueueDequeue*``), in
-    graph order, with its feature name where the graph says it."""
+    """Every consumed output of every pipeline op, in graph order."""
     g = _Graph(graph_def)
     out = []
     for node in graph_def.node:
@@ -51,14 +46,11 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
 class _Graph:
     def __init__(self, graph_def: GraphDef) -> None:
         self.index = graph_index(graph_def)
-        self.nodes = self.index.nodes
-        self.functions = self.index.functions
-        self.consumers = self.index.op_consumers
 
     def used_outputs(self, name: str) -> set[int]:
         return {
             int(i.partition(":")[2] or 0)
-            for c in self.consumers.get(name, [])
+            for c in self.index.op_consumers.get(name, [])
             for i in c.input
             if not i.startswith("^") and op_name(i) == name
         }
@@ -73,17 +65,16 @@ class _Graph:
 
     def _queue_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
         queue = op_name(node.input[0])
-        for c in self.consumers.get(queue, []):
+        for c in self.index.op_consumers.get(queue, []):
             if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
-                return self._parsed_key(self.nodes, c.input[k + 1], None)
+                return self._parsed_key(self.index.nodes, c.input[k + 1], None)
         return None, None
 
     def _iterator_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-        iterator = self.nodes[op_name(node.input[0])]
+        iterator = self.index.nodes[op_name(node.input[0])]
         for scope_nodes, dataset in self._datasets_of(iterator):
-            mapped = self._map_of(scope_nodes, dataset)
-            if mapped is not None:
-                f = self.functions[mapped.attr["f"].func.name]
+            if (mapped := self._map_of(scope_nodes, dataset)) is not None:
+                f = self.index.functions[mapped.attr["f"].func.name]
                 ret = f.ret[f.signature.output_arg[k].name]
                 return self._parsed_key(
                     self.index.function_nodes(f.signature.name), ret, f.signature.name
@@ -91,15 +82,14 @@ class _Graph:
         return None, None
 
     def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
-        """(the nodes it is among, the dataset node) for each dataset the iterator iterates."""
         if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
-            f = self.functions[iterator.attr["dataset_factory"].func.name]
+            f = self.index.functions[iterator.attr["dataset_factory"].func.name]
             body = self.index.function_nodes(f.signature.name)
             ret = f.ret[f.signature.output_arg[0].name]
             yield body, body[op_name(ret)]
-        for c in self.consumers.get(iterator.name, []):
+        for c in self.index.op_consumers.get(iterator.name, []):
             if c.op in ("MakeIterator", "MakeIteratorV2"):
-                yield self.nodes, self.nodes[op_name(c.input[0])]
+                yield self.index.nodes, self.index.nodes[op_name(c.input[0])]
 
     @staticmethod
     def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
@@ -116,10 +106,8 @@ class _Graph:
     def _parsed_key(
         self, nodes: dict[str, Any], ref: str, fn: str | None
     ) -> tuple[str | None, str | None]:
-        """The tf.Example key of the parse-op output ``ref`` reaches (through casts/reshapes)."""
         for _ in range(12):
-            node = nodes.get(op_name(ref))
-            if node is None:
+            if (node := nodes.get(op_name(ref))) is None:
                 return None, None
             if node.op in PARSE_EXAMPLE_OPS:
                 key = _key_of_output(nodes, node, ref)
@@ -153,8 +141,7 @@ def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None
 def example_keys(
     node: NodeDef, const: Callable[[str], Any]
 ) -> tuple[list[str], list[str], list[str]]:
-    """(sparse, dense, ragged) feature keys of a ``tf.Example`` parse op; ``const(input)`` reads a
-    key input's constant value (strings or an array of bytes; ``None``: not a constant)."""
+    """(sparse, dense, ragged) feature keys of a parse op; ``const(input)``: a key's constant."""
 
     def strings(ref: str) -> list[str]:
         v = const(ref)

@@ -1,5 +1,4 @@
-"""What will fail when the model is run or converted, read from the protobufs alone (no
-TensorFlow): the :class:`Problem` s ``tf1-explorer inspect`` lists, each with its fix."""
+"""What will fail when the model is run or converted: the :class:`Problem` s ``inspect`` lists."""
 
 from __future__ import annotations
 
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing that will fail: ``kind``, ``severity`` (``error``/``warning``), a one-line
-    ``message`` with the fix, and the node or file names concerned (at most 20)."""
+    """One thing that will fail: a one-line ``message`` with the fix, the names concerned."""
 
     kind: str
     severity: str
@@ -29,7 +27,6 @@ class Problem:
 
 
 def no_checkpoint(model: V1Model) -> str:
-    """The message for a model with variables and no checkpoint (here and when restoring)."""
     return (
         f"{model.path} has {len(model.variables)} variables but no checkpoint: for a SavedModel "
         "restore its variables/ folder; for a GraphDef, freeze it with its checkpoint or load the "
@@ -47,8 +44,7 @@ def problems(model: V1Model) -> list[Problem]:
     for f in scan(model, list(kinds), scope=None):
         if f.severity != "info":
             out.append(Problem(kinds[f.rule], f.severity, f.message, f.nodes[:20]))
-    gone = sorted(p for p in model.assets.values() if not Path(p).exists())
-    if gone:
+    if gone := sorted(p for p in model.assets.values() if not Path(p).exists()):
         more = " …" if len(gone) > 3 else ""
         message = (
             f"asset file(s) {', '.join(gone[:3])}{more} not found: tables initialised from them "

@@ -1,13 +1,12 @@
-"""The rules ``explorer.scan`` ships, each registered per op type with ``@rule("OpType", ...,
-name="my-rule")`` (see :mod:`explorer.inspection.scanner`); the file-door rules live in
-:mod:`explorer.inspection.file_doors`.
-"""
+"""The rules ``explorer.scan`` ships (the file-door rules: :mod:`.file_doors`)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.op_defs import tf_version
 from explorer.graph.op_families import (
     ASSIGN_OPS,
@@ -41,16 +40,16 @@ def _finding(
     return Finding(rule, severity, names, message, **extra)
 
 
-def _kinds(by_type: Mapping[str, Collection[Any]]) -> str:
+def _kinds(counts: Mapping[str, int]) -> str:
     """``"Merge×2, Switch×2"``: how many ops of each type, types sorted."""
-    return ", ".join(f"{t}×{len(v)}" for t, v in sorted(by_type.items()))
+    return ", ".join(f"{t}×{n}" for t, n in sorted(counts.items()))
 
 
-def _by_op(refs: Sequence[NodeRef]) -> dict[str, list[NodeRef]]:
-    out: dict[str, list[NodeRef]] = {}
-    for ref in refs:
-        out.setdefault(ref.node.op, []).append(ref)
-    return out
+@rule(name="load-note")
+def _load_notes(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
+    """What loading repaired in memory (:attr:`V1Model.notes`), as info."""
+    for note in ctx.model.notes:
+        yield Finding("load-note", "info", (), note)
 
 
 @rule(name="unregistered-op")
@@ -112,7 +111,7 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     if not readers:
         return
     nodes = sorted(n for names in readers.values() for n in names)
-    kinds = _kinds(readers)
+    kinds = _kinds({t: len(names) for t, names in readers.items()})
     message = (
         f"ops taking variables by reference ({kinds}): in TF2 each needs its resource "
         "counterpart (AssignVariableOp, ResourceApply*, ReadVariableOp for saves)"
@@ -122,7 +121,7 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 @rule(*V1_CONTROL_FLOW_OPS, name="v1-control-flow")
 def _control_flow(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
-    kinds = _kinds(_by_op(refs))
+    kinds = _kinds(Counter(r.node.op for r in refs))
     message = (
         f"v1 control flow ({kinds}) from tf.cond/tf.while_loop without control flow v2: runs in "
         "the v1 session and wrapped functions, but tensors inside an untaken branch are dead "
@@ -137,7 +136,7 @@ def _queues(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     feed = "feed the tensors after the reader instead"
     if dequeues:
         feed = f"feed the dequeued tensors instead ({_listing(dequeues)}:0, ...)"
-    kinds = _kinds(_by_op(refs))
+    kinds = _kinds(Counter(r.node.op for r in refs))
     message = (
         f"input-pipeline queues/readers ({kinds}): session.run blocks until queue runners fill "
         f"them, and readers read files; {feed}"
@@ -172,20 +171,10 @@ def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 def _feeds_only_initializers(ctx: ScanContext, name: str) -> bool:
     """Whether everything downstream of ``name`` ends in variable initialisation (Assign)."""
-    catalog = ctx.catalog
-    seen: set[str] = set()
-    todo = [name]
-    while todo:
-        op = catalog.op(todo.pop())
-        if op.name in seen:
-            continue
-        seen.add(op.name)
-        initialises = op.type in ASSIGN_OPS
-        if len(seen) > 200 or not (initialises or op.consumers):
-            return False
-        if not initialises:
-            todo.extend(op.consumers)
-    return True
+    index = graph_index(ctx.graph_def)
+    assigns = {n for n, t in zip(index.names, index.types) if t in ASSIGN_OPS}
+    after = index.downstream([name], control=False, excluded=assigns)
+    return len(after) <= 200 and all(index.data_consumers.get(n) for n in after)
 
 
 @rule(name="device-pin")

@@ -1,7 +1,5 @@
-"""What will break, and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
-rules (:func:`rule`) the rule modules imported below register, on the protobufs. Safety is judged
-on what will run (a :class:`~explorer.graph.run_scope.RunScope`): unsafe ops outside it are
-``info``; :data:`IMPORT_TIME_RULES` are never scoped."""
+"""What will break and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
+registered rules on the protobufs; unsafe ops outside what will run are ``info``."""
 
 from __future__ import annotations
 
@@ -15,7 +13,6 @@ from explorer.graph.specs import TensorSpec
 from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
-    load_notes,
     memory_rules,
     output_scan_rules,
     scan_rules,
@@ -37,8 +34,7 @@ def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
 
 
 def default_scope(model: V1Model) -> RunScope | None:
-    """What runs by default: every signature, or (no signatures) the top suggested output with
-    the inputs it needs; ``None`` (judge the whole graph) when there is no such choice."""
+    """What runs by default: every signature, or the default io; ``None``: no such choice."""
     try:
         if model.signatures:
             scopes = (
@@ -57,16 +53,13 @@ def scan(
     rules: Iterable[str] | None = None,
     scope: RunScope | str | None = "default",
 ) -> Findings:
-    """Compatibility and safety findings for ``model`` (or a path), errors first: only
-    ``rules`` (names; ``ValueError`` for an unknown one), unsafe ops outside ``scope`` as
-    ``info`` (``"default"``: :func:`default_scope`; ``None``: the whole graph)."""
+    """Compatibility and safety findings (unsafe ops outside ``scope``: info), errors first."""
     model = as_model(model)
     if isinstance(scope, str):
         scope = default_scope(model)
     ctx = ScanContext(model, scope)
     wanted = set(rules) if rules is not None else None
-    unknown = sorted((wanted or set()) - set(RULES.by_name))
-    if unknown:
+    if unknown := sorted((wanted or set()) - set(RULES.by_name)):
         raise ValueError(
             f"unknown scan rule {', '.join(unknown)}: choose from "
             f"{', '.join(sorted(RULES.by_name))}"
@@ -90,26 +83,21 @@ def scan(
 
 
 def _off_path(f: Finding, scope: RunScope) -> Finding:
-    """A finding about ops that will not run: ``info``, and not a safety finding."""
     return dataclasses.replace(
         f, severity="info", unsafe=False, message=f"not run for {scope.what}: {f.message}"
     )
 
 
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:
-    """Raise :class:`UnsafeModelError` when unsafe ops will run in ``scope`` (``None``: the whole
-    graph); with ``allow_unsafe`` (the user trusts the file) only :data:`ALWAYS_REFUSED` findings
-    (a self-recursive function crashes TensorFlow) still refuse it."""
+    """Raise ``UnsafeModelError`` when unsafe ops will run in ``scope`` (``None``: all)."""
     if allow_unsafe:  # trusted, but a graph that crashes TensorFlow is never run
-        found = scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe
-        if found:
+        if found := scan(model, sorted(ALWAYS_REFUSED), scope=None).unsafe:
             raise UnsafeModelError(
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
             )
         return
     unsafe = [r.name for r in RULES.entries() if r.meta["unsafe"]]
-    findings = scan(model, rules=unsafe, scope=scope).unsafe
-    if not findings:
+    if not (findings := scan(model, rules=unsafe, scope=scope).unsafe):
         return
     nodes = [n for f in findings for n in f.nodes]
     shown = ", ".join(nodes[:5]) + (f" and {len(nodes) - 5} more" if len(nodes) > 5 else "")

@@ -1,8 +1,4 @@
-"""Which tensors are a model's inputs and outputs: ranked candidates, each with its reason.
-
-``explorer.suggest(model)`` ranks signature tensors first, then placeholders and input-pipeline
-outputs; outputs are inference tensors nothing else reads (``output_heuristics.py``).
-"""
+"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)``."""
 
 from __future__ import annotations
 
@@ -65,9 +61,7 @@ _INPUT_NAME = re.compile(
 
 @dataclass(frozen=True)
 class Validation:
-    """:meth:`IOChoice.validate`'s answer, truthy (``ok``) when the outputs are computable from
-    the inputs. Needed and not fed: ``missing`` placeholders, ``defaults`` (their default used),
-    ``pipeline`` outputs (fed, they cut the pipeline); ``unused`` inputs; ``message``: one line."""
+    """:meth:`IOChoice.validate`'s answer, truthy when the outputs are computable."""
 
     ok: bool
     missing: tuple[str, ...]
@@ -89,22 +83,18 @@ class IOChoice:
     catalog: Catalog = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"inputs": [...], "outputs": [...]}``, each candidate name/dtype/shape/score/reason."""
         return {
             "inputs": [c.to_json() for c in self.inputs],
             "outputs": [c.to_json() for c in self.outputs],
         }
 
     def validate(self, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
-        """Whether ``outputs`` (tensor or op names) can be computed when ``inputs`` (tensor names;
-        ``op`` means ``op:0``) are fed; raises ``TensorNotFoundError`` for a name not in the graph.
-        """
+        """Whether ``outputs`` can be computed when ``inputs`` are fed (TensorNotFoundError)."""
         return validate_choice(self.catalog, inputs, outputs)
 
 
 def suggest(model: Any, limit: int = 20) -> IOChoice:
-    """Ranked input and output candidates (at most ``limit`` per side, best first) of a
-    :class:`~explorer.V1Model`, or of a :class:`Catalog` (no signatures then)."""
+    """Ranked input and output candidates (best first) of a model or a :class:`Catalog`."""
     if isinstance(model, Catalog):
         catalog, signatures, excluded_names = model, {}, set()
     else:
@@ -133,8 +123,7 @@ def _signature_candidates(
             for key, spec in getattr(sig, side).items():
                 if not spec.name or spec.name not in catalog:
                     continue
-                where = sides[side].setdefault(spec.name, [])
-                where.append(f"'{key}' of {sig_name}")
+                sides[side].setdefault(spec.name, []).append(f"'{key}' of {sig_name}")
                 specs.setdefault(spec.name, (spec, rank))
     out: dict[str, list[Candidate]] = {}
     for side, found in sides.items():
@@ -173,12 +162,9 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
 def _graph_inputs(
     catalog: Catalog, facts: GraphFacts, best_out: str | None, outputs: list[Candidate]
 ) -> list[Candidate]:
-    """Placeholders and input-pipeline outputs, those the best output needs first; the ones no
-    suggested output needs (labels, learning rates) last and not "must be fed"."""
+    """Placeholders and pipeline outputs, those the best output needs first."""
     excluded = facts.excluded
-    needed_by_best: set[str] = set()
-    if best_out is not None:
-        needed_by_best = catalog.upstream([best_out])
+    needed_by_best = catalog.upstream([best_out]) if best_out is not None else set()
     good = [c.name for c in outputs if c.score > 0 and not c.concerns]
     needed_by_any = catalog.upstream(good) if good else set()
     ups = {name: catalog.upstream([name]) for name in good[1:6]}
@@ -187,30 +173,26 @@ def _graph_inputs(
         if op.name in excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
-        score, why = 0.0, []
+        why: list[str] = []
+        default, kind = None, "placeholder"
         if op.type in DEFAULT_PLACEHOLDER_OPS:
-            default = _default_of(catalog, op)
-            score += 1
+            default, kind, score = _default_of(catalog, op), "switch", 1.0
             why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
-            kind = "switch"
-        else:
-            default, kind = None, "placeholder"
             if op.name in needed_by_best:
-                score += 8
-                why.append(f"Placeholder: must be fed; feeds {best_out}")
-            elif op.name in needed_by_any:
-                score += 5
-                fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
-                why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
-            else:
-                score += 2
-                why.append(
-                    "Placeholder: feeds no suggested output (a label or training input): "
-                    "leave it unfed"
-                )
-        if kind == "switch" and op.name in needed_by_best:
-            score += 3
-            why.append(f"feeds {best_out}")
+                score += 3
+                why.append(f"feeds {best_out}")
+        elif op.name in needed_by_best:
+            score = 8.0
+            why.append(f"Placeholder: must be fed; feeds {best_out}")
+        elif op.name in needed_by_any:
+            score = 5.0
+            fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
+            why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
+        else:
+            score = 2.0
+            why.append(
+                "Placeholder: feeds no suggested output (a label or training input): leave it unfed"
+            )
         if op.name in facts.labels:
             score -= 2
             why.append(f"read as labels by {facts.labels[op.name]}")
@@ -245,8 +227,7 @@ def _pipeline_candidates(
         feature = f", feature {p.feature!r}" if p.feature else ""
         why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
         readers = [c for c in catalog.tensor(p.tensor).consumers if c not in facts.excluded]
-        used_by_best = best_out is not None and any(r in needed_by_best for r in readers)
-        if used_by_best:
+        if best_out is not None and any(r in needed_by_best for r in readers):
             score = 8.5
             why.append(f"must be fed for {best_out}")
         elif any(r in needed_by_any for r in readers):
@@ -254,8 +235,7 @@ def _pipeline_candidates(
         else:
             score = 2.0
             why.append("no suggested output needs it (a label?): leave it unfed")
-        label_of = facts.labels.get(p.tensor)
-        if label_of:
+        if label_of := facts.labels.get(p.tensor):
             score -= 2
             why.append(f"read as labels by {label_of}")
         out.append(candidate(catalog, p.tensor, score, why, "pipeline", p.feature))
@@ -277,7 +257,6 @@ def _merge(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
 
 
 def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
-    """See :meth:`IOChoice.validate`."""
     feeds = [_tensor_name(catalog, n) for n in inputs]
     fetches = list(outputs)
     for n in fetches:

@@ -1,6 +1,4 @@
-"""What a training graph says about each op (:class:`GraphFacts`, from the catalog alone): the
-facts the output rules use (sources, dependencies, losses, labels, layers, trained variables,
-greedy decoders, generator outputs)."""
+"""What a training graph says about each op (:class:`GraphFacts`): losses, labels, layers."""
 
 from __future__ import annotations
 
@@ -15,8 +13,8 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     INPUT_OPS,
     LAYER_OPS,
-    PASS_THROUGH_OPS,
     PIPELINE_OUTPUT_OPS,
+    RESHAPE_OPS,
     SHAPE_OPS,
     SUMMARY_OPS,
     VARIABLE_OPS,
@@ -28,6 +26,8 @@ if TYPE_CHECKING:
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
 _TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
+_STOP_GRADIENT_PASS = RESHAPE_OPS | {"Identity"}
+_GENERATED_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims"})
 # Comparing ops: which input holds the labels (None: either side, decided by the graph).
 LABEL_INPUT: dict[str, int | None] = {
     "SoftmaxCrossEntropyWithLogits": 1,
@@ -41,8 +41,7 @@ LABEL_INPUT: dict[str, int | None] = {
 
 
 class GraphFacts:
-    """Facts about the inference part of a graph (``excluded``: op names that are not
-    inference: saver, gradients, optimizers, summaries, ...). Properties compute on first use."""
+    """Facts about the inference part of a graph (``excluded``: ops that are not inference)."""
 
     def __init__(self, catalog: Catalog, excluded: set[str]) -> None:
         self.catalog = catalog
@@ -53,15 +52,9 @@ class GraphFacts:
 
     @cached_property
     def sources(self) -> frozenset[str]:
-        """What a feed_dict feeds: placeholder op names, and input-pipeline output tensors
-        (``IteratorGetNext:1``: one pipeline op hands over features and labels apart)."""
-        out = set()
-        for op in self.catalog.ops:
-            if op.type in INPUT_OPS:
-                out.add(op.name)
-            elif op.type in PIPELINE_OUTPUT_OPS:
-                out.update(op.outputs)
-        return frozenset(out)
+        """What a feed_dict feeds: placeholder op names and pipeline output tensors."""
+        inputs = {op.name for op in self.catalog.ops if op.type in INPUT_OPS}
+        return frozenset(inputs | {t for n in self.pipeline_ops for t in self.by_name[n].outputs})
 
     @cached_property
     def pipeline_ops(self) -> frozenset[str]:
@@ -110,8 +103,7 @@ class GraphFacts:
 
     @cached_property
     def minimized(self) -> dict[str, str]:
-        """Loss op -> the gradients scope that differentiates it (``gradients/Fill`` seeds
-        ``gradients/<loss>_grad/...``)."""
+        """Loss op -> the gradients scope that differentiates it."""
         out: dict[str, str] = {}
         for op in self.catalog.ops:
             scope, _, last = op.name.rpartition("/")
@@ -134,11 +126,9 @@ class GraphFacts:
     @cached_property
     def summarized_losses(self) -> dict[str, str]:
         """Value op -> the loss-named summary recording it (``Neg`` -> ``D_loss``)."""
-        out = {}
-        for op in self.catalog.ops:
-            if op.type in SUMMARY_OPS and _LOSS_NAME.search(op.name) and len(op.inputs) > 1:
-                out[op_name(op.inputs[1])] = op.name
-        return out
+        ops = self.catalog.ops
+        summaries = [op for op in ops if op.type in SUMMARY_OPS and len(op.inputs) > 1]
+        return {op_name(op.inputs[1]): op.name for op in summaries if _LOSS_NAME.search(op.name)}
 
     def loss_reason(self, name: str) -> str | None:
         """Why ``name`` is a loss (``None`` when it is not known to be one)."""
@@ -178,9 +168,7 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        op = self.by_name.get(
-            self._through(name, ("Identity", "Reshape", "ExpandDims", "Squeeze"), 7)
-        )
+        op = self.by_name.get(self._through(name, _STOP_GRADIENT_PASS))
         return op is not None and op.type == "StopGradient"
 
     @cached_property
@@ -189,23 +177,16 @@ class GraphFacts:
 
     def weight_of(self, tensor: str) -> str | None:
         """The variable (or constant weight, in a graph without variables) ``tensor`` reads."""
-        name = op_name(tensor)
-        for _ in range(6):
-            op = self.by_name.get(name)
-            if op is None:
-                return None
-            if op.type in VARIABLE_OPS:
-                return op.name
-            if op.type == "Const":
-                return op.name if not self.variables and self._is_weight_const(op) else None
-            if op.type not in PASS_THROUGH_OPS or not op.inputs:
-                return None
-            name = op_name(op.inputs[0])
-        return None
+        op = self.index.source(tensor)
+        if op is None or op.op not in VARIABLE_OPS | {"Const"}:
+            return None
+        if op.op == "Const" and (self.variables or not self._is_weight_const(op)):
+            return None
+        return op.name
 
     @staticmethod
-    def _is_weight_const(op: Any) -> bool:
-        t = op.node.attr["value"].tensor if "value" in op.node.attr else None
+    def _is_weight_const(node: Any) -> bool:
+        t = node.attr["value"].tensor if "value" in node.attr else None
         if t is None or t.dtype not in (1, 2, 19):  # float32, float64, half
             return False
         return sum(1 for _ in t.tensor_shape.dim) >= 1
@@ -223,8 +204,7 @@ class GraphFacts:
 
     @cached_property
     def feeds_a_layer(self) -> frozenset[str]:
-        """Ops whose value a later layer reads (hidden values): upstream of a weighted op's
-        non-weight inputs, through data edges of the inference graph."""
+        """Ops whose value a later layer reads: upstream of a weighted op's other inputs."""
         starts = [
             t
             for name in self.weighted
@@ -238,10 +218,7 @@ class GraphFacts:
     def _weight_flags(self) -> dict[str, int]:
         """Op -> bits: 1 from a trained variable, 2 from an untrained one, 4 from any weight."""
         trained = self.trained
-        flags: dict[str, int] = {}
-        for op in self.catalog.ops:
-            if op.type in VARIABLE_OPS:
-                flags[op.name] = 4 | (1 if op.name in trained else 2)
+        flags = {n: 4 | (1 if n in trained else 2) for n in self.variables}
         for name, w in self.weighted.items():
             flags[name] = flags.get(name, 0) | flags.get(w, 4)
         changed = True
@@ -264,8 +241,7 @@ class GraphFacts:
 
     @cached_property
     def trained(self) -> frozenset[str]:
-        """Variables an optimizer updates (``Apply*`` ops, or updates in an ``update_<var>``
-        scope: sparse Adam's ``ScatterAdd``)."""
+        """Variables an optimizer updates (``Apply*``, or updates in an ``update_<var>`` scope)."""
         out = set()
         for op in self.catalog.ops:
             if _TRAINING_UPDATE.match(op.type) or (
@@ -277,16 +253,12 @@ class GraphFacts:
         return frozenset(out)
 
     def target_network(self, name: str) -> bool:
-        """Computed only from variables no optimizer trains, in a graph where one trains others
-        (a DQN's target network: its variables are assigned copies)."""
-        if not self.trained:
-            return False
-        return (self._weight_flags.get(name, 0) & 3) == 2
+        """Computed only from variables no optimizer trains, where one trains others (a DQN)."""
+        return bool(self.trained) and (self._weight_flags.get(name, 0) & 3) == 2
 
     @cached_property
     def greedy(self) -> frozenset[str]:
-        """Ops downstream of a greedy decoder: an ``ArgMax`` inside a while loop whose value
-        reaches an embedding ``Gather`` and then a ``NextIteration`` (the next step's input)."""
+        """Ops downstream of a greedy decoder's ``ArgMax`` (through a ``Gather`` to the loop)."""
         starts = [
             op.name
             for op in self.ops
@@ -312,9 +284,7 @@ class GraphFacts:
 
     @cached_property
     def generated(self) -> dict[str, tuple[str, str]]:
-        """Op -> (weight, source): its value is read by a layer whose weight, in another layer
-        of the same type, reads a fed input directly: the value stands in for that input (a
-        GAN's generator output fed to the discriminator, which also reads the real data)."""
+        """Op -> (weight, source): a value standing in for a fed input (a GAN's generator)."""
         raw: dict[tuple[str, str, int], list[str]] = {}  # (weight, type, slot) -> sources
         values: dict[tuple[str, str, int], list[str]] = {}  # ... -> computed values
         for layer, w in self.weighted.items():
@@ -323,7 +293,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self._through(op_name(t), ("Identity", "Reshape", "Cast", "ExpandDims"), 6)
+                src = self._through(op_name(t), _GENERATED_PASS)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -338,11 +308,7 @@ class GraphFacts:
                         out.setdefault(v, (key[0], src))
         return out
 
-    def _through(self, name: str, types: tuple[str, ...], hops: int) -> str:
-        """The op ``name`` reads through at most ``hops`` ops of ``types`` (first inputs)."""
-        for _ in range(hops):
-            op = self.by_name.get(name)
-            if op is None or op.type not in types or not op.inputs:
-                return name
-            name = op_name(op.inputs[0])
-        return name
+    def _through(self, name: str, types: frozenset[str]) -> str:
+        """The op ``name`` reads through ops of ``types`` (first inputs)."""
+        node = self.index.source(name, types)
+        return name if node is None else node.name

@@ -1,19 +1,17 @@
-"""Read a TF1 model's variables straight from its checkpoint, without a session (partitioned
-variables sliced, renamed keys followed through the graph's Saver)."""
+"""Read a TF1 model's variables straight from its checkpoint, without a session."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import MissingVariablesError, first_line
 from explorer.graph import protos
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
-from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS, SAVE_OPS
+from explorer.graph.op_families import SAVE_OPS, VARIABLE_OPS
 
 if TYPE_CHECKING:
-    from tensorflow.core.framework.node_def_pb2 import NodeDef
     from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
 
@@ -27,20 +25,16 @@ VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_l
     "moving_average_variables",
     "metric_variables",
 )
-_PASS_THROUGH = frozenset({"Identity", "ReadVariableOp", "Snapshot"})
 
 
 def read_variables(model: V1Model) -> dict[str, Any]:
-    """Graph variable name (``dense/kernel``) -> ndarray, in graph order, from the checkpoint;
-    variables the saver does not save are left out; ``{}`` for a frozen graph. Raises
-    ``MissingVariablesError``: no checkpoint, an unreadable one, or a saved variable missing."""
+    """Variable name -> ndarray from the checkpoint, in graph order (``{}`` for a frozen graph);
+    ``MissingVariablesError``: no checkpoint, an unreadable one, a saved variable missing."""
     import numpy as np  # lazy: loading a model needs no numpy
 
-    names = [v.name for v in model.variables]
-    if not names:
+    if not (names := [v.name for v in model.variables]):
         return {}
-    prefix = model.checkpoint_prefix
-    if prefix is None:
+    if (prefix := model.checkpoint_prefix) is None:
         raise MissingVariablesError(
             f"{model.path} has {len(names)} variables but no checkpoint: load the SavedModel "
             "folder or the .meta file beside its checkpoint"
@@ -73,26 +67,25 @@ def read_variables(model: V1Model) -> dict[str, Any]:
 
 def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
     """Variable name -> (checkpoint key, slice spec) from the graph's Save ops; the spec is
-    ``""`` for a whole variable, or ``"10 4 0,5:-"`` (full shape, then ``start,length`` or ``-``
-    per dimension) for one part of a partitioned variable."""
-    nodes = {n.name: n for n in model.graph_def.node}
+    ``""``, or ``"10 4 0,5:-"`` (full shape, ``start,length`` per dim) for a partition."""
+    index = graph_index(model.graph_def)
     out: dict[str, tuple[str, str]] = {}
-    for node in model.graph_def.node:
+    for node in index.node_list:
         if node.op not in SAVE_OPS:
             continue
         inputs = [i for i in node.input if not i.startswith("^")]
         if len(inputs) < 3:
             continue
-        keys = _const_strings(nodes.get(op_name(inputs[1])))
-        specs = _const_strings(nodes.get(op_name(inputs[2]))) if node.op != "Save" else None
+        keys = _const_strings(index.const(inputs[1], frozenset()))
+        specs = _const_strings(index.const(inputs[2], frozenset())) if node.op != "Save" else None
         data = inputs[3:] if node.op != "Save" else inputs[2:]
         if keys is None or len(keys) != len(data):
             continue
         for i, (key, ref) in enumerate(zip(keys, data)):
-            var = _variable_behind(ref, nodes)
-            if var is not None and var not in out:
+            var = index.source(ref)
+            if var is not None and var.op in VARIABLE_OPS and var.name not in out:
                 spec = specs[i] if specs is not None and i < len(specs) else ""
-                out[var] = (key, spec.strip())
+                out[var.name] = (key, spec.strip())
     for var, saved in _partition_keys(model.meta_graph).items():
         out.setdefault(var, saved)
     return out
@@ -118,31 +111,15 @@ def variable_defs(meta_graph: MetaGraphDef | None, key: str) -> list[VariableDef
 
 
 def saved_value(reader: Any, key: str, spec: str) -> Any:
-    """The value a checkpoint ``reader`` holds under ``key``, sliced by a ``spec`` from
-    :func:`checkpoint_keys` (``""``: the whole tensor)."""
+    """The value ``reader`` holds under ``key``, sliced by a :func:`checkpoint_keys` spec."""
     value = reader.get_tensor(key)
     return value[_slices(spec)] if spec else value
 
 
-def _variable_behind(ref: str, nodes: Mapping[str, Any]) -> str | None:
-    name = op_name(ref)
-    for _ in range(8):
-        node = nodes.get(name)
-        if node is None:
-            return None
-        if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS:
-            return node.name
-        if node.op not in _PASS_THROUGH or not node.input:
-            return None
-        name = op_name(node.input[0])
-    return None
-
-
-def _const_strings(node: NodeDef | None) -> list[str] | None:
-    if node is None or node.op != "Const" or "value" not in node.attr:
+def _const_strings(values: Any) -> list[str] | None:
+    if values is None:
         return None
-    values = tf().make_ndarray(node.attr["value"].tensor).reshape(-1)
-    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values]
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values.reshape(-1)]
 
 
 def _slices(spec: str) -> tuple[slice, ...]:

@@ -1,5 +1,4 @@
-"""Import a model's graph into a fresh ``tf.Graph`` (after the gate admitted it), and the one
-init-op choice the v1 session and the converter share (:func:`init_op_names`)."""
+"""Import a model's graph into a fresh ``tf.Graph``, and the one init-op choice."""
 
 from __future__ import annotations
 
@@ -24,8 +23,7 @@ class HasInitOp(Protocol):  # what init_op_names reads (the import worker passes
 
 
 def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> GraphDef:
-    """A copy of the model's GraphDef (or ``graph_def``) ready to import here: pins to absent
-    devices cleared, TF 1.0-era scalar placeholder shapes relaxed to unknown."""
+    """A copy of the GraphDef ready to import here (pins to absent devices cleared)."""
     gd = copy.deepcopy(graph_def if graph_def is not None else model.graph_def)
     present = available_device_types()
     for node in all_nodes(gd):
@@ -43,8 +41,7 @@ def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> Grap
 
 
 def import_into(model: V1Model, graph: tf_types.Graph) -> None:
-    """Import the model's prepared graph into ``graph`` (``import_meta_graph``, or
-    ``import_graph_def`` under no name scope); ``SessionError``/``ModelFormatError`` if refused."""
+    """Import the model's prepared graph into ``graph`` (SessionError, ModelFormatError)."""
     gd = prepare_graph_def(model)
     try:
         with graph.as_default():
@@ -77,9 +74,7 @@ def in_graph(graph: tf_types.Graph, name: str) -> bool:
 
 
 def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
-    """Sorted names of the ops initialising ``model``'s tables in ``graph`` (run with the asset
-    tensors fed): its init op when the graph has it, else the ``table_initializer`` collection,
-    else ``init_all_tables``; ``[]``: nothing to run."""
+    """The ops initialising ``model``'s tables in ``graph`` (init op, or the tables')."""
     init = model.init_op
     if init and in_graph(graph, op_name(init)):
         return [init]

@@ -1,7 +1,4 @@
-"""TF1 Hub modules: ``tfhub_module.pb`` (a ``ModuleDef``, declared here: no ``tensorflow_hub``)
-beside a SavedModel, one MetaGraph per tag set (``set()`` inference, ``{"train"}`` training).
-Signatures from ``hub.add_signature`` (``default``); no Saver, no init op (tables from the
-``table_initializer`` collection)."""
+"""TF1 Hub modules: ``tfhub_module.pb`` beside a SavedModel, a MetaGraph per tag set."""
 
 from __future__ import annotations
 
@@ -34,8 +31,7 @@ def is_hub_module(folder: Path) -> bool:
 
 
 def read_module_def(path: Path) -> dict[str, Any]:
-    """``{"format": int, "required_features": [str]}`` of a ``tfhub_module.pb``; raises
-    ``ModelFormatError`` when it is not a ModuleDef of ``FORMAT_V3``."""
+    """``{"format", "required_features"}`` of a ``tfhub_module.pb`` (ModelFormatError)."""
     msg = _module_def_class()()
     try:
         msg.ParseFromString(path.read_bytes())
@@ -54,7 +50,6 @@ def read_module_def(path: Path) -> dict[str, Any]:
 
 @functools.cache
 def _module_def_class() -> type:
-    """tensorflow_hub's ``ModuleDef`` (format, required_features), declared here."""
     field = descriptor_pb2.FieldDescriptorProto
     fdp = descriptor_pb2.FileDescriptorProto(name="explorer_module_def.proto", syntax="proto3")
     msg = fdp.message_type.add(name="ModuleDef")
@@ -68,9 +63,7 @@ def _module_def_class() -> type:
 
 
 def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
-    """The tag set to load: ``tags`` when given (``[]``/``set()``/``""``: the empty set), else
-    the empty set (``hub.Module``'s default), else the only one. Raises ``TagsError`` (no such
-    set) or ``AmbiguousModelError`` (none given, no empty set, several others)."""
+    """The tag set to load: ``tags``, else the empty set, else the only one."""
     names = "; ".join(",".join(sorted(t)) or "set()" for t in tag_sets)
     if tags is not None:
         wanted = set(tags)
@@ -97,8 +90,7 @@ def load_hub_module(
     parse_proto: Callable[..., Any],
     load_saved_model: Callable[..., V1Model],
 ) -> V1Model:
-    """The module in ``folder`` as a ``tf1_hub_module`` model with the tag set
-    :func:`choose_tags` picks (``parse_proto``/``load_saved_model``: the model module's readers)."""
+    """The module in ``folder`` as a ``tf1_hub_module`` model (the model module's readers)."""
     info = read_module_def(folder / MARKER)
     pb = folder / "saved_model.pb"
     if not pb.is_file():
@@ -129,8 +121,7 @@ def _point_asset_constants(model: V1Model) -> None:
 
 
 def hub_summary(model: V1Model) -> dict[str, Any]:
-    """The ``hub_module`` entry of ``inspect --json``: the ModuleDef, the tag set loaded, and
-    how many entries its update-op, regularization-loss, table and asset collections hold."""
+    """The ``hub_module`` entry of ``inspect --json``: ModuleDef, tags, collection sizes."""
     mg = model.meta_graph
     out = {}
     for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):

@@ -1,10 +1,5 @@
-"""Import untrusted graphs in a child process first: a C++ ``CHECK`` abort in TF is an error here.
-
-:func:`preflight` has a long-lived worker import the graph, run its table initialisers and read the
-checkpoint (up to ``CHECK_DATA_BYTES``); a dead, hung or failing worker is a
-:class:`ModelFormatError`, a checkpoint of another graph a :class:`MissingVariablesError`; same
-bytes are checked once. ``TF1_EXPLORER_ISOLATE=0`` turns it off, ``TF1_EXPLORER_IMPORT_TIMEOUT``
-(s, default 120) limits it."""
+"""Import untrusted graphs in a child process first: a TF ``CHECK`` abort is an error here
+(``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the limit, s)."""
 
 from __future__ import annotations
 
@@ -64,16 +59,9 @@ def is_enabled() -> bool:
 def preflight(
     model: V1Model, *, restore: bool = True, initialize: bool = False, timeout: float | None = None
 ) -> None:
-    """Check in the worker that importing ``model``'s graph does not crash or hang; ``restore``:
-    also compare the checkpoint's variables with the graph's; ``initialize``: also run its table
-    initialisers with its asset files (only after the scan passed it); ``timeout`` in seconds
-    (default :func:`configure`'s).
-
-    Raises:
-        ModelFormatError: the import crashed the child, hung, or failed in an unexpected way.
-        MissingVariablesError: the checkpoint is of another graph.
-        SessionError: the worker process itself could not be started.
-    """
+    """Check in the worker that importing ``model``'s graph does not crash or hang (``restore``:
+    its checkpoint fits; ``initialize``: its tables initialise). ModelFormatError,
+    MissingVariablesError (a checkpoint of another graph), SessionError (no worker)."""
     if not is_enabled():
         return
     limit = float(timeout if timeout is not None else _STATE["timeout"])
@@ -118,8 +106,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
     except OSError:
         return  # the restore in the session reports a missing checkpoint with its own message
     key = (str(index.resolve()), st.st_mtime, st.st_size)
-    shapes = _CKPT_CACHE.get(key)
-    if shapes is None:
+    if (shapes := _CKPT_CACHE.get(key)) is None:
         reply = _WORKER.request(
             {"op": "checkpoint", "prefix": prefix}, b"", limit, Path(prefix), "reading it"
         )
@@ -130,8 +117,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
             )
         shapes = reply["shapes"]
         _CKPT_CACHE[key] = shapes
-    problem = checkpoint_mismatch(model.variables, shapes)
-    if problem:
+    if problem := checkpoint_mismatch(model.variables, shapes):
         raise MissingVariablesError(
             f"checkpoint {prefix} is of another graph ({problem}): restore the variables "
             f"exported with {model.path}"
@@ -141,9 +127,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
 def checkpoint_mismatch(
     variables: list[Variable], shapes: dict[str, list[int] | None]
 ) -> str | None:
-    """Why a checkpoint (key -> shape) cannot belong to a graph's variables, or ``None``: a
-    same-named variable of another fully known shape, or (name-based) none of the graph's
-    variables among its keys. Conservative: partial overlaps are left to TF's restore error."""
+    """Why a checkpoint (key -> shape) cannot be of these variables, or ``None``."""
     if not variables:
         return None
     for v in variables:
@@ -201,7 +185,7 @@ class _Worker:
     def request(
         self, header: dict[str, Any], payload: bytes, limit: float, path: Path, what: str
     ) -> dict[str, Any]:
-        """Send one request; the reply dict, or a ``ModelFormatError`` if the child died/hung."""
+        """The reply to one request; ``ModelFormatError`` if the child died or hung."""
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 self._start()
@@ -209,14 +193,11 @@ class _Worker:
             self.log.seek(0, os.SEEK_END)  # this request's log lines start here
             self._log_pos = self.log.tell()
             self.requests += 1
-            try:
+            with contextlib.suppress(OSError):  # it died: _read_reply sees EOF and says how
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
                 self.proc.stdin.write(payload)
                 self.proc.stdin.flush()
-            except (BrokenPipeError, OSError):
-                pass  # it died; _read_reply sees EOF and reports how
-            reply = self._read_reply(time.monotonic() + limit)
-            if reply is not None:
+            if (reply := self._read_reply(time.monotonic() + limit)) is not None:
                 return reply
             if self.proc.poll() is None:  # still running: it hung
                 self.stop()
@@ -270,7 +251,6 @@ class _Worker:
         return what + (f": {pick[0][:200]}" if pick else "")
 
     def stop(self) -> None:
-        """Stop the worker (it is restarted on the next request)."""
         proc, self.proc = self.proc, None
         if proc is not None:
             if proc.poll() is None:
@@ -317,8 +297,7 @@ def worker_main() -> int:
 
     send({"status": "ready", "tf": tf_mod.__version__})
     while True:
-        header = inp.readline()
-        if not header:
+        if not (header := inp.readline()):
             return 0
         req = json.loads(header)
         payload = inp.read(req["size"]) if req["size"] else b""
@@ -355,14 +334,10 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
 def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
     """Run the init op as the session would; ordinary failures are left to the in-process run."""
     ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
-    if not ops:
-        return
     assets = init.get("assets", {}).items()
     feeds = {graph.as_graph_element(n): path for n, path in assets if in_graph(graph, n)}
-    try:
+    with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
         session.run(ops, feeds)
-    except (tf().errors.OpError, ValueError, TypeError):
-        pass
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:

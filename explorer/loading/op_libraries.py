@@ -1,6 +1,4 @@
-"""Custom ops stock TensorFlow does not register: :func:`require_registered` names the three
-ways on (a built-in replacement, ``load(..., replacements=)``, or the op library,
-``load(..., op_libraries=)``, which runs native code: trusted files only)."""
+"""Custom ops stock TensorFlow does not register, and the three ways on."""
 
 from __future__ import annotations
 
@@ -34,8 +32,7 @@ def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
 
 
 def load_libraries(paths: Iterable[str]) -> None:
-    """``tf.load_op_library`` each path once per process; ``UnsupportedOpError`` when one does
-    not load (built for another TensorFlow)."""
+    """``tf.load_op_library`` each path once per process (``UnsupportedOpError``)."""
     for p in paths:
         _load_one(p)
 
@@ -52,9 +49,7 @@ def _load_one(path: str) -> None:
 
 
 def require_registered(model: V1Model) -> None:
-    """Raise :class:`UnsupportedOpError` (one line: the op types and the three ways on) when
-    ``model`` uses op types that neither TensorFlow (with the model's op libraries loaded), its
-    function library nor a replacement defines."""
+    """Raise :class:`UnsupportedOpError` when ``model`` uses op types nothing defines."""
     load_libraries(model.op_libraries)
     missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
     if not missing:

@@ -1,8 +1,4 @@
-"""Prune a model to what chosen outputs need, before it is rewritten and imported:
-:func:`prune_model` keeps the fetches' dependencies (not past fed tensors), the kept variables'
-restore, the init op and table initialisers; a fed tensor whose producer would not run becomes a
-placeholder of its name.
-"""
+"""Prune a model to what chosen outputs need (:func:`prune_model`)."""
 
 from __future__ import annotations
 
@@ -10,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import (
     INPUT_OPS,
@@ -18,8 +15,9 @@ from explorer.graph.op_families import (
     RESOURCE_VARIABLE_OPS,
 )
 from explorer.graph.run_scope import ops_that_run
-from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import V1Model, meta_graph_with
+from explorer.loading.repairs import drop_dangling
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -27,22 +25,17 @@ if TYPE_CHECKING:
 
 _VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
-_VARIABLE_COLLECTIONS = frozenset({*VARIABLE_COLLECTIONS, "global_step"})
 
 
 def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = ()) -> V1Model:
-    """A copy of ``model`` (a :class:`~explorer.loading.model.V1Model`) whose graph holds only
-    what ``fetches`` need with ``feeds`` fed, plus restore (of the kept variables) and init; the
-    model itself is not changed. Returns ``model`` itself when nothing would be dropped."""
+    """A copy of ``model`` holding only what ``fetches`` need with ``feeds`` fed."""
     return prune_for(model, [(fetches, feeds)])
 
 
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
-    """:func:`prune_model` for several signatures at once: ``groups`` of (fetches, feeds), one
-    per signature (a tensor one signature feeds may be computed by another: it is cut only when
-    no kept op computes from it)."""
+    """:func:`prune_model` for several signatures: ``groups`` of (fetches, feeds)."""
     gd = model.graph_def
-    nodes = {n.name: n for n in gd.node}
+    nodes = graph_index(gd).nodes
     keep: set[str] = set()
     feeds: list[str] = []
     for group_fetches, group_feeds in groups:
@@ -81,28 +74,18 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
             if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
         )
     names = keep | set(cut)
-    mg = meta_graph_with(model.meta_graph, new_gd)
-    if mg is not None:
-        _prune_collections(mg, names)
+    if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
+        drop_dangling(mg, names, values=True)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
             del mg.signature_def[key]
     return dataclasses.replace(model, graph_def=new_gd, meta_graph=mg, _signatures=None)
 
 
 def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
-    """The initializer, snapshot and initial value of each kept variable (its VariableDef in
-    the MetaGraph's collections names them; importing it needs them)."""
-    if meta_graph is None:
-        return []
-    from tensorflow.core.framework import variable_pb2
-
+    """The initializer, snapshot and initial value of each kept variable (importing needs them)."""
     out = []
-    for key in _VARIABLE_COLLECTIONS & set(meta_graph.collection_def):
-        col = meta_graph.collection_def[key]
-        if not col.HasField("bytes_list"):
-            continue
-        for raw in col.bytes_list.value:
-            vd = variable_pb2.VariableDef.FromString(raw)
+    for key in (*VARIABLE_COLLECTIONS, "global_step"):
+        for vd in variable_defs(meta_graph, key):
             if op_name(vd.variable_name) in keep:
                 names = (vd.initializer_name, vd.snapshot_name, vd.initial_value_name)
                 out.extend(n for n in names if n)
@@ -110,32 +93,23 @@ def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
 
 
 def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
-    """The restore op's upstream, without the assigns of variables that are not kept."""
+    """The restore op's upstream, without the variables not kept and their assigns (slots)."""
     restore = model.restore_op
     if not restore or op_name(restore) not in nodes:
         return set()
-    seen: set[str] = set()
-    todo = [op_name(restore)]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in nodes:
-            continue
-        node = nodes[name]
-        if node.op in _ASSIGN_TYPES and node.input and op_name(node.input[0]) not in kept_vars:
-            continue  # restores a variable nothing kept reads (an optimizer slot)
-        if node.op in _VAR_TYPES and name not in kept_vars:
-            continue
-        seen.add(name)
-        todo.extend(op_name(i) for i in node.input)
-    return seen
+    dropped = {
+        n.name
+        for n in nodes.values()
+        if (n.op in _VAR_TYPES and n.name not in kept_vars)
+        or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
+    }
+    return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
 
 
 def _cut_feeds(
     nodes: dict[str, NodeDef], keep: set[str], feeds: list[str]
 ) -> dict[str, list[NodeDef]]:
-    """Fed tensors of ops that will not run: op name -> the nodes standing in for it (one
-    placeholder per output up to the last fed one, and an ``IdentityN`` of them under the op's
-    name)."""
+    """Fed tensors of ops that will not run: op name -> placeholders standing in for it."""
     from tensorflow.core.framework import node_def_pb2
 
     by_op: dict[str, set[int]] = {}
@@ -168,62 +142,14 @@ def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
     """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
     attr = node.attr
     fallback = list(attr["_output_shapes"].list.shape) if "_output_shapes" in attr else []
-    # IteratorGetNext, QueueDequeue*, functions
-    for types_key, shapes_key in (
-        ("output_types", "output_shapes"),
-        ("component_types", ""),
-        ("Tout", ""),
-    ):
+    keys = (("output_types", "output_shapes"), ("component_types", ""), ("Tout", ""))
+    for types_key, shapes_key in keys:  # IteratorGetNext, QueueDequeue*, functions
         if types_key in attr:
             shapes = list(attr[shapes_key].list.shape) if shapes_key in attr else fallback
             return list(attr[types_key].list.type), shapes
     if "T" in attr and attr["T"].HasField("type"):
         return [attr["T"].type], fallback
     return ([attr["dtype"].type], []) if "dtype" in attr else ([], [])
-
-
-def _prune_collections(mg: MetaGraphDef, names: set[str]) -> None:
-    """Keep collection entries whose ops are kept; parse the known proto collections."""
-    for key in list(mg.collection_def):
-        col = mg.collection_def[key]
-        if col.HasField("node_list"):
-            values = [v for v in col.node_list.value if op_name(v) in names]
-            del col.node_list.value[:]
-            col.node_list.value.extend(values)
-        elif col.HasField("bytes_list"):
-            refs = _proto_refs(key)
-            if refs is None:
-                continue
-            kept = [raw for raw in col.bytes_list.value if refs(raw) <= names]
-            del col.bytes_list.value[:]
-            col.bytes_list.value.extend(kept)
-
-
-def _proto_refs(key: str) -> Any:
-    """A function: serialized collection entry -> the op names it refers to (``None`` for
-    collections whose entries are not known protos, left as they are)."""
-    from tensorflow.core.framework import variable_pb2
-    from tensorflow.core.protobuf import control_flow_pb2, queue_runner_pb2
-
-    def variable(raw: bytes) -> set[str]:
-        vd = variable_pb2.VariableDef.FromString(raw)
-        return {op_name(n) for n in (vd.variable_name, vd.initializer_name, vd.snapshot_name) if n}
-
-    def while_ctx(raw: bytes) -> set[str]:
-        w = control_flow_pb2.WhileContextDef.FromString(raw)
-        names = (w.pivot_name, w.pivot_for_pred_name, *w.loop_exit_names, *w.loop_enter_names)
-        return {op_name(n) for n in (*names, *w.values_def.values)}
-
-    def cond_ctx(raw: bytes) -> set[str]:
-        c = control_flow_pb2.CondContextDef.FromString(raw)
-        return {op_name(n) for n in (c.pred_name, c.pivot_name, *c.values_def.values)}
-
-    def queue_runner(raw: bytes) -> set[str]:
-        q = queue_runner_pb2.QueueRunnerDef.FromString(raw)
-        return {op_name(q.queue_name), *(op_name(n) for n in q.enqueue_op_name)}
-
-    known = {"while_context": while_ctx, "cond_context": cond_ctx, "queue_runners": queue_runner}
-    return variable if key in _VARIABLE_COLLECTIONS else known.get(key)
 
 
 def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:

@@ -1,10 +1,9 @@
-"""What plain TF tolerates in an intact export but explorer would stop at, repaired in memory at
-load with a note each (:attr:`V1Model.notes`; ``inspect`` and ``scan`` show them)."""
+"""What plain TF tolerates in an intact export but explorer would stop at, repaired."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import DecodeError
 
@@ -15,7 +14,7 @@ from explorer.graph.op_families import INPUT_OPS
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
 
 if TYPE_CHECKING:
-    from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
 
     from explorer.loading.model import V1Model
 
@@ -30,30 +29,14 @@ _PROTO_COLLECTIONS = {
 
 
 def repair(model: V1Model) -> None:
-    """Fix in memory, with a note each, what would stop TF importing an intact export: collection
-    entries naming no node (Python-side objects, TFLearn's ``trainops``; bytes a registered proto
-    collection cannot parse) are dropped; a signature input whose TensorInfo dtype contradicts its
-    placeholder's (a TF 1.0 export's float32 for a string tf.Example input) takes the graph's."""
-    mg = model.meta_graph
-    if mg is None:
+    """Fix in memory, with a note each: collection entries naming no node are dropped; a
+    signature input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
+    if (mg := model.meta_graph) is None:
         return
     nodes = {n.name: n for n in model.graph_def.node}
-    for key in sorted(mg.collection_def):
+    for key, bad in drop_dangling(mg, nodes).items():
         col = mg.collection_def[key]
-        kind = col.WhichOneof("kind")
-        if kind == "node_list":
-            bad = [v for v in col.node_list.value if op_name(v) not in nodes]
-        elif kind == "bytes_list" and key in _PROTO_COLLECTIONS:
-            bad = [v for v in col.bytes_list.value if not _names_nodes(key, v, nodes)]
-        else:
-            continue
-        if not bad:
-            continue
-        values = getattr(col, kind).value
-        keep = [v for v in values if v not in bad]
-        del values[:]
-        values.extend(keep)
-        if not keep:
+        if not getattr(col, col.WhichOneof("kind")).value:
             del mg.collection_def[key]
         shown = ", ".join(plain(v) if isinstance(v, str) else f"{len(v)} bytes" for v in bad[:3])
         model.notes.append(
@@ -75,8 +58,32 @@ def repair(model: V1Model) -> None:
                 info.dtype = want
 
 
-def _names_nodes(key: str, raw: bytes, nodes: Mapping[str, NodeDef]) -> bool:
-    """Whether ``raw`` parses and its ``*_name(s)`` fields name nodes (TF's ``from_proto``)."""
+def drop_dangling(
+    mg: MetaGraphDef, present: Collection[str], values: bool = False
+) -> dict[str, list[Any]]:
+    """Drop the collection entries naming an op not in ``present`` (with ``values``, a
+    control-flow context's values too); key -> the dropped."""
+    dropped = {}
+    for key in sorted(mg.collection_def):
+        col = mg.collection_def[key]
+        kind = col.WhichOneof("kind")
+        if kind == "node_list":
+            bad = [v for v in col.node_list.value if op_name(v) not in present]
+        elif kind == "bytes_list" and key in _PROTO_COLLECTIONS:
+            bad = [v for v in col.bytes_list.value if not _names_present(key, v, present, values)]
+        else:
+            continue
+        if bad:
+            entries = getattr(col, kind).value
+            keep = [v for v in entries if v not in bad]
+            del entries[:]
+            entries.extend(keep)
+            dropped[key] = bad
+    return dropped
+
+
+def _names_present(key: str, raw: bytes, present: Collection[str], values: bool) -> bool:
+    """Whether ``raw`` parses and the ops its ``*_name(s)`` fields name are present."""
     module, cls = _PROTO_COLLECTIONS[key]
     msg = getattr(getattr(protos, module), cls)()
     try:
@@ -89,4 +96,6 @@ def _names_nodes(key: str, raw: bytes, nodes: Mapping[str, NodeDef]) -> bool:
         if fd.name.endswith(("_name", "_names")) and fd.name != "context_name"
         for v in ([value] if isinstance(value, str) else value)
     ]
-    return bool(names) and all(op_name(v) in nodes for v in names)
+    context = getattr(msg, "values_def", None)
+    names += context.values if values and context is not None else []
+    return bool(names) and all(op_name(v) in present for v in names)

@@ -1,9 +1,4 @@
-"""Op replacements: run graphs holding op types this TensorFlow does not register.
-
-``explorer.load(path, replacements={"MySquare": lambda inputs, attrs: inputs[0] ** 2})``: called
-once per node with its data inputs and attributes (:func:`attr_values`), it returns a tensor per
-output, named like the node. Built-ins (:func:`replacements_for`): ``ImageProjectiveTransform``,
-``GatherTree``."""
+"""Op replacements for op types this TensorFlow does not register (``replacements=``)."""
 
 from __future__ import annotations
 
@@ -12,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
 from explorer.errors import SessionError, UnsupportedOpError, first_line
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.registry import OpRegistry
 from explorer.graph.runtime import unregistered_op_types
@@ -36,8 +32,7 @@ REPLACEMENT_HINTS: OpRegistry[str] = OpRegistry("replacement hint")
 
 
 def replacement_hint(op_type: str) -> str | None:
-    """What the scan says of an unregistered ``op_type``: its built-in replacement (and how to
-    use it), else a known way to compute it, else ``None``."""
+    """What the scan says of an unregistered ``op_type`` (``None``: nothing known)."""
     if op_type in BUILTIN_REPLACEMENTS:
         hint = BUILTIN_REPLACEMENTS.matching(op_type)[0].meta.get("hint")
         how = "built-in replacement explorer.loading.replacements.replacements_for(model)"
@@ -62,15 +57,13 @@ for _op_type, _hint in {
 
 
 def replacements_for(model: V1Model) -> dict[str, Replacement]:
-    """Built-in replacements for the op types of ``model`` that this TensorFlow does not
-    register; pass the result as ``explorer.load(..., replacements=...)``."""
+    """Built-in replacements for the op types of ``model`` this TensorFlow lacks."""
     missing = unregistered_op_types(model.graph_def)
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 
 
 def attr_values(node: NodeDef) -> dict[str, Any]:
-    """A NodeDef's attributes as Python values: ``str`` (``bytes`` when not UTF-8), int, float,
-    bool, ``tf.DType``, ``tf.TensorShape``, ndarray, a function's name, or a list of those."""
+    """A NodeDef's attributes as Python values (str, int, DType, TensorShape, ndarray...)."""
     return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
 
 
@@ -83,9 +76,7 @@ def _attr_value(a: AttrValue) -> Any:
             if len(values):
                 return [_scalar(field, v) for v in values]
         return []
-    if kind is None:
-        return None
-    return _scalar(kind, getattr(a, kind))
+    return None if kind is None else _scalar(kind, getattr(a, kind))
 
 
 def _scalar(kind: str, v: Any) -> Any:
@@ -105,24 +96,21 @@ def _scalar(kind: str, v: Any) -> Any:
 
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
-    """Import ``graph_def`` into the default ``graph`` in waves, each replaced node's function
-    wired (``input_map``) into the next; returns the GraphDef still to import (empty when a node
-    was replaced). ``UnsupportedOpError``: a replaced op inside a function or ``tf.while_loop``;
+    """Import ``graph_def`` into ``graph`` in waves around the replaced nodes; returns what is
+    still to import. ``UnsupportedOpError``: a replaced op in a function or ``tf.while_loop``;
     ``SessionError``: a replacement failed or returned too few outputs."""
     replacements = model.replacements
     nodes = list(graph_def.node)
-    replaced = {n.name for n in nodes if n.op in replacements}
-    if not replaced:
+    if not (replaced := {n.name for n in nodes if n.op in replacements}):
         return graph_def
     for fn in graph_def.library.function:
-        used = sorted({n.op for n in fn.node_def if n.op in replacements})
-        if used:
+        if used := sorted({n.op for n in fn.node_def if n.op in replacements}):
             raise UnsupportedOpError(
                 f"{model.path}: {', '.join(used)} is used inside function "
                 f"{fn.signature.name!r}; replacements apply to top-level nodes only: "
                 "re-export the graph without that function or inline it"
             )
-    levels = _levels(model, nodes, replaced)
+    levels = _levels(model, graph_def, replaced)
     by_name = {n.name: n for n in nodes}
     n_outputs = _output_counts(model, nodes, replaced)
     all_names = set(by_name)
@@ -138,15 +126,10 @@ def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Grap
     return rest
 
 
-def _levels(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[str, int]:
+def _levels(model: V1Model, graph_def: GraphDef, replaced: set[str]) -> dict[str, int]:
     """Wave of each node: the most replaced nodes on any path into it (back edges included)."""
-    consumers: dict[str, list[str]] = {}
-    inputs: dict[str, list[str]] = {}
-    for n in nodes:
-        srcs = [op_name(i) for i in n.input]
-        inputs[n.name] = srcs
-        for s in srcs:
-            consumers.setdefault(s, []).append(n.name)
+    consumers = graph_index(graph_def).op_consumers
+    inputs = {n.name: [op_name(i) for i in n.input] for n in graph_def.node}
     level = dict.fromkeys(inputs, 0)
     work = list(inputs)
     limit = len(replaced)
@@ -161,7 +144,7 @@ def _levels(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[st
                     "loop's ops outside the loop or re-export without it"
                 )
             level[name] = new
-            work.extend(consumers.get(name, []))
+            work.extend(c.name for c in consumers.get(name, []))
     return level
 
 
@@ -256,9 +239,7 @@ def _replace_node(
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")
 def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
-    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8] -> images; a row
-    ``[a0, a1, a2, b0, b1, b2, c0, c1]`` maps output (x, y) to input ((a0 x + a1 y + a2) / k,
-    (b0 x + b1 y + b2) / k), k = c0 x + c1 y + 1; outside reads 0; NEAREST or BILINEAR."""
+    """``tf.contrib.image.transform``: images [B,H,W,C], transforms [B or 1, 8]."""
     t = tf()
     images, transforms = inputs[0], inputs[1]
     return t.raw_ops.ImageProjectiveTransformV2(
@@ -272,10 +253,8 @@ def image_projective_transform(inputs: list[Any], attrs: Mapping[str, Any]) -> A
 
 @builtin_replacement("GatherTree", hint="a tf.scan back through the parent ids")
 def gather_tree(inputs: list[Any], attrs: Mapping[str, Any]) -> Any:
-    """``tf.contrib.seq2seq.gather_tree``: ``step_ids``, ``parent_ids`` [time, batch, beam],
-    ``max_sequence_lengths`` [batch], ``end_token`` -> each beam's ids read back through the
-    parent pointers from its last step; steps at or past the length, or after the first
-    ``end_token``, are ``end_token``."""
+    """``tf.contrib.seq2seq.gather_tree``: each beam's ids read back through the parent ids;
+    steps past the length or after the first ``end_token`` are ``end_token``."""
     t = tf()
     step_ids, parent_ids, lengths, end_token = inputs
     end_token = t.cast(end_token, step_ids.dtype)

@@ -1,6 +1,4 @@
-"""Cheap structural checks of a parsed GraphDef before any import (nameless nodes, dangling
-inputs, bad dimensions, Const values that do not fit their shape), each a one-line
-:class:`~explorer.errors.ModelFormatError` naming the file and the node."""
+"""Cheap structural checks of a parsed GraphDef before any import (``ModelFormatError``)."""
 
 from __future__ import annotations
 
@@ -43,8 +41,7 @@ _VAL_FIELDS = tuple(f"{t}_val" for t in _VAL_TYPES.split())
 
 
 def _check_shapes(n: NodeDef, path: Path) -> None:
-    """Shapes in a node's attributes: no dimension below -1, no more than 2**63-1 entries, and a
-    Const's values fit its declared shape."""
+    """No dimension below -1 nor over 2**63-1 entries, and a Const's values fit its shape."""
     for key in ("shape", "_output_shapes", "output_shapes"):
         if key not in n.attr:
             continue
@@ -93,8 +90,7 @@ def _check_dims(dims: list[int], n: NodeDef, key: str, path: Path, known: bool) 
 
 def recursive_functions(graph_def: GraphDef) -> list[str]:
     """The first cycle of library functions calling each other (``[]`` when there is none)."""
-    functions = {f.signature.name: f for f in graph_def.library.function}
-    if not functions:
+    if not (functions := {f.signature.name: f for f in graph_def.library.function}):
         return []
     calls = {
         name: [c for n in f.node_def for c in function_calls(n, functions, strings=False)]
@@ -109,8 +105,7 @@ def recursive_functions(graph_def: GraphDef) -> list[str]:
         state[start] = 1
         while stack:
             name, it = stack[-1]
-            nxt = next(it, None)
-            if nxt is None:
+            if (nxt := next(it, None)) is None:
                 state[name] = 2
                 stack.pop()
                 path.pop()

@@ -1,5 +1,4 @@
-"""The one runner shape both sides share: ``infer(feeds) -> dict``, context-managed, feeds
-checked."""
+"""The one runner shape both sides share: ``infer(feeds) -> dict``, context-managed."""
 
 from __future__ import annotations
 
@@ -14,10 +13,7 @@ from explorer.graph.specs import TensorSpec
 
 
 class Runner(abc.ABC):
-    """Base of every runner: context-managed start/stop, checked feeds, timed ``infer``.
-    Subclasses implement the specs, ``_start``/``_stop`` and ``_run``; ``name`` labels reports
-    (``v1``, ``v2``), ``times`` holds each ``_run``'s seconds, feeds over ``max_bytes`` are
-    refused (``None``: no limit)."""
+    """Base of every runner: context-managed, checked feeds, timed ``infer``."""
 
     name: str = "runner"
 
@@ -29,34 +25,29 @@ class Runner(abc.ABC):
     @property
     @abc.abstractmethod
     def input_specs(self) -> dict[str, TensorSpec]:
-        """Input key -> spec of every input this runner accepts."""
+        """Input key -> spec."""
 
     @property
     @abc.abstractmethod
     def output_specs(self) -> dict[str, TensorSpec]:
-        """Output key -> declared spec of every output ``infer`` returns."""
+        """Output key -> spec."""
 
     @abc.abstractmethod
-    def _start(self) -> None:
-        """Make the runner ready to run."""
+    def _start(self) -> None: ...
 
     @abc.abstractmethod
-    def _stop(self) -> None:
-        """Release what :meth:`_start` made."""
+    def _stop(self) -> None: ...
 
     @abc.abstractmethod
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        """Run once on checked feeds (cast to the spec dtypes); return ``{output key: ndarray |
-        SparseValue}`` for every output key."""
+        """Run once on checked feeds; ``{output key: ndarray | SparseValue}``."""
 
     @property
     def required_inputs(self) -> list[str]:
-        """Input keys that must be fed (default: all)."""
         return list(self.input_specs)
 
     @property
     def output_keys(self) -> list[str]:
-        """Keys of the dict ``infer`` returns, in order."""
         return list(self.output_specs)
 
     @property
@@ -65,18 +56,15 @@ class Runner(abc.ABC):
 
     @property
     def last_seconds(self) -> float | None:
-        """Seconds the last ``infer`` call took (``None`` before the first)."""
         return self.times[-1] if self.times else None
 
     def start(self) -> Runner:
-        """Make the runner ready (idempotent); returns ``self``."""
         if not self._active:
             self._start()
             self._active = True
         return self
 
     def stop(self) -> None:
-        """Release the session/function (idempotent); ``start`` makes it ready again."""
         if self._active:
             self._active = False
             self._stop()
@@ -88,12 +76,11 @@ class Runner(abc.ABC):
         self.stop()
 
     def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
-        """``feeds`` checked against :attr:`input_specs` (``feeding.feeds.check_feeds``)."""
         return check_feeds(feeds, self.input_specs, self.required_inputs, self.max_bytes)
 
     def infer(self, feeds: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Run once: ``feeds`` (input key -> array) -> ``{output key: ndarray | SparseValue}``;
-        ``FeedError`` for a wrong feed, ``SessionError`` when not started or the run failed."""
+        ``FeedError``, or ``SessionError`` when not started or the run failed."""
         if not self._active:
             raise SessionError(
                 f"{type(self).__name__} is not started: use `with runner:` or runner.start()"

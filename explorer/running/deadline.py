@@ -1,7 +1,5 @@
-"""Bounded runs: each ``session.run`` and TF2 call runs on a worker thread (:func:`bounded`), and
-at the deadline a :class:`~explorer.errors.SessionError` is raised and the call *abandoned*
-(TensorFlow cannot stop a loop). The limit (seconds, default 600): ``configure(timeout=)``,
-``TF1_EXPLORER_RUN_TIMEOUT`` (``0``: none), ``--timeout S``, or ``timeout=`` per call."""
+"""Bounded runs (:func:`bounded`): past ``TF1_EXPLORER_RUN_TIMEOUT`` s (default 600) a call is
+abandoned with a ``SessionError``."""
 
 from __future__ import annotations
 
@@ -21,7 +19,7 @@ _LOCK = threading.Lock()
 
 
 class _Worker:
-    """One daemon thread running calls in turn (daemon: a stuck call never blocks exit)."""
+    """One daemon thread running calls in turn (a stuck call never blocks exit)."""
 
     def __init__(self) -> None:
         self.calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -64,8 +62,7 @@ def abandoned() -> int:
 
 
 def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object) -> T:
-    """``fn()``, or :class:`SessionError` naming ``what`` runs and ``where`` when it has not
-    returned after ``timeout`` seconds (``None``: :func:`default_timeout`; ``<= 0``: no limit)."""
+    """``fn()``, or :class:`SessionError` when it runs past ``timeout`` s (``<= 0``: none)."""
     limit = default_timeout() if timeout is None else (timeout if timeout > 0 else None)
     if limit is None:
         return fn()

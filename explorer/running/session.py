@@ -1,7 +1,4 @@
-"""A ready-to-run v1 session for a :class:`~explorer.V1Model` in a fresh ``tf.Graph`` of its own:
-admitted by the gate first, pins to absent devices cleared, variables restored through the graph's
-own Saver, the init op run with the asset tensors fed the model's own files (``TF1_PITFALLS.md``).
-"""
+"""A ready v1 session for a :class:`~explorer.V1Model` in a fresh ``tf.Graph``."""
 
 from __future__ import annotations
 
@@ -27,9 +24,7 @@ T = TypeVar("T")
 
 
 class ModelSession:
-    """A ``tf.compat.v1.Session`` (``session``) over the model's own ``graph``, restored and
-    initialised; a context manager. The model is admitted for ``scope`` (what will run; ``None``:
-    the whole graph), so unsafe ops outside it need no ``allow_unsafe``."""
+    """A restored, initialised v1 ``session`` over the model's own ``graph``, for ``scope``."""
 
     def __init__(
         self,
@@ -60,8 +55,7 @@ class ModelSession:
 
     def _restore(self) -> None:
         model = self.model
-        variables = model.variables
-        if not variables:
+        if not model.variables:
             return
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(no_checkpoint(model))
@@ -88,9 +82,8 @@ class ModelSession:
             ) from None
 
     def _initialize(self) -> None:
-        feeds = self.asset_feeds()
-        ops = init_op_names(self.model, self.graph)
-        if not ops:
+        feeds = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
+        if not (ops := init_op_names(self.model, self.graph)):
             return
         try:
             self._bounded(lambda: self.session.run(ops, feeds), "initialising tables/assets")
@@ -100,13 +93,8 @@ class ModelSession:
                 "that the assets/ folder is complete"
             ) from None
 
-    def asset_feeds(self) -> dict[str, str]:
-        """Asset tensor name -> file path on this machine, for the tensors that exist."""
-        return {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
-
     def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
-        """The graph tensor for a name (``op:idx``; ``op`` means ``op:0``), a ``TensorSpec``
-        (sparse specs give a ``tf.SparseTensor``) or a ``TensorInfo``."""
+        """The graph tensor for a name (``op`` means ``op:0``), a spec or a ``TensorInfo``."""
         if isinstance(ref, TensorSpec):
             if ref.kind == "sparse":
                 idx, val, shape = (self.tensor(c) for c in ref.components)
@@ -129,7 +117,6 @@ class ModelSession:
             ) from None
 
     def operation(self, name: str) -> tf_types.Operation:
-        """The graph operation named ``name``."""
         try:
             return self.graph.get_operation_by_name(name.split(":")[0])
         except (KeyError, ValueError):
@@ -138,9 +125,7 @@ class ModelSession:
     def run(
         self, fetches: Any, feeds: Mapping[Any, Any] | None = None, timeout: float | None = None
     ) -> Any:
-        """``session.run`` of ``fetches`` (a name, names, or key -> name/TensorSpec) with ``feeds``
-        (names/specs/tensors -> values), TF errors as one-line ``SessionError``; ``timeout``
-        seconds (default :func:`~explorer.running.deadline.default_timeout`) bound it."""
+        """``session.run`` of ``fetches`` with ``feeds``, bounded; errors as ``SessionError``."""
         resolved_fetches = _map_structure(fetches, self._fetchable)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
@@ -175,8 +160,7 @@ class ModelSession:
         return bounded(fn, timeout, what, self.model.path)
 
     def _fetchable(self, ref: Any) -> Any:
-        """A name or spec as a graph tensor (an op without outputs, fetched for its effect, as
-        the op); anything else as it is."""
+        """A name or spec as a graph tensor (an op without outputs as the op)."""
         if isinstance(ref, str) and ":" not in ref and in_graph(self.graph, ref):
             op = self.operation(ref)
             if not op.outputs:
@@ -218,8 +202,7 @@ def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
 
 def _feed_fix(message: str) -> str:
     """The fix for a feed TensorFlow refused: for a shape, the ``--shape`` flag it needs."""
-    m = re.search(r"for Tensor '?([^\s',]+)'?, which has shape '?\(?([^)']*)\)?", message)
-    if m:
+    if m := re.search(r"for Tensor '?([^\s',]+)'?, which has shape '?\(?([^)']*)\)?", message):
         dims = [d.strip() for d in m.group(2).replace("[", "").replace("]", "").split(",")]
         dims = ["-1" if d in ("None", "?", "") else d for d in dims if d or len(dims) == 1]
         flag = f"--shape {m.group(1)}={','.join(dims)}" if dims and dims != ["-1"] else ""

@@ -1,6 +1,4 @@
-"""The v1 side of the one runner interface (:class:`~explorer.running.base.Runner`):
-``with V1Runner(model) as r: r.infer(feeds)`` gives ``{output key: ndarray | SparseValue}``. Keys
-are a signature's keys, else canonical tensor names (``x`` is accepted for ``x:0`` in feeds)."""
+"""The v1 side of the one runner interface: ``with V1Runner(model) as r: r.infer(feeds)``."""
 
 from __future__ import annotations
 
@@ -30,16 +28,8 @@ if TYPE_CHECKING:
 
 
 class V1Runner(Runner):
-    """Runs a TF1 model in a v1 session over the model's own graph (a :class:`ModelSession`,
-    open between ``infer`` calls, so variables and tables keep their state).
-
-    Runs ``signature`` (its keys), or ``inputs``/``outputs`` tensor names (all fetched in one
-    ``session.run``), or by default ``serving_default``, the only signature, or the top suggested
-    output and the placeholders it needs (:func:`default_io`). Placeholders without a default
-    and tensors with one upstream must be fed (:attr:`required_inputs`); an output needing a
-    placeholder not among the inputs is a ``FeedError`` up front. ``allow_unsafe``, ``config``,
-    ``max_bytes`` (feeds above it refused) and ``timeout`` go to the session's runs.
-    """
+    """Runs a ``signature`` (default: ``serving_default``, the only one, or :func:`default_io`)
+    or ``inputs``/``outputs`` in a :class:`ModelSession` kept open between calls."""
 
     name = "v1"
 
@@ -73,11 +63,9 @@ class V1Runner(Runner):
                 inputs, outputs = default_io(model)
         self.signature_name = signature
         if signature is not None:
-            sig = model.signature(signature)
-            self._inputs, self._outputs = dict(sig.inputs), dict(sig.outputs)
-            # an old export's TensorInfo may lack the shape its placeholder has (feeds are
-            # checked against the placeholder's, as TensorFlow checks them)
-            self._inputs = with_placeholder_shapes(model, self._inputs)
+            sig = model.signature(signature)  # an old TensorInfo may lack its placeholder's shape
+            self._inputs = with_placeholder_shapes(model, dict(sig.inputs))
+            self._outputs = dict(sig.outputs)
         else:
             if not outputs:
                 raise SignatureNotFoundError(
@@ -86,8 +74,7 @@ class V1Runner(Runner):
                 )
             tensor_specs(model, [*(inputs or []), *outputs])  # an unknown name: said first
             inputs = needed_inputs(model, outputs, inputs, switch_of)  # keep_prob: neutral
-            names = list(inputs) + list(outputs)
-            specs = tensor_specs(model, names)
+            specs = tensor_specs(model, [*inputs, *outputs])
             self._inputs = {tensor_name(n): specs[tensor_name(n)] for n in inputs}
             self._outputs = {tensor_name(n): specs[tensor_name(n)] for n in outputs}
         self._roles = input_roles(model.graph_def, self._inputs)
@@ -103,12 +90,10 @@ class V1Runner(Runner):
 
     @property
     def required_inputs(self) -> list[str]:
-        """Inputs the graph cannot compute itself: placeholders without default, and named
-        tensors with a placeholder upstream that is not among the inputs."""
+        """Inputs the graph cannot compute itself (placeholders without default upstream)."""
         return [k for k, role in self._roles.items() if role == FEED]
 
     def sample(self, batch: int = 1, seed: int = 0, **kwargs: Any) -> Feeds:
-        """:func:`explorer.sample` for this runner's inputs."""
         return sample(self.model, self._inputs, batch=batch, seed=seed, **kwargs)
 
     def sibling(
@@ -118,9 +103,7 @@ class V1Runner(Runner):
         inputs: Sequence[str] | None = None,
         outputs: Sequence[str] | None = None,
     ) -> V1Runner:
-        """A started runner for another signature (or tensors) on this runner's session, so state
-        carries over (``serving_counter``: reset, incr, incr, get gives 2.0); usable while this
-        runner is active, and stopping it leaves the session open."""
+        """A started runner for other outputs on this runner's session (state carries over)."""
         if not self._active:
             raise SessionError(
                 "start this runner before making a sibling: siblings share its session"
@@ -182,8 +165,7 @@ def _check_outputs_fed(
     unfed = [n.name for n in model.graph_def.node if n.name in ran and n.op in PLACEHOLDER_OPS]
     for key, spec in outputs.items() if unfed else ():
         needs = ops_that_run(model.graph_def, spec_tensors({key: spec}), fed).ops
-        cur = next((p for p in unfed if p in needs), None)
-        if cur is not None:
+        if (cur := next((p for p in unfed if p in needs), None)) is not None:
             raise FeedError(
                 f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "
                 "not among the inputs: add it to inputs (CLI: --inputs)"
