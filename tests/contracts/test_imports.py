@@ -15,13 +15,12 @@ def _run(code: str) -> dict:
 
 
 def test_import_explorer_is_cheap():
+    # what it imports, not how long it takes: the time is benchmarks/bench_startup.py's ratio
     res = _run(
-        "import sys, time, json; t = time.perf_counter(); import explorer, explorer.cli; "
-        "dt = time.perf_counter() - t; "
-        f"print(json.dumps({{'dt': dt, 'heavy': [m for m in {HEAVY!r} if m in sys.modules]}}))"
+        "import sys, json; import explorer, explorer.cli; "
+        f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules]}}))"
     )
     assert res["heavy"] == []
-    assert res["dt"] < 0.3, f"import explorer took {res['dt']:.3f}s"
 
 
 def test_cli_help_does_not_import_tensorflow():
