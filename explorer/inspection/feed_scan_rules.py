@@ -73,9 +73,8 @@ def loop_predicate(index: GraphIndex, tensor: str, hops: int = 24) -> tuple[Node
 
 
 def image_axes(shape: Shape, free: bool = True) -> tuple[int, int] | None:
-    """The height and width axes of an image input of ``shape`` (rank 4 NHWC or NCHW, rank 3
-    HWC or CHW): channels last when known (``free=False``: as 1, 3 or 4) or nothing says
-    otherwise. ``None`` when it is no image or (``free``) neither axis is free."""
+    """The height and width axes of an image input of ``shape`` (NHWC, NCHW, HWC, CHW): channels
+    last when known (``free=False``: as 1, 3 or 4) or unsaid; ``None``: no image, or none free."""
     if shape is None or len(shape) not in (3, 4):
         return None
     first = len(shape) - 3

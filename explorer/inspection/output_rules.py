@@ -107,9 +107,8 @@ def is_auto_name(op: Any) -> bool:
 
 
 def metric_count(facts: Any, op: Any) -> str | None:
-    """The labels ``op`` counts with, when it is an integer scalar summed (through casts) from
-    values that read them: a metric's count (correct predictions, labelled items), which no
-    gradient reaches, so never a loss; else ``None``."""
+    """The labels ``op`` counts with when it is an integer scalar summed (through casts) from them:
+    a metric's count (correct predictions, labelled items; no gradient: never a loss), or None."""
     t = facts.catalog.tensor(op.outputs[0]) if op.outputs else None
     labels = sorted(facts.deps.get(op.name, frozenset()) & facts.labels.keys())
     if not labels or t is None or t.shape != () or not re.fullmatch(r"u?int\d+", t.dtype):
@@ -121,8 +120,7 @@ def metric_count(facts: Any, op: Any) -> str | None:
 
 def batch_slice(ctx: RuleContext, op: Any) -> tuple[str, str] | None:
     """(what ``op``, or the op it copies, keeps; the batched tensor it takes it from) when it
-    drops or slices the batch dimension (``tf.identity(model.output[0])``, a reduce over axis 0;
-    a metric's count sums it on purpose)."""
+    drops or slices the batch (``tf.identity(model.output[0])``, a reduce over axis 0; no count)."""
     if metric_count(ctx.facts, op):
         return None
     while op.type in IDENTITY_OPS and op.inputs:
@@ -334,10 +332,9 @@ def _target_network(ctx: RuleContext, op: Any) -> Verdict | None:
 def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
     shape = ctx.catalog.tensor(op.outputs[0]).shape
     if shape != () or op.type not in SCALAR_REDUCTION_OPS or not ctx.facts.deps.get(op.name):
-        return None  # a metric's count is meant to be a scalar over the batch
-    if metric_count(ctx.facts, op):
         return None
-    return Verdict(-1.5, "a scalar over the whole batch (a loss or a metric?)", concern=True)
+    why = "a scalar over the whole batch (a loss or a metric?)"
+    return None if metric_count(ctx.facts, op) else Verdict(-1.5, why, concern=True)
 
 
 @output_rule("Exit", "RefExit", name="loop-leftover")

@@ -474,8 +474,7 @@ def _with_meta_graph(
 
 
 def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> MetaGraphDef | None:
-    """A copy of ``meta_graph`` holding ``graph_def`` (``None`` for a bare GraphDef); its own
-    graph is not copied (a 150 MB graph would cost 150 MB more for as long as the copy lives)."""
+    """A copy of ``meta_graph`` holding ``graph_def``, not its own (``None`` for a GraphDef)."""
     if meta_graph is None:
         return None
     mg = type(meta_graph)(graph_def=graph_def)
