@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from explorer import _tf
-from explorer.cli import _common, _progress
+from explorer.cli import _progress
 from explorer.errors import ExplorerError, first_line, plain
 from explorer.output_policy import signals
 from explorer.running import deadline
@@ -116,7 +116,7 @@ def _main(argv: Sequence[str] | None) -> int:
         try:
             sys.stdout = _Escaped(stdout)
             code = int(args.func(args) or 0)
-            for note in _common.NOTES:  # what loading repaired; a refusal stays one line
+            for note in getattr(args, "notes", ()):  # what loading repaired; a refusal: one line
                 print(f"{PROG}: note: {plain(note)}", file=sys.stderr)
             return code
         except BrokenPipeError:  # stdout closed early (``| head``): nothing more to say
@@ -133,7 +133,6 @@ def _main(argv: Sequence[str] | None) -> int:
             _fail(args.verb, str(e) if isinstance(e, ExplorerError) else unexpected + hint)
         finally:
             sys.stdout = stdout
-            _common.NOTES.clear()
             _progress.stop()
             for key, value in saved_env.items():  # main() called in-process leaves no trace
                 if value is None:

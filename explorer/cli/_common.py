@@ -88,12 +88,9 @@ def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
     return {"inputs": args.inputs, "outputs": args.outputs}
 
 
-NOTES: list[str] = []  # what loading repaired: the CLI shows it once the verb did not refuse
-
-
 def load_model(args: argparse.Namespace) -> V1Model:
     model = load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
-    NOTES.extend(model.notes)
+    args.notes = model.notes  # what loading repaired: the CLI shows it once the verb did not refuse
     return model
 
 
