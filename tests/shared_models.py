@@ -249,7 +249,8 @@ MODELS: tuple[SharedModel, ...] = (
         "individual",
         ("Placeholder:0", "Placeholder_1:0"),
         ("Reshape_1:0", "Cast_4:0", "Cast_5:0"),
-        migrate=_sig("Reshape_1:0"),  # pruned: no sparse Adam to rewrite
+        # pruned (no sparse Adam to rewrite); the accuracy counts are heads fed the labels
+        migrate=_sig("Reshape_1:0", "Cast_4:0", "Cast_5:0"),
         ranks_first=(("Placeholder:0", "Placeholder_1:0"), ("Reshape_1:0",)),
         keras_args={"inputs": ["Placeholder:0", "Placeholder_1:0"], "outputs": ["Reshape_1:0"]},
         to_keras=Refused("needs constants"),

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -73,10 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error, 130/143 SIGINT/
     SIGTERM). ``--timeout S`` sets the process-wide run limit for this call; from the command line
-    (``argv`` not given) a run abandoned at its deadline (TensorFlow still busy) exits at once."""
+    (``argv`` not given) a run abandoned at its deadline (TensorFlow still busy) exits at once.
+    ``python -m explorer`` holds SIGINT/SIGTERM until here: one line at start-up too."""
     saved = deadline.configure()
     try:
-        code = _main(argv)
+        with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+            code = _main(argv)
+    except KeyboardInterrupt as e:
+        sig = "SIGTERM" if e.args == ("SIGTERM",) else "SIGINT"
+        verb = next((w for w in (sys.argv[1:] if argv is None else argv) if w in VERBS), "")
+        _fail(verb, f"interrupted by {sig}; nothing half-written was left")
+        code = 143 if sig == "SIGTERM" else 130
     finally:
         deadline.configure(saved["timeout"], unlimited=saved["timeout"] is None)
     if argv is None and deadline.abandoned():
@@ -106,12 +115,10 @@ def _main(argv: Sequence[str] | None) -> int:
             warnings.simplefilter("ignore")
         try:
             sys.stdout = _Escaped(stdout)
-            with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
-                return int(args.func(args) or 0)
-        except KeyboardInterrupt as e:
-            sig = "SIGTERM" if e.args == ("SIGTERM",) else "SIGINT"
-            _fail(args.verb, f"interrupted by {sig}; nothing half-written was left")
-            return 143 if sig == "SIGTERM" else 130
+            code = int(args.func(args) or 0)
+            for note in getattr(args, "notes", ()):  # what loading repaired; a refusal: one line
+                print(f"{PROG}: note: {plain(note)}", file=sys.stderr)
+            return code
         except BrokenPipeError:  # stdout closed early (``| head``): nothing more to say
             with contextlib.suppress(OSError, ValueError):  # the final flush must not fail loudly
                 devnull = os.open(os.devnull, os.O_WRONLY)
@@ -139,4 +146,4 @@ def _fail(verb: str, message: str) -> None:
     with contextlib.suppress(BrokenPipeError, ValueError):
         sys.stdout.flush()
     line = plain(" ".join(message.split()))  # one line whatever the message holds
-    print(f"{PROG} {verb}: {line}", file=sys.stderr, flush=True)
+    print(f"{PROG} {verb}: {line}" if verb else f"{PROG}: {line}", file=sys.stderr, flush=True)

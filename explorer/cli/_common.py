@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from explorer.errors import FeedError, plain
+from explorer.errors import FeedError
 from explorer.loading.model import V1Model, load
 
 FLAG = {"action": "store_true"}
@@ -91,8 +90,7 @@ def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
 
 def load_model(args: argparse.Namespace) -> V1Model:
     model = load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
-    for note in model.notes:  # what loading repaired: shown by every verb
-        print(f"tf1-explorer: note: {plain(note)}", file=sys.stderr)
+    args.notes = model.notes  # what loading repaired: the CLI shows it once the verb did not refuse
     return model
 
 

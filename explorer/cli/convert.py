@@ -62,14 +62,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"{out}  ({kind}{summary['variables']} variables)")
     for name, sig in v2.signatures.items():
         ins = ", ".join(sig.inputs) or "no inputs"
-        outs = ", ".join(sig.outputs)
-        print(f"  signature {name}: {ins} -> {outs}")
+        print(f"  signature {name}: {ins} -> {', '.join(sig.outputs)}")
     if hub is not None and hub["update_ops"]:
         runs = ", ".join(f"{k} ({n})" for k, n in hub["update_ops"].items())
         print(f"  update ops (tag set {','.join(hub['tags'])}) run on each call of: {runs}")
-    if hub is not None and hub["regularization_losses"]:
-        print(
-            f"  regularization losses: {hub['regularization_losses']}, as regularization_losses()"
-        )
+    if hub is not None and (losses := hub["regularization_losses"]):
+        print(f"  regularization losses: {losses}, as regularization_losses()")
     print(f"  load with: tf.saved_model.load({str(out)!r}).signatures[NAME](**feeds)")
     return 0

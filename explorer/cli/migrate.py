@@ -13,6 +13,7 @@ the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)
     admit_import(model)  # custom ops, a graph that crashes TF: one line before any step
-    done = _Steps(args)
+    done = _steps(args)
     steps: dict[str, Any] = {"inspect": model.summary()}
     done("inspect", f"{model.format}, {model.node_count} nodes, {len(model.signatures)} signatures")
     with step("ranking inputs and outputs"):
@@ -92,15 +93,14 @@ def run(args: argparse.Namespace) -> int:
 STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity")
 
 
-class _Steps:
-    """Prints ``[k/6] step  detail`` on stdout as each step ends (not with ``--json``)."""
+def _steps(args: argparse.Namespace) -> Callable[[str, str], None]:
+    """``done(step, detail)``: prints ``[k/6] step  detail`` on stdout (not with ``--json``)."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.show = not args.json
-
-    def __call__(self, name: str, detail: str) -> None:
-        if self.show:
+    def done(name: str, detail: str) -> None:
+        if not args.json:
             print(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<8} {detail}", flush=True)
+
+    return done
 
 
 def _best(suggested: dict[str, Any]) -> str:
@@ -119,7 +119,6 @@ def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict,
         return {"by": "--signature", **sigs}, dict(sigs), dict(sigs)
     if model.signatures:
         return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
-
     choice = confident_io(model)  # OutputChoiceError (exit 2) names the contradicting candidates
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
     what = {"by": "confident suggestion", **custom, "reason": choice.reason}

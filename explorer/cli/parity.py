@@ -115,15 +115,13 @@ def finish(
     title: str,
     model: V1Model,
     proved: dict[str, Any] | None = None,
-    last_line: str | None = None,
     **extra: Any,
 ) -> None:
     """Write ``--report``, then print ``--json`` (``proved`` first, ``extra`` keys added) or a
-    readable summary ending with ``last_line``."""
+    readable summary."""
     first = {"proved": proved} if proved is not None else {}
     if args.report:
-        steps = extra.get("steps")
-        extra_json = {**first, **(steps or {})} or None
+        extra_json = {**first, **(extra.get("steps") or {})} or None
         write_html(args.report, summary, args.overwrite, model, title=title, extra=extra_json)
     if args.json:
         cli.print_json({**first, **summary.to_json(), **extra})
@@ -147,5 +145,3 @@ def finish(
             print(f"    note: {note}")
     if args.report:
         print(f"  report: {args.report}")
-    if last_line:
-        print(last_line)

@@ -87,9 +87,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         cli.print_json(report)
         return 0
-    model = runner.model
     what = f"signature {runner.signature_name}" if runner.signature_name else "tensors"
-    print(f"{model.path}  ({what}, {report['seconds'] * 1e3:.2f} ms)")
+    print(f"{runner.model.path}  ({what}, {report['seconds'] * 1e3:.2f} ms)")
     for note in feeds.notes:
         print(f"  note  {note}")
     for key, d in report["inputs"].items():

@@ -38,6 +38,7 @@ from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, PLACEHOLDER_OPS
 from explorer.graph.specs import Signature, TensorSpec
+from explorer.inspection.feed_scan_rules import image_axes
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
 from explorer.loading.graph_import import import_into
@@ -189,7 +190,8 @@ def sample(
     highs = int_highs(model.graph_def, specs, sampled, INT_HIGH, static=static)
     highs.update(length_highs(specs, sampled, highs, INT_HIGH))
     for key in ints:
-        if key not in highs and key not in ranges and _is_byte_image(specs[key], sampled[key]):
+        byte_image = specs[key].dtype == "uint8" and image_axes(sampled[key], free=False)
+        if key not in highs and key not in ranges and byte_image:  # not a black image
             highs[key] = (256, f"{key}: a uint8 image: pixels in [0, 256)")
     notes.extend(note for _, note in highs.values())
     values: dict[str, Any] = dict(checked)
@@ -212,13 +214,6 @@ def sample(
     out.update((k, values[k]) for k in specs if k in values)  # as made: no conversion
     out.shapes = {k: inferred[k].to_json() for k in plans}
     return out
-
-
-def _is_byte_image(spec: TensorSpec, shape: tuple[int, ...]) -> bool:
-    """A uint8 input shaped like an image (HWC/NHWC/NCHW with 1, 3 or 4 channels): real pixels
-    span [0, 256), so the small ints other inputs get would feed a black image."""
-    channels = (shape[-1], shape[-3]) if len(shape) in (3, 4) else ()
-    return spec.dtype == "uint8" and any(c in (1, 3, 4) for c in channels)
 
 
 def _values_rule(model: V1Model, spec: TensorSpec) -> tf_example.Rule | None:

@@ -72,17 +72,19 @@ def loop_predicate(index: GraphIndex, tensor: str, hops: int = 24) -> tuple[Node
     return None
 
 
-def image_axes(shape: Shape) -> tuple[int, int] | None:
-    """The height and width axes of an image input of ``shape`` (rank 4 NHWC or NCHW, rank 3
-    HWC) when at least one of them is free, else ``None``."""
+def image_axes(shape: Shape, free: bool = True) -> tuple[int, int] | None:
+    """The height and width axes of an image input of ``shape`` (NHWC, NCHW, HWC, CHW): channels
+    last when known (``free=False``: as 1, 3 or 4) or unsaid; ``None``: no image, or none free."""
     if shape is None or len(shape) not in (3, 4):
         return None
     first = len(shape) - 3
-    if shape[-1] is not None or shape[first] is None:
-        axes = (first, first + 1)  # channels last (known), or nothing says otherwise
-    else:
+    if (shape[-1] is not None and (free or shape[-1] in (1, 3, 4))) or shape[first] is None:
+        axes = (first, first + 1)
+    elif free or shape[first] in (1, 3, 4):
         axes = (first + 1, first + 2)  # NCHW: channels known at dim 1
-    return axes if any(shape[a] is None for a in axes) else None
+    else:
+        return None
+    return axes if not free or any(shape[a] is None for a in axes) else None
 
 
 def _ints(index: GraphIndex, ref: str) -> list[int] | None:

@@ -18,7 +18,7 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.catalog_items import OpInfo
-from explorer.inspection.output_rules import RuleContext, batch_slice, verdicts
+from explorer.inspection.output_rules import RuleContext, batch_slice, metric_count, verdicts
 from explorer.inspection.training_facts import GraphFacts
 
 # v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
@@ -169,7 +169,7 @@ def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
         mine = deps.get(name, frozenset())
         smaller = [o for key, names in groups.items() if key and mine > key for o in names]
         smaller.sort(key=lambda o: -cands[o][0])
-        if not smaller:
+        if not smaller or metric_count(facts, op):
             continue
         upstream = facts.index.upstream(op.inputs, control=False, excluded=facts.excluded)
         decoded = {

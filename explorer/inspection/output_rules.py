@@ -106,9 +106,23 @@ def is_auto_name(op: Any) -> bool:
     return last == op.type.lower() or last in AUTO_NAMES
 
 
+def metric_count(facts: Any, op: Any) -> str | None:
+    """The labels ``op`` counts with when it is an integer scalar summed (through casts) from them:
+    a metric's count (correct predictions, labelled items; no gradient: never a loss), or None."""
+    t = facts.catalog.tensor(op.outputs[0]) if op.outputs else None
+    labels = sorted(facts.deps.get(op.name, frozenset()) & facts.labels.keys())
+    if not labels or t is None or t.shape != () or not re.fullmatch(r"u?int\d+", t.dtype):
+        return None
+    while op.type in IDENTITY_OPS | {"Cast"} and op.inputs:
+        op = facts.by_name[op_name(op.inputs[0])]
+    return ", ".join(labels) if op.type == "Sum" else None
+
+
 def batch_slice(ctx: RuleContext, op: Any) -> tuple[str, str] | None:
     """(what ``op``, or the op it copies, keeps; the batched tensor it takes it from) when it
-    drops or slices the batch dimension (``tf.identity(model.output[0])``, a reduce over axis 0)."""
+    drops or slices the batch (``tf.identity(model.output[0])``, a reduce over axis 0; no count)."""
+    if metric_count(ctx.facts, op):
+        return None
     while op.type in IDENTITY_OPS and op.inputs:
         op = ctx.op(op.inputs[0])
     src = op.inputs[0] if op.inputs else ""
@@ -247,6 +261,13 @@ def _label_frontier(ctx: RuleContext, op: Any) -> Verdict | None:
     return None
 
 
+@output_rule(name="metric-count")
+def _metric_count(ctx: RuleContext, op: Any) -> Verdict | None:
+    if ctx.readers(op) or (labels := metric_count(ctx.facts, op)) is None:
+        return None
+    return Verdict(1.5, f"a metric's count over the fed labels {labels} (integer: no loss)", True)
+
+
 @output_rule(name="user-named")
 def _user_named(ctx: RuleContext, op: Any) -> Verdict | None:
     return None if is_auto_name(op) else Verdict(1.0, "")
@@ -293,7 +314,7 @@ def _shapes_only(ctx: RuleContext, op: Any) -> Verdict | None:
 def _needs_labels(ctx: RuleContext, op: Any) -> Verdict | None:
     labels = ctx.facts.labels
     used = sorted(ctx.facts.needs.get(op.name, frozenset()) & labels.keys())
-    if not used:
+    if not used or metric_count(ctx.facts, op):
         return None
     why = f"needs {', '.join(used)}, which {labels[used[0]]} reads as labels (a training-time"
     return Verdict(-3.5, f"{why} value: teacher forcing, a metric)", concern=True)
@@ -312,7 +333,8 @@ def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
     shape = ctx.catalog.tensor(op.outputs[0]).shape
     if shape != () or op.type not in SCALAR_REDUCTION_OPS or not ctx.facts.deps.get(op.name):
         return None
-    return Verdict(-1.5, "a scalar over the whole batch (a loss or a metric?)", concern=True)
+    why = "a scalar over the whole batch (a loss or a metric?)"
+    return None if metric_count(ctx.facts, op) else Verdict(-1.5, why, concern=True)
 
 
 @output_rule("Exit", "RefExit", name="loop-leftover")

@@ -75,7 +75,7 @@ def preflight(
     extra = json.dumps(init, sort_keys=True).encode() if init else b""
     libraries = list(model.op_libraries)
     extra += b"\0" + "\0".join(libraries).encode()
-    digest = hashlib.sha256(kind.encode() + b"\0" + payload + b"\0" + extra).hexdigest()
+    digest = hashlib.sha256(payload).hexdigest() + kind + hashlib.sha256(extra).hexdigest()
     if digest not in _CHECKED:
         what = "importing the graph and initialising its tables" if init else "importing the graph"
         header = {"op": "import", "kind": kind, "init": init}

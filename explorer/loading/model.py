@@ -474,12 +474,13 @@ def _with_meta_graph(
 
 
 def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> MetaGraphDef | None:
-    """A copy of ``meta_graph`` holding ``graph_def`` (``None`` for a bare GraphDef)."""
+    """A copy of ``meta_graph`` holding ``graph_def``, not its own (``None`` for a GraphDef)."""
     if meta_graph is None:
         return None
-    mg = type(meta_graph)()
-    mg.CopyFrom(meta_graph)
-    mg.graph_def.CopyFrom(graph_def)
+    mg = type(meta_graph)(graph_def=graph_def)
+    for fd, value in meta_graph.ListFields():
+        if fd.name != "graph_def":
+            getattr(mg, fd.name).MergeFrom(value)
     return mg
 
 

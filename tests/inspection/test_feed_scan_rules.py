@@ -27,6 +27,11 @@ def test_image_sizes_follow_pads_strides_and_squeezes(tmp_path):
     assert image_axes((None, None, None, 3)) == (1, 2)
     assert image_axes((None, 3, None, None)) == (2, 3)  # NCHW
     assert image_axes((None, 28, 28, 1)) is None  # nothing free
+    # fixed sizes (a sampled uint8 feed): channels 1, 3 or 4 last, else at dim -3
+    assert image_axes((2, 28, 28, 1), free=False) == (1, 2)
+    assert image_axes((2, 3, 32, 40), free=False) == (2, 3)
+    assert image_axes((32, 40, 4), free=False) == (0, 1)
+    assert image_axes((2, 28, 28, 7), free=False) is image_axes((2, 28), free=False) is None
     fail, met = survives(index, "image:0", 4, {1: 224, 2: 224})
     assert "Squeeze 'Squeeze' squeezes dim 1, which is 52 there (needs 1)" in fail and met >= 3
     assert survives(index, "image:0", 4, {1: 2, 2: 2})[0].startswith("MirrorPad 'MirrorPad'")

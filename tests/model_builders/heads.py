@@ -13,6 +13,9 @@
   (heatmaps, part affinity fields) whose concat ``Openpose/concat_stage7`` is the only sink.
 * ``switches``: a frozen classifier with a ``keep_prob`` placeholder (no default) and an
   ``is_training`` PlaceholderWithDefault(False) steering a v1 ``cond`` -> ``probs``.
+* ``metrics``: a training checkpoint (Adam on a cross-entropy ``loss``) whose script fetches
+  ``probs`` and two accuracy counts, as fije's does: ``correct`` (int64 Cast of a Sum of
+  argmax(logits) == the labels ``gold``) and ``labelled`` (the int32 Sum of sign(gold)).
 
 :func:`build_heads` builds them in one child process (``python -m tests.model_builders.heads OUT
 [NAME ...]``, ``TF_USE_LEGACY_KERAS=1`` for the v1 RNN cells), which turns v1 control flow on
@@ -28,7 +31,7 @@ from typing import Any
 
 from tests.model_builders.child import build_in_child
 
-NAMES = ("detector", "row0", "ctc", "lstm", "keypoints", "switches")
+NAMES = ("detector", "row0", "ctc", "lstm", "keypoints", "switches", "metrics")
 
 
 def _tf() -> tuple[Any, Any, Any]:
@@ -175,6 +178,31 @@ def build_switches(out: Path) -> Path:
     return _write(tf, g.as_graph_def(), out)
 
 
+def build_metrics(out: Path) -> Path:
+    tf, v1, g = _tf()
+    v1.disable_resource_variables()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        gold = v1.placeholder(tf.int64, [None], name="gold")
+        w = v1.get_variable("w", [4, 5], initializer=v1.random_normal_initializer(0, 0.5, 3))
+        logits = tf.matmul(x, w)
+        tf.nn.softmax(logits, name="probs")
+        xent = v1.nn.sparse_softmax_cross_entropy_with_logits(labels=gold, logits=logits)
+        train = v1.train.AdamOptimizer(0.01).minimize(tf.reduce_mean(xent, name="loss"))
+        mask = tf.cast(tf.sign(gold), tf.int32)
+        hits = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), gold), tf.int32) * mask)
+        tf.cast(hits, tf.int64, name="correct")
+        tf.reduce_sum(mask, name="labelled")
+        tf.truediv(hits, tf.reduce_sum(mask))  # the float accuracy: left out
+        del train
+        saver, init = v1.train.Saver(), v1.global_variables_initializer()
+    out.mkdir(parents=True, exist_ok=True)
+    with v1.Session(graph=g) as sess:
+        sess.run(init)
+        saver.save(sess, str(out / "model.ckpt"))
+    return out
+
+
 BUILDERS = {
     "detector": build_detector,
     "row0": build_row0,
@@ -182,6 +210,7 @@ BUILDERS = {
     "lstm": build_lstm,
     "keypoints": build_keypoints,
     "switches": build_switches,
+    "metrics": build_metrics,
 }
 
 
