@@ -12,7 +12,7 @@ from explorer.errors import plain
 from explorer.reporting.html import esc, figure_png
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
-from explorer.widgets.compare_state import ParityState
+from explorer.widgets.compare_state import ParityState, causes
 
 COLOURS = {
     "passed": "background:#dafbe1",
@@ -23,6 +23,14 @@ COLOURS = {
 
 def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3g}"
+
+
+def _lines(lines: list[str], colour: str = "#57606a") -> str:
+    """Each line on one line of its own, cut with an ellipsis, whole on hover."""
+    cut = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
+    return "".join(
+        f'<div title="{esc(t)}" style="{cut};color:{colour}">{esc(t)}</div>' for t in lines
+    )
 
 
 def _img(title: str, fig: Any) -> str:
@@ -74,7 +82,8 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 class ParityView(View):
     """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
     :class:`ParityState`. The results are :attr:`panels` (name -> widget, in order under the
-    buttons): ``verdict``, ``table``, ``plots``, ``worst examples``, ``divergence``;
+    buttons): ``verdict`` (with a cause line per output not passed, and ``pin_button`` where
+    pinning randomness helps), ``table``, ``plots``, ``worst examples``, ``divergence``;
     :meth:`add_panel` adds one more.
     """
 
@@ -93,14 +102,16 @@ class ParityView(View):
         self.divergence_button = W.Button(
             description="first divergence", icon="search", layout=W.Layout(width="auto")
         )
+        self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
+        self.pin_button.layout.width = "auto"
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
-        self.verdict = W.HTML()
+        self.verdict = classed(W.HTML(), "tf1x-verdict")
         self.table = classed(W.HTML(), "tf1x-parity-table")
         self.plots = classed(W.HTML(), "tf1x-plots")
         self.drawing = classed(W.HTML(), "tf1x-divergence")
         self.code = CodePane(s.code, watch=s)
         self.panels: dict[str, W.Widget] = {
-            "verdict": self.verdict,
+            "verdict": W.VBox([self.verdict, self.pin_button]),
             "table": self.table,
             "plots": W.VBox([self.shown, self.plots]),
             "worst examples": worst_examples_box(s),
@@ -110,9 +121,14 @@ class ParityView(View):
             bind(s, field, getattr(self, field), status=self.status)
         busy = "running v1 and v2 on the same feeds…"
         on_click(self.run_button, self.status, s.run, busy, lambda r: f"parity: {r.verdict}")
+        busy = "running again with random ops seeded and keep_prob-like inputs neutral…"
+        on_click(
+            self.pin_button, self.status, s.pin_randomness, busy, lambda r: f"parity: {r.verdict}"
+        )
         busy = "fetching every shared tensor on both sides…"
         on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         s.observe(lambda _: self._render(), ("summary", "shown"))
+        s.observe(self._stale_message, s.INPUTS)
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
         self._render_divergence()
@@ -140,12 +156,17 @@ class ParityView(View):
             self.state.observe(lambda _: render(self.state))
         self.children = self._children()
 
+    def _stale_message(self, _: Any) -> None:
+        if self.status.kind in ("ok", "error"):  # about other inputs; "busy" is this click's
+            self.status.clear()
+
     def _render(self) -> None:
         s = self.state
         names = list(s.summary.reports) if s.summary is not None else []
         if list(self.shown.options) != names:
             self.shown.options = names
         self.shown.value = s.shown if s.shown in names else None
+        self.pin_button.layout.display = "" if s.pinnable() else "none"
         if s.summary is None:
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
@@ -155,7 +176,13 @@ class ParityView(View):
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
         verdict = esc(s.summary.verdict)
-        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>'
+        several = len(s.summary.reports) > 1
+        lines = [
+            f"{name}/{c}" if several else c
+            for name, rep in s.summary.reports.items()
+            for c in causes(rep) + ([f"remedy: {rep.remedy}"] if rep.remedy else [])
+        ]
+        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>' + _lines(lines)
         self.table.value = table_html(
             ["signature", "output", "status", "max abs", "max rel", "mismatch"],
             [
@@ -169,8 +196,14 @@ class ParityView(View):
 
     def _render_divergence(self) -> None:
         s = self.state
-        if s.divergence is None:
+        d = s.divergence
+        if d is None:
             self.drawing.value = ""
             return
-        plot = _img("divergence", divergence_plot(s.divergence))
-        self.drawing.value = f"{s.divergence_svg()}<br>{plot}"
+        colour = "#d1242f" if d.found else "#1a7f37" if d.status == "passed" else "#9a6700"
+        skipped = [
+            f"not judged: {t} ({why})" for t, why in d.skipped.items() if t in d.outputs_skipped
+        ]
+        head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(skipped)
+        plot = _img("divergence", divergence_plot(d))
+        self.drawing.value = f"{head}{s.divergence_svg()}<br>{plot}"

@@ -7,7 +7,15 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from explorer.comparing.records import Divergence, ParitySummary, Tolerance
+from explorer.comparing.records import (
+    FAILED,
+    NONDETERMINISTIC,
+    PASSED,
+    Divergence,
+    ParityReport,
+    ParitySummary,
+    Tolerance,
+)
 from explorer.errors import ParityError
 from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
@@ -17,18 +25,30 @@ from explorer.widgets._observable import Observable, script
 from explorer.widgets.graph_svg import subgraph_svg
 
 
+def causes(report: ParityReport) -> list[str]:
+    """One line per output ``report`` did not pass: its key and why (a failed one: the metric)."""
+    return [
+        f"{key}: {o.reason}"
+        + (f" (max abs {o.max_abs:.3g})" if o.status == FAILED and o.max_abs else "")
+        for key, o in report.outputs.items()
+        if o.status != PASSED
+    ]
+
+
 class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge.
 
     Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
     all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
     ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
-    ``summary``, ``divergence``, ``shown`` (the signature shown), ``data`` (a path or source,
-    ``limit`` records at most, streamed by :meth:`run`), ``example`` (output key, index).
+    ``remedy`` (pin randomness), ``summary``, ``divergence`` (of the ``shown`` signature),
+    ``data`` (a path or source, ``limit`` records at most, streamed by :meth:`run`), ``example``
+    (output key, index). Results clear when what they were computed from changes.
     """
 
-    FIELDS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
-    FIELDS += ("accept_nonfinite", "summary", "divergence", "shown", "data", "limit", "example")
+    INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
+    INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
+    FIELDS = INPUTS + ("summary", "divergence", "shown", "example")
     WIDGET = "ParityView"
 
     def __init__(
@@ -45,14 +65,15 @@ class ParityState(Observable):
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
         self.batches, self.seed = 2, 0
         self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
-        self.accept_nonfinite = False
+        self.accept_nonfinite = self.remedy = False
         self.summary: ParitySummary | None = None
         self.divergence: Divergence | None = None
         self.shown: str | None = None
         self.data: Any = None
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
-        self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
+        self.observe(self._stale, self.INPUTS)
+        self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
 
     def _check_atol(self, value: Any) -> float:
         return Tolerance(atol=value).atol  # ToleranceError (a ValueError) refuses it
@@ -95,19 +116,40 @@ class ParityState(Observable):
             source.limit = self.limit or source.limit
         custom = self._custom()
         signature = None if custom else self.signature
-        self.summary = parity(self.model, v2, signature, source, tolerance=self.tolerance, **custom)
+        tol, remedy = self.tolerance, self.remedy
+        self.summary = parity(
+            self.model, v2, signature, source, tolerance=tol, remedy=remedy, **custom
+        )
         self.shown = next(iter(self.summary.reports))
         return self.summary
+
+    def pinnable(self) -> bool:
+        """Whether :meth:`pin_randomness` may help: an output v1 disagrees with itself on (and
+        not a read racing a write in one call, which no seed orders)."""
+        from explorer.comparing.parity_check import RACY
+
+        reps = self.summary.reports.values() if self.summary is not None and not self.remedy else ()
+        return any(
+            o.status == NONDETERMINISTIC and not o.reason.startswith(RACY)
+            for rep in reps
+            for o in rep.outputs.values()
+        )
+
+    def pin_randomness(self) -> Any:
+        """:meth:`run` again with ``remedy`` (keep_prob-like inputs neutral, random ops seeded)."""
+        self.remedy = True
+        return self.run()
 
     def find_divergence(self) -> Any:
         """``explorer.first_divergence`` on one sampled batch of the shown choice."""
         from explorer.comparing.divergence import first_divergence
         from explorer.running.v1_runner import V1Runner
 
-        v2, kwargs = self._need_v2(), self._v1_kwargs()
+        v2, kwargs, judged = self._need_v2(), self._v1_kwargs(), self.report()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
+        tol = self.tolerance
         self.divergence = first_divergence(
-            self.model, v2, feeds, tolerance=self.tolerance, **kwargs
+            self.model, v2, feeds, tolerance=tol, judged=judged, **kwargs
         )
         return self.divergence
 
@@ -178,13 +220,15 @@ class ParityState(Observable):
             src = repr(str(self.data)) if isinstance(self.data, (str, Path)) else "data"
             source = f"explorer.data({src}" + (f", limit={self.limit})" if self.limit else ")")
         accept = ", nonfinite='accept-matching'" if self.accept_nonfinite else ""
-        tol = f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}{accept}))"
-        parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}"
+        tol = f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}{accept})"
+        remedy = ", remedy=True" if self.remedy else ""
+        parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}{remedy})"
         lines = [f"v2 = {v2_src}", parity]
         if self.divergence is not None:
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
+            judged = f", judged=summary[{self.shown!r}]" if self.shown is not None else ""
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
-                f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}",
+                f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}{judged})",
             ]
         return script(self.model.path, lines)
