@@ -14,11 +14,8 @@ from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
 from explorer.widgets.compare_state import ParityState, causes
 
-COLOURS = {
-    "passed": "background:#dafbe1",
-    "failed": "background:#ffebe9",
-    "nondeterministic": "background:#fff8c5",
-}
+BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#fff8c5"}
+COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
 
 
 def _fmt(v: Any) -> str:
@@ -171,7 +168,7 @@ class ParityView(View):
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
             return
-        colour = "#1a7f37" if s.summary.passed else "#d1242f"
+        colour = COLOURS[s.summary.status]
         rows = s.rows()
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
@@ -190,7 +187,7 @@ class ParityView(View):
                 + [f"{r['mismatch']:.1%}"]
                 for r in rows
             ],
-            [COLOURS.get(r["status"], "") for r in rows],
+            [f"background:{BACKGROUNDS[r['status']]}" for r in rows],
         )
         self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
@@ -200,10 +197,9 @@ class ParityView(View):
         if d is None:
             self.drawing.value = ""
             return
-        colour = "#d1242f" if d.found else "#1a7f37" if d.status == "passed" else "#9a6700"
-        skipped = [
-            f"not judged: {t} ({why})" for t, why in d.skipped.items() if t in d.outputs_skipped
-        ]
-        head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(skipped)
+        colour = COLOURS[d.status]
+        skipped = "; ".join(f"{t} ({why})" for t, why in d.skipped.items())
+        lines = [f"{len(d.skipped)} tensors not judged: {skipped}"] if skipped else []
+        head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(lines)
         plot = _img("divergence", divergence_plot(d))
         self.drawing.value = f"{head}{s.divergence_svg()}<br>{plot}"

@@ -111,6 +111,7 @@ class ParityState(Observable):
         from explorer.feeding.data.sources import data
 
         v2, source = self._need_v2(), Sampled(self.batches, self.seed)
+        self.summary = None  # and the divergence with it, also when the new one is equal
         if self.data is not None:
             source = copy.copy(data(self.data))
             source.limit = self.limit or source.limit

@@ -3,9 +3,9 @@
 * ``folded_bn``: a frozen conv + batch-norm graph, then folded as ``optimize_for_inference`` does:
   each ``FusedBatchNorm`` node becomes an ``Add`` (conv * scale + offset, the scale folded into
   the conv weights) that keeps its old name and its stale 5-entry ``_output_shapes``.
-* ``dropout_ckpt``: a checkpoint (``.meta`` + variables + state file) of a classifier with
-  dropout baked in (``rate=0.5``, no switch): v1 disagrees with itself, parity is
-  nondeterministic until randomness is pinned.
+* ``dropout_ckpt``: a checkpoint (``.meta`` + variables + state file) of a classifier
+  (``features``, ``class_bias`` -> ``probs``) with dropout baked in (``rate=0.5``, no switch): v1
+  disagrees with itself, parity is nondeterministic until randomness is pinned.
 
 :func:`build_verdicts` builds them in one child process (``python -m tests.model_builders.verdicts
 OUT [NAME ...]``).
@@ -113,7 +113,8 @@ def build_dropout_ckpt(out: Path) -> Path:
         h = tf.nn.relu(tf.matmul(x, w1), name="fc1/Relu")
         h = v1.nn.dropout(h, rate=0.5, name="dropout")  # baked in: no keep_prob to feed
         w2 = v1.Variable(_const((8, 3), 2), name="logits/weights")
-        tf.nn.softmax(tf.matmul(h, w2), name="probs")
+        bias = v1.placeholder(tf.float32, [None, 3], name="class_bias")  # a second input
+        tf.nn.softmax(tf.matmul(h, w2) + bias, name="probs")
         saver = v1.train.Saver()
         init = v1.global_variables_initializer()
     out.mkdir(parents=True, exist_ok=True)
@@ -129,7 +130,9 @@ BUILDERS = {"folded_bn": build_folded_bn, "dropout_ckpt": build_dropout_ckpt}
 def build_verdicts(root: Path, timeout: float = 300.0) -> dict[str, Path]:
     """Build every model under ``root`` in one child process: name -> what ``explorer.load``
     takes."""
-    return build_in_child("tests.model_builders.verdicts", Path(root).resolve(), NAMES, "verdict models", timeout)
+    return build_in_child(
+        "tests.model_builders.verdicts", Path(root).resolve(), NAMES, "verdict models", timeout
+    )
 
 
 def main(argv: list[str]) -> int:
