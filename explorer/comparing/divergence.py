@@ -1,8 +1,7 @@
-"""``first_divergence()``: the earliest op whose output differs between v1 and v2. Every tensor on
-both sides is fetched in one run per side through parity's loop (a saved folder's signature is
-frozen first, :func:`v2_graph_def`); tensors v1 disagrees with itself on (random ops), and outputs
-parity judged nondeterministic or failed, are named as not judged, never called agreement. Op
-outputs are counted from the op registry (folded graphs keep stale ``_output_shapes``)."""
+"""``first_divergence()``: the earliest op whose output differs between v1 and v2, all tensors
+fetched in one run per side through parity's loop (a saved signature frozen first). What v1
+disagrees with itself on, and outputs parity did not pass, are named, never called agreement.
+Op outputs are counted from the op registry (folded graphs keep stale ``_output_shapes``)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ from explorer.comparing.outputs import Comparator
 from explorer.comparing.parity_check import custom_io, run_sides
 from explorer.comparing.records import (
     NONDETERMINISTIC,
-    PASSED,
     Divergence,
     DivergenceStep,
     ParityReport,
@@ -157,13 +155,13 @@ def first_divergence(
         unstable = run_sides(r1, r2, [(key_feeds, None)], acc, check=r1 if random_ops else None)
     report = acc.report()
     why = f"v1 differs from itself on the same feeds (random ops: {', '.join(random_ops)})"
-    skipped = {t: why for t in names if t in unstable}
-    for key, rec in judged.outputs.items() if judged is not None else ():
-        if rec.status == NONDETERMINISTIC and key in out_keys:
-            skipped[out_keys[key]] = f"parity: {rec.reason}"
-    for t in outs:
-        if t not in candidates:
-            skipped[t] = "not compared: no counterpart on the v2 side, or inside control flow"
+    told = judged.outputs.items() if judged is not None else ()
+    bad = {out_keys[k]: r for k, r in told if k in out_keys and not r.passed}
+    tainted = graph_index(v1.graph_def).downstream(unstable, control=False)  # agreeing by chance
+    skipped = {t: why for t in names if op_name(t) in tainted}
+    skipped |= {t: f"parity: {r.reason}" for t, r in bad.items() if r.status == NONDETERMINISTIC}
+    no_twin = "not compared: no counterpart on the v2 side, or inside control flow"
+    skipped |= {t: no_twin for t in outs if t not in candidates}
     steps = [
         DivergenceStep(t, op_type, r.max_abs, r.max_rel, r.passed, r.dtype_a, r.shape_a)
         for t, (_, op_type) in candidates.items()
@@ -171,24 +169,17 @@ def first_divergence(
         for r in [report.outputs[t]]
     ]
     first = next((i for i, st in enumerate(steps) if not st.passed), None)
-    for key, rec in judged.outputs.items() if judged is not None and first is None else ():
-        if rec.status not in (NONDETERMINISTIC, PASSED) and key in out_keys:
-            skipped[out_keys[key]] = (
-                f"parity failed it ({rec.reason}) on feeds other than this batch, which "
-                "agrees: search on the data it failed on"
-            )
+    if first is None:  # this batch agreeing does not overrule the feeds parity failed on
+        for t, r in bad.items():
+            skipped.setdefault(t, f"parity failed it ({r.reason}) on other feeds: search those")
     outputs_skipped = [t for t in outs if t in skipped and t in candidates]
     errors = {s.tensor: s.max_abs for s in steps}
-    inputs_err: dict[str, float | None] = {}
-    if first is not None:
-        node = graph_index(v1.graph_def).nodes[op_name(steps[first].tensor)]
-        for inp in node.input:
-            if not inp.startswith("^"):
-                inputs_err[tensor_name(inp)] = errors.get(tensor_name(inp))
+    node = None if first is None else graph_index(v1.graph_def).nodes[op_name(steps[first].tensor)]
+    data_in = [tensor_name(i) for i in (node.input if node is not None else ()) if i[0] != "^"]
+    inputs_err = {t: errors.get(t) for t in data_in}
     runs = {"v1": len(r1.times), "v2": 1}
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
-    if len(r1.times) > 1:
-        seconds["v1_self_check"] = r1.times[1]
+    seconds |= {"v1_self_check": r1.times[1]} if len(r1.times) > 1 else {}
     return Divergence(
         steps, first, inputs_err, tol.atol, tol.rtol, runs, seconds, skipped, outputs_skipped
     )
@@ -237,9 +228,7 @@ def _v2_errors() -> Iterator[None]:
     try:
         yield
     except (KeyError, ValueError, TypeError, tf().errors.OpError) as e:
-        raise ParityError(
-            f"running the v2 graph for first_divergence failed: {first_line(e)}"
-        ) from None
+        raise ParityError(f"the v2 graph failed in first_divergence: {first_line(e)}") from None
 
 
 def _v1_io(

@@ -22,12 +22,10 @@ def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3g}"
 
 
-def _lines(lines: list[str], colour: str = "#57606a") -> str:
-    """Each line on one line of its own, cut with an ellipsis, whole on hover."""
-    cut = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
-    return "".join(
-        f'<div title="{esc(t)}" style="{cut};color:{colour}">{esc(t)}</div>' for t in lines
-    )
+def _lines(lines: list[str]) -> str:
+    """Each on one line of its own, cut with an ellipsis, whole on hover."""
+    cut = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#57606a"
+    return "".join(f'<div title="{esc(t)}" style="{cut}">{esc(t)}</div>' for t in lines)
 
 
 def _img(title: str, fig: Any) -> str:
@@ -116,12 +114,10 @@ class ParityView(View):
         }
         for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
             bind(s, field, getattr(self, field), status=self.status)
-        busy = "running v1 and v2 on the same feeds…"
-        on_click(self.run_button, self.status, s.run, busy, lambda r: f"parity: {r.verdict}")
+        said = "parity: {0.verdict}".format
+        on_click(self.run_button, self.status, s.run, "running v1 and v2 on the same feeds…", said)
         busy = "running again with random ops seeded and keep_prob-like inputs neutral…"
-        on_click(
-            self.pin_button, self.status, s.pin_randomness, busy, lambda r: f"parity: {r.verdict}"
-        )
+        on_click(self.pin_button, self.status, s.pin_randomness, busy, said)
         busy = "fetching every shared tensor on both sides…"
         on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         s.observe(lambda _: self._render(), ("summary", "shown"))

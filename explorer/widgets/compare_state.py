@@ -117,10 +117,8 @@ class ParityState(Observable):
             source.limit = self.limit or source.limit
         custom = self._custom()
         signature = None if custom else self.signature
-        tol, remedy = self.tolerance, self.remedy
-        self.summary = parity(
-            self.model, v2, signature, source, tolerance=tol, remedy=remedy, **custom
-        )
+        custom.update(tolerance=self.tolerance, remedy=self.remedy)
+        self.summary = parity(self.model, v2, signature, source, **custom)
         self.shown = next(iter(self.summary.reports))
         return self.summary
 
@@ -129,12 +127,9 @@ class ParityState(Observable):
         not a read racing a write in one call, which no seed orders)."""
         from explorer.comparing.parity_check import RACY
 
-        reps = self.summary.reports.values() if self.summary is not None and not self.remedy else ()
-        return any(
-            o.status == NONDETERMINISTIC and not o.reason.startswith(RACY)
-            for rep in reps
-            for o in rep.outputs.values()
-        )
+        reps = () if self.summary is None or self.remedy else self.summary.reports.values()
+        outs = [o for rep in reps for o in rep.outputs.values()]
+        return any(o.status == NONDETERMINISTIC and not o.reason.startswith(RACY) for o in outs)
 
     def pin_randomness(self) -> Any:
         """:meth:`run` again with ``remedy`` (keep_prob-like inputs neutral, random ops seeded)."""
@@ -146,19 +141,15 @@ class ParityState(Observable):
         from explorer.comparing.divergence import first_divergence
         from explorer.running.v1_runner import V1Runner
 
-        v2, kwargs, judged = self._need_v2(), self._v1_kwargs(), self.report()
+        v2, kwargs = self._need_v2(), self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
-        tol = self.tolerance
-        self.divergence = first_divergence(
-            self.model, v2, feeds, tolerance=tol, judged=judged, **kwargs
-        )
+        kwargs.update(tolerance=self.tolerance, judged=self.report())  # parity's verdicts hold
+        self.divergence = first_divergence(self.model, v2, feeds, **kwargs)
         return self.divergence
 
     def report(self) -> Any:
         """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
-        if self.summary is None or self.shown is None:
-            return None
-        return self.summary.reports[self.shown]
+        return None if self.summary is None or self.shown is None else self.summary[self.shown]
 
     def rows(self) -> list[dict[str, Any]]:
         """Per signature and output: ``signature, output, status, max_abs, max_rel, mismatch``."""

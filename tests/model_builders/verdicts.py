@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +128,12 @@ def build_dropout_ckpt(out: Path) -> Path:
 BUILDERS = {"folded_bn": build_folded_bn, "dropout_ckpt": build_dropout_ckpt}
 
 
-def build_verdicts(root: Path, timeout: float = 300.0) -> dict[str, Path]:
-    """Build every model under ``root`` in one child process: name -> what ``explorer.load``
-    takes."""
-    return build_in_child(
-        "tests.model_builders.verdicts", Path(root).resolve(), NAMES, "verdict models", timeout
-    )
+def build_verdicts(
+    root: Path, names: Sequence[str] = NAMES, timeout: float = 300.0
+) -> dict[str, Path]:
+    """Build ``names`` under ``root`` in one child process: name -> what ``explorer.load`` takes."""
+    root = Path(root).resolve()
+    return build_in_child("tests.model_builders.verdicts", root, names, "verdict models", timeout)
 
 
 def main(argv: list[str]) -> int:
