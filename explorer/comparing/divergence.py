@@ -154,11 +154,15 @@ def first_divergence(
     with r1, r2:
         unstable = run_sides(r1, r2, [(key_feeds, None)], acc, check=r1 if random_ops else None)
     report = acc.report()
-    why = f"v1 differs from itself on the same feeds (random ops: {', '.join(random_ops)})"
+    why = f"v1 differs from itself here or upstream (random ops: {', '.join(random_ops)})"
     told = judged.outputs.items() if judged is not None else ()
     bad = {out_keys[k]: r for k, r in told if k in out_keys and not r.passed}
-    tainted = graph_index(v1.graph_def).downstream(unstable, control=False)  # agreeing by chance
-    skipped = {t: why for t in names if op_name(t) in tainted}
+    skipped = {t: why for t in names if t in unstable}
+    nodes = graph_index(v1.graph_def).nodes
+    for t in names:  # in order: a mismatch fed by a tensor v1 differs on may be v1's chance
+        fed = {tensor_name(i) for i in nodes[op_name(t)].input}
+        if not report.outputs[t].passed and fed & skipped.keys():
+            skipped[t] = why
     skipped |= {t: f"parity: {r.reason}" for t, r in bad.items() if r.status == NONDETERMINISTIC}
     no_twin = "not compared: no counterpart on the v2 side, or inside control flow"
     skipped |= {t: no_twin for t in outs if t not in candidates}

@@ -110,10 +110,10 @@ def build_dropout_ckpt(out: Path) -> Path:
     v1, g = tf.compat.v1, tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 6], name="features")
-        w1 = v1.Variable(_const((6, 8), 1), name="fc1/weights")
+        w1 = v1.Variable(_const((6, 64), 1), name="fc1/weights")  # wide: v1 never agrees by chance
         h = tf.nn.relu(tf.matmul(x, w1), name="fc1/Relu")
         h = v1.nn.dropout(h, rate=0.5, name="dropout")  # baked in: no keep_prob to feed
-        w2 = v1.Variable(_const((8, 3), 2), name="logits/weights")
+        w2 = v1.Variable(_const((64, 3), 2), name="logits/weights")
         bias = v1.placeholder(tf.float32, [None, 3], name="class_bias")  # a second input
         tf.nn.softmax(tf.matmul(h, w2) + bias, name="probs")
         saver = v1.train.Saver()
