@@ -113,11 +113,10 @@ def first_divergence(
     :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name).
 
     Searched: the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``;
-    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``;
-    matching NaN/Inf agree); ``judged``: parity's report of the same outputs (what it did not pass
-    is never called agreement); ``timeout``: seconds per v1 run (``None``: no bound). Returns a
-    :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing shared, a
-    saved signature that cannot be frozen, a failed v2 run.
+    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching
+    NaN/Inf agree); ``judged``: parity's report of these outputs (what it did not pass is never
+    agreement); ``timeout``: seconds per v1 run (``None``: no bound). ``ParityError``: sparse
+    inputs, nothing shared, a saved signature that cannot be frozen, a failed v2 run.
     """
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
@@ -241,8 +240,9 @@ def _v1_io(
     """(input key -> tensor name, output key -> tensor name, the v2 signature to freeze)."""
     if inputs is not None or outputs is not None:
         ins, outs = custom_io(v1, signature is not None, inputs, outputs)
-        return {n: n for n in ins}, {n: n for n in outs}, None
-    if v1.signatures:
+    elif not v1.signatures:
+        ins, outs = default_io(v1)
+    else:
         sig = v1.signature(signature)
         sparse = [k for k, s in sig.inputs.items() if s.kind != "dense"]
         if sparse:
@@ -252,8 +252,7 @@ def _v1_io(
             )
         outs = {k: s.name for k, s in sig.outputs.items() if s.kind == "dense"}
         return {k: s.name for k, s in sig.inputs.items()}, outs, sig.name
-    names_in, outs = default_io(v1)
-    return {n: n for n in names_in}, {n: n for n in outs}, None
+    return {n: n for n in ins}, {n: n for n in outs}, None
 
 
 def _v2_graph(v2: Any, signature: str | None) -> Any:

@@ -38,13 +38,12 @@ def detail_html(row: dict[str, Any] | None) -> str:
     inputs, v1 and v2 side by side."""
     if row is None:
         return ""
-    e = esc
     return (
-        f"<b>#{row['index']}</b> {e(row['where'])} · {e(row['output'])} · "
-        f"{row['mismatches']} elements differ<br><small>{e(row['inputs'])}</small>"
+        f"<b>#{row['index']}</b> {esc(row['where'])} · {esc(row['output'])} · "
+        f"{row['mismatches']} elements differ<br><small>{esc(row['inputs'])}</small>"
         f"<table><tr><th>v1</th><th>v2</th></tr>"
-        f"<tr><td><code>{e(repr(row['v1']))}</code></td>"
-        f"<td><code>{e(repr(row['v2']))}</code></td></tr></table>"
+        f"<tr><td><code>{esc(repr(row['v1']))}</code></td>"
+        f"<td><code>{esc(repr(row['v2']))}</code></td></tr></table>"
     )
 
 
@@ -77,9 +76,8 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 class ParityView(View):
     """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
     :class:`ParityState`. The results are :attr:`panels` (name -> widget, in order under the
-    buttons): ``verdict`` (with a cause line per output not passed, and ``pin_button`` where
-    pinning randomness helps), ``table``, ``plots``, ``worst examples``, ``divergence``;
-    :meth:`add_panel` adds one more.
+    buttons): ``verdict`` (a cause line per output not passed; ``pin_button`` where a seed helps),
+    ``table``, ``plots``, ``worst examples``, ``divergence``; :meth:`add_panel` adds one more.
     """
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -91,14 +89,11 @@ class ParityView(View):
         self.atol = W.FloatText(description="atol")
         self.rtol = W.FloatText(description="rtol")
         self.accept_nonfinite = W.Checkbox(description="accept matching NaN/Inf", indent=False)
-        self.run_button = W.Button(
-            description="run parity", icon="balance-scale", button_style="primary"
-        )
-        self.divergence_button = W.Button(
-            description="first divergence", icon="search", layout=W.Layout(width="auto")
-        )
+        self.run_button = W.Button(description="run parity", icon="balance-scale")
+        self.run_button.button_style = "primary"
+        self.divergence_button = W.Button(description="first divergence", icon="search")
         self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
-        self.pin_button.layout.width = "auto"
+        self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = classed(W.HTML(), "tf1x-verdict")
         self.table = classed(W.HTML(), "tf1x-parity-table")

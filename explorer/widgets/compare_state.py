@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.comparing.records import (
-    FAILED,
     NONDETERMINISTIC,
-    PASSED,
     Divergence,
     ParityReport,
     ParitySummary,
@@ -27,11 +25,11 @@ from explorer.widgets.graph_svg import subgraph_svg
 
 def causes(report: ParityReport) -> list[str]:
     """One line per output ``report`` did not pass: its key and why (a failed one: the metric)."""
+    failed = {k: o.max_abs for k, o in report.outputs.items() if o.status != NONDETERMINISTIC}
     return [
-        f"{key}: {o.reason}"
-        + (f" (max abs {o.max_abs:.3g})" if o.status == FAILED and o.max_abs else "")
+        f"{key}: {o.reason}" + (f" (max abs {failed[key]:.3g})" if failed.get(key) else "")
         for key, o in report.outputs.items()
-        if o.status != PASSED
+        if not o.passed
     ]
 
 
