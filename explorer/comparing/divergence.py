@@ -125,9 +125,9 @@ def first_divergence(
     fn_graph = _v2_graph(v2, v2_sig)
     graph = fn_graph.graph
     mapping = dict(mapping or {})
-    fan_in = graph_index(v1.graph_def).upstream(outs, control=False)
+    index = graph_index(v1.graph_def)
     skip = gf.control_flow_region(v1.graph_def)
-    order = graph_index(v1.graph_def).topological_order(fan_in)
+    order = index.topological_order(index.upstream(outs, control=False))
     feed_ops = {op_name(n) for n in in_names.values()}
 
     catalog = Catalog.from_model(v1)  # outputs as the op registry defines them
@@ -157,9 +157,8 @@ def first_divergence(
     told = judged.outputs.items() if judged is not None else ()
     bad = {out_keys[k]: r for k, r in told if k in out_keys and not r.passed}
     skipped = {t: why for t in names if t in unstable}
-    nodes = graph_index(v1.graph_def).nodes
     for t in names:  # in order: a mismatch fed by a tensor v1 differs on may be v1's chance
-        fed = {tensor_name(i) for i in nodes[op_name(t)].input}
+        fed = {tensor_name(i) for i in index.nodes[op_name(t)].input}
         if not report.outputs[t].passed and fed & skipped.keys():
             skipped[t] = why
     skipped |= {t: f"parity: {r.reason}" for t, r in bad.items() if r.status == NONDETERMINISTIC}
@@ -177,7 +176,7 @@ def first_divergence(
             skipped.setdefault(t, f"parity failed it ({r.reason}) on other feeds: search those")
     outputs_skipped = [t for t in outs if t in skipped and t in candidates]
     errors = {s.tensor: s.max_abs for s in steps}
-    node = None if first is None else graph_index(v1.graph_def).nodes[op_name(steps[first].tensor)]
+    node = None if first is None else index.nodes[op_name(steps[first].tensor)]
     data_in = [tensor_name(i) for i in (node.input if node is not None else ()) if i[0] != "^"]
     inputs_err = {t: errors.get(t) for t in data_in}
     runs = {"v1": len(r1.times), "v2": 1}

@@ -25,7 +25,10 @@ def _fmt(v: Any) -> str:
 def _lines(lines: list[str]) -> str:
     """Each on one line of its own, cut with an ellipsis, whole on hover."""
     cut = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#57606a"
-    return "".join(f'<div title="{esc(t)}" style="{cut}">{esc(t)}</div>' for t in lines)
+    each = "".join(
+        f'<div class="tf1x-line" title="{esc(t)}" style="{cut}">{esc(t)}</div>' for t in lines
+    )
+    return f'<div style="width:0;min-width:100%">{each}</div>'  # the lines never widen the page
 
 
 def _img(title: str, fig: Any) -> str:
@@ -55,7 +58,7 @@ def worst_examples_box(state: ParityState) -> W.VBox:
     box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
 
     def label(r: dict[str, Any]) -> str:
-        err = "-" if r["max_abs"] is None else f"{r['max_abs']:.3g}"
+        err = _fmt(r["max_abs"]) or "-"
         return plain(f"{r['output']}: #{r['index']} {r['where']}  max abs {err}")
 
     def render(_: Any = None) -> None:
@@ -94,6 +97,7 @@ class ParityView(View):
         self.divergence_button = W.Button(description="first divergence", icon="search")
         self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
         self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
+        self.pin_button.layout.align_self = "flex-start"
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = classed(W.HTML(), "tf1x-verdict")
         self.table = classed(W.HTML(), "tf1x-parity-table")

@@ -24,10 +24,12 @@ from explorer.widgets.graph_svg import subgraph_svg
 
 
 def causes(report: ParityReport) -> list[str]:
-    """One line per output ``report`` did not pass: its key and why (a failed one: the metric)."""
+    """One line per output ``report`` did not pass: its key, then the random ops or the why."""
     failed = {k: o.max_abs for k, o in report.outputs.items() if o.status != NONDETERMINISTIC}
     return [
-        f"{key}: {o.reason}" + (f" (max abs {failed[key]:.3g})" if failed.get(key) else "")
+        f"{key}: random ops {', '.join(o.random_ops)} make v1 differ from itself on the same feeds"
+        if o.random_ops
+        else f"{key}: {o.reason}" + (f" (max abs {failed[key]:.3g})" if failed.get(key) else "")
         for key, o in report.outputs.items()
         if not o.passed
     ]
@@ -39,9 +41,9 @@ class ParityState(Observable):
     Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
     all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
     ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
-    ``remedy`` (pin randomness), ``summary``, ``divergence`` (of the ``shown`` signature),
-    ``data`` (a path or source, ``limit`` records at most, streamed by :meth:`run`), ``example``
-    (output key, index). Results clear when what they were computed from changes.
+    ``remedy`` (pin randomness), ``data`` (a path or source, ``limit`` records at most) give
+    ``summary``, ``divergence`` (of the ``shown`` signature), ``example`` (output key, index):
+    results that clear when one of those inputs (:attr:`INPUTS`) changes.
     """
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
@@ -181,10 +183,8 @@ class ParityState(Observable):
 
     def op_errors(self) -> dict[str, float | None]:
         """Op name -> max abs error of its first compared output, from the divergence result."""
-        out: dict[str, float | None] = {}
-        for step in self.divergence.steps if self.divergence is not None else []:
-            out.setdefault(op_name(step.tensor), step.max_abs)
-        return out
+        steps = self.divergence.steps if self.divergence is not None else []
+        return {op_name(s.tensor): s.max_abs for s in reversed(steps)}  # the first output wins
 
     def divergence_svg(self, hops: int = 2) -> str:
         """The first diverging (else last compared) op's neighbourhood coloured by error."""

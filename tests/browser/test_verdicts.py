@@ -36,10 +36,12 @@ def test_a_nondeterministic_verdict_has_its_cause_and_pinning_passes(lab, lab_ro
         expect(pin).to_be_hidden()
         par.get_by_role("button", name="run parity").click()
         expect(status).to_contain_text("parity: nondeterministic", timeout=120_000)
-        cause = verdict.locator("div").first
+        cause = verdict.locator(".tf1x-line").first
         expect(cause).to_have_text(
-            f"probs:0: v1 disagrees with itself on the same feeds (random ops: {RANDOM_OP})"
+            f"probs:0: random ops {RANDOM_OP} make v1 differ from itself on the same feeds"
         )
+        assert cause.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
+        assert cause.evaluate("e => e.getBoundingClientRect().right") <= 1100
         box = cause.bounding_box()
         assert box is not None and box["height"] < 30, box  # one line, not six
         expect(pin).to_be_visible()

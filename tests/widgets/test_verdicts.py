@@ -30,7 +30,7 @@ def test_nondeterminism_names_the_random_ops_and_pinning_passes(models):
     assert view.pin_button.layout.display == "none" and not s.pinnable()
     view.run_button.click()
     assert view.status.text == "parity: nondeterministic" and view.status.kind == "ok"
-    cause = f"probs:0: v1 disagrees with itself on the same feeds (random ops: {RANDOM_OP})"
+    cause = f"probs:0: random ops {RANDOM_OP} make v1 differ from itself on the same feeds"
     assert f'title="{cause}"' in view.verdict.value and "#9a6700" in view.verdict.value
     assert s.pinnable() and view.pin_button.layout.display == ""
     view.divergence_button.click()  # the same verdict as parity: not judged, never agreement
@@ -109,6 +109,6 @@ def test_load_back_names_the_cause_of_a_non_pass(models, tmp_path):
     view.check_button.click()
     assert view.status.kind == "error"
     assert view.status.text == (
-        "loaded back, but serving_default is nondeterministic: probs:0: v1 disagrees with "
-        f"itself on the same feeds (random ops: {RANDOM_OP})"
+        f"loaded back, but serving_default is nondeterministic: probs:0: random ops {RANDOM_OP} "
+        "make v1 differ from itself on the same feeds"
     )
