@@ -13,13 +13,12 @@ OUT [NAME ...]``).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.model_builders.child import build_in_child
+from tests.model_builders.child import build_in_child, child_main
 
 NAMES = ("folded_bn", "dropout_ckpt")
 
@@ -136,11 +135,5 @@ def build_verdicts(
     return build_in_child("tests.model_builders.verdicts", root, names, "verdict models", timeout)
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[0])
-    print(json.dumps({name: str(BUILDERS[name](out / name)) for name in argv[1:] or NAMES}))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(child_main(BUILDERS, NAMES))
