@@ -1,7 +1,7 @@
-"""``first_divergence()``: the earliest op whose output differs between v1 and v2. Every tensor on
-both sides is fetched in one run per side through parity's loop (a saved folder's signature is
-frozen first, :func:`v2_graph_def`); with random ops upstream, tensors v1 disagrees with itself on
-are skipped, never judged."""
+"""``first_divergence()``: the earliest op whose output differs between v1 and v2, all tensors
+fetched in one run per side through parity's loop (a saved signature frozen first). What v1
+disagrees with itself on, and outputs parity did not pass, are named, never called agreement.
+Op outputs are counted from the op registry (folded graphs keep stale ``_output_shapes``)."""
 
 from __future__ import annotations
 
@@ -17,16 +17,21 @@ import numpy as np
 from explorer._tf import tf, tf1
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.parity_check import custom_io, run_sides
-from explorer.comparing.records import Divergence, DivergenceStep, Tolerance
+from explorer.comparing.records import (
+    NONDETERMINISTIC,
+    Divergence,
+    DivergenceStep,
+    ParityReport,
+    Tolerance,
+)
 from explorer.conversion.v2_model import V2Model
 from explorer.conversion.v2_runner import V2Runner
 from explorer.errors import ParityError, first_line
 from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.inspection.gate import admit_import
+from explorer.inspection.catalog import Catalog
 from explorer.inspection.io_choice import default_io
-from explorer.loading.graph_import import import_into
 from explorer.loading.model import V1Model, as_model
 from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
@@ -100,6 +105,7 @@ def first_divergence(
     tolerance: Tolerance | None = None,
     atol: float | None = None,
     rtol: float | None = None,
+    judged: ParityReport | None = None,
     timeout: float | None = 600.0,
 ) -> Divergence:
     """The earliest op (in the v1 graph's topological order) whose output differs between
@@ -107,38 +113,33 @@ def first_divergence(
     :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name).
 
     Searched: the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``;
-    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``;
-    matching NaN/Inf agree); ``timeout``: seconds per v1 run (``None``: no bound). Returns a
-    :class:`~explorer.records.Divergence`. ``ParityError``: sparse inputs, nothing shared, a
-    saved signature that cannot be frozen, a failed v2 run.
+    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching
+    NaN/Inf agree); ``judged``: parity's report of these outputs (what it did not pass is never
+    agreement); ``timeout``: seconds per v1 run (``None``: no bound). ``ParityError``: sparse
+    inputs, nothing shared, a saved signature that cannot be frozen, a failed v2 run.
     """
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
-    in_names, outs, v2_sig = _v1_io(v1, signature, inputs, outputs)
+    in_names, out_keys, v2_sig = _v1_io(v1, signature, inputs, outputs)
+    outs = list(out_keys.values())
     fn_graph = _v2_graph(v2, v2_sig)
     graph = fn_graph.graph
     mapping = dict(mapping or {})
-    fan_in = graph_index(v1.graph_def).upstream(outs, control=False)
+    index = graph_index(v1.graph_def)
     skip = gf.control_flow_region(v1.graph_def)
-    order = graph_index(v1.graph_def).topological_order(fan_in)
+    order = index.topological_order(index.upstream(outs, control=False))
     feed_ops = {op_name(n) for n in in_names.values()}
 
-    v1_graph = tf().Graph()
-    import_into(admit_import(v1), v1_graph)
+    catalog = Catalog.from_model(v1)  # outputs as the op registry defines them
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
     for op in order:
-        if op in skip or op in feed_ops:
-            continue
-        target = _v2_op(graph, mapping.get(op, op))
-        if target is None:
-            continue
-        v1_op = v1_graph.get_operation_by_name(op)  # outputs as its registered op def has them
-        for t in v1_op.outputs:
-            if t.dtype.base_dtype.name in _SKIP_DTYPES or t.value_index >= len(target.outputs):
-                continue
-            t2 = _fetchable(graph, target.outputs[t.value_index])
-            if t2 is not None:
-                candidates[t.name] = (t2, v1_op.type)
+        target = None if op in skip or op in feed_ops else _v2_op(graph, mapping.get(op, op))
+        info = None if target is None else catalog.op(op)
+        for k, t in enumerate(info.outputs if info is not None else ()):
+            dtype = catalog.tensor(t).dtype.removesuffix("_ref")
+            t2 = None if k >= len(target.outputs) else _fetchable(graph, target.outputs[k])
+            if dtype not in _SKIP_DTYPES and t2 is not None:
+                candidates[t] = (t2, info.type)
     if not candidates:
         raise ParityError(
             f"no tensor of {v1.path} is present on both sides: pass mapping={{v1 op: v2 op}}"
@@ -152,33 +153,35 @@ def first_divergence(
     with r1, r2:
         unstable = run_sides(r1, r2, [(key_feeds, None)], acc, check=r1 if random_ops else None)
     report = acc.report()
-    skipped = {
-        t: "v1 differs from itself on the same feeds (random ops upstream): not judged"
-        for t in names
-        if t in unstable
-    }
-    outputs_skipped = [t for t in outs if t in skipped]
-    for t in outs:
-        if t not in candidates:
-            skipped[t] = "not compared: no counterpart on the v2 side, or inside control flow"
+    why = f"v1 differs from itself here or upstream (random ops: {', '.join(random_ops)})"
+    told = judged.outputs.items() if judged is not None else ()
+    bad = {out_keys[k]: r for k, r in told if k in out_keys and not r.passed}
+    skipped = {t: why for t in names if t in unstable}
+    for t in names:  # in order: a mismatch fed by a tensor v1 differs on may be v1's chance
+        fed = {tensor_name(i) for i in index.nodes[op_name(t)].input}
+        if not report.outputs[t].passed and fed & skipped.keys():
+            skipped[t] = why
+    skipped |= {t: f"parity: {r.reason}" for t, r in bad.items() if r.status == NONDETERMINISTIC}
+    no_twin = "not compared: no counterpart on the v2 side, or inside control flow"
+    skipped |= {t: no_twin for t in outs if t not in candidates}
     steps = [
         DivergenceStep(t, op_type, r.max_abs, r.max_rel, r.passed, r.dtype_a, r.shape_a)
         for t, (_, op_type) in candidates.items()
-        if t not in unstable
+        if t not in skipped
         for r in [report.outputs[t]]
     ]
     first = next((i for i, st in enumerate(steps) if not st.passed), None)
+    if first is None:  # this batch agreeing does not overrule the feeds parity failed on
+        for t, r in bad.items():
+            skipped.setdefault(t, f"parity failed it ({r.reason}) on other feeds: search those")
+    outputs_skipped = [t for t in outs if t in skipped and t in candidates]
     errors = {s.tensor: s.max_abs for s in steps}
-    inputs_err: dict[str, float | None] = {}
-    if first is not None:
-        node = graph_index(v1.graph_def).nodes[op_name(steps[first].tensor)]
-        for inp in node.input:
-            if not inp.startswith("^"):
-                inputs_err[tensor_name(inp)] = errors.get(tensor_name(inp))
+    node = None if first is None else index.nodes[op_name(steps[first].tensor)]
+    data_in = [tensor_name(i) for i in (node.input if node is not None else ()) if i[0] != "^"]
+    inputs_err = {t: errors.get(t) for t in data_in}
     runs = {"v1": len(r1.times), "v2": 1}
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
-    if len(r1.times) > 1:
-        seconds["v1_self_check"] = r1.times[1]
+    seconds |= {"v1_self_check": r1.times[1]} if len(r1.times) > 1 else {}
     return Divergence(
         steps, first, inputs_err, tol.atol, tol.rtol, runs, seconds, skipped, outputs_skipped
     )
@@ -227,19 +230,18 @@ def _v2_errors() -> Iterator[None]:
     try:
         yield
     except (KeyError, ValueError, TypeError, tf().errors.OpError) as e:
-        raise ParityError(
-            f"running the v2 graph for first_divergence failed: {first_line(e)}"
-        ) from None
+        raise ParityError(f"the v2 graph failed in first_divergence: {first_line(e)}") from None
 
 
 def _v1_io(
     v1: V1Model, signature: str | None, inputs: Sequence[str] | None, outputs: Sequence[str] | None
-) -> tuple[dict[str, str], list[str], str | None]:
-    """(input key -> tensor name, output tensor names, the v2 signature to freeze) on v1."""
+) -> tuple[dict[str, str], dict[str, str], str | None]:
+    """(input key -> tensor name, output key -> tensor name, the v2 signature to freeze)."""
     if inputs is not None or outputs is not None:
         ins, outs = custom_io(v1, signature is not None, inputs, outputs)
-        return {n: n for n in ins}, list(outs), None
-    if v1.signatures:
+    elif not v1.signatures:
+        ins, outs = default_io(v1)
+    else:
         sig = v1.signature(signature)
         sparse = [k for k, s in sig.inputs.items() if s.kind != "dense"]
         if sparse:
@@ -247,10 +249,9 @@ def _v1_io(
                 f"first_divergence feeds dense inputs only; {', '.join(sparse)} are sparse: "
                 "compare outputs with explorer.parity"
             )
-        outs = [s.name for s in sig.outputs.values() if s.kind == "dense"]
+        outs = {k: s.name for k, s in sig.outputs.items() if s.kind == "dense"}
         return {k: s.name for k, s in sig.inputs.items()}, outs, sig.name
-    names_in, outs = default_io(v1)
-    return {n: n for n in names_in}, outs, None
+    return {n: n for n in ins}, {n: n for n in outs}, None
 
 
 def _v2_graph(v2: Any, signature: str | None) -> Any:

@@ -152,8 +152,9 @@ class ModelSession:
             op = getattr(e, "op", None)
             where = f" at op {op.name!r} ({op.type})" if op is not None else ""
             fed = f"; fed {fed_text(feed_dict)}" if feed_dict else ""
+            fix = RUN_FIX if op is not None else GRAPH_FIX  # no op: the graph, not a value
             raise SessionError(
-                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {RUN_FIX}"
+                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {fix}"
             ) from None
 
     def _bounded(self, fn: Callable[[], T], what: str, timeout: float | None = None) -> T:
@@ -181,6 +182,9 @@ RUN_FIX = (  # the fix a failed run's message names
     "if an input needs another shape or range, pass --shape NAME=D0,D1 / --range NAME=LOW,HIGH "
     "(API shapes=, ranges=), or real values with --feed in.npz"
 )
+
+
+GRAPH_FIX = "the graph itself is at fault, not the feeds: explorer.scan(model) says what to fix"
 
 
 def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:

@@ -12,18 +12,24 @@ from explorer.errors import plain
 from explorer.reporting.html import esc, figure_png
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
-from explorer.widgets.compare_state import ParityState
+from explorer.widgets.compare_state import ParityState, causes
 from explorer.widgets.whole_graph import whole_graph_box
 
-COLOURS = {
-    "passed": "background:#dafbe1",
-    "failed": "background:#ffebe9",
-    "nondeterministic": "background:#fff8c5",
-}
+BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#fff8c5"}
+COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
 
 
 def _fmt(v: Any) -> str:
     return "" if v is None else f"{v:.3g}"
+
+
+def _lines(lines: list[str]) -> str:
+    """Each on one line of its own, cut with an ellipsis, whole on hover."""
+    cut = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#57606a"
+    each = "".join(
+        f'<div class="tf1x-line" title="{esc(t)}" style="{cut}">{esc(t)}</div>' for t in lines
+    )
+    return f'<div style="width:0;min-width:100%">{each}</div>'  # the lines never widen the page
 
 
 def _img(title: str, fig: Any) -> str:
@@ -36,13 +42,12 @@ def detail_html(row: dict[str, Any] | None) -> str:
     inputs, v1 and v2 side by side."""
     if row is None:
         return ""
-    e = esc
     return (
-        f"<b>#{row['index']}</b> {e(row['where'])} · {e(row['output'])} · "
-        f"{row['mismatches']} elements differ<br><small>{e(row['inputs'])}</small>"
+        f"<b>#{row['index']}</b> {esc(row['where'])} · {esc(row['output'])} · "
+        f"{row['mismatches']} elements differ<br><small>{esc(row['inputs'])}</small>"
         f"<table><tr><th>v1</th><th>v2</th></tr>"
-        f"<tr><td><code>{e(repr(row['v1']))}</code></td>"
-        f"<td><code>{e(repr(row['v2']))}</code></td></tr></table>"
+        f"<tr><td><code>{esc(repr(row['v1']))}</code></td>"
+        f"<td><code>{esc(repr(row['v2']))}</code></td></tr></table>"
     )
 
 
@@ -54,7 +59,7 @@ def worst_examples_box(state: ParityState) -> W.VBox:
     box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
 
     def label(r: dict[str, Any]) -> str:
-        err = "-" if r["max_abs"] is None else f"{r['max_abs']:.3g}"
+        err = _fmt(r["max_abs"]) or "-"
         return plain(f"{r['output']}: #{r['index']} {r['where']}  max abs {err}")
 
     def render(_: Any = None) -> None:
@@ -75,8 +80,8 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 class ParityView(View):
     """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
     :class:`ParityState`. The results are :attr:`panels` (name -> widget, in order under the
-    buttons): ``verdict``, ``table``, ``plots``, ``worst examples``, ``divergence``;
-    :meth:`add_panel` adds one more.
+    buttons): ``verdict`` (a cause line per output not passed; ``pin_button`` where a seed helps),
+    ``table``, ``plots``, ``worst examples``, ``divergence``; :meth:`add_panel` adds one more.
     """
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
@@ -88,20 +93,20 @@ class ParityView(View):
         self.atol = W.FloatText(description="atol")
         self.rtol = W.FloatText(description="rtol")
         self.accept_nonfinite = W.Checkbox(description="accept matching NaN/Inf", indent=False)
-        self.run_button = W.Button(
-            description="run parity", icon="balance-scale", button_style="primary"
-        )
-        self.divergence_button = W.Button(
-            description="first divergence", icon="search", layout=W.Layout(width="auto")
-        )
+        self.run_button = W.Button(description="run parity", icon="balance-scale")
+        self.run_button.button_style = "primary"
+        self.divergence_button = W.Button(description="first divergence", icon="search")
+        self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
+        self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
+        self.pin_button.layout.align_self = "flex-start"
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
-        self.verdict = W.HTML()
+        self.verdict = classed(W.HTML(), "tf1x-verdict")
         self.table = classed(W.HTML(), "tf1x-parity-table")
         self.plots = classed(W.HTML(), "tf1x-plots")
         self.drawing = classed(W.HTML(), "tf1x-divergence")
         self.code = CodePane(s.code, watch=s)
         self.panels: dict[str, W.Widget] = {
-            "verdict": self.verdict,
+            "verdict": W.VBox([self.verdict, self.pin_button]),
             "table": self.table,
             "plots": W.VBox([self.shown, self.plots]),
             "worst examples": worst_examples_box(s),
@@ -109,11 +114,14 @@ class ParityView(View):
         }
         for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
             bind(s, field, getattr(self, field), status=self.status)
-        busy = "running v1 and v2 on the same feeds…"
-        on_click(self.run_button, self.status, s.run, busy, lambda r: f"parity: {r.verdict}")
+        said = "parity: {0.verdict}".format
+        on_click(self.run_button, self.status, s.run, "running v1 and v2 on the same feeds…", said)
+        busy = "running again with random ops seeded and keep_prob-like inputs neutral…"
+        on_click(self.pin_button, self.status, s.pin_randomness, busy, said)
         busy = "fetching every shared tensor on both sides…"
         on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         s.observe(lambda _: self._render(), ("summary", "shown"))
+        s.observe(self._stale_message, s.INPUTS)
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
         self._render_divergence()
@@ -142,22 +150,33 @@ class ParityView(View):
             self.state.observe(lambda _: render(self.state))
         self.children = self._children()
 
+    def _stale_message(self, _: Any) -> None:
+        if self.status.kind in ("ok", "error"):  # about other inputs; "busy" is this click's
+            self.status.clear()
+
     def _render(self) -> None:
         s = self.state
         names = list(s.summary.reports) if s.summary is not None else []
         if list(self.shown.options) != names:
             self.shown.options = names
         self.shown.value = s.shown if s.shown in names else None
+        self.pin_button.layout.display = "" if s.pinnable() else "none"
         if s.summary is None:
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
             return
-        colour = "#1a7f37" if s.summary.passed else "#d1242f"
+        colour = COLOURS[s.summary.status]
         rows = s.rows()
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
         verdict = esc(s.summary.verdict)
-        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>'
+        several = len(s.summary.reports) > 1
+        lines = [
+            f"{name}/{c}" if several else c
+            for name, rep in s.summary.reports.items()
+            for c in causes(rep) + ([f"remedy: {rep.remedy}"] if rep.remedy else [])
+        ]
+        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>' + _lines(lines)
         self.table.value = table_html(
             ["signature", "output", "status", "max abs", "max rel", "mismatch"],
             [
@@ -165,14 +184,19 @@ class ParityView(View):
                 + [f"{r['mismatch']:.1%}"]
                 for r in rows
             ],
-            [COLOURS.get(r["status"], "") for r in rows],
+            [f"background:{BACKGROUNDS[r['status']]}" for r in rows],
         )
         self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
     def _render_divergence(self) -> None:
         s = self.state
-        if s.divergence is None:
+        d = s.divergence
+        if d is None:
             self.drawing.value = ""
             return
-        plot = _img("divergence", divergence_plot(s.divergence))
-        self.drawing.value = f"{s.divergence_svg()}<br>{plot}"
+        colour = COLOURS[d.status]
+        skipped = "; ".join(f"{t} ({why})" for t, why in d.skipped.items())
+        lines = [f"{len(d.skipped)} tensors not judged: {skipped}"] if skipped else []
+        head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(lines)
+        plot = _img("divergence", divergence_plot(d))
+        self.drawing.value = f"{head}{s.divergence_svg()}<br>{plot}"

@@ -7,7 +7,13 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from explorer.comparing.records import Divergence, ParitySummary, Tolerance
+from explorer.comparing.records import (
+    NONDETERMINISTIC,
+    Divergence,
+    ParityReport,
+    ParitySummary,
+    Tolerance,
+)
 from explorer.errors import ParityError
 from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
@@ -17,18 +23,32 @@ from explorer.widgets._observable import Observable, script
 from explorer.widgets.graph_svg import subgraph_svg
 
 
+def causes(report: ParityReport) -> list[str]:
+    """One line per output ``report`` did not pass: its key, then the random ops or the why."""
+    failed = {k: o.max_abs for k, o in report.outputs.items() if o.status != NONDETERMINISTIC}
+    return [
+        f"{key}: random ops {', '.join(o.random_ops)} make v1 differ from itself on the same feeds"
+        if o.random_ops
+        else f"{key}: {o.reason}" + (f" (max abs {failed[key]:.3g})" if failed.get(key) else "")
+        for key, o in report.outputs.items()
+        if not o.passed
+    ]
+
+
 class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge.
 
     Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
     all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
     ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
-    ``summary``, ``divergence``, ``shown`` (the signature shown), ``data`` (a path or source,
-    ``limit`` records at most, streamed by :meth:`run`), ``example`` (output key, index).
+    ``remedy`` (pin randomness), ``data`` (a path or source, ``limit`` records at most) give
+    ``summary``, ``divergence`` (of the ``shown`` signature), ``example`` (output key, index):
+    results that clear when one of those inputs (:attr:`INPUTS`) changes.
     """
 
-    FIELDS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
-    FIELDS += ("accept_nonfinite", "summary", "divergence", "shown", "data", "limit", "example")
+    INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
+    INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
+    FIELDS = INPUTS + ("summary", "divergence", "shown", "example")
     WIDGET = "ParityView"
 
     def __init__(
@@ -45,14 +65,15 @@ class ParityState(Observable):
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
         self.batches, self.seed = 2, 0
         self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
-        self.accept_nonfinite = False
+        self.accept_nonfinite = self.remedy = False
         self.summary: ParitySummary | None = None
         self.divergence: Divergence | None = None
         self.shown: str | None = None
         self.data: Any = None
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
-        self.observe(self._stale, ("v2", "signature", "inputs", "outputs", "data", "limit"))
+        self.observe(self._stale, self.INPUTS)
+        self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
 
     def _check_atol(self, value: Any) -> float:
         return Tolerance(atol=value).atol  # ToleranceError (a ValueError) refuses it
@@ -90,14 +111,30 @@ class ParityState(Observable):
         from explorer.feeding.data.sources import data
 
         v2, source = self._need_v2(), Sampled(self.batches, self.seed)
+        self.summary = None  # and the divergence with it, also when the new one is equal
         if self.data is not None:
             source = copy.copy(data(self.data))
             source.limit = self.limit or source.limit
         custom = self._custom()
         signature = None if custom else self.signature
-        self.summary = parity(self.model, v2, signature, source, tolerance=self.tolerance, **custom)
+        custom.update(tolerance=self.tolerance, remedy=self.remedy)
+        self.summary = parity(self.model, v2, signature, source, **custom)
         self.shown = next(iter(self.summary.reports))
         return self.summary
+
+    def pinnable(self) -> bool:
+        """Whether :meth:`pin_randomness` may help: an output v1 disagrees with itself on (and
+        not a read racing a write in one call, which no seed orders)."""
+        from explorer.comparing.parity_check import RACY
+
+        reps = () if self.summary is None or self.remedy else self.summary.reports.values()
+        outs = [o for rep in reps for o in rep.outputs.values()]
+        return any(o.status == NONDETERMINISTIC and not o.reason.startswith(RACY) for o in outs)
+
+    def pin_randomness(self) -> Any:
+        """:meth:`run` again with ``remedy`` (keep_prob-like inputs neutral, random ops seeded)."""
+        self.remedy = True
+        return self.run()
 
     def find_divergence(self) -> Any:
         """``explorer.first_divergence`` on one sampled batch of the shown choice."""
@@ -106,16 +143,13 @@ class ParityState(Observable):
 
         v2, kwargs = self._need_v2(), self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
-        self.divergence = first_divergence(
-            self.model, v2, feeds, tolerance=self.tolerance, **kwargs
-        )
+        kwargs.update(tolerance=self.tolerance, judged=self.report())  # parity's verdicts hold
+        self.divergence = first_divergence(self.model, v2, feeds, **kwargs)
         return self.divergence
 
     def report(self) -> Any:
         """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
-        if self.summary is None or self.shown is None:
-            return None
-        return self.summary.reports[self.shown]
+        return None if self.summary is None or self.shown is None else self.summary[self.shown]
 
     def rows(self) -> list[dict[str, Any]]:
         """Per signature and output: ``signature, output, status, max_abs, max_rel, mismatch``."""
@@ -149,10 +183,8 @@ class ParityState(Observable):
 
     def op_errors(self) -> dict[str, float | None]:
         """Op name -> max abs error of its first compared output, from the divergence result."""
-        out: dict[str, float | None] = {}
-        for step in self.divergence.steps if self.divergence is not None else []:
-            out.setdefault(op_name(step.tensor), step.max_abs)
-        return out
+        steps = self.divergence.steps if self.divergence is not None else []
+        return {op_name(s.tensor): s.max_abs for s in reversed(steps)}  # the first output wins
 
     def divergence_svg(self, hops: int = 2) -> str:
         """The first diverging (else last compared) op's neighbourhood coloured by error."""
@@ -178,13 +210,15 @@ class ParityState(Observable):
             src = repr(str(self.data)) if isinstance(self.data, (str, Path)) else "data"
             source = f"explorer.data({src}" + (f", limit={self.limit})" if self.limit else ")")
         accept = ", nonfinite='accept-matching'" if self.accept_nonfinite else ""
-        tol = f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}{accept}))"
-        parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}"
+        tol = f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}{accept})"
+        remedy = ", remedy=True" if self.remedy else ""
+        parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}{remedy})"
         lines = [f"v2 = {v2_src}", parity]
         if self.divergence is not None:
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
+            judged = f", judged=summary[{self.shown!r}]" if self.shown is not None else ""
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
-                f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}",
+                f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}{judged})",
             ]
         return script(self.model.path, lines)

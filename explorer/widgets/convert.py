@@ -8,8 +8,10 @@ from typing import Any
 
 import ipywidgets as W
 
+from explorer.errors import ParityError
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
+from explorer.widgets.compare_state import causes
 from explorer.widgets.convert_state import ConverterState
 
 TICK_S = 0.15  # how often the progress bar creeps on while a step runs
@@ -85,10 +87,10 @@ class Converter(C.View):
 
     def _check(self) -> None:
         res = self.state.load_back()
-        if bad := [k for k, r in res.items() if not r.passed]:
-            self.status.error(f"loaded back, but outputs differ for {', '.join(bad)}")
-        else:
-            self.status.ok(f"loaded back with tf.saved_model.load: {len(res)} signature(s) agree")
+        bad = [f"{k} is {r.status}: {causes(r)[0]}" for k, r in res.items() if not r.passed]
+        if bad:  # raised: on_click shows it (a status set here would be cleared)
+            raise ParityError(f"loaded back, but {'; '.join(bad)}")
+        self.status.ok(f"loaded back with tf.saved_model.load: {len(res)} signature(s) agree")
 
     def _stage(self, change: Any) -> None:
         self._creep.stop()

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from explorer._tf import quiet_env
@@ -53,3 +53,11 @@ def build_in_child(
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ExplorerError(f"building {what} {list(names)} under {root} failed: {last}")
     return {k: Path(v) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
+
+
+def child_main(builders: Mapping[str, Callable[[Path], Path]], names: Sequence[str]) -> int:
+    """A builder module's ``__main__``: build ``sys.argv[2:]`` (default ``names``) under
+    ``sys.argv[1]`` and print name -> path as the JSON line :func:`build_in_child` reads."""
+    out, wanted = Path(sys.argv[1]), sys.argv[2:] or names
+    print(json.dumps({name: str(builders[name](out / name)) for name in wanted}))
+    return 0
