@@ -92,7 +92,9 @@ class ParityView(View):
         self.seed = W.IntText(description="seed")
         self.atol = W.FloatText(description="atol")
         self.rtol = W.FloatText(description="rtol")
-        self.accept_nonfinite = W.Checkbox(description="accept matching NaN/Inf", indent=False)
+        self.accept_nonfinite = W.Checkbox(
+            description="accept matching NaN/Inf", indent=False, layout=W.Layout(width="auto")
+        )
         self.run_button = W.Button(description="run parity", icon="balance-scale")
         self.run_button.button_style = "primary"
         self.divergence_button = W.Button(description="first divergence", icon="search")
@@ -128,7 +130,9 @@ class ParityView(View):
         self._show_code = show_code
         self._controls = [
             W.HBox([self.batches, self.seed]),
-            W.HBox([self.atol, self.rtol, self.accept_nonfinite]),
+            W.HBox(
+                [self.atol, self.rtol, self.accept_nonfinite], layout=W.Layout(flex_flow="wrap")
+            ),
             W.HBox([self.run_button, self.divergence_button]),
         ]
         super().__init__(self._children())
