@@ -83,27 +83,17 @@ UNARY = _keras_names(
     "LogicalNot Tanh Sigmoid Relu Softplus LogSoftmax ZerosLike OnesLike"
 )
 
-
-def _with_scalars(ctx: Any, node: NodeDef, x: list) -> list:
-    """``x`` with each constant input as its scalar literal (``None`` when it is not a scalar)."""
-    return [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ctx.data_inputs(node))]
+CALLS = {**BINARY, **UNARY, "Select": "where", "SelectV2": "where"}  # keras.ops.<fn> of all inputs
 
 
-def _binary(ctx, node, x):
-    if x[0] is None and x[1] is None:
-        return None
-    args = _with_scalars(ctx, node, x)
-    return None if None in args else f"keras.ops.{BINARY[node.op]}({args[0]}, {args[1]})"
+def _call(ctx, node, x):
+    """``keras.ops.<fn>(...)``, a constant input as its scalar literal (``None`` if not one)."""
+    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ctx.data_inputs(node))]
+    return None if None in args else f"keras.ops.{CALLS[node.op]}({', '.join(args)})"
 
 
-def _unary(ctx, node, x):
-    return f"keras.ops.{UNARY[node.op]}({x[0]})"
-
-
-for _op in BINARY:
-    ops(_op, native=_op in NATIVE_BINARY)(_binary)
-for _op in UNARY:
-    ops(_op, native=False, static=())(_unary)
+for _op in CALLS:
+    ops(_op, native=_op in NATIVE_BINARY)(_call)
 
 
 @ops("SquaredDifference", native=False)
@@ -227,12 +217,6 @@ def _matmul(ctx, node, x):
 @ops("Tile", static=(1,))
 def _tile(ctx, node, x, reps):
     return f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
-
-
-@ops("Select", "SelectV2", native=False)
-def _select(ctx, node, x):
-    args = _with_scalars(ctx, node, x)
-    return None if None in args else f"keras.ops.where({args[0]}, {args[1]}, {args[2]})"
 
 
 @ops("ClipByValue", native=False)
