@@ -16,7 +16,7 @@ from explorer.conversion.v2_model import V2Model
 from explorer.errors import ConversionError
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
-from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, INPUT_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.loading.checkpoints import variable_defs
@@ -207,16 +207,10 @@ def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
 
 def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
     """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
-    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
-    if not ops:
-        return []
     specs = plan.inputs.values()
     fed = {op_name(t.removeprefix(prefix)) for s in specs for t in s.components or (s.name,)}
-    placeholders = {n.name for n in model.graph_def.node if n.op in INPUT_OPS}
-    defaults = {n.name for n in model.graph_def.node if n.op in DEFAULT_PLACEHOLDER_OPS}
-    out = []
-    for op in ops:
-        needed = (graph_index(model.graph_def).upstream([op]) & placeholders) - defaults
-        if needed and needed <= fed:
-            out.append(prefix + op)
-    return out
+    placeholders = {n.name for n in model.graph_def.node if n.op in PLACEHOLDER_OPS}
+    index = graph_index(model.graph_def)
+    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
+    needs = [(op, index.upstream([op]) & placeholders) for op in ops]
+    return [prefix + op for op, needed in needs if needed and needed <= fed]

@@ -231,15 +231,7 @@ class SavedModelLayer(keras.layers.Layer):
             signature=self.signature,
             input_specs=self.input_specs,
             output_specs=self.output_specs,
-            variables=[
-                {
-                    "name": w.name,
-                    "shape": [int(d) for d in w.shape],
-                    "dtype": w.dtype,
-                    "trainable": w.trainable,
-                }
-                for w in self._wrappers
-            ],
+            variables=[_weight_spec(w) for w in self._wrappers],
         )
         return config
 
@@ -290,6 +282,11 @@ class SavedModelLayer(keras.layers.Layer):
             )
         for w, value in zip(self._wrappers, values):
             w.assign(value)
+
+
+def _weight_spec(w: Any) -> dict[str, Any]:
+    """What :meth:`SavedModelLayer._new_weight` takes to rebuild weight ``w``."""
+    return dict(name=w.name, shape=[int(d) for d in w.shape], dtype=w.dtype, trainable=w.trainable)
 
 
 def _spec(spec: TensorSpec) -> dict[str, Any]:

@@ -88,17 +88,14 @@ class RewriteContext:
         var: str,
         consumer: NodeDef,
         name: str | None = None,
-        after: str | None = None,
         handle: str | None = None,
     ) -> NodeDef:
-        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
-        ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
+        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs; ``handle`` is the
+        input naming the resource when it is forwarded (``cond/Switch:1``)."""
         own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
         node = _new_node("ReadVariableOp", own, consumer)
         node.input.append(handle or var)
         node.input.extend(i for i in consumer.input if i.startswith("^"))
-        if after is not None:
-            node.input.append(f"^{after}")
         node.attr["dtype"].type = self.dtype_of(var)
         if name is None:
             self.reads_added += 1
@@ -254,7 +251,7 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     _copy_attrs(node, update, {"T": "dtype"} if scatter else None)
     if node.op in ("Assign", "AssignAdd", "AssignSub"):
         update.attr["dtype"].type = ctx.dtype_of(var)
-    read = ctx.read(var, node, name=node.name, after=update.name, handle=node.input[0])
+    read = ctx.read(var, node, name=node.name, handle=node.input[0])
     # the read's control inputs are the update's: keep only the edge on the update
     del read.input[1:]
     read.input.append(f"^{update.name}")

@@ -1,11 +1,9 @@
 """Write a :class:`~explorer.rewriting.translate.Program` as the readable ``model.py``.
-
 The file imports only ``keras`` and ``os``, defines the helper layers it uses (``WithConstant``,
 the marked ``FallbackN`` layers) and ``build_model(weights=WEIGHTS)``: one line per Step, named
 after its TF1 scope, with a comment naming the TF1 ops it replaces. Text from the model (keys,
 names, the folder's name) enters only as ``repr`` literals or escaped comments and docstring
-lines; :func:`verify_source` proves it by tokenizing the result.
-"""
+lines; :func:`verify_source` proves it by tokenizing the result."""
 
 from __future__ import annotations
 

@@ -155,14 +155,11 @@ class GraphContext:
     def _dummy_feeds(self) -> dict[Any, np.ndarray]:
         feeds = {}
         for t in self.inputs:
-            tensor = self.graph.get_tensor_by_name(t)
             shape = self.shape(t)
             dims = (1,) if shape is None else tuple(1 if d is None else d for d in shape)
-            dt = tensor.dtype.base_dtype
-            if dt == tf().string:
-                feeds[tensor] = np.full(dims, b"", dtype=object)
-            else:
-                feeds[tensor] = np.zeros(dims, dtype=dt.as_numpy_dtype)
+            dt = self.graph.get_tensor_by_name(t).dtype.base_dtype
+            string = dt == tf().string
+            feeds[t] = np.full(dims, b"", object) if string else np.zeros(dims, dt.as_numpy_dtype)
         return feeds
 
     def is_variable(self, tensor: str) -> bool:

@@ -52,11 +52,10 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
         return t
 
     # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
-    merges = [d for d in body.values() if d.op == "Merge"]
     exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
     switch_of = {op_name(d.input[0]): d.name for d in body.values() if d.op == "Switch"}
     loop_vars = []  # (next value tensor, exit tensor)
-    for m in merges:
+    for m in (d for d in body.values() if d.op == "Merge"):
         nxt = ctx.node(m.input[1])
         if nxt.op != "NextIteration":
             continue

@@ -1,9 +1,7 @@
 """From the chosen outputs back to the inputs: one :class:`~explorer.rewriting.ir.Step` per pattern.
-
 For each wanted tensor the rules for its producing op are asked in order (the first Step producing
 it wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
-grouped with connected leftovers into one marked fallback layer; without one, a ConversionError.
-"""
+grouped with connected leftovers into one marked fallback layer; without one, a ConversionError."""
 
 from __future__ import annotations
 
