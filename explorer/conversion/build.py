@@ -29,7 +29,7 @@ from explorer.errors import (
 from explorer.feeding.sampling import tensor_specs
 from explorer.feeding.switches import switch_of
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import INPUT_OPS
+from explorer.graph.op_families import INPUT_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.io_choice import default_io, input_keys, needed_inputs
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
@@ -339,7 +339,7 @@ class Builder:
         stateful = {
             op.type
             for op in pruned.graph.get_operations()
-            if op.type in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
+            if op.type in RESOURCE_ASSIGN_OPS
             or op.type.startswith(("ResourceApply", "ResourceScatter", "ResourceSparseApply"))
         }
         if stateful:

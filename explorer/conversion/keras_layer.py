@@ -225,15 +225,14 @@ class SavedModelLayer(keras.layers.Layer):
         return out
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            filepath=self.filepath,
-            signature=self.signature,
-            input_specs=self.input_specs,
-            output_specs=self.output_specs,
-            variables=[_weight_spec(w) for w in self._wrappers],
-        )
-        return config
+        return {
+            **super().get_config(),
+            "filepath": self.filepath,
+            "signature": self.signature,
+            "input_specs": self.input_specs,
+            "output_specs": self.output_specs,
+            "variables": [_weight_spec(w) for w in self._wrappers],
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], safe_mode: bool | None = None) -> SavedModelLayer:
@@ -347,9 +346,7 @@ class HubModuleLayer(SavedModelLayer):
         return out
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["train_signature"] = self.train_signature
-        return config
+        return {**super().get_config(), "train_signature": self.train_signature}
 
 
 def hub_layer(

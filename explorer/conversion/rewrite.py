@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
 from explorer.graph.names import op_name
-from explorer.graph.op_families import REF_VARIABLE_OPS
+from explorer.graph.op_families import REF_ASSIGN_OPS, REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import meta_graph_with
@@ -249,7 +249,7 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     update.input.extend(inputs)
     scatter = node.op.startswith("Scatter") and not node.op.startswith("ScatterNd")
     _copy_attrs(node, update, {"T": "dtype"} if scatter else None)
-    if node.op in ("Assign", "AssignAdd", "AssignSub"):
+    if node.op in REF_ASSIGN_OPS:
         update.attr["dtype"].type = ctx.dtype_of(var)
     read = ctx.read(var, node, name=node.name, handle=node.input[0])
     # the read's control inputs are the update's: keep only the edge on the update
