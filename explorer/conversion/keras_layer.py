@@ -59,18 +59,25 @@ def keras_layer(
         ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
         SignatureNotFoundError: the signature is not in the SavedModel.
     """
+    hub = None
     if isinstance(model_or_dir, V1Model) and model_or_dir.module_info is not None:
-        return hub_layer(model_or_dir, signature, trainable, name)  # a loaded TF1 Hub module
-    if isinstance(model_or_dir, V2Model):
+        hub = model_or_dir  # a loaded TF1 Hub module
+    elif isinstance(model_or_dir, V2Model):
         folder = model_or_dir.save(Path(_owned_dir()) / "model")
     else:
         folder = Path(model_or_dir).expanduser().resolve()
-        if is_hub_module(folder):
-            return hub_layer(load(folder), signature, trainable, name)
-    if hub_meta(folder) is not None:  # converted from a TF1 Hub module
-        return hub_layer(None, signature, trainable, name, folder=folder)
-    signature = signature or "serving_default"
-    return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
+        hub = load(folder) if is_hub_module(folder) else None
+    if hub is not None:  # inference and train graphs converted together
+        folder = convert_hub_for_keras(hub, signature).save(Path(_owned_dir()) / "model")
+    meta = hub_meta(folder)
+    if meta is None:
+        signature = signature or "serving_default"
+        return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
+    signature = signature or "default"  # converted from a TF1 Hub module
+    train = meta.get("train_signatures", {}).get(signature)
+    return HubModuleLayer(
+        str(folder), signature, train_signature=train, trainable=trainable, name=name
+    )
 
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
@@ -347,21 +354,3 @@ class HubModuleLayer(SavedModelLayer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "train_signature": self.train_signature}
-
-
-def hub_layer(
-    model: V1Model | None,
-    signature: str | None,
-    trainable: bool,
-    name: str | None,
-    folder: str | os.PathLike[str] | None = None,
-) -> HubModuleLayer:
-    """The layer for a loaded TF1 Hub module (its inference and train graphs converted together)
-    or for ``folder``, a SavedModel converted from one."""
-    if folder is None:
-        folder = convert_hub_for_keras(model, signature).save(Path(_owned_dir()) / "model")
-    signature = signature or "default"
-    train = (hub_meta(folder) or {}).get("train_signatures", {}).get(signature)
-    return HubModuleLayer(
-        str(folder), signature, train_signature=train, trainable=trainable, name=name
-    )

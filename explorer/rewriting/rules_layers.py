@@ -27,9 +27,8 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     if ctx.attr(node, "transpose_b", False):
         kernel = kernel.T
     code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
-    return node_step(
-        ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel]
-    )
+    name = _weight_scope(ctx, w, node)
+    return node_step(ctx, node, x, code, "Dense", name=name, weights=[kernel])
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
