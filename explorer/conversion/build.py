@@ -10,6 +10,7 @@ import functools
 import itertools
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,46 +29,20 @@ from explorer.errors import (
 from explorer.feeding.sampling import tensor_specs
 from explorer.feeding.switches import switch_of
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import INPUT_OPS
-from explorer.graph.run_scope import model_run_scope, union
+from explorer.graph.op_families import INPUT_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import default_io, input_keys, needed_inputs
-from explorer.inspection.scanner import spec_tensors
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
 from explorer.loading.graph_import import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model, meta_graph_with
-from explorer.loading.pruning import prune_for
 from explorer.running.deadline import bounded
 
 if TYPE_CHECKING:
     import tensorflow as tf_types
-    from tensorflow.core.framework.graph_pb2 import GraphDef
-    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
 
-Shape = Sequence[int | None]
-"""A TF2 input's shape as given (``None`` or ``-1``: unknown)."""
+Shape = Sequence[int | None]  # a TF2 input's shape as given (None or -1: unknown)
 SPARSE_PARTS = ("indices", "values", "dense_shape")
 _uid = itertools.count()
-
-
-def build(
-    model: V1Model,
-    signatures: Sequence[str] | None,
-    inputs: Sequence[str] | Mapping[str, str] | None,
-    outputs: Sequence[str] | Mapping[str, str] | None,
-    freeze: bool,
-    shapes: Mapping[str, Shape] | None = None,
-    allow_unsafe: bool = False,
-) -> V2Model:
-    """Plan the signatures, admit what will run (the conversion runs restore and init), prune the
-    graph to it, and build the :class:`V2Model` (arguments as in ``convert``)."""
-    plans = plan_signatures(model, signatures, inputs, outputs)
-    groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
-    what = "the converted signatures"
-    scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
-    admit(model, scope, allow_unsafe=allow_unsafe)
-    return Builder(model, plans, freeze, prune_for(model, groups), shapes).build()
 
 
 @dataclasses.dataclass
@@ -141,11 +116,8 @@ def _plan_from_names(
 
 def _dedupe(model: V1Model, plan: Plan) -> Plan:
     """Signatures feeding one tensor under several keys take only their placeholder inputs."""
-    seen: dict[str, int] = {}
-    for spec in plan.inputs.values():
-        for t in spec.components or (spec.name,):
-            seen[t] = seen.get(t, 0) + 1
-    if all(n == 1 for n in seen.values()):
+    counts = Counter(t for s in plan.inputs.values() for t in s.components or (s.name,))
+    if all(n == 1 for n in counts.values()):
         return plan
     keep, computed = {}, []
     for key, spec in plan.inputs.items():
@@ -200,12 +172,10 @@ class Builder:
         self.shapes = {str(k): v for k, v in (shapes or {}).items()}
 
     def build(self) -> V2Model:
-        model, source = self.model, self.source
-        rewritten = to_resource_variables(source.graph_def, source.meta_graph, str(model.path))
-        gd, mg = unique_library(rewritten.graph_def, rewritten.meta_graph)
-        self.v2_source = dataclasses.replace(model, graph_def=gd, meta_graph=mg, _signatures=None)
+        model = self.model
+        self.v2_source = resource_source(self.source)
         try:
-            wrapped = tf1().wrap_function(self._import, signature=[])
+            self.wrapped = tf1().wrap_function(self._import, signature=[])
         except ExplorerError:
             raise
         except Exception as e:
@@ -213,31 +183,25 @@ class Builder:
                 f"{model.path}: importing the rewritten graph into a TF2 function failed "
                 f"({first_line(e)}): run explorer.scan for what to fix"
             ) from None
-        self.wrapped = wrapped
-        self.graph = wrapped.graph
+        self.graph = self.wrapped.graph
         # Lifted (eager) variables only: a partitioned variable's parts also stay as graph ones.
         variables = [v for v in self.graph.variables if not tf().is_symbolic_tensor(v.handle)]
         self._restore(variables)
         root = tf().Module()
-        root.model_variables = variables
         root.initializer = self._initializer()
         bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
         signatures, functions = {}, {}
         self.pruned: dict[str, Callable[..., Any]] = {}
         for plan in self.plans:
-            converted, fn = self._signature(plan)
-            signatures[plan.name] = converted
-            functions[plan.name] = fn
+            signatures[plan.name], functions[plan.name] = self._signature(plan)
         if not model.signatures and len(self.plans) == 1 and not self.freeze:
             name = self.plans[0].name
             extra = example_signature(model, signatures[name], functions[name])
             if extra is not None and EXAMPLES_SIGNATURE not in signatures:
                 signatures[EXAMPLES_SIGNATURE], functions[EXAMPLES_SIGNATURE] = extra
         root.signature_fns = functions
-        if self.freeze:
-            root.model_variables = []
-            variables = []
-        v2 = V2Model(model, signatures, functions, root, variables, self.freeze, wrapped)
+        root.model_variables = variables = [] if self.freeze else variables
+        v2 = V2Model(model, signatures, functions, root, variables, self.freeze, self.wrapped)
         v2._pruned = self.pruned  # the bare pruned functions (benchmarks compare against them)
         return v2
 
@@ -308,7 +272,8 @@ class Builder:
         try:
             feeds = [self.graph.as_graph_element(t) for t in in_flat.values()]
             fetches = {
-                k: self._fetchable(self.graph.as_graph_element(t)) for k, t in out_flat.items()
+                k: self._fetchable(self.graph.as_graph_element(t), plan)
+                for k, t in out_flat.items()
             }
         except (KeyError, ValueError) as e:
             raise TensorNotFoundError(
@@ -336,19 +301,12 @@ class Builder:
             return pruned(*args)
 
         fn = tf().function(body, input_signature=tf_specs, autograph=False)
-        concrete = fn.get_concrete_function()
+        io = (plan.inputs, plan.outputs)
+        src = [{k: _source_spec(s, self.graph) for k, s in d.items()} for d in io]  # source_*
         converted = ConvertedSignature(
-            name=plan.name,
-            method=plan.method,
-            inputs=in_specs,
-            outputs=out_specs,
-            input_parts=in_parts,
-            output_parts=out_parts,
-            computed_inputs=plan.computed,
-            source_inputs={k: _source_spec(s, self.graph) for k, s in plan.inputs.items()},
-            source_outputs={k: _source_spec(s, self.graph) for k, s in plan.outputs.items()},
+            plan.name, plan.method, in_specs, out_specs, in_parts, out_parts, plan.computed, *src
         )
-        return converted, concrete
+        return converted, fn.get_concrete_function()
 
     def _input_shape(self, key: str, tensor: str) -> tf_types.TensorShape:
         """``shapes[key]`` (or by tensor name), checked against the static shape; else that."""
@@ -364,7 +322,7 @@ class Builder:
             )
         return want
 
-    def _fetchable(self, t: tf_types.Tensor) -> tf_types.Tensor:
+    def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
         """A read of a fetched variable (TF1 gave its value; the handle is now a resource)."""
         if t.dtype != tf().resource or t.op.type != "VarHandleOp":
             return t
@@ -381,7 +339,7 @@ class Builder:
         stateful = {
             op.type
             for op in pruned.graph.get_operations()
-            if op.type in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
+            if op.type in RESOURCE_ASSIGN_OPS
             or op.type.startswith(("ResourceApply", "ResourceScatter", "ResourceSparseApply"))
         }
         if stateful:
@@ -422,16 +380,15 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 
-def unique_library(
-    graph_def: GraphDef, meta_graph: MetaGraphDef | None
-) -> tuple[GraphDef, MetaGraphDef | None]:
-    """Give library functions and shared resource names a per-conversion suffix (as TF's TF1
-    loader does): two conversions in one process would clash on functions and share tables."""
+def resource_source(model: V1Model) -> V1Model:
+    """``model`` with resource variables (:func:`to_resource_variables`) and a per-conversion
+    suffix on library functions and shared resource names (as TF's TF1 loader does): two
+    conversions in one process would clash on functions and share tables."""
     from tensorflow.python.saved_model import function_deserialization
 
+    rewritten = to_resource_variables(model.graph_def, model.meta_graph, str(model.path))
     suffix = f"_explorer_{next(_uid)}_{os.getpid()}"
-    gd = type(graph_def)()
-    gd.CopyFrom(graph_def)
+    gd = rewritten.graph_def  # a copy of the model's
     functions = function_deserialization.load_function_def_library(
         gd.library, load_shared_name_suffix=suffix
     )
@@ -440,7 +397,8 @@ def unique_library(
         gd.library.function.add().CopyFrom(fn.function_def)
     for node in gd.node:
         function_deserialization.fix_node_def(node, functions, suffix)
-    return gd, meta_graph_with(meta_graph, gd)
+    mg = meta_graph_with(rewritten.meta_graph, gd)
+    return dataclasses.replace(model, graph_def=gd, meta_graph=mg, _signatures=None)
 
 
 @functools.cache

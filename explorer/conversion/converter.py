@@ -7,10 +7,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from explorer.conversion.build import Shape, build
+from explorer.conversion.build import Builder, Shape, plan_signatures
 from explorer.conversion.hub_module import build_hub
 from explorer.conversion.v2_model import V2Model
+from explorer.graph.run_scope import model_run_scope, union
+from explorer.inspection.gate import admit
+from explorer.inspection.scanner import spec_tensors
 from explorer.loading.model import V1Model, as_model
+from explorer.loading.pruning import prune_for
 
 
 def convert(
@@ -44,4 +48,9 @@ def convert(
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
         return build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
-    return build(model, signatures, inputs, outputs, freeze, shapes, allow_unsafe)
+    plans = plan_signatures(model, signatures, inputs, outputs)
+    groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
+    what = "the converted signatures"  # admit what runs (restore and init too), prune to it
+    scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
+    admit(model, scope, allow_unsafe=allow_unsafe)
+    return Builder(model, plans, freeze, prune_for(model, groups), shapes).build()

@@ -10,6 +10,7 @@ from typing import Any
 
 from explorer._tf import tf
 from explorer.conversion.v2_model import ConvertedSignature
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.pipelines import keys_in, pipeline_inputs
@@ -25,15 +26,14 @@ def parse_spec(
     """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
     output carrying a dense tf.Example feature; ``{}`` otherwise."""
     found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
-    functions = {f.signature.name: f for f in model.graph_def.library.function}
-    top = {n.name: n for n in model.graph_def.node}
+    index = graph_index(model.graph_def)
     out = {}
     for key, spec in inputs.items():
         p = found.get(spec.name)
         if p is None or not p.feature or not p.parse_op:
             return {}
         fn, _, node_name = p.parse_op.rpartition("::")
-        nodes = {n.name: n for n in functions[fn].node_def} if fn else top
+        nodes = index.function_nodes(fn) if fn else index.nodes
         node = nodes[op_name(node_name)]
         _, dense, _ = keys_in(nodes, node)
         if p.feature not in dense:

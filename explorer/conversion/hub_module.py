@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from explorer._tf import tf, tf1
-from explorer.conversion.build import Builder, Plan, plan_signatures, unique_library
-from explorer.conversion.rewrite import to_resource_variables
-from explorer.conversion.v2_model import ConvertedSignature, V2Model
+from explorer.conversion.build import Builder, Plan, plan_signatures, resource_source
+from explorer.conversion.v2_model import V2Model
 from explorer.errors import ConversionError
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
-from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, INPUT_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.loading.checkpoints import variable_defs
@@ -136,8 +135,8 @@ class HubBuilder(Builder):
 
     def _prepare_train(self) -> None:
         train = self.train_model
-        rewritten = to_resource_variables(train.graph_def, train.meta_graph, str(train.path))
-        gd, mg = unique_library(rewritten.graph_def, rewritten.meta_graph)
+        self.train_source = resource_source(train)
+        gd, mg = self.train_source.graph_def, self.train_source.meta_graph
         shared = {v.name for v in self.model.variables}
         own = {v.name for v in train.variables}
         if own - shared:
@@ -159,9 +158,6 @@ class HubBuilder(Builder):
                 del mg.collection_def[key]
         mg.ClearField("signature_def")
         mg.ClearField("saver_def")
-        self.train_source = dataclasses.replace(
-            train, graph_def=gd, meta_graph=mg, _signatures=None
-        )
         prefix = f"{TRAIN_SCOPE}/"
         self.model = dataclasses.replace(
             self.model,
@@ -191,47 +187,14 @@ class HubBuilder(Builder):
             mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
         )
 
-    def _signature(self, plan: Plan) -> tuple[ConvertedSignature, Any]:
-        updates = self.updates.get(plan.name)
-        if not updates:
-            return super()._signature(plan)
-        graph = self.graph
-        ops = [graph.get_operation_by_name(u) for u in updates]
-        originals: dict[str, str] = {}
-
-        def after(name: str) -> str:
-            t = graph.as_graph_element(name)
-            with graph.as_default(), tf().control_dependencies(ops):
-                new = tf().identity(t, name=f"{t.op.name}/explorer_after_updates").name
-            originals[new] = name
-            return new
-
-        outputs = {}
-        for k, s in plan.outputs.items():
-            if s.components:
-                outputs[k] = dataclasses.replace(
-                    s, components=tuple(after(c) for c in s.components)
-                )
-            else:
-                outputs[k] = dataclasses.replace(s, name=after(s.name))
-        converted, fn = super()._signature(dataclasses.replace(plan, outputs=outputs))
-
-        def back(specs: dict[str, TensorSpec]) -> dict[str, TensorSpec]:
-            return {
-                k: dataclasses.replace(
-                    s,
-                    name=originals.get(s.name, s.name),
-                    components=tuple(originals.get(c, c) for c in s.components),
-                )
-                for k, s in specs.items()
-            }
-
-        converted = dataclasses.replace(
-            converted,
-            outputs=back(converted.outputs),
-            source_outputs=back(converted.source_outputs),
-        )
-        return converted, fn
+    def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
+        """The fetch after the update ops whose placeholders the plan feeds."""
+        t = super()._fetchable(t, plan)
+        ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
+        if not ops:
+            return t
+        with self.graph.as_default(), tf().control_dependencies(ops):
+            return tf().identity(t, name=f"{t.op.name}/explorer_after_updates")
 
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
@@ -244,16 +207,10 @@ def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
 
 def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
     """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
-    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
-    if not ops:
-        return []
     specs = plan.inputs.values()
     fed = {op_name(t.removeprefix(prefix)) for s in specs for t in s.components or (s.name,)}
-    placeholders = {n.name for n in model.graph_def.node if n.op in INPUT_OPS}
-    defaults = {n.name for n in model.graph_def.node if n.op in DEFAULT_PLACEHOLDER_OPS}
-    out = []
-    for op in ops:
-        needed = (graph_index(model.graph_def).upstream([op]) & placeholders) - defaults
-        if needed and needed <= fed:
-            out.append(prefix + op)
-    return out
+    placeholders = {n.name for n in model.graph_def.node if n.op in PLACEHOLDER_OPS}
+    index = graph_index(model.graph_def)
+    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
+    needs = [(op, index.upstream([op]) & placeholders) for op in ops]
+    return [prefix + op for op, needed in needs if needed and needed <= fed]

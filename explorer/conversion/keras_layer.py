@@ -1,11 +1,8 @@
 """Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts.
-
-Unlike ``keras.layers.TFSMLayer``, a :class:`SavedModelLayer` takes ``{key: tensor}``, exposes the
-SavedModel's own variables as weights and saves into a ``.keras`` file with the SavedModel inside;
-a TF1 Hub module gives a :class:`HubModuleLayer` (``train`` graph while training, regularization
-losses as Keras losses; ``hub.KerasLayer`` fails on these under Keras 3). The layer runs a stored
-graph, so Keras safe mode refuses it (``safe_mode=False`` for files you trust). Import this module
-before ``keras.models.load_model`` to register the classes."""
+Unlike ``keras.layers.TFSMLayer``, a :class:`SavedModelLayer` exposes the SavedModel's variables as
+weights and saves into a ``.keras`` file with the SavedModel inside; a TF1 Hub module gives a
+:class:`HubModuleLayer` (``train`` graph while training, regularization losses as Keras losses).
+Keras safe mode refuses them (a stored graph runs). Import this module before ``load_model``."""
 
 from __future__ import annotations
 
@@ -21,7 +18,7 @@ import keras
 
 from explorer._tf import tf
 from explorer.conversion.hub_module import META_KEY, convert_hub_for_keras
-from explorer.conversion.v2_model import V2Model, read_meta
+from explorer.conversion.v2_model import V2Model, loaded_signature, read_meta
 from explorer.errors import (
     ConversionError,
     FeedError,
@@ -30,15 +27,16 @@ from explorer.errors import (
     first_line,
 )
 from explorer.feeding.feeds import key_mismatch
+from explorer.graph.specs import TensorSpec
 from explorer.loading.hub_module import is_hub_module
-from explorer.loading.model import V1Model, load, pick_signature
+from explorer.loading.model import V1Model, load
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
 
 
-def _owned_dir(prefix: str) -> str:
+def _owned_dir() -> str:
     """A temporary folder removed when the process exits."""
-    d = tempfile.mkdtemp(prefix=prefix)
+    d = tempfile.mkdtemp(prefix="tf1-explorer-keras-")
     atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
 
@@ -61,18 +59,25 @@ def keras_layer(
         ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
         SignatureNotFoundError: the signature is not in the SavedModel.
     """
+    hub = None
     if isinstance(model_or_dir, V1Model) and model_or_dir.module_info is not None:
-        return hub_layer(model_or_dir, signature, trainable, name)  # a loaded TF1 Hub module
-    if isinstance(model_or_dir, V2Model):
-        folder = model_or_dir.save(Path(_owned_dir("tf1-explorer-keras-")) / "model")
+        hub = model_or_dir  # a loaded TF1 Hub module
+    elif isinstance(model_or_dir, V2Model):
+        folder = model_or_dir.save(Path(_owned_dir()) / "model")
     else:
         folder = Path(model_or_dir).expanduser().resolve()
-        if is_hub_module(folder):
-            return hub_layer(load(folder), signature, trainable, name)
-    if hub_meta(folder) is not None:  # converted from a TF1 Hub module
-        return hub_layer(None, signature, trainable, name, folder=folder)
-    signature = signature or "serving_default"
-    return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
+        hub = load(folder) if is_hub_module(folder) else None
+    if hub is not None:  # inference and train graphs converted together
+        folder = convert_hub_for_keras(hub, signature).save(Path(_owned_dir()) / "model")
+    meta = hub_meta(folder)
+    if meta is None:
+        signature = signature or "serving_default"
+        return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
+    signature = signature or "default"  # converted from a TF1 Hub module
+    train = meta.get("train_signatures", {}).get(signature)
+    return HubModuleLayer(
+        str(folder), signature, train_signature=train, trainable=trainable, name=name
+    )
 
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
@@ -102,17 +107,15 @@ class SavedModelLayer(keras.layers.Layer):
         self._source_dir: str | None = None
         self._wrappers: list[Any] = []
         self._pending_values: list[Any] | None = None
+        self.input_specs: dict[str, dict[str, Any]] | None = None
+        self.output_specs: dict[str, dict[str, Any]] | None = None
         if input_specs is None or output_specs is None:
             self._load(self.filepath)
         else:
-            self.input_specs = dict(input_specs)
-            self.output_specs = dict(output_specs)
+            self.input_specs, self.output_specs = dict(input_specs), dict(output_specs)
             # Stand-in weights until the SavedModel is read (load_assets): the optimizer and the
             # weights store see the right variables from the start.
-            for spec in variables or []:
-                self._wrappers.append(
-                    self._new_weight(spec["name"], spec["shape"], spec["dtype"], spec["trainable"])
-                )
+            self._wrappers = [self._new_weight(**spec) for spec in variables or []]
         self.built = True
 
     def _load(self, folder: str) -> None:
@@ -130,10 +133,10 @@ class SavedModelLayer(keras.layers.Layer):
                 f"{folder} does not load as a TF2 SavedModel ({first_line(e)}): convert it "
                 "first with explorer.convert(path).save(out_dir)"
             ) from None
-        fn = pick_signature(dict(loaded.signatures), self.signature, folder)
-        in_specs = {k: _spec(s) for k, s in sorted(fn.structured_input_signature[1].items())}
-        out_specs = {k: _spec(s) for k, s in sorted(fn.structured_outputs.items())}
-        if getattr(self, "input_specs", None) is not None and (
+        fn, sig = loaded_signature(loaded, self.signature, folder)
+        in_specs = {k: _spec(s) for k, s in sig.inputs.items()}
+        out_specs = {k: _spec(s) for k, s in sig.outputs.items()}
+        if self.input_specs is not None and (
             set(in_specs) != set(self.input_specs) or set(out_specs) != set(self.output_specs)
         ):
             raise ConversionError(
@@ -211,7 +214,7 @@ class SavedModelLayer(keras.layers.Layer):
             for k, spec in self.input_specs.items()
         }
 
-    def compute_output_spec(self, inputs: Any) -> dict[str, Any]:
+    def compute_output_spec(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
         first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
         batch = first.shape[0] if getattr(first, "shape", None) else None
         out = {}
@@ -229,23 +232,14 @@ class SavedModelLayer(keras.layers.Layer):
         return out
 
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            filepath=self.filepath,
-            signature=self.signature,
-            input_specs=self.input_specs,
-            output_specs=self.output_specs,
-            variables=[
-                {
-                    "name": w.name,
-                    "shape": [int(d) for d in w.shape],
-                    "dtype": w.dtype,
-                    "trainable": w.trainable,
-                }
-                for w in self._wrappers
-            ],
-        )
-        return config
+        return {
+            **super().get_config(),
+            "filepath": self.filepath,
+            "signature": self.signature,
+            "input_specs": self.input_specs,
+            "output_specs": self.output_specs,
+            "variables": [_weight_spec(w) for w in self._wrappers],
+        }
 
     @classmethod
     def from_config(cls, config: dict[str, Any], safe_mode: bool | None = None) -> SavedModelLayer:
@@ -273,7 +267,7 @@ class SavedModelLayer(keras.layers.Layer):
         if not os.path.isdir(bundle):
             self._ensure_loaded()
             return
-        own = os.path.join(_owned_dir("tf1-explorer-keras-"), _BUNDLE)
+        own = os.path.join(_owned_dir(), _BUNDLE)
         shutil.copytree(bundle, own)  # the extracted assets folder is deleted after loading
         self._load(own)
         self._apply_pending()
@@ -296,9 +290,13 @@ class SavedModelLayer(keras.layers.Layer):
             w.assign(value)
 
 
-def _spec(t: Any) -> dict[str, Any]:
-    shape = None if t.shape.rank is None else [None if d is None else int(d) for d in t.shape]
-    return {"shape": shape, "dtype": t.dtype.name}
+def _weight_spec(w: Any) -> dict[str, Any]:
+    """What :meth:`SavedModelLayer._new_weight` takes to rebuild weight ``w``."""
+    return dict(name=w.name, shape=[int(d) for d in w.shape], dtype=w.dtype, trainable=w.trainable)
+
+
+def _spec(spec: TensorSpec) -> dict[str, Any]:
+    return {"shape": None if spec.shape is None else list(spec.shape), "dtype": spec.dtype}
 
 
 def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -354,29 +352,5 @@ class HubModuleLayer(SavedModelLayer):
                 self.add_loss(loss)
         return out
 
-    def compute_output_spec(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
-        return super().compute_output_spec(inputs)
-
     def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config["train_signature"] = self.train_signature
-        return config
-
-
-def hub_layer(
-    model: V1Model | None,
-    signature: str | None,
-    trainable: bool,
-    name: str | None,
-    folder: str | os.PathLike[str] | None = None,
-) -> HubModuleLayer:
-    """The layer for a loaded TF1 Hub module (its inference and train graphs converted together)
-    or for ``folder``, a SavedModel converted from one."""
-    if folder is None:
-        v2 = convert_hub_for_keras(model, signature)
-        folder = v2.save(Path(_owned_dir("tf1-explorer-keras-")) / "model")
-    signature = signature or "default"
-    train = (hub_meta(folder) or {}).get("train_signatures", {}).get(signature)
-    return HubModuleLayer(
-        str(folder), signature, train_signature=train, trainable=trainable, name=name
-    )
+        return {**super().get_config(), "train_signature": self.train_signature}

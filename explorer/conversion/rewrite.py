@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
 from explorer.graph.names import op_name
-from explorer.graph.op_families import REF_VARIABLE_OPS
+from explorer.graph.op_families import REF_ASSIGN_OPS, REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import meta_graph_with
@@ -88,17 +88,14 @@ class RewriteContext:
         var: str,
         consumer: NodeDef,
         name: str | None = None,
-        after: str | None = None,
         handle: str | None = None,
     ) -> NodeDef:
-        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs (and ``^after``);
-        ``handle`` is the input naming the resource when it is forwarded (``cond/Switch:1``)."""
+        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs; ``handle`` is the
+        input naming the resource when it is forwarded (``cond/Switch:1``)."""
         own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
         node = _new_node("ReadVariableOp", own, consumer)
         node.input.append(handle or var)
         node.input.extend(i for i in consumer.input if i.startswith("^"))
-        if after is not None:
-            node.input.append(f"^{after}")
         node.attr["dtype"].type = self.dtype_of(var)
         if name is None:
             self.reads_added += 1
@@ -194,40 +191,23 @@ REF_FORWARDS = {
     "RefIdentity": ("Identity", 1),
 }
 _DT_RESOURCE = 20
+# Op -> the resource op taking the same inputs (and the attrs it declares).
+_SAME_INPUTS = {
+    **{op: resource_op for op, (resource_op, _) in REF_FORWARDS.items()},
+    "IsVariableInitialized": "VarIsInitializedOp",
+    "CountUpTo": "ResourceCountUpTo",
+}
 
 
-@rewrites(*REF_FORWARDS)
-def _forward(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
+@rewrites(*_SAME_INPUTS)
+def _same_inputs(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     """``RefSwitch(var)`` -> ``Switch(handle)`` etc.: the handle flows where the reference did."""
-    out = _new_node(REF_FORWARDS[node.op][0], node.name, node)
+    out = _new_node(_SAME_INPUTS[node.op], node.name, node)
     out.input.extend(node.input)
     _copy_attrs(node, out)
-    out.attr["T"].type = _DT_RESOURCE
+    if node.op in REF_FORWARDS:
+        out.attr["T"].type = _DT_RESOURCE
     return [out]
-
-
-def _update_then_read(
-    ctx: RewriteContext, node: NodeDef, resource_op: str, rename: dict[str, str] | None = None
-) -> list[NodeDef]:
-    """``resource_op`` as ``<name>/resource_update``, then a read named ``node.name`` after it."""
-    inputs, extra = ctx.split_inputs(node)
-    var = ctx.var_of(node.input[0])
-    if var is None:
-        raise ConversionError(
-            f"{ctx.path}: {node.op} node {node.name!r} updates {node.input[0]!r}, which is not a "
-            "variable: convert with freeze=True or export the graph with resource variables"
-        )
-    update = _new_node(resource_op, ctx.unique(f"{node.name}/resource_update"), node)
-    update.input.extend(inputs)
-    _copy_attrs(node, update, rename)
-    if resource_op in ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp"):
-        update.attr["dtype"].type = ctx.dtype_of(var)
-    read = ctx.read(var, node, name=node.name, after=update.name, handle=node.input[0])
-    # the read's control inputs are the update's: keep only the edge on the update
-    del read.input[1:]
-    read.input.append(f"^{update.name}")
-    ctx.rewritten[node.name] = resource_op
-    return [*extra, update, read]
 
 
 # Training ops ``Apply<X>`` and ``SparseApply<Y>`` (their resource ops: ``Resource`` + the name).
@@ -256,21 +236,27 @@ UPDATE_OPS = {
 
 @rewrites(*UPDATE_OPS)
 def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    op = UPDATE_OPS[node.op]
-    scatter = op.startswith("ResourceScatter") and not op.startswith("ResourceScatterNd")
-    return _update_then_read(ctx, node, op, {"T": "dtype"} if scatter else None)
-
-
-_RENAMED = {"IsVariableInitialized": "VarIsInitializedOp", "CountUpTo": "ResourceCountUpTo"}
-
-
-@rewrites(*_RENAMED)
-def _renamed(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    """The resource op of the same inputs (and the attrs it declares)."""
-    out = _new_node(_RENAMED[node.op], node.name, node)
-    out.input.extend(node.input)
-    _copy_attrs(node, out)
-    return [out]
+    """The resource op as ``<name>/resource_update``, then a read named ``node.name`` after it."""
+    resource_op = UPDATE_OPS[node.op]
+    inputs, extra = ctx.split_inputs(node)
+    var = ctx.var_of(node.input[0])
+    if var is None:
+        raise ConversionError(
+            f"{ctx.path}: {node.op} node {node.name!r} updates {node.input[0]!r}, which is not a "
+            "variable: convert with freeze=True or export the graph with resource variables"
+        )
+    update = _new_node(resource_op, ctx.unique(f"{node.name}/resource_update"), node)
+    update.input.extend(inputs)
+    scatter = node.op.startswith("Scatter") and not node.op.startswith("ScatterNd")
+    _copy_attrs(node, update, {"T": "dtype"} if scatter else None)
+    if node.op in REF_ASSIGN_OPS:
+        update.attr["dtype"].type = ctx.dtype_of(var)
+    read = ctx.read(var, node, name=node.name, handle=node.input[0])
+    # the read's control inputs are the update's: keep only the edge on the update
+    del read.input[1:]
+    read.input.append(f"^{update.name}")
+    ctx.rewritten[node.name] = resource_op
+    return [*extra, update, read]
 
 
 def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
@@ -317,26 +303,18 @@ def to_resource_variables(
     out.library.CopyFrom(graph_def.library)
     for node in graph_def.node:
         touches = node.op in REF_VARIABLE_OPS or any(ctx.var_of(i) for i in node.input)
-        if not touches:
-            out.node.add().CopyFrom(node)
-            continue
-        fn = REWRITES.get(node.op, _generic)
-        for new in fn(ctx, node):
+        for new in REWRITES.get(node.op, _generic)(ctx, node) if touches else [node]:
             out.node.add().CopyFrom(new)
     mg = meta_graph_with(meta_graph, out)
-    if mg is not None:
-        _fix_meta_graph(mg, set(variables))
+    if mg is not None:  # VariableDefs of resource variables, no ``_ref`` signature dtypes
+        for key in VARIABLE_COLLECTIONS:
+            for i, vd in enumerate(variable_defs(mg, key)):
+                if op_name(vd.variable_name) in variables:
+                    vd.is_resource = True
+                    mg.collection_def[key].bytes_list.value[i] = vd.SerializeToString()
+        for sig in mg.signature_def.values():
+            for infos in (sig.inputs, sig.outputs):
+                for info in infos.values():
+                    if info.dtype > _REF_OFFSET:
+                        info.dtype -= _REF_OFFSET
     return RewriteResult(out, mg, sorted(variables), ctx.reads_added, dict(ctx.rewritten))
-
-
-def _fix_meta_graph(mg: MetaGraphDef, variables: set[str]) -> None:
-    for key in VARIABLE_COLLECTIONS:
-        for i, vd in enumerate(variable_defs(mg, key)):
-            if op_name(vd.variable_name) in variables:
-                vd.is_resource = True
-                mg.collection_def[key].bytes_list.value[i] = vd.SerializeToString()
-    for sig in mg.signature_def.values():
-        for infos in (sig.inputs, sig.outputs):
-            for info in infos.values():
-                if info.dtype > _REF_OFFSET:
-                    info.dtype -= _REF_OFFSET

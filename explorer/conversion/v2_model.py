@@ -167,6 +167,17 @@ def spec_of(name: str, t: tf_types.Tensor | tf_types.TensorSpec) -> TensorSpec:
     return TensorSpec(name, t.dtype.base_dtype.name, shape)
 
 
+def loaded_signature(
+    loaded: Any, name: str | None, where: object
+) -> tuple[tf_types.types.experimental.ConcreteFunction, ConvertedSignature]:
+    """Signature ``name`` of a loaded SavedModel (see ``pick_signature``), its specs read off it."""
+    fn = pick_signature(dict(loaded.signatures), name, where)
+    key = next(k for k, v in loaded.signatures.items() if v is fn)
+    inputs = {k: spec_of(k, s) for k, s in sorted(fn.structured_input_signature[1].items())}
+    outputs = {k: spec_of(k, s) for k, s in sorted(fn.structured_outputs.items())}
+    return fn, ConvertedSignature(key, "", inputs, outputs)
+
+
 def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The record :meth:`V2Model.save` wrote into a SavedModel folder (``None`` for other
     SavedModels, or when it cannot be read)."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.conversion.v2_model import ConvertedSignature, V2Model, read_meta, spec_of
+from explorer.conversion.v2_model import ConvertedSignature, V2Model, loaded_signature, read_meta
 from explorer.errors import ModelNotFoundError, SessionError, first_line
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue
 from explorer.feeding.sampling import sample
@@ -47,6 +47,7 @@ class V2Runner(Runner):
         self.path: Path | None = None
         self._loaded: Any = None  # what tf.saved_model.load gave
         self._fn: tf_types.types.experimental.ConcreteFunction | None = None
+        self.converted: ConvertedSignature | None = None  # without a record: read in _start
         if isinstance(model, V2Model):
             self.v2_model = model
             self.converted = model.signature(signature)
@@ -62,12 +63,7 @@ class V2Runner(Runner):
                 sigs = {
                     k: ConvertedSignature.from_json(k, d) for k, d in meta["signatures"].items()
                 }
-                self.converted: ConvertedSignature | None = pick_signature(
-                    sigs, signature, self.path
-                )
-            else:
-                self.converted = None  # filled from the loaded signature in _start
-                self._signature_name = signature
+                self.converted = pick_signature(sigs, signature, self.path)
         self.signature_name = self.converted.name if self.converted else signature
 
     @property
@@ -111,7 +107,7 @@ class V2Runner(Runner):
                 f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
             ) from None
         if self.converted is None:
-            self.converted = _from_loaded(self._loaded, self._signature_name, self.path)
+            _, self.converted = loaded_signature(self._loaded, self.signature_name, self.path)
             self.signature_name = self.converted.name
         self._fn = self._loaded.signatures[self.converted.name]
 
@@ -149,13 +145,3 @@ class V2Runner(Runner):
             else:
                 out[key] = np.asarray(raw[parts[0]])
         return out
-
-
-def _from_loaded(loaded: Any, name: str | None, where: Path) -> ConvertedSignature:
-    """A ConvertedSignature read off a loaded SavedModel signature (no explorer metadata)."""
-    fn = pick_signature(dict(loaded.signatures), name, where)
-    key = next(k for k, v in loaded.signatures.items() if v is fn)
-    _, kwargs = fn.structured_input_signature
-    inputs = {k: spec_of(k, s) for k, s in sorted(kwargs.items())}
-    outputs = {k: spec_of(k, s) for k, s in sorted(fn.structured_outputs.items())}
-    return ConvertedSignature(key, "", inputs, outputs)

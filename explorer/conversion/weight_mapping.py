@@ -50,11 +50,8 @@ class Match:
 @dataclass
 class WeightMapping:
     """What :func:`map_weights` found; truthy when complete (each matched exactly once).
-
-    ``matches`` in Keras weight order; ``unmatched_v1``/``unmatched_keras``; ``ambiguous``: v1
-    name -> candidate paths neither names nor order decide (settle with ``overrides``);
-    ``skipped``: optimizer slots and bookkeeping (``Adam``, ``global_step``).
-    """
+    ``matches`` in Keras weight order; ``ambiguous``: v1 name -> candidate paths neither names nor
+    order decide (settle with ``overrides``); ``skipped``: optimizer slots and bookkeeping."""
 
     matches: list[Match] = field(default_factory=list)
     unmatched_v1: list[str] = field(default_factory=list)
@@ -267,7 +264,7 @@ def _tokens(name: str) -> list[str]:
 
 
 def _role(name: str) -> str:
-    last = _tokens(name)[-1] if _tokens(name) else name
+    last = (_tokens(name) or [name])[-1]
     return ROLE_ALIASES.get(last, last)
 
 

@@ -1,5 +1,4 @@
 """``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
-
 ``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
 ``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
 (v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``."""

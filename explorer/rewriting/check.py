@@ -25,6 +25,7 @@ from explorer.errors import ConversionError, plain
 BACKENDS = ("tensorflow", "jax")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what KERAS_BACKEND accepts
 TOLERANCE = Tolerance(1e-5, 1e-5)
+_CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
 # jobs; it imports only our generated model.py (verified by codegen.verify_source). Arrays are
@@ -119,13 +120,7 @@ def check_jobs(
             for i, job in enumerate(jobs):
                 result = str(Path(tmp) / f"out{i}_{backend}.npz")
                 spec.append([str(job.folder), str(paths[i]), result, [*job.expected[0]]])
-            env = {
-                **os.environ,
-                "KERAS_BACKEND": backend,
-                "JAX_PLATFORMS": "cpu",
-                "TF_CPP_MIN_LOG_LEVEL": "3",
-                "CUDA_VISIBLE_DEVICES": "",
-            }
+            env = {**os.environ, **_CHILD_ENV, "KERAS_BACKEND": backend}
             start = time.perf_counter()
             try:
                 error = _run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
@@ -133,18 +128,12 @@ def check_jobs(
                 error = f"did not finish within {timeout:g} s"
             seconds = round((time.perf_counter() - start) / max(len(jobs), 1), 2)
             for i, job in enumerate(jobs):
-                out_path = Path(spec[i][2])
-                err_path = Path(str(out_path) + ".err")
-                if err_path.exists() or not out_path.exists():
-                    why = err_path.read_text() if err_path.exists() else error or "no result"
-                    results[i][backend] = {
-                        "passed": False,
-                        "seconds": seconds,
-                        "error": why,
-                        "outputs": {},
-                    }
-                    continue
-                results[i][backend] = _compare_job(np.load(out_path), job, tolerance, seconds)
+                out, err = Path(spec[i][2]), Path(spec[i][2] + ".err")
+                if err.exists() or not out.exists():
+                    why = err.read_text() if err.exists() else error or "no result"
+                    results[i][backend] = dict(passed=False, seconds=seconds, error=why, outputs={})
+                else:
+                    results[i][backend] = _compare_job(np.load(out), job, tolerance, seconds)
     return results
 
 

@@ -1,11 +1,9 @@
 """Write a :class:`~explorer.rewriting.translate.Program` as the readable ``model.py``.
-
 The file imports only ``keras`` and ``os``, defines the helper layers it uses (``WithConstant``,
 the marked ``FallbackN`` layers) and ``build_model(weights=WEIGHTS)``: one line per Step, named
 after its TF1 scope, with a comment naming the TF1 ops it replaces. Text from the model (keys,
 names, the folder's name) enters only as ``repr`` literals or escaped comments and docstring
-lines; :func:`verify_source` proves it by tokenizing the result.
-"""
+lines; :func:`verify_source` proves it by tokenizing the result."""
 
 from __future__ import annotations
 
@@ -118,12 +116,10 @@ def generate(
     helpers: list[str] = []
     for step in program.steps:
         name = fresh(step.name or step.replaces[0])
-        args = [var[t] for t in step.inputs]
-        code = fill(step.code, args, name)
+        code = fill(step.code, [var[t] for t in step.inputs], name)
         outs = step.outputs
         if len(outs) == 1 and not step.multi:
-            lhs = name
-            var[outs[0]] = name
+            lhs = var[outs[0]] = name
         else:
             suffixes = step.suffixes or ["", *[f"_{i}" for i in range(1, len(outs))]]
             names = [f"{name}{sfx}" for sfx in suffixes]
@@ -132,30 +128,19 @@ def generate(
             for o, n in zip(outs, names):
                 if o is not None:
                     var[o] = n
-        body.append(_comment(step))
-        body.append(f"    {lhs} = {code}")
+        body += [_comment(step), f"    {lhs} = {code}"]
         if step.weights is not None:
             weights[name] = step.weights
         helpers.extend(h for h in step.helpers if h not in helpers)
+        row = {"layer": name, "kind": step.layer, "rule": step.rule, "native": step.native}
         shapes = [list(w.shape) for w in step.weights or []]
-        rows.append(
-            {
-                "layer": name,
-                "kind": step.layer,
-                "rule": step.rule,
-                "native": step.native,
-                "replaces": list(step.replaces),
-                "weights": shapes,
-            }
-        )
+        rows.append({**row, "replaces": list(step.replaces), "weights": shapes})
     ins = ", ".join(f"{lit(s.key)}: {var[s.tensor]}" for s in program.inputs)
     outs = ", ".join(f"{lit(k)}: {var[t]}" for k, t in program.outputs.items())
     body.append(
         f"    model = keras.Model(inputs={{{ins}}}, outputs={{{outs}}}, name={lit(py_name(title))})"
     )
-    body.append("    if weights:")
-    body.append("        model.load_weights(weights)")
-    body.append("    return model")
+    body += ["    if weights:", "        model.load_weights(weights)", "    return model"]
     classes = [HELPERS[h] for h in helpers]
     for _cls, lines in program.fallback_classes.items():
         classes.append("\n".join(lines) + "\n")

@@ -1,8 +1,5 @@
-"""What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches.
-
-:meth:`~GraphContext.resolve` looks through ``Identity`` and v1 conds with a fixed predicate;
-:meth:`~GraphContext.single_use` counts only the ops the chosen outputs need (gradient and saver
-ops never stop a fusion)."""
+"""What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches
+(:meth:`~GraphContext.resolve` looks through ``Identity`` and v1 conds with a fixed predicate)."""
 
 from __future__ import annotations
 
@@ -58,8 +55,7 @@ class GraphContext:
         self._resolved: dict[str, str] = {}
         self._pred: dict[str, bool | None] = {}
         self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
-        # Merge nodes that resolve() must not look through (a rule makes a layer of them).
-        self.stop_at: Any = None
+        self.stop_at: Any = None  # Merge nodes resolve() must not look through (a rule's layer)
 
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
@@ -100,7 +96,8 @@ class GraphContext:
         return frozenset(seen)
 
     def single_use(self, tensor: str) -> bool:
-        """At most one needed op reads ``tensor`` (an output tensor counts as one more reader)."""
+        """At most one needed op reads ``tensor`` (an output counts as one more reader): gradient
+        and saver ops never stop a fusion."""
         t = tensor_name(tensor)
         readers = [n for n, _ in self.index.consumers.get(t, []) if n.name in self.needed]
         return len(readers) + (t in self.outputs) <= 1
@@ -158,14 +155,11 @@ class GraphContext:
     def _dummy_feeds(self) -> dict[Any, np.ndarray]:
         feeds = {}
         for t in self.inputs:
-            tensor = self.graph.get_tensor_by_name(t)
             shape = self.shape(t)
             dims = (1,) if shape is None else tuple(1 if d is None else d for d in shape)
-            dt = tensor.dtype.base_dtype
-            if dt == tf().string:
-                feeds[tensor] = np.full(dims, b"", dtype=object)
-            else:
-                feeds[tensor] = np.zeros(dims, dtype=dt.as_numpy_dtype)
+            dt = self.graph.get_tensor_by_name(t).dtype.base_dtype
+            string = dt == tf().string
+            feeds[t] = np.full(dims, b"", object) if string else np.zeros(dims, dt.as_numpy_dtype)
         return feeds
 
     def is_variable(self, tensor: str) -> bool:

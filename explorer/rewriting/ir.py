@@ -1,6 +1,5 @@
 """The rewrite's intermediate form: one :class:`Step` per line of the generated ``build_model``;
-rules in :data:`KERAS_RULES` by the op type of the pattern's last op (producing the wanted tensor).
-"""
+rules in :data:`KERAS_RULES` by the op type of the pattern's last op (the wanted tensor's)."""
 
 from __future__ import annotations
 

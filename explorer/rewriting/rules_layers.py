@@ -27,9 +27,8 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     if ctx.attr(node, "transpose_b", False):
         kernel = kernel.T
     code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
-    return node_step(
-        ctx, node, x, code, "Dense", name=_weight_scope(ctx, w, node), weights=[kernel]
-    )
+    name = _weight_scope(ctx, w, node)
+    return node_step(ctx, node, x, code, "Dense", name=name, weights=[kernel])
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
@@ -258,11 +257,9 @@ def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
         if mm.op == "Mul":
             p, q = ctx.data_inputs(mm)
             mean = ctx.value(q if ctx.resolve(p) == ctx.resolve(m_t) else p)
-    if var is None or eps is None or eps.size != 1 or mean is None or var.ndim != 1:
+    if eps.size != 1 or mean is None or var.ndim != 1:
         return None
-    if (gamma is not None and gamma.shape != var.shape) or (
-        beta is not None and beta.shape != var.shape
-    ):
+    if any(a is not None and a.shape != var.shape for a in (gamma, beta)):
         return None
     ops = ctx.ops_between([node.name], [x])
     return _bn_step(ctx, node, x, gamma, beta, mean, var, float(eps.reshape(())), ops)

@@ -1,9 +1,7 @@
 """Single TF1 ops written as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`.
-
 A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression of data input ``i``
 (``None`` for a constant: read it with ``ctx.value``), and returns an expression or ``None``.
-``native=True`` entries become lines of ``build_model``; the others go into marked fallback layers.
-"""
+``native=True`` entries become lines of ``build_model``; the others go into fallback layers."""
 
 from __future__ import annotations
 
@@ -83,27 +81,17 @@ UNARY = _keras_names(
     "LogicalNot Tanh Sigmoid Relu Softplus LogSoftmax ZerosLike OnesLike"
 )
 
-
-def _with_scalars(ctx: Any, node: NodeDef, x: list) -> list:
-    """``x`` with each constant input as its scalar literal (``None`` when it is not a scalar)."""
-    return [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ctx.data_inputs(node))]
+CALLS = {**BINARY, **UNARY, "Select": "where", "SelectV2": "where"}  # keras.ops.<fn> of all inputs
 
 
-def _binary(ctx, node, x):
-    if x[0] is None and x[1] is None:
-        return None
-    args = _with_scalars(ctx, node, x)
-    return None if None in args else f"keras.ops.{BINARY[node.op]}({args[0]}, {args[1]})"
+def _call(ctx, node, x):
+    """``keras.ops.<fn>(...)``, a constant input as its scalar literal (``None`` if not one)."""
+    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ctx.data_inputs(node))]
+    return None if None in args else f"keras.ops.{CALLS[node.op]}({', '.join(args)})"
 
 
-def _unary(ctx, node, x):
-    return f"keras.ops.{UNARY[node.op]}({x[0]})"
-
-
-for _op in BINARY:
-    ops(_op, native=_op in NATIVE_BINARY)(_binary)
-for _op in UNARY:
-    ops(_op, native=False, static=())(_unary)
+for _op in CALLS:
+    ops(_op, native=_op in NATIVE_BINARY)(_call)
 
 
 @ops("SquaredDifference", native=False)
@@ -176,8 +164,7 @@ def _transpose(ctx, node, x, perm):
 
 @ops("Pad", "PadV2", "MirrorPad", static=(1,))
 def _pad(ctx, node, x, pads):
-    mode = ctx.attr(node, "mode", "")
-    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(mode, "constant")
+    mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(ctx.attr(node, "mode"), "constant")
     value = ""
     if node.op == "PadV2":
         cv = _scalar(ctx, ctx.data_inputs(node)[2])
@@ -202,9 +189,8 @@ def _cast(ctx, node, x):
 
 @ops("ArgMax", "ArgMin", static=(1,))
 def _argmax(ctx, node, x, axis):
-    fn = "argmax" if node.op == "ArgMax" else "argmin"
     out = ctx.attr(node, "output_type", "int64")
-    return f'keras.ops.cast(keras.ops.{fn}({x[0]}, axis={int(axis)}), "{out}")'
+    return f'keras.ops.cast(keras.ops.{node.op.lower()}({x[0]}, axis={int(axis)}), "{out}")'
 
 
 @ops("Softmax", static=())
@@ -227,12 +213,6 @@ def _matmul(ctx, node, x):
 @ops("Tile", static=(1,))
 def _tile(ctx, node, x, reps):
     return f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
-
-
-@ops("Select", "SelectV2", native=False)
-def _select(ctx, node, x):
-    args = _with_scalars(ctx, node, x)
-    return None if None in args else f"keras.ops.where({args[0]}, {args[1]}, {args[2]})"
 
 
 @ops("ClipByValue", native=False)
@@ -310,8 +290,7 @@ def _reverse_sequence(ctx, node, x):
     shape = ctx.shape(node.name)
     if None in x or batch_axis != 0 or seq_axis != 1 or shape is None or shape[1] is None:
         return None
-    steps = shape[1]
-    t = f"keras.ops.arange({steps})[None, :]"
+    t = f"keras.ops.arange({shape[1]})[None, :]"
     n = f"keras.ops.expand_dims(keras.ops.cast({x[1]}, 'int32'), 1)"
     idx = f"keras.ops.where(keras.ops.less({t}, {n}), {n} - 1 - {t}, {t} + 0 * {n})"
     for _ in range(len(shape) - 2):
@@ -359,8 +338,7 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     if (va is None) == (vb is None):
         return None
     first = va is not None
-    c_t, x_t = (a, b) if first else (b, a)
-    c = va if first else vb
+    c_t, x_t, c = (a, b, va) if first else (b, a, vb)
     variable = ctx.is_variable(c_t)
     if c.size == 1 and not variable:
         return None  # keras-ops writes the scalar inline

@@ -34,18 +34,8 @@ def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     return None
 
 
-def _analyse(ctx: Any, exit_node: Any) -> dict[str, Any] | None:
-    """The loop's Step as keyword arguments (one analysis per loop, kept in ``ctx.cache``)."""
-    prefix = scope_of(exit_node.name) + "/"
-    key = ("rnn-loop", prefix)
-    if key not in ctx.cache:
-        ctx.cache[key] = None  # also when the body is not the shape a rule knows
-        with contextlib.suppress(KeyError, IndexError, ValueError):
-            ctx.cache[key] = _analyse_frame(ctx, prefix)
-    return ctx.cache[key]
-
-
 def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
+    """The Step (as keyword arguments) of the loop in the frame ``prefix``, else ``None``."""
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
     lengths = None
@@ -62,11 +52,10 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
         return t
 
     # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
-    merges = [d for d in body.values() if d.op == "Merge"]
     exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
     switch_of = {op_name(d.input[0]): d.name for d in body.values() if d.op == "Switch"}
     loop_vars = []  # (next value tensor, exit tensor)
-    for m in merges:
+    for m in (d for d in body.values() if d.op == "Merge"):
         nxt = ctx.node(m.input[1])
         if nxt.op != "NextIteration":
             continue
@@ -230,5 +219,11 @@ def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
 def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
     """The outputs (batch-major) and final states of a dynamic_rnn loop -> one Keras RNN layer."""
     exit_node = _loop_exit_of(ctx, node)
-    loop = None if exit_node is None else _analyse(ctx, exit_node)
-    return None if loop is None else Step(**loop)
+    if exit_node is None:
+        return None
+    key = ("rnn-loop", scope_of(exit_node.name) + "/")  # one analysis per loop
+    if key not in ctx.cache:
+        ctx.cache[key] = None  # also when the body is not the shape a rule knows
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            ctx.cache[key] = _analyse_frame(ctx, key[1])
+    return None if ctx.cache[key] is None else Step(**ctx.cache[key])

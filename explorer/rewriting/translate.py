@@ -1,9 +1,7 @@
 """From the chosen outputs back to the inputs: one :class:`~explorer.rewriting.ir.Step` per pattern.
-
 For each wanted tensor the rules for its producing op are asked in order (the first Step producing
 it wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
-grouped with connected leftovers into one marked fallback layer; without one, a ConversionError.
-"""
+grouped with connected leftovers into one marked fallback layer; without one, a ConversionError."""
 
 from __future__ import annotations
 
@@ -198,15 +196,8 @@ def group_fallbacks(program: Program) -> None:
 
 def _fallback_class(cls: str, members: list[Step], program: Program, steps: list[Step]):
     inside = {o for s in members for o in s.outputs if o}
-    ext_in: list[str] = []
-    for s in members:
-        for t in s.inputs:
-            if t not in inside and t not in ext_in:
-                ext_in.append(t)
-    wanted = set(program.outputs.values())
-    for s in steps:
-        if s not in members:
-            wanted.update(s.inputs)
+    ext_in = list(dict.fromkeys(t for s in members for t in s.inputs if t not in inside))
+    wanted = {*program.outputs.values(), *(t for s in steps if s not in members for t in s.inputs)}
     ext_out = [o for s in members for o in s.outputs if o and o in wanted]
     var: dict[str, str] = {t: f"x{i}" for i, t in enumerate(ext_in)}
     body = [
@@ -245,5 +236,4 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
 
 def fill(code: str, args: list[str], name: str) -> str:
     """``code`` with ``{i}`` -> ``args[i]`` and ``{name}`` -> ``name`` (other braces untouched)."""
-
     return re.sub(r"\{(\d+|name)\}", lambda m: name if m[1] == "name" else args[int(m[1])], code)
