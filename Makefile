@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist). Each notebook and each test module stays on one worker
+# (--dist loadgroup); the browser tier shares one JupyterLab on one worker (its xdist_group).
+JOBS ?= 2
 # JupyterLab refuses to start as root without --allow-root (containers, CI boxes).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
@@ -35,7 +38,8 @@ docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 test: lint docs
-	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests notebooks --nbval --nbval-sanitize-with notebooks/sanitize.cfg \
+		-n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m benchmarks
