@@ -167,13 +167,16 @@ class Catalog:
         dtype: str | None = None,
         scope: str | None = None,
         limit: int | None = None,
+        ranked: bool = False,
     ) -> list[OpInfo]:
         """Ops whose name matches ``text``, in graph order (at most ``limit``): a
         case-insensitive substring (a ``:idx`` suffix is ignored), a case-insensitive glob over
         the whole name when it holds ``*``, ``?`` or ``[``, or ``re:<pattern>`` searched in the
         name (``ValueError`` when invalid); empty matches all. ``op_type`` (one or several),
-        ``dtype`` (of an output) and ``scope`` filter further."""
-        return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
+        ``dtype`` (of an output) and ``scope`` filter further. ``ranked`` (a substring): ops
+        whose name or last scope part is the text first, then those starting with it."""
+        ids = self._search_ids(text, op_type, dtype, scope, limit, ranked)
+        return [self._op_at(i) for i in ids]
 
     def search_names(self, *args: Any, **kwargs: Any) -> list[str]:
         """The names of the ops :meth:`search` returns (same arguments), without an OpInfo each."""
@@ -186,10 +189,13 @@ class Catalog:
         dtype: str | None = None,
         scope: str | None = None,
         limit: int | None = None,
+        ranked: bool = False,
     ) -> list[int]:
         if limit is not None and limit <= 0:
             return []
         text = text.strip()
+        if ranked and text and not text.startswith("re:") and not any(c in text for c in "*?["):
+            return self._ranked(self._search_ids(text, op_type, dtype, scope), text)[:limit]
         scope = (scope or "").strip("/") or None  # "" or "/" is the whole graph
         checks = []
         source: Iterable[int]
@@ -228,6 +234,17 @@ class Catalog:
                 if limit is not None and len(out) >= limit:
                     break
         return out
+
+    def _ranked(self, ids: list[int], text: str) -> list[int]:
+        """``ids`` with exact matches (whole name or last scope part) first, then prefixes."""
+        q = re.sub(r":\d+$", "", text).lower()
+
+        def tier(i: int) -> int:
+            name = self._names[i].lower()
+            leaf = name.rpartition("/")[2]
+            return 0 if q in (name, leaf) else 1 if name.startswith(q) or leaf.startswith(q) else 2
+
+        return sorted(ids, key=tier)
 
     def _name_predicate(self, text: str) -> Any:
         """``fn(name) -> bool`` for a search text (substring, glob or ``re:``)."""

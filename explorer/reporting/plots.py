@@ -81,7 +81,7 @@ def error_histogram(report: Any) -> Any:
             continue
         edges = rec.hist_edges
         widths = [hi - lo for lo, hi in zip(edges, edges[1:])]
-        label = f"{sum(rec.hist_counts)} non-zero"
+        label = f"{sum(rec.hist_counts):,} non-zero of {rec.count:,} values"
         bars = {"align": "edge", "color": WITHIN, "edgecolor": "white", "label": label}
         ax.bar(edges[:-1], rec.hist_counts, width=widths, **bars)
         if max(rec.hist_counts) > 0:
@@ -89,29 +89,35 @@ def error_histogram(report: Any) -> Any:
             ax.set_ylim(bottom=0.5)
         ax.axvline(rec.atol, color=OVER, linestyle="--", label=f"atol {rec.atol:g}")
         ax.set_xscale("log")
-        ax.plot([], [], " ", label=f"{rec.hist_zeros} exactly equal")
+        ax.plot([], [], " ", label=f"{rec.hist_zeros:,} exactly equal")
         ax.set(xlabel="|v2 - v1|", ylabel="elements", title=title)
         ax.legend(fontsize="small")
     fig.suptitle("Absolute error per output")
     return fig
 
 
-def scatter(a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS) -> Any:
+def scatter(
+    a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS, count: int = 0
+) -> Any:
     """v1 values ``a`` (x) against v2 values ``b`` (y) with the ``y = x`` line: flattened, evenly
-    subsampled to at most ``max_points``, non-finite values dropped; ``title``: an output key."""
+    subsampled to at most ``max_points``, non-finite values dropped; ``title``: an output key.
+    The legend counts ``count`` values (those the histogram counts, all batches; default: those
+    given) and says how many are drawn."""
     import numpy as np
 
     a = np.asarray(a, dtype=np.float64).reshape(-1)
     b = np.asarray(b, dtype=np.float64).reshape(-1)
     if a.shape != b.shape:
         raise ParityError(f"scatter of {title or 'output'}: {a.size} values vs {b.size}")
+    count = count or a.size
     keep = np.isfinite(a) & np.isfinite(b)
     a, b = a[keep], b[keep]
     if a.size > max_points:
         idx = np.linspace(0, a.size - 1, max_points).astype(np.int64)
         a, b = a[idx], b[idx]
     fig, (ax,) = _figure(1, width=4.2, height=4.0)
-    ax.scatter(a, b, s=6, alpha=0.6, color=WITHIN, label=f"{a.size} values")
+    drawn = "" if a.size == count else f", {a.size:,} drawn"
+    ax.scatter(a, b, s=6, alpha=0.6, color=WITHIN, label=f"{count:,} values{drawn}")
     lo, hi = (float(min(a.min(), b.min())), float(max(a.max(), b.max()))) if a.size else (0.0, 1.0)
     ax.plot([lo, hi], [lo, hi], color=OVER, linewidth=1, label="y = x")
     ax.set(xlabel=V1_LABEL, ylabel=V2_LABEL, title=title or "v1 vs v2")
@@ -147,9 +153,18 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     return fig
 
 
-def tail_text(text: str, limit: int = 22) -> str:
-    """The end of ``text`` (where op names differ) in at most ``limit`` characters."""
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+def middle_cut(text: str, limit: int = 22) -> str:
+    """``text`` in at most ``limit`` characters, cut in the middle: its last scope part (from
+    the last ``/``, where op names differ) whole after as many leading whole scopes as fit
+    (``inputs/…/PlaceholderWithDefault_1:0``); only the end when that part alone is too long."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("/")
+    leaf = text[cut:] if cut > 0 else text[len(text) // 2 :]
+    if len(leaf) > limit - 2:
+        return "…" + text[-(limit - 1) :]
+    head = text[: limit - len(leaf) - 1]
+    return (head[: head.rfind("/") + 1] or head) + "…" + leaf
 
 
 _STYLES = {  # kind of a divergence step -> marker, colour, label
@@ -205,7 +220,7 @@ def divergence_plot(divergence: Any) -> Any:
         i = divergence.index
         s = steps[i]
         star = {"marker": "*", "s": 180, "color": OVER, "edgecolor": "black", "zorder": 3}
-        label = f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})"
+        label = f"first divergence: {middle_cut(s.tensor, 40)} ({s.op_type})"
         ax.scatter([i], [ys_all[i]], **star, label=label)
         title = f"First divergence at position {i} of {n} shared tensors"
     elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
@@ -216,7 +231,7 @@ def divergence_plot(divergence: Any) -> Any:
     ax.set_title(title)
     ax.set_xlim(-0.6, n - 0.4)
     if named:
-        labels = [tail_text(s.tensor) for s in steps]
+        labels = [middle_cut(s.tensor) for s in steps]
         ax.set_xticks(range(n), labels, rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
         ax.set_xlabel("shared tensor, in topological order")
     else:
@@ -257,7 +272,7 @@ def report_figures(report: Any) -> dict[str, Any]:
         rec = report.outputs.get(key)
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue
-        figures[f"scatter {key}"] = scatter(a, b, title=plain(key))
+        figures[f"scatter {key}"] = scatter(a, b, title=plain(key), count=rec.count)
         if a.ndim in (2, 4) and rec.max_abs != 0:
             figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
     return figures

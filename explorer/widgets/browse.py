@@ -17,11 +17,11 @@ from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 from explorer.widgets.whole_graph import whole_graph_box
 
 COLUMNS = [
-    ("name", "44%", "tf1x-tail"),
-    ("op", "17%", ""),
-    ("dtype", "14%", ""),
-    ("shape", "15%", ""),
-    ("consumers", "10%", ""),
+    ("name", "", "tf1x-mid"),
+    ("op", "24%", ""),
+    ("dtype", "", "tf1x-fit"),
+    ("shape", "", "tf1x-fit"),
+    ("consumers", "", "tf1x-fit"),
 ]
 
 
@@ -70,7 +70,7 @@ class TensorBrowser(View):
         self.table.on_pick(self._picked)
         self.drawing.on_pick(self._picked)
         self.goto.observe(self._goto_chosen, "value")
-        s.observe(lambda _: self._render_table(), ("results", "page", "error"))
+        s.observe(lambda _: self._render_table(), ("results", "page", "error", "dtype", *searched))
         s.observe(lambda _: self._render_selection(), ("selected", "hops"))
         s.observe(self._show_error, "error")
         self._syncing = False

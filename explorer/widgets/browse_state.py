@@ -26,8 +26,9 @@ class BrowserState(Observable):
     Fields (observable): ``query`` (text), ``mode`` (``auto``: the catalog's rules, substring
     unless the text holds ``*?[``; ``substring``; ``glob`` over the whole name; ``regex``),
     ``op_type`` and ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or
-    ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, graph order, at
-    most ``RESULT_CAP``), ``error`` (the last search error, ``""`` when fine).
+    ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, at most
+    ``RESULT_CAP``: exact matches, then prefixes, then graph order), ``error`` (the last search
+    error, ``""`` when fine).
 
     ``source``: a ``V1Model``, a ``Catalog``, or a path for ``explorer.load``.
     """
@@ -77,6 +78,7 @@ class BrowserState(Observable):
                     op_type=self.op_type or None,
                     dtype=self.dtype or None,
                     limit=RESULT_CAP + 1,
+                    ranked=True,
                 )
             except (re.error, ValueError) as e:
                 self.error = f"bad {self.mode} pattern {self.query!r}: {e}"
@@ -88,7 +90,8 @@ class BrowserState(Observable):
         self.results = names
 
     def empty_message(self) -> str:
-        """The line shown instead of an empty table (``""`` while something matches)."""
+        """The line shown instead of an empty table (``""`` while something matches); it quotes
+        the query as typed."""
         if self.results or self.error:
             return ""
         filters = [f"op type {self.op_type}" if self.op_type else "", self.dtype]
@@ -98,7 +101,7 @@ class BrowserState(Observable):
         also = f" with {where}" if where else ""
         wild = "*" in self.query or self.mode == "regex"
         hint = "" if wild else f" (a glob: *{self.query.strip()}*)"
-        return f"no op matches {self.query.strip()!r} ({self.mode}){also}: try a shorter text{hint}"
+        return f"no op matches {self.query!r} ({self.mode}){also}: try a shorter text{hint}"
 
     @property
     def page_count(self) -> int:
@@ -135,8 +138,11 @@ class BrowserState(Observable):
         return f"{n} of {len(self.catalog):,} ops · page {self.page + 1}/{self.page_count}"
 
     def select(self, name: str | None) -> None:
-        """Select an op (``op`` or ``op:idx``; ``None`` clears); raises ``TensorNotFoundError``."""
+        """Select an op (``op`` or ``op:idx``; ``None`` clears), turning to its page of the
+        results; raises ``TensorNotFoundError``."""
         self.selected = self.catalog.op(name).name if name else None
+        if self.selected in self.results:
+            self.page = self.results.index(self.selected) // self.page_size
 
     def detail(self) -> dict[str, object] | None:
         """The selected op's ``name, op, scope, device, attrs, inputs, outputs, consumers,

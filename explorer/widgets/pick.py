@@ -1,5 +1,6 @@
-"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason, in full)
-or a signature preset; a message says whether the outputs are computable from the chosen inputs."""
+"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason on one
+line, whole on hover) or a signature preset; a message says whether the outputs are computable
+from the chosen inputs."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ if TYPE_CHECKING:
 FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
 
 COLUMNS = [
-    ("tensor", "34%", "tf1x-tail"),
-    ("dtype", "12%", ""),
-    ("shape", "14%", ""),
-    ("why", "40%", "tf1x-wrap"),
+    ("tensor", "45%", "tf1x-mid"),
+    ("dtype", "", "tf1x-fit"),
+    ("shape", "", "tf1x-fit"),
+    ("why", "", ""),
 ]
 
 
