@@ -59,7 +59,7 @@ _CSS = """
 .tf1x-clickable table.tf1x-grid tbody tr.tf1x-selected { background: #ddf4ff; }
 .tf1x-clickable .tf1x-fit { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
 .tf1x-clickable td.tf1x-mid > div { display: flex; }
-.tf1x-clickable td.tf1x-mid span { overflow: hidden; text-overflow: ellipsis; min-width: 2ch; }
+.tf1x-clickable td.tf1x-mid span { overflow: hidden; text-overflow: ellipsis; }
 .tf1x-clickable td.tf1x-mid span + span { flex-shrink: 0; max-width: 85%; direction: rtl; }
 .tf1x-clickable td.tf1x-mid bdi { direction: ltr; unicode-bidi: isolate; }
 .tf1x-clickable .tf1x-node:hover rect { stroke-width: 2.5; }

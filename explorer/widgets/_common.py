@@ -257,7 +257,7 @@ def grid_html(
         if cls == "tf1x-fit":
             w = f"calc({max([len(h), *(len(str(r[i])) for r in rows)])}ch + 14px)"
         cols += f"<col class='{cls}' style='width:{w or 'auto'}'>"
-    head = "".join(f"<th>{esc(h)}</th>" for h, _, _ in columns)
+    head = "".join(f"<th class='{cls}'>{esc(h)}</th>" for h, _, cls in columns)
     body = []
     for name, row in zip(names, rows):
         sel = " tf1x-selected" if name == selected else ""

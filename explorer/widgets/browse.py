@@ -79,12 +79,14 @@ class TensorBrowser(View):
         bar = W.HBox([self.search, self.mode, self.op_type, self.dtype])
         bar.layout.flex_flow = "row wrap"
         pager = W.HBox([self.prev, self.next, self.summary])
-        left = W.VBox([pager, self.table], layout=W.Layout(width="60%", min_width="0"))
+        # side by side where both fit; in a narrower notebook the detail goes under the table
+        left = W.VBox([pager, self.table], layout=W.Layout(flex="3 1 560px", min_width="0"))
         right = W.VBox(
             [self.goto, self.hops, self.detail],
-            layout=W.Layout(width="40%", min_width="0", padding="0 0 0 8px"),
+            layout=W.Layout(flex="2 1 280px", min_width="0", padding="0 0 0 8px"),
         )
-        children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.whole_graph]
+        panes = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
+        children = [bar, self.search_status, panes, self.drawing, self.whole_graph]
         self._lay_out(children + [self.status], "tf1x-browser", show_code)
 
     # -- state -> widgets ----------
