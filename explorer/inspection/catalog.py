@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.proto_reader import (
     Shape,
@@ -90,13 +91,9 @@ class Catalog:
         return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        op, _, idx = name.partition(":")
-        i = self._index.get(op)
-        if i is None:
-            return False
-        return not idx or (idx.isdigit() and int(idx) < len(self._dtypes[i]))
+        op, _, idx = str(name).partition(":")
+        i = self._index.get(op) if isinstance(name, str) else None
+        return i is not None and (not idx or (idx.isdigit() and int(idx) < len(self._dtypes[i])))
 
     @property
     def names(self) -> list[str]:
@@ -121,19 +118,16 @@ class Catalog:
         """The tensor ``op:idx`` (``op`` means ``op:0``); raises ``TensorNotFoundError``."""
         op, _, idx = name.partition(":")
         key = name if idx else f"{op}:0"
-        cached = self._tensor_cache.get(key)
-        if cached is not None:
-            return cached
-        i = self._index.get(op)
-        if i is None or not (idx or "0").isdigit() or int(idx or 0) >= len(self._dtypes[i]):
-            where = "" if i is None else f" (op {op!r} has {len(self._dtypes[i])} outputs)"
-            raise TensorNotFoundError(
-                f"tensor {name!r} is not in {self.source}{where}: find names with "
-                "catalog.search(...)"
-            )
-        info = TensorInfo(self, i, int(idx or 0))
-        self._tensor_cache[key] = info
-        return info
+        if key not in self._tensor_cache:
+            i = self._index.get(op)
+            if key not in self:
+                where = "" if i is None else f" (op {op!r} has {len(self._dtypes[i])} outputs)"
+                raise TensorNotFoundError(
+                    f"tensor {name!r} is not in {self.source}{where}: find names with "
+                    "catalog.search(...)"
+                )
+            self._tensor_cache[key] = TensorInfo(self, i, int(idx or 0))
+        return self._tensor_cache[key]
 
     @property
     def ops(self) -> list[OpInfo]:
@@ -197,15 +191,12 @@ class Catalog:
         if ranked and text and not text.startswith("re:") and not any(c in text for c in "*?["):
             return self._ranked(self._search_ids(text, op_type, dtype, scope), text)[:limit]
         scope = (scope or "").strip("/") or None  # "" or "/" is the whole graph
-        checks = []
+        checks, type_ids = [], None
         source: Iterable[int]
-        type_ids = None
         if op_type is not None:
-            types = [op_type] if isinstance(op_type, str) else list(op_type)
-            by_type = self._by_type
-            type_ids = sorted(i for t in types for i in by_type.get(t, ()))
-            wanted_types = set(types)
-            checks.append(lambda i: self._types[i] in wanted_types)
+            types = {op_type} if isinstance(op_type, str) else set(op_type)
+            type_ids = sorted(i for t in types for i in self._by_type.get(t, ()))
+            checks.append(lambda i: self._types[i] in types)
         if scope:
             prefix = scope + "/"
             checks.append(lambda i: self._names[i].startswith(prefix))
@@ -225,19 +216,12 @@ class Catalog:
         if text:
             name_ok = self._name_predicate(text)
             checks.append(lambda i: name_ok(self._names[i]))
-        if not checks and limit is None:
-            return list(source)
-        out: list[int] = []
-        for i in source:
-            if all(check(i) for check in checks):
-                out.append(i)
-                if limit is not None and len(out) >= limit:
-                    break
-        return out
+        found = (i for i in source if all(check(i) for check in checks))
+        return list(itertools.islice(found, limit))
 
     def _ranked(self, ids: list[int], text: str) -> list[int]:
         """``ids`` with exact matches (whole name or last scope part) first, then prefixes."""
-        q = re.sub(r":\d+$", "", text).lower()
+        q = _lower_op(text)
 
         def tier(i: int) -> int:
             name = self._names[i].lower()
@@ -252,7 +236,7 @@ class Catalog:
             return re.compile(text[3:]).search
         if any(c in text for c in "*?["):
             return re.compile(glob_to_regex(text), re.IGNORECASE).match
-        sub = re.sub(r":\d+$", "", text).lower()
+        sub = _lower_op(text)
         return lambda name: sub in name.lower()
 
     def _scope_ids(self, scope: str) -> list[int]:
@@ -293,16 +277,15 @@ class Catalog:
                 if pattern.match(self._names[i]):
                     yield i
             return
-        yield from self._iter_substring(re.sub(r":\d+$", "", text).lower())
+        yield from self._iter_substring(_lower_op(text))
 
     def _iter_substring(self, lower_text: str) -> Iterator[int]:
         blob, starts = self._lower_blob_and_starts
-        n = len(starts)
         pos = blob.find(lower_text)
         while pos >= 0:
             i = bisect.bisect_right(starts, pos) - 1
             yield i
-            if i + 1 >= n:
+            if i + 1 >= len(starts):
                 return
             pos = blob.find(lower_text, starts[i + 1])
 
@@ -358,7 +341,7 @@ class Catalog:
                 for op in frontier:
                     info = self.op(op)
                     if direction < 0:
-                        near = [*(t.partition(":")[0] for t in info.inputs), *info.control_inputs]
+                        near = [*map(op_name, info.inputs), *info.control_inputs]
                     else:
                         near = [*info.consumers, *info.control_consumers]
                     for other in near:
@@ -368,15 +351,8 @@ class Catalog:
                 frontier = nxt
         keep = set(depth)
         nodes = [self.op(n) for n in sorted(keep, key=lambda n: (depth[n], self._index[n]))]
-        edges = []
-        for n in nodes:
-            for t in n.inputs:
-                src = t.partition(":")[0]
-                if src in keep:
-                    edges.append(Edge(src, n.name, t))
-            for c in n.control_inputs:
-                if c in keep:
-                    edges.append(Edge(c, n.name, None, control=True))
+        edges = [Edge(op_name(t), n.name, t) for n in nodes for t in n.inputs if op_name(t) in keep]
+        edges += [Edge(c, n.name, None, True) for n in nodes for c in n.control_inputs if c in keep]
         return Subgraph(center=center.name, nodes=nodes, edges=edges, depth=depth)
 
     def upstream(self, names: Iterable[str], stop: Iterable[str] = ()) -> set[str]:
@@ -462,3 +438,8 @@ class Catalog:
         if info is None:
             info = self._op_cache[i] = OpInfo(self, i)
         return info
+
+
+def _lower_op(text: str) -> str:
+    """What a substring search looks for: ``text`` lower-cased, a ``:idx`` suffix dropped."""
+    return re.sub(r":\d+$", "", text).lower()

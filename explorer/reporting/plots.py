@@ -1,6 +1,5 @@
-"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures
-(no pyplot, no global state; a notebook shows them as PNG via ``_repr_png_``). Nothing here runs a
-model."""
+"""Figures of parity results: pure functions of records and arrays returning matplotlib Figures
+(no pyplot, no global state; shown as PNG via ``_repr_png_``). Nothing here runs a model."""
 
 from __future__ import annotations
 
@@ -11,15 +10,12 @@ from typing import Any
 
 from explorer.errors import ParityError, plain
 
-V1_LABEL = "v1 (reference)"
-V2_LABEL = "v2"
+V1_LABEL, V2_LABEL = "v1 (reference)", "v2"
 MAX_SCATTER_POINTS = 20_000
 MAX_NAMED_TICKS = 40  # divergence plot: op names under the x axis up to this many tensors
 PNG_DPI = 90
 
-EXACT = "tab:green"
-WITHIN = "tab:blue"
-OVER = "tab:red"
+EXACT, WITHIN, OVER = "tab:green", "tab:blue", "tab:red"  # exactly equal, within, over atol
 
 
 @functools.cache
@@ -75,7 +71,8 @@ def error_histogram(report: Any) -> Any:
         return fig
     fig, axes = _figure(len(records), width=4.5)
     for ax, rec in zip(axes, records):
-        title = f"{plain(rec.key)}: max abs {_fmt(rec.max_abs)} ({rec.status})"
+        top = "n/a" if rec.max_abs is None else f"{rec.max_abs:.3g}"
+        title = f"{plain(rec.key)}: max abs {top} ({rec.status})"
         if not rec.hist_counts:
             _equal_panel(ax, [f"all {rec.hist_zeros:,} values", "exactly equal"], title)
             continue
@@ -105,8 +102,7 @@ def scatter(
     given) and says how many are drawn."""
     import numpy as np
 
-    a = np.asarray(a, dtype=np.float64).reshape(-1)
-    b = np.asarray(b, dtype=np.float64).reshape(-1)
+    a, b = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (a, b))
     if a.shape != b.shape:
         raise ParityError(f"scatter of {title or 'output'}: {a.size} values vs {b.size}")
     count = count or a.size
@@ -130,8 +126,7 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     as its first example's maximum over channels (other ranks: ``ParityError``)."""
     import numpy as np
 
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = (np.asarray(x, dtype=np.float64) for x in (a, b))
     if a.shape != b.shape:
         raise ParityError(f"heatmap of {title or 'output'}: shape {a.shape} vs {b.shape}")
     err = np.abs(b - a)
@@ -148,8 +143,7 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     im = ax.imshow(image, aspect="auto", interpolation="nearest", cmap="viridis")
     fig.colorbar(im, ax=ax, label="|v2 - v1|")
     ax.set_title(f"{title or 'output'}: abs error ({what})")
-    ax.set_xlabel("column" if err.ndim == 2 else "W")
-    ax.set_ylabel("row" if err.ndim == 2 else "H")
+    ax.set(xlabel="column" if err.ndim == 2 else "W", ylabel="row" if err.ndim == 2 else "H")
     return fig
 
 
@@ -192,7 +186,7 @@ def divergence_plot(divergence: Any) -> Any:
     finite = [s.max_abs for s in steps if s.max_abs and math.isfinite(s.max_abs)]
     floor = _log_floor(finite + ([atol] if atol > 0 else []))
     ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
-    groups: dict[str, tuple[list[int], list[float]]] = {}
+    groups: dict[str, list[int]] = {}  # kind -> positions
     ys_all = []
     for i, s in enumerate(steps):
         v = s.max_abs
@@ -202,23 +196,20 @@ def divergence_plot(divergence: Any) -> Any:
             y, kind = ceiling, "nonfinite"
         else:
             y, kind = v, "within" if s.passed else "over"
-        xs, ys = groups.setdefault(kind, ([], []))
-        xs.append(i)
-        ys.append(y)
+        groups.setdefault(kind, []).append(i)
         ys_all.append(y)
     ax.plot(range(n), ys_all, color="lightgray", linewidth=1, zorder=1)
     for kind, (marker, colour, label) in _STYLES.items():
         if kind in groups:
-            xs, ys = groups[kind]
-            label = f"{label} ({len(xs)})"
+            xs, label = groups[kind], f"{label} ({len(groups[kind])})"
+            ys = [ys_all[i] for i in xs]
             ax.scatter(xs, ys, marker=marker, color=colour, s=22, zorder=2, label=label)
     ax.set_yscale("log")
     ax.set_ylim(floor / 3, ceiling * 3)
     line = atol if atol > 0 else floor
     ax.axhline(line, color=OVER, linestyle="--", linewidth=1, label=f"atol {atol:g}")
     if divergence.index is not None:
-        i = divergence.index
-        s = steps[i]
+        i, s = divergence.index, steps[divergence.index]
         star = {"marker": "*", "s": 180, "color": OVER, "edgecolor": "black", "zorder": 3}
         label = f"first divergence: {middle_cut(s.tensor, 40)} ({s.op_type})"
         ax.scatter([i], [ys_all[i]], **star, label=label)
@@ -282,7 +273,3 @@ def _log_floor(values: list[float]) -> float:
     """A power of ten a decade below the smallest positive value (1e-12 without one)."""
     positive = [v for v in values if v and v > 0 and math.isfinite(v)]
     return 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
-
-
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3g}"

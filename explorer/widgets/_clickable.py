@@ -1,6 +1,6 @@
 """``ClickableHTML``: a tiny anywidget showing HTML rendered in Python and reporting a click on any
-element carrying ``data-name`` (table rows, graph boxes). Its ~30-line front end has no logic to
-test, so tests play it with :meth:`ClickableHTML.click`."""
+element carrying ``data-name`` (table rows, graph boxes). Unit tests play its front end with
+:meth:`ClickableHTML.click`; the browser tier checks it keeps a table's scroll and selected row."""
 
 from __future__ import annotations
 
@@ -45,8 +45,7 @@ _CSS = """
 .tf1x-clickable { width: 100%; } .tf1x-clickable [data-name] { cursor: pointer; }
 .tf1x-clickable .tf1x-scroll { max-height: 440px; overflow-y: auto; position: relative; }
 .tf1x-clickable table.tf1x-grid {
-  width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px;
-  line-height: 18px;
+  width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px; line-height: 18px;
 }
 .tf1x-clickable table.tf1x-grid th, .tf1x-clickable table.tf1x-grid td {
   padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;

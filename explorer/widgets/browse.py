@@ -53,9 +53,7 @@ class TensorBrowser(View):
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
         self.table = classed(ClickableHTML(), "tf1x-browser-table")
         self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
-        self.goto = W.Dropdown(
-            options=[], value=None, description="go to", layout=W.Layout(width="95%")
-        )
+        self.goto = W.Dropdown(options=[], description="go to", layout=W.Layout(width="95%"))
         self.detail = classed(W.HTML(), "tf1x-detail-pane")
         self.drawing = classed(ClickableHTML(), "tf1x-drawing")
         self.code = C.CodePane(s.code, watch=s)
@@ -144,31 +142,26 @@ class TensorBrowser(View):
 
 
 def _detail_html(d: dict) -> str:
-    e = esc
-
     def items(values: list[str]) -> str:
-        return ", ".join(f"<code>{e(v)}</code>" for v in values) or "<i>none</i>"
+        return ", ".join(f"<code>{esc(v)}</code>" for v in values) or "<i>none</i>"
 
     attrs = "".join(
-        f"<tr><td><code>{e(k)}</code></td><td style='overflow-wrap:anywhere'>{e(v)}</td></tr>"
+        f"<tr><td><code>{esc(k)}</code></td><td style='overflow-wrap:anywhere'>{esc(v)}</td></tr>"
         for k, v in d["attrs"].items()
     )
     outs = ", ".join(
-        f"<code>{e(o['name'])}</code> {e(o['dtype'])} {e(o['shape'])}" for o in d["outputs"]
+        f"<code>{esc(o['name'])}</code> {esc(o['dtype'])} {esc(o['shape'])}" for o in d["outputs"]
     )
+    table = "<table style='font-size:11px;table-layout:fixed;width:100%'><colgroup>"
+    table += f"<col style='width:35%'><col></colgroup>{attrs}</table>"
     return (
         "<div class='tf1x-detail' style='overflow-wrap:anywhere;font-size:12px;"
-        f"max-height:440px;overflow-y:auto'><b>{e(d['name'])}</b> "
-        f"<i>{e(d['op'])}</i><br>scope: <code>{e(d['scope'] or '/')}</code>"
-        + (f" · device <code>{e(d['device'])}</code>" if d["device"] else "")
+        f"max-height:440px;overflow-y:auto'><b>{esc(d['name'])}</b> "
+        f"<i>{esc(d['op'])}</i><br>scope: <code>{esc(d['scope'] or '/')}</code>"
+        + (f" · device <code>{esc(d['device'])}</code>" if d["device"] else "")
         + f"<br>inputs: {items(d['inputs'])}"
         + (f"<br>control inputs: {items(d['control_inputs'])}" if d["control_inputs"] else "")
         + f"<br>outputs: {outs or '<i>none</i>'}<br>consumers: {items(d['consumers'])}"
-        + (
-            "<table style='font-size:11px;table-layout:fixed;width:100%'>"
-            f"<colgroup><col style='width:35%'><col></colgroup>{attrs}</table>"
-            if attrs
-            else ""
-        )
+        + (table if attrs else "")
         + "</div>"
     )

@@ -45,8 +45,7 @@ class BrowserState(Observable):
         self.query, self.mode, self.op_type, self.dtype = "", "auto", "", ""
         self.page, self.hops = 0, 2
         self.selected: str | None = None
-        self.error = ""
-        self.truncated = False
+        self.error, self.truncated = "", False
         self.results: list[str] = list(self.catalog.names)
         self.observe(self._refilter, ("query", "mode", "op_type", "dtype"))
 
@@ -90,8 +89,7 @@ class BrowserState(Observable):
         self.results = names
 
     def empty_message(self) -> str:
-        """The line shown instead of an empty table (``""`` while something matches); it quotes
-        the query as typed."""
+        """The line shown instead of an empty table, the query quoted as typed (``""``: a match)."""
         if self.results or self.error:
             return ""
         filters = [f"op type {self.op_type}" if self.op_type else "", self.dtype]
@@ -188,11 +186,8 @@ class BrowserState(Observable):
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""
         lines = ["catalog = explorer.Catalog.from_model(model)"]
-        args = [repr(self.search_text())]
-        if self.op_type:
-            args.append(f"op_type={self.op_type!r}")
-        if self.dtype:
-            args.append(f"dtype={self.dtype!r}")
+        given = {"op_type": self.op_type, "dtype": self.dtype}
+        args = [repr(self.search_text()), *(f"{k}={v!r}" for k, v in given.items() if v)]
         lines.append(f"ops = catalog.search({', '.join(args)})")
         if self.selected is not None:
             lines.append(f"op = catalog.op({self.selected!r})")

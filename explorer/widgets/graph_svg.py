@@ -25,10 +25,8 @@ MORE = "+more"  # op type of a "+k more" box
 TOOLTIP_NAMES = 60  # names listed in a "+k more" box's tooltip (a neighbourhood has at most 60)
 CHAR_W = 6.6  # px: the widest a character of the 11 px font averages (bold), to fit texts
 
-SELECTED = "#1f6feb"
-PLAIN = "#f4f6f8"
-MISSING = "#d0d7de"
-MORE_FILL = "#ffffff"
+# box outlines and fills: selected, plain, no value measured, a "+k more" box
+SELECTED, PLAIN, MISSING, MORE_FILL = "#1f6feb", "#f4f6f8", "#d0d7de", "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -98,8 +96,7 @@ def layered_layout(
         if li > 0:
             known = {n: [pos[p] for p in preds[n] if p in pos] for n in row}
             row.sort(key=lambda n: sum(known[n]) / max(1, len(preds[n])) if known[n] else math.inf)
-        for i, n in enumerate(row):
-            pos[n] = float(i)
+        pos.update((n, float(i)) for i, n in enumerate(row))
     widest = max((len(r) for r in rows.values()), default=0)
     width = MARGIN * 2 + widest * NODE_W + max(0, widest - 1) * GAP_X
     height = MARGIN * 2 + len(rows) * NODE_H + max(0, len(rows) - 1) * GAP_Y
@@ -138,8 +135,7 @@ def collapse(
         while more in order or more in hidden:  # a real op could be named so
             more += " "
         hidden[more] = rest
-        for n in rest:
-            alias[n] = more
+        alias.update(dict.fromkeys(rest, more))
     if not hidden:
         return list(nodes), edges, {}
     out_nodes = {alias.get(n, n): MORE if n in alias else op for n, op in nodes}
@@ -155,8 +151,7 @@ def error_colour(value: float | None, worst: float) -> str:
         return MISSING
     if value != value:  # NaN
         return "#d1242f"
-    lo = 1e-8
-    top = max(worst, lo * 10)
+    lo, top = 1e-8, max(worst, 1e-7)
     t = 0.0 if value <= lo else min(1.0, math.log10(value / lo) / math.log10(top / lo))
     # green (46,160,67) -> yellow (212,167,44) -> red (209,36,47)
     if t < 0.5:
@@ -169,9 +164,7 @@ def error_colour(value: float | None, worst: float) -> str:
 
 def _worst(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
-    if not known:
-        return None
-    return math.nan if any(v != v for v in known) else max(known)
+    return None if not known else math.nan if any(v != v for v in known) else max(known)
 
 
 def render_svg(
@@ -182,12 +175,11 @@ def render_svg(
     title: str = "",
     max_per_layer: int = MAX_PER_LAYER,
 ) -> Drawing:
-    """An SVG drawing of the subgraph: boxes with op name (cut in the middle) and type (whole),
-    arrows for edges, wide layers folded (:func:`collapse`, keeping ``selected``, outlined in
-    blue), as wide as its ``title``. With ``values`` (op name -> error) boxes are filled by
+    """An SVG drawing of the subgraph, as wide as its ``title``: boxes with op name (cut in the
+    middle) and type (whole), arrows for edges, wide layers folded (:func:`collapse`, keeping
+    ``selected``, outlined in blue). With ``values`` (op name -> error) boxes are filled by
     :func:`error_colour` and show it (a "+k more" box: its worst). Each box's ``<title>`` holds
-    its full name(s). Scales down to its container's width.
-    """
+    its full name(s). Scales down to its container's width."""
     nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
     placed, drawn, height = layered_layout(nodes, edges)
     shown = middle_cut(title, 100)
@@ -263,8 +255,7 @@ def _box(
         tip, label, sub = esc(f"{p.name} ({p.op})"), middle_cut(p.name, 25), p.op
         attrs = f'class="tf1x-node" data-name="{html.escape(p.name)}"'
         stroke, dash = (SELECTED if p.name == selected else "#8c959f"), ""
-    sw = 3 if p.name == selected else 1
-    text_fill = "#ffffff" if value is not None else "#1f2328"
+    sw, text_fill = (3 if p.name == selected else 1), "#ffffff" if value is not None else "#1f2328"
     if value is not None:
         sub += f" · {value:.1e}"
     lines = []
