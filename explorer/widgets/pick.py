@@ -67,7 +67,7 @@ class _Side(W.VBox):
                 self.chosen,
                 self.remove,
             ],
-            layout=W.Layout(width="50%", min_width="0", padding="0 6px 0 0"),
+            layout=W.Layout(flex="1 1 460px", min_width="0", padding="0 6px 0 0"),  # or stacked
         )
 
     def highlight(self, name: str | None) -> None:
@@ -115,7 +115,8 @@ class IOPicker(C.View):
         for side in (self.ins, self.outs):
             C.enter_clicks(side.name, side.add)
         self._render()
-        children = [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status]
+        sides = W.HBox([self.ins, self.outs], layout=W.Layout(flex_flow="row wrap"))
+        children = [self.preset, sides, self.message, self.status]
         self._lay_out(children, "tf1x-picker", show_code)
 
     @property

@@ -73,6 +73,7 @@ def test_tables_read_at_a_glance_at_1100_px(lab, lab_root, browser):
             "LONG = build_long_names(Path(tempfile.mkdtemp()) / 'long_names.pb')",
             "TensorBrowser(LONG)",
             f"TensorBrowser({str(SEQ2SEQ)!r})",
+            "from explorer.widgets import IOPicker\nIOPicker(LONG)",
         ],
     )
     page = browser.new_page(viewport={"width": 1100, "height": 900})
@@ -143,6 +144,16 @@ def test_tables_read_at_a_glance_at_1100_px(lab, lab_root, browser):
         assert drawn["title"].startswith(loss[:20]) and "hop(s) up and down" in drawn["title"]
         assert drawn["titleWidth"] <= drawn["svgWidth"] - 8, drawn
         lab_.shot("tables_5_seq2seq_drawing", seq_view.locator(".tf1x-drawing"))
+
+        # the picker's suggestions: dtype and shape whole, each reason on one line
+        picker = page.locator(".tf1x-suggest-inputs table")
+        expect(picker.locator("tr[data-name]").first).to_be_visible()
+        lab_.shot("tables_6_picker", page.locator(".tf1x-suggest-inputs"))
+        clipped = picker.evaluate(_CLIPPED_JS)
+        assert clipped["fit"] == [] and clipped["leaf"] == [], clipped
+        heights = picker.locator("tr[data-name]").evaluate_all("rs => rs.map(r => r.offsetHeight)")
+        assert max(heights) < 30, heights  # one line each, the reason whole on hover
+        lab_.shot("tables_6_picker", page.locator(".tf1x-suggest-inputs"))
         assert lab_.problems() == []
     finally:
         lab_.stop_kernels()
