@@ -251,8 +251,7 @@ class Catalog:
             n = todo.pop()
             ids.extend(self._index[name] for name in n.ops)
             todo.extend(n.children.values())
-        ids.sort()
-        return ids
+        return sorted(ids)
 
     def _iter_text(self, text: str) -> Iterator[int]:
         """Indices of ops whose name matches ``text``, in graph order."""
@@ -273,9 +272,7 @@ class Catalog:
                 found = self._iter_substring(max(pieces, key=len))
             else:
                 found = iter(range(len(self._names)))
-            for i in found:
-                if pattern.match(self._names[i]):
-                    yield i
+            yield from (i for i in found if pattern.match(self._names[i]))
             return
         yield from self._iter_substring(_lower_op(text))
 
