@@ -8,6 +8,7 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import functools
+import heapq
 import itertools
 import re
 from collections import Counter
@@ -185,11 +186,9 @@ class Catalog:
         limit: int | None = None,
         ranked: bool = False,
     ) -> list[int]:
-        if limit is not None and limit <= 0:
-            return []
         text = text.strip()
-        if ranked and text and not text.startswith("re:") and not any(c in text for c in "*?["):
-            return self._ranked(self._search_ids(text, op_type, dtype, scope), text)[:limit]
+        plain = not text.startswith("re:") and not any(c in text for c in "*?[")
+        q = _lower_op(text) if ranked and plain else ""  # ranked: exact names, then prefixes
         scope = (scope or "").strip("/") or None  # "" or "/" is the whole graph
         checks, type_ids = [], None
         source: Iterable[int]
@@ -198,8 +197,7 @@ class Catalog:
             type_ids = sorted(i for t in types for i in self._by_type.get(t, ()))
             checks.append(lambda i: self._types[i] in types)
         if scope:
-            prefix = scope + "/"
-            checks.append(lambda i: self._names[i].startswith(prefix))
+            checks.append(lambda i: self._names[i].startswith(scope + "/"))
         if dtype:
             wanted = dtype.strip()
             checks.append(
@@ -216,19 +214,28 @@ class Catalog:
         if text:
             name_ok = self._name_predicate(text)
             checks.append(lambda i: name_ok(self._names[i]))
-        found = (i for i in source if all(check(i) for check in checks))
-        return list(itertools.islice(found, limit))
+        found = (i for i in source if all(check(i) for check in checks)) if checks else source
+        if q:
+            found = self._ranked(q, found, lambda i: all(check(i) for check in checks))
+        return list(itertools.islice(found, None if limit is None else max(limit, 0)))
 
-    def _ranked(self, ids: list[int], text: str) -> list[int]:
-        """``ids`` with exact matches (whole name or last scope part) first, then prefixes."""
-        q = _lower_op(text)
+    def _ranked(self, q: str, rest: Iterable[int], ok: Any) -> Iterator[int]:
+        """Ops whose name or last scope part is ``q`` (lower case), then those where one starts
+        with it, then ``rest``: each in graph order, once, if ``ok(i)``; lazily (a limit stops)."""
 
-        def tier(i: int) -> int:
-            name = self._names[i].lower()
-            leaf = name.rpartition("/")[2]
-            return 0 if q in (name, leaf) else 1 if name.startswith(q) or leaf.startswith(q) else 2
+        def leaf(i: int) -> str:
+            return self._names[i].lower().rpartition("/")[2]
 
-        return sorted(ids, key=tier)
+        exact = (i for i in self._iter_ending(q) if leaf(i) == q)
+        prefix = heapq.merge(self._iter_starting(q), self._iter_substring("/" + q))
+        prefix = (
+            i for i in prefix if leaf(i).startswith(q) or self._names[i].lower().startswith(q)
+        )
+        seen: set[int] = set()
+        for i in itertools.chain(exact, prefix, rest):
+            if i not in seen and ok(i):
+                seen.add(i)
+                yield i
 
     def _name_predicate(self, text: str) -> Any:
         """``fn(name) -> bool`` for a search text (substring, glob or ``re:``)."""
@@ -337,10 +344,8 @@ class Catalog:
                 nxt = []
                 for op in frontier:
                     info = self.op(op)
-                    if direction < 0:
-                        near = [*map(op_name, info.inputs), *info.control_inputs]
-                    else:
-                        near = [*info.consumers, *info.control_consumers]
+                    ins = [*map(op_name, info.inputs), *info.control_inputs]
+                    near = ins if direction < 0 else [*info.consumers, *info.control_consumers]
                     for other in near:
                         if other not in depth and len(depth) < limit:
                             depth[other] = direction * d
@@ -376,11 +381,9 @@ class Catalog:
             node.count += 1
             parts = name.split("/")
             for k, part in enumerate(parts[:-1]):
-                child = node.children.get(part)
-                if child is None:
-                    child = ScopeNode(name=part, path="/".join(parts[: k + 1]))
-                    node.children[part] = child
-                node = child
+                if part not in node.children:
+                    node.children[part] = ScopeNode(name=part, path="/".join(parts[: k + 1]))
+                node = node.children[part]
                 node.count += 1
             node.ops.append(name)
         return root
@@ -431,10 +434,9 @@ class Catalog:
         return shape
 
     def _op_at(self, i: int) -> OpInfo:
-        info = self._op_cache.get(i)
-        if info is None:
-            info = self._op_cache[i] = OpInfo(self, i)
-        return info
+        if i not in self._op_cache:
+            self._op_cache[i] = OpInfo(self, i)
+        return self._op_cache[i]
 
 
 def _lower_op(text: str) -> str:

@@ -74,6 +74,11 @@ def test_search_ranks_exact_then_prefix_matches_first(long_names):
     assert cat.search_names("Softmax")[-1] == "Softmax"  # the API keeps graph order by default
     assert cat.search_names("softmax:0", ranked=True, limit=2) == s.results[:2]
     assert cat.search_names("*Softmax", ranked=True) == ["Softmax"]  # globs are not ranked
+    everything = cat.search_names("softmax", ranked=True)  # the same ops, each once
+    assert sorted(everything) == sorted(cat.search_names("softmax")) and len(everything) > 1000
+    consts = cat.search_names("softmax", op_type="Const", ranked=True, limit=2)
+    assert consts == ["heads/head_0/softmax_scores/softmax_temperature", s.results[2]]
+    assert cat.search_names("SOFTMAX", op_type="Softmax", ranked=True) == ["Softmax"]
 
 
 def test_no_match_message_quotes_what_was_typed_and_clears(long_names):
