@@ -8,6 +8,7 @@ __all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import functools
+import heapq
 import itertools
 import re
 from collections import Counter
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.proto_reader import (
     Shape,
@@ -90,13 +92,9 @@ class Catalog:
         return len(self._names)
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        op, _, idx = name.partition(":")
-        i = self._index.get(op)
-        if i is None:
-            return False
-        return not idx or (idx.isdigit() and int(idx) < len(self._dtypes[i]))
+        op, _, idx = str(name).partition(":")
+        i = self._index.get(op) if isinstance(name, str) else None
+        return i is not None and (not idx or (idx.isdigit() and int(idx) < len(self._dtypes[i])))
 
     @property
     def names(self) -> list[str]:
@@ -121,19 +119,16 @@ class Catalog:
         """The tensor ``op:idx`` (``op`` means ``op:0``); raises ``TensorNotFoundError``."""
         op, _, idx = name.partition(":")
         key = name if idx else f"{op}:0"
-        cached = self._tensor_cache.get(key)
-        if cached is not None:
-            return cached
-        i = self._index.get(op)
-        if i is None or not (idx or "0").isdigit() or int(idx or 0) >= len(self._dtypes[i]):
-            where = "" if i is None else f" (op {op!r} has {len(self._dtypes[i])} outputs)"
-            raise TensorNotFoundError(
-                f"tensor {name!r} is not in {self.source}{where}: find names with "
-                "catalog.search(...)"
-            )
-        info = TensorInfo(self, i, int(idx or 0))
-        self._tensor_cache[key] = info
-        return info
+        if key not in self._tensor_cache:
+            i = self._index.get(op)
+            if key not in self:
+                where = "" if i is None else f" (op {op!r} has {len(self._dtypes[i])} outputs)"
+                raise TensorNotFoundError(
+                    f"tensor {name!r} is not in {self.source}{where}: find names with "
+                    "catalog.search(...)"
+                )
+            self._tensor_cache[key] = TensorInfo(self, i, int(idx or 0))
+        return self._tensor_cache[key]
 
     @property
     def ops(self) -> list[OpInfo]:
@@ -167,13 +162,16 @@ class Catalog:
         dtype: str | None = None,
         scope: str | None = None,
         limit: int | None = None,
+        ranked: bool = False,
     ) -> list[OpInfo]:
         """Ops whose name matches ``text``, in graph order (at most ``limit``): a
         case-insensitive substring (a ``:idx`` suffix is ignored), a case-insensitive glob over
         the whole name when it holds ``*``, ``?`` or ``[``, or ``re:<pattern>`` searched in the
         name (``ValueError`` when invalid); empty matches all. ``op_type`` (one or several),
-        ``dtype`` (of an output) and ``scope`` filter further."""
-        return [self._op_at(i) for i in self._search_ids(text, op_type, dtype, scope, limit)]
+        ``dtype`` (of an output) and ``scope`` filter further. ``ranked`` (a substring): ops
+        whose name or last scope part is the text first, then those starting with it."""
+        ids = self._search_ids(text, op_type, dtype, scope, limit, ranked)
+        return [self._op_at(i) for i in ids]
 
     def search_names(self, *args: Any, **kwargs: Any) -> list[str]:
         """The names of the ops :meth:`search` returns (same arguments), without an OpInfo each."""
@@ -186,23 +184,20 @@ class Catalog:
         dtype: str | None = None,
         scope: str | None = None,
         limit: int | None = None,
+        ranked: bool = False,
     ) -> list[int]:
-        if limit is not None and limit <= 0:
-            return []
         text = text.strip()
+        plain = not text.startswith("re:") and not any(c in text for c in "*?[")
+        q = _lower_op(text) if ranked and plain else ""  # ranked: exact names, then prefixes
         scope = (scope or "").strip("/") or None  # "" or "/" is the whole graph
-        checks = []
+        checks, type_ids = [], None
         source: Iterable[int]
-        type_ids = None
         if op_type is not None:
-            types = [op_type] if isinstance(op_type, str) else list(op_type)
-            by_type = self._by_type
-            type_ids = sorted(i for t in types for i in by_type.get(t, ()))
-            wanted_types = set(types)
-            checks.append(lambda i: self._types[i] in wanted_types)
+            types = {op_type} if isinstance(op_type, str) else set(op_type)
+            type_ids = sorted(i for t in types for i in self._by_type.get(t, ()))
+            checks.append(lambda i: self._types[i] in types)
         if scope:
-            prefix = scope + "/"
-            checks.append(lambda i: self._names[i].startswith(prefix))
+            checks.append(lambda i: self._names[i].startswith(scope + "/"))
         if dtype:
             wanted = dtype.strip()
             checks.append(
@@ -219,15 +214,28 @@ class Catalog:
         if text:
             name_ok = self._name_predicate(text)
             checks.append(lambda i: name_ok(self._names[i]))
-        if not checks and limit is None:
-            return list(source)
-        out: list[int] = []
-        for i in source:
-            if all(check(i) for check in checks):
-                out.append(i)
-                if limit is not None and len(out) >= limit:
-                    break
-        return out
+        found = (i for i in source if all(check(i) for check in checks)) if checks else source
+        if q:
+            found = self._ranked(q, found, lambda i: all(check(i) for check in checks))
+        return list(itertools.islice(found, None if limit is None else max(limit, 0)))
+
+    def _ranked(self, q: str, rest: Iterable[int], ok: Any) -> Iterator[int]:
+        """Ops whose name or last scope part is ``q`` (lower case), then those where one starts
+        with it, then ``rest``: each in graph order, once, if ``ok(i)``; lazily (a limit stops)."""
+
+        def leaf(i: int) -> str:
+            return self._names[i].lower().rpartition("/")[2]
+
+        exact = (i for i in self._iter_ending(q) if leaf(i) == q)
+        prefix = heapq.merge(self._iter_starting(q), self._iter_substring("/" + q))
+        prefix = (
+            i for i in prefix if leaf(i).startswith(q) or self._names[i].lower().startswith(q)
+        )
+        seen: set[int] = set()
+        for i in itertools.chain(exact, prefix, rest):
+            if i not in seen and ok(i):
+                seen.add(i)
+                yield i
 
     def _name_predicate(self, text: str) -> Any:
         """``fn(name) -> bool`` for a search text (substring, glob or ``re:``)."""
@@ -235,7 +243,7 @@ class Catalog:
             return re.compile(text[3:]).search
         if any(c in text for c in "*?["):
             return re.compile(glob_to_regex(text), re.IGNORECASE).match
-        sub = re.sub(r":\d+$", "", text).lower()
+        sub = _lower_op(text)
         return lambda name: sub in name.lower()
 
     def _scope_ids(self, scope: str) -> list[int]:
@@ -250,8 +258,7 @@ class Catalog:
             n = todo.pop()
             ids.extend(self._index[name] for name in n.ops)
             todo.extend(n.children.values())
-        ids.sort()
-        return ids
+        return sorted(ids)
 
     def _iter_text(self, text: str) -> Iterator[int]:
         """Indices of ops whose name matches ``text``, in graph order."""
@@ -272,20 +279,17 @@ class Catalog:
                 found = self._iter_substring(max(pieces, key=len))
             else:
                 found = iter(range(len(self._names)))
-            for i in found:
-                if pattern.match(self._names[i]):
-                    yield i
+            yield from (i for i in found if pattern.match(self._names[i]))
             return
-        yield from self._iter_substring(re.sub(r":\d+$", "", text).lower())
+        yield from self._iter_substring(_lower_op(text))
 
     def _iter_substring(self, lower_text: str) -> Iterator[int]:
         blob, starts = self._lower_blob_and_starts
-        n = len(starts)
         pos = blob.find(lower_text)
         while pos >= 0:
             i = bisect.bisect_right(starts, pos) - 1
             yield i
-            if i + 1 >= n:
+            if i + 1 >= len(starts):
                 return
             pos = blob.find(lower_text, starts[i + 1])
 
@@ -340,10 +344,8 @@ class Catalog:
                 nxt = []
                 for op in frontier:
                     info = self.op(op)
-                    if direction < 0:
-                        near = [*(t.partition(":")[0] for t in info.inputs), *info.control_inputs]
-                    else:
-                        near = [*info.consumers, *info.control_consumers]
+                    ins = [*map(op_name, info.inputs), *info.control_inputs]
+                    near = ins if direction < 0 else [*info.consumers, *info.control_consumers]
                     for other in near:
                         if other not in depth and len(depth) < limit:
                             depth[other] = direction * d
@@ -351,15 +353,8 @@ class Catalog:
                 frontier = nxt
         keep = set(depth)
         nodes = [self.op(n) for n in sorted(keep, key=lambda n: (depth[n], self._index[n]))]
-        edges = []
-        for n in nodes:
-            for t in n.inputs:
-                src = t.partition(":")[0]
-                if src in keep:
-                    edges.append(Edge(src, n.name, t))
-            for c in n.control_inputs:
-                if c in keep:
-                    edges.append(Edge(c, n.name, None, control=True))
+        edges = [Edge(op_name(t), n.name, t) for n in nodes for t in n.inputs if op_name(t) in keep]
+        edges += [Edge(c, n.name, None, True) for n in nodes for c in n.control_inputs if c in keep]
         return Subgraph(center=center.name, nodes=nodes, edges=edges, depth=depth)
 
     def upstream(self, names: Iterable[str], stop: Iterable[str] = ()) -> set[str]:
@@ -386,11 +381,9 @@ class Catalog:
             node.count += 1
             parts = name.split("/")
             for k, part in enumerate(parts[:-1]):
-                child = node.children.get(part)
-                if child is None:
-                    child = ScopeNode(name=part, path="/".join(parts[: k + 1]))
-                    node.children[part] = child
-                node = child
+                if part not in node.children:
+                    node.children[part] = ScopeNode(name=part, path="/".join(parts[: k + 1]))
+                node = node.children[part]
                 node.count += 1
             node.ops.append(name)
         return root
@@ -441,7 +434,11 @@ class Catalog:
         return shape
 
     def _op_at(self, i: int) -> OpInfo:
-        info = self._op_cache.get(i)
-        if info is None:
-            info = self._op_cache[i] = OpInfo(self, i)
-        return info
+        if i not in self._op_cache:
+            self._op_cache[i] = OpInfo(self, i)
+        return self._op_cache[i]
+
+
+def _lower_op(text: str) -> str:
+    """What a substring search looks for: ``text`` lower-cased, a ``:idx`` suffix dropped."""
+    return re.sub(r":\d+$", "", text).lower()

@@ -49,9 +49,7 @@ def figure_png(fig: Any, dpi: int = 90) -> str:
 
 
 def _g(v: Any) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.3g}" if isinstance(v, float) else esc(v)
+    return "-" if v is None else f"{v:.3g}" if isinstance(v, float) else esc(v)
 
 
 def _cell(rec: Any, col: str) -> str:
@@ -131,9 +129,8 @@ def examples_html(report: Any) -> list[str]:
             continue
         out.append(f"<h4>{esc(key)}: worst examples</h4>")
         out.append(
-            '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th>'
-            '<th>differ</th><th class="k">v1</th><th class="k">v2</th>'
-            '<th class="k">inputs</th></tr>'
+            '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th><th>'
+            'differ</th><th class="k">v1</th><th class="k">v2</th><th class="k">inputs</th></tr>'
         )
         for w in ex.worst:
             out.append(

@@ -1,6 +1,5 @@
-"""Figures of parity results: pure functions over records and arrays returning matplotlib Figures
-(no pyplot, no global state; a notebook shows them as PNG via ``_repr_png_``). Nothing here runs a
-model."""
+"""Figures of parity results: pure functions of records and arrays returning matplotlib Figures
+(no pyplot, no global state; shown as PNG via ``_repr_png_``). Nothing here runs a model."""
 
 from __future__ import annotations
 
@@ -11,15 +10,12 @@ from typing import Any
 
 from explorer.errors import ParityError, plain
 
-V1_LABEL = "v1 (reference)"
-V2_LABEL = "v2"
+V1_LABEL, V2_LABEL = "v1 (reference)", "v2"
 MAX_SCATTER_POINTS = 20_000
 MAX_NAMED_TICKS = 40  # divergence plot: op names under the x axis up to this many tensors
 PNG_DPI = 90
 
-EXACT = "tab:green"
-WITHIN = "tab:blue"
-OVER = "tab:red"
+EXACT, WITHIN, OVER = "tab:green", "tab:blue", "tab:red"  # exactly equal, within, over atol
 
 
 @functools.cache
@@ -75,13 +71,14 @@ def error_histogram(report: Any) -> Any:
         return fig
     fig, axes = _figure(len(records), width=4.5)
     for ax, rec in zip(axes, records):
-        title = f"{plain(rec.key)}: max abs {_fmt(rec.max_abs)} ({rec.status})"
+        top = "n/a" if rec.max_abs is None else f"{rec.max_abs:.3g}"
+        title = f"{plain(rec.key)}: max abs {top} ({rec.status})"
         if not rec.hist_counts:
             _equal_panel(ax, [f"all {rec.hist_zeros:,} values", "exactly equal"], title)
             continue
         edges = rec.hist_edges
         widths = [hi - lo for lo, hi in zip(edges, edges[1:])]
-        label = f"{sum(rec.hist_counts)} non-zero"
+        label = f"{sum(rec.hist_counts):,} non-zero of {rec.count:,} values"
         bars = {"align": "edge", "color": WITHIN, "edgecolor": "white", "label": label}
         ax.bar(edges[:-1], rec.hist_counts, width=widths, **bars)
         if max(rec.hist_counts) > 0:
@@ -89,29 +86,34 @@ def error_histogram(report: Any) -> Any:
             ax.set_ylim(bottom=0.5)
         ax.axvline(rec.atol, color=OVER, linestyle="--", label=f"atol {rec.atol:g}")
         ax.set_xscale("log")
-        ax.plot([], [], " ", label=f"{rec.hist_zeros} exactly equal")
+        ax.plot([], [], " ", label=f"{rec.hist_zeros:,} exactly equal")
         ax.set(xlabel="|v2 - v1|", ylabel="elements", title=title)
         ax.legend(fontsize="small")
     fig.suptitle("Absolute error per output")
     return fig
 
 
-def scatter(a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS) -> Any:
+def scatter(
+    a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS, count: int = 0
+) -> Any:
     """v1 values ``a`` (x) against v2 values ``b`` (y) with the ``y = x`` line: flattened, evenly
-    subsampled to at most ``max_points``, non-finite values dropped; ``title``: an output key."""
+    subsampled to at most ``max_points``, non-finite values dropped; ``title``: an output key.
+    The legend counts ``count`` values (those the histogram counts, all batches; default: those
+    given) and says how many are drawn."""
     import numpy as np
 
-    a = np.asarray(a, dtype=np.float64).reshape(-1)
-    b = np.asarray(b, dtype=np.float64).reshape(-1)
+    a, b = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (a, b))
     if a.shape != b.shape:
         raise ParityError(f"scatter of {title or 'output'}: {a.size} values vs {b.size}")
+    count = count or a.size
     keep = np.isfinite(a) & np.isfinite(b)
     a, b = a[keep], b[keep]
     if a.size > max_points:
         idx = np.linspace(0, a.size - 1, max_points).astype(np.int64)
         a, b = a[idx], b[idx]
     fig, (ax,) = _figure(1, width=4.2, height=4.0)
-    ax.scatter(a, b, s=6, alpha=0.6, color=WITHIN, label=f"{a.size} values")
+    drawn = "" if a.size == count else f", {a.size:,} drawn"
+    ax.scatter(a, b, s=6, alpha=0.6, color=WITHIN, label=f"{count:,} values{drawn}")
     lo, hi = (float(min(a.min(), b.min())), float(max(a.max(), b.max()))) if a.size else (0.0, 1.0)
     ax.plot([lo, hi], [lo, hi], color=OVER, linewidth=1, label="y = x")
     ax.set(xlabel=V1_LABEL, ylabel=V2_LABEL, title=title or "v1 vs v2")
@@ -124,8 +126,7 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     as its first example's maximum over channels (other ranks: ``ParityError``)."""
     import numpy as np
 
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = (np.asarray(x, dtype=np.float64) for x in (a, b))
     if a.shape != b.shape:
         raise ParityError(f"heatmap of {title or 'output'}: shape {a.shape} vs {b.shape}")
     err = np.abs(b - a)
@@ -142,14 +143,22 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
     im = ax.imshow(image, aspect="auto", interpolation="nearest", cmap="viridis")
     fig.colorbar(im, ax=ax, label="|v2 - v1|")
     ax.set_title(f"{title or 'output'}: abs error ({what})")
-    ax.set_xlabel("column" if err.ndim == 2 else "W")
-    ax.set_ylabel("row" if err.ndim == 2 else "H")
+    ax.set(xlabel="column" if err.ndim == 2 else "W", ylabel="row" if err.ndim == 2 else "H")
     return fig
 
 
-def tail_text(text: str, limit: int = 22) -> str:
-    """The end of ``text`` (where op names differ) in at most ``limit`` characters."""
-    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+def middle_cut(text: str, limit: int = 22) -> str:
+    """``text`` in at most ``limit`` characters, cut in the middle: its last scope part (from
+    the last ``/``, where op names differ) whole after as many leading whole scopes as fit
+    (``inputs/…/PlaceholderWithDefault_1:0``); only the end when that part alone is too long."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("/")
+    leaf = text[cut:] if cut > 0 else text[len(text) // 2 :]
+    if len(leaf) > limit - 2:
+        return "…" + text[-(limit - 1) :]
+    head = text[: limit - len(leaf) - 1]
+    return (head[: head.rfind("/") + 1] or head) + "…" + leaf
 
 
 _STYLES = {  # kind of a divergence step -> marker, colour, label
@@ -177,7 +186,7 @@ def divergence_plot(divergence: Any) -> Any:
     finite = [s.max_abs for s in steps if s.max_abs and math.isfinite(s.max_abs)]
     floor = _log_floor(finite + ([atol] if atol > 0 else []))
     ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
-    groups: dict[str, tuple[list[int], list[float]]] = {}
+    groups: dict[str, list[int]] = {}  # kind -> positions
     ys_all = []
     for i, s in enumerate(steps):
         v = s.max_abs
@@ -187,25 +196,22 @@ def divergence_plot(divergence: Any) -> Any:
             y, kind = ceiling, "nonfinite"
         else:
             y, kind = v, "within" if s.passed else "over"
-        xs, ys = groups.setdefault(kind, ([], []))
-        xs.append(i)
-        ys.append(y)
+        groups.setdefault(kind, []).append(i)
         ys_all.append(y)
     ax.plot(range(n), ys_all, color="lightgray", linewidth=1, zorder=1)
     for kind, (marker, colour, label) in _STYLES.items():
         if kind in groups:
-            xs, ys = groups[kind]
-            label = f"{label} ({len(xs)})"
+            xs, label = groups[kind], f"{label} ({len(groups[kind])})"
+            ys = [ys_all[i] for i in xs]
             ax.scatter(xs, ys, marker=marker, color=colour, s=22, zorder=2, label=label)
     ax.set_yscale("log")
     ax.set_ylim(floor / 3, ceiling * 3)
     line = atol if atol > 0 else floor
     ax.axhline(line, color=OVER, linestyle="--", linewidth=1, label=f"atol {atol:g}")
     if divergence.index is not None:
-        i = divergence.index
-        s = steps[i]
+        i, s = divergence.index, steps[divergence.index]
         star = {"marker": "*", "s": 180, "color": OVER, "edgecolor": "black", "zorder": 3}
-        label = f"first divergence: {tail_text(s.tensor, 40)} ({s.op_type})"
+        label = f"first divergence: {middle_cut(s.tensor, 40)} ({s.op_type})"
         ax.scatter([i], [ys_all[i]], **star, label=label)
         title = f"First divergence at position {i} of {n} shared tensors"
     elif divergence.outputs_skipped:  # never a claim of agreement on what was not judged
@@ -216,7 +222,7 @@ def divergence_plot(divergence: Any) -> Any:
     ax.set_title(title)
     ax.set_xlim(-0.6, n - 0.4)
     if named:
-        labels = [tail_text(s.tensor) for s in steps]
+        labels = [middle_cut(s.tensor) for s in steps]
         ax.set_xticks(range(n), labels, rotation=60, ha="right", rotation_mode="anchor", fontsize=7)
         ax.set_xlabel("shared tensor, in topological order")
     else:
@@ -257,7 +263,7 @@ def report_figures(report: Any) -> dict[str, Any]:
         rec = report.outputs.get(key)
         if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
             continue
-        figures[f"scatter {key}"] = scatter(a, b, title=plain(key))
+        figures[f"scatter {key}"] = scatter(a, b, title=plain(key), count=rec.count)
         if a.ndim in (2, 4) and rec.max_abs != 0:
             figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
     return figures
@@ -267,7 +273,3 @@ def _log_floor(values: list[float]) -> float:
     """A power of ten a decade below the smallest positive value (1e-12 without one)."""
     positive = [v for v in values if v and v > 0 and math.isfinite(v)]
     return 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
-
-
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3g}"

@@ -1,6 +1,6 @@
 """``ClickableHTML``: a tiny anywidget showing HTML rendered in Python and reporting a click on any
-element carrying ``data-name`` (table rows, graph boxes). Its ~30-line front end has no logic to
-test, so tests play it with :meth:`ClickableHTML.click`."""
+element carrying ``data-name`` (table rows, graph boxes). Unit tests play its front end with
+:meth:`ClickableHTML.click`; the browser tier checks it keeps a table's scroll and selected row."""
 
 from __future__ import annotations
 
@@ -12,7 +12,17 @@ import traitlets
 _ESM = """
 function render({ model, el }) {
   el.classList.add("tf1x-clickable");
-  const draw = () => { el.innerHTML = model.get("html"); };
+  const first = (box) => box?.querySelector("tr[data-name]")?.getAttribute("data-name");
+  const draw = () => {  // keeps a page's scroll position and the selected row in view
+    const old = el.querySelector(".tf1x-scroll"), top = old?.scrollTop, was = first(old);
+    el.innerHTML = model.get("html");
+    const box = el.querySelector(".tf1x-scroll"), row = box?.querySelector(".tf1x-selected");
+    if (box && first(box) === was) box.scrollTop = top;
+    if (!row) return;
+    const y = row.offsetTop - box.querySelector("thead").offsetHeight;
+    const low = row.offsetTop + row.offsetHeight - box.clientHeight;
+    box.scrollTop = Math.min(Math.max(box.scrollTop, low), y);
+  };
   el.addEventListener("click", (event) => {
     const hit = event.target.closest("[data-name]");
     if (!hit || !el.contains(hit)) return;
@@ -33,24 +43,25 @@ export default { render };
 
 _CSS = """
 .tf1x-clickable { width: 100%; } .tf1x-clickable [data-name] { cursor: pointer; }
-.tf1x-clickable .tf1x-scroll { max-height: 440px; overflow-y: auto; }
+.tf1x-clickable .tf1x-scroll { max-height: 440px; overflow-y: auto; position: relative; }
 .tf1x-clickable table.tf1x-grid {
-  width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px;
-  line-height: 18px;
+  width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px; line-height: 18px;
 }
 .tf1x-clickable table.tf1x-grid th, .tf1x-clickable table.tf1x-grid td {
   padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
   text-align: left; border-bottom: 1px solid var(--jp-border-color2, #eaeef2);
 }
-.tf1x-clickable table.tf1x-grid td.tf1x-wrap { white-space: normal; overflow-wrap: anywhere; }
 .tf1x-clickable table.tf1x-grid thead th {
   position: sticky; top: 0; background: var(--jp-layout-color1, #fff); font-weight: 600;
 }
 .tf1x-clickable table.tf1x-grid tbody tr[data-name]:hover { background: #f6f8fa; }
 .tf1x-clickable table.tf1x-grid tbody tr.tf1x-selected { background: #ddf4ff; }
-.tf1x-clickable td.tf1x-tail { direction: rtl; }
+.tf1x-clickable .tf1x-fit { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
+.tf1x-clickable td.tf1x-mid > div { display: flex; }
+.tf1x-clickable td.tf1x-mid span { overflow: hidden; text-overflow: ellipsis; }
+.tf1x-clickable td.tf1x-mid span + span { flex-shrink: 0; max-width: 85%; direction: rtl; }
+.tf1x-clickable td.tf1x-mid bdi { direction: ltr; unicode-bidi: isolate; }
 .tf1x-clickable .tf1x-node:hover rect { stroke-width: 2.5; }
-.tf1x-clickable td.tf1x-tail > bdi { direction: ltr; unicode-bidi: isolate; }
 """
 
 

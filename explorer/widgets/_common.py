@@ -237,7 +237,7 @@ class View(W.VBox):
         return f"{name}{where}: an interactive view; run this cell in a live kernel to use it"
 
 
-Column = tuple[str, str, str]  # header, CSS width, cell class ("", "tf1x-tail", "tf1x-wrap")
+Column = tuple[str, str, str]  # header, CSS width ("" = the rest), cell class (see grid_html)
 
 
 def grid_html(
@@ -248,10 +248,16 @@ def grid_html(
     empty: str = "",
 ) -> str:
     """A fixed-layout table for ``ClickableHTML``: row ``i`` reports ``names[i]`` when clicked;
-    long values end in an ellipsis (start with one in ``"tf1x-tail"``, wrap in ``"tf1x-wrap"``);
+    each cell one line, its whole value on hover. Cell classes: ``""`` ends in an ellipsis,
+    ``"tf1x-mid"`` (names) is cut in the middle, keeping its head and its last scope part,
+    ``"tf1x-fit"`` is never cut (the column as wide as its longest value, monospace);
     ``empty``: the line shown instead of an empty body."""
-    cols = "".join(f"<col style='width:{w}'>" for _, w, _ in columns)
-    head = "".join(f"<th>{esc(h)}</th>" for h, _, _ in columns)
+    cols = ""
+    for i, (h, w, cls) in enumerate(columns):
+        if cls == "tf1x-fit":
+            w = f"calc({max([len(h), *(len(str(r[i])) for r in rows)])}ch + 14px)"
+        cols += f"<col class='{cls}' style='width:{w or 'auto'}'>"
+    head = "".join(f"<th class='{cls}'>{esc(h)}</th>" for h, _, cls in columns)
     body = []
     for name, row in zip(names, rows):
         sel = " tf1x-selected" if name == selected else ""
@@ -259,8 +265,12 @@ def grid_html(
         attrs += ' aria-selected="true"' if sel else ""
         cells = []
         for (_, _, cls), c in zip(columns, row):
-            text = esc(c)
-            inner = f"<bdi>{text}</bdi>" if cls == "tf1x-tail" else text
+            raw = str(c)
+            text = inner = esc(raw)
+            if cls == "tf1x-mid":  # head and last scope part, only the head cut (CSS)
+                cut = raw.rfind("/") if raw.rfind("/") > 0 else len(raw) // 2
+                inner = f"<div><span>{esc(raw[:cut])}</span><span><bdi>{esc(raw[cut:])}</bdi>"
+                inner += "</span></div>"
             attr = f' class="{cls}"' if cls else ""
             cells.append(f'<td{attr} title="{text}">{inner}</td>')
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")

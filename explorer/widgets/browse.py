@@ -17,11 +17,11 @@ from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 from explorer.widgets.whole_graph import whole_graph_box
 
 COLUMNS = [
-    ("name", "44%", "tf1x-tail"),
-    ("op", "17%", ""),
-    ("dtype", "14%", ""),
-    ("shape", "15%", ""),
-    ("consumers", "10%", ""),
+    ("name", "", "tf1x-mid"),
+    ("op", "24%", ""),
+    ("dtype", "", "tf1x-fit"),
+    ("shape", "", "tf1x-fit"),
+    ("consumers", "", "tf1x-fit"),
 ]
 
 
@@ -53,9 +53,7 @@ class TensorBrowser(View):
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
         self.table = classed(ClickableHTML(), "tf1x-browser-table")
         self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
-        self.goto = W.Dropdown(
-            options=[], value=None, description="go to", layout=W.Layout(width="95%")
-        )
+        self.goto = W.Dropdown(options=[], description="go to", layout=W.Layout(width="95%"))
         self.detail = classed(W.HTML(), "tf1x-detail-pane")
         self.drawing = classed(ClickableHTML(), "tf1x-drawing")
         self.code = C.CodePane(s.code, watch=s)
@@ -70,7 +68,7 @@ class TensorBrowser(View):
         self.table.on_pick(self._picked)
         self.drawing.on_pick(self._picked)
         self.goto.observe(self._goto_chosen, "value")
-        s.observe(lambda _: self._render_table(), ("results", "page", "error"))
+        s.observe(lambda _: self._render_table(), ("results", "page", "error", "dtype", *searched))
         s.observe(lambda _: self._render_selection(), ("selected", "hops"))
         s.observe(self._show_error, "error")
         self._syncing = False
@@ -79,12 +77,14 @@ class TensorBrowser(View):
         bar = W.HBox([self.search, self.mode, self.op_type, self.dtype])
         bar.layout.flex_flow = "row wrap"
         pager = W.HBox([self.prev, self.next, self.summary])
-        left = W.VBox([pager, self.table], layout=W.Layout(width="60%", min_width="0"))
+        # side by side where both fit; in a narrower notebook the detail goes under the table
+        left = W.VBox([pager, self.table], layout=W.Layout(flex="3 1 560px", min_width="0"))
         right = W.VBox(
             [self.goto, self.hops, self.detail],
-            layout=W.Layout(width="40%", min_width="0", padding="0 0 0 8px"),
+            layout=W.Layout(flex="2 1 280px", min_width="0", padding="0 0 0 8px"),
         )
-        children = [bar, self.search_status, W.HBox([left, right]), self.drawing, self.whole_graph]
+        panes = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
+        children = [bar, self.search_status, panes, self.drawing, self.whole_graph]
         self._lay_out(children + [self.status], "tf1x-browser", show_code)
 
     # -- state -> widgets ----------
@@ -142,31 +142,26 @@ class TensorBrowser(View):
 
 
 def _detail_html(d: dict) -> str:
-    e = esc
-
     def items(values: list[str]) -> str:
-        return ", ".join(f"<code>{e(v)}</code>" for v in values) or "<i>none</i>"
+        return ", ".join(f"<code>{esc(v)}</code>" for v in values) or "<i>none</i>"
 
     attrs = "".join(
-        f"<tr><td><code>{e(k)}</code></td><td style='overflow-wrap:anywhere'>{e(v)}</td></tr>"
+        f"<tr><td><code>{esc(k)}</code></td><td style='overflow-wrap:anywhere'>{esc(v)}</td></tr>"
         for k, v in d["attrs"].items()
     )
     outs = ", ".join(
-        f"<code>{e(o['name'])}</code> {e(o['dtype'])} {e(o['shape'])}" for o in d["outputs"]
+        f"<code>{esc(o['name'])}</code> {esc(o['dtype'])} {esc(o['shape'])}" for o in d["outputs"]
     )
+    table = "<table style='font-size:11px;table-layout:fixed;width:100%'><colgroup>"
+    table += f"<col style='width:35%'><col></colgroup>{attrs}</table>"
     return (
         "<div class='tf1x-detail' style='overflow-wrap:anywhere;font-size:12px;"
-        f"max-height:440px;overflow-y:auto'><b>{e(d['name'])}</b> "
-        f"<i>{e(d['op'])}</i><br>scope: <code>{e(d['scope'] or '/')}</code>"
-        + (f" · device <code>{e(d['device'])}</code>" if d["device"] else "")
+        f"max-height:440px;overflow-y:auto'><b>{esc(d['name'])}</b> "
+        f"<i>{esc(d['op'])}</i><br>scope: <code>{esc(d['scope'] or '/')}</code>"
+        + (f" · device <code>{esc(d['device'])}</code>" if d["device"] else "")
         + f"<br>inputs: {items(d['inputs'])}"
         + (f"<br>control inputs: {items(d['control_inputs'])}" if d["control_inputs"] else "")
         + f"<br>outputs: {outs or '<i>none</i>'}<br>consumers: {items(d['consumers'])}"
-        + (
-            "<table style='font-size:11px;table-layout:fixed;width:100%'>"
-            f"<colgroup><col style='width:35%'><col></colgroup>{attrs}</table>"
-            if attrs
-            else ""
-        )
+        + (table if attrs else "")
         + "</div>"
     )

@@ -26,8 +26,9 @@ class BrowserState(Observable):
     Fields (observable): ``query`` (text), ``mode`` (``auto``: the catalog's rules, substring
     unless the text holds ``*?[``; ``substring``; ``glob`` over the whole name; ``regex``),
     ``op_type`` and ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or
-    ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, graph order, at
-    most ``RESULT_CAP``), ``error`` (the last search error, ``""`` when fine).
+    ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, at most
+    ``RESULT_CAP``: exact matches, then prefixes, then graph order), ``error`` (the last search
+    error, ``""`` when fine).
 
     ``source``: a ``V1Model``, a ``Catalog``, or a path for ``explorer.load``.
     """
@@ -44,8 +45,7 @@ class BrowserState(Observable):
         self.query, self.mode, self.op_type, self.dtype = "", "auto", "", ""
         self.page, self.hops = 0, 2
         self.selected: str | None = None
-        self.error = ""
-        self.truncated = False
+        self.error, self.truncated = "", False
         self.results: list[str] = list(self.catalog.names)
         self.observe(self._refilter, ("query", "mode", "op_type", "dtype"))
 
@@ -77,6 +77,7 @@ class BrowserState(Observable):
                     op_type=self.op_type or None,
                     dtype=self.dtype or None,
                     limit=RESULT_CAP + 1,
+                    ranked=True,
                 )
             except (re.error, ValueError) as e:
                 self.error = f"bad {self.mode} pattern {self.query!r}: {e}"
@@ -88,7 +89,7 @@ class BrowserState(Observable):
         self.results = names
 
     def empty_message(self) -> str:
-        """The line shown instead of an empty table (``""`` while something matches)."""
+        """The line shown instead of an empty table, the query quoted as typed (``""``: a match)."""
         if self.results or self.error:
             return ""
         filters = [f"op type {self.op_type}" if self.op_type else "", self.dtype]
@@ -98,7 +99,7 @@ class BrowserState(Observable):
         also = f" with {where}" if where else ""
         wild = "*" in self.query or self.mode == "regex"
         hint = "" if wild else f" (a glob: *{self.query.strip()}*)"
-        return f"no op matches {self.query.strip()!r} ({self.mode}){also}: try a shorter text{hint}"
+        return f"no op matches {self.query!r} ({self.mode}){also}: try a shorter text{hint}"
 
     @property
     def page_count(self) -> int:
@@ -135,8 +136,11 @@ class BrowserState(Observable):
         return f"{n} of {len(self.catalog):,} ops · page {self.page + 1}/{self.page_count}"
 
     def select(self, name: str | None) -> None:
-        """Select an op (``op`` or ``op:idx``; ``None`` clears); raises ``TensorNotFoundError``."""
+        """Select an op (``op`` or ``op:idx``; ``None`` clears), turning to its page of the
+        results; raises ``TensorNotFoundError``."""
         self.selected = self.catalog.op(name).name if name else None
+        if self.selected in self.results:
+            self.page = self.results.index(self.selected) // self.page_size
 
     def detail(self) -> dict[str, object] | None:
         """The selected op's ``name, op, scope, device, attrs, inputs, outputs, consumers,
@@ -182,11 +186,8 @@ class BrowserState(Observable):
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""
         lines = ["catalog = explorer.Catalog.from_model(model)"]
-        args = [repr(self.search_text())]
-        if self.op_type:
-            args.append(f"op_type={self.op_type!r}")
-        if self.dtype:
-            args.append(f"dtype={self.dtype!r}")
+        given = {"op_type": self.op_type, "dtype": self.dtype}
+        args = [repr(self.search_text()), *(f"{k}={v!r}" for k, v in given.items() if v)]
         lines.append(f"ops = catalog.search({', '.join(args)})")
         if self.selected is not None:
             lines.append(f"op = catalog.op({self.selected!r})")

@@ -1,17 +1,19 @@
 """Draw an op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to
 bottom, :func:`collapse` folds a layer wider than ``max_per_layer`` into one "+47 more" box,
-:func:`render_svg` draws boxes with full names as tooltips, optionally coloured by a value."""
+:func:`render_svg` draws boxes with full names as tooltips, optionally coloured by a value, as a
+:class:`Drawing` that notebooks show even untrusted."""
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from explorer.inspection.catalog_items import Subgraph
 from explorer.reporting.html import esc
-from explorer.reporting.plots import tail_text
+from explorer.reporting.plots import middle_cut
 
 NODE_W = 168  # px
 NODE_H = 38  # px
@@ -21,11 +23,10 @@ MARGIN = 12  # px
 MAX_PER_LAYER = 6  # boxes per layer; the rest of a wider layer is one "+k more" box
 MORE = "+more"  # op type of a "+k more" box
 TOOLTIP_NAMES = 60  # names listed in a "+k more" box's tooltip (a neighbourhood has at most 60)
+CHAR_W = 6.6  # px: the widest a character of the 11 px font averages (bold), to fit texts
 
-SELECTED = "#1f6feb"
-PLAIN = "#f4f6f8"
-MISSING = "#d0d7de"
-MORE_FILL = "#ffffff"
+# box outlines and fills: selected, plain, no value measured, a "+k more" box
+SELECTED, PLAIN, MISSING, MORE_FILL = "#1f6feb", "#f4f6f8", "#d0d7de", "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,16 @@ class Placed:
 
 
 Links = dict[str, list[str]]
+
+
+class Drawing(str):
+    """An SVG drawing (a ``str``) that a notebook shows as SVG, with an ``<img>`` copy as
+    ``text/html``: untrusted notebooks (and unexecuted ones opened from disk) show no SVG."""
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
+        uri = "data:image/svg+xml;base64," + base64.b64encode(self.encode()).decode("ascii")
+        img = f'<img src="{uri}" alt="graph drawing" style="max-width:100%">'
+        return {"image/svg+xml": str(self), "text/html": img, "text/plain": "graph drawing"}
 
 
 def _layers(
@@ -85,8 +96,7 @@ def layered_layout(
         if li > 0:
             known = {n: [pos[p] for p in preds[n] if p in pos] for n in row}
             row.sort(key=lambda n: sum(known[n]) / max(1, len(preds[n])) if known[n] else math.inf)
-        for i, n in enumerate(row):
-            pos[n] = float(i)
+        pos.update((n, float(i)) for i, n in enumerate(row))
     widest = max((len(r) for r in rows.values()), default=0)
     width = MARGIN * 2 + widest * NODE_W + max(0, widest - 1) * GAP_X
     height = MARGIN * 2 + len(rows) * NODE_H + max(0, len(rows) - 1) * GAP_Y
@@ -125,8 +135,7 @@ def collapse(
         while more in order or more in hidden:  # a real op could be named so
             more += " "
         hidden[more] = rest
-        for n in rest:
-            alias[n] = more
+        alias.update(dict.fromkeys(rest, more))
     if not hidden:
         return list(nodes), edges, {}
     out_nodes = {alias.get(n, n): MORE if n in alias else op for n, op in nodes}
@@ -142,8 +151,7 @@ def error_colour(value: float | None, worst: float) -> str:
         return MISSING
     if value != value:  # NaN
         return "#d1242f"
-    lo = 1e-8
-    top = max(worst, lo * 10)
+    lo, top = 1e-8, max(worst, 1e-7)
     t = 0.0 if value <= lo else min(1.0, math.log10(value / lo) / math.log10(top / lo))
     # green (46,160,67) -> yellow (212,167,44) -> red (209,36,47)
     if t < 0.5:
@@ -156,9 +164,7 @@ def error_colour(value: float | None, worst: float) -> str:
 
 def _worst(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
-    if not known:
-        return None
-    return math.nan if any(v != v for v in known) else max(known)
+    return None if not known else math.nan if any(v != v for v in known) else max(known)
 
 
 def render_svg(
@@ -168,21 +174,24 @@ def render_svg(
     values: Mapping[str, float | None] | None = None,
     title: str = "",
     max_per_layer: int = MAX_PER_LAYER,
-) -> str:
-    """An SVG drawing of the subgraph: boxes with op name and type, arrows for edges, wide
-    layers folded (:func:`collapse`, keeping ``selected``, outlined in blue). With ``values``
-    (op name -> error) boxes are filled by :func:`error_colour` and show it (a "+k more" box: its
-    worst). Each box's ``<title>`` holds its full name(s). Scales down to its container's width.
-    """
+) -> Drawing:
+    """An SVG drawing of the subgraph, as wide as its ``title``: boxes with op name (cut in the
+    middle) and type (whole), arrows for edges, wide layers folded (:func:`collapse`, keeping
+    ``selected``, outlined in blue). With ``values`` (op name -> error) boxes are filled by
+    :func:`error_colour` and show it (a "+k more" box: its worst). Each box's ``<title>`` holds
+    its full name(s). Scales down to its container's width."""
     nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
-    placed, width, height = layered_layout(nodes, edges)
+    placed, drawn, height = layered_layout(nodes, edges)
+    shown = middle_cut(title, 100)
+    width = max(drawn, MARGIN * 2 + len(shown) * CHAR_W)
+    top = 22 if title else 0
+    placed = [replace(p, x=p.x + (width - drawn) / 2, y=p.y + top) for p in placed]
     at = {p.name: p for p in placed}
     if values is not None:
         values = dict(values)
         for more, names in hidden.items():
             values[more] = _worst(values.get(n) for n in names)
     worst = max((v for v in (values or {}).values() if v is not None and v == v), default=0.0)
-    top = 22 if title else 0
     w, h = f"{width:.0f}", f"{height + top:.0f}"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="tf1x-graph" width="{w}" height="{h}" '
@@ -193,24 +202,26 @@ def render_svg(
         "</defs>",
     ]
     if title:
-        out.append(f'<text x="{MARGIN}" y="15" font-weight="bold">{esc(title)}</text>')
+        out.append(
+            f'<text x="{MARGIN}" y="15" font-weight="bold"><title>{esc(title)}</title>'
+            f"{esc(shown)}</text>"
+        )
     for a, b in dict.fromkeys(edges):
         if a not in at or b not in at or a == b:
             continue
         pa, pb = at[a], at[b]
-        x1, y1 = pa.x + NODE_W / 2, pa.y + NODE_H + top
-        x2, y2 = pb.x + NODE_W / 2, pb.y + top
+        x1, y1, x2, y2 = pa.x + NODE_W / 2, pa.y + NODE_H, pb.x + NODE_W / 2, pb.y
         if pb.layer <= pa.layer:  # back edge of a cycle: route it along the side
-            y1, y2 = pa.y + NODE_H / 2 + top, pb.y + NODE_H / 2 + top
+            y1, y2 = pa.y + NODE_H / 2, pb.y + NODE_H / 2
         mid = (y1 + y2) / 2
         out.append(
             f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}"'
             ' fill="none" stroke="#57606a" stroke-width="1.2" marker-end="url(#tf1x-arrow)"/>'
         )
     for p in placed:
-        out.append(_box(p, top, selected, values, worst, hidden.get(p.name)))
+        out.append(_box(p, selected, values, worst, hidden.get(p.name)))
     out.append("</svg>")
-    return "".join(out)
+    return Drawing("".join(out))
 
 
 def subgraph_svg(
@@ -226,14 +237,12 @@ def subgraph_svg(
 
 def _box(
     p: Placed,
-    top: float,
     selected: str | None,
     values: Mapping[str, float | None] | None,
     worst: float,
     stands_for: list[str] | None,
 ) -> str:
     value = values.get(p.name) if values is not None else None
-    y = p.y + top
     if stands_for is not None:
         listed = "\n".join(esc(n) for n in stands_for[:TOOLTIP_NAMES])
         if len(stands_for) > TOOLTIP_NAMES:
@@ -243,20 +252,22 @@ def _box(
         attrs, stroke, dash = 'class="tf1x-node tf1x-more"', "#8c959f", ' stroke-dasharray="4 3"'
     else:
         fill = error_colour(value, worst) if values is not None else PLAIN
-        tip, label, sub = esc(f"{p.name} ({p.op})"), tail_text(p.name, 26), tail_text(p.op, 18)
+        tip, label, sub = esc(f"{p.name} ({p.op})"), middle_cut(p.name, 25), p.op
         attrs = f'class="tf1x-node" data-name="{html.escape(p.name)}"'
         stroke, dash = (SELECTED if p.name == selected else "#8c959f"), ""
-    sw = 3 if p.name == selected else 1
-    text_fill = "#ffffff" if value is not None else "#1f2328"
+    sw, text_fill = (3 if p.name == selected else 1), "#ffffff" if value is not None else "#1f2328"
     if value is not None:
         sub += f" · {value:.1e}"
-    cx = p.x + NODE_W / 2
+    lines = []
+    for dy, text, style in ((15, label, ""), (30, sub, ' font-style="italic"')):
+        if len(text) * CHAR_W > NODE_W - 8:  # squeezed into the box, never cut
+            style += f' textLength="{NODE_W - 8}" lengthAdjust="spacingAndGlyphs"'
+        lines.append(
+            f'<text x="{p.x + NODE_W / 2:.1f}" y="{p.y + dy:.1f}" text-anchor="middle" '
+            f'fill="{text_fill}"{style}>{esc(text)}</text>'
+        )
     return (
         f"<g {attrs}><title>{tip}</title>"
-        f'<rect x="{p.x:.1f}" y="{y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6" '
-        f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>'
-        f'<text x="{cx:.1f}" y="{y + 15:.1f}" text-anchor="middle" fill="{text_fill}">'
-        f"{esc(label)}</text>"
-        f'<text x="{cx:.1f}" y="{y + 30:.1f}" text-anchor="middle" fill="{text_fill}" '
-        f'font-style="italic">{esc(sub)}</text></g>'
+        f'<rect x="{p.x:.1f}" y="{p.y:.1f}" width="{NODE_W}" height="{NODE_H}" rx="6" '
+        f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"{dash}/>{"".join(lines)}</g>'
     )

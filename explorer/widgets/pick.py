@@ -1,5 +1,6 @@
-"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason, in full)
-or a signature preset; a message says whether the outputs are computable from the chosen inputs."""
+"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason on one
+line, whole on hover) or a signature preset; a message says whether the outputs are computable
+from the chosen inputs."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ if TYPE_CHECKING:
 FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
 
 COLUMNS = [
-    ("tensor", "34%", "tf1x-tail"),
-    ("dtype", "12%", ""),
-    ("shape", "14%", ""),
-    ("why", "40%", "tf1x-wrap"),
+    ("tensor", "45%", "tf1x-mid"),
+    ("dtype", "", "tf1x-fit"),
+    ("shape", "", "tf1x-fit"),
+    ("why", "", ""),
 ]
 
 
@@ -66,7 +67,7 @@ class _Side(W.VBox):
                 self.chosen,
                 self.remove,
             ],
-            layout=W.Layout(width="50%", min_width="0", padding="0 6px 0 0"),
+            layout=W.Layout(flex="1 1 460px", min_width="0", padding="0 6px 0 0"),  # or stacked
         )
 
     def highlight(self, name: str | None) -> None:
@@ -114,7 +115,8 @@ class IOPicker(C.View):
         for side in (self.ins, self.outs):
             C.enter_clicks(side.name, side.add)
         self._render()
-        children = [self.preset, W.HBox([self.ins, self.outs]), self.message, self.status]
+        sides = W.HBox([self.ins, self.outs], layout=W.Layout(flex_flow="row wrap"))
+        children = [self.preset, sides, self.message, self.status]
         self._lay_out(children, "tf1x-picker", show_code)
 
     @property

@@ -121,7 +121,7 @@ def test_table_is_one_list_whose_columns_fit_the_pane(mlp):
     view = TensorBrowser(mlp)
     assert not any(isinstance(w, W.Select) for w in _walk(view))  # no second list of names
     table = view.table.html
-    assert "<col style='width:44%'>" in table and 'class="tf1x-tail"' in table
+    assert "<col class='tf1x-fit' style='width:calc(" in table and 'class="tf1x-mid"' in table
     assert 'title="logits/kernel/initial_value"' in table  # the full name on hover
     view.table.click("no/such/op")
     assert view.status.kind == "error" and "no/such/op" in view.status.text
