@@ -190,9 +190,13 @@ def fmt_spec(spec: TensorSpec) -> str:
     return spec.dtype + shape
 
 
+def array_dtype(arr: Any) -> str:
+    """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
+    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
+
+
 def _fmt_given(arr: np.ndarray) -> str:
-    dtype = "string" if arr.dtype == object else arr.dtype.name
-    return dtype + shape_text(arr.shape, ",")
+    return array_dtype(arr) + shape_text(arr.shape, ",")
 
 
 def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:

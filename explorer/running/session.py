@@ -60,21 +60,18 @@ class ModelSession:
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(no_checkpoint(model))
         restore_op, filename = model.restore_op, model.filename_tensor
-        try:
+
+        def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
             if restore_op and filename and in_graph(self.graph, op_name(restore_op)):
-                self._bounded(
-                    lambda: self.session.run(restore_op, {filename: model.checkpoint_prefix}),
-                    "restoring the variables",
-                )
-            else:
+                self.session.run(restore_op, {filename: model.checkpoint_prefix})
+                return
+            with self.graph.as_default():
+                variables = self.graph.get_collection("variables") or None
+                saver = tf1().train.Saver(var_list=variables, allow_empty=True)
+                saver.restore(self.session, model.checkpoint_prefix)
 
-                def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
-                    with self.graph.as_default():
-                        variables = self.graph.get_collection("variables") or None
-                        saver = tf1().train.Saver(var_list=variables, allow_empty=True)
-                        saver.restore(self.session, model.checkpoint_prefix)
-
-                self._bounded(restore, "restoring the variables")
+        try:
+            self._bounded(restore, "restoring the variables")
         except (tf().errors.OpError, ValueError) as e:
             raise MissingVariablesError(
                 f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
