@@ -9,8 +9,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from explorer.errors import ParityError, plain
-from explorer.feeding.feeds import array_dtype  # noqa: F401 - its users import it from here
-from explorer.graph.names import op_name
+from explorer.graph.names import array_dtype, op_name  # noqa: F401 - array_dtype: re-exported
 
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5

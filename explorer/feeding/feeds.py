@@ -12,7 +12,7 @@ import numpy as np
 
 from explorer.errors import FeedError
 from explorer.feeding.shape_rules import shapes_agree
-from explorer.graph.names import shape_text
+from explorer.graph.names import array_dtype, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
 
@@ -188,11 +188,6 @@ def fmt_spec(spec: TensorSpec) -> str:
     """``float32[?,4]`` (``<unknown rank>`` when the rank is unknown)."""
     shape = shape_text(spec.shape, ",") if spec.shape is not None else "[<unknown rank>]"
     return spec.dtype + shape
-
-
-def array_dtype(arr: Any) -> str:
-    """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
-    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
 
 
 def _fmt_given(arr: np.ndarray) -> str:

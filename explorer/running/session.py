@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
-from explorer.graph.names import op_name
+from explorer.graph.names import array_dtype, op_name, shape_text
 from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
@@ -192,11 +192,10 @@ def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
     for t, v in list(feed_dict.items())[:limit]:
         name = getattr(t, "name", None) or str(t)
         if hasattr(v, "dense_shape") and hasattr(v, "values"):
-            parts.append(f"{name} sparse[{', '.join(str(int(d)) for d in v.dense_shape)}]")
+            parts.append(f"{name} sparse{shape_text(int(d) for d in v.dense_shape)}")
             continue
         a = np.asarray(v)
-        dtype = "string" if a.dtype == object or a.dtype.kind in "SU" else a.dtype.name
-        parts.append(f"{name} {dtype}[{', '.join(str(d) for d in a.shape)}]")
+        parts.append(f"{name} {array_dtype(a)}{shape_text(a.shape)}")
     more = len(feed_dict) - limit
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "nothing"
 
