@@ -481,8 +481,8 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
     if all(run.report.outputs[k].reason.startswith(RACY) for k in bad):
         return run.report  # reads racing writes in one call: no switch or seed orders them
     ops = [op for k, o in run.output_ops.items() if any(_of(b, k) for b in bad) for op in o]
-    up = graph_index(v1.graph_def).upstream(ops)
-    nodes = graph_index(v1.graph_def).nodes
+    index = graph_index(v1.graph_def)
+    up, nodes = index.upstream(ops), index.nodes
     overrides, done = {}, []
     for key, spec in run.inputs.items():
         found = switch_of(spec.name) or switch_of(key)
@@ -499,7 +499,7 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
     fed = {op_name(s.name) for s in run.inputs.values()}
     defaults = {n for n in up if n in nodes and nodes[n].op == "PlaceholderWithDefault"}
     switches = sorted(n for n in defaults - fed if switch_of(n) is not None)
-    random_ops = sorted(n for n in up if n in nodes and nodes[n].op in gf.RANDOM_OPS)
+    random_ops = gf.random_ops_upstream(v1.graph_def, ops)
     copy, what = _remedied_copy(v1, switches, random_ops, plan.seed)
     v2_copy = convert(copy, **target.kwargs(convert=True), allow_unsafe=plan.allow_unsafe)
     # two fresh sessions of the copy side by side: seeded ops restart their sequence in each

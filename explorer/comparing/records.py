@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from explorer.errors import ParityError, plain
-from explorer.graph.names import op_name
+from explorer.graph.names import array_dtype, op_name  # noqa: F401 - array_dtype: re-exported
 
 DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
@@ -81,11 +81,6 @@ class Tolerance:
         if atol is not None or rtol is not None or per_output:
             raise ParityError("give tolerance= or atol=/rtol=/per_output=, not both")
         return tolerance
-
-
-def array_dtype(arr: Any) -> str:
-    """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
-    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
 
 
 def _worst(statuses: set[str]) -> str:  # failed over nondeterministic over passed

@@ -12,7 +12,7 @@ import numpy as np
 
 from explorer.errors import FeedError
 from explorer.feeding.shape_rules import shapes_agree
-from explorer.graph.names import shape_text
+from explorer.graph.names import array_dtype, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
 
@@ -191,8 +191,7 @@ def fmt_spec(spec: TensorSpec) -> str:
 
 
 def _fmt_given(arr: np.ndarray) -> str:
-    dtype = "string" if arr.dtype == object else arr.dtype.name
-    return dtype + shape_text(arr.shape, ",")
+    return array_dtype(arr) + shape_text(arr.shape, ",")
 
 
 def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:

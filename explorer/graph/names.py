@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 UNKNOWN_RANK = "<unknown rank>"
 
@@ -41,6 +42,11 @@ def shape_text(shape: Iterable[int | None] | None, sep: str = ", ") -> str:
     if shape is None:
         return UNKNOWN_RANK
     return "[" + sep.join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def array_dtype(arr: Any) -> str:
+    """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
+    return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)
 
 
 def dtype_name(enum: int) -> str:

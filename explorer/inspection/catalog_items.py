@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
@@ -154,10 +154,7 @@ class Subgraph:
             "nodes": [
                 {"name": n.name, "type": n.type, "depth": self.depth[n.name]} for n in self.nodes
             ],
-            "edges": [
-                {"src": e.src, "dst": e.dst, "tensor": e.tensor, "control": e.control}
-                for e in self.edges
-            ],
+            "edges": [asdict(e) for e in self.edges],
         }
 
 

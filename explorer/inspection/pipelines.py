@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from explorer.graph.index import graph_index
+from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     MAP_DATASET_OPS,
@@ -32,91 +32,88 @@ class PipelineInput:
 
 def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
     """Every consumed output of every pipeline op, in graph order."""
-    g = _Graph(graph_def)
+    index = graph_index(graph_def)
     out = []
     for node in graph_def.node:
         if node.op not in PIPELINE_OUTPUT_OPS:
             continue
-        for k in sorted(g.used_outputs(node.name)):
-            feature, parse = g.feature_of(node, k)
+        for k in sorted(_used_outputs(index, node.name)):
+            feature, parse = _feature_of(index, node, k)
             out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
     return out
 
 
-class _Graph:
-    def __init__(self, graph_def: GraphDef) -> None:
-        self.index = graph_index(graph_def)
+def _used_outputs(index: GraphIndex, name: str) -> set[int]:
+    return {
+        int(i.partition(":")[2] or 0)
+        for c in index.op_consumers.get(name, [])
+        for i in c.input
+        if not i.startswith("^") and op_name(i) == name
+    }
 
-    def used_outputs(self, name: str) -> set[int]:
-        return {
-            int(i.partition(":")[2] or 0)
-            for c in self.index.op_consumers.get(name, [])
-            for i in c.input
-            if not i.startswith("^") and op_name(i) == name
-        }
 
-    def feature_of(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-        try:
-            if node.op.startswith("QueueDequeue"):
-                return self._queue_feature(node, k)
-            return self._iterator_feature(node, k)
-        except (IndexError, KeyError, ValueError):
+def _feature_of(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
+    try:
+        if node.op.startswith("QueueDequeue"):
+            return _queue_feature(index, node, k)
+        return _iterator_feature(index, node, k)
+    except (IndexError, KeyError, ValueError):
+        return None, None
+
+
+def _queue_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
+    queue = op_name(node.input[0])
+    for c in index.op_consumers.get(queue, []):
+        if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
+            return _parsed_key(index.nodes, c.input[k + 1], None)
+    return None, None
+
+
+def _iterator_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
+    iterator = index.nodes[op_name(node.input[0])]
+    for scope_nodes, dataset in _datasets_of(index, iterator):
+        if (mapped := _map_of(scope_nodes, dataset)) is not None:
+            f = index.functions[mapped.attr["f"].func.name]
+            ret = f.ret[f.signature.output_arg[k].name]
+            return _parsed_key(index.function_nodes(f.signature.name), ret, f.signature.name)
+    return None, None
+
+
+def _datasets_of(index: GraphIndex, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
+        f = index.functions[iterator.attr["dataset_factory"].func.name]
+        body = index.function_nodes(f.signature.name)
+        ret = f.ret[f.signature.output_arg[0].name]
+        yield body, body[op_name(ret)]
+    for c in index.op_consumers.get(iterator.name, []):
+        if c.op in ("MakeIterator", "MakeIteratorV2"):
+            yield index.nodes, index.nodes[op_name(c.input[0])]
+
+
+def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
+    """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
+    seen = 0
+    while dataset is not None and seen < 50:
+        if dataset.op in MAP_DATASET_OPS and "f" in dataset.attr:
+            return dataset
+        if not dataset.input:
+            return None
+        dataset, seen = nodes.get(op_name(dataset.input[0])), seen + 1
+    return None
+
+
+def _parsed_key(nodes: dict[str, Any], ref: str, fn: str | None) -> tuple[str | None, str | None]:
+    for _ in range(12):
+        if (node := nodes.get(op_name(ref))) is None:
             return None, None
-
-    def _queue_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-        queue = op_name(node.input[0])
-        for c in self.index.op_consumers.get(queue, []):
-            if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
-                return self._parsed_key(self.index.nodes, c.input[k + 1], None)
-        return None, None
-
-    def _iterator_feature(self, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-        iterator = self.index.nodes[op_name(node.input[0])]
-        for scope_nodes, dataset in self._datasets_of(iterator):
-            if (mapped := self._map_of(scope_nodes, dataset)) is not None:
-                f = self.index.functions[mapped.attr["f"].func.name]
-                ret = f.ret[f.signature.output_arg[k].name]
-                return self._parsed_key(
-                    self.index.function_nodes(f.signature.name), ret, f.signature.name
-                )
-        return None, None
-
-    def _datasets_of(self, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
-        if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
-            f = self.index.functions[iterator.attr["dataset_factory"].func.name]
-            body = self.index.function_nodes(f.signature.name)
-            ret = f.ret[f.signature.output_arg[0].name]
-            yield body, body[op_name(ret)]
-        for c in self.index.op_consumers.get(iterator.name, []):
-            if c.op in ("MakeIterator", "MakeIteratorV2"):
-                yield self.index.nodes, self.index.nodes[op_name(c.input[0])]
-
-    @staticmethod
-    def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
-        """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
-        seen = 0
-        while dataset is not None and seen < 50:
-            if dataset.op in MAP_DATASET_OPS and "f" in dataset.attr:
-                return dataset
-            if not dataset.input:
-                return None
-            dataset, seen = nodes.get(op_name(dataset.input[0])), seen + 1
-        return None
-
-    def _parsed_key(
-        self, nodes: dict[str, Any], ref: str, fn: str | None
-    ) -> tuple[str | None, str | None]:
-        for _ in range(12):
-            if (node := nodes.get(op_name(ref))) is None:
-                return None, None
-            if node.op in PARSE_EXAMPLE_OPS:
-                key = _key_of_output(nodes, node, ref)
-                where = f"{fn}::{node.name}" if fn else node.name
-                return (key, where) if key else (None, None)
-            if node.op not in PIPELINE_PASS_OPS or not node.input:
-                return None, None
-            ref = node.input[0]
-        return None, None
+        if node.op in PARSE_EXAMPLE_OPS:
+            key = _key_of_output(nodes, node, ref)
+            where = f"{fn}::{node.name}" if fn else node.name
+            return (key, where) if key else (None, None)
+        if node.op not in PIPELINE_PASS_OPS or not node.input:
+            return None, None
+        ref = node.input[0]
+    return None, None
 
 
 def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
-from explorer.graph.names import op_name
+from explorer.graph.names import array_dtype, op_name, shape_text
 from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
@@ -60,21 +60,18 @@ class ModelSession:
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(no_checkpoint(model))
         restore_op, filename = model.restore_op, model.filename_tensor
-        try:
+
+        def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
             if restore_op and filename and in_graph(self.graph, op_name(restore_op)):
-                self._bounded(
-                    lambda: self.session.run(restore_op, {filename: model.checkpoint_prefix}),
-                    "restoring the variables",
-                )
-            else:
+                self.session.run(restore_op, {filename: model.checkpoint_prefix})
+                return
+            with self.graph.as_default():
+                variables = self.graph.get_collection("variables") or None
+                saver = tf1().train.Saver(var_list=variables, allow_empty=True)
+                saver.restore(self.session, model.checkpoint_prefix)
 
-                def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
-                    with self.graph.as_default():
-                        variables = self.graph.get_collection("variables") or None
-                        saver = tf1().train.Saver(var_list=variables, allow_empty=True)
-                        saver.restore(self.session, model.checkpoint_prefix)
-
-                self._bounded(restore, "restoring the variables")
+        try:
+            self._bounded(restore, "restoring the variables")
         except (tf().errors.OpError, ValueError) as e:
             raise MissingVariablesError(
                 f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
@@ -195,11 +192,10 @@ def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
     for t, v in list(feed_dict.items())[:limit]:
         name = getattr(t, "name", None) or str(t)
         if hasattr(v, "dense_shape") and hasattr(v, "values"):
-            parts.append(f"{name} sparse[{', '.join(str(int(d)) for d in v.dense_shape)}]")
+            parts.append(f"{name} sparse{shape_text(int(d) for d in v.dense_shape)}")
             continue
         a = np.asarray(v)
-        dtype = "string" if a.dtype == object or a.dtype.kind in "SU" else a.dtype.name
-        parts.append(f"{name} {dtype}[{', '.join(str(d) for d in a.shape)}]")
+        parts.append(f"{name} {array_dtype(a)}{shape_text(a.shape)}")
     more = len(feed_dict) - limit
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "nothing"
 
