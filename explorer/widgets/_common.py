@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from explorer.errors import ExplorerError, first_line
 from explorer.reporting.html import esc
-from explorer.running.session import RUN_FIX
+from explorer.running.session import GRAPH_FIX, RUN_FIX
 from explorer.widgets._observable import Change, Observable
 
 S = TypeVar("S", bound=Observable)
@@ -58,6 +58,7 @@ def guarded(status: StatusArea, fn: Callable[[], R]) -> R | None:
 # what the API and CLI say, in the words of the widgets (no flags, no code, no class names)
 WIDGET_WORDS = (
     (RUN_FIX, "if an input needs another shape or range, set low/high or upload feeds (.npz)"),
+    (GRAPH_FIX, GRAPH_FIX.partition(":")[0]),  # the graph is at fault: no API call to try
     ("find names with catalog.search(...)", "find names in the browse tab"),
     ("pass overwrite=True", "tick “overwrite”"),
 )

@@ -11,6 +11,7 @@ from os import PathLike
 from explorer.errors import OutputChoiceError, TensorNotFoundError
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.io_choice import default_io
 from explorer.inspection.suggestions import Validation, suggest
 from explorer.loading.model import V1Model
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
@@ -76,10 +77,9 @@ class PickerState(Observable):
         if sigs:
             default = "serving_default" in sigs or len(sigs) == 1
             self.apply_preset(self.model.signature(None).name if default else next(iter(sigs)))
-        elif self.choice.outputs:
-            best = self.choice.outputs[0].name
-            needed = self.choice.validate([], [best]).missing
-            self.inputs, self.outputs = tuple(self._canon(n) for n in needed), (best,)
+        elif self.choice.outputs:  # the heads run, convert, parity and migrate default to
+            inputs, outputs = default_io(self.model)
+            self.inputs, self.outputs = tuple(inputs), tuple(outputs)
             self._changed()
 
     @cached_property

@@ -45,7 +45,8 @@ class WizardState(Observable):
     """The ``browser``, ``picker``, ``runner``, ``converter`` and ``parity`` states of one model:
     the picker's choice flows to the next three, the conversion to parity. ``step``: the tab
     shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs re-run`` (a change cleared
-    its result); ``out_dir``: the converter's; ``saved_run``: the folder :meth:`save` wrote."""
+    its result; browse: done once an op is selected); ``out_dir``: the converter's;
+    ``saved_run``: the folder :meth:`save` wrote."""
 
     FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
@@ -64,6 +65,7 @@ class WizardState(Observable):
         self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
         self.converter.observe(self._converted, "saved")
         self.parity.observe(lambda _: setattr(self, "saved_run", None), "summary")
+        self.browser.observe(self._mark, "selected")
         self.picker.observe(self._mark, ("validation", "signature"))
         self.runner.observe(self._mark, ("outputs", "failed"))
         self.converter.observe(self._mark, ("saved", "failed"))
@@ -86,7 +88,8 @@ class WizardState(Observable):
         self.parity.v2 = self.converter.v2 if change.new is not None else None
 
     def _mark(self, _: Change | None = None) -> None:
-        marks = ["", "failed" if self.picker.value.problem else "done"]
+        marks = ["" if self.browser.selected is None else "done"]
+        marks.append("failed" if self.picker.value.problem else "done")
         states = (self.runner, self.converter, self.parity)
         results = (self.runner.outputs, self.converter.saved, self.parity.summary)
         for i, (state, result) in enumerate(zip(states, results)):
