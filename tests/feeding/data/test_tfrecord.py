@@ -88,6 +88,7 @@ def test_globs_read_files_in_order_and_limit_stops_early(parser_model, tmp_path)
         ),
         (b"\xff\xfe not a proto", r"bad.tfrecord: record 3: does not parse as a tf.Example"),
     ],
+    ids=["missing", "wrong-type", "not-a-proto"],  # the same in every process (pytest-xdist)
 )
 def test_a_bad_record_is_named_by_file_record_and_feature(parser_model, tmp_path, bad, match):
     recs = [parser_example(i) for i in range(3)] + [bad] + [parser_example(4)]
