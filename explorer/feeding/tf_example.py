@@ -70,15 +70,6 @@ class Rule:
     generate: Generate
     shape: tuple[int, ...] | None = None
 
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return (batch,) if self.shape is None else self.shape
-
-    def bytes_per_item(self) -> int:
-        return self.item_bytes
-
-    def describe(self) -> str:
-        return self.text
-
 
 def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -> Generate:
     """A rule's ``generate`` from ``item(rng, value_range, ranges)``, which makes one string."""
