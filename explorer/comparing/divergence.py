@@ -29,7 +29,7 @@ from explorer.conversion.v2_runner import V2Runner
 from explorer.errors import ParityError, first_line
 from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
@@ -177,7 +177,7 @@ def first_divergence(
     outputs_skipped = [t for t in outs if t in skipped and t in candidates]
     errors = {s.tensor: s.max_abs for s in steps}
     node = None if first is None else index.nodes[op_name(steps[first].tensor)]
-    data_in = [tensor_name(i) for i in (node.input if node is not None else ()) if i[0] != "^"]
+    data_in = data_inputs(node) if node is not None else []
     inputs_err = {t: errors.get(t) for t in data_in}
     runs = {"v1": len(r1.times), "v2": 1}
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}

@@ -28,7 +28,7 @@ from explorer.feeding.switches import switch_of
 from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
-from explorer.inspection.io_choice import default_io
+from explorer.inspection.io_choice import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model, meta_graph_with
 from explorer.running.v1_runner import V1Runner
 
@@ -190,17 +190,9 @@ def custom_io(
     v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Custom ``inputs``/``outputs`` as checked tensor names of ``v1`` (ParityError)."""
-    if signature_too:
-        raise ParityError(
-            "give either signatures or inputs/outputs, not both (CLI: --signature or "
-            "--inputs/--outputs)"
-        )
-    if not outputs:
-        raise ParityError(
-            f"no outputs given for {v1.path}: pass outputs=[tensor names] (CLI: --outputs)"
-        )
+    check_custom_io(v1, signature_too, outputs, ParityError)
     ins = tuple(tensor_name(n) for n in inputs or ())
-    outs = tuple(tensor_name(n) for n in outputs)
+    outs = tuple(tensor_name(n) for n in outputs or ())
     for n in (*ins, *outs):
         v1.node(n)  # TensorNotFoundError names the missing tensor
     return ins, outs

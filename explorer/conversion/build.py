@@ -31,7 +31,7 @@ from explorer.feeding.switches import switch_of
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.io_choice import default_io, input_keys, needed_inputs
+from explorer.inspection.io_choice import check_custom_io, default_io, input_keys, needed_inputs
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
 from explorer.loading.graph_import import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model, meta_graph_with
@@ -62,15 +62,7 @@ def plan_signatures(
     outputs: Sequence[str] | Mapping[str, str] | None,
 ) -> list[Plan]:
     if inputs is not None or outputs is not None:
-        if signatures:
-            raise SignatureNotFoundError(
-                "give either signatures or inputs/outputs, not both (CLI: --signature or "
-                "--inputs/--outputs)"
-            )
-        if not outputs:
-            raise SignatureNotFoundError(
-                f"no outputs given for {model.path}: pass outputs=[tensor names] (CLI: --outputs)"
-            )
+        check_custom_io(model, bool(signatures), outputs)
         if not isinstance(inputs, Mapping):  # the placeholders they need; keep_prob: neutral
             outs = list(outputs.values() if isinstance(outputs, Mapping) else outputs)
             inputs = needed_inputs(model, outs, inputs, switch_of)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
-from explorer.graph.names import op_name
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import REF_ASSIGN_OPS, REF_VARIABLE_OPS
 from explorer.graph.registry import OpRegistry
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
@@ -64,7 +64,7 @@ class RewriteContext:
             for n in forwards:
                 if f"{n.name}:0" in self.handles:
                     continue
-                data = [i for i in n.input if not i.startswith("^")]
+                data = data_inputs(n)
                 sources = data if n.op == "RefMerge" else data[:1]
                 var = next((v for v in map(self.var_of, sources) if v is not None), None)
                 if var is not None:

@@ -161,15 +161,15 @@ def sample(
             notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
             plans[key] = (shape, None)
             continue
-        unknown = (
-            (batch, default_dim) if not dense else rule.default_shape(batch) if rule else (batch,)
-        )
+        unknown = (batch,) if dense else (batch, default_dim)
+        if rule is not None and rule.shape is not None:  # the rule's feed shape
+            unknown = rule.shape
         shape = _resolve_shape(key, inf, batch, default_dim, notes, unknown, groups)
         if rule is not None:
-            notes.append(f"{key}: {rule.describe()}")
+            notes.append(f"{key}: {rule.text}")
         elif not dense and (rule := _values_rule(model, spec)) is not None:
-            notes.append(f"{key}: values are {rule.describe()}")  # vocabulary tokens
-        per = rule.bytes_per_item() if rule and dense else _item_bytes(spec)
+            notes.append(f"{key}: values are {rule.text}")  # vocabulary tokens
+        per = rule.item_bytes if rule and dense else _item_bytes(spec)
         total += math.prod(shape) * per
         plans[key] = (shape, rule)
     skipped = [k for k in specs if roles[k] != FEED and k not in checked]

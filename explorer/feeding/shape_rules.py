@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
-from explorer.graph.names import op_name, shape_text, tensor_name
+from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import BROADCAST_OPS, IDENTITY_OPS
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.feed_scan_rules import attr_shape
@@ -261,7 +261,7 @@ SHAPE_RULES.add(_broadcast, *sorted(BROADCAST_OPS), name="broadcast")
 
 @shape_rule("ConcatV2", "Concat", "Pack")
 def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    data = [i for i in node.input if not i.startswith("^")]
+    data = data_inputs(node)
     if node.op == "ConcatV2":
         values, axis_t = data[:-1], data[-1]
     elif node.op == "Concat":

@@ -15,7 +15,7 @@ import numpy as np
 from explorer.feeding.feeds import numpy_dtype
 from explorer.feeding.generators import random_strings, random_values
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.names import dtype_name, tensor_name
+from explorer.graph.names import data_inputs, dtype_name, tensor_name
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     CALL_OPS,
@@ -69,15 +69,6 @@ class Rule:
     item_bytes: int
     generate: Generate
     shape: tuple[int, ...] | None = None
-
-    def default_shape(self, batch: int) -> tuple[int, ...]:
-        return (batch,) if self.shape is None else self.shape
-
-    def bytes_per_item(self) -> int:
-        return self.item_bytes
-
-    def describe(self) -> str:
-        return self.text
 
 
 def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -> Generate:
@@ -270,7 +261,7 @@ def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None
         return None
     assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
     for node in ctx.index.nodes.values():
-        srcs = [_through_identity(ctx, i) for i in node.input if not i.startswith("^")]
+        srcs = [_through_identity(ctx, i) for i in data_inputs(node)]
         if table in srcs:
             files = [assets[s] for s in srcs if s in assets]
             if files:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.op_families import PASS_THROUGH_OPS
 
 if TYPE_CHECKING:
@@ -68,9 +68,8 @@ class GraphIndex:
         """Tensor name (``a:0``) -> (consumer node, input position), data edges, graph order."""
         out: dict[str, list[Consumer]] = {}
         for n in self.node_list:
-            for pos, s in enumerate(n.input):
-                if s[0] != "^":
-                    out.setdefault(tensor_name(s), []).append((n, pos))
+            for pos, s in enumerate(data_inputs(n)):
+                out.setdefault(s, []).append((n, pos))
         return out
 
     def readers(
@@ -97,9 +96,8 @@ class GraphIndex:
         if function not in cache:
             out: dict[str, list[Consumer]] = {}
             for n in self.functions[function].node_def:
-                for pos, s in enumerate(n.input):
-                    if s[0] != "^":
-                        out.setdefault(s.split(":")[0], []).append((n, pos))
+                for pos, s in enumerate(data_inputs(n)):
+                    out.setdefault(op_name(s), []).append((n, pos))
             cache[function] = out
         return cache[function]
 

@@ -37,6 +37,12 @@ def op_name(ref: str) -> str:
     return ref.lstrip("^").split(":")[0]
 
 
+def data_inputs(node: Any) -> list[str]:
+    """A ``NodeDef``'s data inputs as tensor names (``a`` -> ``a:0``); control inputs (``^a``)
+    left out. They come first in ``node.input``, so a position here is the input's position."""
+    return [tensor_name(i) for i in node.input if not i.startswith("^")]
+
+
 def shape_text(shape: Iterable[int | None] | None, sep: str = ", ") -> str:
     """``[?, 4]`` for a static shape with an unknown first dim; ``<unknown rank>`` for ``None``."""
     if shape is None:

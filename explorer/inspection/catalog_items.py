@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
+from explorer.graph.names import data_inputs
 from explorer.graph.proto_reader import Shape, attr_summary, dtype_name
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class OpInfo:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return tuple(s if ":" in s else f"{s}:0" for s in self.node.input if s[0] != "^")
+        return tuple(data_inputs(self.node))
 
     @property
     def control_inputs(self) -> tuple[str, ...]:

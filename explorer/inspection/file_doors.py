@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
-from explorer.graph.names import op_name
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import CHECKPOINT_OPS, DOORS, FILE_OPS, INPUT_OPS, Door
 from explorer.graph.run_scope import init_ops
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
@@ -146,14 +146,14 @@ def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:
 
 def _queued(ctx: ScanContext, ref: NodeRef) -> list[Source]:
     """File names enqueued into the queue a ``ReaderRead*`` op reads (traced to constants)."""
-    inputs = [i for i in ref.node.input if not i.startswith("^")]
+    inputs = data_inputs(ref.node)
     if len(inputs) < 2 or ref.function is not None:
         return [Source("unknown", "from a queue")]
     queue = op_name(inputs[1])
     out: list[Source] = []
     for node in graph_index(ctx.graph_def).data_consumers.get(queue, []):
         if node.op.startswith("QueueEnqueue") and op_name(node.input[0]) == queue:
-            for i in [i for i in node.input[1:] if not i.startswith("^")]:
+            for i in data_inputs(node)[1:]:
                 out.extend(tracer_of(ctx).values(i, None, ref.name))
     return out or [Source("unknown", "from a queue filled at run time")]
 

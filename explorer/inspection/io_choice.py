@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from explorer.errors import OutputChoiceError, SignatureNotFoundError
+from explorer.errors import ExplorerError, OutputChoiceError, SignatureNotFoundError
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.output_heuristics import HEAD_MIN, Candidate
@@ -46,6 +46,24 @@ def confident_io(model: V1Model) -> DefaultIO:
     """The heads of a model without signatures (module docstring); ``OutputChoiceError`` when
     candidates contradict each other (``SignatureNotFoundError``: no candidate at all)."""
     return _choice(model, confident=True)
+
+
+def check_custom_io(
+    model: V1Model,
+    signature_too: bool,
+    outputs: Any,
+    error: type[ExplorerError] = SignatureNotFoundError,
+) -> None:
+    """Custom inputs/outputs name outputs and come without a signature; else ``error``."""
+    if signature_too:
+        raise error(
+            "give either signatures or inputs/outputs, not both (CLI: --signature or "
+            "--inputs/--outputs)"
+        )
+    if not outputs:
+        raise error(
+            f"no outputs given for {model.path}: pass outputs=[tensor names] (CLI: --outputs)"
+        )
 
 
 def needed_inputs(

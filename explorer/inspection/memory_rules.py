@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
-from explorer.graph.names import DTYPE_SIZES
+from explorer.graph.names import DTYPE_SIZES, data_inputs
 from explorer.graph.runtime import env_number
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
 
@@ -104,7 +104,7 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             nodes = (
                 index.function_nodes(ref.function.signature.name) if ref.function else index.nodes
             )
-            shape = _shape(node, [i for i in node.input if not i.startswith("^")], nodes)
+            shape = _shape(node, data_inputs(node), nodes)
         if not shape or any(d < 0 for d in shape):
             continue
         enum = t.dtype if node.op == "Const" else _dtype(node)

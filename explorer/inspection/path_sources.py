@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import function_calls, graph_index
-from explorer.graph.names import op_name
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,
     CALL_OPS,
@@ -87,7 +87,7 @@ class Tracer:
         return self._callers.get(fname, [])
 
     def trace(self, ref: NodeRef, input_index: int) -> list[Source]:
-        inputs = [i for i in ref.node.input if not i.startswith("^")]
+        inputs = data_inputs(ref.node)
         if input_index >= len(inputs):
             return [Source("unknown", "from an input the op lacks")]
         fname = ref.function.signature.name if ref.function is not None else None
@@ -111,7 +111,7 @@ class Tracer:
             return [Source("unknown", f"from {name!r}, not in the graph")]
         if fname is None and name == self.filename_op:
             return [Source("saver")]
-        ins = [i for i in node.input if not i.startswith("^")]
+        ins = data_inputs(node)
         value = node.attr["value"].tensor.string_val if "value" in node.attr else []
         strings = [s.decode("utf-8", "replace") for s in value]
         if fname is None and name in self.assets:  # fed its file on init; its own value else
@@ -162,11 +162,11 @@ class Tracer:
     def _elements(self, node: NodeDef, scope: str | None, seen: set) -> list[Source]:
         """What a dataset op passes its function: its input dataset's constant elements."""
         nodes = self.top if scope is None else self.index.function_nodes(scope)
-        ins = [i for i in node.input if not i.startswith("^")]
+        ins = data_inputs(node)
         src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
         if src is not None and src.op in ("TensorSliceDataset", "TensorDataset"):
             out: list[Source] = []
-            for i in [i for i in src.input if not i.startswith("^")]:
+            for i in data_inputs(src):
                 out.extend(self._values(i, scope, seen))
             return out
         return [Source("unknown", f"from an element of {node.op} {node.name!r}")]
@@ -186,7 +186,7 @@ class Tracer:
             if offset < 0:
                 out.extend(self._elements(node, scope, seen))
                 continue
-            ins = [i for i in node.input if not i.startswith("^")]
+            ins = data_inputs(node)
             k = names.index(arg) + offset
             if k >= len(ins):
                 out.append(Source("unknown", f"from argument {arg!r} of {fname}"))

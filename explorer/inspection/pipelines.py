@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.names import op_name
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import (
     MAP_DATASET_OPS,
     PARSE_EXAMPLE_OPS,
@@ -45,10 +45,10 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
 
 def _used_outputs(index: GraphIndex, name: str) -> set[int]:
     return {
-        int(i.partition(":")[2] or 0)
+        int(i.partition(":")[2])
         for c in index.op_consumers.get(name, [])
-        for i in c.input
-        if not i.startswith("^") and op_name(i) == name
+        for i in data_inputs(c)
+        if op_name(i) == name
     }
 
 

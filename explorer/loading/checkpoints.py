@@ -8,7 +8,7 @@ from explorer._tf import tf
 from explorer.errors import MissingVariablesError, first_line
 from explorer.graph import protos
 from explorer.graph.index import graph_index
-from explorer.graph.names import op_name
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import SAVE_OPS, VARIABLE_OPS
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
     for node in index.node_list:
         if node.op not in SAVE_OPS:
             continue
-        inputs = [i for i in node.input if not i.startswith("^")]
+        inputs = data_inputs(node)
         if len(inputs) < 3:
             continue
         keys = _const_strings(index.const(inputs[1], frozenset()))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf
 from explorer.errors import SessionError, UnsupportedOpError, first_line
 from explorer.graph.index import graph_index
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.registry import OpRegistry
 from explorer.graph.runtime import unregistered_op_types
 
@@ -151,7 +151,7 @@ def _levels(model: V1Model, graph_def: GraphDef, replaced: set[str]) -> dict[str
 def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> dict[str, int]:
     """How many outputs of each replaced node are used (highest index read + 1, at least 1)."""
     counts = dict.fromkeys(replaced, 1)
-    refs = [i for n in nodes for i in n.input if not i.startswith("^")]
+    refs = [i for n in nodes for i in data_inputs(n)]
     for sig in model.signatures.values():
         for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
             refs.extend(spec.components or (spec.name,))
@@ -204,7 +204,7 @@ def _replace_node(
     all_names: set[str],
 ) -> None:
     fn = model.replacements[node.op]
-    data = [made[tensor_name(i)] for i in node.input if not i.startswith("^")]
+    data = [made[i] for i in data_inputs(node)]
     controls = [made[i] for i in node.input if i.startswith("^")]
     scope = f"{node.name}/replacement"
     while any(n == scope or n.startswith(scope + "/") for n in all_names):

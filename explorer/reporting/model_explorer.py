@@ -23,7 +23,7 @@ from explorer.comparing.records import Divergence, ParitySummary
 from explorer.errors import ExplorerError, plain
 from explorer.feeding.shape_inference import static_shapes
 from explorer.graph.index import function_calls, graph_index
-from explorer.graph.names import op_name, shape_text, tensor_name
+from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.proto_reader import attr_summary
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import V1Model, as_model
@@ -83,9 +83,9 @@ def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
         for node, n in zip(inner, fn.node_def):
             node.subgraphIds = function_calls(n, functions, strings=False)
             node.attrs = [kv(k, plain(attr_summary(v))) for k, v in sorted(n.attr.items())]
-            for pos, s in enumerate(i for i in n.input if i[0] != "^"):
+            for pos, s in enumerate(data_inputs(n)):
                 src, _, out_id = s.partition(":")
-                node.incomingEdges.append(gb.IncomingEdge(src, out_id or "0", str(pos)))
+                node.incomingEdges.append(gb.IncomingEdge(src, out_id, str(pos)))
         out.append(gb.Graph(name, args + inner, nodeLabelsToHide=[]))
     return out
 

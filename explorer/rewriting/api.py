@@ -18,7 +18,7 @@ from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
-from explorer.inspection.io_choice import default_io
+from explorer.inspection.io_choice import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
 from explorer.rewriting.check import TOLERANCE, Job, check_jobs, exec_source, write_weights
@@ -92,11 +92,8 @@ def _choose_io(
     model: V1Model, inputs: list[str] | None, outputs: list[str] | None, signature: str | None
 ) -> tuple[dict[str, str], dict[str, str]]:
     if inputs is not None or outputs is not None:
-        if signature is not None:
-            raise ConversionError("pass either signature= or inputs=/outputs=, not both")
-        if not outputs:
-            raise ConversionError("outputs= is required with inputs= (CLI: --outputs)")
-        ins, outs = ({_key(t): tensor_name(t) for t in ts} for ts in (inputs or [], outputs))
+        check_custom_io(model, signature is not None, outputs, ConversionError)
+        ins, outs = ({_key(t): tensor_name(t) for t in ts} for ts in (inputs or [], outputs or []))
         return ins, outs
     if model.signatures or signature is not None:
         sig = model.signature(signature)

@@ -12,7 +12,7 @@ import numpy as np
 
 from explorer._tf import tf
 from explorer.graph.index import graph_index
-from explorer.graph.names import op_name, tensor_name
+from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VOLATILE_OPS
 
 if TYPE_CHECKING:
@@ -60,9 +60,6 @@ class GraphContext:
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
 
-    def data_inputs(self, node: NodeDef) -> list[str]:
-        return [tensor_name(i) for i in node.input if not i.startswith("^")]
-
     def attr(self, node: NodeDef, key: str, default: Any = None) -> Any:
         if key not in node.attr:
             return default
@@ -92,7 +89,7 @@ class GraphContext:
             seen.add(op)
             if op in input_ops:
                 continue
-            stack.extend(op_name(i) for i in self.nodes[op].input if not i.startswith("^"))
+            stack.extend(op_name(i) for i in data_inputs(self.nodes[op]))
         return frozenset(seen)
 
     def single_use(self, tensor: str) -> bool:
@@ -116,7 +113,7 @@ class GraphContext:
         elif node.op in ("Rank", "Shape", "Size") and self._static_meta(node):
             out = False  # known statically (rank, or a fully known shape): run on dummy feeds
         else:
-            ins = self.data_inputs(node)
+            ins = data_inputs(node)
             if node.op in ("Merge", "RefMerge"):
                 ins = [i for i in ins if not self.is_dead(i)]
             out = any(self._is_volatile(i) for i in ins)
@@ -124,7 +121,7 @@ class GraphContext:
         return out
 
     def _static_meta(self, node: NodeDef) -> bool:
-        shape = self.shape(self.data_inputs(node)[0])
+        shape = self.shape(data_inputs(node)[0])
         return shape is not None and (node.op == "Rank" or None not in shape)
 
     def is_const(self, tensor: str) -> bool:
@@ -208,7 +205,7 @@ class GraphContext:
                 cur = tensor_name(node.input[0]) if out_index(cur) == int(p) else DEAD
                 continue
             if node.op in ("Merge", "RefMerge") and out_index(cur) == 0:
-                live = [self.resolve(i) for i in self.data_inputs(node) if not self.is_dead(i)]
+                live = [self.resolve(i) for i in data_inputs(node) if not self.is_dead(i)]
                 if len(live) != 1 or (self.stop_at is not None and self.stop_at(node)):
                     break
                 seen.append(cur)
@@ -231,7 +228,7 @@ class GraphContext:
                 node is not None
                 and node.op not in ("Merge", "RefMerge", "Enter", "RefEnter", "NextIteration")
                 and r not in self.inputs
-                and any(self.is_dead(i) for i in self.data_inputs(node))
+                and any(self.is_dead(i) for i in data_inputs(node))
             )
         return self.cache[key]
 

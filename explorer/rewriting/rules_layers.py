@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.rewriting.graph import op_name, scope_of, tensor_name
+from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
 from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, node_step
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     """A lone ``MatMul(x, W)`` -> ``Dense(units, use_bias=False)``."""
     if node.op != "MatMul" or ctx.attr(node, "transpose_a", False):
         return None
-    x, w = ctx.data_inputs(node)
+    x, w = data_inputs(node)
     kernel = ctx.value(w)
     if kernel is None or kernel.ndim != 2 or ctx.value(x) is not None:
         return None
@@ -44,7 +44,7 @@ def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
     """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``, else
     ``None`` (other ops too)."""
     if node.op == "BiasAdd":
-        x, b = ctx.data_inputs(node)
+        x, b = data_inputs(node)
         if ctx.attr(node, "data_format", "NHWC") != "NHWC":
             return None
     else:
@@ -92,7 +92,7 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     strides, dil = _window(ctx, node, "strides"), _window(ctx, node, "dilations")
     if padding not in ("SAME", "VALID") or strides is None or dil is None:
         return None
-    ins = ctx.data_inputs(node)
+    ins = data_inputs(node)
     common = {"strides": strides, "padding": padding.lower()}
     if dil != (1, 1):
         common["dilation_rate"] = dil
@@ -155,7 +155,7 @@ def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
 def activation(ctx: Any, node: NodeDef) -> Step | None:
     """An activation: fused into the Dense/Conv producing its input, else its own layer."""
-    (x,) = ctx.data_inputs(node)
+    (x,) = data_inputs(node)
     if ctx.value(x) is not None:
         return None
     act = ACTIVATIONS.get(node.op)
@@ -199,7 +199,7 @@ def fused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``FusedBatchNorm*(is_training=False)`` -> ``BatchNormalization`` (moving statistics)."""
     if ctx.attr(node, "is_training", True) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
-    x, scale, offset, mean, var = ctx.data_inputs(node)[:5]
+    x, scale, offset, mean, var = data_inputs(node)[:5]
     vals = [ctx.value(t) for t in (scale, offset, mean, var)]
     if any(v is None for v in vals) or ctx.value(x) is not None:
         return None
@@ -211,7 +211,7 @@ def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, st
     """(variable operand, constant operand) of a binary op of one of ``ops``."""
     if node.op not in ops:
         return None
-    a, b = ctx.data_inputs(node)
+    a, b = data_inputs(node)
     if ctx.value(a) is None and ctx.value(b) is not None:
         return a, b
     if ctx.value(b) is None and ctx.value(a) is not None:
@@ -235,15 +235,15 @@ def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     m = ctx.producer(m_t)  # gamma * rsqrt(var + eps), or rsqrt(var + eps)
     gamma, rsqrt = None, m
     if m.op == "Mul":
-        a, b = (ctx.producer(t) for t in ctx.data_inputs(m))
-        rsqrt, g = (a, ctx.data_inputs(m)[1]) if a.op == "Rsqrt" else (b, ctx.data_inputs(m)[0])
+        a, b = (ctx.producer(t) for t in data_inputs(m))
+        rsqrt, g = (a, data_inputs(m)[1]) if a.op == "Rsqrt" else (b, data_inputs(m)[0])
         gamma = ctx.value(g)
     if rsqrt.op != "Rsqrt":
         return None
-    add = ctx.producer(ctx.data_inputs(rsqrt)[0])
+    add = ctx.producer(data_inputs(rsqrt)[0])
     if add.op not in ("Add", "AddV2"):
         return None
-    var, eps = (ctx.value(t) for t in ctx.data_inputs(add))
+    var, eps = (ctx.value(t) for t in data_inputs(add))
     if var is None or eps is None:
         return None
     if eps.size != 1:
@@ -251,11 +251,11 @@ def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     sub = ctx.producer(shift_t)  # beta - mean * m, or -(mean * m) without beta
     beta, mean = None, None
     if sub.op == "Sub":
-        b_t, mm_t = ctx.data_inputs(sub)
+        b_t, mm_t = data_inputs(sub)
         beta = ctx.value(b_t)
         mm = ctx.producer(mm_t)
         if mm.op == "Mul":
-            p, q = ctx.data_inputs(mm)
+            p, q = data_inputs(mm)
             mean = ctx.value(q if ctx.resolve(p) == ctx.resolve(m_t) else p)
     if eps.size != 1 or mean is None or var.ndim != 1:
         return None
@@ -273,14 +273,14 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
     if k is None or s is None or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
     cls = "MaxPooling2D" if node.op == "MaxPool" else "AveragePooling2D"
-    (x,) = ctx.data_inputs(node)
+    (x,) = data_inputs(node)
     return node_step(ctx, node, x, layer_code(cls, k, strides=s, padding=padding.lower()), cls)
 
 
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
 def embedding(ctx: Any, node: NodeDef) -> Step | None:
     """``gather(table, ids)`` with a constant 2-D table on axis 0 -> ``Embedding``."""
-    ins = ctx.data_inputs(node)
+    ins = data_inputs(node)
     table, ids = ins[0], ins[1]
     if node.op == "GatherV2" and (ctx.value(ins[2]) is None or int(ctx.value(ins[2])) != 0):
         return None
@@ -297,13 +297,13 @@ def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
     for name in ops:
         n = ctx.nodes[name]
         if n.op == "GreaterEqual":
-            v = ctx.value(ctx.data_inputs(n)[1])
+            v = ctx.value(data_inputs(n)[1])
             if v is not None and v.size == 1:
                 return float(v)
         if n.op in ("Add", "AddV2") and any(
             ctx.nodes[op_name(i)].op == "RandomUniform" or "random_uniform" in i for i in n.input
         ):
-            for i in ctx.data_inputs(n):
+            for i in data_inputs(n):
                 v = ctx.value(i)
                 if v is not None and v.size == 1:
                     return 1.0 - float(v)
@@ -314,7 +314,7 @@ def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
 def dropout(ctx: Any, node: NodeDef) -> Step | None:
     """A v1 ``cond`` on a fixed ``training`` flag whose training side is a dropout -> ``Dropout``
     (identity at inference, as the untaken branch was; active when fine-tuning)."""
-    ins = ctx.data_inputs(node)
+    ins = data_inputs(node)
     live = [i for i in ins if not ctx.is_dead(i)]
     dead = [i for i in ins if ctx.is_dead(i)]
     if len(live) != 1 or len(dead) != 1:
@@ -342,18 +342,18 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     """``tf.nn.dropout`` written inline, its rate fixed (a ``keep_prob`` placeholder with default
     1.0 that is not an input, or a constant) -> ``Dropout``. TF 2 writes
     ``select(random >= rate, x / (1 - rate), 0)``, TF 1 ``x / keep * floor(keep + random)``."""
-    ins = ctx.data_inputs(node)
+    ins = data_inputs(node)
     if node.op in ("SelectV2", "Select"):
         cond, kept, zero = ins
         z = ctx.value(zero)
         scaled = ctx.producer(kept)
         if z is None or z.size != 1 or float(z) != 0.0 or scaled.op not in ("RealDiv", "Mul"):
             return None
-        x = ctx.data_inputs(scaled)[0]
+        x = data_inputs(scaled)[0]
         test = ctx.producer(cond)
         if test.op != "GreaterEqual" or not _has_random(ctx, ctx.ops_between([cond], [x])):
             return None
-        rate = ctx.value(ctx.data_inputs(test)[1])
+        rate = ctx.value(data_inputs(test)[1])
     else:
         floor = [t for t in ins if ctx.producer(t).op == "Floor"]
         if len(floor) != 1:
@@ -361,7 +361,7 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
         scaled = ctx.producer(ins[1 - ins.index(floor[0])])
         if scaled.op != "RealDiv":
             return None
-        x, keep_t = ctx.data_inputs(scaled)
+        x, keep_t = data_inputs(scaled)
         keep = ctx.value(keep_t)
         if keep is None or not _has_random(ctx, ctx.ops_between([floor[0]], [x])):
             return None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.graph.registry import OpRegistry
-from explorer.rewriting.graph import op_name, scope_of, tensor_name
+from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
 from explorer.rewriting.ir import Step, keras_rule, lit, node_step
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def ops(*op_types: str, native: bool = True, static: tuple[int, ...] | None = No
         if static is not None:
 
             def tr(ctx, node, x):
-                ins = ctx.data_inputs(node)
+                ins = data_inputs(node)
                 values = [_static(ctx, ins[i]) for i in static]
                 return None if x[0] is None or None in values else fn(ctx, node, x, *values)
 
@@ -86,7 +86,7 @@ CALLS = {**BINARY, **UNARY, "Select": "where", "SelectV2": "where"}  # keras.ops
 
 def _call(ctx, node, x):
     """``keras.ops.<fn>(...)``, a constant input as its scalar literal (``None`` if not one)."""
-    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, ctx.data_inputs(node))]
+    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, data_inputs(node))]
     return None if None in args else f"keras.ops.{CALLS[node.op]}({', '.join(args)})"
 
 
@@ -108,13 +108,13 @@ def is_native(op_type: str) -> bool:
 def _reshape(ctx, node, x):
     if x[0] is None:
         return None
-    shape = _static(ctx, ctx.data_inputs(node)[1])
+    shape = _static(ctx, data_inputs(node)[1])
     out = ctx.shape(node.name)
     if shape is None:  # computed from the input's shape: TensorFlow's static shape says what
         if out is None or sum(d is None for d in out) > 1:
             return None
         shape = [-1 if d is None else d for d in out]
-    ins = ctx.shape(ctx.data_inputs(node)[0])
+    ins = ctx.shape(data_inputs(node)[0])
     if (
         ins is not None
         and len(ins) > 2
@@ -129,7 +129,7 @@ def _reshape(ctx, node, x):
 
 @ops("ConcatV2")
 def _concat(ctx, node, x):
-    axis = _static(ctx, ctx.data_inputs(node)[-1])
+    axis = _static(ctx, data_inputs(node)[-1])
     if axis is None or any(e is None for e in x[:-1]):
         return None
     parts = ", ".join(x[:-1])
@@ -167,7 +167,7 @@ def _pad(ctx, node, x, pads):
     mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(ctx.attr(node, "mode"), "constant")
     value = ""
     if node.op == "PadV2":
-        cv = _scalar(ctx, ctx.data_inputs(node)[2])
+        cv = _scalar(ctx, data_inputs(node)[2])
         if cv is None:
             return None
         value = f", constant_values={cv}"
@@ -217,7 +217,7 @@ def _tile(ctx, node, x, reps):
 
 @ops("ClipByValue", native=False)
 def _clip(ctx, node, x):
-    ins = ctx.data_inputs(node)
+    ins = data_inputs(node)
     lo, hi = _scalar(ctx, ins[1]), _scalar(ctx, ins[2])
     if x[0] is None or lo is None or hi is None:
         return None
@@ -248,7 +248,7 @@ def _strided_slice(ctx, node, x, b, e, s):
 
 @ops("Split", "SplitV")
 def _split(ctx, node, x):
-    ins = ctx.data_inputs(node)
+    ins = data_inputs(node)
     if node.op == "Split":
         axis, data, n = _static(ctx, ins[0]), x[1], int(ctx.attr(node, "num_split"))
         if axis is None or data is None:
@@ -305,7 +305,7 @@ def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
     if fn is None:
         return None
     x, tensors = [], []  # x: "{k}" for the k-th distinct tensor input, None for a constant
-    for t in ctx.data_inputs(node):
+    for t in data_inputs(node):
         if ctx.is_const(t):
             x.append(None)
         else:
@@ -333,7 +333,7 @@ def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
 def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     """``x <op> c`` with a constant (or TF1 variable) ``c`` that is not a plain scalar literal:
     a ``WithConstant`` layer holding ``c`` as its weight (trainable when it was a variable)."""
-    a, b = ctx.data_inputs(node)
+    a, b = data_inputs(node)
     va, vb = ctx.value(a), ctx.value(b)
     if (va is None) == (vb is None):
         return None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.rewriting.graph import op_name, scope_of, tensor_name
+from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
 from explorer.rewriting.ir import Step, keras_rule, layer_code
 
 if TYPE_CHECKING:
@@ -26,10 +26,10 @@ def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     if node.op == "Exit":
         return node
     if node.op == "TensorArrayGatherV3":
-        flow = ctx.node(ctx.data_inputs(node)[2])
+        flow = ctx.node(data_inputs(node)[2])
         return flow if flow.op == "Exit" else None
     if node.op == "Transpose":
-        inner = ctx.producer(ctx.data_inputs(node)[0])
+        inner = ctx.producer(data_inputs(node)[0])
         return _loop_exit_of(ctx, inner) if inner.op == "TensorArrayGatherV3" else None
     return None
 

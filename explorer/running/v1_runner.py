@@ -17,7 +17,7 @@ from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.run_scope import RunScope, model_run_scope, ops_that_run
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
-from explorer.inspection.io_choice import default_io, needed_inputs
+from explorer.inspection.io_choice import check_custom_io, default_io, needed_inputs
 from explorer.inspection.scanner import spec_tensors
 from explorer.loading.model import V1Model
 from explorer.running.base import Runner
@@ -51,12 +51,9 @@ class V1Runner(Runner):
         self.config = config
         self.timeout = timeout
         self.session: ModelSession | None = None
-        if signature is not None and (inputs is not None or outputs is not None):
-            raise SignatureNotFoundError(
-                "give either signature= or inputs=/outputs=, not both (CLI: --signature or "
-                "--inputs/--outputs)"
-            )
-        if signature is None and inputs is None and outputs is None:
+        if inputs is not None or outputs is not None:
+            check_custom_io(model, signature is not None, outputs)
+        elif signature is None:
             if model.signatures:
                 signature = model.signature(None).name
             else:
@@ -67,11 +64,6 @@ class V1Runner(Runner):
             self._inputs = with_placeholder_shapes(model, dict(sig.inputs))
             self._outputs = dict(sig.outputs)
         else:
-            if not outputs:
-                raise SignatureNotFoundError(
-                    f"no outputs to fetch from {model.path}: pass outputs=[tensor names] "
-                    "(CLI: --outputs)"
-                )
             tensor_specs(model, [*(inputs or []), *outputs])  # an unknown name: said first
             inputs = needed_inputs(model, outputs, inputs, switch_of)  # keep_prob: neutral
             specs = tensor_specs(model, [*inputs, *outputs])

@@ -95,8 +95,10 @@ def test_lifecycle_and_argument_errors(mlp):
     r = V1Runner(mlp)
     with pytest.raises(SessionError, match="not started: use `with runner:`"):
         r.infer({"x": np.zeros((1, 4), np.float32)})
-    with pytest.raises(SignatureNotFoundError, match="either signature= or inputs="):
+    with pytest.raises(SignatureNotFoundError, match="either signatures or inputs/outputs, not"):
         V1Runner(mlp, signature="serving_default", outputs=["probs"])
+    with pytest.raises(SignatureNotFoundError, match="no outputs given for .*: pass outputs="):
+        V1Runner(mlp, inputs=["x"])
     with pytest.raises(SignatureNotFoundError, match="'nope' is not in"):
         V1Runner(mlp, signature="nope")
     with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope' is not in"):
