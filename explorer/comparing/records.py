@@ -352,7 +352,8 @@ class Divergence(_Record):
     """Result of :func:`first_divergence`: ``steps`` (compared tensors, topological order),
     ``index`` of the first beyond tolerance (``None``: none), ``inputs`` (its inputs' max abs
     errors), ``runs``/``seconds`` per side, ``skipped`` (tensor -> why not judged),
-    ``outputs_skipped`` (outputs v1 differs from itself on: then ``nondeterministic``)."""
+    ``outputs_skipped`` (outputs not judged), ``outputs_failed`` (those of them parity failed):
+    ``status`` follows parity, failed over nondeterministic."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -363,6 +364,7 @@ class Divergence(_Record):
     seconds: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     outputs_skipped: list[str] = field(default_factory=list)
+    outputs_failed: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -370,19 +372,19 @@ class Divergence(_Record):
 
     @property
     def status(self) -> str:
-        if self.found:
+        if self.found or self.outputs_failed:
             return FAILED
         return NONDETERMINISTIC if self.outputs_skipped else PASSED
 
     @property
     def verdict(self) -> str:
-        """One line for people: where it diverges, or what was (not) compared."""
+        """One short line: where it diverges, or how many outputs were not judged (the tensors
+        and reasons are in ``skipped``)."""
         if self.found:
             return f"first divergence at {self.op}"
-        if self.outputs_skipped:
-            names = ", ".join(self.outputs_skipped)
-            why = self.skipped[self.outputs_skipped[0]]
-            return f"no divergence among the compared tensors; not judged: {names} ({why})"
+        if n := len(self.outputs_skipped):
+            what = f"{n} output{'s' if n > 1 else ''} (see below)"
+            return f"no divergence among the compared tensors; not judged: {what}"
         return "no divergence found"
 
     @property
