@@ -234,8 +234,9 @@ class ExampleErrors(_Record):
 @dataclass
 class ParityReport(_Judged, _Record):
     """The comparison of one signature's outputs (key -> :class:`OutputComparison`);
-    ``stateful``: both sides ran from fresh state (no v1 self-check); ``arrays``: the first batch
-    (not in JSON); on the user's data, ``examples`` and ``data`` (source, timings)."""
+    ``stateful``: both sides ran from fresh state (no v1 self-check); not in JSON: ``arrays``
+    (the first batch) and ``samples`` (key -> (v1, v2) values, at most ``SAMPLE`` of all batches,
+    flat float64); on the user's data, ``examples`` and ``data`` (source, timings)."""
 
     name: str
     outputs: dict[str, OutputComparison]
@@ -246,6 +247,7 @@ class ParityReport(_Judged, _Record):
     remedy: str = ""
     notes: list[str] = field(default_factory=list)
     arrays: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+    samples: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
     examples: dict[str, ExampleErrors] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -275,7 +277,7 @@ class ParityReport(_Judged, _Record):
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name != "arrays" and (v or f.name not in ("examples", "data")):
+            if f.name not in ("arrays", "samples") and (v or f.name not in ("examples", "data")):
                 out[f.name] = _json(v)
         return out
 
