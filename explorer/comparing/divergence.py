@@ -174,7 +174,8 @@ def first_divergence(
     if first is None:  # this batch agreeing does not overrule the feeds parity failed on
         for t, r in bad.items():
             skipped.setdefault(t, f"parity failed it ({r.reason}) on other feeds: search those")
-    outputs_skipped = [t for t in outs if t in skipped and t in candidates]
+    not_judged = [t for t in outs if t in skipped and t in candidates]
+    failed = [t for t in not_judged if t in bad and bad[t].status != NONDETERMINISTIC]
     errors = {s.tensor: s.max_abs for s in steps}
     node = None if first is None else index.nodes[op_name(steps[first].tensor)]
     data_in = data_inputs(node) if node is not None else []
@@ -183,7 +184,7 @@ def first_divergence(
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
     seconds |= {"v1_self_check": r1.times[1]} if len(r1.times) > 1 else {}
     return Divergence(
-        steps, first, inputs_err, tol.atol, tol.rtol, runs, seconds, skipped, outputs_skipped
+        steps, first, inputs_err, tol.atol, tol.rtol, runs, seconds, skipped, not_judged, failed
     )
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 Outputs = Mapping[str, Any]
 FINE_PER_DECADE = 64
 WORST_VALUES = 8  # values of each side shown per worst example
+SAMPLE = 4096  # (v1, v2) pairs kept per numeric output over all batches, for its scatter plot
 
 
 class LogHistogram:
@@ -129,6 +130,29 @@ class _Output:
         self.examples = self.failed = 0
         self.heap: list[tuple[float, int, int, WorstExample]] = []
         self.no_rows = ""
+        # a uniform sample of all batches' pairs: those with the SAMPLE smallest random keys
+        # (seeded: the same run draws the same points; merges exactly, shard by shard)
+        self.rng = np.random.default_rng(0)
+        self.sample = (np.zeros(0), np.zeros(0), np.zeros(0))  # keys, a, b
+
+    def _draw(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The smallest ``SAMPLE`` of ``n`` uniform keys (order statistics from exponential
+        spacings: O(SAMPLE), not O(n)) and the random positions they fall on."""
+        k = min(n, SAMPLE)
+        sums = np.cumsum(self.rng.standard_exponential(k))
+        rest = self.rng.standard_gamma(n + 1 - k)
+        return sums / (sums[-1] + rest) if k else sums, self.rng.choice(n, k, replace=False)
+
+    def _keep(self, keys: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        old = self.sample
+        if old[0].size >= SAMPLE:
+            new = keys < old[0].max()
+            keys, a, b = keys[new], a[new], b[new]
+        keys, a, b = (np.concatenate([x, y]) for x, y in zip(old, (keys, a, b)))
+        if keys.size > SAMPLE:
+            idx = np.argpartition(keys, SAMPLE - 1)[:SAMPLE]
+            keys, a, b = keys[idx], a[idx], b[idx]
+        self.sample = (keys, a, b)
 
     def _fail(self, reason: str) -> None:
         rec = self.rec
@@ -172,6 +196,8 @@ class _Output:
         rec.inf_a += int(inf_a.sum())
         rec.inf_b += int(inf_b.sum())
         finite = ~(nan_a | nan_b | inf_a | inf_b)
+        keys, at = self._draw(a64.size)
+        self._keep(keys, a64.reshape(-1)[at], b64.reshape(-1)[at])
         matching = (nan_a & nan_b) | (inf_a & inf_b & (a64 == b64))
         nonfinite_ok = matching & self.accept
         if not self.accept:
@@ -269,6 +295,7 @@ class _Output:
             getattr(self, h).merge(getattr(other, h))
         self.per_example |= other.per_example
         self.no_rows = self.no_rows or other.no_rows
+        self._keep(*other.sample)
         for item in other.heap:
             self._push(item)
 
@@ -323,7 +350,8 @@ def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
 
 
 class Comparator:
-    """v1 (``a``) against v2 (``b``) one batch at a time, keeping the ``worst`` examples."""
+    """v1 (``a``) against v2 (``b``) one batch at a time, keeping the ``worst`` examples, the
+    first batch's arrays and a bounded sample of every batch's values."""
 
     def __init__(
         self, tolerance: Tolerance | None = None, *, worst: int = 5, name: str = "outputs"
@@ -377,6 +405,8 @@ class Comparator:
         tol, arrays = self.tolerance, self.arrays
         report = ParityReport(self.name, records, tol.atol, tol.rtol, self.batches, arrays=arrays)
         report.examples = examples
+        ok = {k: o for k, o in self.outputs.items() if o.sample[0].size and not o.broken}
+        report.samples = {k: o.sample[1:] for k, o in ok.items()}
         return report
 
 

@@ -234,8 +234,9 @@ class ExampleErrors(_Record):
 @dataclass
 class ParityReport(_Judged, _Record):
     """The comparison of one signature's outputs (key -> :class:`OutputComparison`);
-    ``stateful``: both sides ran from fresh state (no v1 self-check); ``arrays``: the first batch
-    (not in JSON); on the user's data, ``examples`` and ``data`` (source, timings)."""
+    ``stateful``: both sides ran from fresh state (no v1 self-check); not in JSON: ``arrays``
+    (the first batch) and ``samples`` (key -> (v1, v2) values, at most ``SAMPLE`` of all batches,
+    flat float64); on the user's data, ``examples`` and ``data`` (source, timings)."""
 
     name: str
     outputs: dict[str, OutputComparison]
@@ -246,6 +247,7 @@ class ParityReport(_Judged, _Record):
     remedy: str = ""
     notes: list[str] = field(default_factory=list)
     arrays: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+    samples: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
     examples: dict[str, ExampleErrors] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -275,7 +277,7 @@ class ParityReport(_Judged, _Record):
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name != "arrays" and (v or f.name not in ("examples", "data")):
+            if f.name not in ("arrays", "samples") and (v or f.name not in ("examples", "data")):
                 out[f.name] = _json(v)
         return out
 
@@ -352,7 +354,8 @@ class Divergence(_Record):
     """Result of :func:`first_divergence`: ``steps`` (compared tensors, topological order),
     ``index`` of the first beyond tolerance (``None``: none), ``inputs`` (its inputs' max abs
     errors), ``runs``/``seconds`` per side, ``skipped`` (tensor -> why not judged),
-    ``outputs_skipped`` (outputs v1 differs from itself on: then ``nondeterministic``)."""
+    ``outputs_skipped`` (outputs not judged), ``outputs_failed`` (those of them parity failed):
+    ``status`` follows parity, failed over nondeterministic."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -363,6 +366,7 @@ class Divergence(_Record):
     seconds: dict[str, float] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     outputs_skipped: list[str] = field(default_factory=list)
+    outputs_failed: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -370,19 +374,19 @@ class Divergence(_Record):
 
     @property
     def status(self) -> str:
-        if self.found:
+        if self.found or self.outputs_failed:
             return FAILED
         return NONDETERMINISTIC if self.outputs_skipped else PASSED
 
     @property
     def verdict(self) -> str:
-        """One line for people: where it diverges, or what was (not) compared."""
+        """One short line: where it diverges, or how many outputs were not judged (the tensors
+        and reasons are in ``skipped``)."""
         if self.found:
             return f"first divergence at {self.op}"
-        if self.outputs_skipped:
-            names = ", ".join(self.outputs_skipped)
-            why = self.skipped[self.outputs_skipped[0]]
-            return f"no divergence among the compared tensors; not judged: {names} ({why})"
+        if n := len(self.outputs_skipped):
+            what = f"{n} output{'s' if n > 1 else ''} (see below)"
+            return f"no divergence among the compared tensors; not judged: {what}"
         return "no divergence found"
 
     @property

@@ -253,18 +253,19 @@ def _floor_formatter_class() -> type:
 
 
 def report_figures(report: Any) -> dict[str, Any]:
-    """Every figure that applies to a report: ``histogram``, then per output ``scatter <key>``
-    and (2-D/4-D numeric outputs with an error: an equal one would be one flat colour)
-    ``heatmap <key>``, from the arrays the report keeps."""
+    """Every figure that applies to a report: ``histogram``, then per numeric output ``scatter
+    <key>`` of the sample of all batches (the values the histogram counts) and (2-D/4-D outputs
+    with an error: an equal one would be one flat colour) ``heatmap <key>`` of the first batch."""
     figures: dict[str, Any] = {}
     if any(o.max_abs is not None or o.hist_zeros for o in report.outputs.values()):
         figures["histogram"] = error_histogram(report)
-    for key, (a, b) in report.arrays.items():
-        rec = report.outputs.get(key)
-        if rec is None or rec.max_abs is None or getattr(a, "shape", None) != b.shape:
+    for key, rec in report.outputs.items():
+        if rec.max_abs is None or key not in report.samples:
             continue
+        a, b = report.samples[key]
         figures[f"scatter {key}"] = scatter(a, b, title=plain(key), count=rec.count)
-        if a.ndim in (2, 4) and rec.max_abs != 0:
+        a, b = report.arrays.get(key) or (None, None)
+        if getattr(a, "ndim", 0) in (2, 4) and a.shape == b.shape and rec.max_abs != 0:
             figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
     return figures
 

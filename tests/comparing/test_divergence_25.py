@@ -87,7 +87,9 @@ def test_dropout_is_never_called_agreement(models):
     div = first_divergence(model, v2, feeds, judged=report)
     assert not div and div.status == "nondeterministic" and div.outputs_skipped == ["probs:0"]
     assert div.skipped["probs:0"].startswith("parity: v1 disagrees with itself")
-    assert "dropout/random_uniform/RandomUniform" in div.verdict
+    assert "dropout/random_uniform/RandomUniform" in div.skipped["probs:0"]
+    said = "no divergence among the compared tensors; not judged: 1 output (see below)"
+    assert div.verdict == said
     alone = first_divergence(model, v2, feeds)
     assert alone.status == "nondeterministic" and alone.runs["v1"] == 2
     why = f"v1 differs from itself here or upstream (random ops: {RANDOM_OP})"
@@ -110,9 +112,10 @@ def test_an_output_parity_failed_is_never_called_agreement(models, tmp_path):
     failed = parity(model, convert(bad))["serving_default"]
     assert failed.status == "failed" and "elements differ" in failed.outputs["logits:0"].reason
     div = first_divergence(model, v2, feeds, judged=failed)
-    assert not div and div.status != "passed" and div.outputs_skipped == ["logits:0"]
+    assert not div and div.status == "failed" and div.outputs_skipped == ["logits:0"]
+    assert div.outputs_failed == ["logits:0"] and div.to_json()["status"] == "failed"
     assert div.skipped["logits:0"].startswith("parity failed it (")
-    assert "not judged: logits:0 (parity failed it" in div.verdict
+    assert div.verdict.endswith("; not judged: 1 output (see below)") and "\n" not in div.verdict
 
 
 def test_run_errors_give_advice_that_fits_them(models, tmp_path):
