@@ -1,13 +1,14 @@
-"""Peak memory of ``tf1-explorer inspect`` and ``scan`` on a big SavedModel (issue 23: a 125 MB
-``saved_model.pb`` took 3.8 GB), as the ratio peak RSS / file size.
+"""Peak memory of ``tf1-explorer inspect``, ``scan`` and ``run`` on a big SavedModel (issue 23:
+a 125 MB ``saved_model.pb`` took 3.8 GB), as the ratio peak RSS / file size.
 
 The model (built once per run in a temp folder by a TensorFlow child, never committed) is a v1
 graph whose weights are ``Const`` nodes, so nearly all of its ``--mb`` MB lie in the graph file.
 Each verb runs as a fresh process; its peak RSS (its own or a child's, from ``wait4``) is
 divided by the file's size. Target for inspect and scan: ratio ≤ 3 (the file's bytes and one
-parsed copy: measured 2.2 at 150 MB). ``run`` (``--verbs run``) is shown without a target: it
-imports TensorFlow and the graph (measured 3.0 GB, ratio 20, most of it TensorFlow's own graph
-optimisation during ``session.run``).
+parsed copy: measured 2.2 at 150 MB). Target for ``run``: ratio ≤ 14. It
+imports TensorFlow (~700 MB alone) and the graph, and the first ``session.run`` builds
+TensorFlow's own copies of the graph and its constants (~600 MB at 150 MB). Measured 12.9
+(1.94 GB) since sessions of graphs over 64 MB run without Grappler; 19.7 (2.95 GB) before.
 
 Run: ``python -m benchmarks memory`` or ``python -m benchmarks.bench_memory [--mb N]``.
 """
@@ -22,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = 3.0
+TARGETS = {"run": 14.0}  # ratio peak RSS / file size; other verbs: 3.0
 _BUILD = """
 import sys, numpy as np, tensorflow as tf
 v1 = tf.compat.v1
@@ -53,7 +54,9 @@ def peak_rss(cmd: list[str], env: dict[str, str]) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench_memory")
     parser.add_argument("--mb", type=int, default=150, help="size of the graph file (MB)")
-    parser.add_argument("--verbs", nargs="+", default=["inspect", "scan"], help="verbs to run")
+    parser.add_argument(
+        "--verbs", nargs="+", default=["inspect", "scan", "run"], help="verbs to run"
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -66,9 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         for verb in args.verbs:
             peak = peak_rss([sys.executable, "-m", "explorer", verb, str(model)], env)
             ratio = peak / size
-            verdict = "meets" if ratio <= TARGET else "MISSES"
+            target = TARGETS.get(verb, 3.0)
+            verdict = "meets" if ratio <= target else "MISSES"
             print(f"  {verb:8s} peak RSS {peak / 2**20:7,.0f} MB  ratio {ratio:5.2f} ", end="")
-            print(f"({verdict} the target ≤ {TARGET})" if verb != "run" else "(no target)")
+            print(f"({verdict} the target ≤ {target})")
 
 
 if __name__ == "__main__":

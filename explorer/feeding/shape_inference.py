@@ -89,7 +89,7 @@ class _Inference:
     def import_with(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
         """A ``tf.Graph`` of the prepared graph with placeholder ops of ``shapes`` set to those.
         Raises ``ValueError`` when TensorFlow's shape inference refuses them."""
-        gd = prepare_graph_def(self.model)
+        gd = prepare_graph_def(self.model, writable=True)
         for node in gd.node:
             if node.name in shapes and "shape" in node.attr:
                 s = node.attr["shape"].shape

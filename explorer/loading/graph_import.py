@@ -16,33 +16,44 @@ from explorer.loading.replacements import apply_replacements
 if TYPE_CHECKING:
     import tensorflow as tf_types
     from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 
 class HasInitOp(Protocol):  # what init_op_names reads (the import worker passes a stand-in)
     init_op: str | None
 
 
-def prepare_graph_def(model: V1Model, graph_def: GraphDef | None = None) -> GraphDef:
-    """A copy of the GraphDef ready to import here (pins to absent devices cleared)."""
-    gd = copy.deepcopy(graph_def if graph_def is not None else model.graph_def)
+def prepare_graph_def(model: V1Model, *, writable: bool = False) -> GraphDef:
+    """The model's GraphDef ready to import here: pins to absent devices cleared, and scalar
+    placeholder shapes of producers <= 21 read as unknown. A changed copy; the model's own proto
+    (not to be changed) when nothing changes, unless ``writable`` (saves a copy of a big graph)."""
+    gd = model.graph_def
     present = available_device_types()
-    for node in all_nodes(gd):
-        if node.device:
-            t = device_type_of(node.device)
-            if t is not None and t not in present:
-                node.device = ""
-    if model.producer <= 21:
-        for node in gd.node:
-            if node.op in PLACEHOLDER_OPS and "shape" in node.attr:
-                s = node.attr["shape"].shape
-                if not s.unknown_rank and len(s.dim) == 0:
-                    s.unknown_rank = True
+
+    def absent_pin(node: NodeDef) -> bool:
+        t = device_type_of(node.device) if node.device else None
+        return t is not None and t not in present
+
+    def old_scalar(node: NodeDef) -> bool:
+        if model.producer > 21 or node.op not in PLACEHOLDER_OPS or "shape" not in node.attr:
+            return False
+        s = node.attr["shape"].shape
+        return not s.unknown_rank and len(s.dim) == 0
+
+    if not (writable or any(map(absent_pin, all_nodes(gd))) or any(map(old_scalar, gd.node))):
+        return gd
+    gd = copy.deepcopy(gd)
+    for node in filter(absent_pin, all_nodes(gd)):
+        node.device = ""
+    for node in filter(old_scalar, gd.node):
+        node.attr["shape"].shape.unknown_rank = True
     return gd
 
 
 def import_into(model: V1Model, graph: tf_types.Graph) -> None:
     """Import the model's prepared graph into ``graph`` (SessionError, ModelFormatError)."""
-    gd = prepare_graph_def(model)
+    # import_graph_def adds default attrs to the GraphDef it is given; a MetaGraph imports a copy
+    gd = prepare_graph_def(model, writable=model.meta_graph is None)
     try:
         with graph.as_default():
             if model.replacements:  # nodes of replaced op types: imported here, in waves
