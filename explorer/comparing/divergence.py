@@ -134,7 +134,7 @@ def first_divergence(
     # only tensors on the path to the outputs: an output, or read (data edge) by an op upstream
     # of one; side outputs nothing reads (a batch norm's statistics) cannot make an output
     # diverge, and a runtime rewrite may drop them (FusedBatchNorm folded into an Add)
-    on_path = {tensor_name(i) for op in order for i in index.nodes[op].input if i[0] != "^"}
+    on_path = {t for op in order for t in data_inputs(index.nodes[op])}
     on_path |= {tensor_name(t) for t in outs}
     catalog = Catalog.from_model(v1)  # outputs as the op registry defines them
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
