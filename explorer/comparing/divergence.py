@@ -26,7 +26,7 @@ from explorer.comparing.records import (
 )
 from explorer.conversion.v2_model import V2Model
 from explorer.conversion.v2_runner import V2Runner
-from explorer.errors import ParityError, first_line
+from explorer.errors import ParityError, SessionError, first_line
 from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
@@ -34,6 +34,7 @@ from explorer.inspection.catalog import Catalog
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.running.base import Runner
+from explorer.running.session import GRAPH_FIX
 from explorer.running.v1_runner import V1Runner
 
 _CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
@@ -130,12 +131,19 @@ def first_divergence(
     order = index.topological_order(index.upstream(outs, control=False))
     feed_ops = {op_name(n) for n in in_names.values()}
 
+    # only tensors on the path to the outputs: an output, or read (data edge) by an op upstream
+    # of one; side outputs nothing reads (a batch norm's statistics) cannot make an output
+    # diverge, and a runtime rewrite may drop them (FusedBatchNorm folded into an Add)
+    on_path = {t for op in order for t in data_inputs(index.nodes[op])}
+    on_path |= {tensor_name(t) for t in outs}
     catalog = Catalog.from_model(v1)  # outputs as the op registry defines them
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
     for op in order:
         target = None if op in skip or op in feed_ops else _v2_op(graph, mapping.get(op, op))
         info = None if target is None else catalog.op(op)
         for k, t in enumerate(info.outputs if info is not None else ()):
+            if t not in on_path:
+                continue
             dtype = catalog.tensor(t).dtype.removesuffix("_ref")
             t2 = None if k >= len(target.outputs) else _fetchable(graph, target.outputs[k])
             if dtype not in _SKIP_DTYPES and t2 is not None:
@@ -150,8 +158,19 @@ def first_divergence(
     acc = Comparator(dataclasses.replace(tol, nonfinite="accept-matching"), name="first_divergence")
     r1 = V1Runner(v1, inputs=list(key_feeds), outputs=names, max_bytes=None, timeout=timeout)
     r2 = _PrunedV2(fn_graph, list(key_feeds), {n: c[0] for n, c in candidates.items()}, mapping)
-    with r1, r2:
-        unstable = run_sides(r1, r2, [(key_feeds, None)], acc, check=r1 if random_ops else None)
+    try:
+        with r1, r2:
+            unstable = run_sides(r1, r2, [(key_feeds, None)], acc, check=r1 if random_ops else None)
+    except SessionError as e:
+        if judged is None:
+            raise
+        # parity ran the outputs on this graph: the failure is the fetch list's, not the graph's
+        reason = first_line(e).split("session.run failed", 1)[-1].partition("; fed ")[0]
+        raise ParityError(
+            f"first divergence could not fetch its {len(names)} tensors from {v1.path} (v1"
+            f"{reason.removesuffix(': ' + GRAPH_FIX)}): parity's verdict stands; choose outputs "
+            "nearer the inputs to search a smaller part"
+        ) from None
     report = acc.report()
     why = f"v1 differs from itself here or upstream (random ops: {', '.join(random_ops)})"
     told = judged.outputs.items() if judged is not None else ()

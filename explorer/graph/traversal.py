@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from explorer.graph.index import graph_index
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
+    CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
     CONTROL_FLOW_EXIT_OPS,
     RANDOM_OPS,
@@ -57,11 +59,19 @@ def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dic
 
 
 def control_flow_region(graph_def: GraphDef) -> set[str]:
-    """Ops inside TF1 control-flow frames: downstream of Enter/Switch up to Exit/Merge."""
+    """Ops inside TF1 control-flow frames: downstream of Enter/Switch (data and control edges)
+    up to Exit and a cond's Merge. A while loop's Merge (fed by NextIteration) is inside its
+    frame: a Const waiting on it (``while/Greater/y``) runs once per iteration."""
     index = graph_index(graph_def)
     consumers = index.op_consumers
     region = {n.name for n in index.node_list if n.op in CONTROL_FLOW_OPS}
-    stack = [n.name for n in index.node_list if n.op in CONTROL_FLOW_ENTRY_OPS]
+    back_edges = {n.name for n in index.node_list if n.op in CONTROL_FLOW_BACK_EDGE_OPS}
+    stack = [
+        n.name
+        for n in index.node_list
+        if n.op in CONTROL_FLOW_ENTRY_OPS
+        or (n.op in CONTROL_FLOW_EXIT_OPS and any(op_name(i) in back_edges for i in n.input))
+    ]
     while stack:
         for c in consumers.get(stack.pop(), []):
             if c.name in region and c.op not in CONTROL_FLOW_ENTRY_OPS:
