@@ -21,6 +21,17 @@ __all__ = ["ROOT", "shared_model"]  # the paths tests import from here
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """`make test` runs two pytest-xdist workers with ``--dist loadgroup``: each test file (a
+    notebook's cells, a module's fixtures) stays on one worker, the browser tier on one worker
+    with one JupyterLab. Without a group, loadgroup would hand out tests one by one."""
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        group = "browser" if path.startswith("tests/browser/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def mlp_paths(tmp_path_factory) -> dict[str, Path]:
     """The example MLP in every TF1 format: format -> path for explorer.load."""

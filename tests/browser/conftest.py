@@ -46,7 +46,6 @@ def pytest_collection_modifyitems(items):
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
-            item.add_marker(pytest.mark.xdist_group("browser"))  # one JupyterLab for the tier
             if not CHROMIUM.exists():
                 item.add_marker(
                     pytest.mark.skip(
