@@ -21,6 +21,7 @@ def whole_graph_box(
     button = W.Button(description="whole graph", icon="sitemap", layout=W.Layout(width="auto"))
     close = W.Button(description="close", icon="times", layout=W.Layout(display="none"))
     frame, status = W.HTML(), StatusArea()
+    status.remove_class("tf1x-status").add_class("tf1x-graph-status")  # the view's own stays one
     box = classed(W.VBox([W.HBox([button, close]), status, frame]), "tf1x-whole-graph")
     box.view = None
 
