@@ -52,6 +52,9 @@ class Drawing(str):
         img = f'<img src="{uri}" alt="graph drawing" style="max-width:100%">'
         return {"image/svg+xml": str(self), "text/html": img, "text/plain": "graph drawing"}
 
+    def _repr_pretty_(self, p: object, cycle: bool) -> None:  # else IPython prints the str
+        p.text("graph drawing")  # type: ignore[attr-defined]
+
 
 def _layers(
     names: Sequence[str], edges: Iterable[tuple[str, str]]
