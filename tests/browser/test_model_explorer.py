@@ -75,7 +75,7 @@ def test_model_explorer_shows_the_divergence_overlay(lab, lab_root, page):
         expect(me.get_by_text("parity verdict").first).to_be_visible()
         expect(me.locator("canvas").first).to_be_visible()  # the WebGL drawing
         table = me.locator("table.results")
-        expect(table.locator("tbody tr").first).to_be_visible()
+        expect(table.locator("tbody tr").first).to_be_visible(timeout=60_000)  # fills late
         time.sleep(1)  # the last layout pass
         rows = table.locator("tbody tr").evaluate_all(
             "rows => rows.map(r => [...r.cells].map(c => [c.innerText.trim(),"
