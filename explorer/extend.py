@@ -15,7 +15,7 @@ from explorer.feeding.shape_rules import (
 from explorer.feeding.tf_example import SAMPLE_RULES, sample_rule
 from explorer.inspection.findings import RULES as SCAN_RULES
 from explorer.inspection.findings import rule as scan_rule
-from explorer.inspection.output_rules import OUTPUT_RULES, Verdict, output_rule
+from explorer.inspection.output_heuristics import OUTPUT_RULES, Verdict, output_rule
 from explorer.loading.replacements import (
     BUILTIN_REPLACEMENTS,
     REPLACEMENT_HINTS,

@@ -8,7 +8,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "graph.specs": ("TensorSpec", "Signature", "Variable"),
-        "inspection.catalog_items": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
+        "inspection.catalog": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
         "inspection.suggestions": ("IOChoice", "Validation"),
         "inspection.output_heuristics": ("Candidate",),
         "inspection.findings": ("Findings", "Finding"),

@@ -116,6 +116,7 @@ class ScanContext:
         self.graph_def = model.graph_def
         self.path = str(model.path)
         self.by_type: dict[str, list[NodeRef]] = {}
+        self._shared: dict[str, Any] = {}
         refs = [NodeRef(n.name, n, None) for n in self.graph_def.node]
         for fn in self.graph_def.library.function:
             refs += [NodeRef(f"{fn.signature.name}::{n.name}", n, fn) for n in fn.node_def]
@@ -125,6 +126,12 @@ class ScanContext:
     @functools.cached_property
     def catalog(self) -> Catalog:
         return Catalog.from_model(self.model)
+
+    def once(self, key: str, make: Callable[[ScanContext], Any]) -> Any:
+        """``make(self)``, computed once per scan (what several rules share)."""
+        if key not in self._shared:
+            self._shared[key] = make(self)
+        return self._shared[key]
 
     def nodes(self, op_types: frozenset[str]) -> list[NodeRef]:
         if not op_types:

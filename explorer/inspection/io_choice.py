@@ -3,20 +3,24 @@
 :func:`default_io` (run/convert/parity) and :func:`confident_io` (migrate, which refuses with
 :class:`~explorer.errors.OutputChoiceError` only when the top candidate has a concern) take the top
 output and each other end with no concern; :func:`needed_inputs` completes a user's inputs.
+Scan rules about outputs: ``batch-slice``, ``several-heads``, ``output-contradiction``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.errors import ExplorerError, OutputChoiceError, SignatureNotFoundError
+from explorer.graph.names import op_name
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
-from explorer.inspection.output_heuristics import HEAD_MIN, Candidate
+from explorer.inspection.findings import Finding, ScanContext, rule
+from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, RuleContext, batch_slice
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.suggestions import suggest, validate_choice
+from explorer.inspection.training_facts import GraphFacts
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
@@ -165,3 +169,53 @@ def contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> s
         f"output ({top.concerns[0]}){against}: pass --outputs NAME [--inputs NAME ...] (API: "
         f"outputs=[...]); ranked candidates: {ranked}"
     )
+
+
+def _scan_choice(ctx: ScanContext) -> tuple[list[Any], list[Any], list[str]]:
+    """(ranked output candidates, the heads, the left-out) of a model without signatures (all
+    empty with signatures); rules share it through ``ctx.once``."""
+    ranked = [] if ctx.model.signatures else suggest(ctx.model, limit=50).outputs
+    if not ranked or ranked[0].concerns:
+        return ranked, [], []
+    return ranked, *heads(ctx.catalog, ranked)
+
+
+@rule(name="batch-slice")
+def _batch_slice(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    sigs = ctx.model.signatures.values()
+    names = [s.name for sig in sigs for s in sig.outputs.values() if s.name]
+    names = names or [c.name for c in ctx.once("heads", _scan_choice)[0] if c.head]
+    facts = RuleContext(ctx.catalog, GraphFacts(ctx.catalog, set()))
+    for name in dict.fromkeys(names):
+        found = batch_slice(facts, ctx.catalog.op(op_name(name)))
+        if found is not None:
+            yield Finding(
+                "batch-slice",
+                "warning",
+                (op_name(name),),
+                f"output {name} keeps {found[0]} of {found[1]}, slicing the batch its inputs "
+                f"have: a migration proved on it returns that part whatever the batch; fetch "
+                f"{found[1]} (migrate with no flags proves it instead)",
+            )
+
+
+@rule(name="several-heads")
+def _several_heads(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    _, chosen, left = ctx.once("heads", _scan_choice)
+    if len(chosen) > 1:
+        names = ", ".join(c.name for c in chosen)
+        yield Finding(
+            "several-heads",
+            "info",
+            tuple(op_name(c.name) for c in chosen),
+            f"{len(chosen)} heads ({names}): run and migrate take them all"
+            + (f"; left out: {'; '.join(left[:3])}" if left else ""),
+        )
+
+
+@rule(name="output-contradiction")
+def _contradiction(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    ranked = ctx.once("heads", _scan_choice)[0]
+    if ranked and ranked[0].concerns:
+        message = contradiction(ctx.model, ranked, ranked[0])
+        yield Finding("output-contradiction", "warning", (op_name(ranked[0].name),), message)

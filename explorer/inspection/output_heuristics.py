@@ -1,25 +1,373 @@
-"""Output candidates of a graph: :func:`graph_outputs` scores inference ops by the rules."""
+"""Output candidates of a graph: :func:`graph_outputs` scores inference ops by the output rules,
+one registered rule (``@output_rule``: ``fn(ctx, op) -> Verdict | None``) per reason why a tensor
+is (or is not) a model's output.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from explorer.graph.index import GraphIndex
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
+    ACTIVATION_HEAD_OPS,
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
     CTC_DECODER_OPS,
+    DATA_SIZED_OPS,
     HEAD_PASS_OPS,
+    IDENTITY_OPS,
     INPUT_OPS,
+    LOGIT_OPS,
+    LOSS_OPS,
     PIPELINE_OUTPUT_OPS,
+    SCALAR_REDUCTION_OPS,
+    SHAPE_OPS,
 )
 from explorer.graph.proto_reader import Shape
-from explorer.inspection.catalog import Catalog
-from explorer.inspection.catalog_items import OpInfo
-from explorer.inspection.output_rules import RuleContext, batch_slice, metric_count, verdicts
+from explorer.graph.registry import OpRegistry
+from explorer.inspection.catalog import Catalog, OpInfo
+from explorer.inspection.memory_rules import const_ints
 from explorer.inspection.training_facts import GraphFacts
+
+STRONG_OUTPUT = re.compile(
+    r"^(softmax|probs?|probabilit(y|ies)|logits?|preds?|predictions?|predicted|outputs?|"
+    r"y_pred|y_hat)(_\d+)?$",
+    re.IGNORECASE,
+)
+WEAK_OUTPUT = re.compile(
+    r"(softmax|prob|logit|pred|output|score|class|result|embedding|sigmoid|argmax|out$|^y$|"
+    r"detection|box(es)?$|landmark|heatmap|keypoint|^num_)",
+    re.IGNORECASE,
+)
+LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy|mse|mae|error|accuracy)", re.IGNORECASE)
+# Names TF gives ops when the user did not name them (besides the op type itself).
+AUTO_NAMES = frozenset(
+    {"add", "mul", "sub", "truediv", "div", "floordiv", "mod", "pow", "neg", "matmul", "read"}
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one rule says about one op: ``score`` added to its score, the ``reason`` shown,
+    ``source`` (the op *is* an output: a candidate needs one such verdict) and ``concern`` (it
+    probably is not the model's output: never chosen on its own)."""
+
+    score: float
+    reason: str
+    source: bool = False
+    concern: bool = False
+
+
+class RuleContext:
+    """What a rule sees: the catalog, the training facts, and each op's inference readers."""
+
+    def __init__(self, catalog: Any, facts: Any) -> None:
+        self.catalog = catalog
+        self.facts = facts
+        self.excluded = facts.excluded
+
+    def readers(self, op: Any) -> list[str]:
+        """Consumers of ``op`` in the inference graph."""
+        return [c for c in op.consumers if c not in self.excluded]
+
+    def op(self, name: str) -> Any:
+        return self.catalog.op(op_name(name))
+
+    @cached_property
+    def data_sized(self) -> set[str]:
+        """Ops downstream of one whose output size depends on the values (NMS, Where, ...)."""
+        sized = [o.name for o in self.catalog.search(op_type=DATA_SIZED_OPS)]
+        return self.facts.index.downstream(sized, control=False, excluded=self.excluded)
+
+    def batched(self, tensor: str) -> bool:
+        """Whether ``tensor``'s dim 0 is a batch: unknown in its shape, or (no shape recorded) in
+        a placeholder of rank 2 or more it depends on."""
+        shape = self.catalog.tensor(tensor).shape
+        if shape is not None:
+            return bool(shape) and shape[0] is None
+        deps = self.facts.deps.get(op_name(tensor), ())
+        shapes = (self.catalog.tensor(p if ":" in p else f"{p}:0").shape for p in deps)
+        return any(s is not None and len(s) > 1 and s[0] is None for s in shapes)
+
+
+RuleFn = Callable[[RuleContext, Any], "Verdict | None"]
+OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
+"""Output rules by name, in registration order (entries' ``op_types``: empty for every op)."""
+
+
+def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none);
+    ``ValueError`` when ``name`` is taken."""
+    return OUTPUT_RULES.register(*op_types, name=name)
+
+
+def verdicts(ctx: RuleContext, op: Any) -> list[Verdict]:
+    """Every registered rule's verdict on ``op``, in registration order (``None`` left out)."""
+    return [v for e in OUTPUT_RULES.matching(op.type) if (v := e.value(ctx, op)) is not None]
+
+
+def is_auto_name(op: Any) -> bool:
+    last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
+    return last == op.type.lower() or last in AUTO_NAMES
+
+
+def metric_count(facts: Any, op: Any) -> str | None:
+    """The labels ``op`` counts with when it is an integer scalar summed (through casts) from them:
+    a metric's count (correct predictions, labelled items; no gradient: never a loss), or None."""
+    t = facts.catalog.tensor(op.outputs[0]) if op.outputs else None
+    labels = sorted(facts.deps.get(op.name, frozenset()) & facts.labels.keys())
+    if not labels or t is None or t.shape != () or not re.fullmatch(r"u?int\d+", t.dtype):
+        return None
+    while op.type in IDENTITY_OPS | {"Cast"} and op.inputs:
+        op = facts.by_name[op_name(op.inputs[0])]
+    return ", ".join(labels) if op.type == "Sum" else None
+
+
+def batch_slice(ctx: RuleContext, op: Any) -> tuple[str, str] | None:
+    """(what ``op``, or the op it copies, keeps; the batched tensor it takes it from) when it
+    drops or slices the batch (``tf.identity(model.output[0])``, a reduce over axis 0; no count)."""
+    if metric_count(ctx.facts, op):
+        return None
+    while op.type in IDENTITY_OPS and op.inputs:
+        op = ctx.op(op.inputs[0])
+    src = op.inputs[0] if op.inputs else ""
+    if not src or not ctx.facts.deps.get(op_name(src)) or not ctx.batched(src):
+        return None
+    ints = [const_ints(ctx.op(t).node) for t in op.inputs[1:]]
+    attr = {k: v.i for k, v in op.node.attr.items()}
+    if op.type == "StridedSlice" and attr.get("shrink_axis_mask", 0) & 1 and ints[0]:
+        return f"row {ints[0][0]}", src
+    if op.type == "Slice" and ints[0] and ints[1] and ints[1][0] != -1:
+        return f"rows {ints[0][0]}:{ints[0][0] + ints[1][0]}", src
+    if op.type in ("Gather", "GatherV2") and ints[0] is not None and ints[1:2] in ([], [[0]]):
+        return f"rows {ints[0]}", src
+    dims = op.node.attr["squeeze_dims"].list.i if "squeeze_dims" in op.node.attr else ()
+    if op.type == "Squeeze" and 0 in dims:
+        return "axis 0 squeezed", src
+    if op.type == "Unpack" and not attr.get("axis"):
+        return "one row each", src
+    if op.type in SCALAR_REDUCTION_OPS and ints and 0 in (ints[0] or ()):
+        return f"a {op.type} over axis 0", src
+    return None
+
+
+def reads_as_prediction(reader: Any) -> bool:
+    """Whether ``reader`` is a loss or metric op: by name, or a comparing op type."""
+    return bool(LOSS_NAME.search(reader.name)) or reader.type in LOSS_OPS
+
+
+# -- what makes an op an output ----------------------------------------------------------------
+
+
+@output_rule(name="sink")
+def _sink(ctx: RuleContext, op: Any) -> Verdict | None:
+    return (
+        None if ctx.readers(op) else Verdict(3.0, "nothing in the inference graph reads it", True)
+    )
+
+
+@output_rule(name="loss-reads-it")
+def _loss_reads_it(ctx: RuleContext, op: Any) -> Verdict | None:
+    """A training script's prediction is read only by its loss/metrics (labels join there)."""
+    facts = ctx.facts
+    mine = facts.deps.get(op.name)
+    if not mine or LOSS_NAME.search(op.name) or not facts.weight_upstream(op.name):
+        return None
+    reader = next((r for r in ctx.readers(op) if reads_as_prediction(ctx.op(r))), None)
+    if reader is None:
+        return None
+    if LOSS_NAME.search(reader) or facts.loss_reason(reader):
+        return Verdict(3.5, f"the prediction a loss reads ({reader})", source=True)
+    if facts.deps.get(reader, frozenset()) > mine:
+        return Verdict(2.0, f"the prediction a metric compares with labels ({reader})", source=True)
+    return None
+
+
+@output_rule(name="output-name")
+def _named(ctx: RuleContext, op: Any) -> Verdict | None:
+    last = op.name.rpartition("/")[2]
+    if STRONG_OUTPUT.match(last):
+        return Verdict(3.0, f"named like an output ({last})", source=True)
+    if WEAK_OUTPUT.search(last):
+        return Verdict(1.5, f"output-like name ({last})")
+    scope = op.name.rpartition("/")[0]
+    if (
+        scope
+        and STRONG_OUTPUT.match(scope.rpartition("/")[2])
+        and not any(r.startswith(scope + "/") for r in ctx.readers(op))
+    ):
+        return Verdict(2.5, f"the last op of scope {scope}", source=True)
+    return None
+
+
+@output_rule(*ACTIVATION_HEAD_OPS, name="activation-head")
+def _activation_head(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.name in ctx.facts.feeds_a_layer or not ctx.facts.deps.get(op.name):
+        return None
+    return Verdict(1.5, f"a {op.type} head (no later layer reads it)", True)
+
+
+@output_rule("ArgMax", "TopKV2", name="class-head")
+def _class_head(ctx: RuleContext, op: Any) -> Verdict | None:
+    return Verdict(0.5, f"a {op.type} head")
+
+
+@output_rule(*sorted(LOGIT_OPS), name="logits-head")
+def _logits_head(ctx: RuleContext, op: Any) -> Verdict | None:
+    """The last layer's ``matmul + b`` (an ``Add``/``BiasAdd`` over the weights)."""
+    facts = ctx.facts
+    if op.name in facts.feeds_a_layer or not facts.deps.get(op.name):
+        return None
+    if op.name not in facts.weighted and not any(op_name(t) in facts.weighted for t in op.inputs):
+        return None
+    heads = [r for r in ctx.readers(op) if ctx.op(r).type in ACTIVATION_HEAD_OPS]
+    if heads:  # the activation of these logits is the head (probabilities)
+        return Verdict(1.0, f"the logits {heads[0]} activates", source=True)
+    return Verdict(2.5, f"the last layer's output, logits ({op.type} over the weights)", True)
+
+
+@output_rule(name="generator")
+def _generator(ctx: RuleContext, op: Any) -> Verdict | None:
+    if (found := ctx.facts.generated.get(op.name)) is None:
+        return None
+    why = f"a generated sample: the layer of {found[0]} that reads {found[1]}:0 reads it in its"
+    return Verdict(5.5, f"{why} place (a GAN's generator output)", True)
+
+
+@output_rule(name="ctc-decoded")
+def _ctc_decoded(ctx: RuleContext, op: Any) -> Verdict | None:
+    src = next((ctx.op(t) for t in op.inputs if ctx.op(t).type in CTC_DECODER_OPS), None)
+    return None if src is None else Verdict(4.0, f"decoded by {src.name} ({src.type})", True)
+
+
+@output_rule(name="greedy-decoder")
+def _greedy(ctx: RuleContext, op: Any) -> Verdict | None:
+    why = "the greedy decoder's output (each step's ArgMax is the next input)"
+    return Verdict(2.0, why) if op.name in ctx.facts.greedy else None
+
+
+@output_rule(name="label-frontier")
+def _label_frontier(ctx: RuleContext, op: Any) -> Verdict | None:
+    """The last value on the inference side before the labels join it (read by a loss or a
+    metric together with the labels)."""
+    facts = ctx.facts
+    labels = facts.labels
+    if not labels or op.type in SHAPE_OPS or not facts.deps.get(op.name):
+        return None
+    if facts.needs.get(op.name, frozenset()) & labels.keys() or not facts.weight_upstream(op.name):
+        return None
+    for r in ctx.readers(op):
+        if reads_as_prediction(ctx.op(r)):
+            return None  # the prediction a loss or metric reads: rule loss-reads-it says so
+        joined = facts.needs.get(r, frozenset()) & labels.keys()
+        if joined:
+            why = f"the last value before the labels ({', '.join(sorted(joined))}) join it at {r}"
+            return Verdict(2.0, why, True)
+    return None
+
+
+@output_rule(name="metric-count")
+def _metric_count(ctx: RuleContext, op: Any) -> Verdict | None:
+    if ctx.readers(op) or (labels := metric_count(ctx.facts, op)) is None:
+        return None
+    return Verdict(1.5, f"a metric's count over the fed labels {labels} (integer: no loss)", True)
+
+
+@output_rule(name="user-named")
+def _user_named(ctx: RuleContext, op: Any) -> Verdict | None:
+    return None if is_auto_name(op) else Verdict(1.0, "")
+
+
+# -- what makes an op unlikely to be the model's output ----------------------------------------
+
+
+@output_rule(name="constants-only")
+def _constants_only(ctx: RuleContext, op: Any) -> Verdict | None:
+    why = "computed from constants/variables only"
+    return None if ctx.facts.needs.get(op.name) else Verdict(-4.0, why, concern=True)
+
+
+@output_rule(name="loss")
+def _loss(ctx: RuleContext, op: Any) -> Verdict | None:
+    why = ctx.facts.loss_reason(op.name)
+    if why is not None:
+        return Verdict(-6.0, why, concern=True)
+    if LOSS_NAME.search(op.name):
+        return Verdict(-4.0, "looks like a training loss or metric", concern=True)
+    return None
+
+
+@output_rule(name="batch-slice")
+def _batch_slice(ctx: RuleContext, op: Any) -> Verdict | None:
+    if (found := batch_slice(ctx, op)) is None:
+        return None
+    return Verdict(-6.0, f"keeps {found[0]} of {found[1]} (slices the batch)", concern=True)
+
+
+@output_rule(name="shapes-only")
+def _shapes_only(ctx: RuleContext, op: Any) -> Verdict | None:
+    if op.name in ctx.data_sized:
+        return None  # the size of what NMS/Where kept: a count, an output (num_detections)
+    if op.type in SHAPE_OPS:
+        return Verdict(-4.0, "a shape computation", concern=True)
+    if ctx.facts.shape_only(op.name):
+        return Verdict(-4.0, "computed from the inputs' shapes only", concern=True)
+    return None
+
+
+@output_rule(name="needs-labels")
+def _needs_labels(ctx: RuleContext, op: Any) -> Verdict | None:
+    labels = ctx.facts.labels
+    used = sorted(ctx.facts.needs.get(op.name, frozenset()) & labels.keys())
+    if not used or metric_count(ctx.facts, op):
+        return None
+    why = f"needs {', '.join(used)}, which {labels[used[0]]} reads as labels (a training-time"
+    return Verdict(-3.5, f"{why} value: teacher forcing, a metric)", concern=True)
+
+
+@output_rule(name="target-network")
+def _target_network(ctx: RuleContext, op: Any) -> Verdict | None:
+    if not ctx.facts.target_network(op.name):
+        return None
+    why = "computed only from variables no optimizer trains (a target network, copied from the"
+    return Verdict(-3.0, f"{why} trained one)", concern=True)
+
+
+@output_rule(name="batch-scalar")
+def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
+    shape = ctx.catalog.tensor(op.outputs[0]).shape
+    if shape != () or op.type not in SCALAR_REDUCTION_OPS or not ctx.facts.deps.get(op.name):
+        return None
+    why = "a scalar over the whole batch (a loss or a metric?)"
+    return None if metric_count(ctx.facts, op) else Verdict(-1.5, why, concern=True)
+
+
+@output_rule("Exit", "RefExit", name="loop-leftover")
+def _loop_leftover(ctx: RuleContext, op: Any) -> Verdict | None:
+    why = "a while loop's final state that nothing reads"
+    return None if ctx.readers(op) else Verdict(-1.5, why, concern=True)
+
+
+@output_rule(name="secondary-output")
+def _secondary(ctx: RuleContext, op: Any) -> Verdict | None:
+    """Reading output 1+ of an op whose output 0 another sink reads (``o_atom_virial`` beside
+    ``o_virial``): the per-element breakdown ranks after the total."""
+    for t in op.inputs:
+        src, _, idx = t.partition(":")
+        if idx and idx != "0":
+            first = ctx.catalog.tensor(f"{src}:0")
+            others = [c for c in first.consumers if c not in ctx.excluded and c != op.name]
+            if any(not ctx.readers(ctx.op(c)) for c in others):
+                return Verdict(-0.5, f"reads a secondary output of {src}")
+    return None
+
+
+# -- scoring -----------------------------------------------------------------------------------
 
 # v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
 _CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}

@@ -13,12 +13,11 @@ from explorer.graph.specs import TensorSpec
 from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
+    io_choice,
     memory_rules,
-    output_scan_rules,
     scan_rules,
 )
 from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
-from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
 
 _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
@@ -42,7 +41,7 @@ def default_scope(model: V1Model) -> RunScope | None:
                 for s in model.signatures.values()
             )
             return union(scopes, "the signatures")
-        inputs, outputs = default_io(model)
+        inputs, outputs = io_choice.default_io(model)
         return model_run_scope(model, outputs, inputs, what=f"{outputs[0]} (the top suggestion)")
     except ExplorerError:
         return None

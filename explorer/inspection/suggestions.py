@@ -17,8 +17,7 @@ from explorer.graph.op_families import (
     PLACEHOLDER_OPS,
 )
 from explorer.graph.proto_reader import scalar_value
-from explorer.inspection.catalog import Catalog
-from explorer.inspection.catalog_items import OpInfo
+from explorer.inspection.catalog import Catalog, OpInfo
 from explorer.inspection.output_heuristics import Candidate, candidate, graph_outputs
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.training_facts import GraphFacts
