@@ -36,10 +36,8 @@ if TYPE_CHECKING:
 
 
 class Catalog:
-    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes; build
-    with :meth:`from_model` (kept on the model) or :meth:`from_graph_def`. ``source``: the model
-    path (or ``"graph_def"``); ``producer``: the GraphDef's (<= 21: TF 1.0-era); ``functions``:
-    the library functions' names."""
+    """Every op and tensor of a graph (top level), searchable; ``source``: the model path (or
+    ``"graph_def"``); ``producer``: the GraphDef's (<= 21: TF 1.0-era); ``functions``: names."""
 
     def __init__(
         self,
@@ -56,7 +54,6 @@ class Catalog:
         self._signature_shapes = dict(shapes or {})
         self._op_cache: dict[int, OpInfo] = {}
         self._tensor_cache: dict[str, TensorInfo] = {}
-        self._scope_root: ScopeNode | None = None
         with gc_paused():
             index = graph_index(graph_def)
             self._nodes = index.node_list
@@ -101,8 +98,7 @@ class Catalog:
         return self._names
 
     def position(self, name: str) -> int:
-        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``); raises
-        ``TensorNotFoundError``."""
+        """Graph-order index of an op (``op``, ``op:idx``, ``^op``); raises TensorNotFoundError."""
         i = self._index.get(name.lstrip("^").partition(":")[0])
         if i is None:
             raise TensorNotFoundError(
@@ -358,8 +354,7 @@ class Catalog:
 
     def upstream(self, names: Iterable[str], stop: Iterable[str] = ()) -> set[str]:
         """Op names the given ops/tensors depend on (themselves included), through data and
-        control edges; a tensor in ``stop`` (``op:idx``) is treated as fed: the walk does not go
-        past it."""
+        control edges; the walk stops at tensors in ``stop`` (``op:idx``: fed)."""
         names = list(names)
         for n in names:
             if n.lstrip("^").partition(":")[0] not in self._index:
@@ -368,23 +363,22 @@ class Catalog:
 
     def scope_tree(self) -> ScopeNode:
         """The name-scope tree: root ``path == ""``; each op sits in the scope of its name."""
-        if self._scope_root is None:
-            with gc_paused():
-                self._scope_root = self._build_scope_tree()
-        return self._scope_root
+        return self._scope_tree
 
-    def _build_scope_tree(self) -> ScopeNode:
+    @functools.cached_property
+    def _scope_tree(self) -> ScopeNode:
         root = ScopeNode(name="", path="")
-        for name in self._names:
-            node = root
-            node.count += 1
-            parts = name.split("/")
-            for k, part in enumerate(parts[:-1]):
-                if part not in node.children:
-                    node.children[part] = ScopeNode(name=part, path="/".join(parts[: k + 1]))
-                node = node.children[part]
+        with gc_paused():
+            for name in self._names:
+                node = root
                 node.count += 1
-            node.ops.append(name)
+                parts = name.split("/")
+                for k, part in enumerate(parts[:-1]):
+                    if part not in node.children:
+                        node.children[part] = ScopeNode(name=part, path="/".join(parts[: k + 1]))
+                    node = node.children[part]
+                    node.count += 1
+                node.ops.append(name)
         return root
 
     @functools.cached_property
@@ -547,17 +541,9 @@ class OpInfo:
         return f"OpInfo({self.name!r}, {self.type})"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "type": self.type,
-            "device": self.device,
-            "attrs": self.attrs,
-            "inputs": list(self.inputs),
-            "control_inputs": list(self.control_inputs),
-            "consumers": list(self.consumers),
-            "control_consumers": list(self.control_consumers),
-            "outputs": list(self.outputs),
-        }
+        edges = ("inputs", "control_inputs", "consumers", "control_consumers", "outputs")
+        head = {"name": self.name, "type": self.type, "device": self.device, "attrs": self.attrs}
+        return head | {k: list(getattr(self, k)) for k in edges}
 
 
 @dataclass(frozen=True)

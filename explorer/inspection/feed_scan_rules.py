@@ -18,7 +18,7 @@ from explorer.graph.op_families import (
 )
 from explorer.graph.specs import shape_of
 from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
-from explorer.inspection.memory_rules import const_ints
+from explorer.inspection.scan_rules import const_ints
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -232,9 +232,6 @@ def image_size(index: GraphIndex, tensor: str, shape: Shape) -> tuple[dict[int, 
     return {}, f"no size near {want[0]} fits: {first_fail}"
 
 
-# -- scan rules --------------------------------------------------------------------------------
-
-
 @rule(*PLACEHOLDER_OPS, name="loop-scalar")
 def _loop_scalars(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     index = graph_index(ctx.graph_def)
@@ -244,15 +241,13 @@ def _loop_scalars(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             continue
         declared = attr_shape(ref.node)
         shape = "[]" if declared == () else "with no scalar shape: feed it a scalar (rank 0)"
-        yield Finding(
-            "loop-scalar",
-            "warning",
-            (ref.name,),
+        message = (
             f"input {ref.name!r} steers {found[0].op} {found[0].name!r} (through {found[1]}); "
             f"its value decides how often the loop runs and it is declared {shape}: feed a "
             "value the loop ends on (sampled feeds pick one from its name: a factor in (0, 1), "
-            "a minimum size, a threshold)",
+            "a minimum size, a threshold)"
         )
+        yield Finding("loop-scalar", "warning", (ref.name,), message)
 
 
 @rule(*PLACEHOLDER_OPS, name="image-size")
@@ -268,11 +263,9 @@ def _image_sizes(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             continue
         strided = [n for n in spatial_ops_below(index, ref.name) if n.op != "Squeeze"]
         feed = f"sampled feeds use {'x'.join(map(str, size[0].values()))} " if size[0] else ""
-        yield Finding(
-            "image-size",
-            "warning",
-            (ref.name,),
+        message = (
             f"input {ref.name!r} has an unknown height or width and {len(strided)} ops below "
             f"({', '.join(sorted({n.op for n in strided}))}) that need enough of it; {feed}"
-            f"({size[1]}): pass --shape for the size the model was made for",
+            f"({size[1]}): pass --shape for the size the model was made for"
         )
+        yield Finding("image-size", "warning", (ref.name,), message)

@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,40 +67,41 @@ class Tracer:
         self.top = self.index.nodes
         self.functions = self.index.functions
         self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
-        filename = ctx.model.filename_tensor or ""
-        self.filename_op = filename.partition(":")[0]
+        self.filename_op = op_name(ctx.model.filename_tensor or "")
         self.gradients = {g.gradient_func for g in ctx.graph_def.library.gradient}
-        self._callers: dict[str, list[tuple[NodeDef, str | None, int]]] | None = None
-        self._init_only: set[str] | None = None
         self._fed = False  # tracing for an op only init runs: asset tensors hold their files
 
     def init_only(self, name: str) -> bool:
         """Whether op ``name`` runs only with the init ops (assets fed), never for an output."""
-        if self._init_only is None:
-            model = self.ctx.model
-            outputs = [t.name for s in model.signatures.values() for t in s.outputs.values()]
-            fed = [model.filename_tensor] if model.filename_tensor else []
-            init = self.index.upstream(init_ops(model), fed=fed)
-            self._init_only = init - self.index.upstream([op_name(t) for t in outputs])
         return name in self._init_only
+
+    @cached_property
+    def _init_only(self) -> set[str]:
+        model = self.ctx.model
+        outputs = [t.name for s in model.signatures.values() for t in s.outputs.values()]
+        fed = [model.filename_tensor] if model.filename_tensor else []
+        init = self.index.upstream(init_ops(model), fed=fed)
+        return init - self.index.upstream([op_name(t) for t in outputs])
 
     def callers(self, fname: str) -> list[tuple[NodeDef, str | None, int]]:
         """(calling node, its function or None, offset of the first argument) for ``fname``."""
-        if self._callers is None:
-            out: dict[str, list[tuple[NodeDef, str | None, int]]] = {}
-            scopes: list[tuple[str | None, NodeDef]] = [(None, n) for n in self.index.node_list]
-            for f in self.ctx.graph_def.library.function:
-                scopes.extend((f.signature.name, n) for n in f.node_def)
-            for scope, node in scopes:
-                for k, name in enumerate(function_calls(node, self.functions)):
-                    offset = 1 if node.op in IF_OPS else 0
-                    if k == 0 and name == node.op:
-                        offset = 0  # a direct call: the node's inputs are the arguments
-                    elif node.op not in CALL_OPS | IF_OPS | WHILE_OPS:
-                        offset = -1  # called by a dataset or other op: args unknown
-                    out.setdefault(name, []).append((node, scope, offset))
-            self._callers = out
         return self._callers.get(fname, [])
+
+    @cached_property
+    def _callers(self) -> dict[str, list[tuple[NodeDef, str | None, int]]]:
+        out: dict[str, list[tuple[NodeDef, str | None, int]]] = {}
+        scopes: list[tuple[str | None, NodeDef]] = [(None, n) for n in self.index.node_list]
+        for f in self.ctx.graph_def.library.function:
+            scopes.extend((f.signature.name, n) for n in f.node_def)
+        for scope, node in scopes:
+            for k, name in enumerate(function_calls(node, self.functions)):
+                offset = 1 if node.op in IF_OPS else 0
+                if k == 0 and name == node.op:
+                    offset = 0  # a direct call: the node's inputs are the arguments
+                elif node.op not in CALL_OPS | IF_OPS | WHILE_OPS:
+                    offset = -1  # called by a dataset or other op: args unknown
+                out.setdefault(name, []).append((node, scope, offset))
+        return out
 
     def trace(self, ref: NodeRef, input_index: int) -> list[Source]:
         inputs = data_inputs(ref.node)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from explorer.graph.registry import OpRegistry
 from explorer.graph.run_scope import RunScope
@@ -37,24 +37,14 @@ class Finding:
         return {**out, "nodes": list(self.nodes)}  # a replacement only when known
 
 
-class Findings(Sequence[Finding]):
-    """The findings of a scan, errors first; a sequence of :class:`Finding`."""
+class Findings(list[Finding]):
+    """The findings of a scan, errors first; a list of :class:`Finding`."""
 
     def __init__(self, findings: Iterable[Finding], source: str = "") -> None:
-        self._items = sorted(
-            findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.nodes)
+        super().__init__(
+            sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.nodes))
         )
         self.source = source
-
-    @overload
-    def __getitem__(self, i: int) -> Finding: ...
-    @overload
-    def __getitem__(self, i: slice) -> list[Finding]: ...
-    def __getitem__(self, i: int | slice) -> Finding | list[Finding]:
-        return self._items[i]
-
-    def __len__(self) -> int:
-        return len(self._items)
 
     def __repr__(self) -> str:
         return f"Findings({self.source!r}: {self.summary()})"
@@ -67,13 +57,13 @@ class Findings(Sequence[Finding]):
 
     @property
     def rules(self) -> set[str]:
-        return {f.rule for f in self._items}
+        return {f.rule for f in self}
 
     def by_rule(self, rule: str) -> list[Finding]:
-        return [f for f in self._items if f.rule == rule]
+        return [f for f in self if f.rule == rule]
 
     def of_severity(self, severity: str) -> list[Finding]:
-        return [f for f in self._items if f.severity == severity]
+        return [f for f in self if f.severity == severity]
 
     @property
     def errors(self) -> list[Finding]:
@@ -82,10 +72,10 @@ class Findings(Sequence[Finding]):
     @property
     def unsafe(self) -> list[Finding]:
         """Safety findings (file-system access, Python calls)."""
-        return [f for f in self._items if f.unsafe]
+        return [f for f in self if f.unsafe]
 
     def to_json(self) -> dict[str, Any]:
-        return {"findings": [f.to_json() for f in self._items]}
+        return {"findings": [f.to_json() for f in self]}
 
 
 class NodeRef(NamedTuple):

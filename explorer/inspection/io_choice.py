@@ -42,14 +42,27 @@ class DefaultIO:
 def default_io(model: V1Model) -> tuple[list[str], list[str]]:
     """Input and output tensor names to run a model without signatures: its heads and the
     placeholders and pipeline outputs they need (switches keep their default)."""
-    choice = _choice(model, confident=False)
+    choice = confident_io(model, confident=False)
     return choice.inputs, choice.outputs
 
 
-def confident_io(model: V1Model) -> DefaultIO:
+def confident_io(model: V1Model, confident: bool = True) -> DefaultIO:
     """The heads of a model without signatures (module docstring); ``OutputChoiceError`` when
-    candidates contradict each other (``SignatureNotFoundError``: no candidate at all)."""
-    return _choice(model, confident=True)
+    candidates contradict each other (``confident=False``: the top one alone), and
+    ``SignatureNotFoundError`` when there is no candidate at all."""
+    choice = suggest(model, limit=50)
+    if not choice.outputs:
+        raise SignatureNotFoundError(
+            f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
+            " (CLI: --inputs/--outputs)"
+        )
+    top = choice.outputs[0]
+    if top.concerns and confident:
+        raise OutputChoiceError(contradiction(model, choice.outputs, top))
+    chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
+    outputs = [c.name for c in chosen]
+    inputs = needed_inputs(model, outputs)
+    return DefaultIO(inputs, outputs, input_keys(model, inputs), top.reason, left)
 
 
 def check_custom_io(
@@ -128,22 +141,6 @@ def heads(catalog: Catalog, outputs: list[Candidate]) -> tuple[list[Candidate], 
     return sorted(chosen, key=lambda c: catalog.position(c.name)), left
 
 
-def _choice(model: V1Model, confident: bool) -> DefaultIO:
-    choice = suggest(model, limit=50)
-    if not choice.outputs:
-        raise SignatureNotFoundError(
-            f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
-            " (CLI: --inputs/--outputs)"
-        )
-    top = choice.outputs[0]
-    if top.concerns and confident:
-        raise OutputChoiceError(contradiction(model, choice.outputs, top))
-    chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
-    outputs = [c.name for c in chosen]
-    inputs = needed_inputs(model, outputs)
-    return DefaultIO(inputs, outputs, input_keys(model, inputs), top.reason, left)
-
-
 def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
     """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
     the same head, so they do not compete with it."""
@@ -189,14 +186,12 @@ def _batch_slice(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
     for name in dict.fromkeys(names):
         found = batch_slice(facts, ctx.catalog.op(op_name(name)))
         if found is not None:
-            yield Finding(
-                "batch-slice",
-                "warning",
-                (op_name(name),),
+            message = (
                 f"output {name} keeps {found[0]} of {found[1]}, slicing the batch its inputs "
                 f"have: a migration proved on it returns that part whatever the batch; fetch "
-                f"{found[1]} (migrate with no flags proves it instead)",
+                f"{found[1]} (migrate with no flags proves it instead)"
             )
+            yield Finding("batch-slice", "warning", (op_name(name),), message)
 
 
 @rule(name="several-heads")
@@ -204,13 +199,10 @@ def _several_heads(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
     _, chosen, left = ctx.once("heads", _scan_choice)
     if len(chosen) > 1:
         names = ", ".join(c.name for c in chosen)
-        yield Finding(
-            "several-heads",
-            "info",
-            tuple(op_name(c.name) for c in chosen),
-            f"{len(chosen)} heads ({names}): run and migrate take them all"
-            + (f"; left out: {'; '.join(left[:3])}" if left else ""),
+        message = f"{len(chosen)} heads ({names}): run and migrate take them all" + (
+            f"; left out: {'; '.join(left[:3])}" if left else ""
         )
+        yield Finding("several-heads", "info", tuple(op_name(c.name) for c in chosen), message)
 
 
 @rule(name="output-contradiction")

@@ -31,7 +31,7 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.catalog import Catalog, OpInfo
-from explorer.inspection.memory_rules import const_ints
+from explorer.inspection.scan_rules import const_ints
 from explorer.inspection.training_facts import GraphFacts
 
 STRONG_OUTPUT = re.compile(

@@ -14,7 +14,6 @@ from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
     io_choice,
-    memory_rules,
     scan_rules,
 )
 from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
@@ -75,16 +74,16 @@ def scan(
             if on:
                 found.extend(r.value(ctx, on))
             if off:
-                found.extend(_off_path(f, scope) for f in r.value(ctx, off))
+                why = f"not run for {scope.what}"
+                found.extend(
+                    dataclasses.replace(
+                        f, severity="info", unsafe=False, message=f"{why}: {f.message}"
+                    )
+                    for f in r.value(ctx, off)
+                )
         elif nodes:
             found.extend(r.value(ctx, nodes))
     return Findings(found, source=ctx.path)
-
-
-def _off_path(f: Finding, scope: RunScope) -> Finding:
-    return dataclasses.replace(
-        f, severity="info", unsafe=False, message=f"not run for {scope.what}: {f.message}"
-    )
 
 
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:

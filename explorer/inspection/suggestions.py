@@ -82,10 +82,7 @@ class IOChoice:
     catalog: Catalog = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "inputs": [c.to_json() for c in self.inputs],
-            "outputs": [c.to_json() for c in self.outputs],
-        }
+        return {side: [c.to_json() for c in getattr(self, side)] for side in ("inputs", "outputs")}
 
     def validate(self, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
         """Whether ``outputs`` can be computed when ``inputs`` are fed (TensorNotFoundError)."""
@@ -161,7 +158,7 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
 def _graph_inputs(
     catalog: Catalog, facts: GraphFacts, best_out: str | None, outputs: list[Candidate]
 ) -> list[Candidate]:
-    """Placeholders and pipeline outputs, those the best output needs first."""
+    """Placeholders and the pipeline outputs the model reads, those the best output needs first."""
     excluded = facts.excluded
     needed_by_best = catalog.upstream([best_out]) if best_out is not None else set()
     good = [c.name for c in outputs if c.score > 0 and not c.concerns]
@@ -207,21 +204,7 @@ def _graph_inputs(
             score -= 3
             why.append("only training ops read it (a learning rate or other hyperparameter)")
         out.append(candidate(catalog, op.outputs[0], score, why, kind, default))
-    out.extend(_pipeline_candidates(catalog, facts, needed_by_best, needed_by_any, best_out))
-    out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
-    return out
-
-
-def _pipeline_candidates(
-    catalog: Catalog,
-    facts: GraphFacts,
-    needed_by_best: set[str],
-    needed_by_any: set[str],
-    best_out: str | None,
-) -> list[Candidate]:
-    """The outputs of input pipelines the model reads (fed instead of running the pipeline)."""
-    out = []
-    for p in pipeline_inputs(catalog.graph_def):
+    for p in pipeline_inputs(catalog.graph_def):  # fed instead of running the pipeline
         op = catalog.op(p.tensor.partition(":")[0])
         feature = f", feature {p.feature!r}" if p.feature else ""
         why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
@@ -238,6 +221,7 @@ def _pipeline_candidates(
             score -= 2
             why.append(f"read as labels by {label_of}")
         out.append(candidate(catalog, p.tensor, score, why, "pipeline", p.feature))
+    out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
     return out
 
 
