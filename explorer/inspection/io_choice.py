@@ -17,7 +17,7 @@ from explorer.graph.names import op_name
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.findings import Finding, ScanContext, rule
-from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, RuleContext, batch_slice
+from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, batch_slice
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.suggestions import suggest, validate_choice
 from explorer.inspection.training_facts import GraphFacts
@@ -182,7 +182,7 @@ def _batch_slice(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
     sigs = ctx.model.signatures.values()
     names = [s.name for sig in sigs for s in sig.outputs.values() if s.name]
     names = names or [c.name for c in ctx.once("heads", _scan_choice)[0] if c.head]
-    facts = RuleContext(ctx.catalog, GraphFacts(ctx.catalog, set()))
+    facts = GraphFacts(ctx.catalog, set())
     for name in dict.fromkeys(names):
         found = batch_slice(facts, ctx.catalog.op(op_name(name)))
         if found is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from explorer.graph.index import GraphIndex
@@ -18,7 +17,6 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
     CTC_DECODER_OPS,
-    DATA_SIZED_OPS,
     HEAD_PASS_OPS,
     IDENTITY_OPS,
     INPUT_OPS,
@@ -63,39 +61,7 @@ class Verdict:
     concern: bool = False
 
 
-class RuleContext:
-    """What a rule sees: the catalog, the training facts, and each op's inference readers."""
-
-    def __init__(self, catalog: Any, facts: Any) -> None:
-        self.catalog = catalog
-        self.facts = facts
-        self.excluded = facts.excluded
-
-    def readers(self, op: Any) -> list[str]:
-        """Consumers of ``op`` in the inference graph."""
-        return [c for c in op.consumers if c not in self.excluded]
-
-    def op(self, name: str) -> Any:
-        return self.catalog.op(op_name(name))
-
-    @cached_property
-    def data_sized(self) -> set[str]:
-        """Ops downstream of one whose output size depends on the values (NMS, Where, ...)."""
-        sized = [o.name for o in self.catalog.search(op_type=DATA_SIZED_OPS)]
-        return self.facts.index.downstream(sized, control=False, excluded=self.excluded)
-
-    def batched(self, tensor: str) -> bool:
-        """Whether ``tensor``'s dim 0 is a batch: unknown in its shape, or (no shape recorded) in
-        a placeholder of rank 2 or more it depends on."""
-        shape = self.catalog.tensor(tensor).shape
-        if shape is not None:
-            return bool(shape) and shape[0] is None
-        deps = self.facts.deps.get(op_name(tensor), ())
-        shapes = (self.catalog.tensor(p if ":" in p else f"{p}:0").shape for p in deps)
-        return any(s is not None and len(s) > 1 and s[0] is None for s in shapes)
-
-
-RuleFn = Callable[[RuleContext, Any], "Verdict | None"]
+RuleFn = Callable[[GraphFacts, Any], "Verdict | None"]
 OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
 """Output rules by name, in registration order (entries' ``op_types``: empty for every op)."""
 
@@ -106,14 +72,9 @@ def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
     return OUTPUT_RULES.register(*op_types, name=name)
 
 
-def verdicts(ctx: RuleContext, op: Any) -> list[Verdict]:
+def verdicts(ctx: GraphFacts, op: Any) -> list[Verdict]:
     """Every registered rule's verdict on ``op``, in registration order (``None`` left out)."""
     return [v for e in OUTPUT_RULES.matching(op.type) if (v := e.value(ctx, op)) is not None]
-
-
-def is_auto_name(op: Any) -> bool:
-    last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
-    return last == op.type.lower() or last in AUTO_NAMES
 
 
 def metric_count(facts: Any, op: Any) -> str | None:
@@ -128,15 +89,15 @@ def metric_count(facts: Any, op: Any) -> str | None:
     return ", ".join(labels) if op.type == "Sum" else None
 
 
-def batch_slice(ctx: RuleContext, op: Any) -> tuple[str, str] | None:
+def batch_slice(ctx: GraphFacts, op: Any) -> tuple[str, str] | None:
     """(what ``op``, or the op it copies, keeps; the batched tensor it takes it from) when it
     drops or slices the batch (``tf.identity(model.output[0])``, a reduce over axis 0; no count)."""
-    if metric_count(ctx.facts, op):
+    if metric_count(ctx, op):
         return None
     while op.type in IDENTITY_OPS and op.inputs:
         op = ctx.op(op.inputs[0])
     src = op.inputs[0] if op.inputs else ""
-    if not src or not ctx.facts.deps.get(op_name(src)) or not ctx.batched(src):
+    if not src or not ctx.deps.get(op_name(src)) or not ctx.batched(src):
         return None
     ints = [const_ints(ctx.op(t).node) for t in op.inputs[1:]]
     attr = {k: v.i for k, v in op.node.attr.items()}
@@ -165,31 +126,30 @@ def reads_as_prediction(reader: Any) -> bool:
 
 
 @output_rule(name="sink")
-def _sink(ctx: RuleContext, op: Any) -> Verdict | None:
+def _sink(ctx: GraphFacts, op: Any) -> Verdict | None:
     return (
         None if ctx.readers(op) else Verdict(3.0, "nothing in the inference graph reads it", True)
     )
 
 
 @output_rule(name="loss-reads-it")
-def _loss_reads_it(ctx: RuleContext, op: Any) -> Verdict | None:
+def _loss_reads_it(ctx: GraphFacts, op: Any) -> Verdict | None:
     """A training script's prediction is read only by its loss/metrics (labels join there)."""
-    facts = ctx.facts
-    mine = facts.deps.get(op.name)
-    if not mine or LOSS_NAME.search(op.name) or not facts.weight_upstream(op.name):
+    mine = ctx.deps.get(op.name)
+    if not mine or LOSS_NAME.search(op.name) or not ctx.weight_upstream(op.name):
         return None
     reader = next((r for r in ctx.readers(op) if reads_as_prediction(ctx.op(r))), None)
     if reader is None:
         return None
-    if LOSS_NAME.search(reader) or facts.loss_reason(reader):
+    if LOSS_NAME.search(reader) or ctx.loss_reason(reader):
         return Verdict(3.5, f"the prediction a loss reads ({reader})", source=True)
-    if facts.deps.get(reader, frozenset()) > mine:
+    if ctx.deps.get(reader, frozenset()) > mine:
         return Verdict(2.0, f"the prediction a metric compares with labels ({reader})", source=True)
     return None
 
 
 @output_rule(name="output-name")
-def _named(ctx: RuleContext, op: Any) -> Verdict | None:
+def _named(ctx: GraphFacts, op: Any) -> Verdict | None:
     last = op.name.rpartition("/")[2]
     if STRONG_OUTPUT.match(last):
         return Verdict(3.0, f"named like an output ({last})", source=True)
@@ -206,24 +166,23 @@ def _named(ctx: RuleContext, op: Any) -> Verdict | None:
 
 
 @output_rule(*ACTIVATION_HEAD_OPS, name="activation-head")
-def _activation_head(ctx: RuleContext, op: Any) -> Verdict | None:
-    if op.name in ctx.facts.feeds_a_layer or not ctx.facts.deps.get(op.name):
+def _activation_head(ctx: GraphFacts, op: Any) -> Verdict | None:
+    if op.name in ctx.feeds_a_layer or not ctx.deps.get(op.name):
         return None
     return Verdict(1.5, f"a {op.type} head (no later layer reads it)", True)
 
 
 @output_rule("ArgMax", "TopKV2", name="class-head")
-def _class_head(ctx: RuleContext, op: Any) -> Verdict | None:
+def _class_head(ctx: GraphFacts, op: Any) -> Verdict | None:
     return Verdict(0.5, f"a {op.type} head")
 
 
 @output_rule(*sorted(LOGIT_OPS), name="logits-head")
-def _logits_head(ctx: RuleContext, op: Any) -> Verdict | None:
+def _logits_head(ctx: GraphFacts, op: Any) -> Verdict | None:
     """The last layer's ``matmul + b`` (an ``Add``/``BiasAdd`` over the weights)."""
-    facts = ctx.facts
-    if op.name in facts.feeds_a_layer or not facts.deps.get(op.name):
+    if op.name in ctx.feeds_a_layer or not ctx.deps.get(op.name):
         return None
-    if op.name not in facts.weighted and not any(op_name(t) in facts.weighted for t in op.inputs):
+    if op.name not in ctx.weighted and not any(op_name(t) in ctx.weighted for t in op.inputs):
         return None
     heads = [r for r in ctx.readers(op) if ctx.op(r).type in ACTIVATION_HEAD_OPS]
     if heads:  # the activation of these logits is the head (probabilities)
@@ -232,39 +191,38 @@ def _logits_head(ctx: RuleContext, op: Any) -> Verdict | None:
 
 
 @output_rule(name="generator")
-def _generator(ctx: RuleContext, op: Any) -> Verdict | None:
-    if (found := ctx.facts.generated.get(op.name)) is None:
+def _generator(ctx: GraphFacts, op: Any) -> Verdict | None:
+    if (found := ctx.generated.get(op.name)) is None:
         return None
     why = f"a generated sample: the layer of {found[0]} that reads {found[1]}:0 reads it in its"
     return Verdict(5.5, f"{why} place (a GAN's generator output)", True)
 
 
 @output_rule(name="ctc-decoded")
-def _ctc_decoded(ctx: RuleContext, op: Any) -> Verdict | None:
+def _ctc_decoded(ctx: GraphFacts, op: Any) -> Verdict | None:
     src = next((ctx.op(t) for t in op.inputs if ctx.op(t).type in CTC_DECODER_OPS), None)
     return None if src is None else Verdict(4.0, f"decoded by {src.name} ({src.type})", True)
 
 
 @output_rule(name="greedy-decoder")
-def _greedy(ctx: RuleContext, op: Any) -> Verdict | None:
+def _greedy(ctx: GraphFacts, op: Any) -> Verdict | None:
     why = "the greedy decoder's output (each step's ArgMax is the next input)"
-    return Verdict(2.0, why) if op.name in ctx.facts.greedy else None
+    return Verdict(2.0, why) if op.name in ctx.greedy else None
 
 
 @output_rule(name="label-frontier")
-def _label_frontier(ctx: RuleContext, op: Any) -> Verdict | None:
+def _label_frontier(ctx: GraphFacts, op: Any) -> Verdict | None:
     """The last value on the inference side before the labels join it (read by a loss or a
     metric together with the labels)."""
-    facts = ctx.facts
-    labels = facts.labels
-    if not labels or op.type in SHAPE_OPS or not facts.deps.get(op.name):
+    labels = ctx.labels
+    if not labels or op.type in SHAPE_OPS or not ctx.deps.get(op.name):
         return None
-    if facts.needs.get(op.name, frozenset()) & labels.keys() or not facts.weight_upstream(op.name):
+    if ctx.needs.get(op.name, frozenset()) & labels.keys() or not ctx.weight_upstream(op.name):
         return None
     for r in ctx.readers(op):
         if reads_as_prediction(ctx.op(r)):
             return None  # the prediction a loss or metric reads: rule loss-reads-it says so
-        joined = facts.needs.get(r, frozenset()) & labels.keys()
+        joined = ctx.needs.get(r, frozenset()) & labels.keys()
         if joined:
             why = f"the last value before the labels ({', '.join(sorted(joined))}) join it at {r}"
             return Verdict(2.0, why, True)
@@ -272,29 +230,30 @@ def _label_frontier(ctx: RuleContext, op: Any) -> Verdict | None:
 
 
 @output_rule(name="metric-count")
-def _metric_count(ctx: RuleContext, op: Any) -> Verdict | None:
-    if ctx.readers(op) or (labels := metric_count(ctx.facts, op)) is None:
+def _metric_count(ctx: GraphFacts, op: Any) -> Verdict | None:
+    if ctx.readers(op) or (labels := metric_count(ctx, op)) is None:
         return None
     return Verdict(1.5, f"a metric's count over the fed labels {labels} (integer: no loss)", True)
 
 
 @output_rule(name="user-named")
-def _user_named(ctx: RuleContext, op: Any) -> Verdict | None:
-    return None if is_auto_name(op) else Verdict(1.0, "")
+def _user_named(ctx: GraphFacts, op: Any) -> Verdict | None:
+    last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
+    return None if last == op.type.lower() or last in AUTO_NAMES else Verdict(1.0, "")
 
 
 # -- what makes an op unlikely to be the model's output ----------------------------------------
 
 
 @output_rule(name="constants-only")
-def _constants_only(ctx: RuleContext, op: Any) -> Verdict | None:
+def _constants_only(ctx: GraphFacts, op: Any) -> Verdict | None:
     why = "computed from constants/variables only"
-    return None if ctx.facts.needs.get(op.name) else Verdict(-4.0, why, concern=True)
+    return None if ctx.needs.get(op.name) else Verdict(-4.0, why, concern=True)
 
 
 @output_rule(name="loss")
-def _loss(ctx: RuleContext, op: Any) -> Verdict | None:
-    why = ctx.facts.loss_reason(op.name)
+def _loss(ctx: GraphFacts, op: Any) -> Verdict | None:
+    why = ctx.loss_reason(op.name)
     if why is not None:
         return Verdict(-6.0, why, concern=True)
     if LOSS_NAME.search(op.name):
@@ -303,58 +262,58 @@ def _loss(ctx: RuleContext, op: Any) -> Verdict | None:
 
 
 @output_rule(name="batch-slice")
-def _batch_slice(ctx: RuleContext, op: Any) -> Verdict | None:
+def _batch_slice(ctx: GraphFacts, op: Any) -> Verdict | None:
     if (found := batch_slice(ctx, op)) is None:
         return None
     return Verdict(-6.0, f"keeps {found[0]} of {found[1]} (slices the batch)", concern=True)
 
 
 @output_rule(name="shapes-only")
-def _shapes_only(ctx: RuleContext, op: Any) -> Verdict | None:
+def _shapes_only(ctx: GraphFacts, op: Any) -> Verdict | None:
     if op.name in ctx.data_sized:
         return None  # the size of what NMS/Where kept: a count, an output (num_detections)
     if op.type in SHAPE_OPS:
         return Verdict(-4.0, "a shape computation", concern=True)
-    if ctx.facts.shape_only(op.name):
+    if ctx.shape_only(op.name):
         return Verdict(-4.0, "computed from the inputs' shapes only", concern=True)
     return None
 
 
 @output_rule(name="needs-labels")
-def _needs_labels(ctx: RuleContext, op: Any) -> Verdict | None:
-    labels = ctx.facts.labels
-    used = sorted(ctx.facts.needs.get(op.name, frozenset()) & labels.keys())
-    if not used or metric_count(ctx.facts, op):
+def _needs_labels(ctx: GraphFacts, op: Any) -> Verdict | None:
+    labels = ctx.labels
+    used = sorted(ctx.needs.get(op.name, frozenset()) & labels.keys())
+    if not used or metric_count(ctx, op):
         return None
     why = f"needs {', '.join(used)}, which {labels[used[0]]} reads as labels (a training-time"
     return Verdict(-3.5, f"{why} value: teacher forcing, a metric)", concern=True)
 
 
 @output_rule(name="target-network")
-def _target_network(ctx: RuleContext, op: Any) -> Verdict | None:
-    if not ctx.facts.target_network(op.name):
+def _target_network(ctx: GraphFacts, op: Any) -> Verdict | None:
+    if not ctx.target_network(op.name):
         return None
     why = "computed only from variables no optimizer trains (a target network, copied from the"
     return Verdict(-3.0, f"{why} trained one)", concern=True)
 
 
 @output_rule(name="batch-scalar")
-def _batch_scalar(ctx: RuleContext, op: Any) -> Verdict | None:
+def _batch_scalar(ctx: GraphFacts, op: Any) -> Verdict | None:
     shape = ctx.catalog.tensor(op.outputs[0]).shape
-    if shape != () or op.type not in SCALAR_REDUCTION_OPS or not ctx.facts.deps.get(op.name):
+    if shape != () or op.type not in SCALAR_REDUCTION_OPS or not ctx.deps.get(op.name):
         return None
     why = "a scalar over the whole batch (a loss or a metric?)"
-    return None if metric_count(ctx.facts, op) else Verdict(-1.5, why, concern=True)
+    return None if metric_count(ctx, op) else Verdict(-1.5, why, concern=True)
 
 
 @output_rule("Exit", "RefExit", name="loop-leftover")
-def _loop_leftover(ctx: RuleContext, op: Any) -> Verdict | None:
+def _loop_leftover(ctx: GraphFacts, op: Any) -> Verdict | None:
     why = "a while loop's final state that nothing reads"
     return None if ctx.readers(op) else Verdict(-1.5, why, concern=True)
 
 
 @output_rule(name="secondary-output")
-def _secondary(ctx: RuleContext, op: Any) -> Verdict | None:
+def _secondary(ctx: GraphFacts, op: Any) -> Verdict | None:
     """Reading output 1+ of an op whose output 0 another sink reads (``o_atom_virial`` beside
     ``o_virial``): the per-element breakdown ranks after the total."""
     for t in op.inputs:
@@ -422,9 +381,8 @@ def graph_outputs(
     catalog: Catalog, excluded: set[str], facts: GraphFacts | None = None
 ) -> list[Candidate]:
     """Output candidates from the graph alone, best first (``excluded``: not inference)."""
-    facts = facts or GraphFacts(catalog, excluded)
-    ctx = RuleContext(catalog, facts)
-    in_loops = _while_frames(catalog, facts.index)
+    ctx = facts or GraphFacts(catalog, excluded)
+    in_loops = _while_frames(catalog, ctx.index)
     cands: dict[str, tuple[float, list[str], OpInfo, list[str]]] = {}
     heads: set[str] = set()
     for op in catalog.ops:
@@ -448,7 +406,7 @@ def graph_outputs(
             heads.add(op.name)
     _carry_reshaped_heads(ctx, cands)
     heads |= _carry_sliced(ctx, cands, heads)
-    _needs_beyond(facts, cands)
+    _needs_beyond(ctx, cands)
     why_end = ["an end of the inference graph"]
     out = [
         candidate(catalog, op.outputs[0], sc, why or why_end, "graph", None, tuple(cs), n in heads)
@@ -458,7 +416,7 @@ def graph_outputs(
     return out
 
 
-def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
+def _carry_reshaped_heads(ctx: GraphFacts, cands: dict[str, Any]) -> None:
     """A head read only through a Reshape/Identity chain hands its rank to the chain's end."""
     for name in list(cands):
         score, why, op, concerns = cands[name]
@@ -488,7 +446,7 @@ def _carry_reshaped_heads(ctx: RuleContext, cands: dict[str, Any]) -> None:
         cands[name] = (score - 1.0, [*why, f"read only through {end}"], op, concerns)
 
 
-def _carry_sliced(ctx: RuleContext, cands: dict[str, Any], heads: set[str]) -> set[str]:
+def _carry_sliced(ctx: GraphFacts, cands: dict[str, Any], heads: set[str]) -> set[str]:
     """A head slicing the batch (row 0) hands its score to the tensor it slices; returns those."""
     out = set()
     for name in [n for n in heads if n in cands]:

@@ -11,6 +11,7 @@ from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     CONTROL_FLOW_BACK_EDGE_OPS,
+    DATA_SIZED_OPS,
     INPUT_OPS,
     LAYER_OPS,
     PIPELINE_OUTPUT_OPS,
@@ -41,7 +42,8 @@ LABEL_INPUT: dict[str, int | None] = {
 
 
 class GraphFacts:
-    """Facts about the inference part of a graph (``excluded``: ops that are not inference)."""
+    """Facts about the inference part of a graph (``excluded``: ops that are not inference); what
+    an output rule sees (``fn(facts, op)``)."""
 
     def __init__(self, catalog: Catalog, excluded: set[str]) -> None:
         self.catalog = catalog
@@ -66,6 +68,29 @@ class GraphFacts:
         if name in self.pipeline_ops:
             return tensor if ":" in tensor else f"{tensor}:0"
         return name if name in self.sources else None
+
+    def readers(self, op: Any) -> list[str]:
+        """Consumers of ``op`` in the inference graph."""
+        return [c for c in op.consumers if c not in self.excluded]
+
+    def op(self, name: str) -> Any:
+        return self.catalog.op(name)
+
+    @cached_property
+    def data_sized(self) -> set[str]:
+        """Ops downstream of one whose output size depends on the values (NMS, Where, ...)."""
+        sized = [o.name for o in self.catalog.search(op_type=DATA_SIZED_OPS)]
+        return self.index.downstream(sized, control=False, excluded=self.excluded)
+
+    def batched(self, tensor: str) -> bool:
+        """Whether ``tensor``'s dim 0 is a batch: unknown in its shape, or (no shape recorded) in
+        a placeholder of rank 2 or more it depends on."""
+        shape = self.catalog.tensor(tensor).shape
+        if shape is not None:
+            return bool(shape) and shape[0] is None
+        deps = self.deps.get(op_name(tensor), ())
+        shapes = (self.catalog.tensor(p if ":" in p else f"{p}:0").shape for p in deps)
+        return any(s is not None and len(s) > 1 and s[0] is None for s in shapes)
 
     def _propagate(self, through_shapes: bool) -> dict[str, frozenset[str]]:
         deps: dict[str, frozenset[str]] = {s: frozenset({s}) for s in self.sources if ":" not in s}
@@ -180,16 +205,11 @@ class GraphFacts:
         op = self.index.source(tensor)
         if op is None or op.op not in VARIABLE_OPS | {"Const"}:
             return None
-        if op.op == "Const" and (self.variables or not self._is_weight_const(op)):
-            return None
+        if op.op == "Const":  # a weight: a float32, float64 or half tensor of rank 1 or more
+            t = op.attr["value"].tensor if "value" in op.attr else None
+            if self.variables or t is None or t.dtype not in (1, 2, 19) or not t.tensor_shape.dim:
+                return None
         return op.name
-
-    @staticmethod
-    def _is_weight_const(node: Any) -> bool:
-        t = node.attr["value"].tensor if "value" in node.attr else None
-        if t is None or t.dtype not in (1, 2, 19):  # float32, float64, half
-            return False
-        return sum(1 for _ in t.tensor_shape.dim) >= 1
 
     @cached_property
     def weighted(self) -> dict[str, str]:
