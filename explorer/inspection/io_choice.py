@@ -17,10 +17,9 @@ from explorer.graph.names import op_name
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.findings import Finding, ScanContext, rule
-from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, batch_slice
+from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, GraphFacts, batch_slice
 from explorer.inspection.pipelines import pipeline_inputs
 from explorer.inspection.suggestions import suggest, validate_choice
-from explorer.inspection.training_facts import GraphFacts
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model

@@ -18,9 +18,8 @@ from explorer.graph.op_families import (
 )
 from explorer.graph.proto_reader import scalar_value
 from explorer.inspection.catalog import Catalog, OpInfo
-from explorer.inspection.output_heuristics import Candidate, candidate, graph_outputs
+from explorer.inspection.output_heuristics import Candidate, GraphFacts, candidate, graph_outputs
 from explorer.inspection.pipelines import pipeline_inputs
-from explorer.inspection.training_facts import GraphFacts
 
 # -- what is not inference -----------------------------------------------------------------------
 
