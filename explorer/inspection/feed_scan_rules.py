@@ -17,8 +17,7 @@ from explorer.graph.op_families import (
     VARIABLE_OPS,
 )
 from explorer.graph.specs import shape_of
-from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
-from explorer.inspection.scan_rules import const_ints
+from explorer.inspection.scan_rules import Finding, NodeRef, ScanContext, const_ints, rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -52,9 +51,8 @@ def attr_shape(node: NodeDef, index: int = 0) -> Shape:
 
 
 def loop_predicate(index: GraphIndex, tensor: str, hops: int = 24) -> tuple[NodeDef, str] | None:
-    """``(LoopCond or Switch, the path)`` when the value of ``tensor`` reaches a loop condition or
-    a ``Switch`` predicate through element-wise math and loop plumbing: it must be a scalar, and
-    its value decides how often the loop runs. ``path``: the op types on the way."""
+    """``(LoopCond or Switch, the op types on the way)`` when ``tensor``'s value reaches a loop
+    condition or a ``Switch`` predicate through element-wise math and loop plumbing (a scalar)."""
     frontier, seen = [(tensor_name(tensor), ())], {tensor_name(tensor)}
     for _ in range(hops):
         nxt = []
@@ -73,8 +71,8 @@ def loop_predicate(index: GraphIndex, tensor: str, hops: int = 24) -> tuple[Node
 
 
 def image_axes(shape: Shape, free: bool = True) -> tuple[int, int] | None:
-    """The height and width axes of an image input of ``shape`` (NHWC, NCHW, HWC, CHW): channels
-    last when known (``free=False``: as 1, 3 or 4) or unsaid; ``None``: no image, or none free."""
+    """Height and width axes of an image input of ``shape`` (NHWC, NCHW, HWC, CHW; channels last
+    when known, ``free=False``: as 1, 3 or 4); ``None``: no image, or no free axis."""
     if shape is None or len(shape) not in (3, 4):
         return None
     first = len(shape) - 3
@@ -166,10 +164,9 @@ def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int,
 
 
 def survives(index: GraphIndex, tensor: str, rank: int, axes: dict[int, int]) -> tuple[str, int]:
-    """Follow an image's height and width (``axes``: axis -> size of the rank-``rank`` tensor)
-    down every conv, pool, pad, transpose and squeeze below ``tensor``: ``(why, ops)``, ``why``
-    the first op they do not fit (``""``: they fit everywhere), ``ops`` how many convs, pools,
-    pads and resizes took them as height and width."""
+    """Follow an image's height and width (``axes``: axis -> size) down every conv, pool, pad,
+    transpose and squeeze below ``tensor``: ``(why the first op they do not fit or "", how many
+    convs, pools, pads and resizes took them)``."""
     todo, seen, met = [(tensor_name(tensor), rank, axes)], set(), 0
     while todo:
         t, r, a = todo.pop()
@@ -199,11 +196,10 @@ def spatial_ops_below(index: GraphIndex, tensor: str) -> Iterator[NodeDef]:
 
 
 def image_size(index: GraphIndex, tensor: str, shape: Shape) -> tuple[dict[int, int], str] | None:
-    """Height and width to feed an image input ``tensor`` of ``shape`` whose height or width is
-    free (free axis -> size) and why: the size a resize below makes (any size reaches it), else
-    :data:`COMMON_IMAGE_SIZE`; the nearest to it that every op below takes. ``None`` when the
-    input is no image (a rank-4 input with 1, 3 or 4 channels and such ops below, or one whose
-    height and width reach a conv, pool, pad or resize); ``({}, why)`` when no size fits."""
+    """``(free axis -> size, why)`` to feed an image input ``tensor`` of ``shape``: the size a
+    resize below makes, else :data:`COMMON_IMAGE_SIZE`, or the nearest that every op below takes;
+    ``({}, why)`` when none fits; ``None`` when the input is no image (an image: rank 4 with 1, 3
+    or 4 channels and such ops below, or height and width that reach a conv, pool, pad, resize)."""
     axes = image_axes(shape)
     below = list(spatial_ops_below(index, tensor)) if axes else []
     if not axes or not below or shape is None:

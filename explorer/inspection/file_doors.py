@@ -28,7 +28,7 @@ from explorer.graph.op_families import (
     Door,
 )
 from explorer.graph.run_scope import init_ops
-from explorer.inspection.findings import Finding, NodeRef, ScanContext, rule
+from explorer.inspection.scan_rules import Finding, NodeRef, ScanContext, rule
 from explorer.loading.files import outside, special_kind
 from explorer.loading.validation import recursive_functions
 

@@ -16,9 +16,9 @@ from explorer.errors import ExplorerError, OutputChoiceError, SignatureNotFoundE
 from explorer.graph.names import op_name
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
-from explorer.inspection.findings import Finding, ScanContext, rule
 from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, GraphFacts, batch_slice
 from explorer.inspection.pipelines import pipeline_inputs
+from explorer.inspection.scan_rules import Finding, ScanContext, rule
 from explorer.inspection.suggestions import suggest, validate_choice
 
 if TYPE_CHECKING:
@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DefaultIO:
-    """A choice of tensors for a model without signatures: ``inputs`` to feed, ``outputs`` to
-    fetch (the heads), ``keys`` (input -> signature key, see :func:`input_keys`), ``reason`` (the
-    top suggestion's) and ``left_out`` (``"name (why)"`` of the best candidates not chosen)."""
+    """Tensors for a model without signatures: ``inputs``, ``outputs`` (the heads), ``keys``
+    (:func:`input_keys`), the top suggestion's ``reason``, ``left_out`` (``"name (why)"``)."""
 
     inputs: list[str]
     outputs: list[str]
@@ -88,9 +87,8 @@ def needed_inputs(
     inputs: Sequence[str] | None = None,
     switch: Callable[[str], Any] | None = None,
 ) -> list[str]:
-    """The inputs to feed for ``outputs``: ``inputs`` (none given: every placeholder and pipeline
-    output they need), plus the placeholders they need that ``switch`` names (``keep_prob``: the
-    sampler feeds its neutral value and says so)."""
+    """The inputs to feed for ``outputs``: ``inputs`` (none: every placeholder and pipeline output
+    they need), plus needed placeholders ``switch`` names (``keep_prob``: fed a neutral value)."""
     check = validate_choice(Catalog.from_model(model), inputs or [], outputs)
     if not inputs:
         return [f"{op}:0" for op in check.missing] + list(check.pipeline)
@@ -98,19 +96,16 @@ def needed_inputs(
 
 
 def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
-    """Signature key per input tensor: a pipeline output's feature name where the pipeline
-    parses tf.Example (``IteratorGetNext:2`` -> ``pixels``), else the op name (``x:0`` -> ``x``,
-    ``op:1`` -> ``op_1``); keys are made unique."""
+    """Unique signature key per input: a parsed tf.Example feature's name (``IteratorGetNext:2`` ->
+    ``pixels``), else the op name (``x:0`` -> ``x``, ``op:1`` -> ``op_1``)."""
     features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
     out: dict[str, str] = {}
-    taken: set[str] = set()
     for t in inputs:
         op, _, idx = t.partition(":")
         base = features.get(t) or (op if idx in ("", "0") else f"{op}_{idx}")
         key, i = base, 1
-        while key in taken:
+        while key in out.values():
             key, i = f"{base}_{i}", i + 1
-        taken.add(key)
         out[t] = key
     return out
 

@@ -37,8 +37,12 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
     for node in graph_def.node:
         if node.op not in PIPELINE_OUTPUT_OPS:
             continue
+        find = _queue_feature if node.op.startswith("QueueDequeue") else _iterator_feature
         for k in sorted(_used_outputs(index, node.name)):
-            feature, parse = _feature_of(index, node, k)
+            try:
+                feature, parse = find(index, node, k)
+            except (IndexError, KeyError, ValueError):
+                feature, parse = None, None
             out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
     return out
 
@@ -50,15 +54,6 @@ def _used_outputs(index: GraphIndex, name: str) -> set[int]:
         for i in data_inputs(c)
         if op_name(i) == name
     }
-
-
-def _feature_of(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-    try:
-        if node.op.startswith("QueueDequeue"):
-            return _queue_feature(index, node, k)
-        return _iterator_feature(index, node, k)
-    except (IndexError, KeyError, ValueError):
-        return None, None
 
 
 def _queue_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:

@@ -14,9 +14,8 @@ from explorer.inspection import (  # noqa: F401 (the rules register on import)
     feed_scan_rules,
     file_doors,
     io_choice,
-    scan_rules,
 )
-from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
+from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext
 from explorer.loading.model import V1Model, as_model
 
 _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
