@@ -72,8 +72,7 @@ class Catalog:
 
     @classmethod
     def from_model(cls, model: V1Model) -> Catalog:
-        """The catalog of a :class:`~explorer.V1Model`, built once per model (kept in
-        ``model.memo``); signature shapes fill in shapes the graph does not record."""
+        """The model's catalog, built once (``model.memo``); signature shapes fill gaps."""
         if "catalog" in model.memo:
             return model.memo["catalog"]
         shapes: dict[str, Shape] = {}
@@ -566,13 +565,8 @@ class Subgraph:
     depth: dict[str, int]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "center": self.center,
-            "nodes": [
-                {"name": n.name, "type": n.type, "depth": self.depth[n.name]} for n in self.nodes
-            ],
-            "edges": [asdict(e) for e in self.edges],
-        }
+        nodes = [{"name": n.name, "type": n.type, "depth": self.depth[n.name]} for n in self.nodes]
+        return {"center": self.center, "nodes": nodes, "edges": [asdict(e) for e in self.edges]}
 
 
 @dataclass

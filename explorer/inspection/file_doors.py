@@ -64,37 +64,29 @@ class Tracer:
     def __init__(self, ctx: ScanContext) -> None:
         self.ctx = ctx
         self.index = graph_index(ctx.graph_def)
-        self.top = self.index.nodes
-        self.functions = self.index.functions
         self.assets = {k.partition(":")[0]: v for k, v in ctx.model.assets.items()}
         self.filename_op = op_name(ctx.model.filename_tensor or "")
         self.gradients = {g.gradient_func for g in ctx.graph_def.library.gradient}
         self._fed = False  # tracing for an op only init runs: asset tensors hold their files
 
-    def init_only(self, name: str) -> bool:
-        """Whether op ``name`` runs only with the init ops (assets fed), never for an output."""
-        return name in self._init_only
-
     @cached_property
-    def _init_only(self) -> set[str]:
+    def init_only(self) -> set[str]:
+        """The ops that run only with the init ops (assets fed), never for an output."""
         model = self.ctx.model
         outputs = [t.name for s in model.signatures.values() for t in s.outputs.values()]
         fed = [model.filename_tensor] if model.filename_tensor else []
         init = self.index.upstream(init_ops(model), fed=fed)
         return init - self.index.upstream([op_name(t) for t in outputs])
 
-    def callers(self, fname: str) -> list[tuple[NodeDef, str | None, int]]:
-        """(calling node, its function or None, offset of the first argument) for ``fname``."""
-        return self._callers.get(fname, [])
-
     @cached_property
-    def _callers(self) -> dict[str, list[tuple[NodeDef, str | None, int]]]:
+    def callers(self) -> dict[str, list[tuple[NodeDef, str | None, int]]]:
+        """Function -> (calling node, its function or None, offset of the first argument)."""
         out: dict[str, list[tuple[NodeDef, str | None, int]]] = {}
         scopes: list[tuple[str | None, NodeDef]] = [(None, n) for n in self.index.node_list]
         for f in self.ctx.graph_def.library.function:
             scopes.extend((f.signature.name, n) for n in f.node_def)
         for scope, node in scopes:
-            for k, name in enumerate(function_calls(node, self.functions)):
+            for k, name in enumerate(function_calls(node, self.index.functions)):
                 offset = 1 if node.op in IF_OPS else 0
                 if k == 0 and name == node.op:
                     offset = 0  # a direct call: the node's inputs are the arguments
@@ -112,7 +104,7 @@ class Tracer:
 
     def values(self, tensor: str, fname: str | None, door: str) -> list[Source]:
         """The values ``tensor`` (in function ``fname`` or the graph) takes for the op ``door``."""
-        self._fed = fname is None and self.init_only(door)
+        self._fed = fname is None and door in self.init_only
         return _capped(self._values(tensor, fname, set()))
 
     def _values(self, tensor: str, fname: str | None, seen: set[tuple[str | None, str]]) -> list:
@@ -121,7 +113,7 @@ class Tracer:
         if key in seen or len(seen) > _MAX_STEPS:
             return [Source("unknown", "from a loop or a deep expression")]
         seen = seen | {key}
-        nodes = self.top if fname is None else self.index.function_nodes(fname)
+        nodes = self.index.nodes if fname is None else self.index.function_nodes(fname)
         if fname is not None and name not in nodes:
             return self._argument(fname, name, seen)
         if (node := nodes.get(name)) is None:
@@ -178,7 +170,7 @@ class Tracer:
 
     def _elements(self, node: NodeDef, scope: str | None, seen: set) -> list[Source]:
         """What a dataset op passes its function: its input dataset's constant elements."""
-        nodes = self.top if scope is None else self.index.function_nodes(scope)
+        nodes = self.index.nodes if scope is None else self.index.function_nodes(scope)
         ins = data_inputs(node)
         src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
         if src is not None and src.op in ("TensorSliceDataset", "TensorDataset"):
@@ -189,11 +181,11 @@ class Tracer:
         return [Source("unknown", f"from an element of {node.op} {node.name!r}")]
 
     def _argument(self, fname: str, arg: str, seen: set) -> list[Source]:
-        fn = self.functions[fname]
+        fn = self.index.functions[fname]
         names = [a.name for a in fn.signature.input_arg]
         if arg not in names:
             return [Source("unknown", f"from {arg!r}, not in function {fname}")]
-        calls = self.callers(fname)
+        calls = self.callers.get(fname, [])
         if not calls and fname in self.gradients:  # called by the runtime, arguments unknown
             return [Source("unknown", f"from argument {arg!r} of gradient {fname}")]
         if not calls:
@@ -210,7 +202,7 @@ class Tracer:
                 continue
             fed = self._fed
             if scope is None:  # the top-level call decides whether the loader feeds assets
-                self._fed = self.init_only(node.name)
+                self._fed = node.name in self.init_only
             out.extend(self._values(ins[k], scope, seen))
             self._fed = fed
         return _capped(out)

@@ -37,8 +37,7 @@ class DefaultIO:
 
 
 def default_io(model: V1Model) -> tuple[list[str], list[str]]:
-    """Input and output tensor names to run a model without signatures: its heads and the
-    placeholders and pipeline outputs they need (switches keep their default)."""
+    """(inputs, outputs) without signatures: the heads and what they need (switches: default)."""
     choice = confident_io(model, confident=False)
     return choice.inputs, choice.outputs
 
@@ -135,8 +134,7 @@ def heads(catalog: Catalog, outputs: list[Candidate]) -> tuple[list[Candidate], 
 
 
 def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
-    """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
-    the same head, so they do not compete with it."""
+    """Tensors output ``name`` activates or reshapes (``logits`` for ``probs``): the same head."""
     out: set[str] = set()
     op = catalog.op(name.partition(":")[0])
     for _ in range(hops):
@@ -162,8 +160,7 @@ def contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> s
 
 
 def _scan_choice(ctx: ScanContext) -> tuple[list[Any], list[Any], list[str]]:
-    """(ranked output candidates, the heads, the left-out) of a model without signatures (all
-    empty with signatures); rules share it through ``ctx.once``."""
+    """(ranked outputs, heads, left out) of a model without signatures (with them: all empty)."""
     ranked = [] if ctx.model.signatures else suggest(ctx.model, limit=50).outputs
     if not ranked or ranked[0].concerns:
         return ranked, [], []

@@ -46,13 +46,9 @@ _STOP_GRADIENT_PASS = RESHAPE_OPS | {"Identity"}
 _GENERATED_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims"})
 # Comparing ops: which input holds the labels (None: either side, decided by the graph).
 LABEL_INPUT: dict[str, int | None] = {
-    "SoftmaxCrossEntropyWithLogits": 1,
-    "SparseSoftmaxCrossEntropyWithLogits": 1,
-    "InTopK": 1,
-    "InTopKV2": 1,
-    "SquaredDifference": None,
-    "Equal": None,
-    "NotEqual": None,
+    **dict.fromkeys(("SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits"), 1),
+    **dict.fromkeys(("InTopK", "InTopKV2"), 1),
+    **dict.fromkeys(("SquaredDifference", "Equal", "NotEqual")),
 }
 
 
@@ -147,9 +143,8 @@ class GraphFacts:
         out: dict[str, str] = {}
         for op in self.catalog.ops:
             scope, _, last = op.name.rpartition("/")
-            if not (scope and _GRADIENT_SCOPE.match(scope)):
-                continue
-            if op.type != "Fill" and not last.startswith("grad_ys"):
+            seed = op.type == "Fill" or last.startswith("grad_ys")
+            if not (scope and _GRADIENT_SCOPE.match(scope) and seed):
                 continue
             for c in op.consumers:
                 rest = c[len(scope) + 1 :] if c.startswith(scope + "/") else ""
@@ -166,8 +161,7 @@ class GraphFacts:
     @cached_property
     def summarized_losses(self) -> dict[str, str]:
         """Value op -> the loss-named summary recording it (``Neg`` -> ``D_loss``)."""
-        ops = self.catalog.ops
-        summaries = [op for op in ops if op.type in SUMMARY_OPS and len(op.inputs) > 1]
+        summaries = [op for op in self.catalog.ops if op.type in SUMMARY_OPS and len(op.inputs) > 1]
         return {op_name(op.inputs[1]): op.name for op in summaries if _LOSS_NAME.search(op.name)}
 
     def loss_reason(self, name: str) -> str | None:
@@ -384,7 +378,7 @@ OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
 
 
 def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(ctx, op) -> Verdict | None`` for ops of ``op_types`` (every op if none);
+    """Register ``fn(facts, op) -> Verdict | None`` for ops of ``op_types`` (none: all ops);
     ``ValueError`` when ``name`` is taken."""
     return OUTPUT_RULES.register(*op_types, name=name)
 

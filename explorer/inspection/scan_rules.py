@@ -119,8 +119,6 @@ class NodeRef(NamedTuple):
 
 
 RuleFn = Callable[["ScanContext", list[NodeRef]], Iterable[Finding]]
-
-
 RULES: OpRegistry[RuleFn] = OpRegistry("scan rule", many=True)
 
 

@@ -162,14 +162,13 @@ def _graph_inputs(
     catalog: Catalog, facts: GraphFacts, best_out: str | None, outputs: list[Candidate]
 ) -> list[Candidate]:
     """Placeholders and the pipeline outputs the model reads, those the best output needs first."""
-    excluded = facts.excluded
     needed_by_best = catalog.upstream([best_out]) if best_out is not None else set()
     good = [c.name for c in outputs if c.score > 0 and not c.concerns]
     needed_by_any = catalog.upstream(good) if good else set()
     ups = {name: catalog.upstream([name]) for name in good[1:6]}
     out = []
     for op in catalog.search(op_type=INPUT_OPS):
-        if op.name in excluded:  # by scope, type or collection (_excluded_ops)
+        if op.name in facts.excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
         why: list[str] = []
@@ -203,7 +202,7 @@ def _graph_inputs(
         if not op.consumers:
             score -= 2
             why.append("nothing reads it")
-        elif all(c in excluded for c in op.consumers):
+        elif all(c in facts.excluded for c in op.consumers):
             score -= 3
             why.append("only training ops read it (a learning rate or other hyperparameter)")
         out.append(candidate(catalog, op.outputs[0], score, why, kind, default))
