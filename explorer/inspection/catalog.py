@@ -132,11 +132,8 @@ class Catalog:
     @property
     def tensors(self) -> list[TensorInfo]:
         """Every output tensor, in graph order."""
-        return [
-            self.tensor(f"{name}:{k}")
-            for name, dts in zip(self._names, self._dtypes)
-            for k in range(len(dts))
-        ]
+        pairs = zip(self._names, self._dtypes)
+        return [self.tensor(f"{name}:{k}") for name, dts in pairs for k in range(len(dts))]
 
     def op_type_counts(self) -> dict[str, int]:
         """Op type -> number of ops, most frequent first (ties by name)."""
@@ -262,8 +259,7 @@ class Catalog:
         if any(c in text for c in "*?["):
             pattern = re.compile(glob_to_regex(text), re.IGNORECASE)
             pieces = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", text)]
-            # A glob matches the whole name: its first and last literal pieces are where a name
-            # must start and end, far more selective than "contains" ("*/" ends in "/": none).
+            # a glob spans the whole name: index its first or last literal piece, not "contains"
             prefix, suffix = pieces[0], pieces[-1] if len(pieces) > 1 else ""
             if suffix and len(suffix) >= len(prefix):
                 found: Iterator[int] = self._iter_ending(suffix)
@@ -472,13 +468,9 @@ class TensorInfo:
 
     def to_json(self) -> dict[str, Any]:
         shape = self.shape
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "shape": None if shape is None else list(shape),
-            "producer": self.producer,
-            "consumers": list(self.consumers),
-        }
+        listed = None if shape is None else list(shape)
+        out = {"name": self.name, "dtype": self.dtype, "shape": listed, "producer": self.producer}
+        return out | {"consumers": list(self.consumers)}
 
 
 class OpInfo:

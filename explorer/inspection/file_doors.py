@@ -134,10 +134,7 @@ class Tracer:
             return self._values(ins[0], fname, seen)
         if node.op in ANY_INPUT_OPS:
             parts = ins[1:] if node.op in ("Select", "SelectV2") else ins
-            out = []
-            for i in parts:
-                out.extend(self._values(i, fname, seen))
-            return _capped(out)
+            return _capped([s for i in parts for s in self._values(i, fname, seen)])
         if node.op == "StringJoin":
             return self._join(node, ins, fname, seen)
         if node.op in INPUT_OPS:
@@ -145,9 +142,7 @@ class Tracer:
         return [Source("unknown", f"computed by {node.op} {name!r} at run time")]
 
     def _join(self, node: NodeDef, ins: list[str], fname: str | None, seen: set) -> list[Source]:
-        sep = (
-            node.attr["separator"].s.decode("utf-8", "replace") if "separator" in node.attr else ""
-        )
+        sep = node.attr["separator"].s.decode(errors="replace") if "separator" in node.attr else ""
         if not (parts := [self._values(i, fname, seen) for i in ins]):
             return [Source("const", "")]
         first, rest = parts[0], parts[1:]
@@ -159,13 +154,10 @@ class Tracer:
             if len(suffixes) > _MAX_VALUES:
                 return [Source("unknown", "joined from too many possible values")]
         out = []
-        for s in first:
-            if s.kind in ("const", "saver"):
-                out.extend(Source(s.kind, s.text + suffix) for suffix in suffixes)
-            elif s.kind == "asset" and suffixes != [""]:  # then a path like any other
-                out.extend(Source("const", s.text + suffix) for suffix in suffixes)
-            else:
-                out.append(s)
+        for s in first:  # a joined asset is a path like any other
+            joined = s.kind in ("const", "saver") or (s.kind == "asset" and suffixes != [""])
+            kind = "const" if s.kind == "asset" else s.kind
+            out.extend([Source(kind, s.text + x) for x in suffixes] if joined else [s])
         return _capped(out)
 
     def _elements(self, node: NodeDef, scope: str | None, seen: set) -> list[Source]:
@@ -174,10 +166,7 @@ class Tracer:
         ins = data_inputs(node)
         src = nodes.get(ins[0].partition(":")[0]) if ins and node.op.endswith("Dataset") else None
         if src is not None and src.op in ("TensorSliceDataset", "TensorDataset"):
-            out: list[Source] = []
-            for i in data_inputs(src):
-                out.extend(self._values(i, scope, seen))
-            return out
+            return [s for i in data_inputs(src) for s in self._values(i, scope, seen)]
         return [Source("unknown", f"from an element of {node.op} {node.name!r}")]
 
     def _argument(self, fname: str, arg: str, seen: set) -> list[Source]:

@@ -147,8 +147,7 @@ class GraphFacts:
             if not (scope and _GRADIENT_SCOPE.match(scope) and seed):
                 continue
             for c in op.consumers:
-                rest = c[len(scope) + 1 :] if c.startswith(scope + "/") else ""
-                head = rest.split("/")
+                head = (c[len(scope) + 1 :] if c.startswith(scope + "/") else "").split("/")
                 for k in range(len(head) - 1, 0, -1):
                     part = head[k - 1]
                     if part.endswith("_grad"):
@@ -176,7 +175,6 @@ class GraphFacts:
     def labels(self) -> dict[str, str]:
         """Source op -> the loss/metric op reading it on its label side."""
         out: dict[str, str] = {}
-        weighted_up = self.weight_upstream
         for op in self.ops:
             if op.type not in LABEL_INPUT or len(op.inputs) < 2:
                 continue
@@ -188,8 +186,8 @@ class GraphFacts:
                 stop_a, stop_b = self._behind_stop_gradient(a), self._behind_stop_gradient(b)
                 if stop_a != stop_b:
                     side = 0 if stop_a else 1
-                elif weighted_up(a) != weighted_up(b):
-                    side = 0 if not weighted_up(a) else 1
+                elif self.weight_upstream(a) != self.weight_upstream(b):
+                    side = 0 if not self.weight_upstream(a) else 1
                 else:
                     continue
             # every source of the label side, also one feeding the other side (teacher forcing)
@@ -223,23 +221,15 @@ class GraphFacts:
     @cached_property
     def weighted(self) -> dict[str, str]:
         """Layer op -> the weight it reads (``MatMul`` of a kernel, ``Add`` of a bias, ...)."""
-        out = {}
-        for op in self.ops:
-            if op.type in LAYER_OPS:
-                w = next(filter(None, map(self.weight_of, op.inputs)), None)
-                if w is not None:
-                    out[op.name] = w
-        return out
+        layers = [op for op in self.ops if op.type in LAYER_OPS]
+        found = {op.name: next(filter(None, map(self.weight_of, op.inputs)), None) for op in layers}
+        return {name: w for name, w in found.items() if w is not None}
 
     @cached_property
     def feeds_a_layer(self) -> frozenset[str]:
         """Ops whose value a later layer reads: upstream of a weighted op's other inputs."""
-        starts = [
-            t
-            for name in self.weighted
-            for t in self.by_name[name].inputs
-            if self.weight_of(t) is None
-        ]
+        inputs = [t for name in self.weighted for t in self.by_name[name].inputs]
+        starts = [t for t in inputs if self.weight_of(t) is None]
         walk = self.index.upstream(starts, control=False, excluded=self.excluded)
         return frozenset(n for n in walk if n in self.by_name)
 
@@ -288,13 +278,8 @@ class GraphFacts:
     @cached_property
     def greedy(self) -> frozenset[str]:
         """Ops downstream of a greedy decoder's ``ArgMax`` (through a ``Gather`` to the loop)."""
-        starts = [
-            op.name
-            for op in self.ops
-            if op.type == "ArgMax" and self._reaches_gather_then_loop(op.name)
-        ]
-        if not starts:
-            return frozenset()
+        argmaxes = [op.name for op in self.ops if op.type == "ArgMax"]
+        starts = [n for n in argmaxes if self._reaches_gather_then_loop(n)]
         return frozenset(self.index.downstream(starts, control=False, excluded=self.excluded))
 
     def _reaches_gather_then_loop(self, start: str, limit: int = 60) -> bool:
@@ -362,9 +347,8 @@ AUTO_NAMES = frozenset(
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one rule says about one op: ``score`` added to its score, the ``reason`` shown,
-    ``source`` (the op *is* an output: a candidate needs one such verdict) and ``concern`` (it
-    probably is not the model's output: never chosen on its own)."""
+    """One rule's word on an op: ``score`` added, ``reason`` shown, ``source`` (it *is* an output:
+    a candidate needs one) and ``concern`` (probably not the model's output: never chosen alone)."""
 
     score: float
     reason: str
@@ -664,13 +648,9 @@ class Candidate:
     head: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "dtype": self.dtype,
-            "shape": None if self.shape is None else list(self.shape),
-            "score": round(self.score, 2),
-            "reason": self.reason,
-        }
+        shape = None if self.shape is None else list(self.shape)
+        out = {"name": self.name, "dtype": self.dtype, "shape": shape}
+        return out | {"score": round(self.score, 2), "reason": self.reason}
 
 
 def candidate(
@@ -748,12 +728,8 @@ def _carry_reshaped_heads(ctx: GraphFacts, cands: dict[str, Any]) -> None:
             continue  # the chain's end has concerns of its own
         extra = [r for r in own[1] if r not in why] if own else []
         extra_score = max(0.0, own[0]) if own else 0.0
-        cands[end] = (
-            score + 0.5 + min(extra_score, 2.5),
-            [f"the {op.type} head {name}:0 in its final shape", *why, *extra],
-            cur,
-            [],
-        )
+        why_end = [f"the {op.type} head {name}:0 in its final shape", *why, *extra]
+        cands[end] = (score + 0.5 + min(extra_score, 2.5), why_end, cur, [])
         cands[name] = (score - 1.0, [*why, f"read only through {end}"], op, concerns)
 
 

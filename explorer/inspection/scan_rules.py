@@ -31,6 +31,7 @@ from explorer.graph.op_families import (
     V1_CONTROL_FLOW_OPS,
     VARIABLE_OPS,
 )
+from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.graph.run_scope import RunScope
 from explorer.graph.runtime import (
@@ -73,9 +74,8 @@ class Findings(list[Finding]):
     """The findings of a scan, errors first; a list of :class:`Finding`."""
 
     def __init__(self, findings: Iterable[Finding], source: str = "") -> None:
-        super().__init__(
-            sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.nodes))
-        )
+        order = sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), f.rule, f.nodes))
+        super().__init__(order)
         self.source = source
 
     def __repr__(self) -> str:
@@ -83,9 +83,8 @@ class Findings(list[Finding]):
 
     def summary(self) -> str:
         counts = {s: len(self.of_severity(s)) for s in SEVERITIES}
-        return ", ".join(
-            f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items()
-        )
+        words = (f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
+        return ", ".join(words)
 
     @property
     def rules(self) -> set[str]:
@@ -283,13 +282,12 @@ def _random(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     in_fns = [r for r in refs if r.function is not None]
     init_only = [r for r in top if _feeds_only_initializers(ctx, r.name)]
     live = [r for r in top if r not in init_only] + in_fns
-    unseeded = [
-        r for r in live if all(r.node.attr[k].i == 0 for k in ("seed", "seed2") if k in r.node.attr)
-    ]
+    seeds = ("seed", "seed2")
+    unseeded = [r for r in live if all(r.node.attr[k].i == 0 for k in seeds if k in r.node.attr)]
     if live:
-        seeds = f"{len(unseeded)} unseeded" if unseeded else "all seeded (op-level seeds)"
+        seeded = f"{len(unseeded)} unseeded" if unseeded else "all seeded (op-level seeds)"
         message = (
-            f"stateful random ops on the run path ({_listing(live)}; {seeds}): outputs differ "
+            f"stateful random ops on the run path ({_listing(live)}; {seeded}): outputs differ "
             "run to run; for parity feed them, set seeds, or turn them off (e.g. a keep_prob or "
             "is_training switch)"
         )
@@ -419,9 +417,8 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
                 continue  # real data: validation checks it against its shape
             shape = [d.size for d in t.tensor_shape.dim]
         else:
-            nodes = (
-                index.function_nodes(ref.function.signature.name) if ref.function else index.nodes
-            )
+            scope = ref.function.signature.name if ref.function else None
+            nodes = index.nodes if scope is None else index.function_nodes(scope)
             shape = _shape(node, data_inputs(node), nodes)
         if not shape or any(d < 0 for d in shape):
             continue
@@ -436,8 +433,6 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             )
             yield Finding("huge-tensor", "error", (ref.name,), message, unsafe=True)
 
-
-Shape = tuple[int | None, ...] | None
 
 COMMON_IMAGE_SIZE = 224  # height and width of an image input when nothing in the graph fixes one
 LOOP_PASS_OPS = SHAPE_KEEPING_OPS | BROADCAST_OPS | {"Merge", "NextIteration", "Switch", "Exit"}

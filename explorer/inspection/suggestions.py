@@ -325,12 +325,8 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
 
 
 def _used_outputs(index: GraphIndex, name: str) -> set[int]:
-    return {
-        int(i.partition(":")[2])
-        for c in index.op_consumers.get(name, [])
-        for i in data_inputs(c)
-        if op_name(i) == name
-    }
+    readers = index.op_consumers.get(name, [])
+    return {int(i.partition(":")[2]) for c in readers for i in data_inputs(c) if op_name(i) == name}
 
 
 def _queue_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
