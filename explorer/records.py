@@ -8,10 +8,10 @@ __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         "graph.specs": ("TensorSpec", "Signature", "Variable"),
-        "inspection.catalog_items": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
+        "inspection.catalog": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
         "inspection.suggestions": ("IOChoice", "Validation"),
         "inspection.output_heuristics": ("Candidate",),
-        "inspection.findings": ("Findings", "Finding"),
+        "inspection.scan_rules": ("Findings", "Finding"),
         "feeding.feeds": ("SparseValue",),
         "feeding.data.sources": ("DataSource",),
         "running.base": ("Runner",),

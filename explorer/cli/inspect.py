@@ -2,7 +2,7 @@
 
 Reads protobufs only (no TensorFlow import). "problems" lists what ``run``/``convert`` would
 trip on: variables without a checkpoint, unregistered op types, missing asset files, pins to
-absent devices (see :mod:`explorer.inspection.problems`)."""
+absent devices (see :mod:`explorer.inspection.gate`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import argparse
 
 from explorer.cli._common import add_verb, load_model, print_json
 from explorer.graph.names import shape_text
-from explorer.inspection.problems import problems
+from explorer.inspection.gate import problems
 
 
 def register(sub: argparse._SubParsersAction) -> None:

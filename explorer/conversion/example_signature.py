@@ -13,7 +13,7 @@ from explorer.conversion.v2_model import ConvertedSignature
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.pipelines import keys_in, pipeline_inputs
+from explorer.inspection.suggestions import keys_in, pipeline_inputs
 from explorer.loading.model import V1Model
 
 EXAMPLES_SIGNATURE = "examples"

@@ -29,7 +29,7 @@ from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.feed_scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
+from explorer.inspection.scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
 from explorer.loading.graph_import import prepare_graph_def
 
 if TYPE_CHECKING:

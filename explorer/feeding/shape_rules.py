@@ -13,7 +13,7 @@ from explorer.graph.index import GraphIndex
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import BROADCAST_OPS, IDENTITY_OPS
 from explorer.graph.registry import OpRegistry
-from explorer.inspection.feed_scan_rules import attr_shape
+from explorer.inspection.scan_rules import attr_shape
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

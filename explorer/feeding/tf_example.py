@@ -24,7 +24,7 @@ from explorer.graph.op_families import (
     PARSE_EXAMPLE_OPS,
 )
 from explorer.graph.registry import OpRegistry
-from explorer.inspection.pipelines import example_keys
+from explorer.inspection.suggestions import example_keys
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

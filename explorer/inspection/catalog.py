@@ -1,10 +1,8 @@
 """Step 2 of the flow: every op and tensor of a model's top-level graph, searchable, read from
-the ``GraphDef`` alone (nothing imported or run; see ``benchmarks/bench_catalog.py``). The item
-types live in ``catalog_items.py`` and are re-exported here."""
+the ``GraphDef`` alone (nothing imported or run; see ``benchmarks/bench_catalog.py``), and the
+read-only views it hands out (:class:`OpInfo`, :class:`TensorInfo`, :class:`Subgraph`, ...)."""
 
 from __future__ import annotations
-
-__all__ = ["Catalog", "Edge", "OpInfo", "ScopeNode", "Subgraph", "TensorInfo"]
 
 import bisect
 import functools
@@ -13,14 +11,16 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.graph.index import graph_index
-from explorer.graph.names import op_name
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.proto_reader import (
     Shape,
+    attr_summary,
     dtype_name,
     gc_paused,
     glob_to_regex,
@@ -28,7 +28,6 @@ from explorer.graph.proto_reader import (
     output_dtypes,
 )
 from explorer.graph.specs import shape_of
-from explorer.inspection.catalog_items import Edge, OpInfo, ScopeNode, Subgraph, TensorInfo
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -37,10 +36,8 @@ if TYPE_CHECKING:
 
 
 class Catalog:
-    """Every op and tensor of a graph (top level), with search, neighbourhoods and scopes; build
-    with :meth:`from_model` (kept on the model) or :meth:`from_graph_def`. ``source``: the model
-    path (or ``"graph_def"``); ``producer``: the GraphDef's (<= 21: TF 1.0-era); ``functions``:
-    the library functions' names."""
+    """Every op and tensor of a graph (top level), searchable; ``source``: the model path (or
+    ``"graph_def"``); ``producer``: the GraphDef's (<= 21: TF 1.0-era); ``functions``: names."""
 
     def __init__(
         self,
@@ -57,7 +54,6 @@ class Catalog:
         self._signature_shapes = dict(shapes or {})
         self._op_cache: dict[int, OpInfo] = {}
         self._tensor_cache: dict[str, TensorInfo] = {}
-        self._scope_root: ScopeNode | None = None
         with gc_paused():
             index = graph_index(graph_def)
             self._nodes = index.node_list
@@ -76,8 +72,7 @@ class Catalog:
 
     @classmethod
     def from_model(cls, model: V1Model) -> Catalog:
-        """The catalog of a :class:`~explorer.V1Model`, built once per model (kept in
-        ``model.memo``); signature shapes fill in shapes the graph does not record."""
+        """The model's catalog, built once (``model.memo``); signature shapes fill gaps."""
         if "catalog" in model.memo:
             return model.memo["catalog"]
         shapes: dict[str, Shape] = {}
@@ -102,8 +97,7 @@ class Catalog:
         return self._names
 
     def position(self, name: str) -> int:
-        """The graph-order index of an op (``op``, ``op:idx`` or ``^op``); raises
-        ``TensorNotFoundError``."""
+        """Graph-order index of an op (``op``, ``op:idx``, ``^op``); raises TensorNotFoundError."""
         i = self._index.get(name.lstrip("^").partition(":")[0])
         if i is None:
             raise TensorNotFoundError(
@@ -138,11 +132,8 @@ class Catalog:
     @property
     def tensors(self) -> list[TensorInfo]:
         """Every output tensor, in graph order."""
-        return [
-            self.tensor(f"{name}:{k}")
-            for name, dts in zip(self._names, self._dtypes)
-            for k in range(len(dts))
-        ]
+        pairs = zip(self._names, self._dtypes)
+        return [self.tensor(f"{name}:{k}") for name, dts in pairs for k in range(len(dts))]
 
     def op_type_counts(self) -> dict[str, int]:
         """Op type -> number of ops, most frequent first (ties by name)."""
@@ -268,8 +259,7 @@ class Catalog:
         if any(c in text for c in "*?["):
             pattern = re.compile(glob_to_regex(text), re.IGNORECASE)
             pieces = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", text)]
-            # A glob matches the whole name: its first and last literal pieces are where a name
-            # must start and end, far more selective than "contains" ("*/" ends in "/": none).
+            # a glob spans the whole name: index its first or last literal piece, not "contains"
             prefix, suffix = pieces[0], pieces[-1] if len(pieces) > 1 else ""
             if suffix and len(suffix) >= len(prefix):
                 found: Iterator[int] = self._iter_ending(suffix)
@@ -359,8 +349,7 @@ class Catalog:
 
     def upstream(self, names: Iterable[str], stop: Iterable[str] = ()) -> set[str]:
         """Op names the given ops/tensors depend on (themselves included), through data and
-        control edges; a tensor in ``stop`` (``op:idx``) is treated as fed: the walk does not go
-        past it."""
+        control edges; the walk stops at tensors in ``stop`` (``op:idx``: fed)."""
         names = list(names)
         for n in names:
             if n.lstrip("^").partition(":")[0] not in self._index:
@@ -369,23 +358,22 @@ class Catalog:
 
     def scope_tree(self) -> ScopeNode:
         """The name-scope tree: root ``path == ""``; each op sits in the scope of its name."""
-        if self._scope_root is None:
-            with gc_paused():
-                self._scope_root = self._build_scope_tree()
-        return self._scope_root
+        return self._scope_tree
 
-    def _build_scope_tree(self) -> ScopeNode:
+    @functools.cached_property
+    def _scope_tree(self) -> ScopeNode:
         root = ScopeNode(name="", path="")
-        for name in self._names:
-            node = root
-            node.count += 1
-            parts = name.split("/")
-            for k, part in enumerate(parts[:-1]):
-                if part not in node.children:
-                    node.children[part] = ScopeNode(name=part, path="/".join(parts[: k + 1]))
-                node = node.children[part]
+        with gc_paused():
+            for name in self._names:
+                node = root
                 node.count += 1
-            node.ops.append(name)
+                parts = name.split("/")
+                for k, part in enumerate(parts[:-1]):
+                    if part not in node.children:
+                        node.children[part] = ScopeNode(name=part, path="/".join(parts[: k + 1]))
+                    node = node.children[part]
+                    node.count += 1
+                node.ops.append(name)
         return root
 
     @functools.cached_property
@@ -442,3 +430,158 @@ class Catalog:
 def _lower_op(text: str) -> str:
     """What a substring search looks for: ``text`` lower-cased, a ``:idx`` suffix dropped."""
     return re.sub(r":\d+$", "", text).lower()
+
+
+class TensorInfo:
+    """One tensor ``op:idx`` of the graph: a read-only view into the :class:`Catalog`."""
+
+    __slots__ = ("_catalog", "_i", "index", "name", "producer")
+
+    def __init__(self, catalog: Catalog, i: int, index: int) -> None:
+        self._catalog, self._i, self.index = catalog, i, index
+        self.producer = catalog._names[i]
+        self.name = f"{self.producer}:{index}"
+
+    @property
+    def dtype(self) -> str:
+        enum = self._catalog._dtypes[self._i][self.index]
+        return "unknown" if enum < 0 else dtype_name(enum)
+
+    @property
+    def shape(self) -> Shape:
+        return self._catalog._shape_of(self._i, self.index, self.name)
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        cat = self._catalog
+        return tuple(cat._names[j] for j in cat._tensor_consumer_ids(self.producer, self.index))
+
+    def __eq__(self, other: object) -> bool:
+        same = isinstance(other, TensorInfo) and other._catalog is self._catalog
+        return same and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"TensorInfo({self.name!r}, {self.dtype}, shape={self.shape})"
+
+    def to_json(self) -> dict[str, Any]:
+        shape = self.shape
+        listed = None if shape is None else list(shape)
+        out = {"name": self.name, "dtype": self.dtype, "shape": listed, "producer": self.producer}
+        return out | {"consumers": list(self.consumers)}
+
+
+class OpInfo:
+    """One node of the graph: a read-only view into the :class:`Catalog`."""
+
+    __slots__ = ("_catalog", "_i", "name", "node", "type")
+
+    def __init__(self, catalog: Catalog, i: int) -> None:
+        self._catalog, self._i = catalog, i
+        self.name = catalog._names[i]
+        self.type = catalog._types[i]
+        self.node = catalog._nodes[i]
+
+    @property
+    def device(self) -> str:
+        return self.node.device
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(data_inputs(self.node))
+
+    @property
+    def control_inputs(self) -> tuple[str, ...]:
+        return tuple(s[1:] for s in self.node.input if s[0] == "^")
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}:{k}" for k in range(len(self._catalog._dtypes[self._i])))
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        cat = self._catalog
+        ids: set[int] = set(cat._data_consumers.get(self.name, ()))
+        for k in range(len(cat._dtypes[self._i])):
+            ids.update(cat._data_consumers.get(f"{self.name}:{k}", ()))
+        return tuple(cat._names[j] for j in sorted(ids))
+
+    @property
+    def control_consumers(self) -> tuple[str, ...]:
+        cat = self._catalog
+        return tuple(cat._names[j] for j in cat._control_consumers.get(self.name, ()))
+
+    @property
+    def attrs(self) -> dict[str, str]:
+        attr = self.node.attr
+        return {k: attr_summary(attr[k]) for k in sorted(attr) if k != "_output_shapes"}
+
+    @property
+    def scope(self) -> str:
+        return self.name.rpartition("/")[0]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OpInfo) and other._catalog is self._catalog and other._i == self._i
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"OpInfo({self.name!r}, {self.type})"
+
+    def to_json(self) -> dict[str, Any]:
+        edges = ("inputs", "control_inputs", "consumers", "control_consumers", "outputs")
+        head = {"name": self.name, "type": self.type, "device": self.device, "attrs": self.attrs}
+        return head | {k: list(getattr(self, k)) for k in edges}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An edge ``src -> dst``: a tensor (``src:idx``) or a control edge."""
+
+    src: str
+    dst: str
+    tensor: str | None
+    control: bool = False
+
+
+@dataclass
+class Subgraph:
+    """Ops around a centre op and their edges; ``depth``: hops from the centre (< 0 up)."""
+
+    center: str
+    nodes: list[OpInfo]
+    edges: list[Edge]
+    depth: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        nodes = [{"name": n.name, "type": n.type, "depth": self.depth[n.name]} for n in self.nodes]
+        return {"center": self.center, "nodes": nodes, "edges": [asdict(e) for e in self.edges]}
+
+
+@dataclass
+class ScopeNode:
+    """One name scope: ``path``, direct ``ops``, ``children`` by short name, ``count`` below."""
+
+    name: str
+    path: str
+    children: dict[str, ScopeNode] = field(default_factory=dict)
+    ops: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def find_count(self, path: str) -> int:
+        try:
+            return self.find(path).count
+        except TensorNotFoundError:
+            return 0
+
+    def find(self, path: str) -> ScopeNode:
+        """The scope at ``path`` below this one; raises ``TensorNotFoundError``."""
+        node = self
+        for part in [p for p in path.split("/") if p]:
+            if part not in node.children:
+                raise TensorNotFoundError(f"scope {path!r} is not in the graph")
+            node = node.children[part]
+        return node

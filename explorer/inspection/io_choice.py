@@ -3,20 +3,22 @@
 :func:`default_io` (run/convert/parity) and :func:`confident_io` (migrate, which refuses with
 :class:`~explorer.errors.OutputChoiceError` only when the top candidate has a concern) take the top
 output and each other end with no concern; :func:`needed_inputs` completes a user's inputs.
+Scan rules about outputs: ``batch-slice``, ``several-heads``, ``output-contradiction``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from explorer.errors import ExplorerError, OutputChoiceError, SignatureNotFoundError
+from explorer.graph.names import op_name
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
-from explorer.inspection.output_heuristics import HEAD_MIN, Candidate
-from explorer.inspection.pipelines import pipeline_inputs
-from explorer.inspection.suggestions import suggest, validate_choice
+from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, GraphFacts, batch_slice
+from explorer.inspection.scan_rules import Finding, ScanContext, rule
+from explorer.inspection.suggestions import pipeline_inputs, suggest, validate_choice
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
@@ -24,9 +26,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DefaultIO:
-    """A choice of tensors for a model without signatures: ``inputs`` to feed, ``outputs`` to
-    fetch (the heads), ``keys`` (input -> signature key, see :func:`input_keys`), ``reason`` (the
-    top suggestion's) and ``left_out`` (``"name (why)"`` of the best candidates not chosen)."""
+    """Tensors for a model without signatures: ``inputs``, ``outputs`` (the heads), ``keys``
+    (:func:`input_keys`), the top suggestion's ``reason``, ``left_out`` (``"name (why)"``)."""
 
     inputs: list[str]
     outputs: list[str]
@@ -36,16 +37,28 @@ class DefaultIO:
 
 
 def default_io(model: V1Model) -> tuple[list[str], list[str]]:
-    """Input and output tensor names to run a model without signatures: its heads and the
-    placeholders and pipeline outputs they need (switches keep their default)."""
-    choice = _choice(model, confident=False)
+    """(inputs, outputs) without signatures: the heads and what they need (switches: default)."""
+    choice = confident_io(model, confident=False)
     return choice.inputs, choice.outputs
 
 
-def confident_io(model: V1Model) -> DefaultIO:
+def confident_io(model: V1Model, confident: bool = True) -> DefaultIO:
     """The heads of a model without signatures (module docstring); ``OutputChoiceError`` when
-    candidates contradict each other (``SignatureNotFoundError``: no candidate at all)."""
-    return _choice(model, confident=True)
+    candidates contradict each other (``confident=False``: the top one alone), and
+    ``SignatureNotFoundError`` when there is no candidate at all."""
+    choice = suggest(model, limit=50)
+    if not choice.outputs:
+        raise SignatureNotFoundError(
+            f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
+            " (CLI: --inputs/--outputs)"
+        )
+    top = choice.outputs[0]
+    if top.concerns and confident:
+        raise OutputChoiceError(contradiction(model, choice.outputs, top))
+    chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
+    outputs = [c.name for c in chosen]
+    inputs = needed_inputs(model, outputs)
+    return DefaultIO(inputs, outputs, input_keys(model, inputs), top.reason, left)
 
 
 def check_custom_io(
@@ -72,9 +85,8 @@ def needed_inputs(
     inputs: Sequence[str] | None = None,
     switch: Callable[[str], Any] | None = None,
 ) -> list[str]:
-    """The inputs to feed for ``outputs``: ``inputs`` (none given: every placeholder and pipeline
-    output they need), plus the placeholders they need that ``switch`` names (``keep_prob``: the
-    sampler feeds its neutral value and says so)."""
+    """The inputs to feed for ``outputs``: ``inputs`` (none: every placeholder and pipeline output
+    they need), plus needed placeholders ``switch`` names (``keep_prob``: fed a neutral value)."""
     check = validate_choice(Catalog.from_model(model), inputs or [], outputs)
     if not inputs:
         return [f"{op}:0" for op in check.missing] + list(check.pipeline)
@@ -82,19 +94,16 @@ def needed_inputs(
 
 
 def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
-    """Signature key per input tensor: a pipeline output's feature name where the pipeline
-    parses tf.Example (``IteratorGetNext:2`` -> ``pixels``), else the op name (``x:0`` -> ``x``,
-    ``op:1`` -> ``op_1``); keys are made unique."""
+    """Unique signature key per input: a parsed tf.Example feature's name (``IteratorGetNext:2`` ->
+    ``pixels``), else the op name (``x:0`` -> ``x``, ``op:1`` -> ``op_1``)."""
     features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
     out: dict[str, str] = {}
-    taken: set[str] = set()
     for t in inputs:
         op, _, idx = t.partition(":")
         base = features.get(t) or (op if idx in ("", "0") else f"{op}_{idx}")
         key, i = base, 1
-        while key in taken:
+        while key in out.values():
             key, i = f"{base}_{i}", i + 1
-        taken.add(key)
         out[t] = key
     return out
 
@@ -124,25 +133,8 @@ def heads(catalog: Catalog, outputs: list[Candidate]) -> tuple[list[Candidate], 
     return sorted(chosen, key=lambda c: catalog.position(c.name)), left
 
 
-def _choice(model: V1Model, confident: bool) -> DefaultIO:
-    choice = suggest(model, limit=50)
-    if not choice.outputs:
-        raise SignatureNotFoundError(
-            f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
-            " (CLI: --inputs/--outputs)"
-        )
-    top = choice.outputs[0]
-    if top.concerns and confident:
-        raise OutputChoiceError(contradiction(model, choice.outputs, top))
-    chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
-    outputs = [c.name for c in chosen]
-    inputs = needed_inputs(model, outputs)
-    return DefaultIO(inputs, outputs, input_keys(model, inputs), top.reason, left)
-
-
 def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
-    """Tensors the output ``name`` is an activation or reshape of (``logits`` for ``probs``):
-    the same head, so they do not compete with it."""
+    """Tensors output ``name`` activates or reshapes (``logits`` for ``probs``): the same head."""
     out: set[str] = set()
     op = catalog.op(name.partition(":")[0])
     for _ in range(hops):
@@ -165,3 +157,47 @@ def contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> s
         f"output ({top.concerns[0]}){against}: pass --outputs NAME [--inputs NAME ...] (API: "
         f"outputs=[...]); ranked candidates: {ranked}"
     )
+
+
+def _scan_choice(ctx: ScanContext) -> tuple[list[Any], list[Any], list[str]]:
+    """(ranked outputs, heads, left out) of a model without signatures (with them: all empty)."""
+    ranked = [] if ctx.model.signatures else suggest(ctx.model, limit=50).outputs
+    if not ranked or ranked[0].concerns:
+        return ranked, [], []
+    return ranked, *heads(ctx.catalog, ranked)
+
+
+@rule(name="batch-slice")
+def _batch_slice(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    sigs = ctx.model.signatures.values()
+    names = [s.name for sig in sigs for s in sig.outputs.values() if s.name]
+    names = names or [c.name for c in ctx.once("heads", _scan_choice)[0] if c.head]
+    facts = GraphFacts(ctx.catalog, set())
+    for name in dict.fromkeys(names):
+        found = batch_slice(facts, ctx.catalog.op(op_name(name)))
+        if found is not None:
+            message = (
+                f"output {name} keeps {found[0]} of {found[1]}, slicing the batch its inputs "
+                f"have: a migration proved on it returns that part whatever the batch; fetch "
+                f"{found[1]} (migrate with no flags proves it instead)"
+            )
+            yield Finding("batch-slice", "warning", (op_name(name),), message)
+
+
+@rule(name="several-heads")
+def _several_heads(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    _, chosen, left = ctx.once("heads", _scan_choice)
+    if len(chosen) > 1:
+        names = ", ".join(c.name for c in chosen)
+        message = f"{len(chosen)} heads ({names}): run and migrate take them all" + (
+            f"; left out: {'; '.join(left[:3])}" if left else ""
+        )
+        yield Finding("several-heads", "info", tuple(op_name(c.name) for c in chosen), message)
+
+
+@rule(name="output-contradiction")
+def _contradiction(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    ranked = ctx.once("heads", _scan_choice)[0]
+    if ranked and ranked[0].concerns:
+        message = contradiction(ctx.model, ranked, ranked[0])
+        yield Finding("output-contradiction", "warning", (op_name(ranked[0].name),), message)

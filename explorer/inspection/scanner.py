@@ -10,15 +10,8 @@ from collections.abc import Iterable, Mapping
 from explorer.errors import ExplorerError, UnsafeModelError
 from explorer.graph.run_scope import RunScope, model_run_scope, union
 from explorer.graph.specs import TensorSpec
-from explorer.inspection import (  # noqa: F401 (the rules register on import)
-    feed_scan_rules,
-    file_doors,
-    memory_rules,
-    output_scan_rules,
-    scan_rules,
-)
-from explorer.inspection.findings import RULES, Finding, Findings, ScanContext
-from explorer.inspection.io_choice import default_io
+from explorer.inspection import file_doors, io_choice  # noqa: F401 (the rules register on import)
+from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext
 from explorer.loading.model import V1Model, as_model
 
 _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
@@ -42,7 +35,7 @@ def default_scope(model: V1Model) -> RunScope | None:
                 for s in model.signatures.values()
             )
             return union(scopes, "the signatures")
-        inputs, outputs = default_io(model)
+        inputs, outputs = io_choice.default_io(model)
         return model_run_scope(model, outputs, inputs, what=f"{outputs[0]} (the top suggestion)")
     except ExplorerError:
         return None
@@ -76,16 +69,16 @@ def scan(
             if on:
                 found.extend(r.value(ctx, on))
             if off:
-                found.extend(_off_path(f, scope) for f in r.value(ctx, off))
+                why = f"not run for {scope.what}"
+                found.extend(
+                    dataclasses.replace(
+                        f, severity="info", unsafe=False, message=f"{why}: {f.message}"
+                    )
+                    for f in r.value(ctx, off)
+                )
         elif nodes:
             found.extend(r.value(ctx, nodes))
     return Findings(found, source=ctx.path)
-
-
-def _off_path(f: Finding, scope: RunScope) -> Finding:
-    return dataclasses.replace(
-        f, severity="info", unsafe=False, message=f"not run for {scope.what}: {f.message}"
-    )
 
 
 def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | None = None) -> None:

@@ -1,29 +1,33 @@
-"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)``."""
+"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)``; among the inputs,
+input pipelines (iterator or queue outputs, fed directly) and their ``tf.Example`` features."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.errors import TensorNotFoundError
-from explorer.graph.names import op_name
+from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import (
     DEFAULT_PLACEHOLDER_OPS,
     INPUT_OPS,
+    MAP_DATASET_OPS,
     NOT_IO_OPS,
+    PARSE_EXAMPLE_OPS,
     PIPELINE_OUTPUT_OPS,
+    PIPELINE_PASS_OPS,
     PLACEHOLDER_OPS,
 )
 from explorer.graph.proto_reader import scalar_value
-from explorer.inspection.catalog import Catalog
-from explorer.inspection.catalog_items import OpInfo
-from explorer.inspection.output_heuristics import Candidate, candidate, graph_outputs
-from explorer.inspection.pipelines import pipeline_inputs
-from explorer.inspection.training_facts import GraphFacts
+from explorer.inspection.catalog import Catalog, OpInfo
+from explorer.inspection.output_heuristics import Candidate, GraphFacts, candidate, graph_outputs
 
-# -- what is not inference -----------------------------------------------------------------------
+if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 # A name-scope component that marks saver/init/training/summary/queue machinery.
 _EXCLUDED_SCOPE = re.compile(
@@ -49,8 +53,6 @@ _EXCLUDED_COLLECTIONS = (
     "update_ops",
     "table_initializer",
 )
-
-# -- what inputs are called (outputs: output_heuristics.py) ---------------------------------------
 
 _LABEL = re.compile(r"^(labels?|targets?|y_true|ground_?truth|gt)(_\d+)?$", re.IGNORECASE)
 _INPUT_NAME = re.compile(
@@ -83,10 +85,7 @@ class IOChoice:
     catalog: Catalog = field(repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "inputs": [c.to_json() for c in self.inputs],
-            "outputs": [c.to_json() for c in self.outputs],
-        }
+        return {side: [c.to_json() for c in getattr(self, side)] for side in ("inputs", "outputs")}
 
     def validate(self, inputs: Iterable[str], outputs: Iterable[str]) -> Validation:
         """Whether ``outputs`` can be computed when ``inputs`` are fed (TensorNotFoundError)."""
@@ -162,15 +161,14 @@ def _excluded_ops(catalog: Catalog, names: set[str]) -> set[str]:
 def _graph_inputs(
     catalog: Catalog, facts: GraphFacts, best_out: str | None, outputs: list[Candidate]
 ) -> list[Candidate]:
-    """Placeholders and pipeline outputs, those the best output needs first."""
-    excluded = facts.excluded
+    """Placeholders and the pipeline outputs the model reads, those the best output needs first."""
     needed_by_best = catalog.upstream([best_out]) if best_out is not None else set()
     good = [c.name for c in outputs if c.score > 0 and not c.concerns]
     needed_by_any = catalog.upstream(good) if good else set()
     ups = {name: catalog.upstream([name]) for name in good[1:6]}
     out = []
     for op in catalog.search(op_type=INPUT_OPS):
-        if op.name in excluded:  # by scope, type or collection (_excluded_ops)
+        if op.name in facts.excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
         why: list[str] = []
@@ -204,25 +202,11 @@ def _graph_inputs(
         if not op.consumers:
             score -= 2
             why.append("nothing reads it")
-        elif all(c in excluded for c in op.consumers):
+        elif all(c in facts.excluded for c in op.consumers):
             score -= 3
             why.append("only training ops read it (a learning rate or other hyperparameter)")
         out.append(candidate(catalog, op.outputs[0], score, why, kind, default))
-    out.extend(_pipeline_candidates(catalog, facts, needed_by_best, needed_by_any, best_out))
-    out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
-    return out
-
-
-def _pipeline_candidates(
-    catalog: Catalog,
-    facts: GraphFacts,
-    needed_by_best: set[str],
-    needed_by_any: set[str],
-    best_out: str | None,
-) -> list[Candidate]:
-    """The outputs of input pipelines the model reads (fed instead of running the pipeline)."""
-    out = []
-    for p in pipeline_inputs(catalog.graph_def):
+    for p in pipeline_inputs(catalog.graph_def):  # fed instead of running the pipeline
         op = catalog.op(p.tensor.partition(":")[0])
         feature = f", feature {p.feature!r}" if p.feature else ""
         why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
@@ -239,6 +223,7 @@ def _pipeline_candidates(
             score -= 2
             why.append(f"read as labels by {label_of}")
         out.append(candidate(catalog, p.tensor, score, why, "pipeline", p.feature))
+    out.sort(key=lambda c: (-c.score, catalog.position(c.name)))
     return out
 
 
@@ -310,3 +295,146 @@ def _tensor_name(catalog: Catalog, name: str) -> str:
             f"input {name!r} is not a tensor of {catalog.source}: see explorer.suggest(model)"
         ) from None
     return full
+
+
+@dataclass(frozen=True)
+class PipelineInput:
+    """One pipeline output the model reads, its ``tf.Example`` ``feature`` and ``parse_op``."""
+
+    tensor: str
+    op_type: str
+    feature: str | None = None
+    parse_op: str | None = None
+
+
+def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
+    """Every consumed output of every pipeline op, in graph order."""
+    index = graph_index(graph_def)
+    out = []
+    for node in graph_def.node:
+        if node.op not in PIPELINE_OUTPUT_OPS:
+            continue
+        find = _queue_feature if node.op.startswith("QueueDequeue") else _iterator_feature
+        for k in sorted(_used_outputs(index, node.name)):
+            try:
+                feature, parse = find(index, node, k)
+            except (IndexError, KeyError, ValueError):
+                feature, parse = None, None
+            out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
+    return out
+
+
+def _used_outputs(index: GraphIndex, name: str) -> set[int]:
+    readers = index.op_consumers.get(name, [])
+    return {int(i.partition(":")[2]) for c in readers for i in data_inputs(c) if op_name(i) == name}
+
+
+def _queue_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
+    queue = op_name(node.input[0])
+    for c in index.op_consumers.get(queue, []):
+        if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
+            return _parsed_key(index.nodes, c.input[k + 1], None)
+    return None, None
+
+
+def _iterator_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
+    iterator = index.nodes[op_name(node.input[0])]
+    for scope_nodes, dataset in _datasets_of(index, iterator):
+        if (mapped := _map_of(scope_nodes, dataset)) is not None:
+            f = index.functions[mapped.attr["f"].func.name]
+            ret = f.ret[f.signature.output_arg[k].name]
+            return _parsed_key(index.function_nodes(f.signature.name), ret, f.signature.name)
+    return None, None
+
+
+def _datasets_of(index: GraphIndex, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
+    if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
+        f = index.functions[iterator.attr["dataset_factory"].func.name]
+        body = index.function_nodes(f.signature.name)
+        ret = f.ret[f.signature.output_arg[0].name]
+        yield body, body[op_name(ret)]
+    for c in index.op_consumers.get(iterator.name, []):
+        if c.op in ("MakeIterator", "MakeIteratorV2"):
+            yield index.nodes, index.nodes[op_name(c.input[0])]
+
+
+def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
+    """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
+    seen = 0
+    while dataset is not None and seen < 50:
+        if dataset.op in MAP_DATASET_OPS and "f" in dataset.attr:
+            return dataset
+        if not dataset.input:
+            return None
+        dataset, seen = nodes.get(op_name(dataset.input[0])), seen + 1
+    return None
+
+
+def _parsed_key(nodes: dict[str, Any], ref: str, fn: str | None) -> tuple[str | None, str | None]:
+    for _ in range(12):
+        if (node := nodes.get(op_name(ref))) is None:
+            return None, None
+        if node.op in PARSE_EXAMPLE_OPS:
+            key = _key_of_output(nodes, node, ref)
+            where = f"{fn}::{node.name}" if fn else node.name
+            return (key, where) if key else (None, None)
+        if node.op not in PIPELINE_PASS_OPS or not node.input:
+            return None, None
+        ref = node.input[0]
+    return None, None
+
+
+def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:
+    """The feature key of a parse op's output ``ref`` (``op:3``, or ``op:dense_values:1``)."""
+    parts = ref.split(":")
+    ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
+    sparse, dense, _ = keys_in(nodes, node)
+    if len(parts) == 3:  # function body: arg name and index
+        arg, j = parts[1], int(parts[2])
+        if arg == "dense_values":
+            return dense[j] if j < len(dense) else None
+        if arg in ("sparse_values", "sparse_indices", "sparse_shapes"):
+            return sparse[j] if j < len(sparse) else None
+        return None
+    i = int(parts[1]) if len(parts) == 2 else 0
+    if i < 3 * ns:
+        return sparse[i % ns] if ns else None
+    j = i - 3 * ns
+    return dense[j] if j < len(dense) else None
+
+
+def example_keys(
+    node: NodeDef, const: Callable[[str], Any]
+) -> tuple[list[str], list[str], list[str]]:
+    """(sparse, dense, ragged) feature keys of a parse op; ``const(input)``: a key's constant."""
+
+    def strings(ref: str) -> list[str]:
+        v = const(ref)
+        flat = [] if v is None else v.reshape(-1).tolist() if hasattr(v, "reshape") else list(v)
+        return [k.decode() if isinstance(k, bytes) else str(k) for k in flat]
+
+    if node.op == "ParseSingleExample":  # keys are attributes
+        sparse, dense = (
+            [k.decode() for k in node.attr[a].list.s] if a in node.attr else []
+            for a in ("sparse_keys", "dense_keys")
+        )
+        return sparse, dense, []
+    if node.op == "ParseExampleV2":
+        return strings(node.input[2]), strings(node.input[3]), strings(node.input[4])
+    ns, nd = (int(node.attr[a].i) if a in node.attr else 0 for a in ("Nsparse", "Ndense"))
+    keys = [(strings(node.input[2 + i]) or [""])[0] for i in range(ns + nd)]  # one Const each
+    return keys[:ns], keys[ns:], []
+
+
+def keys_in(nodes: dict[str, NodeDef], node: NodeDef) -> tuple[list[str], list[str], list[str]]:
+    """:func:`example_keys` of a parse op among ``nodes`` (a graph's or a function body's)."""
+    return example_keys(node, lambda ref: _strings(nodes, ref))
+
+
+def _strings(nodes: dict[str, Any], ref: str) -> list[str]:
+    node = nodes.get(op_name(ref))
+    while node is not None and node.op == "Identity" and node.input:
+        node = nodes.get(op_name(node.input[0]))
+    if node is None or node.op != "Const" or "value" not in node.attr:
+        return []
+    return [s.decode() for s in node.attr["value"].tensor.string_val]

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from explorer.inspection.catalog_items import Subgraph
+from explorer.inspection.catalog import Subgraph
 from explorer.reporting.html import esc
 from explorer.reporting.plots import middle_cut
 

@@ -383,7 +383,7 @@ def test_extend_is_the_one_home_of_the_extension_decorators():
     from explorer.conversion.rewrite import REWRITES
     from explorer.feeding.index_ranges import INDEX_RULES
     from explorer.feeding.tf_example import SAMPLE_RULES
-    from explorer.inspection.findings import RULES
+    from explorer.inspection.scan_rules import RULES
     from explorer.loading.replacements import BUILTIN_REPLACEMENTS
 
     assert extend.rewrite == REWRITES.register and extend.sample_rule == SAMPLE_RULES.register

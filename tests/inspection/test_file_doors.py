@@ -9,7 +9,7 @@ import pytest
 
 from explorer.graph.op_families import FILE_OPS
 from explorer.inspection.file_doors import DOORS, openings
-from explorer.inspection.findings import ScanContext
+from explorer.inspection.scan_rules import ScanContext
 from explorer.inspection.scanner import require_safe, scan
 from explorer.loading.validation import recursive_functions
 from tests.helpers import graph_model

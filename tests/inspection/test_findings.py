@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import explorer
-from explorer.inspection.findings import RULES, Finding, Findings, rule
+from explorer.inspection.scan_rules import RULES, Finding, Findings, rule
 from explorer.inspection.scanner import scan
 from tests.helpers import build_risky_graph
 

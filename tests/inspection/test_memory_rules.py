@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from explorer.inspection.memory_rules import max_tensor_bytes
+from explorer.inspection.scan_rules import max_tensor_bytes
 from explorer.inspection.scanner import scan
 from tests.helpers import graph_model
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from explorer.inspection.findings import ScanContext
-from explorer.inspection.path_sources import Source, tracer_of
+from explorer.inspection.file_doors import Source, tracer_of
+from explorer.inspection.scan_rules import ScanContext
 from tests.helpers import graph_model
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import explorer
 from explorer.cli import main
-from explorer.inspection.problems import problems
+from explorer.inspection.gate import problems
 from tests.conftest import shared_model
 
 

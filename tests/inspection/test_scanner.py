@@ -6,7 +6,7 @@ import pytest
 
 import explorer
 from explorer.errors import UnsafeModelError
-from explorer.inspection.findings import Findings
+from explorer.inspection.scan_rules import Findings
 from explorer.inspection.scanner import require_safe, scan
 from tests.conftest import shared_model
 from tests.helpers import build_risky_graph

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import explorer
+from explorer.inspection.output_heuristics import GraphFacts
 from explorer.inspection.suggestions import _EXCLUDED_COLLECTIONS, _excluded_ops
-from explorer.inspection.training_facts import GraphFacts
 
 
 def _facts(path) -> GraphFacts:

@@ -16,7 +16,7 @@ from explorer.feeding.tf_example import Context, Feature, dtype_names, parse_fea
 from explorer.graph.index import graph_index
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
-from explorer.inspection.pipelines import example_keys
+from explorer.inspection.suggestions import example_keys
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
