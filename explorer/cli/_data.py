@@ -93,9 +93,6 @@ class Progress:
         if now - self.last < PROGRESS_EVERY_S and (total is None or done < total):
             return
         self.last = now
-        self.line(name, done, total, now)
-
-    def line(self, name: str, done: int, total: int | None, now: float) -> None:
         of = f" of {total:,}" if total else ""
         text = f"parity {name}: {done:,}{of} examples"
         if done > self.first and now - self.t0 > 0.05:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from explorer.comparing.numerics import numerics_environment
+from explorer._tf import numerics_environment
 from explorer.errors import plain
 from explorer.output_policy import write_file
 from explorer.reporting.plots import figure_png_bytes, report_figures
