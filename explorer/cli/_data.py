@@ -103,8 +103,7 @@ class Progress:
 def example_lines(report: Any) -> list[str]:
     """Text lines on a report's per-example figures (none without data)."""
     out = []
-    if report.data:
-        d = report.data
+    if d := report.data:
         out.append(
             f"    data: {d.get('examples', 0):,} examples from {d.get('source', '?')} "
             f"({d.get('examples_per_second') or 0:,.0f}/s)"

@@ -275,12 +275,8 @@ def _v2_graph(v2: Any, signature: str | None) -> Any:
     if isinstance(v2, V2Model) and v2.wrapped_function is not None:
         return v2.wrapped_function
     gd = v2 if hasattr(v2, "node") else v2_graph_def(v2, signature)
-
-    def body() -> None:
-        tf1().import_graph_def(gd, name="")
-
     try:
-        return tf1().wrap_function(body, signature=[])
+        return tf1().wrap_function(lambda: tf1().import_graph_def(gd, name=""), signature=[])
     except Exception as e:  # noqa: BLE001 - an edited GraphDef can fail to import many ways
         raise ParityError(
             f"the v2 GraphDef does not import for first_divergence: {first_line(e, 200)}"
