@@ -1,4 +1,4 @@
-"""Lazy TensorFlow: its first import runs with fd 2 captured (``--verbose`` shows all)."""
+"""Lazy TensorFlow, its first import with fd 2 captured (``--verbose`` shows all); its numerics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import importlib.abc
 import logging
 import os
+import platform
 import re
 import sys
 import tempfile
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
+from typing import Any
 
 LEVEL_ENV = "TF_CPP_MIN_LOG_LEVEL"
 VERBOSE_ENV = "TF1_EXPLORER_VERBOSE"
@@ -61,6 +63,37 @@ def tf() -> ModuleType:
 
 def tf1() -> ModuleType:
     return tf().compat.v1
+
+
+def numerics_environment() -> dict[str, Any]:
+    """What can change a run's numbers here (versions, devices, flags), as JSON-ready builtins."""
+    import numpy as np
+
+    tfm = tf()
+    from tensorflow.python.framework import config as tf_config
+    from tensorflow.python.util import _pywrap_util_port
+
+    onednn_var = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    mkl_build = bool(_pywrap_util_port.IsMklEnabled())
+    devices = [
+        f"{d.device_type}:{d.name.rsplit(':', 1)[-1]}" for d in tfm.config.list_physical_devices()
+    ]
+    return {
+        "tensorflow": tfm.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "TF_ENABLE_ONEDNN_OPTS": "unset" if onednn_var is None else onednn_var,
+        "onednn": mkl_build and onednn_var not in ("0", "false", "False"),
+        "op_determinism": bool(tf_config.is_op_determinism_enabled()),
+        "TF_DETERMINISTIC_OPS": os.environ.get("TF_DETERMINISTIC_OPS", "unset"),
+        "intra_op_threads": int(tfm.config.threading.get_intra_op_parallelism_threads()),
+        "inter_op_threads": int(tfm.config.threading.get_inter_op_parallelism_threads()),
+        "cpu_count": os.cpu_count(),
+        "devices": devices,
+        "cuda_build": bool(tfm.sysconfig.get_build_info().get("is_cuda_build", False)),
+    }
 
 
 def install() -> None:

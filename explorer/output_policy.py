@@ -1,14 +1,12 @@
 """The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays).
 
-Where (:func:`check_output`, on resolved paths): never a model's file, inside a SavedModel folder,
-a folder above them, nor the home folder or above; a folder never replaces a file, nor the
-reverse. What: an existing output is replaced only with ``overwrite``, a folder only when empty or
-explorer's own (it holds :data:`MARKER`). How: a file is staged as ``.NAME.tmp-PID-*``, fsync'd and
-renamed over the name (:func:`write_file`); a folder is built in a marked ``.NAME.tmp-PID-*``
-(:func:`staged_folder`), published under the lock ``.NAME.lock`` with SIGINT/SIGTERM held, swapped
-with the old in one step (``renameat2(RENAME_EXCHANGE)``; else the old moved aside as
-``.NAME.old-PID-*`` and put back on failure): the old or the new output is always under the name.
-The next run clears what dead runs left and puts back an old output a killed run moved aside."""
+Where (:func:`check_output`): never a model's file, inside a SavedModel folder, a folder above
+them, nor the home folder or above; a folder never replaces a file, nor the reverse. What: an
+existing output is replaced only with ``overwrite``, a folder only when empty or explorer's own (it
+holds :data:`MARKER`). How: a file is staged as ``.NAME.tmp-PID-*``, fsync'd and renamed over the
+name (:func:`write_file`); a folder is built in a marked ``.NAME.tmp-PID-*`` (:func:`staged_folder`)
+and swapped in under the lock ``.NAME.lock`` with signals held (:meth:`Staging.publish`): the old or
+the new output is always under the name; :func:`remove_stale` clears what dead runs left."""
 
 from __future__ import annotations
 
@@ -60,29 +58,25 @@ def model_files(model: V1Model) -> list[Path]:
 
 
 def output_problem(model: V1Model | None, out: PathLike) -> str | None:
-    """Why ``out`` may never be written (one line), whatever ``overwrite`` says; ``None`` when it
-    may (see the module's rules)."""
+    """Why ``out`` may never be written (one line), whatever ``overwrite`` says, else ``None``."""
     given = Path(out).expanduser()
     if given.is_symlink() and not given.exists():
         return f"{given} is a symlink to nothing ({os.readlink(given)}): choose another name"
     target = given.resolve()
-    if model is not None and (problem := _model_problem(model, target)):
-        return problem
+    if model is not None:
+        src = Path(model.path).expanduser().resolve()
+        if model.format == "saved_model" and (target == src or src in target.parents):
+            return (
+                f"{target} is inside the source model {src} (a SavedModel folder): choose elsewhere"
+            )
+        for f in model_files(model):
+            if target == f:
+                return f"{target} is a file of the model {src}: choose another name"
+            if target in f.parents:
+                return f"{target} holds the model's file {f.name}: choose a new folder beside it"
     home = Path.home().resolve()
     if target == home or target in home.parents:
         return f"{target} is your home folder or above it: choose a new folder"
-    return None
-
-
-def _model_problem(model: V1Model, target: Path) -> str | None:
-    src = Path(model.path).expanduser().resolve()
-    if model.format == "saved_model" and (target == src or src in target.parents):
-        return f"{target} is inside the source model {src} (a SavedModel folder): choose elsewhere"
-    for f in model_files(model):
-        if target == f:
-            return f"{target} is a file of the model {src}: choose another name"
-        if target in f.parents:
-            return f"{target} holds the model's file {f.name}: choose a new folder beside it"
     return None
 
 

@@ -1,12 +1,11 @@
 """The ``tf1-explorer`` command line: one verb per step, each in ``explorer/cli/<verb>.py`` with
 ``register(subparsers)`` adding a parser whose ``func(args) -> int`` does the work.
 
-Quiet by default (no TensorFlow native log or Python warning; ``--verbose`` shows them, the
-user's ``TF_CPP_MIN_LOG_LEVEL`` wins); errors are one line on stderr, ``tf1-explorer VERB:
-message``, exit 2 (``--debug``: the traceback); SIGINT/SIGTERM end in one line, exit 130/143,
-after cleanup; progress on stderr only on a terminal without ``--quiet``. What a verb prints
-passes :func:`~explorer.errors.plain` (model text can neither forge a line nor drive the
-terminal)."""
+Quiet by default (``--verbose``: TensorFlow's log and Python warnings; the user's
+``TF_CPP_MIN_LOG_LEVEL`` wins); an error is one line on stderr, ``tf1-explorer VERB: message``,
+exit 2 (``--debug``: the traceback); SIGINT/SIGTERM one line, exit 130/143, after cleanup;
+progress on stderr only on a terminal without ``--quiet``. What a verb prints passes
+:func:`~explorer.errors.plain` (model text can neither forge a line nor drive the terminal)."""
 
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ PROG = "tf1-explorer"
 
 
 class _Escaped:
-    """``sys.stdout`` while a verb runs: each write but ``print``'s closing newline is escaped
-    with :func:`plain` (a verb prints one line per call)."""
+    """``sys.stdout`` while a verb runs: each write but ``print``'s newline passes :func:`plain`."""
 
     def __init__(self, stream: Any) -> None:
         self.stream = stream

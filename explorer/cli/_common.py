@@ -100,8 +100,7 @@ def print_json(obj: Any) -> None:
         print(line)
 
 
-# ``--shape``/``--range`` (repeatable): what generated feeds take instead of what the graph
-# says (see ``explorer.sample(shapes=, ranges=)``).
+# what generated feeds take instead of what the graph says (``explorer.sample(shapes=, ranges=)``)
 FEED_SHAPES = (
     (
         "--shape",

@@ -93,9 +93,6 @@ class Progress:
         if now - self.last < PROGRESS_EVERY_S and (total is None or done < total):
             return
         self.last = now
-        self.line(name, done, total, now)
-
-    def line(self, name: str, done: int, total: int | None, now: float) -> None:
         of = f" of {total:,}" if total else ""
         text = f"parity {name}: {done:,}{of} examples"
         if done > self.first and now - self.t0 > 0.05:
@@ -106,8 +103,7 @@ class Progress:
 def example_lines(report: Any) -> list[str]:
     """Text lines on a report's per-example figures (none without data)."""
     out = []
-    if report.data:
-        d = report.data
+    if d := report.data:
         out.append(
             f"    data: {d.get('examples', 0):,} examples from {d.get('source', '?')} "
             f"({d.get('examples_per_second') or 0:,.0f}/s)"

@@ -1,8 +1,6 @@
 """``tf1-explorer inspect MODEL [--tags T] [--json]``: what the model is, and what will fail.
-
-Reads protobufs only (no TensorFlow import). "problems" lists what ``run``/``convert`` would
-trip on: variables without a checkpoint, unregistered op types, missing asset files, pins to
-absent devices (see :mod:`explorer.inspection.gate`)."""
+Reads protobufs only (no TensorFlow import); "problems" lists what ``run``/``convert`` would trip
+on (:mod:`explorer.inspection.gate`)."""
 
 from __future__ import annotations
 

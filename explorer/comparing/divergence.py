@@ -43,11 +43,10 @@ _CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 
 def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
-    """The GraphDef a v2 signature computes, frozen (variables as constants, calls inlined), with
-    ops named as in the v1 graph (call prefixes dropped where the bare name is free, input
-    placeholders renamed to the v1 tensors they stand for): edit it and pass it to
-    :func:`first_divergence`. ``ParityError``: the signature cannot be frozen, or keeps its ops
-    inside a function call (lookup tables): use the V2Model instead."""
+    """The GraphDef a v2 signature computes, frozen (variables as constants, calls inlined), ops
+    named as in v1 (call prefixes dropped where the bare name is free, input placeholders renamed
+    to the v1 tensors they stand for), to edit and pass to :func:`first_divergence`.
+    ``ParityError``: it cannot be frozen, or keeps its ops inside a call (lookup tables)."""
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     if isinstance(v2_model_or_dir, V2Model):
@@ -111,14 +110,12 @@ def first_divergence(
 ) -> Divergence:
     """The earliest op (in the v1 graph's topological order) whose output differs between
     ``v1_model`` (or its path) and ``v2`` (a ``V2Model``, a saved folder, or a GraphDef from
-    :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name).
-
-    Searched: the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``;
-    ``mapping``: v1 op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching
-    NaN/Inf agree); ``judged``: parity's report of these outputs (what it did not pass is never
-    agreement); ``timeout``: seconds per v1 run (``None``: no bound). ``ParityError``: sparse
-    inputs, nothing shared, a saved signature that cannot be frozen, a failed v2 run.
-    """
+    :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name), searched in
+    the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``. ``mapping``: v1
+    op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching NaN/Inf agree);
+    ``judged``: parity's report of these outputs (what it did not pass is never agreement);
+    ``timeout``: seconds per v1 run (``None``: no bound). ``ParityError``: sparse inputs, nothing
+    shared, a saved signature that cannot be frozen, a failed v2 run."""
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
     in_names, out_keys, v2_sig = _v1_io(v1, signature, inputs, outputs)
@@ -196,8 +193,7 @@ def first_divergence(
     not_judged = [t for t in outs if t in skipped and t in candidates]
     failed = [t for t in not_judged if t in bad and bad[t].status != NONDETERMINISTIC]
     errors = {s.tensor: s.max_abs for s in steps}
-    node = None if first is None else index.nodes[op_name(steps[first].tensor)]
-    data_in = data_inputs(node) if node is not None else []
+    data_in = [] if first is None else data_inputs(index.nodes[op_name(steps[first].tensor)])
     inputs_err = {t: errors.get(t) for t in data_in}
     runs = {"v1": len(r1.times), "v2": 1}
     seconds = {"v1": sum(r1.times), "v2": sum(r2.times)}
@@ -279,12 +275,8 @@ def _v2_graph(v2: Any, signature: str | None) -> Any:
     if isinstance(v2, V2Model) and v2.wrapped_function is not None:
         return v2.wrapped_function
     gd = v2 if hasattr(v2, "node") else v2_graph_def(v2, signature)
-
-    def body() -> None:
-        tf1().import_graph_def(gd, name="")
-
     try:
-        return tf1().wrap_function(body, signature=[])
+        return tf1().wrap_function(lambda: tf1().import_graph_def(gd, name=""), signature=[])
     except Exception as e:  # noqa: BLE001 - an edited GraphDef can fail to import many ways
         raise ParityError(
             f"the v2 GraphDef does not import for first_divergence: {first_line(e, 200)}"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.comparing.numerics import numerics_environment
+from explorer._tf import numerics_environment
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
 from explorer.conversion.converter import convert

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from explorer.comparing.numerics import numerics_environment
+from explorer._tf import numerics_environment
 from explorer.errors import plain
 from explorer.output_policy import write_file
 from explorer.reporting.plots import figure_png_bytes, report_figures
@@ -177,13 +177,10 @@ def to_html(
     figures: Mapping[str, Any] | None = None,
     plots: bool = True,
 ) -> str:
-    """A self-contained HTML page for a ``ParitySummary`` or a single ``ParityReport``.
-
-    ``extra``: section title -> JSON-ready object shown after the results (``migrate`` puts its
-    steps here); ``figures``: title -> more matplotlib Figures (e.g. a divergence plot);
-    ``plots``: embed the per-output figures as PNG. The result's full JSON is embedded in a
-    ``<script type="application/json" id="parity-json">`` element (:func:`read_embedded_json`).
-    """
+    """A self-contained HTML page for a ``ParitySummary`` or a single ``ParityReport``, its full
+    JSON in ``<script id="parity-json">`` (:func:`read_embedded_json`). ``extra``: section title
+    -> JSON-ready object shown after the results (``migrate``'s steps); ``figures``: title -> more
+    matplotlib Figures (a divergence plot); ``plots``: embed the per-output figures as PNG."""
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
     status = result.status
     env = getattr(result, "environment", None) or numerics_environment()
@@ -221,8 +218,9 @@ def write_html(
     **kwargs: Any,
 ) -> Path:
     """Write :func:`to_html` to ``path`` (parent folders created; an existing file only with
-    ``overwrite``; never in or above ``model``'s folder); returns the path."""
-    return _write(Path(path), to_html(result, **kwargs), overwrite, model)
+    ``overwrite``; never in or above ``model``'s folder; all or nothing); returns the path."""
+    text = to_html(result, **kwargs)
+    return write_file(path, lambda f: f.write(text.encode()), model, overwrite, "the report")
 
 
 def write_json(
@@ -230,7 +228,8 @@ def write_json(
 ) -> Path:
     """Write ``obj.to_json()`` (or ``obj`` itself) as indented JSON to ``path``."""
     data = obj.to_json() if hasattr(obj, "to_json") else obj
-    return _write(Path(path), json.dumps(data, indent=2, default=str) + "\n", overwrite, model)
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    return write_file(path, lambda f: f.write(text.encode()), model, overwrite, "the report")
 
 
 def read_embedded_json(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -239,8 +238,3 @@ def read_embedded_json(path: str | os.PathLike[str]) -> dict[str, Any]:
     start = text.index('id="parity-json">') + len('id="parity-json">')
     end = text.index("</script>", start)
     return json.loads(text[start:end].replace("<\\/", "</"))
-
-
-def _write(path: Path, text: str, overwrite: bool, model: V1Model | None) -> Path:
-    """Staged, all or nothing (:func:`explorer.output_policy.write_file`)."""
-    return write_file(path, lambda f: f.write(text.encode()), model, overwrite, "the report")

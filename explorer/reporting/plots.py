@@ -184,7 +184,8 @@ def divergence_plot(divergence: Any) -> Any:
     fig, (ax,) = _figure(1, width=width, height=4.4 if named else 3.6)
     atol = divergence.atol
     finite = [s.max_abs for s in steps if s.max_abs and math.isfinite(s.max_abs)]
-    floor = _log_floor(finite + ([atol] if atol > 0 else []))
+    positive = [v for v in finite + [atol] if v > 0]  # the row of exact zeros: a decade below
+    floor = 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
     ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
     groups: dict[str, list[int]] = {}  # kind -> positions
     ys_all = []
@@ -268,9 +269,3 @@ def report_figures(report: Any) -> dict[str, Any]:
         if getattr(a, "ndim", 0) in (2, 4) and a.shape == b.shape and rec.max_abs != 0:
             figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
     return figures
-
-
-def _log_floor(values: list[float]) -> float:
-    """A power of ten a decade below the smallest positive value (1e-12 without one)."""
-    positive = [v for v in values if v and v > 0 and math.isfinite(v)]
-    return 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
