@@ -42,6 +42,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "comparing.outputs": ("compare",),
         "comparing.records": ("Tolerance",),
         "comparing.parity_check": ("parity", "Sampled"),
+        "comparing.reference": ("reference",),
         "comparing.divergence": ("first_divergence",),
         "reporting.model_explorer": ("view_graph",),
     },

@@ -5,16 +5,21 @@ neutral value, else converts afresh a copy of v1 with switches made constants, r
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
+import json
 import os
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.numerics import numerics_environment
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
@@ -30,10 +35,8 @@ from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model, meta_graph_with
+from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
-
-if TYPE_CHECKING:
-    from explorer.running.base import Runner
 
 Feeds = Mapping[str, Any]
 Progress = Callable[[str, int, "int | None"], None]
@@ -120,6 +123,7 @@ class _Plan:
     allow_unsafe: bool
     worst: int
     progress: Progress | None
+    reference: Recorded | None = None
 
     @property
     def seed(self) -> int:
@@ -139,16 +143,24 @@ def parity(
     allow_unsafe: bool = False,
     worst: int = 5,
     progress: Progress | None = None,
+    reference: str | os.PathLike[str] | None = None,
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
     ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
     ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
     examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
-    Raises ParityError, FeedError, SessionError, DataError (a bad record), TensorNotFoundError."""
+    ``reference``: a ``reference.npz`` that ``reference.py`` wrote; its feeds are the source, v2 is
+    judged against its outputs, and each report's ``reference`` holds this TensorFlow's v1 drift
+    from it. Raises ParityError, FeedError, SessionError, DataError (a bad record),
+    TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     names = [t.signature for t in targets]
-    plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
+    ref = None if reference is None else Recorded.read(reference)
+    if ref is not None and source is not None:
+        raise ParityError("give source or reference, not both: a reference replays its own feeds")
+    tol = tolerance or Tolerance()
+    plan = _Plan(feed_source(source), tol, allow_unsafe, worst, progress, ref)
     given = plan.source
     reports: dict[str, ParityReport] = {}
     saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
@@ -162,7 +174,7 @@ def parity(
                 saved = side = saved or v2.save(Path(tmp) / "v2")
             run = _stream(v1, side, target, plan, stateful=stateful)
             report = _judge(v1, run, stateful)
-            if remedy and report.nondeterministic:
+            if remedy and report.nondeterministic and ref is None:
                 report = _remedy(v1, v2, target, run, plan)
             reports[target.name] = report
     return ParitySummary(reports, numerics_environment(), plan.seed)
@@ -196,6 +208,128 @@ def custom_io(
     for n in (*ins, *outs):
         v1.node(n)  # TensorNotFoundError names the missing tensor
     return ins, outs
+
+
+def reference_feeds(
+    v1: V1Model,
+    signatures: Sequence[str] | str | None = None,
+    source: Any = None,
+    *,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    allow_unsafe: bool = False,
+) -> list[dict[str, Any]]:
+    """What ``reference.py`` replays: per target :func:`parity` would compare, its ``name``,
+    ``inputs``/``outputs`` as ``[key, tensor]`` and the ``feeds`` (one dict per batch) of
+    ``source``. ParityError: a sparse tensor (the script records dense ones only)."""
+    targets = _targets(v1, signatures, inputs, outputs)
+    names = [t.signature for t in targets]
+    plan = _Plan(feed_source(source), Tolerance(), allow_unsafe, 0, None)
+    out = []
+    for target in targets:
+        if isinstance(plan.source, Sampled):
+            plan = dataclasses.replace(plan, source=plan.source.only(target.signature, names))
+        r1 = V1Runner(v1, **target.kwargs(), allow_unsafe=allow_unsafe)
+        if sparse := [
+            k for k, s in {**r1.input_specs, **r1.output_specs}.items() if s.kind != "dense"
+        ]:
+            raise ParityError(
+                f"{target.name}: {', '.join(sparse)} sparse: the reference script records dense "
+                "tensors only; choose dense ones (--inputs/--outputs)"
+            )
+        feeds = [f for f, _ in _batches(plan.source, r1, v1, plan, {}, [])]
+        out.append(
+            {
+                "name": target.name,
+                "inputs": [[k, r1.input_specs[k].name] for k in feeds[0]],
+                "outputs": [[k, s.name] for k, s in r1.output_specs.items()],
+                "feeds": feeds,
+            }
+        )
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """A reference ``reference.py`` wrote: ``about`` (its TensorFlow, Python, CPU flags, feeds'
+    hash) and per target name its ``[key, tensor]`` io and batches of (feeds, outputs)."""
+
+    path: Path
+    about: dict[str, Any]
+    targets: dict[str, tuple[dict[str, Any], list[tuple[dict[str, Any], dict[str, Any]]]]]
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Recorded:
+        """ParityError: no such file, not a reference, or not beside the feeds.npz it ran."""
+        path = Path(path).expanduser().resolve()
+        feeds = path.with_name("feeds.npz")
+        if not path.is_file():
+            raise ParityError(f"{path} does not exist: give the reference.npz reference.py wrote")
+        if not feeds.is_file():
+            raise ParityError(f"{feeds} is missing: keep the feeds.npz of {path.name} beside it")
+        try:
+            with np.load(path, allow_pickle=False) as npz, np.load(feeds) as given:
+                meta = json.loads(str(npz["meta"]))
+                targets = {}
+                for t, target in enumerate(meta["config"]["targets"]):
+                    ins, outs = target["inputs"], target["outputs"]
+                    batches = [
+                        (_side(given, t, b, "i", ins), _side(npz, t, b, "o", outs))
+                        for b in range(target["batches"])
+                    ]
+                    targets[target["name"]] = (target, batches)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+            raise ParityError(
+                f"{path} is not a reference that reference.py wrote ({first_line(e)}): run "
+                "reference.py again"
+            ) from None
+        digest = hashlib.sha256(feeds.read_bytes()).hexdigest()
+        if digest != meta["feeds_sha256"]:
+            raise ParityError(
+                f"{feeds} is not the feeds {path.name} was recorded from (sha256 {digest[:12]}, "
+                f"recorded {meta['feeds_sha256'][:12]}): put the reference's feeds.npz beside it"
+            )
+        keep = ("tf_version", "python", "cpu", "feeds_sha256")
+        return cls(path, {"path": str(path), **{k: meta[k] for k in keep}}, targets)
+
+    def batches(self, name: str, runner: Runner) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Target ``name``'s recorded batches; ParityError unless ``runner`` runs its tensors."""
+        target, batches = self.targets.get(name, ({"inputs": [], "outputs": []}, []))
+        ins = [[k, s.name] for k, s in runner.input_specs.items()]
+        outs = [[k, s.name] for k, s in runner.output_specs.items()]
+        if not batches or target["outputs"] != outs or any(i not in ins for i in target["inputs"]):
+            here = [t for _, t in outs] + [t for _, t in ins]
+            there = [t for _, t in target["outputs"] + target["inputs"]]
+            raise ParityError(
+                f"{self.path} was recorded for another model or target (its {name!r}: "
+                f"{there or 'none'}; this model's: {here}): record one of this model with "
+                "`tf1-explorer reference MODEL DIR`"
+            )
+        return batches
+
+
+def _side(npz: Any, target: int, batch: int, kind: str, io: list[list[str]]) -> dict[str, Any]:
+    return {key: unpack(npz, entry(target, batch, kind, i)) for i, (key, _) in enumerate(io)}
+
+
+class _Replay(Runner):
+    """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
+
+    name = "reference"
+    input_specs = output_specs = required_inputs = None  # ``like``'s
+
+    def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
+        super().__init__(max_bytes=None)
+        self.input_specs, self.output_specs = like.input_specs, like.output_specs
+        self.required_inputs, self.outputs = like.required_inputs, itertools.cycle(outputs)
+
+    def _start(self) -> None:
+        pass
+
+    _stop = _start
+
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        return next(self.outputs)
 
 
 def _ops(spec: Any) -> list[str]:
@@ -371,9 +505,14 @@ def _stream(
                 yield item
 
         t0 = time.perf_counter()
-        batches = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
+        batches: Any = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
+        first: Runner = r1
+        if plan.reference is not None:  # the reference plays v1; this TF's v1 is compared apart
+            recorded = plan.reference.batches(target.name, r1)
+            first = stack.enter_context(_Replay(r1, [out for _, out in recorded]))
+            batches, check = [(feeds, None) for feeds, _ in recorded], None
         nondet = run_sides(
-            r1,
+            first,
             r2,
             batches,
             acc,
@@ -384,6 +523,9 @@ def _stream(
             out_map=_key_map(r1.output_specs, r2.output_specs, "output"),
         )
         wall = time.perf_counter() - t0
+        if plan.reference is not None:
+            drift = Comparator(plan.tolerance, worst=0, name=target.name)
+            run_sides(first, r1, batches, drift)
         if plan.progress is not None:
             plan.progress(target.name, count["done"], count["done"])  # the end: total known
         seconds.update(v1=sum(r1.times[:: 1 if check is not r1 else 2]), v2=sum(r2.times))
@@ -391,6 +533,8 @@ def _stream(
         inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
+    if plan.reference is not None:
+        report.reference = _drift(plan.reference, report, drift.report())
     if isinstance(source, DataSource):
         done, first = count["done"], count["first"]
         report.data = {
@@ -407,6 +551,25 @@ def _stream(
             ),
         }
     return _Run(report, nondet, output_ops, inputs)
+
+
+def _drift(ref: Recorded, report: ParityReport, drift: ParityReport) -> dict[str, Any]:
+    """The reference's ``about`` and this TensorFlow's v1 ``drift`` from it per output; a note
+    per failed output on whose the difference is."""
+    for key, o in report.outputs.items():
+        d = drift.outputs[key]
+        if not o.passed:  # before _judge: passed or failed
+            tf_too = not d.passed
+            whose = "TensorFlow's, not the conversion's" if tf_too else "the conversion's"
+            report.notes.append(
+                f"{key}: this TensorFlow's v1 runtime {'differs from' if tf_too else 'matches'} "
+                f"the reference (max abs {d.max_abs}): the difference is {whose}"
+            )
+    keep = ("max_abs", "status", "reason")
+    return {
+        **ref.about,
+        "drift": {k: {f: getattr(o, f) for f in keep} for k, o in drift.outputs.items()},
+    }
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:
