@@ -35,7 +35,6 @@ def add_feed_args(p: argparse.ArgumentParser) -> None:
         ("--seed", "seed of the sampled feeds (0)", {"type": int, "default": 0}),
         ("--feed", "replay saved feeds, a batch per file", {"nargs": "+", "metavar": "IN.npz"}),
         *cli.FEED_SHAPES,
-        cli.UNSAFE,
     )
     add_data_args(p)
 
@@ -55,7 +54,7 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
         ),
     )
     add_feed_args(p)
-    cli.add_options(p, cli.TIMEOUT)
+    cli.add_options(p, cli.UNSAFE, cli.TIMEOUT)
 
 
 def nonfinite(args: argparse.Namespace) -> str:
@@ -64,17 +63,14 @@ def nonfinite(args: argparse.Namespace) -> str:
 
 
 def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``source`` of :func:`add_feed_args`: ``--data`` streamed (with ``worst``/``progress``),
-    else ``--batches`` sampled."""
+    """``--data`` streamed (``source``, ``worst``, ``progress``), else ``--batches`` sampled."""
     from explorer.comparing.parity_check import Sampled
     from explorer.feeding.feeds import Feeds
 
     shapes, ranges = cli.parse_shapes(args.shape), cli.parse_ranges(args.range)
     given = [Feeds.load(p) for p in args.feed] if args.feed else None
-    sampled = {
-        "source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)
-    }
-    return data_kwargs(args) or sampled
+    sampled = Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)
+    return data_kwargs(args) or {"source": sampled}
 
 
 def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -83,7 +79,9 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     tolerance = Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args))
     if args.reference and (args.feed or args.data):
         raise ParityError("--reference replays the feeds it was recorded with: drop --feed/--data")
-    feeds = {"reference": args.reference} if args.reference else feed_kwargs(args)
+    from explorer.comparing.parity_check import Recorded
+
+    feeds = {"reference": Recorded.read(args.reference)} if args.reference else feed_kwargs(args)
     return {**feeds, "tolerance": tolerance, "allow_unsafe": args.allow_unsafe}
 
 

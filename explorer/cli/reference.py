@@ -1,6 +1,5 @@
-"""``tf1-explorer reference MODEL OUT_DIR``: write ``reference.py`` and the ``feeds.npz`` it
-replays. Run the script where the model served (TensorFlow 1.4 to 1.15 or 2.x, numpy, Python
-3.5+); prove a conversion against its ``reference.npz`` with ``parity``/``migrate --reference``."""
+"""``tf1-explorer reference MODEL OUT_DIR``: ``reference.py`` and its ``feeds.npz``, to run where
+the model served; ``parity``/``migrate --reference OUT_DIR/reference.npz`` prove against it."""
 
 from __future__ import annotations
 
@@ -16,9 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub,
         "reference",
         run,
-        "write a script recording the outputs under the TensorFlow that served the model",
-        "Write OUT_DIR/reference.py and the feeds.npz it replays: run it with TensorFlow 1.x "
-        "(or 2.x) to record reference.npz for parity/migrate --reference.",
+        "write reference.py, to record outputs under the TensorFlow that served the model",
+        None,
         *cli.OUTPUT,
     )
     cli.add_tensor_args(p, "record")
@@ -26,19 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.comparing.reference import reference
+    from explorer.comparing.parity_check import reference
 
     model = cli.load_model(args)
-    source, what = feed_kwargs(args)["source"], cli.custom_tensors(args)
+    kwargs = {**cli.custom_tensors(args), "signatures": args.signature, "overwrite": args.overwrite}
     with step("sampling the feeds"):
-        out = reference(
-            model, args.out_dir, source, signatures=args.signature, **what, overwrite=args.overwrite
-        )
+        out = reference(model, args.out_dir, feed_kwargs(args)["source"], **kwargs)
     script, ref = out / "reference.py", out / "reference.npz"
     if args.json:
         cli.print_json({"output_dir": str(out), "script": str(script), "reference": str(ref)})
-        return 0
-    print(f"{out}: reference.py and feeds.npz")
-    print(f"  run where the model served: python {script} [MODEL]")
-    print(f"  then: tf1-explorer migrate {model.path} OUT_DIR --reference {ref}")
+    else:
+        print(f"{out}: run `python {script} [MODEL]` where the model served, then")
+        print(f"  tf1-explorer migrate {model.path} OUT_DIR --reference {ref}")
     return 0

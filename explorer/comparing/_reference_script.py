@@ -1,12 +1,6 @@
-"""Reference outputs of a TF1 model from the TensorFlow that served it (written by tf1-explorer).
-
-Needs TensorFlow 1.4 to 1.15 or 2.x, numpy and Python 3.5+. Run it where the model ran:
-
-    python reference.py [MODEL] [--feeds feeds.npz] [--out reference.npz]
-
-It feeds every batch of feeds.npz to every target and writes their outputs with TensorFlow's
-version, the CPU flags, Python's version and the sha256 of feeds.npz, for
-``tf1-explorer parity|migrate MODEL --reference reference.npz`` (keep feeds.npz beside it)."""
+"""``python reference.py [MODEL]`` (TensorFlow 1.4-1.15 or 2.x, numpy, Python 3.5+; written by
+tf1-explorer) runs each target on each batch of feeds.npz beside it and writes reference.npz: the
+outputs, TensorFlow and Python versions, CPU flags and the feeds' sha256, for ``--reference``."""
 
 import argparse
 import hashlib
@@ -15,6 +9,7 @@ import os
 import platform
 
 import numpy as np
+from google.protobuf import text_format
 
 CONFIG = {}  # filled in by tf1-explorer: the model, its format and each target's tensors
 
@@ -49,14 +44,24 @@ def unpack(npz, name):
 
 
 def cpu_flags():
-    try:
+    if os.path.isfile("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.split(":")[0].strip() in ("flags", "Features"):
                     return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return platform.machine() + " " + platform.processor()
+
+
+def model_file(path, suffixes, first=""):
+    """``path``, or in the folder ``path``: ``first`` if there, else its one ``suffixes`` file."""
+    if not os.path.isdir(path):
+        return path
+    if os.path.isfile(first):
+        return first
+    found = [os.path.join(path, n) for n in sorted(os.listdir(path)) if n.endswith(suffixes)]
+    if len(found) != 1:
+        raise SystemExit(path + ": give the model's " + " or ".join(suffixes) + " file")
+    return found[0]
 
 
 def session(tf, path):
@@ -68,20 +73,22 @@ def session(tf, path):
         if CONFIG["format"] == "saved_model":
             v1.saved_model.loader.load(sess, CONFIG["tags"], path, clear_devices=True)
         elif CONFIG["format"] == "frozen_graph":
-            graph_def = v1.GraphDef()
+            graph_def, path = v1.GraphDef(), model_file(path, (".pb", ".pbtxt"))
             with open(path, "rb") as f:
                 data = f.read()
             if path.endswith("txt"):
-                from google.protobuf import text_format
-
                 text_format.Merge(data.decode("utf-8"), graph_def)
             else:
                 graph_def.ParseFromString(data)
             v1.import_graph_def(graph_def, name="")
-        else:  # a .meta and its checkpoint (the prefix relative to the .meta's folder)
-            saver = v1.train.import_meta_graph(path, clear_devices=True)
-            if saver is not None and CONFIG["prefix"]:
-                saver.restore(sess, os.path.join(os.path.dirname(path), CONFIG["prefix"]))
+        else:  # a .meta and its checkpoint (the prefix relative to the model's folder)
+            base = path if os.path.isdir(path) else os.path.dirname(path)
+            prefix = os.path.join(base, CONFIG["prefix"]) if CONFIG["prefix"] else ""
+            saver = v1.train.import_meta_graph(
+                model_file(path, (".meta",), prefix + ".meta"), clear_devices=True
+            )
+            if saver is not None and prefix:
+                saver.restore(sess, prefix)
             sess.run(v1.tables_initializer())
     return sess
 
@@ -90,29 +97,24 @@ def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("model", nargs="?", default=CONFIG["model"], help="the model's path")
-    parser.add_argument("--feeds", default=os.path.join(here, "feeds.npz"))
     parser.add_argument("--out", default=os.path.join(here, "reference.npz"))
     args = parser.parse_args(argv)
     import tensorflow as tf
 
-    with open(args.feeds, "rb") as f:
+    with open(os.path.join(here, "feeds.npz"), "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
-    feeds, outputs = np.load(args.feeds), {}
+    feeds, outputs = np.load(os.path.join(here, "feeds.npz")), {}
     for t, target in enumerate(CONFIG["targets"]):
         with session(tf, args.model) as sess:  # each target from fresh state, as parity runs it
             fetch = [name for _, name in target["outputs"]]
             for b in range(target["batches"]):
-                ins = enumerate(target["inputs"])
-                got = sess.run(
-                    fetch, {name: unpack(feeds, entry(t, b, "i", i)) for i, (_, name) in ins}
-                )
+                fed = [unpack(feeds, entry(t, b, "i", i)) for i in range(len(target["inputs"]))]
+                got = sess.run(fetch, dict(zip([name for _, name in target["inputs"]], fed)))
                 outputs.update((entry(t, b, "o", k), v) for k, v in enumerate(got))
     meta = {"config": CONFIG, "tf_version": tf.__version__, "python": platform.python_version()}
     meta.update(cpu=cpu_flags(), feeds_sha256=digest, model=os.path.abspath(args.model))
-    arrays = pack(outputs)
-    arrays["meta"] = np.array(json.dumps(meta))
     tmp = args.out + ".tmp.npz"
-    np.savez(tmp, **arrays)
+    np.savez(tmp, meta=np.array(json.dumps(meta)), **pack(outputs))
     os.rename(tmp, args.out)
     print("wrote " + args.out + " (TensorFlow " + tf.__version__ + ")")
 

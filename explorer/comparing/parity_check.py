@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import json
 import os
+import pprint
 import tempfile
 import time
 import zipfile
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.comparing import _reference_script as script
 from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.numerics import numerics_environment
 from explorer.comparing.outputs import Comparator
@@ -34,7 +36,8 @@ from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io
-from explorer.loading.model import V1Model, as_model, meta_graph_with
+from explorer.loading.model import CHECKPOINT, V1Model, as_model, meta_graph_with
+from explorer.output_policy import staged_folder
 from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
 
@@ -143,39 +146,33 @@ def parity(
     allow_unsafe: bool = False,
     worst: int = 5,
     progress: Progress | None = None,
-    reference: str | os.PathLike[str] | None = None,
+    reference: Recorded | str | os.PathLike[str] | None = None,
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
     ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
     ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
     examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
-    ``reference``: a ``reference.npz`` that ``reference.py`` wrote; its feeds are the source, v2 is
-    judged against its outputs, and each report's ``reference`` holds this TensorFlow's v1 drift
-    from it. Raises ParityError, FeedError, SessionError, DataError (a bad record),
-    TensorNotFoundError."""
+    ``reference``: a :class:`Recorded` (or its path): its feeds, v2 judged against its outputs,
+    this TensorFlow's v1 drift in each report's ``reference``. Raises ParityError, FeedError,
+    SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
-    names = [t.signature for t in targets]
-    ref = None if reference is None else Recorded.read(reference)
+    ref = Recorded.read(reference) if isinstance(reference, (str, os.PathLike)) else reference
     if ref is not None and source is not None:
         raise ParityError("give source or reference, not both: a reference replays its own feeds")
-    tol = tolerance or Tolerance()
-    plan = _Plan(feed_source(source), tol, allow_unsafe, worst, progress, ref)
-    given = plan.source
+    plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress, ref)
     reports: dict[str, ParityReport] = {}
     saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
-        for target in targets:
+        for target, each in _per_target(plan, targets):
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
-            if isinstance(given, Sampled):  # given arrays per signature: this one's
-                plan = dataclasses.replace(plan, source=given.only(target.signature, names))
             side = v2
             if stateful and isinstance(v2, V2Model):
                 saved = side = saved or v2.save(Path(tmp) / "v2")
-            run = _stream(v1, side, target, plan, stateful=stateful)
+            run = _stream(v1, side, target, each, stateful=stateful)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic and ref is None:
-                report = _remedy(v1, v2, target, run, plan)
+                report = _remedy(v1, v2, target, run, each)
             reports[target.name] = report
     return ParitySummary(reports, numerics_environment(), plan.seed)
 
@@ -198,6 +195,14 @@ def _targets(
     return [_Target(s) for s in v1.signatures] if v1.signatures else [_Target(None)]
 
 
+def _per_target(plan: _Plan, targets: list[_Target]) -> Iterator[tuple[_Target, _Plan]]:
+    """Each target with its plan: of arrays given per signature, its own."""
+    names, given = [t.signature for t in targets], plan.source
+    for t in targets:
+        only = isinstance(given, Sampled)
+        yield t, dataclasses.replace(plan, source=given.only(t.signature, names)) if only else plan
+
+
 def custom_io(
     v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -210,49 +215,54 @@ def custom_io(
     return ins, outs
 
 
-def reference_feeds(
-    v1: V1Model,
-    signatures: Sequence[str] | str | None = None,
+def reference(
+    model: V1Model | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
     source: Any = None,
     *,
+    signatures: Sequence[str] | str | None = None,
     inputs: Sequence[str] | None = None,
     outputs: Sequence[str] | None = None,
-    allow_unsafe: bool = False,
-) -> list[dict[str, Any]]:
-    """What ``reference.py`` replays: per target :func:`parity` would compare, its ``name``,
-    ``inputs``/``outputs`` as ``[key, tensor]`` and the ``feeds`` (one dict per batch) of
-    ``source``. ParityError: a sparse tensor (the script records dense ones only)."""
+    overwrite: bool = False,
+) -> Path:
+    """Write ``out_dir`` (output policy): ``reference.py`` (:mod:`._reference_script`, the model
+    filled in) to run under the TensorFlow that served it, and the ``feeds.npz`` it replays: the
+    feeds of ``source`` for the targets :func:`parity` compares. ParityError: a sparse tensor."""
+    v1 = as_model(model)
+    plan = _Plan(feed_source(source), Tolerance(), False, 0, None)  # feeds only: nothing runs
     targets = _targets(v1, signatures, inputs, outputs)
-    names = [t.signature for t in targets]
-    plan = _Plan(feed_source(source), Tolerance(), allow_unsafe, 0, None)
-    out = []
-    for target in targets:
-        if isinstance(plan.source, Sampled):
-            plan = dataclasses.replace(plan, source=plan.source.only(target.signature, names))
-        r1 = V1Runner(v1, **target.kwargs(), allow_unsafe=allow_unsafe)
-        if sparse := [
-            k for k, s in {**r1.input_specs, **r1.output_specs}.items() if s.kind != "dense"
-        ]:
+    config, feeds = [], {}
+    for t, (target, each) in enumerate(_per_target(plan, targets)):
+        r1 = V1Runner(v1, **target.kwargs())
+        specs = {**r1.input_specs, **r1.output_specs}
+        if sparse := [k for k, s in specs.items() if s.kind != "dense"]:
             raise ParityError(
-                f"{target.name}: {', '.join(sparse)} sparse: the reference script records dense "
-                "tensors only; choose dense ones (--inputs/--outputs)"
+                f"{target.name}: {', '.join(sparse[:3])}{' ...' * (len(sparse) > 3)} sparse: the "
+                "reference script records dense tensors only; choose dense ones (--outputs)"
             )
-        feeds = [f for f, _ in _batches(plan.source, r1, v1, plan, {}, [])]
-        out.append(
-            {
-                "name": target.name,
-                "inputs": [[k, r1.input_specs[k].name] for k in feeds[0]],
-                "outputs": [[k, s.name] for k, s in r1.output_specs.items()],
-                "feeds": feeds,
-            }
-        )
-    return out
+        got = [f for f, _ in _batches(each.source, r1, v1, each, {}, [])]
+        ins = [[k, r1.input_specs[k].name] for k in got[0]]
+        outs = [[k, s.name] for k, s in r1.output_specs.items()]
+        config.append({"name": target.name, "inputs": ins, "outputs": outs, "batches": len(got)})
+        for b, fed in enumerate(got):
+            feeds.update((entry(t, b, "i", i), fed[k]) for i, (k, _) in enumerate(ins))
+    path = Path(v1.path).resolve()
+    prefix = v1.checkpoint_prefix if v1.format == CHECKPOINT else None  # relative to the folder
+    filled = {"format": v1.format, "model": str(path), "tags": list(v1.tags), "targets": config}
+    filled["prefix"] = prefix and os.path.relpath(prefix, path if path.is_dir() else path.parent)
+    text = Path(script.__file__).read_text()
+    text = text.replace("CONFIG = {}", f"CONFIG = {pprint.pformat(filled, width=96)}", 1)
+    with staged_folder(out_dir, v1, overwrite, "reference") as staging:
+        np.savez(staging.path / "feeds.npz", **script.pack(feeds))
+        (staging.path / "reference.py").write_text(text)
+        return staging.publish()
 
 
 @dataclasses.dataclass(frozen=True)
 class Recorded:
-    """A reference ``reference.py`` wrote: ``about`` (its TensorFlow, Python, CPU flags, feeds'
-    hash) and per target name its ``[key, tensor]`` io and batches of (feeds, outputs)."""
+    """A ``reference.npz``: ``about`` it (TensorFlow, Python, CPU, feeds' hash) and per target
+    name its ``[key, tensor]`` io and batches of (feeds, outputs). :meth:`read` raises
+    ParityError: no such file, not a reference, or not beside the feeds.npz it ran."""
 
     path: Path
     about: dict[str, Any]
@@ -260,21 +270,23 @@ class Recorded:
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> Recorded:
-        """ParityError: no such file, not a reference, or not beside the feeds.npz it ran."""
         path = Path(path).expanduser().resolve()
         feeds = path.with_name("feeds.npz")
         if not path.is_file():
             raise ParityError(f"{path} does not exist: give the reference.npz reference.py wrote")
         if not feeds.is_file():
             raise ParityError(f"{feeds} is missing: keep the feeds.npz of {path.name} beside it")
+
+        def side(z: Any, t: int, b: int, kind: str, io: list[list[str]]) -> dict[str, Any]:
+            return {key: unpack(z, entry(t, b, kind, i)) for i, (key, _) in enumerate(io)}
+
         try:
             with np.load(path, allow_pickle=False) as npz, np.load(feeds) as given:
-                meta = json.loads(str(npz["meta"]))
-                targets = {}
+                meta, targets = json.loads(str(npz["meta"])), {}
                 for t, target in enumerate(meta["config"]["targets"]):
                     ins, outs = target["inputs"], target["outputs"]
                     batches = [
-                        (_side(given, t, b, "i", ins), _side(npz, t, b, "o", outs))
+                        (side(given, t, b, "i", ins), side(npz, t, b, "o", outs))
                         for b in range(target["batches"])
                     ]
                     targets[target["name"]] = (target, batches)
@@ -298,24 +310,17 @@ class Recorded:
         ins = [[k, s.name] for k, s in runner.input_specs.items()]
         outs = [[k, s.name] for k, s in runner.output_specs.items()]
         if not batches or target["outputs"] != outs or any(i not in ins for i in target["inputs"]):
-            here = [t for _, t in outs] + [t for _, t in ins]
-            there = [t for _, t in target["outputs"] + target["inputs"]]
             raise ParityError(
                 f"{self.path} was recorded for another model or target (its {name!r}: "
-                f"{there or 'none'}; this model's: {here}): record one of this model with "
-                "`tf1-explorer reference MODEL DIR`"
+                f"{target['outputs'] + target['inputs'] or 'none'}; this model's: {outs + ins}): "
+                "record one of this model with `tf1-explorer reference MODEL DIR`"
             )
         return batches
-
-
-def _side(npz: Any, target: int, batch: int, kind: str, io: list[list[str]]) -> dict[str, Any]:
-    return {key: unpack(npz, entry(target, batch, kind, i)) for i, (key, _) in enumerate(io)}
 
 
 class _Replay(Runner):
     """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
 
-    name = "reference"
     input_specs = output_specs = required_inputs = None  # ``like``'s
 
     def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
@@ -533,8 +538,18 @@ def _stream(
         inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
-    if plan.reference is not None:
-        report.reference = _drift(plan.reference, report, drift.report())
+    if plan.reference is not None:  # this TF's v1 drift from it; whose each failure is
+        moved = drift.report().outputs
+        for key in (k for k, o in report.outputs.items() if not o.passed):  # not yet judged
+            d = moved[key]
+            whose = ("differs from", "TensorFlow's, not") if not d.passed else ("matches", "only")
+            report.notes.append(
+                f"{key}: this TensorFlow's v1 runtime {whose[0]} the reference (max abs "
+                f"{d.max_abs}): the difference is {whose[1]} the conversion's"
+            )
+        keep = ("max_abs", "status", "reason")
+        drifts = {k: {f: getattr(o, f) for f in keep} for k, o in moved.items()}
+        report.reference = {**plan.reference.about, "drift": drifts}
     if isinstance(source, DataSource):
         done, first = count["done"], count["first"]
         report.data = {
@@ -551,25 +566,6 @@ def _stream(
             ),
         }
     return _Run(report, nondet, output_ops, inputs)
-
-
-def _drift(ref: Recorded, report: ParityReport, drift: ParityReport) -> dict[str, Any]:
-    """The reference's ``about`` and this TensorFlow's v1 ``drift`` from it per output; a note
-    per failed output on whose the difference is."""
-    for key, o in report.outputs.items():
-        d = drift.outputs[key]
-        if not o.passed:  # before _judge: passed or failed
-            tf_too = not d.passed
-            whose = "TensorFlow's, not the conversion's" if tf_too else "the conversion's"
-            report.notes.append(
-                f"{key}: this TensorFlow's v1 runtime {'differs from' if tf_too else 'matches'} "
-                f"the reference (max abs {d.max_abs}): the difference is {whose}"
-            )
-    keep = ("max_abs", "status", "reason")
-    return {
-        **ref.about,
-        "drift": {k: {f: getattr(o, f) for f in keep} for k, o in drift.outputs.items()},
-    }
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:
