@@ -41,7 +41,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "rewriting.api": ("to_keras",),
         "comparing.outputs": ("compare",),
         "comparing.records": ("Tolerance",),
-        "comparing.parity_check": ("parity", "Sampled"),
+        "comparing.parity_check": ("parity", "Sampled", "reference"),
         "comparing.divergence": ("first_divergence",),
         "reporting.model_explorer": ("view_graph",),
     },

@@ -26,6 +26,7 @@ from explorer.output_policy import signals
 from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
+VERBS += ("reference",)  # outputs under the original TensorFlow, for parity/migrate --reference
 PROG = "tf1-explorer"
 
 

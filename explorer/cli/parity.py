@@ -14,6 +14,7 @@ from explorer.cli import _common as cli
 from explorer.cli._data import add_data_args, data_kwargs, example_lines
 from explorer.cli._progress import step
 from explorer.comparing.records import Tolerance
+from explorer.errors import ParityError
 from explorer.loading.model import V1Model
 from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
@@ -25,6 +26,19 @@ NONFINITE = (
 )
 
 
+def add_feed_args(p: argparse.ArgumentParser) -> None:
+    """The feeds of ``parity``, ``migrate`` and ``reference``: sampled, saved, or the user's."""
+    cli.add_options(
+        p,
+        ("--batches", "sampled batches per signature (3)", {"type": int, "default": 3}),
+        ("--batch-size", "size of each batch (2 sampled, 64 with --data)", {"type": int}),
+        ("--seed", "seed of the sampled feeds (0)", {"type": int, "default": 0}),
+        ("--feed", "replay saved feeds, a batch per file", {"nargs": "+", "metavar": "IN.npz"}),
+        *cli.FEED_SHAPES,
+    )
+    add_data_args(p)
+
+
 def add_parity_args(p: argparse.ArgumentParser) -> None:
     """Tolerance, feed and report options shared by ``parity`` and ``migrate``."""
     cli.add_options(
@@ -32,16 +46,15 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
         ("--atol", "absolute tolerance (1e-5)", {"type": float, "default": 1e-5}),
         ("--rtol", "relative tolerance (1e-5)", {"type": float, "default": 1e-5}),
         NONFINITE,
-        ("--batches", "sampled batches per signature (3)", {"type": int, "default": 3}),
-        ("--batch-size", "size of each batch (2 sampled, 64 with --data)", {"type": int}),
-        ("--seed", "seed of the sampled feeds (0)", {"type": int, "default": 0}),
-        ("--feed", "replay saved feeds, a batch per file", {"nargs": "+", "metavar": "IN.npz"}),
         ("--report", "write an HTML report with plots", {"metavar": "OUT.html"}),
-        *cli.FEED_SHAPES,
-        cli.UNSAFE,
+        (
+            "--reference",
+            "prove against the outputs reference.py recorded (its feeds are the source)",
+            {"metavar": "REF.npz"},
+        ),
     )
-    add_data_args(p)
-    cli.add_options(p, cli.TIMEOUT)
+    add_feed_args(p)
+    cli.add_options(p, cli.UNSAFE, cli.TIMEOUT)
 
 
 def nonfinite(args: argparse.Namespace) -> str:
@@ -49,22 +62,27 @@ def nonfinite(args: argparse.Namespace) -> str:
     return "accept-matching" if args.accept_nonfinite else "refuse"
 
 
-def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords for those options: the source (``--data`` streamed, else
-    ``--batches`` sampled), the tolerance, ``worst``/``progress`` and ``allow_unsafe``."""
+def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``--data`` streamed (``source``, ``worst``, ``progress``), else ``--batches`` sampled."""
     from explorer.comparing.parity_check import Sampled
     from explorer.feeding.feeds import Feeds
 
     shapes, ranges = cli.parse_shapes(args.shape), cli.parse_ranges(args.range)
     given = [Feeds.load(p) for p in args.feed] if args.feed else None
-    sampled = {
-        "source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)
-    }
-    return {
-        **(data_kwargs(args) or sampled),
-        "tolerance": Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args)),
-        "allow_unsafe": args.allow_unsafe,
-    }
+    sampled = Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)
+    return data_kwargs(args) or {"source": sampled}
+
+
+def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """``parity(...)`` keywords for those options: :func:`feed_kwargs` (or ``--reference``), the
+    tolerance and ``allow_unsafe``."""
+    tolerance = Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args))
+    if args.reference and (args.feed or args.data):
+        raise ParityError("--reference replays the feeds it was recorded with: drop --feed/--data")
+    from explorer.comparing.parity_check import Recorded
+
+    feeds = {"reference": Recorded.read(args.reference)} if args.reference else feed_kwargs(args)
+    return {**feeds, "tolerance": tolerance, "allow_unsafe": args.allow_unsafe}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -139,6 +157,11 @@ def finish(
             )
         for line in example_lines(rep):
             print(line)
+        if ref := rep.reference:
+            where = f"TensorFlow {ref['tf_version']}, Python {ref['python']}: {ref['path']}"
+            print(f"    proved {', '.join(rep.outputs)} against the reference of {where}")
+            drift = [f"{k} {d['status']} max abs {d['max_abs']}" for k, d in ref["drift"].items()]
+            print(f"    this TensorFlow's v1 runtime against the reference: {'; '.join(drift)}")
         if rep.remedy:
             print(f"    remedy: {rep.remedy}")
         for note in rep.notes:

@@ -5,17 +5,24 @@ neutral value, else converts afresh a copy of v1 with switches made constants, r
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import itertools
+import json
 import os
+import pprint
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from explorer._tf import numerics_environment
+from explorer.comparing import _reference_script as script
+from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
 from explorer.conversion.converter import convert
@@ -29,11 +36,10 @@ from explorer.graph import traversal as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io
-from explorer.loading.model import V1Model, as_model, meta_graph_with
+from explorer.loading.model import CHECKPOINT, V1Model, as_model, meta_graph_with
+from explorer.output_policy import staged_folder
+from explorer.running.base import Runner
 from explorer.running.v1_runner import V1Runner
-
-if TYPE_CHECKING:
-    from explorer.running.base import Runner
 
 Feeds = Mapping[str, Any]
 Progress = Callable[[str, int, "int | None"], None]
@@ -120,6 +126,7 @@ class _Plan:
     allow_unsafe: bool
     worst: int
     progress: Progress | None
+    reference: Recorded | None = None
 
     @property
     def seed(self) -> int:
@@ -139,31 +146,33 @@ def parity(
     allow_unsafe: bool = False,
     worst: int = 5,
     progress: Progress | None = None,
+    reference: Recorded | str | os.PathLike[str] | None = None,
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
     ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
     ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
     examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
-    Raises ParityError, FeedError, SessionError, DataError (a bad record), TensorNotFoundError."""
+    ``reference``: a :class:`Recorded` (or its path): its feeds, v2 judged against its outputs,
+    this TensorFlow's v1 drift in each report's ``reference``. Raises ParityError, FeedError,
+    SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
-    names = [t.signature for t in targets]
-    plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress)
-    given = plan.source
+    ref = Recorded.read(reference) if isinstance(reference, (str, os.PathLike)) else reference
+    if ref is not None and source is not None:
+        raise ParityError("give source or reference, not both: a reference replays its own feeds")
+    plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress, ref)
     reports: dict[str, ParityReport] = {}
     saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
-        for target in targets:
+        for target, each in _per_target(plan, targets):
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
-            if isinstance(given, Sampled):  # given arrays per signature: this one's
-                plan = dataclasses.replace(plan, source=given.only(target.signature, names))
             side = v2
             if stateful and isinstance(v2, V2Model):
                 saved = side = saved or v2.save(Path(tmp) / "v2")
-            run = _stream(v1, side, target, plan, stateful=stateful)
+            run = _stream(v1, side, target, each, stateful=stateful)
             report = _judge(v1, run, stateful)
-            if remedy and report.nondeterministic:
-                report = _remedy(v1, v2, target, run, plan)
+            if remedy and report.nondeterministic and ref is None:
+                report = _remedy(v1, v2, target, run, each)
             reports[target.name] = report
     return ParitySummary(reports, numerics_environment(), plan.seed)
 
@@ -186,6 +195,14 @@ def _targets(
     return [_Target(s) for s in v1.signatures] if v1.signatures else [_Target(None)]
 
 
+def _per_target(plan: _Plan, targets: list[_Target]) -> Iterator[tuple[_Target, _Plan]]:
+    """Each target with its plan: of arrays given per signature, its own."""
+    names, given = [t.signature for t in targets], plan.source
+    for t in targets:
+        only = isinstance(given, Sampled)
+        yield t, dataclasses.replace(plan, source=given.only(t.signature, names)) if only else plan
+
+
 def custom_io(
     v1: V1Model, signature_too: bool, inputs: Sequence[str] | None, outputs: Sequence[str] | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -196,6 +213,128 @@ def custom_io(
     for n in (*ins, *outs):
         v1.node(n)  # TensorNotFoundError names the missing tensor
     return ins, outs
+
+
+def reference(
+    model: V1Model | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    source: Any = None,
+    *,
+    signatures: Sequence[str] | str | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write ``out_dir`` (output policy): ``reference.py`` (:mod:`._reference_script`, the model
+    filled in) to run under the TensorFlow that served it, and the ``feeds.npz`` it replays: the
+    feeds of ``source`` for the targets :func:`parity` compares. ParityError: a sparse tensor."""
+    v1 = as_model(model)
+    plan = _Plan(feed_source(source), Tolerance(), False, 0, None)  # feeds only: nothing runs
+    targets = _targets(v1, signatures, inputs, outputs)
+    config, feeds = [], {}
+    for t, (target, each) in enumerate(_per_target(plan, targets)):
+        r1 = V1Runner(v1, **target.kwargs())
+        specs = {**r1.input_specs, **r1.output_specs}
+        if sparse := [k for k, s in specs.items() if s.kind != "dense"]:
+            raise ParityError(
+                f"{target.name}: {', '.join(sparse[:3])}{' ...' * (len(sparse) > 3)} sparse: the "
+                "reference script records dense tensors only; choose dense ones (--outputs)"
+            )
+        got = [f for f, _ in _batches(each.source, r1, v1, each, {}, [])]
+        ins = [[k, r1.input_specs[k].name] for k in got[0]]
+        outs = [[k, s.name] for k, s in r1.output_specs.items()]
+        config.append({"name": target.name, "inputs": ins, "outputs": outs, "batches": len(got)})
+        for b, fed in enumerate(got):
+            feeds.update((entry(t, b, "i", i), fed[k]) for i, (k, _) in enumerate(ins))
+    path = Path(v1.path).resolve()
+    prefix = v1.checkpoint_prefix if v1.format == CHECKPOINT else None  # relative to the folder
+    filled = {"format": v1.format, "model": str(path), "tags": list(v1.tags), "targets": config}
+    filled["prefix"] = prefix and os.path.relpath(prefix, path if path.is_dir() else path.parent)
+    text = Path(script.__file__).read_text()
+    text = text.replace("CONFIG = {}", f"CONFIG = {pprint.pformat(filled, width=96)}", 1)
+    with staged_folder(out_dir, v1, overwrite, "reference") as staging:
+        np.savez(staging.path / "feeds.npz", **script.pack(feeds))
+        (staging.path / "reference.py").write_text(text)
+        return staging.publish()
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """A ``reference.npz``: ``about`` it (TensorFlow, Python, CPU, feeds' hash) and per target
+    name its ``[key, tensor]`` io and batches of (feeds, outputs). :meth:`read` raises
+    ParityError: no such file, not a reference, or not beside the feeds.npz it ran."""
+
+    path: Path
+    about: dict[str, Any]
+    targets: dict[str, tuple[dict[str, Any], list[tuple[dict[str, Any], dict[str, Any]]]]]
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> Recorded:
+        path = Path(path).expanduser().resolve()
+        feeds = path.with_name("feeds.npz")
+        if not path.is_file():
+            raise ParityError(f"{path} does not exist: give the reference.npz reference.py wrote")
+        if not feeds.is_file():
+            raise ParityError(f"{feeds} is missing: keep the feeds.npz of {path.name} beside it")
+
+        def side(z: Any, t: int, b: int, kind: str, io: list[list[str]]) -> dict[str, Any]:
+            return {key: unpack(z, entry(t, b, kind, i)) for i, (key, _) in enumerate(io)}
+
+        try:
+            with np.load(path, allow_pickle=False) as npz, np.load(feeds) as given:
+                meta, targets = json.loads(str(npz["meta"])), {}
+                for t, target in enumerate(meta["config"]["targets"]):
+                    ins, outs = target["inputs"], target["outputs"]
+                    batches = [
+                        (side(given, t, b, "i", ins), side(npz, t, b, "o", outs))
+                        for b in range(target["batches"])
+                    ]
+                    targets[target["name"]] = (target, batches)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as e:
+            raise ParityError(
+                f"{path} is not a reference that reference.py wrote ({first_line(e)}): run "
+                "reference.py again"
+            ) from None
+        digest = hashlib.sha256(feeds.read_bytes()).hexdigest()
+        if digest != meta["feeds_sha256"]:
+            raise ParityError(
+                f"{feeds} is not the feeds {path.name} was recorded from (sha256 {digest[:12]}, "
+                f"recorded {meta['feeds_sha256'][:12]}): put the reference's feeds.npz beside it"
+            )
+        keep = ("tf_version", "python", "cpu", "feeds_sha256")
+        return cls(path, {"path": str(path), **{k: meta[k] for k in keep}}, targets)
+
+    def batches(self, name: str, runner: Runner) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Target ``name``'s recorded batches; ParityError unless ``runner`` runs its tensors."""
+        target, batches = self.targets.get(name, ({"inputs": [], "outputs": []}, []))
+        ins = [[k, s.name] for k, s in runner.input_specs.items()]
+        outs = [[k, s.name] for k, s in runner.output_specs.items()]
+        if not batches or target["outputs"] != outs or any(i not in ins for i in target["inputs"]):
+            raise ParityError(
+                f"{self.path} was recorded for another model or target (its {name!r}: "
+                f"{target['outputs'] + target['inputs'] or 'none'}; this model's: {outs + ins}): "
+                "record one of this model with `tf1-explorer reference MODEL DIR`"
+            )
+        return batches
+
+
+class _Replay(Runner):
+    """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
+
+    input_specs = output_specs = required_inputs = None  # ``like``'s
+
+    def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
+        super().__init__(max_bytes=None)
+        self.input_specs, self.output_specs = like.input_specs, like.output_specs
+        self.required_inputs, self.outputs = like.required_inputs, itertools.cycle(outputs)
+
+    def _start(self) -> None:
+        pass
+
+    _stop = _start
+
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        return next(self.outputs)
 
 
 def _ops(spec: Any) -> list[str]:
@@ -371,9 +510,14 @@ def _stream(
                 yield item
 
         t0 = time.perf_counter()
-        batches = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
+        batches: Any = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
+        first: Runner = r1
+        if plan.reference is not None:  # the reference plays v1; this TF's v1 is compared apart
+            recorded = plan.reference.batches(target.name, r1)
+            first = stack.enter_context(_Replay(r1, [out for _, out in recorded]))
+            batches, check = [(feeds, None) for feeds, _ in recorded], None
         nondet = run_sides(
-            r1,
+            first,
             r2,
             batches,
             acc,
@@ -384,6 +528,9 @@ def _stream(
             out_map=_key_map(r1.output_specs, r2.output_specs, "output"),
         )
         wall = time.perf_counter() - t0
+        if plan.reference is not None:
+            drift = Comparator(plan.tolerance, worst=0, name=target.name)
+            run_sides(first, r1, batches, drift)
         if plan.progress is not None:
             plan.progress(target.name, count["done"], count["done"])  # the end: total known
         seconds.update(v1=sum(r1.times[:: 1 if check is not r1 else 2]), v2=sum(r2.times))
@@ -391,6 +538,18 @@ def _stream(
         inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
+    if plan.reference is not None:  # this TF's v1 drift from it; whose each failure is
+        moved = drift.report().outputs
+        for key in (k for k, o in report.outputs.items() if not o.passed):  # not yet judged
+            d = moved[key]
+            whose = ("differs from", "TensorFlow's, not") if not d.passed else ("matches", "only")
+            report.notes.append(
+                f"{key}: this TensorFlow's v1 runtime {whose[0]} the reference (max abs "
+                f"{d.max_abs}): the difference is {whose[1]} the conversion's"
+            )
+        keep = ("max_abs", "status", "reason")
+        drifts = {k: {f: getattr(o, f) for f in keep} for k, o in moved.items()}
+        report.reference = {**plan.reference.about, "drift": drifts}
     if isinstance(source, DataSource):
         done, first = count["done"], count["first"]
         report.data = {

@@ -250,6 +250,7 @@ class ParityReport(_Judged, _Record):
     samples: dict[str, tuple[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
     examples: dict[str, ExampleErrors] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict)  # parity(reference=): about, drift
 
     @property
     def status(self) -> str:
@@ -277,7 +278,9 @@ class ParityReport(_Judged, _Record):
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name not in ("arrays", "samples") and (v or f.name not in ("examples", "data")):
+            if f.name not in ("arrays", "samples") and (
+                v or f.name not in ("examples", "data", "reference")
+            ):
                 out[f.name] = _json(v)
         return out
 
