@@ -124,6 +124,18 @@ class V2Runner(Runner):
                 flat[parts[0]] = value
             else:
                 flat.update(zip(parts, value))
+        raw = self._call(c, flat)
+        parts_of = c.output_parts or {k: (k,) for k in c.outputs}
+        out: dict[str, Any] = {}
+        for key, parts in parts_of.items():
+            if len(parts) == 3 and c.source_outputs.get(key, _DENSE).kind == "sparse":
+                out[key] = SparseValue(*(np.asarray(raw[p]) for p in parts))
+            else:
+                out[key] = np.asarray(raw[parts[0]])
+        return out
+
+    def _call(self, c: ConvertedSignature, flat: dict[str, Any]) -> Any:
+        """The signature's call on flat TF2 inputs: ``{TF2 output key: value}``."""
         args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
         fn = self._fn
         where = self.path or self.v2_model.source.path
@@ -137,11 +149,4 @@ class V2Runner(Runner):
             raise SessionError(
                 f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
             ) from None
-        parts_of = c.output_parts or {k: (k,) for k in c.outputs}
-        out: dict[str, Any] = {}
-        for key, parts in parts_of.items():
-            if len(parts) == 3 and c.source_outputs.get(key, _DENSE).kind == "sparse":
-                out[key] = SparseValue(*(np.asarray(raw[p]) for p in parts))
-            else:
-                out[key] = np.asarray(raw[parts[0]])
-        return out
+        return raw
