@@ -36,7 +36,12 @@ from explorer.running.session import RUN_FIX, fed_text
 OPSET = 17  # pinned: what tf2onnx 1.17 writes and onnxruntime 1.31 runs
 TARGETS = ("saved_model", "onnx")
 META_FILE = "tf1_explorer_onnx.json"  # beside the NAME.onnx files
-_UNSUPPORTED = re.compile(r": (\w+)\] is not supported|\nop: \"(\w+)\"")
+# tf2onnx's words for an op it skips, fails on, or TensorFlow refuses while it optimises
+_UNSUPPORTED = re.compile(r": (\w+)\] is not supported|\nop: \"(\w+)\"|\}\} = (\w+)\[")
+
+
+def _op_types(text: str) -> set[str]:
+    return {next(g for g in m.groups() if g) for m in _UNSUPPORTED.finditer(text)}
 
 
 def onnx_libs() -> tuple[Any, Any, Any]:
@@ -69,8 +74,7 @@ class _Seen(logging.Handler):
         self.ops: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
-        for m in _UNSUPPORTED.finditer(record.getMessage()):
-            self.ops.add(m.group(1) or m.group(2))
+        self.ops |= _op_types(record.getMessage())
 
 
 def export(v2: V2Model, to: str = "saved_model") -> V2Model | OnnxModel:
@@ -89,16 +93,17 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
 
     # the pruned functions (frozen: the tf.function); refused before any is exported
     fns = {k: f if hasattr(f, "graph") else v2.functions[k] for k, f in v2._pruned.items()}
+    why = {}
     for name, fn in fns.items():
-        where = f"signature {name!r} of {v2.source.path}"
         updates = sorted({op.type for op in fn.graph.get_operations()} & RESOURCE_ASSIGN_OPS)
-        why = f"updates variables ({', '.join(updates)})" if updates else ""
-        if why or not v2.signatures[name].inputs:
-            raise ConversionError(
-                f"{where} {why or 'takes no inputs'}: an ONNX model holds no variables and is a "
-                "function of its inputs; leave that signature out (CLI: --signature) or "
-                "convert to a TF2 SavedModel"
-            )
+        if updates or not v2.signatures[name].inputs:
+            why[name] = f"updates variables ({', '.join(updates)})" if updates else "has no input"
+    if why:
+        raise ConversionError(
+            f"{v2.source.path}: signature {'; '.join(f'{k!r} {w}' for k, w in why.items())}: an "
+            "ONNX model holds no variables and is a function of its inputs; leave that out "
+            "(CLI: --signature) or convert to a TF2 SavedModel"
+        )
     protos, sessions = {}, {}
     for name, fn in fns.items():
         sig = v2.signatures[name]
@@ -121,13 +126,11 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
             )
             bad = {n.op_type for n in proto.graph.node if not onnx.defs.has(n.op_type, n.domain)}
             if not bad:
-                sessions[name] = ort.InferenceSession(
-                    proto.SerializeToString(), providers=["CPUExecutionProvider"]
-                )
+                sessions[name] = _session(ort, proto.SerializeToString())
         except ExplorerError:
             raise
         except Exception as e:  # noqa: BLE001 - tf2onnx and onnxruntime raise anything
-            bad = {f"({first_line(e, 160)})"}
+            bad = _op_types(str(e)) or {f"({first_line(e, 160)})"}
         finally:
             log.removeHandler(seen)
             log.propagate = True
@@ -143,6 +146,13 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
     model = OnnxModel(v2.source, {k: v2.signatures[k] for k in protos}, protos, opset)
     model._sessions = sessions
     return model
+
+
+def _session(ort: Any, model: bytes | str) -> Any:
+    """An onnxruntime CPU session, its warnings silenced (errors are raised, and said once)."""
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 def _file(name: str) -> str:
@@ -245,9 +255,7 @@ class OnnxRunner(V2Runner):
         where = self.path or self.v2_model.source.path
         try:
             model = self.v2_model.protos[name].SerializeToString() if self.path is None else None
-            self._session = ort.InferenceSession(
-                model or str(self.path / _file(name)), providers=["CPUExecutionProvider"]
-            )
+            self._session = _session(ort, model or str(self.path / _file(name)))
         except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types
             raise SessionError(
                 f"onnxruntime cannot open {where} ({name}): {first_line(e)}"
