@@ -80,14 +80,15 @@ def latency_table(
     feeds: Mapping[int, Mapping[str, Any]],
     proven: Iterable[str] | None = None,
     *,
-    warmup: int = 3,
+    warmup: int = 2,
     rounds: tuple[int, int] = (5, 200),
-    seconds: float = 0.3,
+    seconds: float = 0.25,
 ) -> LatencyTable:
     """Time ``runners`` (name -> runner; started here and stopped after) on ``feeds`` (batch
     size -> feeds keyed as the runners' inputs; each runner gets the keys it takes): ``warmup``
-    calls each, then interleaved rounds, at least ``rounds[0]``, at most ``rounds[1]``, until
-    ``seconds`` have passed per batch size. ``proven``: names to serve (default all)."""
+    calls each, then interleaved rounds until ``seconds`` have passed per batch size: at least
+    ``rounds[0]`` (unless that takes 10x as long: a heavy model), at most ``rounds[1]``.
+    ``proven``: the names to serve (default all)."""
     timings = []
     with ExitStack() as stack:
         for r in runners.values():
@@ -103,8 +104,11 @@ def latency_table(
                     timings.append(Timing(name, batch, error=first_line(e, 200)))
                     continue
                 live[name], times[name] = mine, []
-            order, end, i = list(live), time.perf_counter() + seconds, 0
-            while live and i < rounds[1] and (i < rounds[0] or time.perf_counter() < end):
+            order, start, i = list(live), time.perf_counter(), 0
+            while live and i < rounds[1]:
+                spent = time.perf_counter() - start
+                if spent > seconds and (i >= rounds[0] or spent > 10 * seconds):
+                    break
                 for name in order[i % len(order) :] + order[: i % len(order)]:
                     runners[name].infer(live[name])
                     times[name].append(runners[name].last_seconds)

@@ -26,7 +26,7 @@ from explorer.errors import (
     first_line,
 )
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, numpy_dtype
-from explorer.graph.op_families import RESOURCE_ASSIGN_OPS
+from explorer.graph.op_families import RESOURCE_ASSIGN_OPS, V1_CONTROL_FLOW_OPS
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
 from explorer.running.base import Runner
@@ -64,6 +64,15 @@ def check_target(to: str) -> None:
         raise ConversionError(f"to={to!r}: convert to one of {', '.join(TARGETS)}")
     if to == "onnx":
         onnx_libs()
+
+
+def _no_handler(fn: Any) -> set[str]:
+    """Op types of ``fn`` tf2onnx has no handler for (its rewriters take v1 loops and conds)."""
+    from tf2onnx.handler import tf_op
+
+    known = {op for opsets in tf_op.get_opsets().values() for ops in opsets for op in ops}
+    types = {op.type for op in fn.graph.get_operations()}
+    return {t for t in types - known - V1_CONTROL_FLOW_OPS if not t.startswith("TensorArray")}
 
 
 class _Seen(logging.Handler):
@@ -130,7 +139,7 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
         except ExplorerError:
             raise
         except Exception as e:  # noqa: BLE001 - tf2onnx and onnxruntime raise anything
-            bad = _op_types(str(e)) or {f"({first_line(e, 160)})"}
+            bad = _op_types(str(e)) or _no_handler(fn) or {f"({first_line(e, 160)})"}
         finally:
             log.removeHandler(seen)
             log.propagate = True
