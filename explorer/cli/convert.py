@@ -5,7 +5,6 @@ reads, or (``--to onnx``) a ``NAME.onnx`` per signature for onnxruntime."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from explorer.cli import _common as cli
 from explorer.cli._progress import step
@@ -65,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
         cli.print_json(summary)
         return 0
     if onnx:
-        return _onnx_text(v2, summary)
+        print(f"{out}  (ONNX opset {v2.opset}): {', '.join(summary['files'].values())}")
+        print("  run with: onnxruntime.InferenceSession(PATH).run(None, feeds)")
+        return 0
     kind = "frozen, " if v2.frozen else ""
     print(f"{out}  ({kind}{summary['variables']} variables)")
     for name, sig in v2.signatures.items():
@@ -77,13 +78,4 @@ def run(args: argparse.Namespace) -> int:
     if hub is not None and (losses := hub["regularization_losses"]):
         print(f"  regularization losses: {losses}, as regularization_losses()")
     print(f"  load with: tf.saved_model.load({str(out)!r}).signatures[NAME](**feeds)")
-    return 0
-
-
-def _onnx_text(onnx: Any, summary: dict[str, Any]) -> int:
-    print(f"{summary['output_dir']}  (ONNX opset {onnx.opset})")
-    for name, sig in onnx.signatures.items():
-        ins = ", ".join(sig.inputs) or "no inputs"
-        print(f"  {summary['files'][name]}: {ins} -> {', '.join(sig.outputs)}")
-    print("  run with: onnxruntime.InferenceSession(PATH).run(None, feeds)")
     return 0

@@ -6,9 +6,8 @@ they need), else every signature, else every head suggested
 names the candidates that contradict each other). Input-pipeline outputs are fed in the
 pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
 and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
-``--to onnx``: an ONNX export instead (:mod:`explorer.conversion.onnx`), proven the same way.
-Once proven, each artifact (the v1 session and the one written) is timed at batch 1 and 32
-(:func:`~explorer.comparing.latency.latency_table`, ``steps.latency``), naming the one to serve.
+``--to onnx``: an ONNX export, proven the same way. Once proven, the v1 session and the artifact
+are timed at batch 1 and 32 (``steps.latency``: :func:`~explorer.comparing.latency.latency_table`).
 Exit 0 pass, 1 mismatch, 2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}},
 ...parity JSON..., "output_dir" (null when not written), "steps"}`` (``steps.choice.left_out``:
 the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."""
@@ -17,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
 from explorer.cli._progress import step
@@ -29,9 +28,6 @@ from explorer.inspection.io_choice import confident_io
 from explorer.inspection.scanner import scan
 from explorer.inspection.suggestions import suggest
 from explorer.output_policy import check_output, staged_folder
-
-if TYPE_CHECKING:
-    from explorer.comparing.latency import LatencyTable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -92,20 +88,23 @@ def run(args: argparse.Namespace) -> int:
             staging.publish(saved)
     done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
     written = str(out) if summary.passed else None
-    table = None
     if summary.passed:
         with step("timing each proven artifact at batch 1 and 32"):
-            table = _latency(model, out, next(iter(summary.reports)), kind, parity_args, kwargs)
-        steps["latency"] = table.to_json()
-        done("latency", f"serve {table.serve or '-'}")
+            table = _latency(model, out, kind, parity_args, kwargs)
+        steps["latency"] = table
+        done("latency", f"serve {table['serve'] or '-'}")
     steps["convert"] = v2.summary(written)
     proved = _proved(model, v2, summary)
     title = f"Migration of {model.path}"
     finish(summary, args, title, model, proved=proved, output_dir=written, steps=steps)
     if not args.json:
-        if table is not None:
-            for line in ["latency (median of interleaved rounds):", *table.lines()]:
-                print(line)
+        if "latency" in steps:
+            print("latency (median of interleaved rounds):")
+            for name, cells in steps["latency"]["artifacts"].items():
+                for batch, t in cells.items():
+                    said = t.get("error") or f"{t['ms']:.3f} ms, {t['examples_per_second']:,.0f}/s"
+                    print(f"  {name:<15} batch {batch:>3}: {said}")
+            print(f"  serve: {steps['latency']['serve']} (fastest at batch 1)")
         if not summary.passed:
             print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")
         print(_last_line(proved, summary))  # the last line names the tensors proved
@@ -115,21 +114,16 @@ def run(args: argparse.Namespace) -> int:
 STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
 
 
-def _latency(
-    model: Any, out: Any, name: str, kind: str, parity_args: dict, kwargs: dict
-) -> LatencyTable:
+def _latency(model: Any, out: Any, kind: str, parity_args: dict, kwargs: dict) -> dict:
     """The v1 session and the written artifact timed on feeds sampled as parity's were."""
     from explorer.comparing.latency import latency_table
-    from explorer.comparing.parity_check import Sampled, custom_io
+    from explorer.comparing.parity_check import Sampled, _targets
     from explorer.conversion.onnx import runner_for
     from explorer.running.v1_runner import V1Runner
 
-    if "outputs" in parity_args:
-        ins, outs = custom_io(model, False, parity_args["inputs"], parity_args["outputs"])
-        v1 = {"inputs": list(ins), "outputs": list(outs)}
-    else:
-        v1 = {"signature": name}
-    r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **v1)
+    io = (parity_args.get(k) for k in ("signatures", "inputs", "outputs"))
+    target = _targets(model, *io)[0]  # the first parity compared, as it ran v1
+    r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **target.kwargs())
     src = kwargs["source"]
     given = {"shapes": src.shapes, "ranges": src.ranges} if isinstance(src, Sampled) else {}
     feeds = {}
@@ -139,11 +133,11 @@ def _latency(
         except ExplorerError:
             continue  # a batch size the model cannot take (a fixed batch): not timed
     label = "ONNX Runtime" if kind == "ONNX model" else kind
-    return latency_table({"v1 session": r1, label: runner_for(out, name)}, feeds)
+    return latency_table({"v1 session": r1, label: runner_for(out, target.signature)}, feeds)
 
 
 def _steps(args: argparse.Namespace) -> Callable[[str, str], None]:
-    """``done(step, detail)``: prints ``[k/6] step  detail`` on stdout (not with ``--json``)."""
+    """``done(step, detail)``: prints ``[k/7] step  detail`` on stdout (not with ``--json``)."""
 
     def done(name: str, detail: str) -> None:
         if not args.json:

@@ -1,13 +1,13 @@
-"""ONNX export, ``convert(..., to="onnx")``: each signature's pruned function, frozen, through
-tf2onnx's ``from_graph_def`` at :data:`OPSET` (v1 while loops and conds convert there; a nested
-``tf.function`` call would not). :class:`OnnxModel` saves ``NAME.onnx`` per signature;
-:class:`OnnxRunner` runs one in onnxruntime with ``V2Runner``'s keys. tf2onnx, onnx and
-onnxruntime are the optional extra ``tf1-explorer[onnx]``, imported when first needed."""
+"""``convert(..., to="onnx")``: each signature's pruned function, frozen, through tf2onnx's
+``from_graph_def`` (v1 loops convert there, not inside a nested call) -> :class:`OnnxModel`, run
+by :class:`OnnxRunner`. tf2onnx, onnx, onnxruntime: the optional extra ``tf1-explorer[onnx]``."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import logging.handlers
 import os
 import re
 from pathlib import Path
@@ -18,14 +18,8 @@ import numpy as np
 from explorer._tf import tf
 from explorer.conversion.v2_model import ConvertedSignature, V2Model
 from explorer.conversion.v2_runner import V2Runner
-from explorer.errors import (
-    ConversionError,
-    ExplorerError,
-    ModelNotFoundError,
-    SessionError,
-    first_line,
-)
-from explorer.feeding.feeds import DEFAULT_MAX_BYTES, numpy_dtype
+from explorer.errors import ConversionError, ModelNotFoundError, SessionError, first_line
+from explorer.feeding.feeds import numpy_dtype
 from explorer.graph.op_families import RESOURCE_ASSIGN_OPS, V1_CONTROL_FLOW_OPS
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
@@ -75,17 +69,6 @@ def _no_handler(fn: Any) -> set[str]:
     return {t for t in types - known - V1_CONTROL_FLOW_OPS if not t.startswith("TensorArray")}
 
 
-class _Seen(logging.Handler):
-    """Collects the op types tf2onnx reports it could not convert (it logs, then goes on)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.ops: set[str] = set()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.ops |= _op_types(record.getMessage())
-
-
 def export(v2: V2Model, to: str = "saved_model") -> V2Model | OnnxModel:
     """``v2`` itself, or (``to="onnx"``) its signatures exported by :func:`to_onnx`."""
     return v2 if to == "saved_model" else to_onnx(v2)
@@ -96,9 +79,7 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
     ``ConversionError``: a signature updates variables, or holds ops tf2onnx cannot convert
     (the message names their types)."""
     tf2onnx, onnx, ort = onnx_libs()
-    from tensorflow.python.framework.convert_to_constants import (
-        convert_variables_to_constants_v2,
-    )
+    from tensorflow.python.framework import convert_to_constants
 
     # the pruned functions (frozen: the tf.function); refused before any is exported
     fns = {k: f if hasattr(f, "graph") else v2.functions[k] for k, f in v2._pruned.items()}
@@ -117,12 +98,11 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
     for name, fn in fns.items():
         sig = v2.signatures[name]
         where = f"signature {name!r} of {v2.source.path}"
-        seen, log = _Seen(), logging.getLogger("tf2onnx")
-        log.addHandler(seen)
-        log.propagate, level = False, log.level  # tf2onnx logs every op it skips: ours to say
-        log.setLevel(logging.INFO)
+        logs, log = logging.handlers.BufferingHandler(1 << 30), logging.getLogger("tf2onnx")
+        log.addHandler(logs)  # it logs each op it skips, and goes on: the refusal names them
+        log.propagate = False
         try:
-            frozen = convert_variables_to_constants_v2(fn)
+            frozen = convert_to_constants.convert_variables_to_constants_v2(fn)
             ins = [t.name for t in frozen.inputs[: len(sig.inputs)]]
             outs = [t.name for t in frozen.outputs]
             keys = tf().nest.flatten({k: k for k in fn.structured_outputs})
@@ -136,25 +116,21 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
             bad = {n.op_type for n in proto.graph.node if not onnx.defs.has(n.op_type, n.domain)}
             if not bad:
                 sessions[name] = _session(ort, proto.SerializeToString())
-        except ExplorerError:
-            raise
         except Exception as e:  # noqa: BLE001 - tf2onnx and onnxruntime raise anything
-            bad = _op_types(str(e)) or _no_handler(fn) or {f"({first_line(e, 160)})"}
+            said = " ".join([str(e), *(r.getMessage() for r in logs.buffer)])
+            bad = _op_types(said) or _no_handler(fn) or {f"({first_line(e, 160)})"}
         finally:
-            log.removeHandler(seen)
+            log.removeHandler(logs)
             log.propagate = True
-            log.setLevel(level)
         if bad:
-            ops = ", ".join(sorted(seen.ops or bad))
+            ops = ", ".join(sorted(bad))
             raise ConversionError(
                 f"{where} cannot be exported to ONNX: tf2onnx {tf2onnx.__version__} (opset "
                 f"{opset}) does not convert {ops}: convert to a TF2 SavedModel instead "
                 "(to='saved_model', CLI: drop --to onnx) or only signatures/outputs without them"
             ) from None
         protos[name] = proto
-    model = OnnxModel(v2.source, {k: v2.signatures[k] for k in protos}, protos, opset)
-    model._sessions = sessions
-    return model
+    return OnnxModel(v2.source, {k: v2.signatures[k] for k in protos}, protos, sessions, opset)
 
 
 def _session(ort: Any, model: bytes | str) -> Any:
@@ -168,31 +144,17 @@ def _file(name: str) -> str:
     return re.sub(r"[^\w.-]", "_", name) + ".onnx"
 
 
+@dataclasses.dataclass(repr=False)
 class OnnxModel:
-    """A TF1 model exported to ONNX: ``protos``: signature name -> ``onnx.ModelProto``, whose
-    inputs and outputs are named by the TF2 keys of ``signatures`` (as :class:`V2Model`'s)."""
+    """A TF1 model exported to ONNX: signature name -> its ``onnx.ModelProto`` (``protos``,
+    inputs and outputs named by the TF2 keys of ``signatures``, as :class:`V2Model`'s) and its
+    onnxruntime session (``sessions``)."""
 
-    def __init__(
-        self,
-        source: V1Model,
-        signatures: dict[str, ConvertedSignature],
-        protos: dict[str, Any],
-        opset: int = OPSET,
-    ) -> None:
-        self.source = source
-        self.signatures = signatures
-        self.protos = protos
-        self.opset = opset
-        self._sessions: dict[str, Any] = {}  # onnxruntime sessions to_onnx opened
-
-    def __repr__(self) -> str:
-        return (
-            f"OnnxModel({self.source.path}, signatures={list(self.signatures)}, opset={self.opset})"
-        )
-
-    def signature(self, name: str | None = None) -> ConvertedSignature:
-        """The named signature; without a name ``serving_default``, ``default`` or the only one."""
-        return pick_signature(self.signatures, name, f"ONNX export of {self.source.path}")
+    source: V1Model
+    signatures: dict[str, ConvertedSignature]
+    protos: dict[str, Any]
+    sessions: dict[str, Any]
+    opset: int = OPSET
 
     def summary(self, output_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         """The ``convert --to onnx --json`` object: output_dir, signatures, opset, files."""
@@ -230,45 +192,33 @@ class OnnxRunner(V2Runner):
 
     name = "onnx"
 
-    def __init__(
-        self,
-        model: OnnxModel | str | os.PathLike[str],
-        *,
-        signature: str | None = None,
-        max_bytes: int | None = DEFAULT_MAX_BYTES,
-    ) -> None:
-        Runner.__init__(self, max_bytes=max_bytes)
+    def __init__(self, model: OnnxModel | str | os.PathLike[str], *, signature: str | None = None):
+        Runner.__init__(self)
         self.v2_model, self.path, self._session = None, None, None
         if isinstance(model, OnnxModel):
-            self.v2_model = model  # its source samples feeds (V2Runner.sample)
-            self.converted = model.signature(signature)
+            self.v2_model, sigs = model, model.signatures  # its source samples (V2Runner.sample)
         else:
             self.path = Path(model).expanduser().resolve()
-            meta = self.path / META_FILE
-            if not meta.is_file():
+            if not (self.path / META_FILE).is_file():
                 raise ModelNotFoundError(
                     f"{self.path} is not an ONNX export of tf1-explorer (no {META_FILE}): give "
                     "OnnxModel.save's output folder or an OnnxModel"
                 )
-            found = json.loads(meta.read_text())["signatures"]
+            found = json.loads((self.path / META_FILE).read_text())["signatures"]
             sigs = {k: ConvertedSignature.from_json(k, d) for k, d in found.items()}
-            self.converted = pick_signature(sigs, signature, self.path)
+        self.converted = pick_signature(sigs, signature, self.path or model.source.path)
         self.signature_name = self.converted.name
 
     def _start(self) -> None:
         name = self.converted.name
-        if self.v2_model is not None and name in self.v2_model._sessions:
-            self._session = self.v2_model._sessions[name]
+        if self.v2_model is not None:
+            self._session = self.v2_model.sessions[name]
             return
-        ort = onnx_libs()[2]
-        where = self.path or self.v2_model.source.path
+        file = self.path / _file(name)
         try:
-            model = self.v2_model.protos[name].SerializeToString() if self.path is None else None
-            self._session = _session(ort, model or str(self.path / _file(name)))
+            self._session = _session(onnx_libs()[2], str(file))
         except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types
-            raise SessionError(
-                f"onnxruntime cannot open {where} ({name}): {first_line(e)}"
-            ) from None
+            raise SessionError(f"onnxruntime cannot open {file}: {first_line(e)}") from None
 
     def _stop(self) -> None:
         self._session = None
@@ -278,8 +228,6 @@ class OnnxRunner(V2Runner):
         session, where = self._session, self.path or self.v2_model.source.path
         try:
             raw = bounded(lambda: session.run(None, args), None, f"ONNX {c.name!r}", where)
-        except ExplorerError:
-            raise
         except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types
             raise SessionError(
                 f"ONNX signature {c.name!r} ({where}) failed: {first_line(e)}; fed "
