@@ -99,12 +99,11 @@ def run(args: argparse.Namespace) -> int:
     finish(summary, args, title, model, proved=proved, output_dir=written, steps=steps)
     if not args.json:
         if "latency" in steps:
-            print("latency (median of interleaved rounds):")
+            print(f"latency (median of interleaved rounds), serve {steps['latency']['serve']}:")
             for name, cells in steps["latency"]["artifacts"].items():
-                for batch, t in cells.items():
+                for b, t in cells.items():
                     said = t.get("error") or f"{t['ms']:.3f} ms, {t['examples_per_second']:,.0f}/s"
-                    print(f"  {name:<15} batch {batch:>3}: {said}")
-            print(f"  serve: {steps['latency']['serve']} (fastest at batch 1)")
+                    print(f"  {name:<15} batch {b:>3}: {said}")
         if not summary.passed:
             print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")
         print(_last_line(proved, summary))  # the last line names the tensors proved

@@ -22,12 +22,11 @@ def latency_table(
     rounds: tuple[int, int] = (5, 200),
     seconds: float = 0.25,
 ) -> dict[str, Any]:
-    """Time ``runners`` (name -> runner, started here and stopped after) on ``feeds`` (batch
-    size -> feeds; each runner gets the keys it takes): ``warmup`` calls each, then interleaved
-    rounds for ``seconds`` per batch size, at least ``rounds[0]`` (unless that takes 10x as long:
-    a heavy model), at most ``rounds[1]``. Returns ``{"artifacts": {name: {batch: {"ms" (median
-    call), "examples_per_second", "rounds"} or {"error": one line}}}, "fastest": {batch: name},
-    "serve"}``: the fastest at the smallest batch (one request at a time)."""
+    """Time ``runners`` (name -> runner; started and stopped here) on ``feeds`` (batch -> feeds,
+    each runner given its keys): ``warmup`` calls, then rounds for ``seconds`` per batch, at least
+    ``rounds[0]`` (unless 10x as long), at most ``rounds[1]``. -> ``{"artifacts": {name: {batch:
+    {"ms" (median), "examples_per_second", "rounds"} | {"error"}}}, "fastest": {batch: name},
+    "serve"}`` (the fastest at the smallest batch)."""
     table: dict[str, dict[str, Any]] = {name: {} for name in runners}
     with ExitStack() as stack:
         for r in runners.values():

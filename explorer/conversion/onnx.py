@@ -90,9 +90,8 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
             why[name] = f"updates variables ({', '.join(updates)})" if updates else "has no input"
     if why:
         raise ConversionError(
-            f"{v2.source.path}: signature {'; '.join(f'{k!r} {w}' for k, w in why.items())}: an "
-            "ONNX model holds no variables and is a function of its inputs; leave that out "
-            "(CLI: --signature) or convert to a TF2 SavedModel"
+            f"{v2.source.path}: signature {'; '.join(f'{k!r} {w}' for k, w in why.items())}: "
+            "ONNX holds no variables and computes from inputs; leave it out (CLI: --signature)"
         )
     protos, sessions = {}, {}
     for name, fn in fns.items():
@@ -171,7 +170,6 @@ class OnnxModel:
         with staged_folder(out_dir, self.source, overwrite, "ONNX model") as staging:
             meta = {
                 **self.summary(),
-                "source": str(self.source.path),
                 "signatures": {k: s.to_json() for k, s in self.signatures.items()},
             }
             try:
