@@ -80,11 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = bench(args.seconds)
     print(f"{'batch':>5} {'artifact':15} {'median µs':>10} {'ratio':>7} {'rounds':>7}  max abs")
-    for r in rows:
-        print(
-            f"{r['batch']:>5} {r['artifact']:15} {r['median_us']:>10.1f} "
-            f"{r['ratio_vs_session']:>7.2f} {r['rounds']:>7}  {r['max_abs']:.2g}"
-        )
+    row = "{batch:>5} {artifact:15} {median_us:>10.1f} {ratio_vs_session:>7.2f} {rounds:>7}  "
+    print(*(row.format(**r) + f"{r['max_abs']:.2g}" for r in rows), sep="\n")
     return 0
 
 
