@@ -8,7 +8,6 @@ import argparse
 
 from explorer.cli import _common as cli
 from explorer.cli._progress import step
-from explorer.conversion.onnx import TARGETS
 from explorer.output_policy import check_output
 
 
@@ -26,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli.add_options(
         p,
         ("--freeze", "fold variables into constants", cli.FLAG),
-        ("--to", "what to write (saved_model)", {"choices": TARGETS, "default": TARGETS[0]}),
+        ("--to", "what to write: saved_model or onnx", {"default": "saved_model"}),
         (
             "--shape",
             "shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; repeatable",

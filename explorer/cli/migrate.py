@@ -21,7 +21,6 @@ from typing import Any
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
 from explorer.cli._progress import step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
-from explorer.conversion.onnx import TARGETS, check_target
 from explorer.errors import ExplorerError
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import confident_io
@@ -40,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
-    p.add_argument("--to", choices=TARGETS, default=TARGETS[0], help="what to write (saved_model)")
+    p.add_argument("--to", default="saved_model", help="what to write: saved_model or onnx")
     add_tensor_args(p, "migrate")
     add_parity_args(p)
 
@@ -48,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
+    from explorer.conversion.onnx import check_target
 
     check_target(args.to)  # a missing [onnx] extra: one line before any work
     model = load_model(args)
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     written = str(out) if summary.passed else None
     if summary.passed:
         with step("timing each proven artifact at batch 1 and 32"):
-            table = _latency(model, out, kind, parity_args, kwargs)
+            table = _latency(model, out, next(iter(summary.reports)), kind, parity_args, kwargs)
         steps["latency"] = table
         done("latency", f"serve {table['serve'] or '-'}")
     steps["convert"] = v2.summary(written)
@@ -113,16 +113,18 @@ def run(args: argparse.Namespace) -> int:
 STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
 
 
-def _latency(model: Any, out: Any, kind: str, parity_args: dict, kwargs: dict) -> dict:
+def _latency(model: Any, out: Any, name: str, kind: str, parity_args: dict, kwargs: dict) -> dict:
     """The v1 session and the written artifact timed on feeds sampled as parity's were."""
     from explorer.comparing.latency import latency_table
-    from explorer.comparing.parity_check import Sampled, _targets
+    from explorer.comparing.parity_check import Sampled, custom_io
     from explorer.conversion.onnx import runner_for
     from explorer.running.v1_runner import V1Runner
 
-    io = (parity_args.get(k) for k in ("signatures", "inputs", "outputs"))
-    target = _targets(model, *io)[0]  # the first parity compared, as it ran v1
-    r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **target.kwargs())
+    v1: dict[str, Any] = {"signature": name}  # the first signature parity compared
+    if "outputs" in parity_args:
+        ins, outs = custom_io(model, False, parity_args["inputs"], parity_args["outputs"])
+        v1 = {"inputs": list(ins), "outputs": list(outs)}
+    r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **v1)
     src = kwargs["source"]
     given = {"shapes": src.shapes, "ranges": src.ranges} if isinstance(src, Sampled) else {}
     feeds = {}
@@ -132,7 +134,7 @@ def _latency(model: Any, out: Any, kind: str, parity_args: dict, kwargs: dict) -
         except ExplorerError:
             continue  # a batch size the model cannot take (a fixed batch): not timed
     label = "ONNX Runtime" if kind == "ONNX model" else kind
-    return latency_table({"v1 session": r1, label: runner_for(out, target.signature)}, feeds)
+    return latency_table({"v1 session": r1, label: runner_for(out, name)}, feeds)
 
 
 def _steps(args: argparse.Namespace) -> Callable[[str, str], None]:
