@@ -51,9 +51,8 @@ def convert(
     if isinstance(signatures, str):
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
-        return export(
-            build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe), to
-        )
+        v2 = build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+        return export(v2, to)
     plans = plan_signatures(model, signatures, inputs, outputs)
     groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
     what = "the converted signatures"  # admit what runs (restore and init too), prune to it

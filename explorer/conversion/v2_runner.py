@@ -142,11 +142,10 @@ class V2Runner(Runner):
         by_key = self.v2_model is None  # a loaded signature takes keywords, a tf.function positions
         try:
             call = (lambda: fn(**dict(zip(c.inputs, args)))) if by_key else (lambda: fn(*args))
-            raw = bounded(call, None, f"signature {c.name!r}", where)
+            return bounded(call, None, f"signature {c.name!r}", where)
         except (tf().errors.OpError, ValueError, TypeError) as e:
             where = f" ({self.path})" if self.path else ""
             fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
             raise SessionError(
                 f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
             ) from None
-        return raw
