@@ -1,5 +1,6 @@
 """``tf1-explorer convert MODEL OUT_DIR [--signature S ...|--inputs A --outputs Y] [--freeze]
-[--overwrite] [--json]``: write a TF2 SavedModel that plain ``tf.saved_model.load`` reads."""
+[--to onnx] [--overwrite] [--json]``: write a TF2 SavedModel that plain ``tf.saved_model.load``
+reads, or (``--to onnx``) a ``NAME.onnx`` per signature for onnxruntime."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cli.add_options(
         p,
         ("--freeze", "fold variables into constants", cli.FLAG),
+        ("--to", "what to write: saved_model or onnx", {"default": "saved_model"}),
         (
             "--shape",
             "shape of the TF2 signature's input NAME (-1: unknown), e.g. x:0=-1,784; repeatable",
@@ -39,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
 
     model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work
-    with step("converting to TF2"):
+    onnx = args.to == "onnx"
+    with step(f"converting to {'ONNX' if onnx else 'TF2'}"):
         v2 = convert(
             model,
             signatures=args.signature,
@@ -48,15 +51,20 @@ def run(args: argparse.Namespace) -> int:
             freeze=args.freeze,
             allow_unsafe=args.allow_unsafe,
             shapes=cli.parse_shapes(args.shape),
+            to=args.to,
         )
     with step(f"saving {args.out_dir}"):
         out = v2.save(args.out_dir, overwrite=args.overwrite)
     summary = v2.summary(out)
-    hub = v2.extra_meta.get("tf1_hub_module")  # a TF1 Hub module: its update ops and losses
+    hub = None if onnx else v2.extra_meta.get("tf1_hub_module")  # its update ops and losses
     if hub is not None:
         summary["hub_module"] = hub
     if args.json:
         cli.print_json(summary)
+        return 0
+    if onnx:
+        print(f"{out}  (ONNX opset {v2.opset}): {', '.join(summary['files'].values())}")
+        print("  run with: onnxruntime.InferenceSession(PATH).run(None, feeds)")
         return 0
     kind = "frozen, " if v2.frozen else ""
     print(f"{out}  ({kind}{summary['variables']} variables)")

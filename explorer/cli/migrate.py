@@ -6,6 +6,8 @@ they need), else every signature, else every head suggested
 names the candidates that contradict each other). Input-pipeline outputs are fed in the
 pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
 and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
+``--to onnx``: an ONNX export, proven the same way. Once proven, the v1 session and the artifact
+are timed at batch 1 and 32 (``steps.latency``: :func:`~explorer.comparing.latency.latency_table`).
 Exit 0 pass, 1 mismatch, 2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}},
 ...parity JSON..., "output_dir" (null when not written), "steps"}`` (``steps.choice.left_out``:
 the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."""
@@ -19,6 +21,7 @@ from typing import Any
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
 from explorer.cli._progress import step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
+from explorer.errors import ExplorerError
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import confident_io
 from explorer.inspection.scanner import scan
@@ -36,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
     p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    p.add_argument("--to", default="saved_model", help="what to write: saved_model or onnx")
     add_tensor_args(p, "migrate")
     add_parity_args(p)
 
@@ -43,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from explorer.comparing.parity_check import parity
     from explorer.conversion.converter import convert
+    from explorer.conversion.onnx import check_target
 
+    check_target(args.to)  # a missing [onnx] extra: one line before any work
     model = load_model(args)
     out = check_output(args.out_dir, model, args.overwrite)  # before any work
     if args.report:
@@ -64,37 +70,75 @@ def run(args: argparse.Namespace) -> int:
     if not args.json and "left_out" in what:
         left = "; ".join(what["left_out"]) or "nothing"
         print(f"         proving {', '.join(what['outputs'])}; left out: {left}", flush=True)
-    with step("converting to TF2"):
-        v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args)
-    done("convert", f"{len(v2.signatures)} signatures, {len(v2.variables)} variables")
+    onnx = args.to == "onnx"
+    with step(f"converting to {'ONNX' if onnx else 'TF2'}"):
+        v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args, to=args.to)
+    held = f"ONNX opset {v2.opset}" if onnx else f"{len(v2.variables)} variables"
+    done("convert", f"{len(v2.signatures)} signatures, {held}")
     # All or nothing: saved and compared in a hidden folder beside OUT_DIR, renamed into place
     # only when parity passes; any failure (or a kill: the next run clears it) leaves no OUT_DIR.
-    with staged_folder(out, model, args.overwrite, "TF2 SavedModel") as staging:
+    kind = "ONNX model" if onnx else "TF2 SavedModel"
+    with staged_folder(out, model, args.overwrite, kind) as staging:
         with step(f"saving beside {out}"):
             saved = v2.save(staging.path / out.name)
         done("save", f"staged beside {out}")
-        with step(f"comparing v1 and the saved TF2 model on {args.batches} batches"):
+        with step(f"comparing v1 and the saved {kind} on {args.batches} batches"):
             summary = parity(model, saved, remedy=True, **kwargs, **parity_args)
         if summary.passed:
             staging.publish(saved)
     done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
     written = str(out) if summary.passed else None
+    if summary.passed:
+        with step("timing each proven artifact at batch 1 and 32"):
+            table = _latency(model, out, next(iter(summary.reports)), kind, parity_args, kwargs)
+        steps["latency"] = table
+        done("latency", f"serve {table['serve'] or '-'}")
     steps["convert"] = v2.summary(written)
     proved = _proved(model, v2, summary)
     title = f"Migration of {model.path}"
     finish(summary, args, title, model, proved=proved, output_dir=written, steps=steps)
     if not args.json:
+        if "latency" in steps:
+            print(f"latency (median of interleaved rounds), serve {steps['latency']['serve']}:")
+            for name, cells in steps["latency"]["artifacts"].items():
+                for b, t in cells.items():
+                    said = t.get("error") or f"{t['ms']:.3f} ms, {t['examples_per_second']:,.0f}/s"
+                    print(f"  {name:<15} batch {b:>3}: {said}")
         if not summary.passed:
             print(f"  {out} not written: parity did not pass (migrate writes all or nothing)")
         print(_last_line(proved, summary))  # the last line names the tensors proved
     return 0 if summary.passed else 1
 
 
-STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity")
+STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
+
+
+def _latency(model: Any, out: Any, name: str, kind: str, parity_args: dict, kwargs: dict) -> dict:
+    """The v1 session and the written artifact timed on feeds sampled as parity's were."""
+    from explorer.comparing.latency import latency_table
+    from explorer.comparing.parity_check import Sampled, custom_io
+    from explorer.conversion.onnx import runner_for
+    from explorer.running.v1_runner import V1Runner
+
+    v1: dict[str, Any] = {"signature": name}  # the first signature parity compared
+    if "outputs" in parity_args:
+        ins, outs = custom_io(model, False, parity_args["inputs"], parity_args["outputs"])
+        v1 = {"inputs": list(ins), "outputs": list(outs)}
+    r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **v1)
+    src = kwargs["source"]
+    given = {"shapes": src.shapes, "ranges": src.ranges} if isinstance(src, Sampled) else {}
+    feeds = {}
+    for batch in (1, 32):
+        try:
+            feeds[batch] = r1.sample(batch, getattr(src, "seed", 0), **given)
+        except ExplorerError:
+            continue  # a batch size the model cannot take (a fixed batch): not timed
+    label = "ONNX Runtime" if kind == "ONNX model" else kind
+    return latency_table({"v1 session": r1, label: runner_for(out, name)}, feeds)
 
 
 def _steps(args: argparse.Namespace) -> Callable[[str, str], None]:
-    """``done(step, detail)``: prints ``[k/6] step  detail`` on stdout (not with ``--json``)."""
+    """``done(step, detail)``: prints ``[k/7] step  detail`` on stdout (not with ``--json``)."""
 
     def done(name: str, detail: str) -> None:
         if not args.json:

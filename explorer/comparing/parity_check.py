@@ -26,8 +26,8 @@ from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
 from explorer.conversion.converter import convert
+from explorer.conversion.onnx import runner_for
 from explorer.conversion.v2_model import V2Model
-from explorer.conversion.v2_runner import V2Runner
 from explorer.errors import DataError, ParityError, SessionError, first_line
 from explorer.feeding.data.sources import Batch, DataSource, data, rows_of, take_rows
 from explorer.feeding.feeds import numpy_dtype
@@ -483,7 +483,7 @@ def _stream(
     with ExitStack() as stack:
         r1 = stack.enter_context(V1Runner(v1, **kwargs))
         check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)
-        r2 = stack.enter_context(V2Runner(v2, signature=target.signature))
+        r2 = stack.enter_context(runner_for(v2, target.signature))
         cache: dict[str, Any] = {}
 
         def defaults(keys: list[str]) -> dict[str, Any]:  # v1's PlaceholderWithDefault values

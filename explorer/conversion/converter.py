@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from explorer.conversion.build import Builder, Shape, plan_signatures
 from explorer.conversion.hub_module import build_hub
+from explorer.conversion.onnx import OnnxModel, check_target, export
 from explorer.conversion.v2_model import V2Model
 from explorer.graph.run_scope import model_run_scope, union
 from explorer.inspection.gate import admit
@@ -26,7 +27,8 @@ def convert(
     freeze: bool = False,
     allow_unsafe: bool = False,
     shapes: Mapping[str, Shape] | None = None,
-) -> V2Model:
+    to: str = "saved_model",
+) -> V2Model | OnnxModel:
     """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions.
 
     ``signatures``: names to convert (default all); or ``inputs``/``outputs``: tensor names
@@ -35,6 +37,7 @@ def convert(
     signatures only). ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its
     restore and init run now; the functions keep them). ``shapes``: input key or tensor name ->
     the TF2 input's shape (``None``/``-1`` unknown), agreeing with the graph's static shape.
+    ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel; the extra ``[onnx]``).
 
     Raises:
         SignatureNotFoundError, TensorNotFoundError: unknown signature or tensor.
@@ -43,14 +46,16 @@ def convert(
         UnsafeModelError: the model holds file-system/PyFunc ops and ``allow_unsafe`` is false.
         UnsupportedOpError: op types this TensorFlow does not register.
     """
+    check_target(to)
     model = as_model(model)
     if isinstance(signatures, str):
         signatures = [signatures]
     if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
-        return build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+        v2 = build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+        return export(v2, to)
     plans = plan_signatures(model, signatures, inputs, outputs)
     groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
     what = "the converted signatures"  # admit what runs (restore and init too), prune to it
     scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
     admit(model, scope, allow_unsafe=allow_unsafe)
-    return Builder(model, plans, freeze, prune_for(model, groups), shapes).build()
+    return export(Builder(model, plans, freeze, prune_for(model, groups), shapes).build(), to)

@@ -124,19 +124,7 @@ class V2Runner(Runner):
                 flat[parts[0]] = value
             else:
                 flat.update(zip(parts, value))
-        args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
-        fn = self._fn
-        where = self.path or self.v2_model.source.path
-        by_key = self.v2_model is None  # a loaded signature takes keywords, a tf.function positions
-        try:
-            call = (lambda: fn(**dict(zip(c.inputs, args)))) if by_key else (lambda: fn(*args))
-            raw = bounded(call, None, f"signature {c.name!r}", where)
-        except (tf().errors.OpError, ValueError, TypeError) as e:
-            where = f" ({self.path})" if self.path else ""
-            fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
-            raise SessionError(
-                f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
-            ) from None
+        raw = self._call(c, flat)
         parts_of = c.output_parts or {k: (k,) for k in c.outputs}
         out: dict[str, Any] = {}
         for key, parts in parts_of.items():
@@ -145,3 +133,19 @@ class V2Runner(Runner):
             else:
                 out[key] = np.asarray(raw[parts[0]])
         return out
+
+    def _call(self, c: ConvertedSignature, flat: dict[str, Any]) -> Any:
+        """The signature's call on flat TF2 inputs: ``{TF2 output key: value}``."""
+        args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
+        fn = self._fn
+        where = self.path or self.v2_model.source.path
+        by_key = self.v2_model is None  # a loaded signature takes keywords, a tf.function positions
+        try:
+            call = (lambda: fn(**dict(zip(c.inputs, args)))) if by_key else (lambda: fn(*args))
+            return bounded(call, None, f"signature {c.name!r}", where)
+        except (tf().errors.OpError, ValueError, TypeError) as e:
+            where = f" ({self.path})" if self.path else ""
+            fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
+            raise SessionError(
+                f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
+            ) from None

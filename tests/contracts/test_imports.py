@@ -48,7 +48,7 @@ HEAVY_AT_IMPORT = {
     "explorer.feeding.data.tfrecord": {"numpy"},
     **{
         f"explorer.comparing.{m}": {"numpy"}
-        for m in ("outputs", "parity_check", "divergence", "_reference_script")
+        for m in ("outputs", "parity_check", "divergence", "_reference_script", "latency")
     },
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.text_rules": {"numpy"},
@@ -61,7 +61,7 @@ HEAVY_AT_IMPORT = {
     "explorer.conversion.v2_runner": {"numpy"},
     **{  # a conversion's steps read feeds and sample inputs (feeding/)
         f"explorer.conversion.{m}": {"numpy"}
-        for m in ("build", "converter", "example_signature", "hub_module", "v2_model")
+        for m in ("build", "converter", "example_signature", "hub_module", "v2_model", "onnx")
     },
     **{
         f"explorer.rewriting.{m}": {"numpy"}

@@ -1,0 +1,65 @@
+"""Which artifact to serve: :func:`latency_table` times runners (v1 session, TF2 SavedModel, ONNX
+Runtime, ...) on the same feeds through ``Runner.infer``, interleaved (each round calls every
+runner once, the order rotating) after warm-up calls; per-call medians."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping
+from contextlib import ExitStack
+from typing import Any
+
+from explorer.errors import ExplorerError, first_line
+from explorer.running.base import Runner
+
+
+def latency_table(
+    runners: Mapping[str, Runner],
+    feeds: Mapping[int, Mapping[str, Any]],
+    *,
+    warmup: int = 2,
+    rounds: tuple[int, int] = (5, 200),
+    seconds: float = 0.25,
+) -> dict[str, Any]:
+    """Time ``runners`` (name -> runner; started and stopped here) on ``feeds`` (batch -> feeds,
+    each runner given its keys): ``warmup`` calls, then rounds for ``seconds`` per batch, at least
+    ``rounds[0]`` (unless 10x as long), at most ``rounds[1]``. -> ``{"artifacts": {name: {batch:
+    {"ms" (median), "examples_per_second", "rounds"} | {"error"}}}, "fastest": {batch: name},
+    "serve"}`` (the fastest at the smallest batch)."""
+    table: dict[str, dict[str, Any]] = {name: {} for name in runners}
+    with ExitStack() as stack:
+        for r in runners.values():
+            stack.enter_context(r)
+        for batch, given in feeds.items():
+            live, times = {}, {}
+            for name, r in runners.items():
+                mine = {k: v for k, v in given.items() if k in r.input_specs}
+                try:
+                    for _ in range(warmup):
+                        r.infer(mine)
+                        if r.last_seconds > seconds:  # one call only where one is slow
+                            break
+                except ExplorerError as e:
+                    table[name][str(batch)] = {"error": first_line(e, 200)}
+                    continue
+                live[name], times[name] = mine, []
+            order, start, i = list(live), time.perf_counter(), 0
+            while live and i < rounds[1]:
+                spent = time.perf_counter() - start
+                if spent > seconds and (i >= rounds[0] or spent > 10 * seconds):
+                    break
+                for name in order[i % len(order) :] + order[: i % len(order)]:
+                    runners[name].infer(live[name])
+                    times[name].append(runners[name].last_seconds)
+                i += 1
+            for name, ts in times.items():
+                med = statistics.median(ts)
+                cell = {"ms": round(med * 1e3, 4), "examples_per_second": round(batch / med, 1)}
+                table[name][str(batch)] = {**cell, "rounds": len(ts)}
+    fastest = {}
+    for b in sorted(feeds):
+        timed = [n for n in runners if "ms" in table[n][str(b)]]
+        fastest[str(b)] = min(timed, key=lambda n: table[n][str(b)]["ms"], default=None)
+    serve = fastest[str(min(feeds))] if feeds else None
+    return {"artifacts": table, "fastest": fastest, "serve": serve}
