@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from explorer.comparing.divergence import v2_graph_def
 from explorer.comparing.records import Divergence, ParitySummary
+from explorer.conversion.v2_model import V2Model
 from explorer.errors import ExplorerError, plain
 from explorer.feeding.shape_inference import static_shapes
 from explorer.graph.index import function_calls, graph_index
@@ -126,7 +128,7 @@ class GraphView:
     """Model Explorer's server showing a graph and overlays at :attr:`url`, an IFrame ``height`` px
     high in a notebook; :meth:`stop` (or a ``with`` block's end, garbage collection) ends it."""
 
-    def __init__(self, name: str, graphs: list[Any], overlays: dict[str, Any], select: str) -> None:
+    def __init__(self, name: str, graphs: list[Any], overlays: dict[str, Any], scope: str) -> None:
         import model_explorer as me
 
         config = me.config()
@@ -135,7 +137,10 @@ class GraphView:
         for overlay, node_data in overlays.items():
             config.add_node_data(overlay, node_data.to_json_string())
         data = json.loads(urllib.parse.unquote(config.to_url_param_value()))
-        pane = {"deepestExpandedGroupNodeIds": [], "selectedNodeId": select, "widthFraction": 1}
+        # A node selected on opening is kept in some loads and dropped in others (its node info
+        # then hides the node-data tables): the op's name scope ``scope`` is opened instead.
+        groups = [f"{scope}___group___"] if scope else []
+        pane = {"deepestExpandedGroupNodeIds": groups, "selectedNodeId": "", "widthFraction": 1}
         data["uiState"] = {"paneStates": [{**pane, "selectedGraphId": MAIN}]}
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -199,16 +204,26 @@ def view_graph(
     result: Any = None,
     *,
     select: str | None = None,
+    v2: V2Model | str | os.PathLike[str] | None = None,
 ) -> GraphView:
     """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Google's Model Explorer, shown
     inline in a notebook: name scopes collapse, dtype and shape on the edges ("Tensor shape" in
-    the edge-label menu), functions as subgraphs. ``result``: a ``first_divergence`` result, a
-    ``parity`` summary or report, or a list of them, as overlays; ``select``: the op selected
-    (default: the first divergence). ``.stop()`` the :class:`GraphView` when done."""
+    the edge-label menu), functions as subgraphs. ``v2`` (a ``V2Model`` or its folder): its
+    conversion instead, the graph its default signature computes (v1 op names kept).
+    ``result``: a ``first_divergence`` result, a ``parity`` summary or report, or a list of them,
+    as overlays; ``select``: the op whose name scope is open (default: the first divergence).
+    ``.stop()`` the :class:`GraphView` when done."""
     v1 = None if isinstance(model, Catalog) else as_model(model)
     catalog = model if isinstance(model, Catalog) else Catalog.from_model(v1)
+    name = Path(str(catalog.source)).name or "graph"
+    if v2 is not None:
+        catalog, name = (
+            Catalog.from_graph_def(v2_graph_def(v2), f"{name} converted"),
+            f"{name} (v2)",
+        )
     results = result if isinstance(result, list | tuple) else [result]
     results = [r for r in results if r is not None]
     first = next((r.op for r in results if isinstance(r, Divergence) and r.found), "")
-    name = Path(str(catalog.source)).name or "graph"
-    return GraphView(name, graphs(catalog, v1), overlays(results, v1), select or first)
+    shown = select or first
+    scope = catalog.op(shown).scope if shown in catalog else ""
+    return GraphView(name, graphs(catalog, v1), overlays(results, v1), scope)

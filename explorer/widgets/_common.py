@@ -55,10 +55,14 @@ def guarded(status: StatusArea, fn: Callable[[], R]) -> R | None:
         return None
 
 
-# what the API and CLI say, in the words of the widgets (no flags, no code, no class names)
+# what the API and CLI say, in the words of the widgets (no flags, no code, no class names):
+# an error's ``fix`` field (SessionError), else the text
+FIXES = {
+    RUN_FIX: "if an input needs another shape or range, set low/high or upload feeds (.npz)",
+    GRAPH_FIX: GRAPH_FIX.partition(":")[0],  # the graph is at fault: no API call to try
+}
 WIDGET_WORDS = (
-    (RUN_FIX, "if an input needs another shape or range, set low/high or upload feeds (.npz)"),
-    (GRAPH_FIX, GRAPH_FIX.partition(":")[0]),  # the graph is at fault: no API call to try
+    (RUN_FIX, FIXES[RUN_FIX]),  # the v2 side's failures name it in their text only
     ("find names with catalog.search(...)", "find names in the browse tab"),
     ("pass overwrite=True", "tick “overwrite”"),
 )
@@ -71,6 +75,9 @@ def error_line(e: BaseException) -> str:
         text = f"cannot use {e.filename}: {e.strerror}" if e.filename else e.strerror
     else:
         text = str(e).strip() if isinstance(e, ExplorerError) else first_line(e, 400)
+    fix = getattr(e, "fix", "")
+    if fix in FIXES:
+        text = text.removesuffix(fix) + FIXES[fix]
     for code, words in WIDGET_WORDS:
         text = text.replace(code, words)
     return re.sub(r" ?\((?:CLI|API)\b[^)]*\)", "", text) or "failed: see the kernel log"

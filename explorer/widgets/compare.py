@@ -137,7 +137,9 @@ class ParityView(View):
         ]
         super().__init__(self._children())
         self.add_class("tf1x-parity")
-        self.add_panel("whole graph", whole_graph_box(s.model, lambda: [s.summary, s.divergence]))
+        watch = (s, ("summary", "divergence"))
+        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
+        self.add_panel("whole graph", box)
 
     def _children(self) -> list[W.Widget]:
         tail = [self.status] + ([self.code] if self._show_code else [])

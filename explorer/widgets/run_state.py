@@ -216,7 +216,7 @@ def save_run(
                 Feeds(arrays).save(folder / f"outputs_{side}.npz", what=f"the {side} outputs")
             if parity.data is None:  # the batches explorer.parity sampled: batch i seeded seed + i
                 sig = name if name in model.signatures else None
-                runner = V1Runner(model, **(parity._custom() or {"signature": sig}))
+                runner = V1Runner(model, **(parity.custom_io() or {"signature": sig}))
                 for i in range(parity.batches):
                     feeds = runner.sample(Sampled().batch_size, parity.seed + i)
                     feeds.save(folder / f"feeds_{i}.npz")

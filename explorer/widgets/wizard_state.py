@@ -26,8 +26,8 @@ class WizardParity(ParityState):
     FIELDS = (*ParityState.FIELDS, "failed")
     choice, failed = Selection(), ""
 
-    def _stale(self, _: Any = None) -> None:
-        super()._stale()
+    def clear_results(self, _: Any = None) -> None:
+        super().clear_results()
         self.failed = ""
 
     @recorded
