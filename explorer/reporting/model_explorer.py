@@ -1,6 +1,6 @@
-"""The whole graph in Google's Model Explorer (``ai-edge-model-explorer``): a graph as its JSON
-graph, parity and first-divergence results as node-data overlays, served by its own server in a
-child process on a free localhost port, shown as an IFrame. Model text is shown, never evaluated."""
+"""The whole graph in Google's Model Explorer (``ai-edge-model-explorer``) with parity results as
+node-data overlays, served by its own server in a child process on localhost, shown as an IFrame.
+Model text is shown, never evaluated."""
 
 from __future__ import annotations
 
@@ -53,9 +53,8 @@ server.start(host="127.0.0.1", port=int(sys.argv[1]), config=c, no_open_in_brows
 
 
 def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
-    """Model Explorer ``Graph`` s of ``catalog``'s graph: ``main`` (id: op name, label: op type,
-    namespace: name scope; outputs: ``tensor_name``, ``dtype``, ``shape`` as recorded, else with
-    ``model`` TensorFlow's static inference), then one per library function."""
+    """Model Explorer ``Graph`` s: ``main`` (id: op name, label: type, namespace: scope; outputs:
+    ``tensor_name``, ``dtype``, ``shape``, else inferred from ``model``), then each function's."""
     from model_explorer import graph_builder as gb
 
     kv = gb.KeyValue
@@ -93,10 +92,10 @@ def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
 
 
 def overlays(results: Iterable[Any], model: V1Model | None = None) -> dict[str, Any]:
-    """Overlay name -> Model Explorer ``ModelNodeData`` of ``results`` (``Divergence``,
-    ``ParitySummary``, ``ParityReport``) by v1 tensor name (``model`` maps signature keys): each
-    compared tensor's max abs error coloured by its verdict (the first divergence darkest); each
-    parity output's status and max abs error. The records' verdicts, never judged again here."""
+    """Overlay name -> ``ModelNodeData`` of ``results`` (``Divergence``, ``ParitySummary``,
+    ``ParityReport``) by v1 tensor name (``model`` maps signature keys): each compared tensor's
+    max abs error coloured by the record's verdict (the first divergence darkest), each parity
+    output's status and max abs error."""
     from model_explorer import node_data_builder as nd
 
     layers: dict[str, dict[str, Any]] = {}
@@ -206,13 +205,11 @@ def view_graph(
     select: str | None = None,
     v2: V2Model | str | os.PathLike[str] | None = None,
 ) -> GraphView:
-    """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Google's Model Explorer, shown
-    inline in a notebook: name scopes collapse, dtype and shape on the edges ("Tensor shape" in
-    the edge-label menu), functions as subgraphs. ``v2`` (a ``V2Model`` or its folder): its
-    conversion instead, the graph its default signature computes (v1 op names kept).
-    ``result``: a ``first_divergence`` result, a ``parity`` summary or report, or a list of them,
-    as overlays; ``select``: the op whose name scope is open (default: the first divergence).
-    ``.stop()`` the :class:`GraphView` when done."""
+    """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Model Explorer, inline in a
+    notebook: scopes collapse, dtype and shape on the edges ("Tensor shape" in the edge-label
+    menu), functions as subgraphs; ``v2`` (a ``V2Model`` or folder): its default signature's
+    graph instead (v1 names kept). ``result``: ``first_divergence``/``parity`` results (or a
+    list) as overlays; ``select``: the op whose scope is open (default: the first divergence)."""
     v1 = None if isinstance(model, Catalog) else as_model(model)
     catalog = model if isinstance(model, Catalog) else Catalog.from_model(v1)
     name = Path(str(catalog.source)).name or "graph"
@@ -221,8 +218,8 @@ def view_graph(
             Catalog.from_graph_def(v2_graph_def(v2), f"{name} converted"),
             f"{name} (v2)",
         )
-    results = result if isinstance(result, list | tuple) else [result]
-    results = [r for r in results if r is not None]
+    given = result if isinstance(result, list | tuple) else [result]
+    results = [r for r in given if r is not None]
     first = next((r.op for r in results if isinstance(r, Divergence) and r.found), "")
     shown = select or first
     scope = catalog.op(shown).scope if shown in catalog else ""

@@ -36,15 +36,11 @@ def causes(report: ParityReport) -> list[str]:
 
 
 class ParityState(Observable):
-    """Parity of a model with its TF2 conversion, and where the two first diverge.
-
-    Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
-    all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
-    ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
-    ``remedy`` (pin randomness), ``data`` (a path or source, ``limit`` records at most) give
-    ``summary``, ``divergence`` (of the ``shown`` signature), ``example`` (output key, index):
-    results that clear when one of those inputs (:attr:`INPUTS`) changes.
-    """
+    """Parity of a model with its TF2 conversion, and where the two first diverge. The inputs
+    (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
+    (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
+    ``rtol``, ``accept_nonfinite`` (:attr:`tolerance`), ``remedy``, ``data`` (``limit`` records)
+    give ``summary``, ``divergence`` (of the ``shown`` report), ``example``: cleared on change."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")

@@ -1,6 +1,5 @@
-"""The "whole graph" buttons of the TensorBrowser and the ParityView: the model (or its conversion)
-in Google's Model Explorer under them (:func:`~explorer.reporting.model_explorer.view_graph`),
-one server at a time."""
+"""The TensorBrowser's and ParityView's buttons that show the model, or its conversion, in Google's
+Model Explorer under them (:func:`~explorer.reporting.model_explorer.view_graph`)."""
 
 from __future__ import annotations
 
@@ -21,58 +20,46 @@ def whole_graph_box(
     converted: Callable[[], Any] | None = None,
     watch: tuple[Observable, tuple[str, ...]] | None = None,
 ) -> W.VBox:
-    """ "whole graph" opens ``source`` (a ``V1Model`` or ``Catalog``) in Model Explorer with the
-    overlays of ``result()``, the scope of the op ``selected()`` open, in place of the one open
-    (the box's ``view``); "converted graph" (with ``converted``) opens ``converted()``, the
-    V2Model; "close" stops the server. A change of ``watch``'s (state, fields) opens the view
-    again with the new results (closes it while there are none)."""
-    wide = W.Layout(width="auto")
-    button = W.Button(description="whole graph", icon="sitemap", layout=wide)
-    v2_button = W.Button(description="converted graph", icon="sitemap", layout=wide)
-    v2_button.layout.display = "none" if converted is None else ""
+    """ "whole graph" opens ``source`` (``V1Model``/``Catalog``), "converted graph" ``converted()``
+    (a ``V2Model``), with ``result()`` overlaid and ``selected()``'s scope open, in place of the
+    box's ``view``; "close" stops it. A change of ``watch`` (state, fields) reopens it."""
+    button = W.Button(description="whole graph", icon="sitemap", layout=W.Layout(width="auto"))
+    hidden = W.Layout(width="auto", display="none" if converted is None else "")  # its own
+    v2_button = W.Button(description="converted graph", icon="sitemap", layout=hidden)
     close = W.Button(description="close", icon="times", layout=W.Layout(display="none"))
     frame, status = W.HTML(), StatusArea()
     status.remove_class("tf1x-status").add_class("tf1x-graph-status")  # the view's own stays one
     box = classed(W.VBox([W.HBox([button, v2_button, close]), status, frame]), "tf1x-whole-graph")
-    box.view = box.opened = None  # the view shown; how it was opened, while wanted
+    box.view = box.opened = None  # the view shown; the button that opened it, until "close"
 
-    def show(view: GraphView | None) -> GraphView | None:
+    def show(view: GraphView | None = None, opened: Any = None) -> GraphView | None:
         if box.view is not None:
             box.view.stop()
-        box.view, frame.value = view, "" if view is None else view._repr_html_()
+        box.view, box.opened, frame.value = view, opened, view._repr_html_() if view else ""
         close.layout.display = "none" if view is None else ""
         return view
 
     def opener(v2: Callable[[], Any] | None) -> Callable[[], GraphView | None]:
         def opened() -> GraphView | None:
-            box.opened = opened
-            kept = selected() or None
-            return show(view_graph(source, result(), select=kept, v2=v2 and v2()))
+            kept, v2_model = selected() or None, v2() if v2 is not None else None
+            return show(view_graph(source, result(), select=kept, v2=v2_model), opened)
 
         return opened
 
-    def closed() -> None:
-        box.opened = None
-        show(None)
-
-    said = "Model Explorer at {0}".format
+    def said(view: GraphView, new: str = "") -> str:
+        return f"Model Explorer at {view.url.split('/?')[0]}{new}"
 
     def refresh(_: Any) -> None:
-        if box.opened is None:
-            return
-        if not any(r is not None for r in result()):
-            show(None)
+        if box.opened is not None and not any(r is not None for r in result()):
+            show(None, box.opened)  # opened again by the next results
             status.ok("Model Explorer closed: the results it showed are gone")
-        elif guarded(status, box.opened) is not None:
-            status.ok(done(box.view) + " (the new results)")
-
-    def done(view: GraphView) -> str:
-        return said(view.url.split("/?")[0])
+        elif box.opened is not None and guarded(status, box.opened) is not None:
+            status.ok(said(box.view, " (the new results)"))
 
     busy = "starting Model Explorer with the whole graph…"
-    on_click(button, status, opener(None), busy, done)
-    on_click(v2_button, status, opener(converted), busy.replace("whole", "converted"), done)
-    on_click(close, status, closed, None, lambda _: "Model Explorer closed")
+    on_click(button, status, opener(None), busy, said)
+    on_click(v2_button, status, opener(converted), busy.replace("whole", "converted"), said)
+    on_click(close, status, show, None, lambda _: "Model Explorer closed")
     if watch is not None:
         watch[0].observe(refresh, watch[1])
     return box

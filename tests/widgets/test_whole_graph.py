@@ -22,6 +22,7 @@ def test_browser_whole_graph_opens_on_the_selected_op_and_closes(frozen):
     button, v2_button, close = box.children[0].children
     assert (button.description, close.layout.display) == ("whole graph", "none")
     assert v2_button.layout.display == "none"  # the browser has no conversion
+    assert button.layout.display != "none"
     button.click()
     first = box.view
     assert first is not None and first.process.poll() is None, box.children[1].text
