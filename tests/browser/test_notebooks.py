@@ -75,6 +75,8 @@ def _browse(lab_: Lab, page) -> None:
     search.fill("")
     search.press_sequentially("logits", delay=20)
     expect(table.locator("tbody tr").first).to_contain_text("logits", timeout=30_000)
+    others = table.locator("tbody tr[data-name]:not([data-name*='logits'])")
+    expect(others).to_have_count(0, timeout=30_000)  # the kernel has the whole word, not "lo"
     names = table.locator("tbody tr[data-name]").evaluate_all(
         "rows => rows.map(r => r.getAttribute('data-name'))"
     )
