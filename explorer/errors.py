@@ -41,7 +41,12 @@ class SignatureNotFoundError(ExplorerError):
 
 
 class SessionError(ExplorerError):
-    """The v1 session could not be built or run (import, restore, initialisation, run)."""
+    """The v1 session could not be built or run (import, restore, initialisation, run). ``fix``:
+    the way on that ends the message (``running.session.RUN_FIX``, ``GRAPH_FIX``), else ``""``."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(f"{message}: {fix}" if fix else message)
+        self.fix = fix
 
 
 class UnsupportedOpError(ExplorerError):

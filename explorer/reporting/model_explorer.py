@@ -1,6 +1,6 @@
-"""The whole graph in Google's Model Explorer (``ai-edge-model-explorer``): a graph as its JSON
-graph, parity and first-divergence results as node-data overlays, served by its own server in a
-child process on a free localhost port, shown as an IFrame. Model text is shown, never evaluated."""
+"""The whole graph in Google's Model Explorer (``ai-edge-model-explorer``) with parity results as
+node-data overlays, served by its own server in a child process on localhost, shown as an IFrame.
+Model text is shown, never evaluated."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from explorer.comparing.divergence import v2_graph_def
 from explorer.comparing.records import Divergence, ParitySummary
+from explorer.conversion.v2_model import V2Model
 from explorer.errors import ExplorerError, plain
 from explorer.feeding.shape_inference import static_shapes
 from explorer.graph.index import function_calls, graph_index
@@ -51,9 +53,8 @@ server.start(host="127.0.0.1", port=int(sys.argv[1]), config=c, no_open_in_brows
 
 
 def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
-    """Model Explorer ``Graph`` s of ``catalog``'s graph: ``main`` (id: op name, label: op type,
-    namespace: name scope; outputs: ``tensor_name``, ``dtype``, ``shape`` as recorded, else with
-    ``model`` TensorFlow's static inference), then one per library function."""
+    """Model Explorer ``Graph`` s: ``main`` (id: op name, label: type, namespace: scope; outputs:
+    ``tensor_name``, ``dtype``, ``shape``, else inferred from ``model``), then each function's."""
     from model_explorer import graph_builder as gb
 
     kv = gb.KeyValue
@@ -91,10 +92,10 @@ def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
 
 
 def overlays(results: Iterable[Any], model: V1Model | None = None) -> dict[str, Any]:
-    """Overlay name -> Model Explorer ``ModelNodeData`` of ``results`` (``Divergence``,
-    ``ParitySummary``, ``ParityReport``) by v1 tensor name (``model`` maps signature keys): each
-    compared tensor's max abs error coloured by its verdict (the first divergence darkest); each
-    parity output's status and max abs error. The records' verdicts, never judged again here."""
+    """Overlay name -> ``ModelNodeData`` of ``results`` (``Divergence``, ``ParitySummary``,
+    ``ParityReport``) by v1 tensor name (``model`` maps signature keys): each compared tensor's
+    max abs error coloured by the record's verdict (the first divergence darkest), each parity
+    output's status and max abs error."""
     from model_explorer import node_data_builder as nd
 
     layers: dict[str, dict[str, Any]] = {}
@@ -126,7 +127,7 @@ class GraphView:
     """Model Explorer's server showing a graph and overlays at :attr:`url`, an IFrame ``height`` px
     high in a notebook; :meth:`stop` (or a ``with`` block's end, garbage collection) ends it."""
 
-    def __init__(self, name: str, graphs: list[Any], overlays: dict[str, Any], select: str) -> None:
+    def __init__(self, name: str, graphs: list[Any], overlays: dict[str, Any], scope: str) -> None:
         import model_explorer as me
 
         config = me.config()
@@ -135,7 +136,10 @@ class GraphView:
         for overlay, node_data in overlays.items():
             config.add_node_data(overlay, node_data.to_json_string())
         data = json.loads(urllib.parse.unquote(config.to_url_param_value()))
-        pane = {"deepestExpandedGroupNodeIds": [], "selectedNodeId": select, "widthFraction": 1}
+        # A node selected on opening is kept in some loads and dropped in others (its node info
+        # then hides the node-data tables): the op's name scope ``scope`` is opened instead.
+        groups = [f"{scope}___group___"] if scope else []
+        pane = {"deepestExpandedGroupNodeIds": groups, "selectedNodeId": "", "widthFraction": 1}
         data["uiState"] = {"paneStates": [{**pane, "selectedGraphId": MAIN}]}
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -199,16 +203,24 @@ def view_graph(
     result: Any = None,
     *,
     select: str | None = None,
+    v2: V2Model | str | os.PathLike[str] | None = None,
 ) -> GraphView:
-    """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Google's Model Explorer, shown
-    inline in a notebook: name scopes collapse, dtype and shape on the edges ("Tensor shape" in
-    the edge-label menu), functions as subgraphs. ``result``: a ``first_divergence`` result, a
-    ``parity`` summary or report, or a list of them, as overlays; ``select``: the op selected
-    (default: the first divergence). ``.stop()`` the :class:`GraphView` when done."""
+    """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Model Explorer, inline in a
+    notebook: scopes collapse, dtype and shape on the edges ("Tensor shape" in the edge-label
+    menu), functions as subgraphs; ``v2`` (a ``V2Model`` or folder): its default signature's
+    graph instead (v1 names kept). ``result``: ``first_divergence``/``parity`` results (or a
+    list) as overlays; ``select``: the op whose scope is open (default: the first divergence)."""
     v1 = None if isinstance(model, Catalog) else as_model(model)
     catalog = model if isinstance(model, Catalog) else Catalog.from_model(v1)
-    results = result if isinstance(result, list | tuple) else [result]
-    results = [r for r in results if r is not None]
-    first = next((r.op for r in results if isinstance(r, Divergence) and r.found), "")
     name = Path(str(catalog.source)).name or "graph"
-    return GraphView(name, graphs(catalog, v1), overlays(results, v1), select or first)
+    if v2 is not None:
+        catalog, name = (
+            Catalog.from_graph_def(v2_graph_def(v2), f"{name} converted"),
+            f"{name} (v2)",
+        )
+    given = result if isinstance(result, list | tuple) else [result]
+    results = [r for r in given if r is not None]
+    first = next((r.op for r in results if isinstance(r, Divergence) and r.found), "")
+    shown = select or first
+    scope = catalog.op(shown).scope if shown in catalog else ""
+    return GraphView(name, graphs(catalog, v1), overlays(results, v1), scope)

@@ -267,5 +267,5 @@ def report_figures(report: Any) -> dict[str, Any]:
         figures[f"scatter {key}"] = scatter(a, b, title=plain(key), count=rec.count)
         a, b = report.arrays.get(key) or (None, None)
         if getattr(a, "ndim", 0) in (2, 4) and a.shape == b.shape and rec.max_abs != 0:
-            figures[f"heatmap {key}"] = error_heatmap(a, b, title=plain(key))
+            figures[f"heatmap {key}"] = error_heatmap(a, b, title=f"{plain(key)}, first batch")
     return figures

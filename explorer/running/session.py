@@ -154,7 +154,7 @@ class ModelSession:
             fed = f"; fed {fed_text(feed_dict)}" if feed_dict else ""
             fix = RUN_FIX if op is not None else GRAPH_FIX  # no op: the graph, not a value
             raise SessionError(
-                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}: {fix}"
+                f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}", fix
             ) from None
 
     def _bounded(self, fn: Callable[[], T], what: str, timeout: float | None = None) -> T:

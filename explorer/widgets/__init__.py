@@ -9,21 +9,18 @@ from explorer._lazy import lazy_exports
 __all__, __getattr__, __dir__ = lazy_exports(
     __name__,
     {
-        # state objects (no ipywidgets)
         "widgets.browse_state": ("BrowserState",),
         "widgets.pick_state": ("PickerState", "Selection"),
         "widgets.run_state": ("RunnerState",),
         "widgets.convert_state": ("ConverterState",),
         "widgets.compare_state": ("ParityState",),
         "widgets.wizard_state": ("WizardState",),
-        # views (ipywidgets)
         "widgets.browse": ("TensorBrowser",),
         "widgets.pick": ("IOPicker",),
         "widgets.run": ("SessionRunner",),
         "widgets.convert": ("Converter",),
         "widgets.compare": ("ParityView",),
         "widgets.wizard": ("MigrationWizard",),
-        # drawing
         "widgets.graph_svg": ("render_svg",),
     },
 )

@@ -1,6 +1,5 @@
-"""``ClickableHTML``: a tiny anywidget showing HTML rendered in Python and reporting a click on any
-element carrying ``data-name`` (table rows, graph boxes). Unit tests play its front end with
-:meth:`ClickableHTML.click`; the browser tier checks it keeps a table's scroll and selected row."""
+"""``ClickableHTML``: a tiny anywidget showing HTML and reporting clicks on elements with a
+``data-name`` (table rows, graph boxes); :meth:`ClickableHTML.click` plays its front end."""
 
 from __future__ import annotations
 
@@ -66,10 +65,8 @@ _CSS = """
 
 
 class ClickableHTML(anywidget.AnyWidget):
-    """HTML whose elements with a ``data-name`` attribute report clicks: ``clicked`` (the
-    ``data-name`` of the last one) and ``clicks`` (a counter, so a second click on the same row
-    is an event too). :meth:`on_pick` registers ``fn(name)`` for each click.
-    """
+    """HTML whose elements with a ``data-name`` report clicks: ``clicked`` (the last one's name),
+    ``clicks`` (a counter: a second click on a row is an event too); see :meth:`on_pick`."""
 
     _esm = traitlets.Unicode(_ESM).tag(sync=True)
     _css = traitlets.Unicode(_CSS).tag(sync=True)

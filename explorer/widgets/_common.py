@@ -15,7 +15,7 @@ import ipywidgets as W
 from explorer.errors import ExplorerError, first_line
 from explorer.reporting.html import esc
 from explorer.running.session import GRAPH_FIX, RUN_FIX
-from explorer.widgets._observable import Change, Observable
+from explorer.widgets._observable import Observable
 
 S = TypeVar("S", bound=Observable)
 R = TypeVar("R")
@@ -55,10 +55,14 @@ def guarded(status: StatusArea, fn: Callable[[], R]) -> R | None:
         return None
 
 
-# what the API and CLI say, in the words of the widgets (no flags, no code, no class names)
+# what the API and CLI say, in the words of the widgets (no flags, no code, no class names):
+# an error's ``fix`` field (SessionError), else the text
+FIXES = {
+    RUN_FIX: "if an input needs another shape or range, set low/high or upload feeds (.npz)",
+    GRAPH_FIX: GRAPH_FIX.partition(":")[0],  # the graph is at fault: no API call to try
+}
 WIDGET_WORDS = (
-    (RUN_FIX, "if an input needs another shape or range, set low/high or upload feeds (.npz)"),
-    (GRAPH_FIX, GRAPH_FIX.partition(":")[0]),  # the graph is at fault: no API call to try
+    (RUN_FIX, FIXES[RUN_FIX]),  # the v2 side's failures name it in their text only
     ("find names with catalog.search(...)", "find names in the browse tab"),
     ("pass overwrite=True", "tick “overwrite”"),
 )
@@ -71,6 +75,9 @@ def error_line(e: BaseException) -> str:
         text = f"cannot use {e.filename}: {e.strerror}" if e.filename else e.strerror
     else:
         text = str(e).strip() if isinstance(e, ExplorerError) else first_line(e, 400)
+    fix = getattr(e, "fix", "")
+    if fix in FIXES:
+        text = text.removesuffix(fix) + FIXES[fix]
     for code, words in WIDGET_WORDS:
         text = text.replace(code, words)
     return re.sub(r" ?\((?:CLI|API)\b[^)]*\)", "", text) or "failed: see the kernel log"
@@ -116,22 +123,21 @@ def bind(
 ) -> None:
     """Two-way link of ``state.field`` and ``widget.trait`` (no echo loops; the widget takes the
     state's value now). A value the state refuses is shown in ``status`` and put back."""
-    busy = [False]
+    busy = [False]  # a change made by one side must not echo back from the other
     shown: list[str | None] = [None]  # the error this binding put in the status line
 
-    def from_state(change: Change) -> None:
-        if busy[0]:
-            return
-        busy[0] = True
-        try:
-            setattr(widget, trait, to_widget(change.new))
-        finally:
-            busy[0] = False
+    def quiet(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        def run(change: Any) -> None:
+            if not busy[0]:
+                busy[0] = True
+                try:
+                    fn(change)
+                finally:
+                    busy[0] = False
+
+        return run
 
     def from_widget(change: dict[str, object]) -> None:
-        if busy[0]:
-            return
-        busy[0] = True
         try:
             setattr(state, field, to_state(change["new"]))
             if status is not None and status.kind == "error" and status.text == shown[0]:
@@ -142,12 +148,10 @@ def bind(
             shown[0] = error_line(e)
             status.error(shown[0])
             setattr(widget, trait, to_widget(getattr(state, field)))
-        finally:
-            busy[0] = False
 
     setattr(widget, trait, to_widget(getattr(state, field)))
-    state.observe(from_state, field)
-    widget.observe(from_widget, trait)
+    state.observe(quiet(lambda change: setattr(widget, trait, to_widget(change.new))), field)
+    widget.observe(quiet(from_widget), trait)
 
 
 def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea) -> None:
@@ -157,8 +161,7 @@ def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea
 
 
 def clear_on(state: Observable, status: StatusArea, fields: Iterable[str]) -> None:
-    """A result or error line goes when one of ``fields`` (what it was computed from) changes,
-    by a click or from code."""
+    """A result or error line goes when one of ``fields`` changes (by a click or from code)."""
     state.observe(lambda _: status.kind in ("ok", "error") and status.clear(), fields)
 
 
@@ -168,16 +171,14 @@ def enter_clicks(box: W.Text, button: W.Button) -> None:
 
 
 class CodePane(W.VBox):
-    """A "show code" toggle and the explorer API calls equivalent to what was clicked, rendered
-    again while open whenever one of the ``watch`` states changes."""
+    """A "show code" toggle and the API calls that do what was clicked, current while open."""
 
     def __init__(
         self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
     ) -> None:
         self.button = classed(W.Button(description="show code", icon="code"), "tf1x-show-code")
         self.pre = classed(W.HTML(), "tf1x-code")
-        self._code = code
-        self.is_open = False
+        self._code, self.is_open = code, False
         self.button.on_click(lambda _: self.toggle())
         for state in [watch] if isinstance(watch, Observable) else list(watch):
             state.observe(lambda _: self.refresh())
@@ -248,11 +249,10 @@ def grid_html(
     selected: str | None = None,
     empty: str = "",
 ) -> str:
-    """A fixed-layout table for ``ClickableHTML``: row ``i`` reports ``names[i]`` when clicked;
-    each cell one line, its whole value on hover. Cell classes: ``""`` ends in an ellipsis,
-    ``"tf1x-mid"`` (names) is cut in the middle, keeping its head and its last scope part,
-    ``"tf1x-fit"`` is never cut (the column as wide as its longest value, monospace);
-    ``empty``: the line shown instead of an empty body."""
+    """A fixed-layout table for ``ClickableHTML`` (row ``i`` reports ``names[i]``), one line a
+    cell, whole on hover. Cell classes: ``""`` ends in an ellipsis, ``"tf1x-mid"`` is cut in the
+    middle (head and last scope part kept), ``"tf1x-fit"`` never (monospace, as wide as its
+    longest value); ``empty``: the line shown instead of an empty body."""
     cols = ""
     for i, (h, w, cls) in enumerate(columns):
         if cls == "tf1x-fit":
@@ -276,9 +276,8 @@ def grid_html(
             cells.append(f'<td{attr} title="{text}">{inner}</td>')
         body.append(f"<tr{attrs}>{''.join(cells)}</tr>")
     if not rows and empty:
-        body.append(
-            f"<tr><td class='tf1x-empty' colspan='{len(columns)}'><i>{esc(empty)}</i></td></tr>"
-        )
+        cell = f"<td class='tf1x-empty' colspan='{len(columns)}'><i>{esc(empty)}</i></td>"
+        body.append(f"<tr>{cell}</tr>")
     return (
         "<div class='tf1x-scroll'><table class='tf1x-grid tf1x-table'>"
         f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"

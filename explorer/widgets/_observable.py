@@ -72,9 +72,8 @@ def _differs(old: object, new: object) -> bool:
 
 
 class Observable:
-    """Base of the state objects: a change of a field in ``FIELDS`` to an unequal value calls
-    the observers of that field. ``_check_<field>(value)`` may normalise a new value or refuse
-    it (``ValueError``: the old value stays). ``WIDGET``: the name of the view class."""
+    """Base of the states: a field of ``FIELDS`` set to an unequal value calls its observers;
+    ``_check_<field>(value)`` normalises or refuses (``ValueError``) it; ``WIDGET``: the view."""
 
     FIELDS: ClassVar[tuple[str, ...]] = ()
     WIDGET: ClassVar[str] = ""

@@ -1,6 +1,5 @@
-"""TensorBrowser: search, filter and page through a model's ops; inspect one and its neighbours.
-The table is one clickable HTML widget per page (never a widget per row), so 100,000-node graphs
-stay responsive; a click on a row or on a box of the drawing selects that op."""
+"""TensorBrowser: search, filter and page through a model's ops; inspect one and its neighbours. A
+page is one clickable HTML widget (100,000-node graphs stay responsive); a click selects an op."""
 
 from __future__ import annotations
 
@@ -31,15 +30,13 @@ def _dropdown(options: Sequence[object], label: str, width: str, label_width: st
 
 
 class TensorBrowser(View):
-    """Search box, op-type and dtype filters, a paged table (click a row to select its op), a
-    detail pane with click-through to neighbours, and a drawing of the selected op's
-    neighbourhood (click a box to go there)."""
+    """Search box, filters, a paged table, the selected op's detail (click through to neighbours)
+    and a drawing of its neighbourhood (click a box to go there), over a :class:`BrowserState`."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, BrowserState, **kwargs)
         if s is None:
             return
-        # search errors and "no matches", under the box
         self.search_status = classed(C.StatusArea(), "tf1x-search-status")
         hint, width = "search ops: dense, */MatMul, re:^logits", W.Layout(width="320px")
         self.search = classed(W.Text(placeholder=hint, layout=width), "tf1x-search")
@@ -79,10 +76,8 @@ class TensorBrowser(View):
         pager = W.HBox([self.prev, self.next, self.summary])
         # side by side where both fit; in a narrower notebook the detail goes under the table
         left = W.VBox([pager, self.table], layout=W.Layout(flex="3 1 560px", min_width="0"))
-        right = W.VBox(
-            [self.goto, self.hops, self.detail],
-            layout=W.Layout(flex="2 1 280px", min_width="0", padding="0 0 0 8px"),
-        )
+        side = W.Layout(flex="2 1 280px", min_width="0", padding="0 0 0 8px")
+        right = W.VBox([self.goto, self.hops, self.detail], layout=side)
         panes = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
         children = [bar, self.search_status, panes, self.drawing, self.whole_graph]
         self._lay_out(children + [self.status], "tf1x-browser", show_code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from os import PathLike
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from explorer.graph.names import op_name, shape_text
 from explorer.inspection.catalog import Catalog, Subgraph
@@ -21,17 +21,12 @@ PAGE_SIZE = 50  # table rows per page
 
 
 class BrowserState(Observable):
-    """What the TensorBrowser shows: a search over a model's ops, a page of it, one selected op.
-
-    Fields (observable): ``query`` (text), ``mode`` (``auto``: the catalog's rules, substring
-    unless the text holds ``*?[``; ``substring``; ``glob`` over the whole name; ``regex``),
-    ``op_type`` and ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or
-    ``None``), ``hops`` (neighbourhood radius), ``results`` (matching op names, at most
-    ``RESULT_CAP``: exact matches, then prefixes, then graph order), ``error`` (the last search
-    error, ``""`` when fine).
-
-    ``source``: a ``V1Model``, a ``Catalog``, or a path for ``explorer.load``.
-    """
+    """What the TensorBrowser shows of ``source`` (a ``V1Model``, ``Catalog`` or path): a search
+    over its ops, a page of it, one selected op. Fields: ``query``, ``mode`` (``auto``: the
+    catalog's rules; ``substring``; ``glob`` over the whole name; ``regex``), ``op_type`` and
+    ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or ``None``),
+    ``hops`` (neighbourhood radius), ``results`` (at most ``RESULT_CAP`` op names: exact
+    matches, then prefixes, then graph order), ``error`` (the last search's, ``""`` when fine)."""
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
     WIDGET = "TensorBrowser"
@@ -71,22 +66,18 @@ class BrowserState(Observable):
         if not text and not self.op_type and not self.dtype:
             names, self.truncated = list(self.catalog.names), False
         else:
-            try:
-                found = self.catalog.search_names(
-                    text,
-                    op_type=self.op_type or None,
-                    dtype=self.dtype or None,
-                    limit=RESULT_CAP + 1,
-                    ranked=True,
-                )
+            try:  # one more than the cap: whether it was capped
+                found = self.catalog.search_names(text, **self.search_kwargs(RESULT_CAP + 1))
             except (re.error, ValueError) as e:
                 self.error = f"bad {self.mode} pattern {self.query!r}: {e}"
                 return
-            names = found[:RESULT_CAP]
-            self.truncated = len(found) > RESULT_CAP
-        self.error = ""
-        self.page = 0
-        self.results = names
+            names, self.truncated = found[:RESULT_CAP], len(found) > RESULT_CAP
+        self.error, self.page, self.results = "", 0, names
+
+    def search_kwargs(self, limit: int = RESULT_CAP) -> dict[str, Any]:
+        """The keywords of the ``Catalog.search`` the table shows, as show-code writes them."""
+        filters = {"op_type": self.op_type or None, "dtype": self.dtype or None}
+        return filters | {"limit": limit, "ranked": True}  # exact and prefix matches first
 
     def empty_message(self) -> str:
         """The line shown instead of an empty table, the query quoted as typed (``""``: a match)."""
@@ -150,17 +141,9 @@ class BrowserState(Observable):
         op = self.catalog.op(self.selected)
         outs = [self.catalog.tensor(t) for t in op.outputs]
         outputs = [{"name": t.name, "dtype": t.dtype, "shape": shape_text(t.shape)} for t in outs]
-        return dict(
-            name=op.name,
-            op=op.type,
-            scope=op.scope,
-            device=op.device,
-            attrs=op.attrs,
-            inputs=list(op.inputs),
-            control_inputs=list(op.control_inputs),
-            outputs=outputs,
-            consumers=list(op.consumers),
-        )
+        d = dict(name=op.name, op=op.type, scope=op.scope, device=op.device, attrs=op.attrs)
+        d |= dict(inputs=list(op.inputs), control_inputs=list(op.control_inputs))
+        return d | dict(outputs=outputs, consumers=list(op.consumers))
 
     def neighbours(self) -> list[str]:
         """Ops one hop away from the selection (inputs first, then consumers), for click-through."""
@@ -186,8 +169,8 @@ class BrowserState(Observable):
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""
         lines = ["catalog = explorer.Catalog.from_model(model)"]
-        given = {"op_type": self.op_type, "dtype": self.dtype}
-        args = [repr(self.search_text()), *(f"{k}={v!r}" for k, v in given.items() if v)]
+        given = self.search_kwargs().items()
+        args = [repr(self.search_text()), *(f"{k}={v!r}" for k, v in given if v is not None)]
         lines.append(f"ops = catalog.search({', '.join(args)})")
         if self.selected is not None:
             lines.append(f"op = catalog.op({self.selected!r})")

@@ -1,6 +1,5 @@
-"""ParityView: run parity, see a per-output table coloured pass/fail, the plots, the worst examples
-of a run on the user's data, and the first divergence drawn on the graph with ops coloured by
-their error."""
+"""ParityView: parity's per-output table coloured pass/fail, its plots, the worst examples of a run
+on the user's data, and the first divergence drawn with ops coloured by their error."""
 
 from __future__ import annotations
 
@@ -11,12 +10,13 @@ import ipywidgets as W
 from explorer.errors import plain
 from explorer.reporting.html import esc, figure_png
 from explorer.reporting.plots import divergence_plot
-from explorer.widgets._common import CodePane, View, bind, classed, on_click, table_html
+from explorer.widgets._common import CodePane, View, bind, classed, clear_on, on_click, table_html
 from explorer.widgets.compare_state import ParityState, causes
 from explorer.widgets.whole_graph import whole_graph_box
 
 BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#fff8c5"}
 COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
+TABLE = ("signature", "output", "status", "max_abs", "max_rel", "mismatch")  # ParityState.rows
 
 
 def _fmt(v: Any) -> str:
@@ -26,9 +26,8 @@ def _fmt(v: Any) -> str:
 def _lines(lines: list[str]) -> str:
     """Each on one line of its own, cut with an ellipsis, whole on hover."""
     cut = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:#57606a"
-    each = "".join(
-        f'<div class="tf1x-line" title="{esc(t)}" style="{cut}">{esc(t)}</div>' for t in lines
-    )
+    line = '<div class="tf1x-line" title="{0}" style="' + cut + '">{0}</div>'
+    each = "".join(line.format(esc(t)) for t in lines)
     return f'<div style="width:0;min-width:100%">{each}</div>'  # the lines never widen the page
 
 
@@ -54,8 +53,7 @@ def detail_html(row: dict[str, Any] | None) -> str:
 def worst_examples_box(state: ParityState) -> W.VBox:
     """A list of ``state.worst_rows()`` whose value is ``state.example`` (output key, source
     index), both ways, and the picked example; hidden without per-example figures."""
-    pick = W.Select(options=[], value=None, rows=5, description="worst")
-    detail = W.HTML()
+    pick, detail = W.Select(options=[], value=None, rows=5, description="worst"), W.HTML()
     box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
 
     def label(r: dict[str, Any]) -> str:
@@ -78,11 +76,9 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 
 
 class ParityView(View):
-    """Controls and results of ``explorer.parity`` and ``first_divergence``, over a
-    :class:`ParityState`. The results are :attr:`panels` (name -> widget, in order under the
-    buttons): ``verdict`` (a cause line per output not passed; ``pin_button`` where a seed helps),
-    ``table``, ``plots``, ``worst examples``, ``divergence``; :meth:`add_panel` adds one more.
-    """
+    """``explorer.parity`` and ``first_divergence`` over a :class:`ParityState`; results in
+    :attr:`panels` (name -> widget): ``verdict`` (a cause line per output not passed, and
+    ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``whole graph``."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -90,11 +86,9 @@ class ParityView(View):
             return
         self.batches = W.BoundedIntText(min=1, max=1000, description="batches")
         self.seed = W.IntText(description="seed")
-        self.atol = W.FloatText(description="atol")
-        self.rtol = W.FloatText(description="rtol")
-        self.accept_nonfinite = W.Checkbox(
-            description="accept matching NaN/Inf", indent=False, layout=W.Layout(width="auto")
-        )
+        self.atol, self.rtol = W.FloatText(description="atol"), W.FloatText(description="rtol")
+        self.accept_nonfinite = W.Checkbox(description="accept matching NaN/Inf", indent=False)
+        self.accept_nonfinite.layout.width = "auto"  # sized to its label, wraps
         self.run_button = W.Button(description="run parity", icon="balance-scale")
         self.run_button.button_style = "primary"
         self.divergence_button = W.Button(description="first divergence", icon="search")
@@ -123,21 +117,20 @@ class ParityView(View):
         busy = "fetching every shared tensor on both sides…"
         on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         s.observe(lambda _: self._render(), ("summary", "shown"))
-        s.observe(self._stale_message, s.INPUTS)
+        clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
         s.observe(lambda _: self._render_divergence(), "divergence")
         self._render()
         self._render_divergence()
         self._show_code = show_code
-        self._controls = [
-            W.HBox([self.batches, self.seed]),
-            W.HBox(
-                [self.atol, self.rtol, self.accept_nonfinite], layout=W.Layout(flex_flow="wrap")
-            ),
-            W.HBox([self.run_button, self.divergence_button]),
-        ]
+        tolerance = [self.atol, self.rtol, self.accept_nonfinite]
+        self._controls = [W.HBox([self.batches, self.seed])]
+        self._controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
+        self._controls += [W.HBox([self.run_button, self.divergence_button])]
         super().__init__(self._children())
         self.add_class("tf1x-parity")
-        self.add_panel("whole graph", whole_graph_box(s.model, lambda: [s.summary, s.divergence]))
+        watch = (s, ("summary", "divergence"))
+        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
+        self.add_panel("whole graph", box)
 
     def _children(self) -> list[W.Widget]:
         tail = [self.status] + ([self.code] if self._show_code else [])
@@ -154,10 +147,6 @@ class ParityView(View):
             self.state.observe(lambda _: render(self.state))
         self.children = self._children()
 
-    def _stale_message(self, _: Any) -> None:
-        if self.status.kind in ("ok", "error"):  # about other inputs; "busy" is this click's
-            self.status.clear()
-
     def _render(self) -> None:
         s = self.state
         names = list(s.summary.reports) if s.summary is not None else []
@@ -169,32 +158,24 @@ class ParityView(View):
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
             return
-        colour = COLOURS[s.summary.status]
-        rows = s.rows()
+        colour, rows = COLOURS[s.summary.status], s.rows()
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
-        verdict = esc(s.summary.verdict)
-        several = len(s.summary.reports) > 1
+        verdict, several = esc(s.summary.verdict), len(s.summary.reports) > 1
         lines = [
             f"{name}/{c}" if several else c
             for name, rep in s.summary.reports.items()
             for c in causes(rep) + ([f"remedy: {rep.remedy}"] if rep.remedy else [])
         ]
         self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>' + _lines(lines)
-        self.table.value = table_html(
-            ["signature", "output", "status", "max abs", "max rel", "mismatch"],
-            [
-                [r["signature"], r["output"], r["status"], _fmt(r["max_abs"]), _fmt(r["max_rel"])]
-                + [f"{r['mismatch']:.1%}"]
-                for r in rows
-            ],
-            [f"background:{BACKGROUNDS[r['status']]}" for r in rows],
-        )
+        shown = {"max_abs": _fmt, "max_rel": _fmt, "mismatch": "{:.1%}".format}
+        cells = [[shown.get(k, str)(r[k]) for k in TABLE] for r in rows]
+        styles = [f"background:{BACKGROUNDS[r['status']]}" for r in rows]
+        self.table.value = table_html([k.replace("_", " ") for k in TABLE], cells, styles)
         self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
     def _render_divergence(self) -> None:
-        s = self.state
-        d = s.divergence
+        s, d = self.state, self.state.divergence
         if d is None:
             self.drawing.value = ""
             return

@@ -36,15 +36,11 @@ def causes(report: ParityReport) -> list[str]:
 
 
 class ParityState(Observable):
-    """Parity of a model with its TF2 conversion, and where the two first diverge.
-
-    Fields: ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature`` (``None``:
-    all), ``inputs``/``outputs`` (a custom choice when ``outputs`` and no ``signature``),
-    ``batches``, ``seed``, ``atol``, ``rtol``, ``accept_nonfinite`` (together :attr:`tolerance`),
-    ``remedy`` (pin randomness), ``data`` (a path or source, ``limit`` records at most) give
-    ``summary``, ``divergence`` (of the ``shown`` signature), ``example`` (output key, index):
-    results that clear when one of those inputs (:attr:`INPUTS`) changes.
-    """
+    """Parity of a model with its TF2 conversion, and where the two first diverge. The inputs
+    (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
+    (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
+    ``rtol``, ``accept_nonfinite`` (:attr:`tolerance`), ``remedy``, ``data`` (``limit`` records)
+    give ``summary``, ``divergence`` (of the ``shown`` report), ``example``: cleared on change."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
@@ -72,7 +68,7 @@ class ParityState(Observable):
         self.data: Any = None
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
-        self.observe(self._stale, self.INPUTS)
+        self.observe(self.clear_results, self.INPUTS)
         self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
 
     def _check_atol(self, value: Any) -> float:
@@ -86,10 +82,11 @@ class ParityState(Observable):
         nonfinite = "accept-matching" if self.accept_nonfinite else "refuse"
         return Tolerance(self.atol, self.rtol, nonfinite=nonfinite)
 
-    def _stale(self, _: Any = None) -> None:
+    def clear_results(self, _: Any = None) -> None:
+        """Drop every result (called when an input changes; a subclass clears its own too)."""
         self.summary = self.divergence = self.shown = self.example = None
 
-    def _custom(self) -> dict[str, Any]:
+    def custom_io(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
         if self.signature is None and self.outputs:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
@@ -98,9 +95,10 @@ class ParityState(Observable):
     def _v1_kwargs(self) -> dict[str, Any]:
         """``V1Runner``/``first_divergence`` keywords for the report shown."""
         name = self.shown or self.signature
-        return self._custom() or ({"signature": name} if name in self.model.signatures else {})
+        return self.custom_io() or ({"signature": name} if name in self.model.signatures else {})
 
-    def _need_v2(self) -> Any:
+    def need_v2(self) -> Any:
+        """``v2``; ``ParityError`` (one line) before the model is converted."""
         if self.v2 is None:
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
@@ -110,12 +108,12 @@ class ParityState(Observable):
         from explorer.comparing.parity_check import Sampled, parity
         from explorer.feeding.data.sources import data
 
-        v2, source = self._need_v2(), Sampled(self.batches, self.seed)
+        v2, source = self.need_v2(), Sampled(self.batches, self.seed)
         self.summary = None  # and the divergence with it, also when the new one is equal
         if self.data is not None:
             source = copy.copy(data(self.data))
             source.limit = self.limit or source.limit
-        custom = self._custom()
+        custom = self.custom_io()
         signature = None if custom else self.signature
         custom.update(tolerance=self.tolerance, remedy=self.remedy)
         self.summary = parity(self.model, v2, signature, source, **custom)
@@ -141,7 +139,7 @@ class ParityState(Observable):
         from explorer.comparing.divergence import first_divergence
         from explorer.running.v1_runner import V1Runner
 
-        v2, kwargs = self._need_v2(), self._v1_kwargs()
+        v2, kwargs = self.need_v2(), self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
         kwargs.update(tolerance=self.tolerance, judged=self.report())  # parity's verdicts hold
         self.divergence = first_divergence(self.model, v2, feeds, **kwargs)
@@ -201,7 +199,7 @@ class ParityState(Observable):
         """The explorer API calls that reproduce the comparison."""
         v2 = self.v2
         v2_src = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
-        custom = self._custom()
+        custom = self.custom_io()
         sig = "".join(f", {k}={v!r}" for k, v in custom.items())
         if not custom and self.signature:
             sig = f", signatures={self.signature!r}"

@@ -74,16 +74,14 @@ class Converter(C.View):
         s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection", "out_problem"))
         C.clear_on(s, self.status, ("selection", "freeze", "out_dir", "overwrite"))
         self._render()
+        buttons = W.HBox([self.convert_button, self.check_button, self.progress])
         children = [
             self.what,
             self.out_dir,
             self.out_problem,
             W.HBox([self.freeze, self.overwrite]),
-            W.HBox([self.convert_button, self.check_button, self.progress]),
-            self.summary,
-            self.status,
         ]
-        self._lay_out(children, "tf1x-converter", show_code)
+        self._lay_out(children + [buttons, self.summary, self.status], "tf1x-converter", show_code)
 
     def _check(self) -> None:
         res = self.state.load_back()

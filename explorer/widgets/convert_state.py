@@ -14,11 +14,10 @@ from explorer.widgets.pick_state import Selection
 
 
 class ConverterState(Observable):
-    """Convert to TF2, save, and check that the saved folder loads back and agrees. Fields:
-    ``selection`` (a signature, or inputs/outputs as ``serving_default``; default: all),
-    ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running now, ``""``), ``progress`` (0..1),
-    ``v2``, ``saved`` (the folder), ``check`` (signature -> ``ParityReport`` of the loaded-back
-    model), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
+    """Convert to TF2, save, and check the saved folder loads back and agrees. Fields: ``selection``
+    (default: all signatures), ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running now),
+    ``progress`` (0..1), ``v2``, ``saved`` (the folder), ``check`` (signature -> loaded-back
+    ``ParityReport``), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
 
     FIELDS = ("selection", "freeze", "out_dir", "overwrite", "stage", "progress", "v2", "saved")
     FIELDS += ("check", "out_problem", "failed")
@@ -26,8 +25,7 @@ class ConverterState(Observable):
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
         super().__init__()
-        self.model = as_model(model)
-        self.selection = selection or Selection()
+        self.model, self.selection = as_model(model), selection or Selection()
         self.freeze, self.overwrite = False, False
         self.out_dir = out_dir or str(default_output_dir(self.model))
         self.stage, self.progress = "", 0.0
@@ -125,11 +123,7 @@ class ConverterState(Observable):
         if self.freeze:
             args += ", freeze=True"
         again = self.overwrite or self.saved is not None  # runnable after the folder was written
-        lines = [
-            f"v2 = explorer.convert(model{args})",
-            f"out = v2.save({self.out_dir!r}{', overwrite=True' if again else ''})",
-            "# load it back with plain TensorFlow:",
-            "import tensorflow as tf",
-            "loaded = tf.saved_model.load(str(out))",
-        ]
-        return script(self.model.path, lines)
+        save = f"out = v2.save({self.out_dir!r}{', overwrite=True' if again else ''})"
+        lines = [f"v2 = explorer.convert(model{args})", save]
+        lines += ["# load it back with plain TensorFlow:", "import tensorflow as tf"]
+        return script(self.model.path, [*lines, "loaded = tf.saved_model.load(str(out))"])

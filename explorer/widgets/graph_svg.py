@@ -1,7 +1,5 @@
-"""Draw an op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to
-bottom, :func:`collapse` folds a layer wider than ``max_per_layer`` into one "+47 more" box,
-:func:`render_svg` draws boxes with full names as tooltips, optionally coloured by a value, as a
-:class:`Drawing` that notebooks show even untrusted."""
+"""An op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to bottom,
+:func:`collapse` folds wide layers, :func:`render_svg` draws a :class:`Drawing` (untrusted too)."""
 
 from __future__ import annotations
 
@@ -15,11 +13,8 @@ from explorer.inspection.catalog import Subgraph
 from explorer.reporting.html import esc
 from explorer.reporting.plots import middle_cut
 
-NODE_W = 168  # px
-NODE_H = 38  # px
-GAP_X = 24  # px between nodes of a layer
-GAP_Y = 34  # px between layers
-MARGIN = 12  # px
+NODE_W, NODE_H = 168, 38  # px
+GAP_X, GAP_Y, MARGIN = 24, 34, 12  # px: between the boxes of a layer, between layers, around
 MAX_PER_LAYER = 6  # boxes per layer; the rest of a wider layer is one "+k more" box
 MORE = "+more"  # op type of a "+k more" box
 TOOLTIP_NAMES = 60  # names listed in a "+k more" box's tooltip (a neighbourhood has at most 60)
@@ -89,9 +84,8 @@ def _layers(
 def layered_layout(
     nodes: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str]]
 ) -> tuple[list[Placed], float, float]:
-    """Place ``nodes`` ((name, op type) pairs) in layers so that edges (src, dst) point down,
-    a layer ordered by the mean position of its nodes' inputs (short edges). Returns the placed
-    nodes and the drawing's width and height in px."""
+    """Place ``nodes`` ((name, op type)) in layers, edges (src, dst) pointing down, a layer ordered
+    by its nodes' inputs' mean position; returns the placed nodes, the width and height (px)."""
     op_of = dict(nodes)
     rows, preds, _ = _layers(list(op_of), edges)
     pos: dict[str, float] = {}
@@ -122,8 +116,7 @@ def collapse(
     rest, edges merged. Returns ``(nodes, edges, hidden)``: "+k more" node -> names it hides."""
     if max_per_layer < 2:
         raise ValueError(f"max_per_layer={max_per_layer}: keep at least 2 boxes per layer")
-    edges = list(edges)
-    order = {n: i for i, (n, _) in enumerate(nodes)}
+    edges, order = list(edges), {n: i for i, (n, _) in enumerate(nodes)}
     rows, preds, succs = _layers(list(order), edges)
     keep = [k for k in keep if k in order]
     near = set(keep) | {m for k in keep for m in preds[k] + succs[k]}
@@ -156,11 +149,8 @@ def error_colour(value: float | None, worst: float) -> str:
         return "#d1242f"
     lo, top = 1e-8, max(worst, 1e-7)
     t = 0.0 if value <= lo else min(1.0, math.log10(value / lo) / math.log10(top / lo))
-    # green (46,160,67) -> yellow (212,167,44) -> red (209,36,47)
-    if t < 0.5:
-        a, b, u = (46, 160, 67), (212, 167, 44), t * 2
-    else:
-        a, b, u = (212, 167, 44), (209, 36, 47), (t - 0.5) * 2
+    stops = ((46, 160, 67), (212, 167, 44), (209, 36, 47))  # green, yellow, red
+    a, b, u = (*stops[:2], t * 2) if t < 0.5 else (*stops[1:], t * 2 - 1)
     r, g, bl = (round(x + (y - x) * u) for x, y in zip(a, b))
     return f"#{r:02x}{g:02x}{bl:02x}"
 
@@ -178,11 +168,9 @@ def render_svg(
     title: str = "",
     max_per_layer: int = MAX_PER_LAYER,
 ) -> Drawing:
-    """An SVG drawing of the subgraph, as wide as its ``title``: boxes with op name (cut in the
-    middle) and type (whole), arrows for edges, wide layers folded (:func:`collapse`, keeping
-    ``selected``, outlined in blue). With ``values`` (op name -> error) boxes are filled by
-    :func:`error_colour` and show it (a "+k more" box: its worst). Each box's ``<title>`` holds
-    its full name(s). Scales down to its container's width."""
+    """The subgraph as SVG, as wide as its ``title``: boxes with op name (cut in the middle),
+    type and full name(s) on hover, wide layers folded (:func:`collapse`, keeping ``selected``,
+    outlined in blue); ``values`` (op name -> error) fill and label boxes (a fold: its worst)."""
     nodes, edges, hidden = collapse(nodes, edges, [selected] if selected else [], max_per_layer)
     placed, drawn, height = layered_layout(nodes, edges)
     shown = middle_cut(title, 100)

@@ -29,9 +29,8 @@ COLUMNS = [
 
 
 def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
-    """One suggestion as table cells: name, dtype, shape and the reason, whole. ``feed``
-    (``PickerState.feed_shapes``) gives the shape the graph decides for a fed input, which
-    replaces the static one, and why, after the reason (as a candidate's ``shape_reason``)."""
+    """One suggestion as table cells: name, dtype, shape, reason. ``feed`` (``PickerState.
+    feed_shapes``): the shape the graph decides for a fed input, and why, after the reason."""
     why, shape, f = c.reason, shape_text(c.shape), (feed or {}).get(c.name)
     if f is not None:
         shape = shape_text(f["shape"])
@@ -50,25 +49,17 @@ class _Side(W.VBox):
         self.value: str | None = None  # the highlighted suggestion
         self.suggestions = C.classed(ClickableHTML(), f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
-        self.name = W.Combobox(
-            placeholder="or type a tensor name", options=names, layout=W.Layout(width="60%")
-        )
+        hint, width = "or type a tensor name", W.Layout(width="60%")
+        self.name = W.Combobox(placeholder=hint, options=names, layout=width)
         auto = W.Layout(width="auto")
         self.add = W.Button(description=f"add {title[:-1]}", icon="plus", layout=auto)
         self.remove = W.Button(description="remove", icon="minus", layout=auto)
         self.chosen = W.Select(options=[], value=None, rows=4, layout=W.Layout(width="95%"))
         self._render()
-        super().__init__(
-            [
-                W.HTML(f"<b>{title}</b> (suggested, best first: click one, then add)"),
-                self.suggestions,
-                W.HBox([self.name, self.add]),
-                W.HTML("chosen"),
-                self.chosen,
-                self.remove,
-            ],
-            layout=W.Layout(flex="1 1 460px", min_width="0", padding="0 6px 0 0"),  # or stacked
-        )
+        head = W.HTML(f"<b>{title}</b> (suggested, best first: click one, then add)")
+        children = [head, self.suggestions, W.HBox([self.name, self.add]), W.HTML("chosen")]
+        layout = W.Layout(flex="1 1 460px", min_width="0", padding="0 6px 0 0")  # or stacked
+        super().__init__([*children, self.chosen, self.remove], layout=layout)
 
     def highlight(self, name: str | None) -> None:
         """Highlight a suggestion (what a click on its row does); ``None`` clears."""
@@ -95,9 +86,8 @@ class IOPicker(C.View):
         s = self._open(source, PickerState, **kwargs)
         if s is None:
             return
-        self.preset = preset = W.Dropdown(
-            options=[("custom", "")] + [(n, n) for n in s.presets], description="preset"
-        )
+        presets = [("custom", "")] + [(n, n) for n in s.presets]
+        self.preset = preset = W.Dropdown(options=presets, description="preset")
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
         self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})

@@ -19,9 +19,8 @@ from explorer.widgets._observable import Change, Observable, model_and_catalog, 
 
 @dataclass(frozen=True)
 class Selection:
-    """What to run: a signature name, or input and output tensor names (``op:idx``): what an
-    :class:`IOPicker` produces and the runner, converter and parity states take. ``problem``:
-    why the choice cannot run (one line), which every step refuses it with."""
+    """What to run (an :class:`IOPicker`'s choice): a signature name, or input and output tensor
+    names; ``problem``: why it cannot run (one line), which every step refuses it with."""
 
     signature: str | None = None
     inputs: tuple[str, ...] = ()
@@ -52,10 +51,9 @@ def _tensor_names(spec: TensorSpec) -> list[str]:
 
 
 class PickerState(Observable):
-    """Which tensors to feed and fetch: ranked suggestions (``limit`` per side), a signature
-    preset or a custom choice. Fields: ``signature`` (the preset; ``None`` once a tensor is
-    edited), ``inputs``/``outputs`` (``op:idx``), ``validation`` and ``message`` (its line).
-    :attr:`value` is the choice as a :class:`Selection`."""
+    """Which tensors to feed and fetch: ranked suggestions (``limit`` per side), a signature preset
+    or a custom choice. Fields: ``signature`` (``None`` once a tensor is edited), ``inputs``,
+    ``outputs``, ``validation``, ``message`` (its line); :attr:`value`: a :class:`Selection`."""
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
     WIDGET = "IOPicker"
@@ -120,8 +118,7 @@ class PickerState(Observable):
         if change is not None and not self._presetting:
             self.signature = None
         if not self.outputs:
-            self.validation = None
-            self.message = "choose at least one output"
+            self.validation, self.message = None, "choose at least one output"
             return
         self.validation = self.choice.validate([n for n in self.inputs if n], self.outputs)
         self.message = self.validation.message

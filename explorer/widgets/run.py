@@ -33,13 +33,11 @@ class SessionRunner(C.View):
             return
         self.batch = W.BoundedIntText(min=1, max=1_000_000, description="batch")
         self.seed = W.IntText(description="seed")
-        self.low = W.FloatText(description="low")
-        self.high = W.FloatText(description="high")
+        self.low, self.high = W.FloatText(description="low"), W.FloatText(description="high")
         self.upload = W.FileUpload(accept=".npz", multiple=False, description="feeds .npz")
         self.sample_button = W.Button(description="sample", icon="random")
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
-        self.feeds_table = W.HTML()
-        self.outputs_table = C.classed(W.HTML(), "tf1x-outputs")
+        self.feeds_table, self.outputs_table = W.HTML(), C.classed(W.HTML(), "tf1x-outputs")
         self.timing = W.Label()
         self.code = C.CodePane(s.code, watch=s)
 
@@ -54,18 +52,10 @@ class SessionRunner(C.View):
         s.observe(lambda _: self._render_outputs(), ("outputs", "seconds"))
         self._render_feeds()
         self._render_outputs()
-        children = [
-            W.HBox([self.batch, self.seed]),
-            W.HBox([self.low, self.high]),
-            W.HBox([self.sample_button, self.upload, self.run_button]),
-            W.Label("feeds"),
-            self.feeds_table,
-            W.Label("outputs"),
-            self.outputs_table,
-            self.timing,
-            self.status,
-        ]
-        self._lay_out(children, "tf1x-runner", show_code)
+        buttons = W.HBox([self.sample_button, self.upload, self.run_button])
+        children = [W.HBox([self.batch, self.seed]), W.HBox([self.low, self.high]), buttons]
+        children += [W.Label("feeds"), self.feeds_table, W.Label("outputs"), self.outputs_table]
+        self._lay_out(children + [self.timing, self.status], "tf1x-runner", show_code)
 
     def _uploaded(self, change: dict[str, Any]) -> None:
         if not (files := change["new"]):
@@ -90,6 +80,5 @@ class SessionRunner(C.View):
         s = self.state
         none = "<i>no outputs yet: press run</i>"
         self.outputs_table.value = none if s.outputs is None else stats_table(s.output_rows())
-        self.timing.value = (
-            "" if s.seconds is None else f"session.run took {s.seconds * 1e3:.2f} ms"
-        )
+        took = "" if s.seconds is None else f"session.run took {s.seconds * 1e3:.2f} ms"
+        self.timing.value = took

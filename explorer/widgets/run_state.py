@@ -51,11 +51,10 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
 
 class RunnerState(Observable):
-    """Sample data and one v1 session run of a model. Fields: ``selection`` (a
-    :class:`Selection`), ``batch``, ``seed``, ``low``/``high`` (the range of floats), ``feeds``
-    (sampled or from ``.npz``), ``feeds_source`` (``"sampled"`` or the file name), ``outputs``,
-    ``seconds`` (run time, no feeding), ``failed`` (why the last sample or run failed). The
-    session stays open (stateful graphs keep their state) until the selection changes."""
+    """Sample data and one v1 session run. Fields: ``selection``, ``batch``, ``seed``,
+    ``low``/``high`` (the range of floats), ``feeds`` (sampled or from ``.npz``), ``feeds_source``
+    (``"sampled"`` or the file name), ``outputs``, ``seconds`` (run time), ``failed`` (why the last
+    step failed). The session stays open (state kept) until the selection changes."""
 
     FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
     FIELDS += ("seconds", "failed")
@@ -63,8 +62,7 @@ class RunnerState(Observable):
 
     def __init__(self, model: Any, selection: Selection | None = None) -> None:
         super().__init__()
-        self.model = as_model(model)
-        self.selection = selection or Selection()
+        self.model, self.selection = as_model(model), selection or Selection()
         self.batch, self.seed, self.low, self.high = 1, 0, -1.0, 1.0
         self.feeds: Any = None
         self.feeds_source, self.failed = "", ""
@@ -158,8 +156,7 @@ class RunnerState(Observable):
         except BaseException:
             self._stale_outputs()  # the last outputs are not the answer to this run
             raise
-        self.seconds = runner.last_seconds
-        self.outputs = outputs
+        self.seconds, self.outputs = runner.last_seconds, outputs
         return outputs
 
     def output_rows(self) -> list[dict[str, Any]]:
@@ -194,10 +191,9 @@ class RunnerState(Observable):
 def save_run(
     parity: ParityState, out: str | os.PathLike[str] | None = None, overwrite: bool = False
 ) -> Path:
-    """Save ``parity``'s last run to the folder ``out`` (output policy; default ``<model>_run`` in
-    the working folder): ``report.json``/``.html``; per signature ``NAME/outputs_v1.npz``,
-    ``outputs_v2.npz`` (first batch) and sampled ``NAME/feeds_I.npz``, which replay it
-    (``explorer.parity(..., source=[Feeds.load(f), ...])``, ``parity --feed``)."""
+    """Save ``parity``'s last run to ``out`` (default ``<model>_run`` in the working folder):
+    ``report.json``/``.html``; per signature ``outputs_v1.npz``, ``outputs_v2.npz`` (first batch)
+    and the sampled ``feeds_I.npz`` that replay it (``parity(source=[Feeds.load(f)])``, --feed)."""
     from explorer.comparing.parity_check import Sampled
     from explorer.feeding.feeds import Feeds
     from explorer.running.v1_runner import V1Runner
@@ -216,7 +212,7 @@ def save_run(
                 Feeds(arrays).save(folder / f"outputs_{side}.npz", what=f"the {side} outputs")
             if parity.data is None:  # the batches explorer.parity sampled: batch i seeded seed + i
                 sig = name if name in model.signatures else None
-                runner = V1Runner(model, **(parity._custom() or {"signature": sig}))
+                runner = V1Runner(model, **(parity.custom_io() or {"signature": sig}))
                 for i in range(parity.batches):
                     feeds = runner.sample(Sampled().batch_size, parity.seed + i)
                     feeds.save(folder / f"feeds_{i}.npz")

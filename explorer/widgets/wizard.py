@@ -22,9 +22,8 @@ from explorer.widgets.wizard_state import MARKS, STEPS, WizardState
 
 
 class MigrationWizard(C.View):
-    """The five steps of a migration as tabs, over a :class:`WizardState` (or what it takes: a
-    ``V1Model`` or path, ``out_dir``). A model that cannot be opened shows why in one line, with
-    a path box to try again."""
+    """The five steps of a migration as tabs over a :class:`WizardState` (or a model and
+    ``out_dir``); a model that cannot be opened: why in one line, and a path box to try again."""
 
     def __init__(self, source: object, **kwargs: str) -> None:
         self._kwargs = kwargs
@@ -37,12 +36,9 @@ class MigrationWizard(C.View):
 
     def _offer_retry(self, source: object) -> None:
         pathlike = isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
-        self.path = W.Text(
-            value=str(source) if pathlike else "",
-            description="model",
-            placeholder="a SavedModel folder, .pb/.pbtxt or .meta file",
-            layout=W.Layout(width="70%"),
-        )
+        hint, width = "a SavedModel folder, .pb/.pbtxt or .meta file", W.Layout(width="70%")
+        value = str(source) if pathlike else ""
+        self.path = W.Text(value=value, description="model", placeholder=hint, layout=width)
         self.open_button = W.Button(description="open", icon="folder-open")
         C.on_click(self.open_button, self.status, self._retry)  # still not a model: one line
         C.enter_clicks(self.path, self.open_button)

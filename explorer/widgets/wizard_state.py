@@ -26,8 +26,8 @@ class WizardParity(ParityState):
     FIELDS = (*ParityState.FIELDS, "failed")
     choice, failed = Selection(), ""
 
-    def _stale(self, _: Any = None) -> None:
-        super()._stale()
+    def clear_results(self, _: Any = None) -> None:
+        super().clear_results()
         self.failed = ""
 
     @recorded
@@ -45,8 +45,7 @@ class WizardState(Observable):
     """The ``browser``, ``picker``, ``runner``, ``converter`` and ``parity`` states of one model:
     the picker's choice flows to the next three, the conversion to parity. ``step``: the tab
     shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs re-run`` (a change cleared
-    its result; browse: done once an op is selected); ``out_dir``: the converter's;
-    ``saved_run``: the folder :meth:`save` wrote."""
+    its result); ``saved_run``: the folder :meth:`save` wrote."""
 
     FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
@@ -56,8 +55,7 @@ class WizardState(Observable):
         self.model = as_model(model)
         self.step, self.marks, self.saved_run = 0, ("",) * len(STEPS), None
         self._tried: set[int] = set()
-        self.browser = BrowserState(self.model)
-        self.picker = PickerState(self.model)
+        self.browser, self.picker = BrowserState(self.model), PickerState(self.model)
         sel = self.picker.value
         self.runner = RunnerState(self.model, sel)
         self.converter = ConverterState(self.model, sel, out_dir=out_dir)

@@ -75,6 +75,8 @@ def _browse(lab_: Lab, page) -> None:
     search.fill("")
     search.press_sequentially("logits", delay=20)
     expect(table.locator("tbody tr").first).to_contain_text("logits", timeout=30_000)
+    others = table.locator("tbody tr[data-name]:not([data-name*='logits'])")
+    expect(others).to_have_count(0, timeout=30_000)  # the kernel has the whole word, not "lo"
     names = table.locator("tbody tr[data-name]").evaluate_all(
         "rows => rows.map(r => r.getAttribute('data-name'))"
     )
@@ -94,7 +96,8 @@ def _browse(lab_: Lab, page) -> None:
     search.press_sequentially("nothing_here", delay=10)
     expect(view.locator(".tf1x-search-status")).to_contain_text("no op matches", timeout=30_000)
     view.locator(".tf1x-show-code").click()
-    expect(view.locator(".tf1x-code")).to_contain_text("catalog.search('nothing_here')")
+    code, ranked = view.locator(".tf1x-code"), "limit=1000, ranked=True)"  # the search it runs
+    expect(code).to_contain_text(f"catalog.search('nothing_here', {ranked}")
     search.fill("logits")
-    expect(view.locator(".tf1x-code")).to_contain_text("catalog.search('logits')", timeout=30_000)
+    expect(code).to_contain_text(f"catalog.search('logits', {ranked}", timeout=30_000)
     lab_.shot("nb_01_no_matches_and_code", view)

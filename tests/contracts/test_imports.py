@@ -50,6 +50,7 @@ HEAVY_AT_IMPORT = {
         f"explorer.comparing.{m}": {"numpy"}
         for m in ("outputs", "parity_check", "divergence", "_reference_script", "latency")
     },
+    "explorer.reporting.model_explorer": {"numpy"},  # view_graph(v2=) through v2_graph_def
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.text_rules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},

@@ -110,7 +110,8 @@ def test_view_graph_serves_graph_and_overlays_on_localhost_and_stops(scoped):
         base, _, query = view.url.partition("/?data=")
         assert base.startswith("http://127.0.0.1:")
         data = json.loads(urllib.parse.unquote(query))
-        assert data["uiState"]["paneStates"][0]["selectedNodeId"] == "dense/kernel"
+        pane = data["uiState"]["paneStates"][0]  # the first divergence's scope open
+        assert pane["deepestExpandedGroupNodeIds"] == ["dense___group___"]
 
         def get(path: str) -> dict:
             with urllib.request.urlopen(base + path, timeout=10) as r:
@@ -139,7 +140,9 @@ def test_view_graph_of_a_catalog_without_results(scoped):
     try:
         data = json.loads(urllib.parse.unquote(view.url.partition("/?data=")[2]))
         assert "nodeData" not in data
-        assert data["uiState"]["paneStates"][0]["selectedNodeId"] == "dense/Relu"
+        assert data["uiState"]["paneStates"][0]["deepestExpandedGroupNodeIds"] == [
+            "dense___group___"
+        ]
     finally:
         view.stop()
     assert view.process.returncode is not None

@@ -131,9 +131,9 @@ def test_show_code(mlp):
     view = TensorBrowser(mlp)
     view.search.value = "probs"
     view.code.button.click()
-    assert "catalog.search('probs')" in view.code.pre.value
+    assert "catalog.search('probs', limit=1000, ranked=True)" in view.code.pre.value
     view.search.value = "kernel"  # the open pane follows the view
-    assert "catalog.search('kernel')" in view.code.pre.value
+    assert "catalog.search('kernel', limit=1000, ranked=True)" in view.code.pre.value
     view.code.button.click()
     assert view.code.pre.value == "" and view.code.button.description == "show code"
 

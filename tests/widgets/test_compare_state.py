@@ -24,4 +24,4 @@ def test_parity_state_compares_a_custom_choice(mlp):
     assert "explorer.parity(model, v2, inputs=['x:0'], outputs=['dense/Relu:0']" in code
     assert "explorer.first_divergence(model, v2, feeds, inputs=['x:0']" in code
     s.signature = "serving_default"  # a signature wins over the tensors, as in Selection
-    assert s.summary is None and s._custom() == {}
+    assert s.summary is None and s.custom_io() == {}

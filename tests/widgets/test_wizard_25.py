@@ -16,7 +16,7 @@ import pytest
 import explorer
 from explorer.errors import SessionError
 from explorer.output_policy import is_output
-from explorer.running.session import RUN_FIX
+from explorer.running.session import GRAPH_FIX, RUN_FIX
 from explorer.widgets import MigrationWizard
 from explorer.widgets._common import error_line
 
@@ -124,9 +124,12 @@ def test_output_folder_is_checked_as_typed_by_the_output_policy(mlp, tmp_path, m
 def test_errors_read_in_widget_words():
     missing = FileNotFoundError(2, "No such file or directory", "/x/feeds.npz")
     assert error_line(missing) == "cannot use /x/feeds.npz: No such file or directory"
-    run = SessionError(f"m.pb: session.run failed at op 'a' (Add): bad shape: {RUN_FIX}")
+    run = SessionError("m.pb: session.run failed at op 'a' (Add): bad shape", RUN_FIX)
+    assert str(run).endswith(f"bad shape: {RUN_FIX}") and run.fix == RUN_FIX
     text = error_line(run)
     assert "--" not in text and "API" not in text and "set low/high or upload feeds" in text
+    graph = SessionError("m.pb: session.run failed: bad graph", GRAPH_FIX)  # the field decides
+    assert error_line(graph).endswith("bad graph: the graph itself is at fault, not the feeds")
     exists = explorer.errors.OutputExistsError("o exists: pass overwrite=True (CLI: --overwrite)")
     assert error_line(exists) == "o exists: tick “overwrite”"
     assert error_line(ValueError("bad\nsecond line")) == "bad"
