@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
 from explorer.graph.names import dtype_name, shape_text
-from explorer.graph.op_defs import op_def as registered_op_def
+from explorer.graph.runtime import op_def as registered_op_def
 from explorer.graph.specs import shape_of
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import DTYPE_SIZES, data_inputs, op_name, tensor_name
-from explorer.graph.op_defs import tf_version
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     BROADCAST_OPS,
@@ -39,6 +38,7 @@ from explorer.graph.runtime import (
     device_type_of,
     env_number,
     remote_job_of,
+    tf_version,
     unregistered_op_types,
 )
 from explorer.graph.specs import shape_of

@@ -9,7 +9,7 @@ from explorer._tf import tf, tf1
 from explorer.errors import ModelFormatError, SessionError, first_line
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
-from explorer.graph.runtime import all_nodes, available_device_types, device_type_of
+from explorer.graph.runtime import absent_type, all_nodes
 from explorer.loading.model import V1Model, meta_graph_with
 from explorer.loading.replacements import apply_replacements
 
@@ -28,11 +28,6 @@ def prepare_graph_def(model: V1Model, *, writable: bool = False) -> GraphDef:
     placeholder shapes of producers <= 21 read as unknown. A changed copy; the model's own proto
     (not to be changed) when nothing changes, unless ``writable`` (saves a copy of a big graph)."""
     gd = model.graph_def
-    present = available_device_types()
-
-    def absent_pin(node: NodeDef) -> bool:
-        t = device_type_of(node.device) if node.device else None
-        return t is not None and t not in present
 
     def old_scalar(node: NodeDef) -> bool:
         if model.producer > 21 or node.op not in PLACEHOLDER_OPS or "shape" not in node.attr:
@@ -40,11 +35,13 @@ def prepare_graph_def(model: V1Model, *, writable: bool = False) -> GraphDef:
         s = node.attr["shape"].shape
         return not s.unknown_rank and len(s.dim) == 0
 
-    if not (writable or any(map(absent_pin, all_nodes(gd))) or any(map(old_scalar, gd.node))):
+    pinned = any(absent_type(n.device) for n in all_nodes(gd))
+    if not (writable or pinned or any(map(old_scalar, gd.node))):
         return gd
     gd = copy.deepcopy(gd)
-    for node in filter(absent_pin, all_nodes(gd)):
-        node.device = ""
+    for node in all_nodes(gd):
+        if absent_type(node.device):
+            node.device = ""
     for node in filter(old_scalar, gd.node):
         node.attr["shape"].shape.unknown_rank = True
     return gd
