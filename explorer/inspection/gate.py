@@ -15,7 +15,7 @@ from explorer.inspection.scanner import require_safe, scan
 from explorer.loading import isolation
 from explorer.loading.files import require_regular_assets
 from explorer.loading.model import V1Model
-from explorer.loading.op_libraries import require_registered
+from explorer.loading.replacements import require_registered
 
 
 def admit(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +11,6 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
 from explorer.errors import AmbiguousModelError, ModelFormatError, TagsError
-from explorer.graph import protos
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
@@ -84,31 +83,7 @@ def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | N
     )
 
 
-def load_hub_module(
-    folder: Path,
-    tags: Iterable[str] | None,
-    parse_proto: Callable[..., Any],
-    load_saved_model: Callable[..., V1Model],
-) -> V1Model:
-    """The module in ``folder`` as a ``tf1_hub_module`` model (the model module's readers)."""
-    info = read_module_def(folder / MARKER)
-    pb = folder / "saved_model.pb"
-    if not pb.is_file():
-        raise ModelFormatError(
-            f"{folder} has {MARKER} but no saved_model.pb: the TF1 Hub module is incomplete; "
-            "download or export it again"
-        )
-    sm = parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel")
-    tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
-    chosen = choose_tags(folder, tag_sets, tags)
-    model = load_saved_model(folder, pb, chosen)
-    model.format = HUB_MODULE
-    model.module_info = info
-    _point_asset_constants(model)
-    return model
-
-
-def _point_asset_constants(model: V1Model) -> None:
+def point_asset_constants(model: V1Model) -> None:
     """Point asset path constants at the module's files, as ``hub.Module`` does (BERT's vocab)."""
     nodes = {n.name: n for n in model.graph_def.node}
     for tensor, path in model.assets.items():

@@ -4,7 +4,6 @@ V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protob
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections import Counter
@@ -27,15 +26,14 @@ from explorer.errors import (
     first_line,
 )
 from explorer.graph import protos
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
-from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.graph.op_families import REF_VARIABLE_OPS, VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
 from explorer.loading import files, hub_module  # files: only regular files are read
 from explorer.loading.checkpoints import read_variables
-from explorer.loading.op_libraries import check_libraries, load_libraries
-from explorer.loading.repairs import repair
-from explorer.loading.replacements import Replacement
-from explorer.loading.validation import check_graph
+from explorer.loading.replacements import Replacement, check_libraries, load_libraries
+from explorer.loading.validation import check_graph, repair
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -120,7 +118,7 @@ class V1Model:
                 kind="ref" if node.op in REF_VARIABLE_OPS else "resource",
             )
             for node in self.graph_def.node
-            if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS
+            if node.op in VARIABLE_OPS
         ]
 
     @property
@@ -157,15 +155,9 @@ class V1Model:
 
     def node(self, name: str) -> NodeDef:
         """The NodeDef of an op (``name`` or ``name:idx``); raises ``TensorNotFoundError``."""
-        op = name.split(":")[0].lstrip("^")
-        index = self._node_index
-        if op not in index:
+        if (node := graph_index(self.graph_def).producer(name)) is None:
             raise TensorNotFoundError(f"{name!r} is not a node of {self.path}")
-        return index[op]
-
-    @functools.cached_property
-    def _node_index(self) -> dict[str, NodeDef]:
-        return {n.name: n for n in self.graph_def.node}
+        return node
 
     def variables_dict(self) -> dict[str, Any]:
         """Variable name -> ndarray, read from the checkpoint without a session."""
@@ -281,7 +273,13 @@ def _load_any(p: Path, tags: list[str] | None) -> V1Model:
 
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if hub_module.is_hub_module(p):
-        return hub_module.load_hub_module(p, tags, files.parse_proto, _load_saved_model)
+        info = hub_module.read_module_def(p / hub_module.MARKER)
+        if not (p / "saved_model.pb").is_file():
+            raise ModelFormatError(
+                f"{p} has {hub_module.MARKER} but no saved_model.pb: the TF1 Hub module is "
+                "incomplete; download or export it again"
+            )
+        return _load_saved_model(p, p / "saved_model.pb", tags, info)
     sm = [p / n for n in ("saved_model.pb", "saved_model.pbtxt") if (p / n).exists()]
     if len(sm) == 2:
         raise AmbiguousModelError(
@@ -335,12 +333,17 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
     )
 
 
-def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
-    folder = folder.resolve()
-    sm = files.parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder)
+def _load_saved_model(
+    folder: Path, pb: Path, tags: list[str] | None, hub_info: dict[str, Any] | None = None
+) -> V1Model:
+    """The SavedModel ``pb`` in ``folder``; with ``hub_info`` (its ModuleDef) a TF1 Hub module."""
+    sm = files.parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder.resolve())
     if not sm.meta_graphs:
         raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
+    if hub_info is not None:
+        tags = hub_module.choose_tags(folder, tag_sets, tags)
+    folder = folder.resolve()
     choices = "; ".join(",".join(t) or "(no tags)" for t in tag_sets)
     if tags is None:
         if len(sm.meta_graphs) > 1:
@@ -362,7 +365,12 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
     has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
     prefix_name = str(prefix) if has_ckpt else None
     tags = list(mg.meta_info_def.tags)
-    return _with_meta_graph(SAVED_MODEL, pb, mg, prefix_name, folder, tag_sets=tag_sets, tags=tags)
+    fmt = SAVED_MODEL if hub_info is None else hub_module.HUB_MODULE
+    model = _with_meta_graph(fmt, pb, mg, prefix_name, folder, tag_sets=tag_sets, tags=tags)
+    if hub_info is not None:
+        model.module_info = hub_info
+        hub_module.point_asset_constants(model)
+    return model
 
 
 def _load_graph_def(p: Path) -> V1Model:
@@ -468,9 +476,8 @@ def _with_meta_graph(
 ) -> V1Model:
     """The model of the MetaGraph read from ``source`` (checked), its assets in ``folder``."""
     check_graph(mg.graph_def, source)
-    path = folder if fmt == SAVED_MODEL else source
     assets = _assets_of(mg, folder)
-    return V1Model(fmt, path, mg.graph_def, mg, checkpoint_prefix=prefix, assets=assets, **extra)
+    return V1Model(fmt, source, mg.graph_def, mg, checkpoint_prefix=prefix, assets=assets, **extra)
 
 
 def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> MetaGraphDef | None:
@@ -503,6 +510,3 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
         else:
             out[a.tensor_info.name] = str(folder / "assets" / a.filename)
     return out
-
-
-# Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.

@@ -17,7 +17,7 @@ from explorer.graph.op_families import (
 from explorer.graph.run_scope import ops_that_run
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import V1Model, meta_graph_with
-from explorer.loading.repairs import drop_dangling
+from explorer.loading.validation import drop_dangling
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

@@ -1,12 +1,16 @@
-"""Op replacements for op types this TensorFlow does not register (``replacements=``)."""
+"""Custom op types this TensorFlow does not register, and the three ways on: built-in or own
+replacements computing them with TF ops (``replacements=``), or the library defining them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
-from explorer.errors import SessionError, UnsupportedOpError, first_line
+from explorer.errors import ModelNotFoundError, SessionError, UnsupportedOpError, first_line
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.registry import OpRegistry
@@ -60,6 +64,61 @@ def replacements_for(model: V1Model) -> dict[str, Replacement]:
     """Built-in replacements for the op types of ``model`` this TensorFlow lacks."""
     missing = unregistered_op_types(model.graph_def)
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
+
+
+def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
+    """The resolved ``paths``; ``ModelNotFoundError`` when one is not an existing file."""
+    out = []
+    for p in paths:
+        path = Path(p).expanduser()
+        if not path.is_file():
+            raise ModelNotFoundError(
+                f"op library {path} does not exist: pass the path of the package's compiled ops "
+                "(a .so file, e.g. its libop_abi.so)"
+            )
+        out.append(str(path.resolve()))
+    return tuple(out)
+
+
+def load_libraries(paths: Iterable[str]) -> None:
+    """``tf.load_op_library`` each path once per process (``UnsupportedOpError``)."""
+    for p in paths:
+        _load_one(p)
+
+
+@functools.cache
+def _load_one(path: str) -> None:
+    try:
+        tf().load_op_library(path)
+    except Exception as e:  # noqa: BLE001 - NotFoundError, symbol errors: all one line
+        raise UnsupportedOpError(
+            f"op library {path} does not load into TensorFlow {tf().__version__} "
+            f"({first_line(e)}): use a build of the library for this TensorFlow version"
+        ) from None
+
+
+def require_registered(model: V1Model) -> None:
+    """Raise :class:`UnsupportedOpError` when ``model`` uses op types nothing defines."""
+    load_libraries(model.op_libraries)
+    missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
+    if not missing:
+        return
+    builtin = [t for t in missing if t in BUILTIN_REPLACEMENTS]
+    first = next((t for t in missing if t not in builtin), missing[0])
+    way1 = (
+        f"built-in replacements for {', '.join(builtin)}: "
+        "replacements=explorer.replacements_for(model)"
+        if builtin
+        else "no built-in replacement is known for these"
+    )
+    raise UnsupportedOpError(
+        f"{model.path} uses op types this TensorFlow ({tf().__version__}) does not register: "
+        f"{', '.join(missing)}; ways on: (1) {way1}; (2) your own, "
+        f"explorer.load(path, replacements={{{first!r}: fn, ...}}) computing each with TF ops "
+        "(README: Custom ops); (3) the library that defines them, explorer.load(path, "
+        "op_libraries=['lib.so']) (CLI: --op-library PATH; it runs native code: trust it as "
+        "you would --allow-unsafe)"
+    )
 
 
 def attr_values(node: NodeDef) -> dict[str, Any]:
