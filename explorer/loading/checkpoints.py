@@ -124,12 +124,8 @@ def _const_strings(values: Any) -> list[str] | None:
 
 def _slices(spec: str) -> tuple[slice, ...]:
     """``"10 4 0,5:-"`` -> ``(slice(0, 5), slice(None))``."""
-    parts = spec.split(" ")
     out = []
-    for dim in parts[-1].split(":"):
-        if dim == "-":
-            out.append(slice(None))
-        else:
-            start, length = (int(x) for x in dim.split(","))
-            out.append(slice(start, start + length))
+    for dim in spec.split(" ")[-1].split(":"):
+        start, _, length = dim.partition(",")
+        out.append(slice(None) if dim == "-" else slice(int(start), int(start) + int(length)))
     return tuple(out)

@@ -95,22 +95,13 @@ def require_regular(
             )
 
 
-def checkpoint_files(prefix: str) -> list[Path]:
-    """The files of the checkpoint at ``prefix`` that exist (``.index``, ``.data-*``, or the V1
-    single file)."""
-    p = Path(prefix)
-    out = [Path(prefix + ".index")] if os.path.lexists(prefix + ".index") else []
-    if p.parent.is_dir():
-        out += sorted(q for q in p.parent.glob(p.name + ".data-*"))
-    if os.path.lexists(prefix) and not p.is_dir():
-        out.append(p)
-    return out
-
-
 def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
-    """Every file of the checkpoint at ``prefix`` (if any) is regular (and inside ``folder``)."""
-    for f in checkpoint_files(prefix) if prefix else []:
-        require_regular(f, "checkpoint file", folder=folder)
+    """Every file of the checkpoint at ``prefix`` (if any) that exists (``.index``, ``.data-*``,
+    the V1 single file) is regular (and inside ``folder``)."""
+    p = Path(prefix or ".")
+    for f in [Path(f"{p}.index"), *sorted(p.parent.glob(p.name + ".data-*")), p] if prefix else []:
+        if os.path.lexists(f) and (f != p or not p.is_dir()):
+            require_regular(f, "checkpoint file", folder=folder)
 
 
 def require_regular_assets(model: V1Model) -> None:

@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 from explorer._tf import quiet_env, tf, tf1
 from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
 from explorer.graph import protos
+from explorer.graph.run_scope import init_ops
 from explorer.loading.graph_import import in_graph, init_op_names, prepare_graph_def
 from explorer.loading.model import meta_graph_with
 
@@ -70,17 +71,13 @@ def preflight(
     kind = "meta_graph" if mg is not None else "graph_def"
     payload = (mg if mg is not None else gd).SerializeToString(deterministic=True)
     init = None
-    if initialize and (model.init_op or model.assets or _has_table_init(model)):
+    if initialize and (model.assets or init_ops(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
-    extra = json.dumps(init, sort_keys=True).encode() if init else b""
-    libraries = list(model.op_libraries)
-    extra += b"\0" + "\0".join(libraries).encode()
-    digest = hashlib.sha256(payload).hexdigest() + kind + hashlib.sha256(extra).hexdigest()
+    # the model's custom ops are loaded there too
+    header = {"op": "import", "kind": kind, "init": init, "libraries": list(model.op_libraries)}
+    digest = hashlib.sha256(payload).hexdigest() + json.dumps(header, sort_keys=True)
     if digest not in _CHECKED:
         what = "importing the graph and initialising its tables" if init else "importing the graph"
-        header = {"op": "import", "kind": kind, "init": init}
-        if libraries:
-            header["libraries"] = libraries  # the model's custom ops, loaded there too
         reply = _WORKER.request(header, payload, limit, model.path, what)
         if reply.get("status") == "error" and not reply.get("expected"):
             raise ModelFormatError(
@@ -90,12 +87,6 @@ def preflight(
         _CHECKED.add(digest)
     if restore and model.checkpoint_prefix and model.variables:
         _check_checkpoint(model, limit)
-
-
-def _has_table_init(model: V1Model) -> bool:
-    return bool(model.collection("table_initializer")) or any(
-        n.name == "init_all_tables" for n in model.graph_def.node
-    )
 
 
 def _check_checkpoint(model: V1Model, limit: float) -> None:
@@ -303,7 +294,7 @@ def worker_main() -> int:
         payload = inp.read(req["size"]) if req["size"] else b""
         try:
             if req["op"] == "import":
-                for lib in req.get("libraries", ()):
+                for lib in req["libraries"]:
                     tf_mod.load_op_library(lib)
                 _child_import(req["kind"], payload, req.get("init"))
                 send({"status": "ok"})
@@ -348,7 +339,3 @@ def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
         for key in shapes:  # checksums: a damaged data file fails here, not in the session
             reader.get_tensor(key)
     return shapes
-
-
-if __name__ == "__main__":
-    sys.exit(worker_main())

@@ -8,13 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import (
-    INPUT_OPS,
-    PLACEHOLDER_OPS,
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
-)
-from explorer.graph.run_scope import ops_that_run
+from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, VARIABLE_OPS
+from explorer.graph.run_scope import init_ops, ops_that_run
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import V1Model, meta_graph_with
 from explorer.loading.validation import drop_dangling
@@ -23,7 +18,6 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
     from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef, SignatureDef
 
-_VAR_TYPES = REF_VARIABLE_OPS | RESOURCE_VARIABLE_OPS
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
 
 
@@ -46,11 +40,9 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
         op_name(f) for f in feeds if op_name(f) in nodes and nodes[op_name(f)].op in INPUT_OPS
     ]
     keep |= ops_that_run(gd, fed_inputs).ops  # fed placeholders stay the inputs
-    kept_vars = {n for n in keep if nodes[n].op in _VAR_TYPES}
+    kept_vars = {n for n in keep if nodes[n].op in VARIABLE_OPS}
     keep |= _restore_ops(model, nodes, kept_vars)
-    init = [model.init_op] if model.init_op else []
-    init += [op_name(n) for n in model.collection("table_initializer")]
-    keep |= ops_that_run(gd, [i for i in init if i in nodes]).ops
+    keep |= ops_that_run(gd, init_ops(model)).ops
     keep |= ops_that_run(gd, _variable_ops(model.meta_graph, keep)).ops  # initializer, snapshot
     cut = _cut_feeds(nodes, keep, feeds)
     if len(keep) == len(nodes) and not cut:
@@ -100,7 +92,7 @@ def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str])
     dropped = {
         n.name
         for n in nodes.values()
-        if (n.op in _VAR_TYPES and n.name not in kept_vars)
+        if (n.op in VARIABLE_OPS and n.name not in kept_vars)
         or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
     }
     return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
