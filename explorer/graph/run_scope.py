@@ -43,12 +43,11 @@ def ops_that_run(
     graph_def: GraphDef,
     fetches: Iterable[str],
     feeds: Iterable[str] = (),
-    extra: Iterable[str] = (),
     what: str = "the chosen outputs",
 ) -> RunScope:
-    """The :class:`RunScope` of fetching ``fetches`` with ``feeds`` fed, plus ``extra`` ops."""
+    """The :class:`RunScope` of fetching ``fetches`` with ``feeds`` fed."""
     index = graph_index(graph_def)
-    seen = {n for n in index.upstream([*fetches, *extra], fed=feeds) if n in index.nodes}
+    seen = {n for n in index.upstream(fetches, fed=feeds) if n in index.nodes}
     return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
 
 

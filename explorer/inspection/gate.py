@@ -13,9 +13,9 @@ from explorer.errors import ExplorerError, SessionError
 from explorer.graph.run_scope import RunScope
 from explorer.inspection.scanner import require_safe, scan
 from explorer.loading import isolation
-from explorer.loading.files import require_regular_assets
 from explorer.loading.model import V1Model
 from explorer.loading.replacements import require_registered
+from explorer.loading.validation import require_regular_assets
 
 
 def admit(

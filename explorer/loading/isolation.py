@@ -106,8 +106,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
                 f"cannot read checkpoint {prefix} ({reply.get('message')}): it is damaged or not "
                 f"a checkpoint; restore the one exported with {model.path}"
             )
-        shapes = reply["shapes"]
-        _CKPT_CACHE[key] = shapes
+        shapes = _CKPT_CACHE[key] = reply["shapes"]
     if problem := checkpoint_mismatch(model.variables, shapes):
         raise MissingVariablesError(
             f"checkpoint {prefix} is of another graph ({problem}): restore the variables "
@@ -119,8 +118,6 @@ def checkpoint_mismatch(
     variables: list[Variable], shapes: dict[str, list[int] | None]
 ) -> str | None:
     """Why a checkpoint (key -> shape) cannot be of these variables, or ``None``."""
-    if not variables:
-        return None
     for v in variables:
         if v.name in shapes and v.shape is not None and shapes[v.name] is not None:
             want, got = list(v.shape), list(shapes[v.name])
@@ -129,7 +126,7 @@ def checkpoint_mismatch(
     object_based = "_CHECKPOINTABLE_OBJECT_GRAPH" in shapes
     names = {v.name for v in variables}
     bases = {n.rsplit("/part_", 1)[0] for n in names}
-    if not object_based and shapes and not (names | bases) & set(shapes):
+    if names and not object_based and shapes and not (names | bases) & set(shapes):
         some = ", ".join(sorted(shapes)[:3])
         return f"it holds none of the graph's {len(names)} variables, but {some}"
     return None
@@ -181,8 +178,7 @@ class _Worker:
             if self.proc is None or self.proc.poll() is not None:
                 self._start()
             assert self.proc is not None and self.proc.stdin is not None and self.log is not None
-            self.log.seek(0, os.SEEK_END)  # this request's log lines start here
-            self._log_pos = self.log.tell()
+            self._log_pos = self.log.seek(0, os.SEEK_END)  # this request's log lines start here
             self.requests += 1
             with contextlib.suppress(OSError):  # it died: _read_reply sees EOF and says how
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
@@ -209,10 +205,7 @@ class _Worker:
         fd = self.proc.stdout.fileno()
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
                 return None
             chunk = os.read(fd, 65536)
             if not chunk:  # EOF: the child is gone

@@ -4,15 +4,17 @@ V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protob
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from google.protobuf import text_format
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf.message import DecodeError
 
 from explorer.errors import (
     AmbiguousModelError,
@@ -30,10 +32,16 @@ from explorer.graph.index import graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import REF_VARIABLE_OPS, VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
-from explorer.loading import files, hub_module  # files: only regular files are read
 from explorer.loading.checkpoints import read_variables
 from explorer.loading.replacements import Replacement, check_libraries, load_libraries
-from explorer.loading.validation import check_graph, repair
+from explorer.loading.validation import (
+    STATE_MAX_BYTES,
+    check_graph,
+    parse_proto,
+    repair,
+    require_regular,
+    require_regular_checkpoint,
+)
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -44,6 +52,13 @@ SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
 DEFAULT_SIGNATURES = ("serving_default", "default")  # run when none is named (then TF1 Hub's)
+HUB_MODULE = "tf1_hub_module"
+MARKER = "tfhub_module.pb"  # a TF1 Hub module's ModuleDef, beside its saved_model.pb
+FORMAT_V3 = 3
+TRAIN_TAGS = ("train",)
+UPDATE_OPS = "update_ops"
+REGULARIZATION_LOSSES = "regularization_losses"
+TRAINABLE_VARIABLES = "trainable_variables"
 T = TypeVar("T")
 
 
@@ -178,8 +193,14 @@ class V1Model:
         }
         if self.notes:  # what loading repaired
             out["notes"] = list(self.notes)
-        if self.module_info is not None:
-            out["hub_module"] = hub_module.hub_summary(self)
+        if self.module_info is not None:  # a TF1 Hub module: its ModuleDef, tags, collection sizes
+            cols = self.meta_graph.collection_def if self.meta_graph is not None else {}
+            sizes = {}
+            for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):
+                if key in cols:
+                    kind = cols[key].WhichOneof("kind")
+                    sizes[key] = len(getattr(cols[key], kind).value) if kind else 0
+            out["hub_module"] = {**self.module_info, "tags": list(self.tags), "collections": sizes}
         return out
 
 
@@ -194,11 +215,9 @@ def load(
     ``tags``: the MetaGraph tag set (list, set or comma-separated; ``""``/``set()``: the empty
     set), needed only when there are several. ``replacements``: op type -> function substituting
     its nodes on import. ``op_libraries``: custom-op ``.so`` files loaded with
-    ``tf.load_op_library`` first: native code, so only libraries you trust.
-
-    Raises:
-        ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError
-        when an op library does not load.
+    ``tf.load_op_library`` first: native code, so only libraries you trust. Raises
+    ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError when
+    an op library does not load.
     """
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
@@ -272,11 +291,11 @@ def _load_any(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
-    if hub_module.is_hub_module(p):
-        info = hub_module.read_module_def(p / hub_module.MARKER)
+    if is_hub_module(p):
+        info = read_module_def(p / MARKER)
         if not (p / "saved_model.pb").is_file():
             raise ModelFormatError(
-                f"{p} has {hub_module.MARKER} but no saved_model.pb: the TF1 Hub module is "
+                f"{p} has {MARKER} but no saved_model.pb: the TF1 Hub module is "
                 "incomplete; download or export it again"
             )
         return _load_saved_model(p, p / "saved_model.pb", tags, info)
@@ -288,7 +307,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if sm:
         return _load_saved_model(p, sm[0], tags)
     if os.path.lexists(p / "checkpoint"):  # a FIFO or device named checkpoint: refused by name
-        files.require_regular(p / "checkpoint", "checkpoint state file", folder=p)
+        require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
     graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
@@ -312,7 +331,7 @@ def _looks_like_model_dir(p: Path) -> bool:
 
 
 def _load_file(p: Path, tags: list[str] | None) -> V1Model:
-    if p.name in ("saved_model.pb", hub_module.MARKER) and hub_module.is_hub_module(p.parent):
+    if p.name in ("saved_model.pb", MARKER) and is_hub_module(p.parent):
         return _load_dir(p.parent, tags)
     if p.name in ("saved_model.pb", "saved_model.pbtxt"):
         return _load_saved_model(p.parent, p, tags)
@@ -337,12 +356,12 @@ def _load_saved_model(
     folder: Path, pb: Path, tags: list[str] | None, hub_info: dict[str, Any] | None = None
 ) -> V1Model:
     """The SavedModel ``pb`` in ``folder``; with ``hub_info`` (its ModuleDef) a TF1 Hub module."""
-    sm = files.parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder.resolve())
+    sm = parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder.resolve())
     if not sm.meta_graphs:
         raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
     if hub_info is not None:
-        tags = hub_module.choose_tags(folder, tag_sets, tags)
+        tags = choose_tags(folder, tag_sets, tags)
     folder = folder.resolve()
     choices = "; ".join(",".join(t) or "(no tags)" for t in tag_sets)
     if tags is None:
@@ -361,22 +380,21 @@ def _load_saved_model(
             )
         mg = found[0]
     prefix = folder / "variables" / "variables"
-    files.require_regular_checkpoint(str(prefix), folder)
-    has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
-    prefix_name = str(prefix) if has_ckpt else None
+    require_regular_checkpoint(str(prefix), folder)
+    prefix_name = _checkpoint_at(prefix)
     tags = list(mg.meta_info_def.tags)
-    fmt = SAVED_MODEL if hub_info is None else hub_module.HUB_MODULE
+    fmt = SAVED_MODEL if hub_info is None else HUB_MODULE
     model = _with_meta_graph(fmt, pb, mg, prefix_name, folder, tag_sets=tag_sets, tags=tags)
     if hub_info is not None:
         model.module_info = hub_info
-        hub_module.point_asset_constants(model)
+        point_asset_constants(model)
     return model
 
 
 def _load_graph_def(p: Path) -> V1Model:
     gd = protos.graph_pb2.GraphDef()
     try:
-        files.parse_proto(p, gd, "GraphDef")
+        parse_proto(p, gd, "GraphDef")
     except ModelFormatError:
         # Files named .pb are sometimes a MetaGraphDef or SavedModel: say so precisely.
         for msg, kind in (
@@ -384,7 +402,7 @@ def _load_graph_def(p: Path) -> V1Model:
             (protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef"),
         ):
             try:
-                files.parse_proto(p, msg, kind)
+                parse_proto(p, msg, kind)
             except ModelFormatError:
                 continue
             if kind == "SavedModel" and msg.meta_graphs:
@@ -403,7 +421,7 @@ def _load_graph_def(p: Path) -> V1Model:
 def _read_state_file(folder: Path) -> str | None:
     """The prefix recorded in ``folder/checkpoint``, resolved on this machine, or ``None``."""
     state_file = folder / "checkpoint"
-    files.require_regular(state_file, "checkpoint state file", folder, files.STATE_MAX_BYTES)
+    require_regular(state_file, "checkpoint state file", folder, STATE_MAX_BYTES)
     state = protos.checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state_file.read_text(), state)
@@ -417,16 +435,17 @@ def _read_state_file(folder: Path) -> str | None:
         return None
     # An absolute path stays one; it is often the exporting machine's: try the name here too.
     for c in (folder / recorded, folder / Path(recorded).name):
-        if _checkpoint_exists(c):
-            return str(c)
+        if found := _checkpoint_at(c):
+            return found
     raise MissingVariablesError(
         f"{state_file} points at {recorded}, which is not here "
         f"(nor {folder / Path(recorded).name}): point at the checkpoint prefix or .meta file"
     )
 
 
-def _checkpoint_exists(prefix: Path) -> bool:
-    return Path(str(prefix) + ".index").exists() or prefix.is_file()
+def _checkpoint_at(prefix: Path) -> str | None:
+    """``prefix`` as a string when a checkpoint is there (``.index`` or V1 file), else ``None``."""
+    return str(prefix) if Path(f"{prefix}.index").exists() or prefix.is_file() else None
 
 
 def _load_checkpoint(p: Path) -> V1Model:
@@ -440,20 +459,19 @@ def _load_checkpoint(p: Path) -> V1Model:
                     f"{p} has no usable checkpoint state: point at the .meta file or prefix"
                 )
             meta = metas[0]
-            prefix_path = meta.with_suffix("")
-            prefix = str(prefix_path) if _checkpoint_exists(prefix_path) else None
+            prefix = _checkpoint_at(meta.with_suffix(""))
         else:
             meta = Path(prefix + ".meta")
     elif p.suffix == ".meta":
         meta, folder = p, p.parent
-        prefix = str(p.with_suffix("")) if _checkpoint_exists(p.with_suffix("")) else None
+        prefix = _checkpoint_at(p.with_suffix(""))
         if prefix is None and (folder / "checkpoint").is_file():
             prefix = _read_state_file(folder)
     else:  # a prefix
         folder = p.parent
         prefix = str(p)
         meta = Path(str(p) + ".meta")
-        if not _checkpoint_exists(p):
+        if not _checkpoint_at(p):
             raise MissingVariablesError(
                 f"checkpoint {p} has no data (.index or V1 file missing): check the prefix"
             )
@@ -465,9 +483,9 @@ def _load_checkpoint(p: Path) -> V1Model:
                 "(or rebuild the graph in code and save a SavedModel)"
             )
         meta = metas[0]
-    files.require_regular_checkpoint(prefix, folder)
+    require_regular_checkpoint(prefix, folder)
     inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
-    mg = files.parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
+    mg = parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
     return _with_meta_graph(CHECKPOINT, meta, mg, prefix, folder)
 
 
@@ -510,3 +528,73 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
         else:
             out[a.tensor_info.name] = str(folder / "assets" / a.filename)
     return out
+
+
+def is_hub_module(folder: Path) -> bool:
+    """Whether ``folder`` holds a TF1 Hub module (its ``tfhub_module.pb`` marker)."""
+    return (folder / MARKER).is_file()
+
+
+def read_module_def(path: Path) -> dict[str, Any]:
+    """``{"format", "required_features"}`` of a ``tfhub_module.pb`` (ModelFormatError)."""
+    msg = _module_def_class()()
+    try:
+        msg.ParseFromString(path.read_bytes())
+    except DecodeError as e:
+        raise ModelFormatError(
+            f"{path} is not a valid ModuleDef ({e}): the TF1 Hub module is damaged; download or "
+            "export it again"
+        ) from None
+    if msg.format != FORMAT_V3:
+        raise ModelFormatError(
+            f"{path} is a ModuleDef of format {msg.format}, not FORMAT_V3 ({FORMAT_V3}), the only "
+            "TF1 Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
+        )
+    return {"format": msg.format, "required_features": list(msg.required_features)}
+
+
+@functools.cache
+def _module_def_class() -> type:
+    field = descriptor_pb2.FieldDescriptorProto
+    fdp = descriptor_pb2.FileDescriptorProto(name="explorer_module_def.proto", syntax="proto3")
+    msg = fdp.message_type.add(name="ModuleDef")
+    msg.field.add(name="format", number=1, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
+    msg.field.add(
+        name="required_features", number=2, type=field.TYPE_STRING, label=field.LABEL_REPEATED
+    )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("ModuleDef"))
+
+
+def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
+    """The tag set to load: ``tags``, else the empty set, else the only one."""
+    names = "; ".join(",".join(sorted(t)) or "set()" for t in tag_sets)
+    if tags is not None:
+        wanted = set(tags)
+        if any(set(t) == wanted for t in tag_sets):
+            return sorted(wanted)
+        shown = ",".join(sorted(wanted)) or "set() (no tags)"
+        raise TagsError(
+            f"{folder} (a TF1 Hub module) has no MetaGraph with tags {shown}: choose one of "
+            f'{names} (CLI: --tags "" for set())'
+        )
+    if any(not t for t in tag_sets):
+        return []
+    if len(tag_sets) == 1:
+        return list(tag_sets[0])
+    raise AmbiguousModelError(
+        f"{folder} is a TF1 Hub module with {len(tag_sets)} tag sets ({names}) and no empty "
+        "one: pass tags=... (CLI: --tags) to choose one"
+    )
+
+
+def point_asset_constants(model: V1Model) -> None:
+    """Point asset path constants at the module's files, as ``hub.Module`` does (BERT's vocab)."""
+    for tensor, path in model.assets.items():
+        node = graph_index(model.graph_def).producer(tensor)
+        if node is None or node.op != "Const" or "value" not in node.attr:
+            continue
+        value = node.attr["value"].tensor
+        if len(value.string_val) == 1 and not value.tensor_shape.dim:  # a scalar string
+            value.string_val[0] = path.encode()

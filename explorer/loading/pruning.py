@@ -1,4 +1,4 @@
-"""Prune a model to what chosen outputs need (:func:`prune_model`)."""
+"""Prune a model to what chosen outputs need (:func:`prune_for`)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,9 @@ if TYPE_CHECKING:
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
 
 
-def prune_model(model: V1Model, fetches: Iterable[str], feeds: Iterable[str] = ()) -> V1Model:
-    """A copy of ``model`` holding only what ``fetches`` need with ``feeds`` fed."""
-    return prune_for(model, [(fetches, feeds)])
-
-
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
-    """:func:`prune_model` for several signatures: ``groups`` of (fetches, feeds)."""
+    """A copy of ``model`` holding only what each group of (fetches, feeds) needs with its feeds
+    fed (one group per signature)."""
     gd = model.graph_def
     nodes = graph_index(gd).nodes
     keep: set[str] = set()

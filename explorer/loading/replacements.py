@@ -170,9 +170,8 @@ def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Grap
                 "re-export the graph without that function or inline it"
             )
     levels = _levels(model, graph_def, replaced)
-    by_name = {n.name: n for n in nodes}
     n_outputs = _output_counts(model, nodes, replaced)
-    all_names = set(by_name)
+    all_names = {n.name for n in nodes}
     made: dict[str, Any] = {}  # "name:i" / "^name" -> tensor / op, for names already imported
     for level in range(max(levels.values()) + 1):
         wave = [n for n in nodes if levels[n.name] == level and n.name not in replaced]
@@ -247,11 +246,8 @@ def _import_wave(
             input_map[key] = made[key]  # waves guarantee it was imported or made before
     with graph.as_default():
         importer.import_graph_def(gd, input_map=input_map or None, name="")
-    for n in wave:
-        op = graph.get_operation_by_name(n.name)
-        made[f"^{n.name}"] = op
-        for i, t in enumerate(op.outputs):
-            made[f"{n.name}:{i}"] = t
+    for op in map(graph.get_operation_by_name, names):
+        made |= {f"^{op.name}": op, **{f"{op.name}:{i}": t for i, t in enumerate(op.outputs)}}
 
 
 def _replace_node(
@@ -291,9 +287,7 @@ def _replace_node(
             f"{model.path}: cannot name the replacement of {node.name!r} like the node "
             f"(got {op.name!r}): rename the node's clashing neighbours"
         )
-    made[f"^{node.name}"] = op
-    for i, t in enumerate(wired):
-        made[f"{node.name}:{i}"] = t
+    made |= {f"^{op.name}": op, **{f"{op.name}:{i}": t for i, t in enumerate(wired)}}
 
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")
