@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from explorer.conversion.build import Builder, Shape, plan_signatures
 from explorer.conversion.hub_module import build_hub
 from explorer.conversion.v2_model import V2Model
-from explorer.graph.run_scope import model_run_scope, union
+from explorer.graph.index import model_run_scope, union
 from explorer.inspection.gate import admit
 from explorer.inspection.scanner import spec_tensors
 from explorer.loading.model import V1Model, as_model

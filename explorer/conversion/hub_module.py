@@ -20,7 +20,7 @@ from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.loading.checkpoints import variable_defs
-from explorer.loading.graph_import import in_graph, prepare_graph_def
+from explorer.loading.isolation import in_graph, prepare_graph_def
 from explorer.loading.model import (
     REGULARIZATION_LOSSES,
     TRAIN_TAGS,

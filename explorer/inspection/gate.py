@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import ExplorerError, SessionError
-from explorer.graph.run_scope import RunScope
+from explorer.graph.index import RunScope
 from explorer.inspection.scanner import require_safe, scan
 from explorer.loading import isolation
 from explorer.loading.model import V1Model

@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from explorer.errors import ExplorerError, UnsafeModelError
-from explorer.graph.run_scope import RunScope, model_run_scope, union
+from explorer.graph.index import RunScope, model_run_scope, union
 from explorer.graph.specs import TensorSpec
 from explorer.inspection import file_doors, io_choice  # noqa: F401 (the rules register on import)
 from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext

@@ -6,10 +6,9 @@ import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from explorer.graph.index import graph_index
+from explorer.graph.index import graph_index, init_ops, ops_that_run
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, VARIABLE_OPS
-from explorer.graph.run_scope import init_ops, ops_that_run
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import V1Model, meta_graph_with
 from explorer.loading.validation import drop_dangling

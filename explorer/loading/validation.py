@@ -5,10 +5,11 @@ TF tolerates in an intact export but explorer would stop at is repaired, with a 
 
 from __future__ import annotations
 
+import graphlib
 import os
 import re
 import stat
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -231,12 +232,9 @@ _VAL_FIELDS = tuple(f"{t}_val" for t in _VAL_TYPES.split())
 
 def _check_shapes(n: NodeDef, path: Path) -> None:
     """No dimension below -1 nor over 2**63-1 entries, and a Const's values fit its shape."""
-    for key in ("shape", "_output_shapes", "output_shapes"):
-        if key not in n.attr:
-            continue
+    for key in [k for k in ("shape", "_output_shapes", "output_shapes") if k in n.attr]:
         a = n.attr[key]
-        protos = [a.shape] if a.HasField("shape") else list(a.list.shape)
-        for sp in protos:
+        for sp in [a.shape] if a.HasField("shape") else a.list.shape:
             _check_dims([d.size for d in sp.dim], n, key, path, known=False)
     if n.op == "Const" and "value" in n.attr and n.attr["value"].HasField("tensor"):
         t = n.attr["value"].tensor
@@ -279,31 +277,17 @@ def _check_dims(dims: list[int], n: NodeDef, key: str, path: Path, known: bool) 
 
 def recursive_functions(graph_def: GraphDef) -> list[str]:
     """The first cycle of library functions calling each other (``[]`` when there is none)."""
-    if not (functions := {f.signature.name: f for f in graph_def.library.function}):
-        return []
-    calls = {
-        name: [c for n in f.node_def for c in function_calls(n, functions, strings=False)]
-        for name, f in functions.items()
-    }
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    for start in sorted(functions):
-        if state.get(start):
-            continue
-        stack: list[tuple[str, Iterator[str]]] = [(start, iter(calls[start]))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            name, it = stack[-1]
-            if (nxt := next(it, None)) is None:
-                state[name] = 2
-                stack.pop()
-                path.pop()
-            elif state.get(nxt) == 1:
-                return path[path.index(nxt) :]
-            elif not state.get(nxt):
-                state[nxt] = 1
-                stack.append((nxt, iter(calls[nxt])))
-                path.append(nxt)
+    functions = {f.signature.name: f for f in graph_def.library.function}
+    calls: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for name in sorted(functions):
+        calls.add(name)
+        for node in functions[name].node_def:
+            for callee in function_calls(node, functions, strings=False):
+                calls.add(callee, name)  # the callee after its caller: a cycle reads as calls
+    try:
+        calls.prepare()
+    except graphlib.CycleError as e:
+        return list(e.args[1][:-1])
     return []
 
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
+from explorer.graph.index import RunScope
 from explorer.graph.names import array_dtype, op_name, shape_text
-from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit, no_checkpoint
-from explorer.loading.graph_import import import_into, in_graph, init_op_names
+from explorer.loading.isolation import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.graph.run_scope import called_functions, model_run_scope, ops_that_run
+from explorer.graph.index import called_functions, model_run_scope, ops_that_run
 
 
 def _graph():
