@@ -13,8 +13,7 @@ from explorer.conversion.v2_model import V2Model
 from explorer.graph.index import model_run_scope, union
 from explorer.inspection.gate import admit
 from explorer.inspection.scanner import spec_tensors
-from explorer.loading.model import V1Model, as_model
-from explorer.loading.pruning import prune_for
+from explorer.loading.model import V1Model, as_model, prune_for
 
 
 def convert(

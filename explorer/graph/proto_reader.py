@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
-from explorer.graph.names import dtype_name, shape_text
+from explorer.graph.names import dtype_name, shape_text, tensor_name
 from explorer.graph.runtime import op_def as registered_op_def
 from explorer.graph.specs import shape_of
 
@@ -126,9 +126,7 @@ def _count_unregistered_outputs(
         recorded = index.node_list[i].attr.get("_output_shapes")
         count[name] = len(recorded.list.shape) if recorded is not None else 1
     for key in index.data_by_input:
-        op, sep, idx = key.rpartition(":")
-        if not sep:
-            op, idx = key, "0"
+        op, _, idx = tensor_name(key).rpartition(":")
         if op in count and idx.isdigit():
             count[op] = max(count[op], int(idx) + 1)
     for name, i in unregistered.items():

@@ -49,11 +49,7 @@ def is_registered(op_type: str) -> bool:
 
 def tf_version() -> str:
     """The installed TensorFlow's ``__version__`` (``2.21.0``)."""
-    if tf_loaded():
-        import tensorflow
-
-        return str(tensorflow.__version__)
-    return str(_table()["version"])
+    return str(tf().__version__ if tf_loaded() else _table()["version"])
 
 
 @functools.cache
@@ -87,11 +83,6 @@ def cache_key() -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def clear() -> None:
-    with _LOCK:
-        _TABLE.clear()
-
-
 def _table() -> dict[str, Any]:
     with _LOCK:
         if not _TABLE:
@@ -116,15 +107,11 @@ def _load_or_build() -> dict[str, Any]:
 
 
 def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
-    try:
-        facts = json.loads(facts_file.read_text())
-        data = ops_file.read_bytes()
-    except (OSError, ValueError):
-        return None
     op_list = module("op_def_pb2").OpList()
     try:
-        op_list.ParseFromString(data)
-    except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt
+        facts = json.loads(facts_file.read_text())
+        op_list.ParseFromString(ops_file.read_bytes())
+    except Exception:  # noqa: BLE001 - a missing or damaged cache file is rebuilt
         return None
     if len(op_list.op) != facts.get("op_count"):
         return None

@@ -70,9 +70,7 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
     ``""``, or ``"10 4 0,5:-"`` (full shape, ``start,length`` per dim) for a partition."""
     index = graph_index(model.graph_def)
     out: dict[str, tuple[str, str]] = {}
-    for node in index.node_list:
-        if node.op not in SAVE_OPS:
-            continue
+    for node in (n for n in index.node_list if n.op in SAVE_OPS):
         inputs = data_inputs(node)
         if len(inputs) < 3:
             continue

@@ -397,17 +397,11 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
             tf1().import_graph_def(msg, name="")
     config = tf1().ConfigProto(allow_soft_placement=True)
     with tf1().Session(graph=graph, config=config) as session:
-        if init is not None:
-            _child_initialize(graph, session, init)
-
-
-def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
-    """Run the init op as the session would; ordinary failures are left to the in-process run."""
-    ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
-    assets = init.get("assets", {}).items()
-    feeds = {graph.as_graph_element(n): path for n, path in assets if in_graph(graph, n)}
-    with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
-        session.run(ops, feeds)
+        if init is not None:  # as the session would; ordinary failures are left to the one here
+            ops = init_op_names(SimpleNamespace(init_op=init["op"]), graph)
+            feeds = {n: path for n, path in init["assets"].items() if in_graph(graph, n)}
+            with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
+                session.run(ops, feeds)
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:

@@ -1,19 +1,19 @@
 """Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
 V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
-:func:`as_model` is how a verb turns a path into one."""
+:func:`as_model` is how a verb turns a path into one; :func:`prune_for` prunes a model to what
+chosen outputs need."""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, text_format
+from google.protobuf import empty_pb2, text_format, unknown_fields
 from google.protobuf.message import DecodeError
 
 from explorer.errors import (
@@ -28,15 +28,16 @@ from explorer.errors import (
     first_line,
 )
 from explorer.graph import protos
-from explorer.graph.index import graph_index
-from explorer.graph.names import op_name
-from explorer.graph.op_families import REF_VARIABLE_OPS, VARIABLE_OPS
+from explorer.graph.index import graph_index, init_ops, ops_that_run
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, REF_VARIABLE_OPS, VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
-from explorer.loading.checkpoints import read_variables
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, read_variables, variable_defs
 from explorer.loading.replacements import Replacement, check_libraries, load_libraries
 from explorer.loading.validation import (
     STATE_MAX_BYTES,
     check_graph,
+    drop_dangling,
     parse_proto,
     repair,
     require_regular,
@@ -46,7 +47,7 @@ from explorer.loading.validation import (
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
-    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef, SignatureDef
 
 SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
@@ -313,7 +314,8 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
     found = sorted(p.glob("*.meta")) + graphs
     if not found:  # a folder holding model folders (an export base with one version)
-        found = sorted(q for q in p.iterdir() if q.is_dir() and _looks_like_model_dir(q))
+        marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint")
+        found = sorted(q for q in p.iterdir() if any((q / m).is_file() for m in marks))
     if len(found) == 1:
         return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
     if found:
@@ -323,11 +325,6 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         f"{p} holds no TF1 model (no saved_model.pb, .pb/.pbtxt, .meta or checkpoint file): "
         "point at the model folder or file"
     )
-
-
-def _looks_like_model_dir(p: Path) -> bool:
-    sm = (p / "saved_model.pb").exists() or (p / "saved_model.pbtxt").exists()
-    return sm or (p / "checkpoint").is_file()
 
 
 def _load_file(p: Path, tags: list[str] | None) -> V1Model:
@@ -520,13 +517,9 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
                 defs.append(a)
     out = {}
     for a in defs:
-        for base in (folder / "assets", folder / "assets.extra", folder):
-            f = base / a.filename
-            if f.exists():
-                out[a.tensor_info.name] = str(f)
-                break
-        else:
-            out[a.tensor_info.name] = str(folder / "assets" / a.filename)
+        bases = (folder / "assets", folder / "assets.extra", folder)
+        f = next((b / a.filename for b in bases if (b / a.filename).exists()), None)
+        out[a.tensor_info.name] = str(f or folder / "assets" / a.filename)
     return out
 
 
@@ -537,7 +530,7 @@ def is_hub_module(folder: Path) -> bool:
 
 def read_module_def(path: Path) -> dict[str, Any]:
     """``{"format", "required_features"}`` of a ``tfhub_module.pb`` (ModelFormatError)."""
-    msg = _module_def_class()()
+    msg = empty_pb2.Empty()  # a ModuleDef's fields (1: format, 2: required_features) stay unknown
     try:
         msg.ParseFromString(path.read_bytes())
     except DecodeError as e:
@@ -545,26 +538,14 @@ def read_module_def(path: Path) -> dict[str, Any]:
             f"{path} is not a valid ModuleDef ({e}): the TF1 Hub module is damaged; download or "
             "export it again"
         ) from None
-    if msg.format != FORMAT_V3:
+    fields = [(f.field_number, f.data) for f in unknown_fields.UnknownFieldSet(msg)]
+    fmt = next((d for n, d in reversed(fields) if n == 1), 0)  # the last one counts
+    if fmt != FORMAT_V3:
         raise ModelFormatError(
-            f"{path} is a ModuleDef of format {msg.format}, not FORMAT_V3 ({FORMAT_V3}), the only "
+            f"{path} is a ModuleDef of format {fmt}, not FORMAT_V3 ({FORMAT_V3}), the only "
             "TF1 Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
         )
-    return {"format": msg.format, "required_features": list(msg.required_features)}
-
-
-@functools.cache
-def _module_def_class() -> type:
-    field = descriptor_pb2.FieldDescriptorProto
-    fdp = descriptor_pb2.FileDescriptorProto(name="explorer_module_def.proto", syntax="proto3")
-    msg = fdp.message_type.add(name="ModuleDef")
-    msg.field.add(name="format", number=1, type=field.TYPE_INT32, label=field.LABEL_OPTIONAL)
-    msg.field.add(
-        name="required_features", number=2, type=field.TYPE_STRING, label=field.LABEL_REPEATED
-    )
-    pool = descriptor_pool.DescriptorPool()
-    pool.Add(fdp)
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName("ModuleDef"))
+    return {"format": fmt, "required_features": [d.decode() for n, d in fields if n == 2]}
 
 
 def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
@@ -598,3 +579,134 @@ def point_asset_constants(model: V1Model) -> None:
         value = node.attr["value"].tensor
         if len(value.string_val) == 1 and not value.tensor_shape.dim:  # a scalar string
             value.string_val[0] = path.encode()
+
+
+_ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
+
+
+def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
+    """A copy of ``model`` holding only what each group of (fetches, feeds) needs with its feeds
+    fed (one group per signature)."""
+    gd = model.graph_def
+    nodes = graph_index(gd).nodes
+    keep: set[str] = set()
+    feeds: list[str] = []
+    for group_fetches, group_feeds in groups:
+        fed = [tensor_name(f) for f in group_feeds]
+        keep |= ops_that_run(gd, list(group_fetches), fed).ops
+        feeds += [f for f in fed if f not in feeds]
+    fed_inputs = [
+        op_name(f) for f in feeds if op_name(f) in nodes and nodes[op_name(f)].op in INPUT_OPS
+    ]
+    keep |= ops_that_run(gd, fed_inputs).ops  # fed placeholders stay the inputs
+    kept_vars = {n for n in keep if nodes[n].op in VARIABLE_OPS}
+    keep |= _restore_ops(model, nodes, kept_vars)
+    keep |= ops_that_run(gd, init_ops(model)).ops
+    keep |= ops_that_run(gd, _variable_ops(model.meta_graph, keep)).ops  # initializer, snapshot
+    cut = _cut_feeds(nodes, keep, feeds)
+    if len(keep) == len(nodes) and not cut:
+        return model
+    new_gd = type(gd)()
+    new_gd.versions.CopyFrom(gd.versions)
+    new_gd.library.CopyFrom(gd.library)
+    for node in gd.node:
+        if node.name in cut:
+            for new in cut[node.name]:
+                new_gd.node.add().CopyFrom(new)
+            continue
+        if node.name not in keep:
+            continue
+        out = new_gd.node.add()
+        out.CopyFrom(node)
+        del out.input[:]
+        out.input.extend(
+            i
+            for i in node.input
+            if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
+        )
+    names = keep | set(cut)
+    if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
+        drop_dangling(mg, names, values=True)
+        for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
+            del mg.signature_def[key]
+    return replace(model, graph_def=new_gd, meta_graph=mg, _signatures=None)
+
+
+def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
+    """The initializer, snapshot and initial value of each kept variable (importing needs them)."""
+    out = []
+    for key in (*VARIABLE_COLLECTIONS, "global_step"):
+        for vd in variable_defs(meta_graph, key):
+            if op_name(vd.variable_name) in keep:
+                names = (vd.initializer_name, vd.snapshot_name, vd.initial_value_name)
+                out.extend(n for n in names if n)
+    return out
+
+
+def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
+    """The restore op's upstream, without the variables not kept and their assigns (slots)."""
+    restore = model.restore_op
+    if not restore or op_name(restore) not in nodes:
+        return set()
+    dropped = {
+        n.name
+        for n in nodes.values()
+        if (n.op in VARIABLE_OPS and n.name not in kept_vars)
+        or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
+    }
+    return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
+
+
+def _cut_feeds(
+    nodes: dict[str, NodeDef], keep: set[str], feeds: list[str]
+) -> dict[str, list[NodeDef]]:
+    """Fed tensors of ops that will not run: op name -> placeholders standing in for it."""
+    from tensorflow.core.framework import node_def_pb2
+
+    by_op: dict[str, set[int]] = {}
+    for f in feeds:
+        op, _, idx = f.rpartition(":")
+        if op in nodes and op not in keep and nodes[op].op not in PLACEHOLDER_OPS:
+            by_op.setdefault(op, set()).add(int(idx))
+    out: dict[str, list[Any]] = {}
+    for op, used in by_op.items():
+        dtypes, shapes = _output_specs(nodes[op])
+        count = max(used) + 1
+        if len(dtypes) < count:
+            continue  # unknown output types: leave it to the importer to complain
+        new = []
+        for k in range(count):
+            ph = node_def_pb2.NodeDef(name=f"{op}/explorer_feed_{k}", op="Placeholder")
+            ph.attr["dtype"].type = dtypes[k]
+            if k < len(shapes):
+                ph.attr["shape"].shape.CopyFrom(shapes[k])
+            new.append(ph)
+        ident = node_def_pb2.NodeDef(name=op, op="IdentityN")
+        ident.input.extend(p.name for p in new)
+        ident.attr["T"].list.type.extend(dtypes[:count])
+        new.append(ident)
+        out[op] = new
+    return out
+
+
+def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
+    """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
+    attr = node.attr
+    fallback = list(attr["_output_shapes"].list.shape) if "_output_shapes" in attr else []
+    keys = (("output_types", "output_shapes"), ("component_types", ""), ("Tout", ""))
+    for types_key, shapes_key in keys:  # IteratorGetNext, QueueDequeue*, functions
+        if types_key in attr:
+            shapes = list(attr[shapes_key].list.shape) if shapes_key in attr else fallback
+            return list(attr[types_key].list.type), shapes
+    if "T" in attr and attr["T"].HasField("type"):
+        return [attr["T"].type], fallback
+    return ([attr["dtype"].type], []) if "dtype" in attr else ([], [])
+
+
+def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:
+    for info in (*sig.inputs.values(), *sig.outputs.values()):
+        c = info.coo_sparse
+        parts = (info.name, c.indices_tensor_name, c.values_tensor_name, c.dense_shape_tensor_name)
+        if any(p and op_name(p) not in names for p in parts):
+            return False
+    return True

@@ -38,7 +38,8 @@ M = TypeVar("M", bound=pb_message.Message)
 STATE_MAX_BYTES = 2**20
 """A checkpoint state file is a few lines of text."""
 
-_KINDS = (
+_KINDS = (  # what a file is, by its mode (a regular file is nothing special)
+    (stat.S_ISREG, None),
     (stat.S_ISFIFO, "FIFO (named pipe)"),
     (stat.S_ISCHR, "character device"),
     (stat.S_ISBLK, "block device"),
@@ -53,8 +54,6 @@ def special_kind(path: str | os.PathLike[str]) -> str | None:
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
-        return None
-    if stat.S_ISREG(mode):
         return None
     return next((kind for test, kind in _KINDS if test(mode)), "special file")
 
@@ -83,14 +82,12 @@ def require_regular(
             f"{path}{via} is a {kind}, not a regular file: it is not a {what} and reading it "
             "could block or never end; point at the real file"
         )
-    if folder is not None and os.path.lexists(path):
-        real_out = outside(path, folder)
-        if real_out is not None:
-            how = f"is a symbolic link to {real_out}," if os.path.islink(path) else "lies"
-            raise ModelFormatError(
-                f"{path} {how} outside the model folder {folder}: explorer reads only files "
-                f"inside it; copy the {what} into the folder"
-            )
+    if folder is not None and os.path.lexists(path) and (real := outside(path, folder)):
+        how = f"is a symbolic link to {real}," if os.path.islink(path) else "lies"
+        raise ModelFormatError(
+            f"{path} {how} outside the model folder {folder}: explorer reads only files "
+            f"inside it; copy the {what} into the folder"
+        )
     if max_bytes is not None:
         try:
             size = os.stat(path).st_size

@@ -74,11 +74,13 @@ def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object
     worker.put((fn, box, done))
     try:
         finished = done.wait(limit)
-    except KeyboardInterrupt:  # the call runs on: abandoned, so the CLI exits at once
-        _abandon(worker, done)
-        raise
+    finally:  # interrupted (the CLI exits at once) or past the limit: the call runs on, abandoned
+        if not done.is_set():
+            with _LOCK:
+                _ABANDONED.append(done)
+                if _WORKERS and _WORKERS[0] is worker:
+                    _WORKERS.clear()  # its thread is busy: the next call gets a fresh one
     if not finished:
-        _abandon(worker, done)
         raise SessionError(
             f"{where}: {what} did not finish within {limit:g} s (an endless loop, or a reader or "
             "queue waiting for data) and was abandoned: feed the tensors after the reader, or "
@@ -88,10 +90,3 @@ def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object
     if not ok:
         raise value
     return value
-
-
-def _abandon(worker: queue.SimpleQueue[Any], done: threading.Event) -> None:
-    with _LOCK:
-        _ABANDONED.append(done)
-        if _WORKERS and _WORKERS[0] is worker:
-            _WORKERS.clear()  # its thread is busy: the next call gets a fresh one

@@ -188,8 +188,6 @@ RUN_FIX = (  # the fix a failed run's message names
     "if an input needs another shape or range, pass --shape NAME=D0,D1 / --range NAME=LOW,HIGH "
     "(API shapes=, ranges=), or real values with --feed in.npz"
 )
-
-
 GRAPH_FIX = "the graph itself is at fault, not the feeds: explorer.scan(model) says what to fix"
 
 

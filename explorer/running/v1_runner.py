@@ -72,13 +72,8 @@ class V1Runner(Runner):
         self._roles = input_roles(model.graph_def, self._inputs)
         _check_outputs_fed(model, self._inputs, self._outputs)
 
-    @property
-    def input_specs(self) -> dict[str, TensorSpec]:
-        return self._inputs
-
-    @property
-    def output_specs(self) -> dict[str, TensorSpec]:
-        return self._outputs
+    input_specs = property(lambda self: self._inputs)
+    output_specs = property(lambda self: self._outputs)
 
     @property
     def required_inputs(self) -> list[str]:
@@ -110,18 +105,18 @@ class V1Runner(Runner):
     _parent: V1Runner | None = None
 
     def _start(self) -> None:
+        scope = self.run_scope()
         if self._parent is not None:  # its own outputs on the parent's session
-            admit(self.model, self.run_scope(), allow_unsafe=self.allow_unsafe)
+            admit(self.model, scope, allow_unsafe=self.allow_unsafe)
             self.session = self._parent.session
-            self._resolve()
-            return
-        self.session = ModelSession(
-            self.model, config=self.config, allow_unsafe=self.allow_unsafe, scope=self.run_scope()
-        )
+        else:
+            self.session = ModelSession(
+                self.model, config=self.config, allow_unsafe=self.allow_unsafe, scope=scope
+            )
         try:
             self._resolve()
         except BaseException:
-            self.session.close()
+            self._stop()
             raise
 
     def run_scope(self) -> RunScope:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.loading.pruning import prune_for
+from explorer.loading.model import prune_for
 
 
 def _ops(model):
