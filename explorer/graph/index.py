@@ -8,7 +8,7 @@ import heapq
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.op_families import (
@@ -307,17 +307,6 @@ def control_flow_region(graph_def: GraphDef) -> set[str]:
     return region
 
 
-class SessionModel(Protocol):
-    """What :func:`model_run_scope` reads of a :class:`~explorer.loading.model.V1Model`."""
-
-    graph_def: GraphDef
-    restore_op: str | None
-    filename_tensor: str | None
-    init_op: str | None
-
-    def collection(self, key: str) -> list[str]: ...
-
-
 @dataclass(frozen=True)
 class RunScope:
     """Ops that will run and functions called; ``name in scope`` takes ``function::node``."""
@@ -371,26 +360,3 @@ def union(scopes: Iterable[RunScope], what: str) -> RunScope:
     scopes = list(scopes)
     ops = frozenset().union(*(s.ops for s in scopes))
     return RunScope(ops, frozenset().union(*(s.functions for s in scopes)), what)
-
-
-def init_ops(model: SessionModel) -> list[str]:
-    """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
-    names = [model.init_op or ""]
-    for key in ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer"):
-        names.extend(model.collection(key))
-    nodes = graph_index(model.graph_def).nodes
-    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
-
-
-def model_run_scope(
-    model: SessionModel,
-    fetches: Iterable[str],
-    feeds: Iterable[str] = (),
-    what: str = "the chosen outputs",
-) -> RunScope:
-    """:func:`ops_that_run` with the model's restore op and every :func:`init_ops`."""
-    restore = [model.restore_op] if model.restore_op else []
-    filename = [model.filename_tensor] if model.filename_tensor else []
-    main = ops_that_run(model.graph_def, fetches, feeds, what=what)
-    side = ops_that_run(model.graph_def, [*restore, *init_ops(model)], filename)
-    return union([main, side], what)

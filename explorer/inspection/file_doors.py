@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from explorer.graph.index import function_calls, graph_index, init_ops
+from explorer.graph.index import function_calls, graph_index
 from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,
@@ -28,6 +28,7 @@ from explorer.graph.op_families import (
     Door,
 )
 from explorer.inspection.scan_rules import Finding, NodeRef, ScanContext, rule
+from explorer.loading.model import init_ops
 from explorer.loading.validation import outside, recursive_functions, special_kind
 
 if TYPE_CHECKING:

@@ -25,11 +25,10 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from explorer._tf import quiet_env, tf, tf1
 from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
 from explorer.graph import protos
-from explorer.graph.index import init_ops
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.runtime import absent_type, all_nodes
-from explorer.loading.model import V1Model, meta_graph_with
+from explorer.loading.model import V1Model, init_ops, meta_graph_with
 from explorer.loading.replacements import apply_replacements
 
 if TYPE_CHECKING:

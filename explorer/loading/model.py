@@ -1,7 +1,7 @@
 """Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
 V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
-:func:`as_model` is how a verb turns a path into one; :func:`prune_for` prunes a model to what
-chosen outputs need."""
+:func:`as_model` is how a verb turns a path into one; what a model runs for chosen outputs
+(:func:`model_run_scope`) and a copy pruned to it (:func:`prune_for`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from explorer.errors import (
     first_line,
 )
 from explorer.graph import protos
-from explorer.graph.index import graph_index, init_ops, ops_that_run
+from explorer.graph.index import RunScope, graph_index, ops_that_run, union
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, REF_VARIABLE_OPS, VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
@@ -65,16 +65,14 @@ T = TypeVar("T")
 
 @dataclass
 class V1Model:
-    """A parsed TF1 artifact; nothing imported or run yet.
-
-    ``format``: ``saved_model``, ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``;
-    ``path`` resolved; ``tag_sets`` every MetaGraph's tags, ``tags`` the chosen ones;
-    ``meta_graph`` (``None`` for a GraphDef); ``checkpoint_prefix`` (``None``: no checkpoint);
-    ``assets``: asset tensor -> file here; ``replacements``: op type -> function substituted on
-    import; ``op_libraries``: custom-op ``.so`` files loaded for it; ``notes``: what loading
-    repaired in memory (``inspect`` shows them); ``memo``: what later steps derived once (the
-    gate's verdicts; a ``dataclasses.replace`` copy starts empty).
-    """
+    """A parsed TF1 artifact; nothing imported or run yet. ``format``: ``saved_model``,
+    ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``; ``path`` resolved; ``tag_sets`` every
+    MetaGraph's tags, ``tags`` the chosen ones; ``meta_graph`` (``None`` for a GraphDef);
+    ``checkpoint_prefix`` (``None``: no checkpoint); ``assets``: asset tensor -> file here;
+    ``replacements``: op type -> function substituted on import; ``op_libraries``: custom-op
+    ``.so`` files loaded for it; ``notes``: what loading repaired in memory (``inspect`` shows
+    them); ``memo``: what later steps derived once (the gate's verdicts; a ``dataclasses.replace``
+    copy starts empty)."""
 
     format: str
     path: Path
@@ -218,8 +216,7 @@ def load(
     its nodes on import. ``op_libraries``: custom-op ``.so`` files loaded with
     ``tf.load_op_library`` first: native code, so only libraries you trust. Raises
     ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError when
-    an op library does not load.
-    """
+    an op library does not load."""
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
@@ -582,6 +579,29 @@ def point_asset_constants(model: V1Model) -> None:
 
 
 _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
+
+
+def init_ops(model: V1Model) -> list[str]:
+    """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
+    names = [model.init_op or ""]
+    for key in ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer"):
+        names.extend(model.collection(key))
+    nodes = graph_index(model.graph_def).nodes
+    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
+
+
+def model_run_scope(
+    model: V1Model,
+    fetches: Iterable[str],
+    feeds: Iterable[str] = (),
+    what: str = "the chosen outputs",
+) -> RunScope:
+    """:func:`ops_that_run` with the model's restore op and every :func:`init_ops`."""
+    restore = [model.restore_op] if model.restore_op else []
+    filename = [model.filename_tensor] if model.filename_tensor else []
+    main = ops_that_run(model.graph_def, fetches, feeds, what=what)
+    side = ops_that_run(model.graph_def, [*restore, *init_ops(model)], filename)
+    return union([main, side], what)
 
 
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:

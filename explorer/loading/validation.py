@@ -162,9 +162,8 @@ GRAPH_LIMITS = {
     "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
     "MB in its file": ("TF1_EXPLORER_MAX_GRAPH_MB", 1024),
 }
-"""What a graph may hold before TensorFlow imports it: node count (library functions included),
-depth (the longest chain of ops) and file size (a few nodes holding huge constants: a 125 MB
-``saved_model.pb`` took 3.8 GB), each raised by its environment variable."""
+"""What a graph may hold before TensorFlow imports it, each raised by its environment variable:
+nodes (with library functions), depth, file size (a 125 MB ``saved_model.pb`` took 3.8 GB)."""
 
 
 def graph_limit(what: str) -> int:
@@ -173,8 +172,7 @@ def graph_limit(what: str) -> int:
 
 def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
     """Raise :class:`ModelFormatError` when ``graph_def`` (read from ``path``) holds more nodes or
-    a longer chain than :func:`graph_limit` allows: importing and walking it would take minutes
-    and gigabytes (a 100,000-node chain), before anything could be said about it."""
+    a longer chain than :func:`graph_limit` allows (importing it would take minutes and GBs)."""
     counts = {
         "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
     }

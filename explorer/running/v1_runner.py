@@ -12,14 +12,14 @@ from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
 from explorer.feeding.switches import switch_of
-from explorer.graph.index import RunScope, model_run_scope, ops_that_run
+from explorer.graph.index import RunScope, ops_that_run
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import check_custom_io, default_io, needed_inputs
 from explorer.inspection.scanner import spec_tensors
-from explorer.loading.model import V1Model
+from explorer.loading.model import V1Model, model_run_scope
 from explorer.running.base import Runner
 from explorer.running.session import ModelSession
 

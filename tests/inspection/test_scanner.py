@@ -90,8 +90,8 @@ def test_unsafe_ops_off_the_path_are_info_on_it_they_block(tmp_path, training_gr
     """A file read nothing the outputs need does not block, and scan says it is not run; the
     same read on the path still blocks. A tf.data checkpoint's readers are cut by its feeds."""
     from explorer._tf import tf
-    from explorer.graph.index import model_run_scope
     from explorer.inspection.scanner import require_safe
+    from explorer.loading.model import model_run_scope
 
     v1 = tf().compat.v1
     g = tf().Graph()
