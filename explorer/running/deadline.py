@@ -73,14 +73,14 @@ def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object
     done = threading.Event()
     worker.put((fn, box, done))
     try:
-        finished = done.wait(limit)
+        done.wait(limit)
     finally:  # interrupted (the CLI exits at once) or past the limit: the call runs on, abandoned
         if not done.is_set():
             with _LOCK:
                 _ABANDONED.append(done)
                 if _WORKERS and _WORKERS[0] is worker:
                     _WORKERS.clear()  # its thread is busy: the next call gets a fresh one
-    if not finished:
+    if not done.is_set():
         raise SessionError(
             f"{where}: {what} did not finish within {limit:g} s (an endless loop, or a reader or "
             "queue waiting for data) and was abandoned: feed the tensors after the reader, or "
