@@ -2,7 +2,7 @@
 ``python -c "import tensorflow"``, both as fresh processes, interleaved, in the same run.
 
 ``inspect`` reads protobufs only and imports no TensorFlow (the op registry comes from the
-cached table of :mod:`explorer.graph.op_defs`, built once before timing), so it should cost a
+cached table of :mod:`explorer.graph.runtime`, built once before timing), so it should cost a
 small fraction of one TensorFlow import: target ratio ≤ 0.2. The first run of each is a warm-up
 (file cache, the op table) and is not counted; the medians of the rest are compared.
 

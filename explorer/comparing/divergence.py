@@ -27,7 +27,7 @@ from explorer.comparing.records import (
 from explorer.conversion.v2_model import V2Model
 from explorer.conversion.v2_runner import V2Runner
 from explorer.errors import ParityError, SessionError, first_line
-from explorer.graph import traversal as gf
+from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.inspection.catalog import Catalog

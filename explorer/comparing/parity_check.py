@@ -32,7 +32,7 @@ from explorer.errors import DataError, ParityError, SessionError, first_line
 from explorer.feeding.data.sources import Batch, DataSource, data, rows_of, take_rows
 from explorer.feeding.feeds import numpy_dtype
 from explorer.feeding.switches import switch_of
-from explorer.graph import traversal as gf
+from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io

@@ -33,7 +33,7 @@ from explorer.graph.op_families import INPUT_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.io_choice import check_custom_io, default_io, input_keys, needed_inputs
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
-from explorer.loading.graph_import import import_into, in_graph, init_op_names
+from explorer.loading.isolation import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model, meta_graph_with
 from explorer.running.deadline import bounded
 

@@ -11,11 +11,10 @@ from explorer.conversion.build import Builder, Shape, plan_signatures
 from explorer.conversion.hub_module import build_hub
 from explorer.conversion.onnx import OnnxModel, check_target, export
 from explorer.conversion.v2_model import V2Model
-from explorer.graph.run_scope import model_run_scope, union
+from explorer.graph.index import union
 from explorer.inspection.gate import admit
 from explorer.inspection.scanner import spec_tensors
-from explorer.loading.model import V1Model, as_model
-from explorer.loading.pruning import prune_for
+from explorer.loading.model import V1Model, as_model, model_run_scope, prune_for
 
 
 def convert(

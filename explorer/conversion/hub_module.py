@@ -20,14 +20,16 @@ from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.loading.checkpoints import variable_defs
-from explorer.loading.graph_import import in_graph, prepare_graph_def
-from explorer.loading.hub_module import (
+from explorer.loading.isolation import in_graph, prepare_graph_def
+from explorer.loading.model import (
     REGULARIZATION_LOSSES,
     TRAIN_TAGS,
     TRAINABLE_VARIABLES,
     UPDATE_OPS,
+    V1Model,
+    load,
+    meta_graph_with,
 )
-from explorer.loading.model import V1Model, load, meta_graph_with
 
 if TYPE_CHECKING:
     import tensorflow as tf_types

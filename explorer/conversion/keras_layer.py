@@ -28,8 +28,7 @@ from explorer.errors import (
 )
 from explorer.feeding.feeds import key_mismatch
 from explorer.graph.specs import TensorSpec
-from explorer.loading.hub_module import is_hub_module
-from explorer.loading.model import V1Model, load
+from explorer.loading.model import V1Model, is_hub_module, load
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
 

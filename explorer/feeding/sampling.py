@@ -41,7 +41,7 @@ from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import default_io
 from explorer.inspection.scan_rules import image_axes
-from explorer.loading.graph_import import import_into
+from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from explorer.graph.names import op_name, shape_text, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, PLACEHOLDER_OPS, SHAPE_KEEPING_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
-from explorer.loading.graph_import import prepare_graph_def
+from explorer.loading.isolation import prepare_graph_def
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

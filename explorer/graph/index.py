@@ -1,14 +1,26 @@
-"""The one index of a GraphDef: every step that walks a graph asks :func:`graph_index`."""
+"""The one index of a GraphDef (every step that walks a graph asks :func:`graph_index`), and the
+walks over it: what runs for chosen outputs (:class:`RunScope`), random or stateful ops upstream,
+racy reads, control-flow frames."""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from explorer.graph.names import data_inputs, op_name, tensor_name
-from explorer.graph.op_families import PASS_THROUGH_OPS
+from explorer.graph.op_families import (
+    CONTROL_FLOW_BACK_EDGE_OPS,
+    CONTROL_FLOW_ENTRY_OPS,
+    CONTROL_FLOW_EXIT_OPS,
+    PASS_THROUGH_OPS,
+    RANDOM_OPS,
+    STATE_CHANGING_PREFIXES,
+    V1_CONTROL_FLOW_OPS,
+    VARIABLE_OPS,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -229,3 +241,122 @@ def graph_index(graph_def: GraphDef) -> GraphIndex:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[id(graph_def)] = (graph_def, len(graph_def.node), index)
     return index
+
+
+def _upstream_of_type(
+    graph_def: GraphDef, ops: Iterable[str], test: Callable[[str], bool]
+) -> list[str]:
+    index = graph_index(graph_def)
+    return sorted(o for o in index.upstream(ops) if o in index.nodes and test(index.nodes[o].op))
+
+
+def random_ops_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str]:
+    """Stateful random ops that ``ops`` depend on, sorted."""
+    return _upstream_of_type(graph_def, ops, RANDOM_OPS.__contains__)
+
+
+def state_changing_upstream(graph_def: GraphDef, ops: Iterable[str]) -> list[str]:
+    """Ops writing variables/tables that ``ops`` depend on (control edges included), sorted."""
+    return _upstream_of_type(graph_def, ops, lambda op: op.startswith(STATE_CHANGING_PREFIXES))
+
+
+def racy_reads(graph_def: GraphDef, outputs: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """Outputs (key -> ops) reading a variable an unordered op of the same call writes."""
+    index = graph_index(graph_def)
+    ups = {key: index.upstream(ops) for key, ops in outputs.items()}
+    writers = state_changing_upstream(graph_def, [o for ops in outputs.values() for o in ops])
+    racy: dict[str, str] = {}
+    for writer in writers:
+        node = index.nodes[writer]
+        var = index.source(node.input[0]) if node.input else None
+        if var is None or var.op not in VARIABLE_OPS:
+            continue
+        after = index.upstream([writer])  # what the write waits for
+        for key, up in ups.items():
+            if key in racy or var.name not in up or writer in up:
+                continue
+            if not any(o in after for o in outputs[key]):  # the output is not computed first
+                racy[key] = f"reads {var.name}, which {writer} updates in the same call"
+    return racy
+
+
+def control_flow_region(graph_def: GraphDef) -> set[str]:
+    """Ops inside TF1 control-flow frames: downstream of Enter/Switch (data and control edges)
+    up to Exit and a cond's Merge. A while loop's Merge (fed by NextIteration) is inside its
+    frame: a Const waiting on it (``while/Greater/y``) runs once per iteration."""
+    index = graph_index(graph_def)
+    consumers = index.op_consumers
+    region = {n.name for n in index.node_list if n.op in V1_CONTROL_FLOW_OPS}
+    back_edges = {n.name for n in index.node_list if n.op in CONTROL_FLOW_BACK_EDGE_OPS}
+    stack = [
+        n.name
+        for n in index.node_list
+        if n.op in CONTROL_FLOW_ENTRY_OPS
+        or (n.op in CONTROL_FLOW_EXIT_OPS and any(op_name(i) in back_edges for i in n.input))
+    ]
+    while stack:
+        for c in consumers.get(stack.pop(), []):
+            if c.name in region and c.op not in CONTROL_FLOW_ENTRY_OPS:
+                continue
+            if c.op in CONTROL_FLOW_EXIT_OPS:
+                region.add(c.name)
+                continue
+            if c.name not in region:
+                region.add(c.name)
+                stack.append(c.name)
+    return region
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """Ops that will run and functions called; ``name in scope`` takes ``function::node``."""
+
+    ops: frozenset[str]
+    functions: frozenset[str]
+    what: str = "the chosen outputs"
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        fn, sep, _ = name.partition("::")
+        return fn in self.functions if sep else name in self.ops
+
+
+def ops_that_run(
+    graph_def: GraphDef,
+    fetches: Iterable[str],
+    feeds: Iterable[str] = (),
+    what: str = "the chosen outputs",
+) -> RunScope:
+    """The :class:`RunScope` of fetching ``fetches`` with ``feeds`` fed."""
+    index = graph_index(graph_def)
+    seen = {n for n in index.upstream(fetches, fed=feeds) if n in index.nodes}
+    return RunScope(frozenset(seen), called_functions(graph_def, seen), what)
+
+
+def called_functions(graph_def: GraphDef, op_names: Iterable[str]) -> frozenset[str]:
+    """Library functions the given ops call, transitively, with the gradients they register."""
+    index = graph_index(graph_def)
+    library, nodes = index.functions, index.nodes
+    if not library:
+        return frozenset()
+    gradients = {g.function_name: g.gradient_func for g in graph_def.library.gradient}
+    found: set[str] = set()
+    todo = [fn for name in op_names if name in nodes for fn in function_calls(nodes[name], library)]
+    while todo:
+        fn = todo.pop()
+        if fn in found or fn not in library:
+            continue
+        found.add(fn)
+        if fn in gradients:
+            todo.append(gradients[fn])
+        for node in library[fn].node_def:
+            todo.extend(function_calls(node, library))
+    return frozenset(found)
+
+
+def union(scopes: Iterable[RunScope], what: str) -> RunScope:
+    """What runs when each of ``scopes`` runs (several signatures, each with its own feeds)."""
+    scopes = list(scopes)
+    ops = frozenset().union(*(s.ops for s in scopes))
+    return RunScope(ops, frozenset().union(*(s.functions for s in scopes)), what)

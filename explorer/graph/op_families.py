@@ -12,21 +12,18 @@ def _family(*op_types: str | frozenset[str]) -> frozenset[str]:
 
 
 # -- graph inputs ----------------------------------------------------------------------------------
-
 PLACEHOLDER_OPS = _family("Placeholder", "PlaceholderV2")
 DEFAULT_PLACEHOLDER_OPS = _family("PlaceholderWithDefault")
 """Inputs with a default (switches like ``keep_prob``): optional to feed."""
 INPUT_OPS = _family(PLACEHOLDER_OPS, DEFAULT_PLACEHOLDER_OPS)
 
 # -- variables -------------------------------------------------------------------------------------
-
 REF_VARIABLE_OPS = _family("VariableV2", "Variable")
 """Reference (``float_ref``) variables a Saver saves: TF2 loading refuses them."""
 TEMPORARY_VARIABLE_OPS = _family("TemporaryVariable")
 RESOURCE_VARIABLE_OPS = _family("VarHandleOp")
 
 # -- v1 control flow (tf.cond / tf.while_loop without control flow v2) -----------------------------
-
 CONTROL_FLOW_ENTRY_OPS = _family("Enter", "RefEnter", "Switch", "RefSwitch")
 CONTROL_FLOW_EXIT_OPS = _family("Exit", "RefExit", "Merge", "RefMerge")
 CONTROL_FLOW_BACK_EDGE_OPS = _family("NextIteration", "RefNextIteration")
@@ -35,7 +32,6 @@ V1_CONTROL_FLOW_OPS = _family(
 )
 
 # -- randomness ------------------------------------------------------------------------------------
-
 RANDOM_OPS = _family(
     "RandomUniform RandomUniformInt RandomStandardNormal TruncatedNormal "
     "ParameterizedTruncatedNormal Multinomial RandomShuffle RandomGamma RandomPoisson "
@@ -44,14 +40,12 @@ RANDOM_OPS = _family(
 """Stateful random ops: new values every run; their ``seed``/``seed2`` attributes seed them."""
 
 # -- variable updates ----------------------------------------------------------------------------
-
 REF_ASSIGN_OPS = _family("Assign", "AssignAdd", "AssignSub")
 RESOURCE_ASSIGN_OPS = _family("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
 ASSIGN_OPS = _family(REF_ASSIGN_OPS, RESOURCE_ASSIGN_OPS)
 """Every plain variable assignment (the ops a variable's initializer runs)."""
 
 # -- checkpoints, files, queues, Python --------------------------------------------------------
-
 SAVE_OPS = _family("SaveV2", "Save", "SaveSlices")
 RESTORE_OPS = _family("RestoreV2", "Restore", "RestoreSlice")
 CHECKPOINT_OPS = _family(SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
@@ -175,7 +169,6 @@ PY_FUNC_OPS = _family("PyFunc", "PyFuncStateless", "EagerPyFunc")
 """Calls into Python functions of the exporting process (not stored in the model)."""
 
 # -- input pipelines, layers, shapes (what training graphs hold) -------------------------------
-
 PIPELINE_OUTPUT_OPS = _family(
     "IteratorGetNext",
     "IteratorGetNextSync",
@@ -194,7 +187,6 @@ ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
 """Activations that end a network when no later layer reads them (probabilities, images)."""
 
 # -- variables, calls, state -----------------------------------------------------------------------
-
 VARIABLE_OPS = _family(REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS)
 REF_TYPED_OPS = _family(REF_VARIABLE_OPS, TEMPORARY_VARIABLE_OPS)
 CALL_OPS = _family("PartitionedCall", "StatefulPartitionedCall")
@@ -215,7 +207,6 @@ STATE_CHANGING_PREFIXES = tuple(
 )
 
 # -- pass-through: ops whose output 0 is input 0, or a view of it ------------------------------
-
 IDENTITY_OPS = _family("Identity", "Snapshot", "StopGradient", "PreventGradient", "RefIdentity")
 """Output 0 is input 0 at inference, in the same frame (what a rewrite looks through)."""
 PASS_THROUGH_OPS = _family(IDENTITY_OPS, "ReadVariableOp", CONTROL_FLOW_ENTRY_OPS)
@@ -253,7 +244,6 @@ BROADCAST_OPS = _family(
 )
 
 # -- what a network ends in --------------------------------------------------------------------
-
 LOSS_OPS = _family(
     "SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits SquaredDifference "
     "InTopK InTopKV2 Equal NotEqual"

@@ -4,14 +4,15 @@ TensorFlow's op registry for 100k+ NodeDefs at a time, short attr summaries, nam
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.index import GraphIndex
-from explorer.graph.names import dtype_name, shape_text
-from explorer.graph.op_defs import op_def as registered_op_def
+from explorer.graph.names import dtype_name, shape_text, tensor_name
+from explorer.graph.runtime import op_def as registered_op_def
 from explorer.graph.specs import shape_of
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ Shape = tuple[int | None, ...] | None
 # Per op type: ((type enum, type_attr, number_attr, type_list_attr, is_ref) per output arg,
 # attr defaults by name). NodeDefs often leave out attrs at their default (``Shape.out_type``).
 _OutSpec = tuple[tuple[tuple[int, str, str, str, bool], ...], dict[str, Any]]
-_SPEC_CACHE: dict[str, _OutSpec | None] = {}
 
 
 def out_spec_of(op_def: Any) -> _OutSpec:
@@ -34,11 +34,10 @@ def out_spec_of(op_def: Any) -> _OutSpec:
     return args, defaults
 
 
+@functools.cache
 def _registry_spec(op_type: str) -> _OutSpec | None:
-    if op_type not in _SPEC_CACHE:
-        op_def = registered_op_def(op_type)
-        _SPEC_CACHE[op_type] = None if op_def is None else out_spec_of(op_def)
-    return _SPEC_CACHE[op_type]
+    op_def = registered_op_def(op_type)
+    return None if op_def is None else out_spec_of(op_def)
 
 
 def _output_dtypes(spec: _OutSpec, attr: Any) -> list[int]:
@@ -62,9 +61,6 @@ def _output_dtypes(spec: _OutSpec, attr: Any) -> list[int]:
             types = [t + 100 if 0 < t < 100 else t for t in types]
         out.extend(types)
     return out
-
-
-_MISSING = object()
 
 
 def _reader_for(spec: _OutSpec) -> Any:
@@ -106,14 +102,10 @@ def output_dtypes(index: GraphIndex, fn_specs: dict[str, _OutSpec]) -> list[tupl
     readers: dict[str, Any] = {}
     unregistered: dict[str, int] = {}
     for i, n in enumerate(index.node_list):
-        op = n.op
-        reader = readers.get(op, _MISSING)
-        if reader is _MISSING:
-            spec = _registry_spec(op)
-            if spec is None:
-                spec = fn_specs.get(op)
-            reader = readers[op] = None if spec is None else _reader_for(spec)
-        if reader is None:
+        if (op := n.op) not in readers:
+            spec = _registry_spec(op) or fn_specs.get(op)
+            readers[op] = None if spec is None else _reader_for(spec)
+        if (reader := readers[op]) is None:
             unregistered[n.name] = i
             dtypes.append(())
         else:
@@ -134,9 +126,7 @@ def _count_unregistered_outputs(
         recorded = index.node_list[i].attr.get("_output_shapes")
         count[name] = len(recorded.list.shape) if recorded is not None else 1
     for key in index.data_by_input:
-        op, sep, idx = key.rpartition(":")
-        if not sep:
-            op, idx = key, "0"
+        op, _, idx = tensor_name(key).rpartition(":")
         if op in count and idx.isdigit():
             count[op] = max(count[op], int(idx) + 1)
     for name, i in unregistered.items():
@@ -179,10 +169,8 @@ def attr_summary(value: Any) -> str:
         if "\ufffd" in s or not s.isprintable():  # not UTF-8 text
             return f"<{len(value.s)} bytes>"
         return s if len(s) <= 60 else s[:57] + "..."
-    if kind in ("i", "f", "b"):
-        return str(getattr(value, kind))
-    if kind in ("type", "shape", "tensor", "func"):
-        return _LIST_ITEM[kind](getattr(value, kind))
+    if kind in ("i", "f", "b", "type", "shape", "tensor", "func"):
+        return _LIST_ITEM.get(kind, str)(getattr(value, kind))
     if kind == "placeholder":
         return f"${value.placeholder}"
     if kind == "list":

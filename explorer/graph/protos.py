@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -27,6 +28,7 @@ MODULES = {  # public name -> module path inside the tensorflow package
 _IMPORT = re.compile(r"^from tensorflow\.", re.M)
 
 
+@functools.cache
 def tf_root() -> Path:
     """The installed tensorflow package folder (found without importing it)."""
     spec = importlib.util.find_spec("tensorflow")  # finds the package without running it
@@ -38,16 +40,11 @@ def tf_root() -> Path:
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves ``explorer._tfproto.X.Y`` from ``tensorflow/X/Y.py`` (``*_pb2`` modules only)."""
 
-    def __init__(self) -> None:
-        self.root: Path | None = None
-
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         if name != ALIAS and not name.startswith(ALIAS + "."):
             return None
-        if self.root is None:
-            self.root = tf_root()
         parts = name[len(ALIAS) :].strip(".").split(".") if name != ALIAS else []
-        where = self.root.joinpath(*parts)
+        where = tf_root().joinpath(*parts)
         if not parts or where.is_dir():
             spec = importlib.machinery.ModuleSpec(name, self, is_package=True)
             spec.submodule_search_locations = []

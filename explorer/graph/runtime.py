@@ -1,17 +1,178 @@
-"""What this process has: device types, the op types its TensorFlow registers, env limits."""
+"""What this process has: TensorFlow's op registry, version and device types without importing
+it (a table cached on disk, built by a child process), device pins and env limits."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from explorer.graph import op_defs
+from explorer._tf import quiet_env, tf
+from explorer.graph.protos import module, tf_root
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
+
+CACHE_ENV = "TF1_EXPLORER_CACHE_DIR"
+BUILD_TIMEOUT_S = 300.0  # one TensorFlow import on a busy machine
+_LOCK = threading.Lock()
+_TABLE: dict[str, Any] = {}  # "ops": name -> OpDef, "version", "devices" (loaded once)
+
+
+def tf_loaded() -> bool:
+    return "tensorflow" in sys.modules
+
+
+def op_def(op_type: str) -> Any | None:
+    """The ``OpDef`` TensorFlow registers for ``op_type``, or ``None``."""
+    if tf_loaded():
+        from tensorflow.python.framework import op_def_registry
+
+        return op_def_registry.get(op_type)
+    return _table()["ops"].get(op_type)
+
+
+def is_registered(op_type: str) -> bool:
+    return op_def(op_type) is not None
+
+
+def tf_version() -> str:
+    """The installed TensorFlow's ``__version__`` (``2.21.0``)."""
+    return str(tf().__version__ if tf_loaded() else _table()["version"])
+
+
+@functools.cache
+def device_types() -> frozenset[str]:
+    """Device types TensorFlow finds on this machine, upper case (``CPU``, ``GPU``, ...)."""
+    if tf_loaded():
+        return frozenset(d.device_type.upper() for d in tf().config.list_physical_devices())
+    return frozenset(_table()["devices"])
+
+
+def cache_dir() -> Path:
+    """Where the op table is kept: ``$TF1_EXPLORER_CACHE_DIR``, else the user's cache folder."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tf1-explorer"
+
+
+def cache_key() -> str:
+    """Hash of the installed TensorFlow and the accelerators visible here."""
+    root = tf_root().resolve()
+    parts = [str(root), sys.version.split()[0]]
+    for rel in ("__init__.py", "python/_pywrap_tensorflow_internal.so", "libtensorflow_cc.so.2"):
+        with contextlib.suppress(OSError):
+            st = (root / rel).stat()
+            parts.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
+    with contextlib.suppress(OSError):
+        parts += sorted(n for n in os.listdir("/dev") if n.startswith(("nvidia", "accel", "kfd")))
+    for var in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "TPU_VISIBLE_CHIPS"):
+        parts.append(f"{var}={os.environ.get(var, '<unset>')}")
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _table() -> dict[str, Any]:
+    with _LOCK:
+        if not _TABLE:
+            _TABLE.update(_load_or_build())
+        return _TABLE
+
+
+def _load_or_build() -> dict[str, Any]:
+    key = cache_key()
+    folder = cache_dir()
+    if (found := _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")) is not None:
+        return found
+    tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
+    try:
+        built = _build_in_child(tmp)
+        if built is None:  # the child failed: ask TensorFlow here
+            return _from_live()
+        _install(tmp, folder, key)
+        return built
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
+    op_list = module("op_def_pb2").OpList()
+    try:
+        facts = json.loads(facts_file.read_text())
+        op_list.ParseFromString(ops_file.read_bytes())
+    except Exception:  # noqa: BLE001 - a missing or damaged cache file is rebuilt
+        return None
+    if len(op_list.op) != facts.get("op_count"):
+        return None
+    ops = {op.name: op for op in op_list.op}
+    return {"ops": ops, "version": facts["version"], "devices": facts["devices"]}
+
+
+def _build_in_child(tmp: Path) -> dict[str, Any] | None:
+    root = str(Path(__file__).resolve().parents[2])
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); "
+        "from explorer.graph.runtime import _dump; _dump(sys.argv[1])"
+    )
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(tmp)],
+            env=quiet_env(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=BUILD_TIMEOUT_S,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
+
+
+def _install(tmp: Path, folder: Path, key: str) -> None:
+    """Move the child's files into the cache, the JSON last (a reader never finds it alone)."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(parents=True, exist_ok=True)
+        for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
+            part = folder / f".{dst}.{os.getpid()}.part"
+            shutil.copyfile(tmp / src, part)
+            os.replace(part, folder / dst)
+
+
+def _from_live() -> dict[str, Any]:
+    tf()
+    from tensorflow.python.framework import op_def_registry  # its get(name) answers
+
+    return {"ops": op_def_registry, "version": tf_version(), "devices": sorted(device_types())}
+
+
+def _dump(out_dir: str) -> None:
+    """Child-process entry: write TensorFlow's ``OpList`` and facts into ``out_dir``."""
+    t = tf()
+    from tensorflow.python.client import pywrap_tf_session as c_api
+
+    data = c_api.TF_GetBuffer(c_api.TF_GetAllOpList())
+    from tensorflow.core.framework import op_def_pb2
+
+    op_list = op_def_pb2.OpList()
+    op_list.ParseFromString(data)
+    out = Path(out_dir)
+    (out / "ops.pb").write_bytes(data)
+    facts = {
+        "version": t.__version__,
+        "devices": sorted(device_types()),
+        "op_count": len(op_list.op),
+    }
+    (out / "facts.json").write_text(json.dumps(facts))
 
 
 def env_number(name: str, default: float) -> float:
@@ -20,12 +181,6 @@ def env_number(name: str, default: float) -> float:
         return float(os.environ.get(name, default))
     except ValueError:
         return default
-
-
-@functools.cache
-def available_device_types() -> frozenset[str]:
-    """Device types present on this machine, upper case (``CPU``, ``GPU``, …)."""
-    return op_defs.device_types()
 
 
 def device_type_of(device: str) -> str | None:
@@ -49,15 +204,15 @@ def remote_job_of(device: str) -> str | None:
 
 def absent_device_pins(graph_def: GraphDef) -> list[str]:
     """Nodes pinned to a device type this machine lacks, or to a cluster job (``/job:ps``)."""
-    present = available_device_types()
-    out = []
-    for node in all_nodes(graph_def):
-        if not node.device:
-            continue
-        t = device_type_of(node.device)
-        if (t is not None and t not in present) or remote_job_of(node.device):
-            out.append(node.name)
-    return out
+    return [
+        n.name for n in all_nodes(graph_def) if absent_type(n.device) or remote_job_of(n.device)
+    ]
+
+
+def absent_type(device: str) -> bool:
+    """Whether ``device`` names a device type this machine lacks (``/device:GPU:0`` on a CPU)."""
+    t = device_type_of(device) if device else None
+    return t is not None and t not in device_types()
 
 
 def all_nodes(graph_def: GraphDef) -> Iterable[Any]:
@@ -70,4 +225,4 @@ def unregistered_op_types(graph_def: GraphDef) -> list[str]:
     """Op types used by the graph that neither TF's registry nor its function library defines."""
     fn_names = {f.signature.name for f in graph_def.library.function}
     types = {node.op for node in all_nodes(graph_def)} - fn_names
-    return sorted(t for t in types if not op_defs.is_registered(t))
+    return sorted(t for t in types if not is_registered(t))

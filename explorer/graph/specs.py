@@ -80,14 +80,11 @@ def tensor_spec_of(info: Any) -> TensorSpec:
 
 
 def signatures_of(mg: Any) -> dict[str, Signature]:
-    if mg is None:
-        return {}
+    """A MetaGraph's signatures by name, inputs and outputs sorted by key (``{}`` for ``None``)."""
     out = {}
-    for name in sorted(mg.signature_def):
-        if name == "__saved_model_init_op":
-            continue
+    for name in sorted(mg.signature_def) if mg is not None else []:
         sd = mg.signature_def[name]
-        inputs = {k: tensor_spec_of(sd.inputs[k]) for k in sorted(sd.inputs)}
-        outputs = {k: tensor_spec_of(sd.outputs[k]) for k in sorted(sd.outputs)}
-        out[name] = Signature(name, sd.method_name, inputs, outputs)
+        if name != "__saved_model_init_op":
+            specs = [{k: tensor_spec_of(s[k]) for k in sorted(s)} for s in (sd.inputs, sd.outputs)]
+            out[name] = Signature(name, sd.method_name, *specs)
     return out

@@ -27,10 +27,9 @@ from explorer.graph.op_families import (
     WHILE_OPS,
     Door,
 )
-from explorer.graph.run_scope import init_ops
 from explorer.inspection.scan_rules import Finding, NodeRef, ScanContext, rule
-from explorer.loading.files import outside, special_kind
-from explorer.loading.validation import recursive_functions
+from explorer.loading.model import init_ops
+from explorer.loading.validation import outside, recursive_functions, special_kind
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import ExplorerError, SessionError
-from explorer.graph.run_scope import RunScope
+from explorer.graph.index import RunScope
 from explorer.inspection.scanner import require_safe, scan
 from explorer.loading import isolation
-from explorer.loading.files import require_regular_assets
 from explorer.loading.model import V1Model
-from explorer.loading.op_libraries import require_registered
+from explorer.loading.replacements import require_registered
+from explorer.loading.validation import require_regular_assets
 
 
 def admit(

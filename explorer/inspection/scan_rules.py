@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.index import GraphIndex, RunScope, graph_index
 from explorer.graph.names import DTYPE_SIZES, data_inputs, op_name, tensor_name
-from explorer.graph.op_defs import tf_version
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     BROADCAST_OPS,
@@ -33,12 +32,12 @@ from explorer.graph.op_families import (
 )
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
-from explorer.graph.run_scope import RunScope
 from explorer.graph.runtime import (
     absent_device_pins,
     device_type_of,
     env_number,
     remote_job_of,
+    tf_version,
     unregistered_op_types,
 )
 from explorer.graph.specs import shape_of

@@ -8,11 +8,11 @@ import os
 from collections.abc import Iterable, Mapping
 
 from explorer.errors import ExplorerError, UnsafeModelError
-from explorer.graph.run_scope import RunScope, model_run_scope, union
+from explorer.graph.index import RunScope, union
 from explorer.graph.specs import TensorSpec
 from explorer.inspection import file_doors, io_choice  # noqa: F401 (the rules register on import)
 from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext
-from explorer.loading.model import V1Model, as_model
+from explorer.loading.model import V1Model, as_model, model_run_scope
 
 _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
 IMPORT_TIME_RULES = frozenset({"function-recursion", "huge-tensor"})

@@ -70,9 +70,7 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
     ``""``, or ``"10 4 0,5:-"`` (full shape, ``start,length`` per dim) for a partition."""
     index = graph_index(model.graph_def)
     out: dict[str, tuple[str, str]] = {}
-    for node in index.node_list:
-        if node.op not in SAVE_OPS:
-            continue
+    for node in (n for n in index.node_list if n.op in SAVE_OPS):
         inputs = data_inputs(node)
         if len(inputs) < 3:
             continue
@@ -124,12 +122,8 @@ def _const_strings(values: Any) -> list[str] | None:
 
 def _slices(spec: str) -> tuple[slice, ...]:
     """``"10 4 0,5:-"`` -> ``(slice(0, 5), slice(None))``."""
-    parts = spec.split(" ")
     out = []
-    for dim in parts[-1].split(":"):
-        if dim == "-":
-            out.append(slice(None))
-        else:
-            start, length = (int(x) for x in dim.split(","))
-            out.append(slice(start, start + length))
+    for dim in spec.split(" ")[-1].split(":"):
+        start, _, length = dim.partition(",")
+        out.append(slice(None) if dim == "-" else slice(int(start), int(start) + int(length)))
     return tuple(out)

@@ -1,10 +1,13 @@
-"""Import untrusted graphs in a child process first: a TF ``CHECK`` abort is an error here
-(``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the limit, s)."""
+"""Import a model's graph into a fresh ``tf.Graph`` (:func:`import_into`), and the one init-op
+choice; untrusted graphs are imported in a child process first (:func:`preflight`): a TF ``CHECK``
+abort is an error here (``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the
+limit, s)."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -17,17 +20,100 @@ import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from explorer._tf import quiet_env, tf, tf1
 from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
 from explorer.graph import protos
-from explorer.loading.graph_import import in_graph, init_op_names, prepare_graph_def
-from explorer.loading.model import meta_graph_with
+from explorer.graph.names import op_name
+from explorer.graph.op_families import PLACEHOLDER_OPS
+from explorer.graph.runtime import absent_type, all_nodes
+from explorer.loading.model import V1Model, init_ops, meta_graph_with
+from explorer.loading.replacements import apply_replacements
 
 if TYPE_CHECKING:
+    import tensorflow as tf_types
+    from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
     from explorer.graph.specs import Variable
-    from explorer.loading.model import V1Model
+
+
+class HasInitOp(Protocol):  # what init_op_names reads (the import worker passes a stand-in)
+    init_op: str | None
+
+
+def prepare_graph_def(model: V1Model, *, writable: bool = False) -> GraphDef:
+    """The model's GraphDef ready to import here: pins to absent devices cleared, and scalar
+    placeholder shapes of producers <= 21 read as unknown. A changed copy; the model's own proto
+    (not to be changed) when nothing changes, unless ``writable`` (saves a copy of a big graph)."""
+    gd = model.graph_def
+
+    def old_scalar(node: NodeDef) -> bool:
+        if model.producer > 21 or node.op not in PLACEHOLDER_OPS or "shape" not in node.attr:
+            return False
+        s = node.attr["shape"].shape
+        return not s.unknown_rank and len(s.dim) == 0
+
+    pinned = any(absent_type(n.device) for n in all_nodes(gd))
+    if not (writable or pinned or any(map(old_scalar, gd.node))):
+        return gd
+    gd = copy.deepcopy(gd)
+    for node in all_nodes(gd):
+        if absent_type(node.device):
+            node.device = ""
+    for node in filter(old_scalar, gd.node):
+        node.attr["shape"].shape.unknown_rank = True
+    return gd
+
+
+def import_into(model: V1Model, graph: tf_types.Graph) -> None:
+    """Import the model's prepared graph into ``graph`` (SessionError, ModelFormatError)."""
+    # import_graph_def adds default attrs to the GraphDef it is given; a MetaGraph imports a copy
+    gd = prepare_graph_def(model, writable=model.meta_graph is None)
+    try:
+        with graph.as_default():
+            if model.replacements:  # nodes of replaced op types: imported here, in waves
+                gd = apply_replacements(model, gd, graph)
+            if model.meta_graph is not None:
+                mg = meta_graph_with(model.meta_graph, gd)
+                tf1().train.import_meta_graph(mg, clear_devices=False)
+            else:
+                tf1().import_graph_def(gd, name="")
+    except (ValueError, TypeError, tf().errors.OpError) as e:
+        raise SessionError(
+            f"{model.path}: the graph does not import into TensorFlow {tf().__version__} "
+            f"({first_line(e)}): run explorer.scan for what to fix"
+        ) from None
+    except KeyError as e:  # a collection or input naming an op the graph lacks
+        raise ModelFormatError(
+            f"{model.path}: the graph does not import (KeyError: {first_line(e)}): the file is "
+            "corrupt; re-export it"
+        ) from None
+
+
+def in_graph(graph: tf_types.Graph, name: str) -> bool:
+    """Whether ``graph`` holds the op or tensor ``name`` (``op`` or ``op:idx``)."""
+    try:
+        graph.as_graph_element(name)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
+    """The ops initialising ``model``'s tables in ``graph`` (init op, or the tables')."""
+    init = model.init_op
+    if init and in_graph(graph, op_name(init)):
+        return [init]
+    ops = {
+        item.name if hasattr(item, "name") else str(item).split(":")[0]
+        for item in graph.get_collection("table_initializer")
+    }
+    if not ops and in_graph(graph, "init_all_tables"):
+        ops.add("init_all_tables")
+    return sorted(ops)
+
 
 _STATE = {
     "enabled": os.environ.get("TF1_EXPLORER_ISOLATE", "1").strip().lower()
@@ -70,17 +156,13 @@ def preflight(
     kind = "meta_graph" if mg is not None else "graph_def"
     payload = (mg if mg is not None else gd).SerializeToString(deterministic=True)
     init = None
-    if initialize and (model.init_op or model.assets or _has_table_init(model)):
+    if initialize and (model.assets or init_ops(model)):
         init = {"op": model.init_op, "assets": dict(model.assets)}
-    extra = json.dumps(init, sort_keys=True).encode() if init else b""
-    libraries = list(model.op_libraries)
-    extra += b"\0" + "\0".join(libraries).encode()
-    digest = hashlib.sha256(payload).hexdigest() + kind + hashlib.sha256(extra).hexdigest()
+    # the model's custom ops are loaded there too
+    header = {"op": "import", "kind": kind, "init": init, "libraries": list(model.op_libraries)}
+    digest = hashlib.sha256(payload).hexdigest() + json.dumps(header, sort_keys=True)
     if digest not in _CHECKED:
         what = "importing the graph and initialising its tables" if init else "importing the graph"
-        header = {"op": "import", "kind": kind, "init": init}
-        if libraries:
-            header["libraries"] = libraries  # the model's custom ops, loaded there too
         reply = _WORKER.request(header, payload, limit, model.path, what)
         if reply.get("status") == "error" and not reply.get("expected"):
             raise ModelFormatError(
@@ -90,12 +172,6 @@ def preflight(
         _CHECKED.add(digest)
     if restore and model.checkpoint_prefix and model.variables:
         _check_checkpoint(model, limit)
-
-
-def _has_table_init(model: V1Model) -> bool:
-    return bool(model.collection("table_initializer")) or any(
-        n.name == "init_all_tables" for n in model.graph_def.node
-    )
 
 
 def _check_checkpoint(model: V1Model, limit: float) -> None:
@@ -115,8 +191,7 @@ def _check_checkpoint(model: V1Model, limit: float) -> None:
                 f"cannot read checkpoint {prefix} ({reply.get('message')}): it is damaged or not "
                 f"a checkpoint; restore the one exported with {model.path}"
             )
-        shapes = reply["shapes"]
-        _CKPT_CACHE[key] = shapes
+        shapes = _CKPT_CACHE[key] = reply["shapes"]
     if problem := checkpoint_mismatch(model.variables, shapes):
         raise MissingVariablesError(
             f"checkpoint {prefix} is of another graph ({problem}): restore the variables "
@@ -128,8 +203,6 @@ def checkpoint_mismatch(
     variables: list[Variable], shapes: dict[str, list[int] | None]
 ) -> str | None:
     """Why a checkpoint (key -> shape) cannot be of these variables, or ``None``."""
-    if not variables:
-        return None
     for v in variables:
         if v.name in shapes and v.shape is not None and shapes[v.name] is not None:
             want, got = list(v.shape), list(shapes[v.name])
@@ -138,7 +211,7 @@ def checkpoint_mismatch(
     object_based = "_CHECKPOINTABLE_OBJECT_GRAPH" in shapes
     names = {v.name for v in variables}
     bases = {n.rsplit("/part_", 1)[0] for n in names}
-    if not object_based and shapes and not (names | bases) & set(shapes):
+    if names and not object_based and shapes and not (names | bases) & set(shapes):
         some = ", ".join(sorted(shapes)[:3])
         return f"it holds none of the graph's {len(names)} variables, but {some}"
     return None
@@ -190,8 +263,7 @@ class _Worker:
             if self.proc is None or self.proc.poll() is not None:
                 self._start()
             assert self.proc is not None and self.proc.stdin is not None and self.log is not None
-            self.log.seek(0, os.SEEK_END)  # this request's log lines start here
-            self._log_pos = self.log.tell()
+            self._log_pos = self.log.seek(0, os.SEEK_END)  # this request's log lines start here
             self.requests += 1
             with contextlib.suppress(OSError):  # it died: _read_reply sees EOF and says how
                 self.proc.stdin.write(json.dumps({**header, "size": len(payload)}).encode() + b"\n")
@@ -218,10 +290,7 @@ class _Worker:
         fd = self.proc.stdout.fileno()
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
                 return None
             chunk = os.read(fd, 65536)
             if not chunk:  # EOF: the child is gone
@@ -303,7 +372,7 @@ def worker_main() -> int:
         payload = inp.read(req["size"]) if req["size"] else b""
         try:
             if req["op"] == "import":
-                for lib in req.get("libraries", ()):
+                for lib in req["libraries"]:
                     tf_mod.load_op_library(lib)
                 _child_import(req["kind"], payload, req.get("init"))
                 send({"status": "ok"})
@@ -327,17 +396,11 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
             tf1().import_graph_def(msg, name="")
     config = tf1().ConfigProto(allow_soft_placement=True)
     with tf1().Session(graph=graph, config=config) as session:
-        if init is not None:
-            _child_initialize(graph, session, init)
-
-
-def _child_initialize(graph: Any, session: Any, init: dict[str, Any]) -> None:
-    """Run the init op as the session would; ordinary failures are left to the in-process run."""
-    ops = init_op_names(SimpleNamespace(init_op=init.get("op")), graph)
-    assets = init.get("assets", {}).items()
-    feeds = {graph.as_graph_element(n): path for n, path in assets if in_graph(graph, n)}
-    with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
-        session.run(ops, feeds)
+        if init is not None:  # as the session would; ordinary failures are left to the one here
+            ops = init_op_names(SimpleNamespace(init_op=init["op"]), graph)
+            feeds = {n: path for n, path in init["assets"].items() if in_graph(graph, n)}
+            with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
+                session.run(ops, feeds)
 
 
 def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
@@ -348,7 +411,3 @@ def _child_checkpoint_shapes(prefix: str) -> dict[str, list[int] | None]:
         for key in shapes:  # checksums: a damaged data file fails here, not in the session
             reader.get_tensor(key)
     return shapes
-
-
-if __name__ == "__main__":
-    sys.exit(worker_main())

@@ -1,19 +1,20 @@
 """Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
 V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
-:func:`as_model` is how a verb turns a path into one."""
+:func:`as_model` is how a verb turns a path into one; what a model runs for chosen outputs
+(:func:`model_run_scope`) and a copy pruned to it (:func:`prune_for`)."""
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from google.protobuf import text_format
+from google.protobuf import empty_pb2, text_format, unknown_fields
+from google.protobuf.message import DecodeError
 
 from explorer.errors import (
     AmbiguousModelError,
@@ -27,40 +28,51 @@ from explorer.errors import (
     first_line,
 )
 from explorer.graph import protos
-from explorer.graph.names import op_name
-from explorer.graph.op_families import REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS
+from explorer.graph.index import RunScope, graph_index, ops_that_run, union
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, REF_VARIABLE_OPS, VARIABLE_OPS
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
-from explorer.loading import files, hub_module  # files: only regular files are read
-from explorer.loading.checkpoints import read_variables
-from explorer.loading.op_libraries import check_libraries, load_libraries
-from explorer.loading.repairs import repair
-from explorer.loading.replacements import Replacement
-from explorer.loading.validation import check_graph
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, read_variables, variable_defs
+from explorer.loading.replacements import Replacement, check_libraries, load_libraries
+from explorer.loading.validation import (
+    STATE_MAX_BYTES,
+    check_graph,
+    drop_dangling,
+    parse_proto,
+    repair,
+    require_regular,
+    require_regular_checkpoint,
+)
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
-    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef, SignatureDef
 
 SAVED_MODEL = "saved_model"
 FROZEN_GRAPH = "frozen_graph"
 CHECKPOINT = "checkpoint"
 DEFAULT_SIGNATURES = ("serving_default", "default")  # run when none is named (then TF1 Hub's)
+HUB_MODULE = "tf1_hub_module"
+MARKER = "tfhub_module.pb"  # a TF1 Hub module's ModuleDef, beside its saved_model.pb
+FORMAT_V3 = 3
+TRAIN_TAGS = ("train",)
+UPDATE_OPS = "update_ops"
+REGULARIZATION_LOSSES = "regularization_losses"
+TRAINABLE_VARIABLES = "trainable_variables"
 T = TypeVar("T")
 
 
 @dataclass
 class V1Model:
-    """A parsed TF1 artifact; nothing imported or run yet.
-
-    ``format``: ``saved_model``, ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``;
-    ``path`` resolved; ``tag_sets`` every MetaGraph's tags, ``tags`` the chosen ones;
-    ``meta_graph`` (``None`` for a GraphDef); ``checkpoint_prefix`` (``None``: no checkpoint);
-    ``assets``: asset tensor -> file here; ``replacements``: op type -> function substituted on
-    import; ``op_libraries``: custom-op ``.so`` files loaded for it; ``notes``: what loading
-    repaired in memory (``inspect`` shows them); ``memo``: what later steps derived once (the
-    gate's verdicts; a ``dataclasses.replace`` copy starts empty).
-    """
+    """A parsed TF1 artifact; nothing imported or run yet. ``format``: ``saved_model``,
+    ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``; ``path`` resolved; ``tag_sets`` every
+    MetaGraph's tags, ``tags`` the chosen ones; ``meta_graph`` (``None`` for a GraphDef);
+    ``checkpoint_prefix`` (``None``: no checkpoint); ``assets``: asset tensor -> file here;
+    ``replacements``: op type -> function substituted on import; ``op_libraries``: custom-op
+    ``.so`` files loaded for it; ``notes``: what loading repaired in memory (``inspect`` shows
+    them); ``memo``: what later steps derived once (the gate's verdicts; a ``dataclasses.replace``
+    copy starts empty)."""
 
     format: str
     path: Path
@@ -120,7 +132,7 @@ class V1Model:
                 kind="ref" if node.op in REF_VARIABLE_OPS else "resource",
             )
             for node in self.graph_def.node
-            if node.op in REF_VARIABLE_OPS or node.op in RESOURCE_VARIABLE_OPS
+            if node.op in VARIABLE_OPS
         ]
 
     @property
@@ -157,15 +169,9 @@ class V1Model:
 
     def node(self, name: str) -> NodeDef:
         """The NodeDef of an op (``name`` or ``name:idx``); raises ``TensorNotFoundError``."""
-        op = name.split(":")[0].lstrip("^")
-        index = self._node_index
-        if op not in index:
+        if (node := graph_index(self.graph_def).producer(name)) is None:
             raise TensorNotFoundError(f"{name!r} is not a node of {self.path}")
-        return index[op]
-
-    @functools.cached_property
-    def _node_index(self) -> dict[str, NodeDef]:
-        return {n.name: n for n in self.graph_def.node}
+        return node
 
     def variables_dict(self) -> dict[str, Any]:
         """Variable name -> ndarray, read from the checkpoint without a session."""
@@ -186,8 +192,14 @@ class V1Model:
         }
         if self.notes:  # what loading repaired
             out["notes"] = list(self.notes)
-        if self.module_info is not None:
-            out["hub_module"] = hub_module.hub_summary(self)
+        if self.module_info is not None:  # a TF1 Hub module: its ModuleDef, tags, collection sizes
+            cols = self.meta_graph.collection_def if self.meta_graph is not None else {}
+            sizes = {}
+            for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):
+                if key in cols:
+                    kind = cols[key].WhichOneof("kind")
+                    sizes[key] = len(getattr(cols[key], kind).value) if kind else 0
+            out["hub_module"] = {**self.module_info, "tags": list(self.tags), "collections": sizes}
         return out
 
 
@@ -202,12 +214,9 @@ def load(
     ``tags``: the MetaGraph tag set (list, set or comma-separated; ``""``/``set()``: the empty
     set), needed only when there are several. ``replacements``: op type -> function substituting
     its nodes on import. ``op_libraries``: custom-op ``.so`` files loaded with
-    ``tf.load_op_library`` first: native code, so only libraries you trust.
-
-    Raises:
-        ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError
-        when an op library does not load.
-    """
+    ``tf.load_op_library`` first: native code, so only libraries you trust. Raises
+    ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError when
+    an op library does not load."""
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
@@ -280,8 +289,14 @@ def _load_any(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
-    if hub_module.is_hub_module(p):
-        return hub_module.load_hub_module(p, tags, files.parse_proto, _load_saved_model)
+    if is_hub_module(p):
+        info = read_module_def(p / MARKER)
+        if not (p / "saved_model.pb").is_file():
+            raise ModelFormatError(
+                f"{p} has {MARKER} but no saved_model.pb: the TF1 Hub module is "
+                "incomplete; download or export it again"
+            )
+        return _load_saved_model(p, p / "saved_model.pb", tags, info)
     sm = [p / n for n in ("saved_model.pb", "saved_model.pbtxt") if (p / n).exists()]
     if len(sm) == 2:
         raise AmbiguousModelError(
@@ -290,13 +305,14 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if sm:
         return _load_saved_model(p, sm[0], tags)
     if os.path.lexists(p / "checkpoint"):  # a FIFO or device named checkpoint: refused by name
-        files.require_regular(p / "checkpoint", "checkpoint state file", folder=p)
+        require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
     graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
     found = sorted(p.glob("*.meta")) + graphs
     if not found:  # a folder holding model folders (an export base with one version)
-        found = sorted(q for q in p.iterdir() if q.is_dir() and _looks_like_model_dir(q))
+        marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint")
+        found = sorted(q for q in p.iterdir() if any((q / m).is_file() for m in marks))
     if len(found) == 1:
         return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
     if found:
@@ -308,13 +324,8 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     )
 
 
-def _looks_like_model_dir(p: Path) -> bool:
-    sm = (p / "saved_model.pb").exists() or (p / "saved_model.pbtxt").exists()
-    return sm or (p / "checkpoint").is_file()
-
-
 def _load_file(p: Path, tags: list[str] | None) -> V1Model:
-    if p.name in ("saved_model.pb", hub_module.MARKER) and hub_module.is_hub_module(p.parent):
+    if p.name in ("saved_model.pb", MARKER) and is_hub_module(p.parent):
         return _load_dir(p.parent, tags)
     if p.name in ("saved_model.pb", "saved_model.pbtxt"):
         return _load_saved_model(p.parent, p, tags)
@@ -335,12 +346,17 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
     )
 
 
-def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model:
-    folder = folder.resolve()
-    sm = files.parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder)
+def _load_saved_model(
+    folder: Path, pb: Path, tags: list[str] | None, hub_info: dict[str, Any] | None = None
+) -> V1Model:
+    """The SavedModel ``pb`` in ``folder``; with ``hub_info`` (its ModuleDef) a TF1 Hub module."""
+    sm = parse_proto(pb, protos.saved_model_pb2.SavedModel(), "SavedModel", folder.resolve())
     if not sm.meta_graphs:
         raise ModelFormatError(f"{pb} holds no MetaGraph: re-export the SavedModel")
     tag_sets = [list(mg.meta_info_def.tags) for mg in sm.meta_graphs]
+    if hub_info is not None:
+        tags = choose_tags(folder, tag_sets, tags)
+    folder = folder.resolve()
     choices = "; ".join(",".join(t) or "(no tags)" for t in tag_sets)
     if tags is None:
         if len(sm.meta_graphs) > 1:
@@ -358,17 +374,21 @@ def _load_saved_model(folder: Path, pb: Path, tags: list[str] | None) -> V1Model
             )
         mg = found[0]
     prefix = folder / "variables" / "variables"
-    files.require_regular_checkpoint(str(prefix), folder)
-    has_ckpt = Path(str(prefix) + ".index").exists() or prefix.exists()
-    prefix_name = str(prefix) if has_ckpt else None
+    require_regular_checkpoint(str(prefix), folder)
+    prefix_name = _checkpoint_at(prefix)
     tags = list(mg.meta_info_def.tags)
-    return _with_meta_graph(SAVED_MODEL, pb, mg, prefix_name, folder, tag_sets=tag_sets, tags=tags)
+    fmt = SAVED_MODEL if hub_info is None else HUB_MODULE
+    model = _with_meta_graph(fmt, pb, mg, prefix_name, folder, tag_sets=tag_sets, tags=tags)
+    if hub_info is not None:
+        model.module_info = hub_info
+        point_asset_constants(model)
+    return model
 
 
 def _load_graph_def(p: Path) -> V1Model:
     gd = protos.graph_pb2.GraphDef()
     try:
-        files.parse_proto(p, gd, "GraphDef")
+        parse_proto(p, gd, "GraphDef")
     except ModelFormatError:
         # Files named .pb are sometimes a MetaGraphDef or SavedModel: say so precisely.
         for msg, kind in (
@@ -376,7 +396,7 @@ def _load_graph_def(p: Path) -> V1Model:
             (protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef"),
         ):
             try:
-                files.parse_proto(p, msg, kind)
+                parse_proto(p, msg, kind)
             except ModelFormatError:
                 continue
             if kind == "SavedModel" and msg.meta_graphs:
@@ -395,7 +415,7 @@ def _load_graph_def(p: Path) -> V1Model:
 def _read_state_file(folder: Path) -> str | None:
     """The prefix recorded in ``folder/checkpoint``, resolved on this machine, or ``None``."""
     state_file = folder / "checkpoint"
-    files.require_regular(state_file, "checkpoint state file", folder, files.STATE_MAX_BYTES)
+    require_regular(state_file, "checkpoint state file", folder, STATE_MAX_BYTES)
     state = protos.checkpoint_state_pb2.CheckpointState()
     try:
         text_format.Parse(state_file.read_text(), state)
@@ -409,16 +429,17 @@ def _read_state_file(folder: Path) -> str | None:
         return None
     # An absolute path stays one; it is often the exporting machine's: try the name here too.
     for c in (folder / recorded, folder / Path(recorded).name):
-        if _checkpoint_exists(c):
-            return str(c)
+        if found := _checkpoint_at(c):
+            return found
     raise MissingVariablesError(
         f"{state_file} points at {recorded}, which is not here "
         f"(nor {folder / Path(recorded).name}): point at the checkpoint prefix or .meta file"
     )
 
 
-def _checkpoint_exists(prefix: Path) -> bool:
-    return Path(str(prefix) + ".index").exists() or prefix.is_file()
+def _checkpoint_at(prefix: Path) -> str | None:
+    """``prefix`` as a string when a checkpoint is there (``.index`` or V1 file), else ``None``."""
+    return str(prefix) if Path(f"{prefix}.index").exists() or prefix.is_file() else None
 
 
 def _load_checkpoint(p: Path) -> V1Model:
@@ -432,20 +453,19 @@ def _load_checkpoint(p: Path) -> V1Model:
                     f"{p} has no usable checkpoint state: point at the .meta file or prefix"
                 )
             meta = metas[0]
-            prefix_path = meta.with_suffix("")
-            prefix = str(prefix_path) if _checkpoint_exists(prefix_path) else None
+            prefix = _checkpoint_at(meta.with_suffix(""))
         else:
             meta = Path(prefix + ".meta")
     elif p.suffix == ".meta":
         meta, folder = p, p.parent
-        prefix = str(p.with_suffix("")) if _checkpoint_exists(p.with_suffix("")) else None
+        prefix = _checkpoint_at(p.with_suffix(""))
         if prefix is None and (folder / "checkpoint").is_file():
             prefix = _read_state_file(folder)
     else:  # a prefix
         folder = p.parent
         prefix = str(p)
         meta = Path(str(p) + ".meta")
-        if not _checkpoint_exists(p):
+        if not _checkpoint_at(p):
             raise MissingVariablesError(
                 f"checkpoint {p} has no data (.index or V1 file missing): check the prefix"
             )
@@ -457,9 +477,9 @@ def _load_checkpoint(p: Path) -> V1Model:
                 "(or rebuild the graph in code and save a SavedModel)"
             )
         meta = metas[0]
-    files.require_regular_checkpoint(prefix, folder)
+    require_regular_checkpoint(prefix, folder)
     inside = None if meta == p else meta.parent  # the .meta the user named is theirs to place
-    mg = files.parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
+    mg = parse_proto(meta, protos.meta_graph_pb2.MetaGraphDef(), "MetaGraphDef", inside)
     return _with_meta_graph(CHECKPOINT, meta, mg, prefix, folder)
 
 
@@ -468,9 +488,8 @@ def _with_meta_graph(
 ) -> V1Model:
     """The model of the MetaGraph read from ``source`` (checked), its assets in ``folder``."""
     check_graph(mg.graph_def, source)
-    path = folder if fmt == SAVED_MODEL else source
     assets = _assets_of(mg, folder)
-    return V1Model(fmt, path, mg.graph_def, mg, checkpoint_prefix=prefix, assets=assets, **extra)
+    return V1Model(fmt, source, mg.graph_def, mg, checkpoint_prefix=prefix, assets=assets, **extra)
 
 
 def meta_graph_with(meta_graph: MetaGraphDef | None, graph_def: GraphDef) -> MetaGraphDef | None:
@@ -495,14 +514,219 @@ def _assets_of(mg: MetaGraphDef, folder: Path) -> dict[str, str]:
                 defs.append(a)
     out = {}
     for a in defs:
-        for base in (folder / "assets", folder / "assets.extra", folder):
-            f = base / a.filename
-            if f.exists():
-                out[a.tensor_info.name] = str(f)
-                break
-        else:
-            out[a.tensor_info.name] = str(folder / "assets" / a.filename)
+        bases = (folder / "assets", folder / "assets.extra", folder)
+        f = next((b / a.filename for b in bases if (b / a.filename).exists()), None)
+        out[a.tensor_info.name] = str(f or folder / "assets" / a.filename)
     return out
 
 
-# Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.
+def is_hub_module(folder: Path) -> bool:
+    """Whether ``folder`` holds a TF1 Hub module (its ``tfhub_module.pb`` marker)."""
+    return (folder / MARKER).is_file()
+
+
+def read_module_def(path: Path) -> dict[str, Any]:
+    """``{"format", "required_features"}`` of a ``tfhub_module.pb`` (ModelFormatError)."""
+    msg = empty_pb2.Empty()  # a ModuleDef's fields (1: format, 2: required_features) stay unknown
+    try:
+        msg.ParseFromString(path.read_bytes())
+    except DecodeError as e:
+        raise ModelFormatError(
+            f"{path} is not a valid ModuleDef ({e}): the TF1 Hub module is damaged; download or "
+            "export it again"
+        ) from None
+    fields = [(f.field_number, f.data) for f in unknown_fields.UnknownFieldSet(msg)]
+    fmt = next((d for n, d in reversed(fields) if n == 1), 0)  # the last one counts
+    if fmt != FORMAT_V3:
+        raise ModelFormatError(
+            f"{path} is a ModuleDef of format {fmt}, not FORMAT_V3 ({FORMAT_V3}), the only "
+            "TF1 Hub format tensorflow_hub wrote: export the module again with hub.Module.export"
+        )
+    return {"format": fmt, "required_features": [d.decode() for n, d in fields if n == 2]}
+
+
+def choose_tags(folder: Path, tag_sets: list[list[str]], tags: Iterable[str] | None) -> list[str]:
+    """The tag set to load: ``tags``, else the empty set, else the only one."""
+    names = "; ".join(",".join(sorted(t)) or "set()" for t in tag_sets)
+    if tags is not None:
+        wanted = set(tags)
+        if any(set(t) == wanted for t in tag_sets):
+            return sorted(wanted)
+        shown = ",".join(sorted(wanted)) or "set() (no tags)"
+        raise TagsError(
+            f"{folder} (a TF1 Hub module) has no MetaGraph with tags {shown}: choose one of "
+            f'{names} (CLI: --tags "" for set())'
+        )
+    if any(not t for t in tag_sets):
+        return []
+    if len(tag_sets) == 1:
+        return list(tag_sets[0])
+    raise AmbiguousModelError(
+        f"{folder} is a TF1 Hub module with {len(tag_sets)} tag sets ({names}) and no empty "
+        "one: pass tags=... (CLI: --tags) to choose one"
+    )
+
+
+def point_asset_constants(model: V1Model) -> None:
+    """Point asset path constants at the module's files, as ``hub.Module`` does (BERT's vocab)."""
+    for tensor, path in model.assets.items():
+        node = graph_index(model.graph_def).producer(tensor)
+        if node is None or node.op != "Const" or "value" not in node.attr:
+            continue
+        value = node.attr["value"].tensor
+        if len(value.string_val) == 1 and not value.tensor_shape.dim:  # a scalar string
+            value.string_val[0] = path.encode()
+
+
+_ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
+
+
+def init_ops(model: V1Model) -> list[str]:
+    """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
+    names = [model.init_op or ""]
+    for key in ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer"):
+        names.extend(model.collection(key))
+    nodes = graph_index(model.graph_def).nodes
+    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
+
+
+def model_run_scope(
+    model: V1Model,
+    fetches: Iterable[str],
+    feeds: Iterable[str] = (),
+    what: str = "the chosen outputs",
+) -> RunScope:
+    """:func:`ops_that_run` with the model's restore op and every :func:`init_ops`."""
+    restore = [model.restore_op] if model.restore_op else []
+    filename = [model.filename_tensor] if model.filename_tensor else []
+    main = ops_that_run(model.graph_def, fetches, feeds, what=what)
+    side = ops_that_run(model.graph_def, [*restore, *init_ops(model)], filename)
+    return union([main, side], what)
+
+
+def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
+    """A copy of ``model`` holding only what each group of (fetches, feeds) needs with its feeds
+    fed (one group per signature)."""
+    gd = model.graph_def
+    nodes = graph_index(gd).nodes
+    keep: set[str] = set()
+    feeds: list[str] = []
+    for group_fetches, group_feeds in groups:
+        fed = [tensor_name(f) for f in group_feeds]
+        keep |= ops_that_run(gd, list(group_fetches), fed).ops
+        feeds += [f for f in fed if f not in feeds]
+    fed_inputs = [
+        op_name(f) for f in feeds if op_name(f) in nodes and nodes[op_name(f)].op in INPUT_OPS
+    ]
+    keep |= ops_that_run(gd, fed_inputs).ops  # fed placeholders stay the inputs
+    kept_vars = {n for n in keep if nodes[n].op in VARIABLE_OPS}
+    keep |= _restore_ops(model, nodes, kept_vars)
+    keep |= ops_that_run(gd, init_ops(model)).ops
+    keep |= ops_that_run(gd, _variable_ops(model.meta_graph, keep)).ops  # initializer, snapshot
+    cut = _cut_feeds(nodes, keep, feeds)
+    if len(keep) == len(nodes) and not cut:
+        return model
+    new_gd = type(gd)()
+    new_gd.versions.CopyFrom(gd.versions)
+    new_gd.library.CopyFrom(gd.library)
+    for node in gd.node:
+        if node.name in cut:
+            for new in cut[node.name]:
+                new_gd.node.add().CopyFrom(new)
+            continue
+        if node.name not in keep:
+            continue
+        out = new_gd.node.add()
+        out.CopyFrom(node)
+        del out.input[:]
+        out.input.extend(
+            i
+            for i in node.input
+            if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
+        )
+    names = keep | set(cut)
+    if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
+        drop_dangling(mg, names, values=True)
+        for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
+            del mg.signature_def[key]
+    return replace(model, graph_def=new_gd, meta_graph=mg, _signatures=None)
+
+
+def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
+    """The initializer, snapshot and initial value of each kept variable (importing needs them)."""
+    out = []
+    for key in (*VARIABLE_COLLECTIONS, "global_step"):
+        for vd in variable_defs(meta_graph, key):
+            if op_name(vd.variable_name) in keep:
+                names = (vd.initializer_name, vd.snapshot_name, vd.initial_value_name)
+                out.extend(n for n in names if n)
+    return out
+
+
+def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
+    """The restore op's upstream, without the variables not kept and their assigns (slots)."""
+    restore = model.restore_op
+    if not restore or op_name(restore) not in nodes:
+        return set()
+    dropped = {
+        n.name
+        for n in nodes.values()
+        if (n.op in VARIABLE_OPS and n.name not in kept_vars)
+        or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
+    }
+    return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
+
+
+def _cut_feeds(
+    nodes: dict[str, NodeDef], keep: set[str], feeds: list[str]
+) -> dict[str, list[NodeDef]]:
+    """Fed tensors of ops that will not run: op name -> placeholders standing in for it."""
+    from tensorflow.core.framework import node_def_pb2
+
+    by_op: dict[str, set[int]] = {}
+    for f in feeds:
+        op, _, idx = f.rpartition(":")
+        if op in nodes and op not in keep and nodes[op].op not in PLACEHOLDER_OPS:
+            by_op.setdefault(op, set()).add(int(idx))
+    out: dict[str, list[Any]] = {}
+    for op, used in by_op.items():
+        dtypes, shapes = _output_specs(nodes[op])
+        count = max(used) + 1
+        if len(dtypes) < count:
+            continue  # unknown output types: leave it to the importer to complain
+        new = []
+        for k in range(count):
+            ph = node_def_pb2.NodeDef(name=f"{op}/explorer_feed_{k}", op="Placeholder")
+            ph.attr["dtype"].type = dtypes[k]
+            if k < len(shapes):
+                ph.attr["shape"].shape.CopyFrom(shapes[k])
+            new.append(ph)
+        ident = node_def_pb2.NodeDef(name=op, op="IdentityN")
+        ident.input.extend(p.name for p in new)
+        ident.attr["T"].list.type.extend(dtypes[:count])
+        new.append(ident)
+        out[op] = new
+    return out
+
+
+def _output_specs(node: NodeDef) -> tuple[list[int], list[Any]]:
+    """(dtype enums, TensorShapeProtos) of a node's outputs, from its attributes."""
+    attr = node.attr
+    fallback = list(attr["_output_shapes"].list.shape) if "_output_shapes" in attr else []
+    keys = (("output_types", "output_shapes"), ("component_types", ""), ("Tout", ""))
+    for types_key, shapes_key in keys:  # IteratorGetNext, QueueDequeue*, functions
+        if types_key in attr:
+            shapes = list(attr[shapes_key].list.shape) if shapes_key in attr else fallback
+            return list(attr[types_key].list.type), shapes
+    if "T" in attr and attr["T"].HasField("type"):
+        return [attr["T"].type], fallback
+    return ([attr["dtype"].type], []) if "dtype" in attr else ([], [])
+
+
+def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:
+    for info in (*sig.inputs.values(), *sig.outputs.values()):
+        c = info.coo_sparse
+        parts = (info.name, c.indices_tensor_name, c.values_tensor_name, c.dense_shape_tensor_name)
+        if any(p and op_name(p) not in names for p in parts):
+            return False
+    return True

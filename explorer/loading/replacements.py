@@ -1,12 +1,16 @@
-"""Op replacements for op types this TensorFlow does not register (``replacements=``)."""
+"""Custom op types this TensorFlow does not register, and the three ways on: built-in or own
+replacements computing them with TF ops (``replacements=``), or the library defining them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+import os
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf
-from explorer.errors import SessionError, UnsupportedOpError, first_line
+from explorer.errors import ModelNotFoundError, SessionError, UnsupportedOpError, first_line
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.registry import OpRegistry
@@ -62,6 +66,61 @@ def replacements_for(model: V1Model) -> dict[str, Replacement]:
     return {t: BUILTIN_REPLACEMENTS[t] for t in missing if t in BUILTIN_REPLACEMENTS}
 
 
+def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
+    """The resolved ``paths``; ``ModelNotFoundError`` when one is not an existing file."""
+    out = []
+    for p in paths:
+        path = Path(p).expanduser()
+        if not path.is_file():
+            raise ModelNotFoundError(
+                f"op library {path} does not exist: pass the path of the package's compiled ops "
+                "(a .so file, e.g. its libop_abi.so)"
+            )
+        out.append(str(path.resolve()))
+    return tuple(out)
+
+
+def load_libraries(paths: Iterable[str]) -> None:
+    """``tf.load_op_library`` each path once per process (``UnsupportedOpError``)."""
+    for p in paths:
+        _load_one(p)
+
+
+@functools.cache
+def _load_one(path: str) -> None:
+    try:
+        tf().load_op_library(path)
+    except Exception as e:  # noqa: BLE001 - NotFoundError, symbol errors: all one line
+        raise UnsupportedOpError(
+            f"op library {path} does not load into TensorFlow {tf().__version__} "
+            f"({first_line(e)}): use a build of the library for this TensorFlow version"
+        ) from None
+
+
+def require_registered(model: V1Model) -> None:
+    """Raise :class:`UnsupportedOpError` when ``model`` uses op types nothing defines."""
+    load_libraries(model.op_libraries)
+    missing = [t for t in unregistered_op_types(model.graph_def) if t not in model.replacements]
+    if not missing:
+        return
+    builtin = [t for t in missing if t in BUILTIN_REPLACEMENTS]
+    first = next((t for t in missing if t not in builtin), missing[0])
+    way1 = (
+        f"built-in replacements for {', '.join(builtin)}: "
+        "replacements=explorer.replacements_for(model)"
+        if builtin
+        else "no built-in replacement is known for these"
+    )
+    raise UnsupportedOpError(
+        f"{model.path} uses op types this TensorFlow ({tf().__version__}) does not register: "
+        f"{', '.join(missing)}; ways on: (1) {way1}; (2) your own, "
+        f"explorer.load(path, replacements={{{first!r}: fn, ...}}) computing each with TF ops "
+        "(README: Custom ops); (3) the library that defines them, explorer.load(path, "
+        "op_libraries=['lib.so']) (CLI: --op-library PATH; it runs native code: trust it as "
+        "you would --allow-unsafe)"
+    )
+
+
 def attr_values(node: NodeDef) -> dict[str, Any]:
     """A NodeDef's attributes as Python values (str, int, DType, TensorShape, ndarray...)."""
     return {k: _attr_value(v) for k, v in sorted(node.attr.items())}
@@ -111,9 +170,8 @@ def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Grap
                 "re-export the graph without that function or inline it"
             )
     levels = _levels(model, graph_def, replaced)
-    by_name = {n.name: n for n in nodes}
     n_outputs = _output_counts(model, nodes, replaced)
-    all_names = set(by_name)
+    all_names = {n.name for n in nodes}
     made: dict[str, Any] = {}  # "name:i" / "^name" -> tensor / op, for names already imported
     for level in range(max(levels.values()) + 1):
         wave = [n for n in nodes if levels[n.name] == level and n.name not in replaced]
@@ -188,11 +246,8 @@ def _import_wave(
             input_map[key] = made[key]  # waves guarantee it was imported or made before
     with graph.as_default():
         importer.import_graph_def(gd, input_map=input_map or None, name="")
-    for n in wave:
-        op = graph.get_operation_by_name(n.name)
-        made[f"^{n.name}"] = op
-        for i, t in enumerate(op.outputs):
-            made[f"{n.name}:{i}"] = t
+    for op in map(graph.get_operation_by_name, names):
+        made |= {f"^{op.name}": op, **{f"{op.name}:{i}": t for i, t in enumerate(op.outputs)}}
 
 
 def _replace_node(
@@ -232,9 +287,7 @@ def _replace_node(
             f"{model.path}: cannot name the replacement of {node.name!r} like the node "
             f"(got {op.name!r}): rename the node's clashing neighbours"
         )
-    made[f"^{node.name}"] = op
-    for i, t in enumerate(wired):
-        made[f"{node.name}:{i}"] = t
+    made |= {f"^{op.name}": op, **{f"{op.name}:{i}": t for i, t in enumerate(wired)}}
 
 
 @builtin_replacement("ImageProjectiveTransform", hint="ImageProjectiveTransformV2, fill_value=0")

@@ -1,18 +1,204 @@
-"""Cheap structural checks of a parsed GraphDef before any import (``ModelFormatError``)."""
+"""What loading checks of an untrusted model before TensorFlow sees it (``ModelFormatError``):
+only regular files are opened (a ``saved_model.pb`` linked to ``/dev/zero``, a FIFO asset), only
+graphs within :data:`GRAPH_LIMITS` are parsed, and parsed graphs are structurally sound; what plain
+TF tolerates in an intact export but explorer would stop at is repaired, with a note."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import graphlib
+import os
+import re
+import stat
+from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from explorer.errors import ModelFormatError
-from explorer.graph.index import function_calls
-from explorer.graph.names import DTYPE_SIZES
+from google.protobuf import message as pb_message
+from google.protobuf import text_format
+from google.protobuf.message import DecodeError
+
+from explorer.errors import ModelFormatError, ModelNotFoundError, first_line, plain
+from explorer.graph import protos
+from explorer.graph.index import function_calls, graph_index
+from explorer.graph.names import DTYPE_SIZES, dtype_name, op_name
+from explorer.graph.op_families import INPUT_OPS
+from explorer.graph.runtime import env_number
+from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef
+
+    from explorer.loading.model import V1Model
+
+PROTO_MAX_BYTES = 2**31 - 1
+"""The largest message protobuf parses: a bigger ``.pb``/``.meta`` is not a model file."""
+M = TypeVar("M", bound=pb_message.Message)
+STATE_MAX_BYTES = 2**20
+"""A checkpoint state file is a few lines of text."""
+
+_KINDS = (  # what a file is, by its mode (a regular file is nothing special)
+    (stat.S_ISREG, None),
+    (stat.S_ISFIFO, "FIFO (named pipe)"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISDIR, "folder"),
+)
+
+
+def special_kind(path: str | os.PathLike[str]) -> str | None:
+    """What ``path`` is when not a regular file (``"character device"``, ``"FIFO (named pipe)"``,
+    ...), following symlinks; ``None`` for a regular file or a path that does not exist."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "special file")
+
+
+def outside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path | None:
+    """Where ``path`` really is when it resolves outside ``folder`` (a link out), else ``None``."""
+    real = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(folder))
+    return None if real == root or root in real.parents else real
+
+
+def require_regular(
+    path: str | os.PathLike[str],
+    what: str,
+    folder: str | os.PathLike[str] | None = None,
+    max_bytes: int | None = None,
+) -> None:
+    """Raise :class:`ModelFormatError` unless ``path`` (a ``what``: ``"SavedModel"``, ...) is a
+    regular file, resolving inside ``folder`` and no larger than ``max_bytes`` when given. A path
+    that does not exist passes (the caller reports missing files its own way)."""
+    kind = special_kind(path)
+    if kind is not None:
+        real = os.path.realpath(path)
+        via = f" (a link to {real})" if real != os.path.abspath(path) else ""
+        raise ModelFormatError(
+            f"{path}{via} is a {kind}, not a regular file: it is not a {what} and reading it "
+            "could block or never end; point at the real file"
+        )
+    if folder is not None and os.path.lexists(path) and (real := outside(path, folder)):
+        how = f"is a symbolic link to {real}," if os.path.islink(path) else "lies"
+        raise ModelFormatError(
+            f"{path} {how} outside the model folder {folder}: explorer reads only files "
+            f"inside it; copy the {what} into the folder"
+        )
+    if max_bytes is not None:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return
+        if size > max_bytes:
+            raise ModelFormatError(
+                f"{path} is {size:,} bytes, more than a {what} can hold ({max_bytes:,}): it is "
+                "not a model file; point at the right file"
+            )
+
+
+def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
+    """Every file of the checkpoint at ``prefix`` (if any) that exists (``.index``, ``.data-*``,
+    the V1 single file) is regular (and inside ``folder``)."""
+    p = Path(prefix or ".")
+    for f in [Path(f"{p}.index"), *sorted(p.parent.glob(p.name + ".data-*")), p] if prefix else []:
+        if os.path.lexists(f) and (f != p or not p.is_dir()):
+            require_regular(f, "checkpoint file", folder=folder)
+
+
+def require_regular_assets(model: V1Model) -> None:
+    """Every asset file of ``model`` that exists is a regular file (a table filled from
+    ``/dev/zero`` aborts the process), whatever ``allow_unsafe`` says."""
+    for tensor, path in model.assets.items():
+        kind = special_kind(path)
+        if kind is not None:
+            raise ModelFormatError(
+                f"asset {path} (fed to {tensor}) is a {kind}, not a regular file: a table "
+                "filled from it would never finish or would exhaust memory; the model is corrupt "
+                "or hostile, re-export it with its real asset files"
+            )
+
+
+def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
+    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: a regular file
+    (inside ``folder`` when given) holding graphs within :data:`GRAPH_LIMITS`."""
+    require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ModelNotFoundError(f"{path}: cannot read ({e.strerror}): check permissions") from None
+    if not data:
+        raise ModelFormatError(f"{path} is empty: re-export the {what}")
+    if len(data) > graph_limit("MB in its file") * 2**20:
+        raise ModelFormatError(
+            f"{path} is {len(data) / 2**20:,.0f} MB, over the limit of "
+            f"{graph_limit('MB in its file'):,} MB for a {what}: TensorFlow takes many times that "
+            "in memory to import it; if it is meant to be that big, raise TF1_EXPLORER_MAX_GRAPH_MB"
+        )
+    text = path.suffix == ".pbtxt" or (path.suffix not in (".pb", ".meta") and looks_text(data))
+    try:
+        if text:
+            text_format.Parse(data.decode("utf-8"), message, allow_unknown_field=False)
+        else:
+            message.ParseFromString(data)
+    except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
+        kind = "text" if text else "binary"
+        raise ModelFormatError(
+            f"{path} is not a valid {kind} {what} ({first_line(e, 120)}): the file is truncated "
+            "or of another kind; re-export or point at the right file"
+        ) from None
+    graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
+    for gd in [getattr(message, "graph_def", message), *graphs]:
+        if hasattr(gd, "node"):
+            require_bounded_graph(gd, path)
+    return message
+
+
+GRAPH_LIMITS = {
+    "nodes": ("TF1_EXPLORER_MAX_NODES", 50_000),
+    "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
+    "MB in its file": ("TF1_EXPLORER_MAX_GRAPH_MB", 1024),
+}
+"""What a graph may hold before TensorFlow imports it, each raised by its environment variable:
+nodes (with library functions), depth, file size (a 125 MB ``saved_model.pb`` took 3.8 GB)."""
+
+
+def graph_limit(what: str) -> int:
+    return int(env_number(*GRAPH_LIMITS[what]))
+
+
+def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
+    """Raise :class:`ModelFormatError` when ``graph_def`` (read from ``path``) holds more nodes or
+    a longer chain than :func:`graph_limit` allows (importing it would take minutes and GBs)."""
+    counts = {
+        "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
+    }
+    if counts["nodes"] <= graph_limit("nodes"):
+        index = graph_index(graph_def)
+        depth: dict[str, int] = {}
+        for name in index.topological_order():
+            ins = index.nodes[name].input
+            depth[name] = 1 + max((depth.get(op_name(i), 0) for i in ins), default=0)
+        counts["ops in one chain"] = max(depth.values(), default=0)
+    for what, n in counts.items():
+        if n > graph_limit(what):
+            raise ModelFormatError(
+                f"{path} holds a graph of {n:,} {what}, over the limit of {graph_limit(what):,}: "
+                "importing it would take minutes and gigabytes; if it is meant to be that big, "
+                f"raise {GRAPH_LIMITS[what][0]}"
+            )
+
+
+def looks_text(data: bytes) -> bool:
+    head = data[:512]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return bool(re.match(rb"\s*(#|[a-z_]+\s*[:{])", head))
 
 
 def check_graph(gd: GraphDef, path: Path) -> None:
@@ -26,8 +212,7 @@ def check_graph(gd: GraphDef, path: Path) -> None:
     names = {n.name for n in gd.node}
     for n in gd.node:
         for inp in n.input:
-            src = inp.lstrip("^").split(":")[0]
-            if src not in names:
+            if op_name(inp) not in names:
                 raise ModelFormatError(
                     f"{path}: node {n.name!r} reads {inp!r}, which is not in the graph: the file "
                     "is incomplete; re-export it or freeze it again"
@@ -42,12 +227,9 @@ _VAL_FIELDS = tuple(f"{t}_val" for t in _VAL_TYPES.split())
 
 def _check_shapes(n: NodeDef, path: Path) -> None:
     """No dimension below -1 nor over 2**63-1 entries, and a Const's values fit its shape."""
-    for key in ("shape", "_output_shapes", "output_shapes"):
-        if key not in n.attr:
-            continue
+    for key in [k for k in ("shape", "_output_shapes", "output_shapes") if k in n.attr]:
         a = n.attr[key]
-        protos = [a.shape] if a.HasField("shape") else list(a.list.shape)
-        for sp in protos:
+        for sp in [a.shape] if a.HasField("shape") else a.list.shape:
             _check_dims([d.size for d in sp.dim], n, key, path, known=False)
     if n.op == "Const" and "value" in n.attr and n.attr["value"].HasField("tensor"):
         t = n.attr["value"].tensor
@@ -90,29 +272,98 @@ def _check_dims(dims: list[int], n: NodeDef, key: str, path: Path, known: bool) 
 
 def recursive_functions(graph_def: GraphDef) -> list[str]:
     """The first cycle of library functions calling each other (``[]`` when there is none)."""
-    if not (functions := {f.signature.name: f for f in graph_def.library.function}):
-        return []
-    calls = {
-        name: [c for n in f.node_def for c in function_calls(n, functions, strings=False)]
-        for name, f in functions.items()
-    }
-    state: dict[str, int] = {}  # 1 on the stack, 2 done
-    for start in sorted(functions):
-        if state.get(start):
-            continue
-        stack: list[tuple[str, Iterator[str]]] = [(start, iter(calls[start]))]
-        path = [start]
-        state[start] = 1
-        while stack:
-            name, it = stack[-1]
-            if (nxt := next(it, None)) is None:
-                state[name] = 2
-                stack.pop()
-                path.pop()
-            elif state.get(nxt) == 1:
-                return path[path.index(nxt) :]
-            elif not state.get(nxt):
-                state[nxt] = 1
-                stack.append((nxt, iter(calls[nxt])))
-                path.append(nxt)
+    functions = {f.signature.name: f for f in graph_def.library.function}
+    calls: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for name in sorted(functions):
+        calls.add(name)
+        for node in functions[name].node_def:
+            for callee in function_calls(node, functions, strings=False):
+                calls.add(callee, name)  # the callee after its caller: a cycle reads as calls
+    try:
+        calls.prepare()
+    except graphlib.CycleError as e:
+        return list(e.args[1][:-1])
     return []
+
+
+# Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.
+_PROTO_COLLECTIONS = {
+    **{k: ("variable_pb2", "VariableDef") for k in (*VARIABLE_COLLECTIONS, "global_step")},
+    "cond_context": ("control_flow_pb2", "CondContextDef"),
+    "while_context": ("control_flow_pb2", "WhileContextDef"),
+    "savers": ("saver_pb2", "SaverDef"),
+    "queue_runners": ("queue_runner_pb2", "QueueRunnerDef"),
+}
+
+
+def repair(model: V1Model) -> None:
+    """Fix in memory, with a note each: collection entries naming no node are dropped; a
+    signature input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
+    if (mg := model.meta_graph) is None:
+        return
+    nodes = {n.name: n for n in model.graph_def.node}
+    for key, bad in drop_dangling(mg, nodes).items():
+        col = mg.collection_def[key]
+        if not getattr(col, col.WhichOneof("kind")).value:
+            del mg.collection_def[key]
+        shown = ", ".join(plain(v) if isinstance(v, str) else f"{len(v)} bytes" for v in bad[:3])
+        model.notes.append(
+            f"collection {plain(key)!r}: dropped {len(bad)} entries naming no node of the graph "
+            f"({shown}): objects of the Python library that wrote it, which TF cannot import"
+        )
+    for sig_name, sig in sorted(mg.signature_def.items()):
+        for key, info in sorted(sig.inputs.items()):
+            node = nodes.get(op_name(info.name)) if info.name else None
+            if node is None or node.op not in INPUT_OPS or "dtype" not in node.attr:
+                continue
+            want = node.attr["dtype"].type
+            if info.dtype not in (want, want + 100):  # DT_*_REF = DT_* + 100
+                model.notes.append(
+                    f"signature {plain(sig_name)!r} input {plain(key)!r} ({plain(info.name)}): "
+                    f"its TensorInfo says {dtype_name(info.dtype)} but the graph's placeholder is "
+                    f"{dtype_name(want)}: the placeholder's dtype is used"
+                )
+                info.dtype = want
+
+
+def drop_dangling(
+    mg: MetaGraphDef, present: Collection[str], values: bool = False
+) -> dict[str, list[Any]]:
+    """Drop the collection entries naming an op not in ``present`` (with ``values``, a
+    control-flow context's values too); key -> the dropped."""
+    dropped = {}
+    for key in sorted(mg.collection_def):
+        col = mg.collection_def[key]
+        kind = col.WhichOneof("kind")
+        if kind == "node_list":
+            bad = [v for v in col.node_list.value if op_name(v) not in present]
+        elif kind == "bytes_list" and key in _PROTO_COLLECTIONS:
+            bad = [v for v in col.bytes_list.value if not _names_present(key, v, present, values)]
+        else:
+            continue
+        if bad:
+            entries = getattr(col, kind).value
+            keep = [v for v in entries if v not in bad]
+            del entries[:]
+            entries.extend(keep)
+            dropped[key] = bad
+    return dropped
+
+
+def _names_present(key: str, raw: bytes, present: Collection[str], values: bool) -> bool:
+    """Whether ``raw`` parses and the ops its ``*_name(s)`` fields name are present."""
+    module, cls = _PROTO_COLLECTIONS[key]
+    msg = getattr(getattr(protos, module), cls)()
+    try:
+        msg.ParseFromString(raw)
+    except DecodeError:
+        return False
+    names = [
+        v
+        for fd, value in msg.ListFields()
+        if fd.name.endswith(("_name", "_names")) and fd.name != "context_name"
+        for v in ([value] if isinstance(value, str) else value)
+    ]
+    context = getattr(msg, "values_def", None)
+    names += context.values if values and context is not None else []
+    return bool(names) and all(op_name(v) in present for v in names)

@@ -47,10 +47,6 @@ class Runner(abc.ABC):
         return list(self.input_specs)
 
     @property
-    def output_keys(self) -> list[str]:
-        return list(self.output_specs)
-
-    @property
     def is_active(self) -> bool:
         return self._active
 

@@ -18,25 +18,24 @@ _STATE: dict[str, Any] = {"timeout": max(env_number("TF1_EXPLORER_RUN_TIMEOUT", 
 _LOCK = threading.Lock()
 
 
-class _Worker:
-    """One daemon thread running calls in turn (a stuck call never blocks exit)."""
+def _worker() -> queue.SimpleQueue[Any]:
+    """The queue of a new daemon thread running calls in turn (a stuck call never blocks exit)."""
+    calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
-    def __init__(self) -> None:
-        self.calls: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._loop, name="explorer-bounded", daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
+    def loop() -> None:
         while True:
-            fn, box, done = self.calls.get()
+            fn, box, done = calls.get()
             try:
                 box.append((True, fn()))
             except BaseException as e:  # noqa: BLE001 - handed to the caller
                 box.append((False, e))
             done.set()
 
+    threading.Thread(target=loop, name="explorer-bounded", daemon=True).start()
+    return calls
 
-_WORKERS: list[_Worker] = []
+
+_WORKERS: list[queue.SimpleQueue[Any]] = []
 _ABANDONED: list[threading.Event] = []
 
 
@@ -64,24 +63,24 @@ def abandoned() -> int:
 def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object) -> T:
     """``fn()``, or :class:`SessionError` when it runs past ``timeout`` s (``<= 0``: none)."""
     limit = default_timeout() if timeout is None else (timeout if timeout > 0 else None)
-    if limit is None:
-        return fn()
-    if threading.current_thread().name.startswith("explorer-bounded"):
-        return fn()  # already bounded by the caller
+    if limit is None or threading.current_thread().name.startswith("explorer-bounded"):
+        return fn()  # unbounded, or already bounded by the caller
     with _LOCK:
         if not _WORKERS:
-            _WORKERS.append(_Worker())
+            _WORKERS.append(_worker())
         worker = _WORKERS[0]
     box: list[tuple[bool, Any]] = []
     done = threading.Event()
-    worker.calls.put((fn, box, done))
+    worker.put((fn, box, done))
     try:
-        finished = done.wait(limit)
-    except KeyboardInterrupt:  # the call runs on: abandoned, so the CLI exits at once
-        _abandon(worker, done)
-        raise
-    if not finished:
-        _abandon(worker, done)
+        done.wait(limit)
+    finally:  # interrupted (the CLI exits at once) or past the limit: the call runs on, abandoned
+        if not done.is_set():
+            with _LOCK:
+                _ABANDONED.append(done)
+                if _WORKERS and _WORKERS[0] is worker:
+                    _WORKERS.clear()  # its thread is busy: the next call gets a fresh one
+    if not done.is_set():
         raise SessionError(
             f"{where}: {what} did not finish within {limit:g} s (an endless loop, or a reader or "
             "queue waiting for data) and was abandoned: feed the tensors after the reader, or "
@@ -91,10 +90,3 @@ def bounded(fn: Callable[[], T], timeout: float | None, what: str, where: object
     if not ok:
         raise value
     return value
-
-
-def _abandon(worker: _Worker, done: threading.Event) -> None:
-    with _LOCK:
-        _ABANDONED.append(done)
-        if _WORKERS and _WORKERS[0] is worker:
-            _WORKERS.clear()  # its thread is busy: the next call gets a fresh one

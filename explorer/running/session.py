@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
+from explorer.graph.index import RunScope
 from explorer.graph.names import array_dtype, op_name, shape_text
-from explorer.graph.run_scope import RunScope
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit, no_checkpoint
-from explorer.loading.graph_import import import_into, in_graph, init_op_names
+from explorer.loading.isolation import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     import tensorflow as tf_types
     from tensorflow.core.framework.graph_pb2 import GraphDef
 
-T = TypeVar("T")
 # GraphDefs larger than this run without Grappler (TensorFlow's graph optimiser): its constant
 # folding copies every big Const several times, so a 150 MB graph took ~1 GB more in the first
 # session.run (issue 23). Smaller graphs keep it: their results stay as they were.
@@ -74,7 +73,7 @@ class ModelSession:
                 saver.restore(self.session, model.checkpoint_prefix)
 
         try:
-            self._bounded(restore, "restoring the variables")
+            bounded(restore, None, "restoring the variables", model.path)
         except (tf().errors.OpError, ValueError) as e:
             raise MissingVariablesError(
                 f"cannot restore variables of {model.path} from {model.checkpoint_prefix} "
@@ -85,8 +84,9 @@ class ModelSession:
         feeds = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
         if not (ops := init_op_names(self.model, self.graph)):
             return
+        what = "initialising tables/assets"
         try:
-            self._bounded(lambda: self.session.run(ops, feeds), "initialising tables/assets")
+            bounded(lambda: self.session.run(ops, feeds), None, what, self.model.path)
         except tf().errors.OpError as e:
             raise SessionError(
                 f"{self.model.path}: initialising tables/assets failed ({first_line(e)}): check "
@@ -133,10 +133,11 @@ class ModelSession:
         if limit is not None and limit > 0:
             options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000)))
         try:
-            return self._bounded(
+            return bounded(
                 lambda: self.session.run(resolved_fetches, feed_dict, options=options),
-                "session.run",
                 limit + 5.0 if limit and limit > 0 else 0,  # TF's own cancel first, if it can
+                "session.run",
+                self.model.path,
             )
         except (ValueError, TypeError) as e:  # refused before running: a feed's shape or dtype
             raise SessionError(
@@ -156,9 +157,6 @@ class ModelSession:
             raise SessionError(
                 f"{self.model.path}: session.run failed{where}: {first_line(e)}{fed}", fix
             ) from None
-
-    def _bounded(self, fn: Callable[[], T], what: str, timeout: float | None = None) -> T:
-        return bounded(fn, timeout, what, self.model.path)
 
     def _fetchable(self, ref: Any) -> Any:
         """A name or spec as a graph tensor (an op without outputs as the op)."""
@@ -190,8 +188,6 @@ RUN_FIX = (  # the fix a failed run's message names
     "if an input needs another shape or range, pass --shape NAME=D0,D1 / --range NAME=LOW,HIGH "
     "(API shapes=, ranges=), or real values with --feed in.npz"
 )
-
-
 GRAPH_FIX = "the graph itself is at fault, not the feeds: explorer.scan(model) says what to fix"
 
 

@@ -12,14 +12,14 @@ from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
 from explorer.feeding.switches import switch_of
+from explorer.graph.index import RunScope, ops_that_run
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
-from explorer.graph.run_scope import RunScope, model_run_scope, ops_that_run
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import check_custom_io, default_io, needed_inputs
 from explorer.inspection.scanner import spec_tensors
-from explorer.loading.model import V1Model
+from explorer.loading.model import V1Model, model_run_scope
 from explorer.running.base import Runner
 from explorer.running.session import ModelSession
 
@@ -72,13 +72,8 @@ class V1Runner(Runner):
         self._roles = input_roles(model.graph_def, self._inputs)
         _check_outputs_fed(model, self._inputs, self._outputs)
 
-    @property
-    def input_specs(self) -> dict[str, TensorSpec]:
-        return self._inputs
-
-    @property
-    def output_specs(self) -> dict[str, TensorSpec]:
-        return self._outputs
+    input_specs = property(lambda self: self._inputs)
+    output_specs = property(lambda self: self._outputs)
 
     @property
     def required_inputs(self) -> list[str]:
@@ -110,18 +105,18 @@ class V1Runner(Runner):
     _parent: V1Runner | None = None
 
     def _start(self) -> None:
+        scope = self.run_scope()
         if self._parent is not None:  # its own outputs on the parent's session
-            admit(self.model, self.run_scope(), allow_unsafe=self.allow_unsafe)
+            admit(self.model, scope, allow_unsafe=self.allow_unsafe)
             self.session = self._parent.session
-            self._resolve()
-            return
-        self.session = ModelSession(
-            self.model, config=self.config, allow_unsafe=self.allow_unsafe, scope=self.run_scope()
-        )
+        else:
+            self.session = ModelSession(
+                self.model, config=self.config, allow_unsafe=self.allow_unsafe, scope=scope
+            )
         try:
             self._resolve()
         except BaseException:
-            self.session.close()
+            self._stop()
             raise
 
     def run_scope(self) -> RunScope:

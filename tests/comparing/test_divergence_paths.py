@@ -66,7 +66,7 @@ def while_model(tmp_path_factory):
 
 
 def test_a_const_waiting_on_a_loop_merge_is_inside_the_frame(while_model):
-    from explorer.graph.traversal import control_flow_region
+    from explorer.graph.index import control_flow_region
 
     gd = while_model.graph_def
     waiting = [
@@ -84,8 +84,8 @@ def test_a_const_waiting_on_a_loop_merge_is_inside_the_frame(while_model):
 
 
 def test_first_divergence_runs_past_a_while_loop(while_model):
+    from explorer.graph.index import control_flow_region
     from explorer.graph.names import op_name
-    from explorer.graph.traversal import control_flow_region
 
     div = _divergence(while_model)
     compared = {op_name(s.tensor) for s in div.steps}

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from explorer import _tf
-from explorer.graph.op_defs import CACHE_ENV
+from explorer.graph.runtime import CACHE_ENV
 from tests.conftest import shared_model
 from tests.contracts import error_cases
 from tests.contracts import test_bad_inputs as bad

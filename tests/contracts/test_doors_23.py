@@ -119,7 +119,7 @@ def test_a_long_chain_is_refused_where_the_file_is_read(tmp_path, monkeypatch):
 def test_a_graph_of_huge_constants_is_refused_by_its_file_size(tmp_path, monkeypatch):
     """Few nodes, big file (a 125 MB ``saved_model.pb`` took 3.8 GB on ``run``): the file size is
     bounded before TensorFlow imports it; every shared model is far below the default."""
-    from explorer.loading.files import graph_limit
+    from explorer.loading.validation import graph_limit
 
     path = H.huge_constant(Site(tmp_path), mb=3)
     monkeypatch.setenv("TF1_EXPLORER_MAX_GRAPH_MB", "2")

@@ -19,8 +19,8 @@ import explorer
 from explorer.conversion.v2_runner import V2Runner
 from explorer.examples.models import mlp_reference
 from explorer.feeding.feeds import Feeds, SparseValue
+from explorer.graph.index import racy_reads
 from explorer.graph.names import op_name
-from explorer.graph.traversal import racy_reads
 from explorer.running.v1_runner import V1Runner
 from tests.conftest import shared_model
 from tests.shared_models import MODELS

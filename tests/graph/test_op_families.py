@@ -36,7 +36,7 @@ def test_families_compose_from_their_parts():
 
 def test_every_user_reads_the_one_family():
     from explorer.feeding import sampling as sampler
-    from explorer.graph import traversal as graph_facts
+    from explorer.graph import index as graph_facts
     from explorer.inspection import scanner
     from explorer.loading import checkpoints
     from explorer.loading import model as loader
@@ -48,7 +48,7 @@ def test_every_user_reads_the_one_family():
     assert rules["file-system"] == fam.FILE_OPS
     assert rules["ref-variable"] == fam.REF_VARIABLE_OPS | fam.TEMPORARY_VARIABLE_OPS
     assert graph_facts.RANDOM_OPS is fam.RANDOM_OPS
-    assert graph_facts.CONTROL_FLOW_OPS is fam.V1_CONTROL_FLOW_OPS
+    assert graph_facts.V1_CONTROL_FLOW_OPS is fam.V1_CONTROL_FLOW_OPS
     assert sampler.PLACEHOLDER_OPS is fam.PLACEHOLDER_OPS
     assert sampler.DEFAULT_PLACEHOLDER_OPS is fam.DEFAULT_PLACEHOLDER_OPS
     assert loader.REF_VARIABLE_OPS is fam.REF_VARIABLE_OPS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from explorer.graph.runtime import (
     absent_device_pins,
-    available_device_types,
     device_type_of,
+    device_types,
     remote_job_of,
     unregistered_op_types,
 )
@@ -30,7 +30,7 @@ def test_device_type_of_each_spelling():
 
 
 def test_pins_to_absent_devices_and_unregistered_ops():
-    assert "CPU" in available_device_types()
+    assert "CPU" in device_types()
     gd = _graph_def(
         [
             ("a", "Placeholder", "/device:CPU:0"),

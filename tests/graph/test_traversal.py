@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from explorer.graph.index import graph_index
-from explorer.graph.traversal import (
+from explorer.graph.index import (
+    graph_index,
     racy_reads,
     random_ops_upstream,
     state_changing_upstream,

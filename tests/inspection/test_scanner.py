@@ -64,9 +64,9 @@ def test_require_safe_and_model_session(tmp_path):
 def test_real_models_ref_variable_and_gpu_pins():
     (ref,) = scan(shared_model("serving_counter")).by_rule("ref-variable")
     assert ref.nodes == ("counter",) and "float_ref" in ref.message
-    from explorer.graph.runtime import available_device_types
+    from explorer.graph.runtime import device_types
 
-    gpu_here = "GPU" in available_device_types()
+    gpu_here = "GPU" in device_types()
     pins = scan(shared_model("serving_half_plus_two_gpu")).by_rule("device-pin")
     gpu = next(f for f in pins if "/device:GPU:0" in f.message)
     assert gpu.severity == ("info" if gpu_here else "warning") and "a" in gpu.nodes
@@ -90,8 +90,8 @@ def test_unsafe_ops_off_the_path_are_info_on_it_they_block(tmp_path, training_gr
     """A file read nothing the outputs need does not block, and scan says it is not run; the
     same read on the path still blocks. A tf.data checkpoint's readers are cut by its feeds."""
     from explorer._tf import tf
-    from explorer.graph.run_scope import model_run_scope
     from explorer.inspection.scanner import require_safe
+    from explorer.loading.model import model_run_scope
 
     v1 = tf().compat.v1
     g = tf().Graph()

@@ -11,7 +11,7 @@ import pytest
 
 import explorer
 from explorer.cli import main
-from explorer.loading.files import PROTO_MAX_BYTES, require_regular, special_kind
+from explorer.loading.validation import PROTO_MAX_BYTES, require_regular, special_kind
 from tests.contracts import hostile_models as H
 
 

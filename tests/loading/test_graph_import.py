@@ -32,7 +32,7 @@ def table_checkpoint(tmp_path_factory):
 
 def test_init_ops_come_from_one_choice_for_session_and_converter(table_checkpoint, mlp_paths):
     from explorer import convert, load
-    from explorer.loading.graph_import import init_op_names
+    from explorer.loading.isolation import init_op_names
     from explorer.running.v1_runner import V1Runner
 
     model = load(table_checkpoint)

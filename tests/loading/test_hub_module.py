@@ -8,7 +8,7 @@ import pytest
 
 import explorer
 from explorer.errors import ModelFormatError, TagsError
-from explorer.loading.hub_module import HUB_MODULE, choose_tags, read_module_def
+from explorer.loading.model import HUB_MODULE, choose_tags, read_module_def
 
 
 def test_format_tag_sets_and_default_tags(hub_modules):

@@ -6,7 +6,7 @@ import pytest
 
 import explorer
 from explorer.cli import main
-from explorer.loading.op_libraries import check_libraries, require_registered
+from explorer.loading.replacements import check_libraries, require_registered
 
 
 def _custom_op_graph(tmp_path):

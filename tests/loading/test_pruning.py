@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.loading.pruning import prune_model
+from explorer.loading.model import prune_for
 
 
 def _ops(model):
@@ -12,7 +12,7 @@ def _ops(model):
 
 def test_training_ops_target_network_and_optimizer_slots_are_dropped(training_graphs):
     model = explorer.load(training_graphs["dqn"])
-    pruned = prune_model(model, ["eval_net/add_1:0"], ["s:0"])
+    pruned = prune_for(model, [(["eval_net/add_1:0"], ["s:0"])])
     ops = _ops(pruned)
     assert "eval_net/add_1" in ops and "s" in ops
     assert not [n for n in ops if n.startswith(("train/", "target_net/", "soft_replacement/"))]
@@ -27,7 +27,7 @@ def test_training_ops_target_network_and_optimizer_slots_are_dropped(training_gr
 def test_a_fed_pipeline_output_becomes_a_placeholder_under_its_name(training_graphs):
     model = explorer.load(training_graphs["tfdata"])
     feeds = ["IteratorGetNext:0", "IteratorGetNext:2"]
-    ops = _ops(prune_model(model, ["probabilities:0"], feeds))
+    ops = _ops(prune_for(model, [(["probabilities:0"], feeds)]))
     assert ops["IteratorGetNext"] == "IdentityN"
     assert ops["IteratorGetNext/explorer_feed_2"] == "Placeholder"
     assert not [t for t in ops.values() if "Dataset" in t or t == "OneShotIterator"]
@@ -37,4 +37,4 @@ def test_stateful_signatures_keep_their_updates(shared_models):
     model = explorer.load(shared_models / "serving_counter")
     sig = model.signature("incr_counter")
     outs = [s.name for s in sig.outputs.values()]
-    assert any(t.startswith("Assign") for t in _ops(prune_model(model, outs)).values())
+    assert any(t.startswith("Assign") for t in _ops(prune_for(model, [(outs, [])])).values())

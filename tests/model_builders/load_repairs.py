@@ -1,4 +1,4 @@
-"""Exports plain TF tolerates and explorer repairs at load (``explorer/loading/repairs.py``)."""
+"""Exports plain TF tolerates and explorer repairs at load (``explorer/loading/validation.py``)."""
 
 from __future__ import annotations
 

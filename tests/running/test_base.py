@@ -40,4 +40,4 @@ def test_runner_subclass_gets_checking_timing_and_activation():
         d.start()
         with pytest.raises(FeedError, match="expects shape"):
             d.infer({"a": np.zeros((1, 1))})
-    assert d.started == 1 and len(d.times) == 1 and d.output_keys == ["b"]
+    assert d.started == 1 and len(d.times) == 1 and list(d.output_specs) == ["b"]

@@ -4,7 +4,7 @@ GraphDef is the model's own when nothing needs changing, and never changes the m
 from __future__ import annotations
 
 import explorer
-from explorer.loading.graph_import import prepare_graph_def
+from explorer.loading.isolation import prepare_graph_def
 from explorer.running.session import BIG_GRAPH_BYTES, session_config
 
 

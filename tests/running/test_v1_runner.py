@@ -47,7 +47,7 @@ def sparse_model(tmp_path_factory):
 def test_by_signature_keys_and_values(mlp):
     x = np.random.default_rng(0).uniform(-1, 1, (5, 4)).astype(np.float32)
     with V1Runner(mlp, signature="serving_default") as r:
-        assert r.input_specs["x"].shape == (None, 4) and r.output_keys == ["logits", "probs"]
+        assert r.input_specs["x"].shape == (None, 4) and list(r.output_specs) == ["logits", "probs"]
         out = r.infer({"x": x})
         r.infer({"x": x})
     assert set(out) == {"logits", "probs"}
@@ -166,7 +166,7 @@ def test_models_without_signatures_run_their_suggested_io(shared):
     """The top suggestion is the curated I/O, and it runs."""
     model = explorer.load(shared.path)
     with V1Runner(model) as r:
-        assert (list(r.input_specs), r.output_keys) == ([*shared.inputs], [*shared.outputs])
+        assert (list(r.input_specs), list(r.output_specs)) == ([*shared.inputs], [*shared.outputs])
         out = r.infer(sample(model, batch=3))
     assert all(np.isfinite(v).all() for v in out.values())
 
