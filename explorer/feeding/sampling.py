@@ -14,7 +14,7 @@ import numpy as np
 
 from explorer._tf import tf
 from explorer.errors import FeedError, TensorNotFoundError
-from explorer.feeding import decoders, text_rules, tf_example  # noqa: F401 - rules register
+from explorer.feeding import tf_example
 from explorer.feeding.feeds import (
     DEFAULT_MAX_BYTES,
     Feeds,

@@ -39,9 +39,7 @@ HEAVY_AT_IMPORT = {
     "explorer.examples": {"numpy"},
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
-    "explorer.feeding.decoders": {"numpy"},
     "explorer.feeding.data.base": {"numpy"},
-    "explorer.feeding.data.examples": {"numpy"},
     "explorer.feeding.data.images": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
     "explorer.feeding.data.tables": {"numpy"},
@@ -51,7 +49,6 @@ HEAVY_AT_IMPORT = {
         for m in ("outputs", "parity_check", "divergence", "_reference_script")
     },
     "explorer.examples.hub_modules": {"numpy"},
-    "explorer.feeding.text_rules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},

@@ -15,7 +15,7 @@ import numpy as np
 
 from explorer.errors import DataError
 from explorer.feeding.data.base import Batch, DataSource, chunks, clip
-from explorer.feeding.data.examples import LIST_OF, ParseSpec, parse_spec, parser_of
+from explorer.feeding.data.tfrecord import LIST_OF, ParseSpec, parse_spec, parser_of
 from explorer.feeding.feeds import fmt_spec, numpy_dtype, resolve_key
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PARSE_EXAMPLE_OPS
