@@ -1,8 +1,10 @@
 """Feeds (what every runner takes): named numpy arrays (TF strings: object arrays of ``bytes``)
-or :class:`SparseValue` s, their .npz form, and :func:`check_feeds` against input specs."""
+or :class:`SparseValue` s, their .npz form, :func:`check_feeds` against input specs, and random
+values of a dtype and shape (:func:`random_values`, ``random_strings``, ``random_sparse``)."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 DEFAULT_MAX_BYTES = 1 << 30  # runners refuse feeds larger than this (1 GiB); so does sample()
+INT_HIGH = 8  # random ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 _SEP = "#"  # separates an input key from its part in .npz entry names
 
 
@@ -77,14 +80,21 @@ def is_string_dtype(dtype: str) -> bool:
     return dtype in ("string", "string_ref")
 
 
+def bytes_array(items: Iterable[Any], shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """An object array of ``shape`` (default: flat) holding ``items`` (``bytes``)."""
+    items = list(items)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out if shape is None else out.reshape(shape)
+
+
 def _as_array(value: Any) -> np.ndarray:
     """``value`` as an ndarray; str/bytes content becomes an object array of ``bytes``."""
     arr = np.asarray(value)
     texts = arr.dtype == object and all(isinstance(v, (bytes, str)) for v in arr.flat)
     if arr.dtype.kind in "SU" or texts:
-        out = np.empty(arr.size, dtype=object)
-        out[:] = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
-        return out.reshape(arr.shape)
+        items = (v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1))
+        return bytes_array(items, arr.shape)
     return arr
 
 
@@ -120,11 +130,10 @@ class Feeds(dict):
         model: V1Model | None = None,
         what: str = "the feeds",
     ) -> Path:
-        """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``, all or
-        nothing (an existing file only with ``overwrite``; never in or above ``model``'s folder,
-        :mod:`explorer.output_policy`); returns the path. Strings are stored
-        as concatenated bytes, end offsets and shape (``S`` arrays would drop the trailing NULs
-        of serialized protos), sparse values as their three parts."""
+        """Write an ``.npz`` :meth:`load` reads with ``allow_pickle=False``, all or nothing, by
+        :mod:`explorer.output_policy` (``overwrite``; never in or above ``model``'s folder);
+        returns the path. Strings are stored as concatenated bytes, end offsets and shape (``S``
+        arrays would drop the trailing NULs of serialized protos), sparse values as 3 parts."""
         entries: dict[str, np.ndarray] = {}
         for key, value in self.items():
             if _SEP in key:
@@ -148,12 +157,11 @@ class Feeds(dict):
             ) from None
         out = cls()
         for key in dict.fromkeys(name.partition(_SEP)[0] for name in raw):
-            if f"{key}{_SEP}indices" in raw:
-                out[key] = SparseValue(
-                    *(_decode(raw, f"{key}{_SEP}{f}") for f in SparseValue._fields)
-                )
-            else:
-                out[key] = _decode(raw, key)
+            parts = [f"{key}{_SEP}{f}" for f in SparseValue._fields]
+            sparse = parts[0] in raw
+            out[key] = (
+                SparseValue(*(_decode(raw, n) for n in parts)) if sparse else _decode(raw, key)
+            )
         return out
 
 
@@ -179,9 +187,7 @@ def _decode(raw: dict[str, np.ndarray], name: str) -> np.ndarray:
         return raw[name]
     blob, ends, shape = (raw[f"{name}{_SEP}{part}"] for part in ("bytes", "ends", "shape"))
     data, starts = blob.tobytes(), np.concatenate([[0], ends[:-1]]).astype(np.int64)
-    out = np.empty(len(ends), dtype=object)
-    out[:] = [data[s:e] for s, e in zip(starts, ends)]
-    return out.reshape(tuple(shape))
+    return bytes_array((data[s:e] for s, e in zip(starts, ends)), tuple(shape))
 
 
 def fmt_spec(spec: TensorSpec) -> str:
@@ -288,12 +294,11 @@ def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
 def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
     want = numpy_dtype(spec.dtype)
     if not _kind_ok(want, arr.dtype):
+        fix = "give bytes or str values" if want.kind == "O" else "convert the array"
         raise FeedError(
             f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "
-            f"given {_fmt_given(arr)}: convert the array (e.g. arr.astype({want.name!r}))"
-            if want.kind != "O"
-            else f"input {key!r} ({spec.name}) expects dtype string, given {_fmt_given(arr)}: "
-            "give bytes or str values"
+            f"given {_fmt_given(arr)}: {fix}"
+            + ("" if want.kind == "O" else f" (e.g. arr.astype({want.name!r}))")
         )
     return arr if want.kind == "O" or arr.dtype == want else arr.astype(want)
 
@@ -311,3 +316,58 @@ def too_big_message(total: int, limit: int, what: str) -> str:
         f"{what} would take about {total / 2**20:.1f} MiB, over the limit of "
         f"{limit / 2**20:.1f} MiB: use a smaller batch or pass max_bytes= (CLI: --max-mb)"
     )
+
+
+def random_values(
+    rng: np.random.Generator,
+    dtype: str,
+    shape: tuple[int, ...],
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    key: str = "",
+    int_high: int = INT_HIGH,
+) -> np.ndarray:
+    """An array of ``dtype`` (TF name) and ``shape``: floats uniform in ``value_range``, ints in
+    ``[0, int_high)``, bools, short ASCII byte strings."""
+    if is_string_dtype(dtype):
+        return random_strings(rng, shape)
+    dt = numpy_dtype(dtype)
+    lo, hi = value_range
+    if dt.kind == "f":
+        return rng.uniform(lo, hi, shape).astype(dt)
+    if dt.kind == "c":
+        return (rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)).astype(dt)
+    if dt.kind in "iu":
+        return rng.integers(0, int_high, shape).astype(dt)
+    if dt.kind == "b":
+        return rng.random(shape) < 0.5
+    raise FeedError(
+        f"cannot generate values of dtype {dtype} for input {key!r}: pass one in overrides="
+        " (CLI: --feed in.npz)"
+    )
+
+
+def random_strings(rng: np.random.Generator, shape: tuple[int, ...], pool: Any = None) -> Any:
+    """An object array of ``bytes``: picks from ``pool`` when given, else ``b"s"`` + 3 letters."""
+    n = math.prod(shape)
+    if pool is not None and len(pool):
+        return bytes_array([pool[i] for i in rng.integers(0, len(pool), n)], shape)
+    letters = rng.integers(0, 26, (n, 3))
+    return bytes_array([b"s" + bytes(97 + int(c) for c in row) for row in letters], shape)
+
+
+def random_sparse(
+    rng: np.random.Generator,
+    spec: TensorSpec,
+    shape: tuple[int, ...],
+    value_range: tuple[float, float],
+    values_rule: Any = None,
+) -> SparseValue:
+    """A sparse value of dense ``shape``; its values from ``values_rule`` (a sample rule, e.g.
+    vocabulary tokens) when given, else random."""
+    # Roughly half the cells set, in row-major order (as tf.sparse ops expect).
+    cells = np.argwhere(rng.random(shape) < 0.5) if shape else np.zeros((0, 0), np.int64)
+    if values_rule is not None:
+        values = values_rule.generate(rng, (len(cells),), value_range, {})
+    else:
+        values = random_values(rng, spec.dtype, (len(cells),), value_range, spec.name)
+    return SparseValue(cells.astype(np.int64), values, np.asarray(shape, dtype=np.int64))

@@ -11,6 +11,7 @@ import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
@@ -39,6 +40,10 @@ if TYPE_CHECKING:
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops (and pads)
 GIVEN = "given (shapes= / --shape)"
+MAX_ROUNDS = 8  # imports while probing
+_EQUAL = re.compile(r"but are (\d+) and (\d+)")
+_NODE = re.compile(r"for '\{\{node ([^}]+)\}\} = (\w+)")
+_INPUT_SHAPES = re.compile(r"with input shapes: (.*?)\.?$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,6 @@ class _Inference:
         self.model = model
         self.index = graph_index(model.graph_def)
         self.nodes = self.index.nodes
-        self._graph: Any = False  # False: not tried; None: does not import
         self.probed: set[str] = set()  # keys whose dim 0 the probe fixed
         self.ctx = ShapeContext(self.index, self._static)
 
@@ -102,11 +106,9 @@ class _Inference:
             tf1().import_graph_def(gd, name="")
         return g
 
-    @property
+    @cached_property
     def graph(self) -> Any:
-        if self._graph is False:
-            self._graph = self.try_import({})
-        return self._graph
+        return self.try_import({})
 
     def try_import(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
         """:meth:`import_with`, or ``None`` (custom ops, a damaged graph, a refused shape)."""
@@ -329,9 +331,6 @@ def _merge_dim(a: Dim, b: Dim) -> Dim:
     return a
 
 
-_CACHE: dict[tuple, tuple[Any, dict[str, InferredShape], list[str]]] = {}
-
-
 def infer_shapes(
     model: V1Model,
     specs: Mapping[str, Any],
@@ -347,10 +346,10 @@ def infer_shapes(
     given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
     spec_key = tuple(sorted((k, repr(s)) for k, s in specs.items()))
-    cache_key = (id(model), spec_key, tuple(sorted(given.items())), tuple(keys), probe)
-    hit = _CACHE.get(cache_key)
-    if hit is not None and hit[0] is model:
-        return dict(hit[1]), list(hit[2])
+    cache = model.memo.setdefault("infer_shapes", {})  # per model, as the model lives
+    cache_key = (spec_key, tuple(sorted(given.items())), tuple(keys), probe)
+    if cache_key in cache:
+        return dict(cache[cache_key][0]), list(cache[cache_key][1])
     unknown = [k for k in given if k not in specs]
     if unknown:
         raise FeedError(
@@ -365,9 +364,7 @@ def infer_shapes(
         notes.extend(inf.probe(out, free))
     _share_batch(out, free, inf.probed)
     out.update({k: _image_dims(inf.index, out[k]) for k in free if out[k].dims})
-    if len(_CACHE) >= 16:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[cache_key] = (model, out, notes)
+    cache[cache_key] = (out, notes)
     return dict(out), list(notes)
 
 
@@ -408,23 +405,18 @@ def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int
     return None
 
 
-_STATIC: dict[tuple, tuple[Any, Any]] = {}
-
-
 def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
-    set to those (sampled) shapes, or ``None`` when it does not import. Cached per model and
-    shapes (parity samples the same shapes batch after batch)."""
-    key = (id(model), tuple(sorted((k, tuple(v)) for k, v in shapes.items())))
-    hit = _STATIC.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    g = _Inference(model).try_import(shapes)
-    lookup = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
-    if len(_STATIC) >= 4:
-        _STATIC.pop(next(iter(_STATIC)))
-    _STATIC[key] = (model, lookup)
-    return lookup
+    set to those (sampled) shapes, or ``None`` when it does not import. The last 4 are kept per
+    model (parity samples the same shapes batch after batch)."""
+    cache = model.memo.setdefault("static_shapes", {})
+    key = tuple(sorted((k, tuple(v)) for k, v in shapes.items()))
+    if key not in cache:
+        if len(cache) >= 4:
+            cache.pop(next(iter(cache)))
+        g = _Inference(model).try_import(shapes)
+        cache[key] = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
+    return cache[key]
 
 
 def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
@@ -458,15 +450,6 @@ def _declared(model: V1Model, node: NodeDef) -> tuple[Shape, bool]:
     raw = attr_shape(node) if "shape" in node.attr else None
     old = raw == () and model.producer <= 21
     return (None if old else raw), old
-
-
-# -- probing ---------------------------------------------------------------------------------------
-
-MAX_ROUNDS = 8
-
-_EQUAL = re.compile(r"but are (\d+) and (\d+)")
-_NODE = re.compile(r"for '\{\{node ([^}]+)\}\} = (\w+)")
-_INPUT_SHAPES = re.compile(r"with input shapes: (.*?)\.?$")
 
 
 def _primes(start: int, count: int, avoid: set[int]) -> list[int]:

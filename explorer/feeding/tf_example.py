@@ -18,8 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.feeding.feeds import numpy_dtype
-from explorer.feeding.generators import random_strings, random_values
+from explorer.feeding.feeds import (
+    INT_HIGH,
+    bytes_array,
+    numpy_dtype,
+    random_strings,
+    random_values,
+)
 from explorer.feeding.shape_inference import needed_shape
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, dtype_name, tensor_name
@@ -39,7 +44,10 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 MAX_VOCAB_LINES = 100_000
-INT_HIGH = 8  # int64 features take values in [0, INT_HIGH)
+MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
+WAV_RATE = 16000  # samples per second written into generated WAV files
+WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
+IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
 # Values per sparse/ragged feature: one, as Estimator/tf.Transform inputs densify var-len features
 # to [batch, 1] (a second value is "out of bounds" there).
 VARLEN_COUNT = 1
@@ -87,13 +95,9 @@ def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -
     return generate
 
 
-RuleFactory = Callable[[Context, Any, int], "Rule | None"]
-SAMPLE_RULES: OpRegistry[RuleFactory] = OpRegistry("sample rule")
+SAMPLE_RULES: OpRegistry[Callable[[Context, Any, int], Rule | None]] = OpRegistry("sample rule")
 """Op type -> ``fn(ctx, node, index) -> Rule | None`` for string inputs that op consumes."""
-
 sample_rule = SAMPLE_RULES.register
-"""Decorator ``@sample_rule(*op_types)``: register ``fn(ctx, node, index) -> Rule | None`` for
-inputs consumed by ``op_types``."""
 
 
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
@@ -106,13 +110,6 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
         if rule is not None:
             return rule
     return None
-
-
-def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
-    """An object array of ``shape`` holding ``items`` (``bytes``, as many as the shape holds)."""
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out.reshape(shape)
 
 
 @dataclass
@@ -203,23 +200,20 @@ def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     feats = parse_features(node, *example_keys(node, ctx.const))
     if feats is None:
         return None
+    parts, size = [], 16
     for f in feats:
         found = find_vocabulary(ctx, f"{node.name}:{f.output}") if f.dtype == "string" else None
         if found is not None:
             f.vocab_file, f.vocab = found
-    parts, size = [], 16
-    for f in feats:
         shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
         vocab = f" from {f.vocab_file}" if f.vocab_file else ""
         parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
         n = f.count if f.kind == "dense" else 3
         size += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
-    text = (
-        f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
-        f"{'; '.join(parts)}"
-    )
+    text = f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
     single = node.op == "ParseSingleExample"
-    return Rule(text, size, each(lambda *a: _example(feats, *a)), () if single else None)
+    make = each(lambda *a: _example(feats, *a))
+    return Rule(text + "; ".join(parts), size, make, () if single else None)
 
 
 @sample_rule("StringToNumber")
@@ -327,10 +321,8 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
         args = [a.name for a in fn.signature.input_arg]
         if name not in args or not stack:
             return None  # the table is created inside the function: no asset to find
-        caller_scope, call = stack[-1]
-        stack = stack[:-1]
+        (scope, call), stack = stack[-1], stack[:-1]
         name = call.input[args.index(name)].split(":")[0]
-        scope = caller_scope
     return _through_identity(ctx, name)
 
 
@@ -361,11 +353,6 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
         return [line for line in lines if line] if key_index != -1 else []
     cols = [line.split(delimiter.encode()) for line in lines if line]
     return [c[key_index] for c in cols if key_index < len(c)]
-
-
-# -- vocabulary text -------------------------------------------------------------------------------
-
-MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
 
 
 def _separator(ctx: Context, node: NodeDef) -> bytes | None:
@@ -415,13 +402,6 @@ def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     return Rule(text, size, lambda rng, shape, *_: random_strings(rng, shape, tokens))
 
 
-# -- decoders --------------------------------------------------------------------------------------
-
-WAV_RATE = 16000  # samples per second written into generated WAV files
-WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
-IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
-
-
 def _int_attr(node: NodeDef, name: str, default: int) -> int:
     """A positive int attribute, else ``default`` (0 or absent: the op decides)."""
     a = node_attr(node, name)
@@ -469,8 +449,7 @@ def _bmp(pixels: np.ndarray) -> bytes:
         pixels = np.repeat(pixels, 3, axis=2)
         c = 3
     bgr = pixels[::-1, :, [2, 1, 0] + ([3] if c == 4 else [])].astype(np.uint8)
-    row = w * c
-    pad = (4 - row % 4) % 4
+    pad = -(w * c) % 4  # rows end on 4 bytes
     data = b"".join(bgr[y].tobytes() + b"\0" * pad for y in range(h))
     header = struct.pack("<2sIHHI", b"BM", 54 + len(data), 0, 0, 54)
     info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 8 * c, 0, len(data), 2835, 2835, 0, 0)
@@ -507,7 +486,7 @@ def _csv_line(rng: np.random.Generator, value_range: Any, types: list[str], deli
         if t.startswith("float"):
             fields.append(f"{rng.uniform(*value_range):.6g}")
         elif t.startswith("int"):
-            fields.append(str(int(rng.integers(0, 8))))
+            fields.append(str(int(rng.integers(0, INT_HIGH))))
         else:
             fields.append(random_strings(rng, ()).item().decode())
     return delim.join(fields).encode()
@@ -526,9 +505,8 @@ def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     d = node_attr(node, "field_delim")
     delim = d.s.decode() if d is not None and d.s else ","
     text = f"CSV lines for DecodeCSV {node.name!r}: {', '.join(types)}"
-    return Rule(
-        text, 16 + 12 * len(types), each(lambda rng, vr, _: _csv_line(rng, vr, types, delim))
-    )
+    make = each(lambda rng, vr, _: _csv_line(rng, vr, types, delim))
+    return Rule(text, 16 + 12 * len(types), make)
 
 
 def _tensor_proto(rng: np.random.Generator, value_range: Any, dtype: str, shape: tuple) -> bytes:

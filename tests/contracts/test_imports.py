@@ -50,7 +50,6 @@ HEAVY_AT_IMPORT = {
     },
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
-    "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},
     "explorer.feeding.tf_example": {"numpy"},
     "explorer.running.base": {"numpy"},

@@ -11,7 +11,7 @@ import numpy as np
 
 from explorer.errors import DataError, first_line
 from explorer.feeding.data.base import IMAGE_EXT, Batch, DataSource
-from explorer.feeding.feeds import fmt_spec, numpy_dtype
+from explorer.feeding.feeds import bytes_array, fmt_spec, numpy_dtype
 from explorer.graph.specs import TensorSpec
 
 DECODER = "TensorFlow (tf.io.decode_image, tf.image.resize bilinear)"
@@ -109,8 +109,7 @@ class ImageSource(DataSource):
         for start in range(0, len(self.paths), self.batch_size):
             files = self.paths[start : start + self.batch_size]
             if raw:
-                arr = np.empty(len(files), dtype=object)
-                arr[:] = [f.read_bytes() for f in files]
+                arr = bytes_array(f.read_bytes() for f in files)
                 info = [f"{f.name}, {len(a)} bytes" for f, a in zip(files, arr)]
             else:
                 arr, info = self._decode(files, spec, geometry)

@@ -17,7 +17,7 @@ import numpy as np
 
 from explorer.errors import DataError, first_line
 from explorer.feeding.data.base import Batch, DataSource, chunks, clip
-from explorer.feeding.feeds import SparseValue, fmt_spec, numpy_dtype
+from explorer.feeding.feeds import SparseValue, bytes_array, fmt_spec, numpy_dtype
 from explorer.feeding.tf_example import Context, Feature, dtype_names, parse_features
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
@@ -73,10 +73,7 @@ class ParseSpec:
             ragged_split_types=self.ragged_split_types,
             dense_shapes=[list(f.shape) for f in kind["dense"]],
         )
-        flat: list[Any] = []
-        for group in outs:
-            flat.extend(group if isinstance(group, list) else [group])
-        return [x.numpy() for x in flat]
+        return [x.numpy() for g in outs for x in (g if isinstance(g, list) else [g])]
 
     def outputs_per_feature(self) -> dict[int, tuple[str, str]]:
         """Output index -> (feature key, part): ``indices``/``values``/``shape``/``dense``/
@@ -87,10 +84,8 @@ class ParseSpec:
         for f in self.feats:
             if f.kind == "sparse":
                 out[f.output - ns], out[f.output + ns] = (f.key, "indices"), (f.key, "shape")
-            out[f.output] = (
-                f.key,
-                {"sparse": "values", "dense": "dense"}.get(f.kind, "ragged_values"),
-            )
+            part = {"sparse": "values", "dense": "dense"}.get(f.kind, "ragged_values")
+            out[f.output] = (f.key, part)
             if f.kind == "ragged":
                 out[f.output + nr] = (f.key, "row_splits")
         return out
@@ -393,8 +388,7 @@ class TFRecordSource(DataSource):
 
     def _batch(self, items, start, plan: _Plan, specs, notes, scalar) -> Batch:  # noqa: ANN001
         where = [w for w, _ in items]
-        recs = np.empty(len(items), dtype=object)
-        recs[:] = [r for _, r in items]
+        recs = bytes_array(r for _, r in items)
         if plan.checker is not None:
             self._parse(recs, where, plan.checker.run, plan.checker)
         for w, r in zip(where, recs):
