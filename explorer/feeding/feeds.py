@@ -41,10 +41,6 @@ class SparseValue(NamedTuple):
             out[tuple(self.indices.T)] = self.values
         return out
 
-    @property
-    def nbytes(self) -> int:
-        return int(self.indices.nbytes + _nbytes(self.values) + self.dense_shape.nbytes)
-
 
 def as_sparse(value: Any) -> SparseValue:
     """A :class:`SparseValue` from a ``SparseValue``, ``tf.compat.v1.SparseTensorValue`` or a
@@ -101,7 +97,7 @@ def _as_array(value: Any) -> np.ndarray:
 def _nbytes(arr: np.ndarray) -> int:
     """Bytes of an array (string contents counted by length), or of a SparseValue's parts."""
     if isinstance(arr, SparseValue):
-        return arr.nbytes
+        return int(arr.indices.nbytes + _nbytes(arr.values) + arr.dense_shape.nbytes)
     if arr.dtype != object:
         return int(arr.nbytes)
     return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
@@ -117,11 +113,6 @@ class Feeds(dict):
             self[str(k)] = as_sparse(v) if is_sparse_like(v) else _as_array(v)
         self.notes: list[str] = list(notes)
         self.shapes: dict[str, Any] = {}  # key -> inferred shape and reasons (explorer.sample)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the arrays (string contents counted by length)."""
-        return sum(map(_nbytes, self.values()))
 
     def save(
         self,

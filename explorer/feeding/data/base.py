@@ -42,7 +42,7 @@ class Batch:
         """One line summarising the inputs of ``row`` (this batch's numbering)."""
         if self.summarise is not None:
             return self.summarise(row)
-        return summarise_feeds(self.feeds, row)
+        return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in self.feeds.items()))
 
 
 class DataSource:
@@ -104,7 +104,9 @@ class DataSource:
         seen, required = 0, None if required is None else list(required)
         for batch in self._batches(dict(specs), model, required):
             if cap is not None and seen + batch.rows > cap:
-                batch = _head(batch, cap - seen)
+                n = cap - seen
+                feeds = {k: take_rows(v, 0, n) for k, v in batch.feeds.items()}
+                batch = Batch(feeds, batch.start, batch.where[:n], batch.summarise, batch.notes)
             seen += batch.rows
             if batch.rows:
                 yield batch
@@ -126,11 +128,6 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
     while pending := list(itertools.islice(it, size)):
         yield start, pending
         start += len(pending)
-
-
-def _head(batch: Batch, n: int) -> Batch:
-    feeds = {k: take_rows(v, 0, n) for k, v in batch.feeds.items()}
-    return Batch(feeds, batch.start, batch.where[:n], batch.summarise, batch.notes)
 
 
 def rows_of(value: Any) -> int:
@@ -180,8 +177,3 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
 def clip(text: str, width: int = SUMMARY_CHARS) -> str:
     """``text`` cut to ``width`` characters, ending in ``…`` when cut."""
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def summarise_feeds(feeds: Mapping[str, Any], row: int) -> str:
-    """``key: value; key: value`` for one row of every feed, about SUMMARY_CHARS long."""
-    return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in feeds.items()))

@@ -101,11 +101,8 @@ class ImageSource(DataSource):
         geometry = None if raw else self._geometry(key, spec)
         scaled = f"values scaled to {self.value_range}" if self.value_range else "values 0..255"
         size = "x".join(map(str, geometry[:3])) if geometry else ""
-        notes = [
-            f"{key}: image file bytes, as they are"
-            if raw
-            else f"{key}: images decoded by {DECODER} to {size}, {scaled}"
-        ]
+        how = "image file bytes, as they are" if raw else f"images decoded by {DECODER} to {size}"
+        notes = [f"{key}: {how}" + ("" if raw else f", {scaled}")]
         for start in range(0, len(self.paths), self.batch_size):
             files = self.paths[start : start + self.batch_size]
             if raw:

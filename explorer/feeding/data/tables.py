@@ -53,7 +53,9 @@ class CsvSource(DataSource):
         found = _named(names, lambda name: _resolve(name, specs))
         layout: dict[str, Any] = {}
         for key in (k for k in specs if k in found):
-            spec, width = specs[key], _width(specs[key])
+            spec = specs[key]
+            two = spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] is not None
+            width = int(spec.shape[1]) if two else 1
             if spec.kind != "dense":
                 raise DataError(
                     f"{path}: input {key!r} is sparse ({fmt_spec(spec)}): a CSV cannot hold it; "
@@ -175,9 +177,9 @@ def _named(names: Mapping[str, int], resolve: Callable[[str], str | None]) -> di
     out: dict[str, dict[int | None, int]] = {}
     for name, pos in names.items():
         key, idx = resolve(name), None
-        if key is None:
-            base, idx = _split_index(name)
-            key = resolve(base) if idx is not None else None
+        m = _INDEXED.fullmatch(name) if key is None else None  # x[2] or x_2
+        if m:
+            key, idx = resolve(m.group(1)), int(m.group(2) or m.group(3))
         if key is not None:
             out.setdefault(key, {})[idx] = pos
     return out
@@ -192,12 +194,6 @@ def _columns(found: Mapping[int | None, int], width: int) -> list[int] | None:
     return None
 
 
-def _split_index(name: str) -> tuple[str, int | None]:
-    """``x[2]`` or ``x_2`` -> ``("x", 2)``; otherwise ``(name, None)``."""
-    m = _INDEXED.fullmatch(name)
-    return (m.group(1), int(m.group(2) or m.group(3))) if m else (name, None)
-
-
 def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
     """The input key a column name means: a key, a tensor name (``x`` for ``x:0``), an op name."""
     key = resolve_key(name, specs)
@@ -207,11 +203,6 @@ def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
         if spec.name and op_name(spec.name) == name and spec.name.endswith(":0"):
             return k
     return None
-
-
-def _width(spec: TensorSpec) -> int:
-    two = spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] is not None
-    return int(spec.shape[1]) if two else 1
 
 
 def _shape(spec: TensorSpec, rows: int) -> tuple[int, ...]:

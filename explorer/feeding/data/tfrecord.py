@@ -403,10 +403,8 @@ class TFRecordSource(DataSource):
             if ps.op_name not in cache:
                 cache[ps.op_name] = self._parse(recs, where, ps.run, ps)
             outs = cache[ps.op_name]
-            if specs[key].kind == "sparse":
-                feeds[key] = SparseValue(*(outs[i] for i in index))
-            else:
-                feeds[key] = outs[index[0]]
+            sparse = specs[key].kind == "sparse"
+            feeds[key] = SparseValue(*(outs[i] for i in index)) if sparse else outs[index[0]]
         if plan.features:
             feeds.update(self._features(plan.features, specs, recs, where))
         seq = plan.sequence
