@@ -27,7 +27,6 @@ from explorer.feeding.feeds import (
     resolve_key,
     too_big_message,
 )
-from explorer.feeding.index_ranges import int_highs, length_highs
 from explorer.feeding.shape_inference import (
     GIVEN,
     InferredShape,
@@ -35,6 +34,7 @@ from explorer.feeding.shape_inference import (
     infer_shapes,
     static_shapes,
 )
+from explorer.feeding.shape_rules import int_highs, length_highs
 from explorer.feeding.switches import setting_of, switch_of
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text

@@ -18,13 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.feeding.feeds import (
-    INT_HIGH,
-    bytes_array,
-    numpy_dtype,
-    random_strings,
-    random_values,
-)
+from explorer.feeding.feeds import INT_HIGH, bytes_array, numpy_dtype, random_strings, random_values
 from explorer.feeding.shape_inference import needed_shape
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, dtype_name, tensor_name

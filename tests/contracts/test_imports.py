@@ -40,7 +40,6 @@ HEAVY_AT_IMPORT = {
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
     "explorer.feeding.data.base": {"numpy"},
-    "explorer.feeding.data.images": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
     "explorer.feeding.data.tables": {"numpy"},
     "explorer.feeding.data.tfrecord": {"numpy"},
