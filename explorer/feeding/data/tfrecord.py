@@ -390,7 +390,7 @@ class TFRecordSource(DataSource):
         where = [w for w, _ in items]
         recs = bytes_array(r for _, r in items)
         if plan.checker is not None:
-            self._parse(recs, where, plan.checker.run, plan.checker)
+            self._parse(recs, where, plan.checker)
         for w, r in zip(where, recs):
             bad = diagnose(r, None, sequence=True) if plan.sequence else None
             if bad:
@@ -401,7 +401,7 @@ class TFRecordSource(DataSource):
         cache: dict[str, list[np.ndarray]] = {}
         for key, (ps, index) in plan.parsed.items():
             if ps.op_name not in cache:
-                cache[ps.op_name] = self._parse(recs, where, ps.run, ps)
+                cache[ps.op_name] = self._parse(recs, where, ps)
             outs = cache[ps.op_name]
             sparse = specs[key].kind == "sparse"
             feeds[key] = SparseValue(*(outs[i] for i in index)) if sparse else outs[index[0]]
@@ -410,69 +410,62 @@ class TFRecordSource(DataSource):
         seq = plan.sequence
         return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
 
-    def _parse(self, recs: np.ndarray, where: list[str], parse: Any, spec: Any) -> Any:
-        """``parse(recs)``; when TensorFlow refuses the batch, DataError naming the first bad
-        record and why: what :func:`diagnose` finds against a ParseSpec ``spec``, else the error
-        parsing it alone (the feature of a ``tf.io.parse_example`` config ``spec`` named)."""
+    def _parse(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> list[np.ndarray]:
+        """``spec.run(recs)``; when TensorFlow refuses the batch, DataError naming the first bad
+        record and why: what :func:`diagnose` finds, else the error parsing it alone."""
         import tensorflow as tf
 
         refused = (tf.errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
-        checks = isinstance(spec, ParseSpec)
-        label = spec.label if checks else "tf.io.parse_example"
         try:
-            return parse(recs)
+            return spec.run(recs)
         except refused as e:
             batch_error = first_line(e)
         for w, r in zip(where, recs):
-            bad = diagnose(r, spec) if checks else None
+            bad = diagnose(r, spec)
             if bad is None:
                 try:
-                    parse(np.asarray([r], dtype=object))
+                    spec.run(np.asarray([r], dtype=object))
                     continue
                 except refused as e:
-                    bad = f"is refused by {label} ({first_line(e)})" if checks else None
-                    bad = bad or _feature_error(e, spec)
+                    bad = f"is refused by {spec.label} ({first_line(e)})"
             raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         raise DataError(
             f"{self._file(where[0])}: a record of the batch from here is refused by "
-            f"{label} ({batch_error})"
+            f"{spec.label} ({batch_error})"
         )
 
     def _features(
         self, features: dict[str, str], specs: dict[str, TensorSpec], recs: Any, where: list[str]
     ) -> dict[str, Any]:
         """Features read by name (input key -> feature key), parsed by each input's own spec."""
-        import tensorflow as tf
-
-        conf, casts = {}, {k: numpy_dtype(specs[k].dtype) for k in features}
+        by_name: dict[str, Feature] = {}
         for key, fk in features.items():
-            spec, kind = specs[key], casts[key].kind
-            ftype = tf.string if kind == "O" else tf.float32 if kind in "fc" else tf.int64
+            spec, kind = specs[key], numpy_dtype(specs[key].dtype).kind
+            dtype = "string" if kind == "O" else "float32" if kind in "fc" else "int64"
             if spec.kind == "sparse" or spec.shape is None:
-                conf[fk] = tf.io.VarLenFeature(ftype)
+                by_name[fk] = Feature(fk, "sparse", dtype)
+            elif None in spec.shape[1:]:
+                raise DataError(
+                    f"input {key!r} is {fmt_spec(spec)}: a dense feature needs known dims "
+                    "after the batch; feed the serialized examples instead"
+                )
             else:
-                dims = list(spec.shape[1:])
-                if any(d is None for d in dims):
-                    raise DataError(
-                        f"input {key!r} is {fmt_spec(spec)}: a dense feature needs known dims "
-                        "after the batch; feed the serialized examples instead"
-                    )
-                conf[fk] = tf.io.FixedLenFeature(dims, ftype)
-
-        def parse(batch: np.ndarray) -> Any:
-            return tf.io.parse_example(tf.constant(batch, dtype=tf.string), conf)
-
-        parsed = self._parse(recs, where, parse, conf)
+                required = np.zeros(0, numpy_dtype(dtype))  # an empty default: no default
+                by_name[fk] = Feature(fk, "dense", dtype, tuple(spec.shape[1:]), default=required)
+        feats = sorted(by_name.values(), key=lambda f: f.kind == "dense")  # the op's order
+        ns = sum(f.kind == "sparse" for f in feats)
+        for i, f in enumerate(feats):
+            f.output = ns + i if f.kind == "sparse" else 2 * ns + i
+        outs = self._parse(recs, where, ParseSpec("ParseExampleV2", "by input name", feats, []))
         out: dict[str, Any] = {}
         for key, fk in features.items():
-            v, want = parsed[fk], casts[key]
-            cast = (lambda a: a) if want.kind == "O" else (lambda a: a.astype(want))  # noqa: B023
-            if isinstance(v, tf.SparseTensor):
-                sv = SparseValue(v.indices.numpy(), cast(v.values.numpy()), v.dense_shape.numpy())
+            f, want = by_name[fk], numpy_dtype(specs[key].dtype)
+            v = outs[f.output] if want.kind == "O" else outs[f.output].astype(want)
+            if f.kind == "sparse":
+                sv = SparseValue(outs[f.output - ns], v, outs[f.output + ns])
                 dense = specs[key].kind != "sparse"
-                out[key] = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
-            else:
-                out[key] = cast(v.numpy())
+                v = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
+            out[key] = v
         return out
 
 
@@ -489,11 +482,3 @@ def _feature_names(record: bytes) -> set[str]:
         return set(example_pb2.Example.FromString(record).features.feature)
     except Exception:  # noqa: BLE001 - not an Example: no feature names
         return set()
-
-
-def _feature_error(e: Exception, conf: dict[str, Any]) -> str:
-    text = first_line(e)
-    for key in conf:
-        if f"Feature: {key} " in text or f"feature {key}" in text.lower() or f"Key: {key}" in text:
-            return f"feature {key!r}: {text}"
-    return text
