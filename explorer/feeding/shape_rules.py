@@ -60,8 +60,9 @@ class Proposal:
 
 @dataclass
 class ShapeContext:
-    """What a shape rule may look at: nodes by name, and ``static`` (tensor name -> static
-    shape from TensorFlow's forward inference over the imported graph, when it imported)."""
+    """What a shape or index rule may look at: nodes by name, and ``static`` (tensor name ->
+    static shape from TensorFlow's forward inference over the imported graph, when it imported;
+    for index rules, with the sampled shapes)."""
 
     index: GraphIndex
     static: Callable[[str], Shape] | None = None
@@ -85,6 +86,28 @@ class ShapeContext:
         if t not in self._consts:
             self._consts[t] = self.index.const(t, IDENTITY_OPS)
         return self._consts[t]
+
+    def const_int(self, inp: str) -> int | None:
+        """The value of a scalar integer ``Const`` input, else ``None``."""
+        value = self.index.const(inp)
+        ok = value is not None and value.ndim == 0 and value.dtype.kind in "iu"
+        return int(value) if ok else None
+
+    def dim(self, inp: str, axis: int | None) -> Bound:
+        """Static size of dim ``axis`` of the tensor ``inp`` names (negative axes count back)."""
+        if axis is None:
+            return None
+        s = self.static(tensor_name(inp)) if self.static is not None else None
+        if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
+            return int(s[axis])
+        node = self.index.source(inp)
+        shape = attr_shape(node) if node is not None else None
+        if shape is None or not -len(shape) <= axis < len(shape):
+            return None
+        axis %= len(shape)
+        if shape[axis] is None and node.op in PLACEHOLDER_OPS:
+            return PlaceholderDim(node.name, axis)
+        return shape[axis]
 
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
@@ -399,9 +422,7 @@ class PlaceholderDim:
 
 
 Bound = int | PlaceholderDim | None  # an exclusive upper limit; None: the graph does not say
-IndexRuleFn = Callable[["_Graph", Any, int], Bound]
-
-INDEX_RULES: OpRegistry[IndexRuleFn] = OpRegistry("index rule")
+INDEX_RULES: OpRegistry[Callable[[ShapeContext, Any, int], Bound]] = OpRegistry("index rule")
 """Op type -> ``fn(graph, node, input position)``: the exclusive bound for that input."""
 index_rule = INDEX_RULES.register
 
@@ -416,36 +437,12 @@ VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = dict.fromkeys(
 _PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
 
 
-class _Graph(ShapeContext):
-    """A GraphDef's main graph; ``static``: tensor -> shape with the sampled shapes imported."""
-
-    def const_int(self, inp: str) -> int | None:
-        """The value of a scalar integer ``Const`` input, else ``None``."""
-        value = self.index.const(inp)
-        ok = value is not None and value.ndim == 0 and value.dtype.kind in "iu"
-        return int(value) if ok else None
-
-    def dim(self, inp: str, axis: int) -> Bound:
-        """Static size of dim ``axis`` of the tensor ``inp`` names (negative axes count back)."""
-        s = self.static(tensor_name(inp)) if self.static is not None else None
-        if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
-            return int(s[axis])
-        node = self.index.source(inp)
-        shape = attr_shape(node) if node is not None else None
-        if shape is None or not -len(shape) <= axis < len(shape):
-            return None
-        axis %= len(shape)
-        if shape[axis] is None and node.op in PLACEHOLDER_OPS:
-            return PlaceholderDim(node.name, axis)
-        return shape[axis]
-
-
 _ROWS = (1, lambda g, n: g.dim(n.input[0], 0))  # input 1 indexes the rows of input 0
 _LENGTHS = (1, lambda g, n: _plus_one(g.dim(n.input[0], 0)))  # at most max_time, input 0's dim 0
-BOUND_AT: dict[str, tuple[int, Callable[[_Graph, Any], Bound]]] = {
+BOUND_AT: dict[str, tuple[int, Callable[[ShapeContext, Any], Bound]]] = {
     **dict.fromkeys(("Gather", "ResourceGather", "SparseSegmentSum", "SparseSegmentMean"), _ROWS),
     "SparseSegmentSqrtN": _ROWS,
-    "GatherV2": (1, lambda g, n: _axis_dim(g, n.input[0], g.const_int(n.input[2]))),
+    "GatherV2": (1, lambda g, n: g.dim(n.input[0], g.const_int(n.input[2]))),
     "ReverseSequence": (1, lambda g, n: _plus_one(g.dim(n.input[0], n.attr["seq_dim"].i))),
     **dict.fromkeys(
         ("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd"),
@@ -459,11 +456,7 @@ BOUND_AT: dict[str, tuple[int, Callable[[_Graph, Any], Bound]]] = {
 """Op type -> (input position, ``fn(graph, node)``: the exclusive bound of that input)."""
 
 
-def _axis_dim(g: _Graph, tensor: str, axis: int | None) -> Bound:
-    return None if axis is None else g.dim(tensor, axis)
-
-
-def _bound_at(g: _Graph, node: NodeDef, pos: int) -> Bound:
+def _bound_at(g: ShapeContext, node: NodeDef, pos: int) -> Bound:
     want, bound = BOUND_AT[node.op]
     return bound(g, node) if pos == want else None
 
@@ -472,7 +465,7 @@ INDEX_RULES.add(_bound_at, *BOUND_AT, name="index input")
 
 
 @index_rule("CTCLoss", "CTCLossV2")
-def _ctc_loss(g: _Graph, node: NodeDef, pos: int) -> Bound:
+def _ctc_loss(g: ShapeContext, node: NodeDef, pos: int) -> Bound:
     # inputs, labels_indices, labels_values, sequence_length
     if pos == 3:
         return _plus_one(g.dim(node.input[0], 0))
@@ -483,7 +476,7 @@ def _ctc_loss(g: _Graph, node: NodeDef, pos: int) -> Bound:
 
 
 @index_rule("GatherNd", "ResourceGatherNd")
-def _gather_nd_bound(g: _Graph, node: NodeDef, pos: int) -> Bound:
+def _gather_nd_bound(g: ShapeContext, node: NodeDef, pos: int) -> Bound:
     # each index row points into the params' leading dims: below the smallest of them
     sizes = []
     while pos == 1 and len(sizes) < 8 and (d := g.dim(node.input[0], len(sizes))) is not None:
@@ -510,7 +503,7 @@ def int_input_bounds(
 def _bounds_by_op(
     graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None
 ) -> dict[str, list[tuple[Bound, str]]]:
-    g = _Graph(graph_index(graph_def), static)
+    g = ShapeContext(graph_index(graph_def), static)
     out: dict[str, list[tuple[Bound, str]]] = {}
     for key, name in inputs.items():
         bounds: list[tuple[Bound, str]] = []

@@ -41,7 +41,6 @@ HEAVY_AT_IMPORT = {
     "explorer.examples.models": {"numpy"},
     "explorer.feeding.data.base": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
-    "explorer.feeding.data.tables": {"numpy"},
     "explorer.feeding.data.tfrecord": {"numpy"},
     **{
         f"explorer.comparing.{m}": {"numpy"}
