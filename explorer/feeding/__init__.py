@@ -1,1 +1,2 @@
-"""Step 3, feed: values for a model's inputs (:class:`~explorer.Feeds`), generated or given."""
+"""Step 3, feed: values for a model's inputs, generated from the graph or given, checked. Takes a
+model and its chosen inputs; gives :class:`~explorer.Feeds` (:mod:`~explorer.feeding.sampling`)."""

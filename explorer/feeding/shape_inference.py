@@ -184,7 +184,10 @@ class _Inference:
         through = IDENTITY_OPS if sparse else SHAPE_KEEPING_OPS | PAD_OPS
         for node, pos in self.index.readers(name, through, MAX_HOPS, input0_only=True):
             rule = rules.get(node.op)
-            prop = _ask(rule, self.ctx, node, pos, shape) if rule is not None else None
+            try:  # a rule failing on an odd node (a constant of an odd dtype) says nothing
+                prop = rule(self.ctx, node, pos, shape) if rule is not None else None
+            except Exception:  # noqa: BLE001
+                prop = None
             if prop is not None:
                 yield prop
 
@@ -284,14 +287,6 @@ def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
         if d.size is None and d.scale == 1 and not d.group:
             inf = inf.fixed(a, Dim(size, why))
     return inf
-
-
-def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    """A rule's proposal; a rule that fails on an odd node says nothing rather than failing."""
-    try:
-        return rule(ctx, node, pos, shape)
-    except Exception:  # noqa: BLE001 - e.g. a constant of an unexpected dtype or rank
-        return None
 
 
 def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:

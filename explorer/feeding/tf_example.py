@@ -55,10 +55,6 @@ class Context:
     model: V1Model
     index: GraphIndex
 
-    @classmethod
-    def of(cls, model: V1Model) -> Context:
-        return cls(model, graph_index(model.graph_def))
-
     def const(self, tensor: str) -> np.ndarray | None:
         """The value of a ``Const`` (through pass-through ops) as an ndarray, or ``None``."""
         return self.index.const(tensor, FEATURE_PASS_OPS)
@@ -97,7 +93,7 @@ sample_rule = SAMPLE_RULES.register
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
     """The rule for an input (a TensorSpec), or ``None``: the first of its consumers (breadth-first
     through :data:`FEATURE_PASS_OPS`, up to 8 hops) with a registered rule decides."""
-    ctx = Context.of(model)
+    ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
         rule = factory(ctx, node, index) if factory is not None else None
@@ -233,12 +229,9 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 1:  # inputs: (variable ref or resource handle, value)
         return None
     var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
-    shape = node_attr(var, "shape") if var is not None else None
-    dtype = node_attr(var, "dtype") if var is not None else None
-    if shape is None or dtype is None or shape.shape.unknown_rank:
-        return None
-    dims = tuple(int(d.size) for d in shape.shape.dim)
-    if any(d < 0 for d in dims):
+    shape, dtype = (node_attr(var, a) if var is not None else None for a in ("shape", "dtype"))
+    dims = () if shape is None else tuple(int(d.size) for d in shape.shape.dim)
+    if shape is None or dtype is None or shape.shape.unknown_rank or any(d < 0 for d in dims):
         return None
     name = dtype_name(dtype.type)
     text = f"shape {list(dims)} of the variable {node.op} {node.name!r} writes"

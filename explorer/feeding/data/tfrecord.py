@@ -98,7 +98,7 @@ def _required(f: Feature) -> bool:
 def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     """The :class:`ParseSpec` of an example parse op (``DataError`` if its keys or defaults are
     not constants of the graph)."""
-    ctx = Context.of(model)
+    ctx = Context(model, graph_index(model.graph_def))
     t = node.op
 
     def const(inp: str) -> np.ndarray:
