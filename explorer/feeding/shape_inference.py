@@ -395,8 +395,7 @@ def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int
     """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
     or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
     for prop in _Inference(model)._proposals(tensor_name(tensor), None):
-        inferred = InferredShape("", tensor, prop.dims)
-        return concrete_shape(inferred, 1, default_dim)[0]
+        return concrete_shape(InferredShape("", tensor, prop.dims), 1, default_dim)[0]
     return None
 
 
@@ -477,13 +476,11 @@ def probe(
     describe_origin: Callable[[str, int], str] | None = None,
     scales: Mapping[tuple[str, int], int] | None = None,
 ) -> ProbeResult:
-    """Bind the free (``None``) dims of ``shapes`` (placeholder op -> shape) that the graph fixes
-    or ties: import it with each free dim set to a distinct prime (1009, 1013, ...); an import
-    error ``... but are 1009 and 128 ...`` binds that dim. ``import_graph(op -> shape)`` raises
-    ``ValueError`` (TensorFlow's shape error) when the graph does not import; ``avoid``: sizes in
-    the graph, never probe sizes; ``describe_origin(node, size)``: where a fixed size comes from;
-    ``scales``: (op, axis) -> a factor the dim must be a multiple of (the probe size is the prime
-    times it). Nothing is fixed when the graph imports with the probe sizes."""
+    """Bind the free (``None``) dims of ``shapes`` (placeholder op -> shape) the graph fixes or
+    ties: import it with each set to a distinct prime (1009, 1013, ...); an import error ``... but
+    are 1009 and 128 ...`` binds that dim. ``import_graph(op -> shape)`` raises ``ValueError`` when
+    TensorFlow refuses; ``avoid``: sizes in the graph; ``describe_origin(node, size)``: where a
+    fixed size comes from; ``scales``: (op, axis) -> a factor the probe size is a multiple of."""
     free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
     result = ProbeResult()
     if not free:

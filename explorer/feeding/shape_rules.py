@@ -26,10 +26,9 @@ Shape = tuple[int | None, ...] | None
 
 @dataclass(frozen=True)
 class Dim:
-    """One dim of an input's shape: ``size`` fixed by the graph (with ``reason``), or free
-    (``None``): the sampler picks it (the batch for dim 0), at least ``minimum`` and a multiple of
-    ``scale`` (``Reshape`` of a ``[?]`` input to ``[-1, 784]``: 784 per example). ``reason`` is
-    the op and why, without the size (``"Reshape 'r' reshapes it to [-1, 784]"``)."""
+    """One dim of an input's shape: ``size`` fixed by the graph (with ``reason``: the op and why,
+    without the size), or free (``None``): the sampler picks it (dim 0: the batch), at least
+    ``minimum`` and a multiple of ``scale`` (``Reshape`` of ``[?]`` to ``[-1, 784]``: 784 each)."""
 
     def describe(self) -> str:
         """``784: Reshape 'r' reshapes it to [-1, 784]`` (``at least 5: ...`` for a minimum)."""
@@ -580,9 +579,8 @@ def length_highs(
     default: int,
 ) -> dict[str, tuple[int, str]]:
     """Sequence lengths no op bounds directly (a seq2seq ``TrainingHelper`` reads its inputs up
-    to ``target_sequence_length``, through a while loop): a rank-1 integer input named like a
-    length, of the batch's size, takes values up to the time dim (dim 1) of the sequences fed
-    with it, the shortest of them. Input key -> (exclusive high, note)."""
+    to ``target_sequence_length`` in a while loop): a rank-1 int input named like a length, of the
+    batch's size, stays below the shortest time dim (dim 1) fed with it. Key -> (high, note)."""
     seqs = {
         k: s
         for k, s in shapes.items()

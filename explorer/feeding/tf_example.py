@@ -6,10 +6,8 @@ decoders (valid WAV, images, CSV lines, ``TensorProto`` from the op's attributes
 
 from __future__ import annotations
 
-import io
 import math
 import struct
-import wave
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,10 +102,9 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
 
 @dataclass
 class Feature:
-    """One feature a parse op reads: ``kind`` is ``dense``, ``sparse`` or ``ragged``; ``dtype``
+    """One feature a parse op reads: ``kind`` ``dense``/``sparse``/``ragged``; ``dtype``
     ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length);
-    ``output`` the op's output holding its values; ``default`` a dense feature's default (empty:
-    required) when read."""
+    ``output`` the op's output of its values; ``default`` a dense one's (empty: required)."""
 
     key: str
     kind: str
@@ -241,9 +238,8 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
     """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``: its
-    consumers (into function calls too, as tf.Transform wraps lookups) lead to a
-    ``LookupTableFind(V2)``; the main-graph op taking that table's handle and an asset file
-    initialises it from that file (``InitializeTableFromTextFileV2`` or a call wrapping one)."""
+    consumers (into function calls too: tf.Transform wraps lookups) reach a ``LookupTableFind(V2)``;
+    the main-graph op taking that table's handle and an asset file initialises it from that file."""
     table = _find_lookup(ctx, tensor)
     if table is None:
         return None
@@ -398,14 +394,8 @@ def _int_attr(node: NodeDef, name: str, default: int) -> int:
 def _wav(rng: np.random.Generator, value_range: tuple[float, float], shape: tuple) -> bytes:
     """A 16-bit PCM WAV file of ``shape`` (samples, channels): quiet noise."""
     lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
-    x = rng.uniform(lo, hi, shape) * 0.5
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(shape[1])
-        w.setsampwidth(2)
-        w.setframerate(WAV_RATE)
-        w.writeframes((x * 32767).astype("<i2").tobytes())
-    return buf.getvalue()
+    x = (rng.uniform(lo, hi, shape) * 0.5).astype(np.float32)
+    return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
 
 
 @sample_rule("DecodeWav")
@@ -497,12 +487,8 @@ def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def _tensor_proto(rng: np.random.Generator, value_range: Any, dtype: str, shape: tuple) -> bytes:
-    from tensorflow.python.framework import tensor_util
-
     value = random_values(rng, dtype, shape, value_range)
-    if dtype == "string":
-        value = np.asarray(value.tolist(), dtype=object)
-    return tensor_util.make_tensor_proto(value).SerializeToString()
+    return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
 
 
 @sample_rule("ParseTensor")

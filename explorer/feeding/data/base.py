@@ -23,10 +23,9 @@ IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 @dataclass
 class Batch:
-    """One batch read from a source: ``feeds`` (input key -> value, ``rows`` along the first axis),
-    ``start`` (source index of the first row), ``where`` per row (``f.tfrecord#17``,
-    ``data.csv:19``), ``summarise`` (row -> one line of its inputs), ``notes`` (what reading
-    decided, shown once per source in reports)."""
+    """One batch of a source: ``feeds`` (input key -> value, ``rows`` along axis 0), ``start``
+    (source index of row 0), ``where`` per row (``f.tfrecord#17``, ``data.csv:19``),
+    ``summarise`` (row -> a line of its inputs), ``notes`` (what reading decided, shown once)."""
 
     feeds: dict[str, Any]
     start: int
@@ -47,9 +46,8 @@ class Batch:
 
 class DataSource:
     """Where the data is (``paths``, in order; none for arrays) and how to read it (``kind``,
-    ``batch_size``, ``limit``: at most this many records, ``key``: the input it feeds when it
-    feeds one); :meth:`batches` reads it for a model run. Subclasses implement :meth:`_batches`
-    and :meth:`describe`; the base applies ``limit``."""
+    ``batch_size``, ``limit``: at most this many records, ``key``: the input fed when one is);
+    :meth:`batches` reads it, applying ``limit``; subclasses implement ``_batches``/``describe``."""
 
     kind = "arrays"
 
@@ -95,11 +93,10 @@ class DataSource:
         required: Iterable[str] | None = None,
         limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Batches of feeds for the run's inputs ``specs`` (``runner.input_specs``); ``model``
-        (TFRecord sources read its parse ops; others take ``None``); ``required``: keys that must
-        come from the data (default: what the source cannot leave out; the caller fills the
-        rest); ``limit`` overrides the source's. Raises DataError when the data does not fit the
-        inputs or a record is bad (file, record and feature named)."""
+        """Batches of feeds for the run's inputs ``specs`` (``runner.input_specs``); ``model``:
+        its parse ops tell TFRecord sources how to read; ``required``: keys the data must give
+        (default: what the source cannot leave out; the caller fills the rest); ``limit`` overrides
+        the source's. DataError: the data does not fit the inputs, or a bad record (file, index)."""
         cap = limit if limit is not None else self.limit
         seen, required = 0, None if required is None else list(required)
         for batch in self._batches(dict(specs), model, required):

@@ -255,11 +255,9 @@ def read_records(path: Path, compression: str) -> Iterator[bytes]:
             n += 1
     except (tf.errors.DataLossError, tf.errors.OpError) as e:
         guess = "" if compression else _guess_compression(path)
-        hint = (
-            f"it looks {guess}-compressed: pass compression={guess!r} (CLI: --compression)"
-            if guess
-            else "the file is truncated or damaged; rewrite it or drop the damaged part"
-        )
+        hint = "the file is truncated or damaged; rewrite it or drop the damaged part"
+        if guess:
+            hint = f"it looks {guess}-compressed: pass compression={guess!r} (CLI: --compression)"
         raise DataError(f"{path}: record {n} cannot be read ({first_line(e)}): {hint}") from None
 
 
@@ -375,9 +373,7 @@ class TFRecordSource(DataSource):
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         it = self.records()
-        try:
-            first = next(it)
-        except StopIteration:
+        if (first := next(it, None)) is None:
             return
         plan = self._plan(specs, model, required, first[1])
         scalar = any(s.shape == () for s in plan.serialized.values())
@@ -397,7 +393,8 @@ class TFRecordSource(DataSource):
                 raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         feeds: dict[str, Any] = {}
         for key, spec in plan.serialized.items():
-            feeds[key] = recs.reshape(()) if scalar else _fit_rank(recs, spec)
+            column = spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] in (1, None)
+            feeds[key] = recs.reshape(()) if scalar else recs.reshape(-1, 1) if column else recs
         cache: dict[str, list[np.ndarray]] = {}
         for key, (ps, index) in plan.parsed.items():
             if ps.op_name not in cache:
@@ -467,12 +464,6 @@ class TFRecordSource(DataSource):
                 v = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
             out[key] = v
         return out
-
-
-def _fit_rank(recs: np.ndarray, spec: TensorSpec) -> np.ndarray:
-    if spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] in (1, None):
-        return recs.reshape(-1, 1)
-    return recs
 
 
 def _feature_names(record: bytes) -> set[str]:
