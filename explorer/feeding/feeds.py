@@ -157,9 +157,7 @@ class Feeds(dict):
 
 
 def is_sparse_like(v: Any) -> bool:
-    return isinstance(v, SparseValue) or (
-        hasattr(v, "indices") and hasattr(v, "values") and hasattr(v, "dense_shape")
-    )
+    return all(hasattr(v, a) for a in ("indices", "values", "dense_shape"))  # SparseValue too
 
 
 def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:

@@ -102,10 +102,9 @@ def sample(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     shapes: Mapping[str, Any] | None = None,
 ) -> Feeds:
-    """A value for every input of a model run that must be fed, as :class:`Feeds` keyed like
-    the specs, with ``notes`` (every choice and its reason) and ``shapes`` (key -> inferred shape
-    and reasons). Inputs the graph computes (from other inputs, ``PlaceholderWithDefault``,
-    constants) are left out, noted.
+    """A value for every input of a model run that must be fed, as :class:`Feeds` keyed like the
+    specs, with ``notes`` (each choice and why) and ``shapes`` (key -> inferred shape and reasons);
+    inputs the graph computes (from other inputs, defaults, constants) are left out, noted.
 
     ``model``: a :class:`~explorer.V1Model` or a path. ``inputs``: ``None`` (the default
     signature, or the suggested inputs), a signature (name), tensor names, or key ->

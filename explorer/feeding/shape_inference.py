@@ -1,9 +1,7 @@
-"""Input shape inference: every source of an input's shape merged, each inferred dim with a reason.
-
+"""Input shape inference: every source of an input's shape merged, each inferred dim with a reason:
 :func:`infer_shapes` merges the placeholder's ``shape`` (which wins), the signature,
 ``_output_shapes``, TensorFlow's inference, the consumers' rules, probing and image sizes. A TF
-1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (CLI ``--shape``) overrides all.
-"""
+1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (``--shape``) overrides all."""
 
 from __future__ import annotations
 

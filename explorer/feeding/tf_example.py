@@ -246,13 +246,10 @@ def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None
     assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
     for node in ctx.index.nodes.values():
         srcs = [_through_identity(ctx, i) for i in data_inputs(node)]
-        if table in srcs:
-            files = [assets[s] for s in srcs if s in assets]
-            if files:
-                key_index, delim = _text_file_attrs(ctx, node)
-                tokens = _read_vocab(files[0], key_index, delim)
-                if tokens:
-                    return files[0], tokens
+        files = [assets[s] for s in srcs if s in assets] if table in srcs else []
+        tokens = _read_vocab(files[0], *_text_file_attrs(ctx, node)) if files else []
+        if tokens:
+            return files[0], tokens
     return None
 
 

@@ -3,8 +3,7 @@
 raises :class:`~explorer.errors.DataError` naming the file, the record (0-based) and feature.
 Here: arrays, CSV files, and a folder of images (name order) as the feed of a
 ``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` input: decoded, resized bilinearly
-to H x W; a string input gets the bytes. TFRecord: :mod:`.tfrecord`.
-"""
+to H x W; a string input gets the bytes. TFRecord: :mod:`.tfrecord`."""
 
 from __future__ import annotations
 
@@ -211,8 +210,7 @@ class ImageSource(DataSource):
             raise DataError(
                 f"input {key!r} {fmt_spec(spec)} has {c} channels: images have 1, 3 or 4"
             )
-        per = (h, w, c) if len(shape) == 4 else (h, w)
-        return h, w, c, per
+        return h, w, c, ((h, w, c) if len(shape) == 4 else (h, w))
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         key, spec = self._target(specs)
