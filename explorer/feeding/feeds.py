@@ -121,10 +121,9 @@ class Feeds(dict):
         model: V1Model | None = None,
         what: str = "the feeds",
     ) -> Path:
-        """Write an ``.npz`` :meth:`load` reads with ``allow_pickle=False``, all or nothing, by
-        :mod:`explorer.output_policy` (``overwrite``; never in or above ``model``'s folder);
-        returns the path. Strings are stored as concatenated bytes, end offsets and shape (``S``
-        arrays would drop the trailing NULs of serialized protos), sparse values as 3 parts."""
+        """Write an ``.npz`` :meth:`load` reads (``allow_pickle=False``), all or nothing, by
+        :mod:`explorer.output_policy`; returns the path. Strings: bytes, end offsets, shape (``S``
+        arrays drop serialized protos' trailing NULs); sparse values: their three parts."""
         entries: dict[str, np.ndarray] = {}
         for key, value in self.items():
             if _SEP in key:
@@ -211,10 +210,9 @@ def check_feeds(
     required: Iterable[str] = (),
     max_bytes: int | None = None,
 ) -> dict[str, Value]:
-    """``feeds`` keyed by spec key (tensor names may drop ``:0``), cast to the spec dtypes, after
-    checking: every ``required`` key present; dtype of the spec's kind (int into int or float,
-    str/bytes into string); every known dim matching; a sparse spec takes a :class:`SparseValue`
-    (or 3-tuple). Raises FeedError naming the input, the expected and the given dtype/shape."""
+    """``feeds`` by spec key (tensor names may drop ``:0``), cast to the spec dtypes once checked:
+    ``required`` keys present, dtype kinds agree (ints fit floats), known dims match, sparse specs
+    get a :class:`SparseValue` (or 3-tuple). FeedError names the input, expected and given."""
     out: dict[str, Value] = {}
     for key, value in feeds.items():
         k = resolve_key(str(key), specs)

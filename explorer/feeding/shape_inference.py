@@ -332,10 +332,9 @@ def infer_shapes(
     feed_keys: Iterable[str] | None = None,
     probe: bool = True,
 ) -> tuple[dict[str, InferredShape], list[str]]:
-    """``(key -> InferredShape, notes)`` for the inputs ``specs`` (key -> TensorSpec); notes say
-    how sources were read. ``shapes``: key -> shape used as given (``None``/``-1`` dims left to
-    the sampler); ``feed_keys``: the fed inputs (default: all), the only ones probed (``probe``)
-    and given image sizes. Raises FeedError when a given shape contradicts the placeholder's."""
+    """``(key -> InferredShape, notes)`` for ``specs`` (key -> TensorSpec). ``shapes``: key ->
+    shape used as given (``None``/``-1``: the sampler's); ``feed_keys``: the fed inputs (default:
+    all), the only ones probed and given image sizes. FeedError: a shape contradicts the graph's."""
     given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
     spec_key = tuple(sorted((k, repr(s)) for k, s in specs.items()))
@@ -488,11 +487,8 @@ def probe(
     sizes = {k: p * max(1, scales.get(k, 1)) for k, p in zip(free, primes)}
     for _ in range(MAX_ROUNDS):
         result.rounds += 1
-        current = {
-            op: _with(s, op, {k: (v, "") for k, v in sizes.items()}) for op, s in shapes.items()
-        }
         try:
-            result.graph = import_graph(current)
+            result.graph = import_graph({op: _with(s, op, sizes) for op, s in shapes.items()})
             return result
         except ValueError as e:
             msg = " ".join(str(e).split())
@@ -520,14 +516,12 @@ def probe(
             size = other * factor
             origin = describe_origin(node.group(1), other) if describe_origin and node else ""
             reason = f"{where} needs it{seen}" + (f"; {origin}" if origin else "")
-            probe_size = sizes[key]
-            for k, v in list(sizes.items()):  # tied dims share the binding
-                if v == probe_size:
-                    result.fixed[k] = (size, reason)
-                    del sizes[k]
-            shapes = {op: _with(s, op, result.fixed) for op, s in shapes.items()}
+            tied = [k for k, v in sizes.items() if v == sizes[key]]  # they share the binding
+            for k in tied:
+                result.fixed[k] = (size, reason)
+                del sizes[k]
+            shapes = {op: _with(s, op, dict.fromkeys(tied, size)) for op, s in shapes.items()}
             if not sizes:
-                result.graph = None
                 try:
                     result.graph = import_graph(shapes)
                 except ValueError as e2:
@@ -547,6 +541,7 @@ def _unprobed(text: str, probes: Mapping[int, Any]) -> str:
 
 
 def _with(
-    shape: tuple[int | None, ...], op: str, fixed: Mapping[tuple[str, int], tuple[int, str]]
+    shape: tuple[int | None, ...], op: str, sizes: Mapping[tuple[str, int], int]
 ) -> tuple[int | None, ...]:
-    return tuple(fixed[(op, i)][0] if (op, i) in fixed else d for i, d in enumerate(shape))
+    """``shape`` (of placeholder ``op``) with the sizes given for its dims: (op, axis) -> size."""
+    return tuple(sizes.get((op, i), d) for i, d in enumerate(shape))

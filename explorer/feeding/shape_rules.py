@@ -144,9 +144,8 @@ SCALAR_INPUTS: dict[str, tuple[int, str]] = {
 
 def _scalar_rule(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     want, what = SCALAR_INPUTS[node.op]
-    if pos != want:
-        return None
-    return Proposal((), f"scalar: {_where(node)} reads it as {what} (one scalar string)")
+    why = f"scalar: {_where(node)} reads it as {what} (one scalar string)"
+    return Proposal((), why) if pos == want else None
 
 
 SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
@@ -515,10 +514,9 @@ def _bounds_by_op(
             seen.add(t)
             for node, pos in g.index.consumers.get(t, ()):
                 rule = INDEX_RULES.get(node.op)
-                if rule is not None:
-                    b = rule(g, node, pos)
-                    if b is not None:
-                        bounds.append((b, f"{node.op} {node.name!r}"))
+                b = rule(g, node, pos) if rule is not None else None
+                if b is not None:
+                    bounds.append((b, f"{node.op} {node.name!r}"))
                 keep = VALUE_PRESERVING.get(node.op, ())
                 if keep is None or pos in keep:
                     n_out = _PRESERVED_OUTPUTS.get(node.op, 1)
@@ -552,8 +550,6 @@ def int_highs(
     """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
     the dense integer inputs among ``shapes`` (key -> sampled shape) that index something."""
     ints = {k: specs[k].name for k in shapes if _is_int(specs[k])}
-    if not ints:
-        return {}
     sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
     out = {}
     for key, found in _bounds_by_op(graph_def, ints, static).items():
@@ -561,10 +557,8 @@ def int_highs(
         if high is not None and high < default:
             high = max(high, 1)
             ops = ", ".join(sorted({w for b, w in found if resolve([b], sampled) == high})[:3])
-            out[key] = (
-                high,
-                f"{key}: ints in [0, {high}), the range the graph indexes with it ({ops})",
-            )
+            note = f"{key}: ints in [0, {high}), the range the graph indexes with it ({ops})"
+            out[key] = (high, note)
     return out
 
 
@@ -596,11 +590,8 @@ def length_highs(
             continue
         time, src = min(times)
         if time + 1 < default:
-            out[key] = (
-                time + 1,
-                f"{key}: ints in [0, {time + 1}), a sequence length (named like one) of at most "
-                f"{src}'s time dim {time}",
-            )
+            why = f"a sequence length (named like one) of at most {src}'s time dim {time}"
+            out[key] = (time + 1, f"{key}: ints in [0, {time + 1}), {why}")
     return out
 
 

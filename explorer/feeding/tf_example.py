@@ -40,9 +40,7 @@ MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
 WAV_RATE = 16000  # samples per second written into generated WAV files
 WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
 IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
-# Values per sparse/ragged feature: one, as Estimator/tf.Transform inputs densify var-len features
-# to [batch, 1] (a second value is "out of bounds" there).
-VARLEN_COUNT = 1
+VARLEN_COUNT = 1  # values per var-len feature: Estimator/tf.Transform densify to [batch, 1]
 
 
 @dataclass
@@ -63,10 +61,9 @@ Generate = Callable[[np.random.Generator, tuple[int, ...], Any, Mapping[str, Any
 
 @dataclass
 class Rule:
-    """How to make values for one string input: ``text`` says what (in notes); ``item_bytes``
-    estimates one value (the size check before allocating); ``generate(rng, shape, value_range,
-    ranges)`` makes an object array of ``bytes`` of ``shape`` (``ranges``: feature key -> range);
-    ``shape`` is the feed shape when the input's rank is unknown (``None``: a batch)."""
+    """How to make one string input's values: ``text`` says what (notes); ``item_bytes`` estimates
+    one (the size check); ``generate(rng, shape, value_range, ranges)`` makes ``bytes`` of ``shape``
+    (``ranges``: key -> range); ``shape``: feed shape for an unknown rank (``None``: a batch)."""
 
     text: str
     item_bytes: int
@@ -420,8 +417,7 @@ def _bmp(pixels: np.ndarray) -> bytes:
     """A 24-bit (3 channels) or 32-bit (4) uncompressed BMP; 1 channel is written as 3."""
     h, w, c = pixels.shape
     if c == 1:
-        pixels = np.repeat(pixels, 3, axis=2)
-        c = 3
+        pixels, c = np.repeat(pixels, 3, axis=2), 3
     bgr = pixels[::-1, :, [2, 1, 0] + ([3] if c == 4 else [])].astype(np.uint8)
     pad = -(w * c) % 4  # rows end on 4 bytes
     data = b"".join(bgr[y].tobytes() + b"\0" * pad for y in range(h))
@@ -471,8 +467,7 @@ def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 0:
         return None
     types = dtype_names(node, "OUT_TYPE")
-    sel = node_attr(node, "select_cols")
-    cols = list(sel.list.i) if sel is not None else []
+    cols = list(list_attr(node, "select_cols").i)
     if cols:  # the line holds every column up to the last selected; others are strings
         by_col = dict(zip(cols, types))
         types = [by_col.get(i, "string") for i in range(max(cols) + 1)]

@@ -17,7 +17,6 @@ from explorer.graph.specs import TensorSpec
 
 DEFAULT_BATCH_SIZE = 64
 SUMMARY_CHARS = 240  # an example's inputs are summarised in about this many characters
-
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
@@ -159,9 +158,7 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
         flat = [v[:40] if isinstance(v, (bytes, str)) else v for v in x.reshape(-1)[:3]]
         text = ", ".join(repr(v) for v in flat) + (", …" if x.size > 3 else "")
     elif x.size <= 6:
-        vals = ", ".join(
-            f"{v:.4g}" if isinstance(v, float) else str(v) for v in x.reshape(-1).tolist()
-        )
+        vals = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in x.ravel().tolist())
         text = f"[{vals}]" if x.ndim else vals
     elif x.dtype.kind in "biuf":
         mean = x.astype(np.float64).mean()

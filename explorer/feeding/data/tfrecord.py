@@ -113,10 +113,9 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     feats = parse_features(node, *example_keys(node, const)) if t in PARSE_EXAMPLE_OPS else None
     if feats is None:
         raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
-    dense = [f for f in feats if f.kind == "dense"]
     # Where the dense defaults start among the inputs (ParseExample: after the keys; no ragged).
     first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(feats))
-    for i, f in enumerate(dense):
+    for i, f in enumerate(d for d in feats if d.kind == "dense"):
         f.default = const(node.input[first + i])
     return ParseSpec(t, node.name, feats, dtype_names(node, "ragged_split_types"))
 
@@ -197,9 +196,8 @@ def summarise_record(record: bytes, sequence: bool = False) -> str:
         if sequence:
             ex = example_pb2.SequenceExample.FromString(record)
             ctx = _feature_text(ex.context.feature)
-            lists = ", ".join(
-                f"{k}[{len(v.feature)}]" for k, v in ex.feature_lists.feature_list.items()
-            )
+            fls = ex.feature_lists.feature_list
+            lists = ", ".join(f"{k}[{len(v.feature)}]" for k, v in fls.items())
             text = f"{ctx}; lists: {lists}" if lists else ctx
         else:
             text = _feature_text(example_pb2.Example.FromString(record).features.feature)
