@@ -273,8 +273,7 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
     for k in keys:
         inf = inferred[k]
         if inf.dims and inf.dims[0].size is None:
-            why = f"the batch, as {src} dim 0 (fixed by the graph)"
-            inferred[k] = inf.fixed(0, Dim(size, why))
+            inferred[k] = inf.fixed(0, Dim(size, f"the batch, as {src} dim 0 (fixed by the graph)"))
 
 
 def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:

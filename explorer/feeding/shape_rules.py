@@ -242,8 +242,7 @@ def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
     if len(ksize) != 4:
         return None
     why = f"{_where(node)} pools it with ksize {ksize}"
-    dims = tuple(Dim(minimum=k, reason=why) if k > 1 else Dim() for k in ksize)
-    return Proposal(dims, why)
+    return Proposal(tuple(Dim(minimum=k, reason=why) if k > 1 else Dim() for k in ksize), why)
 
 
 @shape_rule("BiasAdd", "BiasAddV1")
