@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from explorer.conversion.rewrite import REWRITES, rewrites
-from explorer.feeding.index_ranges import INDEX_RULES, index_rule
 from explorer.feeding.shape_rules import (
     DIM_ORIGINS,
+    INDEX_RULES,
     SHAPE_RULES,
     SPARSE_SHAPE_RULES,
     dim_origin_rule,
+    index_rule,
     shape_rule,
     sparse_shape_rule,
 )

@@ -1,8 +1,10 @@
 """Feeds (what every runner takes): named numpy arrays (TF strings: object arrays of ``bytes``)
-or :class:`SparseValue` s, their .npz form, and :func:`check_feeds` against input specs."""
+or :class:`SparseValue` s, their .npz form, :func:`check_feeds` against input specs, and random
+values of a dtype and shape (:func:`random_values`, ``random_strings``, ``random_sparse``)."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 DEFAULT_MAX_BYTES = 1 << 30  # runners refuse feeds larger than this (1 GiB); so does sample()
+INT_HIGH = 8  # random ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 _SEP = "#"  # separates an input key from its part in .npz entry names
 
 
@@ -37,10 +40,6 @@ class SparseValue(NamedTuple):
         if len(self.values):
             out[tuple(self.indices.T)] = self.values
         return out
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.indices.nbytes + _nbytes(self.values) + self.dense_shape.nbytes)
 
 
 def as_sparse(value: Any) -> SparseValue:
@@ -77,21 +76,28 @@ def is_string_dtype(dtype: str) -> bool:
     return dtype in ("string", "string_ref")
 
 
+def bytes_array(items: Iterable[Any], shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """An object array of ``shape`` (default: flat) holding ``items`` (``bytes``)."""
+    items = list(items)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out if shape is None else out.reshape(shape)
+
+
 def _as_array(value: Any) -> np.ndarray:
     """``value`` as an ndarray; str/bytes content becomes an object array of ``bytes``."""
     arr = np.asarray(value)
     texts = arr.dtype == object and all(isinstance(v, (bytes, str)) for v in arr.flat)
     if arr.dtype.kind in "SU" or texts:
-        out = np.empty(arr.size, dtype=object)
-        out[:] = [v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1)]
-        return out.reshape(arr.shape)
+        items = (v.encode() if isinstance(v, str) else bytes(v) for v in arr.reshape(-1))
+        return bytes_array(items, arr.shape)
     return arr
 
 
 def _nbytes(arr: np.ndarray) -> int:
     """Bytes of an array (string contents counted by length), or of a SparseValue's parts."""
     if isinstance(arr, SparseValue):
-        return arr.nbytes
+        return int(arr.indices.nbytes + _nbytes(arr.values) + arr.dense_shape.nbytes)
     if arr.dtype != object:
         return int(arr.nbytes)
     return int(sum(len(v) if isinstance(v, bytes) else 8 for v in arr.reshape(-1)))
@@ -108,11 +114,6 @@ class Feeds(dict):
         self.notes: list[str] = list(notes)
         self.shapes: dict[str, Any] = {}  # key -> inferred shape and reasons (explorer.sample)
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the arrays (string contents counted by length)."""
-        return sum(map(_nbytes, self.values()))
-
     def save(
         self,
         path: str | os.PathLike[str],
@@ -120,11 +121,9 @@ class Feeds(dict):
         model: V1Model | None = None,
         what: str = "the feeds",
     ) -> Path:
-        """Write an ``.npz`` that :meth:`load` reads back with ``allow_pickle=False``, all or
-        nothing (an existing file only with ``overwrite``; never in or above ``model``'s folder,
-        :mod:`explorer.output_policy`); returns the path. Strings are stored
-        as concatenated bytes, end offsets and shape (``S`` arrays would drop the trailing NULs
-        of serialized protos), sparse values as their three parts."""
+        """Write an ``.npz`` :meth:`load` reads (``allow_pickle=False``), all or nothing, by
+        :mod:`explorer.output_policy`; returns the path. Strings: bytes, end offsets, shape (``S``
+        arrays drop serialized protos' trailing NULs); sparse values: their three parts."""
         entries: dict[str, np.ndarray] = {}
         for key, value in self.items():
             if _SEP in key:
@@ -148,19 +147,16 @@ class Feeds(dict):
             ) from None
         out = cls()
         for key in dict.fromkeys(name.partition(_SEP)[0] for name in raw):
-            if f"{key}{_SEP}indices" in raw:
-                out[key] = SparseValue(
-                    *(_decode(raw, f"{key}{_SEP}{f}") for f in SparseValue._fields)
-                )
-            else:
-                out[key] = _decode(raw, key)
+            parts = [f"{key}{_SEP}{f}" for f in SparseValue._fields]
+            sparse = parts[0] in raw
+            out[key] = (
+                SparseValue(*(_decode(raw, n) for n in parts)) if sparse else _decode(raw, key)
+            )
         return out
 
 
 def is_sparse_like(v: Any) -> bool:
-    return isinstance(v, SparseValue) or (
-        hasattr(v, "indices") and hasattr(v, "values") and hasattr(v, "dense_shape")
-    )
+    return all(hasattr(v, a) for a in ("indices", "values", "dense_shape"))  # SparseValue too
 
 
 def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
@@ -179,9 +175,7 @@ def _decode(raw: dict[str, np.ndarray], name: str) -> np.ndarray:
         return raw[name]
     blob, ends, shape = (raw[f"{name}{_SEP}{part}"] for part in ("bytes", "ends", "shape"))
     data, starts = blob.tobytes(), np.concatenate([[0], ends[:-1]]).astype(np.int64)
-    out = np.empty(len(ends), dtype=object)
-    out[:] = [data[s:e] for s, e in zip(starts, ends)]
-    return out.reshape(tuple(shape))
+    return bytes_array((data[s:e] for s, e in zip(starts, ends)), tuple(shape))
 
 
 def fmt_spec(spec: TensorSpec) -> str:
@@ -216,10 +210,9 @@ def check_feeds(
     required: Iterable[str] = (),
     max_bytes: int | None = None,
 ) -> dict[str, Value]:
-    """``feeds`` keyed by spec key (tensor names may drop ``:0``), cast to the spec dtypes, after
-    checking: every ``required`` key present; dtype of the spec's kind (int into int or float,
-    str/bytes into string); every known dim matching; a sparse spec takes a :class:`SparseValue`
-    (or 3-tuple). Raises FeedError naming the input, the expected and the given dtype/shape."""
+    """``feeds`` by spec key (tensor names may drop ``:0``), cast to the spec dtypes once checked:
+    ``required`` keys present, dtype kinds agree (ints fit floats), known dims match, sparse specs
+    get a :class:`SparseValue` (or 3-tuple). FeedError names the input, expected and given."""
     out: dict[str, Value] = {}
     for key, value in feeds.items():
         k = resolve_key(str(key), specs)
@@ -288,12 +281,11 @@ def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
 def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
     want = numpy_dtype(spec.dtype)
     if not _kind_ok(want, arr.dtype):
+        fix = "give bytes or str values" if want.kind == "O" else "convert the array"
         raise FeedError(
             f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "
-            f"given {_fmt_given(arr)}: convert the array (e.g. arr.astype({want.name!r}))"
-            if want.kind != "O"
-            else f"input {key!r} ({spec.name}) expects dtype string, given {_fmt_given(arr)}: "
-            "give bytes or str values"
+            f"given {_fmt_given(arr)}: {fix}"
+            + ("" if want.kind == "O" else f" (e.g. arr.astype({want.name!r}))")
         )
     return arr if want.kind == "O" or arr.dtype == want else arr.astype(want)
 
@@ -311,3 +303,58 @@ def too_big_message(total: int, limit: int, what: str) -> str:
         f"{what} would take about {total / 2**20:.1f} MiB, over the limit of "
         f"{limit / 2**20:.1f} MiB: use a smaller batch or pass max_bytes= (CLI: --max-mb)"
     )
+
+
+def random_values(
+    rng: np.random.Generator,
+    dtype: str,
+    shape: tuple[int, ...],
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    key: str = "",
+    int_high: int = INT_HIGH,
+) -> np.ndarray:
+    """An array of ``dtype`` (TF name) and ``shape``: floats uniform in ``value_range``, ints in
+    ``[0, int_high)``, bools, short ASCII byte strings."""
+    if is_string_dtype(dtype):
+        return random_strings(rng, shape)
+    dt = numpy_dtype(dtype)
+    lo, hi = value_range
+    if dt.kind == "f":
+        return rng.uniform(lo, hi, shape).astype(dt)
+    if dt.kind == "c":
+        return (rng.uniform(lo, hi, shape) + 1j * rng.uniform(lo, hi, shape)).astype(dt)
+    if dt.kind in "iu":
+        return rng.integers(0, int_high, shape).astype(dt)
+    if dt.kind == "b":
+        return rng.random(shape) < 0.5
+    raise FeedError(
+        f"cannot generate values of dtype {dtype} for input {key!r}: pass one in overrides="
+        " (CLI: --feed in.npz)"
+    )
+
+
+def random_strings(rng: np.random.Generator, shape: tuple[int, ...], pool: Any = None) -> Any:
+    """An object array of ``bytes``: picks from ``pool`` when given, else ``b"s"`` + 3 letters."""
+    n = math.prod(shape)
+    if pool is not None and len(pool):
+        return bytes_array([pool[i] for i in rng.integers(0, len(pool), n)], shape)
+    letters = rng.integers(0, 26, (n, 3))
+    return bytes_array([b"s" + bytes(97 + int(c) for c in row) for row in letters], shape)
+
+
+def random_sparse(
+    rng: np.random.Generator,
+    spec: TensorSpec,
+    shape: tuple[int, ...],
+    value_range: tuple[float, float],
+    values_rule: Any = None,
+) -> SparseValue:
+    """A sparse value of dense ``shape``; its values from ``values_rule`` (a sample rule, e.g.
+    vocabulary tokens) when given, else random."""
+    # Roughly half the cells set, in row-major order (as tf.sparse ops expect).
+    cells = np.argwhere(rng.random(shape) < 0.5) if shape else np.zeros((0, 0), np.int64)
+    if values_rule is not None:
+        values = values_rule.generate(rng, (len(cells),), value_range, {})
+    else:
+        values = random_values(rng, spec.dtype, (len(cells),), value_range, spec.name)
+    return SparseValue(cells.astype(np.int64), values, np.asarray(shape, dtype=np.int64))

@@ -14,18 +14,19 @@ import numpy as np
 
 from explorer._tf import tf
 from explorer.errors import FeedError, TensorNotFoundError
-from explorer.feeding import decoders, text_rules, tf_example  # noqa: F401 - rules register
+from explorer.feeding import tf_example
 from explorer.feeding.feeds import (
     DEFAULT_MAX_BYTES,
+    INT_HIGH,
     Feeds,
     check_feeds,
     is_string_dtype,
     numpy_dtype,
+    random_sparse,
+    random_values,
     resolve_key,
     too_big_message,
 )
-from explorer.feeding.generators import random_sparse, random_values
-from explorer.feeding.index_ranges import int_highs, length_highs
 from explorer.feeding.shape_inference import (
     GIVEN,
     InferredShape,
@@ -33,6 +34,7 @@ from explorer.feeding.shape_inference import (
     infer_shapes,
     static_shapes,
 )
+from explorer.feeding.shape_rules import int_highs, length_highs
 from explorer.feeding.switches import setting_of, switch_of
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, shape_text
@@ -55,10 +57,7 @@ default signature, or the suggested inputs of a model without signatures."""
 __all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
 
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
-INT_HIGH = 8  # ints are drawn from [0, INT_HIGH) unless the graph indexes with them
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
-# -- which inputs to feed --------------------------------------------------------------------------
-
 FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
 
 
@@ -71,32 +70,23 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
     """How each input is fed: ``feed`` (must be), ``default`` (``PlaceholderWithDefault``),
     ``computed`` (another input is upstream, e.g. TFMA's ``features/*``), ``constant`` (no
     placeholder upstream). Reads the GraphDef's main graph alone."""
-    nodes = {n.name: n for n in graph_def.node}
+    nodes = graph_index(graph_def).nodes
     spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
         if types and types <= PIPELINE_OUTPUT_OPS:
             roles[key] = FEED  # an input pipeline's output: fed, the pipeline does not run
-            continue
-        if types & PLACEHOLDER_OPS and types <= PLACEHOLDER_OPS | DEFAULT_PLACEHOLDER_OPS:
+        elif types & PLACEHOLDER_OPS and types <= PLACEHOLDER_OPS | DEFAULT_PLACEHOLDER_OPS:
             roles[key] = FEED  # a sparse placeholder's dense_shape may have a default
-            continue
-        if types and types <= DEFAULT_PLACEHOLDER_OPS:
+        elif types and types <= DEFAULT_PLACEHOLDER_OPS:
             roles[key] = DEFAULT
-            continue
-        up = graph_index(graph_def).upstream(ops, control=False) - set(ops)
-        others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
-        if up & others:
-            roles[key] = COMPUTED
-        elif any(nodes[a].op in PLACEHOLDER_OPS | PIPELINE_OUTPUT_OPS for a in up if a in nodes):
-            roles[key] = FEED
         else:
-            roles[key] = CONSTANT
+            up = graph_index(graph_def).upstream(ops, control=False) - set(ops)
+            others = {o for k2, o2 in spec_ops.items() if k2 != key for o in o2} - set(ops)
+            fed = {nodes[a].op for a in up if a in nodes} & (PLACEHOLDER_OPS | PIPELINE_OUTPUT_OPS)
+            roles[key] = COMPUTED if up & others else FEED if fed else CONSTANT
     return roles
-
-
-# -- sample() --------------------------------------------------------------------------------------
 
 
 def sample(
@@ -112,10 +102,9 @@ def sample(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     shapes: Mapping[str, Any] | None = None,
 ) -> Feeds:
-    """A value for every input of a model run that must be fed, as :class:`Feeds` keyed like
-    the specs, with ``notes`` (every choice and its reason) and ``shapes`` (key -> inferred shape
-    and reasons). Inputs the graph computes (from other inputs, ``PlaceholderWithDefault``,
-    constants) are left out, noted.
+    """A value for every input of a model run that must be fed, as :class:`Feeds` keyed like the
+    specs, with ``notes`` (each choice and why) and ``shapes`` (key -> inferred shape and reasons);
+    inputs the graph computes (from other inputs, defaults, constants) are left out, noted.
 
     ``model``: a :class:`~explorer.V1Model` or a path. ``inputs``: ``None`` (the default
     signature, or the suggested inputs), a signature (name), tensor names, or key ->
@@ -277,9 +266,6 @@ def _resolve_shape(
 
 def _item_bytes(spec: TensorSpec) -> int:
     return STRING_ITEM_BYTES if is_string_dtype(spec.dtype) else numpy_dtype(spec.dtype).itemsize
-
-
-# -- specs of a model run --------------------------------------------------------------------------
 
 
 def input_specs_of(

@@ -1,20 +1,19 @@
-"""Input shape inference: every source of an input's shape merged, each inferred dim with a reason.
-
+"""Input shape inference: every source of an input's shape merged, each inferred dim with a reason:
 :func:`infer_shapes` merges the placeholder's ``shape`` (which wins), the signature,
 ``_output_shapes``, TensorFlow's inference, the consumers' rules, probing and image sizes. A TF
-1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (CLI ``--shape``) overrides all.
-"""
+1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (``--shape``) overrides all."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
-from explorer.feeding.shape_probe import probe
 from explorer.feeding.shape_rules import (
     SHAPE_RULES,
     SPARSE_SHAPE_RULES,
@@ -39,6 +38,10 @@ if TYPE_CHECKING:
 
 MAX_HOPS = 8  # consumers are followed this far through shape-keeping ops (and pads)
 GIVEN = "given (shapes= / --shape)"
+MAX_ROUNDS = 8  # imports while probing
+_EQUAL = re.compile(r"but are (\d+) and (\d+)")
+_NODE = re.compile(r"for '\{\{node ([^}]+)\}\} = (\w+)")
+_INPUT_SHAPES = re.compile(r"with input shapes: (.*?)\.?$")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,6 @@ class _Inference:
         self.model = model
         self.index = graph_index(model.graph_def)
         self.nodes = self.index.nodes
-        self._graph: Any = False  # False: not tried; None: does not import
         self.probed: set[str] = set()  # keys whose dim 0 the probe fixed
         self.ctx = ShapeContext(self.index, self._static)
 
@@ -102,11 +104,9 @@ class _Inference:
             tf1().import_graph_def(gd, name="")
         return g
 
-    @property
+    @cached_property
     def graph(self) -> Any:
-        if self._graph is False:
-            self._graph = self.try_import({})
-        return self._graph
+        return self.try_import({})
 
     def try_import(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
         """:meth:`import_with`, or ``None`` (custom ops, a damaged graph, a refused shape)."""
@@ -182,7 +182,10 @@ class _Inference:
         through = IDENTITY_OPS if sparse else SHAPE_KEEPING_OPS | PAD_OPS
         for node, pos in self.index.readers(name, through, MAX_HOPS, input0_only=True):
             rule = rules.get(node.op)
-            prop = _ask(rule, self.ctx, node, pos, shape) if rule is not None else None
+            try:  # a rule failing on an odd node (a constant of an odd dtype) says nothing
+                prop = rule(self.ctx, node, pos, shape) if rule is not None else None
+            except Exception:  # noqa: BLE001
+                prop = None
             if prop is not None:
                 yield prop
 
@@ -270,8 +273,7 @@ def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: se
     for k in keys:
         inf = inferred[k]
         if inf.dims and inf.dims[0].size is None:
-            why = f"the batch, as {src} dim 0 (fixed by the graph)"
-            inferred[k] = inf.fixed(0, Dim(size, why))
+            inferred[k] = inf.fixed(0, Dim(size, f"the batch, as {src} dim 0 (fixed by the graph)"))
 
 
 def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
@@ -282,14 +284,6 @@ def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
         if d.size is None and d.scale == 1 and not d.group:
             inf = inf.fixed(a, Dim(size, why))
     return inf
-
-
-def _ask(rule: Any, ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    """A rule's proposal; a rule that fails on an odd node says nothing rather than failing."""
-    try:
-        return rule(ctx, node, pos, shape)
-    except Exception:  # noqa: BLE001 - e.g. a constant of an unexpected dtype or rank
-        return None
 
 
 def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
@@ -329,9 +323,6 @@ def _merge_dim(a: Dim, b: Dim) -> Dim:
     return a
 
 
-_CACHE: dict[tuple, tuple[Any, dict[str, InferredShape], list[str]]] = {}
-
-
 def infer_shapes(
     model: V1Model,
     specs: Mapping[str, Any],
@@ -340,17 +331,16 @@ def infer_shapes(
     feed_keys: Iterable[str] | None = None,
     probe: bool = True,
 ) -> tuple[dict[str, InferredShape], list[str]]:
-    """``(key -> InferredShape, notes)`` for the inputs ``specs`` (key -> TensorSpec); notes say
-    how sources were read. ``shapes``: key -> shape used as given (``None``/``-1`` dims left to
-    the sampler); ``feed_keys``: the fed inputs (default: all), the only ones probed (``probe``)
-    and given image sizes. Raises FeedError when a given shape contradicts the placeholder's."""
+    """``(key -> InferredShape, notes)`` for ``specs`` (key -> TensorSpec). ``shapes``: key ->
+    shape used as given (``None``/``-1``: the sampler's); ``feed_keys``: the fed inputs (default:
+    all), the only ones probed and given image sizes. FeedError: a shape contradicts the graph's."""
     given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
     spec_key = tuple(sorted((k, repr(s)) for k, s in specs.items()))
-    cache_key = (id(model), spec_key, tuple(sorted(given.items())), tuple(keys), probe)
-    hit = _CACHE.get(cache_key)
-    if hit is not None and hit[0] is model:
-        return dict(hit[1]), list(hit[2])
+    cache = model.memo.setdefault("infer_shapes", {})  # per model, as the model lives
+    cache_key = (spec_key, tuple(sorted(given.items())), tuple(keys), probe)
+    if cache_key in cache:
+        return dict(cache[cache_key][0]), list(cache[cache_key][1])
     unknown = [k for k in given if k not in specs]
     if unknown:
         raise FeedError(
@@ -365,9 +355,7 @@ def infer_shapes(
         notes.extend(inf.probe(out, free))
     _share_batch(out, free, inf.probed)
     out.update({k: _image_dims(inf.index, out[k]) for k in free if out[k].dims})
-    if len(_CACHE) >= 16:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[cache_key] = (model, out, notes)
+    cache[cache_key] = (out, notes)
     return dict(out), list(notes)
 
 
@@ -403,28 +391,22 @@ def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int
     """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
     or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
     for prop in _Inference(model)._proposals(tensor_name(tensor), None):
-        inferred = InferredShape("", tensor, prop.dims)
-        return concrete_shape(inferred, 1, default_dim)[0]
+        return concrete_shape(InferredShape("", tensor, prop.dims), 1, default_dim)[0]
     return None
-
-
-_STATIC: dict[tuple, tuple[Any, Any]] = {}
 
 
 def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
     """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
-    set to those (sampled) shapes, or ``None`` when it does not import. Cached per model and
-    shapes (parity samples the same shapes batch after batch)."""
-    key = (id(model), tuple(sorted((k, tuple(v)) for k, v in shapes.items())))
-    hit = _STATIC.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    g = _Inference(model).try_import(shapes)
-    lookup = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
-    if len(_STATIC) >= 4:
-        _STATIC.pop(next(iter(_STATIC)))
-    _STATIC[key] = (model, lookup)
-    return lookup
+    set to those (sampled) shapes, or ``None`` when it does not import. The last 4 are kept per
+    model (parity samples the same shapes batch after batch)."""
+    cache = model.memo.setdefault("static_shapes", {})
+    key = tuple(sorted((k, tuple(v)) for k, v in shapes.items()))
+    if key not in cache:
+        if len(cache) >= 4:
+            cache.pop(next(iter(cache)))
+        g = _Inference(model).try_import(shapes)
+        cache[key] = None if g is None else (lambda t: _graph_shape(g, tensor_name(t)))
+    return cache[key]
 
 
 def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
@@ -458,3 +440,107 @@ def _declared(model: V1Model, node: NodeDef) -> tuple[Shape, bool]:
     raw = attr_shape(node) if "shape" in node.attr else None
     old = raw == () and model.producer <= 21
     return (None if old else raw), old
+
+
+def _primes(start: int, count: int, avoid: set[int]) -> list[int]:
+    out: list[int] = []
+    n = start
+    while len(out) < count:
+        if n not in avoid and all(n % p for p in range(2, int(n**0.5) + 1)):
+            out.append(n)
+        n += 1
+    return out
+
+
+@dataclass
+class ProbeResult:
+    """What probing found: ``fixed`` (op, axis) -> (size, reason); ``ties`` (op, axis) -> (the
+    (op, axis) it must equal, reason); ``graph`` the graph of the last import that succeeded
+    (probe sizes in it); ``rounds`` imports made; ``stopped`` why probing ended early."""
+
+    fixed: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
+    ties: dict[tuple[str, int], tuple[tuple[str, int], str]] = field(default_factory=dict)
+    graph: Any = None
+    rounds: int = 0
+    stopped: str = ""
+
+
+def probe(
+    import_graph: Callable[[Mapping[str, tuple[int | None, ...]]], Any],
+    shapes: Mapping[str, tuple[int | None, ...]],
+    avoid: set[int] | None = None,
+    describe_origin: Callable[[str, int], str] | None = None,
+    scales: Mapping[tuple[str, int], int] | None = None,
+) -> ProbeResult:
+    """Bind the free (``None``) dims of ``shapes`` (placeholder op -> shape) the graph fixes or
+    ties: import it with each set to a distinct prime (1009, 1013, ...); an import error ``... but
+    are 1009 and 128 ...`` binds that dim. ``import_graph(op -> shape)`` raises ``ValueError`` when
+    TensorFlow refuses; ``avoid``: sizes in the graph; ``describe_origin(node, size)``: where a
+    fixed size comes from; ``scales``: (op, axis) -> a factor the probe size is a multiple of."""
+    free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
+    result = ProbeResult()
+    if not free:
+        return result
+    scales = scales or {}
+    primes = _primes(1009, len(free), set(avoid or ()))
+    sizes = {k: p * max(1, scales.get(k, 1)) for k, p in zip(free, primes)}
+    for _ in range(MAX_ROUNDS):
+        result.rounds += 1
+        try:
+            result.graph = import_graph({op: _with(s, op, sizes) for op, s in shapes.items()})
+            return result
+        except ValueError as e:
+            msg = " ".join(str(e).split())
+        by_size: dict[int, tuple[tuple[str, int], int]] = {}  # probe size -> (dim, factor)
+        for key, v in sizes.items():
+            by_size.setdefault(v, (key, 1))
+            s = max(1, scales.get(key, 1))
+            if s > 1:  # seen after a Reshape: the prime, per `s` elements
+                by_size.setdefault(v // s, (key, s))
+        m, node = _EQUAL.search(msg), _NODE.search(msg)
+        a, b = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        where = f"{node.group(2)} {node.group(1)!r}" if node else "an op"
+        shapes_m = _INPUT_SHAPES.search(msg)
+        seen = f" (input shapes {_unprobed(shapes_m.group(1), by_size)})" if shapes_m else ""
+        if a in by_size and b in by_size:  # two free dims that must be equal
+            (ka, fa), (kb, fb) = by_size[a], by_size[b]
+            if fa != fb or ka == kb:
+                break
+            keep, tie = sorted((ka, kb))
+            result.ties[tie] = (keep, f"{where} needs them equal{seen}")
+            sizes[tie] = sizes[keep]
+            continue
+        if a in by_size or b in by_size:
+            (key, factor), other = (by_size[a], b) if a in by_size else (by_size[b], a)
+            size = other * factor
+            origin = describe_origin(node.group(1), other) if describe_origin and node else ""
+            reason = f"{where} needs it{seen}" + (f"; {origin}" if origin else "")
+            tied = [k for k, v in sizes.items() if v == sizes[key]]  # they share the binding
+            for k in tied:
+                result.fixed[k] = (size, reason)
+                del sizes[k]
+            shapes = {op: _with(s, op, dict.fromkeys(tied, size)) for op, s in shapes.items()}
+            if not sizes:
+                try:
+                    result.graph = import_graph(shapes)
+                except ValueError as e2:
+                    result.stopped = " ".join(str(e2).split())[:200]
+                return result
+            continue
+        break  # a conflict that binds nothing: stop here
+    else:
+        msg = f"still conflicting after {MAX_ROUNDS} probes"
+    result.stopped = msg[:200]
+    return result
+
+
+def _unprobed(text: str, probes: Mapping[int, Any]) -> str:
+    """``text`` with the probe sizes shown as ``?`` (they are not sizes the graph has)."""
+    return re.sub(r"\d+", lambda m: "?" if int(m.group()) in probes else m.group(), text)
+
+
+def _with(
+    shape: tuple[int | None, ...], op: str, sizes: Mapping[tuple[str, int], int]
+) -> tuple[int | None, ...]:
+    """``shape`` (of placeholder ``op``) with the sizes given for its dims: (op, axis) -> size."""
+    return tuple(sizes.get((op, i), d) for i, d in enumerate(shape))

@@ -1,21 +1,24 @@
-"""What the ops consuming an input say about its shape: ``@shape_rule(*op_types)`` registers
+"""What the ops consuming an input say about it. Its shape: ``@shape_rule(*op_types)`` registers
 ``fn(ctx, node, pos, shape) -> Proposal | None`` in :data:`SHAPE_RULES` (``pos``: the input's
-position among the node's data inputs); sparse inputs: :data:`SPARSE_SHAPE_RULES`."""
+position among the node's data inputs); sparse inputs: :data:`SPARSE_SHAPE_RULES`. The values of
+an integer input that indexes something (``Gather`` into a 5-row embedding fails on ``[0, 8)``):
+:func:`int_input_bounds` finds the exclusive upper bound from :data:`INDEX_RULES`."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from explorer.graph.index import GraphIndex
+from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
-from explorer.graph.op_families import BROADCAST_OPS, IDENTITY_OPS
+from explorer.graph.op_families import BROADCAST_OPS, IDENTITY_OPS, PLACEHOLDER_OPS
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.scan_rules import attr_shape
 
 if TYPE_CHECKING:
+    from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Shape = tuple[int | None, ...] | None
@@ -23,10 +26,9 @@ Shape = tuple[int | None, ...] | None
 
 @dataclass(frozen=True)
 class Dim:
-    """One dim of an input's shape: ``size`` fixed by the graph (with ``reason``), or free
-    (``None``): the sampler picks it (the batch for dim 0), at least ``minimum`` and a multiple of
-    ``scale`` (``Reshape`` of a ``[?]`` input to ``[-1, 784]``: 784 per example). ``reason`` is
-    the op and why, without the size (``"Reshape 'r' reshapes it to [-1, 784]"``)."""
+    """One dim of an input's shape: ``size`` fixed by the graph (with ``reason``: the op and why,
+    without the size), or free (``None``): the sampler picks it (dim 0: the batch), at least
+    ``minimum`` and a multiple of ``scale`` (``Reshape`` of ``[?]`` to ``[-1, 784]``: 784 each)."""
 
     def describe(self) -> str:
         """``784: Reshape 'r' reshapes it to [-1, 784]`` (``at least 5: ...`` for a minimum)."""
@@ -57,8 +59,9 @@ class Proposal:
 
 @dataclass
 class ShapeContext:
-    """What a shape rule may look at: nodes by name, and ``static`` (tensor name -> static
-    shape from TensorFlow's forward inference over the imported graph, when it imported)."""
+    """What a shape or index rule may look at: nodes by name, and ``static`` (tensor name ->
+    static shape from TensorFlow's forward inference over the imported graph, when it imported;
+    for index rules, with the sampled shapes)."""
 
     index: GraphIndex
     static: Callable[[str], Shape] | None = None
@@ -82,6 +85,28 @@ class ShapeContext:
         if t not in self._consts:
             self._consts[t] = self.index.const(t, IDENTITY_OPS)
         return self._consts[t]
+
+    def const_int(self, inp: str) -> int | None:
+        """The value of a scalar integer ``Const`` input, else ``None``."""
+        value = self.index.const(inp)
+        ok = value is not None and value.ndim == 0 and value.dtype.kind in "iu"
+        return int(value) if ok else None
+
+    def dim(self, inp: str, axis: int | None) -> Bound:
+        """Static size of dim ``axis`` of the tensor ``inp`` names (negative axes count back)."""
+        if axis is None:
+            return None
+        s = self.static(tensor_name(inp)) if self.static is not None else None
+        if s is not None and -len(s) <= axis < len(s) and s[axis] is not None:
+            return int(s[axis])
+        node = self.index.source(inp)
+        shape = attr_shape(node) if node is not None else None
+        if shape is None or not -len(shape) <= axis < len(shape):
+            return None
+        axis %= len(shape)
+        if shape[axis] is None and node.op in PLACEHOLDER_OPS:
+            return PlaceholderDim(node.name, axis)
+        return shape[axis]
 
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
@@ -119,9 +144,8 @@ SCALAR_INPUTS: dict[str, tuple[int, str]] = {
 
 def _scalar_rule(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     want, what = SCALAR_INPUTS[node.op]
-    if pos != want:
-        return None
-    return Proposal((), f"scalar: {_where(node)} reads it as {what} (one scalar string)")
+    why = f"scalar: {_where(node)} reads it as {what} (one scalar string)"
+    return Proposal((), why) if pos == want else None
 
 
 SHAPE_RULES.add(_scalar_rule, *SCALAR_INPUTS, name="scalar contents")
@@ -218,8 +242,7 @@ def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
     if len(ksize) != 4:
         return None
     why = f"{_where(node)} pools it with ksize {ksize}"
-    dims = tuple(Dim(minimum=k, reason=why) if k > 1 else Dim() for k in ksize)
-    return Proposal(dims, why)
+    return Proposal(tuple(Dim(minimum=k, reason=why) if k > 1 else Dim() for k in ksize), why)
 
 
 @shape_rule("BiasAdd", "BiasAddV1")
@@ -383,3 +406,196 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
             if s is not None and size in s:
                 frontier.append(inp)
     return ""
+
+
+@dataclass(frozen=True)
+class PlaceholderDim:
+    """Dim ``dim`` of placeholder op ``op``, unknown in the graph: the sampled size decides;
+    ``plus`` is added to it (a length may equal the dim, so its exclusive bound is dim + 1)."""
+
+    op: str
+    dim: int
+    plus: int = 0
+
+
+Bound = int | PlaceholderDim | None  # an exclusive upper limit; None: the graph does not say
+INDEX_RULES: OpRegistry[Callable[[ShapeContext, Any, int], Bound]] = OpRegistry("index rule")
+"""Op type -> ``fn(graph, node, input position)``: the exclusive bound for that input."""
+index_rule = INDEX_RULES.register
+
+
+# Op type -> the input positions whose values it passes on unchanged (None: every data input).
+VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = dict.fromkeys(
+    ("Identity", "Snapshot", "StopGradient", "Cast", "Reshape", "ExpandDims", "Squeeze", "Tile")
+    + ("Slice", "StridedSlice", "Unique", "Switch", "RefSwitch", "Enter", "RefEnter", "Exit")
+    + ("NextIteration",),
+    (0,),
+) | dict.fromkeys(("IdentityN", "Pack", "Merge", "RefMerge"), None)
+_PRESERVED_OUTPUTS = {"Switch": 2, "RefSwitch": 2, "IdentityN": -1}
+
+
+_ROWS = (1, lambda g, n: g.dim(n.input[0], 0))  # input 1 indexes the rows of input 0
+_LENGTHS = (1, lambda g, n: _plus_one(g.dim(n.input[0], 0)))  # at most max_time, input 0's dim 0
+BOUND_AT: dict[str, tuple[int, Callable[[ShapeContext, Any], Bound]]] = {
+    **dict.fromkeys(("Gather", "ResourceGather", "SparseSegmentSum", "SparseSegmentMean"), _ROWS),
+    "SparseSegmentSqrtN": _ROWS,
+    "GatherV2": (1, lambda g, n: g.dim(n.input[0], g.const_int(n.input[2]))),
+    "ReverseSequence": (1, lambda g, n: _plus_one(g.dim(n.input[0], n.attr["seq_dim"].i))),
+    **dict.fromkeys(
+        ("UnsortedSegmentSum", "UnsortedSegmentMax", "UnsortedSegmentMin", "UnsortedSegmentProd"),
+        (1, lambda g, n: g.const_int(n.input[2])),  # num_segments
+    ),
+    "DynamicPartition": (1, lambda g, n: n.attr["num_partitions"].i),
+    "CTCGreedyDecoder": _LENGTHS,
+    "CTCBeamSearchDecoder": _LENGTHS,
+    "OneHot": (0, lambda g, n: g.const_int(n.input[1])),  # depth
+}
+"""Op type -> (input position, ``fn(graph, node)``: the exclusive bound of that input)."""
+
+
+def _bound_at(g: ShapeContext, node: NodeDef, pos: int) -> Bound:
+    want, bound = BOUND_AT[node.op]
+    return bound(g, node) if pos == want else None
+
+
+INDEX_RULES.add(_bound_at, *BOUND_AT, name="index input")
+
+
+@index_rule("CTCLoss", "CTCLossV2")
+def _ctc_loss(g: ShapeContext, node: NodeDef, pos: int) -> Bound:
+    # inputs, labels_indices, labels_values, sequence_length
+    if pos == 3:
+        return _plus_one(g.dim(node.input[0], 0))
+    if pos == 2:  # labels below the blank class (the last one)
+        classes = g.dim(node.input[0], 2)
+        return classes - 1 if isinstance(classes, int) and classes > 1 else None
+    return None
+
+
+@index_rule("GatherNd", "ResourceGatherNd")
+def _gather_nd_bound(g: ShapeContext, node: NodeDef, pos: int) -> Bound:
+    # each index row points into the params' leading dims: below the smallest of them
+    sizes = []
+    while pos == 1 and len(sizes) < 8 and (d := g.dim(node.input[0], len(sizes))) is not None:
+        sizes.append(d)
+    ints = [d for d in sizes if isinstance(d, int)]
+    return min(ints) if ints else (sizes[0] if sizes else None)
+
+
+def _plus_one(size: Bound) -> Bound:
+    if isinstance(size, PlaceholderDim):
+        return PlaceholderDim(size.op, size.dim, plus=size.plus + 1)
+    return None if size is None else size + 1  # a length may equal the time dim
+
+
+def int_input_bounds(
+    graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
+) -> dict[str, list[Bound]]:
+    """Input key -> the exclusive bounds (an int, or a :class:`PlaceholderDim` of the sampled
+    shapes) ops put on that integer input (``inputs``: key -> tensor name), its values followed
+    forward through the main graph; ``static``: tensor -> shape with the sampled shapes."""
+    return {k: [b for b, _ in v] for k, v in _bounds_by_op(graph_def, inputs, static).items()}
+
+
+def _bounds_by_op(
+    graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None
+) -> dict[str, list[tuple[Bound, str]]]:
+    g = ShapeContext(graph_index(graph_def), static)
+    out: dict[str, list[tuple[Bound, str]]] = {}
+    for key, name in inputs.items():
+        bounds: list[tuple[Bound, str]] = []
+        seen: set[str] = set()
+        stack = [tensor_name(name)]
+        while stack:
+            t = stack.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            for node, pos in g.index.consumers.get(t, ()):
+                rule = INDEX_RULES.get(node.op)
+                b = rule(g, node, pos) if rule is not None else None
+                if b is not None:
+                    bounds.append((b, f"{node.op} {node.name!r}"))
+                keep = VALUE_PRESERVING.get(node.op, ())
+                if keep is None or pos in keep:
+                    n_out = _PRESERVED_OUTPUTS.get(node.op, 1)
+                    idxs = [pos] if n_out == -1 else range(n_out)
+                    stack.extend(f"{node.name}:{i}" for i in idxs)
+        out[key] = bounds
+    return out
+
+
+def resolve(bounds: list[Bound], sampled: Mapping[str, tuple[int, ...]]) -> int | None:
+    """The tightest exclusive bound, :class:`PlaceholderDim` read from ``sampled`` (placeholder
+    op name -> the shape the sampler chose); ``None`` when no bound is known."""
+    values = []
+    for b in bounds:
+        if isinstance(b, PlaceholderDim):
+            shape = sampled.get(b.op)
+            if shape is not None and b.dim < len(shape):
+                values.append(shape[b.dim] + b.plus)
+        elif b is not None:
+            values.append(b)
+    return min(values) if values else None
+
+
+def int_highs(
+    graph_def: GraphDef,
+    specs: Mapping[str, Any],
+    shapes: Mapping[str, tuple[int, ...]],
+    default: int,
+    static: Callable[[str], Any] | None = None,
+) -> dict[str, tuple[int, str]]:
+    """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
+    the dense integer inputs among ``shapes`` (key -> sampled shape) that index something."""
+    ints = {k: specs[k].name for k in shapes if _is_int(specs[k])}
+    sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
+    out = {}
+    for key, found in _bounds_by_op(graph_def, ints, static).items():
+        high = resolve([b for b, _ in found], sampled)
+        if high is not None and high < default:
+            high = max(high, 1)
+            ops = ", ".join(sorted({w for b, w in found if resolve([b], sampled) == high})[:3])
+            note = f"{key}: ints in [0, {high}), the range the graph indexes with it ({ops})"
+            out[key] = (high, note)
+    return out
+
+
+LENGTH_WORDS = ("length", "seq_len", "lengths", "_len")
+"""Words in the name of a sequence-length input (``source_sequence_length``, ``seq_len``)."""
+
+
+def length_highs(
+    specs: Mapping[str, Any],
+    shapes: Mapping[str, tuple[int, ...]],
+    known: Mapping[str, tuple[int, str]],
+    default: int,
+) -> dict[str, tuple[int, str]]:
+    """Sequence lengths no op bounds directly (a seq2seq ``TrainingHelper`` reads its inputs up
+    to ``target_sequence_length`` in a while loop): a rank-1 int input named like a length, of the
+    batch's size, stays below the shortest time dim (dim 1) fed with it. Key -> (high, note)."""
+    seqs = {
+        k: s
+        for k, s in shapes.items()
+        if specs[k].kind == "dense" and len(s) >= 2 and not specs[k].dtype.startswith("string")
+    }
+    out = {}
+    for key, shape in shapes.items():
+        named = any(w in f"{key} {specs[key].name}".lower() for w in LENGTH_WORDS)
+        if key in known or len(shape) != 1 or not _is_int(specs[key]) or not named:
+            continue
+        times = [(s[1], k) for k, s in seqs.items() if s[0] == shape[0] and k != key]
+        if not times:
+            continue
+        time, src = min(times)
+        if time + 1 < default:
+            why = f"a sequence length (named like one) of at most {src}'s time dim {time}"
+            out[key] = (time + 1, f"{key}: ints in [0, {time + 1}), {why}")
+    return out
+
+
+_INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+
+
+def _is_int(spec: Any) -> bool:
+    return spec.kind == "dense" and spec.dtype.removesuffix("_ref") in _INT_DTYPES

@@ -1,19 +1,23 @@
 """Sample rules for string inputs, by the op type reading them (``@sample_rule(*op_types)``:
 ``fn(ctx, node, index) -> Rule | None``; :func:`rule_for` asks the first consumer through
-pass-through ops). Here: parse ops (serialized ``tf.Example`` from the op's keys, types and
-shapes; vocabulary values for looked-up strings), ``StringToNumber``, ``Assign``-like ops."""
+pass-through ops): parse ops (serialized ``tf.Example``), vocabulary lookups (tokens, sentences),
+decoders (valid WAV, images, CSV lines, ``TensorProto`` from the op's attributes),
+``StringToNumber``, ``Assign``-like ops."""
 
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.feeding.feeds import numpy_dtype
-from explorer.feeding.generators import random_strings, random_values
+from explorer._tf import tf
+from explorer.feeding.feeds import INT_HIGH, bytes_array, numpy_dtype, random_strings, random_values
+from explorer.feeding.shape_inference import needed_shape
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, dtype_name, tensor_name
 from explorer.graph.op_families import (
@@ -32,10 +36,11 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 MAX_VOCAB_LINES = 100_000
-INT_HIGH = 8  # int64 features take values in [0, INT_HIGH)
-# Values per sparse/ragged feature: one, as Estimator/tf.Transform inputs densify var-len features
-# to [batch, 1] (a second value is "out of bounds" there).
-VARLEN_COUNT = 1
+MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
+WAV_RATE = 16000  # samples per second written into generated WAV files
+WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
+IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
+VARLEN_COUNT = 1  # values per var-len feature: Estimator/tf.Transform densify to [batch, 1]
 
 
 @dataclass
@@ -45,10 +50,6 @@ class Context:
 
     model: V1Model
     index: GraphIndex
-
-    @classmethod
-    def of(cls, model: V1Model) -> Context:
-        return cls(model, graph_index(model.graph_def))
 
     def const(self, tensor: str) -> np.ndarray | None:
         """The value of a ``Const`` (through pass-through ops) as an ndarray, or ``None``."""
@@ -60,10 +61,9 @@ Generate = Callable[[np.random.Generator, tuple[int, ...], Any, Mapping[str, Any
 
 @dataclass
 class Rule:
-    """How to make values for one string input: ``text`` says what (in notes); ``item_bytes``
-    estimates one value (the size check before allocating); ``generate(rng, shape, value_range,
-    ranges)`` makes an object array of ``bytes`` of ``shape`` (``ranges``: feature key -> range);
-    ``shape`` is the feed shape when the input's rank is unknown (``None``: a batch)."""
+    """How to make one string input's values: ``text`` says what (notes); ``item_bytes`` estimates
+    one (the size check); ``generate(rng, shape, value_range, ranges)`` makes ``bytes`` of ``shape``
+    (``ranges``: key -> range); ``shape``: feed shape for an unknown rank (``None``: a batch)."""
 
     text: str
     item_bytes: int
@@ -80,19 +80,15 @@ def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -
     return generate
 
 
-RuleFactory = Callable[[Context, Any, int], "Rule | None"]
-SAMPLE_RULES: OpRegistry[RuleFactory] = OpRegistry("sample rule")
+SAMPLE_RULES: OpRegistry[Callable[[Context, Any, int], Rule | None]] = OpRegistry("sample rule")
 """Op type -> ``fn(ctx, node, index) -> Rule | None`` for string inputs that op consumes."""
-
 sample_rule = SAMPLE_RULES.register
-"""Decorator ``@sample_rule(*op_types)``: register ``fn(ctx, node, index) -> Rule | None`` for
-inputs consumed by ``op_types``."""
 
 
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
     """The rule for an input (a TensorSpec), or ``None``: the first of its consumers (breadth-first
     through :data:`FEATURE_PASS_OPS`, up to 8 hops) with a registered rule decides."""
-    ctx = Context.of(model)
+    ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
         rule = factory(ctx, node, index) if factory is not None else None
@@ -101,19 +97,11 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
     return None
 
 
-def bytes_array(items: list[bytes], shape: tuple[int, ...]) -> np.ndarray:
-    """An object array of ``shape`` holding ``items`` (``bytes``, as many as the shape holds)."""
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out.reshape(shape)
-
-
 @dataclass
 class Feature:
-    """One feature a parse op reads: ``kind`` is ``dense``, ``sparse`` or ``ragged``; ``dtype``
+    """One feature a parse op reads: ``kind`` ``dense``/``sparse``/``ragged``; ``dtype``
     ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length);
-    ``output`` the op's output holding its values; ``default`` a dense feature's default (empty:
-    required) when read."""
+    ``output`` the op's output of its values; ``default`` a dense one's (empty: required)."""
 
     key: str
     kind: str
@@ -196,23 +184,20 @@ def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     feats = parse_features(node, *example_keys(node, ctx.const))
     if feats is None:
         return None
+    parts, size = [], 16
     for f in feats:
         found = find_vocabulary(ctx, f"{node.name}:{f.output}") if f.dtype == "string" else None
         if found is not None:
             f.vocab_file, f.vocab = found
-    parts, size = [], 16
-    for f in feats:
         shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
         vocab = f" from {f.vocab_file}" if f.vocab_file else ""
         parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
         n = f.count if f.kind == "dense" else 3
         size += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
-    text = (
-        f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
-        f"{'; '.join(parts)}"
-    )
+    text = f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
     single = node.op == "ParseSingleExample"
-    return Rule(text, size, each(lambda *a: _example(feats, *a)), () if single else None)
+    make = each(lambda *a: _example(feats, *a))
+    return Rule(text + "; ".join(parts), size, make, () if single else None)
 
 
 @sample_rule("StringToNumber")
@@ -238,12 +223,9 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     if index != 1:  # inputs: (variable ref or resource handle, value)
         return None
     var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
-    shape = node_attr(var, "shape") if var is not None else None
-    dtype = node_attr(var, "dtype") if var is not None else None
-    if shape is None or dtype is None or shape.shape.unknown_rank:
-        return None
-    dims = tuple(int(d.size) for d in shape.shape.dim)
-    if any(d < 0 for d in dims):
+    shape, dtype = (node_attr(var, a) if var is not None else None for a in ("shape", "dtype"))
+    dims = () if shape is None else tuple(int(d.size) for d in shape.shape.dim)
+    if shape is None or dtype is None or shape.shape.unknown_rank or any(d < 0 for d in dims):
         return None
     name = dtype_name(dtype.type)
     text = f"shape {list(dims)} of the variable {node.op} {node.name!r} writes"
@@ -253,22 +235,18 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
     """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``: its
-    consumers (into function calls too, as tf.Transform wraps lookups) lead to a
-    ``LookupTableFind(V2)``; the main-graph op taking that table's handle and an asset file
-    initialises it from that file (``InitializeTableFromTextFileV2`` or a call wrapping one)."""
+    consumers (into function calls too: tf.Transform wraps lookups) reach a ``LookupTableFind(V2)``;
+    the main-graph op taking that table's handle and an asset file initialises it from that file."""
     table = _find_lookup(ctx, tensor)
     if table is None:
         return None
     assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
     for node in ctx.index.nodes.values():
         srcs = [_through_identity(ctx, i) for i in data_inputs(node)]
-        if table in srcs:
-            files = [assets[s] for s in srcs if s in assets]
-            if files:
-                key_index, delim = _text_file_attrs(ctx, node)
-                tokens = _read_vocab(files[0], key_index, delim)
-                if tokens:
-                    return files[0], tokens
+        files = [assets[s] for s in srcs if s in assets] if table in srcs else []
+        tokens = _read_vocab(files[0], *_text_file_attrs(ctx, node)) if files else []
+        if tokens:
+            return files[0], tokens
     return None
 
 
@@ -320,10 +298,8 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
         args = [a.name for a in fn.signature.input_arg]
         if name not in args or not stack:
             return None  # the table is created inside the function: no asset to find
-        caller_scope, call = stack[-1]
-        stack = stack[:-1]
+        (scope, call), stack = stack[-1], stack[:-1]
         name = call.input[args.index(name)].split(":")[0]
-        scope = caller_scope
     return _through_identity(ctx, name)
 
 
@@ -354,3 +330,166 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
         return [line for line in lines if line] if key_index != -1 else []
     cols = [line.split(delimiter.encode()) for line in lines if line]
     return [c[key_index] for c in cols if key_index < len(c)]
+
+
+def _separator(ctx: Context, node: NodeDef) -> bytes | None:
+    """The delimiter a StringSplit(V2) splits on (``b" "`` for whitespace), ``None`` when it
+    splits into characters or is not a constant."""
+    if len(node.input) < 2:
+        return b" "
+    value = ctx.const(node.input[1])
+    if value is None:
+        return None
+    sep = value.item() if hasattr(value, "item") else value
+    sep = sep if isinstance(sep, bytes) else str(sep).encode()
+    if sep:
+        return sep[:1] if node.op == "StringSplit" else sep
+    return b" " if node.op == "StringSplitV2" else None  # V1 with "" splits characters
+
+
+@sample_rule("StringSplit", "StringSplitV2")
+def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by the separator."""
+    if index != 0:
+        return None
+    sep = _separator(ctx, node)
+    found = find_vocabulary(ctx, f"{node.name}:1")  # the split's values go to the lookup
+    if sep is None or found is None:
+        return None
+    tokens = found[1]
+
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
+        counts = rng.integers(1, MAX_TOKENS + 1, math.prod(shape))
+        picks = [rng.integers(0, len(tokens), c) for c in counts]
+        return bytes_array([sep.join(tokens[i] for i in p) for p in picks], shape)
+
+    text = f"sentences of 1-{MAX_TOKENS} tokens from {Path(found[0]).name}"
+    return Rule(text, MAX_TOKENS * (max(map(len, tokens)) + 16 + len(sep)), generate)
+
+
+@sample_rule("LookupTableFindV2", "LookupTableFind")
+def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Vocabulary tokens, one per cell."""
+    found = find_vocabulary(ctx, node.input[1]) if index == 1 else None
+    if found is None:
+        return None
+    tokens = found[1]
+    size = max(map(len, tokens)) + 16
+    text = f"tokens from {Path(found[0]).name}"
+    return Rule(text, size, lambda rng, shape, *_: random_strings(rng, shape, tokens))
+
+
+def _int_attr(node: NodeDef, name: str, default: int) -> int:
+    """A positive int attribute, else ``default`` (0 or absent: the op decides)."""
+    a = node_attr(node, name)
+    return int(a.i) if a is not None and a.i > 0 else default
+
+
+def _wav(rng: np.random.Generator, value_range: tuple[float, float], shape: tuple) -> bytes:
+    """A 16-bit PCM WAV file of ``shape`` (samples, channels): quiet noise."""
+    lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
+    x = (rng.uniform(lo, hi, shape) * 0.5).astype(np.float32)
+    return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
+
+
+@sample_rule("DecodeWav")
+def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    n, ch = _int_attr(node, "desired_samples", WAV_SAMPLES), _int_attr(node, "desired_channels", 1)
+    text = (
+        f"WAV files for DecodeWav {node.name!r}: {n} samples, {ch} channel(s), {WAV_RATE} Hz, "
+        "16-bit PCM"
+    )
+    return Rule(text, 44 + 2 * n * ch, each(lambda rng, vr, _: _wav(rng, vr, (n, ch))), ())
+
+
+def _image(rng: np.random.Generator, fmt: str, shape: tuple, dtype: type) -> bytes:
+    """An encoded image (``png``, ``jpeg`` or ``bmp``) of random pixels of ``shape`` (h, w, c)."""
+    pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    if fmt == "bmp":
+        return _bmp(pixels)
+    encode = tf().io.encode_jpeg if fmt == "jpeg" else tf().io.encode_png
+    return bytes(encode(pixels).numpy())
+
+
+def _bmp(pixels: np.ndarray) -> bytes:
+    """A 24-bit (3 channels) or 32-bit (4) uncompressed BMP; 1 channel is written as 3."""
+    h, w, c = pixels.shape
+    if c == 1:
+        pixels, c = np.repeat(pixels, 3, axis=2), 3
+    bgr = pixels[::-1, :, [2, 1, 0] + ([3] if c == 4 else [])].astype(np.uint8)
+    pad = -(w * c) % 4  # rows end on 4 bytes
+    data = b"".join(bgr[y].tobytes() + b"\0" * pad for y in range(h))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(data), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 8 * c, 0, len(data), 2835, 2835, 0, 0)
+    return header + info + data
+
+
+_IMAGE_FORMATS = {"DecodeJpeg": "jpeg", "DecodeAndCropJpeg": "jpeg", "ExtractJpegShape": "jpeg"}
+_IMAGE_FORMATS |= {"DecodePng": "png", "DecodeImage": "png", "DecodeBmp": "bmp"}
+
+
+def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    fmt = _IMAGE_FORMATS[node.op]
+    channels = _int_attr(node, "channels", 3)
+    if fmt == "jpeg" and channels not in (1, 3):
+        channels = 3
+    a = node_attr(node, "dtype")
+    wide = node.op == "DecodePng" and a is not None and a.type == 17  # DT_UINT16
+    shape = (IMAGE_SIZE, IMAGE_SIZE, channels)
+    text = f"{fmt.upper()} images for {node.op} {node.name!r}: {'x'.join(map(str, shape))}"
+    size = 128 + IMAGE_SIZE * IMAGE_SIZE * channels * (2 if wide else 1)
+    dtype = np.uint16 if wide else np.uint8
+    return Rule(text, size, each(lambda rng, *_: _image(rng, fmt, shape, dtype)), ())
+
+
+SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
+
+
+def _csv_line(rng: np.random.Generator, value_range: Any, types: list[str], delim: str) -> bytes:
+    """One CSV line with a field of each column's type."""
+    fields = []
+    for t in types:
+        if t.startswith("float"):
+            fields.append(f"{rng.uniform(*value_range):.6g}")
+        elif t.startswith("int"):
+            fields.append(str(int(rng.integers(0, INT_HIGH))))
+        else:
+            fields.append(random_strings(rng, ()).item().decode())
+    return delim.join(fields).encode()
+
+
+@sample_rule("DecodeCSV")
+def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    types = dtype_names(node, "OUT_TYPE")
+    cols = list(list_attr(node, "select_cols").i)
+    if cols:  # the line holds every column up to the last selected; others are strings
+        by_col = dict(zip(cols, types))
+        types = [by_col.get(i, "string") for i in range(max(cols) + 1)]
+    d = node_attr(node, "field_delim")
+    delim = d.s.decode() if d is not None and d.s else ","
+    text = f"CSV lines for DecodeCSV {node.name!r}: {', '.join(types)}"
+    make = each(lambda rng, vr, _: _csv_line(rng, vr, types, delim))
+    return Rule(text, 16 + 12 * len(types), make)
+
+
+def _tensor_proto(rng: np.random.Generator, value_range: Any, dtype: str, shape: tuple) -> bytes:
+    value = random_values(rng, dtype, shape, value_range)
+    return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
+
+
+@sample_rule("ParseTensor")
+def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    t = node_attr(node, "out_type")
+    dtype = dtype_name(t.type) if t is not None else "float32"
+    shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
+    text = f"serialized {dtype}{list(shape)} TensorProto for ParseTensor {node.name!r}"
+    make = each(lambda rng, vr, _: _tensor_proto(rng, vr, dtype, shape))
+    return Rule(text, 32 + 8 * math.prod(shape), make, ())

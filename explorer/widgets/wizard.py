@@ -9,8 +9,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from explorer.feeding.data.images import ImageSource
-from explorer.feeding.data.sources import data
+from explorer.feeding.data.sources import ImageSource, data
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
 from explorer.widgets.browse import TensorBrowser

@@ -39,12 +39,8 @@ HEAVY_AT_IMPORT = {
     "explorer.examples": {"numpy"},
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
-    "explorer.feeding.decoders": {"numpy"},
     "explorer.feeding.data.base": {"numpy"},
-    "explorer.feeding.data.examples": {"numpy"},
-    "explorer.feeding.data.images": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
-    "explorer.feeding.data.tables": {"numpy"},
     "explorer.feeding.data.tfrecord": {"numpy"},
     **{
         f"explorer.comparing.{m}": {"numpy"}
@@ -52,9 +48,7 @@ HEAVY_AT_IMPORT = {
     },
     "explorer.reporting.model_explorer": {"numpy"},  # view_graph(v2=) through v2_graph_def
     "explorer.examples.hub_modules": {"numpy"},
-    "explorer.feeding.text_rules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
-    "explorer.feeding.generators": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},
     "explorer.feeding.tf_example": {"numpy"},
     "explorer.running.base": {"numpy"},

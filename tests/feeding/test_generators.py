@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.feeding.generators import random_sparse, random_strings, random_values
+from explorer.feeding.feeds import random_sparse, random_strings, random_values
 from explorer.graph.specs import TensorSpec
 
 

@@ -32,7 +32,7 @@ def _importer(build):
 
 
 def test_probe_fixes_a_batch_and_ties_two_inputs():
-    from explorer.feeding.shape_probe import probe
+    from explorer.feeding.shape_inference import probe
 
     def build(tf, v1):
         a = v1.placeholder(tf.float32, [None, 2], name="a")
@@ -47,7 +47,7 @@ def test_probe_fixes_a_batch_and_ties_two_inputs():
 
 
 def test_probe_leaves_free_dims_free_and_stops_on_other_errors():
-    from explorer.feeding.shape_probe import probe
+    from explorer.feeding.shape_inference import probe
 
     def build(tf, v1):
         x = v1.placeholder(tf.float32, [None, 3], name="x")
@@ -66,7 +66,7 @@ def test_probe_leaves_free_dims_free_and_stops_on_other_errors():
 def test_probe_sizes_respect_a_reshape_scale():
     """A [?] input reshaped to [-1, 4] is probed with a multiple of 4, so the Reshape imports and
     the Tile deeper down fixes it at 5 rows of 4."""
-    from explorer.feeding.shape_probe import probe
+    from explorer.feeding.shape_inference import probe
 
     def build(tf, v1):
         x = v1.placeholder(tf.float32, [None], name="x")

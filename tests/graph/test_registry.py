@@ -71,7 +71,7 @@ def test_many_entries_per_op_and_catch_all():
 
 def test_every_per_op_registry_is_an_op_registry():
     from explorer.conversion import rewrite
-    from explorer.feeding import index_ranges as index_bounds
+    from explorer.feeding import shape_rules as index_bounds
     from explorer.feeding import tf_example
     from explorer.graph import op_families
     from explorer.inspection import scanner

@@ -1,2 +1,1 @@
-"""The user's own data as feeds, read lazily in batches (TFRecord, CSV, images, ``.npz``/``.npy``,
-arrays): ``explorer.data(...)`` in :mod:`.sources`; bad data raises ``DataError``."""
+"""The user's own data as lazy batches of feeds: ``explorer.data(...)`` in :mod:`.sources`."""

@@ -17,16 +17,14 @@ from explorer.graph.specs import TensorSpec
 
 DEFAULT_BATCH_SIZE = 64
 SUMMARY_CHARS = 240  # an example's inputs are summarised in about this many characters
-
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 @dataclass
 class Batch:
-    """One batch read from a source: ``feeds`` (input key -> value, ``rows`` along the first axis),
-    ``start`` (source index of the first row), ``where`` per row (``f.tfrecord#17``,
-    ``data.csv:19``), ``summarise`` (row -> one line of its inputs), ``notes`` (what reading
-    decided, shown once per source in reports)."""
+    """One batch of a source: ``feeds`` (input key -> value, ``rows`` along axis 0), ``start``
+    (source index of row 0), ``where`` per row (``f.tfrecord#17``, ``data.csv:19``),
+    ``summarise`` (row -> a line of its inputs), ``notes`` (what reading decided, shown once)."""
 
     feeds: dict[str, Any]
     start: int
@@ -42,14 +40,13 @@ class Batch:
         """One line summarising the inputs of ``row`` (this batch's numbering)."""
         if self.summarise is not None:
             return self.summarise(row)
-        return summarise_feeds(self.feeds, row)
+        return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in self.feeds.items()))
 
 
 class DataSource:
     """Where the data is (``paths``, in order; none for arrays) and how to read it (``kind``,
-    ``batch_size``, ``limit``: at most this many records, ``key``: the input it feeds when it
-    feeds one); :meth:`batches` reads it for a model run. Subclasses implement :meth:`_batches`
-    and :meth:`describe`; the base applies ``limit``."""
+    ``batch_size``, ``limit``: at most this many records, ``key``: the input fed when one is);
+    :meth:`batches` reads it, applying ``limit``; subclasses implement ``_batches``/``describe``."""
 
     kind = "arrays"
 
@@ -95,16 +92,17 @@ class DataSource:
         required: Iterable[str] | None = None,
         limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Batches of feeds for the run's inputs ``specs`` (``runner.input_specs``); ``model``
-        (TFRecord sources read its parse ops; others take ``None``); ``required``: keys that must
-        come from the data (default: what the source cannot leave out; the caller fills the
-        rest); ``limit`` overrides the source's. Raises DataError when the data does not fit the
-        inputs or a record is bad (file, record and feature named)."""
+        """Batches of feeds for the run's inputs ``specs`` (``runner.input_specs``); ``model``:
+        its parse ops tell TFRecord sources how to read; ``required``: keys the data must give
+        (default: what the source cannot leave out; the caller fills the rest); ``limit`` overrides
+        the source's. DataError: the data does not fit the inputs, or a bad record (file, index)."""
         cap = limit if limit is not None else self.limit
         seen, required = 0, None if required is None else list(required)
         for batch in self._batches(dict(specs), model, required):
             if cap is not None and seen + batch.rows > cap:
-                batch = _head(batch, cap - seen)
+                n = cap - seen
+                feeds = {k: take_rows(v, 0, n) for k, v in batch.feeds.items()}
+                batch = Batch(feeds, batch.start, batch.where[:n], batch.summarise, batch.notes)
             seen += batch.rows
             if batch.rows:
                 yield batch
@@ -126,11 +124,6 @@ def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
     while pending := list(itertools.islice(it, size)):
         yield start, pending
         start += len(pending)
-
-
-def _head(batch: Batch, n: int) -> Batch:
-    feeds = {k: take_rows(v, 0, n) for k, v in batch.feeds.items()}
-    return Batch(feeds, batch.start, batch.where[:n], batch.summarise, batch.notes)
 
 
 def rows_of(value: Any) -> int:
@@ -165,9 +158,7 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
         flat = [v[:40] if isinstance(v, (bytes, str)) else v for v in x.reshape(-1)[:3]]
         text = ", ".join(repr(v) for v in flat) + (", …" if x.size > 3 else "")
     elif x.size <= 6:
-        vals = ", ".join(
-            f"{v:.4g}" if isinstance(v, float) else str(v) for v in x.reshape(-1).tolist()
-        )
+        vals = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in x.ravel().tolist())
         text = f"[{vals}]" if x.ndim else vals
     elif x.dtype.kind in "biuf":
         mean = x.astype(np.float64).mean()
@@ -180,8 +171,3 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
 def clip(text: str, width: int = SUMMARY_CHARS) -> str:
     """``text`` cut to ``width`` characters, ending in ``…`` when cut."""
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def summarise_feeds(feeds: Mapping[str, Any], row: int) -> str:
-    """``key: value; key: value`` for one row of every feed, about SUMMARY_CHARS long."""
-    return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in feeds.items()))
