@@ -81,7 +81,7 @@ class Findings(list[Finding]):
         return f"Findings({self.source!r}: {self.summary()})"
 
     def summary(self) -> str:
-        counts = {s: len(self.of_severity(s)) for s in SEVERITIES}
+        counts = dict.fromkeys(SEVERITIES, 0) | Counter(f.severity for f in self)
         words = (f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
         return ", ".join(words)
 
@@ -92,12 +92,9 @@ class Findings(list[Finding]):
     def by_rule(self, rule: str) -> list[Finding]:
         return [f for f in self if f.rule == rule]
 
-    def of_severity(self, severity: str) -> list[Finding]:
-        return [f for f in self if f.severity == severity]
-
     @property
     def errors(self) -> list[Finding]:
-        return self.of_severity("error")
+        return [f for f in self if f.severity == "error"]
 
     @property
     def unsafe(self) -> list[Finding]:
