@@ -62,16 +62,15 @@ class GraphFacts:
         self.excluded = excluded
         self.ops = [op for op in catalog.ops if op.name not in excluded]
         self.by_name = {op.name: op for op in catalog.ops}
+        self.op = catalog.op
+        self.pipeline_ops = frozenset(catalog.search_names(op_type=PIPELINE_OUTPUT_OPS))
+        self.variables = frozenset(catalog.search_names(op_type=VARIABLE_OPS))
 
     @cached_property
     def sources(self) -> frozenset[str]:
         """What a feed_dict feeds: placeholder op names and pipeline output tensors."""
-        inputs = {op.name for op in self.catalog.ops if op.type in INPUT_OPS}
+        inputs = set(self.catalog.search_names(op_type=INPUT_OPS))
         return frozenset(inputs | {t for n in self.pipeline_ops for t in self.by_name[n].outputs})
-
-    @cached_property
-    def pipeline_ops(self) -> frozenset[str]:
-        return frozenset(op.name for op in self.catalog.ops if op.type in PIPELINE_OUTPUT_OPS)
 
     def _source_of(self, tensor: str) -> str | None:
         """The source a data input reads: a placeholder op, a pipeline output tensor, or None."""
@@ -83,9 +82,6 @@ class GraphFacts:
     def readers(self, op: Any) -> list[str]:
         """Consumers of ``op`` in the inference graph."""
         return [c for c in op.consumers if c not in self.excluded]
-
-    def op(self, name: str) -> Any:
-        return self.catalog.op(name)
 
     @cached_property
     def data_sized(self) -> set[str]:
@@ -200,12 +196,8 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        op = self.by_name.get(self._through(name, _STOP_GRADIENT_PASS))
+        op = self.by_name.get(self.through(name, _STOP_GRADIENT_PASS))
         return op is not None and op.type == "StopGradient"
-
-    @cached_property
-    def variables(self) -> frozenset[str]:
-        return frozenset(op.name for op in self.catalog.ops if op.type in VARIABLE_OPS)
 
     def weight_of(self, tensor: str) -> str | None:
         """The variable (or constant weight, in a graph without variables) ``tensor`` reads."""
@@ -236,8 +228,7 @@ class GraphFacts:
     @cached_property
     def _weight_flags(self) -> dict[str, int]:
         """Op -> bits: 1 from a trained variable, 2 from an untrained one, 4 from any weight."""
-        trained = self.trained
-        flags = {n: 4 | (1 if n in trained else 2) for n in self.variables}
+        flags = {n: 4 | (1 if n in self.trained else 2) for n in self.variables}
         for name, w in self.weighted.items():
             flags[name] = flags.get(name, 0) | flags.get(w, 4)
         changed = True
@@ -307,7 +298,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self._through(op_name(t), _GENERATED_PASS)
+                src = self.through(op_name(t), _GENERATED_PASS)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -322,7 +313,7 @@ class GraphFacts:
                         out.setdefault(v, (key[0], src))
         return out
 
-    def _through(self, name: str, types: frozenset[str]) -> str:
+    def through(self, name: str, types: frozenset[str]) -> str:
         """The op ``name`` reads through ops of ``types`` (first inputs)."""
         node = self.index.source(name, types)
         return name if node is None else node.name
@@ -359,12 +350,9 @@ class Verdict:
 RuleFn = Callable[[GraphFacts, Any], "Verdict | None"]
 OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
 """Output rules by name, in registration order (entries' ``op_types``: empty for every op)."""
-
-
-def output_rule(*op_types: str, name: str) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn(facts, op) -> Verdict | None`` for ops of ``op_types`` (none: all ops);
-    ``ValueError`` when ``name`` is taken."""
-    return OUTPUT_RULES.register(*op_types, name=name)
+output_rule = OUTPUT_RULES.register
+"""``@output_rule(*op_types, name=...)``: register ``fn(facts, op) -> Verdict | None`` for ops of
+``op_types`` (none: all ops); ``ValueError`` when ``name`` is taken."""
 
 
 def verdicts(ctx: GraphFacts, op: Any) -> list[Verdict]:
@@ -372,15 +360,14 @@ def verdicts(ctx: GraphFacts, op: Any) -> list[Verdict]:
     return [v for e in OUTPUT_RULES.matching(op.type) if (v := e.value(ctx, op)) is not None]
 
 
-def metric_count(facts: Any, op: Any) -> str | None:
+def metric_count(facts: GraphFacts, op: Any) -> str | None:
     """The labels ``op`` counts with when it is an integer scalar summed (through casts) from them:
     a metric's count (correct predictions, labelled items; no gradient: never a loss), or None."""
     t = facts.catalog.tensor(op.outputs[0]) if op.outputs else None
     labels = sorted(facts.deps.get(op.name, frozenset()) & facts.labels.keys())
     if not labels or t is None or t.shape != () or not re.fullmatch(r"u?int\d+", t.dtype):
         return None
-    while op.type in IDENTITY_OPS | {"Cast"} and op.inputs:
-        op = facts.by_name[op_name(op.inputs[0])]
+    op = facts.by_name[facts.through(op.name, IDENTITY_OPS | {"Cast"})]
     return ", ".join(labels) if op.type == "Sum" else None
 
 
@@ -389,8 +376,7 @@ def batch_slice(ctx: GraphFacts, op: Any) -> tuple[str, str] | None:
     drops or slices the batch (``tf.identity(model.output[0])``, a reduce over axis 0; no count)."""
     if metric_count(ctx, op):
         return None
-    while op.type in IDENTITY_OPS and op.inputs:
-        op = ctx.op(op.inputs[0])
+    op = ctx.op(ctx.through(op.name, IDENTITY_OPS))
     src = op.inputs[0] if op.inputs else ""
     if not src or not ctx.deps.get(op_name(src)) or not ctx.batched(src):
         return None
@@ -422,9 +408,8 @@ def reads_as_prediction(reader: Any) -> bool:
 
 @output_rule(name="sink")
 def _sink(ctx: GraphFacts, op: Any) -> Verdict | None:
-    return (
-        None if ctx.readers(op) else Verdict(3.0, "nothing in the inference graph reads it", True)
-    )
+    why = "nothing in the inference graph reads it"
+    return None if ctx.readers(op) else Verdict(3.0, why, True)
 
 
 @output_rule(name="loss-reads-it")
@@ -653,19 +638,11 @@ class Candidate:
         return out | {"score": round(self.score, 2), "reason": self.reason}
 
 
-def candidate(
-    catalog: Catalog,
-    name: str,
-    score: float,
-    why: list[str],
-    kind: str,
-    default: str | None = None,
-    concerns: tuple[str, ...] = (),
-    head: bool = False,
-) -> Candidate:
-    """The candidate for the tensor ``name``, its reasons joined into one line."""
+def candidate(catalog: Catalog, name: str, score: float, why: list[str], *rest: Any) -> Candidate:
+    """The candidate for the tensor ``name``, its reasons joined into one line (``rest``: its
+    ``kind``, ``default``, ``concerns``, ``head``, in :class:`Candidate`'s order)."""
     t = catalog.tensor(name)
-    return Candidate(t.name, t.dtype, t.shape, score, "; ".join(why), kind, default, concerns, head)
+    return Candidate(t.name, t.dtype, t.shape, score, "; ".join(why), *rest)
 
 
 def graph_outputs(

@@ -117,9 +117,8 @@ def _signature_candidates(
     sides: dict[str, dict[str, list[str]]] = {"inputs": {}, "outputs": {}}
     specs: dict[str, Any] = {}
     for rank, sig_name in enumerate(order):
-        sig = signatures[sig_name]
         for side in ("inputs", "outputs"):
-            for key, spec in getattr(sig, side).items():
+            for key, spec in getattr(signatures[sig_name], side).items():
                 if not spec.name or spec.name not in catalog:
                     continue
                 sides[side].setdefault(spec.name, []).append(f"'{key}' of {sig_name}")
