@@ -892,12 +892,8 @@ def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
         return [Opening(ref, "write", "the process's stderr", _PRINTS)]
     if spec.source:
         return [Opening(ref, spec.mode, _UNSEEN[spec.source], "unknown before it runs")]
-    values: list[Source] = []
-    for k in spec.inputs:
-        if ref.node.op.startswith("ReaderRead"):
-            values.extend(_queued(ctx, ref))
-        else:
-            values.extend(tracer_of(ctx).trace(ref, k))
+    trace, reader = tracer_of(ctx).trace, ref.node.op.startswith("ReaderRead")
+    values = [s for k in spec.inputs for s in (_queued(ctx, ref) if reader else trace(ref, k))]
     for attr in spec.attrs:
         a = ref.node.attr.get(attr)
         for t in ([a.s] if a.s else list(a.list.s)) if a is not None else []:
@@ -951,11 +947,8 @@ def _judge(ctx: ScanContext, ref: NodeRef, spec: Door, v: Source, folder: Path) 
 
 def _unused_saver(ctx: ScanContext, ref: NodeRef, text: str) -> bool:
     """A second ``tf.train.Saver`` left in the graph, used by nothing outside its scope."""
-    if ref.node.op not in CHECKPOINT_OPS or ref.function is not None:
-        return False
-    if text.split("_temp", 1)[0] != "model" or ".." in text:
-        return False
-    return _saver_internal(ctx, ref)
+    named = text.split("_temp", 1)[0] == "model" and ".." not in text
+    return ref.node.op in CHECKPOINT_OPS and named and _saver_internal(ctx, ref)
 
 
 def _saver_internal(ctx: ScanContext, ref: NodeRef) -> bool:

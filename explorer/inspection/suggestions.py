@@ -622,10 +622,8 @@ def _secondary(ctx: GraphFacts, op: Any) -> Verdict | None:
 
 # v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
 _CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}
-_UPDATE_OR_CHECK = re.compile(
-    r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
-    r"ResourceScatter\w*|Assert)$"
-)
+_UPDATES = r"Assign\w*|(Resource)?(Sparse)?Apply\w*|(Resource)?Scatter\w*"  # variable updates
+_UPDATE_OR_CHECK = re.compile(rf"^({_UPDATES}|Assert)$")
 HEAD_MIN = 4.0  # score of a head beside the top one: an end (3.0) and one more reason for it
 _LABEL_CHECKS = 50  # how many of the best output candidates are checked for reading labels
 
@@ -793,8 +791,7 @@ _EXCLUDED_SCOPE = re.compile(
     re.IGNORECASE,
 )
 _EXCLUDED_TYPE_PATTERN = re.compile(
-    r"^(Assign\w*|Apply\w*|ResourceApply\w*|SparseApply\w*|ResourceSparseApply\w*|Scatter\w*|"
-    r"ResourceScatter\w*|\w*Summary\w*|Queue\w*|\w*Queue(V2)?|\w*Reader(V2)?|Reader\w*|"
+    rf"^({_UPDATES}|\w*Summary\w*|Queue\w*|\w*Queue(V2)?|\w*Reader(V2)?|Reader\w*|"
     r"Initialize\w*|\w*Table\w*Import\w*)$"
 )
 _EXCLUDED_COLLECTIONS = (
