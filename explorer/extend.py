@@ -14,9 +14,9 @@ from explorer.feeding.shape_rules import (
     sparse_shape_rule,
 )
 from explorer.feeding.tf_example import SAMPLE_RULES, sample_rule
-from explorer.inspection.output_heuristics import OUTPUT_RULES, Verdict, output_rule
 from explorer.inspection.scan_rules import RULES as SCAN_RULES
 from explorer.inspection.scan_rules import rule as scan_rule
+from explorer.inspection.suggestions import OUTPUT_RULES, Verdict, output_rule
 from explorer.loading.replacements import (
     BUILTIN_REPLACEMENTS,
     REPLACEMENT_HINTS,

@@ -9,8 +9,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
     {
         "graph.specs": ("TensorSpec", "Signature", "Variable"),
         "inspection.catalog": ("OpInfo", "TensorInfo", "Edge", "Subgraph", "ScopeNode"),
-        "inspection.suggestions": ("IOChoice", "Validation"),
-        "inspection.output_heuristics": ("Candidate",),
+        "inspection.suggestions": ("IOChoice", "Validation", "Candidate"),
         "inspection.scan_rules": ("Findings", "Finding"),
         "feeding.feeds": ("SparseValue",),
         "feeding.data.sources": ("DataSource",),

@@ -217,8 +217,8 @@ class Catalog:
         def leaf(i: int) -> str:
             return self._names[i].lower().rpartition("/")[2]
 
-        exact = (i for i in self._iter_ending(q) if leaf(i) == q)
-        prefix = heapq.merge(self._iter_starting(q), self._iter_substring("/" + q))
+        exact = (i for i in self._iter_found(q + "\n") if leaf(i) == q)
+        prefix = heapq.merge(self._iter_found("\n" + q), self._iter_found("/" + q))
         prefix = (
             i for i in prefix if leaf(i).startswith(q) or self._names[i].lower().startswith(q)
         )
@@ -262,48 +262,28 @@ class Catalog:
             # a glob spans the whole name: index its first or last literal piece, not "contains"
             prefix, suffix = pieces[0], pieces[-1] if len(pieces) > 1 else ""
             if suffix and len(suffix) >= len(prefix):
-                found: Iterator[int] = self._iter_ending(suffix)
+                found: Iterator[int] = self._iter_found(suffix + "\n")
             elif prefix:
-                found = self._iter_starting(prefix)
+                found = self._iter_found("\n" + prefix)
             elif max(pieces, key=len):
-                found = self._iter_substring(max(pieces, key=len))
+                found = self._iter_found(max(pieces, key=len))
             else:
                 found = iter(range(len(self._names)))
             yield from (i for i in found if pattern.match(self._names[i]))
             return
-        yield from self._iter_substring(_lower_op(text))
+        yield from self._iter_found(_lower_op(text))
 
-    def _iter_substring(self, lower_text: str) -> Iterator[int]:
+    def _iter_found(self, needle: str) -> Iterator[int]:
+        """Ops whose lower-cased name, framed by newlines, holds ``needle`` (``"\\n" + text``:
+        starts with the text; ``text + "\\n"``: ends with it), in graph order."""
         blob, starts = self._lower_blob_and_starts
-        pos = blob.find(lower_text)
+        pos = blob.find(needle)
         while pos >= 0:
             i = bisect.bisect_right(starts, pos) - 1
             yield i
             if i + 1 >= len(starts):
                 return
-            pos = blob.find(lower_text, starts[i + 1])
-
-    def _iter_starting(self, lower_text: str) -> Iterator[int]:
-        """Indices of ops whose lower-cased name starts with ``lower_text``, in graph order."""
-        blob, starts = self._lower_blob_and_starts
-        if blob.startswith(lower_text):
-            yield 0
-        needle = "\n" + lower_text
-        pos = blob.find(needle)
-        while pos >= 0:
-            yield bisect.bisect_right(starts, pos + 1) - 1
-            pos = blob.find(needle, pos + 1)
-
-    def _iter_ending(self, lower_text: str) -> Iterator[int]:
-        """Indices of ops whose lower-cased name ends with ``lower_text``, in graph order."""
-        blob, starts = self._lower_blob_and_starts
-        needle = lower_text + "\n"
-        pos = blob.find(needle)
-        while pos >= 0:
-            yield bisect.bisect_right(starts, pos) - 1
-            pos = blob.find(needle, pos + len(needle))
-        if starts and blob.endswith(lower_text):
-            yield len(starts) - 1
+            pos = blob.find(needle, starts[i + 1])
 
     def _iter_regex(self, pattern: re.Pattern[str]) -> Iterator[int]:
         names = self._names
@@ -391,12 +371,13 @@ class Catalog:
 
     @functools.cached_property
     def _lower_blob_and_starts(self) -> tuple[str, list[int]]:
+        """The names lower-cased, joined and framed by newlines; where each starts, less one."""
         blob, starts = self._blob_and_starts
         lower = blob.lower()
         # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
         if len(lower) != len(blob):
             lower = "\n".join(n.lower() for n in self._names)
-        return lower, starts
+        return f"\n{lower}\n", starts
 
     def _tensor_consumer_ids(self, op: str, k: int) -> list[int]:
         ids = list(self._data_consumers.get(f"{op}:{k}", ()))

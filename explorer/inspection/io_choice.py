@@ -16,9 +16,16 @@ from explorer.errors import ExplorerError, OutputChoiceError, SignatureNotFoundE
 from explorer.graph.names import op_name
 from explorer.graph.op_families import HEAD_STEP_OPS
 from explorer.inspection.catalog import Catalog
-from explorer.inspection.output_heuristics import HEAD_MIN, Candidate, GraphFacts, batch_slice
 from explorer.inspection.scan_rules import Finding, ScanContext, rule
-from explorer.inspection.suggestions import pipeline_inputs, suggest, validate_choice
+from explorer.inspection.suggestions import (
+    HEAD_MIN,
+    Candidate,
+    GraphFacts,
+    batch_slice,
+    pipeline_inputs,
+    suggest,
+    validate_choice,
+)
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from explorer.errors import ExplorerError, UnsafeModelError
 from explorer.graph.index import RunScope, union
 from explorer.graph.specs import TensorSpec
-from explorer.inspection import file_doors, io_choice  # noqa: F401 (the rules register on import)
+from explorer.inspection import io_choice  # noqa: F401 (its rules register on import)
 from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext
 from explorer.loading.model import V1Model, as_model, model_run_scope
 
@@ -62,18 +62,14 @@ def scan(
         if wanted is not None and r.name not in wanted:
             continue
         nodes = ctx.nodes(r.op_types)
-        scoped = r.meta["unsafe"] or r.name in _SCOPED_RULES
+        scoped = r.meta.get("unsafe") or r.name in _SCOPED_RULES
         if scope is not None and scoped and r.name not in IMPORT_TIME_RULES:
-            on = [n for n in nodes if n.name in scope]
-            off = [n for n in nodes if n.name not in scope]
-            if on:
+            if on := [n for n in nodes if n.name in scope]:
                 found.extend(r.value(ctx, on))
-            if off:
-                why = f"not run for {scope.what}"
+            if off := [n for n in nodes if n.name not in scope]:
+                why, info = f"not run for {scope.what}", {"severity": "info", "unsafe": False}
                 found.extend(
-                    dataclasses.replace(
-                        f, severity="info", unsafe=False, message=f"{why}: {f.message}"
-                    )
+                    dataclasses.replace(f, **info, message=f"{why}: {f.message}")
                     for f in r.value(ctx, off)
                 )
         elif nodes:
@@ -89,7 +85,7 @@ def require_safe(model: V1Model, allow_unsafe: bool = False, scope: RunScope | N
                 f"{model.path} cannot run even with allow_unsafe: {found[0].message}"
             )
         return
-    unsafe = [r.name for r in RULES.entries() if r.meta["unsafe"]]
+    unsafe = [r.name for r in RULES.entries() if r.meta.get("unsafe")]
     if not (findings := scan(model, rules=unsafe, scope=scope).unsafe):
         return
     nodes = [n for f in findings for n in f.nodes]

@@ -16,7 +16,7 @@ from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets.pick_state import PickerState, Selection
 
 if TYPE_CHECKING:
-    from explorer.inspection.output_heuristics import Candidate
+    from explorer.inspection.suggestions import Candidate
 
 FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
 

@@ -153,7 +153,7 @@ def test_cli_names_the_limit_for_a_long_chain(tmp_path):
 def test_paths_are_judged_as_tensorflow_opens_them(tmp_path, monkeypatch):
     """``file://host/p`` is ``/p``; ``..`` is cleaned lexically before symlinks are followed
     (TensorFlow's CleanPath), then links resolve; other schemes are not local files."""
-    from explorer.inspection.file_doors import tf_path
+    from explorer.inspection.scan_rules import tf_path
 
     tmp_path = tmp_path.resolve()
 

@@ -1,4 +1,4 @@
-"""The file-door rules (``explorer.inspection.file_doors``) and the memory-bomb rule, one
+"""The file-door rules (``explorer.inspection.scan_rules``) and the memory-bomb rule, one
 behaviour each, on small graphs built with ``tf.compat.v1``."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import os
 import pytest
 
 from explorer.graph.op_families import FILE_OPS
-from explorer.inspection.file_doors import DOORS, openings
-from explorer.inspection.scan_rules import ScanContext
+from explorer.inspection.scan_rules import DOORS, ScanContext, openings
 from explorer.inspection.scanner import require_safe, scan
 from explorer.loading.validation import recursive_functions
 from tests.helpers import graph_model

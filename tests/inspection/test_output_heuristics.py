@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.inspection.output_heuristics import Candidate, graph_outputs
+from explorer.inspection.suggestions import Candidate, graph_outputs
 
 
 def _model(tmp_path):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import explorer
-from explorer.inspection.output_heuristics import OUTPUT_RULES, Verdict, output_rule
+from explorer.inspection.suggestions import OUTPUT_RULES, Verdict, output_rule
 from tests.shared_models import params
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from explorer.inspection.file_doors import Source, tracer_of
-from explorer.inspection.scan_rules import ScanContext
+from explorer.inspection.scan_rules import ScanContext, Source, tracer_of
 from tests.helpers import graph_model
 
 

@@ -6,8 +6,7 @@ import pytest
 
 import explorer
 from explorer.errors import TensorNotFoundError
-from explorer.inspection.output_heuristics import Candidate
-from explorer.inspection.suggestions import IOChoice
+from explorer.inspection.suggestions import Candidate, IOChoice
 from tests.conftest import shared_model
 from tests.shared_models import params
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.inspection.output_heuristics import GraphFacts
-from explorer.inspection.suggestions import _EXCLUDED_COLLECTIONS, _excluded_ops
+from explorer.inspection.suggestions import _EXCLUDED_COLLECTIONS, GraphFacts, _excluded_ops
 
 
 def _facts(path) -> GraphFacts:
