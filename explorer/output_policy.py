@@ -51,10 +51,8 @@ def model_files(model: V1Model) -> list[Path]:
         out += sorted(folder.glob(prefix.name + ".data-*"))
         if (folder / "checkpoint").is_file():
             out.append(folder / "checkpoint")
-    out += [
-        p for p in (Path(a).expanduser().resolve() for a in model.assets.values()) if p.exists()
-    ]
-    return list(dict.fromkeys(out))
+    assets = (Path(a).expanduser().resolve() for a in model.assets.values())
+    return list(dict.fromkeys(out + [p for p in assets if p.exists()]))
 
 
 def output_problem(model: V1Model | None, out: PathLike) -> str | None:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from explorer import _tf
-from explorer.cli import _progress
+from explorer.cli import _common
 from explorer.errors import ExplorerError, first_line, plain
 from explorer.output_policy import signals
 from explorer.running import deadline
@@ -107,7 +107,7 @@ def _main(argv: Sequence[str] | None) -> int:
     saved_env = {k: os.environ.get(k) for k in (_tf.VERBOSE_ENV, _tf.LEVEL_ENV)}
     if verbose:
         _tf.configure(True)
-    _progress.configure(enabled=not args.quiet)
+    _common.show_progress(not args.quiet)
     stdout = sys.stdout
     with warnings.catch_warnings():
         if not verbose:
@@ -132,7 +132,7 @@ def _main(argv: Sequence[str] | None) -> int:
             _fail(args.verb, str(e) if isinstance(e, ExplorerError) else unexpected + hint)
         finally:
             sys.stdout = stdout
-            _progress.stop()
+            _common.stop()
             for key, value in saved_env.items():  # main() called in-process leaves no trace
                 if value is None:
                     os.environ.pop(key, None)

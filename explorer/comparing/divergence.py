@@ -38,6 +38,7 @@ from explorer.running.session import GRAPH_FIX
 from explorer.running.v1_runner import V1Runner
 
 _CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
+_INPUT_OP = re.compile(r"^(\^?)([^:]+)")
 _SKIP_DTYPES = {"resource", "variant"}
 _CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
@@ -85,11 +86,8 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
             taken.add(bare)
     for node in gd.node:
         node.name = renames.get(node.name, node.name)
-        for i, inp in enumerate(node.input):
-            ctrl = inp.startswith("^")
-            op, _, idx = inp.lstrip("^").partition(":")
-            if op in renames:
-                node.input[i] = ("^" if ctrl else "") + renames[op] + (f":{idx}" if idx else "")
+        for i, inp in enumerate(node.input):  # "^op" (control), "op", "op:1": the op renamed
+            node.input[i] = _INPUT_OP.sub(lambda m: m[1] + renames.get(m[2], m[2]), inp)
     return gd
 
 
@@ -305,17 +303,11 @@ def _fetchable(graph: Any, t: Any) -> Any:
 
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:
-    out = {}
-    by_tensor = {tensor_name(v): v for v in in_names.values()}
-    for k, v in feeds.items():
-        if k in in_names:
-            name = in_names[k]
-        elif tensor_name(k) in by_tensor:
-            name = k
-        else:
+    tensors = {tensor_name(v) for v in in_names.values()}
+    for k in feeds:
+        if k not in in_names and tensor_name(k) not in tensors:
             raise ParityError(
                 f"feed {k!r} is not an input ({', '.join(in_names) or 'none'}): key feeds by "
                 "signature input key or tensor name"
             )
-        out[tensor_name(name)] = v
-    return out
+    return {tensor_name(in_names.get(k, k)): v for k, v in feeds.items()}

@@ -124,9 +124,7 @@ def examples_html(report: Any) -> list[str]:
     out.append("</table>")
     for key, ex in examples.items():
         out.extend(_histogram_html(key, ex))
-    for key, ex in examples.items():
-        if not ex.worst:
-            continue
+    for key, ex in ((k, ex) for k, ex in examples.items() if ex.worst):
         out.append(f"<h4>{esc(key)}: worst examples</h4>")
         out.append(
             '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th><th>'
