@@ -1,11 +1,7 @@
-"""The ``tf1-explorer`` command line: one verb per step, each in ``explorer/cli/<verb>.py`` with
-``register(subparsers)`` adding a parser whose ``func(args) -> int`` does the work.
-
-Quiet by default (``--verbose``: TensorFlow's log and Python warnings; the user's
-``TF_CPP_MIN_LOG_LEVEL`` wins); an error is one line on stderr, ``tf1-explorer VERB: message``,
-exit 2 (``--debug``: the traceback); SIGINT/SIGTERM one line, exit 130/143, after cleanup;
-progress on stderr only on a terminal without ``--quiet``. What a verb prints passes
-:func:`~explorer.errors.plain` (model text can neither forge a line nor drive the terminal)."""
+"""The ``tf1-explorer`` command line: one verb per ``explorer/cli/<verb>.py``, whose
+``register(subparsers)`` adds a parser with ``func(args) -> int``. Quiet by default
+(``--verbose``: TensorFlow's log and Python warnings); an error is one line on stderr, exit 2
+(``--debug``: the traceback); what a verb prints passes :func:`~explorer.errors.plain`."""
 
 from __future__ import annotations
 
@@ -72,9 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error, 130/143 SIGINT/
-    SIGTERM). ``--timeout S`` sets the process-wide run limit for this call; from the command line
-    (``argv`` not given) a run abandoned at its deadline (TensorFlow still busy) exits at once.
-    ``python -m explorer`` holds SIGINT/SIGTERM until here: one line at start-up too."""
+    SIGTERM, one line after cleanup). From the command line (``argv`` not given) a run abandoned
+    at its ``--timeout`` (TensorFlow still busy) exits at once."""
     saved = deadline.configure()
     try:
         with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT

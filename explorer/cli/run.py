@@ -1,7 +1,6 @@
-"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (default:
-``serving_default``, the only signature, or the suggested inputs and outputs). Inputs missing from
-``--feed`` are generated (tf.Example for ParseExample inputs). ``--json`` prints :func:`summary`,
-with ``inferred: {shape, reasons, notes}`` per generated input whose shape the graph decided."""
+"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (inputs missing
+from ``--feed`` are generated). ``--json`` prints :func:`summary`, with ``inferred: {shape,
+reasons, notes}`` per generated input whose shape the graph decided."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """``first_divergence()``: the earliest op whose output differs between v1 and v2, all tensors
-fetched in one run per side through parity's loop (a saved signature frozen first). What v1
-disagrees with itself on, and outputs parity did not pass, are named, never called agreement.
-Op outputs are counted from the op registry (folded graphs keep stale ``_output_shapes``)."""
+fetched in one run per side through parity's loop. What v1 disagrees with itself on, and outputs
+parity did not pass, are named, never called agreement."""
 
 from __future__ import annotations
 
@@ -44,9 +43,8 @@ _CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 
 def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
-    """The GraphDef a v2 signature computes, frozen (variables as constants, calls inlined), ops
-    named as in v1 (call prefixes dropped where the bare name is free, input placeholders renamed
-    to the v1 tensors they stand for), to edit and pass to :func:`first_divergence`.
+    """The GraphDef a v2 signature computes, frozen, ops named as in v1 (call prefixes dropped,
+    input placeholders renamed to their v1 tensors), to edit and pass to :func:`first_divergence`.
     ``ParityError``: it cannot be frozen, or keeps its ops inside a call (lookup tables)."""
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -112,8 +110,7 @@ def first_divergence(
     the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``. ``mapping``: v1
     op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching NaN/Inf agree);
     ``judged``: parity's report of these outputs (what it did not pass is never agreement);
-    ``timeout``: seconds per v1 run (``None``: no bound). ``ParityError``: sparse inputs, nothing
-    shared, a saved signature that cannot be frozen, a failed v2 run."""
+    ``timeout``: seconds per v1 run. ``ParityError``: sparse inputs, nothing shared, a failed v2."""
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
     in_names, out_keys, v2_sig = _v1_io(v1, signature, inputs, outputs)

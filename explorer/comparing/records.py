@@ -233,10 +233,9 @@ class ExampleErrors(_Record):
 
 @dataclass
 class ParityReport(_Judged, _Record):
-    """The comparison of one signature's outputs (key -> :class:`OutputComparison`);
-    ``stateful``: both sides ran from fresh state (no v1 self-check); not in JSON: ``arrays``
-    (the first batch) and ``samples`` (key -> (v1, v2) values, at most ``SAMPLE`` of all batches,
-    flat float64); on the user's data, ``examples`` and ``data`` (source, timings)."""
+    """The comparison of one signature's outputs (key -> :class:`OutputComparison`); ``stateful``:
+    run from fresh state, no v1 self-check; not in JSON: ``arrays`` (the first batch), ``samples``
+    (key -> flat (v1, v2) values of all batches); on the user's data, ``examples`` and ``data``."""
 
     name: str
     outputs: dict[str, OutputComparison]
@@ -356,9 +355,8 @@ class DivergenceStep(_Record):
 class Divergence(_Record):
     """Result of :func:`first_divergence`: ``steps`` (compared tensors, topological order),
     ``index`` of the first beyond tolerance (``None``: none), ``inputs`` (its inputs' max abs
-    errors), ``runs``/``seconds`` per side, ``skipped`` (tensor -> why not judged),
-    ``outputs_skipped`` (outputs not judged), ``outputs_failed`` (those of them parity failed):
-    ``status`` follows parity, failed over nondeterministic."""
+    errors), ``skipped`` (tensor -> why not judged), ``outputs_skipped`` (outputs not judged),
+    ``outputs_failed`` (those of them parity failed)."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -383,8 +381,7 @@ class Divergence(_Record):
 
     @property
     def verdict(self) -> str:
-        """One short line: where it diverges, or how many outputs were not judged (the tensors
-        and reasons are in ``skipped``)."""
+        """Where it diverges, or how many outputs were not judged (why: ``skipped``)."""
         if self.found:
             return f"first divergence at {self.op}"
         if n := len(self.outputs_skipped):
