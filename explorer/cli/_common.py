@@ -18,6 +18,8 @@ from explorer.loading.model import V1Model, load
 FLAG = {"action": "store_true"}
 REPEAT = {"action": "append", "default": None}
 MANY = {"nargs": "+", "default": None, "metavar": "T"}
+PROGRESS_EVERY_S = 2.0
+_STATE: dict[str, Any] = {"enabled": True, "status": None}  # progress: shown, the spinner
 UNSAFE = (
     "--allow-unsafe",
     "run a model holding file-system or PyFunc ops (only for files you trust)",
@@ -166,9 +168,6 @@ def parse_ranges(items: list[str] | None) -> dict[str, tuple[float, float]] | No
     return out
 
 
-_STATE: dict[str, Any] = {"enabled": True, "status": None}
-
-
 def show_progress(enabled: bool) -> None:
     """Turn progress on or off (``--quiet`` turns it off)."""
     _STATE["enabled"] = bool(enabled)
@@ -215,9 +214,6 @@ def stop() -> None:
             status.stop()
 
 
-PROGRESS_EVERY_S = 2.0
-
-
 def add_data_args(p: argparse.ArgumentParser) -> None:
     """``--data``, ``--limit``, ``--data-kind``, ``--data-key``, ``--compression``, ``--worst``."""
     add_options(
@@ -261,19 +257,17 @@ def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         return {}
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data
 
-    compression = None if str(args.compression).lower() == "none" else args.compression
     source = data(
         args.data if len(args.data) > 1 else args.data[0],
         kind=args.data_kind,
         batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
         limit=args.limit,
         key=args.data_key,
-        compression=compression,
+        compression=None if str(args.compression).lower() == "none" else args.compression,
         image_size=args.image_size,
         value_range=args.value_range,
     )
-    # a terminal only: a CI log keeps one error line
-    progress = Progress() if shown() else None
+    progress = Progress() if shown() else None  # a terminal only: a CI log keeps one line
     return {"source": source, "worst": args.worst, "progress": progress}
 
 

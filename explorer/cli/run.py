@@ -61,11 +61,10 @@ def run(args: argparse.Namespace) -> int:
     )
     for path in filter(None, (args.save, args.save_feeds)):  # before the run
         check_output(path, runner.model, args.overwrite, folder=False)
-    given = Feeds.load(args.feed) if args.feed else None
     feeds = runner.sample(
         batch=args.batch,
         seed=args.seed,
-        overrides=given,
+        overrides=Feeds.load(args.feed) if args.feed else None,
         value_range=(args.low, args.high),
         max_bytes=runner.max_bytes,
         shapes=cli.parse_shapes(args.shape),

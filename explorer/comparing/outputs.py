@@ -122,13 +122,11 @@ class _Output:
         self.key, self.k = key, worst
         self.atol, self.rtol = tolerance.of(key)
         self.accept = tolerance.nonfinite == "accept-matching"
-        self.refused = 0  # matching NaN/Inf elements failed because they were not accepted
         self.rec: OutputComparison | None = None
-        self.broken = False
+        self.refused = self.examples = self.failed = 0  # refused: matching NaN/Inf not accepted
         self.sum_abs = self.sum_rel = 0.0
-        self.rel_inf = self.per_example = False  # per_example: batches came with their examples
+        self.broken = self.rel_inf = self.per_example = False  # per_example: batches had examples
         self.abs_hist, self.rel_hist, self.ex_hist = LogHistogram(), LogHistogram(), LogHistogram()
-        self.examples = self.failed = 0
         self.heap: list[tuple[float, int, int, WorstExample]] = []
         self.no_rows = ""
         # a uniform sample of all batches' pairs: those with the SAMPLE smallest random keys

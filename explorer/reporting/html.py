@@ -95,8 +95,7 @@ def examples_html(report: Any) -> list[str]:
     """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent): per output,
     examples differing, quantiles and histogram of their max abs errors, the worst side by side."""
     out: list[str] = []
-    d = report.data
-    if d:
+    if d := report.data:
         secs = d.get("seconds", {})
         out.append(
             f"<p>Data: {d.get('examples', 0):,} examples from <code>{esc(d.get('source'))}</code>"
@@ -104,8 +103,7 @@ def examples_html(report: Any) -> list[str]:
             f"examples/s (v1 {secs.get('v1', 0):.3g} s, v2 {secs.get('v2', 0):.3g} s, "
             f"total {secs.get('total', 0):.3g} s).</p>"
         )
-    examples = report.examples
-    if not examples:
+    if not (examples := report.examples):
         return out
     out.append("<h3>Per example</h3>")
     out.append(

@@ -182,22 +182,20 @@ def divergence_plot(divergence: Any) -> Any:
     positive = [v for v in finite + [atol] if v > 0]  # the row of exact zeros: a decade below
     floor = 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
     ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
-    groups: dict[str, list[int]] = {}  # kind -> positions
-    ys_all = []
-    for i, s in enumerate(steps):
+    points = []  # (y, kind) per step
+    for s in steps:
         v = s.max_abs
         if v is None or v == 0:
-            y, kind = floor, "exact" if s.passed else "over"
+            points.append((floor, "exact" if s.passed else "over"))
         elif not math.isfinite(v):
-            y, kind = ceiling, "nonfinite"
+            points.append((ceiling, "nonfinite"))
         else:
-            y, kind = v, "within" if s.passed else "over"
-        groups.setdefault(kind, []).append(i)
-        ys_all.append(y)
+            points.append((v, "within" if s.passed else "over"))
+    ys_all = [y for y, _ in points]
     ax.plot(range(n), ys_all, color="lightgray", linewidth=1, zorder=1)
     for kind, (marker, colour, label) in _STYLES.items():
-        if kind in groups:
-            xs, label = groups[kind], f"{label} ({len(groups[kind])})"
+        if xs := [i for i, (_, k) in enumerate(points) if k == kind]:
+            label = f"{label} ({len(xs)})"
             ys = [ys_all[i] for i in xs]
             ax.scatter(xs, ys, marker=marker, color=colour, s=22, zorder=2, label=label)
     ax.set_yscale("log")
