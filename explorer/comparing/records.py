@@ -275,11 +275,10 @@ class ParityReport(_Judged, _Record):
     def to_json(self) -> dict[str, Any]:
         out = {"passed": self.passed, "status": self.status}
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
+        left_out_when_empty = ("examples", "data", "reference")
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name not in ("arrays", "samples") and (
-                v or f.name not in ("examples", "data", "reference")
-            ):
+            if f.name not in ("arrays", "samples", *(() if v else left_out_when_empty)):
                 out[f.name] = _json(v)
         return out
 
