@@ -104,8 +104,8 @@ def install() -> None:
         sys.meta_path.insert(0, _QuietFinder())
 
 
-class _QuietFinder(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` through the other finders and hands it a quiet loader."""
+class _QuietFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds ``tensorflow`` through the other finders and loads it quietly with their loader."""
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
@@ -117,14 +117,9 @@ class _QuietFinder(importlib.abc.MetaPathFinder):
                 continue
             if (spec := finder.find_spec(name, path, target)) is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _QuietLoader(spec.loader)
+                    self.inner, spec.loader = spec.loader, self
                 return spec
         return None
-
-
-class _QuietLoader(importlib.abc.Loader):
-    def __init__(self, inner: importlib.abc.Loader) -> None:
-        self.inner = inner
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         return self.inner.create_module(spec)

@@ -1,12 +1,7 @@
-"""The one output policy of every writer (convert, migrate, rewrite, reports, saved arrays).
-
-Where (:func:`check_output`): never a model's file, inside a SavedModel folder, a folder above
-them, nor the home folder or above; a folder never replaces a file, nor the reverse. What: an
-existing output is replaced only with ``overwrite``, a folder only when empty or explorer's own (it
-holds :data:`MARKER`). How: a file is staged as ``.NAME.tmp-PID-*``, fsync'd and renamed over the
-name (:func:`write_file`); a folder is built in a marked ``.NAME.tmp-PID-*`` (:func:`staged_folder`)
-and swapped in under the lock ``.NAME.lock`` with signals held (:meth:`Staging.publish`): the old or
-the new output is always under the name; :func:`remove_stale` clears what dead runs left."""
+"""The one output policy of every writer: where (:func:`check_output`: never a model's file nor
+in or above it or the home folder), what (an output replaced only with ``overwrite``, a folder only
+when empty or explorer's own) and how (staged as ``.NAME.tmp-PID-*``, swapped in under the lock
+``.NAME.lock`` with signals held: the old or the new output is always under the name)."""
 
 from __future__ import annotations
 
@@ -51,10 +46,8 @@ def model_files(model: V1Model) -> list[Path]:
         out += sorted(folder.glob(prefix.name + ".data-*"))
         if (folder / "checkpoint").is_file():
             out.append(folder / "checkpoint")
-    out += [
-        p for p in (Path(a).expanduser().resolve() for a in model.assets.values()) if p.exists()
-    ]
-    return list(dict.fromkeys(out))
+    assets = (Path(a).expanduser().resolve() for a in model.assets.values())
+    return list(dict.fromkeys(out + [p for p in assets if p.exists()]))
 
 
 def output_problem(model: V1Model | None, out: PathLike) -> str | None:
@@ -84,9 +77,9 @@ def check_output(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, *, folder: bool = True
 ) -> Path:
     """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``.
-    ``ConversionError``: :func:`output_problem` finds one (proposing :func:`default_output_dir`),
-    or a folder would replace a file (or the reverse); ``OutputExistsError``: ``out`` exists and
-    ``overwrite`` is false, or it is a folder holding what explorer did not write."""
+    ``ConversionError``: :func:`output_problem` finds one, or a folder would replace a file (or
+    the reverse); ``OutputExistsError``: ``out`` exists and ``overwrite`` is false, or is a folder
+    holding what explorer did not write."""
     problem = output_problem(model, out)
     if problem:
         hint = f", e.g. {default_output_dir(model)}" if model is not None and folder else ""
@@ -121,10 +114,9 @@ def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
 
 
 def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
-    """``<name><suffix>`` in the working folder (``frozen_tf2`` for ``models/frozen.pb``,
-    ``1_tf2`` for the SavedModel ``exports/1``), numbered (``frozen_tf2_2``) when the name is
-    taken; beside the model, then in a temporary folder, when the working folder is read-only
-    (its mode says so, even to root) or the name would be inside or above the model."""
+    """``<name><suffix>`` (``frozen_tf2`` for ``models/frozen.pb``), numbered when taken, in the
+    working folder; beside the model, then in a temporary folder, when that one is read-only (its
+    mode says so, even to root) or the name would be inside or above the model."""
     src = Path(model.path).expanduser().resolve()
     name = f"{src.name if src.is_dir() else src.stem}{suffix}"
     bases = (Path.cwd().resolve(), src.parent)
@@ -157,10 +149,9 @@ def _unwritable(folder: Path, err: OSError) -> ConversionError:
 
 
 def remove_stale(parent: Path, name: str) -> list[Path]:
-    """Clear what dead runs left beside ``parent / name`` (live runs' are kept): ``.NAME.tmp-*``
-    are removed, an old output moved aside (``.NAME.old-*``) is put back when nothing is under
-    the name, else removed; a folder only when it carries :data:`MARKER` or is empty. Returns
-    the paths cleared."""
+    """The paths cleared of what dead runs left beside ``parent / name``: ``.NAME.tmp-*`` removed,
+    ``.NAME.old-*`` put back when nothing is under the name, else removed (a folder only when it
+    carries :data:`MARKER` or is empty)."""
     cleared: list[Path] = []
     pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
     for p in sorted(parent.iterdir()):
@@ -206,9 +197,8 @@ def _lock(target: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 def signals(hold: bool) -> Iterator[None]:
-    """In the main thread (signals reach no other): with ``hold``, SIGINT and SIGTERM wait until
-    the block is done, then reach the handlers they had; without, SIGTERM raises
-    ``KeyboardInterrupt`` as SIGINT does, so cleanup runs."""
+    """In the main thread: with ``hold``, SIGINT and SIGTERM wait until the block is done;
+    without, SIGTERM raises ``KeyboardInterrupt`` as SIGINT does, so cleanup runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -328,9 +318,8 @@ def write_file(
     what: str = "the file",
 ) -> Path:
     """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
-    Refused as by :func:`check_output` (``folder=False``); ``ConversionError`` when it cannot be
-    written (full disk, no permission), the old file left whole. SIGTERM raises
-    ``KeyboardInterrupt`` while staging, as SIGINT, so the staged file is removed."""
+    Refused as by :func:`check_output`; ``ConversionError`` when it cannot be written (full disk,
+    no permission), the old file left whole."""
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
     try:

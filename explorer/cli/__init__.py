@@ -1,11 +1,7 @@
-"""The ``tf1-explorer`` command line: one verb per step, each in ``explorer/cli/<verb>.py`` with
-``register(subparsers)`` adding a parser whose ``func(args) -> int`` does the work.
-
-Quiet by default (``--verbose``: TensorFlow's log and Python warnings; the user's
-``TF_CPP_MIN_LOG_LEVEL`` wins); an error is one line on stderr, ``tf1-explorer VERB: message``,
-exit 2 (``--debug``: the traceback); SIGINT/SIGTERM one line, exit 130/143, after cleanup;
-progress on stderr only on a terminal without ``--quiet``. What a verb prints passes
-:func:`~explorer.errors.plain` (model text can neither forge a line nor drive the terminal)."""
+"""The ``tf1-explorer`` command line: one verb per ``explorer/cli/<verb>.py``, whose
+``register(subparsers)`` adds a parser with ``func(args) -> int``. Quiet by default
+(``--verbose``: TensorFlow's log and Python warnings); an error is one line on stderr, exit 2
+(``--debug``: the traceback); what a verb prints passes :func:`~explorer.errors.plain`."""
 
 from __future__ import annotations
 
@@ -20,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from explorer import _tf
-from explorer.cli import _progress
+from explorer.cli import _common
 from explorer.errors import ExplorerError, first_line, plain
 from explorer.output_policy import signals
 from explorer.running import deadline
@@ -72,9 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error, 130/143 SIGINT/
-    SIGTERM). ``--timeout S`` sets the process-wide run limit for this call; from the command line
-    (``argv`` not given) a run abandoned at its deadline (TensorFlow still busy) exits at once.
-    ``python -m explorer`` holds SIGINT/SIGTERM until here: one line at start-up too."""
+    SIGTERM, one line after cleanup). From the command line (``argv`` not given) a run abandoned
+    at its ``--timeout`` (TensorFlow still busy) exits at once."""
     saved = deadline.configure()
     try:
         with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
@@ -107,7 +102,7 @@ def _main(argv: Sequence[str] | None) -> int:
     saved_env = {k: os.environ.get(k) for k in (_tf.VERBOSE_ENV, _tf.LEVEL_ENV)}
     if verbose:
         _tf.configure(True)
-    _progress.configure(enabled=not args.quiet)
+    _common.show_progress(not args.quiet)
     stdout = sys.stdout
     with warnings.catch_warnings():
         if not verbose:
@@ -132,7 +127,7 @@ def _main(argv: Sequence[str] | None) -> int:
             _fail(args.verb, str(e) if isinstance(e, ExplorerError) else unexpected + hint)
         finally:
             sys.stdout = stdout
-            _progress.stop()
+            _common.stop()
             for key, value in saved_env.items():  # main() called in-process leaves no trace
                 if value is None:
                     os.environ.pop(key, None)

@@ -27,11 +27,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  format      {summary['format']}  (written by TF {summary['tf_version']})")
     if summary["tags"]:
         print(f"  tag sets    {'; '.join(','.join(t) or 'set()' for t in summary['tags'])}")
-    hub = summary.get("hub_module")
-    if hub is not None:
+    if (hub := summary.get("hub_module")) is not None:
         print(f"  TF1 Hub     tag set {','.join(hub['tags']) or 'set()'} loaded (--tags to change)")
-        counts = ", ".join(f"{k} {v}" for k, v in hub["collections"].items())
-        if counts:
+        if counts := ", ".join(f"{k} {v}" for k, v in hub["collections"].items()):
             print(f"              {counts}")
     top = ", ".join(f"{k}×{v}" for k, v in list(summary["op_types"].items())[:8])
     more = ", …" if len(summary["op_types"]) > 8 else ""

@@ -18,8 +18,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model
-from explorer.cli._progress import step
+from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 from explorer.errors import ExplorerError
 from explorer.inspection.gate import admit_import

@@ -11,8 +11,7 @@ import argparse
 from typing import Any
 
 from explorer.cli import _common as cli
-from explorer.cli._data import add_data_args, data_kwargs, example_lines
-from explorer.cli._progress import step
+from explorer.cli._common import add_data_args, data_kwargs, example_lines, step
 from explorer.comparing.records import Tolerance
 from explorer.errors import ParityError
 from explorer.loading.model import V1Model

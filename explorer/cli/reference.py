@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli import _common as cli
-from explorer.cli._progress import step
+from explorer.cli._common import step
 from explorer.cli.parity import add_feed_args, feed_kwargs
 
 

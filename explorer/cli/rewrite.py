@@ -42,15 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from explorer.feeding.feeds import Feeds
     from explorer.rewriting.api import to_keras
 
     if args.signature and len(args.signature) > 1:
         raise ConversionError("rewrite takes one --signature (one Keras model per signature)")
-    feeds = None
-    if args.feed:
-        from explorer.feeding.feeds import Feeds
-
-        feeds = [dict(Feeds.load(args.feed))]
+    feeds = [dict(Feeds.load(args.feed))] if args.feed else None
     model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work
     rw = to_keras(

@@ -1,7 +1,6 @@
-"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (default:
-``serving_default``, the only signature, or the suggested inputs and outputs). Inputs missing from
-``--feed`` are generated (tf.Example for ParseExample inputs). ``--json`` prints :func:`summary`,
-with ``inferred: {shape, reasons, notes}`` per generated input whose shape the graph decided."""
+"""``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (inputs missing
+from ``--feed`` are generated). ``--json`` prints :func:`summary`, with ``inferred: {shape,
+reasons, notes}`` per generated input whose shape the graph decided."""
 
 from __future__ import annotations
 
@@ -62,11 +61,10 @@ def run(args: argparse.Namespace) -> int:
     )
     for path in filter(None, (args.save, args.save_feeds)):  # before the run
         check_output(path, runner.model, args.overwrite, folder=False)
-    given = Feeds.load(args.feed) if args.feed else None
     feeds = runner.sample(
         batch=args.batch,
         seed=args.seed,
-        overrides=given,
+        overrides=Feeds.load(args.feed) if args.feed else None,
         value_range=(args.low, args.high),
         max_bytes=runner.max_bytes,
         shapes=cli.parse_shapes(args.shape),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from explorer.cli._common import add_verb, load_model, print_json
-from explorer.cli._progress import step
+from explorer.cli._common import add_verb, load_model, print_json, step
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.graph.names import shape_text
 from explorer.inspection.suggestions import suggest

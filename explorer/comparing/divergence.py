@@ -1,7 +1,6 @@
 """``first_divergence()``: the earliest op whose output differs between v1 and v2, all tensors
-fetched in one run per side through parity's loop (a saved signature frozen first). What v1
-disagrees with itself on, and outputs parity did not pass, are named, never called agreement.
-Op outputs are counted from the op registry (folded graphs keep stale ``_output_shapes``)."""
+fetched in one run per side through parity's loop. What v1 disagrees with itself on, and outputs
+parity did not pass, are named, never called agreement."""
 
 from __future__ import annotations
 
@@ -38,14 +37,14 @@ from explorer.running.session import GRAPH_FIX
 from explorer.running.v1_runner import V1Runner
 
 _CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
+_INPUT_OP = re.compile(r"^(\^?)([^:]+)")
 _SKIP_DTYPES = {"resource", "variant"}
 _CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 
 def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
-    """The GraphDef a v2 signature computes, frozen (variables as constants, calls inlined), ops
-    named as in v1 (call prefixes dropped where the bare name is free, input placeholders renamed
-    to the v1 tensors they stand for), to edit and pass to :func:`first_divergence`.
+    """The GraphDef a v2 signature computes, frozen, ops named as in v1 (call prefixes dropped,
+    input placeholders renamed to their v1 tensors), to edit and pass to :func:`first_divergence`.
     ``ParityError``: it cannot be frozen, or keeps its ops inside a call (lookup tables)."""
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -85,11 +84,8 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
             taken.add(bare)
     for node in gd.node:
         node.name = renames.get(node.name, node.name)
-        for i, inp in enumerate(node.input):
-            ctrl = inp.startswith("^")
-            op, _, idx = inp.lstrip("^").partition(":")
-            if op in renames:
-                node.input[i] = ("^" if ctrl else "") + renames[op] + (f":{idx}" if idx else "")
+        for i, inp in enumerate(node.input):  # "^op" (control), "op", "op:1": the op renamed
+            node.input[i] = _INPUT_OP.sub(lambda m: m[1] + renames.get(m[2], m[2]), inp)
     return gd
 
 
@@ -114,8 +110,7 @@ def first_divergence(
     the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``. ``mapping``: v1
     op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching NaN/Inf agree);
     ``judged``: parity's report of these outputs (what it did not pass is never agreement);
-    ``timeout``: seconds per v1 run (``None``: no bound). ``ParityError``: sparse inputs, nothing
-    shared, a saved signature that cannot be frozen, a failed v2 run."""
+    ``timeout``: seconds per v1 run. ``ParityError``: sparse inputs, nothing shared, a failed v2."""
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
     in_names, out_keys, v2_sig = _v1_io(v1, signature, inputs, outputs)
@@ -305,17 +300,11 @@ def _fetchable(graph: Any, t: Any) -> Any:
 
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:
-    out = {}
-    by_tensor = {tensor_name(v): v for v in in_names.values()}
-    for k, v in feeds.items():
-        if k in in_names:
-            name = in_names[k]
-        elif tensor_name(k) in by_tensor:
-            name = k
-        else:
+    tensors = {tensor_name(v) for v in in_names.values()}
+    for k in feeds:
+        if k not in in_names and tensor_name(k) not in tensors:
             raise ParityError(
                 f"feed {k!r} is not an input ({', '.join(in_names) or 'none'}): key feeds by "
                 "signature input key or tensor name"
             )
-        out[tensor_name(name)] = v
-    return out
+    return {tensor_name(in_names.get(k, k)): v for k, v in feeds.items()}

@@ -29,6 +29,7 @@ Outputs = Mapping[str, Any]
 FINE_PER_DECADE = 64
 WORST_VALUES = 8  # values of each side shown per worst example
 SAMPLE = 4096  # (v1, v2) pairs kept per numeric output over all batches, for its scatter plot
+_NONFINITE = ("nan_a", "nan_b", "inf_a", "inf_b")  # counts of OutputComparison
 
 
 class LogHistogram:
@@ -121,13 +122,11 @@ class _Output:
         self.key, self.k = key, worst
         self.atol, self.rtol = tolerance.of(key)
         self.accept = tolerance.nonfinite == "accept-matching"
-        self.refused = 0  # matching NaN/Inf elements failed because they were not accepted
         self.rec: OutputComparison | None = None
-        self.broken = False
+        self.refused = self.examples = self.failed = 0  # refused: matching NaN/Inf not accepted
         self.sum_abs = self.sum_rel = 0.0
-        self.rel_inf = self.per_example = False  # per_example: batches came with their examples
+        self.broken = self.rel_inf = self.per_example = False  # per_example: batches had examples
         self.abs_hist, self.rel_hist, self.ex_hist = LogHistogram(), LogHistogram(), LogHistogram()
-        self.examples = self.failed = 0
         self.heap: list[tuple[float, int, int, WorstExample]] = []
         self.no_rows = ""
         # a uniform sample of all batches' pairs: those with the SAMPLE smallest random keys
@@ -189,12 +188,10 @@ class _Output:
     def _numeric(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rec = self.rec
         a64, b64 = a.astype(np.float64), b.astype(np.float64)
-        nan_a, nan_b = np.isnan(a64), np.isnan(b64)
-        inf_a, inf_b = np.isinf(a64), np.isinf(b64)
-        rec.nan_a += int(nan_a.sum())
-        rec.nan_b += int(nan_b.sum())
-        rec.inf_a += int(inf_a.sum())
-        rec.inf_b += int(inf_b.sum())
+        masks = [test(x) for test in (np.isnan, np.isinf) for x in (a64, b64)]
+        for f, m in zip(_NONFINITE, masks):
+            setattr(rec, f, getattr(rec, f) + int(m.sum()))
+        nan_a, nan_b, inf_a, inf_b = masks
         finite = ~(nan_a | nan_b | inf_a | inf_b)
         keys, at = self._draw(a64.size)
         self._keep(keys, a64.reshape(-1)[at], b64.reshape(-1)[at])
@@ -284,7 +281,7 @@ class _Output:
             rec.shape_a, rec.shape_b = o.shape_a, o.shape_b
         if self.broken:
             return
-        for f in ("count", "mismatches", "nan_a", "nan_b", "inf_a", "inf_b"):
+        for f in ("count", "mismatches", *_NONFINITE):
             setattr(rec, f, getattr(rec, f) + getattr(o, f))
         for f in ("refused", "sum_abs", "sum_rel", "examples", "failed"):
             setattr(self, f, getattr(self, f) + getattr(other, f))
@@ -342,10 +339,8 @@ def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
     out: dict[str, Any] = {}
     parts = ("indices", "values", "dense_shape")  # TF2's names for a TF1 sparse tensor's parts
     for k, v in batch.items():
-        if all(hasattr(v, a) for a in parts):
-            out.update({f"{k}_{a}": getattr(v, a) for a in parts})
-        else:
-            out[k] = v
+        sparse = all(hasattr(v, a) for a in parts)
+        out.update({f"{k}_{a}": getattr(v, a) for a in parts} if sparse else {k: v})
     return out
 
 
@@ -397,14 +392,12 @@ class Comparator:
                 else "no batches of outputs were given; run at least one batch"
             )
             raise ParityError(f"nothing to compare: {what} (an empty comparison is never a pass)")
-        records, examples = {}, {}
-        for key, out in self.outputs.items():
-            records[key], ex = out.result()
-            if ex is not None:
-                examples[key] = ex
-        tol, arrays = self.tolerance, self.arrays
-        report = ParityReport(self.name, records, tol.atol, tol.rtol, self.batches, arrays=arrays)
-        report.examples = examples
+        results = {key: out.result() for key, out in self.outputs.items()}
+        records, tol = {key: rec for key, (rec, _) in results.items()}, self.tolerance
+        report = ParityReport(
+            self.name, records, tol.atol, tol.rtol, self.batches, arrays=self.arrays
+        )
+        report.examples = {key: ex for key, (_, ex) in results.items() if ex is not None}
         ok = {k: o for k, o in self.outputs.items() if o.sample[0].size and not o.broken}
         report.samples = {k: o.sample[1:] for k, o in ok.items()}
         return report

@@ -233,10 +233,9 @@ class ExampleErrors(_Record):
 
 @dataclass
 class ParityReport(_Judged, _Record):
-    """The comparison of one signature's outputs (key -> :class:`OutputComparison`);
-    ``stateful``: both sides ran from fresh state (no v1 self-check); not in JSON: ``arrays``
-    (the first batch) and ``samples`` (key -> (v1, v2) values, at most ``SAMPLE`` of all batches,
-    flat float64); on the user's data, ``examples`` and ``data`` (source, timings)."""
+    """The comparison of one signature's outputs (key -> :class:`OutputComparison`); ``stateful``:
+    run from fresh state, no v1 self-check; not in JSON: ``arrays`` (the first batch), ``samples``
+    (key -> flat (v1, v2) values of all batches); on the user's data, ``examples`` and ``data``."""
 
     name: str
     outputs: dict[str, OutputComparison]
@@ -276,11 +275,10 @@ class ParityReport(_Judged, _Record):
     def to_json(self) -> dict[str, Any]:
         out = {"passed": self.passed, "status": self.status}
         out.update(nondeterministic=self.nondeterministic, random_ops=self.random_ops)
+        left_out_when_empty = ("examples", "data", "reference")
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name not in ("arrays", "samples") and (
-                v or f.name not in ("examples", "data", "reference")
-            ):
+            if f.name not in ("arrays", "samples", *(() if v else left_out_when_empty)):
                 out[f.name] = _json(v)
         return out
 
@@ -356,9 +354,8 @@ class DivergenceStep(_Record):
 class Divergence(_Record):
     """Result of :func:`first_divergence`: ``steps`` (compared tensors, topological order),
     ``index`` of the first beyond tolerance (``None``: none), ``inputs`` (its inputs' max abs
-    errors), ``runs``/``seconds`` per side, ``skipped`` (tensor -> why not judged),
-    ``outputs_skipped`` (outputs not judged), ``outputs_failed`` (those of them parity failed):
-    ``status`` follows parity, failed over nondeterministic."""
+    errors), ``skipped`` (tensor -> why not judged), ``outputs_skipped`` (outputs not judged),
+    ``outputs_failed`` (those of them parity failed)."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -383,8 +380,7 @@ class Divergence(_Record):
 
     @property
     def verdict(self) -> str:
-        """One short line: where it diverges, or how many outputs were not judged (the tensors
-        and reasons are in ``skipped``)."""
+        """Where it diverges, or how many outputs were not judged (why: ``skipped``)."""
         if self.found:
             return f"first divergence at {self.op}"
         if n := len(self.outputs_skipped):

@@ -1,6 +1,5 @@
-"""Parity reports for people and machines: one self-contained HTML file (plots embedded as PNG,
-the JSON inside, the numerics environment, the per-example section of a run on data), and JSON
-files. Every text from a model goes through :func:`esc`."""
+"""Parity reports: one self-contained HTML file (plots as PNG, the JSON inside, the numerics
+environment), and JSON files. Every text from a model goes through :func:`esc`."""
 
 from __future__ import annotations
 
@@ -93,12 +92,10 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
 
 
 def examples_html(report: Any) -> list[str]:
-    """HTML lines for ``report.data`` and ``report.examples`` of a run on the user's data (``[]``
-    when absent): per output, examples compared and differing, quantiles of each example's
-    largest absolute error, their distribution, and the worst examples side by side."""
+    """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent): per output,
+    examples differing, quantiles and histogram of their max abs errors, the worst side by side."""
     out: list[str] = []
-    d = report.data
-    if d:
+    if d := report.data:
         secs = d.get("seconds", {})
         out.append(
             f"<p>Data: {d.get('examples', 0):,} examples from <code>{esc(d.get('source'))}</code>"
@@ -106,8 +103,7 @@ def examples_html(report: Any) -> list[str]:
             f"examples/s (v1 {secs.get('v1', 0):.3g} s, v2 {secs.get('v2', 0):.3g} s, "
             f"total {secs.get('total', 0):.3g} s).</p>"
         )
-    examples = report.examples
-    if not examples:
+    if not (examples := report.examples):
         return out
     out.append("<h3>Per example</h3>")
     out.append(
@@ -124,9 +120,7 @@ def examples_html(report: Any) -> list[str]:
     out.append("</table>")
     for key, ex in examples.items():
         out.extend(_histogram_html(key, ex))
-    for key, ex in examples.items():
-        if not ex.worst:
-            continue
+    for key, ex in ((k, ex) for k, ex in examples.items() if ex.worst):
         out.append(f"<h4>{esc(key)}: worst examples</h4>")
         out.append(
             '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th><th>'
@@ -177,10 +171,9 @@ def to_html(
     figures: Mapping[str, Any] | None = None,
     plots: bool = True,
 ) -> str:
-    """A self-contained HTML page for a ``ParitySummary`` or a single ``ParityReport``, its full
-    JSON in ``<script id="parity-json">`` (:func:`read_embedded_json`). ``extra``: section title
-    -> JSON-ready object shown after the results (``migrate``'s steps); ``figures``: title -> more
-    matplotlib Figures (a divergence plot); ``plots``: embed the per-output figures as PNG."""
+    """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside
+    (:func:`read_embedded_json`). ``extra``: section title -> JSON-ready object (``migrate``'s
+    steps); ``figures``: title -> more Figures; ``plots``: embed the per-output figures."""
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
     status = result.status
     env = getattr(result, "environment", None) or numerics_environment()

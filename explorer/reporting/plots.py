@@ -52,24 +52,23 @@ def _equal_panel(ax: Any, lines: list[str], title: str) -> None:
 
 
 def error_histogram(report: Any) -> Any:
-    """Histogram of absolute errors per output (a ``ParityReport``'s numeric outputs, or one
-    ``OutputComparison``), log-scaled x and y, a panel per output titled with its key and max abs
-    error. Exact zeros are counted in the legend; an exactly-equal output gets a panel saying so
-    (all equal: one panel). ``ParityError`` when no output is numeric."""
+    """Histogram of absolute errors, log-scaled, a panel per numeric output of a ``ParityReport``
+    (or one ``OutputComparison``); exact zeros in the legend, an exactly-equal output (all: one
+    panel) said in words. ``ParityError`` when no output is numeric."""
     records = list(report.outputs.values()) if hasattr(report, "outputs") else [report]
     records = [r for r in records if r.max_abs is not None or r.hist_zeros]
     if not records:
         raise ParityError("no numeric outputs in the report: there is no error to plot")
-    if all(not r.hist_counts for r in records):
-        fig, (ax,) = _figure(1, width=4.5, height=2.6)
+    equal = all(not r.hist_counts for r in records)
+    fig, axes = _figure(1, width=4.5, height=2.6) if equal else _figure(len(records), width=4.5)
+    fig.suptitle("Absolute error per output")
+    if equal:
         _equal_panel(
-            ax,
+            axes[0],
             [f"{plain(r.key)}: all {r.hist_zeros:,} values exactly equal" for r in records],
             "All outputs equal" if len(records) > 1 else f"{plain(records[0].key)}: exactly equal",
         )
-        fig.suptitle("Absolute error per output")
         return fig
-    fig, axes = _figure(len(records), width=4.5)
     for ax, rec in zip(axes, records):
         top = "n/a" if rec.max_abs is None else f"{rec.max_abs:.3g}"
         title = f"{plain(rec.key)}: max abs {top} ({rec.status})"
@@ -89,17 +88,15 @@ def error_histogram(report: Any) -> Any:
         ax.plot([], [], " ", label=f"{rec.hist_zeros:,} exactly equal")
         ax.set(xlabel="|v2 - v1|", ylabel="elements", title=title)
         ax.legend(fontsize="small")
-    fig.suptitle("Absolute error per output")
     return fig
 
 
 def scatter(
     a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS, count: int = 0
 ) -> Any:
-    """v1 values ``a`` (x) against v2 values ``b`` (y) with the ``y = x`` line: flattened, evenly
-    subsampled to at most ``max_points``, non-finite values dropped; ``title``: an output key.
-    The legend counts ``count`` values (those the histogram counts, all batches; default: those
-    given) and says how many are drawn."""
+    """v1 values ``a`` (x) against v2 values ``b`` (y) with the ``y = x`` line, evenly subsampled
+    to at most ``max_points``, non-finite values dropped; the legend counts ``count`` values
+    (default: those given) and says how many are drawn."""
     import numpy as np
 
     a, b = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (a, b))
@@ -148,9 +145,8 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
 
 
 def middle_cut(text: str, limit: int = 22) -> str:
-    """``text`` in at most ``limit`` characters, cut in the middle: its last scope part (from
-    the last ``/``, where op names differ) whole after as many leading whole scopes as fit
-    (``inputs/…/PlaceholderWithDefault_1:0``); only the end when that part alone is too long."""
+    """``text`` in at most ``limit`` characters, cut in the middle: leading scopes, then its last
+    scope part whole (``inputs/…/PlaceholderWithDefault_1:0``; the end when that is too long)."""
     if len(text) <= limit:
         return text
     cut = text.rfind("/")
@@ -170,9 +166,8 @@ _STYLES = {  # kind of a divergence step -> marker, colour, label
 
 
 def divergence_plot(divergence: Any) -> Any:
-    """Max abs error of every shared tensor of a ``Divergence`` along the v1 graph's topological
-    order (x; named up to ``MAX_NAMED_TICKS``), log-scaled: ``atol`` dashed, exactly-equal
-    tensors on a row below it, NaN/Inf errors on a row above all, the first divergence a star."""
+    """Max abs error of every shared tensor of a ``Divergence`` in topological order, log-scaled:
+    ``atol`` dashed, exact zeros on a row below, NaN/Inf above all, the first divergence a star."""
     from matplotlib.ticker import MaxNLocator
 
     steps = divergence.steps
@@ -187,22 +182,20 @@ def divergence_plot(divergence: Any) -> Any:
     positive = [v for v in finite + [atol] if v > 0]  # the row of exact zeros: a decade below
     floor = 10.0 ** (math.floor(math.log10(min(positive))) - 1) if positive else 1e-12
     ceiling = 10.0 ** math.ceil(math.log10(max(finite + [atol, floor * 10]))) * 10
-    groups: dict[str, list[int]] = {}  # kind -> positions
-    ys_all = []
-    for i, s in enumerate(steps):
+    points = []  # (y, kind) per step
+    for s in steps:
         v = s.max_abs
         if v is None or v == 0:
-            y, kind = floor, "exact" if s.passed else "over"
+            points.append((floor, "exact" if s.passed else "over"))
         elif not math.isfinite(v):
-            y, kind = ceiling, "nonfinite"
+            points.append((ceiling, "nonfinite"))
         else:
-            y, kind = v, "within" if s.passed else "over"
-        groups.setdefault(kind, []).append(i)
-        ys_all.append(y)
+            points.append((v, "within" if s.passed else "over"))
+    ys_all = [y for y, _ in points]
     ax.plot(range(n), ys_all, color="lightgray", linewidth=1, zorder=1)
     for kind, (marker, colour, label) in _STYLES.items():
-        if kind in groups:
-            xs, label = groups[kind], f"{label} ({len(groups[kind])})"
+        if xs := [i for i, (_, k) in enumerate(points) if k == kind]:
+            label = f"{label} ({len(xs)})"
             ys = [ys_all[i] for i in xs]
             ax.scatter(xs, ys, marker=marker, color=colour, s=22, zorder=2, label=label)
     ax.set_yscale("log")
@@ -254,9 +247,8 @@ def _floor_formatter_class() -> type:
 
 
 def report_figures(report: Any) -> dict[str, Any]:
-    """Every figure that applies to a report: ``histogram``, then per numeric output ``scatter
-    <key>`` of the sample of all batches (the values the histogram counts) and (2-D/4-D outputs
-    with an error: an equal one would be one flat colour) ``heatmap <key>`` of the first batch."""
+    """Every figure that applies to a report: ``histogram``, per numeric output ``scatter <key>``
+    of the sample of all batches, and ``heatmap <key>`` of the first batch (2-D/4-D, not equal)."""
     figures: dict[str, Any] = {}
     if any(o.max_abs is not None or o.hist_zeros for o in report.outputs.values()):
         figures["histogram"] = error_histogram(report)

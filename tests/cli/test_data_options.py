@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from explorer.cli import _data
+from explorer.cli import _common as _data
 
 
 def test_progress_prints_at_most_every_few_seconds_and_at_the_end(monkeypatch):

@@ -23,7 +23,7 @@ def parser(tmp_path_factory):
 
 
 def test_parity_data_json_has_per_example_figures(parser, capsys, monkeypatch):
-    monkeypatch.setattr("explorer.cli._progress.shown", lambda: True)  # as on a terminal
+    monkeypatch.setattr("explorer.cli._common.shown", lambda: True)  # as on a terminal
     model, records = parser
     argv = ["parity", str(model), "--signature", "predict", "--data", str(records)]
     assert main([*argv, "--limit", "20", "--batch-size", "8", "--json"]) == 0
