@@ -255,8 +255,10 @@ def test_runtime_verbs_are_quiet_and_migrate_prints_its_steps(cli, tmp_path):
         proc = cli(*args)
         assert proc.returncode == 0, proc.stderr
         assert proc.stderr == "", proc.stderr
-    steps = [m.group(1) for m in re.finditer(r"^\[\d/6\] (\w+) ", proc.stdout, re.M)]
-    assert steps == ["inspect", "suggest", "scan", "convert", "save", "parity"], proc.stdout
+    steps = [m.group(1) for m in re.finditer(r"^\[\d/7\] (\w+) ", proc.stdout, re.M)]
+    assert steps == ["inspect", "suggest", "scan", "convert", "save", "parity", "latency"], (
+        proc.stdout
+    )
 
 
 @pytest.mark.slow
