@@ -1,7 +1,8 @@
 """How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`: a :class:`Plan` per
-signature (source tensors in and out, under which keys); the :class:`Builder` imports the pruned,
-rewritten graph into ``wrap_function``, restores variables, runs the init op, prunes a
-``tf.function`` (named input signature: a bare pruned function costs ~12x) per plan."""
+signature (source tensors in and out, keys); the :class:`Builder` imports the rewritten graph into
+``wrap_function``, restores, initialises, and prunes a ``tf.function`` per plan (named input
+signature: a bare pruned function costs ~12x). A model fed by a ``tf.Example`` parsing pipeline
+(dense features only) also gets an ``examples`` signature taking the serialized strings."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
-from explorer.conversion.example_signature import EXAMPLES_SIGNATURE, example_signature
 from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model, spec_of
 from explorer.errors import (
@@ -28,10 +28,12 @@ from explorer.errors import (
 )
 from explorer.feeding.sampling import tensor_specs
 from explorer.feeding.switches import switch_of
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.io_choice import check_custom_io, default_io, input_keys, needed_inputs
+from explorer.inspection.suggestions import keys_in, pipeline_inputs
 from explorer.loading.checkpoints import checkpoint_keys, saved_value
 from explorer.loading.isolation import import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model, meta_graph_with
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 
 Shape = Sequence[int | None]  # a TF2 input's shape as given (None or -1: unknown)
 SPARSE_PARTS = ("indices", "values", "dense_shape")
+EXAMPLES_SIGNATURE = "examples"
+EXAMPLES_KEY = "examples"
 _uid = itertools.count()
 
 
@@ -168,9 +172,9 @@ class Builder:
         self.v2_source = resource_source(self.source)
         try:
             self.wrapped = tf1().wrap_function(self._import, signature=[])
-        except ExplorerError:
-            raise
         except Exception as e:
+            if isinstance(e, ExplorerError):
+                raise
             raise ConversionError(
                 f"{model.path}: importing the rewritten graph into a TF2 function failed "
                 f"({first_line(e)}): run explorer.scan for what to fix"
@@ -182,14 +186,13 @@ class Builder:
         root = tf().Module()
         root.initializer = self._initializer()
         bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
-        signatures, functions = {}, {}
-        self.pruned: dict[str, Callable[..., Any]] = {}
+        signatures, functions, self.pruned = {}, {}, {}
         for plan in self.plans:
             signatures[plan.name], functions[plan.name] = self._signature(plan)
         if not model.signatures and len(self.plans) == 1 and not self.freeze:
             name = self.plans[0].name
             extra = example_signature(model, signatures[name], functions[name])
-            if extra is not None and EXAMPLES_SIGNATURE not in signatures:
+            if extra and EXAMPLES_SIGNATURE not in signatures:
                 signatures[EXAMPLES_SIGNATURE], functions[EXAMPLES_SIGNATURE] = extra
         root.signature_fns = functions
         root.model_variables = variables = [] if self.freeze else variables
@@ -201,14 +204,13 @@ class Builder:
         import_into(self.v2_source, tf1().get_default_graph())
 
     def _restore(self, variables: list[tf_types.Variable]) -> None:
-        model = self.model
+        model, ckpt = self.model, self.model.checkpoint_prefix
         if not variables:
             return
-        ckpt = model.checkpoint_prefix
-        in_ckpt: set[str] = set()
         try:
-            if ckpt:
-                in_ckpt = set(tf().train.load_checkpoint(ckpt).get_variable_to_shape_map())
+            in_ckpt = (
+                set(tf().train.load_checkpoint(ckpt).get_variable_to_shape_map()) if ckpt else set()
+            )
         except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
             in_ckpt = {"*"}
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
@@ -218,7 +220,7 @@ class Builder:
             if op_name(v.name) in in_ckpt or keys.get(op_name(v.name), ("",))[0] in in_ckpt
         ]
         if not restorable:
-            if init_op_names(self.model, self.graph):  # only local variables, set by the init op
+            if init_op_names(model, self.graph):  # only local variables, set by the init op
                 return
             raise MissingVariablesError(
                 f"{model.path} has {len(variables)} variables but no checkpoint holding them: for "
@@ -288,11 +290,7 @@ class Builder:
             tf().TensorSpec(self._input_shape(k, t), f.dtype, name=_arg_name(k))
             for (k, t), f in zip(in_flat.items(), feeds)
         ]
-
-        def body(*args: Any) -> dict[str, Any]:
-            return pruned(*args)
-
-        fn = tf().function(body, input_signature=tf_specs, autograph=False)
+        fn = tf().function(lambda *args: pruned(*args), input_signature=tf_specs, autograph=False)
         io = (plan.inputs, plan.outputs)
         src = [{k: _source_spec(s, self.graph) for k, s in d.items()} for d in io]  # source_*
         converted = ConvertedSignature(
@@ -416,3 +414,70 @@ def _initializer_class() -> type:
                 self._initialize()
 
     return Initializer
+
+
+def parse_spec(
+    model: V1Model, inputs: dict[str, TensorSpec]
+) -> dict[str, tuple[str, int, list[int]]]:
+    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
+    output carrying a dense tf.Example feature; ``{}`` otherwise."""
+    found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
+    index = graph_index(model.graph_def)
+    out = {}
+    for key, spec in inputs.items():
+        p = found.get(spec.name)
+        if p is None or not p.feature or not p.parse_op:
+            return {}
+        fn, _, node_name = p.parse_op.rpartition("::")
+        nodes = index.function_nodes(fn) if fn else index.nodes
+        node = nodes[op_name(node_name)]
+        _, dense, _ = keys_in(nodes, node)
+        if p.feature not in dense:
+            return {}
+        j = dense.index(p.feature)
+        dtype = node.attr["Tdense"].list.type[j]
+        shape = [int(d.size) for d in node.attr["dense_shapes"].list.shape[j].dim]
+        out[key] = (p.feature, dtype, shape)
+    return out
+
+
+def example_signature(
+    model: V1Model, converted: ConvertedSignature, concrete: Callable[..., Any]
+) -> tuple[ConvertedSignature, Callable[..., Any]] | None:
+    """The ``examples`` signature calling ``converted`` (as ``concrete``), or ``None``."""
+    spec = parse_spec(model, converted.inputs)
+    if not spec:
+        return None
+    tf_, order = tf(), list(converted.inputs)
+    features = {
+        feature: tf_.io.FixedLenFeature(shape, tf_.dtypes.as_dtype(dtype))
+        for feature, dtype, shape in spec.values()
+    }
+
+    def parse(examples: Any) -> Any:
+        parsed = tf_.io.parse_example(examples, features)
+        args = []
+        for key in order:
+            want = converted.inputs[key]
+            value = tf_.cast(parsed[spec[key][0]], want.dtype)
+            if want.shape is not None and all(d is not None for d in want.shape):
+                value = tf_.reshape(value, want.shape)  # a batch fixed by the pipeline
+            elif want.shape is not None and all(d is not None for d in want.shape[1:]):
+                value = tf_.reshape(value, [-1, *want.shape[1:]])
+            args.append(value)
+        return concrete(*args)
+
+    first = converted.inputs[order[0]].shape
+    batch = first[0] if first else None
+    arg = tf_.TensorSpec([batch], tf_.string, name=EXAMPLES_KEY)
+    fn = tf_.function(parse, input_signature=[arg], autograph=False).get_concrete_function()
+    sig = ConvertedSignature(
+        name=EXAMPLES_SIGNATURE,
+        method="",
+        inputs={EXAMPLES_KEY: TensorSpec("", "string", (batch,))},
+        outputs=dict(converted.outputs),
+        input_parts={EXAMPLES_KEY: (EXAMPLES_KEY,)},
+        output_parts=dict(converted.output_parts),
+        source_outputs=dict(converted.source_outputs),
+    )
+    return sig, fn

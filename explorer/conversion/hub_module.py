@@ -60,9 +60,8 @@ def build_hub(
 ) -> V2Model:
     """``convert`` for a TF1 Hub module, ``train_model`` (its train tag set) converted beside it;
     each graph is admitted whole (its restore and init run)."""
-    for m in (model, train_model):
-        if m is not None:
-            admit(m, allow_unsafe=allow_unsafe)
+    for m in filter(None, (model, train_model)):
+        admit(m, allow_unsafe=allow_unsafe)
     plans = plan_signatures(model, signatures, inputs, outputs)
     return HubBuilder(model, plans, freeze, train_model).build()
 
@@ -102,13 +101,13 @@ class HubBuilder(Builder):
             self.plans = self.plans + self.train_plans
         self.updates = {k: v for k, v in updates.items() if v}
         v2 = super().build()
-        trainable_defs = variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
-        names = [op_name(vd.variable_name) for vd in trainable_defs]
-        trainable = set(names)
+        names = [
+            op_name(vd.variable_name)
+            for vd in variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
+        ]
         for v in v2.variables:  # TF1-era VariableDefs lack ``trainable``: the collection decides
-            if v.name.split(":")[0] in trainable and not v.trainable and hasattr(v, "_trainable"):
+            if v.name.split(":")[0] in names and not v.trainable and hasattr(v, "_trainable"):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API
-        root = v2._root
         # Regularization losses read variables: none when frozen.
         reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
         losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
@@ -118,10 +117,9 @@ class HubBuilder(Builder):
             def regularization_losses() -> list[tf_types.Tensor]:
                 return pruned()
 
-            root.regularization_losses = tf().function(
-                regularization_losses, input_signature=[], autograph=False
-            )
-            root.regularization_losses.get_concrete_function()
+            fn = tf().function(regularization_losses, input_signature=[], autograph=False)
+            v2._root.regularization_losses = fn
+            fn.get_concrete_function()
         v2.extra_meta = {
             META_KEY: {
                 "tags": list(self.model.tags),
@@ -151,9 +149,8 @@ class HubBuilder(Builder):
         keep = [n for n in gd.node if not (n.name in own and n.op == "VarHandleOp")]
         del gd.node[:]
         gd.node.extend(keep)
-        for n in gd.node:
-            if "_class" in n.attr:
-                del n.attr["_class"]  # colocation with the variables, which come from outside
+        for n in gd.node:  # no colocation with the variables, which come from outside
+            n.attr.pop("_class", None)
         mg.graph_def.CopyFrom(gd)
         for key in list(mg.collection_def):
             if key not in _TRAIN_COLLECTIONS:
@@ -165,13 +162,11 @@ class HubBuilder(Builder):
             self.model,
             assets={**self.model.assets, **{prefix + k: v for k, v in train.assets.items()}},
         )
-        names = {p.name for p in self.plans}
-        for sig in train.signatures.values():
-            if sig.name not in names:
-                continue
+        plans = {p.name: p for p in self.plans}
+        for sig in (s for s in train.signatures.values() if s.name in plans):
             self.train_plans.append(
                 dataclasses.replace(
-                    next(p for p in self.plans if p.name == sig.name),
+                    plans[sig.name],
                     name=sig.name + TRAIN_SUFFIX,
                     inputs={k: _prefixed(s, prefix) for k, s in sig.inputs.items()},
                     outputs={k: _prefixed(s, prefix) for k, s in sig.outputs.items()},

@@ -48,10 +48,9 @@ def keras_layer(
     name: str | None = None,
 ) -> SavedModelLayer:
     """A Keras 3 layer running ``signature`` (default ``serving_default``; ``default`` for a TF1
-    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder living as long as
-    the process), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
-    here, inference and ``train`` graphs together). ``trainable``: its trainable variables train
-    with the Keras model (default: a frozen body).
+    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder kept while the
+    process runs), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
+    here, inference and ``train`` graphs together). ``trainable``: its variables train too.
 
     Raises:
         ModelNotFoundError: the folder does not exist or holds no SavedModel.
@@ -74,9 +73,7 @@ def keras_layer(
         return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
     signature = signature or "default"  # converted from a TF1 Hub module
     train = meta.get("train_signatures", {}).get(signature)
-    return HubModuleLayer(
-        str(folder), signature, train_signature=train, trainable=trainable, name=name
-    )
+    return HubModuleLayer(str(folder), signature, train, trainable=trainable, name=name)
 
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
@@ -110,10 +107,8 @@ class SavedModelLayer(keras.layers.Layer):
         self.output_specs: dict[str, dict[str, Any]] | None = None
         if input_specs is None or output_specs is None:
             self._load(self.filepath)
-        else:
+        else:  # stand-in weights until load_assets reads the SavedModel (the optimizer sees them)
             self.input_specs, self.output_specs = dict(input_specs), dict(output_specs)
-            # Stand-in weights until the SavedModel is read (load_assets): the optimizer and the
-            # weights store see the right variables from the start.
             self._wrappers = [self._new_weight(**spec) for spec in variables or []]
         self.built = True
 
@@ -168,7 +163,6 @@ class SavedModelLayer(keras.layers.Layer):
             self._wrappers.append(w)
 
     def _is_trainable(self, variable: Any) -> bool:
-        """Whether a SavedModel variable becomes a trainable Keras weight."""
         return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
@@ -205,8 +199,7 @@ class SavedModelLayer(keras.layers.Layer):
                     "pass {key: tensor}"
                 )
             inputs = {next(iter(self.input_specs)): inputs}
-        mismatch = key_mismatch(self.input_specs, inputs)
-        if mismatch:
+        if mismatch := key_mismatch(self.input_specs, inputs):
             raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
         return {
             k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
@@ -254,10 +247,8 @@ class SavedModelLayer(keras.layers.Layer):
             )
         return cls(**config)
 
-    # Keras .keras saving: the weights go to the weights store as usual; the SavedModel itself is
-    # copied into the file's assets so the file reloads without the original folder.
-
     def save_assets(self, dir_path: str) -> None:
+        """A ``.keras`` file holds the SavedModel in its assets (weights: the weights store)."""
         self._ensure_loaded()
         shutil.copytree(self._source_dir, os.path.join(dir_path, _BUNDLE))
 
@@ -273,8 +264,7 @@ class SavedModelLayer(keras.layers.Layer):
 
     def load_own_variables(self, store: Any) -> None:
         values = [store[str(i)] for i in range(len(store.keys()))]
-        # Kept until load_assets (which comes next when a .keras file is loaded) points the
-        # weights at the bundled SavedModel; assigned now when the SavedModel is already loaded.
+        # assigned by load_assets (next when a .keras file loads), or now if already loaded
         self._pending_values = values
         if self._fn is not None:
             self._assign(values)

@@ -84,11 +84,7 @@ class RewriteContext:
         return name
 
     def read(
-        self,
-        var: str,
-        consumer: NodeDef,
-        name: str | None = None,
-        handle: str | None = None,
+        self, var: str, consumer: NodeDef, name: str | None = None, handle: str | None = None
     ) -> NodeDef:
         """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs; ``handle`` is the
         input naming the resource when it is forwarded (``cond/Switch:1``)."""

@@ -5,6 +5,7 @@ copies them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,9 +43,6 @@ class Match:
     keras_path: str
     shape: tuple[int, ...]
     how: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "shape": list(self.shape)}
 
 
 @dataclass
@@ -94,14 +92,10 @@ class WeightMapping:
         return "; ".join(parts) or "complete"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "complete": self.complete,
-            "matches": [m.to_json() for m in self.matches],
-            "unmatched_v1": list(self.unmatched_v1),
-            "unmatched_keras": list(self.unmatched_keras),
-            "ambiguous": {k: list(v) for k, v in self.ambiguous.items()},
-            "skipped": list(self.skipped),
-        }
+        names = ("unmatched_v1", "unmatched_keras", "ambiguous", "skipped")
+        matches = [{**asdict(m), "shape": list(m.shape)} for m in self.matches]
+        lists = {n: deepcopy(getattr(self, n)) for n in names}
+        return {"complete": self.complete, "matches": matches, **lists}
 
     def __str__(self) -> str:
         lines = [f"{m.v1_name} -> {m.keras_path} {list(m.shape)} ({m.how})" for m in self.matches]
@@ -176,13 +170,9 @@ def map_weights(
     model_prefix = getattr(keras_model, "name", "")
     groups: dict[tuple[str, tuple[int, ...]], tuple[list[str], list[str]]] = {}
     for name in sources:
-        key = (_role(name), tuple(values[name].shape))
-        groups.setdefault(key, ([], []))[0].append(name)
-    for path, var in targets.items():
-        if path in taken:
-            continue
-        key = (_role(path), _shape(var))
-        groups.setdefault(key, ([], []))[1].append(path)
+        groups.setdefault((_role(name), tuple(values[name].shape)), ([], []))[0].append(name)
+    for path in (p for p in targets if p not in taken):
+        groups.setdefault((_role(path), _shape(targets[path])), ([], []))[1].append(path)
 
     for (_, shape), (src, dst) in groups.items():
         for m in _match_group(src, dst, model_prefix, shape):
@@ -191,8 +181,7 @@ def map_weights(
         left_src = [n for n in src if n not in by_v1]
         left_dst = [p for p in dst if p not in taken]
         if left_src and left_dst:
-            for n in left_src:
-                result.ambiguous[n] = list(left_dst)
+            result.ambiguous.update({n: list(left_dst) for n in left_src})
         else:
             result.unmatched_v1.extend(left_src)
     in_doubt = {p for cands in result.ambiguous.values() for p in cands}
@@ -243,11 +232,7 @@ def _keras_weights(model: Any) -> dict[str, Any]:
             "(start it with keras.Input or call it once on a batch)"
         )
     out: dict[str, Any] = {}
-    seen: set[int] = set()
-    for w in weights:
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
+    for w in {id(w): w for w in weights}.values():  # each variable once
         path = getattr(w, "path", None) or w.name
         while path in out:  # two weights with one path: keep both, distinguishable
             path += "_"

@@ -78,19 +78,12 @@ class GraphContext:
 
     @cached_property
     def needed(self) -> frozenset[str]:
-        """Ops the outputs depend on (data edges), stopping at the inputs."""
-        input_ops = {op_name(t) for t in self.inputs}
-        seen: set[str] = set()
-        stack = [op_name(t) for t in self.outputs]
-        while stack:
-            op = stack.pop()
-            if op in seen or op not in self.nodes:
-                continue
-            seen.add(op)
-            if op in input_ops:
-                continue
-            stack.extend(op_name(i) for i in data_inputs(self.nodes[op]))
-        return frozenset(seen)
+        """Ops the outputs depend on (data edges), stopping at (and keeping) the inputs' ops."""
+        stops = {op_name(t) for t in self.inputs}
+        ops = self.index.upstream(self.outputs, control=False, excluded=stops) & self.nodes.keys()
+        reached = {op_name(i) for o in ops for i in data_inputs(self.nodes[o])}
+        reached |= {op_name(t) for t in self.outputs}
+        return frozenset(ops | (stops & reached & self.nodes.keys()))
 
     def single_use(self, tensor: str) -> bool:
         """At most one needed op reads ``tensor`` (an output counts as one more reader): gradient

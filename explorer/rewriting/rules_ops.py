@@ -1,22 +1,99 @@
-"""Single TF1 ops written as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`.
-A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression of data input ``i``
-(``None`` for a constant: read it with ``ctx.value``), and returns an expression or ``None``.
-``native=True`` entries become lines of ``build_model``; the others go into fallback layers."""
+"""The rewrite's rules. :class:`Step`: one line of the generated ``build_model``; pattern rules
+in :data:`KERAS_RULES` by the op type of the pattern's last op (the wanted tensor's). Single TF1 ops
+as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`. A translation
+``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression of data input ``i`` (``None`` for
+a constant: read it with ``ctx.value``), and returns an expression or ``None``. ``native=True``
+entries become lines of ``build_model``; the others go into fallback layers."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer.graph.registry import OpRegistry
 from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
-from explorer.rewriting.ir import Step, keras_rule, lit, node_step
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+
+@dataclass
+class Step:
+    """One statement of the generated model."""
+
+    code: str  # the right-hand side: "{i}" for the variable of inputs[i], "{name}" the layer name
+    inputs: list[str]  # graph tensors (resolved) it reads
+    outputs: list[str | None]  # graph tensors in the order the code returns them (None: unused)
+    replaces: list[str]  # TF1 op names it stands for (written as a comment)
+    name: str = ""  # Keras layer name / Python variable stem (the TF1 scope)
+    weights: list[np.ndarray] | None = None  # arrays for set_weights
+    rule: str = ""  # the registry entry that made it ("fallback" for leftovers)
+    native: bool = True  # False for a marked fallback
+    layer: str = ""  # the Keras class or call used
+    note: str = ""  # a comment line
+    helpers: list[str] = field(default_factory=list)  # names of prelude classes it uses
+    suffixes: list[str] | None = None  # Python names of several returned values: name + suffix
+    multi: bool = False  # returns a list, even of one value
+
+
+# fn(ctx, node) -> Step | None; ctx is a GraphContext, node the NodeDef producing the wanted tensor.
+Rule = Callable[[Any, Any], "Step | None"]
+
+KERAS_RULES: OpRegistry[Rule] = OpRegistry("keras rewrite rule", many=True)
+keras_rule = KERAS_RULES.register
+
+
+def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> Step:
+    """A Step reading ``x`` and writing ``node``'s output (by default: replacing ``node``, named
+    after its scope)."""
+    kw.setdefault("name", scope_of(node.name))
+    kw.setdefault("replaces", [node.name])
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
+
+
+def lit(value: Any) -> str:
+    """A Python literal for an attribute value (ints, floats, strings, tuples, lists); model
+    text (names, keys) enters generated code only through it."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(float(str(np.float32(value)))) if np.isfinite(value) else f'float("{value}")'
+    if isinstance(value, tuple):
+        inner = ", ".join(lit(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(lit(v) for v in value) + "]"
+    text = repr(value)
+    if isinstance(value, str) and text[0] == "'" and '"' not in value:  # as the formatter writes
+        return f'"{text[1:-1]}"'  # no ' in value either (repr chose '...'): nothing to unescape
+    return text
+
+
+def kwargs_code(**kwargs: Any) -> str:
+    """``a=1, b="x"`` for the keyword arguments that are not ``None``."""
+    return ", ".join(f"{k}={lit(v)}" for k, v in kwargs.items() if v is not None)
+
+
+def layer_code(cls: str, *args: Any, call: str = "{0}", **kwargs: Any) -> str:
+    """``keras.layers.<cls>(args, kwargs, name="{name}")(<call>)``."""
+    parts = [*(lit(a) for a in args), kwargs_code(**kwargs), 'name="{name}"']
+    return f"keras.layers.{cls}({', '.join(p for p in parts if p)})({call})"
+
+
+# op type -> Keras activation name
+ACTIVATIONS = {
+    op: op.lower()
+    for op in ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
+}
+
 
 Translation = Callable[[Any, Any, list], "str | None"]
 KERAS_OPS: OpRegistry[Translation] = OpRegistry("keras.ops translation")
@@ -115,14 +192,8 @@ def _reshape(ctx, node, x):
             return None
         shape = [-1 if d is None else d for d in out]
     ins = ctx.shape(data_inputs(node)[0])
-    if (
-        ins is not None
-        and len(ins) > 2
-        and None not in ins[1:]
-        and len(shape) == 2
-        and shape[1] in (-1, int(np.prod(ins[1:])))
-        and (shape[0] == -1 or shape[0] == ins[0])
-    ):
+    flat = ins is not None and len(ins) > 2 and None not in ins[1:] and len(shape) == 2
+    if flat and shape[1] in (-1, int(np.prod(ins[1:]))) and shape[0] in (-1, ins[0]):
         return f'keras.layers.Flatten(name="{{name}}")({x[0]})'
     return f"keras.ops.reshape({x[0]}, {lit(tuple(shape))})"
 
@@ -318,15 +389,9 @@ def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
         return None
     n = len(ctx.graph.get_operation_by_name(node.name).outputs)
     outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
-    layer = node.op
-    if native:
-        layer = (
-            "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
-        )
-    rule = "keras-ops" if native else "fallback"
-    return Step(
-        expr, tensors, outs, [node.name], scope_of(node.name), rule=rule, native=native, layer=layer
-    )
+    call = "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
+    kw = {"rule": "keras-ops" if native else "fallback", "layer": call if native else node.op}
+    return Step(expr, tensors, outs, [node.name], scope_of(node.name), native=native, **kw)
 
 
 @keras_rule(*NATIVE_BINARY, name="with-constant")
@@ -349,10 +414,8 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     )
     name = ctx.variable_name(c_t) if variable else scope_of(node.name)
     note = f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight"
-    helpers = ["WithConstant"]
-    return node_step(
-        ctx, node, x_t, code, "WithConstant", name=name, weights=[c], helpers=helpers, note=note
-    )
+    kw = {"name": name, "weights": [c], "helpers": ["WithConstant"], "note": note}
+    return node_step(ctx, node, x_t, code, "WithConstant", **kw)
 
 
 @keras_rule(*[t for t in KERAS_OPS if is_native(t)], name="keras-ops")
