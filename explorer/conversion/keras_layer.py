@@ -17,7 +17,7 @@ from typing import Any
 import keras
 
 from explorer._tf import tf
-from explorer.conversion.hub_module import META_KEY, convert_hub_for_keras
+from explorer.conversion.build import META_KEY, convert_hub_for_keras
 from explorer.conversion.v2_model import V2Model, loaded_signature, read_meta
 from explorer.errors import (
     ConversionError,
@@ -174,15 +174,13 @@ class SavedModelLayer(keras.layers.Layer):
         self._track_variable(w)
         return w
 
-    def _ensure_loaded(self) -> None:
-        if self._fn is None:
-            self._load(self.filepath)
-            self._apply_pending()
-
-    def _apply_pending(self) -> None:
-        if self._pending_values is not None:
-            self._assign(self._pending_values)
-            self._pending_values = None
+    def _ensure_loaded(self, folder: str | None = None) -> None:
+        """Load ``folder`` (default: ``filepath``, once), then assign the weights read before."""
+        if folder is not None or self._fn is None:
+            self._load(folder or self.filepath)
+            if self._pending_values is not None:
+                self._assign(self._pending_values)
+                self._pending_values = None
 
     def call(self, inputs: Any) -> dict[str, Any]:
         """Run the signature: ``{key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
@@ -217,10 +215,8 @@ class SavedModelLayer(keras.layers.Layer):
                     f"output {k!r} of signature {self.signature!r} has unknown rank; Keras "
                     "needs a rank: give the converted signature outputs of known rank"
                 )
-            shape = list(shape)
-            if shape and shape[0] is None:
-                shape[0] = batch
-            out[k] = keras.KerasTensor(tuple(shape), dtype=spec["dtype"])
+            shape = (batch, *shape[1:]) if shape and shape[0] is None else tuple(shape)
+            out[k] = keras.KerasTensor(shape, dtype=spec["dtype"])
         return out
 
     def get_config(self) -> dict[str, Any]:
@@ -259,8 +255,7 @@ class SavedModelLayer(keras.layers.Layer):
             return
         own = os.path.join(_owned_dir(), _BUNDLE)
         shutil.copytree(bundle, own)  # the extracted assets folder is deleted after loading
-        self._load(own)
-        self._apply_pending()
+        self._ensure_loaded(own)
 
     def load_own_variables(self, store: Any) -> None:
         values = [store[str(i)] for i in range(len(store.keys()))]

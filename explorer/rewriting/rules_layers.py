@@ -9,6 +9,7 @@ Step's ``rule`` is its registry entry's name unless set (``conv2d`` stays named 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -394,8 +395,8 @@ def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     return None
 
 
-def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
-    """The Step (as keyword arguments) of the loop in the frame ``prefix``, else ``None``."""
+def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
+    """The Step of the loop in the frame ``prefix``, else ``None``."""
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
     lengths = None
@@ -429,19 +430,16 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
     scatter = ctx.index.source(reads[0].input[2], _ENTER)
     if scatter.op != "TensorArrayScatterV3":
         return None
-    tm_input = ctx.resolve(scatter.input[2])
-    tnode = ctx.node(tm_input)
-    time_major, x = True, tm_input
-    if _swaps_batch_and_time(ctx, tnode):
-        time_major, x = False, ctx.resolve(tnode.input[0])
+    x = ctx.resolve(scatter.input[2])
+    time_major = not _swaps_batch_and_time(ctx, ctx.node(x))
+    x = x if time_major else ctx.resolve(ctx.node(x).input[0])
     out_step = new_value(ctx.resolve(writes[0].input[2]))
-    matmuls = [d for d in body.values() if d.op == "MatMul"]
     kernels, biases = [], []
 
     def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
         return ctx.value(ctx.index.source(t, _ENTER_IDENTITY).name + ":0")
 
-    for mm in matmuls:
+    for mm in (d for d in body.values() if d.op == "MatMul"):
         k = entered(mm.input[1])
         if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
             return None
@@ -469,9 +467,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
         forget = _forget_bias(ctx, body, splits[0])
         if forget is None:
             return None
-        order = np.concatenate(
-            [np.arange(0, u), np.arange(2 * u, 3 * u), np.arange(u, 2 * u), np.arange(3 * u, 4 * u)]
-        )
+        order = np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]
         bias = b[order].copy()
         bias[u : 2 * u] += forget
         weights = [w[:in_dim][:, order], w[in_dim:][:, order], bias]
@@ -484,7 +480,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
         if wg.shape[1] != 2 * u:
             return None
         in_dim = wg.shape[0] - u
-        cols = np.concatenate([np.arange(u, 2 * u), np.arange(0, u)])
+        cols = np.r_[u : 2 * u, 0:u]
         weights = [
             np.concatenate([wg[:in_dim][:, cols], wc[:in_dim]], axis=1),
             np.concatenate([wg[in_dim:][:, cols], wc[in_dim:]], axis=1),
@@ -526,18 +522,12 @@ def _analyse_frame(ctx: Any, prefix: str) -> dict[str, Any] | None:
     code = layer_code(kind, int(u), call=call, return_sequences=True, return_state=True, **extra)
     if kind == "GRU":
         code = code.replace("return_state=True", "return_state=True, reset_after=False")
-    return {
-        "code": code,
-        "inputs": [x] if lengths is None else [x, lengths],
-        "outputs": [seq, *states],  # seq: batch-major outputs; states: final (h, c) Exits
-        "replaces": sorted(body) + ([op_name(seq)] if seq else []),
-        "name": scope,
-        "weights": weights,
-        "rule": "dynamic-rnn",
-        "layer": kind,
-        "note": note,
-        "suffixes": ["", "_h", "_c"][: 1 + len(states)],
-    }
+    inputs = [x] if lengths is None else [x, lengths]
+    replaces = sorted(body) + ([op_name(seq)] if seq else [])
+    suffixes = ["", "_h", "_c"][: 1 + len(states)]
+    kw = {"rule": "dynamic-rnn", "layer": kind, "note": note, "suffixes": suffixes}
+    # outputs: the batch-major sequence, then the final (h, c) Exits
+    return Step(code, inputs, [seq, *states], replaces, scope, weights, **kw)
 
 
 def _swaps_batch_and_time(ctx: Any, node: NodeDef) -> bool:
@@ -550,12 +540,8 @@ def _swaps_batch_and_time(ctx: Any, node: NodeDef) -> bool:
 
 def _sequence_length(ctx: Any, body: dict) -> str | None:
     """The sequence-length tensor of a dynamic_rnn loop: ``time >= Enter(sequence_length)``."""
-    found = set()
-    for d in body.values():
-        if d.op == "GreaterEqual":
-            enter = ctx.node(d.input[1])
-            if enter.op == "Enter":
-                found.add(ctx.resolve(enter.input[0]))
+    enters = [ctx.node(d.input[1]) for d in body.values() if d.op == "GreaterEqual"]
+    found = {ctx.resolve(e.input[0]) for e in enters if e.op == "Enter"}
     return found.pop() if len(found) == 1 else None
 
 
@@ -583,4 +569,4 @@ def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
         ctx.cache[key] = None  # also when the body is not the shape a rule knows
         with contextlib.suppress(KeyError, IndexError, ValueError):
             ctx.cache[key] = _analyse_frame(ctx, key[1])
-    return None if ctx.cache[key] is None else Step(**ctx.cache[key])
+    return None if ctx.cache[key] is None else dataclasses.replace(ctx.cache[key])

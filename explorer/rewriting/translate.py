@@ -173,18 +173,14 @@ def group_fallbacks(program: Program) -> None:
             i = parent[i]
         return i
 
-    where = {o: i for i, s in enumerate(steps) for o in s.outputs if o is not None}
-    for i, s in enumerate(steps):
-        if s.native:
-            continue
-        for t in s.inputs:
-            j = where.get(t)
-            if j is not None and not steps[j].native:
-                parent[find(i)] = find(j)
+    fallbacks = [i for i, s in enumerate(steps) if not s.native]
+    where = {o: i for i in fallbacks for o in steps[i].outputs if o is not None}
+    for i in fallbacks:
+        for j in (where[t] for t in steps[i].inputs if t in where):
+            parent[find(i)] = find(j)
     groups: dict[int, list[int]] = {}
-    for i, s in enumerate(steps):
-        if not s.native:
-            groups.setdefault(find(i), []).append(i)
+    for i in fallbacks:
+        groups.setdefault(find(i), []).append(i)
     merged: dict[int, Step] = {}  # index of the group's last member -> merged step
     drop: set[int] = set()
     for members in groups.values():
@@ -218,14 +214,9 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
         code = fill(s.code, [var[t] for t in s.inputs], "")
         tmp = f"t{k}"
         body.append(f"        {tmp} = {code}  # {s.layer} {s.replaces[0]}")
-        if len(s.outputs) == 1:
-            var[s.outputs[0]] = tmp
-        else:
-            for i, o in enumerate(s.outputs):
-                if o:
-                    var[o] = f"{tmp}[{i}]"
-    ret = ", ".join(var[o] for o in ext_out)
-    body.append(f"        return [{ret}]")
+        many = len(s.outputs) > 1
+        var.update({o: f"{tmp}[{i}]" if many else tmp for i, o in enumerate(s.outputs) if o})
+    body.append(f"        return [{', '.join(var[o] for o in ext_out)}]")
     ops = [r for s in members for r in s.replaces]
     shown = ", ".join(f"{s.layer} {s.replaces[0]}" for s in members[:8])
     more = f" and {len(members) - 8} more" if len(members) > 8 else ""
@@ -332,8 +323,7 @@ def generate(
 
     body: list[str] = []
     for spec in program.inputs:
-        v = fresh(spec.var)
-        var[spec.tensor] = v
+        v = var[spec.tensor] = fresh(spec.var)
         body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
         shape = lit(tuple(spec.batch_shape))
         body.append(
@@ -370,8 +360,7 @@ def generate(
     )
     body += ["    if weights:", "        model.load_weights(weights)", "    return model"]
     classes = [HELPERS[h] for h in helpers]
-    for _cls, lines in program.fallback_classes.items():
-        classes.append("\n".join(lines) + "\n")
+    classes += ["\n".join(lines) + "\n" for lines in program.fallback_classes.values()]
     n_native = sum(s.native for s in program.steps)
     n_fb = len(program.steps) - n_native
     doc = [
