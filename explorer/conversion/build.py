@@ -462,8 +462,7 @@ def example_signature(
     model: V1Model, converted: ConvertedSignature, concrete: Callable[..., Any]
 ) -> tuple[ConvertedSignature, Callable[..., Any]] | None:
     """The ``examples`` signature calling ``converted`` (as ``concrete``), or ``None``."""
-    spec = parse_spec(model, converted.inputs)
-    if not spec:
+    if not (spec := parse_spec(model, converted.inputs)):
         return None
     tf_, order = tf(), list(converted.inputs)
     features = {
@@ -552,10 +551,8 @@ class HubBuilder(Builder):
             self.plans = self.plans + self.train_plans
         self.updates = {k: v for k, v in updates.items() if v}
         v2 = super().build()
-        names = [
-            op_name(vd.variable_name)
-            for vd in variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
-        ]
+        defs = variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
+        names = [op_name(vd.variable_name) for vd in defs]
         for v in v2.variables:  # TF1-era VariableDefs lack ``trainable``: the collection decides
             if v.name.split(":")[0] in names and not v.trainable and hasattr(v, "_trainable"):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API

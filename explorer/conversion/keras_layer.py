@@ -67,8 +67,7 @@ def keras_layer(
         hub = load(folder) if is_hub_module(folder) else None
     if hub is not None:  # inference and train graphs converted together
         folder = convert_hub_for_keras(hub, signature).save(Path(_owned_dir()) / "model")
-    meta = hub_meta(folder)
-    if meta is None:
+    if (meta := hub_meta(folder)) is None:
         signature = signature or "serving_default"
         return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
     signature = signature or "default"  # converted from a TF1 Hub module
@@ -209,8 +208,7 @@ class SavedModelLayer(keras.layers.Layer):
         batch = first.shape[0] if getattr(first, "shape", None) else None
         out = {}
         for k, spec in self.output_specs.items():
-            shape = spec["shape"]
-            if shape is None:
+            if (shape := spec["shape"]) is None:
                 raise ConversionError(
                     f"output {k!r} of signature {self.signature!r} has unknown rank; Keras "
                     "needs a rank: give the converted signature outputs of known rank"

@@ -190,8 +190,7 @@ def loaded_signature(
 
 
 def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The record :meth:`V2Model.save` wrote into a SavedModel folder (``None`` for other
-    SavedModels, or when it cannot be read)."""
+    """What :meth:`V2Model.save` recorded in ``folder`` (``None``: nothing, or unreadable)."""
     f = Path(folder) / "assets.extra" / META_FILE
     try:
         return json.loads(f.read_text()) if f.is_file() else None
@@ -232,8 +231,7 @@ class V2Runner(Runner):
                     f"{self.path} is not a TF2 SavedModel folder (no saved_model.pb): give "
                     "V2Model.save's output folder or a V2Model"
                 )
-            meta = read_meta(self.path)
-            if meta is not None:
+            if (meta := read_meta(self.path)) is not None:
                 sigs = {
                     k: ConvertedSignature.from_json(k, d) for k, d in meta["signatures"].items()
                 }

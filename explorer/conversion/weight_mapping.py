@@ -225,8 +225,7 @@ def _resolve_path(path: str, targets: Mapping[str, Any]) -> str:
 
 
 def _keras_weights(model: Any) -> dict[str, Any]:
-    weights = getattr(model, "weights", None)
-    if not weights:
+    if not (weights := getattr(model, "weights", None)):
         raise ConversionError(
             f"Keras model {getattr(model, 'name', model)!r} has no weights: build it first "
             "(start it with keras.Input or call it once on a batch)"

@@ -203,10 +203,7 @@ def to_keras(
             got = sess.run(outs, {ins[k]: v for k, v in f.items()})
             expected.append({k: np.asarray(v) for k, v in got.items()})
     source, weights, rows = generate(program, Path(str(model.path)).name)
-    with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
-        h5 = Path(tmp) / "model.weights.h5"
-        write_weights(source, weights, h5)
-        weights_h5 = h5.read_bytes()
+    weights_h5 = write_weights(source, weights)
     fallbacks = [{k: r[k] for k in ("layer", "kind", "replaces")} for r in rows if not r["native"]]
     report: dict[str, Any] = {
         "model": str(model.path),
@@ -264,22 +261,22 @@ def exec_source(source: str, filename: str) -> dict[str, Any]:
     return ns
 
 
-def write_weights(source: str, weights: dict[str, list[np.ndarray]], path: Path) -> None:
-    """Build the model from ``source`` here, assign ``weights`` (layer name -> arrays) and save
-    them to ``path`` (a ``.weights.h5`` file)."""
-    ns = exec_source(source, str(path.parent / "model.py"))
-    model = ns["build_model"](weights=None)
-    for name, arrays in weights.items():
-        layer = model.get_layer(name)
-        want = [tuple(v.shape) for v in layer.weights]
-        got = [tuple(a.shape) for a in arrays]
-        if want != got:
-            raise ConversionError(
-                f"layer {name}: the TF1 weights have shapes {got} but Keras expects {want}: "
-                "a pattern rule mapped them wrongly (report it)"
-            )
-        layer.set_weights([np.asarray(a) for a in arrays])
-    model.save_weights(str(path))
+def write_weights(source: str, weights: dict[str, list[np.ndarray]]) -> bytes:
+    """``model.weights.h5`` of ``source``'s model built here with ``weights`` (layer -> arrays)."""
+    with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
+        model = exec_source(source, f"{tmp}/model.py")["build_model"](weights=None)
+        for name, arrays in weights.items():
+            layer = model.get_layer(name)
+            want = [tuple(v.shape) for v in layer.weights]
+            got = [tuple(a.shape) for a in arrays]
+            if want != got:
+                raise ConversionError(
+                    f"layer {name}: the TF1 weights have shapes {got} but Keras expects {want}: "
+                    "a pattern rule mapped them wrongly (report it)"
+                )
+            layer.set_weights([np.asarray(a) for a in arrays])
+        model.save_weights(f"{tmp}/model.weights.h5")
+        return Path(tmp, "model.weights.h5").read_bytes()
 
 
 @dataclass

@@ -53,7 +53,6 @@ class GraphContext:
         self.nodes = self.index.nodes
         self._values: dict[str, Any] = {}
         self._resolved: dict[str, str] = {}
-        self._pred: dict[str, bool | None] = {}
         self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
         self.stop_at: Any = None  # Merge nodes resolve() must not look through (a rule's layer)
 
@@ -86,8 +85,7 @@ class GraphContext:
         return frozenset(ops | (stops & reached & self.nodes.keys()))
 
     def single_use(self, tensor: str) -> bool:
-        """At most one needed op reads ``tensor`` (an output counts as one more reader): gradient
-        and saver ops never stop a fusion."""
+        """At most one needed op reads ``tensor`` (an output counts as one; gradient ops none)."""
         t = tensor_name(tensor)
         readers = [n for n, _ in self.index.consumers.get(t, []) if n.name in self.needed]
         return len(readers) + (t in self.outputs) <= 1
@@ -167,10 +165,8 @@ class GraphContext:
 
     def _predicate(self, switch: Any) -> bool | None:
         """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""
-        if switch.name not in self._pred:
-            v = self.value(tensor_name(switch.input[1]))
-            self._pred[switch.name] = None if v is None else bool(v)
-        return self._pred[switch.name]
+        v = self.value(tensor_name(switch.input[1]))  # cached there
+        return None if v is None else bool(v)
 
     def resolve(self, tensor: str) -> str:
         """The tensor that really produces ``tensor`` at inference (Identity and fixed switches
@@ -183,16 +179,14 @@ class GraphContext:
         while True:
             if cur in self.inputs or cur == DEAD:
                 break
-            node = self.nodes.get(op_name(cur))
-            if node is None:
+            if (node := self.nodes.get(op_name(cur))) is None:
                 break
             if node.op in IDENTITY_OPS and node.input:
                 seen.append(cur)
                 cur = tensor_name(node.input[0])
                 continue
             if node.op in ("Switch", "RefSwitch"):
-                p = self._predicate(node)
-                if p is None:
+                if (p := self._predicate(node)) is None:
                     break
                 seen.append(cur)
                 cur = tensor_name(node.input[0]) if out_index(cur) == int(p) else DEAD

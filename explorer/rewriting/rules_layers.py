@@ -37,8 +37,7 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
-    """The layer's TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim, frozen
-    copies of them), else the op's own scope."""
+    """The TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim), else the op's."""
     source = ctx.variable_name(w)
     if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
         return scope_of(source)
@@ -225,8 +224,7 @@ def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, st
 def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
     ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
-    split = _const_other(ctx, node, ("Add", "AddV2"))
-    if split is None:
+    if (split := _const_other(ctx, node, ("Add", "AddV2"))) is None:
         return None
     mul_t, shift_t = split
     mul = ctx.producer(mul_t)
@@ -325,8 +323,7 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     ops = ctx.ops_between([dead[0]], [x])
     if not _has_random(ctx, ops):
         return None
-    rate = _dropout_rate(ctx, ops)
-    if rate is None:
+    if (rate := _dropout_rate(ctx, ops)) is None:
         return None
     replaces = [node.name, *[o for o in ops if "dropout" in o][:3]]
     name = scope_of(node.name).removesuffix("/cond")
@@ -464,8 +461,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
         in_dim = w.shape[0] - u
         if len(others) != 1:
             return None
-        forget = _forget_bias(ctx, body, splits[0])
-        if forget is None:
+        if (forget := _forget_bias(ctx, body, splits[0])) is None:
             return None
         order = np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]
         bias = b[order].copy()
@@ -561,8 +557,7 @@ def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
 @keras_rule("Transpose", "Exit", name="dynamic-rnn", priority=-1)
 def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
     """The outputs (batch-major) and final states of a dynamic_rnn loop -> one Keras RNN layer."""
-    exit_node = _loop_exit_of(ctx, node)
-    if exit_node is None:
+    if (exit_node := _loop_exit_of(ctx, node)) is None:
         return None
     key = ("rnn-loop", scope_of(exit_node.name) + "/")  # one analysis per loop
     if key not in ctx.cache:

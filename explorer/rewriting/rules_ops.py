@@ -48,8 +48,7 @@ keras_rule = KERAS_RULES.register
 
 
 def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> Step:
-    """A Step reading ``x`` and writing ``node``'s output (by default: replacing ``node``, named
-    after its scope)."""
+    """A Step reading ``x``, writing ``node``'s output (by default: replacing it, its scope)."""
     kw.setdefault("name", scope_of(node.name))
     kw.setdefault("replaces", [node.name])
     return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
@@ -88,11 +87,8 @@ def layer_code(cls: str, *args: Any, call: str = "{0}", **kwargs: Any) -> str:
     return f"keras.layers.{cls}({', '.join(p for p in parts if p)})({call})"
 
 
-# op type -> Keras activation name
-ACTIVATIONS = {
-    op: op.lower()
-    for op in ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
-}
+_ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
+ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
 
 
 Translation = Callable[[Any, Any, list], "str | None"]
@@ -181,10 +177,8 @@ def is_native(op_type: str) -> bool:
     return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
 
 
-@ops("Reshape")
+@ops("Reshape", static=())
 def _reshape(ctx, node, x):
-    if x[0] is None:
-        return None
     shape = _static(ctx, data_inputs(node)[1])
     out = ctx.shape(node.name)
     if shape is None:  # computed from the input's shape: TensorFlow's static shape says what
@@ -209,9 +203,8 @@ def _concat(ctx, node, x):
 
 @ops("Pack")
 def _pack(ctx, node, x):
-    if any(e is None for e in x):
-        return None
-    return f"keras.ops.stack([{', '.join(x)}], axis={ctx.attr(node, 'axis', 0)})"
+    axis = ctx.attr(node, "axis", 0)
+    return None if None in x else f"keras.ops.stack([{', '.join(x)}], axis={axis})"
 
 
 @ops("Squeeze", static=())
@@ -238,8 +231,7 @@ def _pad(ctx, node, x, pads):
     mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(ctx.attr(node, "mode"), "constant")
     value = ""
     if node.op == "PadV2":
-        cv = _scalar(ctx, data_inputs(node)[2])
-        if cv is None:
+        if (cv := _scalar(ctx, data_inputs(node)[2])) is None:
             return None
         value = f", constant_values={cv}"
     return f'keras.ops.pad({x[0]}, {lit([tuple(p) for p in pads])}, mode="{mode}"{value})'
@@ -286,33 +278,28 @@ def _tile(ctx, node, x, reps):
     return f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
 
 
-@ops("ClipByValue", native=False)
+@ops("ClipByValue", native=False, static=())
 def _clip(ctx, node, x):
-    ins = data_inputs(node)
-    lo, hi = _scalar(ctx, ins[1]), _scalar(ctx, ins[2])
-    if x[0] is None or lo is None or hi is None:
-        return None
-    return f"keras.ops.clip({x[0]}, {lo}, {hi})"
+    lo, hi = (_scalar(ctx, t) for t in data_inputs(node)[1:])
+    return None if lo is None or hi is None else f"keras.ops.clip({x[0]}, {lo}, {hi})"
 
 
 @ops("StridedSlice", static=(1, 2, 3))
 def _strided_slice(ctx, node, x, b, e, s):
-    masks = {
-        k: int(ctx.attr(node, k, 0))
-        for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
-    }
+    names = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+    begin, end, ellipsis, new_axis, shrink = (int(ctx.attr(node, k, 0)) for k in names)
     items = []
     for i, (bi, ei, si) in enumerate(zip(b, e, s)):
         bit = 1 << i
-        if masks["ellipsis_mask"] & bit:
+        if ellipsis & bit:
             items.append("...")
-        elif masks["new_axis_mask"] & bit:
+        elif new_axis & bit:
             items.append("None")
-        elif masks["shrink_axis_mask"] & bit:
+        elif shrink & bit:
             items.append(str(bi))
         else:
-            lo = "" if masks["begin_mask"] & bit else str(bi)
-            hi = "" if masks["end_mask"] & bit else str(ei)
+            lo = "" if begin & bit else str(bi)
+            hi = "" if end & bit else str(ei)
             items.append(f"{lo}:{hi}" + (f":{si}" if si != 1 else ""))
     return f"{x[0]}[{', '.join(items) or '...'}]"
 
@@ -372,18 +359,11 @@ def _reverse_sequence(ctx, node, x):
 def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
     """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
     Step, or a fallback Step (its layer: the op type)."""
-    fn = KERAS_OPS.get(node.op)
-    if fn is None:
+    if (fn := KERAS_OPS.get(node.op)) is None:
         return None
-    x, tensors = [], []  # x: "{k}" for the k-th distinct tensor input, None for a constant
-    for t in data_inputs(node):
-        if ctx.is_const(t):
-            x.append(None)
-        else:
-            r = ctx.resolve(t)
-            if r not in tensors:
-                tensors.append(r)
-            x.append(f"{{{tensors.index(r)}}}")
+    ins = data_inputs(node)  # x: "{k}" for the k-th distinct tensor input, None for a constant
+    tensors = list(dict.fromkeys(ctx.resolve(t) for t in ins if not ctx.is_const(t)))
+    x = [None if ctx.is_const(t) else f"{{{tensors.index(ctx.resolve(t))}}}" for t in ins]
     expr = fn(ctx, node, x) if tensors else None
     if expr is None:
         return None

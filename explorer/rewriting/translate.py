@@ -92,8 +92,7 @@ class _Translator:
             if step is not None and r in step.outputs:
                 step.rule = step.rule or entry.name
                 return step
-        step = rules_ops.op_step(self.ctx, node, native=False)
-        if step is None:
+        if (step := rules_ops.op_step(self.ctx, node, native=False)) is None:
             raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
         return step
 
@@ -273,8 +272,7 @@ def _comment(step: Step) -> str:
 
 
 def _doc(text: object) -> str:
-    """Model text for a line of the module's docstring: no control character, quote or
-    backslash left to end or bend the literal."""
+    """Model text for a docstring line: no control character, quote or backslash to end it."""
     return plain(text).replace("\\", "\\\\").replace('"', '\\"')
 
 

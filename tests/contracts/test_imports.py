@@ -36,7 +36,6 @@ def test_cli_help_does_not_import_tensorflow():
 # Submodules that import a heavy dependency when imported, and which ones. Every other submodule
 # (the CLI verbs, the state objects, the catalog, the registries, ...) must import none of HEAVY.
 HEAVY_AT_IMPORT = {
-    "explorer.examples": {"numpy"},
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
     "explorer.feeding.data.base": {"numpy"},
