@@ -381,9 +381,8 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     if spec.kind != "dense":
         return spec
     t = graph.as_graph_element(spec.name)
-    shape = spec.shape
-    if shape is None and t.shape.rank is not None:
-        shape = tuple(t.shape.as_list())
+    known = spec.shape is not None or t.shape.rank is None
+    shape = spec.shape if known else tuple(t.shape.as_list())
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 
@@ -568,12 +567,11 @@ class HubBuilder(Builder):
             fn = tf().function(regularization_losses, input_signature=[], autograph=False)
             v2._root.regularization_losses = fn
             fn.get_concrete_function()
+        train = {p.name[: -len(TRAIN_SUFFIX)]: p.name for p in self.train_plans}
         v2.extra_meta = {
             META_KEY: {
                 "tags": list(self.model.tags),
-                "train_signatures": {
-                    p.name[: -len(TRAIN_SUFFIX)]: p.name for p in self.train_plans
-                },
+                "train_signatures": train,
                 "update_ops": {k: len(v) for k, v in self.updates.items()},
                 "regularization_losses": len(losses),
                 "trainable_variables": names,

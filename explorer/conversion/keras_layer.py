@@ -113,8 +113,7 @@ class SavedModelLayer(keras.layers.Layer):
 
     def _load(self, folder: str) -> None:
         t = tf()
-        p = Path(folder)
-        if not (p / "saved_model.pb").exists() and not (p / "saved_model.pbtxt").exists():
+        if not any((Path(folder) / f).exists() for f in ("saved_model.pb", "saved_model.pbtxt")):
             raise ModelNotFoundError(
                 f"{folder} holds no SavedModel: give the folder written by V2Model.save "
                 "(or any TF2 SavedModel)"

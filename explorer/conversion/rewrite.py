@@ -50,9 +50,8 @@ class RewriteContext:
         if inp.startswith("^"):
             return None
         op, _, idx = inp.partition(":")
-        if op in self.variables and idx in ("", "0"):
-            return op
-        return self.handles.get(f"{op}:{idx or 0}")
+        own = op in self.variables and idx in ("", "0")
+        return op if own else self.handles.get(f"{op}:{idx or 0}")
 
     def forward_handles(self, nodes: list[NodeDef]) -> None:
         """Record the outputs of v1 control-flow ops that forward a variable's reference

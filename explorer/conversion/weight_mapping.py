@@ -81,14 +81,9 @@ class WeightMapping:
 
     def problem_summary(self) -> str:
         """One line: counts of unmatched and ambiguous names, with the first of each."""
-        parts = []
-        for label, names in (
-            ("unmatched v1", self.unmatched_v1),
-            ("unmatched keras", self.unmatched_keras),
-            ("ambiguous", list(self.ambiguous)),
-        ):
-            if names:
-                parts.append(f"{len(names)} {label}: {', '.join(names[:3])}")
+        named = {"unmatched v1": self.unmatched_v1, "unmatched keras": self.unmatched_keras}
+        named["ambiguous"] = list(self.ambiguous)
+        parts = [f"{len(v)} {label}: {', '.join(v[:3])}" for label, v in named.items() if v]
         return "; ".join(parts) or "complete"
 
     def to_json(self) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.graph import GraphContext, out_index, py_name
+from explorer.rewriting.rules_ops import GraphContext, out_index, py_name
 from explorer.rewriting.translate import generate, translate
 from explorer.running.session import ModelSession
 
@@ -245,8 +245,7 @@ def check_rewrites(
             jobs.append(Job(folder, rw._feeds, rw._expected))
         results = check_jobs(jobs, tuple(backends), tolerance)
     for rw, res in zip(rewrites, results):
-        rw.parity["backends"] = res
-        rw.parity["atol"], rw.parity["rtol"] = tolerance.atol, tolerance.rtol
+        rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)
         rw.parity["per_output"] = {
             k: {b: r["outputs"].get(k, {}).get("passed", False) for b, r in res.items()}
             for k in rw.outputs

@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
-from explorer.rewriting.rules_ops import ACTIVATIONS, Step, keras_rule, layer_code, node_step
+from explorer.graph.names import data_inputs, op_name, tensor_name
+from explorer.rewriting.rules_ops import Step, keras_rule, layer_code, node_step, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+_ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
+ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
 
 
 @keras_rule("MatMul", name="dense-no-bias")
@@ -79,17 +82,16 @@ def dense(ctx: Any, node: NodeDef) -> Step | None:
 
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
-    if len(v) != 4 or v[0] != 1 or v[3] != 1:
-        return None
-    return int(v[1]), int(v[2])
+    return None if len(v) != 4 or v[0] != 1 or v[3] != 1 else (int(v[1]), int(v[2]))
 
 
-@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
+_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
+
+
+@keras_rule(*_CONVS, name="conv2d")
 def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
-    if node.op not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"):
-        return None
-    if ctx.attr(node, "data_format", "NHWC") != "NHWC":
+    if node.op not in _CONVS or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
     padding = ctx.attr(node, "padding", "VALID")
     strides, dil = _window(ctx, node, "strides"), _window(ctx, node, "dilations")
@@ -148,9 +150,7 @@ def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
         pads.append(p)
     if default:
         return None
-    if any(p < 0 or p >= s for p, s in zip(pads, strides)):
-        return False
-    return tuple(pads)
+    return False if any(p < 0 or p >= s for p, s in zip(pads, strides)) else tuple(pads)
 
 
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
@@ -173,13 +173,11 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
                 step.outputs = [tensor_name(node.name)]
                 step.replaces = [*step.replaces, node.name]
                 return step
-    if node.op == "LeakyRelu":
-        code = layer_code("LeakyReLU", negative_slope=float(ctx.attr(node, "alpha", 0.2)))
-        cls = "LeakyReLU"
-    elif node.op == "Softmax":
-        code, cls = layer_code("Softmax", axis=-1), "Softmax"
-    else:
-        code, cls = layer_code("Activation", act), "Activation"
+    alpha = float(ctx.attr(node, "alpha", 0.2))
+    code, cls = {
+        "LeakyRelu": (layer_code("LeakyReLU", negative_slope=alpha), "LeakyReLU"),
+        "Softmax": (layer_code("Softmax", axis=-1), "Softmax"),
+    }.get(node.op) or (layer_code("Activation", act), "Activation")
     return node_step(ctx, node, rx, code, cls)
 
 
@@ -215,9 +213,7 @@ def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, st
     a, b = data_inputs(node)
     if ctx.value(a) is None and ctx.value(b) is not None:
         return a, b
-    if ctx.value(b) is None and ctx.value(a) is not None:
-        return b, a
-    return None
+    return (b, a) if ctx.value(b) is None and ctx.value(a) is not None else None
 
 
 @keras_rule("Add", "AddV2", name="batch-norm-unfused")

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import ConversionError, plain
+from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
 from explorer.rewriting import rules_layers, rules_ops  # noqa: F401 - register rules
-from explorer.rewriting.graph import DEAD, GraphContext, py_name, scope_of, tensor_name
-from explorer.rewriting.rules_ops import KERAS_RULES, Step, lit
+from explorer.rewriting.rules_ops import KERAS_RULES, GraphContext, Step, lit, py_name, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -59,7 +59,7 @@ class _Translator:
     def demand(self, tensor: str, wanted_by: str) -> None:
         ctx = self.ctx
         r = ctx.resolve(tensor)
-        if r == DEAD:
+        if r == rules_ops.DEAD:
             raise ConversionError(
                 f"{tensor} is on the untaken side of a fixed v1 cond (wanted by {wanted_by}): "
                 "pick the tensor of the branch that runs"
@@ -154,8 +154,7 @@ def translate(
             tr.demand(t, f"output {key}")
     finally:
         sys.setrecursionlimit(limit)
-    resolved = {k: ctx.resolve(t) for k, t in outputs.items()}
-    program = Program(specs, resolved, tr.steps)
+    program = Program(specs, {k: ctx.resolve(t) for k, t in outputs.items()}, tr.steps)
     group_fallbacks(program)
     return program
 
