@@ -22,7 +22,8 @@ from explorer.loading.replacements import (
     REPLACEMENT_HINTS,
     builtin_replacement,
 )
-from explorer.rewriting.rules_ops import KERAS_OPS, KERAS_RULES, keras_rule
+from explorer.rewriting.graph import KERAS_RULES, keras_rule
+from explorer.rewriting.rules_ops import KERAS_OPS
 
 rewrite = rewrites
 keras_op = KERAS_OPS.register  # @extend.keras_op("MyOp") def fn(ctx, node, x) -> "keras.ops..."

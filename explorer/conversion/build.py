@@ -1,12 +1,10 @@
 """How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`: a :class:`Plan` per
 signature (source tensors in and out, keys); the :class:`Builder` imports the rewritten graph into
 ``wrap_function``, restores, initialises, and prunes a ``tf.function`` per plan (named input
-signature: a bare pruned function costs ~12x). A model fed by a ``tf.Example`` parsing pipeline
-(dense features only) also gets an ``examples`` signature taking the serialized strings.
-TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with each signature whose inputs they
-need (``hub.load`` drops them), regularization losses become ``regularization_losses()``,
-``trainable_variables`` is recorded by name; :func:`convert_hub_for_keras` puts the ``default``
-and ``default__train`` graphs in one SavedModel sharing one set of variables."""
+signature: a bare pruned function costs ~12x); a ``tf.Example`` parsing pipeline (dense features)
+adds an ``examples`` signature. TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with
+each signature whose inputs they need (``hub.load`` drops them), regularization losses become
+``regularization_losses()``, ``trainable_variables`` is recorded by name."""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """What :func:`explorer.convert` gives: :class:`V2Model` (one :class:`ConvertedSignature` per
 signature) and its atomic save to a TF2 SavedModel plain ``tf.saved_model.load`` opens.
-:class:`V2Runner` runs a converted signature with the interface and keys of
-:class:`~explorer.V1Runner` (sparse values as ``SparseValue``), over a ``V2Model``'s
-``tf.function`` or a saved folder's signature (key mapping from ``assets.extra/tf1_explorer.json``,
-else from the signature: any TF2 SavedModel runs)."""
+:class:`V2Runner` runs a signature with :class:`~explorer.V1Runner`'s interface and keys, over a
+``V2Model`` or a saved folder (keys: ``assets.extra/tf1_explorer.json``, else the signature's)."""
 
 from __future__ import annotations
 

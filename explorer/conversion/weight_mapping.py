@@ -1,6 +1,5 @@
-"""Weights for a native rewrite: :func:`map_weights` matches a TF1 model's checkpoint variables
-to a Keras 3 model's weights (scope/name tokens, shape, order); :meth:`WeightMapping.assign`
-copies them."""
+"""Weights for a native rewrite: :func:`map_weights` matches a TF1 model's checkpoint variables to
+a Keras 3 model's weights (names, shape, order); :meth:`WeightMapping.assign` copies them."""
 
 from __future__ import annotations
 

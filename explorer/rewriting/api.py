@@ -1,10 +1,8 @@
 """``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
 ``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
-``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
-(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``.
-The proof: :func:`write_weights` saves the checkpoint's arrays with Keras's ``save_weights``;
-:func:`check_jobs` runs each ``model.py`` in one fresh process per Keras backend on every feed
-batch and compares its outputs with v1's."""
+``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity`` (v1
+session vs ``model.py`` run by :func:`check_jobs` in a fresh process per Keras backend, on every
+feed batch), ``rw.save("out/")``, ``rw.build()``."""
 
 from __future__ import annotations
 
@@ -30,7 +28,7 @@ from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.rules_ops import GraphContext, out_index, py_name
+from explorer.rewriting.graph import GraphContext, out_index, py_name
 from explorer.rewriting.translate import generate, translate
 from explorer.running.session import ModelSession
 
@@ -40,9 +38,8 @@ TOLERANCE = Tolerance(1e-5, 1e-5)
 _CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
-# jobs; it imports only our generated model.py (verified by translate.verify_source). Arrays are
-# stored by position ("b{batch}_{i}"), never under a model's key. A job that fails writes its
-# one-line error to result.npz + ".err" and the next job still runs.
+# jobs; it imports only our generated model.py (see verify_source). Arrays go by position, never
+# a model's key. A failed job writes its one-line error to result.npz + ".err"; the rest run.
 _RUNNER = r"""
 import importlib.util, json, os, sys
 import numpy as np

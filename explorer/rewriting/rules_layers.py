@@ -1,10 +1,10 @@
 """Pattern rules that become Keras layers: Dense, convolutions, batch norm, pooling, activations,
-Embedding, Dropout, and RNNs. A fused activation asks the producing op's rule for its Step. A
-Step's ``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``).
-``tf.compat.v1.nn.dynamic_rnn`` loops over an LSTM, GRU or BasicRNN cell -> ``keras.layers.LSTM``
-/ ``GRU`` / ``SimpleRNN``, weights in Keras's gate order (LSTM ``i, j, f, o`` -> ``i, f, c, o``,
-``forget_bias`` folded in; GRU ``r, u`` -> ``z, r, h``, ``reset_after=False``). A
-``sequence_length`` becomes a mask (static T); peepholes and projections have no rewrite."""
+Embedding, Dropout, RNNs. A fused activation asks the producing op's rule for its Step. A Step's
+``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``). A
+``dynamic_rnn`` loop over an LSTM, GRU or BasicRNN cell -> ``LSTM`` / ``GRU`` / ``SimpleRNN``,
+weights in Keras's gate order (LSTM ``i, j, f, o`` -> ``i, f, c, o``, ``forget_bias`` folded in;
+GRU ``r, u`` -> ``z, r, h``, ``reset_after=False``); ``sequence_length`` becomes a mask;
+peepholes and projections have no rewrite."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.graph.names import data_inputs, op_name, tensor_name
-from explorer.rewriting.rules_ops import Step, keras_rule, layer_code, node_step, scope_of
+from explorer.rewriting.graph import Step, keras_rule, layer_code, node_step, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -364,9 +364,8 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:
         return None
     rate = float(np.reshape(rate, ()))
-    note = "active only when training"
-    if rate == 0:
-        note = "its fixed keep_prob gives rate 0 here: set the rate trained with"
+    zero = "its fixed keep_prob gives rate 0 here: set the rate trained with"
+    note = zero if rate == 0 else "active only when training"
     code = layer_code("Dropout", rate)
     return node_step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)
 

@@ -1,11 +1,9 @@
-"""From the chosen outputs back to the inputs: one :class:`~.rules_ops.Step` per pattern. For
+"""From the chosen outputs back to the inputs: one :class:`~.graph.Step` per pattern. For
 each wanted tensor the rules for its producing op are asked in order (the first Step producing it
 wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
 grouped with connected leftovers into one marked fallback layer; without one, a ConversionError.
-:func:`generate` writes the :class:`Program` as ``model.py``: imports only ``keras`` and ``os``,
-the helper layers it uses, ``build_model(weights=WEIGHTS)`` with one line per Step named after its
-TF1 scope and commented with the ops it replaces. Model text (keys, names, the folder's name)
-enters only as literals or escaped comments; :func:`verify_source` proves it by tokenizing."""
+:func:`generate` writes ``model.py`` (imports only ``keras`` and ``os``; one line per Step, named
+after its TF1 scope); model text enters only as literals or comments (:func:`verify_source`)."""
 
 from __future__ import annotations
 
@@ -23,7 +21,7 @@ from explorer.errors import ConversionError, plain
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
 from explorer.rewriting import rules_layers, rules_ops  # noqa: F401 - register rules
-from explorer.rewriting.rules_ops import KERAS_RULES, GraphContext, Step, lit, py_name, scope_of
+from explorer.rewriting.graph import DEAD, KERAS_RULES, GraphContext, Step, lit, py_name, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -59,7 +57,7 @@ class _Translator:
     def demand(self, tensor: str, wanted_by: str) -> None:
         ctx = self.ctx
         r = ctx.resolve(tensor)
-        if r == rules_ops.DEAD:
+        if r == DEAD:
             raise ConversionError(
                 f"{tensor} is on the untaken side of a fixed v1 cond (wanted by {wanted_by}): "
                 "pick the tensor of the branch that runs"
@@ -187,8 +185,7 @@ def group_fallbacks(program: Program) -> None:
             k not in members and any(t in outs for t in steps[k].inputs)
             for k in range(min(members), max(members))
         )
-        parts = [[i] for i in members] if early else [members]
-        for part in parts:
+        for part in [[i] for i in members] if early else [members]:
             n = len(program.fallback_classes) + 1
             step, lines = _fallback_class(f"Fallback{n}", [steps[i] for i in part], program, steps)
             program.fallback_classes[f"Fallback{n}"] = lines

@@ -4,7 +4,7 @@ what depends on the inputs, on the real tf.compat.v1.layers CNN (batch norm + dr
 from __future__ import annotations
 
 import explorer
-from explorer.rewriting.rules_ops import GraphContext, py_name, scope_of
+from explorer.rewriting.graph import GraphContext, py_name, scope_of
 
 
 def test_fixed_training_switches_are_resolved_to_the_inference_branch(keras_fixtures):
