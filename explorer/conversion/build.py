@@ -278,12 +278,10 @@ class Builder:
         model = self.model
         in_flat, in_parts = _flat(plan.inputs, plan.keys)
         out_flat, out_parts = _flat(plan.outputs, plan.keys)
+        elem = self.graph.as_graph_element
         try:
-            feeds = [self.graph.as_graph_element(t) for t in in_flat.values()]
-            fetches = {
-                k: self._fetchable(self.graph.as_graph_element(t), plan)
-                for k, t in out_flat.items()
-            }
+            feeds = [elem(t) for t in in_flat.values()]
+            fetches = {k: self._fetchable(elem(t), plan) for k, t in out_flat.items()}
         except (KeyError, ValueError) as e:
             raise TensorNotFoundError(
                 f"signature {plan.name!r} of {model.path} names a tensor not in the graph "
@@ -341,12 +339,9 @@ class Builder:
             convert_variables_to_constants_v2,
         )
 
-        stateful = {
-            op.type
-            for op in pruned.graph.get_operations()
-            if op.type in RESOURCE_ASSIGN_OPS
-            or op.type.startswith(("ResourceApply", "ResourceScatter", "ResourceSparseApply"))
-        }
+        updates = ("ResourceApply", "ResourceScatter", "ResourceSparseApply")
+        types = {op.type for op in pruned.graph.get_operations()}
+        stateful = {t for t in types if t in RESOURCE_ASSIGN_OPS or t.startswith(updates)}
         if stateful:
             raise ConversionError(
                 f"signature {name!r} of {self.model.path} updates variables "

@@ -543,10 +543,8 @@ def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
         if d.op in ("Add", "AddV2") and tensor_name(d.input[0]) == f_t:
             v = ctx.value(d.input[1])
             return float(v) if v is not None and v.size == 1 else None
-    for d in body.values():
-        if d.op == "Sigmoid" and tensor_name(d.input[0]) == f_t:
-            return 0.0
-    return None
+    sigmoid = any(d.op == "Sigmoid" and tensor_name(d.input[0]) == f_t for d in body.values())
+    return 0.0 if sigmoid else None
 
 
 @keras_rule("Transpose", "Exit", name="dynamic-rnn", priority=-1)

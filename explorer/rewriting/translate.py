@@ -319,10 +319,8 @@ def generate(
     for spec in program.inputs:
         v = var[spec.tensor] = fresh(spec.var)
         body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
-        shape = lit(tuple(spec.batch_shape))
-        body.append(
-            f"    {v} = keras.Input(batch_shape={shape}, dtype={lit(spec.dtype)}, name={lit(v)})"
-        )
+        shape, dtype = lit(tuple(spec.batch_shape)), lit(spec.dtype)
+        body.append(f"    {v} = keras.Input(batch_shape={shape}, dtype={dtype}, name={lit(v)})")
     weights: dict[str, list[np.ndarray]] = {}
     rows: list[dict[str, Any]] = []
     helpers: list[str] = []
