@@ -53,7 +53,7 @@ def bench_model(path: Path, batch: int = 64, warm: int = 20, reps: int = 5) -> d
 
 def _one(model: Any, batch: int, warm: int) -> dict[str, float]:
     from explorer import convert, first_divergence
-    from explorer.conversion.v2_runner import V2Runner
+    from explorer.conversion.v2_model import V2Runner
     from explorer.running.v1_runner import V1Runner
 
     v2 = convert(model)

@@ -22,7 +22,7 @@ from explorer.loading.replacements import (
     REPLACEMENT_HINTS,
     builtin_replacement,
 )
-from explorer.rewriting.ir import KERAS_RULES, keras_rule
+from explorer.rewriting.graph import KERAS_RULES, keras_rule
 from explorer.rewriting.rules_ops import KERAS_OPS
 
 rewrite = rewrites

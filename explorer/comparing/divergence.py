@@ -23,8 +23,7 @@ from explorer.comparing.records import (
     ParityReport,
     Tolerance,
 )
-from explorer.conversion.v2_model import V2Model
-from explorer.conversion.v2_runner import V2Runner
+from explorer.conversion.v2_model import V2Model, V2Runner
 from explorer.errors import ParityError, SessionError, first_line
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index

@@ -1,7 +1,10 @@
 """How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`: a :class:`Plan` per
-signature (source tensors in and out, under which keys); the :class:`Builder` imports the pruned,
-rewritten graph into ``wrap_function``, restores variables, runs the init op, prunes a
-``tf.function`` (named input signature: a bare pruned function costs ~12x) per plan."""
+signature (source tensors in and out, keys); the :class:`Builder` imports the rewritten graph into
+``wrap_function``, restores, initialises, and prunes a ``tf.function`` per plan (named input
+signature: a bare pruned function costs ~12x); a ``tf.Example`` parsing pipeline (dense features)
+adds an ``examples`` signature. TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with
+each signature whose inputs they need (``hub.load`` drops them), regularization losses become
+``regularization_losses()``, ``trainable_variables`` is recorded by name."""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
-from explorer.conversion.example_signature import EXAMPLES_SIGNATURE, example_signature
 from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model, spec_of
 from explorer.errors import (
@@ -28,21 +30,48 @@ from explorer.errors import (
 )
 from explorer.feeding.sampling import tensor_specs
 from explorer.feeding.switches import switch_of
+from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import INPUT_OPS, RESOURCE_ASSIGN_OPS
+from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import check_custom_io, default_io, input_keys, needed_inputs
-from explorer.loading.checkpoints import checkpoint_keys, saved_value
-from explorer.loading.isolation import import_into, in_graph, init_op_names
-from explorer.loading.model import V1Model, meta_graph_with
+from explorer.inspection.suggestions import keys_in, pipeline_inputs
+from explorer.loading.checkpoints import checkpoint_keys, saved_value, variable_defs
+from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
+from explorer.loading.model import (
+    REGULARIZATION_LOSSES,
+    TRAIN_TAGS,
+    TRAINABLE_VARIABLES,
+    UPDATE_OPS,
+    V1Model,
+    load,
+    meta_graph_with,
+)
 from explorer.running.deadline import bounded
 
 if TYPE_CHECKING:
     import tensorflow as tf_types
 
 Shape = Sequence[int | None]  # a TF2 input's shape as given (None or -1: unknown)
+IO = Sequence[str] | Mapping[str, str]  # tensor names, or key -> tensor name
 SPARSE_PARTS = ("indices", "values", "dense_shape")
+EXAMPLES_SIGNATURE = "examples"
+EXAMPLES_KEY = "examples"
 _uid = itertools.count()
+TRAIN_SCOPE = "explorer_train"
+TRAIN_SUFFIX = "__train"
+META_KEY = "tf1_hub_module"  # key of the record in assets.extra/tf1_explorer.json
+# Collections of the train graph imported beside the inference graph (variables come from it).
+_TRAIN_COLLECTIONS = (
+    UPDATE_OPS,
+    REGULARIZATION_LOSSES,
+    "table_initializer",
+    "asset_filepaths",
+    "saved_model_assets",
+    "cond_context",
+    "while_context",
+)
 
 
 @dataclasses.dataclass
@@ -56,17 +85,14 @@ class Plan:
 
 
 def plan_signatures(
-    model: V1Model,
-    signatures: Sequence[str] | None,
-    inputs: Sequence[str] | Mapping[str, str] | None,
-    outputs: Sequence[str] | Mapping[str, str] | None,
+    model: V1Model, signatures: Sequence[str] | None, inputs: IO | None, outputs: IO | None
 ) -> list[Plan]:
     if inputs is not None or outputs is not None:
         check_custom_io(model, bool(signatures), outputs)
         if not isinstance(inputs, Mapping):  # the placeholders they need; keep_prob: neutral
             outs = list(outputs.values() if isinstance(outputs, Mapping) else outputs)
             inputs = needed_inputs(model, outs, inputs, switch_of)
-        return [_plan_from_names(model, "serving_default", "", inputs, outputs)]
+        return [_plan_from_names(model, inputs, outputs)]
     if not model.signatures:
         ins, outs = default_io(model)
         if not outs:
@@ -74,25 +100,17 @@ def plan_signatures(
                 f"{model.path} has no signatures and no obvious outputs: pass inputs=..., "
                 "outputs=... (CLI: --inputs/--outputs)"
             )
-        return [_plan_from_names(model, "serving_default", "", ins, outs)]
-    names = list(signatures) if signatures else list(model.signatures)
-    plans = []
-    for name in names:
-        sig = model.signature(name)
-        plans.append(_dedupe(model, Plan(sig.name, sig.method, dict(sig.inputs), sig.outputs)))
-    return plans
+        return [_plan_from_names(model, ins, outs)]
+    sigs = [model.signature(name) for name in signatures or model.signatures]
+    return [_dedupe(model, Plan(s.name, s.method, dict(s.inputs), s.outputs)) for s in sigs]
 
 
-def _plan_from_names(
-    model: V1Model,
-    name: str,
-    method: str,
-    inputs: Sequence[str] | Mapping[str, str],
-    outputs: Sequence[str] | Mapping[str, str],
-) -> Plan:
-    # Keys as V1Runner's (a mapping's keys, else tensor names ``x:0``); the TF2 signature's by
-    # io_choice.input_keys (a mapping's keys, a pipeline output's feature, else ``x``, ``op_1``).
-    def keyed(x: Sequence[str] | Mapping[str, str]) -> dict[str, str]:
+def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
+    """The ``serving_default`` plan. Keys as V1Runner's (a mapping's keys, else tensor names
+    ``x:0``); the TF2 signature's by io_choice.input_keys (a mapping's keys, a pipeline output's
+    feature, else ``x``, ``op_1``)."""
+
+    def keyed(x: IO) -> dict[str, str]:
         if isinstance(x, Mapping):
             return {str(k): tensor_name(v) for k, v in x.items()}
         return {tensor_name(n): tensor_name(n) for n in x}
@@ -103,7 +121,8 @@ def _plan_from_names(
     specs = tensor_specs(model, list({*ins.values(), *outs.values()}))
     keys = input_keys(model, list(dict.fromkeys([*ins, *outs])))
     ins_specs = {k: specs[t] for k, t in ins.items()}
-    return Plan(name, method, ins_specs, {k: specs[t] for k, t in outs.items()}, keys=keys)
+    outs_specs = {k: specs[t] for k, t in outs.items()}
+    return Plan("serving_default", "", ins_specs, outs_specs, keys=keys)
 
 
 def _dedupe(model: V1Model, plan: Plan) -> Plan:
@@ -168,9 +187,9 @@ class Builder:
         self.v2_source = resource_source(self.source)
         try:
             self.wrapped = tf1().wrap_function(self._import, signature=[])
-        except ExplorerError:
-            raise
         except Exception as e:
+            if isinstance(e, ExplorerError):
+                raise
             raise ConversionError(
                 f"{model.path}: importing the rewritten graph into a TF2 function failed "
                 f"({first_line(e)}): run explorer.scan for what to fix"
@@ -182,14 +201,13 @@ class Builder:
         root = tf().Module()
         root.initializer = self._initializer()
         bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
-        signatures, functions = {}, {}
-        self.pruned: dict[str, Callable[..., Any]] = {}
+        signatures, functions, self.pruned = {}, {}, {}
         for plan in self.plans:
             signatures[plan.name], functions[plan.name] = self._signature(plan)
         if not model.signatures and len(self.plans) == 1 and not self.freeze:
             name = self.plans[0].name
             extra = example_signature(model, signatures[name], functions[name])
-            if extra is not None and EXAMPLES_SIGNATURE not in signatures:
+            if extra and EXAMPLES_SIGNATURE not in signatures:
                 signatures[EXAMPLES_SIGNATURE], functions[EXAMPLES_SIGNATURE] = extra
         root.signature_fns = functions
         root.model_variables = variables = [] if self.freeze else variables
@@ -201,14 +219,13 @@ class Builder:
         import_into(self.v2_source, tf1().get_default_graph())
 
     def _restore(self, variables: list[tf_types.Variable]) -> None:
-        model = self.model
+        model, ckpt = self.model, self.model.checkpoint_prefix
         if not variables:
             return
-        ckpt = model.checkpoint_prefix
-        in_ckpt: set[str] = set()
         try:
-            if ckpt:
-                in_ckpt = set(tf().train.load_checkpoint(ckpt).get_variable_to_shape_map())
+            in_ckpt = (
+                set(tf().train.load_checkpoint(ckpt).get_variable_to_shape_map()) if ckpt else set()
+            )
         except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
             in_ckpt = {"*"}
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
@@ -218,7 +235,7 @@ class Builder:
             if op_name(v.name) in in_ckpt or keys.get(op_name(v.name), ("",))[0] in in_ckpt
         ]
         if not restorable:
-            if init_op_names(self.model, self.graph):  # only local variables, set by the init op
+            if init_op_names(model, self.graph):  # only local variables, set by the init op
                 return
             raise MissingVariablesError(
                 f"{model.path} has {len(variables)} variables but no checkpoint holding them: for "
@@ -261,12 +278,10 @@ class Builder:
         model = self.model
         in_flat, in_parts = _flat(plan.inputs, plan.keys)
         out_flat, out_parts = _flat(plan.outputs, plan.keys)
+        elem = self.graph.as_graph_element
         try:
-            feeds = [self.graph.as_graph_element(t) for t in in_flat.values()]
-            fetches = {
-                k: self._fetchable(self.graph.as_graph_element(t), plan)
-                for k, t in out_flat.items()
-            }
+            feeds = [elem(t) for t in in_flat.values()]
+            fetches = {k: self._fetchable(elem(t), plan) for k, t in out_flat.items()}
         except (KeyError, ValueError) as e:
             raise TensorNotFoundError(
                 f"signature {plan.name!r} of {model.path} names a tensor not in the graph "
@@ -288,11 +303,7 @@ class Builder:
             tf().TensorSpec(self._input_shape(k, t), f.dtype, name=_arg_name(k))
             for (k, t), f in zip(in_flat.items(), feeds)
         ]
-
-        def body(*args: Any) -> dict[str, Any]:
-            return pruned(*args)
-
-        fn = tf().function(body, input_signature=tf_specs, autograph=False)
+        fn = tf().function(lambda *args: pruned(*args), input_signature=tf_specs, autograph=False)
         io = (plan.inputs, plan.outputs)
         src = [{k: _source_spec(s, self.graph) for k, s in d.items()} for d in io]  # source_*
         converted = ConvertedSignature(
@@ -328,12 +339,9 @@ class Builder:
             convert_variables_to_constants_v2,
         )
 
-        stateful = {
-            op.type
-            for op in pruned.graph.get_operations()
-            if op.type in RESOURCE_ASSIGN_OPS
-            or op.type.startswith(("ResourceApply", "ResourceScatter", "ResourceSparseApply"))
-        }
+        updates = ("ResourceApply", "ResourceScatter", "ResourceSparseApply")
+        types = {op.type for op in pruned.graph.get_operations()}
+        stateful = {t for t in types if t in RESOURCE_ASSIGN_OPS or t.startswith(updates)}
         if stateful:
             raise ConversionError(
                 f"signature {name!r} of {self.model.path} updates variables "
@@ -366,9 +374,8 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     if spec.kind != "dense":
         return spec
     t = graph.as_graph_element(spec.name)
-    shape = spec.shape
-    if shape is None and t.shape.rank is not None:
-        shape = tuple(t.shape.as_list())
+    known = spec.shape is not None or t.shape.rank is None
+    shape = spec.shape if known else tuple(t.shape.as_list())
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 
@@ -416,3 +423,230 @@ def _initializer_class() -> type:
                 self._initialize()
 
     return Initializer
+
+
+def parse_spec(
+    model: V1Model, inputs: dict[str, TensorSpec]
+) -> dict[str, tuple[str, int, list[int]]]:
+    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
+    output carrying a dense tf.Example feature; ``{}`` otherwise."""
+    found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
+    index = graph_index(model.graph_def)
+    out = {}
+    for key, spec in inputs.items():
+        p = found.get(spec.name)
+        if p is None or not p.feature or not p.parse_op:
+            return {}
+        fn, _, node_name = p.parse_op.rpartition("::")
+        nodes = index.function_nodes(fn) if fn else index.nodes
+        node = nodes[op_name(node_name)]
+        _, dense, _ = keys_in(nodes, node)
+        if p.feature not in dense:
+            return {}
+        j = dense.index(p.feature)
+        dtype = node.attr["Tdense"].list.type[j]
+        shape = [int(d.size) for d in node.attr["dense_shapes"].list.shape[j].dim]
+        out[key] = (p.feature, dtype, shape)
+    return out
+
+
+def example_signature(
+    model: V1Model, converted: ConvertedSignature, concrete: Callable[..., Any]
+) -> tuple[ConvertedSignature, Callable[..., Any]] | None:
+    """The ``examples`` signature calling ``converted`` (as ``concrete``), or ``None``."""
+    if not (spec := parse_spec(model, converted.inputs)):
+        return None
+    tf_, order = tf(), list(converted.inputs)
+    features = {
+        feature: tf_.io.FixedLenFeature(shape, tf_.dtypes.as_dtype(dtype))
+        for feature, dtype, shape in spec.values()
+    }
+
+    def parse(examples: Any) -> Any:
+        parsed = tf_.io.parse_example(examples, features)
+        args = []
+        for key in order:
+            want = converted.inputs[key]
+            value = tf_.cast(parsed[spec[key][0]], want.dtype)
+            if want.shape is not None and all(d is not None for d in want.shape):
+                value = tf_.reshape(value, want.shape)  # a batch fixed by the pipeline
+            elif want.shape is not None and all(d is not None for d in want.shape[1:]):
+                value = tf_.reshape(value, [-1, *want.shape[1:]])
+            args.append(value)
+        return concrete(*args)
+
+    first = converted.inputs[order[0]].shape
+    batch = first[0] if first else None
+    arg = tf_.TensorSpec([batch], tf_.string, name=EXAMPLES_KEY)
+    fn = tf_.function(parse, input_signature=[arg], autograph=False).get_concrete_function()
+    sig = ConvertedSignature(
+        name=EXAMPLES_SIGNATURE,
+        method="",
+        inputs={EXAMPLES_KEY: TensorSpec("", "string", (batch,))},
+        outputs=dict(converted.outputs),
+        input_parts={EXAMPLES_KEY: (EXAMPLES_KEY,)},
+        output_parts=dict(converted.output_parts),
+        source_outputs=dict(converted.source_outputs),
+    )
+    return sig, fn
+
+
+def build_hub(
+    model: V1Model,
+    signatures: Sequence[str] | None,
+    inputs: IO | None,
+    outputs: IO | None,
+    freeze: bool,
+    train_model: V1Model | None = None,
+    allow_unsafe: bool = False,
+) -> V2Model:
+    """``convert`` for a TF1 Hub module, ``train_model`` (its train tag set) converted beside it;
+    each graph is admitted whole (its restore and init run)."""
+    for m in filter(None, (model, train_model)):
+        admit(m, allow_unsafe=allow_unsafe)
+    plans = plan_signatures(model, signatures, inputs, outputs)
+    return HubBuilder(model, plans, freeze, train_model).build()
+
+
+def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
+    """The inference graph and the ``train`` graph (when the module has one; either loaded) in
+    one :class:`V2Model` with shared variables; ``signature`` limits it to one signature."""
+    tag_sets = [sorted(t) for t in model.tag_sets]
+    reps = model.replacements or None
+    train = None
+    if sorted(TRAIN_TAGS) in tag_sets and sorted(model.tags) != sorted(TRAIN_TAGS):
+        train = load(model.path, tags=list(TRAIN_TAGS), replacements=reps)
+    elif sorted(model.tags) == sorted(TRAIN_TAGS) and [] in tag_sets:
+        model, train = load(model.path, tags=[], replacements=reps), model
+    names = [signature] if signature else None
+    return build_hub(model, names, None, None, False, train_model=train)
+
+
+class HubBuilder(Builder):
+    """A :class:`~explorer.conversion.build.Builder` for TF1 Hub modules (see module doc)."""
+
+    def __init__(
+        self, model: V1Model, plans: list[Plan], freeze: bool, train_model: V1Model | None
+    ) -> None:
+        super().__init__(model, plans, freeze)
+        self.train_model = train_model
+        self.train_source: V1Model | None = None
+        self.train_plans: list[Plan] = []
+        self.shared: list[str] = []
+
+    def build(self) -> V2Model:
+        updates = {p.name: _updates_for(self.model, p, "") for p in self.plans}
+        if self.train_model is not None:
+            self._prepare_train()
+            for p in self.train_plans:
+                updates[p.name] = _updates_for(self.train_model, p, f"{TRAIN_SCOPE}/")
+            self.plans = self.plans + self.train_plans
+        self.updates = {k: v for k, v in updates.items() if v}
+        v2 = super().build()
+        defs = variable_defs(self.model.meta_graph, TRAINABLE_VARIABLES)
+        names = [op_name(vd.variable_name) for vd in defs]
+        for v in v2.variables:  # TF1-era VariableDefs lack ``trainable``: the collection decides
+            if v.name.split(":")[0] in names and not v.trainable and hasattr(v, "_trainable"):
+                v._trainable = True  # noqa: SLF001 - read-only in the public API
+        # Regularization losses read variables: none when frozen.
+        reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
+        losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
+        if losses:
+            pruned = self.wrapped.prune(feeds=[], fetches=losses)
+
+            def regularization_losses() -> list[tf_types.Tensor]:
+                return pruned()
+
+            fn = tf().function(regularization_losses, input_signature=[], autograph=False)
+            v2._root.regularization_losses = fn
+            fn.get_concrete_function()
+        train = {p.name[: -len(TRAIN_SUFFIX)]: p.name for p in self.train_plans}
+        v2.extra_meta = {
+            META_KEY: {
+                "tags": list(self.model.tags),
+                "train_signatures": train,
+                "update_ops": {k: len(v) for k, v in self.updates.items()},
+                "regularization_losses": len(losses),
+                "trainable_variables": names,
+            }
+        }
+        return v2
+
+    def _prepare_train(self) -> None:
+        train = self.train_model
+        self.train_source = resource_source(train)
+        gd, mg = self.train_source.graph_def, self.train_source.meta_graph
+        shared = {v.name for v in self.model.variables}
+        own = {v.name for v in train.variables}
+        if own - shared:
+            raise ConversionError(
+                f"{train.path}: the train graph has variables the inference graph lacks "
+                f"({', '.join(sorted(own - shared)[:3])}): convert each tag set on its own "
+                "(explorer.convert(explorer.load(path, tags=...)))"
+            )
+        self.shared = sorted(own)
+        keep = [n for n in gd.node if not (n.name in own and n.op == "VarHandleOp")]
+        del gd.node[:]
+        gd.node.extend(keep)
+        for n in gd.node:  # no colocation with the variables, which come from outside
+            n.attr.pop("_class", None)
+        mg.graph_def.CopyFrom(gd)
+        for key in list(mg.collection_def):
+            if key not in _TRAIN_COLLECTIONS:
+                del mg.collection_def[key]
+        mg.ClearField("signature_def")
+        mg.ClearField("saver_def")
+        prefix = f"{TRAIN_SCOPE}/"
+        self.model = dataclasses.replace(
+            self.model,
+            assets={**self.model.assets, **{prefix + k: v for k, v in train.assets.items()}},
+        )
+        plans = {p.name: p for p in self.plans}
+        for sig in (s for s in train.signatures.values() if s.name in plans):
+            self.train_plans.append(
+                dataclasses.replace(
+                    plans[sig.name],
+                    name=sig.name + TRAIN_SUFFIX,
+                    inputs={k: _prefixed(s, prefix) for k, s in sig.inputs.items()},
+                    outputs={k: _prefixed(s, prefix) for k, s in sig.outputs.items()},
+                )
+            )
+
+    def _import(self) -> None:
+        super()._import()
+        if self.train_source is None:
+            return
+        graph = tf1().get_default_graph()
+        mg = meta_graph_with(self.train_source.meta_graph, prepare_graph_def(self.train_source))
+        input_map = {f"{v}:0": graph.get_tensor_by_name(f"{v}:0") for v in self.shared}
+        tf1().train.import_meta_graph(
+            mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
+        )
+
+    def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
+        """The fetch after the update ops whose placeholders the plan feeds."""
+        t = super()._fetchable(t, plan)
+        ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
+        if not ops:
+            return t
+        with self.graph.as_default(), tf().control_dependencies(ops):
+            return tf().identity(t, name=f"{t.op.name}/explorer_after_updates")
+
+
+def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
+    return dataclasses.replace(
+        spec,
+        name=prefix + spec.name if spec.name else spec.name,
+        components=tuple(prefix + c for c in spec.components),
+    )
+
+
+def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:
+    """The module's update ops (names with ``prefix``) whose placeholders the plan feeds."""
+    specs = plan.inputs.values()
+    fed = {op_name(t.removeprefix(prefix)) for s in specs for t in s.components or (s.name,)}
+    placeholders = {n.name for n in model.graph_def.node if n.op in PLACEHOLDER_OPS}
+    index = graph_index(model.graph_def)
+    ops = [op_name(n) for n in model.collection(UPDATE_OPS)]
+    needs = [(op, index.upstream([op]) & placeholders) for op in ops]
+    return [prefix + op for op, needed in needs if needed and needed <= fed]

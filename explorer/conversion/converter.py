@@ -7,8 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from explorer.conversion.build import Builder, Shape, plan_signatures
-from explorer.conversion.hub_module import build_hub
+from explorer.conversion.build import Builder, Shape, build_hub, plan_signatures
 from explorer.conversion.onnx import OnnxModel, check_target, export
 from explorer.conversion.v2_model import V2Model
 from explorer.graph.index import union

@@ -17,7 +17,7 @@ from typing import Any
 import keras
 
 from explorer._tf import tf
-from explorer.conversion.hub_module import META_KEY, convert_hub_for_keras
+from explorer.conversion.build import META_KEY, convert_hub_for_keras
 from explorer.conversion.v2_model import V2Model, loaded_signature, read_meta
 from explorer.errors import (
     ConversionError,
@@ -48,10 +48,9 @@ def keras_layer(
     name: str | None = None,
 ) -> SavedModelLayer:
     """A Keras 3 layer running ``signature`` (default ``serving_default``; ``default`` for a TF1
-    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder living as long as
-    the process), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
-    here, inference and ``train`` graphs together). ``trainable``: its trainable variables train
-    with the Keras model (default: a frozen body).
+    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder kept while the
+    process runs), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
+    here, inference and ``train`` graphs together). ``trainable``: its variables train too.
 
     Raises:
         ModelNotFoundError: the folder does not exist or holds no SavedModel.
@@ -68,15 +67,12 @@ def keras_layer(
         hub = load(folder) if is_hub_module(folder) else None
     if hub is not None:  # inference and train graphs converted together
         folder = convert_hub_for_keras(hub, signature).save(Path(_owned_dir()) / "model")
-    meta = hub_meta(folder)
-    if meta is None:
+    if (meta := hub_meta(folder)) is None:
         signature = signature or "serving_default"
         return SavedModelLayer(str(folder), signature, trainable=trainable, name=name)
     signature = signature or "default"  # converted from a TF1 Hub module
     train = meta.get("train_signatures", {}).get(signature)
-    return HubModuleLayer(
-        str(folder), signature, train_signature=train, trainable=trainable, name=name
-    )
+    return HubModuleLayer(str(folder), signature, train, trainable=trainable, name=name)
 
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
@@ -110,17 +106,14 @@ class SavedModelLayer(keras.layers.Layer):
         self.output_specs: dict[str, dict[str, Any]] | None = None
         if input_specs is None or output_specs is None:
             self._load(self.filepath)
-        else:
+        else:  # stand-in weights until load_assets reads the SavedModel (the optimizer sees them)
             self.input_specs, self.output_specs = dict(input_specs), dict(output_specs)
-            # Stand-in weights until the SavedModel is read (load_assets): the optimizer and the
-            # weights store see the right variables from the start.
             self._wrappers = [self._new_weight(**spec) for spec in variables or []]
         self.built = True
 
     def _load(self, folder: str) -> None:
         t = tf()
-        p = Path(folder)
-        if not (p / "saved_model.pb").exists() and not (p / "saved_model.pbtxt").exists():
+        if not any((Path(folder) / f).exists() for f in ("saved_model.pb", "saved_model.pbtxt")):
             raise ModelNotFoundError(
                 f"{folder} holds no SavedModel: give the folder written by V2Model.save "
                 "(or any TF2 SavedModel)"
@@ -168,7 +161,6 @@ class SavedModelLayer(keras.layers.Layer):
             self._wrappers.append(w)
 
     def _is_trainable(self, variable: Any) -> bool:
-        """Whether a SavedModel variable becomes a trainable Keras weight."""
         return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
@@ -180,15 +172,13 @@ class SavedModelLayer(keras.layers.Layer):
         self._track_variable(w)
         return w
 
-    def _ensure_loaded(self) -> None:
-        if self._fn is None:
-            self._load(self.filepath)
-            self._apply_pending()
-
-    def _apply_pending(self) -> None:
-        if self._pending_values is not None:
-            self._assign(self._pending_values)
-            self._pending_values = None
+    def _ensure_loaded(self, folder: str | None = None) -> None:
+        """Load ``folder`` (default: ``filepath``, once), then assign the weights read before."""
+        if folder is not None or self._fn is None:
+            self._load(folder or self.filepath)
+            if self._pending_values is not None:
+                self._assign(self._pending_values)
+                self._pending_values = None
 
     def call(self, inputs: Any) -> dict[str, Any]:
         """Run the signature: ``{key: tensor}`` (or one tensor) -> ``{output key: tensor}``."""
@@ -205,8 +195,7 @@ class SavedModelLayer(keras.layers.Layer):
                     "pass {key: tensor}"
                 )
             inputs = {next(iter(self.input_specs)): inputs}
-        mismatch = key_mismatch(self.input_specs, inputs)
-        if mismatch:
+        if mismatch := key_mismatch(self.input_specs, inputs):
             raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
         return {
             k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
@@ -218,16 +207,13 @@ class SavedModelLayer(keras.layers.Layer):
         batch = first.shape[0] if getattr(first, "shape", None) else None
         out = {}
         for k, spec in self.output_specs.items():
-            shape = spec["shape"]
-            if shape is None:
+            if (shape := spec["shape"]) is None:
                 raise ConversionError(
                     f"output {k!r} of signature {self.signature!r} has unknown rank; Keras "
                     "needs a rank: give the converted signature outputs of known rank"
                 )
-            shape = list(shape)
-            if shape and shape[0] is None:
-                shape[0] = batch
-            out[k] = keras.KerasTensor(tuple(shape), dtype=spec["dtype"])
+            shape = (batch, *shape[1:]) if shape and shape[0] is None else tuple(shape)
+            out[k] = keras.KerasTensor(shape, dtype=spec["dtype"])
         return out
 
     def get_config(self) -> dict[str, Any]:
@@ -254,10 +240,8 @@ class SavedModelLayer(keras.layers.Layer):
             )
         return cls(**config)
 
-    # Keras .keras saving: the weights go to the weights store as usual; the SavedModel itself is
-    # copied into the file's assets so the file reloads without the original folder.
-
     def save_assets(self, dir_path: str) -> None:
+        """A ``.keras`` file holds the SavedModel in its assets (weights: the weights store)."""
         self._ensure_loaded()
         shutil.copytree(self._source_dir, os.path.join(dir_path, _BUNDLE))
 
@@ -268,13 +252,11 @@ class SavedModelLayer(keras.layers.Layer):
             return
         own = os.path.join(_owned_dir(), _BUNDLE)
         shutil.copytree(bundle, own)  # the extracted assets folder is deleted after loading
-        self._load(own)
-        self._apply_pending()
+        self._ensure_loaded(own)
 
     def load_own_variables(self, store: Any) -> None:
         values = [store[str(i)] for i in range(len(store.keys()))]
-        # Kept until load_assets (which comes next when a .keras file is loaded) points the
-        # weights at the bundled SavedModel; assigned now when the SavedModel is already loaded.
+        # assigned by load_assets (next when a .keras file loads), or now if already loaded
         self._pending_values = values
         if self._fn is not None:
             self._assign(values)

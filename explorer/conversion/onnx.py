@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.conversion.v2_model import ConvertedSignature, V2Model
-from explorer.conversion.v2_runner import V2Runner
+from explorer.conversion.v2_model import ConvertedSignature, V2Model, V2Runner
 from explorer.errors import ConversionError, ModelNotFoundError, SessionError, first_line
 from explorer.feeding.feeds import numpy_dtype
 from explorer.graph.op_families import RESOURCE_ASSIGN_OPS, V1_CONTROL_FLOW_OPS

@@ -50,9 +50,8 @@ class RewriteContext:
         if inp.startswith("^"):
             return None
         op, _, idx = inp.partition(":")
-        if op in self.variables and idx in ("", "0"):
-            return op
-        return self.handles.get(f"{op}:{idx or 0}")
+        own = op in self.variables and idx in ("", "0")
+        return op if own else self.handles.get(f"{op}:{idx or 0}")
 
     def forward_handles(self, nodes: list[NodeDef]) -> None:
         """Record the outputs of v1 control-flow ops that forward a variable's reference
@@ -68,8 +67,9 @@ class RewriteContext:
                 sources = data if n.op == "RefMerge" else data[:1]
                 var = next((v for v in map(self.var_of, sources) if v is not None), None)
                 if var is not None:
-                    for idx in range(REF_FORWARDS[n.op][1]):
-                        self.handles[f"{n.name}:{idx}"] = var
+                    self.handles.update(
+                        {f"{n.name}:{i}": var for i in range(REF_FORWARDS[n.op][1])}
+                    )
                     changed = True
 
     def dtype_of(self, var: str) -> int:
@@ -84,11 +84,7 @@ class RewriteContext:
         return name
 
     def read(
-        self,
-        var: str,
-        consumer: NodeDef,
-        name: str | None = None,
-        handle: str | None = None,
+        self, var: str, consumer: NodeDef, name: str | None = None, handle: str | None = None
     ) -> NodeDef:
         """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs; ``handle`` is the
         input naming the resource when it is forwarded (``cond/Switch:1``)."""
@@ -110,10 +106,9 @@ class RewriteContext:
             var = self.var_of(inp)
             if var is None or (i < len(ref_args) and ref_args[i]):
                 new_inputs.append(inp)
-                continue
-            r = self.read(var, node, handle=inp)
-            extra.append(r)
-            new_inputs.append(r.name)
+            else:
+                extra.append(self.read(var, node, handle=inp))
+                new_inputs.append(extra[-1].name)
         return new_inputs, extra
 
 
@@ -121,8 +116,7 @@ def ref_input_flags(node: NodeDef) -> list[bool]:
     """For each data input of ``node``, whether its OpDef argument is a reference (``is_ref``)."""
     from tensorflow.python.framework import op_def_registry
 
-    op_def = op_def_registry.get(node.op)
-    if op_def is None:
+    if (op_def := op_def_registry.get(node.op)) is None:
         return []
     flags: list[bool] = []
     for arg in op_def.input_arg:
@@ -239,8 +233,7 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     """The resource op as ``<name>/resource_update``, then a read named ``node.name`` after it."""
     resource_op = UPDATE_OPS[node.op]
     inputs, extra = ctx.split_inputs(node)
-    var = ctx.var_of(node.input[0])
-    if var is None:
+    if (var := ctx.var_of(node.input[0])) is None:
         raise ConversionError(
             f"{ctx.path}: {node.op} node {node.name!r} updates {node.input[0]!r}, which is not a "
             "variable: convert with freeze=True or export the graph with resource variables"

@@ -1,5 +1,7 @@
 """What :func:`explorer.convert` gives: :class:`V2Model` (one :class:`ConvertedSignature` per
-signature) and its atomic save to a TF2 SavedModel plain ``tf.saved_model.load`` opens."""
+signature) and its atomic save to a TF2 SavedModel plain ``tf.saved_model.load`` opens.
+:class:`V2Runner` runs a signature with :class:`~explorer.V1Runner`'s interface and keys, over a
+``V2Model`` or a saved folder (keys: ``assets.extra/tf1_explorer.json``, else the signature's)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,25 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from explorer._tf import tf
-from explorer.errors import ConversionError, ExplorerError, FeedError, first_line
-from explorer.feeding.feeds import key_mismatch
+from explorer.errors import (
+    ConversionError,
+    ExplorerError,
+    FeedError,
+    ModelNotFoundError,
+    SessionError,
+    first_line,
+)
+from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, key_mismatch
+from explorer.feeding.sampling import sample
 from explorer.graph.specs import TensorSpec
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
+from explorer.running.base import Runner
+from explorer.running.deadline import bounded
+from explorer.running.session import RUN_FIX, fed_text
 
 if TYPE_CHECKING:
     import tensorflow as tf_types
@@ -55,8 +70,8 @@ class ConvertedSignature:
     def from_json(cls, name: str, d: Mapping[str, Any]) -> ConvertedSignature:
         def spec(v: Mapping[str, Any]) -> TensorSpec:
             shape = None if v["shape"] is None else tuple(v["shape"])
-            parts = tuple(v.get("components", ()))
-            return TensorSpec(v["name"], v["dtype"], shape, v.get("kind", "dense"), parts)
+            kind, parts = v.get("kind", "dense"), tuple(v.get("components", ()))
+            return TensorSpec(v["name"], v["dtype"], shape, kind, parts)
 
         specs = {f: {k: spec(v) for k, v in d.get(f, {}).items()} for f in _SPEC_FIELDS}
         parts = {f: {k: tuple(v) for k, v in d.get(f, {}).items()} for f in _PART_FIELDS}
@@ -66,13 +81,10 @@ class ConvertedSignature:
 
 class V2Model:
     """A TF1 model (``source``) converted to TF2 functions; :meth:`save` writes a SavedModel.
-
     ``functions``: signature name -> ``ConcreteFunction`` taking the inputs positionally in
-    ``signatures[name].inputs`` order; ``variables``: the lifted variables (none when
-    ``frozen``); ``wrapped_function``: the ``wrap_function`` of the whole rewritten graph (v1 op
-    names, restored and initialised) every signature is pruned from: prune it with other fetches
-    to read intermediate tensors, as ``first_divergence`` does.
-    """
+    ``signatures[name].inputs`` order; ``variables``: the lifted variables (none when ``frozen``);
+    ``wrapped_function``: the restored, initialised ``wrap_function`` of the whole rewritten graph
+    (v1 op names) each signature is pruned from (``first_divergence`` prunes other fetches)."""
 
     def __init__(
         self,
@@ -106,14 +118,12 @@ class V2Model:
     def __call__(self, signature: str | None = None, /, **feeds: Any) -> dict[str, Any]:
         """Run a signature: keyword feeds (TF2 input keys) -> ``{output key: tf.Tensor}``."""
         sig = self.signature(signature)
-        mismatch = key_mismatch(sig.inputs, feeds)
-        if mismatch:
+        if mismatch := key_mismatch(sig.inputs, feeds):
             raise FeedError(
                 f"signature {sig.name!r} takes {', '.join(sig.inputs) or 'no inputs'}; {mismatch}"
             )
-        fn = self.functions[sig.name]
         args = [tf().convert_to_tensor(feeds[k], dtype=sig.inputs[k].dtype) for k in sig.inputs]
-        return fn(*args)
+        return self.functions[sig.name](*args)
 
     def summary(self, output_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         """The ``convert --json`` object: output_dir, signatures, variables, frozen."""
@@ -150,8 +160,7 @@ class V2Model:
                 ) from None
             return staging.publish()
 
-    def _meta(self) -> dict[str, Any]:
-        """What ``assets.extra/tf1_explorer.json`` records (:func:`read_meta` reads it back)."""
+    def _meta(self) -> dict[str, Any]:  # read back by read_meta
         return {
             "source": str(self.source.path),
             "frozen": self.frozen,
@@ -179,10 +188,128 @@ def loaded_signature(
 
 
 def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The record :meth:`V2Model.save` wrote into a SavedModel folder (``None`` for other
-    SavedModels, or when it cannot be read)."""
+    """What :meth:`V2Model.save` recorded in ``folder`` (``None``: nothing, or unreadable)."""
     f = Path(folder) / "assets.extra" / META_FILE
     try:
         return json.loads(f.read_text()) if f.is_file() else None
     except (OSError, ValueError):
         return None
+
+
+_DENSE = TensorSpec("", "", None)
+
+
+class V2Runner(Runner):
+    """Runs ``signature`` (default ``serving_default`` or the only one) of a
+    :class:`~explorer.V2Model` or a TF2 SavedModel folder; every input must be fed; feeds above
+    ``max_bytes`` are refused."""
+
+    name = "v2"
+
+    def __init__(
+        self,
+        model: V2Model | str | os.PathLike[str],
+        *,
+        signature: str | None = None,
+        max_bytes: int | None = DEFAULT_MAX_BYTES,
+    ) -> None:
+        super().__init__(max_bytes=max_bytes)
+        self.v2_model: V2Model | None = None
+        self.path: Path | None = None
+        self._loaded: Any = None  # what tf.saved_model.load gave
+        self._fn: tf_types.types.experimental.ConcreteFunction | None = None
+        self.converted: ConvertedSignature | None = None  # without a record: read in _start
+        if isinstance(model, V2Model):
+            self.v2_model = model
+            self.converted = model.signature(signature)
+        else:
+            self.path = Path(model).expanduser().resolve()
+            if not (self.path / "saved_model.pb").is_file():
+                raise ModelNotFoundError(
+                    f"{self.path} is not a TF2 SavedModel folder (no saved_model.pb): give "
+                    "V2Model.save's output folder or a V2Model"
+                )
+            if (meta := read_meta(self.path)) is not None:
+                sigs = {
+                    k: ConvertedSignature.from_json(k, d) for k, d in meta["signatures"].items()
+                }
+                self.converted = pick_signature(sigs, signature, self.path)
+        self.signature_name = self.converted.name if self.converted else signature
+
+    @property
+    def input_specs(self) -> dict[str, TensorSpec]:
+        self._need_specs()
+        c = self.converted
+        own = {k: s for k, s in c.source_inputs.items() if k not in c.computed_inputs}
+        return own or dict(c.inputs)
+
+    @property
+    def output_specs(self) -> dict[str, TensorSpec]:
+        self._need_specs()
+        return dict(self.converted.source_outputs) or dict(self.converted.outputs)
+
+    def _need_specs(self) -> None:
+        if self.converted is None:
+            self.start()
+
+    def sample(self, batch: int = 1, seed: int = 0, **kwargs: Any) -> Feeds:
+        """:func:`explorer.sample` for this runner's inputs (needs the source model: a V2Model)."""
+        if self.v2_model is None:
+            raise SessionError(
+                f"{self.path} is a saved folder without its TF1 source: sample feeds with "
+                "explorer.sample(v1_model, ...) or V1Runner.sample"
+            )
+        return sample(self.v2_model.source, self.input_specs, batch=batch, seed=seed, **kwargs)
+
+    def _start(self) -> None:
+        if self.v2_model is not None:
+            self._fn = self.v2_model.functions[self.converted.name]
+            return
+        try:
+            self._loaded = bounded(
+                lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
+            )
+        except SessionError:
+            raise
+        except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
+            raise SessionError(
+                f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
+            ) from None
+        if self.converted is None:
+            _, self.converted = loaded_signature(self._loaded, self.signature_name, self.path)
+            self.signature_name = self.converted.name
+        self._fn = self._loaded.signatures[self.converted.name]
+
+    def _stop(self) -> None:
+        self._fn = None
+        self._loaded = None
+
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        c = self.converted
+        flat: dict[str, Any] = {}
+        for key, value in feeds.items():
+            parts = c.input_parts.get(key, (key,))
+            flat.update({parts[0]: value} if len(parts) == 1 else zip(parts, value))
+        raw = self._call(c, flat)
+        out: dict[str, Any] = {}
+        for key, parts in (c.output_parts or {k: (k,) for k in c.outputs}).items():
+            sparse = len(parts) == 3 and c.source_outputs.get(key, _DENSE).kind == "sparse"
+            arrays = [np.asarray(raw[p]) for p in parts]
+            out[key] = SparseValue(*arrays) if sparse else arrays[0]
+        return out
+
+    def _call(self, c: ConvertedSignature, flat: dict[str, Any]) -> Any:
+        """The signature's call on flat TF2 inputs: ``{TF2 output key: value}``."""
+        args = [tf().convert_to_tensor(flat[k], dtype=s.dtype) for k, s in c.inputs.items()]
+        fn = self._fn
+        where = self.path or self.v2_model.source.path
+        by_key = self.v2_model is None  # a loaded signature takes keywords, a tf.function positions
+        try:
+            call = (lambda: fn(**dict(zip(c.inputs, args)))) if by_key else (lambda: fn(*args))
+            return bounded(call, None, f"signature {c.name!r}", where)
+        except (tf().errors.OpError, ValueError, TypeError) as e:
+            where = f" ({self.path})" if self.path else ""
+            fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
+            raise SessionError(
+                f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
+            ) from None

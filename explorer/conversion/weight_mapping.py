@@ -1,10 +1,10 @@
-"""Weights for a native rewrite: :func:`map_weights` matches a TF1 model's checkpoint variables
-to a Keras 3 model's weights (scope/name tokens, shape, order); :meth:`WeightMapping.assign`
-copies them."""
+"""Weights for a native rewrite: :func:`map_weights` matches a TF1 model's checkpoint variables to
+a Keras 3 model's weights (names, shape, order); :meth:`WeightMapping.assign` copies them."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,9 +43,6 @@ class Match:
     shape: tuple[int, ...]
     how: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "shape": list(self.shape)}
-
 
 @dataclass
 class WeightMapping:
@@ -83,25 +80,16 @@ class WeightMapping:
 
     def problem_summary(self) -> str:
         """One line: counts of unmatched and ambiguous names, with the first of each."""
-        parts = []
-        for label, names in (
-            ("unmatched v1", self.unmatched_v1),
-            ("unmatched keras", self.unmatched_keras),
-            ("ambiguous", list(self.ambiguous)),
-        ):
-            if names:
-                parts.append(f"{len(names)} {label}: {', '.join(names[:3])}")
+        named = {"unmatched v1": self.unmatched_v1, "unmatched keras": self.unmatched_keras}
+        named["ambiguous"] = list(self.ambiguous)
+        parts = [f"{len(v)} {label}: {', '.join(v[:3])}" for label, v in named.items() if v]
         return "; ".join(parts) or "complete"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "complete": self.complete,
-            "matches": [m.to_json() for m in self.matches],
-            "unmatched_v1": list(self.unmatched_v1),
-            "unmatched_keras": list(self.unmatched_keras),
-            "ambiguous": {k: list(v) for k, v in self.ambiguous.items()},
-            "skipped": list(self.skipped),
-        }
+        names = ("unmatched_v1", "unmatched_keras", "ambiguous", "skipped")
+        matches = [{**asdict(m), "shape": list(m.shape)} for m in self.matches]
+        lists = {n: deepcopy(getattr(self, n)) for n in names}
+        return {"complete": self.complete, "matches": matches, **lists}
 
     def __str__(self) -> str:
         lines = [f"{m.v1_name} -> {m.keras_path} {list(m.shape)} ({m.how})" for m in self.matches]
@@ -176,13 +164,9 @@ def map_weights(
     model_prefix = getattr(keras_model, "name", "")
     groups: dict[tuple[str, tuple[int, ...]], tuple[list[str], list[str]]] = {}
     for name in sources:
-        key = (_role(name), tuple(values[name].shape))
-        groups.setdefault(key, ([], []))[0].append(name)
-    for path, var in targets.items():
-        if path in taken:
-            continue
-        key = (_role(path), _shape(var))
-        groups.setdefault(key, ([], []))[1].append(path)
+        groups.setdefault((_role(name), tuple(values[name].shape)), ([], []))[0].append(name)
+    for path in (p for p in targets if p not in taken):
+        groups.setdefault((_role(path), _shape(targets[path])), ([], []))[1].append(path)
 
     for (_, shape), (src, dst) in groups.items():
         for m in _match_group(src, dst, model_prefix, shape):
@@ -191,8 +175,7 @@ def map_weights(
         left_src = [n for n in src if n not in by_v1]
         left_dst = [p for p in dst if p not in taken]
         if left_src and left_dst:
-            for n in left_src:
-                result.ambiguous[n] = list(left_dst)
+            result.ambiguous.update({n: list(left_dst) for n in left_src})
         else:
             result.unmatched_v1.extend(left_src)
     in_doubt = {p for cands in result.ambiguous.values() for p in cands}
@@ -236,18 +219,13 @@ def _resolve_path(path: str, targets: Mapping[str, Any]) -> str:
 
 
 def _keras_weights(model: Any) -> dict[str, Any]:
-    weights = getattr(model, "weights", None)
-    if not weights:
+    if not (weights := getattr(model, "weights", None)):
         raise ConversionError(
             f"Keras model {getattr(model, 'name', model)!r} has no weights: build it first "
             "(start it with keras.Input or call it once on a batch)"
         )
     out: dict[str, Any] = {}
-    seen: set[int] = set()
-    for w in weights:
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
+    for w in {id(w): w for w in weights}.values():  # each variable once
         path = getattr(w, "path", None) or w.name
         while path in out:  # two weights with one path: keep both, distinguishable
             path += "_"

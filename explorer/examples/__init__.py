@@ -1,19 +1,8 @@
 """The example models the notebooks open (test-only builders: ``tests/model_builders``)."""
 
-from explorer.examples.models import (
-    MLP_FORMATS,
-    MLP_SIZES,
-    build_example_parser_model,
-    build_mlp,
-    mlp_reference,
-    mlp_weights,
-)
+from explorer._lazy import lazy_exports
 
-__all__ = [
-    "MLP_FORMATS",
-    "MLP_SIZES",
-    "build_example_parser_model",
-    "build_mlp",
-    "mlp_reference",
-    "mlp_weights",
-]
+_MODELS = ("MLP_FORMATS", "MLP_SIZES", "build_example_parser_model", "build_mlp")
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__, {"examples.models": (*_MODELS, "mlp_reference", "mlp_weights")}
+)

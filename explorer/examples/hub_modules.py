@@ -72,11 +72,10 @@ def const_init(value: np.ndarray) -> Any:
     """An initializer giving ``value`` (the slice of it for a partition of a variable)."""
 
     def init(shape: Any, dtype: Any = None, partition_info: Any = None) -> Any:
-        v = value
-        if partition_info is not None:
-            offsets = partition_info.var_offset
-            v = v[tuple(slice(o, o + int(n)) for o, n in zip(offsets, shape))]
-        return v
+        if partition_info is None:
+            return value
+        offsets = partition_info.var_offset
+        return value[tuple(slice(o, o + int(n)) for o, n in zip(offsets, shape))]
 
     return init
 

@@ -1,31 +1,69 @@
 """``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
 ``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
-``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity``
-(v1 session vs ``model.py`` in fresh TF and JAX processes), ``rw.save("out/")``, ``rw.build()``."""
+``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity`` (v1
+session vs ``model.py`` run by :func:`check_jobs` in a fresh process per Keras backend, on every
+feed batch), ``rw.save("out/")``, ``rw.build()``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import Tolerance
-from explorer.errors import ConversionError
+from explorer.errors import ConversionError, plain
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.io_choice import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.check import TOLERANCE, Job, check_jobs, exec_source, write_weights
-from explorer.rewriting.codegen import generate
 from explorer.rewriting.graph import GraphContext, out_index, py_name
-from explorer.rewriting.translate import translate
+from explorer.rewriting.translate import generate, translate
 from explorer.running.session import ModelSession
+
+BACKENDS = ("tensorflow", "jax")
+KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what KERAS_BACKEND accepts
+TOLERANCE = Tolerance(1e-5, 1e-5)
+_CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+
+# Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
+# jobs; it imports only our generated model.py (see verify_source). Arrays go by position, never
+# a model's key. A failed job writes its one-line error to result.npz + ".err"; the rest run.
+_RUNNER = r"""
+import importlib.util, json, os, sys
+import numpy as np
+import keras
+for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[1])):
+    try:
+        path = os.path.join(folder, "model.py")
+        spec = importlib.util.spec_from_file_location(f"rewritten_{i}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        model = module.build_model()
+        data = np.load(feeds_path)
+        index = json.loads(open(feeds_path + ".json").read())
+        res = {}
+        for b, names in enumerate(index):
+            out = model({k: data[f"b{b}_{j}"] for j, k in enumerate(names)}, training=False)
+            for j, k in enumerate(keys):
+                if k in out:
+                    res[f"b{b}_{j}"] = keras.ops.convert_to_numpy(out[k])
+        np.savez(result_path, **res)
+    except Exception as e:
+        line = (str(e).strip().splitlines() or [""])[0][:300]
+        open(result_path + ".err", "w").write(f"{type(e).__name__}: {line}")
+"""
 
 
 @dataclass
@@ -41,7 +79,6 @@ class KerasRewrite:
     inputs: dict[str, str]
     outputs: dict[str, str]
     parity: dict[str, Any] = field(default_factory=dict)
-    model_path: str = ""
     model: V1Model | None = field(default=None, repr=False)
     _feeds: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
     _expected: list[dict[str, np.ndarray]] = field(default_factory=list, repr=False)
@@ -93,8 +130,7 @@ def _choose_io(
 ) -> tuple[dict[str, str], dict[str, str]]:
     if inputs is not None or outputs is not None:
         check_custom_io(model, signature is not None, outputs, ConversionError)
-        ins, outs = ({_key(t): tensor_name(t) for t in ts} for ts in (inputs or [], outputs or []))
-        return ins, outs
+        return tuple({_key(t): tensor_name(t) for t in ts} for ts in (inputs or [], outputs or []))
     if model.signatures or signature is not None:
         sig = model.signature(signature)
         ins = {k: tensor_name(s.name) for k, s in sig.inputs.items()}
@@ -120,8 +156,7 @@ def _feeds(
     out = []
     for i, b in enumerate(batches):
         f = sample(model, inputs=names, batch=b, seed=seed + i)
-        missing = [t for t in names if t not in f]
-        if missing:
+        if missing := [t for t in names if t not in f]:
             raise ConversionError(
                 f"no sample value for input {missing[0]} (the sampler leaves it to the graph): "
                 "drop it from inputs or pass feeds="
@@ -139,7 +174,7 @@ def to_keras(
     signature: str | None = None,
     *,
     check: bool = True,
-    backends: tuple[str, ...] = ("tensorflow", "jax"),
+    backends: tuple[str, ...] = BACKENDS,
     feeds: list[dict[str, Any]] | None = None,
     batches: tuple[int, ...] = (1, 4),
     seed: int = 0,
@@ -165,12 +200,8 @@ def to_keras(
             got = sess.run(outs, {ins[k]: v for k, v in f.items()})
             expected.append({k: np.asarray(v) for k, v in got.items()})
     source, weights, rows = generate(program, Path(str(model.path)).name)
-    with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
-        h5 = Path(tmp) / "model.weights.h5"
-        write_weights(source, weights, h5)
-        weights_h5 = h5.read_bytes()
+    weights_h5 = write_weights(source, weights)
     fallbacks = [{k: r[k] for k in ("layer", "kind", "replaces")} for r in rows if not r["native"]]
-    given = [False] * len(batches) + [True] * len(feeds or [])
     report: dict[str, Any] = {
         "model": str(model.path),
         "inputs": ins,
@@ -180,11 +211,11 @@ def to_keras(
         "atol": atol,
         "rtol": rtol,
         "feeds": [
-            {"source": "given" if g else "generated", "batch": _batch(f)}
-            for g, f in zip(given, all_feeds)
+            {"source": "given" if i >= len(batches) else "generated", "batch": _batch(f)}
+            for i, f in enumerate(all_feeds)
         ],
     }
-    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, str(model.path), model)
+    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, model)
     rw._feeds, rw._expected = all_feeds, expected
     if check:
         check_rewrites([rw], backends, Tolerance(atol, rtol, nonfinite=nonfinite))
@@ -198,7 +229,7 @@ def _batch(feed: dict[str, np.ndarray]) -> int:
 
 def check_rewrites(
     rewrites: list[KerasRewrite],
-    backends: tuple[str, ...] = ("tensorflow", "jax"),
+    backends: tuple[str, ...] = BACKENDS,
     tolerance: Tolerance = TOLERANCE,
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
@@ -211,10 +242,136 @@ def check_rewrites(
             jobs.append(Job(folder, rw._feeds, rw._expected))
         results = check_jobs(jobs, tuple(backends), tolerance)
     for rw, res in zip(rewrites, results):
-        rw.parity["backends"] = res
-        rw.parity["atol"], rw.parity["rtol"] = tolerance.atol, tolerance.rtol
+        rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)
         rw.parity["per_output"] = {
             k: {b: r["outputs"].get(k, {}).get("passed", False) for b, r in res.items()}
             for k in rw.outputs
         }
         rw.parity["passed"] = bool(res) and all(r["passed"] for r in res.values())
+
+
+def exec_source(source: str, filename: str) -> dict[str, Any]:
+    """Run generated source as a module namespace (``__file__`` = ``filename``)."""
+    ns: dict[str, Any] = {"__file__": filename, "__name__": "rewritten_model"}
+    exec(compile(source, filename, "exec"), ns)  # noqa: S102 - source we generated
+    return ns
+
+
+def write_weights(source: str, weights: dict[str, list[np.ndarray]]) -> bytes:
+    """``model.weights.h5`` of ``source``'s model built here with ``weights`` (layer -> arrays)."""
+    with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
+        model = exec_source(source, f"{tmp}/model.py")["build_model"](weights=None)
+        for name, arrays in weights.items():
+            layer = model.get_layer(name)
+            want = [tuple(v.shape) for v in layer.weights]
+            got = [tuple(a.shape) for a in arrays]
+            if want != got:
+                raise ConversionError(
+                    f"layer {name}: the TF1 weights have shapes {got} but Keras expects {want}: "
+                    "a pattern rule mapped them wrongly (report it)"
+                )
+            layer.set_weights([np.asarray(a) for a in arrays])
+        model.save_weights(f"{tmp}/model.weights.h5")
+        return Path(tmp, "model.weights.h5").read_bytes()
+
+
+@dataclass
+class Job:
+    """One generated model folder to run on feed batches and compare with v1's outputs."""
+
+    folder: Path
+    feeds: list[dict[str, np.ndarray]]
+    expected: list[dict[str, np.ndarray]]
+
+
+def check_jobs(
+    jobs: list[Job],
+    backends: tuple[str, ...] = BACKENDS,
+    tolerance: Tolerance = TOLERANCE,
+    timeout: float = 600.0,
+) -> list[dict[str, Any]]:
+    """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
+    per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
+    if unknown := [b for b in backends if b not in KERAS_BACKENDS]:
+        raise ConversionError(
+            f"{plain(unknown[0])!r} is no Keras backend: choose from {', '.join(KERAS_BACKENDS)}"
+        )
+    results: list[dict[str, Any]] = [{} for _ in jobs]
+    with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
+        for i, job in enumerate(jobs):  # arrays by position, their keys in feeds{i}.npz.json
+            arrays = {
+                f"b{b}_{j}": v for b, f in enumerate(job.feeds) for j, v in enumerate(f.values())
+            }
+            np.savez(f"{tmp}/feeds{i}.npz", **arrays)
+            Path(f"{tmp}/feeds{i}.npz.json").write_text(json.dumps([list(f) for f in job.feeds]))
+        for backend in backends:
+            spec = []
+            for i, job in enumerate(jobs):
+                out = f"{tmp}/out{i}_{backend}.npz"
+                spec.append([str(job.folder), f"{tmp}/feeds{i}.npz", out, [*job.expected[0]]])
+            env = {**os.environ, **_CHILD_ENV, "KERAS_BACKEND": backend}
+            start = time.perf_counter()
+            try:
+                error = _run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
+            except subprocess.TimeoutExpired:
+                error = f"did not finish within {timeout:g} s"
+            seconds = round((time.perf_counter() - start) / max(len(jobs), 1), 2)
+            for i, job in enumerate(jobs):
+                out, err = Path(spec[i][2]), Path(spec[i][2] + ".err")
+                if err.exists() or not out.exists():
+                    why = err.read_text() if err.exists() else error or "no result"
+                    results[i][backend] = dict(passed=False, seconds=seconds, error=why, outputs={})
+                else:
+                    results[i][backend] = _compare_job(np.load(out), job, tolerance, seconds)
+    return results
+
+
+def _run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
+    """Run ``argv`` in its own process group, killed whole on a timeout, an error or a signal
+    (SIGINT, SIGTERM raised here as ``KeyboardInterrupt``); its last stderr line on failure."""
+    with subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            _, err = proc.communicate(timeout=timeout)
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+    if proc.returncode == 0:
+        return None
+    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
+    return lines[-1][:300] if lines else f"exit status {proc.returncode}"
+
+
+def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> dict[str, Any]:
+    """One backend's outputs of a job against v1's, every batch through one comparator."""
+    at = {k: j for j, k in enumerate(job.expected[0])}
+    keys = [k for k in at if all(f"b{b}_{at[k]}" in got.files for b in range(len(job.expected)))]
+    acc = Comparator(tolerance)
+    for b, want in enumerate(job.expected):
+        mine = {}
+        for k in keys:
+            value, ref = np.asarray(got[f"b{b}_{at[k]}"]), np.asarray(want[k])
+            numeric = value.dtype.kind in "biuf" and ref.dtype.kind in "biuf"
+            mine[k] = value.astype(ref.dtype) if numeric else value  # Keras may widen or narrow
+        acc.add({k: want[k] for k in keys}, mine)
+    outputs: dict[str, Any] = {}
+    for key, rec in (acc.report().outputs if keys else {}).items():
+        outputs[key] = {"passed": rec.passed, "max_abs": rec.max_abs, "max_rel": rec.max_rel}
+        if rec.nonfinite:
+            outputs[key]["nonfinite"] = rec.nonfinite
+        if rec.shape_a != rec.shape_b:
+            outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
+    for key in job.expected[0]:
+        if key not in outputs:
+            missing = "missing from the Keras outputs"
+            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None, "error": missing}
+    passed = bool(outputs) and all(o["passed"] for o in outputs.values())
+    return {"passed": passed, "seconds": seconds, "outputs": outputs, "error": None}

@@ -1,10 +1,13 @@
-"""What the Keras rewrite knows about the TF1 graph: nodes, static shapes, constants, live branches
-(:meth:`~GraphContext.resolve` looks through ``Identity`` and v1 conds with a fixed predicate)."""
+"""What the Keras rewrite knows and writes. :class:`GraphContext`: the TF1 graph's nodes, static
+shapes, constants, live branches (:meth:`~GraphContext.resolve` looks through ``Identity`` and v1
+conds with a fixed predicate). :class:`Step`: one line of the generated ``build_model``; rules in
+:data:`KERAS_RULES` by the op type of the pattern's last op (the wanted tensor's)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +17,7 @@ from explorer._tf import tf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VOLATILE_OPS
+from explorer.graph.registry import OpRegistry
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -53,7 +57,6 @@ class GraphContext:
         self.nodes = self.index.nodes
         self._values: dict[str, Any] = {}
         self._resolved: dict[str, str] = {}
-        self._pred: dict[str, bool | None] = {}
         self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
         self.stop_at: Any = None  # Merge nodes resolve() must not look through (a rule's layer)
 
@@ -78,23 +81,15 @@ class GraphContext:
 
     @cached_property
     def needed(self) -> frozenset[str]:
-        """Ops the outputs depend on (data edges), stopping at the inputs."""
-        input_ops = {op_name(t) for t in self.inputs}
-        seen: set[str] = set()
-        stack = [op_name(t) for t in self.outputs]
-        while stack:
-            op = stack.pop()
-            if op in seen or op not in self.nodes:
-                continue
-            seen.add(op)
-            if op in input_ops:
-                continue
-            stack.extend(op_name(i) for i in data_inputs(self.nodes[op]))
-        return frozenset(seen)
+        """Ops the outputs depend on (data edges), stopping at (and keeping) the inputs' ops."""
+        stops = {op_name(t) for t in self.inputs}
+        ops = self.index.upstream(self.outputs, control=False, excluded=stops) & self.nodes.keys()
+        reached = {op_name(i) for o in ops for i in data_inputs(self.nodes[o])}
+        reached |= {op_name(t) for t in self.outputs}
+        return frozenset(ops | (stops & reached & self.nodes.keys()))
 
     def single_use(self, tensor: str) -> bool:
-        """At most one needed op reads ``tensor`` (an output counts as one more reader): gradient
-        and saver ops never stop a fusion."""
+        """At most one needed op reads ``tensor`` (an output counts as one; gradient ops none)."""
         t = tensor_name(tensor)
         readers = [n for n, _ in self.index.consumers.get(t, []) if n.name in self.needed]
         return len(readers) + (t in self.outputs) <= 1
@@ -174,10 +169,8 @@ class GraphContext:
 
     def _predicate(self, switch: Any) -> bool | None:
         """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""
-        if switch.name not in self._pred:
-            v = self.value(tensor_name(switch.input[1]))
-            self._pred[switch.name] = None if v is None else bool(v)
-        return self._pred[switch.name]
+        v = self.value(tensor_name(switch.input[1]))  # cached there
+        return None if v is None else bool(v)
 
     def resolve(self, tensor: str) -> str:
         """The tensor that really produces ``tensor`` at inference (Identity and fixed switches
@@ -190,16 +183,14 @@ class GraphContext:
         while True:
             if cur in self.inputs or cur == DEAD:
                 break
-            node = self.nodes.get(op_name(cur))
-            if node is None:
+            if (node := self.nodes.get(op_name(cur))) is None:
                 break
             if node.op in IDENTITY_OPS and node.input:
                 seen.append(cur)
                 cur = tensor_name(node.input[0])
                 continue
             if node.op in ("Switch", "RefSwitch"):
-                p = self._predicate(node)
-                if p is None:
+                if (p := self._predicate(node)) is None:
                     break
                 seen.append(cur)
                 cur = tensor_name(node.input[0]) if out_index(cur) == int(p) else DEAD
@@ -245,3 +236,69 @@ class GraphContext:
         stop_ops = {op_name(s) for s in stops}
         ops = self.index.upstream(outputs, control=False, excluded=stop_ops)
         return sorted(op for op in ops if op in self.nodes)
+
+
+@dataclass
+class Step:
+    """One statement of the generated model."""
+
+    code: str  # the right-hand side: "{i}" for the variable of inputs[i], "{name}" the layer name
+    inputs: list[str]  # graph tensors (resolved) it reads
+    outputs: list[str | None]  # graph tensors in the order the code returns them (None: unused)
+    replaces: list[str]  # TF1 op names it stands for (written as a comment)
+    name: str = ""  # Keras layer name / Python variable stem (the TF1 scope)
+    weights: list[np.ndarray] | None = None  # arrays for set_weights
+    rule: str = ""  # the registry entry that made it ("fallback" for leftovers)
+    native: bool = True  # False for a marked fallback
+    layer: str = ""  # the Keras class or call used
+    note: str = ""  # a comment line
+    helpers: list[str] = field(default_factory=list)  # names of prelude classes it uses
+    suffixes: list[str] | None = None  # Python names of several returned values: name + suffix
+    multi: bool = False  # returns a list, even of one value
+
+
+# fn(ctx, node) -> Step | None; ctx is a GraphContext, node the NodeDef producing the wanted tensor.
+Rule = Callable[[Any, Any], "Step | None"]
+
+KERAS_RULES: OpRegistry[Rule] = OpRegistry("keras rewrite rule", many=True)
+keras_rule = KERAS_RULES.register
+
+
+def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> Step:
+    """A Step reading ``x``, writing ``node``'s output (by default: replacing it, its scope)."""
+    kw.setdefault("name", scope_of(node.name))
+    kw.setdefault("replaces", [node.name])
+    return Step(code, [ctx.resolve(x)], [tensor_name(node.name)], layer=layer, **kw)
+
+
+def lit(value: Any) -> str:
+    """A Python literal for an attribute value (ints, floats, strings, tuples, lists); model
+    text (names, keys) enters generated code only through it."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(float(str(np.float32(value)))) if np.isfinite(value) else f'float("{value}")'
+    if isinstance(value, tuple):
+        inner = ", ".join(lit(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, list):
+        return "[" + ", ".join(lit(v) for v in value) + "]"
+    text = repr(value)
+    if isinstance(value, str) and text[0] == "'" and '"' not in value:  # as the formatter writes
+        return f'"{text[1:-1]}"'  # no ' in value either (repr chose '...'): nothing to unescape
+    return text
+
+
+def kwargs_code(**kwargs: Any) -> str:
+    """``a=1, b="x"`` for the keyword arguments that are not ``None``."""
+    return ", ".join(f"{k}={lit(v)}" for k, v in kwargs.items() if v is not None)
+
+
+def layer_code(cls: str, *args: Any, call: str = "{0}", **kwargs: Any) -> str:
+    """``keras.layers.<cls>(args, kwargs, name="{name}")(<call>)``."""
+    parts = [*(lit(a) for a in args), kwargs_code(**kwargs), 'name="{name}"']
+    return f"keras.layers.{cls}({', '.join(p for p in parts if p)})({call})"

@@ -1,18 +1,27 @@
 """Pattern rules that become Keras layers: Dense, convolutions, batch norm, pooling, activations,
-Embedding and Dropout. A fused activation asks the producing op's rule for its Step. A Step's
-``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``)."""
+Embedding, Dropout, RNNs. A fused activation asks the producing op's rule for its Step. A Step's
+``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``). A
+``dynamic_rnn`` loop over an LSTM, GRU or BasicRNN cell -> ``LSTM`` / ``GRU`` / ``SimpleRNN``,
+weights in Keras's gate order (LSTM ``i, j, f, o`` -> ``i, f, c, o``, ``forget_bias`` folded in;
+GRU ``r, u`` -> ``z, r, h``, ``reset_after=False``); ``sequence_length`` becomes a mask;
+peepholes and projections have no rewrite."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
-from explorer.rewriting.ir import ACTIVATIONS, Step, keras_rule, layer_code, node_step
+from explorer.graph.names import data_inputs, op_name, tensor_name
+from explorer.rewriting.graph import Step, keras_rule, layer_code, node_step, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+_ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
+ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
 
 
 @keras_rule("MatMul", name="dense-no-bias")
@@ -24,16 +33,14 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
     kernel = ctx.value(w)
     if kernel is None or kernel.ndim != 2 or ctx.value(x) is not None:
         return None
-    if ctx.attr(node, "transpose_b", False):
-        kernel = kernel.T
+    kernel = kernel.T if ctx.attr(node, "transpose_b", False) else kernel
     code = layer_code("Dense", int(kernel.shape[1]), use_bias=False)
     name = _weight_scope(ctx, w, node)
     return node_step(ctx, node, x, code, "Dense", name=name, weights=[kernel])
 
 
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
-    """The layer's TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim, frozen
-    copies of them), else the op's own scope."""
+    """The TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim), else the op's."""
     source = ctx.variable_name(w)
     if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
         return scope_of(source)
@@ -41,8 +48,7 @@ def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
 
 
 def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
-    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``, else
-    ``None`` (other ops too)."""
+    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
     if node.op == "BiasAdd":
         x, b = data_inputs(node)
         if ctx.attr(node, "data_format", "NHWC") != "NHWC":
@@ -76,17 +82,16 @@ def dense(ctx: Any, node: NodeDef) -> Step | None:
 
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
-    if len(v) != 4 or v[0] != 1 or v[3] != 1:
-        return None
-    return int(v[1]), int(v[2])
+    return None if len(v) != 4 or v[0] != 1 or v[3] != 1 else (int(v[1]), int(v[2]))
 
 
-@keras_rule("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput", name="conv2d")
+_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
+
+
+@keras_rule(*_CONVS, name="conv2d")
 def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
-    if node.op not in ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput"):
-        return None
-    if ctx.attr(node, "data_format", "NHWC") != "NHWC":
+    if node.op not in _CONVS or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
     padding = ctx.attr(node, "padding", "VALID")
     strides, dil = _window(ctx, node, "strides"), _window(ctx, node, "dilations")
@@ -101,11 +106,9 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
         kernel = ctx.value(w)
         if kernel is None or ctx.value(x) is not None or dil != (1, 1):
             return None
-        out_shape = ctx.value(sizes)
-        if out_shape is None:  # batch taken from the input at run time: the static shape
-            out_shape = ctx.shape(node.name)
-        in_shape = ctx.shape(x)
-        out_pad = _transpose_padding(in_shape, out_shape, kernel.shape[:2], strides, padding)
+        out_shape = ctx.value(sizes)  # None: the batch comes from the input at run time
+        out_shape = ctx.shape(node.name) if out_shape is None else out_shape
+        out_pad = _transpose_padding(ctx.shape(x), out_shape, kernel.shape[:2], strides, padding)
         if out_pad is False:
             return None
         cls, args = "Conv2DTranspose", (int(kernel.shape[2]), tuple(kernel.shape[:2]))
@@ -147,9 +150,7 @@ def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
         pads.append(p)
     if default:
         return None
-    if any(p < 0 or p >= s for p, s in zip(pads, strides)):
-        return False
-    return tuple(pads)
+    return False if any(p < 0 or p >= s for p, s in zip(pads, strides)) else tuple(pads)
 
 
 @keras_rule(*ACTIVATIONS, "LeakyRelu", "Softmax", name="activation")
@@ -172,13 +173,11 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
                 step.outputs = [tensor_name(node.name)]
                 step.replaces = [*step.replaces, node.name]
                 return step
-    if node.op == "LeakyRelu":
-        code = layer_code("LeakyReLU", negative_slope=float(ctx.attr(node, "alpha", 0.2)))
-        cls = "LeakyReLU"
-    elif node.op == "Softmax":
-        code, cls = layer_code("Softmax", axis=-1), "Softmax"
-    else:
-        code, cls = layer_code("Activation", act), "Activation"
+    alpha = float(ctx.attr(node, "alpha", 0.2))
+    code, cls = {
+        "LeakyRelu": (layer_code("LeakyReLU", negative_slope=alpha), "LeakyReLU"),
+        "Softmax": (layer_code("Softmax", axis=-1), "Softmax"),
+    }.get(node.op) or (layer_code("Activation", act), "Activation")
     return node_step(ctx, node, rx, code, cls)
 
 
@@ -214,17 +213,14 @@ def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, st
     a, b = data_inputs(node)
     if ctx.value(a) is None and ctx.value(b) is not None:
         return a, b
-    if ctx.value(b) is None and ctx.value(a) is not None:
-        return b, a
-    return None
+    return (b, a) if ctx.value(b) is None and ctx.value(a) is not None else None
 
 
 @keras_rule("Add", "AddV2", name="batch-norm-unfused")
 def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
     ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
-    split = _const_other(ctx, node, ("Add", "AddV2"))
-    if split is None:
+    if (split := _const_other(ctx, node, ("Add", "AddV2"))) is None:
         return None
     mul_t, shift_t = split
     mul = ctx.producer(mul_t)
@@ -323,8 +319,7 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
     ops = ctx.ops_between([dead[0]], [x])
     if not _has_random(ctx, ops):
         return None
-    rate = _dropout_rate(ctx, ops)
-    if rate is None:
+    if (rate := _dropout_rate(ctx, ops)) is None:
         return None
     replaces = [node.name, *[o for o in ops if "dropout" in o][:3]]
     name = scope_of(node.name).removesuffix("/cond")
@@ -369,8 +364,197 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     if rate is None or np.size(rate) != 1 or ctx.value(x) is not None:
         return None
     rate = float(np.reshape(rate, ()))
-    note = "active only when training"
-    if rate == 0:
-        note = "its fixed keep_prob gives rate 0 here: set the rate trained with"
+    zero = "its fixed keep_prob gives rate 0 here: set the rate trained with"
+    note = zero if rate == 0 else "active only when training"
     code = layer_code("Dropout", rate)
     return node_step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)
+
+
+_ENTER = frozenset({"Enter"})
+_ENTER_IDENTITY = frozenset({"Enter", "Identity"})
+
+
+def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
+    """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
+    if node.op == "Exit":
+        return node
+    if node.op == "TensorArrayGatherV3":
+        flow = ctx.node(data_inputs(node)[2])
+        return flow if flow.op == "Exit" else None
+    if node.op == "Transpose":
+        inner = ctx.producer(data_inputs(node)[0])
+        return _loop_exit_of(ctx, inner) if inner.op == "TensorArrayGatherV3" else None
+    return None
+
+
+def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
+    """The Step of the loop in the frame ``prefix``, else ``None``."""
+    body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
+    types = [d.op for d in body.values()]
+    lengths = None
+    if "Select" in types or "SelectV2" in types:
+        # sequence_length: outputs zeroed and states copied through once time >= length
+        lengths = _sequence_length(ctx, body)
+        if lengths is None:
+            return None
+
+    def new_value(t: str) -> str:
+        node = ctx.node(t)
+        if lengths is not None and node.op in ("Select", "SelectV2"):
+            return ctx.resolve(node.input[2])
+        return t
+
+    # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
+    exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
+    switch_of = {op_name(d.input[0]): d.name for d in body.values() if d.op == "Switch"}
+    loop_vars = []  # (next value tensor, exit tensor)
+    for m in (d for d in body.values() if d.op == "Merge"):
+        nxt = ctx.node(m.input[1])
+        if nxt.op != "NextIteration":
+            continue
+        sw = switch_of.get(m.name)
+        ex = exits.get(sw) if sw else None
+        loop_vars.append((new_value(ctx.resolve(nxt.input[0])), tensor_name(ex) if ex else None))
+    reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
+    writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
+    if len(reads) != 1 or len(writes) != 1:
+        return None
+    scatter = ctx.index.source(reads[0].input[2], _ENTER)
+    if scatter.op != "TensorArrayScatterV3":
+        return None
+    x = ctx.resolve(scatter.input[2])
+    time_major = not _swaps_batch_and_time(ctx, ctx.node(x))
+    x = x if time_major else ctx.resolve(ctx.node(x).input[0])
+    out_step = new_value(ctx.resolve(writes[0].input[2]))
+    kernels, biases = [], []
+
+    def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
+        return ctx.value(ctx.index.source(t, _ENTER_IDENTITY).name + ":0")
+
+    for mm in (d for d in body.values() if d.op == "MatMul"):
+        k = entered(mm.input[1])
+        if k is None or ctx.attr(mm, "transpose_a") or ctx.attr(mm, "transpose_b"):
+            return None
+        kernels.append(k)
+        adds = [d for d in body.values() if d.op == "BiasAdd" and op_name(d.input[0]) == mm.name]
+        biases.append(entered(adds[0].input[1]) if adds else None)
+    if not kernels or any(b is None for b in biases) or "Tanh" not in types:
+        return None
+    kept = {n for n, d in body.items() if d.op != "TensorArrayWriteV3"}
+    state_vars = [
+        (t, ex) for t, ex in loop_vars if op_name(t) in kept and ctx.dtype(t)[:5] == "float"
+    ]
+    h_var = [v for v in state_vars if v[0] == out_step]
+    others = [v for v in state_vars if v[0] != out_step]
+    if len(h_var) != 1:
+        return None
+    h_exit = h_var[0][1]
+    splits = [d for d in body.values() if d.op == "Split"]
+    if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
+        kind, w, b = "LSTM", kernels[0], biases[0]
+        u = w.shape[1] // 4
+        in_dim = w.shape[0] - u
+        if len(others) != 1:
+            return None
+        if (forget := _forget_bias(ctx, body, splits[0])) is None:
+            return None
+        order = np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]
+        bias = b[order].copy()
+        bias[u : 2 * u] += forget
+        weights = [w[:in_dim][:, order], w[in_dim:][:, order], bias]
+        states = [h_exit, others[0][1]]
+        note = f"gates i,j,f,o -> Keras i,f,c,o; forget_bias {forget:g} folded into the bias"
+    elif len(kernels) == 2 and not others:
+        gi = 0 if kernels[0].shape[1] == 2 * kernels[1].shape[1] else 1
+        wg, bg, wc, bc = kernels[gi], biases[gi], kernels[1 - gi], biases[1 - gi]
+        u = wc.shape[1]
+        if wg.shape[1] != 2 * u:
+            return None
+        in_dim = wg.shape[0] - u
+        cols = np.r_[u : 2 * u, 0:u]
+        weights = [
+            np.concatenate([wg[:in_dim][:, cols], wc[:in_dim]], axis=1),
+            np.concatenate([wg[in_dim:][:, cols], wc[in_dim:]], axis=1),
+            np.concatenate([bg[cols], bc]),
+        ]
+        kind, states = "GRU", [h_exit]
+        note = "gates r,u + candidate -> Keras z(=u),r,h with reset_after=False"
+    elif len(kernels) == 1 and not splits and not others:
+        w, b = kernels[0], biases[0]
+        u = w.shape[1]
+        in_dim = w.shape[0] - u
+        kind, weights, states = "SimpleRNN", [w[:in_dim], w[in_dim:], b], [h_exit]
+        note = "kernel rows split into input and recurrent kernels"
+    else:
+        return None
+    xs = ctx.shape(x)
+    if xs is None or xs[-1] != in_dim or (lengths is not None and (time_major or xs[1] is None)):
+        return None
+    gather = [
+        d
+        for d in ctx.nodes.values()
+        if d.op == "TensorArrayGatherV3"
+        and op_name(d.input[2]) in {op_name(e) for e in exits.values()}
+    ]
+    gather_t = tensor_name(gather[0].name) if gather else ""
+    seq = None  # the last batch-major transpose of the gathered outputs
+    for d in ctx.nodes.values():
+        reads_gather = d.op == "Transpose" and gather_t and ctx.resolve(d.input[0]) == gather_t
+        if reads_gather and _swaps_batch_and_time(ctx, d):
+            seq = tensor_name(d.name)
+    scope = prefix[: -len("/while/")] if prefix.endswith("/while/") else prefix.rstrip("/")
+    call = "keras.ops.transpose({0}, (1, 0, 2))" if time_major else "{0}"
+    extra = {}
+    if lengths is not None:
+        note += f"; sequence_length {op_name(lengths)} -> a mask over {xs[1]} steps"
+        steps = f"keras.ops.arange({xs[1]})[None, :]"
+        call += f", mask=keras.ops.less({steps}, keras.ops.expand_dims({{1}}, 1))"
+        extra["zero_output_for_mask"] = True
+    code = layer_code(kind, int(u), call=call, return_sequences=True, return_state=True, **extra)
+    if kind == "GRU":
+        code = code.replace("return_state=True", "return_state=True, reset_after=False")
+    inputs = [x] if lengths is None else [x, lengths]
+    replaces = sorted(body) + ([op_name(seq)] if seq else [])
+    suffixes = ["", "_h", "_c"][: 1 + len(states)]
+    kw = {"rule": "dynamic-rnn", "layer": kind, "note": note, "suffixes": suffixes}
+    # outputs: the batch-major sequence, then the final (h, c) Exits
+    return Step(code, inputs, [seq, *states], replaces, scope, weights, **kw)
+
+
+def _swaps_batch_and_time(ctx: Any, node: NodeDef) -> bool:
+    """``node`` is a Transpose whose fixed permutation starts ``[1, 0]``."""
+    if node.op != "Transpose":
+        return False
+    perm = ctx.value(node.input[1])
+    return perm is not None and list(perm[:2]) == [1, 0]
+
+
+def _sequence_length(ctx: Any, body: dict) -> str | None:
+    """The sequence-length tensor of a dynamic_rnn loop: ``time >= Enter(sequence_length)``."""
+    enters = [ctx.node(d.input[1]) for d in body.values() if d.op == "GreaterEqual"]
+    found = {ctx.resolve(e.input[0]) for e in enters if e.op == "Enter"}
+    return found.pop() if len(found) == 1 else None
+
+
+def _forget_bias(ctx: Any, body: dict, split: Any) -> float | None:
+    """The constant added to ``split:2`` (the f gate) before its sigmoid, 0 when none."""
+    f_t = f"{split.name}:2"
+    for d in body.values():
+        if d.op in ("Add", "AddV2") and tensor_name(d.input[0]) == f_t:
+            v = ctx.value(d.input[1])
+            return float(v) if v is not None and v.size == 1 else None
+    sigmoid = any(d.op == "Sigmoid" and tensor_name(d.input[0]) == f_t for d in body.values())
+    return 0.0 if sigmoid else None
+
+
+@keras_rule("Transpose", "Exit", name="dynamic-rnn", priority=-1)
+def dynamic_rnn(ctx: Any, node: NodeDef) -> Step | None:
+    """The outputs (batch-major) and final states of a dynamic_rnn loop -> one Keras RNN layer."""
+    if (exit_node := _loop_exit_of(ctx, node)) is None:
+        return None
+    key = ("rnn-loop", scope_of(exit_node.name) + "/")  # one analysis per loop
+    if key not in ctx.cache:
+        ctx.cache[key] = None  # also when the body is not the shape a rule knows
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            ctx.cache[key] = _analyse_frame(ctx, key[1])
+    return None if ctx.cache[key] is None else dataclasses.replace(ctx.cache[key])

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.registry import OpRegistry
-from explorer.rewriting.graph import data_inputs, op_name, scope_of, tensor_name
-from explorer.rewriting.ir import Step, keras_rule, lit, node_step
+from explorer.rewriting.graph import Step, keras_rule, lit, node_step, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -24,9 +24,7 @@ KERAS_OPS: OpRegistry[Translation] = OpRegistry("keras.ops translation")
 
 def _scalar(ctx: Any, t: str) -> str | None:
     v = ctx.value(t)
-    if v is None or v.size != 1 or v.dtype.kind not in "fiub":
-        return None
-    return lit(v.reshape(()).item())
+    return None if v is None or v.size != 1 or v.dtype.kind not in "fiub" else lit(v.item())
 
 
 def _static(ctx: Any, t: str) -> Any:
@@ -104,10 +102,8 @@ def is_native(op_type: str) -> bool:
     return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
 
 
-@ops("Reshape")
+@ops("Reshape", static=())
 def _reshape(ctx, node, x):
-    if x[0] is None:
-        return None
     shape = _static(ctx, data_inputs(node)[1])
     out = ctx.shape(node.name)
     if shape is None:  # computed from the input's shape: TensorFlow's static shape says what
@@ -115,14 +111,8 @@ def _reshape(ctx, node, x):
             return None
         shape = [-1 if d is None else d for d in out]
     ins = ctx.shape(data_inputs(node)[0])
-    if (
-        ins is not None
-        and len(ins) > 2
-        and None not in ins[1:]
-        and len(shape) == 2
-        and shape[1] in (-1, int(np.prod(ins[1:])))
-        and (shape[0] == -1 or shape[0] == ins[0])
-    ):
+    flat = ins is not None and len(ins) > 2 and None not in ins[1:] and len(shape) == 2
+    if flat and shape[1] in (-1, int(np.prod(ins[1:]))) and shape[0] in (-1, ins[0]):
         return f'keras.layers.Flatten(name="{{name}}")({x[0]})'
     return f"keras.ops.reshape({x[0]}, {lit(tuple(shape))})"
 
@@ -138,9 +128,8 @@ def _concat(ctx, node, x):
 
 @ops("Pack")
 def _pack(ctx, node, x):
-    if any(e is None for e in x):
-        return None
-    return f"keras.ops.stack([{', '.join(x)}], axis={ctx.attr(node, 'axis', 0)})"
+    axis = ctx.attr(node, "axis", 0)
+    return None if None in x else f"keras.ops.stack([{', '.join(x)}], axis={axis})"
 
 
 @ops("Squeeze", static=())
@@ -167,8 +156,7 @@ def _pad(ctx, node, x, pads):
     mode = {"REFLECT": "reflect", "SYMMETRIC": "symmetric"}.get(ctx.attr(node, "mode"), "constant")
     value = ""
     if node.op == "PadV2":
-        cv = _scalar(ctx, data_inputs(node)[2])
-        if cv is None:
+        if (cv := _scalar(ctx, data_inputs(node)[2])) is None:
             return None
         value = f", constant_values={cv}"
     return f'keras.ops.pad({x[0]}, {lit([tuple(p) for p in pads])}, mode="{mode}"{value})'
@@ -215,33 +203,28 @@ def _tile(ctx, node, x, reps):
     return f"keras.ops.tile({x[0]}, {lit(tuple(reps))})"
 
 
-@ops("ClipByValue", native=False)
+@ops("ClipByValue", native=False, static=())
 def _clip(ctx, node, x):
-    ins = data_inputs(node)
-    lo, hi = _scalar(ctx, ins[1]), _scalar(ctx, ins[2])
-    if x[0] is None or lo is None or hi is None:
-        return None
-    return f"keras.ops.clip({x[0]}, {lo}, {hi})"
+    lo, hi = (_scalar(ctx, t) for t in data_inputs(node)[1:])
+    return None if lo is None or hi is None else f"keras.ops.clip({x[0]}, {lo}, {hi})"
 
 
 @ops("StridedSlice", static=(1, 2, 3))
 def _strided_slice(ctx, node, x, b, e, s):
-    masks = {
-        k: int(ctx.attr(node, k, 0))
-        for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
-    }
+    names = ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask")
+    begin, end, ellipsis, new_axis, shrink = (int(ctx.attr(node, k, 0)) for k in names)
     items = []
     for i, (bi, ei, si) in enumerate(zip(b, e, s)):
         bit = 1 << i
-        if masks["ellipsis_mask"] & bit:
+        if ellipsis & bit:
             items.append("...")
-        elif masks["new_axis_mask"] & bit:
+        elif new_axis & bit:
             items.append("None")
-        elif masks["shrink_axis_mask"] & bit:
+        elif shrink & bit:
             items.append(str(bi))
         else:
-            lo = "" if masks["begin_mask"] & bit else str(bi)
-            hi = "" if masks["end_mask"] & bit else str(ei)
+            lo = "" if begin & bit else str(bi)
+            hi = "" if end & bit else str(ei)
             items.append(f"{lo}:{hi}" + (f":{si}" if si != 1 else ""))
     return f"{x[0]}[{', '.join(items) or '...'}]"
 
@@ -301,32 +284,19 @@ def _reverse_sequence(ctx, node, x):
 def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
     """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
     Step, or a fallback Step (its layer: the op type)."""
-    fn = KERAS_OPS.get(node.op)
-    if fn is None:
+    if (fn := KERAS_OPS.get(node.op)) is None:
         return None
-    x, tensors = [], []  # x: "{k}" for the k-th distinct tensor input, None for a constant
-    for t in data_inputs(node):
-        if ctx.is_const(t):
-            x.append(None)
-        else:
-            r = ctx.resolve(t)
-            if r not in tensors:
-                tensors.append(r)
-            x.append(f"{{{tensors.index(r)}}}")
+    ins = data_inputs(node)  # x: "{k}" for the k-th distinct tensor input, None for a constant
+    tensors = list(dict.fromkeys(ctx.resolve(t) for t in ins if not ctx.is_const(t)))
+    x = [None if ctx.is_const(t) else f"{{{tensors.index(ctx.resolve(t))}}}" for t in ins]
     expr = fn(ctx, node, x) if tensors else None
     if expr is None:
         return None
     n = len(ctx.graph.get_operation_by_name(node.name).outputs)
     outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
-    layer = node.op
-    if native:
-        layer = (
-            "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
-        )
-    rule = "keras-ops" if native else "fallback"
-    return Step(
-        expr, tensors, outs, [node.name], scope_of(node.name), rule=rule, native=native, layer=layer
-    )
+    call = "getitem" if expr.startswith("{") else expr.split("(")[0].replace("keras.layers.", "")
+    kw = {"rule": "keras-ops" if native else "fallback", "layer": call if native else node.op}
+    return Step(expr, tensors, outs, [node.name], scope_of(node.name), native=native, **kw)
 
 
 @keras_rule(*NATIVE_BINARY, name="with-constant")
@@ -349,10 +319,8 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     )
     name = ctx.variable_name(c_t) if variable else scope_of(node.name)
     note = f"{'TF1 variable' if variable else 'constant'} {op_name(ctx.resolve(c_t))} as weight"
-    helpers = ["WithConstant"]
-    return node_step(
-        ctx, node, x_t, code, "WithConstant", name=name, weights=[c], helpers=helpers, note=note
-    )
+    kw = {"name": name, "weights": [c], "helpers": ["WithConstant"], "note": note}
+    return node_step(ctx, node, x_t, code, "WithConstant", **kw)
 
 
 @keras_rule(*[t for t in KERAS_OPS if is_native(t)], name="keras-ops")

@@ -1,20 +1,27 @@
-"""From the chosen outputs back to the inputs: one :class:`~explorer.rewriting.ir.Step` per pattern.
-For each wanted tensor the rules for its producing op are asked in order (the first Step producing
-it wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
-grouped with connected leftovers into one marked fallback layer; without one, a ConversionError."""
+"""From the chosen outputs back to the inputs: one :class:`~.graph.Step` per pattern. For
+each wanted tensor the rules for its producing op are asked in order (the first Step producing it
+wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
+grouped with connected leftovers into one marked fallback layer; without one, a ConversionError.
+:func:`generate` writes ``model.py`` (imports only ``keras`` and ``os``; one line per Step, named
+after its TF1 scope); model text enters only as literals or comments (:func:`verify_source`)."""
 
 from __future__ import annotations
 
+import ast
+import io
 import re
 import sys
+import tokenize
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from explorer.errors import ConversionError
+import numpy as np
+
+from explorer.errors import ConversionError, plain
+from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
-from explorer.rewriting import rules_layers, rules_ops, rules_rnn  # noqa: F401 - register rules
-from explorer.rewriting.graph import DEAD, GraphContext, py_name, scope_of, tensor_name
-from explorer.rewriting.ir import KERAS_RULES, Step
+from explorer.rewriting import rules_layers, rules_ops  # noqa: F401 - register rules
+from explorer.rewriting.graph import DEAD, KERAS_RULES, GraphContext, Step, lit, py_name, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -83,8 +90,7 @@ class _Translator:
             if step is not None and r in step.outputs:
                 step.rule = step.rule or entry.name
                 return step
-        step = rules_ops.op_step(self.ctx, node, native=False)
-        if step is None:
+        if (step := rules_ops.op_step(self.ctx, node, native=False)) is None:
             raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
         return step
 
@@ -146,8 +152,7 @@ def translate(
             tr.demand(t, f"output {key}")
     finally:
         sys.setrecursionlimit(limit)
-    resolved = {k: ctx.resolve(t) for k, t in outputs.items()}
-    program = Program(specs, resolved, tr.steps)
+    program = Program(specs, {k: ctx.resolve(t) for k, t in outputs.items()}, tr.steps)
     group_fallbacks(program)
     return program
 
@@ -164,18 +169,14 @@ def group_fallbacks(program: Program) -> None:
             i = parent[i]
         return i
 
-    where = {o: i for i, s in enumerate(steps) for o in s.outputs if o is not None}
-    for i, s in enumerate(steps):
-        if s.native:
-            continue
-        for t in s.inputs:
-            j = where.get(t)
-            if j is not None and not steps[j].native:
-                parent[find(i)] = find(j)
+    fallbacks = [i for i, s in enumerate(steps) if not s.native]
+    where = {o: i for i in fallbacks for o in steps[i].outputs if o is not None}
+    for i in fallbacks:
+        for j in (where[t] for t in steps[i].inputs if t in where):
+            parent[find(i)] = find(j)
     groups: dict[int, list[int]] = {}
-    for i, s in enumerate(steps):
-        if not s.native:
-            groups.setdefault(find(i), []).append(i)
+    for i in fallbacks:
+        groups.setdefault(find(i), []).append(i)
     merged: dict[int, Step] = {}  # index of the group's last member -> merged step
     drop: set[int] = set()
     for members in groups.values():
@@ -184,8 +185,7 @@ def group_fallbacks(program: Program) -> None:
             k not in members and any(t in outs for t in steps[k].inputs)
             for k in range(min(members), max(members))
         )
-        parts = [[i] for i in members] if early else [members]
-        for part in parts:
+        for part in [[i] for i in members] if early else [members]:
             n = len(program.fallback_classes) + 1
             step, lines = _fallback_class(f"Fallback{n}", [steps[i] for i in part], program, steps)
             program.fallback_classes[f"Fallback{n}"] = lines
@@ -209,14 +209,9 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
         code = fill(s.code, [var[t] for t in s.inputs], "")
         tmp = f"t{k}"
         body.append(f"        {tmp} = {code}  # {s.layer} {s.replaces[0]}")
-        if len(s.outputs) == 1:
-            var[s.outputs[0]] = tmp
-        else:
-            for i, o in enumerate(s.outputs):
-                if o:
-                    var[o] = f"{tmp}[{i}]"
-    ret = ", ".join(var[o] for o in ext_out)
-    body.append(f"        return [{ret}]")
+        many = len(s.outputs) > 1
+        var.update({o: f"{tmp}[{i}]" if many else tmp for i, o in enumerate(s.outputs) if o})
+    body.append(f"        return [{', '.join(var[o] for o in ext_out)}]")
     ops = [r for s in members for r in s.replaces]
     shown = ", ".join(f"{s.layer} {s.replaces[0]}" for s in members[:8])
     more = f" and {len(members) - 8} more" if len(members) > 8 else ""
@@ -237,3 +232,168 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
 def fill(code: str, args: list[str], name: str) -> str:
     """``code`` with ``{i}`` -> ``args[i]`` and ``{name}`` -> ``name`` (other braces untouched)."""
     return re.sub(r"\{(\d+|name)\}", lambda m: name if m[1] == "name" else args[int(m[1])], code)
+
+
+HELPERS = {
+    "WithConstant": '''\
+class WithConstant(keras.layers.Layer):
+    """``x <op> c`` for a TF1 variable or constant ``c`` kept as this layer's weight ``value``."""
+
+    def __init__(self, op, shape, constant_first=False, value_dtype="float32", **kwargs):
+        super().__init__(**kwargs)
+        self.op, self.shape, self.constant_first = op, tuple(shape), constant_first
+        self.value_dtype = value_dtype
+        self.value = self.add_weight(
+            name="value", shape=self.shape, initializer="zeros", dtype=value_dtype
+        )
+
+    def call(self, x):
+        fn = getattr(keras.ops, self.op)
+        c = keras.ops.cast(self.value, x.dtype)
+        return fn(c, x) if self.constant_first else fn(x, c)
+
+    def get_config(self):
+        return {**super().get_config(), "op": self.op, "shape": self.shape,
+                "constant_first": self.constant_first, "value_dtype": self.value_dtype}
+''',
+}
+
+
+def _comment(step: Step) -> str:
+    ops = step.replaces
+    shown = ", ".join(ops[:4]) + (f" and {len(ops) - 4} more" if len(ops) > 4 else "")
+    tag = "" if step.native else "FALLBACK "
+    note = f" ({step.note})" if step.note else ""
+    return f"    # {tag}{step.layer or step.rule} <- TF1 {plain(shown)}{plain(note)}"
+
+
+def _doc(text: object) -> str:
+    """Model text for a docstring line: no control character, quote or backslash to end it."""
+    return plain(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+_SAFE_TEXT = re.compile(r"[\w./:-]*")  # a name with nothing that could act as code
+
+
+def verify_source(source: str, texts: list[str]) -> None:
+    """Raise ``ConversionError`` unless ``source`` parses and every occurrence of each model
+    ``text`` (beyond plain names) lies inside one string literal or comment."""
+    try:
+        ast.parse(source)
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (SyntaxError, tokenize.TokenError) as e:
+        raise ConversionError(f"the generated model.py does not parse ({e}): report it") from None
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    spans = [
+        (starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
+        for t in tokens
+        if t.type in (tokenize.STRING, tokenize.COMMENT)
+    ]
+    for text in {t for t in texts if not _SAFE_TEXT.fullmatch(t)}:
+        for m in re.finditer(re.escape(text), source):
+            if not any(a <= m.start() and m.end() <= b for a, b in spans):
+                raise ConversionError(
+                    f"model text {plain(text)[:80]!r} would become code in model.py: report it"
+                )
+
+
+def generate(
+    program: Program, title: str
+) -> tuple[str, dict[str, list[np.ndarray]], list[dict[str, Any]]]:
+    """(source of model.py, layer name -> weights, one report row per step)."""
+    var: dict[str, str] = {}
+    used: set[str] = set()
+
+    def fresh(stem: str) -> str:
+        base = py_name(stem)
+        name, k = base, 1
+        while name in used or name in ("keras", "np", "os", "model", "weights"):
+            k += 1
+            name = f"{base}_{k}"
+        used.add(name)
+        return name
+
+    body: list[str] = []
+    for spec in program.inputs:
+        v = var[spec.tensor] = fresh(spec.var)
+        body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
+        shape, dtype = lit(tuple(spec.batch_shape)), lit(spec.dtype)
+        body.append(f"    {v} = keras.Input(batch_shape={shape}, dtype={dtype}, name={lit(v)})")
+    weights: dict[str, list[np.ndarray]] = {}
+    rows: list[dict[str, Any]] = []
+    helpers: list[str] = []
+    for step in program.steps:
+        name = fresh(step.name or step.replaces[0])
+        code = fill(step.code, [var[t] for t in step.inputs], name)
+        outs = step.outputs
+        if len(outs) == 1 and not step.multi:
+            lhs = var[outs[0]] = name
+        else:
+            suffixes = step.suffixes or ["", *[f"_{i}" for i in range(1, len(outs))]]
+            names = [f"{name}{sfx}" for sfx in suffixes]
+            used.update(names)
+            lhs = ", ".join(names) + ("," if len(names) == 1 else "")
+            for o, n in zip(outs, names):
+                if o is not None:
+                    var[o] = n
+        body += [_comment(step), f"    {lhs} = {code}"]
+        if step.weights is not None:
+            weights[name] = step.weights
+        helpers.extend(h for h in step.helpers if h not in helpers)
+        row = {"layer": name, "kind": step.layer, "rule": step.rule, "native": step.native}
+        shapes = [list(w.shape) for w in step.weights or []]
+        rows.append({**row, "replaces": list(step.replaces), "weights": shapes})
+    ins = ", ".join(f"{lit(s.key)}: {var[s.tensor]}" for s in program.inputs)
+    outs = ", ".join(f"{lit(k)}: {var[t]}" for k, t in program.outputs.items())
+    body.append(
+        f"    model = keras.Model(inputs={{{ins}}}, outputs={{{outs}}}, name={lit(py_name(title))})"
+    )
+    body += ["    if weights:", "        model.load_weights(weights)", "    return model"]
+    classes = [HELPERS[h] for h in helpers]
+    classes += ["\n".join(lines) + "\n" for lines in program.fallback_classes.values()]
+    n_native = sum(s.native for s in program.steps)
+    n_fb = len(program.steps) - n_native
+    doc = [
+        f'"""Keras 3 rewrite of the TF1 model {_doc(title)} (generated by tf1-explorer rewrite).',
+        "",
+        f"{n_native} native steps, {n_fb} marked fallback layers. Inputs (dict keys):",
+        *[
+            f"    {_doc(s.key)}: {s.dtype} {list(s.batch_shape)} <- TF1 {_doc(s.tensor)}"
+            for s in program.inputs
+        ],
+        "Outputs:",
+        *[f"    {_doc(k)} <- TF1 {_doc(t)}" for k, t in program.outputs.items()],
+        "",
+        "build_model() builds it and loads model.weights.h5 (beside this file); it runs on any",
+        "Keras 3 backend (KERAS_BACKEND=tensorflow, jax, torch).",
+        '"""',
+    ]
+    src = "\n".join(
+        [
+            *doc,
+            "",
+            "import os",
+            "",
+            "import keras",
+            "",
+            "HERE = os.path.dirname(os.path.abspath(__file__))",
+            'WEIGHTS = os.path.join(HERE, "model.weights.h5")',
+            "",
+            "",
+            *[c + "\n" for c in classes],
+            "def build_model(weights=WEIGHTS):",
+            '    """The Keras model; ``weights=None`` leaves the layers freshly initialised."""',
+            *body,
+            "",
+            "",
+            'if __name__ == "__main__":',
+            "    build_model().summary()",
+            "",
+        ]
+    )
+    texts = [title, *program.outputs, *program.outputs.values()]
+    texts += [t for s in program.inputs for t in (s.key, s.tensor)]
+    verify_source(src, texts + [op for s in program.steps for op in s.replaces])
+    return src, weights, rows

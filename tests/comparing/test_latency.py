@@ -8,7 +8,7 @@ import pytest
 import explorer
 from explorer.comparing.latency import latency_table
 from explorer.conversion.onnx import OnnxRunner
-from explorer.conversion.v2_runner import V2Runner
+from explorer.conversion.v2_model import V2Runner
 from explorer.running.v1_runner import V1Runner
 
 

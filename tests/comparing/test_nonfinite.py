@@ -13,7 +13,7 @@ import pytest
 import explorer
 from explorer.comparing.records import Tolerance
 from explorer.reporting.html import to_html
-from explorer.rewriting.check import Job, _compare_job
+from explorer.rewriting.api import Job, _compare_job
 from tests.helpers import graph_model
 
 ACCEPT = Tolerance(nonfinite="accept-matching")

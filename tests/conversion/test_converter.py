@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer.conversion.v2_runner import V2Runner
+from explorer.conversion.v2_model import V2Runner
 from explorer.examples.models import mlp_reference
 from explorer.feeding.feeds import Feeds, SparseValue
 from explorer.graph.index import racy_reads

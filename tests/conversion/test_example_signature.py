@@ -26,7 +26,7 @@ def _examples(n: int) -> np.ndarray:
 
 def test_examples_signature_parses_what_the_pipeline_parsed(training_graphs):
     from explorer._tf import tf
-    from explorer.conversion.example_signature import parse_spec
+    from explorer.conversion.build import parse_spec
 
     model = explorer.load(training_graphs["tfdata"])
     v2 = explorer.convert(model)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer.conversion.hub_module import convert_hub_for_keras
+from explorer.conversion.build import convert_hub_for_keras
 
 IMAGES = np.random.default_rng(0).uniform(0, 1, (4, 8, 8, 3)).astype(np.float32)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer.conversion.v2_runner import V2Runner
+from explorer.conversion.v2_model import V2Runner
 from explorer.running.v1_runner import V1Runner
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.comparing.records import Tolerance
-from explorer.rewriting.check import Job, _compare_job, check_jobs
+from explorer.rewriting.api import Job, _compare_job, check_jobs
 
 GOOD = """
 import keras

@@ -18,7 +18,7 @@ import pytest
 import explorer
 from explorer import _tf
 from explorer.errors import ConversionError, plain
-from explorer.rewriting.codegen import verify_source
+from explorer.rewriting.translate import verify_source
 from tests.helpers import tf_v1
 
 ROOT = Path(__file__).resolve().parents[2]

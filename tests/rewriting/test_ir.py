@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.rewriting.ir import KERAS_RULES, kwargs_code, layer_code, lit
+from explorer.rewriting.graph import KERAS_RULES, kwargs_code, layer_code, lit
 
 
 def test_literals_are_short_and_exact_for_float32():

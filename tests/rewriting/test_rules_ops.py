@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from explorer.rewriting import translate  # noqa: F401 - registers every rule
-from explorer.rewriting.ir import KERAS_RULES
+from explorer.rewriting.graph import KERAS_RULES
 from explorer.rewriting.rules_ops import KERAS_OPS
 from tests.rewriting.helpers import const, freeze, rewrite_and_run, rules
 
