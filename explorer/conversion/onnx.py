@@ -228,7 +228,8 @@ class OnnxRunner(V2Runner):
         except Exception as e:  # noqa: BLE001 - onnxruntime's own exception types
             raise SessionError(
                 f"ONNX signature {c.name!r} ({where}) failed: {first_line(e)}; fed "
-                f"{fed_text(args)}: {RUN_FIX}"
+                f"{fed_text(args)}",
+                RUN_FIX,
             ) from None
         return dict(zip((o.name for o in session.get_outputs()), raw))
 

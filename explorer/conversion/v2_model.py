@@ -311,5 +311,5 @@ class V2Runner(Runner):
             where = f" ({self.path})" if self.path else ""
             fed = fed_text(dict(zip(c.inputs, (flat[k] for k in c.inputs))))
             raise SessionError(
-                f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}: {RUN_FIX}"
+                f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed}", RUN_FIX
             ) from None

@@ -62,7 +62,6 @@ FIXES = {
     GRAPH_FIX: GRAPH_FIX.partition(":")[0],  # the graph is at fault: no API call to try
 }
 WIDGET_WORDS = (
-    (RUN_FIX, FIXES[RUN_FIX]),  # the v2 side's failures name it in their text only
     ("find names with catalog.search(...)", "find names in the browse tab"),
     ("pass overwrite=True", "tick “overwrite”"),
 )
