@@ -124,12 +124,13 @@ def _latency(model: Any, out: Any, name: str, kind: str, parity_args: dict, kwar
         ins, outs = custom_io(model, False, parity_args["inputs"], parity_args["outputs"])
         v1 = {"inputs": list(ins), "outputs": list(outs)}
     r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **v1)
-    src = kwargs["source"]
+    src = kwargs.get("source")  # absent with --reference: its feeds were recorded, not sampled
     given = {"shapes": src.shapes, "ranges": src.ranges} if isinstance(src, Sampled) else {}
+    seed = src.seed if isinstance(src, Sampled) else 0
     feeds = {}
     for batch in (1, 32):
         try:
-            feeds[batch] = r1.sample(batch, getattr(src, "seed", 0), **given)
+            feeds[batch] = r1.sample(batch, seed, **given)
         except ExplorerError:
             continue  # a batch size the model cannot take (a fixed batch): not timed
     label = "ONNX Runtime" if kind == "ONNX model" else kind

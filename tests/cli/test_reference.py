@@ -74,6 +74,7 @@ def test_migrate_proves_against_the_reference_and_reports_the_drift(
     assert main([*argv, "--json"]) == 0
     got = cli_json(capsys)
     assert got["passed"] is True and got["output_dir"] == str(out)
+    assert set(got["steps"]["latency"]["artifacts"]) == {"v1 session", "TF2 SavedModel"}
     sig = got["signatures"]["serving_default"]
     assert sig["batches"] == 2
     ref = sig["reference"]
