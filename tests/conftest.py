@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,17 @@ def pytest_collection_modifyitems(items):
         path = item.nodeid.split("::")[0]
         group = "browser" if path.startswith("tests/browser/") else path
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(autouse=True)
+def _tf2_defaults():
+    """Builders switch TF1 control flow and reference variables on for the whole process; TF2's
+    defaults go back after each test, so no test depends on which ran before it on its worker."""
+    yield
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and hasattr(tf, "compat"):
+        tf.compat.v1.enable_control_flow_v2()
+        tf.compat.v1.enable_resource_variables()
 
 
 @pytest.fixture(scope="session")

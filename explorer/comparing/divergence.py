@@ -28,6 +28,12 @@ from explorer.errors import ParityError, SessionError, first_line
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
+from explorer.graph.op_families import (
+    CALL_OPS,
+    CONTROL_FLOW_BACK_EDGE_OPS,
+    CONTROL_FLOW_ENTRY_OPS,
+    CONTROL_FLOW_EXIT_OPS,
+)
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.io_choice import default_io
 from explorer.loading.model import V1Model, as_model
@@ -38,7 +44,6 @@ from explorer.running.v1_runner import V1Runner
 _CALL_PREFIX = re.compile(r"^((Stateful)?PartitionedCall(_\d+)?/)+")
 _INPUT_OP = re.compile(r"^(\^?)([^:]+)")
 _SKIP_DTYPES = {"resource", "variant"}
-_CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 
 def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
@@ -62,8 +67,8 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
             f"signature {conv.name!r} cannot be frozen for first_divergence "
             f"({first_line(e, 200)}): compare its outputs with explorer.parity instead"
         ) from None
-    gd = frozen.graph.as_graph_def()
-    calls = [n.name for n in gd.node if n.op in _CALL_OPS]
+    gd = _inline_calls(frozen.graph.as_graph_def())
+    calls = [n.name for n in gd.node if n.op in CALL_OPS]
     if calls:  # a table (or other resource) kept the body inside a function: no v1 names
         raise ParityError(
             f"signature {conv.name!r} keeps its ops inside function call {calls[0]!r} when "
@@ -86,6 +91,64 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
         for i, inp in enumerate(node.input):  # "^op" (control), "op", "op:1": the op renamed
             node.input[i] = _INPUT_OP.sub(lambda m: m[1] + renames.get(m[2], m[2]), inp)
     return gd
+
+
+_V1_FLOW_OPS = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_EXIT_OPS | CONTROL_FLOW_BACK_EDGE_OPS
+
+
+def _inline_calls(gd: Any) -> Any:
+    """``gd`` with each call whose body holds v1 control flow (a TF1 while loop's Enter/Exit, which
+    grappler will not inline, so freezing leaves the call in place) and no table or other resource
+    replaced by that body, its ops named ``<call>/<op>``."""
+    from tensorflow.python.framework.function_def_to_graph import function_def_to_graph_def
+
+    library = {
+        f.signature.name: f
+        for f in gd.library.function
+        if {n.op for n in f.node_def} & _V1_FLOW_OPS
+        and not any("Table" in n.op for n in f.node_def)
+        and all(a.type != tf().resource.as_datatype_enum for a in f.signature.input_arg)
+    }
+    while calls := [n for n in gd.node if n.op in CALL_OPS and n.attr["f"].func.name in library]:
+        call = calls[0]
+        fdef = library[call.attr["f"].func.name]
+        body, flat = function_def_to_graph_def(fdef)
+        args = dict(
+            zip([a.name for a in fdef.signature.input_arg], [i for i in call.input if i[0] != "^"])
+        )
+        prefix = call.name + "/"
+
+        def inside(inp: str, args: dict[str, str] = args, prefix: str = prefix) -> str:
+            ctl, name = ("^", inp[1:]) if inp[0] == "^" else ("", inp)
+            if op_name(name) in args:  # an argument: the call's own input
+                return ctl + (op_name(args[op_name(name)]) if ctl else args[op_name(name)])
+            return ctl + prefix + name
+
+        rets = [inside(flat[fdef.ret[a.name]]) for a in fdef.signature.output_arg]
+        nodes = []
+        for node in body.node:
+            if node.name in args:
+                continue
+            node.name = prefix + node.name
+            node.input[:] = [inside(i) for i in node.input] or [
+                i for i in call.input if i[0] == "^"
+            ]
+            nodes.append(node)
+        for node in gd.node:
+            if node is not call:
+                node.input[:] = [_outside(i, call.name, rets) for i in node.input]
+                nodes.append(node)
+        del gd.node[:]
+        gd.node.extend(nodes)
+    return gd
+
+
+def _outside(inp: str, call: str, rets: list[str]) -> str:
+    """Input ``inp`` of an op outside ``call``, pointed at the body tensor it reads."""
+    if inp == "^" + call:
+        return "^" + op_name(rets[0]) if rets else inp
+    name, _, port = inp.partition(":")
+    return rets[int(port or 0)] if name == call else inp
 
 
 def first_divergence(
