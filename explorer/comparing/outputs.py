@@ -304,7 +304,7 @@ class _Output:
             self._push(item)
 
     def result(self) -> tuple[OutputComparison, ExampleErrors | None]:
-        rec = self.rec
+        rec = dataclasses.replace(self.rec)  # the figures so far: a shard reports, then merges
         if self.broken:  # not compared: no figures, a mismatch fraction of 1
             keep = ("key", "dtype_a", "dtype_b", "shape_a", "shape_b", "atol", "rtol", "reason")
             rec = OutputComparison(**{f: getattr(rec, f) for f in keep}, status=FAILED)
