@@ -66,9 +66,8 @@ def mlp(tmp_path_factory):
     return model, other, other.save(root / "v2"), tfr, csv
 
 
-def _same(sharded_summary, single_summary, exact_means=True):
-    """The two summaries' reports field by field; timings apart (the batch count too, and the
-    means to 1e-12, where a file's last batch is cut short: ``exact_means=False``)."""
+def _same(sharded_summary, single_summary):
+    """The two summaries' reports field by field, timings apart."""
     got, want = sharded_summary.to_json(), single_summary.to_json()
     assert got["status"] == want["status"]
     for name, rep in want["signatures"].items():
@@ -78,12 +77,7 @@ def _same(sharded_summary, single_summary, exact_means=True):
         assert {k: v for k, v in data.items() if k not in TIMINGS} == {
             k: v for k, v in data_want.items() if k not in TIMINGS
         }
-        if not exact_means:
-            assert mine.pop("batches") > rep.pop("batches")
-            for key, o in rep["outputs"].items():
-                for f in ("mean_abs", "mean_rel"):
-                    assert mine["outputs"][key].pop(f) == pytest.approx(o.pop(f), rel=1e-12)
-        assert mine == rep  # max abs/rel, counts, quantiles, histograms, worst examples
+        assert mine == rep  # max abs/rel, means, counts, quantiles, histograms, worst examples
 
 
 def test_sharded_tfrecord_parity_is_the_single_process_report(mlp, scheduler):
@@ -105,10 +99,19 @@ def test_sharded_tfrecord_parity_is_the_single_process_report(mlp, scheduler):
 def test_sharded_csv_parity_with_cut_batches_and_v2_in_memory(mlp, scheduler):
     model, other, _, _, csv = mlp
     source = explorer.data(csv, batch_size=8)
-    single = explorer.parity(model, other, source=source)
-    split = explorer.parity(model, other, source=source, scheduler=scheduler)
-    _same(split, single, exact_means=False)
-    assert split["serving_default"].batches == 7  # 2 + 1 + 4 batches of 8: single-process, 6
+    single = explorer.parity(model, other, source=source)["serving_default"]
+    split = explorer.parity(model, other, source=source, scheduler=scheduler)["serving_default"]
+    # a file's last batch is short here: 2 + 1 + 4 batches of 8, one process 6; the model's own
+    # outputs may differ in their last float32 bits with the batch size (TensorFlow's kernels)
+    assert (split.batches, single.batches, split.status) == (7, 6, single.status)
+    for key, o in single.outputs.items():
+        mine = split.outputs[key]
+        assert (mine.count, mine.mismatches) == (o.count, o.mismatches)
+        for f in ("max_abs", "max_rel", "mean_abs", "mean_rel"):
+            assert getattr(mine, f) == pytest.approx(getattr(o, f), rel=1e-5)
+        ex, ex_want = split.examples[key], single.examples[key]
+        assert (ex.examples, ex.failed) == (ex_want.examples, ex_want.failed) == (48, 48)
+        assert [w.where for w in ex.worst] == [w.where for w in ex_want.worst]
 
 
 def test_cli_workers_print_the_verdict_of_one_process(mlp):
@@ -129,7 +132,7 @@ def test_a_bad_shard_is_named_in_one_line(mlp, scheduler, tmp_path):
     with pytest.raises(DataError) as e:
         explorer.parity(model, v2, source=explorer.data([tfr[0], bad]), scheduler=scheduler)
     msg = str(e.value)
-    assert "\n" not in msg and msg.startswith(f"{bad} (shard 2 of 2): {bad}: record 6")
+    assert "\n" not in msg and msg.startswith(f"{bad} (shard 2 of 2): {bad}: record 7 cannot")
     with pytest.raises(ParityError, match="limit=5 takes the first records"):
         explorer.parity(model, v2, source=explorer.data(tfr, limit=5), scheduler=scheduler)
 
