@@ -102,6 +102,8 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
     feeds = {"reference": Recorded.read(args.reference)} if args.reference else feed_kwargs(args)
     shard = {"workers": args.workers, "scheduler": args.scheduler}
+    if (args.workers or args.scheduler) and (not args.data or all(shard.values())):
+        raise ParityError("--workers or --scheduler splits the --data files: give one, with --data")
     return {**feeds, **shard, "tolerance": tolerance, "allow_unsafe": args.allow_unsafe}
 
 
