@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = 4
-RECORDS = 24 * 1024  # whole batches: the batch count is the single run's too
+FILES = 2
+RECORDS = 192 * 1024  # whole batches: the batch count is the single run's too
 BATCH = 1024
 REPS = 2
 

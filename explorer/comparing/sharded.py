@@ -1,7 +1,7 @@
 """Sharded parity (issue 28): a data source split by file (:func:`shards`), each shard streamed by
 the one parity loop on a Dask worker (:func:`run`), the shards' comparators merged in file order
 (:func:`merged`, :meth:`~explorer.comparing.outputs.Comparator.merge`): the report one process
-gives on the same records, but for the batch count and timings (see docs/parity.md)."""
+gives on the same records, but for the batch count and timings (docs/guides/parity.md)."""
 
 from __future__ import annotations
 
@@ -18,16 +18,16 @@ from typing import Any
 
 from explorer.errors import ExplorerError, ParityError, first_line
 from explorer.feeding.data.base import DataSource
-from explorer.feeding.data.sources import ArraySource, ImageSource
+from explorer.feeding.data.sources import ImageSource
 from explorer.loading.model import V1Model, load
 
 BATCHES_PER_SHARD = 16  # an image folder (one record a file) is split in runs of whole batches
 
 
 def shards(source: Any) -> list[DataSource]:
-    """``source`` split in file order: a source per file (images: runs of whole batches); arrays
-    (an ``.npz``/``.npy`` or in memory: no record ranges) stay one. ParityError: not files, or a
-    ``limit`` (the first N records in order: one process)."""
+    """``source`` split in file order: a source per file (images: runs of whole batches; an
+    ``.npz``/``.npy``, one file without record ranges, and arrays in memory stay one), paths made
+    absolute. ParityError: not a data source, or a ``limit`` (the first N records: one process)."""
     if not isinstance(source, DataSource):
         raise ParityError(
             "workers split the files of a data source: give source=explorer.data(FILES) "
@@ -38,7 +38,7 @@ def shards(source: Any) -> list[DataSource]:
             f"limit={source.limit} takes the first records in file order, which one process "
             "reads: drop the limit (CLI: --limit) or the workers (--workers/--scheduler)"
         )
-    if isinstance(source, ArraySource) or len(source.paths) < 2:
+    if not source.paths:  # arrays in memory: shipped as they are
         return [source]
     size = source.batch_size * BATCHES_PER_SHARD if isinstance(source, ImageSource) else 1
     out = []
@@ -118,7 +118,7 @@ def run(
 
 def _failed(e: BaseException, part: DataSource, i: int, n: int) -> ExplorerError:
     files = ", ".join(str(p) for p in part.paths[:2]) + (" ..." if len(part.paths) > 2 else "")
-    where = f"{files} (shard {i + 1} of {n})"
+    where = f"{files or part.describe()} (shard {i + 1} of {n})"
     if isinstance(e, ExplorerError):
         return type(e)(f"{where}: {first_line(e)}")
     return ParityError(
