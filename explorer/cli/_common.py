@@ -221,8 +221,8 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
         (
             "--data",
             "TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
-            "repeatable; streamed in batches of --batch-size (64)",
-            {"action": "append", "metavar": "PATH"},
+            "several, or repeated; streamed in batches of --batch-size (64)",
+            {"action": "extend", "nargs": "+", "metavar": "PATH"},
         ),
         ("--limit", "compare at most N records", {"type": int, "metavar": "N"}),
         (

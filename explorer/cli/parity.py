@@ -53,7 +53,27 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
         ),
     )
     add_feed_args(p)
+    cli.add_options(
+        p.add_argument_group("sharded parity over many --data files (Dask)"),
+        (
+            "--workers",
+            "split the --data files across N local worker processes (no N: one per core)",
+            {"nargs": "?", "const": "auto", "type": _workers, "metavar": "N"},
+        ),
+        (
+            "--scheduler",
+            "split them across the workers of this running Dask scheduler",
+            {"metavar": "tcp://HOST:8786"},
+        ),
+    )
     cli.add_options(p, cli.UNSAFE, cli.TIMEOUT)
+
+
+def _workers(text: str) -> int | str:
+    """``--workers`` N (>= 1) or ``auto``."""
+    if text == "auto" or (text.isdigit() and int(text) >= 1):
+        return text if text == "auto" else int(text)
+    raise argparse.ArgumentTypeError(f"{text!r}: give a number of processes >= 1")
 
 
 def nonfinite(args: argparse.Namespace) -> str:
@@ -81,7 +101,10 @@ def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     from explorer.comparing.parity_check import Recorded
 
     feeds = {"reference": Recorded.read(args.reference)} if args.reference else feed_kwargs(args)
-    return {**feeds, "tolerance": tolerance, "allow_unsafe": args.allow_unsafe}
+    shard = {"workers": args.workers, "scheduler": args.scheduler}
+    if (args.workers or args.scheduler) and (not args.data or all(shard.values())):
+        raise ParityError("--workers or --scheduler splits the --data files: give one, with --data")
+    return {**feeds, **shard, "tolerance": tolerance, "allow_unsafe": args.allow_unsafe}
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -124,7 +126,8 @@ class _Output:
         self.accept = tolerance.nonfinite == "accept-matching"
         self.rec: OutputComparison | None = None
         self.refused = self.examples = self.failed = 0  # refused: matching NaN/Inf not accepted
-        self.sum_abs = self.sum_rel = 0.0
+        # batch sums added exactly: the total does not depend on how shards are merged
+        self.sum_abs = self.sum_rel = Fraction(0)
         self.broken = self.rel_inf = self.per_example = False  # per_example: batches had examples
         self.abs_hist, self.rel_hist, self.ex_hist = LogHistogram(), LogHistogram(), LogHistogram()
         self.heap: list[tuple[float, int, int, WorstExample]] = []
@@ -211,10 +214,10 @@ class _Output:
                 rel = np.where(err == 0, 0.0, err / ref[finite])
             rec.max_abs = _max(rec.max_abs, float(err.max()))
             rec.max_rel = _max(rec.max_rel, float(rel.max()))
-            self.sum_abs += float(err.sum())
+            self.sum_abs += Fraction(float(err.sum()))
             rel_inf = bool(np.isinf(rel).any())
             self.rel_inf |= rel_inf
-            self.sum_rel += 0.0 if rel_inf else float(rel.sum())
+            self.sum_rel += 0 if rel_inf else Fraction(float(rel.sum()))
             self.abs_hist.add(err)
             self.rel_hist.add(rel)
         return bad, np.where(finite, err_all, np.where(nonfinite_ok, 0.0, math.inf))
@@ -266,11 +269,15 @@ class _Output:
         elif item[:2] > self.heap[0][:2]:
             heapq.heapreplace(self.heap, item)
 
-    def merge(self, other: _Output) -> None:
+    def merge(self, other: _Output, offset: int = 0) -> None:
         if other.rec is None:
             return
+        heap = [
+            (s, -(i + offset), i + offset, dataclasses.replace(w, index=i + offset))
+            for s, _, i, w in other.heap
+        ]
         if self.rec is None:
-            self.__dict__.update(other.__dict__)
+            self.__dict__.update(other.__dict__, heap=heap)
             return
         rec, o = self.rec, other.rec
         rec.batches += o.batches
@@ -293,19 +300,19 @@ class _Output:
         self.per_example |= other.per_example
         self.no_rows = self.no_rows or other.no_rows
         self._keep(*other.sample)
-        for item in other.heap:
+        for item in heap:
             self._push(item)
 
     def result(self) -> tuple[OutputComparison, ExampleErrors | None]:
-        rec = self.rec
+        rec = dataclasses.replace(self.rec)  # the figures so far: a shard reports, then merges
         if self.broken:  # not compared: no figures, a mismatch fraction of 1
             keep = ("key", "dtype_a", "dtype_b", "shape_a", "shape_b", "atol", "rtol", "reason")
             rec = OutputComparison(**{f: getattr(rec, f) for f in keep}, status=FAILED)
             rec.batches = self.rec.batches
         elif rec.count and rec.dtype_a not in ("string", "bool"):
             if n := self.abs_hist.total:
-                rec.mean_abs = self.sum_abs / n
-                rec.mean_rel = math.inf if self.rel_inf else self.sum_rel / n
+                rec.mean_abs = float(self.sum_abs / n)
+                rec.mean_rel = math.inf if self.rel_inf else float(self.sum_rel / n)
                 for kind, h in (("abs", self.abs_hist), ("rel", self.rel_hist)):
                     setattr(rec, f"median_{kind}", h.quantile(0.5))
                     setattr(rec, f"p99_{kind}", h.quantile(0.99))
@@ -375,11 +382,12 @@ class Comparator:
                 self.arrays[key] = (np.asarray(fa[key]), np.asarray(fb[key]))
         self.batches += 1
 
-    def merge(self, other: Comparator) -> Comparator:
-        """Fold in ``other`` (the same outputs over other batches, e.g. another shard)."""
+    def merge(self, other: Comparator, offset: int = 0) -> Comparator:
+        """Fold in ``other`` (the same outputs over other batches, e.g. another shard);
+        ``offset``: added to ``other``'s example indices (its records follow this many)."""
         for key, out in other.outputs.items():
             self.outputs.setdefault(key, _Output(key, self.tolerance, self.worst))
-            self.outputs[key].merge(out)
+            self.outputs[key].merge(out, offset)
             self.arrays.setdefault(key, other.arrays.get(key))
         self.batches += other.batches
         return self

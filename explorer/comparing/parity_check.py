@@ -22,6 +22,7 @@ import numpy as np
 
 from explorer._tf import numerics_environment
 from explorer.comparing import _reference_script as script
+from explorer.comparing import sharded
 from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
@@ -147,14 +148,18 @@ def parity(
     worst: int = 5,
     progress: Progress | None = None,
     reference: Recorded | str | os.PathLike[str] | None = None,
+    workers: int | str | None = None,
+    scheduler: Any = None,
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
     ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
     ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
     examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
     ``reference``: a :class:`Recorded` (or its path): its feeds, v2 judged against its outputs,
-    this TensorFlow's v1 drift in each report's ``reference``. Raises ParityError, FeedError,
-    SessionError, DataError (a bad record), TensorNotFoundError."""
+    this TensorFlow's v1 drift in each report's ``reference``. ``workers`` (a count or ``"auto"``:
+    a local Dask cluster) or ``scheduler`` (a Dask address): the source's files split across
+    workers, merged exactly (:mod:`.sharded`). Raises ParityError, FeedError, SessionError,
+    DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     ref = Recorded.read(reference) if isinstance(reference, (str, os.PathLike)) else reference
@@ -163,13 +168,20 @@ def parity(
     plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress, ref)
     reports: dict[str, ParityReport] = {}
     saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
-    with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp, ExitStack() as stack:
+        pool = None  # a Dask client: the workers (they load the models from paths)
+        if workers is not None or scheduler is not None:
+            parts = sharded.shards(plan.source)
+            pool = stack.enter_context(sharded.cluster(workers, scheduler, len(parts)))
         for target, each in _per_target(plan, targets):
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
             side = v2
-            if stateful and isinstance(v2, V2Model):
+            if (stateful or pool) and not isinstance(v2, (str, os.PathLike)):
                 saved = side = saved or v2.save(Path(tmp) / "v2")
-            run = _stream(v1, side, target, each, stateful=stateful)
+            if pool is not None and not stateful:  # stateful: one sequence of calls, here
+                run = sharded.stream(pool, _shard, parts, each, target, sharded.model_at(v1), side)
+            else:
+                run = _stream(v1, side, target, each, stateful=stateful)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic and ref is None:
                 report = _remedy(v1, v2, target, run, each)
@@ -421,6 +433,7 @@ class _Run:
     nondet: set[str]
     output_ops: dict[str, list[str]]
     inputs: dict[str, Any]
+    acc: Comparator  # what made the report: shards' merge
 
 
 def _batches(
@@ -565,7 +578,13 @@ def _stream(
                 else None
             ),
         }
-    return _Run(report, nondet, output_ops, inputs)
+    return _Run(report, nondet, output_ops, inputs, acc)
+
+
+def _shard(part: DataSource, plan: _Plan, target: _Target, at: tuple, v2: Path) -> _Run:
+    """:func:`_stream` of one shard on a Dask worker, the models loaded there."""
+    v1 = sharded.load_at(at)
+    return _stream(v1, v2, target, dataclasses.replace(plan, source=part), stateful=False)
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:

@@ -41,6 +41,7 @@ HEAVY_AT_IMPORT = {
     "explorer.feeding.data.base": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
     "explorer.feeding.data.tfrecord": {"numpy"},
+    "explorer.comparing.sharded": {"numpy"},  # a data source split by file
     **{
         f"explorer.comparing.{m}": {"numpy"}
         for m in ("outputs", "parity_check", "divergence", "_reference_script", "latency")
