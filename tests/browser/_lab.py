@@ -56,21 +56,19 @@ class Lab:
 
     def open(self, name: str) -> None:
         """Open notebook ``name`` (a path under the lab's root) and wait for its kernel."""
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
         from playwright.sync_api import expect
 
         page = self.page
         page.goto(f"{self.url}/lab/tree/{name}?reset&token={TOKEN}")  # only this notebook open
         page.locator(".jp-NotebookPanel").first.wait_for()
         select = page.get_by_role("button", name="Select", exact=True)
-        try:  # JupyterLab may ask which kernel to start: take the notebook's own
-            select.wait_for(timeout=8_000)
+        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        # JupyterLab may ask which kernel to start (take the notebook's own) before the kernel
+        # runs; an idle kernel means it did not ask
+        select.or_(idle).first.wait_for(timeout=90_000)
+        if select.is_visible():
             select.click()
-        except PlaywrightTimeout:
-            pass
-        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
-            1, timeout=90_000
-        )
+        expect(idle).to_have_count(1, timeout=90_000)
 
     def run_all(self) -> None:
         """Run ▸ Run All Cells, and wait until every code cell has run (or one raised)."""

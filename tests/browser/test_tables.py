@@ -158,16 +158,3 @@ def test_tables_read_at_a_glance_at_1100_px(lab, lab_root, browser):
     finally:
         lab_.stop_kernels()
         page.close()
-
-
-def test_a_notebook_not_yet_run_shows_its_drawing(lab, page):
-    """Notebook 01 as opened from disk (not run, not trusted: JupyterLab renders no SVG there):
-    the stored drawing shows through its ``<img>`` copy."""
-    lab_ = Lab(lab, page)
-    lab_.open("01_browse_and_pick.ipynb")
-    img = page.locator(".jp-OutputArea-output img[src^='data:image/svg+xml']").first
-    img.wait_for()
-    assert img.evaluate("i => i.complete && i.naturalWidth") > 300  # decoded, drawn
-    assert "IPython.core.display.SVG" not in page.locator(".jp-Notebook").inner_text()
-    lab_.shot("tables_7_unexecuted_drawing", img)
-    lab_.stop_kernels()

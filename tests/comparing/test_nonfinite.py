@@ -4,13 +4,11 @@ user accepts them; NaN/Inf in different places always fail."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
 import explorer
+from explorer.cli import main
 from explorer.comparing.records import Tolerance
 from explorer.reporting.html import to_html
 from explorer.rewriting.api import Job, _compare_job
@@ -39,11 +37,12 @@ def models(tmp_path_factory):
     }
 
 
-def _cli(*args):
-    proc = subprocess.run(
-        [sys.executable, "-m", "explorer", *map(str, args)], capture_output=True, text=True
-    )
-    return proc.returncode, proc.stdout.strip().splitlines()
+def _cli(capsys, *args):
+    """The CLI's exit code and stdout lines (in this process: the worker's TensorFlow and
+    import-isolation worker serve every call)."""
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    return code, capsys.readouterr().out.strip().splitlines()
 
 
 @pytest.mark.parametrize("kind, word", [("nan", "NaN 6/6"), ("inf", "Inf 6/6")])
@@ -70,24 +69,28 @@ def test_nan_on_one_side_fails_even_when_accepted(models):
     assert summary.verdict == "failed; NaN/Inf found in y:0 (v1/v2: NaN 12/0)"
 
 
-def test_cli_parity_names_nan_in_the_verdict_line_and_exits_1(models, tmp_path):
+def test_cli_parity_names_nan_in_the_verdict_line_and_exits_1(models, tmp_path, capsys):
     path = models["nan"].path
-    code, out = _cli("parity", path, "--batches", "1")
+    code, out = _cli(capsys, "parity", path, "--batches", "1")
     assert code == 1 and out[0].endswith(": failed; NaN/Inf found in y:0 (v1/v2: NaN 6/6)"), out
     assert not any("passed" in line for line in out), out
-    code, out = _cli("parity", path, "--batches", "1", "--accept-nonfinite")
+    code, out = _cli(capsys, "parity", path, "--batches", "1", "--accept-nonfinite")
     assert code == 0 and out[0].endswith(": passed; NaN/Inf accepted in y:0 (v1/v2: NaN 6/6)")
     saved = explorer.convert(models["finite"]).save(tmp_path / "other")
-    code, out = _cli("parity", path, "--converted", saved, "--accept-nonfinite", "--batches", "1")
+    code, out = _cli(
+        capsys, "parity", path, "--converted", saved, "--accept-nonfinite", "--batches", "1"
+    )
     assert code == 1 and out[0].endswith(": failed; NaN/Inf found in y:0 (v1/v2: NaN 6/0)")
 
 
-def test_migrate_does_not_prove_all_inf_outputs_unless_accepted(models, tmp_path):
+def test_migrate_does_not_prove_all_inf_outputs_unless_accepted(models, tmp_path, capsys):
     path = models["inf"].path
-    code, out = _cli("migrate", path, tmp_path / "out", "--batches", "1")
+    code, out = _cli(capsys, "migrate", path, tmp_path / "out", "--batches", "1")
     assert code == 1 and not (tmp_path / "out").exists()
     assert out[-1] == "not proved y:0 <- x:0: failed; NaN/Inf found in y:0 (v1/v2: Inf 6/6)"
-    code, out = _cli("migrate", path, tmp_path / "ok", "--batches", "1", "--accept-nonfinite")
+    code, out = _cli(
+        capsys, "migrate", path, tmp_path / "ok", "--batches", "1", "--accept-nonfinite"
+    )
     assert code == 0 and (tmp_path / "ok" / "saved_model.pb").is_file()
     assert out[-1] == "proved y:0 <- x:0: passed; NaN/Inf accepted in y:0 (v1/v2: Inf 6/6)"
 

@@ -10,6 +10,7 @@ descriptor (a pipe), so TensorFlow's native log lines would show here if any esc
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -55,8 +56,8 @@ class Cli:
     def __call__(self, *args, cwd=None, env=None, timeout=300) -> subprocess.CompletedProcess:
         return self._run(["-m", "explorer", *map(str, args)], cwd, env, timeout)
 
-    def python(self, code: str, env=None, timeout=300) -> subprocess.CompletedProcess:
-        return self._run(["-c", code], None, env, timeout)
+    def python(self, code: str, env=None, timeout=300, args=()) -> subprocess.CompletedProcess:
+        return self._run(["-c", code, *args], None, env, timeout)
 
     def _run(self, argv, cwd, env, timeout) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -227,22 +228,47 @@ def test_usage_errors_are_one_line(cli):
 # -- success: quiet ------------------------------------------------------------------------------
 
 
+QUICK = """\
+import json, sys
+from explorer.cli import main
+from explorer.inspection.suggestions import suggest
+from explorer.loading.model import load
+paths = sys.argv[1:-1]
+wrong = {p: [] for p in paths}  # per model: what went wrong
+for p in paths:  # every model's quick verbs before any CLI suggest imports TensorFlow
+    try:
+        wrong[p] += [verb for verb in ('inspect', 'scan') if main([verb, p]) != 0]
+        suggest(load(p))  # the ranking; the CLI's feed shapes import the graph
+    except Exception as e:
+        wrong[p].append(repr(e))
+    if 'tensorflow' in sys.modules:
+        wrong[p].append('TensorFlow was imported')
+for p in paths:
+    try:
+        wrong[p] += ['suggest'] if main(['suggest', p]) != 0 else []
+    except Exception as e:
+        wrong[p].append(repr(e))
+with open(sys.argv[-1], 'w') as f:
+    json.dump(wrong, f)
+"""
+
+
+@pytest.fixture(scope="module")
+def quick(cli, tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, list[str]]]:
+    """One process runs ``inspect``, ``scan`` and the ranking on every shared model, then the
+    CLI's ``suggest`` on each: the process, and per model what went wrong."""
+    out = tmp_path_factory.mktemp("quick") / "wrong.json"
+    paths = [str(p.values[0].path) for p in params()]
+    proc = cli.python(QUICK, timeout=900, args=[*paths, str(out)])  # the first builds the op table
+    return proc, json.loads(out.read_text()) if out.is_file() else {}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("shared", params())
-def test_quick_verbs_on_shared_models_are_quiet_and_import_no_tensorflow(cli, shared):
-    path = shared.path
-    code = (
-        "import sys; from explorer.cli import main\n"
-        "from explorer.inspection.suggestions import suggest\n"
-        "from explorer.loading.model import load\n"
-        "for verb in ('inspect', 'scan'):\n"
-        f"    assert main([verb, {str(path)!r}]) == 0, verb\n"
-        f"suggest(load({str(path)!r}))  # the ranking; the CLI's feed shapes import the graph\n"
-        "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'\n"
-        f"assert main(['suggest', {str(path)!r}]) == 0\n"
-    )
-    proc = cli.python(code)  # the first one builds the op table (a quiet child process)
+def test_quick_verbs_on_shared_models_are_quiet_and_import_no_tensorflow(quick, shared):
+    proc, wrong = quick
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert wrong[str(shared.path)] == []
 
 
 @pytest.mark.slow

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import html
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import explorer
+from explorer.cli import main
 from explorer.errors import SessionError
 from explorer.output_policy import is_output
 from explorer.running.session import GRAPH_FIX, RUN_FIX
 from explorer.widgets import MigrationWizard
 from explorer.widgets._common import error_line
+from tests.helpers import cli_json
 
 
 def _enter(box) -> None:
@@ -135,7 +135,9 @@ def test_errors_read_in_widget_words():
     assert error_line(ValueError("bad\nsecond line")) == "bad"
 
 
-def test_saved_run_replays_through_the_api_and_the_cli(mlp, mlp_paths, tmp_path, monkeypatch):
+def test_saved_run_replays_through_the_api_and_the_cli(
+    mlp, mlp_paths, tmp_path, monkeypatch, capsys
+):
     monkeypatch.chdir(tmp_path)
     view = MigrationWizard(mlp)
     s = view.state
@@ -161,15 +163,10 @@ def test_saved_run_replays_through_the_api_and_the_cli(mlp, mlp_paths, tmp_path,
     for key, rec in first.outputs.items():
         assert again.outputs[key].max_abs == rec.max_abs
         np.testing.assert_array_equal(again.arrays[key][0], first.arrays[key][0])
-    cli = [sys.executable, "-m", "explorer", "parity", mlp_paths["saved_model"]]
-    out = subprocess.run(
-        [*map(str, cli), "--converted", str(s.converter.saved), "--feed", *feeds, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    sig = json.loads(out.stdout)["signatures"]["serving_default"]
+    capsys.readouterr()
+    cli = ["parity", str(mlp_paths["saved_model"]), "--converted", str(s.converter.saved)]
+    assert main([*cli, "--feed", *feeds, "--json"]) == 0
+    sig = cli_json(capsys)["signatures"]["serving_default"]
     assert sig["batches"] == 2
     assert sig["outputs"]["probs"]["max_abs"] == first.outputs["probs"].max_abs
     with pytest.raises(explorer.errors.OutputExistsError):
