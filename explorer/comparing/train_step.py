@@ -23,7 +23,7 @@ from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import Tolerance
 from explorer.feeding.sampling import sample
 from explorer.loading.model import V1Model, as_model
-from explorer.rewriting.api import _CHILD_ENV, BACKENDS, _key, _run_child, to_keras
+from explorer.rewriting.api import _CHILD_ENV, BACKENDS, _run_child, to_keras
 from explorer.rewriting.graph import GraphContext
 from explorer.rewriting.training import TrainingPlan, WeightMap, read_training, weight_map
 from explorer.running.session import ModelSession

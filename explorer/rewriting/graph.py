@@ -130,9 +130,9 @@ class GraphContext:
         t = self.resolve(tensor)
         if t == DEAD or not self.is_const(t):
             return None
-        if self.probe and (src := self.index.source(t, _VARIABLE_READS)) is not None:
-            if src.name in self.probe:
-                return self.probe[src.name]
+        src = self.index.source(t, _VARIABLE_READS) if self.probe else None
+        if src is not None and src.name in self.probe:
+            return self.probe[src.name]
         if t in self._values:
             return self._values[t]
         node = self.node(t)

@@ -205,6 +205,23 @@ def _reduce(ctx, node, x, axis):
     return f"keras.ops.{fn}({x[0]}, axis={lit(axis)}, keepdims={keep})"
 
 
+@keras_rule("Mean", "Sum", "Max", "Min", "Prod", name="reduce-all")
+def _reduce_all(ctx: Any, node: NodeDef) -> Step | None:
+    """``reduce_*(x)`` of an unknown rank (axes ``Range(0, Rank(x), 1)``) -> over every axis."""
+    x, axis = data_inputs(node)
+    rng = ctx.producer(axis)
+    if rng.op != "Range" or ctx.is_const(x):
+        return None
+    start, limit, delta = data_inputs(rng)
+    rank = ctx.producer(limit)
+    if rank.op != "Rank" or ctx.resolve(data_inputs(rank)[0]) != ctx.resolve(x):
+        return None
+    if _scalar(ctx, start) != "0" or _scalar(ctx, delta) != "1":
+        return None
+    code = f"keras.ops.{node.op.lower()}({{0}})"
+    return node_step(ctx, node, x, code, f"keras.ops.{node.op.lower()}")
+
+
 @ops("Cast", static=())
 def _cast(ctx, node, x):
     return f'keras.ops.cast({x[0]}, "{ctx.attr(node, "DstT")}")'

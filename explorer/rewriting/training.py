@@ -97,6 +97,11 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         raise ConversionError(
             f"{model.path}: no optimizer updates a variable: not a training graph"
         )
+    if sparse := [k for k in kinds if not k.startswith("Apply")]:
+        raise ConversionError(
+            f"{model.path}: the optimizer updates variables with {', '.join(sparse)} (a sparse "
+            "update): the training check maps dense Apply* updates only"
+        )
     if len(kinds) > 1 or len(facts.minimized) != 1:
         raise ConversionError(
             f"{model.path}: {len(facts.minimized)} losses trained by {', '.join(kinds)}: the "

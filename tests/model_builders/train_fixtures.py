@@ -144,9 +144,9 @@ def build_train_fixtures(
     root: str | os.PathLike[str], names: Sequence[str] | None = None, timeout: float = 300.0
 ) -> dict[str, Path]:
     """Build the checkpoints under ``root`` in one child process; name -> checkpoint folder."""
-    return build_in_child(
-        "tests.model_builders.train_fixtures", Path(root).resolve(), list(names or NAMES), "", timeout
-    )
+    root = Path(root).resolve()
+    names = list(names or NAMES)
+    return build_in_child("tests.model_builders.train_fixtures", root, names, "fixtures", timeout)
 
 
 def main(argv: list[str]) -> int:
