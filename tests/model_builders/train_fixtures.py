@@ -9,6 +9,8 @@ their start) and saves ``<out>/<name>/model.ckpt-<step>`` as a training script d
 * ``mlp_rmsprop``: an MLP with centered-free RMSProp (momentum 0.9) on a piecewise-constant
   schedule and a mean-squared-error loss.
 * ``mlp_ftrl``: an MLP trained with FTRL (no Keras mapping: the check names it).
+* ``mlp_momentum_decay``: Momentum on an exponential decay (TF1 keeps the accumulator without
+  the rate, Keras with it: only the first step agrees, and the check says which variable differs).
 
 ``python -m tests.model_builders.train_fixtures OUT [NAME ...]`` builds them in one child process
 (:func:`build_train_fixtures`), which switches v1 control flow and reference variables on.
@@ -26,7 +28,7 @@ from typing import Any
 from tests.model_builders.child import build_in_child
 from tests.model_builders.training_graphs import _dense, _tf
 
-NAMES = ("mlp_adam", "cnn_momentum", "mlp_rmsprop", "mlp_ftrl")
+NAMES = ("mlp_adam", "cnn_momentum", "mlp_rmsprop", "mlp_ftrl", "mlp_momentum_decay")
 
 
 def _batch(np: Any, shape: tuple[int, ...], classes: int, seed: int) -> tuple[Any, Any]:
@@ -135,6 +137,23 @@ def build_mlp_ftrl(out: Path) -> Path:
         train = v1.train.FtrlOptimizer(0.1).minimize(loss)
     xs, ys = _batch(np, (4, 4), 2, 3)
     return _train(tf, g, out, train, {x: xs, y: ys}, 1)
+
+
+def build_mlp_momentum_decay(out: Path) -> Path:
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        loss = v1.losses.sparse_softmax_cross_entropy(y, _mlp(tf, x, (3,)))
+        step = v1.train.get_or_create_global_step()
+        lr = v1.train.exponential_decay(0.5, step, 1, 0.5)
+        train = v1.train.MomentumOptimizer(lr, 0.9).minimize(loss, global_step=step)
+    xs, ys = _batch(np, (4, 4), 3, 4)
+    return _train(tf, g, out, train, {x: xs, y: ys}, 2)
 
 
 BUILDERS = {name: globals()[f"build_{name}"] for name in NAMES}
