@@ -23,9 +23,16 @@ from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import Tolerance
 from explorer.feeding.sampling import sample
 from explorer.loading.model import V1Model, as_model
+from explorer.output_policy import staged_folder
 from explorer.rewriting.api import _CHILD_ENV, BACKENDS, _run_child, to_keras
 from explorer.rewriting.graph import GraphContext
-from explorer.rewriting.training import TrainingPlan, WeightMap, read_training, weight_map
+from explorer.rewriting.training import (
+    TrainingPlan,
+    WeightMap,
+    read_training,
+    training_source,
+    weight_map,
+)
 from explorer.running.session import ModelSession
 
 TOLERANCE = Tolerance(1e-5, 1e-4)
@@ -105,6 +112,22 @@ class TrainCheck:
     batch: int
     backends: dict[str, Any] = field(default_factory=dict)
     proved: list[str] = field(default_factory=list)
+    tf1_losses: list[float] = field(default_factory=list)  # the loss of each TF1 step
+    source: str = field(default="", repr=False)  # model.py with training_model()
+    _rewrite: Any = field(default=None, repr=False)
+    _state: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write the loss rewrite (``model.py`` with ``training_model()``, its weights) and the
+        checkpoint's optimizer state (``optimizer.npz``): ``fit`` there continues the TF1 run."""
+        rw = self._rewrite
+        with staged_folder(out_dir, rw.model, overwrite, "Keras training rewrite") as staging:
+            rw._write(staging.path)
+            (staging.path / "model.py").write_text(self.source)
+            np.savez(staging.path / "optimizer.npz", **self._state)
+            text = json.dumps(self.summary(), indent=2, default=str)
+            (staging.path / "train_check.json").write_text(text + "\n")
+            return staging.publish()
 
     @property
     def passed(self) -> bool:
@@ -168,7 +191,9 @@ def train_check(
         slot_vars = [s for v in wmap.variables for s in plan.slots[v].values()]
         start = sess.session.run({v: f"{v}:0" for v in slot_vars})
         tf1 = _tf1_steps(sess, plan, feed, steps, wmap.variables + slot_vars)
-    check = TrainCheck(str(model.path), plan, steps, batch)
+    check = TrainCheck(str(model.path), plan, steps, batch, _rewrite=rw)
+    check.tf1_losses = [float(loss) for loss, _, _ in tf1]
+    check.source = training_source(rw.source, plan, next(iter(outs)), wmap)
     keys = list(wmap.weights)
     names = {k: "+".join(wmap.sources(k)) for k in keys}
     with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
@@ -179,6 +204,8 @@ def train_check(
             for attr in attrs:
                 slot = {v: start[plan.slots[v][attr]] for v in wmap.variables}
                 arrays[f"s_{j}_{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
+                check._state[f"{j}/{attr.lstrip('-')}"] = arrays[f"s_{j}_{attr.lstrip('-')}"]
+        check._state["iterations"] = np.asarray(plan.iterations)
         np.savez(f"{tmp}/arrays.npz", **arrays)
         for backend in backends:
             got = _keras_steps(tmp, backend, plan, rw, keys, attrs, steps)

@@ -27,7 +27,7 @@ from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import GraphFacts
 from explorer.loading.model import V1Model
-from explorer.rewriting.graph import GraphContext
+from explorer.rewriting.graph import GraphContext, kwargs_code, lit
 from explorer.rewriting.translate import generate, translate
 
 # Apply op (without Resource) -> (Keras optimizer, its inputs by name). A slot input is named
@@ -342,3 +342,79 @@ def weight_map(
             v = variables[int(np.searchsorted(starts[1:], at[0], "right"))]
             raise ConversionError(f"TF1 variable {v} {why} weight trains it as TF1 does")
     return WeightMap(variables, sizes, mapped, frozen)
+
+
+_TRAINING_SOURCE = '''
+OPTIMIZER_STATE = os.path.join(HERE, "optimizer.npz")
+LOSS = {loss}
+TRAINED = {trained}  # (layer, weight index) the TF1 optimizer trains, in its state's order
+FROZEN = {frozen}  # TF1 constants and untrained variables
+SLOTS = {slots}  # the Keras optimizer attributes restored from the TF1 slots
+
+
+class TrainingModel(keras.Model):
+    """The rewrite with the TF1 loss (its output LOSS) added: ``fit(x)`` needs no ``y``."""
+
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def call(self, inputs, training=False):
+        outputs = self.inner(inputs, training=False)  # TF1's train/inference switches: defaults
+        self.add_loss(outputs[LOSS])
+        return outputs
+
+
+def make_optimizer():
+    """TF1 {tf1} -> keras.optimizers.{cls}."""
+    learning_rate = {lr}
+    return keras.optimizers.{cls}(learning_rate=learning_rate, {kwargs})
+
+
+def training_model(weights=WEIGHTS, restore=True):
+    """The model compile()d as TF1 trained it; ``restore`` loads the checkpoint's optimizer
+    state (slots, iteration {iterations}) from optimizer.npz, so ``fit`` continues the TF1 run."""
+    import numpy as np
+
+    inner = build_model(weights)
+    for layer, i in FROZEN:
+        inner.get_layer(layer).weights[i].trainable = False
+    model = TrainingModel(inner)
+    model.compile(optimizer=make_optimizer())
+    if restore:
+        opt = model.optimizer
+        opt.build(model.trainable_variables)
+        state = np.load(OPTIMIZER_STATE)
+        opt.iterations.assign(int(state["iterations"]))
+        for j, (layer, i) in enumerate(TRAINED):
+            w = inner.get_layer(layer).weights[i]
+            for attr in SLOTS:
+                getattr(opt, attr)[opt._get_variable_index(w)].assign(state[f"{{j}}/{{attr}}"])
+    return model
+
+
+'''
+
+
+def training_source(source: str, plan: TrainingPlan, loss_key: str, wmap: WeightMap) -> str:
+    """``source`` (a rewrite's ``model.py`` whose output ``loss_key`` is the TF1 loss) with
+    ``training_model()``: the loss, a ``compile()`` with the mapped optimizer and schedule, and
+    the optimizer state restored from ``optimizer.npz`` (:func:`optimizer_state`)."""
+    config = {k: v for k, v in plan.config.items() if k != "learning_rate"}
+    lr = lit(plan.config["learning_rate"])
+    if plan.schedule:
+        args = kwargs_code(**plan.schedule["config"])
+        lr = f"keras.optimizers.schedules.{plan.schedule['class']}({args})"
+    extra = _TRAINING_SOURCE.format(
+        loss=lit(loss_key),
+        trained=lit([tuple(k) for k in wmap.weights]),
+        frozen=lit([tuple(k) for k in wmap.frozen]),
+        slots=lit(sorted({a.lstrip("-") for s in plan.slots.values() for a in s})),
+        tf1=plan.tf1_optimizer,
+        cls=plan.optimizer,
+        lr=lr,
+        kwargs=kwargs_code(**config),
+        iterations=plan.iterations,
+    )
+    head, main = source.split('\nif __name__ == "__main__":')
+    return f'{head.rstrip()}\n\n{extra}\nif __name__ == "__main__":{main}'
