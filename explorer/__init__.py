@@ -42,7 +42,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "comparing.records": ("Tolerance",),
         "comparing.parity_check": ("parity", "Sampled", "reference"),
         "comparing.divergence": ("first_divergence",),
-        "comparing.train_step": ("train_check",),
         "reporting.model_explorer": ("view_graph",),
     },
     submodules=("errors", "records", "extend", "widgets"),

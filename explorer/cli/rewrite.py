@@ -2,7 +2,7 @@
 Keras 3 model (``model.py``, ``model.weights.h5``) rewritten from the TF1 graph, with
 ``parity.json`` proving it against the v1 session on the TensorFlow and JAX backends;
 ``--train-check`` also proves training steps of a TF1 training checkpoint (optimizer and slots
-carried over, :mod:`explorer.comparing.train_step`)."""
+carried over, :mod:`explorer.rewriting.train_step`)."""
 
 from __future__ import annotations
 
@@ -53,9 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.comparing.train_step import TOLERANCE, train_check
     from explorer.feeding.feeds import Feeds
     from explorer.rewriting.api import to_keras
+    from explorer.rewriting.train_step import TOLERANCE, train_check
 
     if args.signature and len(args.signature) > 1:
         raise ConversionError("rewrite takes one --signature (one Keras model per signature)")

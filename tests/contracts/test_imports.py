@@ -58,7 +58,7 @@ HEAVY_AT_IMPORT = {
     },
     **{
         f"explorer.rewriting.{m}": {"numpy"}
-        for m in ("api", "graph", "rules_layers", "rules_ops", "translate")
+        for m in "api graph rules_layers rules_ops translate training train_step".split()
     },
     "explorer.widgets._clickable": {"ipywidgets"},  # anywidget, which imports ipywidgets
     "explorer.widgets._common": {"ipywidgets"},

@@ -24,7 +24,7 @@ from explorer.comparing.records import Tolerance
 from explorer.feeding.sampling import sample
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.api import _CHILD_ENV, BACKENDS, _run_child, to_keras
+from explorer.rewriting.api import BACKENDS, CHILD_ENV, run_child, to_keras
 from explorer.rewriting.graph import GraphContext
 from explorer.rewriting.training import (
     TrainingPlan,
@@ -252,8 +252,8 @@ def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict |
         "steps": steps,
         "result": result,
     }
-    env = {**os.environ, **_CHILD_ENV, "KERAS_BACKEND": backend}
-    error = _run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
+    env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
+    error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
     if Path(result + ".err").exists():
         return Path(result + ".err").read_text()
     return dict(np.load(result)) if Path(result).exists() else error or "no result"
