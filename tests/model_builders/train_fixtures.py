@@ -58,22 +58,29 @@ def _train(tf: Any, g: Any, out: Path, train: Any, feed: dict, steps: int) -> Pa
     return out
 
 
-def build_mlp_adam(out: Path) -> Path:
+def _mlp_classifier(out: Path, n_in: int, sizes: tuple, optimize: Any, steps: int, seed: int):
+    """An MLP on ``x`` with a sparse cross-entropy on ``labels``, trained by ``optimize(v1,
+    loss, global_step)`` for ``steps`` steps."""
     import numpy as np
 
     tf = _tf()
     v1 = tf.compat.v1
     g = tf.Graph()
     with g.as_default():
-        x = v1.placeholder(tf.float32, [None, 6], name="x")
+        x = v1.placeholder(tf.float32, [None, n_in], name="x")
         y = v1.placeholder(tf.int64, [None], name="labels")
-        logits = _mlp(tf, x, (8, 3))
-        loss = v1.losses.sparse_softmax_cross_entropy(y, logits)
-        step = v1.train.get_or_create_global_step()
+        loss = v1.losses.sparse_softmax_cross_entropy(y, _mlp(tf, x, sizes))
+        train = optimize(v1, loss, v1.train.get_or_create_global_step())
+    xs, ys = _batch(np, (4, n_in), sizes[-1], seed)
+    return _train(tf, g, out, train, {x: xs, y: ys}, steps)
+
+
+def build_mlp_adam(out: Path) -> Path:
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
         lr = v1.train.exponential_decay(0.01, step, 2, 0.9)
-        train = v1.train.AdamOptimizer(lr, epsilon=1e-6).minimize(loss, global_step=step)
-    xs, ys = _batch(np, (4, 6), 3, 0)
-    return _train(tf, g, out, train, {x: xs, y: ys}, 3)
+        return v1.train.AdamOptimizer(lr, epsilon=1e-6).minimize(loss, global_step=step)
+
+    return _mlp_classifier(out, 6, (8, 3), optimize, 3, 0)
 
 
 def build_cnn_momentum(out: Path) -> Path:
@@ -125,35 +132,18 @@ def build_mlp_rmsprop(out: Path) -> Path:
 
 
 def build_mlp_ftrl(out: Path) -> Path:
-    import numpy as np
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
+        return v1.train.FtrlOptimizer(0.1).minimize(loss)
 
-    tf = _tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
-    with g.as_default():
-        x = v1.placeholder(tf.float32, [None, 4], name="x")
-        y = v1.placeholder(tf.int64, [None], name="labels")
-        loss = v1.losses.sparse_softmax_cross_entropy(y, _mlp(tf, x, (2,)))
-        train = v1.train.FtrlOptimizer(0.1).minimize(loss)
-    xs, ys = _batch(np, (4, 4), 2, 3)
-    return _train(tf, g, out, train, {x: xs, y: ys}, 1)
+    return _mlp_classifier(out, 4, (2,), optimize, 1, 3)
 
 
 def build_mlp_momentum_decay(out: Path) -> Path:
-    import numpy as np
-
-    tf = _tf()
-    v1 = tf.compat.v1
-    g = tf.Graph()
-    with g.as_default():
-        x = v1.placeholder(tf.float32, [None, 4], name="x")
-        y = v1.placeholder(tf.int64, [None], name="labels")
-        loss = v1.losses.sparse_softmax_cross_entropy(y, _mlp(tf, x, (3,)))
-        step = v1.train.get_or_create_global_step()
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
         lr = v1.train.exponential_decay(0.5, step, 1, 0.5)
-        train = v1.train.MomentumOptimizer(lr, 0.9).minimize(loss, global_step=step)
-    xs, ys = _batch(np, (4, 4), 3, 4)
-    return _train(tf, g, out, train, {x: xs, y: ys}, 2)
+        return v1.train.MomentumOptimizer(lr, 0.9).minimize(loss, global_step=step)
+
+    return _mlp_classifier(out, 4, (3,), optimize, 2, 4)
 
 
 BUILDERS = {name: globals()[f"build_{name}"] for name in NAMES}
