@@ -1,13 +1,17 @@
 """``tf1-explorer rewrite MODEL OUT_DIR [--signature S | --inputs A ... --outputs Y ...]``: a native
 Keras 3 model (``model.py``, ``model.weights.h5``) rewritten from the TF1 graph, with
-``parity.json`` proving it against the v1 session on the TensorFlow and JAX backends."""
+``parity.json`` proving it against the v1 session on the TensorFlow and JAX backends;
+``--train-check`` also proves training steps of a TF1 training checkpoint (optimizer and slots
+carried over, :mod:`explorer.rewriting.train_step`)."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from explorer.cli import _common as cli
 from explorer.cli.parity import NONFINITE, nonfinite
+from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
 from explorer.output_policy import check_output
 
@@ -37,6 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("--atol", None, {"type": float, "default": 1e-5}),
         ("--rtol", None, {"type": float, "default": 1e-5}),
         NONFINITE,
+        (
+            "--train-check",
+            "also run TF1 training steps and the same Keras steps (restored optimizer) and "
+            "compare loss, gradients, weights and slots",
+            cli.FLAG,
+        ),
+        ("--train-steps", "training steps to compare", {"type": int, "default": 5}),
         cli.UNSAFE,
     )
 
@@ -44,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from explorer.feeding.feeds import Feeds
     from explorer.rewriting.api import to_keras
+    from explorer.rewriting.train_step import TOLERANCE, train_check
 
     if args.signature and len(args.signature) > 1:
         raise ConversionError("rewrite takes one --signature (one Keras model per signature)")
@@ -63,10 +75,18 @@ def run(args: argparse.Namespace) -> int:
         nonfinite=nonfinite(args),
         allow_unsafe=args.allow_unsafe,
     )
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    train = None
+    if args.train_check:
+        tol = Tolerance(args.atol, max(args.rtol, TOLERANCE.rtol), nonfinite=nonfinite(args))
+        train = train_check(model, steps=args.train_steps, backends=backends, tolerance=tol)
     out = rw.save(args.out_dir, overwrite=args.overwrite)
     report = rw.parity
+    passed = args.no_check or bool(report.get("passed"))
+    passed = passed and (train is None or train.passed)
     if args.json:
-        cli.print_json({**rw.summary(), "output_dir": str(out)})
+        extra = {"train_check": train.summary()} if train else {}
+        cli.print_json({**rw.summary(), **extra, "output_dir": str(out)})
     else:
         print(f"{out}  ({len(rw.native_layers)} native steps, {len(rw.fallbacks)} fallbacks)")
         for f in rw.fallbacks:
@@ -81,4 +101,27 @@ def run(args: argparse.Namespace) -> int:
             why += f", NaN/Inf in {', '.join(nan)}" if nan else ""
             print(f"  {backend}: {status}, max abs error {worst:.3g}, max rel {rel:.3g}{why}")
         print(f"  use: import model; m = model.build_model()  (in {out})")
-    return 0 if args.no_check or report.get("passed") else 1
+        if train:
+            _print_train(train)
+    return 0 if passed else 1
+
+
+def _print_train(train: Any) -> None:
+    """The train check's verdict, per backend and step, and what it proved."""
+    plan = train.plan
+    sched = f", schedule {plan.schedule['class']}" if plan.schedule else ""
+    print(
+        f"train check: {'passed' if train.passed else 'FAILED'}, {train.steps} steps of "
+        f"{plan.tf1_optimizer} -> keras {plan.optimizer}{sched} from iteration {plan.iterations}, "
+        f"loss {plan.loss}"
+    )
+    for backend, res in train.backends.items():
+        for s in res["steps"]:
+            worst = ", ".join(f"{k} {v:.3g}" for k, v in s["max_abs"].items())
+            verdict = "ok" if s["passed"] else "FAILED"
+            print(f"  {backend} step {s['step']}: {verdict}, max abs {worst}")
+    if train.first_failure:
+        print(f"  first difference: {train.first_failure}")
+    for why in plan.not_covered:
+        print(f"  not covered: {why}")
+    print(f"  proved: {'; '.join(train.proved)}")

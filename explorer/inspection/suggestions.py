@@ -262,17 +262,23 @@ class GraphFacts:
         return bool(self._weight_flags.get(name, 0) & 4)
 
     @cached_property
-    def trained(self) -> frozenset[str]:
-        """Variables an optimizer updates (``Apply*``, or updates in an ``update_<var>`` scope)."""
-        out = set()
+    def updates(self) -> dict[str, list[Any]]:
+        """Variable -> the ops an optimizer updates it with (``Apply*``, or updates in an
+        ``update_<var>`` scope), in graph order."""
+        out: dict[str, list[Any]] = {}
         for op in self.catalog.ops:
             if _TRAINING_UPDATE.match(op.type) or (
                 "/update_" in f"/{op.name}" and op.type.startswith(("Assign", "Scatter"))
             ):
                 w = self.weight_of(op.inputs[0]) if op.inputs else None
                 if w is not None and w in self.variables:
-                    out.add(w)
-        return frozenset(out)
+                    out.setdefault(w, []).append(op)
+        return out
+
+    @property
+    def trained(self) -> frozenset[str]:
+        """Variables an optimizer updates."""
+        return frozenset(self.updates)
 
     def target_network(self, name: str) -> bool:
         """Computed only from variables no optimizer trains, where one trains others (a DQN)."""

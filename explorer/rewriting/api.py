@@ -35,7 +35,7 @@ from explorer.running.session import ModelSession
 BACKENDS = ("tensorflow", "jax")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what KERAS_BACKEND accepts
 TOLERANCE = Tolerance(1e-5, 1e-5)
-_CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
 # jobs; it imports only our generated model.py (see verify_source). Arrays go by position, never
@@ -309,10 +309,10 @@ def check_jobs(
             for i, job in enumerate(jobs):
                 out = f"{tmp}/out{i}_{backend}.npz"
                 spec.append([str(job.folder), f"{tmp}/feeds{i}.npz", out, [*job.expected[0]]])
-            env = {**os.environ, **_CHILD_ENV, "KERAS_BACKEND": backend}
+            env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
             start = time.perf_counter()
             try:
-                error = _run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
+                error = run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
             except subprocess.TimeoutExpired:
                 error = f"did not finish within {timeout:g} s"
             seconds = round((time.perf_counter() - start) / max(len(jobs), 1), 2)
@@ -326,7 +326,7 @@ def check_jobs(
     return results
 
 
-def _run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
+def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
     """Run ``argv`` in its own process group, killed whole on a timeout, an error or a signal
     (SIGINT, SIGTERM raised here as ``KeyboardInterrupt``); its last stderr line on failure."""
     with subprocess.Popen(

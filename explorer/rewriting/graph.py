@@ -59,6 +59,7 @@ class GraphContext:
         self._resolved: dict[str, str] = {}
         self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
         self.stop_at: Any = None  # Merge nodes resolve() must not look through (a rule's layer)
+        self.probe: dict[str, np.ndarray] = {}  # variable -> value read instead (training.py)
 
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
@@ -129,6 +130,9 @@ class GraphContext:
         t = self.resolve(tensor)
         if t == DEAD or not self.is_const(t):
             return None
+        src = self.index.source(t, _VARIABLE_READS) if self.probe else None
+        if src is not None and src.name in self.probe:
+            return self.probe[src.name]
         if t in self._values:
             return self._values[t]
         node = self.node(t)

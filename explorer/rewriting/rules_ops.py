@@ -97,6 +97,41 @@ def _squared_difference(ctx, node, x):
     return None if None in x else f"keras.ops.square(keras.ops.subtract({x[0]}, {x[1]}))"
 
 
+@ops("DivNoNan")
+def _div_no_nan(ctx, node, x):
+    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, data_inputs(node))]
+    return None if None in args else f"keras.ops.divide_no_nan({args[0]}, {args[1]})"
+
+
+_CROSS_ENTROPY = {
+    "SparseSoftmaxCrossEntropyWithLogits": "sparse_categorical_crossentropy",
+    "SoftmaxCrossEntropyWithLogits": "categorical_crossentropy",
+}
+
+
+@keras_rule(*_CROSS_ENTROPY, name="cross-entropy")
+def _cross_entropy(ctx: Any, node: NodeDef) -> Step | None:
+    """A training loss's per-example cross-entropy (output 0; the backprop output has none)."""
+    logits, labels = (ctx.resolve(t) for t in data_inputs(node))
+    if ctx.is_const(logits) or ctx.is_const(labels):
+        return None
+    fn = _CROSS_ENTROPY[node.op]
+    code = f"keras.ops.{fn}({{1}}, {{0}}, from_logits=True)"
+    out = tensor_name(node.name)
+    return Step(code, [logits, labels], [out], [node.name], scope_of(node.name), layer=fn)
+
+
+@keras_rule("Fill", name="fill-like")
+def _fill_like(ctx: Any, node: NodeDef) -> Step | None:
+    """``Fill(Shape(t), c)`` (``ones_like`` in TF1 loss weights) -> ``keras.ops.full_like``."""
+    dims, value = data_inputs(node)
+    shape, c = ctx.producer(dims), _scalar(ctx, value)
+    if shape.op != "Shape" or c is None or ctx.is_const(src := data_inputs(shape)[0]):
+        return None
+    code = f'keras.ops.full_like({{0}}, {c}, dtype="{ctx.dtype(node.name)}")'
+    return node_step(ctx, node, src, code, "full_like")
+
+
 def is_native(op_type: str) -> bool:
     """Whether ``op_type``'s translation is a native line of ``build_model`` (not a fallback)."""
     return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
@@ -168,6 +203,23 @@ def _reduce(ctx, node, x, axis):
     axis = tuple(axis) if isinstance(axis, list) else axis
     keep = bool(ctx.attr(node, "keep_dims", False))
     return f"keras.ops.{fn}({x[0]}, axis={lit(axis)}, keepdims={keep})"
+
+
+@keras_rule("Mean", "Sum", "Max", "Min", "Prod", name="reduce-all")
+def _reduce_all(ctx: Any, node: NodeDef) -> Step | None:
+    """``reduce_*(x)`` of an unknown rank (axes ``Range(0, Rank(x), 1)``) -> over every axis."""
+    x, axis = data_inputs(node)
+    rng = ctx.producer(axis)
+    if rng.op != "Range" or ctx.is_const(x):
+        return None
+    start, limit, delta = data_inputs(rng)
+    rank = ctx.producer(limit)
+    if rank.op != "Rank" or ctx.resolve(data_inputs(rank)[0]) != ctx.resolve(x):
+        return None
+    if _scalar(ctx, start) != "0" or _scalar(ctx, delta) != "1":
+        return None
+    code = f"keras.ops.{node.op.lower()}({{0}})"
+    return node_step(ctx, node, x, code, f"keras.ops.{node.op.lower()}")
 
 
 @ops("Cast", static=())

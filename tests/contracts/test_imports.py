@@ -58,8 +58,9 @@ HEAVY_AT_IMPORT = {
     },
     **{
         f"explorer.rewriting.{m}": {"numpy"}
-        for m in ("api", "graph", "rules_layers", "rules_ops", "translate")
+        for m in ("api", "graph", "rules_layers", "rules_ops", "translate", "training")
     },
+    "explorer.rewriting.train_step": {"numpy"},
     "explorer.widgets._clickable": {"ipywidgets"},  # anywidget, which imports ipywidgets
     "explorer.widgets._common": {"ipywidgets"},
     "explorer.widgets.browse": {"ipywidgets"},

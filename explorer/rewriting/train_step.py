@@ -1,0 +1,294 @@
+"""Training-step parity (issue 27): ``explorer.train_check(model)`` runs ``steps`` TF1 training
+steps on one sampled batch in a v1 session and the same steps in Keras 3 on the native rewrite
+(the loss as its output, the optimizer and its slots restored from the checkpoint by
+:mod:`explorer.rewriting.training`), in a fresh process per backend, and compares after every
+step the loss, each gradient the TF1 optimizer applies, each updated weight and slot through the
+one :class:`~explorer.comparing.outputs.Comparator`. Train/inference switches stay at the graph's
+defaults on both sides (the inference branches the rewrite proves: dropout off, batch norm on its
+moving statistics), so no randomness enters a step."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from explorer.comparing.outputs import Comparator
+from explorer.comparing.records import Tolerance
+from explorer.feeding.sampling import sample
+from explorer.loading.model import V1Model, as_model
+from explorer.output_policy import staged_folder
+from explorer.rewriting.api import BACKENDS, CHILD_ENV, run_child, to_keras
+from explorer.rewriting.graph import GraphContext
+from explorer.rewriting.training import (
+    TrainingPlan,
+    WeightMap,
+    read_training,
+    training_source,
+    weight_map,
+)
+from explorer.running.session import ModelSession
+
+TOLERANCE = Tolerance(1e-5, 1e-4)
+
+# Runs in a fresh process per backend: argv[1] is the JSON spec written by _keras_steps.
+_STEPPER = r"""
+import importlib.util, json, sys
+import numpy as np
+import keras
+spec = json.loads(sys.argv[1])
+try:
+    loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
+    module = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(module)
+    model = module.build_model()
+    data = np.load(spec["arrays"])
+    feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
+    train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
+    lr = spec["config"].pop("learning_rate")
+    if spec["schedule"]:
+        sched = getattr(keras.optimizers.schedules, spec["schedule"]["class"])
+        lr = sched(**spec["schedule"]["config"])
+    opt = getattr(keras.optimizers, spec["optimizer"])(learning_rate=lr, **spec["config"])
+    opt.build(train)
+    opt.iterations.assign(spec["iterations"])
+    for j, w in enumerate(train):
+        for attr in spec["slots"]:
+            getattr(opt, attr)[opt._get_variable_index(w)].assign(data[f"s_{j}_{attr}"])
+    every = model.trainable_variables
+    at = [next(k for k, v in enumerate(every) if v is w) for w in train]
+    key = spec["loss"]
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def loss_of(tv, ntv):
+            return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
+
+        def step():
+            tv = [v.value for v in every]
+            ntv = [v.value for v in model.non_trainable_variables]
+            loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
+            return loss, [grads[k] for k in at]
+    else:
+        import tensorflow as tf
+
+        def step():
+            with tf.GradientTape() as tape:
+                loss = model(feeds, training=False)[key]
+            return loss, tape.gradient(loss, train)
+    out = {}
+    for t in range(spec["steps"]):
+        loss, grads = step()
+        opt.apply(grads, train)
+        out[f"loss{t}"] = keras.ops.convert_to_numpy(loss)
+        for j, w in enumerate(train):
+            out[f"g{t}_{j}"] = keras.ops.convert_to_numpy(grads[j])
+            out[f"w{t}_{j}"] = keras.ops.convert_to_numpy(w)
+            for attr in spec["slots"]:
+                s = getattr(opt, attr)[opt._get_variable_index(w)]
+                out[f"s{t}_{j}_{attr}"] = keras.ops.convert_to_numpy(s)
+    np.savez(spec["result"], **out)
+except Exception as e:
+    line = (str(e).strip().splitlines() or [""])[0][:300]
+    open(spec["result"] + ".err", "w").write(f"{type(e).__name__}: {line}")
+"""
+
+
+@dataclass
+class TrainCheck:
+    """The result of :func:`train_check`: ``plan`` (the mapped training setup), ``backends``:
+    backend -> ``{passed, error, steps: [{step, passed, max_abs: {loss, gradients, weights,
+    slots}, first_failure}]}``, ``proved``: the TF1 tensors and variables compared."""
+
+    model: str
+    plan: TrainingPlan
+    steps: int
+    batch: int
+    backends: dict[str, Any] = field(default_factory=dict)
+    proved: list[str] = field(default_factory=list)
+    tf1_losses: list[float] = field(default_factory=list)  # the loss of each TF1 step
+    source: str = field(default="", repr=False)  # model.py with training_model()
+    _rewrite: Any = field(default=None, repr=False)
+    _state: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write the loss rewrite (``model.py`` with ``training_model()``, its weights) and the
+        checkpoint's optimizer state (``optimizer.npz``): ``fit`` there continues the TF1 run."""
+        rw = self._rewrite
+        with staged_folder(out_dir, rw.model, overwrite, "Keras training rewrite") as staging:
+            rw._write(staging.path)
+            (staging.path / "model.py").write_text(self.source)
+            np.savez(staging.path / "optimizer.npz", **self._state)
+            text = json.dumps(self.summary(), indent=2, default=str)
+            (staging.path / "train_check.json").write_text(text + "\n")
+            return staging.publish()
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.backends) and all(b["passed"] for b in self.backends.values())
+
+    @property
+    def first_failure(self) -> str | None:
+        """``backend step N: name`` of the first loss, gradient, weight or slot that differs."""
+        for backend, res in self.backends.items():
+            if res.get("error"):
+                return f"{backend}: {res['error']}"
+            for s in res["steps"]:
+                if s["first_failure"]:
+                    return f"{backend} step {s['step']}: {s['first_failure']}"
+        return None
+
+    def summary(self) -> dict[str, Any]:
+        plan = self.plan
+        return {
+            "model": self.model,
+            "passed": self.passed,
+            "steps": self.steps,
+            "batch": self.batch,
+            "loss": plan.loss,
+            "optimizer": {"tf1": plan.tf1_optimizer, "keras": plan.optimizer, **plan.config},
+            "schedule": plan.schedule,
+            "iterations": plan.iterations,
+            "not_covered": plan.not_covered,
+            "first_failure": self.first_failure,
+            "proved": self.proved,
+            "backends": self.backends,
+        }
+
+
+def train_check(
+    model: V1Model | str | os.PathLike[str],
+    *,
+    steps: int = 5,
+    batch: int = 4,
+    seed: int = 0,
+    backends: tuple[str, ...] = BACKENDS,
+    tolerance: Tolerance = TOLERANCE,
+    allow_unsafe: bool = False,
+) -> TrainCheck:
+    """Run ``steps`` TF1 training steps and the same Keras 3 steps on the rewrite per backend and
+    compare them (see the module doc). ConversionError: a training setup the check cannot map."""
+    model = as_model(model)
+    with ModelSession(model, allow_unsafe=allow_unsafe) as sess:
+        plan = read_training(model, sess)
+        inputs = [f"{p}:0" for p in plan.inputs]
+        ranges = {f"{p}:0": r for p, r in plan.label_ranges.items()}
+        feed = {
+            t: np.asarray(v) for t, v in sample(model, inputs, batch, seed, ranges=ranges).items()
+        }
+        rw = to_keras(model, inputs, [plan.loss], check=False, batches=(), feeds=[feed])
+        ins, outs = rw.inputs, rw.outputs
+        shapes = {k: (None, *np.shape(feed[t])[1:]) for k, t in ins.items()}
+        values = sess.session.run({v: f"{v}:0" for v in plan.slots})
+        ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
+        wmap = weight_map(ctx, ins, outs, shapes, values)
+        slot_vars = [s for v in wmap.variables for s in plan.slots[v].values()]
+        start = sess.session.run({v: f"{v}:0" for v in slot_vars})
+        tf1 = _tf1_steps(sess, plan, feed, steps, wmap.variables + slot_vars)
+    check = TrainCheck(str(model.path), plan, steps, batch, _rewrite=rw)
+    check.tf1_losses = [float(loss) for loss, _, _ in tf1]
+    check.source = training_source(rw.source, plan, next(iter(outs)), wmap)
+    keys = list(wmap.weights)
+    names = {k: "+".join(wmap.sources(k)) for k in keys}
+    with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
+        rw._write(Path(tmp))
+        arrays = {f"x_{k}": feed[t] for k, t in ins.items()}
+        attrs = sorted({a for s in plan.slots.values() for a in s})
+        for j, key in enumerate(keys):
+            for attr in attrs:
+                slot = {v: start[plan.slots[v][attr]] for v in wmap.variables}
+                arrays[f"s_{j}_{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
+                check._state[f"{j}/{attr.lstrip('-')}"] = arrays[f"s_{j}_{attr.lstrip('-')}"]
+        check._state["iterations"] = np.asarray(plan.iterations)
+        np.savez(f"{tmp}/arrays.npz", **arrays)
+        for backend in backends:
+            got = _keras_steps(tmp, backend, plan, rw, keys, attrs, steps)
+            check.backends[backend] = _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance)
+    check.proved = [f"loss {plan.loss}"] + [
+        f"gradient, value and slots of {names[k]}" for k in keys
+    ]
+    return check
+
+
+def _keras_slot(wmap: WeightMap, slot: dict, key: Any, attr: str, plan: TrainingPlan) -> Any:
+    """A TF1 slot in the Keras weight's layout (Momentum's accumulator as Keras's ``-lr*a``)."""
+    value = wmap.gather(slot, key, offset=False)
+    return value * np.float32(-plan.config["learning_rate"]) if attr[0] == "-" else value
+
+
+def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: list[str]) -> list:
+    """Per step: the loss and gradients before the update, every variable and slot after it."""
+    graph = sess.graph
+    fd = {graph.get_tensor_by_name(t): v for t, v in feed.items()}
+    train = graph.get_operation_by_name(plan.train_op)
+    out = []
+    for _ in range(steps):
+        loss, grads = sess.session.run([plan.loss, plan.grads], fd)
+        sess.session.run(train, fd)
+        out.append((loss, grads, sess.session.run({v: f"{v}:0" for v in state})))
+    return out
+
+
+def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict | str:
+    """The Keras side in a fresh process for ``backend``: its arrays, or its one-line error."""
+    result = f"{tmp}/result_{backend}.npz"
+    spec = {
+        "folder": tmp,
+        "arrays": f"{tmp}/arrays.npz",
+        "inputs": list(rw.inputs),
+        "loss": next(iter(rw.outputs)),
+        "weights": [list(k) for k in keys],
+        "optimizer": plan.optimizer,
+        "config": dict(plan.config),
+        "schedule": plan.schedule,
+        "iterations": plan.iterations,
+        "slots": [a.lstrip("-") for a in attrs],
+        "steps": steps,
+        "result": result,
+    }
+    env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
+    error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
+    if Path(result + ".err").exists():
+        return Path(result + ".err").read_text()
+    return dict(np.load(result)) if Path(result).exists() else error or "no result"
+
+
+def _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance) -> dict[str, Any]:
+    """One backend's steps against TF1's, one Comparator per step (names in TF1 terms)."""
+    if isinstance(got, str):
+        return {"passed": False, "error": got, "steps": []}
+    rows = []
+    for t, (loss, grads, state) in enumerate(tf1):
+        want, mine, kind = {"loss": np.asarray(loss)}, {"loss": got[f"loss{t}"]}, {"loss": "loss"}
+        for j, key in enumerate(keys):
+            n = names[key]
+            g = {v: grads[v] for v in wmap.variables}
+            want[f"gradient {n}"], mine[f"gradient {n}"] = (
+                wmap.gather(g, key, False),
+                got[f"g{t}_{j}"],
+            )
+            want[n], mine[n] = wmap.gather(state, key, True), got[f"w{t}_{j}"]
+            kind.update({f"gradient {n}": "gradients", n: "weights"})
+            for attr in attrs:
+                slot = {v: state[plan.slots[v][attr]] for v in wmap.variables}
+                label = f"{attr.strip('-_')} {n}"
+                want[label] = _keras_slot(wmap, slot, key, attr, plan)
+                mine[label] = got[f"s{t}_{j}_{attr.lstrip('-')}"]
+                kind[label] = "slots"
+        acc = Comparator(tolerance)
+        acc.add(want, mine)
+        recs = acc.report().outputs
+        worst: dict[str, float] = {}
+        for k, rec in recs.items():
+            worst[kind[k]] = max(worst.get(kind[k], 0.0), rec.max_abs or 0.0)
+        failed = next((k for k in want if not recs[k].passed), None)
+        rows.append(
+            {"step": t + 1, "passed": failed is None, "max_abs": worst, "first_failure": failed}
+        )
+    return {"passed": all(r["passed"] for r in rows), "error": None, "steps": rows}

@@ -1,0 +1,168 @@
+"""TF1 training checkpoints for the training-step check (issue 27), built with tf.compat.v1.
+
+Each builder runs a few training steps (so the optimizer slots and the global step are not at
+their start) and saves ``<out>/<name>/model.ckpt-<step>`` as a training script does:
+
+* ``mlp_adam``: a two-layer MLP, softmax cross-entropy, Adam on an exponential-decay schedule.
+* ``cnn_momentum``: a small CNN with fused batch norm (``training`` defaults to False) and
+  Nesterov Momentum.
+* ``mlp_rmsprop``: an MLP with centered-free RMSProp (momentum 0.9) on a piecewise-constant
+  schedule and a mean-squared-error loss.
+* ``mlp_ftrl``: an MLP trained with FTRL (no Keras mapping: the check names it).
+* ``mlp_momentum_decay``: Momentum on an exponential decay (TF1 keeps the accumulator without
+  the rate, Keras with it: only the first step agrees, and the check says which variable differs).
+
+``python -m tests.model_builders.train_fixtures OUT [NAME ...]`` builds them in one child process
+(:func:`build_train_fixtures`), which switches v1 control flow and reference variables on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tests.model_builders.child import build_in_child
+from tests.model_builders.training_graphs import _dense, _tf
+
+NAMES = ("mlp_adam", "cnn_momentum", "mlp_rmsprop", "mlp_ftrl", "mlp_momentum_decay")
+
+
+def _batch(np: Any, shape: tuple[int, ...], classes: int, seed: int) -> tuple[Any, Any]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=shape).astype("float32"), rng.integers(0, classes, shape[0])
+
+
+def _mlp(tf: Any, x: Any, sizes: tuple[int, ...]) -> Any:
+    h = x
+    for i, n in enumerate(sizes):
+        h = _dense(tf, h, int(h.shape[-1]), n, f"dense_{i}", i + 1)
+        h = h if i == len(sizes) - 1 else tf.nn.relu(h)
+    return h
+
+
+def _train(tf: Any, g: Any, out: Path, train: Any, feed: dict, steps: int) -> Path:
+    """``steps`` training steps on ``feed``, then saved as ``model.ckpt-<steps>``."""
+    out.mkdir(parents=True, exist_ok=True)
+    with g.as_default():
+        saver = tf.compat.v1.train.Saver()
+        init = tf.compat.v1.global_variables_initializer()
+    with tf.compat.v1.Session(graph=g) as sess:
+        sess.run(init)
+        for _ in range(steps):
+            sess.run(train, feed)
+        saver.save(sess, str(out / "model.ckpt"), global_step=steps)
+    return out
+
+
+def _mlp_classifier(out: Path, n_in: int, sizes: tuple, optimize: Any, steps: int, seed: int):
+    """An MLP on ``x`` with a sparse cross-entropy on ``labels``, trained by ``optimize(v1,
+    loss, global_step)`` for ``steps`` steps."""
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, n_in], name="x")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        loss = v1.losses.sparse_softmax_cross_entropy(y, _mlp(tf, x, sizes))
+        train = optimize(v1, loss, v1.train.get_or_create_global_step())
+    xs, ys = _batch(np, (4, n_in), sizes[-1], seed)
+    return _train(tf, g, out, train, {x: xs, y: ys}, steps)
+
+
+def build_mlp_adam(out: Path) -> Path:
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
+        lr = v1.train.exponential_decay(0.01, step, 2, 0.9)
+        return v1.train.AdamOptimizer(lr, epsilon=1e-6).minimize(loss, global_step=step)
+
+    return _mlp_classifier(out, 6, (8, 3), optimize, 3, 0)
+
+
+def build_cnn_momentum(out: Path) -> Path:
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 6, 6, 2], name="images")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        init = v1.glorot_uniform_initializer(seed=3)
+        k = v1.get_variable("conv/kernel", [3, 3, 2, 4], initializer=init)
+        h = tf.nn.conv2d(x, k, 1, "VALID")
+        with v1.variable_scope("bn"):
+            scale = v1.get_variable("gamma", [4], initializer=v1.ones_initializer())
+            offset = v1.get_variable("beta", [4], initializer=v1.zeros_initializer())
+            stats = [
+                v1.get_variable(n, [4], initializer=v1.constant_initializer(c), trainable=False)
+                for n, c in (("moving_mean", 0.1), ("moving_variance", 0.8))
+            ]
+            h, _, _ = v1.nn.fused_batch_norm(h, scale, offset, *stats, is_training=False)
+        h = tf.reshape(tf.nn.relu(h), [-1, 64])
+        logits = _dense(tf, h, 64, 3, "logits", 4)
+        loss = v1.losses.sparse_softmax_cross_entropy(y, logits)
+        step = v1.train.get_or_create_global_step()
+        opt = v1.train.MomentumOptimizer(0.05, 0.9, use_nesterov=True)
+        train = opt.minimize(loss, global_step=step)
+    xs, ys = _batch(np, (4, 6, 6, 2), 3, 1)
+    return _train(tf, g, out, train, {x: xs, y: ys}, 2)
+
+
+def build_mlp_rmsprop(out: Path) -> Path:
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [None, 5], name="x")
+        target = v1.placeholder(tf.float32, [None, 2], name="target")
+        pred = _mlp(tf, x, (7, 2))
+        loss = v1.losses.mean_squared_error(target, pred)
+        step = v1.train.get_or_create_global_step()
+        lr = v1.train.piecewise_constant(step, [3, 6], [0.01, 0.005, 0.001])
+        train = v1.train.RMSPropOptimizer(lr, momentum=0.9).minimize(loss, global_step=step)
+    xs = np.random.default_rng(2).normal(size=(4, 5)).astype("float32")
+    return _train(tf, g, out, train, {x: xs, target: xs[:, :2] * 0.5}, 2)
+
+
+def build_mlp_ftrl(out: Path) -> Path:
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
+        return v1.train.FtrlOptimizer(0.1).minimize(loss)
+
+    return _mlp_classifier(out, 4, (2,), optimize, 1, 3)
+
+
+def build_mlp_momentum_decay(out: Path) -> Path:
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
+        lr = v1.train.exponential_decay(0.5, step, 1, 0.5)
+        return v1.train.MomentumOptimizer(lr, 0.9).minimize(loss, global_step=step)
+
+    return _mlp_classifier(out, 4, (3,), optimize, 2, 4)
+
+
+BUILDERS = {name: globals()[f"build_{name}"] for name in NAMES}
+
+
+def build_train_fixtures(
+    root: str | os.PathLike[str], names: Sequence[str] | None = None, timeout: float = 300.0
+) -> dict[str, Path]:
+    """Build the checkpoints under ``root`` in one child process; name -> checkpoint folder."""
+    root = Path(root).resolve()
+    names = list(names or NAMES)
+    return build_in_child("tests.model_builders.train_fixtures", root, names, "fixtures", timeout)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[0])
+    print(json.dumps({name: str(BUILDERS[name](out / name)) for name in argv[1:] or NAMES}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
