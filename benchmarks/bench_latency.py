@@ -42,6 +42,7 @@ def bench(
     import explorer
     from explorer.comparing.latency import latency_table
     from explorer.conversion.onnx import OnnxRunner
+    from explorer.errors import ExplorerError, first_line
     from explorer.examples.models import build_mlp
     from explorer.running.v1_runner import V1Runner
 
@@ -51,16 +52,23 @@ def bench(
         model = explorer.load(SHARED / folder if folder else build_mlp(Path(d) / "mlp"))
         sig = {"signature": io["signatures"][0]} if "signatures" in io else io
         r1 = V1Runner(model, **sig)
-        runners = {"v1 session": r1}
-        runners["TF2 SavedModel"] = explorer.V2Runner(
-            explorer.convert(model, **io).save(Path(d) / "tf2")
-        )
-        runners["TF2 frozen"] = explorer.V2Runner(
-            explorer.convert(model, **io, freeze=True).save(Path(d) / "frozen")
-        )
-        runners["ONNX Runtime"] = OnnxRunner(
-            explorer.convert(model, **io, to="onnx").save(Path(d) / "onnx")
-        )
+        runners: dict[str, Any] = {"v1 session": r1}
+        made = {
+            "TF2 SavedModel": lambda: explorer.V2Runner(
+                explorer.convert(model, **io).save(Path(d) / "tf2")
+            ),
+            "TF2 frozen": lambda: explorer.V2Runner(
+                explorer.convert(model, **io, freeze=True).save(Path(d) / "frozen")
+            ),
+            "ONNX Runtime": lambda: OnnxRunner(
+                explorer.convert(model, **io, to="onnx").save(Path(d) / "onnx")
+            ),
+        }
+        for label, make in made.items():
+            try:
+                runners[label] = make()
+            except ExplorerError as e:
+                print(f"{name}: no {label} ({first_line(e, 120)})")
         feeds = {b: r1.sample(batch=b, seed=b) for b in batches}
         errors = {}
         for b, f in feeds.items():
