@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from explorer.conversion.onnx import TARGETS, onnx_missing
 from explorer.errors import ConversionError, ExplorerError, OutputExistsError
 from explorer.loading.model import as_model
 from explorer.output_policy import check_output, default_output_dir, is_output
@@ -27,6 +26,8 @@ class ConverterState(Observable):
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
+        from explorer.conversion.onnx import onnx_missing  # lazy: it imports numpy
+
         super().__init__()
         self.model, self.selection = as_model(model), selection or Selection()
         self.freeze, self.overwrite, self.to = False, False, "saved_model"
@@ -42,9 +43,11 @@ class ConverterState(Observable):
         self._check_out()
 
     def _check_to(self, value: Any) -> str:
-        if value not in TARGETS:
-            raise ConversionError(f"to={value!r}: convert to one of {', '.join(TARGETS)}")
-        if value == "onnx" and self.onnx_problem:
+        from explorer.conversion.onnx import check_target
+
+        if value != "onnx":
+            check_target(value)  # an unknown target: one line naming the known ones
+        elif self.onnx_problem:
             raise ConversionError(self.onnx_problem)
         return value
 
