@@ -197,17 +197,17 @@ def serve_line(table: Mapping[str, Any]) -> str:
         if timed:
             best = min(timed, key=timed.get)
             ratio = f", {timed[best] / base:.2f}x the v1 session" if base else ""
-            said.append((best, f"batch {b} ({timed[best]:.3f} ms{ratio})"))
+            said.append((best, b, f"({timed[best]:.3f} ms{ratio})"))
     if not said:
         return "Nothing to serve: no proven artifact was timed"
-    rest = "".join(f"; at {why}: {best}" for best, why in said[1:])
-    return f"Serve {said[0][0]}: the fastest proven artifact at {said[0][1]}{rest}"
+    (best, b, why), rest = said[0], "".join(f"; at batch {b}: {n} {w}" for n, b, w in said[1:])
+    return f"Serve {best}: the fastest proven artifact at batch {b} {why}{rest}"
 
 
 def latency_html(table: Mapping[str, Any]) -> list[str]:
     """The ``Which artifact to serve`` section: :func:`serve_line` and the latency table."""
     header, rows = latency_rows(table)
-    head = "".join(f'<th class="{"k" * (i == 0)}">{esc(h)}</th>' for i, h in enumerate(header))
+    head = "".join(f"<th>{esc(h)}</th>" for h in header[1:])
     body = "".join(
         '<tr><td class="k">' + "</td><td>".join(esc(c) for c in row) + "</td></tr>" for row in rows
     )
@@ -215,7 +215,7 @@ def latency_html(table: Mapping[str, Any]) -> list[str]:
         "<h2>Which artifact to serve</h2>",
         f"<p><b>{esc(serve_line(table))}</b>. Median per-call latency of interleaved rounds on "
         "the same feeds, after warm-up calls.</p>",
-        f"<table><tr>{head}</tr>{body}</table>",
+        f'<table><tr><th class="k">{esc(header[0])}</th>{head}</tr>{body}</table>',
     ]
 
 

@@ -49,7 +49,7 @@ def test_the_report_separates_tensorflows_drift_and_says_which_artifact_to_serve
     assert '<span class="failed">failed</span></td><td>0.5</td>' in drift
     serve = text.split("<h2>Which artifact to serve</h2>")[1]
     assert "<b>Serve TF2 SavedModel: the fastest proven artifact at batch 1 (" in serve
-    assert "; at batch 8 (" in serve and "x the v1 session" in serve
+    assert "; at batch 8: " in serve and "x the v1 session)" in serve
     assert serve.count("<tr>") == 3 and "batch 8 examples/s" in serve
     assert "<pre>" not in serve.split("</table>")[0]  # a table, not the JSON dump
     embedded = report.read_embedded_json(path)
