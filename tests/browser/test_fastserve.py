@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from tests.browser._lab import Lab, write_notebook
 
-SETUP = (
-    "import os, tempfile\n"
-    "os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
-    "import explorer\n"
-    "from explorer.examples.models import build_mlp\n"
-    "from explorer.widgets import Converter, ParityView\n"
-    "d = tempfile.mkdtemp(prefix='tf1-fastserve-')\n"
-    "model = explorer.load(build_mlp(d + '/mlp'))\n"
-    "v2 = explorer.convert(model)"
+SETUP = "\n".join(
+    [
+        "import os, tempfile",
+        "os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'",
+        "import explorer",
+        "from explorer.examples.models import build_mlp",
+        "from explorer.widgets import Converter, ParityView",
+        "d = tempfile.mkdtemp(prefix='tf1-fastserve-')",
+        "model = explorer.load(build_mlp(d + '/mlp'))",
+        "v2 = explorer.convert(model)",
+    ]
 )
 
 
