@@ -1,16 +1,18 @@
-"""Latency of the artifacts ``migrate`` hands over vs the v1 session, on the shared fc-layers model.
+"""Latency of the artifacts ``migrate`` hands over vs the v1 session, on the example MLP and shared
+models (fc-layers, the MNIST GAN's generator, half_plus_two).
 
-At batch 1 and 64, in one process, through the one runner interface (``Runner.infer``) and
-:func:`explorer.comparing.latency.latency_table` (the table ``migrate`` prints: warm-up calls,
+At batch 1 and 64, in one process per model, through the one runner interface (``Runner.infer``)
+and :func:`explorer.comparing.latency.latency_table` (the table ``migrate`` prints: warm-up calls,
 then interleaved rounds in rotating order), it reports the median per-call time of:
 
 * ``v1 session``: ``V1Runner`` (``session.run``; the baseline, ratio 1.0);
 * ``TF2 SavedModel``: ``V2Runner`` over the saved conversion, loaded back;
+* ``TF2 frozen``: the same of ``convert(..., freeze=True)`` (constants, no variable reads);
 * ``ONNX Runtime``: ``OnnxRunner`` over the saved ``convert(..., to="onnx")`` export;
 
 and the ratio of each median to the session's, with the largest absolute difference of its
 outputs from the session's on the same feeds. Run: ``python -m benchmarks.bench_latency
-[--seconds S]``.
+[--seconds S] [--models NAME ...]``.
 """
 
 from __future__ import annotations
@@ -23,49 +25,75 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT.parent / "shared" / "models" / "tf2onnx_fc_layers_frozen"
-IO = {"inputs": ["X:0"], "outputs": ["output:0"]}
+SHARED = ROOT.parent / "shared" / "models"
+MODELS: dict[str, tuple[str, dict[str, Any]]] = {  # name -> (shared folder or "", convert io)
+    "mlp": ("", {}),
+    "fc_layers": ("tf2onnx_fc_layers_frozen", {"inputs": ["X:0"], "outputs": ["output:0"]}),
+    "mnist_gan": ("chadpro_mnist_gan_ckpt", {"inputs": ["z:0"], "outputs": ["Tanh:0"]}),
+    "half_plus_two": ("serving_half_plus_two", {"signatures": ["serving_default"]}),
+}
 
 
-def bench(seconds: float = 2.0, batches: tuple[int, ...] = (1, 64)) -> list[dict[str, Any]]:
-    """One row per (batch, artifact): median µs, ratio to the v1 session, max abs error."""
+def bench(
+    name: str = "fc_layers", seconds: float = 2.0, batches: tuple[int, ...] = (1, 64)
+) -> list[dict[str, Any]]:
+    """One row per (batch, artifact) of model ``name``: median µs, ratio to the v1 session, max
+    abs error."""
     import explorer
     from explorer.comparing.latency import latency_table
     from explorer.conversion.onnx import OnnxRunner
+    from explorer.errors import ExplorerError, first_line
+    from explorer.examples.models import build_mlp
     from explorer.running.v1_runner import V1Runner
 
-    model = explorer.load(MODEL)
+    folder, io = MODELS[name]
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as d:
-        saved = explorer.convert(model, **IO).save(Path(d) / "tf2")
-        onnx = explorer.convert(model, **IO, to="onnx").save(Path(d) / "onnx")
-        r1 = V1Runner(model, **IO)
-        runners = {
-            "v1 session": r1,
-            "TF2 SavedModel": explorer.V2Runner(saved),
-            "ONNX Runtime": OnnxRunner(onnx),
+        model = explorer.load(SHARED / folder if folder else build_mlp(Path(d) / "mlp"))
+        sig = {"signature": io["signatures"][0]} if "signatures" in io else io
+        r1 = V1Runner(model, **sig)
+        runners: dict[str, Any] = {"v1 session": r1}
+        made = {
+            "TF2 SavedModel": lambda: explorer.V2Runner(
+                explorer.convert(model, **io).save(Path(d) / "tf2")
+            ),
+            "TF2 frozen": lambda: explorer.V2Runner(
+                explorer.convert(model, **io, freeze=True).save(Path(d) / "frozen")
+            ),
+            "ONNX Runtime": lambda: OnnxRunner(
+                explorer.convert(model, **io, to="onnx").save(Path(d) / "onnx")
+            ),
         }
+        for label, make in made.items():
+            try:
+                runners[label] = make()
+            except ExplorerError as e:
+                print(f"{name}: no {label} ({first_line(e, 120)})")
         feeds = {b: r1.sample(batch=b, seed=b) for b in batches}
         errors = {}
         for b, f in feeds.items():
             outs = {}
-            for name, r in runners.items():
+            for label, r in runners.items():
                 with r:
-                    outs[name] = r.infer(f)["output:0"]
-            for name, out in outs.items():
-                errors[name, b] = float(np.max(np.abs(out - outs["v1 session"])))
+                    outs[label] = r.infer(f)
+            for label, out in outs.items():
+                errors[label, b] = max(
+                    float(np.max(np.abs(out[k] - v), initial=0))
+                    for k, v in outs["v1 session"].items()
+                )
         table = latency_table(runners, feeds, warmup=5, rounds=(50, 100_000), seconds=seconds)
     for b in batches:
-        cells = {name: table["artifacts"][name][str(b)] for name in runners}
-        for name, cell in cells.items():
+        cells = {label: table["artifacts"][label][str(b)] for label in runners}
+        for label, cell in cells.items():
             rows.append(
                 {
+                    "model": name,
                     "batch": b,
-                    "artifact": name,
+                    "artifact": label,
                     "median_us": cell["ms"] * 1e3,
                     "ratio_vs_session": cell["ms"] / cells["v1 session"]["ms"],
                     "rounds": cell["rounds"],
-                    "max_abs": errors[name, b],
+                    "max_abs": errors[label, b],
                 }
             )
     return rows
@@ -74,14 +102,18 @@ def bench(seconds: float = 2.0, batches: tuple[int, ...] = (1, 64)) -> list[dict
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=2.0, help="timing per batch size (2)")
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     args = p.parse_args(argv)
-    if not MODEL.exists():
-        print(f"skip: {MODEL} not found")
-        return 0
-    rows = bench(args.seconds)
-    print(f"{'batch':>5} {'artifact':15} {'median µs':>10} {'ratio':>7} {'rounds':>7}  max abs")
-    row = "{batch:>5} {artifact:15} {median_us:>10.1f} {ratio_vs_session:>7.2f} {rounds:>7}  "
-    print(*(row.format(**r) + f"{r['max_abs']:.2g}" for r in rows), sep="\n")
+    head = f"{'model':13} {'batch':>5} {'artifact':15} {'median µs':>10} {'ratio':>6} {'rounds':>7}"
+    print(f"{head}  max abs")
+    row = "{model:13} {batch:>5} {artifact:15} {median_us:>10.1f} {ratio_vs_session:>6.2f} "
+    for name in args.models:
+        folder = MODELS[name][0]
+        if folder and not (SHARED / folder).exists():
+            print(f"skip {name}: {SHARED / folder} not found")
+            continue
+        for r in bench(name, args.seconds):
+            print(row.format(**r) + f"{r['rounds']:>7}  {r['max_abs']:.2g}", flush=True)
     return 0
 
 

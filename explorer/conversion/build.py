@@ -210,6 +210,10 @@ class Builder:
             if extra and EXAMPLES_SIGNATURE not in signatures:
                 signatures[EXAMPLES_SIGNATURE], functions[EXAMPLES_SIGNATURE] = extra
         root.signature_fns = functions
+        if self.freeze:  # only what the init op (run on each load) still reads is kept
+            init = root.initializer._init_fn
+            read = {id(t) for t in init.captured_inputs} if init is not None else set()
+            root.init_variables = [v for v in variables if id(v.handle) in read]
         root.model_variables = variables = [] if self.freeze else variables
         v2 = V2Model(model, signatures, functions, root, variables, self.freeze, self.wrapped)
         v2._pruned = self.pruned  # the bare pruned functions (benchmarks compare against them)

@@ -5,6 +5,7 @@ by :class:`OnnxRunner`. tf2onnx, onnx, onnxruntime: the optional extra ``tf1-exp
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import logging
 import logging.handlers
@@ -37,6 +38,20 @@ def _op_types(text: str) -> set[str]:
     return {next(g for g in m.groups() if g) for m in _UNSUPPORTED.finditer(text)}
 
 
+def _missing(module: str | None) -> str:
+    return (
+        f"ONNX export needs the optional extra onnx ({module} is not installed): "
+        "pip install tf1-explorer[onnx]"
+    )
+
+
+def onnx_missing() -> str:
+    """Why ONNX export is unavailable, in one line (``""``: the extra is installed); imports
+    nothing (a widget offering ONNX asks it)."""
+    gone = [m for m in ("onnx", "onnxruntime", "tf2onnx") if importlib.util.find_spec(m) is None]
+    return _missing(gone[0]) if gone else ""
+
+
 def onnx_libs() -> tuple[Any, Any, Any]:
     """``(tf2onnx, onnx, onnxruntime)``; ``ConversionError`` naming the extra when missing."""
     try:
@@ -44,10 +59,7 @@ def onnx_libs() -> tuple[Any, Any, Any]:
         import onnxruntime
         import tf2onnx
     except ImportError as e:
-        raise ConversionError(
-            f"ONNX export needs the optional extra onnx ({e.name} is not installed): "
-            "pip install tf1-explorer[onnx]"
-        ) from None
+        raise ConversionError(_missing(e.name)) from None
     return tf2onnx, onnx, onnxruntime
 
 

@@ -34,6 +34,7 @@ _COLUMNS = ["status", "dtype", "shape", "max_abs", "mean_abs", "median_abs", "p9
 _COLUMNS += ["max_rel", "p99_rel", "mismatch_fraction", "nan", "inf", "equal"]  # (or two cells)
 _HEADERS = {"mismatch_fraction": "mismatch", "nan": "NaN a/b", "inf": "Inf a/b"}
 _HEADERS["equal"] = "bitwise equal"
+V1_SESSION = "v1 session"  # the baseline row of a latency table (migrate's, the benchmark's)
 
 
 def esc(text: object) -> str:
@@ -163,6 +164,94 @@ def _histogram_html(key: str, ex: Any) -> list[str]:
     ]
 
 
+def latency_rows(table: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """A :func:`~explorer.comparing.latency.latency_table` as a header and one text row per
+    artifact: per batch the median ms, examples/s and the ratio to the v1 session."""
+    arts = table.get("artifacts", {})
+    batches = sorted({int(b) for cells in arts.values() for b in cells})
+    base = arts.get(V1_SESSION, {})
+    header = ["artifact"]
+    for b in batches:
+        header += [f"batch {b} ms", f"batch {b} examples/s", f"batch {b} × v1"]
+    rows = []
+    for name, cells in arts.items():
+        row = [name]
+        for b in batches:
+            cell, ref = cells.get(str(b), {}), base.get(str(b), {})
+            if "ms" not in cell:
+                row += [cell.get("error", "-"), "", ""]
+                continue
+            ratio = f"{cell['ms'] / ref['ms']:.2f}" if ref.get("ms") else "-"
+            row += [f"{cell['ms']:.3f}", f"{cell['examples_per_second']:,.0f}", ratio]
+        rows.append(row)
+    return header, rows
+
+
+def serve_line(table: Mapping[str, Any]) -> str:
+    """Which proven artifact to serve (the fastest at the smallest batch timed), in one line."""
+    arts = table.get("artifacts", {})
+    said = []
+    for b in sorted({int(b) for cells in arts.values() for b in cells}):
+        timed = {n: c[str(b)]["ms"] for n, c in arts.items() if "ms" in c.get(str(b), {})}
+        base = timed.pop(V1_SESSION, None)
+        if timed:
+            best = min(timed, key=timed.get)
+            ratio = f", {timed[best] / base:.2f}x the v1 session" if base else ""
+            said.append((best, b, f"({timed[best]:.3f} ms{ratio})"))
+    if not said:
+        return "Nothing to serve: no proven artifact was timed"
+    (best, b, why), rest = said[0], "".join(f"; at batch {b}: {n} {w}" for n, b, w in said[1:])
+    return f"Serve {best}: the fastest proven artifact at batch {b} {why}{rest}"
+
+
+def latency_html(table: Mapping[str, Any]) -> list[str]:
+    """The ``Which artifact to serve`` section: :func:`serve_line` and the latency table."""
+    header, rows = latency_rows(table)
+    head = "".join(f"<th>{esc(h)}</th>" for h in header[1:])
+    body = "".join(
+        '<tr><td class="k">' + "</td><td>".join(esc(c) for c in row) + "</td></tr>" for row in rows
+    )
+    return [
+        "<h2>Which artifact to serve</h2>",
+        f"<p><b>{esc(serve_line(table))}</b>. Median per-call latency of interleaved rounds on "
+        "the same feeds, after warm-up calls.</p>",
+        f'<table><tr><th class="k">{esc(header[0])}</th>{head}</tr>{body}</table>',
+    ]
+
+
+def reference_html(reports: Mapping[str, Any]) -> list[str]:
+    """The ``TensorFlow's drift from the reference`` section (``[]`` without a reference): this
+    TensorFlow's own v1 runtime against the outputs the original runtime recorded, apart from
+    the conversion's parity (the artifact against the same recording)."""
+    out: list[str] = []
+    for name, rep in reports.items():
+        if not (ref := rep.reference):
+            continue
+        if not out:
+            out += [
+                "<h2>TensorFlow's drift from the reference</h2>",
+                "<p>The parity above compares the converted artifact with the outputs the "
+                "original runtime recorded; this table compares this TensorFlow's own v1 runtime "
+                "with them. A difference here is TensorFlow's, not the conversion's.</p>",
+            ]
+        about = f"TensorFlow {ref.get('tf_version')}, Python {ref.get('python')}"
+        sha = str(ref.get("feeds_sha256", ""))[:12]
+        out.append(
+            f"<h3>{esc(name)}</h3><p>Recorded by {esc(about)} in <code>{esc(ref.get('path'))}"
+            f"</code> (feeds sha256 {esc(sha)}…).</p>"
+        )
+        out.append('<table><tr><th class="k">output</th><th>status</th><th>max abs</th></tr>')
+        for key, d in ref.get("drift", {}).items():
+            why = f" <small>({esc(d['reason'])})</small>" if d.get("reason") else ""
+            status = esc(d.get("status"))
+            out.append(
+                f'<tr><td class="k">{esc(key)}{why}</td><td><span class="{status}">{status}'
+                f"</span></td><td>{_g(d.get('max_abs'))}</td></tr>"
+            )
+        out.append("</table>")
+    return out
+
+
 def to_html(
     result: Any,
     *,
@@ -188,13 +277,21 @@ def to_html(
     parts.append("</table>")
     for report in reports.values():
         parts.extend(_signature_html(report, plots))
+    parts.extend(reference_html(reports))
+    latency = (extra or {}).get("latency")  # migrate's step: a section of its own
+    if latency:
+        parts.extend(latency_html(latency))
     for name, fig in (figures or {}).items():
         parts.append(f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='{figure_png(fig)}'>")
     payload = dict(result.to_json())
     payload.setdefault("environment", env)
     for name, obj in (extra or {}).items():
+        if name == "latency" and latency:
+            continue
         text = json.dumps(obj, indent=2, default=str)
         parts.append(f"<h2>{esc(name)}</h2><pre>{html.escape(text)}</pre>")
+    if latency:
+        payload["which_to_serve"] = serve_line(latency)
     if extra:
         payload["extra"] = dict(extra)
     blob = json.dumps(payload, default=str).replace("</", "<\\/")

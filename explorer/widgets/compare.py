@@ -1,5 +1,6 @@
 """ParityView: parity's per-output table coloured pass/fail, its plots, the worst examples of a run
-on the user's data, and the first divergence drawn with ops coloured by their error."""
+on the user's data, the first divergence drawn with ops coloured by their error, and (asked for)
+the latency of the proven artifact against the v1 session."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import ipywidgets as W
 
 from explorer.errors import plain
-from explorer.reporting.html import esc, figure_png
+from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets._common import CodePane, View, bind, classed, clear_on, on_click, table_html
 from explorer.widgets.compare_state import ParityState, causes
@@ -78,7 +79,8 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 class ParityView(View):
     """``explorer.parity`` and ``first_divergence`` over a :class:`ParityState`; results in
     :attr:`panels` (name -> widget): ``verdict`` (a cause line per output not passed, and
-    ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``whole graph``."""
+    ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``speed`` (shown
+    once ``speed_button`` timed the proven artifact), ``whole graph``."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -93,13 +95,16 @@ class ParityView(View):
         self.run_button.button_style = "primary"
         self.divergence_button = W.Button(description="first divergence", icon="search")
         self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
+        self.speed_button = W.Button(description="measure speed", icon="tachometer")
         self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
+        self.speed_button.layout.width = "auto"
         self.pin_button.layout.align_self = "flex-start"
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = classed(W.HTML(), "tf1x-verdict")
         self.table = classed(W.HTML(), "tf1x-parity-table")
         self.plots = classed(W.HTML(), "tf1x-plots")
         self.drawing = classed(W.HTML(), "tf1x-divergence")
+        self.speed = classed(W.HTML(), "tf1x-speed")
         self.code = CodePane(s.code, watch=s)
         self.panels: dict[str, W.Widget] = {
             "verdict": W.VBox([self.verdict, self.pin_button]),
@@ -107,6 +112,7 @@ class ParityView(View):
             "plots": W.VBox([self.shown, self.plots]),
             "worst examples": worst_examples_box(s),
             "divergence": self.drawing,
+            "speed": self.speed,
         }
         for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
             bind(s, field, getattr(self, field), status=self.status)
@@ -116,16 +122,21 @@ class ParityView(View):
         on_click(self.pin_button, self.status, s.pin_randomness, busy, said)
         busy = "fetching every shared tensor on both sides…"
         on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
+        busy = "timing the v1 session and the proven artifact at batch 1 and 32…"
+        on_click(self.speed_button, self.status, s.measure_speed, busy, serve_line)
         s.observe(lambda _: self._render(), ("summary", "shown"))
         clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
         s.observe(lambda _: self._render_divergence(), "divergence")
+        s.observe(lambda _: self._render_speed(), "speed")
         self._render()
         self._render_divergence()
+        self._render_speed()
         self._show_code = show_code
         tolerance = [self.atol, self.rtol, self.accept_nonfinite]
         self._controls = [W.HBox([self.batches, self.seed])]
         self._controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
-        self._controls += [W.HBox([self.run_button, self.divergence_button])]
+        buttons = [self.run_button, self.divergence_button, self.speed_button]
+        self._controls += [W.HBox(buttons)]
         super().__init__(self._children())
         self.add_class("tf1x-parity")
         watch = (s, ("summary", "divergence"))
@@ -154,6 +165,8 @@ class ParityView(View):
             self.shown.options = names
         self.shown.value = s.shown if s.shown in names else None
         self.pin_button.layout.display = "" if s.pinnable() else "none"
+        proven = s.summary is not None and s.summary.passed
+        self.speed_button.layout.display = "" if proven else "none"
         if s.summary is None:
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
@@ -185,3 +198,12 @@ class ParityView(View):
         head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(lines)
         plot = _img("divergence", divergence_plot(d))
         self.drawing.value = f"{head}{s.divergence_svg()}<br>{plot}"
+
+    def _render_speed(self) -> None:
+        table = self.state.speed
+        if table is None:
+            self.speed.value = ""
+            return
+        header, rows = latency_rows(table)
+        line = f"<b>{esc(serve_line(table))}</b><br><small>median per call of interleaved rounds"
+        self.speed.value = f"{line}, after warm-up calls</small>{table_html(header, rows)}"

@@ -14,7 +14,7 @@ from explorer.comparing.records import (
     ParitySummary,
     Tolerance,
 )
-from explorer.errors import ParityError
+from explorer.errors import ExplorerError, ParityError
 from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
@@ -40,11 +40,13 @@ class ParityState(Observable):
     (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
     (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
     ``rtol``, ``accept_nonfinite`` (:attr:`tolerance`), ``remedy``, ``data`` (``limit`` records)
-    give ``summary``, ``divergence`` (of the ``shown`` report), ``example``: cleared on change."""
+    give ``summary``, ``divergence`` (of the ``shown`` report), ``example``, ``speed`` (the
+    latency table of the proven artifact, on request): cleared on change."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
-    FIELDS = INPUTS + ("summary", "divergence", "shown", "example")
+    FIELDS = INPUTS + ("summary", "divergence", "shown", "example", "speed")
+    SPEED_BATCHES = (1, 32)  # as migrate's latency step
     WIDGET = "ParityView"
 
     def __init__(
@@ -68,8 +70,10 @@ class ParityState(Observable):
         self.data: Any = None
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
+        self.speed: dict[str, Any] | None = None
         self.observe(self.clear_results, self.INPUTS)
         self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
+        self.observe(lambda _: setattr(self, "speed", None), ("summary", "shown"))
 
     def _check_atol(self, value: Any) -> float:
         return Tolerance(atol=value).atol  # ToleranceError (a ValueError) refuses it
@@ -84,7 +88,7 @@ class ParityState(Observable):
 
     def clear_results(self, _: Any = None) -> None:
         """Drop every result (called when an input changes; a subclass clears its own too)."""
-        self.summary = self.divergence = self.shown = self.example = None
+        self.summary = self.divergence = self.shown = self.example = self.speed = None
 
     def custom_io(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -144,6 +148,29 @@ class ParityState(Observable):
         kwargs.update(tolerance=self.tolerance, judged=self.report())  # parity's verdicts hold
         self.divergence = first_divergence(self.model, v2, feeds, **kwargs)
         return self.divergence
+
+    def measure_speed(self) -> dict[str, Any]:
+        """Time the v1 session and the proven artifact (``v2``, the ``shown`` signature) at
+        :attr:`SPEED_BATCHES` on sampled feeds (:func:`~explorer.comparing.latency.latency_table`,
+        a batch the model cannot take left out) -> ``speed``; ``ParityError`` before parity
+        passed: only a proven artifact is timed."""
+        from explorer.comparing.latency import latency_table
+        from explorer.conversion.onnx import runner_for
+        from explorer.running.v1_runner import V1Runner
+
+        if self.summary is None or not self.summary.passed:
+            raise ParityError("only a proven artifact is timed: run parity first, until it passes")
+        r1 = V1Runner(self.model, **self._v1_kwargs())
+        feeds = {}
+        for batch in self.SPEED_BATCHES:
+            try:
+                feeds[batch] = r1.sample(batch, self.seed)
+            except ExplorerError:
+                continue
+        r2 = runner_for(self.v2, self.shown)
+        label = "ONNX Runtime" if r2.name == "onnx" else "TF2 SavedModel"
+        self.speed = latency_table({"v1 session": r1, label: r2}, feeds)
+        return self.speed
 
     def report(self) -> Any:
         """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
@@ -218,5 +245,16 @@ class ParityState(Observable):
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}{judged})",
+            ]
+        if self.speed is not None:
+            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
+            v1, art = list(self.speed["artifacts"])
+            lines += [
+                "from explorer.comparing.latency import latency_table",
+                "from explorer.conversion.onnx import runner_for",
+                f"r1 = explorer.V1Runner(model{kw})",
+                f"feeds = {{b: r1.sample(b, {self.seed}) for b in {self.SPEED_BATCHES}}}",
+                f"runners = {{{v1!r}: r1, {art!r}: runner_for(v2, {self.shown!r})}}",
+                "speed = latency_table(runners, feeds)",
             ]
         return script(self.model.path, lines)

@@ -1,5 +1,6 @@
-"""Converter: convert to TF2 (options: freeze, output folder, overwrite), progress, a summary of
-the converted signatures, and a "load it back" check against the v1 outputs."""
+"""Converter: convert to a TF2 SavedModel or ONNX (options: freeze, output folder, overwrite),
+progress, a summary of the converted signatures, and a "load it back" check against the v1
+outputs."""
 
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ class Converter(C.View):
         if s is None:
             return
         self.what = W.HTML()
+        formats = [("TF2 SavedModel", "saved_model"), ("ONNX", "onnx")]
+        self.to = W.ToggleButtons(options=formats, description="to")
+        self.onnx_note = C.classed(W.HTML(), "tf1x-onnx-note")  # why ONNX is not offered
+        if s.onnx_problem:
+            self.onnx_note.value = f"<small style='color:#57606a'>{esc(s.onnx_problem)}</small>"
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
         self.out_problem = C.classed(W.HTML(), "tf1x-out-problem")
@@ -64,19 +70,25 @@ class Converter(C.View):
         self._creep = _Creep(self.progress)
 
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
+        fields["to"] = self.to
         C.bind_all(s, fields, self.status)
         C.bind(s, "progress", self.progress)
-        saved = "saved the TF2 SavedModel to {}".format
+
+        def saved(out: Any) -> str:
+            return f"saved the {'ONNX model' if s.to == 'onnx' else 'TF2 SavedModel'} to {out}"
+
         C.on_click(self.convert_button, self.status, s.convert, "converting…", saved)
         C.on_click(self.check_button, self.status, self._check, busy="loading it back…")
         C.enter_clicks(self.out_dir, self.convert_button)
         s.observe(self._stage, "stage")
-        s.observe(lambda _: self._render(), ("v2", "saved", "check", "selection", "out_problem"))
-        C.clear_on(s, self.status, ("selection", "freeze", "out_dir", "overwrite"))
+        watch = ("v2", "saved", "check", "selection", "out_problem", "to")
+        s.observe(lambda _: self._render(), watch)
+        C.clear_on(s, self.status, ("selection", "to", "freeze", "out_dir", "overwrite"))
         self._render()
         buttons = W.HBox([self.convert_button, self.check_button, self.progress])
         children = [
             self.what,
+            W.HBox([self.to, self.onnx_note]),
             self.out_dir,
             self.out_problem,
             W.HBox([self.freeze, self.overwrite]),
@@ -88,7 +100,8 @@ class Converter(C.View):
         bad = [f"{k} is {r.status}: {causes(r)[0]}" for k, r in res.items() if not r.passed]
         if bad:  # raised: on_click shows it (a status set here would be cleared)
             raise ParityError(f"loaded back, but {'; '.join(bad)}")
-        self.status.ok(f"loaded back with tf.saved_model.load: {len(res)} signature(s) agree")
+        how = "onnxruntime" if self.state.to == "onnx" else "tf.saved_model.load"
+        self.status.ok(f"loaded back with {how}: {len(res)} signature(s) agree")
 
     def _stage(self, change: Any) -> None:
         self._creep.stop()
@@ -110,7 +123,8 @@ class Converter(C.View):
             what = f"{len(sel.inputs)} input(s) → {len(sel.outputs)} output(s) as serving_default"
         else:
             what = "every signature of the model"
-        self.what.value = f"converts {what}"
+        to = "ONNX" if s.to == "onnx" else "a TF2 SavedModel"
+        self.what.value = f"converts {what} to {to}"
         rows = s.summary_rows()
         if not rows:
             self.summary.value = "<i>not converted yet</i>"

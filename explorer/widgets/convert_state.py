@@ -1,5 +1,5 @@
-"""State behind the convert view (plain Python): :class:`ConverterState` converts, saves, and loads
-the saved folder back through ``explorer.parity``."""
+"""State behind the convert view (plain Python): :class:`ConverterState` converts (to a TF2
+SavedModel or ONNX), saves, and loads the saved folder back through ``explorer.parity``."""
 
 from __future__ import annotations
 
@@ -15,27 +15,41 @@ from explorer.widgets.pick_state import Selection
 
 class ConverterState(Observable):
     """Convert to TF2, save, and check the saved folder loads back and agrees. Fields: ``selection``
-    (default: all signatures), ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running now),
-    ``progress`` (0..1), ``v2``, ``saved`` (the folder), ``check`` (signature -> loaded-back
+    (default: all signatures), ``to`` (``saved_model`` or ``onnx``; ``onnx_problem``: why ONNX is
+    not offered, ``""`` when it is), ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running
+    now), ``progress`` (0..1), ``v2``, ``saved`` (the folder), ``check`` (signature -> loaded-back
     ``ParityReport``), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
 
-    FIELDS = ("selection", "freeze", "out_dir", "overwrite", "stage", "progress", "v2", "saved")
+    FIELDS = ("selection", "to", "freeze", "out_dir", "overwrite", "stage", "progress", "v2")
+    FIELDS += ("saved",)
     FIELDS += ("check", "out_problem", "failed")
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
+        from explorer.conversion.onnx import onnx_missing  # lazy: it imports numpy
+
         super().__init__()
         self.model, self.selection = as_model(model), selection or Selection()
-        self.freeze, self.overwrite = False, False
+        self.freeze, self.overwrite, self.to = False, False, "saved_model"
+        self.onnx_problem = onnx_missing()
         self.out_dir = out_dir or str(default_output_dir(self.model))
         self.stage, self.progress = "", 0.0
         self.v2: Any = None
         self.saved: Path | None = None
         self.check: dict[str, Any] | None = None
         self.out_problem = self.failed = ""
-        self.observe(self._stale, "selection")
+        self.observe(self._stale, ("selection", "to"))
         self.observe(self._check_out, ("out_dir", "overwrite"))
         self._check_out()
+
+    def _check_to(self, value: Any) -> str:
+        from explorer.conversion.onnx import check_target
+
+        if value != "onnx":
+            check_target(value)  # an unknown target: one line naming the known ones
+        elif self.onnx_problem:
+            raise ConversionError(self.onnx_problem)
+        return value
 
     def _stale(self, _: Any = None) -> None:
         self.v2 = self.saved = self.check = None
@@ -74,7 +88,7 @@ class ConverterState(Observable):
             if problem := self._check_out():  # before the long work
                 raise problem
             self._step("converting", 0.1)
-            self.v2 = convert(self.model, freeze=self.freeze, **kwargs)
+            self.v2 = convert(self.model, freeze=self.freeze, to=self.to, **kwargs)
             self._step("saving", 0.6)
             self.saved = self.v2.save(self.out_dir, overwrite=self.overwrite)
             self._step("", 1.0)
@@ -122,8 +136,15 @@ class ConverterState(Observable):
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         if self.freeze:
             args += ", freeze=True"
+        if self.to != "saved_model":
+            args += f", to={self.to!r}"
         again = self.overwrite or self.saved is not None  # runnable after the folder was written
         save = f"out = v2.save({self.out_dir!r}{', overwrite=True' if again else ''})"
         lines = [f"v2 = explorer.convert(model{args})", save]
+        if self.to == "onnx":
+            lines += ["# run it with onnxruntime:", "import onnxruntime"]
+            name = next(iter(self.v2.signatures), "serving_default") if self.v2 else "NAME"
+            load = f"session = onnxruntime.InferenceSession(str(out / {name + '.onnx'!r}))"
+            return script(self.model.path, [*lines, load])
         lines += ["# load it back with plain TensorFlow:", "import tensorflow as tf"]
         return script(self.model.path, [*lines, "loaded = tf.saved_model.load(str(out))"])
