@@ -40,10 +40,10 @@ class Job:
 
 
 def discover(root: str | os.PathLike[str]) -> list[Path]:
-    """Every model under ``root`` (resolved, sorted): a model folder is one model (never looked
-    into); other folders give their model files and are walked. ``root`` may be one model, or a
-    ``.list``/``.txt`` file of paths (one a line, ``#`` comments; relative to the file). Linked
-    folders are followed, each real folder once."""
+    """Every model under ``root`` (resolved: each once, sorted): a model folder is one model
+    (never looked into); other folders give their model files and are walked, linked ones too
+    (each real folder once). ``root`` may be one model, or a ``.list``/``.txt`` file of paths
+    (one a line, ``#`` comments; relative to the file)."""
     root = Path(root).expanduser().resolve()
     if not root.exists():
         raise ModelNotFoundError(f"{root} does not exist: give a folder of models or a list file")
@@ -66,7 +66,7 @@ def discover(root: str | os.PathLike[str]) -> list[Path]:
             continue
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         found += model_files_in(d)
-    return sorted(found)
+    return sorted({p.resolve() for p in found})
 
 
 def _listed(path: Path) -> list[Path] | None:
@@ -93,16 +93,16 @@ def source_files(model: Path) -> list[Path]:
     return sorted(set(near + ([state] if state.is_file() else [])))
 
 
-def names(models: list[Path], root: Path) -> dict[Path, str]:
-    """A safe, unique folder name per model: its path under ``root`` with ``/`` as ``__`` and
-    anything but letters, digits, ``.-_`` as ``_``; a short hash added where two would meet."""
+def names(models: list[Path]) -> dict[Path, str]:
+    """A safe, unique folder name per model: its path below the models' common folder, ``/`` as
+    ``__``, anything but letters, digits, ``.-_`` as ``_``; a short hash added where two meet."""
+    base = Path(os.path.commonpath(models)) if models else Path()
+    if base in models:
+        base = base.parent
     out: dict[Path, str] = {}
     for m in models:
-        try:
-            rel = m.relative_to(root) if m != root else Path(m.name)
-        except ValueError:
-            rel = Path(m.name)
-        name = re.sub(r"[^A-Za-z0-9._-]+", "_", "__".join(rel.parts)).lstrip(".")[:120] or "model"
+        rel = "__".join(m.relative_to(base).parts)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", rel).lstrip(".")[:120] or "model"
         if name in out.values():
             name += "_" + hashlib.sha256(str(m).encode()).hexdigest()[:8]
         out[m] = name
@@ -131,13 +131,12 @@ def read_config(path: str | os.PathLike[str] | None) -> dict:
 
 def jobs(
     models: list[Path],
-    root: Path,
     options: list[str],
     config: dict,
     timeout: float | None = None,
 ) -> list[Job]:
     """A :class:`Job` per model: ``options`` then the config's, then the model's own."""
-    named = names(models, root)
+    named = names(models)
     out = []
     for m in models:
         own = config.get("models", {}).get(m, {})

@@ -44,7 +44,7 @@ class ModelResult:
         """The cause with its names, paths and numbers masked: models failing alike share it."""
         if self.status in ("migrated", "timed out"):
             return "" if self.status == "migrated" else "timed out"
-        text = re.sub(r"'[^']*'|\"[^\"]*\"|\S*[/:.=]\S*|\d\S*", "…", self.cause)
+        text = re.sub(r"'[^']*'|\"[^\"]*\"|\S*[/=]\S*|\S+:\d\S*|\d[\d.,]*", "…", self.cause)
         return f"{self.status}: {' '.join(text.split()[:8])}"
 
     def proved_text(self) -> str:

@@ -49,8 +49,7 @@ def fleet(
     found = discover(top)
     if not found:
         raise ExplorerError(f"{top} holds no TF1 model: give a folder of models or a list file")
-    base = top if top.is_dir() else top.parent
-    todo = jobs(found, base, list(options), read_config(config), timeout)
+    todo = jobs(found, list(options), read_config(config), timeout)
     out = _fleet_folder(out_dir)
     done: list[ModelResult] = []
     fresh: list[tuple[Job, str]] = []

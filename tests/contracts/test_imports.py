@@ -70,6 +70,7 @@ HEAVY_AT_IMPORT = {
     "explorer.widgets.run": {"ipywidgets"},
     "explorer.widgets.wizard": {"ipywidgets"},
     "explorer.widgets.whole_graph": {"ipywidgets"},
+    "explorer.widgets.fleet": {"ipywidgets"},
     # its Layer subclass needs keras (and so TensorFlow) when the class is defined
     "explorer.conversion.keras_layer": {"tensorflow", "keras", "matplotlib", "numpy"},
 }
