@@ -40,18 +40,18 @@ class Job:
 
 
 def discover(root: str | os.PathLike[str]) -> list[Path]:
-    """Every model under ``root`` (resolved: each once, sorted): a model folder is one model
+    """Every model under ``root`` (each once, sorted): a model folder is one model
     (never looked into); other folders give their model files and are walked, linked ones too
     (each real folder once). ``root`` may be one model, or a ``.list``/``.txt`` file of paths
     (one a line, ``#`` comments; relative to the file)."""
-    root = Path(root).expanduser().resolve()
+    root = Path(root).expanduser().absolute()
     if not root.exists():
         raise ModelNotFoundError(f"{root} does not exist: give a folder of models or a list file")
     if root.is_file():
         listed = _listed(root)
         if listed is None:
             return [root]
-        return sorted({m for entry in listed for m in discover(entry)})
+        return _once([m for entry in listed for m in discover(entry)])
     found: list[Path] = []
     seen: set[str] = set()  # real folders walked: a linked folder once, no link loop
     for here, dirs, _files in os.walk(root, followlinks=True):
@@ -66,7 +66,12 @@ def discover(root: str | os.PathLike[str]) -> list[Path]:
             continue
         dirs[:] = sorted(x for x in dirs if not x.startswith("."))
         found += model_files_in(d)
-    return sorted({p.resolve() for p in found})
+    return _once(found)
+
+
+def _once(models: list[Path]) -> list[Path]:
+    """``models`` sorted, each real file or folder once (by the path first found)."""
+    return sorted({p.resolve(): p for p in reversed(models)}.values())
 
 
 def _listed(path: Path) -> list[Path] | None:
@@ -139,7 +144,7 @@ def jobs(
     named = names(models)
     out = []
     for m in models:
-        own = config.get("models", {}).get(m, {})
+        own = config.get("models", {}).get(m.resolve(), {})
         opts = [*options, *config.get("options", []), *own.get("options", [])]
         t = own.get("timeout", config.get("timeout", timeout or DEFAULT_TIMEOUT_S))
         out.append(Job(m, named[m], [str(o) for o in opts], float(t)))

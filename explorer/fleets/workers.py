@@ -123,13 +123,13 @@ def _run_all(
         )
         client = Client(cluster)
     try:
-        n = len(client.scheduler_info()["workers"])
         args = [(job, fp, str(out / job.name)) for job, fp in fresh]
         futures = client.map(migrate_one, args, key=[f"migrate-{job.name}" for job, _ in fresh])
         for future in as_completed(futures):
             done.append(future.result())
             if progress:
                 progress(done[-1], len(done), total)
+        n = len(client.scheduler_info()["workers"])
     finally:
         client.close()
         if not scheduler:
