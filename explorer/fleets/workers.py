@@ -46,11 +46,12 @@ def fleet(
     Writes and returns the :class:`~explorer.fleets.report.FleetReport`."""
     t0 = time.perf_counter()
     top = Path(root).expanduser().resolve()
-    found = discover(top)
-    if not found:
+    target = Path(out_dir).expanduser().resolve()
+    found = [m for m in discover(top) if target not in (r := m.resolve(), *r.parents)]
+    if not found:  # (what a fleet wrote under ROOT is no model of it)
         raise ExplorerError(f"{top} holds no TF1 model: give a folder of models or a list file")
     todo = jobs(found, list(options), read_config(config), timeout)
-    out = _fleet_folder(out_dir)
+    out = _fleet_folder(target)
     done: list[ModelResult] = []
     fresh: list[tuple[Job, str]] = []
     for job in todo:
@@ -70,9 +71,8 @@ def fleet(
     return report
 
 
-def _fleet_folder(out_dir: str | os.PathLike[str]) -> Path:
-    """``out_dir`` resolved: made (empty, marked) when new; else it must be a fleet's."""
-    target = Path(out_dir).expanduser().resolve()
+def _fleet_folder(target: Path) -> Path:
+    """``target``, made (empty, marked) when new; else it must be a fleet's."""
     if not target.exists():
         with staged_folder(target, kind=KIND) as staging:
             staging.publish()

@@ -61,16 +61,17 @@ def scheduler(tmp_path_factory):
             p.wait(timeout=60)
 
 
-def test_a_fleet_on_a_separately_started_scheduler(zoo, scheduler, tmp_path):
+def test_a_fleet_on_a_separately_started_scheduler(zoo, scheduler):
     seen = []
-    rep = explorer.fleet(
-        zoo, tmp_path / "out", scheduler=scheduler, progress=lambda *a: seen.append(a[1:])
-    )
+    out = zoo / "out"  # under ROOT: what the fleet wrote there is no model of it
+    rep = explorer.fleet(zoo, out, scheduler=scheduler, progress=lambda *a: seen.append(a[1:]))
     assert rep.scheduler == scheduler and rep.workers == 1 and seen == [(1, 1)]
     (res,) = rep.results
     assert (res.name, res.status, res.exit_code, res.skipped) == ("double.pb", "migrated", 0, False)
     assert [io["outputs"] for io in res.proved.values()] == [["y:0"]]
-    assert (tmp_path / "out" / "double.pb" / "saved_model" / "saved_model.pb").is_file()
+    assert (out / "double.pb" / "saved_model" / "saved_model.pb").is_file()
+    (again,) = explorer.fleet(zoo, out).results  # resumed on the embedded cluster: nothing to run
+    assert again.skipped and again.to_json() == {**res.to_json(), "skipped": True}
 
 
 def test_out_dir_must_be_a_fleets_own_and_root_must_hold_models(zoo, tmp_path, capsys):
