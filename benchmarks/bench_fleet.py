@@ -33,15 +33,19 @@ def main() -> None:
         listed = Path(tmp) / "models.list"
         listed.write_text("".join(f"{m}\n" for m in models))
         t0 = time.perf_counter()
+        codes = {}
         for m, name in names(models).items():
             out = Path(tmp) / "loop" / name
             cmd = [sys.executable, "-m", "explorer", "--quiet", "migrate", str(m), str(out)]
-            subprocess.run(cmd, capture_output=True, check=False)
+            codes[name] = subprocess.run(cmd, capture_output=True, check=False).returncode
         loop = time.perf_counter() - t0
         report = fleet(listed, Path(tmp) / "fleet", workers=args.workers)
     print(f"{len(models)} models, {report.workers} workers")
     for r in report.results:
-        print(f"  {r.status:<10} {r.seconds:7.1f} s  {r.name}  {r.proved_text() or r.cause[:90]}")
+        said = r.proved_text() if r.status == "migrated" else r.cause
+        print(f"  {r.status:<10} {r.seconds:7.1f} s  {r.name}  {said[:100]}")
+    same = sum((codes[r.name] == 0) == (r.status == "migrated") for r in report.results)
+    print(f"migrated by the fleet where the loop's migrate exited 0: {same} of {len(codes)}")
     print(f"sequential migrate loop: {loop:.1f} s; fleet: {report.seconds:.1f} s")
     print(f"fleet is {loop / report.seconds:.2f}x the sequential loop's speed")
 
