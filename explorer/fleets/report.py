@@ -58,6 +58,22 @@ class ModelResult:
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
+def parity_cause(data: dict[str, Any]) -> str:
+    """One line for ``migrate --json`` output whose parity did not pass: the status, the first
+    output not passed and its reason (the way on), how many more."""
+    bad = [
+        (key, out)
+        for sig in (data.get("signatures") or {}).values()
+        for key, out in (sig.get("outputs") or {}).items()
+        if out.get("status") != "passed"
+    ]
+    said = f"parity {data.get('status', 'failed')}"
+    if bad:
+        (key, out), more = bad[0], f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        said += f": {key}{more}: {out.get('reason') or out.get('status')}"
+    return plain(said)[:400]
+
+
 @dataclass
 class FleetReport:
     """The results of one fleet run over ``root`` into ``out_dir``, in ``seconds`` of wall time."""

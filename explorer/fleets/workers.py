@@ -18,7 +18,7 @@ from pathlib import Path
 
 from explorer.errors import ExplorerError, OutputExistsError, first_line, plain
 from explorer.fleets.discovery import Job, discover, jobs, read_config
-from explorer.fleets.report import FleetReport, ModelResult
+from explorer.fleets.report import FleetReport, ModelResult, parity_cause
 from explorer.output_policy import MARKER, check_output, staged_folder
 
 KIND = "fleet"
@@ -185,8 +185,7 @@ def _migrate(job: Job, folder: Path, res: ModelResult) -> None:
     if proc.returncode == 0:
         res.status = "migrated"
     elif proc.returncode == 1 and data:
-        res.status = "failed"
-        res.cause = f"parity did not pass: {plain(data.get('verdict', data.get('status')))}"
+        res.status, res.cause = "failed", parity_cause(data)
     elif proc.returncode == 2 and said:
         res.status = "failed" if ": unexpected " in said else "refused"
         res.cause = ERROR_LINE.sub("", said, count=1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 
-from explorer.fleets.report import FleetReport, ModelResult
+from explorer.fleets.report import FleetReport, ModelResult, parity_cause
 
 HOSTILE = "m<script>alert(1)</script>\x1b[31m"
 
@@ -55,3 +55,12 @@ def test_written_files_escape_model_text_and_read_back(tmp_path):
     assert "function sortBy" in html and "1 timed out" in html
     rep.write(tmp_path)  # a second run replaces the report files
     assert json.loads(paths[0].read_text())["summary"] == rep.summary()
+
+
+def test_parity_cause_names_the_first_output_not_passed_and_its_reason():
+    why = "TF1 leaves its value open: it reads t, which A updates in the same call"
+    outs = {"y": {"status": "passed"}, "m/value": {"status": "nondeterministic", "reason": why}}
+    outs["n/value"] = {"status": "failed"}
+    data = {"status": "nondeterministic", "signatures": {"eval": {"outputs": outs}}}
+    assert parity_cause(data) == f"parity nondeterministic: m/value (and 1 more): {why}"
+    assert parity_cause({"status": "failed"}) == "parity failed"
