@@ -112,29 +112,19 @@ def _run_all(
     """Run ``fresh`` on Dask, adding each result to ``done`` as it ends; the number of workers."""
     if not fresh:
         return 0
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
-    if scheduler:
-        client = Client(scheduler, timeout=30)
-    else:
-        n = workers or len(os.sched_getaffinity(0))
-        cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=False, dashboard_address=None
-        )
-        client = Client(cluster)
-    try:
+    from explorer.comparing.sharded import cluster
+
+    local = None if scheduler else (workers or "auto")
+    with cluster(local, scheduler, most=len(fresh)) as client:
         args = [(job, fp, str(out / job.name)) for job, fp in fresh]
         futures = client.map(migrate_one, args, key=[f"migrate-{job.name}" for job, _ in fresh])
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # each ends in a result: a failure is one model's
             done.append(future.result())
             if progress:
                 progress(done[-1], len(done), total)
-        n = len(client.scheduler_info()["workers"])
-    finally:
-        client.close()
-        if not scheduler:
-            cluster.close()
-    return n
+        return len(client.scheduler_info()["workers"])
 
 
 def migrate_one(arg: tuple[Job, str, str]) -> ModelResult:
