@@ -43,6 +43,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "comparing.parity_check": ("parity", "Sampled", "reference"),
         "comparing.divergence": ("first_divergence",),
         "reporting.model_explorer": ("view_graph",),
+        "fleets.workers": ("fleet",),
     },
     submodules=("errors", "records", "extend", "widgets"),
 )

@@ -23,6 +23,7 @@ from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
 VERBS += ("reference",)  # outputs under the original TensorFlow, for parity/migrate --reference
+VERBS += ("fleet",)  # every model under a folder, migrated in parallel (explorer.fleets)
 PROG = "tf1-explorer"
 
 

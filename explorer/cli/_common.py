@@ -182,26 +182,38 @@ def shown() -> bool:
 
 
 @contextlib.contextmanager
-def step(text: str) -> Iterator[None]:
-    """Show ``text`` with a spinner and the elapsed seconds while the block runs."""
+def step(text: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """Show ``text`` with a spinner (a bar of ``total`` steps) and the elapsed seconds while the
+    block runs; yields ``advance(text, total=None)``: a step done, ``text`` shown."""
     if not shown():
-        yield
+        yield lambda *_args, **_kw: None
         return
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
+    bar = (BarColumn(), MofNCompleteColumn()) if total else ()
     status = Progress(
         SpinnerColumn(),
+        *bar,
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     )
-    status.add_task(text, total=None)
+    task = status.add_task(text, total=total)
     _STATE["status"] = status
     status.start()
     try:
-        yield
+        yield lambda said, total=None: status.update(
+            task, advance=1, description=plain(said), total=total
+        )
     finally:
         stop()
 

@@ -308,11 +308,9 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
-    graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
-    found = sorted(p.glob("*.meta")) + graphs
+    found = model_files_in(p)
     if not found:  # a folder holding model folders (an export base with one version)
-        marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint")
-        found = sorted(q for q in p.iterdir() if any((q / m).is_file() for m in marks))
+        found = sorted(q for q in p.iterdir() if is_model_folder(q))
     if len(found) == 1:
         return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
     if found:
@@ -322,6 +320,19 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         f"{p} holds no TF1 model (no saved_model.pb, .pb/.pbtxt, .meta or checkpoint file): "
         "point at the model folder or file"
     )
+
+
+def is_model_folder(p: Path) -> bool:
+    """Whether folder ``p`` is one model to :func:`load` (a SavedModel, TF1 Hub module or
+    checkpoint folder): its subfolders (``variables/``, ``assets/``) are part of it."""
+    marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint", MARKER)
+    return any((p / m).is_file() for m in marks)
+
+
+def model_files_in(p: Path) -> list[Path]:
+    """The model files in folder ``p`` that :func:`load` reads: ``.meta``, ``.pb``, ``.pbtxt``."""
+    graphs = sorted(q for q in p.iterdir() if q.suffix in (".pb", ".pbtxt") and q.is_file())
+    return sorted(p.glob("*.meta")) + graphs
 
 
 def _load_file(p: Path, tags: list[str] | None) -> V1Model:

@@ -22,5 +22,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "widgets.compare": ("ParityView",),
         "widgets.wizard": ("MigrationWizard",),
         "widgets.graph_svg": ("render_svg",),
+        "widgets.fleet": ("FleetView",),
     },
 )

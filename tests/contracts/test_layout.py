@@ -31,6 +31,7 @@ FLOW = (
     "rewriting",
     "reporting",
     "examples",
+    "fleets",
     "widgets",
     "cli",
 )

@@ -1,0 +1,186 @@
+"""The fleet run: each model's ``tf1-explorer migrate`` in its own process (a crash or hang
+costs that model only), scheduled by Dask distributed: an embedded ``LocalCluster`` sized to the
+machine, or an existing cluster by address. Outputs go through :mod:`explorer.output_policy`:
+``OUT_DIR`` (marked as a fleet's) holds a folder per model (``saved_model/``, ``report.html``,
+``result.json``, ``stderr.txt``, replaced whole) and the fleet report."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from explorer.errors import ExplorerError, OutputExistsError, first_line, plain
+from explorer.fleets.discovery import Job, discover, jobs, read_config
+from explorer.fleets.report import FleetReport, ModelResult, parity_cause
+from explorer.output_policy import MARKER, check_output, staged_folder
+
+KIND = "fleet"
+RESULT = "result.json"
+ERROR_LINE = re.compile(r"tf1-explorer( migrate)?: (?!note: )")  # the CLI's one error line
+
+
+def fleet(
+    root: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    options: Sequence[str] = (),
+    *,
+    config: str | os.PathLike[str] | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+    progress: Callable[[ModelResult, int, int], None] | None = None,
+) -> FleetReport:
+    """Migrate every model under ``root`` (a folder tree or list file) into ``out_dir``, each
+    by ``tf1-explorer migrate MODEL OUT --json --report ... *options`` in its own process,
+    ``workers`` at once (default: the machine's cores) or on the Dask cluster at ``scheduler``
+    (``tcp://HOST:8786``); a model unchanged since the last run into ``out_dir`` (its files,
+    options and timeout) is skipped. ``config``: TOML/JSON with options and ``timeout`` (s, per
+    model; default 1800) for all and per model. ``progress(result, done, total)`` after each.
+    Writes and returns the :class:`~explorer.fleets.report.FleetReport`."""
+    t0 = time.perf_counter()
+    top = Path(root).expanduser().resolve()
+    target = Path(out_dir).expanduser().resolve()
+    found = [m for m in discover(top) if target not in (r := m.resolve(), *r.parents)]
+    if not found:  # (what a fleet wrote under ROOT is no model of it)
+        raise ExplorerError(f"{top} holds no TF1 model: give a folder of models or a list file")
+    todo = jobs(found, list(options), read_config(config), timeout)
+    out = _fleet_folder(target)
+    done: list[ModelResult] = []
+    fresh: list[tuple[Job, str]] = []
+    for job in todo:
+        old = _previous(out / job.name, fp := job.fingerprint())
+        if old is None:
+            fresh.append((job, fp))
+            continue
+        done.append(old)
+        if progress:
+            progress(old, len(done), len(todo))
+    n = _run_all(fresh, out, workers, scheduler, done, len(todo), progress)
+    order = {j.name: i for i, j in enumerate(todo)}
+    done.sort(key=lambda r: order[r.name])
+    took = time.perf_counter() - t0
+    report = FleetReport(str(top), str(out), done, took, n, scheduler)
+    report.write(out)
+    return report
+
+
+def _fleet_folder(target: Path) -> Path:
+    """``target``, made (empty, marked) when new; else it must be a fleet's."""
+    if not target.exists():
+        with staged_folder(target, kind=KIND) as staging:
+            staging.publish()
+        return target
+    try:
+        kind = json.loads((target / MARKER).read_text())["kind"]
+    except (OSError, ValueError, KeyError, TypeError):
+        kind = None
+    if kind != KIND:
+        raise OutputExistsError(
+            f"{target} exists and is no fleet's output folder: choose a new folder"
+        )
+    return check_output(target, None, overwrite=True)
+
+
+def _previous(folder: Path, fingerprint: str) -> ModelResult | None:
+    """The result kept in ``folder`` when it was made from the same fingerprint."""
+    try:
+        old = ModelResult.from_json(json.loads((folder / RESULT).read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if old.fingerprint != fingerprint:
+        return None
+    old.skipped = True
+    return old
+
+
+def _run_all(
+    fresh: list[tuple[Job, str]],
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    done: list[ModelResult],
+    total: int,
+    progress: Callable[[ModelResult, int, int], None] | None,
+) -> int:
+    """Run ``fresh`` on Dask, adding each result to ``done`` as it ends; the number of workers."""
+    if not fresh:
+        return 0
+    from distributed import as_completed
+
+    from explorer.comparing.sharded import cluster
+
+    local = None if scheduler else (workers or "auto")
+    with cluster(local, scheduler, most=len(fresh)) as client:
+        args = [(job, fp, str(out / job.name)) for job, fp in fresh]
+        futures = client.map(migrate_one, args, key=[f"migrate-{job.name}" for job, _ in fresh])
+        for future in as_completed(futures):  # each ends in a result: a failure is one model's
+            done.append(future.result())
+            if progress:
+                progress(done[-1], len(done), total)
+        return len(client.scheduler_info()["workers"])
+
+
+def migrate_one(arg: tuple[Job, str, str]) -> ModelResult:
+    """One Dask task: ``migrate`` ``job`` in a new process group, killed at its timeout, into a
+    staged folder published at ``target`` whatever the outcome (its ``result.json`` says it)."""
+    job, fingerprint, target = arg
+    res = ModelResult(str(job.model), job.name, "crashed", fingerprint=fingerprint)
+    try:
+        with staged_folder(target, None, overwrite=True, kind="fleet model") as staging:
+            _migrate(job, staging.path, res)
+            (staging.path / RESULT).write_text(json.dumps(res.to_json(), indent=2) + "\n")
+            staging.publish()
+    except (ExplorerError, OSError) as e:
+        res.status, res.cause = "failed", first_line(e)
+    return res
+
+
+def _migrate(job: Job, folder: Path, res: ModelResult) -> None:
+    cmd = [sys.executable, "-m", "explorer", "--quiet", "migrate", str(job.model)]
+    cmd += [str(folder / "saved_model"), "--json", "--report", str(folder / "report.html")]
+    t0 = time.perf_counter()
+    with subprocess.Popen(
+        [*cmd, *job.options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=folder,
+        start_new_session=True,  # its own process group: a timeout kills its workers too
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=job.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            res.status, res.cause = "timed out", f"did not finish within {job.timeout:g} s"
+    res.seconds = time.perf_counter() - t0
+    (folder / "stderr.txt").write_bytes(stderr)
+    res.exit_code = proc.returncode
+    if res.status == "timed out":
+        return
+    lines = [plain(ln) for ln in stderr.decode(errors="replace").splitlines()]
+    said = next((ln for ln in reversed(lines) if ERROR_LINE.match(ln)), "")
+    try:
+        data = json.loads(stdout)
+    except ValueError:
+        data = {}
+    res.proved = data.get("proved") or {}
+    if proc.returncode == 0:
+        res.status = "migrated"
+    elif proc.returncode == 1 and data:
+        res.status, res.cause = "failed", parity_cause(data)
+    elif proc.returncode == 2 and said:
+        res.status = "failed" if ": unexpected " in said else "refused"
+        res.cause = ERROR_LINE.sub("", said, count=1)
+    else:
+        code = proc.returncode
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit {code}"
+        last = said or (lines[-1] if lines else "no output")
+        res.status, res.cause = "crashed", f"migrate {how}: {last[:300]}"
