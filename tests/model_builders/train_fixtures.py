@@ -11,6 +11,9 @@ their start) and saves ``<out>/<name>/model.ckpt-<step>`` as a training script d
 * ``mlp_ftrl``: an MLP trained with FTRL (no Keras mapping: the check names it).
 * ``mlp_momentum_decay``: Momentum on an exponential decay (TF1 keeps the accumulator without
   the rate, Keras with it: only the first step agrees, and the check says which variable differs).
+* ``estimator_adagrad``: an Estimator's model dir (a DNN ``model_fn`` graph, Adagrad as
+  ``DNNClassifier``'s default, a loss summary), saved at steps 2 and 4 by a sharded Saver with
+  relative paths, ``graph.pbtxt`` beside the ``model.ckpt-N`` files and ``checkpoint``.
 
 ``python -m tests.model_builders.train_fixtures OUT [NAME ...]`` builds them in one child process
 (:func:`build_train_fixtures`), which switches v1 control flow and reference variables on.
@@ -28,7 +31,14 @@ from typing import Any
 from tests.model_builders.child import build_in_child
 from tests.model_builders.training_graphs import _dense, _tf
 
-NAMES = ("mlp_adam", "cnn_momentum", "mlp_rmsprop", "mlp_ftrl", "mlp_momentum_decay")
+NAMES = (
+    "mlp_adam",
+    "cnn_momentum",
+    "mlp_rmsprop",
+    "mlp_ftrl",
+    "mlp_momentum_decay",
+    "estimator_adagrad",
+)
 
 
 def _batch(np: Any, shape: tuple[int, ...], classes: int, seed: int) -> tuple[Any, Any]:
@@ -144,6 +154,36 @@ def build_mlp_momentum_decay(out: Path) -> Path:
         return v1.train.MomentumOptimizer(lr, 0.9).minimize(loss, global_step=step)
 
     return _mlp_classifier(out, 4, (3,), optimize, 2, 4)
+
+
+def build_estimator_adagrad(out: Path) -> Path:
+    """What ``Estimator.train`` leaves in its model_dir after two checkpoints."""
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        step = v1.train.get_or_create_global_step()  # the Estimator makes it before model_fn
+        x = v1.placeholder(tf.float32, [None, 5], name="features/x")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        h = tf.nn.relu(_dense(tf, x, 5, 6, "dnn/hiddenlayer_0", 5))
+        logits = _dense(tf, h, 6, 3, "dnn/logits", 6)
+        loss = v1.losses.sparse_softmax_cross_entropy(y, logits)
+        v1.summary.scalar("loss", loss)
+        train = v1.train.AdagradOptimizer(0.05).minimize(loss, global_step=step)
+        saver = v1.train.Saver(sharded=True, max_to_keep=5, save_relative_paths=True)
+        init = v1.global_variables_initializer()
+    out.mkdir(parents=True, exist_ok=True)
+    v1.train.write_graph(g.as_graph_def(add_shapes=True), str(out), "graph.pbtxt")
+    xs, ys = _batch(np, (4, 5), 3, 5)
+    with v1.Session(graph=g) as sess:
+        sess.run(init)
+        for _ in range(2):
+            for _ in range(2):
+                sess.run(train, {x: xs, y: ys})
+            saver.save(sess, str(out / "model.ckpt"), global_step=step)
+    return out
 
 
 BUILDERS = {name: globals()[f"build_{name}"] for name in NAMES}
