@@ -13,7 +13,9 @@ from explorer.cli import _common as cli
 from explorer.cli.parity import NONFINITE, nonfinite
 from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError
-from explorer.output_policy import check_output
+from explorer.output_policy import check_output, staged_folder
+
+TRAINING_DIR = "training"  # OUT_DIR/training: the loss rewrite and the TF1 optimizer state
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "rewrite the TF1 graph as a native Keras 3 model (source + weights + parity report)",
         "Rewrite the TF1 graph as readable Keras 3 source (one layer per recognised pattern), "
         "its weights file and a parity report: model.py, model.weights.h5 and parity.json in "
-        "OUT_DIR (written to a temporary folder and renamed into place). Exit 0 when every "
+        "OUT_DIR (written to a temporary folder and renamed into place); --train-check adds "
+        "OUT_DIR/training (model.py with training_model(), optimizer.npz, train_check.json). "
+        "Exit 0 when every "
         "output matches v1 on every backend, 1 when not (the files are still written).",
         *cli.OUTPUT,
     )
@@ -80,7 +84,11 @@ def run(args: argparse.Namespace) -> int:
     if args.train_check:
         tol = Tolerance(args.atol, max(args.rtol, TOLERANCE.rtol), nonfinite=nonfinite(args))
         train = train_check(model, steps=args.train_steps, backends=backends, tolerance=tol)
-    out = rw.save(args.out_dir, overwrite=args.overwrite)
+    with staged_folder(args.out_dir, model, args.overwrite, "Keras rewrite") as staging:
+        rw._write(staging.path)
+        if train:
+            train.write(staging.path / TRAINING_DIR)
+        out = staging.publish()
     report = rw.parity
     passed = args.no_check or bool(report.get("passed"))
     passed = passed and (train is None or train.passed)
@@ -103,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  use: import model; m = model.build_model()  (in {out})")
         if train:
             _print_train(train)
+            print(
+                f"  resume: import model; m = model.training_model(restore=True)  "
+                f"(in {out / TRAINING_DIR})"
+            )
     return 0 if passed else 1
 
 

@@ -120,14 +120,18 @@ class TrainCheck:
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write the loss rewrite (``model.py`` with ``training_model()``, its weights) and the
         checkpoint's optimizer state (``optimizer.npz``): ``fit`` there continues the TF1 run."""
-        rw = self._rewrite
-        with staged_folder(out_dir, rw.model, overwrite, "Keras training rewrite") as staging:
-            rw._write(staging.path)
-            (staging.path / "model.py").write_text(self.source)
-            np.savez(staging.path / "optimizer.npz", **self._state)
-            text = json.dumps(self.summary(), indent=2, default=str)
-            (staging.path / "train_check.json").write_text(text + "\n")
+        with staged_folder(out_dir, self._rewrite.model, overwrite, "Keras training") as staging:
+            self.write(staging.path)
             return staging.publish()
+
+    def write(self, folder: Path) -> None:
+        """The files of :meth:`save` into ``folder`` (made here) of a staged output."""
+        folder.mkdir(exist_ok=True)
+        self._rewrite._write(folder)
+        (folder / "model.py").write_text(self.source)
+        np.savez(folder / "optimizer.npz", **self._state)
+        text = json.dumps(self.summary(), indent=2, default=str)
+        (folder / "train_check.json").write_text(text + "\n")
 
     @property
     def passed(self) -> bool:
@@ -155,6 +159,7 @@ class TrainCheck:
             "optimizer": {"tf1": plan.tf1_optimizer, "keras": plan.optimizer, **plan.config},
             "schedule": plan.schedule,
             "iterations": plan.iterations,
+            "tf1_losses": self.tf1_losses,
             "not_covered": plan.not_covered,
             "first_failure": self.first_failure,
             "proved": self.proved,

@@ -12,7 +12,8 @@ TF1 and Keras 3 update rules agree exactly for Adam (both put epsilon outside th
 correction: ``lr_t = lr*sqrt(1-b2^t)/(1-b1^t)``, ``var -= lr_t*m/(sqrt(v)+eps)``), RMSProp
 (epsilon inside the square root, TF1's ``mom`` is Keras's ``momentum``), Adagrad (``epsilon=0``),
 Adadelta and plain SGD; Momentum's accumulator is Keras's ``-lr * accum``, exact while ``lr`` is
-constant."""
+constant. ``tf.clip_by_global_norm`` on the applied gradients is Keras's ``global_clipnorm`` (the
+same formula); the check compares the gradients before clipping."""
 
 from __future__ import annotations
 
@@ -118,12 +119,13 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
     train_op = applies[0].name.split("/update_")[0]
     if train_op not in facts.by_name:
         raise ConversionError(f"{model.path}: no train op {train_op} groups the optimizer updates")
-    slots, grads, hyper = {}, {}, {}
+    slots, grads, hyper, clips = {}, {}, {}, set()
     for op in applies:
         ins = dict(zip(names, op.inputs))
         var = facts.weight_of(ins["var"])
         slots[var] = {k: facts.weight_of(t) for k, t in ins.items() if k[0] in "_-"}
-        grads[var] = tensor_name(ins["grad"])
+        grads[var], clip = _unclipped(facts, tensor_name(ins["grad"]))
+        clips.add(clip)
         hyper.setdefault("lr", tensor_name(ins["lr"]))
         for k in _HYPER:
             if k in ins:
@@ -131,6 +133,13 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         if "beta1_power" in ins:
             hyper.setdefault("beta1_power", _scalar(sess, tensor_name(ins["beta1_power"])))
     config: dict[str, Any] = {k: hyper[k] for k in _HYPER if k in hyper}
+    if clips != {None}:
+        if len(clips) > 1:
+            raise ConversionError(
+                f"{model.path}: the applied gradients are not all clipped by one "
+                "tf.clip_by_global_norm: Keras's global_clipnorm clips all of them together"
+            )
+        config["global_clipnorm"] = _scalar(sess, clips.pop())
     not_covered: list[str] = []
     if kind == "ApplyMomentum":
         config["nesterov"] = applies[0].node.attr["use_nesterov"].b
@@ -175,6 +184,27 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         label_ranges=_label_ranges(facts, sess, loss),
         not_covered=not_covered,
     )
+
+
+def _unclipped(facts: GraphFacts, grad: str) -> tuple[str, str | None]:
+    """(the gradient before ``tf.clip_by_global_norm``, its clip-norm tensor), or ``(grad,
+    None)``: a clipped gradient is ``g * (c * Minimum(1/norm, 1/c) + (norm - norm))``, the
+    formula of Keras's ``global_clipnorm``."""
+    op = facts.by_name[op_name(grad)]
+    while op.type == "Identity":
+        op = facts.by_name[op_name(op.inputs[0])]
+    if op.type != "Mul":
+        return grad, None
+    for raw, scale in (op.inputs, op.inputs[::-1]):
+        add = facts.by_name[op_name(scale)]
+        if add.type not in ("Add", "AddV2"):
+            continue
+        mul, sub = (facts.by_name[op_name(t)] for t in add.inputs)
+        if mul.type == "Mul" and sub.type == "Sub":
+            ins = [facts.by_name[op_name(t)].type for t in mul.inputs]
+            if "Minimum" in ins:
+                return tensor_name(raw), tensor_name(mul.inputs[ins.index("Minimum") ^ 1])
+    return grad, None
 
 
 def _global_step(facts: GraphFacts) -> str | None:

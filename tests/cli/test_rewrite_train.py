@@ -3,7 +3,13 @@ optimizer carried over, on a shared training checkpoint; a graph with no optimiz
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+import pytest
+
 from explorer.cli import main
+from explorer.rewriting.api import exec_source
 from tests.conftest import shared_model
 
 
@@ -19,6 +25,17 @@ def test_train_check_proves_five_steps_of_the_shared_regression_checkpoint(tmp_p
     assert "gradients" in out and "weights" in out and "first difference" not in out
     assert "proved: loss truediv:0; gradient, value and slots of W; gradient, value and" in out
     assert (tmp_path / "k" / "model.py").is_file()
+    train = tmp_path / "k" / "training"  # the loss rewrite and the TF1 optimizer state
+    assert f"resume: import model; m = model.training_model(restore=True)  (in {train})" in out
+    summary = json.loads((train / "train_check.json").read_text())
+    assert summary["passed"] and len(summary["tf1_losses"]) == 5
+    state = np.load(train / "optimizer.npz")
+    assert int(state["iterations"]) == summary["iterations"] == 0
+    ns = exec_source((train / "model.py").read_text(), str(train / "model.py"))
+    resumed = ns["training_model"](restore=True)  # loads model.weights.h5 and optimizer.npz
+    assert type(resumed.optimizer).__name__ == "SGD" and int(resumed.optimizer.iterations) == 0
+    lr = summary["optimizer"]["learning_rate"]
+    assert float(resumed.optimizer.learning_rate) == pytest.approx(lr)
 
 
 def test_train_check_on_a_graph_without_optimizer_exits_2(tmp_path, capsys):

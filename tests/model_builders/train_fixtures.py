@@ -11,9 +11,16 @@ their start) and saves ``<out>/<name>/model.ckpt-<step>`` as a training script d
 * ``mlp_ftrl``: an MLP trained with FTRL (no Keras mapping: the check names it).
 * ``mlp_momentum_decay``: Momentum on an exponential decay (TF1 keeps the accumulator without
   the rate, Keras with it: only the first step agrees, and the check says which variable differs).
+* ``estimator_adagrad``: an Estimator's model dir (a DNN ``model_fn`` graph, Adagrad as
+  ``DNNClassifier``'s default, a loss summary), saved at steps 2 and 4 by a sharded Saver with
+  relative paths, ``graph.pbtxt`` beside the ``model.ckpt-N`` files and ``checkpoint``.
+* ``lstm_rmsprop_clip``: a ``dynamic_rnn`` LSTM on dense sequences, RMSProp, the gradients
+  clipped by ``tf.clip_by_global_norm`` (Keras's ``global_clipnorm``); ``embedding_lstm_...``
+  the same on token ids through an embedding (a sparse update: not mapped, the check says so).
 
 ``python -m tests.model_builders.train_fixtures OUT [NAME ...]`` builds them in one child process
-(:func:`build_train_fixtures`), which switches v1 control flow and reference variables on.
+(:func:`build_train_fixtures`, ``TF_USE_LEGACY_KERAS=1`` for the v1 ``LSTMCell``), which switches v1
+control flow and reference variables on.
 """
 
 from __future__ import annotations
@@ -28,7 +35,16 @@ from typing import Any
 from tests.model_builders.child import build_in_child
 from tests.model_builders.training_graphs import _dense, _tf
 
-NAMES = ("mlp_adam", "cnn_momentum", "mlp_rmsprop", "mlp_ftrl", "mlp_momentum_decay")
+NAMES = (
+    "mlp_adam",
+    "cnn_momentum",
+    "mlp_rmsprop",
+    "mlp_ftrl",
+    "mlp_momentum_decay",
+    "estimator_adagrad",
+    "lstm_rmsprop_clip",
+    "embedding_lstm_rmsprop_clip",
+)
 
 
 def _batch(np: Any, shape: tuple[int, ...], classes: int, seed: int) -> tuple[Any, Any]:
@@ -146,6 +162,73 @@ def build_mlp_momentum_decay(out: Path) -> Path:
     return _mlp_classifier(out, 4, (3,), optimize, 2, 4)
 
 
+def build_estimator_adagrad(out: Path) -> Path:
+    """What ``Estimator.train`` leaves in its model_dir after two checkpoints."""
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    with g.as_default():
+        step = v1.train.get_or_create_global_step()  # the Estimator makes it before model_fn
+        x = v1.placeholder(tf.float32, [None, 5], name="features/x")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        h = tf.nn.relu(_dense(tf, x, 5, 6, "dnn/hiddenlayer_0", 5))
+        logits = _dense(tf, h, 6, 3, "dnn/logits", 6)
+        loss = v1.losses.sparse_softmax_cross_entropy(y, logits)
+        v1.summary.scalar("loss", loss)
+        train = v1.train.AdagradOptimizer(0.05).minimize(loss, global_step=step)
+        saver = v1.train.Saver(sharded=True, max_to_keep=5, save_relative_paths=True)
+        init = v1.global_variables_initializer()
+    out.mkdir(parents=True, exist_ok=True)
+    v1.train.write_graph(g.as_graph_def(add_shapes=True), str(out), "graph.pbtxt")
+    xs, ys = _batch(np, (4, 5), 3, 5)
+    with v1.Session(graph=g) as sess:
+        sess.run(init)
+        for _ in range(2):
+            for _ in range(2):
+                sess.run(train, {x: xs, y: ys})
+            saver.save(sess, str(out / "model.ckpt"), global_step=step)
+    return out
+
+
+def _lstm_clip(out: Path, embed: bool) -> Path:
+    import numpy as np
+
+    tf = _tf()
+    v1 = tf.compat.v1
+    g = tf.Graph()
+    rng = np.random.default_rng(6)
+    with g.as_default():
+        if embed:
+            ids = v1.placeholder(tf.int64, [None, 4], name="tokens")
+            table = v1.get_variable(
+                "embedding", [7, 3], initializer=v1.random_normal_initializer(0, 0.5, 7)
+            )
+            x, xs = tf.nn.embedding_lookup(table, ids), rng.integers(0, 7, (4, 4))
+        else:
+            x = v1.placeholder(tf.float32, [None, 4, 3], name="x")
+            ids, xs = x, rng.normal(size=(4, 4, 3)).astype("float32")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        cell = v1.nn.rnn_cell.LSTMCell(5, initializer=v1.glorot_uniform_initializer(seed=8))
+        h, _ = v1.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        loss = v1.losses.sparse_softmax_cross_entropy(y, _dense(tf, h[:, -1], 5, 3, "logits", 9))
+        step = v1.train.get_or_create_global_step()
+        tvars = v1.trainable_variables()
+        grads, _ = tf.clip_by_global_norm(tf.gradients(loss, tvars), 0.1)  # active: norm ~0.26
+        opt = v1.train.RMSPropOptimizer(0.01, momentum=0.5)
+        train = opt.apply_gradients(zip(grads, tvars), global_step=step)
+    return _train(tf, g, out, train, {ids: xs, y: rng.integers(0, 3, 4)}, 2)
+
+
+def build_lstm_rmsprop_clip(out: Path) -> Path:
+    return _lstm_clip(out, embed=False)
+
+
+def build_embedding_lstm_rmsprop_clip(out: Path) -> Path:
+    return _lstm_clip(out, embed=True)
+
+
 BUILDERS = {name: globals()[f"build_{name}"] for name in NAMES}
 
 
@@ -155,7 +238,10 @@ def build_train_fixtures(
     """Build the checkpoints under ``root`` in one child process; name -> checkpoint folder."""
     root = Path(root).resolve()
     names = list(names or NAMES)
-    return build_in_child("tests.model_builders.train_fixtures", root, names, "fixtures", timeout)
+    env = {"TF_USE_LEGACY_KERAS": "1"}  # the v1 LSTMCell
+    return build_in_child(
+        "tests.model_builders.train_fixtures", root, names, "fixtures", timeout, env
+    )
 
 
 def main(argv: list[str]) -> int:

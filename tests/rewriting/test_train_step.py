@@ -12,7 +12,7 @@ from tests.model_builders.train_fixtures import build_train_fixtures
 
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory):
-    names = ("mlp_adam", "mlp_momentum_decay")
+    names = ("mlp_adam", "mlp_momentum_decay", "estimator_adagrad", "lstm_rmsprop_clip")
     return build_train_fixtures(tmp_path_factory.mktemp("train"), names)
 
 
@@ -33,6 +33,26 @@ def test_five_adam_steps_match_on_both_backends(adam_check):
             assert max(s["max_abs"].values()) < 1e-6
     assert len(check.proved) == 5 and "dense_1/w" in check.proved[-2]
     assert check.summary()["optimizer"]["keras"] == "Adam"
+
+
+def test_an_estimator_model_dir_trains_alike_after_one_and_five_steps(fixtures):
+    check = train_check(fixtures["estimator_adagrad"], steps=5, backends=("tensorflow",))
+    assert check.passed, check.first_failure
+    assert check.plan.optimizer == "Adagrad" and check.plan.config["epsilon"] == 0.0
+    assert check.plan.iterations == 4  # the latest of the two checkpoints, model.ckpt-4
+    steps = check.backends["tensorflow"]["steps"]  # compared after every step: 1 and 5 among them
+    assert [s["step"] for s in steps if s["passed"]] == [1, 2, 3, 4, 5]
+    assert max(v for s in steps for v in s["max_abs"].values()) < 1e-6
+    assert "gradient, value and slots of dnn/logits/w" in check.proved
+
+
+def test_an_lstm_with_clipped_gradients_and_rmsprop_trains_alike(fixtures):
+    check = train_check(fixtures["lstm_rmsprop_clip"], steps=5, backends=("tensorflow",))
+    assert check.passed, check.first_failure
+    assert check.summary()["optimizer"]["global_clipnorm"] == pytest.approx(0.1)
+    steps = check.backends["tensorflow"]["steps"]
+    assert max(v for s in steps for v in s["max_abs"].values()) < 1e-6
+    assert "gradient, value and slots of rnn/lstm_cell/kernel" in check.proved
 
 
 def test_momentum_on_a_schedule_differs_and_the_variable_is_named(fixtures):

@@ -64,3 +64,12 @@ def test_rmsprop_piecewise_and_nesterov_momentum(fixtures):
 def test_an_optimizer_keras_cannot_reproduce_is_named(fixtures):
     with pytest.raises(ConversionError, match=r"ApplyFtrl \(Ftrl/update_dense_0/w/ApplyFtrl\)"):
         _plan(fixtures["mlp_ftrl"])
+
+
+def test_global_norm_clipping_is_keras_global_clipnorm_and_a_sparse_update_is_named(fixtures):
+    plan = _plan(fixtures["lstm_rmsprop_clip"])
+    assert plan.optimizer == "RMSprop" and plan.config["global_clipnorm"] == pytest.approx(0.1)
+    assert not any("clip_by_global_norm" in g for g in plan.grads.values())  # before clipping
+    assert plan.grads["logits/w"] == "gradients/MatMul_grad/MatMul_1:0"
+    with pytest.raises(ConversionError, match=r"SparseApplyRMSProp \(a sparse update\)"):
+        _plan(fixtures["embedding_lstm_rmsprop_clip"])  # the embedding's rows
