@@ -189,8 +189,8 @@ def parity(
             if pool is not None and not stateful:  # stateful: one sequence of calls, here
                 run = sharded.stream(pool, _shard, parts, each, target, sharded.model_at(v1), side)
             else:
-                first = None if reports else then
-                run = _stream(v1, side, target, each, stateful=stateful, then=first)
+                first, redo = None if reports else then, remedy and ref is None
+                run = _stream(v1, side, target, each, stateful=stateful, then=first, redo=redo)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic and ref is None:
                 report = _remedy(v1, v2, target, run, each)
@@ -411,13 +411,14 @@ def run_sides(
     in_map: Mapping[str, str] | None = None,
     out_map: Mapping[str, str] | None = None,
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
-    after: Callable[[int, Batch | None], None] | None = None,
+    after: Callable[[int, Batch | None, set[str]], None] | None = None,
 ) -> set[str]:
     """The one loop: per ``(feeds, batch)`` v1 runs, then v2 on the same feeds (keys mapped by
     ``in_map``/``out_map``, missing ones from ``defaults``), both into ``acc``. v1's ``check``
     runs too: on every batch if it is another runner (a twin session: their sequences stay in
     step), else (a self-check) on the first batch and where v2 differs, while some output is not
-    yet nondeterministic. Returns the keys v1 disagreed with itself on."""
+    yet nondeterministic. ``after(i, batch, nondet)`` follows each batch. Returns the keys v1
+    disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
@@ -438,7 +439,7 @@ def run_sides(
             again = check.infer(feeds)
             nondet.update(k for k in a if not same_values(a[k], again[k]))
         if after is not None:
-            after(i, batch)
+            after(i, batch, nondet)
     return nondet
 
 
@@ -500,20 +501,24 @@ def _stream(
     twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
     then: Then | None = None,
+    redo: bool = False,
 ) -> _Run:
-    """One report of v1 (self-checked unless ``stateful``) against v2 over the source."""
+    """One report of v1 (self-checked unless ``stateful``) against v2 over the source; ``redo``:
+    a remedy reruns it if v1 is nondeterministic, so it stops at the first batch that says so."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
     notes: list[str] = []
     seconds = {"read": 0.0, "first_batch": 0.0, "check": 0.0}
-    count = {"done": 0, "first": 0, "runs": 0}
+    count = {"done": 0, "first": 0, "runs": 0, "stop": False}
     limit = source.limit if isinstance(source, DataSource) else None
     with ExitStack() as stack:
         r1 = stack.enter_context(V1Runner(v1, **kwargs))
         check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)
         r2 = stack.enter_context(runner_for(v2, target.signature))
         cache: dict[str, Any] = {}
+        output_ops = {k: _ops(s) for k, s in r1.output_specs.items()}
+        racy = set(gf.racy_reads(v1.graph_def, output_ops)) if redo else set()
 
         def defaults(keys: list[str]) -> dict[str, Any]:  # v1's PlaceholderWithDefault values
             for k in keys:
@@ -521,7 +526,7 @@ def _stream(
                     cache[k] = r1.session.run(r1.input_specs[k].name)
             return {k: cache[k] for k in keys if k in cache}
 
-        def after(i: int, batch: Batch | None) -> None:
+        def after(i: int, batch: Batch | None, nondet: set[str]) -> None:
             rows = batch.rows if batch is not None else 1
             runs = len(r1.times) + (len(check.times) if twin and check is not None else 0)
             if check is r1 and runs - count["runs"] == 2:  # a self-check: not v1's seconds
@@ -533,9 +538,10 @@ def _stream(
                 count["first"] = count["done"]
             if plan.progress is not None:
                 plan.progress(target.name, count["done"], limit)
+            count["stop"] = bool(redo and nondet - racy)  # a remedy reruns it: no more batches
 
         def timed(it: Iterator[tuple[Feeds, Batch | None]]) -> Iterator[tuple[Feeds, Batch | None]]:
-            while True:
+            while not count["stop"]:
                 t = time.perf_counter()
                 item = next(it, None)
                 seconds["read"] += time.perf_counter() - t
@@ -570,7 +576,6 @@ def _stream(
         seconds.update(v1=sum(r1.times) - seconds.pop("check"), v2=sum(r2.times))
         if then is not None:
             then(r1, r2)
-        output_ops = {k: _ops(s) for k, s in r1.output_specs.items()}
         inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
@@ -683,7 +688,7 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
             overrides[key] = np.asarray(found[0], dtype=numpy_dtype(spec.dtype))
             done.append(f"fed {key}={found[0]!r} ({found[1]})")
     if overrides:
-        rerun = _stream(v1, v2, target, plan, stateful=False, overrides=overrides)
+        rerun = _stream(v1, v2, target, plan, stateful=False, overrides=overrides, redo=True)
         fixed = _judge(v1, rerun, False)
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"
