@@ -23,7 +23,13 @@ from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from explorer._tf import quiet_env, tf, tf1, verbose
-from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
+from explorer.errors import (
+    MissingVariablesError,
+    ModelFormatError,
+    SessionError,
+    first_line,
+    plain,
+)
 from explorer.graph import protos
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
@@ -251,7 +257,7 @@ class _Worker:
         )
         self.starts += 1
         here = "imported" if "tensorflow" in sys.modules else "not yet imported"
-        _debug(f"worker {self.proc.pid} started (TensorFlow {here} in this process)")
+        debug(f"isolation worker {self.proc.pid} started (TensorFlow {here} in this process)")
 
     def _await_ready(self) -> None:
         """Wait for the worker's hello; TensorFlow is imported here meanwhile (needed next)."""
@@ -268,7 +274,7 @@ class _Worker:
             )
         self.ready = True
         waited = f"{t1 - t0:.2f} s importing TensorFlow here, {time.monotonic() - t1:.2f} s waiting"
-        _debug(f"worker ready after {waited}")
+        debug(f"isolation worker ready after {waited}")
 
     def request(
         self, header: dict[str, Any], payload: bytes, limit: float, path: Path, what: str
@@ -361,9 +367,10 @@ def start() -> None:
         _WORKER.start()
 
 
-def _debug(text: str) -> None:
-    if verbose():  # the CLI's --verbose
-        print(f"tf1-explorer: debug: isolation {text}", file=sys.stderr, flush=True)
+def debug(text: str) -> None:
+    """``text`` on stderr as a debug line, with the CLI's ``--verbose`` only."""
+    if verbose():
+        print(f"tf1-explorer: debug: {plain(text)}", file=sys.stderr, flush=True)
 
 
 def worker_pid() -> int | None:
