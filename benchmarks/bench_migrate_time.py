@@ -54,7 +54,7 @@ def bench_model(path: Path, tmp: Path, rounds: int, also: Path | None) -> dict[s
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     ref = tmp / f"ref-{path.name}"
     explorer = [sys.executable, "-m", "explorer"]
-    subprocess.run([*explorer, "reference", str(path), str(ref)], env=env, check=True, cwd=ROOT)
+    _timed([*explorer, "reference", str(path), str(ref)], env)  # writes the script, untimed
     sides = {
         "reference_script": ([sys.executable, str(ref / "reference.py")], env),
         "migrate": ([*explorer, "migrate", str(path), str(tmp / "out"), "--overwrite"], env),
