@@ -85,7 +85,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-migrate-") as d:
         tmp = Path(d)
         found = models(tmp, args.models)
-        results = {name: bench_model(m, tmp, args.rounds, args.also) for name, m in found.items()}
+        results = {}
+        for name, m in found.items():
+            results[name] = bench_model(m, tmp, args.rounds, args.also)
+            print(f"{name}: {json.dumps(results[name])}", file=sys.stderr, flush=True)
     print(json.dumps({"bench": "migrate_time", "target": TARGET, "results": results}, indent=2))
     return 0 if all(r["ratio"] <= TARGET for r in results.values()) else 1
 
