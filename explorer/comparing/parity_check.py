@@ -164,8 +164,8 @@ def parity(
     this TensorFlow's v1 drift in each report's ``reference``. ``workers`` (a count or ``"auto"``:
     a local Dask cluster) or ``scheduler`` (a Dask address): the source's files split across
     workers, merged exactly (:mod:`.sharded`). ``then(v1_runner, v2_runner)``: called with the
-    first target's runners, still started, after its loop (not when sharded; e.g. to time them:
-    :func:`~explorer.comparing.latency.latency_table`). Raises ParityError, FeedError,
+    first target's runners, still started, after its loop (sharded: fresh ones here; e.g. to time
+    them: :func:`~explorer.comparing.latency.latency_table`). Raises ParityError, FeedError,
     SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
@@ -188,6 +188,10 @@ def parity(
                 saved = side = saved or v2.save(Path(tmp) / "v2")
             if pool is not None and not stateful:  # stateful: one sequence of calls, here
                 run = sharded.stream(pool, _shard, parts, each, target, sharded.model_at(v1), side)
+                if then is not None and not reports:  # its runners were the workers': fresh ones
+                    kw = {**target.kwargs(), "allow_unsafe": allow_unsafe}
+                    with V1Runner(v1, **kw) as r1, runner_for(side, target.signature) as r2:
+                        then(r1, r2)
             else:
                 first, redo = None if reports else then, remedy and ref is None
                 run = _stream(v1, side, target, each, stateful=stateful, then=first, redo=redo)
