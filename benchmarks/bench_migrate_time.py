@@ -39,9 +39,9 @@ def models(tmp: Path, names: list[str]) -> dict[str, Path]:
     return out
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> float:
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT) -> float:
     t = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=cwd)
     took = time.perf_counter() - t
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
@@ -56,17 +56,16 @@ def bench_model(path: Path, tmp: Path, rounds: int, also: Path | None) -> dict[s
     explorer = [sys.executable, "-m", "explorer"]
     _timed([*explorer, "reference", str(path), str(ref)], env)  # writes the script, untimed
     sides = {
-        "reference_script": ([sys.executable, str(ref / "reference.py")], env),
-        "migrate": ([*explorer, "migrate", str(path), str(tmp / "out"), "--overwrite"], env),
+        "reference_script": ([sys.executable, str(ref / "reference.py")], env, ROOT),
+        "migrate": ([*explorer, "migrate", str(path), str(tmp / "out"), "--overwrite"], env, ROOT),
     }
-    if also is not None:
-        other = {**env, "PYTHONPATH": str(also)}
+    if also is not None:  # run there: ``-m`` puts the working folder first on the path
         cmd = [*sides["migrate"][0][:-2], str(tmp / "out2"), "--overwrite"]
-        sides["migrate_also"] = (cmd, other)
+        sides["migrate_also"] = (cmd, {**env, "PYTHONPATH": str(also)}, also)
     times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(rounds):
-        for name, (cmd, e) in sides.items():
-            times[name].append(_timed(cmd, e))
+        for name, (cmd, e, cwd) in sides.items():
+            times[name].append(_timed(cmd, e, cwd))
     shutil.rmtree(ref, ignore_errors=True)
     med = {name: round(statistics.median(ts), 2) for name, ts in times.items()}
     out: dict[str, object] = {"seconds": med, "rounds": rounds}
