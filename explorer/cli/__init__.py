@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import importlib
 import os
@@ -83,9 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = 143 if sig == "SIGTERM" else 130
     finally:
         deadline.configure(saved["timeout"], unlimited=saved["timeout"] is None)
-    if argv is None and deadline.abandoned():
-        sys.stdout.flush()
-        sys.stderr.flush()
+    if argv is None:  # the command line: no interpreter teardown (TensorFlow's takes seconds)
+        if not deadline.abandoned():  # a run still busy in TensorFlow: exit at once
+            atexit._run_exitfuncs()  # the import worker stopped, temporary files removed
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(code)
     return code
 

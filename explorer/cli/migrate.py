@@ -7,7 +7,9 @@ names the candidates that contradict each other). Input-pipeline outputs are fed
 pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
 and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
 ``--to onnx``: an ONNX export, proven the same way. Once proven, the v1 session and the artifact
-are timed at batch 1 and 32 (``steps.latency``: :func:`~explorer.comparing.latency.latency_table`).
+are timed at batch 1 and 32 on parity's own runners (``steps.latency``:
+:func:`~explorer.comparing.latency.latency_table`). The import-isolation worker starts first: its
+TensorFlow import overlaps this process's.
 Exit 0 pass, 1 mismatch, 2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}},
 ...parity JSON..., "output_dir" (null when not written), "steps"}`` (``steps.choice.left_out``:
 the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."""
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
@@ -25,7 +27,11 @@ from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import confident_io
 from explorer.inspection.scanner import scan
 from explorer.inspection.suggestions import suggest
+from explorer.loading import isolation
 from explorer.output_policy import check_output, staged_folder
+
+if TYPE_CHECKING:
+    from explorer.running.base import Runner
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.converter import convert
     from explorer.conversion.onnx import check_target
 
+    isolation.start()  # the preflight below waits for it only if it is still importing
     check_target(args.to)  # a missing [onnx] extra: one line before any work
     model = load_model(args)
     out = check_output(args.out_dir, model, args.overwrite)  # before any work
@@ -82,14 +89,14 @@ def run(args: argparse.Namespace) -> int:
             saved = v2.save(staging.path / out.name)
         done("save", f"staged beside {out}")
         with step(f"comparing v1 and the saved {kind} on {args.batches} batches"):
-            summary = parity(model, saved, remedy=True, **kwargs, **parity_args)
+            table: dict[str, Any] = {}  # parity's first runners timed after its loop
+            then = _timer(kind, kwargs, table)
+            summary = parity(model, saved, remedy=True, **kwargs, **parity_args, then=then)
         if summary.passed:
             staging.publish(saved)
     done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
     written = str(out) if summary.passed else None
     if summary.passed:
-        with step("timing each proven artifact at batch 1 and 32"):
-            table = _latency(model, out, next(iter(summary.reports)), kind, parity_args, kwargs)
         steps["latency"] = table
         done("latency", f"serve {table['serve'] or '-'}")
     steps["convert"] = v2.summary(written)
@@ -112,29 +119,27 @@ def run(args: argparse.Namespace) -> int:
 STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
 
 
-def _latency(model: Any, out: Any, name: str, kind: str, parity_args: dict, kwargs: dict) -> dict:
-    """The v1 session and the written artifact timed on feeds sampled as parity's were."""
+def _timer(kind: str, kwargs: dict, table: dict) -> Callable[[Runner, Runner], None]:
+    """``parity(then=)``: its v1 session and the artifact, still started, timed on feeds sampled
+    as parity's were, into ``table``."""
     from explorer.comparing.latency import latency_table
-    from explorer.comparing.parity_check import Sampled, custom_io
-    from explorer.conversion.onnx import runner_for
-    from explorer.running.v1_runner import V1Runner
+    from explorer.comparing.parity_check import Sampled
 
-    v1: dict[str, Any] = {"signature": name}  # the first signature parity compared
-    if "outputs" in parity_args:
-        ins, outs = custom_io(model, False, parity_args["inputs"], parity_args["outputs"])
-        v1 = {"inputs": list(ins), "outputs": list(outs)}
-    r1 = V1Runner(model, allow_unsafe=kwargs["allow_unsafe"], **v1)
     src = kwargs.get("source")  # absent with --reference: its feeds were recorded, not sampled
     given = {"shapes": src.shapes, "ranges": src.ranges} if isinstance(src, Sampled) else {}
     seed = src.seed if isinstance(src, Sampled) else 0
-    feeds = {}
-    for batch in (1, 32):
-        try:
-            feeds[batch] = r1.sample(batch, seed, **given)
-        except ExplorerError:
-            continue  # a batch size the model cannot take (a fixed batch): not timed
-    label = "ONNX Runtime" if kind == "ONNX model" else kind
-    return latency_table({"v1 session": r1, label: runner_for(out, name)}, feeds)
+
+    def time_them(r1: Any, r2: Runner) -> None:
+        feeds = {}
+        for batch in (1, 32):
+            try:
+                feeds[batch] = r1.sample(batch, seed, **given)
+            except ExplorerError:
+                continue  # a batch size the model cannot take (a fixed batch): not timed
+        label = "ONNX Runtime" if kind == "ONNX model" else kind
+        table.update(latency_table({"v1 session": r1, label: r2}, feeds))
+
+    return time_them
 
 
 def _steps(args: argparse.Namespace) -> Callable[[str, str], None]:

@@ -22,7 +22,8 @@ def latency_table(
     rounds: tuple[int, int] = (5, 200),
     seconds: float = 0.25,
 ) -> dict[str, Any]:
-    """Time ``runners`` (name -> runner; started and stopped here) on ``feeds`` (batch -> feeds,
+    """Time ``runners`` (name -> runner; those not yet started are started and stopped here, so
+    parity's own runners are timed as they are: ``parity(then=)``) on ``feeds`` (batch -> feeds,
     each runner given its keys): ``warmup`` calls, then rounds for ``seconds`` per batch, at least
     ``rounds[0]`` (unless 10x as long), at most ``rounds[1]``. -> ``{"artifacts": {name: {batch:
     {"ms" (median), "examples_per_second", "rounds"} | {"error"}}}, "fastest": {batch: name},
@@ -30,7 +31,8 @@ def latency_table(
     table: dict[str, dict[str, Any]] = {name: {} for name in runners}
     with ExitStack() as stack:
         for r in runners.values():
-            stack.enter_context(r)
+            if not r.is_active:
+                stack.enter_context(r)
         for batch, given in feeds.items():
             live, times = {}, {}
             for name, r in runners.items():

@@ -160,7 +160,8 @@ class _Output:
         rec = self.rec
         rec.status, rec.reason, rec.equal, self.broken = FAILED, reason, False, True
 
-    def add(self, a: Any, b: Any, batch: Batch | None, per_example: bool) -> None:
+    def add(self, a: Any, b: Any, batch: Batch | None, per_example: bool) -> bool:
+        """Fold in one batch; whether it differs (beyond the tolerance, or broken)."""
         a, b = np.asarray(a), np.asarray(b)
         if self.rec is None:
             dtypes, shapes = (array_dtype(a), array_dtype(b)), (list(a.shape), list(b.shape))
@@ -173,20 +174,22 @@ class _Output:
         self.per_example |= per_example
         rec.batches += 1
         if self.broken:
-            return
+            return True
         if a.shape != b.shape:
             self._fail(f"batch {rec.batches - 1}: shape {list(a.shape)} vs {list(b.shape)}")
             rec.shape_a, rec.shape_b = list(a.shape), list(b.shape)
-            return
+            return True
         rec.count += int(a.size)
         if a.dtype.kind in "OSUb":
             bad, per_abs = a != b, None
             rec.equal = rec.equal and not bad.any()
         else:
             bad, per_abs = self._numeric(a, b)
-        rec.mismatches += int(np.count_nonzero(bad))
+        differ = int(np.count_nonzero(bad))
+        rec.mismatches += differ
         if per_example:
             self._examples(a, b, bad, per_abs, batch)
+        return differ > 0
 
     def _numeric(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rec = self.rec
@@ -364,8 +367,9 @@ class Comparator:
         self.arrays: dict[str, tuple[Any, Any]] = {}
         self.batches = 0
 
-    def add(self, a: Outputs, b: Outputs, batch: Batch | None = None) -> None:
-        """One batch of outputs per side; ``batch``: its examples, for per-example figures."""
+    def add(self, a: Outputs, b: Outputs, batch: Batch | None = None) -> set[str]:
+        """One batch of outputs per side; ``batch``: its examples, for per-example figures.
+        Returns the (flattened) keys on which this batch differs."""
         fa, fb = _flatten_sparse(a), _flatten_sparse(b)
         keys = set(self.outputs) if self.outputs else set(fa)
         if set(fa) != keys or set(fb) != keys:
@@ -374,13 +378,17 @@ class Comparator:
                 f"{sorted(set(fa) - set(fb)) or '-'}; only in b: "
                 f"{sorted(set(fb) - set(fa)) or '-'}): fetch the same output keys on both sides"
             )
+        differ = set()
         for key in fa:
             if key not in self.outputs:
                 self.outputs[key] = _Output(key, self.tolerance, self.worst)
-            self.outputs[key].add(fa[key], fb[key], batch if key in a else None, batch is not None)
+            rows = batch if key in a else None
+            if self.outputs[key].add(fa[key], fb[key], rows, batch is not None):
+                differ.add(key)
             if self.batches == 0:
                 self.arrays[key] = (np.asarray(fa[key]), np.asarray(fb[key]))
         self.batches += 1
+        return differ
 
     def merge(self, other: Comparator, offset: int = 0) -> Comparator:
         """Fold in ``other`` (the same outputs over other batches, e.g. another shard);

@@ -1,6 +1,7 @@
-"""``parity()`` and the one parity loop (:func:`run_sides`): v1 runs twice (an output differing
-from itself is *nondeterministic*, never failed) and v2 once. ``remedy=True`` feeds switches their
-neutral value, else converts afresh a copy of v1 with switches made constants, random ops seeded."""
+"""``parity()`` and the one parity loop (:func:`run_sides`): v2 runs once, v1 once and again on
+the first batch and where v2 differs (an output differing from itself is *nondeterministic*, never
+failed). ``remedy=True`` feeds switches their neutral value, else converts afresh a copy of v1
+with switches made constants, random ops seeded."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pprint
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -44,6 +46,7 @@ from explorer.running.v1_runner import V1Runner
 
 Feeds = Mapping[str, Any]
 Progress = Callable[[str, int, "int | None"], None]
+Then = Callable[[Runner, Runner], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +131,7 @@ class _Plan:
     worst: int
     progress: Progress | None
     reference: Recorded | None = None
+    ran: Counter[str] = dataclasses.field(default_factory=Counter)  # v1 runs, their examples
 
     @property
     def seed(self) -> int:
@@ -150,6 +154,7 @@ def parity(
     reference: Recorded | str | os.PathLike[str] | None = None,
     workers: int | str | None = None,
     scheduler: Any = None,
+    then: Then | None = None,
 ) -> ParitySummary:
     """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
     ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
@@ -158,8 +163,10 @@ def parity(
     ``reference``: a :class:`Recorded` (or its path): its feeds, v2 judged against its outputs,
     this TensorFlow's v1 drift in each report's ``reference``. ``workers`` (a count or ``"auto"``:
     a local Dask cluster) or ``scheduler`` (a Dask address): the source's files split across
-    workers, merged exactly (:mod:`.sharded`). Raises ParityError, FeedError, SessionError,
-    DataError (a bad record), TensorNotFoundError."""
+    workers, merged exactly (:mod:`.sharded`). ``then(v1_runner, v2_runner)``: called with the
+    first target's runners, still started, after its loop (sharded: fresh ones here; e.g. to time
+    them: :func:`~explorer.comparing.latency.latency_table`). Raises ParityError, FeedError,
+    SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     ref = Recorded.read(reference) if isinstance(reference, (str, os.PathLike)) else reference
@@ -174,17 +181,26 @@ def parity(
             parts = sharded.shards(plan.source)
             pool = stack.enter_context(sharded.cluster(workers, scheduler, len(parts)))
         for target, each in _per_target(plan, targets):
+            each = dataclasses.replace(each, ran=Counter())  # counted per target, remedy too
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
             side = v2
             if (stateful or pool) and not isinstance(v2, (str, os.PathLike)):
                 saved = side = saved or v2.save(Path(tmp) / "v2")
             if pool is not None and not stateful:  # stateful: one sequence of calls, here
                 run = sharded.stream(pool, _shard, parts, each, target, sharded.model_at(v1), side)
+                if then is not None and not reports:  # its runners were the workers': fresh ones
+                    kw = {**target.kwargs(), "allow_unsafe": allow_unsafe}
+                    with V1Runner(v1, **kw) as r1, runner_for(side, target.signature) as r2:
+                        then(r1, r2)
             else:
-                run = _stream(v1, side, target, each, stateful=stateful)
+                first, redo = None if reports else then, remedy and ref is None
+                run = _stream(v1, side, target, each, stateful=stateful, then=first, redo=redo)
             report = _judge(v1, run, stateful)
             if remedy and report.nondeterministic and ref is None:
                 report = _remedy(v1, v2, target, run, each)
+            if report.data and pool is None:  # v1 runs per example, self-checks and remedies in
+                ran = each.ran["examples"] / max(report.data["examples"], 1)
+                report.data.update(v1_runs=each.ran["runs"], v1_runs_per_example=round(ran, 3))
             reports[target.name] = report
     return ParitySummary(reports, numerics_environment(), plan.seed)
 
@@ -399,11 +415,14 @@ def run_sides(
     in_map: Mapping[str, str] | None = None,
     out_map: Mapping[str, str] | None = None,
     defaults: Callable[[list[str]], dict[str, Any]] | None = None,
-    after: Callable[[int, Batch | None], None] | None = None,
+    after: Callable[[int, Batch | None, set[str]], None] | None = None,
 ) -> set[str]:
-    """The one loop: per ``(feeds, batch)`` v1 runs (and its self-``check``), then v2 on the same
-    feeds (keys mapped by ``in_map``/``out_map``, missing ones from ``defaults``), both into
-    ``acc``. Returns the keys v1 disagreed with itself on."""
+    """The one loop: per ``(feeds, batch)`` v1 runs, then v2 on the same feeds (keys mapped by
+    ``in_map``/``out_map``, missing ones from ``defaults``), both into ``acc``. v1's ``check``
+    runs too: on every batch if it is another runner (a twin session: their sequences stay in
+    step), else (a self-check) on the first batch and where v2 differs, while some output is not
+    yet nondeterministic. ``after(i, batch, nondet)`` follows each batch. Returns the keys v1
+    disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
@@ -412,18 +431,19 @@ def run_sides(
             if batch is not None:
                 _locate(r1, feeds, batch, e)
             raise
-        if check is not None:
-            again = check.infer(feeds)
-            nondet.update(k for k in a if not same_values(a[k], again[k]))
         f2 = dict(feeds)
         if in_map is not None:
             need = [k for k, v in in_map.items() if v in r2.required_inputs and k not in f2]
             f2.update(defaults(need))
             f2 = {in_map[k]: v for k, v in f2.items() if k in in_map}
         b = r2.infer(f2)
-        acc.add(a, {k: b[out_map[k]] for k in out_map} if out_map is not None else b, batch)
+        b = {k: b[v] for k, v in out_map.items()} if out_map is not None else b
+        differ = acc.add(a, b, batch)
+        if check is not None and (i == 0 or check is not r1 or differ and not nondet >= set(a)):
+            again = check.infer(feeds)
+            nondet.update(k for k in a if not same_values(a[k], again[k]))
         if after is not None:
-            after(i, batch)
+            after(i, batch, nondet)
     return nondet
 
 
@@ -484,20 +504,25 @@ def _stream(
     stateful: bool,
     twin: bool = False,
     overrides: Mapping[str, Any] | None = None,
+    then: Then | None = None,
+    redo: bool = False,
 ) -> _Run:
-    """One report of v1 (self-checked unless ``stateful``) against v2 over the source."""
+    """One report of v1 (self-checked unless ``stateful``) against v2 over the source; ``redo``:
+    a remedy reruns it if v1 is nondeterministic, so it stops at the first batch that says so."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
     notes: list[str] = []
-    seconds = {"read": 0.0, "first_batch": 0.0}
-    count = {"done": 0, "first": 0}
+    seconds = {"read": 0.0, "first_batch": 0.0, "check": 0.0}
+    count = {"done": 0, "first": 0, "runs": 0, "stop": False}
     limit = source.limit if isinstance(source, DataSource) else None
     with ExitStack() as stack:
         r1 = stack.enter_context(V1Runner(v1, **kwargs))
         check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)
         r2 = stack.enter_context(runner_for(v2, target.signature))
         cache: dict[str, Any] = {}
+        output_ops = {k: _ops(s) for k, s in r1.output_specs.items()}
+        racy = set(gf.racy_reads(v1.graph_def, output_ops)) if redo else set()
 
         def defaults(keys: list[str]) -> dict[str, Any]:  # v1's PlaceholderWithDefault values
             for k in keys:
@@ -505,16 +530,22 @@ def _stream(
                     cache[k] = r1.session.run(r1.input_specs[k].name)
             return {k: cache[k] for k in keys if k in cache}
 
-        def after(i: int, batch: Batch | None) -> None:
-            count["done"] += batch.rows if batch is not None else 1
+        def after(i: int, batch: Batch | None, nondet: set[str]) -> None:
+            rows = batch.rows if batch is not None else 1
+            runs = len(r1.times) + (len(check.times) if twin and check is not None else 0)
+            if check is r1 and runs - count["runs"] == 2:  # a self-check: not v1's seconds
+                seconds["check"] += r1.times[-1]
+            plan.ran.update(runs=runs - count["runs"], examples=rows * (runs - count["runs"]))
+            count["done"], count["runs"] = count["done"] + rows, runs
             if i == 0:
                 seconds["first_batch"] = time.perf_counter() - t0
                 count["first"] = count["done"]
             if plan.progress is not None:
                 plan.progress(target.name, count["done"], limit)
+            count["stop"] = bool(redo and nondet - racy)  # a remedy reruns it: no more batches
 
         def timed(it: Iterator[tuple[Feeds, Batch | None]]) -> Iterator[tuple[Feeds, Batch | None]]:
-            while True:
+            while not count["stop"]:
                 t = time.perf_counter()
                 item = next(it, None)
                 seconds["read"] += time.perf_counter() - t
@@ -546,8 +577,9 @@ def _stream(
             run_sides(first, r1, batches, drift)
         if plan.progress is not None:
             plan.progress(target.name, count["done"], count["done"])  # the end: total known
-        seconds.update(v1=sum(r1.times[:: 1 if check is not r1 else 2]), v2=sum(r2.times))
-        output_ops = {k: _ops(s) for k, s in r1.output_specs.items()}
+        seconds.update(v1=sum(r1.times) - seconds.pop("check"), v2=sum(r2.times))
+        if then is not None:
+            then(r1, r2)
         inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
@@ -660,7 +692,7 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
             overrides[key] = np.asarray(found[0], dtype=numpy_dtype(spec.dtype))
             done.append(f"fed {key}={found[0]!r} ({found[1]})")
     if overrides:
-        rerun = _stream(v1, v2, target, plan, stateful=False, overrides=overrides)
+        rerun = _stream(v1, v2, target, plan, stateful=False, overrides=overrides, redo=True)
         fixed = _judge(v1, rerun, False)
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"

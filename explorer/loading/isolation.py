@@ -22,8 +22,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from explorer._tf import quiet_env, tf, tf1
-from explorer.errors import MissingVariablesError, ModelFormatError, SessionError, first_line
+from explorer._tf import quiet_env, tf, tf1, verbose
+from explorer.errors import (
+    MissingVariablesError,
+    ModelFormatError,
+    SessionError,
+    first_line,
+    plain,
+)
 from explorer.graph import protos
 from explorer.graph.names import op_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
@@ -226,17 +232,21 @@ class _Worker:
         self.lock = threading.Lock()
         self.buffer = b""
         self._log_pos = 0  # where the current request's log lines start
+        self.ready = False  # its hello was read
         self.starts = 0  # worker processes started
         self.requests = 0  # requests sent (cached graphs send none)
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start the worker if none runs, without waiting for its TensorFlow import."""
+        if self.proc is not None and self.proc.poll() is None:
+            return
         root = str(Path(__file__).resolve().parents[1])
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
             "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
         )
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
-        self.buffer = b""
+        self.buffer, self.ready = b"", False
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code],
             stdin=subprocess.PIPE,
@@ -246,7 +256,15 @@ class _Worker:
             start_new_session=True,  # a Ctrl-C in the notebook does not hit the worker
         )
         self.starts += 1
-        hello = self._read_reply(time.monotonic() + START_TIMEOUT_S)
+        here = "imported" if "tensorflow" in sys.modules else "not yet imported"
+        debug(f"isolation worker {self.proc.pid} started (TensorFlow {here} in this process)")
+
+    def _await_ready(self) -> None:
+        """Wait for the worker's hello; TensorFlow is imported here meanwhile (needed next)."""
+        t0 = time.monotonic()
+        tf()
+        t1 = time.monotonic()
+        hello = self._read_reply(t1 + START_TIMEOUT_S)
         if hello is None or hello.get("status") != "ready":
             why = self._death_note() if hello is None else str(hello)
             self.stop()
@@ -254,14 +272,18 @@ class _Worker:
                 f"the import-isolation worker did not start ({why}): set TF1_EXPLORER_ISOLATE=0 "
                 "to import graphs in this process only"
             )
+        self.ready = True
+        waited = f"{t1 - t0:.2f} s importing TensorFlow here, {time.monotonic() - t1:.2f} s waiting"
+        debug(f"isolation worker ready after {waited}")
 
     def request(
         self, header: dict[str, Any], payload: bytes, limit: float, path: Path, what: str
     ) -> dict[str, Any]:
         """The reply to one request; ``ModelFormatError`` if the child died or hung."""
         with self.lock:
-            if self.proc is None or self.proc.poll() is not None:
-                self._start()
+            self.start()
+            if not self.ready:
+                self._await_ready()
             assert self.proc is not None and self.proc.stdin is not None and self.log is not None
             self._log_pos = self.log.seek(0, os.SEEK_END)  # this request's log lines start here
             self.requests += 1
@@ -320,16 +342,11 @@ class _Worker:
         return what + (f": {pick[0][:200]}" if pick else "")
 
     def stop(self) -> None:
-        proc, self.proc = self.proc, None
+        proc, self.proc, self.ready = self.proc, None, False
         if proc is not None:
-            if proc.poll() is None:
-                with contextlib.suppress(OSError):
-                    proc.stdin.close()  # type: ignore[union-attr]
-                try:
-                    proc.wait(timeout=2)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            if proc.poll() is None:  # it holds nothing to save: no wait for a graceful exit
+                proc.kill()
+                proc.wait()
             for stream in (proc.stdin, proc.stdout):
                 with contextlib.suppress(OSError, AttributeError):
                     stream.close()  # type: ignore[union-attr]
@@ -341,6 +358,19 @@ class _Worker:
 
 _WORKER = _Worker()
 atexit.register(_WORKER.stop)
+
+
+def start() -> None:
+    """Start the worker now (if isolation is on) so that its TensorFlow import overlaps this
+    process's work; :func:`preflight` waits for it only when it needs it."""
+    if is_enabled():
+        _WORKER.start()
+
+
+def debug(text: str) -> None:
+    """``text`` on stderr as a debug line, with the CLI's ``--verbose`` only."""
+    if verbose():
+        print(f"tf1-explorer: debug: {plain(text)}", file=sys.stderr, flush=True)
 
 
 def worker_pid() -> int | None:
@@ -367,7 +397,7 @@ def worker_main() -> int:
     send({"status": "ready", "tf": tf_mod.__version__})
     while True:
         if not (header := inp.readline()):
-            return 0
+            os._exit(0)  # nothing to clean up: skip TensorFlow's slow interpreter teardown
         req = json.loads(header)
         payload = inp.read(req["size"]) if req["size"] else b""
         try:

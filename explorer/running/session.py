@@ -12,7 +12,7 @@ from explorer.graph.index import RunScope
 from explorer.graph.names import array_dtype, op_name, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit, no_checkpoint
-from explorer.loading.isolation import import_into, in_graph, init_op_names
+from explorer.loading.isolation import debug, import_into, in_graph, init_op_names
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
 
@@ -46,6 +46,7 @@ class ModelSession:
         import_into(model, self.graph)
         self.config = config if config is not None else session_config(model.graph_def)
         self.session = tf1().Session(graph=self.graph, config=self.config)
+        debug(f"v1 session opened on {model.path}")
         try:
             if restore:
                 self._restore()

@@ -21,6 +21,7 @@ from explorer.examples.models import build_mlp
 from tests.feeding.data.files import write_csv, write_tfrecord
 
 TIMINGS = ("seconds", "examples_per_second", "steady_examples_per_second", "shards")
+TIMINGS += ("v1_runs", "v1_runs_per_example")  # costs: each shard self-checks its first batch
 
 
 @pytest.fixture(scope="module")
