@@ -2,7 +2,13 @@
 
 from explorer._lazy import lazy_exports
 
-_MODELS = ("MLP_FORMATS", "MLP_SIZES", "build_example_parser_model", "build_mlp")
+_MODELS = (
+    "MLP_FORMATS",
+    "MLP_SIZES",
+    "build_example_parser_model",
+    "build_mlp",
+    "build_training_mlp",
+)
 __all__, __getattr__, __dir__ = lazy_exports(
     __name__, {"examples.models": (*_MODELS, "mlp_reference", "mlp_weights")}
 )

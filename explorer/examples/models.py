@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -179,4 +180,42 @@ def build_example_parser_model(
             )
             builder.save()
     vocab_dir.cleanup()
+    return out
+
+
+def build_training_mlp(out_dir: str | os.PathLike[str], steps: int = 3, seed: int = 0) -> Path:
+    """Write a TF1 training checkpoint as a training script leaves it: an MLP ``x`` [None, 6] ->
+    3 classes, a sparse softmax cross-entropy on ``labels``, Adam on an exponential decay and a
+    global step, ``steps`` steps on one batch, then ``model.ckpt-<steps>`` (+ ``.meta``; reference
+    variables) and the loss of each step in ``tf1_losses.json``. Returns the folder."""
+    tf = tf_module()
+    v1 = tf.compat.v1
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    xs, ys = rng.normal(size=(4, 6)).astype("float32"), rng.integers(0, 3, 4)
+    g = tf.Graph()
+    with g.as_default(), v1.variable_scope(v1.get_variable_scope(), use_resource=False):
+        x = v1.placeholder(tf.float32, [None, 6], name="x")
+        y = v1.placeholder(tf.int64, [None], name="labels")
+        h = x
+        for i, n in enumerate((8, 3)):
+            with v1.variable_scope(f"dense_{i}"):
+                w = v1.get_variable(
+                    "w", [h.shape[-1], n], initializer=v1.random_normal_initializer(0, 0.3, i + 1)
+                )
+                b = v1.get_variable("b", [n], initializer=v1.constant_initializer(0.1))
+            h = tf.matmul(h, w) + b
+            h = tf.nn.relu(h) if i == 0 else h
+        loss = v1.losses.sparse_softmax_cross_entropy(y, h)
+        step = v1.train.get_or_create_global_step()
+        lr = v1.train.exponential_decay(0.01, step, 2, 0.9)
+        train = v1.train.AdamOptimizer(lr, epsilon=1e-6).minimize(loss, global_step=step)
+        saver = v1.train.Saver()
+        init = v1.global_variables_initializer()
+    with v1.Session(graph=g) as sess:
+        sess.run(init)
+        losses = [float(sess.run([loss, train], {x: xs, y: ys})[0]) for _ in range(steps)]
+        saver.save(sess, str(out / "model.ckpt"), global_step=steps)
+    (out / "tf1_losses.json").write_text(json.dumps(losses) + "\n")
     return out

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from explorer.examples.models import build_training_mlp
 from tests.model_builders.child import build_in_child
 from tests.model_builders.training_graphs import _dense, _tf
 
@@ -92,11 +93,7 @@ def _mlp_classifier(out: Path, n_in: int, sizes: tuple, optimize: Any, steps: in
 
 
 def build_mlp_adam(out: Path) -> Path:
-    def optimize(v1: Any, loss: Any, step: Any) -> Any:
-        lr = v1.train.exponential_decay(0.01, step, 2, 0.9)
-        return v1.train.AdamOptimizer(lr, epsilon=1e-6).minimize(loss, global_step=step)
-
-    return _mlp_classifier(out, 6, (8, 3), optimize, 3, 0)
+    return build_training_mlp(out)  # the example the notebooks resume (explorer.examples)
 
 
 def build_cnn_momentum(out: Path) -> Path:
