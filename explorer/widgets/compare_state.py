@@ -19,7 +19,6 @@ from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
 from explorer.reporting.plots import report_figures
-from explorer.running.session import ModelSession
 from explorer.widgets._observable import Observable, script
 from explorer.widgets.graph_svg import subgraph_svg
 
@@ -178,14 +177,14 @@ class ParityState(Observable):
         return self.speed
 
     def not_training(self) -> str:
-        """``""`` when the model is a training graph :meth:`check_training` maps (its
-        ``TrainingPlan`` reads), else the one line saying why not (read once)."""
-        from explorer.rewriting.training import read_training
+        """``""`` when the model is a training graph :meth:`check_training` maps (its optimizer
+        ops, read from the graph without a session), else the one line saying why not (read
+        once; what only a restored session shows is said when the check runs)."""
+        from explorer.rewriting.training import training_ops  # numpy: lazily
 
         if self._not_training is None:
             try:
-                with ModelSession(self.model) as sess:
-                    read_training(self.model, sess)
+                training_ops(self.model)
                 self._not_training = ""
             except ExplorerError as e:
                 self._not_training = first_line(e)
@@ -195,10 +194,10 @@ class ParityState(Observable):
         """``train_check`` (TF1 training steps against Keras 3's on the rewrite, on a batch
         sampled with ``seed``) -> ``training`` (its summary); ``ConversionError`` naming why when
         the model is no training graph it maps. TensorFlow only unless ``backends`` says."""
-        from explorer.rewriting.train_step import train_check
-
         if why := self.not_training():
             raise ConversionError(why)
+        from explorer.rewriting.train_step import train_check  # numpy: lazily
+
         check = train_check(self.model, steps=steps, seed=self.seed, backends=tuple(backends))
         self.training = check.summary()
         return check
