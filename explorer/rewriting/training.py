@@ -88,9 +88,9 @@ def _scalar(sess: Any, tensor: str, feed: dict | None = None) -> float:
     return float(np.asarray(sess.session.run(sess.graph.get_tensor_by_name(tensor), feed)))
 
 
-def read_training(model: V1Model, sess: Any) -> TrainingPlan:
-    """The :class:`TrainingPlan` of ``model``'s graph in the restored session ``sess``; a
-    ConversionError names why there is none (no optimizer, several, one Keras lacks)."""
+def training_ops(model: V1Model) -> tuple[GraphFacts, list[Any], str]:
+    """``(graph facts, the optimizer's apply ops, their op type)`` of a training graph, read from
+    the graph alone (no session); a ConversionError names why the check cannot map it."""
     facts = GraphFacts(Catalog.from_model(model), set())
     applies = [op for ops in facts.updates.values() for op in ops]
     kinds = sorted({op.type.removeprefix("Resource") for op in applies})
@@ -114,6 +114,13 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
             f"{model.path}: optimizer op {kind} ({applies[0].name}) has no exact Keras 3 "
             f"counterpart here (mapped: {', '.join(OPTIMIZERS)})"
         )
+    return facts, applies, kind
+
+
+def read_training(model: V1Model, sess: Any) -> TrainingPlan:
+    """The :class:`TrainingPlan` of ``model``'s graph in the restored session ``sess``; a
+    ConversionError names why there is none (no optimizer, several, one Keras lacks)."""
+    facts, applies, kind = training_ops(model)
     keras_cls, names = OPTIMIZERS[kind]
     loss = tensor_name(next(iter(facts.minimized)))
     train_op = applies[0].name.split("/update_")[0]

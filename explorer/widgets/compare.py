@@ -18,6 +18,7 @@ from explorer.widgets.whole_graph import whole_graph_box
 BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#fff8c5"}
 COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
 TABLE = ("signature", "output", "status", "max_abs", "max_rel", "mismatch")  # ParityState.rows
+TRAINING = ("backend", "step", "loss", "gradients", "weights", "slots", "verdict")
 
 
 def _fmt(v: Any) -> str:
@@ -80,7 +81,8 @@ class ParityView(View):
     """``explorer.parity`` and ``first_divergence`` over a :class:`ParityState`; results in
     :attr:`panels` (name -> widget): ``verdict`` (a cause line per output not passed, and
     ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``speed`` (shown
-    once ``speed_button`` timed the proven artifact), ``whole graph``."""
+    once ``speed_button`` timed the proven artifact), ``training`` (the training-step check of
+    ``training_button``, or why the model has none), ``whole graph``."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -97,7 +99,8 @@ class ParityView(View):
         self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
         self.speed_button = W.Button(description="measure speed", icon="tachometer")
         self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
-        self.speed_button.layout.width = "auto"
+        self.training_button = W.Button(description="check training", icon="graduation-cap")
+        self.speed_button.layout.width = self.training_button.layout.width = "auto"
         self.pin_button.layout.align_self = "flex-start"
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
         self.verdict = classed(W.HTML(), "tf1x-verdict")
@@ -105,6 +108,7 @@ class ParityView(View):
         self.plots = classed(W.HTML(), "tf1x-plots")
         self.drawing = classed(W.HTML(), "tf1x-divergence")
         self.speed = classed(W.HTML(), "tf1x-speed")
+        self.training = classed(W.HTML(), "tf1x-training")
         self.code = CodePane(s.code, watch=s)
         self.panels: dict[str, W.Widget] = {
             "verdict": W.VBox([self.verdict, self.pin_button]),
@@ -113,6 +117,7 @@ class ParityView(View):
             "worst examples": worst_examples_box(s),
             "divergence": self.drawing,
             "speed": self.speed,
+            "training": self.training,
         }
         for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
             bind(s, field, getattr(self, field), status=self.status)
@@ -124,18 +129,24 @@ class ParityView(View):
         on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
         busy = "timing the v1 session and the proven artifact at batch 1 and 32…"
         on_click(self.speed_button, self.status, s.measure_speed, busy, serve_line)
+        busy = "running TF1 training steps and the same Keras 3 steps on the rewrite…"
+        verdict = s.training_verdict
+        on_click(self.training_button, self.status, s.check_training, busy, lambda _: verdict())
         s.observe(lambda _: self._render(), ("summary", "shown"))
         clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
         s.observe(lambda _: self._render_divergence(), "divergence")
         s.observe(lambda _: self._render_speed(), "speed")
+        s.observe(lambda _: self._render_training(), "training")
         self._render()
         self._render_divergence()
         self._render_speed()
+        self._render_training()
         self._show_code = show_code
         tolerance = [self.atol, self.rtol, self.accept_nonfinite]
         self._controls = [W.HBox([self.batches, self.seed])]
         self._controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
         buttons = [self.run_button, self.divergence_button, self.speed_button]
+        buttons += [self.training_button]
         self._controls += [W.HBox(buttons)]
         super().__init__(self._children())
         self.add_class("tf1x-parity")
@@ -207,3 +218,21 @@ class ParityView(View):
         header, rows = latency_rows(table)
         line = f"<b>{esc(serve_line(table))}</b><br><small>median per call of interleaved rounds"
         self.speed.value = f"{line}, after warm-up calls</small>{table_html(header, rows)}"
+
+    def _render_training(self) -> None:
+        s = self.state
+        t, why = s.training, s.not_training()
+        self.training_button.layout.display = "none" if why else ""
+        if t is None:
+            self.training.value = f"<i>no training check: {esc(why)}</i>" if why else ""
+            return
+        colour = COLOURS["passed" if t["passed"] else "failed"]
+        lines = [f"proved: {', '.join(t['proved'])}"]
+        lines += [f"not covered: {n}" for n in t["not_covered"]]
+        head = f'<b style="color:{colour}">{esc(s.training_verdict())}</b>' + _lines(lines)
+        rows = s.training_rows()
+        cells = [[r.get(k, "") for k in TRAINING] for r in rows]
+        cells = [[_fmt(v) if isinstance(v, float) else v for v in row] for row in cells]
+        ok = [r["verdict"] == "passed" for r in rows]
+        styles = [f"background:{BACKGROUNDS['passed' if p else 'failed']}" for p in ok]
+        self.training.value = head + table_html(list(TRAINING), cells, styles)

@@ -14,7 +14,7 @@ from explorer.comparing.records import (
     ParitySummary,
     Tolerance,
 )
-from explorer.errors import ExplorerError, ParityError
+from explorer.errors import ConversionError, ExplorerError, ParityError, first_line
 from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
@@ -41,11 +41,12 @@ class ParityState(Observable):
     (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
     ``rtol``, ``accept_nonfinite`` (:attr:`tolerance`), ``remedy``, ``data`` (``limit`` records)
     give ``summary``, ``divergence`` (of the ``shown`` report), ``example``, ``speed`` (the
-    latency table of the proven artifact, on request): cleared on change."""
+    latency table of the proven artifact, on request), ``training`` (the ``TrainCheck`` summary of
+    :meth:`check_training`, on request): cleared on change."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
-    FIELDS = INPUTS + ("summary", "divergence", "shown", "example", "speed")
+    FIELDS = INPUTS + ("summary", "divergence", "shown", "example", "speed", "training")
     SPEED_BATCHES = (1, 32)  # as migrate's latency step
     WIDGET = "ParityView"
 
@@ -71,6 +72,8 @@ class ParityState(Observable):
         self.limit: int | None = None
         self.example: tuple[str, int] | None = None
         self.speed: dict[str, Any] | None = None
+        self.training: dict[str, Any] | None = None
+        self._not_training: str | None = None  # why no training check, once asked
         self.observe(self.clear_results, self.INPUTS)
         self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
         self.observe(lambda _: setattr(self, "speed", None), ("summary", "shown"))
@@ -89,6 +92,7 @@ class ParityState(Observable):
     def clear_results(self, _: Any = None) -> None:
         """Drop every result (called when an input changes; a subclass clears its own too)."""
         self.summary = self.divergence = self.shown = self.example = self.speed = None
+        self.training = None
 
     def custom_io(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -171,6 +175,55 @@ class ParityState(Observable):
         label = "ONNX Runtime" if r2.name == "onnx" else "TF2 SavedModel"
         self.speed = latency_table({"v1 session": r1, label: r2}, feeds)
         return self.speed
+
+    def not_training(self) -> str:
+        """``""`` when the model is a training graph :meth:`check_training` maps (its optimizer
+        ops, read from the graph without a session), else the one line saying why not (read
+        once; what only a restored session shows is said when the check runs)."""
+        from explorer.rewriting.training import training_ops  # numpy: lazily
+
+        if self._not_training is None:
+            try:
+                training_ops(self.model)
+                self._not_training = ""
+            except ExplorerError as e:
+                self._not_training = first_line(e)
+        return self._not_training
+
+    def check_training(self, steps: int = 5, backends: tuple[str, ...] = ("tensorflow",)) -> Any:
+        """``train_check`` (TF1 training steps against Keras 3's on the rewrite, on a batch
+        sampled with ``seed``) -> ``training`` (its summary); ``ConversionError`` naming why when
+        the model is no training graph it maps. TensorFlow only unless ``backends`` says."""
+        if why := self.not_training():
+            raise ConversionError(why)
+        from explorer.rewriting.train_step import train_check  # numpy: lazily
+
+        check = train_check(self.model, steps=steps, seed=self.seed, backends=tuple(backends))
+        self.training = check.summary()
+        return check
+
+    def training_verdict(self) -> str:
+        """One line on ``training``: the steps that match per backend, or the first difference."""
+        t = self.training
+        if t is None:
+            return ""
+        if t["passed"]:
+            names = ", ".join(t["backends"])
+            return f"training: {t['steps']} {t['optimizer']['tf1']} steps match TF1 on {names}"
+        return f"training differs: {t['first_failure']}"
+
+    def training_rows(self) -> list[dict[str, Any]]:
+        """Per backend and step: ``backend, step, loss, gradients, weights, slots`` (max abs
+        differences) and ``verdict`` (``passed`` or the first differing name)."""
+        rows = []
+        for backend, res in (self.training or {}).get("backends", {}).items():
+            if res["error"]:
+                rows.append({"backend": backend, "step": "-", "verdict": res["error"]})
+            for r in res["steps"]:
+                verdict = "passed" if r["passed"] else f"differs: {r['first_failure']}"
+                rows.append({"backend": backend, "step": r["step"], **r["max_abs"]})
+                rows[-1]["verdict"] = verdict
+        return rows
 
     def report(self) -> Any:
         """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
@@ -256,5 +309,13 @@ class ParityState(Observable):
                 f"feeds = {{b: r1.sample(b, {self.seed}) for b in {self.SPEED_BATCHES}}}",
                 f"runners = {{{v1!r}: r1, {art!r}: runner_for(v2, {self.shown!r})}}",
                 "speed = latency_table(runners, feeds)",
+            ]
+        if self.training is not None:
+            t = self.training
+            lines += [
+                "from explorer.rewriting.train_step import train_check",
+                f"check = train_check(model, steps={t['steps']}, seed={self.seed}, "
+                f"backends={tuple(t['backends'])!r})",
+                "print(check.passed, check.first_failure)",
             ]
         return script(self.model.path, lines)
