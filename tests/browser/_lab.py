@@ -34,6 +34,11 @@ _STATE_JS = """
 }
 """
 
+_PROMPTS_JS = """
+() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')]
+  .map(p => p.textContent || '').join('|')
+"""
+
 _OUTPUTS_JS = """
 () => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map((cell, i) => ({
   cell: i,
@@ -56,25 +61,49 @@ class Lab:
 
     def open(self, name: str) -> None:
         """Open notebook ``name`` (a path under the lab's root) and wait for its kernel."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
         from playwright.sync_api import expect
 
         page = self.page
         page.goto(f"{self.url}/lab/tree/{name}?reset&token={TOKEN}")  # only this notebook open
         page.locator(".jp-NotebookPanel").first.wait_for()
-        select = page.get_by_role("button", name="Select", exact=True)
-        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-        # JupyterLab may ask which kernel to start (take the notebook's own) before the kernel
-        # runs; an idle kernel means it did not ask
-        select.or_(idle).first.wait_for(timeout=90_000)
-        if select.is_visible():
-            select.click()
-        expect(idle).to_have_count(1, timeout=90_000)
+        # JupyterLab may ask which kernel to start (take the notebook's own). The question can
+        # come after the execution indicator already reads idle (CI saw it under load), so an
+        # idle indicator is no sign it will not come: wait for it a while, and again in run_all.
+        try:
+            self._select_kernel().wait_for(timeout=8_000)
+            self._select_kernel().click()
+        except PlaywrightTimeout:
+            pass
+        expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
+            1, timeout=90_000
+        )
+
+    def _select_kernel(self) -> Any:
+        return self.page.get_by_role("button", name="Select", exact=True)
 
     def run_all(self) -> None:
         """Run ▸ Run All Cells, and wait until every code cell has run (or one raised)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         page = self.page
-        page.get_by_role("menuitem", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        before = page.evaluate(_PROMPTS_JS)  # stored notebooks keep their old [n] prompts
+        for attempt in (1, 2):  # a Run All sent before the kernel listens runs nothing: again
+            if self._select_kernel().is_visible():  # a kernel question that came late
+                self._select_kernel().click()
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            try:
+                page.wait_for_function(
+                    f"(before) => ({_PROMPTS_JS})() !== before",
+                    arg=before,
+                    timeout=30_000,
+                    polling=500,
+                )
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
         handle = page.wait_for_function(_STATE_JS, timeout=RUN_TIMEOUT_MS, polling=500)
         state = handle.json_value()
         assert state == "done", f"a cell raised: {self.problems()}"
