@@ -84,7 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = 143 if sig == "SIGTERM" else 130
     finally:
         deadline.configure(saved["timeout"], unlimited=saved["timeout"] is None)
-    if argv is None:  # the command line: no interpreter teardown (TensorFlow's takes seconds)
+    # The command line: no interpreter teardown (TensorFlow's takes seconds). Not after a signal:
+    # the interrupted work may still be running in its thread (tracing, writing temporary
+    # files), and only the interpreter's own exit waits for it before the atexit handlers.
+    if argv is None and (deadline.abandoned() or code not in (130, 143)):
         if not deadline.abandoned():  # a run still busy in TensorFlow: exit at once
             atexit._run_exitfuncs()  # the import worker stopped, temporary files removed
         with contextlib.suppress(OSError, ValueError):
