@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
-from explorer.errors import ExplorerError
 from explorer.inspection.gate import admit_import
 from explorer.inspection.io_choice import confident_io
 from explorer.inspection.scanner import scan
@@ -122,22 +121,16 @@ STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
 def _timer(kind: str, kwargs: dict, table: dict) -> Callable[[Runner, Runner], None]:
     """``parity(then=)``: its v1 session and the artifact, still started, timed on feeds sampled
     as parity's were, into ``table``."""
-    from explorer.comparing.latency import latency_table
+    from explorer.comparing.latency import against_v1
     from explorer.comparing.parity_check import Sampled
 
     src = kwargs.get("source")  # absent with --reference: its feeds were recorded, not sampled
     given = {"shapes": src.shapes, "ranges": src.ranges} if isinstance(src, Sampled) else {}
     seed = src.seed if isinstance(src, Sampled) else 0
+    label = "ONNX Runtime" if kind == "ONNX model" else kind
 
     def time_them(r1: Any, r2: Runner) -> None:
-        feeds = {}
-        for batch in (1, 32):
-            try:
-                feeds[batch] = r1.sample(batch, seed, **given)
-            except ExplorerError:
-                continue  # a batch size the model cannot take (a fixed batch): not timed
-        label = "ONNX Runtime" if kind == "ONNX model" else kind
-        table.update(latency_table({"v1 session": r1, label: r2}, feeds))
+        table.update(against_v1(r1, label, r2, seed, **given))
 
     return time_them
 

@@ -13,6 +13,28 @@ from typing import Any
 from explorer.errors import ExplorerError, first_line
 from explorer.running.base import Runner
 
+BATCHES = (1, 32)  # batch 1 and a larger batch: what migrate and the ParityView time
+
+
+def against_v1(
+    v1: Any,
+    label: str,
+    artifact: Runner,
+    seed: int,
+    batches: tuple[int, ...] = BATCHES,
+    **given: Any,
+) -> dict[str, Any]:
+    """:func:`latency_table` of the v1 session ``v1`` (a ``V1Runner``) and the proven ``artifact``
+    (named ``label``) on feeds ``v1`` samples at ``batches`` with ``seed`` (``given``: the sample's
+    shapes/ranges); a batch size the model cannot take (a fixed batch) is not timed."""
+    feeds = {}
+    for batch in batches:
+        try:
+            feeds[batch] = v1.sample(batch, seed, **given)
+        except ExplorerError:
+            continue
+    return latency_table({"v1 session": v1, label: artifact}, feeds)
+
 
 def latency_table(
     runners: Mapping[str, Runner],

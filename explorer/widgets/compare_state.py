@@ -158,22 +158,16 @@ class ParityState(Observable):
         :attr:`SPEED_BATCHES` on sampled feeds (:func:`~explorer.comparing.latency.latency_table`,
         a batch the model cannot take left out) -> ``speed``; ``ParityError`` before parity
         passed: only a proven artifact is timed."""
-        from explorer.comparing.latency import latency_table
+        from explorer.comparing.latency import against_v1
         from explorer.conversion.onnx import runner_for
         from explorer.running.v1_runner import V1Runner
 
         if self.summary is None or not self.summary.passed:
             raise ParityError("only a proven artifact is timed: run parity first, until it passes")
-        r1 = V1Runner(self.model, **self._v1_kwargs())
-        feeds = {}
-        for batch in self.SPEED_BATCHES:
-            try:
-                feeds[batch] = r1.sample(batch, self.seed)
-            except ExplorerError:
-                continue
         r2 = runner_for(self.v2, self.shown)
         label = "ONNX Runtime" if r2.name == "onnx" else "TF2 SavedModel"
-        self.speed = latency_table({"v1 session": r1, label: r2}, feeds)
+        r1 = V1Runner(self.model, **self._v1_kwargs())
+        self.speed = against_v1(r1, label, r2, self.seed, self.SPEED_BATCHES)
         return self.speed
 
     def not_training(self) -> str:
