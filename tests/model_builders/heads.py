@@ -24,12 +24,11 @@ for the whole process.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from tests.model_builders.child import build_in_child
+from tests.model_builders.child import build_in_child, child_main
 
 NAMES = ("detector", "row0", "ctc", "lstm", "keypoints", "switches", "metrics")
 
@@ -222,11 +221,5 @@ def build_heads(root: Path, timeout: float = 300.0) -> dict[str, Path]:
     return build_in_child("tests.model_builders.heads", root, NAMES, "heads", timeout, env)
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[0])
-    print(json.dumps({name: str(BUILDERS[name](out / name)) for name in argv[1:] or NAMES}))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(child_main(BUILDERS, NAMES))

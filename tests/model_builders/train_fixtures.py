@@ -25,7 +25,6 @@ control flow and reference variables on.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.examples.models import build_training_mlp
-from tests.model_builders.child import build_in_child
+from tests.model_builders.child import build_in_child, child_main
 from tests.model_builders.training_graphs import _dense, _tf
 
 NAMES = (
@@ -241,11 +240,5 @@ def build_train_fixtures(
     )
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[0])
-    print(json.dumps({name: str(BUILDERS[name](out / name)) for name in argv[1:] or NAMES}))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(child_main(BUILDERS, NAMES))

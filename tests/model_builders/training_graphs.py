@@ -23,14 +23,13 @@ variables on for the whole process.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tests.model_builders.child import build_in_child
+from tests.model_builders.child import build_in_child, child_main
 
 NAMES = ("gan", "dqn", "seq2seq", "add_logits", "tfdata", "queue")
 
@@ -346,12 +345,5 @@ def build_training_graphs(
     )
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[0])
-    paths = {name: str(BUILDERS[name](out / name)) for name in argv[1:] or NAMES}
-    print(json.dumps(paths))
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(child_main(BUILDERS, NAMES))
