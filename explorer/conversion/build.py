@@ -1,10 +1,7 @@
 """How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`: a :class:`Plan` per
-signature (source tensors in and out, keys); the :class:`Builder` imports the rewritten graph into
-``wrap_function``, restores, initialises, and prunes a ``tf.function`` per plan (named input
-signature: a bare pruned function costs ~12x); a ``tf.Example`` parsing pipeline (dense features)
-adds an ``examples`` signature. TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with
-each signature whose inputs they need (``hub.load`` drops them), regularization losses become
-``regularization_losses()``, ``trainable_variables`` is recorded by name."""
+signature; the :class:`Builder` imports the rewritten graph into ``wrap_function``, restores,
+initialises, and prunes a ``tf.function`` per plan (named input signature: a bare pruned function
+costs ~12x); a ``tf.Example`` parsing pipeline adds an ``examples`` signature."""
 
 from __future__ import annotations
 
@@ -106,9 +103,8 @@ def plan_signatures(
 
 
 def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
-    """The ``serving_default`` plan. Keys as V1Runner's (a mapping's keys, else tensor names
-    ``x:0``); the TF2 signature's by io_choice.input_keys (a mapping's keys, a pipeline output's
-    feature, else ``x``, ``op_1``)."""
+    """The ``serving_default`` plan, keyed as V1Runner's (a mapping's keys, else ``x:0``); the TF2
+    keys by io_choice.input_keys."""
 
     def keyed(x: IO) -> dict[str, str]:
         if isinstance(x, Mapping):
@@ -527,7 +523,9 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
 
 
 class HubBuilder(Builder):
-    """A :class:`~explorer.conversion.build.Builder` for TF1 Hub modules (see module doc)."""
+    """A :class:`Builder` for TF1 Hub modules: ``UPDATE_OPS`` run with each signature whose inputs
+    they need (``hub.load`` drops them), regularization losses become ``regularization_losses()``,
+    ``trainable_variables`` is recorded by name."""
 
     def __init__(
         self, model: V1Model, plans: list[Plan], freeze: bool, train_model: V1Model | None
@@ -557,11 +555,7 @@ class HubBuilder(Builder):
         losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
         if losses:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
-
-            def regularization_losses() -> list[tf_types.Tensor]:
-                return pruned()
-
-            fn = tf().function(regularization_losses, input_signature=[], autograph=False)
+            fn = tf().function(lambda: pruned(), input_signature=[], autograph=False)
             v2._root.regularization_losses = fn
             fn.get_concrete_function()
         train = {p.name[: -len(TRAIN_SUFFIX)]: p.name for p in self.train_plans}

@@ -1,7 +1,5 @@
-"""Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts.
-Unlike ``keras.layers.TFSMLayer``, a :class:`SavedModelLayer` exposes the SavedModel's variables as
-weights and saves into a ``.keras`` file with the SavedModel inside; a TF1 Hub module gives a
-:class:`HubModuleLayer` (``train`` graph while training, regularization losses as Keras losses).
+"""Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts; unlike
+``keras.layers.TFSMLayer``, its variables are weights and a ``.keras`` file holds the SavedModel.
 Keras safe mode refuses them (a stored graph runs). Import this module before ``load_model``."""
 
 from __future__ import annotations
@@ -51,12 +49,7 @@ def keras_layer(
     Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder kept while the
     process runs), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
     here, inference and ``train`` graphs together). ``trainable``: its variables train too.
-
-    Raises:
-        ModelNotFoundError: the folder does not exist or holds no SavedModel.
-        ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
-        SignatureNotFoundError: the signature is not in the SavedModel.
-    """
+    Raises ModelNotFoundError, ConversionError (a TF1 SavedModel), SignatureNotFoundError."""
     hub = None
     if isinstance(model_or_dir, V1Model) and model_or_dir.module_info is not None:
         hub = model_or_dir  # a loaded TF1 Hub module
@@ -77,10 +70,9 @@ def keras_layer(
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
 class SavedModelLayer(keras.layers.Layer):
-    """One signature of a TF2 SavedModel folder as a Keras 3 layer (build it with
-    :func:`keras_layer`). ``input_specs``/``output_specs``: key -> ``{"shape", "dtype"}`` and
-    ``variables`` (the weights' name/shape/dtype/trainable) are given on reload, so the functional
-    graph rebuilds before the bundled SavedModel is read."""
+    """One signature of a TF2 SavedModel folder as a Keras 3 layer (:func:`keras_layer`). On
+    reload ``input_specs``/``output_specs`` (key -> ``{"shape", "dtype"}``) and ``variables``
+    (weights' name/shape/dtype/trainable) rebuild it before the bundled SavedModel is read."""
 
     def __init__(
         self,
@@ -287,8 +279,8 @@ def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
 class HubModuleLayer(SavedModelLayer):
-    """One signature of a converted TF1 Hub module as a Keras 3 layer; ``train_signature``
-    (``default__train``, from the ``train`` graph; ``None``: none) runs when it trains."""
+    """One signature of a converted TF1 Hub module as a Keras 3 layer: ``train_signature``
+    (``default__train``; ``None``: none) runs when it trains, regularization losses are added."""
 
     def __init__(
         self,
@@ -318,14 +310,13 @@ class HubModuleLayer(SavedModelLayer):
 
     def _is_trainable(self, variable: Any) -> bool:
         """By the ``trainable_variables`` collection (old exports lack the VariableDef flag)."""
-        if self._trainable_names is not None:
-            return variable.name.split(":")[0] in self._trainable_names
-        return super()._is_trainable(variable)
+        if self._trainable_names is None:
+            return super()._is_trainable(variable)
+        return variable.name.split(":")[0] in self._trainable_names
 
     def call(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
-        """The train graph's signature when a trainable layer trains, else the inference
-        graph's; the module's regularization losses are added when the layer is trainable."""
-        feeds = self._feeds(inputs)
+        """The train graph's signature when a trainable layer trains, else the inference graph's."""
+        feeds = self._feeds(inputs)  # loads the SavedModel first
         fn = self._train_fn if (training and self.trainable) else self._fn
         out = dict(fn(**feeds))
         if self.trainable and self._losses_fn is not None:

@@ -1,6 +1,5 @@
 """``convert(..., to="onnx")``: each signature's pruned function, frozen, through tf2onnx's
-``from_graph_def`` (v1 loops convert there, not inside a nested call) -> :class:`OnnxModel`, run
-by :class:`OnnxRunner`. tf2onnx, onnx, onnxruntime: the optional extra ``tf1-explorer[onnx]``."""
+``from_graph_def`` (v1 loops convert there) -> :class:`OnnxModel`, run by :class:`OnnxRunner`."""
 
 from __future__ import annotations
 
@@ -80,15 +79,9 @@ def _no_handler(fn: Any) -> set[str]:
     return {t for t in types - known - V1_CONTROL_FLOW_OPS if not t.startswith("TensorArray")}
 
 
-def export(v2: V2Model, to: str = "saved_model") -> V2Model | OnnxModel:
-    """``v2`` itself, or (``to="onnx"``) its signatures exported by :func:`to_onnx`."""
-    return v2 if to == "saved_model" else to_onnx(v2)
-
-
 def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
-    """Export every converted signature of ``v2`` to ONNX and open it in onnxruntime.
-    ``ConversionError``: a signature updates variables, or holds ops tf2onnx cannot convert
-    (the message names their types)."""
+    """Every converted signature of ``v2`` exported to ONNX, open in onnxruntime.
+    ``ConversionError``: a signature updates variables or holds ops tf2onnx cannot convert."""
     tf2onnx, onnx, ort = onnx_libs()
     from tensorflow.python.framework import convert_to_constants
 
@@ -156,9 +149,8 @@ def _file(name: str) -> str:
 
 @dataclasses.dataclass(repr=False)
 class OnnxModel:
-    """A TF1 model exported to ONNX: signature name -> its ``onnx.ModelProto`` (``protos``,
-    inputs and outputs named by the TF2 keys of ``signatures``, as :class:`V2Model`'s) and its
-    onnxruntime session (``sessions``)."""
+    """A TF1 model exported to ONNX: signature name -> ``onnx.ModelProto`` (``protos``, named by
+    the TF2 keys of ``signatures``) and its onnxruntime session (``sessions``)."""
 
     source: V1Model
     signatures: dict[str, ConvertedSignature]
@@ -178,11 +170,9 @@ class OnnxModel:
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
         """Write ``NAME.onnx`` per signature and :data:`META_FILE` (the key mapping) to the folder
         ``out_dir``, all or nothing as :meth:`V2Model.save`; returns the folder."""
+        signatures = {k: s.to_json() for k, s in self.signatures.items()}
         with staged_folder(out_dir, self.source, overwrite, "ONNX model") as staging:
-            meta = {
-                **self.summary(),
-                "signatures": {k: s.to_json() for k, s in self.signatures.items()},
-            }
+            meta = {**self.summary(), "signatures": signatures}
             try:
                 for name, proto in self.protos.items():
                     (staging.path / _file(name)).write_bytes(proto.SerializeToString())

@@ -120,12 +120,8 @@ def ref_input_flags(node: NodeDef) -> list[bool]:
         return []
     flags: list[bool] = []
     for arg in op_def.input_arg:
-        if arg.number_attr:
-            n = node.attr[arg.number_attr].i
-        elif arg.type_list_attr:
-            n = len(node.attr[arg.type_list_attr].list.type)
-        else:
-            n = 1
+        n = node.attr[arg.number_attr].i if arg.number_attr else 1
+        n = len(node.attr[arg.type_list_attr].list.type) if arg.type_list_attr else n
         flags.extend([arg.is_ref] * n)
     return flags
 
@@ -133,10 +129,7 @@ def ref_input_flags(node: NodeDef) -> list[bool]:
 def _new_node(op: str, name: str, like: NodeDef) -> NodeDef:
     from tensorflow.core.framework import node_def_pb2
 
-    node = node_def_pb2.NodeDef()
-    node.op = op
-    node.name = name
-    node.device = like.device
+    node = node_def_pb2.NodeDef(op=op, name=name, device=like.device)
     if "_class" in like.attr:
         node.attr["_class"].CopyFrom(like.attr["_class"])
     return node
@@ -148,10 +141,8 @@ def _copy_attrs(src: NodeDef, dst: NodeDef, rename: dict[str, str] | None = None
 
     op_def = op_def_registry.get(dst.op)
     wanted = {a.name for a in op_def.attr} if op_def is not None else set()
-    rename = rename or {}
     for key, value in src.attr.items():
-        target = rename.get(key, key)
-        if target in wanted:
+        if (target := (rename or {}).get(key, key)) in wanted:
             dst.attr[target].CopyFrom(value)
 
 
@@ -264,8 +255,7 @@ def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
             )
     inputs, extra = ctx.split_inputs(node)
     out = copy.deepcopy(node)
-    del out.input[:]
-    out.input.extend(inputs)
+    out.input[:] = inputs
     return [*extra, out]
 
 

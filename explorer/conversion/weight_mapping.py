@@ -13,15 +13,8 @@ from explorer.loading.checkpoints import read_variables
 from explorer.loading.model import V1Model
 
 # Name tokens that mean the same weight role in TF1 libraries (tf.layers, slim, sonnet) and Keras 3.
-ROLE_ALIASES = {
-    "weights": "kernel",
-    "w": "kernel",
-    "biases": "bias",
-    "b": "bias",
-    "scale": "gamma",
-    "offset": "beta",
-    "embedding": "embeddings",
-}
+ROLE_ALIASES = dict(weights="kernel", w="kernel", biases="bias", b="bias", embedding="embeddings")
+ROLE_ALIASES |= dict(scale="gamma", offset="beta")
 
 # Optimizer slots and training bookkeeping: in the checkpoint, never part of a rewritten model.
 _OPTIMIZER_SLOTS = (
@@ -105,19 +98,13 @@ def map_weights(
     overrides: Mapping[str, str | None] | None = None,
 ) -> WeightMapping:
     """Match a TF1 model's variables (a :class:`V1Model`'s checkpoint, or name -> array) to the
-    weights of an equivalent built Keras 3 model; nothing is assigned yet.
-
-    Names reduce to a role (last token; slim/sonnet ``weights``/``biases``/``w``/``b`` count as
-    kernel/bias) and a layer token (``dense_1``). In each (role, shape) group, pairs agree by
-    ``layer/role`` name when all v1 names find theirs, else (as many on each side) by creation
-    order; the rest is unmatched or ambiguous. ``overrides``: v1 name -> Keras path (model-name
-    prefix optional), applied first; ``None`` leaves a variable out.
-
-    Raises:
-        TensorNotFoundError: an override names a v1 variable or Keras path that does not exist.
-        ConversionError: the v1 model has no variables (frozen graph), the Keras model has no
-            weights (not built), or an override pairs different shapes.
-    """
+    weights of an equivalent built Keras 3 model; nothing is assigned yet. Names reduce to a role
+    (last token, :data:`ROLE_ALIASES`) and a layer token (``dense_1``). In each (role, shape)
+    group, pairs agree by ``layer/role`` name when all v1 names find theirs, else (as many on each
+    side) by creation order; the rest is unmatched or ambiguous. ``overrides``: v1 name -> Keras
+    path (model-name prefix optional), applied first; ``None`` leaves a variable out.
+    Raises TensorNotFoundError (an override names nothing) or ConversionError (no variables, an
+    unbuilt Keras model, an override pairing different shapes)."""
     import numpy as np
 
     values = dict(v1_model) if isinstance(v1_model, Mapping) else read_variables(v1_model)
@@ -131,7 +118,6 @@ def map_weights(
     targets = _keras_weights(keras_model)
     overrides = dict(overrides or {})
     result = WeightMapping(_values=values, _targets=targets)
-
     taken: set[str] = set()
     by_v1: dict[str, Match] = {}
     for v1_name, path in overrides.items():
@@ -167,7 +153,6 @@ def map_weights(
         groups.setdefault((_role(name), tuple(values[name].shape)), ([], []))[0].append(name)
     for path in (p for p in targets if p not in taken):
         groups.setdefault((_role(path), _shape(targets[path])), ([], []))[1].append(path)
-
     for (_, shape), (src, dst) in groups.items():
         for m in _match_group(src, dst, model_prefix, shape):
             by_v1[m.v1_name] = m

@@ -1,7 +1,5 @@
-"""Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
-V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
-:func:`as_model` is how a verb turns a path into one; what a model runs for chosen outputs
-(:func:`model_run_scope`) and a copy pruned to it (:func:`prune_for`)."""
+"""Step 1: parse a TF1 artifact (SavedModel or TF1 Hub folder, frozen GraphDef, checkpoint by
+``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only; :func:`prune_for` cuts it."""
 
 from __future__ import annotations
 
@@ -65,27 +63,21 @@ T = TypeVar("T")
 
 @dataclass
 class V1Model:
-    """A parsed TF1 artifact; nothing imported or run yet. ``format``: ``saved_model``,
-    ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``; ``path`` resolved; ``tag_sets`` every
-    MetaGraph's tags, ``tags`` the chosen ones; ``meta_graph`` (``None`` for a GraphDef);
-    ``checkpoint_prefix`` (``None``: no checkpoint); ``assets``: asset tensor -> file here;
-    ``replacements``: op type -> function substituted on import; ``op_libraries``: custom-op
-    ``.so`` files loaded for it; ``notes``: what loading repaired in memory (``inspect`` shows
-    them); ``memo``: what later steps derived once (the gate's verdicts; a ``dataclasses.replace``
-    copy starts empty)."""
+    """A parsed TF1 artifact; nothing imported or run yet. ``memo``: what later steps derived
+    once (the gate's verdicts); a ``dataclasses.replace`` copy starts it empty."""
 
-    format: str
-    path: Path
+    format: str  # saved_model, frozen_graph, checkpoint or tf1_hub_module
+    path: Path  # resolved
     graph_def: GraphDef
-    meta_graph: MetaGraphDef | None = None
-    tag_sets: list[list[str]] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    meta_graph: MetaGraphDef | None = None  # None for a GraphDef
+    tag_sets: list[list[str]] = field(default_factory=list)  # every MetaGraph's tags
+    tags: list[str] = field(default_factory=list)  # the chosen ones
     checkpoint_prefix: str | None = None
-    assets: dict[str, str] = field(default_factory=dict)
-    replacements: dict[str, Replacement] = field(default_factory=dict)
+    assets: dict[str, str] = field(default_factory=dict)  # asset tensor -> file here
+    replacements: dict[str, Replacement] = field(default_factory=dict)  # op type -> function
     module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
-    op_libraries: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list)
+    op_libraries: tuple[str, ...] = ()  # custom-op .so files loaded for it
+    notes: list[str] = field(default_factory=list)  # what loading repaired (inspect shows them)
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -209,14 +201,10 @@ def load(
     replacements: Mapping[str, Replacement] | None = None,
     op_libraries: Sequence[str | os.PathLike[str]] | None = None,
 ) -> V1Model:
-    """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`.
-
-    ``tags``: the MetaGraph tag set (list, set or comma-separated; ``""``/``set()``: the empty
-    set), needed only when there are several. ``replacements``: op type -> function substituting
-    its nodes on import. ``op_libraries``: custom-op ``.so`` files loaded with
-    ``tf.load_op_library`` first: native code, so only libraries you trust. Raises
-    ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError when
-    an op library does not load."""
+    """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`. ``tags``: the
+    MetaGraph tag set (list, set or comma-separated; ``""``: the empty set) when there are several.
+    ``replacements``: op type -> function substituting its nodes on import. ``op_libraries``:
+    custom-op ``.so`` files loaded first (native code: only ones you trust)."""
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
@@ -637,25 +625,16 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
     cut = _cut_feeds(nodes, keep, feeds)
     if len(keep) == len(nodes) and not cut:
         return model
+    names = keep | set(cut)
     new_gd = type(gd)()
     new_gd.versions.CopyFrom(gd.versions)
     new_gd.library.CopyFrom(gd.library)
     for node in gd.node:
-        if node.name in cut:
-            for new in cut[node.name]:
-                new_gd.node.add().CopyFrom(new)
-            continue
-        if node.name not in keep:
-            continue
-        out = new_gd.node.add()
-        out.CopyFrom(node)
-        del out.input[:]
-        out.input.extend(
-            i
-            for i in node.input
-            if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
-        )
-    names = keep | set(cut)
+        new_gd.node.extend(cut.get(node.name, []))  # a cut op is not kept
+        if node.name in keep:
+            out = new_gd.node.add()
+            out.CopyFrom(node)
+            out.input[:] = [i for i in node.input if not i.startswith("^") or op_name(i) in names]
     if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
         drop_dangling(mg, names, values=True)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:

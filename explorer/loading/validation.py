@@ -343,9 +343,7 @@ def drop_dangling(
             continue
         if bad:
             entries = getattr(col, kind).value
-            keep = [v for v in entries if v not in bad]
-            del entries[:]
-            entries.extend(keep)
+            entries[:] = [v for v in entries if v not in bad]
             dropped[key] = bad
     return dropped
 
