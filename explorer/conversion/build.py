@@ -116,8 +116,7 @@ def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
         model.node(t)  # TensorNotFoundError names the missing tensor
     specs = tensor_specs(model, list({*ins.values(), *outs.values()}))
     keys = input_keys(model, list(dict.fromkeys([*ins, *outs])))
-    ins_specs = {k: specs[t] for k, t in ins.items()}
-    outs_specs = {k: specs[t] for k, t in outs.items()}
+    ins_specs, outs_specs = ({k: specs[t] for k, t in io.items()} for io in (ins, outs))
     return Plan("serving_default", "", ins_specs, outs_specs, keys=keys)
 
 
@@ -143,49 +142,37 @@ def _flat(
     flat: dict[str, str] = {}
     parts: dict[str, tuple[str, ...]] = {}
     for key, spec in specs.items():
-        base = keys.get(key, key)
-        if spec.kind == "sparse":
-            names = tuple(f"{base}_{p}" for p in SPARSE_PARTS)
-            flat.update(zip(names, spec.components))
-        elif spec.kind == "composite":
+        if spec.kind == "composite":
             raise ConversionError(
                 f"signature tensor {key!r} is a composite (ragged) tensor, which TF1 graphs do not "
                 f"feed or fetch as one: convert with inputs/outputs naming its components "
                 f"{', '.join(spec.components)}"
             )
-        else:
-            names = (base,)
-            flat[base] = spec.name
-        parts[key] = names
+        base, sparse = keys.get(key, key), spec.kind == "sparse"
+        parts[key] = tuple(f"{base}_{p}" for p in SPARSE_PARTS) if sparse else (base,)
+        flat.update(zip(parts[key], spec.components if sparse else (spec.name,)))
     return flat, parts
 
 
+@dataclasses.dataclass
 class Builder:
-    """Builds the wrapped graph of ``source`` (the pruned model), restores it, makes one function
-    per plan; ``shapes``: input key or tensor name -> the TF2 input spec's shape."""
+    """Builds the wrapped graph of ``source`` (the pruned model; default ``model``), restores it,
+    makes one function per plan; ``shapes``: input key or tensor name -> the TF2 input's shape."""
 
-    def __init__(
-        self,
-        model: V1Model,
-        plans: list[Plan],
-        freeze: bool,
-        source: V1Model | None = None,
-        shapes: Mapping[str, Shape] | None = None,
-    ) -> None:
-        self.model = model
-        self.plans = plans
-        self.freeze = freeze
-        self.source = source or model
-        self.shapes = {str(k): v for k, v in (shapes or {}).items()}
+    model: V1Model
+    plans: list[Plan]
+    freeze: bool
+    source: V1Model | None = None
+    shapes: Mapping[str, Shape] | None = None
 
     def build(self) -> V2Model:
         model = self.model
-        self.v2_source = resource_source(self.source)
+        self.v2_source = resource_source(self.source or model)
         try:
             self.wrapped = tf1().wrap_function(self._import, signature=[])
+        except ExplorerError:
+            raise
         except Exception as e:
-            if isinstance(e, ExplorerError):
-                raise
             raise ConversionError(
                 f"{model.path}: importing the rewritten graph into a TF2 function failed "
                 f"({first_line(e)}): run explorer.scan for what to fix"
@@ -229,12 +216,12 @@ class Builder:
         except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
             in_ckpt = {"*"}
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
-        restorable = [
-            v
-            for v in variables
-            if op_name(v.name) in in_ckpt or keys.get(op_name(v.name), ("",))[0] in in_ckpt
-        ]
-        if not restorable:
+        saved = []  # (variable, checkpoint key, slice spec)
+        for v, name in ((v, op_name(v.name)) for v in variables):
+            key, spec = (name, "") if name in in_ckpt else keys.get(name, (name, ""))
+            if key in in_ckpt:
+                saved.append((v, key, spec))
+        if not saved:
             if init_op_names(model, self.graph):  # only local variables, set by the init op
                 return
             raise MissingVariablesError(
@@ -252,9 +239,7 @@ class Builder:
                 bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
                 reader = tf().train.load_checkpoint(ckpt)
-                for v in restorable:
-                    name = op_name(v.name)
-                    key, spec = keys.get(name, (name, "")) if name not in in_ckpt else (name, "")
+                for v, key, spec in saved:
                     v.assign(saved_value(reader, key, spec))
         except ExplorerError:
             raise
@@ -314,7 +299,8 @@ class Builder:
     def _input_shape(self, key: str, tensor: str) -> tf_types.TensorShape:
         """``shapes[key]`` (or by tensor name), checked against the static shape; else that."""
         static = self.graph.as_graph_element(tensor).shape
-        given = self.shapes.get(key, self.shapes.get(tensor, self.shapes.get(tensor.split(":")[0])))
+        shapes = {str(k): v for k, v in (self.shapes or {}).items()}
+        given = shapes.get(key, shapes.get(tensor, shapes.get(tensor.split(":")[0])))
         if given is None:
             return static
         want = tf().TensorShape([None if d is None or int(d) < 0 else int(d) for d in given])
@@ -335,9 +321,7 @@ class Builder:
             )
 
     def _frozen(self, name: str, pruned: Callable[..., Any]) -> Callable[..., Any]:
-        from tensorflow.python.framework.convert_to_constants import (
-            convert_variables_to_constants_v2,
-        )
+        from tensorflow.python.framework import convert_to_constants
 
         updates = ("ResourceApply", "ResourceScatter", "ResourceSparseApply")
         types = {op.type for op in pruned.graph.get_operations()}
@@ -349,7 +333,7 @@ class Builder:
                 "(CLI: drop --freeze) or leave that signature out"
             )
         try:
-            frozen = convert_variables_to_constants_v2(pruned)
+            frozen = convert_to_constants.convert_variables_to_constants_v2(pruned)
         except Exception as e:
             raise ConversionError(
                 f"freezing signature {name!r} of {self.model.path} failed ({first_line(e)}): "
@@ -392,8 +376,7 @@ def resource_source(model: V1Model) -> V1Model:
         gd.library, load_shared_name_suffix=suffix
     )
     gd.library.Clear()
-    for fn in functions.values():
-        gd.library.function.add().CopyFrom(fn.function_def)
+    gd.library.function.extend(fn.function_def for fn in functions.values())
     for node in gd.node:
         function_deserialization.fix_node_def(node, functions, suffix)
     mg = meta_graph_with(rewritten.meta_graph, gd)
@@ -505,7 +488,7 @@ def build_hub(
     for m in filter(None, (model, train_model)):
         admit(m, allow_unsafe=allow_unsafe)
     plans = plan_signatures(model, signatures, inputs, outputs)
-    return HubBuilder(model, plans, freeze, train_model).build()
+    return HubBuilder(model, plans, freeze, train_model=train_model).build()
 
 
 def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
@@ -522,19 +505,16 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
     return build_hub(model, names, None, None, False, train_model=train)
 
 
+@dataclasses.dataclass
 class HubBuilder(Builder):
     """A :class:`Builder` for TF1 Hub modules: ``UPDATE_OPS`` run with each signature whose inputs
     they need (``hub.load`` drops them), regularization losses become ``regularization_losses()``,
-    ``trainable_variables`` is recorded by name."""
+    ``trainable_variables`` is recorded by name; ``train_model`` (its train graph) beside it."""
 
-    def __init__(
-        self, model: V1Model, plans: list[Plan], freeze: bool, train_model: V1Model | None
-    ) -> None:
-        super().__init__(model, plans, freeze)
-        self.train_model = train_model
-        self.train_source: V1Model | None = None
-        self.train_plans: list[Plan] = []
-        self.shared: list[str] = []
+    train_model: V1Model | None = None
+    train_source: V1Model | None = dataclasses.field(default=None, init=False)
+    train_plans: list[Plan] = dataclasses.field(default_factory=list, init=False)
+    shared: list[str] = dataclasses.field(default_factory=list, init=False)
 
     def build(self) -> V2Model:
         updates = {p.name: _updates_for(self.model, p, "") for p in self.plans}
@@ -589,9 +569,8 @@ class HubBuilder(Builder):
         for n in gd.node:  # no colocation with the variables, which come from outside
             n.attr.pop("_class", None)
         mg.graph_def.CopyFrom(gd)
-        for key in list(mg.collection_def):
-            if key not in _TRAIN_COLLECTIONS:
-                del mg.collection_def[key]
+        for key in set(mg.collection_def) - set(_TRAIN_COLLECTIONS):
+            del mg.collection_def[key]
         mg.ClearField("signature_def")
         mg.ClearField("saver_def")
         prefix = f"{TRAIN_SCOPE}/"
@@ -632,11 +611,8 @@ class HubBuilder(Builder):
 
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
-    return dataclasses.replace(
-        spec,
-        name=prefix + spec.name if spec.name else spec.name,
-        components=tuple(prefix + c for c in spec.components),
-    )
+    parts = tuple(prefix + c for c in spec.components)
+    return dataclasses.replace(spec, name=spec.name and prefix + spec.name, components=parts)
 
 
 def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:

@@ -89,13 +89,9 @@ class SavedModelLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filepath = str(filepath)
         self.signature = signature
-        self._loaded: Any = None
-        self._fn: Any = None
-        self._source_dir: str | None = None
+        self._loaded = self._fn = self._source_dir = self._pending_values = None
+        self.input_specs = self.output_specs = None  # key -> {"shape", "dtype"}
         self._wrappers: list[Any] = []
-        self._pending_values: list[Any] | None = None
-        self.input_specs: dict[str, dict[str, Any]] | None = None
-        self.output_specs: dict[str, dict[str, Any]] | None = None
         if input_specs is None or output_specs is None:
             self._load(self.filepath)
         else:  # stand-in weights until load_assets reads the SavedModel (the optimizer sees them)
@@ -179,7 +175,6 @@ class SavedModelLayer(keras.layers.Layer):
     def _feeds(self, inputs: Any) -> dict[str, Any]:
         """The signature's keyword feeds for a call's inputs (checked, cast to its dtypes)."""
         self._ensure_loaded()
-        t = tf()
         if not isinstance(inputs, dict):
             if len(self.input_specs) != 1:
                 raise FeedError(
@@ -190,7 +185,9 @@ class SavedModelLayer(keras.layers.Layer):
         if mismatch := key_mismatch(self.input_specs, inputs):
             raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
         return {
-            k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
+            k: tf().cast(inputs[k], spec["dtype"])
+            if inputs[k].dtype != spec["dtype"]
+            else inputs[k]
             for k, spec in self.input_specs.items()
         }
 
@@ -223,8 +220,7 @@ class SavedModelLayer(keras.layers.Layer):
         """Rebuild from :meth:`get_config`; refused in Keras safe mode (it runs a stored graph)."""
         from keras.src.saving import serialization_lib
 
-        effective = safe_mode if safe_mode is not None else serialization_lib.in_safe_mode()
-        if effective is not False:
+        if (safe_mode if safe_mode is not None else serialization_lib.in_safe_mode()) is not False:
             raise ValueError(
                 f"layer {config.get('name')!r} runs a TensorFlow graph stored with the model "
                 f"(SavedModel {config.get('filepath')}), which Keras safe mode refuses: if you "
@@ -238,20 +234,17 @@ class SavedModelLayer(keras.layers.Layer):
         shutil.copytree(self._source_dir, os.path.join(dir_path, _BUNDLE))
 
     def load_assets(self, dir_path: str) -> None:
-        bundle = os.path.join(dir_path, _BUNDLE)
-        if not os.path.isdir(bundle):
-            self._ensure_loaded()
-            return
-        own = os.path.join(_owned_dir(), _BUNDLE)
-        shutil.copytree(bundle, own)  # the extracted assets folder is deleted after loading
+        bundle, own = os.path.join(dir_path, _BUNDLE), None
+        if os.path.isdir(bundle):  # the extracted assets folder is deleted after loading
+            own = os.path.join(_owned_dir(), _BUNDLE)
+            shutil.copytree(bundle, own)
         self._ensure_loaded(own)
 
     def load_own_variables(self, store: Any) -> None:
-        values = [store[str(i)] for i in range(len(store.keys()))]
         # assigned by load_assets (next when a .keras file loads), or now if already loaded
-        self._pending_values = values
+        self._pending_values = [store[str(i)] for i in range(len(store.keys()))]
         if self._fn is not None:
-            self._assign(values)
+            self._assign(self._pending_values)
 
     def _assign(self, values: list[Any]) -> None:
         if len(values) != len(self._wrappers):

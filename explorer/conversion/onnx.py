@@ -100,7 +100,6 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
     protos, sessions = {}, {}
     for name, fn in fns.items():
         sig = v2.signatures[name]
-        where = f"signature {name!r} of {v2.source.path}"
         logs, log = logging.handlers.BufferingHandler(1 << 30), logging.getLogger("tf2onnx")
         log.addHandler(logs)  # it logs each op it skips, and goes on: the refusal names them
         log.propagate = False
@@ -126,10 +125,10 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
             log.removeHandler(logs)
             log.propagate = True
         if bad:
-            ops = ", ".join(sorted(bad))
             raise ConversionError(
-                f"{where} cannot be exported to ONNX: tf2onnx {tf2onnx.__version__} (opset "
-                f"{opset}) does not convert {ops}: convert to a TF2 SavedModel instead "
+                f"signature {name!r} of {v2.source.path} cannot be exported to ONNX: tf2onnx "
+                f"{tf2onnx.__version__} (opset {opset}) does not convert {', '.join(sorted(bad))}: "
+                "convert to a TF2 SavedModel instead "
                 "(to='saved_model', CLI: drop --to onnx) or only signatures/outputs without them"
             ) from None
         protos[name] = proto

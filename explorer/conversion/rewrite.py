@@ -39,7 +39,6 @@ class RewriteContext:
     variables: dict[str, NodeDef]  # ref variable op name -> original NodeDef
     names: set[str]
     path: str = "the graph"
-    reads_added: int = 0
     rewritten: dict[str, str] = field(default_factory=dict)  # node name -> new op type
     # tensor "op:idx" -> variable, for references forwarded by v1 control flow (RefSwitch, …)
     handles: dict[str, str] = field(default_factory=dict)
@@ -60,16 +59,12 @@ class RewriteContext:
         changed = True
         while changed:
             changed = False
-            for n in forwards:
-                if f"{n.name}:0" in self.handles:
-                    continue
+            for n in (n for n in forwards if f"{n.name}:0" not in self.handles):
                 data = data_inputs(n)
                 sources = data if n.op == "RefMerge" else data[:1]
-                var = next((v for v in map(self.var_of, sources) if v is not None), None)
-                if var is not None:
-                    self.handles.update(
-                        {f"{n.name}:{i}": var for i in range(REF_FORWARDS[n.op][1])}
-                    )
+                if var := next(filter(None, map(self.var_of, sources)), None):
+                    outs = range(REF_FORWARDS[n.op][1])
+                    self.handles.update({f"{n.name}:{i}": var for i in outs})
                     changed = True
 
     def dtype_of(self, var: str) -> int:
@@ -90,11 +85,8 @@ class RewriteContext:
         input naming the resource when it is forwarded (``cond/Switch:1``)."""
         own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
         node = _new_node("ReadVariableOp", own, consumer)
-        node.input.append(handle or var)
-        node.input.extend(i for i in consumer.input if i.startswith("^"))
+        node.input.extend([handle or var, *(i for i in consumer.input if i.startswith("^"))])
         node.attr["dtype"].type = self.dtype_of(var)
-        if name is None:
-            self.reads_added += 1
         return node
 
     def split_inputs(self, node: NodeDef) -> tuple[list[str], list[NodeDef]]:
@@ -266,7 +258,6 @@ class RewriteResult:
     graph_def: GraphDef
     meta_graph: MetaGraphDef | None  # None for a bare GraphDef
     variables: list[str]  # rewritten variable names
-    reads_added: int
     updates: dict[str, str]  # original update node -> resource op type
 
 
@@ -300,4 +291,4 @@ def to_resource_variables(
                 for info in infos.values():
                     if info.dtype > _REF_OFFSET:
                         info.dtype -= _REF_OFFSET
-    return RewriteResult(out, mg, sorted(variables), ctx.reads_added, dict(ctx.rewritten))
+    return RewriteResult(out, mg, sorted(variables), dict(ctx.rewritten))

@@ -170,8 +170,7 @@ class V1Model:
         return read_variables(self)
 
     def summary(self) -> dict[str, Any]:
-        """The ``inspect --json`` object (``notes`` when loading repaired something;
-        ``hub_module`` for a TF1 Hub module)."""
+        """The ``inspect --json`` object (with ``notes``, ``hub_module`` when there are some)."""
         out = {
             "format": self.format,
             "path": str(self.path),
@@ -234,8 +233,7 @@ def load(
 
 
 def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
-    """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub's) or the only
-    one. Raises ``SignatureNotFoundError`` naming ``where`` and the choices."""
+    """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub) or the only one."""
     choices = ", ".join(sorted(sigs)) or "none"
     if name is None:
         key = next((k for k in DEFAULT_SIGNATURES if k in sigs), None)
@@ -259,8 +257,7 @@ def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
 
 
 def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1Model:
-    """``model`` itself, or ``load(model, **load_options)`` of a path: how top-level verbs and
-    widgets take a path; every step below them takes the model."""
+    """``model`` itself, or ``load(model, **load_options)`` of a path (verbs take both)."""
     return model if isinstance(model, V1Model) else load(model, **load_options)
 
 
@@ -311,8 +308,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def is_model_folder(p: Path) -> bool:
-    """Whether folder ``p`` is one model to :func:`load` (a SavedModel, TF1 Hub module or
-    checkpoint folder): its subfolders (``variables/``, ``assets/``) are part of it."""
+    """Whether folder ``p`` is one model (SavedModel, TF1 Hub module or checkpoint folder)."""
     marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint", MARKER)
     return any((p / m).is_file() for m in marks)
 
@@ -332,12 +328,11 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
         return _load_checkpoint(p.parent)
     if p.suffix == ".meta":
         return _load_checkpoint(p)
-    if p.suffix in (".index",) or re.search(r"\.data-\d+-of-\d+$", p.name):
-        return _load_checkpoint(Path(re.sub(r"\.(index|data-\d+-of-\d+)$", "", str(p))))
+    if (prefix := re.sub(r"\.(index|data-\d+-of-\d+)$", "", str(p))) != str(p):
+        return _load_checkpoint(Path(prefix))
     if p.suffix in (".pb", ".pbtxt", ".txt", ".graphdef", ".graph"):
         return _load_graph_def(p)
-    # A V1 checkpoint (single file) with a .meta beside it.
-    if Path(str(p) + ".meta").exists():
+    if Path(str(p) + ".meta").exists():  # a V1 checkpoint (single file) with its .meta
         return _load_checkpoint(p)
     raise ModelFormatError(
         f"{p}: unknown model file type {p.suffix or '(no suffix)'}: expected saved_model.pb, "
@@ -604,8 +599,7 @@ def model_run_scope(
 
 
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
-    """A copy of ``model`` holding only what each group of (fetches, feeds) needs with its feeds
-    fed (one group per signature)."""
+    """A copy of ``model`` holding only what each (fetches, feeds) group needs, its feeds fed."""
     gd = model.graph_def
     nodes = graph_index(gd).nodes
     keep: set[str] = set()

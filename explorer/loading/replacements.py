@@ -129,10 +129,8 @@ def attr_values(node: NodeDef) -> dict[str, Any]:
 def _attr_value(a: AttrValue) -> Any:
     kind = a.WhichOneof("value")
     if kind == "list":
-        lst = a.list
         for field in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
-            values = getattr(lst, field)
-            if len(values):
+            if values := getattr(a.list, field):
                 return [_scalar(field, v) for v in values]
         return []
     return None if kind is None else _scalar(kind, getattr(a, kind))
@@ -190,12 +188,11 @@ def _levels(model: V1Model, graph_def: GraphDef, replaced: set[str]) -> dict[str
     inputs = {n.name: [op_name(i) for i in n.input] for n in graph_def.node}
     level = dict.fromkeys(inputs, 0)
     work = list(inputs)
-    limit = len(replaced)
     while work:
         name = work.pop()
         new = max((level.get(s, 0) + (1 if s in replaced else 0) for s in inputs[name]), default=0)
         if new > level[name]:
-            if new > limit:  # only a cycle through a replaced node climbs this high
+            if new > len(replaced):  # only a cycle through a replaced node climbs this high
                 raise UnsupportedOpError(
                     f"{model.path}: a replaced op ({', '.join(sorted(replaced)[:3])}) sits "
                     "inside a tf.while_loop; replacements cannot split a loop: replace the "
@@ -211,7 +208,7 @@ def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> 
     counts = dict.fromkeys(replaced, 1)
     refs = [i for n in nodes for i in data_inputs(n)]
     for sig in model.signatures.values():
-        for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
+        for spec in [*sig.inputs.values(), *sig.outputs.values()]:
             refs.extend(spec.components or (spec.name,))
     for ref in map(tensor_name, refs):
         name, _, idx = ref.rpartition(":")

@@ -1,7 +1,6 @@
 """What loading checks of an untrusted model before TensorFlow sees it (``ModelFormatError``):
-only regular files are opened (a ``saved_model.pb`` linked to ``/dev/zero``, a FIFO asset), only
-graphs within :data:`GRAPH_LIMITS` are parsed, and parsed graphs are structurally sound; what plain
-TF tolerates in an intact export but explorer would stop at is repaired, with a note."""
+only regular files inside the model, graphs within :data:`GRAPH_LIMITS`, structurally sound;
+what plain TF tolerates but explorer would stop at is repaired, with a note."""
 
 from __future__ import annotations
 
@@ -49,8 +48,8 @@ _KINDS = (  # what a file is, by its mode (a regular file is nothing special)
 
 
 def special_kind(path: str | os.PathLike[str]) -> str | None:
-    """What ``path`` is when not a regular file (``"character device"``, ``"FIFO (named pipe)"``,
-    ...), following symlinks; ``None`` for a regular file or a path that does not exist."""
+    """What ``path`` is when not a regular file (``"character device"``, ...), following links;
+    ``None`` for a regular file or a path that does not exist."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
@@ -71,9 +70,8 @@ def require_regular(
     folder: str | os.PathLike[str] | None = None,
     max_bytes: int | None = None,
 ) -> None:
-    """Raise :class:`ModelFormatError` unless ``path`` (a ``what``: ``"SavedModel"``, ...) is a
-    regular file, resolving inside ``folder`` and no larger than ``max_bytes`` when given. A path
-    that does not exist passes (the caller reports missing files its own way)."""
+    """``ModelFormatError`` unless ``path`` (a ``what``) is a regular file, inside ``folder`` and
+    within ``max_bytes`` when given; a path that does not exist passes (callers report it)."""
     kind = special_kind(path)
     if kind is not None:
         real = os.path.realpath(path)
@@ -101,8 +99,7 @@ def require_regular(
 
 
 def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
-    """Every file of the checkpoint at ``prefix`` (if any) that exists (``.index``, ``.data-*``,
-    the V1 single file) is regular (and inside ``folder``)."""
+    """Each existing file of the checkpoint at ``prefix`` (if any) is regular, inside ``folder``."""
     p = Path(prefix or ".")
     for f in [Path(f"{p}.index"), *sorted(p.parent.glob(p.name + ".data-*")), p] if prefix else []:
         if os.path.lexists(f) and (f != p or not p.is_dir()):
@@ -110,8 +107,8 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
 
 
 def require_regular_assets(model: V1Model) -> None:
-    """Every asset file of ``model`` that exists is a regular file (a table filled from
-    ``/dev/zero`` aborts the process), whatever ``allow_unsafe`` says."""
+    """Every existing asset file of ``model`` is regular (a table filled from ``/dev/zero`` aborts
+    the process), whatever ``allow_unsafe`` says."""
     for tensor, path in model.assets.items():
         kind = special_kind(path)
         if kind is not None:
@@ -123,8 +120,8 @@ def require_regular_assets(model: V1Model) -> None:
 
 
 def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: a regular file
-    (inside ``folder`` when given) holding graphs within :data:`GRAPH_LIMITS`."""
+    """Parse ``path`` (binary, or text) into ``message``: a regular file (inside ``folder`` when
+    given) holding graphs within :data:`GRAPH_LIMITS`."""
     require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()
@@ -162,8 +159,7 @@ GRAPH_LIMITS = {
     "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
     "MB in its file": ("TF1_EXPLORER_MAX_GRAPH_MB", 1024),
 }
-"""What a graph may hold before TensorFlow imports it, each raised by its environment variable:
-nodes (with library functions), depth, file size (a 125 MB ``saved_model.pb`` took 3.8 GB)."""
+"""What a graph may hold, each raised by its variable (a 125 MB ``saved_model.pb`` took 3.8 GB)."""
 
 
 def graph_limit(what: str) -> int:
@@ -171,8 +167,8 @@ def graph_limit(what: str) -> int:
 
 
 def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
-    """Raise :class:`ModelFormatError` when ``graph_def`` (read from ``path``) holds more nodes or
-    a longer chain than :func:`graph_limit` allows (importing it would take minutes and GBs)."""
+    """``ModelFormatError`` when ``graph_def`` holds more nodes (library functions too) or a
+    longer chain than :func:`graph_limit` allows."""
     counts = {
         "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
     }
@@ -297,8 +293,8 @@ _PROTO_COLLECTIONS = {
 
 
 def repair(model: V1Model) -> None:
-    """Fix in memory, with a note each: collection entries naming no node are dropped; a
-    signature input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
+    """Fix in memory, with a note each: drop collection entries naming no node; a signature
+    input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
     if (mg := model.meta_graph) is None:
         return
     nodes = {n.name: n for n in model.graph_def.node}
