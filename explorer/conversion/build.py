@@ -1,4 +1,4 @@
-"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`: a :class:`Plan` per
+"""Step 5 of the flow: :func:`convert` -> :class:`~explorer.V2Model`: a :class:`Plan` per
 signature; the :class:`Builder` imports the rewritten graph into ``wrap_function``, restores,
 initialises, and prunes a ``tf.function`` per plan (named input signature: a bare pruned function
 costs ~12x); a ``tf.Example`` parsing pipeline adds an ``examples`` signature."""
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
+from explorer.conversion.onnx import OnnxModel, check_target, to_onnx
 from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model, spec_of
 from explorer.errors import (
@@ -27,12 +28,13 @@ from explorer.errors import (
 )
 from explorer.feeding.sampling import tensor_specs
 from explorer.feeding.switches import switch_of
-from explorer.graph.index import graph_index
+from explorer.graph.index import graph_index, union
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import check_custom_io, default_io, input_keys, needed_inputs
+from explorer.inspection.scanner import spec_tensors
 from explorer.inspection.suggestions import keys_in, pipeline_inputs
 from explorer.loading.checkpoints import checkpoint_keys, saved_value, variable_defs
 from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
@@ -42,8 +44,11 @@ from explorer.loading.model import (
     TRAINABLE_VARIABLES,
     UPDATE_OPS,
     V1Model,
+    as_model,
     load,
     meta_graph_with,
+    model_run_scope,
+    prune_for,
 )
 from explorer.running.deadline import bounded
 
@@ -79,6 +84,44 @@ class Plan:
     outputs: dict[str, TensorSpec]
     computed: tuple[str, ...] = ()
     keys: dict[str, str] = dataclasses.field(default_factory=dict)  # source key -> TF2 key
+
+
+def convert(
+    model: V1Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None,
+    *,
+    inputs: IO | None = None,
+    outputs: IO | None = None,
+    freeze: bool = False,
+    allow_unsafe: bool = False,
+    shapes: Mapping[str, Shape] | None = None,
+    to: str = "saved_model",
+) -> V2Model | OnnxModel:
+    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions.
+
+    ``signatures``: names to convert (default all); or ``inputs``/``outputs``: tensor names
+    (``x:0``) or key -> name, one ``serving_default`` keyed by op name (``x``); neither and no
+    signatures: the suggested inputs and outputs. A sparse key ``k`` becomes ``k_indices``,
+    ``k_values``, ``k_dense_shape``. ``freeze``: variables as constants (stateless signatures
+    only). ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its restore and
+    init run now). ``shapes``: input key or tensor name -> the TF2 input's shape (``None``/``-1``
+    unknown). ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel).
+    Raises SignatureNotFoundError, TensorNotFoundError, MissingVariablesError, ConversionError,
+    UnsafeModelError (without ``allow_unsafe``), UnsupportedOpError; each says the fix."""
+    check_target(to)
+    model = as_model(model)
+    if isinstance(signatures, str):
+        signatures = [signatures]
+    if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
+        v2 = build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+    else:
+        plans = plan_signatures(model, signatures, inputs, outputs)
+        groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
+        what = "the converted signatures"  # admit what runs (restore and init too), prune to it
+        scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
+        admit(model, scope, allow_unsafe=allow_unsafe)
+        v2 = Builder(model, plans, freeze, prune_for(model, groups), shapes).build()
+    return v2 if to == "saved_model" else to_onnx(v2)
 
 
 def plan_signatures(
@@ -300,8 +343,7 @@ class Builder:
         """``shapes[key]`` (or by tensor name), checked against the static shape; else that."""
         static = self.graph.as_graph_element(tensor).shape
         shapes = {str(k): v for k, v in (self.shapes or {}).items()}
-        given = shapes.get(key, shapes.get(tensor, shapes.get(tensor.split(":")[0])))
-        if given is None:
+        if (given := shapes.get(key, shapes.get(tensor, shapes.get(tensor.split(":")[0])))) is None:
             return static
         want = tf().TensorShape([None if d is None or int(d) < 0 else int(d) for d in given])
         if not static.is_compatible_with(want):
@@ -325,8 +367,7 @@ class Builder:
 
         updates = ("ResourceApply", "ResourceScatter", "ResourceSparseApply")
         types = {op.type for op in pruned.graph.get_operations()}
-        stateful = {t for t in types if t in RESOURCE_ASSIGN_OPS or t.startswith(updates)}
-        if stateful:
+        if stateful := {t for t in types if t in RESOURCE_ASSIGN_OPS or t.startswith(updates)}:
             raise ConversionError(
                 f"signature {name!r} of {self.model.path} updates variables "
                 f"({', '.join(sorted(stateful))}): it cannot be frozen; convert with freeze=False "
@@ -417,8 +458,7 @@ def parse_spec(
     index = graph_index(model.graph_def)
     out = {}
     for key, spec in inputs.items():
-        p = found.get(spec.name)
-        if p is None or not p.feature or not p.parse_op:
+        if (p := found.get(spec.name)) is None or not p.feature or not p.parse_op:
             return {}
         fn, _, node_name = p.parse_op.rpartition("::")
         nodes = index.function_nodes(fn) if fn else index.nodes
@@ -532,8 +572,7 @@ class HubBuilder(Builder):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API
         # Regularization losses read variables: none when frozen.
         reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
-        losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
-        if losses:
+        if losses := [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
             fn = tf().function(lambda: pruned(), input_signature=[], autograph=False)
             v2._root.regularization_losses = fn

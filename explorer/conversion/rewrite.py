@@ -95,8 +95,7 @@ class RewriteContext:
         ref_args = ref_input_flags(node)
         new_inputs, extra = [], []
         for i, inp in enumerate(node.input):
-            var = self.var_of(inp)
-            if var is None or (i < len(ref_args) and ref_args[i]):
+            if (var := self.var_of(inp)) is None or (i < len(ref_args) and ref_args[i]):
                 new_inputs.append(inp)
             else:
                 extra.append(self.read(var, node, handle=inp))
@@ -152,8 +151,7 @@ def _variable(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
 
 @rewrites("Identity")
 def _identity(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    var = ctx.var_of(node.input[0])
-    if var is None:  # reads e.g. another ref-producing op; nothing to do
+    if (var := ctx.var_of(node.input[0])) is None:  # reads another ref-producing op: as it is
         return [node]
     return [ctx.read(var, node, name=node.name, handle=node.input[0])]
 

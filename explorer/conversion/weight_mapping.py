@@ -129,14 +129,12 @@ def map_weights(
         if path is None:
             result.skipped.append(v1_name)
             continue
-        path = _resolve_path(path, targets)
-        if path not in targets:
+        if (path := _resolve_path(path, targets)) not in targets:
             raise TensorNotFoundError(
                 f"override maps {v1_name!r} to Keras weight {path!r}, which the model lacks: "
                 f"choose one of {', '.join(list(targets)[:5])}"
             )
-        shape = tuple(values[v1_name].shape)
-        if shape != _shape(targets[path]):
+        if (shape := tuple(values[v1_name].shape)) != _shape(targets[path]):
             raise ConversionError(
                 f"override maps {v1_name!r} {list(shape)} to {path!r} "
                 f"{list(_shape(targets[path]))}: shapes differ; pick a weight of the same shape"

@@ -93,8 +93,7 @@ def _partition_keys(meta_graph: MetaGraphDef | None) -> dict[str, tuple[str, str
     """Partitioned variables' keys from ``save_slice_info_def`` (no Save ops: TF1 Hub)."""
     out: dict[str, tuple[str, str]] = {}
     for vd in variable_defs(meta_graph, "variables"):
-        info = vd.save_slice_info_def
-        if info.full_name:
+        if (info := vd.save_slice_info_def).full_name:
             dims = ":".join(f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape))
             full = " ".join(str(d) for d in info.full_shape)
             out[op_name(vd.variable_name)] = (info.full_name, f"{full} {dims}")

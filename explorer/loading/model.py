@@ -226,8 +226,7 @@ def load(
             "corrupt or of another kind; re-export it"
         ) from None
     model.path = p.resolve()
-    if replacements:
-        model.replacements = dict(replacements)
+    model.replacements = dict(replacements or {})
     model.op_libraries = libraries
     return model
 
@@ -236,10 +235,8 @@ def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
     """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub) or the only one."""
     choices = ", ".join(sorted(sigs)) or "none"
     if name is None:
-        key = next((k for k in DEFAULT_SIGNATURES if k in sigs), None)
-        if key is None and len(sigs) == 1:
-            key = next(iter(sigs))
-        if key is not None:
+        only = list(sigs) if len(sigs) == 1 else []
+        if (key := next((k for k in [*DEFAULT_SIGNATURES, *only] if k in sigs), None)) is not None:
             return sigs[key]
         if not sigs:
             raise SignatureNotFoundError(
@@ -293,8 +290,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
-    found = model_files_in(p)
-    if not found:  # a folder holding model folders (an export base with one version)
+    if not (found := model_files_in(p)):  # model folders in it (an export base, one version)
         found = sorted(q for q in p.iterdir() if is_model_folder(q))
     if len(found) == 1:
         return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
@@ -361,8 +357,7 @@ def _load_saved_model(
         mg = sm.meta_graphs[0]
     else:
         wanted = set(tags)
-        found = [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == wanted]
-        if not found:
+        if not (found := [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == wanted]):
             raise TagsError(
                 f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
             )
@@ -418,8 +413,7 @@ def _read_state_file(folder: Path) -> str | None:
             f"{state_file} is not a valid checkpoint state file ({str(e)[:80]}): "
             "point at the checkpoint prefix or its .meta file instead"
         ) from None
-    recorded = state.model_checkpoint_path
-    if not recorded:
+    if not (recorded := state.model_checkpoint_path):
         return None
     # An absolute path stays one; it is often the exporting machine's: try the name here too.
     for c in (folder / recorded, folder / Path(recorded).name):
@@ -456,9 +450,7 @@ def _load_checkpoint(p: Path) -> V1Model:
         if prefix is None and (folder / "checkpoint").is_file():
             prefix = _read_state_file(folder)
     else:  # a prefix
-        folder = p.parent
-        prefix = str(p)
-        meta = Path(str(p) + ".meta")
+        folder, prefix, meta = p.parent, str(p), Path(f"{p}.meta")
         if not _checkpoint_at(p):
             raise MissingVariablesError(
                 f"checkpoint {p} has no data (.index or V1 file missing): check the prefix"
@@ -649,8 +641,7 @@ def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
 
 def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
     """The restore op's upstream, without the variables not kept and their assigns (slots)."""
-    restore = model.restore_op
-    if not restore or op_name(restore) not in nodes:
+    if not (restore := model.restore_op) or op_name(restore) not in nodes:
         return set()
     dropped = {
         n.name

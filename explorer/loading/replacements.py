@@ -70,8 +70,7 @@ def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
     """The resolved ``paths``; ``ModelNotFoundError`` when one is not an existing file."""
     out = []
     for p in paths:
-        path = Path(p).expanduser()
-        if not path.is_file():
+        if not (path := Path(p).expanduser()).is_file():
             raise ModelNotFoundError(
                 f"op library {path} does not exist: pass the path of the package's compiled ops "
                 "(a .so file, e.g. its libop_abi.so)"
@@ -278,8 +277,7 @@ def _replace_node(
         )
     with graph.name_scope(None):
         wired = tf().identity_n(outs, name=node.name)
-    op = wired[0].op
-    if op.name != node.name:
+    if (op := wired[0].op).name != node.name:
         raise SessionError(
             f"{model.path}: cannot name the replacement of {node.name!r} like the node "
             f"(got {op.name!r}): rename the node's clashing neighbours"

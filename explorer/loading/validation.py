@@ -72,8 +72,7 @@ def require_regular(
 ) -> None:
     """``ModelFormatError`` unless ``path`` (a ``what``) is a regular file, inside ``folder`` and
     within ``max_bytes`` when given; a path that does not exist passes (callers report it)."""
-    kind = special_kind(path)
-    if kind is not None:
+    if (kind := special_kind(path)) is not None:
         real = os.path.realpath(path)
         via = f" (a link to {real})" if real != os.path.abspath(path) else ""
         raise ModelFormatError(
@@ -110,8 +109,7 @@ def require_regular_assets(model: V1Model) -> None:
     """Every existing asset file of ``model`` is regular (a table filled from ``/dev/zero`` aborts
     the process), whatever ``allow_unsafe`` says."""
     for tensor, path in model.assets.items():
-        kind = special_kind(path)
-        if kind is not None:
+        if (kind := special_kind(path)) is not None:
             raise ModelFormatError(
                 f"asset {path} (fed to {tensor}) is a {kind}, not a regular file: a table "
                 "filled from it would never finish or would exhaust memory; the model is corrupt "
