@@ -146,8 +146,7 @@ def plan_signatures(
 
 
 def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
-    """The ``serving_default`` plan, keyed as V1Runner's (a mapping's keys, else ``x:0``); the TF2
-    keys by io_choice.input_keys."""
+    """The ``serving_default`` plan, keyed as V1Runner's (a mapping's keys, else ``x:0``)."""
 
     def keyed(x: IO) -> dict[str, str]:
         if isinstance(x, Mapping):
@@ -170,8 +169,7 @@ def _dedupe(model: V1Model, plan: Plan) -> Plan:
         return plan
     keep, computed = {}, []
     for key, spec in plan.inputs.items():
-        parts = spec.components or (spec.name,)
-        if all(model.node(t).op in INPUT_OPS for t in parts):
+        if all(model.node(t).op in INPUT_OPS for t in spec.components or (spec.name,)):
             keep[key] = spec
         else:
             computed.append(key)
@@ -405,9 +403,8 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
 
 
 def resource_source(model: V1Model) -> V1Model:
-    """``model`` with resource variables (:func:`to_resource_variables`) and a per-conversion
-    suffix on library functions and shared resource names (as TF's TF1 loader does): two
-    conversions in one process would clash on functions and share tables."""
+    """``model`` with resource variables and a per-conversion suffix on library functions and shared
+    resource names (two conversions in one process would clash on functions, share tables)."""
     from tensorflow.python.saved_model import function_deserialization
 
     rewritten = to_resource_variables(model.graph_def, model.meta_graph, str(model.path))
@@ -452,8 +449,8 @@ def _initializer_class() -> type:
 def parse_spec(
     model: V1Model, inputs: dict[str, TensorSpec]
 ) -> dict[str, tuple[str, int, list[int]]]:
-    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
-    output carrying a dense tf.Example feature; ``{}`` otherwise."""
+    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a dense
+    tf.Example feature of a pipeline; ``{}`` otherwise."""
     found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
     index = graph_index(model.graph_def)
     out = {}
@@ -523,8 +520,7 @@ def build_hub(
     train_model: V1Model | None = None,
     allow_unsafe: bool = False,
 ) -> V2Model:
-    """``convert`` for a TF1 Hub module, ``train_model`` (its train tag set) converted beside it;
-    each graph is admitted whole (its restore and init run)."""
+    """``convert`` for a TF1 Hub module (and ``train_model``, its train graph), admitted whole."""
     for m in filter(None, (model, train_model)):
         admit(m, allow_unsafe=allow_unsafe)
     plans = plan_signatures(model, signatures, inputs, outputs)
@@ -532,8 +528,7 @@ def build_hub(
 
 
 def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
-    """The inference graph and the ``train`` graph (when the module has one; either loaded) in
-    one :class:`V2Model` with shared variables; ``signature`` limits it to one signature."""
+    """The inference and ``train`` graphs (either loaded) in one :class:`V2Model`."""
     tag_sets = [sorted(t) for t in model.tag_sets]
     reps = model.replacements or None
     train = None
@@ -541,8 +536,9 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
         train = load(model.path, tags=list(TRAIN_TAGS), replacements=reps)
     elif sorted(model.tags) == sorted(TRAIN_TAGS) and [] in tag_sets:
         model, train = load(model.path, tags=[], replacements=reps), model
-    names = [signature] if signature else None
-    return build_hub(model, names, None, None, False, train_model=train)
+    return build_hub(
+        model, [signature] if signature else None, None, None, False, train_model=train
+    )
 
 
 @dataclasses.dataclass

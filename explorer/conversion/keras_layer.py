@@ -46,10 +46,8 @@ def keras_layer(
     name: str | None = None,
 ) -> SavedModelLayer:
     """A Keras 3 layer running ``signature`` (default ``serving_default``; ``default`` for a TF1
-    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder kept while the
-    process runs), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
-    here, inference and ``train`` graphs together). ``trainable``: its variables train too.
-    Raises ModelNotFoundError, ConversionError (a TF1 SavedModel), SignatureNotFoundError."""
+    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder), a TF2 SavedModel
+    folder, or a TF1 Hub module (converted here, inference and ``train`` graphs together)."""
     hub = None
     if isinstance(model_or_dir, V1Model) and model_or_dir.module_info is not None:
         hub = model_or_dir  # a loaded TF1 Hub module

@@ -45,8 +45,7 @@ def _missing(module: str | None) -> str:
 
 
 def onnx_missing() -> str:
-    """Why ONNX export is unavailable, in one line (``""``: the extra is installed); imports
-    nothing (a widget offering ONNX asks it)."""
+    """Why ONNX export is unavailable, in one line (``""``: it is not); imports nothing."""
     gone = [m for m in ("onnx", "onnxruntime", "tf2onnx") if importlib.util.find_spec(m) is None]
     return _missing(gone[0]) if gone else ""
 
@@ -80,8 +79,7 @@ def _no_handler(fn: Any) -> set[str]:
 
 
 def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
-    """Every converted signature of ``v2`` exported to ONNX, open in onnxruntime.
-    ``ConversionError``: a signature updates variables or holds ops tf2onnx cannot convert."""
+    """Every converted signature of ``v2`` exported to ONNX, open in onnxruntime."""
     tf2onnx, onnx, ort = onnx_libs()
     from tensorflow.python.framework import convert_to_constants
 
@@ -167,8 +165,7 @@ class OnnxModel:
         }
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write ``NAME.onnx`` per signature and :data:`META_FILE` (the key mapping) to the folder
-        ``out_dir``, all or nothing as :meth:`V2Model.save`; returns the folder."""
+        """Write ``NAME.onnx`` per signature and :data:`META_FILE` to ``out_dir`` (all or none)."""
         signatures = {k: s.to_json() for k, s in self.signatures.items()}
         with staged_folder(out_dir, self.source, overwrite, "ONNX model") as staging:
             meta = {**self.summary(), "signatures": signatures}
@@ -185,8 +182,7 @@ class OnnxModel:
 
 
 class OnnxRunner(V2Runner):
-    """Runs ``signature`` of an :class:`OnnxModel` or a folder :meth:`OnnxModel.save` wrote in
-    onnxruntime (CPU), with the keys and checks of :class:`V2Runner`."""
+    """Runs ``signature`` of an :class:`OnnxModel` (or its saved folder) in onnxruntime (CPU)."""
 
     name = "onnx"
 
@@ -236,8 +232,7 @@ class OnnxRunner(V2Runner):
 
 
 def runner_for(model: Any, signature: str | None = None) -> Runner:
-    """The runner of a converted artifact: :class:`OnnxRunner` for an :class:`OnnxModel` or its
-    saved folder, else :class:`V2Runner` (a ``V2Model`` or a TF2 SavedModel folder)."""
+    """:class:`OnnxRunner` for an :class:`OnnxModel` or its saved folder, else :class:`V2Runner`."""
     if isinstance(model, OnnxModel) or (
         not isinstance(model, V2Model) and (Path(model) / META_FILE).is_file()
     ):

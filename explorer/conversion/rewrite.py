@@ -44,8 +44,7 @@ class RewriteContext:
     handles: dict[str, str] = field(default_factory=dict)
 
     def var_of(self, inp: str) -> str | None:
-        """The variable an input string refers to (``var``, ``var:0``, or a control-flow op
-        forwarding its reference, e.g. ``cond/Switch:1``), else ``None``."""
+        """The variable input ``inp`` refers to (``var:0``, or a forwarding ``cond/Switch:1``)."""
         if inp.startswith("^"):
             return None
         op, _, idx = inp.partition(":")
@@ -53,8 +52,7 @@ class RewriteContext:
         return op if own else self.handles.get(f"{op}:{idx or 0}")
 
     def forward_handles(self, nodes: list[NodeDef]) -> None:
-        """Record the outputs of v1 control-flow ops that forward a variable's reference
-        (:data:`REF_FORWARDS`), following chains in any node order (loops included)."""
+        """Record the outputs of ops forwarding a variable's reference (:data:`REF_FORWARDS`)."""
         forwards = [n for n in nodes if n.op in REF_FORWARDS]
         changed = True
         while changed:
@@ -81,8 +79,7 @@ class RewriteContext:
     def read(
         self, var: str, consumer: NodeDef, name: str | None = None, handle: str | None = None
     ) -> NodeDef:
-        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs; ``handle`` is the
-        input naming the resource when it is forwarded (``cond/Switch:1``)."""
+        """A ``ReadVariableOp`` of ``var`` (or of forwarded ``handle``), ``consumer``'s controls."""
         own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
         node = _new_node("ReadVariableOp", own, consumer)
         node.input.extend([handle or var, *(i for i in consumer.input if i.startswith("^"))])
@@ -90,8 +87,7 @@ class RewriteContext:
         return node
 
     def split_inputs(self, node: NodeDef) -> tuple[list[str], list[NodeDef]]:
-        """(inputs of ``node`` with variables fed to non-reference args replaced by reads, the
-        reads to emit before it); reference args keep the variable (now the handle)."""
+        """(``node``'s inputs with variables at value args replaced by reads, the reads to emit)."""
         ref_args = ref_input_flags(node)
         new_inputs, extra = [], []
         for i, inp in enumerate(node.input):
@@ -262,9 +258,8 @@ class RewriteResult:
 def to_resource_variables(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None = None, path: str = "the graph"
 ) -> RewriteResult:
-    """Copies of ``graph_def`` and ``meta_graph`` (``VariableDef.is_resource`` set, no ``_ref``
-    signature dtypes) with reference variables rewritten; ``path`` for messages. Raises
-    ``ConversionError`` for an op needing a reference input with no registered rewrite."""
+    """Copies of ``graph_def`` and ``meta_graph`` with reference variables rewritten (VariableDefs
+    ``is_resource``, no ``_ref`` signature dtypes); ``path`` for messages."""
     from tensorflow.core.framework import graph_pb2
 
     variables = {n.name: n for n in graph_def.node if n.op in REF_VARIABLE_OPS}

@@ -27,9 +27,8 @@ _BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
 
 @dataclass
 class Match:
-    """A TF1 variable (``dense/kernel``) paired with a Keras weight path
-    (``sequential/dense/kernel``) of the same ``shape``; ``how``: ``override`` (given),
-    ``name`` (scope/name tokens agree) or ``order`` (same role and shape, creation order)."""
+    """A TF1 variable paired with a Keras weight path of the same ``shape``; ``how``:
+    ``override`` (given), ``name`` (tokens agree) or ``order`` (same role and shape, in order)."""
 
     v1_name: str
     keras_path: str
@@ -39,9 +38,8 @@ class Match:
 
 @dataclass
 class WeightMapping:
-    """What :func:`map_weights` found; truthy when complete (each matched exactly once).
-    ``matches`` in Keras weight order; ``ambiguous``: v1 name -> candidate paths neither names nor
-    order decide (settle with ``overrides``); ``skipped``: optimizer slots and bookkeeping."""
+    """What :func:`map_weights` found; truthy when complete. ``matches`` in Keras weight order;
+    ``ambiguous``: v1 name -> candidate paths; ``skipped``: optimizer slots and bookkeeping."""
 
     matches: list[Match] = field(default_factory=list)
     unmatched_v1: list[str] = field(default_factory=list)
@@ -60,8 +58,7 @@ class WeightMapping:
         return self.complete
 
     def assign(self, strict: bool = True) -> int:
-        """Copy the matched v1 values into the Keras weights; returns how many. ``strict``:
-        refuse (``ConversionError``) an incomplete mapping; else assign the matched ones."""
+        """Copy the matched v1 values into the Keras weights (``strict``: only when complete)."""
         if strict and not self.complete:
             raise ConversionError(
                 f"weight mapping is incomplete ({self.problem_summary()}): settle it with "
@@ -178,27 +175,20 @@ def _match_group(
     dst_keys: dict[str, list[str]] = {}
     for p in dst:
         dst_keys.setdefault(_layer_role(p, model_prefix), []).append(p)
-    by_name = {}
-    for n in src:
-        cands = dst_keys.get(_layer_role(n, ""), [])
-        if len(cands) == 1:
-            by_name[n] = cands[0]
+    cands = {n: dst_keys.get(_layer_role(n, ""), []) for n in src}
+    by_name = {n: c[0] for n, c in cands.items() if len(c) == 1}
     if len(by_name) == len(src) and len(set(by_name.values())) == len(src):
         return [Match(n, by_name[n], shape, "name") for n in src]
     if len(src) == len(dst):
         return [Match(n, p, shape, "order") for n, p in zip(src, dst)]
-    first: dict[str, str] = {}  # Keras path -> the first v1 name agreeing with it
-    for n, p in by_name.items():
-        first.setdefault(p, n)
+    first = {p: n for n, p in reversed(by_name.items())}  # path -> the first v1 name naming it
     return [Match(n, p, shape, "name") for p, n in first.items()]
 
 
 def _resolve_path(path: str, targets: Mapping[str, Any]) -> str:
     """``path`` itself, or the one Keras path ending in ``/path`` (model prefix left out)."""
-    if path in targets:
-        return path
     found = [p for p in targets if p.endswith("/" + path)]
-    return found[0] if len(found) == 1 else path
+    return found[0] if path not in targets and len(found) == 1 else path
 
 
 def _keras_weights(model: Any) -> dict[str, Any]:
@@ -233,8 +223,7 @@ def _layer_role(name: str, model_prefix: str) -> str:
     toks = _tokens(name)
     if model_prefix and len(toks) > 2 and toks[0] == model_prefix:
         toks = toks[1:]
-    layer = toks[-2] if len(toks) >= 2 else ""
-    return f"{layer}/{_role(name)}"
+    return f"{toks[-2] if len(toks) >= 2 else ''}/{_role(name)}"
 
 
 def _is_optimizer_state(name: str) -> bool:

@@ -200,10 +200,9 @@ def load(
     replacements: Mapping[str, Replacement] | None = None,
     op_libraries: Sequence[str | os.PathLike[str]] | None = None,
 ) -> V1Model:
-    """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`. ``tags``: the
-    MetaGraph tag set (list, set or comma-separated; ``""``: the empty set) when there are several.
-    ``replacements``: op type -> function substituting its nodes on import. ``op_libraries``:
-    custom-op ``.so`` files loaded first (native code: only ones you trust)."""
+    """Parse the TF1 artifact at ``path`` into a :class:`V1Model`. ``tags``: the MetaGraph tag set
+    (list, set or comma-separated; ``""``: the empty set). ``replacements``: op type -> function
+    substituting its nodes on import; ``op_libraries``: custom-op ``.so`` files (native code)."""
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
@@ -305,8 +304,9 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
 
 def is_model_folder(p: Path) -> bool:
     """Whether folder ``p`` is one model (SavedModel, TF1 Hub module or checkpoint folder)."""
-    marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint", MARKER)
-    return any((p / m).is_file() for m in marks)
+    return any(
+        (p / m).is_file() for m in ("saved_model.pb", "saved_model.pbtxt", "checkpoint", MARKER)
+    )
 
 
 def model_files_in(p: Path) -> list[Path]:
@@ -356,8 +356,7 @@ def _load_saved_model(
             )
         mg = sm.meta_graphs[0]
     else:
-        wanted = set(tags)
-        if not (found := [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == wanted]):
+        if not (found := [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == set(tags)]):
             raise TagsError(
                 f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
             )
@@ -604,8 +603,7 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
         op_name(f) for f in feeds if op_name(f) in nodes and nodes[op_name(f)].op in INPUT_OPS
     ]
     keep |= ops_that_run(gd, fed_inputs).ops  # fed placeholders stay the inputs
-    kept_vars = {n for n in keep if nodes[n].op in VARIABLE_OPS}
-    keep |= _restore_ops(model, nodes, kept_vars)
+    keep |= _restore_ops(model, nodes, {n for n in keep if nodes[n].op in VARIABLE_OPS})
     keep |= ops_that_run(gd, init_ops(model)).ops
     keep |= ops_that_run(gd, _variable_ops(model.meta_graph, keep)).ops  # initializer, snapshot
     cut = _cut_feeds(nodes, keep, feeds)

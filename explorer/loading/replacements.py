@@ -153,8 +153,7 @@ def _scalar(kind: str, v: Any) -> Any:
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
     """Import ``graph_def`` into ``graph`` in waves around the replaced nodes; returns what is
-    still to import. ``UnsupportedOpError``: a replaced op in a function or ``tf.while_loop``;
-    ``SessionError``: a replacement failed or returned too few outputs."""
+    still to import."""
     replacements = model.replacements
     nodes = list(graph_def.node)
     if not (replaced := {n.name for n in nodes if n.op in replacements}):

@@ -48,8 +48,7 @@ _KINDS = (  # what a file is, by its mode (a regular file is nothing special)
 
 
 def special_kind(path: str | os.PathLike[str]) -> str | None:
-    """What ``path`` is when not a regular file (``"character device"``, ...), following links;
-    ``None`` for a regular file or a path that does not exist."""
+    """What ``path`` is when not a regular file (``"character device"``, ...; ``None``: it is)."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
@@ -85,16 +84,12 @@ def require_regular(
             f"{path} {how} outside the model folder {folder}: explorer reads only files "
             f"inside it; copy the {what} into the folder"
         )
-    if max_bytes is not None:
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            return
-        if size > max_bytes:
-            raise ModelFormatError(
-                f"{path} is {size:,} bytes, more than a {what} can hold ({max_bytes:,}): it is "
-                "not a model file; point at the right file"
-            )
+    size = os.path.getsize(path) if max_bytes is not None and os.path.exists(path) else 0
+    if max_bytes is not None and size > max_bytes:
+        raise ModelFormatError(
+            f"{path} is {size:,} bytes, more than a {what} can hold ({max_bytes:,}): it is "
+            "not a model file; point at the right file"
+        )
 
 
 def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
@@ -106,8 +101,7 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
 
 
 def require_regular_assets(model: V1Model) -> None:
-    """Every existing asset file of ``model`` is regular (a table filled from ``/dev/zero`` aborts
-    the process), whatever ``allow_unsafe`` says."""
+    """Every existing asset file of ``model`` is regular, whatever ``allow_unsafe`` says."""
     for tensor, path in model.assets.items():
         if (kind := special_kind(path)) is not None:
             raise ModelFormatError(
@@ -140,10 +134,9 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
         else:
             message.ParseFromString(data)
     except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
-        kind = "text" if text else "binary"
         raise ModelFormatError(
-            f"{path} is not a valid {kind} {what} ({first_line(e, 120)}): the file is truncated "
-            "or of another kind; re-export or point at the right file"
+            f"{path} is not a valid {'text' if text else 'binary'} {what} ({first_line(e, 120)}): "
+            "the file is truncated or of another kind; re-export or point at the right file"
         ) from None
     graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
     for gd in [getattr(message, "graph_def", message), *graphs]:
@@ -165,8 +158,7 @@ def graph_limit(what: str) -> int:
 
 
 def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
-    """``ModelFormatError`` when ``graph_def`` holds more nodes (library functions too) or a
-    longer chain than :func:`graph_limit` allows."""
+    """``ModelFormatError`` when ``graph_def`` holds more than :func:`graph_limit` allows."""
     counts = {
         "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
     }
@@ -323,8 +315,7 @@ def repair(model: V1Model) -> None:
 def drop_dangling(
     mg: MetaGraphDef, present: Collection[str], values: bool = False
 ) -> dict[str, list[Any]]:
-    """Drop the collection entries naming an op not in ``present`` (with ``values``, a
-    control-flow context's values too); key -> the dropped."""
+    """Drop collection entries naming an op not in ``present`` (``values``: context values too)."""
     dropped = {}
     for key in sorted(mg.collection_def):
         col = mg.collection_def[key]
