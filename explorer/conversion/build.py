@@ -224,7 +224,7 @@ class Builder:
         self._restore(variables)
         root = tf().Module()
         root.initializer = self._initializer()
-        bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
+        bounded(root.initializer._initialize, None, "initialising tables/assets", model.path)
         signatures, functions, self.pruned = {}, {}, {}
         for plan in self.plans:
             signatures[plan.name], functions[plan.name] = self._signature(plan)
@@ -428,8 +428,7 @@ def _initializer_class() -> type:
     class Initializer(tf().saved_model.experimental.TrackableResource):  # type: ignore[misc]
         def __init__(self, init_fn: Callable[..., Any] | None, assets: list[Any]) -> None:
             super().__init__()
-            self._init_fn = init_fn
-            self._assets = assets
+            self._init_fn, self._assets = init_fn, assets
 
         def _create_resource(self) -> tf_types.Tensor:
             return tf().constant(1.0)
@@ -438,10 +437,6 @@ def _initializer_class() -> type:
             if self._init_fn is None:
                 return tf().constant(0.0)
             return self._init_fn(*[a.asset_path for a in self._assets])[0]
-
-        def initialize(self) -> None:
-            if self._init_fn is not None:
-                self._initialize()
 
     return Initializer
 
@@ -464,9 +459,8 @@ def parse_spec(
         if p.feature not in dense:
             return {}
         j = dense.index(p.feature)
-        dtype = node.attr["Tdense"].list.type[j]
         shape = [int(d.size) for d in node.attr["dense_shapes"].list.shape[j].dim]
-        out[key] = (p.feature, dtype, shape)
+        out[key] = (p.feature, node.attr["Tdense"].list.type[j], shape)
     return out
 
 

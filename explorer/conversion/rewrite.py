@@ -223,8 +223,7 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
         update.attr["dtype"].type = ctx.dtype_of(var)
     read = ctx.read(var, node, name=node.name, handle=node.input[0])
     # the read's control inputs are the update's: keep only the edge on the update
-    del read.input[1:]
-    read.input.append(f"^{update.name}")
+    read.input[1:] = [f"^{update.name}"]
     ctx.rewritten[node.name] = resource_op
     return [*extra, update, read]
 

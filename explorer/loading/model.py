@@ -568,11 +568,14 @@ _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
 
 def init_ops(model: V1Model) -> list[str]:
     """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
-    names = [model.init_op or ""]
-    for key in ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer"):
-        names.extend(model.collection(key))
+    keys = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer")
+    names = [
+        model.init_op or "",
+        "init_all_tables",
+        *(n for k in keys for n in model.collection(k)),
+    ]
     nodes = graph_index(model.graph_def).nodes
-    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
+    return sorted({op_name(n) for n in names if op_name(n) in nodes})
 
 
 def model_run_scope(
