@@ -281,9 +281,7 @@ class HubModuleLayer(SavedModelLayer):
         **kwargs: Any,
     ) -> None:
         self.train_signature = train_signature
-        self._train_fn: Any = None
-        self._losses_fn: Any = None
-        self._trainable_names: set[str] | None = None
+        self._train_fn = self._losses_fn = self._trainable_names = None
         super().__init__(filepath, signature, **kwargs)
 
     def _load(self, folder: str) -> None:

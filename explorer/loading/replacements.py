@@ -253,7 +253,6 @@ def _replace_node(
     n_outputs: int,
     all_names: set[str],
 ) -> None:
-    fn = model.replacements[node.op]
     data = [made[i] for i in data_inputs(node)]
     controls = [made[i] for i in node.input if i.startswith("^")]
     scope = f"{node.name}/replacement"
@@ -261,7 +260,7 @@ def _replace_node(
         scope += "_"
     try:
         with graph.name_scope(scope + "/"), graph.control_dependencies(controls):
-            result = fn(data, attr_values(node))
+            result = model.replacements[node.op](data, attr_values(node))
         outs = list(result) if isinstance(result, (list, tuple)) else [result]
         outs = [tf().convert_to_tensor(o) for o in outs]
     except Exception as e:  # the user's function: report it against the node
