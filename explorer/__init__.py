@@ -35,7 +35,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "feeding.data.sources": ("data",),
         "running.v1_runner": ("V1Runner",),
         "conversion.v2_model": ("V2Runner", "V2Model"),
-        "conversion.converter": ("convert",),
+        "conversion.build": ("convert",),
         "conversion.keras_layer": ("keras_layer",),
         "rewriting.api": ("to_keras",),
         "comparing.outputs": ("compare",),

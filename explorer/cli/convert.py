@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.conversion.converter import convert
+    from explorer.conversion.build import convert
 
     model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work

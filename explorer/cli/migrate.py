@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from explorer.comparing.parity_check import parity
-    from explorer.conversion.converter import convert
+    from explorer.conversion.build import convert
     from explorer.conversion.onnx import check_target
 
     isolation.start()  # the preflight below waits for it only if it is still importing

@@ -131,7 +131,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from explorer.comparing.parity_check import parity
-    from explorer.conversion.converter import convert
+    from explorer.conversion.build import convert
 
     model = cli.load_model(args)
     if args.report:

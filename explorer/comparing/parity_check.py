@@ -28,7 +28,7 @@ from explorer.comparing import sharded
 from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
-from explorer.conversion.converter import convert
+from explorer.conversion.build import convert
 from explorer.conversion.onnx import runner_for
 from explorer.conversion.v2_model import V2Model
 from explorer.errors import DataError, ParityError, SessionError, first_line

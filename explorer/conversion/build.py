@@ -1,10 +1,7 @@
-"""How :func:`~explorer.convert` builds a :class:`~explorer.V2Model`: a :class:`Plan` per
-signature (source tensors in and out, keys); the :class:`Builder` imports the rewritten graph into
-``wrap_function``, restores, initialises, and prunes a ``tf.function`` per plan (named input
-signature: a bare pruned function costs ~12x); a ``tf.Example`` parsing pipeline (dense features)
-adds an ``examples`` signature. TF1 Hub modules (:class:`HubBuilder`): ``UPDATE_OPS`` run with
-each signature whose inputs they need (``hub.load`` drops them), regularization losses become
-``regularization_losses()``, ``trainable_variables`` is recorded by name."""
+"""Step 5 of the flow: :func:`convert` -> :class:`~explorer.V2Model`: a :class:`Plan` per
+signature; the :class:`Builder` imports the rewritten graph into ``wrap_function``, restores,
+initialises, and prunes a ``tf.function`` per plan (named input signature: a bare pruned function
+costs ~12x); a ``tf.Example`` parsing pipeline adds an ``examples`` signature."""
 
 from __future__ import annotations
 
@@ -18,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
+from explorer.conversion.onnx import OnnxModel, check_target, to_onnx
 from explorer.conversion.rewrite import to_resource_variables
 from explorer.conversion.v2_model import ConvertedSignature, V2Model, spec_of
 from explorer.errors import (
@@ -30,12 +28,13 @@ from explorer.errors import (
 )
 from explorer.feeding.sampling import tensor_specs
 from explorer.feeding.switches import switch_of
-from explorer.graph.index import graph_index
+from explorer.graph.index import graph_index, union
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit
 from explorer.inspection.io_choice import check_custom_io, default_io, input_keys, needed_inputs
+from explorer.inspection.scanner import spec_tensors
 from explorer.inspection.suggestions import keys_in, pipeline_inputs
 from explorer.loading.checkpoints import checkpoint_keys, saved_value, variable_defs
 from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
@@ -45,8 +44,11 @@ from explorer.loading.model import (
     TRAINABLE_VARIABLES,
     UPDATE_OPS,
     V1Model,
+    as_model,
     load,
     meta_graph_with,
+    model_run_scope,
+    prune_for,
 )
 from explorer.running.deadline import bounded
 
@@ -84,6 +86,44 @@ class Plan:
     keys: dict[str, str] = dataclasses.field(default_factory=dict)  # source key -> TF2 key
 
 
+def convert(
+    model: V1Model | str | os.PathLike[str],
+    signatures: Sequence[str] | str | None = None,
+    *,
+    inputs: IO | None = None,
+    outputs: IO | None = None,
+    freeze: bool = False,
+    allow_unsafe: bool = False,
+    shapes: Mapping[str, Shape] | None = None,
+    to: str = "saved_model",
+) -> V2Model | OnnxModel:
+    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions.
+
+    ``signatures``: names to convert (default all); or ``inputs``/``outputs``: tensor names
+    (``x:0``) or key -> name, one ``serving_default`` keyed by op name (``x``); neither and no
+    signatures: the suggested inputs and outputs. A sparse key ``k`` becomes ``k_indices``,
+    ``k_values``, ``k_dense_shape``. ``freeze``: variables as constants (stateless signatures
+    only). ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its restore and
+    init run now). ``shapes``: input key or tensor name -> the TF2 input's shape (``None``/``-1``
+    unknown). ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel).
+    Raises SignatureNotFoundError, TensorNotFoundError, MissingVariablesError, ConversionError,
+    UnsafeModelError (without ``allow_unsafe``), UnsupportedOpError; each says the fix."""
+    check_target(to)
+    model = as_model(model)
+    if isinstance(signatures, str):
+        signatures = [signatures]
+    if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
+        v2 = build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+    else:
+        plans = plan_signatures(model, signatures, inputs, outputs)
+        groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
+        what = "the converted signatures"  # admit what runs (restore and init too), prune to it
+        scope = union((model_run_scope(model, f, i, what) for f, i in groups), what)
+        admit(model, scope, allow_unsafe=allow_unsafe)
+        v2 = Builder(model, plans, freeze, prune_for(model, groups), shapes).build()
+    return v2 if to == "saved_model" else to_onnx(v2)
+
+
 def plan_signatures(
     model: V1Model, signatures: Sequence[str] | None, inputs: IO | None, outputs: IO | None
 ) -> list[Plan]:
@@ -106,9 +146,7 @@ def plan_signatures(
 
 
 def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
-    """The ``serving_default`` plan. Keys as V1Runner's (a mapping's keys, else tensor names
-    ``x:0``); the TF2 signature's by io_choice.input_keys (a mapping's keys, a pipeline output's
-    feature, else ``x``, ``op_1``)."""
+    """The ``serving_default`` plan, keyed as V1Runner's (a mapping's keys, else ``x:0``)."""
 
     def keyed(x: IO) -> dict[str, str]:
         if isinstance(x, Mapping):
@@ -120,8 +158,7 @@ def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
         model.node(t)  # TensorNotFoundError names the missing tensor
     specs = tensor_specs(model, list({*ins.values(), *outs.values()}))
     keys = input_keys(model, list(dict.fromkeys([*ins, *outs])))
-    ins_specs = {k: specs[t] for k, t in ins.items()}
-    outs_specs = {k: specs[t] for k, t in outs.items()}
+    ins_specs, outs_specs = ({k: specs[t] for k, t in io.items()} for io in (ins, outs))
     return Plan("serving_default", "", ins_specs, outs_specs, keys=keys)
 
 
@@ -132,8 +169,7 @@ def _dedupe(model: V1Model, plan: Plan) -> Plan:
         return plan
     keep, computed = {}, []
     for key, spec in plan.inputs.items():
-        parts = spec.components or (spec.name,)
-        if all(model.node(t).op in INPUT_OPS for t in parts):
+        if all(model.node(t).op in INPUT_OPS for t in spec.components or (spec.name,)):
             keep[key] = spec
         else:
             computed.append(key)
@@ -147,49 +183,37 @@ def _flat(
     flat: dict[str, str] = {}
     parts: dict[str, tuple[str, ...]] = {}
     for key, spec in specs.items():
-        base = keys.get(key, key)
-        if spec.kind == "sparse":
-            names = tuple(f"{base}_{p}" for p in SPARSE_PARTS)
-            flat.update(zip(names, spec.components))
-        elif spec.kind == "composite":
+        if spec.kind == "composite":
             raise ConversionError(
                 f"signature tensor {key!r} is a composite (ragged) tensor, which TF1 graphs do not "
                 f"feed or fetch as one: convert with inputs/outputs naming its components "
                 f"{', '.join(spec.components)}"
             )
-        else:
-            names = (base,)
-            flat[base] = spec.name
-        parts[key] = names
+        base, sparse = keys.get(key, key), spec.kind == "sparse"
+        parts[key] = tuple(f"{base}_{p}" for p in SPARSE_PARTS) if sparse else (base,)
+        flat.update(zip(parts[key], spec.components if sparse else (spec.name,)))
     return flat, parts
 
 
+@dataclasses.dataclass
 class Builder:
-    """Builds the wrapped graph of ``source`` (the pruned model), restores it, makes one function
-    per plan; ``shapes``: input key or tensor name -> the TF2 input spec's shape."""
+    """Builds the wrapped graph of ``source`` (the pruned model; default ``model``), restores it,
+    makes one function per plan; ``shapes``: input key or tensor name -> the TF2 input's shape."""
 
-    def __init__(
-        self,
-        model: V1Model,
-        plans: list[Plan],
-        freeze: bool,
-        source: V1Model | None = None,
-        shapes: Mapping[str, Shape] | None = None,
-    ) -> None:
-        self.model = model
-        self.plans = plans
-        self.freeze = freeze
-        self.source = source or model
-        self.shapes = {str(k): v for k, v in (shapes or {}).items()}
+    model: V1Model
+    plans: list[Plan]
+    freeze: bool
+    source: V1Model | None = None
+    shapes: Mapping[str, Shape] | None = None
 
     def build(self) -> V2Model:
         model = self.model
-        self.v2_source = resource_source(self.source)
+        self.v2_source = resource_source(self.source or model)
         try:
             self.wrapped = tf1().wrap_function(self._import, signature=[])
+        except ExplorerError:
+            raise
         except Exception as e:
-            if isinstance(e, ExplorerError):
-                raise
             raise ConversionError(
                 f"{model.path}: importing the rewritten graph into a TF2 function failed "
                 f"({first_line(e)}): run explorer.scan for what to fix"
@@ -200,7 +224,7 @@ class Builder:
         self._restore(variables)
         root = tf().Module()
         root.initializer = self._initializer()
-        bounded(root.initializer.initialize, None, "initialising tables/assets", model.path)
+        bounded(root.initializer._initialize, None, "initialising tables/assets", model.path)
         signatures, functions, self.pruned = {}, {}, {}
         for plan in self.plans:
             signatures[plan.name], functions[plan.name] = self._signature(plan)
@@ -233,12 +257,12 @@ class Builder:
         except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
             in_ckpt = {"*"}
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
-        restorable = [
-            v
-            for v in variables
-            if op_name(v.name) in in_ckpt or keys.get(op_name(v.name), ("",))[0] in in_ckpt
-        ]
-        if not restorable:
+        saved = []  # (variable, checkpoint key, slice spec)
+        for v, name in ((v, op_name(v.name)) for v in variables):
+            key, spec = (name, "") if name in in_ckpt else keys.get(name, (name, ""))
+            if key in in_ckpt:
+                saved.append((v, key, spec))
+        if not saved:
             if init_op_names(model, self.graph):  # only local variables, set by the init op
                 return
             raise MissingVariablesError(
@@ -256,9 +280,7 @@ class Builder:
                 bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
                 reader = tf().train.load_checkpoint(ckpt)
-                for v in restorable:
-                    name = op_name(v.name)
-                    key, spec = keys.get(name, (name, "")) if name not in in_ckpt else (name, "")
+                for v, key, spec in saved:
                     v.assign(saved_value(reader, key, spec))
         except ExplorerError:
             raise
@@ -318,8 +340,8 @@ class Builder:
     def _input_shape(self, key: str, tensor: str) -> tf_types.TensorShape:
         """``shapes[key]`` (or by tensor name), checked against the static shape; else that."""
         static = self.graph.as_graph_element(tensor).shape
-        given = self.shapes.get(key, self.shapes.get(tensor, self.shapes.get(tensor.split(":")[0])))
-        if given is None:
+        shapes = {str(k): v for k, v in (self.shapes or {}).items()}
+        if (given := shapes.get(key, shapes.get(tensor, shapes.get(tensor.split(":")[0])))) is None:
             return static
         want = tf().TensorShape([None if d is None or int(d) < 0 else int(d) for d in given])
         if not static.is_compatible_with(want):
@@ -339,21 +361,18 @@ class Builder:
             )
 
     def _frozen(self, name: str, pruned: Callable[..., Any]) -> Callable[..., Any]:
-        from tensorflow.python.framework.convert_to_constants import (
-            convert_variables_to_constants_v2,
-        )
+        from tensorflow.python.framework import convert_to_constants
 
         updates = ("ResourceApply", "ResourceScatter", "ResourceSparseApply")
         types = {op.type for op in pruned.graph.get_operations()}
-        stateful = {t for t in types if t in RESOURCE_ASSIGN_OPS or t.startswith(updates)}
-        if stateful:
+        if stateful := {t for t in types if t in RESOURCE_ASSIGN_OPS or t.startswith(updates)}:
             raise ConversionError(
                 f"signature {name!r} of {self.model.path} updates variables "
                 f"({', '.join(sorted(stateful))}): it cannot be frozen; convert with freeze=False "
                 "(CLI: drop --freeze) or leave that signature out"
             )
         try:
-            frozen = convert_variables_to_constants_v2(pruned)
+            frozen = convert_to_constants.convert_variables_to_constants_v2(pruned)
         except Exception as e:
             raise ConversionError(
                 f"freezing signature {name!r} of {self.model.path} failed ({first_line(e)}): "
@@ -384,9 +403,8 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
 
 
 def resource_source(model: V1Model) -> V1Model:
-    """``model`` with resource variables (:func:`to_resource_variables`) and a per-conversion
-    suffix on library functions and shared resource names (as TF's TF1 loader does): two
-    conversions in one process would clash on functions and share tables."""
+    """``model`` with resource variables and a per-conversion suffix on library functions and shared
+    resource names (two conversions in one process would clash on functions, share tables)."""
     from tensorflow.python.saved_model import function_deserialization
 
     rewritten = to_resource_variables(model.graph_def, model.meta_graph, str(model.path))
@@ -396,8 +414,7 @@ def resource_source(model: V1Model) -> V1Model:
         gd.library, load_shared_name_suffix=suffix
     )
     gd.library.Clear()
-    for fn in functions.values():
-        gd.library.function.add().CopyFrom(fn.function_def)
+    gd.library.function.extend(fn.function_def for fn in functions.values())
     for node in gd.node:
         function_deserialization.fix_node_def(node, functions, suffix)
     mg = meta_graph_with(rewritten.meta_graph, gd)
@@ -411,8 +428,7 @@ def _initializer_class() -> type:
     class Initializer(tf().saved_model.experimental.TrackableResource):  # type: ignore[misc]
         def __init__(self, init_fn: Callable[..., Any] | None, assets: list[Any]) -> None:
             super().__init__()
-            self._init_fn = init_fn
-            self._assets = assets
+            self._init_fn, self._assets = init_fn, assets
 
         def _create_resource(self) -> tf_types.Tensor:
             return tf().constant(1.0)
@@ -422,24 +438,19 @@ def _initializer_class() -> type:
                 return tf().constant(0.0)
             return self._init_fn(*[a.asset_path for a in self._assets])[0]
 
-        def initialize(self) -> None:
-            if self._init_fn is not None:
-                self._initialize()
-
     return Initializer
 
 
 def parse_spec(
     model: V1Model, inputs: dict[str, TensorSpec]
 ) -> dict[str, tuple[str, int, list[int]]]:
-    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a pipeline
-    output carrying a dense tf.Example feature; ``{}`` otherwise."""
+    """TF2 input key -> (feature key, dtype enum, dense shape) when every input is a dense
+    tf.Example feature of a pipeline; ``{}`` otherwise."""
     found = {p.tensor: p for p in pipeline_inputs(model.graph_def)}
     index = graph_index(model.graph_def)
     out = {}
     for key, spec in inputs.items():
-        p = found.get(spec.name)
-        if p is None or not p.feature or not p.parse_op:
+        if (p := found.get(spec.name)) is None or not p.feature or not p.parse_op:
             return {}
         fn, _, node_name = p.parse_op.rpartition("::")
         nodes = index.function_nodes(fn) if fn else index.nodes
@@ -448,9 +459,8 @@ def parse_spec(
         if p.feature not in dense:
             return {}
         j = dense.index(p.feature)
-        dtype = node.attr["Tdense"].list.type[j]
         shape = [int(d.size) for d in node.attr["dense_shapes"].list.shape[j].dim]
-        out[key] = (p.feature, dtype, shape)
+        out[key] = (p.feature, node.attr["Tdense"].list.type[j], shape)
     return out
 
 
@@ -504,17 +514,15 @@ def build_hub(
     train_model: V1Model | None = None,
     allow_unsafe: bool = False,
 ) -> V2Model:
-    """``convert`` for a TF1 Hub module, ``train_model`` (its train tag set) converted beside it;
-    each graph is admitted whole (its restore and init run)."""
+    """``convert`` for a TF1 Hub module (and ``train_model``, its train graph), admitted whole."""
     for m in filter(None, (model, train_model)):
         admit(m, allow_unsafe=allow_unsafe)
     plans = plan_signatures(model, signatures, inputs, outputs)
-    return HubBuilder(model, plans, freeze, train_model).build()
+    return HubBuilder(model, plans, freeze, train_model=train_model).build()
 
 
 def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
-    """The inference graph and the ``train`` graph (when the module has one; either loaded) in
-    one :class:`V2Model` with shared variables; ``signature`` limits it to one signature."""
+    """The inference and ``train`` graphs (either loaded) in one :class:`V2Model`."""
     tag_sets = [sorted(t) for t in model.tag_sets]
     reps = model.replacements or None
     train = None
@@ -522,21 +530,21 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
         train = load(model.path, tags=list(TRAIN_TAGS), replacements=reps)
     elif sorted(model.tags) == sorted(TRAIN_TAGS) and [] in tag_sets:
         model, train = load(model.path, tags=[], replacements=reps), model
-    names = [signature] if signature else None
-    return build_hub(model, names, None, None, False, train_model=train)
+    return build_hub(
+        model, [signature] if signature else None, None, None, False, train_model=train
+    )
 
 
+@dataclasses.dataclass
 class HubBuilder(Builder):
-    """A :class:`~explorer.conversion.build.Builder` for TF1 Hub modules (see module doc)."""
+    """A :class:`Builder` for TF1 Hub modules: ``UPDATE_OPS`` run with each signature whose inputs
+    they need (``hub.load`` drops them), regularization losses become ``regularization_losses()``,
+    ``trainable_variables`` is recorded by name; ``train_model`` (its train graph) beside it."""
 
-    def __init__(
-        self, model: V1Model, plans: list[Plan], freeze: bool, train_model: V1Model | None
-    ) -> None:
-        super().__init__(model, plans, freeze)
-        self.train_model = train_model
-        self.train_source: V1Model | None = None
-        self.train_plans: list[Plan] = []
-        self.shared: list[str] = []
+    train_model: V1Model | None = None
+    train_source: V1Model | None = dataclasses.field(default=None, init=False)
+    train_plans: list[Plan] = dataclasses.field(default_factory=list, init=False)
+    shared: list[str] = dataclasses.field(default_factory=list, init=False)
 
     def build(self) -> V2Model:
         updates = {p.name: _updates_for(self.model, p, "") for p in self.plans}
@@ -554,14 +562,9 @@ class HubBuilder(Builder):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API
         # Regularization losses read variables: none when frozen.
         reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
-        losses = [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]
-        if losses:
+        if losses := [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
-
-            def regularization_losses() -> list[tf_types.Tensor]:
-                return pruned()
-
-            fn = tf().function(regularization_losses, input_signature=[], autograph=False)
+            fn = tf().function(lambda: pruned(), input_signature=[], autograph=False)
             v2._root.regularization_losses = fn
             fn.get_concrete_function()
         train = {p.name[: -len(TRAIN_SUFFIX)]: p.name for p in self.train_plans}
@@ -595,9 +598,8 @@ class HubBuilder(Builder):
         for n in gd.node:  # no colocation with the variables, which come from outside
             n.attr.pop("_class", None)
         mg.graph_def.CopyFrom(gd)
-        for key in list(mg.collection_def):
-            if key not in _TRAIN_COLLECTIONS:
-                del mg.collection_def[key]
+        for key in set(mg.collection_def) - set(_TRAIN_COLLECTIONS):
+            del mg.collection_def[key]
         mg.ClearField("signature_def")
         mg.ClearField("saver_def")
         prefix = f"{TRAIN_SCOPE}/"
@@ -638,11 +640,8 @@ class HubBuilder(Builder):
 
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
-    return dataclasses.replace(
-        spec,
-        name=prefix + spec.name if spec.name else spec.name,
-        components=tuple(prefix + c for c in spec.components),
-    )
+    parts = tuple(prefix + c for c in spec.components)
+    return dataclasses.replace(spec, name=spec.name and prefix + spec.name, components=parts)
 
 
 def _updates_for(model: V1Model, plan: Plan, prefix: str) -> list[str]:

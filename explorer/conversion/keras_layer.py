@@ -1,7 +1,5 @@
-"""Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts.
-Unlike ``keras.layers.TFSMLayer``, a :class:`SavedModelLayer` exposes the SavedModel's variables as
-weights and saves into a ``.keras`` file with the SavedModel inside; a TF1 Hub module gives a
-:class:`HubModuleLayer` (``train`` graph while training, regularization losses as Keras losses).
+"""Keras 3: a converted model (any TF2 SavedModel) as a layer taking and returning dicts; unlike
+``keras.layers.TFSMLayer``, its variables are weights and a ``.keras`` file holds the SavedModel.
 Keras safe mode refuses them (a stored graph runs). Import this module before ``load_model``."""
 
 from __future__ import annotations
@@ -48,15 +46,8 @@ def keras_layer(
     name: str | None = None,
 ) -> SavedModelLayer:
     """A Keras 3 layer running ``signature`` (default ``serving_default``; ``default`` for a TF1
-    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder kept while the
-    process runs), a TF2 SavedModel folder, or a TF1 Hub module (loaded or its folder: converted
-    here, inference and ``train`` graphs together). ``trainable``: its variables train too.
-
-    Raises:
-        ModelNotFoundError: the folder does not exist or holds no SavedModel.
-        ConversionError: the folder is a TF1 SavedModel that TF2 cannot load (convert it first).
-        SignatureNotFoundError: the signature is not in the SavedModel.
-    """
+    Hub module) of a :class:`~explorer.V2Model` (saved to a temporary folder), a TF2 SavedModel
+    folder, or a TF1 Hub module (converted here, inference and ``train`` graphs together)."""
     hub = None
     if isinstance(model_or_dir, V1Model) and model_or_dir.module_info is not None:
         hub = model_or_dir  # a loaded TF1 Hub module
@@ -77,10 +68,9 @@ def keras_layer(
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
 class SavedModelLayer(keras.layers.Layer):
-    """One signature of a TF2 SavedModel folder as a Keras 3 layer (build it with
-    :func:`keras_layer`). ``input_specs``/``output_specs``: key -> ``{"shape", "dtype"}`` and
-    ``variables`` (the weights' name/shape/dtype/trainable) are given on reload, so the functional
-    graph rebuilds before the bundled SavedModel is read."""
+    """One signature of a TF2 SavedModel folder as a Keras 3 layer (:func:`keras_layer`). On
+    reload ``input_specs``/``output_specs`` (key -> ``{"shape", "dtype"}``) and ``variables``
+    (weights' name/shape/dtype/trainable) rebuild it before the bundled SavedModel is read."""
 
     def __init__(
         self,
@@ -97,13 +87,9 @@ class SavedModelLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filepath = str(filepath)
         self.signature = signature
-        self._loaded: Any = None
-        self._fn: Any = None
-        self._source_dir: str | None = None
+        self._loaded = self._fn = self._source_dir = self._pending_values = None
+        self.input_specs = self.output_specs = None  # key -> {"shape", "dtype"}
         self._wrappers: list[Any] = []
-        self._pending_values: list[Any] | None = None
-        self.input_specs: dict[str, dict[str, Any]] | None = None
-        self.output_specs: dict[str, dict[str, Any]] | None = None
         if input_specs is None or output_specs is None:
             self._load(self.filepath)
         else:  # stand-in weights until load_assets reads the SavedModel (the optimizer sees them)
@@ -187,7 +173,6 @@ class SavedModelLayer(keras.layers.Layer):
     def _feeds(self, inputs: Any) -> dict[str, Any]:
         """The signature's keyword feeds for a call's inputs (checked, cast to its dtypes)."""
         self._ensure_loaded()
-        t = tf()
         if not isinstance(inputs, dict):
             if len(self.input_specs) != 1:
                 raise FeedError(
@@ -198,7 +183,9 @@ class SavedModelLayer(keras.layers.Layer):
         if mismatch := key_mismatch(self.input_specs, inputs):
             raise FeedError(f"layer {self.name!r} takes {', '.join(self.input_specs)}; {mismatch}")
         return {
-            k: t.cast(inputs[k], spec["dtype"]) if inputs[k].dtype != spec["dtype"] else inputs[k]
+            k: tf().cast(inputs[k], spec["dtype"])
+            if inputs[k].dtype != spec["dtype"]
+            else inputs[k]
             for k, spec in self.input_specs.items()
         }
 
@@ -231,8 +218,7 @@ class SavedModelLayer(keras.layers.Layer):
         """Rebuild from :meth:`get_config`; refused in Keras safe mode (it runs a stored graph)."""
         from keras.src.saving import serialization_lib
 
-        effective = safe_mode if safe_mode is not None else serialization_lib.in_safe_mode()
-        if effective is not False:
+        if (safe_mode if safe_mode is not None else serialization_lib.in_safe_mode()) is not False:
             raise ValueError(
                 f"layer {config.get('name')!r} runs a TensorFlow graph stored with the model "
                 f"(SavedModel {config.get('filepath')}), which Keras safe mode refuses: if you "
@@ -246,20 +232,17 @@ class SavedModelLayer(keras.layers.Layer):
         shutil.copytree(self._source_dir, os.path.join(dir_path, _BUNDLE))
 
     def load_assets(self, dir_path: str) -> None:
-        bundle = os.path.join(dir_path, _BUNDLE)
-        if not os.path.isdir(bundle):
-            self._ensure_loaded()
-            return
-        own = os.path.join(_owned_dir(), _BUNDLE)
-        shutil.copytree(bundle, own)  # the extracted assets folder is deleted after loading
+        bundle, own = os.path.join(dir_path, _BUNDLE), None
+        if os.path.isdir(bundle):  # the extracted assets folder is deleted after loading
+            own = os.path.join(_owned_dir(), _BUNDLE)
+            shutil.copytree(bundle, own)
         self._ensure_loaded(own)
 
     def load_own_variables(self, store: Any) -> None:
-        values = [store[str(i)] for i in range(len(store.keys()))]
         # assigned by load_assets (next when a .keras file loads), or now if already loaded
-        self._pending_values = values
+        self._pending_values = [store[str(i)] for i in range(len(store.keys()))]
         if self._fn is not None:
-            self._assign(values)
+            self._assign(self._pending_values)
 
     def _assign(self, values: list[Any]) -> None:
         if len(values) != len(self._wrappers):
@@ -287,8 +270,8 @@ def hub_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 @keras.saving.register_keras_serializable(package="tf1_explorer")
 class HubModuleLayer(SavedModelLayer):
-    """One signature of a converted TF1 Hub module as a Keras 3 layer; ``train_signature``
-    (``default__train``, from the ``train`` graph; ``None``: none) runs when it trains."""
+    """One signature of a converted TF1 Hub module as a Keras 3 layer: ``train_signature``
+    (``default__train``; ``None``: none) runs when it trains, regularization losses are added."""
 
     def __init__(
         self,
@@ -298,9 +281,7 @@ class HubModuleLayer(SavedModelLayer):
         **kwargs: Any,
     ) -> None:
         self.train_signature = train_signature
-        self._train_fn: Any = None
-        self._losses_fn: Any = None
-        self._trainable_names: set[str] | None = None
+        self._train_fn = self._losses_fn = self._trainable_names = None
         super().__init__(filepath, signature, **kwargs)
 
     def _load(self, folder: str) -> None:
@@ -318,14 +299,13 @@ class HubModuleLayer(SavedModelLayer):
 
     def _is_trainable(self, variable: Any) -> bool:
         """By the ``trainable_variables`` collection (old exports lack the VariableDef flag)."""
-        if self._trainable_names is not None:
-            return variable.name.split(":")[0] in self._trainable_names
-        return super()._is_trainable(variable)
+        if self._trainable_names is None:
+            return super()._is_trainable(variable)
+        return variable.name.split(":")[0] in self._trainable_names
 
     def call(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
-        """The train graph's signature when a trainable layer trains, else the inference
-        graph's; the module's regularization losses are added when the layer is trainable."""
-        feeds = self._feeds(inputs)
+        """The train graph's signature when a trainable layer trains, else the inference graph's."""
+        feeds = self._feeds(inputs)  # loads the SavedModel first
         fn = self._train_fn if (training and self.trainable) else self._fn
         out = dict(fn(**feeds))
         if self.trainable and self._losses_fn is not None:

@@ -1,6 +1,5 @@
 """``convert(..., to="onnx")``: each signature's pruned function, frozen, through tf2onnx's
-``from_graph_def`` (v1 loops convert there, not inside a nested call) -> :class:`OnnxModel`, run
-by :class:`OnnxRunner`. tf2onnx, onnx, onnxruntime: the optional extra ``tf1-explorer[onnx]``."""
+``from_graph_def`` (v1 loops convert there) -> :class:`OnnxModel`, run by :class:`OnnxRunner`."""
 
 from __future__ import annotations
 
@@ -46,8 +45,7 @@ def _missing(module: str | None) -> str:
 
 
 def onnx_missing() -> str:
-    """Why ONNX export is unavailable, in one line (``""``: the extra is installed); imports
-    nothing (a widget offering ONNX asks it)."""
+    """Why ONNX export is unavailable, in one line (``""``: it is not); imports nothing."""
     gone = [m for m in ("onnx", "onnxruntime", "tf2onnx") if importlib.util.find_spec(m) is None]
     return _missing(gone[0]) if gone else ""
 
@@ -80,15 +78,8 @@ def _no_handler(fn: Any) -> set[str]:
     return {t for t in types - known - V1_CONTROL_FLOW_OPS if not t.startswith("TensorArray")}
 
 
-def export(v2: V2Model, to: str = "saved_model") -> V2Model | OnnxModel:
-    """``v2`` itself, or (``to="onnx"``) its signatures exported by :func:`to_onnx`."""
-    return v2 if to == "saved_model" else to_onnx(v2)
-
-
 def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
-    """Export every converted signature of ``v2`` to ONNX and open it in onnxruntime.
-    ``ConversionError``: a signature updates variables, or holds ops tf2onnx cannot convert
-    (the message names their types)."""
+    """Every converted signature of ``v2`` exported to ONNX, open in onnxruntime."""
     tf2onnx, onnx, ort = onnx_libs()
     from tensorflow.python.framework import convert_to_constants
 
@@ -107,7 +98,6 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
     protos, sessions = {}, {}
     for name, fn in fns.items():
         sig = v2.signatures[name]
-        where = f"signature {name!r} of {v2.source.path}"
         logs, log = logging.handlers.BufferingHandler(1 << 30), logging.getLogger("tf2onnx")
         log.addHandler(logs)  # it logs each op it skips, and goes on: the refusal names them
         log.propagate = False
@@ -133,10 +123,10 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
             log.removeHandler(logs)
             log.propagate = True
         if bad:
-            ops = ", ".join(sorted(bad))
             raise ConversionError(
-                f"{where} cannot be exported to ONNX: tf2onnx {tf2onnx.__version__} (opset "
-                f"{opset}) does not convert {ops}: convert to a TF2 SavedModel instead "
+                f"signature {name!r} of {v2.source.path} cannot be exported to ONNX: tf2onnx "
+                f"{tf2onnx.__version__} (opset {opset}) does not convert {', '.join(sorted(bad))}: "
+                "convert to a TF2 SavedModel instead "
                 "(to='saved_model', CLI: drop --to onnx) or only signatures/outputs without them"
             ) from None
         protos[name] = proto
@@ -156,9 +146,8 @@ def _file(name: str) -> str:
 
 @dataclasses.dataclass(repr=False)
 class OnnxModel:
-    """A TF1 model exported to ONNX: signature name -> its ``onnx.ModelProto`` (``protos``,
-    inputs and outputs named by the TF2 keys of ``signatures``, as :class:`V2Model`'s) and its
-    onnxruntime session (``sessions``)."""
+    """A TF1 model exported to ONNX: signature name -> ``onnx.ModelProto`` (``protos``, named by
+    the TF2 keys of ``signatures``) and its onnxruntime session (``sessions``)."""
 
     source: V1Model
     signatures: dict[str, ConvertedSignature]
@@ -176,13 +165,10 @@ class OnnxModel:
         }
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write ``NAME.onnx`` per signature and :data:`META_FILE` (the key mapping) to the folder
-        ``out_dir``, all or nothing as :meth:`V2Model.save`; returns the folder."""
+        """Write ``NAME.onnx`` per signature and :data:`META_FILE` to ``out_dir`` (all or none)."""
+        signatures = {k: s.to_json() for k, s in self.signatures.items()}
         with staged_folder(out_dir, self.source, overwrite, "ONNX model") as staging:
-            meta = {
-                **self.summary(),
-                "signatures": {k: s.to_json() for k, s in self.signatures.items()},
-            }
+            meta = {**self.summary(), "signatures": signatures}
             try:
                 for name, proto in self.protos.items():
                     (staging.path / _file(name)).write_bytes(proto.SerializeToString())
@@ -196,8 +182,7 @@ class OnnxModel:
 
 
 class OnnxRunner(V2Runner):
-    """Runs ``signature`` of an :class:`OnnxModel` or a folder :meth:`OnnxModel.save` wrote in
-    onnxruntime (CPU), with the keys and checks of :class:`V2Runner`."""
+    """Runs ``signature`` of an :class:`OnnxModel` (or its saved folder) in onnxruntime (CPU)."""
 
     name = "onnx"
 
@@ -247,8 +232,7 @@ class OnnxRunner(V2Runner):
 
 
 def runner_for(model: Any, signature: str | None = None) -> Runner:
-    """The runner of a converted artifact: :class:`OnnxRunner` for an :class:`OnnxModel` or its
-    saved folder, else :class:`V2Runner` (a ``V2Model`` or a TF2 SavedModel folder)."""
+    """:class:`OnnxRunner` for an :class:`OnnxModel` or its saved folder, else :class:`V2Runner`."""
     if isinstance(model, OnnxModel) or (
         not isinstance(model, V2Model) and (Path(model) / META_FILE).is_file()
     ):

@@ -39,14 +39,12 @@ class RewriteContext:
     variables: dict[str, NodeDef]  # ref variable op name -> original NodeDef
     names: set[str]
     path: str = "the graph"
-    reads_added: int = 0
     rewritten: dict[str, str] = field(default_factory=dict)  # node name -> new op type
     # tensor "op:idx" -> variable, for references forwarded by v1 control flow (RefSwitch, …)
     handles: dict[str, str] = field(default_factory=dict)
 
     def var_of(self, inp: str) -> str | None:
-        """The variable an input string refers to (``var``, ``var:0``, or a control-flow op
-        forwarding its reference, e.g. ``cond/Switch:1``), else ``None``."""
+        """The variable input ``inp`` refers to (``var:0``, or a forwarding ``cond/Switch:1``)."""
         if inp.startswith("^"):
             return None
         op, _, idx = inp.partition(":")
@@ -54,22 +52,17 @@ class RewriteContext:
         return op if own else self.handles.get(f"{op}:{idx or 0}")
 
     def forward_handles(self, nodes: list[NodeDef]) -> None:
-        """Record the outputs of v1 control-flow ops that forward a variable's reference
-        (:data:`REF_FORWARDS`), following chains in any node order (loops included)."""
+        """Record the outputs of ops forwarding a variable's reference (:data:`REF_FORWARDS`)."""
         forwards = [n for n in nodes if n.op in REF_FORWARDS]
         changed = True
         while changed:
             changed = False
-            for n in forwards:
-                if f"{n.name}:0" in self.handles:
-                    continue
+            for n in (n for n in forwards if f"{n.name}:0" not in self.handles):
                 data = data_inputs(n)
                 sources = data if n.op == "RefMerge" else data[:1]
-                var = next((v for v in map(self.var_of, sources) if v is not None), None)
-                if var is not None:
-                    self.handles.update(
-                        {f"{n.name}:{i}": var for i in range(REF_FORWARDS[n.op][1])}
-                    )
+                if var := next(filter(None, map(self.var_of, sources)), None):
+                    outs = range(REF_FORWARDS[n.op][1])
+                    self.handles.update({f"{n.name}:{i}": var for i in outs})
                     changed = True
 
     def dtype_of(self, var: str) -> int:
@@ -86,25 +79,19 @@ class RewriteContext:
     def read(
         self, var: str, consumer: NodeDef, name: str | None = None, handle: str | None = None
     ) -> NodeDef:
-        """A ``ReadVariableOp`` of ``var`` with ``consumer``'s control inputs; ``handle`` is the
-        input naming the resource when it is forwarded (``cond/Switch:1``)."""
+        """A ``ReadVariableOp`` of ``var`` (or of forwarded ``handle``), ``consumer``'s controls."""
         own = name if name is not None else self.unique(f"{consumer.name}/read_{var}")
         node = _new_node("ReadVariableOp", own, consumer)
-        node.input.append(handle or var)
-        node.input.extend(i for i in consumer.input if i.startswith("^"))
+        node.input.extend([handle or var, *(i for i in consumer.input if i.startswith("^"))])
         node.attr["dtype"].type = self.dtype_of(var)
-        if name is None:
-            self.reads_added += 1
         return node
 
     def split_inputs(self, node: NodeDef) -> tuple[list[str], list[NodeDef]]:
-        """(inputs of ``node`` with variables fed to non-reference args replaced by reads, the
-        reads to emit before it); reference args keep the variable (now the handle)."""
+        """(``node``'s inputs with variables at value args replaced by reads, the reads to emit)."""
         ref_args = ref_input_flags(node)
         new_inputs, extra = [], []
         for i, inp in enumerate(node.input):
-            var = self.var_of(inp)
-            if var is None or (i < len(ref_args) and ref_args[i]):
+            if (var := self.var_of(inp)) is None or (i < len(ref_args) and ref_args[i]):
                 new_inputs.append(inp)
             else:
                 extra.append(self.read(var, node, handle=inp))
@@ -120,12 +107,8 @@ def ref_input_flags(node: NodeDef) -> list[bool]:
         return []
     flags: list[bool] = []
     for arg in op_def.input_arg:
-        if arg.number_attr:
-            n = node.attr[arg.number_attr].i
-        elif arg.type_list_attr:
-            n = len(node.attr[arg.type_list_attr].list.type)
-        else:
-            n = 1
+        n = node.attr[arg.number_attr].i if arg.number_attr else 1
+        n = len(node.attr[arg.type_list_attr].list.type) if arg.type_list_attr else n
         flags.extend([arg.is_ref] * n)
     return flags
 
@@ -133,10 +116,7 @@ def ref_input_flags(node: NodeDef) -> list[bool]:
 def _new_node(op: str, name: str, like: NodeDef) -> NodeDef:
     from tensorflow.core.framework import node_def_pb2
 
-    node = node_def_pb2.NodeDef()
-    node.op = op
-    node.name = name
-    node.device = like.device
+    node = node_def_pb2.NodeDef(op=op, name=name, device=like.device)
     if "_class" in like.attr:
         node.attr["_class"].CopyFrom(like.attr["_class"])
     return node
@@ -148,10 +128,8 @@ def _copy_attrs(src: NodeDef, dst: NodeDef, rename: dict[str, str] | None = None
 
     op_def = op_def_registry.get(dst.op)
     wanted = {a.name for a in op_def.attr} if op_def is not None else set()
-    rename = rename or {}
     for key, value in src.attr.items():
-        target = rename.get(key, key)
-        if target in wanted:
+        if (target := (rename or {}).get(key, key)) in wanted:
             dst.attr[target].CopyFrom(value)
 
 
@@ -169,8 +147,7 @@ def _variable(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
 
 @rewrites("Identity")
 def _identity(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
-    var = ctx.var_of(node.input[0])
-    if var is None:  # reads e.g. another ref-producing op; nothing to do
+    if (var := ctx.var_of(node.input[0])) is None:  # reads another ref-producing op: as it is
         return [node]
     return [ctx.read(var, node, name=node.name, handle=node.input[0])]
 
@@ -246,8 +223,7 @@ def _update(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
         update.attr["dtype"].type = ctx.dtype_of(var)
     read = ctx.read(var, node, name=node.name, handle=node.input[0])
     # the read's control inputs are the update's: keep only the edge on the update
-    del read.input[1:]
-    read.input.append(f"^{update.name}")
+    read.input[1:] = [f"^{update.name}"]
     ctx.rewritten[node.name] = resource_op
     return [*extra, update, read]
 
@@ -264,8 +240,7 @@ def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
             )
     inputs, extra = ctx.split_inputs(node)
     out = copy.deepcopy(node)
-    del out.input[:]
-    out.input.extend(inputs)
+    out.input[:] = inputs
     return [*extra, out]
 
 
@@ -276,16 +251,14 @@ class RewriteResult:
     graph_def: GraphDef
     meta_graph: MetaGraphDef | None  # None for a bare GraphDef
     variables: list[str]  # rewritten variable names
-    reads_added: int
     updates: dict[str, str]  # original update node -> resource op type
 
 
 def to_resource_variables(
     graph_def: GraphDef, meta_graph: MetaGraphDef | None = None, path: str = "the graph"
 ) -> RewriteResult:
-    """Copies of ``graph_def`` and ``meta_graph`` (``VariableDef.is_resource`` set, no ``_ref``
-    signature dtypes) with reference variables rewritten; ``path`` for messages. Raises
-    ``ConversionError`` for an op needing a reference input with no registered rewrite."""
+    """Copies of ``graph_def`` and ``meta_graph`` with reference variables rewritten (VariableDefs
+    ``is_resource``, no ``_ref`` signature dtypes); ``path`` for messages."""
     from tensorflow.core.framework import graph_pb2
 
     variables = {n.name: n for n in graph_def.node if n.op in REF_VARIABLE_OPS}
@@ -310,4 +283,4 @@ def to_resource_variables(
                 for info in infos.values():
                     if info.dtype > _REF_OFFSET:
                         info.dtype -= _REF_OFFSET
-    return RewriteResult(out, mg, sorted(variables), ctx.reads_added, dict(ctx.rewritten))
+    return RewriteResult(out, mg, sorted(variables), dict(ctx.rewritten))

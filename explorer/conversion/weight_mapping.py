@@ -13,15 +13,8 @@ from explorer.loading.checkpoints import read_variables
 from explorer.loading.model import V1Model
 
 # Name tokens that mean the same weight role in TF1 libraries (tf.layers, slim, sonnet) and Keras 3.
-ROLE_ALIASES = {
-    "weights": "kernel",
-    "w": "kernel",
-    "biases": "bias",
-    "b": "bias",
-    "scale": "gamma",
-    "offset": "beta",
-    "embedding": "embeddings",
-}
+ROLE_ALIASES = dict(weights="kernel", w="kernel", biases="bias", b="bias", embedding="embeddings")
+ROLE_ALIASES |= dict(scale="gamma", offset="beta")
 
 # Optimizer slots and training bookkeeping: in the checkpoint, never part of a rewritten model.
 _OPTIMIZER_SLOTS = (
@@ -34,9 +27,8 @@ _BOOKKEEPING = frozenset({"global_step", "beta1_power", "beta2_power"})
 
 @dataclass
 class Match:
-    """A TF1 variable (``dense/kernel``) paired with a Keras weight path
-    (``sequential/dense/kernel``) of the same ``shape``; ``how``: ``override`` (given),
-    ``name`` (scope/name tokens agree) or ``order`` (same role and shape, creation order)."""
+    """A TF1 variable paired with a Keras weight path of the same ``shape``; ``how``:
+    ``override`` (given), ``name`` (tokens agree) or ``order`` (same role and shape, in order)."""
 
     v1_name: str
     keras_path: str
@@ -46,9 +38,8 @@ class Match:
 
 @dataclass
 class WeightMapping:
-    """What :func:`map_weights` found; truthy when complete (each matched exactly once).
-    ``matches`` in Keras weight order; ``ambiguous``: v1 name -> candidate paths neither names nor
-    order decide (settle with ``overrides``); ``skipped``: optimizer slots and bookkeeping."""
+    """What :func:`map_weights` found; truthy when complete. ``matches`` in Keras weight order;
+    ``ambiguous``: v1 name -> candidate paths; ``skipped``: optimizer slots and bookkeeping."""
 
     matches: list[Match] = field(default_factory=list)
     unmatched_v1: list[str] = field(default_factory=list)
@@ -67,8 +58,7 @@ class WeightMapping:
         return self.complete
 
     def assign(self, strict: bool = True) -> int:
-        """Copy the matched v1 values into the Keras weights; returns how many. ``strict``:
-        refuse (``ConversionError``) an incomplete mapping; else assign the matched ones."""
+        """Copy the matched v1 values into the Keras weights (``strict``: only when complete)."""
         if strict and not self.complete:
             raise ConversionError(
                 f"weight mapping is incomplete ({self.problem_summary()}): settle it with "
@@ -105,19 +95,13 @@ def map_weights(
     overrides: Mapping[str, str | None] | None = None,
 ) -> WeightMapping:
     """Match a TF1 model's variables (a :class:`V1Model`'s checkpoint, or name -> array) to the
-    weights of an equivalent built Keras 3 model; nothing is assigned yet.
-
-    Names reduce to a role (last token; slim/sonnet ``weights``/``biases``/``w``/``b`` count as
-    kernel/bias) and a layer token (``dense_1``). In each (role, shape) group, pairs agree by
-    ``layer/role`` name when all v1 names find theirs, else (as many on each side) by creation
-    order; the rest is unmatched or ambiguous. ``overrides``: v1 name -> Keras path (model-name
-    prefix optional), applied first; ``None`` leaves a variable out.
-
-    Raises:
-        TensorNotFoundError: an override names a v1 variable or Keras path that does not exist.
-        ConversionError: the v1 model has no variables (frozen graph), the Keras model has no
-            weights (not built), or an override pairs different shapes.
-    """
+    weights of an equivalent built Keras 3 model; nothing is assigned yet. Names reduce to a role
+    (last token, :data:`ROLE_ALIASES`) and a layer token (``dense_1``). In each (role, shape)
+    group, pairs agree by ``layer/role`` name when all v1 names find theirs, else (as many on each
+    side) by creation order; the rest is unmatched or ambiguous. ``overrides``: v1 name -> Keras
+    path (model-name prefix optional), applied first; ``None`` leaves a variable out.
+    Raises TensorNotFoundError (an override names nothing) or ConversionError (no variables, an
+    unbuilt Keras model, an override pairing different shapes)."""
     import numpy as np
 
     values = dict(v1_model) if isinstance(v1_model, Mapping) else read_variables(v1_model)
@@ -131,7 +115,6 @@ def map_weights(
     targets = _keras_weights(keras_model)
     overrides = dict(overrides or {})
     result = WeightMapping(_values=values, _targets=targets)
-
     taken: set[str] = set()
     by_v1: dict[str, Match] = {}
     for v1_name, path in overrides.items():
@@ -143,14 +126,12 @@ def map_weights(
         if path is None:
             result.skipped.append(v1_name)
             continue
-        path = _resolve_path(path, targets)
-        if path not in targets:
+        if (path := _resolve_path(path, targets)) not in targets:
             raise TensorNotFoundError(
                 f"override maps {v1_name!r} to Keras weight {path!r}, which the model lacks: "
                 f"choose one of {', '.join(list(targets)[:5])}"
             )
-        shape = tuple(values[v1_name].shape)
-        if shape != _shape(targets[path]):
+        if (shape := tuple(values[v1_name].shape)) != _shape(targets[path]):
             raise ConversionError(
                 f"override maps {v1_name!r} {list(shape)} to {path!r} "
                 f"{list(_shape(targets[path]))}: shapes differ; pick a weight of the same shape"
@@ -167,7 +148,6 @@ def map_weights(
         groups.setdefault((_role(name), tuple(values[name].shape)), ([], []))[0].append(name)
     for path in (p for p in targets if p not in taken):
         groups.setdefault((_role(path), _shape(targets[path])), ([], []))[1].append(path)
-
     for (_, shape), (src, dst) in groups.items():
         for m in _match_group(src, dst, model_prefix, shape):
             by_v1[m.v1_name] = m
@@ -195,27 +175,20 @@ def _match_group(
     dst_keys: dict[str, list[str]] = {}
     for p in dst:
         dst_keys.setdefault(_layer_role(p, model_prefix), []).append(p)
-    by_name = {}
-    for n in src:
-        cands = dst_keys.get(_layer_role(n, ""), [])
-        if len(cands) == 1:
-            by_name[n] = cands[0]
+    cands = {n: dst_keys.get(_layer_role(n, ""), []) for n in src}
+    by_name = {n: c[0] for n, c in cands.items() if len(c) == 1}
     if len(by_name) == len(src) and len(set(by_name.values())) == len(src):
         return [Match(n, by_name[n], shape, "name") for n in src]
     if len(src) == len(dst):
         return [Match(n, p, shape, "order") for n, p in zip(src, dst)]
-    first: dict[str, str] = {}  # Keras path -> the first v1 name agreeing with it
-    for n, p in by_name.items():
-        first.setdefault(p, n)
+    first = {p: n for n, p in reversed(by_name.items())}  # path -> the first v1 name naming it
     return [Match(n, p, shape, "name") for p, n in first.items()]
 
 
 def _resolve_path(path: str, targets: Mapping[str, Any]) -> str:
     """``path`` itself, or the one Keras path ending in ``/path`` (model prefix left out)."""
-    if path in targets:
-        return path
     found = [p for p in targets if p.endswith("/" + path)]
-    return found[0] if len(found) == 1 else path
+    return found[0] if path not in targets and len(found) == 1 else path
 
 
 def _keras_weights(model: Any) -> dict[str, Any]:
@@ -250,8 +223,7 @@ def _layer_role(name: str, model_prefix: str) -> str:
     toks = _tokens(name)
     if model_prefix and len(toks) > 2 and toks[0] == model_prefix:
         toks = toks[1:]
-    layer = toks[-2] if len(toks) >= 2 else ""
-    return f"{layer}/{_role(name)}"
+    return f"{toks[-2] if len(toks) >= 2 else ''}/{_role(name)}"
 
 
 def _is_optimizer_state(name: str) -> bool:

@@ -28,8 +28,7 @@ VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_l
 
 
 def read_variables(model: V1Model) -> dict[str, Any]:
-    """Variable name -> ndarray from the checkpoint, in graph order (``{}`` for a frozen graph);
-    ``MissingVariablesError``: no checkpoint, an unreadable one, a saved variable missing."""
+    """Variable name -> ndarray from the checkpoint, in graph order (``{}`` for a frozen graph)."""
     import numpy as np  # lazy: loading a model needs no numpy
 
     if not (names := [v.name for v in model.variables]):
@@ -47,22 +46,15 @@ def read_variables(model: V1Model) -> dict[str, Any]:
             f"cannot read checkpoint {prefix} ({first_line(e)}): the files are missing or damaged"
         ) from None
     saved = checkpoint_keys(model)
-    out: dict[str, Any] = {}
-    missing = []
-    for name in names:
-        key, spec = saved.get(name, (name, ""))
-        if key not in shapes:
-            if name in saved:  # the saver writes it, so it must be there
-                missing.append(name)
-            continue
-        out[name] = np.asarray(saved_value(reader, key, spec))
-    if missing:
+    keys = {name: saved.get(name, (name, "")) for name in names}
+    # a variable the saver writes must be there
+    if missing := [n for n, (key, _) in keys.items() if key not in shapes and n in saved]:
         shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
         raise MissingVariablesError(
             f"checkpoint {prefix} lacks {len(missing)} variable(s) its graph saves ({shown}): "
             "the checkpoint is of another graph; point at the matching one"
         )
-    return out
+    return {n: np.asarray(saved_value(reader, *ks)) for n, ks in keys.items() if ks[0] in shapes}
 
 
 def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
@@ -93,8 +85,7 @@ def _partition_keys(meta_graph: MetaGraphDef | None) -> dict[str, tuple[str, str
     """Partitioned variables' keys from ``save_slice_info_def`` (no Save ops: TF1 Hub)."""
     out: dict[str, tuple[str, str]] = {}
     for vd in variable_defs(meta_graph, "variables"):
-        info = vd.save_slice_info_def
-        if info.full_name:
+        if (info := vd.save_slice_info_def).full_name:
             dims = ":".join(f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape))
             full = " ".join(str(d) for d in info.full_shape)
             out[op_name(vd.variable_name)] = (info.full_name, f"{full} {dims}")
@@ -122,8 +113,5 @@ def _const_strings(values: Any) -> list[str] | None:
 
 def _slices(spec: str) -> tuple[slice, ...]:
     """``"10 4 0,5:-"`` -> ``(slice(0, 5), slice(None))``."""
-    out = []
-    for dim in spec.split(" ")[-1].split(":"):
-        start, _, length = dim.partition(",")
-        out.append(slice(None) if dim == "-" else slice(int(start), int(start) + int(length)))
-    return tuple(out)
+    dims = [d.partition(",") for d in spec.split(" ")[-1].split(":")]
+    return tuple(slice(None) if s == "-" else slice(int(s), int(s) + int(n)) for s, _, n in dims)

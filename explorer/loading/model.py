@@ -1,7 +1,5 @@
-"""Step 1 of the flow: parse a TF1 artifact on disk (SavedModel or TF1 Hub folder, frozen GraphDef,
-V1/V2 checkpoint by ``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only.
-:func:`as_model` is how a verb turns a path into one; what a model runs for chosen outputs
-(:func:`model_run_scope`) and a copy pruned to it (:func:`prune_for`)."""
+"""Step 1: parse a TF1 artifact (SavedModel or TF1 Hub folder, frozen GraphDef, checkpoint by
+``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only; :func:`prune_for` cuts it."""
 
 from __future__ import annotations
 
@@ -65,27 +63,21 @@ T = TypeVar("T")
 
 @dataclass
 class V1Model:
-    """A parsed TF1 artifact; nothing imported or run yet. ``format``: ``saved_model``,
-    ``frozen_graph``, ``checkpoint`` or ``tf1_hub_module``; ``path`` resolved; ``tag_sets`` every
-    MetaGraph's tags, ``tags`` the chosen ones; ``meta_graph`` (``None`` for a GraphDef);
-    ``checkpoint_prefix`` (``None``: no checkpoint); ``assets``: asset tensor -> file here;
-    ``replacements``: op type -> function substituted on import; ``op_libraries``: custom-op
-    ``.so`` files loaded for it; ``notes``: what loading repaired in memory (``inspect`` shows
-    them); ``memo``: what later steps derived once (the gate's verdicts; a ``dataclasses.replace``
-    copy starts empty)."""
+    """A parsed TF1 artifact; nothing imported or run yet. ``memo``: what later steps derived
+    once (the gate's verdicts); a ``dataclasses.replace`` copy starts it empty."""
 
-    format: str
-    path: Path
+    format: str  # saved_model, frozen_graph, checkpoint or tf1_hub_module
+    path: Path  # resolved
     graph_def: GraphDef
-    meta_graph: MetaGraphDef | None = None
-    tag_sets: list[list[str]] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
+    meta_graph: MetaGraphDef | None = None  # None for a GraphDef
+    tag_sets: list[list[str]] = field(default_factory=list)  # every MetaGraph's tags
+    tags: list[str] = field(default_factory=list)  # the chosen ones
     checkpoint_prefix: str | None = None
-    assets: dict[str, str] = field(default_factory=dict)
-    replacements: dict[str, Replacement] = field(default_factory=dict)
+    assets: dict[str, str] = field(default_factory=dict)  # asset tensor -> file here
+    replacements: dict[str, Replacement] = field(default_factory=dict)  # op type -> function
     module_info: dict[str, Any] | None = None  # a TF1 Hub module's ModuleDef
-    op_libraries: tuple[str, ...] = ()
-    notes: list[str] = field(default_factory=list)
+    op_libraries: tuple[str, ...] = ()  # custom-op .so files loaded for it
+    notes: list[str] = field(default_factory=list)  # what loading repaired (inspect shows them)
     _signatures: dict[str, Signature] | None = field(default=None, repr=False)
     memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -178,8 +170,7 @@ class V1Model:
         return read_variables(self)
 
     def summary(self) -> dict[str, Any]:
-        """The ``inspect --json`` object (``notes`` when loading repaired something;
-        ``hub_module`` for a TF1 Hub module)."""
+        """The ``inspect --json`` object (with ``notes``, ``hub_module`` when there are some)."""
         out = {
             "format": self.format,
             "path": str(self.path),
@@ -209,14 +200,9 @@ def load(
     replacements: Mapping[str, Replacement] | None = None,
     op_libraries: Sequence[str | os.PathLike[str]] | None = None,
 ) -> V1Model:
-    """Parse the TF1 artifact at ``path`` (auto-detected) into a :class:`V1Model`.
-
-    ``tags``: the MetaGraph tag set (list, set or comma-separated; ``""``/``set()``: the empty
-    set), needed only when there are several. ``replacements``: op type -> function substituting
-    its nodes on import. ``op_libraries``: custom-op ``.so`` files loaded with
-    ``tf.load_op_library`` first: native code, so only libraries you trust. Raises
-    ModelNotFoundError, ModelFormatError, AmbiguousModelError, TagsError; UnsupportedOpError when
-    an op library does not load."""
+    """Parse the TF1 artifact at ``path`` into a :class:`V1Model`. ``tags``: the MetaGraph tag set
+    (list, set or comma-separated; ``""``: the empty set). ``replacements``: op type -> function
+    substituting its nodes on import; ``op_libraries``: custom-op ``.so`` files (native code)."""
     libraries = check_libraries(op_libraries or ())
     load_libraries(libraries)  # before the graph is read: its ops' output specs come from them
     p = Path(path).expanduser()
@@ -239,21 +225,17 @@ def load(
             "corrupt or of another kind; re-export it"
         ) from None
     model.path = p.resolve()
-    if replacements:
-        model.replacements = dict(replacements)
+    model.replacements = dict(replacements or {})
     model.op_libraries = libraries
     return model
 
 
 def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
-    """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub's) or the only
-    one. Raises ``SignatureNotFoundError`` naming ``where`` and the choices."""
+    """``sigs[name]``; without a name ``serving_default``, ``default`` (TF1 Hub) or the only one."""
     choices = ", ".join(sorted(sigs)) or "none"
     if name is None:
-        key = next((k for k in DEFAULT_SIGNATURES if k in sigs), None)
-        if key is None and len(sigs) == 1:
-            key = next(iter(sigs))
-        if key is not None:
+        only = list(sigs) if len(sigs) == 1 else []
+        if (key := next((k for k in [*DEFAULT_SIGNATURES, *only] if k in sigs), None)) is not None:
             return sigs[key]
         if not sigs:
             raise SignatureNotFoundError(
@@ -271,8 +253,7 @@ def pick_signature(sigs: Mapping[str, T], name: str | None, where: object) -> T:
 
 
 def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1Model:
-    """``model`` itself, or ``load(model, **load_options)`` of a path: how top-level verbs and
-    widgets take a path; every step below them takes the model."""
+    """``model`` itself, or ``load(model, **load_options)`` of a path (verbs take both)."""
     return model if isinstance(model, V1Model) else load(model, **load_options)
 
 
@@ -308,8 +289,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         require_regular(p / "checkpoint", "checkpoint state file", folder=p)
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
-    found = model_files_in(p)
-    if not found:  # a folder holding model folders (an export base with one version)
+    if not (found := model_files_in(p)):  # model folders in it (an export base, one version)
         found = sorted(q for q in p.iterdir() if is_model_folder(q))
     if len(found) == 1:
         return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
@@ -323,10 +303,10 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
 
 
 def is_model_folder(p: Path) -> bool:
-    """Whether folder ``p`` is one model to :func:`load` (a SavedModel, TF1 Hub module or
-    checkpoint folder): its subfolders (``variables/``, ``assets/``) are part of it."""
-    marks = ("saved_model.pb", "saved_model.pbtxt", "checkpoint", MARKER)
-    return any((p / m).is_file() for m in marks)
+    """Whether folder ``p`` is one model (SavedModel, TF1 Hub module or checkpoint folder)."""
+    return any(
+        (p / m).is_file() for m in ("saved_model.pb", "saved_model.pbtxt", "checkpoint", MARKER)
+    )
 
 
 def model_files_in(p: Path) -> list[Path]:
@@ -344,12 +324,11 @@ def _load_file(p: Path, tags: list[str] | None) -> V1Model:
         return _load_checkpoint(p.parent)
     if p.suffix == ".meta":
         return _load_checkpoint(p)
-    if p.suffix in (".index",) or re.search(r"\.data-\d+-of-\d+$", p.name):
-        return _load_checkpoint(Path(re.sub(r"\.(index|data-\d+-of-\d+)$", "", str(p))))
+    if (prefix := re.sub(r"\.(index|data-\d+-of-\d+)$", "", str(p))) != str(p):
+        return _load_checkpoint(Path(prefix))
     if p.suffix in (".pb", ".pbtxt", ".txt", ".graphdef", ".graph"):
         return _load_graph_def(p)
-    # A V1 checkpoint (single file) with a .meta beside it.
-    if Path(str(p) + ".meta").exists():
+    if Path(str(p) + ".meta").exists():  # a V1 checkpoint (single file) with its .meta
         return _load_checkpoint(p)
     raise ModelFormatError(
         f"{p}: unknown model file type {p.suffix or '(no suffix)'}: expected saved_model.pb, "
@@ -377,9 +356,7 @@ def _load_saved_model(
             )
         mg = sm.meta_graphs[0]
     else:
-        wanted = set(tags)
-        found = [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == wanted]
-        if not found:
+        if not (found := [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == set(tags)]):
             raise TagsError(
                 f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
             )
@@ -435,8 +412,7 @@ def _read_state_file(folder: Path) -> str | None:
             f"{state_file} is not a valid checkpoint state file ({str(e)[:80]}): "
             "point at the checkpoint prefix or its .meta file instead"
         ) from None
-    recorded = state.model_checkpoint_path
-    if not recorded:
+    if not (recorded := state.model_checkpoint_path):
         return None
     # An absolute path stays one; it is often the exporting machine's: try the name here too.
     for c in (folder / recorded, folder / Path(recorded).name):
@@ -473,9 +449,7 @@ def _load_checkpoint(p: Path) -> V1Model:
         if prefix is None and (folder / "checkpoint").is_file():
             prefix = _read_state_file(folder)
     else:  # a prefix
-        folder = p.parent
-        prefix = str(p)
-        meta = Path(str(p) + ".meta")
+        folder, prefix, meta = p.parent, str(p), Path(f"{p}.meta")
         if not _checkpoint_at(p):
             raise MissingVariablesError(
                 f"checkpoint {p} has no data (.index or V1 file missing): check the prefix"
@@ -594,11 +568,14 @@ _ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
 
 def init_ops(model: V1Model) -> list[str]:
     """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
-    names = [model.init_op or ""]
-    for key in ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer"):
-        names.extend(model.collection(key))
+    keys = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer")
+    names = [
+        model.init_op or "",
+        "init_all_tables",
+        *(n for k in keys for n in model.collection(k)),
+    ]
     nodes = graph_index(model.graph_def).nodes
-    return sorted({op_name(n) for n in [*names, "init_all_tables"] if op_name(n) in nodes})
+    return sorted({op_name(n) for n in names if op_name(n) in nodes})
 
 
 def model_run_scope(
@@ -616,8 +593,7 @@ def model_run_scope(
 
 
 def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str]]]) -> V1Model:
-    """A copy of ``model`` holding only what each group of (fetches, feeds) needs with its feeds
-    fed (one group per signature)."""
+    """A copy of ``model`` holding only what each (fetches, feeds) group needs, its feeds fed."""
     gd = model.graph_def
     nodes = graph_index(gd).nodes
     keep: set[str] = set()
@@ -630,32 +606,22 @@ def prune_for(model: V1Model, groups: Iterable[tuple[Iterable[str], Iterable[str
         op_name(f) for f in feeds if op_name(f) in nodes and nodes[op_name(f)].op in INPUT_OPS
     ]
     keep |= ops_that_run(gd, fed_inputs).ops  # fed placeholders stay the inputs
-    kept_vars = {n for n in keep if nodes[n].op in VARIABLE_OPS}
-    keep |= _restore_ops(model, nodes, kept_vars)
+    keep |= _restore_ops(model, nodes, {n for n in keep if nodes[n].op in VARIABLE_OPS})
     keep |= ops_that_run(gd, init_ops(model)).ops
     keep |= ops_that_run(gd, _variable_ops(model.meta_graph, keep)).ops  # initializer, snapshot
     cut = _cut_feeds(nodes, keep, feeds)
     if len(keep) == len(nodes) and not cut:
         return model
+    names = keep | set(cut)
     new_gd = type(gd)()
     new_gd.versions.CopyFrom(gd.versions)
     new_gd.library.CopyFrom(gd.library)
     for node in gd.node:
-        if node.name in cut:
-            for new in cut[node.name]:
-                new_gd.node.add().CopyFrom(new)
-            continue
-        if node.name not in keep:
-            continue
-        out = new_gd.node.add()
-        out.CopyFrom(node)
-        del out.input[:]
-        out.input.extend(
-            i
-            for i in node.input
-            if not i.startswith("^") or op_name(i) in keep or op_name(i) in cut
-        )
-    names = keep | set(cut)
+        new_gd.node.extend(cut.get(node.name, []))  # a cut op is not kept
+        if node.name in keep:
+            out = new_gd.node.add()
+            out.CopyFrom(node)
+            out.input[:] = [i for i in node.input if not i.startswith("^") or op_name(i) in names]
     if (mg := meta_graph_with(model.meta_graph, new_gd)) is not None:
         drop_dangling(mg, names, values=True)
         for key in [k for k, sig in mg.signature_def.items() if not _sig_ok(sig, names)]:
@@ -676,8 +642,7 @@ def _variable_ops(meta_graph: MetaGraphDef | None, keep: set[str]) -> list[str]:
 
 def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str]) -> set[str]:
     """The restore op's upstream, without the variables not kept and their assigns (slots)."""
-    restore = model.restore_op
-    if not restore or op_name(restore) not in nodes:
+    if not (restore := model.restore_op) or op_name(restore) not in nodes:
         return set()
     dropped = {
         n.name

@@ -70,8 +70,7 @@ def check_libraries(paths: Iterable[str | os.PathLike[str]]) -> tuple[str, ...]:
     """The resolved ``paths``; ``ModelNotFoundError`` when one is not an existing file."""
     out = []
     for p in paths:
-        path = Path(p).expanduser()
-        if not path.is_file():
+        if not (path := Path(p).expanduser()).is_file():
             raise ModelNotFoundError(
                 f"op library {path} does not exist: pass the path of the package's compiled ops "
                 "(a .so file, e.g. its libop_abi.so)"
@@ -129,10 +128,8 @@ def attr_values(node: NodeDef) -> dict[str, Any]:
 def _attr_value(a: AttrValue) -> Any:
     kind = a.WhichOneof("value")
     if kind == "list":
-        lst = a.list
         for field in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
-            values = getattr(lst, field)
-            if len(values):
+            if values := getattr(a.list, field):
                 return [_scalar(field, v) for v in values]
         return []
     return None if kind is None else _scalar(kind, getattr(a, kind))
@@ -156,8 +153,7 @@ def _scalar(kind: str, v: Any) -> Any:
 
 def apply_replacements(model: V1Model, graph_def: GraphDef, graph: tf_types.Graph) -> GraphDef:
     """Import ``graph_def`` into ``graph`` in waves around the replaced nodes; returns what is
-    still to import. ``UnsupportedOpError``: a replaced op in a function or ``tf.while_loop``;
-    ``SessionError``: a replacement failed or returned too few outputs."""
+    still to import."""
     replacements = model.replacements
     nodes = list(graph_def.node)
     if not (replaced := {n.name for n in nodes if n.op in replacements}):
@@ -190,12 +186,11 @@ def _levels(model: V1Model, graph_def: GraphDef, replaced: set[str]) -> dict[str
     inputs = {n.name: [op_name(i) for i in n.input] for n in graph_def.node}
     level = dict.fromkeys(inputs, 0)
     work = list(inputs)
-    limit = len(replaced)
     while work:
         name = work.pop()
         new = max((level.get(s, 0) + (1 if s in replaced else 0) for s in inputs[name]), default=0)
         if new > level[name]:
-            if new > limit:  # only a cycle through a replaced node climbs this high
+            if new > len(replaced):  # only a cycle through a replaced node climbs this high
                 raise UnsupportedOpError(
                     f"{model.path}: a replaced op ({', '.join(sorted(replaced)[:3])}) sits "
                     "inside a tf.while_loop; replacements cannot split a loop: replace the "
@@ -211,7 +206,7 @@ def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> 
     counts = dict.fromkeys(replaced, 1)
     refs = [i for n in nodes for i in data_inputs(n)]
     for sig in model.signatures.values():
-        for spec in list(sig.inputs.values()) + list(sig.outputs.values()):
+        for spec in [*sig.inputs.values(), *sig.outputs.values()]:
             refs.extend(spec.components or (spec.name,))
     for ref in map(tensor_name, refs):
         name, _, idx = ref.rpartition(":")
@@ -258,7 +253,6 @@ def _replace_node(
     n_outputs: int,
     all_names: set[str],
 ) -> None:
-    fn = model.replacements[node.op]
     data = [made[i] for i in data_inputs(node)]
     controls = [made[i] for i in node.input if i.startswith("^")]
     scope = f"{node.name}/replacement"
@@ -266,7 +260,7 @@ def _replace_node(
         scope += "_"
     try:
         with graph.name_scope(scope + "/"), graph.control_dependencies(controls):
-            result = fn(data, attr_values(node))
+            result = model.replacements[node.op](data, attr_values(node))
         outs = list(result) if isinstance(result, (list, tuple)) else [result]
         outs = [tf().convert_to_tensor(o) for o in outs]
     except Exception as e:  # the user's function: report it against the node
@@ -281,8 +275,7 @@ def _replace_node(
         )
     with graph.name_scope(None):
         wired = tf().identity_n(outs, name=node.name)
-    op = wired[0].op
-    if op.name != node.name:
+    if (op := wired[0].op).name != node.name:
         raise SessionError(
             f"{model.path}: cannot name the replacement of {node.name!r} like the node "
             f"(got {op.name!r}): rename the node's clashing neighbours"

@@ -1,7 +1,6 @@
 """What loading checks of an untrusted model before TensorFlow sees it (``ModelFormatError``):
-only regular files are opened (a ``saved_model.pb`` linked to ``/dev/zero``, a FIFO asset), only
-graphs within :data:`GRAPH_LIMITS` are parsed, and parsed graphs are structurally sound; what plain
-TF tolerates in an intact export but explorer would stop at is repaired, with a note."""
+only regular files inside the model, graphs within :data:`GRAPH_LIMITS`, structurally sound;
+what plain TF tolerates but explorer would stop at is repaired, with a note."""
 
 from __future__ import annotations
 
@@ -49,8 +48,7 @@ _KINDS = (  # what a file is, by its mode (a regular file is nothing special)
 
 
 def special_kind(path: str | os.PathLike[str]) -> str | None:
-    """What ``path`` is when not a regular file (``"character device"``, ``"FIFO (named pipe)"``,
-    ...), following symlinks; ``None`` for a regular file or a path that does not exist."""
+    """What ``path`` is when not a regular file (``"character device"``, ...; ``None``: it is)."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
@@ -71,11 +69,9 @@ def require_regular(
     folder: str | os.PathLike[str] | None = None,
     max_bytes: int | None = None,
 ) -> None:
-    """Raise :class:`ModelFormatError` unless ``path`` (a ``what``: ``"SavedModel"``, ...) is a
-    regular file, resolving inside ``folder`` and no larger than ``max_bytes`` when given. A path
-    that does not exist passes (the caller reports missing files its own way)."""
-    kind = special_kind(path)
-    if kind is not None:
+    """``ModelFormatError`` unless ``path`` (a ``what``) is a regular file, inside ``folder`` and
+    within ``max_bytes`` when given; a path that does not exist passes (callers report it)."""
+    if (kind := special_kind(path)) is not None:
         real = os.path.realpath(path)
         via = f" (a link to {real})" if real != os.path.abspath(path) else ""
         raise ModelFormatError(
@@ -88,21 +84,16 @@ def require_regular(
             f"{path} {how} outside the model folder {folder}: explorer reads only files "
             f"inside it; copy the {what} into the folder"
         )
-    if max_bytes is not None:
-        try:
-            size = os.stat(path).st_size
-        except OSError:
-            return
-        if size > max_bytes:
-            raise ModelFormatError(
-                f"{path} is {size:,} bytes, more than a {what} can hold ({max_bytes:,}): it is "
-                "not a model file; point at the right file"
-            )
+    size = os.path.getsize(path) if max_bytes is not None and os.path.exists(path) else 0
+    if max_bytes is not None and size > max_bytes:
+        raise ModelFormatError(
+            f"{path} is {size:,} bytes, more than a {what} can hold ({max_bytes:,}): it is "
+            "not a model file; point at the right file"
+        )
 
 
 def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str] | None) -> None:
-    """Every file of the checkpoint at ``prefix`` (if any) that exists (``.index``, ``.data-*``,
-    the V1 single file) is regular (and inside ``folder``)."""
+    """Each existing file of the checkpoint at ``prefix`` (if any) is regular, inside ``folder``."""
     p = Path(prefix or ".")
     for f in [Path(f"{p}.index"), *sorted(p.parent.glob(p.name + ".data-*")), p] if prefix else []:
         if os.path.lexists(f) and (f != p or not p.is_dir()):
@@ -110,11 +101,9 @@ def require_regular_checkpoint(prefix: str | None, folder: str | os.PathLike[str
 
 
 def require_regular_assets(model: V1Model) -> None:
-    """Every asset file of ``model`` that exists is a regular file (a table filled from
-    ``/dev/zero`` aborts the process), whatever ``allow_unsafe`` says."""
+    """Every existing asset file of ``model`` is regular, whatever ``allow_unsafe`` says."""
     for tensor, path in model.assets.items():
-        kind = special_kind(path)
-        if kind is not None:
+        if (kind := special_kind(path)) is not None:
             raise ModelFormatError(
                 f"asset {path} (fed to {tensor}) is a {kind}, not a regular file: a table "
                 "filled from it would never finish or would exhaust memory; the model is corrupt "
@@ -123,8 +112,8 @@ def require_regular_assets(model: V1Model) -> None:
 
 
 def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -> M:
-    """Parse ``path`` as binary (or text for ``.pbtxt``) protobuf into ``message``: a regular file
-    (inside ``folder`` when given) holding graphs within :data:`GRAPH_LIMITS`."""
+    """Parse ``path`` (binary, or text) into ``message``: a regular file (inside ``folder`` when
+    given) holding graphs within :data:`GRAPH_LIMITS`."""
     require_regular(path, what, folder=folder, max_bytes=PROTO_MAX_BYTES)
     try:
         data = path.read_bytes()
@@ -145,10 +134,9 @@ def parse_proto(path: Path, message: M, what: str, folder: Path | None = None) -
         else:
             message.ParseFromString(data)
     except (pb_message.DecodeError, text_format.ParseError, UnicodeDecodeError, ValueError) as e:
-        kind = "text" if text else "binary"
         raise ModelFormatError(
-            f"{path} is not a valid {kind} {what} ({first_line(e, 120)}): the file is truncated "
-            "or of another kind; re-export or point at the right file"
+            f"{path} is not a valid {'text' if text else 'binary'} {what} ({first_line(e, 120)}): "
+            "the file is truncated or of another kind; re-export or point at the right file"
         ) from None
     graphs = [mg.graph_def for mg in getattr(message, "meta_graphs", ())]
     for gd in [getattr(message, "graph_def", message), *graphs]:
@@ -162,8 +150,7 @@ GRAPH_LIMITS = {
     "ops in one chain": ("TF1_EXPLORER_MAX_DEPTH", 10_000),
     "MB in its file": ("TF1_EXPLORER_MAX_GRAPH_MB", 1024),
 }
-"""What a graph may hold before TensorFlow imports it, each raised by its environment variable:
-nodes (with library functions), depth, file size (a 125 MB ``saved_model.pb`` took 3.8 GB)."""
+"""What a graph may hold, each raised by its variable (a 125 MB ``saved_model.pb`` took 3.8 GB)."""
 
 
 def graph_limit(what: str) -> int:
@@ -171,8 +158,7 @@ def graph_limit(what: str) -> int:
 
 
 def require_bounded_graph(graph_def: GraphDef, path: Path) -> None:
-    """Raise :class:`ModelFormatError` when ``graph_def`` (read from ``path``) holds more nodes or
-    a longer chain than :func:`graph_limit` allows (importing it would take minutes and GBs)."""
+    """``ModelFormatError`` when ``graph_def`` holds more than :func:`graph_limit` allows."""
     counts = {
         "nodes": len(graph_def.node) + sum(len(f.node_def) for f in graph_def.library.function)
     }
@@ -297,8 +283,8 @@ _PROTO_COLLECTIONS = {
 
 
 def repair(model: V1Model) -> None:
-    """Fix in memory, with a note each: collection entries naming no node are dropped; a
-    signature input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
+    """Fix in memory, with a note each: drop collection entries naming no node; a signature
+    input's dtype contradicting its placeholder's (a TF 1.0 export) takes the graph's."""
     if (mg := model.meta_graph) is None:
         return
     nodes = {n.name: n for n in model.graph_def.node}
@@ -329,8 +315,7 @@ def repair(model: V1Model) -> None:
 def drop_dangling(
     mg: MetaGraphDef, present: Collection[str], values: bool = False
 ) -> dict[str, list[Any]]:
-    """Drop the collection entries naming an op not in ``present`` (with ``values``, a
-    control-flow context's values too); key -> the dropped."""
+    """Drop collection entries naming an op not in ``present`` (``values``: context values too)."""
     dropped = {}
     for key in sorted(mg.collection_def):
         col = mg.collection_def[key]
@@ -343,9 +328,7 @@ def drop_dangling(
             continue
         if bad:
             entries = getattr(col, kind).value
-            keep = [v for v in entries if v not in bad]
-            del entries[:]
-            entries.extend(keep)
+            entries[:] = [v for v in entries if v not in bad]
             dropped[key] = bad
     return dropped
 

@@ -80,7 +80,7 @@ class ConverterState(Observable):
     def convert(self) -> Path:
         """Convert and save to ``out_dir`` (refused first when :meth:`_check_out` or the
         selection says no); returns the folder written."""
-        from explorer.conversion.converter import convert
+        from explorer.conversion.build import convert
 
         self._stale()  # a failed conversion must not leave the last one's results on show
         try:

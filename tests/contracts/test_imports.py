@@ -54,7 +54,7 @@ HEAVY_AT_IMPORT = {
     "explorer.running.base": {"numpy"},
     "explorer.running.v1_runner": {"numpy"},
     **{  # a conversion's steps read feeds and sample inputs (feeding/)
-        f"explorer.conversion.{m}": {"numpy"} for m in ("build", "converter", "v2_model", "onnx")
+        f"explorer.conversion.{m}": {"numpy"} for m in ("build", "v2_model", "onnx")
     },
     **{
         f"explorer.rewriting.{m}": {"numpy"}

@@ -75,7 +75,7 @@ def test_any_tf2_saved_model_runs_without_explorer_metadata(tmp_path):
 def test_v2_run_failure_names_what_was_fed_and_the_flags(tmp_path):
     """A TF2 signature that fails inside (a Reshape of a wrong-sized feed): one line naming the
     signature, what was fed and the --shape flag; no raw TensorFlow error."""
-    from explorer.conversion.converter import convert
+    from explorer.conversion.build import convert
     from explorer.errors import SessionError
     from tests.feeding import shape_models
 
