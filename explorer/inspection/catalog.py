@@ -1,6 +1,5 @@
-"""Step 2 of the flow: every op and tensor of a model's top-level graph, searchable, read from
-the ``GraphDef`` alone (nothing imported or run; see ``benchmarks/bench_catalog.py``), and the
-read-only views it hands out (:class:`OpInfo`, :class:`TensorInfo`, :class:`Subgraph`, ...)."""
+"""Every op and tensor of a model's top-level graph, searchable, read from the ``GraphDef`` alone
+(nothing imported or run), and its read-only views (:class:`OpInfo`, :class:`TensorInfo`, ...)."""
 
 from __future__ import annotations
 
@@ -146,29 +145,16 @@ class Catalog:
         named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def search(
-        self,
-        text: str = "",
-        op_type: str | Iterable[str] | None = None,
-        dtype: str | None = None,
-        scope: str | None = None,
-        limit: int | None = None,
-        ranked: bool = False,
-    ) -> list[OpInfo]:
+    def search(self, *args: Any, **kwargs: Any) -> list[OpInfo]:
         """Ops whose name matches ``text``, in graph order (at most ``limit``): a
         case-insensitive substring (a ``:idx`` suffix is ignored), a case-insensitive glob over
         the whole name when it holds ``*``, ``?`` or ``[``, or ``re:<pattern>`` searched in the
         name (``ValueError`` when invalid); empty matches all. ``op_type`` (one or several),
         ``dtype`` (of an output) and ``scope`` filter further. ``ranked`` (a substring): ops
         whose name or last scope part is the text first, then those starting with it."""
-        ids = self._search_ids(text, op_type, dtype, scope, limit, ranked)
-        return [self._op_at(i) for i in ids]
+        return [self._op_at(self._index[n]) for n in self.search_names(*args, **kwargs)]
 
-    def search_names(self, *args: Any, **kwargs: Any) -> list[str]:
-        """The names of the ops :meth:`search` returns (same arguments), without an OpInfo each."""
-        return [self._names[i] for i in self._search_ids(*args, **kwargs)]
-
-    def _search_ids(
+    def search_names(
         self,
         text: str = "",
         op_type: str | Iterable[str] | None = None,
@@ -176,7 +162,8 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
         ranked: bool = False,
-    ) -> list[int]:
+    ) -> list[str]:
+        """The names of the ops :meth:`search` returns, without an OpInfo each."""
         text = text.strip()
         plain = not text.startswith("re:") and not any(c in text for c in "*?[")
         q = _lower_op(text) if ranked and plain else ""  # ranked: exact names, then prefixes
@@ -208,7 +195,8 @@ class Catalog:
         found = (i for i in source if all(check(i) for check in checks)) if checks else source
         if q:
             found = self._ranked(q, found, lambda i: all(check(i) for check in checks))
-        return list(itertools.islice(found, None if limit is None else max(limit, 0)))
+        found = itertools.islice(found, None if limit is None else max(limit, 0))
+        return [self._names[i] for i in found]
 
     def _ranked(self, q: str, rest: Iterable[int], ok: Any) -> Iterator[int]:
         """Ops whose name or last scope part is ``q`` (lower case), then those where one starts
@@ -255,9 +243,8 @@ class Catalog:
         """Indices of ops whose name matches ``text``, in graph order."""
         if text.startswith("re:"):
             yield from self._iter_regex(re.compile(text[3:]))
-            return
-        if any(c in text for c in "*?["):
-            pattern = re.compile(glob_to_regex(text), re.IGNORECASE)
+        elif any(c in text for c in "*?["):
+            match = self._name_predicate(text)
             pieces = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", text)]
             # a glob spans the whole name: index its first or last literal piece, not "contains"
             prefix, suffix = pieces[0], pieces[-1] if len(pieces) > 1 else ""
@@ -269,9 +256,9 @@ class Catalog:
                 found = self._iter_found(max(pieces, key=len))
             else:
                 found = iter(range(len(self._names)))
-            yield from (i for i in found if pattern.match(self._names[i]))
-            return
-        yield from self._iter_found(_lower_op(text))
+            yield from (i for i in found if match(self._names[i]))
+        else:
+            yield from self._iter_found(_lower_op(text))
 
     def _iter_found(self, needle: str) -> Iterator[int]:
         """Ops whose lower-cased name, framed by newlines, holds ``needle`` (``"\\n" + text``:
@@ -379,13 +366,6 @@ class Catalog:
             lower = "\n".join(n.lower() for n in self._names)
         return f"\n{lower}\n", starts
 
-    def _tensor_consumer_ids(self, op: str, k: int) -> list[int]:
-        ids = list(self._data_consumers.get(f"{op}:{k}", ()))
-        if k == 0:
-            ids += self._data_consumers.get(op, ())
-            ids.sort()
-        return ids
-
     def _shape_of(self, i: int, k: int, key: str) -> Shape:
         node = self._nodes[i]
         recorded = node.attr.get("_output_shapes")
@@ -435,7 +415,10 @@ class TensorInfo:
     @property
     def consumers(self) -> tuple[str, ...]:
         cat = self._catalog
-        return tuple(cat._names[j] for j in cat._tensor_consumer_ids(self.producer, self.index))
+        ids = list(cat._data_consumers.get(self.name, ()))
+        if self.index == 0:
+            ids += cat._data_consumers.get(self.producer, ())
+        return tuple(cat._names[j] for j in sorted(ids))
 
     def __eq__(self, other: object) -> bool:
         same = isinstance(other, TensorInfo) and other._catalog is self._catalog

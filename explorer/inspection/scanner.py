@@ -1,5 +1,4 @@
-"""What will break and what is unsafe, before anything runs: ``explorer.scan(model)`` runs the
-registered rules on the protobufs; unsafe ops outside what will run are ``info``."""
+"""``explorer.scan(model)``: the registered rules on the protobufs, before anything runs."""
 
 from __future__ import annotations
 
@@ -10,15 +9,14 @@ from collections.abc import Iterable, Mapping
 from explorer.errors import ExplorerError, UnsafeModelError
 from explorer.graph.index import RunScope, union
 from explorer.graph.specs import TensorSpec
-from explorer.inspection import io_choice  # noqa: F401 (its rules register on import)
 from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext
+from explorer.inspection.suggestions import default_io  # its scan rules register on import
 from explorer.loading.model import V1Model, as_model, model_run_scope
 
 _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where nothing runs them
+# Unsafe rules about what importing the graph does (whatever runs): never scoped.
 IMPORT_TIME_RULES = frozenset({"function-recursion", "huge-tensor"})
-"""Unsafe rules about what importing the graph does (whatever runs): never scoped."""
-ALWAYS_REFUSED = frozenset({"function-recursion"})
-"""Rules whose findings refuse a model even with ``allow_unsafe`` (running it kills the process)."""
+ALWAYS_REFUSED = frozenset({"function-recursion"})  # refused even with allow_unsafe: a crash
 
 
 def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
@@ -35,7 +33,7 @@ def default_scope(model: V1Model) -> RunScope | None:
                 for s in model.signatures.values()
             )
             return union(scopes, "the signatures")
-        inputs, outputs = io_choice.default_io(model)
+        inputs, outputs = default_io(model)
         return model_run_scope(model, outputs, inputs, what=f"{outputs[0]} (the top suggestion)")
     except ExplorerError:
         return None
