@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
-from explorer.inspection.gate import admit_import
-from explorer.inspection.scanner import scan
+from explorer.inspection.gate import admit_import, scan
 from explorer.inspection.suggestions import confident_io, suggest
 from explorer.loading import isolation
 from explorer.output_policy import check_output, staged_folder

@@ -32,8 +32,7 @@ from explorer.graph.index import graph_index, union
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.gate import admit
-from explorer.inspection.scanner import spec_tensors
+from explorer.inspection.gate import admit, spec_tensors
 from explorer.inspection.suggestions import (
     check_custom_io,
     default_io,

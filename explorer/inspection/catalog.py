@@ -9,7 +9,7 @@ import heapq
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +62,7 @@ class Catalog:
             self._data_consumers = index.data_by_input
             self._control_consumers = index.control_by_op
             self._index = index.position
-            _ = self._lower_blob_and_starts  # the search index
+            _ = self._lower_blob  # the search index
 
     @classmethod
     def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
@@ -260,35 +260,31 @@ class Catalog:
         else:
             yield from self._iter_found(_lower_op(text))
 
-    def _iter_found(self, needle: str) -> Iterator[int]:
-        """Ops whose lower-cased name, framed by newlines, holds ``needle`` (``"\\n" + text``:
-        starts with the text; ``text + "\\n"``: ends with it), in graph order."""
-        blob, starts = self._lower_blob_and_starts
-        pos = blob.find(needle)
+    def _hits(self, find: Callable[[int], int]) -> Iterator[int]:
+        """The ops ``find(pos)`` (the next hit at or after ``pos`` in the joined names, ``-1``:
+        none) lands in, each once, in graph order."""
+        starts = self._blob_and_starts[1]
+        pos = find(0)
         while pos >= 0:
             i = bisect.bisect_right(starts, pos) - 1
             yield i
             if i + 1 >= len(starts):
                 return
-            pos = blob.find(needle, starts[i + 1])
+            pos = find(starts[i + 1])
+
+    def _iter_found(self, needle: str) -> Iterator[int]:
+        """Ops whose lower-cased name, framed by newlines, holds ``needle`` (``"\\n" + text``:
+        starts with the text; ``text + "\\n"``: ends with it), in graph order."""
+        return self._hits(functools.partial(self._lower_blob.find, needle))
 
     def _iter_regex(self, pattern: re.Pattern[str]) -> Iterator[int]:
-        names = self._names
-        src = pattern.pattern
         # Anchors to the whole string and lookarounds cannot run on the joined names.
-        if any(t in src for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
-            yield from (i for i, n in enumerate(names) if pattern.search(n))
-            return
-        blob, starts = self._blob_and_starts
-        multi = re.compile(src, pattern.flags | re.MULTILINE)
-        m = multi.search(blob)
-        while m is not None:
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if pattern.search(names[i]):
-                yield i
-            if i + 1 >= len(starts):
-                return
-            m = multi.search(blob, starts[i + 1])
+        if any(t in pattern.pattern for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
+            return (i for i, n in enumerate(self._names) if pattern.search(n))
+        blob = self._blob_and_starts[0]
+        multi = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+        found = self._hits(lambda pos: m.start() if (m := multi.search(blob, pos)) else -1)
+        return (i for i in found if pattern.search(self._names[i]))
 
     def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
         """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name`` (data and
@@ -357,14 +353,14 @@ class Catalog:
         return "\n".join(self._names), starts[:-1]
 
     @functools.cached_property
-    def _lower_blob_and_starts(self) -> tuple[str, list[int]]:
-        """The names lower-cased, joined and framed by newlines; where each starts, less one."""
-        blob, starts = self._blob_and_starts
+    def _lower_blob(self) -> str:
+        """The names lower-cased, joined and framed by newlines (a name starts at its start + 1)."""
+        blob = self._blob_and_starts[0]
         lower = blob.lower()
         # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
         if len(lower) != len(blob):
             lower = "\n".join(n.lower() for n in self._names)
-        return f"\n{lower}\n", starts
+        return f"\n{lower}\n"
 
     def _shape_of(self, i: int, k: int, key: str) -> Shape:
         node = self._nodes[i]

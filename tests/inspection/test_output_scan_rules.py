@@ -6,7 +6,7 @@ import pytest
 
 import explorer
 from explorer.errors import OutputChoiceError
-from explorer.inspection.scanner import scan
+from explorer.inspection.gate import scan
 from explorer.inspection.suggestions import confident_io
 
 
