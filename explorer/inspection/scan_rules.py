@@ -242,11 +242,9 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     catalog = ctx.catalog
     readers: dict[str, set[str]] = {}
     for var in catalog.search(op_type=REF_TYPED_OPS):
-        for t in var.outputs:  # always a *_ref tensor
-            for consumer in catalog.tensor(t).consumers:
-                op_type = catalog.op(consumer).type
-                if op_type != "Identity":
-                    readers.setdefault(op_type, set()).add(consumer)
+        for consumer in var.consumers:  # of its *_ref tensors
+            if (op_type := catalog.op(consumer).type) != "Identity":
+                readers.setdefault(op_type, set()).add(consumer)
     if not readers:
         return
     nodes = sorted(n for names in readers.values() for n in names)
@@ -361,17 +359,16 @@ def const_ints(node: NodeDef) -> list[int] | None:
     """The values of an int32/int64 ``Const`` node (``None``: not one)."""
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
-    t = node.attr["value"].tensor
+    if (t := node.attr["value"].tensor).dtype not in (3, 9):  # int32, int64
+        return None
     count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
-    if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
-        kind = {3: "<i", 9: "<q"}.get(t.dtype)  # struct, not numpy: the scan stays numpy-free
-        if kind is None or len(t.tensor_content) % struct.calcsize(kind):
+    kind = "<i" if t.dtype == 3 else "<q"  # struct, not numpy: the scan stays numpy-free
+    if t.tensor_content:  # packed little-endian, as TensorFlow writes them
+        if len(t.tensor_content) % struct.calcsize(kind):
             return None
         values = [v for (v,) in struct.iter_unpack(kind, t.tensor_content)]
     else:
         values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
-        if t.dtype not in (3, 9):
-            return None
     if values and len(values) < count:  # a splat: the last value fills the rest
         values += [values[-1]] * (count - len(values))
     return values if len(values) == count else None
@@ -576,9 +573,8 @@ def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int,
 
 
 def survives(index: GraphIndex, tensor: str, rank: int, axes: dict[int, int]) -> tuple[str, int]:
-    """Follow an image's height and width (``axes``: axis -> size) down the ops below ``tensor``:
-    ``(why the first op does not fit them or "", how many convs, pools, pads, resizes took them)``.
-    """
+    """Follow an image's height and width (``axes``: axis -> size) below ``tensor``: ``(why the
+    first op does not fit them or "", how many convs, pools, pads, resizes took them)``."""
     todo, seen, met = [(tensor_name(tensor), rank, axes)], set(), 0
     while todo:
         t, r, a = todo.pop()

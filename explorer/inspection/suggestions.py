@@ -864,10 +864,9 @@ def _signature_candidates(
         cands = []
         for name, places in found.items():
             spec, rank = specs[name]
-            role = "input" if side == "inputs" else "output"
             also = f" (also {', '.join(places[1:3])}{', ...' if len(places) > 3 else ''})"
             kind = f" {spec.kind}, fed as its components" if spec.kind != "dense" else ""
-            reason = f"signature {role} {places[0]}{also if len(places) > 1 else ''}{kind}"
+            reason = f"signature {side[:-1]} {places[0]}{also if len(places) > 1 else ''}{kind}"
             t = catalog.tensor(name)
             score = (20.0 if order[rank] == main else 15.0) - 0.01 * rank
             if side == "inputs" and catalog.op(name).type in PLACEHOLDER_OPS:
@@ -906,32 +905,24 @@ def _graph_inputs(
         if op.name in facts.excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
-        why: list[str] = []
         default, kind = None, "placeholder"
         if op.type in DEFAULT_PLACEHOLDER_OPS:
             default, kind, score = _default_of(catalog, op), "switch", 1.0
-            why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
+            why = [f"switch (PlaceholderWithDefault), default {default}: feed to change"]
             if op.name in needed_by_best:
                 score += 3
                 why.append(f"feeds {best_out}")
         elif op.name in needed_by_best:
-            score = 8.0
-            why.append(f"Placeholder: must be fed; feeds {best_out}")
+            score, why = 8.0, [f"Placeholder: must be fed; feeds {best_out}"]
         elif op.name in needed_by_any:
-            score = 5.0
             fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
-            why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
+            score, why = 5.0, [f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}"]
         else:
-            score = 2.0
-            why.append(
-                "Placeholder: feeds no suggested output (a label or training input): leave it unfed"
-            )
-        if op.name in facts.labels:
+            unfed = "(a label or training input): leave it unfed"
+            score, why = 2.0, [f"Placeholder: feeds no suggested output {unfed}"]
+        if (label := facts.labels.get(op.name)) or _LABEL.match(last):
             score -= 2
-            why.append(f"read as labels by {facts.labels[op.name]}")
-        elif _LABEL.match(last):
-            score -= 2
-            why.append("named like a label")
+            why.append(f"read as labels by {label}" if label else "named like a label")
         elif _INPUT_NAME.match(last):
             score += 1
         if not op.consumers:
@@ -946,7 +937,7 @@ def _graph_inputs(
         feature = f", feature {p.feature!r}" if p.feature else ""
         why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
         readers = [c for c in catalog.tensor(p.tensor).consumers if c not in facts.excluded]
-        if best_out is not None and any(r in needed_by_best for r in readers):
+        if any(r in needed_by_best for r in readers):
             score = 8.5
             why.append(f"must be fed for {best_out}")
         elif any(r in needed_by_any for r in readers):
