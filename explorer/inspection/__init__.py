@@ -1,3 +1,2 @@
-"""Step 2, inspect. Takes a :class:`~explorer.V1Model`; gives the searchable
-:class:`~explorer.Catalog`, ranked input/output suggestions (:mod:`.suggestions`), the default
-tensors to run (:func:`.suggestions.default_io`), the scan's findings and the admission gate."""
+"""Step 2, inspect a :class:`~explorer.V1Model`: its :class:`~explorer.Catalog`, ranked and default
+inputs/outputs (:mod:`.suggestions`), the scan's findings and the admission gate (:mod:`.gate`)."""
