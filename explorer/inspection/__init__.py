@@ -1,2 +1,2 @@
-"""Step 2, inspect a :class:`~explorer.V1Model`: its :class:`~explorer.Catalog`, ranked and default
-inputs/outputs (:mod:`.suggestions`), the scan's findings and the admission gate (:mod:`.gate`)."""
+"""Step 2, inspect. Takes a :class:`~explorer.V1Model`; gives its :class:`~explorer.Catalog`,
+ranked and default inputs/outputs (:mod:`.suggestions`), the scan and the gate (:mod:`.gate`)."""
