@@ -392,17 +392,14 @@ def _lower_op(text: str) -> str:
 class TensorInfo:
     """One tensor ``op:idx`` of the graph: a read-only view into the :class:`Catalog`."""
 
-    __slots__ = ("_catalog", "_i", "index", "name", "producer")
+    __slots__ = ("_catalog", "_i", "dtype", "index", "name", "producer")
 
     def __init__(self, catalog: Catalog, i: int, index: int) -> None:
         self._catalog, self._i, self.index = catalog, i, index
         self.producer = catalog._names[i]
         self.name = f"{self.producer}:{index}"
-
-    @property
-    def dtype(self) -> str:
-        enum = self._catalog._dtypes[self._i][self.index]
-        return "unknown" if enum < 0 else dtype_name(enum)
+        enum = catalog._dtypes[i][index]
+        self.dtype = "unknown" if enum < 0 else dtype_name(enum)
 
     @property
     def shape(self) -> Shape:
@@ -436,13 +433,14 @@ class TensorInfo:
 class OpInfo:
     """One node of the graph: a read-only view into the :class:`Catalog`."""
 
-    __slots__ = ("_catalog", "_i", "name", "node", "type")
+    __slots__ = ("_catalog", "_i", "name", "node", "scope", "type")
 
     def __init__(self, catalog: Catalog, i: int) -> None:
         self._catalog, self._i = catalog, i
         self.name = catalog._names[i]
         self.type = catalog._types[i]
         self.node = catalog._nodes[i]
+        self.scope = self.name.rpartition("/")[0]
 
     @property
     def device(self) -> str:
@@ -477,10 +475,6 @@ class OpInfo:
     def attrs(self) -> dict[str, str]:
         attr = self.node.attr
         return {k: attr_summary(attr[k]) for k in sorted(attr) if k != "_output_shapes"}
-
-    @property
-    def scope(self) -> str:
-        return self.name.rpartition("/")[0]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OpInfo) and other._catalog is self._catalog and other._i == self._i
