@@ -29,7 +29,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         "running.session": ("ModelSession",),
         "inspection.catalog": ("Catalog",),
         "inspection.suggestions": ("suggest",),
-        "inspection.scanner": ("scan",),
+        "inspection.gate": ("scan",),
         "feeding.sampling": ("sample",),
         "feeding.feeds": ("Feeds",),
         "feeding.data.sources": ("data",),

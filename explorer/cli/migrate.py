@@ -2,7 +2,7 @@
 
 Migrated: the ``--signature`` s or ``--inputs/--outputs`` given (``--outputs`` alone: the inputs
 they need), else every signature, else every head suggested
-(:func:`explorer.inspection.io_choice.confident_io`; the candidates left out are said, and exit 2
+(:func:`explorer.inspection.suggestions.confident_io`; the candidates left out are said, and exit 2
 names the candidates that contradict each other). Input-pipeline outputs are fed in the
 pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
 and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
@@ -22,10 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
-from explorer.inspection.gate import admit_import
-from explorer.inspection.io_choice import confident_io
-from explorer.inspection.scanner import scan
-from explorer.inspection.suggestions import suggest
+from explorer.inspection.gate import admit_import, scan
+from explorer.inspection.suggestions import confident_io, suggest
 from explorer.loading import isolation
 from explorer.output_policy import check_output, staged_folder
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli._common import add_verb, load_model, print_json
-from explorer.inspection.scanner import scan
+from explorer.inspection.gate import scan
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -35,7 +35,7 @@ from explorer.graph.op_families import (
     CONTROL_FLOW_EXIT_OPS,
 )
 from explorer.inspection.catalog import Catalog
-from explorer.inspection.io_choice import default_io
+from explorer.inspection.suggestions import default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.running.base import Runner
 from explorer.running.session import GRAPH_FIX

@@ -38,7 +38,7 @@ from explorer.feeding.switches import switch_of
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
-from explorer.inspection.io_choice import check_custom_io, default_io
+from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import CHECKPOINT, V1Model, as_model, meta_graph_with
 from explorer.output_policy import staged_folder
 from explorer.running.base import Runner

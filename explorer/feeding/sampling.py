@@ -41,8 +41,8 @@ from explorer.graph.names import op_name, shape_text
 from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, PLACEHOLDER_OPS
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
-from explorer.inspection.io_choice import default_io
 from explorer.inspection.scan_rules import image_axes
+from explorer.inspection.suggestions import default_io
 from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 

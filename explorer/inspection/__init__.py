@@ -1,3 +1,2 @@
-"""Step 2, inspect. Takes a :class:`~explorer.V1Model`; gives the searchable
-:class:`~explorer.Catalog`, ranked input/output suggestions (:mod:`.suggestions`), the default
-tensors to run (:mod:`.io_choice`), the scan's findings and the admission gate."""
+"""Step 2, inspect. Takes a :class:`~explorer.V1Model`; gives its :class:`~explorer.Catalog`,
+ranked and default inputs/outputs (:mod:`.suggestions`), the scan and the gate (:mod:`.gate`)."""

@@ -1,6 +1,5 @@
-"""Step 2 of the flow: every op and tensor of a model's top-level graph, searchable, read from
-the ``GraphDef`` alone (nothing imported or run; see ``benchmarks/bench_catalog.py``), and the
-read-only views it hands out (:class:`OpInfo`, :class:`TensorInfo`, :class:`Subgraph`, ...)."""
+"""Every op and tensor of a model's top-level graph, searchable, read from the ``GraphDef`` alone
+(nothing imported or run), and its read-only views (:class:`OpInfo`, :class:`TensorInfo`, ...)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import heapq
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +62,7 @@ class Catalog:
             self._data_consumers = index.data_by_input
             self._control_consumers = index.control_by_op
             self._index = index.position
-            _ = self._lower_blob_and_starts  # the search index
+            _ = self._lower_blob  # the search index
 
     @classmethod
     def from_graph_def(cls, graph_def: GraphDef, source: str = "graph_def") -> Catalog:
@@ -146,29 +145,16 @@ class Catalog:
         named = {("unknown" if d < 0 else dtype_name(d)): c for d, c in counts.items()}
         return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    def search(
-        self,
-        text: str = "",
-        op_type: str | Iterable[str] | None = None,
-        dtype: str | None = None,
-        scope: str | None = None,
-        limit: int | None = None,
-        ranked: bool = False,
-    ) -> list[OpInfo]:
+    def search(self, *args: Any, **kwargs: Any) -> list[OpInfo]:
         """Ops whose name matches ``text``, in graph order (at most ``limit``): a
         case-insensitive substring (a ``:idx`` suffix is ignored), a case-insensitive glob over
         the whole name when it holds ``*``, ``?`` or ``[``, or ``re:<pattern>`` searched in the
         name (``ValueError`` when invalid); empty matches all. ``op_type`` (one or several),
         ``dtype`` (of an output) and ``scope`` filter further. ``ranked`` (a substring): ops
         whose name or last scope part is the text first, then those starting with it."""
-        ids = self._search_ids(text, op_type, dtype, scope, limit, ranked)
-        return [self._op_at(i) for i in ids]
+        return [self._op_at(self._index[n]) for n in self.search_names(*args, **kwargs)]
 
-    def search_names(self, *args: Any, **kwargs: Any) -> list[str]:
-        """The names of the ops :meth:`search` returns (same arguments), without an OpInfo each."""
-        return [self._names[i] for i in self._search_ids(*args, **kwargs)]
-
-    def _search_ids(
+    def search_names(
         self,
         text: str = "",
         op_type: str | Iterable[str] | None = None,
@@ -176,7 +162,8 @@ class Catalog:
         scope: str | None = None,
         limit: int | None = None,
         ranked: bool = False,
-    ) -> list[int]:
+    ) -> list[str]:
+        """The names of the ops :meth:`search` returns, without an OpInfo each."""
         text = text.strip()
         plain = not text.startswith("re:") and not any(c in text for c in "*?[")
         q = _lower_op(text) if ranked and plain else ""  # ranked: exact names, then prefixes
@@ -208,7 +195,8 @@ class Catalog:
         found = (i for i in source if all(check(i) for check in checks)) if checks else source
         if q:
             found = self._ranked(q, found, lambda i: all(check(i) for check in checks))
-        return list(itertools.islice(found, None if limit is None else max(limit, 0)))
+        found = itertools.islice(found, None if limit is None else max(limit, 0))
+        return [self._names[i] for i in found]
 
     def _ranked(self, q: str, rest: Iterable[int], ok: Any) -> Iterator[int]:
         """Ops whose name or last scope part is ``q`` (lower case), then those where one starts
@@ -255,9 +243,8 @@ class Catalog:
         """Indices of ops whose name matches ``text``, in graph order."""
         if text.startswith("re:"):
             yield from self._iter_regex(re.compile(text[3:]))
-            return
-        if any(c in text for c in "*?["):
-            pattern = re.compile(glob_to_regex(text), re.IGNORECASE)
+        elif any(c in text for c in "*?["):
+            match = self._name_predicate(text)
             pieces = [p.lower() for p in re.split(r"[*?]|\[[^]]*\]", text)]
             # a glob spans the whole name: index its first or last literal piece, not "contains"
             prefix, suffix = pieces[0], pieces[-1] if len(pieces) > 1 else ""
@@ -269,39 +256,35 @@ class Catalog:
                 found = self._iter_found(max(pieces, key=len))
             else:
                 found = iter(range(len(self._names)))
-            yield from (i for i in found if pattern.match(self._names[i]))
-            return
-        yield from self._iter_found(_lower_op(text))
+            yield from (i for i in found if match(self._names[i]))
+        else:
+            yield from self._iter_found(_lower_op(text))
 
-    def _iter_found(self, needle: str) -> Iterator[int]:
-        """Ops whose lower-cased name, framed by newlines, holds ``needle`` (``"\\n" + text``:
-        starts with the text; ``text + "\\n"``: ends with it), in graph order."""
-        blob, starts = self._lower_blob_and_starts
-        pos = blob.find(needle)
+    def _hits(self, find: Callable[[int], int]) -> Iterator[int]:
+        """The ops ``find(pos)`` (the next hit at or after ``pos`` in the joined names, ``-1``:
+        none) lands in, each once, in graph order."""
+        starts = self._blob_and_starts[1]
+        pos = find(0)
         while pos >= 0:
             i = bisect.bisect_right(starts, pos) - 1
             yield i
             if i + 1 >= len(starts):
                 return
-            pos = blob.find(needle, starts[i + 1])
+            pos = find(starts[i + 1])
+
+    def _iter_found(self, needle: str) -> Iterator[int]:
+        """Ops whose lower-cased name, framed by newlines, holds ``needle`` (``"\\n" + text``:
+        starts with the text; ``text + "\\n"``: ends with it), in graph order."""
+        return self._hits(functools.partial(self._lower_blob.find, needle))
 
     def _iter_regex(self, pattern: re.Pattern[str]) -> Iterator[int]:
-        names = self._names
-        src = pattern.pattern
         # Anchors to the whole string and lookarounds cannot run on the joined names.
-        if any(t in src for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
-            yield from (i for i, n in enumerate(names) if pattern.search(n))
-            return
-        blob, starts = self._blob_and_starts
-        multi = re.compile(src, pattern.flags | re.MULTILINE)
-        m = multi.search(blob)
-        while m is not None:
-            i = bisect.bisect_right(starts, m.start()) - 1
-            if pattern.search(names[i]):
-                yield i
-            if i + 1 >= len(starts):
-                return
-            m = multi.search(blob, starts[i + 1])
+        if any(t in pattern.pattern for t in ("\\A", "\\Z", "(?<", "(?=", "(?!")):
+            return (i for i, n in enumerate(self._names) if pattern.search(n))
+        blob = self._blob_and_starts[0]
+        multi = re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+        found = self._hits(lambda pos: m.start() if (m := multi.search(blob, pos)) else -1)
+        return (i for i in found if pattern.search(self._names[i]))
 
     def neighbours(self, name: str, up: int = 1, down: int = 1, limit: int = 500) -> Subgraph:
         """Ops within ``up`` hops upstream and ``down`` hops downstream of ``name`` (data and
@@ -370,21 +353,14 @@ class Catalog:
         return "\n".join(self._names), starts[:-1]
 
     @functools.cached_property
-    def _lower_blob_and_starts(self) -> tuple[str, list[int]]:
-        """The names lower-cased, joined and framed by newlines; where each starts, less one."""
-        blob, starts = self._blob_and_starts
+    def _lower_blob(self) -> str:
+        """The names lower-cased, joined and framed by newlines (a name starts at its start + 1)."""
+        blob = self._blob_and_starts[0]
         lower = blob.lower()
         # Lower-casing keeps lengths for ASCII names; fall back to per-name offsets otherwise.
         if len(lower) != len(blob):
             lower = "\n".join(n.lower() for n in self._names)
-        return f"\n{lower}\n", starts
-
-    def _tensor_consumer_ids(self, op: str, k: int) -> list[int]:
-        ids = list(self._data_consumers.get(f"{op}:{k}", ()))
-        if k == 0:
-            ids += self._data_consumers.get(op, ())
-            ids.sort()
-        return ids
+        return f"\n{lower}\n"
 
     def _shape_of(self, i: int, k: int, key: str) -> Shape:
         node = self._nodes[i]
@@ -416,17 +392,14 @@ def _lower_op(text: str) -> str:
 class TensorInfo:
     """One tensor ``op:idx`` of the graph: a read-only view into the :class:`Catalog`."""
 
-    __slots__ = ("_catalog", "_i", "index", "name", "producer")
+    __slots__ = ("_catalog", "_i", "dtype", "index", "name", "producer")
 
     def __init__(self, catalog: Catalog, i: int, index: int) -> None:
         self._catalog, self._i, self.index = catalog, i, index
         self.producer = catalog._names[i]
         self.name = f"{self.producer}:{index}"
-
-    @property
-    def dtype(self) -> str:
-        enum = self._catalog._dtypes[self._i][self.index]
-        return "unknown" if enum < 0 else dtype_name(enum)
+        enum = catalog._dtypes[i][index]
+        self.dtype = "unknown" if enum < 0 else dtype_name(enum)
 
     @property
     def shape(self) -> Shape:
@@ -435,7 +408,10 @@ class TensorInfo:
     @property
     def consumers(self) -> tuple[str, ...]:
         cat = self._catalog
-        return tuple(cat._names[j] for j in cat._tensor_consumer_ids(self.producer, self.index))
+        ids = list(cat._data_consumers.get(self.name, ()))
+        if self.index == 0:
+            ids += cat._data_consumers.get(self.producer, ())
+        return tuple(cat._names[j] for j in sorted(ids))
 
     def __eq__(self, other: object) -> bool:
         same = isinstance(other, TensorInfo) and other._catalog is self._catalog
@@ -457,13 +433,14 @@ class TensorInfo:
 class OpInfo:
     """One node of the graph: a read-only view into the :class:`Catalog`."""
 
-    __slots__ = ("_catalog", "_i", "name", "node", "type")
+    __slots__ = ("_catalog", "_i", "name", "node", "scope", "type")
 
     def __init__(self, catalog: Catalog, i: int) -> None:
         self._catalog, self._i = catalog, i
         self.name = catalog._names[i]
         self.type = catalog._types[i]
         self.node = catalog._nodes[i]
+        self.scope = self.name.rpartition("/")[0]
 
     @property
     def device(self) -> str:
@@ -498,10 +475,6 @@ class OpInfo:
     def attrs(self) -> dict[str, str]:
         attr = self.node.attr
         return {k: attr_summary(attr[k]) for k in sorted(attr) if k != "_output_shapes"}
-
-    @property
-    def scope(self) -> str:
-        return self.name.rpartition("/")[0]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OpInfo) and other._catalog is self._catalog and other._i == self._i

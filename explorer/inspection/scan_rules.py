@@ -1,11 +1,6 @@
-"""What the scan gives (:class:`Findings`), how rules register (:func:`rule`), and the rules
-``explorer.scan`` ships: ``huge-tensor`` (memory bombs, from constant shapes); what a fed input
-must be for the graph below it to run (a loop-steering value is a scalar: :func:`loop_predicate`;
-an image's height and width survive the convs below: :func:`image_size`); file doors
-(:data:`~explorer.graph.op_families.DOORS`), judged before anything runs: reads in the model folder
-and its own Saver pass, every other write, URL, print or run-time path is refused (where a door's
-path comes from is read off the graph alone: :class:`Tracer`); ``asset-file`` and
-``function-recursion`` (TensorFlow segfaults on it)."""
+"""The scan's :class:`Findings`, its rule registry (:func:`rule`) and the rules it ships: memory
+bombs, what a fed input must be (:func:`loop_predicate`, :func:`image_size`), file doors (paths
+traced off the graph by :class:`Tracer`: reads in the model folder and its own Saver pass), ..."""
 
 from __future__ import annotations
 
@@ -247,11 +242,9 @@ def _ref_edges(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     catalog = ctx.catalog
     readers: dict[str, set[str]] = {}
     for var in catalog.search(op_type=REF_TYPED_OPS):
-        for t in var.outputs:  # always a *_ref tensor
-            for consumer in catalog.tensor(t).consumers:
-                op_type = catalog.op(consumer).type
-                if op_type != "Identity":
-                    readers.setdefault(op_type, set()).add(consumer)
+        for consumer in var.consumers:  # of its *_ref tensors
+            if (op_type := catalog.op(consumer).type) != "Identity":
+                readers.setdefault(op_type, set()).add(consumer)
     if not readers:
         return
     nodes = sorted(n for names in readers.values() for n in names)
@@ -347,10 +340,10 @@ _SHAPE_AT_0 = (
     "StatelessRandomUniformV2 StatelessRandomNormalV2 StatelessTruncatedNormalV2 "
     "StatelessRandomUniformIntV2 RandomGamma RandomPoissonV2"
 )
-_SHAPE_AT_1 = "BroadcastTo ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea"
+_RESIZES = "ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea"
 SHAPE_INPUT: dict[str, int] = {
     **dict.fromkeys(_SHAPE_AT_0.split(), 0),
-    **dict.fromkeys(_SHAPE_AT_1.split(), 1),
+    **dict.fromkeys(["BroadcastTo", *_RESIZES.split()], 1),
     "ScatterNd": 2,
 }
 """Op type -> the input holding its output shape (a resize: its new height and width)."""
@@ -366,17 +359,16 @@ def const_ints(node: NodeDef) -> list[int] | None:
     """The values of an int32/int64 ``Const`` node (``None``: not one)."""
     if node is None or node.op != "Const" or "value" not in node.attr:
         return None
-    t = node.attr["value"].tensor
+    if (t := node.attr["value"].tensor).dtype not in (3, 9):  # int32, int64
+        return None
     count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
-    if t.tensor_content:  # packed little-endian int32/int64, as TensorFlow writes them
-        kind = {3: "<i", 9: "<q"}.get(t.dtype)  # struct, not numpy: the scan stays numpy-free
-        if kind is None or len(t.tensor_content) % struct.calcsize(kind):
+    kind = "<i" if t.dtype == 3 else "<q"  # struct, not numpy: the scan stays numpy-free
+    if t.tensor_content:  # packed little-endian, as TensorFlow writes them
+        if len(t.tensor_content) % struct.calcsize(kind):
             return None
         values = [v for (v,) in struct.iter_unpack(kind, t.tensor_content)]
     else:
         values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
-        if t.dtype not in (3, 9):
-            return None
     if values and len(values) < count:  # a splat: the last value fills the rest
         values += [values[-1]] * (count - len(values))
     return values if len(values) == count else None
@@ -451,9 +443,7 @@ KEEP_OPS = LOOP_PASS_OPS | {"BiasAdd", "FusedBatchNorm", "FusedBatchNormV3", "LR
 """Ops whose output 0 has input 0's height and width."""
 WINDOW_OPS = frozenset({"Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"})
 PAD_OPS = frozenset({"Pad", "PadV2", "MirrorPad"})
-RESIZE_OPS = frozenset(
-    {"ResizeBilinear", "ResizeNearestNeighbor", "ResizeBicubic", "ResizeArea", "CropAndResize"}
-)
+RESIZE_OPS = frozenset({*_RESIZES.split(), "CropAndResize"})
 SPATIAL_OPS = WINDOW_OPS | PAD_OPS | RESIZE_OPS | {"Squeeze", "ExtractImagePatches"}
 """Ops below an input that make it an image whose size matters."""
 
@@ -471,8 +461,7 @@ def attr_shape(node: NodeDef, index: int = 0) -> Shape:
 
 
 def loop_predicate(index: GraphIndex, tensor: str, hops: int = 24) -> tuple[NodeDef, str] | None:
-    """``(LoopCond or Switch, the op types on the way)`` when ``tensor``'s value reaches a loop
-    condition or a ``Switch`` predicate through element-wise math and loop plumbing (a scalar)."""
+    """``(LoopCond or Switch, op types on the way)`` when ``tensor`` steers a loop (a scalar)."""
     frontier, seen = [(tensor_name(tensor), ())], {tensor_name(tensor)}
     for _ in range(hops):
         nxt = []
@@ -584,9 +573,8 @@ def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int,
 
 
 def survives(index: GraphIndex, tensor: str, rank: int, axes: dict[int, int]) -> tuple[str, int]:
-    """Follow an image's height and width (``axes``: axis -> size) down every conv, pool, pad,
-    transpose and squeeze below ``tensor``: ``(why the first op they do not fit or "", how many
-    convs, pools, pads and resizes took them)``."""
+    """Follow an image's height and width (``axes``: axis -> size) below ``tensor``: ``(why the
+    first op does not fit them or "", how many convs, pools, pads, resizes took them)``."""
     todo, seen, met = [(tensor_name(tensor), rank, axes)], set(), 0
     while todo:
         t, r, a = todo.pop()
@@ -616,10 +604,9 @@ def spatial_ops_below(index: GraphIndex, tensor: str) -> Iterator[NodeDef]:
 
 
 def image_size(index: GraphIndex, tensor: str, shape: Shape) -> tuple[dict[int, int], str] | None:
-    """``(free axis -> size, why)`` to feed an image input ``tensor`` of ``shape``: the size a
-    resize below makes, else :data:`COMMON_IMAGE_SIZE`, or the nearest that every op below takes;
-    ``({}, why)`` when none fits; ``None`` when the input is no image (an image: rank 4 with 1, 3
-    or 4 channels and such ops below, or height and width that reach a conv, pool, pad, resize)."""
+    """``(free axis -> size, why)`` to feed an image input ``tensor``: a resize's size below, else
+    :data:`COMMON_IMAGE_SIZE`, or the nearest every op below takes; ``({}, why)``: none fits;
+    ``None``: no image (rank 4 with 1, 3 or 4 channels, or sizes reaching a conv, pool, pad)."""
     axes = image_axes(shape)
     below = list(spatial_ops_below(index, tensor)) if axes else []
     if not axes or not below or shape is None:

@@ -1,20 +1,24 @@
-"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)``. Outputs:
-:func:`graph_outputs` scores inference ops by the output rules, one registered rule
-(``@output_rule``: ``fn(facts, op) -> Verdict | None``) per reason why a tensor is (or is not) a
-model's output, each reading what a training graph says about the op (:class:`GraphFacts`:
-losses, labels, layers). Inputs: placeholders, and input pipelines (iterator or queue outputs, fed
-directly) with their ``tf.Example`` features."""
+"""Which tensors are a model's inputs and outputs: ``explorer.suggest(model)``. Outputs are
+scored by the registered output rules (``fn(facts, op) -> Verdict | None`` over
+:class:`GraphFacts`); inputs: placeholders and input-pipeline outputs with their features. The
+default tensors to run without a signature (every suggested head): :func:`default_io`,
+:func:`confident_io`, :func:`needed_inputs`, and the scan rules about outputs."""
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from explorer.errors import TensorNotFoundError
+from explorer.errors import (
+    ExplorerError,
+    OutputChoiceError,
+    SignatureNotFoundError,
+    TensorNotFoundError,
+)
 from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, op_name
 from explorer.graph.op_families import (
@@ -25,6 +29,7 @@ from explorer.graph.op_families import (
     DATA_SIZED_OPS,
     DEFAULT_PLACEHOLDER_OPS,
     HEAD_PASS_OPS,
+    HEAD_STEP_OPS,
     IDENTITY_OPS,
     INPUT_OPS,
     LAYER_OPS,
@@ -45,11 +50,13 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape, scalar_value
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.catalog import Catalog, OpInfo
-from explorer.inspection.scan_rules import const_ints
+from explorer.inspection.scan_rules import Finding, ScanContext, const_ints, rule
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
 
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
@@ -102,8 +109,7 @@ class GraphFacts:
         return self.index.downstream(sized, control=False, excluded=self.excluded)
 
     def batched(self, tensor: str) -> bool:
-        """Whether ``tensor``'s dim 0 is a batch: unknown in its shape, or (no shape recorded) in
-        a placeholder of rank 2 or more it depends on."""
+        """Dim 0 of ``tensor`` is unknown (no shape: in a placeholder of rank 2+ it reads)."""
         shape = self.catalog.tensor(tensor).shape
         if shape is not None:
             return bool(shape) and shape[0] is None
@@ -240,7 +246,7 @@ class GraphFacts:
     @cached_property
     def _weight_flags(self) -> dict[str, int]:
         """Op -> bits: 1 from a trained variable, 2 from an untrained one, 4 from any weight."""
-        flags = {n: 4 | (1 if n in self.trained else 2) for n in self.variables}
+        flags = {n: 4 | (1 if n in self.updates else 2) for n in self.variables}
         for name, w in self.weighted.items():
             flags[name] = flags.get(name, 0) | flags.get(w, 4)
         changed = True
@@ -263,8 +269,7 @@ class GraphFacts:
 
     @cached_property
     def updates(self) -> dict[str, list[Any]]:
-        """Variable -> the ops an optimizer updates it with (``Apply*``, or updates in an
-        ``update_<var>`` scope), in graph order."""
+        """Variable -> the ops an optimizer updates it with (``Apply*``, ``update_<var>/``)."""
         out: dict[str, list[Any]] = {}
         for op in self.catalog.ops:
             if _TRAINING_UPDATE.match(op.type) or (
@@ -275,14 +280,9 @@ class GraphFacts:
                     out.setdefault(w, []).append(op)
         return out
 
-    @property
-    def trained(self) -> frozenset[str]:
-        """Variables an optimizer updates."""
-        return frozenset(self.updates)
-
     def target_network(self, name: str) -> bool:
         """Computed only from variables no optimizer trains, where one trains others (a DQN)."""
-        return bool(self.trained) and (self._weight_flags.get(name, 0) & 3) == 2
+        return bool(self.updates) and (self._weight_flags.get(name, 0) & 3) == 2
 
     @cached_property
     def greedy(self) -> frozenset[str]:
@@ -367,10 +367,9 @@ class Verdict:
 
 RuleFn = Callable[[GraphFacts, Any], "Verdict | None"]
 OUTPUT_RULES: OpRegistry[RuleFn] = OpRegistry("output rule", many=True)
-"""Output rules by name, in registration order (entries' ``op_types``: empty for every op)."""
 output_rule = OUTPUT_RULES.register
 """``@output_rule(*op_types, name=...)``: register ``fn(facts, op) -> Verdict | None`` for ops of
-``op_types`` (none: all ops); ``ValueError`` when ``name`` is taken."""
+``op_types`` (none: all), in order; ``ValueError`` when ``name`` is taken."""
 
 
 def verdicts(ctx: GraphFacts, op: Any) -> list[Verdict]:
@@ -419,9 +418,6 @@ def batch_slice(ctx: GraphFacts, op: Any) -> tuple[str, str] | None:
 def reads_as_prediction(reader: Any) -> bool:
     """Whether ``reader`` is a loss or metric op: by name, or a comparing op type."""
     return bool(LOSS_NAME.search(reader.name)) or reader.type in LOSS_OPS
-
-
-# -- what makes an op an output ----------------------------------------------------------------
 
 
 @output_rule(name="sink")
@@ -510,8 +506,7 @@ def _greedy(ctx: GraphFacts, op: Any) -> Verdict | None:
 
 @output_rule(name="label-frontier")
 def _label_frontier(ctx: GraphFacts, op: Any) -> Verdict | None:
-    """The last value on the inference side before the labels join it (read by a loss or a
-    metric together with the labels)."""
+    """The last inference value before the labels join it (at a loss or a metric)."""
     labels = ctx.labels
     if not labels or op.type in SHAPE_OPS or not ctx.deps.get(op.name):
         return None
@@ -538,9 +533,6 @@ def _metric_count(ctx: GraphFacts, op: Any) -> Verdict | None:
 def _user_named(ctx: GraphFacts, op: Any) -> Verdict | None:
     last = re.sub(r"_\d+$", "", op.name.rpartition("/")[2]).lower()
     return None if last == op.type.lower() or last in AUTO_NAMES else Verdict(1.0, "")
-
-
-# -- what makes an op unlikely to be the model's output ----------------------------------------
 
 
 @output_rule(name="constants-only")
@@ -612,8 +604,7 @@ def _loop_leftover(ctx: GraphFacts, op: Any) -> Verdict | None:
 
 @output_rule(name="secondary-output")
 def _secondary(ctx: GraphFacts, op: Any) -> Verdict | None:
-    """Reading output 1+ of an op whose output 0 another sink reads (``o_atom_virial`` beside
-    ``o_virial``): the per-element breakdown ranks after the total."""
+    """Output 1+ of an op whose output 0 another sink reads: a breakdown ranks after the total."""
     for t in op.inputs:
         src, _, idx = t.partition(":")
         if idx and idx != "0":
@@ -623,8 +614,6 @@ def _secondary(ctx: GraphFacts, op: Any) -> Verdict | None:
                 return Verdict(-0.5, f"reads a secondary output of {src}")
     return None
 
-
-# -- scoring -----------------------------------------------------------------------------------
 
 # v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
 _CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}
@@ -655,8 +644,7 @@ class Candidate:
 
 
 def candidate(catalog: Catalog, name: str, score: float, why: list[str], *rest: Any) -> Candidate:
-    """The candidate for the tensor ``name``, its reasons joined into one line (``rest``: its
-    ``kind``, ``default``, ``concerns``, ``head``, in :class:`Candidate`'s order)."""
+    """The candidate for tensor ``name``, ``why`` joined (``rest``: :class:`Candidate`'s next)."""
     t = catalog.tensor(name)
     return Candidate(t.name, t.dtype, t.shape, score, "; ".join(why), *rest)
 
@@ -666,14 +654,13 @@ def graph_outputs(
 ) -> list[Candidate]:
     """Output candidates from the graph alone, best first (``excluded``: not inference)."""
     ctx = facts or GraphFacts(catalog, excluded)
-    in_loops = _while_frames(catalog, ctx.index)
+    skipped = excluded | _while_frames(catalog, ctx.index)
     cands: dict[str, tuple[float, list[str], OpInfo, list[str]]] = {}
-    heads: set[str] = set()
+    ends: set[str] = set()
     for op in catalog.ops:
-        if op.name in excluded or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
+        # inside a while loop's frame: a session cannot fetch it from outside
+        if op.name in skipped or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
             continue
-        if op.name in in_loops:
-            continue  # inside a while loop's frame: a session cannot fetch it from outside
         readers = ctx.readers(op)
         if op.type in _CONTROL_FLOW_PLUMBING or _is_pivot(catalog, op, readers):
             continue  # v1 cond/while machinery, never a model output
@@ -687,13 +674,13 @@ def graph_outputs(
         concerns = [v.reason for v in found if v.concern]
         cands[op.name] = (score, why, op, concerns)
         if not readers:
-            heads.add(op.name)
+            ends.add(op.name)
     _carry_reshaped_heads(ctx, cands)
-    heads |= _carry_sliced(ctx, cands, heads)
+    ends |= _carry_sliced(ctx, cands, ends)
     _needs_beyond(ctx, cands)
     why_end = ["an end of the inference graph"]
     out = [
-        candidate(catalog, op.outputs[0], sc, why or why_end, "graph", None, tuple(cs), n in heads)
+        candidate(catalog, op.outputs[0], sc, why or why_end, "graph", None, tuple(cs), n in ends)
         for n, (sc, why, op, cs) in cands.items()
     ]
     out.sort(key=lambda c: (-c.score, -catalog.position(c.name)))
@@ -706,23 +693,16 @@ def _carry_reshaped_heads(ctx: GraphFacts, cands: dict[str, Any]) -> None:
         score, why, op, concerns = cands[name]
         if concerns:
             continue
-        cur, chain = op, []
-        while True:
-            readers = ctx.readers(cur)
-            if len(readers) != 1 or ctx.op(readers[0]).type not in HEAD_PASS_OPS:
-                break
+        cur = op
+        while len(readers := ctx.readers(cur)) == 1 and ctx.op(readers[0]).type in HEAD_PASS_OPS:
             cur = ctx.op(readers[0])
-            chain.append(cur.name)
-        if not chain:
-            continue
-        end = chain[-1]
-        own = cands.get(end)
-        if own and any(own[3]):
-            continue  # the chain's end has concerns of its own
-        extra = [r for r in own[1] if r not in why] if own else []
-        extra_score = max(0.0, own[0]) if own else 0.0
+        end = cur.name
+        own = cands.get(end, (0.0, [], cur, []))
+        if end == name or own[3]:
+            continue  # no chain, or its end has concerns of its own
+        extra = [r for r in own[1] if r not in why]
         why_end = [f"the {op.type} head {name}:0 in its final shape", *why, *extra]
-        cands[end] = (score + 0.5 + min(extra_score, 2.5), why_end, cur, [])
+        cands[end] = (score + 0.5 + min(max(0.0, own[0]), 2.5), why_end, cur, [])
         cands[name] = (score - 1.0, [*why, f"read only through {end}"], op, concerns)
 
 
@@ -884,10 +864,9 @@ def _signature_candidates(
         cands = []
         for name, places in found.items():
             spec, rank = specs[name]
-            role = "input" if side == "inputs" else "output"
             also = f" (also {', '.join(places[1:3])}{', ...' if len(places) > 3 else ''})"
             kind = f" {spec.kind}, fed as its components" if spec.kind != "dense" else ""
-            reason = f"signature {role} {places[0]}{also if len(places) > 1 else ''}{kind}"
+            reason = f"signature {side[:-1]} {places[0]}{also if len(places) > 1 else ''}{kind}"
             t = catalog.tensor(name)
             score = (20.0 if order[rank] == main else 15.0) - 0.01 * rank
             if side == "inputs" and catalog.op(name).type in PLACEHOLDER_OPS:
@@ -926,32 +905,24 @@ def _graph_inputs(
         if op.name in facts.excluded:  # by scope, type or collection (_excluded_ops)
             continue
         last = op.name.rpartition("/")[2]
-        why: list[str] = []
         default, kind = None, "placeholder"
         if op.type in DEFAULT_PLACEHOLDER_OPS:
             default, kind, score = _default_of(catalog, op), "switch", 1.0
-            why.append(f"switch (PlaceholderWithDefault), default {default}: feed to change")
+            why = [f"switch (PlaceholderWithDefault), default {default}: feed to change"]
             if op.name in needed_by_best:
                 score += 3
                 why.append(f"feeds {best_out}")
         elif op.name in needed_by_best:
-            score = 8.0
-            why.append(f"Placeholder: must be fed; feeds {best_out}")
+            score, why = 8.0, [f"Placeholder: must be fed; feeds {best_out}"]
         elif op.name in needed_by_any:
-            score = 5.0
             fed = [n for n, up in ups.items() if op.name in up] or good[1:2]
-            why.append(f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}")
+            score, why = 5.0, [f"Placeholder: feeds {', '.join(fed[:2])}, not {best_out}"]
         else:
-            score = 2.0
-            why.append(
-                "Placeholder: feeds no suggested output (a label or training input): leave it unfed"
-            )
-        if op.name in facts.labels:
+            unfed = "(a label or training input): leave it unfed"
+            score, why = 2.0, [f"Placeholder: feeds no suggested output {unfed}"]
+        if (label := facts.labels.get(op.name)) or _LABEL.match(last):
             score -= 2
-            why.append(f"read as labels by {facts.labels[op.name]}")
-        elif _LABEL.match(last):
-            score -= 2
-            why.append("named like a label")
+            why.append(f"read as labels by {label}" if label else "named like a label")
         elif _INPUT_NAME.match(last):
             score += 1
         if not op.consumers:
@@ -966,7 +937,7 @@ def _graph_inputs(
         feature = f", feature {p.feature!r}" if p.feature else ""
         why = [f"input pipeline output ({op.type} {op.name}{feature}): fed instead of the pipeline"]
         readers = [c for c in catalog.tensor(p.tensor).consumers if c not in facts.excluded]
-        if best_out is not None and any(r in needed_by_best for r in readers):
+        if any(r in needed_by_best for r in readers):
             score = 8.5
             why.append(f"must be fed for {best_out}")
         elif any(r in needed_by_any for r in readers):
@@ -1115,13 +1086,10 @@ def _datasets_of(index: GraphIndex, iterator: Any) -> Iterator[tuple[dict[str, A
 
 def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
     """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
-    seen = 0
-    while dataset is not None and seen < 50:
-        if dataset.op in MAP_DATASET_OPS and "f" in dataset.attr:
+    for _ in range(50):
+        if dataset is None or (dataset.op in MAP_DATASET_OPS and "f" in dataset.attr):
             return dataset
-        if not dataset.input:
-            return None
-        dataset, seen = nodes.get(op_name(dataset.input[0])), seen + 1
+        dataset = nodes.get(op_name(dataset.input[0])) if dataset.input else None
     return None
 
 
@@ -1144,18 +1112,13 @@ def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None
     parts = ref.split(":")
     ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
     sparse, dense, _ = keys_in(nodes, node)
-    if len(parts) == 3:  # function body: arg name and index
-        arg, j = parts[1], int(parts[2])
-        if arg == "dense_values":
-            return dense[j] if j < len(dense) else None
-        if arg in ("sparse_values", "sparse_indices", "sparse_shapes"):
-            return sparse[j] if j < len(sparse) else None
-        return None
-    i = int(parts[1]) if len(parts) == 2 else 0
-    if i < 3 * ns:
-        return sparse[i % ns] if ns else None
-    j = i - 3 * ns
-    return dense[j] if j < len(dense) else None
+    if len(parts) == 3:  # function body: arg name (sparse_values, dense_values, ...) and index
+        keys = dense if parts[1] == "dense_values" else sparse if "sparse_" in parts[1] else []
+        j = int(parts[2])
+    else:  # sparse indices, values and shapes (ns each), then the dense values
+        i = int(parts[1]) if len(parts) == 2 else 0
+        keys, j = (sparse, i % ns) if i < 3 * ns else (dense, i - 3 * ns)
+    return keys[j] if j < len(keys) else None
 
 
 def example_keys(
@@ -1193,3 +1156,181 @@ def _strings(nodes: dict[str, Any], ref: str) -> list[str]:
     if node is None or node.op != "Const" or "value" not in node.attr:
         return []
     return [s.decode() for s in node.attr["value"].tensor.string_val]
+
+
+@dataclass(frozen=True)
+class DefaultIO:
+    """Tensors for a model without signatures: ``inputs``, ``outputs`` (the heads), ``keys``
+    (:func:`input_keys`), the top suggestion's ``reason``, ``left_out`` (``"name (why)"``)."""
+
+    inputs: list[str]
+    outputs: list[str]
+    keys: dict[str, str] = field(default_factory=dict)
+    reason: str = ""
+    left_out: list[str] = field(default_factory=list)
+
+
+def default_io(model: V1Model) -> tuple[list[str], list[str]]:
+    """(inputs, outputs) without signatures: the heads and what they need (switches: default)."""
+    choice = confident_io(model, confident=False)
+    return choice.inputs, choice.outputs
+
+
+def confident_io(model: V1Model, confident: bool = True) -> DefaultIO:
+    """The heads of a model without signatures: ``OutputChoiceError`` when the top candidate has a
+    concern (``confident=False``: it alone), ``SignatureNotFoundError`` when there is none."""
+    choice = suggest(model, limit=50)
+    if not choice.outputs:
+        raise SignatureNotFoundError(
+            f"{model.path} has no signatures and no output candidates: pass inputs= and outputs="
+            " (CLI: --inputs/--outputs)"
+        )
+    top = choice.outputs[0]
+    if top.concerns and confident:
+        raise OutputChoiceError(contradiction(model, choice.outputs, top))
+    chosen, left = ([top], []) if top.concerns else heads(choice.catalog, choice.outputs)
+    outputs = [c.name for c in chosen]
+    inputs = needed_inputs(model, outputs)
+    return DefaultIO(inputs, outputs, input_keys(model, inputs), top.reason, left)
+
+
+def check_custom_io(
+    model: V1Model,
+    signature_too: bool,
+    outputs: Any,
+    error: type[ExplorerError] = SignatureNotFoundError,
+) -> None:
+    """Custom inputs/outputs name outputs and come without a signature; else ``error``."""
+    if signature_too:
+        raise error(
+            "give either signatures or inputs/outputs, not both (CLI: --signature or "
+            "--inputs/--outputs)"
+        )
+    if not outputs:
+        raise error(
+            f"no outputs given for {model.path}: pass outputs=[tensor names] (CLI: --outputs)"
+        )
+
+
+def needed_inputs(
+    model: V1Model,
+    outputs: Sequence[str],
+    inputs: Sequence[str] | None = None,
+    switch: Callable[[str], Any] | None = None,
+) -> list[str]:
+    """The inputs to feed for ``outputs``: ``inputs`` (none: every placeholder and pipeline output
+    they need), plus needed placeholders ``switch`` names (``keep_prob``: fed a neutral value)."""
+    check = validate_choice(Catalog.from_model(model), inputs or [], outputs)
+    if not inputs:
+        return [f"{op}:0" for op in check.missing] + list(check.pipeline)
+    return [*inputs, *(f"{op}:0" for op in check.missing if switch is not None and switch(op))]
+
+
+def input_keys(model: V1Model, inputs: list[str]) -> dict[str, str]:
+    """Unique signature key per input: a parsed tf.Example feature's name (``IteratorGetNext:2`` ->
+    ``pixels``), else the op name (``x:0`` -> ``x``, ``op:1`` -> ``op_1``)."""
+    features = {p.tensor: p.feature for p in pipeline_inputs(model.graph_def) if p.feature}
+    out: dict[str, str] = {}
+    for t in inputs:
+        op, _, idx = t.partition(":")
+        base = features.get(t) or (op if idx in ("", "0") else f"{op}_{idx}")
+        key, i = base, 1
+        while key in out.values():
+            key, i = f"{base}_{i}", i + 1
+        out[t] = key
+    return out
+
+
+def heads(catalog: Catalog, outputs: list[Candidate]) -> tuple[list[Candidate], list[str]]:
+    """(the top output and every other end without concern scoring :data:`HEAD_MIN`, in graph
+    order; ``"name (why)"`` of the best eight left out) among ranked ``outputs``."""
+    chosen, left = outputs[:1], []
+    same = _inputs_of_head(catalog, outputs[0].name) if outputs else set()
+    for c in outputs[1:]:
+        why = (
+            c.concerns[0]
+            if c.concerns
+            else "a step of a chosen head"
+            if c.name in same
+            else "not an end of the graph: other ops read it"
+            if not c.head
+            else f"an end of the graph with nothing more for it (score {c.score:g} < {HEAD_MIN:g})"
+            if c.score < HEAD_MIN
+            else None
+        )
+        if why is None:
+            chosen.append(c)
+            same |= _inputs_of_head(catalog, c.name)
+        elif len(left) < 8:
+            left.append(f"{c.name} ({why})")
+    return sorted(chosen, key=lambda c: catalog.position(c.name)), left
+
+
+def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
+    """Tensors output ``name`` activates or reshapes (``logits`` for ``probs``): the same head."""
+    out: set[str] = set()
+    op = catalog.op(name.partition(":")[0])
+    for _ in range(hops):
+        if op.type not in HEAD_STEP_OPS or not op.inputs:
+            break
+        out.add(op.inputs[0] if ":" in op.inputs[0] else f"{op.inputs[0]}:0")
+        op = catalog.op(op.inputs[0].partition(":")[0])
+    return out
+
+
+def contradiction(model: V1Model, outputs: list[Candidate], top: Candidate) -> str:
+    """Why ``migrate`` refuses: the top candidate's concern against the best prediction."""
+    best = next((c for c in outputs if not c.concerns), None)
+    against = f", against {best.name} ({best.reason.split('; ')[0]})" if best else ""
+    ranked = "; ".join(
+        f"{k}. {c.name} ({c.reason.split('; ')[0]})" for k, c in enumerate(outputs[:5], 1)
+    )
+    return (
+        f"{model.path} has no signatures and the top candidate {top.name} may not be the model's "
+        f"output ({top.concerns[0]}){against}: pass --outputs NAME [--inputs NAME ...] (API: "
+        f"outputs=[...]); ranked candidates: {ranked}"
+    )
+
+
+def _scan_choice(ctx: ScanContext) -> tuple[list[Any], list[Any], list[str]]:
+    """(ranked outputs, heads, left out) of a model without signatures (with them: all empty)."""
+    ranked = [] if ctx.model.signatures else suggest(ctx.model, limit=50).outputs
+    if not ranked or ranked[0].concerns:
+        return ranked, [], []
+    return ranked, *heads(ctx.catalog, ranked)
+
+
+@rule(name="batch-slice")
+def _batch_slice_rule(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    sigs = ctx.model.signatures.values()
+    names = [s.name for sig in sigs for s in sig.outputs.values() if s.name]
+    names = names or [c.name for c in ctx.once("heads", _scan_choice)[0] if c.head]
+    facts = GraphFacts(ctx.catalog, set())
+    for name in dict.fromkeys(names):
+        found = batch_slice(facts, ctx.catalog.op(op_name(name)))
+        if found is not None:
+            message = (
+                f"output {name} keeps {found[0]} of {found[1]}, slicing the batch its inputs "
+                f"have: a migration proved on it returns that part whatever the batch; fetch "
+                f"{found[1]} (migrate with no flags proves it instead)"
+            )
+            yield Finding("batch-slice", "warning", (op_name(name),), message)
+
+
+@rule(name="several-heads")
+def _several_heads(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    _, chosen, left = ctx.once("heads", _scan_choice)
+    if len(chosen) > 1:
+        names = ", ".join(c.name for c in chosen)
+        message = f"{len(chosen)} heads ({names}): run and migrate take them all" + (
+            f"; left out: {'; '.join(left[:3])}" if left else ""
+        )
+        yield Finding("several-heads", "info", tuple(op_name(c.name) for c in chosen), message)
+
+
+@rule(name="output-contradiction")
+def _contradiction_rule(ctx: ScanContext, refs: list[Any]) -> Iterator[Finding]:
+    ranked = ctx.once("heads", _scan_choice)[0]
+    if ranked and ranked[0].concerns:
+        message = contradiction(ctx.model, ranked, ranked[0])
+        yield Finding("output-contradiction", "warning", (op_name(ranked[0].name),), message)

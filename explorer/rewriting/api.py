@@ -25,7 +25,7 @@ from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError, plain
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
-from explorer.inspection.io_choice import check_custom_io, default_io
+from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
 from explorer.rewriting.graph import GraphContext, out_index, py_name

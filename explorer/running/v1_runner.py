@@ -16,9 +16,8 @@ from explorer.graph.index import RunScope, ops_that_run
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.gate import admit
-from explorer.inspection.io_choice import check_custom_io, default_io, needed_inputs
-from explorer.inspection.scanner import spec_tensors
+from explorer.inspection.gate import admit, spec_tensors
+from explorer.inspection.suggestions import check_custom_io, default_io, needed_inputs
 from explorer.loading.model import V1Model, model_run_scope
 from explorer.running.base import Runner
 from explorer.running.session import ModelSession

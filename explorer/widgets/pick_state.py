@@ -11,8 +11,7 @@ from os import PathLike
 from explorer.errors import OutputChoiceError, TensorNotFoundError
 from explorer.feeding.shape_inference import feed_shapes
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.io_choice import default_io
-from explorer.inspection.suggestions import Validation, suggest
+from explorer.inspection.suggestions import Validation, default_io, suggest
 from explorer.loading.model import V1Model
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
 

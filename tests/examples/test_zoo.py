@@ -185,7 +185,7 @@ def test_training_script_checkpoint_suggests_the_prediction_not_the_metric(zoo):
     are x and keep_prob (not the labels y_), and keep_prob (a plain placeholder of unknown rank)
     is sampled as the scalar 1.0."""
     from explorer import load, sample, suggest
-    from explorer.inspection.io_choice import default_io
+    from explorer.inspection.suggestions import default_io
 
     model = load(zoo["mnist_tutorial"])
     choice = suggest(model)

@@ -37,11 +37,11 @@ def test_families_compose_from_their_parts():
 def test_every_user_reads_the_one_family():
     from explorer.feeding import sampling as sampler
     from explorer.graph import index as graph_facts
-    from explorer.inspection import scanner
+    from explorer.inspection import gate
     from explorer.loading import checkpoints
     from explorer.loading import model as loader
 
-    rules = {r.name: r.op_types for r in scanner.RULES.entries()}
+    rules = {r.name: r.op_types for r in gate.RULES.entries()}
     assert rules["stateful-random"] == fam.RANDOM_OPS
     assert rules["v1-control-flow"] == fam.V1_CONTROL_FLOW_OPS
     assert rules["queue"] == fam.QUEUE_OPS and rules["py-func"] == fam.PY_FUNC_OPS

@@ -74,7 +74,7 @@ def test_every_per_op_registry_is_an_op_registry():
     from explorer.feeding import shape_rules as index_bounds
     from explorer.feeding import tf_example
     from explorer.graph import op_families
-    from explorer.inspection import scanner
+    from explorer.inspection import gate
     from explorer.loading import replacements as replace
 
     registries = [
@@ -87,6 +87,6 @@ def test_every_per_op_registry_is_an_op_registry():
         assert isinstance(reg, OpRegistry) and not reg.many
         assert deco == reg.register  # the module's decorator is the registry's
         assert all(reg[t] is e.value for e in reg.entries() for t in e.op_types)
-    assert isinstance(scanner.RULES, OpRegistry) and scanner.RULES.many
-    assert {"unregistered-op", "device-pin"} <= {e.name for e in scanner.RULES.matching("MatMul")}
+    assert isinstance(gate.RULES, OpRegistry) and gate.RULES.many
+    assert {"unregistered-op", "device-pin"} <= {e.name for e in gate.RULES.matching("MatMul")}
     assert isinstance(op_families.SAVE_OPS, frozenset)  # op families: plain constants

@@ -8,8 +8,8 @@ import os
 import pytest
 
 from explorer.graph.op_families import FILE_OPS
+from explorer.inspection.gate import require_safe, scan
 from explorer.inspection.scan_rules import DOORS, ScanContext, openings
-from explorer.inspection.scanner import require_safe, scan
 from explorer.loading.validation import recursive_functions
 from tests.helpers import graph_model
 

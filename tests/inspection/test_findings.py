@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import explorer
+from explorer.inspection.gate import scan
 from explorer.inspection.scan_rules import RULES, Finding, Findings, rule
-from explorer.inspection.scanner import scan
 from tests.helpers import build_risky_graph
 
 

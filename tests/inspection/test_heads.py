@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.inspection.io_choice import confident_io, default_io, needed_inputs
-from explorer.inspection.suggestions import suggest
+from explorer.inspection.suggestions import confident_io, default_io, needed_inputs, suggest
 
 DETECTIONS = ["detection_boxes:0", "detection_scores:0", "detection_classes:0", "num_detections:0"]
 

@@ -6,7 +6,7 @@ import pytest
 
 import explorer
 from explorer.errors import SignatureNotFoundError
-from explorer.inspection.io_choice import default_io
+from explorer.inspection.suggestions import default_io
 from tests.helpers import two_heads
 
 
@@ -27,7 +27,7 @@ def test_a_graph_with_no_output_candidates_says_to_choose(tmp_path):
 
 
 def test_confident_choice_on_training_graphs(training_graphs):
-    from explorer.inspection.io_choice import confident_io
+    from explorer.inspection.suggestions import confident_io
 
     gan = confident_io(explorer.load(training_graphs["gan"]))
     assert gan.outputs == ["generator/Tanh:0"] and gan.inputs == ["noise:0"]
@@ -40,7 +40,7 @@ def test_confident_choice_on_training_graphs(training_graphs):
 
 def test_two_heads_are_both_chosen(tmp_path):
     """Several ends of the graph are the model's heads, not a tie: run and migrate take both."""
-    from explorer.inspection.io_choice import confident_io
+    from explorer.inspection.suggestions import confident_io
 
     model = explorer.load(two_heads(tmp_path))
     assert sorted(confident_io(model).outputs) == ["left_head:0", "right_head:0"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from explorer.inspection.gate import scan
 from explorer.inspection.scan_rules import max_tensor_bytes
-from explorer.inspection.scanner import scan
 from tests.helpers import graph_model
 
 

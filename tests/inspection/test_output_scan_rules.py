@@ -6,8 +6,8 @@ import pytest
 
 import explorer
 from explorer.errors import OutputChoiceError
-from explorer.inspection.io_choice import confident_io
-from explorer.inspection.scanner import scan
+from explorer.inspection.gate import scan
+from explorer.inspection.suggestions import confident_io
 
 
 def test_several_heads_are_an_info(heads):

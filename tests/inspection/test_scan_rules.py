@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.inspection.scanner import require_safe, scan
+from explorer.inspection.gate import require_safe, scan
 from tests.helpers import build_risky_graph, graph_model
 
 

@@ -6,8 +6,8 @@ import pytest
 
 import explorer
 from explorer.errors import UnsafeModelError
+from explorer.inspection.gate import require_safe, scan
 from explorer.inspection.scan_rules import Findings
-from explorer.inspection.scanner import require_safe, scan
 from tests.conftest import shared_model
 from tests.helpers import build_risky_graph
 from tests.shared_models import params
@@ -90,7 +90,7 @@ def test_unsafe_ops_off_the_path_are_info_on_it_they_block(tmp_path, training_gr
     """A file read nothing the outputs need does not block, and scan says it is not run; the
     same read on the path still blocks. A tf.data checkpoint's readers are cut by its feeds."""
     from explorer._tf import tf
-    from explorer.inspection.scanner import require_safe
+    from explorer.inspection.gate import require_safe
     from explorer.loading.model import model_run_scope
 
     v1 = tf().compat.v1

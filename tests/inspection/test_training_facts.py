@@ -24,7 +24,7 @@ def test_gan_losses_are_the_ones_optimizers_minimize_and_tanh_is_generated(train
 
 def test_dqn_target_network_and_labels(training_graphs):
     facts = _facts(training_graphs["dqn"])
-    assert facts.trained and all(v.startswith("eval_net/") for v in facts.trained)
+    assert facts.updates and all(v.startswith("eval_net/") for v in facts.updates)
     assert facts.target_network("target_net/add_1")
     assert not facts.target_network("eval_net/add_1")
     assert set(facts.labels) == {"r", "s_"}  # the StopGradient side of the SquaredDifference
