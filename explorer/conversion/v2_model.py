@@ -25,15 +25,8 @@ from explorer.errors import (
 )
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, key_mismatch
 from explorer.feeding.sampling import sample
-from explorer.graph.op_families import (
-    CONTROL_FLOW_BACK_EDGE_OPS,
-    CONTROL_FLOW_ENTRY_OPS,
-    CONTROL_FLOW_EXIT_OPS,
-    IF_OPS,
-    PY_FUNC_OPS,
-    QUEUE_OPS,
-    WHILE_OPS,
-)
+from explorer.graph.op_families import THREADED_OPS
+from explorer.graph.runtime import all_nodes
 from explorer.graph.specs import TensorSpec
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
@@ -45,17 +38,6 @@ if TYPE_CHECKING:
     import tensorflow as tf_types
 
 META_FILE = "tf1_explorer.json"  # written under <out_dir>/assets.extra/
-# What the single-threaded executor cannot run (control flow, lowered or not; async kernels)
-_THREADED_OPS = frozenset().union(
-    CONTROL_FLOW_ENTRY_OPS,
-    CONTROL_FLOW_EXIT_OPS,
-    CONTROL_FLOW_BACK_EDGE_OPS,
-    IF_OPS,
-    WHILE_OPS,
-    QUEUE_OPS,
-    PY_FUNC_OPS,
-    {"LoopCond", "Case", "StatelessCase"},
-)
 _SPEC_FIELDS = ("inputs", "outputs", "source_inputs", "source_outputs")
 _PART_FIELDS = ("input_parts", "output_parts")
 
@@ -362,17 +344,14 @@ def _flat_call(fn: Any, c: ConvertedSignature) -> tuple[list[str] | None, str]:
     where they do not map one to one) and the executor: single-threaded unless ``fn``'s graph holds
     what that executor cannot run. At batch 1 the structured call's binding and the inter-op
     thread pool are most of a small model's time (``benchmarks/bench_latency.py``)."""
-    from tensorflow.python.eager.polymorphic_function.function_type_utils import (
-        function_type_lib,
-    )
+    from tensorflow.core.function.polymorphism.function_type import sanitize_arg_name
 
-    names = {function_type_lib.sanitize_arg_name(k): k for k in c.inputs}
+    names = {sanitize_arg_name(k): k for k in c.inputs}
     keywords = [str(k) for k in getattr(fn, "_arg_keywords", None) or ()]
     if sorted(keywords) != sorted(names) or not hasattr(fn, "_call_flat"):
         return None, ""
-    gd = fn.graph.as_graph_def()
-    ops = {n.op for n in gd.node} | {n.op for f in gd.library.function for n in f.node_def}
-    return [names[k] for k in keywords], "" if ops & _THREADED_OPS else "SINGLE_THREADED_EXECUTOR"
+    ops = {n.op for n in all_nodes(fn.graph.as_graph_def())}
+    return [names[k] for k in keywords], "" if ops & THREADED_OPS else "SINGLE_THREADED_EXECUTOR"
 
 
 def _arg(value: Any, dtype: str) -> Any:
