@@ -1,11 +1,13 @@
-"""``migrate``'s wall time against the hand-written reference script's, same model, same feeds.
+"""``migrate``'s wall time against the hand-written migration's, same model, same feeds.
 
-For each model, ``tf1-explorer reference MODEL DIR`` writes the script (``reference.py``: import
-TensorFlow, load the model, run the feeds parity samples, write the outputs); then, interleaved
-for ``--rounds`` rounds in one run, two fresh processes are timed: ``python reference.py`` and
-``python -m explorer migrate MODEL OUT``. The ratio of their medians is the figure (target, issue
-26: <= 1.3). ``--also PATH`` times ``migrate`` from another checkout too (e.g. the main branch:
-the time before a change), in the same rounds. Prints one JSON object; exit 1 above the target.
+For each model, ``tf1-explorer reference MODEL DIR`` writes ``reference.py`` and the feeds parity
+samples; then, interleaved for ``--rounds`` rounds in one run, fresh processes are timed:
+``python benchmarks/hand_migration.py DIR OUT`` (issue 26's baseline: a v1 run, frozen, a pruned
+``wrap_function``, saved, loaded back fresh and compared), ``python -m explorer migrate MODEL OUT``
+and, for scale, ``python reference.py`` (the v1 run alone). The ratio of the medians of migrate
+and the hand-written migration is the figure (target, issue 26: <= 1.3). ``--also PATH`` times
+``migrate`` from another checkout too (e.g. main: the time before a change), in the same rounds.
+Prints one JSON object; exit 1 above the target.
 Run: ``python -m benchmarks.bench_migrate_time [--rounds N] [--also PATH] [MODEL ...]``.
 """
 
@@ -55,7 +57,9 @@ def bench_model(path: Path, tmp: Path, rounds: int, also: Path | None) -> dict[s
     ref = tmp / f"ref-{path.name}"
     explorer = [sys.executable, "-m", "explorer"]
     _timed([*explorer, "reference", str(path), str(ref)], env)  # writes the script, untimed
+    hand = [sys.executable, str(ROOT / "benchmarks" / "hand_migration.py"), str(ref)]
     sides = {
+        "hand_migration": ([*hand, str(tmp / "hand")], env, ROOT),
         "reference_script": ([sys.executable, str(ref / "reference.py")], env, ROOT),
         "migrate": ([*explorer, "migrate", str(path), str(tmp / "out"), "--overwrite"], env, ROOT),
     }
@@ -65,13 +69,15 @@ def bench_model(path: Path, tmp: Path, rounds: int, also: Path | None) -> dict[s
     times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, (cmd, e, cwd) in sides.items():
+            shutil.rmtree(tmp / "hand", ignore_errors=True)
             times[name].append(_timed(cmd, e, cwd))
     shutil.rmtree(ref, ignore_errors=True)
     med = {name: round(statistics.median(ts), 2) for name, ts in times.items()}
     out: dict[str, object] = {"seconds": med, "rounds": rounds}
-    out["ratio"] = round(med["migrate"] / med["reference_script"], 3)
+    out["ratio"] = round(med["migrate"] / med["hand_migration"], 3)
+    out["ratio_to_v1_run"] = round(med["migrate"] / med["reference_script"], 3)
     if also is not None:
-        out["ratio_also"] = round(med["migrate_also"] / med["reference_script"], 3)
+        out["ratio_also"] = round(med["migrate_also"] / med["hand_migration"], 3)
     return out
 
 

@@ -25,6 +25,8 @@ from explorer.errors import (
 )
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, key_mismatch
 from explorer.feeding.sampling import sample
+from explorer.graph.op_families import THREADED_OPS
+from explorer.graph.runtime import all_nodes
 from explorer.graph.specs import TensorSpec
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
@@ -218,6 +220,8 @@ class V2Runner(Runner):
         self.path: Path | None = None
         self._loaded: Any = None  # what tf.saved_model.load gave
         self._fn: tf_types.types.experimental.ConcreteFunction | None = None
+        self._order: list[str] | None = None  # the flat call's argument keys, in order
+        self._executor = ""  # "SINGLE_THREADED_EXECUTOR" where the graph allows it
         self.converted: ConvertedSignature | None = None  # without a record: read in _start
         if isinstance(model, V2Model):
             self.v2_model = model
@@ -264,7 +268,11 @@ class V2Runner(Runner):
     def _start(self) -> None:
         if self.v2_model is not None:
             self._fn = self.v2_model.functions[self.converted.name]
-            return
+        else:
+            self._load()
+        self._order, self._executor = _flat_call(self._fn, self.converted)
+
+    def _load(self) -> None:
         try:
             self._loaded = bounded(
                 lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
@@ -281,8 +289,7 @@ class V2Runner(Runner):
         self._fn = self._loaded.signatures[self.converted.name]
 
     def _stop(self) -> None:
-        self._fn = None
-        self._loaded = None
+        self._fn = self._loaded = self._order = None
 
     def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
         c = self.converted
@@ -303,15 +310,48 @@ class V2Runner(Runner):
         args = {k: _arg(flat[k], s.dtype) for k, s in c.inputs.items()}
         fn, where = self._fn, self.path or self.v2_model.source.path
         by_key = self.v2_model is None  # a loaded signature takes keywords, a tf.function positions
+        call = (lambda: fn(**args)) if by_key else (lambda: fn(*args.values()))
+        what, fast = f"signature {c.name!r}", self._order is not None
         try:
-            call = (lambda: fn(**args)) if by_key else (lambda: fn(*args.values()))
-            return bounded(call, None, f"signature {c.name!r}", where)
+            if fast:
+                try:
+                    return bounded(lambda: self._flat(args), None, what, where)
+                except tf().errors.OpError:
+                    pass  # the checked call says why, in its words; or runs where this did not
+            out = bounded(call, None, what, where)
+            if fast:  # it ran where the flat call did not: the checked call from now on
+                self._order = None
+            return out
         except (tf().errors.OpError, ValueError, TypeError) as e:
             where = f" ({self.path})" if self.path else ""
             raise SessionError(
                 f"signature {c.name!r}{where} failed: {first_line(e)}; fed {fed_text(args)}",
                 RUN_FIX,
             ) from None
+
+    def _flat(self, args: dict[str, Any]) -> Any:
+        """The signature's function on ``args`` in its flat order, past the binding and checks
+        of its structured call (the v1 session's feed has none either), on the executor chosen."""
+        from tensorflow.python.eager import context  # no public way to pick a call's executor
+
+        flat = [args[k] for k in self._order]
+        with context.function_executor_type(self._executor):
+            return self._fn._call_flat(flat, self._fn.captured_inputs)
+
+
+def _flat_call(fn: Any, c: ConvertedSignature) -> tuple[list[str] | None, str]:
+    """For :meth:`V2Runner._flat`: ``c``'s input keys in ``fn``'s flat argument order (``None``
+    where they do not map one to one) and the executor: single-threaded unless ``fn``'s graph holds
+    what that executor cannot run. At batch 1 the structured call's binding and the inter-op
+    thread pool are most of a small model's time (``benchmarks/bench_latency.py``)."""
+    from tensorflow.core.function.polymorphism.function_type import sanitize_arg_name
+
+    names = {sanitize_arg_name(k): k for k in c.inputs}
+    keywords = [str(k) for k in getattr(fn, "_arg_keywords", None) or ()]
+    if sorted(keywords) != sorted(names) or not hasattr(fn, "_call_flat"):
+        return None, ""
+    ops = {n.op for n in all_nodes(fn.graph.as_graph_def())}
+    return [names[k] for k in keywords], "" if ops & THREADED_OPS else "SINGLE_THREADED_EXECUTOR"
 
 
 def _arg(value: Any, dtype: str) -> Any:

@@ -193,6 +193,10 @@ CALL_OPS = _family("PartitionedCall", "StatefulPartitionedCall")
 IF_OPS = _family("If", "StatelessIf")
 """Functional conds: input 0 is the predicate, the rest the branches' arguments."""
 WHILE_OPS = _family("While", "StatelessWhile")
+THREADED_OPS = _family(
+    V1_CONTROL_FLOW_OPS, IF_OPS, WHILE_OPS, QUEUE_OPS, PY_FUNC_OPS, "Case StatelessCase"
+)
+"""What TensorFlow's single-threaded executor cannot run: control flow, lowered or not; async."""
 LOOKUP_OPS = _family("LookupTableFindV2", "LookupTableFind")
 SUMMARY_OPS = _family("ScalarSummary", "HistogramSummary", "WriteScalarSummary")
 MAP_DATASET_OPS = _family("MapDataset ParallelMapDataset ParallelMapDatasetV2 MapAndBatchDataset")

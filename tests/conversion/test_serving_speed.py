@@ -5,9 +5,11 @@ proven; V2Runner feeds tensors of the signature's dtype, casting the others."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import explorer
+from explorer.errors import SessionError
 from tests.shared_models import shared_model
 
 
@@ -23,3 +25,32 @@ def test_a_frozen_conversion_keeps_only_the_variables_its_init_op_reads(tmp_path
     with explorer.V2Runner(out) as runner:  # a float64 feed is cast to the float32 input
         got = runner.infer({"x": np.array([[4.0]])})
     assert got["y"].dtype == np.float32 and got["y"].tolist() == [[4.0]]
+
+
+def test_the_runner_calls_the_flat_function_on_the_executor_the_graph_allows(tmp_path):
+    """Per call V2Runner skips the signature's argument binding and, where the graph holds no
+    control flow, the inter-op thread pool; same outputs as the signature's checked call, and a
+    feed the model refuses still gets the checked call's message."""
+    from explorer.examples.models import build_mlp
+    from explorer.feeding.sampling import sample
+    from tests.model_builders.zoo import build_zoo
+
+    paths = {"mlp": build_mlp(tmp_path / "mlp"), **build_zoo(tmp_path, ["cond_while"])}
+    for name, single in (("mlp", True), ("cond_while", False)):
+        model = explorer.load(paths[name])
+        out = explorer.convert(model).save(tmp_path / f"{name}_tf2")
+        with explorer.V2Runner(out) as runner:
+            feeds = sample(model, runner.input_specs, batch=3, seed=1)
+            feeds.update({"steps": np.int32(3)} if "steps" in runner.input_specs else {})
+            got = runner.infer(feeds)
+            assert set(runner._order) == set(runner.converted.inputs)
+            assert (runner._executor == "SINGLE_THREADED_EXECUTOR") is single, name
+            fn = tf.saved_model.load(str(out)).signatures[runner.converted.name]
+            want = fn(**{k: tf.constant(v) for k, v in feeds.items()})
+            for key, value in want.items():
+                np.testing.assert_array_equal(got[key], value.numpy())
+    with explorer.V2Runner(tmp_path / "mlp_tf2") as runner:
+        with pytest.raises(SessionError) as e:  # past the feed checks: the kernel refuses it
+            runner._call(runner.converted, {"x": np.zeros((2, 5), np.float32)})
+        assert "signature 'serving_default'" in str(e.value) and "fed x" in str(e.value)
+        assert runner._order is not None  # the feed's error, not the flat call's: kept
