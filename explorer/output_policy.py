@@ -76,10 +76,9 @@ def output_problem(model: V1Model | None, out: PathLike) -> str | None:
 def check_output(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, *, folder: bool = True
 ) -> Path:
-    """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``.
-    ``ConversionError``: :func:`output_problem` finds one, or a folder would replace a file (or
-    the reverse); ``OutputExistsError``: ``out`` exists and ``overwrite`` is false, or is a folder
-    holding what explorer did not write."""
+    """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``; else
+    ``ConversionError`` (:func:`output_problem`, a folder for a file or the reverse) or
+    ``OutputExistsError`` (exists without ``overwrite``, or a folder holding what is not ours)."""
     problem = output_problem(model, out)
     if problem:
         hint = f", e.g. {default_output_dir(model)}" if model is not None and folder else ""
@@ -115,8 +114,8 @@ def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
 
 def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
     """``<name><suffix>`` (``frozen_tf2`` for ``models/frozen.pb``), numbered when taken, in the
-    working folder; beside the model, then in a temporary folder, when that one is read-only (its
-    mode says so, even to root) or the name would be inside or above the model."""
+    first of the working folder, the model's and a temporary one that is writable (by its mode,
+    even to root) and not in or above the model."""
     src = Path(model.path).expanduser().resolve()
     name = f"{src.name if src.is_dir() else src.stem}{suffix}"
     bases = (Path.cwd().resolve(), src.parent)
@@ -264,8 +263,8 @@ class Staging:
         _write_marker(self.path, kind)
 
     def publish(self, built: Path | None = None) -> Path:
-        """Put ``built`` (default :attr:`path`; a folder inside it for a run that stages
-        several) under the name, marked as explorer's output; returns the name."""
+        """Put ``built`` (default :attr:`path`, or a folder inside it) under the name, marked as
+        explorer's output; returns the name."""
         built = built or self.path
         _write_marker(built, self.kind)
         target = self.target
@@ -317,9 +316,8 @@ def write_file(
     overwrite: bool = False,
     what: str = "the file",
 ) -> Path:
-    """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
-    Refused as by :func:`check_output`; ``ConversionError`` when it cannot be written (full disk,
-    no permission), the old file left whole."""
+    """Write the file ``path`` through ``write(fileobj)``, all or nothing (refused as by
+    :func:`check_output`; ``ConversionError``: cannot be written, the old file left whole)."""
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
     try:

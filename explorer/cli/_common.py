@@ -74,10 +74,9 @@ def add_verb(
     return p
 
 
-def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
+def tensor_options(action: str) -> tuple[tuple, ...]:
     """``--signature S`` (repeatable) or ``--inputs T... --outputs T...``: what to ``action``."""
-    add_options(
-        p,
+    return (
         (
             "--signature",
             f"signature to {action} (repeatable; default: all)",
@@ -89,7 +88,7 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
 
 
 def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
-    """``{"inputs", "outputs"}`` of ``add_tensor_args`` when either is given, else ``{}``."""
+    """``{"inputs", "outputs"}`` of :func:`tensor_options` when either is given, else ``{}``."""
     if args.inputs is None and args.outputs is None:
         return {}
     return {"inputs": args.inputs, "outputs": args.outputs}
@@ -123,49 +122,43 @@ FEED_SHAPES = (
 )
 
 
-def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:
-    out = []
+def _named(items: list[str] | None, flag: str, form: str, parse: Callable, bad: str) -> dict | None:
+    """``NAME=A,B`` items -> ``{NAME: parse(NAME, [A, B])}``; ``bad``: the fix when parse fails."""
+    out = {}
     for item in items or []:
         name, sep, rest = item.partition("=")
         if not sep or not name.strip():
             raise FeedError(f"{flag} {item!r}: write {form}")
-        parts = [p.strip() for p in rest.split(",") if p.strip()]
-        out.append((name.strip(), parts))
-    return out
+        name, parts = name.strip(), [p.strip() for p in rest.split(",") if p.strip()]
+        try:
+            out[name] = parse(name, parts)
+        except ValueError:
+            raise FeedError(f"{flag} {name}={','.join(parts)}: {bad}") from None
+    return out or None
 
 
 def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] | None:
     """``["x:0=1,784", "s:0="]`` -> ``{"x:0": (1, 784), "s:0": ()}`` (``-1``/``?``: ``None``)."""
-    if not items:
-        return None
-    out = {}
-    for name, parts in _pairs(items, "--shape", "NAME=D0,D1 (e.g. x:0=1,784; NAME= for a scalar)"):
-        try:
-            out[name] = tuple(None if p in ("?", "-1", "None") else int(p) for p in parts)
-        except ValueError:
-            raise FeedError(
-                f"--shape {name}={','.join(parts)}: dims must be integers, -1 or ? "
-                "(e.g. --shape x:0=1,784)"
-            ) from None
-    return out
+    form = "NAME=D0,D1 (e.g. x:0=1,784; NAME= for a scalar)"
+    dims = "dims must be integers, -1 or ? (e.g. --shape x:0=1,784)"
+    return _named(items, "--shape", form, lambda _, parts: tuple(map(_dim, parts)), dims)
+
+
+def _dim(text: str) -> int | None:
+    return None if text in ("?", "-1", "None") else int(text)
 
 
 def parse_ranges(items: list[str] | None) -> dict[str, tuple[float, float]] | None:
     """``["k:0=0,10"]`` -> ``{"k:0": (0.0, 10.0)}``."""
-    if not items:
-        return None
-    out = {}
-    for name, parts in _pairs(items, "--range", "NAME=LOW,HIGH (e.g. k:0=0,10)"):
-        try:
-            lo, hi = (float(p) for p in parts)
-        except ValueError:
-            raise FeedError(
-                f"--range {name}={','.join(parts)}: give two numbers LOW,HIGH (e.g. k:0=0,10)"
-            ) from None
-        if not lo < hi:
-            raise FeedError(f"--range {name}={lo:g},{hi:g}: LOW must be below HIGH")
-        out[name] = (lo, hi)
-    return out
+    bad = "give two numbers LOW,HIGH (e.g. k:0=0,10)"
+    return _named(items, "--range", "NAME=LOW,HIGH (e.g. k:0=0,10)", _low_high, bad)
+
+
+def _low_high(name: str, parts: list[str]) -> tuple[float, float]:
+    lo, hi = (float(p) for p in parts)
+    if not lo < hi:
+        raise FeedError(f"--range {name}={lo:g},{hi:g}: LOW must be below HIGH")
+    return lo, hi
 
 
 def show_progress(enabled: bool) -> None:
@@ -188,22 +181,15 @@ def step(text: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     if not shown():
         yield lambda *_args, **_kw: None
         return
+    from rich import progress as rp
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
-    bar = (BarColumn(), MofNCompleteColumn()) if total else ()
-    status = Progress(
-        SpinnerColumn(),
+    bar = (rp.BarColumn(), rp.MofNCompleteColumn()) if total else ()
+    status = rp.Progress(
+        rp.SpinnerColumn(),
         *bar,
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
+        rp.TextColumn("{task.description}"),
+        rp.TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     )

@@ -12,7 +12,7 @@ from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = cli.add_verb(
+    cli.add_verb(
         sub,
         "convert",
         run,
@@ -20,10 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
         *cli.OUTPUT,
-    )
-    cli.add_tensor_args(p, "convert")
-    cli.add_options(
-        p,
+        *cli.tensor_options("convert"),
         ("--freeze", "fold variables into constants", cli.FLAG),
         ("--to", "what to write: saved_model or onnx", {"default": "saved_model"}),
         (

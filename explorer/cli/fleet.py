@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if args.json:
-        print_json({**report.to_json(), "models": [r.to_json() for r in report.results]})
+        print_json(report.to_json())
     else:
         for r in report.rows():
             said = r["proved"] if r["status"].startswith("migrated") else r["cause"]

@@ -1,18 +1,11 @@
-"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity.
+"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity, latency.
 
-Migrated: the ``--signature`` s or ``--inputs/--outputs`` given (``--outputs`` alone: the inputs
-they need), else every signature, else every head suggested
-(:func:`explorer.inspection.suggestions.confident_io`; the candidates left out are said, and exit 2
-names the candidates that contradict each other). Input-pipeline outputs are fed in the
-pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
-and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
-``--to onnx``: an ONNX export, proven the same way. Once proven, the v1 session and the artifact
-are timed at batch 1 and 32 on parity's own runners (``steps.latency``:
-:func:`~explorer.comparing.latency.latency_table`). The import-isolation worker starts first: its
-TensorFlow import overlaps this process's.
-Exit 0 pass, 1 mismatch, 2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}},
-...parity JSON..., "output_dir" (null when not written), "steps"}`` (``steps.choice.left_out``:
-the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."""
+Migrated: the ``--signature`` s or ``--inputs/--outputs`` given, else every signature, else the
+heads :func:`~explorer.inspection.suggestions.confident_io` suggests (those left out are said). The
+result is staged beside ``OUT_DIR`` and renamed to it only when parity passes: all or nothing.
+Once proven, the v1 session and the artifact are timed on parity's own runners
+(``steps.latency``). Exit 0 pass, 1 mismatch, 2 error; ``--json`` adds ``proved`` (signature ->
+``{"outputs", "inputs"}``), ``output_dir`` and ``steps`` to the parity JSON."""
 
 from __future__ import annotations
 
@@ -20,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
+from explorer.cli._common import FLAG, add_verb, custom_tensors, load_model, step, tensor_options
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 from explorer.inspection.gate import admit_import, scan
 from explorer.inspection.suggestions import confident_io, suggest
@@ -38,11 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         run,
         "inspect, scan, convert every signature, save, and prove parity, in one report",
         "Migrate a TF1 model to a TF2 SavedModel and prove the outputs agree.",
+        ("out_dir", "folder for the TF2 SavedModel", {"metavar": "OUT_DIR"}),
+        ("--overwrite", "replace OUT_DIR if it exists", FLAG),
+        ("--to", "what to write: saved_model or onnx", {"default": "saved_model"}),
+        *tensor_options("migrate"),
     )
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
-    p.add_argument("--to", default="saved_model", help="what to write: saved_model or onnx")
-    add_tensor_args(p, "migrate")
     add_parity_args(p)
 
 

@@ -115,10 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compare v1 and TF2 outputs on the same feeds (exit 0 pass, 1 mismatch, 2 error)",
         "Compare a TF1 model with its TF2 conversion on the same feeds.",
         ("--converted", "a saved TF2 conversion (default: convert)", {"metavar": "DIR"}),
-    )
-    cli.add_tensor_args(p, "compare")
-    cli.add_options(
-        p,
+        *cli.tensor_options("compare"),
         ("--overwrite", "replace the --report file", cli.FLAG),
         (
             "--remedy",
