@@ -148,9 +148,8 @@ def _unwritable(folder: Path, err: OSError) -> ConversionError:
 
 
 def remove_stale(parent: Path, name: str) -> list[Path]:
-    """The paths cleared of what dead runs left beside ``parent / name``: ``.NAME.tmp-*`` removed,
-    ``.NAME.old-*`` put back when nothing is under the name, else removed (a folder only when it
-    carries :data:`MARKER` or is empty)."""
+    """Clear what dead runs left beside ``parent / name`` (``.NAME.tmp-*``; ``.NAME.old-*`` put back
+    when nothing is under the name; a folder only when ours or empty); the paths cleared."""
     cleared: list[Path] = []
     pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
     for p in sorted(parent.iterdir()):
@@ -228,8 +227,7 @@ def _pause(step: str) -> None:
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Swap ``a`` and ``b`` in one step (Linux ``renameat2(RENAME_EXCHANGE)``); ``False`` where
-    the system or file system cannot."""
+    """Swap ``a`` and ``b`` in one step (``renameat2(RENAME_EXCHANGE)``); ``False`` where unsupported."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (AttributeError, OSError):
@@ -294,8 +292,8 @@ class Staging:
 def staged_folder(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, kind: str = "output"
 ) -> Iterator[Staging]:
-    """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on
-    leaving whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
+    """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on leaving
+        whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
     target = check_output(out, model, overwrite)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

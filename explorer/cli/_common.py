@@ -1,6 +1,5 @@
-"""Helpers shared by the CLI verbs: options, progress on stderr (only on a terminal without
-``--quiet``: a ``rich`` spinner for a long step, ``with step("converting"): ...``; examples
-compared, at most every two seconds), and ``--data`` (the user's own data, streamed)."""
+"""Helpers shared by the CLI verbs: options, progress on stderr (on a terminal, without ``--quiet``)
+and ``--data`` (the user's own data, streamed)."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from explorer.loading.model import V1Model, load
 FLAG = {"action": "store_true"}
 REPEAT = {"action": "append", "default": None}
 MANY = {"nargs": "+", "default": None, "metavar": "T"}
+SECONDS = {"type": float, "metavar": "S"}
 PROGRESS_EVERY_S = 2.0
 _STATE: dict[str, Any] = {"enabled": True, "status": None}  # progress: shown, the spinner
 UNSAFE = (
@@ -29,7 +29,7 @@ TIMEOUT = (
     "--timeout",
     "give up on any one session run or TF2 call after S seconds (default "
     "600, or TF1_EXPLORER_RUN_TIMEOUT)",
-    {"type": float, "metavar": "S"},
+    SECONDS,
 )
 OUTPUT = (
     ("out_dir", "folder to write (a new one)", {"metavar": "OUT_DIR"}),
@@ -54,8 +54,8 @@ def add_verb(
     description: str | None = None,
     *options: tuple,
 ) -> argparse.ArgumentParser:
-    """The parser of verb ``name`` calling ``run(args)``: MODEL, ``--tags``, ``--op-library``
-    (repeatable), ``--json`` and ``options`` (see :func:`add_options`)."""
+    """The parser of verb ``name`` calling ``run(args)``: MODEL, ``--tags``, ``--op-library``,
+    ``--json`` and ``options`` (see :func:`add_options`)."""
     p = sub.add_parser(name, help=help, description=description)
     lib = "custom-op library (.so) defining op types TF lacks (repeatable; runs native code: "
     add_options(
@@ -95,7 +95,7 @@ def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
 
 
 def load_model(args: argparse.Namespace) -> V1Model:
-    model = load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
+    model = load(args.model, tags=args.tags, op_libraries=args.op_libraries)
     args.notes = model.notes  # what loading repaired: the CLI shows it once the verb did not refuse
     return model
 
@@ -249,8 +249,7 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords for the data options: the source, ``worst`` and ``progress``
-    (``{}`` without ``--data``)."""
+    """``parity(...)`` keywords for ``--data``: the source, ``worst``, ``progress`` (else ``{}``)."""
     if not args.data:
         return {}
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data

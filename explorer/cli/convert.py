@@ -1,5 +1,4 @@
-"""``tf1-explorer convert MODEL OUT_DIR [--signature S ...|--inputs A --outputs Y] [--freeze]
-[--to onnx] [--overwrite] [--json]``: write a TF2 SavedModel that plain ``tf.saved_model.load``
+"""``tf1-explorer convert MODEL OUT_DIR``: a TF2 SavedModel that plain ``tf.saved_model.load``
 reads, or (``--to onnx``) a ``NAME.onnx`` per signature for onnxruntime."""
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""``tf1-explorer rewrite MODEL OUT_DIR [--signature S | --inputs A ... --outputs Y ...]``: a native
-Keras 3 model (``model.py``, ``model.weights.h5``) rewritten from the TF1 graph, with
-``parity.json`` proving it against the v1 session on the TensorFlow and JAX backends;
-``--train-check`` also proves training steps of a TF1 training checkpoint (optimizer and slots
-carried over, :mod:`explorer.rewriting.train_step`)."""
+"""``tf1-explorer rewrite MODEL OUT_DIR``: a native Keras 3 model (``model.py``,
+``model.weights.h5``) rewritten from the TF1 graph, ``parity.json`` proving it against the v1
+session per Keras backend; ``--train-check`` also proves training steps
+(:mod:`explorer.rewriting.train_step`)."""
 
 from __future__ import annotations
 
@@ -87,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
             train.write(staging.path / TRAINING_DIR)
         out = staging.publish()
     report = rw.parity
-    passed = args.no_check or bool(report.get("passed"))
-    passed = passed and (train is None or train.passed)
+    passed = (args.no_check or bool(report.get("passed"))) and (train is None or train.passed)
     if args.json:
         extra = {"train_check": train.summary()} if train else {}
         cli.print_json({**rw.summary(), **extra, "output_dir": str(out)})

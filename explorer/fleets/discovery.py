@@ -85,8 +85,8 @@ def _listed(path: Path) -> list[Path] | None:
 
 
 def source_files(model: Path) -> list[Path]:
-    """The files a model is made of: every file under a model folder; for a model file, itself,
-    the files sharing its stem (a checkpoint's ``.index``/``.data-*``) and ``checkpoint``."""
+    """The files a model is made of: all under a model folder; else the files sharing its stem
+    (a checkpoint's ``.index``/``.data-*``) and ``checkpoint``."""
     if model.is_dir():
         return sorted(p for p in model.rglob("*") if p.is_file())
     stem = model.name.removesuffix(model.suffix)
@@ -129,10 +129,7 @@ def read_config(path: str | os.PathLike[str] | None) -> dict:
 
 
 def jobs(
-    models: list[Path],
-    options: list[str],
-    config: dict,
-    timeout: float | None = None,
+    models: list[Path], options: list[str], config: dict, timeout: float | None = None
 ) -> list[Job]:
     """A :class:`Job` per model: ``options`` then the config's, then the model's own."""
     named = names(models)

@@ -106,8 +106,7 @@ def _run_all(
     scheduler: str | None,
     finished: Callable[[ModelResult], None],
 ) -> int:
-    """Run :func:`migrate_one` on each of ``fresh`` on Dask, ``finished(result)`` as each ends;
-    returns the number of workers."""
+    """:func:`migrate_one` of each of ``fresh`` on Dask, ``finished(result)`` as each ends; the workers."""
     from distributed import as_completed
 
     from explorer.comparing.sharded import cluster
