@@ -227,7 +227,7 @@ def _pause(step: str) -> None:
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Swap ``a`` and ``b`` in one step (``renameat2(RENAME_EXCHANGE)``); ``False`` where unsupported."""
+    """Swap ``a`` and ``b`` at once (``renameat2(RENAME_EXCHANGE)``); ``False`` if unsupported."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (AttributeError, OSError):
@@ -293,7 +293,7 @@ def staged_folder(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, kind: str = "output"
 ) -> Iterator[Staging]:
     """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on leaving
-        whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
+    whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
     target = check_output(out, model, overwrite)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

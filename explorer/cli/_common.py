@@ -249,7 +249,7 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords for ``--data``: the source, ``worst``, ``progress`` (else ``{}``)."""
+    """``parity(...)`` keywords for ``--data``: source, ``worst``, ``progress`` (else ``{}``)."""
     if not args.data:
         return {}
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data

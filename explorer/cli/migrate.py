@@ -110,7 +110,7 @@ STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
 
 
 def _timer(kind: str, kwargs: dict, table: dict) -> Callable[[Runner, Runner], None]:
-    """``parity(then=)``: time its v1 session and artifact on feeds sampled as parity's, into ``table``."""
+    """``parity(then=)``: time its v1 session and artifact on feeds sampled alike into ``table``."""
     from explorer.comparing.latency import against_v1
     from explorer.comparing.parity_check import Sampled
 

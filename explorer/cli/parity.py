@@ -90,7 +90,7 @@ def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords: feeds (:func:`feed_kwargs` or ``--reference``), tolerance, sharding."""
+    """``parity(...)`` keywords: feeds (:func:`feed_kwargs`, ``--reference``), tolerance, shards."""
     tolerance = Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args))
     if args.reference and (args.feed or args.data):
         raise ParityError("--reference replays the feeds it was recorded with: drop --feed/--data")
@@ -150,7 +150,7 @@ def finish(
     proved: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    """Write ``--report``, then print ``--json`` (``proved`` first, ``extra`` added) or a summary."""
+    """Write ``--report``; print ``--json`` (``proved`` first, ``extra`` added) or a summary."""
     first = {"proved": proved} if proved is not None else {}
     if args.report:
         extra_json = {**first, **(extra.get("steps") or {})} or None

@@ -106,7 +106,7 @@ def _run_all(
     scheduler: str | None,
     finished: Callable[[ModelResult], None],
 ) -> int:
-    """:func:`migrate_one` of each of ``fresh`` on Dask, ``finished(result)`` as each ends; the workers."""
+    """Run :func:`migrate_one` on ``fresh`` (Dask), ``finished(result)`` as each ends; workers."""
     from distributed import as_completed
 
     from explorer.comparing.sharded import cluster
