@@ -114,8 +114,8 @@ def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
 
 def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
     """``<name><suffix>`` (``frozen_tf2`` for ``models/frozen.pb``), numbered when taken, in the
-    first of the working folder, the model's and a temporary one that is writable (by its mode,
-    even to root) and not in or above the model."""
+    first of the working folder and the model's that is writable (by its mode, even to root) and
+    not in or above the model, else in a temporary folder."""
     src = Path(model.path).expanduser().resolve()
     name = f"{src.name if src.is_dir() else src.stem}{suffix}"
     bases = (Path.cwd().resolve(), src.parent)

@@ -124,12 +124,14 @@ FEED_SHAPES = (
 
 def _named(items: list[str] | None, flag: str, form: str, parse: Callable, bad: str) -> dict | None:
     """``NAME=A,B`` items -> ``{NAME: parse(NAME, [A, B])}``; ``bad``: the fix when parse fails."""
-    out = {}
-    for item in items or []:
+    pairs = []
+    for item in items or []:  # every item's form first, then the values
         name, sep, rest = item.partition("=")
         if not sep or not name.strip():
             raise FeedError(f"{flag} {item!r}: write {form}")
-        name, parts = name.strip(), [p.strip() for p in rest.split(",") if p.strip()]
+        pairs.append((name.strip(), [p.strip() for p in rest.split(",") if p.strip()]))
+    out = {}
+    for name, parts in pairs:
         try:
             out[name] = parse(name, parts)
         except ValueError:

@@ -61,14 +61,14 @@ def run(args: argparse.Namespace) -> int:
     with step("scanning for what will break"):
         steps["scan"] = scan(model).to_json()
     done("scan", f"{len(steps['scan']['findings'])} findings")
-    what, convert_args, parity_args = _choose(model, args)
+    what, chosen = _choose(model, args)
     steps["choice"] = what
     if not args.json and "left_out" in what:
         left = "; ".join(what["left_out"]) or "nothing"
         print(f"         proving {', '.join(what['outputs'])}; left out: {left}", flush=True)
     onnx = args.to == "onnx"
     with step(f"converting to {'ONNX' if onnx else 'TF2'}"):
-        v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args, to=args.to)
+        v2 = convert(model, allow_unsafe=args.allow_unsafe, **chosen, to=args.to)
     held = f"ONNX opset {v2.opset}" if onnx else f"{len(v2.variables)} variables"
     done("convert", f"{len(v2.signatures)} signatures, {held}")
     # All or nothing: saved and compared in a hidden folder beside OUT_DIR, renamed into place
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         with step(f"comparing v1 and the saved {kind} on {args.batches} batches"):
             table: dict[str, Any] = {}  # parity's first runners timed after its loop
             then = _timer(kind, kwargs, table)
-            summary = parity(model, saved, remedy=True, **kwargs, **parity_args, then=then)
+            summary = parity(model, saved, remedy=True, **kwargs, **chosen, then=then)
         if summary.passed:
             staging.publish(saved)
     done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
@@ -141,20 +141,19 @@ def _best(suggested: dict[str, Any]) -> str:
     return f"best input {ins[0] if ins else '-'}, best output {outs[0] if outs else '-'}"
 
 
-def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict, dict]:
-    """(what was chosen and why, convert keyword arguments, parity keyword arguments)."""
-    custom = custom_tensors(args)
-    if custom:
-        return {"by": "--inputs/--outputs", **custom}, dict(custom), dict(custom)
+def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what was chosen and why, the keyword arguments of both convert and parity)."""
+    if custom := custom_tensors(args):
+        return {"by": "--inputs/--outputs", **custom}, custom
     if args.signature:
         sigs = {"signatures": args.signature}
-        return {"by": "--signature", **sigs}, dict(sigs), dict(sigs)
+        return {"by": "--signature", **sigs}, sigs
     if model.signatures:
-        return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
+        return {"by": "signatures", "signatures": sorted(model.signatures)}, {}
     choice = confident_io(model)  # OutputChoiceError (exit 2) names the contradicting candidates
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
     what = {"by": "confident suggestion", **custom, "reason": choice.reason}
-    return {**what, "left_out": choice.left_out}, dict(custom), dict(custom)
+    return {**what, "left_out": choice.left_out}, custom
 
 
 def _proved(model: Any, v2: Any, summary: Any) -> dict[str, dict[str, list[str]]]:

@@ -1,5 +1,6 @@
 """The fleet report: a :class:`ModelResult` per model and the :class:`FleetReport` over them, as
-``fleet.json``, ``fleet.csv`` and ``fleet.html`` (sortable table, failure classes counted)."""
+``fleet.json``, ``fleet.csv`` and ``fleet.html`` (sortable table, failure classes counted); model
+text passes :func:`~explorer.reporting.html.esc` in HTML, :func:`~explorer.errors.plain` else."""
 
 from __future__ import annotations
 

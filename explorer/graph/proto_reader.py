@@ -173,14 +173,11 @@ def attr_summary(value: Any) -> str:
     if kind == "placeholder":
         return f"${value.placeholder}"
     if kind == "list":
-        lst = value.list
         for sub in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
-            items = list(getattr(lst, sub))
-            if not items:
-                continue
-            shown = [_LIST_ITEM.get(sub, str)(x) for x in items[:8]]
-            more = f", ... ({len(items)} items)" if len(items) > 8 else ""
-            return "[" + ", ".join(shown) + more + "]"
+            if items := list(getattr(value.list, sub)):
+                shown = [_LIST_ITEM.get(sub, str)(x) for x in items[:8]]
+                more = f", ... ({len(items)} items)" if len(items) > 8 else ""
+                return "[" + ", ".join(shown) + more + "]"
         return "[]"
     return ""
 
