@@ -46,9 +46,7 @@ def discover(root: str | os.PathLike[str]) -> list[Path]:
         raise ModelNotFoundError(f"{root} does not exist: give a folder of models or a list file")
     if root.is_file():
         listed = _listed(root)
-        if listed is None:
-            return [root]
-        return _once([m for entry in listed for m in discover(entry)])
+        return [root] if listed is None else _once([m for e in listed for m in discover(e)])
     found: list[Path] = []
     seen: set[str] = set()  # real folders walked: a linked folder once, no link loop
     for here, dirs, _files in os.walk(root, followlinks=True):
