@@ -1,16 +1,10 @@
 """tf1-explorer: get TensorFlow 1.x models running in TensorFlow 2.x, with proof nothing changed.
 
-The flow (each step a plain-Python module; widgets and the CLI are views over them)::
-
-    path --load--> V1Model --catalog/suggest/scan--> browse and pick
-                      |--sample--> Feeds --V1Runner.infer--> outputs
-                      `--convert--> V2Model --V2Runner.infer--> outputs
-    outputs(v1) x outputs(v2) --compare/parity--> ParityReport --plots--> figures
-
-Here: the verbs, the model and runner classes, the base error; records, errors, extension points
-and Jupyter views in :mod:`explorer.records`, ``errors``, ``extend``, ``widgets``. Names resolve
-on first use (PEP 562). No submodule is named like a public function (importing a submodule sets
-the package attribute of its name)."""
+The flow: ``load`` -> ``V1Model`` (browse: ``Catalog``, ``suggest``, ``scan``); ``sample`` ->
+``Feeds`` -> ``V1Runner``; ``convert`` -> ``V2Model`` -> ``V2Runner``; both outputs -> ``parity``.
+Records, errors, extension points and Jupyter views: :mod:`explorer.records`, ``errors``,
+``extend``, ``widgets``. Names resolve on first use (PEP 562); no submodule is named like a public
+function (importing a submodule sets the package attribute of its name)."""
 
 from __future__ import annotations
 

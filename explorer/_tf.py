@@ -35,13 +35,10 @@ def verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
-def configure(verbose: bool) -> None:
-    """Show every native log line from now on, or not (the CLI's ``--verbose``; children too)."""
-    if verbose:
-        os.environ[VERBOSE_ENV] = "1"
-        os.environ.setdefault(LEVEL_ENV, "0")
-    else:
-        os.environ.pop(VERBOSE_ENV, None)
+def show_native_logs() -> None:
+    """Show every native log line from now on (the CLI's ``--verbose``; children too)."""
+    os.environ[VERBOSE_ENV] = "1"
+    os.environ.setdefault(LEVEL_ENV, "0")
 
 
 def quiet_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -76,10 +76,9 @@ def output_problem(model: V1Model | None, out: PathLike) -> str | None:
 def check_output(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, *, folder: bool = True
 ) -> Path:
-    """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``.
-    ``ConversionError``: :func:`output_problem` finds one, or a folder would replace a file (or
-    the reverse); ``OutputExistsError``: ``out`` exists and ``overwrite`` is false, or is a folder
-    holding what explorer did not write."""
+    """``out`` resolved, when a ``folder`` (else a file) may be written there for ``model``; else
+    ``ConversionError`` (:func:`output_problem`, a folder for a file or the reverse) or
+    ``OutputExistsError`` (exists without ``overwrite``, or a folder holding what is not ours)."""
     problem = output_problem(model, out)
     if problem:
         hint = f", e.g. {default_output_dir(model)}" if model is not None and folder else ""
@@ -115,8 +114,8 @@ def _check_existing(target: Path, overwrite: bool, folder: bool) -> None:
 
 def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
     """``<name><suffix>`` (``frozen_tf2`` for ``models/frozen.pb``), numbered when taken, in the
-    working folder; beside the model, then in a temporary folder, when that one is read-only (its
-    mode says so, even to root) or the name would be inside or above the model."""
+    first of the working folder and the model's that is writable (by its mode, even to root) and
+    not in or above the model, else in a temporary folder."""
     src = Path(model.path).expanduser().resolve()
     name = f"{src.name if src.is_dir() else src.stem}{suffix}"
     bases = (Path.cwd().resolve(), src.parent)
@@ -149,9 +148,8 @@ def _unwritable(folder: Path, err: OSError) -> ConversionError:
 
 
 def remove_stale(parent: Path, name: str) -> list[Path]:
-    """The paths cleared of what dead runs left beside ``parent / name``: ``.NAME.tmp-*`` removed,
-    ``.NAME.old-*`` put back when nothing is under the name, else removed (a folder only when it
-    carries :data:`MARKER` or is empty)."""
+    """Clear what dead runs left beside ``parent / name`` (``.NAME.tmp-*``; ``.NAME.old-*`` put back
+    when nothing is under the name; a folder only when ours or empty); the paths cleared."""
     cleared: list[Path] = []
     pattern = re.compile(rf"^\.{re.escape(name)}\.(tmp|old)-(\d+)-")
     for p in sorted(parent.iterdir()):
@@ -229,8 +227,7 @@ def _pause(step: str) -> None:
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Swap ``a`` and ``b`` in one step (Linux ``renameat2(RENAME_EXCHANGE)``); ``False`` where
-    the system or file system cannot."""
+    """Swap ``a`` and ``b`` at once (``renameat2(RENAME_EXCHANGE)``); ``False`` if unsupported."""
     try:
         renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (AttributeError, OSError):
@@ -264,8 +261,8 @@ class Staging:
         _write_marker(self.path, kind)
 
     def publish(self, built: Path | None = None) -> Path:
-        """Put ``built`` (default :attr:`path`; a folder inside it for a run that stages
-        several) under the name, marked as explorer's output; returns the name."""
+        """Put ``built`` (default :attr:`path`, or a folder inside it) under the name, marked as
+        explorer's output; returns the name."""
         built = built or self.path
         _write_marker(built, self.kind)
         target = self.target
@@ -295,8 +292,8 @@ class Staging:
 def staged_folder(
     out: PathLike, model: V1Model | None = None, overwrite: bool = False, kind: str = "output"
 ) -> Iterator[Staging]:
-    """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on
-    leaving whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
+    """A :class:`Staging` for the folder ``out`` (:func:`check_output` first), removed on leaving
+    whatever happens inside (SIGTERM raises ``KeyboardInterrupt`` there, as SIGINT)."""
     target = check_output(out, model, overwrite)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -317,9 +314,8 @@ def write_file(
     overwrite: bool = False,
     what: str = "the file",
 ) -> Path:
-    """Write the file ``path`` through ``write(fileobj)``, all or nothing; returns the path.
-    Refused as by :func:`check_output`; ``ConversionError`` when it cannot be written (full disk,
-    no permission), the old file left whole."""
+    """Write the file ``path`` through ``write(fileobj)``, all or nothing (refused as by
+    :func:`check_output`; ``ConversionError``: cannot be written, the old file left whole)."""
     target = check_output(path, model, overwrite, folder=False)
     tmp: Path | None = None
     try:

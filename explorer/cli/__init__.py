@@ -70,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 parity mismatch, 2 error, 130/143 SIGINT/
-    SIGTERM, one line after cleanup). From the command line (``argv`` not given) a run abandoned
-    at its ``--timeout`` (TensorFlow still busy) exits at once."""
+    SIGTERM). From the command line a run abandoned at its ``--timeout`` exits at once."""
     saved = deadline.configure()
     try:
         with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
@@ -109,7 +108,7 @@ def _main(argv: Sequence[str] | None) -> int:
     verbose = bool(args.verbose or args.debug or _tf.verbose())
     saved_env = {k: os.environ.get(k) for k in (_tf.VERBOSE_ENV, _tf.LEVEL_ENV)}
     if verbose:
-        _tf.configure(True)
+        _tf.show_native_logs()
     _common.show_progress(not args.quiet)
     stdout = sys.stdout
     with warnings.catch_warnings():

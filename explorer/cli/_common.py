@@ -1,6 +1,5 @@
-"""Helpers shared by the CLI verbs: options, progress on stderr (only on a terminal without
-``--quiet``: a ``rich`` spinner for a long step, ``with step("converting"): ...``; examples
-compared, at most every two seconds), and ``--data`` (the user's own data, streamed)."""
+"""Helpers shared by the CLI verbs: options, progress on stderr (on a terminal, without ``--quiet``)
+and ``--data`` (the user's own data, streamed)."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from explorer.loading.model import V1Model, load
 FLAG = {"action": "store_true"}
 REPEAT = {"action": "append", "default": None}
 MANY = {"nargs": "+", "default": None, "metavar": "T"}
+SECONDS = {"type": float, "metavar": "S"}
 PROGRESS_EVERY_S = 2.0
 _STATE: dict[str, Any] = {"enabled": True, "status": None}  # progress: shown, the spinner
 UNSAFE = (
@@ -29,7 +29,7 @@ TIMEOUT = (
     "--timeout",
     "give up on any one session run or TF2 call after S seconds (default "
     "600, or TF1_EXPLORER_RUN_TIMEOUT)",
-    {"type": float, "metavar": "S"},
+    SECONDS,
 )
 OUTPUT = (
     ("out_dir", "folder to write (a new one)", {"metavar": "OUT_DIR"}),
@@ -54,8 +54,8 @@ def add_verb(
     description: str | None = None,
     *options: tuple,
 ) -> argparse.ArgumentParser:
-    """The parser of verb ``name`` calling ``run(args)``: MODEL, ``--tags``, ``--op-library``
-    (repeatable), ``--json`` and ``options`` (see :func:`add_options`)."""
+    """The parser of verb ``name`` calling ``run(args)``: MODEL, ``--tags``, ``--op-library``,
+    ``--json`` and ``options`` (see :func:`add_options`)."""
     p = sub.add_parser(name, help=help, description=description)
     lib = "custom-op library (.so) defining op types TF lacks (repeatable; runs native code: "
     add_options(
@@ -74,10 +74,9 @@ def add_verb(
     return p
 
 
-def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
+def tensor_options(action: str) -> tuple[tuple, ...]:
     """``--signature S`` (repeatable) or ``--inputs T... --outputs T...``: what to ``action``."""
-    add_options(
-        p,
+    return (
         (
             "--signature",
             f"signature to {action} (repeatable; default: all)",
@@ -89,14 +88,14 @@ def add_tensor_args(p: argparse.ArgumentParser, action: str) -> None:
 
 
 def custom_tensors(args: argparse.Namespace) -> dict[str, list[str] | None]:
-    """``{"inputs", "outputs"}`` of ``add_tensor_args`` when either is given, else ``{}``."""
+    """``{"inputs", "outputs"}`` of :func:`tensor_options` when either is given, else ``{}``."""
     if args.inputs is None and args.outputs is None:
         return {}
     return {"inputs": args.inputs, "outputs": args.outputs}
 
 
 def load_model(args: argparse.Namespace) -> V1Model:
-    model = load(args.model, tags=args.tags, op_libraries=getattr(args, "op_libraries", None))
+    model = load(args.model, tags=args.tags, op_libraries=args.op_libraries)
     args.notes = model.notes  # what loading repaired: the CLI shows it once the verb did not refuse
     return model
 
@@ -123,49 +122,45 @@ FEED_SHAPES = (
 )
 
 
-def _pairs(items: list[str] | None, flag: str, form: str) -> list[tuple[str, list[str]]]:
-    out = []
-    for item in items or []:
+def _named(items: list[str] | None, flag: str, form: str, parse: Callable, bad: str) -> dict | None:
+    """``NAME=A,B`` items -> ``{NAME: parse(NAME, [A, B])}``; ``bad``: the fix when parse fails."""
+    pairs = []
+    for item in items or []:  # every item's form first, then the values
         name, sep, rest = item.partition("=")
         if not sep or not name.strip():
             raise FeedError(f"{flag} {item!r}: write {form}")
-        parts = [p.strip() for p in rest.split(",") if p.strip()]
-        out.append((name.strip(), parts))
-    return out
+        pairs.append((name.strip(), [p.strip() for p in rest.split(",") if p.strip()]))
+    out = {}
+    for name, parts in pairs:
+        try:
+            out[name] = parse(name, parts)
+        except ValueError:
+            raise FeedError(f"{flag} {name}={','.join(parts)}: {bad}") from None
+    return out or None
 
 
 def parse_shapes(items: list[str] | None) -> dict[str, tuple[int | None, ...]] | None:
     """``["x:0=1,784", "s:0="]`` -> ``{"x:0": (1, 784), "s:0": ()}`` (``-1``/``?``: ``None``)."""
-    if not items:
-        return None
-    out = {}
-    for name, parts in _pairs(items, "--shape", "NAME=D0,D1 (e.g. x:0=1,784; NAME= for a scalar)"):
-        try:
-            out[name] = tuple(None if p in ("?", "-1", "None") else int(p) for p in parts)
-        except ValueError:
-            raise FeedError(
-                f"--shape {name}={','.join(parts)}: dims must be integers, -1 or ? "
-                "(e.g. --shape x:0=1,784)"
-            ) from None
-    return out
+    form = "NAME=D0,D1 (e.g. x:0=1,784; NAME= for a scalar)"
+    dims = "dims must be integers, -1 or ? (e.g. --shape x:0=1,784)"
+    return _named(items, "--shape", form, lambda _, parts: tuple(map(_dim, parts)), dims)
+
+
+def _dim(text: str) -> int | None:
+    return None if text in ("?", "-1", "None") else int(text)
 
 
 def parse_ranges(items: list[str] | None) -> dict[str, tuple[float, float]] | None:
     """``["k:0=0,10"]`` -> ``{"k:0": (0.0, 10.0)}``."""
-    if not items:
-        return None
-    out = {}
-    for name, parts in _pairs(items, "--range", "NAME=LOW,HIGH (e.g. k:0=0,10)"):
-        try:
-            lo, hi = (float(p) for p in parts)
-        except ValueError:
-            raise FeedError(
-                f"--range {name}={','.join(parts)}: give two numbers LOW,HIGH (e.g. k:0=0,10)"
-            ) from None
-        if not lo < hi:
-            raise FeedError(f"--range {name}={lo:g},{hi:g}: LOW must be below HIGH")
-        out[name] = (lo, hi)
-    return out
+    bad = "give two numbers LOW,HIGH (e.g. k:0=0,10)"
+    return _named(items, "--range", "NAME=LOW,HIGH (e.g. k:0=0,10)", _low_high, bad)
+
+
+def _low_high(name: str, parts: list[str]) -> tuple[float, float]:
+    lo, hi = (float(p) for p in parts)
+    if not lo < hi:
+        raise FeedError(f"--range {name}={lo:g},{hi:g}: LOW must be below HIGH")
+    return lo, hi
 
 
 def show_progress(enabled: bool) -> None:
@@ -188,22 +183,15 @@ def step(text: str, total: int | None = None) -> Iterator[Callable[..., None]]:
     if not shown():
         yield lambda *_args, **_kw: None
         return
+    from rich import progress as rp
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        SpinnerColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
-    bar = (BarColumn(), MofNCompleteColumn()) if total else ()
-    status = Progress(
-        SpinnerColumn(),
+    bar = (rp.BarColumn(), rp.MofNCompleteColumn()) if total else ()
+    status = rp.Progress(
+        rp.SpinnerColumn(),
         *bar,
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
+        rp.TextColumn("{task.description}"),
+        rp.TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     )
@@ -263,8 +251,7 @@ def add_data_args(p: argparse.ArgumentParser) -> None:
 
 
 def data_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords for the data options: the source, ``worst`` and ``progress``
-    (``{}`` without ``--data``)."""
+    """``parity(...)`` keywords for ``--data``: source, ``worst``, ``progress`` (else ``{}``)."""
     if not args.data:
         return {}
     from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data

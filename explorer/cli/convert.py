@@ -1,5 +1,4 @@
-"""``tf1-explorer convert MODEL OUT_DIR [--signature S ...|--inputs A --outputs Y] [--freeze]
-[--to onnx] [--overwrite] [--json]``: write a TF2 SavedModel that plain ``tf.saved_model.load``
+"""``tf1-explorer convert MODEL OUT_DIR``: a TF2 SavedModel that plain ``tf.saved_model.load``
 reads, or (``--to onnx``) a ``NAME.onnx`` per signature for onnxruntime."""
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from explorer.output_policy import check_output
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = cli.add_verb(
+    cli.add_verb(
         sub,
         "convert",
         run,
@@ -20,10 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Convert a TF1 model to a TF2 SavedModel that loads with plain "
         "tf.saved_model.load(OUT_DIR); reference variables become resource variables.",
         *cli.OUTPUT,
-    )
-    cli.add_tensor_args(p, "convert")
-    cli.add_options(
-        p,
+        *cli.tensor_options("convert"),
         ("--freeze", "fold variables into constants", cli.FLAG),
         ("--to", "what to write: saved_model or onnx", {"default": "saved_model"}),
         (

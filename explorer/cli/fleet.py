@@ -1,14 +1,12 @@
-"""``tf1-explorer fleet ROOT OUT_DIR [--migrate MIGRATE OPTIONS]``: migrate every TF1 model under a
-folder tree (or in a list file), each by ``migrate`` in its own process, in parallel on Dask
-(``--workers N`` on this machine, or ``--scheduler tcp://HOST:8786``). ``OUT_DIR`` gets a folder
-per model and ``fleet.json``/``.csv``/``.html``; a second run skips unchanged models. Exit 0:
+"""``tf1-explorer fleet ROOT OUT_DIR [--migrate OPTIONS]``: ``migrate`` every TF1 model under a
+folder tree (or in a list file) in parallel (:func:`explorer.fleets.workers.fleet`). Exit 0:
 every model migrated; 1: some not, each reported with its cause; 2: the fleet could not run."""
 
 from __future__ import annotations
 
 import argparse
 
-from explorer.cli._common import FLAG, add_options, print_json, step
+from explorer.cli._common import FLAG, SECONDS, add_options, print_json, step
 from explorer.errors import ExplorerError
 from explorer.fleets.report import SKIPPED, ModelResult
 from explorer.fleets.workers import fleet
@@ -31,11 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "TOML/JSON: options and timeout for all models and per model",
             {"metavar": "FILE"},
         ),
-        (
-            "--model-timeout",
-            "give up on a model after S seconds (1800)",
-            {"type": float, "metavar": "S"},
-        ),
+        ("--model-timeout", "give up on a model after S seconds (1800)", SECONDS),
         ("--json", "print the fleet report as one JSON object", FLAG),
         (
             "--migrate",
@@ -65,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     if args.json:
-        print_json({**report.to_json(), "models": [r.to_json() for r in report.results]})
+        print_json(report.to_json())
     else:
         for r in report.rows():
             said = r["proved"] if r["status"].startswith("migrated") else r["cause"]

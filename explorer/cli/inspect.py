@@ -1,6 +1,5 @@
-"""``tf1-explorer inspect MODEL [--tags T] [--json]``: what the model is, and what will fail.
-Reads protobufs only (no TensorFlow import); "problems" lists what ``run``/``convert`` would trip
-on (:mod:`explorer.inspection.gate`)."""
+"""``tf1-explorer inspect MODEL``: what the model is, and (from protobufs only, no TensorFlow
+import) the problems ``run``/``convert`` would trip on (:mod:`explorer.inspection.gate`)."""
 
 from __future__ import annotations
 

@@ -1,18 +1,11 @@
-"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity.
+"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity, latency.
 
-Migrated: the ``--signature`` s or ``--inputs/--outputs`` given (``--outputs`` alone: the inputs
-they need), else every signature, else every head suggested
-(:func:`explorer.inspection.suggestions.confident_io`; the candidates left out are said, and exit 2
-names the candidates that contradict each other). Input-pipeline outputs are fed in the
-pipeline's place, keyed by their tf.Example feature names. The result is saved beside ``OUT_DIR``
-and renamed to it only when parity passes (nondeterministic outputs remedied): all or nothing.
-``--to onnx``: an ONNX export, proven the same way. Once proven, the v1 session and the artifact
-are timed at batch 1 and 32 on parity's own runners (``steps.latency``:
-:func:`~explorer.comparing.latency.latency_table`). The import-isolation worker starts first: its
-TensorFlow import overlaps this process's.
-Exit 0 pass, 1 mismatch, 2 error. ``--json``: ``{"proved": {signature: {"outputs", "inputs"}},
-...parity JSON..., "output_dir" (null when not written), "steps"}`` (``steps.choice.left_out``:
-the candidates not proved and why); the text ends ``proved OUTPUTS <- INPUTS``."""
+Migrated: the ``--signature`` s or ``--inputs/--outputs`` given, else every signature, else the
+heads :func:`~explorer.inspection.suggestions.confident_io` suggests (those left out are said). The
+result is staged beside ``OUT_DIR`` and renamed to it only when parity passes: all or nothing.
+Once proven, the v1 session and the artifact are timed on parity's own runners
+(``steps.latency``). Exit 0 pass, 1 mismatch, 2 error; ``--json`` adds ``proved`` (signature ->
+``{"outputs", "inputs"}``), ``output_dir`` and ``steps`` to the parity JSON."""
 
 from __future__ import annotations
 
@@ -20,7 +13,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from explorer.cli._common import add_tensor_args, add_verb, custom_tensors, load_model, step
+from explorer.cli._common import FLAG, add_verb, custom_tensors, load_model, step, tensor_options
 from explorer.cli.parity import add_parity_args, finish, parity_kwargs
 from explorer.inspection.gate import admit_import, scan
 from explorer.inspection.suggestions import confident_io, suggest
@@ -38,11 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         run,
         "inspect, scan, convert every signature, save, and prove parity, in one report",
         "Migrate a TF1 model to a TF2 SavedModel and prove the outputs agree.",
+        ("out_dir", "folder for the TF2 SavedModel", {"metavar": "OUT_DIR"}),
+        ("--overwrite", "replace OUT_DIR if it exists", FLAG),
+        ("--to", "what to write: saved_model or onnx", {"default": "saved_model"}),
+        *tensor_options("migrate"),
     )
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for the TF2 SavedModel")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
-    p.add_argument("--to", default="saved_model", help="what to write: saved_model or onnx")
-    add_tensor_args(p, "migrate")
     add_parity_args(p)
 
 
@@ -68,14 +61,14 @@ def run(args: argparse.Namespace) -> int:
     with step("scanning for what will break"):
         steps["scan"] = scan(model).to_json()
     done("scan", f"{len(steps['scan']['findings'])} findings")
-    what, convert_args, parity_args = _choose(model, args)
+    what, chosen = _choose(model, args)
     steps["choice"] = what
     if not args.json and "left_out" in what:
         left = "; ".join(what["left_out"]) or "nothing"
         print(f"         proving {', '.join(what['outputs'])}; left out: {left}", flush=True)
     onnx = args.to == "onnx"
     with step(f"converting to {'ONNX' if onnx else 'TF2'}"):
-        v2 = convert(model, allow_unsafe=args.allow_unsafe, **convert_args, to=args.to)
+        v2 = convert(model, allow_unsafe=args.allow_unsafe, **chosen, to=args.to)
     held = f"ONNX opset {v2.opset}" if onnx else f"{len(v2.variables)} variables"
     done("convert", f"{len(v2.signatures)} signatures, {held}")
     # All or nothing: saved and compared in a hidden folder beside OUT_DIR, renamed into place
@@ -88,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         with step(f"comparing v1 and the saved {kind} on {args.batches} batches"):
             table: dict[str, Any] = {}  # parity's first runners timed after its loop
             then = _timer(kind, kwargs, table)
-            summary = parity(model, saved, remedy=True, **kwargs, **parity_args, then=then)
+            summary = parity(model, saved, remedy=True, **kwargs, **chosen, then=then)
         if summary.passed:
             staging.publish(saved)
     done("parity", f"{summary.status}: {out} {'written' if summary.passed else 'not written'}")
@@ -117,8 +110,7 @@ STEPS = ("inspect", "suggest", "scan", "convert", "save", "parity", "latency")
 
 
 def _timer(kind: str, kwargs: dict, table: dict) -> Callable[[Runner, Runner], None]:
-    """``parity(then=)``: its v1 session and the artifact, still started, timed on feeds sampled
-    as parity's were, into ``table``."""
+    """``parity(then=)``: time its v1 session and artifact on feeds sampled alike into ``table``."""
     from explorer.comparing.latency import against_v1
     from explorer.comparing.parity_check import Sampled
 
@@ -149,20 +141,19 @@ def _best(suggested: dict[str, Any]) -> str:
     return f"best input {ins[0] if ins else '-'}, best output {outs[0] if outs else '-'}"
 
 
-def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict, dict]:
-    """(what was chosen and why, convert keyword arguments, parity keyword arguments)."""
-    custom = custom_tensors(args)
-    if custom:
-        return {"by": "--inputs/--outputs", **custom}, dict(custom), dict(custom)
+def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what was chosen and why, the keyword arguments of both convert and parity)."""
+    if custom := custom_tensors(args):
+        return {"by": "--inputs/--outputs", **custom}, custom
     if args.signature:
         sigs = {"signatures": args.signature}
-        return {"by": "--signature", **sigs}, dict(sigs), dict(sigs)
+        return {"by": "--signature", **sigs}, sigs
     if model.signatures:
-        return {"by": "signatures", "signatures": sorted(model.signatures)}, {}, {}
+        return {"by": "signatures", "signatures": sorted(model.signatures)}, {}
     choice = confident_io(model)  # OutputChoiceError (exit 2) names the contradicting candidates
     custom = {"inputs": choice.inputs, "outputs": choice.outputs}  # pipeline outputs: by feature
     what = {"by": "confident suggestion", **custom, "reason": choice.reason}
-    return {**what, "left_out": choice.left_out}, dict(custom), dict(custom)
+    return {**what, "left_out": choice.left_out}, custom
 
 
 def _proved(model: Any, v2: Any, summary: Any) -> dict[str, dict[str, list[str]]]:

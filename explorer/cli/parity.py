@@ -1,9 +1,6 @@
-"""``tf1-explorer parity MODEL``: v1 against its TF2 conversion on the same feeds.
-
-Without ``--converted`` the model is converted in memory first (with ``--inputs/--outputs``: one
-``serving_default`` over those tensors). Exit 0 every signature passed, 1 a mismatch (or outputs
-unverified because v1 is nondeterministic: rerun with ``--remedy``), 2 an error. ``--json``
-prints :meth:`~explorer.comparing.records.ParitySummary.to_json`."""
+"""``tf1-explorer parity MODEL``: v1 against its TF2 conversion (``--converted``, else converted in
+memory) on the same feeds. Exit 0 every signature passed, 1 a mismatch (or outputs unverified
+because v1 is nondeterministic: rerun with ``--remedy``), 2 an error."""
 
 from __future__ import annotations
 
@@ -93,8 +90,7 @@ def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords for those options: :func:`feed_kwargs` (or ``--reference``), the
-    tolerance and ``allow_unsafe``."""
+    """``parity(...)`` keywords: feeds (:func:`feed_kwargs`, ``--reference``), tolerance, shards."""
     tolerance = Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args))
     if args.reference and (args.feed or args.data):
         raise ParityError("--reference replays the feeds it was recorded with: drop --feed/--data")
@@ -115,10 +111,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "compare v1 and TF2 outputs on the same feeds (exit 0 pass, 1 mismatch, 2 error)",
         "Compare a TF1 model with its TF2 conversion on the same feeds.",
         ("--converted", "a saved TF2 conversion (default: convert)", {"metavar": "DIR"}),
-    )
-    cli.add_tensor_args(p, "compare")
-    cli.add_options(
-        p,
+        *cli.tensor_options("compare"),
         ("--overwrite", "replace the --report file", cli.FLAG),
         (
             "--remedy",
@@ -157,8 +150,7 @@ def finish(
     proved: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    """Write ``--report``, then print ``--json`` (``proved`` first, ``extra`` keys added) or a
-    readable summary."""
+    """Write ``--report``; print ``--json`` (``proved`` first, ``extra`` added) or a summary."""
     first = {"proved": proved} if proved is not None else {}
     if args.report:
         extra_json = {**first, **(extra.get("steps") or {})} or None

@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "write reference.py, to record outputs under the TensorFlow that served the model",
         None,
         *cli.OUTPUT,
+        *cli.tensor_options("record"),
     )
-    cli.add_tensor_args(p, "record")
     add_feed_args(p)
 
 

@@ -1,8 +1,7 @@
-"""``tf1-explorer rewrite MODEL OUT_DIR [--signature S | --inputs A ... --outputs Y ...]``: a native
-Keras 3 model (``model.py``, ``model.weights.h5``) rewritten from the TF1 graph, with
-``parity.json`` proving it against the v1 session on the TensorFlow and JAX backends;
-``--train-check`` also proves training steps of a TF1 training checkpoint (optimizer and slots
-carried over, :mod:`explorer.rewriting.train_step`)."""
+"""``tf1-explorer rewrite MODEL OUT_DIR``: a native Keras 3 model (``model.py``,
+``model.weights.h5``) rewritten from the TF1 graph, ``parity.json`` proving it against the v1
+session per Keras backend; ``--train-check`` also proves training steps
+(:mod:`explorer.rewriting.train_step`)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ TRAINING_DIR = "training"  # OUT_DIR/training: the loss rewrite and the TF1 opti
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = cli.add_verb(
+    cli.add_verb(
         sub,
         "rewrite",
         run,
@@ -28,13 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "its weights file and a parity report: model.py, model.weights.h5 and parity.json in "
         "OUT_DIR (written to a temporary folder and renamed into place); --train-check adds "
         "OUT_DIR/training (model.py with training_model(), optimizer.npz, train_check.json). "
-        "Exit 0 when every "
-        "output matches v1 on every backend, 1 when not (the files are still written).",
+        "Exit 0 when every output matches v1 on every backend, 1 when not (the files are still "
+        "written).",
         *cli.OUTPUT,
-    )
-    cli.add_tensor_args(p, "rewrite")
-    cli.add_options(
-        p,
+        *cli.tensor_options("rewrite"),
         (
             "--backends",
             "comma-separated Keras backends to check in fresh processes (default: %(default)s)",
@@ -66,20 +62,20 @@ def run(args: argparse.Namespace) -> int:
     feeds = [dict(Feeds.load(args.feed))] if args.feed else None
     model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     rw = to_keras(
         model,
         inputs=args.inputs,
         outputs=args.outputs,
         signature=args.signature[0] if args.signature else None,
         check=not args.no_check,
-        backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
+        backends=backends,
         feeds=feeds,
         atol=args.atol,
         rtol=args.rtol,
         nonfinite=nonfinite(args),
         allow_unsafe=args.allow_unsafe,
     )
-    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     train = None
     if args.train_check:
         tol = Tolerance(args.atol, max(args.rtol, TOLERANCE.rtol), nonfinite=nonfinite(args))
@@ -90,8 +86,7 @@ def run(args: argparse.Namespace) -> int:
             train.write(staging.path / TRAINING_DIR)
         out = staging.publish()
     report = rw.parity
-    passed = args.no_check or bool(report.get("passed"))
-    passed = passed and (train is None or train.passed)
+    passed = (args.no_check or bool(report.get("passed"))) and (train is None or train.passed)
     if args.json:
         extra = {"train_check": train.summary()} if train else {}
         cli.print_json({**rw.summary(), **extra, "output_dir": str(out)})

@@ -1,6 +1,7 @@
 """``tf1-explorer run MODEL``: run a v1 session once on generated or given feeds (inputs missing
-from ``--feed`` are generated). ``--json`` prints :func:`summary`, with ``inferred: {shape,
-reasons, notes}`` per generated input whose shape the graph decided."""
+from ``--feed`` are generated). ``--json``: dtype and shape of each feed (``inferred: {shape,
+reasons, notes}`` where the graph decided it), dtype, shape, min, max and mean of each output
+(``null`` statistics for strings, empty arrays and all-non-finite values)."""
 
 from __future__ import annotations
 
@@ -72,13 +73,16 @@ def run(args: argparse.Namespace) -> int:
     )
     with runner:
         outputs = runner.infer(feeds)
-    for path, saved, what in (
-        (args.save, Feeds(outputs), "the outputs"),
-        (args.save_feeds, feeds, "the feeds"),
-    ):
+    saves = {"outputs": (args.save, Feeds(outputs)), "feeds": (args.save_feeds, feeds)}
+    for what, (path, saved) in saves.items():
         if path:
-            saved.save(path, args.overwrite, runner.model, what)
-    report = summary(runner.signature_name, feeds, outputs, runner.last_seconds or 0.0)
+            saved.save(path, args.overwrite, runner.model, f"the {what}")
+    report = {
+        "signature": runner.signature_name,
+        "inputs": {k: _describe(v, stats=False) for k, v in feeds.items()},
+        "outputs": {k: _describe(v, stats=True) for k, v in outputs.items()},
+        "seconds": runner.last_seconds or 0.0,
+    }
     for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
         if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):
             report["inputs"][key]["inferred"] = inferred
@@ -96,23 +100,10 @@ def run(args: argparse.Namespace) -> int:
         if d["mean"] is not None:
             stats = f"  min {d['min']:.6g}  max {d['max']:.6g}  mean {d['mean']:.6g}"
         print(f"  -> {key}: {d['dtype']}{shape_text(d['shape'])}{stats}")
-    for what, path in (("outputs", args.save), ("feeds", args.save_feeds)):
+    for what, (path, _) in saves.items():
         if path:
             print(f"  {what} saved to {path}")
     return 0
-
-
-def summary(
-    signature: str | None, feeds: dict[str, Any], outputs: dict[str, Any], seconds: float
-) -> dict[str, Any]:
-    """The ``run --json`` object: dtype/shape of each feed, dtype/shape/min/max/mean of each
-    output (``null`` statistics for strings, empty arrays and all-non-finite values)."""
-    return {
-        "signature": signature,
-        "inputs": {k: _describe(v, stats=False) for k, v in feeds.items()},
-        "outputs": {k: _describe(v, stats=True) for k, v in outputs.items()},
-        "seconds": seconds,
-    }
 
 
 def _describe(value: Any, stats: bool) -> dict[str, Any]:

@@ -68,17 +68,11 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, MLP_SIZES[0]], name="x")
         keep_prob = v1.placeholder_with_default(1.0, [], name="keep_prob")
-        variables = {
-            name: v1.Variable(value, name=name, use_resource=False) for name, value in w.items()
-        }
-        h = tf.nn.relu(
-            tf.matmul(x, variables["dense/kernel"]) + variables["dense/bias"], name="dense/Relu"
-        )
+        var = {name: v1.Variable(value, name=name, use_resource=False) for name, value in w.items()}
+        h = tf.nn.relu(tf.matmul(x, var["dense/kernel"]) + var["dense/bias"], name="dense/Relu")
         h = v1.nn.dropout(h, rate=1.0 - keep_prob, name="dropout")
         logits = tf.add(
-            tf.matmul(h, variables["logits/kernel"]),
-            variables["logits/bias"],
-            name="logits/BiasAdd",
+            tf.matmul(h, var["logits/kernel"]), var["logits/bias"], name="logits/BiasAdd"
         )
         probs = tf.nn.softmax(logits, name="probs")
         init = v1.global_variables_initializer()

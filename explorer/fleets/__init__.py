@@ -1,4 +1,3 @@
-"""A fleet of models migrated at once. Takes a folder tree (or a list file) of TF1 models and
-gives each one migrated by ``tf1-explorer migrate`` in its own process, in parallel on Dask
-(:mod:`~explorer.fleets.discovery` finds them, :mod:`~explorer.fleets.workers` runs them,
-:mod:`~explorer.fleets.report` writes the fleet report)."""
+"""A fleet of models migrated at once. Takes a folder tree (or list file) of TF1 models; gives each
+migrated by ``tf1-explorer migrate`` in its own process on Dask, and the fleet report
+(:mod:`.discovery` finds them, :mod:`.workers` runs them, :mod:`.report` writes the report)."""

@@ -1,7 +1,5 @@
-"""What a fleet holds: the models under a folder tree or in a list file (the loader's own rules:
-:func:`~explorer.loading.model.is_model_folder`, :func:`~explorer.loading.model.model_files_in`),
-per-model options from a config file, a fingerprint of each model's files and options, and a
-safe unique output name per model."""
+"""What a fleet holds: the models under a folder tree or in a list file (by the loader's rules),
+per-model options from a config file, a fingerprint and a safe unique output name per model."""
 
 from __future__ import annotations
 
@@ -40,18 +38,15 @@ class Job:
 
 
 def discover(root: str | os.PathLike[str]) -> list[Path]:
-    """Every model under ``root`` (each once, sorted): a model folder is one model
-    (never looked into); other folders give their model files and are walked, linked ones too
-    (each real folder once). ``root`` may be one model, or a ``.list``/``.txt`` file of paths
-    (one a line, ``#`` comments; relative to the file)."""
+    """Every model under ``root`` (each once, sorted): a model folder is one model; other folders
+    give their model files and are walked, linked ones too (each real folder once). ``root`` may
+    be one model, or a ``.list``/``.txt`` file of paths (one a line, ``#`` comments)."""
     root = Path(root).expanduser().absolute()
     if not root.exists():
         raise ModelNotFoundError(f"{root} does not exist: give a folder of models or a list file")
     if root.is_file():
         listed = _listed(root)
-        if listed is None:
-            return [root]
-        return _once([m for entry in listed for m in discover(entry)])
+        return [root] if listed is None else _once([m for e in listed for m in discover(e)])
     found: list[Path] = []
     seen: set[str] = set()  # real folders walked: a linked folder once, no link loop
     for here, dirs, _files in os.walk(root, followlinks=True):
@@ -88,8 +83,8 @@ def _listed(path: Path) -> list[Path] | None:
 
 
 def source_files(model: Path) -> list[Path]:
-    """The files a model is made of: every file under a model folder; for a model file, itself,
-    the files sharing its stem (a checkpoint's ``.index``/``.data-*``) and ``checkpoint``."""
+    """The files a model is made of: all under a model folder; else the files sharing its stem
+    (a checkpoint's ``.index``/``.data-*``) and ``checkpoint``."""
     if model.is_dir():
         return sorted(p for p in model.rglob("*") if p.is_file())
     stem = model.name.removesuffix(model.suffix)
@@ -115,9 +110,8 @@ def names(models: list[Path]) -> dict[Path, str]:
 
 
 def read_config(path: str | os.PathLike[str] | None) -> dict:
-    """A fleet config (TOML or JSON): ``options`` and ``timeout`` for every model, and
-    ``models``: model path (relative to the config's folder, or absolute) -> ``options``,
-    ``timeout`` of its own. ``{}`` without a path."""
+    """A fleet config (TOML or JSON): ``options`` and ``timeout`` for every model, and ``models``:
+    model path (relative to the config's folder) -> its own ``options``, ``timeout``."""
     if path is None:
         return {}
     p = Path(path).expanduser()
@@ -128,17 +122,12 @@ def read_config(path: str | os.PathLike[str] | None) -> dict:
         raise ExplorerError(
             f"{p}: cannot read the fleet config ({e}): fix it or leave it out"
         ) from None
-    models = {}
-    for key, over in (conf.get("models") or {}).items():
-        models[(p.parent / key).expanduser().resolve()] = over
-    return {**conf, "models": models}
+    models = conf.get("models") or {}
+    return {**conf, "models": {(p.parent / k).expanduser().resolve(): v for k, v in models.items()}}
 
 
 def jobs(
-    models: list[Path],
-    options: list[str],
-    config: dict,
-    timeout: float | None = None,
+    models: list[Path], options: list[str], config: dict, timeout: float | None = None
 ) -> list[Job]:
     """A :class:`Job` per model: ``options`` then the config's, then the model's own."""
     named = names(models)

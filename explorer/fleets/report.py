@@ -1,7 +1,6 @@
-"""The fleet report: a :class:`ModelResult` per model and the :class:`FleetReport` over them,
-written as ``fleet.json``, ``fleet.csv`` and ``fleet.html`` (a table sorted by a click on a
-column, and the failure classes counted). Every text from a model passes
-:func:`~explorer.reporting.html.esc` in HTML, :func:`~explorer.errors.plain` elsewhere."""
+"""The fleet report: a :class:`ModelResult` per model and the :class:`FleetReport` over them, as
+``fleet.json``, ``fleet.csv`` and ``fleet.html`` (sortable table, failure classes counted); model
+text passes :func:`~explorer.reporting.html.esc` in HTML, :func:`~explorer.errors.plain` else."""
 
 from __future__ import annotations
 
@@ -22,6 +21,7 @@ from explorer.reporting.html import esc
 STATUSES = ("migrated", "refused", "failed", "timed out", "crashed")
 SKIPPED = "skipped (unchanged)"
 FILES = ("fleet.json", "fleet.csv", "fleet.html")
+_HEAD = ("root", "out_dir", "seconds", "workers", "scheduler")  # FleetReport's fields in JSON
 
 
 @dataclass
@@ -108,8 +108,9 @@ class FleetReport:
         return f"{n} model{'s' * (n != 1)}: {said}{skip} in {self.seconds:.1f} s"
 
     def to_json(self) -> dict[str, Any]:
-        head = {k: getattr(self, k) for k in ("root", "out_dir", "seconds", "workers", "scheduler")}
-        return {**head, "counts": self.counts, "classes": self.classes, "summary": self.summary()}
+        head = {k: getattr(self, k) for k in _HEAD}
+        summary = {"counts": self.counts, "classes": self.classes, "summary": self.summary()}
+        return {**head, **summary, "models": [r.to_json() for r in self.results]}
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> FleetReport:
@@ -117,13 +118,11 @@ class FleetReport:
         p = Path(path)
         data = json.loads((p / FILES[0] if p.is_dir() else p).read_text())
         results = [ModelResult.from_json(r) for r in data["models"]]
-        keep = ("root", "out_dir", "seconds", "workers", "scheduler")
-        return cls(results=results, **{k: data.get(k) for k in keep})
+        return cls(results=results, **{k: data.get(k) for k in _HEAD})
 
     def write(self, out_dir: Path) -> list[Path]:
         """``fleet.json``, ``fleet.csv`` and ``fleet.html`` in ``out_dir`` (replaced)."""
-        data = {**self.to_json(), "models": [r.to_json() for r in self.results]}
-        texts = (json.dumps(data, indent=2) + "\n", self.to_csv(), self.to_html())
+        texts = (json.dumps(self.to_json(), indent=2) + "\n", self.to_csv(), self.to_html())
         return [
             write_file(out_dir / name, lambda f, t=text: f.write(t.encode()), None, True)
             for name, text in zip(FILES, texts, strict=True)

@@ -1,8 +1,6 @@
-"""The fleet run: each model's ``tf1-explorer migrate`` in its own process (a crash or hang
-costs that model only), scheduled by Dask distributed: an embedded ``LocalCluster`` sized to the
-machine, or an existing cluster by address. Outputs go through :mod:`explorer.output_policy`:
-``OUT_DIR`` (marked as a fleet's) holds a folder per model (``saved_model/``, ``report.html``,
-``result.json``, ``stderr.txt``, replaced whole) and the fleet report."""
+"""The fleet run: each model's ``tf1-explorer migrate`` in its own process (a crash or hang costs
+that model only) on Dask. ``OUT_DIR`` (marked as a fleet's) holds the fleet report and a folder
+per model (``saved_model/``, ``report.html``, ``result.json``, ``stderr.txt``, replaced whole)."""
 
 from __future__ import annotations
 
@@ -37,13 +35,12 @@ def fleet(
     timeout: float | None = None,
     progress: Callable[[ModelResult, int, int], None] | None = None,
 ) -> FleetReport:
-    """Migrate every model under ``root`` (a folder tree or list file) into ``out_dir``, each
-    by ``tf1-explorer migrate MODEL OUT --json --report ... *options`` in its own process,
-    ``workers`` at once (default: the machine's cores) or on the Dask cluster at ``scheduler``
-    (``tcp://HOST:8786``); a model unchanged since the last run into ``out_dir`` (its files,
-    options and timeout) is skipped. ``config``: TOML/JSON with options and ``timeout`` (s, per
-    model; default 1800) for all and per model. ``progress(result, done, total)`` after each.
-    Writes and returns the :class:`~explorer.fleets.report.FleetReport`."""
+    """Migrate every model under ``root`` (a folder tree or list file) into ``out_dir`` by
+    ``tf1-explorer migrate MODEL OUT --json --report ... *options``, ``workers`` at once (default:
+    the cores) or on the Dask ``scheduler`` (``tcp://HOST:8786``); a model unchanged since the last
+    run (files, options, timeout) is skipped. ``config``: TOML/JSON options and ``timeout`` (s;
+    1800) for all and per model. ``progress(result, done, total)`` after each. Writes and returns
+    the :class:`~explorer.fleets.report.FleetReport`."""
     t0 = time.perf_counter()
     top = Path(root).expanduser().resolve()
     target = Path(out_dir).expanduser().resolve()
@@ -53,20 +50,23 @@ def fleet(
     todo = jobs(found, list(options), read_config(config), timeout)
     out = _fleet_folder(target)
     done: list[ModelResult] = []
-    fresh: list[tuple[Job, str]] = []
+
+    def finished(res: ModelResult) -> None:
+        done.append(res)
+        if progress:
+            progress(res, len(done), len(todo))
+
+    fresh: list[tuple[Job, str, str]] = []  # migrate_one's arguments
     for job in todo:
         old = _previous(out / job.name, fp := job.fingerprint())
         if old is None:
-            fresh.append((job, fp))
-            continue
-        done.append(old)
-        if progress:
-            progress(old, len(done), len(todo))
-    n = _run_all(fresh, out, workers, scheduler, done, len(todo), progress)
+            fresh.append((job, fp, str(out / job.name)))
+        else:
+            finished(old)
+    n = _run_all(fresh, workers, scheduler, finished) if fresh else 0
     order = {j.name: i for i, j in enumerate(todo)}
     done.sort(key=lambda r: order[r.name])
-    took = time.perf_counter() - t0
-    report = FleetReport(str(top), str(out), done, took, n, scheduler)
+    report = FleetReport(str(top), str(out), done, time.perf_counter() - t0, n, scheduler)
     report.write(out)
     return report
 
@@ -101,29 +101,21 @@ def _previous(folder: Path, fingerprint: str) -> ModelResult | None:
 
 
 def _run_all(
-    fresh: list[tuple[Job, str]],
-    out: Path,
+    fresh: list[tuple[Job, str, str]],
     workers: int | None,
     scheduler: str | None,
-    done: list[ModelResult],
-    total: int,
-    progress: Callable[[ModelResult, int, int], None] | None,
+    finished: Callable[[ModelResult], None],
 ) -> int:
-    """Run ``fresh`` on Dask, adding each result to ``done`` as it ends; the number of workers."""
-    if not fresh:
-        return 0
+    """Run :func:`migrate_one` on ``fresh`` (Dask), ``finished(result)`` as each ends; workers."""
     from distributed import as_completed
 
     from explorer.comparing.sharded import cluster
 
     local = None if scheduler else (workers or "auto")
     with cluster(local, scheduler, most=len(fresh)) as client:
-        args = [(job, fp, str(out / job.name)) for job, fp in fresh]
-        futures = client.map(migrate_one, args, key=[f"migrate-{job.name}" for job, _ in fresh])
-        for future in as_completed(futures):  # each ends in a result: a failure is one model's
-            done.append(future.result())
-            if progress:
-                progress(done[-1], len(done), total)
+        keys = [f"migrate-{job.name}" for job, *_ in fresh]
+        for future in as_completed(client.map(migrate_one, fresh, key=keys)):
+            finished(future.result())  # each ends in a result: a failure is one model's
         return len(client.scheduler_info()["workers"])
 
 

@@ -1,6 +1,5 @@
-"""The one index of a GraphDef (every step that walks a graph asks :func:`graph_index`), and the
-walks over it: what runs for chosen outputs (:class:`RunScope`), random or stateful ops upstream,
-racy reads, control-flow frames."""
+"""The one index of a GraphDef (:func:`graph_index`) and the walks over it: what runs for chosen
+outputs (:class:`RunScope`), random or stateful ops upstream, racy reads, control-flow frames."""
 
 from __future__ import annotations
 
@@ -106,20 +105,18 @@ class GraphIndex:
         """Inside a library function: node name -> (consumer, input position), data edges."""
         cache = self.__dict__.setdefault("_function_consumers", {})
         if function not in cache:
-            out: dict[str, list[Consumer]] = {}
+            cache[function] = {}
             for n in self.functions[function].node_def:
                 for pos, s in enumerate(data_inputs(n)):
-                    out.setdefault(op_name(s), []).append((n, pos))
-            cache[function] = out
+                    cache[function].setdefault(op_name(s), []).append((n, pos))
         return cache[function]
 
     @cached_property
     def data_consumers(self) -> dict[str, list[NodeDef]]:
         """Op name -> nodes reading any of its outputs (data edges), one entry per edge."""
         out: dict[str, list[NodeDef]] = {}
-        nodes = self.node_list
         for key, ids in self.data_by_input.items():
-            out.setdefault(op_name(key), []).extend(nodes[i] for i in ids)
+            out.setdefault(op_name(key), []).extend(self.node_list[i] for i in ids)
         return out
 
     @cached_property

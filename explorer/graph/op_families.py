@@ -11,13 +11,11 @@ def _family(*op_types: str | frozenset[str]) -> frozenset[str]:
     )
 
 
-# -- graph inputs ----------------------------------------------------------------------------------
 PLACEHOLDER_OPS = _family("Placeholder", "PlaceholderV2")
 DEFAULT_PLACEHOLDER_OPS = _family("PlaceholderWithDefault")
 """Inputs with a default (switches like ``keep_prob``): optional to feed."""
 INPUT_OPS = _family(PLACEHOLDER_OPS, DEFAULT_PLACEHOLDER_OPS)
 
-# -- variables -------------------------------------------------------------------------------------
 REF_VARIABLE_OPS = _family("VariableV2", "Variable")
 """Reference (``float_ref``) variables a Saver saves: TF2 loading refuses them."""
 TEMPORARY_VARIABLE_OPS = _family("TemporaryVariable")
@@ -31,7 +29,6 @@ V1_CONTROL_FLOW_OPS = _family(
     CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_EXIT_OPS, CONTROL_FLOW_BACK_EDGE_OPS, "LoopCond"
 )
 
-# -- randomness ------------------------------------------------------------------------------------
 RANDOM_OPS = _family(
     "RandomUniform RandomUniformInt RandomStandardNormal TruncatedNormal "
     "ParameterizedTruncatedNormal Multinomial RandomShuffle RandomGamma RandomPoisson "
@@ -39,13 +36,11 @@ RANDOM_OPS = _family(
 )
 """Stateful random ops: new values every run; their ``seed``/``seed2`` attributes seed them."""
 
-# -- variable updates ----------------------------------------------------------------------------
 REF_ASSIGN_OPS = _family("Assign", "AssignAdd", "AssignSub")
 RESOURCE_ASSIGN_OPS = _family("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp")
 ASSIGN_OPS = _family(REF_ASSIGN_OPS, RESOURCE_ASSIGN_OPS)
 """Every plain variable assignment (the ops a variable's initializer runs)."""
 
-# -- checkpoints, files, queues, Python --------------------------------------------------------
 SAVE_OPS = _family("SaveV2", "Save", "SaveSlices")
 RESTORE_OPS = _family("RestoreV2", "Restore", "RestoreSlice")
 CHECKPOINT_OPS = _family(SAVE_OPS, RESTORE_OPS, "MergeV2Checkpoints")
@@ -168,10 +163,8 @@ QUEUE_OPS = _family(
 PY_FUNC_OPS = _family("PyFunc", "PyFuncStateless", "EagerPyFunc")
 """Calls into Python functions of the exporting process (not stored in the model)."""
 
-# -- input pipelines, layers, shapes (what training graphs hold) -------------------------------
 PIPELINE_OUTPUT_OPS = _family(
-    "IteratorGetNext",
-    "IteratorGetNextSync",
+    "IteratorGetNext IteratorGetNextSync",
     *(f"QueueDequeue{k}{v}" for k in ("", "Many", "UpTo") for v in ("", "V2")),
 )
 """Where an input pipeline hands batches to the model (a feed_dict can feed them instead)."""
@@ -186,7 +179,6 @@ LAYER_OPS = _family(
 ACTIVATION_HEAD_OPS = _family("Softmax", "Sigmoid", "Tanh", "LogSoftmax")
 """Activations that end a network when no later layer reads them (probabilities, images)."""
 
-# -- variables, calls, state -----------------------------------------------------------------------
 VARIABLE_OPS = _family(REF_VARIABLE_OPS, RESOURCE_VARIABLE_OPS)
 REF_TYPED_OPS = _family(REF_VARIABLE_OPS, TEMPORARY_VARIABLE_OPS)
 CALL_OPS = _family("PartitionedCall", "StatefulPartitionedCall")
@@ -247,7 +239,6 @@ BROADCAST_OPS = _family(
     "MulNoNan TruncateDiv Atan2"
 )
 
-# -- what a network ends in --------------------------------------------------------------------
 LOSS_OPS = _family(
     "SoftmaxCrossEntropyWithLogits SparseSoftmaxCrossEntropyWithLogits SquaredDifference "
     "InTopK InTopKV2 Equal NotEqual"
@@ -267,8 +258,7 @@ DATA_SIZED_OPS = _family(
 HEAD_STEP_OPS = _family(ACTIVATION_HEAD_OPS, "ArgMax", "Identity", "Reshape", "Squeeze")
 """Steps from logits to the output a user reads (they are one head, not competing outputs)."""
 NOT_IO_OPS = _family(
-    REF_VARIABLE_OPS,
-    RESOURCE_VARIABLE_OPS,
+    VARIABLE_OPS,
     CHECKPOINT_OPS,
     "NoOp Const VarIsInitializedOp IsVariableInitialized Assert Print PrintV2 ShardedFilename "
     "ControlTrigger",

@@ -1,5 +1,5 @@
-"""Facts read straight from ``GraphDef`` protobufs, fast (for the catalog): output dtypes from
-TensorFlow's op registry for 100k+ NodeDefs at a time, short attr summaries, name globs."""
+"""Facts read straight from ``GraphDef`` protobufs, fast (100k+ NodeDefs, for the catalog): output
+dtypes from TensorFlow's op registry, short attr summaries, name globs."""
 
 from __future__ import annotations
 
@@ -118,9 +118,8 @@ def output_dtypes(index: GraphIndex, fn_specs: dict[str, _OutSpec]) -> list[tupl
 def _count_unregistered_outputs(
     index: GraphIndex, unregistered: dict[str, int], dtypes: list[tuple[int, ...]]
 ) -> None:
-    """Output count (dtypes unknown, ``-1``) of ops TF does not register: from the recorded
-    ``_output_shapes`` or from the highest output index the graph reads (at least one: a sink is
-    a model output)."""
+    """Output count (dtypes ``-1``) of ops TF does not register: their ``_output_shapes``, or the
+    highest output index the graph reads (at least one: a sink is a model output)."""
     count = {}
     for name, i in unregistered.items():
         recorded = index.node_list[i].attr.get("_output_shapes")
@@ -174,14 +173,11 @@ def attr_summary(value: Any) -> str:
     if kind == "placeholder":
         return f"${value.placeholder}"
     if kind == "list":
-        lst = value.list
         for sub in ("s", "i", "f", "b", "type", "shape", "tensor", "func"):
-            items = list(getattr(lst, sub))
-            if not items:
-                continue
-            shown = [_LIST_ITEM.get(sub, str)(x) for x in items[:8]]
-            more = f", ... ({len(items)} items)" if len(items) > 8 else ""
-            return "[" + ", ".join(shown) + more + "]"
+            if items := list(getattr(value.list, sub)):
+                shown = [_LIST_ITEM.get(sub, str)(x) for x in items[:8]]
+                more = f", ... ({len(items)} items)" if len(items) > 8 else ""
+                return "[" + ", ".join(shown) + more + "]"
         return "[]"
     return ""
 

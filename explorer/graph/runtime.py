@@ -107,10 +107,10 @@ def _load_or_build() -> dict[str, Any]:
 
 
 def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
-    op_list = module("op_def_pb2").OpList()
+    parse = module("op_def_pb2").OpList.FromString
     try:
         facts = json.loads(facts_file.read_text())
-        op_list.ParseFromString(ops_file.read_bytes())
+        op_list = parse(ops_file.read_bytes())
     except Exception:  # noqa: BLE001 - a missing or damaged cache file is rebuilt
         return None
     if len(op_list.op) != facts.get("op_count"):
@@ -161,18 +161,10 @@ def _dump(out_dir: str) -> None:
     from tensorflow.python.client import pywrap_tf_session as c_api
 
     data = c_api.TF_GetBuffer(c_api.TF_GetAllOpList())
-    from tensorflow.core.framework import op_def_pb2
-
-    op_list = op_def_pb2.OpList()
-    op_list.ParseFromString(data)
-    out = Path(out_dir)
-    (out / "ops.pb").write_bytes(data)
-    facts = {
-        "version": t.__version__,
-        "devices": sorted(device_types()),
-        "op_count": len(op_list.op),
-    }
-    (out / "facts.json").write_text(json.dumps(facts))
+    count = len(module("op_def_pb2").OpList.FromString(data).op)
+    (Path(out_dir) / "ops.pb").write_bytes(data)
+    facts = {"version": t.__version__, "devices": sorted(device_types()), "op_count": count}
+    (Path(out_dir) / "facts.json").write_text(json.dumps(facts))
 
 
 def env_number(name: str, default: float) -> float:
