@@ -1,5 +1,5 @@
-"""Parity reports: one self-contained HTML file (plots as PNG, the JSON inside, the numerics
-environment), and JSON files. Every text from a model goes through :func:`esc`."""
+"""Parity reports as one self-contained HTML file (PNG plots, the JSON inside, the numerics
+environment) or JSON files. Every text from a model goes through :func:`esc`."""
 
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ V1_SESSION = "v1 session"  # the baseline row of a latency table (migrate's, the
 
 
 def esc(text: object) -> str:
-    """Text (from a model, or anything else) for HTML: control characters as visible escapes
-    (:func:`explorer.errors.plain`), then ``<>&"'`` escaped."""
+    """Text for HTML: control characters as visible escapes (:func:`explorer.errors.plain`), then
+    ``<>&"'`` escaped."""
     return html.escape(plain(text))
 
 
@@ -94,7 +94,7 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
 
 def examples_html(report: Any) -> list[str]:
     """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent): per output,
-    examples differing, quantiles and histogram of their max abs errors, the worst side by side."""
+    examples differing, their max abs errors' quantiles and histogram, the worst side by side."""
     out: list[str] = []
     if d := report.data:
         secs = d.get("seconds", {})
@@ -148,9 +148,8 @@ def _histogram_html(key: str, ex: Any) -> list[str]:
     if not ex.hist_counts:
         return []
     bins = [("0 (equal)", ex.hist_zeros)] if ex.hist_zeros else []
-    for lo, hi, n in zip(ex.hist_edges, ex.hist_edges[1:], ex.hist_counts):
-        if n:
-            bins.append((f"[{lo:.2g}, {hi:.2g})", n))
+    edges = zip(ex.hist_edges, ex.hist_edges[1:], ex.hist_counts)
+    bins += [(f"[{lo:.2g}, {hi:.2g})", n) for lo, hi, n in edges if n]
     top = max(n for _, n in bins)
     rows = "".join(
         f"<tr><td class='k'>{label}</td><td>{n}</td><td class='k'>"
@@ -165,7 +164,7 @@ def _histogram_html(key: str, ex: Any) -> list[str]:
 
 
 def latency_rows(table: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """A :func:`~explorer.comparing.latency.latency_table` as a header and one text row per
+    """A :func:`~explorer.comparing.latency.latency_table` as a header and a text row per
     artifact: per batch the median ms, examples/s and the ratio to the v1 session."""
     arts = table.get("artifacts", {})
     batches = sorted({int(b) for cells in arts.values() for b in cells})
@@ -221,8 +220,7 @@ def latency_html(table: Mapping[str, Any]) -> list[str]:
 
 def reference_html(reports: Mapping[str, Any]) -> list[str]:
     """The ``TensorFlow's drift from the reference`` section (``[]`` without a reference): this
-    TensorFlow's own v1 runtime against the outputs the original runtime recorded, apart from
-    the conversion's parity (the artifact against the same recording)."""
+    TensorFlow's own v1 runtime against the outputs the original runtime recorded."""
     out: list[str] = []
     for name, rep in reports.items():
         if not (ref := rep.reference):
@@ -260,9 +258,9 @@ def to_html(
     figures: Mapping[str, Any] | None = None,
     plots: bool = True,
 ) -> str:
-    """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside
-    (:func:`read_embedded_json`). ``extra``: section title -> JSON-ready object (``migrate``'s
-    steps); ``figures``: title -> more Figures; ``plots``: embed the per-output figures."""
+    """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside.
+    ``extra``: section title -> JSON-ready object (``migrate``'s steps); ``figures``: title ->
+    more Figures; ``plots``: embed the per-output figures."""
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
     status = result.status
     env = getattr(result, "environment", None) or numerics_environment()
@@ -278,14 +276,14 @@ def to_html(
     for report in reports.values():
         parts.extend(_signature_html(report, plots))
     parts.extend(reference_html(reports))
-    latency = (extra or {}).get("latency")  # migrate's step: a section of its own
-    if latency:
+    extra = dict(extra or {})
+    if latency := extra.get("latency"):  # migrate's step: a section of its own
         parts.extend(latency_html(latency))
     for name, fig in (figures or {}).items():
         parts.append(f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='{figure_png(fig)}'>")
     payload = dict(result.to_json())
     payload.setdefault("environment", env)
-    for name, obj in (extra or {}).items():
+    for name, obj in extra.items():
         if name == "latency" and latency:
             continue
         text = json.dumps(obj, indent=2, default=str)
@@ -293,7 +291,7 @@ def to_html(
     if latency:
         payload["which_to_serve"] = serve_line(latency)
     if extra:
-        payload["extra"] = dict(extra)
+        payload["extra"] = extra
     blob = json.dumps(payload, default=str).replace("</", "<\\/")
     parts.append(f'<script type="application/json" id="parity-json">{blob}</script>')
     parts.append("</body></html>")
@@ -307,8 +305,8 @@ def write_html(
     model: V1Model | None = None,
     **kwargs: Any,
 ) -> Path:
-    """Write :func:`to_html` to ``path`` (parent folders created; an existing file only with
-    ``overwrite``; never in or above ``model``'s folder; all or nothing); returns the path."""
+    """Write :func:`to_html` to ``path`` by the output policy (never in or above ``model``'s
+    folder; an existing file only with ``overwrite``); returns the path."""
     text = to_html(result, **kwargs)
     return write_file(path, lambda f: f.write(text.encode()), model, overwrite, "the report")
 
