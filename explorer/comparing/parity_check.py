@@ -346,7 +346,7 @@ class Recorded:
 class _Replay(Runner):
     """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
 
-    input_specs = output_specs = required_inputs = None  # ``like``'s
+    required_inputs = None  # ``like``'s
 
     def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
         super().__init__(max_bytes=None)
@@ -398,9 +398,6 @@ def same_values(x: Any, y: Any) -> bool:
     return bool(np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"))
 
 
-# -- the loop ------------------------------------------------------------------------------------
-
-
 def run_sides(
     r1: Runner,
     r2: Runner,
@@ -415,10 +412,9 @@ def run_sides(
 ) -> set[str]:
     """The one loop: per ``(feeds, batch)`` v1 runs, then v2 on the same feeds (keys mapped by
     ``in_map``/``out_map``, missing ones from ``defaults``), both into ``acc``. v1's ``check``
-    runs too: on every batch if it is another runner (a twin session: their sequences stay in
-    step), else (a self-check) on the first batch and where v2 differs, while some output is not
-    yet nondeterministic. ``after(i, batch, nondet)`` follows each batch. Returns the keys v1
-    disagreed with itself on."""
+    runs on every batch if it is a twin session, else (a self-check) on the first batch and where
+    v2 differs, while some output is not yet nondeterministic. ``after(i, batch, nondet)`` follows
+    each batch. Returns the keys v1 disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
@@ -496,7 +492,7 @@ def _stream(
     redo: bool = False,
 ) -> _Run:
     """One report of v1 (self-checked unless ``stateful``) against v2 over the source; ``redo``:
-    a remedy reruns it if v1 is nondeterministic, so it stops at the first batch that says so."""
+    stop at the first batch where v1 is nondeterministic (a remedy reruns it)."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
@@ -617,7 +613,6 @@ def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> Non
         try:
             runner.infer(one)
         except SessionError:
-            # the batch's message says what is wrong; this run says which record it is
             reason = first_line(error).split("session.run failed ", 1)[-1]
             raise DataError(
                 f"{batch.where[row]} (example {batch.start + row}): the model refuses this "
@@ -685,7 +680,7 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"
             return fixed
-    # Switches inside the graph and random ops: a seeded copy, converted afresh.
+    # switches inside the graph and random ops: a seeded copy, converted afresh
     fed = {op_name(s.name) for s in run.inputs.values()}
     defaults = {n for n in up if n in nodes and nodes[n].op == "PlaceholderWithDefault"}
     switches = sorted(n for n in defaults - fed if switch_of(n) is not None)
@@ -695,10 +690,8 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
     # two fresh sessions of the copy side by side: seeded ops restart their sequence in each
     rerun = _stream(copy, v2_copy, target, plan, stateful=False, twin=True, overrides=overrides)
     fixed = _judge(copy, rerun, False)
-    fixed.remedy = (
-        "; ".join(done + what)
-        + " in a copy of the v1 graph, converted afresh; both sides ran from fresh state"
-    )
+    fixed.remedy = "; ".join(done + what) + " in a copy of the v1 graph, converted afresh; both"
+    fixed.remedy += " sides ran from fresh state"
     fixed.notes.append(
         "the remedy compares a remedied copy of v1 with its own fresh conversion, not the given "
         "v2 model: it shows the conversion is faithful once randomness is pinned"

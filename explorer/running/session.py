@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
@@ -121,7 +121,7 @@ class ModelSession:
         self, fetches: Any, feeds: Mapping[Any, Any] | None = None, timeout: float | None = None
     ) -> Any:
         """``session.run`` of ``fetches`` with ``feeds``, bounded; errors as ``SessionError``."""
-        resolved = _map_structure(fetches, self._fetchable)
+        resolved = tf().nest.map_structure(self._fetchable, fetches)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
         options = None
@@ -211,11 +211,3 @@ def _feed_fix(message: str) -> str:
             f" (CLI: {flag}; API: shapes=)" if flag else ""
         )
     return "feed values of the dtype and shape the input takes (see explorer.suggest)"
-
-
-def _map_structure(x: Any, fn: Callable[[Any], Any]) -> Any:
-    if isinstance(x, dict):
-        return {k: _map_structure(v, fn) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map_structure(v, fn) for v in x)
-    return fn(x)

@@ -45,10 +45,8 @@ class V1Runner(Runner):
         timeout: float | None = None,
     ) -> None:
         super().__init__(max_bytes=max_bytes)
-        self.model = model
-        self.allow_unsafe = allow_unsafe
-        self.config = config
-        self.timeout = timeout
+        self.model, self.allow_unsafe = model, allow_unsafe
+        self.config, self.timeout = config, timeout
         self.session: ModelSession | None = None
         if inputs is not None or outputs is not None:
             check_custom_io(model, signature is not None, outputs)
