@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -38,24 +39,13 @@ class LogHistogram:
     """Counts of non-negative values: zeros, infinities, log10 bins of 1/64 decade; merges."""
 
     def __init__(self) -> None:
-        self.start, self.counts = 0, np.zeros(0, dtype=np.int64)  # start: the bin of counts[0]
+        self.bins: Counter[int] = Counter()  # fine bin -> count
         self.zeros = self.infs = 0
         self.min, self.max = math.inf, 0.0
 
     @property
     def total(self) -> int:
-        return int(self.counts.sum()) + self.zeros + self.infs
-
-    def _put(self, start: int, counts: np.ndarray) -> None:
-        end = start + counts.size
-        if not self.counts.size:
-            self.start, self.counts = start, np.zeros(counts.size, dtype=np.int64)
-        lo, hi = min(start, self.start), max(end, self.start + self.counts.size)
-        if (lo, hi) != (self.start, self.start + self.counts.size):
-            grown = np.zeros(hi - lo, dtype=np.int64)
-            grown[self.start - lo : self.start - lo + self.counts.size] = self.counts
-            self.start, self.counts = lo, grown
-        self.counts[start - self.start : end - self.start] += counts
+        return sum(self.bins.values()) + self.zeros + self.infs
 
     def add(self, x: Any) -> None:
         x = np.asarray(x, dtype=np.float64).reshape(-1)
@@ -66,14 +56,13 @@ class LogHistogram:
             self.min = min(self.min, float(pos.min()))
             self.max = max(self.max, float(pos.max()))
             idx = np.floor(np.log10(pos) * FINE_PER_DECADE).astype(np.int64)
-            lo = int(idx.min())
-            self._put(lo, np.bincount(idx - lo))
+            counts = np.bincount(idx - (lo := int(idx.min())))
+            self.bins.update({lo + int(b): int(counts[b]) for b in np.flatnonzero(counts)})
 
     def merge(self, other: LogHistogram) -> None:
         self.zeros, self.infs = self.zeros + other.zeros, self.infs + other.infs
         self.min, self.max = min(self.min, other.min), max(self.max, other.max)
-        if other.counts.size:
-            self._put(other.start, other.counts)
+        self.bins.update(other.bins)
 
     def quantile(self, q: float) -> float | None:
         """The ``q`` quantile (nearest rank): 0 or inf exactly, else its bin's upper edge."""
@@ -81,11 +70,11 @@ class LogHistogram:
             return None
         if (rank := int(round(q * (n - 1)))) < self.zeros:
             return 0.0
-        rank -= self.zeros
-        cum = np.cumsum(self.counts)
-        if not cum.size or rank >= cum[-1]:
+        keys = sorted(self.bins)
+        cum = np.cumsum([self.bins[b] for b in keys])
+        if not cum.size or rank - self.zeros >= cum[-1]:
             return math.inf
-        b = self.start + int(np.searchsorted(cum, rank, side="right"))
+        b = keys[int(np.searchsorted(cum, rank - self.zeros, side="right"))]
         return float(min(10 ** ((b + 1) / FINE_PER_DECADE), self.max))
 
     def coarse(self) -> tuple[list[float], list[int]]:
@@ -95,11 +84,10 @@ class LogHistogram:
         lo = math.floor(math.log10(self.min))
         hi = max(math.ceil(math.log10(self.max)), lo + 1)
         edges = np.logspace(lo, hi, (hi - lo) * HIST_BINS_PER_DECADE + 1)
-        step = FINE_PER_DECADE // HIST_BINS_PER_DECADE
-        counts = []
-        for i in range(len(edges) - 1):
-            a = lo * FINE_PER_DECADE + i * step - self.start
-            counts.append(int(self.counts[max(a, 0) : max(a + step, 0)].sum()))
+        counts, step = [0] * (len(edges) - 1), FINE_PER_DECADE // HIST_BINS_PER_DECADE
+        for b, n in self.bins.items():  # a fine bin at the top edge itself is left out
+            if 0 <= (i := (b - lo * FINE_PER_DECADE) // step) < len(counts):
+                counts[i] += n
         return [float(e) for e in edges], counts
 
 

@@ -500,6 +500,7 @@ def _stream(
     seconds = {"read": 0.0, "first_batch": 0.0, "check": 0.0}
     count = {"done": 0, "first": 0, "runs": 0, "stop": False}
     limit = source.limit if isinstance(source, DataSource) else None
+    tell = plan.progress or (lambda *_: None)
     with ExitStack() as stack:
         r1 = stack.enter_context(V1Runner(v1, **kwargs))
         check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)
@@ -524,8 +525,7 @@ def _stream(
             if i == 0:
                 seconds["first_batch"] = time.perf_counter() - t0
                 count["first"] = count["done"]
-            if plan.progress is not None:
-                plan.progress(target.name, count["done"], limit)
+            tell(target.name, count["done"], limit)
             count["stop"] = bool(redo and nondet - racy)  # a remedy reruns it: no more batches
 
         def timed(it: Iterator[tuple[Feeds, Batch | None]]) -> Iterator[tuple[Feeds, Batch | None]]:
@@ -559,8 +559,7 @@ def _stream(
         if plan.reference is not None:
             drift = Comparator(plan.tolerance, worst=0, name=target.name)
             run_sides(first, r1, batches, drift)
-        if plan.progress is not None:
-            plan.progress(target.name, count["done"], count["done"])  # the end: total known
+        tell(target.name, count["done"], count["done"])  # the end: total known
         seconds.update(v1=sum(r1.times) - seconds.pop("check"), v2=sum(r2.times))
         if then is not None:
             then(r1, r2)
@@ -690,8 +689,8 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
     # two fresh sessions of the copy side by side: seeded ops restart their sequence in each
     rerun = _stream(copy, v2_copy, target, plan, stateful=False, twin=True, overrides=overrides)
     fixed = _judge(copy, rerun, False)
-    fixed.remedy = "; ".join(done + what) + " in a copy of the v1 graph, converted afresh; both"
-    fixed.remedy += " sides ran from fresh state"
+    fresh = " in a copy of the v1 graph, converted afresh; both sides ran from fresh state"
+    fixed.remedy = "; ".join(done + what) + fresh
     fixed.notes.append(
         "the remedy compares a remedied copy of v1 with its own fresh conversion, not the given "
         "v2 model: it shows the conversion is faithful once randomness is pinned"
