@@ -1,2 +1,2 @@
-"""Step 7, report: comparison records as matplotlib figures (:mod:`.plots`), a self-contained
-HTML report with plots and JSON (:mod:`.html`) and Model Explorer overlays."""
+"""Step 7, report. Takes comparison records; gives matplotlib figures (:mod:`.plots`), a
+self-contained HTML report with plots and JSON (:mod:`.html`) and Model Explorer overlays."""
