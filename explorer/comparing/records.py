@@ -261,7 +261,8 @@ class ParityReport(_Judged, _Record):
         return any(o.status == NONDETERMINISTIC for o in self.outputs.values())
 
     @property
-    def verdict(self) -> str:  # the status, with the outputs holding NaN/Inf
+    def verdict(self) -> str:
+        """The status, with the outputs holding NaN/Inf."""
         return _verdict(self.status, list(self.outputs.items()))
 
     @property
@@ -304,7 +305,8 @@ class ParitySummary(_Judged):
         return _worst({r.status for r in self.reports.values()}) if self.reports else FAILED
 
     @property
-    def verdict(self) -> str:  # the status, with the outputs (``sig/key``) holding NaN/Inf
+    def verdict(self) -> str:
+        """The status, with the outputs (``signature/key`` when several) holding NaN/Inf."""
         several = len(self.reports) > 1
         outs = [(n, k, o) for n, r in self.reports.items() for k, o in r.outputs.items()]
         return _verdict(self.status, [(f"{n}/{k}" if several else k, o) for n, k, o in outs])
@@ -370,7 +372,8 @@ class Divergence(_Record):
         return NONDETERMINISTIC if self.outputs_skipped else PASSED
 
     @property
-    def verdict(self) -> str:  # where it diverges, or how many outputs were not judged
+    def verdict(self) -> str:
+        """Where it diverges, or how many outputs were not judged (why: ``skipped``)."""
         if self.found:
             return f"first divergence at {self.op}"
         if n := len(self.outputs_skipped):

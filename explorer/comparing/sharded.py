@@ -1,5 +1,5 @@
 """Sharded parity (issue 28): a data source split by file (:func:`shards`), each shard run by the
-one parity loop on a Dask worker, the comparators merged in file order (:func:`merged`): the
+one parity loop on a Dask worker, the comparators merged in file order (:func:`stream`): the
 report one process gives, but for the batch count and timings (docs/guides/parity.md)."""
 
 from __future__ import annotations
@@ -166,8 +166,11 @@ def stream(
 
 def model_at(v1: V1Model) -> tuple[str, dict[str, Any], str]:
     """What a worker needs to load ``v1`` itself: its path, load options and graph's digest."""
-    options = {"tags": list(v1.tags), "replacements": v1.replacements or None}
-    options["op_libraries"] = v1.op_libraries
+    options = {
+        "tags": list(v1.tags),
+        "replacements": v1.replacements or None,
+        "op_libraries": v1.op_libraries,
+    }
     return str(Path(v1.path).resolve()), options, _digest(v1)
 
 
