@@ -117,8 +117,7 @@ class _Output:
         self.sample = (np.zeros(0), np.zeros(0), np.zeros(0))  # keys, a, b
 
     def _draw(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The smallest ``SAMPLE`` of ``n`` uniform keys (from exponential spacings: O(SAMPLE),
-        not O(n)) and the random positions they fall on."""
+        """The ``SAMPLE`` smallest of ``n`` uniform keys (O(SAMPLE)) and the positions they take."""
         k = min(n, SAMPLE)
         sums = np.cumsum(self.rng.standard_exponential(k))
         rest = self.rng.standard_gamma(n + 1 - k)
@@ -363,8 +362,7 @@ class Comparator:
         return differ
 
     def merge(self, other: Comparator, offset: int = 0) -> Comparator:
-        """Fold in ``other`` (the same outputs over other batches, e.g. another shard);
-        ``offset``: added to ``other``'s example indices (its records follow this many)."""
+        """Fold in ``other`` (a later shard's batches); ``offset``: added to its example indices."""
         for key, out in other.outputs.items():
             self.outputs.setdefault(key, _Output(key, self.tolerance, self.worst))
             self.outputs[key].merge(out, offset)

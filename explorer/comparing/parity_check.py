@@ -368,8 +368,7 @@ def _ops(spec: Any) -> list[str]:
 
 def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str) -> dict[str, str]:
     """v1 key -> v2 key: the same key, ``x:0`` for ``x``, else the v2 key of the same tensor."""
-    loose = {k.split(":")[0]: k for k in v2_specs}
-    loose.update({k: k for k in v2_specs})
+    loose = {k.split(":")[0]: k for k in v2_specs} | {k: k for k in v2_specs}
     by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
     out = {}
     for k, spec in v1_specs.items():
