@@ -37,9 +37,8 @@ def unpack(npz, name):
     if name + ".len" not in npz.files:
         return npz[name]
     lengths, data = npz[name + ".len"], npz[name].tobytes()
-    ends = np.cumsum(lengths.reshape(-1))
-    out = np.empty(ends.size, dtype=object)
-    out[:] = [data[end - n : end] for n, end in zip(lengths.reshape(-1), ends)]
+    out = np.empty(lengths.size, dtype=object)
+    out[:] = [data[end - n : end] for n, end in zip(lengths.reshape(-1), np.cumsum(lengths))]
     return out.reshape(lengths.shape)
 
 

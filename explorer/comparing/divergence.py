@@ -1,6 +1,5 @@
 """``first_divergence()``: the earliest op whose output differs between v1 and v2, all tensors
-fetched in one run per side through parity's loop. What v1 disagrees with itself on, and outputs
-parity did not pass, are named, never called agreement."""
+fetched in one run per side through parity's loop; what is not judged is named, never agreement."""
 
 from __future__ import annotations
 
@@ -48,8 +47,8 @@ _SKIP_DTYPES = {"resource", "variant"}
 
 def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
     """The GraphDef a v2 signature computes, frozen, ops named as in v1 (call prefixes dropped,
-    input placeholders renamed to their v1 tensors), to edit and pass to :func:`first_divergence`.
-    ``ParityError``: it cannot be frozen, or keeps its ops inside a call (lookup tables)."""
+    inputs named as their v1 tensors), for :func:`first_divergence`. ``ParityError``: it cannot
+    be frozen, or keeps its ops inside a call (lookup tables)."""
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     if isinstance(v2_model_or_dir, V2Model):
@@ -57,8 +56,7 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
         fn = v2_model_or_dir.functions[conv.name]
     else:
         runner = V2Runner(v2_model_or_dir, signature=signature).start()
-        conv = runner.converted
-        fn = runner._loaded.signatures[conv.name]
+        conv, fn = runner.converted, runner._loaded.signatures[runner.converted.name]
     arg_tensors = [conv.inputs[k].name for k in conv.inputs]
     try:
         frozen = convert_variables_to_constants_v2(fn)
@@ -97,9 +95,8 @@ _V1_FLOW_OPS = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_EXIT_OPS | CONTROL_FLOW_BAC
 
 
 def _inline_calls(gd: Any) -> Any:
-    """``gd`` with each call whose body holds v1 control flow (a TF1 while loop's Enter/Exit, which
-    grappler will not inline, so freezing leaves the call in place) and no table or other resource
-    replaced by that body, its ops named ``<call>/<op>``."""
+    """``gd`` with each call whose body holds v1 control flow (Enter/Exit, which grappler will not
+    inline) and no resource replaced by that body, its ops named ``<call>/<op>``."""
     from tensorflow.python.framework.function_def_to_graph import function_def_to_graph_def
 
     library = {
@@ -166,27 +163,24 @@ def first_divergence(
     judged: ParityReport | None = None,
     timeout: float | None = 600.0,
 ) -> Divergence:
-    """The earliest op (in the v1 graph's topological order) whose output differs between
-    ``v1_model`` (or its path) and ``v2`` (a ``V2Model``, a saved folder, or a GraphDef from
-    :func:`v2_graph_def`) on ``feeds`` (one batch, keyed by input key or tensor name), searched in
-    the fan-in of ``signature``'s outputs, or of ``outputs`` fed at ``inputs``. ``mapping``: v1
-    op -> v2 op for renamed ops; ``tolerance`` (or ``atol``/``rtol``; matching NaN/Inf agree);
-    ``judged``: parity's report of these outputs (what it did not pass is never agreement);
-    ``timeout``: seconds per v1 run. ``ParityError``: sparse inputs, nothing shared, a failed v2."""
+    """The earliest op (v1's topological order) whose output differs between ``v1_model`` (or its
+    path) and ``v2`` (a ``V2Model``, a folder, or a GraphDef from :func:`v2_graph_def`) on
+    ``feeds`` (one batch, by input key or tensor name), in the fan-in of ``signature``'s outputs
+    or of ``outputs`` fed at ``inputs``. ``mapping``: v1 op -> v2 op; ``judged``: parity's report
+    of these outputs; ``timeout``: seconds per v1 run. ``ParityError``: sparse inputs, nothing
+    shared, a failed v2."""
     v1 = as_model(v1_model)
     tol = Tolerance.given(tolerance, atol, rtol)
     in_names, out_keys, v2_sig = _v1_io(v1, signature, inputs, outputs)
     outs = list(out_keys.values())
-    fn_graph = _v2_graph(v2, v2_sig)
+    fn_graph, mapping = _v2_graph(v2, v2_sig), dict(mapping or {})
     graph = fn_graph.graph
-    mapping = dict(mapping or {})
     index = graph_index(v1.graph_def)
     skip = gf.control_flow_region(v1.graph_def)
     order = index.topological_order(index.upstream(outs, control=False))
     feed_ops = {op_name(n) for n in in_names.values()}
 
-    # only tensors on the path to the outputs: an output, or read (data edge) by an op upstream
-    # of one; side outputs nothing reads (a batch norm's statistics) cannot make an output
+    # only tensors an output reads: side outputs (a batch norm's statistics) cannot make it
     # diverge, and a runtime rewrite may drop them (FusedBatchNorm folded into an Add)
     on_path = {t for op in order for t in data_inputs(index.nodes[op])}
     on_path |= {tensor_name(t) for t in outs}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -38,59 +39,42 @@ class LogHistogram:
     """Counts of non-negative values: zeros, infinities, log10 bins of 1/64 decade; merges."""
 
     def __init__(self) -> None:
-        self.start = 0  # the bin of counts[0]
-        self.counts = np.zeros(0, dtype=np.int64)
+        self.bins: Counter[int] = Counter()  # fine bin -> count
         self.zeros = self.infs = 0
         self.min, self.max = math.inf, 0.0
 
     @property
     def total(self) -> int:
-        return int(self.counts.sum()) + self.zeros + self.infs
-
-    def _put(self, start: int, counts: np.ndarray) -> None:
-        end = start + counts.size
-        if not self.counts.size:
-            self.start, self.counts = start, np.zeros(counts.size, dtype=np.int64)
-        lo, hi = min(start, self.start), max(end, self.start + self.counts.size)
-        if (lo, hi) != (self.start, self.start + self.counts.size):
-            grown = np.zeros(hi - lo, dtype=np.int64)
-            grown[self.start - lo : self.start - lo + self.counts.size] = self.counts
-            self.start, self.counts = lo, grown
-        self.counts[start - self.start : end - self.start] += counts
+        return sum(self.bins.values()) + self.zeros + self.infs
 
     def add(self, x: Any) -> None:
         x = np.asarray(x, dtype=np.float64).reshape(-1)
         inf = np.isinf(x)
-        self.infs += int(inf.sum())
-        self.zeros += int((x == 0).sum())
+        self.infs, self.zeros = self.infs + int(inf.sum()), self.zeros + int((x == 0).sum())
         pos = x[(x > 0) & ~inf]
         if pos.size:
             self.min = min(self.min, float(pos.min()))
             self.max = max(self.max, float(pos.max()))
             idx = np.floor(np.log10(pos) * FINE_PER_DECADE).astype(np.int64)
-            lo = int(idx.min())
-            self._put(lo, np.bincount(idx - lo))
+            counts = np.bincount(idx - (lo := int(idx.min())))
+            self.bins.update({lo + int(b): int(counts[b]) for b in np.flatnonzero(counts)})
 
     def merge(self, other: LogHistogram) -> None:
-        self.zeros += other.zeros
-        self.infs += other.infs
+        self.zeros, self.infs = self.zeros + other.zeros, self.infs + other.infs
         self.min, self.max = min(self.min, other.min), max(self.max, other.max)
-        if other.counts.size:
-            self._put(other.start, other.counts)
+        self.bins.update(other.bins)
 
     def quantile(self, q: float) -> float | None:
         """The ``q`` quantile (nearest rank): 0 or inf exactly, else its bin's upper edge."""
-        n = self.total
-        if n == 0:
+        if (n := self.total) == 0:
             return None
-        rank = int(round(q * (n - 1)))
-        if rank < self.zeros:
+        if (rank := int(round(q * (n - 1)))) < self.zeros:
             return 0.0
-        rank -= self.zeros
-        cum = np.cumsum(self.counts)
-        if not cum.size or rank >= cum[-1]:
+        keys = sorted(self.bins)
+        cum = np.cumsum([self.bins[b] for b in keys])
+        if not cum.size or rank - self.zeros >= cum[-1]:
             return math.inf
-        b = self.start + int(np.searchsorted(cum, rank, side="right"))
+        b = keys[int(np.searchsorted(cum, rank - self.zeros, side="right"))]
         return float(min(10 ** ((b + 1) / FINE_PER_DECADE), self.max))
 
     def coarse(self) -> tuple[list[float], list[int]]:
@@ -100,19 +84,16 @@ class LogHistogram:
         lo = math.floor(math.log10(self.min))
         hi = max(math.ceil(math.log10(self.max)), lo + 1)
         edges = np.logspace(lo, hi, (hi - lo) * HIST_BINS_PER_DECADE + 1)
-        step = FINE_PER_DECADE // HIST_BINS_PER_DECADE
-        counts = []
-        for i in range(len(edges) - 1):
-            a = lo * FINE_PER_DECADE + i * step - self.start
-            counts.append(int(self.counts[max(a, 0) : max(a + step, 0)].sum()))
+        counts, step = [0] * (len(edges) - 1), FINE_PER_DECADE // HIST_BINS_PER_DECADE
+        for b, n in self.bins.items():  # a fine bin at the top edge itself is left out
+            if 0 <= (i := (b - lo * FINE_PER_DECADE) // step) < len(counts):
+                counts[i] += n
         return [float(e) for e in edges], counts
 
 
 def _values(x: Any) -> list[Any]:
-    return [
-        v[:64] if isinstance(v, bytes) else v
-        for v in np.asarray(x).reshape(-1)[:WORST_VALUES].tolist()
-    ]
+    values = np.asarray(x).reshape(-1)[:WORST_VALUES].tolist()
+    return [v[:64] if isinstance(v, bytes) else v for v in values]
 
 
 def _max(x: float | None, y: float | None) -> float | None:
@@ -126,20 +107,17 @@ class _Output:
         self.accept = tolerance.nonfinite == "accept-matching"
         self.rec: OutputComparison | None = None
         self.refused = self.examples = self.failed = 0  # refused: matching NaN/Inf not accepted
-        # batch sums added exactly: the total does not depend on how shards are merged
-        self.sum_abs = self.sum_rel = Fraction(0)
+        self.sum_abs = self.sum_rel = Fraction(0)  # exact: the same however shards merge
         self.broken = self.rel_inf = self.per_example = False  # per_example: batches had examples
         self.abs_hist, self.rel_hist, self.ex_hist = LogHistogram(), LogHistogram(), LogHistogram()
         self.heap: list[tuple[float, int, int, WorstExample]] = []
         self.no_rows = ""
-        # a uniform sample of all batches' pairs: those with the SAMPLE smallest random keys
-        # (seeded: the same run draws the same points; merges exactly, shard by shard)
+        # a uniform sample of all batches' pairs: those with the SAMPLE smallest (seeded) keys
         self.rng = np.random.default_rng(0)
         self.sample = (np.zeros(0), np.zeros(0), np.zeros(0))  # keys, a, b
 
     def _draw(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The smallest ``SAMPLE`` of ``n`` uniform keys (order statistics from exponential
-        spacings: O(SAMPLE), not O(n)) and the random positions they fall on."""
+        """The ``SAMPLE`` smallest of ``n`` uniform keys (O(SAMPLE)) and the positions they take."""
         k = min(n, SAMPLE)
         sums = np.cumsum(self.rng.standard_exponential(k))
         rest = self.rng.standard_gamma(n + 1 - k)
@@ -165,11 +143,10 @@ class _Output:
         a, b = np.asarray(a), np.asarray(b)
         if self.rec is None:
             dtypes, shapes = (array_dtype(a), array_dtype(b)), (list(a.shape), list(b.shape))
-            self.rec = OutputComparison(
-                self.key, *dtypes, *shapes, self.atol, self.rtol, equal=True
-            )
-            if self.rec.dtype_a != self.rec.dtype_b:
-                self._fail(f"dtype {self.rec.dtype_a} vs {self.rec.dtype_b}")
+            self.rec = OutputComparison(self.key, *dtypes, *shapes, self.atol, self.rtol)
+            self.rec.equal = True
+            if dtypes[0] != dtypes[1]:
+                self._fail(f"dtype {dtypes[0]} vs {dtypes[1]}")
         rec = self.rec
         self.per_example |= per_example
         rec.batches += 1
@@ -253,17 +230,11 @@ class _Output:
         for r in np.flatnonzero(score > self.heap[0][0]) if full else range(rows):
             s, idx = float(score[r]), batch.start + int(r)
             if len(self.heap) >= self.k and (s, -idx) <= self.heap[0][:2]:
-                continue
-            w = WorstExample(
-                idx,
-                batch.where[r],
-                batch.summary(int(r)),
-                None if ex_abs is None else float(ex_abs[r]),
-                int(flat_bad[r]),
-                list(a.shape[1:]),
-                _values(a[r]),
-                _values(b[r]),
-            )
+                continue  # it would not enter the heap: not worth a record
+            top = None if ex_abs is None else float(ex_abs[r])
+            where, va, vb = batch.where[r], _values(a[r]), _values(b[r])
+            said = batch.summary(int(r))
+            w = WorstExample(idx, where, said, top, int(flat_bad[r]), list(a.shape[1:]), va, vb)
             self._push((s, -idx, idx, w))
 
     def _push(self, item: tuple[float, int, int, WorstExample]) -> None:
@@ -391,8 +362,7 @@ class Comparator:
         return differ
 
     def merge(self, other: Comparator, offset: int = 0) -> Comparator:
-        """Fold in ``other`` (the same outputs over other batches, e.g. another shard);
-        ``offset``: added to ``other``'s example indices (its records follow this many)."""
+        """Fold in ``other`` (a later shard's batches); ``offset``: added to its example indices."""
         for key, out in other.outputs.items():
             self.outputs.setdefault(key, _Output(key, self.tolerance, self.worst))
             self.outputs[key].merge(out, offset)

@@ -38,6 +38,7 @@ from explorer.feeding.switches import switch_of
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
+from explorer.inspection.gate import spec_tensors
 from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import CHECKPOINT, V1Model, as_model, meta_graph_with
 from explorer.output_policy import staged_folder
@@ -70,7 +71,7 @@ class Sampled:
             )
 
     def only(self, name: str | None, names: list[str | None]) -> Sampled:
-        """This source for signature ``name`` of those compared: given arrays as a list."""
+        """This source for signature ``name`` of ``names``: given arrays as a list."""
         feeds = self.feeds
         if isinstance(feeds, Mapping) and feeds and set(feeds) <= {n for n in names if n}:
             feeds = feeds.get(name)
@@ -84,8 +85,8 @@ Source = Sampled | DataSource
 
 
 def feed_source(source: Any) -> Source:
-    """A feed source: ``None`` (3 sampled batches), a :class:`Sampled`, a ``DataSource``, given
-    arrays (as ``Sampled.feeds``), or a path for :func:`explorer.data`."""
+    """A feed source of ``None`` (3 sampled batches), a :class:`Sampled`, a ``DataSource``, given
+    arrays (``Sampled.feeds``), or a path for :func:`explorer.data`."""
     if source is None:
         return Sampled()
     if isinstance(source, (Sampled, DataSource)):
@@ -156,17 +157,13 @@ def parity(
     scheduler: Any = None,
     then: Then | None = None,
 ) -> ParitySummary:
-    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder): its
-    ``signatures`` (default: all, or the default io), or ``inputs``/``outputs`` tensor names.
-    ``source``: the feeds (:func:`feed_source`; the user's data streams, with the ``worst``
-    examples per output). ``remedy``: see the module. ``progress``: ``fn(signature, done, total)``.
-    ``reference``: a :class:`Recorded` (or its path): its feeds, v2 judged against its outputs,
-    this TensorFlow's v1 drift in each report's ``reference``. ``workers`` (a count or ``"auto"``:
-    a local Dask cluster) or ``scheduler`` (a Dask address): the source's files split across
-    workers, merged exactly (:mod:`.sharded`). ``then(v1_runner, v2_runner)``: called with the
-    first target's runners, still started, after its loop (sharded: fresh ones here; e.g. to time
-    them: :func:`~explorer.comparing.latency.latency_table`). Raises ParityError, FeedError,
-    SessionError, DataError (a bad record), TensorNotFoundError."""
+    """Compare a TF1 model (or its path) with its TF2 conversion (``V2Model`` or folder) on its
+    ``signatures`` (default: all, or the default io) or ``inputs``/``outputs``. ``source``: see
+    :func:`feed_source` (data streams, keeping the ``worst`` examples per output). ``reference``:
+    a :class:`Recorded` (or path) whose outputs v2 is judged against. ``workers``/``scheduler``:
+    the files split over Dask (:mod:`.sharded`). ``then(v1_runner, v2_runner)``: called after
+    the first target's loop with its started runners (e.g. to time them). Raises ParityError,
+    FeedError, SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
     targets = _targets(v1, signatures, inputs, outputs)
     ref = Recorded.read(reference) if isinstance(reference, (str, os.PathLike)) else reference
@@ -253,9 +250,9 @@ def reference(
     outputs: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write ``out_dir`` (output policy): ``reference.py`` (:mod:`._reference_script`, the model
-    filled in) to run under the TensorFlow that served it, and the ``feeds.npz`` it replays: the
-    feeds of ``source`` for the targets :func:`parity` compares. ParityError: a sparse tensor."""
+    """Write ``out_dir``: ``reference.py`` (:mod:`._reference_script`, the model filled in), to
+    run under the TensorFlow that served it, and the ``feeds.npz`` of ``source`` it replays for
+    the targets :func:`parity` compares. ParityError: a sparse tensor."""
     v1 = as_model(model)
     plan = _Plan(feed_source(source), Tolerance(), False, 0, None)  # feeds only: nothing runs
     targets = _targets(v1, signatures, inputs, outputs)
@@ -268,7 +265,7 @@ def reference(
                 f"{target.name}: {', '.join(sparse[:3])}{' ...' * (len(sparse) > 3)} sparse: the "
                 "reference script records dense tensors only; choose dense ones (--outputs)"
             )
-        got = [f for f, _ in _batches(each.source, r1, v1, each, {}, [])]
+        got = [f for f, _ in _batches(r1, v1, each, {}, [])]
         ins = [[k, r1.input_specs[k].name] for k in got[0]]
         outs = [[k, s.name] for k, s in r1.output_specs.items()]
         config.append({"name": target.name, "inputs": ins, "outputs": outs, "batches": len(got)})
@@ -289,8 +286,8 @@ def reference(
 @dataclasses.dataclass(frozen=True)
 class Recorded:
     """A ``reference.npz``: ``about`` it (TensorFlow, Python, CPU, feeds' hash) and per target
-    name its ``[key, tensor]`` io and batches of (feeds, outputs). :meth:`read` raises
-    ParityError: no such file, not a reference, or not beside the feeds.npz it ran."""
+    its io config and batches of (feeds, outputs). :meth:`read`: ParityError if it is missing,
+    not a reference, or not beside the feeds.npz it ran."""
 
     path: Path
     about: dict[str, Any]
@@ -349,7 +346,7 @@ class Recorded:
 class _Replay(Runner):
     """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
 
-    input_specs = output_specs = required_inputs = None  # ``like``'s
+    required_inputs = None  # ``like``'s
 
     def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
         super().__init__(max_bytes=None)
@@ -366,14 +363,12 @@ class _Replay(Runner):
 
 
 def _ops(spec: Any) -> list[str]:
-    parts = [c for c in spec.components if c] if spec.kind != "dense" else [spec.name]
-    return [op_name(c) for c in parts]
+    return [op_name(t) for t in spec_tensors({"": spec})]
 
 
 def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str) -> dict[str, str]:
     """v1 key -> v2 key: the same key, ``x:0`` for ``x``, else the v2 key of the same tensor."""
-    loose = {k.split(":")[0]: k for k in v2_specs}
-    loose.update({k: k for k in v2_specs})
+    loose = {k.split(":")[0]: k for k in v2_specs} | {k: k for k in v2_specs}
     by_tensor = {s.name: k for k, s in v2_specs.items() if s.kind == "dense" and s.name}
     out = {}
     for k, spec in v1_specs.items():
@@ -402,9 +397,6 @@ def same_values(x: Any, y: Any) -> bool:
     return bool(np.array_equal(x, y, equal_nan=x.dtype.kind in "fc"))
 
 
-# -- the loop ------------------------------------------------------------------------------------
-
-
 def run_sides(
     r1: Runner,
     r2: Runner,
@@ -419,10 +411,9 @@ def run_sides(
 ) -> set[str]:
     """The one loop: per ``(feeds, batch)`` v1 runs, then v2 on the same feeds (keys mapped by
     ``in_map``/``out_map``, missing ones from ``defaults``), both into ``acc``. v1's ``check``
-    runs too: on every batch if it is another runner (a twin session: their sequences stay in
-    step), else (a self-check) on the first batch and where v2 differs, while some output is not
-    yet nondeterministic. ``after(i, batch, nondet)`` follows each batch. Returns the keys v1
-    disagreed with itself on."""
+    runs on every batch if it is a twin session, else (a self-check) on the first batch and where
+    v2 differs, while some output is not yet nondeterministic. ``after(i, batch, nondet)`` follows
+    each batch. Returns the keys v1 disagreed with itself on."""
     nondet: set[str] = set()
     for i, (feeds, batch) in enumerate(batches):
         try:
@@ -457,23 +448,15 @@ class _Run:
 
 
 def _batches(
-    source: Source,
-    r1: V1Runner,
-    v1: V1Model,
-    plan: _Plan,
-    overrides: Mapping[str, Any],
-    notes: list[str],
+    r1: V1Runner, v1: V1Model, plan: _Plan, overrides: Mapping[str, Any], notes: list[str]
 ) -> Iterator[tuple[Feeds, Batch | None]]:
-    """The source's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
+    """The plan's batches for ``r1``'s inputs, completed: inputs not given are sampled."""
+    source = plan.source
     if isinstance(source, Sampled):
         for i, given in enumerate(source.feeds or [None] * source.batches):
-            over = {**(given or {}), **overrides}
+            over, shapes, ranges = {**(given or {}), **overrides}, source.shapes, source.ranges
             feeds = r1.sample(
-                source.batch_size,
-                source.seed + i,
-                overrides=over,
-                shapes=source.shapes,
-                ranges=source.ranges,
+                source.batch_size, source.seed + i, overrides=over, shapes=shapes, ranges=ranges
             )
             yield dict(feeds), None
         return
@@ -508,7 +491,7 @@ def _stream(
     redo: bool = False,
 ) -> _Run:
     """One report of v1 (self-checked unless ``stateful``) against v2 over the source; ``redo``:
-    a remedy reruns it if v1 is nondeterministic, so it stops at the first batch that says so."""
+    stop at the first batch where v1 is nondeterministic (a remedy reruns it)."""
     kwargs = {**target.kwargs(), "allow_unsafe": plan.allow_unsafe}
     source = plan.source
     acc = Comparator(plan.tolerance, worst=plan.worst, name=target.name)
@@ -516,6 +499,7 @@ def _stream(
     seconds = {"read": 0.0, "first_batch": 0.0, "check": 0.0}
     count = {"done": 0, "first": 0, "runs": 0, "stop": False}
     limit = source.limit if isinstance(source, DataSource) else None
+    tell = plan.progress or (lambda *_: None)
     with ExitStack() as stack:
         r1 = stack.enter_context(V1Runner(v1, **kwargs))
         check = None if stateful else (stack.enter_context(V1Runner(v1, **kwargs)) if twin else r1)
@@ -540,8 +524,7 @@ def _stream(
             if i == 0:
                 seconds["first_batch"] = time.perf_counter() - t0
                 count["first"] = count["done"]
-            if plan.progress is not None:
-                plan.progress(target.name, count["done"], limit)
+            tell(target.name, count["done"], limit)
             count["stop"] = bool(redo and nondet - racy)  # a remedy reruns it: no more batches
 
         def timed(it: Iterator[tuple[Feeds, Batch | None]]) -> Iterator[tuple[Feeds, Batch | None]]:
@@ -554,7 +537,7 @@ def _stream(
                 yield item
 
         t0 = time.perf_counter()
-        batches: Any = timed(_batches(source, r1, v1, plan, overrides or {}, notes))
+        batches: Any = timed(_batches(r1, v1, plan, overrides or {}, notes))
         first: Runner = r1
         if plan.reference is not None:  # the reference plays v1; this TF's v1 is compared apart
             recorded = plan.reference.batches(target.name, r1)
@@ -575,8 +558,7 @@ def _stream(
         if plan.reference is not None:
             drift = Comparator(plan.tolerance, worst=0, name=target.name)
             run_sides(first, r1, batches, drift)
-        if plan.progress is not None:
-            plan.progress(target.name, count["done"], count["done"])  # the end: total known
+        tell(target.name, count["done"], count["done"])  # the end: total known
         seconds.update(v1=sum(r1.times) - seconds.pop("check"), v2=sum(r2.times))
         if then is not None:
             then(r1, r2)
@@ -629,7 +611,6 @@ def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> Non
         try:
             runner.infer(one)
         except SessionError:
-            # the batch's message says what is wrong; this run says which record it is
             reason = first_line(error).split("session.run failed ", 1)[-1]
             raise DataError(
                 f"{batch.where[row]} (example {batch.start + row}): the model refuses this "
@@ -697,7 +678,7 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
         if not fixed.nondeterministic:
             fixed.remedy = "; ".join(done) + " on both sides"
             return fixed
-    # Switches inside the graph and random ops: a seeded copy, converted afresh.
+    # switches inside the graph and random ops: a seeded copy, converted afresh
     fed = {op_name(s.name) for s in run.inputs.values()}
     defaults = {n for n in up if n in nodes and nodes[n].op == "PlaceholderWithDefault"}
     switches = sorted(n for n in defaults - fed if switch_of(n) is not None)
@@ -707,10 +688,8 @@ def _remedy(v1: V1Model, v2: Any, target: _Target, run: _Run, plan: _Plan) -> Pa
     # two fresh sessions of the copy side by side: seeded ops restart their sequence in each
     rerun = _stream(copy, v2_copy, target, plan, stateful=False, twin=True, overrides=overrides)
     fixed = _judge(copy, rerun, False)
-    fixed.remedy = (
-        "; ".join(done + what)
-        + " in a copy of the v1 graph, converted afresh; both sides ran from fresh state"
-    )
+    fresh = " in a copy of the v1 graph, converted afresh; both sides ran from fresh state"
+    fixed.remedy = "; ".join(done + what) + fresh
     fixed.notes.append(
         "the remedy compares a remedied copy of v1 with its own fresh conversion, not the given "
         "v2 model: it shows the conversion is faithful once randomness is pinned"

@@ -15,8 +15,7 @@ DEFAULT_ATOL = 1e-5
 DEFAULT_RTOL = 1e-5
 HIST_BINS_PER_DECADE = 4
 
-# Statuses of one output and of one report.
-PASSED = "passed"
+PASSED = "passed"  # the statuses of an output and of a report
 FAILED = "failed"
 NONDETERMINISTIC = "nondeterministic"
 # What matching NaN/Inf (the same non-finite value at the same place on both sides) count as.
@@ -140,10 +139,9 @@ class _Record:
 
 @dataclass
 class OutputComparison(_Judged, _Record):
-    """How one output of side ``a`` (v1) compares with side ``b`` (v2), over all batches in
-    float64: ``abs = |b - a|``, ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``); NaN/Inf are
-    counted in ``nan_*``/``inf_*``, not in the statistics; strings and bools compare exactly.
-    ``nondeterministic``: side ``a`` disagreed with itself (``random_ops``: the ops)."""
+    """One output of side ``a`` (v1) against side ``b`` (v2) over all batches, in float64:
+    ``abs = |b - a|``, ``rel = abs / |a|`` (``inf`` where ``a == 0 != b``); NaN/Inf counted in
+    ``nan_*``/``inf_*``, not in the statistics; strings and bools compare exactly."""
 
     key: str
     dtype_a: str
@@ -170,11 +168,10 @@ class OutputComparison(_Judged, _Record):
     nan_b: int = 0
     inf_a: int = 0
     inf_b: int = 0
-    # log-spaced histogram of the non-zero finite absolute errors, plus the count of exact zeros
     hist_edges: list[float] = field(default_factory=list)
     hist_counts: list[int] = field(default_factory=list)
-    hist_zeros: int = 0
-    random_ops: list[str] = field(default_factory=list)
+    hist_zeros: int = 0  # the histogram (log bins) above counts the non-zero finite abs errors
+    random_ops: list[str] = field(default_factory=list)  # nondeterministic: v1's random ops
 
     @property
     def mismatch_fraction(self) -> float:
@@ -211,8 +208,8 @@ class WorstExample(_Record):
 
 @dataclass
 class ExampleErrors(_Record):
-    """Per-example figures of one output over streamed data: ``quantiles`` of each example's max
-    abs error (at most 3.7% high, but ``max``), the ``worst`` first."""
+    """Per-example figures of one output over data: ``quantiles`` of each example's max abs error
+    (at most 3.7% high, but ``max``), the ``worst`` first."""
 
     key: str
     examples: int = 0
@@ -233,9 +230,9 @@ class ExampleErrors(_Record):
 
 @dataclass
 class ParityReport(_Judged, _Record):
-    """The comparison of one signature's outputs (key -> :class:`OutputComparison`); ``stateful``:
-    run from fresh state, no v1 self-check; not in JSON: ``arrays`` (the first batch), ``samples``
-    (key -> flat (v1, v2) values of all batches); on the user's data, ``examples`` and ``data``."""
+    """One signature's outputs (key -> :class:`OutputComparison`); ``stateful``: run from fresh
+    state, no v1 self-check; not in JSON: ``arrays`` (the first batch), ``samples`` (key -> flat
+    (v1, v2) values of all batches); on the user's data, ``examples`` and ``data``."""
 
     name: str
     outputs: dict[str, OutputComparison]
@@ -287,9 +284,7 @@ class ParityReport(_Judged, _Record):
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParityReport:
-        """A report from :meth:`to_json` output (a dict or a JSON string)."""
-        if isinstance(obj, str):
-            obj = json.loads(obj)
+        obj = json.loads(obj) if isinstance(obj, str) else obj  # to_json's dict, or its text
         return super().from_json(
             obj,
             outputs={k: OutputComparison.from_json(v) for k, v in obj["outputs"].items()},
@@ -328,8 +323,7 @@ class ParitySummary(_Judged):
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any] | str) -> ParitySummary:
-        if isinstance(obj, str):
-            obj = json.loads(obj)
+        obj = json.loads(obj) if isinstance(obj, str) else obj
         reports = {
             name: ParityReport.from_json({"name": name, **entry})
             for name, entry in obj["signatures"].items()
@@ -353,9 +347,8 @@ class DivergenceStep(_Record):
 @dataclass
 class Divergence(_Record):
     """Result of :func:`first_divergence`: ``steps`` (compared tensors, topological order),
-    ``index`` of the first beyond tolerance (``None``: none), ``inputs`` (its inputs' max abs
-    errors), ``skipped`` (tensor -> why not judged), ``outputs_skipped`` (outputs not judged),
-    ``outputs_failed`` (those of them parity failed)."""
+    ``index`` of the first beyond tolerance (or ``None``), ``inputs`` (its inputs' max abs
+    errors), ``skipped`` (tensor -> why not judged), ``outputs_skipped``/``outputs_failed``."""
 
     steps: list[DivergenceStep]
     index: int | None
@@ -389,12 +382,12 @@ class Divergence(_Record):
         return "no divergence found"
 
     @property
-    def op(self) -> str | None:
-        return None if self.index is None else op_name(self.steps[self.index].tensor)
-
-    @property
     def step(self) -> DivergenceStep | None:
         return None if self.index is None else self.steps[self.index]
+
+    @property
+    def op(self) -> str | None:
+        return None if self.step is None else op_name(self.step.tensor)
 
     def __bool__(self) -> bool:
         return self.found

@@ -1,7 +1,6 @@
-"""Sharded parity (issue 28): a data source split by file (:func:`shards`), each shard streamed by
-the one parity loop on a Dask worker (:func:`run`), the shards' comparators merged in file order
-(:func:`merged`, :meth:`~explorer.comparing.outputs.Comparator.merge`): the report one process
-gives on the same records, but for the batch count and timings (docs/guides/parity.md)."""
+"""Sharded parity (issue 28): a data source split by file (:func:`shards`), each shard run by the
+one parity loop on a Dask worker, the comparators merged in file order (:func:`stream`): the
+report one process gives, but for the batch count and timings (docs/guides/parity.md)."""
 
 from __future__ import annotations
 
@@ -21,13 +20,12 @@ from explorer.feeding.data.base import DataSource
 from explorer.feeding.data.sources import ImageSource
 from explorer.loading.model import V1Model, load
 
-BATCHES_PER_SHARD = 16  # an image folder (one record a file) is split in runs of whole batches
+BATCHES_PER_SHARD = 16  # an image folder (a record a file) is split in runs of whole batches
 
 
 def shards(source: Any) -> list[DataSource]:
-    """``source`` split in file order: a source per file (images: runs of whole batches; an
-    ``.npz``/``.npy``, one file without record ranges, and arrays in memory stay one), paths made
-    absolute. ParityError: not a data source, or a ``limit`` (the first N records: one process)."""
+    """``source`` split in file order, a source per file (images: runs of whole batches; arrays
+    in memory stay one), paths absolute. ParityError: not a data source, or a ``limit``."""
     if not isinstance(source, DataSource):
         raise ParityError(
             "workers split the files of a data source: give source=explorer.data(FILES) "
@@ -53,9 +51,8 @@ def shards(source: Any) -> list[DataSource]:
 def cluster(
     workers: int | str | None = None, scheduler: Any = None, most: int = 0
 ) -> Iterator[Any]:
-    """A Dask client: of ``scheduler`` (an address like ``tcp://HOST:8786``, or a cluster), else of
-    a local cluster of ``workers`` processes (``"auto"``: one per core; at most ``most``, the
-    shards) that closes with the block. ParityError: both, a bad count, no scheduler there."""
+    """A Dask client of ``scheduler`` (an address or a cluster), else of a local cluster of
+    ``workers`` processes (``"auto"``: one per core; at most ``most``) closed with the block."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -94,10 +91,9 @@ def run(
     *args: Any,
     done: Callable[[Any], None] | None = None,
 ) -> list[Any]:
-    """``fn(part, *args)`` for every part on the workers of ``client``, the results in part order
-    (``done(result)`` as each arrives). The first part to fail (its error, or its worker dying)
-    cancels the rest and raises one line naming its files: its error's class if an
-    ExplorerError, else ParityError."""
+    """``fn(part, *args)`` for every part on the workers, the results in part order (``done``
+    told each as it arrives). The first part to fail cancels the rest and raises one line naming
+    its files: its error's class if an ExplorerError, else ParityError."""
     from distributed import as_completed
 
     futures = [client.submit(fn, part, *args, pure=False) for part in parts]
@@ -106,25 +102,23 @@ def run(
     try:
         for future in as_completed(futures):
             i = index[future.key]
-            if future.status != "finished":
-                raise _failed(future.exception(), parts[i], i, len(parts))
-            out[i] = future.result()
-            if done is not None:
-                done(out[i])
+            if future.status == "finished":
+                out[i] = future.result()
+                if done is not None:
+                    done(out[i])
+                continue
+            e, part = future.exception(), parts[i]
+            files = ", ".join(str(p) for p in part.paths[:2]) + " ..." * (len(part.paths) > 2)
+            where = f"{files or part.describe()} (shard {i + 1} of {len(parts)})"
+            if isinstance(e, ExplorerError):
+                raise type(e)(f"{where}: {first_line(e)}")
+            raise ParityError(
+                f"{where}: its Dask worker failed ({type(e).__name__}: {first_line(e)}): compare "
+                "that file in one process (no --workers) to see why"
+            )
     finally:
         client.cancel(futures)
     return out
-
-
-def _failed(e: BaseException, part: DataSource, i: int, n: int) -> ExplorerError:
-    files = ", ".join(str(p) for p in part.paths[:2]) + (" ..." if len(part.paths) > 2 else "")
-    where = f"{files or part.describe()} (shard {i + 1} of {n})"
-    if isinstance(e, ExplorerError):
-        return type(e)(f"{where}: {first_line(e)}")
-    return ParityError(
-        f"{where}: its Dask worker failed ({type(e).__name__}: {first_line(e)}): compare that "
-        "file in one process (no --workers) to see why"
-    )
 
 
 def stream(
@@ -135,26 +129,19 @@ def stream(
     target: Any,
     *args: Any,
 ) -> Any:
-    """``fn(part, plan, target, *args)`` (a parity ``_Run`` of one part) on the workers, merged;
-    ``plan.progress`` told as each part ends (``fn`` gets a plan without it)."""
-    t0, count = time.perf_counter(), [0]
+    """``fn(part, plan, target, *args)`` (a parity ``_Run`` of one part) on the workers
+    (``plan.progress`` told here), merged: the first shard's run with every shard's comparator
+    merged in, in order, its report made afresh, every shard's nondeterministic keys."""
+    t0, count, tell = time.perf_counter(), [0], plan.progress or (lambda *_: None)
 
     def done(run: Any) -> None:
         count[0] += run.report.data["examples"]
-        if plan.progress is not None:
-            plan.progress(target.name, count[0], None)
+        tell(target.name, count[0], None)
 
     ship = dataclasses.replace(plan, progress=None)
     runs = run(client, fn, parts, ship, target, *args, done=done)
-    if plan.progress is not None:
-        plan.progress(target.name, count[0], count[0])  # the end: total known
-    return merged(runs, plan.source, time.perf_counter() - t0)
-
-
-def merged(runs: Sequence[Any], source: DataSource, seconds: float) -> Any:
-    """The first shard's run (a parity ``_Run``) with every shard's comparator merged in, in
-    order (example indices after the records before them): its report made afresh, the data
-    notes of the first, every shard's nondeterministic keys; ``seconds``: the wall time."""
+    tell(target.name, count[0], count[0])  # the end: total known
+    seconds = time.perf_counter() - t0
     acc, before = runs[0].acc, 0
     for prev, shard in zip(runs, runs[1:]):
         before += prev.report.data["examples"]
@@ -166,7 +153,7 @@ def merged(runs: Sequence[Any], source: DataSource, seconds: float) -> Any:
     spent = {k: round(sum(d["seconds"][k] for d in data), 4) for k in data[0]["seconds"]}
     report.data = {
         **data[0],
-        "source": source.describe(),
+        "source": plan.source.describe(),
         "examples": n,
         "seconds": {**spent, "total": round(seconds, 4)},  # the others: summed over the shards
         "examples_per_second": round(n / seconds, 1) if seconds > 0 else None,

@@ -1,3 +1,2 @@
-"""Step 7, report: parity results for people and machines. Takes comparison records; gives
-matplotlib figures (:mod:`.plots`) and a self-contained HTML report with plots and JSON
-(:mod:`.html`)."""
+"""Step 7, report. Takes comparison records; gives matplotlib figures (:mod:`.plots`), a
+self-contained HTML report with plots and JSON (:mod:`.html`) and Model Explorer overlays."""

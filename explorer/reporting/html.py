@@ -1,5 +1,5 @@
-"""Parity reports: one self-contained HTML file (plots as PNG, the JSON inside, the numerics
-environment), and JSON files. Every text from a model goes through :func:`esc`."""
+"""Parity reports as one self-contained HTML file (PNG plots, the JSON inside, the numerics
+environment) or JSON files. Every text from a model goes through :func:`esc`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import html
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +38,8 @@ V1_SESSION = "v1 session"  # the baseline row of a latency table (migrate's, the
 
 
 def esc(text: object) -> str:
-    """Text (from a model, or anything else) for HTML: control characters as visible escapes
-    (:func:`explorer.errors.plain`), then ``<>&"'`` escaped."""
+    """Text for HTML: control characters as visible escapes (:func:`explorer.errors.plain`), then
+    ``<>&"'`` escaped."""
     return html.escape(plain(text))
 
 
@@ -59,9 +59,28 @@ def _cell(rec: Any, col: str) -> str:
     if col in ("nan", "inf"):
         return f"{getattr(rec, col + '_a')}/{getattr(rec, col + '_b')}"
     if col == "status":
-        return f'<span class="{rec.status}">{rec.status}</span>'
+        return _status(rec.status)
     v = getattr(rec, col)
     return ("yes" if v else "no") if isinstance(v, bool) else _g(v)
+
+
+def _table(head: list[str], rows: Iterable[list[str]], left: tuple[int, ...] = (0,)) -> str:
+    """A table of HTML cells: ``head``, then ``rows``; the columns ``left`` aligned left."""
+
+    def tr(cells: list[str], tag: str) -> str:
+        k = ' class="k"'
+        return "".join(f"<{tag}{k * (i in left)}>{c}</{tag}>" for i, c in enumerate(cells))
+
+    body = "".join(f"<tr>{tr(r, 'td')}</tr>" for r in rows)
+    return f"<table><tr>{tr(head, 'th')}</tr>{body}</table>"
+
+
+def _small(text: str) -> str:
+    return f" <small>({esc(text)})</small>" if text else ""
+
+
+def _status(status: str) -> str:
+    return f'<span class="{esc(status)}">{esc(status)}</span>'
 
 
 def _signature_html(report: Any, plots: bool) -> list[str]:
@@ -78,14 +97,12 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
     if report.remedy:
         out.append(f"<p>Remedy applied: {esc(report.remedy)}</p>")
     out += [f"<p>{esc(note)}</p>" for note in report.notes]
-    head = "".join(f"<th>{_HEADERS.get(col, col.replace('_', ' '))}</th>" for col in _COLUMNS)
-    out.append(f'<table><tr><th class="k">output</th>{head}</tr>')
-    for key, rec in report.outputs.items():
-        cells = "".join(f"<td>{_cell(rec, col)}</td>" for col in _COLUMNS)
-        reason = f" <small>({esc(rec.reason)})</small>" if rec.reason else ""
-        out.append(f'<tr><td class="k">{esc(key)}{reason}</td>{cells}</tr>')
-    out.append("</table>")
-    out.extend(examples_html(report))
+    head = ["output", *(_HEADERS.get(col, col.replace("_", " ")) for col in _COLUMNS)]
+    rows = [
+        [esc(key) + _small(rec.reason), *(_cell(rec, col) for col in _COLUMNS)]
+        for key, rec in report.outputs.items()
+    ]
+    out += [_table(head, rows), *examples_html(report)]
     if plots:
         for title, fig in report_figures(report).items():
             out.append(f'<img alt="{esc(report.name)} {esc(title)}" src="{figure_png(fig)}">')
@@ -94,7 +111,7 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
 
 def examples_html(report: Any) -> list[str]:
     """HTML lines for ``report.data`` and ``report.examples`` (``[]`` when absent): per output,
-    examples differing, quantiles and histogram of their max abs errors, the worst side by side."""
+    examples differing, their max abs errors' quantiles and histogram, the worst side by side."""
     out: list[str] = []
     if d := report.data:
         secs = d.get("seconds", {})
@@ -106,35 +123,24 @@ def examples_html(report: Any) -> list[str]:
         )
     if not (examples := report.examples):
         return out
-    out.append("<h3>Per example</h3>")
-    out.append(
-        '<table><tr><th class="k">output</th><th>examples</th><th>differ</th>'
-        "<th>p50 max abs</th><th>p90</th><th>p99</th><th>max</th></tr>"
-    )
-    for key, ex in examples.items():
-        cells = "".join(f"<td>{_g(ex.quantiles.get(k))}</td>" for k in ("p50", "p90", "p99", "max"))
-        note = f" <small>({esc(ex.reason)})</small>" if ex.reason else ""
-        out.append(
-            f'<tr><td class="k">{esc(key)}{note}</td><td>{ex.examples}</td>'
-            f"<td>{ex.failed}</td>{cells}</tr>"
-        )
-    out.append("</table>")
+    quantiles = ("p50", "p90", "p99", "max")
+    head = ["output", "examples", "differ", "p50 max abs", "p90", "p99", "max"]
+    rows = [
+        [esc(key) + _small(ex.reason), str(ex.examples), str(ex.failed)]
+        + [_g(ex.quantiles.get(q)) for q in quantiles]
+        for key, ex in examples.items()
+    ]
+    out += ["<h3>Per example</h3>", _table(head, rows)]
     for key, ex in examples.items():
         out.extend(_histogram_html(key, ex))
+    head = ["index", "where", "max abs", "differ", "v1", "v2", "inputs"]
     for key, ex in ((k, ex) for k, ex in examples.items() if ex.worst):
-        out.append(f"<h4>{esc(key)}: worst examples</h4>")
-        out.append(
-            '<table class="worst"><tr><th>index</th><th class="k">where</th><th>max abs</th><th>'
-            'differ</th><th class="k">v1</th><th class="k">v2</th><th class="k">inputs</th></tr>'
-        )
-        for w in ex.worst:
-            out.append(
-                f"<tr><td>{w.index}</td><td class='k'>{esc(w.where)}</td><td>{_g(w.max_abs)}</td>"
-                f"<td>{w.mismatches}</td><td class='k'>{_values(w.a, w.shape)}</td>"
-                f"<td class='k'>{_values(w.b, w.shape)}</td>"
-                f"<td class='k'><small>{esc(w.inputs)}</small></td></tr>"
-            )
-        out.append("</table>")
+        rows = [
+            [str(w.index), esc(w.where), _g(w.max_abs), str(w.mismatches)]
+            + [_values(w.a, w.shape), _values(w.b, w.shape), f"<small>{esc(w.inputs)}</small>"]
+            for w in ex.worst
+        ]
+        out += [f"<h4>{esc(key)}: worst examples</h4>", _table(head, rows, (1, 4, 5, 6))]
     return out
 
 
@@ -148,24 +154,19 @@ def _histogram_html(key: str, ex: Any) -> list[str]:
     if not ex.hist_counts:
         return []
     bins = [("0 (equal)", ex.hist_zeros)] if ex.hist_zeros else []
-    for lo, hi, n in zip(ex.hist_edges, ex.hist_edges[1:], ex.hist_counts):
-        if n:
-            bins.append((f"[{lo:.2g}, {hi:.2g})", n))
+    edges = zip(ex.hist_edges, ex.hist_edges[1:], ex.hist_counts)
+    bins += [(f"[{lo:.2g}, {hi:.2g})", n) for lo, hi, n in edges if n]
     top = max(n for _, n in bins)
-    rows = "".join(
-        f"<tr><td class='k'>{label}</td><td>{n}</td><td class='k'>"
-        f"<div style='background:#6a8fd8;height:10px;width:{max(1, round(200 * n / top))}px'>"
-        "</div></td></tr>"
-        for label, n in bins
-    )
+    bar = "<div style='background:#6a8fd8;height:10px;width:{}px'></div>"
+    rows = [[label, str(n), bar.format(max(1, round(200 * n / top)))] for label, n in bins]
     return [
         f"<h4>{esc(key)}: largest absolute error per example</h4>",
-        f"<table><tr><th class='k'>error</th><th>examples</th><th></th></tr>{rows}</table>",
+        _table(["error", "examples", ""], rows, (0, 2)),
     ]
 
 
 def latency_rows(table: Mapping[str, Any]) -> tuple[list[str], list[list[str]]]:
-    """A :func:`~explorer.comparing.latency.latency_table` as a header and one text row per
+    """A :func:`~explorer.comparing.latency.latency_table` as a header and a text row per
     artifact: per batch the median ms, examples/s and the ratio to the v1 session."""
     arts = table.get("artifacts", {})
     batches = sorted({int(b) for cells in arts.values() for b in cells})
@@ -207,22 +208,17 @@ def serve_line(table: Mapping[str, Any]) -> str:
 def latency_html(table: Mapping[str, Any]) -> list[str]:
     """The ``Which artifact to serve`` section: :func:`serve_line` and the latency table."""
     header, rows = latency_rows(table)
-    head = "".join(f"<th>{esc(h)}</th>" for h in header[1:])
-    body = "".join(
-        '<tr><td class="k">' + "</td><td>".join(esc(c) for c in row) + "</td></tr>" for row in rows
-    )
     return [
         "<h2>Which artifact to serve</h2>",
         f"<p><b>{esc(serve_line(table))}</b>. Median per-call latency of interleaved rounds on "
         "the same feeds, after warm-up calls.</p>",
-        f'<table><tr><th class="k">{esc(header[0])}</th>{head}</tr>{body}</table>',
+        _table([esc(h) for h in header], [[esc(c) for c in row] for row in rows]),
     ]
 
 
 def reference_html(reports: Mapping[str, Any]) -> list[str]:
     """The ``TensorFlow's drift from the reference`` section (``[]`` without a reference): this
-    TensorFlow's own v1 runtime against the outputs the original runtime recorded, apart from
-    the conversion's parity (the artifact against the same recording)."""
+    TensorFlow's own v1 runtime against the outputs the original runtime recorded."""
     out: list[str] = []
     for name, rep in reports.items():
         if not (ref := rep.reference):
@@ -240,15 +236,11 @@ def reference_html(reports: Mapping[str, Any]) -> list[str]:
             f"<h3>{esc(name)}</h3><p>Recorded by {esc(about)} in <code>{esc(ref.get('path'))}"
             f"</code> (feeds sha256 {esc(sha)}…).</p>"
         )
-        out.append('<table><tr><th class="k">output</th><th>status</th><th>max abs</th></tr>')
-        for key, d in ref.get("drift", {}).items():
-            why = f" <small>({esc(d['reason'])})</small>" if d.get("reason") else ""
-            status = esc(d.get("status"))
-            out.append(
-                f'<tr><td class="k">{esc(key)}{why}</td><td><span class="{status}">{status}'
-                f"</span></td><td>{_g(d.get('max_abs'))}</td></tr>"
-            )
-        out.append("</table>")
+        rows = [
+            [esc(key) + _small(d.get("reason")), _status(d.get("status")), _g(d.get("max_abs"))]
+            for key, d in ref.get("drift", {}).items()
+        ]
+        out.append(_table(["output", "status", "max abs"], rows))
     return out
 
 
@@ -260,9 +252,9 @@ def to_html(
     figures: Mapping[str, Any] | None = None,
     plots: bool = True,
 ) -> str:
-    """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside
-    (:func:`read_embedded_json`). ``extra``: section title -> JSON-ready object (``migrate``'s
-    steps); ``figures``: title -> more Figures; ``plots``: embed the per-output figures."""
+    """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside.
+    ``extra``: section title -> JSON-ready object (``migrate``'s steps); ``figures``: title ->
+    more Figures; ``plots``: embed the per-output figures."""
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
     status = result.status
     env = getattr(result, "environment", None) or numerics_environment()
@@ -278,14 +270,14 @@ def to_html(
     for report in reports.values():
         parts.extend(_signature_html(report, plots))
     parts.extend(reference_html(reports))
-    latency = (extra or {}).get("latency")  # migrate's step: a section of its own
-    if latency:
+    extra = dict(extra or {})
+    if latency := extra.get("latency"):  # migrate's step: a section of its own
         parts.extend(latency_html(latency))
     for name, fig in (figures or {}).items():
         parts.append(f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='{figure_png(fig)}'>")
     payload = dict(result.to_json())
     payload.setdefault("environment", env)
-    for name, obj in (extra or {}).items():
+    for name, obj in extra.items():
         if name == "latency" and latency:
             continue
         text = json.dumps(obj, indent=2, default=str)
@@ -293,7 +285,7 @@ def to_html(
     if latency:
         payload["which_to_serve"] = serve_line(latency)
     if extra:
-        payload["extra"] = dict(extra)
+        payload["extra"] = extra
     blob = json.dumps(payload, default=str).replace("</", "<\\/")
     parts.append(f'<script type="application/json" id="parity-json">{blob}</script>')
     parts.append("</body></html>")
@@ -307,8 +299,8 @@ def write_html(
     model: V1Model | None = None,
     **kwargs: Any,
 ) -> Path:
-    """Write :func:`to_html` to ``path`` (parent folders created; an existing file only with
-    ``overwrite``; never in or above ``model``'s folder; all or nothing); returns the path."""
+    """Write :func:`to_html` to ``path`` by the output policy (never in or above ``model``'s
+    folder; an existing file only with ``overwrite``); returns the path."""
     text = to_html(result, **kwargs)
     return write_file(path, lambda f: f.write(text.encode()), model, overwrite, "the report")
 

@@ -1,6 +1,5 @@
 """The whole graph in Google's Model Explorer (``ai-edge-model-explorer``) with parity results as
-node-data overlays, served by its own server in a child process on localhost, shown as an IFrame.
-Model text is shown, never evaluated."""
+node-data overlays, served by its server in a child process on localhost, shown as an IFrame."""
 
 from __future__ import annotations
 
@@ -34,8 +33,8 @@ from explorer.reporting.html import esc
 MAIN = "main"  # the top-level graph's id; each library function is a graph of its own name
 COLOURS = {"passed": "#aceebb", "failed": "#ff8182", "nondeterministic": "#fff8c5"}
 FIRST = "#d1242f"  # the first diverging tensor
-# Model Explorer's server, in a child process: no update check (its only call beyond localhost);
-# it ends when its stdin closes: on stop(), and when the kernel ends, however it ends.
+# Model Explorer's server without its update check (its only call beyond localhost); it ends when
+# its stdin closes: on stop(), and when the kernel ends, however it ends.
 _SERVE = """\
 import json, os, sys, threading
 from model_explorer import config, server
@@ -53,8 +52,8 @@ server.start(host="127.0.0.1", port=int(sys.argv[1]), config=c, no_open_in_brows
 
 
 def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
-    """Model Explorer ``Graph`` s: ``main`` (id: op name, label: type, namespace: scope; outputs:
-    ``tensor_name``, ``dtype``, ``shape``, else inferred from ``model``), then each function's."""
+    """Model Explorer ``Graph`` s: ``main`` (id: op name, label: type, namespace: scope; outputs'
+    ``tensor_name``, ``dtype``, ``shape`` or as inferred from ``model``), then each function's."""
     from model_explorer import graph_builder as gb
 
     kv = gb.KeyValue
@@ -94,8 +93,7 @@ def graphs(catalog: Catalog, model: V1Model | None = None) -> list[Any]:
 def overlays(results: Iterable[Any], model: V1Model | None = None) -> dict[str, Any]:
     """Overlay name -> ``ModelNodeData`` of ``results`` (``Divergence``, ``ParitySummary``,
     ``ParityReport``) by v1 tensor name (``model`` maps signature keys): each compared tensor's
-    max abs error coloured by the record's verdict (the first divergence darkest), each parity
-    output's status and max abs error."""
+    max abs error coloured by verdict (the first divergence darkest), each output's status."""
     from model_explorer import node_data_builder as nd
 
     layers: dict[str, dict[str, Any]] = {}
@@ -125,7 +123,7 @@ def overlays(results: Iterable[Any], model: V1Model | None = None) -> dict[str, 
 
 class GraphView:
     """Model Explorer's server showing a graph and overlays at :attr:`url`, an IFrame ``height`` px
-    high in a notebook; :meth:`stop` (or a ``with`` block's end, garbage collection) ends it."""
+    high in a notebook; :meth:`stop` (a ``with`` block's end, garbage collection) ends it."""
 
     def __init__(self, name: str, graphs: list[Any], overlays: dict[str, Any], scope: str) -> None:
         import model_explorer as me
@@ -136,8 +134,8 @@ class GraphView:
         for overlay, node_data in overlays.items():
             config.add_node_data(overlay, node_data.to_json_string())
         data = json.loads(urllib.parse.unquote(config.to_url_param_value()))
-        # A node selected on opening is kept in some loads and dropped in others (its node info
-        # then hides the node-data tables): the op's name scope ``scope`` is opened instead.
+        # A node selected on opening is kept in some loads only (its info then hides the node
+        # data tables): the op's name scope ``scope`` is opened instead.
         groups = [f"{scope}___group___"] if scope else []
         pane = {"deepestExpandedGroupNodeIds": groups, "selectedNodeId": "", "widthFraction": 1}
         data["uiState"] = {"paneStates": [{**pane, "selectedGraphId": MAIN}]}
@@ -172,7 +170,7 @@ class GraphView:
         raise ExplorerError(f"Model Explorer did not start for {name}: {said[-1]}")
 
     def stop(self) -> None:
-        """End the server (the embedded view goes blank); harmless when already stopped."""
+        """End the server (the embedded view goes blank), if running."""
         self._stop()
         self._log.close()
 
@@ -206,18 +204,16 @@ def view_graph(
     v2: V2Model | str | os.PathLike[str] | None = None,
 ) -> GraphView:
     """``model`` (a ``V1Model``, its path, or a ``Catalog``) whole in Model Explorer, inline in a
-    notebook: scopes collapse, dtype and shape on the edges ("Tensor shape" in the edge-label
-    menu), functions as subgraphs; ``v2`` (a ``V2Model`` or folder): its default signature's
-    graph instead (v1 names kept). ``result``: ``first_divergence``/``parity`` results (or a
-    list) as overlays; ``select``: the op whose scope is open (default: the first divergence)."""
+    notebook: scopes collapse, dtype and shape on the edges, functions as subgraphs; ``v2`` (a
+    ``V2Model`` or folder): its default signature's graph instead (v1 names kept). ``result``:
+    ``first_divergence``/``parity`` results (or a list) as overlays; ``select``: the op whose
+    scope is open (default: the first divergence)."""
     v1 = None if isinstance(model, Catalog) else as_model(model)
     catalog = model if isinstance(model, Catalog) else Catalog.from_model(v1)
     name = Path(str(catalog.source)).name or "graph"
     if v2 is not None:
-        catalog, name = (
-            Catalog.from_graph_def(v2_graph_def(v2), f"{name} converted"),
-            f"{name} (v2)",
-        )
+        catalog = Catalog.from_graph_def(v2_graph_def(v2), f"{name} converted")
+        name = f"{name} (v2)"
     given = result if isinstance(result, list | tuple) else [result]
     results = [r for r in given if r is not None]
     first = next((r.op for r in results if isinstance(r, Divergence) and r.found), "")

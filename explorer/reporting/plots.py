@@ -1,5 +1,5 @@
 """Figures of parity results: pure functions of records and arrays returning matplotlib Figures
-(no pyplot, no global state; shown as PNG via ``_repr_png_``). Nothing here runs a model."""
+(no pyplot, no global state; shown as PNG via ``_repr_png_``)."""
 
 from __future__ import annotations
 
@@ -19,17 +19,28 @@ EXACT, WITHIN, OVER = "tab:green", "tab:blue", "tab:red"  # exactly equal, withi
 
 
 @functools.cache
-def figure_class() -> type:
-    """``matplotlib.figure.Figure`` that displays itself as a PNG in IPython/Jupyter."""
+def _classes() -> tuple[type, type]:
+    """A ``Figure`` shown as a PNG in Jupyter, and log ticks labelling the row of zeros ``0``."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import LogFormatterSciNotation
 
     class ExplorerFigure(Figure):
         def _repr_png_(self) -> bytes:
             return figure_png_bytes(self)
 
-    ExplorerFigure.__module__ = __name__
-    ExplorerFigure.__qualname__ = "ExplorerFigure"
-    return ExplorerFigure
+    class FloorFormatter(LogFormatterSciNotation):
+        def __init__(self, floor: float) -> None:
+            super().__init__()
+            self.floor = floor
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            if x > 0 and abs(math.log10(x) - math.log10(self.floor)) < 1e-9:
+                return "0"
+            return super().__call__(x, pos)
+
+    for cls in (ExplorerFigure, FloorFormatter):
+        cls.__module__, cls.__qualname__ = __name__, cls.__name__
+    return ExplorerFigure, FloorFormatter
 
 
 def figure_png_bytes(fig: Any, dpi: int = PNG_DPI) -> bytes:
@@ -39,7 +50,7 @@ def figure_png_bytes(fig: Any, dpi: int = PNG_DPI) -> bytes:
 
 
 def _figure(ncols: int = 1, width: float = 5.0, height: float = 3.6) -> tuple[Any, list[Any]]:
-    fig = figure_class()(figsize=(width * ncols, height), layout="constrained")
+    fig = _classes()[0](figsize=(width * ncols, height), layout="constrained")
     return fig, list(fig.subplots(1, ncols, squeeze=False)[0])
 
 
@@ -53,8 +64,8 @@ def _equal_panel(ax: Any, lines: list[str], title: str) -> None:
 
 def error_histogram(report: Any) -> Any:
     """Histogram of absolute errors, log-scaled, a panel per numeric output of a ``ParityReport``
-    (or one ``OutputComparison``); exact zeros in the legend, an exactly-equal output (all: one
-    panel) said in words. ``ParityError`` when no output is numeric."""
+    (or one ``OutputComparison``), exact zeros in the legend, an equal output said in words.
+    ``ParityError`` when no output is numeric."""
     records = list(report.outputs.values()) if hasattr(report, "outputs") else [report]
     records = [r for r in records if r.max_abs is not None or r.hist_zeros]
     if not records:
@@ -63,11 +74,9 @@ def error_histogram(report: Any) -> Any:
     fig, axes = _figure(1, width=4.5, height=2.6) if equal else _figure(len(records), width=4.5)
     fig.suptitle("Absolute error per output")
     if equal:
-        _equal_panel(
-            axes[0],
-            [f"{plain(r.key)}: all {r.hist_zeros:,} values exactly equal" for r in records],
-            "All outputs equal" if len(records) > 1 else f"{plain(records[0].key)}: exactly equal",
-        )
+        lines = [f"{plain(r.key)}: all {r.hist_zeros:,} values exactly equal" for r in records]
+        one = f"{plain(records[0].key)}: exactly equal"
+        _equal_panel(axes[0], lines, "All outputs equal" if len(records) > 1 else one)
         return fig
     for ax, rec in zip(axes, records):
         top = "n/a" if rec.max_abs is None else f"{rec.max_abs:.3g}"
@@ -95,8 +104,8 @@ def scatter(
     a: Any, b: Any, *, title: str = "", max_points: int = MAX_SCATTER_POINTS, count: int = 0
 ) -> Any:
     """v1 values ``a`` (x) against v2 values ``b`` (y) with the ``y = x`` line, evenly subsampled
-    to at most ``max_points``, non-finite values dropped; the legend counts ``count`` values
-    (default: those given) and says how many are drawn."""
+    to ``max_points``, non-finite values dropped; the legend counts ``count`` values (default:
+    those given) and those drawn."""
     import numpy as np
 
     a, b = (np.asarray(x, dtype=np.float64).reshape(-1) for x in (a, b))
@@ -145,8 +154,8 @@ def error_heatmap(a: Any, b: Any, *, title: str = "") -> Any:
 
 
 def middle_cut(text: str, limit: int = 22) -> str:
-    """``text`` in at most ``limit`` characters, cut in the middle: leading scopes, then its last
-    scope part whole (``inputs/…/PlaceholderWithDefault_1:0``; the end when that is too long)."""
+    """``text`` in at most ``limit`` characters, cut in the middle, its last scope part whole
+    (``inputs/…/PlaceholderWithDefault_1:0``; the end when that is too long)."""
     if len(text) <= limit:
         return text
     cut = text.rfind("/")
@@ -222,33 +231,15 @@ def divergence_plot(divergence: Any) -> Any:
     else:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("position of the shared tensor in topological order")
-    ax.yaxis.set_major_formatter(_floor_formatter_class()(floor))
+    ax.yaxis.set_major_formatter(_classes()[1](floor))
     ax.set_ylabel("max |v2 - v1|")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return fig
 
 
-def _floor_formatter_class() -> type:
-    from matplotlib.ticker import LogFormatterSciNotation
-
-    class FloorFormatter(LogFormatterSciNotation):
-        """Log ticks, with the row of exact matches labelled ``0`` instead of its position."""
-
-        def __init__(self, floor: float) -> None:
-            super().__init__()
-            self.floor = floor
-
-        def __call__(self, x: float, pos: int | None = None) -> str:
-            if x > 0 and abs(math.log10(x) - math.log10(self.floor)) < 1e-9:
-                return "0"
-            return super().__call__(x, pos)
-
-    return FloorFormatter
-
-
 def report_figures(report: Any) -> dict[str, Any]:
     """Every figure that applies to a report: ``histogram``, per numeric output ``scatter <key>``
-    of the sample of all batches, and ``heatmap <key>`` of the first batch (2-D/4-D, not equal)."""
+    (a sample of all batches) and ``heatmap <key>`` (the first batch; 2-D/4-D, not equal)."""
     figures: dict[str, Any] = {}
     if any(o.max_abs is not None or o.hist_zeros for o in report.outputs.values()):
         figures["histogram"] = error_histogram(report)

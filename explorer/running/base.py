@@ -22,15 +22,8 @@ class Runner(abc.ABC):
         self.max_bytes = max_bytes
         self._active = False
 
-    @property
-    @abc.abstractmethod
-    def input_specs(self) -> dict[str, TensorSpec]:
-        """Input key -> spec."""
-
-    @property
-    @abc.abstractmethod
-    def output_specs(self) -> dict[str, TensorSpec]:
-        """Output key -> spec."""
+    input_specs: dict[str, TensorSpec]  # input key -> spec
+    output_specs: dict[str, TensorSpec]
 
     @abc.abstractmethod
     def _start(self) -> None: ...

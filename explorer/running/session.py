@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
@@ -20,9 +20,8 @@ if TYPE_CHECKING:
     import tensorflow as tf_types
     from tensorflow.core.framework.graph_pb2 import GraphDef
 
-# GraphDefs larger than this run without Grappler (TensorFlow's graph optimiser): its constant
-# folding copies every big Const several times, so a 150 MB graph took ~1 GB more in the first
-# session.run (issue 23). Smaller graphs keep it: their results stay as they were.
+# GraphDefs larger than this run without Grappler: its constant folding copies every big Const
+# several times (a 150 MB graph took ~1 GB more in its first run, issue 23).
 BIG_GRAPH_BYTES = 64 * 2**20
 
 
@@ -34,24 +33,19 @@ class ModelSession:
         model: V1Model,
         *,
         config: tf_types.compat.v1.ConfigProto | None = None,
-        restore: bool = True,
-        initialize: bool = True,
         allow_unsafe: bool = False,
         scope: RunScope | None = None,
     ) -> None:
-        self.model = model
-        self.allow_unsafe = allow_unsafe
-        admit(model, scope, allow_unsafe=allow_unsafe, restore=restore, initialize=initialize)
+        self.model, self.allow_unsafe = model, allow_unsafe
+        admit(model, scope, allow_unsafe=allow_unsafe)
         self.graph = tf().Graph()
         import_into(model, self.graph)
         self.config = config if config is not None else session_config(model.graph_def)
         self.session = tf1().Session(graph=self.graph, config=self.config)
         debug(f"v1 session opened on {model.path}")
         try:
-            if restore:
-                self._restore()
-            if initialize:
-                self._initialize()
+            self._restore()
+            self._initialize()
         except BaseException:
             self.session.close()
             raise
@@ -90,8 +84,8 @@ class ModelSession:
             bounded(lambda: self.session.run(ops, feeds), None, what, self.model.path)
         except tf().errors.OpError as e:
             raise SessionError(
-                f"{self.model.path}: initialising tables/assets failed ({first_line(e)}): check "
-                "that the assets/ folder is complete"
+                f"{self.model.path}: {what} failed ({first_line(e)}): check that the assets/ "
+                "folder is complete"
             ) from None
 
     def tensor(self, ref: str | TensorSpec | Any) -> tf_types.Tensor | tf_types.SparseTensor:
@@ -127,7 +121,7 @@ class ModelSession:
         self, fetches: Any, feeds: Mapping[Any, Any] | None = None, timeout: float | None = None
     ) -> Any:
         """``session.run`` of ``fetches`` with ``feeds``, bounded; errors as ``SessionError``."""
-        resolved_fetches = _map_structure(fetches, self._fetchable)
+        resolved = tf().nest.map_structure(self._fetchable, fetches)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
         options = None
@@ -135,7 +129,7 @@ class ModelSession:
             options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000)))
         try:
             return bounded(
-                lambda: self.session.run(resolved_fetches, feed_dict, options=options),
+                lambda: self.session.run(resolved, feed_dict, options=options),
                 limit + 5.0 if limit and limit > 0 else 0,  # TF's own cancel first, if it can
                 "session.run",
                 self.model.path,
@@ -201,9 +195,8 @@ def fed_text(feed_dict: Mapping[Any, Any], limit: int = 4) -> str:
         name = getattr(t, "name", None) or str(t)
         if hasattr(v, "dense_shape") and hasattr(v, "values"):
             parts.append(f"{name} sparse{shape_text(int(d) for d in v.dense_shape)}")
-            continue
-        a = np.asarray(v)
-        parts.append(f"{name} {array_dtype(a)}{shape_text(a.shape)}")
+        else:
+            parts.append(f"{name} {array_dtype(np.asarray(v))}{shape_text(np.shape(v))}")
     more = len(feed_dict) - limit
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "nothing"
 
@@ -218,11 +211,3 @@ def _feed_fix(message: str) -> str:
             f" (CLI: {flag}; API: shapes=)" if flag else ""
         )
     return "feed values of the dtype and shape the input takes (see explorer.suggest)"
-
-
-def _map_structure(x: Any, fn: Callable[[Any], Any]) -> Any:
-    if isinstance(x, dict):
-        return {k: _map_structure(v, fn) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map_structure(v, fn) for v in x)
-    return fn(x)

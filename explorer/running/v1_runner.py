@@ -12,7 +12,7 @@ from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
 from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
 from explorer.feeding.switches import switch_of
-from explorer.graph.index import RunScope, ops_that_run
+from explorer.graph.index import ops_that_run
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.specs import TensorSpec
@@ -45,10 +45,8 @@ class V1Runner(Runner):
         timeout: float | None = None,
     ) -> None:
         super().__init__(max_bytes=max_bytes)
-        self.model = model
-        self.allow_unsafe = allow_unsafe
-        self.config = config
-        self.timeout = timeout
+        self.model, self.allow_unsafe = model, allow_unsafe
+        self.config, self.timeout = config, timeout
         self.session: ModelSession | None = None
         if inputs is not None or outputs is not None:
             check_custom_io(model, signature is not None, outputs)
@@ -104,7 +102,9 @@ class V1Runner(Runner):
     _parent: V1Runner | None = None
 
     def _start(self) -> None:
-        scope = self.run_scope()
+        what = f"signature {self.signature_name!r}" if self.signature_name else "the outputs"
+        outputs, inputs = spec_tensors(self._outputs), spec_tensors(self._inputs)
+        scope = model_run_scope(self.model, outputs, inputs, what)  # with restore and init
         if self._parent is not None:  # its own outputs on the parent's session
             admit(self.model, scope, allow_unsafe=self.allow_unsafe)
             self.session = self._parent.session
@@ -113,20 +113,11 @@ class V1Runner(Runner):
                 self.model, config=self.config, allow_unsafe=self.allow_unsafe, scope=scope
             )
         try:
-            self._resolve()
+            self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
+            self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
         except BaseException:
             self._stop()
             raise
-
-    def run_scope(self) -> RunScope:
-        """What running this runner executes (its outputs, not past its inputs, restore, init)."""
-        what = f"signature {self.signature_name!r}" if self.signature_name else "the outputs"
-        outputs, inputs = spec_tensors(self._outputs), spec_tensors(self._inputs)
-        return model_run_scope(self.model, outputs, inputs, what)
-
-    def _resolve(self) -> None:
-        self._fetch = {k: self.session.tensor(s) for k, s in self._outputs.items()}
-        self._feed_tensors = {k: self.session.tensor(s) for k, s in self._inputs.items()}
 
     def _stop(self) -> None:
         if self.session is not None and self._parent is None:

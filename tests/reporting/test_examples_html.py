@@ -32,7 +32,7 @@ def test_the_section_lists_the_worst_examples_escaped():
     text = "\n".join(examples_html(_report()))
     assert "4 examples from <code>CSV d.csv</code>" in text
     assert "<h4>y: worst examples</h4>" in text
-    assert "<td>12</td><td class='k'>d.csv:4</td><td>0.25</td>" in text
+    assert '<td>12</td><td class="k">d.csv:4</td><td>0.25</td>' in text
     assert "[0, 0.25]" in text and "words: &#x27;&lt;b&gt;&#x27;" not in text
     assert "b&#x27;c&#x27;" in text  # inputs are escaped
 
@@ -48,5 +48,5 @@ def test_reports_without_data_have_no_section():
 def test_the_distribution_of_per_example_errors_is_drawn():
     text = "\n".join(examples_html(_report()))
     assert "y: largest absolute error per example" in text
-    assert "<td class='k'>0 (equal)</td><td>3</td>" in text
+    assert '<td class="k">0 (equal)</td><td>3</td>' in text
     assert "[0.18, 0.32)</td><td>1</td>" in text
