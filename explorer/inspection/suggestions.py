@@ -1143,16 +1143,16 @@ def example_keys(
 
 def keys_in(nodes: dict[str, NodeDef], node: NodeDef) -> tuple[list[str], list[str], list[str]]:
     """:func:`example_keys` of a parse op among ``nodes`` (a graph's or a function body's)."""
-    return example_keys(node, lambda ref: _strings(nodes, ref))
 
+    def strings(ref: str) -> list[str]:  # a Const's strings, read through Identity ops
+        const = nodes.get(op_name(ref))
+        while const is not None and const.op == "Identity" and const.input:
+            const = nodes.get(op_name(const.input[0]))
+        if const is None or const.op != "Const" or "value" not in const.attr:
+            return []
+        return [s.decode() for s in const.attr["value"].tensor.string_val]
 
-def _strings(nodes: dict[str, Any], ref: str) -> list[str]:
-    node = nodes.get(op_name(ref))
-    while node is not None and node.op == "Identity" and node.input:
-        node = nodes.get(op_name(node.input[0]))
-    if node is None or node.op != "Const" or "value" not in node.attr:
-        return []
-    return [s.decode() for s in node.attr["value"].tensor.string_val]
+    return example_keys(node, strings)
 
 
 @dataclass(frozen=True)
