@@ -33,10 +33,6 @@ META_FILE = "tf1_explorer_onnx.json"  # beside the NAME.onnx files
 _UNSUPPORTED = re.compile(r": (\w+)\] is not supported|\nop: \"(\w+)\"|\}\} = (\w+)\[")
 
 
-def _op_types(text: str) -> set[str]:
-    return {next(g for g in m.groups() if g) for m in _UNSUPPORTED.finditer(text)}
-
-
 def _missing(module: str | None) -> str:
     return (
         f"ONNX export needs the optional extra onnx ({module} is not installed): "
@@ -118,7 +114,8 @@ def to_onnx(v2: V2Model, opset: int = OPSET) -> OnnxModel:
                 sessions[name] = _session(ort, proto.SerializeToString())
         except Exception as e:  # noqa: BLE001 - tf2onnx and onnxruntime raise anything
             said = " ".join([str(e), *(r.getMessage() for r in logs.buffer)])
-            bad = _op_types(said) or _no_handler(fn) or {f"({first_line(e, 160)})"}
+            bad = {next(g for g in m.groups() if g) for m in _UNSUPPORTED.finditer(said)}
+            bad = bad or _no_handler(fn) or {f"({first_line(e, 160)})"}
         finally:
             log.removeHandler(logs)
             log.propagate = True

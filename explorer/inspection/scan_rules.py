@@ -403,10 +403,6 @@ def _shape(node: NodeDef, ins: list[str], nodes: dict[str, NodeDef]) -> list[int
     return [b + pads[2 * i] + pads[2 * i + 1] for i, b in enumerate(base[: len(pads) // 2])]
 
 
-def _dtype(node: NodeDef) -> int:
-    return next((node.attr[k].type for k in ("dtype", "Tout", "T", "Tidx") if k in node.attr), 1)
-
-
 @rule(*SIZED_OPS, "Const", name="huge-tensor", unsafe=True)
 def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
     limit = max_tensor_bytes()
@@ -424,7 +420,8 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             shape = _shape(node, data_inputs(node), nodes)
         if not shape or any(d < 0 for d in shape):
             continue
-        enum = t.dtype if node.op == "Const" else _dtype(node)
+        found = [node.attr[k].type for k in ("dtype", "Tout", "T", "Tidx") if k in node.attr]
+        enum = t.dtype if node.op == "Const" else (found or [1])[0]
         # 1 byte for string, resource, variant and sub-byte types
         nbytes = math.prod(shape) * DTYPE_SIZES.get(enum - 100 if enum > 100 else enum, 1)
         if nbytes > limit:

@@ -654,11 +654,13 @@ def graph_outputs(
 ) -> list[Candidate]:
     """Output candidates from the graph alone, best first (``excluded``: not inference)."""
     ctx = facts or GraphFacts(catalog, excluded)
-    skipped = excluded | _while_frames(catalog, ctx.index)
+    enters = catalog.search_names(op_type=("Enter", "RefEnter"))
+    exits = set(catalog.search_names(op_type=("Exit", "RefExit")))
+    # inside a v1 while loop's frame (Enter to Exit): a session cannot fetch it from outside
+    skipped = excluded | ctx.index.downstream(enters, control=False, excluded=exits)
     cands: dict[str, tuple[float, list[str], OpInfo, list[str]]] = {}
     ends: set[str] = set()
     for op in catalog.ops:
-        # inside a while loop's frame: a session cannot fetch it from outside
         if op.name in skipped or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
             continue
         readers = ctx.readers(op)
@@ -747,13 +749,6 @@ def _needs_beyond(facts: GraphFacts, cands: dict[str, Any]) -> None:
                 note = f"needs {extra} beyond {other} (a label?)"
                 cands[name] = (score - 4, [*why, note], op, [*concerns, note])
                 break
-
-
-def _while_frames(catalog: Catalog, index: GraphIndex) -> set[str]:
-    """Ops inside v1 while-loop frames: downstream of an ``Enter`` up to the loop's ``Exit``."""
-    enters = catalog.search_names(op_type=("Enter", "RefEnter"))
-    exits = set(catalog.search_names(op_type=("Exit", "RefExit")))
-    return index.downstream(enters, control=False, excluded=exits)
 
 
 def _is_pivot(catalog: Catalog, op: OpInfo, readers: list[str]) -> bool:
@@ -1041,18 +1036,20 @@ def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
         if node.op not in PIPELINE_OUTPUT_OPS:
             continue
         find = _queue_feature if node.op.startswith("QueueDequeue") else _iterator_feature
-        for k in sorted(_used_outputs(index, node.name)):
+        readers = index.op_consumers.get(node.name, [])
+        used = {
+            int(i.partition(":")[2])
+            for c in readers
+            for i in data_inputs(c)
+            if op_name(i) == node.name
+        }
+        for k in sorted(used):
             try:
                 feature, parse = find(index, node, k)
             except (IndexError, KeyError, ValueError):
                 feature, parse = None, None
             out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
     return out
-
-
-def _used_outputs(index: GraphIndex, name: str) -> set[int]:
-    readers = index.op_consumers.get(name, [])
-    return {int(i.partition(":")[2]) for c in readers for i in data_inputs(c) if op_name(i) == name}
 
 
 def _queue_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
@@ -1146,16 +1143,16 @@ def example_keys(
 
 def keys_in(nodes: dict[str, NodeDef], node: NodeDef) -> tuple[list[str], list[str], list[str]]:
     """:func:`example_keys` of a parse op among ``nodes`` (a graph's or a function body's)."""
-    return example_keys(node, lambda ref: _strings(nodes, ref))
 
+    def strings(ref: str) -> list[str]:  # a Const's strings, read through Identity ops
+        const = nodes.get(op_name(ref))
+        while const is not None and const.op == "Identity" and const.input:
+            const = nodes.get(op_name(const.input[0]))
+        if const is None or const.op != "Const" or "value" not in const.attr:
+            return []
+        return [s.decode() for s in const.attr["value"].tensor.string_val]
 
-def _strings(nodes: dict[str, Any], ref: str) -> list[str]:
-    node = nodes.get(op_name(ref))
-    while node is not None and node.op == "Identity" and node.input:
-        node = nodes.get(op_name(node.input[0]))
-    if node is None or node.op != "Const" or "value" not in node.attr:
-        return []
-    return [s.decode() for s in node.attr["value"].tensor.string_val]
+    return example_keys(node, strings)
 
 
 @dataclass(frozen=True)

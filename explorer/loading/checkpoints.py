@@ -76,19 +76,11 @@ def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
             if var is not None and var.op in VARIABLE_OPS and var.name not in out:
                 spec = specs[i] if specs is not None and i < len(specs) else ""
                 out[var.name] = (key, spec.strip())
-    for var, saved in _partition_keys(model.meta_graph).items():
-        out.setdefault(var, saved)
-    return out
-
-
-def _partition_keys(meta_graph: MetaGraphDef | None) -> dict[str, tuple[str, str]]:
-    """Partitioned variables' keys from ``save_slice_info_def`` (no Save ops: TF1 Hub)."""
-    out: dict[str, tuple[str, str]] = {}
-    for vd in variable_defs(meta_graph, "variables"):
-        if (info := vd.save_slice_info_def).full_name:
+    for vd in variable_defs(model.meta_graph, "variables"):  # partitioned: save_slice_info_def
+        if (info := vd.save_slice_info_def).full_name:  # (no Save ops: TF1 Hub)
             dims = ":".join(f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape))
             full = " ".join(str(d) for d in info.full_shape)
-            out[op_name(vd.variable_name)] = (info.full_name, f"{full} {dims}")
+            out.setdefault(op_name(vd.variable_name), (info.full_name, f"{full} {dims}"))
     return out
 
 
@@ -100,18 +92,18 @@ def variable_defs(meta_graph: MetaGraphDef | None, key: str) -> list[VariableDef
 
 
 def saved_value(reader: Any, key: str, spec: str) -> Any:
-    """The value ``reader`` holds under ``key``, sliced by a :func:`checkpoint_keys` spec."""
+    """The value ``reader`` holds under ``key``, sliced by a :func:`checkpoint_keys` spec
+    (``"10 4 0,5:-"``: ``[0:5, :]``)."""
     value = reader.get_tensor(key)
-    return value[_slices(spec)] if spec else value
+    if not spec:
+        return value
+    dims = [d.partition(",") for d in spec.split(" ")[-1].split(":")]
+    return value[
+        tuple(slice(None) if s == "-" else slice(int(s), int(s) + int(n)) for s, _, n in dims)
+    ]
 
 
 def _const_strings(values: Any) -> list[str] | None:
     if values is None:
         return None
     return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values.reshape(-1)]
-
-
-def _slices(spec: str) -> tuple[slice, ...]:
-    """``"10 4 0,5:-"`` -> ``(slice(0, 5), slice(None))``."""
-    dims = [d.partition(",") for d in spec.split(" ")[-1].split(":")]
-    return tuple(slice(None) if s == "-" else slice(int(s), int(s) + int(n)) for s, _, n in dims)
