@@ -27,12 +27,7 @@ from explorer.errors import ParityError, SessionError, first_line
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
-from explorer.graph.op_families import (
-    CALL_OPS,
-    CONTROL_FLOW_BACK_EDGE_OPS,
-    CONTROL_FLOW_ENTRY_OPS,
-    CONTROL_FLOW_EXIT_OPS,
-)
+from explorer.graph.op_families import CALL_OPS, V1_CONTROL_FLOW_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import default_io
 from explorer.loading.model import V1Model, as_model
@@ -91,9 +86,6 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
     return gd
 
 
-_V1_FLOW_OPS = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_EXIT_OPS | CONTROL_FLOW_BACK_EDGE_OPS
-
-
 def _inline_calls(gd: Any) -> Any:
     """``gd`` with each call whose body holds v1 control flow (Enter/Exit, which grappler will not
     inline) and no resource replaced by that body, its ops named ``<call>/<op>``."""
@@ -102,7 +94,7 @@ def _inline_calls(gd: Any) -> Any:
     library = {
         f.signature.name: f
         for f in gd.library.function
-        if {n.op for n in f.node_def} & _V1_FLOW_OPS
+        if {n.op for n in f.node_def} & V1_CONTROL_FLOW_OPS
         and not any("Table" in n.op for n in f.node_def)
         and all(a.type != tf().resource.as_datatype_enum for a in f.signature.input_arg)
     }
