@@ -37,66 +37,73 @@ from explorer.running.session import ModelSession
 
 TOLERANCE = Tolerance(1e-5, 1e-4)
 
-# Runs in a fresh process per backend: argv[1] is the JSON spec written by _keras_steps.
+# run(spec) steps in this process where Keras runs the backend, else in a fresh process (argv[1]
+# is the JSON spec written by _keras_steps).
 _STEPPER = r"""
 import importlib.util, json, sys
 import numpy as np
 import keras
-spec = json.loads(sys.argv[1])
-try:
-    loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
-    module = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    model = module.build_model()
-    data = np.load(spec["arrays"])
-    feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
-    train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
-    lr = spec["config"].pop("learning_rate")
-    if spec["schedule"]:
-        sched = getattr(keras.optimizers.schedules, spec["schedule"]["class"])
-        lr = sched(**spec["schedule"]["config"])
-    opt = getattr(keras.optimizers, spec["optimizer"])(learning_rate=lr, **spec["config"])
-    opt.build(train)
-    opt.iterations.assign(spec["iterations"])
-    for j, w in enumerate(train):
-        for attr in spec["slots"]:
-            getattr(opt, attr)[opt._get_variable_index(w)].assign(data[f"s_{j}_{attr}"])
-    every = model.trainable_variables
-    at = [next(k for k, v in enumerate(every) if v is w) for w in train]
-    key = spec["loss"]
-    if keras.backend.backend() == "jax":
-        import jax
 
-        def loss_of(tv, ntv):
-            return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
 
-        def step():
-            tv = [v.value for v in every]
-            ntv = [v.value for v in model.non_trainable_variables]
-            loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
-            return loss, [grads[k] for k in at]
-    else:
-        import tensorflow as tf
-
-        def step():
-            with tf.GradientTape() as tape:
-                loss = model(feeds, training=False)[key]
-            return loss, tape.gradient(loss, train)
-    out = {}
-    for t in range(spec["steps"]):
-        loss, grads = step()
-        opt.apply(grads, train)
-        out[f"loss{t}"] = keras.ops.convert_to_numpy(loss)
+def run(spec):
+    try:
+        loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
+        module = importlib.util.module_from_spec(loader)
+        loader.loader.exec_module(module)
+        model = module.build_model()
+        data = np.load(spec["arrays"])
+        feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
+        train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
+        lr = spec["config"].pop("learning_rate")
+        if spec["schedule"]:
+            sched = getattr(keras.optimizers.schedules, spec["schedule"]["class"])
+            lr = sched(**spec["schedule"]["config"])
+        opt = getattr(keras.optimizers, spec["optimizer"])(learning_rate=lr, **spec["config"])
+        opt.build(train)
+        opt.iterations.assign(spec["iterations"])
         for j, w in enumerate(train):
-            out[f"g{t}_{j}"] = keras.ops.convert_to_numpy(grads[j])
-            out[f"w{t}_{j}"] = keras.ops.convert_to_numpy(w)
             for attr in spec["slots"]:
-                s = getattr(opt, attr)[opt._get_variable_index(w)]
-                out[f"s{t}_{j}_{attr}"] = keras.ops.convert_to_numpy(s)
-    np.savez(spec["result"], **out)
-except Exception as e:
-    line = (str(e).strip().splitlines() or [""])[0][:300]
-    open(spec["result"] + ".err", "w").write(f"{type(e).__name__}: {line}")
+                getattr(opt, attr)[opt._get_variable_index(w)].assign(data[f"s_{j}_{attr}"])
+        every = model.trainable_variables
+        at = [next(k for k, v in enumerate(every) if v is w) for w in train]
+        key = spec["loss"]
+        if keras.backend.backend() == "jax":
+            import jax
+
+            def loss_of(tv, ntv):
+                return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
+
+            def step():
+                tv = [v.value for v in every]
+                ntv = [v.value for v in model.non_trainable_variables]
+                loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
+                return loss, [grads[k] for k in at]
+        else:
+            import tensorflow as tf
+
+            def step():
+                with tf.GradientTape() as tape:
+                    loss = model(feeds, training=False)[key]
+                return loss, tape.gradient(loss, train)
+        out = {}
+        for t in range(spec["steps"]):
+            loss, grads = step()
+            opt.apply(grads, train)
+            out[f"loss{t}"] = keras.ops.convert_to_numpy(loss)
+            for j, w in enumerate(train):
+                out[f"g{t}_{j}"] = keras.ops.convert_to_numpy(grads[j])
+                out[f"w{t}_{j}"] = keras.ops.convert_to_numpy(w)
+                for attr in spec["slots"]:
+                    s = getattr(opt, attr)[opt._get_variable_index(w)]
+                    out[f"s{t}_{j}_{attr}"] = keras.ops.convert_to_numpy(s)
+        np.savez(spec["result"], **out)
+    except Exception as e:
+        line = (str(e).strip().splitlines() or [""])[0][:300]
+        open(spec["result"] + ".err", "w").write(f"{type(e).__name__}: {line}")
+
+
+if __name__ == "__main__":
+    run(json.loads(sys.argv[1]))
 """
 
 
@@ -257,8 +264,15 @@ def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict |
         "steps": steps,
         "result": result,
     }
-    env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
-    error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
+    import keras  # loaded by to_keras already
+
+    error = None
+    if backend == keras.backend.backend():  # steps here: no second import of Keras
+        exec(_STEPPER, stepper := {"__name__": "stepper"})  # noqa: S102 - our own source
+        stepper["run"](spec)
+    else:
+        env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
+        error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
     if Path(result + ".err").exists():
         return Path(result + ".err").read_text()
     return dict(np.load(result)) if Path(result).exists() else error or "no result"
