@@ -1,9 +1,10 @@
 """Training-step parity (issue 27): ``explorer.train_check(model)`` runs ``steps`` TF1 training
 steps on one sampled batch in a v1 session and the same steps in Keras 3 on the native rewrite
 (the loss as its output, the optimizer and its slots restored from the checkpoint by
-:mod:`explorer.rewriting.training`), in a fresh process per backend, and compares after every
-step the loss, each gradient the TF1 optimizer applies, each updated weight and slot through the
-one :class:`~explorer.comparing.outputs.Comparator`. Train/inference switches stay at the graph's
+:mod:`explorer.rewriting.training`; here for the running Keras backend, in a fresh process for
+another; a JAX step is one ``jax.jit``), and compares after every step the loss, each gradient
+the TF1 optimizer applies, each updated weight and slot through the one
+:class:`~explorer.comparing.outputs.Comparator`. Train/inference switches stay at the graph's
 defaults on both sides (the inference branches the rewrite proves: dropout off, batch norm on its
 moving statistics), so no randomness enters a step."""
 
@@ -73,22 +74,30 @@ def run(spec):
             def loss_of(tv, ntv):
                 return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
 
-            def step():
-                tv = [v.value for v in every]
-                ntv = [v.value for v in model.non_trainable_variables]
+            @jax.jit  # one compile: eager JAX compiles every op of a step
+            def jitted(tv, ntv, ov):
                 loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
-                return loss, [grads[k] for k in at]
+                grads = [grads[k] for k in at]
+                return loss, grads, *opt.stateless_apply(ov, grads, [tv[k] for k in at])
+
+            def step():
+                values = [[v.value for v in vs] for vs in (every, model.non_trainable_variables)]
+                loss, grads, new, state = jitted(*values, [v.value for v in opt.variables])
+                for v, value in zip(train + opt.variables, new + state):
+                    v.assign(value)
+                return loss, grads
         else:
             import tensorflow as tf
 
             def step():
                 with tf.GradientTape() as tape:
                     loss = model(feeds, training=False)[key]
-                return loss, tape.gradient(loss, train)
+                grads = tape.gradient(loss, train)
+                opt.apply(grads, train)
+                return loss, grads
         out = {}
         for t in range(spec["steps"]):
             loss, grads = step()
-            opt.apply(grads, train)
             out[f"loss{t}"] = keras.ops.convert_to_numpy(loss)
             for j, w in enumerate(train):
                 out[f"g{t}_{j}"] = keras.ops.convert_to_numpy(grads[j])
@@ -248,7 +257,8 @@ def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: lis
 
 
 def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict | str:
-    """The Keras side in a fresh process for ``backend``: its arrays, or its one-line error."""
+    """The Keras side on ``backend`` (a fresh process unless it runs here): its arrays, or its
+    one-line error."""
     result = f"{tmp}/result_{backend}.npz"
     spec = {
         "folder": tmp,
