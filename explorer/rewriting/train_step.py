@@ -51,21 +51,12 @@ def run(spec):
         loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
         module = importlib.util.module_from_spec(loader)
         loader.loader.exec_module(module)
-        model = module.build_model()
+        outer = module.training_model(restore=True)  # the optimizer as a resumed fit has it
+        model, opt = outer.inner, outer.optimizer
         data = np.load(spec["arrays"])
         feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
         train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
-        lr = spec["config"].pop("learning_rate")
-        if spec["schedule"]:
-            sched = getattr(keras.optimizers.schedules, spec["schedule"]["class"])
-            lr = sched(**spec["schedule"]["config"])
-        opt = getattr(keras.optimizers, spec["optimizer"])(learning_rate=lr, **spec["config"])
-        opt.build(train)
-        opt.iterations.assign(spec["iterations"])
-        for j, w in enumerate(train):
-            for attr in spec["slots"]:
-                getattr(opt, attr)[opt._get_variable_index(w)].assign(data[f"s_{j}_{attr}"])
-        every = model.trainable_variables
+        every = model.trainable_variables  # the optimizer's variables, in its order
         at = [next(k for k, v in enumerate(every) if v is w) for w in train]
         key = spec["loss"]
         if keras.backend.backend() == "jax":
@@ -77,24 +68,23 @@ def run(spec):
             @jax.jit  # one compile: eager JAX compiles every op of a step
             def jitted(tv, ntv, ov):
                 loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
-                grads = [grads[k] for k in at]
-                return loss, grads, *opt.stateless_apply(ov, grads, [tv[k] for k in at])
+                return loss, grads, *opt.stateless_apply(ov, grads, tv)
 
             def step():
                 values = [[v.value for v in vs] for vs in (every, model.non_trainable_variables)]
                 loss, grads, new, state = jitted(*values, [v.value for v in opt.variables])
-                for v, value in zip(train + opt.variables, new + state):
+                for v, value in zip(every + opt.variables, new + state):
                     v.assign(value)
-                return loss, grads
+                return loss, [grads[k] for k in at]
         else:
             import tensorflow as tf
 
             def step():
                 with tf.GradientTape() as tape:
                     loss = model(feeds, training=False)[key]
-                grads = tape.gradient(loss, train)
-                opt.apply(grads, train)
-                return loss, grads
+                grads = tape.gradient(loss, every)
+                opt.apply(grads, every)
+                return loss, [grads[k] for k in at]
         out = {}
         for t in range(spec["steps"]):
             loss, grads = step()
@@ -218,18 +208,16 @@ def train_check(
     keys = list(wmap.weights)
     names = {k: "+".join(wmap.sources(k)) for k in keys}
     with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
-        rw._write(Path(tmp))
-        arrays = {f"x_{k}": feed[t] for k, t in ins.items()}
         attrs = sorted({a for s in plan.slots.values() for a in s})
         for j, key in enumerate(keys):
             for attr in attrs:
                 slot = {v: start[plan.slots[v][attr]] for v in wmap.variables}
-                arrays[f"s_{j}_{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
-                check._state[f"{j}/{attr.lstrip('-')}"] = arrays[f"s_{j}_{attr.lstrip('-')}"]
+                check._state[f"{j}/{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
         check._state["iterations"] = np.asarray(plan.iterations)
-        np.savez(f"{tmp}/arrays.npz", **arrays)
+        check.write(Path(tmp))  # the Keras side runs the training_model() it writes
+        np.savez(f"{tmp}/arrays.npz", **{f"x_{k}": feed[t] for k, t in ins.items()})
         for backend in backends:
-            got = _keras_steps(tmp, backend, plan, rw, keys, attrs, steps)
+            got = _keras_steps(tmp, backend, rw, keys, attrs, steps)
             check.backends[backend] = _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance)
     check.proved = [f"loss {plan.loss}"] + [
         f"gradient, value and slots of {names[k]}" for k in keys
@@ -256,7 +244,7 @@ def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: lis
     return out
 
 
-def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict | str:
+def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps) -> dict | str:
     """The Keras side on ``backend`` (a fresh process unless it runs here): its arrays, or its
     one-line error."""
     result = f"{tmp}/result_{backend}.npz"
@@ -266,10 +254,6 @@ def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict |
         "inputs": list(rw.inputs),
         "loss": next(iter(rw.outputs)),
         "weights": [list(k) for k in keys],
-        "optimizer": plan.optimizer,
-        "config": dict(plan.config),
-        "schedule": plan.schedule,
-        "iterations": plan.iterations,
         "slots": [a.lstrip("-") for a in attrs],
         "steps": steps,
         "result": result,
