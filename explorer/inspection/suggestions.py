@@ -157,7 +157,7 @@ class GraphFacts:
         out: dict[str, str] = {}
         for op in self.catalog.ops:
             scope, _, last = op.name.rpartition("/")
-            seed = op.type == "Fill" or last.startswith("grad_ys")
+            seed = op.type == "Fill" and last[:5] != "zeros" or last.startswith("grad_ys")
             if not (scope and _GRADIENT_SCOPE.match(scope) and seed):
                 continue
             for c in op.consumers:

@@ -1,9 +1,10 @@
 """Training-step parity (issue 27): ``explorer.train_check(model)`` runs ``steps`` TF1 training
 steps on one sampled batch in a v1 session and the same steps in Keras 3 on the native rewrite
 (the loss as its output, the optimizer and its slots restored from the checkpoint by
-:mod:`explorer.rewriting.training`), in a fresh process per backend, and compares after every
-step the loss, each gradient the TF1 optimizer applies, each updated weight and slot through the
-one :class:`~explorer.comparing.outputs.Comparator`. Train/inference switches stay at the graph's
+:mod:`explorer.rewriting.training`; here for the running Keras backend, in a fresh process for
+another; a JAX step is one ``jax.jit``), and compares after every step the loss, each gradient
+the TF1 optimizer applies, each updated weight and slot through the one
+:class:`~explorer.comparing.outputs.Comparator`. Train/inference switches stay at the graph's
 defaults on both sides (the inference branches the rewrite proves: dropout off, batch norm on its
 moving statistics), so no randomness enters a step."""
 
@@ -37,66 +38,71 @@ from explorer.running.session import ModelSession
 
 TOLERANCE = Tolerance(1e-5, 1e-4)
 
-# Runs in a fresh process per backend: argv[1] is the JSON spec written by _keras_steps.
+# run(spec) steps in this process where Keras runs the backend, else in a fresh process (argv[1]
+# is the JSON spec written by _keras_steps).
 _STEPPER = r"""
 import importlib.util, json, sys
 import numpy as np
 import keras
-spec = json.loads(sys.argv[1])
-try:
-    loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
-    module = importlib.util.module_from_spec(loader)
-    loader.loader.exec_module(module)
-    model = module.build_model()
-    data = np.load(spec["arrays"])
-    feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
-    train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
-    lr = spec["config"].pop("learning_rate")
-    if spec["schedule"]:
-        sched = getattr(keras.optimizers.schedules, spec["schedule"]["class"])
-        lr = sched(**spec["schedule"]["config"])
-    opt = getattr(keras.optimizers, spec["optimizer"])(learning_rate=lr, **spec["config"])
-    opt.build(train)
-    opt.iterations.assign(spec["iterations"])
-    for j, w in enumerate(train):
-        for attr in spec["slots"]:
-            getattr(opt, attr)[opt._get_variable_index(w)].assign(data[f"s_{j}_{attr}"])
-    every = model.trainable_variables
-    at = [next(k for k, v in enumerate(every) if v is w) for w in train]
-    key = spec["loss"]
-    if keras.backend.backend() == "jax":
-        import jax
 
-        def loss_of(tv, ntv):
-            return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
 
-        def step():
-            tv = [v.value for v in every]
-            ntv = [v.value for v in model.non_trainable_variables]
-            loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
-            return loss, [grads[k] for k in at]
-    else:
-        import tensorflow as tf
+def run(spec):
+    try:
+        loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
+        module = importlib.util.module_from_spec(loader)
+        loader.loader.exec_module(module)
+        outer = module.training_model(restore=True)  # the optimizer as a resumed fit has it
+        model, opt = outer.inner, outer.optimizer
+        data = np.load(spec["arrays"])
+        feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
+        train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
+        every = model.trainable_variables  # the optimizer's variables, in its order
+        at = [next(k for k, v in enumerate(every) if v is w) for w in train]
+        key = spec["loss"]
+        if keras.backend.backend() == "jax":
+            import jax
 
-        def step():
-            with tf.GradientTape() as tape:
-                loss = model(feeds, training=False)[key]
-            return loss, tape.gradient(loss, train)
-    out = {}
-    for t in range(spec["steps"]):
-        loss, grads = step()
-        opt.apply(grads, train)
-        out[f"loss{t}"] = keras.ops.convert_to_numpy(loss)
-        for j, w in enumerate(train):
-            out[f"g{t}_{j}"] = keras.ops.convert_to_numpy(grads[j])
-            out[f"w{t}_{j}"] = keras.ops.convert_to_numpy(w)
-            for attr in spec["slots"]:
-                s = getattr(opt, attr)[opt._get_variable_index(w)]
-                out[f"s{t}_{j}_{attr}"] = keras.ops.convert_to_numpy(s)
-    np.savez(spec["result"], **out)
-except Exception as e:
-    line = (str(e).strip().splitlines() or [""])[0][:300]
-    open(spec["result"] + ".err", "w").write(f"{type(e).__name__}: {line}")
+            def loss_of(tv, ntv):
+                return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
+
+            @jax.jit  # one compile: eager JAX compiles every op of a step
+            def jitted(tv, ntv, ov):
+                loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
+                return loss, grads, *opt.stateless_apply(ov, grads, tv)
+
+            def step():
+                values = [[v.value for v in vs] for vs in (every, model.non_trainable_variables)]
+                loss, grads, new, state = jitted(*values, [v.value for v in opt.variables])
+                for v, value in zip(every + opt.variables, new + state):
+                    v.assign(value)
+                return loss, [grads[k] for k in at]
+        else:
+            import tensorflow as tf
+
+            def step():
+                with tf.GradientTape() as tape:
+                    loss = model(feeds, training=False)[key]
+                grads = tape.gradient(loss, every)
+                opt.apply(grads, every)
+                return loss, [grads[k] for k in at]
+        out = {}
+        for t in range(spec["steps"]):
+            loss, grads = step()
+            out[f"loss{t}"] = keras.ops.convert_to_numpy(loss)
+            for j, w in enumerate(train):
+                out[f"g{t}_{j}"] = keras.ops.convert_to_numpy(grads[j])
+                out[f"w{t}_{j}"] = keras.ops.convert_to_numpy(w)
+                for attr in spec["slots"]:
+                    s = getattr(opt, attr)[opt._get_variable_index(w)]
+                    out[f"s{t}_{j}_{attr}"] = keras.ops.convert_to_numpy(s)
+        np.savez(spec["result"], **out)
+    except Exception as e:
+        line = (str(e).strip().splitlines() or [""])[0][:300]
+        open(spec["result"] + ".err", "w").write(f"{type(e).__name__}: {line}")
+
+
+if __name__ == "__main__":
+    run(json.loads(sys.argv[1]))
 """
 
 
@@ -202,18 +208,16 @@ def train_check(
     keys = list(wmap.weights)
     names = {k: "+".join(wmap.sources(k)) for k in keys}
     with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
-        rw._write(Path(tmp))
-        arrays = {f"x_{k}": feed[t] for k, t in ins.items()}
         attrs = sorted({a for s in plan.slots.values() for a in s})
         for j, key in enumerate(keys):
             for attr in attrs:
                 slot = {v: start[plan.slots[v][attr]] for v in wmap.variables}
-                arrays[f"s_{j}_{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
-                check._state[f"{j}/{attr.lstrip('-')}"] = arrays[f"s_{j}_{attr.lstrip('-')}"]
+                check._state[f"{j}/{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
         check._state["iterations"] = np.asarray(plan.iterations)
-        np.savez(f"{tmp}/arrays.npz", **arrays)
+        check.write(Path(tmp))  # the Keras side runs the training_model() it writes
+        np.savez(f"{tmp}/arrays.npz", **{f"x_{k}": feed[t] for k, t in ins.items()})
         for backend in backends:
-            got = _keras_steps(tmp, backend, plan, rw, keys, attrs, steps)
+            got = _keras_steps(tmp, backend, rw, keys, attrs, steps)
             check.backends[backend] = _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance)
     check.proved = [f"loss {plan.loss}"] + [
         f"gradient, value and slots of {names[k]}" for k in keys
@@ -240,8 +244,9 @@ def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: lis
     return out
 
 
-def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict | str:
-    """The Keras side in a fresh process for ``backend``: its arrays, or its one-line error."""
+def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps) -> dict | str:
+    """The Keras side on ``backend`` (a fresh process unless it runs here): its arrays, or its
+    one-line error."""
     result = f"{tmp}/result_{backend}.npz"
     spec = {
         "folder": tmp,
@@ -249,16 +254,19 @@ def _keras_steps(tmp: str, backend: str, plan, rw, keys, attrs, steps) -> dict |
         "inputs": list(rw.inputs),
         "loss": next(iter(rw.outputs)),
         "weights": [list(k) for k in keys],
-        "optimizer": plan.optimizer,
-        "config": dict(plan.config),
-        "schedule": plan.schedule,
-        "iterations": plan.iterations,
         "slots": [a.lstrip("-") for a in attrs],
         "steps": steps,
         "result": result,
     }
-    env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
-    error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
+    import keras  # loaded by to_keras already
+
+    error = None
+    if backend == keras.backend.backend():  # steps here: no second import of Keras
+        exec(_STEPPER, stepper := {"__name__": "stepper"})  # noqa: S102 - our own source
+        stepper["run"](spec)
+    else:
+        env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
+        error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
     if Path(result + ".err").exists():
         return Path(result + ".err").read_text()
     return dict(np.load(result)) if Path(result).exists() else error or "no result"

@@ -11,9 +11,10 @@ for every rule (transposes, LSTM gate order, a folded forget bias) without a sec
 TF1 and Keras 3 update rules agree exactly for Adam (both put epsilon outside the bias
 correction: ``lr_t = lr*sqrt(1-b2^t)/(1-b1^t)``, ``var -= lr_t*m/(sqrt(v)+eps)``), RMSProp
 (epsilon inside the square root, TF1's ``mom`` is Keras's ``momentum``), Adagrad (``epsilon=0``),
-Adadelta and plain SGD; Momentum's accumulator is Keras's ``-lr * accum``, exact while ``lr`` is
-constant. ``tf.clip_by_global_norm`` on the applied gradients is Keras's ``global_clipnorm`` (the
-same formula); the check compares the gradients before clipping."""
+Adadelta, FTRL (``beta`` is in TF1's ``l2`` input) and plain SGD; Momentum's accumulator is
+Keras's ``-lr * accum``, exact while ``lr`` is constant. ``tf.clip_by_global_norm`` on the
+applied gradients is Keras's ``global_clipnorm`` (the same formula); the check compares the
+gradients before clipping."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ from explorer.loading.model import V1Model
 from explorer.rewriting.graph import GraphContext, kwargs_code, lit
 from explorer.rewriting.translate import generate, translate
 
+_FTRL = tuple(f"{k}_regularization_strength" for k in ("l1", "l2", "l2_shrinkage")) + (
+    "learning_rate_power",
+)
 # Apply op (without Resource) -> (Keras optimizer, its inputs by name). A slot input is named
 # after the Keras optimizer attribute holding it; ``-`` marks one Keras keeps scaled (Momentum).
 OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -56,8 +60,13 @@ OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("var", "_accumulated_grads", "_accumulated_delta_vars", "lr", "rho", "epsilon", "grad"),
     ),
     "ApplyGradientDescent": ("SGD", ("var", "lr", "grad")),
+    "ApplyFtrl": (
+        "Ftrl",
+        ("var", "_accumulators", "_linears", "grad", "lr") + _FTRL[:2] + _FTRL[3:],
+    ),
+    "ApplyFtrlV2": ("Ftrl", ("var", "_accumulators", "_linears", "grad", "lr", *_FTRL)),
 }
-_HYPER = ("beta_1", "beta_2", "epsilon", "rho", "momentum")
+_HYPER = ("beta_1", "beta_2", "epsilon", "rho", "momentum", *_FTRL)
 _COMPARES = ("Less", "LessEqual", "Greater", "GreaterEqual")
 _ID_LIMIT = 2**22  # element numbers (and twice them, plus a small offset) exact in float32
 
@@ -114,6 +123,13 @@ def training_ops(model: V1Model) -> tuple[GraphFacts, list[Any], str]:
             f"{model.path}: optimizer op {kind} ({applies[0].name}) has no exact Keras 3 "
             f"counterpart here (mapped: {', '.join(OPTIMIZERS)})"
         )
+    ins = dict(zip(OPTIMIZERS[kind][1], applies[0].inputs))
+    for k, t in ins.items():
+        if k not in ("var", "grad") and facts.needs.get(op_name(t)):
+            raise ConversionError(
+                f"{model.path}: the optimizer's {k} ({tensor_name(t)}) is fed at each step: the "
+                "checkpoint does not hold it, so the check cannot replay a step"
+            )
     return facts, applies, kind
 
 
@@ -137,8 +153,8 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         for k in _HYPER:
             if k in ins:
                 hyper.setdefault(k, _scalar(sess, tensor_name(ins[k])))
-        if "beta1_power" in ins:
-            hyper.setdefault("beta1_power", _scalar(sess, tensor_name(ins["beta1_power"])))
+        if "beta2_power" in ins:
+            hyper.setdefault("beta2_power", _scalar(sess, tensor_name(ins["beta2_power"])))
     config: dict[str, Any] = {k: hyper[k] for k in _HYPER if k in hyper}
     if clips != {None}:
         if len(clips) > 1:
@@ -157,8 +173,8 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
     step_op = _global_step(facts)
     step = int(sess.session.run(step_op + ":0")) if step_op else None
     iterations = step or 0
-    if "beta1_power" in hyper:  # Adam's own step count: beta1_power = beta1^(steps + 1)
-        iterations = round(math.log(hyper["beta1_power"]) / math.log(config["beta_1"])) - 1
+    if "beta2_power" in hyper:  # Adam's step count: beta2^(steps + 1) (beta1's underflows first)
+        iterations = round(math.log(hyper["beta2_power"]) / math.log(config["beta_2"])) - 1
     lr_t = hyper["lr"]
     schedule = None
     if step_op and step_op in facts.index.upstream([lr_t], control=False):

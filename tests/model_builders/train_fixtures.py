@@ -8,7 +8,8 @@ their start) and saves ``<out>/<name>/model.ckpt-<step>`` as a training script d
   Nesterov Momentum.
 * ``mlp_rmsprop``: an MLP with centered-free RMSProp (momentum 0.9) on a piecewise-constant
   schedule and a mean-squared-error loss.
-* ``mlp_ftrl``: an MLP trained with FTRL (no Keras mapping: the check names it).
+* ``mlp_ftrl``: an MLP trained with FTRL (Keras's ``Ftrl``); ``mlp_proximal_adagrad`` with
+  ProximalAdagrad (no Keras counterpart: the check names it).
 * ``mlp_momentum_decay``: Momentum on an exponential decay (TF1 keeps the accumulator without
   the rate, Keras with it: only the first step agrees, and the check says which variable differs).
 * ``estimator_adagrad``: an Estimator's model dir (a DNN ``model_fn`` graph, Adagrad as
@@ -40,6 +41,7 @@ NAMES = (
     "cnn_momentum",
     "mlp_rmsprop",
     "mlp_ftrl",
+    "mlp_proximal_adagrad",
     "mlp_momentum_decay",
     "estimator_adagrad",
     "lstm_rmsprop_clip",
@@ -146,6 +148,13 @@ def build_mlp_rmsprop(out: Path) -> Path:
 def build_mlp_ftrl(out: Path) -> Path:
     def optimize(v1: Any, loss: Any, step: Any) -> Any:
         return v1.train.FtrlOptimizer(0.1).minimize(loss)
+
+    return _mlp_classifier(out, 4, (2,), optimize, 1, 3)
+
+
+def build_mlp_proximal_adagrad(out: Path) -> Path:
+    def optimize(v1: Any, loss: Any, step: Any) -> Any:
+        return v1.train.ProximalAdagradOptimizer(0.1).minimize(loss)
 
     return _mlp_classifier(out, 4, (2,), optimize, 1, 3)
 

@@ -36,7 +36,7 @@ def test_adam_with_exponential_decay_is_read_from_the_apply_ops(fixtures):
     sched = plan.schedule["config"]
     assert sched["decay_steps"] == 2 and sched["decay_rate"] == pytest.approx(0.9)
     assert sched["initial_learning_rate"] == pytest.approx(0.01) and not sched["staircase"]
-    assert plan.iterations == 3  # from beta1_power = 0.9^4, the same as the global step
+    assert plan.iterations == 3  # from beta2_power = 0.999^4, the same as the global step
     assert plan.slots["dense_0/w"] == {
         "_momentums": "dense_0/w/Adam",
         "_velocities": "dense_0/w/Adam_1",
@@ -61,9 +61,19 @@ def test_rmsprop_piecewise_and_nesterov_momentum(fixtures):
     assert "Momentum on a learning-rate schedule" in plan.not_covered[0]
 
 
-def test_an_optimizer_keras_cannot_reproduce_is_named(fixtures):
-    with pytest.raises(ConversionError, match=r"ApplyFtrl \(Ftrl/update_dense_0/w/ApplyFtrl\)"):
-        _plan(fixtures["mlp_ftrl"])
+def test_ftrl_is_keras_ftrl_and_an_optimizer_keras_cannot_reproduce_is_named(fixtures):
+    plan = _plan(fixtures["mlp_ftrl"])
+    assert (plan.tf1_optimizer, plan.optimizer) == ("ApplyFtrl", "Ftrl")
+    assert plan.config["learning_rate_power"] == pytest.approx(-0.5)
+    assert plan.config["l1_regularization_strength"] == 0.0
+    assert plan.slots["dense_0/w"] == {
+        "_accumulators": "dense_0/w/Ftrl",
+        "_linears": "dense_0/w/Ftrl_1",
+    }
+    with pytest.raises(
+        ConversionError, match=r"ApplyProximalAdagrad \(ProximalAdagrad/update_dense"
+    ):
+        _plan(fixtures["mlp_proximal_adagrad"])
 
 
 def test_global_norm_clipping_is_keras_global_clipnorm_and_a_sparse_update_is_named(fixtures):
