@@ -224,7 +224,7 @@ class ParityView(View):
         t, why = s.training, s.not_training()
         self.training_button.layout.display = "none" if why else ""
         if t is None:
-            self.training.value = f"<i>no training check: {esc(why)}</i>" if why else ""
+            self.training.value = _lines([f"no training check: {why}"]) if why else ""
             return
         colour = COLOURS["passed" if t["passed"] else "failed"]
         lines = [f"proved: {', '.join(t['proved'])}"]

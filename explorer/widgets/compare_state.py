@@ -293,16 +293,15 @@ class ParityState(Observable):
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}{judged})",
             ]
-        if self.speed is not None:
+        if self.speed is not None:  # as measure_speed: a batch the model cannot take left out
             kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
-            v1, art = list(self.speed["artifacts"])
+            art, batches = list(self.speed["artifacts"])[1], self.SPEED_BATCHES
             lines += [
-                "from explorer.comparing.latency import latency_table",
+                "from explorer.comparing.latency import against_v1",
                 "from explorer.conversion.onnx import runner_for",
-                f"r1 = explorer.V1Runner(model{kw})",
-                f"feeds = {{b: r1.sample(b, {self.seed}) for b in {self.SPEED_BATCHES}}}",
-                f"runners = {{{v1!r}: r1, {art!r}: runner_for(v2, {self.shown!r})}}",
-                "speed = latency_table(runners, feeds)",
+                f"r2 = runner_for(v2, {self.shown!r})",
+                f"speed = against_v1(explorer.V1Runner(model{kw}), {art!r}, r2, {self.seed}, "
+                f"{batches})",
             ]
         if self.training is not None:
             t = self.training
