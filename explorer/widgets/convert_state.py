@@ -52,8 +52,10 @@ class ConverterState(Observable):
         return value
 
     def _stale(self, _: Any = None) -> None:
+        """Results gone, and the output folder checked again (it may hold them now)."""
         self.v2 = self.saved = self.check = None
-        self.failed = ""
+        self.failed, self.progress = "", 0.0
+        self._check_out()
 
     def _check_out(self, _: Any = None) -> ExplorerError | None:
         """``out_problem`` by the output policy: only an earlier output of explorer (or an empty

@@ -16,7 +16,7 @@ from explorer.widgets import _common as C
 from explorer.widgets._clickable import ClickableHTML
 
 COLUMNS = ["name", "status", "proved", "seconds", "exit_code", "cause"]
-GRID = [("name", "30%", "tf1x-mid"), ("status", "", "tf1x-fit"), ("proved", "18%", "tf1x-mid")]
+GRID = [("name", "25%", "tf1x-mid"), ("status", "", "tf1x-fit"), ("proved", "15%", "tf1x-mid")]
 GRID += [("seconds", "", "tf1x-fit"), ("exit code", "", "tf1x-fit"), ("cause", "", "")]
 
 
@@ -35,7 +35,8 @@ class FleetView(W.VBox):
         self.head, self.classes = W.HTML(), W.HTML()
         self.table = C.classed(ClickableHTML(), "tf1x-fleet-table")  # one line a cell
         self.status_pick = W.Dropdown(options=["all", *STATUSES], description="status")
-        self.sort_pick = W.Dropdown(options=COLUMNS, description="sort by")
+        sorts = [(c.replace("_", " "), c) for c in COLUMNS]
+        self.sort_pick = W.Dropdown(options=sorts, description="sort by")
         super().__init__([self.head, self.classes, W.HBox([self.status_pick, self.sort_pick])])
         self.children += (self.table,)
         self.add_class("tf1x-fleet")

@@ -81,7 +81,6 @@ def test_speed_training_onnx_and_fleet_at_1100_px(lab, lab_root, page):
         expect(par.locator(".tf1x-status")).to_have_text("")
         expect(par.get_by_role("button", name="measure speed")).to_be_hidden()
         expect(par.locator(".tf1x-training")).to_contain_text("no training check: ")
-        expect(par.locator(".tf1x-training")).not_to_contain_text("/")  # no path in the line
         shot("2_no_training", par.locator(".tf1x-training"))
         # check training: the per-step table fits, one verdict line
         tr.get_by_role("button", name="check training").click()
@@ -112,10 +111,13 @@ def test_speed_training_onnx_and_fleet_at_1100_px(lab, lab_root, page):
         conv.locator(".tf1x-show-code").click()
         expect(conv.locator(".tf1x-code")).to_contain_text("onnxruntime.InferenceSession")
         shot("5_onnx_loaded_back", conv)
-        expect(problem).to_contain_text("tick “overwrite”")  # now it is our earlier output
-        conv.get_by_role("button", name="TF2 SavedModel").click()
+        conv.get_by_role("button", name="TF2 SavedModel").click()  # the ONNX result is stale
         expect(summary).to_contain_text("not converted yet")
         expect(status).to_have_text("")
+        expect(problem).to_contain_text("is an earlier output of tf1-explorer: tick “overwrite”")
+        bar = conv.locator(".progress-bar").element_handle()
+        page.wait_for_function("e => e.getBoundingClientRect().width < 1", arg=bar)  # empty
+        shot("5b_target_changed", conv)
         # FleetView: one line per model, names cut in the middle, whole on hover
         fleet = page.locator(".tf1x-fleet").first
         expect(fleet).to_contain_text("3 models: 1 migrated, 1 refused, 1 failed in 130.5 s")
@@ -127,6 +129,9 @@ def test_speed_training_onnx_and_fleet_at_1100_px(lab, lab_root, page):
         assert max(heights) < 30, f"a fleet row wraps: {heights}"
         assert rows.nth(1).locator("td[title*='first divergence is at backbone']").count() == 1
         shot("6_fleet", fleet)
+        fleet.locator("select").nth(1).select_option("exit code")  # a column in words
+        expect(rows.first).to_contain_text("migrated")  # exit codes 0, 1, 2: lstm.pb's is 2
+        expect(rows.last).to_contain_text("lstm.pb")
         fleet.locator("select").first.select_option("failed")
         expect(rows).to_have_count(1)
         shot("7_fleet_failed", fleet)
