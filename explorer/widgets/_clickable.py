@@ -1,5 +1,4 @@
-"""``ClickableHTML``: a tiny anywidget showing HTML and reporting clicks on elements with a
-``data-name`` (table rows, graph boxes); :meth:`ClickableHTML.click` plays its front end."""
+"""``ClickableHTML``: an anywidget showing HTML that reports clicks on ``data-name`` elements."""
 
 from __future__ import annotations
 

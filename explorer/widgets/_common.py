@@ -1,5 +1,4 @@
-"""Bits every view shares: a status line, two-way bindings, button handlers showing errors inline
-in widget words, the "show code" pane, tables and the :class:`View` base (text escaped)."""
+"""What every view shares: status line, bindings, click handlers, show-code, tables, ``View``."""
 
 from __future__ import annotations
 
@@ -19,13 +18,11 @@ from explorer.widgets._observable import Observable
 
 S = TypeVar("S", bound=Observable)
 R = TypeVar("R")
-WT = TypeVar("WT", bound=W.Widget)
 
 
-def classed(widget: WT, css: str) -> WT:
-    """``widget`` with the CSS class ``css`` added (what the tests and the page style find)."""
-    widget.add_class(css)
-    return widget
+def button(description: str, icon: str, **layout: str) -> W.Button:
+    """A button as wide as its label (``layout``: more CSS of its layout)."""
+    return W.Button(description=description, icon=icon, layout=W.Layout(width="auto", **layout))
 
 
 class StatusArea(W.HTML):
@@ -175,8 +172,8 @@ class CodePane(W.VBox):
     def __init__(
         self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
     ) -> None:
-        self.button = classed(W.Button(description="show code", icon="code"), "tf1x-show-code")
-        self.pre = classed(W.HTML(), "tf1x-code")
+        self.button = W.Button(description="show code", icon="code").add_class("tf1x-show-code")
+        self.pre = W.HTML().add_class("tf1x-code")
         self._code, self.is_open = code, False
         self.button.on_click(lambda _: self.toggle())
         for state in [watch] if isinstance(watch, Observable) else list(watch):

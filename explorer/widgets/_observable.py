@@ -1,5 +1,4 @@
-"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets): fields
-notify observers when they change; the view is built on first access of ``.widget``."""
+"""The observable base of the plain state objects behind the views (no ipywidgets)."""
 
 from __future__ import annotations
 
@@ -100,10 +99,6 @@ class Observable:
         """Call ``fn(change)`` whenever one of ``names`` (default: any field) changes."""
         wanted = None if names is None else ({names} if isinstance(names, str) else set(names))
         self._observers.append((fn, wanted))
-
-    def unobserve(self, fn: Observer) -> None:
-        """Stop calling ``fn``."""
-        self._observers[:] = [(f, n) for f, n in self._observers if f is not fn]
 
     @property
     def widget(self) -> View:

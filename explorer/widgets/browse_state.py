@@ -1,5 +1,4 @@
-"""State behind the browse view: :class:`BrowserState` searches, filters and pages a catalog.
-Plain Python (no ipywidgets)."""
+"""State behind the browse view (plain Python): :class:`BrowserState` searches and pages ops."""
 
 from __future__ import annotations
 
@@ -96,29 +95,26 @@ class BrowserState(Observable):
     def page_count(self) -> int:
         return max(1, -(-len(self.results) // self.page_size))
 
-    def next_page(self) -> None:
-        """Show the next page (stays on the last one)."""
+    def next_page(self) -> None:  # stays on the last page
         self.page = min(self.page + 1, self.page_count - 1)
 
-    def prev_page(self) -> None:
-        """Show the previous page (stays on the first one)."""
+    def prev_page(self) -> None:  # stays on the first page
         self.page = max(self.page - 1, 0)
 
     def page_rows(self) -> list[dict[str, str | int]]:
-        """The current page: ``name, op, dtype, shape, consumers`` per op (``dtype``/``shape`` of
-        output 0, ``+N`` more noted). Only this page's ops are looked up."""
+        """This page's ``name, op, dtype, shape, consumers`` (output 0; ``+N`` more noted)."""
         start = self.page * self.page_size
         rows = []
         for name in self.results[start : start + self.page_size]:
             op = self.catalog.op(name)
-            dtype, shape = "", ""
+            dtype = shape = ""
             if op.outputs:
                 t = self.catalog.tensor(op.outputs[0])
                 dtype, shape = t.dtype, shape_text(t.shape)
                 if len(op.outputs) > 1:
                     dtype += f" (+{len(op.outputs) - 1})"
             row = {"name": name, "op": op.type, "dtype": dtype, "shape": shape}
-            rows.append({**row, "consumers": len(op.consumers)})
+            rows.append(row | {"consumers": len(op.consumers)})
         return rows
 
     def summary(self) -> str:
@@ -134,8 +130,8 @@ class BrowserState(Observable):
             self.page = self.results.index(self.selected) // self.page_size
 
     def detail(self) -> dict[str, object] | None:
-        """The selected op's ``name, op, scope, device, attrs, inputs, outputs, consumers,
-        control_inputs``, or ``None``."""
+        """The selected op's ``name, op, scope, device, attrs, (control_)inputs, outputs,
+        consumers``, or ``None``."""
         if self.selected is None:
             return None
         op = self.catalog.op(self.selected)
@@ -162,9 +158,9 @@ class BrowserState(Observable):
 
     def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
         """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
-        sub = self.neighbourhood()
-        title = f"{sub.center}: {self.hops} hop(s) up and down" if sub else ""
-        return "" if sub is None else subgraph_svg(sub, title, values)
+        if (sub := self.neighbourhood()) is None:
+            return ""
+        return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down", values)
 
     def code(self) -> str:
         """The explorer API calls that reproduce this view."""

@@ -1,6 +1,5 @@
-"""ParityView: parity's per-output table coloured pass/fail, its plots, the worst examples of a run
-on the user's data, the first divergence drawn with ops coloured by their error, and (asked for)
-the latency of the proven artifact against the v1 session."""
+"""ParityView: parity's table, plots, worst examples, the first divergence drawn with ops coloured
+by their error, the latency of the proven artifact and the training-step check."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import ipywidgets as W
 from explorer.errors import plain
 from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
 from explorer.reporting.plots import divergence_plot
-from explorer.widgets._common import CodePane, View, bind, classed, clear_on, on_click, table_html
+from explorer.widgets import _common as C
 from explorer.widgets.compare_state import ParityState, causes
 from explorer.widgets.whole_graph import whole_graph_box
 
@@ -56,7 +55,7 @@ def worst_examples_box(state: ParityState) -> W.VBox:
     """A list of ``state.worst_rows()`` whose value is ``state.example`` (output key, source
     index), both ways, and the picked example; hidden without per-example figures."""
     pick, detail = W.Select(options=[], value=None, rows=5, description="worst"), W.HTML()
-    box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
+    box = W.VBox([pick, detail]).add_class("tf1x-worst-examples")
 
     def label(r: dict[str, Any]) -> str:
         err = _fmt(r["max_abs"]) or "-"
@@ -77,7 +76,7 @@ def worst_examples_box(state: ParityState) -> W.VBox:
     return box
 
 
-class ParityView(View):
+class ParityView(C.View):
     """``explorer.parity`` and ``first_divergence`` over a :class:`ParityState`; results in
     :attr:`panels` (name -> widget): ``verdict`` (a cause line per output not passed, and
     ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``speed`` (shown
@@ -95,21 +94,20 @@ class ParityView(View):
         self.accept_nonfinite.layout.width = "auto"  # sized to its label, wraps
         self.run_button = W.Button(description="run parity", icon="balance-scale")
         self.run_button.button_style = "primary"
-        self.divergence_button = W.Button(description="first divergence", icon="search")
-        self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
-        self.speed_button = W.Button(description="measure speed", icon="tachometer")
-        self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
-        self.training_button = W.Button(description="check training", icon="graduation-cap")
-        self.speed_button.layout.width = self.training_button.layout.width = "auto"
-        self.pin_button.layout.align_self = "flex-start"
+        self.divergence_button = C.button("first divergence", "search")
+        self.pin_button = C.button("pin randomness", "thumb-tack", align_self="flex-start")
+        self.speed_button = C.button("measure speed", "tachometer")
+        self.training_button = C.button("check training", "graduation-cap")
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
-        self.verdict = classed(W.HTML(), "tf1x-verdict")
-        self.table = classed(W.HTML(), "tf1x-parity-table")
-        self.plots = classed(W.HTML(), "tf1x-plots")
-        self.drawing = classed(W.HTML(), "tf1x-divergence")
-        self.speed = classed(W.HTML(), "tf1x-speed")
-        self.training = classed(W.HTML(), "tf1x-training")
-        self.code = CodePane(s.code, watch=s)
+        self.verdict = W.HTML().add_class("tf1x-verdict")
+        self.table = W.HTML().add_class("tf1x-parity-table")
+        self.plots = W.HTML().add_class("tf1x-plots")
+        self.drawing = W.HTML().add_class("tf1x-divergence")
+        self.speed = W.HTML().add_class("tf1x-speed")
+        self.training = W.HTML().add_class("tf1x-training")
+        self.code = C.CodePane(s.code, watch=s)
+        watch = (s, ("summary", "divergence"))
+        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
         self.panels: dict[str, W.Widget] = {
             "verdict": W.VBox([self.verdict, self.pin_button]),
             "table": self.table,
@@ -118,56 +116,34 @@ class ParityView(View):
             "divergence": self.drawing,
             "speed": self.speed,
             "training": self.training,
+            "whole graph": box,
         }
         for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
-            bind(s, field, getattr(self, field), status=self.status)
-        said = "parity: {0.verdict}".format
-        on_click(self.run_button, self.status, s.run, "running v1 and v2 on the same feeds…", said)
+            C.bind(s, field, getattr(self, field), status=self.status)
+        said, st = "parity: {0.verdict}".format, self.status
+        C.on_click(self.run_button, st, s.run, "running v1 and v2 on the same feeds…", said)
         busy = "running again with random ops seeded and keep_prob-like inputs neutral…"
-        on_click(self.pin_button, self.status, s.pin_randomness, busy, said)
+        C.on_click(self.pin_button, st, s.pin_randomness, busy, said)
         busy = "fetching every shared tensor on both sides…"
-        on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
+        C.on_click(self.divergence_button, st, s.find_divergence, busy, lambda d: d.verdict)
         busy = "timing the v1 session and the proven artifact at batch 1 and 32…"
-        on_click(self.speed_button, self.status, s.measure_speed, busy, serve_line)
+        C.on_click(self.speed_button, st, s.measure_speed, busy, serve_line)
         busy = "running TF1 training steps and the same Keras 3 steps on the rewrite…"
         verdict = s.training_verdict
-        on_click(self.training_button, self.status, s.check_training, busy, lambda _: verdict())
-        s.observe(lambda _: self._render(), ("summary", "shown"))
-        clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
-        s.observe(lambda _: self._render_divergence(), "divergence")
-        s.observe(lambda _: self._render_speed(), "speed")
-        s.observe(lambda _: self._render_training(), "training")
-        self._render()
-        self._render_divergence()
-        self._render_speed()
-        self._render_training()
-        self._show_code = show_code
-        tolerance = [self.atol, self.rtol, self.accept_nonfinite]
-        self._controls = [W.HBox([self.batches, self.seed])]
-        self._controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
+        C.on_click(self.training_button, st, s.check_training, busy, lambda _: verdict())
+        C.clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
+        renders = {("summary", "shown"): self._render, "divergence": self._render_divergence}
+        renders |= {"speed": self._render_speed, "training": self._render_training}
+        for fields, render in renders.items():
+            s.observe(lambda _, render=render: render(), fields)
+            render()
         buttons = [self.run_button, self.divergence_button, self.speed_button]
-        buttons += [self.training_button]
-        self._controls += [W.HBox(buttons)]
-        super().__init__(self._children())
-        self.add_class("tf1x-parity")
-        watch = (s, ("summary", "divergence"))
-        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
-        self.add_panel("whole graph", box)
-
-    def _children(self) -> list[W.Widget]:
-        tail = [self.status] + ([self.code] if self._show_code else [])
-        return self._controls + list(self.panels.values()) + tail
-
-    def add_panel(self, name: str, widget: W.Widget, render: Any = None) -> None:
-        """Show ``widget`` after the other result panels; ``render(state)``, when given, is
-        called now and on every change of the state."""
-        if name in self.panels:
-            raise ValueError(f"ParityView already has a panel {name!r}")
-        self.panels[name] = widget
-        if render is not None:
-            render(self.state)
-            self.state.observe(lambda _: render(self.state))
-        self.children = self._children()
+        controls = [W.HBox([self.batches, self.seed])]
+        tolerance = [self.atol, self.rtol, self.accept_nonfinite]
+        controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
+        controls += [W.HBox([*buttons, self.training_button])]
+        panels = list(self.panels.values())
+        self._lay_out(controls + panels + [self.status], "tf1x-parity", show_code)
 
     def _render(self) -> None:
         s = self.state
@@ -195,7 +171,7 @@ class ParityView(View):
         shown = {"max_abs": _fmt, "max_rel": _fmt, "mismatch": "{:.1%}".format}
         cells = [[shown.get(k, str)(r[k]) for k in TABLE] for r in rows]
         styles = [f"background:{BACKGROUNDS[r['status']]}" for r in rows]
-        self.table.value = table_html([k.replace("_", " ") for k in TABLE], cells, styles)
+        self.table.value = C.table_html([k.replace("_", " ") for k in TABLE], cells, styles)
         self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
     def _render_divergence(self) -> None:
@@ -217,7 +193,7 @@ class ParityView(View):
             return
         header, rows = latency_rows(table)
         line = f"<b>{esc(serve_line(table))}</b><br><small>median per call of interleaved rounds"
-        self.speed.value = f"{line}, after warm-up calls</small>{table_html(header, rows)}"
+        self.speed.value = f"{line}, after warm-up calls</small>{C.table_html(header, rows)}"
 
     def _render_training(self) -> None:
         s = self.state
@@ -235,4 +211,4 @@ class ParityView(View):
         cells = [[_fmt(v) if isinstance(v, float) else v for v in row] for row in cells]
         ok = [r["verdict"] == "passed" for r in rows]
         styles = [f"background:{BACKGROUNDS['passed' if p else 'failed']}" for p in ok]
-        self.training.value = head + table_html(list(TRAINING), cells, styles)
+        self.training.value = head + C.table_html(list(TRAINING), cells, styles)

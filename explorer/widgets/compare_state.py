@@ -1,5 +1,4 @@
-"""State behind the compare view (plain Python): parity of a model with its TF2 conversion, and
-the first divergence."""
+"""State behind the compare view (plain Python): parity, first divergence, speed, training."""
 
 from __future__ import annotations
 
@@ -7,13 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from explorer.comparing.records import (
-    NONDETERMINISTIC,
-    Divergence,
-    ParityReport,
-    ParitySummary,
-    Tolerance,
-)
+from explorer.comparing.records import NONDETERMINISTIC, ParityReport, Tolerance
 from explorer.errors import ConversionError, ExplorerError, ParityError, first_line
 from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
@@ -39,10 +32,9 @@ class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge. The inputs
     (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
     (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
-    ``rtol``, ``accept_nonfinite`` (:attr:`tolerance`), ``remedy``, ``data`` (``limit`` records)
-    give ``summary``, ``divergence`` (of the ``shown`` report), ``example``, ``speed`` (the
-    latency table of the proven artifact, on request), ``training`` (the ``TrainCheck`` summary of
-    :meth:`check_training`, on request): cleared on change."""
+    ``rtol``, ``accept_nonfinite``, ``remedy``, ``data`` (``limit`` records); the results,
+    cleared when one changes: ``summary``, ``divergence`` (of the ``shown`` report), ``example``,
+    and on request ``speed`` (:meth:`measure_speed`), ``training`` (:meth:`check_training`)."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
@@ -65,14 +57,8 @@ class ParityState(Observable):
         self.batches, self.seed = 2, 0
         self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
         self.accept_nonfinite = self.remedy = False
-        self.summary: ParitySummary | None = None
-        self.divergence: Divergence | None = None
-        self.shown: str | None = None
-        self.data: Any = None
-        self.limit: int | None = None
-        self.example: tuple[str, int] | None = None
-        self.speed: dict[str, Any] | None = None
-        self.training: dict[str, Any] | None = None
+        self.data = self.limit = None
+        self.clear_results()  # the results: None
         self._not_training: str | None = None  # why no training check, once asked
         self.observe(self.clear_results, self.INPUTS)
         self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
@@ -91,8 +77,8 @@ class ParityState(Observable):
 
     def clear_results(self, _: Any = None) -> None:
         """Drop every result (called when an input changes; a subclass clears its own too)."""
-        self.summary = self.divergence = self.shown = self.example = self.speed = None
-        self.training = None
+        self.summary = self.divergence = self.shown = self.example = None
+        self.speed = self.training = None  # dicts: the latency table, the TrainCheck summary
 
     def custom_io(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -129,8 +115,8 @@ class ParityState(Observable):
         return self.summary
 
     def pinnable(self) -> bool:
-        """Whether :meth:`pin_randomness` may help: an output v1 disagrees with itself on (and
-        not a read racing a write in one call, which no seed orders)."""
+        """Whether :meth:`pin_randomness` may help: v1 disagrees with itself on an output (not
+        by a read racing a write in one call, which no seed orders)."""
         from explorer.comparing.parity_check import RACY
 
         reps = () if self.summary is None or self.remedy else self.summary.reports.values()
@@ -154,10 +140,8 @@ class ParityState(Observable):
         return self.divergence
 
     def measure_speed(self) -> dict[str, Any]:
-        """Time the v1 session and the proven artifact (``v2``, the ``shown`` signature) at
-        :attr:`SPEED_BATCHES` on sampled feeds (:func:`~explorer.comparing.latency.latency_table`,
-        a batch the model cannot take left out) -> ``speed``; ``ParityError`` before parity
-        passed: only a proven artifact is timed."""
+        """``speed``: the v1 session and the proven artifact (``v2``, the ``shown`` signature)
+        timed at :attr:`SPEED_BATCHES` (``latency.against_v1``); ``ParityError`` before a pass."""
         from explorer.comparing.latency import against_v1
         from explorer.conversion.onnx import runner_for
         from explorer.running.v1_runner import V1Runner
@@ -171,9 +155,8 @@ class ParityState(Observable):
         return self.speed
 
     def not_training(self) -> str:
-        """``""`` when the model is a training graph :meth:`check_training` maps (its optimizer
-        ops, read from the graph without a session), else the one line saying why not (read
-        once; what only a restored session shows is said when the check runs)."""
+        """``""`` for a training graph :meth:`check_training` maps (its optimizer ops, read once
+        from the graph), else the one line saying why not."""
         from explorer.rewriting.training import training_ops  # numpy: lazily
 
         if self._not_training is None:
@@ -185,9 +168,8 @@ class ParityState(Observable):
         return self._not_training
 
     def check_training(self, steps: int = 5, backends: tuple[str, ...] = ("tensorflow",)) -> Any:
-        """``train_check`` (TF1 training steps against Keras 3's on the rewrite, on a batch
-        sampled with ``seed``) -> ``training`` (its summary); ``ConversionError`` naming why when
-        the model is no training graph it maps. TensorFlow only unless ``backends`` says."""
+        """``train_check`` (TF1 training steps against Keras 3's on the rewrite, a batch sampled
+        with ``seed``) -> ``training``: its summary; ``ConversionError``: :meth:`not_training`."""
         if why := self.not_training():
             raise ConversionError(why)
         from explorer.rewriting.train_step import train_check  # numpy: lazily
@@ -286,15 +268,14 @@ class ParityState(Observable):
         remedy = ", remedy=True" if self.remedy else ""
         parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}{remedy})"
         lines = [f"v2 = {v2_src}", parity]
+        kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
         if self.divergence is not None:
-            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             judged = f", judged=summary[{self.shown!r}]" if self.shown is not None else ""
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}{judged})",
             ]
         if self.speed is not None:  # as measure_speed: a batch the model cannot take left out
-            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             art, batches = list(self.speed["artifacts"])[1], self.SPEED_BATCHES
             lines += [
                 "from explorer.comparing.latency import against_v1",

@@ -1,6 +1,5 @@
-"""Converter: convert to a TF2 SavedModel or ONNX (options: freeze, output folder, overwrite),
-progress, a summary of the converted signatures, and a "load it back" check against the v1
-outputs."""
+"""Converter: convert to a TF2 SavedModel or ONNX, with progress, a summary of the converted
+signatures and a "load it back" check against the v1 outputs."""
 
 from __future__ import annotations
 
@@ -55,17 +54,17 @@ class Converter(C.View):
         self.what = W.HTML()
         formats = [("TF2 SavedModel", "saved_model"), ("ONNX", "onnx")]
         self.to = W.ToggleButtons(options=formats, description="to")
-        self.onnx_note = C.classed(W.HTML(), "tf1x-onnx-note")  # why ONNX is not offered
+        self.onnx_note = W.HTML().add_class("tf1x-onnx-note")  # why ONNX is not offered
         if s.onnx_problem:
             self.onnx_note.value = f"<small style='color:#57606a'>{esc(s.onnx_problem)}</small>"
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
-        self.out_problem = C.classed(W.HTML(), "tf1x-out-problem")
+        self.out_problem = W.HTML().add_class("tf1x-out-problem")
         self.overwrite = W.Checkbox(description="overwrite", indent=False)
         self.convert_button = W.Button(description="convert", icon="cogs", button_style="primary")
         self.check_button = W.Button(description="load it back", icon="check")
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
-        self.summary = C.classed(W.HTML(), "tf1x-convert-summary")
+        self.summary = W.HTML().add_class("tf1x-convert-summary")
         self.code = C.CodePane(s.code, watch=s)
         self._creep = _Creep(self.progress)
 

@@ -1,5 +1,4 @@
-"""State behind the convert view (plain Python): :class:`ConverterState` converts (to a TF2
-SavedModel or ONNX), saves, and loads the saved folder back through ``explorer.parity``."""
+"""State behind the convert view (plain Python): convert, save, load back through parity."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""FleetView: a fleet run's report in the notebook (``FleetView("OUT_DIR")``): the summary, the
-failure classes, and a row per model (status, proved, cause), filtered by status and sorted by
-a column. State in traitlets: ``path``, ``status``, ``sort``; ``rows`` follows them."""
+"""FleetView: a fleet run's report (``FleetView("OUT_DIR")``): summary, failure classes, a row per
+model, filtered by ``status`` and sorted by ``sort`` (traitlets; ``rows`` follows them)."""
 
 from __future__ import annotations
 
@@ -33,7 +32,7 @@ class FleetView(W.VBox):
     def __init__(self, path: str | os.PathLike[str] = "", **kwargs: Any) -> None:
         self.report: FleetReport | None = None
         self.head, self.classes = W.HTML(), W.HTML()
-        self.table = C.classed(ClickableHTML(), "tf1x-fleet-table")  # one line a cell
+        self.table = ClickableHTML().add_class("tf1x-fleet-table")  # one line a cell
         self.status_pick = W.Dropdown(options=["all", *STATUSES], description="status")
         sorts = [(c.replace("_", " "), c) for c in COLUMNS]
         self.sort_pick = W.Dropdown(options=sorts, description="sort by")

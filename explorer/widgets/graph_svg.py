@@ -1,5 +1,4 @@
-"""An op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to bottom,
-:func:`collapse` folds wide layers, :func:`render_svg` draws a :class:`Drawing` (untrusted too)."""
+"""An op's neighbourhood as SVG in pure Python (layered layout, wide layers folded)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason on one
-line, whole on hover) or a signature preset; a message says whether the outputs are computable
-from the chosen inputs."""
+"""IOPicker: what to feed and fetch, from ranked suggestions (reasons on one line, whole on hover)
+or a signature preset, and whether the outputs are computable from the inputs."""
 
 from __future__ import annotations
 
@@ -47,13 +46,11 @@ class _Side(W.VBox):
     def __init__(self, title: str, cands: list[Candidate], names: list[str], feed: FeedShapes):
         self.candidates, self.feed = list(cands), feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = C.classed(ClickableHTML(), f"tf1x-suggest-{title}")
+        self.suggestions = ClickableHTML().add_class(f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         hint, width = "or type a tensor name", W.Layout(width="60%")
         self.name = W.Combobox(placeholder=hint, options=names, layout=width)
-        auto = W.Layout(width="auto")
-        self.add = W.Button(description=f"add {title[:-1]}", icon="plus", layout=auto)
-        self.remove = W.Button(description="remove", icon="minus", layout=auto)
+        self.add, self.remove = C.button(f"add {title[:-1]}", "plus"), C.button("remove", "minus")
         self.chosen = W.Select(options=[], value=None, rows=4, layout=W.Layout(width="95%"))
         self._render()
         head = W.HTML(f"<b>{title}</b> (suggested, best first: click one, then add)")
@@ -91,7 +88,7 @@ class IOPicker(C.View):
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
         self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
         self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})
-        self.message = C.classed(W.HTML(), "tf1x-validation")
+        self.message = W.HTML().add_class("tf1x-validation")
         self.code = C.CodePane(s.code, watch=s)
 
         C.bind(s, "signature", preset, "value", lambda v: v or "", lambda v: v or None, self.status)

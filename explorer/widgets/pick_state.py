@@ -1,5 +1,4 @@
-"""State behind the pick view: :class:`Selection` (the chosen tensors) and :class:`PickerState`.
-Plain Python (no ipywidgets)."""
+"""State behind the pick view (plain Python): :class:`Selection` and :class:`PickerState`."""
 
 from __future__ import annotations
 

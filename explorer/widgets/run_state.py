@@ -1,5 +1,4 @@
-"""State behind the run view (plain Python): :class:`RunnerState` samples or loads feeds, runs the
-v1 session and summarises the outputs; :meth:`~RunnerState.code` gives the same explorer calls."""
+"""State behind the run view (plain Python): sample or load feeds, run the v1 session."""
 
 from __future__ import annotations
 

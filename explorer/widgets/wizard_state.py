@@ -1,5 +1,4 @@
-"""The migration wizard's state: five steps sharing one model and one choice of tensors, each
-marked done / failed / needs re-run. Plain Python; the view is ``wizard.py``."""
+"""The wizard's state (plain Python): five steps sharing one model and one choice of tensors."""
 
 from __future__ import annotations
 
