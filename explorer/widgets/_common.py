@@ -65,8 +65,7 @@ WIDGET_WORDS = (
 
 
 def error_line(e: BaseException) -> str:
-    """One line in the widgets' words: an ``ExplorerError``'s message, a file error as the file
-    and its reason, others by their first line; never a class name, flag or API call."""
+    """One line in the widgets' words: never a class name, CLI flag or API call."""
     if isinstance(e, OSError) and e.strerror:
         text = f"cannot use {e.filename}: {e.strerror}" if e.filename else e.strerror
     else:
@@ -117,8 +116,7 @@ def bind(
     to_state: Callable[[Any], object] = lambda v: v,
     status: StatusArea | None = None,
 ) -> None:
-    """Two-way link of ``state.field`` and ``widget.trait`` (no echo loops; the widget takes the
-    state's value now). A value the state refuses is shown in ``status`` and put back."""
+    """Two-way link of ``state.field`` and ``widget.trait``; a refused value is shown, put back."""
     busy = [False]  # a change made by one side must not echo back from the other
     shown: list[str | None] = [None]  # the error this binding put in the status line
 
@@ -151,7 +149,6 @@ def bind(
 
 
 def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea) -> None:
-    """:func:`bind` each ``state`` field to its widget's ``value``, errors shown in ``status``."""
     for field, widget in widgets.items():
         bind(state, field, widget, status=status)
 
@@ -162,7 +159,6 @@ def clear_on(state: Observable, status: StatusArea, fields: Iterable[str]) -> No
 
 
 def enter_clicks(box: W.Text, button: W.Button) -> None:
-    """Enter in ``box`` does what a click on ``button`` does."""
     box._submission_callbacks.register_callback(lambda _: button.click())
 
 
@@ -200,14 +196,12 @@ class CodePane(W.VBox):
 
 
 class View(W.VBox):
-    """Base of the views: ``state``, ``status``; a state that fails to open (:meth:`_open`) is
-    one inline error line, and ``repr()`` (what a notebook stores) one readable line."""
+    """Base of the views: ``state``, ``status``; failing to open or ``repr()``: one line."""
 
     state: Any = None  # the state object (its class depends on the view)
 
     def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """Set ``state`` (``source`` if a ``state_cls``, else made from it; its ``.widget`` this
-        view) and a fresh ``status``; ``None`` when it failed."""
+        """``state`` made from ``source`` (or it), with a fresh ``status``; ``None``: it failed."""
         self.status = StatusArea()
         try:
             s = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
@@ -222,6 +216,7 @@ class View(W.VBox):
 
     def _lay_out(self, children: list[W.Widget], css: str, show_code: bool) -> None:
         """Lay out ``children`` (then the code pane when ``show_code``); ``css`` names the view."""
+        self.code = CodePane(self.state.code, watch=self.state)
         W.VBox.__init__(self, children + ([self.code] if show_code else []))
         self.add_class(css)
 

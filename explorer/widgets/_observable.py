@@ -32,8 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def recorded(step: F) -> F:
-    """A state's step method that records its failure (one line) in the ``failed`` field, and
-    ``""`` once it works (what the wizard marks its tabs with)."""
+    """A step method whose failure (one line) goes in ``failed``, ``""`` once it works."""
 
     @functools.wraps(step)
     def run(self: Observable, *args: Any, **kwargs: Any) -> Any:
@@ -71,8 +70,7 @@ def _differs(old: object, new: object) -> bool:
 
 
 class Observable:
-    """Base of the states: a field of ``FIELDS`` set to an unequal value calls its observers;
-    ``_check_<field>(value)`` normalises or refuses (``ValueError``) it; ``WIDGET``: the view."""
+    """Base of the states: ``FIELDS`` notify observers on change; ``_check_<field>`` refuses."""
 
     FIELDS: ClassVar[tuple[str, ...]] = ()
     WIDGET: ClassVar[str] = ""
@@ -101,8 +99,7 @@ class Observable:
         self._observers.append((fn, wanted))
 
     @property
-    def widget(self) -> View:
-        """The ipywidgets view of this state, built on first access."""
+    def widget(self) -> View:  # the ipywidgets view of this state, built on first access
         if self._widget is None:
             object.__setattr__(self, "_widget", getattr(widgets, self.WIDGET)(self))
         return self._widget

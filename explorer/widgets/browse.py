@@ -29,8 +29,7 @@ def _dropdown(options: Sequence[object], label: str, width: str, label_width: st
 
 
 class TensorBrowser(C.View):
-    """Search box, filters, a paged table, the selected op's detail (click through to neighbours)
-    and a drawing of its neighbourhood (click a box to go there), over a :class:`BrowserState`."""
+    """Search, filters, a paged table, the selected op and its drawn neighbourhood (clickable)."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, BrowserState, **kwargs)
@@ -52,9 +51,7 @@ class TensorBrowser(C.View):
         self.goto = W.Dropdown(options=[], description="go to", layout=W.Layout(width="95%"))
         self.detail = W.HTML().add_class("tf1x-detail-pane")
         self.drawing = ClickableHTML().add_class("tf1x-drawing")
-        self.code = C.CodePane(s.code, watch=s)
         self.whole_graph = whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
-
         # the search box reports its own errors right under it, not at the bottom of the view
         searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
         C.bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)
@@ -69,7 +66,6 @@ class TensorBrowser(C.View):
         s.observe(self._show_error, "error")
         self._syncing = False
         self._render_selection()  # renders the table too
-
         bar = W.HBox([self.search, self.mode, self.op_type, self.dtype])
         bar.layout.flex_flow = "row wrap"
         pager = W.HBox([self.prev, self.next, self.summary])
@@ -120,8 +116,7 @@ class TensorBrowser(C.View):
 
     # -- widgets -> state ----------
 
-    def _picked(self, name: str) -> None:
-        """A click on a table row or a drawn box: select that op."""
+    def _picked(self, name: str) -> None:  # A click on a table row or a drawn box: select that op
         try:
             self.state.select(name)
         except Exception as e:  # an op name the page no longer has: say so inline

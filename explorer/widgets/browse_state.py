@@ -123,15 +123,13 @@ class BrowserState(Observable):
         return f"{n} of {len(self.catalog):,} ops · page {self.page + 1}/{self.page_count}"
 
     def select(self, name: str | None) -> None:
-        """Select an op (``op`` or ``op:idx``; ``None`` clears), turning to its page of the
-        results; raises ``TensorNotFoundError``."""
+        """Select an op (``op``/``op:idx``; ``None`` clears) and turn to its page of the results."""
         self.selected = self.catalog.op(name).name if name else None
         if self.selected in self.results:
             self.page = self.results.index(self.selected) // self.page_size
 
     def detail(self) -> dict[str, object] | None:
-        """The selected op's ``name, op, scope, device, attrs, (control_)inputs, outputs,
-        consumers``, or ``None``."""
+        """The selected op's name, type, scope, device, attrs, inputs, outputs, consumers."""
         if self.selected is None:
             return None
         op = self.catalog.op(self.selected)
@@ -162,8 +160,7 @@ class BrowserState(Observable):
             return ""
         return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down", values)
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce this view."""
+    def code(self) -> str:  # the explorer API calls that reproduce this view
         lines = ["catalog = explorer.Catalog.from_model(model)"]
         given = self.search_kwargs().items()
         args = [repr(self.search_text()), *(f"{k}={v!r}" for k, v in given if v is not None)]

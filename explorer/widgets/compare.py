@@ -32,14 +32,18 @@ def _lines(lines: list[str]) -> str:
     return f'<div style="width:0;min-width:100%">{each}</div>'  # the lines never widen the page
 
 
+def _head(status: str, text: str, lines: list[str]) -> str:
+    """``text`` in bold in the colour of ``status``, over :func:`_lines`."""
+    return f'<b style="color:{COLOURS[status]}">{esc(text)}</b>' + _lines(lines)
+
+
 def _img(title: str, fig: Any) -> str:
     t = esc(title)
     return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
 
 
 def detail_html(row: dict[str, Any] | None) -> str:
-    """One worst example (a ``ParityState.worst_rows()`` row) as HTML: where it came from, its
-    inputs, v1 and v2 side by side."""
+    """A ``ParityState.worst_rows()`` row as HTML: where from, its inputs, v1 and v2."""
     if row is None:
         return ""
     return (
@@ -52,8 +56,7 @@ def detail_html(row: dict[str, Any] | None) -> str:
 
 
 def worst_examples_box(state: ParityState) -> W.VBox:
-    """A list of ``state.worst_rows()`` whose value is ``state.example`` (output key, source
-    index), both ways, and the picked example; hidden without per-example figures."""
+    """``state.worst_rows()`` to pick ``state.example`` from, and its detail (hidden: none)."""
     pick, detail = W.Select(options=[], value=None, rows=5, description="worst"), W.HTML()
     box = W.VBox([pick, detail]).add_class("tf1x-worst-examples")
 
@@ -77,11 +80,9 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 
 
 class ParityView(C.View):
-    """``explorer.parity`` and ``first_divergence`` over a :class:`ParityState`; results in
-    :attr:`panels` (name -> widget): ``verdict`` (a cause line per output not passed, and
-    ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``speed`` (shown
-    once ``speed_button`` timed the proven artifact), ``training`` (the training-step check of
-    ``training_button``, or why the model has none), ``whole graph``."""
+    """Parity and what follows it over a :class:`ParityState`; results in :attr:`panels` (name ->
+    widget): ``verdict`` (a cause line per output not passed; ``pin_button``), ``table``,
+    ``plots``, ``worst examples``, ``divergence``, ``speed``, ``training``, ``whole graph``."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -105,7 +106,6 @@ class ParityView(C.View):
         self.drawing = W.HTML().add_class("tf1x-divergence")
         self.speed = W.HTML().add_class("tf1x-speed")
         self.training = W.HTML().add_class("tf1x-training")
-        self.code = C.CodePane(s.code, watch=s)
         watch = (s, ("summary", "divergence"))
         box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
         self.panels: dict[str, W.Widget] = {
@@ -158,16 +158,15 @@ class ParityView(C.View):
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
             return
-        colour, rows = COLOURS[s.summary.status], s.rows()
+        rows, several = s.rows(), len(s.summary.reports) > 1
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
-        verdict, several = esc(s.summary.verdict), len(s.summary.reports) > 1
         lines = [
             f"{name}/{c}" if several else c
             for name, rep in s.summary.reports.items()
             for c in causes(rep) + ([f"remedy: {rep.remedy}"] if rep.remedy else [])
         ]
-        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>' + _lines(lines)
+        self.verdict.value = _head(s.summary.status, s.summary.verdict + note, lines)
         shown = {"max_abs": _fmt, "max_rel": _fmt, "mismatch": "{:.1%}".format}
         cells = [[shown.get(k, str)(r[k]) for k in TABLE] for r in rows]
         styles = [f"background:{BACKGROUNDS[r['status']]}" for r in rows]
@@ -179,12 +178,10 @@ class ParityView(C.View):
         if d is None:
             self.drawing.value = ""
             return
-        colour = COLOURS[d.status]
         skipped = "; ".join(f"{t} ({why})" for t, why in d.skipped.items())
         lines = [f"{len(d.skipped)} tensors not judged: {skipped}"] if skipped else []
-        head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(lines)
         plot = _img("divergence", divergence_plot(d))
-        self.drawing.value = f"{head}{s.divergence_svg()}<br>{plot}"
+        self.drawing.value = f"{_head(d.status, d.verdict, lines)}{s.divergence_svg()}<br>{plot}"
 
     def _render_speed(self) -> None:
         table = self.state.speed
@@ -202,10 +199,9 @@ class ParityView(C.View):
         if t is None:
             self.training.value = _lines([f"no training check: {why}"]) if why else ""
             return
-        colour = COLOURS["passed" if t["passed"] else "failed"]
         lines = [f"proved: {', '.join(t['proved'])}"]
         lines += [f"not covered: {n}" for n in t["not_covered"]]
-        head = f'<b style="color:{colour}">{esc(s.training_verdict())}</b>' + _lines(lines)
+        head = _head("passed" if t["passed"] else "failed", s.training_verdict(), lines)
         rows = s.training_rows()
         cells = [[r.get(k, "") for k in TRAINING] for r in rows]
         cells = [[_fmt(v) if isinstance(v, float) else v for v in row] for row in cells]

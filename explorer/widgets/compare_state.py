@@ -91,8 +91,7 @@ class ParityState(Observable):
         name = self.shown or self.signature
         return self.custom_io() or ({"signature": name} if name in self.model.signatures else {})
 
-    def need_v2(self) -> Any:
-        """``v2``; ``ParityError`` (one line) before the model is converted."""
+    def need_v2(self) -> Any:  # ``v2``; ``ParityError`` (one line) before the model is converted
         if self.v2 is None:
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
@@ -115,8 +114,7 @@ class ParityState(Observable):
         return self.summary
 
     def pinnable(self) -> bool:
-        """Whether :meth:`pin_randomness` may help: v1 disagrees with itself on an output (not
-        by a read racing a write in one call, which no seed orders)."""
+        """Whether v1 disagreed with itself in a way a seed orders (:meth:`pin_randomness`)."""
         from explorer.comparing.parity_check import RACY
 
         reps = () if self.summary is None or self.remedy else self.summary.reports.values()
@@ -155,8 +153,7 @@ class ParityState(Observable):
         return self.speed
 
     def not_training(self) -> str:
-        """``""`` for a training graph :meth:`check_training` maps (its optimizer ops, read once
-        from the graph), else the one line saying why not."""
+        """``""`` for a training graph :meth:`check_training` maps, else why not (read once)."""
         from explorer.rewriting.training import training_ops  # numpy: lazily
 
         if self._not_training is None:
@@ -189,8 +186,7 @@ class ParityState(Observable):
         return f"training differs: {t['first_failure']}"
 
     def training_rows(self) -> list[dict[str, Any]]:
-        """Per backend and step: ``backend, step, loss, gradients, weights, slots`` (max abs
-        differences) and ``verdict`` (``passed`` or the first differing name)."""
+        """Per backend and step: max abs diffs (loss, gradients, weights, slots), ``verdict``."""
         rows = []
         for backend, res in (self.training or {}).get("backends", {}).items():
             if res["error"]:
@@ -201,8 +197,7 @@ class ParityState(Observable):
                 rows[-1]["verdict"] = verdict
         return rows
 
-    def report(self) -> Any:
-        """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
+    def report(self) -> Any:  # the ``ParityReport`` shown (``None`` before :meth:`run`)
         return None if self.summary is None or self.shown is None else self.summary[self.shown]
 
     def rows(self) -> list[dict[str, Any]]:
@@ -215,8 +210,7 @@ class ParityState(Observable):
         ]
 
     def worst_rows(self) -> list[dict[str, Any]]:
-        """The worst examples of the shown report: ``output, index, where, max_abs, mismatches,
-        inputs, v1, v2`` per row (``[]`` without per-example figures)."""
+        """The shown report's worst examples: ``output, index, where, max_abs, v1, v2, ...``."""
         rep = self.report()
         return [
             dict(output=key, index=w.index, where=w.where, max_abs=w.max_abs, inputs=w.inputs)
@@ -251,10 +245,9 @@ class ParityState(Observable):
         errors = self.op_errors()
         return subgraph_svg(sub, title, {n.name: errors.get(n.name) for n in sub.nodes}, center)
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce the comparison."""
+    def code(self) -> str:  # the explorer API calls that reproduce the comparison
         v2 = self.v2
-        v2_src = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
+        v2 = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
         custom = self.custom_io()
         sig = "".join(f", {k}={v!r}" for k, v in custom.items())
         if not custom and self.signature:
@@ -267,7 +260,7 @@ class ParityState(Observable):
         tol = f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}{accept})"
         remedy = ", remedy=True" if self.remedy else ""
         parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}{remedy})"
-        lines = [f"v2 = {v2_src}", parity]
+        lines = [f"v2 = {v2}", parity]
         kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
         if self.divergence is not None:
             judged = f", judged=summary[{self.shown!r}]" if self.shown is not None else ""

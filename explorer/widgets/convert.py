@@ -65,12 +65,9 @@ class Converter(C.View):
         self.check_button = W.Button(description="load it back", icon="check")
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
         self.summary = W.HTML().add_class("tf1x-convert-summary")
-        self.code = C.CodePane(s.code, watch=s)
         self._creep = _Creep(self.progress)
-
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
-        fields["to"] = self.to
-        C.bind_all(s, fields, self.status)
+        C.bind_all(s, fields | {"to": self.to}, self.status)
         C.bind(s, "progress", self.progress)
 
         def saved(out: Any) -> str:
@@ -85,14 +82,9 @@ class Converter(C.View):
         C.clear_on(s, self.status, ("selection", "to", "freeze", "out_dir", "overwrite"))
         self._render()
         buttons = W.HBox([self.convert_button, self.check_button, self.progress])
-        children = [
-            self.what,
-            W.HBox([self.to, self.onnx_note]),
-            self.out_dir,
-            self.out_problem,
-            W.HBox([self.freeze, self.overwrite]),
-        ]
-        self._lay_out(children + [buttons, self.summary, self.status], "tf1x-converter", show_code)
+        children = [self.what, W.HBox([self.to, self.onnx_note]), self.out_dir, self.out_problem]
+        children += [W.HBox([self.freeze, self.overwrite]), buttons, self.summary, self.status]
+        self._lay_out(children, "tf1x-converter", show_code)
 
     def _check(self) -> None:
         res = self.state.load_back()

@@ -38,8 +38,6 @@ class SessionRunner(C.View):
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
         self.feeds_table, self.outputs_table = W.HTML(), W.HTML().add_class("tf1x-outputs")
         self.timing = W.Label()
-        self.code = C.CodePane(s.code, watch=s)
-
         fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
         C.bind_all(s, fields, self.status)
         C.on_click(self.sample_button, self.status, s.sample)

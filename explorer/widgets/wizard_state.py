@@ -118,8 +118,7 @@ class WizardState(Observable):
         self.saved_run = save_run(self.parity, out, overwrite)
         return self.saved_run
 
-    def code(self) -> str:
-        """The explorer API calls for every step done so far, as one script."""
+    def code(self) -> str:  # the explorer API calls for every step done so far, as one script
         parts = [self.picker.code()]
         if self.runner.outputs is not None:  # the runner's script makes its own runner
             parts = [_drop(parts[0], "runner = "), self.runner.code()]
