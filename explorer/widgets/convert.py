@@ -53,7 +53,8 @@ class Converter(C.View):
             return
         self.what = W.HTML()
         formats = [("TF2 SavedModel", "saved_model"), ("ONNX", "onnx")]
-        self.to = W.ToggleButtons(options=formats, description="to")
+        flex = W.Layout(display="flex")  # the label beside the buttons, not above them
+        self.to = W.ToggleButtons(options=formats, description="to", layout=flex)
         self.onnx_note = W.HTML().add_class("tf1x-onnx-note")  # why ONNX is not offered
         if s.onnx_problem:
             self.onnx_note.value = f"<small style='color:#57606a'>{esc(s.onnx_problem)}</small>"

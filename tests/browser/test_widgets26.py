@@ -93,6 +93,9 @@ def test_speed_training_onnx_and_fleet_at_1100_px(lab, lab_root, page):
         conv = page.locator(".tf1x-converter").first
         conv.get_by_role("button", name="ONNX").click()
         expect(conv).to_contain_text("to ONNX")
+        label = conv.locator(".widget-toggle-buttons .widget-label").first
+        top = lambda e: e.evaluate("e => e.getBoundingClientRect().top")  # noqa: E731
+        assert abs(top(label) - top(conv.get_by_role("button", name="ONNX"))) < 12  # one row
         out = conv.locator(".widget-text", has_text="output").locator("input")
         problem = conv.locator(".tf1x-out-problem")
         out.fill("mine")
