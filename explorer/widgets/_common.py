@@ -240,10 +240,9 @@ def grid_html(
     selected: str | None = None,
     empty: str = "",
 ) -> str:
-    """A fixed-layout table for ``ClickableHTML`` (row ``i`` reports ``names[i]``), one line a
-    cell, whole on hover. Cell classes: ``""`` ends in an ellipsis, ``"tf1x-mid"`` is cut in the
-    middle (head and last scope part kept), ``"tf1x-fit"`` never (monospace, as wide as its
-    longest value); ``empty``: the line shown instead of an empty body."""
+    """A table for ``ClickableHTML`` (row ``i`` reports ``names[i]``), one line a cell, whole on
+    hover: ``""`` cells end in an ellipsis, ``"tf1x-mid"`` are cut in the middle, ``"tf1x-fit"``
+    never (as wide as the longest); ``empty``: the line shown instead of an empty body."""
     cols = ""
     for i, (h, w, cls) in enumerate(columns):
         if cls == "tf1x-fit":

@@ -20,12 +20,10 @@ PAGE_SIZE = 50  # table rows per page
 
 
 class BrowserState(Observable):
-    """What the TensorBrowser shows of ``source`` (a ``V1Model``, ``Catalog`` or path): a search
-    over its ops, a page of it, one selected op. Fields: ``query``, ``mode`` (``auto``: the
-    catalog's rules; ``substring``; ``glob`` over the whole name; ``regex``), ``op_type`` and
-    ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or ``None``),
-    ``hops`` (neighbourhood radius), ``results`` (at most ``RESULT_CAP`` op names: exact
-    matches, then prefixes, then graph order), ``error`` (the last search's, ``""`` when fine)."""
+    """A search over the ops of ``source`` (``V1Model``, ``Catalog`` or path), a page of it, one
+    selected op. Fields: ``query``, ``mode`` (one of :data:`SEARCH_MODES`), ``op_type``/``dtype``
+    (``""``: any), ``page`` (0-based), ``selected`` (op name), ``hops``, ``results`` (at most
+    ``RESULT_CAP`` op names: exact, then prefix matches, then graph order), ``error``."""
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
     WIDGET = "TensorBrowser"

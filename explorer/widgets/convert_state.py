@@ -13,11 +13,9 @@ from explorer.widgets.pick_state import Selection
 
 
 class ConverterState(Observable):
-    """Convert to TF2, save, and check the saved folder loads back and agrees. Fields: ``selection``
-    (default: all signatures), ``to`` (``saved_model`` or ``onnx``; ``onnx_problem``: why ONNX is
-    not offered, ``""`` when it is), ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running
-    now), ``progress`` (0..1), ``v2``, ``saved`` (the folder), ``check`` (signature -> loaded-back
-    ``ParityReport``), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
+    """Convert, save, load back. Fields: ``selection``, ``to`` (``saved_model`` or ``onnx``;
+    ``onnx_problem``: why not ONNX), ``freeze``, ``out_dir``, ``overwrite``, ``stage``, ``progress``
+    (0..1), ``v2``, ``saved``, ``check``, ``out_problem`` (why not ``out_dir``), ``failed``."""
 
     FIELDS = ("selection", "to", "freeze", "out_dir", "overwrite", "stage", "progress", "v2")
     FIELDS += ("saved", "check", "out_problem", "failed")

@@ -26,8 +26,7 @@ class Selection:
     problem: str = field(default="", repr=False)
 
     def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
-        """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or
-        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default.
+        """``V1Runner`` (``convert``: ``explorer.convert``) keywords, ``{}`` for the default;
         ``OutputChoiceError`` when the choice has a ``problem`` (never a silent default)."""
         if self.problem:
             raise OutputChoiceError(f"{self.problem} (in the pick step)")

@@ -41,10 +41,9 @@ class WizardParity(ParityState):
 
 
 class WizardState(Observable):
-    """The ``browser``, ``picker``, ``runner``, ``converter`` and ``parity`` states of one model:
-    the picker's choice flows to the next three, the conversion to parity. ``step``: the tab
-    shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs re-run`` (a change cleared
-    its result); ``saved_run``: the folder :meth:`save` wrote."""
+    """The five steps' states of one model (the picker's choice flows to run, convert and parity;
+    the conversion to parity). ``step``: the tab shown; ``marks``: per step ``""``, ``done``,
+    ``failed`` or ``needs re-run``; ``saved_run``: the folder :meth:`save` wrote."""
 
     FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
