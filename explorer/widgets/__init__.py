@@ -1,6 +1,5 @@
-"""Jupyter views of the flow (ipywidgets 8): each a thin ``VBox`` over a plain state object that
-holds the logic and works without ipywidgets (``BrowserState(model).widget`` is
-``TensorBrowser(model)``). Importing this package imports neither ipywidgets nor TensorFlow."""
+"""Jupyter views (ipywidgets 8), each a thin ``VBox`` over a plain state object holding the logic
+(``BrowserState(model).widget`` is ``TensorBrowser(model)``); imports neither ipywidgets nor TF."""
 
 from __future__ import annotations
 

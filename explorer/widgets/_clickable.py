@@ -1,5 +1,4 @@
-"""``ClickableHTML``: a tiny anywidget showing HTML and reporting clicks on elements with a
-``data-name`` (table rows, graph boxes); :meth:`ClickableHTML.click` plays its front end."""
+"""``ClickableHTML``: an anywidget showing HTML that reports clicks on ``data-name`` elements."""
 
 from __future__ import annotations
 
@@ -65,8 +64,7 @@ _CSS = """
 
 
 class ClickableHTML(anywidget.AnyWidget):
-    """HTML whose elements with a ``data-name`` report clicks: ``clicked`` (the last one's name),
-    ``clicks`` (a counter: a second click on a row is an event too); see :meth:`on_pick`."""
+    """HTML reporting clicks on ``data-name`` elements: ``clicked`` (a name), ``clicks``."""
 
     _esm = traitlets.Unicode(_ESM).tag(sync=True)
     _css = traitlets.Unicode(_CSS).tag(sync=True)

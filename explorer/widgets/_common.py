@@ -1,5 +1,4 @@
-"""Bits every view shares: a status line, two-way bindings, button handlers showing errors inline
-in widget words, the "show code" pane, tables and the :class:`View` base (text escaped)."""
+"""What every view shares: status line, bindings, click handlers, show-code, tables, ``View``."""
 
 from __future__ import annotations
 
@@ -19,13 +18,11 @@ from explorer.widgets._observable import Observable
 
 S = TypeVar("S", bound=Observable)
 R = TypeVar("R")
-WT = TypeVar("WT", bound=W.Widget)
 
 
-def classed(widget: WT, css: str) -> WT:
-    """``widget`` with the CSS class ``css`` added (what the tests and the page style find)."""
-    widget.add_class(css)
-    return widget
+def button(description: str, icon: str, **layout: str) -> W.Button:
+    """A button as wide as its label (``layout``: more CSS of its layout)."""
+    return W.Button(description=description, icon=icon, layout=W.Layout(width="auto", **layout))
 
 
 class StatusArea(W.HTML):
@@ -68,8 +65,7 @@ WIDGET_WORDS = (
 
 
 def error_line(e: BaseException) -> str:
-    """One line in the widgets' words: an ``ExplorerError``'s message, a file error as the file
-    and its reason, others by their first line; never a class name, flag or API call."""
+    """One line in the widgets' words: never a class name, CLI flag or API call."""
     if isinstance(e, OSError) and e.strerror:
         text = f"cannot use {e.filename}: {e.strerror}" if e.filename else e.strerror
     else:
@@ -120,8 +116,7 @@ def bind(
     to_state: Callable[[Any], object] = lambda v: v,
     status: StatusArea | None = None,
 ) -> None:
-    """Two-way link of ``state.field`` and ``widget.trait`` (no echo loops; the widget takes the
-    state's value now). A value the state refuses is shown in ``status`` and put back."""
+    """Two-way link of ``state.field`` and ``widget.trait``; a refused value is shown, put back."""
     busy = [False]  # a change made by one side must not echo back from the other
     shown: list[str | None] = [None]  # the error this binding put in the status line
 
@@ -154,7 +149,6 @@ def bind(
 
 
 def bind_all(state: Observable, widgets: dict[str, W.Widget], status: StatusArea) -> None:
-    """:func:`bind` each ``state`` field to its widget's ``value``, errors shown in ``status``."""
     for field, widget in widgets.items():
         bind(state, field, widget, status=status)
 
@@ -165,7 +159,6 @@ def clear_on(state: Observable, status: StatusArea, fields: Iterable[str]) -> No
 
 
 def enter_clicks(box: W.Text, button: W.Button) -> None:
-    """Enter in ``box`` does what a click on ``button`` does."""
     box._submission_callbacks.register_callback(lambda _: button.click())
 
 
@@ -175,8 +168,8 @@ class CodePane(W.VBox):
     def __init__(
         self, code: Callable[[], str], watch: Observable | Iterable[Observable] = ()
     ) -> None:
-        self.button = classed(W.Button(description="show code", icon="code"), "tf1x-show-code")
-        self.pre = classed(W.HTML(), "tf1x-code")
+        self.button = W.Button(description="show code", icon="code").add_class("tf1x-show-code")
+        self.pre = W.HTML().add_class("tf1x-code")
         self._code, self.is_open = code, False
         self.button.on_click(lambda _: self.toggle())
         for state in [watch] if isinstance(watch, Observable) else list(watch):
@@ -203,14 +196,12 @@ class CodePane(W.VBox):
 
 
 class View(W.VBox):
-    """Base of the views: ``state``, ``status``; a state that fails to open (:meth:`_open`) is
-    one inline error line, and ``repr()`` (what a notebook stores) one readable line."""
+    """Base of the views: ``state``, ``status``; failing to open or ``repr()``: one line."""
 
     state: Any = None  # the state object (its class depends on the view)
 
     def _open(self, source: object, state_cls: type[S], *args: Any, **kwargs: Any) -> S | None:
-        """Set ``state`` (``source`` if a ``state_cls``, else made from it; its ``.widget`` this
-        view) and a fresh ``status``; ``None`` when it failed."""
+        """``state`` made from ``source`` (or it), with a fresh ``status``; ``None``: it failed."""
         self.status = StatusArea()
         try:
             s = source if isinstance(source, state_cls) else state_cls(source, *args, **kwargs)
@@ -225,6 +216,7 @@ class View(W.VBox):
 
     def _lay_out(self, children: list[W.Widget], css: str, show_code: bool) -> None:
         """Lay out ``children`` (then the code pane when ``show_code``); ``css`` names the view."""
+        self.code = CodePane(self.state.code, watch=self.state)
         W.VBox.__init__(self, children + ([self.code] if show_code else []))
         self.add_class(css)
 
@@ -248,10 +240,9 @@ def grid_html(
     selected: str | None = None,
     empty: str = "",
 ) -> str:
-    """A fixed-layout table for ``ClickableHTML`` (row ``i`` reports ``names[i]``), one line a
-    cell, whole on hover. Cell classes: ``""`` ends in an ellipsis, ``"tf1x-mid"`` is cut in the
-    middle (head and last scope part kept), ``"tf1x-fit"`` never (monospace, as wide as its
-    longest value); ``empty``: the line shown instead of an empty body."""
+    """A table for ``ClickableHTML`` (row ``i`` reports ``names[i]``), one line a cell, whole on
+    hover: ``""`` cells end in an ellipsis, ``"tf1x-mid"`` are cut in the middle, ``"tf1x-fit"``
+    never (as wide as the longest); ``empty``: the line shown instead of an empty body."""
     cols = ""
     for i, (h, w, cls) in enumerate(columns):
         if cls == "tf1x-fit":

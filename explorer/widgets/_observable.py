@@ -1,5 +1,4 @@
-"""A tiny observable base for the plain state objects behind the widgets (no ipywidgets): fields
-notify observers when they change; the view is built on first access of ``.widget``."""
+"""The observable base of the plain state objects behind the views (no ipywidgets)."""
 
 from __future__ import annotations
 
@@ -33,8 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def recorded(step: F) -> F:
-    """A state's step method that records its failure (one line) in the ``failed`` field, and
-    ``""`` once it works (what the wizard marks its tabs with)."""
+    """A step method whose failure (one line) goes in ``failed``, ``""`` once it works."""
 
     @functools.wraps(step)
     def run(self: Observable, *args: Any, **kwargs: Any) -> Any:
@@ -72,8 +70,7 @@ def _differs(old: object, new: object) -> bool:
 
 
 class Observable:
-    """Base of the states: a field of ``FIELDS`` set to an unequal value calls its observers;
-    ``_check_<field>(value)`` normalises or refuses (``ValueError``) it; ``WIDGET``: the view."""
+    """Base of the states: ``FIELDS`` notify observers on change; ``_check_<field>`` refuses."""
 
     FIELDS: ClassVar[tuple[str, ...]] = ()
     WIDGET: ClassVar[str] = ""
@@ -101,13 +98,8 @@ class Observable:
         wanted = None if names is None else ({names} if isinstance(names, str) else set(names))
         self._observers.append((fn, wanted))
 
-    def unobserve(self, fn: Observer) -> None:
-        """Stop calling ``fn``."""
-        self._observers[:] = [(f, n) for f, n in self._observers if f is not fn]
-
     @property
-    def widget(self) -> View:
-        """The ipywidgets view of this state, built on first access."""
+    def widget(self) -> View:  # the ipywidgets view of this state, built on first access
         if self._widget is None:
             object.__setattr__(self, "_widget", getattr(widgets, self.WIDGET)(self))
         return self._widget

@@ -1,5 +1,5 @@
-"""TensorBrowser: search, filter and page through a model's ops; inspect one and its neighbours. A
-page is one clickable HTML widget (100,000-node graphs stay responsive); a click selects an op."""
+"""TensorBrowser: search, filter and page a model's ops (a page is one clickable HTML widget, so
+100,000-node graphs stay responsive); inspect one and its neighbours."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import ipywidgets as W
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
 from explorer.widgets._clickable import ClickableHTML
-from explorer.widgets._common import View, classed
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 from explorer.widgets.whole_graph import whole_graph_box
@@ -29,17 +28,16 @@ def _dropdown(options: Sequence[object], label: str, width: str, label_width: st
     return W.Dropdown(options=options, description=label, layout=W.Layout(width=width), style=style)
 
 
-class TensorBrowser(View):
-    """Search box, filters, a paged table, the selected op's detail (click through to neighbours)
-    and a drawing of its neighbourhood (click a box to go there), over a :class:`BrowserState`."""
+class TensorBrowser(C.View):
+    """Search, filters, a paged table, the selected op and its drawn neighbourhood (clickable)."""
 
     def __init__(self, source: object, show_code: bool = True, **kwargs: object) -> None:
         s = self._open(source, BrowserState, **kwargs)
         if s is None:
             return
-        self.search_status = classed(C.StatusArea(), "tf1x-search-status")
+        self.search_status = C.StatusArea().add_class("tf1x-search-status")
         hint, width = "search ops: dense, */MatMul, re:^logits", W.Layout(width="320px")
-        self.search = classed(W.Text(placeholder=hint, layout=width), "tf1x-search")
+        self.search = W.Text(placeholder=hint, layout=width).add_class("tf1x-search")
         self.mode = _dropdown(SEARCH_MODES, "mode", "150px", "40px")
         types = [(f"{t} ({n})", t) for t, n in s.catalog.op_type_counts().items()]
         self.op_type = _dropdown([("any op type", ""), *types], "op", "230px", "24px")
@@ -48,14 +46,12 @@ class TensorBrowser(View):
         self.summary = W.Label()
         self.prev = W.Button(description="◀ prev", layout=W.Layout(width="80px"))
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
-        self.table = classed(ClickableHTML(), "tf1x-browser-table")
+        self.table = ClickableHTML().add_class("tf1x-browser-table")
         self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
         self.goto = W.Dropdown(options=[], description="go to", layout=W.Layout(width="95%"))
-        self.detail = classed(W.HTML(), "tf1x-detail-pane")
-        self.drawing = classed(ClickableHTML(), "tf1x-drawing")
-        self.code = C.CodePane(s.code, watch=s)
+        self.detail = W.HTML().add_class("tf1x-detail-pane")
+        self.drawing = ClickableHTML().add_class("tf1x-drawing")
         self.whole_graph = whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
-
         # the search box reports its own errors right under it, not at the bottom of the view
         searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
         C.bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)
@@ -70,7 +66,6 @@ class TensorBrowser(View):
         s.observe(self._show_error, "error")
         self._syncing = False
         self._render_selection()  # renders the table too
-
         bar = W.HBox([self.search, self.mode, self.op_type, self.dtype])
         bar.layout.flex_flow = "row wrap"
         pager = W.HBox([self.prev, self.next, self.summary])
@@ -121,8 +116,7 @@ class TensorBrowser(View):
 
     # -- widgets -> state ----------
 
-    def _picked(self, name: str) -> None:
-        """A click on a table row or a drawn box: select that op."""
+    def _picked(self, name: str) -> None:  # A click on a table row or a drawn box: select that op
         try:
             self.state.select(name)
         except Exception as e:  # an op name the page no longer has: say so inline

@@ -1,5 +1,4 @@
-"""State behind the browse view: :class:`BrowserState` searches, filters and pages a catalog.
-Plain Python (no ipywidgets)."""
+"""State behind the browse view (plain Python): :class:`BrowserState` searches and pages ops."""
 
 from __future__ import annotations
 
@@ -21,12 +20,10 @@ PAGE_SIZE = 50  # table rows per page
 
 
 class BrowserState(Observable):
-    """What the TensorBrowser shows of ``source`` (a ``V1Model``, ``Catalog`` or path): a search
-    over its ops, a page of it, one selected op. Fields: ``query``, ``mode`` (``auto``: the
-    catalog's rules; ``substring``; ``glob`` over the whole name; ``regex``), ``op_type`` and
-    ``dtype`` filters (``""`` = any), ``page`` (0-based), ``selected`` (op name or ``None``),
-    ``hops`` (neighbourhood radius), ``results`` (at most ``RESULT_CAP`` op names: exact
-    matches, then prefixes, then graph order), ``error`` (the last search's, ``""`` when fine)."""
+    """A search over the ops of ``source`` (``V1Model``, ``Catalog`` or path), a page of it, one
+    selected op. Fields: ``query``, ``mode`` (one of :data:`SEARCH_MODES`), ``op_type``/``dtype``
+    (``""``: any), ``page`` (0-based), ``selected`` (op name), ``hops``, ``results`` (at most
+    ``RESULT_CAP`` op names: exact, then prefix matches, then graph order), ``error``."""
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
     WIDGET = "TensorBrowser"
@@ -96,29 +93,26 @@ class BrowserState(Observable):
     def page_count(self) -> int:
         return max(1, -(-len(self.results) // self.page_size))
 
-    def next_page(self) -> None:
-        """Show the next page (stays on the last one)."""
+    def next_page(self) -> None:  # stays on the last page
         self.page = min(self.page + 1, self.page_count - 1)
 
-    def prev_page(self) -> None:
-        """Show the previous page (stays on the first one)."""
+    def prev_page(self) -> None:  # stays on the first page
         self.page = max(self.page - 1, 0)
 
     def page_rows(self) -> list[dict[str, str | int]]:
-        """The current page: ``name, op, dtype, shape, consumers`` per op (``dtype``/``shape`` of
-        output 0, ``+N`` more noted). Only this page's ops are looked up."""
+        """This page's ``name, op, dtype, shape, consumers`` (output 0; ``+N`` more noted)."""
         start = self.page * self.page_size
         rows = []
         for name in self.results[start : start + self.page_size]:
             op = self.catalog.op(name)
-            dtype, shape = "", ""
+            dtype = shape = ""
             if op.outputs:
                 t = self.catalog.tensor(op.outputs[0])
                 dtype, shape = t.dtype, shape_text(t.shape)
                 if len(op.outputs) > 1:
                     dtype += f" (+{len(op.outputs) - 1})"
             row = {"name": name, "op": op.type, "dtype": dtype, "shape": shape}
-            rows.append({**row, "consumers": len(op.consumers)})
+            rows.append(row | {"consumers": len(op.consumers)})
         return rows
 
     def summary(self) -> str:
@@ -127,15 +121,13 @@ class BrowserState(Observable):
         return f"{n} of {len(self.catalog):,} ops · page {self.page + 1}/{self.page_count}"
 
     def select(self, name: str | None) -> None:
-        """Select an op (``op`` or ``op:idx``; ``None`` clears), turning to its page of the
-        results; raises ``TensorNotFoundError``."""
+        """Select an op (``op``/``op:idx``; ``None`` clears) and turn to its page of the results."""
         self.selected = self.catalog.op(name).name if name else None
         if self.selected in self.results:
             self.page = self.results.index(self.selected) // self.page_size
 
     def detail(self) -> dict[str, object] | None:
-        """The selected op's ``name, op, scope, device, attrs, inputs, outputs, consumers,
-        control_inputs``, or ``None``."""
+        """The selected op's name, type, scope, device, attrs, inputs, outputs, consumers."""
         if self.selected is None:
             return None
         op = self.catalog.op(self.selected)
@@ -162,12 +154,11 @@ class BrowserState(Observable):
 
     def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
         """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
-        sub = self.neighbourhood()
-        title = f"{sub.center}: {self.hops} hop(s) up and down" if sub else ""
-        return "" if sub is None else subgraph_svg(sub, title, values)
+        if (sub := self.neighbourhood()) is None:
+            return ""
+        return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down", values)
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce this view."""
+    def code(self) -> str:  # the explorer API calls that reproduce this view
         lines = ["catalog = explorer.Catalog.from_model(model)"]
         given = self.search_kwargs().items()
         args = [repr(self.search_text()), *(f"{k}={v!r}" for k, v in given if v is not None)]

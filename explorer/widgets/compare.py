@@ -1,6 +1,5 @@
-"""ParityView: parity's per-output table coloured pass/fail, its plots, the worst examples of a run
-on the user's data, the first divergence drawn with ops coloured by their error, and (asked for)
-the latency of the proven artifact against the v1 session."""
+"""ParityView: parity's table, plots, worst examples, the first divergence drawn with ops coloured
+by their error, the latency of the proven artifact and the training-step check."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import ipywidgets as W
 from explorer.errors import plain
 from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
 from explorer.reporting.plots import divergence_plot
-from explorer.widgets._common import CodePane, View, bind, classed, clear_on, on_click, table_html
+from explorer.widgets import _common as C
 from explorer.widgets.compare_state import ParityState, causes
 from explorer.widgets.whole_graph import whole_graph_box
 
@@ -33,14 +32,18 @@ def _lines(lines: list[str]) -> str:
     return f'<div style="width:0;min-width:100%">{each}</div>'  # the lines never widen the page
 
 
+def _head(status: str, text: str, lines: list[str]) -> str:
+    """``text`` in bold in the colour of ``status``, over :func:`_lines`."""
+    return f'<b style="color:{COLOURS[status]}">{esc(text)}</b>' + _lines(lines)
+
+
 def _img(title: str, fig: Any) -> str:
     t = esc(title)
     return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
 
 
 def detail_html(row: dict[str, Any] | None) -> str:
-    """One worst example (a ``ParityState.worst_rows()`` row) as HTML: where it came from, its
-    inputs, v1 and v2 side by side."""
+    """A ``ParityState.worst_rows()`` row as HTML: where from, its inputs, v1 and v2."""
     if row is None:
         return ""
     return (
@@ -53,10 +56,9 @@ def detail_html(row: dict[str, Any] | None) -> str:
 
 
 def worst_examples_box(state: ParityState) -> W.VBox:
-    """A list of ``state.worst_rows()`` whose value is ``state.example`` (output key, source
-    index), both ways, and the picked example; hidden without per-example figures."""
+    """``state.worst_rows()`` to pick ``state.example`` from, and its detail (hidden: none)."""
     pick, detail = W.Select(options=[], value=None, rows=5, description="worst"), W.HTML()
-    box = classed(W.VBox([pick, detail]), "tf1x-worst-examples")
+    box = W.VBox([pick, detail]).add_class("tf1x-worst-examples")
 
     def label(r: dict[str, Any]) -> str:
         err = _fmt(r["max_abs"]) or "-"
@@ -77,12 +79,10 @@ def worst_examples_box(state: ParityState) -> W.VBox:
     return box
 
 
-class ParityView(View):
-    """``explorer.parity`` and ``first_divergence`` over a :class:`ParityState`; results in
-    :attr:`panels` (name -> widget): ``verdict`` (a cause line per output not passed, and
-    ``pin_button``), ``table``, ``plots``, ``worst examples``, ``divergence``, ``speed`` (shown
-    once ``speed_button`` timed the proven artifact), ``training`` (the training-step check of
-    ``training_button``, or why the model has none), ``whole graph``."""
+class ParityView(C.View):
+    """Parity and what follows it over a :class:`ParityState`; results in :attr:`panels` (name ->
+    widget): ``verdict`` (a cause line per output not passed; ``pin_button``), ``table``,
+    ``plots``, ``worst examples``, ``divergence``, ``speed``, ``training``, ``whole graph``."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -95,21 +95,19 @@ class ParityView(View):
         self.accept_nonfinite.layout.width = "auto"  # sized to its label, wraps
         self.run_button = W.Button(description="run parity", icon="balance-scale")
         self.run_button.button_style = "primary"
-        self.divergence_button = W.Button(description="first divergence", icon="search")
-        self.pin_button = W.Button(description="pin randomness", icon="thumb-tack")
-        self.speed_button = W.Button(description="measure speed", icon="tachometer")
-        self.divergence_button.layout.width = self.pin_button.layout.width = "auto"
-        self.training_button = W.Button(description="check training", icon="graduation-cap")
-        self.speed_button.layout.width = self.training_button.layout.width = "auto"
-        self.pin_button.layout.align_self = "flex-start"
+        self.divergence_button = C.button("first divergence", "search")
+        self.pin_button = C.button("pin randomness", "thumb-tack", align_self="flex-start")
+        self.speed_button = C.button("measure speed", "tachometer")
+        self.training_button = C.button("check training", "graduation-cap")
         self.shown = W.Dropdown(options=[], value=None, description="plots of")
-        self.verdict = classed(W.HTML(), "tf1x-verdict")
-        self.table = classed(W.HTML(), "tf1x-parity-table")
-        self.plots = classed(W.HTML(), "tf1x-plots")
-        self.drawing = classed(W.HTML(), "tf1x-divergence")
-        self.speed = classed(W.HTML(), "tf1x-speed")
-        self.training = classed(W.HTML(), "tf1x-training")
-        self.code = CodePane(s.code, watch=s)
+        self.verdict = W.HTML().add_class("tf1x-verdict")
+        self.table = W.HTML().add_class("tf1x-parity-table")
+        self.plots = W.HTML().add_class("tf1x-plots")
+        self.drawing = W.HTML().add_class("tf1x-divergence")
+        self.speed = W.HTML().add_class("tf1x-speed")
+        self.training = W.HTML().add_class("tf1x-training")
+        watch = (s, ("summary", "divergence"))
+        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
         self.panels: dict[str, W.Widget] = {
             "verdict": W.VBox([self.verdict, self.pin_button]),
             "table": self.table,
@@ -118,56 +116,34 @@ class ParityView(View):
             "divergence": self.drawing,
             "speed": self.speed,
             "training": self.training,
+            "whole graph": box,
         }
         for field in ("batches", "seed", "atol", "rtol", "accept_nonfinite", "shown"):
-            bind(s, field, getattr(self, field), status=self.status)
-        said = "parity: {0.verdict}".format
-        on_click(self.run_button, self.status, s.run, "running v1 and v2 on the same feeds…", said)
+            C.bind(s, field, getattr(self, field), status=self.status)
+        said, st = "parity: {0.verdict}".format, self.status
+        C.on_click(self.run_button, st, s.run, "running v1 and v2 on the same feeds…", said)
         busy = "running again with random ops seeded and keep_prob-like inputs neutral…"
-        on_click(self.pin_button, self.status, s.pin_randomness, busy, said)
+        C.on_click(self.pin_button, st, s.pin_randomness, busy, said)
         busy = "fetching every shared tensor on both sides…"
-        on_click(self.divergence_button, self.status, s.find_divergence, busy, lambda d: d.verdict)
+        C.on_click(self.divergence_button, st, s.find_divergence, busy, lambda d: d.verdict)
         busy = "timing the v1 session and the proven artifact at batch 1 and 32…"
-        on_click(self.speed_button, self.status, s.measure_speed, busy, serve_line)
+        C.on_click(self.speed_button, st, s.measure_speed, busy, serve_line)
         busy = "running TF1 training steps and the same Keras 3 steps on the rewrite…"
         verdict = s.training_verdict
-        on_click(self.training_button, self.status, s.check_training, busy, lambda _: verdict())
-        s.observe(lambda _: self._render(), ("summary", "shown"))
-        clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
-        s.observe(lambda _: self._render_divergence(), "divergence")
-        s.observe(lambda _: self._render_speed(), "speed")
-        s.observe(lambda _: self._render_training(), "training")
-        self._render()
-        self._render_divergence()
-        self._render_speed()
-        self._render_training()
-        self._show_code = show_code
-        tolerance = [self.atol, self.rtol, self.accept_nonfinite]
-        self._controls = [W.HBox([self.batches, self.seed])]
-        self._controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
+        C.on_click(self.training_button, st, s.check_training, busy, lambda _: verdict())
+        C.clear_on(s, self.status, s.INPUTS)  # "busy" is a click's own line
+        renders = {("summary", "shown"): self._render, "divergence": self._render_divergence}
+        renders |= {"speed": self._render_speed, "training": self._render_training}
+        for fields, render in renders.items():
+            s.observe(lambda _, render=render: render(), fields)
+            render()
         buttons = [self.run_button, self.divergence_button, self.speed_button]
-        buttons += [self.training_button]
-        self._controls += [W.HBox(buttons)]
-        super().__init__(self._children())
-        self.add_class("tf1x-parity")
-        watch = (s, ("summary", "divergence"))
-        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
-        self.add_panel("whole graph", box)
-
-    def _children(self) -> list[W.Widget]:
-        tail = [self.status] + ([self.code] if self._show_code else [])
-        return self._controls + list(self.panels.values()) + tail
-
-    def add_panel(self, name: str, widget: W.Widget, render: Any = None) -> None:
-        """Show ``widget`` after the other result panels; ``render(state)``, when given, is
-        called now and on every change of the state."""
-        if name in self.panels:
-            raise ValueError(f"ParityView already has a panel {name!r}")
-        self.panels[name] = widget
-        if render is not None:
-            render(self.state)
-            self.state.observe(lambda _: render(self.state))
-        self.children = self._children()
+        controls = [W.HBox([self.batches, self.seed])]
+        tolerance = [self.atol, self.rtol, self.accept_nonfinite]
+        controls += [W.HBox(tolerance, layout=W.Layout(flex_flow="wrap"))]
+        controls += [W.HBox([*buttons, self.training_button])]
+        panels = list(self.panels.values())
+        self._lay_out(controls + panels + [self.status], "tf1x-parity", show_code)
 
     def _render(self) -> None:
         s = self.state
@@ -182,20 +158,19 @@ class ParityView(View):
             self.verdict.value = "<i>not compared yet: press run parity</i>"
             self.table.value = self.plots.value = ""
             return
-        colour, rows = COLOURS[s.summary.status], s.rows()
+        rows, several = s.rows(), len(s.summary.reports) > 1
         equal = bool(rows) and all(r["max_abs"] == 0 for r in rows)
         note = f": all {len(rows)} outputs exactly equal" if equal else ""
-        verdict, several = esc(s.summary.verdict), len(s.summary.reports) > 1
         lines = [
             f"{name}/{c}" if several else c
             for name, rep in s.summary.reports.items()
             for c in causes(rep) + ([f"remedy: {rep.remedy}"] if rep.remedy else [])
         ]
-        self.verdict.value = f'<b style="color:{colour}">{verdict}{note}</b>' + _lines(lines)
+        self.verdict.value = _head(s.summary.status, s.summary.verdict + note, lines)
         shown = {"max_abs": _fmt, "max_rel": _fmt, "mismatch": "{:.1%}".format}
         cells = [[shown.get(k, str)(r[k]) for k in TABLE] for r in rows]
         styles = [f"background:{BACKGROUNDS[r['status']]}" for r in rows]
-        self.table.value = table_html([k.replace("_", " ") for k in TABLE], cells, styles)
+        self.table.value = C.table_html([k.replace("_", " ") for k in TABLE], cells, styles)
         self.plots.value = "".join(_img(name, fig) for name, fig in s.figures().items())
 
     def _render_divergence(self) -> None:
@@ -203,12 +178,10 @@ class ParityView(View):
         if d is None:
             self.drawing.value = ""
             return
-        colour = COLOURS[d.status]
         skipped = "; ".join(f"{t} ({why})" for t, why in d.skipped.items())
         lines = [f"{len(d.skipped)} tensors not judged: {skipped}"] if skipped else []
-        head = f'<b style="color:{colour}">{esc(d.verdict)}</b>' + _lines(lines)
         plot = _img("divergence", divergence_plot(d))
-        self.drawing.value = f"{head}{s.divergence_svg()}<br>{plot}"
+        self.drawing.value = f"{_head(d.status, d.verdict, lines)}{s.divergence_svg()}<br>{plot}"
 
     def _render_speed(self) -> None:
         table = self.state.speed
@@ -217,22 +190,21 @@ class ParityView(View):
             return
         header, rows = latency_rows(table)
         line = f"<b>{esc(serve_line(table))}</b><br><small>median per call of interleaved rounds"
-        self.speed.value = f"{line}, after warm-up calls</small>{table_html(header, rows)}"
+        self.speed.value = f"{line}, after warm-up calls</small>{C.table_html(header, rows)}"
 
     def _render_training(self) -> None:
         s = self.state
         t, why = s.training, s.not_training()
         self.training_button.layout.display = "none" if why else ""
         if t is None:
-            self.training.value = f"<i>no training check: {esc(why)}</i>" if why else ""
+            self.training.value = _lines([f"no training check: {why}"]) if why else ""
             return
-        colour = COLOURS["passed" if t["passed"] else "failed"]
         lines = [f"proved: {', '.join(t['proved'])}"]
         lines += [f"not covered: {n}" for n in t["not_covered"]]
-        head = f'<b style="color:{colour}">{esc(s.training_verdict())}</b>' + _lines(lines)
+        head = _head("passed" if t["passed"] else "failed", s.training_verdict(), lines)
         rows = s.training_rows()
         cells = [[r.get(k, "") for k in TRAINING] for r in rows]
         cells = [[_fmt(v) if isinstance(v, float) else v for v in row] for row in cells]
         ok = [r["verdict"] == "passed" for r in rows]
         styles = [f"background:{BACKGROUNDS['passed' if p else 'failed']}" for p in ok]
-        self.training.value = head + table_html(list(TRAINING), cells, styles)
+        self.training.value = head + C.table_html(list(TRAINING), cells, styles)

@@ -1,5 +1,4 @@
-"""State behind the compare view (plain Python): parity of a model with its TF2 conversion, and
-the first divergence."""
+"""State behind the compare view (plain Python): parity, first divergence, speed, training."""
 
 from __future__ import annotations
 
@@ -7,13 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from explorer.comparing.records import (
-    NONDETERMINISTIC,
-    Divergence,
-    ParityReport,
-    ParitySummary,
-    Tolerance,
-)
+from explorer.comparing.records import NONDETERMINISTIC, ParityReport, Tolerance
 from explorer.errors import ConversionError, ExplorerError, ParityError, first_line
 from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
@@ -39,10 +32,9 @@ class ParityState(Observable):
     """Parity of a model with its TF2 conversion, and where the two first diverge. The inputs
     (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
     (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
-    ``rtol``, ``accept_nonfinite`` (:attr:`tolerance`), ``remedy``, ``data`` (``limit`` records)
-    give ``summary``, ``divergence`` (of the ``shown`` report), ``example``, ``speed`` (the
-    latency table of the proven artifact, on request), ``training`` (the ``TrainCheck`` summary of
-    :meth:`check_training`, on request): cleared on change."""
+    ``rtol``, ``accept_nonfinite``, ``remedy``, ``data`` (``limit`` records); the results,
+    cleared when one changes: ``summary``, ``divergence`` (of the ``shown`` report), ``example``,
+    and on request ``speed`` (:meth:`measure_speed`), ``training`` (:meth:`check_training`)."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
@@ -65,14 +57,8 @@ class ParityState(Observable):
         self.batches, self.seed = 2, 0
         self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
         self.accept_nonfinite = self.remedy = False
-        self.summary: ParitySummary | None = None
-        self.divergence: Divergence | None = None
-        self.shown: str | None = None
-        self.data: Any = None
-        self.limit: int | None = None
-        self.example: tuple[str, int] | None = None
-        self.speed: dict[str, Any] | None = None
-        self.training: dict[str, Any] | None = None
+        self.data = self.limit = None
+        self.clear_results()  # the results: None
         self._not_training: str | None = None  # why no training check, once asked
         self.observe(self.clear_results, self.INPUTS)
         self.observe(lambda _: setattr(self, "divergence", None), ("summary", "shown"))
@@ -91,8 +77,8 @@ class ParityState(Observable):
 
     def clear_results(self, _: Any = None) -> None:
         """Drop every result (called when an input changes; a subclass clears its own too)."""
-        self.summary = self.divergence = self.shown = self.example = self.speed = None
-        self.training = None
+        self.summary = self.divergence = self.shown = self.example = None
+        self.speed = self.training = None  # dicts: the latency table, the TrainCheck summary
 
     def custom_io(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -105,8 +91,7 @@ class ParityState(Observable):
         name = self.shown or self.signature
         return self.custom_io() or ({"signature": name} if name in self.model.signatures else {})
 
-    def need_v2(self) -> Any:
-        """``v2``; ``ParityError`` (one line) before the model is converted."""
+    def need_v2(self) -> Any:  # ``v2``; ``ParityError`` (one line) before the model is converted
         if self.v2 is None:
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
@@ -129,8 +114,7 @@ class ParityState(Observable):
         return self.summary
 
     def pinnable(self) -> bool:
-        """Whether :meth:`pin_randomness` may help: an output v1 disagrees with itself on (and
-        not a read racing a write in one call, which no seed orders)."""
+        """Whether v1 disagreed with itself in a way a seed orders (:meth:`pin_randomness`)."""
         from explorer.comparing.parity_check import RACY
 
         reps = () if self.summary is None or self.remedy else self.summary.reports.values()
@@ -154,10 +138,8 @@ class ParityState(Observable):
         return self.divergence
 
     def measure_speed(self) -> dict[str, Any]:
-        """Time the v1 session and the proven artifact (``v2``, the ``shown`` signature) at
-        :attr:`SPEED_BATCHES` on sampled feeds (:func:`~explorer.comparing.latency.latency_table`,
-        a batch the model cannot take left out) -> ``speed``; ``ParityError`` before parity
-        passed: only a proven artifact is timed."""
+        """``speed``: the v1 session and the proven artifact (``v2``, the ``shown`` signature)
+        timed at :attr:`SPEED_BATCHES` (``latency.against_v1``); ``ParityError`` before a pass."""
         from explorer.comparing.latency import against_v1
         from explorer.conversion.onnx import runner_for
         from explorer.running.v1_runner import V1Runner
@@ -171,9 +153,7 @@ class ParityState(Observable):
         return self.speed
 
     def not_training(self) -> str:
-        """``""`` when the model is a training graph :meth:`check_training` maps (its optimizer
-        ops, read from the graph without a session), else the one line saying why not (read
-        once; what only a restored session shows is said when the check runs)."""
+        """``""`` for a training graph :meth:`check_training` maps, else why not (read once)."""
         from explorer.rewriting.training import training_ops  # numpy: lazily
 
         if self._not_training is None:
@@ -185,9 +165,8 @@ class ParityState(Observable):
         return self._not_training
 
     def check_training(self, steps: int = 5, backends: tuple[str, ...] = ("tensorflow",)) -> Any:
-        """``train_check`` (TF1 training steps against Keras 3's on the rewrite, on a batch
-        sampled with ``seed``) -> ``training`` (its summary); ``ConversionError`` naming why when
-        the model is no training graph it maps. TensorFlow only unless ``backends`` says."""
+        """``train_check`` (TF1 training steps against Keras 3's on the rewrite, a batch sampled
+        with ``seed``) -> ``training``: its summary; ``ConversionError``: :meth:`not_training`."""
         if why := self.not_training():
             raise ConversionError(why)
         from explorer.rewriting.train_step import train_check  # numpy: lazily
@@ -207,8 +186,7 @@ class ParityState(Observable):
         return f"training differs: {t['first_failure']}"
 
     def training_rows(self) -> list[dict[str, Any]]:
-        """Per backend and step: ``backend, step, loss, gradients, weights, slots`` (max abs
-        differences) and ``verdict`` (``passed`` or the first differing name)."""
+        """Per backend and step: max abs diffs (loss, gradients, weights, slots), ``verdict``."""
         rows = []
         for backend, res in (self.training or {}).get("backends", {}).items():
             if res["error"]:
@@ -219,8 +197,7 @@ class ParityState(Observable):
                 rows[-1]["verdict"] = verdict
         return rows
 
-    def report(self) -> Any:
-        """The ``ParityReport`` shown (``None`` before :meth:`run`)."""
+    def report(self) -> Any:  # the ``ParityReport`` shown (``None`` before :meth:`run`)
         return None if self.summary is None or self.shown is None else self.summary[self.shown]
 
     def rows(self) -> list[dict[str, Any]]:
@@ -233,8 +210,7 @@ class ParityState(Observable):
         ]
 
     def worst_rows(self) -> list[dict[str, Any]]:
-        """The worst examples of the shown report: ``output, index, where, max_abs, mismatches,
-        inputs, v1, v2`` per row (``[]`` without per-example figures)."""
+        """The shown report's worst examples: ``output, index, where, max_abs, v1, v2, ...``."""
         rep = self.report()
         return [
             dict(output=key, index=w.index, where=w.where, max_abs=w.max_abs, inputs=w.inputs)
@@ -269,10 +245,9 @@ class ParityState(Observable):
         errors = self.op_errors()
         return subgraph_svg(sub, title, {n.name: errors.get(n.name) for n in sub.nodes}, center)
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce the comparison."""
+    def code(self) -> str:  # the explorer API calls that reproduce the comparison
         v2 = self.v2
-        v2_src = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
+        v2 = repr(str(v2)) if isinstance(v2, (str, Path)) else "v2  # the converted V2Model"
         custom = self.custom_io()
         sig = "".join(f", {k}={v!r}" for k, v in custom.items())
         if not custom and self.signature:
@@ -285,24 +260,22 @@ class ParityState(Observable):
         tol = f"tolerance=explorer.Tolerance(atol={self.atol}, rtol={self.rtol}{accept})"
         remedy = ", remedy=True" if self.remedy else ""
         parity = f"summary = explorer.parity(model, v2{sig}, source={source}, {tol}{remedy})"
-        lines = [f"v2 = {v2_src}", parity]
+        lines = [f"v2 = {v2}", parity]
+        kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
         if self.divergence is not None:
-            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
             judged = f", judged=summary[{self.shown!r}]" if self.shown is not None else ""
             lines += [
                 f"feeds = explorer.V1Runner(model{kw}).sample(batch=1, seed={self.seed})",
                 f"div = explorer.first_divergence(model, v2, feeds{kw}, {tol}{judged})",
             ]
-        if self.speed is not None:
-            kw = "".join(f", {k}={v!r}" for k, v in self._v1_kwargs().items())
-            v1, art = list(self.speed["artifacts"])
+        if self.speed is not None:  # as measure_speed: a batch the model cannot take left out
+            art, batches = list(self.speed["artifacts"])[1], self.SPEED_BATCHES
             lines += [
-                "from explorer.comparing.latency import latency_table",
+                "from explorer.comparing.latency import against_v1",
                 "from explorer.conversion.onnx import runner_for",
-                f"r1 = explorer.V1Runner(model{kw})",
-                f"feeds = {{b: r1.sample(b, {self.seed}) for b in {self.SPEED_BATCHES}}}",
-                f"runners = {{{v1!r}: r1, {art!r}: runner_for(v2, {self.shown!r})}}",
-                "speed = latency_table(runners, feeds)",
+                f"r2 = runner_for(v2, {self.shown!r})",
+                f"speed = against_v1(explorer.V1Runner(model{kw}), {art!r}, r2, {self.seed}, "
+                f"{batches})",
             ]
         if self.training is not None:
             t = self.training

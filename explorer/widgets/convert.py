@@ -1,6 +1,5 @@
-"""Converter: convert to a TF2 SavedModel or ONNX (options: freeze, output folder, overwrite),
-progress, a summary of the converted signatures, and a "load it back" check against the v1
-outputs."""
+"""Converter: convert to a TF2 SavedModel or ONNX, with progress, a summary of the converted
+signatures and a "load it back" check against the v1 outputs."""
 
 from __future__ import annotations
 
@@ -54,24 +53,22 @@ class Converter(C.View):
             return
         self.what = W.HTML()
         formats = [("TF2 SavedModel", "saved_model"), ("ONNX", "onnx")]
-        self.to = W.ToggleButtons(options=formats, description="to")
-        self.onnx_note = C.classed(W.HTML(), "tf1x-onnx-note")  # why ONNX is not offered
+        flex = W.Layout(display="flex")  # the label beside the buttons, not above them
+        self.to = W.ToggleButtons(options=formats, description="to", layout=flex)
+        self.onnx_note = W.HTML().add_class("tf1x-onnx-note")  # why ONNX is not offered
         if s.onnx_problem:
             self.onnx_note.value = f"<small style='color:#57606a'>{esc(s.onnx_problem)}</small>"
         self.freeze = W.Checkbox(description="freeze variables into constants", indent=False)
         self.out_dir = W.Text(description="output", layout=W.Layout(width="70%"))
-        self.out_problem = C.classed(W.HTML(), "tf1x-out-problem")
+        self.out_problem = W.HTML().add_class("tf1x-out-problem")
         self.overwrite = W.Checkbox(description="overwrite", indent=False)
         self.convert_button = W.Button(description="convert", icon="cogs", button_style="primary")
         self.check_button = W.Button(description="load it back", icon="check")
         self.progress = W.FloatProgress(min=0.0, max=1.0, description="")
-        self.summary = C.classed(W.HTML(), "tf1x-convert-summary")
-        self.code = C.CodePane(s.code, watch=s)
+        self.summary = W.HTML().add_class("tf1x-convert-summary")
         self._creep = _Creep(self.progress)
-
         fields = {"freeze": self.freeze, "out_dir": self.out_dir, "overwrite": self.overwrite}
-        fields["to"] = self.to
-        C.bind_all(s, fields, self.status)
+        C.bind_all(s, fields | {"to": self.to}, self.status)
         C.bind(s, "progress", self.progress)
 
         def saved(out: Any) -> str:
@@ -86,14 +83,9 @@ class Converter(C.View):
         C.clear_on(s, self.status, ("selection", "to", "freeze", "out_dir", "overwrite"))
         self._render()
         buttons = W.HBox([self.convert_button, self.check_button, self.progress])
-        children = [
-            self.what,
-            W.HBox([self.to, self.onnx_note]),
-            self.out_dir,
-            self.out_problem,
-            W.HBox([self.freeze, self.overwrite]),
-        ]
-        self._lay_out(children + [buttons, self.summary, self.status], "tf1x-converter", show_code)
+        children = [self.what, W.HBox([self.to, self.onnx_note]), self.out_dir, self.out_problem]
+        children += [W.HBox([self.freeze, self.overwrite]), buttons, self.summary, self.status]
+        self._lay_out(children, "tf1x-converter", show_code)
 
     def _check(self) -> None:
         res = self.state.load_back()

@@ -1,5 +1,4 @@
-"""State behind the convert view (plain Python): :class:`ConverterState` converts (to a TF2
-SavedModel or ONNX), saves, and loads the saved folder back through ``explorer.parity``."""
+"""State behind the convert view (plain Python): convert, save, load back through parity."""
 
 from __future__ import annotations
 
@@ -14,15 +13,12 @@ from explorer.widgets.pick_state import Selection
 
 
 class ConverterState(Observable):
-    """Convert to TF2, save, and check the saved folder loads back and agrees. Fields: ``selection``
-    (default: all signatures), ``to`` (``saved_model`` or ``onnx``; ``onnx_problem``: why ONNX is
-    not offered, ``""`` when it is), ``freeze``, ``out_dir``, ``overwrite``, ``stage`` (running
-    now), ``progress`` (0..1), ``v2``, ``saved`` (the folder), ``check`` (signature -> loaded-back
-    ``ParityReport``), ``out_problem`` (why ``out_dir`` cannot be written, as typed), ``failed``."""
+    """Convert, save, load back. Fields: ``selection``, ``to`` (``saved_model`` or ``onnx``;
+    ``onnx_problem``: why not ONNX), ``freeze``, ``out_dir``, ``overwrite``, ``stage``, ``progress``
+    (0..1), ``v2``, ``saved``, ``check``, ``out_problem`` (why not ``out_dir``), ``failed``."""
 
     FIELDS = ("selection", "to", "freeze", "out_dir", "overwrite", "stage", "progress", "v2")
-    FIELDS += ("saved",)
-    FIELDS += ("check", "out_problem", "failed")
+    FIELDS += ("saved", "check", "out_problem", "failed")
     WIDGET = "Converter"
 
     def __init__(self, model: Any, selection: Selection | None = None, out_dir: str = "") -> None:
@@ -34,9 +30,7 @@ class ConverterState(Observable):
         self.onnx_problem = onnx_missing()
         self.out_dir = out_dir or str(default_output_dir(self.model))
         self.stage, self.progress = "", 0.0
-        self.v2: Any = None
-        self.saved: Path | None = None
-        self.check: dict[str, Any] | None = None
+        self.v2 = self.saved = self.check = None  # V2Model, its folder, signature -> report
         self.out_problem = self.failed = ""
         self.observe(self._stale, ("selection", "to"))
         self.observe(self._check_out, ("out_dir", "overwrite"))
@@ -52,12 +46,13 @@ class ConverterState(Observable):
         return value
 
     def _stale(self, _: Any = None) -> None:
+        """Results gone, and the output folder checked again (it may hold them now)."""
         self.v2 = self.saved = self.check = None
-        self.failed = ""
+        self.failed, self.progress = "", 0.0
+        self._check_out()
 
     def _check_out(self, _: Any = None) -> ExplorerError | None:
-        """``out_problem`` by the output policy: only an earlier output of explorer (or an empty
-        folder) is replaced, with ``overwrite``; anything else there is named."""
+        """``out_problem`` by the output policy: only an earlier output is replaced."""
         try:
             if not self.out_dir.strip():
                 raise ConversionError("no output folder given: type a folder for the TF2 model")
@@ -78,8 +73,7 @@ class ConverterState(Observable):
 
     @recorded
     def convert(self) -> Path:
-        """Convert and save to ``out_dir`` (refused first when :meth:`_check_out` or the
-        selection says no); returns the folder written."""
+        """Convert and save to ``out_dir`` (refused first by :meth:`_check_out`)."""
         from explorer.conversion.build import convert
 
         self._stale()  # a failed conversion must not leave the last one's results on show
@@ -130,8 +124,7 @@ class ConverterState(Observable):
             rows.append([name, ", ".join(sig.inputs), ", ".join(sig.outputs), res])
         return rows
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce the conversion and the check."""
+    def code(self) -> str:  # the explorer API calls that reproduce the conversion and the check
         kwargs = self.selection.kwargs(convert=True)
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
         if self.freeze:
@@ -142,9 +135,11 @@ class ConverterState(Observable):
         save = f"out = v2.save({self.out_dir!r}{', overwrite=True' if again else ''})"
         lines = [f"v2 = explorer.convert(model{args})", save]
         if self.to == "onnx":
-            lines += ["# run it with onnxruntime:", "import onnxruntime"]
-            name = next(iter(self.v2.signatures), "serving_default") if self.v2 else "NAME"
-            load = f"session = onnxruntime.InferenceSession(str(out / {name + '.onnx'!r}))"
+            lines += [
+                "# run it with onnxruntime (a .onnx file per signature):",
+                "import onnxruntime",
+            ]
+            load = "session = onnxruntime.InferenceSession(str(next(out.glob('*.onnx'))))"
             return script(self.model.path, [*lines, load])
         lines += ["# load it back with plain TensorFlow:", "import tensorflow as tf"]
         return script(self.model.path, [*lines, "loaded = tf.saved_model.load(str(out))"])

@@ -1,6 +1,5 @@
-"""FleetView: a fleet run's report in the notebook (``FleetView("OUT_DIR")``): the summary, the
-failure classes, and a row per model (status, proved, cause), filtered by status and sorted by
-a column. State in traitlets: ``path``, ``status``, ``sort``; ``rows`` follows them."""
+"""FleetView: a fleet run's report (``FleetView("OUT_DIR")``): summary, failure classes, a row per
+model, filtered by ``status`` and sorted by ``sort`` (traitlets; ``rows`` follows them)."""
 
 from __future__ import annotations
 
@@ -10,12 +9,14 @@ from typing import Any
 import ipywidgets as W
 import traitlets as T
 
-from explorer.errors import first_line
 from explorer.fleets.report import STATUSES, FleetReport
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
+from explorer.widgets._clickable import ClickableHTML
 
 COLUMNS = ["name", "status", "proved", "seconds", "exit_code", "cause"]
+GRID = [("name", "25%", "tf1x-mid"), ("status", "", "tf1x-fit"), ("proved", "15%", "tf1x-mid")]
+GRID += [("seconds", "", "tf1x-fit"), ("exit code", "", "tf1x-fit"), ("cause", "", "")]
 
 
 class FleetView(W.VBox):
@@ -30,11 +31,14 @@ class FleetView(W.VBox):
 
     def __init__(self, path: str | os.PathLike[str] = "", **kwargs: Any) -> None:
         self.report: FleetReport | None = None
-        self.head, self.classes, self.table = W.HTML(), W.HTML(), W.HTML()
+        self.head, self.classes = W.HTML(), W.HTML()
+        self.table = ClickableHTML().add_class("tf1x-fleet-table")  # one line a cell
         self.status_pick = W.Dropdown(options=["all", *STATUSES], description="status")
-        self.sort_pick = W.Dropdown(options=COLUMNS, description="sort by")
+        sorts = [(c.replace("_", " "), c) for c in COLUMNS]
+        self.sort_pick = W.Dropdown(options=sorts, description="sort by")
         super().__init__([self.head, self.classes, W.HBox([self.status_pick, self.sort_pick])])
         self.children += (self.table,)
+        self.add_class("tf1x-fleet")
         T.link((self, "status"), (self.status_pick, "value"))
         T.link((self, "sort"), (self.sort_pick, "value"))
         self.observe(lambda _: self._read(), "path")
@@ -48,7 +52,7 @@ class FleetView(W.VBox):
         try:
             self.report, self.failed = FleetReport.read(self.path), ""
         except (OSError, ValueError, KeyError, TypeError) as e:
-            self.report, self.failed = None, f"{self.path}: no fleet report ({first_line(e)})"
+            self.report, self.failed = None, f"{self.path}: no fleet report ({C.error_line(e)})"
         self.summary = self.report.summary() if self.report else ""
         self._filter()
 
@@ -68,4 +72,5 @@ class FleetView(W.VBox):
         classes = self.report.classes if self.report else {}
         self.classes.value = C.table_html(["failure class", "models"], list(classes.items()))
         body = [[r[c] for c in COLUMNS] for r in self.rows]
-        self.table.value = C.table_html(COLUMNS, body)
+        names = [r["model"] for r in self.rows]
+        self.table.html = C.grid_html(GRID, body, names, empty=self.failed and "no models")

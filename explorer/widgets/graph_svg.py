@@ -1,5 +1,4 @@
-"""An op's neighbourhood as SVG in pure Python: :func:`layered_layout` places nodes top to bottom,
-:func:`collapse` folds wide layers, :func:`render_svg` draws a :class:`Drawing` (untrusted too)."""
+"""An op's neighbourhood as SVG in pure Python (layered layout, wide layers folded)."""
 
 from __future__ import annotations
 
@@ -39,8 +38,7 @@ Links = dict[str, list[str]]
 
 
 class Drawing(str):
-    """An SVG drawing (a ``str``) that a notebook shows as SVG, with an ``<img>`` copy as
-    ``text/html``: untrusted notebooks (and unexecuted ones opened from disk) show no SVG."""
+    """An SVG (a ``str``) shown with an ``<img>`` copy: untrusted notebooks show no SVG."""
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
         uri = "data:image/svg+xml;base64," + base64.b64encode(self.encode()).decode("ascii")
@@ -141,8 +139,7 @@ def collapse(
 
 
 def error_colour(value: float | None, worst: float) -> str:
-    """Fill colour for an error: green (0) through yellow to red (``worst``) on a log scale from
-    1e-8; grey for ``None`` (not measured), red for NaN."""
+    """Green (0) to red (``worst``) on a log scale from 1e-8; grey: ``None``, red: NaN."""
     if value is None:
         return MISSING
     if value != value:  # NaN
@@ -220,8 +217,7 @@ def subgraph_svg(
     title: str,
     values: Mapping[str, float | None] | None = None,
     selected: str | None = None,
-) -> str:
-    """:func:`render_svg` of a ``Catalog`` subgraph (``selected``: its center by default)."""
+) -> str:  # :func:`render_svg` of a ``Catalog`` subgraph (``selected``: its center by default)
     nodes, edges = [(n.name, n.type) for n in sub.nodes], [(e.src, e.dst) for e in sub.edges]
     return render_svg(nodes, edges, selected or sub.center, values, title)
 

@@ -1,10 +1,10 @@
-"""IOPicker: choose what to feed and fetch from ranked suggestions (each with its reason on one
-line, whole on hover) or a signature preset; a message says whether the outputs are computable
-from the chosen inputs."""
+"""IOPicker: what to feed and fetch, from ranked suggestions (reasons on one line, whole on hover)
+or a signature preset, and whether the outputs are computable from the inputs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 import ipywidgets as W
@@ -29,8 +29,7 @@ COLUMNS = [
 
 
 def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
-    """One suggestion as table cells: name, dtype, shape, reason. ``feed`` (``PickerState.
-    feed_shapes``): the shape the graph decides for a fed input, and why, after the reason."""
+    """A suggestion's cells: name, dtype, shape (as fed: ``feed``), reason."""
     why, shape, f = c.reason, shape_text(c.shape), (feed or {}).get(c.name)
     if f is not None:
         shape = shape_text(f["shape"])
@@ -42,18 +41,22 @@ def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
 
 
 class _Side(W.VBox):
-    """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list."""
+    """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list of
+    ``title`` (``inputs`` or ``outputs``), which the buttons edit through ``state``."""
 
-    def __init__(self, title: str, cands: list[Candidate], names: list[str], feed: FeedShapes):
-        self.candidates, self.feed = list(cands), feed
+    def __init__(self, title: str, state: PickerState, names: list[str], status: C.StatusArea):
+        feed = state.feed_shapes if title == "inputs" else {}
+        self.candidates, self.feed = list(getattr(state.choice, title)), feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = C.classed(ClickableHTML(), f"tf1x-suggest-{title}")
+        self.suggestions = ClickableHTML().add_class(f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         hint, width = "or type a tensor name", W.Layout(width="60%")
         self.name = W.Combobox(placeholder=hint, options=names, layout=width)
-        auto = W.Layout(width="auto")
-        self.add = W.Button(description=f"add {title[:-1]}", icon="plus", layout=auto)
-        self.remove = W.Button(description="remove", icon="minus", layout=auto)
+        self.add, self.remove = C.button(f"add {title[:-1]}", "plus"), C.button("remove", "minus")
+        one = title[:-1]  # input or output
+        C.on_click(self.add, status, partial(self._add, getattr(state, f"add_{one}")))
+        C.on_click(self.remove, status, partial(self._remove, getattr(state, f"remove_{one}")))
+        C.enter_clicks(self.name, self.add)
         self.chosen = W.Select(options=[], value=None, rows=4, layout=W.Layout(width="95%"))
         self._render()
         head = W.HTML(f"<b>{title}</b> (suggested, best first: click one, then add)")
@@ -71,12 +74,17 @@ class _Side(W.VBox):
         names, empty = [c.name for c in self.candidates], "nothing to suggest: type a tensor name"
         self.suggestions.html = C.grid_html(COLUMNS, rows, names, self.value, empty)
 
-    def picked(self) -> str:
-        """The typed name, else the highlighted suggestion."""
+    def _add(self, add: Callable[[str], None]) -> None:  # the typed name, else the highlighted
         typed = self.name.value.strip()
         if not typed and self.value is None:
             raise ValueError("highlight a suggestion or type a tensor name first")
-        return typed or self.value
+        add(typed or self.value)
+        self.name.value = ""
+
+    def _remove(self, remove: Callable[[str], None]) -> None:
+        if self.chosen.value is None:
+            raise ValueError("highlight a chosen tensor to remove first")
+        remove(self.chosen.value)
 
 
 class IOPicker(C.View):
@@ -89,43 +97,25 @@ class IOPicker(C.View):
         presets = [("custom", "")] + [(n, n) for n in s.presets]
         self.preset = preset = W.Dropdown(options=presets, description="preset")
         names = s.catalog.names if len(s.catalog) <= 20_000 else []
-        self.ins = _Side("inputs", s.choice.inputs, [f"{n}:0" for n in names], s.feed_shapes)
-        self.outs = _Side("outputs", s.choice.outputs, [f"{n}:0" for n in names], {})
-        self.message = C.classed(W.HTML(), "tf1x-validation")
-        self.code = C.CodePane(s.code, watch=s)
-
+        names = [f"{n}:0" for n in names]
+        self.ins, self.outs = (_Side(t, s, names, self.status) for t in ("inputs", "outputs"))
+        self.message = W.HTML().add_class("tf1x-validation")
         C.bind(s, "signature", preset, "value", lambda v: v or "", lambda v: v or None, self.status)
         self.preset.observe(self._preset_chosen, "value")
-        C.on_click(self.ins.add, self.status, lambda: self._add(self.ins, s.add_input))
-        C.on_click(self.outs.add, self.status, lambda: self._add(self.outs, s.add_output))
-        C.on_click(self.ins.remove, self.status, lambda: self._remove(self.ins, s.remove_input))
-        C.on_click(self.outs.remove, self.status, lambda: self._remove(self.outs, s.remove_output))
         s.observe(lambda _: self._render(), ("inputs", "outputs", "validation", "message"))
         C.clear_on(s, self.status, ("signature", "inputs", "outputs"))
-        for side in (self.ins, self.outs):
-            C.enter_clicks(side.name, side.add)
         self._render()
         sides = W.HBox([self.ins, self.outs], layout=W.Layout(flex_flow="row wrap"))
         children = [self.preset, sides, self.message, self.status]
         self._lay_out(children, "tf1x-picker", show_code)
 
     @property
-    def value(self) -> Selection:
-        """The choice (the state's :attr:`~PickerState.value`)."""
+    def value(self) -> Selection:  # the choice (the state's :attr:`~PickerState.value`)
         return self.state.value
 
     def _preset_chosen(self, change: dict[str, str]) -> None:
         if change["new"]:
             self.state.apply_preset(change["new"])
-
-    def _add(self, side: _Side, add: Callable[[str], None]) -> None:
-        add(side.picked())
-        side.name.value = ""
-
-    def _remove(self, side: _Side, remove: Callable[[str], None]) -> None:
-        if side.chosen.value is None:
-            raise ValueError("highlight a chosen tensor to remove first")
-        remove(side.chosen.value)
 
     def _render(self) -> None:
         s = self.state

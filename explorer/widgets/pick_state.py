@@ -1,5 +1,4 @@
-"""State behind the pick view: :class:`Selection` (the chosen tensors) and :class:`PickerState`.
-Plain Python (no ipywidgets)."""
+"""State behind the pick view (plain Python): :class:`Selection` and :class:`PickerState`."""
 
 from __future__ import annotations
 
@@ -27,8 +26,7 @@ class Selection:
     problem: str = field(default="", repr=False)
 
     def kwargs(self, convert: bool = False) -> dict[str, str | list[str]]:
-        """``V1Runner`` (or ``convert``: ``explorer.convert``) keywords: ``signature=`` (or
-        ``signatures=``) or ``inputs=``/``outputs=``; ``{}`` for the model's default.
+        """``V1Runner`` (``convert``: ``explorer.convert``) keywords, ``{}`` for the default;
         ``OutputChoiceError`` when the choice has a ``problem`` (never a silent default)."""
         if self.problem:
             raise OutputChoiceError(f"{self.problem} (in the pick step)")
@@ -38,8 +36,7 @@ class Selection:
             return {"inputs": list(self.inputs), "outputs": list(self.outputs)}
         return {}
 
-    def code_args(self) -> str:
-        """The same as Python source, e.g. ``signature='serving_default'``."""
+    def code_args(self) -> str:  # the same as Python source, e.g. ``signature='serving_default'``
         return ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
 
 
@@ -64,9 +61,8 @@ class PickerState(Observable):
             raise TypeError("PickerState needs a model (V1Model or path), not a bare Catalog")
         self.choice = suggest(self.model, limit=limit)
         self.signature: str | None = None
-        self.inputs: tuple[str, ...] = ()
-        self.outputs: tuple[str, ...] = ()
-        self.validation: Validation | None = None
+        self.inputs = self.outputs = ()  # tensor names
+        self.validation: Validation | None = None  # of the inputs and outputs; message: its line
         self.message = ""
         self._presetting = False
         self.observe(self._changed, ("inputs", "outputs"))
@@ -85,8 +81,7 @@ class PickerState(Observable):
         return feed_shapes(self.model, self.choice.inputs)
 
     @property
-    def presets(self) -> list[str]:
-        """Signature names of the model (each a preset)."""
+    def presets(self) -> list[str]:  # signature names of the model (each a preset)
         return list(self.model.signatures)
 
     @property
@@ -150,8 +145,7 @@ class PickerState(Observable):
     add_output = partialmethod(_edit, "outputs", add=True)
     remove_output = partialmethod(_edit, "outputs", add=False)
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce this choice and check it."""
+    def code(self) -> str:  # the explorer API calls that reproduce this choice and check it
         lines = ["choice = explorer.suggest(model)"]
         if self.signature is not None:
             lines.append(f"sig = model.signature({self.signature!r})")

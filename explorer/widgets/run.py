@@ -1,5 +1,4 @@
-"""SessionRunner: sample data (batch, seed, range, or an uploaded .npz), run the v1 session, and
-see each output's statistics and first values, the run time and any error inline."""
+"""SessionRunner: sample or upload feeds, run the v1 session, see each output's statistics."""
 
 from __future__ import annotations
 
@@ -37,10 +36,8 @@ class SessionRunner(C.View):
         self.upload = W.FileUpload(accept=".npz", multiple=False, description="feeds .npz")
         self.sample_button = W.Button(description="sample", icon="random")
         self.run_button = W.Button(description="run", icon="play", button_style="primary")
-        self.feeds_table, self.outputs_table = W.HTML(), C.classed(W.HTML(), "tf1x-outputs")
+        self.feeds_table, self.outputs_table = W.HTML(), W.HTML().add_class("tf1x-outputs")
         self.timing = W.Label()
-        self.code = C.CodePane(s.code, watch=s)
-
         fields = {"batch": self.batch, "seed": self.seed, "low": self.low, "high": self.high}
         C.bind_all(s, fields, self.status)
         C.on_click(self.sample_button, self.status, s.sample)

@@ -1,5 +1,4 @@
-"""State behind the run view (plain Python): :class:`RunnerState` samples or loads feeds, runs the
-v1 session and summarises the outputs; :meth:`~RunnerState.code` gives the same explorer calls."""
+"""State behind the run view (plain Python): sample or load feeds, run the v1 session."""
 
 from __future__ import annotations
 
@@ -51,10 +50,9 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
 
 class RunnerState(Observable):
-    """Sample data and one v1 session run. Fields: ``selection``, ``batch``, ``seed``,
-    ``low``/``high`` (the range of floats), ``feeds`` (sampled or from ``.npz``), ``feeds_source``
-    (``"sampled"`` or the file name), ``outputs``, ``seconds`` (run time), ``failed`` (why the last
-    step failed). The session stays open (state kept) until the selection changes."""
+    """Sample data and run the v1 session (open, state kept, until the selection changes). Fields:
+    ``selection``, ``batch``, ``seed``, ``low``/``high`` (the float range), ``feeds``,
+    ``feeds_source`` (``"sampled"`` or the file), ``outputs``, ``seconds``, ``failed``."""
 
     FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
     FIELDS += ("seconds", "failed")
@@ -64,12 +62,9 @@ class RunnerState(Observable):
         super().__init__()
         self.model, self.selection = as_model(model), selection or Selection()
         self.batch, self.seed, self.low, self.high = 1, 0, -1.0, 1.0
-        self.feeds: Any = None
+        self.feeds = self.outputs = self.seconds = self._runner = None  # outputs: name -> value
         self.feeds_source, self.failed = "", ""
         self.feeds_file: Path | None = None  # the .npz the feeds came from
-        self.outputs: dict[str, Any] | None = None
-        self.seconds: float | None = None
-        self._runner: Any = None
         self.observe(self._reset, ("selection",))
         self.observe(self._stale_feeds, ("batch", "seed", "low", "high"))
         self.observe(self._stale_outputs, ("feeds",))
@@ -159,22 +154,18 @@ class RunnerState(Observable):
         self.seconds, self.outputs = runner.last_seconds, outputs
         return outputs
 
-    def output_rows(self) -> list[dict[str, Any]]:
-        """One :func:`output_row` per output of the last run (``[]`` before a run)."""
+    def output_rows(self) -> list[dict[str, Any]]:  # [] before a run
         return [output_row(k, v) for k, v in (self.outputs or {}).items()]
 
-    def feed_rows(self) -> list[dict[str, Any]]:
-        """One :func:`output_row` per feed (what will be fed)."""
+    def feed_rows(self) -> list[dict[str, Any]]:  # what will be fed
         return [output_row(k, v) for k, v in (self.feeds or {}).items()]
 
-    def close(self) -> None:
-        """Close the v1 session (the next run opens a new one)."""
+    def close(self) -> None:  # the next run opens a new session
         if self._runner is not None and self._runner.is_active:
             self._runner.stop()
         self._runner = None
 
-    def code(self) -> str:
-        """The explorer API calls that reproduce the last run."""
+    def code(self) -> str:  # the explorer calls of the last run
         args = self.selection.code_args()
         lines = [f"runner = explorer.V1Runner(model{', ' + args if args else ''})"]
         if self.feeds_source and self.feeds_source != "sampled":
@@ -220,8 +211,7 @@ def save_run(
 
 
 def describe_note(note: str) -> str:
-    """A sampling note in words (``"x:0: unknown dim 0=8"`` becomes ``"x:0: the graph leaves
-    dimension 0 open; sampled 8 (the batch size)"``); other notes as they are."""
+    """A sampling note in words (``x:0: unknown dim 0=8``: the graph leaves dimension 0 open)."""
     m = re.fullmatch(r"(.+): unknown ((?:dim \d+=\d+(?:, )?)+)", note)
     if m is None:
         return note

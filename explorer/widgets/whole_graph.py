@@ -1,5 +1,4 @@
-"""The TensorBrowser's and ParityView's buttons that show the model, or its conversion, in Google's
-Model Explorer under them (:func:`~explorer.reporting.model_explorer.view_graph`)."""
+"""Buttons that show the model, or its conversion, in Google's Model Explorer under a view."""
 
 from __future__ import annotations
 
@@ -9,7 +8,8 @@ from typing import Any
 import ipywidgets as W
 
 from explorer.reporting.model_explorer import GraphView, view_graph
-from explorer.widgets._common import StatusArea, classed, guarded, on_click
+from explorer.widgets._common import StatusArea, guarded, on_click
+from explorer.widgets._common import button as make_button
 from explorer.widgets._observable import Observable
 
 
@@ -23,13 +23,12 @@ def whole_graph_box(
     """ "whole graph" opens ``source`` (``V1Model``/``Catalog``), "converted graph" ``converted()``
     (a ``V2Model``), with ``result()`` overlaid and ``selected()``'s scope open, in place of the
     box's ``view``; "close" stops it. A change of ``watch`` (state, fields) reopens it."""
-    button = W.Button(description="whole graph", icon="sitemap", layout=W.Layout(width="auto"))
-    hidden = W.Layout(width="auto", display="none" if converted is None else "")  # its own
-    v2_button = W.Button(description="converted graph", icon="sitemap", layout=hidden)
+    button = make_button("whole graph", "sitemap")  # each its own layout
+    v2_button = make_button("converted graph", "sitemap", display="" if converted else "none")
     close = W.Button(description="close", icon="times", layout=W.Layout(display="none"))
     frame, status = W.HTML(), StatusArea()
     status.remove_class("tf1x-status").add_class("tf1x-graph-status")  # the view's own stays one
-    box = classed(W.VBox([W.HBox([button, v2_button, close]), status, frame]), "tf1x-whole-graph")
+    box = W.VBox([W.HBox([button, v2_button, close]), status, frame]).add_class("tf1x-whole-graph")
     box.view = box.opened = None  # the view shown; the button that opened it, until "close"
 
     def show(view: GraphView | None = None, opened: Any = None) -> GraphView | None:

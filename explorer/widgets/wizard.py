@@ -1,5 +1,4 @@
-"""MigrationWizard: five tabs over one shared state, under a header (model, format, TF version,
-nodes, tensors in use), with one "show code" button for the equivalent explorer calls."""
+"""MigrationWizard: five tabs over one state under a header, and one "show code" for all."""
 
 from __future__ import annotations
 
@@ -51,8 +50,7 @@ class MigrationWizard(C.View):
     def _build(self, s: WizardState) -> None:  # after _open: state and status are set
         self.browser = TensorBrowser(s.browser, show_code=False)
         for side, icon in (("input", "sign-in"), ("output", "sign-out")):
-            button = W.Button(description=f"use selected as {side}", icon=icon)
-            button.layout.width = "auto"
+            button = C.button(f"use selected as {side}", icon)
             setattr(self, f"as_{side}", button)
             done = f"added {{}} to the {side}s (see 2. pick)".format
             C.on_click(button, self.status, partial(s.use_selected, f"{side}s"), None, done)
@@ -63,8 +61,8 @@ class MigrationWizard(C.View):
         self.save_button = W.Button(description="save run", icon="save")
         saved = "saved the run (feeds, outputs, JSON and HTML report) to {}".format
         C.on_click(self.save_button, self.parity.status, s.save, "saving the run…", saved)
-        self.data_note = C.classed(W.HTML(), "tf1x-data-note")
-        self.header = C.classed(W.HTML(), "tf1x-wizard-header")
+        self.data_note = W.HTML().add_class("tf1x-data-note")
+        self.header = W.HTML().add_class("tf1x-wizard-header")
         browse = W.VBox([self.browser, W.HBox([self.as_input, self.as_output])])
         compare = W.VBox([self.parity, self.data_note, self.save_button])
         self.tabs = W.Tab(children=[browse, self.picker, self.runner, self.converter, compare])

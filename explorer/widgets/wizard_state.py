@@ -1,5 +1,4 @@
-"""The migration wizard's state: five steps sharing one model and one choice of tensors, each
-marked done / failed / needs re-run. Plain Python; the view is ``wizard.py``."""
+"""The wizard's state (plain Python): five steps sharing one model and one choice of tensors."""
 
 from __future__ import annotations
 
@@ -42,10 +41,9 @@ class WizardParity(ParityState):
 
 
 class WizardState(Observable):
-    """The ``browser``, ``picker``, ``runner``, ``converter`` and ``parity`` states of one model:
-    the picker's choice flows to the next three, the conversion to parity. ``step``: the tab
-    shown; ``marks``: per step ``""``, ``done``, ``failed`` or ``needs re-run`` (a change cleared
-    its result); ``saved_run``: the folder :meth:`save` wrote."""
+    """The five steps' states of one model (the picker's choice flows to run, convert and parity;
+    the conversion to parity). ``step``: the tab shown; ``marks``: per step ``""``, ``done``,
+    ``failed`` or ``needs re-run``; ``saved_run``: the folder :meth:`save` wrote."""
 
     FIELDS = ("step", "marks", "saved_run")
     WIDGET = "MigrationWizard"
@@ -119,8 +117,7 @@ class WizardState(Observable):
         self.saved_run = save_run(self.parity, out, overwrite)
         return self.saved_run
 
-    def code(self) -> str:
-        """The explorer API calls for every step done so far, as one script."""
+    def code(self) -> str:  # the explorer API calls for every step done so far, as one script
         parts = [self.picker.code()]
         if self.runner.outputs is not None:  # the runner's script makes its own runner
             parts = [_drop(parts[0], "runner = "), self.runner.code()]

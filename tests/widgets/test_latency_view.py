@@ -30,8 +30,12 @@ def test_parity_view_times_the_proven_artifact_only_when_asked(mlp, saved):
     assert "<b>Serve TF2 SavedModel: the fastest proven artifact at batch 1 (" in view.speed.value
     assert "batch 32 examples/s" in view.speed.value and "× v1" in view.speed.value
     code = s.code()
-    assert "speed = latency_table(runners, feeds)" in code
-    assert "runner_for(v2, 'serving_default')" in code
+    assert "r2 = runner_for(v2, 'serving_default')" in code
+    v1 = "explorer.V1Runner(model, signature='serving_default')"
+    assert f"speed = against_v1({v1}, 'TF2 SavedModel', r2, 0, (1, 32))" in code
+    scope: dict = {}
+    exec(code, scope)  # runnable as written
+    assert set(scope["speed"]["artifacts"]) == set(s.speed["artifacts"])
     s.seed = 3  # a changed input: the timing is stale
     assert s.speed is None and view.speed.value == ""
 
