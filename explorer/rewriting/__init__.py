@@ -1,4 +1,2 @@
-"""Rewrite. Takes a loaded ``V1Model`` and the inputs and outputs to keep; gives a
-:class:`~explorer.rewriting.api.KerasRewrite` (``explorer.to_keras``): ``model.py``, its weights,
-parity on each Keras backend. Steps: :mod:`.graph` (its facts, the Step, the rule registry), rules
-(:mod:`.rules_layers`, :mod:`.rules_ops`), :mod:`.translate` (to ``model.py``), :mod:`.api`."""
+"""Rewrite: a ``V1Model`` between chosen inputs and outputs as a native Keras 3 ``model.py`` with
+its weights and parity on each Keras backend (``explorer.to_keras``, :mod:`.api`)."""

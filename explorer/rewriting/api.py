@@ -1,8 +1,6 @@
-"""``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
-``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
-``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity`` (v1
-session vs ``model.py`` run by :func:`check_jobs` in a fresh process per Keras backend, on every
-feed batch), ``rw.save("out/")``, ``rw.build()``."""
+"""``explorer.to_keras(model, inputs=, outputs=)`` (or ``signature=``): a TF1 graph as a native
+Keras 3 model, proved against the v1 session by :func:`check_jobs` (``model.py`` in a fresh
+process per Keras backend, on every feed batch)."""
 
 from __future__ import annotations
 
@@ -68,10 +66,8 @@ for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[
 
 @dataclass
 class KerasRewrite:
-    """The result of :func:`to_keras`: ``source`` (``model.py``, imports only keras and numpy),
-    ``weights_h5`` (bytes), ``layers`` (one row per step: ``{layer, kind, rule, native,
-    replaces, weights}``), ``inputs``/``outputs`` (Keras key -> TF1 tensor) and ``parity``
-    (``parity.json``; ``{}`` when ``check=False``)."""
+    """``source`` (``model.py``), ``weights_h5`` (bytes), ``layers`` (one row per step),
+    ``inputs``/``outputs`` (Keras key -> TF1 tensor), ``parity`` (``{}`` when ``check=False``)."""
 
     source: str
     weights_h5: bytes
@@ -183,11 +179,9 @@ def to_keras(
     allow_unsafe: bool = False,
     nonfinite: str = "refuse",
 ) -> KerasRewrite:
-    """Rewrite a TF1 model's graph between ``inputs`` and ``outputs`` (or a signature) as a
-    native Keras 3 functional model; with ``check`` prove it against the v1 session on
-    generated feeds (``batches``) and ``feeds`` (key or tensor -> array), in a fresh process per
-    backend. ``ConversionError`` names an op with no rewrite, or why the inputs/outputs cannot
-    become a Keras model."""
+    """A TF1 graph between ``inputs`` and ``outputs`` (or a signature) as a Keras 3 functional
+    model; ``check`` proves it on generated feeds (``batches``) and ``feeds`` (key or tensor ->
+    array). ``ConversionError`` names an op with no rewrite, or why the io cannot be Keras's."""
     model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
     with ModelSession(model, allow_unsafe=allow_unsafe) as sess:

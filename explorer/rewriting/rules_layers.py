@@ -1,10 +1,6 @@
 """Pattern rules that become Keras layers: Dense, convolutions, batch norm, pooling, activations,
-Embedding, Dropout, RNNs. A fused activation asks the producing op's rule for its Step. A Step's
-``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``). A
-``dynamic_rnn`` loop over an LSTM, GRU or BasicRNN cell -> ``LSTM`` / ``GRU`` / ``SimpleRNN``,
-weights in Keras's gate order (LSTM ``i, j, f, o`` -> ``i, f, c, o``, ``forget_bias`` folded in;
-GRU ``r, u`` -> ``z, r, h``, ``reset_after=False``); ``sequence_length`` becomes a mask;
-peepholes and projections have no rewrite."""
+Embedding, Dropout, and a ``dynamic_rnn`` loop over an LSTM, GRU or BasicRNN cell (weights in
+Keras's gate order, ``sequence_length`` as a mask; peepholes and projections have no rewrite)."""
 
 from __future__ import annotations
 
@@ -42,28 +38,21 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
     """The TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim), else the op's."""
     source = ctx.variable_name(w)
-    if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
-        return scope_of(source)
-    return scope_of(node.name)
-
-
-def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
-    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
-    if node.op == "BiasAdd":
-        x, b = data_inputs(node)
-        if ctx.attr(node, "data_format", "NHWC") != "NHWC":
-            return None
-    else:
-        x, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
-    b = None if b is None else ctx.value(b)
-    return (x, b) if b is not None and b.ndim == 1 else None
+    kernel = source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel")
+    return scope_of(source if kernel else node.name)
 
 
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
 def dense(ctx: Any, node: NodeDef) -> Step | None:
-    """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
-    pre, bias = _bias_of(ctx, node) or (None, None)
-    if pre is None or not ctx.single_use(ctx.resolve(pre)):
+    """``MatMul(x, W) + b`` -> ``Dense(units)``, a conv ``+ b`` -> the conv with a bias (1-D b)."""
+    if node.op != "BiasAdd":
+        pre, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    elif ctx.attr(node, "data_format", "NHWC") == "NHWC":
+        pre, b = data_inputs(node)
+    else:
+        return None
+    bias = None if b is None else ctx.value(b)
+    if bias is None or bias.ndim != 1 or not ctx.single_use(ctx.resolve(pre)):
         return None
     inner = ctx.producer(pre)
     step = dense_no_bias(ctx, inner) or conv2d(ctx, inner)
@@ -276,9 +265,8 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
 def embedding(ctx: Any, node: NodeDef) -> Step | None:
     """``gather(table, ids)`` with a constant 2-D table on axis 0 -> ``Embedding``."""
-    ins = data_inputs(node)
-    table, ids = ins[0], ins[1]
-    if node.op == "GatherV2" and (ctx.value(ins[2]) is None or int(ctx.value(ins[2])) != 0):
+    table, ids, *axis = data_inputs(node)
+    if node.op == "GatherV2" and (ctx.value(axis[0]) is None or int(ctx.value(axis[0])) != 0):
         return None
     w = ctx.value(table)
     if w is None or w.ndim != 2 or ctx.value(ids) is not None:
@@ -317,15 +305,13 @@ def dropout(ctx: Any, node: NodeDef) -> Step | None:
         return None
     x = ctx.resolve(live[0])
     ops = ctx.ops_between([dead[0]], [x])
-    if not _has_random(ctx, ops):
-        return None
-    if (rate := _dropout_rate(ctx, ops)) is None:
+    if not _has_random(ctx, ops) or (rate := _dropout_rate(ctx, ops)) is None:
         return None
     replaces = [node.name, *[o for o in ops if "dropout" in o][:3]]
     name = scope_of(node.name).removesuffix("/cond")
     note = "identity at inference, as the v1 graph with training=False"
-    code = layer_code("Dropout", rate)
-    return node_step(ctx, node, x, code, "Dropout", replaces=replaces, name=name, note=note)
+    kw = {"replaces": replaces, "name": name, "note": note}
+    return node_step(ctx, node, x, layer_code("Dropout", rate), "Dropout", **kw)
 
 
 def _has_random(ctx: Any, ops: list[str]) -> bool:
@@ -334,9 +320,8 @@ def _has_random(ctx: Any, ops: list[str]) -> bool:
 
 @keras_rule("SelectV2", "Select", "Mul", name="dropout-keep-prob")
 def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
-    """``tf.nn.dropout`` written inline, its rate fixed (a ``keep_prob`` placeholder with default
-    1.0 that is not an input, or a constant) -> ``Dropout``. TF 2 writes
-    ``select(random >= rate, x / (1 - rate), 0)``, TF 1 ``x / keep * floor(keep + random)``."""
+    """Inline ``tf.nn.dropout`` with a fixed rate -> ``Dropout``: TF 2's ``select(random >= rate,
+    x / (1 - rate), 0)`` or TF 1's ``x / keep * floor(keep + random)``."""
     ins = data_inputs(node)
     if node.op in ("SelectV2", "Select"):
         cond, kept, zero = ins
@@ -370,10 +355,6 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     return node_step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)
 
 
-_ENTER = frozenset({"Enter"})
-_ENTER_IDENTITY = frozenset({"Enter", "Identity"})
-
-
 def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
     if node.op == "Exit":
@@ -391,18 +372,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     """The Step of the loop in the frame ``prefix``, else ``None``."""
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
-    lengths = None
-    if "Select" in types or "SelectV2" in types:
-        # sequence_length: outputs zeroed and states copied through once time >= length
-        lengths = _sequence_length(ctx, body)
-        if lengths is None:
-            return None
+    lengths = None  # sequence_length: outputs zeroed and states copied through past the length
+    if ("Select" in types or "SelectV2" in types) and not (lengths := _sequence_length(ctx, body)):
+        return None
 
-    def new_value(t: str) -> str:
+    def new_value(t: str) -> str:  # with lengths: the new value of Select(done, old, new)
         node = ctx.node(t)
-        if lengths is not None and node.op in ("Select", "SelectV2"):
-            return ctx.resolve(node.input[2])
-        return t
+        return ctx.resolve(node.input[2]) if lengths and node.op in ("Select", "SelectV2") else t
 
     # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
     exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
@@ -412,14 +388,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
         nxt = ctx.node(m.input[1])
         if nxt.op != "NextIteration":
             continue
-        sw = switch_of.get(m.name)
-        ex = exits.get(sw) if sw else None
+        ex = exits.get(switch_of.get(m.name))
         loop_vars.append((new_value(ctx.resolve(nxt.input[0])), tensor_name(ex) if ex else None))
     reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
     writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
     if len(reads) != 1 or len(writes) != 1:
         return None
-    scatter = ctx.index.source(reads[0].input[2], _ENTER)
+    scatter = ctx.index.source(reads[0].input[2], frozenset({"Enter"}))
     if scatter.op != "TensorArrayScatterV3":
         return None
     x = ctx.resolve(scatter.input[2])
@@ -429,7 +404,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     kernels, biases = [], []
 
     def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
-        return ctx.value(ctx.index.source(t, _ENTER_IDENTITY).name + ":0")
+        return ctx.value(ctx.index.source(t, frozenset({"Enter", "Identity"})).name + ":0")
 
     for mm in (d for d in body.values() if d.op == "MatMul"):
         k = entered(mm.input[1])
@@ -444,19 +419,17 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     state_vars = [
         (t, ex) for t, ex in loop_vars if op_name(t) in kept and ctx.dtype(t)[:5] == "float"
     ]
-    h_var = [v for v in state_vars if v[0] == out_step]
+    h_exits = [ex for t, ex in state_vars if t == out_step]
     others = [v for v in state_vars if v[0] != out_step]
-    if len(h_var) != 1:
+    if len(h_exits) != 1:
         return None
-    h_exit = h_var[0][1]
+    h_exit = h_exits[0]
     splits = [d for d in body.values() if d.op == "Split"]
     if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
         kind, w, b = "LSTM", kernels[0], biases[0]
         u = w.shape[1] // 4
         in_dim = w.shape[0] - u
-        if len(others) != 1:
-            return None
-        if (forget := _forget_bias(ctx, body, splits[0])) is None:
+        if len(others) != 1 or (forget := _forget_bias(ctx, body, splits[0])) is None:
             return None
         order = np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]
         bias = b[order].copy()
@@ -488,15 +461,11 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     else:
         return None
     xs = ctx.shape(x)
-    if xs is None or xs[-1] != in_dim or (lengths is not None and (time_major or xs[1] is None)):
+    if xs is None or xs[-1] != in_dim or (lengths and (time_major or xs[1] is None)):
         return None
-    gather = [
-        d
-        for d in ctx.nodes.values()
-        if d.op == "TensorArrayGatherV3"
-        and op_name(d.input[2]) in {op_name(e) for e in exits.values()}
-    ]
-    gather_t = tensor_name(gather[0].name) if gather else ""
+    ends = set(exits.values())
+    gather = [d for d in ctx.nodes.values() if d.op == "TensorArrayGatherV3"]
+    gather_t = next((tensor_name(d.name) for d in gather if op_name(d.input[2]) in ends), "")
     seq = None  # the last batch-major transpose of the gathered outputs
     for d in ctx.nodes.values():
         reads_gather = d.op == "Transpose" and gather_t and ctx.resolve(d.input[0]) == gather_t
