@@ -1,2 +1,2 @@
-"""Rewrite: a ``V1Model`` between chosen inputs and outputs as a native Keras 3 ``model.py`` with
-its weights and parity on each Keras backend (``explorer.to_keras``, :mod:`.api`)."""
+"""Rewrite. Takes a loaded ``V1Model`` and the inputs and outputs to keep; gives a native Keras 3
+``model.py``, its weights and its parity on each Keras backend (``explorer.to_keras``)."""

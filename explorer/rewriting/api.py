@@ -39,16 +39,13 @@ CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_
 # jobs; it imports only our generated model.py (see verify_source). Arrays go by position, never
 # a model's key. A failed job writes its one-line error to result.npz + ".err"; the rest run.
 _RUNNER = r"""
-import importlib.util, json, os, sys
+import json, os, runpy, sys
 import numpy as np
 import keras
 for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[1])):
     try:
         path = os.path.join(folder, "model.py")
-        spec = importlib.util.spec_from_file_location(f"rewritten_{i}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        model = module.build_model()
+        model = runpy.run_path(path, run_name=f"rewritten_{i}")["build_model"]()
         data = np.load(feeds_path)
         index = json.loads(open(feeds_path + ".json").read())
         res = {}
@@ -93,8 +90,7 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write ``model.py``, ``model.weights.h5``, ``parity.json`` into ``out_dir``, published
-        whole (:mod:`explorer.output_policy`: an earlier output replaced only on ``overwrite``)."""
+        """``model.py``, ``model.weights.h5``, ``parity.json`` published whole in ``out_dir``."""
         with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
             self._write(staging.path)
             return staging.publish()
@@ -189,10 +185,8 @@ def to_keras(
         all_feeds = _feeds(model, ins, batches, seed, feeds)
         shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}
         program = translate(ctx, ins, outs, shapes)
-        expected = []
-        for f in all_feeds:
-            got = sess.run(outs, {ins[k]: v for k, v in f.items()})
-            expected.append({k: np.asarray(v) for k, v in got.items()})
+        runs = [sess.run(outs, {ins[k]: v for k, v in f.items()}) for f in all_feeds]
+        expected = [{k: np.asarray(v) for k, v in got.items()} for got in runs]
     source, weights, rows = generate(program, Path(str(model.path)).name)
     weights_h5 = write_weights(source, weights)
     fallbacks = [{k: r[k] for k in ("layer", "kind", "replaces")} for r in rows if not r["native"]]
@@ -228,12 +222,10 @@ def check_rewrites(
 ) -> None:
     """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
     with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
-        jobs = []
-        for i, rw in enumerate(rewrites):
-            folder = Path(tmp) / f"m{i}"
-            folder.mkdir()
-            rw._write(folder)
-            jobs.append(Job(folder, rw._feeds, rw._expected))
+        jobs = [Job(Path(tmp) / f"m{i}", rw._feeds, rw._expected) for i, rw in enumerate(rewrites)]
+        for rw, job in zip(rewrites, jobs):
+            job.folder.mkdir()
+            rw._write(job.folder)
         results = check_jobs(jobs, tuple(backends), tolerance)
     for rw, res in zip(rewrites, results):
         rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)

@@ -94,8 +94,7 @@ class GraphContext:
         return len(readers) + (t in self.outputs) <= 1
 
     def _is_volatile(self, tensor: str) -> bool:
-        """Whether ``tensor`` depends on an input, a placeholder without default or a random op,
-        looking only at the branches of fixed conds that run."""
+        """Whether ``tensor`` depends on an input or a random op (live branches of fixed conds)."""
         r = self.resolve(tensor)
         key = ("volatile", r)
         if key in self.cache:
@@ -265,8 +264,6 @@ def lit(value: Any) -> str:
     text (names, keys) enters generated code only through it."""
     if isinstance(value, (np.ndarray, np.generic)):
         value = value.tolist()
-    if isinstance(value, bool):
-        return repr(value)
     if isinstance(value, float):
         return repr(float(str(np.float32(value)))) if np.isfinite(value) else f'float("{value}")'
     if isinstance(value, tuple):

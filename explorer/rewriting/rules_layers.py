@@ -87,9 +87,8 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     if padding not in ("SAME", "VALID") or strides is None or dil is None:
         return None
     ins = data_inputs(node)
-    common = {"strides": strides, "padding": padding.lower()}
-    if dil != (1, 1):
-        common["dilation_rate"] = dil
+    rate = None if dil == (1, 1) else dil  # layer_code leaves None out
+    common = {"strides": strides, "padding": padding.lower(), "dilation_rate": rate}
     if node.op == "Conv2DBackpropInput":
         sizes, w, x = ins
         kernel = ctx.value(w)
@@ -118,10 +117,9 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
-    """Keras ``output_padding`` giving a TF ``Conv2DBackpropInput``'s output size (``None``:
-    Keras's default size is TF's; ``False``: not expressible). Keras's sizes: "same"
-    ``i*s`` by default, ``(i-1)*s + k - 2*(k//2) + p`` with padding ``p``; "valid"
-    ``i*s + max(k-s, 0)``, ``(i-1)*s + k + p``."""
+    """Keras ``output_padding`` for a TF ``Conv2DBackpropInput``'s output size (``None``: Keras's
+    default, ``False``: not expressible). Keras's sizes: "same" ``i*s``, with padding ``p``
+    ``(i-1)*s + k - 2*(k//2) + p``; "valid" ``i*s + max(k-s, 0)``, ``(i-1)*s + k + p``."""
     if in_shape is None or out_shape is None or len(in_shape) != 4 or len(out_shape) != 4:
         return False
     pads, default = [], True
@@ -187,12 +185,11 @@ def fused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``FusedBatchNorm*(is_training=False)`` -> ``BatchNormalization`` (moving statistics)."""
     if ctx.attr(node, "is_training", True) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
-    x, scale, offset, mean, var = data_inputs(node)[:5]
-    vals = [ctx.value(t) for t in (scale, offset, mean, var)]
+    x, *params = data_inputs(node)[:5]  # scale, offset, mean, variance
+    vals = [ctx.value(t) for t in params]
     if any(v is None for v in vals) or ctx.value(x) is not None:
         return None
-    eps = float(ctx.attr(node, "epsilon", 1e-3))
-    return _bn_step(ctx, node, x, *vals, eps, [node.name])
+    return _bn_step(ctx, node, x, *vals, float(ctx.attr(node, "epsilon", 1e-3)), [node.name])
 
 
 def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, str] | None:
@@ -209,14 +206,12 @@ def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, st
 def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
     ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
-    if (split := _const_other(ctx, node, ("Add", "AddV2"))) is None:
+    mul_t, shift_t = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    if mul_t is None or not ctx.single_use(ctx.resolve(mul_t)):
         return None
-    mul_t, shift_t = split
-    mul = ctx.producer(mul_t)
-    inner = _const_other(ctx, mul, ("Mul",))
-    if inner is None or not ctx.single_use(ctx.resolve(mul_t)):
+    x, m_t = _const_other(ctx, ctx.producer(mul_t), ("Mul",)) or (None, None)
+    if x is None:
         return None
-    x, m_t = inner
     m = ctx.producer(m_t)  # gamma * rsqrt(var + eps), or rsqrt(var + eps)
     gamma, rsqrt = None, m
     if m.op == "Mul":

@@ -86,19 +86,15 @@ def _squared_difference(ctx, node, x):
     return None if None in x else f"keras.ops.square(keras.ops.subtract({x[0]}, {x[1]}))"
 
 
-_CROSS_ENTROPY = {
-    "SparseSoftmaxCrossEntropyWithLogits": "sparse_categorical_crossentropy",
-    "SoftmaxCrossEntropyWithLogits": "categorical_crossentropy",
-}
-
-
-@keras_rule(*_CROSS_ENTROPY, name="cross-entropy")
+@keras_rule(
+    "SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits", name="cross-entropy"
+)
 def _cross_entropy(ctx: Any, node: NodeDef) -> Step | None:
     """A training loss's per-example cross-entropy (output 0; the backprop output has none)."""
     logits, labels = (ctx.resolve(t) for t in data_inputs(node))
     if ctx.is_const(logits) or ctx.is_const(labels):
         return None
-    fn = _CROSS_ENTROPY[node.op]
+    fn = ("sparse_" if node.op.startswith("Sparse") else "") + "categorical_crossentropy"
     code = f"keras.ops.{fn}({{1}}, {{0}}, from_logits=True)"
     out = tensor_name(node.name)
     return Step(code, [logits, labels], [out], [node.name], scope_of(node.name), layer=fn)
@@ -140,8 +136,7 @@ def _concat(ctx, node, x):
     axis = _static(ctx, data_inputs(node)[-1])
     if axis is None or any(e is None for e in x[:-1]):
         return None
-    parts = ", ".join(x[:-1])
-    return f'keras.layers.Concatenate(axis={axis}, name="{{name}}")([{parts}])'
+    return f'keras.layers.Concatenate(axis={axis}, name="{{name}}")([{", ".join(x[:-1])}])'
 
 
 @ops("Pack")
@@ -315,8 +310,7 @@ def _reverse_sequence(ctx, node, x):
 
 
 def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
-    """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
-    Step, or a fallback Step (its layer: the op type)."""
+    """One op as its ``keras.ops`` translation: a native ``keras-ops`` Step or a fallback one."""
     if (fn := KERAS_OPS.get(node.op)) is None:
         return None
     ins = data_inputs(node)  # x: "{k}" for the k-th distinct tensor input, None for a constant
@@ -344,9 +338,8 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     variable = ctx.is_variable(c_t)
     if c.size == 1 and not variable:
         return None  # keras-ops writes the scalar inline
-    fn = BINARY[node.op]
     code = (
-        f'WithConstant("{fn}", {lit(tuple(c.shape))}, constant_first={first}, '
+        f'WithConstant("{BINARY[node.op]}", {lit(tuple(c.shape))}, constant_first={first}, '
         f'value_dtype="{c.dtype.name}", trainable={variable}, name="{{name}}")({{0}})'
     )
     name = ctx.variable_name(c_t) if variable else scope_of(node.name)

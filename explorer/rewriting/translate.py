@@ -17,7 +17,7 @@ import numpy as np
 
 from explorer.errors import ConversionError, plain
 from explorer.graph.names import tensor_name
-from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS, STATE_CHANGING_PREFIXES, VARIABLE_OPS
 from explorer.rewriting import rules_layers, rules_ops  # noqa: F401 - register rules
 from explorer.rewriting.graph import DEAD, KERAS_RULES, GraphContext, Step, lit, py_name, scope_of
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 class InputSpec:
     key: str
     tensor: str
-    var: str
     batch_shape: tuple[int | None, ...]
     dtype: str
 
@@ -93,12 +92,9 @@ class _Translator:
         return step
 
 
-_STATEFUL = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "ScatterAdd", "ScatterUpdate")
-
-
 def _why_not(op_type: str) -> str:
     """The end of the one-line reason an op has no rewrite."""
-    if op_type in _STATEFUL:
+    if op_type.startswith(STATE_CHANGING_PREFIXES):
         return (
             "updates a variable at each call: a stateful graph has no Keras rewrite "
             "(pick outputs of the inference path)"
@@ -141,7 +137,7 @@ def translate(
                 f"input {t} has an unknown rank: a Keras Input needs one; pick an input with a "
                 "static rank (or reshape it in the graph)"
             )
-        specs.append(InputSpec(key, tensor_name(t), py_name(key), tuple(shape), ctx.dtype(t)))
+        specs.append(InputSpec(key, tensor_name(t), tuple(shape), ctx.dtype(t)))
     tr = _Translator(ctx)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))
@@ -175,8 +171,7 @@ def group_fallbacks(program: Program) -> None:
     groups: dict[int, list[int]] = {}
     for i in fallbacks:
         groups.setdefault(find(i), []).append(i)
-    merged: dict[int, Step] = {}  # index of the group's last member -> merged step
-    drop: set[int] = set()
+    merged: dict[int, Step | None] = {}  # a group's last member -> its step; others -> None
     for members in groups.values():
         outs = {o for i in members for o in steps[i].outputs if o}
         early = any(  # a step between the members reads one: the group cannot be one layer
@@ -187,9 +182,9 @@ def group_fallbacks(program: Program) -> None:
             n = len(program.fallback_classes) + 1
             step, lines = _fallback_class(f"Fallback{n}", [steps[i] for i in part], program, steps)
             program.fallback_classes[f"Fallback{n}"] = lines
-            merged[max(part)] = step
-            drop.update(part)
-    program.steps = [merged.get(i, s) for i, s in enumerate(steps) if i not in drop or i in merged]
+            merged.update({i: None for i in part} | {max(part): step})
+    kept = (merged.get(i, s) for i, s in enumerate(steps))
+    program.steps = [s for s in kept if s is not None]
 
 
 def _fallback_class(cls: str, members: list[Step], program: Program, steps: list[Step]):
@@ -198,11 +193,8 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
     wanted = {*program.outputs.values(), *(t for s in steps if s not in members for t in s.inputs)}
     ext_out = [o for s in members for o in s.outputs if o and o in wanted]
     var: dict[str, str] = {t: f"x{i}" for i, t in enumerate(ext_in)}
-    body = [
-        f"        {', '.join(var[t] for t in ext_in)}, = inputs"
-        if len(ext_in) > 1
-        else f"        {var[ext_in[0]]} = inputs[0]"
-    ]
+    unpack = f"{', '.join(var.values())}, = inputs" if len(var) > 1 else "x0 = inputs[0]"
+    body = [f"        {unpack}"]
     for k, s in enumerate(members):
         code = fill(s.code, [var[t] for t in s.inputs], "")
         body.append(f"        t{k} = {code}  # {s.layer} {s.replaces[0]}")
@@ -312,7 +304,7 @@ def generate(
 
     body: list[str] = []
     for spec in program.inputs:
-        v = var[spec.tensor] = fresh(spec.var)
+        v = var[spec.tensor] = fresh(spec.key)
         body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
         shape, dtype = lit(tuple(spec.batch_shape)), lit(spec.dtype)
         body.append(f"    {v} = keras.Input(batch_shape={shape}, dtype={dtype}, name={lit(v)})")
