@@ -47,9 +47,8 @@ for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[
         path = os.path.join(folder, "model.py")
         model = runpy.run_path(path, run_name=f"rewritten_{i}")["build_model"]()
         data = np.load(feeds_path)
-        index = json.loads(open(feeds_path + ".json").read())
         res = {}
-        for b, names in enumerate(index):
+        for b, names in enumerate(json.loads(open(feeds_path + ".json").read())):
             out = model({k: data[f"b{b}_{j}"] for j, k in enumerate(names)}, training=False)
             for j, k in enumerate(keys):
                 if k in out:
@@ -355,9 +354,8 @@ def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> di
             outputs[key]["nonfinite"] = rec.nonfinite
         if rec.shape_a != rec.shape_b:
             outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
-    for key in job.expected[0]:
-        if key not in outputs:
-            missing = "missing from the Keras outputs"
-            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None, "error": missing}
+    missing = {"passed": False, "max_abs": None, "max_rel": None}
+    for key in (k for k in job.expected[0] if k not in outputs):
+        outputs[key] = {**missing, "error": "missing from the Keras outputs"}
     passed = bool(outputs) and all(o["passed"] for o in outputs.values())
     return {"passed": passed, "seconds": seconds, "outputs": outputs, "error": None}

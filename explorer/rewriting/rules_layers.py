@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 _ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
 ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
+_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
 
 
 @keras_rule("MatMul", name="dense-no-bias")
@@ -72,9 +73,6 @@ def dense(ctx: Any, node: NodeDef) -> Step | None:
 def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     v = ctx.attr(node, key, [1, 1, 1, 1])
     return None if len(v) != 4 or v[0] != 1 or v[3] != 1 else (int(v[1]), int(v[2]))
-
-
-_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
 
 
 @keras_rule(*_CONVS, name="conv2d")
@@ -293,9 +291,7 @@ def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
 def dropout(ctx: Any, node: NodeDef) -> Step | None:
     """A v1 ``cond`` on a fixed ``training`` flag whose training side is a dropout -> ``Dropout``
     (identity at inference, as the untaken branch was; active when fine-tuning)."""
-    ins = data_inputs(node)
-    live = [i for i in ins if not ctx.is_dead(i)]
-    dead = [i for i in ins if ctx.is_dead(i)]
+    live, dead = ([i for i in data_inputs(node) if ctx.is_dead(i) == d] for d in (False, True))
     if len(live) != 1 or len(dead) != 1:
         return None
     x = ctx.resolve(live[0])

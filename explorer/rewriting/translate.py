@@ -24,6 +24,8 @@ from explorer.rewriting.graph import DEAD, KERAS_RULES, GraphContext, Step, lit,
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
+_SAFE_TEXT = re.compile(r"[\w./:-]*")  # a name with nothing that could act as code
+
 
 @dataclass
 class InputSpec:
@@ -259,9 +261,6 @@ def _comment(step: Step) -> str:
 def _doc(text: object) -> str:
     """Model text for a docstring line: no control character, quote or backslash to end it."""
     return plain(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
-_SAFE_TEXT = re.compile(r"[\w./:-]*")  # a name with nothing that could act as code
 
 
 def verify_source(source: str, texts: list[str]) -> None:
