@@ -1,8 +1,6 @@
-"""``explorer.to_keras``: a TF1 graph rewritten as a native Keras 3 model, with proof.
-``rw = explorer.to_keras(model, inputs=["x:0"], outputs=["y:0"])`` (or ``signature=``);
-``rw.source`` (the Keras model), ``rw.fallbacks`` (marked fallback layers), ``rw.parity`` (v1
-session vs ``model.py`` run by :func:`check_jobs` in a fresh process per Keras backend, on every
-feed batch), ``rw.save("out/")``, ``rw.build()``."""
+"""``explorer.to_keras(model, inputs=, outputs=)`` (or ``signature=``): a TF1 graph as a native
+Keras 3 model, proved against the v1 session by :func:`check_rewrites` (``model.py`` in a fresh
+process per Keras backend, on every feed batch)."""
 
 from __future__ import annotations
 
@@ -41,20 +39,16 @@ CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_
 # jobs; it imports only our generated model.py (see verify_source). Arrays go by position, never
 # a model's key. A failed job writes its one-line error to result.npz + ".err"; the rest run.
 _RUNNER = r"""
-import importlib.util, json, os, sys
+import json, os, runpy, sys
 import numpy as np
 import keras
 for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[1])):
     try:
         path = os.path.join(folder, "model.py")
-        spec = importlib.util.spec_from_file_location(f"rewritten_{i}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        model = module.build_model()
+        model = runpy.run_path(path, run_name=f"rewritten_{i}")["build_model"]()
         data = np.load(feeds_path)
-        index = json.loads(open(feeds_path + ".json").read())
         res = {}
-        for b, names in enumerate(index):
+        for b, names in enumerate(json.loads(open(feeds_path + ".json").read())):
             out = model({k: data[f"b{b}_{j}"] for j, k in enumerate(names)}, training=False)
             for j, k in enumerate(keys):
                 if k in out:
@@ -68,10 +62,8 @@ for i, (folder, feeds_path, result_path, keys) in enumerate(json.loads(sys.argv[
 
 @dataclass
 class KerasRewrite:
-    """The result of :func:`to_keras`: ``source`` (``model.py``, imports only keras and numpy),
-    ``weights_h5`` (bytes), ``layers`` (one row per step: ``{layer, kind, rule, native,
-    replaces, weights}``), ``inputs``/``outputs`` (Keras key -> TF1 tensor) and ``parity``
-    (``parity.json``; ``{}`` when ``check=False``)."""
+    """``source`` (``model.py``), ``weights_h5`` (bytes), ``layers`` (one row per step),
+    ``inputs``/``outputs`` (Keras key -> TF1 tensor), ``parity`` (``{}`` when ``check=False``)."""
 
     source: str
     weights_h5: bytes
@@ -97,8 +89,7 @@ class KerasRewrite:
         return bool(self.parity.get("passed"))
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write ``model.py``, ``model.weights.h5``, ``parity.json`` into ``out_dir``, published
-        whole (:mod:`explorer.output_policy`: an earlier output replaced only on ``overwrite``)."""
+        """``model.py``, ``model.weights.h5``, ``parity.json`` published whole in ``out_dir``."""
         with staged_folder(out_dir, self.model, overwrite, "Keras rewrite") as staging:
             self._write(staging.path)
             return staging.publish()
@@ -183,11 +174,9 @@ def to_keras(
     allow_unsafe: bool = False,
     nonfinite: str = "refuse",
 ) -> KerasRewrite:
-    """Rewrite a TF1 model's graph between ``inputs`` and ``outputs`` (or a signature) as a
-    native Keras 3 functional model; with ``check`` prove it against the v1 session on
-    generated feeds (``batches``) and ``feeds`` (key or tensor -> array), in a fresh process per
-    backend. ``ConversionError`` names an op with no rewrite, or why the inputs/outputs cannot
-    become a Keras model."""
+    """A TF1 graph between ``inputs`` and ``outputs`` (or a signature) as a Keras 3 functional
+    model; ``check`` proves it on generated feeds (``batches``) and ``feeds`` (key or tensor ->
+    array). ``ConversionError`` names an op with no rewrite, or why the io cannot be Keras's."""
     model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
     with ModelSession(model, allow_unsafe=allow_unsafe) as sess:
@@ -195,10 +184,8 @@ def to_keras(
         all_feeds = _feeds(model, ins, batches, seed, feeds)
         shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}
         program = translate(ctx, ins, outs, shapes)
-        expected = []
-        for f in all_feeds:
-            got = sess.run(outs, {ins[k]: v for k, v in f.items()})
-            expected.append({k: np.asarray(v) for k, v in got.items()})
+        runs = [sess.run(outs, {ins[k]: v for k, v in f.items()}) for f in all_feeds]
+        expected = [{k: np.asarray(v) for k, v in got.items()} for got in runs]
     source, weights, rows = generate(program, Path(str(model.path)).name)
     weights_h5 = write_weights(source, weights)
     fallbacks = [{k: r[k] for k in ("layer", "kind", "replaces")} for r in rows if not r["native"]]
@@ -227,29 +214,6 @@ def _batch(feed: dict[str, np.ndarray]) -> int:
     return int(first.shape[0]) if first is not None and first.ndim else 1
 
 
-def check_rewrites(
-    rewrites: list[KerasRewrite],
-    backends: tuple[str, ...] = BACKENDS,
-    tolerance: Tolerance = TOLERANCE,
-) -> None:
-    """Check several rewrites in one fresh process per backend (fills each ``parity``)."""
-    with tempfile.TemporaryDirectory(prefix="tf1x-rewrites-") as tmp:
-        jobs = []
-        for i, rw in enumerate(rewrites):
-            folder = Path(tmp) / f"m{i}"
-            folder.mkdir()
-            rw._write(folder)
-            jobs.append(Job(folder, rw._feeds, rw._expected))
-        results = check_jobs(jobs, tuple(backends), tolerance)
-    for rw, res in zip(rewrites, results):
-        rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)
-        rw.parity["per_output"] = {
-            k: {b: r["outputs"].get(k, {}).get("passed", False) for b, r in res.items()}
-            for k in rw.outputs
-        }
-        rw.parity["passed"] = bool(res) and all(r["passed"] for r in res.values())
-
-
 def exec_source(source: str, filename: str) -> dict[str, Any]:
     """Run generated source as a module namespace (``__file__`` = ``filename``)."""
     ns: dict[str, Any] = {"__file__": filename, "__name__": "rewritten_model"}
@@ -275,55 +239,57 @@ def write_weights(source: str, weights: dict[str, list[np.ndarray]]) -> bytes:
         return Path(tmp, "model.weights.h5").read_bytes()
 
 
-@dataclass
-class Job:
-    """One generated model folder to run on feed batches and compare with v1's outputs."""
-
-    folder: Path
-    feeds: list[dict[str, np.ndarray]]
-    expected: list[dict[str, np.ndarray]]
-
-
-def check_jobs(
-    jobs: list[Job],
+def check_rewrites(
+    rewrites: list[KerasRewrite],
     backends: tuple[str, ...] = BACKENDS,
     tolerance: Tolerance = TOLERANCE,
     timeout: float = 600.0,
-) -> list[dict[str, Any]]:
-    """Run every job's ``model.py`` in ONE fresh process per backend (imports are the slow part);
-    per job: backend -> ``{passed, seconds, outputs: {key: {passed, max_abs, max_rel}}, error}``."""
+) -> None:
+    """Run every rewrite's ``model.py`` on its feeds in ONE fresh process per backend (imports are
+    the slow part); fills each ``parity``: ``backends`` (backend -> ``{passed, seconds, outputs:
+    {key: {passed, max_abs, max_rel}}, error}``), ``per_output`` and ``passed``."""
     if unknown := [b for b in backends if b not in KERAS_BACKENDS]:
         raise ConversionError(
             f"{plain(unknown[0])!r} is no Keras backend: choose from {', '.join(KERAS_BACKENDS)}"
         )
-    results: list[dict[str, Any]] = [{} for _ in jobs]
+    results: list[dict[str, Any]] = [{} for _ in rewrites]
     with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
-        for i, job in enumerate(jobs):  # arrays by position, their keys in feeds{i}.npz.json
+        for i, rw in enumerate(rewrites):  # arrays by position, their keys in feeds{i}.npz.json
+            (folder := Path(tmp) / f"m{i}").mkdir()
+            rw._write(folder)
             arrays = {
-                f"b{b}_{j}": v for b, f in enumerate(job.feeds) for j, v in enumerate(f.values())
+                f"b{b}_{j}": v for b, f in enumerate(rw._feeds) for j, v in enumerate(f.values())
             }
             np.savez(f"{tmp}/feeds{i}.npz", **arrays)
-            Path(f"{tmp}/feeds{i}.npz.json").write_text(json.dumps([list(f) for f in job.feeds]))
+            Path(f"{tmp}/feeds{i}.npz.json").write_text(json.dumps([list(f) for f in rw._feeds]))
         for backend in backends:
             spec = []
-            for i, job in enumerate(jobs):
+            for i, rw in enumerate(rewrites):
                 out = f"{tmp}/out{i}_{backend}.npz"
-                spec.append([str(job.folder), f"{tmp}/feeds{i}.npz", out, [*job.expected[0]]])
+                spec.append([f"{tmp}/m{i}", f"{tmp}/feeds{i}.npz", out, [*rw._expected[0]]])
             env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
             start = time.perf_counter()
             try:
                 error = run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
             except subprocess.TimeoutExpired:
                 error = f"did not finish within {timeout:g} s"
-            seconds = round((time.perf_counter() - start) / max(len(jobs), 1), 2)
-            for i, job in enumerate(jobs):
+            seconds = round((time.perf_counter() - start) / max(len(rewrites), 1), 2)
+            for i, rw in enumerate(rewrites):
                 out, err = Path(spec[i][2]), Path(spec[i][2] + ".err")
                 if err.exists() or not out.exists():
                     why = err.read_text() if err.exists() else error or "no result"
                     results[i][backend] = dict(passed=False, seconds=seconds, error=why, outputs={})
                 else:
-                    results[i][backend] = _compare_job(np.load(out), job, tolerance, seconds)
-    return results
+                    results[i][backend] = _compare_job(
+                        np.load(out), rw._expected, tolerance, seconds
+                    )
+    for rw, res in zip(rewrites, results):
+        rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)
+        rw.parity["per_output"] = {
+            k: {b: r["outputs"].get(k, {}).get("passed", False) for b, r in res.items()}
+            for k in rw.outputs
+        }
+        rw.parity["passed"] = bool(res) and all(r["passed"] for r in res.values())
 
 
 def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
@@ -350,12 +316,14 @@ def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | Non
     return lines[-1][:300] if lines else f"exit status {proc.returncode}"
 
 
-def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> dict[str, Any]:
-    """One backend's outputs of a job against v1's, every batch through one comparator."""
-    at = {k: j for j, k in enumerate(job.expected[0])}
-    keys = [k for k in at if all(f"b{b}_{at[k]}" in got.files for b in range(len(job.expected)))]
+def _compare_job(
+    got: Any, expected: list[dict[str, np.ndarray]], tolerance: Tolerance, seconds: float
+) -> dict[str, Any]:
+    """One backend's outputs (by position) against v1's ``expected`` batches, one comparator."""
+    at = {k: j for j, k in enumerate(expected[0])}
+    keys = [k for k in at if all(f"b{b}_{at[k]}" in got.files for b in range(len(expected)))]
     acc = Comparator(tolerance)
-    for b, want in enumerate(job.expected):
+    for b, want in enumerate(expected):
         mine = {}
         for k in keys:
             value, ref = np.asarray(got[f"b{b}_{at[k]}"]), np.asarray(want[k])
@@ -369,9 +337,8 @@ def _compare_job(got: Any, job: Job, tolerance: Tolerance, seconds: float) -> di
             outputs[key]["nonfinite"] = rec.nonfinite
         if rec.shape_a != rec.shape_b:
             outputs[key]["error"] = f"shape {rec.shape_b} but v1 gives {rec.shape_a}"
-    for key in job.expected[0]:
-        if key not in outputs:
-            missing = "missing from the Keras outputs"
-            outputs[key] = {"passed": False, "max_abs": None, "max_rel": None, "error": missing}
+    missing = {"passed": False, "max_abs": None, "max_rel": None}
+    for key in (k for k in expected[0] if k not in outputs):
+        outputs[key] = {**missing, "error": "missing from the Keras outputs"}
     passed = bool(outputs) and all(o["passed"] for o in outputs.values())
     return {"passed": passed, "seconds": seconds, "outputs": outputs, "error": None}

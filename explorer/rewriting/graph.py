@@ -1,7 +1,6 @@
-"""What the Keras rewrite knows and writes. :class:`GraphContext`: the TF1 graph's nodes, static
-shapes, constants, live branches (:meth:`~GraphContext.resolve` looks through ``Identity`` and v1
-conds with a fixed predicate). :class:`Step`: one line of the generated ``build_model``; rules in
-:data:`KERAS_RULES` by the op type of the pattern's last op (the wanted tensor's)."""
+"""What the Keras rewrite knows and writes: :class:`GraphContext` (the TF1 graph's static shapes,
+constants, live branches of fixed conds), :class:`Step` (one line of the generated
+``build_model``), rules in :data:`KERAS_RULES` by the op type of the wanted tensor's op."""
 
 from __future__ import annotations
 
@@ -70,8 +69,7 @@ class GraphContext:
         a = node.attr[key]
         kind = a.WhichOneof("value")
         if kind == "list":
-            lst = a.list
-            return list(lst.i) or list(lst.f) or [s.decode() for s in lst.s] or []
+            return list(a.list.i) or list(a.list.f) or [s.decode() for s in a.list.s]
         if kind == "s":
             return a.s.decode()
         if kind == "shape":
@@ -96,8 +94,7 @@ class GraphContext:
         return len(readers) + (t in self.outputs) <= 1
 
     def _is_volatile(self, tensor: str) -> bool:
-        """Whether ``tensor`` depends on an input, a placeholder without default or a random op,
-        looking only at the branches of fixed conds that run."""
+        """Whether ``tensor`` depends on an input or a random op (live branches of fixed conds)."""
         r = self.resolve(tensor)
         key = ("volatile", r)
         if key in self.cache:
@@ -171,42 +168,29 @@ class GraphContext:
     def dtype(self, tensor: str) -> str:
         return self.graph.get_tensor_by_name(tensor_name(tensor)).dtype.base_dtype.name
 
-    def _predicate(self, switch: Any) -> bool | None:
-        """The fixed predicate of a ``Switch`` (``None`` when it depends on an input)."""
-        v = self.value(tensor_name(switch.input[1]))  # cached there
-        return None if v is None else bool(v)
-
     def resolve(self, tensor: str) -> str:
         """The tensor that really produces ``tensor`` at inference (Identity and fixed switches
         looked through); :data:`DEAD` for the untaken side of a fixed switch."""
         t = tensor_name(tensor)
         if t in self._resolved:
             return self._resolved[t]
-        seen = []
-        cur = t
-        while True:
-            if cur in self.inputs or cur == DEAD:
-                break
-            if (node := self.nodes.get(op_name(cur))) is None:
-                break
+        seen, cur = [], t
+        while cur not in self.inputs and (node := self.nodes.get(op_name(cur))) is not None:
             if node.op in IDENTITY_OPS and node.input:
-                seen.append(cur)
-                cur = tensor_name(node.input[0])
-                continue
-            if node.op in ("Switch", "RefSwitch"):
-                if (p := self._predicate(node)) is None:
+                nxt = tensor_name(node.input[0])
+            elif node.op in ("Switch", "RefSwitch"):  # a fixed predicate picks the live side
+                if (p := self.value(tensor_name(node.input[1]))) is None:
                     break
-                seen.append(cur)
-                cur = tensor_name(node.input[0]) if out_index(cur) == int(p) else DEAD
-                continue
-            if node.op in ("Merge", "RefMerge") and out_index(cur) == 0:
+                nxt = tensor_name(node.input[0]) if out_index(cur) == int(bool(p)) else DEAD
+            elif node.op in ("Merge", "RefMerge") and out_index(cur) == 0:
                 live = [self.resolve(i) for i in data_inputs(node) if not self.is_dead(i)]
                 if len(live) != 1 or (self.stop_at is not None and self.stop_at(node)):
                     break
-                seen.append(cur)
-                cur = live[0]
-                continue
-            break
+                nxt = live[0]
+            else:
+                break
+            seen.append(cur)
+            cur = nxt
         for s in seen + [t]:
             self._resolved[s] = cur
         return cur
@@ -278,12 +262,8 @@ def node_step(ctx: Any, node: Any, x: str, code: str, layer: str, **kw: Any) -> 
 def lit(value: Any) -> str:
     """A Python literal for an attribute value (ints, floats, strings, tuples, lists); model
     text (names, keys) enters generated code only through it."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, np.generic)):
         value = value.tolist()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return repr(value)
     if isinstance(value, float):
         return repr(float(str(np.float32(value)))) if np.isfinite(value) else f'float("{value}")'
     if isinstance(value, tuple):

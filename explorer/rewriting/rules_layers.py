@@ -1,10 +1,6 @@
 """Pattern rules that become Keras layers: Dense, convolutions, batch norm, pooling, activations,
-Embedding, Dropout, RNNs. A fused activation asks the producing op's rule for its Step. A Step's
-``rule`` is its registry entry's name unless set (``conv2d`` stays named under ``dense``). A
-``dynamic_rnn`` loop over an LSTM, GRU or BasicRNN cell -> ``LSTM`` / ``GRU`` / ``SimpleRNN``,
-weights in Keras's gate order (LSTM ``i, j, f, o`` -> ``i, f, c, o``, ``forget_bias`` folded in;
-GRU ``r, u`` -> ``z, r, h``, ``reset_after=False``); ``sequence_length`` becomes a mask;
-peepholes and projections have no rewrite."""
+Embedding, Dropout, and a ``dynamic_rnn`` loop over an LSTM, GRU or BasicRNN cell (weights in
+Keras's gate order, ``sequence_length`` as a mask; peepholes and projections have no rewrite)."""
 
 from __future__ import annotations
 
@@ -22,6 +18,7 @@ if TYPE_CHECKING:
 
 _ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
 ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
+_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
 
 
 @keras_rule("MatMul", name="dense-no-bias")
@@ -42,28 +39,21 @@ def dense_no_bias(ctx: Any, node: NodeDef) -> Step | None:
 def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
     """The TF1 scope: ``dense`` for a kernel ``dense/kernel`` (tf.layers, slim), else the op's."""
     source = ctx.variable_name(w)
-    if source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel"):
-        return scope_of(source)
-    return scope_of(node.name)
-
-
-def _bias_of(ctx: Any, node: NodeDef) -> tuple[str, np.ndarray] | None:
-    """(other input, bias) for ``BiasAdd(x, b)`` / ``Add(x, b)`` with a constant 1-D ``b``."""
-    if node.op == "BiasAdd":
-        x, b = data_inputs(node)
-        if ctx.attr(node, "data_format", "NHWC") != "NHWC":
-            return None
-    else:
-        x, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
-    b = None if b is None else ctx.value(b)
-    return (x, b) if b is not None and b.ndim == 1 else None
+    kernel = source.rsplit("/", 1)[-1] in ("kernel", "weights", "w", "filter", "depthwise_kernel")
+    return scope_of(source if kernel else node.name)
 
 
 @keras_rule("BiasAdd", "Add", "AddV2", name="dense")
 def dense(ctx: Any, node: NodeDef) -> Step | None:
-    """``MatMul(x, W) + b`` (BiasAdd or Add) -> ``Dense(units)``; a lone MatMul -> no bias."""
-    pre, bias = _bias_of(ctx, node) or (None, None)
-    if pre is None or not ctx.single_use(ctx.resolve(pre)):
+    """``MatMul(x, W) + b`` -> ``Dense(units)``, a conv ``+ b`` -> the conv with a bias (1-D b)."""
+    if node.op != "BiasAdd":
+        pre, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    elif ctx.attr(node, "data_format", "NHWC") == "NHWC":
+        pre, b = data_inputs(node)
+    else:
+        return None
+    bias = None if b is None else ctx.value(b)
+    if bias is None or bias.ndim != 1 or not ctx.single_use(ctx.resolve(pre)):
         return None
     inner = ctx.producer(pre)
     step = dense_no_bias(ctx, inner) or conv2d(ctx, inner)
@@ -85,9 +75,6 @@ def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     return None if len(v) != 4 or v[0] != 1 or v[3] != 1 else (int(v[1]), int(v[2]))
 
 
-_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
-
-
 @keras_rule(*_CONVS, name="conv2d")
 def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
@@ -98,9 +85,8 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     if padding not in ("SAME", "VALID") or strides is None or dil is None:
         return None
     ins = data_inputs(node)
-    common = {"strides": strides, "padding": padding.lower()}
-    if dil != (1, 1):
-        common["dilation_rate"] = dil
+    rate = None if dil == (1, 1) else dil  # layer_code leaves None out
+    common = {"strides": strides, "padding": padding.lower(), "dilation_rate": rate}
     if node.op == "Conv2DBackpropInput":
         sizes, w, x = ins
         kernel = ctx.value(w)
@@ -129,10 +115,9 @@ def conv2d(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _transpose_padding(in_shape, out_shape, ksize, strides, padding):
-    """Keras ``output_padding`` giving a TF ``Conv2DBackpropInput``'s output size (``None``:
-    Keras's default size is TF's; ``False``: not expressible). Keras's sizes: "same"
-    ``i*s`` by default, ``(i-1)*s + k - 2*(k//2) + p`` with padding ``p``; "valid"
-    ``i*s + max(k-s, 0)``, ``(i-1)*s + k + p``."""
+    """Keras ``output_padding`` for a TF ``Conv2DBackpropInput``'s output size (``None``: Keras's
+    default, ``False``: not expressible). Keras's sizes: "same" ``i*s``, with padding ``p``
+    ``(i-1)*s + k - 2*(k//2) + p``; "valid" ``i*s + max(k-s, 0)``, ``(i-1)*s + k + p``."""
     if in_shape is None or out_shape is None or len(in_shape) != 4 or len(out_shape) != 4:
         return False
     pads, default = [], True
@@ -198,12 +183,11 @@ def fused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``FusedBatchNorm*(is_training=False)`` -> ``BatchNormalization`` (moving statistics)."""
     if ctx.attr(node, "is_training", True) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
-    x, scale, offset, mean, var = data_inputs(node)[:5]
-    vals = [ctx.value(t) for t in (scale, offset, mean, var)]
+    x, *params = data_inputs(node)[:5]  # scale, offset, mean, variance
+    vals = [ctx.value(t) for t in params]
     if any(v is None for v in vals) or ctx.value(x) is not None:
         return None
-    eps = float(ctx.attr(node, "epsilon", 1e-3))
-    return _bn_step(ctx, node, x, *vals, eps, [node.name])
+    return _bn_step(ctx, node, x, *vals, float(ctx.attr(node, "epsilon", 1e-3)), [node.name])
 
 
 def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, str] | None:
@@ -220,14 +204,12 @@ def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, st
 def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
     ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
-    if (split := _const_other(ctx, node, ("Add", "AddV2"))) is None:
+    mul_t, shift_t = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    if mul_t is None or not ctx.single_use(ctx.resolve(mul_t)):
         return None
-    mul_t, shift_t = split
-    mul = ctx.producer(mul_t)
-    inner = _const_other(ctx, mul, ("Mul",))
-    if inner is None or not ctx.single_use(ctx.resolve(mul_t)):
+    x, m_t = _const_other(ctx, ctx.producer(mul_t), ("Mul",)) or (None, None)
+    if x is None:
         return None
-    x, m_t = inner
     m = ctx.producer(m_t)  # gamma * rsqrt(var + eps), or rsqrt(var + eps)
     gamma, rsqrt = None, m
     if m.op == "Mul":
@@ -276,9 +258,8 @@ def pooling(ctx: Any, node: NodeDef) -> Step | None:
 @keras_rule("GatherV2", "Gather", "ResourceGather", name="embedding")
 def embedding(ctx: Any, node: NodeDef) -> Step | None:
     """``gather(table, ids)`` with a constant 2-D table on axis 0 -> ``Embedding``."""
-    ins = data_inputs(node)
-    table, ids = ins[0], ins[1]
-    if node.op == "GatherV2" and (ctx.value(ins[2]) is None or int(ctx.value(ins[2])) != 0):
+    table, ids, *axis = data_inputs(node)
+    if node.op == "GatherV2" and (ctx.value(axis[0]) is None or int(ctx.value(axis[0])) != 0):
         return None
     w = ctx.value(table)
     if w is None or w.ndim != 2 or ctx.value(ids) is not None:
@@ -310,22 +291,18 @@ def _dropout_rate(ctx: Any, ops: list[str]) -> float | None:
 def dropout(ctx: Any, node: NodeDef) -> Step | None:
     """A v1 ``cond`` on a fixed ``training`` flag whose training side is a dropout -> ``Dropout``
     (identity at inference, as the untaken branch was; active when fine-tuning)."""
-    ins = data_inputs(node)
-    live = [i for i in ins if not ctx.is_dead(i)]
-    dead = [i for i in ins if ctx.is_dead(i)]
+    live, dead = ([i for i in data_inputs(node) if ctx.is_dead(i) == d] for d in (False, True))
     if len(live) != 1 or len(dead) != 1:
         return None
     x = ctx.resolve(live[0])
     ops = ctx.ops_between([dead[0]], [x])
-    if not _has_random(ctx, ops):
-        return None
-    if (rate := _dropout_rate(ctx, ops)) is None:
+    if not _has_random(ctx, ops) or (rate := _dropout_rate(ctx, ops)) is None:
         return None
     replaces = [node.name, *[o for o in ops if "dropout" in o][:3]]
     name = scope_of(node.name).removesuffix("/cond")
     note = "identity at inference, as the v1 graph with training=False"
-    code = layer_code("Dropout", rate)
-    return node_step(ctx, node, x, code, "Dropout", replaces=replaces, name=name, note=note)
+    kw = {"replaces": replaces, "name": name, "note": note}
+    return node_step(ctx, node, x, layer_code("Dropout", rate), "Dropout", **kw)
 
 
 def _has_random(ctx: Any, ops: list[str]) -> bool:
@@ -334,9 +311,8 @@ def _has_random(ctx: Any, ops: list[str]) -> bool:
 
 @keras_rule("SelectV2", "Select", "Mul", name="dropout-keep-prob")
 def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
-    """``tf.nn.dropout`` written inline, its rate fixed (a ``keep_prob`` placeholder with default
-    1.0 that is not an input, or a constant) -> ``Dropout``. TF 2 writes
-    ``select(random >= rate, x / (1 - rate), 0)``, TF 1 ``x / keep * floor(keep + random)``."""
+    """Inline ``tf.nn.dropout`` with a fixed rate -> ``Dropout``: TF 2's ``select(random >= rate,
+    x / (1 - rate), 0)`` or TF 1's ``x / keep * floor(keep + random)``."""
     ins = data_inputs(node)
     if node.op in ("SelectV2", "Select"):
         cond, kept, zero = ins
@@ -370,10 +346,6 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
     return node_step(ctx, node, x, code, "Dropout", replaces=[node.name, scaled.name], note=note)
 
 
-_ENTER = frozenset({"Enter"})
-_ENTER_IDENTITY = frozenset({"Enter", "Identity"})
-
-
 def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
     """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
     if node.op == "Exit":
@@ -391,18 +363,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     """The Step of the loop in the frame ``prefix``, else ``None``."""
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
-    lengths = None
-    if "Select" in types or "SelectV2" in types:
-        # sequence_length: outputs zeroed and states copied through once time >= length
-        lengths = _sequence_length(ctx, body)
-        if lengths is None:
-            return None
+    lengths = None  # sequence_length: outputs zeroed and states copied through past the length
+    if ("Select" in types or "SelectV2" in types) and not (lengths := _sequence_length(ctx, body)):
+        return None
 
-    def new_value(t: str) -> str:
+    def new_value(t: str) -> str:  # with lengths: the new value of Select(done, old, new)
         node = ctx.node(t)
-        if lengths is not None and node.op in ("Select", "SelectV2"):
-            return ctx.resolve(node.input[2])
-        return t
+        return ctx.resolve(node.input[2]) if lengths and node.op in ("Select", "SelectV2") else t
 
     # loop variables: Merge(Enter(init), NextIteration(next)) -> Switch -> Exit
     exits = {op_name(ctx.nodes[n].input[0]): n for n in body if body[n].op == "Exit"}
@@ -412,14 +379,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
         nxt = ctx.node(m.input[1])
         if nxt.op != "NextIteration":
             continue
-        sw = switch_of.get(m.name)
-        ex = exits.get(sw) if sw else None
+        ex = exits.get(switch_of.get(m.name))
         loop_vars.append((new_value(ctx.resolve(nxt.input[0])), tensor_name(ex) if ex else None))
     reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
     writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
     if len(reads) != 1 or len(writes) != 1:
         return None
-    scatter = ctx.index.source(reads[0].input[2], _ENTER)
+    scatter = ctx.index.source(reads[0].input[2], frozenset({"Enter"}))
     if scatter.op != "TensorArrayScatterV3":
         return None
     x = ctx.resolve(scatter.input[2])
@@ -429,7 +395,7 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     kernels, biases = [], []
 
     def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
-        return ctx.value(ctx.index.source(t, _ENTER_IDENTITY).name + ":0")
+        return ctx.value(ctx.index.source(t, frozenset({"Enter", "Identity"})).name + ":0")
 
     for mm in (d for d in body.values() if d.op == "MatMul"):
         k = entered(mm.input[1])
@@ -444,19 +410,17 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     state_vars = [
         (t, ex) for t, ex in loop_vars if op_name(t) in kept and ctx.dtype(t)[:5] == "float"
     ]
-    h_var = [v for v in state_vars if v[0] == out_step]
+    h_exits = [ex for t, ex in state_vars if t == out_step]
     others = [v for v in state_vars if v[0] != out_step]
-    if len(h_var) != 1:
+    if len(h_exits) != 1:
         return None
-    h_exit = h_var[0][1]
+    h_exit = h_exits[0]
     splits = [d for d in body.values() if d.op == "Split"]
     if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
         kind, w, b = "LSTM", kernels[0], biases[0]
         u = w.shape[1] // 4
         in_dim = w.shape[0] - u
-        if len(others) != 1:
-            return None
-        if (forget := _forget_bias(ctx, body, splits[0])) is None:
+        if len(others) != 1 or (forget := _forget_bias(ctx, body, splits[0])) is None:
             return None
         order = np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]
         bias = b[order].copy()
@@ -488,15 +452,11 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     else:
         return None
     xs = ctx.shape(x)
-    if xs is None or xs[-1] != in_dim or (lengths is not None and (time_major or xs[1] is None)):
+    if xs is None or xs[-1] != in_dim or (lengths and (time_major or xs[1] is None)):
         return None
-    gather = [
-        d
-        for d in ctx.nodes.values()
-        if d.op == "TensorArrayGatherV3"
-        and op_name(d.input[2]) in {op_name(e) for e in exits.values()}
-    ]
-    gather_t = tensor_name(gather[0].name) if gather else ""
+    ends = set(exits.values())
+    gather = [d for d in ctx.nodes.values() if d.op == "TensorArrayGatherV3"]
+    gather_t = next((tensor_name(d.name) for d in gather if op_name(d.input[2]) in ends), "")
     seq = None  # the last batch-major transpose of the gathered outputs
     for d in ctx.nodes.values():
         reads_gather = d.op == "Transpose" and gather_t and ctx.resolve(d.input[0]) == gather_t

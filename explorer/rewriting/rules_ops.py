@@ -1,6 +1,5 @@
-"""Single TF1 ops written as ``keras.ops`` calls: one translation per op type in :data:`KERAS_OPS`.
-A translation ``fn(ctx, node, x) -> str | None`` gets ``x[i]``, the expression of data input ``i``
-(``None`` for a constant: read it with ``ctx.value``), and returns an expression or ``None``.
+"""Single TF1 ops as ``keras.ops`` calls: ``fn(ctx, node, x) -> str | None`` in :data:`KERAS_OPS`
+gets ``x[i]``, the expression of data input ``i`` (``None`` for a constant: ``ctx.value``).
 ``native=True`` entries become lines of ``build_model``; the others go into fallback layers."""
 
 from __future__ import annotations
@@ -51,35 +50,25 @@ def ops(*op_types: str, native: bool = True, static: tuple[int, ...] | None = No
     return deco
 
 
-_RENAMED = {
-    "AddV2": "add",
-    "Sub": "subtract",
-    "Mul": "multiply",
-    "RealDiv": "divide",
-    "Pow": "power",
-    "FloorDiv": "floor_divide",
-    "FloorMod": "mod",
-    "Neg": "negative",
-}
-
-
 def _keras_names(op_types: str) -> dict[str, str]:
-    """Op type -> ``keras.ops`` function: the op's snake-case name unless in ``_RENAMED``."""
+    """Op type -> ``keras.ops`` function: ``fn`` for ``Op=fn``, else the op's snake-case name."""
     snake = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-    return {op: _RENAMED.get(op) or snake.sub("_", op).lower() for op in op_types.split()}
+    pairs = (t.partition("=") for t in op_types.split())
+    return {op: fn or snake.sub("_", op).lower() for op, _, fn in pairs}
 
 
 BINARY = _keras_names(
-    "Add AddV2 Sub Mul RealDiv Maximum Minimum Pow FloorDiv FloorMod Greater GreaterEqual Less "
-    "LessEqual Equal NotEqual LogicalAnd LogicalOr"
+    "Add AddV2=add Sub=subtract Mul=multiply RealDiv=divide Maximum Minimum Pow=power "
+    "FloorDiv=floor_divide FloorMod=mod Greater GreaterEqual Less LessEqual Equal NotEqual "
+    "LogicalAnd LogicalOr"
 )
 NATIVE_BINARY = ("Add", "AddV2", "Sub", "Mul", "RealDiv", "Maximum", "Minimum")
 UNARY = _keras_names(
-    "Neg Abs Exp Log Log1p Sqrt Rsqrt Square Sin Cos Floor Ceil Round Sign Reciprocal Erf "
-    "LogicalNot Tanh Sigmoid Relu Softplus LogSoftmax ZerosLike OnesLike"
+    "Neg=negative Abs Exp Log Log1p Sqrt Rsqrt Square Sin Cos Floor Ceil Round Sign Reciprocal "
+    "Erf LogicalNot Tanh Sigmoid Relu Softplus LogSoftmax ZerosLike OnesLike"
 )
 
-CALLS = {**BINARY, **UNARY, "Select": "where", "SelectV2": "where"}  # keras.ops.<fn> of all inputs
+CALLS = {**BINARY, **UNARY, "Select": "where", "SelectV2": "where", "DivNoNan": "divide_no_nan"}
 
 
 def _call(ctx, node, x):
@@ -89,7 +78,7 @@ def _call(ctx, node, x):
 
 
 for _op in CALLS:
-    ops(_op, native=_op in NATIVE_BINARY)(_call)
+    ops(_op, native=_op in (*NATIVE_BINARY, "DivNoNan"))(_call)
 
 
 @ops("SquaredDifference", native=False)
@@ -97,25 +86,15 @@ def _squared_difference(ctx, node, x):
     return None if None in x else f"keras.ops.square(keras.ops.subtract({x[0]}, {x[1]}))"
 
 
-@ops("DivNoNan")
-def _div_no_nan(ctx, node, x):
-    args = [e if e is not None else _scalar(ctx, t) for e, t in zip(x, data_inputs(node))]
-    return None if None in args else f"keras.ops.divide_no_nan({args[0]}, {args[1]})"
-
-
-_CROSS_ENTROPY = {
-    "SparseSoftmaxCrossEntropyWithLogits": "sparse_categorical_crossentropy",
-    "SoftmaxCrossEntropyWithLogits": "categorical_crossentropy",
-}
-
-
-@keras_rule(*_CROSS_ENTROPY, name="cross-entropy")
+@keras_rule(
+    "SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits", name="cross-entropy"
+)
 def _cross_entropy(ctx: Any, node: NodeDef) -> Step | None:
     """A training loss's per-example cross-entropy (output 0; the backprop output has none)."""
     logits, labels = (ctx.resolve(t) for t in data_inputs(node))
     if ctx.is_const(logits) or ctx.is_const(labels):
         return None
-    fn = _CROSS_ENTROPY[node.op]
+    fn = ("sparse_" if node.op.startswith("Sparse") else "") + "categorical_crossentropy"
     code = f"keras.ops.{fn}({{1}}, {{0}}, from_logits=True)"
     out = tensor_name(node.name)
     return Step(code, [logits, labels], [out], [node.name], scope_of(node.name), layer=fn)
@@ -134,7 +113,7 @@ def _fill_like(ctx: Any, node: NodeDef) -> Step | None:
 
 def is_native(op_type: str) -> bool:
     """Whether ``op_type``'s translation is a native line of ``build_model`` (not a fallback)."""
-    return any(op_type in e.op_types and e.meta.get("native") for e in KERAS_OPS.entries())
+    return any(e.meta.get("native") for e in KERAS_OPS.matching(op_type))
 
 
 @ops("Reshape", static=())
@@ -157,8 +136,7 @@ def _concat(ctx, node, x):
     axis = _static(ctx, data_inputs(node)[-1])
     if axis is None or any(e is None for e in x[:-1]):
         return None
-    parts = ", ".join(x[:-1])
-    return f'keras.layers.Concatenate(axis={axis}, name="{{name}}")([{parts}])'
+    return f'keras.layers.Concatenate(axis={axis}, name="{{name}}")([{", ".join(x[:-1])}])'
 
 
 @ops("Pack")
@@ -175,8 +153,7 @@ def _squeeze(ctx, node, x):
 
 @ops("ExpandDims", static=(1,))
 def _expand_dims(ctx, node, x, axis):
-    axis = axis[0] if isinstance(axis, list) else axis
-    return f"keras.ops.expand_dims({x[0]}, {axis})"
+    return f"keras.ops.expand_dims({x[0]}, {axis[0] if isinstance(axis, list) else axis})"
 
 
 @ops("Transpose", static=(1,))
@@ -199,10 +176,9 @@ def _pad(ctx, node, x, pads):
 
 @ops("Mean", "Sum", "Max", "Min", "Prod", "All", "Any", static=(1,))
 def _reduce(ctx, node, x, axis):
-    fn = node.op.lower()  # Mean, Sum, Max, Min, Prod, All, Any: keras.ops.mean, ...
     axis = tuple(axis) if isinstance(axis, list) else axis
     keep = bool(ctx.attr(node, "keep_dims", False))
-    return f"keras.ops.{fn}({x[0]}, axis={lit(axis)}, keepdims={keep})"
+    return f"keras.ops.{node.op.lower()}({x[0]}, axis={lit(axis)}, keepdims={keep})"
 
 
 @keras_rule("Mean", "Sum", "Max", "Min", "Prod", name="reduce-all")
@@ -334,15 +310,13 @@ def _reverse_sequence(ctx, node, x):
 
 
 def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
-    """One op as its ``keras.ops`` translation (``None`` without one): a native ``keras-ops``
-    Step, or a fallback Step (its layer: the op type)."""
+    """One op as its ``keras.ops`` translation: a native ``keras-ops`` Step or a fallback one."""
     if (fn := KERAS_OPS.get(node.op)) is None:
         return None
     ins = data_inputs(node)  # x: "{k}" for the k-th distinct tensor input, None for a constant
     tensors = list(dict.fromkeys(ctx.resolve(t) for t in ins if not ctx.is_const(t)))
     x = [None if ctx.is_const(t) else f"{{{tensors.index(ctx.resolve(t))}}}" for t in ins]
-    expr = fn(ctx, node, x) if tensors else None
-    if expr is None:
+    if not tensors or (expr := fn(ctx, node, x)) is None:
         return None
     n = len(ctx.graph.get_operation_by_name(node.name).outputs)
     outs = [tensor_name(node.name)] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
@@ -364,9 +338,8 @@ def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     variable = ctx.is_variable(c_t)
     if c.size == 1 and not variable:
         return None  # keras-ops writes the scalar inline
-    fn = BINARY[node.op]
     code = (
-        f'WithConstant("{fn}", {lit(tuple(c.shape))}, constant_first={first}, '
+        f'WithConstant("{BINARY[node.op]}", {lit(tuple(c.shape))}, constant_first={first}, '
         f'value_dtype="{c.dtype.name}", trainable={variable}, name="{{name}}")({{0}})'
     )
     name = ctx.variable_name(c_t) if variable else scope_of(node.name)

@@ -1,14 +1,12 @@
-"""From the chosen outputs back to the inputs: one :class:`~.graph.Step` per pattern. For
-each wanted tensor the rules for its producing op are asked in order (the first Step producing it
-wins), then its inputs are wanted. An op no rule takes becomes its ``keras.ops`` translation,
-grouped with connected leftovers into one marked fallback layer; without one, a ConversionError.
-:func:`generate` writes ``model.py`` (imports only ``keras`` and ``os``; one line per Step, named
-after its TF1 scope); model text enters only as literals or comments (:func:`verify_source`)."""
+"""From the chosen outputs back to the inputs: one :class:`~.graph.Step` per pattern, an op no
+rule takes as its ``keras.ops`` translation in a marked fallback layer. :func:`generate` writes
+``model.py``; model text enters it only as literals or comments (:func:`verify_source`)."""
 
 from __future__ import annotations
 
 import ast
 import io
+import itertools
 import re
 import sys
 import tokenize
@@ -19,19 +17,20 @@ import numpy as np
 
 from explorer.errors import ConversionError, plain
 from explorer.graph.names import tensor_name
-from explorer.graph.op_families import PLACEHOLDER_OPS, VARIABLE_OPS
+from explorer.graph.op_families import PLACEHOLDER_OPS, STATE_CHANGING_PREFIXES, VARIABLE_OPS
 from explorer.rewriting import rules_layers, rules_ops  # noqa: F401 - register rules
 from explorer.rewriting.graph import DEAD, KERAS_RULES, GraphContext, Step, lit, py_name, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
+_SAFE_TEXT = re.compile(r"[\w./:-]*")  # a name with nothing that could act as code
+
 
 @dataclass
 class InputSpec:
     key: str
     tensor: str
-    var: str
     batch_shape: tuple[int | None, ...]
     dtype: str
 
@@ -95,12 +94,9 @@ class _Translator:
         return step
 
 
-_STATEFUL = ("Assign", "AssignAdd", "AssignSub", "AssignVariableOp", "ScatterAdd", "ScatterUpdate")
-
-
 def _why_not(op_type: str) -> str:
     """The end of the one-line reason an op has no rewrite."""
-    if op_type in _STATEFUL:
+    if op_type.startswith(STATE_CHANGING_PREFIXES):
         return (
             "updates a variable at each call: a stateful graph has no Keras rewrite "
             "(pick outputs of the inference path)"
@@ -143,7 +139,7 @@ def translate(
                 f"input {t} has an unknown rank: a Keras Input needs one; pick an input with a "
                 "static rank (or reshape it in the graph)"
             )
-        specs.append(InputSpec(key, tensor_name(t), py_name(key), tuple(shape), ctx.dtype(t)))
+        specs.append(InputSpec(key, tensor_name(t), tuple(shape), ctx.dtype(t)))
     tr = _Translator(ctx)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))
@@ -177,8 +173,7 @@ def group_fallbacks(program: Program) -> None:
     groups: dict[int, list[int]] = {}
     for i in fallbacks:
         groups.setdefault(find(i), []).append(i)
-    merged: dict[int, Step] = {}  # index of the group's last member -> merged step
-    drop: set[int] = set()
+    merged: dict[int, Step | None] = {}  # a group's last member -> its step; others -> None
     for members in groups.values():
         outs = {o for i in members for o in steps[i].outputs if o}
         early = any(  # a step between the members reads one: the group cannot be one layer
@@ -189,9 +184,9 @@ def group_fallbacks(program: Program) -> None:
             n = len(program.fallback_classes) + 1
             step, lines = _fallback_class(f"Fallback{n}", [steps[i] for i in part], program, steps)
             program.fallback_classes[f"Fallback{n}"] = lines
-            merged[max(part)] = step
-            drop.update(part)
-    program.steps = [merged.get(i, s) for i, s in enumerate(steps) if i not in drop or i in merged]
+            merged.update({i: None for i in part} | {max(part): step})
+    kept = (merged.get(i, s) for i, s in enumerate(steps))
+    program.steps = [s for s in kept if s is not None]
 
 
 def _fallback_class(cls: str, members: list[Step], program: Program, steps: list[Step]):
@@ -200,17 +195,13 @@ def _fallback_class(cls: str, members: list[Step], program: Program, steps: list
     wanted = {*program.outputs.values(), *(t for s in steps if s not in members for t in s.inputs)}
     ext_out = [o for s in members for o in s.outputs if o and o in wanted]
     var: dict[str, str] = {t: f"x{i}" for i, t in enumerate(ext_in)}
-    body = [
-        f"        {', '.join(var[t] for t in ext_in)}, = inputs"
-        if len(ext_in) > 1
-        else f"        {var[ext_in[0]]} = inputs[0]"
-    ]
+    unpack = f"{', '.join(var.values())}, = inputs" if len(var) > 1 else "x0 = inputs[0]"
+    body = [f"        {unpack}"]
     for k, s in enumerate(members):
         code = fill(s.code, [var[t] for t in s.inputs], "")
-        tmp = f"t{k}"
-        body.append(f"        {tmp} = {code}  # {s.layer} {s.replaces[0]}")
+        body.append(f"        t{k} = {code}  # {s.layer} {s.replaces[0]}")
         many = len(s.outputs) > 1
-        var.update({o: f"{tmp}[{i}]" if many else tmp for i, o in enumerate(s.outputs) if o})
+        var.update({o: f"t{k}[{i}]" if many else f"t{k}" for i, o in enumerate(s.outputs) if o})
     body.append(f"        return [{', '.join(var[o] for o in ext_out)}]")
     ops = [r for s in members for r in s.replaces]
     shown = ", ".join(f"{s.layer} {s.replaces[0]}" for s in members[:8])
@@ -272,9 +263,6 @@ def _doc(text: object) -> str:
     return plain(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
-_SAFE_TEXT = re.compile(r"[\w./:-]*")  # a name with nothing that could act as code
-
-
 def verify_source(source: str, texts: list[str]) -> None:
     """Raise ``ConversionError`` unless ``source`` parses and every occurrence of each model
     ``text`` (beyond plain names) lies inside one string literal or comment."""
@@ -283,9 +271,7 @@ def verify_source(source: str, texts: list[str]) -> None:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (SyntaxError, tokenize.TokenError) as e:
         raise ConversionError(f"the generated model.py does not parse ({e}): report it") from None
-    starts = [0]
-    for line in source.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
+    starts = [0, *itertools.accumulate(len(ln) for ln in source.splitlines(keepends=True))]
     spans = [
         (starts[t.start[0] - 1] + t.start[1], starts[t.end[0] - 1] + t.end[1])
         for t in tokens
@@ -317,7 +303,7 @@ def generate(
 
     body: list[str] = []
     for spec in program.inputs:
-        v = var[spec.tensor] = fresh(spec.var)
+        v = var[spec.tensor] = fresh(spec.key)
         body.append(f"    # input {plain(spec.key)} <- TF1 {plain(spec.tensor)}")
         shape, dtype = lit(tuple(spec.batch_shape)), lit(spec.dtype)
         body.append(f"    {v} = keras.Input(batch_shape={shape}, dtype={dtype}, name={lit(v)})")
@@ -335,9 +321,7 @@ def generate(
             names = [f"{name}{sfx}" for sfx in suffixes]
             used.update(names)
             lhs = ", ".join(names) + ("," if len(names) == 1 else "")
-            for o, n in zip(outs, names):
-                if o is not None:
-                    var[o] = n
+            var.update((o, n) for o, n in zip(outs, names) if o is not None)
         body += [_comment(step), f"    {lhs} = {code}"]
         if step.weights is not None:
             weights[name] = step.weights
@@ -355,7 +339,7 @@ def generate(
     classes += ["\n".join(lines) + "\n" for lines in program.fallback_classes.values()]
     n_native = sum(s.native for s in program.steps)
     n_fb = len(program.steps) - n_native
-    doc = [
+    lines = [
         f'"""Keras 3 rewrite of the TF1 model {_doc(title)} (generated by tf1-explorer rewrite).',
         "",
         f"{n_native} native steps, {n_fb} marked fallback layers. Inputs (dict keys):",
@@ -369,30 +353,26 @@ def generate(
         "build_model() builds it and loads model.weights.h5 (beside this file); it runs on any",
         "Keras 3 backend (KERAS_BACKEND=tensorflow, jax, torch).",
         '"""',
+        "",
+        "import os",
+        "",
+        "import keras",
+        "",
+        "HERE = os.path.dirname(os.path.abspath(__file__))",
+        'WEIGHTS = os.path.join(HERE, "model.weights.h5")',
+        "",
+        "",
+        *[c + "\n" for c in classes],
+        "def build_model(weights=WEIGHTS):",
+        '    """The Keras model; ``weights=None`` leaves the layers freshly initialised."""',
+        *body,
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    build_model().summary()",
+        "",
     ]
-    src = "\n".join(
-        [
-            *doc,
-            "",
-            "import os",
-            "",
-            "import keras",
-            "",
-            "HERE = os.path.dirname(os.path.abspath(__file__))",
-            'WEIGHTS = os.path.join(HERE, "model.weights.h5")',
-            "",
-            "",
-            *[c + "\n" for c in classes],
-            "def build_model(weights=WEIGHTS):",
-            '    """The Keras model; ``weights=None`` leaves the layers freshly initialised."""',
-            *body,
-            "",
-            "",
-            'if __name__ == "__main__":',
-            "    build_model().summary()",
-            "",
-        ]
-    )
+    src = "\n".join(lines)
     texts = [title, *program.outputs, *program.outputs.values()]
     texts += [t for s in program.inputs for t in (s.key, s.tensor)]
     verify_source(src, texts + [op for s in program.steps for op in s.replaces])

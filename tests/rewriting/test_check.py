@@ -1,12 +1,12 @@
 """The fresh-process check: several models in one process per backend, and a model that fails
-to build reported as one line (the other jobs still run)."""
+to build reported as one line (the other rewrites still run)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from explorer.comparing.records import Tolerance
-from explorer.rewriting.api import Job, _compare_job, check_jobs
+from explorer.rewriting.api import KerasRewrite, _compare_job, check_rewrites
 
 GOOD = """
 import keras
@@ -16,18 +16,20 @@ def build_model(weights=None):
 """
 
 
-def test_one_process_runs_every_job_and_reports_each(tmp_path):
-    good, bad = tmp_path / "good", tmp_path / "bad"
-    good.mkdir()
-    bad.mkdir()
-    (good / "model.py").write_text(GOOD)
-    (bad / "model.py").write_text(
-        "def build_model():\n    raise RuntimeError('no layer X\\nmore')\n"
-    )
+def _rewrite(source, x, y):
+    io = ({"x": "x:0"}, {"y": "y:0"})
+    return KerasRewrite(source, b"", [], *io, _feeds=[{"x": x}], _expected=[{"y": y}])
+
+
+def test_one_process_runs_every_rewrite_and_reports_each():
+    bad = "def build_model():\n    raise RuntimeError('no layer X\\nmore')\n"
     x = np.arange(4, dtype=np.float32).reshape(2, 2)
-    jobs = [Job(good, [{"x": x}], [{"y": 2 * x}]), Job(bad, [{"x": x}], [{"y": x}])]
+    good, failing = _rewrite(GOOD, x, 2 * x), _rewrite(bad, x, x)
     # the numpy backend: the same runner, without TensorFlow's import time
-    ok, failed = check_jobs(jobs, backends=("numpy",))
+    check_rewrites([good, failing], backends=("numpy",))
+    ok, failed = good.parity["backends"], failing.parity["backends"]
+    assert good.passed and not failing.passed
+    assert good.parity["per_output"] == {"y": {"numpy": True}}
     assert ok["numpy"]["passed"] and ok["numpy"]["outputs"]["y"]["max_abs"] == 0.0
     assert failed["numpy"] == {
         "passed": False,
@@ -47,8 +49,8 @@ class _Got(dict):
 
 
 def _compare(got, want, atol, rtol):
-    job = Job(None, [{}], [{"y": want}])
-    return _compare_job(_Got({"b0_0": got}), job, Tolerance(atol, rtol), 0.0)["outputs"]["y"]
+    res = _compare_job(_Got({"b0_0": got}), [{"y": want}], Tolerance(atol, rtol), 0.0)
+    return res["outputs"]["y"]
 
 
 def test_compare_reports_shape_and_integer_mismatches():
@@ -56,5 +58,5 @@ def test_compare_reports_shape_and_integer_mismatches():
     assert not _compare(np.array([1, 2]), np.array([1, 3]), 1e-5, 1e-5)["passed"]
     close = _compare(np.array([1.0 + 1e-6]), np.array([1.0]), 1e-5, 1e-5)
     assert close["passed"] and 0 < close["max_abs"] < 2e-6
-    missing = _compare_job(_Got(), Job(None, [{}], [{"y": np.zeros(2)}]), Tolerance(), 0.0)
+    missing = _compare_job(_Got(), [{"y": np.zeros(2)}], Tolerance(), 0.0)
     assert missing["outputs"]["y"]["error"] == "missing from the Keras outputs"
