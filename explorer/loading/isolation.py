@@ -240,7 +240,7 @@ class _Worker:
         """Start the worker if none runs, without waiting for its TensorFlow import."""
         if self.proc is not None and self.proc.poll() is None:
             return
-        root = str(Path(__file__).resolve().parents[1])
+        root = str(Path(__file__).resolve().parents[2])
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
             "from explorer.loading.isolation import worker_main; sys.exit(worker_main())"
