@@ -1,6 +1,5 @@
-"""Step "sample": feeds for a model's inputs, generated from their specs or given, checked.
-:func:`sample` makes one value per input (string inputs by the op reading them:
-``explorer/feeding/tf_example.py``); :func:`input_roles` says which inputs must be fed."""
+"""Step "sample": :func:`sample` makes a value per input that must be fed (:func:`input_roles`),
+string inputs by the op reading them (:mod:`.tf_example`)."""
 
 from __future__ import annotations
 
@@ -123,15 +122,7 @@ def sample(
     rng = np.random.default_rng(seed)
     ranges = {resolve_key(str(k), specs) or str(k): tuple(v) for k, v in (ranges or {}).items()}
     fed = [k for k in specs if roles[k] == FEED and k not in checked]
-    given = {}
-    for k, v in (shapes or {}).items():
-        if resolve_key(str(k), specs) is None:
-            raise FeedError(
-                f"shapes names {k!r}, which is not an input of this run: inputs are "
-                f"{', '.join(specs) or 'none'}"
-            )
-        given[resolve_key(str(k), specs)] = v
-    inferred, shape_notes = infer_shapes(model, specs, shapes=given, feed_keys=fed)
+    inferred, shape_notes = infer_shapes(model, specs, shapes=shapes, feed_keys=fed)
     unfed = tuple(f"{k}: " for k in specs if k not in fed)
     notes = [n for n in shape_notes if not n.startswith(unfed)]
     groups: dict[str, int] = {}
@@ -206,7 +197,7 @@ def sample(
 
 
 def _values_rule(model: V1Model, spec: TensorSpec) -> tf_example.Rule | None:
-    """The sample rule for a sparse string input's values (vocabulary tokens), or ``None``."""
+    """The rule for a sparse string input's values (vocabulary tokens), or ``None``."""
     if not is_string_dtype(spec.dtype) or len(spec.components) != 3:
         return None
     return tf_example.rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
@@ -220,8 +211,7 @@ _ROLE_NOTE = {
 
 
 def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
-    """(neutral value, label) for a dense non-string input named like keep_prob/is_training: a
-    scalar knob of a training script, fed its inference value rather than a random one."""
+    """(neutral value, label) for a scalar dense non-string input named like keep_prob."""
     if spec.kind != "dense" or is_string_dtype(spec.dtype):
         return None
     if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
@@ -230,8 +220,7 @@ def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
 
 
 def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
-    """((low, high), label) for a small dense numeric input of fixed shape named like a setting
-    (a loop's factor, a minimum size, a threshold), else ``None``."""
+    """((low, high), label) for a small fixed-shape numeric input named like a setting."""
     shape = inferred.shape
     if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
         return None
@@ -290,8 +279,8 @@ def input_specs_of(
 def tensor_specs(
     model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
 ) -> dict[str, TensorSpec]:
-    """Canonical tensor name (``op:idx``) -> :class:`TensorSpec` read from ``graph`` (the model
-    imported; a fresh import, admitted by the gate, when omitted)."""
+    """``op:idx`` -> :class:`TensorSpec` read from ``graph`` (default: a gated fresh import)."""
+
     if graph is None:
         graph = tf().Graph()
         import_into(admit_import(model), graph)

@@ -1,7 +1,6 @@
-"""Input shape inference: every source of an input's shape merged, each inferred dim with a reason:
-:func:`infer_shapes` merges the placeholder's ``shape`` (which wins), the signature,
-``_output_shapes``, TensorFlow's inference, the consumers' rules, probing and image sizes. A TF
-1.0-era ``[]`` is a scalar when a consumer needs one; ``shapes=`` (``--shape``) overrides all."""
+"""Input shape inference, each inferred dim with a reason: :func:`infer_shapes` merges the
+placeholder's ``shape`` (which wins), the signature, ``_output_shapes``, TensorFlow's inference,
+the consumers' rules, probing and image sizes; ``shapes=`` (``--shape``) overrides all."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
+from explorer.feeding.feeds import resolve_key
 from explorer.feeding.shape_rules import (
     SHAPE_RULES,
     SPARSE_SHAPE_RULES,
@@ -46,8 +46,8 @@ _INPUT_SHAPES = re.compile(r"with input shapes: (.*?)\.?$")
 
 @dataclass(frozen=True)
 class InferredShape:
-    """What is known of one input's shape: ``dims`` (``None``: unknown rank), ``notes`` on how the
-    sources were read, ``rank_reason`` why the rank was decided when the graph did not say."""
+    """One input's shape: ``dims`` (``None``: unknown rank), ``notes`` on how the sources were
+    read, ``rank_reason`` why the rank was decided when the graph did not say."""
 
     key: str
     name: str
@@ -57,11 +57,11 @@ class InferredShape:
 
     @property
     def shape(self) -> Shape:
-        """The shape as the graph fixes it: ints, ``None`` for the dims the sampler picks."""
+        """Ints, ``None`` for the dims the sampler picks."""
         return None if self.dims is None else tuple(d.size for d in self.dims)
 
     def reasons(self) -> list[str]:
-        """One line per dim that carries a reason: ``dim 1 = 784: Reshape 'r' reshapes ...``."""
+        """A line per dim with a reason: ``dim 1 = 784: Reshape 'r' reshapes ...``."""
         out = [self.rank_reason] if self.rank_reason else []
         for i, d in enumerate(self.dims or ()):
             if d.reason:
@@ -69,7 +69,6 @@ class InferredShape:
         return out
 
     def fixed(self, axis: int, dim: Dim) -> InferredShape:
-        """This shape with dim ``axis`` replaced by ``dim``."""
         dims = tuple(dim if i == axis else d for i, d in enumerate(self.dims or ()))
         return dataclasses.replace(self, dims=dims)
 
@@ -79,7 +78,7 @@ class InferredShape:
 
 
 class _Inference:
-    """One model's graph views: nodes, consumers, static shapes (imported lazily), probing."""
+    """One model's graph index, static shapes (imported lazily) and probing."""
 
     def __init__(self, model: V1Model) -> None:
         self.model = model
@@ -89,8 +88,8 @@ class _Inference:
         self.ctx = ShapeContext(self.index, self._static)
 
     def import_with(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
-        """A ``tf.Graph`` of the prepared graph with placeholder ops of ``shapes`` set to those.
-        Raises ``ValueError`` when TensorFlow's shape inference refuses them."""
+        """The prepared graph with placeholders of ``shapes`` set to those (``ValueError``: TF
+        refuses them)."""
         gd = prepare_graph_def(self.model, writable=True)
         for node in gd.node:
             if node.name in shapes and "shape" in node.attr:
@@ -172,8 +171,7 @@ class _Inference:
 
     def _proposals(self, name: str, shape: Shape, sparse: bool = False) -> Iterable[Proposal]:
         """What the consumers of ``name`` need, nearest first (through shape-keeping ops and
-        pads, which keep rank and channels; sparse: the ``indices``' consumers through
-        identities); a value that steers a loop first of all (a scalar)."""
+        pads; sparse: the ``indices``' consumers); a value steering a loop first (a scalar)."""
         rules = SPARSE_SHAPE_RULES if sparse else SHAPE_RULES
         if not sparse and (found := loop_predicate(self.index, name)) is not None:
             yield Proposal(
@@ -287,7 +285,7 @@ def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
 
 
 def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
-    """``a`` completed by ``b`` (``a`` wins a disagreement; the note says so)."""
+    """``a`` completed by ``b`` (``a`` wins a disagreement, noted)."""
     if a is None or b is None:
         return (b if a is None else a), ""
     if not shapes_agree(a, b):
@@ -299,8 +297,8 @@ def _merge(a: Shape, b: Shape, label: str, first: str) -> tuple[Shape, str]:
 def _apply(
     dims: tuple[Dim, ...] | None, props: Iterable[Proposal], rank_prefix: bool
 ) -> tuple[tuple[Dim, ...] | None, str]:
-    """``dims`` merged with each proposal of its rank; the first proposal gives an unknown rank
-    (and the rank reason, ``rank N: ...`` when ``rank_prefix`` and no dim says it already)."""
+    """``dims`` merged with each proposal of its rank; the first gives an unknown rank (and the
+    rank reason, ``rank N: ...`` when ``rank_prefix`` and no dim says it)."""
     rank_reason = ""
     for prop in props:
         if dims is None:
@@ -334,7 +332,7 @@ def infer_shapes(
     """``(key -> InferredShape, notes)`` for ``specs`` (key -> TensorSpec). ``shapes``: key ->
     shape used as given (``None``/``-1``: the sampler's); ``feed_keys``: the fed inputs (default:
     all), the only ones probed and given image sizes. FeedError: a shape contradicts the graph's."""
-    given = {str(k): tuple(v) for k, v in (shapes or {}).items()}
+    given = {resolve_key(str(k), specs) or str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
     spec_key = tuple(sorted((k, repr(s)) for k, s in specs.items()))
     cache = model.memo.setdefault("infer_shapes", {})  # per model, as the model lives
@@ -344,9 +342,10 @@ def infer_shapes(
     unknown = [k for k in given if k not in specs]
     if unknown:
         raise FeedError(
-            f"shape given for {unknown[0]!r}, which is not an input of this run: inputs are "
+            f"shapes names {unknown[0]!r}, which is not an input of this run: inputs are "
             f"{', '.join(specs) or 'none'}"
         )
+
     inf = _Inference(model)
     out = {key: inf.infer(key, spec, given.get(key)) for key, spec in specs.items()}
     notes = [f"{k}: {n}" for k, v in out.items() for n in v.notes]
@@ -366,9 +365,8 @@ def concrete_shape(
     unknown_rank: tuple[int, ...] = (),
     groups: dict[str, int] | None = None,
 ) -> tuple[tuple[int, ...], list[str]]:
-    """The shape to sample and the free dims filled (``["dim 0=1", ...]``): free dim 0 is the
-    batch, others ``default_dim``, raised to their minimum and multiplied by their scale; dims of
-    one group share a size (``groups`` carries sizes between inputs)."""
+    """The shape to sample and the free dims filled (``["dim 0=1", ...]``): dim 0 the batch,
+    others ``default_dim``, times scale, at least minimum; a group's dims share ``groups[g]``."""
     if inferred.dims is None:
         return tuple(unknown_rank), []
     groups = groups if groups is not None else {}
@@ -388,17 +386,16 @@ def concrete_shape(
 
 
 def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
-    """The shape the consumers of ``tensor`` need (free dims: 1 first, ``default_dim`` after),
-    or ``None`` when they say nothing: for values a rule makes inside a string (``ParseTensor``)."""
+    """The shape the consumers of ``tensor`` need (free dims: 1, then ``default_dim``), or
+    ``None``: for values a rule makes inside a string (``ParseTensor``)."""
     for prop in _Inference(model)._proposals(tensor_name(tensor), None):
         return concrete_shape(InferredShape("", tensor, prop.dims), 1, default_dim)[0]
     return None
 
 
 def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
-    """``tensor name -> static shape`` of the graph imported with placeholder ops of ``shapes``
-    set to those (sampled) shapes, or ``None`` when it does not import. The last 4 are kept per
-    model (parity samples the same shapes batch after batch)."""
+    """``tensor name -> static shape`` with placeholders set to ``shapes`` (``None``: it does not
+    import); the last 4 are kept per model (parity samples the same shapes each batch)."""
     cache = model.memo.setdefault("static_shapes", {})
     key = tuple(sorted((k, tuple(v)) for k, v in shapes.items()))
     if key not in cache:
@@ -410,9 +407,8 @@ def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
 
 
 def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """Tensor name -> ``{shape, reasons, notes}`` for the input candidates (``name``, ``dtype``,
-    ``shape``: suggest's) whose feed shape the graph decides beyond what they declare; what
-    ``suggest`` and the IOPicker show. Empty when inference fails: a suggestion stands without."""
+    """Tensor name -> ``{shape, reasons, notes}`` for suggest's input candidates whose feed shape
+    the graph decides beyond their declaration; empty when inference fails."""
     specs = {c.name: TensorSpec(c.name, c.dtype, c.shape) for c in candidates if c.name}
     try:
         inferred, _ = infer_shapes(model, specs)
@@ -423,8 +419,8 @@ def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str
 
 
 def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[str, Any]:
-    """``specs`` with each dense spec of unknown rank given its placeholder's declared shape
-    (a TensorInfo without shape in an old export; a TF 1.0-era ``[]`` is not a declaration)."""
+    """``specs``, a dense spec of unknown rank given its placeholder's declared shape (not a
+    TF 1.0-era ``[]``)."""
     out = dict(specs)
     for key, spec in specs.items():
         if spec.kind == "dense" and spec.shape is None and spec.name:
@@ -454,9 +450,8 @@ def _primes(start: int, count: int, avoid: set[int]) -> list[int]:
 
 @dataclass
 class ProbeResult:
-    """What probing found: ``fixed`` (op, axis) -> (size, reason); ``ties`` (op, axis) -> (the
-    (op, axis) it must equal, reason); ``graph`` the graph of the last import that succeeded
-    (probe sizes in it); ``rounds`` imports made; ``stopped`` why probing ended early."""
+    """``fixed`` (op, axis) -> (size, reason); ``ties`` (op, axis) -> (the (op, axis) it must
+    equal, reason); ``graph`` the last import that succeeded; ``rounds``; ``stopped``: why."""
 
     fixed: dict[tuple[str, int], tuple[int, str]] = field(default_factory=dict)
     ties: dict[tuple[str, int], tuple[tuple[str, int], str]] = field(default_factory=dict)
@@ -472,11 +467,10 @@ def probe(
     describe_origin: Callable[[str, int], str] | None = None,
     scales: Mapping[tuple[str, int], int] | None = None,
 ) -> ProbeResult:
-    """Bind the free (``None``) dims of ``shapes`` (placeholder op -> shape) the graph fixes or
-    ties: import it with each set to a distinct prime (1009, 1013, ...); an import error ``... but
-    are 1009 and 128 ...`` binds that dim. ``import_graph(op -> shape)`` raises ``ValueError`` when
-    TensorFlow refuses; ``avoid``: sizes in the graph; ``describe_origin(node, size)``: where a
-    fixed size comes from; ``scales``: (op, axis) -> a factor the probe size is a multiple of."""
+    """Bind the free dims of ``shapes`` (placeholder op -> shape) the graph fixes or ties: import
+    it with each a distinct prime (1009, ...); an error ``... but are 1009 and 128`` binds that
+    dim. ``import_graph`` raises ``ValueError`` when TF refuses; ``avoid``: sizes in the graph;
+    ``describe_origin(node, size)``; ``scales``: (op, axis) -> a factor of the probe size."""
     free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
     result = ProbeResult()
     if not free:
@@ -535,12 +529,13 @@ def probe(
 
 
 def _unprobed(text: str, probes: Mapping[int, Any]) -> str:
-    """``text`` with the probe sizes shown as ``?`` (they are not sizes the graph has)."""
+    """``text`` with the probe sizes shown as ``?``."""
     return re.sub(r"\d+", lambda m: "?" if int(m.group()) in probes else m.group(), text)
 
 
 def _with(
     shape: tuple[int | None, ...], op: str, sizes: Mapping[tuple[str, int], int]
 ) -> tuple[int | None, ...]:
-    """``shape`` (of placeholder ``op``) with the sizes given for its dims: (op, axis) -> size."""
+    """``shape`` of placeholder ``op`` with ``sizes[(op, axis)]`` put in."""
+
     return tuple(sizes.get((op, i), d) for i, d in enumerate(shape))

@@ -1,8 +1,6 @@
-"""What the ops consuming an input say about it. Its shape: ``@shape_rule(*op_types)`` registers
-``fn(ctx, node, pos, shape) -> Proposal | None`` in :data:`SHAPE_RULES` (``pos``: the input's
-position among the node's data inputs); sparse inputs: :data:`SPARSE_SHAPE_RULES`. The values of
-an integer input that indexes something (``Gather`` into a 5-row embedding fails on ``[0, 8)``):
-:func:`int_input_bounds` finds the exclusive upper bound from :data:`INDEX_RULES`."""
+"""What the ops consuming an input say about it: its shape (:data:`SHAPE_RULES`,
+:data:`SPARSE_SHAPE_RULES`) and, for an integer input that indexes something, the exclusive upper
+bound of its values (:data:`INDEX_RULES`, :func:`int_input_bounds`)."""
 
 from __future__ import annotations
 
@@ -59,28 +57,22 @@ class Proposal:
 
 @dataclass
 class ShapeContext:
-    """What a shape or index rule may look at: nodes by name, and ``static`` (tensor name ->
-    static shape from TensorFlow's forward inference over the imported graph, when it imported;
-    for index rules, with the sampled shapes)."""
+    """What a shape or index rule may look at: the graph index, and ``static`` (tensor name ->
+    TensorFlow's static shape, when the graph imported; for index rules, with sampled shapes)."""
 
     index: GraphIndex
     static: Callable[[str], Shape] | None = None
     _consts: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def nodes(self) -> dict[str, NodeDef]:
-        return self.index.nodes
-
     def static_shape(self, tensor: str) -> Shape:
-        """The static shape of ``tensor`` (``op:idx``): TensorFlow's inference when available,
-        else the producer's ``shape``/``value``/``_output_shapes`` attributes."""
+        """TensorFlow's static shape of ``tensor``, else its producer's shape attributes."""
         t = tensor_name(tensor)
         s = self.static(t) if self.static is not None else None
-        node = self.nodes.get(op_name(t)) if s is None else None
+        node = self.index.nodes.get(op_name(t)) if s is None else None
         return attr_shape(node, int(t.rpartition(":")[2])) if node is not None else s
 
     def const(self, tensor: str) -> Any:
-        """The value of a ``Const`` (through ``Identity``) as an ndarray, else ``None``."""
+        """The value of a ``Const`` (through ``Identity``), else ``None``."""
         t = tensor_name(tensor)
         if t not in self._consts:
             self._consts[t] = self.index.const(t, IDENTITY_OPS)
@@ -110,7 +102,7 @@ class ShapeContext:
 
 
 ShapeRuleFn = Callable[[ShapeContext, Any, int, Shape], "Proposal | None"]
-
+"""``fn(ctx, node, pos, shape)``, ``pos``: the input's position among the node's data inputs."""
 SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("shape rule")
 shape_rule = SHAPE_RULES.register
 SPARSE_SHAPE_RULES: OpRegistry[ShapeRuleFn] = OpRegistry("sparse shape rule")
@@ -352,12 +344,9 @@ def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> 
     return Proposal((inner, Dim()) if _attr_b(node, "adjoint_a") else (Dim(), inner), why)
 
 
-OriginFn = Callable[[ShapeContext, Any, int], str]
-
-DIM_ORIGINS: OpRegistry[OriginFn] = OpRegistry("dim origin")
+DIM_ORIGINS: OpRegistry[Callable[[ShapeContext, Any, int], str]] = OpRegistry("dim origin")
 """Op type -> ``fn(ctx, node, size) -> text`` for ops that fix a size (``Tile``, ``Fill``, a
 constant, a variable), named in the reason of a dim fixed deep in the graph."""
-
 dim_origin_rule = DIM_ORIGINS.register
 
 
@@ -384,16 +373,15 @@ DIM_ORIGINS.add(_declared_origin, "Const", "VariableV2", "VarHandleOp", "Variabl
 
 
 def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int = 64) -> str:
-    """Where dim ``axis`` = ``size`` of ``tensor`` is fixed: the first op up its inputs (followed
-    through producers whose shape holds ``size``) that :data:`DIM_ORIGINS` says fixes it
-    (``"fixed by Tile 'decode/start_tokens' (multiples [128])"``), else ``""``."""
+    """Where dim ``axis`` = ``size`` of ``tensor`` is fixed (``"fixed by Tile 't' (multiples
+    [128])"``): the first op up its inputs holding ``size`` that :data:`DIM_ORIGINS` names."""
     seen: set[str] = set()
     frontier = [tensor_name(tensor)]
     for _ in range(hops):
         if not frontier:
             return ""
         t = frontier.pop(0)
-        node = ctx.nodes.get(op_name(t))
+        node = ctx.index.nodes.get(op_name(t))
         if node is None or node.name in seen:
             continue
         seen.add(node.name)
@@ -410,8 +398,7 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
 
 @dataclass(frozen=True)
 class PlaceholderDim:
-    """Dim ``dim`` of placeholder op ``op``, unknown in the graph: the sampled size decides;
-    ``plus`` is added to it (a length may equal the dim, so its exclusive bound is dim + 1)."""
+    """Dim ``dim`` of placeholder ``op``, unknown in the graph: the sampled size (``+ plus``)."""
 
     op: str
     dim: int
@@ -422,7 +409,6 @@ Bound = int | PlaceholderDim | None  # an exclusive upper limit; None: the graph
 INDEX_RULES: OpRegistry[Callable[[ShapeContext, Any, int], Bound]] = OpRegistry("index rule")
 """Op type -> ``fn(graph, node, input position)``: the exclusive bound for that input."""
 index_rule = INDEX_RULES.register
-
 
 # Op type -> the input positions whose values it passes on unchanged (None: every data input).
 VALUE_PRESERVING: dict[str, tuple[int, ...] | None] = dict.fromkeys(
@@ -490,16 +476,9 @@ def _plus_one(size: Bound) -> Bound:
 
 def int_input_bounds(
     graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None = None
-) -> dict[str, list[Bound]]:
-    """Input key -> the exclusive bounds (an int, or a :class:`PlaceholderDim` of the sampled
-    shapes) ops put on that integer input (``inputs``: key -> tensor name), its values followed
-    forward through the main graph; ``static``: tensor -> shape with the sampled shapes."""
-    return {k: [b for b, _ in v] for k, v in _bounds_by_op(graph_def, inputs, static).items()}
-
-
-def _bounds_by_op(
-    graph_def: GraphDef, inputs: Mapping[str, str], static: Callable[[str], Any] | None
 ) -> dict[str, list[tuple[Bound, str]]]:
+    """Input key -> ``(exclusive bound, the op)`` for each op bounding that integer input's values
+    (``inputs``: key -> tensor name), followed forward; ``static``: shapes with the sampled ones."""
     g = ShapeContext(graph_index(graph_def), static)
     out: dict[str, list[tuple[Bound, str]]] = {}
     for key, name in inputs.items():
@@ -526,8 +505,7 @@ def _bounds_by_op(
 
 
 def resolve(bounds: list[Bound], sampled: Mapping[str, tuple[int, ...]]) -> int | None:
-    """The tightest exclusive bound, :class:`PlaceholderDim` read from ``sampled`` (placeholder
-    op name -> the shape the sampler chose); ``None`` when no bound is known."""
+    """The tightest bound (``None``: none), a :class:`PlaceholderDim` read from ``sampled``."""
     values = []
     for b in bounds:
         if isinstance(b, PlaceholderDim):
@@ -546,12 +524,12 @@ def int_highs(
     default: int,
     static: Callable[[str], Any] | None = None,
 ) -> dict[str, tuple[int, str]]:
-    """For :func:`explorer.sample`: input key -> (exclusive high below ``default``, a note) for
-    the dense integer inputs among ``shapes`` (key -> sampled shape) that index something."""
+    """Input key -> (exclusive high below ``default``, a note) for the dense integer inputs among
+    ``shapes`` (key -> sampled shape) that index something."""
     ints = {k: specs[k].name for k in shapes if _is_int(specs[k])}
     sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
     out = {}
-    for key, found in _bounds_by_op(graph_def, ints, static).items():
+    for key, found in int_input_bounds(graph_def, ints, static).items():
         high = resolve([b for b, _ in found], sampled)
         if high is not None and high < default:
             high = max(high, 1)
@@ -571,9 +549,8 @@ def length_highs(
     known: Mapping[str, tuple[int, str]],
     default: int,
 ) -> dict[str, tuple[int, str]]:
-    """Sequence lengths no op bounds directly (a seq2seq ``TrainingHelper`` reads its inputs up
-    to ``target_sequence_length`` in a while loop): a rank-1 int input named like a length, of the
-    batch's size, stays below the shortest time dim (dim 1) fed with it. Key -> (high, note)."""
+    """Key -> (high, note) for sequence lengths no op bounds directly (a seq2seq while loop): a
+    rank-1 int input named like a length stays within the shortest time dim (dim 1) fed with it."""
     seqs = {
         k: s
         for k, s in shapes.items()

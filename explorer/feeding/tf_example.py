@@ -1,8 +1,6 @@
-"""Sample rules for string inputs, by the op type reading them (``@sample_rule(*op_types)``:
-``fn(ctx, node, index) -> Rule | None``; :func:`rule_for` asks the first consumer through
-pass-through ops): parse ops (serialized ``tf.Example``), vocabulary lookups (tokens, sentences),
-decoders (valid WAV, images, CSV lines, ``TensorProto`` from the op's attributes),
-``StringToNumber``, ``Assign``-like ops."""
+"""Sample rules for string inputs by the op reading them (``@sample_rule(*op_types)``: parse ops,
+vocabulary lookups, decoders of WAV, images, CSV lines and ``TensorProto``, ``StringToNumber``,
+``Assign``); :func:`rule_for` asks the consumers through pass-through ops."""
 
 from __future__ import annotations
 
@@ -45,14 +43,13 @@ VARLEN_COUNT = 1  # values per var-len feature: Estimator/tf.Transform densify t
 
 @dataclass
 class Context:
-    """What a rule may look at: the model and the one index of its graph (main-graph nodes by
-    name, functions by name, consumers)."""
+    """What a rule may look at: the model and its graph index."""
 
     model: V1Model
     index: GraphIndex
 
     def const(self, tensor: str) -> np.ndarray | None:
-        """The value of a ``Const`` (through pass-through ops) as an ndarray, or ``None``."""
+        """The value of a ``Const`` (through pass-through ops), or ``None``."""
         return self.index.const(tensor, FEATURE_PASS_OPS)
 
 
@@ -61,9 +58,8 @@ Generate = Callable[[np.random.Generator, tuple[int, ...], Any, Mapping[str, Any
 
 @dataclass
 class Rule:
-    """How to make one string input's values: ``text`` says what (notes); ``item_bytes`` estimates
-    one (the size check); ``generate(rng, shape, value_range, ranges)`` makes ``bytes`` of ``shape``
-    (``ranges``: key -> range); ``shape``: feed shape for an unknown rank (``None``: a batch)."""
+    """How to make a string input's values: ``text`` (notes), ``item_bytes`` (the size check),
+    ``generate(rng, shape, value_range, ranges)``, ``shape`` for an unknown rank (None: a batch)."""
 
     text: str
     item_bytes: int
@@ -72,7 +68,7 @@ class Rule:
 
 
 def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -> Generate:
-    """A rule's ``generate`` from ``item(rng, value_range, ranges)``, which makes one string."""
+    """A ``generate`` from ``item(rng, value_range, ranges)``, which makes one string."""
 
     def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
         return bytes_array([item(rng, value_range, ranges) for _ in range(math.prod(shape))], shape)
@@ -81,13 +77,12 @@ def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -
 
 
 SAMPLE_RULES: OpRegistry[Callable[[Context, Any, int], Rule | None]] = OpRegistry("sample rule")
-"""Op type -> ``fn(ctx, node, index) -> Rule | None`` for string inputs that op consumes."""
 sample_rule = SAMPLE_RULES.register
 
 
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
-    """The rule for an input (a TensorSpec), or ``None``: the first of its consumers (breadth-first
-    through :data:`FEATURE_PASS_OPS`, up to 8 hops) with a registered rule decides."""
+    """The rule of the first consumer of ``spec`` (breadth-first through pass-through ops) that
+    has one, or ``None``."""
     ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
@@ -99,9 +94,8 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
 
 @dataclass
 class Feature:
-    """One feature a parse op reads: ``kind`` ``dense``/``sparse``/``ragged``; ``dtype``
-    ``float32``/``int64``/``string``; ``shape`` the dense shape (``-1`` first: any length);
-    ``output`` the op's output of its values; ``default`` a dense one's (empty: required)."""
+    """A feature a parse op reads: ``kind`` dense/sparse/ragged, ``dtype``, the dense ``shape``
+    (``-1`` first: any length), the ``output`` of its values, a dense ``default`` (empty: none)."""
 
     key: str
     kind: str
@@ -122,8 +116,8 @@ class Feature:
 def parse_features(
     node: NodeDef, sparse: list[str], dense: list[str], ragged: list[str]
 ) -> list[Feature] | None:
-    """The features of a parse op with these keys (sparse, dense, ragged: its output order), or
-    ``None`` when its type attributes do not match the keys."""
+    """The features of a parse op with these keys (in its output order), or ``None`` when its
+    type attributes do not match them."""
     sparse_types, dense_types = dtype_names(node, "sparse_types"), dtype_names(node, "Tdense")
     if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
         return None
@@ -159,20 +153,18 @@ def _example(
 
 
 def node_attr(node: NodeDef, name: str) -> Any:
-    """``node.attr[name]`` or ``None``: indexing a protobuf map would insert an empty value into
-    the model's own GraphDef, which then no longer imports."""
+    """``node.attr[name]`` or ``None`` (indexing would insert an empty value into the GraphDef)."""
     return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
 
 
 def list_attr(node: NodeDef, name: str) -> Any:
-    """``node.attr[name].list``, or an empty list when the node has no such attribute."""
+    """``node.attr[name].list``, or an empty list."""
     from tensorflow.core.framework.attr_value_pb2 import AttrValue
 
     return node.attr[name].list if name in node.attr else AttrValue.ListValue()
 
 
 def dtype_names(node: NodeDef, attr: str) -> list[str]:
-    """The dtype names of a list-of-types attribute (``float32``, ``int64``, ``string``)."""
     return [dtype_name(t) for t in list_attr(node, attr).type]
 
 
@@ -234,9 +226,8 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
-    """``(file, tokens)`` of the vocabulary a string tensor is looked up in, or ``None``: its
-    consumers (into function calls too: tf.Transform wraps lookups) reach a ``LookupTableFind(V2)``;
-    the main-graph op taking that table's handle and an asset file initialises it from that file."""
+    """``(file, tokens)`` of the vocabulary a string tensor is looked up in (through function
+    calls too), read from the asset file the table's initializer takes; or ``None``."""
     table = _find_lookup(ctx, tensor)
     if table is None:
         return None
@@ -256,7 +247,7 @@ def _through_identity(ctx: Context, tensor: str) -> str:
 
 
 def _find_lookup(ctx: Context, tensor: str) -> str | None:
-    """Main-graph op name of the table a string tensor is looked up in (breadth-first)."""
+    """Main-graph op name of the table a string tensor is looked up in."""
 
     def consumers_in(scope: str, src: str) -> list[tuple[NodeDef, int]]:
         if scope == "":
@@ -291,7 +282,7 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
 
 
 def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str | None:
-    """Follow a table handle out of function calls to the main-graph op producing it."""
+    """The main-graph op producing a table handle, followed out of function calls."""
     name = handle.split(":")[0]
     while scope != "":
         fn = ctx.index.functions[scope]
@@ -333,8 +324,7 @@ def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
 
 
 def _separator(ctx: Context, node: NodeDef) -> bytes | None:
-    """The delimiter a StringSplit(V2) splits on (``b" "`` for whitespace), ``None`` when it
-    splits into characters or is not a constant."""
+    """What a StringSplit(V2) splits on (``None``: characters or not a constant)."""
     if len(node.input) < 2:
         return b" "
     value = ctx.const(node.input[1])
@@ -380,7 +370,7 @@ def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def _int_attr(node: NodeDef, name: str, default: int) -> int:
-    """A positive int attribute, else ``default`` (0 or absent: the op decides)."""
+    """A positive int attribute, else ``default``."""
     a = node_attr(node, name)
     return int(a.i) if a is not None and a.i > 0 else default
 
@@ -405,7 +395,8 @@ def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def _image(rng: np.random.Generator, fmt: str, shape: tuple, dtype: type) -> bytes:
-    """An encoded image (``png``, ``jpeg`` or ``bmp``) of random pixels of ``shape`` (h, w, c)."""
+    """An encoded ``png``/``jpeg``/``bmp`` image of random pixels of ``shape`` (h, w, c)."""
+
     pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
     if fmt == "bmp":
         return _bmp(pixels)
