@@ -38,9 +38,7 @@ def test_cli_help_does_not_import_tensorflow():
 HEAVY_AT_IMPORT = {
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
-    "explorer.feeding.data.base": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
-    "explorer.feeding.data.tfrecord": {"numpy"},
     "explorer.comparing.sharded": {"numpy"},  # a data source split by file
     **{
         f"explorer.comparing.{m}": {"numpy"}
