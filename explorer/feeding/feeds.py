@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from explorer.errors import FeedError
-from explorer.feeding.shape_rules import shapes_agree
+from explorer.feeding.shape_inference import resolve_key, shapes_agree
 from explorer.graph.names import array_dtype, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
@@ -194,13 +194,6 @@ def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
     missing, extra = [k for k in want if k not in got], [k for k in got if k not in want]
     if missing or extra:
         return f"missing: {', '.join(missing) or '-'}, unknown: {', '.join(extra) or '-'}"
-    return None
-
-
-def resolve_key(key: str, specs: Mapping[str, TensorSpec]) -> str | None:
-    """The spec key a feed key means: itself, or ``name:0`` for a tensor name given as ``name``."""
-    if key in specs or (":" not in key and f"{key}:0" in specs):
-        return key if key in specs else f"{key}:0"
     return None
 
 

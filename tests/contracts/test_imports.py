@@ -48,7 +48,6 @@ HEAVY_AT_IMPORT = {
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},
-    "explorer.feeding.tf_example": {"numpy"},
     "explorer.running.base": {"numpy"},
     "explorer.running.v1_runner": {"numpy"},
     **{  # a conversion's steps read feeds and sample inputs (feeding/)

@@ -13,7 +13,7 @@ def test_index_bounds_follow_values_and_sampled_dims(tmp_path):
     import tensorflow as tf
 
     from explorer import load, sample
-    from explorer.feeding.shape_rules import PlaceholderDim, int_input_bounds
+    from explorer.feeding.shape_inference import PlaceholderDim, int_input_bounds
 
     v1 = tf.compat.v1
     g = tf.Graph()

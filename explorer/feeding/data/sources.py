@@ -31,9 +31,9 @@ from explorer.feeding.feeds import (
     fmt_spec,
     is_sparse_like,
     numpy_dtype,
-    resolve_key,
 )
-from explorer.feeding.tf_example import Context, Feature, dtype_names, parse_features
+from explorer.feeding.sampling import Context, Feature, dtype_names, parse_features
+from explorer.feeding.shape_inference import resolve_key
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
