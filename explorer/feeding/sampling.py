@@ -459,9 +459,7 @@ def _example(
     feats: list[Feature], rng: np.random.Generator, value_range: Any, ranges: Any
 ) -> bytes:
     """One serialized ``tf.train.Example`` with a value for every feature."""
-    from tensorflow.core.example import example_pb2
-
-    ex = example_pb2.Example()
+    ex = tf().train.Example()
     for f in feats:
         feat = ex.features.feature[f.key]
         lo, hi = ranges.get(f.key, value_range)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from explorer._tf import tf
 from explorer.errors import DataError, FeedError, first_line
 from explorer.feeding.feeds import (
     Feeds,
@@ -229,17 +230,15 @@ class ParseSpec:
 
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
         """The op's outputs (numpy, in output order) on a batch of serialized records."""
-        import tensorflow as tf
-
         kind = {k: [f for f in self.feats if f.kind == k] for k in ("sparse", "dense", "ragged")}
-        outs = tf.raw_ops.ParseExampleV2(
-            serialized=tf.constant(serialized, dtype=tf.string),
-            names=tf.constant(names or [], dtype=tf.string),
+        outs = tf().raw_ops.ParseExampleV2(
+            serialized=tf().constant(serialized, dtype=tf().string),
+            names=tf().constant(names or [], dtype=tf().string),
             **{
-                f"{k}_keys": tf.constant([f.key for f in v], dtype=tf.string)
+                f"{k}_keys": tf().constant([f.key for f in v], dtype=tf().string)
                 for k, v in kind.items()
             },
-            dense_defaults=[tf.constant(f.default, dtype=f.dtype) for f in kind["dense"]],
+            dense_defaults=[tf().constant(f.default, dtype=f.dtype) for f in kind["dense"]],
             num_sparse=len(kind["sparse"]),
             sparse_types=[f.dtype for f in kind["sparse"]],
             ragged_value_types=[f.dtype for f in kind["ragged"]],
@@ -321,9 +320,8 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
     """What is wrong with a record for ``spec`` (``None``: nothing found): it does not parse, a
     required feature is missing or holds the wrong kind of list or count."""
     from google.protobuf.message import DecodeError
-    from tensorflow.core.example import example_pb2
 
-    cls = example_pb2.SequenceExample if sequence else example_pb2.Example
+    cls = tf().train.SequenceExample if sequence else tf().train.Example
     try:
         ex = cls.FromString(record)
     except DecodeError as e:
@@ -361,17 +359,15 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
 
 def summarise_record(record: bytes, sequence: bool = False) -> str:
     """``key: values; ...`` of a serialized tf.Example, about SUMMARY_CHARS long."""
-    from tensorflow.core.example import example_pb2
-
     try:
         if sequence:
-            ex = example_pb2.SequenceExample.FromString(record)
+            ex = tf().train.SequenceExample.FromString(record)
             ctx = _feature_text(ex.context.feature)
             fls = ex.feature_lists.feature_list
             lists = ", ".join(f"{k}[{len(v.feature)}]" for k, v in fls.items())
             text = f"{ctx}; lists: {lists}" if lists else ctx
         else:
-            text = _feature_text(example_pb2.Example.FromString(record).features.feature)
+            text = _feature_text(tf().train.Example.FromString(record).features.feature)
     except Exception:  # noqa: BLE001 - a summary never fails the report
         text = f"{len(record)} bytes (not a tf.Example)"
     return clip(text)
@@ -408,7 +404,6 @@ def compression_of(path: Path, compression: str | None) -> str:
 
 def read_records(path: Path, compression: str) -> Iterator[bytes]:
     """The records of a TFRecord file (DataError: the record where it is damaged)."""
-    import tensorflow as tf
     from tensorflow.python.lib.io import tf_record
     from tensorflow.python.util import deprecation
 
@@ -420,7 +415,7 @@ def read_records(path: Path, compression: str) -> Iterator[bytes]:
         for rec in it:
             yield rec
             n += 1
-    except (tf.errors.DataLossError, tf.errors.OpError) as e:
+    except (tf().errors.DataLossError, tf().errors.OpError) as e:
         guess = "" if compression else _guess_compression(path)
         hint = "the file is truncated or damaged; rewrite it or drop the damaged part"
         if guess:
@@ -576,9 +571,7 @@ class TFRecordSource(DataSource):
     def _parse(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> list[np.ndarray]:
         """``spec.run(recs)``; when TF refuses the batch, DataError naming the first bad record
         and why (:func:`diagnose`, else the error parsing it alone)."""
-        import tensorflow as tf
-
-        refused = (tf.errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
+        refused = (tf().errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
         try:
             return spec.run(recs)
         except refused as e:
@@ -633,10 +626,8 @@ class TFRecordSource(DataSource):
 
 
 def _feature_names(record: bytes) -> set[str]:
-    from tensorflow.core.example import example_pb2
-
     try:
-        return set(example_pb2.Example.FromString(record).features.feature)
+        return set(tf().train.Example.FromString(record).features.feature)
     except Exception:  # noqa: BLE001 - not an Example: no feature names
         return set()
 
@@ -827,22 +818,20 @@ class ImageSource(DataSource):
     def _decode(
         self, files: list[Path], spec: TensorSpec, geometry: Any
     ) -> tuple[np.ndarray, list[str]]:
-        import tensorflow as tf
-
         h, w, c, per = geometry
         want = numpy_dtype(spec.dtype)
         out = np.empty((len(files), *per), dtype=want)
         info = []
         for i, f in enumerate(files):
             try:
-                img = tf.io.decode_image(f.read_bytes(), channels=c, expand_animations=False)
-            except (tf.errors.OpError, OSError) as e:
+                img = tf().io.decode_image(f.read_bytes(), channels=c, expand_animations=False)
+            except (tf().errors.OpError, OSError) as e:
                 raise DataError(
                     f"{f}: image {self.paths.index(f)} does not decode ({first_line(e)}): "
                     "replace or remove the file"
                 ) from None
             src = tuple(int(d) for d in img.shape)
-            x = tf.image.resize(tf.cast(img, tf.float32), (h, w), method="bilinear").numpy()
+            x = tf().image.resize(tf().cast(img, tf().float32), (h, w), method="bilinear").numpy()
             if self.value_range is not None and want.kind in "fc":
                 lo, hi = self.value_range
                 x = lo + x * ((hi - lo) / 255.0)
@@ -1095,12 +1084,10 @@ class _ExampleColumns:
     def serialized(
         self, items: list[tuple[str, list[str]]], file_of: Callable[[str], str]
     ) -> np.ndarray:
-        from tensorflow.core.example import example_pb2
-
         feats = self.spec.features()
         out = np.empty(len(items), dtype=object)
         for r, (where, row) in enumerate(items):
-            ex = example_pb2.Example()
+            ex = tf().train.Example()
             for key, positions in self.columns.items():
                 kind, dtype, shape, required = feats[key]
                 cells = [row[p].strip() for p in positions]
