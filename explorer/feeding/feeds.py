@@ -1,6 +1,5 @@
 """Feeds (what every runner takes): named numpy arrays (TF strings: object arrays of ``bytes``)
-or :class:`SparseValue` s, their .npz form, :func:`check_feeds` against input specs, and random
-values of a dtype and shape (:func:`random_values`, ``random_strings``, ``random_sparse``)."""
+or :class:`SparseValue` s, their .npz form, :func:`check_feeds`, and random values."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from explorer._tf import tf
 from explorer.errors import FeedError
 from explorer.feeding.shape_inference import resolve_key, shapes_agree
 from explorer.graph.names import array_dtype, shape_text
@@ -64,10 +64,8 @@ def numpy_dtype(dtype: str) -> np.dtype:
     try:
         return np.dtype(object if base == "string" else base)
     except TypeError:
-        from tensorflow.python.framework import dtypes
-
         try:
-            return np.dtype(dtypes.as_dtype(base).as_numpy_dtype)
+            return np.dtype(tf().as_dtype(base).as_numpy_dtype)
         except TypeError:
             raise FeedError(f"no numpy dtype for TensorFlow dtype {dtype!r}") from None
 
@@ -95,7 +93,7 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def _nbytes(arr: np.ndarray) -> int:
-    """Bytes of an array (string contents counted by length), or of a SparseValue's parts."""
+    """Bytes of an array (strings by length) or of a SparseValue's parts."""
     if isinstance(arr, SparseValue):
         return int(arr.indices.nbytes + _nbytes(arr.values) + arr.dense_shape.nbytes)
     if arr.dtype != object:
@@ -121,9 +119,8 @@ class Feeds(dict):
         model: V1Model | None = None,
         what: str = "the feeds",
     ) -> Path:
-        """Write an ``.npz`` :meth:`load` reads (``allow_pickle=False``), all or nothing, by
-        :mod:`explorer.output_policy`; returns the path. Strings: bytes, end offsets, shape (``S``
-        arrays drop serialized protos' trailing NULs); sparse values: their three parts."""
+        """Write an ``.npz`` :meth:`load` reads (no pickle), all or nothing (output_policy);
+        strings as bytes, end offsets, shape (``S`` arrays drop trailing NULs)."""
         entries: dict[str, np.ndarray] = {}
         for key, value in self.items():
             if _SEP in key:
@@ -203,9 +200,8 @@ def check_feeds(
     required: Iterable[str] = (),
     max_bytes: int | None = None,
 ) -> dict[str, Value]:
-    """``feeds`` by spec key (tensor names may drop ``:0``), cast to the spec dtypes once checked:
-    ``required`` keys present, dtype kinds agree (ints fit floats), known dims match, sparse specs
-    get a :class:`SparseValue` (or 3-tuple). FeedError names the input, expected and given."""
+    """``feeds`` by spec key (``name`` for ``name:0``), cast to the spec dtypes once checked:
+    ``required`` present, dtype kinds agree (ints fit floats), known dims match, sparse given."""
     out: dict[str, Value] = {}
     for key, value in feeds.items():
         k = resolve_key(str(key), specs)
@@ -306,8 +302,7 @@ def random_values(
     key: str = "",
     int_high: int = INT_HIGH,
 ) -> np.ndarray:
-    """An array of ``dtype`` (TF name) and ``shape``: floats uniform in ``value_range``, ints in
-    ``[0, int_high)``, bools, short ASCII byte strings."""
+    """Floats uniform in ``value_range``, ints in ``[0, int_high)``, bools or short strings."""
     if is_string_dtype(dtype):
         return random_strings(rng, shape)
     dt = numpy_dtype(dtype)
@@ -342,9 +337,8 @@ def random_sparse(
     value_range: tuple[float, float],
     values_rule: Any = None,
 ) -> SparseValue:
-    """A sparse value of dense ``shape``; its values from ``values_rule`` (a sample rule, e.g.
-    vocabulary tokens) when given, else random."""
-    # Roughly half the cells set, in row-major order (as tf.sparse ops expect).
+    """A sparse value of dense ``shape``, about half the cells set in row-major order (as
+    tf.sparse ops expect); values from ``values_rule`` (e.g. vocabulary tokens), else random."""
     cells = np.argwhere(rng.random(shape) < 0.5) if shape else np.zeros((0, 0), np.int64)
     if values_rule is not None:
         values = values_rule.generate(rng, (len(cells),), value_range, {})

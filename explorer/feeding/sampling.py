@@ -336,7 +336,6 @@ def tensor_specs(
     model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
 ) -> dict[str, TensorSpec]:
     """``op:idx`` -> :class:`TensorSpec` read from ``graph`` (default: a gated fresh import)."""
-
     if graph is None:
         graph = tf().Graph()
         import_into(admit_import(model), graph)
@@ -716,7 +715,6 @@ def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 def _image(rng: np.random.Generator, fmt: str, shape: tuple, dtype: type) -> bytes:
     """An encoded ``png``/``jpeg``/``bmp`` image of random pixels of ``shape`` (h, w, c)."""
-
     pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
     if fmt == "bmp":
         return _bmp(pixels)

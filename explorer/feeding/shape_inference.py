@@ -1104,5 +1104,4 @@ def _with(
     shape: tuple[int | None, ...], op: str, sizes: Mapping[tuple[str, int], int]
 ) -> tuple[int | None, ...]:
     """``shape`` of placeholder ``op`` with ``sizes[(op, axis)]`` put in."""
-
     return tuple(sizes.get((op, i), d) for i, d in enumerate(shape))

@@ -331,19 +331,18 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
         return None
     feats = ex.features.feature
     for key, (kind, dtype, shape, required) in spec.features().items():
-        if key not in feats:
-            if required:
-                return (
-                    f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
-                    f"{list(shape or ())}, no default)"
-                )
-            continue
-        f = feats[key]
-        which = f.WhichOneof("kind")
+        f = feats.get(key)
+        which = f.WhichOneof("kind") if f is not None else None
+        if which is None and required and f is None:
+            return (
+                f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
+                f"{list(shape or ())}, no default)"
+            )
+        if which is None and required:
+            return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
         if which is None:
-            if required:
-                return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
             continue
+
         if which != LIST_OF[dtype]:
             return f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({LIST_OF[dtype]})"
         if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
@@ -636,8 +635,8 @@ KINDS = ("tfrecord", "csv", "images", "npz", "npy", "arrays")
 _TFRECORD_EXT = (".tfrecord", ".tfrecords", ".tfr", ".records", ".record")
 DECODER = "TensorFlow (tf.io.decode_image, tf.image.resize bilinear)"
 _INDEXED = re.compile(r"(.+?)(?:\[(\d+)\]|_(\d+))")
-_TRUE = {"1", "true", "t", "yes", "y"}
-_FALSE = {"0", "false", "f", "no", "n"}
+_BOOLS = dict.fromkeys(("1", "true", "t", "yes", "y"), True)
+_BOOLS |= dict.fromkeys(("0", "false", "f", "no", "n"), False)
 
 
 class ArraySource(DataSource):
@@ -1014,13 +1013,8 @@ def _columns(found: Mapping[int | None, int], width: int) -> list[int] | None:
 
 def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
     """The input key a column names: a key, a tensor name (``x`` for ``x:0``), an op name."""
-    key = resolve_key(name, specs)
-    if key is not None:
-        return key
-    for k, spec in specs.items():
-        if spec.name and op_name(spec.name) == name and spec.name.endswith(":0"):
-            return k
-    return None
+    ops = (k for k, s in specs.items() if s.name.endswith(":0") and op_name(s.name) == name)
+    return resolve_key(name, specs) or next(ops, None)
 
 
 def _shape(spec: TensorSpec, rows: int) -> tuple[int, ...]:
@@ -1035,13 +1029,9 @@ def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: Tens
     s = text.strip()
     try:
         if want.kind == "b":
-            if s.lower() not in _TRUE | _FALSE:
-                raise ValueError(s)
-            return s.lower() in _TRUE
-        if want.kind in "iu":
-            return int(s)
-        return float(s)
-    except ValueError:
+            return _BOOLS[s.lower()]
+        return int(s) if want.kind in "iu" else float(s)
+    except (KeyError, ValueError):
         line = where.rpartition(":")[2]
         what = "an empty cell" if not s else repr(text[:40])
         raise DataError(
@@ -1183,7 +1173,6 @@ def _expand(source: Any) -> list[Path]:
 def _looks_tfrecord(name: str) -> bool:
     """A TFRecord extension (then maybe ``.gz``/``.zlib``), or ``tfrecord`` in the name (TFX
     writes ``data_tfrecord-00000-of-00001.gz``)."""
-
     low = name.lower()
     for suffix in COMPRESSED:
         low = low.removesuffix(suffix)
