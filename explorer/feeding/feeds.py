@@ -43,8 +43,7 @@ class SparseValue(NamedTuple):
 
 
 def as_sparse(value: Any) -> SparseValue:
-    """A :class:`SparseValue` from a ``SparseValue``, ``tf.compat.v1.SparseTensorValue`` or a
-    3-tuple ``(indices, values, dense_shape)``."""
+    """A :class:`SparseValue` from one, a ``SparseTensorValue`` or a 3-tuple."""
     if isinstance(value, SparseValue):
         return value
     idx, vals, shape = (
@@ -102,8 +101,7 @@ def _nbytes(arr: np.ndarray) -> int:
 
 
 class Feeds(dict):
-    """Input key -> value (``ndarray``, or :class:`SparseValue`); a ``dict``, so it goes wherever a
-    feed dict does. ``notes``: what :func:`sample` decided (dims filled, features built)."""
+    """Input key -> ndarray or SparseValue, a ``dict``; ``notes``: what :func:`sample` decided."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, notes: Iterable[str] = ()) -> None:
         super().__init__()

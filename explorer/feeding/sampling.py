@@ -402,8 +402,7 @@ sample_rule = SAMPLE_RULES.register
 
 
 def rule_for(model: V1Model, spec: Any) -> Rule | None:
-    """The rule of the first consumer of ``spec`` (breadth-first through pass-through ops) that
-    has one, or ``None``."""
+    """The rule of the first consumer of ``spec`` (through pass-through ops) that has one."""
     ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
@@ -437,8 +436,7 @@ class Feature:
 def parse_features(
     node: NodeDef, sparse: list[str], dense: list[str], ragged: list[str]
 ) -> list[Feature] | None:
-    """The features of a parse op with these keys (in its output order), or ``None`` when its
-    type attributes do not match them."""
+    """A parse op's features for these keys (output order); ``None``: its types do not match."""
     sparse_types, dense_types = dtype_names(node, "sparse_types"), dtype_names(node, "Tdense")
     if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
         return None
@@ -545,8 +543,7 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
-    """``(file, tokens)`` of the vocabulary a string tensor is looked up in (through function
-    calls too), read from the asset file the table's initializer takes; or ``None``."""
+    """``(file, tokens)`` of the vocabulary a string tensor is looked up in (into functions too)."""
     table = _find_lookup(ctx, tensor)
     if table is None:
         return None

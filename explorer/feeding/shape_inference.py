@@ -539,14 +539,9 @@ def int_input_bounds(
 
 def resolve(bounds: list[Bound], sampled: Mapping[str, tuple[int, ...]]) -> int | None:
     """The tightest bound (``None``: none), a :class:`PlaceholderDim` read from ``sampled``."""
-    values = []
-    for b in bounds:
-        if isinstance(b, PlaceholderDim):
-            shape = sampled.get(b.op)
-            if shape is not None and b.dim < len(shape):
-                values.append(shape[b.dim] + b.plus)
-        elif b is not None:
-            values.append(b)
+    dims = [(sampled.get(b.op), b) for b in bounds if isinstance(b, PlaceholderDim)]
+    values = [b for b in bounds if b is not None and not isinstance(b, PlaceholderDim)]
+    values += [s[b.dim] + b.plus for s, b in dims if s is not None and b.dim < len(s)]
     return min(values) if values else None
 
 
@@ -557,8 +552,7 @@ def int_highs(
     default: int,
     static: Callable[[str], Any] | None = None,
 ) -> dict[str, tuple[int, str]]:
-    """Input key -> (exclusive high below ``default``, a note) for the dense integer inputs among
-    ``shapes`` (key -> sampled shape) that index something."""
+    """Input key -> (exclusive high below ``default``, a note) for the int inputs that index."""
     ints = {k: specs[k].name for k in shapes if _is_int(specs[k])}
     sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
     out = {}
@@ -655,8 +649,7 @@ class _Inference:
         self.ctx = ShapeContext(self.index, self._static)
 
     def import_with(self, shapes: Mapping[str, tuple[int | None, ...]]) -> Any:
-        """The prepared graph with placeholders of ``shapes`` set to those (``ValueError``: TF
-        refuses them)."""
+        """The prepared graph, placeholders of ``shapes`` set to those (ValueError: TF refuses)."""
         gd = prepare_graph_def(self.model, writable=True)
         for node in gd.node:
             if node.name in shapes and "shape" in node.attr:
@@ -953,8 +946,7 @@ def concrete_shape(
 
 
 def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:
-    """The shape the consumers of ``tensor`` need (free dims: 1, then ``default_dim``), or
-    ``None``: for values a rule makes inside a string (``ParseTensor``)."""
+    """The shape the consumers of ``tensor`` need (free dims: 1, then ``default_dim``) or None."""
     for prop in _Inference(model)._proposals(tensor_name(tensor), None):
         return concrete_shape(InferredShape("", tensor, prop.dims), 1, default_dim)[0]
     return None
@@ -974,8 +966,7 @@ def static_shapes(model: V1Model, shapes: Mapping[str, tuple[int, ...]]) -> Any:
 
 
 def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str, Any]]:
-    """Tensor name -> ``{shape, reasons, notes}`` for suggest's input candidates whose feed shape
-    the graph decides beyond their declaration; empty when inference fails."""
+    """Name -> ``{shape, reasons, notes}`` of suggest's candidates the graph shapes further."""
     specs = {c.name: TensorSpec(c.name, c.dtype, c.shape) for c in candidates if c.name}
     try:
         inferred, _ = infer_shapes(model, specs)
@@ -986,8 +977,7 @@ def feed_shapes(model: V1Model, candidates: Iterable[Any]) -> dict[str, dict[str
 
 
 def with_placeholder_shapes(model: V1Model, specs: Mapping[str, Any]) -> dict[str, Any]:
-    """``specs``, a dense spec of unknown rank given its placeholder's declared shape (not a
-    TF 1.0-era ``[]``)."""
+    """``specs``, a dense one of unknown rank given its placeholder's declared shape."""
     out = dict(specs)
     for key, spec in specs.items():
         if spec.kind == "dense" and spec.shape is None and spec.name:

@@ -248,8 +248,7 @@ class ParseSpec:
         return [x.numpy() for g in outs for x in (g if isinstance(g, list) else [g])]
 
     def outputs_per_feature(self) -> dict[int, tuple[str, str]]:
-        """Output index -> (feature key, ``indices``/``values``/``shape``/``dense``/
-        ``ragged_values``/``row_splits``)."""
+        """Output index -> (feature key, ``indices``/``values``/``shape``/``dense``/...)."""
         ns = sum(f.kind == "sparse" for f in self.feats)
         nr = sum(f.kind == "ragged" for f in self.feats)
         out: dict[int, tuple[str, str]] = {}
@@ -317,8 +316,7 @@ def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
 
 
 def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:
-    """What is wrong with a record for ``spec`` (``None``: nothing found): it does not parse, a
-    required feature is missing or holds the wrong kind of list or count."""
+    """What is wrong with a record for ``spec`` (``None``: nothing found)."""
     from google.protobuf.message import DecodeError
 
     cls = tf().train.SequenceExample if sequence else tf().train.Example
@@ -435,8 +433,7 @@ def _guess_compression(path: Path) -> str:
 
 @dataclass
 class _Plan:
-    """How each input key is read: ``serialized`` (key -> spec), ``parsed`` (key -> a parse op's
-    spec, its outputs), ``features`` (key -> feature name); ``checker`` checks serialized ones."""
+    """How each input key is read from the records (``checker``: checks serialized ones)."""
 
     serialized: dict[str, TensorSpec] = field(default_factory=dict)
     parsed: dict[str, tuple[ParseSpec, list[int]]] = field(default_factory=dict)
@@ -568,8 +565,7 @@ class TFRecordSource(DataSource):
         return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
 
     def _parse(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> list[np.ndarray]:
-        """``spec.run(recs)``; when TF refuses the batch, DataError naming the first bad record
-        and why (:func:`diagnose`, else the error parsing it alone)."""
+        """``spec.run(recs)``; DataError naming the first bad record when TF refuses the batch."""
         refused = (tf().errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
         try:
             return spec.run(recs)
@@ -640,8 +636,7 @@ _BOOLS |= dict.fromkeys(("0", "false", "f", "no", "n"), False)
 
 
 class ArraySource(DataSource):
-    """Arrays sliced along their first axis: a dict (key -> array or SparseValue), an ``.npz``
-    (members read when needed) or one ``.npy`` (memory-mapped)."""
+    """Arrays sliced along axis 0: a dict, an ``.npz`` or one ``.npy`` (memory-mapped)."""
 
     def __init__(
         self,
@@ -1171,8 +1166,7 @@ def _expand(source: Any) -> list[Path]:
 
 
 def _looks_tfrecord(name: str) -> bool:
-    """A TFRecord extension (then maybe ``.gz``/``.zlib``), or ``tfrecord`` in the name (TFX
-    writes ``data_tfrecord-00000-of-00001.gz``)."""
+    """A TFRecord extension (then maybe ``.gz``), or ``tfrecord`` in the name (as TFX writes)."""
     low = name.lower()
     for suffix in COMPRESSED:
         low = low.removesuffix(suffix)
