@@ -1,11 +1,9 @@
-"""``explorer.data(...)``: a lazy, batched source of feeds from the user's own data, e.g.
-``for batch in explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``; bad data
-raises :class:`~explorer.errors.DataError` naming the file, the record (0-based) and feature.
-Readers (:class:`DataSource` s): arrays; CSV files; a folder of images (name order) decoded and
-resized bilinearly for a ``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` input (a
-string input gets the bytes); TFRecord files of ``tf.Example``/``tf.SequenceExample``, per input
-**serialized** (checked by the parse op's spec), **parsed** (a parse op's output, run with its own
-kernel: :class:`ParseSpec`) or **feature** (an input named like a feature)."""
+"""``explorer.data(...)``: lazy batches of feeds from the user's own data (``for batch in
+explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``); bad data raises
+DataError naming the file, the record (0-based) and feature. Readers: arrays; CSV; images
+(decoded, resized bilinearly; a string input gets the bytes); TFRecord of ``tf.Example`` per input
+**serialized**, **parsed** (a parse op's output, by its own kernel: :class:`ParseSpec`) or
+**feature** (an input named like one)."""
 
 from __future__ import annotations
 
@@ -151,8 +149,7 @@ class DataSource:
 
 def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
     """``(start, up to size items)`` over ``items``, in order."""
-    it = iter(items)
-    start = 0
+    it, start = iter(items), 0
     while pending := list(itertools.islice(it, size)):
         yield start, pending
         start += len(pending)
@@ -544,9 +541,8 @@ class TFRecordSource(DataSource):
         recs = bytes_array(r for _, r in items)
         if plan.checker is not None:
             self._parse(recs, where, plan.checker)
-        for w, r in zip(where, recs):
-            bad = diagnose(r, None, sequence=True) if plan.sequence else None
-            if bad:
+        for w, r in zip(where, recs) if plan.sequence else ():
+            if bad := diagnose(r, None, sequence=True):
                 raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
         feeds: dict[str, Any] = {}
         for key, spec in plan.serialized.items():
@@ -697,9 +693,8 @@ class ArraySource(DataSource):
             )
         if not keyed:
             raise DataError(f"{where0}: no arrays to feed")
-        counts = {k: rows_of(v) for k, v in keyed.items()}
-        first, n = next(iter(counts.items()))
-        for k, c in counts.items():
+        (first, n), *rest = ((k, rows_of(v)) for k, v in keyed.items())
+        for k, c in rest:
             if c != n:
                 raise DataError(
                     f"{where0}: {k!r} has {c} rows but {first!r} has {n}: give every input the "
@@ -799,8 +794,7 @@ class ImageSource(DataSource):
         size = "x".join(map(str, geometry[:3])) if geometry else ""
         how = "image file bytes, as they are" if raw else f"images decoded by {DECODER} to {size}"
         notes = [f"{key}: {how}" + ("" if raw else f", {scaled}")]
-        for start in range(0, len(self.paths), self.batch_size):
-            files = self.paths[start : start + self.batch_size]
+        for start, files in chunks(self.paths, self.batch_size):
             if raw:
                 arr = bytes_array(f.read_bytes() for f in files)
                 info = [f"{f.name}, {len(a)} bytes" for f, a in zip(files, arr)]
@@ -952,17 +946,12 @@ class CsvSource(DataSource):
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         for start, chunk in chunks(self._rows(specs, required, model), self.batch_size):
-            notes = []
-            if start == 0:
-                _, _, layout, unused = chunk[0]
-                built = [v for v in layout.values() if isinstance(v, _ExampleColumns)]
-                notes = (
-                    [f"CSV columns fed: {', '.join(layout)}"]
-                    + [v.describe() for v in built]
-                    + ([f"CSV columns not fed: {', '.join(unused)}"] if unused else [])
-                )
+            _, _, layout, unused = chunk[0]  # every file has the first one's layout
+            built = [v.describe() for v in layout.values() if isinstance(v, _ExampleColumns)]
+            notes = [f"CSV columns fed: {', '.join(layout)}", *built]
+            notes += [f"CSV columns not fed: {', '.join(unused)}"] if unused else []
             items = [(where, row) for where, row, _, _ in chunk]
-            yield self._batch(items, start, layout, specs, notes)
+            yield self._batch(items, start, layout, specs, notes if start == 0 else [])
 
     def _batch(self, items, start, layout, specs, notes) -> Batch:  # noqa: ANN001
         feeds: dict[str, Any] = {}
