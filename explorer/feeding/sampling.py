@@ -69,8 +69,8 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Inputs = str | Signature | Sequence[str] | Mapping[str, TensorSpec] | None
-"""What to feed: a signature (by name or itself), tensor names, or key -> spec; ``None``: the
-default signature, or the suggested inputs of a model without signatures."""
+"""A signature (by name or itself), tensor names, key -> spec, or ``None`` (see :func:`sample`)."""
+
 
 __all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
 
@@ -79,17 +79,15 @@ STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string
 FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
 
 
-def _spec_ops(spec: TensorSpec) -> list[str]:
-    names = spec.components if spec.kind != "dense" and spec.components else (spec.name,)
-    return [op_name(n) for n in names if n]
-
-
 def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
     """How each input is fed: ``feed`` (must be), ``default`` (``PlaceholderWithDefault``),
     ``computed`` (another input is upstream, e.g. TFMA's ``features/*``), ``constant`` (no
     placeholder upstream). Reads the GraphDef's main graph alone."""
     nodes = graph_index(graph_def).nodes
-    spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
+    spec_ops = {
+        k: [op_name(n) for n in (s.components if s.kind != "dense" else ()) or (s.name,) if n]
+        for k, s in specs.items()
+    }
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
@@ -124,16 +122,14 @@ def sample(
     specs, with ``notes`` (each choice and why) and ``shapes`` (key -> inferred shape and reasons);
     inputs the graph computes (from other inputs, defaults, constants) are left out, noted.
 
-    ``model``: a :class:`~explorer.V1Model` or a path. ``inputs``: ``None`` (the default
-    signature, or the suggested inputs), a signature (name), tensor names, or key ->
-    ``TensorSpec``. ``batch``: size of each free dim 0 (and of tf.Example batches); ``seed``:
-    same arguments, same feeds; ``overrides``: key -> array used as given (checked);
+    ``inputs``: ``None`` (the default signature, or the suggested inputs), a signature (name),
+    tensor names, or key -> ``TensorSpec``. ``batch``: each free dim 0 (and tf.Example batches);
+    ``seed``: same arguments, same feeds; ``overrides``: key -> array used as given (checked);
     ``value_range``: floats uniform in ``[low, high)`` (ints in ``[0, 8)``); ``ranges``: input or
-    tf.Example feature key -> ``(low, high)`` (ints too); ``default_dim``: other free dims (and
-    an unknown rank's one dim); ``max_bytes``: refuse feeds estimated above it; ``shapes``: key
-    -> shape to feed (``None``/``-1``: batch or ``default_dim``), others from
-    :func:`~explorer.feeding.shape_inference.infer_shapes`. Raises FeedError: an override does
-    not fit, a dtype has no generator, or the estimate is over ``max_bytes``."""
+    feature key -> ``(low, high)``; ``default_dim``: other free dims (and an unknown rank's one);
+    ``max_bytes``: refuse feeds estimated above it; ``shapes``: key -> shape to feed (``None``/
+    ``-1``: free), others inferred. FeedError: an override does not fit, no generator for a
+    dtype, or the estimate is over ``max_bytes``."""
     model = as_model(model)
     specs = input_specs_of(model, inputs)
     checked = check_feeds(overrides, specs) if overrides else {}
@@ -488,10 +484,8 @@ def dtype_names(node: NodeDef, attr: str) -> list[str]:
 @sample_rule(*sorted(PARSE_EXAMPLE_OPS))
 def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Serialized ``tf.Example`` protos with every feature the parse op reads."""
-    if index != 0:  # the serialized protos (a scalar for ParseSingleExample)
-        return None
-    feats = parse_features(node, *example_keys(node, ctx.const))
-    if feats is None:
+    feats = parse_features(node, *example_keys(node, ctx.const)) if index == 0 else None
+    if feats is None:  # input 0: the serialized protos (a scalar for ParseSingleExample)
         return None
     parts, size = [], 16
     for f in feats:

@@ -1093,15 +1093,14 @@ def data(
     image_size: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
 ) -> DataSource:
-    """A lazy, batched source of feeds. ``source``: a path, glob or list of paths (TFRecord,
-    ``.csv``, a folder of images, ``.npz``/``.npy``), a dict of arrays (key -> array or
-    ``SparseValue``) or a :class:`DataSource` (returned as is). ``kind``: one of :data:`KINDS`
-    (default: by extension). ``batch_size``: records per batch (memory holds one); ``limit``: at
-    most this many; ``key``: the input fed (images, ``.npy``, serialized examples) when several
-    could be; ``compression``: ``GZIP``/``ZLIB``/``None``/``auto`` (``.gz`` GZIP, ``.zlib``/``.zz``
-    ZLIB); ``columns``: CSV column -> input key or tensor name; ``image_size``: ``(height,
-    width)`` when the input's shape does not say; ``value_range``: the pixel range image floats
-    are scaled to (default: 0..255). DataError: no such file, no match, an unknown kind."""
+    """A lazy, batched source of feeds. ``source``: paths or a glob (TFRecord, ``.csv``, images,
+    ``.npz``/``.npy``), a dict of arrays or a :class:`DataSource`. ``kind``: one of :data:`KINDS`
+    (default: by extension). ``batch_size``: records per batch; ``limit``: at most this many;
+    ``key``: the input fed (images, ``.npy``, serialized examples) when several could be;
+    ``compression``: GZIP/ZLIB/None/``auto`` (by extension); ``columns``: CSV column -> input;
+    ``image_size``: ``(height, width)`` when the input's shape does not say; ``value_range``: the
+    range image floats are scaled to (default: 0..255). DataError: no file, no match, bad kind."""
+
     if isinstance(source, DataSource):
         return source
     common = {"batch_size": batch_size, "limit": limit, "key": key}
