@@ -202,14 +202,12 @@ def check_feeds(
     ``required`` present, dtype kinds agree (ints fit floats), known dims match, sparse given."""
     out: dict[str, Value] = {}
     for key, value in feeds.items():
-        k = resolve_key(str(key), specs)
-        if k is None:
+        if (k := resolve_key(str(key), specs)) is None:
             known = ", ".join(sorted(specs)) or "none"
             raise FeedError(f"feed {key!r} is not an input of this model run: inputs are {known}")
         check = _check_sparse if specs[k].kind == "sparse" else _check_dense
         out[k] = check(k, specs[k], value)
-    missing = [k for k in required if k not in out]
-    if missing:
+    if missing := [k for k in required if k not in out]:
         k = missing[0]
         raise FeedError(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "

@@ -538,8 +538,7 @@ def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
     """``(file, tokens)`` of the vocabulary a string tensor is looked up in (into functions too)."""
-    table = _find_lookup(ctx, tensor)
-    if table is None:
+    if (table := _find_lookup(ctx, tensor)) is None:
         return None
     assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
     for node in ctx.index.nodes.values():
@@ -637,8 +636,7 @@ def _separator(ctx: Context, node: NodeDef) -> bytes | None:
     """What a StringSplit(V2) splits on (``None``: characters or not a constant)."""
     if len(node.input) < 2:
         return b" "
-    value = ctx.const(node.input[1])
-    if value is None:
+    if (value := ctx.const(node.input[1])) is None:
         return None
     sep = value.item() if hasattr(value, "item") else value
     sep = sep if isinstance(sep, bytes) else str(sep).encode()

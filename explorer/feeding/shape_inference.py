@@ -246,8 +246,7 @@ def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
     if pos != 0:
         return None
     rank = 5 if node.op == "Conv3D" else 4
-    filt = ctx.static_shape(node.input[1])
-    if filt is None or len(filt) != rank:
+    if (filt := ctx.static_shape(node.input[1])) is None or len(filt) != rank:
         return Proposal(tuple(Dim() for _ in range(rank)), f"rank {rank}: {_where(node)}")
     ch = _channels_axis(node, rank)
     dil = list(node.attr["dilations"].list.i) if "dilations" in node.attr else []
@@ -326,8 +325,7 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
     for j, sib in enumerate(values):
         if j == pos or sib == values[pos]:
             continue
-        s = ctx.static_shape(sib)
-        if s is None:
+        if (s := ctx.static_shape(sib)) is None:
             continue
         if axis is not None:
             axis %= max(len(s), 1)
@@ -414,8 +412,7 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
         if not frontier:
             return ""
         t = frontier.pop(0)
-        node = ctx.nodes.get(op_name(t))
-        if node is None or node.name in seen:
+        if (node := ctx.nodes.get(op_name(t))) is None or node.name in seen:
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)
@@ -519,8 +516,7 @@ def int_input_bounds(
         seen: set[str] = set()
         stack = [tensor_name(name)]
         while stack:
-            t = stack.pop()
-            if t in seen:
+            if (t := stack.pop()) in seen:
                 continue
             seen.add(t)
             for node, pos in g.index.consumers.get(t, ()):
@@ -557,8 +553,7 @@ def int_highs(
     sampled = {op_name(specs[k].name): shape for k, shape in shapes.items()}
     out = {}
     for key, found in int_input_bounds(graph_def, ints, static).items():
-        high = resolve([b for b, _ in found], sampled)
-        if high is not None and high < default:
+        if (high := resolve([b for b, _ in found], sampled)) is not None and high < default:
             high = max(high, 1)
             ops = ", ".join(sorted({w for b, w in found if resolve([b], sampled) == high})[:3])
             note = f"{key}: ints in [0, {high}), the range the graph indexes with it ({ops})"
@@ -899,8 +894,7 @@ def infer_shapes(
     cache_key = (spec_key, tuple(sorted(given.items())), tuple(keys), probe)
     if cache_key in cache:
         return dict(cache[cache_key][0]), list(cache[cache_key][1])
-    unknown = [k for k in given if k not in specs]
-    if unknown:
+    if unknown := [k for k in given if k not in specs]:
         raise FeedError(
             f"shapes names {unknown[0]!r}, which is not an input of this run: inputs are "
             f"{', '.join(specs) or 'none'}"

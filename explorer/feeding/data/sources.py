@@ -269,8 +269,7 @@ def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
     t = node.op
 
     def const(inp: str) -> np.ndarray:
-        v = ctx.const(inp)
-        if v is None:
+        if (v := ctx.const(inp)) is None:
             raise DataError(
                 f"{t} {node.name!r} takes {inp!r}, which is not a constant of the graph: its "
                 "records cannot be parsed outside the graph; feed the parse op's outputs"
@@ -301,8 +300,7 @@ def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
     name = tensor_name(tensor)
     for _ in range(8):
         op, _, idx = name.rpartition(":")
-        node = nodes.get(op)
-        if node is None:
+        if (node := nodes.get(op)) is None:
             return None
         if node.op in PARSE_EXAMPLE_OPS - {"ParseSingleExample"}:
             return node, int(idx)
@@ -568,8 +566,7 @@ class TFRecordSource(DataSource):
         except refused as e:
             batch_error = first_line(e)
         for w, r in zip(where, recs):
-            bad = diagnose(r, spec)
-            if bad is None:
+            if (bad := diagnose(r, spec)) is None:
                 try:
                     spec.run(np.asarray([r], dtype=object))
                     continue
@@ -678,15 +675,13 @@ class ArraySource(DataSource):
         where0 = self.paths[0].name if self.paths else "arrays"
         keyed: dict[str, Any] = {}
         for k, v in arrays.items():
-            rk = resolve_key(k, specs)
-            if rk is None:
+            if (rk := resolve_key(k, specs)) is None:
                 known = ", ".join(sorted(specs)) or "none"
                 raise DataError(
                     f"{where0}: {k!r} is not an input of this model run: inputs are {known}"
                 )
             keyed[rk] = as_sparse(v) if is_sparse_like(v) else v
-        missing = [k for k in (required or []) if k not in keyed]
-        if missing:
+        if missing := [k for k in (required or []) if k not in keyed]:
             raise DataError(
                 f"{where0}: no values for input {missing[0]!r} ({fmt_spec(specs[missing[0]])}): "
                 f"add it (the data has {', '.join(sorted(keyed)) or 'nothing'})"
@@ -782,8 +777,7 @@ class ImageSource(DataSource):
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         key, spec = self._target(specs)
-        others = [k for k in (required or []) if k != key]
-        if others:
+        if others := [k for k in (required or []) if k != key]:
             raise DataError(
                 f"images feed only {key!r}; input {others[0]!r} ({fmt_spec(specs[others[0]])}) has "
                 "no data: give it with an .npz or choose inputs without it"
@@ -1107,8 +1101,7 @@ def data(
     if isinstance(source, Mapping):
         return ArraySource(dict(source), **common)
     paths = _expand(source)
-    kind = kind or _kind_of(paths)
-    if kind not in KINDS:
+    if (kind := kind or _kind_of(paths)) not in KINDS:
         raise DataError(f"kind={kind!r}: choose one of {', '.join(KINDS)}")
     if kind == "tfrecord":
         return TFRecordSource(paths, compression=compression, **common)
@@ -1127,13 +1120,11 @@ def _expand(source: Any) -> list[Path]:
     for item in items:
         text = os.path.expanduser(str(item))
         if any(c in text for c in "*?["):
-            found = sorted(glob.glob(text, recursive=True))
-            if not found:
+            if not (found := sorted(glob.glob(text, recursive=True))):
                 raise DataError(f"no files match {text}: check the pattern and the folder")
             out.extend(Path(f) for f in found)
             continue
-        p = Path(text)
-        if not p.exists():
+        if not (p := Path(text)).exists():
             raise DataError(f"{p} does not exist: point at a data file, a glob or a folder")
         images = p.is_dir() and any(
             f.suffix.lower() in IMAGE_EXT and f.is_file() for f in p.iterdir()
