@@ -72,8 +72,6 @@ Inputs = str | Signature | Sequence[str] | Mapping[str, TensorSpec] | None
 """A signature (by name or itself), tensor names, key -> spec, or ``None`` (see :func:`sample`)."""
 
 
-__all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
-
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
 FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"

@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 
     from explorer.loading.model import V1Model
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Batch", "DataSource", "data", "rows_of", "take_rows"]
-
 DEFAULT_BATCH_SIZE = 64
 SUMMARY_CHARS = 240  # the length of a summary of an example's inputs
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
