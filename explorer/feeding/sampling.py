@@ -1,7 +1,6 @@
-"""Step "sample": :func:`sample` makes a value per input that must be fed (:func:`input_roles`),
-string inputs by the op reading them: ``@sample_rule(*op_types)`` rules for parse ops, vocabulary
-lookups, decoders of WAV, images, CSV lines and ``TensorProto``, ``StringToNumber`` and ``Assign``
-(:func:`rule_for` asks the consumers through pass-through ops)."""
+"""Step "sample": :func:`sample` makes a value per input that must be fed (:func:`input_roles`);
+string inputs by the op reading them (``@sample_rule(*op_types)``: parse ops, vocabulary lookups,
+decoders, ``StringToNumber``, ``Assign``), :func:`rule_for` asking the consumers."""
 
 from __future__ import annotations
 
@@ -78,9 +77,8 @@ FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
 
 
 def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
-    """How each input is fed: ``feed`` (must be), ``default`` (``PlaceholderWithDefault``),
-    ``computed`` (another input is upstream, e.g. TFMA's ``features/*``), ``constant`` (no
-    placeholder upstream). Reads the GraphDef's main graph alone."""
+    """How each input is fed: ``feed``, ``default`` (``PlaceholderWithDefault``), ``computed`` (from
+    another input, e.g. TFMA's ``features/*``), ``constant`` (no placeholder upstream)."""
     nodes = graph_index(graph_def).nodes
     spec_ops = {
         k: [op_name(n) for n in (s.components if s.kind != "dense" else ()) or (s.name,) if n]

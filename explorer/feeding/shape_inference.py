@@ -1,8 +1,7 @@
-"""Input shape inference, each inferred dim with a reason: :func:`infer_shapes` merges the
-placeholder's ``shape`` (which wins), the signature, ``_output_shapes``, TensorFlow's inference,
-what the consumers need (:data:`SHAPE_RULES`, :data:`SPARSE_SHAPE_RULES`), probing and image sizes;
-``shapes=`` (``--shape``) overrides all. The exclusive upper bound of an integer input's values
-that index something: :data:`INDEX_RULES`, :func:`int_input_bounds`."""
+"""Input shape inference, each dim with a reason: :func:`infer_shapes` merges the placeholder's
+``shape`` (which wins), the signature, ``_output_shapes``, TF's inference, the consumers' needs
+(:data:`SHAPE_RULES`), probing and image sizes; ``shapes=`` overrides all. The exclusive bound of
+an integer input's values that index something: :data:`INDEX_RULES`, :func:`int_input_bounds`."""
 
 from __future__ import annotations
 
@@ -884,9 +883,8 @@ def infer_shapes(
     feed_keys: Iterable[str] | None = None,
     probe: bool = True,
 ) -> tuple[dict[str, InferredShape], list[str]]:
-    """``(key -> InferredShape, notes)`` for ``specs`` (key -> TensorSpec). ``shapes``: key ->
-    shape used as given (``None``/``-1``: the sampler's); ``feed_keys``: the fed inputs (default:
-    all), the only ones probed and given image sizes. FeedError: a shape contradicts the graph's."""
+    """``(key -> InferredShape, notes)``; ``shapes``: key -> shape as given (``None``/``-1``: free);
+    ``feed_keys``: the fed inputs (default: all), probed. FeedError: a shape contradicts it."""
     given = {resolve_key(str(k), specs) or str(k): tuple(v) for k, v in (shapes or {}).items()}
     keys = list(specs) if feed_keys is None else list(feed_keys)
     spec_key = tuple(sorted((k, repr(s)) for k, s in specs.items()))
@@ -1018,10 +1016,9 @@ def probe(
     describe_origin: Callable[[str, int], str] | None = None,
     scales: Mapping[tuple[str, int], int] | None = None,
 ) -> ProbeResult:
-    """Bind the free dims of ``shapes`` (placeholder op -> shape) the graph fixes or ties: import
-    it with each a distinct prime (1009, ...); an error ``... but are 1009 and 128`` binds that
-    dim. ``import_graph`` raises ``ValueError`` when TF refuses; ``avoid``: sizes in the graph;
-    ``describe_origin(node, size)``; ``scales``: (op, axis) -> a factor of the probe size."""
+    """Bind the free dims of ``shapes`` (placeholder op -> shape) the graph fixes or ties: import it
+    with each a distinct prime (1009, ...); an error ``... but are 1009 and 128`` binds that dim.
+    ``avoid``: sizes in the graph; ``scales``: (op, axis) -> a factor of the probe size."""
     free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
     result = ProbeResult()
     if not free:

@@ -73,9 +73,8 @@ class Batch:
 
 
 class DataSource:
-    """Where the data is (``paths``; none for arrays) and how to read it (``batch_size``,
-    ``limit``: at most this many records, ``key``: the input fed); subclasses implement
-    ``_batches`` and ``describe``."""
+    """Where the data is (``paths``) and how to read it (``batch_size``, ``limit``, ``key``: the
+    input fed); subclasses implement ``_batches`` and ``describe``."""
 
     kind = "arrays"
 
@@ -121,9 +120,8 @@ class DataSource:
         required: Iterable[str] | None = None,
         limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Batches of feeds for ``specs`` (``runner.input_specs``); ``model``: its parse ops say
-        how TFRecords are read; ``required``: keys the data must give (default: what the source
-        cannot leave out); ``limit`` overrides the source's. DataError: the data does not fit."""
+        """Batches of feeds for ``specs``; ``model``: its parse ops say how TFRecords are read;
+        ``required``: keys the data must give; ``limit`` overrides the source's. DataError."""
         cap = limit if limit is not None else self.limit
         seen, required = 0, None if required is None else list(required)
         for batch in self._batches(dict(specs), model, required):
@@ -823,9 +821,8 @@ class ImageSource(DataSource):
 
 
 class CsvSource(DataSource):
-    """Rows of CSV files with one header: a column feeds the input it names (``columns=`` maps
-    others), a ``[batch, k]`` input columns ``key[0]``.. (or ``key_0``..); a string input a parse
-    op reads gets a ``tf.Example`` per row from the columns named like features."""
+    """CSV rows (one header): a column feeds the input it names (or ``columns=``; ``key[0]``.. for
+    ``[batch, k]``); a string input a parse op reads gets a tf.Example per row."""
 
     kind = "csv"
 
