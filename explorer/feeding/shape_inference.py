@@ -1018,7 +1018,7 @@ def probe(
 ) -> ProbeResult:
     """Bind the free dims of ``shapes`` (placeholder op -> shape) the graph fixes or ties: import it
     with each a distinct prime (1009, ...); an error ``... but are 1009 and 128`` binds that dim.
-    ``avoid``: sizes in the graph; ``scales``: (op, axis) -> a factor of the probe size."""
+    ``import_graph`` raises ValueError if TF refuses; ``avoid``: graph sizes; ``scales``: factor."""
     free = [(op, i) for op, s in shapes.items() for i, d in enumerate(s) if d is None]
     result = ProbeResult()
     if not free:
