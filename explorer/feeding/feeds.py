@@ -264,8 +264,7 @@ def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
 
 
 def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
-    want = numpy_dtype(spec.dtype)
-    if not _kind_ok(want, arr.dtype):
+    if not _kind_ok(want := numpy_dtype(spec.dtype), arr.dtype):
         fix = "give bytes or str values" if want.kind == "O" else "convert the array"
         raise FeedError(
             f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "

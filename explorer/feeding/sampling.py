@@ -291,8 +291,7 @@ def _resolve_shape(
     if inferred.dims is None:
         notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
         return shape
-    reasons = inferred.reasons()
-    if reasons == [GIVEN]:
+    if (reasons := inferred.reasons()) == [GIVEN]:
         notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
     elif reasons:
         notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
@@ -398,8 +397,7 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
     ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
         factory = SAMPLE_RULES.get(node.op)
-        rule = factory(ctx, node, index) if factory is not None else None
-        if rule is not None:
+        if (rule := (factory(ctx, node, index) if factory is not None else None)) is not None:
             return rule
     return None
 
@@ -664,8 +662,7 @@ def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 @sample_rule("LookupTableFindV2", "LookupTableFind")
 def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Vocabulary tokens, one per cell."""
-    found = find_vocabulary(ctx, node.input[1]) if index == 1 else None
-    if found is None:
+    if (found := (find_vocabulary(ctx, node.input[1]) if index == 1 else None)) is None:
         return None
     tokens = found[1]
     size = max(map(len, tokens)) + 16

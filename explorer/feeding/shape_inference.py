@@ -98,8 +98,7 @@ class ShapeContext:
 
     def const(self, tensor: str) -> Any:
         """The value of a ``Const`` (through ``Identity``), else ``None``."""
-        t = tensor_name(tensor)
-        if t not in self._consts:
+        if (t := tensor_name(tensor)) not in self._consts:
             self._consts[t] = self.index.const(t, IDENTITY_OPS)
         return self._consts[t]
 
@@ -180,8 +179,7 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
     if pos != 0:
         return None
     target = ctx.static_shape(f"{node.name}:0")
-    value = ctx.const(node.input[1])
-    if value is not None and value.ndim == 1:
+    if (value := ctx.const(node.input[1])) is not None and value.ndim == 1:
         target = tuple(None if int(v) < 0 else int(v) for v in value)
         text = f"[{', '.join(str(int(v)) for v in value)}]"
     elif target is not None:
@@ -192,8 +190,7 @@ def _reshape(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propos
     per = math.prod(d for d in target if d is not None)
     if shape is None:  # take the target's shape; its -1 becomes the batch
         return Proposal(tuple(_fixed(d, why) for d in target), why)
-    free = [i for i, d in enumerate(shape) if d is None]
-    if len(free) != 1:
+    if len(free := [i for i, d in enumerate(shape) if d is None]) != 1:
         return None
     have = math.prod(d for d in shape if d is not None)
     scaled = None in target  # the element count is `per` times a free size
@@ -341,8 +338,7 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
 
 @shape_rule("GatherNd", "ResourceGatherNd")
 def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    params = ctx.static_shape(node.input[0]) if pos == 1 else None
-    if not params:
+    if not (params := (ctx.static_shape(node.input[0]) if pos == 1 else None)):
         return None
     why = f"{_where(node)} indexes {op_name(node.input[0])} {shape_text(params)} with it"
     if shape is None:
@@ -356,8 +352,7 @@ def _gather_nd(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Prop
 
 @sparse_shape_rule("SparseToDense")
 def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    out = ctx.static_shape(f"{node.name}:0") if pos == 0 else None
-    if out is None:
+    if (out := (ctx.static_shape(f"{node.name}:0") if pos == 0 else None)) is None:
         return None
     why = f"{_where(node)} densifies it to {shape_text(out)}"
     return Proposal(tuple(_fixed(d, why) for d in out), why)
@@ -365,8 +360,7 @@ def _sparse_to_dense(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -
 
 @sparse_shape_rule("SparseTensorDenseMatMul")
 def _sparse_matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    b = ctx.static_shape(node.input[3]) if pos == 0 else None
-    if b is None or len(b) != 2:
+    if (b := (ctx.static_shape(node.input[3]) if pos == 0 else None)) is None or len(b) != 2:
         return None
     k = b[1] if _attr_b(node, "adjoint_b") else b[0]
     why = f"{_where(node)} multiplies it by {op_name(node.input[3])} {shape_text(b)}"
@@ -415,8 +409,7 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)
-        text = rule(ctx, node, size) if rule is not None else ""
-        if text:
+        if text := (rule(ctx, node, size) if rule is not None else ""):
             return text
         for inp in node.input:
             s = None if inp.startswith("^") else ctx.static_shape(inp)
@@ -520,11 +513,9 @@ def int_input_bounds(
             seen.add(t)
             for node, pos in g.index.consumers.get(t, ()):
                 rule = INDEX_RULES.get(node.op)
-                b = rule(g, node, pos) if rule is not None else None
-                if b is not None:
+                if (b := (rule(g, node, pos) if rule is not None else None)) is not None:
                     bounds.append((b, f"{node.op} {node.name!r}"))
-                keep = VALUE_PRESERVING.get(node.op, ())
-                if keep is None or pos in keep:
+                if (keep := VALUE_PRESERVING.get(node.op, ())) is None or pos in keep:
                     n_out = _PRESERVED_OUTPUTS.get(node.op, 1)
                     idxs = [pos] if n_out == -1 else range(n_out)
                     stack.extend(f"{node.name}:{i}" for i in idxs)
@@ -784,8 +775,7 @@ class _Inference:
             key, key2 = ops[op], ops[op2]
             for k, a in ((key, axis), (key2, axis2)):
                 inf = inferred[k]
-                d = (inf.dims or ())[a]
-                if d.size is None:
+                if (d := (inf.dims or ())[a]).size is None:
                     why = d.reason or (f"equal to {key2} dim {axis2}: {reason}" if k == key else "")
                     tied = dataclasses.replace(d, group=f"{key2}#{axis2}", reason=why)
                     inferred[k] = inf.fixed(a, tied)
@@ -832,8 +822,7 @@ def _image_dims(index: GraphIndex, inf: InferredShape) -> InferredShape:
     """An image input's free height and width set to :func:`image_size`."""
     sizes, why = image_size(index, inf.name, inf.shape) or ({}, "")
     for a, size in sizes.items():
-        d = (inf.dims or ())[a]
-        if d.size is None and d.scale == 1 and not d.group:
+        if (d := (inf.dims or ())[a]).size is None and d.scale == 1 and not d.group:
             inf = inf.fixed(a, Dim(size, why))
     return inf
 
@@ -927,8 +916,7 @@ def concrete_shape(
         if d.size is not None:
             out.append(int(d.size))
             continue
-        size = groups.get(d.group) if d.group else None
-        if size is None:
+        if (size := groups.get(d.group) if d.group else None) is None:
             size = max((batch if i == 0 else default_dim) * d.scale, d.minimum)
             if d.group:
                 groups[d.group] = size

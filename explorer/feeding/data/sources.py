@@ -336,8 +336,7 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
             return f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({LIST_OF[dtype]})"
         if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
             n = len(getattr(f, which).value)
-            want = math.prod(shape)
-            if n != want:
+            if n != (want := math.prod(shape)):
                 return (
                     f"feature {key!r} has {n} values, {spec.label} reads {dtype}{list(shape)} "
                     f"({want} values)"
@@ -382,8 +381,7 @@ COMPRESSED = {".gz": "GZIP", ".zlib": "ZLIB", ".zz": "ZLIB"}  # what ``auto`` re
 
 def compression_of(path: Path, compression: str | None) -> str:
     """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
-    c = (compression or "").upper()
-    if c == "AUTO":
+    if (c := (compression or "").upper()) == "AUTO":
         return COMPRESSED.get(path.suffix.lower(), "")
     if c not in ("", "NONE", "GZIP", "ZLIB"):
         raise DataError(f"compression={compression!r}: choose GZIP, ZLIB, None or auto")
@@ -746,8 +744,7 @@ class ImageSource(DataSource):
 
     def _geometry(self, key: str, spec: TensorSpec) -> tuple[int, int, int, tuple[int, ...]]:
         """(height, width, channels, per-image feed shape)."""
-        shape = list(spec.shape or ())
-        if len(shape) not in (3, 4):
+        if len(shape := list(spec.shape or ())) not in (3, 4):
             if not self.image_size:
                 raise DataError(f"input {key!r} is flat {fmt_spec(spec)}: pass image_size=(H, W)")
             h, w = self.image_size
