@@ -160,8 +160,7 @@ def sample(
             notes.append(f"{key}: {rule.text}")
         elif not dense and (rule := _values_rule(model, spec)) is not None:
             notes.append(f"{key}: values are {rule.text}")  # vocabulary tokens
-        per = rule.item_bytes if rule and dense else _item_bytes(spec)
-        total += math.prod(shape) * per
+        total += math.prod(shape) * (rule.item_bytes if rule and dense else _item_bytes(spec))
         plans[key] = (shape, rule)
     skipped = [k for k in specs if roles[k] != FEED and k not in checked]
     for role in dict.fromkeys(roles[k] for k in skipped):
@@ -588,8 +587,7 @@ def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str |
     """The main-graph op producing a table handle, followed out of function calls."""
     name = handle.split(":")[0]
     while scope != "":
-        fn = ctx.index.functions[scope]
-        args = [a.name for a in fn.signature.input_arg]
+        args = [a.name for a in ctx.index.functions[scope].signature.input_arg]
         if name not in args or not stack:
             return None  # the table is created inside the function: no asset to find
         (scope, call), stack = stack[-1], stack[:-1]

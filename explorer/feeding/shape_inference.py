@@ -404,8 +404,7 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
     for _ in range(hops):
         if not frontier:
             return ""
-        t = frontier.pop(0)
-        if (node := ctx.nodes.get(op_name(t))) is None or node.name in seen:
+        if (node := ctx.nodes.get(op_name(frontier.pop(0)))) is None or node.name in seen:
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)

@@ -694,8 +694,7 @@ class ArraySource(DataSource):
             rows = {k: take_rows(v, start, stop) for k, v in keyed.items()}
             # np.array: a memory-mapped slice, read now
             feeds = {k: v if isinstance(v, SparseValue) else np.array(v) for k, v in rows.items()}
-            where = [f"{where0}[{i}]" for i in range(start, stop)]
-            yield Batch(feeds, start, where)
+            yield Batch(feeds, start, [f"{where0}[{i}]" for i in range(start, stop)])
 
 
 class ImageSource(DataSource):
@@ -886,8 +885,7 @@ class CsvSource(DataSource):
             v.columns.values() if isinstance(v, _ExampleColumns) else [v] for v in layout.values()
         ]
         used = {p for ps in cols for c in ps for p in c}
-        unused = [h for i, h in enumerate(header) if i not in used]
-        return layout, unused
+        return layout, [h for i, h in enumerate(header) if i not in used]
 
     def _rows(
         self, specs: Mapping[str, TensorSpec], required: list[str] | None, model: Any = None
