@@ -500,8 +500,7 @@ class TFRecordSource(DataSource):
                     )
                     break
         read = set(plan.serialized) | set(plan.parsed) | set(plan.features)
-        missing = [k for k in (required if required is not None else []) if k not in read]
-        if missing:
+        if missing := [k for k in (required or []) if k not in read]:
             k = missing[0]
             raise DataError(
                 f"{self.paths[0]}: nothing in the records feeds input {k!r} ({specs[k].name} "
