@@ -259,11 +259,9 @@ def setting_of(name: str) -> tuple[tuple[float, float], str] | None:
 
 def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
     """(neutral value, label) for a scalar dense non-string input named like keep_prob."""
-    if spec.kind != "dense" or is_string_dtype(spec.dtype):
-        return None
-    if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
-        return None  # a per-example tensor, not a knob
-    return switch_of(spec.name) or switch_of(key)
+    dense = spec.kind == "dense" and not is_string_dtype(spec.dtype)
+    knob = spec.shape is None or all(d is not None and d <= 1 for d in spec.shape)  # a scalar
+    return (switch_of(spec.name) or switch_of(key)) if dense and knob else None
 
 
 def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
@@ -271,9 +269,8 @@ def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
     shape = inferred.shape
     if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
         return None
-    if math.prod(shape) > 16 or _switch_of(key, spec) is not None:
-        return None
-    found = setting_of(spec.name) or setting_of(key)
+    small = math.prod(shape) <= 16 and _switch_of(key, spec) is None
+    found = (setting_of(spec.name) or setting_of(key)) if small else None
     return None if found is None else (found[0], f"{found[1]} (named like one)")
 
 

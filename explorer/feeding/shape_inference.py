@@ -319,9 +319,7 @@ def _concat(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
         return None
     axis = None if a is None else int(a)
     for j, sib in enumerate(values):
-        if j == pos or sib == values[pos]:
-            continue
-        if (s := ctx.static_shape(sib)) is None:
+        if j == pos or sib == values[pos] or (s := ctx.static_shape(sib)) is None:
             continue
         if axis is not None:
             axis %= max(len(s), 1)
