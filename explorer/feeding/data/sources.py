@@ -867,14 +867,12 @@ class CsvSource(DataSource):
                     built = _ExampleColumns.of(names, parse_spec(model, node), path)
                     if built is not None:
                         layout[key] = built
-        for key in required or []:
-            if key not in layout:
-                spec = specs[key]
-                raise DataError(
-                    f"{path}: no column for input {key!r} ({spec.name} {fmt_spec(spec)}): the "
-                    f"header has {', '.join(header) or 'nothing'}; name a column {key!r} or pass "
-                    "columns={'your column': key}"
-                )
+        for key in [k for k in required or [] if k not in layout]:
+            raise DataError(
+                f"{path}: no column for input {key!r} ({specs[key].name} {fmt_spec(specs[key])}): "
+                f"the header has {', '.join(header) or 'nothing'}; name a column {key!r} or pass "
+                "columns={'your column': key}"
+            )
         if not layout:
             raise DataError(
                 f"{path}: no column names an input ({', '.join(specs)}); the header has "
