@@ -441,7 +441,6 @@ def parse_features(
 def _example(
     feats: list[Feature], rng: np.random.Generator, value_range: Any, ranges: Any
 ) -> bytes:
-    """One serialized ``tf.train.Example`` with a value for every feature."""
     ex = tf().train.Example()
     for f in feats:
         feat = ex.features.feature[f.key]
@@ -495,7 +494,6 @@ def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 @sample_rule("StringToNumber")
 def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
-    """Decimal strings: floats in the range, or small ints."""
     t = node_attr(node, "out_type")
     out_type = dtype_name(t.type) if t is not None else "float32"
 
@@ -666,7 +664,6 @@ def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
 
 
 def _int_attr(node: NodeDef, name: str, default: int) -> int:
-    """A positive int attribute, else ``default``."""
     a = node_attr(node, name)
     return int(a.i) if a is not None and a.i > 0 else default
 
@@ -736,7 +733,6 @@ SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
 
 
 def _csv_line(rng: np.random.Generator, value_range: Any, types: list[str], delim: str) -> bytes:
-    """One CSV line with a field of each column's type."""
     fields = []
     for t in types:
         if t.startswith("float"):

@@ -791,7 +791,6 @@ class _Inference:
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
-    """The static shape of ``tensor`` in graph ``g``; ``None``: no graph, tensor or rank."""
     try:
         t = g.get_tensor_by_name(tensor) if g is not None else None
     except (KeyError, ValueError):

@@ -100,7 +100,6 @@ class DataSource:
         return f"{self.kind} data"
 
     def _files(self) -> str:
-        """The first file, and how many more (``a.csv (+2 files)``)."""
         more = f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
         return f"{self.paths[0]}{more}"
 
