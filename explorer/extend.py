@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from explorer.conversion.rewrite import REWRITES, rewrites
-from explorer.feeding.shape_rules import (
+from explorer.feeding.sampling import SAMPLE_RULES, sample_rule
+from explorer.feeding.shape_inference import (
     DIM_ORIGINS,
     INDEX_RULES,
     SHAPE_RULES,
@@ -13,7 +14,6 @@ from explorer.feeding.shape_rules import (
     shape_rule,
     sparse_shape_rule,
 )
-from explorer.feeding.tf_example import SAMPLE_RULES, sample_rule
 from explorer.inspection.scan_rules import RULES as SCAN_RULES
 from explorer.inspection.scan_rules import rule as scan_rule
 from explorer.inspection.suggestions import OUTPUT_RULES, Verdict, output_rule

@@ -34,7 +34,7 @@ from explorer.conversion.v2_model import V2Model
 from explorer.errors import DataError, ParityError, SessionError, first_line
 from explorer.feeding.data.sources import Batch, DataSource, data, rows_of, take_rows
 from explorer.feeding.feeds import numpy_dtype
-from explorer.feeding.switches import switch_of
+from explorer.feeding.sampling import switch_of
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name

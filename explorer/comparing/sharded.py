@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.errors import ExplorerError, ParityError, first_line
-from explorer.feeding.data.base import DataSource
-from explorer.feeding.data.sources import ImageSource
+from explorer.feeding.data.sources import DataSource, ImageSource
 from explorer.loading.model import V1Model, load
 
 BATCHES_PER_SHARD = 16  # an image folder (a record a file) is split in runs of whole batches

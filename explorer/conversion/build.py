@@ -26,8 +26,7 @@ from explorer.errors import (
     TensorNotFoundError,
     first_line,
 )
-from explorer.feeding.sampling import tensor_specs
-from explorer.feeding.switches import switch_of
+from explorer.feeding.sampling import switch_of, tensor_specs
 from explorer.graph.index import graph_index, union
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS

@@ -1,6 +1,5 @@
 """Feeds (what every runner takes): named numpy arrays (TF strings: object arrays of ``bytes``)
-or :class:`SparseValue` s, their .npz form, :func:`check_feeds` against input specs, and random
-values of a dtype and shape (:func:`random_values`, ``random_strings``, ``random_sparse``)."""
+or :class:`SparseValue` s, their .npz form, :func:`check_feeds`, and random values."""
 
 from __future__ import annotations
 
@@ -12,8 +11,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from explorer._tf import tf
 from explorer.errors import FeedError
-from explorer.feeding.shape_rules import shapes_agree
+from explorer.feeding.shape_inference import resolve_key, shapes_agree
 from explorer.graph.names import array_dtype, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.output_policy import write_file
@@ -43,8 +43,7 @@ class SparseValue(NamedTuple):
 
 
 def as_sparse(value: Any) -> SparseValue:
-    """A :class:`SparseValue` from a ``SparseValue``, ``tf.compat.v1.SparseTensorValue`` or a
-    3-tuple ``(indices, values, dense_shape)``."""
+    """A :class:`SparseValue` from one, a ``SparseTensorValue`` or a 3-tuple."""
     if isinstance(value, SparseValue):
         return value
     idx, vals, shape = (
@@ -64,10 +63,8 @@ def numpy_dtype(dtype: str) -> np.dtype:
     try:
         return np.dtype(object if base == "string" else base)
     except TypeError:
-        from tensorflow.python.framework import dtypes
-
         try:
-            return np.dtype(dtypes.as_dtype(base).as_numpy_dtype)
+            return np.dtype(tf().as_dtype(base).as_numpy_dtype)
         except TypeError:
             raise FeedError(f"no numpy dtype for TensorFlow dtype {dtype!r}") from None
 
@@ -95,7 +92,7 @@ def _as_array(value: Any) -> np.ndarray:
 
 
 def _nbytes(arr: np.ndarray) -> int:
-    """Bytes of an array (string contents counted by length), or of a SparseValue's parts."""
+    """Bytes of an array (strings by length) or of a SparseValue's parts."""
     if isinstance(arr, SparseValue):
         return int(arr.indices.nbytes + _nbytes(arr.values) + arr.dense_shape.nbytes)
     if arr.dtype != object:
@@ -104,8 +101,7 @@ def _nbytes(arr: np.ndarray) -> int:
 
 
 class Feeds(dict):
-    """Input key -> value (``ndarray``, or :class:`SparseValue`); a ``dict``, so it goes wherever a
-    feed dict does. ``notes``: what :func:`sample` decided (dims filled, features built)."""
+    """Input key -> ndarray or SparseValue, a ``dict``; ``notes``: what :func:`sample` decided."""
 
     def __init__(self, values: Mapping[str, Any] | None = None, notes: Iterable[str] = ()) -> None:
         super().__init__()
@@ -121,9 +117,8 @@ class Feeds(dict):
         model: V1Model | None = None,
         what: str = "the feeds",
     ) -> Path:
-        """Write an ``.npz`` :meth:`load` reads (``allow_pickle=False``), all or nothing, by
-        :mod:`explorer.output_policy`; returns the path. Strings: bytes, end offsets, shape (``S``
-        arrays drop serialized protos' trailing NULs); sparse values: their three parts."""
+        """Write an ``.npz`` :meth:`load` reads (no pickle), all or nothing (output_policy);
+        strings as bytes, end offsets, shape (``S`` arrays drop trailing NULs)."""
         entries: dict[str, np.ndarray] = {}
         for key, value in self.items():
             if _SEP in key:
@@ -197,32 +192,22 @@ def key_mismatch(expected: Iterable[str], given: Iterable[str]) -> str | None:
     return None
 
 
-def resolve_key(key: str, specs: Mapping[str, TensorSpec]) -> str | None:
-    """The spec key a feed key means: itself, or ``name:0`` for a tensor name given as ``name``."""
-    if key in specs or (":" not in key and f"{key}:0" in specs):
-        return key if key in specs else f"{key}:0"
-    return None
-
-
 def check_feeds(
     feeds: Mapping[str, Any],
     specs: Mapping[str, TensorSpec],
     required: Iterable[str] = (),
     max_bytes: int | None = None,
 ) -> dict[str, Value]:
-    """``feeds`` by spec key (tensor names may drop ``:0``), cast to the spec dtypes once checked:
-    ``required`` keys present, dtype kinds agree (ints fit floats), known dims match, sparse specs
-    get a :class:`SparseValue` (or 3-tuple). FeedError names the input, expected and given."""
+    """``feeds`` by spec key (``name`` for ``name:0``), cast to the spec dtypes once checked:
+    ``required`` present, dtype kinds agree (ints fit floats), known dims match, sparse given."""
     out: dict[str, Value] = {}
     for key, value in feeds.items():
-        k = resolve_key(str(key), specs)
-        if k is None:
+        if (k := resolve_key(str(key), specs)) is None:
             known = ", ".join(sorted(specs)) or "none"
             raise FeedError(f"feed {key!r} is not an input of this model run: inputs are {known}")
         check = _check_sparse if specs[k].kind == "sparse" else _check_dense
         out[k] = check(k, specs[k], value)
-    missing = [k for k in required if k not in out]
-    if missing:
+    if missing := [k for k in required if k not in out]:
         k = missing[0]
         raise FeedError(
             f"no feed for input {k!r} ({specs[k].name} {fmt_spec(specs[k])}): pass it, or "
@@ -279,8 +264,7 @@ def _check_sparse(key: str, spec: TensorSpec, value: Any) -> SparseValue:
 
 
 def _cast(key: str, spec: TensorSpec, arr: np.ndarray) -> np.ndarray:
-    want = numpy_dtype(spec.dtype)
-    if not _kind_ok(want, arr.dtype):
+    if not _kind_ok(want := numpy_dtype(spec.dtype), arr.dtype):
         fix = "give bytes or str values" if want.kind == "O" else "convert the array"
         raise FeedError(
             f"input {key!r} ({spec.name}) expects dtype {spec.dtype.removesuffix('_ref')}, "
@@ -313,8 +297,7 @@ def random_values(
     key: str = "",
     int_high: int = INT_HIGH,
 ) -> np.ndarray:
-    """An array of ``dtype`` (TF name) and ``shape``: floats uniform in ``value_range``, ints in
-    ``[0, int_high)``, bools, short ASCII byte strings."""
+    """Floats uniform in ``value_range``, ints in ``[0, int_high)``, bools or short strings."""
     if is_string_dtype(dtype):
         return random_strings(rng, shape)
     dt = numpy_dtype(dtype)
@@ -349,9 +332,8 @@ def random_sparse(
     value_range: tuple[float, float],
     values_rule: Any = None,
 ) -> SparseValue:
-    """A sparse value of dense ``shape``; its values from ``values_rule`` (a sample rule, e.g.
-    vocabulary tokens) when given, else random."""
-    # Roughly half the cells set, in row-major order (as tf.sparse ops expect).
+    """A sparse value of dense ``shape``, about half the cells set in row-major order (as
+    tf.sparse ops expect); values from ``values_rule`` (e.g. vocabulary tokens), else random."""
     cells = np.argwhere(rng.random(shape) < 0.5) if shape else np.zeros((0, 0), np.int64)
     if values_rule is not None:
         values = values_rule.generate(rng, (len(cells),), value_range, {})

@@ -1,30 +1,34 @@
-"""Step "sample": feeds for a model's inputs, generated from their specs or given, checked.
-:func:`sample` makes one value per input (string inputs by the op reading them:
-``explorer/feeding/tf_example.py``); :func:`input_roles` says which inputs must be fed."""
+"""Step "sample": :func:`sample` makes a value per input that must be fed (:func:`input_roles`);
+string inputs by the op reading them (``@sample_rule(*op_types)``: parse ops, vocabulary lookups,
+decoders, ``StringToNumber``, ``Assign``), :func:`rule_for` asking the consumers."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
-from collections.abc import Mapping, Sequence
+import re
+import struct
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from explorer._tf import tf
 from explorer.errors import FeedError, TensorNotFoundError
-from explorer.feeding import tf_example
 from explorer.feeding.feeds import (
     DEFAULT_MAX_BYTES,
     INT_HIGH,
     Feeds,
+    bytes_array,
     check_feeds,
     is_string_dtype,
     numpy_dtype,
     random_sparse,
+    random_strings,
     random_values,
-    resolve_key,
     too_big_message,
 )
 from explorer.feeding.shape_inference import (
@@ -32,46 +36,54 @@ from explorer.feeding.shape_inference import (
     InferredShape,
     concrete_shape,
     infer_shapes,
+    int_highs,
+    length_highs,
+    needed_shape,
+    resolve_key,
     static_shapes,
 )
-from explorer.feeding.shape_rules import int_highs, length_highs
-from explorer.feeding.switches import setting_of, switch_of
-from explorer.graph.index import graph_index
-from explorer.graph.names import op_name, shape_text
-from explorer.graph.op_families import DEFAULT_PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, PLACEHOLDER_OPS
+from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.names import data_inputs, dtype_name, op_name, shape_text, tensor_name
+from explorer.graph.op_families import (
+    ASSIGN_OPS,
+    CALL_OPS,
+    DEFAULT_PLACEHOLDER_OPS,
+    FEATURE_PASS_OPS,
+    LOOKUP_OPS,
+    PARSE_EXAMPLE_OPS,
+    PIPELINE_OUTPUT_OPS,
+    PLACEHOLDER_OPS,
+)
+from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
 from explorer.inspection.scan_rules import image_axes
-from explorer.inspection.suggestions import default_io
+from explorer.inspection.suggestions import default_io, example_keys
 from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:
     import tensorflow as tf_types
     from tensorflow.core.framework.graph_pb2 import GraphDef
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
 
 Inputs = str | Signature | Sequence[str] | Mapping[str, TensorSpec] | None
-"""What to feed: a signature (by name or itself), tensor names, or key -> spec; ``None``: the
-default signature, or the suggested inputs of a model without signatures."""
+"""A signature (by name or itself), tensor names, key -> spec, or ``None`` (see :func:`sample`)."""
 
-__all__ = ["input_roles", "input_specs_of", "sample", "tensor_specs"]
 
 DEFAULT_DIM = 2  # size given to unknown non-batch dims
 STRING_ITEM_BYTES = 64  # size estimate of one generated (non tf.Example) string, object included
 FEED, DEFAULT, COMPUTED, CONSTANT = "feed", "default", "computed", "constant"
 
 
-def _spec_ops(spec: TensorSpec) -> list[str]:
-    names = spec.components if spec.kind != "dense" and spec.components else (spec.name,)
-    return [op_name(n) for n in names if n]
-
-
 def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[str, str]:
-    """How each input is fed: ``feed`` (must be), ``default`` (``PlaceholderWithDefault``),
-    ``computed`` (another input is upstream, e.g. TFMA's ``features/*``), ``constant`` (no
-    placeholder upstream). Reads the GraphDef's main graph alone."""
+    """How each input is fed: ``feed``, ``default`` (``PlaceholderWithDefault``), ``computed`` (from
+    another input, e.g. TFMA's ``features/*``), ``constant`` (no placeholder upstream)."""
     nodes = graph_index(graph_def).nodes
-    spec_ops = {k: _spec_ops(s) for k, s in specs.items()}
+    spec_ops = {
+        k: [op_name(n) for n in (s.components if s.kind != "dense" else ()) or (s.name,) if n]
+        for k, s in specs.items()
+    }
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
@@ -106,16 +118,14 @@ def sample(
     specs, with ``notes`` (each choice and why) and ``shapes`` (key -> inferred shape and reasons);
     inputs the graph computes (from other inputs, defaults, constants) are left out, noted.
 
-    ``model``: a :class:`~explorer.V1Model` or a path. ``inputs``: ``None`` (the default
-    signature, or the suggested inputs), a signature (name), tensor names, or key ->
-    ``TensorSpec``. ``batch``: size of each free dim 0 (and of tf.Example batches); ``seed``:
-    same arguments, same feeds; ``overrides``: key -> array used as given (checked);
+    ``inputs``: ``None`` (the default signature, or the suggested inputs), a signature (name),
+    tensor names, or key -> ``TensorSpec``. ``batch``: each free dim 0 (and tf.Example batches);
+    ``seed``: same arguments, same feeds; ``overrides``: key -> array used as given (checked);
     ``value_range``: floats uniform in ``[low, high)`` (ints in ``[0, 8)``); ``ranges``: input or
-    tf.Example feature key -> ``(low, high)`` (ints too); ``default_dim``: other free dims (and
-    an unknown rank's one dim); ``max_bytes``: refuse feeds estimated above it; ``shapes``: key
-    -> shape to feed (``None``/``-1``: batch or ``default_dim``), others from
-    :func:`~explorer.feeding.shape_inference.infer_shapes`. Raises FeedError: an override does
-    not fit, a dtype has no generator, or the estimate is over ``max_bytes``."""
+    feature key -> ``(low, high)``; ``default_dim``: other free dims (and an unknown rank's one);
+    ``max_bytes``: refuse feeds estimated above it; ``shapes``: key -> shape to feed (``None``/
+    ``-1``: free), others inferred. FeedError: an override does not fit, no generator for a
+    dtype, or the estimate is over ``max_bytes``."""
     model = as_model(model)
     specs = input_specs_of(model, inputs)
     checked = check_feeds(overrides, specs) if overrides else {}
@@ -123,15 +133,7 @@ def sample(
     rng = np.random.default_rng(seed)
     ranges = {resolve_key(str(k), specs) or str(k): tuple(v) for k, v in (ranges or {}).items()}
     fed = [k for k in specs if roles[k] == FEED and k not in checked]
-    given = {}
-    for k, v in (shapes or {}).items():
-        if resolve_key(str(k), specs) is None:
-            raise FeedError(
-                f"shapes names {k!r}, which is not an input of this run: inputs are "
-                f"{', '.join(specs) or 'none'}"
-            )
-        given[resolve_key(str(k), specs)] = v
-    inferred, shape_notes = infer_shapes(model, specs, shapes=given, feed_keys=fed)
+    inferred, shape_notes = infer_shapes(model, specs, shapes=shapes, feed_keys=fed)
     unfed = tuple(f"{k}: " for k in specs if k not in fed)
     notes = [n for n in shape_notes if not n.startswith(unfed)]
     groups: dict[str, int] = {}
@@ -142,7 +144,7 @@ def sample(
         spec, inf = specs[key], inferred[key]
         dense = spec.kind == "dense"
         spec = dataclasses.replace(spec, shape=inf.shape) if dense else spec
-        rule = tf_example.rule_for(model, spec) if dense else None
+        rule = rule_for(model, spec) if dense else None
         switch = _switch_of(key, spec) if rule is None else None
         if switch is not None:  # keep_prob, is_training, ...: the neutral value
             shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, ())
@@ -158,8 +160,7 @@ def sample(
             notes.append(f"{key}: {rule.text}")
         elif not dense and (rule := _values_rule(model, spec)) is not None:
             notes.append(f"{key}: values are {rule.text}")  # vocabulary tokens
-        per = rule.item_bytes if rule and dense else _item_bytes(spec)
-        total += math.prod(shape) * per
+        total += math.prod(shape) * (rule.item_bytes if rule and dense else _item_bytes(spec))
         plans[key] = (shape, rule)
     skipped = [k for k in specs if roles[k] != FEED and k not in checked]
     for role in dict.fromkeys(roles[k] for k in skipped):
@@ -205,11 +206,11 @@ def sample(
     return out
 
 
-def _values_rule(model: V1Model, spec: TensorSpec) -> tf_example.Rule | None:
-    """The sample rule for a sparse string input's values (vocabulary tokens), or ``None``."""
+def _values_rule(model: V1Model, spec: TensorSpec) -> Rule | None:
+    """The rule for a sparse string input's values (vocabulary tokens), or ``None``."""
     if not is_string_dtype(spec.dtype) or len(spec.components) != 3:
         return None
-    return tf_example.rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
+    return rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
 
 
 _ROLE_NOTE = {
@@ -219,25 +220,57 @@ _ROLE_NOTE = {
 }
 
 
+SWITCHES: list[tuple[re.Pattern[str], float | bool, str]] = [
+    (re.compile(pattern, re.IGNORECASE), neutral, label)
+    for pattern, neutral, label in (
+        (r"^(keep_?prob(ability)?|dropout_keep(_prob)?)$", 1.0, "keep probability"),
+        (r"^(is_?training|training|is_?train|phase_?train|train_?phase)$", False, "training flag"),
+        (r"^(dropout(_rate)?|drop_?rate)$", 0.0, "dropout rate"),
+    )
+]
+"""Inputs named like a knob of the script that ran the model, fed their neutral value: (pattern
+of the op name's last path component, case-insensitive; neutral value; label). Append to teach."""
+
+SETTINGS: list[tuple[re.Pattern[str], tuple[float, float], str]] = [
+    (re.compile(pattern, re.IGNORECASE), value_range, label)
+    for pattern, value_range, label in (
+        (r"factor|^scale$", (0.6, 0.8), "a scale factor, in (0, 1) so a loop it shrinks ends"),
+        (r"min_?(imum_?)?(size|face|side|dim)", (20, 40), "a minimum size"),
+        (r"thresh", (0.5, 0.7), "a threshold"),
+    )
+]
+"""Inputs named like a setting, fed values in their usual range: (pattern of the last name
+component; the range values are drawn from; label)."""
+
+
+def _last(name: str) -> str:
+    return op_name(name).rsplit("/", 1)[-1]
+
+
+def switch_of(name: str) -> tuple[float | bool, str] | None:
+    """``(neutral value, label)`` when an op name looks like a keep_prob-like switch."""
+    return next(((v, label) for p, v, label in SWITCHES if p.search(_last(name))), None)
+
+
+def setting_of(name: str) -> tuple[tuple[float, float], str] | None:
+    """``((low, high), label)`` when an op name looks like a setting (factor, minimum, ...)."""
+    return next(((r, label) for p, r, label in SETTINGS if p.search(_last(name))), None)
+
+
 def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
-    """(neutral value, label) for a dense non-string input named like keep_prob/is_training: a
-    scalar knob of a training script, fed its inference value rather than a random one."""
-    if spec.kind != "dense" or is_string_dtype(spec.dtype):
-        return None
-    if spec.shape is not None and any(d is None or d > 1 for d in spec.shape):
-        return None  # a per-example tensor, not a knob
-    return switch_of(spec.name) or switch_of(key)
+    """(neutral value, label) for a scalar dense non-string input named like keep_prob."""
+    dense = spec.kind == "dense" and not is_string_dtype(spec.dtype)
+    knob = spec.shape is None or all(d is not None and d <= 1 for d in spec.shape)  # a scalar
+    return (switch_of(spec.name) or switch_of(key)) if dense and knob else None
 
 
 def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
-    """((low, high), label) for a small dense numeric input of fixed shape named like a setting
-    (a loop's factor, a minimum size, a threshold), else ``None``."""
+    """((low, high), label) for a small fixed-shape numeric input named like a setting."""
     shape = inferred.shape
     if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
         return None
-    if math.prod(shape) > 16 or _switch_of(key, spec) is not None:
-        return None
-    found = setting_of(spec.name) or setting_of(key)
+    small = math.prod(shape) <= 16 and _switch_of(key, spec) is None
+    found = (setting_of(spec.name) or setting_of(key)) if small else None
     return None if found is None else (found[0], f"{found[1]} (named like one)")
 
 
@@ -254,8 +287,7 @@ def _resolve_shape(
     if inferred.dims is None:
         notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
         return shape
-    reasons = inferred.reasons()
-    if reasons == [GIVEN]:
+    if (reasons := inferred.reasons()) == [GIVEN]:
         notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
     elif reasons:
         notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
@@ -290,8 +322,7 @@ def input_specs_of(
 def tensor_specs(
     model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
 ) -> dict[str, TensorSpec]:
-    """Canonical tensor name (``op:idx``) -> :class:`TensorSpec` read from ``graph`` (the model
-    imported; a fresh import, admitted by the gate, when omitted)."""
+    """``op:idx`` -> :class:`TensorSpec` read from ``graph`` (default: a gated fresh import)."""
     if graph is None:
         graph = tf().Graph()
         import_into(admit_import(model), graph)
@@ -308,3 +339,439 @@ def tensor_specs(
         shape = None if t.shape.rank is None else tuple(t.shape.as_list())
         out[canon] = TensorSpec(canon, t.dtype.name, shape)
     return out
+
+
+MAX_VOCAB_LINES = 100_000
+MAX_TOKENS = 4  # tokens per generated sentence: 1 to MAX_TOKENS
+WAV_RATE = 16000  # samples per second written into generated WAV files
+WAV_SAMPLES = 16000  # samples when DecodeWav does not ask for a number
+IMAGE_SIZE = 32  # height and width of generated images when nothing downstream fixes them
+VARLEN_COUNT = 1  # values per var-len feature: Estimator/tf.Transform densify to [batch, 1]
+
+
+@dataclass
+class Context:
+    """What a rule may look at: the model and its graph index."""
+
+    model: V1Model
+    index: GraphIndex
+
+    def const(self, tensor: str) -> np.ndarray | None:
+        """The value of a ``Const`` (through pass-through ops), or ``None``."""
+        return self.index.const(tensor, FEATURE_PASS_OPS)
+
+
+Generate = Callable[[np.random.Generator, tuple[int, ...], Any, Mapping[str, Any]], np.ndarray]
+
+
+@dataclass
+class Rule:
+    """How to make a string input's values: ``text`` (notes), ``item_bytes`` (the size check),
+    ``generate(rng, shape, value_range, ranges)``, ``shape`` for an unknown rank (None: a batch)."""
+
+    text: str
+    item_bytes: int
+    generate: Generate
+    shape: tuple[int, ...] | None = None
+
+
+def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -> Generate:
+    """A ``generate`` from ``item(rng, value_range, ranges)``, which makes one string."""
+
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
+        return bytes_array([item(rng, value_range, ranges) for _ in range(math.prod(shape))], shape)
+
+    return generate
+
+
+SAMPLE_RULES: OpRegistry[Callable[[Context, Any, int], Rule | None]] = OpRegistry("sample rule")
+sample_rule = SAMPLE_RULES.register
+
+
+def rule_for(model: V1Model, spec: Any) -> Rule | None:
+    """The rule of the first consumer of ``spec`` (through pass-through ops) that has one."""
+    ctx = Context(model, graph_index(model.graph_def))
+    for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
+        factory = SAMPLE_RULES.get(node.op)
+        if (rule := (factory(ctx, node, index) if factory is not None else None)) is not None:
+            return rule
+    return None
+
+
+@dataclass
+class Feature:
+    """A feature a parse op reads: ``kind`` dense/sparse/ragged, ``dtype``, the dense ``shape``
+    (``-1`` first: any length), the ``output`` of its values, a dense ``default`` (empty: none)."""
+
+    key: str
+    kind: str
+    dtype: str
+    shape: tuple[int, ...] = ()
+    output: int = 0
+    default: np.ndarray | None = None
+    vocab: list[bytes] | None = None
+    vocab_file: str | None = None
+
+    @property
+    def count(self) -> int:
+        """Values generated for it (a ``-1`` dim counts 2)."""
+        dense = self.kind == "dense"
+        return math.prod(d if d >= 0 else 2 for d in self.shape) if dense else VARLEN_COUNT
+
+
+def parse_features(
+    node: NodeDef, sparse: list[str], dense: list[str], ragged: list[str]
+) -> list[Feature] | None:
+    """A parse op's features for these keys (output order); ``None``: its types do not match."""
+    sparse_types, dense_types = dtype_names(node, "sparse_types"), dtype_names(node, "Tdense")
+    if len(sparse) != len(sparse_types) or len(dense) != len(dense_types):
+        return None
+    ns, nd = len(sparse), len(dense)
+    feats = [
+        Feature(k, "sparse", t, (), ns + i) for i, (k, t) in enumerate(zip(sparse, sparse_types))
+    ]
+    shapes = [tuple(int(d.size) for d in s.dim) for s in list_attr(node, "dense_shapes").shape]
+    for i, (k, t, s) in enumerate(zip(dense, dense_types, shapes)):
+        feats.append(Feature(k, "dense", t, s, 3 * ns + i))
+    for i, (k, t) in enumerate(zip(ragged, dtype_names(node, "ragged_value_types"))):
+        feats.append(Feature(k, "ragged", t, (), 3 * ns + nd + i))
+    return feats
+
+
+def _example(
+    feats: list[Feature], rng: np.random.Generator, value_range: Any, ranges: Any
+) -> bytes:
+    ex = tf().train.Example()
+    for f in feats:
+        feat = ex.features.feature[f.key]
+        lo, hi = ranges.get(f.key, value_range)
+        if f.dtype == "float32":
+            feat.float_list.value.extend(rng.uniform(lo, hi, f.count).astype(np.float32))
+        elif f.dtype == "int64":
+            feat.int64_list.value.extend(int(v) for v in rng.integers(0, INT_HIGH, f.count))
+        else:
+            feat.bytes_list.value.extend(random_strings(rng, (f.count,), f.vocab).tolist())
+    return ex.SerializeToString()
+
+
+def node_attr(node: NodeDef, name: str) -> Any:
+    """``node.attr[name]`` or ``None`` (indexing would insert an empty value into the GraphDef)."""
+    return node.attr[name] if name in node.attr else None  # noqa: SIM401 - .get() inserts
+
+
+def list_attr(node: NodeDef, name: str) -> Any:
+    """``node.attr[name].list``, or an empty list."""
+    from tensorflow.core.framework.attr_value_pb2 import AttrValue
+
+    return node.attr[name].list if name in node.attr else AttrValue.ListValue()
+
+
+def dtype_names(node: NodeDef, attr: str) -> list[str]:
+    return [dtype_name(t) for t in list_attr(node, attr).type]
+
+
+@sample_rule(*sorted(PARSE_EXAMPLE_OPS))
+def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Serialized ``tf.Example`` protos with every feature the parse op reads."""
+    feats = parse_features(node, *example_keys(node, ctx.const)) if index == 0 else None
+    if feats is None:  # input 0: the serialized protos (a scalar for ParseSingleExample)
+        return None
+    parts, size = [], 16
+    for f in feats:
+        found = find_vocabulary(ctx, f"{node.name}:{f.output}") if f.dtype == "string" else None
+        if found is not None:
+            f.vocab_file, f.vocab = found
+        shape = f"[{','.join(str(d) for d in f.shape)}]" if f.kind == "dense" else ""
+        vocab = f" from {f.vocab_file}" if f.vocab_file else ""
+        parts.append(f"{f.key} {f.kind} {f.dtype}{shape}{vocab}")
+        n = f.count if f.kind == "dense" else 3
+        size += len(f.key) + 8 + n * (16 if f.dtype == "string" else 10)
+    text = f"serialized tf.Example for {node.op} {node.name!r} with {len(feats)} features: "
+    single = node.op == "ParseSingleExample"
+    make = each(lambda *a: _example(feats, *a))
+    return Rule(text + "; ".join(parts), size, make, () if single else None)
+
+
+@sample_rule("StringToNumber")
+def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
+    t = node_attr(node, "out_type")
+    out_type = dtype_name(t.type) if t is not None else "float32"
+
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
+        n = math.prod(shape)
+        if out_type.startswith("float"):
+            vals = [f"{v:.6g}".encode() for v in rng.uniform(*value_range, n)]
+        else:
+            vals = [str(int(v)).encode() for v in rng.integers(0, INT_HIGH, n)]
+        return bytes_array(vals, shape)
+
+    return Rule(f"decimal strings for StringToNumber {node.name!r} ({out_type})", 64, generate)
+
+
+@sample_rule(*ASSIGN_OPS)
+def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Random values of the shape of the variable an ``Assign`` writes (its input 1)."""
+    if index != 1:  # inputs: (variable ref or resource handle, value)
+        return None
+    var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
+    shape, dtype = (node_attr(var, a) if var is not None else None for a in ("shape", "dtype"))
+    dims = () if shape is None else tuple(int(d.size) for d in shape.shape.dim)
+    if shape is None or dtype is None or shape.shape.unknown_rank or any(d < 0 for d in dims):
+        return None
+    name = dtype_name(dtype.type)
+    text = f"shape {list(dims)} of the variable {node.op} {node.name!r} writes"
+    size = int(numpy_dtype(name).itemsize) if name != "string" else 64
+    return Rule(text, size, lambda rng, shape, vr, _: random_values(rng, name, shape, vr), dims)
+
+
+def find_vocabulary(ctx: Context, tensor: str) -> tuple[str, list[bytes]] | None:
+    """``(file, tokens)`` of the vocabulary a string tensor is looked up in (into functions too)."""
+    if (table := _find_lookup(ctx, tensor)) is None:
+        return None
+    assets = {k.split(":")[0]: v for k, v in ctx.model.assets.items()}
+    for node in ctx.index.nodes.values():
+        srcs = [_through_identity(ctx, i) for i in data_inputs(node)]
+        files = [assets[s] for s in srcs if s in assets] if table in srcs else []
+        tokens = _read_vocab(files[0], *_text_file_attrs(ctx, node)) if files else []
+        if tokens:
+            return files[0], tokens
+    return None
+
+
+def _through_identity(ctx: Context, tensor: str) -> str:
+    node = ctx.index.source(tensor.lstrip("^"), frozenset({"Identity"}))
+    return node.name if node is not None else tensor.lstrip("^").split(":")[0]
+
+
+def _find_lookup(ctx: Context, tensor: str) -> str | None:
+    """Main-graph op name of the table a string tensor is looked up in."""
+
+    def consumers_in(scope: str, src: str) -> list[tuple[NodeDef, int]]:
+        if scope == "":
+            return ctx.index.consumers.get(tensor_name(src), [])
+        return ctx.index.function_consumers(scope).get(src.split(":")[0], [])
+
+    # state: (scope, tensor name in that scope, call stack of (scope, call node))
+    frontier: list[tuple[str, str, tuple]] = [("", tensor, ())]
+    seen = {("", tensor)}
+    for _ in range(24):
+        nxt = []
+        for scope, src, stack in frontier:
+            for node, pos in consumers_in(scope, src):
+                if node.op in LOOKUP_OPS and pos == 1:
+                    return _resolve_table(ctx, scope, node.input[0], stack)
+                if node.op in LOOKUP_OPS:
+                    continue
+                called = node.op in CALL_OPS and "f" in node.attr
+                fn = ctx.index.functions.get(node.attr["f"].func.name) if called else None
+                if fn is not None and pos < len(fn.signature.input_arg):
+                    arg = (fn.signature.name, fn.signature.input_arg[pos].name)
+                    if arg not in seen:
+                        seen.add(arg)
+                        nxt.append((*arg, (*stack, (scope, node))))
+                out = node.name
+                if (scope, out) not in seen:
+                    seen.add((scope, out))
+                    nxt.append((scope, out, stack))
+        if not (frontier := nxt):
+            break
+    return None
+
+
+def _resolve_table(ctx: Context, scope: str, handle: str, stack: tuple) -> str | None:
+    """The main-graph op producing a table handle, followed out of function calls."""
+    name = handle.split(":")[0]
+    while scope != "":
+        args = [a.name for a in ctx.index.functions[scope].signature.input_arg]
+        if name not in args or not stack:
+            return None  # the table is created inside the function: no asset to find
+        (scope, call), stack = stack[-1], stack[:-1]
+        name = call.input[args.index(name)].split(":")[0]
+    return _through_identity(ctx, name)
+
+
+def _text_file_attrs(ctx: Context, node: NodeDef, depth: int = 0) -> tuple[int, str]:
+    """``(key_index, delimiter)`` of the text-file initializer ``node`` is or wraps."""
+    if node.op.startswith("InitializeTableFromTextFile"):
+        key, delim = node_attr(node, "key_index"), node_attr(node, "delimiter")
+        text = delim.s.decode() if delim is not None else ""
+        return (int(key.i) if key is not None else -2), text or "\t"
+    if node.op in CALL_OPS and node_attr(node, "f") is not None and depth < 4:
+        fn = ctx.index.functions.get(node.attr["f"].func.name)
+        for inner in fn.node_def if fn is not None else []:
+            if inner.op.startswith("InitializeTableFromTextFile") or inner.op in CALL_OPS:
+                found = _text_file_attrs(ctx, inner, depth + 1)
+                if found != (-2, "\t") or inner.op.startswith("InitializeTableFromTextFile"):
+                    return found
+    return -2, "\t"
+
+
+def _read_vocab(path: str, key_index: int, delimiter: str) -> list[bytes]:
+    """Tokens of a vocabulary file: whole lines (``key_index`` -2), or that column."""
+    try:
+        with open(path, "rb") as f:
+            lines = [f.readline().rstrip(b"\r\n") for _ in range(MAX_VOCAB_LINES)]
+    except OSError:
+        return []
+    if key_index < 0:  # -1: keys are line numbers, not strings
+        return [line for line in lines if line] if key_index != -1 else []
+    cols = [line.split(delimiter.encode()) for line in lines if line]
+    return [c[key_index] for c in cols if key_index < len(c)]
+
+
+def _separator(ctx: Context, node: NodeDef) -> bytes | None:
+    """What a StringSplit(V2) splits on (``None``: characters or not a constant)."""
+    if len(node.input) < 2:
+        return b" "
+    if (value := ctx.const(node.input[1])) is None:
+        return None
+    sep = value.item() if hasattr(value, "item") else value
+    sep = sep if isinstance(sep, bytes) else str(sep).encode()
+    if sep:
+        return sep[:1] if node.op == "StringSplit" else sep
+    return b" " if node.op == "StringSplitV2" else None  # V1 with "" splits characters
+
+
+@sample_rule("StringSplit", "StringSplitV2")
+def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by the separator."""
+    if index != 0:
+        return None
+    sep = _separator(ctx, node)
+    found = find_vocabulary(ctx, f"{node.name}:1")  # the split's values go to the lookup
+    if sep is None or found is None:
+        return None
+    tokens = found[1]
+
+    def generate(rng, shape, value_range, ranges):  # noqa: ANN001, ANN202 - see Generate
+        counts = rng.integers(1, MAX_TOKENS + 1, math.prod(shape))
+        picks = [rng.integers(0, len(tokens), c) for c in counts]
+        return bytes_array([sep.join(tokens[i] for i in p) for p in picks], shape)
+
+    text = f"sentences of 1-{MAX_TOKENS} tokens from {Path(found[0]).name}"
+    return Rule(text, MAX_TOKENS * (max(map(len, tokens)) + 16 + len(sep)), generate)
+
+
+@sample_rule("LookupTableFindV2", "LookupTableFind")
+def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    """Vocabulary tokens, one per cell."""
+    if (found := (find_vocabulary(ctx, node.input[1]) if index == 1 else None)) is None:
+        return None
+    tokens = found[1]
+    size = max(map(len, tokens)) + 16
+    text = f"tokens from {Path(found[0]).name}"
+    return Rule(text, size, lambda rng, shape, *_: random_strings(rng, shape, tokens))
+
+
+def _int_attr(node: NodeDef, name: str, default: int) -> int:
+    a = node_attr(node, name)
+    return int(a.i) if a is not None and a.i > 0 else default
+
+
+def _wav(rng: np.random.Generator, value_range: tuple[float, float], shape: tuple) -> bytes:
+    """A 16-bit PCM WAV file of ``shape`` (samples, channels): quiet noise."""
+    lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
+    x = (rng.uniform(lo, hi, shape) * 0.5).astype(np.float32)
+    return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
+
+
+@sample_rule("DecodeWav")
+def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    n, ch = _int_attr(node, "desired_samples", WAV_SAMPLES), _int_attr(node, "desired_channels", 1)
+    text = (
+        f"WAV files for DecodeWav {node.name!r}: {n} samples, {ch} channel(s), {WAV_RATE} Hz, "
+        "16-bit PCM"
+    )
+    return Rule(text, 44 + 2 * n * ch, each(lambda rng, vr, _: _wav(rng, vr, (n, ch))), ())
+
+
+def _image(rng: np.random.Generator, fmt: str, shape: tuple, dtype: type) -> bytes:
+    """An encoded ``png``/``jpeg``/``bmp`` image of random pixels of ``shape`` (h, w, c)."""
+    pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    if fmt == "bmp":
+        return _bmp(pixels)
+    encode = tf().io.encode_jpeg if fmt == "jpeg" else tf().io.encode_png
+    return bytes(encode(pixels).numpy())
+
+
+def _bmp(pixels: np.ndarray) -> bytes:
+    """A 24-bit (3 channels) or 32-bit (4) uncompressed BMP; 1 channel is written as 3."""
+    h, w, c = pixels.shape
+    if c == 1:
+        pixels, c = np.repeat(pixels, 3, axis=2), 3
+    bgr = pixels[::-1, :, [2, 1, 0] + ([3] if c == 4 else [])].astype(np.uint8)
+    pad = -(w * c) % 4  # rows end on 4 bytes
+    data = b"".join(bgr[y].tobytes() + b"\0" * pad for y in range(h))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(data), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 8 * c, 0, len(data), 2835, 2835, 0, 0)
+    return header + info + data
+
+
+_IMAGE_FORMATS = {"DecodeJpeg": "jpeg", "DecodeAndCropJpeg": "jpeg", "ExtractJpegShape": "jpeg"}
+_IMAGE_FORMATS |= {"DecodePng": "png", "DecodeImage": "png", "DecodeBmp": "bmp"}
+
+
+def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    fmt = _IMAGE_FORMATS[node.op]
+    channels = _int_attr(node, "channels", 3)
+    if fmt == "jpeg" and channels not in (1, 3):
+        channels = 3
+    a = node_attr(node, "dtype")
+    wide = node.op == "DecodePng" and a is not None and a.type == 17  # DT_UINT16
+    shape = (IMAGE_SIZE, IMAGE_SIZE, channels)
+    text = f"{fmt.upper()} images for {node.op} {node.name!r}: {'x'.join(map(str, shape))}"
+    size = 128 + IMAGE_SIZE * IMAGE_SIZE * channels * (2 if wide else 1)
+    dtype = np.uint16 if wide else np.uint8
+    return Rule(text, size, each(lambda rng, *_: _image(rng, fmt, shape, dtype)), ())
+
+
+SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
+
+
+def _csv_line(rng: np.random.Generator, value_range: Any, types: list[str], delim: str) -> bytes:
+    fields = []
+    for t in types:
+        if t.startswith("float"):
+            fields.append(f"{rng.uniform(*value_range):.6g}")
+        elif t.startswith("int"):
+            fields.append(str(int(rng.integers(0, INT_HIGH))))
+        else:
+            fields.append(random_strings(rng, ()).item().decode())
+    return delim.join(fields).encode()
+
+
+@sample_rule("DecodeCSV")
+def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    types = dtype_names(node, "OUT_TYPE")
+    cols = list(list_attr(node, "select_cols").i)
+    if cols:  # the line holds every column up to the last selected; others are strings
+        by_col = dict(zip(cols, types))
+        types = [by_col.get(i, "string") for i in range(max(cols) + 1)]
+    d = node_attr(node, "field_delim")
+    delim = d.s.decode() if d is not None and d.s else ","
+    text = f"CSV lines for DecodeCSV {node.name!r}: {', '.join(types)}"
+    make = each(lambda rng, vr, _: _csv_line(rng, vr, types, delim))
+    return Rule(text, 16 + 12 * len(types), make)
+
+
+def _tensor_proto(rng: np.random.Generator, value_range: Any, dtype: str, shape: tuple) -> bytes:
+    value = random_values(rng, dtype, shape, value_range)
+    return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
+
+
+@sample_rule("ParseTensor")
+def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
+    if index != 0:
+        return None
+    t = node_attr(node, "out_type")
+    dtype = dtype_name(t.type) if t is not None else "float32"
+    shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
+    text = f"serialized {dtype}{list(shape)} TensorProto for ParseTensor {node.name!r}"
+    make = each(lambda rng, vr, _: _tensor_proto(rng, vr, dtype, shape))
+    return Rule(text, 32 + 8 * math.prod(shape), make, ())

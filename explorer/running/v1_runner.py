@@ -9,9 +9,8 @@ import numpy as np
 
 from explorer.errors import FeedError, SessionError, SignatureNotFoundError
 from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
-from explorer.feeding.sampling import FEED, input_roles, sample, tensor_specs
+from explorer.feeding.sampling import FEED, input_roles, sample, switch_of, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
-from explorer.feeding.switches import switch_of
 from explorer.graph.index import ops_that_run
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS

@@ -38,9 +38,7 @@ def test_cli_help_does_not_import_tensorflow():
 HEAVY_AT_IMPORT = {
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
-    "explorer.feeding.data.base": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
-    "explorer.feeding.data.tfrecord": {"numpy"},
     "explorer.comparing.sharded": {"numpy"},  # a data source split by file
     **{
         f"explorer.comparing.{m}": {"numpy"}
@@ -50,7 +48,6 @@ HEAVY_AT_IMPORT = {
     "explorer.examples.hub_modules": {"numpy"},
     "explorer.feeding.feeds": {"numpy"},
     "explorer.feeding.sampling": {"numpy"},
-    "explorer.feeding.tf_example": {"numpy"},
     "explorer.running.base": {"numpy"},
     "explorer.running.v1_runner": {"numpy"},
     **{  # a conversion's steps read feeds and sample inputs (feeding/)

@@ -382,8 +382,8 @@ def test_cli_verbs_have_their_test_file():
 def test_extend_is_the_one_home_of_the_extension_decorators():
     from explorer import extend
     from explorer.conversion.rewrite import REWRITES
-    from explorer.feeding.shape_rules import INDEX_RULES
-    from explorer.feeding.tf_example import SAMPLE_RULES
+    from explorer.feeding.sampling import SAMPLE_RULES
+    from explorer.feeding.shape_inference import INDEX_RULES
     from explorer.inspection.scan_rules import RULES
     from explorer.loading.replacements import BUILTIN_REPLACEMENTS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.feeding.shape_rules import (
+from explorer.feeding.shape_inference import (
     DIM_ORIGINS,
     SHAPE_RULES,
     SPARSE_SHAPE_RULES,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from explorer.feeding import switches
+from explorer.feeding import sampling as switches
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ def test_every_user_reads_the_one_family():
     assert sampler.DEFAULT_PLACEHOLDER_OPS is fam.DEFAULT_PLACEHOLDER_OPS
     assert loader.REF_VARIABLE_OPS is fam.REF_VARIABLE_OPS
     assert checkpoints.SAVE_OPS is fam.SAVE_OPS
-    from explorer.feeding import tf_example
+    from explorer.feeding import sampling as tf_example
 
     assert set(fam.ASSIGN_OPS) <= set(tf_example.SAMPLE_RULES)
     assert fam.CHECKPOINT_OPS | fam.REF_VARIABLE_OPS <= fam.NOT_IO_OPS

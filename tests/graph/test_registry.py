@@ -71,8 +71,8 @@ def test_many_entries_per_op_and_catch_all():
 
 def test_every_per_op_registry_is_an_op_registry():
     from explorer.conversion import rewrite
-    from explorer.feeding import shape_rules as index_bounds
-    from explorer.feeding import tf_example
+    from explorer.feeding import sampling as tf_example
+    from explorer.feeding import shape_inference as index_bounds
     from explorer.graph import op_families
     from explorer.inspection import gate
     from explorer.loading import replacements as replace

@@ -1,42 +1,27 @@
-"""``explorer.data(...)``: a lazy, batched source of feeds from the user's own data, e.g.
-``for batch in explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``; bad data
-raises :class:`~explorer.errors.DataError` naming the file, the record (0-based) and feature.
-Here: arrays, CSV files, and a folder of images (name order) as the feed of a
-``[batch, H, W, C]``, ``[batch, H, W]`` or ``[batch, H*W*C]`` input: decoded, resized bilinearly
-to H x W; a string input gets the bytes. TFRecord: :mod:`.tfrecord`."""
+"""``explorer.data(...)``: lazy batches of feeds from the user's own data (``for batch in
+explorer.data("eval/*.tfrecord.gz").batches(runner.input_specs, model)``); bad data raises
+DataError naming the file, the record (0-based) and feature. Readers: arrays; CSV; images
+(decoded, resized bilinearly; a string input gets the bytes); TFRecord of ``tf.Example`` per input
+**serialized**, **parsed** (a parse op's output, by its own kernel: :class:`ParseSpec`) or
+**feature** (an input named like one)."""
 
 from __future__ import annotations
 
 import csv
 import glob
+import itertools
+import math
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from explorer._tf import tf
 from explorer.errors import DataError, FeedError, first_line
-from explorer.feeding.data.base import (
-    DEFAULT_BATCH_SIZE,
-    IMAGE_EXT,
-    Batch,
-    DataSource,
-    chunks,
-    clip,
-    rows_of,
-    take_rows,
-)
-from explorer.feeding.data.tfrecord import (
-    COMPRESSED,
-    LIST_OF,
-    ParseSpec,
-    TFRecordSource,
-    parse_spec,
-    parser_of,
-)
 from explorer.feeding.feeds import (
     Feeds,
     SparseValue,
@@ -45,25 +30,598 @@ from explorer.feeding.feeds import (
     fmt_spec,
     is_sparse_like,
     numpy_dtype,
-    resolve_key,
 )
-from explorer.graph.names import op_name
-from explorer.graph.op_families import PARSE_EXAMPLE_OPS
+from explorer.feeding.sampling import Context, Feature, dtype_names, parse_features
+from explorer.feeding.shape_inference import resolve_key
+from explorer.graph.index import graph_index
+from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
 from explorer.graph.specs import TensorSpec
+from explorer.inspection.suggestions import example_keys
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Batch", "DataSource", "data", "rows_of", "take_rows"]
+if TYPE_CHECKING:
+    from tensorflow.core.framework.node_def_pb2 import NodeDef
+
+    from explorer.loading.model import V1Model
+
+DEFAULT_BATCH_SIZE = 64
+SUMMARY_CHARS = 240  # the length of a summary of an example's inputs
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+@dataclass
+class Batch:
+    """``feeds`` (input key -> value, ``rows`` along axis 0), ``start`` (source index of row 0),
+    ``where`` per row (``f.tfrecord#17``, ``data.csv:19``), ``summarise`` (row -> a line of its
+    inputs), ``notes`` (what reading decided, shown once)."""
+
+    feeds: dict[str, Any]
+    start: int
+    where: list[str]
+    summarise: Callable[[int], str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return len(self.where)
+
+    def summary(self, row: int) -> str:
+        """A line summarising the inputs of ``row`` (this batch's numbering)."""
+        if self.summarise is not None:
+            return self.summarise(row)
+        return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in self.feeds.items()))
+
+
+class DataSource:
+    """Where the data is (``paths``) and how to read it (``batch_size``, ``limit``, ``key``: the
+    input fed); subclasses implement ``_batches`` and ``describe``."""
+
+    kind = "arrays"
+
+    def __init__(
+        self,
+        paths: Sequence[Path] = (),
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        limit: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise DataError(f"batch_size={batch_size}: give at least 1 record per batch")
+        if limit is not None and limit < 1:
+            raise DataError(f"limit={limit}: read at least one record (or None for all)")
+        self.paths = list(paths)
+        self.batch_size = int(batch_size)
+        self.limit = limit
+        self.key = key
+
+    def describe(self) -> str:
+        """One line: what is read and how."""
+        return f"{self.kind} data"
+
+    def _files(self) -> str:
+        more = f" (+{len(self.paths) - 1} files)" if len(self.paths) > 1 else ""
+        return f"{self.paths[0]}{more}"
+
+    def _file(self, where: str) -> str:
+        """The file a row's ``where`` (``name#17``, ``name:19``) names."""
+        name = where.rsplit("#", 1)[0] if "#" in where else where.rpartition(":")[0]
+        return next((str(p) for p in self.paths if p.name == name), name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+    def batches(
+        self,
+        specs: Mapping[str, TensorSpec],
+        model: Any = None,
+        *,
+        required: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Batch]:
+        """Batches of feeds for ``specs``; ``model``: its parse ops say how TFRecords are read;
+        ``required``: keys the data must give; ``limit`` overrides the source's. DataError."""
+        cap = limit if limit is not None else self.limit
+        seen, required = 0, None if required is None else list(required)
+        for batch in self._batches(dict(specs), model, required):
+            if cap is not None and seen + batch.rows > cap:
+                n = cap - seen
+                feeds = {k: take_rows(v, 0, n) for k, v in batch.feeds.items()}
+                batch = Batch(feeds, batch.start, batch.where[:n], batch.summarise, batch.notes)
+            seen += batch.rows
+            if batch.rows:
+                yield batch
+            if cap is not None and seen >= cap:
+                return
+        if seen == 0:
+            raise DataError(f"{self.describe()} holds no records: nothing to feed")
+
+    def _batches(
+        self, specs: dict[str, TensorSpec], model: Any, required: list[str] | None
+    ) -> Iterator[Batch]:
+        raise NotImplementedError
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
+    """``(start, up to size items)`` over ``items``, in order."""
+    it, start = iter(items), 0
+    while pending := list(itertools.islice(it, size)):
+        yield start, pending
+        start += len(pending)
+
+
+def rows_of(value: Any) -> int:
+    """Rows along the first axis of a dense array or a SparseValue (its dense_shape[0])."""
+    if isinstance(value, SparseValue):
+        return int(value.dense_shape[0]) if len(value.dense_shape) else 1
+    arr = np.asarray(value)
+    return int(arr.shape[0]) if arr.ndim else 1
+
+
+def take_rows(value: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of a dense array or a SparseValue (indices renumbered from 0)."""
+    if isinstance(value, SparseValue):
+        keep = (value.indices[:, 0] >= start) & (value.indices[:, 0] < stop)
+        idx = value.indices[keep].copy()
+        idx[:, 0] -= start
+        shape = value.dense_shape.copy()
+        shape[0] = max(0, min(stop, int(shape[0])) - start)
+        return SparseValue(idx, value.values[keep], shape)
+    arr = np.asarray(value)
+    return arr[start:stop] if arr.ndim else arr
+
+
+def summarise_value(value: Any, row: int, width: int = 80) -> str:
+    """One row of a value: the values when short, else dtype/shape/range."""
+    if isinstance(value, SparseValue):
+        v = take_rows(value, row, row + 1)
+        return f"sparse {list(v.values[:4])}" + ("…" if len(v.values) > 4 else "")
+    arr = np.asarray(value)
+    x = np.asarray(arr[row] if arr.ndim else arr)
+    if x.dtype == object or x.dtype.kind in "SU":
+        flat = [v[:40] if isinstance(v, (bytes, str)) else v for v in x.reshape(-1)[:3]]
+        text = ", ".join(repr(v) for v in flat) + (", …" if x.size > 3 else "")
+    elif x.size <= 6:
+        vals = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in x.ravel().tolist())
+        text = f"[{vals}]" if x.ndim else vals
+    elif x.dtype.kind in "biuf":
+        mean = x.astype(np.float64).mean()
+        text = f"{x.dtype.name}{list(x.shape)} min {x.min():.4g} max {x.max():.4g} mean {mean:.4g}"
+    else:
+        text = f"{x.dtype.name}{list(x.shape)}"
+    return clip(text, width)
+
+
+def clip(text: str, width: int = SUMMARY_CHARS) -> str:
+    """``text`` cut to ``width`` characters (ending in ``…``)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
+
+
+@dataclass
+class ParseSpec:
+    """What a ``ParseExample``-like op of the graph reads, runnable on records eagerly."""
+
+    op_type: str
+    op_name: str
+    feats: list[Feature]
+    ragged_split_types: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.op_type} {self.op_name!r}"
+
+    def features(self) -> dict[str, tuple[str, str, tuple[int, ...] | None, bool]]:
+        """Feature key -> (kind, dtype, dense shape, required)."""
+        return {
+            f.key: (f.kind, f.dtype, f.shape if f.kind == "dense" else None, _required(f))
+            for f in self.feats
+        }
+
+    def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
+        """The op's outputs (numpy, in output order) on a batch of serialized records."""
+        kind = {k: [f for f in self.feats if f.kind == k] for k in ("sparse", "dense", "ragged")}
+        outs = tf().raw_ops.ParseExampleV2(
+            serialized=tf().constant(serialized, dtype=tf().string),
+            names=tf().constant(names or [], dtype=tf().string),
+            **{
+                f"{k}_keys": tf().constant([f.key for f in v], dtype=tf().string)
+                for k, v in kind.items()
+            },
+            dense_defaults=[tf().constant(f.default, dtype=f.dtype) for f in kind["dense"]],
+            num_sparse=len(kind["sparse"]),
+            sparse_types=[f.dtype for f in kind["sparse"]],
+            ragged_value_types=[f.dtype for f in kind["ragged"]],
+            ragged_split_types=self.ragged_split_types,
+            dense_shapes=[list(f.shape) for f in kind["dense"]],
+        )
+        return [x.numpy() for g in outs for x in (g if isinstance(g, list) else [g])]
+
+    def outputs_per_feature(self) -> dict[int, tuple[str, str]]:
+        """Output index -> (feature key, ``indices``/``values``/``shape``/``dense``/...)."""
+        ns = sum(f.kind == "sparse" for f in self.feats)
+        nr = sum(f.kind == "ragged" for f in self.feats)
+        out: dict[int, tuple[str, str]] = {}
+        for f in self.feats:
+            if f.kind == "sparse":
+                out[f.output - ns], out[f.output + ns] = (f.key, "indices"), (f.key, "shape")
+            part = {"sparse": "values", "dense": "dense"}.get(f.kind, "ragged_values")
+            out[f.output] = (f.key, part)
+            if f.kind == "ragged":
+                out[f.output + nr] = (f.key, "row_splits")
+        return out
+
+
+def _required(f: Feature) -> bool:
+    return f.kind == "dense" and f.default is not None and f.default.size == 0
+
+
+def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
+    """The :class:`ParseSpec` of an example parse op (DataError: keys or defaults not constant)."""
+    ctx = Context(model, graph_index(model.graph_def))
+    t = node.op
+
+    def const(inp: str) -> np.ndarray:
+        if (v := ctx.const(inp)) is None:
+            raise DataError(
+                f"{t} {node.name!r} takes {inp!r}, which is not a constant of the graph: its "
+                "records cannot be parsed outside the graph; feed the parse op's outputs"
+            )
+        return np.asarray(v)
+
+    feats = parse_features(node, *example_keys(node, const)) if t in PARSE_EXAMPLE_OPS else None
+    if feats is None:
+        raise DataError(f"{t} {node.name!r} is not an example parse op explorer can run")
+    # Where the dense defaults start among the inputs (ParseExample: after the keys; no ragged).
+    first = {"ParseExampleV2": 5, "ParseSingleExample": 1}.get(t, 2 + len(feats))
+    for i, f in enumerate(d for d in feats if d.kind == "dense"):
+        f.default = const(node.input[first + i])
+    return ParseSpec(t, node.name, feats, dtype_names(node, "ragged_split_types"))
+
+
+def parser_of(model: V1Model, tensor: str) -> Any | None:
+    """The parse op (NodeDef) that reads string tensor ``tensor``, through pass-through ops."""
+    for node, index in graph_index(model.graph_def).readers(tensor, FEATURE_PASS_OPS):
+        if node.op in PARSE_EXAMPLE_OPS | SEQUENCE_PARSE_OPS and index == 0:
+            return node
+    return None
+
+
+def producer_of(model: V1Model, tensor: str) -> tuple[Any, int] | None:
+    """``(parse op NodeDef, output index)`` when ``tensor`` is (an Identity of) its output."""
+    nodes = graph_index(model.graph_def).nodes
+    name = tensor_name(tensor)
+    for _ in range(8):
+        op, _, idx = name.rpartition(":")
+        if (node := nodes.get(op)) is None:
+            return None
+        if node.op in PARSE_EXAMPLE_OPS - {"ParseSingleExample"}:
+            return node, int(idx)
+        if node.op not in FEATURE_PASS_OPS or not node.input or node.input[0].startswith("^"):
+            return None
+        name = tensor_name(node.input[0])
+    return None
+
+
+def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> str | None:
+    """What is wrong with a record for ``spec`` (``None``: nothing found)."""
+    from google.protobuf.message import DecodeError
+
+    cls = tf().train.SequenceExample if sequence else tf().train.Example
+    try:
+        ex = cls.FromString(record)
+    except DecodeError as e:
+        what = "tf.SequenceExample" if sequence else "tf.Example"
+        return f"does not parse as a {what} ({str(e)[:80] or 'DecodeError'})"
+    if spec is None or sequence:
+        return None
+    feats = ex.features.feature
+    for key, (kind, dtype, shape, required) in spec.features().items():
+        f = feats.get(key)
+        which = f.WhichOneof("kind") if f is not None else None
+        if which is None and required and f is None:
+            return (
+                f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
+                f"{list(shape or ())}, no default)"
+            )
+        if which is None and required:
+            return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
+        if which is None:
+            continue
+
+        if which != LIST_OF[dtype]:
+            return f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({LIST_OF[dtype]})"
+        if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
+            n = len(getattr(f, which).value)
+            if n != (want := math.prod(shape)):
+                return (
+                    f"feature {key!r} has {n} values, {spec.label} reads {dtype}{list(shape)} "
+                    f"({want} values)"
+                )
+    return None
+
+
+def summarise_record(record: bytes, sequence: bool = False) -> str:
+    """``key: values; ...`` of a serialized tf.Example, about SUMMARY_CHARS long."""
+    try:
+        if sequence:
+            ex = tf().train.SequenceExample.FromString(record)
+            ctx = _feature_text(ex.context.feature)
+            fls = ex.feature_lists.feature_list
+            lists = ", ".join(f"{k}[{len(v.feature)}]" for k, v in fls.items())
+            text = f"{ctx}; lists: {lists}" if lists else ctx
+        else:
+            text = _feature_text(tf().train.Example.FromString(record).features.feature)
+    except Exception:  # noqa: BLE001 - a summary never fails the report
+        text = f"{len(record)} bytes (not a tf.Example)"
+    return clip(text)
+
+
+def _feature_text(feats: Any) -> str:
+    parts = []
+    for key in sorted(feats):
+        f = feats[key]
+        which = f.WhichOneof("kind")
+        vals = list(getattr(f, which).value) if which else []
+        shown = [
+            v[:24] if isinstance(v, bytes) else (round(v, 4) if isinstance(v, float) else v)
+            for v in vals[:3]
+        ]
+        text = ", ".join(repr(v) for v in shown) + (", …" if len(vals) > 3 else "")
+        parts.append(f"{key}: {text or '-'}")
+    return "; ".join(parts)
+
+
+_FIX = "fix or drop the record"
+COMPRESSED = {".gz": "GZIP", ".zlib": "ZLIB", ".zz": "ZLIB"}  # what ``auto`` reads
+
+
+def compression_of(path: Path, compression: str | None) -> str:
+    """``GZIP``, ``ZLIB`` or ``""`` for a file, ``auto`` decided by its extension."""
+    if (c := (compression or "").upper()) == "AUTO":
+        return COMPRESSED.get(path.suffix.lower(), "")
+    if c not in ("", "NONE", "GZIP", "ZLIB"):
+        raise DataError(f"compression={compression!r}: choose GZIP, ZLIB, None or auto")
+    return "" if c == "NONE" else c
+
+
+def read_records(path: Path, compression: str) -> Iterator[bytes]:
+    """The records of a TFRecord file (DataError: the record where it is damaged)."""
+    from tensorflow.python.lib.io import tf_record
+    from tensorflow.python.util import deprecation
+
+    options = tf_record.TFRecordOptions(compression) if compression else None
+    n = 0
+    try:
+        with deprecation.silence():
+            it = tf_record.tf_record_iterator(str(path), options=options)
+        for rec in it:
+            yield rec
+            n += 1
+    except (tf().errors.DataLossError, tf().errors.OpError) as e:
+        guess = "" if compression else _guess_compression(path)
+        hint = "the file is truncated or damaged; rewrite it or drop the damaged part"
+        if guess:
+            hint = f"it looks {guess}-compressed: pass compression={guess!r} (CLI: --compression)"
+        raise DataError(f"{path}: record {n} cannot be read ({first_line(e)}): {hint}") from None
+
+
+def _guess_compression(path: Path) -> str:
+    """``GZIP`` or ``ZLIB`` when the file starts like one, else ``""``."""
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if head == b"\x1f\x8b":
+        return "GZIP"
+    if len(head) == 2 and head[0] == 0x78 and (head[0] * 256 + head[1]) % 31 == 0:
+        return "ZLIB"
+    return ""
+
+
+@dataclass
+class _Plan:
+    """How each input key is read from the records (``checker``: checks serialized ones)."""
+
+    serialized: dict[str, TensorSpec] = field(default_factory=dict)
+    parsed: dict[str, tuple[ParseSpec, list[int]]] = field(default_factory=dict)
+    features: dict[str, str] = field(default_factory=dict)
+    checker: ParseSpec | None = None
+    sequence: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+class TFRecordSource(DataSource):
+    """Records of TFRecord files (the module docstring says how they reach the inputs)."""
+
+    kind = "tfrecord"
+
+    def __init__(self, paths: list[Path], *, compression: str | None = "auto", **kwargs: Any):
+        super().__init__(paths, **kwargs)
+        self.compression = compression
+        for p in self.paths:
+            compression_of(p, compression)  # refuse a bad compression name now
+
+    def describe(self) -> str:
+        comp = sorted({compression_of(p, self.compression) or "uncompressed" for p in self.paths})
+        return f"TFRecord {self._files()}, {'/'.join(comp)}"
+
+    def records(self) -> Iterator[tuple[str, bytes]]:
+        """``(where, record)`` over every file in order, ``where`` = ``name#number``."""
+        for p in self.paths:
+            for i, rec in enumerate(read_records(p, compression_of(p, self.compression))):
+                yield f"{p.name}#{i}", rec
+
+    def _plan(
+        self, specs: dict[str, TensorSpec], model: V1Model, required: list[str] | None, first: bytes
+    ) -> _Plan:
+        if model is None:
+            raise DataError(
+                "TFRecord data needs the model (its parse ops say how records are read)"
+            )
+        plan = _Plan()
+        names_in_record = _feature_names(first)
+        for key, spec in specs.items():
+            string = spec.kind == "dense" and spec.dtype == "string"
+            node = parser_of(model, spec.name) if string else None
+            if string and (key == self.key or (self.key is None and node is not None)):
+                if plan.serialized:
+                    raise DataError(
+                        f"inputs {next(iter(plan.serialized))!r} and {key!r} both take serialized "
+                        "examples: pass key= (CLI: --data-key) naming the one the records feed"
+                    )
+                plan.serialized[key] = spec
+                how = "as they are (no parse op reads it)"
+                if node is not None and node.op in SEQUENCE_PARSE_OPS:
+                    plan.sequence = True
+                    how = f"as serialized tf.SequenceExample to {node.op} {node.name!r}"
+                elif node is not None:
+                    plan.checker = parse_spec(model, node)
+                    how = "as serialized tf.Example, each batch checked with the spec of "
+                    how += plan.checker.label
+                plan.notes.append(f"{key}: records fed {how}")
+                continue
+            comps = [c for c in (spec.components if spec.kind == "sparse" else (spec.name,)) if c]
+            prod = [producer_of(model, c) for c in comps]
+            if comps and all(prod) and len({p[0].name for p in prod}) == 1:
+                ps = parse_spec(model, prod[0][0])
+                plan.parsed[key] = (ps, [p[1] for p in prod])
+                feat = ps.outputs_per_feature().get(prod[0][1], ("?", ""))[0]
+                plan.notes.append(
+                    f"{key}: feature {feat!r} parsed from the records with the spec of {ps.label}"
+                )
+                continue
+            for cand in (key, op_name(spec.name), op_name(spec.name).rsplit("/", 1)[-1]):
+                if cand in names_in_record:
+                    plan.features[key] = cand
+                    plan.notes.append(
+                        f"{key}: feature {cand!r} of the records, parsed as {fmt_spec(spec)}"
+                    )
+                    break
+        read = set(plan.serialized) | set(plan.parsed) | set(plan.features)
+        if missing := [k for k in (required or []) if k not in read]:
+            k = missing[0]
+            raise DataError(
+                f"{self.paths[0]}: nothing in the records feeds input {k!r} ({specs[k].name} "
+                f"{fmt_spec(specs[k])}): it is not a string input a parse op reads, not a parse "
+                f"op output, and the records have no feature named {k!r} (they have "
+                f"{', '.join(sorted(names_in_record)[:8]) or 'none'})"
+            )
+        if not read:
+            raise DataError(
+                f"{self.paths[0]}: the records feed none of the inputs ({', '.join(specs)}): "
+                "choose the signature that takes serialized tf.Example, or inputs named like "
+                "the records' features"
+            )
+        return plan
+
+    def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
+        it = self.records()
+        if (first := next(it, None)) is None:
+            return
+        plan = self._plan(specs, model, required, first[1])
+        scalar = any(s.shape == () for s in plan.serialized.values())
+        size = 1 if scalar else self.batch_size
+        for start, chunk in chunks(itertools.chain([first], it), size):
+            notes = list(plan.notes) if start == 0 else []
+            yield self._batch(chunk, start, plan, specs, notes, scalar)
+
+    def _batch(self, items, start, plan: _Plan, specs, notes, scalar) -> Batch:  # noqa: ANN001
+        where = [w for w, _ in items]
+        recs = bytes_array(r for _, r in items)
+        if plan.checker is not None:
+            self._parse(recs, where, plan.checker)
+        for w, r in zip(where, recs) if plan.sequence else ():
+            if bad := diagnose(r, None, sequence=True):
+                raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
+        feeds: dict[str, Any] = {}
+        for key, spec in plan.serialized.items():
+            column = spec.shape is not None and len(spec.shape) == 2 and spec.shape[1] in (1, None)
+            feeds[key] = recs.reshape(()) if scalar else recs.reshape(-1, 1) if column else recs
+        cache: dict[str, list[np.ndarray]] = {}
+        for key, (ps, index) in plan.parsed.items():
+            if ps.op_name not in cache:
+                cache[ps.op_name] = self._parse(recs, where, ps)
+            outs = cache[ps.op_name]
+            sparse = specs[key].kind == "sparse"
+            feeds[key] = SparseValue(*(outs[i] for i in index)) if sparse else outs[index[0]]
+        if plan.features:
+            feeds.update(self._features(plan.features, specs, recs, where))
+        seq = plan.sequence
+        return Batch(feeds, start, where, lambda row: summarise_record(recs[row], seq), notes)
+
+    def _parse(self, recs: np.ndarray, where: list[str], spec: ParseSpec) -> list[np.ndarray]:
+        """``spec.run(recs)``; DataError naming the first bad record when TF refuses the batch."""
+        refused = (tf().errors.OpError, UnicodeDecodeError)  # TF may fail to decode its message
+        try:
+            return spec.run(recs)
+        except refused as e:
+            batch_error = first_line(e)
+        for w, r in zip(where, recs):
+            if (bad := diagnose(r, spec)) is None:
+                try:
+                    spec.run(np.asarray([r], dtype=object))
+                    continue
+                except refused as e:
+                    bad = f"is refused by {spec.label} ({first_line(e)})"
+            raise DataError(f"{self._file(w)}: record {w.rsplit('#', 1)[1]}: {bad}: {_FIX}")
+        raise DataError(
+            f"{self._file(where[0])}: a record of the batch from here is refused by "
+            f"{spec.label} ({batch_error})"
+        )
+
+    def _features(
+        self, features: dict[str, str], specs: dict[str, TensorSpec], recs: Any, where: list[str]
+    ) -> dict[str, Any]:
+        """Features read by name (input key -> feature key), parsed by each input's spec."""
+        by_name: dict[str, Feature] = {}
+        for key, fk in features.items():
+            spec, kind = specs[key], numpy_dtype(specs[key].dtype).kind
+            dtype = "string" if kind == "O" else "float32" if kind in "fc" else "int64"
+            if spec.kind == "sparse" or spec.shape is None:
+                by_name[fk] = Feature(fk, "sparse", dtype)
+            elif None in spec.shape[1:]:
+                raise DataError(
+                    f"input {key!r} is {fmt_spec(spec)}: a dense feature needs known dims "
+                    "after the batch; feed the serialized examples instead"
+                )
+            else:
+                required = np.zeros(0, numpy_dtype(dtype))  # an empty default: no default
+                by_name[fk] = Feature(fk, "dense", dtype, tuple(spec.shape[1:]), default=required)
+        feats = sorted(by_name.values(), key=lambda f: f.kind == "dense")  # the op's order
+        ns = sum(f.kind == "sparse" for f in feats)
+        for i, f in enumerate(feats):
+            f.output = ns + i if f.kind == "sparse" else 2 * ns + i
+        outs = self._parse(recs, where, ParseSpec("ParseExampleV2", "by input name", feats, []))
+        out: dict[str, Any] = {}
+        for key, fk in features.items():
+            f, want = by_name[fk], numpy_dtype(specs[key].dtype)
+            v = outs[f.output] if want.kind == "O" else outs[f.output].astype(want)
+            if f.kind == "sparse":
+                sv = SparseValue(outs[f.output - ns], v, outs[f.output + ns])
+                dense = specs[key].kind != "sparse"
+                v = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
+            out[key] = v
+        return out
+
+
+def _feature_names(record: bytes) -> set[str]:
+    try:
+        return set(tf().train.Example.FromString(record).features.feature)
+    except Exception:  # noqa: BLE001 - not an Example: no feature names
+        return set()
+
 
 KINDS = ("tfrecord", "csv", "images", "npz", "npy", "arrays")
 _TFRECORD_EXT = (".tfrecord", ".tfrecords", ".tfr", ".records", ".record")
 DECODER = "TensorFlow (tf.io.decode_image, tf.image.resize bilinear)"
 _INDEXED = re.compile(r"(.+?)(?:\[(\d+)\]|_(\d+))")
-_TRUE = {"1", "true", "t", "yes", "y"}
-_FALSE = {"0", "false", "f", "no", "n"}
+_BOOLS = dict.fromkeys(("1", "true", "t", "yes", "y"), True)
+_BOOLS |= dict.fromkeys(("0", "false", "f", "no", "n"), False)
 
 
 class ArraySource(DataSource):
-    """Arrays sliced into batches along their first axis: a dict (input key -> array or
-    SparseValue), an ``.npz`` (members read as they are needed) or one ``.npy`` (memory-mapped)."""
+    """Arrays sliced along axis 0: a dict, an ``.npz`` or one ``.npy`` (memory-mapped)."""
 
     def __init__(
         self,
@@ -109,24 +667,21 @@ class ArraySource(DataSource):
         where0 = self.paths[0].name if self.paths else "arrays"
         keyed: dict[str, Any] = {}
         for k, v in arrays.items():
-            rk = resolve_key(k, specs)
-            if rk is None:
+            if (rk := resolve_key(k, specs)) is None:
                 known = ", ".join(sorted(specs)) or "none"
                 raise DataError(
                     f"{where0}: {k!r} is not an input of this model run: inputs are {known}"
                 )
             keyed[rk] = as_sparse(v) if is_sparse_like(v) else v
-        missing = [k for k in (required or []) if k not in keyed]
-        if missing:
+        if missing := [k for k in (required or []) if k not in keyed]:
             raise DataError(
                 f"{where0}: no values for input {missing[0]!r} ({fmt_spec(specs[missing[0]])}): "
                 f"add it (the data has {', '.join(sorted(keyed)) or 'nothing'})"
             )
         if not keyed:
             raise DataError(f"{where0}: no arrays to feed")
-        counts = {k: rows_of(v) for k, v in keyed.items()}
-        first, n = next(iter(counts.items()))
-        for k, c in counts.items():
+        (first, n), *rest = ((k, rows_of(v)) for k, v in keyed.items())
+        for k, c in rest:
             if c != n:
                 raise DataError(
                     f"{where0}: {k!r} has {c} rows but {first!r} has {n}: give every input the "
@@ -137,8 +692,7 @@ class ArraySource(DataSource):
             rows = {k: take_rows(v, start, stop) for k, v in keyed.items()}
             # np.array: a memory-mapped slice, read now
             feeds = {k: v if isinstance(v, SparseValue) else np.array(v) for k, v in rows.items()}
-            where = [f"{where0}[{i}]" for i in range(start, stop)]
-            yield Batch(feeds, start, where)
+            yield Batch(feeds, start, [f"{where0}[{i}]" for i in range(start, stop)])
 
 
 class ImageSource(DataSource):
@@ -187,8 +741,7 @@ class ImageSource(DataSource):
 
     def _geometry(self, key: str, spec: TensorSpec) -> tuple[int, int, int, tuple[int, ...]]:
         """(height, width, channels, per-image feed shape)."""
-        shape = list(spec.shape or ())
-        if len(shape) not in (3, 4):
+        if len(shape := list(spec.shape or ())) not in (3, 4):
             if not self.image_size:
                 raise DataError(f"input {key!r} is flat {fmt_spec(spec)}: pass image_size=(H, W)")
             h, w = self.image_size
@@ -214,8 +767,7 @@ class ImageSource(DataSource):
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         key, spec = self._target(specs)
-        others = [k for k in (required or []) if k != key]
-        if others:
+        if others := [k for k in (required or []) if k != key]:
             raise DataError(
                 f"images feed only {key!r}; input {others[0]!r} ({fmt_spec(specs[others[0]])}) has "
                 "no data: give it with an .npz or choose inputs without it"
@@ -226,8 +778,7 @@ class ImageSource(DataSource):
         size = "x".join(map(str, geometry[:3])) if geometry else ""
         how = "image file bytes, as they are" if raw else f"images decoded by {DECODER} to {size}"
         notes = [f"{key}: {how}" + ("" if raw else f", {scaled}")]
-        for start in range(0, len(self.paths), self.batch_size):
-            files = self.paths[start : start + self.batch_size]
+        for start, files in chunks(self.paths, self.batch_size):
             if raw:
                 arr = bytes_array(f.read_bytes() for f in files)
                 info = [f"{f.name}, {len(a)} bytes" for f, a in zip(files, arr)]
@@ -239,22 +790,20 @@ class ImageSource(DataSource):
     def _decode(
         self, files: list[Path], spec: TensorSpec, geometry: Any
     ) -> tuple[np.ndarray, list[str]]:
-        import tensorflow as tf
-
         h, w, c, per = geometry
         want = numpy_dtype(spec.dtype)
         out = np.empty((len(files), *per), dtype=want)
         info = []
         for i, f in enumerate(files):
             try:
-                img = tf.io.decode_image(f.read_bytes(), channels=c, expand_animations=False)
-            except (tf.errors.OpError, OSError) as e:
+                img = tf().io.decode_image(f.read_bytes(), channels=c, expand_animations=False)
+            except (tf().errors.OpError, OSError) as e:
                 raise DataError(
                     f"{f}: image {self.paths.index(f)} does not decode ({first_line(e)}): "
                     "replace or remove the file"
                 ) from None
             src = tuple(int(d) for d in img.shape)
-            x = tf.image.resize(tf.cast(img, tf.float32), (h, w), method="bilinear").numpy()
+            x = tf().image.resize(tf().cast(img, tf().float32), (h, w), method="bilinear").numpy()
             if self.value_range is not None and want.kind in "fc":
                 lo, hi = self.value_range
                 x = lo + x * ((hi - lo) / 255.0)
@@ -266,10 +815,8 @@ class ImageSource(DataSource):
 
 
 class CsvSource(DataSource):
-    """Rows of one or more CSV files with the same header: a column feeds the input its header
-    names (``columns=`` maps others), ``[batch, k]`` inputs columns ``key[0]``.. (or ``key_0``..),
-    cells parsed as the input's dtype; a string input a parse op reads gets a ``tf.Example`` per
-    row from the columns named like features."""
+    """CSV rows (one header): a column feeds the input it names (or ``columns=``; ``key[0]``.. for
+    ``[batch, k]``); a string input a parse op reads gets a tf.Example per row."""
 
     kind = "csv"
 
@@ -319,14 +866,12 @@ class CsvSource(DataSource):
                     built = _ExampleColumns.of(names, parse_spec(model, node), path)
                     if built is not None:
                         layout[key] = built
-        for key in required or []:
-            if key not in layout:
-                spec = specs[key]
-                raise DataError(
-                    f"{path}: no column for input {key!r} ({spec.name} {fmt_spec(spec)}): the "
-                    f"header has {', '.join(header) or 'nothing'}; name a column {key!r} or pass "
-                    "columns={'your column': key}"
-                )
+        for key in [k for k in required or [] if k not in layout]:
+            raise DataError(
+                f"{path}: no column for input {key!r} ({specs[key].name} {fmt_spec(specs[key])}): "
+                f"the header has {', '.join(header) or 'nothing'}; name a column {key!r} or pass "
+                "columns={'your column': key}"
+            )
         if not layout:
             raise DataError(
                 f"{path}: no column names an input ({', '.join(specs)}); the header has "
@@ -336,8 +881,7 @@ class CsvSource(DataSource):
             v.columns.values() if isinstance(v, _ExampleColumns) else [v] for v in layout.values()
         ]
         used = {p for ps in cols for c in ps for p in c}
-        unused = [h for i, h in enumerate(header) if i not in used]
-        return layout, unused
+        return layout, [h for i, h in enumerate(header) if i not in used]
 
     def _rows(
         self, specs: Mapping[str, TensorSpec], required: list[str] | None, model: Any = None
@@ -382,17 +926,12 @@ class CsvSource(DataSource):
 
     def _batches(self, specs, model, required):  # noqa: ANN001 - see DataSource._batches
         for start, chunk in chunks(self._rows(specs, required, model), self.batch_size):
-            notes = []
-            if start == 0:
-                _, _, layout, unused = chunk[0]
-                built = [v for v in layout.values() if isinstance(v, _ExampleColumns)]
-                notes = (
-                    [f"CSV columns fed: {', '.join(layout)}"]
-                    + [v.describe() for v in built]
-                    + ([f"CSV columns not fed: {', '.join(unused)}"] if unused else [])
-                )
+            _, _, layout, unused = chunk[0]  # every file has the first one's layout
+            built = [v.describe() for v in layout.values() if isinstance(v, _ExampleColumns)]
+            notes = [f"CSV columns fed: {', '.join(layout)}", *built]
+            notes += [f"CSV columns not fed: {', '.join(unused)}"] if unused else []
             items = [(where, row) for where, row, _, _ in chunk]
-            yield self._batch(items, start, layout, specs, notes)
+            yield self._batch(items, start, layout, specs, notes if start == 0 else [])
 
     def _batch(self, items, start, layout, specs, notes) -> Batch:  # noqa: ANN001
         feeds: dict[str, Any] = {}
@@ -415,7 +954,7 @@ class CsvSource(DataSource):
 
 def _named(names: Mapping[str, int], resolve: Callable[[str], str | None]) -> dict[str, Any]:
     """Key -> {element index (``None``: the whole value) -> column} for the columns ``names``
-    (name -> column) calls ``key``, ``key[i]`` or ``key_i``; ``resolve``: name -> key or None."""
+    (name -> column) calls ``key``, ``key[i]`` or ``key_i`` (``resolve``: name -> key)."""
     out: dict[str, dict[int | None, int]] = {}
     for name, pos in names.items():
         key, idx = resolve(name), None
@@ -437,14 +976,9 @@ def _columns(found: Mapping[int | None, int], width: int) -> list[int] | None:
 
 
 def _resolve(name: str, specs: Mapping[str, TensorSpec]) -> str | None:
-    """The input key a column name means: a key, a tensor name (``x`` for ``x:0``), an op name."""
-    key = resolve_key(name, specs)
-    if key is not None:
-        return key
-    for k, spec in specs.items():
-        if spec.name and op_name(spec.name) == name and spec.name.endswith(":0"):
-            return k
-    return None
+    """The input key a column names: a key, a tensor name (``x`` for ``x:0``), an op name."""
+    ops = (k for k, s in specs.items() if s.name.endswith(":0") and op_name(s.name) == name)
+    return resolve_key(name, specs) or next(ops, None)
 
 
 def _shape(spec: TensorSpec, rows: int) -> tuple[int, ...]:
@@ -459,13 +993,9 @@ def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: Tens
     s = text.strip()
     try:
         if want.kind == "b":
-            if s.lower() not in _TRUE | _FALSE:
-                raise ValueError(s)
-            return s.lower() in _TRUE
-        if want.kind in "iu":
-            return int(s)
-        return float(s)
-    except ValueError:
+            return _BOOLS[s.lower()]
+        return int(s) if want.kind in "iu" else float(s)
+    except (KeyError, ValueError):
         line = where.rpartition(":")[2]
         what = "an empty cell" if not s else repr(text[:40])
         raise DataError(
@@ -478,7 +1008,7 @@ def _cell(text: str, want: np.dtype, path: str, where: str, key: str, spec: Tens
 
 @dataclass
 class _ExampleColumns:
-    """Columns that make one serialized tf.Example per row for a parse op's features."""
+    """Columns making a serialized tf.Example per row for a parse op's features."""
 
     spec: ParseSpec = field(compare=False)
     columns: dict[str, list[int]] = field(default_factory=dict)
@@ -508,12 +1038,10 @@ class _ExampleColumns:
     def serialized(
         self, items: list[tuple[str, list[str]]], file_of: Callable[[str], str]
     ) -> np.ndarray:
-        from tensorflow.core.example import example_pb2
-
         feats = self.spec.features()
         out = np.empty(len(items), dtype=object)
         for r, (where, row) in enumerate(items):
-            ex = example_pb2.Example()
+            ex = tf().train.Example()
             for key, positions in self.columns.items():
                 kind, dtype, shape, required = feats[key]
                 cells = [row[p].strip() for p in positions]
@@ -545,25 +1073,21 @@ def data(
     image_size: tuple[int, int] | None = None,
     value_range: tuple[float, float] | None = None,
 ) -> DataSource:
-    """A lazy, batched source of feeds (see the module docstring). ``source``: a path, glob or
-    list of paths (TFRecord, ``.csv``, a folder of images, ``.npz``/``.npy``), a dict of arrays
-    (key -> array or ``SparseValue``) or a :class:`DataSource` (returned as is). ``kind``:
-    ``tfrecord``/``csv``/``images``/``npz``/``npy``/``arrays`` (default: by extension;
-    ``.tfrecord``/``.tfrecords``/``.tfr``/``.gz`` are TFRecord). ``batch_size``: records per batch
-    (memory holds one); ``limit``: at most this many; ``key``: the input fed (images, ``.npy``,
-    serialized examples) when several could be; ``compression``: ``GZIP``/``ZLIB``/``None``/
-    ``auto`` (``.gz`` GZIP, ``.zlib``/``.zz`` ZLIB); ``columns``: CSV column -> input key or
-    tensor name; ``image_size``: ``(height, width)`` when the input's shape does not say;
-    ``value_range``: the pixel range image floats are scaled to (default: 0..255 as decoded).
-    Raises DataError: no such file, no match for the glob, an unknown kind."""
+    """A lazy, batched source of feeds. ``source``: paths or a glob (TFRecord, ``.csv``, images,
+    ``.npz``/``.npy``), a dict of arrays or a :class:`DataSource`. ``kind``: one of :data:`KINDS`
+    (default: by extension). ``batch_size``: records per batch; ``limit``: at most this many;
+    ``key``: the input fed (images, ``.npy``, serialized examples) when several could be;
+    ``compression``: GZIP/ZLIB/None/``auto`` (by extension); ``columns``: CSV column -> input;
+    ``image_size``: ``(height, width)`` when the input's shape does not say; ``value_range``: the
+    range image floats are scaled to (default: 0..255). DataError: no file, no match, bad kind."""
+
     if isinstance(source, DataSource):
         return source
     common = {"batch_size": batch_size, "limit": limit, "key": key}
     if isinstance(source, Mapping):
         return ArraySource(dict(source), **common)
     paths = _expand(source)
-    kind = kind or _kind_of(paths)
-    if kind not in KINDS:
+    if (kind := kind or _kind_of(paths)) not in KINDS:
         raise DataError(f"kind={kind!r}: choose one of {', '.join(KINDS)}")
     if kind == "tfrecord":
         return TFRecordSource(paths, compression=compression, **common)
@@ -582,13 +1106,11 @@ def _expand(source: Any) -> list[Path]:
     for item in items:
         text = os.path.expanduser(str(item))
         if any(c in text for c in "*?["):
-            found = sorted(glob.glob(text, recursive=True))
-            if not found:
+            if not (found := sorted(glob.glob(text, recursive=True))):
                 raise DataError(f"no files match {text}: check the pattern and the folder")
             out.extend(Path(f) for f in found)
             continue
-        p = Path(text)
-        if not p.exists():
+        if not (p := Path(text)).exists():
             raise DataError(f"{p} does not exist: point at a data file, a glob or a folder")
         images = p.is_dir() and any(
             f.suffix.lower() in IMAGE_EXT and f.is_file() for f in p.iterdir()
@@ -609,8 +1131,7 @@ def _expand(source: Any) -> list[Path]:
 
 
 def _looks_tfrecord(name: str) -> bool:
-    """A TFRecord file by its name: a TFRecord extension (``.gz``/``.zlib`` after one too), or
-    ``tfrecord`` in the name (TFX writes ``data_tfrecord-00000-of-00001.gz``)."""
+    """A TFRecord extension (then maybe ``.gz``), or ``tfrecord`` in the name (as TFX writes)."""
     low = name.lower()
     for suffix in COMPRESSED:
         low = low.removesuffix(suffix)

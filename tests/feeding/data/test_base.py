@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import explorer
-from explorer.feeding.data.base import DataSource, chunks, clip, take_rows
+from explorer.feeding.data.sources import DataSource, chunks, clip, take_rows
 from explorer.feeding.feeds import SparseValue
 from explorer.graph.specs import TensorSpec
 

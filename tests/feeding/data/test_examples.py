@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.feeding.data.tfrecord import (
+from explorer.feeding.data.sources import (
     diagnose,
     parse_spec,
     parser_of,

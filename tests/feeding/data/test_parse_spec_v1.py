@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import explorer
-from explorer.feeding.data.tfrecord import parse_spec, parser_of
+from explorer.feeding.data.sources import parse_spec, parser_of
 from tests.feeding.data.files import parser_example
 
 

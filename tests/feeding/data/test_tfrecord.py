@@ -120,7 +120,7 @@ def test_parse_op_outputs_are_fed_parsed_with_the_graphs_spec(parser_model, tmp_
     """A graph cut after its input pipeline: the inputs are the parse op's outputs."""
     node = next(n for n in parser_model.graph_def.node if n.op == "ParseExampleV2")
     # outputs: sparse ids (indices 0, values 1, shape 2), dense color 3, n 4, x 5 (keys sorted)
-    from explorer.feeding.data.tfrecord import parse_spec
+    from explorer.feeding.data.sources import parse_spec
 
     spec = parse_spec(parser_model, node)
     index = {v: k for k, v in spec.outputs_per_feature().items()}
