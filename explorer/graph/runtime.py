@@ -100,7 +100,12 @@ def _load_or_build() -> dict[str, Any]:
         built = _build_in_child(tmp)
         if built is None:  # the child failed: ask TensorFlow here
             return _from_live()
-        _install(tmp, folder, key)
+        with contextlib.suppress(OSError):  # into the cache, the JSON last (never read alone)
+            folder.mkdir(parents=True, exist_ok=True)
+            for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
+                part = folder / f".{dst}.{os.getpid()}.part"
+                shutil.copyfile(tmp / src, part)
+                os.replace(part, folder / dst)
         return built
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -136,16 +141,6 @@ def _build_in_child(tmp: Path) -> dict[str, Any] | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
-
-
-def _install(tmp: Path, folder: Path, key: str) -> None:
-    """Move the child's files into the cache, the JSON last (a reader never finds it alone)."""
-    with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
-            part = folder / f".{dst}.{os.getpid()}.part"
-            shutil.copyfile(tmp / src, part)
-            os.replace(part, folder / dst)
 
 
 def _from_live() -> dict[str, Any]:
