@@ -46,7 +46,19 @@ def fleet(
     if not found:  # (what a fleet wrote under ROOT is no model of it)
         raise ExplorerError(f"{top} holds no TF1 model: give a folder of models or a list file")
     todo = jobs(found, list(options), read_config(config), timeout)
-    out = _fleet_folder(target)
+    if not target.exists():  # made empty and marked; else it must be a fleet's
+        with staged_folder(target, kind=KIND) as staging:
+            staging.publish()
+    else:
+        try:
+            kind = json.loads((target / MARKER).read_text())["kind"]
+        except (OSError, ValueError, KeyError, TypeError):
+            kind = None
+        if kind != KIND:
+            raise OutputExistsError(
+                f"{target} exists and is no fleet's output folder: choose a new folder"
+            )
+        check_output(target, None, overwrite=True)
     done: list[ModelResult] = []
 
     def finished(res: ModelResult) -> None:
@@ -56,7 +68,7 @@ def fleet(
 
     fresh: list[tuple[Job, str, str]] = []  # migrate_one's arguments
     for job in todo:
-        folder, fp = out / job.name, job.fingerprint()
+        folder, fp = target / job.name, job.fingerprint()
         try:  # the result a run of the same fingerprint kept: skipped
             old = ModelResult.from_json(json.loads((folder / RESULT).read_text()))
         except (OSError, ValueError, TypeError, KeyError):
@@ -80,26 +92,9 @@ def fleet(
             n = len(client.scheduler_info()["workers"])
     order = {j.name: i for i, j in enumerate(todo)}
     done.sort(key=lambda r: order[r.name])
-    report = FleetReport(str(top), str(out), done, time.perf_counter() - t0, n, scheduler)
-    report.write(out)
+    report = FleetReport(str(top), str(target), done, time.perf_counter() - t0, n, scheduler)
+    report.write(target)
     return report
-
-
-def _fleet_folder(target: Path) -> Path:
-    """``target``, made (empty, marked) when new; else it must be a fleet's."""
-    if not target.exists():
-        with staged_folder(target, kind=KIND) as staging:
-            staging.publish()
-        return target
-    try:
-        kind = json.loads((target / MARKER).read_text())["kind"]
-    except (OSError, ValueError, KeyError, TypeError):
-        kind = None
-    if kind != KIND:
-        raise OutputExistsError(
-            f"{target} exists and is no fleet's output folder: choose a new folder"
-        )
-    return check_output(target, None, overwrite=True)
 
 
 def migrate_one(arg: tuple[Job, str, str]) -> ModelResult:
