@@ -99,7 +99,11 @@ def _load_or_build() -> dict[str, Any]:
     try:
         built = _build_in_child(tmp)
         if built is None:  # the child failed: ask TensorFlow here
-            return _from_live()
+            tf()
+            from tensorflow.python.framework import op_def_registry  # its get(name) answers
+
+            devices = sorted(device_types())
+            return {"ops": op_def_registry, "version": tf_version(), "devices": devices}
         with contextlib.suppress(OSError):  # into the cache, the JSON last (never read alone)
             folder.mkdir(parents=True, exist_ok=True)
             for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
@@ -141,13 +145,6 @@ def _build_in_child(tmp: Path) -> dict[str, Any] | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
-
-
-def _from_live() -> dict[str, Any]:
-    tf()
-    from tensorflow.python.framework import op_def_registry  # its get(name) answers
-
-    return {"ops": op_def_registry, "version": tf_version(), "devices": sorted(device_types())}
 
 
 def _dump(out_dir: str) -> None:
