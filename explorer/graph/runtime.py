@@ -97,7 +97,21 @@ def _load_or_build() -> dict[str, Any]:
         return found
     tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
     try:
-        built = _build_in_child(tmp)
+        built = None
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
+            "from explorer.graph.runtime import _dump; _dump(sys.argv[1])"
+        )
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            proc = subprocess.run(
+                [sys.executable, "-c", code, str(tmp)],
+                env=quiet_env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=BUILD_TIMEOUT_S,
+            )
+            if proc.returncode == 0:
+                built = _read(tmp / "ops.pb", tmp / "facts.json")
         if built is None:  # the child failed: ask TensorFlow here
             tf()
             from tensorflow.python.framework import op_def_registry  # its get(name) answers
@@ -126,25 +140,6 @@ def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
         return None
     ops = {op.name: op for op in op_list.op}
     return {"ops": ops, "version": facts["version"], "devices": facts["devices"]}
-
-
-def _build_in_child(tmp: Path) -> dict[str, Any] | None:
-    root = str(Path(__file__).resolve().parents[2])
-    code = (
-        f"import sys; sys.path.insert(0, {root!r}); "
-        "from explorer.graph.runtime import _dump; _dump(sys.argv[1])"
-    )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", code, str(tmp)],
-            env=quiet_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=BUILD_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
 
 
 def _dump(out_dir: str) -> None:
