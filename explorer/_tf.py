@@ -125,35 +125,30 @@ class _QuietFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__loader__ = self.inner  # the package's own loader, for whoever asks it later
         if module.__spec__ is not None:
             module.__spec__.loader = self.inner
-        with _LOCK:
-            _quietly(lambda: self.inner.exec_module(module))
-
-
-def _quietly(load: Callable[[], None]) -> None:
-    """Run ``load()`` (executing ``tensorflow/__init__.py``) with fd 2 captured (module doc)."""
-    os.environ.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
-    loggers = [logging.getLogger(name) for name in PYTHON_LOGGERS]
-    left_alone = [lg for lg in loggers if lg.level != logging.NOTSET]  # the user set these
-    if verbose():
-        load()
-        return
-    try:
-        level = int(os.environ[LEVEL_ENV])
-    except ValueError:
-        level = 0
-    with _captured_fd(2) as read_back:
-        try:
-            load()
-        finally:
-            kept = kept_lines(read_back(), level)
-    if kept:
-        sys.stderr.write("".join(line + "\n" for line in kept))
-        sys.stderr.flush()
-    for lg in loggers:  # deprecation notices about explorer's own tf.compat.v1 calls, ...
-        if lg not in left_alone:
-            lg.setLevel(logging.ERROR)
-            if lg.name == "absl":  # absl resets its level when its flags are parsed
-                lg.addFilter(lambda record: record.levelno >= logging.ERROR)
+        with _LOCK:  # executing ``tensorflow/__init__.py`` with fd 2 captured (module doc)
+            os.environ.setdefault(LEVEL_ENV, "0" if verbose() else QUIET_LEVEL)
+            loggers = [logging.getLogger(name) for name in PYTHON_LOGGERS]
+            left_alone = [lg for lg in loggers if lg.level != logging.NOTSET]  # the user set these
+            if verbose():
+                self.inner.exec_module(module)
+                return
+            try:
+                level = int(os.environ[LEVEL_ENV])
+            except ValueError:
+                level = 0
+            with _captured_fd(2) as read_back:
+                try:
+                    self.inner.exec_module(module)
+                finally:
+                    kept = kept_lines(read_back(), level)
+            if kept:
+                sys.stderr.write("".join(line + "\n" for line in kept))
+                sys.stderr.flush()
+            for lg in loggers:  # deprecation notices about explorer's own tf.compat.v1 calls, ...
+                if lg not in left_alone:
+                    lg.setLevel(logging.ERROR)
+                    if lg.name == "absl":  # absl resets its level when its flags are parsed
+                        lg.addFilter(lambda record: record.levelno >= logging.ERROR)
 
 
 def kept_lines(text: str, level: int) -> list[str]:

@@ -1,11 +1,8 @@
-"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity, latency.
-
-Migrated: the ``--signature`` s or ``--inputs/--outputs`` given, else every signature, else the
-heads :func:`~explorer.inspection.suggestions.confident_io` suggests (those left out are said). The
-result is staged beside ``OUT_DIR`` and renamed to it only when parity passes: all or nothing.
-Once proven, the v1 session and the artifact are timed on parity's own runners
-(``steps.latency``). Exit 0 pass, 1 mismatch, 2 error; ``--json`` adds ``proved`` (signature ->
-``{"outputs", "inputs"}``), ``output_dir`` and ``steps`` to the parity JSON."""
+"""``tf1-explorer migrate MODEL OUT_DIR``: inspect, suggest, scan, convert, save, parity, latency
+of the ``--signature`` s or ``--inputs/--outputs`` given, else every signature, else the heads
+:func:`~explorer.inspection.suggestions.confident_io` suggests. All or nothing: ``OUT_DIR`` is
+written only when parity passes. Exit 0 pass, 1 mismatch, 2 error; ``--json`` adds ``proved``
+(signature -> ``{"outputs", "inputs"}``), ``output_dir`` and ``steps`` to the parity JSON."""
 
 from __future__ import annotations
 
@@ -52,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.report, model, args.overwrite, folder=False)
     kwargs = parity_kwargs(args)
     admit_import(model)  # custom ops, a graph that crashes TF: one line before any step
-    done = _steps(args)
+
+    def done(name: str, detail: str) -> None:  # ``[k/7] step  detail`` on stdout, not with --json
+        if not args.json:
+            print(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<8} {detail}", flush=True)
+
     steps: dict[str, Any] = {"inspect": model.summary()}
     done("inspect", f"{model.format}, {model.node_count} nodes, {len(model.signatures)} signatures")
     with step("ranking inputs and outputs"):
@@ -123,16 +124,6 @@ def _timer(kind: str, kwargs: dict, table: dict) -> Callable[[Runner, Runner], N
         table.update(against_v1(r1, label, r2, seed, **given))
 
     return time_them
-
-
-def _steps(args: argparse.Namespace) -> Callable[[str, str], None]:
-    """``done(step, detail)``: prints ``[k/7] step  detail`` on stdout (not with ``--json``)."""
-
-    def done(name: str, detail: str) -> None:
-        if not args.json:
-            print(f"[{STEPS.index(name) + 1}/{len(STEPS)}] {name:<8} {detail}", flush=True)
-
-    return done
 
 
 def _best(suggested: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from explorer.cli import _common as cli
-from explorer.cli._common import add_data_args, data_kwargs, example_lines, step
+from explorer.cli._common import step
 from explorer.comparing.records import Tolerance
 from explorer.errors import ParityError
 from explorer.loading.model import V1Model
@@ -32,7 +32,42 @@ def add_feed_args(p: argparse.ArgumentParser) -> None:
         ("--feed", "replay saved feeds, a batch per file", {"nargs": "+", "metavar": "IN.npz"}),
         *cli.FEED_SHAPES,
     )
-    add_data_args(p)
+    cli.add_options(
+        p.add_argument_group("your own data (instead of sampled feeds)"),
+        (
+            "--data",
+            "TFRecord file/glob (serialized tf.Example), .csv, image folder, .npz or .npy; "
+            "several, or repeated; streamed in batches of --batch-size (64)",
+            {"action": "extend", "nargs": "+", "metavar": "PATH"},
+        ),
+        ("--limit", "compare at most N records", {"type": int, "metavar": "N"}),
+        (
+            "--data-kind",
+            "kind of data when the file name does not say",
+            {"choices": ("tfrecord", "csv", "images", "npz", "npy")},
+        ),
+        ("--data-key", "the input the data feeds, when several could", {"metavar": "KEY"}),
+        (
+            "--compression",
+            "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
+            {"default": "auto"},
+        ),
+        (
+            "--image-size",
+            "resize images to H x W (e.g. 28x28)",
+            {"type": cli._size, "metavar": "HxW"},
+        ),
+        (
+            "--value-range",
+            "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
+            {"type": cli._range, "metavar": "LO,HI"},
+        ),
+        (
+            "--worst",
+            "worst examples kept per output (5)",
+            {"type": int, "default": 5, "metavar": "K"},
+        ),
+    )
 
 
 def add_parity_args(p: argparse.ArgumentParser) -> None:
@@ -81,12 +116,25 @@ def nonfinite(args: argparse.Namespace) -> str:
 def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """``--data`` streamed (``source``, ``worst``, ``progress``), else ``--batches`` sampled."""
     from explorer.comparing.parity_check import Sampled
+    from explorer.feeding.data.sources import DEFAULT_BATCH_SIZE, data
     from explorer.feeding.feeds import Feeds
 
+    if args.data:
+        source = data(
+            args.data if len(args.data) > 1 else args.data[0],
+            kind=args.data_kind,
+            batch_size=args.batch_size or DEFAULT_BATCH_SIZE,
+            limit=args.limit,
+            key=args.data_key,
+            compression=None if str(args.compression).lower() == "none" else args.compression,
+            image_size=args.image_size,
+            value_range=args.value_range,
+        )
+        progress = cli.Progress() if cli.shown() else None  # a terminal only: a CI log: one line
+        return {"source": source, "worst": args.worst, "progress": progress}
     shapes, ranges = cli.parse_shapes(args.shape), cli.parse_ranges(args.range)
     given = [Feeds.load(p) for p in args.feed] if args.feed else None
-    sampled = Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)
-    return data_kwargs(args) or {"source": sampled}
+    return {"source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)}
 
 
 def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -162,14 +210,27 @@ def finish(
     for name, rep in summary.reports.items():
         print(f"  {name}: {rep.status} ({rep.batches} batches)")
         for key, o in rep.outputs.items():
-            err = "-" if o.max_abs is None else f"{o.max_abs:.3g}"
             equal = "  bitwise equal" if o.equal else ""
             reason = f"  ({o.reason})" if o.reason else ""
             print(
-                f"    {key}: {o.status}  max abs {err}  mismatch {o.mismatch_fraction:.3g}"
-                f"{equal}{reason}"
+                f"    {key}: {o.status}  max abs {_g(o.max_abs)}  mismatch "
+                f"{o.mismatch_fraction:.3g}{equal}{reason}"
             )
-        for line in example_lines(rep):
+        if d := rep.data:  # the per-example figures of --data
+            print(
+                f"    data: {d.get('examples', 0):,} examples from {d.get('source', '?')} "
+                f"({d.get('examples_per_second') or 0:,.0f}/s)"
+            )
+        for key, ex in rep.examples.items():
+            if ex.reason:
+                print(f"    {key}: {ex.reason}")
+                continue
+            q = ex.quantiles
+            figs = " ".join(f"{p} {_g(q.get(p))}" for p in ("p50", "p99", "max")) if q else ""
+            figs = f"  per-example max abs {figs}" if figs else ""
+            line = f"    {key}: {ex.failed} of {ex.examples} examples differ{figs}"
+            if ex.worst and (ex.worst[0].mismatches or (ex.worst[0].max_abs or 0) > 0):
+                line += f"; worst #{ex.worst[0].index} ({ex.worst[0].where})"
             print(line)
         if ref := rep.reference:
             where = f"TensorFlow {ref['tf_version']}, Python {ref['python']}: {ref['path']}"
@@ -182,3 +243,7 @@ def finish(
             print(f"    note: {note}")
     if args.report:
         print(f"  report: {args.report}")
+
+
+def _g(v: Any) -> str:
+    return "-" if v is None else f"{v:.3g}"

@@ -6,7 +6,6 @@ session per Keras backend; ``--train-check`` also proves training steps
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from explorer.cli import _common as cli
 from explorer.cli.parity import NONFINITE, nonfinite
@@ -105,30 +104,25 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {backend}: {status}, max abs error {worst:.3g}, max rel {rel:.3g}{why}")
         print(f"  use: import model; m = model.build_model()  (in {out})")
         if train:
-            _print_train(train)
+            plan = train.plan
+            sched = f", schedule {plan.schedule['class']}" if plan.schedule else ""
+            print(
+                f"train check: {'passed' if train.passed else 'FAILED'}, {train.steps} steps of "
+                f"{plan.tf1_optimizer} -> keras {plan.optimizer}{sched} from iteration "
+                f"{plan.iterations}, loss {plan.loss}"
+            )
+            for backend, res in train.backends.items():
+                for s in res["steps"]:
+                    diffs = ", ".join(f"{k} {v:.3g}" for k, v in s["max_abs"].items())
+                    verdict = "ok" if s["passed"] else "FAILED"
+                    print(f"  {backend} step {s['step']}: {verdict}, max abs {diffs}")
+            if train.first_failure:
+                print(f"  first difference: {train.first_failure}")
+            for why in plan.not_covered:
+                print(f"  not covered: {why}")
+            print(f"  proved: {'; '.join(train.proved)}")
             print(
                 f"  resume: import model; m = model.training_model(restore=True)  "
                 f"(in {out / TRAINING_DIR})"
             )
     return 0 if passed else 1
-
-
-def _print_train(train: Any) -> None:
-    """The train check's verdict, per backend and step, and what it proved."""
-    plan = train.plan
-    sched = f", schedule {plan.schedule['class']}" if plan.schedule else ""
-    print(
-        f"train check: {'passed' if train.passed else 'FAILED'}, {train.steps} steps of "
-        f"{plan.tf1_optimizer} -> keras {plan.optimizer}{sched} from iteration {plan.iterations}, "
-        f"loss {plan.loss}"
-    )
-    for backend, res in train.backends.items():
-        for s in res["steps"]:
-            worst = ", ".join(f"{k} {v:.3g}" for k, v in s["max_abs"].items())
-            verdict = "ok" if s["passed"] else "FAILED"
-            print(f"  {backend} step {s['step']}: {verdict}, max abs {worst}")
-    if train.first_failure:
-        print(f"  first difference: {train.first_failure}")
-    for why in plan.not_covered:
-        print(f"  not covered: {why}")
-    print(f"  proved: {'; '.join(train.proved)}")

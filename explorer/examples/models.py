@@ -112,10 +112,8 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
 def build_example_parser_model(
     out_dir: str | os.PathLike[str], vocab: tuple[str, ...] = ("red", "green", "blue")
 ) -> Path:
-    """Write an Estimator-style SavedModel parsing ``tf.Example`` protos (``x`` float32 [2],
-    ``n`` int64, ``color`` looked up in the asset ``colors.txt``, var-len ``ids``):
-    ``y = x @ [0.5, -0.25] + 0.1 * n + color_id + 0.01 * sum(ids) + 1``; signatures
-    ``serving_default``/``predict``, ``regress``, ``classify``."""
+    """Write an Estimator-style SavedModel parsing ``tf.Example`` protos (``x``, ``n``, ``color``
+    looked up in the asset ``colors.txt``, ``ids``); signatures predict, regress and classify."""
     tf = tf_module()
     v1 = tf.compat.v1
     out = Path(out_dir)
@@ -178,10 +176,8 @@ def build_example_parser_model(
 
 
 def build_training_mlp(out_dir: str | os.PathLike[str], steps: int = 3, seed: int = 0) -> Path:
-    """Write a TF1 training checkpoint as a training script leaves it: an MLP ``x`` [None, 6] ->
-    3 classes, a sparse softmax cross-entropy on ``labels``, Adam on an exponential decay and a
-    global step, ``steps`` steps on one batch, then ``model.ckpt-<steps>`` (+ ``.meta``; reference
-    variables) and the loss of each step in ``tf1_losses.json``. Returns the folder."""
+    """Write an MLP's TF1 training checkpoint (``x``, ``labels``; Adam on a decay, global step)
+    after ``steps`` steps as ``model.ckpt-<steps>``, their losses in ``tf1_losses.json``."""
     tf = tf_module()
     v1 = tf.compat.v1
     out = Path(out_dir)

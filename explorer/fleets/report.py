@@ -122,7 +122,11 @@ class FleetReport:
 
     def write(self, out_dir: Path) -> list[Path]:
         """``fleet.json``, ``fleet.csv`` and ``fleet.html`` in ``out_dir`` (replaced)."""
-        texts = (json.dumps(self.to_json(), indent=2) + "\n", self.to_csv(), self.to_html())
+        rows, csv_text = self.rows(), io.StringIO()
+        writer = csv.DictWriter(csv_text, fieldnames=list(rows[0]) if rows else ["model"])
+        writer.writeheader()
+        writer.writerows(rows)
+        texts = (json.dumps(self.to_json(), indent=2) + "\n", csv_text.getvalue(), self.to_html())
         return [
             write_file(out_dir / name, lambda f, t=text: f.write(t.encode()), None, True)
             for name, text in zip(FILES, texts, strict=True)
@@ -143,14 +147,6 @@ class FleetReport:
             }
             for r in self.results
         ]
-
-    def to_csv(self) -> str:
-        buf = io.StringIO()
-        rows = self.rows()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["model"])
-        writer.writeheader()
-        writer.writerows(rows)
-        return buf.getvalue()
 
     def to_html(self) -> str:
         rows = self.rows()

@@ -35,12 +35,10 @@ def fleet(
     timeout: float | None = None,
     progress: Callable[[ModelResult, int, int], None] | None = None,
 ) -> FleetReport:
-    """Migrate every model under ``root`` (a folder tree or list file) into ``out_dir`` by
-    ``tf1-explorer migrate MODEL OUT --json --report ... *options``, ``workers`` at once (default:
-    the cores) or on the Dask ``scheduler`` (``tcp://HOST:8786``); a model unchanged since the last
-    run (files, options, timeout) is skipped. ``config``: TOML/JSON options and ``timeout`` (s;
-    1800) for all and per model. ``progress(result, done, total)`` after each. Writes and returns
-    the :class:`~explorer.fleets.report.FleetReport`."""
+    """Migrate every model under ``root`` (a folder tree or list file) into ``out_dir``, each by
+    ``tf1-explorer migrate MODEL OUT --json --report ... *options``, ``workers`` at once or on the
+    Dask ``scheduler``; a model unchanged since the last run (files, options, timeout) is skipped.
+    ``config``: TOML/JSON options and ``timeout`` (s; 1800) for all and per model."""
     t0 = time.perf_counter()
     top = Path(root).expanduser().resolve()
     target = Path(out_dir).expanduser().resolve()
@@ -48,7 +46,19 @@ def fleet(
     if not found:  # (what a fleet wrote under ROOT is no model of it)
         raise ExplorerError(f"{top} holds no TF1 model: give a folder of models or a list file")
     todo = jobs(found, list(options), read_config(config), timeout)
-    out = _fleet_folder(target)
+    if not target.exists():  # made empty and marked; else it must be a fleet's
+        with staged_folder(target, kind=KIND) as staging:
+            staging.publish()
+    else:
+        try:
+            kind = json.loads((target / MARKER).read_text())["kind"]
+        except (OSError, ValueError, KeyError, TypeError):
+            kind = None
+        if kind != KIND:
+            raise OutputExistsError(
+                f"{target} exists and is no fleet's output folder: choose a new folder"
+            )
+        check_output(target, None, overwrite=True)
     done: list[ModelResult] = []
 
     def finished(res: ModelResult) -> None:
@@ -58,65 +68,33 @@ def fleet(
 
     fresh: list[tuple[Job, str, str]] = []  # migrate_one's arguments
     for job in todo:
-        old = _previous(out / job.name, fp := job.fingerprint())
-        if old is None:
-            fresh.append((job, fp, str(out / job.name)))
+        folder, fp = target / job.name, job.fingerprint()
+        try:  # the result a run of the same fingerprint kept: skipped
+            old = ModelResult.from_json(json.loads((folder / RESULT).read_text()))
+        except (OSError, ValueError, TypeError, KeyError):
+            old = None
+        if old is None or old.fingerprint != fp:
+            fresh.append((job, fp, str(folder)))
         else:
+            old.skipped = True
             finished(old)
-    n = _run_all(fresh, workers, scheduler, finished) if fresh else 0
+    n = 0  # Dask workers used
+    if fresh:
+        from distributed import as_completed
+
+        from explorer.comparing.sharded import cluster
+
+        local = None if scheduler else (workers or "auto")
+        with cluster(local, scheduler, most=len(fresh)) as client:
+            keys = [f"migrate-{job.name}" for job, *_ in fresh]
+            for future in as_completed(client.map(migrate_one, fresh, key=keys)):
+                finished(future.result())  # each ends in a result: a failure is one model's
+            n = len(client.scheduler_info()["workers"])
     order = {j.name: i for i, j in enumerate(todo)}
     done.sort(key=lambda r: order[r.name])
-    report = FleetReport(str(top), str(out), done, time.perf_counter() - t0, n, scheduler)
-    report.write(out)
+    report = FleetReport(str(top), str(target), done, time.perf_counter() - t0, n, scheduler)
+    report.write(target)
     return report
-
-
-def _fleet_folder(target: Path) -> Path:
-    """``target``, made (empty, marked) when new; else it must be a fleet's."""
-    if not target.exists():
-        with staged_folder(target, kind=KIND) as staging:
-            staging.publish()
-        return target
-    try:
-        kind = json.loads((target / MARKER).read_text())["kind"]
-    except (OSError, ValueError, KeyError, TypeError):
-        kind = None
-    if kind != KIND:
-        raise OutputExistsError(
-            f"{target} exists and is no fleet's output folder: choose a new folder"
-        )
-    return check_output(target, None, overwrite=True)
-
-
-def _previous(folder: Path, fingerprint: str) -> ModelResult | None:
-    """The result kept in ``folder`` when it was made from the same fingerprint."""
-    try:
-        old = ModelResult.from_json(json.loads((folder / RESULT).read_text()))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    if old.fingerprint != fingerprint:
-        return None
-    old.skipped = True
-    return old
-
-
-def _run_all(
-    fresh: list[tuple[Job, str, str]],
-    workers: int | None,
-    scheduler: str | None,
-    finished: Callable[[ModelResult], None],
-) -> int:
-    """Run :func:`migrate_one` on ``fresh`` (Dask), ``finished(result)`` as each ends; workers."""
-    from distributed import as_completed
-
-    from explorer.comparing.sharded import cluster
-
-    local = None if scheduler else (workers or "auto")
-    with cluster(local, scheduler, most=len(fresh)) as client:
-        keys = [f"migrate-{job.name}" for job, *_ in fresh]
-        for future in as_completed(client.map(migrate_one, fresh, key=keys)):
-            finished(future.result())  # each ends in a result: a failure is one model's
-        return len(client.scheduler_info()["workers"])
 
 
 def migrate_one(arg: tuple[Job, str, str]) -> ModelResult:

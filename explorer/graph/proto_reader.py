@@ -110,26 +110,17 @@ def output_dtypes(index: GraphIndex, fn_specs: dict[str, _OutSpec]) -> list[tupl
             dtypes.append(())
         else:
             dtypes.append(reader(n))
-    if unregistered:
-        _count_unregistered_outputs(index, unregistered, dtypes)
-    return dtypes
-
-
-def _count_unregistered_outputs(
-    index: GraphIndex, unregistered: dict[str, int], dtypes: list[tuple[int, ...]]
-) -> None:
-    """Output count (dtypes ``-1``) of ops TF does not register: their ``_output_shapes``, or the
-    highest output index the graph reads (at least one: a sink is a model output)."""
-    count = {}
+    count = {}  # unregistered op -> its outputs (at least one: a sink is a model output)
     for name, i in unregistered.items():
         recorded = index.node_list[i].attr.get("_output_shapes")
         count[name] = len(recorded.list.shape) if recorded is not None else 1
-    for key in index.data_by_input:
+    for key in index.data_by_input if count else ():
         op, _, idx = tensor_name(key).rpartition(":")
         if op in count and idx.isdigit():
             count[op] = max(count[op], int(idx) + 1)
     for name, i in unregistered.items():
         dtypes[i] = (-1,) * count[name]
+    return dtypes
 
 
 def glob_to_regex(glob: str) -> str:

@@ -97,10 +97,33 @@ def _load_or_build() -> dict[str, Any]:
         return found
     tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
     try:
-        built = _build_in_child(tmp)
+        built = None
+        code = (
+            f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
+            "from explorer.graph.runtime import _dump; _dump(sys.argv[1])"
+        )
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            proc = subprocess.run(
+                [sys.executable, "-c", code, str(tmp)],
+                env=quiet_env(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=BUILD_TIMEOUT_S,
+            )
+            if proc.returncode == 0:
+                built = _read(tmp / "ops.pb", tmp / "facts.json")
         if built is None:  # the child failed: ask TensorFlow here
-            return _from_live()
-        _install(tmp, folder, key)
+            tf()
+            from tensorflow.python.framework import op_def_registry  # its get(name) answers
+
+            devices = sorted(device_types())
+            return {"ops": op_def_registry, "version": tf_version(), "devices": devices}
+        with contextlib.suppress(OSError):  # into the cache, the JSON last (never read alone)
+            folder.mkdir(parents=True, exist_ok=True)
+            for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
+                part = folder / f".{dst}.{os.getpid()}.part"
+                shutil.copyfile(tmp / src, part)
+                os.replace(part, folder / dst)
         return built
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -117,42 +140,6 @@ def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:
         return None
     ops = {op.name: op for op in op_list.op}
     return {"ops": ops, "version": facts["version"], "devices": facts["devices"]}
-
-
-def _build_in_child(tmp: Path) -> dict[str, Any] | None:
-    root = str(Path(__file__).resolve().parents[2])
-    code = (
-        f"import sys; sys.path.insert(0, {root!r}); "
-        "from explorer.graph.runtime import _dump; _dump(sys.argv[1])"
-    )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", code, str(tmp)],
-            env=quiet_env(),
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=BUILD_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return _read(tmp / "ops.pb", tmp / "facts.json") if proc.returncode == 0 else None
-
-
-def _install(tmp: Path, folder: Path, key: str) -> None:
-    """Move the child's files into the cache, the JSON last (a reader never finds it alone)."""
-    with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        for src, dst in (("ops.pb", f"op-defs-{key}.pb"), ("facts.json", f"{key}.json")):
-            part = folder / f".{dst}.{os.getpid()}.part"
-            shutil.copyfile(tmp / src, part)
-            os.replace(part, folder / dst)
-
-
-def _from_live() -> dict[str, Any]:
-    tf()
-    from tensorflow.python.framework import op_def_registry  # its get(name) answers
-
-    return {"ops": op_def_registry, "version": tf_version(), "devices": sorted(device_types())}
 
 
 def _dump(out_dir: str) -> None:
