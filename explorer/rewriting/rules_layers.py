@@ -184,10 +184,8 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces, momentum=None)
 
 
 def _bn_momentum(ctx: Any, node: NodeDef) -> float | None:
-    """A training-mode fused batch norm's momentum: ``1 - exponential_avg_factor``, or read from
-    TF1's ``AssignMovingAvg``: ``moving -= (moving - batch_mean) * (1 - momentum)``."""
-    if (factor := float(ctx.attr(node, "exponential_avg_factor", 1.0))) < 1.0:
-        return 1.0 - factor
+    """A training-mode fused batch norm's momentum, read from TF1's ``AssignMovingAvg``:
+    ``moving -= (moving - batch_mean) * (1 - momentum)``."""
     for mul, pos in ctx.index.readers(f"{node.name}:1", frozenset({"Sub"}), hops=2):
         decay = ctx.value(data_inputs(mul)[1 - pos]) if mul.op == "Mul" else None
         if decay is not None and decay.size == 1:

@@ -7,8 +7,8 @@ the TF1 optimizer applies, each updated weight, slot and batch-norm moving mean 
 one :class:`~explorer.comparing.outputs.Comparator`. Switches stay at the graph's values: a batch
 norm TF1 trains with ``is_training=True`` (its ``UPDATE_OPS`` run with the train op) runs in
 Keras with ``training=True``; a ``placeholder_with_default`` (dropout's ``keep_prob``) keeps its
-default, so dropout runs at rate 0 on both sides. A dropout at a constant rate > 0 in a training
-graph draws masks no seed shares across TF1 and Keras: not pinned, its loss differs."""
+default, so dropout runs at rate 0 on both sides. A dropout at a constant rate > 0 draws masks
+no seed shares across TF1 and Keras: not pinned, its loss differs."""
 
 from __future__ import annotations
 
