@@ -166,28 +166,47 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
     return node_step(ctx, node, rx, code, cls)
 
 
-def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces) -> Step:
-    """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``."""
+def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces, momentum=None) -> Step:
+    """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``;
+    ``momentum``: TF1 trains it in training mode (batch statistics when called so)."""
     center = None if beta is not None else False  # None: Keras's default
     scale = None if gamma is not None else False
-    code = layer_code("BatchNormalization", epsilon=float(eps), center=center, scale=scale)
+    code = layer_code(
+        "BatchNormalization", epsilon=float(eps), momentum=momentum, center=center, scale=scale
+    )
     name = scope_of(node.name).removesuffix("/cond").removesuffix("/batchnorm")
     weights = [a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None]
     note = "inference mode: the checkpoint's moving mean and variance"
+    if momentum is not None:
+        note = "TF1 is_training=True: batch statistics when called with training=True"
     kw = {"replaces": replaces, "name": name, "weights": weights, "note": note}
     return node_step(ctx, node, x, code, "BatchNormalization", **kw)
 
 
+def _bn_momentum(ctx: Any, node: NodeDef) -> float | None:
+    """A training-mode fused batch norm's momentum, read from TF1's ``AssignMovingAvg``:
+    ``moving -= (moving - batch_mean) * (1 - momentum)``."""
+    for mul, pos in ctx.index.readers(f"{node.name}:1", frozenset({"Sub"}), hops=2):
+        decay = ctx.value(data_inputs(mul)[1 - pos]) if mul.op == "Mul" else None
+        if decay is not None and decay.size == 1:
+            return 1.0 - float(decay)
+    return None
+
+
 @keras_rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", name="batch-norm")
 def fused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
-    """``FusedBatchNorm*(is_training=False)`` -> ``BatchNormalization`` (moving statistics)."""
-    if ctx.attr(node, "is_training", True) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
+    """``FusedBatchNorm*`` -> ``BatchNormalization`` (moving statistics; ``is_training=True``:
+    its momentum from the moving-average update)."""
+    training = ctx.attr(node, "is_training", True)
+    momentum = _bn_momentum(ctx, node) if training else None
+    if (training and momentum is None) or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
     x, *params = data_inputs(node)[:5]  # scale, offset, mean, variance
     vals = [ctx.value(t) for t in params]
-    if any(v is None for v in vals) or ctx.value(x) is not None:
+    if any(v is None for v in vals) or ctx.value(x) is not None or vals[2].shape != vals[0].shape:
         return None
-    return _bn_step(ctx, node, x, *vals, float(ctx.attr(node, "epsilon", 1e-3)), [node.name])
+    eps = float(ctx.attr(node, "epsilon", 1e-3))
+    return _bn_step(ctx, node, x, *vals, eps, [node.name], momentum)
 
 
 def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, str] | None:

@@ -3,10 +3,12 @@ steps on one sampled batch in a v1 session and the same steps in Keras 3 on the 
 (the loss as its output, the optimizer and its slots restored from the checkpoint by
 :mod:`explorer.rewriting.training`; here for the running Keras backend, in a fresh process for
 another; a JAX step is one ``jax.jit``), and compares after every step the loss, each gradient
-the TF1 optimizer applies, each updated weight and slot through the one
-:class:`~explorer.comparing.outputs.Comparator`. Train/inference switches stay at the graph's
-defaults on both sides (the inference branches the rewrite proves: dropout off, batch norm on its
-moving statistics), so no randomness enters a step."""
+the TF1 optimizer applies, each updated weight, slot and batch-norm moving mean through the
+one :class:`~explorer.comparing.outputs.Comparator`. Switches stay at the graph's values: a batch
+norm TF1 trains with ``is_training=True`` (its ``UPDATE_OPS`` run with the train op) runs in
+Keras with ``training=True``; a ``placeholder_with_default`` (dropout's ``keep_prob``) keeps its
+default, so dropout runs at rate 0 on both sides. A dropout at a constant rate > 0 draws masks
+no seed shares across TF1 and Keras: not pinned, its loss differs."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,24 +58,27 @@ def run(spec):
         data = np.load(spec["arrays"])
         feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
         train = [model.get_layer(layer).weights[i] for layer, i in spec["weights"]]
+        stats = [model.get_layer(layer).weights[i] for layer, i in spec["stats"]]
         every = model.trainable_variables  # the optimizer's variables, in its order
         at = [next(k for k, v in enumerate(every) if v is w) for w in train]
-        key = spec["loss"]
+        key, training = spec["loss"], spec["training"]
         if keras.backend.backend() == "jax":
             import jax
 
             def loss_of(tv, ntv):
-                return model.stateless_call(tv, ntv, feeds, training=False)[0][key]
+                out, ntv = model.stateless_call(tv, ntv, feeds, training=training)
+                return out[key], ntv
 
             @jax.jit  # one compile: eager JAX compiles every op of a step
             def jitted(tv, ntv, ov):
-                loss, grads = jax.value_and_grad(loss_of)(tv, ntv)
-                return loss, grads, *opt.stateless_apply(ov, grads, tv)
+                (loss, ntv), grads = jax.value_and_grad(loss_of, has_aux=True)(tv, ntv)
+                return loss, grads, ntv, *opt.stateless_apply(ov, grads, tv)
 
             def step():
-                values = [[v.value for v in vs] for vs in (every, model.non_trainable_variables)]
-                loss, grads, new, state = jitted(*values, [v.value for v in opt.variables])
-                for v, value in zip(every + opt.variables, new + state):
+                fixed = model.non_trainable_variables  # batch norm's moving statistics
+                values = [[v.value for v in vs] for vs in (every, fixed)]
+                loss, grads, ntv, new, state = jitted(*values, [v.value for v in opt.variables])
+                for v, value in zip(every + fixed + opt.variables, new + ntv + state):
                     v.assign(value)
                 return loss, [grads[k] for k in at]
         else:
@@ -81,7 +86,7 @@ def run(spec):
 
             def step():
                 with tf.GradientTape() as tape:
-                    loss = model(feeds, training=False)[key]
+                    loss = model(feeds, training=training)[key]
                 grads = tape.gradient(loss, every)
                 opt.apply(grads, every)
                 return loss, [grads[k] for k in at]
@@ -95,6 +100,8 @@ def run(spec):
                 for attr in spec["slots"]:
                     s = getattr(opt, attr)[opt._get_variable_index(w)]
                     out[f"s{t}_{j}_{attr}"] = keras.ops.convert_to_numpy(s)
+            for j, w in enumerate(stats):
+                out[f"m{t}_{j}"] = keras.ops.convert_to_numpy(w)
         np.savez(spec["result"], **out)
     except Exception as e:
         line = (str(e).strip().splitlines() or [""])[0][:300]
@@ -196,32 +203,38 @@ def train_check(
         rw = to_keras(model, inputs, [plan.loss], check=False, batches=(), feeds=[feed])
         ins, outs = rw.inputs, rw.outputs
         shapes = {k: (None, *np.shape(feed[t])[1:]) for k, t in ins.items()}
-        values = sess.session.run({v: f"{v}:0" for v in plan.slots})
+        values = sess.session.run({v: f"{v}:0" for v in [*plan.slots, *plan.moving]})
         ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
         wmap = weight_map(ctx, ins, outs, shapes, values)
-        slot_vars = [s for v in wmap.variables for s in plan.slots[v].values()]
+        slot_vars = [s for v in plan.slots for s in plan.slots[v].values()]
         start = sess.session.run({v: f"{v}:0" for v in slot_vars})
         tf1 = _tf1_steps(sess, plan, feed, steps, wmap.variables + slot_vars)
     check = TrainCheck(str(model.path), plan, steps, batch, _rewrite=rw)
     check.tf1_losses = [float(loss) for loss, _, _ in tf1]
-    check.source = training_source(rw.source, plan, next(iter(outs)), wmap)
-    keys = list(wmap.weights)
-    names = {k: "+".join(wmap.sources(k)) for k in keys}
+    names = {k: "+".join(wmap.sources(k)) for k in wmap.weights}
+    keys = [k for k in wmap.weights if not set(wmap.sources(k)) & set(plan.moving)]
+    stats = [k for k in wmap.weights if k not in keys and "moving_variance" not in names[k]]
+    frozen = [*wmap.frozen, *(k for k in wmap.weights if k not in keys)]
+    trained = replace(wmap, weights={k: wmap.weights[k] for k in keys}, frozen=frozen)
+    check.source = training_source(rw.source, plan, next(iter(outs)), trained)
     with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
         attrs = sorted({a for s in plan.slots.values() for a in s})
         for j, key in enumerate(keys):
             for attr in attrs:
-                slot = {v: start[plan.slots[v][attr]] for v in wmap.variables}
+                slot = {v: start[plan.slots[v][attr]] for v in plan.slots}
                 check._state[f"{j}/{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
         check._state["iterations"] = np.asarray(plan.iterations)
         check.write(Path(tmp))  # the Keras side runs the training_model() it writes
         np.savez(f"{tmp}/arrays.npz", **{f"x_{k}": feed[t] for k, t in ins.items()})
         for backend in backends:
-            got = _keras_steps(tmp, backend, rw, keys, attrs, steps)
-            check.backends[backend] = _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance)
+            got = _keras_steps(tmp, backend, rw, (keys, stats), attrs, steps, bool(plan.moving))
+            check.backends[backend] = _compare(
+                got, tf1, plan, wmap, (keys, stats), names, attrs, tolerance
+            )
     check.proved = [f"loss {plan.loss}"] + [
         f"gradient, value and slots of {names[k]}" for k in keys
     ]
+    check.proved += [f"training-mode update of {names[k]}" for k in stats]
     return check
 
 
@@ -235,7 +248,7 @@ def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: lis
     """Per step: the loss and gradients before the update, every variable and slot after it."""
     graph = sess.graph
     fd = {graph.get_tensor_by_name(t): v for t, v in feed.items()}
-    train = graph.get_operation_by_name(plan.train_op)
+    train = [graph.get_operation_by_name(plan.train_op), *graph.get_collection("update_ops")]
     out = []
     for _ in range(steps):
         loss, grads = sess.session.run([plan.loss, plan.grads], fd)
@@ -244,7 +257,7 @@ def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: lis
     return out
 
 
-def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps) -> dict | str:
+def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps, training) -> dict | str:
     """The Keras side on ``backend`` (a fresh process unless it runs here): its arrays, or its
     one-line error."""
     result = f"{tmp}/result_{backend}.npz"
@@ -253,7 +266,9 @@ def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps) -> dict | str:
         "arrays": f"{tmp}/arrays.npz",
         "inputs": list(rw.inputs),
         "loss": next(iter(rw.outputs)),
-        "weights": [list(k) for k in keys],
+        "weights": [list(k) for k in keys[0]],
+        "stats": [list(k) for k in keys[1]],
+        "training": training,
         "slots": [a.lstrip("-") for a in attrs],
         "steps": steps,
         "result": result,
@@ -276,24 +291,27 @@ def _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance) -> dict[str, A
     """One backend's steps against TF1's, one Comparator per step (names in TF1 terms)."""
     if isinstance(got, str):
         return {"passed": False, "error": got, "steps": []}
+    keys, stats = keys
     rows = []
     for t, (loss, grads, state) in enumerate(tf1):
         want, mine, kind = {"loss": np.asarray(loss)}, {"loss": got[f"loss{t}"]}, {"loss": "loss"}
         for j, key in enumerate(keys):
             n = names[key]
-            g = {v: grads[v] for v in wmap.variables}
             want[f"gradient {n}"], mine[f"gradient {n}"] = (
-                wmap.gather(g, key, False),
+                wmap.gather(grads, key, False),
                 got[f"g{t}_{j}"],
             )
             want[n], mine[n] = wmap.gather(state, key, True), got[f"w{t}_{j}"]
             kind.update({f"gradient {n}": "gradients", n: "weights"})
             for attr in attrs:
-                slot = {v: state[plan.slots[v][attr]] for v in wmap.variables}
+                slot = {v: state[plan.slots[v][attr]] for v in plan.slots}
                 label = f"{attr.strip('-_')} {n}"
                 want[label] = _keras_slot(wmap, slot, key, attr, plan)
                 mine[label] = got[f"s{t}_{j}_{attr.lstrip('-')}"]
                 kind[label] = "slots"
+        for j, key in enumerate(stats):  # batch norm's moving statistics, like slots
+            want[names[key]], mine[names[key]] = wmap.gather(state, key, True), got[f"m{t}_{j}"]
+            kind[names[key]] = "statistics"
         acc = Comparator(tolerance)
         acc.add(want, mine)
         recs = acc.report().outputs

@@ -91,6 +91,7 @@ class TrainingPlan:
     inputs: list[str] = field(default_factory=list)  # placeholders the loss reads
     label_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)
     not_covered: list[str] = field(default_factory=list)
+    moving: list[str] = field(default_factory=list)  # variables UPDATE_OPS move (batch norm)
 
 
 def _scalar(sess: Any, tensor: str, feed: dict | None = None) -> float:
@@ -192,6 +193,15 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
                 "rate, Keras with it; only the first step is exact"
             )
     config["learning_rate"] = _scalar(sess, lr_t)
+    fed = [p for p in facts.deps.get(op_name(loss), ()) if facts.by_name[p].type == "Placeholder"]
+    moving = sorted(
+        facts.weight_of(op.inputs[0].name) for op in sess.graph.get_collection("update_ops")
+    )
+    if any(v.endswith("moving_variance") for v in moving):
+        not_covered.append(
+            "moving_variance: TF1's fused batch norm averages the Bessel-corrected batch "
+            "variance (n/(n-1)), Keras the biased one; not compared"
+        )
     return TrainingPlan(
         loss=loss,
         train_op=train_op,
@@ -203,9 +213,10 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         slots=slots,
         grads=grads,
         schedule=schedule,
-        inputs=sorted(facts.deps.get(op_name(loss), ())),
+        inputs=sorted(fed),  # a placeholder_with_default (dropout's keep_prob) keeps its default
         label_ranges=_label_ranges(facts, sess, loss),
         not_covered=not_covered,
+        moving=moving,
     )
 
 
@@ -320,7 +331,9 @@ class WeightMap:
     def gather(
         self, arrays: dict[str, np.ndarray], key: tuple[str, int], offset: bool
     ) -> np.ndarray:
-        """A TF1 variable (or slot, gradient: ``offset=False``) in the Keras weight's layout."""
+        """A TF1 variable (or slot, gradient: ``offset=False``; absent ones zero) in the Keras
+        weight's layout."""
+        arrays = {v: np.zeros(n) for v, n in zip(self.variables, self.sizes)} | arrays
         flat = np.concatenate([np.asarray(arrays[v], np.float64).ravel() for v in self.variables])
         ids, off = self.weights[key]
         return (flat[ids] + (off if offset else 0.0)).astype(np.float32)
@@ -403,6 +416,7 @@ LOSS = {loss}
 TRAINED = {trained}  # (layer, weight index) the TF1 optimizer trains, in its state's order
 FROZEN = {frozen}  # TF1 constants and untrained variables
 SLOTS = {slots}  # the Keras optimizer attributes restored from the TF1 slots
+TRAINING = {training}  # TF1 trains its batch norms in training mode (UPDATE_OPS)
 
 
 class TrainingModel(keras.Model):
@@ -413,7 +427,7 @@ class TrainingModel(keras.Model):
         self.inner = inner
 
     def call(self, inputs, training=False):
-        outputs = self.inner(inputs, training=False)  # TF1's train/inference switches: defaults
+        outputs = self.inner(inputs, training=TRAINING and training)  # TF1's fixed switches
         self.add_loss(outputs[LOSS])
         return outputs
 
@@ -468,6 +482,7 @@ def training_source(source: str, plan: TrainingPlan, loss_key: str, wmap: Weight
         lr=lr,
         kwargs=kwargs_code(**config),
         iterations=plan.iterations,
+        training=bool(plan.moving),
     )
     head, main = source.split('\nif __name__ == "__main__":')
     return f'{head.rstrip()}\n\n{extra}\nif __name__ == "__main__":{main}'

@@ -4,8 +4,9 @@ Each builder runs a few training steps (so the optimizer slots and the global st
 their start) and saves ``<out>/<name>/model.ckpt-<step>`` as a training script does:
 
 * ``mlp_adam``: a two-layer MLP, softmax cross-entropy, Adam on an exponential-decay schedule.
-* ``cnn_momentum``: a small CNN with fused batch norm (``training`` defaults to False) and
-  Nesterov Momentum.
+* ``cnn_momentum``: a small CNN with ``v1.layers.batch_normalization(training=True)`` (fused,
+  its ``UPDATE_OPS`` grouped with the train op), a dropout on a ``keep_prob`` placeholder
+  (default 1.0, fed 0.5 while training) and Nesterov Momentum.
 * ``mlp_rmsprop``: an MLP with centered-free RMSProp (momentum 0.9) on a piecewise-constant
   schedule and a mean-squared-error loss.
 * ``mlp_ftrl``: an MLP trained with FTRL (Keras's ``Ftrl``); ``mlp_proximal_adagrad`` with
@@ -106,25 +107,21 @@ def build_cnn_momentum(out: Path) -> Path:
     with g.as_default():
         x = v1.placeholder(tf.float32, [None, 6, 6, 2], name="images")
         y = v1.placeholder(tf.int64, [None], name="labels")
+        v1.set_random_seed(3)
         init = v1.glorot_uniform_initializer(seed=3)
         k = v1.get_variable("conv/kernel", [3, 3, 2, 4], initializer=init)
         h = tf.nn.conv2d(x, k, 1, "VALID")
-        with v1.variable_scope("bn"):
-            scale = v1.get_variable("gamma", [4], initializer=v1.ones_initializer())
-            offset = v1.get_variable("beta", [4], initializer=v1.zeros_initializer())
-            stats = [
-                v1.get_variable(n, [4], initializer=v1.constant_initializer(c), trainable=False)
-                for n, c in (("moving_mean", 0.1), ("moving_variance", 0.8))
-            ]
-            h, _, _ = v1.nn.fused_batch_norm(h, scale, offset, *stats, is_training=False)
-        h = tf.reshape(tf.nn.relu(h), [-1, 64])
+        h = v1.layers.batch_normalization(h, momentum=0.9, training=True, name="bn")
+        keep = v1.placeholder_with_default(1.0, [], name="keep_prob")  # 0.5 when training
+        h = v1.nn.dropout(tf.reshape(tf.nn.relu(h), [-1, 64]), keep_prob=keep)
         logits = _dense(tf, h, 64, 3, "logits", 4)
         loss = v1.losses.sparse_softmax_cross_entropy(y, logits)
         step = v1.train.get_or_create_global_step()
         opt = v1.train.MomentumOptimizer(0.05, 0.9, use_nesterov=True)
-        train = opt.minimize(loss, global_step=step)
+        update_ops = v1.get_collection(v1.GraphKeys.UPDATE_OPS)  # the moving averages
+        train = tf.group([opt.minimize(loss, global_step=step), update_ops])
     xs, ys = _batch(np, (4, 6, 6, 2), 3, 1)
-    return _train(tf, g, out, train, {x: xs, y: ys}, 2)
+    return _train(tf, g, out, train, {x: xs, y: ys, keep: 0.5}, 2)
 
 
 def build_mlp_rmsprop(out: Path) -> Path:

@@ -56,7 +56,10 @@ def test_rmsprop_piecewise_and_nesterov_momentum(fixtures):
     plan = _plan(fixtures["cnn_momentum"])
     assert plan.optimizer == "SGD" and plan.config["nesterov"] is True
     assert plan.slots["bn/gamma"] == {"-momentums": "bn/gamma/Momentum"}
-    assert "bn/moving_mean" not in plan.slots  # not trained: a frozen Keras weight
+    assert "bn/moving_mean" not in plan.slots  # not trained: moved by UPDATE_OPS
+    assert plan.moving == ["bn/moving_mean", "bn/moving_variance"]
+    assert plan.inputs == ["images", "labels"]  # keep_prob keeps its default 1.0: no dropout
+    assert plan.not_covered[0].startswith("moving_variance: TF1's fused batch norm averages")
     plan = _plan(fixtures["mlp_momentum_decay"])
     assert "Momentum on a learning-rate schedule" in plan.not_covered[0]
 
