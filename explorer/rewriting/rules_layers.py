@@ -168,7 +168,7 @@ def activation(ctx: Any, node: NodeDef) -> Step | None:
 
 def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces, momentum=None) -> Step:
     """``BatchNormalization`` without ``scale``/``center`` when ``gamma``/``beta`` is ``None``;
-    ``momentum``: TF1 trains it in training mode (batch statistics when called so)."""
+    ``momentum``: TF1's is_training=True (batch statistics in every call)."""
     center = None if beta is not None else False  # None: Keras's default
     scale = None if gamma is not None else False
     code = layer_code(
@@ -176,10 +176,12 @@ def _bn_step(ctx, node, x, gamma, beta, mean, var, eps, replaces, momentum=None)
     )
     name = scope_of(node.name).removesuffix("/cond").removesuffix("/batchnorm")
     weights = [a.astype(ctx.dtype(x)) for a in (gamma, beta, mean, var) if a is not None]
-    note = "inference mode: the checkpoint's moving mean and variance"
-    if momentum is not None:
-        note = "TF1 is_training=True: batch statistics when called with training=True"
-    kw = {"replaces": replaces, "name": name, "weights": weights, "note": note}
+    kw = {"replaces": replaces, "name": name, "weights": weights}
+    if momentum is None:
+        kw["note"] = "inference mode: the checkpoint's moving mean and variance"
+    else:  # TF1 uses the batch's statistics in every run, moves the others with UPDATE_OPS
+        code = code.replace("keras.layers.BatchNormalization", "BatchStatsNormalization", 1)
+        kw.update(note="TF1 is_training=True", helpers=["BatchStatsNormalization"])
     return node_step(ctx, node, x, code, "BatchNormalization", **kw)
 
 

@@ -247,6 +247,19 @@ class WithConstant(keras.layers.Layer):
         return {**super().get_config(), "op": self.op, "shape": self.shape,
                 "constant_first": self.constant_first, "value_dtype": self.value_dtype}
 ''',
+    "BatchStatsNormalization": '''\
+class BatchStatsNormalization(keras.layers.BatchNormalization):
+    """TF1's batch norm fixed to is_training=True: the batch's statistics in every call; the
+    moving ones updated in training only (TF1's UPDATE_OPS)."""
+
+    def call(self, inputs, training=None, mask=None):
+        if training:
+            return super().call(inputs, training=True, mask=mask)
+        mean, variance = self._moments(inputs, mask)
+        return keras.ops.batch_normalization(
+            inputs, mean, variance, self.axis, self.beta, self.gamma, self.epsilon
+        )
+''',
 }
 
 

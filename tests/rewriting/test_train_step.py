@@ -102,7 +102,7 @@ def test_batch_norm_trains_in_training_mode_and_dropout_is_pinned_at_rate_0(resu
     ``training=True`` at TF1's momentum; the dropout's ``keep_prob`` keeps its default 1.0 (the
     check feeds it not), the Keras ``Dropout`` has rate 0: no random mask on either side."""
     source = (results["root"] / "tensorflow" / "cnn_momentum" / "model.py").read_text()
-    assert 'BatchNormalization(epsilon=0.001, momentum=0.9, name="bn")' in source
+    assert 'BatchStatsNormalization(epsilon=0.001, momentum=0.9, name="bn")' in source
     assert 'keras.layers.Dropout(0.0, name="dropout")' in source and "TRAINING = True" in source
     for backend in BACKENDS:
         res = results[backend]["cnn_momentum"]
