@@ -3,7 +3,7 @@ steps on one sampled batch in a v1 session and the same steps in Keras 3 on the 
 (the loss as its output, the optimizer and its slots restored from the checkpoint by
 :mod:`explorer.rewriting.training`; here for the running Keras backend, in a fresh process for
 another; a JAX step is one ``jax.jit``), and compares after every step the loss, each gradient
-the TF1 optimizer applies, each updated weight, slot and batch-norm moving mean through the
+the TF1 optimizer applies, each updated weight, slot and batch-norm moving statistic through the
 one :class:`~explorer.comparing.outputs.Comparator`. Switches stay at the graph's values: a batch
 norm TF1 trains with ``is_training=True`` (its ``UPDATE_OPS`` run with the train op) runs in
 Keras with ``training=True``; a ``placeholder_with_default`` (dropout's ``keep_prob``) keeps its
@@ -213,7 +213,7 @@ def train_check(
     check.tf1_losses = [float(loss) for loss, _, _ in tf1]
     names = {k: "+".join(wmap.sources(k)) for k in wmap.weights}
     keys = [k for k in wmap.weights if not set(wmap.sources(k)) & set(plan.moving)]
-    stats = [k for k in wmap.weights if k not in keys and "moving_variance" not in names[k]]
+    stats = [k for k in wmap.weights if k not in keys]
     frozen = [*wmap.frozen, *(k for k in wmap.weights if k not in keys)]
     trained = replace(wmap, weights={k: wmap.weights[k] for k in keys}, frozen=frozen)
     check.source = training_source(rw.source, plan, next(iter(outs)), trained)

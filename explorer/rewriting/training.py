@@ -197,11 +197,6 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
     moving = sorted(
         facts.weight_of(op.inputs[0].name) for op in sess.graph.get_collection("update_ops")
     )
-    if any(v.endswith("moving_variance") for v in moving):
-        not_covered.append(
-            "moving_variance: TF1's fused batch norm averages the Bessel-corrected batch "
-            "variance (n/(n-1)), Keras the biased one; not compared"
-        )
     return TrainingPlan(
         loss=loss,
         train_op=train_op,

@@ -249,13 +249,16 @@ class WithConstant(keras.layers.Layer):
 ''',
     "BatchStatsNormalization": '''\
 class BatchStatsNormalization(keras.layers.BatchNormalization):
-    """TF1's batch norm fixed to is_training=True: the batch's statistics in every call; the
-    moving ones updated in training only (TF1's UPDATE_OPS)."""
+    """TF1's fused batch norm fixed to is_training=True: the batch's statistics in every call; in
+    training the moving ones move as TF1's UPDATE_OPS move them (the variance Bessel-corrected)."""
 
     def call(self, inputs, training=None, mask=None):
-        if training:
-            return super().call(inputs, training=True, mask=mask)
         mean, variance = self._moments(inputs, mask)
+        if training and self.trainable:
+            m, ops = self.momentum, keras.ops
+            n = ops.cast(ops.size(inputs) // ops.size(mean), variance.dtype)
+            self.moving_mean.assign(self.moving_mean * m + mean * (1 - m))
+            self.moving_variance.assign(self.moving_variance * m + variance * n / (n - 1) * (1 - m))
         return keras.ops.batch_normalization(
             inputs, mean, variance, self.axis, self.beta, self.gamma, self.epsilon
         )
