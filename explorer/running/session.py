@@ -33,19 +33,23 @@ class ModelSession:
         model: V1Model,
         *,
         config: tf_types.compat.v1.ConfigProto | None = None,
+        restore: bool = True,
+        initialize: bool = True,
         allow_unsafe: bool = False,
         scope: RunScope | None = None,
     ) -> None:
         self.model, self.allow_unsafe = model, allow_unsafe
-        admit(model, scope, allow_unsafe=allow_unsafe)
+        admit(model, scope, allow_unsafe=allow_unsafe, restore=restore, initialize=initialize)
         self.graph = tf().Graph()
         import_into(model, self.graph)
         self.config = config if config is not None else session_config(model.graph_def)
         self.session = tf1().Session(graph=self.graph, config=self.config)
         debug(f"v1 session opened on {model.path}")
         try:
-            self._restore()
-            self._initialize()
+            if restore:
+                self._restore()
+            if initialize:
+                self._initialize()
         except BaseException:
             self.session.close()
             raise
