@@ -3,9 +3,11 @@ sees in its outputs, take screenshots, and stop kernels (a 2-core machine runs o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -148,13 +150,19 @@ class Lab:
         return path
 
     def stop_kernels(self) -> None:
-        """Shut every kernel down (frees the memory TensorFlow took)."""
+        """Shut every kernel down (frees the memory TensorFlow took), not waiting the seconds a
+        kernel holding TensorFlow takes to exit: the next test opens its notebook meanwhile."""
         req = urllib.request.Request(f"{self.url}/api/kernels?token={TOKEN}")
         with urllib.request.urlopen(req, timeout=10) as r:
             kernels = json.load(r)
         for k in kernels:
             url = f"{self.url}/api/kernels/{k['id']}?token={TOKEN}"
-            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=30)
+            threading.Thread(target=_delete, args=(url,), daemon=True).start()
+
+
+def _delete(url: str) -> None:
+    with contextlib.suppress(OSError):  # gone already (asked twice, or the lab stopped)
+        urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=30)
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
