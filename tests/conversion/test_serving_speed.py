@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import explorer
 from explorer.errors import SessionError
+from tests.helpers import v1_control_flow
 from tests.shared_models import shared_model
 
 
@@ -36,11 +37,8 @@ def test_the_runner_calls_the_flat_function_on_the_executor_the_graph_allows(tmp
     from tests.model_builders.zoo_builders import BUILDERS
 
     paths = {"mlp": build_mlp(tmp_path / "mlp")}
-    tf.compat.v1.disable_control_flow_v2()  # a TF1 while loop, built here (no child process)
-    try:
+    with v1_control_flow():  # a TF1 while loop
         paths["cond_while"] = BUILDERS["cond_while"](tmp_path / "cond_while")
-    finally:
-        tf.compat.v1.enable_control_flow_v2()
     for name, single in (("mlp", True), ("cond_while", False)):
         model = explorer.load(paths[name])
         out = explorer.convert(model).save(tmp_path / f"{name}_tf2")
