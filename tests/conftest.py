@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import sys
 from pathlib import Path
@@ -82,14 +84,28 @@ def hub_modules(tmp_path_factory) -> dict[str, Path]:
     return build_hub_modules(tmp_path_factory.mktemp("hub"))
 
 
+def built_once(tmp_path_factory, name: str, build) -> dict[str, Path]:
+    """``build(folder)`` (name -> path) run once for all pytest-xdist workers of this run: the
+    first to come builds under a lock in their common temp folder, the others read its paths."""
+    root = tmp_path_factory.getbasetemp()
+    root = root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+    done = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released on close
+        if not done.is_file():
+            paths = build(root / name)
+            done.write_text(json.dumps({k: str(v) for k, v in paths.items()}))
+    return {k: Path(v) for k, v in json.loads(done.read_text()).items()}
+
+
 @pytest.fixture(scope="session")
 def heads(tmp_path_factory) -> dict[str, Path]:
     """Graphs whose outputs are hard to choose (tests/model_builders/heads.py): name -> path."""
-    return build_heads(tmp_path_factory.mktemp("heads"))
+    return built_once(tmp_path_factory, "heads", build_heads)
 
 
 @pytest.fixture(scope="session")
 def training_graphs(tmp_path_factory) -> dict[str, Path]:
     """Training checkpoints with no export (GAN, DQN, seq2seq, Add-logits classifier, tf.data and
     queue-runner pipelines), built once in a child process: name -> checkpoint folder."""
-    return build_training_graphs(tmp_path_factory.mktemp("training"))
+    return built_once(tmp_path_factory, "training", build_training_graphs)

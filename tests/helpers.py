@@ -132,6 +132,19 @@ def tf_v1():
     return tf, tf.compat.v1
 
 
+@contextlib.contextmanager
+def v1_control_flow():
+    """TF1 control flow (``Switch``/``Merge``, ``Enter``/``Exit``) for the graphs built inside,
+    in this process (no child to start); TF2's back after. Yields TensorFlow."""
+    import tensorflow as tf
+
+    tf.compat.v1.disable_control_flow_v2()
+    try:
+        yield tf
+    finally:
+        tf.compat.v1.enable_control_flow_v2()
+
+
 def parse_example(serialized: bytes) -> dict:
     """A serialized tf.Example as {key: list of values}."""
     from tensorflow.core.example import example_pb2

@@ -3,9 +3,12 @@ sees in its outputs, take screenshots, and stop kernels (a 2-core machine runs o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import threading
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -67,16 +70,28 @@ class Lab:
         page = self.page
         page.goto(f"{self.url}/lab/tree/{name}?reset&token={TOKEN}")  # only this notebook open
         page.locator(".jp-NotebookPanel").first.wait_for()
-        # JupyterLab may ask which kernel to start (take the notebook's own). The question can
-        # come after the execution indicator already reads idle (CI saw it under load), so an
-        # idle indicator is no sign it will not come: wait for it a while, and again in run_all.
-        try:
-            self._select_kernel().wait_for(timeout=8_000)
-            self._select_kernel().click()
-        except PlaywrightTimeout:
-            pass
+        # JupyterLab asks which kernel to start (take the notebook's own) only where it started
+        # none (its kernel specs not loaded yet under load, a failed start), and its indicator
+        # reads idle before it asks: wait for the server's session of this notebook with an idle
+        # kernel, answering the question if it comes (no fixed wait for one that never comes).
+        deadline = time.monotonic() + 90
+        while not self._kernel_idle(name):
+            if self._select_kernel().is_visible():
+                self._select_kernel().click()
+            if time.monotonic() > deadline:
+                raise PlaywrightTimeout(f"no idle kernel for {name} within 90 s")
+            page.wait_for_timeout(250)
         expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")).to_have_count(
             1, timeout=90_000
+        )
+
+    def _kernel_idle(self, name: str) -> bool:
+        """Whether the server holds a session of notebook ``name`` whose kernel is idle."""
+        with urllib.request.urlopen(f"{self.url}/api/sessions?token={TOKEN}", timeout=10) as r:
+            sessions = json.load(r)
+        return any(
+            s.get("path") == name and (s.get("kernel") or {}).get("execution_state") == "idle"
+            for s in sessions
         )
 
     def _select_kernel(self) -> Any:
@@ -135,13 +150,19 @@ class Lab:
         return path
 
     def stop_kernels(self) -> None:
-        """Shut every kernel down (frees the memory TensorFlow took)."""
+        """Shut every kernel down (frees the memory TensorFlow took), not waiting the seconds a
+        kernel holding TensorFlow takes to exit: the next test opens its notebook meanwhile."""
         req = urllib.request.Request(f"{self.url}/api/kernels?token={TOKEN}")
         with urllib.request.urlopen(req, timeout=10) as r:
             kernels = json.load(r)
         for k in kernels:
             url = f"{self.url}/api/kernels/{k['id']}?token={TOKEN}"
-            urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=30)
+            threading.Thread(target=_delete, args=(url,), daemon=True).start()
+
+
+def _delete(url: str) -> None:
+    with contextlib.suppress(OSError):  # gone already (asked twice, or the lab stopped)
+        urllib.request.urlopen(urllib.request.Request(url, method="DELETE"), timeout=30)
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:

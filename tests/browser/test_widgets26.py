@@ -1,6 +1,7 @@
 """Issue 25's promises on the views added since (issues 26-28) in JupyterLab at 1100 px, clicked and
-typed as a person would: ParityView's "measure speed" and "check training", the convert tab's
-ONNX option and FleetView. Screenshots ``widgets26_*.png`` land in ``build/screenshots/``."""
+typed as a person would: ParityView's "measure speed" (hidden until parity passed) and "check
+training", the convert tab's ONNX option and FleetView, in one notebook (one kernel). Screenshots
+``widgets26_*.png`` and issue 26's ``fastserve_*.png`` land in ``build/screenshots/``."""
 
 from __future__ import annotations
 
@@ -65,12 +66,15 @@ def test_speed_training_onnx_and_fleet_at_1100_px(lab, lab_root, page):
     try:
         par, tr = page.locator(".tf1x-parity").nth(0), page.locator(".tf1x-parity").nth(1)
         # measure speed: once parity passed; the table fits; show code names the same call
+        expect(par.get_by_role("button", name="measure speed")).to_be_hidden()
         par.get_by_role("button", name="run parity").click()
         expect(par.locator(".tf1x-status")).to_contain_text("parity: passed", timeout=120_000)
         par.get_by_role("button", name="measure speed").click()
         speed = par.locator(".tf1x-speed")
-        expect(speed).to_contain_text("the fastest proven", timeout=90_000)
+        expect(speed).to_contain_text("Serve TF2 SavedModel: the fastest proven", timeout=90_000)
+        expect(speed.locator("tr")).to_have_count(3)
         _fits(lab_, speed.locator("table"), "the speed table")
+        lab_.shot("fastserve_1_speed", speed)
         par.locator(".tf1x-show-code").click()
         code = par.locator(".tf1x-code")
         expect(code).to_contain_text("against_v1(")
@@ -93,6 +97,7 @@ def test_speed_training_onnx_and_fleet_at_1100_px(lab, lab_root, page):
         conv = page.locator(".tf1x-converter").first
         conv.get_by_role("button", name="ONNX").click()
         expect(conv).to_contain_text("to ONNX")
+        lab_.shot("fastserve_2_onnx_option", conv)
         label = conv.locator(".widget-toggle-buttons .widget-label").first
         top = lambda e: e.evaluate("e => e.getBoundingClientRect().top")  # noqa: E731
         assert abs(top(label) - top(conv.get_by_role("button", name="ONNX"))) < 12  # one row

@@ -9,6 +9,7 @@ import pytest
 
 from explorer.errors import ParityError
 from tests.conftest import shared_model
+from tests.helpers import v1_control_flow
 
 
 @pytest.fixture(scope="module")
@@ -187,16 +188,21 @@ def test_first_divergence_on_variables_names_their_read(mlp_paths):
 def test_v2_graph_def_of_a_tf1_while_loop_inlines_its_body(tmp_path):
     """A TF1 loop (Enter/Exit, as every TF1 artifact holds it): grappler will not inline a body
     with v1 control flow, so the frozen signature keeps a call; v2_graph_def opens it."""
-    import subprocess
-    import sys
-
     from explorer import convert, first_divergence, load
     from explorer.comparing.divergence import v2_graph_def
 
     path = tmp_path / "loop.pb"
-    subprocess.run(
-        [sys.executable, "-c", _V1_LOOP, str(path)], check=True, capture_output=True, timeout=300
-    )
+    with v1_control_flow() as tf:
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
+            w = tf.constant(np.arange(12, dtype=np.float32).reshape(4, 3) / 10, name="dense/kernel")
+            h = tf.nn.relu(tf.matmul(x, w) + 0.5, name="Relu")
+            _, y = tf.compat.v1.while_loop(
+                lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0), [tf.constant(0), h], name="loop"
+            )
+            tf.identity(y, name="out")
+    path.write_bytes(g.as_graph_def().SerializeToString())
     model = load(path)
     gd = v2_graph_def(convert(model))
     ops = {n.op for n in gd.node}
@@ -206,21 +212,3 @@ def test_v2_graph_def_of_a_tf1_while_loop_inlines_its_body(tmp_path):
     assert not first_divergence(model, gd, feeds)
     _perturb(gd, "dense/kernel")
     assert first_divergence(model, gd, feeds).op == "dense/kernel"
-
-
-_V1_LOOP = """
-import sys
-import numpy as np
-import tensorflow as tf
-tf.compat.v1.disable_control_flow_v2()
-g = tf.Graph()
-with g.as_default():
-    x = tf.compat.v1.placeholder(tf.float32, [None, 4], name="x")
-    w = tf.constant(np.arange(12, dtype=np.float32).reshape(4, 3) / 10, name="dense/kernel")
-    h = tf.nn.relu(tf.matmul(x, w) + 0.5, name="Relu")
-    _, y = tf.compat.v1.while_loop(
-        lambda i, v: i < 3, lambda i, v: (i + 1, v * 2.0), [tf.constant(0), h], name="loop"
-    )
-    tf.identity(y, name="out")
-open(sys.argv[1], "wb").write(g.as_graph_def().SerializeToString())
-"""

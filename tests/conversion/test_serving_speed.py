@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import explorer
 from explorer.errors import SessionError
+from tests.helpers import v1_control_flow
 from tests.shared_models import shared_model
 
 
@@ -33,9 +34,11 @@ def test_the_runner_calls_the_flat_function_on_the_executor_the_graph_allows(tmp
     feed the model refuses still gets the checked call's message."""
     from explorer.examples.models import build_mlp
     from explorer.feeding.sampling import sample
-    from tests.model_builders.zoo import build_zoo
+    from tests.model_builders.zoo_builders import BUILDERS
 
-    paths = {"mlp": build_mlp(tmp_path / "mlp"), **build_zoo(tmp_path, ["cond_while"])}
+    paths = {"mlp": build_mlp(tmp_path / "mlp")}
+    with v1_control_flow():  # a TF1 while loop
+        paths["cond_while"] = BUILDERS["cond_while"](tmp_path / "cond_while")
     for name, single in (("mlp", True), ("cond_while", False)):
         model = explorer.load(paths[name])
         out = explorer.convert(model).save(tmp_path / f"{name}_tf2")

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import explorer
+from explorer.cli import main
 from tests.model_builders.load_repairs import (
     PICKLED,
     meta_with_python_collections,
@@ -42,17 +41,15 @@ def test_signature_dtype_gives_way_to_the_placeholder(tmp_path):
 
 
 @pytest.mark.parametrize("verb", ["run", "migrate", "inspect"])
-def test_wrong_tensorinfo_dtype_cli(tmp_path, verb):
+def test_wrong_tensorinfo_dtype_cli(tmp_path, verb, capfd):
+    """The CLI in this process (its TensorFlow and import-isolation worker serve every verb)."""
     path = string_input_saved_model(tmp_path)
     args = [str(path)] + ([str(tmp_path / "out")] if verb == "migrate" else [])
-    done = subprocess.run(
-        [sys.executable, "-m", "explorer", "-q", verb, *args, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    shown = done.stdout if verb == "inspect" else done.stderr  # inspect --json holds the notes
+    capfd.readouterr()
+    code = main(["-q", verb, *args, "--json"])
+    out, err = capfd.readouterr()
+    assert code == 0, err + out
+    shown = out if verb == "inspect" else err  # inspect --json holds the notes
     assert "placeholder is string" in shown and "float32" in shown
     if verb == "migrate":
-        assert json.loads(done.stdout)["passed"] is True
+        assert json.loads(out)["passed"] is True
