@@ -56,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if hub is not None:
         summary["hub_module"] = hub
     if args.json:
-        cli.print_json(summary)
-        return 0
+        return cli.print_json(summary)
     if onnx:
         print(f"{out}  (ONNX opset {v2.opset}): {', '.join(summary['files'].values())}")
         print("  run with: onnxruntime.InferenceSession(PATH).run(None, feeds)")

@@ -45,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     check_target(args.to)  # a missing [onnx] extra: one line before any work
     model = load_model(args)
     out = check_output(args.out_dir, model, args.overwrite)  # before any work
-    if args.report:
-        check_output(args.report, model, args.overwrite, folder=False)
-    kwargs = parity_kwargs(args)
+    kwargs = parity_kwargs(args, model)
     admit_import(model)  # custom ops, a graph that crashes TF: one line before any step
 
     def done(name: str, detail: str) -> None:  # ``[k/7] step  detail`` on stdout, not with --json

@@ -83,6 +83,8 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
             "prove against the outputs reference.py recorded (its feeds are the source)",
             {"metavar": "REF.npz"},
         ),
+        cli.UNSAFE,
+        cli.TIMEOUT,
     )
     add_feed_args(p)
     cli.add_options(
@@ -98,7 +100,6 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
             {"metavar": "tcp://HOST:8786"},
         ),
     )
-    cli.add_options(p, cli.UNSAFE, cli.TIMEOUT)
 
 
 def _workers(text: str) -> int | str:
@@ -137,8 +138,10 @@ def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)}
 
 
-def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords: feeds (:func:`feed_kwargs`, ``--reference``), tolerance, shards."""
+def parity_kwargs(args: argparse.Namespace, model: V1Model | None = None) -> dict[str, Any]:
+    """``parity(...)`` keywords: feeds, tolerance, shards (``--report`` checked for ``model``)."""
+    if args.report:
+        check_output(args.report, model, args.overwrite, folder=False)
     tolerance = Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args))
     if args.reference and (args.feed or args.data):
         raise ParityError("--reference replays the feeds it was recorded with: drop --feed/--data")
@@ -175,9 +178,7 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.build import convert
 
     model = cli.load_model(args)
-    if args.report:
-        check_output(args.report, model, args.overwrite, folder=False)
-    kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
+    kwargs = parity_kwargs(args, model)  # a bad tolerance or --batches 0: exit 2 before converting
     custom = cli.custom_tensors(args)
     v2: Any = args.converted
     if v2 is None:
