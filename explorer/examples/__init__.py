@@ -3,7 +3,6 @@
 from explorer._lazy import lazy_exports
 
 _MODELS = (
-    "MLP_FORMATS",
     "MLP_SIZES",
     "build_example_parser_model",
     "build_mlp",
