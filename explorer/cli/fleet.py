@@ -24,11 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("out_dir", "folder of the results (new, or a fleet's to resume)", {"metavar": "OUT_DIR"}),
         ("--workers", "models at once (default: the cores)", {"type": int, "metavar": "N"}),
         ("--scheduler", "an existing Dask scheduler instead", {"metavar": "tcp://HOST:8786"}),
-        (
-            "--config",
-            "TOML/JSON: options and timeout for all models and per model",
-            {"metavar": "FILE"},
-        ),
+        ("--config", "TOML/JSON: options and timeout for all and per model", {"metavar": "FILE"}),
         ("--model-timeout", "give up on a model after S seconds (1800)", SECONDS),
         ("--json", "print the fleet report as one JSON object", FLAG),
         (

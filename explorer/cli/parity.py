@@ -52,21 +52,13 @@ def add_feed_args(p: argparse.ArgumentParser) -> None:
             "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
             {"default": "auto"},
         ),
-        (
-            "--image-size",
-            "resize images to H x W (e.g. 28x28)",
-            {"type": cli._size, "metavar": "HxW"},
-        ),
+        ("--image-size", "resize images (e.g. 28x28)", {"type": cli._size, "metavar": "HxW"}),
         (
             "--value-range",
             "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
             {"type": cli._range, "metavar": "LO,HI"},
         ),
-        (
-            "--worst",
-            "worst examples kept per output (5)",
-            {"type": int, "default": 5, "metavar": "K"},
-        ),
+        ("--worst", "worst examples per output (5)", {"type": int, "default": 5, "metavar": "K"}),
     )
 
 
