@@ -1,6 +1,5 @@
-"""``tf1-explorer fleet ROOT OUT_DIR [--migrate OPTIONS]``: ``migrate`` every TF1 model under a
-folder tree (or in a list file) in parallel (:func:`explorer.fleets.workers.fleet`). Exit 0:
-every model migrated; 1: some not, each reported with its cause; 2: the fleet could not run."""
+"""``tf1-explorer fleet ROOT OUT_DIR [--migrate OPTIONS]``: :func:`explorer.fleets.workers.fleet`.
+Exit 0: every model migrated; 1: some not, each reported with its cause; 2: it could not run."""
 
 from __future__ import annotations
 
