@@ -8,7 +8,6 @@ import argparse
 from typing import Any
 
 from explorer.cli import _common as cli
-from explorer.cli._common import step
 from explorer.comparing.records import Tolerance
 from explorer.errors import ParityError
 from explorer.loading.model import V1Model
@@ -175,9 +174,9 @@ def run(args: argparse.Namespace) -> int:
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None
-        with step("converting to TF2"):
+        with cli.step("converting to TF2"):
             v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
-    with step(f"comparing v1 and TF2 on {len(args.feed or []) or args.batches} batches"):
+    with cli.step(f"comparing v1 and TF2 on {len(args.feed or []) or args.batches} batches"):
         summary = parity(model, v2, args.signature, remedy=args.remedy, **custom, **kwargs)
     finish(summary, args, f"Parity of {model.path}", model)
     return 0 if summary.passed else 1
