@@ -15,8 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from explorer.fleets.discovery import discover, names
-from explorer.fleets.workers import fleet
+from explorer.fleets.workers import discover, fleet, names
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "models"
 

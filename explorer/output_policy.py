@@ -42,10 +42,8 @@ def model_files(model: V1Model) -> list[Path]:
     if model.format != "saved_model" and model.checkpoint_prefix:
         prefix = Path(model.checkpoint_prefix).expanduser().resolve()
         folder = prefix.parent
-        out += [p for p in (prefix, Path(f"{prefix}.index")) if p.exists()]
+        out += [p for p in (prefix, Path(f"{prefix}.index"), folder / "checkpoint") if p.exists()]
         out += sorted(folder.glob(prefix.name + ".data-*"))
-        if (folder / "checkpoint").is_file():
-            out.append(folder / "checkpoint")
     assets = (Path(a).expanduser().resolve() for a in model.assets.values())
     return list(dict.fromkeys(out + [p for p in assets if p.exists()]))
 

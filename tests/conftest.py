@@ -13,9 +13,9 @@ import pytest
 
 import explorer
 from explorer.examples.hub_modules import import_hub
-from explorer.examples.models import MLP_FORMATS, build_mlp
 from tests.model_builders.heads import build_heads
 from tests.model_builders.hub_modules import build_hub_modules
+from tests.model_builders.mlp_formats import MLP_FORMATS, build_mlp
 from tests.model_builders.training_graphs import build_training_graphs
 from tests.shared_models import ROOT, SHARED_MODELS, shared_model
 

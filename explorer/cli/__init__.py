@@ -23,8 +23,7 @@ from explorer.output_policy import signals
 from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
-VERBS += ("reference",)  # outputs under the original TensorFlow, for parity/migrate --reference
-VERBS += ("fleet",)  # every model under a folder, migrated in parallel (explorer.fleets)
+VERBS += ("reference", "fleet")  # the original TensorFlow's outputs; a folder of models
 PROG = "tf1-explorer"
 
 

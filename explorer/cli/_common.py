@@ -100,10 +100,11 @@ def load_model(args: argparse.Namespace) -> V1Model:
     return model
 
 
-def print_json(obj: Any) -> None:
-    """``obj`` as indented JSON, a line per ``print`` (JSON escapes every control character)."""
+def print_json(obj: Any) -> int:
+    """Print ``obj`` as indented JSON, a line per ``print`` (JSON escapes control chars); 0."""
     for line in json.dumps(obj, indent=2, default=str).splitlines():
         print(line)
+    return 0
 
 
 # what generated feeds take instead of what the graph says (``explorer.sample(shapes=, ranges=)``)

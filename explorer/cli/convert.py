@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli import _common as cli
-from explorer.cli._common import step
 from explorer.output_policy import check_output
 
 
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     model = cli.load_model(args)
     check_output(args.out_dir, model, args.overwrite)  # before the long work
     onnx = args.to == "onnx"
-    with step(f"converting to {'ONNX' if onnx else 'TF2'}"):
+    with cli.step(f"converting to {'ONNX' if onnx else 'TF2'}"):
         v2 = convert(
             model,
             signatures=args.signature,
@@ -49,15 +48,14 @@ def run(args: argparse.Namespace) -> int:
             shapes=cli.parse_shapes(args.shape),
             to=args.to,
         )
-    with step(f"saving {args.out_dir}"):
+    with cli.step(f"saving {args.out_dir}"):
         out = v2.save(args.out_dir, overwrite=args.overwrite)
     summary = v2.summary(out)
     hub = None if onnx else v2.extra_meta.get("tf1_hub_module")  # its update ops and losses
     if hub is not None:
         summary["hub_module"] = hub
     if args.json:
-        cli.print_json(summary)
-        return 0
+        return cli.print_json(summary)
     if onnx:
         print(f"{out}  (ONNX opset {v2.opset}): {', '.join(summary['files'].values())}")
         print("  run with: onnxruntime.InferenceSession(PATH).run(None, feeds)")

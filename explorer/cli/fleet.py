@@ -1,6 +1,5 @@
-"""``tf1-explorer fleet ROOT OUT_DIR [--migrate OPTIONS]``: ``migrate`` every TF1 model under a
-folder tree (or in a list file) in parallel (:func:`explorer.fleets.workers.fleet`). Exit 0:
-every model migrated; 1: some not, each reported with its cause; 2: the fleet could not run."""
+"""``tf1-explorer fleet ROOT OUT_DIR [--migrate OPTIONS]``: :func:`explorer.fleets.workers.fleet`.
+Exit 0: every model migrated; 1: some not, each reported with its cause; 2: it could not run."""
 
 from __future__ import annotations
 
@@ -24,11 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("out_dir", "folder of the results (new, or a fleet's to resume)", {"metavar": "OUT_DIR"}),
         ("--workers", "models at once (default: the cores)", {"type": int, "metavar": "N"}),
         ("--scheduler", "an existing Dask scheduler instead", {"metavar": "tcp://HOST:8786"}),
-        (
-            "--config",
-            "TOML/JSON: options and timeout for all models and per model",
-            {"metavar": "FILE"},
-        ),
+        ("--config", "TOML/JSON: options and timeout for all and per model", {"metavar": "FILE"}),
         ("--model-timeout", "give up on a model after S seconds (1800)", SECONDS),
         ("--json", "print the fleet report as one JSON object", FLAG),
         (

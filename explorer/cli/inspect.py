@@ -20,8 +20,7 @@ def run(args: argparse.Namespace) -> int:
     summary = model.summary()
     summary["problems"] = [p.to_json() for p in problems(model)]
     if args.json:
-        print_json(summary)
-        return 0
+        return print_json(summary)
     print(f"{summary['path']}")
     print(f"  format      {summary['format']}  (written by TF {summary['tf_version']})")
     if summary["tags"]:

@@ -45,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
     check_target(args.to)  # a missing [onnx] extra: one line before any work
     model = load_model(args)
     out = check_output(args.out_dir, model, args.overwrite)  # before any work
-    if args.report:
-        check_output(args.report, model, args.overwrite, folder=False)
-    kwargs = parity_kwargs(args)
+    kwargs = parity_kwargs(args, model)
     admit_import(model)  # custom ops, a graph that crashes TF: one line before any step
 
     def done(name: str, detail: str) -> None:  # ``[k/7] step  detail`` on stdout, not with --json
@@ -91,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         steps["latency"] = table
         done("latency", f"serve {table['serve'] or '-'}")
     steps["convert"] = v2.summary(written)
-    proved = _proved(model, v2, summary)
+    proved = _proved(v2, summary)
     title = f"Migration of {model.path}"
     finish(summary, args, title, model, proved=proved, output_dir=written, steps=steps)
     if not args.json:
@@ -147,18 +145,16 @@ def _choose(model: Any, args: argparse.Namespace) -> tuple[dict[str, Any], dict[
     return {**what, "left_out": choice.left_out}, custom
 
 
-def _proved(model: Any, v2: Any, summary: Any) -> dict[str, dict[str, list[str]]]:
+def _proved(v2: Any, summary: Any) -> dict[str, dict[str, list[str]]]:
     """Signature -> the graph tensors compared: ``{"outputs": [...], "inputs": [...]}``."""
-    out = {}
-    for name in summary.reports:
-        sig = v2.signatures.get(name)
-        if sig is None:
-            continue
-        out[name] = {
+    sigs = {name: v2.signatures[name] for name in summary.reports if name in v2.signatures}
+    return {
+        name: {
             "outputs": [s.name or key for key, s in sig.source_outputs.items()],
             "inputs": [s.name or key for key, s in sig.source_inputs.items()],
         }
-    return out
+        for name, sig in sigs.items()
+    }
 
 
 def _last_line(proved: dict[str, dict[str, list[str]]], summary: Any) -> str:

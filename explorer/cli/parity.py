@@ -8,7 +8,6 @@ import argparse
 from typing import Any
 
 from explorer.cli import _common as cli
-from explorer.cli._common import step
 from explorer.comparing.records import Tolerance
 from explorer.errors import ParityError
 from explorer.loading.model import V1Model
@@ -52,21 +51,13 @@ def add_feed_args(p: argparse.ArgumentParser) -> None:
             "TFRecord compression: GZIP, ZLIB, none, auto (by extension; default)",
             {"default": "auto"},
         ),
-        (
-            "--image-size",
-            "resize images to H x W (e.g. 28x28)",
-            {"type": cli._size, "metavar": "HxW"},
-        ),
+        ("--image-size", "resize images (e.g. 28x28)", {"type": cli._size, "metavar": "HxW"}),
         (
             "--value-range",
             "scale image pixels 0..255 to LO..HI (e.g. 0,1)",
             {"type": cli._range, "metavar": "LO,HI"},
         ),
-        (
-            "--worst",
-            "worst examples kept per output (5)",
-            {"type": int, "default": 5, "metavar": "K"},
-        ),
+        ("--worst", "worst examples per output (5)", {"type": int, "default": 5, "metavar": "K"}),
     )
 
 
@@ -83,6 +74,8 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
             "prove against the outputs reference.py recorded (its feeds are the source)",
             {"metavar": "REF.npz"},
         ),
+        cli.UNSAFE,
+        cli.TIMEOUT,
     )
     add_feed_args(p)
     cli.add_options(
@@ -98,7 +91,6 @@ def add_parity_args(p: argparse.ArgumentParser) -> None:
             {"metavar": "tcp://HOST:8786"},
         ),
     )
-    cli.add_options(p, cli.UNSAFE, cli.TIMEOUT)
 
 
 def _workers(text: str) -> int | str:
@@ -137,8 +129,10 @@ def feed_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"source": Sampled(args.batches, args.seed, args.batch_size or 2, shapes, ranges, given)}
 
 
-def parity_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """``parity(...)`` keywords: feeds (:func:`feed_kwargs`, ``--reference``), tolerance, shards."""
+def parity_kwargs(args: argparse.Namespace, model: V1Model | None = None) -> dict[str, Any]:
+    """``parity(...)`` keywords: feeds, tolerance, shards (``--report`` checked for ``model``)."""
+    if args.report:
+        check_output(args.report, model, args.overwrite, folder=False)
     tolerance = Tolerance(args.atol, args.rtol, nonfinite=nonfinite(args))
     if args.reference and (args.feed or args.data):
         raise ParityError("--reference replays the feeds it was recorded with: drop --feed/--data")
@@ -175,16 +169,14 @@ def run(args: argparse.Namespace) -> int:
     from explorer.conversion.build import convert
 
     model = cli.load_model(args)
-    if args.report:
-        check_output(args.report, model, args.overwrite, folder=False)
-    kwargs = parity_kwargs(args)  # a bad tolerance or --batches 0: exit 2 before converting
+    kwargs = parity_kwargs(args, model)  # a bad tolerance or --batches 0: exit 2 before converting
     custom = cli.custom_tensors(args)
     v2: Any = args.converted
     if v2 is None:
         sigs = args.signature if model.signatures else None
-        with step("converting to TF2"):
+        with cli.step("converting to TF2"):
             v2 = convert(model, sigs, allow_unsafe=args.allow_unsafe, **custom)
-    with step(f"comparing v1 and TF2 on {len(args.feed or []) or args.batches} batches"):
+    with cli.step(f"comparing v1 and TF2 on {len(args.feed or []) or args.batches} batches"):
         summary = parity(model, v2, args.signature, remedy=args.remedy, **custom, **kwargs)
     finish(summary, args, f"Parity of {model.path}", model)
     return 0 if summary.passed else 1

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 
 from explorer.cli import _common as cli
-from explorer.cli._common import step
 from explorer.cli.parity import add_feed_args, feed_kwargs
 
 
@@ -28,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     model = cli.load_model(args)
     kwargs = {**cli.custom_tensors(args), "signatures": args.signature, "overwrite": args.overwrite}
-    with step("sampling the feeds"):
+    with cli.step("sampling the feeds"):
         out = reference(model, args.out_dir, feed_kwargs(args)["source"], **kwargs)
     script, ref = out / "reference.py", out / "reference.npz"
     if args.json:

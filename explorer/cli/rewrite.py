@@ -1,7 +1,5 @@
-"""``tf1-explorer rewrite MODEL OUT_DIR``: a native Keras 3 model (``model.py``,
-``model.weights.h5``) rewritten from the TF1 graph, ``parity.json`` proving it against the v1
-session per Keras backend; ``--train-check`` also proves training steps
-(:mod:`explorer.rewriting.train_step`)."""
+"""``tf1-explorer rewrite MODEL OUT_DIR``: the TF1 graph as a native Keras 3 model, proved against
+the v1 session per Keras backend (and training steps: :mod:`explorer.rewriting.train_step`)."""
 
 from __future__ import annotations
 

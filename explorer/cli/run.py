@@ -87,8 +87,7 @@ def run(args: argparse.Namespace) -> int:
         if key in report["inputs"] and (inferred["reasons"] or inferred["notes"]):
             report["inputs"][key]["inferred"] = inferred
     if args.json:
-        cli.print_json(report)
-        return 0
+        return cli.print_json(report)
     what = f"signature {runner.signature_name}" if runner.signature_name else "tensors"
     print(f"{runner.model.path}  ({what}, {report['seconds'] * 1e3:.2f} ms)")
     for note in feeds.notes:

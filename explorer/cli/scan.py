@@ -17,8 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     findings = scan(load_model(args))
     if args.json:
-        print_json(findings.to_json())
-        return 0
+        return print_json(findings.to_json())
     print(f"{findings.source}: {findings.summary()}")
     for f in findings:
         print(f"  {f.severity:<7}  {f.rule:<16} {f.message}")

@@ -26,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
         for item in out.get("inputs", []):
             if item["name"] in feed:
                 item["inferred"] = feed[item["name"]]
-        print_json(out)
-        return 0
+        return print_json(out)
     for side, cands in (("inputs", choice.inputs), ("outputs", choice.outputs)):
         print(f"{side} (best first)")
         if not cands:

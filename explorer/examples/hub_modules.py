@@ -119,18 +119,15 @@ def build_text_embedding(out_dir: str | os.PathLike[str], seed: int = 0) -> Path
         # tensorflow/hub's examples/text_embeddings/export.py: punctuation out, split on spaces
         normalized = v1.regex_replace(sentences, r"\pP", "", name="normalize")
         words = v1.string_split(normalized, " ")
-        hub_add_signature("default", sentences, embed(words, "sqrtn"))
+        hub = import_hub()
+        hub.add_signature("default", sentences, embed(words, "sqrtn"))
         tokens = v1.sparse_placeholder(t.string, [None, None], name="tokens")
-        hub_add_signature("tokens", {"tokens": tokens}, {"default": embed(tokens, "sqrtn")})
+        hub.add_signature("tokens", {"tokens": tokens}, {"default": embed(tokens, "sqrtn")})
 
     try:
         return export_module(module_fn, out)
     finally:
         shutil.rmtree(vocab_dir, ignore_errors=True)
-
-
-def hub_add_signature(name: str, inputs: Any, outputs: Any) -> None:
-    import_hub().add_signature(name, inputs=inputs, outputs=outputs)
 
 
 def image_weights(seed: int = 0) -> dict[str, np.ndarray]:
@@ -183,8 +180,8 @@ def build_image_feature_vector(out_dir: str | os.PathLike[str], seed: int = 0) -
         x = t.nn.batch_normalization(x, mean, variance, beta, gamma, 1e-3, name="bn/batchnorm")
         x = t.nn.relu(x, name="relu")
         features = t.reduce_mean(x, [1, 2], name="pool")
-        hub_add_signature("default", {"images": images}, {"default": features})
-        hub_add_signature(
+        import_hub().add_signature("default", {"images": images}, {"default": features})
+        import_hub().add_signature(
             "image_feature_vector", {"images": images}, {"default": features, "feature_map": x}
         )
 

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from explorer._tf import tf as tf_module
-
-MLP_FORMATS = (
-    "saved_model",  # SavedModelBuilder, tag "serve", signature serving_default
-    "two_tags",  # SavedModelBuilder with tag sets {serve} and {train}
-    "simple_save",  # tf.compat.v1.saved_model.simple_save
-    "frozen_pb",  # frozen binary GraphDef
-    "frozen_pbtxt",  # frozen text GraphDef
-    "checkpoint_v2",  # .meta + V2 checkpoint (.index/.data) + checkpoint state file
-    "checkpoint_v1",  # .meta + V1 checkpoint (single file)
-)
 
 MLP_SIZES = (4, 8, 3)  # input features, hidden units, classes
 
@@ -55,14 +47,12 @@ def vocabulary_init(path: Path) -> Any:
     )
 
 
-def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
-    """Write the example MLP (x[None,4] -> probs[None,3], ref variables) in format ``fmt``."""
+@contextlib.contextmanager
+def mlp_session(seed: int = 0) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A v1 session on the example MLP (x[None,4] -> probs[None,3], ref variables), initialised;
+    yields it and its tensors ``x``, ``logits`` and ``probs``."""
     tf = tf_module()
     v1 = tf.compat.v1
-    if fmt not in MLP_FORMATS:
-        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
-    out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
     w = mlp_weights(seed)
     g = tf.Graph()
     with g.as_default():
@@ -78,35 +68,34 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
         init = v1.global_variables_initializer()
     with v1.Session(graph=g) as sess:
         sess.run(init)
-        if fmt in ("saved_model", "two_tags"):
-            builder = v1.saved_model.Builder(str(out))
-            sig = v1.saved_model.predict_signature_def(
-                inputs={"x": x}, outputs={"probs": probs, "logits": logits}
-            )
-            builder.add_meta_graph_and_variables(
-                sess, ["serve"], signature_def_map={"serving_default": sig}
-            )
-            if fmt == "two_tags":
-                builder.add_meta_graph(["train"], signature_def_map={"serving_default": sig})
-            builder.save()
-            return out
-        if fmt == "simple_save":
-            v1.saved_model.simple_save(sess, str(out), inputs={"x": x}, outputs={"probs": probs})
-            return out
-        if fmt in ("frozen_pb", "frozen_pbtxt"):
+        yield sess, {"x": x, "logits": logits, "probs": probs}
+
+
+def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
+    """Write the example MLP as a SavedModel (tag ``serve``, signature ``serving_default``) or,
+    with ``fmt="frozen_pb"``, as ``OUT_DIR/frozen.pb`` (the tests build the other formats)."""
+    tf = tf_module()
+    v1 = tf.compat.v1
+    if fmt not in ("saved_model", "frozen_pb"):
+        raise ValueError(f"unknown format {fmt!r}: choose saved_model or frozen_pb")
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with mlp_session(seed) as (sess, t):
+        if fmt == "frozen_pb":
             frozen = v1.graph_util.convert_variables_to_constants(
-                sess, g.as_graph_def(), ["probs", "logits/BiasAdd"]
+                sess, sess.graph.as_graph_def(), ["probs", "logits/BiasAdd"]
             )
-            out.mkdir(parents=True, exist_ok=True)
-            name = "frozen.pb" if fmt == "frozen_pb" else "frozen.pbtxt"
-            tf.io.write_graph(frozen, str(out), name, as_text=fmt == "frozen_pbtxt")
-            return out / name
-        out.mkdir(parents=True, exist_ok=True)
-        version = v1.train.SaverDef.V2 if fmt == "checkpoint_v2" else v1.train.SaverDef.V1
-        with g.as_default():
-            saver = v1.train.Saver(write_version=version)
-        prefix = saver.save(sess, str(out / "model"))
-        return Path(prefix + ".meta")
+            tf.io.write_graph(frozen, str(out), "frozen.pb", as_text=False)
+            return out / "frozen.pb"
+        builder = v1.saved_model.Builder(str(out))
+        sig = v1.saved_model.predict_signature_def(
+            inputs={"x": t["x"]}, outputs={"probs": t["probs"], "logits": t["logits"]}
+        )
+        builder.add_meta_graph_and_variables(
+            sess, ["serve"], signature_def_map={"serving_default": sig}
+        )
+        builder.save()
+    return out
 
 
 def build_example_parser_model(

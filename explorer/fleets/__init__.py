@@ -1,3 +1,3 @@
 """A fleet of models migrated at once. Takes a folder tree (or list file) of TF1 models; gives each
-migrated by ``tf1-explorer migrate`` in its own process on Dask, and the fleet report
-(:mod:`.discovery` finds them, :mod:`.workers` runs them, :mod:`.report` writes the report)."""
+migrated by ``tf1-explorer migrate`` in its own process on Dask (:mod:`.workers`), and the fleet
+report (:mod:`.report`)."""

@@ -119,7 +119,7 @@ def test_train_and_inference_share_variables(hub_modules):
 def test_train_graph_with_variables_of_its_own_is_refused(tmp_path):
     from explorer._tf import tf
     from explorer.errors import ConversionError
-    from explorer.examples.hub_modules import export_module, hub_add_signature
+    from explorer.examples.hub_modules import export_module, import_hub
 
     v1 = tf().compat.v1
 
@@ -128,7 +128,7 @@ def test_train_graph_with_variables_of_its_own_is_refused(tmp_path):
         w = v1.get_variable("w", [2, 2], use_resource=False)
         if is_training:
             w = w * v1.get_variable("train_only", [], use_resource=False)
-        hub_add_signature("default", x, tf().matmul(x, w))
+        import_hub().add_signature("default", x, tf().matmul(x, w))
 
     path = export_module(
         module_fn,

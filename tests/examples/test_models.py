@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import explorer
-from explorer.examples import MLP_FORMATS, MLP_SIZES, mlp_reference, mlp_weights
+from explorer.examples import MLP_SIZES, mlp_reference, mlp_weights
+from tests.model_builders.mlp_formats import MLP_FORMATS
 
 
 def test_every_format_is_built_and_matches_the_reference(mlp_paths):

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from explorer.errors import ExplorerError, ModelNotFoundError
-from explorer.fleets.discovery import discover, jobs, names, read_config
+from explorer.fleets.workers import discover, jobs, names, read_config
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer.examples.models import MLP_FORMATS, mlp_reference
+from explorer.examples.models import mlp_reference
 from tests.conftest import shared_model
+from tests.model_builders.mlp_formats import MLP_FORMATS
 from tests.shared_models import params
 
 X = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)

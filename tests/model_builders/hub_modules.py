@@ -17,7 +17,7 @@ from explorer.examples.hub_modules import (
     build_text_embedding,
     const_init,
     export_module,
-    hub_add_signature,
+    import_hub,
 )
 
 
@@ -41,23 +41,27 @@ def build_multi_signature(out_dir: str | os.PathLike[str], seed: int = 0) -> Pat
             "table", table.shape, initializer=const_init(table), use_resource=False
         )
         x = v1.placeholder(t.float32, [None, 3], name="x")
-        hub_add_signature("default", x, t.matmul(x, w, name="project"))
+        import_hub().add_signature("default", x, t.matmul(x, w, name="project"))
         a = v1.placeholder(t.float32, [None, 3], name="a")
         b = v1.placeholder(t.float32, [None, 3], name="b")
         total = t.add(a, b, name="sum")
         dot = t.reduce_sum(a * b, axis=1, name="dot")
-        hub_add_signature(
+        import_hub().add_signature(
             "pair", {"a": a, "b": b}, {"sum": total, "dot": dot, "default": t.matmul(total, w)}
         )
         x2 = v1.placeholder(t.float32, [None, 3], name="x2")
         scale = v1.placeholder(t.float32, [], name="scale")
-        hub_add_signature("scaled", {"x": x2, "scale": scale}, t.matmul(x2 * scale, w))
+        import_hub().add_signature("scaled", {"x": x2, "scale": scale}, t.matmul(x2 * scale, w))
         ids = v1.placeholder(t.int64, [None], name="ids")
-        hub_add_signature("lookup", {"ids": ids}, {"default": t.gather(emb, ids, name="rows")})
+        import_hub().add_signature(
+            "lookup", {"ids": ids}, {"default": t.gather(emb, ids, name="rows")}
+        )
         path = t.constant(str(vocab_file), name="vocab_file")
         v1.add_to_collection(v1.GraphKeys.ASSET_FILEPATHS, path)
         lower = t.constant(True, name="do_lower_case")
-        hub_add_signature("tokenization_info", {}, {"vocab_file": path, "do_lower_case": lower})
+        import_hub().add_signature(
+            "tokenization_info", {}, {"vocab_file": path, "do_lower_case": lower}
+        )
 
     try:
         return export_module(module_fn, Path(out_dir))

@@ -94,7 +94,7 @@ def test_embedding_gather(tmp_path):
 
 def test_inline_dropout_behind_a_keep_prob_default_becomes_dropout(tmp_path):
     """The example MLP: ``tf.nn.dropout(h, rate=1 - keep_prob)``, keep_prob defaulting to 1.0."""
-    from explorer.examples.models import build_mlp
+    from tests.model_builders.mlp_formats import build_mlp
 
     path = build_mlp(tmp_path / "mlp", fmt="checkpoint_v2")
     rw = rewrite_and_run(path, outputs=("probs:0",))
