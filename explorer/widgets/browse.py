@@ -9,10 +9,8 @@ import ipywidgets as W
 
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
-from explorer.widgets.whole_graph import whole_graph_box
 
 COLUMNS = [
     ("name", "", "tf1x-mid"),
@@ -46,12 +44,12 @@ class TensorBrowser(C.View):
         self.summary = W.Label()
         self.prev = W.Button(description="◀ prev", layout=W.Layout(width="80px"))
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
-        self.table = ClickableHTML().add_class("tf1x-browser-table")
+        self.table = C.ClickableHTML().add_class("tf1x-browser-table")
         self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
         self.goto = W.Dropdown(options=[], description="go to", layout=W.Layout(width="95%"))
         self.detail = W.HTML().add_class("tf1x-detail-pane")
-        self.drawing = ClickableHTML().add_class("tf1x-drawing")
-        self.whole_graph = whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
+        self.drawing = C.ClickableHTML().add_class("tf1x-drawing")
+        self.whole_graph = C.whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
         # the search box reports its own errors right under it, not at the bottom of the view
         searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
         C.bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)

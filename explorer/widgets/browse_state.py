@@ -7,7 +7,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.names import op_name, shape_text
-from explorer.inspection.catalog import Catalog, Subgraph
+from explorer.inspection.catalog import Catalog
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
 from explorer.widgets.graph_svg import subgraph_svg
 
@@ -146,17 +146,12 @@ class BrowserState(Observable):
         both = [*inputs, *op.control_inputs, *op.consumers, *op.control_consumers]
         return [n for n in dict.fromkeys(both) if n != op.name]
 
-    def neighbourhood(self) -> Subgraph | None:
-        """``Catalog.neighbours`` of the selection, ``hops`` up and down (``None`` without one)."""
+    def neighbourhood_svg(self) -> str:
+        """The selection's neighbourhood, ``hops`` up and down, as SVG (``""`` without one)."""
         if self.selected is None:
-            return None
-        return self.catalog.neighbours(self.selected, up=self.hops, down=self.hops, limit=60)
-
-    def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
-        """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
-        if (sub := self.neighbourhood()) is None:
             return ""
-        return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down", values)
+        sub = self.catalog.neighbours(self.selected, up=self.hops, down=self.hops, limit=60)
+        return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down")
 
     def code(self) -> str:  # the explorer API calls that reproduce this view
         lines = ["catalog = explorer.Catalog.from_model(model)"]

@@ -12,7 +12,6 @@ from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets import _common as C
 from explorer.widgets.compare_state import ParityState, causes
-from explorer.widgets.whole_graph import whole_graph_box
 
 BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#fff8c5"}
 COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
@@ -107,7 +106,7 @@ class ParityView(C.View):
         self.speed = W.HTML().add_class("tf1x-speed")
         self.training = W.HTML().add_class("tf1x-training")
         watch = (s, ("summary", "divergence"))
-        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
+        box = C.whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
         self.panels: dict[str, W.Widget] = {
             "verdict": W.VBox([self.verdict, self.pin_button]),
             "table": self.table,

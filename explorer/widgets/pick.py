@@ -12,7 +12,6 @@ import ipywidgets as W
 from explorer.graph.names import shape_text
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets.pick_state import PickerState, Selection
 
 if TYPE_CHECKING:
@@ -35,8 +34,6 @@ def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
         shape = shape_text(f["shape"])
         if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
             why = f"{why}; feed {shape}: {said}"
-    if extra := getattr(c, "shape_reason", "") or "":
-        why = f"{why}; shape {extra}"
     return [c.name, c.dtype, shape, why]
 
 
@@ -48,7 +45,7 @@ class _Side(W.VBox):
         feed = state.feed_shapes if title == "inputs" else {}
         self.candidates, self.feed = list(getattr(state.choice, title)), feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = ClickableHTML().add_class(f"tf1x-suggest-{title}")
+        self.suggestions = C.ClickableHTML().add_class(f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         hint, width = "or type a tensor name", W.Layout(width="60%")
         self.name = W.Combobox(placeholder=hint, options=names, layout=width)
