@@ -166,6 +166,13 @@ def enter_clicks(box: W.Text, button: W.Button) -> None:
     box._submission_callbacks.register_callback(lambda _: button.click())
 
 
+def set_options(widget: W.Widget, options: Sequence[object], value: object = None) -> None:
+    """``options`` (set only when they changed: that fires the observers), then ``value``."""
+    if list(widget.options) != list(options):
+        widget.options = options
+    widget.value = value
+
+
 class CodePane(W.VBox):
     """A "show code" toggle and the API calls that do what was clicked, current while open."""
 

@@ -1,9 +1,9 @@
-"""TensorBrowser: search, filter and page a model's ops (a page is one clickable HTML widget, so
-100,000-node graphs stay responsive); inspect one and its neighbours."""
+"""TensorBrowser: search, filter and page a model's ops (a page: one clickable HTML widget)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import ipywidgets as W
 
@@ -79,9 +79,7 @@ class TensorBrowser(C.View):
 
     def _render_table(self) -> None:
         s = self.state
-        rows = s.page_rows()
-        empty = s.empty_message()
-        self.summary.value = s.summary()
+        rows, empty, self.summary.value = s.page_rows(), s.empty_message(), s.summary()
         cells = [[r[c] for c, _, _ in COLUMNS] for r in rows]
         names = [str(r["name"]) for r in rows]
         self.table.html = C.grid_html(COLUMNS, cells, names, s.selected, empty or "no ops")
@@ -94,10 +92,7 @@ class TensorBrowser(C.View):
         s = self.state
         self._syncing = True
         try:
-            options = s.neighbours()
-            if list(self.goto.options) != options:
-                self.goto.options = options
-            self.goto.value = None
+            C.set_options(self.goto, s.neighbours())
         finally:
             self._syncing = False
         d = s.detail()
@@ -115,13 +110,9 @@ class TensorBrowser(C.View):
     # -- widgets -> state ----------
 
     def _picked(self, name: str) -> None:  # A click on a table row or a drawn box: select that op
-        try:
-            self.state.select(name)
-        except Exception as e:  # an op name the page no longer has: say so inline
-            self.status.error(C.error_line(e))
-        else:
-            if self.status.kind == "error":
-                self.status.clear()
+        if self.status.kind == "error":
+            self.status.clear()
+        C.guarded(self.status, partial(self.state.select, name))  # an op the page no longer has
 
     def _goto_chosen(self, change: dict[str, object]) -> None:
         if not self._syncing and change["new"] is not None:

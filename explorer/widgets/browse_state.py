@@ -21,9 +21,8 @@ PAGE_SIZE = 50  # table rows per page
 
 class BrowserState(Observable):
     """A search over the ops of ``source`` (``V1Model``, ``Catalog`` or path), a page of it, one
-    selected op. Fields: ``query``, ``mode`` (one of :data:`SEARCH_MODES`), ``op_type``/``dtype``
-    (``""``: any), ``page`` (0-based), ``selected`` (op name), ``hops``, ``results`` (at most
-    ``RESULT_CAP`` op names: exact, then prefix matches, then graph order), ``error``."""
+    selected op. ``op_type``/``dtype``: ``""`` for any; ``page``: 0-based; ``results``: at most
+    ``RESULT_CAP`` op names (exact, then prefix matches, then graph order)."""
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
     WIDGET = "TensorBrowser"

@@ -1,5 +1,4 @@
-"""ParityView: parity's table, plots, worst examples, the first divergence drawn with ops coloured
-by their error, the latency of the proven artifact and the training-step check."""
+"""ParityView: parity, worst examples, first divergence, latency and the training-step check."""
 
 from __future__ import annotations
 
@@ -65,10 +64,9 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 
     def render(_: Any = None) -> None:
         rows = state.worst_rows()
-        options = [(label(r), (r["output"], r["index"])) for r in rows]
-        if list(pick.options) != options:
-            pick.options = options
-        pick.value = state.example if state.example in [v for _, v in options] else None
+        keys = [(r["output"], r["index"]) for r in rows]
+        picked = state.example if state.example in keys else None
+        C.set_options(pick, list(zip(map(label, rows), keys)), picked)
         detail.value = detail_html(state.example_detail())
         box.layout.display = "" if rows else "none"
 
@@ -79,9 +77,8 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 
 
 class ParityView(C.View):
-    """Parity and what follows it over a :class:`ParityState`; results in :attr:`panels` (name ->
-    widget): ``verdict`` (a cause line per output not passed; ``pin_button``), ``table``,
-    ``plots``, ``worst examples``, ``divergence``, ``speed``, ``training``, ``whole graph``."""
+    """Parity and what follows it over a :class:`ParityState`; :attr:`panels`: name -> widget
+    (``verdict``: a cause line per output not passed, and ``pin_button``)."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -147,9 +144,7 @@ class ParityView(C.View):
     def _render(self) -> None:
         s = self.state
         names = list(s.summary.reports) if s.summary is not None else []
-        if list(self.shown.options) != names:
-            self.shown.options = names
-        self.shown.value = s.shown if s.shown in names else None
+        C.set_options(self.shown, names, s.shown if s.shown in names else None)
         self.pin_button.layout.display = "" if s.pinnable() else "none"
         proven = s.summary is not None and s.summary.passed
         self.speed_button.layout.display = "" if proven else "none"

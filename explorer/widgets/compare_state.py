@@ -30,13 +30,10 @@ def causes(report: ParityReport) -> list[str]:
 
 
 class ParityState(Observable):
-    """Parity of a model with its TF2 conversion, and where the two first diverge. The inputs
-    (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
-    (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
-    ``rtol``, ``accept_nonfinite``, ``remedy``, ``data`` (``limit`` records); the results,
-    cleared when one changes: ``summary``, ``divergence`` (of the ``shown`` report), ``example``,
-    and on request ``speed`` (:meth:`measure_speed`), ``training`` (:meth:`check_training`);
-    ``failed``: why a run failed. ``choice`` (the wizard's pick): its problem refuses a run."""
+    """Parity of a model with its TF2 conversion, and where they first diverge. A change of an
+    :attr:`INPUTS` field (``v2``: ``V2Model`` or folder, ``None`` until converted; ``signature``:
+    ``None`` for all; ``inputs``/``outputs``: a custom choice) clears the results (the other
+    fields). ``choice`` (the wizard's pick): its problem refuses a run."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")

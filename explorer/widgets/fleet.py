@@ -1,5 +1,4 @@
-"""FleetView: a fleet run's report (``FleetView("OUT_DIR")``): summary, failure classes, a row per
-model, filtered by ``status`` and sorted by ``sort`` (traitlets; ``rows`` follows them)."""
+"""FleetView("OUT_DIR"): a fleet run's report, rows filtered by ``status``, sorted by ``sort``."""
 
 from __future__ import annotations
 

@@ -65,9 +65,7 @@ def _layers(
     while len(layer) < len(names):
         if not ready:  # a cycle: start from the first unplaced node
             ready = [next(n for n in names if n not in layer)]
-        n = ready.pop(0)
-        if n in layer:
-            continue
+        n = ready.pop(0)  # never placed yet: a node is ready once
         layer[n] = max((layer[p] + 1 for p in preds[n] if p in layer), default=0)
         for s in succs[n]:
             indeg[s] -= 1

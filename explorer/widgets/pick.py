@@ -1,5 +1,4 @@
-"""IOPicker: what to feed and fetch, from ranked suggestions (reasons on one line, whole on hover)
-or a signature preset, and whether the outputs are computable from the inputs."""
+"""IOPicker: what to feed and fetch, from ranked suggestions or a signature preset, validated."""
 
 from __future__ import annotations
 
@@ -38,8 +37,7 @@ def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
 
 
 class _Side(W.VBox):
-    """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list of
-    ``title`` (``inputs`` or ``outputs``), which the buttons edit through ``state``."""
+    """Suggestions, a name box, add/remove buttons and the chosen ``title`` (inputs or outputs)."""
 
     def __init__(self, title: str, state: PickerState, names: list[str], status: C.StatusArea):
         feed = state.feed_shapes if title == "inputs" else {}
@@ -93,8 +91,7 @@ class IOPicker(C.View):
             return
         presets = [("custom", "")] + [(n, n) for n in s.presets]
         self.preset = preset = W.Dropdown(options=presets, description="preset")
-        names = s.catalog.names if len(s.catalog) <= 20_000 else []
-        names = [f"{n}:0" for n in names]
+        names = [f"{n}:0" for n in s.catalog.names] if len(s.catalog) <= 20_000 else []
         self.ins, self.outs = (_Side(t, s, names, self.status) for t in ("inputs", "outputs"))
         self.message = W.HTML().add_class("tf1x-validation")
         C.bind(s, "signature", preset, "value", lambda v: v or "", lambda v: v or None, self.status)
@@ -117,9 +114,7 @@ class IOPicker(C.View):
     def _render(self) -> None:
         s = self.state
         for side, names in ((self.ins, s.inputs), (self.outs, s.outputs)):
-            if tuple(side.chosen.options) != tuple(names):
-                side.chosen.options = list(names)
-            side.chosen.value = None
+            C.set_options(side.chosen, list(names))
         ok = s.validation is not None and bool(s.validation)
         colour, mark = ("#1a7f37", "✔") if ok else ("#d1242f", "✘")
         self.message.value = f'<span style="color:{colour}">{mark} {esc(s.message)}</span>'
