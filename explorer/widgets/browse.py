@@ -12,13 +12,8 @@ from explorer.widgets import _common as C
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
 
-COLUMNS = [
-    ("name", "", "tf1x-mid"),
-    ("op", "24%", ""),
-    ("dtype", "", "tf1x-fit"),
-    ("shape", "", "tf1x-fit"),
-    ("consumers", "", "tf1x-fit"),
-]
+COLUMNS = [("name", "", "tf1x-mid"), ("op", "24%", ""), ("dtype", "", "tf1x-fit")]
+COLUMNS += [("shape", "", "tf1x-fit"), ("consumers", "", "tf1x-fit")]
 
 
 def _dropdown(options: Sequence[object], label: str, width: str, label_width: str) -> W.Dropdown:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -16,24 +16,8 @@ from explorer.widgets.pick_state import PickerState, Selection
 if TYPE_CHECKING:
     from explorer.inspection.suggestions import Candidate
 
-FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
-
-COLUMNS = [
-    ("tensor", "45%", "tf1x-mid"),
-    ("dtype", "", "tf1x-fit"),
-    ("shape", "", "tf1x-fit"),
-    ("why", "", ""),
-]
-
-
-def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
-    """A suggestion's cells: name, dtype, shape (as fed: ``feed``), reason."""
-    why, shape, f = c.reason, shape_text(c.shape), (feed or {}).get(c.name)
-    if f is not None:
-        shape = shape_text(f["shape"])
-        if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
-            why = f"{why}; feed {shape}: {said}"
-    return [c.name, c.dtype, shape, why]
+COLUMNS = [("tensor", "45%", "tf1x-mid"), ("dtype", "", "tf1x-fit"), ("shape", "", "tf1x-fit")]
+COLUMNS += [("why", "", "")]
 
 
 class _Side(W.VBox):
@@ -64,8 +48,16 @@ class _Side(W.VBox):
         self.value = name if name in {c.name for c in self.candidates} else None
         self._render()
 
+    def _row(self, c: Candidate) -> list[str]:  # name, dtype, shape (as fed), reason
+        why, shape, f = c.reason, shape_text(c.shape), self.feed.get(c.name)
+        if f is not None:
+            shape = shape_text(f["shape"])
+            if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
+                why = f"{why}; feed {shape}: {said}"
+        return [c.name, c.dtype, shape, why]
+
     def _render(self) -> None:
-        rows = [suggestion_row(c, self.feed) for c in self.candidates]
+        rows = [self._row(c) for c in self.candidates]
         names, empty = [c.name for c in self.candidates], "nothing to suggest: type a tensor name"
         self.suggestions.html = C.grid_html(COLUMNS, rows, names, self.value, empty)
 

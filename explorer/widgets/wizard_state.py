@@ -47,9 +47,8 @@ class WizardState(Observable):
         self._choice()
 
     def _choice(self, _: Change | None = None) -> None:
-        sel = self.runner.selection = self.converter.selection = self.parity.choice = (
-            self.picker.value
-        )
+        sel = self.picker.value
+        self.runner.selection = self.converter.selection = self.parity.choice = sel
         # a custom choice is compared as such (the converter made only its serving_default)
         custom = sel.signature is None and bool(sel.outputs)
         self.parity.signature = sel.signature
