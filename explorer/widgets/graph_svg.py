@@ -204,10 +204,8 @@ def render_svg(
             f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}"'
             ' fill="none" stroke="#57606a" stroke-width="1.2" marker-end="url(#tf1x-arrow)"/>'
         )
-    for p in placed:
-        out.append(_box(p, selected, values, worst, hidden.get(p.name)))
-    out.append("</svg>")
-    return Drawing("".join(out))
+    out += [_box(p, selected, values, worst, hidden.get(p.name)) for p in placed]
+    return Drawing("".join(out) + "</svg>")
 
 
 def subgraph_svg(
