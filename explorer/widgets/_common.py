@@ -1,4 +1,5 @@
-"""What every view shares: status line, bindings, click handlers, show-code, tables, ``View``."""
+"""What every view shares: status line, bindings, click handlers, show-code, tables, ``View``,
+``ClickableHTML`` (HTML reporting clicks on ``data-name`` elements), the "whole graph" buttons."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from functools import partialmethod
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anywidget
 import ipywidgets as W
+import traitlets
 
 from explorer.errors import ExplorerError, first_line
 from explorer.reporting.html import esc
+from explorer.reporting.model_explorer import GraphView, view_graph
 from explorer.running.session import GRAPH_FIX, RUN_FIX
 from explorer.widgets._observable import Observable
 
@@ -162,6 +166,13 @@ def enter_clicks(box: W.Text, button: W.Button) -> None:
     box._submission_callbacks.register_callback(lambda _: button.click())
 
 
+def set_options(widget: W.Widget, options: Sequence[object], value: object = None) -> None:
+    """``options`` (set only when they changed: that fires the observers), then ``value``."""
+    if list(widget.options) != list(options):
+        widget.options = options
+    widget.value = value
+
+
 class CodePane(W.VBox):
     """A "show code" toggle and the API calls that do what was clicked, current while open."""
 
@@ -230,6 +241,83 @@ class View(W.VBox):
         return f"{name}{where}: an interactive view; run this cell in a live kernel to use it"
 
 
+_ESM = """
+function render({ model, el }) {
+  el.classList.add("tf1x-clickable");
+  const first = (box) => box?.querySelector("tr[data-name]")?.getAttribute("data-name");
+  const draw = () => {  // keeps a page's scroll position and the selected row in view
+    const old = el.querySelector(".tf1x-scroll"), top = old?.scrollTop, was = first(old);
+    el.innerHTML = model.get("html");
+    const box = el.querySelector(".tf1x-scroll"), row = box?.querySelector(".tf1x-selected");
+    if (box && first(box) === was) box.scrollTop = top;
+    if (!row) return;
+    const y = row.offsetTop - box.querySelector("thead").offsetHeight;
+    const low = row.offsetTop + row.offsetHeight - box.clientHeight;
+    box.scrollTop = Math.min(Math.max(box.scrollTop, low), y);
+  };
+  el.addEventListener("click", (event) => {
+    const hit = event.target.closest("[data-name]");
+    if (!hit || !el.contains(hit)) return;
+    model.set("clicked", hit.getAttribute("data-name"));
+    model.set("clicks", model.get("clicks") + 1);
+    model.save_changes();
+  });
+  el.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    const hit = event.target.closest("[data-name]");
+    if (hit) { event.preventDefault(); hit.click(); }
+  });
+  model.on("change:html", draw);
+  draw();
+}
+export default { render };
+"""
+
+_CSS = """
+.tf1x-clickable { width: 100%; } .tf1x-clickable [data-name] { cursor: pointer; }
+.tf1x-clickable .tf1x-scroll { max-height: 440px; overflow-y: auto; position: relative; }
+.tf1x-clickable table.tf1x-grid {
+  width: 100%; table-layout: fixed; border-collapse: collapse; font-size: 12px; line-height: 18px;
+}
+.tf1x-clickable table.tf1x-grid th, .tf1x-clickable table.tf1x-grid td {
+  padding: 1px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+  text-align: left; border-bottom: 1px solid var(--jp-border-color2, #eaeef2);
+}
+.tf1x-clickable table.tf1x-grid thead th {
+  position: sticky; top: 0; background: var(--jp-layout-color1, #fff); font-weight: 600;
+}
+.tf1x-clickable table.tf1x-grid tbody tr[data-name]:hover { background: #f6f8fa; }
+.tf1x-clickable table.tf1x-grid tbody tr.tf1x-selected { background: #ddf4ff; }
+.tf1x-clickable .tf1x-fit { font-family: var(--jp-code-font-family, monospace); font-size: 12px; }
+.tf1x-clickable td.tf1x-mid > div { display: flex; }
+.tf1x-clickable td.tf1x-mid span { overflow: hidden; text-overflow: ellipsis; }
+.tf1x-clickable td.tf1x-mid span + span { flex-shrink: 0; max-width: 85%; direction: rtl; }
+.tf1x-clickable td.tf1x-mid bdi { direction: ltr; unicode-bidi: isolate; }
+.tf1x-clickable .tf1x-node:hover rect { stroke-width: 2.5; }
+"""
+
+
+class ClickableHTML(anywidget.AnyWidget):
+    """HTML reporting clicks on ``data-name`` elements: ``clicked`` (a name), ``clicks``."""
+
+    _esm = traitlets.Unicode(_ESM).tag(sync=True)
+    _css = traitlets.Unicode(_CSS).tag(sync=True)
+    html = traitlets.Unicode("").tag(sync=True)
+    clicked = traitlets.Unicode("").tag(sync=True)
+    clicks = traitlets.Int(0).tag(sync=True)
+
+    def on_pick(self, fn: Callable[[str], object]) -> None:
+        """Call ``fn(name)`` whenever an element with ``data-name="name"`` is clicked."""
+        self.observe(lambda _: fn(self.clicked), "clicks")
+
+    def click(self, name: str) -> None:
+        """What the front end does when a person clicks the element named ``name``."""
+        self.set_state({"clicked": name, "clicks": self.clicks + 1})
+
+    def __repr__(self) -> str:
+        return "ClickableHTML()"
+
+
 Column = tuple[str, str, str]  # header, CSS width ("" = the rest), cell class (see grid_html)
 
 
@@ -289,3 +377,54 @@ def table_html(
         "<table class='tf1x-table' style='border-collapse:collapse;font-size:12px'>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def whole_graph_box(
+    source: Any,
+    result: Callable[[], Any] = list,
+    selected: Callable[[], Any] = str,
+    converted: Callable[[], Any] | None = None,
+    watch: tuple[Observable, tuple[str, ...]] | None = None,
+) -> W.VBox:
+    """ "whole graph" opens ``source`` (``V1Model``/``Catalog``), "converted graph" ``converted()``
+    (a ``V2Model``), with ``result()`` overlaid and ``selected()``'s scope open, in place of the
+    box's ``view``; "close" stops it. A change of ``watch`` (state, fields) reopens it."""
+    whole = button("whole graph", "sitemap")  # each its own layout
+    v2_button = button("converted graph", "sitemap", display="" if converted else "none")
+    close = W.Button(description="close", icon="times", layout=W.Layout(display="none"))
+    frame, status = W.HTML(), StatusArea()
+    status.remove_class("tf1x-status").add_class("tf1x-graph-status")  # the view's own stays one
+    box = W.VBox([W.HBox([whole, v2_button, close]), status, frame]).add_class("tf1x-whole-graph")
+    box.view = box.opened = None  # the view shown; the button that opened it, until "close"
+
+    def show(view: GraphView | None = None, opened: Any = None) -> GraphView | None:
+        if box.view is not None:
+            box.view.stop()
+        box.view, box.opened, frame.value = view, opened, view._repr_html_() if view else ""
+        close.layout.display = "none" if view is None else ""
+        return view
+
+    def opener(v2: Callable[[], Any] | None) -> Callable[[], GraphView | None]:
+        def opened() -> GraphView | None:
+            kept, v2_model = selected() or None, v2() if v2 is not None else None
+            return show(view_graph(source, result(), select=kept, v2=v2_model), opened)
+
+        return opened
+
+    def said(view: GraphView, new: str = "") -> str:
+        return f"Model Explorer at {view.url.split('/?')[0]}{new}"
+
+    def refresh(_: Any) -> None:
+        if box.opened is not None and not any(r is not None for r in result()):
+            show(None, box.opened)  # opened again by the next results
+            status.ok("Model Explorer closed: the results it showed are gone")
+        elif box.opened is not None and guarded(status, box.opened) is not None:
+            status.ok(said(box.view, " (the new results)"))
+
+    busy = "starting Model Explorer with the whole graph…"
+    on_click(whole, status, opener(None), busy, said)
+    on_click(v2_button, status, opener(converted), busy.replace("whole", "converted"), said)
+    on_click(close, status, show, None, lambda _: "Model Explorer closed")
+    if watch is not None:
+        watch[0].observe(refresh, watch[1])
+    return box

@@ -1,26 +1,19 @@
-"""TensorBrowser: search, filter and page a model's ops (a page is one clickable HTML widget, so
-100,000-node graphs stay responsive); inspect one and its neighbours."""
+"""TensorBrowser: search, filter and page a model's ops (a page: one clickable HTML widget)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import ipywidgets as W
 
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets._observable import Change
 from explorer.widgets.browse_state import SEARCH_MODES, BrowserState
-from explorer.widgets.whole_graph import whole_graph_box
 
-COLUMNS = [
-    ("name", "", "tf1x-mid"),
-    ("op", "24%", ""),
-    ("dtype", "", "tf1x-fit"),
-    ("shape", "", "tf1x-fit"),
-    ("consumers", "", "tf1x-fit"),
-]
+COLUMNS = [("name", "", "tf1x-mid"), ("op", "24%", ""), ("dtype", "", "tf1x-fit")]
+COLUMNS += [("shape", "", "tf1x-fit"), ("consumers", "", "tf1x-fit")]
 
 
 def _dropdown(options: Sequence[object], label: str, width: str, label_width: str) -> W.Dropdown:
@@ -46,12 +39,12 @@ class TensorBrowser(C.View):
         self.summary = W.Label()
         self.prev = W.Button(description="◀ prev", layout=W.Layout(width="80px"))
         self.next = W.Button(description="next ▶", layout=W.Layout(width="80px"))
-        self.table = ClickableHTML().add_class("tf1x-browser-table")
+        self.table = C.ClickableHTML().add_class("tf1x-browser-table")
         self.hops = W.IntSlider(min=1, max=4, description="hops", layout=W.Layout(width="240px"))
         self.goto = W.Dropdown(options=[], description="go to", layout=W.Layout(width="95%"))
         self.detail = W.HTML().add_class("tf1x-detail-pane")
-        self.drawing = ClickableHTML().add_class("tf1x-drawing")
-        self.whole_graph = whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
+        self.drawing = C.ClickableHTML().add_class("tf1x-drawing")
+        self.whole_graph = C.whole_graph_box(s.model or s.catalog, selected=lambda: s.selected)
         # the search box reports its own errors right under it, not at the bottom of the view
         searched = {"query": self.search, "mode": self.mode, "op_type": self.op_type}
         C.bind_all(s, {**searched, "dtype": self.dtype}, self.search_status)
@@ -81,9 +74,7 @@ class TensorBrowser(C.View):
 
     def _render_table(self) -> None:
         s = self.state
-        rows = s.page_rows()
-        empty = s.empty_message()
-        self.summary.value = s.summary()
+        rows, empty, self.summary.value = s.page_rows(), s.empty_message(), s.summary()
         cells = [[r[c] for c, _, _ in COLUMNS] for r in rows]
         names = [str(r["name"]) for r in rows]
         self.table.html = C.grid_html(COLUMNS, cells, names, s.selected, empty or "no ops")
@@ -96,10 +87,7 @@ class TensorBrowser(C.View):
         s = self.state
         self._syncing = True
         try:
-            options = s.neighbours()
-            if list(self.goto.options) != options:
-                self.goto.options = options
-            self.goto.value = None
+            C.set_options(self.goto, s.neighbours())
         finally:
             self._syncing = False
         d = s.detail()
@@ -117,13 +105,9 @@ class TensorBrowser(C.View):
     # -- widgets -> state ----------
 
     def _picked(self, name: str) -> None:  # A click on a table row or a drawn box: select that op
-        try:
-            self.state.select(name)
-        except Exception as e:  # an op name the page no longer has: say so inline
-            self.status.error(C.error_line(e))
-        else:
-            if self.status.kind == "error":
-                self.status.clear()
+        if self.status.kind == "error":
+            self.status.clear()
+        C.guarded(self.status, partial(self.state.select, name))  # an op the page no longer has
 
     def _goto_chosen(self, change: dict[str, object]) -> None:
         if not self._syncing and change["new"] is not None:

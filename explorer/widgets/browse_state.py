@@ -7,7 +7,7 @@ from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 from explorer.graph.names import op_name, shape_text
-from explorer.inspection.catalog import Catalog, Subgraph
+from explorer.inspection.catalog import Catalog
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
 from explorer.widgets.graph_svg import subgraph_svg
 
@@ -21,9 +21,8 @@ PAGE_SIZE = 50  # table rows per page
 
 class BrowserState(Observable):
     """A search over the ops of ``source`` (``V1Model``, ``Catalog`` or path), a page of it, one
-    selected op. Fields: ``query``, ``mode`` (one of :data:`SEARCH_MODES`), ``op_type``/``dtype``
-    (``""``: any), ``page`` (0-based), ``selected`` (op name), ``hops``, ``results`` (at most
-    ``RESULT_CAP`` op names: exact, then prefix matches, then graph order), ``error``."""
+    selected op. ``op_type``/``dtype``: ``""`` for any; ``page``: 0-based; ``results``: at most
+    ``RESULT_CAP`` op names (exact, then prefix matches, then graph order)."""
 
     FIELDS = ("query", "mode", "op_type", "dtype", "page", "selected", "hops", "results", "error")
     WIDGET = "TensorBrowser"
@@ -146,17 +145,12 @@ class BrowserState(Observable):
         both = [*inputs, *op.control_inputs, *op.consumers, *op.control_consumers]
         return [n for n in dict.fromkeys(both) if n != op.name]
 
-    def neighbourhood(self) -> Subgraph | None:
-        """``Catalog.neighbours`` of the selection, ``hops`` up and down (``None`` without one)."""
+    def neighbourhood_svg(self) -> str:
+        """The selection's neighbourhood, ``hops`` up and down, as SVG (``""`` without one)."""
         if self.selected is None:
-            return None
-        return self.catalog.neighbours(self.selected, up=self.hops, down=self.hops, limit=60)
-
-    def neighbourhood_svg(self, values: dict[str, float | None] | None = None) -> str:
-        """The selection's neighbourhood drawn as SVG (``""`` without a selection)."""
-        if (sub := self.neighbourhood()) is None:
             return ""
-        return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down", values)
+        sub = self.catalog.neighbours(self.selected, up=self.hops, down=self.hops, limit=60)
+        return subgraph_svg(sub, f"{sub.center}: {self.hops} hop(s) up and down")
 
     def code(self) -> str:  # the explorer API calls that reproduce this view
         lines = ["catalog = explorer.Catalog.from_model(model)"]

@@ -1,5 +1,4 @@
-"""ParityView: parity's table, plots, worst examples, the first divergence drawn with ops coloured
-by their error, the latency of the proven artifact and the training-step check."""
+"""ParityView: parity, worst examples, first divergence, latency and the training-step check."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
 from explorer.reporting.plots import divergence_plot
 from explorer.widgets import _common as C
 from explorer.widgets.compare_state import ParityState, causes
-from explorer.widgets.whole_graph import whole_graph_box
 
 BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#fff8c5"}
 COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
@@ -66,10 +64,9 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 
     def render(_: Any = None) -> None:
         rows = state.worst_rows()
-        options = [(label(r), (r["output"], r["index"])) for r in rows]
-        if list(pick.options) != options:
-            pick.options = options
-        pick.value = state.example if state.example in [v for _, v in options] else None
+        keys = [(r["output"], r["index"]) for r in rows]
+        picked = state.example if state.example in keys else None
+        C.set_options(pick, list(zip(map(label, rows), keys)), picked)
         detail.value = detail_html(state.example_detail())
         box.layout.display = "" if rows else "none"
 
@@ -80,9 +77,8 @@ def worst_examples_box(state: ParityState) -> W.VBox:
 
 
 class ParityView(C.View):
-    """Parity and what follows it over a :class:`ParityState`; results in :attr:`panels` (name ->
-    widget): ``verdict`` (a cause line per output not passed; ``pin_button``), ``table``,
-    ``plots``, ``worst examples``, ``divergence``, ``speed``, ``training``, ``whole graph``."""
+    """Parity and what follows it over a :class:`ParityState`; :attr:`panels`: name -> widget
+    (``verdict``: a cause line per output not passed, and ``pin_button``)."""
 
     def __init__(self, source: Any, *args: Any, show_code: bool = True, **kwargs: Any) -> None:
         s = self._open(source, ParityState, *args, **kwargs)
@@ -107,7 +103,7 @@ class ParityView(C.View):
         self.speed = W.HTML().add_class("tf1x-speed")
         self.training = W.HTML().add_class("tf1x-training")
         watch = (s, ("summary", "divergence"))
-        box = whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
+        box = C.whole_graph_box(s.model, lambda: [s.summary, s.divergence], str, s.need_v2, watch)
         self.panels: dict[str, W.Widget] = {
             "verdict": W.VBox([self.verdict, self.pin_button]),
             "table": self.table,
@@ -148,9 +144,7 @@ class ParityView(C.View):
     def _render(self) -> None:
         s = self.state
         names = list(s.summary.reports) if s.summary is not None else []
-        if list(self.shown.options) != names:
-            self.shown.options = names
-        self.shown.value = s.shown if s.shown in names else None
+        C.set_options(self.shown, names, s.shown if s.shown in names else None)
         self.pin_button.layout.display = "" if s.pinnable() else "none"
         proven = s.summary is not None and s.summary.passed
         self.speed_button.layout.display = "" if proven else "none"

@@ -12,8 +12,9 @@ from explorer.graph.names import op_name
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
 from explorer.reporting.plots import report_figures
-from explorer.widgets._observable import Observable, script
+from explorer.widgets._observable import Observable, recorded, script
 from explorer.widgets.graph_svg import subgraph_svg
+from explorer.widgets.pick_state import Selection
 
 
 def causes(report: ParityReport) -> list[str]:
@@ -29,16 +30,14 @@ def causes(report: ParityReport) -> list[str]:
 
 
 class ParityState(Observable):
-    """Parity of a model with its TF2 conversion, and where the two first diverge. The inputs
-    (:attr:`INPUTS`): ``v2`` (``V2Model`` or folder; ``None`` until converted), ``signature``
-    (``None``: all), ``inputs``/``outputs`` (a custom choice), ``batches``, ``seed``, ``atol``,
-    ``rtol``, ``accept_nonfinite``, ``remedy``, ``data`` (``limit`` records); the results,
-    cleared when one changes: ``summary``, ``divergence`` (of the ``shown`` report), ``example``,
-    and on request ``speed`` (:meth:`measure_speed`), ``training`` (:meth:`check_training`)."""
+    """Parity of a model with its TF2 conversion, and where they first diverge. A change of an
+    :attr:`INPUTS` field (``v2``: ``V2Model`` or folder, ``None`` until converted; ``signature``:
+    ``None`` for all; ``inputs``/``outputs``: a custom choice) clears the results (the other
+    fields). ``choice`` (the wizard's pick): its problem refuses a run."""
 
     INPUTS = ("v2", "signature", "inputs", "outputs", "batches", "seed", "atol", "rtol")
     INPUTS += ("accept_nonfinite", "remedy", "data", "limit")
-    FIELDS = INPUTS + ("summary", "divergence", "shown", "example", "speed", "training")
+    FIELDS = INPUTS + ("summary", "divergence", "shown", "example", "speed", "training", "failed")
     SPEED_BATCHES = (1, 32)  # as migrate's latency step
     WIDGET = "ParityView"
 
@@ -58,6 +57,7 @@ class ParityState(Observable):
         self.atol, self.rtol = Tolerance().atol, Tolerance().rtol
         self.accept_nonfinite = self.remedy = False
         self.data = self.limit = None
+        self.choice = Selection()
         self.clear_results()  # the results: None
         self._not_training: str | None = None  # why no training check, once asked
         self.observe(self.clear_results, self.INPUTS)
@@ -79,6 +79,7 @@ class ParityState(Observable):
         """Drop every result (called when an input changes; a subclass clears its own too)."""
         self.summary = self.divergence = self.shown = self.example = None
         self.speed = self.training = None  # dicts: the latency table, the TrainCheck summary
+        self.failed = ""
 
     def custom_io(self) -> dict[str, Any]:
         """``inputs=``/``outputs=`` keywords for a custom choice; ``{}`` for signatures."""
@@ -96,11 +97,13 @@ class ParityState(Observable):
             raise ParityError("nothing to compare with yet: convert the model first")
         return self.v2
 
+    @recorded
     def run(self) -> Any:
         """``explorer.parity`` on ``batches`` sampled batches, or on ``data`` (``limit``)."""
         from explorer.comparing.parity_check import Sampled, parity
         from explorer.feeding.data.sources import data
 
+        self.choice.kwargs()  # OutputChoiceError: the choice's problem, in one line
         v2, source = self.need_v2(), Sampled(self.batches, self.seed)
         self.summary = None  # and the divergence with it, also when the new one is equal
         if self.data is not None:
@@ -126,11 +129,13 @@ class ParityState(Observable):
         self.remedy = True
         return self.run()
 
+    @recorded
     def find_divergence(self) -> Any:
         """``explorer.first_divergence`` on one sampled batch of the shown choice."""
         from explorer.comparing.divergence import first_divergence
         from explorer.running.v1_runner import V1Runner
 
+        self.choice.kwargs()
         v2, kwargs = self.need_v2(), self._v1_kwargs()
         feeds = V1Runner(self.model, **kwargs).sample(batch=1, seed=self.seed)
         kwargs.update(tolerance=self.tolerance, judged=self.report())  # parity's verdicts hold
@@ -234,13 +239,13 @@ class ParityState(Observable):
         steps = self.divergence.steps if self.divergence is not None else []
         return {op_name(s.tensor): s.max_abs for s in reversed(steps)}  # the first output wins
 
-    def divergence_svg(self, hops: int = 2) -> str:
+    def divergence_svg(self) -> str:
         """The first diverging (else last compared) op's neighbourhood coloured by error."""
         d = self.divergence
         if d is None or not d.steps:
             return ""
         center = d.op or op_name(d.steps[-1].tensor)
-        sub = Catalog.from_model(self.model).neighbours(center, up=hops, down=1, limit=40)
+        sub = Catalog.from_model(self.model).neighbours(center, up=2, down=1, limit=40)
         title = f"{d.verdict} ({d.step.op_type})" if d.found else f"{d.verdict} (around {center})"
         errors = self.op_errors()
         return subgraph_svg(sub, title, {n.name: errors.get(n.name) for n in sub.nodes}, center)

@@ -1,5 +1,4 @@
-"""Converter: convert to a TF2 SavedModel or ONNX, with progress, a summary of the converted
-signatures and a "load it back" check against the v1 outputs."""
+"""Converter: convert to a TF2 SavedModel or ONNX, with progress, and "load it back" parity."""
 
 from __future__ import annotations
 

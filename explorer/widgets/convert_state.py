@@ -13,9 +13,8 @@ from explorer.widgets.pick_state import Selection
 
 
 class ConverterState(Observable):
-    """Convert, save, load back. Fields: ``selection``, ``to`` (``saved_model`` or ``onnx``;
-    ``onnx_problem``: why not ONNX), ``freeze``, ``out_dir``, ``overwrite``, ``stage``, ``progress``
-    (0..1), ``v2``, ``saved``, ``check``, ``out_problem`` (why not ``out_dir``), ``failed``."""
+    """Convert, save, load back. ``to``: ``saved_model`` or ``onnx`` (``onnx_problem``: why not);
+    ``progress``: 0..1; ``out_problem``: why not ``out_dir``."""
 
     FIELDS = ("selection", "to", "freeze", "out_dir", "overwrite", "stage", "progress", "v2")
     FIELDS += ("saved", "check", "out_problem", "failed")

@@ -1,5 +1,4 @@
-"""FleetView: a fleet run's report (``FleetView("OUT_DIR")``): summary, failure classes, a row per
-model, filtered by ``status`` and sorted by ``sort`` (traitlets; ``rows`` follows them)."""
+"""FleetView("OUT_DIR"): a fleet run's report, rows filtered by ``status``, sorted by ``sort``."""
 
 from __future__ import annotations
 
@@ -12,7 +11,6 @@ import traitlets as T
 from explorer.fleets.report import STATUSES, FleetReport
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._clickable import ClickableHTML
 
 COLUMNS = ["name", "status", "proved", "seconds", "exit_code", "cause"]
 GRID = [("name", "25%", "tf1x-mid"), ("status", "", "tf1x-fit"), ("proved", "15%", "tf1x-mid")]
@@ -32,7 +30,7 @@ class FleetView(W.VBox):
     def __init__(self, path: str | os.PathLike[str] = "", **kwargs: Any) -> None:
         self.report: FleetReport | None = None
         self.head, self.classes = W.HTML(), W.HTML()
-        self.table = ClickableHTML().add_class("tf1x-fleet-table")  # one line a cell
+        self.table = C.ClickableHTML().add_class("tf1x-fleet-table")  # one line a cell
         self.status_pick = W.Dropdown(options=["all", *STATUSES], description="status")
         sorts = [(c.replace("_", " "), c) for c in COLUMNS]
         self.sort_pick = W.Dropdown(options=sorts, description="sort by")

@@ -65,9 +65,7 @@ def _layers(
     while len(layer) < len(names):
         if not ready:  # a cycle: start from the first unplaced node
             ready = [next(n for n in names if n not in layer)]
-        n = ready.pop(0)
-        if n in layer:
-            continue
+        n = ready.pop(0)  # never placed yet: a node is ready once
         layer[n] = max((layer[p] + 1 for p in preds[n] if p in layer), default=0)
         for s in succs[n]:
             indeg[s] -= 1
@@ -206,10 +204,8 @@ def render_svg(
             f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{mid:.1f} {x2:.1f},{mid:.1f} {x2:.1f},{y2:.1f}"'
             ' fill="none" stroke="#57606a" stroke-width="1.2" marker-end="url(#tf1x-arrow)"/>'
         )
-    for p in placed:
-        out.append(_box(p, selected, values, worst, hidden.get(p.name)))
-    out.append("</svg>")
-    return Drawing("".join(out))
+    out += [_box(p, selected, values, worst, hidden.get(p.name)) for p in placed]
+    return Drawing("".join(out) + "</svg>")
 
 
 def subgraph_svg(

@@ -1,9 +1,8 @@
-"""IOPicker: what to feed and fetch, from ranked suggestions (reasons on one line, whole on hover)
-or a signature preset, and whether the outputs are computable from the inputs."""
+"""IOPicker: what to feed and fetch, from ranked suggestions or a signature preset, validated."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -12,43 +11,23 @@ import ipywidgets as W
 from explorer.graph.names import shape_text
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets._clickable import ClickableHTML
 from explorer.widgets.pick_state import PickerState, Selection
 
 if TYPE_CHECKING:
     from explorer.inspection.suggestions import Candidate
 
-FeedShapes = Mapping[str, Mapping[str, object]]  # PickerState.feed_shapes
-
-COLUMNS = [
-    ("tensor", "45%", "tf1x-mid"),
-    ("dtype", "", "tf1x-fit"),
-    ("shape", "", "tf1x-fit"),
-    ("why", "", ""),
-]
-
-
-def suggestion_row(c: Candidate, feed: FeedShapes | None = None) -> list[str]:
-    """A suggestion's cells: name, dtype, shape (as fed: ``feed``), reason."""
-    why, shape, f = c.reason, shape_text(c.shape), (feed or {}).get(c.name)
-    if f is not None:
-        shape = shape_text(f["shape"])
-        if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
-            why = f"{why}; feed {shape}: {said}"
-    if extra := getattr(c, "shape_reason", "") or "":
-        why = f"{why}; shape {extra}"
-    return [c.name, c.dtype, shape, why]
+COLUMNS = [("tensor", "45%", "tf1x-mid"), ("dtype", "", "tf1x-fit"), ("shape", "", "tf1x-fit")]
+COLUMNS += [("why", "", "")]
 
 
 class _Side(W.VBox):
-    """Suggestions (a clickable table), a name box, add/remove buttons and the chosen list of
-    ``title`` (``inputs`` or ``outputs``), which the buttons edit through ``state``."""
+    """Suggestions, a name box, add/remove buttons and the chosen ``title`` (inputs or outputs)."""
 
     def __init__(self, title: str, state: PickerState, names: list[str], status: C.StatusArea):
         feed = state.feed_shapes if title == "inputs" else {}
         self.candidates, self.feed = list(getattr(state.choice, title)), feed
         self.value: str | None = None  # the highlighted suggestion
-        self.suggestions = ClickableHTML().add_class(f"tf1x-suggest-{title}")
+        self.suggestions = C.ClickableHTML().add_class(f"tf1x-suggest-{title}")
         self.suggestions.on_pick(self.highlight)
         hint, width = "or type a tensor name", W.Layout(width="60%")
         self.name = W.Combobox(placeholder=hint, options=names, layout=width)
@@ -69,8 +48,16 @@ class _Side(W.VBox):
         self.value = name if name in {c.name for c in self.candidates} else None
         self._render()
 
+    def _row(self, c: Candidate) -> list[str]:  # name, dtype, shape (as fed), reason
+        why, shape, f = c.reason, shape_text(c.shape), self.feed.get(c.name)
+        if f is not None:
+            shape = shape_text(f["shape"])
+            if said := "; ".join([*f.get("reasons", []), *f.get("notes", [])]):
+                why = f"{why}; feed {shape}: {said}"
+        return [c.name, c.dtype, shape, why]
+
     def _render(self) -> None:
-        rows = [suggestion_row(c, self.feed) for c in self.candidates]
+        rows = [self._row(c) for c in self.candidates]
         names, empty = [c.name for c in self.candidates], "nothing to suggest: type a tensor name"
         self.suggestions.html = C.grid_html(COLUMNS, rows, names, self.value, empty)
 
@@ -96,8 +83,7 @@ class IOPicker(C.View):
             return
         presets = [("custom", "")] + [(n, n) for n in s.presets]
         self.preset = preset = W.Dropdown(options=presets, description="preset")
-        names = s.catalog.names if len(s.catalog) <= 20_000 else []
-        names = [f"{n}:0" for n in names]
+        names = [f"{n}:0" for n in s.catalog.names] if len(s.catalog) <= 20_000 else []
         self.ins, self.outs = (_Side(t, s, names, self.status) for t in ("inputs", "outputs"))
         self.message = W.HTML().add_class("tf1x-validation")
         C.bind(s, "signature", preset, "value", lambda v: v or "", lambda v: v or None, self.status)
@@ -120,9 +106,7 @@ class IOPicker(C.View):
     def _render(self) -> None:
         s = self.state
         for side, names in ((self.ins, s.inputs), (self.outs, s.outputs)):
-            if tuple(side.chosen.options) != tuple(names):
-                side.chosen.options = list(names)
-            side.chosen.value = None
+            C.set_options(side.chosen, list(names))
         ok = s.validation is not None and bool(s.validation)
         colour, mark = ("#1a7f37", "✔") if ok else ("#d1242f", "✘")
         self.message.value = f'<span style="color:{colour}">{mark} {esc(s.message)}</span>'

@@ -48,8 +48,7 @@ def _tensor_names(spec: TensorSpec) -> list[str]:
 
 class PickerState(Observable):
     """Which tensors to feed and fetch: ranked suggestions (``limit`` per side), a signature preset
-    or a custom choice. Fields: ``signature`` (``None`` once a tensor is edited), ``inputs``,
-    ``outputs``, ``validation``, ``message`` (its line); :attr:`value`: a :class:`Selection`."""
+    (``signature``: ``None`` once a tensor is edited) or a custom choice; :attr:`value`."""
 
     FIELDS = ("signature", "inputs", "outputs", "validation", "message")
     WIDGET = "IOPicker"

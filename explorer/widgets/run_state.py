@@ -50,9 +50,8 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
 
 class RunnerState(Observable):
-    """Sample data and run the v1 session (open, state kept, until the selection changes). Fields:
-    ``selection``, ``batch``, ``seed``, ``low``/``high`` (the float range), ``feeds``,
-    ``feeds_source`` (``"sampled"`` or the file), ``outputs``, ``seconds``, ``failed``."""
+    """Sample data and run the v1 session (open, state kept, until the selection changes).
+    ``low``/``high``: the float range; ``feeds_source``: ``"sampled"`` or the file."""
 
     FIELDS = ("selection", "batch", "seed", "low", "high", "feeds", "feeds_source", "outputs")
     FIELDS += ("seconds", "failed")

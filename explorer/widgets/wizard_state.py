@@ -4,40 +4,18 @@ from __future__ import annotations
 
 from os import PathLike
 from pathlib import Path
-from typing import Any
 
 from explorer.errors import TensorNotFoundError
 from explorer.loading.model import V1Model, as_model
-from explorer.widgets._observable import Change, Observable, recorded
+from explorer.widgets._observable import Change, Observable
 from explorer.widgets.browse_state import BrowserState
 from explorer.widgets.compare_state import ParityState
 from explorer.widgets.convert_state import ConverterState
-from explorer.widgets.pick_state import PickerState, Selection
+from explorer.widgets.pick_state import PickerState
 from explorer.widgets.run_state import RunnerState, save_run
 
 STEPS = ("browse", "pick", "run", "convert", "compare")
 MARKS = {"done": "✔", "failed": "✘", "needs re-run": "↻"}
-
-
-class WizardParity(ParityState):
-    """The wizard's parity: refused while ``choice`` has a problem; ``failed``: why it failed."""
-
-    FIELDS = (*ParityState.FIELDS, "failed")
-    choice, failed = Selection(), ""
-
-    def clear_results(self, _: Any = None) -> None:
-        super().clear_results()
-        self.failed = ""
-
-    @recorded
-    def run(self) -> Any:
-        self.choice.kwargs()  # OutputChoiceError: the choice's problem, in one line
-        return super().run()
-
-    @recorded
-    def find_divergence(self) -> Any:
-        self.choice.kwargs()
-        return super().find_divergence()
 
 
 class WizardState(Observable):
@@ -57,7 +35,7 @@ class WizardState(Observable):
         sel = self.picker.value
         self.runner = RunnerState(self.model, sel)
         self.converter = ConverterState(self.model, sel, out_dir=out_dir)
-        self.parity = WizardParity(self.model, signature=sel.signature)
+        self.parity = ParityState(self.model, signature=sel.signature)
         self.picker.observe(self._choice, ("signature", "inputs", "outputs"))
         self.converter.observe(self._converted, "saved")
         self.parity.observe(lambda _: setattr(self, "saved_run", None), "summary")
@@ -69,9 +47,8 @@ class WizardState(Observable):
         self._choice()
 
     def _choice(self, _: Change | None = None) -> None:
-        sel = self.runner.selection = self.converter.selection = self.parity.choice = (
-            self.picker.value
-        )
+        sel = self.picker.value
+        self.runner.selection = self.converter.selection = self.parity.choice = sel
         # a custom choice is compared as such (the converter made only its serving_default)
         custom = sel.signature is None and bool(sel.outputs)
         self.parity.signature = sel.signature

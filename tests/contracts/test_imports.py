@@ -58,15 +58,13 @@ HEAVY_AT_IMPORT = {
         for m in ("api", "graph", "rules_layers", "rules_ops", "translate", "training")
     },
     "explorer.rewriting.train_step": {"numpy"},
-    "explorer.widgets._clickable": {"ipywidgets"},  # anywidget, which imports ipywidgets
-    "explorer.widgets._common": {"ipywidgets"},
+    "explorer.widgets._common": {"ipywidgets"},  # and anywidget, which imports ipywidgets
     "explorer.widgets.browse": {"ipywidgets"},
     "explorer.widgets.compare": {"ipywidgets"},
     "explorer.widgets.convert": {"ipywidgets"},
     "explorer.widgets.pick": {"ipywidgets"},
     "explorer.widgets.run": {"ipywidgets"},
     "explorer.widgets.wizard": {"ipywidgets"},
-    "explorer.widgets.whole_graph": {"ipywidgets"},
     "explorer.widgets.fleet": {"ipywidgets"},
     # its Layer subclass needs keras (and so TensorFlow) when the class is defined
     "explorer.conversion.keras_layer": {"tensorflow", "keras", "matplotlib", "numpy"},

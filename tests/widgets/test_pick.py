@@ -70,24 +70,6 @@ def test_picker_reasons_are_shown_whole(mlp):
     assert "tf1x-wrap" not in view.ins.suggestions.html  # one line each, whole on hover
 
 
-def test_picker_shows_a_shape_reason_when_a_candidate_has_one(mlp):
-    from dataclasses import dataclass
-
-    from explorer.widgets.pick import suggestion_row
-
-    @dataclass
-    class Shaped:
-        name: str = "x:0"
-        dtype: str = "float32"
-        shape: tuple = (None, 784)
-        reason: str = "a Placeholder"
-        shape_reason: str = "784: model/Reshape reshapes it to [-1, 784]"
-
-    assert suggestion_row(Shaped())[-1] == (
-        "a Placeholder; shape 784: model/Reshape reshapes it to [-1, 784]"
-    )
-
-
 def test_picker_without_signatures_starts_from_suggestions(mlp_paths):
     s = PickerState(explorer.load(mlp_paths["frozen_pb"]))
     assert s.presets == [] and s.signature is None
