@@ -249,12 +249,11 @@ def to_html(
     *,
     title: str = "tf1-explorer parity report",
     extra: Mapping[str, Any] | None = None,
-    figures: Mapping[str, Any] | None = None,
     plots: bool = True,
 ) -> str:
     """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside.
-    ``extra``: section title -> JSON-ready object (``migrate``'s steps); ``figures``: title ->
-    more Figures; ``plots``: embed the per-output figures."""
+    ``extra``: section title -> JSON-ready object (``migrate``'s steps); ``plots``: embed the
+    per-output figures."""
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
     status = result.status
     env = getattr(result, "environment", None) or numerics_environment()
@@ -273,8 +272,6 @@ def to_html(
     extra = dict(extra or {})
     if latency := extra.get("latency"):  # migrate's step: a section of its own
         parts.extend(latency_html(latency))
-    for name, fig in (figures or {}).items():
-        parts.append(f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='{figure_png(fig)}'>")
     payload = dict(result.to_json())
     payload.setdefault("environment", env)
     for name, obj in extra.items():
