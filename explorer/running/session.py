@@ -18,6 +18,7 @@ from explorer.running.deadline import bounded, default_timeout
 
 if TYPE_CHECKING:
     import tensorflow as tf_types
+    from tensorflow.core.framework.graph_pb2 import GraphDef
 
 # GraphDefs larger than this run without Grappler: its constant folding copies every big Const
 # several times (a 150 MB graph took ~1 GB more in its first run, issue 23).
@@ -41,11 +42,7 @@ class ModelSession:
         admit(model, scope, allow_unsafe=allow_unsafe, restore=restore, initialize=initialize)
         self.graph = tf().Graph()
         import_into(model, self.graph)
-        if config is None:  # soft placement; no Grappler past BIG_GRAPH_BYTES
-            config = tf1().ConfigProto(allow_soft_placement=True)
-            if model.graph_def.ByteSize() > BIG_GRAPH_BYTES:
-                config.graph_options.rewrite_options.disable_meta_optimizer = True
-        self.config = config
+        self.config = config if config is not None else session_config(model.graph_def)
         self.session = tf1().Session(graph=self.graph, config=self.config)
         debug(f"v1 session opened on {model.path}")
         try:
@@ -176,6 +173,14 @@ class ModelSession:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def session_config(graph_def: GraphDef) -> tf_types.compat.v1.ConfigProto:
+    """The session config for ``graph_def``: soft placement; no Grappler past BIG_GRAPH_BYTES."""
+    config = tf1().ConfigProto(allow_soft_placement=True)
+    if graph_def.ByteSize() > BIG_GRAPH_BYTES:
+        config.graph_options.rewrite_options.disable_meta_optimizer = True
+    return config
 
 
 RUN_FIX = (  # the fix a failed run's message names
