@@ -50,7 +50,7 @@ from explorer.inspection.gate import spec_tensors
 from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import CHECKPOINT, V1Model, as_model, load, meta_graph_with
 from explorer.output_policy import staged_folder
-from explorer.running.base import Runner
+from explorer.running.base import FnRunner, Runner
 from explorer.running.v1_runner import V1Runner
 
 Feeds = Mapping[str, Any]
@@ -351,25 +351,6 @@ class Recorded:
         return batches
 
 
-class _Replay(Runner):
-    """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
-
-    required_inputs = None  # ``like``'s
-
-    def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
-        super().__init__(max_bytes=None)
-        self.input_specs, self.output_specs = like.input_specs, like.output_specs
-        self.required_inputs, self.outputs = like.required_inputs, itertools.cycle(outputs)
-
-    def _start(self) -> None:
-        pass
-
-    _stop = _start
-
-    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        return next(self.outputs)
-
-
 def _ops(spec: Any) -> list[str]:
     return [op_name(t) for t in spec_tensors({"": spec})]
 
@@ -549,7 +530,8 @@ def _stream(
         first: Runner = r1
         if plan.reference is not None:  # the reference plays v1; this TF's v1 is compared apart
             recorded = plan.reference.batches(target.name, r1)
-            first = stack.enter_context(_Replay(r1, [out for _, out in recorded]))
+            replay = itertools.cycle([out for _, out in recorded])
+            first = stack.enter_context(FnRunner(lambda _: next(replay)))
             batches, check = [(feeds, None) for feeds, _ in recorded], None
         nondet = run_sides(
             first,
