@@ -41,7 +41,7 @@ from explorer.feeding.data.sources import (
     rows_of,
     take_rows,
 )
-from explorer.feeding.feeds import numpy_dtype
+from explorer.feeding.feeds import is_sparse_like, numpy_dtype
 from explorer.feeding.sampling import switch_of
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
@@ -378,7 +378,7 @@ def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str
 
 def same_values(x: Any, y: Any) -> bool:
     """Bitwise the same value (NaNs equal; sparse values part by part)."""
-    if hasattr(x, "indices") and hasattr(x, "dense_shape"):
+    if is_sparse_like(x):
         return all(same_values(p, q) for p, q in zip(x, y))
     x, y = np.asarray(x), np.asarray(y)
     if x.shape != y.shape or x.dtype != y.dtype:
