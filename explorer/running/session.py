@@ -128,13 +128,12 @@ class ModelSession:
         resolved = tf().nest.map_structure(self._fetchable, fetches)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
-        options = None
-        if limit is not None and limit > 0:
-            options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000)))
+        on = limit is not None and limit > 0
+        options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000))) if on else None
         try:
             return bounded(
                 lambda: self.session.run(resolved, feed_dict, options=options),
-                limit + 5.0 if limit and limit > 0 else 0,  # TF's own cancel first, if it can
+                limit + 5.0 if on else 0,  # TF's own cancel first, if it can
                 "session.run",
                 self.model.path,
             )
