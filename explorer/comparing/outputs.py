@@ -245,8 +245,6 @@ class _Output:
             heapq.heapreplace(self.heap, item)
 
     def merge(self, other: _Output, offset: int = 0) -> None:
-        if other.rec is None:
-            return
         heap = [
             (s, -(i + offset), i + offset, dataclasses.replace(w, index=i + offset))
             for s, _, i, w in other.heap
