@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 BIG_GRAPH_BYTES = 64 * 2**20
 
 
-class ModelSession:
+class ModelSession(AbstractContextManager):
     """A restored, initialised v1 ``session`` over the model's own ``graph``, for ``scope``."""
 
     def __init__(
@@ -166,9 +167,6 @@ class ModelSession:
 
     def close(self) -> None:
         self.session.close()
-
-    def __enter__(self) -> ModelSession:
-        return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
