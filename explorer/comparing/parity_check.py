@@ -552,7 +552,6 @@ def _stream(
         seconds.update(v1=sum(r1.times) - seconds.pop("check"), v2=sum(r2.times))
         if then is not None:
             then(r1, r2)
-        inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
     if plan.reference is not None:  # this TF's v1 drift from it; whose each failure is
@@ -572,7 +571,7 @@ def _stream(
         # after the first batch (whose runs are the cold first runs of fresh graphs)
         steady = round((done - first) / (wall - cold), 1) if done > first and wall > cold else None
         report.data = _figures(source, done, {**seconds, "total": wall}, steady)
-    return _Run(report, nondet, output_ops, inputs, acc)
+    return _Run(report, nondet, output_ops, dict(r1.input_specs), acc)
 
 
 def _figures(
