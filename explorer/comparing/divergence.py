@@ -70,9 +70,8 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
             "explorer.parity"
         )
     placeholders = [t.op.name for t in frozen.inputs]
-    renames: dict[str, str] = {}
-    if len(placeholders) == len(arg_tensors):
-        renames.update({p: op_name(t) for p, t in zip(placeholders, arg_tensors)})
+    same = len(placeholders) == len(arg_tensors)
+    renames = {p: op_name(t) for p, t in zip(placeholders, arg_tensors)} if same else {}
     taken = {n.name for n in gd.node}
     for node in gd.node:
         bare = _CALL_PREFIX.sub("", node.name)
