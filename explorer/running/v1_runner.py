@@ -49,11 +49,10 @@ class V1Runner(Runner):
         self.session: ModelSession | None = None
         if inputs is not None or outputs is not None:
             check_custom_io(model, signature is not None, outputs)
+        elif signature is None and model.signatures:
+            signature = model.signature(None).name
         elif signature is None:
-            if model.signatures:
-                signature = model.signature(None).name
-            else:
-                inputs, outputs = default_io(model)
+            inputs, outputs = default_io(model)
         self.signature_name = signature
         if signature is not None:
             sig = model.signature(signature)  # an old TensorInfo may lack its placeholder's shape
