@@ -31,7 +31,7 @@ from explorer.graph.op_families import CALL_OPS, V1_CONTROL_FLOW_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import default_io
 from explorer.loading.model import V1Model, as_model
-from explorer.running.base import Runner
+from explorer.running.base import FnRunner
 from explorer.running.session import GRAPH_FIX
 from explorer.running.v1_runner import V1Runner
 
@@ -70,9 +70,8 @@ def v2_graph_def(v2_model_or_dir: Any, signature: str | None = None) -> Any:
             "explorer.parity"
         )
     placeholders = [t.op.name for t in frozen.inputs]
-    renames: dict[str, str] = {}
-    if len(placeholders) == len(arg_tensors):
-        renames.update({p: op_name(t) for p, t in zip(placeholders, arg_tensors)})
+    same = len(placeholders) == len(arg_tensors)
+    renames = {p: op_name(t) for p, t in zip(placeholders, arg_tensors)} if same else {}
     taken = {n.name for n in gd.node}
     for node in gd.node:
         bare = _CALL_PREFIX.sub("", node.name)
@@ -197,7 +196,17 @@ def first_divergence(
     random_ops = gf.random_ops_upstream(v1.graph_def, names)
     acc = Comparator(dataclasses.replace(tol, nonfinite="accept-matching"), name="first_divergence")
     r1 = V1Runner(v1, inputs=list(key_feeds), outputs=names, max_bytes=None, timeout=timeout)
-    r2 = _PrunedV2(fn_graph, list(key_feeds), {n: c[0] for n, c in candidates.items()}, mapping)
+    with _v2_errors():  # the v2 graph pruned to the shared tensors, keyed by v1 tensor names
+        split = [n.partition(":") for n in key_feeds]
+        ins = [graph.as_graph_element(f"{mapping.get(op, op)}:{i or 0}") for op, _, i in split]
+        pruned = fn_graph.prune(ins, [t2 for t2, _ in candidates.values()])
+
+    def run_v2(fed: dict[str, Any]) -> dict[str, Any]:
+        with _v2_errors():
+            args = [tf().convert_to_tensor(fed[n], dtype=t.dtype) for n, t in zip(key_feeds, ins)]
+            return {k: np.asarray(v) for k, v in zip(names, pruned(*args))}
+
+    r2 = FnRunner(run_v2)
     try:
         with r1, r2:
             unstable = run_sides(r1, r2, [(key_feeds, None)], acc, check=r1 if random_ops else None)
@@ -244,44 +253,6 @@ def first_divergence(
     return Divergence(
         steps, first, inputs_err, tol.atol, tol.rtol, runs, seconds, skipped, not_judged, failed
     )
-
-
-class _PrunedV2(Runner):
-    """The v2 graph pruned to the shared tensors, keyed by v1 tensor names."""
-
-    name = "v2"
-
-    def __init__(
-        self, fn_graph: Any, feeds: list[str], fetches: dict[str, Any], mapping: Mapping[str, str]
-    ) -> None:
-        super().__init__(max_bytes=None)
-        self.fn_graph, self.feeds, self.fetches, self.mapping = fn_graph, feeds, fetches, mapping
-        self.fn: Any = None
-
-    input_specs = output_specs = property(lambda self: {})
-
-    def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(feeds)  # cast to the v2 graph's dtypes in _run
-
-    def _start(self) -> None:
-        g = self.fn_graph.graph
-        with _v2_errors():
-            names = [n.partition(":") for n in self.feeds]
-            self.feed_tensors = [
-                g.as_graph_element(f"{self.mapping.get(op, op)}:{idx or 0}") for op, _, idx in names
-            ]
-            self.fn = self.fn_graph.prune(self.feed_tensors, list(self.fetches.values()))
-
-    def _stop(self) -> None:
-        self.fn = None
-
-    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        with _v2_errors():
-            args = [
-                tf().convert_to_tensor(feeds[n], dtype=t.dtype)
-                for n, t in zip(self.feeds, self.feed_tensors)
-            ]
-            return {k: np.asarray(v) for k, v in zip(self.fetches, self.fn(*args))}
 
 
 @contextlib.contextmanager

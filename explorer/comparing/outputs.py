@@ -24,6 +24,7 @@ from explorer.comparing.records import (
     array_dtype,
 )
 from explorer.errors import ParityError
+from explorer.feeding.feeds import is_sparse_like
 
 if TYPE_CHECKING:
     from explorer.feeding.data.sources import Batch
@@ -244,8 +245,6 @@ class _Output:
             heapq.heapreplace(self.heap, item)
 
     def merge(self, other: _Output, offset: int = 0) -> None:
-        if other.rec is None:
-            return
         heap = [
             (s, -(i + offset), i + offset, dataclasses.replace(w, index=i + offset))
             for s, _, i, w in other.heap
@@ -320,8 +319,7 @@ def _flatten_sparse(batch: Outputs) -> dict[str, Any]:
     out: dict[str, Any] = {}
     parts = ("indices", "values", "dense_shape")  # TF2's names for a TF1 sparse tensor's parts
     for k, v in batch.items():
-        sparse = all(hasattr(v, a) for a in parts)
-        out.update({f"{k}_{a}": getattr(v, a) for a in parts} if sparse else {k: v})
+        out.update({f"{k}_{a}": getattr(v, a) for a in parts} if is_sparse_like(v) else {k: v})
     return out
 
 

@@ -5,10 +5,12 @@ with switches made constants, random ops seeded."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import itertools
 import json
+import logging
 import os
 import pprint
 import tempfile
@@ -16,7 +18,7 @@ import time
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +26,31 @@ import numpy as np
 
 from explorer._tf import numerics_environment
 from explorer.comparing import _reference_script as script
-from explorer.comparing import sharded
 from explorer.comparing._reference_script import entry, unpack
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, ParitySummary, Tolerance
 from explorer.conversion.build import convert
 from explorer.conversion.onnx import runner_for
 from explorer.conversion.v2_model import V2Model
-from explorer.errors import DataError, ParityError, SessionError, first_line
-from explorer.feeding.data.sources import Batch, DataSource, data, rows_of, take_rows
-from explorer.feeding.feeds import numpy_dtype
+from explorer.errors import DataError, ExplorerError, ParityError, SessionError, first_line
+from explorer.feeding.data.sources import (
+    Batch,
+    DataSource,
+    ImageSource,
+    data,
+    rows_of,
+    take_rows,
+)
+from explorer.feeding.feeds import is_sparse_like, numpy_dtype
 from explorer.feeding.sampling import switch_of
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.gate import spec_tensors
 from explorer.inspection.suggestions import check_custom_io, default_io
-from explorer.loading.model import CHECKPOINT, V1Model, as_model, meta_graph_with
+from explorer.loading.model import CHECKPOINT, V1Model, as_model, load, meta_graph_with
 from explorer.output_policy import staged_folder
-from explorer.running.base import Runner
+from explorer.running.base import FnRunner, Runner
 from explorer.running.v1_runner import V1Runner
 
 Feeds = Mapping[str, Any]
@@ -161,7 +169,7 @@ def parity(
     ``signatures`` (default: all, or the default io) or ``inputs``/``outputs``. ``source``: see
     :func:`feed_source` (data streams, keeping the ``worst`` examples per output). ``reference``:
     a :class:`Recorded` (or path) whose outputs v2 is judged against. ``workers``/``scheduler``:
-    the files split over Dask (:mod:`.sharded`). ``then(v1_runner, v2_runner)``: called after
+    the files split over Dask (:func:`shards`). ``then(v1_runner, v2_runner)``: called after
     the first target's loop with its started runners (e.g. to time them). Raises ParityError,
     FeedError, SessionError, DataError (a bad record), TensorNotFoundError."""
     v1 = as_model(v1_model)
@@ -175,8 +183,8 @@ def parity(
     with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp, ExitStack() as stack:
         pool = None  # a Dask client: the workers (they load the models from paths)
         if workers is not None or scheduler is not None:
-            parts = sharded.shards(plan.source)
-            pool = stack.enter_context(sharded.cluster(workers, scheduler, len(parts)))
+            parts = shards(plan.source)
+            pool = stack.enter_context(cluster(workers, scheduler, len(parts)))
         for target, each in _per_target(plan, targets):
             each = dataclasses.replace(each, ran=Counter())  # counted per target, remedy too
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
@@ -184,7 +192,7 @@ def parity(
             if (stateful or pool) and not isinstance(v2, (str, os.PathLike)):
                 saved = side = saved or v2.save(Path(tmp) / "v2")
             if pool is not None and not stateful:  # stateful: one sequence of calls, here
-                run = sharded.stream(pool, _shard, parts, each, target, sharded.model_at(v1), side)
+                run = _merged(pool, parts, each, target, _model_at(v1), side)
                 if then is not None and not reports:  # its runners were the workers': fresh ones
                     kw = {**target.kwargs(), "allow_unsafe": allow_unsafe}
                     with V1Runner(v1, **kw) as r1, runner_for(side, target.signature) as r2:
@@ -343,25 +351,6 @@ class Recorded:
         return batches
 
 
-class _Replay(Runner):
-    """v1's side played by a reference: the outputs it recorded, batch after batch, in a cycle."""
-
-    required_inputs = None  # ``like``'s
-
-    def __init__(self, like: Runner, outputs: list[dict[str, Any]]) -> None:
-        super().__init__(max_bytes=None)
-        self.input_specs, self.output_specs = like.input_specs, like.output_specs
-        self.required_inputs, self.outputs = like.required_inputs, itertools.cycle(outputs)
-
-    def _start(self) -> None:
-        pass
-
-    _stop = _start
-
-    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
-        return next(self.outputs)
-
-
 def _ops(spec: Any) -> list[str]:
     return [op_name(t) for t in spec_tensors({"": spec})]
 
@@ -389,7 +378,7 @@ def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str
 
 def same_values(x: Any, y: Any) -> bool:
     """Bitwise the same value (NaNs equal; sparse values part by part)."""
-    if hasattr(x, "indices") and hasattr(x, "dense_shape"):
+    if is_sparse_like(x):
         return all(same_values(p, q) for p, q in zip(x, y))
     x, y = np.asarray(x), np.asarray(y)
     if x.shape != y.shape or x.dtype != y.dtype:
@@ -541,7 +530,8 @@ def _stream(
         first: Runner = r1
         if plan.reference is not None:  # the reference plays v1; this TF's v1 is compared apart
             recorded = plan.reference.batches(target.name, r1)
-            first = stack.enter_context(_Replay(r1, [out for _, out in recorded]))
+            replay = itertools.cycle([out for _, out in recorded])
+            first = stack.enter_context(FnRunner(lambda _: next(replay)))
             batches, check = [(feeds, None) for feeds, _ in recorded], None
         nondet = run_sides(
             first,
@@ -562,7 +552,6 @@ def _stream(
         seconds.update(v1=sum(r1.times) - seconds.pop("check"), v2=sum(r2.times))
         if then is not None:
             then(r1, r2)
-        inputs = dict(r1.input_specs)
     report = acc.report()
     report.notes.extend(notes)
     if plan.reference is not None:  # this TF's v1 drift from it; whose each failure is
@@ -578,27 +567,188 @@ def _stream(
         drifts = {k: {f: getattr(o, f) for f in keep} for k, o in moved.items()}
         report.reference = {**plan.reference.about, "drift": drifts}
     if isinstance(source, DataSource):
-        done, first = count["done"], count["first"]
-        report.data = {
-            "source": source.describe(),
-            "examples": done,
-            "batch_size": source.batch_size,
-            "seconds": {k: round(v, 4) for k, v in {**seconds, "total": wall}.items()},
-            "examples_per_second": round(done / wall, 1) if wall > 0 else None,
-            # after the first batch (whose runs are the cold first runs of fresh graphs)
-            "steady_examples_per_second": (
-                round((done - first) / (wall - seconds["first_batch"]), 1)
-                if done > first and wall > seconds["first_batch"]
-                else None
-            ),
-        }
-    return _Run(report, nondet, output_ops, inputs, acc)
+        done, first, cold = count["done"], count["first"], seconds["first_batch"]
+        # after the first batch (whose runs are the cold first runs of fresh graphs)
+        steady = round((done - first) / (wall - cold), 1) if done > first and wall > cold else None
+        report.data = _figures(source, done, {**seconds, "total": wall}, steady)
+    return _Run(report, nondet, output_ops, dict(r1.input_specs), acc)
+
+
+def _figures(
+    source: DataSource, n: int, seconds: dict[str, float], steady: float | None = None
+) -> dict[str, Any]:
+    """``report.data``: ``n`` examples of ``source`` in ``seconds`` (``total``: wall time)."""
+    wall = seconds["total"]
+    return {
+        "source": source.describe(),
+        "examples": n,
+        "batch_size": source.batch_size,
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+        "examples_per_second": round(n / wall, 1) if wall > 0 else None,
+        "steady_examples_per_second": steady,  # sharded: None (each shard's first batch is cold)
+    }
+
+
+# Sharded parity (issue 28): a data source split by file, each shard run by the one loop on a
+# Dask worker, the comparators merged in file order: the report one process gives, but for the
+# batch count and timings (docs/guides/parity.md).
+BATCHES_PER_SHARD = 16  # an image folder (a record a file) is split in runs of whole batches
+
+
+def shards(source: Source) -> list[DataSource]:
+    """``source`` split in file order, a source per file (images: runs of whole batches; arrays
+    in memory stay one), paths absolute. ParityError: not a data source, or a ``limit``."""
+    if not isinstance(source, DataSource):
+        raise ParityError(
+            "workers split the files of a data source: give source=explorer.data(FILES) "
+            "(CLI: --data), or drop workers/scheduler"
+        )
+    if source.limit is not None:
+        raise ParityError(
+            f"limit={source.limit} takes the first records in file order, which one process "
+            "reads: drop the limit (CLI: --limit) or the workers (--workers/--scheduler)"
+        )
+    if not source.paths:  # arrays in memory: shipped as they are
+        return [source]
+    size = source.batch_size * BATCHES_PER_SHARD if isinstance(source, ImageSource) else 1
+    out = []
+    for i in range(0, len(source.paths), size):
+        part = copy.copy(source)
+        part.paths = [p.resolve() for p in source.paths[i : i + size]]  # a worker's cwd differs
+        out.append(part)
+    return out
+
+
+@contextmanager
+def cluster(
+    workers: int | str | None = None, scheduler: Any = None, most: int = 0
+) -> Iterator[Any]:
+    """A Dask client of ``scheduler`` (an address or a cluster), else of a local cluster of
+    ``workers`` processes (``"auto"``: one per core; at most ``most``) closed with the block."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        if workers is not None:
+            raise ParityError("give workers (a local cluster) or a scheduler (a running one)")
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ParityError(
+                f"no Dask scheduler answers at {scheduler} ({first_line(e)}): start one "
+                "(`dask scheduler`, workers with `dask worker ADDRESS`) or drop --scheduler"
+            ) from None
+        with client:
+            yield client
+        return
+    n = (os.cpu_count() or 1) if workers == "auto" else workers
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ParityError(f"workers={workers!r}: give a number of processes >= 1, or 'auto'")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # a crash: said once
+        local = LocalCluster(
+            n_workers=min(n, most or n),
+            threads_per_worker=1,  # one shard at a time a process: TensorFlow has its own threads
+            processes=True,
+            dashboard_address=":0",  # a free port (8787 may be taken)
+            silence_logs=logging.ERROR,
+        )
+    with local, Client(local) as client:
+        yield client
+
+
+def run_shards(
+    client: Any,
+    fn: Callable[..., Any],
+    parts: Sequence[DataSource],
+    *args: Any,
+    done: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """``fn(part, *args)`` for every part on the workers, the results in part order (``done``
+    told each as it arrives). The first part to fail cancels the rest and raises one line naming
+    its files: its error's class if an ExplorerError, else ParityError."""
+    from distributed import as_completed
+
+    futures = [client.submit(fn, part, *args, pure=False) for part in parts]
+    index = {f.key: i for i, f in enumerate(futures)}
+    out: list[Any] = [None] * len(parts)
+    try:
+        for future in as_completed(futures):
+            i = index[future.key]
+            if future.status == "finished":
+                out[i] = future.result()
+                if done is not None:
+                    done(out[i])
+                continue
+            e, part = future.exception(), parts[i]
+            files = ", ".join(str(p) for p in part.paths[:2]) + " ..." * (len(part.paths) > 2)
+            where = f"{files or part.describe()} (shard {i + 1} of {len(parts)})"
+            if isinstance(e, ExplorerError):
+                raise type(e)(f"{where}: {first_line(e)}")
+            raise ParityError(
+                f"{where}: its Dask worker failed ({type(e).__name__}: {first_line(e)}): compare "
+                "that file in one process (no --workers) to see why"
+            )
+    finally:
+        client.cancel(futures)
+    return out
+
+
+def _merged(
+    client: Any, parts: Sequence[DataSource], plan: _Plan, target: _Target, *args: Any
+) -> _Run:
+    """:func:`_shard` of every part on the workers (``plan.progress`` told here), merged: the
+    first shard's run with every shard's comparator merged in, in order, its report made afresh,
+    every shard's nondeterministic keys."""
+    t0, count, tell = time.perf_counter(), [0], plan.progress or (lambda *_: None)
+
+    def done(run: _Run) -> None:
+        count[0] += run.report.data["examples"]
+        tell(target.name, count[0], None)
+
+    ship = dataclasses.replace(plan, progress=None)
+    runs = run_shards(client, _shard, parts, ship, target, *args, done=done)
+    tell(target.name, count[0], count[0])  # the end: total known
+    seconds = time.perf_counter() - t0
+    acc, before = runs[0].acc, 0
+    for prev, shard in zip(runs, runs[1:]):
+        before += prev.report.data["examples"]
+        acc.merge(shard.acc, offset=before)
+    report = acc.report()
+    report.notes.extend(runs[0].report.notes)
+    data = [r.report.data for r in runs]
+    spent = {k: sum(d["seconds"][k] for d in data) for k in data[0]["seconds"]}
+    spent["total"] = seconds  # the others: summed over the shards
+    n = sum(d["examples"] for d in data)
+    report.data = {**_figures(plan.source, n, spent), "shards": len(runs)}
+    nondet = set().union(*(r.nondet for r in runs))
+    return dataclasses.replace(runs[0], report=report, nondet=nondet, acc=acc)
+
+
+def _model_at(v1: V1Model) -> tuple[str, dict[str, Any], str]:
+    """What a worker needs to load ``v1`` itself: its path, load options and graph's digest."""
+    options = {
+        "tags": list(v1.tags),
+        "replacements": v1.replacements or None,
+        "op_libraries": v1.op_libraries,
+    }
+    return str(Path(v1.path).resolve()), options, _digest(v1)
 
 
 def _shard(part: DataSource, plan: _Plan, target: _Target, at: tuple, v2: Path) -> _Run:
-    """:func:`_stream` of one shard on a Dask worker, the models loaded there."""
-    v1 = sharded.load_at(at)
+    """:func:`_stream` of one shard on a Dask worker, the model :func:`_model_at` describes loaded
+    there (ParityError if it is another graph)."""
+    path, options, digest = at
+    v1 = load(path, **options)
+    if _digest(v1) != digest:
+        raise ParityError(
+            f"{path} as a worker loads it is not the model compared (changed on disk, or in "
+            "memory only): save the model to a path every worker reads and compare that"
+        )
     return _stream(v1, v2, target, dataclasses.replace(plan, source=part), stateful=False)
+
+
+def _digest(v1: V1Model) -> str:
+    return hashlib.sha256(v1.graph_def.SerializeToString(deterministic=True)).hexdigest()
 
 
 def _locate(runner: Runner, feeds: Feeds, batch: Batch, error: Exception) -> None:

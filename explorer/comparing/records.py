@@ -121,20 +121,29 @@ class _Judged:
 
 
 class _Record:
-    """A record's fields to JSON and back (``parsed``: fields built by the caller)."""
+    """A record's fields to JSON and back (floats, nested records and their lists/dicts parsed)."""
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
 
     @classmethod
-    def from_json(cls, obj: Mapping[str, Any], **parsed: Any) -> Any:
-        kwargs = dict(parsed)
-        for f in fields(cls):
-            v = obj.get(f.name)
-            if f.name in obj and f.name not in parsed:
-                number = f.type in ("float", "float | None") and v is not None
-                kwargs[f.name] = float(v) if number else v
-        return cls(**kwargs)
+    def from_json(cls, obj: Mapping[str, Any] | str) -> Any:
+        obj = json.loads(obj) if isinstance(obj, str) else obj  # to_json's dict, or its text
+        return cls(**{f.name: _parsed(f.type, obj[f.name]) for f in fields(cls) if f.name in obj})
+
+
+def _parsed(kind: str, v: Any) -> Any:
+    """JSON value ``v`` as a field of type ``kind`` (its annotation's text)."""
+    if v is None:
+        return v
+    if kind.startswith("dict[str, "):
+        return {k: _parsed(kind[10:-1], x) for k, x in v.items()}
+    if kind.startswith("list["):
+        return [_parsed(kind[5:-1], x) for x in v]
+    if kind in ("float", "float | None"):
+        return float(v)
+    record = globals().get(kind)
+    return record.from_json(v) if isinstance(record, type) and issubclass(record, _Record) else v
 
 
 @dataclass
@@ -221,12 +230,6 @@ class ExampleErrors(_Record):
     worst: list[WorstExample] = field(default_factory=list)
     reason: str = ""
 
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> ExampleErrors:
-        q = {k: None if v is None else float(v) for k, v in obj.get("quantiles", {}).items()}
-        worst = [WorstExample.from_json(w) for w in obj.get("worst", [])]
-        return super().from_json(obj, quantiles=q, worst=worst)
-
 
 @dataclass
 class ParityReport(_Judged, _Record):
@@ -281,15 +284,6 @@ class ParityReport(_Judged, _Record):
 
     def dumps(self, **kwargs: Any) -> str:
         return json.dumps(self.to_json(), **kwargs)
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any] | str) -> ParityReport:
-        obj = json.loads(obj) if isinstance(obj, str) else obj  # to_json's dict, or its text
-        return super().from_json(
-            obj,
-            outputs={k: OutputComparison.from_json(v) for k, v in obj["outputs"].items()},
-            examples={k: ExampleErrors.from_json(v) for k, v in obj.get("examples", {}).items()},
-        )
 
 
 @dataclass

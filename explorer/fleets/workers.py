@@ -211,7 +211,7 @@ def fleet(
     if fresh:
         from distributed import as_completed
 
-        from explorer.comparing.sharded import cluster
+        from explorer.comparing.parity_check import cluster
 
         local = None if scheduler else (workers or "auto")
         with cluster(local, scheduler, most=len(fresh)) as client:

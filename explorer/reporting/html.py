@@ -249,19 +249,17 @@ def to_html(
     *,
     title: str = "tf1-explorer parity report",
     extra: Mapping[str, Any] | None = None,
-    figures: Mapping[str, Any] | None = None,
     plots: bool = True,
 ) -> str:
     """A self-contained HTML page for a ``ParitySummary`` or ``ParityReport``, its JSON inside.
-    ``extra``: section title -> JSON-ready object (``migrate``'s steps); ``figures``: title ->
-    more Figures; ``plots``: embed the per-output figures."""
+    ``extra``: section title -> JSON-ready object (``migrate``'s steps); ``plots``: embed the
+    per-output figures."""
     reports = result.reports if hasattr(result, "reports") else {result.name: result}
-    status = result.status
     env = getattr(result, "environment", None) or numerics_environment()
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>{esc(title)}</title><style>{_CSS}</style></head><body>",
-        f'<h1>{esc(title)}: <span class="{status}">{esc(result.verdict)}</span></h1>',
+        f'<h1>{esc(title)}: <span class="{result.status}">{esc(result.verdict)}</span></h1>',
         "<h3>Numerics environment</h3><table>",
     ]
     for k, v in env.items():
@@ -271,19 +269,15 @@ def to_html(
         parts.extend(_signature_html(report, plots))
     parts.extend(reference_html(reports))
     extra = dict(extra or {})
-    if latency := extra.get("latency"):  # migrate's step: a section of its own
-        parts.extend(latency_html(latency))
-    for name, fig in (figures or {}).items():
-        parts.append(f"<h2>{esc(name)}</h2><img alt='{esc(name)}' src='{figure_png(fig)}'>")
     payload = dict(result.to_json())
     payload.setdefault("environment", env)
-    for name, obj in extra.items():
-        if name == "latency" and latency:
-            continue
-        text = json.dumps(obj, indent=2, default=str)
-        parts.append(f"<h2>{esc(name)}</h2><pre>{html.escape(text)}</pre>")
-    if latency:
+    if latency := extra.get("latency"):  # migrate's step: a section of its own
+        parts.extend(latency_html(latency))
         payload["which_to_serve"] = serve_line(latency)
+    for name, obj in extra.items():
+        if name != "latency" or not latency:
+            text = json.dumps(obj, indent=2, default=str)
+            parts.append(f"<h2>{esc(name)}</h2><pre>{html.escape(text)}</pre>")
     if extra:
         payload["extra"] = extra
     blob = json.dumps(payload, default=str).replace("</", "<\\/")

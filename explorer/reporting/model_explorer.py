@@ -121,7 +121,7 @@ def overlays(results: Iterable[Any], model: V1Model | None = None) -> dict[str, 
     }
 
 
-class GraphView:
+class GraphView(contextlib.AbstractContextManager):
     """Model Explorer's server showing a graph and overlays at :attr:`url`, an IFrame ``height`` px
     high in a notebook; :meth:`stop` (a ``with`` block's end, garbage collection) ends it."""
 
@@ -173,9 +173,6 @@ class GraphView:
         """End the server (the embedded view goes blank), if running."""
         self._stop()
         self._log.close()
-
-    def __enter__(self) -> GraphView:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

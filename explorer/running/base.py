@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from explorer.errors import SessionError
@@ -79,3 +79,24 @@ class Runner(abc.ABC):
         out = self._run(checked)
         self.times.append(time.perf_counter() - t0)
         return out
+
+
+class FnRunner(Runner):
+    """A runner of ``fn(feeds)``, the feeds unchecked, no specs (a replay, a pruned v2 graph)."""
+
+    input_specs = output_specs = property(lambda self: {})
+
+    def __init__(self, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        super().__init__(max_bytes=None)
+        self.fn = fn
+
+    def check_feeds(self, feeds: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(feeds)
+
+    def _start(self) -> None:
+        pass
+
+    _stop = _start
+
+    def _run(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        return self.fn(feeds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from explorer._tf import tf, tf1
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 BIG_GRAPH_BYTES = 64 * 2**20
 
 
-class ModelSession:
+class ModelSession(AbstractContextManager):
     """A restored, initialised v1 ``session`` over the model's own ``graph``, for ``scope``."""
 
     def __init__(
@@ -128,13 +129,12 @@ class ModelSession:
         resolved = tf().nest.map_structure(self._fetchable, fetches)
         feed_dict = {self._fetchable(k): v for k, v in (feeds or {}).items()}
         limit = default_timeout() if timeout is None else timeout
-        options = None
-        if limit is not None and limit > 0:
-            options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000)))
+        on = limit is not None and limit > 0
+        options = tf1().RunOptions(timeout_in_ms=max(1, int(limit * 1000))) if on else None
         try:
             return bounded(
                 lambda: self.session.run(resolved, feed_dict, options=options),
-                limit + 5.0 if limit and limit > 0 else 0,  # TF's own cancel first, if it can
+                limit + 5.0 if on else 0,  # TF's own cancel first, if it can
                 "session.run",
                 self.model.path,
             )
@@ -167,9 +167,6 @@ class ModelSession:
 
     def close(self) -> None:
         self.session.close()
-
-    def __enter__(self) -> ModelSession:
-        return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.errors import FeedError, SessionError, SignatureNotFoundError
-from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse
+from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, as_sparse, is_sparse_like
 from explorer.feeding.sampling import FEED, input_roles, sample, switch_of, tensor_specs
 from explorer.feeding.shape_inference import with_placeholder_shapes
 from explorer.graph.index import ops_that_run
@@ -49,11 +49,10 @@ class V1Runner(Runner):
         self.session: ModelSession | None = None
         if inputs is not None or outputs is not None:
             check_custom_io(model, signature is not None, outputs)
+        elif signature is None and model.signatures:
+            signature = model.signature(None).name
         elif signature is None:
-            if model.signatures:
-                signature = model.signature(None).name
-            else:
-                inputs, outputs = default_io(model)
+            inputs, outputs = default_io(model)
         self.signature_name = signature
         if signature is not None:
             sig = model.signature(signature)  # an old TensorInfo may lack its placeholder's shape
@@ -128,8 +127,7 @@ class V1Runner(Runner):
             raise SessionError("the runner this sibling shares a session with was stopped")
         feed_dict = {self._feed_tensors[k]: v for k, v in feeds.items()}
         raw = self.session.run(self._fetch, feed_dict, timeout=self.timeout)
-        sparse = {k for k, v in raw.items() if hasattr(v, "indices") and hasattr(v, "dense_shape")}
-        return {k: as_sparse(v) if k in sparse else np.asarray(v) for k, v in raw.items()}
+        return {k: as_sparse(v) if is_sparse_like(v) else np.asarray(v) for k, v in raw.items()}
 
 
 def _check_outputs_fed(

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import explorer
-from explorer.comparing import sharded
 from explorer.comparing.outputs import Comparator
+from explorer.comparing.parity_check import run_shards, shards
 from explorer.comparing.records import ParitySummary
 from explorer.errors import DataError, ParityError
 from explorer.examples.models import build_mlp
@@ -146,9 +146,9 @@ def test_a_worker_crash_names_the_file(mlp, scheduler):
     from distributed import Client
 
     _, _, _, tfr, _ = mlp
-    parts = sharded.shards(explorer.data(tfr))
+    parts = shards(explorer.data(tfr))
     with Client(scheduler) as client, pytest.raises(ParityError) as e:
-        sharded.run(client, _crash, parts[:1])
+        run_shards(client, _crash, parts[:1])
     msg = str(e.value)
     assert msg.startswith(f"{tfr[0]} (shard 1 of 1): its Dask worker failed (KilledWorker")
     assert "\n" not in msg

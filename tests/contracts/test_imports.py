@@ -39,7 +39,6 @@ HEAVY_AT_IMPORT = {
     "explorer.extend": {"numpy"},
     "explorer.examples.models": {"numpy"},
     "explorer.feeding.data.sources": {"numpy"},
-    "explorer.comparing.sharded": {"numpy"},  # a data source split by file
     **{
         f"explorer.comparing.{m}": {"numpy"}
         for m in ("outputs", "parity_check", "divergence", "_reference_script", "latency")
