@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
 from explorer.graph.names import data_inputs, op_name
-from explorer.graph.op_families import REF_ASSIGN_OPS, REF_VARIABLE_OPS
+from explorer.graph.op_families import (
+    REF_APPLY_OPS,
+    REF_ASSIGN_OPS,
+    REF_SCATTER_OPS,
+    REF_VARIABLE_OPS,
+)
 from explorer.graph.registry import OpRegistry
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
 from explorer.loading.model import meta_graph_with
@@ -181,27 +186,10 @@ def _same_inputs(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     return [out]
 
 
-# Training ops ``Apply<X>`` and ``SparseApply<Y>`` (their resource ops: ``Resource`` + the name).
-_APPLY = (
-    "GradientDescent ProximalGradientDescent Momentum KerasMomentum Adam AdaMax Adagrad AdagradV2 "
-    "AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 AddSign PowerSign"
-)
-_SPARSE_APPLY = (
-    "Momentum KerasMomentum Adagrad AdagradV2 AdagradDA ProximalAdagrad ProximalGradientDescent "
-    "Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
-)
-_APPLY_OPS = (
-    *(f"Apply{x}" for x in _APPLY.split()),
-    *(f"SparseApply{y}" for y in _SPARSE_APPLY.split()),
-)
-_SCATTERS = ("Update", "Add", "Sub", "Mul", "Div", "Min", "Max", "NdUpdate", "NdAdd", "NdSub")
-# Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
+# Update op -> its resource counterpart: assigns, training ops and scatters (Resource + name).
 UPDATE_OPS = {
-    "Assign": "AssignVariableOp",
-    "AssignAdd": "AssignAddVariableOp",
-    "AssignSub": "AssignSubVariableOp",
-    **{op: f"Resource{op}" for op in _APPLY_OPS},
-    **{f"Scatter{kind}": f"ResourceScatter{kind}" for kind in _SCATTERS},
+    **{op: f"{op}VariableOp" for op in sorted(REF_ASSIGN_OPS)},
+    **{op: f"Resource{op}" for op in sorted(REF_APPLY_OPS | REF_SCATTER_OPS)},
 }
 
 

@@ -28,7 +28,13 @@ from explorer.errors import (
 from explorer.graph import protos
 from explorer.graph.index import RunScope, graph_index, ops_that_run, union
 from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, REF_VARIABLE_OPS, VARIABLE_OPS
+from explorer.graph.op_families import (
+    INPUT_OPS,
+    PLACEHOLDER_OPS,
+    REF_VARIABLE_OPS,
+    RESTORE_ASSIGN_OPS,
+    VARIABLE_OPS,
+)
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
 from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, read_variables, variable_defs
 from explorer.loading.replacements import Replacement, check_libraries, load_libraries
@@ -563,9 +569,6 @@ def point_asset_constants(model: V1Model) -> None:
             value.string_val[0] = path.encode()
 
 
-_ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
-
-
 def init_ops(model: V1Model) -> list[str]:
     """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
     keys = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer")
@@ -648,7 +651,7 @@ def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str])
         n.name
         for n in nodes.values()
         if (n.op in VARIABLE_OPS and n.name not in kept_vars)
-        or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
+        or (n.op in RESTORE_ASSIGN_OPS and n.input and op_name(n.input[0]) not in kept_vars)
     }
     return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
 
