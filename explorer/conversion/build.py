@@ -116,8 +116,9 @@ def convert(
     model = as_model(model)
     if isinstance(signatures, str):
         signatures = [signatures]
-    if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
-        v2 = build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+    if model.module_info is not None:  # a TF1 Hub module, admitted whole: update ops, losses
+        admit(model, allow_unsafe=allow_unsafe)
+        v2 = HubBuilder(model, plan_signatures(model, signatures, inputs, outputs), freeze).build()
     else:
         plans = plan_signatures(model, signatures, inputs, outputs)
         groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
@@ -509,22 +510,6 @@ def example_signature(
     return sig, fn
 
 
-def build_hub(
-    model: V1Model,
-    signatures: Sequence[str] | None,
-    inputs: IO | None,
-    outputs: IO | None,
-    freeze: bool,
-    train_model: V1Model | None = None,
-    allow_unsafe: bool = False,
-) -> V2Model:
-    """``convert`` for a TF1 Hub module (and ``train_model``, its train graph), admitted whole."""
-    for m in filter(None, (model, train_model)):
-        admit(m, allow_unsafe=allow_unsafe)
-    plans = plan_signatures(model, signatures, inputs, outputs)
-    return HubBuilder(model, plans, freeze, train_model=train_model).build()
-
-
 def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
     """The inference and ``train`` graphs (either loaded) in one :class:`V2Model`."""
     tag_sets = [sorted(t) for t in model.tag_sets]
@@ -534,9 +519,10 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
         train = load(model.path, tags=list(TRAIN_TAGS), replacements=reps)
     elif sorted(model.tags) == sorted(TRAIN_TAGS) and [] in tag_sets:
         model, train = load(model.path, tags=[], replacements=reps), model
-    return build_hub(
-        model, [signature] if signature else None, None, None, False, train_model=train
-    )
+    for m in filter(None, (model, train)):
+        admit(m)
+    plans = plan_signatures(model, [signature] if signature else None, None, None)
+    return HubBuilder(model, plans, False, train_model=train).build()
 
 
 @dataclasses.dataclass

@@ -60,13 +60,8 @@ class ConvertedSignature:
     source_inputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
     source_outputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "computed_inputs": list(self.computed_inputs)}
-        for f in _SPEC_FIELDS:
-            out[f] = {k: v.to_json() for k, v in getattr(self, f).items()}
-        for f in _PART_FIELDS:
-            out[f] = {k: list(v) for k, v in getattr(self, f).items()}
-        return out
+    def to_json(self) -> dict[str, Any]:  # the name is the key it is stored under
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "name"}
 
     @classmethod
     def from_json(cls, name: str, d: Mapping[str, Any]) -> ConvertedSignature:
@@ -81,6 +76,7 @@ class ConvertedSignature:
         return cls(name, d.get("method", ""), **specs, **parts, computed_inputs=computed)
 
 
+@dataclasses.dataclass(eq=False)
 class V2Model:
     """A TF1 model (``source``) converted to TF2 functions; :meth:`save` writes a SavedModel.
     ``functions``: signature name -> ``ConcreteFunction`` taking the inputs positionally in
@@ -88,24 +84,15 @@ class V2Model:
     ``wrapped_function``: the restored, initialised ``wrap_function`` of the whole rewritten graph
     (v1 op names) each signature is pruned from (``first_divergence`` prunes other fetches)."""
 
-    def __init__(
-        self,
-        source: V1Model,
-        signatures: dict[str, ConvertedSignature],
-        functions: dict[str, tf_types.types.experimental.ConcreteFunction],
-        root: tf_types.Module,
-        variables: list[tf_types.Variable],
-        frozen: bool,
-        wrapped_function: tf_types.types.experimental.ConcreteFunction | None = None,
-    ) -> None:
-        self.source = source
-        self.signatures = signatures
-        self.functions = functions
-        self.variables = variables
-        self.frozen = frozen
-        self.wrapped_function = wrapped_function
-        self._root = root
-        self.extra_meta: dict[str, Any] = {}  # more of tf1_explorer.json (a TF1 Hub module's)
+    source: V1Model
+    signatures: dict[str, ConvertedSignature]
+    functions: dict[str, tf_types.types.experimental.ConcreteFunction]
+    _root: tf_types.Module
+    variables: list[tf_types.Variable]
+    frozen: bool
+    wrapped_function: tf_types.types.experimental.ConcreteFunction | None = None
+    # more of tf1_explorer.json (a TF1 Hub module's)
+    extra_meta: dict[str, Any] = dataclasses.field(default_factory=dict, init=False)
 
     def __repr__(self) -> str:
         return (
@@ -137,15 +124,9 @@ class V2Model:
         }
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write a TF2 SavedModel to ``out_dir`` (staged, then renamed into place: no partial
-        output; an existing one replaced only with ``overwrite``); returns the folder.
-        ``assets.extra/tf1_explorer.json`` records the key mapping for ``V2Runner``.
-
-        Raises:
-            OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
-            ConversionError: it is inside a SavedModel folder, is or holds one of the model's
-                files (see :mod:`explorer.output_policy`), or writing failed.
-        """
+        """Write a TF2 SavedModel to ``out_dir`` (all or nothing, see :mod:`explorer.output_policy`;
+        an existing one replaced only with ``overwrite``: else OutputExistsError); returns the
+        folder. ``assets.extra/tf1_explorer.json`` records the key mapping for ``V2Runner``."""
         with staged_folder(out_dir, self.source, overwrite, "TF2 SavedModel") as staging:
             try:
                 sigs = {name: self._root.signature_fns[name] for name in self.signatures}
