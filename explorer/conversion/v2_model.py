@@ -179,9 +179,6 @@ def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
 
 
-_DENSE = TensorSpec("", "", None)
-
-
 class V2Runner(Runner):
     """Runs ``signature`` (default ``serving_default`` or the only one) of a
     :class:`~explorer.V2Model` or a TF2 SavedModel folder; every input must be fed; feeds above
@@ -247,27 +244,23 @@ class V2Runner(Runner):
         return sample(self.v2_model.source, self.input_specs, batch=batch, seed=seed, **kwargs)
 
     def _start(self) -> None:
-        if self.v2_model is not None:
-            self._fn = self.v2_model.functions[self.converted.name]
-        else:
-            self._load()
+        if self.v2_model is None:
+            try:
+                self._loaded = bounded(
+                    lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
+                )
+            except SessionError:
+                raise
+            except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
+                raise SessionError(
+                    f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
+                ) from None
+            if self.converted is None:
+                _, self.converted = loaded_signature(self._loaded, self.signature_name, self.path)
+                self.signature_name = self.converted.name
+        fns = self._loaded.signatures if self.v2_model is None else self.v2_model.functions
+        self._fn = fns[self.converted.name]
         self._order, self._executor = _flat_call(self._fn, self.converted)
-
-    def _load(self) -> None:
-        try:
-            self._loaded = bounded(
-                lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
-            )
-        except SessionError:
-            raise
-        except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
-            raise SessionError(
-                f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
-            ) from None
-        if self.converted is None:
-            _, self.converted = loaded_signature(self._loaded, self.signature_name, self.path)
-            self.signature_name = self.converted.name
-        self._fn = self._loaded.signatures[self.converted.name]
 
     def _stop(self) -> None:
         self._fn = self._loaded = self._order = None
@@ -281,7 +274,8 @@ class V2Runner(Runner):
         raw = self._call(c, flat)
         out: dict[str, Any] = {}
         for key, parts in (c.output_parts or {k: (k,) for k in c.outputs}).items():
-            sparse = len(parts) == 3 and c.source_outputs.get(key, _DENSE).kind == "sparse"
+            spec = c.source_outputs.get(key)
+            sparse = len(parts) == 3 and spec is not None and spec.kind == "sparse"
             arrays = [_numpy(raw[p]) for p in parts]
             out[key] = SparseValue(*arrays) if sparse else arrays[0]
         return out
