@@ -1,7 +1,6 @@
-"""Step 5 of the flow: :func:`convert` -> :class:`~explorer.V2Model`: a :class:`Plan` per
-signature; the :class:`Builder` imports the rewritten graph into ``wrap_function``, restores,
-initialises, and prunes a ``tf.function`` per plan (named input signature: a bare pruned function
-costs ~12x); a ``tf.Example`` parsing pipeline adds an ``examples`` signature."""
+"""Step 5: :func:`convert` -> :class:`~explorer.V2Model`: the :class:`Builder` imports the
+rewritten graph into ``wrap_function``, restores, initialises, prunes a named-input tf.function
+(a bare pruned one costs ~12x) per :class:`Plan`; a tf.Example pipeline adds ``examples``."""
 
 from __future__ import annotations
 
@@ -101,16 +100,15 @@ def convert(
     shapes: Mapping[str, Shape] | None = None,
     to: str = "saved_model",
 ) -> V2Model | OnnxModel:
-    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions.
-
-    ``signatures``: names to convert (default all); or ``inputs``/``outputs``: tensor names
-    (``x:0``) or key -> name, one ``serving_default`` keyed by op name (``x``); neither and no
-    signatures: the suggested inputs and outputs. A sparse key ``k`` becomes ``k_indices``,
-    ``k_values``, ``k_dense_shape``. ``freeze``: variables as constants (stateless signatures
-    only). ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its restore and
-    init run now). ``shapes``: input key or tensor name -> the TF2 input's shape (``None``/``-1``
-    unknown). ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel).
-    Raises SignatureNotFoundError, TensorNotFoundError, MissingVariablesError, ConversionError,
+    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions. ``signatures``:
+    names to convert (default all); or ``inputs``/``outputs``: tensor names (``x:0``) or key ->
+    name, one ``serving_default`` keyed by op name (``x``); neither and no signatures: the
+    suggested inputs and outputs. A sparse key ``k`` becomes ``k_indices``, ``k_values``,
+    ``k_dense_shape``. ``freeze``: variables as constants (stateless signatures only).
+    ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its restore and init run
+    now). ``shapes``: input key or tensor name -> the TF2 input's shape (``None``/``-1`` unknown).
+    ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel). Raises
+    SignatureNotFoundError, TensorNotFoundError, MissingVariablesError, ConversionError,
     UnsafeModelError (without ``allow_unsafe``), UnsupportedOpError; each says the fix."""
     check_target(to)
     model = as_model(model)
@@ -154,9 +152,8 @@ def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
     """The ``serving_default`` plan, keyed as V1Runner's (a mapping's keys, else ``x:0``)."""
 
     def keyed(x: IO) -> dict[str, str]:
-        if isinstance(x, Mapping):
-            return {str(k): tensor_name(v) for k, v in x.items()}
-        return {tensor_name(n): tensor_name(n) for n in x}
+        pairs = x.items() if isinstance(x, Mapping) else zip(map(tensor_name, x), x)
+        return {str(k): tensor_name(v) for k, v in pairs}
 
     ins, outs = keyed(inputs), keyed(outputs)
     for t in {*ins.values(), *outs.values()}:
@@ -587,7 +584,6 @@ class HubBuilder(Builder):
         gd.node.extend(keep)
         for n in gd.node:  # no colocation with the variables, which come from outside
             n.attr.pop("_class", None)
-        mg.graph_def.CopyFrom(gd)
         for key in set(mg.collection_def) - set(_TRAIN_COLLECTIONS):
             del mg.collection_def[key]
         mg.ClearField("signature_def")

@@ -1,8 +1,7 @@
 """The ref -> resource variable rewrite (:func:`to_resource_variables`): TF2 refuses ``float_ref``
-tensors and ``wrap_function`` does not lift reference variables. Each ``VariableV2`` becomes a
-``VarHandleOp`` and each user its resource counterpart (:data:`REWRITES`); an update becomes
-``<name>/resource_update`` then a read keeping the name (TF1 updates return the new value); any
-other reader gets its own read; a reference input with no rewrite is a :class:`ConversionError`."""
+tensors and ``wrap_function`` lifts no reference variable. ``VariableV2`` becomes ``VarHandleOp``,
+its users their resource counterparts (:data:`REWRITES`): an update ``<name>/resource_update``
+then a read keeping the name (TF1 updates return the new value), any other reader its own read."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""What :func:`explorer.convert` gives: :class:`V2Model` (one :class:`ConvertedSignature` per
-signature) and its atomic save to a TF2 SavedModel plain ``tf.saved_model.load`` opens.
-:class:`V2Runner` runs a signature with :class:`~explorer.V1Runner`'s interface and keys, over a
-``V2Model`` or a saved folder (keys: ``assets.extra/tf1_explorer.json``, else the signature's)."""
+"""What :func:`explorer.convert` gives: :class:`V2Model` (a :class:`ConvertedSignature` each), saved
+atomically as a TF2 SavedModel; :class:`V2Runner` runs one with :class:`~explorer.V1Runner`'s
+interface and keys (a saved folder's from ``assets.extra/tf1_explorer.json``, else its own)."""
 
 from __future__ import annotations
 

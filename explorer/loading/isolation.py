@@ -1,7 +1,6 @@
-"""Import a model's graph into a fresh ``tf.Graph`` (:func:`import_into`), and the one init-op
-choice; untrusted graphs are imported in a child process first (:func:`preflight`): a TF ``CHECK``
-abort is an error here (``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the
-limit, s)."""
+"""Import a model's graph into a fresh ``tf.Graph`` (:func:`import_into`), the one init-op choice;
+untrusted graphs are imported in a child process first (:func:`preflight`): a TF ``CHECK`` abort is
+an error here (``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the limit, s)."""
 
 from __future__ import annotations
 
@@ -328,8 +327,7 @@ class _Worker:
         if code is None:
             what = "no answer"
         elif code < 0:
-            names = {s.value: s.name for s in signal.Signals}
-            what = names.get(-code, f"signal {-code}")
+            what = next((s.name for s in signal.Signals if s == -code), f"signal {-code}")
         else:
             what = f"exit status {code}"
         lines: list[str] = []

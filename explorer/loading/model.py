@@ -147,17 +147,14 @@ class V1Model:
     @property
     def restore_op(self) -> str | None:
         """The Saver's restore op name, when the graph has a saver."""
-        return self._saver("restore_op_name")
+        mg = self.meta_graph
+        return None if mg is None else mg.saver_def.restore_op_name or None
 
     @property
     def filename_tensor(self) -> str | None:
         """The tensor the Saver's restore op reads the checkpoint prefix from."""
-        return self._saver("filename_tensor_name")
-
-    def _saver(self, key: str) -> str | None:
         mg = self.meta_graph
-        has = mg is not None and mg.HasField("saver_def")
-        return (getattr(mg.saver_def, key) or None) if has else None
+        return None if mg is None else mg.saver_def.filename_tensor_name or None
 
     def collection(self, key: str) -> list[str]:
         """Node or tensor names in a MetaGraph collection (``[]`` when absent or not names)."""
@@ -191,11 +188,9 @@ class V1Model:
             out["notes"] = list(self.notes)
         if self.module_info is not None:  # a TF1 Hub module: its ModuleDef, tags, collection sizes
             cols = self.meta_graph.collection_def if self.meta_graph is not None else {}
-            sizes = {}
-            for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):
-                if key in cols:
-                    kind = cols[key].WhichOneof("kind")
-                    sizes[key] = len(getattr(cols[key], kind).value) if kind else 0
+            keys = (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths")
+            kinds = {k: cols[k].WhichOneof("kind") for k in keys if k in cols}
+            sizes = {k: len(getattr(cols[k], w).value) if w else 0 for k, w in kinds.items()}
             out["hub_module"] = {**self.module_info, "tags": list(self.tags), "collections": sizes}
         return out
 
@@ -217,7 +212,7 @@ def load(
     elif tags is not None:
         tags = sorted(tags)  # a set, as TF1 Hub names tag sets
     try:
-        model = _load_any(p, tags)
+        model = _load_path(p, tags)
         repair(model)
     except ExplorerError:
         raise
@@ -263,18 +258,6 @@ def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1
     return model if isinstance(model, V1Model) else load(model, **load_options)
 
 
-def _load_any(p: Path, tags: list[str] | None) -> V1Model:
-    if p.is_dir():
-        return _load_dir(p, tags)
-    if p.exists():
-        return _load_file(p, tags)
-    if Path(str(p) + ".index").exists() or Path(str(p) + ".meta").exists():
-        return _load_checkpoint(p)  # a prefix is no file itself (V2: prefix.index, .data-*)
-    raise ModelNotFoundError(
-        f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, .meta or checkpoint path"
-    )
-
-
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if is_hub_module(p):
         info = read_module_def(p / MARKER)
@@ -298,7 +281,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if not (found := model_files_in(p)):  # model folders in it (an export base, one version)
         found = sorted(q for q in p.iterdir() if is_model_folder(q))
     if len(found) == 1:
-        return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
+        return _load_path(found[0], tags)
     if found:
         names = ", ".join(q.name for q in found)
         raise AmbiguousModelError(f"{p} holds several models ({names}): point at one of them")
@@ -321,7 +304,15 @@ def model_files_in(p: Path) -> list[Path]:
     return sorted(p.glob("*.meta")) + graphs
 
 
-def _load_file(p: Path, tags: list[str] | None) -> V1Model:
+def _load_path(p: Path, tags: list[str] | None) -> V1Model:
+    if p.is_dir():
+        return _load_dir(p, tags)
+    if not p.exists():
+        if Path(f"{p}.index").exists() or Path(f"{p}.meta").exists():
+            return _load_checkpoint(p)  # a prefix is no file itself (V2: prefix.index, .data-*)
+        raise ModelNotFoundError(
+            f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, .meta or checkpoint path"
+        )
     if p.name in ("saved_model.pb", MARKER) and is_hub_module(p.parent):
         return _load_dir(p.parent, tags)
     if p.name in ("saved_model.pb", "saved_model.pbtxt"):
@@ -354,19 +345,17 @@ def _load_saved_model(
         tags = choose_tags(folder, tag_sets, tags)
     folder = folder.resolve()
     choices = "; ".join(",".join(t) or "(no tags)" for t in tag_sets)
-    if tags is None:
-        if len(sm.meta_graphs) > 1:
-            raise AmbiguousModelError(
-                f"{folder} has {len(tag_sets)} tag sets ({choices}): pass tags=... "
-                "(CLI: --tags) to choose one"
-            )
-        mg = sm.meta_graphs[0]
-    else:
-        if not (found := [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == set(tags)]):
-            raise TagsError(
-                f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
-            )
-        mg = found[0]
+    if tags is None and len(tag_sets) > 1:
+        raise AmbiguousModelError(
+            f"{folder} has {len(tag_sets)} tag sets ({choices}): pass tags=... "
+            "(CLI: --tags) to choose one"
+        )
+    wanted = [m for m in sm.meta_graphs if tags is None or set(m.meta_info_def.tags) == set(tags)]
+    if not wanted:
+        raise TagsError(
+            f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
+        )
+    mg = wanted[0]
     prefix = folder / "variables" / "variables"
     require_regular_checkpoint(str(prefix), folder)
     prefix_name = _checkpoint_at(prefix)
