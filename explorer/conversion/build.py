@@ -39,7 +39,6 @@ from explorer.inspection.suggestions import (
     needed_inputs,
     pipeline_inputs,
 )
-from explorer.loading.checkpoints import checkpoint_keys, saved_value, variable_defs
 from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
 from explorer.loading.model import (
     REGULARIZATION_LOSSES,
@@ -48,10 +47,13 @@ from explorer.loading.model import (
     UPDATE_OPS,
     V1Model,
     as_model,
+    checkpoint_keys,
     load,
     meta_graph_with,
     model_run_scope,
     prune_for,
+    saved_value,
+    variable_defs,
 )
 from explorer.running.deadline import bounded
 
@@ -253,11 +255,10 @@ class Builder:
         if not variables:
             return
         try:
-            in_ckpt = (
-                set(tf().train.load_checkpoint(ckpt).get_variable_to_shape_map()) if ckpt else set()
-            )
-        except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
-            in_ckpt = {"*"}
+            reader = tf().train.load_checkpoint(ckpt) if ckpt else None
+        except Exception:  # noqa: BLE001 - unreadable: no variable is found there
+            reader = None
+        in_ckpt = set(reader.get_variable_to_shape_map()) if reader is not None else set()
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
         saved = []  # (variable, checkpoint key, slice spec)
         for v, name in ((v, op_name(v.name)) for v in variables):
@@ -281,7 +282,6 @@ class Builder:
                 )
                 bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
-                reader = tf().train.load_checkpoint(ckpt)
                 for v, key, spec in saved:
                     v.assign(saved_value(reader, key, spec))
         except ExplorerError:

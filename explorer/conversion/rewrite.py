@@ -19,8 +19,7 @@ from explorer.graph.op_families import (
     REF_VARIABLE_OPS,
 )
 from explorer.graph.registry import OpRegistry
-from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
-from explorer.loading.model import meta_graph_with
+from explorer.loading.model import VARIABLE_COLLECTIONS, meta_graph_with, variable_defs
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef

@@ -272,20 +272,21 @@ REF_APPLY_OPS = _family(
     *(
         f"Apply{x}"
         for x in _family(
-            "GradientDescent ProximalGradientDescent Momentum KerasMomentum Adam AdaMax Adagrad "
-            "AdagradV2 AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 "
-            "AddSign PowerSign"
+            "GradientDescent ProximalGradientDescent Momentum Adam AdaMax Adagrad AdagradV2 "
+            "AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 AddSign "
+            "PowerSign"
         )
     ),
     *(
         f"SparseApply{x}"
         for x in _family(
-            "Momentum KerasMomentum Adagrad AdagradV2 AdagradDA ProximalAdagrad "
-            "ProximalGradientDescent Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
+            "Momentum Adagrad AdagradV2 AdagradDA ProximalAdagrad ProximalGradientDescent "
+            "Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
         )
     ),
 )
-"""Training ops on reference variables (their resource ops: ``Resource`` + the name)."""
+"""Training ops on reference variables (their resource ops: ``Resource`` + the name; Keras's
+momentum has no reference form)."""
 REF_SCATTER_OPS = _family(
     *(f"Scatter{k}" for k in _family("Update Add Sub Mul Div Min Max NdUpdate NdAdd NdSub"))
 )

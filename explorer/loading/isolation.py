@@ -160,9 +160,8 @@ def preflight(
     mg = meta_graph_with(model.meta_graph, gd)
     kind = "meta_graph" if mg is not None else "graph_def"
     payload = (mg if mg is not None else gd).SerializeToString(deterministic=True)
-    init = None
-    if initialize and (model.assets or init_ops(model)):
-        init = {"op": model.init_op, "assets": dict(model.assets)}
+    wanted = initialize and (model.assets or init_ops(model))
+    init = {"op": model.init_op, "assets": dict(model.assets)} if wanted else None
     # the model's custom ops are loaded there too
     header = {"op": "import", "kind": kind, "init": init, "libraries": list(model.op_libraries)}
     digest = hashlib.sha256(payload).hexdigest() + json.dumps(header, sort_keys=True)
