@@ -278,8 +278,7 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         )
     if sm:
         return _load_saved_model(p, sm[0], tags)
-    if os.path.lexists(p / "checkpoint"):  # a FIFO or device named checkpoint: refused by name
-        require_regular(p / "checkpoint", "checkpoint state file", folder=p)
+    require_regular(p / "checkpoint", "checkpoint state file", folder=p)  # a FIFO named so too
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
     if not (found := model_files_in(p)):  # model folders in it (an export base, one version)
