@@ -231,7 +231,6 @@ class _Worker:
         self.buffer = b""
         self._log_pos = 0  # where the current request's log lines start
         self.ready = False  # its hello was read
-        self.starts = 0  # worker processes started
         self.requests = 0  # requests sent (cached graphs send none)
 
     def start(self) -> None:
@@ -253,7 +252,6 @@ class _Worker:
             env=quiet_env(),
             start_new_session=True,  # a Ctrl-C in the notebook does not hit the worker
         )
-        self.starts += 1
         here = "imported" if "tensorflow" in sys.modules else "not yet imported"
         debug(f"isolation worker {self.proc.pid} started (TensorFlow {here} in this process)")
 
@@ -377,8 +375,8 @@ def worker_pid() -> int | None:
 
 
 def stats() -> dict[str, int]:
-    """How many worker processes were started and requests sent in this process."""
-    return {"starts": _WORKER.starts, "requests": _WORKER.requests, "cached": len(_CHECKED)}
+    """How many requests this process sent the worker, and how many graphs passed."""
+    return {"requests": _WORKER.requests, "cached": len(_CHECKED)}
 
 
 def worker_main() -> int:

@@ -564,11 +564,8 @@ def point_asset_constants(model: V1Model) -> None:
 def init_ops(model: V1Model) -> list[str]:
     """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
     keys = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer")
-    names = [
-        model.init_op or "",
-        "init_all_tables",
-        *(n for k in keys for n in model.collection(k)),
-    ]
+    names = [model.init_op or "", "init_all_tables"]
+    names += [n for k in keys for n in model.collection(k)]
     nodes = graph_index(model.graph_def).nodes
     return sorted({op_name(n) for n in names if op_name(n) in nodes})
 
