@@ -232,8 +232,6 @@ def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
 
 @dataclass
 class RewriteResult:
-    """The rewritten protos and what changed."""
-
     graph_def: GraphDef
     meta_graph: MetaGraphDef | None  # None for a bare GraphDef
     variables: list[str]  # rewritten variable names

@@ -153,7 +153,6 @@ class V2Model:
 
 
 def spec_of(name: str, t: tf_types.Tensor | tf_types.TensorSpec) -> TensorSpec:
-    """The spec of a TF tensor (or ``tf.TensorSpec``) under ``name``."""
     shape = None if t.shape.rank is None else tuple(t.shape.as_list())
     return TensorSpec(name, t.dtype.base_dtype.name, shape)
 

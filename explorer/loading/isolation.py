@@ -143,7 +143,6 @@ def configure(enabled: bool | None = None, timeout: float | None = None) -> dict
 
 
 def is_enabled() -> bool:
-    """Whether :func:`preflight` sends graphs to the worker process."""
     return bool(_STATE["enabled"])
 
 
@@ -369,7 +368,6 @@ def debug(text: str) -> None:
 
 
 def worker_pid() -> int | None:
-    """The worker's process id while it runs, else ``None``."""
     proc = _WORKER.proc
     return proc.pid if proc is not None and proc.poll() is None else None
 

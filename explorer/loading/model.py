@@ -150,7 +150,6 @@ class V1Model:
 
     @property
     def restore_op(self) -> str | None:
-        """The Saver's restore op name, when the graph has a saver."""
         mg = self.meta_graph
         return None if mg is None else mg.saver_def.restore_op_name or None
 
