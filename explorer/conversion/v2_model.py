@@ -126,13 +126,20 @@ class V2Model:
         """Write a TF2 SavedModel to ``out_dir`` (all or nothing, see :mod:`explorer.output_policy`;
         an existing one replaced only with ``overwrite``: else OutputExistsError); returns the
         folder. ``assets.extra/tf1_explorer.json`` records the key mapping for ``V2Runner``."""
+        meta = {  # read back by read_meta
+            "source": str(self.source.path),
+            "frozen": self.frozen,
+            "variables": len(self.variables),
+            "signatures": {k: s.to_json() for k, s in self.signatures.items()},
+            **self.extra_meta,
+        }
         with staged_folder(out_dir, self.source, overwrite, "TF2 SavedModel") as staging:
             try:
                 sigs = {name: self._root.signature_fns[name] for name in self.signatures}
                 tf().saved_model.save(self._root, str(staging.path), signatures=sigs)
                 extra = staging.path / "assets.extra"
                 extra.mkdir(exist_ok=True)
-                (extra / META_FILE).write_text(json.dumps(self._meta(), indent=1))
+                (extra / META_FILE).write_text(json.dumps(meta, indent=1))
             except Exception as e:
                 if isinstance(e, ExplorerError):
                     raise
@@ -141,15 +148,6 @@ class V2Model:
                     f"{staging.target} failed: {first_line(e)}"
                 ) from None
             return staging.publish()
-
-    def _meta(self) -> dict[str, Any]:  # read back by read_meta
-        return {
-            "source": str(self.source.path),
-            "frozen": self.frozen,
-            "variables": len(self.variables),
-            "signatures": {k: s.to_json() for k, s in self.signatures.items()},
-            **self.extra_meta,
-        }
 
 
 def spec_of(name: str, t: tf_types.Tensor | tf_types.TensorSpec) -> TensorSpec:
