@@ -209,6 +209,7 @@ class Builder:
     freeze: bool
     source: V1Model | None = None
     shapes: Mapping[str, Shape] | None = None
+    updates: dict[str, list[str]] = dataclasses.field(default_factory=dict, init=False)
 
     def build(self) -> V2Model:
         model = self.model
@@ -354,13 +355,18 @@ class Builder:
         return want
 
     def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
-        """A read of a fetched variable (TF1 gave its value; the handle is now a resource)."""
-        if t.dtype != tf().resource or t.op.type != "VarHandleOp":
+        """A read of a fetched variable (TF1 gave its value; the handle is now a resource), after
+        the (TF1 Hub module's) update ops whose placeholders the plan feeds."""
+        if t.dtype == tf().resource and t.op.type == "VarHandleOp":
+            with self.graph.as_default():
+                t = tf().raw_ops.ReadVariableOp(
+                    resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
+                )
+        ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
+        if not ops:
             return t
-        with self.graph.as_default():
-            return tf().raw_ops.ReadVariableOp(
-                resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
-            )
+        with self.graph.as_default(), tf().control_dependencies(ops):
+            return tf().identity(t, name=f"{t.op.name}/explorer_after_updates")
 
     def _frozen(self, name: str, pruned: Callable[..., Any]) -> Callable[..., Any]:
         from tensorflow.python.framework import convert_to_constants
@@ -614,15 +620,6 @@ class HubBuilder(Builder):
         tf1().train.import_meta_graph(
             mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
         )
-
-    def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
-        """The fetch after the update ops whose placeholders the plan feeds."""
-        t = super()._fetchable(t, plan)
-        ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
-        if not ops:
-            return t
-        with self.graph.as_default(), tf().control_dependencies(ops):
-            return tf().identity(t, name=f"{t.op.name}/explorer_after_updates")
 
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:
