@@ -1,7 +1,6 @@
-"""Step 5 of the flow: :func:`convert` -> :class:`~explorer.V2Model`: a :class:`Plan` per
-signature; the :class:`Builder` imports the rewritten graph into ``wrap_function``, restores,
-initialises, and prunes a ``tf.function`` per plan (named input signature: a bare pruned function
-costs ~12x); a ``tf.Example`` parsing pipeline adds an ``examples`` signature."""
+"""Step 5: :func:`convert` -> :class:`~explorer.V2Model`: the :class:`Builder` imports the
+rewritten graph into ``wrap_function``, restores, initialises, prunes a named-input tf.function
+(a bare pruned one costs ~12x) per :class:`Plan`; a tf.Example pipeline adds ``examples``."""
 
 from __future__ import annotations
 
@@ -40,7 +39,6 @@ from explorer.inspection.suggestions import (
     needed_inputs,
     pipeline_inputs,
 )
-from explorer.loading.checkpoints import checkpoint_keys, saved_value, variable_defs
 from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
 from explorer.loading.model import (
     REGULARIZATION_LOSSES,
@@ -49,10 +47,13 @@ from explorer.loading.model import (
     UPDATE_OPS,
     V1Model,
     as_model,
+    checkpoint_keys,
     load,
     meta_graph_with,
     model_run_scope,
     prune_for,
+    saved_value,
+    variable_defs,
 )
 from explorer.running.deadline import bounded
 
@@ -101,23 +102,23 @@ def convert(
     shapes: Mapping[str, Shape] | None = None,
     to: str = "saved_model",
 ) -> V2Model | OnnxModel:
-    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions.
-
-    ``signatures``: names to convert (default all); or ``inputs``/``outputs``: tensor names
-    (``x:0``) or key -> name, one ``serving_default`` keyed by op name (``x``); neither and no
-    signatures: the suggested inputs and outputs. A sparse key ``k`` becomes ``k_indices``,
-    ``k_values``, ``k_dense_shape``. ``freeze``: variables as constants (stateless signatures
-    only). ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its restore and
-    init run now). ``shapes``: input key or tensor name -> the TF2 input's shape (``None``/``-1``
-    unknown). ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel).
-    Raises SignatureNotFoundError, TensorNotFoundError, MissingVariablesError, ConversionError,
+    """Convert a TF1 model (or a path for ``explorer.load``) to TF2 functions. ``signatures``:
+    names to convert (default all); or ``inputs``/``outputs``: tensor names (``x:0``) or key ->
+    name, one ``serving_default`` keyed by op name (``x``); neither and no signatures: the
+    suggested inputs and outputs. A sparse key ``k`` becomes ``k_indices``, ``k_values``,
+    ``k_dense_shape``. ``freeze``: variables as constants (stateless signatures only).
+    ``allow_unsafe``: convert a model holding file-system or PyFunc ops (its restore and init run
+    now). ``shapes``: input key or tensor name -> the TF2 input's shape (``None``/``-1`` unknown).
+    ``to``: ``"saved_model"`` (a V2Model) or ``"onnx"`` (an OnnxModel). Raises
+    SignatureNotFoundError, TensorNotFoundError, MissingVariablesError, ConversionError,
     UnsafeModelError (without ``allow_unsafe``), UnsupportedOpError; each says the fix."""
     check_target(to)
     model = as_model(model)
     if isinstance(signatures, str):
         signatures = [signatures]
-    if model.module_info is not None:  # a TF1 Hub module: update ops, regularization losses
-        v2 = build_hub(model, signatures, inputs, outputs, freeze, allow_unsafe=allow_unsafe)
+    if model.module_info is not None:  # a TF1 Hub module, admitted whole: update ops, losses
+        admit(model, allow_unsafe=allow_unsafe)
+        v2 = HubBuilder(model, plan_signatures(model, signatures, inputs, outputs), freeze).build()
     else:
         plans = plan_signatures(model, signatures, inputs, outputs)
         groups = [(spec_tensors(p.outputs), spec_tensors(p.inputs)) for p in plans]
@@ -153,9 +154,8 @@ def _plan_from_names(model: V1Model, inputs: IO, outputs: IO) -> Plan:
     """The ``serving_default`` plan, keyed as V1Runner's (a mapping's keys, else ``x:0``)."""
 
     def keyed(x: IO) -> dict[str, str]:
-        if isinstance(x, Mapping):
-            return {str(k): tensor_name(v) for k, v in x.items()}
-        return {tensor_name(n): tensor_name(n) for n in x}
+        pairs = x.items() if isinstance(x, Mapping) else zip(map(tensor_name, x), x)
+        return {str(k): tensor_name(v) for k, v in pairs}
 
     ins, outs = keyed(inputs), keyed(outputs)
     for t in {*ins.values(), *outs.values()}:
@@ -209,6 +209,7 @@ class Builder:
     freeze: bool
     source: V1Model | None = None
     shapes: Mapping[str, Shape] | None = None
+    updates: dict[str, list[str]] = dataclasses.field(default_factory=dict, init=False)
 
     def build(self) -> V2Model:
         model = self.model
@@ -255,11 +256,10 @@ class Builder:
         if not variables:
             return
         try:
-            in_ckpt = (
-                set(tf().train.load_checkpoint(ckpt).get_variable_to_shape_map()) if ckpt else set()
-            )
-        except Exception:  # noqa: BLE001 - V1 checkpoints read through the Saver instead
-            in_ckpt = {"*"}
+            reader = tf().train.load_checkpoint(ckpt) if ckpt else None
+        except Exception:  # noqa: BLE001 - unreadable: no variable is found there
+            reader = None
+        in_ckpt = set(reader.get_variable_to_shape_map()) if reader is not None else set()
         keys = checkpoint_keys(model)  # the parts of a partitioned variable: one key, sliced
         saved = []  # (variable, checkpoint key, slice spec)
         for v, name in ((v, op_name(v.name)) for v in variables):
@@ -283,7 +283,6 @@ class Builder:
                 )
                 bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
-                reader = tf().train.load_checkpoint(ckpt)
                 for v, key, spec in saved:
                     v.assign(saved_value(reader, key, spec))
         except ExplorerError:
@@ -356,13 +355,18 @@ class Builder:
         return want
 
     def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
-        """A read of a fetched variable (TF1 gave its value; the handle is now a resource)."""
-        if t.dtype != tf().resource or t.op.type != "VarHandleOp":
+        """A read of a fetched variable (TF1 gave its value; the handle is now a resource), after
+        the (TF1 Hub module's) update ops whose placeholders the plan feeds."""
+        if t.dtype == tf().resource and t.op.type == "VarHandleOp":
+            with self.graph.as_default():
+                t = tf().raw_ops.ReadVariableOp(
+                    resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
+                )
+        ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
+        if not ops:
             return t
-        with self.graph.as_default():
-            return tf().raw_ops.ReadVariableOp(
-                resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
-            )
+        with self.graph.as_default(), tf().control_dependencies(ops):
+            return tf().identity(t, name=f"{t.op.name}/explorer_after_updates")
 
     def _frozen(self, name: str, pruned: Callable[..., Any]) -> Callable[..., Any]:
         from tensorflow.python.framework import convert_to_constants
@@ -509,22 +513,6 @@ def example_signature(
     return sig, fn
 
 
-def build_hub(
-    model: V1Model,
-    signatures: Sequence[str] | None,
-    inputs: IO | None,
-    outputs: IO | None,
-    freeze: bool,
-    train_model: V1Model | None = None,
-    allow_unsafe: bool = False,
-) -> V2Model:
-    """``convert`` for a TF1 Hub module (and ``train_model``, its train graph), admitted whole."""
-    for m in filter(None, (model, train_model)):
-        admit(m, allow_unsafe=allow_unsafe)
-    plans = plan_signatures(model, signatures, inputs, outputs)
-    return HubBuilder(model, plans, freeze, train_model=train_model).build()
-
-
 def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Model:
     """The inference and ``train`` graphs (either loaded) in one :class:`V2Model`."""
     tag_sets = [sorted(t) for t in model.tag_sets]
@@ -534,9 +522,10 @@ def convert_hub_for_keras(model: V1Model, signature: str | None = None) -> V2Mod
         train = load(model.path, tags=list(TRAIN_TAGS), replacements=reps)
     elif sorted(model.tags) == sorted(TRAIN_TAGS) and [] in tag_sets:
         model, train = load(model.path, tags=[], replacements=reps), model
-    return build_hub(
-        model, [signature] if signature else None, None, None, False, train_model=train
-    )
+    for m in filter(None, (model, train)):
+        admit(m)
+    plans = plan_signatures(model, [signature] if signature else None, None, None)
+    return HubBuilder(model, plans, False, train_model=train).build()
 
 
 @dataclasses.dataclass
@@ -601,7 +590,6 @@ class HubBuilder(Builder):
         gd.node.extend(keep)
         for n in gd.node:  # no colocation with the variables, which come from outside
             n.attr.pop("_class", None)
-        mg.graph_def.CopyFrom(gd)
         for key in set(mg.collection_def) - set(_TRAIN_COLLECTIONS):
             del mg.collection_def[key]
         mg.ClearField("signature_def")
@@ -632,15 +620,6 @@ class HubBuilder(Builder):
         tf1().train.import_meta_graph(
             mg, clear_devices=False, import_scope=TRAIN_SCOPE, input_map=input_map
         )
-
-    def _fetchable(self, t: tf_types.Tensor, plan: Plan) -> tf_types.Tensor:
-        """The fetch after the update ops whose placeholders the plan feeds."""
-        t = super()._fetchable(t, plan)
-        ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
-        if not ops:
-            return t
-        with self.graph.as_default(), tf().control_dependencies(ops):
-            return tf().identity(t, name=f"{t.op.name}/explorer_after_updates")
 
 
 def _prefixed(spec: TensorSpec, prefix: str) -> TensorSpec:

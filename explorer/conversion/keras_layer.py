@@ -142,12 +142,9 @@ class SavedModelLayer(keras.layers.Layer):
             while name in used:
                 name += "_"
             used.add(name)
-            w = self._new_weight(name, v.shape.as_list(), v.dtype.name, self._is_trainable(v))
+            w = self._new_weight(name, v.shape.as_list(), v.dtype.name, bool(v.trainable))
             w._value = v  # noqa: SLF001 - see _new_weight
             self._wrappers.append(w)
-
-    def _is_trainable(self, variable: Any) -> bool:
-        return bool(variable.trainable)
 
     def _new_weight(self, name: str, shape: list[int], dtype: str, trainable: bool) -> Any:
         """A Keras weight whose ``_value`` :meth:`_attach` points at the SavedModel's variable."""
@@ -281,12 +278,10 @@ class HubModuleLayer(SavedModelLayer):
         **kwargs: Any,
     ) -> None:
         self.train_signature = train_signature
-        self._train_fn = self._losses_fn = self._trainable_names = None
+        self._train_fn = self._losses_fn = None
         super().__init__(filepath, signature, **kwargs)
 
     def _load(self, folder: str) -> None:
-        names = (hub_meta(folder) or {}).get("trainable_variables")
-        self._trainable_names = set(names) if names else None
         super()._load(folder)
         sigs = dict(self._loaded.signatures)
         if self.train_signature is not None and self.train_signature not in sigs:
@@ -296,12 +291,6 @@ class HubModuleLayer(SavedModelLayer):
             )
         self._train_fn = sigs[self.train_signature] if self.train_signature else self._fn
         self._losses_fn = getattr(self._loaded, "regularization_losses", None)
-
-    def _is_trainable(self, variable: Any) -> bool:
-        """By the ``trainable_variables`` collection (old exports lack the VariableDef flag)."""
-        if self._trainable_names is None:
-            return super()._is_trainable(variable)
-        return variable.name.split(":")[0] in self._trainable_names
 
     def call(self, inputs: Any, training: bool | None = None) -> dict[str, Any]:
         """The train graph's signature when a trainable layer trains, else the inference graph's."""

@@ -1,8 +1,7 @@
 """The ref -> resource variable rewrite (:func:`to_resource_variables`): TF2 refuses ``float_ref``
-tensors and ``wrap_function`` does not lift reference variables. Each ``VariableV2`` becomes a
-``VarHandleOp`` and each user its resource counterpart (:data:`REWRITES`); an update becomes
-``<name>/resource_update`` then a read keeping the name (TF1 updates return the new value); any
-other reader gets its own read; a reference input with no rewrite is a :class:`ConversionError`."""
+tensors and ``wrap_function`` lifts no reference variable. ``VariableV2`` becomes ``VarHandleOp``,
+its users their resource counterparts (:data:`REWRITES`): an update ``<name>/resource_update``
+then a read keeping the name (TF1 updates return the new value), any other reader its own read."""
 
 from __future__ import annotations
 
@@ -13,10 +12,14 @@ from typing import TYPE_CHECKING
 
 from explorer.errors import ConversionError
 from explorer.graph.names import data_inputs, op_name
-from explorer.graph.op_families import REF_ASSIGN_OPS, REF_VARIABLE_OPS
+from explorer.graph.op_families import (
+    REF_APPLY_OPS,
+    REF_ASSIGN_OPS,
+    REF_SCATTER_OPS,
+    REF_VARIABLE_OPS,
+)
 from explorer.graph.registry import OpRegistry
-from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, variable_defs
-from explorer.loading.model import meta_graph_with
+from explorer.loading.model import VARIABLE_COLLECTIONS, meta_graph_with, variable_defs
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -181,27 +184,10 @@ def _same_inputs(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
     return [out]
 
 
-# Training ops ``Apply<X>`` and ``SparseApply<Y>`` (their resource ops: ``Resource`` + the name).
-_APPLY = (
-    "GradientDescent ProximalGradientDescent Momentum KerasMomentum Adam AdaMax Adagrad AdagradV2 "
-    "AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 AddSign PowerSign"
-)
-_SPARSE_APPLY = (
-    "Momentum KerasMomentum Adagrad AdagradV2 AdagradDA ProximalAdagrad ProximalGradientDescent "
-    "Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
-)
-_APPLY_OPS = (
-    *(f"Apply{x}" for x in _APPLY.split()),
-    *(f"SparseApply{y}" for y in _SPARSE_APPLY.split()),
-)
-_SCATTERS = ("Update", "Add", "Sub", "Mul", "Div", "Min", "Max", "NdUpdate", "NdAdd", "NdSub")
-# Update op -> its resource counterpart: assigns, training ops (Resource + name), scatters.
+# Update op -> its resource counterpart: assigns, training ops and scatters (Resource + name).
 UPDATE_OPS = {
-    "Assign": "AssignVariableOp",
-    "AssignAdd": "AssignAddVariableOp",
-    "AssignSub": "AssignSubVariableOp",
-    **{op: f"Resource{op}" for op in _APPLY_OPS},
-    **{f"Scatter{kind}": f"ResourceScatter{kind}" for kind in _SCATTERS},
+    **{op: f"{op}VariableOp" for op in sorted(REF_ASSIGN_OPS)},
+    **{op: f"Resource{op}" for op in sorted(REF_APPLY_OPS | REF_SCATTER_OPS)},
 }
 
 
@@ -246,8 +232,6 @@ def _generic(ctx: RewriteContext, node: NodeDef) -> list[NodeDef]:
 
 @dataclass
 class RewriteResult:
-    """The rewritten protos and what changed."""
-
     graph_def: GraphDef
     meta_graph: MetaGraphDef | None  # None for a bare GraphDef
     variables: list[str]  # rewritten variable names

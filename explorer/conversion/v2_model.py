@@ -1,7 +1,6 @@
-"""What :func:`explorer.convert` gives: :class:`V2Model` (one :class:`ConvertedSignature` per
-signature) and its atomic save to a TF2 SavedModel plain ``tf.saved_model.load`` opens.
-:class:`V2Runner` runs a signature with :class:`~explorer.V1Runner`'s interface and keys, over a
-``V2Model`` or a saved folder (keys: ``assets.extra/tf1_explorer.json``, else the signature's)."""
+"""What :func:`explorer.convert` gives: :class:`V2Model` (a :class:`ConvertedSignature` each), saved
+atomically as a TF2 SavedModel; :class:`V2Runner` runs one with :class:`~explorer.V1Runner`'s
+interface and keys (a saved folder's from ``assets.extra/tf1_explorer.json``, else its own)."""
 
 from __future__ import annotations
 
@@ -60,13 +59,8 @@ class ConvertedSignature:
     source_inputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
     source_outputs: dict[str, TensorSpec] = dataclasses.field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"method": self.method, "computed_inputs": list(self.computed_inputs)}
-        for f in _SPEC_FIELDS:
-            out[f] = {k: v.to_json() for k, v in getattr(self, f).items()}
-        for f in _PART_FIELDS:
-            out[f] = {k: list(v) for k, v in getattr(self, f).items()}
-        return out
+    def to_json(self) -> dict[str, Any]:  # the name is the key it is stored under
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "name"}
 
     @classmethod
     def from_json(cls, name: str, d: Mapping[str, Any]) -> ConvertedSignature:
@@ -81,6 +75,7 @@ class ConvertedSignature:
         return cls(name, d.get("method", ""), **specs, **parts, computed_inputs=computed)
 
 
+@dataclasses.dataclass(eq=False)
 class V2Model:
     """A TF1 model (``source``) converted to TF2 functions; :meth:`save` writes a SavedModel.
     ``functions``: signature name -> ``ConcreteFunction`` taking the inputs positionally in
@@ -88,24 +83,15 @@ class V2Model:
     ``wrapped_function``: the restored, initialised ``wrap_function`` of the whole rewritten graph
     (v1 op names) each signature is pruned from (``first_divergence`` prunes other fetches)."""
 
-    def __init__(
-        self,
-        source: V1Model,
-        signatures: dict[str, ConvertedSignature],
-        functions: dict[str, tf_types.types.experimental.ConcreteFunction],
-        root: tf_types.Module,
-        variables: list[tf_types.Variable],
-        frozen: bool,
-        wrapped_function: tf_types.types.experimental.ConcreteFunction | None = None,
-    ) -> None:
-        self.source = source
-        self.signatures = signatures
-        self.functions = functions
-        self.variables = variables
-        self.frozen = frozen
-        self.wrapped_function = wrapped_function
-        self._root = root
-        self.extra_meta: dict[str, Any] = {}  # more of tf1_explorer.json (a TF1 Hub module's)
+    source: V1Model
+    signatures: dict[str, ConvertedSignature]
+    functions: dict[str, tf_types.types.experimental.ConcreteFunction]
+    _root: tf_types.Module
+    variables: list[tf_types.Variable]
+    frozen: bool
+    wrapped_function: tf_types.types.experimental.ConcreteFunction | None = None
+    # more of tf1_explorer.json (a TF1 Hub module's)
+    extra_meta: dict[str, Any] = dataclasses.field(default_factory=dict, init=False)
 
     def __repr__(self) -> str:
         return (
@@ -137,22 +123,23 @@ class V2Model:
         }
 
     def save(self, out_dir: str | os.PathLike[str], overwrite: bool = False) -> Path:
-        """Write a TF2 SavedModel to ``out_dir`` (staged, then renamed into place: no partial
-        output; an existing one replaced only with ``overwrite``); returns the folder.
-        ``assets.extra/tf1_explorer.json`` records the key mapping for ``V2Runner``.
-
-        Raises:
-            OutputExistsError: ``out_dir`` exists and ``overwrite`` is false.
-            ConversionError: it is inside a SavedModel folder, is or holds one of the model's
-                files (see :mod:`explorer.output_policy`), or writing failed.
-        """
+        """Write a TF2 SavedModel to ``out_dir`` (all or nothing, see :mod:`explorer.output_policy`;
+        an existing one replaced only with ``overwrite``: else OutputExistsError); returns the
+        folder. ``assets.extra/tf1_explorer.json`` records the key mapping for ``V2Runner``."""
+        meta = {  # read back by read_meta
+            "source": str(self.source.path),
+            "frozen": self.frozen,
+            "variables": len(self.variables),
+            "signatures": {k: s.to_json() for k, s in self.signatures.items()},
+            **self.extra_meta,
+        }
         with staged_folder(out_dir, self.source, overwrite, "TF2 SavedModel") as staging:
             try:
                 sigs = {name: self._root.signature_fns[name] for name in self.signatures}
                 tf().saved_model.save(self._root, str(staging.path), signatures=sigs)
                 extra = staging.path / "assets.extra"
                 extra.mkdir(exist_ok=True)
-                (extra / META_FILE).write_text(json.dumps(self._meta(), indent=1))
+                (extra / META_FILE).write_text(json.dumps(meta, indent=1))
             except Exception as e:
                 if isinstance(e, ExplorerError):
                     raise
@@ -162,18 +149,8 @@ class V2Model:
                 ) from None
             return staging.publish()
 
-    def _meta(self) -> dict[str, Any]:  # read back by read_meta
-        return {
-            "source": str(self.source.path),
-            "frozen": self.frozen,
-            "variables": len(self.variables),
-            "signatures": {k: s.to_json() for k, s in self.signatures.items()},
-            **self.extra_meta,
-        }
-
 
 def spec_of(name: str, t: tf_types.Tensor | tf_types.TensorSpec) -> TensorSpec:
-    """The spec of a TF tensor (or ``tf.TensorSpec``) under ``name``."""
     shape = None if t.shape.rank is None else tuple(t.shape.as_list())
     return TensorSpec(name, t.dtype.base_dtype.name, shape)
 
@@ -196,9 +173,6 @@ def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
         return json.loads(f.read_text()) if f.is_file() else None
     except (OSError, ValueError):
         return None
-
-
-_DENSE = TensorSpec("", "", None)
 
 
 class V2Runner(Runner):
@@ -266,27 +240,23 @@ class V2Runner(Runner):
         return sample(self.v2_model.source, self.input_specs, batch=batch, seed=seed, **kwargs)
 
     def _start(self) -> None:
-        if self.v2_model is not None:
-            self._fn = self.v2_model.functions[self.converted.name]
-        else:
-            self._load()
+        if self.v2_model is None:
+            try:
+                self._loaded = bounded(
+                    lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
+                )
+            except SessionError:
+                raise
+            except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
+                raise SessionError(
+                    f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
+                ) from None
+            if self.converted is None:
+                _, self.converted = loaded_signature(self._loaded, self.signature_name, self.path)
+                self.signature_name = self.converted.name
+        fns = self._loaded.signatures if self.v2_model is None else self.v2_model.functions
+        self._fn = fns[self.converted.name]
         self._order, self._executor = _flat_call(self._fn, self.converted)
-
-    def _load(self) -> None:
-        try:
-            self._loaded = bounded(
-                lambda: tf().saved_model.load(str(self.path)), None, "loading it", self.path
-            )
-        except SessionError:
-            raise
-        except Exception as e:  # noqa: BLE001 - any load failure is reported the same way
-            raise SessionError(
-                f"tf.saved_model.load({self.path}) failed: {first_line(e, 200)}"
-            ) from None
-        if self.converted is None:
-            _, self.converted = loaded_signature(self._loaded, self.signature_name, self.path)
-            self.signature_name = self.converted.name
-        self._fn = self._loaded.signatures[self.converted.name]
 
     def _stop(self) -> None:
         self._fn = self._loaded = self._order = None
@@ -300,7 +270,8 @@ class V2Runner(Runner):
         raw = self._call(c, flat)
         out: dict[str, Any] = {}
         for key, parts in (c.output_parts or {k: (k,) for k in c.outputs}).items():
-            sparse = len(parts) == 3 and c.source_outputs.get(key, _DENSE).kind == "sparse"
+            spec = c.source_outputs.get(key)
+            sparse = len(parts) == 3 and spec is not None and spec.kind == "sparse"
             arrays = [_numpy(raw[p]) for p in parts]
             out[key] = SparseValue(*arrays) if sparse else arrays[0]
         return out

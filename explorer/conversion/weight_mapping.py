@@ -9,8 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from explorer.errors import ConversionError, TensorNotFoundError
-from explorer.loading.checkpoints import read_variables
-from explorer.loading.model import V1Model
+from explorer.loading.model import V1Model, read_variables
 
 # Name tokens that mean the same weight role in TF1 libraries (tf.layers, slim, sonnet) and Keras 3.
 ROLE_ALIASES = dict(weights="kernel", w="kernel", biases="bias", b="bias", embedding="embeddings")

@@ -266,3 +266,29 @@ NOT_IO_OPS = _family(
 """Never an input or output a user wants (bookkeeping, variables, checkpoints)."""
 VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
 """Values that change from run to run (or are fed): never folded into a constant."""
+
+# -- conversion / loading ------------------------------------------------------------------------
+REF_APPLY_OPS = _family(
+    *(
+        f"Apply{x}"
+        for x in _family(
+            "GradientDescent ProximalGradientDescent Momentum Adam AdaMax Adagrad AdagradV2 "
+            "AdagradDA ProximalAdagrad Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2 AddSign "
+            "PowerSign"
+        )
+    ),
+    *(
+        f"SparseApply{x}"
+        for x in _family(
+            "Momentum Adagrad AdagradV2 AdagradDA ProximalAdagrad ProximalGradientDescent "
+            "Adadelta RMSProp CenteredRMSProp Ftrl FtrlV2"
+        )
+    ),
+)
+"""Training ops on reference variables (their resource ops: ``Resource`` + the name; Keras's
+momentum has no reference form)."""
+REF_SCATTER_OPS = _family(
+    *(f"Scatter{k}" for k in _family("Update Add Sub Mul Div Min Max NdUpdate NdAdd NdSub"))
+)
+RESTORE_ASSIGN_OPS = _family("Assign", "AssignVariableOp")
+"""What a Saver's restore op assigns each variable with (ref or resource)."""

@@ -1,7 +1,6 @@
-"""Import a model's graph into a fresh ``tf.Graph`` (:func:`import_into`), and the one init-op
-choice; untrusted graphs are imported in a child process first (:func:`preflight`): a TF ``CHECK``
-abort is an error here (``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the
-limit, s)."""
+"""Import a model's graph into a fresh ``tf.Graph`` (:func:`import_into`), the one init-op choice;
+untrusted graphs are imported in a child process first (:func:`preflight`): a TF ``CHECK`` abort is
+an error here (``TF1_EXPLORER_ISOLATE=0``: off; ``TF1_EXPLORER_IMPORT_TIMEOUT``: the limit, s)."""
 
 from __future__ import annotations
 
@@ -144,7 +143,6 @@ def configure(enabled: bool | None = None, timeout: float | None = None) -> dict
 
 
 def is_enabled() -> bool:
-    """Whether :func:`preflight` sends graphs to the worker process."""
     return bool(_STATE["enabled"])
 
 
@@ -161,9 +159,8 @@ def preflight(
     mg = meta_graph_with(model.meta_graph, gd)
     kind = "meta_graph" if mg is not None else "graph_def"
     payload = (mg if mg is not None else gd).SerializeToString(deterministic=True)
-    init = None
-    if initialize and (model.assets or init_ops(model)):
-        init = {"op": model.init_op, "assets": dict(model.assets)}
+    wanted = initialize and (model.assets or init_ops(model))
+    init = {"op": model.init_op, "assets": dict(model.assets)} if wanted else None
     # the model's custom ops are loaded there too
     header = {"op": "import", "kind": kind, "init": init, "libraries": list(model.op_libraries)}
     digest = hashlib.sha256(payload).hexdigest() + json.dumps(header, sort_keys=True)
@@ -233,7 +230,6 @@ class _Worker:
         self.buffer = b""
         self._log_pos = 0  # where the current request's log lines start
         self.ready = False  # its hello was read
-        self.starts = 0  # worker processes started
         self.requests = 0  # requests sent (cached graphs send none)
 
     def start(self) -> None:
@@ -255,7 +251,6 @@ class _Worker:
             env=quiet_env(),
             start_new_session=True,  # a Ctrl-C in the notebook does not hit the worker
         )
-        self.starts += 1
         here = "imported" if "tensorflow" in sys.modules else "not yet imported"
         debug(f"isolation worker {self.proc.pid} started (TensorFlow {here} in this process)")
 
@@ -328,8 +323,7 @@ class _Worker:
         if code is None:
             what = "no answer"
         elif code < 0:
-            names = {s.value: s.name for s in signal.Signals}
-            what = names.get(-code, f"signal {-code}")
+            what = next((s.name for s in signal.Signals if s == -code), f"signal {-code}")
         else:
             what = f"exit status {code}"
         lines: list[str] = []
@@ -374,14 +368,13 @@ def debug(text: str) -> None:
 
 
 def worker_pid() -> int | None:
-    """The worker's process id while it runs, else ``None``."""
     proc = _WORKER.proc
     return proc.pid if proc is not None and proc.poll() is None else None
 
 
 def stats() -> dict[str, int]:
-    """How many worker processes were started and requests sent in this process."""
-    return {"starts": _WORKER.starts, "requests": _WORKER.requests, "cached": len(_CHECKED)}
+    """How many requests this process sent the worker, and how many graphs passed."""
+    return {"requests": _WORKER.requests, "cached": len(_CHECKED)}
 
 
 def worker_main() -> int:

@@ -1,5 +1,6 @@
 """Step 1: parse a TF1 artifact (SavedModel or TF1 Hub folder, frozen GraphDef, checkpoint by
-``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only; :func:`prune_for` cuts it."""
+``.meta``, prefix or folder) into a :class:`V1Model`, protobufs only; :func:`prune_for` cuts it;
+:func:`read_variables` reads its checkpoint without a session."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from google.protobuf import empty_pb2, text_format, unknown_fields
 from google.protobuf.message import DecodeError
 
+from explorer._tf import tf
 from explorer.errors import (
     AmbiguousModelError,
     ExplorerError,
@@ -27,13 +29,20 @@ from explorer.errors import (
 )
 from explorer.graph import protos
 from explorer.graph.index import RunScope, graph_index, ops_that_run, union
-from explorer.graph.names import op_name, tensor_name
-from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, REF_VARIABLE_OPS, VARIABLE_OPS
+from explorer.graph.names import data_inputs, op_name, tensor_name
+from explorer.graph.op_families import (
+    INPUT_OPS,
+    PLACEHOLDER_OPS,
+    REF_VARIABLE_OPS,
+    RESTORE_ASSIGN_OPS,
+    SAVE_OPS,
+    VARIABLE_OPS,
+)
 from explorer.graph.specs import Signature, Variable, dtype_name, shape_of, signatures_of
-from explorer.loading.checkpoints import VARIABLE_COLLECTIONS, read_variables, variable_defs
 from explorer.loading.replacements import Replacement, check_libraries, load_libraries
 from explorer.loading.validation import (
     STATE_MAX_BYTES,
+    VARIABLE_COLLECTIONS,
     check_graph,
     drop_dangling,
     parse_proto,
@@ -45,6 +54,7 @@ from explorer.loading.validation import (
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
+    from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.meta_graph_pb2 import MetaGraphDef, SignatureDef
 
 SAVED_MODEL = "saved_model"
@@ -140,18 +150,14 @@ class V1Model:
 
     @property
     def restore_op(self) -> str | None:
-        """The Saver's restore op name, when the graph has a saver."""
-        return self._saver("restore_op_name")
+        mg = self.meta_graph
+        return None if mg is None else mg.saver_def.restore_op_name or None
 
     @property
     def filename_tensor(self) -> str | None:
         """The tensor the Saver's restore op reads the checkpoint prefix from."""
-        return self._saver("filename_tensor_name")
-
-    def _saver(self, key: str) -> str | None:
         mg = self.meta_graph
-        has = mg is not None and mg.HasField("saver_def")
-        return (getattr(mg.saver_def, key) or None) if has else None
+        return None if mg is None else mg.saver_def.filename_tensor_name or None
 
     def collection(self, key: str) -> list[str]:
         """Node or tensor names in a MetaGraph collection (``[]`` when absent or not names)."""
@@ -185,11 +191,9 @@ class V1Model:
             out["notes"] = list(self.notes)
         if self.module_info is not None:  # a TF1 Hub module: its ModuleDef, tags, collection sizes
             cols = self.meta_graph.collection_def if self.meta_graph is not None else {}
-            sizes = {}
-            for key in (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths"):
-                if key in cols:
-                    kind = cols[key].WhichOneof("kind")
-                    sizes[key] = len(getattr(cols[key], kind).value) if kind else 0
+            keys = (UPDATE_OPS, REGULARIZATION_LOSSES, "table_initializer", "asset_filepaths")
+            kinds = {k: cols[k].WhichOneof("kind") for k in keys if k in cols}
+            sizes = {k: len(getattr(cols[k], w).value) if w else 0 for k, w in kinds.items()}
             out["hub_module"] = {**self.module_info, "tags": list(self.tags), "collections": sizes}
         return out
 
@@ -211,7 +215,7 @@ def load(
     elif tags is not None:
         tags = sorted(tags)  # a set, as TF1 Hub names tag sets
     try:
-        model = _load_any(p, tags)
+        model = _load_path(p, tags)
         repair(model)
     except ExplorerError:
         raise
@@ -257,18 +261,6 @@ def as_model(model: V1Model | str | os.PathLike[str], **load_options: Any) -> V1
     return model if isinstance(model, V1Model) else load(model, **load_options)
 
 
-def _load_any(p: Path, tags: list[str] | None) -> V1Model:
-    if p.is_dir():
-        return _load_dir(p, tags)
-    if p.exists():
-        return _load_file(p, tags)
-    if Path(str(p) + ".index").exists() or Path(str(p) + ".meta").exists():
-        return _load_checkpoint(p)  # a prefix is no file itself (V2: prefix.index, .data-*)
-    raise ModelNotFoundError(
-        f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, .meta or checkpoint path"
-    )
-
-
 def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
     if is_hub_module(p):
         info = read_module_def(p / MARKER)
@@ -285,14 +277,13 @@ def _load_dir(p: Path, tags: list[str] | None) -> V1Model:
         )
     if sm:
         return _load_saved_model(p, sm[0], tags)
-    if os.path.lexists(p / "checkpoint"):  # a FIFO or device named checkpoint: refused by name
-        require_regular(p / "checkpoint", "checkpoint state file", folder=p)
+    require_regular(p / "checkpoint", "checkpoint state file", folder=p)  # a FIFO named so too
     if (p / "checkpoint").is_file():
         return _load_checkpoint(p)
     if not (found := model_files_in(p)):  # model folders in it (an export base, one version)
         found = sorted(q for q in p.iterdir() if is_model_folder(q))
     if len(found) == 1:
-        return _load_dir(found[0], tags) if found[0].is_dir() else _load_file(found[0], tags)
+        return _load_path(found[0], tags)
     if found:
         names = ", ".join(q.name for q in found)
         raise AmbiguousModelError(f"{p} holds several models ({names}): point at one of them")
@@ -315,7 +306,15 @@ def model_files_in(p: Path) -> list[Path]:
     return sorted(p.glob("*.meta")) + graphs
 
 
-def _load_file(p: Path, tags: list[str] | None) -> V1Model:
+def _load_path(p: Path, tags: list[str] | None) -> V1Model:
+    if p.is_dir():
+        return _load_dir(p, tags)
+    if not p.exists():
+        if Path(f"{p}.index").exists() or Path(f"{p}.meta").exists():
+            return _load_checkpoint(p)  # a prefix is no file itself (V2: prefix.index, .data-*)
+        raise ModelNotFoundError(
+            f"{p} does not exist: give a SavedModel folder, .pb/.pbtxt, .meta or checkpoint path"
+        )
     if p.name in ("saved_model.pb", MARKER) and is_hub_module(p.parent):
         return _load_dir(p.parent, tags)
     if p.name in ("saved_model.pb", "saved_model.pbtxt"):
@@ -348,19 +347,17 @@ def _load_saved_model(
         tags = choose_tags(folder, tag_sets, tags)
     folder = folder.resolve()
     choices = "; ".join(",".join(t) or "(no tags)" for t in tag_sets)
-    if tags is None:
-        if len(sm.meta_graphs) > 1:
-            raise AmbiguousModelError(
-                f"{folder} has {len(tag_sets)} tag sets ({choices}): pass tags=... "
-                "(CLI: --tags) to choose one"
-            )
-        mg = sm.meta_graphs[0]
-    else:
-        if not (found := [m for m in sm.meta_graphs if set(m.meta_info_def.tags) == set(tags)]):
-            raise TagsError(
-                f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
-            )
-        mg = found[0]
+    if tags is None and len(tag_sets) > 1:
+        raise AmbiguousModelError(
+            f"{folder} has {len(tag_sets)} tag sets ({choices}): pass tags=... "
+            "(CLI: --tags) to choose one"
+        )
+    wanted = [m for m in sm.meta_graphs if tags is None or set(m.meta_info_def.tags) == set(tags)]
+    if not wanted:
+        raise TagsError(
+            f"{folder} has no MetaGraph with tags {','.join(tags)}: choose one of {choices}"
+        )
+    mg = wanted[0]
     prefix = folder / "variables" / "variables"
     require_regular_checkpoint(str(prefix), folder)
     prefix_name = _checkpoint_at(prefix)
@@ -563,17 +560,11 @@ def point_asset_constants(model: V1Model) -> None:
             value.string_val[0] = path.encode()
 
 
-_ASSIGN_TYPES = frozenset({"Assign", "AssignVariableOp"})
-
-
 def init_ops(model: V1Model) -> list[str]:
     """Every op a loader may run to initialise ``model`` (init op, fallbacks, tables)."""
     keys = ("saved_model_main_op", "legacy_init_op", "main_op", "init_op", "table_initializer")
-    names = [
-        model.init_op or "",
-        "init_all_tables",
-        *(n for k in keys for n in model.collection(k)),
-    ]
+    names = [model.init_op or "", "init_all_tables"]
+    names += [n for k in keys for n in model.collection(k)]
     nodes = graph_index(model.graph_def).nodes
     return sorted({op_name(n) for n in names if op_name(n) in nodes})
 
@@ -648,7 +639,7 @@ def _restore_ops(model: V1Model, nodes: dict[str, NodeDef], kept_vars: set[str])
         n.name
         for n in nodes.values()
         if (n.op in VARIABLE_OPS and n.name not in kept_vars)
-        or (n.op in _ASSIGN_TYPES and n.input and op_name(n.input[0]) not in kept_vars)
+        or (n.op in RESTORE_ASSIGN_OPS and n.input and op_name(n.input[0]) not in kept_vars)
     }
     return graph_index(model.graph_def).upstream([restore], excluded=dropped) & nodes.keys()
 
@@ -706,3 +697,85 @@ def _sig_ok(sig: SignatureDef, names: set[str]) -> bool:
         if any(p and op_name(p) not in names for p in parts):
             return False
     return True
+
+
+def read_variables(model: V1Model) -> dict[str, Any]:
+    """Variable name -> ndarray from the checkpoint, in graph order (``{}`` for a frozen graph)."""
+    import numpy as np  # lazy: loading a model needs no numpy
+
+    if not (names := [v.name for v in model.variables]):
+        return {}
+    if (prefix := model.checkpoint_prefix) is None:
+        raise MissingVariablesError(
+            f"{model.path} has {len(names)} variables but no checkpoint: load the SavedModel "
+            "folder or the .meta file beside its checkpoint"
+        )
+    try:
+        reader = tf().train.load_checkpoint(prefix)
+        shapes = reader.get_variable_to_shape_map()
+    except (tf().errors.OpError, ValueError) as e:
+        raise MissingVariablesError(
+            f"cannot read checkpoint {prefix} ({first_line(e)}): the files are missing or damaged"
+        ) from None
+    saved = checkpoint_keys(model)
+    keys = {name: saved.get(name, (name, "")) for name in names}
+    # a variable the saver writes must be there
+    if missing := [n for n, (key, _) in keys.items() if key not in shapes and n in saved]:
+        shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+        raise MissingVariablesError(
+            f"checkpoint {prefix} lacks {len(missing)} variable(s) its graph saves ({shown}): "
+            "the checkpoint is of another graph; point at the matching one"
+        )
+    return {n: np.asarray(saved_value(reader, *ks)) for n, ks in keys.items() if ks[0] in shapes}
+
+
+def checkpoint_keys(model: V1Model) -> dict[str, tuple[str, str]]:
+    """Variable name -> (checkpoint key, slice spec) from the graph's Save ops; the spec is
+    ``""``, or ``"10 4 0,5:-"`` (full shape, ``start,length`` per dim) for a partition."""
+    index = graph_index(model.graph_def)
+    out: dict[str, tuple[str, str]] = {}
+    for node in (n for n in index.node_list if n.op in SAVE_OPS):
+        inputs = data_inputs(node)
+        if len(inputs) < 3:
+            continue
+        keys = _const_strings(index.const(inputs[1], frozenset()))
+        specs = _const_strings(index.const(inputs[2], frozenset())) if node.op != "Save" else None
+        data = inputs[3:] if node.op != "Save" else inputs[2:]
+        if keys is None or len(keys) != len(data):
+            continue
+        for i, (key, ref) in enumerate(zip(keys, data)):
+            var = index.source(ref)
+            if var is not None and var.op in VARIABLE_OPS and var.name not in out:
+                spec = specs[i] if specs is not None and i < len(specs) else ""
+                out[var.name] = (key, spec.strip())
+    for vd in variable_defs(model.meta_graph, "variables"):  # partitioned: save_slice_info_def
+        if (info := vd.save_slice_info_def).full_name:  # (no Save ops: TF1 Hub)
+            dims = ":".join(f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape))
+            full = " ".join(str(d) for d in info.full_shape)
+            out.setdefault(op_name(vd.variable_name), (info.full_name, f"{full} {dims}"))
+    return out
+
+
+def variable_defs(meta_graph: MetaGraphDef | None, key: str) -> list[VariableDef]:
+    """The ``VariableDef`` protos of a MetaGraph collection (``[]`` when absent)."""
+    has = meta_graph is not None and key in meta_graph.collection_def
+    raws = meta_graph.collection_def[key].bytes_list.value if has else []
+    return [protos.variable_pb2.VariableDef.FromString(raw) for raw in raws]
+
+
+def saved_value(reader: Any, key: str, spec: str) -> Any:
+    """The value ``reader`` holds under ``key``, sliced by a :func:`checkpoint_keys` spec
+    (``"10 4 0,5:-"``: ``[0:5, :]``)."""
+    value = reader.get_tensor(key)
+    if not spec:
+        return value
+    dims = [d.partition(",") for d in spec.split(" ")[-1].split(":")]
+    return value[
+        tuple(slice(None) if s == "-" else slice(int(s), int(s) + int(n)) for s, _, n in dims)
+    ]
+
+
+def _const_strings(values: Any) -> list[str] | None:
+    if values is None:
+        return None
+    return [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in values.reshape(-1)]

@@ -22,7 +22,6 @@ from explorer.graph.index import function_calls, graph_index
 from explorer.graph.names import DTYPE_SIZES, dtype_name, op_name
 from explorer.graph.op_families import INPUT_OPS
 from explorer.graph.runtime import env_number
-from explorer.loading.checkpoints import VARIABLE_COLLECTIONS
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -272,6 +271,14 @@ def recursive_functions(graph_def: GraphDef) -> list[str]:
     return []
 
 
+VARIABLE_COLLECTIONS = (  # MetaGraph collections of VariableDef protos (bytes_list)
+    "variables",
+    "trainable_variables",
+    "local_variables",
+    "model_variables",
+    "moving_average_variables",
+    "metric_variables",
+)
 # Collections TF parses as protos on import (``ops.register_proto_function``): key -> message.
 _PROTO_COLLECTIONS = {
     **{k: ("variable_pb2", "VariableDef") for k in (*VARIABLE_COLLECTIONS, "global_step")},

@@ -38,7 +38,6 @@ def test_every_user_reads_the_one_family():
     from explorer.feeding import sampling as sampler
     from explorer.graph import index as graph_facts
     from explorer.inspection import gate
-    from explorer.loading import checkpoints
     from explorer.loading import model as loader
 
     rules = {r.name: r.op_types for r in gate.RULES.entries()}
@@ -52,7 +51,7 @@ def test_every_user_reads_the_one_family():
     assert sampler.PLACEHOLDER_OPS is fam.PLACEHOLDER_OPS
     assert sampler.DEFAULT_PLACEHOLDER_OPS is fam.DEFAULT_PLACEHOLDER_OPS
     assert loader.REF_VARIABLE_OPS is fam.REF_VARIABLE_OPS
-    assert checkpoints.SAVE_OPS is fam.SAVE_OPS
+    assert loader.SAVE_OPS is fam.SAVE_OPS
     from explorer.feeding import sampling as tf_example
 
     assert set(fam.ASSIGN_OPS) <= set(tf_example.SAMPLE_RULES)

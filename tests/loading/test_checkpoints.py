@@ -7,7 +7,7 @@ import pytest
 
 import explorer
 from explorer.examples.models import mlp_weights
-from explorer.loading.checkpoints import read_variables
+from explorer.loading.model import read_variables
 from tests.conftest import shared_model
 from tests.helpers import tf_v1
 
