@@ -243,18 +243,11 @@ SETTINGS: list[tuple[re.Pattern[str], tuple[float, float], str]] = [
 component; the range values are drawn from; label)."""
 
 
-def _last(name: str) -> str:
-    return op_name(name).rsplit("/", 1)[-1]
-
-
-def switch_of(name: str) -> tuple[float | bool, str] | None:
-    """``(neutral value, label)`` when an op name looks like a keep_prob-like switch."""
-    return next(((v, label) for p, v, label in SWITCHES if p.search(_last(name))), None)
-
-
-def setting_of(name: str) -> tuple[tuple[float, float], str] | None:
-    """``((low, high), label)`` when an op name looks like a setting (factor, minimum, ...)."""
-    return next(((r, label) for p, r, label in SETTINGS if p.search(_last(name))), None)
+def switch_of(name: str, table: list[tuple[re.Pattern[str], Any, str]] = SWITCHES) -> Any:
+    """``(neutral value, label)`` when an op name looks like a keep_prob-like switch (``table=
+    SETTINGS``: ``((low, high), label)`` when it looks like a factor, a minimum, ...), or None."""
+    last = op_name(name).rsplit("/", 1)[-1]
+    return next(((v, label) for p, v, label in table if p.search(last)), None)
 
 
 def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
@@ -270,7 +263,7 @@ def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
     if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
         return None
     small = math.prod(shape) <= 16 and _switch_of(key, spec) is None
-    found = (setting_of(spec.name) or setting_of(key)) if small else None
+    found = (switch_of(spec.name, SETTINGS) or switch_of(key, SETTINGS)) if small else None
     return None if found is None else (found[0], f"{found[1]} (named like one)")
 
 
@@ -385,6 +378,7 @@ def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -
 
 
 SAMPLE_RULES: OpRegistry[Callable[[Context, Any, int], Rule | None]] = OpRegistry("sample rule")
+"""``fn(ctx, node, input position)``; registered with ``input=N``, asked for that input only."""
 sample_rule = SAMPLE_RULES.register
 
 
@@ -392,9 +386,9 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
     """The rule of the first consumer of ``spec`` (through pass-through ops) that has one."""
     ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
-        factory = SAMPLE_RULES.get(node.op)
-        if (rule := (factory(ctx, node, index) if factory is not None else None)) is not None:
-            return rule
+        for e in SAMPLE_RULES.matching(node.op):
+            if e.meta.get("input", index) == index and (rule := e.value(ctx, node, index)):
+                return rule
     return None
 
 
@@ -470,11 +464,10 @@ def dtype_names(node: NodeDef, attr: str) -> list[str]:
     return [dtype_name(t) for t in list_attr(node, attr).type]
 
 
-@sample_rule(*sorted(PARSE_EXAMPLE_OPS))
+@sample_rule(*sorted(PARSE_EXAMPLE_OPS), input=0)
 def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    """Serialized ``tf.Example`` protos with every feature the parse op reads."""
-    feats = parse_features(node, *example_keys(node, ctx.const)) if index == 0 else None
-    if feats is None:  # input 0: the serialized protos (a scalar for ParseSingleExample)
+    """Serialized ``tf.Example`` protos (a scalar for ParseSingleExample) with every feature."""
+    if (feats := parse_features(node, *example_keys(node, ctx.const))) is None:
         return None
     parts, size = [], 16
     for f in feats:
@@ -508,11 +501,9 @@ def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
     return Rule(f"decimal strings for StringToNumber {node.name!r} ({out_type})", 64, generate)
 
 
-@sample_rule(*ASSIGN_OPS)
+@sample_rule(*ASSIGN_OPS, input=1)  # inputs: (variable ref or resource handle, value)
 def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Random values of the shape of the variable an ``Assign`` writes (its input 1)."""
-    if index != 1:  # inputs: (variable ref or resource handle, value)
-        return None
     var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
     shape, dtype = (node_attr(var, a) if var is not None else None for a in ("shape", "dtype"))
     dims = () if shape is None else tuple(int(d.size) for d in shape.shape.dim)
@@ -632,11 +623,9 @@ def _separator(ctx: Context, node: NodeDef) -> bytes | None:
     return b" " if node.op == "StringSplitV2" else None  # V1 with "" splits characters
 
 
-@sample_rule("StringSplit", "StringSplitV2")
+@sample_rule("StringSplit", "StringSplitV2", input=0)
 def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by the separator."""
-    if index != 0:
-        return None
     sep = _separator(ctx, node)
     found = find_vocabulary(ctx, f"{node.name}:1")  # the split's values go to the lookup
     if sep is None or found is None:
@@ -652,10 +641,10 @@ def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     return Rule(text, MAX_TOKENS * (max(map(len, tokens)) + 16 + len(sep)), generate)
 
 
-@sample_rule("LookupTableFindV2", "LookupTableFind")
+@sample_rule("LookupTableFindV2", "LookupTableFind", input=1)
 def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Vocabulary tokens, one per cell."""
-    if (found := (find_vocabulary(ctx, node.input[1]) if index == 1 else None)) is None:
+    if (found := find_vocabulary(ctx, node.input[1])) is None:
         return None
     tokens = found[1]
     size = max(map(len, tokens)) + 16
@@ -668,32 +657,20 @@ def _int_attr(node: NodeDef, name: str, default: int) -> int:
     return int(a.i) if a is not None and a.i > 0 else default
 
 
-def _wav(rng: np.random.Generator, value_range: tuple[float, float], shape: tuple) -> bytes:
-    """A 16-bit PCM WAV file of ``shape`` (samples, channels): quiet noise."""
-    lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
-    x = (rng.uniform(lo, hi, shape) * 0.5).astype(np.float32)
-    return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
-
-
-@sample_rule("DecodeWav")
+@sample_rule("DecodeWav", input=0)
 def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     n, ch = _int_attr(node, "desired_samples", WAV_SAMPLES), _int_attr(node, "desired_channels", 1)
     text = (
         f"WAV files for DecodeWav {node.name!r}: {n} samples, {ch} channel(s), {WAV_RATE} Hz, "
         "16-bit PCM"
     )
-    return Rule(text, 44 + 2 * n * ch, each(lambda rng, vr, _: _wav(rng, vr, (n, ch))), ())
 
+    def wav(rng, value_range, ranges):  # noqa: ANN001, ANN202 - 16-bit PCM of quiet noise
+        lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
+        x = (rng.uniform(lo, hi, (n, ch)) * 0.5).astype(np.float32)
+        return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
 
-def _image(rng: np.random.Generator, fmt: str, shape: tuple, dtype: type) -> bytes:
-    """An encoded ``png``/``jpeg``/``bmp`` image of random pixels of ``shape`` (h, w, c)."""
-    pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
-    if fmt == "bmp":
-        return _bmp(pixels)
-    encode = tf().io.encode_jpeg if fmt == "jpeg" else tf().io.encode_png
-    return bytes(encode(pixels).numpy())
+    return Rule(text, 44 + 2 * n * ch, each(wav), ())
 
 
 def _bmp(pixels: np.ndarray) -> bytes:
@@ -714,8 +691,6 @@ _IMAGE_FORMATS |= {"DecodePng": "png", "DecodeImage": "png", "DecodeBmp": "bmp"}
 
 
 def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     fmt = _IMAGE_FORMATS[node.op]
     channels = _int_attr(node, "channels", 3)
     if fmt == "jpeg" and channels not in (1, 3):
@@ -726,28 +701,22 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     text = f"{fmt.upper()} images for {node.op} {node.name!r}: {'x'.join(map(str, shape))}"
     size = 128 + IMAGE_SIZE * IMAGE_SIZE * channels * (2 if wide else 1)
     dtype = np.uint16 if wide else np.uint8
-    return Rule(text, size, each(lambda rng, *_: _image(rng, fmt, shape, dtype)), ())
+
+    def image(rng, value_range, ranges):  # noqa: ANN001, ANN202 - random pixels, encoded
+        pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+        if fmt == "bmp":
+            return _bmp(pixels)
+        encode = tf().io.encode_jpeg if fmt == "jpeg" else tf().io.encode_png
+        return bytes(encode(pixels).numpy())
+
+    return Rule(text, size, each(image), ())
 
 
-SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
+SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image", input=0)
 
 
-def _csv_line(rng: np.random.Generator, value_range: Any, types: list[str], delim: str) -> bytes:
-    fields = []
-    for t in types:
-        if t.startswith("float"):
-            fields.append(f"{rng.uniform(*value_range):.6g}")
-        elif t.startswith("int"):
-            fields.append(str(int(rng.integers(0, INT_HIGH))))
-        else:
-            fields.append(random_strings(rng, ()).item().decode())
-    return delim.join(fields).encode()
-
-
-@sample_rule("DecodeCSV")
+@sample_rule("DecodeCSV", input=0)
 def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     types = dtype_names(node, "OUT_TYPE")
     cols = list(list_attr(node, "select_cols").i)
     if cols:  # the line holds every column up to the last selected; others are strings
@@ -756,22 +725,30 @@ def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     d = node_attr(node, "field_delim")
     delim = d.s.decode() if d is not None and d.s else ","
     text = f"CSV lines for DecodeCSV {node.name!r}: {', '.join(types)}"
-    make = each(lambda rng, vr, _: _csv_line(rng, vr, types, delim))
-    return Rule(text, 16 + 12 * len(types), make)
+
+    def line(rng, value_range, ranges):  # noqa: ANN001, ANN202 - see each
+        fields = []
+        for t in types:
+            if t.startswith("float"):
+                fields.append(f"{rng.uniform(*value_range):.6g}")
+            elif t.startswith("int"):
+                fields.append(str(int(rng.integers(0, INT_HIGH))))
+            else:
+                fields.append(random_strings(rng, ()).item().decode())
+        return delim.join(fields).encode()
+
+    return Rule(text, 16 + 12 * len(types), each(line))
 
 
-def _tensor_proto(rng: np.random.Generator, value_range: Any, dtype: str, shape: tuple) -> bytes:
-    value = random_values(rng, dtype, shape, value_range)
-    return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
-
-
-@sample_rule("ParseTensor")
+@sample_rule("ParseTensor", input=0)
 def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     t = node_attr(node, "out_type")
     dtype = dtype_name(t.type) if t is not None else "float32"
     shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
     text = f"serialized {dtype}{list(shape)} TensorProto for ParseTensor {node.name!r}"
-    make = each(lambda rng, vr, _: _tensor_proto(rng, vr, dtype, shape))
-    return Rule(text, 32 + 8 * math.prod(shape), make, ())
+
+    def proto(rng, value_range, ranges):  # noqa: ANN001, ANN202 - see each
+        value = random_values(rng, dtype, shape, value_range)
+        return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
+
+    return Rule(text, 32 + 8 * math.prod(shape), each(proto), ())

@@ -19,9 +19,11 @@ from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
+    CTC_DECODER_OPS,
     IDENTITY_OPS,
     PLACEHOLDER_OPS,
     SHAPE_KEEPING_OPS,
+    VARIABLE_OPS,
 )
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
@@ -391,7 +393,7 @@ def _declared_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     return f"fixed by {node.op} {node.name!r} {shape_text(attr_shape(node))}"
 
 
-DIM_ORIGINS.add(_declared_origin, "Const", "VariableV2", "VarHandleOp", "Variable", name="declared")
+DIM_ORIGINS.add(_declared_origin, "Const", *VARIABLE_OPS, name="declared")
 
 
 def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int = 64) -> str:
@@ -451,8 +453,7 @@ BOUND_AT: dict[str, tuple[int, Callable[[ShapeContext, Any], Bound]]] = {
         (1, lambda g, n: g.const_int(n.input[2])),  # num_segments
     ),
     "DynamicPartition": (1, lambda g, n: n.attr["num_partitions"].i),
-    "CTCGreedyDecoder": _LENGTHS,
-    "CTCBeamSearchDecoder": _LENGTHS,
+    **dict.fromkeys(CTC_DECODER_OPS, _LENGTHS),
     "OneHot": (0, lambda g, n: g.const_int(n.input[1])),  # depth
 }
 """Op type -> (input position, ``fn(graph, node)``: the exclusive bound of that input)."""
@@ -580,11 +581,8 @@ def length_highs(
     return out
 
 
-_INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
-
-
 def _is_int(spec: Any) -> bool:
-    return spec.kind == "dense" and spec.dtype.removesuffix("_ref") in _INT_DTYPES
+    return spec.kind == "dense" and bool(re.fullmatch(r"u?int(8|16|32|64)(_ref)?", spec.dtype))
 
 
 @dataclass(frozen=True)

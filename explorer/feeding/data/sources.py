@@ -214,11 +214,13 @@ class ParseSpec:
         return f"{self.op_type} {self.op_name!r}"
 
     def features(self) -> dict[str, tuple[str, str, tuple[int, ...] | None, bool]]:
-        """Feature key -> (kind, dtype, dense shape, required)."""
-        return {
-            f.key: (f.kind, f.dtype, f.shape if f.kind == "dense" else None, _required(f))
-            for f in self.feats
-        }
+        """Feature key -> (kind, dtype, dense shape, required: dense with an empty default)."""
+        out = {}
+        for f in self.feats:
+            dense = f.kind == "dense"
+            required = dense and f.default is not None and f.default.size == 0
+            out[f.key] = (f.kind, f.dtype, f.shape if dense else None, required)
+        return out
 
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
         """The op's outputs (numpy, in output order) on a batch of serialized records."""
@@ -252,10 +254,6 @@ class ParseSpec:
             if f.kind == "ragged":
                 out[f.output + nr] = (f.key, "row_splits")
         return out
-
-
-def _required(f: Feature) -> bool:
-    return f.kind == "dense" and f.default is not None and f.default.size == 0
 
 
 def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
@@ -460,7 +458,10 @@ class TFRecordSource(DataSource):
                 "TFRecord data needs the model (its parse ops say how records are read)"
             )
         plan = _Plan()
-        names_in_record = _feature_names(first)
+        try:
+            names_in_record = set(tf().train.Example.FromString(first).features.feature)
+        except Exception:  # noqa: BLE001 - not an Example: no feature names
+            names_in_record = set()
         for key, spec in specs.items():
             string = spec.kind == "dense" and spec.dtype == "string"
             node = parser_of(model, spec.name) if string else None
@@ -603,13 +604,6 @@ class TFRecordSource(DataSource):
                 v = sv.to_dense(b"" if want.kind == "O" else 0) if dense else sv
             out[key] = v
         return out
-
-
-def _feature_names(record: bytes) -> set[str]:
-    try:
-        return set(tf().train.Example.FromString(record).features.feature)
-    except Exception:  # noqa: BLE001 - not an Example: no feature names
-        return set()
 
 
 KINDS = ("tfrecord", "csv", "images", "npz", "npy", "arrays")
