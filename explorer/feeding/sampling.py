@@ -138,7 +138,6 @@ def sample(
     notes = [n for n in shape_notes if not n.startswith(unfed)]
     groups: dict[str, int] = {}
     plans: dict[str, tuple[tuple[int, ...], Any]] = {}  # key -> (shape, rule)
-    neutrals: dict[str, Any] = {}
     total = 0
     for key in fed:
         spec, inf = specs[key], inferred[key]
@@ -148,9 +147,9 @@ def sample(
         switch = _switch_of(key, spec) if rule is None else None
         if switch is not None:  # keep_prob, is_training, ...: the neutral value
             shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, ())
-            neutrals[key] = switch[0]
             notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
-            plans[key] = (shape, None)
+            full = np.full(shape, switch[0], dtype=numpy_dtype(spec.dtype))
+            plans[key] = (shape, Rule("", 0, lambda *_, v=full: v))
             continue
         unknown = (batch,) if dense else (batch, default_dim)
         if rule is not None and rule.shape is not None:  # the rule's feed shape
@@ -158,8 +157,9 @@ def sample(
         shape = _resolve_shape(key, inf, batch, default_dim, notes, unknown, groups)
         if rule is not None:
             notes.append(f"{key}: {rule.text}")
-        elif not dense and (rule := _values_rule(model, spec)) is not None:
-            notes.append(f"{key}: values are {rule.text}")  # vocabulary tokens
+        elif is_string_dtype(spec.dtype) and len(spec.components) == 3:  # sparse: tokens?
+            rule = rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
+            notes += [f"{key}: values are {rule.text}"] if rule else []
         total += math.prod(shape) * (rule.item_bytes if rule and dense else _item_bytes(spec))
         plans[key] = (shape, rule)
     skipped = [k for k in specs if roles[k] != FEED and k not in checked]
@@ -190,8 +190,6 @@ def sample(
         value = ranges.get(key, value_range)
         if rule is not None and spec.kind != "sparse":
             values[key] = rule.generate(rng, shape, value, ranges)
-        elif key in neutrals:
-            values[key] = np.full(shape, neutrals[key], dtype=dtype)
         elif spec.kind == "sparse":
             values[key] = random_sparse(rng, spec, shape, value, rule)
         elif key in ranges and dtype.kind in "iu":
@@ -204,13 +202,6 @@ def sample(
     out.update((k, values[k]) for k in specs if k in values)  # as made: no conversion
     out.shapes = {k: inferred[k].to_json() for k in plans}
     return out
-
-
-def _values_rule(model: V1Model, spec: TensorSpec) -> Rule | None:
-    """The rule for a sparse string input's values (vocabulary tokens), or ``None``."""
-    if not is_string_dtype(spec.dtype) or len(spec.components) != 3:
-        return None
-    return rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
 
 
 _ROLE_NOTE = {
@@ -555,15 +546,14 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                     continue
                 called = node.op in CALL_OPS and "f" in node.attr
                 fn = ctx.index.functions.get(node.attr["f"].func.name) if called else None
+                todo = [(scope, node.name, stack)]
                 if fn is not None and pos < len(fn.signature.input_arg):
                     arg = (fn.signature.name, fn.signature.input_arg[pos].name)
-                    if arg not in seen:
-                        seen.add(arg)
-                        nxt.append((*arg, (*stack, (scope, node))))
-                out = node.name
-                if (scope, out) not in seen:
-                    seen.add((scope, out))
-                    nxt.append((scope, out, stack))
+                    todo.insert(0, (*arg, (*stack, (scope, node))))
+                for step in todo:
+                    if step[:2] not in seen:
+                        seen.add(step[:2])
+                        nxt.append(step)
         if not (frontier := nxt):
             break
     return None

@@ -113,11 +113,10 @@ class DataSource:
         model: Any = None,
         *,
         required: Iterable[str] | None = None,
-        limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Batches of feeds for ``specs``; ``model``: its parse ops say how TFRecords are read;
-        ``required``: keys the data must give; ``limit`` overrides the source's. DataError."""
-        cap = limit if limit is not None else self.limit
+        """Batches of feeds for ``specs``, at most ``limit`` rows; ``model``: its parse ops say how
+        TFRecords are read; ``required``: keys the data must give. DataError."""
+        cap = self.limit
         seen, required = 0, None if required is None else list(required)
         for batch in self._batches(dict(specs), model, required):
             if cap is not None and seen + batch.rows > cap:
@@ -315,16 +314,15 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
     for key, (kind, dtype, shape, required) in spec.features().items():
         f = feats.get(key)
         which = f.WhichOneof("kind") if f is not None else None
-        if which is None and required and f is None:
-            return (
-                f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
-                f"{list(shape or ())}, no default)"
-            )
         if which is None and required:
+            if f is None:
+                return (
+                    f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
+                    f"{list(shape or ())}, no default)"
+                )
             return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
         if which is None:
             continue
-
         if which != LIST_OF[dtype]:
             return f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({LIST_OF[dtype]})"
         if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
