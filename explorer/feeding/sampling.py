@@ -32,7 +32,6 @@ from explorer.feeding.feeds import (
     too_big_message,
 )
 from explorer.feeding.shape_inference import (
-    GIVEN,
     InferredShape,
     concrete_shape,
     infer_shapes,
@@ -43,7 +42,7 @@ from explorer.feeding.shape_inference import (
     static_shapes,
 )
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.names import data_inputs, dtype_name, op_name, shape_text, tensor_name
+from explorer.graph.names import data_inputs, dtype_name, op_name, tensor_name
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     CALL_OPS,
@@ -63,7 +62,6 @@ from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:
-    import tensorflow as tf_types
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
@@ -146,7 +144,8 @@ def sample(
         rule = rule_for(model, spec) if dense else None
         switch = _switch_of(key, spec) if rule is None else None
         if switch is not None:  # keep_prob, is_training, ...: the neutral value
-            shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, ())
+            shape, more = ((), []) if spec.shape is None else concrete_shape(inf, batch, 1)
+            notes += more
             notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
             full = np.full(shape, switch[0], dtype=numpy_dtype(spec.dtype))
             plans[key] = (shape, Rule("", 0, lambda *_, v=full: v))
@@ -154,7 +153,8 @@ def sample(
         unknown = (batch,) if dense else (batch, default_dim)
         if rule is not None and rule.shape is not None:  # the rule's feed shape
             unknown = rule.shape
-        shape = _resolve_shape(key, inf, batch, default_dim, notes, unknown, groups)
+        shape, more = concrete_shape(inf, batch, default_dim, unknown, groups)
+        notes += more
         if rule is not None:
             notes.append(f"{key}: {rule.text}")
         elif is_string_dtype(spec.dtype) and len(spec.components) == 3:  # sparse: tokens?
@@ -258,35 +258,11 @@ def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
     return None if found is None else (found[0], f"{found[1]} (named like one)")
 
 
-def _resolve_shape(
-    key: str,
-    inferred: InferredShape,
-    batch: int,
-    default_dim: int,
-    notes: list[str],
-    unknown_rank_shape: tuple[int, ...],
-    groups: dict[str, int] | None = None,
-) -> tuple[int, ...]:
-    shape, filled = concrete_shape(inferred, batch, default_dim, unknown_rank_shape, groups)
-    if inferred.dims is None:
-        notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
-        return shape
-    if (reasons := inferred.reasons()) == [GIVEN]:
-        notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
-    elif reasons:
-        notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
-    if filled:
-        notes.append(f"{key}: unknown {', '.join(filled)}")
-    return shape
-
-
 def _item_bytes(spec: TensorSpec) -> int:
     return STRING_ITEM_BYTES if is_string_dtype(spec.dtype) else numpy_dtype(spec.dtype).itemsize
 
 
-def input_specs_of(
-    model: V1Model, inputs: Inputs = None, graph: tf_types.Graph | None = None
-) -> dict[str, TensorSpec]:
+def input_specs_of(model: V1Model, inputs: Inputs = None) -> dict[str, TensorSpec]:
     """The input specs ``inputs`` designates (see :func:`sample` for the forms it takes)."""
     if isinstance(inputs, Mapping):
         return {str(k): v for k, v in inputs.items()}
@@ -300,16 +276,13 @@ def input_specs_of(
         if inputs in model.signatures:
             return dict(model.signature(inputs).inputs)
         inputs = [inputs]
-    return tensor_specs(model, list(inputs), graph)
+    return tensor_specs(model, list(inputs))
 
 
-def tensor_specs(
-    model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
-) -> dict[str, TensorSpec]:
-    """``op:idx`` -> :class:`TensorSpec` read from ``graph`` (default: a gated fresh import)."""
-    if graph is None:
-        graph = tf().Graph()
-        import_into(admit_import(model), graph)
+def tensor_specs(model: V1Model, names: Sequence[str]) -> dict[str, TensorSpec]:
+    """``op:idx`` -> :class:`TensorSpec` read from a gated fresh import of the graph."""
+    graph = tf().Graph()
+    import_into(admit_import(model), graph)
     out = {}
     for name in names:
         canon = name if ":" in name else f"{name}:0"
@@ -423,19 +396,19 @@ def parse_features(
     return feats
 
 
+LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
+
+
 def _example(
     feats: list[Feature], rng: np.random.Generator, value_range: Any, ranges: Any
 ) -> bytes:
     ex = tf().train.Example()
     for f in feats:
-        feat = ex.features.feature[f.key]
-        lo, hi = ranges.get(f.key, value_range)
-        if f.dtype == "float32":
-            feat.float_list.value.extend(rng.uniform(lo, hi, f.count).astype(np.float32))
-        elif f.dtype == "int64":
-            feat.int64_list.value.extend(int(v) for v in rng.integers(0, INT_HIGH, f.count))
+        if f.dtype == "string":
+            vals = random_strings(rng, (f.count,), f.vocab)
         else:
-            feat.bytes_list.value.extend(random_strings(rng, (f.count,), f.vocab).tolist())
+            vals = random_values(rng, f.dtype, (f.count,), ranges.get(f.key, value_range))
+        getattr(ex.features.feature[f.key], LIST_OF[f.dtype]).value.extend(vals.tolist())
     return ex.SerializeToString()
 
 

@@ -87,15 +87,11 @@ class ShapeContext:
     static: Callable[[str], Shape] | None = None
     _consts: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def nodes(self) -> dict[str, NodeDef]:
-        return self.index.nodes
-
     def static_shape(self, tensor: str) -> Shape:
         """TensorFlow's static shape of ``tensor``, else its producer's shape attributes."""
         t = tensor_name(tensor)
         s = self.static(t) if self.static is not None else None
-        node = self.nodes.get(op_name(t)) if s is None else None
+        node = self.index.producer(t) if s is None else None
         return attr_shape(node, int(t.rpartition(":")[2])) if node is not None else s
 
     def const(self, tensor: str) -> Any:
@@ -404,7 +400,7 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
     for _ in range(hops):
         if not frontier:
             return ""
-        if (node := ctx.nodes.get(op_name(frontier.pop(0)))) is None or node.name in seen:
+        if (node := ctx.index.producer(frontier.pop(0))) is None or node.name in seen:
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)
@@ -900,10 +896,11 @@ def concrete_shape(
     unknown_rank: tuple[int, ...] = (),
     groups: dict[str, int] | None = None,
 ) -> tuple[tuple[int, ...], list[str]]:
-    """The shape to sample and the free dims filled (``["dim 0=1", ...]``): dim 0 the batch,
-    others ``default_dim``, times scale, at least minimum; a group's dims share ``groups[g]``."""
+    """The shape to sample (dim 0 the batch, other free dims ``default_dim``, times scale, at least
+    minimum; a group's dims share ``groups[g]``) and notes on it (``key: unknown dim 0=1``)."""
+    key = inferred.key
     if inferred.dims is None:
-        return tuple(unknown_rank), []
+        return tuple(unknown_rank), [f"{key}: unknown rank, fed with shape {list(unknown_rank)}"]
     groups = groups if groups is not None else {}
     out, filled = [], []
     for i, d in enumerate(inferred.dims):
@@ -916,7 +913,12 @@ def concrete_shape(
                 groups[d.group] = size
         out.append(size)
         filled.append(f"dim {i}={size}")
-    return tuple(out), filled
+    notes, shape = [], tuple(out)
+    if (reasons := inferred.reasons()) == [GIVEN]:
+        notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
+    elif reasons:
+        notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
+    return shape, notes + ([f"{key}: unknown {', '.join(filled)}"] if filled else [])
 
 
 def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:

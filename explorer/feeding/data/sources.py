@@ -31,7 +31,7 @@ from explorer.feeding.feeds import (
     is_sparse_like,
     numpy_dtype,
 )
-from explorer.feeding.sampling import Context, Feature, dtype_names, parse_features
+from explorer.feeding.sampling import LIST_OF, Context, Feature, dtype_names, parse_features
 from explorer.feeding.shape_inference import resolve_key
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
@@ -190,9 +190,6 @@ def summarise_value(value: Any, row: int, width: int = 80) -> str:
 def clip(text: str, width: int = SUMMARY_CHARS) -> str:
     """``text`` cut to ``width`` characters (ending in ``…``)."""
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
 
 
 @dataclass
