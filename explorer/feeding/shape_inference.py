@@ -21,6 +21,7 @@ from explorer.graph.op_families import (
     BROADCAST_OPS,
     CTC_DECODER_OPS,
     IDENTITY_OPS,
+    IMAGE_DECODE_OPS,
     PLACEHOLDER_OPS,
     SHAPE_KEEPING_OPS,
     VARIABLE_OPS,
@@ -152,9 +153,8 @@ def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
-_IMAGE_DECODERS = ("DecodeJpeg", "DecodeAndCropJpeg", "DecodePng", "DecodeImage", "DecodeBmp")
 SCALAR_INPUTS: dict[str, tuple[int, str]] = {
-    **dict.fromkeys((*_IMAGE_DECODERS, "DecodeGif", "ExtractJpegShape"), (0, "image contents")),
+    **dict.fromkeys((*IMAGE_DECODE_OPS, "DecodeGif", "ExtractJpegShape"), (0, "image contents")),
     "DecodeWav": (0, "WAV file contents"),
     "ParseTensor": (0, "a serialized TensorProto"),
     "ParseSingleExample": (0, "one serialized tf.Example"),

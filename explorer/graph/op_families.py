@@ -266,3 +266,7 @@ NOT_IO_OPS = _family(
 """Never an input or output a user wants (bookkeeping, variables, checkpoints)."""
 VOLATILE_OPS = _family(RANDOM_OPS, PLACEHOLDER_OPS, PIPELINE_OUTPUT_OPS, "StatelessRandomUniformV2")
 """Values that change from run to run (or are fed): never folded into a constant."""
+
+# -- feeding ---------------------------------------------------------------------------------------
+IMAGE_DECODE_OPS = _family("DecodeJpeg DecodeAndCropJpeg DecodePng DecodeImage DecodeBmp")
+"""Ops decoding an image file's contents (a scalar string)."""
