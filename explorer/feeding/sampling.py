@@ -32,7 +32,6 @@ from explorer.feeding.feeds import (
     too_big_message,
 )
 from explorer.feeding.shape_inference import (
-    GIVEN,
     InferredShape,
     concrete_shape,
     infer_shapes,
@@ -43,7 +42,7 @@ from explorer.feeding.shape_inference import (
     static_shapes,
 )
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.names import data_inputs, dtype_name, op_name, shape_text, tensor_name
+from explorer.graph.names import data_inputs, dtype_name, op_name, tensor_name
 from explorer.graph.op_families import (
     ASSIGN_OPS,
     CALL_OPS,
@@ -63,7 +62,6 @@ from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:
-    import tensorflow as tf_types
     from tensorflow.core.framework.graph_pb2 import GraphDef
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
@@ -138,7 +136,6 @@ def sample(
     notes = [n for n in shape_notes if not n.startswith(unfed)]
     groups: dict[str, int] = {}
     plans: dict[str, tuple[tuple[int, ...], Any]] = {}  # key -> (shape, rule)
-    neutrals: dict[str, Any] = {}
     total = 0
     for key in fed:
         spec, inf = specs[key], inferred[key]
@@ -147,19 +144,22 @@ def sample(
         rule = rule_for(model, spec) if dense else None
         switch = _switch_of(key, spec) if rule is None else None
         if switch is not None:  # keep_prob, is_training, ...: the neutral value
-            shape = () if spec.shape is None else _resolve_shape(key, inf, batch, 1, notes, ())
-            neutrals[key] = switch[0]
+            shape, more = ((), []) if spec.shape is None else concrete_shape(inf, batch, 1)
+            notes += more
             notes.append(f"{key}: fed {switch[0]!r}, the neutral {switch[1]} (named like a switch)")
-            plans[key] = (shape, None)
+            full = np.full(shape, switch[0], dtype=numpy_dtype(spec.dtype))
+            plans[key] = (shape, Rule("", 0, lambda *_, v=full: v))
             continue
         unknown = (batch,) if dense else (batch, default_dim)
         if rule is not None and rule.shape is not None:  # the rule's feed shape
             unknown = rule.shape
-        shape = _resolve_shape(key, inf, batch, default_dim, notes, unknown, groups)
+        shape, more = concrete_shape(inf, batch, default_dim, unknown, groups)
+        notes += more
         if rule is not None:
             notes.append(f"{key}: {rule.text}")
-        elif not dense and (rule := _values_rule(model, spec)) is not None:
-            notes.append(f"{key}: values are {rule.text}")  # vocabulary tokens
+        elif is_string_dtype(spec.dtype) and len(spec.components) == 3:  # sparse: tokens?
+            rule = rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
+            notes += [f"{key}: values are {rule.text}"] if rule else []
         total += math.prod(shape) * (rule.item_bytes if rule and dense else _item_bytes(spec))
         plans[key] = (shape, rule)
     skipped = [k for k in specs if roles[k] != FEED and k not in checked]
@@ -190,8 +190,6 @@ def sample(
         value = ranges.get(key, value_range)
         if rule is not None and spec.kind != "sparse":
             values[key] = rule.generate(rng, shape, value, ranges)
-        elif key in neutrals:
-            values[key] = np.full(shape, neutrals[key], dtype=dtype)
         elif spec.kind == "sparse":
             values[key] = random_sparse(rng, spec, shape, value, rule)
         elif key in ranges and dtype.kind in "iu":
@@ -204,13 +202,6 @@ def sample(
     out.update((k, values[k]) for k in specs if k in values)  # as made: no conversion
     out.shapes = {k: inferred[k].to_json() for k in plans}
     return out
-
-
-def _values_rule(model: V1Model, spec: TensorSpec) -> Rule | None:
-    """The rule for a sparse string input's values (vocabulary tokens), or ``None``."""
-    if not is_string_dtype(spec.dtype) or len(spec.components) != 3:
-        return None
-    return rule_for(model, TensorSpec(spec.components[1], spec.dtype, None))
 
 
 _ROLE_NOTE = {
@@ -243,18 +234,11 @@ SETTINGS: list[tuple[re.Pattern[str], tuple[float, float], str]] = [
 component; the range values are drawn from; label)."""
 
 
-def _last(name: str) -> str:
-    return op_name(name).rsplit("/", 1)[-1]
-
-
-def switch_of(name: str) -> tuple[float | bool, str] | None:
-    """``(neutral value, label)`` when an op name looks like a keep_prob-like switch."""
-    return next(((v, label) for p, v, label in SWITCHES if p.search(_last(name))), None)
-
-
-def setting_of(name: str) -> tuple[tuple[float, float], str] | None:
-    """``((low, high), label)`` when an op name looks like a setting (factor, minimum, ...)."""
-    return next(((r, label) for p, r, label in SETTINGS if p.search(_last(name))), None)
+def switch_of(name: str, table: list[tuple[re.Pattern[str], Any, str]] = SWITCHES) -> Any:
+    """``(neutral value, label)`` when an op name looks like a keep_prob-like switch (``table=
+    SETTINGS``: ``((low, high), label)`` when it looks like a factor, a minimum, ...), or None."""
+    last = op_name(name).rsplit("/", 1)[-1]
+    return next(((v, label) for p, v, label in table if p.search(last)), None)
 
 
 def _switch_of(key: str, spec: TensorSpec) -> tuple[Any, str] | None:
@@ -270,39 +254,15 @@ def _setting_of(key: str, spec: TensorSpec, inferred: InferredShape) -> Any:
     if spec.kind != "dense" or is_string_dtype(spec.dtype) or shape is None or None in shape:
         return None
     small = math.prod(shape) <= 16 and _switch_of(key, spec) is None
-    found = (setting_of(spec.name) or setting_of(key)) if small else None
+    found = (switch_of(spec.name, SETTINGS) or switch_of(key, SETTINGS)) if small else None
     return None if found is None else (found[0], f"{found[1]} (named like one)")
-
-
-def _resolve_shape(
-    key: str,
-    inferred: InferredShape,
-    batch: int,
-    default_dim: int,
-    notes: list[str],
-    unknown_rank_shape: tuple[int, ...],
-    groups: dict[str, int] | None = None,
-) -> tuple[int, ...]:
-    shape, filled = concrete_shape(inferred, batch, default_dim, unknown_rank_shape, groups)
-    if inferred.dims is None:
-        notes.append(f"{key}: unknown rank, fed with shape {list(unknown_rank_shape)}")
-        return shape
-    if (reasons := inferred.reasons()) == [GIVEN]:
-        notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
-    elif reasons:
-        notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
-    if filled:
-        notes.append(f"{key}: unknown {', '.join(filled)}")
-    return shape
 
 
 def _item_bytes(spec: TensorSpec) -> int:
     return STRING_ITEM_BYTES if is_string_dtype(spec.dtype) else numpy_dtype(spec.dtype).itemsize
 
 
-def input_specs_of(
-    model: V1Model, inputs: Inputs = None, graph: tf_types.Graph | None = None
-) -> dict[str, TensorSpec]:
+def input_specs_of(model: V1Model, inputs: Inputs = None) -> dict[str, TensorSpec]:
     """The input specs ``inputs`` designates (see :func:`sample` for the forms it takes)."""
     if isinstance(inputs, Mapping):
         return {str(k): v for k, v in inputs.items()}
@@ -316,16 +276,13 @@ def input_specs_of(
         if inputs in model.signatures:
             return dict(model.signature(inputs).inputs)
         inputs = [inputs]
-    return tensor_specs(model, list(inputs), graph)
+    return tensor_specs(model, list(inputs))
 
 
-def tensor_specs(
-    model: V1Model, names: Sequence[str], graph: tf_types.Graph | None = None
-) -> dict[str, TensorSpec]:
-    """``op:idx`` -> :class:`TensorSpec` read from ``graph`` (default: a gated fresh import)."""
-    if graph is None:
-        graph = tf().Graph()
-        import_into(admit_import(model), graph)
+def tensor_specs(model: V1Model, names: Sequence[str]) -> dict[str, TensorSpec]:
+    """``op:idx`` -> :class:`TensorSpec` read from a gated fresh import of the graph."""
+    graph = tf().Graph()
+    import_into(admit_import(model), graph)
     out = {}
     for name in names:
         canon = name if ":" in name else f"{name}:0"
@@ -385,6 +342,7 @@ def each(item: Callable[[np.random.Generator, Any, Mapping[str, Any]], bytes]) -
 
 
 SAMPLE_RULES: OpRegistry[Callable[[Context, Any, int], Rule | None]] = OpRegistry("sample rule")
+"""``fn(ctx, node, input position)``; registered with ``input=N``, asked for that input only."""
 sample_rule = SAMPLE_RULES.register
 
 
@@ -392,9 +350,9 @@ def rule_for(model: V1Model, spec: Any) -> Rule | None:
     """The rule of the first consumer of ``spec`` (through pass-through ops) that has one."""
     ctx = Context(model, graph_index(model.graph_def))
     for node, index in ctx.index.readers(spec.name, FEATURE_PASS_OPS):
-        factory = SAMPLE_RULES.get(node.op)
-        if (rule := (factory(ctx, node, index) if factory is not None else None)) is not None:
-            return rule
+        for e in SAMPLE_RULES.matching(node.op):
+            if e.meta.get("input", index) == index and (rule := e.value(ctx, node, index)):
+                return rule
     return None
 
 
@@ -438,19 +396,19 @@ def parse_features(
     return feats
 
 
+LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
+
+
 def _example(
     feats: list[Feature], rng: np.random.Generator, value_range: Any, ranges: Any
 ) -> bytes:
     ex = tf().train.Example()
     for f in feats:
-        feat = ex.features.feature[f.key]
-        lo, hi = ranges.get(f.key, value_range)
-        if f.dtype == "float32":
-            feat.float_list.value.extend(rng.uniform(lo, hi, f.count).astype(np.float32))
-        elif f.dtype == "int64":
-            feat.int64_list.value.extend(int(v) for v in rng.integers(0, INT_HIGH, f.count))
+        if f.dtype == "string":
+            vals = random_strings(rng, (f.count,), f.vocab)
         else:
-            feat.bytes_list.value.extend(random_strings(rng, (f.count,), f.vocab).tolist())
+            vals = random_values(rng, f.dtype, (f.count,), ranges.get(f.key, value_range))
+        getattr(ex.features.feature[f.key], LIST_OF[f.dtype]).value.extend(vals.tolist())
     return ex.SerializeToString()
 
 
@@ -470,11 +428,10 @@ def dtype_names(node: NodeDef, attr: str) -> list[str]:
     return [dtype_name(t) for t in list_attr(node, attr).type]
 
 
-@sample_rule(*sorted(PARSE_EXAMPLE_OPS))
+@sample_rule(*sorted(PARSE_EXAMPLE_OPS), input=0)
 def _parse_example(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    """Serialized ``tf.Example`` protos with every feature the parse op reads."""
-    feats = parse_features(node, *example_keys(node, ctx.const)) if index == 0 else None
-    if feats is None:  # input 0: the serialized protos (a scalar for ParseSingleExample)
+    """Serialized ``tf.Example`` protos (a scalar for ParseSingleExample) with every feature."""
+    if (feats := parse_features(node, *example_keys(node, ctx.const))) is None:
         return None
     parts, size = [], 16
     for f in feats:
@@ -508,11 +465,9 @@ def _string_to_number(ctx: Context, node: NodeDef, index: int) -> Rule:
     return Rule(f"decimal strings for StringToNumber {node.name!r} ({out_type})", 64, generate)
 
 
-@sample_rule(*ASSIGN_OPS)
+@sample_rule(*ASSIGN_OPS, input=1)  # inputs: (variable ref or resource handle, value)
 def _assign(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Random values of the shape of the variable an ``Assign`` writes (its input 1)."""
-    if index != 1:  # inputs: (variable ref or resource handle, value)
-        return None
     var = ctx.index.nodes.get(_through_identity(ctx, node.input[0]))
     shape, dtype = (node_attr(var, a) if var is not None else None for a in ("shape", "dtype"))
     dims = () if shape is None else tuple(int(d.size) for d in shape.shape.dim)
@@ -564,15 +519,14 @@ def _find_lookup(ctx: Context, tensor: str) -> str | None:
                     continue
                 called = node.op in CALL_OPS and "f" in node.attr
                 fn = ctx.index.functions.get(node.attr["f"].func.name) if called else None
+                todo = [(scope, node.name, stack)]
                 if fn is not None and pos < len(fn.signature.input_arg):
                     arg = (fn.signature.name, fn.signature.input_arg[pos].name)
-                    if arg not in seen:
-                        seen.add(arg)
-                        nxt.append((*arg, (*stack, (scope, node))))
-                out = node.name
-                if (scope, out) not in seen:
-                    seen.add((scope, out))
-                    nxt.append((scope, out, stack))
+                    todo.insert(0, (*arg, (*stack, (scope, node))))
+                for step in todo:
+                    if step[:2] not in seen:
+                        seen.add(step[:2])
+                        nxt.append(step)
         if not (frontier := nxt):
             break
     return None
@@ -632,11 +586,9 @@ def _separator(ctx: Context, node: NodeDef) -> bytes | None:
     return b" " if node.op == "StringSplitV2" else None  # V1 with "" splits characters
 
 
-@sample_rule("StringSplit", "StringSplitV2")
+@sample_rule("StringSplit", "StringSplitV2", input=0)
 def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Sentences of 1 to :data:`MAX_TOKENS` vocabulary tokens joined by the separator."""
-    if index != 0:
-        return None
     sep = _separator(ctx, node)
     found = find_vocabulary(ctx, f"{node.name}:1")  # the split's values go to the lookup
     if sep is None or found is None:
@@ -652,10 +604,10 @@ def _string_split(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     return Rule(text, MAX_TOKENS * (max(map(len, tokens)) + 16 + len(sep)), generate)
 
 
-@sample_rule("LookupTableFindV2", "LookupTableFind")
+@sample_rule("LookupTableFindV2", "LookupTableFind", input=1)
 def _lookup_keys(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     """Vocabulary tokens, one per cell."""
-    if (found := (find_vocabulary(ctx, node.input[1]) if index == 1 else None)) is None:
+    if (found := find_vocabulary(ctx, node.input[1])) is None:
         return None
     tokens = found[1]
     size = max(map(len, tokens)) + 16
@@ -668,32 +620,20 @@ def _int_attr(node: NodeDef, name: str, default: int) -> int:
     return int(a.i) if a is not None and a.i > 0 else default
 
 
-def _wav(rng: np.random.Generator, value_range: tuple[float, float], shape: tuple) -> bytes:
-    """A 16-bit PCM WAV file of ``shape`` (samples, channels): quiet noise."""
-    lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
-    x = (rng.uniform(lo, hi, shape) * 0.5).astype(np.float32)
-    return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
-
-
-@sample_rule("DecodeWav")
+@sample_rule("DecodeWav", input=0)
 def _decode_wav(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     n, ch = _int_attr(node, "desired_samples", WAV_SAMPLES), _int_attr(node, "desired_channels", 1)
     text = (
         f"WAV files for DecodeWav {node.name!r}: {n} samples, {ch} channel(s), {WAV_RATE} Hz, "
         "16-bit PCM"
     )
-    return Rule(text, 44 + 2 * n * ch, each(lambda rng, vr, _: _wav(rng, vr, (n, ch))), ())
 
+    def wav(rng, value_range, ranges):  # noqa: ANN001, ANN202 - 16-bit PCM of quiet noise
+        lo, hi = max(value_range[0], -1.0), min(value_range[1], 1.0)
+        x = (rng.uniform(lo, hi, (n, ch)) * 0.5).astype(np.float32)
+        return bytes(tf().audio.encode_wav(x, WAV_RATE).numpy())
 
-def _image(rng: np.random.Generator, fmt: str, shape: tuple, dtype: type) -> bytes:
-    """An encoded ``png``/``jpeg``/``bmp`` image of random pixels of ``shape`` (h, w, c)."""
-    pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
-    if fmt == "bmp":
-        return _bmp(pixels)
-    encode = tf().io.encode_jpeg if fmt == "jpeg" else tf().io.encode_png
-    return bytes(encode(pixels).numpy())
+    return Rule(text, 44 + 2 * n * ch, each(wav), ())
 
 
 def _bmp(pixels: np.ndarray) -> bytes:
@@ -714,8 +654,6 @@ _IMAGE_FORMATS |= {"DecodePng": "png", "DecodeImage": "png", "DecodeBmp": "bmp"}
 
 
 def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     fmt = _IMAGE_FORMATS[node.op]
     channels = _int_attr(node, "channels", 3)
     if fmt == "jpeg" and channels not in (1, 3):
@@ -726,28 +664,22 @@ def _decode_image(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     text = f"{fmt.upper()} images for {node.op} {node.name!r}: {'x'.join(map(str, shape))}"
     size = 128 + IMAGE_SIZE * IMAGE_SIZE * channels * (2 if wide else 1)
     dtype = np.uint16 if wide else np.uint8
-    return Rule(text, size, each(lambda rng, *_: _image(rng, fmt, shape, dtype)), ())
+
+    def image(rng, value_range, ranges):  # noqa: ANN001, ANN202 - random pixels, encoded
+        pixels = rng.integers(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+        if fmt == "bmp":
+            return _bmp(pixels)
+        encode = tf().io.encode_jpeg if fmt == "jpeg" else tf().io.encode_png
+        return bytes(encode(pixels).numpy())
+
+    return Rule(text, size, each(image), ())
 
 
-SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image")
+SAMPLE_RULES.add(_decode_image, *_IMAGE_FORMATS, name="encoded image", input=0)
 
 
-def _csv_line(rng: np.random.Generator, value_range: Any, types: list[str], delim: str) -> bytes:
-    fields = []
-    for t in types:
-        if t.startswith("float"):
-            fields.append(f"{rng.uniform(*value_range):.6g}")
-        elif t.startswith("int"):
-            fields.append(str(int(rng.integers(0, INT_HIGH))))
-        else:
-            fields.append(random_strings(rng, ()).item().decode())
-    return delim.join(fields).encode()
-
-
-@sample_rule("DecodeCSV")
+@sample_rule("DecodeCSV", input=0)
 def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     types = dtype_names(node, "OUT_TYPE")
     cols = list(list_attr(node, "select_cols").i)
     if cols:  # the line holds every column up to the last selected; others are strings
@@ -756,22 +688,30 @@ def _decode_csv(ctx: Context, node: NodeDef, index: int) -> Rule | None:
     d = node_attr(node, "field_delim")
     delim = d.s.decode() if d is not None and d.s else ","
     text = f"CSV lines for DecodeCSV {node.name!r}: {', '.join(types)}"
-    make = each(lambda rng, vr, _: _csv_line(rng, vr, types, delim))
-    return Rule(text, 16 + 12 * len(types), make)
+
+    def line(rng, value_range, ranges):  # noqa: ANN001, ANN202 - see each
+        fields = []
+        for t in types:
+            if t.startswith("float"):
+                fields.append(f"{rng.uniform(*value_range):.6g}")
+            elif t.startswith("int"):
+                fields.append(str(int(rng.integers(0, INT_HIGH))))
+            else:
+                fields.append(random_strings(rng, ()).item().decode())
+        return delim.join(fields).encode()
+
+    return Rule(text, 16 + 12 * len(types), each(line))
 
 
-def _tensor_proto(rng: np.random.Generator, value_range: Any, dtype: str, shape: tuple) -> bytes:
-    value = random_values(rng, dtype, shape, value_range)
-    return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
-
-
-@sample_rule("ParseTensor")
+@sample_rule("ParseTensor", input=0)
 def _parse_tensor(ctx: Context, node: NodeDef, index: int) -> Rule | None:
-    if index != 0:
-        return None
     t = node_attr(node, "out_type")
     dtype = dtype_name(t.type) if t is not None else "float32"
     shape = needed_shape(ctx.model, f"{node.name}:0") or (2,)
     text = f"serialized {dtype}{list(shape)} TensorProto for ParseTensor {node.name!r}"
-    make = each(lambda rng, vr, _: _tensor_proto(rng, vr, dtype, shape))
-    return Rule(text, 32 + 8 * math.prod(shape), make, ())
+
+    def proto(rng, value_range, ranges):  # noqa: ANN001, ANN202 - see each
+        value = random_values(rng, dtype, shape, value_range)
+        return bytes(tf().io.serialize_tensor(tf().constant(value, dtype=dtype)).numpy())
+
+    return Rule(text, 32 + 8 * math.prod(shape), each(proto), ())

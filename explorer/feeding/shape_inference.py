@@ -19,9 +19,12 @@ from explorer.graph.index import GraphIndex, graph_index
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
+    CTC_DECODER_OPS,
     IDENTITY_OPS,
+    IMAGE_DECODE_OPS,
     PLACEHOLDER_OPS,
     SHAPE_KEEPING_OPS,
+    VARIABLE_OPS,
 )
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
@@ -85,15 +88,11 @@ class ShapeContext:
     static: Callable[[str], Shape] | None = None
     _consts: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def nodes(self) -> dict[str, NodeDef]:
-        return self.index.nodes
-
     def static_shape(self, tensor: str) -> Shape:
         """TensorFlow's static shape of ``tensor``, else its producer's shape attributes."""
         t = tensor_name(tensor)
         s = self.static(t) if self.static is not None else None
-        node = self.nodes.get(op_name(t)) if s is None else None
+        node = self.index.producer(t) if s is None else None
         return attr_shape(node, int(t.rpartition(":")[2])) if node is not None else s
 
     def const(self, tensor: str) -> Any:
@@ -154,9 +153,8 @@ def _where(node: NodeDef) -> str:
     return f"{node.op} {node.name!r}"
 
 
-_IMAGE_DECODERS = ("DecodeJpeg", "DecodeAndCropJpeg", "DecodePng", "DecodeImage", "DecodeBmp")
 SCALAR_INPUTS: dict[str, tuple[int, str]] = {
-    **dict.fromkeys((*_IMAGE_DECODERS, "DecodeGif", "ExtractJpegShape"), (0, "image contents")),
+    **dict.fromkeys((*IMAGE_DECODE_OPS, "DecodeGif", "ExtractJpegShape"), (0, "image contents")),
     "DecodeWav": (0, "WAV file contents"),
     "ParseTensor": (0, "a serialized TensorProto"),
     "ParseSingleExample": (0, "one serialized tf.Example"),
@@ -391,7 +389,7 @@ def _declared_origin(ctx: ShapeContext, node: NodeDef, size: int) -> str:
     return f"fixed by {node.op} {node.name!r} {shape_text(attr_shape(node))}"
 
 
-DIM_ORIGINS.add(_declared_origin, "Const", "VariableV2", "VarHandleOp", "Variable", name="declared")
+DIM_ORIGINS.add(_declared_origin, "Const", *VARIABLE_OPS, name="declared")
 
 
 def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int = 64) -> str:
@@ -402,7 +400,7 @@ def dim_origin(ctx: ShapeContext, tensor: str, axis: int, size: int, hops: int =
     for _ in range(hops):
         if not frontier:
             return ""
-        if (node := ctx.nodes.get(op_name(frontier.pop(0)))) is None or node.name in seen:
+        if (node := ctx.index.producer(frontier.pop(0))) is None or node.name in seen:
             continue
         seen.add(node.name)
         rule = DIM_ORIGINS.get(node.op)
@@ -451,8 +449,7 @@ BOUND_AT: dict[str, tuple[int, Callable[[ShapeContext, Any], Bound]]] = {
         (1, lambda g, n: g.const_int(n.input[2])),  # num_segments
     ),
     "DynamicPartition": (1, lambda g, n: n.attr["num_partitions"].i),
-    "CTCGreedyDecoder": _LENGTHS,
-    "CTCBeamSearchDecoder": _LENGTHS,
+    **dict.fromkeys(CTC_DECODER_OPS, _LENGTHS),
     "OneHot": (0, lambda g, n: g.const_int(n.input[1])),  # depth
 }
 """Op type -> (input position, ``fn(graph, node)``: the exclusive bound of that input)."""
@@ -580,11 +577,8 @@ def length_highs(
     return out
 
 
-_INT_DTYPES = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
-
-
 def _is_int(spec: Any) -> bool:
-    return spec.kind == "dense" and spec.dtype.removesuffix("_ref") in _INT_DTYPES
+    return spec.kind == "dense" and bool(re.fullmatch(r"u?int(8|16|32|64)(_ref)?", spec.dtype))
 
 
 @dataclass(frozen=True)
@@ -902,10 +896,11 @@ def concrete_shape(
     unknown_rank: tuple[int, ...] = (),
     groups: dict[str, int] | None = None,
 ) -> tuple[tuple[int, ...], list[str]]:
-    """The shape to sample and the free dims filled (``["dim 0=1", ...]``): dim 0 the batch,
-    others ``default_dim``, times scale, at least minimum; a group's dims share ``groups[g]``."""
+    """The shape to sample (dim 0 the batch, other free dims ``default_dim``, times scale, at least
+    minimum; a group's dims share ``groups[g]``) and notes on it (``key: unknown dim 0=1``)."""
+    key = inferred.key
     if inferred.dims is None:
-        return tuple(unknown_rank), []
+        return tuple(unknown_rank), [f"{key}: unknown rank, fed with shape {list(unknown_rank)}"]
     groups = groups if groups is not None else {}
     out, filled = [], []
     for i, d in enumerate(inferred.dims):
@@ -918,7 +913,12 @@ def concrete_shape(
                 groups[d.group] = size
         out.append(size)
         filled.append(f"dim {i}={size}")
-    return tuple(out), filled
+    notes, shape = [], tuple(out)
+    if (reasons := inferred.reasons()) == [GIVEN]:
+        notes.append(f"{key}: shape {shape_text(shape)} as {GIVEN}")
+    elif reasons:
+        notes.append(f"{key}: shape {shape_text(shape)} from the graph ({'; '.join(reasons)})")
+    return shape, notes + ([f"{key}: unknown {', '.join(filled)}"] if filled else [])
 
 
 def needed_shape(model: V1Model, tensor: str, default_dim: int = 2) -> tuple[int, ...] | None:

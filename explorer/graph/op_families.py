@@ -292,3 +292,7 @@ REF_SCATTER_OPS = _family(
 )
 RESTORE_ASSIGN_OPS = _family("Assign", "AssignVariableOp")
 """What a Saver's restore op assigns each variable with (ref or resource)."""
+
+# -- feeding ---------------------------------------------------------------------------------------
+IMAGE_DECODE_OPS = _family("DecodeJpeg DecodeAndCropJpeg DecodePng DecodeImage DecodeBmp")
+"""Ops decoding an image file's contents (a scalar string)."""

@@ -38,7 +38,7 @@ def _graph(build):
 
 
 def _ask(ctx, op_name, pos=0, shape=None):
-    node = ctx.nodes[op_name]
+    node = ctx.index.nodes[op_name]
     return SHAPE_RULES[node.op](ctx, node, pos, shape)
 
 

@@ -13,7 +13,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from explorer.feeding.feeds import (
     is_sparse_like,
     numpy_dtype,
 )
-from explorer.feeding.sampling import Context, Feature, dtype_names, parse_features
+from explorer.feeding.sampling import LIST_OF, Context, Feature, dtype_names, parse_features
 from explorer.feeding.shape_inference import resolve_key
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
@@ -72,28 +72,24 @@ class Batch:
         return clip("; ".join(f"{k}: {summarise_value(v, row)}" for k, v in self.feeds.items()))
 
 
+@dataclass(eq=False, repr=False)
 class DataSource:
     """Where the data is (``paths``) and how to read it (``batch_size``, ``limit``, ``key``: the
     input fed); subclasses implement ``_batches`` and ``describe``."""
 
+    paths: list[Path] = field(default_factory=list)
+    batch_size: int = DEFAULT_BATCH_SIZE
+    limit: int | None = None
+    key: str | None = None
     kind = "arrays"
 
-    def __init__(
-        self,
-        paths: Sequence[Path] = (),
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        limit: int | None = None,
-        key: str | None = None,
-    ) -> None:
-        if batch_size < 1:
-            raise DataError(f"batch_size={batch_size}: give at least 1 record per batch")
-        if limit is not None and limit < 1:
-            raise DataError(f"limit={limit}: read at least one record (or None for all)")
-        self.paths = list(paths)
-        self.batch_size = int(batch_size)
-        self.limit = limit
-        self.key = key
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
+            raise DataError(f"batch_size={self.batch_size}: give at least 1 record per batch")
+        if self.limit is not None and self.limit < 1:
+            raise DataError(f"limit={self.limit}: read at least one record (or None for all)")
+        self.paths = list(self.paths)
+        self.batch_size = int(self.batch_size)
 
     def describe(self) -> str:
         """One line: what is read and how."""
@@ -117,11 +113,10 @@ class DataSource:
         model: Any = None,
         *,
         required: Iterable[str] | None = None,
-        limit: int | None = None,
     ) -> Iterator[Batch]:
-        """Batches of feeds for ``specs``; ``model``: its parse ops say how TFRecords are read;
-        ``required``: keys the data must give; ``limit`` overrides the source's. DataError."""
-        cap = limit if limit is not None else self.limit
+        """Batches of feeds for ``specs``, at most ``limit`` rows; ``model``: its parse ops say how
+        TFRecords are read; ``required``: keys the data must give. DataError."""
+        cap = self.limit
         seen, required = 0, None if required is None else list(required)
         for batch in self._batches(dict(specs), model, required):
             if cap is not None and seen + batch.rows > cap:
@@ -197,9 +192,6 @@ def clip(text: str, width: int = SUMMARY_CHARS) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-LIST_OF = {"float32": "float_list", "int64": "int64_list", "string": "bytes_list"}
-
-
 @dataclass
 class ParseSpec:
     """What a ``ParseExample``-like op of the graph reads, runnable on records eagerly."""
@@ -214,11 +206,13 @@ class ParseSpec:
         return f"{self.op_type} {self.op_name!r}"
 
     def features(self) -> dict[str, tuple[str, str, tuple[int, ...] | None, bool]]:
-        """Feature key -> (kind, dtype, dense shape, required)."""
-        return {
-            f.key: (f.kind, f.dtype, f.shape if f.kind == "dense" else None, _required(f))
-            for f in self.feats
-        }
+        """Feature key -> (kind, dtype, dense shape, required: dense with an empty default)."""
+        out = {}
+        for f in self.feats:
+            dense = f.kind == "dense"
+            required = dense and f.default is not None and f.default.size == 0
+            out[f.key] = (f.kind, f.dtype, f.shape if dense else None, required)
+        return out
 
     def run(self, serialized: np.ndarray, names: list[str] | None = None) -> list[np.ndarray]:
         """The op's outputs (numpy, in output order) on a batch of serialized records."""
@@ -252,10 +246,6 @@ class ParseSpec:
             if f.kind == "ragged":
                 out[f.output + nr] = (f.key, "row_splits")
         return out
-
-
-def _required(f: Feature) -> bool:
-    return f.kind == "dense" and f.default is not None and f.default.size == 0
 
 
 def parse_spec(model: V1Model, node: NodeDef) -> ParseSpec:
@@ -321,16 +311,15 @@ def diagnose(record: bytes, spec: ParseSpec | None, sequence: bool = False) -> s
     for key, (kind, dtype, shape, required) in spec.features().items():
         f = feats.get(key)
         which = f.WhichOneof("kind") if f is not None else None
-        if which is None and required and f is None:
-            return (
-                f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
-                f"{list(shape or ())}, no default)"
-            )
         if which is None and required:
+            if f is None:
+                return (
+                    f"feature {key!r} is missing; {spec.label} needs it ({kind} {dtype}"
+                    f"{list(shape or ())}, no default)"
+                )
             return f"feature {key!r} is empty; {spec.label} needs {dtype}{list(shape or ())}"
         if which is None:
             continue
-
         if which != LIST_OF[dtype]:
             return f"feature {key!r} holds a {which}, {spec.label} reads {dtype} ({LIST_OF[dtype]})"
         if kind == "dense" and shape is not None and all(d >= 0 for d in shape):
@@ -431,16 +420,17 @@ class _Plan:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(eq=False, repr=False)
 class TFRecordSource(DataSource):
     """Records of TFRecord files (the module docstring says how they reach the inputs)."""
 
+    compression: str | None = "auto"
     kind = "tfrecord"
 
-    def __init__(self, paths: list[Path], *, compression: str | None = "auto", **kwargs: Any):
-        super().__init__(paths, **kwargs)
-        self.compression = compression
+    def __post_init__(self) -> None:
+        super().__post_init__()
         for p in self.paths:
-            compression_of(p, compression)  # refuse a bad compression name now
+            compression_of(p, self.compression)  # refuse a bad compression name now
 
     def describe(self) -> str:
         comp = sorted({compression_of(p, self.compression) or "uncompressed" for p in self.paths})
@@ -460,7 +450,10 @@ class TFRecordSource(DataSource):
                 "TFRecord data needs the model (its parse ops say how records are read)"
             )
         plan = _Plan()
-        names_in_record = _feature_names(first)
+        try:
+            names_in_record = set(tf().train.Example.FromString(first).features.feature)
+        except Exception:  # noqa: BLE001 - not an Example: no feature names
+            names_in_record = set()
         for key, spec in specs.items():
             string = spec.kind == "dense" and spec.dtype == "string"
             node = parser_of(model, spec.name) if string else None
@@ -605,13 +598,6 @@ class TFRecordSource(DataSource):
         return out
 
 
-def _feature_names(record: bytes) -> set[str]:
-    try:
-        return set(tf().train.Example.FromString(record).features.feature)
-    except Exception:  # noqa: BLE001 - not an Example: no feature names
-        return set()
-
-
 KINDS = ("tfrecord", "csv", "images", "npz", "npy", "arrays")
 _TFRECORD_EXT = (".tfrecord", ".tfrecords", ".tfr", ".records", ".record")
 DECODER = "TensorFlow (tf.io.decode_image, tf.image.resize bilinear)"
@@ -620,28 +606,21 @@ _BOOLS = dict.fromkeys(("1", "true", "t", "yes", "y"), True)
 _BOOLS |= dict.fromkeys(("0", "false", "f", "no", "n"), False)
 
 
+@dataclass(eq=False, repr=False)
 class ArraySource(DataSource):
     """Arrays sliced along axis 0: a dict, an ``.npz`` or one ``.npy`` (memory-mapped)."""
 
-    def __init__(
-        self,
-        arrays: Mapping[str, Any] | None = None,
-        paths: Sequence[Path] = (),
-        kind: str = "arrays",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(paths, **kwargs)
-        self.kind = kind
-        self._arrays = arrays
+    arrays: Mapping[str, Any] | None = None
+    kind: str = "arrays"
 
     def describe(self) -> str:
         if self.paths:
             return f"{self.kind} {self.paths[0]}"
-        return f"arrays {', '.join(sorted(self._arrays or {}))}"
+        return f"arrays {', '.join(sorted(self.arrays or {}))}"
 
     def _open(self, specs: Mapping[str, TensorSpec]) -> Mapping[str, Any]:
-        if self._arrays is not None:
-            return {str(k): v for k, v in self._arrays.items()}
+        if self.arrays is not None:
+            return {str(k): v for k, v in self.arrays.items()}
         path = self.paths[0]
         if self.kind == "npy" and self.key is None and len(specs) != 1:
             raise DataError(
@@ -695,30 +674,27 @@ class ArraySource(DataSource):
             yield Batch(feeds, start, [f"{where0}[{i}]" for i in range(start, stop)])
 
 
+@dataclass(eq=False, repr=False)
 class ImageSource(DataSource):
     """Image files (a folder, a glob or a list) decoded for one image input."""
 
+    image_size: tuple[int, int] | None = None
+    value_range: tuple[float, float] | None = None
     kind = "images"
 
-    def __init__(
-        self,
-        paths: list[Path],
-        *,
-        image_size: tuple[int, int] | None = None,
-        value_range: tuple[float, float] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __post_init__(self) -> None:
         files: list[Path] = []
-        for p in paths:
+        for p in self.paths:
             if p.is_dir():
                 files.extend(sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_EXT))
             else:
                 files.append(p)
         if not files:
-            raise DataError(f"{paths[0]}: no image files ({', '.join(IMAGE_EXT)})")
-        super().__init__(files, **kwargs)
-        self.image_size = tuple(image_size) if image_size else None
-        self.value_range = tuple(value_range) if value_range else None
+            raise DataError(f"{self.paths[0]}: no image files ({', '.join(IMAGE_EXT)})")
+        self.paths = files
+        super().__post_init__()
+        self.image_size = tuple(self.image_size) if self.image_size else None
+        self.value_range = tuple(self.value_range) if self.value_range else None
 
     def describe(self) -> str:
         return f"{len(self.paths)} images in {self.paths[0].parent}, decoded by {DECODER}"
@@ -814,17 +790,13 @@ class ImageSource(DataSource):
         return out, info
 
 
+@dataclass(eq=False, repr=False)
 class CsvSource(DataSource):
     """CSV rows (one header): a column feeds the input it names (or ``columns=``; ``key[0]``.. for
     ``[batch, k]``); a string input a parse op reads gets a tf.Example per row."""
 
+    columns: Mapping[str, str] = field(default_factory=dict)
     kind = "csv"
-
-    def __init__(
-        self, paths: list[Path], *, columns: Mapping[str, str] | None = None, **kwargs: Any
-    ):
-        super().__init__(paths, **kwargs)
-        self.columns = dict(columns or {})
 
     def describe(self) -> str:
         return f"CSV {self._files()}"
@@ -1085,19 +1057,19 @@ def data(
         return source
     common = {"batch_size": batch_size, "limit": limit, "key": key}
     if isinstance(source, Mapping):
-        return ArraySource(dict(source), **common)
+        return ArraySource(arrays=dict(source), **common)
     paths = _expand(source)
     if (kind := kind or _kind_of(paths)) not in KINDS:
         raise DataError(f"kind={kind!r}: choose one of {', '.join(KINDS)}")
     if kind == "tfrecord":
         return TFRecordSource(paths, compression=compression, **common)
     if kind == "csv":
-        return CsvSource(paths, columns=columns, **common)
+        return CsvSource(paths, columns=dict(columns or {}), **common)
     if kind == "images":
         return ImageSource(paths, image_size=image_size, value_range=value_range, **common)
     if len(paths) != 1:
         raise DataError(f"{kind} data is one file, given {len(paths)}: pass one path")
-    return ArraySource(None, paths, kind=kind, **common)
+    return ArraySource(paths, kind=kind, **common)
 
 
 def _expand(source: Any) -> list[Path]:
