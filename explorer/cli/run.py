@@ -6,7 +6,6 @@ reasons, notes}`` where the graph decided it), dtype, shape, min, max and mean o
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from explorer.cli import _common as cli
 from explorer.errors import FeedError
@@ -44,7 +43,7 @@ def _names(text: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from explorer.feeding.feeds import Feeds
+    from explorer.feeding.feeds import Feeds, summarize
     from explorer.running.v1_runner import V1Runner
 
     if args.batch < 1:
@@ -79,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
             saved.save(path, args.overwrite, runner.model, f"the {what}")
     report = {
         "signature": runner.signature_name,
-        "inputs": {k: _describe(v, stats=False) for k, v in feeds.items()},
-        "outputs": {k: _describe(v, stats=True) for k, v in outputs.items()},
+        "inputs": {k: summarize(v, stats=False) for k, v in feeds.items()},
+        "outputs": {k: summarize(v) for k, v in outputs.items()},
         "seconds": runner.last_seconds or 0.0,
     }
     for key, inferred in feeds.shapes.items():  # how the graph decided a generated input's shape
@@ -103,23 +102,3 @@ def run(args: argparse.Namespace) -> int:
         if path:
             print(f"  {what} saved to {path}")
     return 0
-
-
-def _describe(value: Any, stats: bool) -> dict[str, Any]:
-    import numpy as np
-
-    from explorer.feeding.feeds import SparseValue
-
-    sparse = isinstance(value, SparseValue)
-    arr = value.values if sparse else np.asarray(value)
-    shape = [int(d) for d in value.dense_shape] if sparse else list(arr.shape)
-    out: dict[str, Any] = {"dtype": "string" if arr.dtype == object else arr.dtype.name}
-    out.update(shape=shape, **({"kind": "sparse"} if sparse else {}))
-    if stats:
-        out.update(min=None, max=None, mean=None)
-        if arr.dtype.kind in "biuf" and arr.size:
-            x = arr.astype(np.float64)
-            x = x[np.isfinite(x)]
-            if x.size:
-                out.update(min=float(x.min()), max=float(x.max()), mean=float(x.mean()))
-    return out

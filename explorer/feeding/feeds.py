@@ -154,6 +154,27 @@ def is_sparse_like(v: Any) -> bool:
     return all(hasattr(v, a) for a in ("indices", "values", "dense_shape"))  # SparseValue too
 
 
+def summarize(value: Any, stats: bool = True) -> dict[str, Any]:
+    """``dtype``, ``shape`` (a sparse value: its dense shape, ``kind: "sparse"``) and with ``stats``
+    the ``min``, ``max``, ``mean``, ``std`` of the finite values (``None`` for text or none finite;
+    bools as 0/1, complex numbers by magnitude) and the ``nan`` count: what ``run`` shows."""
+    sparse = isinstance(value, SparseValue)
+    arr = np.asarray(value.values if sparse else value)
+    shape = [int(d) for d in value.dense_shape] if sparse else list(arr.shape)
+    out: dict[str, Any] = {"dtype": array_dtype(arr), "shape": shape}
+    out |= {"kind": "sparse"} if sparse else {}
+    if not stats:
+        return out
+    out |= dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}
+    if arr.dtype.kind in "biufc" and arr.size:
+        x = np.abs(arr) if arr.dtype.kind == "c" else arr.astype(np.float64)
+        finite = x[np.isfinite(x)]
+        out["nan"] = int(np.isnan(x).sum())
+        if finite.size:
+            out.update({f: float(getattr(finite, f)()) for f in ("min", "max", "mean", "std")})
+    return out
+
+
 def _encode(name: str, arr: np.ndarray) -> dict[str, np.ndarray]:
     if arr.dtype != object:
         return {name: arr}

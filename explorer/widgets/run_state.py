@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from explorer.comparing.records import array_dtype
 from explorer.errors import FeedError, ParityError
 from explorer.loading.model import as_model
 from explorer.output_policy import default_output_dir, staged_folder
@@ -23,24 +22,14 @@ PREVIEW_ITEMS = 6  # values shown per output
 
 
 def output_row(key: str, value: Any) -> dict[str, Any]:
-    """Summary of one value: ``key, dtype, shape, min, max, mean, std, nan, preview`` (stats
-    ``None`` for strings, bools and empty arrays; a sparse value by its values and dense shape)."""
+    """:func:`~explorer.feeding.feeds.summarize` of one value with its ``key`` and ``preview``
+    (the first items as text)."""
     import numpy as np
 
-    from explorer.feeding.feeds import SparseValue
+    from explorer.feeding.feeds import summarize
 
-    sparse = isinstance(value, SparseValue)
-    arr = np.asarray(value.values if sparse else value)
-    shape = [int(d) for d in value.dense_shape] if sparse else list(arr.shape)
-    row: dict[str, Any] = {"key": key, "dtype": array_dtype(arr), "shape": shape}
-    row |= dict.fromkeys(("min", "max", "mean", "std")) | {"nan": 0}
-    flat = arr.reshape(-1)
-    if arr.dtype.kind in "fiuc" and flat.size:
-        x = flat.astype(np.float64) if arr.dtype.kind != "c" else np.abs(flat)
-        finite = x[np.isfinite(x)]
-        row["nan"] = int(np.isnan(x).sum())
-        if finite.size:
-            row.update({f: float(getattr(finite, f)()) for f in ("min", "max", "mean", "std")})
+    row = {"key": key, **summarize(value)}
+    flat = np.asarray(value.values if row.get("kind") == "sparse" else value).reshape(-1)
     items = flat[:PREVIEW_ITEMS].tolist()
     row["preview"] = ", ".join(
         (repr(v[:24]) if isinstance(v, bytes) else f"{v:.4g}" if isinstance(v, float) else str(v))
