@@ -22,6 +22,7 @@ from explorer.graph.op_families import (
     CTC_DECODER_OPS,
     IDENTITY_OPS,
     IMAGE_DECODE_OPS,
+    PAD_OPS,
     PLACEHOLDER_OPS,
     SHAPE_KEEPING_OPS,
     VARIABLE_OPS,
@@ -29,7 +30,7 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
+from explorer.inspection.scan_rules import attr_shape, image_size, loop_predicate
 from explorer.loading.isolation import prepare_graph_def
 
 if TYPE_CHECKING:

@@ -27,7 +27,11 @@ from explorer.graph.op_families import (
     DOORS,
     FILE_OPS,
     IF_OPS,
+    IMAGE_RESIZE_OPS,
     INPUT_OPS,
+    KEEP_OPS,
+    LOOP_PASS_OPS,
+    PAD_OPS,
     PASS_THROUGH_OPS,
     PATH_PASS_OPS,
     PLACEHOLDER_OPS,
@@ -35,10 +39,15 @@ from explorer.graph.op_families import (
     QUEUE_OPS,
     RANDOM_OPS,
     REF_TYPED_OPS,
+    RESIZE_OPS,
+    SHAPE_INPUT,
     SHAPE_KEEPING_OPS,
+    SIZED_OPS,
+    SPATIAL_OPS,
     V1_CONTROL_FLOW_OPS,
     VARIABLE_OPS,
     WHILE_OPS,
+    WINDOW_OPS,
     Door,
 )
 from explorer.graph.proto_reader import Shape
@@ -334,22 +343,6 @@ def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             yield _finding("device-pin", "info", pinned, message)
 
 
-_SHAPE_AT_0 = (
-    "Fill Empty RandomUniform RandomStandardNormal TruncatedNormal RandomUniformInt "
-    "StatelessRandomUniform StatelessRandomNormal StatelessTruncatedNormal "
-    "StatelessRandomUniformV2 StatelessRandomNormalV2 StatelessTruncatedNormalV2 "
-    "StatelessRandomUniformIntV2 RandomGamma RandomPoissonV2"
-)
-_RESIZES = "ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea"
-SHAPE_INPUT: dict[str, int] = {
-    **dict.fromkeys(_SHAPE_AT_0.split(), 0),
-    **dict.fromkeys(["BroadcastTo", *_RESIZES.split()], 1),
-    "ScatterNd": 2,
-}
-"""Op type -> the input holding its output shape (a resize: its new height and width)."""
-SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", "MirrorPad"})
-
-
 def max_tensor_bytes() -> int:
     """The largest tensor a constant shape may ask for (default 4 GiB)."""
     return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
@@ -434,15 +427,6 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
 
 
 COMMON_IMAGE_SIZE = 224  # height and width of an image input when nothing in the graph fixes one
-LOOP_PASS_OPS = SHAPE_KEEPING_OPS | BROADCAST_OPS | {"Merge", "NextIteration", "Switch", "Exit"}
-"""A value keeps steering what it reaches through these (element-wise math, loop plumbing)."""
-KEEP_OPS = LOOP_PASS_OPS | {"BiasAdd", "FusedBatchNorm", "FusedBatchNormV3", "LRN", "AddN"}
-"""Ops whose output 0 has input 0's height and width."""
-WINDOW_OPS = frozenset({"Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"})
-PAD_OPS = frozenset({"Pad", "PadV2", "MirrorPad"})
-RESIZE_OPS = frozenset({*_RESIZES.split(), "CropAndResize"})
-SPATIAL_OPS = WINDOW_OPS | PAD_OPS | RESIZE_OPS | {"Squeeze", "ExtractImagePatches"}
-"""Ops below an input that make it an image whose size matters."""
 
 
 def attr_shape(node: NodeDef, index: int = 0) -> Shape:
@@ -609,7 +593,7 @@ def image_size(index: GraphIndex, tensor: str, shape: Shape) -> tuple[dict[int, 
     if not axes or not below or shape is None:
         return None
     want, why = (COMMON_IMAGE_SIZE,) * 2, "a common image size (no resize below fixes one)"
-    resize = next((n for n in below if n.op in RESIZE_OPS - {"CropAndResize"}), None)
+    resize = next((n for n in below if n.op in IMAGE_RESIZE_OPS), None)
     size = _ints(index, resize.input[1]) if resize is not None else None
     if resize is not None and size and len(size) == 2 and min(size) > 0:
         want, why = (size[0], size[1]), f"the size {resize.op} {resize.name!r} resizes it to"
