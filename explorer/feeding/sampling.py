@@ -53,11 +53,12 @@ from explorer.graph.op_families import (
     PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
 )
+from explorer.graph.pipelines import example_keys
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
 from explorer.inspection.scan_rules import image_axes
-from explorer.inspection.suggestions import default_io, example_keys
+from explorer.inspection.suggestions import default_io
 from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 

@@ -36,8 +36,8 @@ from explorer.feeding.shape_inference import resolve_key
 from explorer.graph.index import graph_index
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import FEATURE_PASS_OPS, PARSE_EXAMPLE_OPS, SEQUENCE_PARSE_OPS
+from explorer.graph.pipelines import example_keys
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.suggestions import example_keys
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.inspection.suggestions import pipeline_inputs
+from explorer.graph.pipelines import pipeline_inputs
 
 
 def test_tf_data_iterator_outputs_carry_the_parsed_feature_names(training_graphs):
