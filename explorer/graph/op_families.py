@@ -322,3 +322,13 @@ SHAPE_INPUT: dict[str, int] = {
 """Op type -> the input holding its output shape (a resize: its new height and width)."""
 SIZED_OPS = _family(frozenset(SHAPE_INPUT), PAD_OPS, "Tile OneHot Range")
 """Ops whose output size their constant inputs set (a huge one is a memory bomb)."""
+
+# -- inspection (suggestions: which tensors are a model's inputs and outputs) ---------------------
+LABEL_INPUT: dict[str, int | None] = {
+    t: None if t in ("SquaredDifference", "Equal", "NotEqual") else 1 for t in LOSS_OPS
+}
+"""Comparing ops: which input holds the labels (``None``: either side, decided by the graph)."""
+STOP_GRADIENT_PASS_OPS = _family(RESHAPE_OPS, "Identity")
+GENERATED_PASS_OPS = _family("Identity Reshape Cast ExpandDims")
+CONTROL_FLOW_PLUMBING_OPS = _family(CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_BACK_EDGE_OPS, "LoopCond")
+"""v1 control-flow ops that route values (Merge and Exit carry results: they may be outputs)."""

@@ -25,22 +25,25 @@ from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
+    CONTROL_FLOW_PLUMBING_OPS,
     CTC_DECODER_OPS,
     DATA_SIZED_OPS,
     DEFAULT_PLACEHOLDER_OPS,
+    GENERATED_PASS_OPS,
     HEAD_PASS_OPS,
     HEAD_STEP_OPS,
     IDENTITY_OPS,
     INPUT_OPS,
+    LABEL_INPUT,
     LAYER_OPS,
     LOGIT_OPS,
     LOSS_OPS,
     NOT_IO_OPS,
     PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
-    RESHAPE_OPS,
     SCALAR_REDUCTION_OPS,
     SHAPE_OPS,
+    STOP_GRADIENT_PASS_OPS,
     SUMMARY_OPS,
     VARIABLE_OPS,
 )
@@ -56,14 +59,6 @@ if TYPE_CHECKING:
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
 _TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
-_STOP_GRADIENT_PASS = RESHAPE_OPS | {"Identity"}
-_GENERATED_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims"})
-# Comparing ops: which input holds the labels (None: either side, decided by the graph).
-LABEL_INPUT: dict[str, int | None] = {
-    **dict.fromkeys(("SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits"), 1),
-    **dict.fromkeys(("InTopK", "InTopKV2"), 1),
-    **dict.fromkeys(("SquaredDifference", "Equal", "NotEqual")),
-}
 
 
 class GraphFacts:
@@ -209,7 +204,7 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        op = self.by_name.get(self.through(name, _STOP_GRADIENT_PASS))
+        op = self.by_name.get(self.through(name, STOP_GRADIENT_PASS_OPS))
         return op is not None and op.type == "StopGradient"
 
     def weight_of(self, tensor: str) -> str | None:
@@ -311,7 +306,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self.through(op_name(t), _GENERATED_PASS)
+                src = self.through(op_name(t), GENERATED_PASS_OPS)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -610,8 +605,6 @@ def _secondary(ctx: GraphFacts, op: Any) -> Verdict | None:
     return None
 
 
-# v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
-_CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}
 _UPDATES = r"Assign\w*|(Resource)?(Sparse)?Apply\w*|(Resource)?Scatter\w*"  # variable updates
 _UPDATE_OR_CHECK = re.compile(rf"^({_UPDATES}|Assert)$")
 HEAD_MIN = 4.0  # score of a head beside the top one: an end (3.0) and one more reason for it
@@ -659,7 +652,7 @@ def graph_outputs(
         if op.name in skipped or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
             continue
         readers = ctx.readers(op)
-        if op.type in _CONTROL_FLOW_PLUMBING or _is_pivot(catalog, op, readers):
+        if op.type in CONTROL_FLOW_PLUMBING_OPS or _is_pivot(catalog, op, readers):
             continue  # v1 cond/while machinery, never a model output
         if not readers and any(_UPDATE_OR_CHECK.match(catalog.op(c).type) for c in op.consumers):
             continue  # the value an assign/optimizer/assert consumes: training or checking
