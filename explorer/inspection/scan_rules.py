@@ -9,14 +9,13 @@ import functools
 import math
 import os
 import re
-import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from explorer.graph.index import GraphIndex, RunScope, function_calls, graph_index
+from explorer.graph.index import GraphIndex, RunScope, const_ints, function_calls, graph_index
 from explorer.graph.names import DTYPE_SIZES, data_inputs, op_name, tensor_name
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,
@@ -32,7 +31,6 @@ from explorer.graph.op_families import (
     KEEP_OPS,
     LOOP_PASS_OPS,
     PAD_OPS,
-    PASS_THROUGH_OPS,
     PATH_PASS_OPS,
     PLACEHOLDER_OPS,
     PY_FUNC_OPS,
@@ -348,25 +346,6 @@ def max_tensor_bytes() -> int:
     return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
 
 
-def const_ints(node: NodeDef) -> list[int] | None:
-    """The values of an int32/int64 ``Const`` node (``None``: not one)."""
-    if node is None or node.op != "Const" or "value" not in node.attr:
-        return None
-    if (t := node.attr["value"].tensor).dtype not in (3, 9):  # int32, int64
-        return None
-    count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
-    kind = "<i" if t.dtype == 3 else "<q"  # struct, not numpy: the scan stays numpy-free
-    if t.tensor_content:  # packed little-endian, as TensorFlow writes them
-        if len(t.tensor_content) % struct.calcsize(kind):
-            return None
-        values = [v for (v,) in struct.iter_unpack(kind, t.tensor_content)]
-    else:
-        values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
-    if values and len(values) < count:  # a splat: the last value fills the rest
-        values += [values[-1]] * (count - len(values))
-    return values if len(values) == count else None
-
-
 def _size(n: int) -> str:
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
         if n >= scale:
@@ -475,10 +454,6 @@ def image_axes(shape: Shape, free: bool = True) -> tuple[int, int] | None:
     return axes if not free or any(shape[a] is None for a in axes) else None
 
 
-def _ints(index: GraphIndex, ref: str) -> list[int] | None:
-    return const_ints(index.source(ref, PASS_THROUGH_OPS))  # no TensorFlow: the scan reads protos
-
-
 def _attr_ints(node: NodeDef, name: str) -> list[int]:
     return list(node.attr[name].list.i) if name in node.attr else []
 
@@ -521,10 +496,10 @@ def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int,
     op = node.op
     if op in KEEP_OPS and (pos == 0 or op in BROADCAST_OPS | {"Merge", "AddN"}):
         return rank, axes
-    if op == "ExpandDims" and pos == 0 and (a := _ints(index, node.input[1])):
+    if op == "ExpandDims" and pos == 0 and (a := index.ints(node.input[1])):
         at = a[0] % (rank + 1)
         return rank + 1, {(x + 1 if x >= at else x): s for x, s in axes.items()}
-    if op == "Transpose" and pos == 0 and (perm := _ints(index, node.input[1])):
+    if op == "Transpose" and pos == 0 and (perm := index.ints(node.input[1])):
         return rank, {perm.index(x): s for x, s in axes.items()}
     if op == "Squeeze" and pos == 0:
         dims = {d % rank for d in _attr_ints(node, "squeeze_dims")}
@@ -534,7 +509,7 @@ def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int,
         if not dims:
             return None
         return rank - len(dims), {x - sum(d < x for d in dims): s for x, s in axes.items()}
-    if op in PAD_OPS and pos == 0 and (p := _ints(index, node.input[1])) and len(p) == 2 * rank:
+    if op in PAD_OPS and pos == 0 and (p := index.ints(node.input[1])) and len(p) == 2 * rank:
         out = {}
         for x, s in axes.items():
             before, after = p[2 * x], p[2 * x + 1]
@@ -594,7 +569,7 @@ def image_size(index: GraphIndex, tensor: str, shape: Shape) -> tuple[dict[int, 
         return None
     want, why = (COMMON_IMAGE_SIZE,) * 2, "a common image size (no resize below fixes one)"
     resize = next((n for n in below if n.op in IMAGE_RESIZE_OPS), None)
-    size = _ints(index, resize.input[1]) if resize is not None else None
+    size = index.ints(resize.input[1]) if resize is not None else None
     if resize is not None and size and len(size) == 2 and min(size) > 0:
         want, why = (size[0], size[1]), f"the size {resize.op} {resize.name!r} resizes it to"
     first_fail, image = "", len(shape) == 4 and shape[-1] in (1, 3, 4)

@@ -19,7 +19,7 @@ from explorer.errors import (
     SignatureNotFoundError,
     TensorNotFoundError,
 )
-from explorer.graph.index import graph_index
+from explorer.graph.index import const_ints, graph_index
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
@@ -51,7 +51,7 @@ from explorer.graph.pipelines import pipeline_inputs
 from explorer.graph.proto_reader import Shape, scalar_value
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.catalog import Catalog, OpInfo
-from explorer.inspection.scan_rules import Finding, ScanContext, const_ints, rule
+from explorer.inspection.scan_rules import Finding, ScanContext, rule
 
 if TYPE_CHECKING:
     from explorer.loading.model import V1Model
