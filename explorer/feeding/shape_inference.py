@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
 from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.input_walks import attr_shape, image_size, loop_predicate
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
@@ -30,7 +31,6 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.scan_rules import attr_shape, image_size, loop_predicate
 from explorer.loading.isolation import prepare_graph_def
 
 if TYPE_CHECKING:

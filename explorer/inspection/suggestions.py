@@ -971,20 +971,15 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
         pipeline.extend(t for t in op.inputs if t in pipes and t not in fed and t not in pipeline)
     used.update(t for t in fetches if t in fed)
     unused = [t for t in feeds if t not in used]
-
-    def not_fed(what: str, names: list[str]) -> str:
-        need = "needs" if len(fetches) == 1 else "need"
-        many = len(names) > 1
-        return (
+    if names := missing or pipeline:
+        what = "placeholder" if missing else "input-pipeline output"
+        need, many = "needs" if len(fetches) == 1 else "need", len(names) > 1
+        message = (
             f"{', '.join(fetches)} {need} {what}{'s' if many else ''} {', '.join(names)}, not "
             f"fed: add {'them' if many else 'it'} to the inputs"
         )
-
-    if missing:
-        message = not_fed("placeholder", missing)
-    elif pipeline:
-        message = not_fed("input-pipeline output", pipeline)
-        message += " (feeding them cuts the pipeline: its readers do not run)"
+        if not missing:
+            message += " (feeding them cuts the pipeline: its readers do not run)"
     else:
         message = "the outputs are computable from the inputs"
         if defaults:
@@ -997,12 +992,10 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
 
 def _tensor_name(catalog: Catalog, name: str) -> str:
     full = name if ":" in name else f"{name}:0"
-    try:
-        catalog.tensor(full)
-    except TensorNotFoundError:
+    if full not in catalog:
         raise TensorNotFoundError(
             f"input {name!r} is not a tensor of {catalog.source}: see explorer.suggest(model)"
-        ) from None
+        )
     return full
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import explorer
 from explorer.graph.index import graph_index
-from explorer.inspection.scan_rules import image_axes, image_size, loop_predicate, survives
+from explorer.graph.input_walks import image_axes, image_size, loop_predicate, survives
 from tests.model_builders import feed_classes
 
 
