@@ -42,7 +42,7 @@ from explorer.feeding.shape_inference import (
     static_shapes,
 )
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.input_walks import image_axes
+from explorer.graph.inputs import example_keys, image_axes
 from explorer.graph.names import data_inputs, dtype_name, op_name, tensor_name
 from explorer.graph.op_families import (
     ASSIGN_OPS,
@@ -54,7 +54,6 @@ from explorer.graph.op_families import (
     PIPELINE_OUTPUT_OPS,
     PLACEHOLDER_OPS,
 )
-from explorer.graph.pipelines import example_keys
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.input_walks import attr_shape, image_size, loop_predicate
+from explorer.graph.inputs import attr_shape, image_size, loop_predicate
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,

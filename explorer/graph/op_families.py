@@ -321,7 +321,6 @@ SHAPE_INPUT: dict[str, int] = {
 }
 """Op type -> the input holding its output shape (a resize: its new height and width)."""
 SIZED_OPS = _family(frozenset(SHAPE_INPUT), PAD_OPS, "Tile OneHot Range")
-"""Ops whose output size their constant inputs set (a huge one is a memory bomb)."""
 
 # -- inspection (suggestions: which tensors are a model's inputs and outputs) ---------------------
 LABEL_INPUT: dict[str, int | None] = {

@@ -1,5 +1,5 @@
 """The scan's :class:`Findings`, its rule registry (:func:`rule`) and the rules it ships: memory
-bombs, inputs steering a loop or needing an image size (walks: :mod:`explorer.graph.input_walks`),
+bombs, inputs steering a loop or needing an image size (walks: :mod:`explorer.graph.inputs`),
 file doors (paths traced off the graph by :class:`Tracer`: reads in the model folder and its own
 Saver pass), ..."""
 
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from explorer.graph.index import RunScope, const_ints, function_calls, graph_index
-from explorer.graph.input_walks import attr_shape, image_size, loop_predicate, spatial_ops_below
+from explorer.graph.inputs import attr_shape, image_size, loop_predicate, spatial_ops_below
 from explorer.graph.names import DTYPE_SIZES, data_inputs, op_name
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,

@@ -20,6 +20,7 @@ from explorer.errors import (
     TensorNotFoundError,
 )
 from explorer.graph.index import const_ints, graph_index
+from explorer.graph.inputs import pipeline_inputs
 from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
@@ -47,7 +48,6 @@ from explorer.graph.op_families import (
     SUMMARY_OPS,
     VARIABLE_OPS,
 )
-from explorer.graph.pipelines import pipeline_inputs
 from explorer.graph.proto_reader import Shape, scalar_value
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.catalog import Catalog, OpInfo
