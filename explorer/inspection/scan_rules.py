@@ -95,10 +95,6 @@ class Findings(list[Finding]):
         words = (f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
         return ", ".join(words)
 
-    @property
-    def rules(self) -> set[str]:
-        return {f.rule for f in self}
-
     def by_rule(self, rule: str) -> list[Finding]:
         return [f for f in self if f.rule == rule]
 

@@ -637,11 +637,9 @@ def candidate(catalog: Catalog, name: str, score: float, why: list[str], *rest: 
     return Candidate(t.name, t.dtype, t.shape, score, "; ".join(why), *rest)
 
 
-def graph_outputs(
-    catalog: Catalog, excluded: set[str], facts: GraphFacts | None = None
-) -> list[Candidate]:
-    """Output candidates from the graph alone, best first (``excluded``: not inference)."""
-    ctx = facts or GraphFacts(catalog, excluded)
+def graph_outputs(ctx: GraphFacts) -> list[Candidate]:
+    """Output candidates from the graph alone, best first (``ctx.excluded``: not inference)."""
+    catalog, excluded = ctx.catalog, ctx.excluded
     enters = catalog.search_names(op_type=("Enter", "RefEnter"))
     exits = set(catalog.search_names(op_type=("Exit", "RefExit")))
     # inside a v1 while loop's frame (Enter to Exit): a session cannot fetch it from outside
@@ -822,7 +820,7 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
     excluded = _excluded_ops(catalog, excluded_names)
     facts = GraphFacts(catalog, excluded)
     sig_in, sig_out = _signature_candidates(catalog, signatures)
-    graph_out = graph_outputs(catalog, excluded, facts)
+    graph_out = graph_outputs(facts)
     best_out = sig_out[0].name if sig_out else (graph_out[0].name if graph_out else None)
     graph_in = _graph_inputs(catalog, facts, best_out, sig_out or graph_out)
     return IOChoice(_merge(sig_in, graph_in)[:limit], _merge(sig_out, graph_out)[:limit], catalog)
