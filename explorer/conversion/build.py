@@ -27,18 +27,12 @@ from explorer.errors import (
 )
 from explorer.feeding.sampling import switch_of, tensor_specs
 from explorer.graph.index import graph_index, union
+from explorer.graph.inputs import keys_in, pipeline_inputs
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit, spec_tensors
-from explorer.inspection.suggestions import (
-    check_custom_io,
-    default_io,
-    input_keys,
-    keys_in,
-    needed_inputs,
-    pipeline_inputs,
-)
+from explorer.inspection.suggestions import check_custom_io, default_io, input_keys, needed_inputs
 from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
 from explorer.loading.model import (
     REGULARIZATION_LOSSES,

@@ -42,6 +42,7 @@ from explorer.feeding.shape_inference import (
     static_shapes,
 )
 from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.inputs import example_keys, image_axes
 from explorer.graph.names import data_inputs, dtype_name, op_name, tensor_name
 from explorer.graph.op_families import (
     ASSIGN_OPS,
@@ -56,8 +57,7 @@ from explorer.graph.op_families import (
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import Signature, TensorSpec
 from explorer.inspection.gate import admit_import
-from explorer.inspection.scan_rules import image_axes
-from explorer.inspection.suggestions import default_io, example_keys
+from explorer.inspection.suggestions import default_io
 from explorer.loading.isolation import import_into
 from explorer.loading.model import V1Model, as_model
 

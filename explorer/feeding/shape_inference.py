@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
 from explorer.graph.index import GraphIndex, graph_index
+from explorer.graph.inputs import attr_shape, image_size, loop_predicate
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
     CTC_DECODER_OPS,
     IDENTITY_OPS,
     IMAGE_DECODE_OPS,
+    PAD_OPS,
     PLACEHOLDER_OPS,
     SHAPE_KEEPING_OPS,
     VARIABLE_OPS,
@@ -29,7 +31,6 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec
-from explorer.inspection.scan_rules import PAD_OPS, attr_shape, image_size, loop_predicate
 from explorer.loading.isolation import prepare_graph_def
 
 if TYPE_CHECKING:

@@ -4,6 +4,8 @@ outputs (:class:`RunScope`), random or stateful ops upstream, racy reads, contro
 from __future__ import annotations
 
 import heapq
+import math
+import struct
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -73,6 +75,10 @@ class GraphIndex:
         from tensorflow.python.framework import tensor_util
 
         return tensor_util.MakeNdarray(node.attr["value"].tensor)
+
+    def ints(self, ref: str, through: frozenset[str] = PASS_THROUGH_OPS) -> list[int] | None:
+        """:func:`const_ints` of the node behind ``ref`` (see :meth:`source`), without numpy."""
+        return const_ints(self.source(ref, through))
 
     @cached_property
     def consumers(self) -> dict[str, list[Consumer]]:
@@ -203,6 +209,25 @@ class GraphIndex:
         done = set(order)
         order.extend(n.name for n in nodes if n.name not in done)
         return order
+
+
+def const_ints(node: NodeDef) -> list[int] | None:
+    """The values of an int32/int64 ``Const`` node (``None``: not one)."""
+    if node is None or node.op != "Const" or "value" not in node.attr:
+        return None
+    if (t := node.attr["value"].tensor).dtype not in (3, 9):  # int32, int64
+        return None
+    count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
+    kind = "<i" if t.dtype == 3 else "<q"  # struct, not numpy: the scan stays numpy-free
+    if t.tensor_content:  # packed little-endian, as TensorFlow writes them
+        if len(t.tensor_content) % struct.calcsize(kind):
+            return None
+        values = [v for (v,) in struct.iter_unpack(kind, t.tensor_content)]
+    else:
+        values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
+    if values and len(values) < count:  # a splat: the last value fills the rest
+        values += [values[-1]] * (count - len(values))
+    return values if len(values) == count else None
 
 
 def function_calls(

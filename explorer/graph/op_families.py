@@ -296,3 +296,38 @@ RESTORE_ASSIGN_OPS = _family("Assign", "AssignVariableOp")
 # -- feeding ---------------------------------------------------------------------------------------
 IMAGE_DECODE_OPS = _family("DecodeJpeg DecodeAndCropJpeg DecodePng DecodeImage DecodeBmp")
 """Ops decoding an image file's contents (a scalar string)."""
+
+# -- inspection (scan rules: memory bombs, image sizes, loop predicates) ---------------------------
+IMAGE_RESIZE_OPS = _family("ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea")
+RESIZE_OPS = _family(IMAGE_RESIZE_OPS, "CropAndResize")
+PAD_OPS = _family("Pad PadV2 MirrorPad")
+WINDOW_OPS = _family("Conv2D DepthwiseConv2dNative MaxPool AvgPool")
+SPATIAL_OPS = _family(WINDOW_OPS, PAD_OPS, RESIZE_OPS, "Squeeze ExtractImagePatches")
+"""Ops below an input that make it an image whose size matters."""
+LOOP_PASS_OPS = _family(SHAPE_KEEPING_OPS, BROADCAST_OPS, "Merge NextIteration Switch Exit")
+"""A value keeps steering what it reaches through these (element-wise math, loop plumbing)."""
+KEEP_OPS = _family(LOOP_PASS_OPS, "BiasAdd FusedBatchNorm FusedBatchNormV3 LRN AddN")
+"""Ops whose output 0 has input 0's height and width."""
+SHAPE_AT_0_OPS = _family(
+    "Fill Empty RandomUniform RandomStandardNormal TruncatedNormal RandomUniformInt "
+    "StatelessRandomUniform StatelessRandomNormal StatelessTruncatedNormal "
+    "StatelessRandomUniformV2 StatelessRandomNormalV2 StatelessTruncatedNormalV2 "
+    "StatelessRandomUniformIntV2 RandomGamma RandomPoissonV2"
+)
+SHAPE_INPUT: dict[str, int] = {
+    **dict.fromkeys(SHAPE_AT_0_OPS, 0),
+    **dict.fromkeys(_family(IMAGE_RESIZE_OPS, "BroadcastTo"), 1),
+    "ScatterNd": 2,
+}
+"""Op type -> the input holding its output shape (a resize: its new height and width)."""
+SIZED_OPS = _family(frozenset(SHAPE_INPUT), PAD_OPS, "Tile OneHot Range")
+
+# -- inspection (suggestions: which tensors are a model's inputs and outputs) ---------------------
+LABEL_INPUT: dict[str, int | None] = {
+    t: None if t in ("SquaredDifference", "Equal", "NotEqual") else 1 for t in LOSS_OPS
+}
+"""Comparing ops: which input holds the labels (``None``: either side, decided by the graph)."""
+STOP_GRADIENT_PASS_OPS = _family(RESHAPE_OPS, "Identity")
+GENERATED_PASS_OPS = _family("Identity Reshape Cast ExpandDims")
+CONTROL_FLOW_PLUMBING_OPS = _family(CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_BACK_EDGE_OPS, "LoopCond")
+"""v1 control-flow ops that route values (Merge and Exit carry results: they may be outputs)."""

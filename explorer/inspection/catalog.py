@@ -424,9 +424,8 @@ class TensorInfo:
         return f"TensorInfo({self.name!r}, {self.dtype}, shape={self.shape})"
 
     def to_json(self) -> dict[str, Any]:
-        shape = self.shape
-        listed = None if shape is None else list(shape)
-        out = {"name": self.name, "dtype": self.dtype, "shape": listed, "producer": self.producer}
+        shape = None if self.shape is None else list(self.shape)
+        out = {"name": self.name, "dtype": self.dtype, "shape": shape, "producer": self.producer}
         return out | {"consumers": list(self.consumers)}
 
 

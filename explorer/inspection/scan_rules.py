@@ -1,6 +1,7 @@
 """The scan's :class:`Findings`, its rule registry (:func:`rule`) and the rules it ships: memory
-bombs, what a fed input must be (:func:`loop_predicate`, :func:`image_size`), file doors (paths
-traced off the graph by :class:`Tracer`: reads in the model folder and its own Saver pass), ..."""
+bombs, inputs steering a loop or needing an image size (walks: :mod:`explorer.graph.inputs`),
+file doors (paths traced off the graph by :class:`Tracer`: reads in the model folder and its own
+Saver pass), ..."""
 
 from __future__ import annotations
 
@@ -9,39 +10,36 @@ import functools
 import math
 import os
 import re
-import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from explorer.graph.index import GraphIndex, RunScope, function_calls, graph_index
-from explorer.graph.names import DTYPE_SIZES, data_inputs, op_name, tensor_name
+from explorer.graph.index import RunScope, const_ints, function_calls, graph_index
+from explorer.graph.inputs import attr_shape, image_size, loop_predicate, spatial_ops_below
+from explorer.graph.names import DTYPE_SIZES, data_inputs, op_name
 from explorer.graph.op_families import (
     ANY_INPUT_OPS,
     ASSIGN_OPS,
-    BROADCAST_OPS,
     CALL_OPS,
     CHECKPOINT_OPS,
     DOORS,
     FILE_OPS,
     IF_OPS,
     INPUT_OPS,
-    PASS_THROUGH_OPS,
     PATH_PASS_OPS,
     PLACEHOLDER_OPS,
     PY_FUNC_OPS,
     QUEUE_OPS,
     RANDOM_OPS,
     REF_TYPED_OPS,
-    SHAPE_KEEPING_OPS,
+    SHAPE_INPUT,
+    SIZED_OPS,
     V1_CONTROL_FLOW_OPS,
-    VARIABLE_OPS,
     WHILE_OPS,
     Door,
 )
-from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.graph.runtime import (
     absent_device_pins,
@@ -51,7 +49,6 @@ from explorer.graph.runtime import (
     tf_version,
     unregistered_op_types,
 )
-from explorer.graph.specs import shape_of
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import init_ops
 from explorer.loading.replacements import replacement_hint
@@ -97,10 +94,6 @@ class Findings(list[Finding]):
         counts = dict.fromkeys(SEVERITIES, 0) | Counter(f.severity for f in self)
         words = (f"{n} {s}{'s' if n != 1 and s != 'info' else ''}" for s, n in counts.items())
         return ", ".join(words)
-
-    @property
-    def rules(self) -> set[str]:
-        return {f.rule for f in self}
 
     def by_rule(self, rule: str) -> list[Finding]:
         return [f for f in self if f.rule == rule]
@@ -334,44 +327,9 @@ def _device_pins(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
             yield _finding("device-pin", "info", pinned, message)
 
 
-_SHAPE_AT_0 = (
-    "Fill Empty RandomUniform RandomStandardNormal TruncatedNormal RandomUniformInt "
-    "StatelessRandomUniform StatelessRandomNormal StatelessTruncatedNormal "
-    "StatelessRandomUniformV2 StatelessRandomNormalV2 StatelessTruncatedNormalV2 "
-    "StatelessRandomUniformIntV2 RandomGamma RandomPoissonV2"
-)
-_RESIZES = "ResizeBilinear ResizeNearestNeighbor ResizeBicubic ResizeArea"
-SHAPE_INPUT: dict[str, int] = {
-    **dict.fromkeys(_SHAPE_AT_0.split(), 0),
-    **dict.fromkeys(["BroadcastTo", *_RESIZES.split()], 1),
-    "ScatterNd": 2,
-}
-"""Op type -> the input holding its output shape (a resize: its new height and width)."""
-SIZED_OPS = frozenset({*SHAPE_INPUT, "Tile", "OneHot", "Range", "Pad", "PadV2", "MirrorPad"})
-
-
 def max_tensor_bytes() -> int:
     """The largest tensor a constant shape may ask for (default 4 GiB)."""
     return int(env_number("TF1_EXPLORER_MAX_TENSOR_MB", 4096) * 2**20)
-
-
-def const_ints(node: NodeDef) -> list[int] | None:
-    """The values of an int32/int64 ``Const`` node (``None``: not one)."""
-    if node is None or node.op != "Const" or "value" not in node.attr:
-        return None
-    if (t := node.attr["value"].tensor).dtype not in (3, 9):  # int32, int64
-        return None
-    count = math.prod(max(int(d.size), 0) for d in t.tensor_shape.dim)
-    kind = "<i" if t.dtype == 3 else "<q"  # struct, not numpy: the scan stays numpy-free
-    if t.tensor_content:  # packed little-endian, as TensorFlow writes them
-        if len(t.tensor_content) % struct.calcsize(kind):
-            return None
-        values = [v for (v,) in struct.iter_unpack(kind, t.tensor_content)]
-    else:
-        values = [int(v) for v in (t.int_val if t.dtype == 3 else t.int64_val)]
-    if values and len(values) < count:  # a splat: the last value fills the rest
-        values += [values[-1]] * (count - len(values))
-    return values if len(values) == count else None
 
 
 def _size(n: int) -> str:
@@ -431,205 +389,6 @@ def _huge_tensors(ctx: ScanContext, refs: list[NodeRef]) -> Iterator[Finding]:
                 "hostile (raise TF1_EXPLORER_MAX_TENSOR_MB if the tensor is meant to be that big)"
             )
             yield Finding("huge-tensor", "error", (ref.name,), message, unsafe=True)
-
-
-COMMON_IMAGE_SIZE = 224  # height and width of an image input when nothing in the graph fixes one
-LOOP_PASS_OPS = SHAPE_KEEPING_OPS | BROADCAST_OPS | {"Merge", "NextIteration", "Switch", "Exit"}
-"""A value keeps steering what it reaches through these (element-wise math, loop plumbing)."""
-KEEP_OPS = LOOP_PASS_OPS | {"BiasAdd", "FusedBatchNorm", "FusedBatchNormV3", "LRN", "AddN"}
-"""Ops whose output 0 has input 0's height and width."""
-WINDOW_OPS = frozenset({"Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"})
-PAD_OPS = frozenset({"Pad", "PadV2", "MirrorPad"})
-RESIZE_OPS = frozenset({*_RESIZES.split(), "CropAndResize"})
-SPATIAL_OPS = WINDOW_OPS | PAD_OPS | RESIZE_OPS | {"Squeeze", "ExtractImagePatches"}
-"""Ops below an input that make it an image whose size matters."""
-
-
-def attr_shape(node: NodeDef, index: int = 0) -> Shape:
-    """A node's declared shape of output ``index`` from its attributes, else ``None``."""
-    attr, s = node.attr, None
-    if node.op == "Const" and "value" in attr:
-        s = attr["value"].tensor.tensor_shape
-    elif node.op in VARIABLE_OPS | PLACEHOLDER_OPS and "shape" in attr:
-        s = attr["shape"].shape
-    elif "_output_shapes" in attr and len(attr["_output_shapes"].list.shape) > index:
-        s = attr["_output_shapes"].list.shape[index]
-    return None if s is None else shape_of(s)
-
-
-def loop_predicate(index: GraphIndex, tensor: str, hops: int = 24) -> tuple[NodeDef, str] | None:
-    """``(LoopCond or Switch, op types on the way)`` when ``tensor`` steers a loop (a scalar)."""
-    frontier, seen = [(tensor_name(tensor), ())], {tensor_name(tensor)}
-    for _ in range(hops):
-        nxt = []
-        for t, path in frontier:
-            for node, pos in index.consumers.get(t, ()):
-                if node.op == "LoopCond" or (node.op in ("Switch", "RefSwitch") and pos == 1):
-                    return node, " -> ".join(dict.fromkeys(path))
-                if node.op not in LOOP_PASS_OPS or (node.op in SHAPE_KEEPING_OPS and pos != 0):
-                    continue
-                for out in (f"{node.name}:0", f"{node.name}:1")[: 2 if node.op == "Switch" else 1]:
-                    if out not in seen:
-                        seen.add(out)
-                        nxt.append((out, (*path, node.op)))
-        frontier = nxt
-    return None
-
-
-def image_axes(shape: Shape, free: bool = True) -> tuple[int, int] | None:
-    """Height and width axes of an image input of ``shape`` (NHWC, NCHW, HWC, CHW; channels last
-    when known, ``free=False``: as 1, 3 or 4); ``None``: no image, or no free axis."""
-    if shape is None or len(shape) not in (3, 4):
-        return None
-    first = len(shape) - 3
-    if (shape[-1] is not None and (free or shape[-1] in (1, 3, 4))) or shape[first] is None:
-        axes = (first, first + 1)
-    elif free or shape[first] in (1, 3, 4):
-        axes = (first + 1, first + 2)  # NCHW: channels known at dim 1
-    else:
-        return None
-    return axes if not free or any(shape[a] is None for a in axes) else None
-
-
-def _ints(index: GraphIndex, ref: str) -> list[int] | None:
-    return const_ints(index.source(ref, PASS_THROUGH_OPS))  # no TensorFlow: the scan reads protos
-
-
-def _attr_ints(node: NodeDef, name: str) -> list[int]:
-    return list(node.attr[name].list.i) if name in node.attr else []
-
-
-def _window(index: GraphIndex, node: NodeDef, axes: dict[int, int]) -> dict[int, int] | str:
-    """Height and width after a conv or pool (``axes``: axis -> size), or why they do not fit."""
-    fmt = node.attr["data_format"].s.decode() if "data_format" in node.attr else "NHWC"
-    spatial = (2, 3) if fmt.startswith("NC") else (1, 2)
-    if set(axes) != set(spatial):
-        return {}
-    if node.op in ("MaxPool", "AvgPool"):
-        kernel = [_attr_ints(node, "ksize")[a] for a in spatial]
-    else:
-        filt = index.source(node.input[1])
-        fshape = attr_shape(filt) if filt is not None else None
-        if fshape is None or len(fshape) != 4 or None in fshape[:2]:
-            return {}
-        kernel = list(fshape[:2])
-    strides, dil = _attr_ints(node, "strides"), _attr_ints(node, "dilations")
-    padding = node.attr["padding"].s.decode() if "padding" in node.attr else "VALID"
-    pads = _attr_ints(node, "explicit_paddings")
-    out = {}
-    for a, k in zip(spatial, kernel):
-        size, stride = axes[a], strides[a] if len(strides) == 4 else 1
-        need = (k - 1) * (dil[a] if len(dil) == 4 else 1) + 1
-        if padding == "SAME":
-            out[a] = -(-size // stride)
-            continue
-        if padding == "EXPLICIT" and len(pads) == 8:
-            size += pads[2 * a] + pads[2 * a + 1]
-        if size < need:
-            return f"{node.op} {node.name!r} needs at least {need} (kernel {k}), gets {size}"
-        out[a] = (size - need) // stride + 1
-    return out
-
-
-def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int, int]):  # noqa: ANN202
-    """``(rank, axes)`` of ``node``'s output 0 given its input ``pos`` (rank, axis -> size), a
-    text saying why the sizes do not fit, or ``None``: not followed (a resize, a reshape, ...)."""
-    op = node.op
-    if op in KEEP_OPS and (pos == 0 or op in BROADCAST_OPS | {"Merge", "AddN"}):
-        return rank, axes
-    if op == "ExpandDims" and pos == 0 and (a := _ints(index, node.input[1])):
-        at = a[0] % (rank + 1)
-        return rank + 1, {(x + 1 if x >= at else x): s for x, s in axes.items()}
-    if op == "Transpose" and pos == 0 and (perm := _ints(index, node.input[1])):
-        return rank, {perm.index(x): s for x, s in axes.items()}
-    if op == "Squeeze" and pos == 0:
-        dims = {d % rank for d in _attr_ints(node, "squeeze_dims")}
-        for x, s in axes.items():
-            if x in dims and s != 1:
-                return f"Squeeze {node.name!r} squeezes dim {x}, which is {s} there (needs 1)"
-        if not dims:
-            return None
-        return rank - len(dims), {x - sum(d < x for d in dims): s for x, s in axes.items()}
-    if op in PAD_OPS and pos == 0 and (p := _ints(index, node.input[1])) and len(p) == 2 * rank:
-        out = {}
-        for x, s in axes.items():
-            before, after = p[2 * x], p[2 * x + 1]
-            mode = node.attr["mode"].s.decode() if "mode" in node.attr else ""
-            most = s - 1 if mode == "REFLECT" else s
-            if mode and max(before, after) > most:
-                return (
-                    f"MirrorPad {node.name!r} ({mode}) pads dim {x} by {max(before, after)}, "
-                    f"more than its size {s} allows"
-                )
-            out[x] = s + before + after
-        return rank, out
-    if op in WINDOW_OPS and pos == 0 and rank == 4:
-        out = _window(index, node, axes)
-        return out if isinstance(out, str) else (rank, out) if out else None
-    return None
-
-
-def survives(index: GraphIndex, tensor: str, rank: int, axes: dict[int, int]) -> tuple[str, int]:
-    """Follow an image's height and width (``axes``: axis -> size) below ``tensor``: ``(why the
-    first op does not fit them or "", how many convs, pools, pads, resizes took them)``."""
-    todo, seen, met = [(tensor_name(tensor), rank, axes)], set(), 0
-    while todo:
-        t, r, a = todo.pop()
-        if t in seen:
-            continue
-        seen.add(t)
-        for node, pos in index.consumers.get(t, ()):
-            if node.op in RESIZE_OPS and pos == 0 and r == 4 and set(a) == {1, 2}:
-                met += 1
-                continue
-            out = _step(index, node, pos, r, a)
-            if isinstance(out, str):
-                return out, met
-            if out is not None:
-                met += node.op in WINDOW_OPS | PAD_OPS
-                outs = (":0", ":1") if node.op == "Switch" else (":0",)
-                todo.extend((node.name + o, *out) for o in outs)
-    return "", met
-
-
-def spatial_ops_below(index: GraphIndex, tensor: str) -> Iterator[NodeDef]:
-    """The convs, pools, pads, resizes and squeezes downstream of ``tensor``, nearest first."""
-    for name in sorted(index.downstream([op_name(tensor)], control=False), key=index.position.get):
-        node = index.nodes[name]
-        if node.op in SPATIAL_OPS:
-            yield node
-
-
-def image_size(index: GraphIndex, tensor: str, shape: Shape) -> tuple[dict[int, int], str] | None:
-    """``(free axis -> size, why)`` to feed an image input ``tensor``: a resize's size below, else
-    :data:`COMMON_IMAGE_SIZE`, or the nearest every op below takes; ``({}, why)``: none fits;
-    ``None``: no image (rank 4 with 1, 3 or 4 channels, or sizes reaching a conv, pool, pad)."""
-    axes = image_axes(shape)
-    below = list(spatial_ops_below(index, tensor)) if axes else []
-    if not axes or not below or shape is None:
-        return None
-    want, why = (COMMON_IMAGE_SIZE,) * 2, "a common image size (no resize below fixes one)"
-    resize = next((n for n in below if n.op in RESIZE_OPS - {"CropAndResize"}), None)
-    size = _ints(index, resize.input[1]) if resize is not None else None
-    if resize is not None and size and len(size) == 2 and min(size) > 0:
-        want, why = (size[0], size[1]), f"the size {resize.op} {resize.name!r} resizes it to"
-    first_fail, image = "", len(shape) == 4 and shape[-1] in (1, 3, 4)
-    for delta in range(max(want)):
-        for sign in (1, -1) if delta else (1,):
-            hw = [shape[a] or max(1, w + sign * delta) for a, w in zip(axes, want)]
-            fail, met = survives(index, tensor, len(shape), dict(zip(axes, hw)))
-            if not (image or met):
-                return None
-            if not fail:
-                free = {a: s for a, s in zip(axes, hw) if shape[a] is None}
-                if not delta:
-                    return free, f"{why}; every conv, pool, pad and squeeze below takes it"
-                return free, (
-                    f"the nearest to {want[0]} ({why}) that every conv, pool, pad and squeeze "
-                    f"below takes; {want[0]} fails: {first_fail}"
-                )
-            first_fail = first_fail or fail
-    return {}, f"no size near {want[0]} fits: {first_fail}"
 
 
 @rule(*PLACEHOLDER_OPS, name="loop-scalar")
@@ -869,9 +628,8 @@ _UNSEEN = {
 
 
 def openings(ctx: ScanContext, ref: NodeRef) -> list[Opening]:
-    """What the door ``ref`` would open, each path judged (``[]``: nothing)."""
-    if (spec := DOORS.get(ref.node.op)) is None:
-        return []
+    """What the door ``ref`` (an op of :data:`FILE_OPS`) would open, each path judged."""
+    spec = DOORS[ref.node.op]
     if spec.source == "stream":
         return [Opening(ref, "write", "the process's stderr", _PRINTS)]
     if spec.source:

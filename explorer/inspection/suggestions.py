@@ -19,56 +19,46 @@ from explorer.errors import (
     SignatureNotFoundError,
     TensorNotFoundError,
 )
-from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.names import data_inputs, op_name
+from explorer.graph.index import const_ints, graph_index
+from explorer.graph.inputs import pipeline_inputs
+from explorer.graph.names import op_name
 from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
     CONTROL_FLOW_BACK_EDGE_OPS,
     CONTROL_FLOW_ENTRY_OPS,
+    CONTROL_FLOW_PLUMBING_OPS,
     CTC_DECODER_OPS,
     DATA_SIZED_OPS,
     DEFAULT_PLACEHOLDER_OPS,
+    GENERATED_PASS_OPS,
     HEAD_PASS_OPS,
     HEAD_STEP_OPS,
     IDENTITY_OPS,
     INPUT_OPS,
+    LABEL_INPUT,
     LAYER_OPS,
     LOGIT_OPS,
     LOSS_OPS,
-    MAP_DATASET_OPS,
     NOT_IO_OPS,
-    PARSE_EXAMPLE_OPS,
     PIPELINE_OUTPUT_OPS,
-    PIPELINE_PASS_OPS,
     PLACEHOLDER_OPS,
-    RESHAPE_OPS,
     SCALAR_REDUCTION_OPS,
     SHAPE_OPS,
+    STOP_GRADIENT_PASS_OPS,
     SUMMARY_OPS,
     VARIABLE_OPS,
 )
 from explorer.graph.proto_reader import Shape, scalar_value
 from explorer.graph.registry import OpRegistry
 from explorer.inspection.catalog import Catalog, OpInfo
-from explorer.inspection.scan_rules import Finding, ScanContext, const_ints, rule
+from explorer.inspection.scan_rules import Finding, ScanContext, rule
 
 if TYPE_CHECKING:
-    from tensorflow.core.framework.graph_pb2 import GraphDef
-    from tensorflow.core.framework.node_def_pb2 import NodeDef
-
     from explorer.loading.model import V1Model
 
 _GRADIENT_SCOPE = re.compile(r"^(.*/)?gradients(_\d+)?$")
 _LOSS_NAME = re.compile(r"(loss|cost|xent|cross_?entropy)", re.IGNORECASE)
 _TRAINING_UPDATE = re.compile(r"^(Resource)?(Sparse)?Apply\w+$")
-_STOP_GRADIENT_PASS = RESHAPE_OPS | {"Identity"}
-_GENERATED_PASS = frozenset({"Identity", "Reshape", "Cast", "ExpandDims"})
-# Comparing ops: which input holds the labels (None: either side, decided by the graph).
-LABEL_INPUT: dict[str, int | None] = {
-    **dict.fromkeys(("SoftmaxCrossEntropyWithLogits", "SparseSoftmaxCrossEntropyWithLogits"), 1),
-    **dict.fromkeys(("InTopK", "InTopKV2"), 1),
-    **dict.fromkeys(("SquaredDifference", "Equal", "NotEqual")),
-}
 
 
 class GraphFacts:
@@ -214,7 +204,7 @@ class GraphFacts:
         return frozenset({src}) if src is not None else self.deps.get(op_name(tensor), frozenset())
 
     def _behind_stop_gradient(self, name: str) -> bool:
-        op = self.by_name.get(self.through(name, _STOP_GRADIENT_PASS))
+        op = self.by_name.get(self.through(name, STOP_GRADIENT_PASS_OPS))
         return op is not None and op.type == "StopGradient"
 
     def weight_of(self, tensor: str) -> str | None:
@@ -316,7 +306,7 @@ class GraphFacts:
             for t in op.inputs:
                 if self.weight_of(t) is not None:
                     continue
-                src = self.through(op_name(t), _GENERATED_PASS)
+                src = self.through(op_name(t), GENERATED_PASS_OPS)
                 key = (w, op.type, slot)
                 if src in self.sources:
                     raw.setdefault(key, []).append(src)
@@ -615,8 +605,6 @@ def _secondary(ctx: GraphFacts, op: Any) -> Verdict | None:
     return None
 
 
-# v1 control-flow ops that route values (Merge and Exit carry results, so they may be outputs).
-_CONTROL_FLOW_PLUMBING = CONTROL_FLOW_ENTRY_OPS | CONTROL_FLOW_BACK_EDGE_OPS | {"LoopCond"}
 _UPDATES = r"Assign\w*|(Resource)?(Sparse)?Apply\w*|(Resource)?Scatter\w*"  # variable updates
 _UPDATE_OR_CHECK = re.compile(rf"^({_UPDATES}|Assert)$")
 HEAD_MIN = 4.0  # score of a head beside the top one: an end (3.0) and one more reason for it
@@ -649,11 +637,9 @@ def candidate(catalog: Catalog, name: str, score: float, why: list[str], *rest: 
     return Candidate(t.name, t.dtype, t.shape, score, "; ".join(why), *rest)
 
 
-def graph_outputs(
-    catalog: Catalog, excluded: set[str], facts: GraphFacts | None = None
-) -> list[Candidate]:
-    """Output candidates from the graph alone, best first (``excluded``: not inference)."""
-    ctx = facts or GraphFacts(catalog, excluded)
+def graph_outputs(ctx: GraphFacts) -> list[Candidate]:
+    """Output candidates from the graph alone, best first (``ctx.excluded``: not inference)."""
+    catalog, excluded = ctx.catalog, ctx.excluded
     enters = catalog.search_names(op_type=("Enter", "RefEnter"))
     exits = set(catalog.search_names(op_type=("Exit", "RefExit")))
     # inside a v1 while loop's frame (Enter to Exit): a session cannot fetch it from outside
@@ -664,7 +650,7 @@ def graph_outputs(
         if op.name in skipped or not op.outputs or op.type in INPUT_OPS | PIPELINE_OUTPUT_OPS:
             continue
         readers = ctx.readers(op)
-        if op.type in _CONTROL_FLOW_PLUMBING or _is_pivot(catalog, op, readers):
+        if op.type in CONTROL_FLOW_PLUMBING_OPS or _is_pivot(catalog, op, readers):
             continue  # v1 cond/while machinery, never a model output
         if not readers and any(_UPDATE_OR_CHECK.match(catalog.op(c).type) for c in op.consumers):
             continue  # the value an assign/optimizer/assert consumes: training or checking
@@ -834,7 +820,7 @@ def suggest(model: Any, limit: int = 20) -> IOChoice:
     excluded = _excluded_ops(catalog, excluded_names)
     facts = GraphFacts(catalog, excluded)
     sig_in, sig_out = _signature_candidates(catalog, signatures)
-    graph_out = graph_outputs(catalog, excluded, facts)
+    graph_out = graph_outputs(facts)
     best_out = sig_out[0].name if sig_out else (graph_out[0].name if graph_out else None)
     graph_in = _graph_inputs(catalog, facts, best_out, sig_out or graph_out)
     return IOChoice(_merge(sig_in, graph_in)[:limit], _merge(sig_out, graph_out)[:limit], catalog)
@@ -983,20 +969,15 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
         pipeline.extend(t for t in op.inputs if t in pipes and t not in fed and t not in pipeline)
     used.update(t for t in fetches if t in fed)
     unused = [t for t in feeds if t not in used]
-
-    def not_fed(what: str, names: list[str]) -> str:
-        need = "needs" if len(fetches) == 1 else "need"
-        many = len(names) > 1
-        return (
+    if names := missing or pipeline:
+        what = "placeholder" if missing else "input-pipeline output"
+        need, many = "needs" if len(fetches) == 1 else "need", len(names) > 1
+        message = (
             f"{', '.join(fetches)} {need} {what}{'s' if many else ''} {', '.join(names)}, not "
             f"fed: add {'them' if many else 'it'} to the inputs"
         )
-
-    if missing:
-        message = not_fed("placeholder", missing)
-    elif pipeline:
-        message = not_fed("input-pipeline output", pipeline)
-        message += " (feeding them cuts the pipeline: its readers do not run)"
+        if not missing:
+            message += " (feeding them cuts the pipeline: its readers do not run)"
     else:
         message = "the outputs are computable from the inputs"
         if defaults:
@@ -1009,150 +990,11 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
 
 def _tensor_name(catalog: Catalog, name: str) -> str:
     full = name if ":" in name else f"{name}:0"
-    try:
-        catalog.tensor(full)
-    except TensorNotFoundError:
+    if full not in catalog:
         raise TensorNotFoundError(
             f"input {name!r} is not a tensor of {catalog.source}: see explorer.suggest(model)"
-        ) from None
-    return full
-
-
-@dataclass(frozen=True)
-class PipelineInput:
-    """One pipeline output the model reads, its ``tf.Example`` ``feature`` and ``parse_op``."""
-
-    tensor: str
-    op_type: str
-    feature: str | None = None
-    parse_op: str | None = None
-
-
-def pipeline_inputs(graph_def: GraphDef) -> list[PipelineInput]:
-    """Every consumed output of every pipeline op, in graph order."""
-    index = graph_index(graph_def)
-    out = []
-    for node in graph_def.node:
-        if node.op not in PIPELINE_OUTPUT_OPS:
-            continue
-        find = _queue_feature if node.op.startswith("QueueDequeue") else _iterator_feature
-        readers = index.op_consumers.get(node.name, [])
-        used = {
-            int(i.partition(":")[2])
-            for c in readers
-            for i in data_inputs(c)
-            if op_name(i) == node.name
-        }
-        for k in sorted(used):
-            try:
-                feature, parse = find(index, node, k)
-            except (IndexError, KeyError, ValueError):
-                feature, parse = None, None
-            out.append(PipelineInput(f"{node.name}:{k}", node.op, feature, parse))
-    return out
-
-
-def _queue_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-    queue = op_name(node.input[0])
-    for c in index.op_consumers.get(queue, []):
-        if c.op.startswith("QueueEnqueue") and len(c.input) > k + 1:
-            return _parsed_key(index.nodes, c.input[k + 1], None)
-    return None, None
-
-
-def _iterator_feature(index: GraphIndex, node: NodeDef, k: int) -> tuple[str | None, str | None]:
-    iterator = index.nodes[op_name(node.input[0])]
-    for scope_nodes, dataset in _datasets_of(index, iterator):
-        if (mapped := _map_of(scope_nodes, dataset)) is not None:
-            f = index.functions[mapped.attr["f"].func.name]
-            ret = f.ret[f.signature.output_arg[k].name]
-            return _parsed_key(index.function_nodes(f.signature.name), ret, f.signature.name)
-    return None, None
-
-
-def _datasets_of(index: GraphIndex, iterator: Any) -> Iterator[tuple[dict[str, Any], Any]]:
-    if "dataset_factory" in iterator.attr:  # OneShotIterator: the dataset is built in a fn
-        f = index.functions[iterator.attr["dataset_factory"].func.name]
-        body = index.function_nodes(f.signature.name)
-        ret = f.ret[f.signature.output_arg[0].name]
-        yield body, body[op_name(ret)]
-    for c in index.op_consumers.get(iterator.name, []):
-        if c.op in ("MakeIterator", "MakeIteratorV2"):
-            yield index.nodes, index.nodes[op_name(c.input[0])]
-
-
-def _map_of(nodes: dict[str, Any], dataset: Any) -> Any:
-    """The closest ``map`` dataset on the chain from ``dataset`` back to its sources."""
-    for _ in range(50):
-        if dataset is None or (dataset.op in MAP_DATASET_OPS and "f" in dataset.attr):
-            return dataset
-        dataset = nodes.get(op_name(dataset.input[0])) if dataset.input else None
-    return None
-
-
-def _parsed_key(nodes: dict[str, Any], ref: str, fn: str | None) -> tuple[str | None, str | None]:
-    for _ in range(12):
-        if (node := nodes.get(op_name(ref))) is None:
-            return None, None
-        if node.op in PARSE_EXAMPLE_OPS:
-            key = _key_of_output(nodes, node, ref)
-            where = f"{fn}::{node.name}" if fn else node.name
-            return (key, where) if key else (None, None)
-        if node.op not in PIPELINE_PASS_OPS or not node.input:
-            return None, None
-        ref = node.input[0]
-    return None, None
-
-
-def _key_of_output(nodes: dict[str, Any], node: NodeDef, ref: str) -> str | None:
-    """The feature key of a parse op's output ``ref`` (``op:3``, or ``op:dense_values:1``)."""
-    parts = ref.split(":")
-    ns = int(node.attr["num_sparse"].i if "num_sparse" in node.attr else node.attr["Nsparse"].i)
-    sparse, dense, _ = keys_in(nodes, node)
-    if len(parts) == 3:  # function body: arg name (sparse_values, dense_values, ...) and index
-        keys = dense if parts[1] == "dense_values" else sparse if "sparse_" in parts[1] else []
-        j = int(parts[2])
-    else:  # sparse indices, values and shapes (ns each), then the dense values
-        i = int(parts[1]) if len(parts) == 2 else 0
-        keys, j = (sparse, i % ns) if i < 3 * ns else (dense, i - 3 * ns)
-    return keys[j] if j < len(keys) else None
-
-
-def example_keys(
-    node: NodeDef, const: Callable[[str], Any]
-) -> tuple[list[str], list[str], list[str]]:
-    """(sparse, dense, ragged) feature keys of a parse op; ``const(input)``: a key's constant."""
-
-    def strings(ref: str) -> list[str]:
-        v = const(ref)
-        flat = [] if v is None else v.reshape(-1).tolist() if hasattr(v, "reshape") else list(v)
-        return [k.decode() if isinstance(k, bytes) else str(k) for k in flat]
-
-    if node.op == "ParseSingleExample":  # keys are attributes
-        sparse, dense = (
-            [k.decode() for k in node.attr[a].list.s] if a in node.attr else []
-            for a in ("sparse_keys", "dense_keys")
         )
-        return sparse, dense, []
-    if node.op == "ParseExampleV2":
-        return strings(node.input[2]), strings(node.input[3]), strings(node.input[4])
-    ns, nd = (int(node.attr[a].i) if a in node.attr else 0 for a in ("Nsparse", "Ndense"))
-    keys = [(strings(node.input[2 + i]) or [""])[0] for i in range(ns + nd)]  # one Const each
-    return keys[:ns], keys[ns:], []
-
-
-def keys_in(nodes: dict[str, NodeDef], node: NodeDef) -> tuple[list[str], list[str], list[str]]:
-    """:func:`example_keys` of a parse op among ``nodes`` (a graph's or a function body's)."""
-
-    def strings(ref: str) -> list[str]:  # a Const's strings, read through Identity ops
-        const = nodes.get(op_name(ref))
-        while const is not None and const.op == "Identity" and const.input:
-            const = nodes.get(op_name(const.input[0]))
-        if const is None or const.op != "Const" or "value" not in const.attr:
-            return []
-        return [s.decode() for s in const.attr["value"].tensor.string_val]
-
-    return example_keys(node, strings)
+    return full
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from explorer.feeding.shape_inference import (
     shape_rule,
 )
 from explorer.graph.index import graph_index
-from explorer.inspection.scan_rules import loop_predicate
+from explorer.graph.inputs import loop_predicate
 
 
 def _graph(build):

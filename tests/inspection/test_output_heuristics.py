@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import explorer
-from explorer.inspection.suggestions import Candidate, graph_outputs
+from explorer.inspection.suggestions import Candidate, GraphFacts, graph_outputs
 
 
 def _model(tmp_path):
@@ -23,7 +23,7 @@ def _model(tmp_path):
 
 
 def test_the_softmax_head_ranks_first_and_shapes_rank_low(tmp_path):
-    cands = graph_outputs(explorer.Catalog.from_model(_model(tmp_path)), set())
+    cands = graph_outputs(GraphFacts(explorer.Catalog.from_model(_model(tmp_path)), set()))
     names = [c.name for c in cands]
     assert names[0] == "probs:0" and names.index("logits:0") < names.index("logits_shape:0")
     best = cands[0]
@@ -32,5 +32,5 @@ def test_the_softmax_head_ranks_first_and_shapes_rank_low(tmp_path):
 
 
 def test_excluded_ops_are_not_candidates(tmp_path):
-    cands = graph_outputs(explorer.Catalog.from_model(_model(tmp_path)), {"probs"})
+    cands = graph_outputs(GraphFacts(explorer.Catalog.from_model(_model(tmp_path)), {"probs"}))
     assert "probs:0" not in [c.name for c in cands]

@@ -26,7 +26,7 @@ def test_every_risk_is_found(risky):
         "stateful-random",
         "v1-control-flow",
         "queue",
-    } <= risky.rules
+    } <= {f.rule for f in risky}
     (unreg,) = risky.by_rule("unregistered-op")
     assert unreg.severity == "error" and unreg.nodes == ("square",)
     assert "MySquare" in unreg.message and "replacements={'MySquare': fn}" in unreg.message

@@ -1,11 +1,12 @@
-"""The graph reading behind feeds that exercise a model, and the scan rules that predict trouble:
-loop-steering scalars and image sizes that survive every op below (issue 24)."""
+"""The graph reading behind feeds: pipeline outputs named by their tf.Example features,
+loop-steering scalars and image sizes that survive every op below (issue 24), and the scan rules
+that predict trouble."""
 
 from __future__ import annotations
 
 import explorer
 from explorer.graph.index import graph_index
-from explorer.inspection.scan_rules import image_axes, image_size, loop_predicate, survives
+from explorer.graph.inputs import image_axes, image_size, loop_predicate, pipeline_inputs, survives
 from tests.model_builders import feed_classes
 
 
@@ -54,3 +55,29 @@ def test_a_sequence_read_by_a_conv1d_is_no_image(tmp_path):
     (tmp_path / "c.pb").write_bytes(g.as_graph_def().SerializeToString())
     index = graph_index(explorer.load(tmp_path / "c.pb").graph_def)
     assert image_size(index, "seq:0", (None, None, 3)) is None  # batch and time stay free
+
+
+def test_tf_data_iterator_outputs_carry_the_parsed_feature_names(training_graphs):
+    found = pipeline_inputs(explorer.load(training_graphs["tfdata"]).graph_def)
+    by_tensor = {p.tensor: p for p in found}
+    # parse_single_example's dict is flattened in key order: age, label, pixels.
+    assert {t: p.feature for t, p in by_tensor.items()} == {
+        "IteratorGetNext:0": "age",
+        "IteratorGetNext:1": "label",
+        "IteratorGetNext:2": "pixels",
+    }
+    assert all(p.op_type == "IteratorGetNext" and "::" in p.parse_op for p in found)
+
+
+def test_queue_dequeue_components_carry_the_parsed_feature_names(training_graphs):
+    found = pipeline_inputs(explorer.load(training_graphs["queue"]).graph_def)
+    assert {p.tensor: p.feature for p in found} == {
+        "shuffle_batch:0": "pixels",
+        "shuffle_batch:1": "age",
+        "shuffle_batch:2": "label",
+    }
+    assert {p.parse_op for p in found} == {"ParseSingleExample/ParseExample/ParseExampleV2"}
+
+
+def test_graphs_without_pipelines_have_none(mlp_paths):
+    assert pipeline_inputs(explorer.load(mlp_paths["frozen_pb"]).graph_def) == []
