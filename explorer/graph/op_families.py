@@ -296,3 +296,11 @@ RESTORE_ASSIGN_OPS = _family("Assign", "AssignVariableOp")
 # -- feeding ---------------------------------------------------------------------------------------
 IMAGE_DECODE_OPS = _family("DecodeJpeg DecodeAndCropJpeg DecodePng DecodeImage DecodeBmp")
 """Ops decoding an image file's contents (a scalar string)."""
+
+# -- rewriting (Keras rewrite rules, training check) -------------------------------------------
+ACTIVATION_OPS = _family("Relu Relu6 Elu Selu Sigmoid Tanh Softplus Softsign")
+"""Activations with a Keras ``activation=`` name (the op type, lower case)."""
+CONV2D_OPS = _family("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
+COMPARE_OPS = _family("Less", "LessEqual", "Greater", "GreaterEqual")
+VARIABLE_READ_OPS = _family("Identity", "ReadVariableOp")
+"""Between a variable and the value its readers get."""

@@ -267,22 +267,18 @@ def check_rewrites(
             for i, rw in enumerate(rewrites):
                 out = f"{tmp}/out{i}_{backend}.npz"
                 spec.append([f"{tmp}/m{i}", f"{tmp}/feeds{i}.npz", out, [*rw._expected[0]]])
-            env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
             start = time.perf_counter()
             try:
-                error = run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
+                error = run_child(_RUNNER, spec, backend, timeout)
             except subprocess.TimeoutExpired:
                 error = f"did not finish within {timeout:g} s"
             seconds = round((time.perf_counter() - start) / max(len(rewrites), 1), 2)
             for i, rw in enumerate(rewrites):
-                out, err = Path(spec[i][2]), Path(spec[i][2] + ".err")
-                if err.exists() or not out.exists():
-                    why = err.read_text() if err.exists() else error or "no result"
-                    results[i][backend] = dict(passed=False, seconds=seconds, error=why, outputs={})
+                got = child_result(spec[i][2], error)
+                if isinstance(got, str):
+                    results[i][backend] = dict(passed=False, seconds=seconds, error=got, outputs={})
                 else:
-                    results[i][backend] = _compare_job(
-                        np.load(out), rw._expected, tolerance, seconds
-                    )
+                    results[i][backend] = _compare_job(got, rw._expected, tolerance, seconds)
     for rw, res in zip(rewrites, results):
         rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)
         rw.parity["per_output"] = {
@@ -292,12 +288,13 @@ def check_rewrites(
         rw.parity["passed"] = bool(res) and all(r["passed"] for r in res.values())
 
 
-def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
-    """Run ``argv`` in its own process group, killed whole on a timeout, an error or a signal
-    (SIGINT, SIGTERM raised here as ``KeyboardInterrupt``); its last stderr line on failure."""
+def run_child(script: str, spec: Any, backend: str, timeout: float) -> str | None:
+    """Run ``script`` (``spec`` as JSON in argv[1]) on the Keras ``backend`` in its own process
+    group, killed whole on a timeout, an error or a signal (SIGINT, SIGTERM raised here as
+    ``KeyboardInterrupt``); its last stderr line on failure."""
     with subprocess.Popen(
-        argv,
-        env=env,
+        [sys.executable, "-c", script, json.dumps(spec)],
+        env={**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -316,12 +313,19 @@ def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | Non
     return lines[-1][:300] if lines else f"exit status {proc.returncode}"
 
 
+def child_result(path: str, error: str | None) -> dict[str, np.ndarray] | str:
+    """The arrays a child saved in ``path``, else its one-line error (``path.err``, ``error``)."""
+    if (err := Path(path + ".err")).exists():
+        return err.read_text()
+    return dict(np.load(path)) if Path(path).exists() else error or "no result"
+
+
 def _compare_job(
     got: Any, expected: list[dict[str, np.ndarray]], tolerance: Tolerance, seconds: float
 ) -> dict[str, Any]:
     """One backend's outputs (by position) against v1's ``expected`` batches, one comparator."""
     at = {k: j for j, k in enumerate(expected[0])}
-    keys = [k for k in at if all(f"b{b}_{at[k]}" in got.files for b in range(len(expected)))]
+    keys = [k for k in at if all(f"b{b}_{at[k]}" in got for b in range(len(expected)))]
     acc = Comparator(tolerance)
     for b, want in enumerate(expected):
         mine = {}

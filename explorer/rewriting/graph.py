@@ -15,7 +15,7 @@ import numpy as np
 from explorer._tf import tf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
-from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VOLATILE_OPS
+from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VARIABLE_READ_OPS, VOLATILE_OPS
 from explorer.graph.registry import OpRegistry
 
 if TYPE_CHECKING:
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from explorer.loading.model import V1Model
 
 DEAD = "<dead branch>"
-_VARIABLE_READS = frozenset({"Identity", "ReadVariableOp"})
 
 
 def out_index(tensor: str) -> int:
@@ -127,7 +126,7 @@ class GraphContext:
         t = self.resolve(tensor)
         if t == DEAD or not self.is_const(t):
             return None
-        src = self.index.source(t, _VARIABLE_READS) if self.probe else None
+        src = self.index.source(t, VARIABLE_READ_OPS) if self.probe else None
         if src is not None and src.name in self.probe:
             return self.probe[src.name]
         if t in self._values:
@@ -217,7 +216,7 @@ class GraphContext:
 
     def variable_name(self, tensor: str) -> str:
         """The op behind ``tensor`` through ``Identity``/``ReadVariableOp`` (the variable)."""
-        return self.index.source(self.resolve(tensor), _VARIABLE_READS).name
+        return self.index.source(self.resolve(tensor), VARIABLE_READ_OPS).name
 
     def ops_between(self, outputs: Iterable[str], stops: Iterable[str]) -> list[str]:
         """Op names on data paths from ``stops`` (exclusive) up to ``outputs`` (inclusive)."""

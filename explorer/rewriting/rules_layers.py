@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.graph.names import data_inputs, op_name, tensor_name
+from explorer.graph.op_families import ACTIVATION_OPS, CONV2D_OPS
 from explorer.rewriting.graph import Step, keras_rule, layer_code, node_step, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-_ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
-ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
-_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
+ACTIVATIONS = {op: op.lower() for op in sorted(ACTIVATION_OPS)}  # op type -> Keras activation
 
 
 @keras_rule("MatMul", name="dense-no-bias")
@@ -75,10 +74,10 @@ def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     return None if len(v) != 4 or v[0] != 1 or v[3] != 1 else (int(v[1]), int(v[2]))
 
 
-@keras_rule(*_CONVS, name="conv2d")
+@keras_rule(*CONV2D_OPS, name="conv2d")
 def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
-    if node.op not in _CONVS or ctx.attr(node, "data_format", "NHWC") != "NHWC":
+    if node.op not in CONV2D_OPS or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
     padding = ctx.attr(node, "padding", "VALID")
     strides, dil = _window(ctx, node, "strides"), _window(ctx, node, "dilations")

@@ -1,20 +1,16 @@
 """Training-step parity (issue 27): ``explorer.train_check(model)`` runs ``steps`` TF1 training
-steps on one sampled batch in a v1 session and the same steps in Keras 3 on the native rewrite
-(the loss as its output, the optimizer and its slots restored from the checkpoint by
-:mod:`explorer.rewriting.training`; here for the running Keras backend, in a fresh process for
-another; a JAX step is one ``jax.jit``), and compares after every step the loss, each gradient
-the TF1 optimizer applies, each updated weight, slot and batch-norm moving statistic through the
-one :class:`~explorer.comparing.outputs.Comparator`. Switches stay at the graph's values: a batch
-norm TF1 trains with ``is_training=True`` (its ``UPDATE_OPS`` run with the train op) runs in
-Keras with ``training=True``; a ``placeholder_with_default`` (dropout's ``keep_prob``) keeps its
-default, so dropout runs at rate 0 on both sides. A dropout at a constant rate > 0 draws masks
-no seed shares across TF1 and Keras: not pinned, its loss differs."""
+steps on one sampled batch and the same Keras 3 steps on the native rewrite (loss as its output,
+optimizer and slots restored by :mod:`explorer.rewriting.training`; a JAX step is one
+``jax.jit``), comparing after every step the loss, each applied gradient, each updated weight,
+slot and batch-norm moving statistic with the one Comparator. Switches keep the graph's values: a
+batch norm TF1 trains with ``is_training=True`` runs with ``training=True``; dropout's
+``keep_prob`` keeps its default (rate 0 on both sides). A dropout at a constant rate > 0 draws
+masks no seed shares across TF1 and Keras: not pinned, its loss differs."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +23,7 @@ from explorer.comparing.records import Tolerance
 from explorer.feeding.sampling import sample
 from explorer.loading.model import V1Model, as_model
 from explorer.output_policy import staged_folder
-from explorer.rewriting.api import BACKENDS, CHILD_ENV, run_child, to_keras
+from explorer.rewriting.api import BACKENDS, child_result, run_child, to_keras
 from explorer.rewriting.graph import GraphContext
 from explorer.rewriting.training import (
     TrainingPlan,
@@ -209,13 +205,12 @@ def train_check(
         slot_vars = [s for v in plan.slots for s in plan.slots[v].values()]
         start = sess.session.run({v: f"{v}:0" for v in slot_vars})
         tf1 = _tf1_steps(sess, plan, feed, steps, wmap.variables + slot_vars)
-    check = TrainCheck(str(model.path), plan, steps, batch, _rewrite=rw)
-    check.tf1_losses = [float(loss) for loss, _, _ in tf1]
+    losses = [float(loss) for loss, _, _ in tf1]
+    check = TrainCheck(str(model.path), plan, steps, batch, tf1_losses=losses, _rewrite=rw)
     names = {k: "+".join(wmap.sources(k)) for k in wmap.weights}
     keys = [k for k in wmap.weights if not set(wmap.sources(k)) & set(plan.moving)]
     stats = [k for k in wmap.weights if k not in keys]
-    frozen = [*wmap.frozen, *(k for k in wmap.weights if k not in keys)]
-    trained = replace(wmap, weights={k: wmap.weights[k] for k in keys}, frozen=frozen)
+    trained = replace(wmap, weights={k: wmap.weights[k] for k in keys}, frozen=wmap.frozen + stats)
     check.source = training_source(rw.source, plan, next(iter(outs)), trained)
     with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
         attrs = sorted({a for s in plan.slots.values() for a in s})
@@ -280,11 +275,8 @@ def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps, training) -> di
         exec(_STEPPER, stepper := {"__name__": "stepper"})  # noqa: S102 - our own source
         stepper["run"](spec)
     else:
-        env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
-        error = run_child([sys.executable, "-c", _STEPPER, json.dumps(spec)], env, 600.0)
-    if Path(result + ".err").exists():
-        return Path(result + ".err").read_text()
-    return dict(np.load(result)) if Path(result).exists() else error or "no result"
+        error = run_child(_STEPPER, spec, backend, 600.0)
+    return child_result(result, error)
 
 
 def _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance) -> dict[str, Any]:
@@ -294,31 +286,25 @@ def _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance) -> dict[str, A
     keys, stats = keys
     rows = []
     for t, (loss, grads, state) in enumerate(tf1):
-        want, mine, kind = {"loss": np.asarray(loss)}, {"loss": got[f"loss{t}"]}, {"loss": "loss"}
+        pairs = {"loss": ("loss", np.asarray(loss), got[f"loss{t}"])}  # label -> group, TF1, Keras
         for j, key in enumerate(keys):
             n = names[key]
-            want[f"gradient {n}"], mine[f"gradient {n}"] = (
-                wmap.gather(grads, key, False),
-                got[f"g{t}_{j}"],
-            )
-            want[n], mine[n] = wmap.gather(state, key, True), got[f"w{t}_{j}"]
-            kind.update({f"gradient {n}": "gradients", n: "weights"})
+            pairs[f"gradient {n}"] = ("gradients", wmap.gather(grads, key, False), got[f"g{t}_{j}"])
+            pairs[n] = ("weights", wmap.gather(state, key, True), got[f"w{t}_{j}"])
             for attr in attrs:
                 slot = {v: state[plan.slots[v][attr]] for v in plan.slots}
-                label = f"{attr.strip('-_')} {n}"
-                want[label] = _keras_slot(wmap, slot, key, attr, plan)
-                mine[label] = got[f"s{t}_{j}_{attr.lstrip('-')}"]
-                kind[label] = "slots"
+                value = _keras_slot(wmap, slot, key, attr, plan)
+                mine = got[f"s{t}_{j}_{attr.lstrip('-')}"]
+                pairs[f"{attr.strip('-_')} {n}"] = ("slots", value, mine)
         for j, key in enumerate(stats):  # batch norm's moving statistics, like slots
-            want[names[key]], mine[names[key]] = wmap.gather(state, key, True), got[f"m{t}_{j}"]
-            kind[names[key]] = "statistics"
+            pairs[names[key]] = ("statistics", wmap.gather(state, key, True), got[f"m{t}_{j}"])
         acc = Comparator(tolerance)
-        acc.add(want, mine)
+        acc.add({k: p[1] for k, p in pairs.items()}, {k: p[2] for k, p in pairs.items()})
         recs = acc.report().outputs
         worst: dict[str, float] = {}
         for k, rec in recs.items():
-            worst[kind[k]] = max(worst.get(kind[k], 0.0), rec.max_abs or 0.0)
-        failed = next((k for k in want if not recs[k].passed), None)
+            worst[pairs[k][0]] = max(worst.get(pairs[k][0], 0.0), rec.max_abs or 0.0)
+        failed = next((k for k in pairs if not recs[k].passed), None)
         rows.append(
             {"step": t + 1, "passed": failed is None, "max_abs": worst, "first_failure": failed}
         )

@@ -1,20 +1,16 @@
 """What a TF1 training graph trains with, mapped onto the Keras rewrite (issue 27).
 
-:func:`read_training` reads the loss an optimizer minimizes, its ``Apply*`` ops (optimizer type,
-hyperparameters, slot variables, the gradients it applies), the learning-rate schedule computed
-from the global step and the iteration count into a :class:`TrainingPlan`, naming in
-``not_covered`` what has no exact Keras 3 counterpart. :func:`weight_map` finds which TF1 variable
-elements each Keras weight of the rewrite holds: it translates the graph again with every trained
-variable read as its element numbers (and twice those), so ``keras = tf1[ids] + offset`` holds
-for every rule (transposes, LSTM gate order, a folded forget bias) without a second mapping.
+:func:`read_training`: the loss, the optimizer's ``Apply*`` ops (type, hyperparameters, slots,
+applied gradients), the learning-rate schedule and iteration count as a :class:`TrainingPlan`
+(``not_covered``: what has no exact Keras 3 counterpart). :func:`weight_map`: which TF1 variable
+elements each Keras weight holds, by translating again with every variable read as its element
+numbers (and twice those): ``keras = tf1[ids] + offset`` for every rule, no second mapping.
 
-TF1 and Keras 3 update rules agree exactly for Adam (both put epsilon outside the bias
-correction: ``lr_t = lr*sqrt(1-b2^t)/(1-b1^t)``, ``var -= lr_t*m/(sqrt(v)+eps)``), RMSProp
-(epsilon inside the square root, TF1's ``mom`` is Keras's ``momentum``), Adagrad (``epsilon=0``),
-Adadelta, FTRL (``beta`` is in TF1's ``l2`` input) and plain SGD; Momentum's accumulator is
-Keras's ``-lr * accum``, exact while ``lr`` is constant. ``tf.clip_by_global_norm`` on the
-applied gradients is Keras's ``global_clipnorm`` (the same formula); the check compares the
-gradients before clipping."""
+TF1 and Keras 3 updates agree exactly for Adam (epsilon outside the bias correction), RMSProp
+(TF1's ``mom`` is ``momentum``), Adagrad (``epsilon=0``), Adadelta, FTRL and SGD; Momentum's
+accumulator is Keras's ``-lr * accum`` (exact while ``lr`` is constant).
+``tf.clip_by_global_norm`` is Keras's ``global_clipnorm``; the check compares gradients before
+clipping."""
 
 from __future__ import annotations
 
@@ -26,6 +22,7 @@ import numpy as np
 
 from explorer.errors import ConversionError
 from explorer.graph.names import op_name, tensor_name
+from explorer.graph.op_families import COMPARE_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import GraphFacts
 from explorer.loading.model import V1Model
@@ -67,7 +64,6 @@ OPTIMIZERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "ApplyFtrlV2": ("Ftrl", ("var", "_accumulators", "_linears", "grad", "lr", *_FTRL)),
 }
 _HYPER = ("beta_1", "beta_2", "epsilon", "rho", "momentum", *_FTRL)
-_COMPARES = ("Less", "LessEqual", "Greater", "GreaterEqual")
 _ID_LIMIT = 2**22  # element numbers (and twice them, plus a small offset) exact in float32
 
 
@@ -151,11 +147,9 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         grads[var], clip = _unclipped(facts, tensor_name(ins["grad"]))
         clips.add(clip)
         hyper.setdefault("lr", tensor_name(ins["lr"]))
-        for k in _HYPER:
+        for k in (*_HYPER, "beta2_power"):
             if k in ins:
                 hyper.setdefault(k, _scalar(sess, tensor_name(ins[k])))
-        if "beta2_power" in ins:
-            hyper.setdefault("beta2_power", _scalar(sess, tensor_name(ins["beta2_power"])))
     config: dict[str, Any] = {k: hyper[k] for k in _HYPER if k in hyper}
     if clips != {None}:
         if len(clips) > 1:
@@ -171,7 +165,8 @@ def read_training(model: V1Model, sess: Any) -> TrainingPlan:
         config["centered"] = True
     elif kind == "ApplyAdagrad":
         config["epsilon"] = 0.0
-    step_op = _global_step(facts)
+    steps = [v for v in facts.variables if v.rsplit("/", 1)[-1] == "global_step"]
+    step_op = steps[0] if len(steps) == 1 else None
     step = int(sess.session.run(step_op + ":0")) if step_op else None
     iterations = step or 0
     if "beta2_power" in hyper:  # Adam's step count: beta2^(steps + 1) (beta1's underflows first)
@@ -236,11 +231,6 @@ def _unclipped(facts: GraphFacts, grad: str) -> tuple[str, str | None]:
     return grad, None
 
 
-def _global_step(facts: GraphFacts) -> str | None:
-    names = [v for v in facts.variables if v.rsplit("/", 1)[-1] == "global_step"]
-    return names[0] if len(names) == 1 else None
-
-
 def _label_ranges(facts: GraphFacts, sess: Any, loss: str) -> dict[str, tuple[int, int]]:
     """Placeholder -> ``(0, classes)`` for the labels of a sparse cross-entropy in the loss."""
     out = {}
@@ -266,7 +256,7 @@ def _schedule(
 
     schedule = None
     pows = [op for op in ops if op.type == "Pow"]
-    cmps = [op for op in ops if op.type in _COMPARES]
+    cmps = [op for op in ops if op.type in COMPARE_OPS]
     if len(pows) == 1 and not cmps:
         base, expo = pows[0].inputs
         div = facts.by_name[op_name(expo)]
@@ -355,18 +345,11 @@ def weight_map(
             f"{sum(sizes)} trained elements: the weight map numbers at most {_ID_LIMIT}"
         )
     starts = np.cumsum([0, *sizes])
+    numbers = np.arange(1, sum(sizes) + 1, dtype=np.float32)  # each element's, from 1
     runs = []
     for scale in (0, 1, 2):
-        ctx.probe = (
-            {
-                v: (scale * (np.arange(n, dtype=np.float64) + starts[i] + 1))
-                .reshape(np.shape(values[v]))
-                .astype(np.float32)
-                for i, (v, n) in enumerate(zip(variables, sizes))
-            }
-            if scale
-            else {}
-        )
+        parts = np.split(scale * numbers, starts[1:-1]) if scale else []
+        ctx.probe = {v: p.reshape(np.shape(values[v])) for v, p in zip(variables, parts)}
         ctx._values.clear()
         ctx.cache.clear()
         _, weights, _ = generate(translate(ctx, inputs, outputs, shapes), "probe")
