@@ -202,8 +202,7 @@ def to_keras(
             for i, f in enumerate(all_feeds)
         ],
     }
-    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, model)
-    rw._feeds, rw._expected = all_feeds, expected
+    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, model, all_feeds, expected)
     if check:
         check_rewrites([rw], backends, Tolerance(atol, rtol, nonfinite=nonfinite))
     return rw

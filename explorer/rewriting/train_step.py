@@ -322,9 +322,7 @@ class WeightMap:
     weights: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]
     frozen: list[tuple[str, int]]  # Keras weights holding no trained variable (TF1 constants)
 
-    def gather(
-        self, arrays: dict[str, np.ndarray], key: tuple[str, int], offset: bool
-    ) -> np.ndarray:
+    def gather(self, arrays: dict, key: tuple[str, int], offset: bool) -> np.ndarray:
         """A TF1 variable (or slot, gradient: ``offset=False``; absent ones zero) in the Keras
         weight's layout."""
         arrays = {v: np.zeros(n) for v, n in zip(self.variables, self.sizes)} | arrays
@@ -453,7 +451,7 @@ def training_model(weights=WEIGHTS, restore=True):
 def training_source(source: str, plan: TrainingPlan, loss_key: str, wmap: WeightMap) -> str:
     """``source`` (a rewrite's ``model.py`` whose output ``loss_key`` is the TF1 loss) with
     ``training_model()``: the loss, a ``compile()`` with the mapped optimizer and schedule, and
-    the optimizer state restored from ``optimizer.npz`` (:func:`optimizer_state`)."""
+    the optimizer state restored from ``optimizer.npz`` (:meth:`TrainCheck.write`)."""
     config = {k: v for k, v in plan.config.items() if k != "learning_rate"}
     lr = lit(plan.config["learning_rate"])
     if plan.schedule:
@@ -657,8 +655,7 @@ def train_check(
         attrs = sorted({a for s in plan.slots.values() for a in s})
         for j, key in enumerate(keys):
             for attr in attrs:
-                slot = {v: start[plan.slots[v][attr]] for v in plan.slots}
-                check._state[f"{j}/{attr.lstrip('-')}"] = _keras_slot(wmap, slot, key, attr, plan)
+                check._state[f"{j}/{attr.lstrip('-')}"] = _keras_slot(wmap, start, key, attr, plan)
         check._state["iterations"] = np.asarray(plan.iterations)
         check.write(Path(tmp))  # the Keras side runs the training_model() it writes
         np.savez(f"{tmp}/arrays.npz", **{f"x_{k}": feed[t] for k, t in ins.items()})
@@ -674,8 +671,10 @@ def train_check(
     return check
 
 
-def _keras_slot(wmap: WeightMap, slot: dict, key: Any, attr: str, plan: TrainingPlan) -> Any:
-    """A TF1 slot in the Keras weight's layout (Momentum's accumulator as Keras's ``-lr*a``)."""
+def _keras_slot(wmap: WeightMap, state: dict, key: Any, attr: str, plan: TrainingPlan) -> Any:
+    """The TF1 slots ``attr`` (arrays in ``state``) in the Keras weight's layout (Momentum's
+    accumulator as Keras's ``-lr*a``)."""
+    slot = {v: state[plan.slots[v][attr]] for v in plan.slots}
     value = wmap.gather(slot, key, offset=False)
     return value * np.float32(-plan.config["learning_rate"]) if attr[0] == "-" else value
 
@@ -733,8 +732,7 @@ def _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance) -> dict[str, A
             pairs[f"gradient {n}"] = ("gradients", wmap.gather(grads, key, False), got[f"g{t}_{j}"])
             pairs[n] = ("weights", wmap.gather(state, key, True), got[f"w{t}_{j}"])
             for attr in attrs:
-                slot = {v: state[plan.slots[v][attr]] for v in plan.slots}
-                value = _keras_slot(wmap, slot, key, attr, plan)
+                value = _keras_slot(wmap, state, key, attr, plan)
                 mine = got[f"s{t}_{j}_{attr.lstrip('-')}"]
                 pairs[f"{attr.strip('-_')} {n}"] = ("slots", value, mine)
         for j, key in enumerate(stats):  # batch norm's moving statistics, like slots
