@@ -180,7 +180,7 @@ def to_keras(
     model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
     with ModelSession(model, allow_unsafe=allow_unsafe) as sess:
-        ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
+        ctx = GraphContext(list(ins.values()), list(outs.values()), sess)
         all_feeds = _feeds(model, ins, batches, seed, feeds)
         shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}
         program = translate(ctx, ins, outs, shapes)

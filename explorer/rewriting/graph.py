@@ -21,8 +21,6 @@ from explorer.graph.registry import OpRegistry
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-    from explorer.loading.model import V1Model
-
 DEAD = "<dead branch>"
 
 
@@ -45,8 +43,7 @@ class GraphContext:
     """The graph between chosen ``inputs`` and ``outputs`` (tensor names) of one model, with a
     ready ``session`` (a :class:`~explorer.running.session.ModelSession` the caller closes)."""
 
-    def __init__(self, model: V1Model, inputs: list[str], outputs: list[str], session: Any) -> None:
-        self.model = model
+    def __init__(self, inputs: list[str], outputs: list[str], session: Any) -> None:
         self.inputs = [tensor_name(t) for t in inputs]
         self.outputs = [tensor_name(t) for t in outputs]
         self.session = session
@@ -57,7 +54,7 @@ class GraphContext:
         self._resolved: dict[str, str] = {}
         self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
         self.stop_at: Any = None  # Merge nodes resolve() must not look through (a rule's layer)
-        self.probe: dict[str, np.ndarray] = {}  # variable -> value read instead (training.py)
+        self.probe: dict[str, np.ndarray] = {}  # variable -> value read instead (weight_map)
 
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]

@@ -367,16 +367,14 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
-    """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
-    if node.op == "Exit":
-        return node
-    if node.op == "TensorArrayGatherV3":
-        flow = ctx.node(data_inputs(node)[2])
-        return flow if flow.op == "Exit" else None
+    """The ``Exit`` node a transposed gather (through its flow input) or an Exit itself is."""
     if node.op == "Transpose":
-        inner = ctx.producer(data_inputs(node)[0])
-        return _loop_exit_of(ctx, inner) if inner.op == "TensorArrayGatherV3" else None
-    return None
+        node = ctx.producer(data_inputs(node)[0])
+        if node.op != "TensorArrayGatherV3":
+            return None
+    if node.op == "TensorArrayGatherV3":
+        node = ctx.node(data_inputs(node)[2])
+    return node if node.op == "Exit" else None
 
 
 def _analyse_frame(ctx: Any, prefix: str) -> Step | None:

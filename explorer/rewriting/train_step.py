@@ -301,15 +301,11 @@ def _schedule(
 
 
 def _keras_lr(schedule: dict[str, Any], g: int) -> float:
-    """What the Keras schedule gives at step ``g`` (the formulas of keras.optimizers.schedules)."""
-    c = schedule["config"]
-    if schedule["class"] == "ExponentialDecay":
-        p = g / c["decay_steps"]
-        return c["initial_learning_rate"] * c["decay_rate"] ** (
-            math.floor(p) if c["staircase"] else p
-        )
-    i = sum(g > b for b in c["boundaries"])
-    return c["values"][i]
+    """What the Keras schedule gives at step ``g``."""
+    import keras  # heavy: only for a graph with a schedule
+
+    fn = getattr(keras.optimizers.schedules, schedule["class"])(**schedule["config"])
+    return float(keras.ops.convert_to_numpy(fn(g)))
 
 
 @dataclass
@@ -478,17 +474,15 @@ TOLERANCE = Tolerance(1e-5, 1e-4)
 # run(spec) steps in this process where Keras runs the backend, else in a fresh process (argv[1]
 # is the JSON spec written by _keras_steps).
 _STEPPER = r"""
-import importlib.util, json, sys
+import json, runpy, sys
 import numpy as np
 import keras
 
 
 def run(spec):
     try:
-        loader = importlib.util.spec_from_file_location("rewritten", spec["folder"] + "/model.py")
-        module = importlib.util.module_from_spec(loader)
-        loader.loader.exec_module(module)
-        outer = module.training_model(restore=True)  # the optimizer as a resumed fit has it
+        module = runpy.run_path(spec["folder"] + "/model.py", run_name="rewritten")
+        outer = module["training_model"](restore=True)  # the optimizer as a resumed fit has it
         model, opt = outer.inner, outer.optimizer
         data = np.load(spec["arrays"])
         feeds = {k: data[f"x_{k}"] for k in spec["inputs"]}
@@ -639,16 +633,18 @@ def train_check(
         ins, outs = rw.inputs, rw.outputs
         shapes = {k: (None, *np.shape(feed[t])[1:]) for k, t in ins.items()}
         values = sess.session.run({v: f"{v}:0" for v in [*plan.slots, *plan.moving]})
-        ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
+        ctx = GraphContext(list(ins.values()), list(outs.values()), sess)
         wmap = weight_map(ctx, ins, outs, shapes, values)
         slot_vars = [s for v in plan.slots for s in plan.slots[v].values()]
         start = sess.session.run({v: f"{v}:0" for v in slot_vars})
         tf1 = _tf1_steps(sess, plan, feed, steps, wmap.variables + slot_vars)
-    losses = [float(loss) for loss, _, _ in tf1]
-    check = TrainCheck(str(model.path), plan, steps, batch, tf1_losses=losses, _rewrite=rw)
     names = {k: "+".join(wmap.sources(k)) for k in wmap.weights}
     keys = [k for k in wmap.weights if not set(wmap.sources(k)) & set(plan.moving)]
     stats = [k for k in wmap.weights if k not in keys]
+    proved = [f"loss {plan.loss}", *(f"gradient, value and slots of {names[k]}" for k in keys)]
+    proved += [f"training-mode update of {names[k]}" for k in stats]
+    losses = [float(loss) for loss, _, _ in tf1]
+    check = TrainCheck(str(model.path), plan, steps, batch, {}, proved, losses, _rewrite=rw)
     trained = replace(wmap, weights={k: wmap.weights[k] for k in keys}, frozen=wmap.frozen + stats)
     check.source = training_source(rw.source, plan, next(iter(outs)), trained)
     with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
@@ -664,10 +660,6 @@ def train_check(
             check.backends[backend] = _compare(
                 got, tf1, plan, wmap, (keys, stats), names, attrs, tolerance
             )
-    check.proved = [f"loss {plan.loss}"] + [
-        f"gradient, value and slots of {names[k]}" for k in keys
-    ]
-    check.proved += [f"training-mode update of {names[k]}" for k in stats]
     return check
 
 
