@@ -45,53 +45,17 @@ class Program:
     fallback_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> source lines
 
 
-class _Translator:
-    def __init__(self, ctx: GraphContext) -> None:
-        self.ctx = ctx
-        self.steps: list[Step] = []
-        self.produced: set[str] = set()  # graph tensors a Step already writes
-        self.visiting: set[str] = set()
-        ctx.stop_at = lambda node: rules_layers.dropout(ctx, node) is not None
-
-    def demand(self, tensor: str, wanted_by: str) -> None:
-        ctx = self.ctx
-        r = ctx.resolve(tensor)
-        if r == DEAD:
-            raise ConversionError(
-                f"{tensor} is on the untaken side of a fixed v1 cond (wanted by {wanted_by}): "
-                "pick the tensor of the branch that runs"
-            )
-        if r in self.produced or r in ctx.inputs:
-            return
-        node = ctx.node(r)
-        if node.op in PLACEHOLDER_OPS:
-            raise ConversionError(
-                f"{wanted_by} needs placeholder {r}, which is not among the inputs: add it to "
-                "inputs=... (CLI: --inputs)"
-            )
-        if r in self.visiting:
-            raise ConversionError(
-                f"op {node.name} ({node.op}) is on a cycle (a v1 while loop no RNN rule "
-                "recognised): this loop has no Keras rewrite"
-            )
-        self.visiting.add(r)
-        step = self._match(node, r)
-        for t in step.inputs:
-            self.demand(t, node.name)
-        self.visiting.discard(r)
-        self.steps.append(step)
-        self.produced.update(o for o in step.outputs if o is not None)
-
-    def _match(self, node: NodeDef, r: str) -> Step:
-        entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
-        for entry in entries:
-            step = entry.value(self.ctx, node)
-            if step is not None and r in step.outputs:
-                step.rule = step.rule or entry.name
-                return step
-        if (step := rules_ops.op_step(self.ctx, node, native=False)) is None:
-            raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
-        return step
+def _match(ctx: GraphContext, node: NodeDef, r: str) -> Step:
+    """The Step of the first rule (by priority) writing ``r``, else ``node``'s fallback."""
+    entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
+    for entry in entries:
+        step = entry.value(ctx, node)
+        if step is not None and r in step.outputs:
+            step.rule = step.rule or entry.name
+            return step
+    if (step := rules_ops.op_step(ctx, node, native=False)) is None:
+        raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
+    return step
 
 
 def _why_not(op_type: str) -> str:
@@ -140,15 +104,47 @@ def translate(
                 "static rank (or reshape it in the graph)"
             )
         specs.append(InputSpec(key, tensor_name(t), tuple(shape), ctx.dtype(t)))
-    tr = _Translator(ctx)
+    steps: list[Step] = []
+    produced: set[str] = set()  # graph tensors a Step already writes
+    visiting: set[str] = set()
+    ctx.stop_at = lambda node: rules_layers.dropout(ctx, node) is not None
+
+    def demand(tensor: str, wanted_by: str) -> None:
+        r = ctx.resolve(tensor)
+        if r == DEAD:
+            raise ConversionError(
+                f"{tensor} is on the untaken side of a fixed v1 cond (wanted by {wanted_by}): "
+                "pick the tensor of the branch that runs"
+            )
+        if r in produced or r in ctx.inputs:
+            return
+        node = ctx.node(r)
+        if node.op in PLACEHOLDER_OPS:
+            raise ConversionError(
+                f"{wanted_by} needs placeholder {r}, which is not among the inputs: add it to "
+                "inputs=... (CLI: --inputs)"
+            )
+        if r in visiting:
+            raise ConversionError(
+                f"op {node.name} ({node.op}) is on a cycle (a v1 while loop no RNN rule "
+                "recognised): this loop has no Keras rewrite"
+            )
+        visiting.add(r)
+        step = _match(ctx, node, r)
+        for t in step.inputs:
+            demand(t, node.name)
+        visiting.discard(r)
+        steps.append(step)
+        produced.update(o for o in step.outputs if o is not None)
+
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))
     try:
         for key, t in outputs.items():
-            tr.demand(t, f"output {key}")
+            demand(t, f"output {key}")
     finally:
         sys.setrecursionlimit(limit)
-    program = Program(specs, {k: ctx.resolve(t) for k, t in outputs.items()}, tr.steps)
+    program = Program(specs, {k: ctx.resolve(t) for k, t in outputs.items()}, steps)
     group_fallbacks(program)
     return program
 
