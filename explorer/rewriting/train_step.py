@@ -259,10 +259,6 @@ def _schedule(
     """(``{"class", "config"}`` of the Keras schedule ``lr`` computes from ``step``, why not)."""
     ups = facts.index.upstream([lr], control=False)
     ops = [facts.by_name[n] for n in ups if n in facts.by_name]
-
-    def at(g: int) -> float:
-        return _scalar(sess, lr, {step: g})
-
     schedule = None
     pows = [op for op in ops if op.type == "Pow"]
     cmps = [op for op in ops if op.type in COMPARE_OPS]
@@ -273,7 +269,7 @@ def _schedule(
         div = facts.by_name[op_name(div.inputs[0])] if staircase else div
         if div.type in ("RealDiv", "Div", "TrueDiv"):
             cfg = {
-                "initial_learning_rate": at(0),
+                "initial_learning_rate": _scalar(sess, lr, {step: 0}),
                 "decay_steps": _scalar(sess, tensor_name(div.inputs[1])),
                 "decay_rate": _scalar(sess, tensor_name(base)),
                 "staircase": staircase,
@@ -286,11 +282,12 @@ def _schedule(
                 if op_name(step) not in facts.index.upstream([t], control=False):
                     bounds.add(int(_scalar(sess, tensor_name(t))))
         b = sorted(bounds)
-        values = [at(x) for x in b] + [at(b[-1] + 1)] if b else []
+        values = [_scalar(sess, lr, {step: g}) for g in [*b, b[-1] + 1]] if b else []
         cfg = {"boundaries": b, "values": values}
         schedule = {"class": "PiecewiseConstantDecay", "config": cfg} if b else None
     if schedule is not None and all(
-        math.isclose(at(g), _keras_lr(schedule, g), rel_tol=1e-6) for g in {0, 1, now, now + 5}
+        math.isclose(_scalar(sess, lr, {step: g}), _keras_lr(schedule, g), rel_tol=1e-6)
+        for g in {0, 1, now, now + 5}
     ):
         return schedule, None
     shown = ", ".join(sorted({op.type for op in ops})[:6])
