@@ -652,8 +652,19 @@ def train_check(
         check._state["iterations"] = np.asarray(plan.iterations)
         check.write(Path(tmp))  # the Keras side runs the training_model() it writes
         np.savez(f"{tmp}/arrays.npz", **{f"x_{k}": feed[t] for k, t in ins.items()})
+        spec = {
+            "folder": tmp,
+            "arrays": f"{tmp}/arrays.npz",
+            "inputs": list(ins),
+            "loss": next(iter(outs)),
+            "weights": [list(k) for k in keys],
+            "stats": [list(k) for k in stats],
+            "training": bool(plan.moving),
+            "slots": [a.lstrip("-") for a in attrs],
+            "steps": steps,
+        }
         for backend in backends:
-            got = _keras_steps(tmp, backend, rw, (keys, stats), attrs, steps, bool(plan.moving))
+            got = _keras_steps({**spec, "result": f"{tmp}/result_{backend}.npz"}, backend)
             check.backends[backend] = _compare(
                 got, tf1, plan, wmap, (keys, stats), names, attrs, tolerance
             )
@@ -681,22 +692,9 @@ def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: lis
     return out
 
 
-def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps, training) -> dict | str:
-    """The Keras side on ``backend`` (a fresh process unless it runs here): its arrays, or its
-    one-line error."""
-    result = f"{tmp}/result_{backend}.npz"
-    spec = {
-        "folder": tmp,
-        "arrays": f"{tmp}/arrays.npz",
-        "inputs": list(rw.inputs),
-        "loss": next(iter(rw.outputs)),
-        "weights": [list(k) for k in keys[0]],
-        "stats": [list(k) for k in keys[1]],
-        "training": training,
-        "slots": [a.lstrip("-") for a in attrs],
-        "steps": steps,
-        "result": result,
-    }
+def _keras_steps(spec: dict[str, Any], backend: str) -> dict | str:
+    """The Keras side of ``spec`` (see ``_STEPPER``) on ``backend``, in a fresh process unless
+    Keras runs it here: its arrays, or its one-line error."""
     import keras  # loaded by to_keras already
 
     error = None
@@ -705,7 +703,7 @@ def _keras_steps(tmp: str, backend: str, rw, keys, attrs, steps, training) -> di
         stepper["run"](spec)
     else:
         error = run_child(_STEPPER, spec, backend, 600.0)
-    return child_result(result, error)
+    return child_result(spec["result"], error)
 
 
 def _compare(got, tf1, plan, wmap, keys, names, attrs, tolerance) -> dict[str, Any]:
