@@ -33,6 +33,7 @@ from explorer.running.session import ModelSession
 BACKENDS = ("tensorflow", "jax")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what KERAS_BACKEND accepts
 TOLERANCE = Tolerance(1e-5, 1e-5)
+CHILD_TIMEOUT = 600.0  # seconds a Keras child process may run
 CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
@@ -242,7 +243,6 @@ def check_rewrites(
     rewrites: list[KerasRewrite],
     backends: tuple[str, ...] = BACKENDS,
     tolerance: Tolerance = TOLERANCE,
-    timeout: float = 600.0,
 ) -> None:
     """Run every rewrite's ``model.py`` on its feeds in ONE fresh process per backend (imports are
     the slow part); fills each ``parity``: ``backends`` (backend -> ``{passed, seconds, outputs:
@@ -267,10 +267,7 @@ def check_rewrites(
                 out = f"{tmp}/out{i}_{backend}.npz"
                 spec.append([f"{tmp}/m{i}", f"{tmp}/feeds{i}.npz", out, [*rw._expected[0]]])
             start = time.perf_counter()
-            try:
-                error = run_child(_RUNNER, spec, backend, timeout)
-            except subprocess.TimeoutExpired:
-                error = f"did not finish within {timeout:g} s"
+            error = run_child(_RUNNER, spec, backend)
             seconds = round((time.perf_counter() - start) / max(len(rewrites), 1), 2)
             for i, rw in enumerate(rewrites):
                 got = child_result(spec[i][2], error)
@@ -287,10 +284,10 @@ def check_rewrites(
         rw.parity["passed"] = bool(res) and all(r["passed"] for r in res.values())
 
 
-def run_child(script: str, spec: Any, backend: str, timeout: float) -> str | None:
+def run_child(script: str, spec: Any, backend: str) -> str | None:
     """Run ``script`` (``spec`` as JSON in argv[1]) on the Keras ``backend`` in its own process
-    group, killed whole on a timeout, an error or a signal (SIGINT, SIGTERM raised here as
-    ``KeyboardInterrupt``); its last stderr line on failure."""
+    group, killed whole past ``CHILD_TIMEOUT``, on an error or a signal (SIGINT, SIGTERM raised
+    here as ``KeyboardInterrupt``); its last stderr line (or the timeout) on failure."""
     with subprocess.Popen(
         [sys.executable, "-c", script, json.dumps(spec)],
         env={**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend},
@@ -300,11 +297,13 @@ def run_child(script: str, spec: Any, backend: str, timeout: float) -> str | Non
         start_new_session=True,
     ) as proc:
         try:
-            _, err = proc.communicate(timeout=timeout)
-        except BaseException:
+            _, err = proc.communicate(timeout=CHILD_TIMEOUT)
+        except BaseException as e:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            if isinstance(e, subprocess.TimeoutExpired):
+                return f"did not finish within {CHILD_TIMEOUT:g} s"
             raise
     if proc.returncode == 0:
         return None

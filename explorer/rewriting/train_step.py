@@ -702,7 +702,7 @@ def _keras_steps(spec: dict[str, Any], backend: str) -> dict | str:
         exec(_STEPPER, stepper := {"__name__": "stepper"})  # noqa: S102 - our own source
         stepper["run"](spec)
     else:
-        error = run_child(_STEPPER, spec, backend, 600.0)
+        error = run_child(_STEPPER, spec, backend)
     return child_result(spec["result"], error)
 
 
