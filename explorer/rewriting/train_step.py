@@ -1,14 +1,13 @@
-"""Training-step parity (issue 27). :func:`read_training` maps what a TF1 graph trains with (loss,
-``Apply*`` optimizer, hyperparameters, slots, schedule, iteration count) to Keras 3 in a
-:class:`TrainingPlan` (``not_covered``: what has no exact counterpart); :func:`weight_map` finds
-the TF1 elements each Keras weight holds by translating again with every variable read as its
-element numbers (and twice those): ``keras = tf1[ids] + offset`` for every rule.
-:func:`train_check` runs ``steps`` TF1 steps on one sampled batch and the same Keras steps (a JAX
-step is one ``jax.jit``), comparing the loss, applied gradients, weights, slots and batch-norm
-statistics after each. Switches keep the graph's values (``is_training=True`` batch norms train
-in training mode; dropout's ``keep_prob`` keeps its default); a dropout at a constant rate > 0
-draws masks no seed shares: its loss differs. Momentum's accumulator is Keras's ``-lr * accum``
-(exact while ``lr`` is constant); ``tf.clip_by_global_norm`` is Keras's ``global_clipnorm``."""
+"""Training-step parity (issue 27). :func:`read_training` maps a TF1 graph's loss, ``Apply*``
+optimizer, hyperparameters, slots, schedule and step count to Keras 3 (``not_covered``: what has
+no exact counterpart); :func:`weight_map` finds the TF1 elements of each Keras weight by
+translating again with every variable read as its element numbers (and twice those).
+:func:`train_check` runs ``steps`` TF1 and Keras steps (a JAX step is one ``jax.jit``) on one
+sampled batch and compares the loss, gradients, weights, slots and batch-norm statistics after
+each. Switches keep the graph's values (``is_training=True`` batch norms train in training mode,
+dropout's ``keep_prob`` its default); a dropout at a fixed rate > 0 draws masks no seed shares.
+Momentum's accumulator is Keras's ``-lr * accum`` (exact while ``lr`` is constant);
+``tf.clip_by_global_norm`` is Keras's ``global_clipnorm``."""
 
 from __future__ import annotations
 
