@@ -374,7 +374,8 @@ def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
 
 
 def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
-    """The Step of the loop in the frame ``prefix``, else ``None``."""
+    """The Step of the loop in the frame ``prefix``, else ``None`` (or a ``ValueError``,
+    ``KeyError``, ``IndexError``: not a loop a rule knows)."""
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
     lengths = None  # sequence_length: outputs zeroed and states copied through past the length
@@ -395,17 +396,15 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
             continue
         ex = exits.get(switch_of.get(m.name))
         loop_vars.append((new_value(ctx.resolve(nxt.input[0])), tensor_name(ex) if ex else None))
-    reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
-    writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
-    if len(reads) != 1 or len(writes) != 1:
-        return None
-    scatter = ctx.index.source(reads[0].input[2], frozenset({"Enter"}))
+    (read,) = [d for d in body.values() if d.op == "TensorArrayReadV3"]
+    (write,) = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
+    scatter = ctx.index.source(read.input[2], frozenset({"Enter"}))
     if scatter.op != "TensorArrayScatterV3":
         return None
     x = ctx.resolve(scatter.input[2])
     time_major = not _swaps_batch_and_time(ctx, ctx.node(x))
     x = x if time_major else ctx.resolve(ctx.node(x).input[0])
-    out_step = new_value(ctx.resolve(writes[0].input[2]))
+    out_step = new_value(ctx.resolve(write.input[2]))
     kernels, biases = [], []
 
     def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
@@ -424,11 +423,8 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     state_vars = [
         (t, ex) for t, ex in loop_vars if op_name(t) in kept and ctx.dtype(t)[:5] == "float"
     ]
-    h_exits = [ex for t, ex in state_vars if t == out_step]
+    (h_exit,) = [ex for t, ex in state_vars if t == out_step]
     others = [v for v in state_vars if v[0] != out_step]
-    if len(h_exits) != 1:
-        return None
-    h_exit = h_exits[0]
     splits = [d for d in body.values() if d.op == "Split"]
     if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
         w, b = kernels[0], biases[0]
