@@ -153,24 +153,14 @@ def group_fallbacks(program: Program) -> None:
     """Merge connected fallback Steps into one Step per connected leftover subgraph, calling a
     generated ``FallbackN`` layer whose ``call`` holds their ``keras.ops`` lines."""
     steps = program.steps
-    parent = list(range(len(steps)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     fallbacks = [i for i, s in enumerate(steps) if not s.native]
     where = {o: i for i in fallbacks for o in steps[i].outputs if o is not None}
+    groups: list[set[int]] = []  # the connected fallback steps (an input links two)
     for i in fallbacks:
-        for j in (where[t] for t in steps[i].inputs if t in where):
-            parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in fallbacks:
-        groups.setdefault(find(i), []).append(i)
+        linked = [g for g in groups if any(where.get(t) in g for t in steps[i].inputs)]
+        groups = [g for g in groups if g not in linked] + [{i}.union(*linked)]
     merged: dict[int, Step | None] = {}  # a group's last member -> its step; others -> None
-    for members in groups.values():
+    for members in sorted((sorted(g) for g in groups), key=min):
         outs = {o for i in members for o in steps[i].outputs if o}
         early = any(  # a step between the members reads one: the group cannot be one layer
             k not in members and any(t in outs for t in steps[k].inputs)
