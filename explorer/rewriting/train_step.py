@@ -680,13 +680,11 @@ def _keras_slot(wmap: WeightMap, state: dict, key: Any, attr: str, plan: Trainin
 
 def _tf1_steps(sess: Any, plan: TrainingPlan, feed: dict, steps: int, state: list[str]) -> list:
     """Per step: the loss and gradients before the update, every variable and slot after it."""
-    graph = sess.graph
-    fd = {graph.get_tensor_by_name(t): v for t, v in feed.items()}
-    train = [graph.get_operation_by_name(plan.train_op), *graph.get_collection("update_ops")]
+    train = [plan.train_op, *sess.graph.get_collection("update_ops")]  # feed, fetch by name
     out = []
     for _ in range(steps):
-        loss, grads = sess.session.run([plan.loss, plan.grads], fd)
-        sess.session.run(train, fd)
+        loss, grads = sess.session.run([plan.loss, plan.grads], feed)
+        sess.session.run(train, feed)
         out.append((loss, grads, sess.session.run({v: f"{v}:0" for v in state})))
     return out
 
