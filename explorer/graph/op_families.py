@@ -331,3 +331,11 @@ STOP_GRADIENT_PASS_OPS = _family(RESHAPE_OPS, "Identity")
 GENERATED_PASS_OPS = _family("Identity Reshape Cast ExpandDims")
 CONTROL_FLOW_PLUMBING_OPS = _family(CONTROL_FLOW_ENTRY_OPS, CONTROL_FLOW_BACK_EDGE_OPS, "LoopCond")
 """v1 control-flow ops that route values (Merge and Exit carry results: they may be outputs)."""
+
+# -- rewriting (Keras rewrite rules, training check) -------------------------------------------
+ACTIVATION_OPS = _family("Relu Relu6 Elu Selu Sigmoid Tanh Softplus Softsign")
+"""Activations with a Keras ``activation=`` name (the op type, lower case)."""
+CONV2D_OPS = _family("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
+COMPARE_OPS = _family("Less", "LessEqual", "Greater", "GreaterEqual")
+VARIABLE_READ_OPS = _family("Identity", "ReadVariableOp")
+"""Between a variable and the value its readers get."""

@@ -33,6 +33,7 @@ from explorer.running.session import ModelSession
 BACKENDS = ("tensorflow", "jax")
 KERAS_BACKENDS = ("tensorflow", "jax", "torch", "numpy", "openvino")  # what KERAS_BACKEND accepts
 TOLERANCE = Tolerance(1e-5, 1e-5)
+CHILD_TIMEOUT = 600.0  # seconds a Keras child process may run
 CHILD_ENV = {"JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
 
 # Runs in a fresh process: argv[1] is a JSON list of [folder, feeds.npz, result.npz, output keys]
@@ -180,7 +181,7 @@ def to_keras(
     model = as_model(model)
     ins, outs = _choose_io(model, inputs, outputs, signature)
     with ModelSession(model, allow_unsafe=allow_unsafe) as sess:
-        ctx = GraphContext(model, list(ins.values()), list(outs.values()), sess)
+        ctx = GraphContext(list(ins.values()), list(outs.values()), sess)
         all_feeds = _feeds(model, ins, batches, seed, feeds)
         shapes = {k: (None, *v.shape[1:]) if v.ndim else () for k, v in all_feeds[0].items()}
         program = translate(ctx, ins, outs, shapes)
@@ -202,8 +203,7 @@ def to_keras(
             for i, f in enumerate(all_feeds)
         ],
     }
-    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, model)
-    rw._feeds, rw._expected = all_feeds, expected
+    rw = KerasRewrite(source, weights_h5, rows, ins, outs, report, model, all_feeds, expected)
     if check:
         check_rewrites([rw], backends, Tolerance(atol, rtol, nonfinite=nonfinite))
     return rw
@@ -243,7 +243,6 @@ def check_rewrites(
     rewrites: list[KerasRewrite],
     backends: tuple[str, ...] = BACKENDS,
     tolerance: Tolerance = TOLERANCE,
-    timeout: float = 600.0,
 ) -> None:
     """Run every rewrite's ``model.py`` on its feeds in ONE fresh process per backend (imports are
     the slow part); fills each ``parity``: ``backends`` (backend -> ``{passed, seconds, outputs:
@@ -267,22 +266,15 @@ def check_rewrites(
             for i, rw in enumerate(rewrites):
                 out = f"{tmp}/out{i}_{backend}.npz"
                 spec.append([f"{tmp}/m{i}", f"{tmp}/feeds{i}.npz", out, [*rw._expected[0]]])
-            env = {**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend}
             start = time.perf_counter()
-            try:
-                error = run_child([sys.executable, "-c", _RUNNER, json.dumps(spec)], env, timeout)
-            except subprocess.TimeoutExpired:
-                error = f"did not finish within {timeout:g} s"
+            error = run_child(_RUNNER, spec, backend)
             seconds = round((time.perf_counter() - start) / max(len(rewrites), 1), 2)
             for i, rw in enumerate(rewrites):
-                out, err = Path(spec[i][2]), Path(spec[i][2] + ".err")
-                if err.exists() or not out.exists():
-                    why = err.read_text() if err.exists() else error or "no result"
-                    results[i][backend] = dict(passed=False, seconds=seconds, error=why, outputs={})
+                got = child_result(spec[i][2], error)
+                if isinstance(got, str):
+                    results[i][backend] = dict(passed=False, seconds=seconds, error=got, outputs={})
                 else:
-                    results[i][backend] = _compare_job(
-                        np.load(out), rw._expected, tolerance, seconds
-                    )
+                    results[i][backend] = _compare_job(got, rw._expected, tolerance, seconds)
     for rw, res in zip(rewrites, results):
         rw.parity.update(backends=res, atol=tolerance.atol, rtol=tolerance.rtol)
         rw.parity["per_output"] = {
@@ -292,23 +284,26 @@ def check_rewrites(
         rw.parity["passed"] = bool(res) and all(r["passed"] for r in res.values())
 
 
-def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
-    """Run ``argv`` in its own process group, killed whole on a timeout, an error or a signal
-    (SIGINT, SIGTERM raised here as ``KeyboardInterrupt``); its last stderr line on failure."""
+def run_child(script: str, spec: Any, backend: str) -> str | None:
+    """Run ``script`` (``spec`` as JSON in argv[1]) on the Keras ``backend`` in its own process
+    group, killed whole past ``CHILD_TIMEOUT``, on an error or a signal (SIGINT, SIGTERM raised
+    here as ``KeyboardInterrupt``); its last stderr line (or the timeout) on failure."""
     with subprocess.Popen(
-        argv,
-        env=env,
+        [sys.executable, "-c", script, json.dumps(spec)],
+        env={**os.environ, **CHILD_ENV, "KERAS_BACKEND": backend},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     ) as proc:
         try:
-            _, err = proc.communicate(timeout=timeout)
-        except BaseException:
+            _, err = proc.communicate(timeout=CHILD_TIMEOUT)
+        except BaseException as e:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            if isinstance(e, subprocess.TimeoutExpired):
+                return f"did not finish within {CHILD_TIMEOUT:g} s"
             raise
     if proc.returncode == 0:
         return None
@@ -316,12 +311,19 @@ def run_child(argv: list[str], env: dict[str, str], timeout: float) -> str | Non
     return lines[-1][:300] if lines else f"exit status {proc.returncode}"
 
 
+def child_result(path: str, error: str | None) -> dict[str, np.ndarray] | str:
+    """The arrays a child saved in ``path``, else its one-line error (``path.err``, ``error``)."""
+    if (err := Path(path + ".err")).exists():
+        return err.read_text()
+    return dict(np.load(path)) if Path(path).exists() else error or "no result"
+
+
 def _compare_job(
     got: Any, expected: list[dict[str, np.ndarray]], tolerance: Tolerance, seconds: float
 ) -> dict[str, Any]:
     """One backend's outputs (by position) against v1's ``expected`` batches, one comparator."""
     at = {k: j for j, k in enumerate(expected[0])}
-    keys = [k for k in at if all(f"b{b}_{at[k]}" in got.files for b in range(len(expected)))]
+    keys = [k for k in at if all(f"b{b}_{at[k]}" in got for b in range(len(expected)))]
     acc = Comparator(tolerance)
     for b, want in enumerate(expected):
         mine = {}

@@ -15,16 +15,13 @@ import numpy as np
 from explorer._tf import tf
 from explorer.graph.index import graph_index
 from explorer.graph.names import data_inputs, op_name, tensor_name
-from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VOLATILE_OPS
+from explorer.graph.op_families import IDENTITY_OPS, VARIABLE_OPS, VARIABLE_READ_OPS, VOLATILE_OPS
 from explorer.graph.registry import OpRegistry
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-    from explorer.loading.model import V1Model
-
 DEAD = "<dead branch>"
-_VARIABLE_READS = frozenset({"Identity", "ReadVariableOp"})
 
 
 def out_index(tensor: str) -> int:
@@ -46,8 +43,7 @@ class GraphContext:
     """The graph between chosen ``inputs`` and ``outputs`` (tensor names) of one model, with a
     ready ``session`` (a :class:`~explorer.running.session.ModelSession` the caller closes)."""
 
-    def __init__(self, model: V1Model, inputs: list[str], outputs: list[str], session: Any) -> None:
-        self.model = model
+    def __init__(self, inputs: list[str], outputs: list[str], session: Any) -> None:
         self.inputs = [tensor_name(t) for t in inputs]
         self.outputs = [tensor_name(t) for t in outputs]
         self.session = session
@@ -58,7 +54,7 @@ class GraphContext:
         self._resolved: dict[str, str] = {}
         self.cache: dict[Any, Any] = {}  # for rules (e.g. one analysis per while loop)
         self.stop_at: Any = None  # Merge nodes resolve() must not look through (a rule's layer)
-        self.probe: dict[str, np.ndarray] = {}  # variable -> value read instead (training.py)
+        self.probe: dict[str, np.ndarray] = {}  # variable -> value read instead (weight_map)
 
     def node(self, name: str) -> Any:
         return self.nodes[op_name(name)]
@@ -127,7 +123,7 @@ class GraphContext:
         t = self.resolve(tensor)
         if t == DEAD or not self.is_const(t):
             return None
-        src = self.index.source(t, _VARIABLE_READS) if self.probe else None
+        src = self.index.source(t, VARIABLE_READ_OPS) if self.probe else None
         if src is not None and src.name in self.probe:
             return self.probe[src.name]
         if t in self._values:
@@ -217,7 +213,7 @@ class GraphContext:
 
     def variable_name(self, tensor: str) -> str:
         """The op behind ``tensor`` through ``Identity``/``ReadVariableOp`` (the variable)."""
-        return self.index.source(self.resolve(tensor), _VARIABLE_READS).name
+        return self.index.source(self.resolve(tensor), VARIABLE_READ_OPS).name
 
     def ops_between(self, outputs: Iterable[str], stops: Iterable[str]) -> list[str]:
         """Op names on data paths from ``stops`` (exclusive) up to ``outputs`` (inclusive)."""

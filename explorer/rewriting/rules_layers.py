@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer.graph.names import data_inputs, op_name, tensor_name
+from explorer.graph.op_families import ACTIVATION_OPS, CONV2D_OPS
 from explorer.rewriting.graph import Step, keras_rule, layer_code, node_step, scope_of
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
-_ACTIVATION_OPS = ("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign")
-ACTIVATIONS = {op: op.lower() for op in _ACTIVATION_OPS}  # op type -> Keras activation name
-_CONVS = ("Conv2D", "DepthwiseConv2dNative", "Conv2DBackpropInput")
+ACTIVATIONS = {op: op.lower() for op in sorted(ACTIVATION_OPS)}  # op type -> Keras activation
 
 
 @keras_rule("MatMul", name="dense-no-bias")
@@ -47,7 +46,7 @@ def _weight_scope(ctx: Any, w: str, node: NodeDef) -> str:
 def dense(ctx: Any, node: NodeDef) -> Step | None:
     """``MatMul(x, W) + b`` -> ``Dense(units)``, a conv ``+ b`` -> the conv with a bias (1-D b)."""
     if node.op != "BiasAdd":
-        pre, b = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+        pre, b = const_operand(ctx, node, ("Add", "AddV2"))
     elif ctx.attr(node, "data_format", "NHWC") == "NHWC":
         pre, b = data_inputs(node)
     else:
@@ -75,40 +74,35 @@ def _window(ctx: Any, node: NodeDef, key: str) -> tuple[int, int] | None:
     return None if len(v) != 4 or v[0] != 1 or v[3] != 1 else (int(v[1]), int(v[2]))
 
 
-@keras_rule(*_CONVS, name="conv2d")
+@keras_rule(*CONV2D_OPS, name="conv2d")
 def conv2d(ctx: Any, node: NodeDef) -> Step | None:
     """Conv2D / DepthwiseConv2dNative / Conv2DBackpropInput (+BiasAdd, see ``dense``) -> Keras."""
-    if node.op not in _CONVS or ctx.attr(node, "data_format", "NHWC") != "NHWC":
+    if node.op not in CONV2D_OPS or ctx.attr(node, "data_format", "NHWC") != "NHWC":
         return None
     padding = ctx.attr(node, "padding", "VALID")
     strides, dil = _window(ctx, node, "strides"), _window(ctx, node, "dilations")
     if padding not in ("SAME", "VALID") or strides is None or dil is None:
         return None
     ins = data_inputs(node)
+    w, x = ins[1:] if node.op == "Conv2DBackpropInput" else ins[::-1]  # (sizes,) filter, input
+    kernel = ctx.value(w)
+    if kernel is None or kernel.ndim != 4 or ctx.value(x) is not None:
+        return None
     rate = None if dil == (1, 1) else dil  # layer_code leaves None out
     common = {"strides": strides, "padding": padding.lower(), "dilation_rate": rate}
     if node.op == "Conv2DBackpropInput":
-        sizes, w, x = ins
-        kernel = ctx.value(w)
-        if kernel is None or ctx.value(x) is not None or dil != (1, 1):
-            return None
-        out_shape = ctx.value(sizes)  # None: the batch comes from the input at run time
+        out_shape = ctx.value(ins[0])  # None: the batch comes from the input at run time
         out_shape = ctx.shape(node.name) if out_shape is None else out_shape
         out_pad = _transpose_padding(ctx.shape(x), out_shape, kernel.shape[:2], strides, padding)
-        if out_pad is False:
+        if out_pad is False or dil != (1, 1):
             return None
         cls, args = "Conv2DTranspose", (int(kernel.shape[2]), tuple(kernel.shape[:2]))
         common["output_padding"] = out_pad
+    elif node.op == "Conv2D":
+        cls, args = "Conv2D", (int(kernel.shape[3]), tuple(kernel.shape[:2]))
     else:
-        x, w = ins
-        kernel = ctx.value(w)
-        if kernel is None or kernel.ndim != 4 or ctx.value(x) is not None:
-            return None
-        if node.op == "Conv2D":
-            cls, args = "Conv2D", (int(kernel.shape[3]), tuple(kernel.shape[:2]))
-        else:
-            cls, args = "DepthwiseConv2D", (tuple(kernel.shape[:2]),)
-            common["depth_multiplier"] = int(kernel.shape[3])
+        cls, args = "DepthwiseConv2D", (tuple(kernel.shape[:2]),)
+        common["depth_multiplier"] = int(kernel.shape[3])
     code = layer_code(cls, *args, use_bias=False, **common)
     name = _weight_scope(ctx, w, node)
     return node_step(ctx, node, x, code, cls, name=name, weights=[kernel], rule="conv2d")
@@ -211,24 +205,25 @@ def fused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     return _bn_step(ctx, node, x, *vals, eps, [node.name], momentum)
 
 
-def _const_other(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str, str] | None:
-    """(variable operand, constant operand) of a binary op of one of ``ops``."""
-    if node.op not in ops:
-        return None
-    a, b = data_inputs(node)
-    if ctx.value(a) is None and ctx.value(b) is not None:
-        return a, b
-    return (b, a) if ctx.value(b) is None and ctx.value(a) is not None else None
+def const_operand(ctx: Any, node: NodeDef, ops: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """(tensor operand, fixed operand) of a binary op of one of ``ops``, else ``(None, None)``."""
+    if node.op in ops:
+        a, b = data_inputs(node)
+        if ctx.value(a) is None and ctx.value(b) is not None:
+            return a, b
+        if ctx.value(b) is None and ctx.value(a) is not None:
+            return b, a
+    return None, None
 
 
 @keras_rule("Add", "AddV2", name="batch-norm-unfused")
 def unfused_batch_norm(ctx: Any, node: NodeDef) -> Step | None:
     """``x * (gamma * rsqrt(var + eps)) + (beta - mean * gamma * rsqrt(var + eps))`` (what
     ``tf.nn.batch_normalization`` and ``fused=False`` layers write) -> ``BatchNormalization``."""
-    mul_t, shift_t = _const_other(ctx, node, ("Add", "AddV2")) or (None, None)
+    mul_t, shift_t = const_operand(ctx, node, ("Add", "AddV2"))
     if mul_t is None or not ctx.single_use(ctx.resolve(mul_t)):
         return None
-    x, m_t = _const_other(ctx, ctx.producer(mul_t), ("Mul",)) or (None, None)
+    x, m_t = const_operand(ctx, ctx.producer(mul_t), ("Mul",))
     if x is None:
         return None
     m = ctx.producer(m_t)  # gamma * rsqrt(var + eps), or rsqrt(var + eps)
@@ -368,20 +363,19 @@ def dropout_keep_prob(ctx: Any, node: NodeDef) -> Step | None:
 
 
 def _loop_exit_of(ctx: Any, node: NodeDef) -> Any | None:
-    """The ``Exit`` node a gather (through its flow input) or an Exit itself leads to."""
-    if node.op == "Exit":
-        return node
-    if node.op == "TensorArrayGatherV3":
-        flow = ctx.node(data_inputs(node)[2])
-        return flow if flow.op == "Exit" else None
+    """The ``Exit`` node a transposed gather (through its flow input) or an Exit itself is."""
     if node.op == "Transpose":
-        inner = ctx.producer(data_inputs(node)[0])
-        return _loop_exit_of(ctx, inner) if inner.op == "TensorArrayGatherV3" else None
-    return None
+        node = ctx.producer(data_inputs(node)[0])
+        if node.op != "TensorArrayGatherV3":
+            return None
+    if node.op == "TensorArrayGatherV3":
+        node = ctx.node(data_inputs(node)[2])
+    return node if node.op == "Exit" else None
 
 
 def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
-    """The Step of the loop in the frame ``prefix``, else ``None``."""
+    """The Step of the loop in the frame ``prefix``, else ``None`` (or a ``ValueError``,
+    ``KeyError``, ``IndexError``: not a loop a rule knows)."""
     body = {n: d for n, d in ctx.nodes.items() if n.startswith(prefix)}
     types = [d.op for d in body.values()]
     lengths = None  # sequence_length: outputs zeroed and states copied through past the length
@@ -402,17 +396,15 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
             continue
         ex = exits.get(switch_of.get(m.name))
         loop_vars.append((new_value(ctx.resolve(nxt.input[0])), tensor_name(ex) if ex else None))
-    reads = [d for d in body.values() if d.op == "TensorArrayReadV3"]
-    writes = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
-    if len(reads) != 1 or len(writes) != 1:
-        return None
-    scatter = ctx.index.source(reads[0].input[2], frozenset({"Enter"}))
+    (read,) = [d for d in body.values() if d.op == "TensorArrayReadV3"]
+    (write,) = [d for d in body.values() if d.op == "TensorArrayWriteV3"]
+    scatter = ctx.index.source(read.input[2], frozenset({"Enter"}))
     if scatter.op != "TensorArrayScatterV3":
         return None
     x = ctx.resolve(scatter.input[2])
     time_major = not _swaps_batch_and_time(ctx, ctx.node(x))
     x = x if time_major else ctx.resolve(ctx.node(x).input[0])
-    out_step = new_value(ctx.resolve(writes[0].input[2]))
+    out_step = new_value(ctx.resolve(write.input[2]))
     kernels, biases = [], []
 
     def entered(t: str) -> np.ndarray | None:  # the fixed value entering the loop as ``t``
@@ -431,23 +423,18 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
     state_vars = [
         (t, ex) for t, ex in loop_vars if op_name(t) in kept and ctx.dtype(t)[:5] == "float"
     ]
-    h_exits = [ex for t, ex in state_vars if t == out_step]
+    (h_exit,) = [ex for t, ex in state_vars if t == out_step]
     others = [v for v in state_vars if v[0] != out_step]
-    if len(h_exits) != 1:
-        return None
-    h_exit = h_exits[0]
     splits = [d for d in body.values() if d.op == "Split"]
     if len(kernels) == 1 and len(splits) == 1 and int(ctx.attr(splits[0], "num_split")) == 4:
-        kind, w, b = "LSTM", kernels[0], biases[0]
+        w, b = kernels[0], biases[0]
         u = w.shape[1] // 4
-        in_dim = w.shape[0] - u
         if len(others) != 1 or (forget := _forget_bias(ctx, body, splits[0])) is None:
             return None
         order = np.r_[0:u, 2 * u : 3 * u, u : 2 * u, 3 * u : 4 * u]
-        bias = b[order].copy()
-        bias[u : 2 * u] += forget
-        weights = [w[:in_dim][:, order], w[in_dim:][:, order], bias]
-        states = [h_exit, others[0][1]]
+        w, b = w[:, order], b[order]
+        b[u : 2 * u] += forget
+        kind, states = "LSTM", [h_exit, others[0][1]]
         note = f"gates i,j,f,o -> Keras i,f,c,o; forget_bias {forget:g} folded into the bias"
     elif len(kernels) == 2 and not others:
         gi = 0 if kernels[0].shape[1] == 2 * kernels[1].shape[1] else 1
@@ -455,23 +442,18 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
         u = wc.shape[1]
         if wg.shape[1] != 2 * u:
             return None
-        in_dim = wg.shape[0] - u
         cols = np.r_[u : 2 * u, 0:u]
-        weights = [
-            np.concatenate([wg[:in_dim][:, cols], wc[:in_dim]], axis=1),
-            np.concatenate([wg[in_dim:][:, cols], wc[in_dim:]], axis=1),
-            np.concatenate([bg[cols], bc]),
-        ]
+        w, b = np.concatenate([wg[:, cols], wc], axis=1), np.concatenate([bg[cols], bc])
         kind, states = "GRU", [h_exit]
         note = "gates r,u + candidate -> Keras z(=u),r,h with reset_after=False"
     elif len(kernels) == 1 and not splits and not others:
-        w, b = kernels[0], biases[0]
-        u = w.shape[1]
-        in_dim = w.shape[0] - u
-        kind, weights, states = "SimpleRNN", [w[:in_dim], w[in_dim:], b], [h_exit]
+        w, b, u = kernels[0], biases[0], kernels[0].shape[1]
+        kind, states = "SimpleRNN", [h_exit]
         note = "kernel rows split into input and recurrent kernels"
     else:
         return None
+    in_dim = w.shape[0] - u  # the kernel's rows: the input's, then the recurrent state's
+    weights = [w[:in_dim], w[in_dim:], b]
     xs = ctx.shape(x)
     if xs is None or xs[-1] != in_dim or (lengths and (time_major or xs[1] is None)):
         return None
@@ -485,15 +467,13 @@ def _analyse_frame(ctx: Any, prefix: str) -> Step | None:
             seq = tensor_name(d.name)
     scope = prefix[: -len("/while/")] if prefix.endswith("/while/") else prefix.rstrip("/")
     call = "keras.ops.transpose({0}, (1, 0, 2))" if time_major else "{0}"
-    extra = {}
+    extra = {"reset_after": False} if kind == "GRU" else {}  # TF1's GRU resets before its matmul
     if lengths is not None:
         note += f"; sequence_length {op_name(lengths)} -> a mask over {xs[1]} steps"
         steps = f"keras.ops.arange({xs[1]})[None, :]"
         call += f", mask=keras.ops.less({steps}, keras.ops.expand_dims({{1}}, 1))"
         extra["zero_output_for_mask"] = True
     code = layer_code(kind, int(u), call=call, return_sequences=True, return_state=True, **extra)
-    if kind == "GRU":
-        code = code.replace("return_state=True", "return_state=True, reset_after=False")
     inputs = [x] if lengths is None else [x, lengths]
     replaces = sorted(body) + ([op_name(seq)] if seq else [])
     suffixes = ["", "_h", "_c"][: 1 + len(states)]

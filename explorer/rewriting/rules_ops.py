@@ -13,6 +13,7 @@ import numpy as np
 from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.registry import OpRegistry
 from explorer.rewriting.graph import Step, keras_rule, lit, node_step, scope_of
+from explorer.rewriting.rules_layers import const_operand
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
@@ -329,13 +330,10 @@ def op_step(ctx: Any, node: NodeDef, native: bool = True) -> Step | None:
 def with_constant(ctx: Any, node: NodeDef) -> Step | None:
     """``x <op> c`` with a constant (or TF1 variable) ``c`` that is not a plain scalar literal:
     a ``WithConstant`` layer holding ``c`` as its weight (trainable when it was a variable)."""
-    a, b = data_inputs(node)
-    va, vb = ctx.value(a), ctx.value(b)
-    if (va is None) == (vb is None):
+    x_t, c_t = const_operand(ctx, node, NATIVE_BINARY)
+    if c_t is None:
         return None
-    first = va is not None
-    c_t, x_t, c = (a, b, va) if first else (b, a, vb)
-    variable = ctx.is_variable(c_t)
+    c, first, variable = ctx.value(c_t), c_t == data_inputs(node)[0], ctx.is_variable(c_t)
     if c.size == 1 and not variable:
         return None  # keras-ops writes the scalar inline
     code = (

@@ -45,53 +45,17 @@ class Program:
     fallback_classes: dict[str, list[str]] = field(default_factory=dict)  # class -> source lines
 
 
-class _Translator:
-    def __init__(self, ctx: GraphContext) -> None:
-        self.ctx = ctx
-        self.steps: list[Step] = []
-        self.produced: set[str] = set()  # graph tensors a Step already writes
-        self.visiting: set[str] = set()
-        ctx.stop_at = lambda node: rules_layers.dropout(ctx, node) is not None
-
-    def demand(self, tensor: str, wanted_by: str) -> None:
-        ctx = self.ctx
-        r = ctx.resolve(tensor)
-        if r == DEAD:
-            raise ConversionError(
-                f"{tensor} is on the untaken side of a fixed v1 cond (wanted by {wanted_by}): "
-                "pick the tensor of the branch that runs"
-            )
-        if r in self.produced or r in ctx.inputs:
-            return
-        node = ctx.node(r)
-        if node.op in PLACEHOLDER_OPS:
-            raise ConversionError(
-                f"{wanted_by} needs placeholder {r}, which is not among the inputs: add it to "
-                "inputs=... (CLI: --inputs)"
-            )
-        if r in self.visiting:
-            raise ConversionError(
-                f"op {node.name} ({node.op}) is on a cycle (a v1 while loop no RNN rule "
-                "recognised): this loop has no Keras rewrite"
-            )
-        self.visiting.add(r)
-        step = self._match(node, r)
-        for t in step.inputs:
-            self.demand(t, node.name)
-        self.visiting.discard(r)
-        self.steps.append(step)
-        self.produced.update(o for o in step.outputs if o is not None)
-
-    def _match(self, node: NodeDef, r: str) -> Step:
-        entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
-        for entry in entries:
-            step = entry.value(self.ctx, node)
-            if step is not None and r in step.outputs:
-                step.rule = step.rule or entry.name
-                return step
-        if (step := rules_ops.op_step(self.ctx, node, native=False)) is None:
-            raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
-        return step
+def _match(ctx: GraphContext, node: NodeDef, r: str) -> Step:
+    """The Step of the first rule (by priority) writing ``r``, else ``node``'s fallback."""
+    entries = sorted(KERAS_RULES.matching(node.op), key=lambda e: e.meta.get("priority", 0))
+    for entry in entries:
+        step = entry.value(ctx, node)
+        if step is not None and r in step.outputs:
+            step.rule = step.rule or entry.name
+            return step
+    if (step := rules_ops.op_step(ctx, node, native=False)) is None:
+        raise ConversionError(f"op {node.name} ({node.op}) {_why_not(node.op)}")
+    return step
 
 
 def _why_not(op_type: str) -> str:
@@ -140,15 +104,47 @@ def translate(
                 "static rank (or reshape it in the graph)"
             )
         specs.append(InputSpec(key, tensor_name(t), tuple(shape), ctx.dtype(t)))
-    tr = _Translator(ctx)
+    steps: list[Step] = []
+    produced: set[str] = set()  # graph tensors a Step already writes
+    visiting: set[str] = set()
+    ctx.stop_at = lambda node: rules_layers.dropout(ctx, node) is not None
+
+    def demand(tensor: str, wanted_by: str) -> None:
+        r = ctx.resolve(tensor)
+        if r == DEAD:
+            raise ConversionError(
+                f"{tensor} is on the untaken side of a fixed v1 cond (wanted by {wanted_by}): "
+                "pick the tensor of the branch that runs"
+            )
+        if r in produced or r in ctx.inputs:
+            return
+        node = ctx.node(r)
+        if node.op in PLACEHOLDER_OPS:
+            raise ConversionError(
+                f"{wanted_by} needs placeholder {r}, which is not among the inputs: add it to "
+                "inputs=... (CLI: --inputs)"
+            )
+        if r in visiting:
+            raise ConversionError(
+                f"op {node.name} ({node.op}) is on a cycle (a v1 while loop no RNN rule "
+                "recognised): this loop has no Keras rewrite"
+            )
+        visiting.add(r)
+        step = _match(ctx, node, r)
+        for t in step.inputs:
+            demand(t, node.name)
+        visiting.discard(r)
+        steps.append(step)
+        produced.update(o for o in step.outputs if o is not None)
+
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 20000))
     try:
         for key, t in outputs.items():
-            tr.demand(t, f"output {key}")
+            demand(t, f"output {key}")
     finally:
         sys.setrecursionlimit(limit)
-    program = Program(specs, {k: ctx.resolve(t) for k, t in outputs.items()}, tr.steps)
+    program = Program(specs, {k: ctx.resolve(t) for k, t in outputs.items()}, steps)
     group_fallbacks(program)
     return program
 
@@ -157,24 +153,14 @@ def group_fallbacks(program: Program) -> None:
     """Merge connected fallback Steps into one Step per connected leftover subgraph, calling a
     generated ``FallbackN`` layer whose ``call`` holds their ``keras.ops`` lines."""
     steps = program.steps
-    parent = list(range(len(steps)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     fallbacks = [i for i, s in enumerate(steps) if not s.native]
     where = {o: i for i in fallbacks for o in steps[i].outputs if o is not None}
+    groups: list[set[int]] = []  # the connected fallback steps (an input links two)
     for i in fallbacks:
-        for j in (where[t] for t in steps[i].inputs if t in where):
-            parent[find(i)] = find(j)
-    groups: dict[int, list[int]] = {}
-    for i in fallbacks:
-        groups.setdefault(find(i), []).append(i)
+        linked = [g for g in groups if any(where.get(t) in g for t in steps[i].inputs)]
+        groups = [g for g in groups if g not in linked] + [{i}.union(*linked)]
     merged: dict[int, Step | None] = {}  # a group's last member -> its step; others -> None
-    for members in groups.values():
+    for members in sorted((sorted(g) for g in groups), key=min):
         outs = {o for i in members for o in steps[i].outputs if o}
         early = any(  # a step between the members reads one: the group cannot be one layer
             k not in members and any(t in outs for t in steps[k].inputs)

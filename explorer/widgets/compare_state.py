@@ -159,7 +159,7 @@ class ParityState(Observable):
 
     def not_training(self) -> str:
         """``""`` for a training graph :meth:`check_training` maps, else why not (read once)."""
-        from explorer.rewriting.training import training_ops  # numpy: lazily
+        from explorer.rewriting.train_step import training_ops  # numpy: lazily
 
         if self._not_training is None:
             try:

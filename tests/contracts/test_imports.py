@@ -54,7 +54,7 @@ HEAVY_AT_IMPORT = {
     },
     **{
         f"explorer.rewriting.{m}": {"numpy"}
-        for m in ("api", "graph", "rules_layers", "rules_ops", "translate", "training")
+        for m in ("api", "graph", "rules_layers", "rules_ops", "translate")
     },
     "explorer.rewriting.train_step": {"numpy"},
     "explorer.widgets._common": {"ipywidgets"},  # and anywidget, which imports ipywidgets

@@ -10,7 +10,7 @@ from explorer.rewriting.graph import GraphContext, py_name, scope_of
 def test_fixed_training_switches_are_resolved_to_the_inference_branch(keras_fixtures):
     model = explorer.load(keras_fixtures / "cnn_bn_dropout" / "model.meta")
     with explorer.ModelSession(model) as sess:
-        ctx = GraphContext(model, ["x:0"], ["y:0"], sess)
+        ctx = GraphContext(["x:0"], ["y:0"], sess)
         # fused batch norm: the Merge of the training flag is its inference FusedBatchNormV3_1
         assert ctx.resolve("bn1/cond/Merge:0") == "bn1/cond/FusedBatchNormV3_1:0"
         assert ctx.is_dead("bn1/cond/FusedBatchNormV3:0")  # the training branch never runs

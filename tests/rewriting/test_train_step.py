@@ -18,8 +18,7 @@ import explorer
 from explorer._tf import quiet_env
 from explorer.errors import ConversionError
 from explorer.rewriting.api import CHILD_ENV, exec_source
-from explorer.rewriting.train_step import train_check
-from explorer.rewriting.training import training_ops
+from explorer.rewriting.train_step import train_check, training_ops
 from tests.conftest import shared_model
 from tests.model_builders.train_fixtures import build_train_fixtures
 

@@ -7,7 +7,7 @@ import pytest
 
 import explorer
 from explorer.errors import ConversionError
-from explorer.rewriting.training import read_training
+from explorer.rewriting.train_step import read_training
 from explorer.running.session import ModelSession
 from tests.model_builders.train_fixtures import NAMES, build_train_fixtures
 
