@@ -76,7 +76,13 @@ def run(args: argparse.Namespace) -> int:
     train = None
     if args.train_check:
         tol = Tolerance(args.atol, max(args.rtol, TOLERANCE.rtol), nonfinite=nonfinite(args))
-        train = train_check(model, steps=args.train_steps, backends=backends, tolerance=tol)
+        train = train_check(
+            model,
+            steps=args.train_steps,
+            backends=backends,
+            tolerance=tol,
+            allow_unsafe=args.allow_unsafe,
+        )
     with staged_folder(args.out_dir, model, args.overwrite, "Keras rewrite") as staging:
         rw._write(staging.path)
         if train:
