@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import numerics_environment
 from explorer.errors import plain
+from explorer.graph.names import num_text
 from explorer.output_policy import write_file
 from explorer.reporting.plots import figure_png_bytes, report_figures
 
@@ -49,7 +50,7 @@ def figure_png(fig: Any, dpi: int = 90) -> str:
 
 
 def _g(v: Any) -> str:
-    return "-" if v is None else f"{v:.3g}" if isinstance(v, float) else esc(v)
+    return num_text(v) if v is None or isinstance(v, float) else esc(v)
 
 
 def _cell(rec: Any, col: str) -> str:
