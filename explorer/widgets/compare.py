@@ -8,8 +8,8 @@ import ipywidgets as W
 
 from explorer.errors import plain
 from explorer.graph.names import num_text
-from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
-from explorer.reporting.plots import divergence_plot
+from explorer.reporting.html import data_uri, esc, latency_rows, serve_line
+from explorer.reporting.plots import divergence_plot, figure_png_bytes
 from explorer.widgets import _common as C
 from explorer.widgets.compare_state import ParityState, causes
 
@@ -33,8 +33,8 @@ def _head(status: str, text: str, lines: list[str]) -> str:
 
 
 def _img(title: str, fig: Any) -> str:
-    t = esc(title)
-    return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
+    t, src = esc(title), data_uri(figure_png_bytes(fig, 70))
+    return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{src}"/>'
 
 
 def detail_html(row: dict[str, Any] | None) -> str:
