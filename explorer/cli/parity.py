@@ -10,6 +10,7 @@ from typing import Any
 from explorer.cli import _common as cli
 from explorer.comparing.records import Tolerance
 from explorer.errors import ParityError
+from explorer.graph.names import num_text
 from explorer.loading.model import V1Model
 from explorer.output_policy import check_output
 from explorer.reporting.html import write_html
@@ -205,7 +206,7 @@ def finish(
             equal = "  bitwise equal" if o.equal else ""
             reason = f"  ({o.reason})" if o.reason else ""
             print(
-                f"    {key}: {o.status}  max abs {_g(o.max_abs)}  mismatch "
+                f"    {key}: {o.status}  max abs {num_text(o.max_abs)}  mismatch "
                 f"{o.mismatch_fraction:.3g}{equal}{reason}"
             )
         if d := rep.data:  # the per-example figures of --data
@@ -218,7 +219,7 @@ def finish(
                 print(f"    {key}: {ex.reason}")
                 continue
             q = ex.quantiles
-            figs = " ".join(f"{p} {_g(q.get(p))}" for p in ("p50", "p99", "max")) if q else ""
+            figs = " ".join(f"{p} {num_text(q.get(p))}" for p in ("p50", "p99", "max")) if q else ""
             figs = f"  per-example max abs {figs}" if figs else ""
             line = f"    {key}: {ex.failed} of {ex.examples} examples differ{figs}"
             if ex.worst and (ex.worst[0].mismatches or (ex.worst[0].max_abs or 0) > 0):
@@ -235,7 +236,3 @@ def finish(
             print(f"    note: {note}")
     if args.report:
         print(f"  report: {args.report}")
-
-
-def _g(v: Any) -> str:
-    return "-" if v is None else f"{v:.3g}"

@@ -50,6 +50,11 @@ def shape_text(shape: Iterable[int | None] | None, sep: str = ", ") -> str:
     return "[" + sep.join("?" if d is None else str(d) for d in shape) + "]"
 
 
+def num_text(v: float | None, none: str = "-") -> str:
+    """A figure (an error, a quantile) to 3 significant digits; ``none`` for ``None``."""
+    return none if v is None else f"{v:.3g}"
+
+
 def array_dtype(arr: Any) -> str:
     """A numpy array's dtype name; ``"string"`` for text (TF gives object arrays of bytes)."""
     return "string" if arr.dtype.kind in "OSU" else str(arr.dtype)

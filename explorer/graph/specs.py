@@ -19,6 +19,11 @@ class TensorSpec:
     kind: str = "dense"
     components: tuple[str, ...] = ()
 
+    @property
+    def tensors(self) -> tuple[str, ...]:
+        """The graph tensors behind it: its ``components`` (sparse, composite), else ``name``."""
+        return tuple(n for n in self.components or (self.name,) if n)
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "dtype": self.dtype, "shape": _listed(self.shape)}
         if self.kind != "dense":

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import numerics_environment
 from explorer.errors import plain
+from explorer.graph.names import num_text
 from explorer.output_policy import write_file
 from explorer.reporting.plots import figure_png_bytes, report_figures
 
@@ -43,13 +44,13 @@ def esc(text: object) -> str:
     return html.escape(plain(text))
 
 
-def figure_png(fig: Any, dpi: int = 90) -> str:
-    """A matplotlib Figure as a base64 PNG data URI (for ``<img src=...>``)."""
-    return "data:image/png;base64," + base64.b64encode(figure_png_bytes(fig, dpi)).decode("ascii")
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    """``data`` (bytes) as a base64 ``data:`` URI (for ``<img src=...>``)."""
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def _g(v: Any) -> str:
-    return "-" if v is None else f"{v:.3g}" if isinstance(v, float) else esc(v)
+    return num_text(v) if v is None or isinstance(v, float) else esc(v)
 
 
 def _cell(rec: Any, col: str) -> str:
@@ -105,7 +106,8 @@ def _signature_html(report: Any, plots: bool) -> list[str]:
     out += [_table(head, rows), *examples_html(report)]
     if plots:
         for title, fig in report_figures(report).items():
-            out.append(f'<img alt="{esc(report.name)} {esc(title)}" src="{figure_png(fig)}">')
+            src = data_uri(figure_png_bytes(fig))
+            out.append(f'<img alt="{esc(report.name)} {esc(title)}" src="{src}">')
     return out
 
 

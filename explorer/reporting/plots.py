@@ -9,6 +9,7 @@ import math
 from typing import Any
 
 from explorer.errors import ParityError, plain
+from explorer.graph.names import num_text
 
 V1_LABEL, V2_LABEL = "v1 (reference)", "v2"
 MAX_SCATTER_POINTS = 20_000
@@ -79,8 +80,7 @@ def error_histogram(report: Any) -> Any:
         _equal_panel(axes[0], lines, "All outputs equal" if len(records) > 1 else one)
         return fig
     for ax, rec in zip(axes, records):
-        top = "n/a" if rec.max_abs is None else f"{rec.max_abs:.3g}"
-        title = f"{plain(rec.key)}: max abs {top} ({rec.status})"
+        title = f"{plain(rec.key)}: max abs {num_text(rec.max_abs, 'n/a')} ({rec.status})"
         if not rec.hist_counts:
             _equal_panel(ax, [f"all {rec.hist_zeros:,} values", "exactly equal"], title)
             continue

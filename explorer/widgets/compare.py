@@ -7,8 +7,9 @@ from typing import Any
 import ipywidgets as W
 
 from explorer.errors import plain
-from explorer.reporting.html import esc, figure_png, latency_rows, serve_line
-from explorer.reporting.plots import divergence_plot
+from explorer.graph.names import num_text
+from explorer.reporting.html import data_uri, esc, latency_rows, serve_line
+from explorer.reporting.plots import divergence_plot, figure_png_bytes
 from explorer.widgets import _common as C
 from explorer.widgets.compare_state import ParityState, causes
 
@@ -16,10 +17,6 @@ BACKGROUNDS = {"passed": "#dafbe1", "failed": "#ffebe9", "nondeterministic": "#f
 COLOURS = {"passed": "#1a7f37", "failed": "#d1242f", "nondeterministic": "#9a6700"}
 TABLE = ("signature", "output", "status", "max_abs", "max_rel", "mismatch")  # ParityState.rows
 TRAINING = ("backend", "step", "loss", "gradients", "weights", "slots", "verdict")
-
-
-def _fmt(v: Any) -> str:
-    return "" if v is None else f"{v:.3g}"
 
 
 def _lines(lines: list[str]) -> str:
@@ -36,8 +33,8 @@ def _head(status: str, text: str, lines: list[str]) -> str:
 
 
 def _img(title: str, fig: Any) -> str:
-    t = esc(title)
-    return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{figure_png(fig, dpi=70)}"/>'
+    t, src = esc(title), data_uri(figure_png_bytes(fig, 70))
+    return f'<img title="{t}" alt="{t}" style="max-width:100%" src="{src}"/>'
 
 
 def detail_html(row: dict[str, Any] | None) -> str:
@@ -59,7 +56,7 @@ def worst_examples_box(state: ParityState) -> W.VBox:
     box = W.VBox([pick, detail]).add_class("tf1x-worst-examples")
 
     def label(r: dict[str, Any]) -> str:
-        err = _fmt(r["max_abs"]) or "-"
+        err = num_text(r["max_abs"])
         return plain(f"{r['output']}: #{r['index']} {r['where']}  max abs {err}")
 
     def render(_: Any = None) -> None:
@@ -161,7 +158,7 @@ class ParityView(C.View):
             for c in causes(rep) + ([f"remedy: {rep.remedy}"] if rep.remedy else [])
         ]
         self.verdict.value = _head(s.summary.status, s.summary.verdict + note, lines)
-        shown = {"max_abs": _fmt, "max_rel": _fmt, "mismatch": "{:.1%}".format}
+        shown = {"max_abs": num_text, "max_rel": num_text, "mismatch": "{:.1%}".format}
         cells = [[shown.get(k, str)(r[k]) for k in TABLE] for r in rows]
         styles = [f"background:{BACKGROUNDS[r['status']]}" for r in rows]
         self.table.value = C.table_html([k.replace("_", " ") for k in TABLE], cells, styles)
@@ -198,7 +195,7 @@ class ParityView(C.View):
         head = _head("passed" if t["passed"] else "failed", s.training_verdict(), lines)
         rows = s.training_rows()
         cells = [[r.get(k, "") for k in TRAINING] for r in rows]
-        cells = [[_fmt(v) if isinstance(v, float) else v for v in row] for row in cells]
+        cells = [[num_text(v) if isinstance(v, float) else v for v in row] for row in cells]
         ok = [r["verdict"] == "passed" for r in rows]
         styles = [f"background:{BACKGROUNDS['passed' if p else 'failed']}" for p in ok]
         self.training.value = head + C.table_html(list(TRAINING), cells, styles)

@@ -8,7 +8,7 @@ from typing import Any
 
 from explorer.comparing.records import NONDETERMINISTIC, ParityReport, Tolerance
 from explorer.errors import ConversionError, ExplorerError, ParityError, first_line
-from explorer.graph.names import op_name
+from explorer.graph.names import num_text, op_name
 from explorer.inspection.catalog import Catalog
 from explorer.loading.model import as_model
 from explorer.reporting.plots import report_figures
@@ -19,11 +19,11 @@ from explorer.widgets.pick_state import Selection
 
 def causes(report: ParityReport) -> list[str]:
     """One line per output ``report`` did not pass: its key, then the random ops or the why."""
-    failed = {k: o.max_abs for k, o in report.outputs.items() if o.status != NONDETERMINISTIC}
+    err = {k: o.max_abs for k, o in report.outputs.items() if o.status != NONDETERMINISTIC}
     return [
         f"{key}: random ops {', '.join(o.random_ops)} make v1 differ from itself on the same feeds"
         if o.random_ops
-        else f"{key}: {o.reason}" + (f" (max abs {failed[key]:.3g})" if failed.get(key) else "")
+        else f"{key}: {o.reason}" + (f" (max abs {num_text(err[key])})" if err.get(key) else "")
         for key, o in report.outputs.items()
         if not o.passed
     ]

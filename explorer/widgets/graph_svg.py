@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from explorer.inspection.catalog import Subgraph
-from explorer.reporting.html import esc
+from explorer.reporting.html import data_uri, esc
 from explorer.reporting.plots import middle_cut
 
 NODE_W, NODE_H = 168, 38  # px
@@ -41,7 +40,7 @@ class Drawing(str):
     """An SVG (a ``str``) shown with an ``<img>`` copy: untrusted notebooks show no SVG."""
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict:
-        uri = "data:image/svg+xml;base64," + base64.b64encode(self.encode()).decode("ascii")
+        uri = data_uri(self.encode(), "image/svg+xml")
         img = f'<img src="{uri}" alt="graph drawing" style="max-width:100%">'
         return {"image/svg+xml": str(self), "text/html": img, "text/plain": "graph drawing"}
 

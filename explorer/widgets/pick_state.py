@@ -9,7 +9,6 @@ from os import PathLike
 
 from explorer.errors import OutputChoiceError, TensorNotFoundError
 from explorer.feeding.shape_inference import feed_shapes
-from explorer.graph.specs import TensorSpec
 from explorer.inspection.suggestions import Validation, default_io, suggest
 from explorer.loading.model import V1Model
 from explorer.widgets._observable import Change, Observable, model_and_catalog, script
@@ -38,12 +37,6 @@ class Selection:
 
     def code_args(self) -> str:  # the same as Python source, e.g. ``signature='serving_default'``
         return ", ".join(f"{k}={v!r}" for k, v in self.kwargs().items())
-
-
-def _tensor_names(spec: TensorSpec) -> list[str]:
-    """Graph tensor names behind a signature ``TensorSpec`` (a sparse one has three)."""
-    names = [spec.name] if spec.kind == "dense" else spec.components
-    return [n for n in names if n]
 
 
 class PickerState(Observable):
@@ -124,8 +117,8 @@ class PickerState(Observable):
         sig = self.model.signature(name)
         self._presetting = True
         try:
-            self.inputs = tuple(t for s in sig.inputs.values() for t in _tensor_names(s))
-            self.outputs = tuple(t for s in sig.outputs.values() for t in _tensor_names(s))
+            self.inputs = tuple(t for s in sig.inputs.values() for t in s.tensors)
+            self.outputs = tuple(t for s in sig.outputs.values() for t in s.tensors)
             self._changed()
         finally:
             self._presetting = False

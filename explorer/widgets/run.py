@@ -9,18 +9,14 @@ import ipywidgets as W
 
 from explorer.reporting.html import esc
 from explorer.widgets import _common as C
-from explorer.widgets.run_state import RunnerState, describe_note
+from explorer.widgets.run_state import RunnerState, describe_note, value_text
 
 STAT_COLUMNS = ["key", "dtype", "shape", "min", "max", "mean", "std", "nan", "preview"]
 
 
 def stats_table(rows: list[dict[str, Any]]) -> str:
     """HTML table of :func:`~explorer.widgets.run_state.output_row` dicts."""
-
-    def fmt(v: Any) -> str:
-        return "" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
-
-    return C.table_html(STAT_COLUMNS, [[fmt(r[c]) for c in STAT_COLUMNS] for r in rows])
+    return C.table_html(STAT_COLUMNS, [[value_text(r[c]) for c in STAT_COLUMNS] for r in rows])
 
 
 class SessionRunner(C.View):

@@ -30,12 +30,16 @@ def output_row(key: str, value: Any) -> dict[str, Any]:
 
     row = {"key": key, **summarize(value)}
     flat = np.asarray(value.values if row.get("kind") == "sparse" else value).reshape(-1)
-    items = flat[:PREVIEW_ITEMS].tolist()
-    row["preview"] = ", ".join(
-        (repr(v[:24]) if isinstance(v, bytes) else f"{v:.4g}" if isinstance(v, float) else str(v))
-        for v in items
-    ) + (" …" if flat.size > PREVIEW_ITEMS else "")
+    more = " …" if flat.size > PREVIEW_ITEMS else ""
+    row["preview"] = ", ".join(map(value_text, flat[:PREVIEW_ITEMS].tolist())) + more
     return row
+
+
+def value_text(v: Any) -> str:
+    """A value of an output row as text: floats to 4 digits, bytes cut at 24, ``None`` empty."""
+    if v is None:
+        return ""
+    return repr(v[:24]) if isinstance(v, bytes) else f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
 class RunnerState(Observable):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from functools import partial
 from typing import Any
 
 import ipywidgets as W
 
 from explorer.feeding.data.sources import ImageSource, data
-from explorer.reporting.html import esc
+from explorer.reporting.html import data_uri, esc
 from explorer.widgets import _common as C
 from explorer.widgets.browse import TensorBrowser
 from explorer.widgets.compare import ParityView
@@ -90,8 +89,8 @@ class MigrationWizard(C.View):
         if isinstance(source := data(where), ImageSource):
             img = source.paths[0]
             kind = img.suffix.lstrip(".").lower().replace("jpg", "jpeg")
-            b64 = base64.b64encode(img.read_bytes()).decode()
-            thumb = f"<img src='data:image/{kind};base64,{b64}' title='{esc(img.name)}' height=48>"
+            uri = data_uri(img.read_bytes(), f"image/{kind}")
+            thumb = f"<img src='{uri}' title='{esc(img.name)}' height=48>"
         line = f"ran on {info['source']}: {info['examples']:,} examples"
         self.data_note.value = f"<div>{thumb} {esc(line)}</div>"
 
