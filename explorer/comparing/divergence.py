@@ -22,7 +22,7 @@ from explorer.comparing.records import (
     ParityReport,
     Tolerance,
 )
-from explorer.conversion.v2_model import V2Model, V2Runner
+from explorer.conversion.v2_model import V2Model, V2Runner, variable_read
 from explorer.errors import ParityError, SessionError, first_line
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
@@ -308,14 +308,7 @@ def _fetchable(graph: Any, t: Any) -> Any:
     """The v2 tensor to fetch for a v1 one: itself, a variable handle's read, or ``None``."""
     if t.dtype.name not in _SKIP_DTYPES:
         return t
-    if t.op.type != "VarHandleOp":
-        return None
-    name = f"{t.op.name}/explorer_fetch"
-    read = _v2_op(graph, name)  # the converter made one when the variable is an output
-    if read is not None and read.type == "ReadVariableOp" and read.inputs[0] is t:
-        return read.outputs[0]
-    with graph.as_default():
-        return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
+    return variable_read(graph, t) if t.op.type == "VarHandleOp" else None
 
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:

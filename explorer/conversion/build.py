@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.conversion.onnx import OnnxModel, check_target, to_onnx
 from explorer.conversion.rewrite import to_resource_variables
-from explorer.conversion.v2_model import ConvertedSignature, V2Model, spec_of
+from explorer.conversion.v2_model import ConvertedSignature, V2Model, variable_read
 from explorer.errors import (
     ConversionError,
     ExplorerError,
@@ -30,7 +30,7 @@ from explorer.graph.index import graph_index, union
 from explorer.graph.inputs import keys_in, pipeline_inputs
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
-from explorer.graph.specs import TensorSpec
+from explorer.graph.specs import TensorSpec, spec_of, static_shape
 from explorer.inspection.gate import admit, spec_tensors
 from explorer.inspection.suggestions import check_custom_io, default_io, input_keys, needed_inputs
 from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
@@ -352,10 +352,7 @@ class Builder:
         """A read of a fetched variable (TF1 gave its value; the handle is now a resource), after
         the (TF1 Hub module's) update ops whose placeholders the plan feeds."""
         if t.dtype == tf().resource and t.op.type == "VarHandleOp":
-            with self.graph.as_default():
-                t = tf().raw_ops.ReadVariableOp(
-                    resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
-                )
+            t = variable_read(self.graph, t)
         ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
         if not ops:
             return t
@@ -399,8 +396,7 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     if spec.kind != "dense":
         return spec
     t = graph.as_graph_element(spec.name)
-    known = spec.shape is not None or t.shape.rank is None
-    shape = spec.shape if known else tuple(t.shape.as_list())
+    shape = static_shape(t.shape) if spec.shape is None else spec.shape
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 

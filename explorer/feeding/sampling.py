@@ -55,7 +55,7 @@ from explorer.graph.op_families import (
     PLACEHOLDER_OPS,
 )
 from explorer.graph.registry import OpRegistry
-from explorer.graph.specs import Signature, TensorSpec
+from explorer.graph.specs import Signature, TensorSpec, spec_of
 from explorer.inspection.gate import admit_import
 from explorer.inspection.suggestions import default_io
 from explorer.loading.isolation import import_into
@@ -285,7 +285,7 @@ def tensor_specs(model: V1Model, names: Sequence[str]) -> dict[str, TensorSpec]:
     import_into(admit_import(model), graph)
     out = {}
     for name in names:
-        canon = name if ":" in name else f"{name}:0"
+        canon = tensor_name(name)
         try:
             t = graph.get_tensor_by_name(canon)
         except (KeyError, ValueError):
@@ -293,8 +293,7 @@ def tensor_specs(model: V1Model, names: Sequence[str]) -> dict[str, TensorSpec]:
                 f"tensor {name!r} is not in {model.path}: browse "
                 "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
             ) from None
-        shape = None if t.shape.rank is None else tuple(t.shape.as_list())
-        out[canon] = TensorSpec(canon, t.dtype.name, shape)
+        out[canon] = spec_of(canon, t)
     return out
 
 

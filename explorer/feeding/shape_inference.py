@@ -30,7 +30,7 @@ from explorer.graph.op_families import (
 )
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
-from explorer.graph.specs import TensorSpec
+from explorer.graph.specs import TensorSpec, static_shape
 from explorer.loading.isolation import prepare_graph_def
 
 if TYPE_CHECKING:
@@ -790,7 +790,7 @@ def _graph_shape(g: Any, tensor: str) -> Shape:
         t = g.get_tensor_by_name(tensor) if g is not None else None
     except (KeyError, ValueError):
         t = None
-    return None if t is None or t.shape.rank is None else tuple(t.shape.as_list())
+    return None if t is None else static_shape(t.shape)
 
 
 def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: set[str]) -> None:

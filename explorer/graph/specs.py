@@ -69,6 +69,16 @@ def shape_of(shape_proto: Any) -> tuple[int | None, ...] | None:
     return tuple(None if d.size < 0 else int(d.size) for d in shape_proto.dim)
 
 
+def static_shape(shape: Any) -> tuple[int | None, ...] | None:
+    """A TensorFlow ``TensorShape`` as a tuple (``None``: unknown rank)."""
+    return None if shape.rank is None else tuple(shape.as_list())
+
+
+def spec_of(name: str, t: Any) -> TensorSpec:
+    """The dense spec of a graph tensor or ``tf.TensorSpec`` (dtype without ``_ref``)."""
+    return TensorSpec(name, t.dtype.base_dtype.name, static_shape(t.shape))
+
+
 def tensor_spec_of(info: Any) -> TensorSpec:
     """A :class:`TensorSpec` from a SignatureDef ``TensorInfo`` (dense, coo_sparse, composite)."""
     dtype = dtype_name(info.dtype)
