@@ -30,6 +30,7 @@ from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.op_families import CALL_OPS, V1_CONTROL_FLOW_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import default_io
+from explorer.loading.isolation import graph_element
 from explorer.loading.model import V1Model, as_model
 from explorer.running.base import FnRunner
 from explorer.running.session import GRAPH_FIX
@@ -178,7 +179,7 @@ def first_divergence(
     catalog = Catalog.from_model(v1)  # outputs as the op registry defines them
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
     for op in order:
-        target = None if op in skip or op in feed_ops else _v2_op(graph, mapping.get(op, op))
+        target = None if op in skip or op in feed_ops else graph_element(graph, mapping.get(op, op))
         info = None if target is None else catalog.op(op)
         for k, t in enumerate(info.outputs if info is not None else ()):
             if t not in on_path:
@@ -295,13 +296,6 @@ def _v2_graph(v2: Any, signature: str | None) -> Any:
         raise ParityError(
             f"the v2 GraphDef does not import for first_divergence: {first_line(e, 200)}"
         ) from None
-
-
-def _v2_op(graph: Any, name: str) -> Any:
-    try:
-        return graph.get_operation_by_name(name)
-    except (KeyError, ValueError):
-        return None
 
 
 def _fetchable(graph: Any, t: Any) -> Any:

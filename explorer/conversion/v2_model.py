@@ -4,7 +4,6 @@ interface and keys (a saved folder's from ``assets.extra/tf1_explorer.json``, el
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -28,6 +27,7 @@ from explorer.feeding.sampling import sample
 from explorer.graph.op_families import THREADED_OPS
 from explorer.graph.runtime import all_nodes
 from explorer.graph.specs import TensorSpec, spec_of
+from explorer.loading.isolation import graph_element
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
 from explorer.running.base import Runner
@@ -154,10 +154,9 @@ class V2Model:
 def variable_read(graph: tf_types.Graph, t: tf_types.Tensor) -> tf_types.Tensor:
     """The value of resource variable handle ``t``: its ``explorer_fetch`` read, made once."""
     name = f"{t.op.name}/explorer_fetch"
-    with contextlib.suppress(KeyError, ValueError):
-        read = graph.get_operation_by_name(name)
-        if read.type == "ReadVariableOp" and read.inputs[0] is t:
-            return read.outputs[0]
+    read = graph_element(graph, name)
+    if read is not None and read.type == "ReadVariableOp" and read.inputs[0] is t:
+        return read.outputs[0]
     with graph.as_default():
         return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
 

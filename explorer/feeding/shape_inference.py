@@ -31,7 +31,7 @@ from explorer.graph.op_families import (
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import TensorSpec, static_shape
-from explorer.loading.isolation import prepare_graph_def
+from explorer.loading.isolation import graph_element, prepare_graph_def
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -786,10 +786,7 @@ class _Inference:
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
-    try:
-        t = g.get_tensor_by_name(tensor) if g is not None else None
-    except (KeyError, ValueError):
-        t = None
+    t = graph_element(g, tensor) if g is not None and ":" in tensor else None
     return None if t is None else static_shape(t.shape)
 
 
