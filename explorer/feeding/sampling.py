@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.errors import FeedError, TensorNotFoundError
+from explorer.errors import FeedError
 from explorer.feeding.feeds import (
     DEFAULT_MAX_BYTES,
     INT_HIGH,
@@ -58,7 +58,7 @@ from explorer.graph.registry import OpRegistry
 from explorer.graph.specs import Signature, TensorSpec, spec_of
 from explorer.inspection.gate import admit_import
 from explorer.inspection.suggestions import default_io
-from explorer.loading.isolation import import_into
+from explorer.loading.isolation import graph_tensor, import_into
 from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:
@@ -283,18 +283,7 @@ def tensor_specs(model: V1Model, names: Sequence[str]) -> dict[str, TensorSpec]:
     """``op:idx`` -> :class:`TensorSpec` read from a gated fresh import of the graph."""
     graph = tf().Graph()
     import_into(admit_import(model), graph)
-    out = {}
-    for name in names:
-        canon = tensor_name(name)
-        try:
-            t = graph.get_tensor_by_name(canon)
-        except (KeyError, ValueError):
-            raise TensorNotFoundError(
-                f"tensor {name!r} is not in {model.path}: browse "
-                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
-            ) from None
-        out[canon] = spec_of(canon, t)
-    return out
+    return {tensor_name(n): spec_of(tensor_name(n), graph_tensor(graph, n, model)) for n in names}
 
 
 MAX_VOCAB_LINES = 100_000

@@ -25,11 +25,12 @@ from explorer.errors import (
     MissingVariablesError,
     ModelFormatError,
     SessionError,
+    TensorNotFoundError,
     first_line,
     plain,
 )
 from explorer.graph import protos
-from explorer.graph.names import op_name
+from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.runtime import absent_type, all_nodes
 from explorer.loading.model import V1Model, init_ops, meta_graph_with
@@ -98,6 +99,16 @@ def graph_element(graph: tf_types.Graph, name: str) -> Any | None:
         return graph.as_graph_element(name)
     except (KeyError, ValueError):
         return None
+
+
+def graph_tensor(graph: tf_types.Graph, ref: str, model: V1Model) -> tf_types.Tensor:
+    """Tensor ``ref`` (``op`` for ``op:0``) of ``model``'s ``graph``, else TensorNotFoundError."""
+    if (t := graph_element(graph, tensor_name(ref))) is None:
+        raise TensorNotFoundError(
+            f"tensor {ref!r} is not in {model.path}: browse "
+            "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
+        )
+    return t
 
 
 def saver_ops(model: V1Model, graph: tf_types.Graph) -> tuple[Any, Any] | None:

@@ -13,7 +13,14 @@ from explorer.graph.index import RunScope
 from explorer.graph.names import array_dtype, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit, no_checkpoint
-from explorer.loading.isolation import debug, graph_element, import_into, saver_ops, table_init
+from explorer.loading.isolation import (
+    debug,
+    graph_element,
+    graph_tensor,
+    import_into,
+    saver_ops,
+    table_init,
+)
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
 
@@ -107,14 +114,7 @@ class ModelSession(AbstractContextManager):
             return self.tensor(ref.name)
         if not isinstance(ref, str):  # a TensorInfo
             return tf1().saved_model.utils.get_tensor_from_tensor_info(ref, self.graph)
-        name = ref if ":" in ref else f"{ref}:0"
-        try:
-            return self.graph.get_tensor_by_name(name)
-        except (KeyError, ValueError):
-            raise TensorNotFoundError(
-                f"tensor {ref!r} is not in {self.model.path}: browse "
-                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
-            ) from None
+        return graph_tensor(self.graph, ref, self.model)
 
     def operation(self, name: str) -> tf_types.Operation:
         try:

@@ -43,6 +43,9 @@ def test_init_ops_come_from_one_choice_for_session_and_converter(table_checkpoin
         assert feeds == {}  # an asset tensor not in the graph is not fed
         restore, filename = saver_ops(model, s.graph)  # the Saver both session and builder run
         assert (restore.name, filename.name) == (model.restore_op, model.filename_tensor)
+        assert s.tensor("ids").name == "ids:0"  # graph_tensor: ``op`` means ``op:0``
+        with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope' is not in .*suggest"):
+            s.tensor("nope")
     v2 = convert(model, inputs=["words:0"], outputs=["ids:0"])
     assert table_init(v2.wrapped_function.graph, model.init_op, {})[0] == ops  # same op
     words = np.array([b"c", b"a", b"zzz"], dtype=object)
