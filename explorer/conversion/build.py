@@ -30,8 +30,8 @@ from explorer.graph.index import graph_index, union
 from explorer.graph.inputs import keys_in, pipeline_inputs
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
-from explorer.graph.specs import TensorSpec, spec_of, static_shape
-from explorer.inspection.gate import admit, spec_tensors
+from explorer.graph.specs import TensorSpec, spec_of, spec_tensors, static_shape
+from explorer.inspection.gate import admit
 from explorer.inspection.suggestions import check_custom_io, default_io, input_keys, needed_inputs
 from explorer.loading.isolation import (
     graph_element,

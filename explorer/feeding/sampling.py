@@ -78,10 +78,7 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
     """How each input is fed: ``feed``, ``default`` (``PlaceholderWithDefault``), ``computed`` (from
     another input, e.g. TFMA's ``features/*``), ``constant`` (no placeholder upstream)."""
     nodes = graph_index(graph_def).nodes
-    spec_ops = {
-        k: [op_name(n) for n in (s.components if s.kind != "dense" else ()) or (s.name,) if n]
-        for k, s in specs.items()
-    }
+    spec_ops = {k: [op_name(n) for n in s.tensors] for k, s in specs.items()}
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}

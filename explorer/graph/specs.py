@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,11 @@ class Variable:
 
     def to_json(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "shape": _listed(self.shape)}
+
+
+def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
+    """The graph tensors of ``specs`` (a sparse spec's components), in order."""
+    return [t for s in specs.values() for t in s.tensors]
 
 
 def _listed(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
