@@ -22,7 +22,7 @@ from explorer.comparing.records import (
     ParityReport,
     Tolerance,
 )
-from explorer.conversion.v2_model import V2Model, V2Runner
+from explorer.conversion.v2_model import V2Model, V2Runner, variable_read
 from explorer.errors import ParityError, SessionError, first_line
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
@@ -30,6 +30,7 @@ from explorer.graph.names import data_inputs, op_name, tensor_name
 from explorer.graph.op_families import CALL_OPS, V1_CONTROL_FLOW_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import default_io
+from explorer.loading.isolation import graph_element
 from explorer.loading.model import V1Model, as_model
 from explorer.running.base import FnRunner
 from explorer.running.session import GRAPH_FIX
@@ -178,7 +179,7 @@ def first_divergence(
     catalog = Catalog.from_model(v1)  # outputs as the op registry defines them
     candidates: dict[str, tuple[Any, str]] = {}  # v1 tensor -> (v2 tensor, op type)
     for op in order:
-        target = None if op in skip or op in feed_ops else _v2_op(graph, mapping.get(op, op))
+        target = None if op in skip or op in feed_ops else graph_element(graph, mapping.get(op, op))
         info = None if target is None else catalog.op(op)
         for k, t in enumerate(info.outputs if info is not None else ()):
             if t not in on_path:
@@ -297,25 +298,11 @@ def _v2_graph(v2: Any, signature: str | None) -> Any:
         ) from None
 
 
-def _v2_op(graph: Any, name: str) -> Any:
-    try:
-        return graph.get_operation_by_name(name)
-    except (KeyError, ValueError):
-        return None
-
-
 def _fetchable(graph: Any, t: Any) -> Any:
     """The v2 tensor to fetch for a v1 one: itself, a variable handle's read, or ``None``."""
     if t.dtype.name not in _SKIP_DTYPES:
         return t
-    if t.op.type != "VarHandleOp":
-        return None
-    name = f"{t.op.name}/explorer_fetch"
-    read = _v2_op(graph, name)  # the converter made one when the variable is an output
-    if read is not None and read.type == "ReadVariableOp" and read.inputs[0] is t:
-        return read.outputs[0]
-    with graph.as_default():
-        return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
+    return variable_read(graph, t) if t.op.type == "VarHandleOp" else None
 
 
 def _as_tensor_feeds(feeds: Mapping[str, Any], in_names: Mapping[str, str]) -> dict[str, Any]:

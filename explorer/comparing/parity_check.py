@@ -46,7 +46,6 @@ from explorer.feeding.sampling import switch_of
 from explorer.graph import index as gf
 from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
-from explorer.inspection.gate import spec_tensors
 from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import CHECKPOINT, V1Model, as_model, load, meta_graph_with
 from explorer.output_policy import staged_folder
@@ -352,7 +351,7 @@ class Recorded:
 
 
 def _ops(spec: Any) -> list[str]:
-    return [op_name(t) for t in spec_tensors({"": spec})]
+    return [op_name(t) for t in spec.tensors]
 
 
 def _key_map(v1_specs: Mapping[str, Any], v2_specs: Mapping[str, Any], what: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.conversion.onnx import OnnxModel, check_target, to_onnx
 from explorer.conversion.rewrite import to_resource_variables
-from explorer.conversion.v2_model import ConvertedSignature, V2Model, spec_of
+from explorer.conversion.v2_model import ConvertedSignature, V2Model, variable_read
 from explorer.errors import (
     ConversionError,
     ExplorerError,
@@ -30,10 +30,16 @@ from explorer.graph.index import graph_index, union
 from explorer.graph.inputs import keys_in, pipeline_inputs
 from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import INPUT_OPS, PLACEHOLDER_OPS, RESOURCE_ASSIGN_OPS
-from explorer.graph.specs import TensorSpec
-from explorer.inspection.gate import admit, spec_tensors
+from explorer.graph.specs import TensorSpec, spec_of, spec_tensors, static_shape
+from explorer.inspection.gate import admit
 from explorer.inspection.suggestions import check_custom_io, default_io, input_keys, needed_inputs
-from explorer.loading.isolation import import_into, in_graph, init_op_names, prepare_graph_def
+from explorer.loading.isolation import (
+    graph_element,
+    import_into,
+    prepare_graph_def,
+    saver_ops,
+    table_init,
+)
 from explorer.loading.model import (
     REGULARIZATION_LOSSES,
     TRAIN_TAGS,
@@ -261,20 +267,16 @@ class Builder:
             if key in in_ckpt:
                 saved.append((v, key, spec))
         if not saved:
-            if init_op_names(model, self.graph):  # only local variables, set by the init op
+            if table_init(self.graph, model.init_op, {})[0]:  # only local variables, set by init
                 return
             raise MissingVariablesError(
                 f"{model.path} has {len(variables)} variables but no checkpoint holding them: for "
                 "a SavedModel restore its variables/ folder; for a GraphDef load the .meta file"
             )
-        restore_op, filename = model.restore_op, model.filename_tensor
-        has_saver = all(n and in_graph(self.graph, n) for n in (restore_op, filename))
+        saver = saver_ops(model, self.graph)
         try:
-            if has_saver:
-                fn = self.wrapped.prune(
-                    feeds=[self.graph.as_graph_element(filename)],
-                    fetches=[self.graph.as_graph_element(restore_op)],
-                )
+            if saver is not None:
+                fn = self.wrapped.prune(feeds=[saver[1]], fetches=[saver[0]])
                 bounded(lambda: fn(tf().constant(ckpt)), None, "restoring variables", model.path)
             else:
                 for v, key, spec in saved:
@@ -288,8 +290,7 @@ class Builder:
             ) from None
 
     def _initializer(self) -> tf_types.saved_model.experimental.TrackableResource:
-        ops = init_op_names(self.model, self.graph)
-        assets = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
+        ops, assets = table_init(self.graph, self.model.init_op, self.model.assets)
         feeds = [self.graph.as_graph_element(n) for n in assets]
         with self.graph.as_default():
             anchor = tf().constant(0.0, name=f"explorer_init_anchor_{next(_uid)}")
@@ -352,10 +353,7 @@ class Builder:
         """A read of a fetched variable (TF1 gave its value; the handle is now a resource), after
         the (TF1 Hub module's) update ops whose placeholders the plan feeds."""
         if t.dtype == tf().resource and t.op.type == "VarHandleOp":
-            with self.graph.as_default():
-                t = tf().raw_ops.ReadVariableOp(
-                    resource=t, dtype=t.op.get_attr("dtype"), name=f"{t.op.name}/explorer_fetch"
-                )
+            t = variable_read(self.graph, t)
         ops = [self.graph.get_operation_by_name(u) for u in self.updates.get(plan.name, ())]
         if not ops:
             return t
@@ -399,8 +397,7 @@ def _source_spec(spec: TensorSpec, graph: tf_types.Graph) -> TensorSpec:
     if spec.kind != "dense":
         return spec
     t = graph.as_graph_element(spec.name)
-    known = spec.shape is not None or t.shape.rank is None
-    shape = spec.shape if known else tuple(t.shape.as_list())
+    shape = static_shape(t.shape) if spec.shape is None else spec.shape
     return dataclasses.replace(spec, dtype=t.dtype.base_dtype.name, shape=shape)
 
 
@@ -549,7 +546,7 @@ class HubBuilder(Builder):
                 v._trainable = True  # noqa: SLF001 - read-only in the public API
         # Regularization losses read variables: none when frozen.
         reg = [] if self.freeze else self.model.collection(REGULARIZATION_LOSSES)
-        if losses := [self.graph.as_graph_element(n) for n in reg if in_graph(self.graph, n)]:
+        if losses := [t for n in reg if (t := graph_element(self.graph, n)) is not None]:
             pruned = self.wrapped.prune(feeds=[], fetches=losses)
             fn = tf().function(lambda: pruned(), input_signature=[], autograph=False)
             v2._root.regularization_losses = fn

@@ -26,7 +26,8 @@ from explorer.feeding.feeds import DEFAULT_MAX_BYTES, Feeds, SparseValue, key_mi
 from explorer.feeding.sampling import sample
 from explorer.graph.op_families import THREADED_OPS
 from explorer.graph.runtime import all_nodes
-from explorer.graph.specs import TensorSpec
+from explorer.graph.specs import TensorSpec, spec_of
+from explorer.loading.isolation import graph_element
 from explorer.loading.model import V1Model, pick_signature
 from explorer.output_policy import staged_folder
 from explorer.running.base import Runner
@@ -150,9 +151,14 @@ class V2Model:
             return staging.publish()
 
 
-def spec_of(name: str, t: tf_types.Tensor | tf_types.TensorSpec) -> TensorSpec:
-    shape = None if t.shape.rank is None else tuple(t.shape.as_list())
-    return TensorSpec(name, t.dtype.base_dtype.name, shape)
+def variable_read(graph: tf_types.Graph, t: tf_types.Tensor) -> tf_types.Tensor:
+    """The value of resource variable handle ``t``: its ``explorer_fetch`` read, made once."""
+    name = f"{t.op.name}/explorer_fetch"
+    read = graph_element(graph, name)
+    if read is not None and read.type == "ReadVariableOp" and read.inputs[0] is t:
+        return read.outputs[0]
+    with graph.as_default():
+        return tf().raw_ops.ReadVariableOp(resource=t, dtype=t.op.get_attr("dtype"), name=name)
 
 
 def loaded_signature(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from explorer._tf import tf
-from explorer.errors import FeedError, TensorNotFoundError
+from explorer.errors import FeedError
 from explorer.feeding.feeds import (
     DEFAULT_MAX_BYTES,
     INT_HIGH,
@@ -55,10 +55,10 @@ from explorer.graph.op_families import (
     PLACEHOLDER_OPS,
 )
 from explorer.graph.registry import OpRegistry
-from explorer.graph.specs import Signature, TensorSpec
+from explorer.graph.specs import Signature, TensorSpec, spec_of
 from explorer.inspection.gate import admit_import
 from explorer.inspection.suggestions import default_io
-from explorer.loading.isolation import import_into
+from explorer.loading.isolation import graph_tensor, import_into
 from explorer.loading.model import V1Model, as_model
 
 if TYPE_CHECKING:
@@ -78,10 +78,7 @@ def input_roles(graph_def: GraphDef, specs: Mapping[str, TensorSpec]) -> dict[st
     """How each input is fed: ``feed``, ``default`` (``PlaceholderWithDefault``), ``computed`` (from
     another input, e.g. TFMA's ``features/*``), ``constant`` (no placeholder upstream)."""
     nodes = graph_index(graph_def).nodes
-    spec_ops = {
-        k: [op_name(n) for n in (s.components if s.kind != "dense" else ()) or (s.name,) if n]
-        for k, s in specs.items()
-    }
+    spec_ops = {k: [op_name(n) for n in s.tensors] for k, s in specs.items()}
     roles: dict[str, str] = {}
     for key, ops in spec_ops.items():
         types = {nodes[o].op if o in nodes else "" for o in ops}
@@ -283,19 +280,7 @@ def tensor_specs(model: V1Model, names: Sequence[str]) -> dict[str, TensorSpec]:
     """``op:idx`` -> :class:`TensorSpec` read from a gated fresh import of the graph."""
     graph = tf().Graph()
     import_into(admit_import(model), graph)
-    out = {}
-    for name in names:
-        canon = name if ":" in name else f"{name}:0"
-        try:
-            t = graph.get_tensor_by_name(canon)
-        except (KeyError, ValueError):
-            raise TensorNotFoundError(
-                f"tensor {name!r} is not in {model.path}: browse "
-                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
-            ) from None
-        shape = None if t.shape.rank is None else tuple(t.shape.as_list())
-        out[canon] = TensorSpec(canon, t.dtype.name, shape)
-    return out
+    return {tensor_name(n): spec_of(tensor_name(n), graph_tensor(graph, n, model)) for n in names}
 
 
 MAX_VOCAB_LINES = 100_000

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.errors import FeedError
 from explorer.graph.index import GraphIndex, graph_index
-from explorer.graph.inputs import attr_shape, image_size, loop_predicate
+from explorer.graph.inputs import attr_ints, attr_shape, channels_first, image_size, loop_predicate
 from explorer.graph.names import data_inputs, op_name, shape_text, tensor_name
 from explorer.graph.op_families import (
     BROADCAST_OPS,
@@ -30,8 +30,8 @@ from explorer.graph.op_families import (
 )
 from explorer.graph.proto_reader import Shape
 from explorer.graph.registry import OpRegistry
-from explorer.graph.specs import TensorSpec
-from explorer.loading.isolation import prepare_graph_def
+from explorer.graph.specs import TensorSpec, static_shape
+from explorer.loading.isolation import graph_element, prepare_graph_def
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -231,11 +231,6 @@ def _matmul(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposa
     return Proposal(tuple(dims), why)
 
 
-def _channels_axis(node: NodeDef, rank: int) -> int:
-    fmt = node.attr["data_format"].s.decode() if "data_format" in node.attr else "NHWC"
-    return 1 if fmt.startswith("NC") else rank - 1
-
-
 @shape_rule("Conv2D", "DepthwiseConv2dNative", "Conv3D")
 def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
     if pos != 0:
@@ -243,8 +238,8 @@ def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
     rank = 5 if node.op == "Conv3D" else 4
     if (filt := ctx.static_shape(node.input[1])) is None or len(filt) != rank:
         return Proposal(tuple(Dim() for _ in range(rank)), f"rank {rank}: {_where(node)}")
-    ch = _channels_axis(node, rank)
-    dil = list(node.attr["dilations"].list.i) if "dilations" in node.attr else []
+    ch = 1 if channels_first(node) else rank - 1
+    dil = attr_ints(node, "dilations")
     dims = [Dim() for _ in range(rank)]
     why = f"{_where(node)} convolves it with {op_name(node.input[1])} {shape_text(filt)}"
     dims[ch] = _fixed(filt[rank - 2], f"the input channels: {why}")
@@ -257,7 +252,7 @@ def _conv(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal 
 
 @shape_rule("MaxPool", "AvgPool")
 def _pool(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Proposal | None:
-    ksize = list(node.attr["ksize"].list.i) if pos == 0 and "ksize" in node.attr else []
+    ksize = attr_ints(node, "ksize") if pos == 0 else []
     if len(ksize) != 4:
         return None
     why = f"{_where(node)} pools it with ksize {ksize}"
@@ -272,7 +267,7 @@ def _bias_add(ctx: ShapeContext, node: NodeDef, pos: int, shape: Shape) -> Propo
         return None
     why = f"{_where(node)} adds a bias of {bias[0]}"
     dims = [Dim() for _ in range(rank)]
-    dims[_channels_axis(node, rank)] = Dim(bias[0], why)
+    dims[1 if channels_first(node) else rank - 1] = Dim(bias[0], why)
     return Proposal(tuple(dims), why)
 
 
@@ -786,11 +781,8 @@ class _Inference:
 
 
 def _graph_shape(g: Any, tensor: str) -> Shape:
-    try:
-        t = g.get_tensor_by_name(tensor) if g is not None else None
-    except (KeyError, ValueError):
-        t = None
-    return None if t is None or t.shape.rank is None else tuple(t.shape.as_list())
+    t = graph_element(g, tensor) if g is not None and ":" in tensor else None
+    return None if t is None else static_shape(t.shape)
 
 
 def _share_batch(inferred: dict[str, InferredShape], keys: list[str], probed: set[str]) -> None:

@@ -216,27 +216,31 @@ def image_axes(shape: Shape, free: bool = True) -> tuple[int, int] | None:
     return axes if not free or any(shape[a] is None for a in axes) else None
 
 
-def _attr_ints(node: NodeDef, name: str) -> list[int]:
+def attr_ints(node: NodeDef, name: str) -> list[int]:
     return list(node.attr[name].list.i) if name in node.attr else []
+
+
+def channels_first(node: NodeDef) -> bool:
+    """Whether the node's ``data_format`` puts channels before space (``NCHW``, ``NCDHW``)."""
+    return "data_format" in node.attr and node.attr["data_format"].s.decode().startswith("NC")
 
 
 def _window(index: GraphIndex, node: NodeDef, axes: dict[int, int]) -> dict[int, int] | str:
     """Height and width after a conv or pool (``axes``: axis -> size), or why they do not fit."""
-    fmt = node.attr["data_format"].s.decode() if "data_format" in node.attr else "NHWC"
-    spatial = (2, 3) if fmt.startswith("NC") else (1, 2)
+    spatial = (2, 3) if channels_first(node) else (1, 2)
     if set(axes) != set(spatial):
         return {}
     if node.op in ("MaxPool", "AvgPool"):
-        kernel = [_attr_ints(node, "ksize")[a] for a in spatial]
+        kernel = [attr_ints(node, "ksize")[a] for a in spatial]
     else:
         filt = index.source(node.input[1])
         fshape = attr_shape(filt) if filt is not None else None
         if fshape is None or len(fshape) != 4 or None in fshape[:2]:
             return {}
         kernel = list(fshape[:2])
-    strides, dil = _attr_ints(node, "strides"), _attr_ints(node, "dilations")
+    strides, dil = attr_ints(node, "strides"), attr_ints(node, "dilations")
     padding = node.attr["padding"].s.decode() if "padding" in node.attr else "VALID"
-    pads = _attr_ints(node, "explicit_paddings")
+    pads = attr_ints(node, "explicit_paddings")
     out = {}
     for a, k in zip(spatial, kernel):
         size, stride = axes[a], strides[a] if len(strides) == 4 else 1
@@ -264,7 +268,7 @@ def _step(index: GraphIndex, node: NodeDef, pos: int, rank: int, axes: dict[int,
     if op == "Transpose" and pos == 0 and (perm := index.ints(node.input[1])):
         return rank, {perm.index(x): s for x, s in axes.items()}
     if op == "Squeeze" and pos == 0:
-        dims = {d % rank for d in _attr_ints(node, "squeeze_dims")}
+        dims = {d % rank for d in attr_ints(node, "squeeze_dims")}
         for x, s in axes.items():
             if x in dims and s != 1:
                 return f"Squeeze {node.name!r} squeezes dim {x}, which is {s} there (needs 1)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,11 @@ class Variable:
         return {**dataclasses.asdict(self), "shape": _listed(self.shape)}
 
 
+def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
+    """The graph tensors of ``specs`` (a sparse spec's components), in order."""
+    return [t for s in specs.values() for t in s.tensors]
+
+
 def _listed(shape: tuple[int | None, ...] | None) -> list[int | None] | None:
     return None if shape is None else list(shape)
 
@@ -67,6 +73,16 @@ def shape_of(shape_proto: Any) -> tuple[int | None, ...] | None:
     if shape_proto.unknown_rank:
         return None
     return tuple(None if d.size < 0 else int(d.size) for d in shape_proto.dim)
+
+
+def static_shape(shape: Any) -> tuple[int | None, ...] | None:
+    """A TensorFlow ``TensorShape`` as a tuple (``None``: unknown rank)."""
+    return None if shape.rank is None else tuple(shape.as_list())
+
+
+def spec_of(name: str, t: Any) -> TensorSpec:
+    """The dense spec of a graph tensor or ``tf.TensorSpec`` (dtype without ``_ref``)."""
+    return TensorSpec(name, t.dtype.base_dtype.name, static_shape(t.shape))
 
 
 def tensor_spec_of(info: Any) -> TensorSpec:

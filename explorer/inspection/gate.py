@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from explorer.errors import ExplorerError, SessionError, UnsafeModelError
 from explorer.graph.index import RunScope, union
-from explorer.graph.specs import TensorSpec
+from explorer.graph.specs import spec_tensors
 from explorer.inspection.scan_rules import RULES, Finding, Findings, ScanContext
 from explorer.inspection.suggestions import default_io  # its scan rules register on import
 from explorer.loading import isolation
@@ -25,11 +25,6 @@ _SCOPED_RULES = frozenset({"queue"})  # besides the unsafe ones: harmless where 
 # Unsafe rules about what importing the graph does (whatever runs): never scoped.
 IMPORT_TIME_RULES = frozenset({"function-recursion", "huge-tensor"})
 ALWAYS_REFUSED = frozenset({"function-recursion"})  # refused even with allow_unsafe: a crash
-
-
-def spec_tensors(specs: Mapping[str, TensorSpec]) -> list[str]:
-    """The graph tensors of ``specs`` (a sparse spec's components), in order."""
-    return [c for s in specs.values() for c in (s.components or (s.name,)) if c]
 
 
 def default_scope(model: V1Model) -> RunScope | None:

@@ -21,7 +21,7 @@ from explorer.errors import (
 )
 from explorer.graph.index import const_ints, graph_index
 from explorer.graph.inputs import pipeline_inputs
-from explorer.graph.names import op_name
+from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import (
     ACTIVATION_HEAD_OPS,
     CONTROL_FLOW_BACK_EDGE_OPS,
@@ -85,7 +85,7 @@ class GraphFacts:
         """The source a data input reads: a placeholder op, a pipeline output tensor, or None."""
         name = op_name(tensor)
         if name in self.pipeline_ops:
-            return tensor if ":" in tensor else f"{tensor}:0"
+            return tensor_name(tensor)
         return name if name in self.sources else None
 
     def readers(self, op: Any) -> list[str]:
@@ -104,7 +104,7 @@ class GraphFacts:
         if shape is not None:
             return bool(shape) and shape[0] is None
         deps = self.deps.get(op_name(tensor), ())
-        shapes = (self.catalog.tensor(p if ":" in p else f"{p}:0").shape for p in deps)
+        shapes = (self.catalog.tensor(tensor_name(p)).shape for p in deps)
         return any(s is not None and len(s) > 1 and s[0] is None for s in shapes)
 
     def _propagate(self, through_shapes: bool) -> dict[str, frozenset[str]]:
@@ -989,7 +989,7 @@ def validate_choice(catalog: Catalog, inputs: Iterable[str], outputs: Iterable[s
 
 
 def _tensor_name(catalog: Catalog, name: str) -> str:
-    full = name if ":" in name else f"{name}:0"
+    full = tensor_name(name)
     if full not in catalog:
         raise TensorNotFoundError(
             f"input {name!r} is not a tensor of {catalog.source}: see explorer.suggest(model)"
@@ -1108,12 +1108,12 @@ def heads(catalog: Catalog, outputs: list[Candidate]) -> tuple[list[Candidate], 
 def _inputs_of_head(catalog: Catalog, name: str, hops: int = 3) -> set[str]:
     """Tensors output ``name`` activates or reshapes (``logits`` for ``probs``): the same head."""
     out: set[str] = set()
-    op = catalog.op(name.partition(":")[0])
+    op = catalog.op(op_name(name))
     for _ in range(hops):
         if op.type not in HEAD_STEP_OPS or not op.inputs:
             break
-        out.add(op.inputs[0] if ":" in op.inputs[0] else f"{op.inputs[0]}:0")
-        op = catalog.op(op.inputs[0].partition(":")[0])
+        out.add(tensor_name(op.inputs[0]))
+        op = catalog.op(op_name(op.inputs[0]))
     return out
 
 

@@ -18,19 +18,19 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from types import SimpleNamespace
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any
 
 from explorer._tf import quiet_env, tf, tf1, verbose
 from explorer.errors import (
     MissingVariablesError,
     ModelFormatError,
     SessionError,
+    TensorNotFoundError,
     first_line,
     plain,
 )
 from explorer.graph import protos
-from explorer.graph.names import op_name
+from explorer.graph.names import op_name, tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
 from explorer.graph.runtime import absent_type, all_nodes
 from explorer.loading.model import V1Model, init_ops, meta_graph_with
@@ -42,10 +42,6 @@ if TYPE_CHECKING:
     from tensorflow.core.framework.node_def_pb2 import NodeDef
 
     from explorer.graph.specs import Variable
-
-
-class HasInitOp(Protocol):  # what init_op_names reads (the import worker passes a stand-in)
-    init_op: str | None
 
 
 def prepare_graph_def(model: V1Model, *, writable: bool = False) -> GraphDef:
@@ -97,27 +93,46 @@ def import_into(model: V1Model, graph: tf_types.Graph) -> None:
         ) from None
 
 
-def in_graph(graph: tf_types.Graph, name: str) -> bool:
-    """Whether ``graph`` holds the op or tensor ``name`` (``op`` or ``op:idx``)."""
+def graph_element(graph: tf_types.Graph, name: str) -> Any | None:
+    """The op or tensor ``name`` (``op`` or ``op:idx``) of ``graph``, else ``None``."""
     try:
-        graph.as_graph_element(name)
+        return graph.as_graph_element(name)
     except (KeyError, ValueError):
-        return False
-    return True
+        return None
 
 
-def init_op_names(model: HasInitOp, graph: tf_types.Graph) -> list[str]:
-    """The ops initialising ``model``'s tables in ``graph`` (init op, or the tables')."""
-    init = model.init_op
-    if init and in_graph(graph, op_name(init)):
-        return [init]
+def graph_tensor(graph: tf_types.Graph, ref: str, model: V1Model) -> tf_types.Tensor:
+    """Tensor ``ref`` (``op`` for ``op:0``) of ``model``'s ``graph``, else TensorNotFoundError."""
+    if (t := graph_element(graph, tensor_name(ref))) is None:
+        raise TensorNotFoundError(
+            f"tensor {ref!r} is not in {model.path}: browse "
+            "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
+        )
+    return t
+
+
+def saver_ops(model: V1Model, graph: tf_types.Graph) -> tuple[Any, Any] | None:
+    """The Saver's restore op and filename tensor in ``graph``, or ``None`` (no Saver there)."""
+    restore, filename = model.restore_op, model.filename_tensor
+    found = [graph_element(graph, n) if n else None for n in (op_name(restore or ""), filename)]
+    return None if any(f is None for f in found) else (found[0], found[1])
+
+
+def table_init(
+    graph: tf_types.Graph, init_op: str | None, assets: dict[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """The ops initialising tables in ``graph`` (``init_op``, or the tables'), and the feeds of
+    the ``assets`` (tensor -> path) that are in ``graph``."""
+    feeds = {n: p for n, p in assets.items() if graph_element(graph, n) is not None}
+    if init_op and graph_element(graph, op_name(init_op)) is not None:
+        return [init_op], feeds
     ops = {
         item.name if hasattr(item, "name") else str(item).split(":")[0]
         for item in graph.get_collection("table_initializer")
     }
-    if not ops and in_graph(graph, "init_all_tables"):
+    if not ops and graph_element(graph, "init_all_tables") is not None:
         ops.add("init_all_tables")
-    return sorted(ops)
+    return sorted(ops), feeds
 
 
 _STATE = {
@@ -420,8 +435,7 @@ def _child_import(kind: str, payload: bytes, init: dict[str, Any] | None = None)
     config = tf1().ConfigProto(allow_soft_placement=True)
     with tf1().Session(graph=graph, config=config) as session:
         if init is not None:  # as the session would; ordinary failures are left to the one here
-            ops = init_op_names(SimpleNamespace(init_op=init["op"]), graph)
-            feeds = {n: path for n, path in init["assets"].items() if in_graph(graph, n)}
+            ops, feeds = table_init(graph, init["op"], init["assets"])
             with contextlib.suppress(tf().errors.OpError, ValueError, TypeError):
                 session.run(ops, feeds)
 

@@ -207,7 +207,7 @@ def _output_counts(model: V1Model, nodes: list[NodeDef], replaced: set[str]) -> 
     refs = [i for n in nodes for i in data_inputs(n)]
     for sig in model.signatures.values():
         for spec in [*sig.inputs.values(), *sig.outputs.values()]:
-            refs.extend(spec.components or (spec.name,))
+            refs.extend(spec.tensors)
     for ref in map(tensor_name, refs):
         name, _, idx = ref.rpartition(":")
         if name in counts:

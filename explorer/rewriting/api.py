@@ -21,6 +21,7 @@ import numpy as np
 from explorer.comparing.outputs import Comparator
 from explorer.comparing.records import Tolerance
 from explorer.errors import ConversionError, plain
+from explorer.feeding.data.sources import rows_of
 from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.suggestions import check_custom_io, default_io
@@ -199,7 +200,10 @@ def to_keras(
         "atol": atol,
         "rtol": rtol,
         "feeds": [
-            {"source": "given" if i >= len(batches) else "generated", "batch": _batch(f)}
+            {
+                "source": "given" if i >= len(batches) else "generated",
+                "batch": rows_of(next(iter(f.values()), 0)),
+            }
             for i, f in enumerate(all_feeds)
         ],
     }
@@ -207,11 +211,6 @@ def to_keras(
     if check:
         check_rewrites([rw], backends, Tolerance(atol, rtol, nonfinite=nonfinite))
     return rw
-
-
-def _batch(feed: dict[str, np.ndarray]) -> int:
-    first = next(iter(feed.values()), None)
-    return int(first.shape[0]) if first is not None and first.ndim else 1
 
 
 def exec_source(source: str, filename: str) -> dict[str, Any]:

@@ -10,10 +10,17 @@ from typing import TYPE_CHECKING, Any
 from explorer._tf import tf, tf1
 from explorer.errors import MissingVariablesError, SessionError, TensorNotFoundError, first_line
 from explorer.graph.index import RunScope
-from explorer.graph.names import array_dtype, op_name, shape_text
+from explorer.graph.names import array_dtype, shape_text
 from explorer.graph.specs import TensorSpec
 from explorer.inspection.gate import admit, no_checkpoint
-from explorer.loading.isolation import debug, import_into, in_graph, init_op_names
+from explorer.loading.isolation import (
+    debug,
+    graph_element,
+    graph_tensor,
+    import_into,
+    saver_ops,
+    table_init,
+)
 from explorer.loading.model import V1Model
 from explorer.running.deadline import bounded, default_timeout
 
@@ -61,11 +68,11 @@ class ModelSession(AbstractContextManager):
             return
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(no_checkpoint(model))
-        restore_op, filename = model.restore_op, model.filename_tensor
+        in_graph = saver_ops(model, self.graph)
 
         def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
-            if restore_op and filename and in_graph(self.graph, op_name(restore_op)):
-                self.session.run(restore_op, {filename: model.checkpoint_prefix})
+            if in_graph is not None:
+                self.session.run(in_graph[0], {in_graph[1]: model.checkpoint_prefix})
                 return
             with self.graph.as_default():
                 variables = self.graph.get_collection("variables") or None
@@ -81,8 +88,8 @@ class ModelSession(AbstractContextManager):
             ) from None
 
     def _initialize(self) -> None:
-        feeds = {n: p for n, p in self.model.assets.items() if in_graph(self.graph, n)}
-        if not (ops := init_op_names(self.model, self.graph)):
+        ops, feeds = table_init(self.graph, self.model.init_op, self.model.assets)
+        if not ops:
             return
         what = "initialising tables/assets"
         try:
@@ -107,14 +114,7 @@ class ModelSession(AbstractContextManager):
             return self.tensor(ref.name)
         if not isinstance(ref, str):  # a TensorInfo
             return tf1().saved_model.utils.get_tensor_from_tensor_info(ref, self.graph)
-        name = ref if ":" in ref else f"{ref}:0"
-        try:
-            return self.graph.get_tensor_by_name(name)
-        except (KeyError, ValueError):
-            raise TensorNotFoundError(
-                f"tensor {ref!r} is not in {self.model.path}: browse "
-                "explorer.Catalog.from_model(model) or explorer.suggest(model) for names"
-            ) from None
+        return graph_tensor(self.graph, ref, self.model)
 
     def operation(self, name: str) -> tf_types.Operation:
         try:
@@ -159,10 +159,9 @@ class ModelSession(AbstractContextManager):
 
     def _fetchable(self, ref: Any) -> Any:
         """A name or spec as a graph tensor (an op without outputs as the op)."""
-        if isinstance(ref, str) and ":" not in ref and in_graph(self.graph, ref):
-            op = self.operation(ref)
-            if not op.outputs:
-                return op
+        op = graph_element(self.graph, ref) if isinstance(ref, str) and ":" not in ref else None
+        if op is not None and not op.outputs:
+            return op
         return self.tensor(ref) if isinstance(ref, (str, TensorSpec)) else ref
 
     def close(self) -> None:

@@ -14,8 +14,8 @@ from explorer.feeding.shape_inference import with_placeholder_shapes
 from explorer.graph.index import ops_that_run
 from explorer.graph.names import tensor_name
 from explorer.graph.op_families import PLACEHOLDER_OPS
-from explorer.graph.specs import TensorSpec
-from explorer.inspection.gate import admit, spec_tensors
+from explorer.graph.specs import TensorSpec, spec_tensors
+from explorer.inspection.gate import admit
 from explorer.inspection.suggestions import check_custom_io, default_io, needed_inputs
 from explorer.loading.model import V1Model, model_run_scope
 from explorer.running.base import Runner
@@ -138,7 +138,7 @@ def _check_outputs_fed(
     ran = ops_that_run(model.graph_def, spec_tensors(outputs), fed).ops
     unfed = [n.name for n in model.graph_def.node if n.name in ran and n.op in PLACEHOLDER_OPS]
     for key, spec in outputs.items() if unfed else ():
-        needs = ops_that_run(model.graph_def, spec_tensors({key: spec}), fed).ops
+        needs = ops_that_run(model.graph_def, list(spec.tensors), fed).ops
         if (cur := next((p for p in unfed if p in needs), None)) is not None:
             raise FeedError(
                 f"output {key!r} ({spec.name or 'sparse'}) needs placeholder {cur!r}, which is "

@@ -32,20 +32,26 @@ def table_checkpoint(tmp_path_factory):
 
 def test_init_ops_come_from_one_choice_for_session_and_converter(table_checkpoint, mlp_paths):
     from explorer import convert, load
-    from explorer.loading.isolation import init_op_names
+    from explorer.loading.isolation import saver_ops, table_init
     from explorer.running.v1_runner import V1Runner
 
     model = load(table_checkpoint)
     assert model.init_op is None
     with explorer.ModelSession(model) as s:
-        ops = init_op_names(model, s.graph)
+        ops, feeds = table_init(s.graph, model.init_op, {"nowhere:0": "x.txt"})
         assert ops == ["key_value_init/LookupTableImportV2"]  # the table_initializer collection
+        assert feeds == {}  # an asset tensor not in the graph is not fed
+        restore, filename = saver_ops(model, s.graph)  # the Saver both session and builder run
+        assert (restore.name, filename.name) == (model.restore_op, model.filename_tensor)
+        assert s.tensor("ids").name == "ids:0"  # graph_tensor: ``op`` means ``op:0``
+        with pytest.raises(explorer.errors.TensorNotFoundError, match="'nope' is not in .*suggest"):
+            s.tensor("nope")
     v2 = convert(model, inputs=["words:0"], outputs=["ids:0"])
-    assert init_op_names(model, v2.wrapped_function.graph) == ops  # the same op, by name
+    assert table_init(v2.wrapped_function.graph, model.init_op, {})[0] == ops  # same op
     words = np.array([b"c", b"a", b"zzz"], dtype=object)
     with V1Runner(model, inputs=["words:0"], outputs=["ids:0"]) as r:
         assert r.infer({"words:0": words})["ids:0"].tolist() == [13, 11, 9]
     assert v2(words=words)["ids"].numpy().tolist() == [13, 11, 9]
     mlp = load(mlp_paths["saved_model"])
     with explorer.ModelSession(mlp) as s:
-        assert init_op_names(mlp, s.graph) == []  # no init op and no tables: nothing to run
+        assert table_init(s.graph, mlp.init_op, {}) == ([], {})  # nothing to run
