@@ -42,8 +42,6 @@ _PROMPTS_JS = """
   .map(p => p.textContent || '').join('|')
 """
 
-_RAN = r"/\[(\*|\d+)\]/"  # a prompt of a cell queued [*] or run [n] (not cleared to [ ])
-
 _OUTPUTS_JS = """
 () => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map((cell, i) => ({
   cell: i,
@@ -105,17 +103,14 @@ class Lab:
 
         page = self.page
         before = page.evaluate(_PROMPTS_JS)  # stored notebooks keep their old [n] prompts
-        # A Run All sent before the page holds the kernel (the server may already report it idle)
-        # runs nothing: JupyterLab clears each cell's prompt to [ ] instead. Wait for a cell
-        # queued or run ([*] or [n], prompts changed), else send it again.
-        for attempt in (1, 2):
+        for attempt in (1, 2):  # a Run All sent before the kernel listens runs nothing: again
             if self._select_kernel().is_visible():  # a kernel question that came late
                 self._select_kernel().click()
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
             try:
                 page.wait_for_function(
-                    f"(before) => (p => p !== before && {_RAN}.test(p))(({_PROMPTS_JS})())",
+                    f"(before) => ({_PROMPTS_JS})() !== before",
                     arg=before,
                     timeout=30_000,
                     polling=500,
