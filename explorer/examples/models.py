@@ -71,13 +71,17 @@ def mlp_session(seed: int = 0) -> Iterator[tuple[Any, dict[str, Any]]]:
         yield sess, {"x": x, "logits": logits, "probs": probs}
 
 
+EXAMPLE_FORMATS = ("saved_model", "frozen_pb", "checkpoint_v2", "checkpoint_v1")
+
+
 def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
-    """Write the example MLP as a SavedModel (tag ``serve``, signature ``serving_default``) or,
-    with ``fmt="frozen_pb"``, as ``OUT_DIR/frozen.pb`` (the tests build the other formats)."""
+    """Write the example MLP as a SavedModel (tag ``serve``, signature ``serving_default``), or
+    with ``fmt`` ``frozen_pb`` as ``OUT_DIR/frozen.pb``, ``checkpoint_v2``/``checkpoint_v1`` as
+    ``OUT_DIR/model.meta`` and its checkpoint (what the notebooks open; the tests build more)."""
     tf = tf_module()
     v1 = tf.compat.v1
-    if fmt not in ("saved_model", "frozen_pb"):
-        raise ValueError(f"unknown format {fmt!r}: choose saved_model or frozen_pb")
+    if fmt not in EXAMPLE_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(EXAMPLE_FORMATS)}")
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     with mlp_session(seed) as (sess, t):
@@ -87,6 +91,12 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
             )
             tf.io.write_graph(frozen, str(out), "frozen.pb", as_text=False)
             return out / "frozen.pb"
+        if fmt.startswith("checkpoint"):
+            out.mkdir(parents=True, exist_ok=True)
+            version = v1.train.SaverDef.V2 if fmt == "checkpoint_v2" else v1.train.SaverDef.V1
+            with sess.graph.as_default():
+                saver = v1.train.Saver(write_version=version)
+            return Path(saver.save(sess, str(out / "model")) + ".meta")
         builder = v1.saved_model.Builder(str(out))
         sig = v1.saved_model.predict_signature_def(
             inputs={"x": t["x"]}, outputs={"probs": t["probs"], "logits": t["logits"]}

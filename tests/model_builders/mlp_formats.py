@@ -22,7 +22,7 @@ MLP_FORMATS = (
 
 def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: int = 0) -> Path:
     """Write the example MLP in format ``fmt`` (one of :data:`MLP_FORMATS`); the path to load."""
-    if fmt in ("saved_model", "frozen_pb"):
+    if fmt in models.EXAMPLE_FORMATS:
         return models.build_mlp(out_dir, fmt, seed)
     if fmt not in MLP_FORMATS:
         raise ValueError(f"unknown format {fmt!r}: choose one of {', '.join(MLP_FORMATS)}")
@@ -46,13 +46,8 @@ def build_mlp(out_dir: str | os.PathLike[str], fmt: str = "saved_model", seed: i
             v1.saved_model.simple_save(sess, str(out), inputs={"x": t["x"]}, outputs=outputs)
             return out
         out.mkdir(parents=True, exist_ok=True)
-        if fmt == "frozen_pbtxt":
-            frozen = v1.graph_util.convert_variables_to_constants(
-                sess, sess.graph.as_graph_def(), ["probs", "logits/BiasAdd"]
-            )
-            tf().io.write_graph(frozen, str(out), "frozen.pbtxt", as_text=True)
-            return out / "frozen.pbtxt"
-        version = v1.train.SaverDef.V2 if fmt == "checkpoint_v2" else v1.train.SaverDef.V1
-        with sess.graph.as_default():
-            saver = v1.train.Saver(write_version=version)
-        return Path(saver.save(sess, str(out / "model")) + ".meta")
+        frozen = v1.graph_util.convert_variables_to_constants(
+            sess, sess.graph.as_graph_def(), ["probs", "logits/BiasAdd"]
+        )
+        tf().io.write_graph(frozen, str(out), "frozen.pbtxt", as_text=True)
+        return out / "frozen.pbtxt"
