@@ -68,11 +68,11 @@ class ModelSession(AbstractContextManager):
             return
         if model.checkpoint_prefix is None:
             raise MissingVariablesError(no_checkpoint(model))
-        in_graph = saver_ops(model, self.graph)
+        ops = saver_ops(model, self.graph)  # the graph's Saver: restore op, filename tensor
 
         def restore() -> None:  # in the graph (per thread: bounded() runs it in a worker)
-            if in_graph is not None:
-                self.session.run(in_graph[0], {in_graph[1]: model.checkpoint_prefix})
+            if ops is not None:
+                self.session.run(ops[0], {ops[1]: model.checkpoint_prefix})
                 return
             with self.graph.as_default():
                 variables = self.graph.get_collection("variables") or None
