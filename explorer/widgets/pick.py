@@ -105,8 +105,9 @@ class IOPicker(C.View):
 
     def _render(self) -> None:
         s = self.state
-        for side, names in ((self.ins, s.inputs), (self.outs, s.outputs)):
-            C.set_options(side.chosen, list(names))
+        for side, names in ((self.ins, s.inputs), (self.outs, s.outputs)):  # keeps a highlight
+            kept = side.chosen.value if side.chosen.value in names else None
+            C.set_options(side.chosen, list(names), kept)
         ok = s.validation is not None and bool(s.validation)
         colour, mark = ("#1a7f37", "✔") if ok else ("#d1242f", "✘")
         self.message.value = f'<span style="color:{colour}">{mark} {esc(s.message)}</span>'

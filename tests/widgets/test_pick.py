@@ -45,6 +45,18 @@ def test_picker_add_and_remove_buttons(mlp):
     assert list(view.outs.chosen.options) == ["probs:0"]
 
 
+def test_a_highlighted_tensor_stays_highlighted_when_the_other_side_changes(mlp):
+    """A render from another change (here: an input removed) keeps an output's highlight, so a
+    remove clicked next takes the tensor the person highlighted (CI saw it lost in Chromium)."""
+    view = IOPicker(mlp)
+    view.outs.chosen.value = "probs:0"
+    view.ins.chosen.value = "x:0"
+    view.ins.remove.click()
+    assert view.state.inputs == () and view.outs.chosen.value == "probs:0"
+    view.outs.remove.click()
+    assert view.state.outputs == ("logits/BiasAdd:0",) and view.outs.chosen.value is None
+
+
 def test_picker_errors_show_inline(mlp):
     view = IOPicker(mlp)
     view.outs.name.value = "no/such/op"
