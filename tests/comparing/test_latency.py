@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ import explorer
 from explorer.comparing.latency import latency_table
 from explorer.conversion.onnx import OnnxRunner
 from explorer.conversion.v2_model import V2Runner
+from explorer.running.base import FnRunner
 from explorer.running.v1_runner import V1Runner
 
 
@@ -30,3 +33,23 @@ def test_latency_table_times_every_runner_and_names_the_one_to_serve(mlp_paths):
     fastest = {b: min(runners, key=lambda n: table["artifacts"][n][b]["ms"]) for b in ("1", "16")}
     assert table["fastest"] == {**fastest, "2": None} and table["serve"] == fastest["1"]
     assert not r1.is_active  # started and stopped by latency_table
+
+
+def _sleeper(stalls: dict[int, float]) -> FnRunner:
+    """A runner whose call ``n`` (from 0) sleeps ``stalls[n]`` seconds, every other call none."""
+    calls = iter(range(1000))
+
+    def fn(_feeds: dict) -> dict:
+        time.sleep(stalls.get(next(calls), 0.0))
+        return {}
+
+    return FnRunner(fn)
+
+
+def test_one_stalled_call_does_not_end_the_timing_a_slow_model_still_does():
+    stalled = _sleeper({2: 0.6})  # two warmup calls, then the first round stalls 12x the budget
+    cells = latency_table({"a": stalled}, {1: {}}, rounds=(3, 10), seconds=0.05)["artifacts"]["a"]
+    assert cells["1"]["rounds"] >= 3 and cells["1"]["ms"] < 600, cells  # the stall's median lost
+    slow = _sleeper(dict.fromkeys(range(1000), 0.06))  # every call past 10x the budget
+    cells = latency_table({"a": slow}, {1: {}}, rounds=(3, 10), seconds=0.005)["artifacts"]["a"]
+    assert cells["1"]["rounds"] == 1, cells
