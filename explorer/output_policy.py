@@ -5,6 +5,7 @@ when empty or explorer's own) and how (staged as ``.NAME.tmp-PID-*``, swapped in
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import errno
@@ -118,7 +119,7 @@ def default_output_dir(model: V1Model, suffix: str = "_tf2") -> Path:
     name = f"{src.name if src.is_dir() else src.stem}{suffix}"
     bases = (Path.cwd().resolve(), src.parent)
     fits = (b for b in bases if _writable(b) and not output_problem(model, b / name))
-    base = next(fits, Path(tempfile.gettempdir()) / "tf1-explorer")
+    base = next(fits, Path((_OUTER_TEMP or [tempfile.gettempdir()])[0]) / "tf1-explorer")
     out, n = base / name, 1
     while os.path.lexists(out):
         n += 1
@@ -217,6 +218,49 @@ def signals(hold: bool) -> Iterator[None]:
             signal.raise_signal(s)
 
 
+_OUTER_TEMP: list[str] = []  # the temporary folder outside a command-line run's own
+
+
+@contextlib.contextmanager
+def command_line_run() -> Iterator[Path]:
+    """A whole command-line run. SIGTERM raises ``KeyboardInterrupt`` as SIGINT does, and an
+    interrupt that Python swallows (raised inside a ``__del__`` or a gc callback, only reported
+    on stderr, while the run goes on) is raised again. Every temporary file of the run goes into
+    one folder, removed at the end whatever happens: ``TMPDIR`` points there, so TensorFlow's,
+    AutoGraph's and child processes' files are cleared too, even where a signal landed between
+    a library making a file and registering its removal."""
+    saved = tempfile.tempdir, os.environ.get("TMPDIR"), sys.unraisablehook
+    with signals(hold=True):
+        root = Path(tempfile.mkdtemp(prefix="tf1-explorer-run-"))
+        # after a signal the interrupted work may still write there from its thread
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+    _OUTER_TEMP.append(tempfile.gettempdir())
+
+    def unraisable(report: sys.UnraisableHookArgs) -> None:
+        if isinstance(report.exc_value, KeyboardInterrupt):  # swallowed: delivered again,
+            sig = signal.SIGTERM if report.exc_value.args == ("SIGTERM",) else signal.SIGINT
+            # a moment later from a thread: its handler then runs once this has returned
+            again = threading.Timer(0.01, signal.raise_signal, (sig,))
+            again.daemon = True
+            again.start()
+        else:
+            saved[2](report)
+
+    try:
+        tempfile.tempdir = os.environ["TMPDIR"] = str(root)
+        sys.unraisablehook = unraisable
+        with signals(hold=False):
+            yield root
+    finally:
+        tempfile.tempdir, sys.unraisablehook = saved[0], saved[2]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
+        _OUTER_TEMP.pop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def _pause(step: str) -> None:
     """Tests only: with ``TF1X_TEST_PAUSE=STEP``, say so on stderr and wait 3 s at ``STEP``."""
     if os.environ.get("TF1X_TEST_PAUSE") == step:
@@ -303,6 +347,21 @@ def staged_folder(
             yield staging
     finally:
         shutil.rmtree(staging.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def temp_folder(prefix: str) -> Iterator[Path]:
+    """A new temporary folder, removed on leaving whatever happens inside. It is made with
+    SIGINT and SIGTERM held, so a signal cannot land between its making and its removal being
+    due (``tempfile.TemporaryDirectory`` leaves it then)."""
+    path = None
+    try:
+        with signals(hold=True):
+            path = Path(tempfile.mkdtemp(prefix=prefix))
+        yield path
+    finally:
+        if path is not None:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def write_file(

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -341,6 +342,55 @@ def test_sigterm_while_writing_removes_the_staging_folder(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_signal_the_moment_a_temp_folder_is_made_leaves_none(tmp_path, monkeypatch):
+    """The window ``tempfile.TemporaryDirectory`` leaves open: a signal after the folder is made
+    but before its removal is due (CI saw a ``tf1-parity-*`` folder outlive a SIGINT)."""
+    made, mkdtemp = [], op.tempfile.mkdtemp
+
+    def signalled(prefix: str) -> str:
+        made.append(Path(mkdtemp(prefix=prefix, dir=tmp_path)))
+        signal.raise_signal(signal.SIGTERM)  # as if sent the instant the folder appeared
+        return str(made[-1])
+
+    monkeypatch.setattr(op.tempfile, "mkdtemp", signalled)
+    with (
+        pytest.raises(KeyboardInterrupt, match="SIGTERM"),
+        op.signals(hold=False),
+        op.temp_folder("tf1-test-"),
+    ):
+        pytest.fail("the block ran after the signal")
+    assert len(made) == 1 and os.listdir(tmp_path) == []
+
+
+class _DiesSignalled:
+    """On its deletion SIGTERM lands inside its ``__del__``, where Python only reports the
+    ``KeyboardInterrupt`` (as TensorFlow's ``BaseSession.__del__`` or JAX's gc callback in CI)."""
+
+    def __del__(self) -> None:
+        signal.raise_signal(signal.SIGTERM)
+        for _ in range(100):  # the handler runs here, inside __del__
+            pass
+
+
+def test_a_command_line_run_raises_a_swallowed_interrupt_again_and_clears_its_temp(
+    tmp_path, monkeypatch, capfd
+):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(op.tempfile, "tempdir", None)
+    made = []
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"), op.command_line_run() as root:
+        assert Path(op.tempfile.gettempdir()) == root and root.parent == tmp_path
+        made.append(Path(op.tempfile.mkstemp(prefix="a-library-")[1]))  # its removal never due
+        _DiesSignalled()
+        until = time.monotonic() + 10  # delivered again from a thread: within ms
+        while time.monotonic() < until:
+            pass
+        pytest.fail("the swallowed interrupt was not raised again")
+    assert made[0].parent == root and os.listdir(tmp_path) == []
+    assert op.os.environ["TMPDIR"] == str(tmp_path) and op.tempfile.tempdir is None
+    assert capfd.readouterr().err == ""  # no "Exception ignored in ..." report
+
+
 RACER = textwrap.dedent(
     """
     import sys, time
@@ -362,7 +412,6 @@ RACER = textwrap.dedent(
 
 
 def test_a_race_of_two_runs_ends_with_one_output_and_one_refusal(tmp_path):
-    import time
 
     out = tmp_path / "out"
     start = str(time.time() + 3.0)

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from explorer import _tf
 from explorer.cli import _common
 from explorer.errors import ExplorerError, first_line, plain
-from explorer.output_policy import signals
+from explorer.output_policy import command_line_run
 from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     SIGTERM). From the command line a run abandoned at its ``--timeout`` exits at once."""
     saved = deadline.configure()
     try:
-        with signals(hold=False):  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
+        with command_line_run():  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
             code = _main(argv)
     except KeyboardInterrupt as e:

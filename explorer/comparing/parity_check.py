@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import pprint
-import tempfile
 import time
 import zipfile
 from collections import Counter
@@ -48,7 +47,7 @@ from explorer.graph.index import graph_index
 from explorer.graph.names import dtype_name, op_name, tensor_name
 from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import CHECKPOINT, V1Model, as_model, load, meta_graph_with
-from explorer.output_policy import staged_folder
+from explorer.output_policy import staged_folder, temp_folder
 from explorer.running.base import FnRunner, Runner
 from explorer.running.v1_runner import V1Runner
 
@@ -179,7 +178,7 @@ def parity(
     plan = _Plan(feed_source(source), tolerance or Tolerance(), allow_unsafe, worst, progress, ref)
     reports: dict[str, ParityReport] = {}
     saved = None  # a saved copy of an in-memory V2Model: stateful signatures start fresh
-    with tempfile.TemporaryDirectory(prefix="tf1-parity-") as tmp, ExitStack() as stack:
+    with temp_folder("tf1-parity-") as tmp, ExitStack() as stack:
         pool = None  # a Dask client: the workers (they load the models from paths)
         if workers is not None or scheduler is not None:
             parts = shards(plan.source)
@@ -189,7 +188,7 @@ def parity(
             stateful = bool(gf.state_changing_upstream(v1.graph_def, target.output_ops(v1)))
             side = v2
             if (stateful or pool) and not isinstance(v2, (str, os.PathLike)):
-                saved = side = saved or v2.save(Path(tmp) / "v2")
+                saved = side = saved or v2.save(tmp / "v2")
             if pool is not None and not stateful:  # stateful: one sequence of calls, here
                 run = _merged(pool, parts, each, target, _model_at(v1), side)
                 if then is not None and not reports:  # its runners were the workers': fresh ones

@@ -27,14 +27,16 @@ from explorer.errors import (
 from explorer.feeding.feeds import key_mismatch
 from explorer.graph.specs import TensorSpec
 from explorer.loading.model import V1Model, is_hub_module, load
+from explorer.output_policy import signals
 
 _BUNDLE = "saved_model"  # folder inside the layer's .keras assets
 
 
 def _owned_dir() -> str:
     """A temporary folder removed when the process exits."""
-    d = tempfile.mkdtemp(prefix="tf1-explorer-keras-")
-    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    with signals(hold=True):  # no signal between its making and its removal being due
+        d = tempfile.mkdtemp(prefix="tf1-explorer-keras-")
+        atexit.register(shutil.rmtree, d, ignore_errors=True)
     return d
 
 

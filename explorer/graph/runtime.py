@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from explorer._tf import quiet_env, tf
 from explorer.graph.protos import module, tf_root
+from explorer.output_policy import temp_folder
 
 if TYPE_CHECKING:
     from tensorflow.core.framework.graph_pb2 import GraphDef
@@ -95,8 +95,7 @@ def _load_or_build() -> dict[str, Any]:
     folder = cache_dir()
     if (found := _read(folder / f"op-defs-{key}.pb", folder / f"{key}.json")) is not None:
         return found
-    tmp = Path(tempfile.mkdtemp(prefix="tf1-explorer-ops-"))
-    try:
+    with temp_folder("tf1-explorer-ops-") as tmp:
         built = None
         code = (
             f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r}); "
@@ -125,8 +124,6 @@ def _load_or_build() -> dict[str, Any]:
                 shutil.copyfile(tmp / src, part)
                 os.replace(part, folder / dst)
         return built
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _read(ops_file: Path, facts_file: Path) -> dict[str, Any] | None:

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from explorer.feeding.sampling import sample
 from explorer.graph.names import op_name, tensor_name
 from explorer.inspection.suggestions import check_custom_io, default_io
 from explorer.loading.model import V1Model, as_model
-from explorer.output_policy import staged_folder
+from explorer.output_policy import staged_folder, temp_folder
 from explorer.rewriting.graph import GraphContext, out_index, py_name
 from explorer.rewriting.translate import generate, translate
 from explorer.running.session import ModelSession
@@ -103,8 +102,8 @@ class KerasRewrite:
 
     def build(self) -> Any:
         """The Keras model in this process (current Keras backend), weights loaded."""
-        with tempfile.TemporaryDirectory(prefix="tf1x-keras-") as tmp:
-            self._write(folder := Path(tmp))
+        with temp_folder("tf1x-keras-") as tmp:
+            self._write(folder := tmp)
             ns = exec_source(self.source, str(folder / "model.py"))
             return ns["build_model"](weights=str(folder / "model.weights.h5"))
 
@@ -222,7 +221,7 @@ def exec_source(source: str, filename: str) -> dict[str, Any]:
 
 def write_weights(source: str, weights: dict[str, list[np.ndarray]]) -> bytes:
     """``model.weights.h5`` of ``source``'s model built here with ``weights`` (layer -> arrays)."""
-    with tempfile.TemporaryDirectory(prefix="tf1x-rewrite-") as tmp:
+    with temp_folder("tf1x-rewrite-") as tmp:
         model = exec_source(source, f"{tmp}/model.py")["build_model"](weights=None)
         for name, arrays in weights.items():
             layer = model.get_layer(name)
@@ -235,7 +234,7 @@ def write_weights(source: str, weights: dict[str, list[np.ndarray]]) -> bytes:
                 )
             layer.set_weights([np.asarray(a) for a in arrays])
         model.save_weights(f"{tmp}/model.weights.h5")
-        return Path(tmp, "model.weights.h5").read_bytes()
+        return (tmp / "model.weights.h5").read_bytes()
 
 
 def check_rewrites(
@@ -251,9 +250,9 @@ def check_rewrites(
             f"{plain(unknown[0])!r} is no Keras backend: choose from {', '.join(KERAS_BACKENDS)}"
         )
     results: list[dict[str, Any]] = [{} for _ in rewrites]
-    with tempfile.TemporaryDirectory(prefix="tf1x-check-") as tmp:
+    with temp_folder("tf1x-check-") as tmp:
         for i, rw in enumerate(rewrites):  # arrays by position, their keys in feeds{i}.npz.json
-            (folder := Path(tmp) / f"m{i}").mkdir()
+            (folder := tmp / f"m{i}").mkdir()
             rw._write(folder)
             arrays = {
                 f"b{b}_{j}": v for b, f in enumerate(rw._feeds) for j, v in enumerate(f.values())

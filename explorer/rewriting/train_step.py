@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from explorer.graph.op_families import COMPARE_OPS
 from explorer.inspection.catalog import Catalog
 from explorer.inspection.suggestions import GraphFacts
 from explorer.loading.model import V1Model, as_model
-from explorer.output_policy import staged_folder
+from explorer.output_policy import staged_folder, temp_folder
 from explorer.rewriting.api import BACKENDS, child_result, run_child, to_keras
 from explorer.rewriting.graph import GraphContext, kwargs_code, lit
 from explorer.rewriting.translate import generate, translate
@@ -643,16 +642,16 @@ def train_check(
     check = TrainCheck(str(model.path), plan, steps, batch, {}, proved, losses, _rewrite=rw)
     trained = replace(wmap, weights={k: wmap.weights[k] for k in keys}, frozen=wmap.frozen + stats)
     check.source = training_source(rw.source, plan, next(iter(outs)), trained)
-    with tempfile.TemporaryDirectory(prefix="tf1x-train-") as tmp:
+    with temp_folder("tf1x-train-") as tmp:
         attrs = sorted({a for s in plan.slots.values() for a in s})
         for j, key in enumerate(keys):
             for attr in attrs:
                 check._state[f"{j}/{attr.lstrip('-')}"] = _keras_slot(wmap, start, key, attr, plan)
         check._state["iterations"] = np.asarray(plan.iterations)
-        check.write(Path(tmp))  # the Keras side runs the training_model() it writes
+        check.write(tmp)  # the Keras side runs the training_model() it writes
         np.savez(f"{tmp}/arrays.npz", **{f"x_{k}": feed[t] for k, t in ins.items()})
         spec = {
-            "folder": tmp,
+            "folder": str(tmp),
             "arrays": f"{tmp}/arrays.npz",
             "inputs": list(ins),
             "loss": next(iter(outs)),
