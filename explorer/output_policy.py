@@ -230,11 +230,6 @@ def command_line_run() -> Iterator[Path]:
     AutoGraph's and child processes' files are cleared too, even where a signal landed between
     a library making a file and registering its removal."""
     saved = tempfile.tempdir, os.environ.get("TMPDIR"), sys.unraisablehook
-    with signals(hold=True):
-        root = Path(tempfile.mkdtemp(prefix="tf1-explorer-run-"))
-        # after a signal the interrupted work may still write there from its thread
-        atexit.register(shutil.rmtree, root, ignore_errors=True)
-    _OUTER_TEMP.append(tempfile.gettempdir())
 
     def unraisable(report: sys.UnraisableHookArgs) -> None:
         if isinstance(report.exc_value, KeyboardInterrupt):  # swallowed: delivered again,
@@ -246,19 +241,22 @@ def command_line_run() -> Iterator[Path]:
         else:
             saved[2](report)
 
-    try:
-        tempfile.tempdir = os.environ["TMPDIR"] = str(root)
-        sys.unraisablehook = unraisable
-        with signals(hold=False):
-            yield root
-    finally:
-        tempfile.tempdir, sys.unraisablehook = saved[0], saved[2]
-        if saved[1] is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved[1]
-        _OUTER_TEMP.pop()
-        shutil.rmtree(root, ignore_errors=True)
+    with temp_folder("tf1-explorer-run-") as root:
+        # removed again at exit: after a signal the interrupted work may write on from its thread
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        _OUTER_TEMP.append(tempfile.gettempdir())
+        try:
+            tempfile.tempdir = os.environ["TMPDIR"] = str(root)
+            sys.unraisablehook = unraisable
+            with signals(hold=False):
+                yield root
+        finally:
+            tempfile.tempdir, sys.unraisablehook = saved[0], saved[2]
+            if saved[1] is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = saved[1]
+            _OUTER_TEMP.pop()
 
 
 def _pause(step: str) -> None:

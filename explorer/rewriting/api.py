@@ -103,9 +103,9 @@ class KerasRewrite:
     def build(self) -> Any:
         """The Keras model in this process (current Keras backend), weights loaded."""
         with temp_folder("tf1x-keras-") as tmp:
-            self._write(folder := tmp)
-            ns = exec_source(self.source, str(folder / "model.py"))
-            return ns["build_model"](weights=str(folder / "model.weights.h5"))
+            self._write(tmp)
+            ns = exec_source(self.source, str(tmp / "model.py"))
+            return ns["build_model"](weights=str(tmp / "model.weights.h5"))
 
     def summary(self) -> dict[str, Any]:
         """The ``rewrite --json`` object: the parity report plus the layer table."""
