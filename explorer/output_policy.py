@@ -195,7 +195,8 @@ def _lock(target: Path) -> Iterator[None]:
 @contextlib.contextmanager
 def signals(hold: bool) -> Iterator[None]:
     """In the main thread: with ``hold``, SIGINT and SIGTERM wait until the block is done;
-    without, SIGTERM raises ``KeyboardInterrupt`` as SIGINT does, so cleanup runs."""
+    without, each raises ``KeyboardInterrupt(NAME)``, so cleanup runs (:func:`interrupted`
+    remembers it, whatever a library turns it into)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -205,10 +206,10 @@ def signals(hold: bool) -> Iterator[None]:
         if hold:
             held.append(signum)
         else:
-            raise KeyboardInterrupt(signal.Signals(signum).name)
+            _SIGNALLED.append(signal.Signals(signum).name)
+            raise KeyboardInterrupt(_SIGNALLED[-1])
 
-    sigs = (signal.SIGINT, signal.SIGTERM) if hold else (signal.SIGTERM,)
-    before = {s: signal.signal(s, on_signal) for s in sigs}
+    before = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
@@ -219,6 +220,14 @@ def signals(hold: bool) -> Iterator[None]:
 
 
 _OUTER_TEMP: list[str] = []  # the temporary folder outside a command-line run's own
+_SIGNALLED: list[str] = []  # the signals that raised KeyboardInterrupt in this command-line run
+
+
+def interrupted() -> str | None:
+    """The signal (``"SIGINT"``, ``"SIGTERM"``) that interrupted this command-line run, if any:
+    its ``KeyboardInterrupt`` may have surfaced as another error (pybind11 turns one raised
+    while it handles a TensorFlow error into a ``RuntimeError``) or been caught by a library."""
+    return _SIGNALLED[-1] if _SIGNALLED else None
 
 
 @contextlib.contextmanager
@@ -228,7 +237,8 @@ def command_line_run() -> Iterator[Path]:
     on stderr, while the run goes on) is raised again. Every temporary file of the run goes into
     one folder, removed at the end whatever happens: ``TMPDIR`` points there, so TensorFlow's,
     AutoGraph's and child processes' files are cleared too, even where a signal landed between
-    a library making a file and registering its removal."""
+    a library making a file and registering its removal. :func:`interrupted` tells whether a
+    signal arrived."""
     saved = tempfile.tempdir, os.environ.get("TMPDIR"), sys.unraisablehook
 
     def unraisable(report: sys.UnraisableHookArgs) -> None:
@@ -241,6 +251,7 @@ def command_line_run() -> Iterator[Path]:
         else:
             saved[2](report)
 
+    _SIGNALLED.clear()
     with temp_folder("tf1-explorer-run-") as root:
         # removed again at exit: after a signal the interrupted work may write on from its thread
         atexit.register(shutil.rmtree, root, ignore_errors=True)

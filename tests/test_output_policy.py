@@ -391,6 +391,28 @@ def test_a_command_line_run_raises_a_swallowed_interrupt_again_and_clears_its_te
     assert capfd.readouterr().err == ""  # no "Exception ignored in ..." report
 
 
+@pytest.mark.parametrize("library", ["turns it into an error", "catches it"])
+def test_an_interrupt_a_library_hides_still_ends_the_run_as_interrupted(
+    mlp_paths, monkeypatch, capfd, library
+):
+    """pybind11 turned a SIGINT raised while it handled a TensorFlow error into ``RuntimeError:
+    MISMATCH of original and normalized active exception types`` (CI: exit 2, "unexpected")."""
+    from explorer.cli import inspect as inspect_verb
+
+    def problems(*_args: object, **_kw: object) -> list:
+        try:
+            signal.raise_signal(signal.SIGINT)
+        except KeyboardInterrupt as e:
+            if library == "turns it into an error":
+                raise RuntimeError("MISMATCH of original and normalized exception types") from e
+        return []
+
+    monkeypatch.setattr(inspect_verb, "problems", problems)
+    assert main(["inspect", str(mlp_paths["frozen_pb"])]) == 130
+    said = "tf1-explorer inspect: interrupted by SIGINT; nothing half-written was left"
+    assert capfd.readouterr().err.splitlines() == [said]
+
+
 RACER = textwrap.dedent(
     """
     import sys, time

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from explorer import _tf
 from explorer.cli import _common
 from explorer.errors import ExplorerError, first_line, plain
-from explorer.output_policy import command_line_run
+from explorer.output_policy import command_line_run, interrupted
 from explorer.running import deadline
 
 VERBS = ("inspect", "suggest", "scan", "run", "convert", "parity", "migrate", "rewrite")
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     SIGTERM). From the command line a run abandoned at its ``--timeout`` exits at once."""
     saved = deadline.configure()
     try:
-        with command_line_run():  # SIGTERM raises KeyboardInterrupt("SIGTERM") as SIGINT
+        with command_line_run():  # SIGINT and SIGTERM raise KeyboardInterrupt(NAME)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
             code = _main(argv)
     except KeyboardInterrupt as e:
@@ -116,6 +116,8 @@ def _main(argv: Sequence[str] | None) -> int:
         try:
             sys.stdout = _Escaped(stdout)
             code = int(args.func(args) or 0)
+            if sig := interrupted():  # a library caught the interrupt, or it became an error
+                raise KeyboardInterrupt(sig)
             for note in getattr(args, "notes", ()):  # what loading repaired; a refusal: one line
                 print(f"{PROG}: note: {plain(note)}", file=sys.stderr)
             return code
@@ -126,6 +128,8 @@ def _main(argv: Sequence[str] | None) -> int:
                 os.close(devnull)
             return 0
         except Exception as e:  # noqa: BLE001 - the CLI promises one line, never a traceback
+            if sig := interrupted():  # the interrupt surfaced as this error
+                raise KeyboardInterrupt(sig) from None
             if args.debug:
                 raise
             unexpected = f"unexpected {type(e).__name__}: {first_line(e)} "
