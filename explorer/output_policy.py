@@ -240,14 +240,16 @@ def command_line_run() -> Iterator[Path]:
     a library making a file and registering its removal. :func:`interrupted` tells whether a
     signal arrived."""
     saved = tempfile.tempdir, os.environ.get("TMPDIR"), sys.unraisablehook
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    again: list[threading.Timer] = []  # deliveries still due; none after the run
 
     def unraisable(report: sys.UnraisableHookArgs) -> None:
         if isinstance(report.exc_value, KeyboardInterrupt):  # swallowed: delivered again,
             sig = signal.SIGTERM if report.exc_value.args == ("SIGTERM",) else signal.SIGINT
             # a moment later from a thread: its handler then runs once this has returned
-            again = threading.Timer(0.01, signal.raise_signal, (sig,))
-            again.daemon = True
-            again.start()
+            again.append(threading.Timer(0.01, signal.raise_signal, (sig,)))
+            again[-1].daemon = True
+            again[-1].start()
         else:
             saved[2](report)
 
@@ -262,6 +264,12 @@ def command_line_run() -> Iterator[Path]:
             with signals(hold=False):
                 yield root
         finally:
+            for timer in again:
+                timer.cancel()
+            if threading.current_thread() is threading.main_thread():
+                for s, handler in handlers.items():  # whatever a late-closed block restored
+                    if handler is not None:  # None: set outside Python, left as it is
+                        signal.signal(s, handler)
             tempfile.tempdir, sys.unraisablehook = saved[0], saved[2]
             if saved[1] is None:
                 os.environ.pop("TMPDIR", None)
