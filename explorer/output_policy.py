@@ -232,7 +232,7 @@ def interrupted() -> str | None:
 
 @contextlib.contextmanager
 def command_line_run() -> Iterator[Path]:
-    """A whole command-line run. SIGTERM raises ``KeyboardInterrupt`` as SIGINT does, and an
+    """A whole command-line run. SIGINT and SIGTERM raise ``KeyboardInterrupt(NAME)``, and an
     interrupt that Python swallows (raised inside a ``__del__`` or a gc callback, only reported
     on stderr, while the run goes on) is raised again. Every temporary file of the run goes into
     one folder, removed at the end whatever happens: ``TMPDIR`` points there, so TensorFlow's,
